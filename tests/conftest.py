@@ -1,0 +1,93 @@
+"""Shared test helpers: load each calc_*.py by path, so the scripts stay plain files (not a package).
+
+Test modules use either the session fixtures (``params``, ``flops``, ``mem``, ``scaling``, ``quant``) or the
+plain helpers ``load_script`` / ``call_main`` / ``run_cli`` (``from conftest import load_script``).
+"""
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import io
+import os
+import pathlib
+import subprocess
+import sys
+
+import pytest
+
+try:
+    from hypothesis import HealthCheck, settings
+
+    # No per-example deadline: timing on a shared 2-core CI machine is noise, not a property.
+    settings.register_profile(
+        "repo",
+        deadline=None,
+        max_examples=int(os.environ.get("HYPOTHESIS_MAX_EXAMPLES", "60")),
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+    )
+    settings.load_profile("repo")
+except ImportError:  # hypothesis is in requirements.txt; tolerate its absence for a quick local run
+    pass
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+
+_loaded: dict[str, object] = {}
+
+
+def load_script(name: str):
+    """Import ``ROOT/<name>.py`` by path (cached)."""
+    if name in _loaded:
+        return _loaded[name]
+    path = ROOT / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # dataclasses resolve their module through sys.modules
+    spec.loader.exec_module(module)
+    _loaded[name] = module
+    return module
+
+
+def call_main(module, argv: list[str]) -> tuple[int, str, str]:
+    """Run ``module.main(argv)`` in-process; return (exit status, stdout, stderr).
+
+    argparse exits through SystemExit; that is folded into the status like a real process would see it.
+    """
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            code = module.main(argv)
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 2)
+    return int(code or 0), out.getvalue(), err.getvalue()
+
+
+def run_cli(script: str, *args: str, timeout: float = 120) -> subprocess.CompletedProcess:
+    """Run ``python ROOT/<script>.py args...`` as a real process."""
+    return subprocess.run(
+        [sys.executable, str(ROOT / f"{script}.py"), *args],
+        capture_output=True, text=True, timeout=timeout, cwd=ROOT,
+    )
+
+
+def torch_and_transformers():
+    """Return (torch, transformers) or skip the calling test when either does not import."""
+    torch = pytest.importorskip("torch")
+    transformers = pytest.importorskip("transformers")
+    return torch, transformers
+
+
+def _fixture(name: str, script: str):
+    @pytest.fixture(scope="session", name=name)
+    def _load():
+        path = ROOT / f"{script}.py"
+        if not path.exists():
+            pytest.skip(f"{script}.py not written yet")
+        return load_script(script)
+    return _load
+
+
+params = _fixture("params", "calc_transformer_params")
+flops = _fixture("flops", "calc_transformer_flops")
+mem = _fixture("mem", "calc_transformer_mem")
+scaling = _fixture("scaling", "calc_scaling_laws")
+quant = _fixture("quant", "calc_quantization")
