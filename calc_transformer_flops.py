@@ -1,0 +1,1286 @@
+#!/usr/bin/env python3
+"""Training and inference FLOPs of a decoder-only transformer, matmul by matmul; MFU, time, cost and roofline.
+
+What it computes
+----------------
+Every FLOP here is a matmul FLOP: a (m x k) @ (k x n) product costs 2·m·n·k (one multiply and one add per term).
+That is the convention of ``torch.utils.flop_counter.FlopCounterMode`` (mm/addmm/bmm = 2mnk, biases, norms,
+softmax and activations not counted), of Kaplan et al. 2020 §2.1 and of the nanoGPT sizing notebook, and the
+forward count below equals what that counter reports for the Hugging Face model (tests/test_flops.py checks it).
+
+Forward pass of a batch of b sequences, q new tokens each, T = b·q tokens, per layer:
+
+* attention projections ``attention_qkv`` = 2·T·h·(a·d_qk + k·d_qk + k·d_v) (a query heads, k key/value heads);
+  for MLA (DeepSeek-V2/V3) the down/up projections instead: 2·T·[h·r_q + r_q·a·d_qk] (or 2·T·h·a·d_qk without a
+  q-LoRA) + 2·T·h·(r_kv + d_rope) + 2·T·r_kv·a·(d_nope + d_v);
+* ``attention_scores`` (Q·Kᵀ) = 2·b·a·P·d_qk and ``attention_values`` (softmax·V) = 2·b·a·P·d_v, where P is the
+  number of query-key pairs per head and sequence: P = q·(past + q) under the *full* convention (every score of
+  the square is computed: what eager attention and SDPA execute and what FlopCounterMode counts), or only the
+  unmasked pairs under the *causal* convention, Σ_i min(i+1, window) (about half; a sliding window caps it);
+* ``attention_output`` = 2·T·a·d_v·h;
+* ``mlp`` (dense layers) = 2·T·h·f per linear, with 3 linears when gated (SwiGLU/GeGLU) and 2 otherwise;
+* ``routed_experts`` = top_k · 2·T·h·f_expert per linear (each token runs through its top-k experts only),
+  ``shared_experts`` = 2·T·h·f_shared per linear (+ 2·T·h for Qwen-MoE's shared-expert gate),
+  ``router`` = 2·T·h·E;
+
+and once per model ``lm_head`` = 2·T·h·V (logits on every position in training; the last position only when
+generating), ``embeddings`` = 0 (a lookup is not a matmul).
+
+Training: backward = 2 × forward (each matmul needs one product for the input gradient and one for the weight
+gradient; Kaplan et al. 2020 §2.1), so model FLOPs = 3 × forward. Recompute (activation checkpointing) adds
+FLOPs the hardware executes but the model does not need: ``selective`` re-runs the attention core (Q·Kᵀ and
+softmax·V; Korthikanti et al. 2022, §5) and ``full`` re-runs the forward of every layer (not the LM head; Narayanan
+et al. 2021, eq. 3). Model FLOPs give MFU, hardware FLOPs give HFU (Chowdhery et al. 2022, PaLM, App. B).
+
+Side by side (per token, for sequence length s):
+
+* 6N with N = total parameters, non-embedding parameters (Kaplan et al. 2020) and, for MoE, active parameters;
+* PaLM: 6·N_matmul + 6·L·a·(d_qk + d_v)·s = 6N + 12·L·H·Q·T (Chowdhery et al. 2022, App. B), N_matmul = every
+  parameter except position tables and an untied input embedding (nanoGPT ``estimate_mfu``, torchtitan);
+* Chinchilla App. F (Hoffmann et al. 2022): QKV 2·3·s·d·(H·Q), logits 2·s²·H·Q, softmax 3·H·s², softmax@V
+  2·s²·H·Q, output 2·s·H·Q·d, FFN 2·s·2·d·f, plus embeddings 2·s·V·d and final logits 2·s·d·V; ×3 for training.
+  Table A4's ratios are reproduced without the embedding and final-logit terms (nanoGPT scaling_laws.ipynb, "per
+  author correspondence"), so both variants are printed.
+
+Inference: prefill = one forward over the prompt (logits for the last position only); decode step at context c
+= one forward of one token whose attention reads c+1 cached keys (min(c+1, window) under the causal convention
+on sliding-window layers); MLA decode is counted as the Hugging Face model runs it (no weight absorption).
+Roofline: time ≥ max(FLOPs / peak, bytes / bandwidth); bytes = weights read (MoE: min(E, tokens·top_k) experts
+per layer) + KV cache read; arithmetic intensity = FLOPs / bytes (Williams et al. 2009; the scaling book).
+Time = FLOPs / (GPUs · peak · MFU); MFU from a measured throughput = model FLOPs per second / (GPUs · peak).
+
+JSON keys (``--json``)
+----------------------
+``config`` resolved architecture; ``conventions`` the switches used; ``parameters`` {total, embedding,
+non_embedding, matmul, active}; ``forward`` {tokens, components {name: FLOPs}, total} for one step
+(b sequences of s tokens); ``training`` {sequence_length, batch_size, forward_per_sequence,
+backward_per_sequence, model_flops_per_sequence, recompute_flops_per_sequence, hardware_flops_per_sequence,
+model_flops_per_token, hardware_flops_per_token, model_flops_per_step, hardware_flops_per_step, and with
+``--tokens``: tokens, sequences, steps, model_flops, hardware_flops}; ``estimates`` {name: {per_token, total,
+ratio_to_detailed}} for detailed, 6nd_total, 6nd_non_embedding, 6nd_active, palm, chinchilla_app_f,
+chinchilla_app_f_no_embedding_logits; ``hardware`` {gpu, dtype, peak_flops, bandwidth_bytes_per_s, source};
+``time`` {basis, flops, num_gpus, mfu, seconds, days, gpu_hours, cost}; ``measured`` {model_flops_per_s, mfu,
+hfu, ...}; ``inference`` {prompt_length, generate, batch_size, prefill_flops, decode_flops_per_token,
+decode_context, total_flops, kv_cache_bytes_per_token, roofline {...}}.
+Counts of FLOPs are exact integers (totals for a token count that is not a multiple of the sequence length are
+rounded to the nearest FLOP); times, ratios and per-token averages are floats.
+
+Examples
+--------
+    python calc_transformer_flops.py --preset gpt2 -s 1024
+    python calc_transformer_flops.py --preset llama-3-8b --tokens 15T --gpu h100-sxm --num-gpus 1024 \\
+        --mfu 0.4 --cost-per-gpu-hour 2.5
+    python calc_transformer_flops.py --preset gpt2 -s 1024 -b 100 --step-time 0.755 --gpu a100-40gb
+    python calc_transformer_flops.py --preset mixtral-8x7b --prompt-length 4k --generate 512 --gpu h100-sxm
+    python calc_transformer_flops.py -l 24 -hs 2048 -a 16 -v 50304 -s 2048 --attention causal --json
+    python calc_transformer_flops.py --config path/to/config.json -s 4096 --recompute full --format markdown
+"""
+# /// script
+# requires-python = ">=3.9"
+# dependencies = []
+# ///
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from dataclasses import asdict, dataclass, fields
+
+PROG = "calc_transformer_flops.py"
+
+# ----------------------------------------------------------------------------------------------------------------
+# Configuration
+# ----------------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Architecture:
+    """A decoder-only transformer, as far as FLOPs and parameter counts need it."""
+
+    name: str = "custom"
+    num_layers: int = 0
+    hidden_size: int = 0
+    vocab_size: int = 0
+    num_attention_heads: int = 0
+    num_kv_heads: int = 0
+    head_dim: int = 0               # query/key width per head (d_qk)
+    v_head_dim: int = 0             # value width per head (d_v); equals head_dim except for MLA
+    ffn_hidden_size: int = 0        # dense MLP width f
+    num_mlp_linears: int = 3        # 3 = gated (SwiGLU/GeGLU), 2 = plain
+    tied_embeddings: bool = False
+    learned_positions: int = 0      # rows of a learned absolute position table (GPT-2: 1024)
+    qkv_bias: bool = False
+    output_bias: bool = False
+    mlp_bias: bool = False
+    lm_head_bias: bool = False
+    norm: str = "rmsnorm"           # rmsnorm | layernorm (weight + bias) | layernorm-nobias
+    norms_per_layer: int = 2
+    qk_norm: bool = False           # a norm over head_dim on queries and keys (Qwen3)
+    # MoE
+    num_experts: int = 0
+    topk: int = 0
+    moe_ffn_hidden_size: int = 0
+    num_moe_layers: int = 0
+    shared_ffn_hidden_size: int = 0  # total width of the shared expert(s)
+    shared_expert_gate: bool = False  # Qwen-MoE: sigmoid(Linear(h, 1)) scales the shared expert
+    router_bias: bool = False         # DeepSeek-V3's e_score_correction_bias (parameters, no FLOPs)
+    # MLA
+    q_lora_rank: int = 0
+    kv_lora_rank: int = 0
+    qk_rope_head_dim: int = 0
+    # attention span
+    sliding_window: int = 0
+    num_sliding_layers: int = 0
+    sequence_length: int = 2048     # default training sequence length for this model
+    source: str = ""
+
+    @property
+    def is_mla(self) -> bool:
+        return self.kv_lora_rank > 0
+
+
+# Built-in models. Values are transcribed from each model's published config.json (or paper table); "source" cites it.
+PRESETS = {
+    "gpt2": dict(num_layers=12, hidden_size=768, num_attention_heads=12, vocab_size=50257, ffn_hidden_size=3072,
+                 num_mlp_linears=2, tied_embeddings=True, learned_positions=1024, qkv_bias=True, output_bias=True,
+                 mlp_bias=True, norm="layernorm", sequence_length=1024,
+                 source="HF openai-community/gpt2 config.json (n_layer 12, n_embd 768, n_head 12, n_positions 1024)"),
+    "gpt2-medium": dict(num_layers=24, hidden_size=1024, num_attention_heads=16, vocab_size=50257,
+                        ffn_hidden_size=4096, num_mlp_linears=2, tied_embeddings=True, learned_positions=1024,
+                        qkv_bias=True, output_bias=True, mlp_bias=True, norm="layernorm", sequence_length=1024,
+                        source="HF openai-community/gpt2-medium config.json"),
+    "gpt2-large": dict(num_layers=36, hidden_size=1280, num_attention_heads=20, vocab_size=50257,
+                       ffn_hidden_size=5120, num_mlp_linears=2, tied_embeddings=True, learned_positions=1024,
+                       qkv_bias=True, output_bias=True, mlp_bias=True, norm="layernorm", sequence_length=1024,
+                       source="HF openai-community/gpt2-large config.json"),
+    "gpt2-xl": dict(num_layers=48, hidden_size=1600, num_attention_heads=25, vocab_size=50257, ffn_hidden_size=6400,
+                    num_mlp_linears=2, tied_embeddings=True, learned_positions=1024, qkv_bias=True, output_bias=True,
+                    mlp_bias=True, norm="layernorm", sequence_length=1024,
+                    source="HF openai-community/gpt2-xl config.json"),
+    "gpt3-175b": dict(num_layers=96, hidden_size=12288, num_attention_heads=96, vocab_size=50257,
+                      ffn_hidden_size=49152, num_mlp_linears=2, tied_embeddings=True, learned_positions=2048,
+                      qkv_bias=True, output_bias=True, mlp_bias=True, norm="layernorm", sequence_length=2048,
+                      source="Brown et al. 2020, Table 2.1 (GPT-2 architecture; dense attention assumed)"),
+    "chinchilla-70b": dict(num_layers=80, hidden_size=8192, num_attention_heads=64, head_dim=128, vocab_size=32000,
+                           ffn_hidden_size=32768, num_mlp_linears=2, norm="rmsnorm", sequence_length=2048,
+                           source="Hoffmann et al. 2022, Table 4 (relative position encodings: no table counted)"),
+    "gopher-280b": dict(num_layers=80, hidden_size=16384, num_attention_heads=128, head_dim=128, vocab_size=32000,
+                        ffn_hidden_size=65536, num_mlp_linears=2, norm="rmsnorm", sequence_length=2048,
+                        source="Rae et al. 2021, Table 1 (relative position encodings: no table counted)"),
+    "pythia-160m": dict(num_layers=12, hidden_size=768, num_attention_heads=12, vocab_size=50304,
+                        ffn_hidden_size=3072, num_mlp_linears=2, qkv_bias=True, output_bias=True, mlp_bias=True,
+                        norm="layernorm", sequence_length=2048, source="HF EleutherAI/pythia-160m config.json"),
+    "pythia-1.4b": dict(num_layers=24, hidden_size=2048, num_attention_heads=16, vocab_size=50304,
+                        ffn_hidden_size=8192, num_mlp_linears=2, qkv_bias=True, output_bias=True, mlp_bias=True,
+                        norm="layernorm", sequence_length=2048, source="HF EleutherAI/pythia-1.4b config.json"),
+    "llama-2-7b": dict(num_layers=32, hidden_size=4096, num_attention_heads=32, vocab_size=32000,
+                       ffn_hidden_size=11008, sequence_length=4096, source="HF meta-llama/Llama-2-7b-hf config.json"),
+    "llama-2-70b": dict(num_layers=80, hidden_size=8192, num_attention_heads=64, num_kv_heads=8, vocab_size=32000,
+                        ffn_hidden_size=28672, sequence_length=4096,
+                        source="HF meta-llama/Llama-2-70b-hf config.json"),
+    "llama-3-8b": dict(num_layers=32, hidden_size=4096, num_attention_heads=32, num_kv_heads=8, vocab_size=128256,
+                       ffn_hidden_size=14336, sequence_length=8192,
+                       source="HF meta-llama/Meta-Llama-3-8B config.json"),
+    "llama-3-70b": dict(num_layers=80, hidden_size=8192, num_attention_heads=64, num_kv_heads=8, vocab_size=128256,
+                        ffn_hidden_size=28672, sequence_length=8192,
+                        source="HF meta-llama/Meta-Llama-3-70B config.json"),
+    "llama-3.1-405b": dict(num_layers=126, hidden_size=16384, num_attention_heads=128, num_kv_heads=8,
+                           vocab_size=128256, ffn_hidden_size=53248, sequence_length=8192,
+                           source="HF meta-llama/Llama-3.1-405B config.json"),
+    "llama-3.2-1b": dict(num_layers=16, hidden_size=2048, num_attention_heads=32, num_kv_heads=8, head_dim=64,
+                         vocab_size=128256, ffn_hidden_size=8192, tied_embeddings=True, sequence_length=8192,
+                         source="HF meta-llama/Llama-3.2-1B config.json"),
+    "mistral-7b": dict(num_layers=32, hidden_size=4096, num_attention_heads=32, num_kv_heads=8, vocab_size=32000,
+                       ffn_hidden_size=14336, sliding_window=4096, num_sliding_layers=32, sequence_length=8192,
+                       source="HF mistralai/Mistral-7B-v0.1 config.json (sliding_window 4096)"),
+    "mixtral-8x7b": dict(num_layers=32, hidden_size=4096, num_attention_heads=32, num_kv_heads=8,
+                         vocab_size=32000, ffn_hidden_size=14336, num_experts=8, topk=2,
+                         moe_ffn_hidden_size=14336, num_moe_layers=32, sequence_length=32768,
+                         source="HF mistralai/Mixtral-8x7B-v0.1 config.json"),
+    "qwen2.5-7b": dict(num_layers=28, hidden_size=3584, num_attention_heads=28, num_kv_heads=4, vocab_size=152064,
+                       ffn_hidden_size=18944, qkv_bias=True, sequence_length=32768,
+                       source="HF Qwen/Qwen2.5-7B config.json"),
+    "gemma-2-9b": dict(num_layers=42, hidden_size=3584, num_attention_heads=16, num_kv_heads=8, head_dim=256,
+                       vocab_size=256000, ffn_hidden_size=14336, tied_embeddings=True, norms_per_layer=4,
+                       sliding_window=4096, num_sliding_layers=21, sequence_length=8192,
+                       source="HF google/gemma-2-9b config.json (every other layer sliding, window 4096)"),
+    "deepseek-v3": dict(num_layers=61, hidden_size=7168, num_attention_heads=128, num_kv_heads=128, head_dim=192,
+                        v_head_dim=128, vocab_size=129280, ffn_hidden_size=18432, num_experts=256, topk=8,
+                        moe_ffn_hidden_size=2048, num_moe_layers=58, shared_ffn_hidden_size=2048, router_bias=True,
+                        q_lora_rank=1536, kv_lora_rank=512, qk_rope_head_dim=64, sequence_length=4096,
+                        source="HF deepseek-ai/DeepSeek-V3 config.json (MTP module not counted)"),
+}
+
+# Accelerators: dense (not 2:4-sparse) peak TFLOP/s per dtype and HBM bandwidth in GB/s (10^9 B/s).
+# Where a datasheet prints only "with sparsity" figures, the dense figure is half of it. None = not supported.
+# RTX 4090: tensor throughput with FP32 accumulate (what training uses; see nanochat#60).
+GPUS = {
+    "v100": dict(fp32=15.7, tf32=None, bf16=None, fp16=125.0, fp8=None, bandwidth=900, memory="32 GB",
+                 source="NVIDIA Tesla V100 datasheet (SXM2): 15.7 FP32, 125 tensor TFLOPS, 900 GB/s"),
+    "a100-40gb": dict(fp32=19.5, tf32=156.0, bf16=312.0, fp16=312.0, fp8=None, bandwidth=1555, memory="40 GB",
+                      source="NVIDIA A100 Tensor Core GPU datasheet (SXM 40GB): 1,555 GB/s"),
+    "a100-80gb": dict(fp32=19.5, tf32=156.0, bf16=312.0, fp16=312.0, fp8=None, bandwidth=2039, memory="80 GB",
+                      source="NVIDIA A100 Tensor Core GPU datasheet (SXM 80GB): 2,039 GB/s"),
+    "h100-sxm": dict(fp32=67.0, tf32=494.5, bf16=989.5, fp16=989.5, fp8=1979.0, bandwidth=3350, memory="80 GB",
+                     source="NVIDIA H100 Tensor Core GPU datasheet (SXM): 989 TF32 / 1,979 BF16 / 3,958 FP8 "
+                            "TFLOPS with sparsity, 3.35 TB/s"),
+    "h100-pcie": dict(fp32=51.0, tf32=378.0, bf16=756.5, fp16=756.5, fp8=1513.0, bandwidth=2000, memory="80 GB",
+                      source="NVIDIA H100 Tensor Core GPU datasheet (PCIe): 756 TF32 / 1,513 BF16 / 3,026 FP8 "
+                             "TFLOPS with sparsity, 2 TB/s"),
+    "h200": dict(fp32=67.0, tf32=494.5, bf16=989.5, fp16=989.5, fp8=1979.0, bandwidth=4800, memory="141 GB",
+                 source="NVIDIA H200 Tensor Core GPU datasheet (SXM): H100 SXM compute, 4.8 TB/s"),
+    "b200": dict(fp32=75.0, tf32=1100.0, bf16=2250.0, fp16=2250.0, fp8=4500.0, bandwidth=8000, memory="180 GB",
+                 source="NVIDIA HGX B200 specifications (per GPU): 2.2 TF32 / 4.5 BF16 / 9 FP8 PFLOPS with "
+                        "sparsity, 8 TB/s"),
+    "gb200": dict(fp32=80.0, tf32=1250.0, bf16=2500.0, fp16=2500.0, fp8=5000.0, bandwidth=8000, memory="186 GB",
+                  source="NVIDIA GB200 NVL72 specifications, per GPU (/72): 180 TF32 / 360 BF16 / 720 FP8 PFLOPS "
+                         "with sparsity, 5,760 FP32 TFLOPS, 576 TB/s"),
+    "mi250x": dict(fp32=47.9, tf32=None, bf16=383.0, fp16=383.0, fp8=None, bandwidth=3277, memory="128 GB",
+                   source="AMD Instinct MI250X datasheet: 47.9 FP32 vector, 383 FP16/BF16 TFLOPS, 3.2768 TB/s"),
+    "mi300x": dict(fp32=163.4, tf32=653.7, bf16=1307.4, fp16=1307.4, fp8=2614.9, bandwidth=5300, memory="192 GB",
+                   source="AMD Instinct MI300X datasheet: 163.4 FP32, 653.7 TF32, 1,307.4 BF16, 2,614.9 FP8 "
+                          "TFLOPS, 5.3 TB/s"),
+    "l4": dict(fp32=30.3, tf32=60.0, bf16=121.0, fp16=121.0, fp8=242.5, bandwidth=300, memory="24 GB",
+               source="NVIDIA L4 datasheet: 120 TF32 / 242 BF16 / 485 FP8 TFLOPS with sparsity, 300 GB/s"),
+    "l40s": dict(fp32=91.6, tf32=183.0, bf16=362.05, fp16=362.05, fp8=733.0, bandwidth=864, memory="48 GB",
+                 source="NVIDIA L40S datasheet: 366 TF32 / 733 BF16 / 1,466 FP8 TFLOPS with sparsity, 864 GB/s"),
+    "rtx-4090": dict(fp32=82.6, tf32=82.6, bf16=165.2, fp16=165.2, fp8=330.3, bandwidth=1008, memory="24 GB",
+                     source="NVIDIA Ada Lovelace architecture whitepaper v1.0, Appendix A (RTX 4090, FP32 "
+                            "accumulate), 1,008 GB/s"),
+    "tpu-v4": dict(fp32=None, tf32=None, bf16=275.0, fp16=None, fp8=None, bandwidth=1200, memory="32 GiB",
+                   source="Google Cloud TPU v4 documentation: 275 BF16 TFLOPS, 1,200 GB/s per chip"),
+    "tpu-v5e": dict(fp32=None, tf32=None, bf16=197.0, fp16=None, fp8=None, bandwidth=819, memory="16 GiB",
+                    source="Google Cloud TPU v5e documentation: 197 BF16 TFLOPS, 819 GB/s per chip"),
+    "tpu-v5p": dict(fp32=None, tf32=None, bf16=459.0, fp16=None, fp8=None, bandwidth=2765, memory="95 GiB",
+                    source="Google Cloud TPU v5p documentation: 459 BF16 TFLOPS, 2,765 GB/s per chip"),
+}
+
+DTYPE_BYTES = {"fp32": 4, "tf32": 4, "bf16": 2, "fp16": 2, "fp8": 1}
+DEFAULT_MFU = 0.40  # a typical well-tuned large dense run (Llama 3 405B: 38-43%, Table 4 of its paper)
+COMPONENTS = ("embeddings", "attention_qkv", "attention_scores", "attention_values", "attention_output", "mlp",
+              "routed_experts", "shared_experts", "router", "lm_head")
+
+
+class InputError(ValueError):
+    """Bad user input: reported as one line and exit status 2."""
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Reading numbers and config.json
+# ----------------------------------------------------------------------------------------------------------------
+
+_SUFFIX = {"k": 10**3, "m": 10**6, "b": 10**9, "g": 10**9, "t": 10**12}
+
+
+def parse_count(text, what: str, allow_zero: bool = False) -> int:
+    """'7B', '1.4T', '300e9', '32k', '1_000' -> int (SI suffixes: k = 1e3, M = 1e6, B/G = 1e9, T = 1e12)."""
+    value = parse_number(text, what)
+    if value != int(value):
+        raise InputError(f"{what} {text!r}: expected a whole number")
+    value = int(value)
+    if value < 0 or (value == 0 and not allow_zero):
+        raise InputError(f"{what} {text!r}: expected a {'non-negative' if allow_zero else 'positive'} count")
+    return value
+
+
+def parse_number(text, what: str) -> float:
+    """A positive-or-zero finite number with an optional SI suffix, as a float (exact for integers < 2^53)."""
+    from fractions import Fraction
+    raw = str(text).strip().replace("_", "").replace(",", "")
+    multiplier = 1
+    if raw and raw[-1].lower() in _SUFFIX:
+        multiplier = _SUFFIX[raw[-1].lower()]
+        raw = raw[:-1]
+    try:
+        number = Fraction(raw) * multiplier
+    except (ValueError, ZeroDivisionError):
+        raise InputError(f"{what} {text!r}: expected a number such as 7B, 1.4T, 300e9, 32k") from None
+    if number < 0:
+        raise InputError(f"{what} {text!r}: expected a non-negative number")
+    if number > 10**30:
+        raise InputError(f"{what} {text!r}: too large")
+    return int(number) if number.denominator == 1 else float(number)
+
+
+def parse_bandwidth(text) -> float:
+    """'3.35TB/s', '3350GB/s', '2TiB/s', or a plain number of GB/s -> bytes per second."""
+    raw = str(text).strip().replace(" ", "")
+    units = {"tib/s": 2**40, "gib/s": 2**30, "tb/s": 10**12, "gb/s": 10**9}
+    scale = 10**9
+    for unit, factor in units.items():
+        if raw.lower().endswith(unit):
+            raw, scale = raw[: -len(unit)], factor
+            break
+    value = parse_number(raw, "--bandwidth")
+    if value <= 0:
+        raise InputError(f"--bandwidth {text!r}: expected a positive bandwidth such as 3.35TB/s or 3350GB/s")
+    return float(value) * scale
+
+
+# config.json fields that change nothing here (tokenizer ids, numerics, rope scaling, dropout, ...).
+_IGNORED_FIELDS = {
+    "_name_or_path", "architectures", "auto_map", "model_type", "torch_dtype", "dtype", "transformers_version",
+    "bos_token_id", "eos_token_id", "pad_token_id", "sep_token_id", "decoder_start_token_id", "use_cache",
+    "initializer_range", "rms_norm_eps", "layer_norm_eps", "layer_norm_epsilon", "norm_eps", "rope_theta",
+    "rope_scaling", "rope_parameters", "rope_type", "partial_rotary_factor", "rotary_pct", "rotary_emb_base",
+    "attention_dropout", "hidden_dropout", "embd_pdrop", "attn_pdrop", "resid_pdrop", "summary_activation",
+    "summary_first_dropout", "summary_proj_to_labels", "summary_type", "summary_use_proj", "task_specific_params",
+    "hidden_act", "activation_function", "hidden_activation", "pretraining_tp", "scale_attn_weights",
+    "reorder_and_upcast_attn", "scale_attn_by_inverse_layer_idx", "n_ctx", "max_position_embeddings",
+    "output_router_logits", "router_aux_loss_coef", "router_jitter_noise", "router_z_loss_coef", "norm_topk_prob",
+    "routed_scaling_factor", "scoring_func", "topk_method", "topk_group", "n_group", "ep_size", "aux_loss_alpha",
+    "seq_aux", "final_logit_softcapping", "attn_logit_softcapping", "query_pre_attn_scalar", "cache_implementation",
+    "use_sliding_window", "max_window_layers", "sliding_window_pattern", "bias", "use_parallel_residual",
+    "classifier_dropout", "tie_word_embeddings", "quantization_config", "num_nextn_predict_layers", "head_dim",
+    "qk_nope_head_dim", "qk_rope_head_dim", "v_head_dim", "q_lora_rank", "kv_lora_rank", "layer_types",
+    "sliding_window", "moe_layer_freq", "first_k_dense_replace", "decoder_sparse_step", "mlp_only_layers",
+    "num_experts", "num_local_experts", "n_routed_experts", "num_experts_per_tok", "moe_intermediate_size",
+    "n_shared_experts", "shared_expert_intermediate_size", "intermediate_size", "n_inner", "vocab_size",
+    "hidden_size", "n_embd", "num_hidden_layers", "n_layer", "num_attention_heads", "n_head",
+    "num_key_value_heads", "attention_bias", "mlp_bias", "n_positions", "text_config", "vision_config",
+    "is_decoder", "add_cross_attention", "id2label", "label2id", "return_dict", "output_attentions",
+    "output_hidden_states", "problem_type", "tokenizer_class", "prefix", "chunk_size_feed_forward",
+}
+
+# Families whose MLP is plain (2 linears) and whose linears carry biases.
+_PLAIN_MLP_TYPES = {"gpt2", "gpt_neox", "gptj", "opt", "bloom", "falcon", "phi", "starcoder2", "gpt_bigcode"}
+_LAYERNORM_TYPES = _PLAIN_MLP_TYPES | {"olmo"}
+
+
+def _field(config: dict, *names, default=None):
+    for name in names:
+        if config.get(name) is not None:
+            return config[name]
+    return default
+
+
+def _config_int(config: dict, names, default=None, allow_zero=False) -> int:
+    value = _field(config, *names, default=default)
+    if value is None:
+        raise InputError(f"config.json: missing field {names[0]!r}")
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0 or (value == 0 and not allow_zero):
+        raise InputError(f"config.json: field {names[0]!r} must be a {'non-negative' if allow_zero else 'positive'}"
+                         f" integer, got {value!r}")
+    return value
+
+
+def _config_bool(config: dict, name: str, default: bool) -> bool:
+    value = config.get(name, default)
+    if value is None:
+        return default
+    if not isinstance(value, bool):
+        raise InputError(f"config.json: field {name!r} must be true or false, got {value!r}")
+    return value
+
+
+def read_config(path: str) -> tuple[dict, list]:
+    """Read a Hugging Face config.json (or a folder holding one) into Architecture fields.
+
+    Returns (fields, unknown field names). ``text_config`` (VLMs) is followed; ``auto_map`` is ignored.
+    """
+    if os.path.isdir(path):
+        path = os.path.join(path, "config.json")
+    try:
+        with open(path, encoding="utf-8") as handle:
+            config = json.load(handle)
+    except OSError as exc:
+        raise InputError(f"--config {path}: cannot read ({exc.strerror or exc})") from None
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise InputError(f"--config {path}: not valid JSON ({str(exc).splitlines()[0]})") from None
+    if not isinstance(config, dict):
+        raise InputError(f"--config {path}: expected a JSON object")
+    if isinstance(config.get("text_config"), dict):
+        outer_type = config.get("model_type")
+        config = dict(config["text_config"], **{k: v for k, v in config.items()
+                                                if k == "tie_word_embeddings" and "tie_word_embeddings"
+                                                not in config["text_config"]})
+        config.setdefault("model_type", outer_type)
+    return config_fields(config), sorted(k for k in config if k not in _IGNORED_FIELDS)
+
+
+def config_fields(config: dict) -> dict:
+    """Map config.json fields (already parsed) to Architecture fields."""
+    model_type = str(config.get("model_type") or "")
+    out = {"name": str(config.get("_name_or_path") or model_type or "config.json")}
+    layers = out["num_layers"] = _config_int(config, ("num_hidden_layers", "n_layer"))
+    hidden = out["hidden_size"] = _config_int(config, ("hidden_size", "n_embd", "d_model"))
+    heads = out["num_attention_heads"] = _config_int(config, ("num_attention_heads", "n_head"))
+    out["vocab_size"] = _config_int(config, ("vocab_size",))
+    out["num_kv_heads"] = _config_int(config, ("num_key_value_heads",), default=heads)
+    plain = model_type in _PLAIN_MLP_TYPES
+    out["num_mlp_linears"] = 2 if plain else 3
+    out["ffn_hidden_size"] = _config_int(config, ("intermediate_size", "n_inner"),
+                                         default=4 * hidden if plain else None)
+    out["tied_embeddings"] = _config_bool(config, "tie_word_embeddings", model_type not in ("gpt_neox",))
+    out["norm"] = "layernorm" if model_type in _LAYERNORM_TYPES else "rmsnorm"
+    if model_type == "olmo":
+        out["norm"] = "layernorm-nonparametric"
+    if model_type in ("gpt2", "gpt_bigcode", "opt"):
+        out["learned_positions"] = _config_int(config, ("n_positions", "max_position_embeddings"))
+    if plain:
+        out.update(qkv_bias=True, output_bias=True, mlp_bias=True)
+    if model_type in ("qwen2", "qwen2_moe", "qwen2_vl", "qwen2_5_vl"):
+        out["qkv_bias"] = True
+    if _config_bool(config, "attention_bias", False):
+        out.update(qkv_bias=True, output_bias=True)
+    if _config_bool(config, "mlp_bias", False):
+        out["mlp_bias"] = True
+    if model_type in ("qwen3", "qwen3_moe", "gemma3", "gemma3_text"):
+        out["qk_norm"] = True
+    if model_type in ("gemma2", "gemma3", "gemma3_text"):
+        out["norms_per_layer"] = 4
+    head_dim = _config_int(config, ("head_dim",), default=0, allow_zero=True)
+    if head_dim:
+        out["head_dim"] = head_dim
+    # MLA (DeepSeek-V2/V3)
+    kv_lora = _config_int(config, ("kv_lora_rank",), default=0, allow_zero=True)
+    if kv_lora:
+        nope = _config_int(config, ("qk_nope_head_dim",))
+        rope = _config_int(config, ("qk_rope_head_dim",))
+        out.update(kv_lora_rank=kv_lora, qk_rope_head_dim=rope, head_dim=nope + rope,
+                   v_head_dim=_config_int(config, ("v_head_dim",)),
+                   q_lora_rank=_config_int(config, ("q_lora_rank",), default=0, allow_zero=True),
+                   num_kv_heads=heads)
+    # MoE
+    experts = _config_int(config, ("n_routed_experts", "num_local_experts", "num_experts"), default=0,
+                          allow_zero=True)
+    if experts:
+        out["num_experts"] = experts
+        out["topk"] = _config_int(config, ("num_experts_per_tok",), default=2)
+        out["moe_ffn_hidden_size"] = _config_int(config, ("moe_intermediate_size", "intermediate_size"))
+        dense_first = _config_int(config, ("first_k_dense_replace",), default=0, allow_zero=True)
+        step = _config_int(config, ("decoder_sparse_step", "moe_layer_freq"), default=1)
+        only_dense = config.get("mlp_only_layers") or []
+        if not isinstance(only_dense, list) or not all(isinstance(i, int) and not isinstance(i, bool)
+                                                        for i in only_dense):
+            raise InputError("config.json: field 'mlp_only_layers' must be a list of layer indices")
+        out["num_moe_layers"] = sum(1 for i in range(layers)
+                                    if i >= dense_first and (i + 1) % step == 0 and i not in only_dense)
+        shared_width = _config_int(config, ("shared_expert_intermediate_size",), default=0, allow_zero=True)
+        if shared_width:
+            out.update(shared_ffn_hidden_size=shared_width, shared_expert_gate=True)
+        n_shared = _config_int(config, ("n_shared_experts",), default=0, allow_zero=True)
+        if n_shared:
+            out["shared_ffn_hidden_size"] = n_shared * out["moe_ffn_hidden_size"]
+        out["router_bias"] = model_type == "deepseek_v3"
+    # sliding window: which layers use it
+    window = _config_int(config, ("sliding_window",), default=0, allow_zero=True)
+    layer_types = config.get("layer_types")
+    if window and _config_bool(config, "use_sliding_window", True):
+        if isinstance(layer_types, list):
+            sliding = sum(1 for t in layer_types if t == "sliding_attention")
+        elif model_type in ("gemma2",):
+            sliding = sum(1 for i in range(layers) if (i + 1) % 2)
+        elif model_type.startswith("qwen"):
+            sliding = max(0, layers - _config_int(config, ("max_window_layers",), default=layers, allow_zero=True))
+        else:
+            sliding = layers
+        if sliding:
+            out.update(sliding_window=window, num_sliding_layers=min(sliding, layers))
+    return out
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Resolving and checking the architecture
+# ----------------------------------------------------------------------------------------------------------------
+
+
+def resolve(base: dict, overrides: dict) -> Architecture:
+    """Merge base fields (preset / config.json) with explicit flags, fill derived defaults, and check it."""
+    values = {f.name: f.default for f in fields(Architecture)}
+    values.update(base)
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    for required, flag in (("num_layers", "--num-layers"), ("hidden_size", "--hidden-size"),
+                           ("vocab_size", "--vocab-size"), ("num_attention_heads", "--num-attention-heads")):
+        if not values.get(required):
+            raise InputError(f"{flag} is required (or give --preset or --config)")
+    hidden, heads = values["hidden_size"], values["num_attention_heads"]
+    if values.get("kv_size_ratio") is not None:
+        ratio = values.pop("kv_size_ratio")
+        kv_heads = heads * ratio
+        if not 0 < ratio <= 1 or abs(kv_heads - round(kv_heads)) > 1e-9:
+            raise InputError(f"--kv-size-ratio {ratio}: expected a fraction k/a in (0, 1] giving whole KV heads")
+        values["num_kv_heads"] = int(round(kv_heads))
+    values.pop("kv_size_ratio", None)
+    if not values.get("head_dim"):
+        if hidden % heads:
+            raise InputError(f"--num-attention-heads {heads} does not divide --hidden-size {hidden} "
+                             "(give --head-dim)")
+        values["head_dim"] = hidden // heads
+    if not values.get("v_head_dim"):
+        values["v_head_dim"] = values["head_dim"]
+    if not values.get("num_kv_heads"):
+        values["num_kv_heads"] = heads
+    if heads % values["num_kv_heads"]:
+        raise InputError(f"--num-kv-heads {values['num_kv_heads']} does not divide --num-attention-heads {heads}")
+    factor = values.pop("ffn_expansion_factor", None)
+    if factor is not None and overrides.get("ffn_hidden_size") is None:
+        width = factor * hidden
+        if abs(width - round(width)) > 1e-9 or round(width) <= 0:
+            raise InputError(f"--ffn-expansion-factor {factor} x --hidden-size {hidden} is not a whole width")
+        values["ffn_hidden_size"] = int(round(width))
+    if not values.get("ffn_hidden_size"):
+        values["ffn_hidden_size"] = 4 * hidden
+    if values.get("num_mlp_linears") not in (2, 3):
+        raise InputError(f"--num-mlp-linears {values.get('num_mlp_linears')}: expected 2 (plain) or 3 (gated)")
+    layers = values["num_layers"]
+    if values.get("num_experts"):
+        experts = values["num_experts"]
+        values.setdefault("topk", 0)
+        if not values["topk"]:
+            values["topk"] = 1 if experts == 1 else 2
+        if values["topk"] > experts:
+            raise InputError(f"--topk {values['topk']} exceeds --num-experts {experts}")
+        if not values.get("moe_ffn_hidden_size"):
+            values["moe_ffn_hidden_size"] = values["ffn_hidden_size"]
+        interval = values.pop("expert_interval", None)
+        if interval is not None:
+            values["num_moe_layers"] = layers // interval
+        if not values.get("num_moe_layers"):
+            values["num_moe_layers"] = layers
+        if values["num_moe_layers"] > layers:
+            raise InputError(f"{values['num_moe_layers']} MoE layers exceed --num-layers {layers}")
+    else:
+        values.pop("expert_interval", None)
+        for key in ("topk", "num_moe_layers", "moe_ffn_hidden_size", "shared_ffn_hidden_size"):
+            values[key] = 0
+        values["shared_expert_gate"] = values["router_bias"] = False
+    if values.get("sliding_window") and not values.get("num_sliding_layers"):
+        values["num_sliding_layers"] = layers
+    if not values.get("sliding_window"):
+        values["num_sliding_layers"] = 0
+    values["num_sliding_layers"] = min(values.get("num_sliding_layers", 0), layers)
+    if values.get("norm") not in ("rmsnorm", "layernorm", "layernorm-nobias", "layernorm-nonparametric"):
+        raise InputError(f"--norm {values.get('norm')!r}: expected rmsnorm, layernorm, layernorm-nobias")
+    if values.get("kv_lora_rank") and not values.get("qk_rope_head_dim"):
+        raise InputError("--kv-lora-rank needs --qk-rope-head-dim (MLA)")
+    if values.get("qk_rope_head_dim", 0) >= values["head_dim"] and values.get("kv_lora_rank"):
+        raise InputError("--qk-rope-head-dim must be smaller than --head-dim (nope + rope) for MLA")
+    known = {f.name for f in fields(Architecture)}
+    return Architecture(**{k: v for k, v in values.items() if k in known})
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Parameters (needed for 6N, PaLM and bytes read)
+# ----------------------------------------------------------------------------------------------------------------
+
+
+def _attention_params(arch: Architecture) -> int:
+    h, a, k, dq, dv = arch.hidden_size, arch.num_attention_heads, arch.num_kv_heads, arch.head_dim, arch.v_head_dim
+    if arch.is_mla:
+        rope, nope = arch.qk_rope_head_dim, arch.head_dim - arch.qk_rope_head_dim
+        if arch.q_lora_rank:
+            q = h * arch.q_lora_rank + arch.q_lora_rank + arch.q_lora_rank * a * dq
+        else:
+            q = h * a * dq
+        kv = h * (arch.kv_lora_rank + rope) + arch.kv_lora_rank + arch.kv_lora_rank * a * (nope + dv)
+        return q + kv + a * dv * h
+    weights = h * (a * dq + k * dq + k * dv) + a * dv * h
+    biases = (a * dq + k * dq + k * dv if arch.qkv_bias else 0) + (h if arch.output_bias else 0)
+    return weights + biases + (2 * dq if arch.qk_norm else 0)
+
+
+def _mlp_params(arch: Architecture, width: int, bias: bool) -> int:
+    h, n = arch.hidden_size, arch.num_mlp_linears
+    return n * h * width + (((n - 1) * width + h) if bias else 0)
+
+
+def _norm_params(arch: Architecture) -> int:
+    per_norm = {"rmsnorm": 1, "layernorm": 2, "layernorm-nobias": 1, "layernorm-nonparametric": 0}[arch.norm]
+    return per_norm * arch.hidden_size
+
+
+def parameter_counts(arch: Architecture) -> dict:
+    """Parameter totals: total, embedding (input table, position table, untied LM head), non_embedding (Kaplan's N),
+    matmul (PaLM/nanoGPT's N: all but position tables and an untied input table), active and matmul_active
+    (MoE: top_k of the E routed experts in each MoE layer), routed_experts."""
+    h, V, L = arch.hidden_size, arch.vocab_size, arch.num_layers
+    moe_layers = arch.num_moe_layers
+    expert = _mlp_params(arch, arch.moe_ffn_hidden_size, arch.mlp_bias) if arch.num_experts else 0
+    shared = (_mlp_params(arch, arch.shared_ffn_hidden_size, arch.mlp_bias) if arch.shared_ffn_hidden_size else 0)
+    shared += h if arch.shared_expert_gate else 0
+    router = h * arch.num_experts + (arch.num_experts if arch.router_bias else 0)
+    per_layer_common = _attention_params(arch) + arch.norms_per_layer * _norm_params(arch)
+    dense_layers = L - moe_layers
+    layers = (L * per_layer_common + dense_layers * _mlp_params(arch, arch.ffn_hidden_size, arch.mlp_bias)
+              + moe_layers * (arch.num_experts * expert + shared + router))
+    input_table = V * h
+    positions = arch.learned_positions * h
+    lm_head = 0 if arch.tied_embeddings else V * h
+    lm_head_bias = V if arch.lm_head_bias else 0
+    final_norm = _norm_params(arch)
+    total = input_table + positions + lm_head + lm_head_bias + layers + final_norm
+    embedding = input_table + positions + lm_head
+    inactive = moe_layers * (arch.num_experts - arch.topk) * expert
+    matmul = total - positions - (0 if arch.tied_embeddings else input_table)
+    return {
+        "total": total,
+        "embedding": embedding,
+        "non_embedding": total - embedding,
+        "matmul": matmul,
+        "active": total - inactive,
+        "matmul_active": matmul - inactive,
+        "routed_experts": moe_layers * arch.num_experts * expert,
+    }
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# FLOPs
+# ----------------------------------------------------------------------------------------------------------------
+
+
+def _causal_prefix_pairs(n: int, window: int) -> int:
+    """Σ_{i<n} min(i+1, window): query-key pairs a causal (optionally windowed) mask keeps for positions 0..n-1."""
+    if not window or n <= window:
+        return n * (n + 1) // 2
+    return window * (window + 1) // 2 + (n - window) * window
+
+
+def attention_pairs(new_tokens: int, past: int, window: int, mode: str) -> int:
+    """Query-key pairs per head and sequence for ``new_tokens`` queries after ``past`` cached tokens.
+
+    mode "square": every query scores every key (new_tokens·(past + new_tokens)), as eager attention and SDPA
+    execute it; "causal": only pairs the causal mask (and a sliding window, when given) keeps.
+    """
+    if mode == "square":
+        return new_tokens * (past + new_tokens)
+    return _causal_prefix_pairs(past + new_tokens, window) - _causal_prefix_pairs(past, window)
+
+
+def forward_flops(arch: Architecture, batch: int, new_tokens: int, past: int = 0, attention: str = "full",
+                  logits_positions=None, decode: bool = False) -> dict:
+    """Forward-pass matmul FLOPs per component for ``batch`` sequences of ``new_tokens`` tokens each.
+
+    ``past`` tokens are already in the KV cache. ``logits_positions`` per sequence (default: every new token).
+    ``attention``: "full" (the square PyTorch executes; in decode, all cached keys) or "causal" (unmasked pairs,
+    sliding windows applied). ``decode``: the new tokens are generated one at a time, so no query sees a later key.
+    """
+    h, a, k = arch.hidden_size, arch.num_attention_heads, arch.num_kv_heads
+    dq, dv, L = arch.head_dim, arch.v_head_dim, arch.num_layers
+    T = batch * new_tokens
+    if arch.is_mla:
+        rope, nope = arch.qk_rope_head_dim, arch.head_dim - arch.qk_rope_head_dim
+        q = (h * arch.q_lora_rank + arch.q_lora_rank * a * dq) if arch.q_lora_rank else h * a * dq
+        qkv_macs = q + h * (arch.kv_lora_rank + rope) + arch.kv_lora_rank * a * (nope + dv)
+    else:
+        qkv_macs = h * (a * dq + k * dq + k * dv)
+    mode = "square" if attention == "full" and not decode else "causal"
+    sliding = arch.num_sliding_layers
+    full_pairs = attention_pairs(new_tokens, past, 0, mode)
+    window_pairs = attention_pairs(new_tokens, past, arch.sliding_window if attention == "causal" else 0, mode)
+    pairs = (L - sliding) * full_pairs + sliding * window_pairs  # summed over layers
+    n_lin, moe_layers = arch.num_mlp_linears, arch.num_moe_layers
+    dense_layers = L - moe_layers
+    shared_macs = n_lin * h * arch.shared_ffn_hidden_size + (h if arch.shared_expert_gate else 0)
+    positions = new_tokens if logits_positions is None else logits_positions
+    components = {
+        "embeddings": 0,
+        "attention_qkv": 2 * T * qkv_macs * L,
+        "attention_scores": 2 * batch * a * pairs * dq,
+        "attention_values": 2 * batch * a * pairs * dv,
+        "attention_output": 2 * T * a * dv * h * L,
+        "mlp": 2 * T * n_lin * h * arch.ffn_hidden_size * dense_layers,
+        "routed_experts": 2 * T * arch.topk * n_lin * h * arch.moe_ffn_hidden_size * moe_layers,
+        "shared_experts": 2 * T * shared_macs * moe_layers,
+        "router": 2 * T * h * arch.num_experts * moe_layers,
+        "lm_head": 2 * batch * positions * h * arch.vocab_size,
+    }
+    return {"tokens": T, "components": components, "total": sum(components.values())}
+
+
+def training_flops(arch: Architecture, sequence_length: int, batch_size: int = 1, tokens=None,
+                   attention: str = "full", recompute: str = "none") -> dict:
+    """Model and hardware FLOPs of training: per sequence, per token, per step and (with ``tokens``) in total.
+
+    backward = 2 x forward; recompute "selective" adds the attention core's forward, "full" every layer's forward
+    (the LM head is not recomputed).
+    """
+    fwd = forward_flops(arch, 1, sequence_length, attention=attention)
+    parts = fwd["components"]
+    if recompute == "none":
+        extra = 0
+    elif recompute == "selective":
+        extra = parts["attention_scores"] + parts["attention_values"]
+    elif recompute == "full":
+        extra = fwd["total"] - parts["lm_head"] - parts["embeddings"]
+    else:
+        raise InputError(f"--recompute {recompute!r}: expected none, selective or full")
+    model = 3 * fwd["total"]
+    hardware = model + extra
+    out = {
+        "sequence_length": sequence_length,
+        "batch_size": batch_size,
+        "forward_per_sequence": fwd["total"],
+        "backward_per_sequence": 2 * fwd["total"],
+        "model_flops_per_sequence": model,
+        "recompute_flops_per_sequence": extra,
+        "hardware_flops_per_sequence": hardware,
+        "model_flops_per_token": model / sequence_length,
+        "hardware_flops_per_token": hardware / sequence_length,
+        "model_flops_per_step": model * batch_size,
+        "hardware_flops_per_step": hardware * batch_size,
+    }
+    if tokens is not None:
+        out.update(tokens=tokens, sequences=tokens / sequence_length, steps=tokens / (sequence_length * batch_size),
+                   model_flops=_scale(model, tokens, sequence_length),
+                   hardware_flops=_scale(hardware, tokens, sequence_length))
+    return out
+
+
+def _scale(per_sequence: int, tokens: int, sequence_length: int) -> int:
+    """per_sequence · tokens / sequence_length, rounded to the nearest integer, in exact arithmetic."""
+    return (2 * per_sequence * tokens + sequence_length) // (2 * sequence_length)
+
+
+def chinchilla_forward_flops(arch: Architecture, sequence_length: int, embeddings_and_logits: bool = True) -> int:
+    """Hoffmann et al. 2022, App. F, forward FLOPs of one sequence (attention as MHA with H·Q = a·d_qk)."""
+    s, d, V = sequence_length, arch.hidden_size, arch.vocab_size
+    width, heads = arch.num_attention_heads * arch.head_dim, arch.num_attention_heads
+    attention = 2 * 3 * s * d * width + 2 * s * s * width + 3 * heads * s * s + 2 * s * s * width + 2 * s * width * d
+    # App. F's FFN term (two d x ffw matmuls); MoE layers use their active width, top_k·f_expert + f_shared
+    moe_width = arch.topk * arch.moe_ffn_hidden_size + arch.shared_ffn_hidden_size
+    ffn_widths = (arch.num_layers - arch.num_moe_layers) * arch.ffn_hidden_size + arch.num_moe_layers * moe_width
+    body = arch.num_layers * attention + 2 * s * 2 * d * ffn_widths
+    return body + (2 * s * V * d + 2 * s * d * V if embeddings_and_logits else 0)
+
+
+def estimates(arch: Architecture, params: dict, sequence_length: int, detailed_per_sequence: int,
+              tokens=None) -> dict:
+    """Per-token training FLOPs under each published shortcut, their totals, and their ratio to the detailed count."""
+    s = sequence_length
+    palm_attention = 6 * arch.num_layers * arch.num_attention_heads * (arch.head_dim + arch.v_head_dim) * s
+    per_sequence = {
+        "detailed": detailed_per_sequence,
+        "6nd_total": 6 * params["total"] * s,
+        "6nd_non_embedding": 6 * params["non_embedding"] * s,
+        "6nd_active": 6 * params["active"] * s,
+        "palm": (6 * params["matmul_active"] + palm_attention) * s,
+        "chinchilla_app_f": 3 * chinchilla_forward_flops(arch, s, True),
+        "chinchilla_app_f_no_embedding_logits": 3 * chinchilla_forward_flops(arch, s, False),
+    }
+    out = {}
+    for name, flops in per_sequence.items():
+        entry = {"per_token": flops / s, "per_sequence": flops,
+                 "ratio_to_detailed": flops / detailed_per_sequence if detailed_per_sequence else 0.0}
+        if tokens is not None:
+            entry["total"] = _scale(flops, tokens, s)
+        out[name] = entry
+    return out
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Hardware, time, cost, MFU
+# ----------------------------------------------------------------------------------------------------------------
+
+
+def hardware_spec(gpu=None, dtype: str = "bf16", peak_tflops=None, bandwidth=None) -> dict:
+    """Peak FLOP/s and bandwidth (bytes/s) of one accelerator, from the table or the overrides."""
+    spec = {"gpu": gpu, "dtype": dtype, "peak_flops": None, "bandwidth_bytes_per_s": None, "source": "--peak-tflops"}
+    if gpu is not None:
+        if gpu not in GPUS:
+            raise InputError(f"--gpu {gpu!r}: unknown; choose from {', '.join(GPUS)} (or give --peak-tflops)")
+        row = GPUS[gpu]
+        if row[dtype] is None and peak_tflops is None:
+            supported = ", ".join(t for t in DTYPE_BYTES if row[t] is not None)
+            raise InputError(f"--dtype {dtype}: {gpu} has no {dtype} peak in its datasheet (has {supported})")
+        spec.update(peak_flops=row[dtype] * 1e12 if row[dtype] else None, bandwidth_bytes_per_s=row["bandwidth"] * 1e9,
+                    source=row["source"])
+    if peak_tflops is not None:
+        spec["peak_flops"] = peak_tflops * 1e12
+        spec["source"] = "--peak-tflops" if gpu is None else spec["source"] + "; peak from --peak-tflops"
+    if bandwidth is not None:
+        spec["bandwidth_bytes_per_s"] = bandwidth
+    return spec
+
+
+def training_time(flops: int, num_gpus: int, peak_flops: float, mfu: float, cost_per_gpu_hour=None) -> dict:
+    """Wall-clock time = FLOPs / (GPUs · peak · MFU); GPU-hours; cost."""
+    seconds = flops / (num_gpus * peak_flops * mfu)
+    gpu_hours = seconds * num_gpus / 3600
+    out = {"flops": flops, "num_gpus": num_gpus, "mfu": mfu, "seconds": seconds, "days": seconds / 86400,
+           "gpu_hours": gpu_hours}
+    if cost_per_gpu_hour is not None:
+        out["cost"] = gpu_hours * cost_per_gpu_hour
+    return out
+
+
+def measured_utilisation(model_flops_per_token: float, hardware_flops_per_token: float, tokens_per_second: float,
+                         num_gpus: int, peak_flops: float) -> dict:
+    """MFU and HFU from a measured global throughput (PaLM App. B)."""
+    model_rate = model_flops_per_token * tokens_per_second
+    hardware_rate = hardware_flops_per_token * tokens_per_second
+    return {"tokens_per_second": tokens_per_second, "model_flops_per_s": model_rate,
+            "hardware_flops_per_s": hardware_rate, "model_flops_per_s_per_gpu": model_rate / num_gpus,
+            "mfu": model_rate / (num_gpus * peak_flops), "hfu": hardware_rate / (num_gpus * peak_flops)}
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Inference
+# ----------------------------------------------------------------------------------------------------------------
+
+
+def kv_cache_bytes_per_token(arch: Architecture, dtype_bytes: int) -> int:
+    """KV cache per token, all layers: 2 tensors (K, V) of k heads; MLA keeps one latent of r_kv + d_rope."""
+    if arch.is_mla:
+        return arch.num_layers * (arch.kv_lora_rank + arch.qk_rope_head_dim) * dtype_bytes
+    return arch.num_layers * arch.num_kv_heads * (arch.head_dim + arch.v_head_dim) * dtype_bytes
+
+
+def _weights_read(arch: Architecture, params: dict, tokens: int) -> int:
+    """Parameters a step reads: all but the lookup tables, with min(E, tokens·top_k) experts per MoE layer."""
+    touched = min(arch.num_experts, tokens * arch.topk) if arch.num_experts else 0
+    untouched = arch.num_experts - touched
+    per_expert = params["routed_experts"] // (arch.num_experts * arch.num_moe_layers) if arch.num_experts else 0
+    return params["matmul"] - arch.num_moe_layers * untouched * per_expert
+
+
+def inference(arch: Architecture, params: dict, prompt_length: int, generate: int, batch_size: int,
+              attention: str, dtype_bytes: int, spec=None) -> dict:
+    """Prefill and decode FLOPs, KV-cache bytes, arithmetic intensity and roofline bounds."""
+    prefill = forward_flops(arch, batch_size, prompt_length, attention=attention, logits_positions=1)["total"]
+    context = prompt_length + max(generate - 1, 0)   # keys cached before the last decode step
+    steps = max(generate - 1, 0)                     # the first new token comes from the prefill's logits
+    first_decode = forward_flops(arch, 1, 1, past=prompt_length, attention=attention, decode=True)["total"]
+    last_decode = forward_flops(arch, 1, 1, past=max(context - 1, prompt_length), attention=attention,
+                                decode=True)["total"]
+    all_decode = forward_flops(arch, batch_size, steps, past=prompt_length, attention=attention,
+                               logits_positions=steps, decode=True)["total"] if steps else 0
+    kv_token = kv_cache_bytes_per_token(arch, dtype_bytes)
+    out = {
+        "prompt_length": prompt_length, "generate": generate, "batch_size": batch_size,
+        "prefill_flops": prefill,
+        "decode_flops_per_token_first": first_decode,
+        "decode_flops_per_token_last": last_decode,
+        "decode_steps": steps,
+        "decode_flops": all_decode,
+        "total_flops": prefill + all_decode,
+        "kv_cache_bytes_per_token": kv_token,
+        "kv_cache_bytes_at_end": kv_token * batch_size * (prompt_length + generate),
+    }
+    weights_prefill = _weights_read(arch, params, batch_size * prompt_length) * dtype_bytes
+    weights_decode = _weights_read(arch, params, batch_size) * dtype_bytes
+    # one decode step at the deepest context: reads weights + every cached key/value (windowed layers hold less)
+    keys_read = min(context, arch.sliding_window) if arch.num_sliding_layers else context
+    kv_read = batch_size * kv_token * (
+        (arch.num_layers - arch.num_sliding_layers) * context + arch.num_sliding_layers * keys_read
+    ) // arch.num_layers
+    decode_step_flops = batch_size * last_decode
+    prefill_bytes = weights_prefill + batch_size * prompt_length * kv_token
+    decode_bytes = weights_decode + kv_read
+    roof = {"prefill_bytes": prefill_bytes, "decode_step_bytes": decode_bytes,
+            "prefill_intensity": prefill / prefill_bytes, "decode_intensity": decode_step_flops / decode_bytes}
+    if spec and spec.get("peak_flops") and spec.get("bandwidth_bytes_per_s"):
+        peak, bw = spec["peak_flops"], spec["bandwidth_bytes_per_s"]
+        pre_c, pre_m = prefill / peak, prefill_bytes / bw
+        dec_c, dec_m = decode_step_flops / peak, decode_bytes / bw
+        roof.update(ridge_intensity=peak / bw,
+                    prefill_seconds=max(pre_c, pre_m), prefill_bound="compute" if pre_c >= pre_m else "memory",
+                    decode_step_seconds=max(dec_c, dec_m), decode_bound="compute" if dec_c >= dec_m else "memory",
+                    decode_tokens_per_second=batch_size / max(dec_c, dec_m))
+    out["roofline"] = roof
+    return out
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Putting it together
+# ----------------------------------------------------------------------------------------------------------------
+
+
+def analyse(arch: Architecture, sequence_length: int, batch_size: int = 1, tokens=None, attention: str = "full",
+            recompute: str = "none", dtype: str = "bf16", gpu=None, num_gpus: int = 1, mfu: float = DEFAULT_MFU,
+            peak_tflops=None, bandwidth=None, cost_per_gpu_hour=None, flops_basis: str = "detailed",
+            tokens_per_second=None, step_time=None, prompt_length=None, generate=None) -> dict:
+    """Everything the CLI prints, as one dict (see the JSON keys in the module docstring)."""
+    params = parameter_counts(arch)
+    train = training_flops(arch, sequence_length, batch_size, tokens, attention, recompute)
+    step = forward_flops(arch, batch_size, sequence_length, attention=attention)
+    result = {
+        "config": asdict(arch),
+        "conventions": {
+            "flop": "2·m·n·k per matmul; biases, norms, softmax, activations not counted (FlopCounterMode's rule)",
+            "attention": attention, "recompute": recompute, "backward": "2 x forward",
+            "lm_head": "every position in training, last position in prefill, one per decode step",
+            "embeddings": "0 (lookup)", "mfu_uses": "model FLOPs (no recompute)", "hfu_uses": "hardware FLOPs",
+        },
+        "parameters": params,
+        "forward": step,
+        "training": train,
+        "estimates": estimates(arch, params, sequence_length, train["model_flops_per_sequence"], tokens),
+    }
+    spec = None
+    if gpu is not None or peak_tflops is not None or bandwidth is not None:
+        spec = hardware_spec(gpu, dtype, peak_tflops, bandwidth)
+        result["hardware"] = spec
+    if spec and spec["peak_flops"] and tokens is not None:
+        basis_flops = {"detailed": train["hardware_flops"] if recompute != "none" else train["model_flops"],
+                       "6nd": result["estimates"]["6nd_total"]["total"],
+                       "6nd-active": result["estimates"]["6nd_active"]["total"],
+                       "palm": result["estimates"]["palm"]["total"]}[flops_basis]
+        if flops_basis != "detailed" and recompute == "full":
+            basis_flops = basis_flops * 4 // 3  # one more forward: hardware FLOPs ≈ 4/3 of model FLOPs
+        timing = training_time(basis_flops, num_gpus, spec["peak_flops"], mfu, cost_per_gpu_hour)
+        timing["basis"] = flops_basis + (" + full recompute" if recompute != "none" else "")
+        result["time"] = timing
+    if tokens_per_second is None and step_time is not None:
+        tokens_per_second = batch_size * sequence_length / step_time
+    if tokens_per_second is not None:
+        if not (spec and spec["peak_flops"]):
+            raise InputError("--tokens-per-second / --step-time need --gpu or --peak-tflops")
+        result["measured"] = measured_utilisation(train["model_flops_per_token"], train["hardware_flops_per_token"],
+                                                  tokens_per_second, num_gpus, spec["peak_flops"])
+    if prompt_length is not None or generate is not None:
+        result["inference"] = inference(arch, params, prompt_length or sequence_length, generate or 0, batch_size,
+                                        attention, DTYPE_BYTES[dtype], spec)
+    return result
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Rendering
+# ----------------------------------------------------------------------------------------------------------------
+
+
+def human(value, unit: str = "") -> str:
+    """1.234e21 -> '1.234e+21'; small counts with thousands separators."""
+    if isinstance(value, int) and abs(value) < 10**15:
+        return f"{value:,}{unit}"
+    if isinstance(value, float) and abs(value) < 1e6:
+        return f"{value:,.4g}{unit}"
+    return f"{float(value):.4e}{unit}"
+
+
+def _rows(result: dict) -> list:
+    """(section, label, value, note) rows shared by text and markdown."""
+    rows = []
+    arch, train, step = result["config"], result["training"], result["forward"]
+    total = step["total"]
+    b, s = train["batch_size"], train["sequence_length"]
+    section = f"forward FLOPs, one step ({b} x {s} tokens)"
+    for name in COMPONENTS:
+        value = step["components"][name]
+        if value or name in ("embeddings", "lm_head"):
+            rows.append((section, name, human(value), f"{100 * value / total:.2f}%" if total else ""))
+    rows.append((section, "forward total", human(total), "100.00%"))
+    section = "training"
+    rows += [(section, "model FLOPs per token (3 x fwd)", human(train["model_flops_per_token"]), ""),
+             (section, "model FLOPs per sequence", human(train["model_flops_per_sequence"]), ""),
+             (section, "model FLOPs per step", human(train["model_flops_per_step"]), ""),
+             (section, f"recompute ({result['conventions']['recompute']}) per sequence",
+              human(train["recompute_flops_per_sequence"]), ""),
+             (section, "hardware FLOPs per step", human(train["hardware_flops_per_step"]), "")]
+    if "tokens" in train:
+        rows += [(section, "tokens", human(train["tokens"]), f"{train['steps']:,.6g} steps"),
+                 (section, "model FLOPs, total", human(train["model_flops"]), ""),
+                 (section, "hardware FLOPs, total", human(train["hardware_flops"]), "")]
+    section = "estimates (training FLOPs per token)"
+    labels = {"detailed": "this count (detailed)", "6nd_total": "6N, N total", "6nd_non_embedding":
+              "6N, N non-embedding", "6nd_active": "6N, N active (MoE)", "palm": "PaLM 6N + 12LHQT",
+              "chinchilla_app_f": "Chinchilla App. F", "chinchilla_app_f_no_embedding_logits":
+              "Chinchilla App. F w/o emb+logits"}
+    for key, entry in result["estimates"].items():
+        if key == "6nd_active" and not arch["num_experts"]:
+            continue
+        note = f"x{entry['ratio_to_detailed']:.4f} of detailed"
+        if "total" in entry:
+            note += f"; total {human(entry['total'])}"
+        rows.append((section, labels[key], human(entry["per_token"]), note))
+    if "hardware" in result:
+        hw = result["hardware"]
+        section = "hardware"
+        rows.append((section, "device", str(hw["gpu"] or "custom"), hw["source"]))
+        if hw["peak_flops"]:
+            rows.append((section, f"peak ({hw['dtype']}, dense)", human(hw["peak_flops"] / 1e12, " TFLOP/s"), ""))
+        if hw["bandwidth_bytes_per_s"]:
+            rows.append((section, "memory bandwidth", human(hw["bandwidth_bytes_per_s"] / 1e9, " GB/s"), ""))
+    if "time" in result:
+        t = result["time"]
+        section = f"time ({t['basis']} FLOPs, {t['num_gpus']} GPUs at {100 * t['mfu']:.1f}% MFU)"
+        rows += [(section, "wall clock", f"{t['days']:,.2f} days", f"{t['seconds'] / 3600:,.1f} h"),
+                 (section, "GPU-hours", f"{t['gpu_hours']:,.0f}", "")]
+        if "cost" in t:
+            rows.append((section, "cost", f"{t['cost']:,.0f}", "at the given price per GPU-hour"))
+    if "measured" in result:
+        m = result["measured"]
+        section = "measured utilisation"
+        rows += [(section, "tokens per second", human(m["tokens_per_second"]), "global"),
+                 (section, "model TFLOP/s per GPU", human(m["model_flops_per_s_per_gpu"] / 1e12), ""),
+                 (section, "MFU", f"{100 * m['mfu']:.2f}%", "model FLOPs / peak"),
+                 (section, "HFU", f"{100 * m['hfu']:.2f}%", "hardware FLOPs (with recompute) / peak")]
+    if "inference" in result:
+        inf = result["inference"]
+        section = f"inference (batch {inf['batch_size']}, prompt {inf['prompt_length']}, generate {inf['generate']})"
+        rows += [(section, "prefill FLOPs", human(inf["prefill_flops"]), "logits for the last position"),
+                 (section, "decode FLOPs per token, first", human(inf["decode_flops_per_token_first"]),
+                  f"context {inf['prompt_length']}"),
+                 (section, "decode FLOPs per token, last", human(inf["decode_flops_per_token_last"]), ""),
+                 (section, "total FLOPs", human(inf["total_flops"]), f"{inf['decode_steps']} decode steps"),
+                 (section, "KV cache per token", human(inf["kv_cache_bytes_per_token"], " B"), ""),
+                 (section, "KV cache at end", human(inf["kv_cache_bytes_at_end"] / 2**30, " GiB"), "")]
+        roof = inf["roofline"]
+        rows += [(section, "prefill intensity", f"{roof['prefill_intensity']:,.1f} FLOP/B", ""),
+                 (section, "decode intensity", f"{roof['decode_intensity']:,.2f} FLOP/B", "last step")]
+        if "ridge_intensity" in roof:
+            rows += [(section, "ridge point", f"{roof['ridge_intensity']:,.1f} FLOP/B", "peak / bandwidth"),
+                     (section, "prefill time (lower bound)", f"{1e3 * roof['prefill_seconds']:,.3f} ms",
+                      f"{roof['prefill_bound']}-bound"),
+                     (section, "decode step (lower bound)", f"{1e3 * roof['decode_step_seconds']:,.3f} ms",
+                      f"{roof['decode_bound']}-bound; {roof['decode_tokens_per_second']:,.1f} tokens/s")]
+    return rows
+
+
+def _config_line(result: dict) -> str:
+    arch = result["config"]
+    parts = [f"L={arch['num_layers']}", f"h={arch['hidden_size']}", f"a={arch['num_attention_heads']}",
+             f"kv={arch['num_kv_heads']}", f"d={arch['head_dim']}", f"f={arch['ffn_hidden_size']}",
+             f"V={arch['vocab_size']}", "gated" if arch["num_mlp_linears"] == 3 else "plain MLP"]
+    if arch["num_experts"]:
+        parts.append(f"MoE E={arch['num_experts']} top{arch['topk']} f_e={arch['moe_ffn_hidden_size']} "
+                     f"in {arch['num_moe_layers']} layers")
+        if arch["shared_ffn_hidden_size"]:
+            parts.append(f"shared f={arch['shared_ffn_hidden_size']}")
+    if arch["kv_lora_rank"]:
+        parts.append(f"MLA r_q={arch['q_lora_rank']} r_kv={arch['kv_lora_rank']} rope={arch['qk_rope_head_dim']}")
+    if arch["sliding_window"]:
+        parts.append(f"window {arch['sliding_window']} on {arch['num_sliding_layers']} layers")
+    p = result["parameters"]
+    return (f"model: {arch['name']}  ({', '.join(parts)})\n"
+            f"parameters: {p['total']:,} total, {p['non_embedding']:,} non-embedding, {p['active']:,} active"
+            + (f"\nsource: {arch['source']}" if arch["source"] else ""))
+
+
+def _conventions_line(result: dict) -> str:
+    c = result["conventions"]
+    attention = {"full": "full (every query x every key: what PyTorch executes and counts)",
+                 "causal": "causal (only unmasked query-key pairs; sliding windows applied)"}[c["attention"]]
+    return (f"conventions: FLOP = {c['flop']}; attention {attention}; backward = {c['backward']}; "
+            f"recompute {c['recompute']}; LM head on {c['lm_head']}; embeddings {c['embeddings']}; "
+            f"MFU uses {c['mfu_uses']}, HFU {c['hfu_uses']}")
+
+
+def render_text(result: dict) -> str:
+    lines = [_config_line(result), _conventions_line(result), ""]
+    rows = _rows(result)
+    width_label = max(len(r[1]) for r in rows)
+    width_value = max(len(r[2]) for r in rows)
+    current = None
+    for section, label, value, note in rows:
+        if section != current:
+            if current is not None:
+                lines.append("")
+            lines.append(section)
+            current = section
+        lines.append(f"  {label:<{width_label}}  {value:>{width_value}}  {note}".rstrip())
+    return "\n".join(lines) + "\n"
+
+
+def render_markdown(result: dict) -> str:
+    lines = [_config_line(result).replace("\n", "  \n"), "", _conventions_line(result), "",
+             "| section | quantity | value | note |", "|---|---|---:|---|"]
+    for section, label, value, note in _rows(result):
+        lines.append(f"| {section} | {label} | {value} | {note.replace('|', '/')} |")
+    return "\n".join(lines) + "\n"
+
+
+def render_json(result: dict) -> str:
+    return json.dumps(result, indent=2, sort_keys=False) + "\n"
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Command line
+# ----------------------------------------------------------------------------------------------------------------
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """argparse whose errors are one line: 'calc_transformer_flops.py: error: ...', exit status 2."""
+
+    def error(self, message):
+        sys.stderr.write(f"{PROG}: error: {' '.join(str(message).split())}\n")
+        raise SystemExit(2)
+
+
+def build_parser() -> OneLineParser:
+    p = OneLineParser(prog=PROG, description="Training and inference FLOPs per matmul, 6ND/PaLM/Chinchilla side by "
+                      "side, MFU, time, cost and roofline. Counts accept 7B, 1.4T, 300e9, 32k, 1_000.",
+                      epilog="Examples: --preset gpt2 -s 1024 | --preset llama-3-8b --tokens 15T --gpu h100-sxm "
+                      "--num-gpus 1024 --cost-per-gpu-hour 2.5 | --preset mixtral-8x7b --prompt-length 4k "
+                      "--generate 512 --gpu h100-sxm")
+    m = p.add_argument_group("model (a preset or config.json, then flags override)")
+    m.add_argument("--preset", help="built-in model (see --list-presets)")
+    m.add_argument("--list-presets", action="store_true", help="list the built-in models and exit")
+    m.add_argument("--config", help="a Hugging Face config.json (or the folder holding it)")
+    m.add_argument("-l", "--num-layers")
+    m.add_argument("-hs", "--hidden-size")
+    m.add_argument("-v", "--vocab-size")
+    m.add_argument("-a", "--num-attention-heads")
+    m.add_argument("--num-kv-heads", help="key/value heads (GQA/MQA)")
+    m.add_argument("-kv", "--kv-size-ratio", help="num-kv-heads / num-attention-heads (cookbook spelling)")
+    m.add_argument("--head-dim", help="query/key width per head (default hidden / heads)")
+    m.add_argument("--v-head-dim", help="value width per head (default head-dim)")
+    m.add_argument("-ff", "--ffn-expansion-factor", help="MLP width / hidden (a float, e.g. 3.5)")
+    m.add_argument("--ffn-hidden-size", help="MLP width (intermediate_size)")
+    m.add_argument("-nl", "--num-mlp-linears", help="3 gated (SwiGLU/GeGLU), 2 plain")
+    m.add_argument("--tied-embeddings", action="store_true", default=None, help="LM head shares the input table")
+    m.add_argument("--untied-embeddings", dest="tied_embeddings", action="store_false")
+    m.add_argument("--learned-positions", help="rows of a learned position table (GPT-2: 1024; 0 for RoPE)")
+    m.add_argument("--bias", dest="bias", action="store_true", default=None, help="biases on every linear")
+    m.add_argument("--no-bias", dest="bias", action="store_false", help="no biases (nanoGPT bias=False)")
+    m.add_argument("--norm", choices=["rmsnorm", "layernorm", "layernorm-nobias"])
+    m.add_argument("--moe", action="store_true", help="mixture of experts (with -e, -t)")
+    m.add_argument("-e", "--num-experts")
+    m.add_argument("-t", "--topk", help="experts per token")
+    m.add_argument("-ei", "--expert-interval", help="every ei-th layer is MoE (default 1)")
+    m.add_argument("--moe-ffn-hidden-size", help="width of one routed expert")
+    m.add_argument("--shared-ffn-hidden-size", help="total width of the shared expert(s)")
+    m.add_argument("--q-lora-rank")
+    m.add_argument("--kv-lora-rank", help="MLA latent width (enables MLA)")
+    m.add_argument("--qk-rope-head-dim", help="MLA rotary part of head-dim")
+    m.add_argument("--sliding-window", help="attention window (causal convention only)")
+    m.add_argument("--num-sliding-layers", help="layers using the window (default all)")
+    w = p.add_argument_group("workload and conventions")
+    w.add_argument("-s", "--sequence-length", help="training sequence length (default: the model's)")
+    w.add_argument("-b", "--batch-size", default="1", help="sequences per step (default 1)")
+    w.add_argument("--tokens", help="training tokens D, e.g. 15T")
+    w.add_argument("--attention", choices=["full", "causal"], default="full",
+                   help="full: every query x key (PyTorch's count, PaLM, nanoGPT; default); causal: unmasked pairs")
+    w.add_argument("--recompute", choices=["none", "selective", "full"], default="none")
+    w.add_argument("--prompt-length", help="inference: prompt tokens (prefill)")
+    w.add_argument("--generate", help="inference: new tokens to generate")
+    h = p.add_argument_group("hardware, time and cost")
+    h.add_argument("--gpu", help="accelerator from the table (see --list-gpus)")
+    h.add_argument("--list-gpus", action="store_true", help="list the accelerator table and exit")
+    h.add_argument("--dtype", choices=list(DTYPE_BYTES), default="bf16", help="peak to use and bytes per value")
+    h.add_argument("--peak-tflops", help="override: dense peak TFLOP/s per GPU")
+    h.add_argument("--bandwidth", help="override: memory bandwidth, e.g. 3.35TB/s or 3350GB/s")
+    h.add_argument("--num-gpus", default="1")
+    h.add_argument("--mfu", default=str(DEFAULT_MFU), help=f"assumed MFU for time (default {DEFAULT_MFU})")
+    h.add_argument("--cost-per-gpu-hour", help="price of one GPU-hour")
+    h.add_argument("--flops-basis", choices=["detailed", "6nd", "6nd-active", "palm"], default="detailed",
+                   help="which count the time estimate uses (default detailed)")
+    h.add_argument("--tokens-per-second", help="measured global throughput -> MFU and HFU")
+    h.add_argument("--step-time", help="measured seconds per step (with -b and -s) -> MFU and HFU")
+    o = p.add_argument_group("output")
+    o.add_argument("--format", choices=["text", "markdown", "json"], default="text")
+    o.add_argument("--json", dest="format", action="store_const", const="json", help="same as --format json")
+    return p
+
+
+_COUNT_FLAGS = {  # flag dest -> Architecture field (all integer counts)
+    "num_layers": "num_layers", "hidden_size": "hidden_size", "vocab_size": "vocab_size",
+    "num_attention_heads": "num_attention_heads", "num_kv_heads": "num_kv_heads", "head_dim": "head_dim",
+    "v_head_dim": "v_head_dim", "ffn_hidden_size": "ffn_hidden_size", "num_experts": "num_experts",
+    "topk": "topk", "moe_ffn_hidden_size": "moe_ffn_hidden_size", "expert_interval": "expert_interval",
+    "shared_ffn_hidden_size": "shared_ffn_hidden_size", "q_lora_rank": "q_lora_rank",
+    "kv_lora_rank": "kv_lora_rank", "qk_rope_head_dim": "qk_rope_head_dim", "sliding_window": "sliding_window",
+    "num_sliding_layers": "num_sliding_layers", "learned_positions": "learned_positions",
+}
+_ZERO_OK = {"q_lora_rank", "learned_positions", "sliding_window", "num_sliding_layers", "shared_ffn_hidden_size"}
+
+
+def _flag(dest: str) -> str:
+    return "--" + dest.replace("_", "-")
+
+
+def _positive_float(text, flag: str, upper=None) -> float:
+    value = float(parse_number(text, flag))
+    if value <= 0 or (upper is not None and value > upper):
+        raise InputError(f"{flag} {text!r}: expected a number in (0, {upper}]" if upper else
+                         f"{flag} {text!r}: expected a positive number")
+    return value
+
+
+def _architecture_from_args(args, warn) -> Architecture:
+    base = {}
+    if args.preset is not None:
+        if args.preset not in PRESETS:
+            raise InputError(f"--preset {args.preset!r}: unknown; choose from {', '.join(PRESETS)}")
+        base = dict(PRESETS[args.preset], name=args.preset)
+    if args.config is not None:
+        config_base, unknown = read_config(args.config)
+        if unknown:
+            warn(f"{PROG}: warning: config fields not used by this calculator: {', '.join(unknown)}")
+        base.update(config_base)
+    overrides = {}
+    for dest, key in _COUNT_FLAGS.items():
+        raw = getattr(args, dest)
+        if raw is not None:
+            overrides[key] = parse_count(raw, _flag(dest), allow_zero=dest in _ZERO_OK)
+    if args.kv_size_ratio is not None:
+        overrides["kv_size_ratio"] = float(parse_number(args.kv_size_ratio, "--kv-size-ratio"))
+    if args.ffn_expansion_factor is not None:
+        overrides["ffn_expansion_factor"] = _positive_float(args.ffn_expansion_factor, "--ffn-expansion-factor")
+    if args.num_mlp_linears is not None:
+        overrides["num_mlp_linears"] = parse_count(args.num_mlp_linears, "--num-mlp-linears")
+    if args.tied_embeddings is not None:
+        overrides["tied_embeddings"] = args.tied_embeddings
+    if args.bias is not None:
+        overrides.update(qkv_bias=args.bias, output_bias=args.bias, mlp_bias=args.bias)
+        if args.bias is False and (base.get("norm") == "layernorm" and args.norm is None):
+            overrides["norm"] = "layernorm-nobias"  # nanoGPT's bias=False drops LayerNorm biases too
+    if args.norm is not None:
+        overrides["norm"] = args.norm
+    if args.moe and not (overrides.get("num_experts") or base.get("num_experts")):
+        raise InputError("--moe needs --num-experts")
+    if overrides.get("kv_lora_rank") and not overrides.get("v_head_dim") and not base.get("v_head_dim"):
+        raise InputError("--kv-lora-rank (MLA) needs --v-head-dim and --head-dim (nope + rope)")
+    if args.preset is None and args.config is None:
+        base.setdefault("num_mlp_linears", 2)  # the cookbook's default MLP without a preset
+    return resolve(base, overrides)
+
+
+def list_presets() -> str:
+    width = max(map(len, PRESETS))
+    return "".join(f"{name:<{width}}  {spec['source']}\n" for name, spec in PRESETS.items())
+
+
+def list_gpus() -> str:
+    lines = [f"{'gpu':<10} {'fp32':>7} {'tf32':>7} {'bf16':>7} {'fp8':>7} {'GB/s':>6}  source (dense TFLOP/s)"]
+    for name, row in GPUS.items():
+        cells = [f"{row[t]:>7g}" if row[t] is not None else f"{'-':>7}" for t in ("fp32", "tf32", "bf16", "fp8")]
+        lines.append(f"{name:<10} {' '.join(cells)} {row['bandwidth']:>6}  {row['source']}")
+    return "\n".join(lines) + "\n"
+
+
+def run(argv=None, warn=None) -> str:
+    """Parse argv, compute, and return the rendered output (raises InputError on bad input)."""
+    warn = warn or (lambda message: sys.stderr.write(message + "\n"))
+    args = build_parser().parse_args(argv)
+    if args.list_presets:
+        return list_presets()
+    if args.list_gpus:
+        return list_gpus()
+    arch = _architecture_from_args(args, warn)
+    seq = parse_count(args.sequence_length, "--sequence-length") if args.sequence_length else arch.sequence_length
+    batch = parse_count(args.batch_size, "--batch-size")
+    tokens = parse_count(args.tokens, "--tokens") if args.tokens is not None else None
+    num_gpus = parse_count(args.num_gpus, "--num-gpus")
+    mfu = _positive_float(args.mfu, "--mfu", upper=1.0)
+    peak = _positive_float(args.peak_tflops, "--peak-tflops") if args.peak_tflops is not None else None
+    bandwidth = parse_bandwidth(args.bandwidth) if args.bandwidth is not None else None
+    cost = float(parse_number(args.cost_per_gpu_hour, "--cost-per-gpu-hour")) \
+        if args.cost_per_gpu_hour is not None else None
+    tps = _positive_float(args.tokens_per_second, "--tokens-per-second") \
+        if args.tokens_per_second is not None else None
+    step_time = _positive_float(args.step_time, "--step-time") if args.step_time is not None else None
+    prompt = parse_count(args.prompt_length, "--prompt-length") if args.prompt_length is not None else None
+    generate = parse_count(args.generate, "--generate", allow_zero=True) if args.generate is not None else None
+    for value, flag in ((seq, "--sequence-length"), (batch, "--batch-size"), (prompt, "--prompt-length"),
+                        (generate, "--generate"), (num_gpus, "--num-gpus")):
+        if value is not None and value > 10**12:
+            raise InputError(f"{flag} {value}: implausibly large (limit 1e12)")
+    result = analyse(arch, seq, batch, tokens, args.attention, args.recompute, args.dtype, args.gpu, num_gpus, mfu,
+                     peak, bandwidth, cost, args.flops_basis, tps, step_time, prompt, generate)
+    return {"text": render_text, "markdown": render_markdown, "json": render_json}[args.format](result)
+
+
+def main(argv=None) -> int:
+    try:
+        output = run(argv)
+    except InputError as exc:
+        sys.stderr.write(f"{PROG}: error: {' '.join(str(exc).split())}\n")
+        return 2
+    sys.stdout.write(output)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
