@@ -1,0 +1,1318 @@
+#!/usr/bin/env python3
+"""Compute-optimal model size and token count from the published scaling laws, and fit your own runs.
+
+"Given my compute, how big a model and how many tokens?"  Every answer here comes from a named law whose constants
+are printed with their source; queries on the Chinchilla-form laws are closed-form (no grid).
+
+Conventions: N = parameters, D = training tokens, C = training FLOPs with C = 6*N*D unless a law says otherwise,
+L = loss in nats/token, tpp = tokens per parameter = D/N.  Chinchilla counts all parameters (embeddings included,
+Hoffmann et al. 2022 App. F); Kaplan's N excludes embeddings; DeepSeek's M is non-embedding FLOPs per token.
+
+Laws (``--law``; ``--E --A --B --alpha --beta`` override any Chinchilla-form law's constants -> law "custom")
+  chinchilla            Hoffmann et al. 2022 (arXiv 2203.15556) eq. 10, Approach 3 as printed:
+                        L(N, D) = E + A/N^alpha + B/D^beta, E=1.69, A=406.4, B=410.7, alpha=0.34, beta=0.28
+  chinchilla-unrounded  the same fit before rounding (paper TeX source, as used in epoch-research/analyzing-chinchilla
+                        data_analysis.ipynb): log-space a=6.0073404, b=6.0179186, e=0.5267228, alpha=0.33917084,
+                        beta=0.2849083.  Gives the paper's "40B at Gopher compute" (rounded constants give 32B).
+  epoch                 Besiroglu et al. 2024 (arXiv 2404.10102) Table 1 refit of Approach 3: E=1.8172, A=482.01,
+                        B=2085.43, alpha=0.3478, beta=0.3658.  The default: its allocation stays near 20 tpp.
+  muennighoff           Muennighoff et al. 2023 (arXiv 2305.16264; huggingface/datablations README "Parametric Fit"):
+                        a=6.255414, b=7.3049974, e=0.6254804, alpha=beta=0.3526596 (with unlimited unique data).
+  approach1 / approach2 / approach3-table
+                        power laws N_opt = k*C^a least-squares fitted (log-log) to the published rows of Hoffmann
+                        Table 3 (Approach 1) and Table A3 (Approaches 2 and 3); D = C/(6N).  Table 2 prints a = 0.50,
+                        0.49, 0.46; the row fits give 0.4981, 0.4899, 0.4587.
+  kaplan                Kaplan et al. 2020 (arXiv 2001.08361) App. A: N_opt = 1.3e9 * (C_min/PF-day)^0.73,
+                        non-embedding N, trained at B_crit so C = 2*C_min (eq. 5.5); D = C/(6N).
+  deepseek              DeepSeek LLM (arXiv 2401.02954) sec. 3: M_opt = 0.1715*C^0.5243, D_opt = 5.8316*C^0.4757 with
+                        C = M*D and M = 72*n_layer*d^2 + 12*n_layer*d*l_seq non-embedding FLOPs/token; N ~ M/6 shown.
+  llama3                Llama 3 Herd (arXiv 2407.21783) sec. 3.2.1: optimal *tokens* D = 0.29*C^0.53.  The printed
+                        constants do NOT reproduce the paper's 402B / 16.55T at 3.8e25 FLOPs (they give 10.46T tokens).
+  tpp-20                the 20 tokens-per-parameter rule (Chinchilla 70B on 1.4T): N = sqrt(C/120), D = 20N;
+                        ``--tokens-per-param R`` sets another ratio (e.g. Llama-3-8B's 15T/8B = 1875).
+
+Closed forms for L = E + A/N^alpha + B/D^beta under C = 6ND (Hoffmann eq. 4; L* and C(l) derived and tested):
+  G = (alpha*A/(beta*B))^(1/(alpha+beta)),  a = beta/(alpha+beta),  b = alpha/(alpha+beta)
+  N* = G*(C/6)^a,  D* = (C/6)^b / G,  L* = E + (A*G^-alpha + B*G^beta) * (C/6)^(-alpha*beta/(alpha+beta))
+  C(l) = 6*((l - E)/(A*G^-alpha + B*G^beta))^(-(alpha+beta)/(alpha*beta))     (only for l > E)
+  frontier through a given N: C = 6*(N/G)^(1/a), D = C/(6N);  through a given D: C = 6*(D*G)^(1/b).
+
+Kaplan et al. 2020 (``kaplan``; N non-embedding, C_min in PF-days, 1 PF-day = 8.64e19 FLOPs):
+  L(N) = (8.8e13/N)^0.076, L(D) = (5.4e13/D)^0.095, L(C_min) = (3.1e8/C_min)^0.050      (eqs 1.1-1.3)
+  L(N, D) = [(6.4e13/N)^(0.076/0.103) + 1.8e13/D]^0.103  (eq 1.5 with the Table 2 constants, not the 1.1/1.2 ones)
+  B_crit(L) = 2e8 / L^(1/0.21) tokens (eq 1.4);  no-overfitting data D >= 5e3*N^0.74 (eq 4.4)
+  allocation: N = 1.3e9*C^0.73, B = 2e6*C^0.24, S_min = 5.4e3*C^0.03, D = 2e10*C^0.27 (App. A, C = C_min)
+  N_kaplan = 12*n_layer*d^2 for the standard shape (eq 2.1).
+Muennighoff data-constrained (``data-constrained``): L = E + A/N'^alpha + B/D'^beta with
+  D' = U + U*R_D*(1 - exp(-R_D/R_D*)), R_D = D/U - 1;  N' = U_N + U_N*R_N*(1 - exp(-R_N/R_N*)),
+  U_N = min(N, N_opt(U)), R_N = N/U_N - 1;  R_D* = 15.387756, R_N* = 5.309743 (datablations README).
+Sardana et al. 2023 (arXiv 2401.00448, ``inference``): minimise 6*N*D_train + 2*N*D_inference subject to
+  L(N, D_train) = l, i.e. D_train(N) = (B/(l - E - A/N^alpha))^(1/beta); solved by a bracketed 1-D search in log N.
+
+Fitting (``fit runs.csv``, columns N, D or C, loss; scipy is imported only here):
+  Approach 3 (Hoffmann App. D.2, eq. 11): minimise sum_i Huber_1e-3(LSE(a - alpha*log N_i, b - beta*log D_i, e)
+  - log L_i) with L-BFGS and its analytic gradient (softmax weights of the LSE), from Hoffmann's 4500-point grid
+  (alpha, beta in {0,.5,..,2}, e in {-1,-.5,..,1}, a, b in {0,5,..,25}).  All 4500 starts run in lock-step as one
+  numpy batch (vectorised L-BFGS with Armijo backtracking); the best end point is polished with scipy's L-BFGS-B.
+  Seeded bootstrap (resampling runs, refits started at the full-data optimum) gives 95% percentile intervals for
+  E, A, B, alpha, beta and a = beta/(alpha+beta).  A *sum* of Huber terms and tight tolerances: Epoch found that
+  Hoffmann's optimiser stopped early.
+  Approach 2: runs grouped by budget (log10 C within ``--budget-tolerance`` decades), a parabola of loss in ln N
+  per budget whose minimum must be interior, then N_opt = k*C^a and D_opt = C/(6*N_opt) fitted in log-log.
+
+The nanoGPT notebook's TODOs (karpathy/nanoGPT scaling_laws.ipynb, "TLDR atm: nothing reproduces"), explained:
+  * 316M vs Chinchilla's 400M at 1.92e19 FLOPs: Table 3 is Approach 1 but the notebook evaluates Approach 3;
+    316.23M = 10^8.5 is a point of its 10^(k/16) grid (the closed form with the printed constants gives 306.1M);
+    and the printed constants are rounded (unrounded: 364.8M; Epoch's refit: 366M).
+  * 1.3B -> 60B tokens vs MosaicML's 26B: Approach 3 with the printed constants puts 46.6 tpp at 1.3B
+    (D = 60.5B, C = 4.72e20); MosaicML uses 20 tpp (26B).  Unrounded: 39.8B; Epoch: 29.1B.
+  * 6 of 50 Table A9 rows off: exactly the rows where n_heads*kv_size != d_model; attention width is
+    n_heads*kv_size.  Table A4's FLOP ratios match only without embedding and logit FLOPs.
+
+JSON keys (``--format json``): "command", "law" {"name", "E", "A", "B", "alpha", "beta", "source"} where a law has
+them, "inputs" (echo of the parsed numbers), and per command: optimal -> "results" list of {"law", "params",
+"tokens", "flops", "tokens_per_param", "loss"}; loss -> "results" list of {"law", "loss"}; table3 -> "rows" list of
+{"params", "flops", "gopher_units", "tokens", "fitted_params", "flops_over_6nd"} and "fit" {"k", "a"}; models ->
+"rows" list of {"model", "params", "tokens", "flops", "tokens_per_param", "optimal_params", "optimal_tokens",
+"trained_factor", "verdict", "loss", "optimal_loss"}; kaplan / deepseek / data-constrained / inference -> "results"
+dict; fit -> "approach3" {"E", "A", "B", "alpha", "beta", "a", "b", "objective", "starts", "ci95", "se"},
+"approach2" {"budgets", "a", "b", "k"}.  Counts (params, tokens) are integers, FLOPs and losses floats.
+
+Examples:
+  python calc_scaling_laws.py optimal --compute 5.76e23                 # every law at Gopher's budget
+  python calc_scaling_laws.py optimal -C 1e21 --law chinchilla-unrounded --json
+  python calc_scaling_laws.py optimal --params 400M --law chinchilla     # frontier point through 400M
+  python calc_scaling_laws.py optimal --target-loss 2.2 --law epoch      # compute needed to reach a loss
+  python calc_scaling_laws.py loss -N 70B -D 1.4T
+  python calc_scaling_laws.py models --law epoch --format markdown       # real models vs the frontier
+  python calc_scaling_laws.py table3
+  python calc_scaling_laws.py kaplan -N 1e9 -D 22e9 --compute 1e21 --loss 3
+  python calc_scaling_laws.py deepseek -l 30 -hs 4096 -s 4096 -D 2T
+  python calc_scaling_laws.py data-constrained --compute 1e22 --unique-tokens 25B
+  python calc_scaling_laws.py inference --params 13B --inference-tokens 2T --fixed-params 7B --law chinchilla-unrounded
+  python calc_scaling_laws.py fit runs.csv --bootstrap 200 --seed 0 --plot fit.png
+"""
+# /// script
+# requires-python = ">=3.9"
+# dependencies = ["numpy>=1.26", "scipy>=1.11", "matplotlib>=3.8"]
+# ///
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import math
+import re
+import sys
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+PROG = "calc_scaling_laws.py"
+PF_DAY_FLOPS = 1e15 * 24 * 3600  # Kaplan et al. 2020 sec. 1.3: 8.64e19 FLOPs
+GOPHER_FLOPS = 5.76e23  # Hoffmann et al. 2022 Table 3: the "Gopher unit" (67B row)
+HUBER_DELTA = 1e-3  # Hoffmann App. D.2
+MAX_COUNT = 1e32  # beyond this no law was fitted and floats start to lose the plot
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Configuration: laws and real models
+# ----------------------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ParametricLaw:
+    """L(N, D) = E + A/N^alpha + B/D^beta (Hoffmann et al. 2022 eq. 2)."""
+
+    name: str
+    E: float
+    A: float
+    B: float
+    alpha: float
+    beta: float
+    source: str
+
+
+PARAMETRIC_LAWS = {
+    "chinchilla": ParametricLaw("chinchilla", 1.69, 406.4, 410.7, 0.34, 0.28,
+                                "Hoffmann et al. 2022 (arXiv 2203.15556) eq. 10, printed (rounded) constants"),
+    "chinchilla-unrounded": ParametricLaw(
+        "chinchilla-unrounded", math.exp(0.5267228), math.exp(6.0073404), math.exp(6.0179186), 0.33917084,
+        0.2849083, "Hoffmann et al. 2022 unrounded fit from the TeX source (epoch-research/analyzing-chinchilla "
+                   "data_analysis.ipynb true_params: e=0.5267228, a=6.0073404, b=6.0179186)"),
+    "epoch": ParametricLaw("epoch", 1.8172, 482.01, 2085.43, 0.3478, 0.3658,
+                           "Besiroglu et al. 2024 (arXiv 2404.10102) Table 1, refit of Chinchilla Approach 3"),
+    "muennighoff": ParametricLaw(
+        "muennighoff", math.exp(0.6254804), math.exp(6.255414), math.exp(7.3049974), 0.3526596, 0.3526596,
+        "Muennighoff et al. 2023 (arXiv 2305.16264), huggingface/datablations README 'Parametric Fit'"),
+}
+MUENNIGHOFF_RD_STAR = 15.387756  # datablations README: R_D*
+MUENNIGHOFF_RN_STAR = 5.309743  # datablations README: R_N*
+
+# Hoffmann et al. 2022 Table 3 (Approach 1 projections): params, FLOPs, FLOPs in Gopher units (as 1/x or x), tokens.
+TABLE3_ROWS = (
+    (400e6, 1.92e19, 1 / 29968, 8.0e9), (1e9, 1.21e20, 1 / 4761, 20.2e9), (10e9, 1.23e22, 1 / 46, 205.1e9),
+    (67e9, 5.76e23, 1.0, 1.5e12), (175e9, 3.85e24, 6.7, 3.7e12), (280e9, 9.90e24, 17.2, 5.9e12),
+    (520e9, 3.43e25, 59.5, 11.0e12), (1e12, 1.27e26, 221.3, 21.2e12), (10e12, 1.30e28, 22515.9, 216.2e12),
+)
+# Hoffmann Table A3: params, Approach 2 FLOPs, tokens, Approach 3 FLOPs, tokens.  The 175B Approach-3 FLOPs are
+# printed 1.26e24, a typo for 6*175e9*12.0e12 = 1.26e25 (used here).
+TABLEA3_ROWS = (
+    (400e6, 1.84e19, 7.7e9, 2.21e19, 9.2e9), (1e9, 1.20e20, 20.0e9, 1.62e20, 27.1e9),
+    (10e9, 1.32e22, 219.5e9, 2.46e22, 410.1e9), (67e9, 6.88e23, 1.7e12, 1.71e24, 4.1e12),
+    (175e9, 4.54e24, 4.3e12, 1.26e25, 12.0e12), (280e9, 1.18e25, 7.1e12, 3.52e25, 20.1e12),
+    (520e9, 4.19e25, 13.4e12, 1.36e26, 43.5e12), (1e12, 1.59e26, 26.5e12, 5.65e26, 94.1e12),
+    (10e12, 1.75e28, 292.0e12, 8.55e28, 1425.5e12),
+)
+
+# Kaplan et al. 2020 constants (eqs 1.1-1.5, Table 2, App. A).
+KAPLAN = {
+    "alpha_N": 0.076, "N_c": 8.8e13, "alpha_D": 0.095, "D_c": 5.4e13, "alpha_Cmin": 0.050, "Cmin_c": 3.1e8,
+    "joint_alpha_N": 0.076, "joint_alpha_D": 0.103, "joint_N_c": 6.4e13, "joint_D_c": 1.8e13,
+    "alpha_B": 0.21, "B_star": 2e8, "alpha_S": 0.76,
+    "N_coef": 1.3e9, "N_exp": 0.73, "B_coef": 2.0e6, "B_exp": 0.24, "S_coef": 5.4e3, "S_exp": 0.03,
+    "D_coef": 2e10, "D_exp": 0.27,
+}
+# DeepSeek LLM (arXiv 2401.02954) sec. 3 fits; C = M * D with M in non-embedding FLOPs/token.
+DEEPSEEK = {"M_coef": 0.1715, "M_exp": 0.5243, "D_coef": 5.8316, "D_exp": 0.4757,
+            "lr_coef": 0.3118, "lr_exp": -0.1250, "batch_coef": 0.2920, "batch_exp": 0.3271}
+LLAMA3_TOKENS = (0.29, 0.53)  # Llama 3 Herd sec. 3.2.1: optimal tokens = 0.29 * C^0.53
+
+POWER_LAWS = ("approach1", "approach2", "approach3-table", "kaplan", "deepseek", "llama3", "tpp-20")
+ALL_LAWS = tuple(PARAMETRIC_LAWS) + POWER_LAWS
+
+
+@dataclass(frozen=True)
+class RealModel:
+    name: str
+    params: float  # nominal total parameters as published
+    tokens: float  # training tokens as published
+    source: str
+    note: str = ""
+
+
+# Nominal sizes and token counts as each source states them.  GPT-2, Mistral and Mixtral are left out: their
+# training token counts were not published.
+REAL_MODELS = {m.name: m for m in (
+    RealModel("gpt3-175b", 175e9, 300e9, "Brown et al. 2020 (arXiv 2005.14165) Table D.1"),
+    RealModel("gopher-280b", 280e9, 300e9, "Rae et al. 2021 (arXiv 2112.11446) sec. 4, Table 1"),
+    RealModel("chinchilla-70b", 70e9, 1.4e12, "Hoffmann et al. 2022 sec. 4.1, Table 4"),
+    RealModel("pythia-160m", 160e6, 300e9, "Biderman et al. 2023 (arXiv 2304.01373) Table 1 (299.9B tokens)"),
+    RealModel("pythia-1.4b", 1.4e9, 300e9, "Biderman et al. 2023 Table 1"),
+    RealModel("pythia-12b", 12e9, 300e9, "Biderman et al. 2023 Table 1"),
+    RealModel("llama-7b", 6.7e9, 1.0e12, "Touvron et al. 2023 (arXiv 2302.13971) Table 2"),
+    RealModel("llama-65b", 65.2e9, 1.4e12, "Touvron et al. 2023 Table 2"),
+    RealModel("llama-2-7b", 7e9, 2.0e12, "Touvron et al. 2023b (arXiv 2307.09288) Table 1"),
+    RealModel("llama-2-70b", 70e9, 2.0e12, "Touvron et al. 2023b Table 1"),
+    RealModel("llama-3-8b", 8e9, 15e12, "Meta Llama 3 model card (meta-llama/Meta-Llama-3-8B): 15T+ tokens"),
+    RealModel("llama-3-70b", 70e9, 15e12, "Meta Llama 3 model card: 15T+ tokens"),
+    RealModel("llama-3.1-405b", 405e9, 15.6e12, "Llama 3 Herd (arXiv 2407.21783) sec. 3.2.1: 405B on 15.6T"),
+    RealModel("llama-3.2-1b", 1.23e9, 9e12, "Llama 3.2 model card (meta-llama/Llama-3.2-1B): up to 9T tokens"),
+    RealModel("qwen2.5-7b", 7.61e9, 18e12, "Qwen2.5 technical report (arXiv 2412.15115): 18T tokens; 7.61B"),
+    RealModel("gemma-2-9b", 9e9, 8e12, "Gemma 2 report (arXiv 2408.00118) sec. 3.1: 9B on 8T tokens"),
+    RealModel("deepseek-llm-67b", 67e9, 2e12, "DeepSeek LLM (arXiv 2401.02954) sec. 2: 2T tokens"),
+    RealModel("deepseek-v3", 37e9, 14.8e12, "DeepSeek-V3 report (arXiv 2412.19437): 671B total, 37B active, 14.8T",
+              "MoE: N = 37B activated parameters; dense laws do not model MoE"),
+)}
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Parsing human numbers
+# ----------------------------------------------------------------------------------------------------------------
+_SUFFIX = {"": 1.0, "k": 1e3, "m": 1e6, "b": 1e9, "g": 1e9, "t": 1e12, "p": 1e15}
+_NUMBER = re.compile(r"^([0-9][0-9_]*(?:\.[0-9_]*)?|\.[0-9][0-9_]*)(?:e([+-]?[0-9]+))?([kmbgtp]?)$", re.I)
+
+
+def parse_number(text: str, what: str, *, positive: bool = True, upper: float = MAX_COUNT) -> float:
+    """'7B', '1.4T', '300e9', '32k', '1_000', '5.76e23' -> float; ValueError naming ``what`` otherwise."""
+    match = _NUMBER.match(str(text).strip())
+    if not match or "__" in text:
+        raise ValueError(f"{what} {text!r}: expected a number like 7B, 1.4T, 300e9, 32k or 1_000")
+    mantissa, exponent, suffix = match.groups()
+    try:
+        value = float(mantissa.replace("_", "")) * 10.0 ** int(exponent or 0) * _SUFFIX[suffix.lower()]
+    except (OverflowError, ValueError):
+        raise ValueError(f"{what} {text!r}: number out of range") from None
+    if not math.isfinite(value) or (positive and value <= 0) or value > upper:
+        raise ValueError(f"{what} {text!r}: expected a positive number up to {upper:g}")
+    return value
+
+
+def parse_float(text: str, what: str, low: float = 0.0, high: float = 1e6) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise ValueError(f"{what} {text!r}: expected a number") from None
+    if not (math.isfinite(value) and low < value <= high):
+        raise ValueError(f"{what} {text!r}: expected a number in ({low:g}, {high:g}]")
+    return value
+
+
+def human(value: float, unit: str = "") -> str:
+    """3.219e10 -> '32.2B'; FLOPs (unit 'FLOPs') in scientific notation '5.76e23'."""
+    if unit == "FLOPs":
+        if value == 0:
+            return "0"
+        mantissa, exponent = f"{value:.3e}".split("e")
+        return f"{float(mantissa):g}e{int(exponent)}"
+    for scale, suffix in ((1e15, "P"), (1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "k")):
+        if abs(value) >= scale:
+            return f"{value / scale:.4g}{suffix}"
+    return f"{value:.4g}"
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Chinchilla-form laws: closed forms
+# ----------------------------------------------------------------------------------------------------------------
+def chinchilla_loss(law: ParametricLaw, params: float, tokens: float) -> float:
+    return law.E + law.A / params ** law.alpha + law.B / tokens ** law.beta
+
+
+def frontier_constants(law: ParametricLaw) -> dict:
+    """G, a, b of Hoffmann eq. 4 and K = A*G^-alpha + B*G^beta, the loss coefficient on the frontier."""
+    G = (law.alpha * law.A / (law.beta * law.B)) ** (1 / (law.alpha + law.beta))
+    a = law.beta / (law.alpha + law.beta)
+    b = law.alpha / (law.alpha + law.beta)
+    K = law.A * G ** -law.alpha + law.B * G ** law.beta
+    return {"G": G, "a": a, "b": b, "K": K, "loss_exponent": law.alpha * law.beta / (law.alpha + law.beta)}
+
+
+def _point(law_name: str, params: float, tokens: float, flops: float, loss=None) -> dict:
+    return {"law": law_name, "params": params, "tokens": tokens, "flops": flops,
+            "tokens_per_param": tokens / params, "loss": loss}
+
+
+def chinchilla_optimum(law: ParametricLaw, flops: float) -> dict:
+    """N*, D*, L* for a budget C = 6ND, closed form."""
+    k = frontier_constants(law)
+    params = k["G"] * (flops / 6) ** k["a"]
+    tokens = (flops / 6) ** k["b"] / k["G"]
+    loss = law.E + k["K"] * (flops / 6) ** -k["loss_exponent"]
+    return _point(law.name, params, tokens, flops, loss)
+
+
+def chinchilla_frontier_at_params(law: ParametricLaw, params: float) -> dict:
+    """The compute-optimal point whose model size is ``params`` (and the tokens it should see)."""
+    k = frontier_constants(law)
+    flops = 6 * (params / k["G"]) ** (1 / k["a"])
+    return chinchilla_optimum(law, flops) | {"params": params, "tokens": flops / (6 * params),
+                                              "tokens_per_param": flops / (6 * params * params)}
+
+
+def chinchilla_frontier_at_tokens(law: ParametricLaw, tokens: float) -> dict:
+    """The compute-optimal point that trains on ``tokens`` (and the model size to use)."""
+    k = frontier_constants(law)
+    flops = 6 * (tokens * k["G"]) ** (1 / k["b"])
+    params = flops / (6 * tokens)
+    return chinchilla_optimum(law, flops) | {"params": params, "tokens": tokens, "tokens_per_param": tokens / params}
+
+
+def chinchilla_compute_for_loss(law: ParametricLaw, loss: float) -> dict:
+    """The smallest budget whose compute-optimal model reaches ``loss`` (requires loss > E)."""
+    if not loss > law.E:
+        raise ValueError(f"--target-loss {loss:g}: must exceed the irreducible loss E = {law.E:.4f} of law {law.name}")
+    k = frontier_constants(law)
+    flops = 6 * ((loss - law.E) / k["K"]) ** (-1 / k["loss_exponent"])
+    return chinchilla_optimum(law, flops)
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Power-law allocations
+# ----------------------------------------------------------------------------------------------------------------
+def loglog_fit(xs, ys) -> tuple[float, float]:
+    """Least squares of log y = log k + a log x; returns (k, a)."""
+    a, log_k = np.polyfit(np.log(np.asarray(xs, float)), np.log(np.asarray(ys, float)), 1)
+    return float(math.exp(log_k)), float(a)
+
+
+def table_fits() -> dict:
+    """N_opt = k*C^a fitted to the published rows of Hoffmann Table 3 and Table A3."""
+    return {
+        "approach1": loglog_fit([r[1] for r in TABLE3_ROWS], [r[0] for r in TABLE3_ROWS]),
+        "approach2": loglog_fit([r[1] for r in TABLEA3_ROWS], [r[0] for r in TABLEA3_ROWS]),
+        "approach3-table": loglog_fit([r[3] for r in TABLEA3_ROWS], [r[0] for r in TABLEA3_ROWS]),
+    }
+
+
+def kaplan_allocation(flops_min_pf_days: float) -> dict:
+    """Kaplan App. A compute-efficient allocation for C_min in PF-days (N non-embedding)."""
+    c = flops_min_pf_days
+    K = KAPLAN
+    return {"params": K["N_coef"] * c ** K["N_exp"], "batch_tokens": K["B_coef"] * c ** K["B_exp"],
+            "min_steps": K["S_coef"] * c ** K["S_exp"], "tokens_app_a": K["D_coef"] * c ** K["D_exp"],
+            "loss": (K["Cmin_c"] / c) ** K["alpha_Cmin"]}
+
+
+def deepseek_optimum(flops: float) -> dict:
+    D = DEEPSEEK
+    return {"model_flops_per_token": D["M_coef"] * flops ** D["M_exp"], "tokens": D["D_coef"] * flops ** D["D_exp"],
+            "batch_tokens": D["batch_coef"] * flops ** D["batch_exp"],
+            "learning_rate": D["lr_coef"] * flops ** D["lr_exp"]}
+
+
+def deepseek_flops_per_token(num_layers: int, hidden_size: int, sequence_length: int) -> float:
+    """DeepSeek LLM eq. 2: non-embedding FLOPs/token including attention, excluding the vocabulary."""
+    return 72 * num_layers * hidden_size ** 2 + 12 * num_layers * hidden_size * sequence_length
+
+
+def power_law_optimum(law_name: str, flops: float, tokens_per_param: float = 20.0) -> dict:
+    """Compute-optimal point of a non-parametric law; D = C/(6N) unless the law fixes D."""
+    if law_name in ("approach1", "approach2", "approach3-table"):
+        k, a = table_fits()[law_name]
+        params = k * flops ** a
+    elif law_name == "kaplan":  # trained at B_crit: C = 2*C_min (Kaplan eq. 5.5); reproduces Hoffmann D.4's 4.68B
+        params = kaplan_allocation(flops / 2 / PF_DAY_FLOPS)["params"]
+    elif law_name == "deepseek":  # N ~ M/6 would ignore the attention term; shown for comparison only
+        params = deepseek_optimum(flops)["model_flops_per_token"] / 6
+    elif law_name == "llama3":
+        params = flops / (6 * LLAMA3_TOKENS[0] * flops ** LLAMA3_TOKENS[1])
+    elif law_name == "tpp-20":
+        params = math.sqrt(flops / (6 * tokens_per_param))
+    else:
+        raise ValueError(f"--law {law_name}: unknown law")
+    return _point(law_name, params, flops / (6 * params), flops)
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Kaplan, data-constrained, inference-aware
+# ----------------------------------------------------------------------------------------------------------------
+def kaplan_report(params=None, tokens=None, flops=None, loss=None, flops_is_min=False) -> dict:
+    K = KAPLAN
+    out: dict = {"pf_day_flops": PF_DAY_FLOPS}
+    if params is not None:
+        out["loss_of_params"] = (K["N_c"] / params) ** K["alpha_N"]
+        out["min_tokens_no_overfit"] = 5e3 * params ** 0.74  # eq. 4.4
+    if tokens is not None:
+        out["loss_of_tokens"] = (K["D_c"] / tokens) ** K["alpha_D"]
+    if params is not None and tokens is not None:
+        ratio = K["joint_alpha_N"] / K["joint_alpha_D"]
+        joint = ((K["joint_N_c"] / params) ** ratio + K["joint_D_c"] / tokens) ** K["joint_alpha_D"]
+        out["loss_joint"] = joint
+        out["overfit_fraction"] = joint / (K["joint_N_c"] / params) ** K["joint_alpha_N"] - 1  # eq. 4.2
+    if flops is not None:
+        flops_min = flops if flops_is_min else flops / 2
+        alloc = kaplan_allocation(flops_min / PF_DAY_FLOPS)
+        out.update({"flops": flops, "flops_min": flops_min, "flops_min_pf_days": flops_min / PF_DAY_FLOPS,
+                    "optimal_params": alloc["params"], "batch_tokens": alloc["batch_tokens"],
+                    "min_steps": alloc["min_steps"], "tokens_app_a": alloc["tokens_app_a"],
+                    "tokens_6nd": flops / (6 * alloc["params"]), "loss_of_compute": alloc["loss"]})
+    if loss is not None:
+        out["critical_batch_tokens"] = K["B_star"] / loss ** (1 / K["alpha_B"])
+    out["alpha_Cmin_predicted"] = 1 / (1 / K["alpha_S"] + 1 / K["alpha_B"] + 1 / K["alpha_N"])  # eq. 1.8
+    return out
+
+
+def muennighoff_loss(params: float, tokens: float, unique_tokens: float) -> dict:
+    """Data-constrained loss (datablations README); unique tokens beyond ``tokens`` are not seen."""
+    law = PARAMETRIC_LAWS["muennighoff"]
+    unique = min(unique_tokens, tokens)
+    G = frontier_constants(law)["G"]
+    repeats_data = max(tokens / unique - 1, 0.0)
+    unique_params = min(params, (unique * G) ** (law.beta / law.alpha) * G)  # N_opt(U): D_to_N in the README
+    repeats_params = max(params / unique_params - 1, 0.0)
+    eff_tokens = unique + unique * MUENNIGHOFF_RD_STAR * (1 - math.exp(-repeats_data / MUENNIGHOFF_RD_STAR))
+    eff_params = unique_params + unique_params * MUENNIGHOFF_RN_STAR * (
+        1 - math.exp(-repeats_params / MUENNIGHOFF_RN_STAR))
+    loss = law.E + law.A / eff_params ** law.alpha + law.B / eff_tokens ** law.beta
+    return {"params": params, "tokens": tokens, "unique_tokens": unique, "epochs": tokens / unique,
+            "effective_tokens": eff_tokens, "effective_params": eff_params, "loss": loss}
+
+
+def _minimise_log(function, low: float, high: float, samples: int = 400, iters: int = 200) -> float:
+    """Minimise ``function(x)`` on [low, high]: a scan brackets the minimum, golden section refines it."""
+    xs = np.linspace(low, high, samples)
+    values = [function(x) for x in xs]
+    i = int(np.argmin(values))
+    lo, hi = xs[max(i - 1, 0)], xs[min(i + 1, samples - 1)]
+    ratio = (math.sqrt(5) - 1) / 2
+    x1, x2 = hi - ratio * (hi - lo), lo + ratio * (hi - lo)
+    f1, f2 = function(x1), function(x2)
+    for _ in range(iters):
+        if hi - lo < 1e-13 * max(1.0, abs(lo)):
+            break
+        if f1 <= f2:
+            hi, x2, f2 = x2, x1, f1
+            x1 = hi - ratio * (hi - lo)
+            f1 = function(x1)
+        else:
+            lo, x1, f1 = x1, x2, f2
+            x2 = lo + ratio * (hi - lo)
+            f2 = function(x2)
+    return (lo + hi) / 2
+
+
+def muennighoff_optimum(flops: float, unique_tokens: float) -> dict:
+    """Best N, D at C = 6ND with U unique tokens: the README's grid (x or / by up to 3 around the unconstrained
+    optimum) and a continuous 1-D minimisation over log N."""
+    law = PARAMETRIC_LAWS["muennighoff"]
+    base = chinchilla_optimum(law, flops)
+    grid_best = None
+    for factor in np.linspace(1.0001, 3, 500):
+        for tokens, params in ((base["tokens"] * factor, base["params"] / factor),
+                               (base["tokens"] / factor, base["params"] * factor)):
+            point = muennighoff_loss(params, tokens, unique_tokens)
+            if grid_best is None or point["loss"] < grid_best["loss"]:
+                grid_best = point
+    center = math.log(base["params"])
+    log_n = _minimise_log(lambda x: muennighoff_loss(math.exp(x), flops / (6 * math.exp(x)), unique_tokens)["loss"],
+                          center - 6, center + 3)
+    best = muennighoff_loss(math.exp(log_n), flops / (6 * math.exp(log_n)), unique_tokens)
+    return {"flops": flops, "unconstrained": base, "readme_grid": grid_best, "continuous": best}
+
+
+def inference_aware_optimum(law: ParametricLaw, inference_tokens: float, target_loss=None, reference_params=None,
+                            fixed_params=None) -> dict:
+    """Sardana et al. 2023: cheapest (N, D_train) reaching a loss with 2*N FLOPs per inference token.
+
+    The loss is either given or set by the Chinchilla-optimal model of ``reference_params`` parameters."""
+    if target_loss is None:
+        reference = chinchilla_frontier_at_params(law, reference_params)
+        target_loss = chinchilla_loss(law, reference["params"], reference["tokens"])
+    if not target_loss > law.E:
+        raise ValueError(f"--target-loss {target_loss:g}: must exceed E = {law.E:.4f} of law {law.name}")
+
+    def tokens_for(params: float) -> float:
+        gap = target_loss - law.E - law.A / params ** law.alpha
+        return (law.B / gap) ** (1 / law.beta) if gap > 0 else math.inf
+
+    def plan(params: float) -> dict:
+        tokens = tokens_for(params)
+        train, serve = 6 * params * tokens, 2 * params * inference_tokens
+        return {"params": params, "tokens": tokens, "tokens_per_param": tokens / params, "train_flops": train,
+                "inference_flops": serve, "total_flops": train + serve}
+
+    log_min = math.log((law.A / (target_loss - law.E)) ** (1 / law.alpha))  # below it the loss is unreachable
+    best_log = _minimise_log(lambda x: plan(math.exp(x))["total_flops"], log_min + 1e-9, log_min + 25)
+    chinchilla_point = chinchilla_compute_for_loss(law, target_loss)
+    out = {"target_loss": target_loss, "inference_tokens": inference_tokens,
+           "chinchilla_optimal": plan(chinchilla_point["params"]), "inference_optimal": plan(math.exp(best_log))}
+    if fixed_params is not None:
+        if tokens_for(fixed_params) == math.inf:
+            raise ValueError(f"--fixed-params {human(fixed_params)}: cannot reach loss {target_loss:.4f} at any D")
+        out["fixed"] = plan(fixed_params)
+    return out
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Fitting your own runs (scipy imported inside)
+# ----------------------------------------------------------------------------------------------------------------
+def read_runs(path: str) -> dict:
+    """CSV with a header naming N (params), D (tokens) and/or C (flops), and loss.  ValueError on bad rows."""
+    aliases = {"n": "N", "params": "N", "parameters": "N", "d": "D", "tokens": "D", "c": "C", "flops": "C",
+               "compute": "C", "loss": "loss", "l": "loss"}
+    try:
+        with open(path, newline="") as handle:
+            rows = list(csv.reader(handle))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ValueError(f"fit {path}: cannot read ({exc.__class__.__name__})") from None
+    if not rows:
+        raise ValueError(f"fit {path}: empty file; expected a header with N, D or C, loss")
+    columns = {}
+    for index, name in enumerate(rows[0]):
+        key = aliases.get(name.strip().lower())
+        if key and key not in columns:
+            columns[key] = index
+    if "N" not in columns or "loss" not in columns or not ({"D", "C"} & set(columns)):
+        raise ValueError(f"fit {path}: header must name N, loss and D or C (got {','.join(rows[0])[:80]!r})")
+    data = {"N": [], "D": [], "C": [], "loss": []}
+    for line, row in enumerate(rows[1:], start=2):
+        if not any(cell.strip() for cell in row):
+            continue
+        values = {}
+        for key, index in columns.items():
+            if index >= len(row):
+                raise ValueError(f"fit {path} line {line}: missing column {key}")
+            values[key] = (parse_float(row[index], f"fit {path} line {line} {key}", 0.0, 100.0) if key == "loss"
+                           else parse_number(row[index].strip(), f"fit {path} line {line} {key}"))
+        tokens = values["D"] if "D" in values else values["C"] / (6 * values["N"])
+        flops = values["C"] if "C" in values else 6 * values["N"] * tokens
+        for key, value in (("N", values["N"]), ("D", tokens), ("C", flops), ("loss", values["loss"])):
+            data[key].append(value)
+    if len(data["N"]) < 6:
+        raise ValueError(f"fit {path}: need at least 6 runs to fit 5 parameters, got {len(data['N'])}")
+    return {k: np.asarray(v, float) for k, v in data.items()}
+
+
+def hoffmann_grid() -> np.ndarray:
+    """The 4500 initialisations of Hoffmann App. D.2 as rows (a, b, e, alpha, beta)."""
+    alpha = np.arange(0, 2.01, 0.5)
+    e = np.arange(-1, 1.01, 0.5)
+    ab = np.arange(0, 25.1, 5)
+    grid = np.meshgrid(ab, ab, e, alpha, alpha, indexing="ij")
+    return np.stack([g.ravel() for g in grid], axis=1)
+
+
+def huber_objective(theta: np.ndarray, log_n, log_d, log_loss, delta: float = HUBER_DELTA):
+    """Sum of Huber(LSE(a - alpha log N, b - beta log D, e) - log L) and its gradient, for a batch of theta rows.
+
+    Huber(r) = c*(r - c/2) with c = clip(r, -delta, delta); its derivative is c, and the gradient of the LSE is
+    its softmax weights.  In-place operations keep the 4500 x runs batch to a few passes over memory."""
+    theta = np.atleast_2d(theta)
+    a, b, e, alpha, beta = (theta[:, i:i + 1] for i in range(5))
+    w1 = a - alpha * log_n
+    w2 = b - beta * log_d
+    top = np.maximum(w1, w2)
+    np.maximum(top, e, out=top)
+    w1 -= top
+    np.exp(w1, out=w1)
+    w2 -= top
+    np.exp(w2, out=w2)
+    w3 = np.exp(e - top)
+    total = w1 + w2
+    total += w3
+    residual = np.log(total)
+    residual += top
+    residual -= log_loss
+    clipped = np.clip(residual, -delta, delta)
+    value = (clipped * (residual - 0.5 * clipped)).sum(axis=1)
+    clipped /= total
+    w1 *= clipped
+    w2 *= clipped
+    w3 *= clipped
+    gradient = np.stack([w1.sum(1), w2.sum(1), w3.sum(1), -(w1 @ log_n), -(w2 @ log_d)], 1)
+    return value, gradient
+
+
+def batched_lbfgs(function, starts: np.ndarray, iterations: int = 300, memory: int = 8, gtol: float = 1e-10,
+                  ftol: float = 2.2e-9):
+    """L-BFGS run in lock-step on every row of ``starts`` (Armijo backtracking); returns (theta, value)."""
+    x = starts.astype(float).copy()
+    f, g = function(x)
+    k, n = x.shape
+    s_hist = np.zeros((k, memory, n))
+    y_hist = np.zeros((k, memory, n))
+    rho = np.zeros((k, memory))
+    count = np.zeros(k, int)
+    active = np.ones(k, bool)
+    for _ in range(iterations):
+        idx = np.flatnonzero(active)
+        if idx.size == 0:
+            break
+        q = g[idx].copy()
+        alphas = np.zeros((idx.size, memory))
+        order = [(count[idx] - 1 - j) % memory for j in range(memory)]  # newest first
+        for j in range(memory):
+            slot = order[j]
+            rows = np.arange(idx.size)
+            valid = j < count[idx]
+            s, y, r = s_hist[idx, slot], y_hist[idx, slot], rho[idx, slot]
+            alphas[rows, j] = np.where(valid, r * (s * q).sum(1), 0.0)
+            q -= alphas[rows, j][:, None] * y
+        newest = order[0]
+        s_new, y_new = s_hist[idx, newest], y_hist[idx, newest]
+        gamma = np.where(count[idx] > 0, (s_new * y_new).sum(1) / np.maximum((y_new * y_new).sum(1), 1e-300),
+                         0.1 / np.maximum(np.abs(g[idx]).max(1), 1e-300))
+        q *= gamma[:, None]
+        for j in reversed(range(memory)):
+            slot = order[j]
+            valid = j < count[idx]
+            beta_j = np.where(valid, rho[idx, slot] * (y_hist[idx, slot] * q).sum(1), 0.0)
+            q += (np.where(valid, alphas[:, j], 0.0) - beta_j)[:, None] * s_hist[idx, slot]
+        direction = -q
+        slope = (direction * g[idx]).sum(1)
+        bad = slope >= 0  # not a descent direction: restart from steepest descent
+        direction[bad] = -g[idx][bad] * (0.1 / np.maximum(np.abs(g[idx][bad]).max(1), 1e-300))[:, None]
+        slope[bad] = (direction[bad] * g[idx][bad]).sum(1)
+        step = np.ones(idx.size)
+        accepted = np.zeros(idx.size, bool)
+        x_new, f_new, g_new = x[idx].copy(), f[idx].copy(), g[idx].copy()
+        for _ in range(40):
+            todo = np.flatnonzero(~accepted)
+            if todo.size == 0:
+                break
+            trial = x[idx[todo]] + step[todo, None] * direction[todo]
+            ft, gt = function(trial)
+            ok = ft <= f[idx[todo]] + 1e-4 * step[todo] * slope[todo]
+            hit = todo[ok]
+            x_new[hit], f_new[hit], g_new[hit] = trial[ok], ft[ok], gt[ok]
+            accepted[hit] = True
+            step[todo[~ok]] *= 0.5
+        s_step = x_new - x[idx]
+        y_step = g_new - g[idx]
+        curvature = (s_step * y_step).sum(1)
+        keep = accepted & (curvature > 1e-18)
+        slots = count[idx] % memory
+        s_hist[idx[keep], slots[keep]] = s_step[keep]
+        y_hist[idx[keep], slots[keep]] = y_step[keep]
+        rho[idx[keep], slots[keep]] = 1 / curvature[keep]
+        count[idx[keep]] += 1
+        improvement = f[idx] - f_new
+        x[idx], f[idx], g[idx] = x_new, f_new, g_new
+        done = (~accepted) | (np.abs(g_new).max(1) < gtol) | (improvement <= ftol * np.maximum(np.abs(f_new), 1e-30))
+        active[idx[done]] = False
+    return x, f
+
+
+def _theta_to_constants(theta) -> dict:
+    a, b, e, alpha, beta = (float(v) for v in theta)
+    return {"E": math.exp(e), "A": math.exp(a), "B": math.exp(b), "alpha": alpha, "beta": beta,
+            "a": beta / (alpha + beta), "b": alpha / (alpha + beta)}
+
+
+def _polish(theta, log_n, log_d, log_loss):
+    from scipy.optimize import minimize  # scipy only inside the fitter
+
+    def scalar(t):
+        value, gradient = huber_objective(t, log_n, log_d, log_loss)
+        return float(value[0]), gradient[0]
+
+    result = minimize(scalar, theta, jac=True, method="L-BFGS-B",
+                      options={"maxiter": 10000, "ftol": 1e-15, "gtol": 1e-12, "maxcor": 20})
+    return result.x, float(result.fun)
+
+
+def fit_approach3(runs: dict, bootstrap: int = 100, seed: int = 0) -> dict:
+    """Hoffmann App. D.2 fit from the 4500-point grid, then a seeded bootstrap."""
+    log_n, log_d, log_loss = np.log(runs["N"]), np.log(runs["D"]), np.log(runs["loss"])
+    starts = hoffmann_grid()
+    ends, values = batched_lbfgs(lambda t: huber_objective(t, log_n, log_d, log_loss), starts)
+    finite = np.isfinite(values)
+    best = int(np.argmin(np.where(finite, values, np.inf)))
+    theta, value = _polish(ends[best], log_n, log_d, log_loss)
+    result = _theta_to_constants(theta) | {"objective": value, "starts": int(starts.shape[0]),
+                                           "runs": int(log_n.size), "theta": [float(t) for t in theta]}
+    if bootstrap > 0:
+        rng = np.random.default_rng(seed)
+        samples = []
+        for _ in range(bootstrap):
+            pick = rng.integers(0, log_n.size, log_n.size)
+            boot_theta, _ = _polish(theta, log_n[pick], log_d[pick], log_loss[pick])
+            samples.append(_theta_to_constants(boot_theta))
+        keys = ("E", "A", "B", "alpha", "beta", "a")
+        result["ci95"] = {k: [float(np.percentile([s[k] for s in samples], q)) for q in (2.5, 97.5)] for k in keys}
+        result["se"] = {k: float(np.std([s[k] for s in samples], ddof=1)) for k in keys}
+        result["bootstrap"] = {"samples": bootstrap, "seed": seed}
+    return result
+
+
+def group_budgets(flops: np.ndarray, tolerance_decades: float) -> list:
+    """Indices of runs grouped by budget: sorted log10 C split wherever the gap exceeds the tolerance."""
+    order = np.argsort(flops)
+    logs = np.log10(flops[order])
+    groups, current = [], [order[0]]
+    for previous, now, index in zip(logs[:-1], logs[1:], order[1:]):
+        if now - previous > tolerance_decades:
+            groups.append(current)
+            current = []
+        current.append(index)
+    groups.append(current)
+    return groups
+
+
+def fit_approach2(runs: dict, tolerance_decades: float = 0.05) -> dict:
+    """Hoffmann Approach 2: a parabola in ln N per isoFLOP budget (interior minimum required), then power laws."""
+    budgets = []
+    for members in group_budgets(runs["C"], tolerance_decades):
+        members = np.asarray(members)
+        log_n = np.log(runs["N"][members])
+        entry = {"flops": float(np.exp(np.mean(np.log(runs["C"][members])))), "runs": int(members.size)}
+        if np.unique(log_n).size < 3:
+            entry["status"] = "skipped: fewer than 3 model sizes"
+        else:
+            c2, c1, c0 = np.polyfit(log_n, runs["loss"][members], 2)
+            vertex = -c1 / (2 * c2) if c2 > 0 else math.nan
+            if not (c2 > 0 and log_n.min() < vertex < log_n.max()):
+                entry["status"] = "skipped: minimum not inside the sampled sizes"
+            else:
+                entry.update({"status": "ok", "params": float(math.exp(vertex)),
+                              "loss": float(c0 + c1 * vertex + c2 * vertex ** 2)})
+                entry["tokens"] = entry["flops"] / (6 * entry["params"])
+        budgets.append(entry)
+    good = [b for b in budgets if b["status"] == "ok"]
+    out = {"budgets": budgets}
+    if len(good) >= 2:
+        k, a = loglog_fit([b["flops"] for b in good], [b["params"] for b in good])
+        kd, b_exp = loglog_fit([b["flops"] for b in good], [b["tokens"] for b in good])
+        out.update({"k": k, "a": a, "k_tokens": kd, "b": b_exp})
+    return out
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Plotting (matplotlib imported inside)
+# ----------------------------------------------------------------------------------------------------------------
+def plot(path: str, law: ParametricLaw, flops=None, models=(), fit=None, runs=None) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    if fit is not None and runs is not None:
+        figure, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2))
+        log_n, log_d = np.log(runs["N"]), np.log(runs["D"])
+        predicted, _ = huber_objective(np.asarray(fit["theta"]), log_n, log_d, np.log(runs["loss"]))
+        theta = fit["theta"]
+        pred = np.logaddexp(np.logaddexp(theta[0] - theta[3] * log_n, theta[1] - theta[4] * log_d), theta[2])
+        residual = np.log(runs["loss"]) - pred
+        scatter = left.scatter(runs["C"], residual, c=np.log10(runs["N"]), s=12, cmap="viridis")
+        left.set_xscale("log")
+        left.axhline(0, color="k", lw=0.8)
+        left.set(xlabel="training FLOPs C", ylabel="log loss - fitted log loss", title="Approach 3 residuals")
+        figure.colorbar(scatter, ax=left, label="log10 N")
+        right.scatter(runs["N"], runs["loss"], c=np.log10(runs["C"]), s=12, cmap="plasma")
+        right.set(xscale="log", xlabel="parameters N", ylabel="loss", title="runs (colour: log10 C)")
+    else:
+        figure, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2))
+        n_grid = np.logspace(7, 13, 200)
+        d_grid = np.logspace(9, 15, 200)
+        nn, dd = np.meshgrid(n_grid, d_grid)
+        surface = chinchilla_loss(law, nn, dd)
+        contour = left.contourf(nn, dd, surface, levels=np.linspace(law.E, law.E + 2.5, 26), cmap="viridis")
+        figure.colorbar(contour, ax=left, label=f"loss ({law.name})")
+        for c in 10.0 ** np.arange(18, 28, 1):
+            left.plot(n_grid, c / (6 * n_grid), color="w", lw=0.5, alpha=0.7)
+        budgets = np.logspace(17, 28, 100)
+        frontier = [chinchilla_optimum(law, c) for c in budgets]
+        left.plot([p["params"] for p in frontier], [p["tokens"] for p in frontier], "r-", label="compute-optimal")
+        if flops:
+            point = chinchilla_optimum(law, flops)
+            left.plot(point["params"], point["tokens"], "r*", ms=12, label=f"C = {human(flops, 'FLOPs')}")
+        left.set(xscale="log", yscale="log", xlim=(n_grid[0], n_grid[-1]), ylim=(d_grid[0], d_grid[-1]),
+                 xlabel="parameters N", ylabel="tokens D", title="loss landscape, iso-FLOP lines (white)")
+        left.legend(loc="lower right", fontsize=8)
+        right.plot(budgets, [p["params"] for p in frontier], "r-", label=f"N* ({law.name})")
+        for model in models:
+            right.plot(6 * model.params * model.tokens, model.params, "ko", ms=4)
+            right.annotate(model.name, (6 * model.params * model.tokens, model.params), fontsize=6)
+        right.set(xscale="log", yscale="log", xlabel="training FLOPs C = 6ND", ylabel="parameters N",
+                  title="frontier and real models")
+        right.legend(fontsize=8)
+    figure.tight_layout()
+    figure.savefig(path)
+    plt.close(figure)
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Commands: compute -> (data for JSON, report for text/markdown)
+# ----------------------------------------------------------------------------------------------------------------
+def resolve_law(args) -> ParametricLaw | None:
+    """The Chinchilla-form law selected by --law, with any --E/--A/--B/--alpha/--beta overrides."""
+    overrides = {k: getattr(args, k) for k in ("E", "A", "B", "alpha", "beta") if getattr(args, k, None) is not None}
+    name = getattr(args, "law", "epoch")
+    if name not in PARAMETRIC_LAWS:
+        if overrides:
+            raise ValueError(f"--{next(iter(overrides))}: coefficients apply only to a Chinchilla-form --law "
+                             f"({', '.join(PARAMETRIC_LAWS)})")
+        return None
+    law = PARAMETRIC_LAWS[name]
+    if overrides:
+        fields = asdict(law) | overrides | {"name": "custom", "source": f"{law.name} with --flags overriding"}
+        law = ParametricLaw(**fields)
+    return law
+
+
+def law_json(law) -> dict | None:
+    return asdict(law) if law else None
+
+
+def point_row(p: dict) -> list:
+    loss = "" if p.get("loss") is None else f"{p['loss']:.4f}"
+    return [p["law"], human(p["params"]), human(p["tokens"]), human(p["flops"], "FLOPs"),
+            f"{p['tokens_per_param']:.1f}", loss]
+
+
+POINT_COLUMNS = ["law", "params N", "tokens D", "FLOPs C", "tokens/param", "loss"]
+
+
+def cmd_optimal(args) -> tuple:
+    law = resolve_law(args)
+    queries = [q for q in ("compute", "params", "tokens", "target_loss") if getattr(args, q) is not None]
+    if len(queries) != 1:
+        raise ValueError("optimal: give exactly one of --compute, --params, --tokens, --target-loss")
+    names = ALL_LAWS if args.law == "all" else (law.name if law else args.law,)
+    results, notes = [], []
+    for name in names:
+        chosen = law if (law and name == law.name) else PARAMETRIC_LAWS.get(name)
+        if args.compute is not None:
+            point = (chinchilla_optimum(chosen, args.compute) if chosen
+                     else power_law_optimum(name, args.compute, args.tokens_per_param))
+        elif chosen is None:
+            continue  # frontier-through-N/D and loss targets need a Chinchilla-form law
+        elif args.params is not None:
+            point = chinchilla_frontier_at_params(chosen, args.params)
+        elif args.tokens is not None:
+            point = chinchilla_frontier_at_tokens(chosen, args.tokens)
+        else:
+            if not args.target_loss > chosen.E:
+                if args.law != "all":
+                    raise ValueError(f"--target-loss {args.target_loss:g}: must exceed the irreducible loss "
+                                     f"E = {chosen.E:.4f} of law {chosen.name}")
+                notes.append(f"{name}: loss {args.target_loss:g} is below its E = {chosen.E:.4f}, unreachable")
+                continue
+            point = chinchilla_compute_for_loss(chosen, args.target_loss)
+        results.append(point)
+    if args.compute is not None and "llama3" in names:
+        notes.append("llama3: the printed (0.53, 0.29) give 10.46T tokens at 3.8e25 FLOPs, not the paper's 16.55T "
+                     "(402B); the headline is documentation, not derivable from the constants")
+    if args.compute is not None and {"kaplan", "deepseek"} & set(names):
+        notes.append("kaplan: N is non-embedding, C = 2*C_min (training at B_crit); deepseek: N = M_opt/6, M being "
+                     "non-embedding FLOPs/token with C = M*D")
+    if chosen_law := (law if args.law != "all" else None):
+        k = frontier_constants(chosen_law)
+        notes.append(f"{chosen_law.name}: G = {k['G']:.5g}, N* ~ C^{k['a']:.4f}, D* ~ C^{k['b']:.4f}; "
+                     f"source: {chosen_law.source}")
+    query = queries[0]
+    value = getattr(args, query)
+    shown = human(value, "FLOPs") if query == "compute" else f"{value:g}" if query == "target_loss" else human(value)
+    config = [("query", f"--{query.replace('_', '-')} {shown}"), ("law", args.law)]
+    data = {"command": "optimal", "law": law_json(law if args.law != "all" else None),
+            "inputs": {query: getattr(args, query)}, "results": [_json_point(p) for p in results], "notes": notes}
+    report = {"config": config, "tables": [("compute-optimal allocation (C = 6ND)", POINT_COLUMNS,
+                                            [point_row(p) for p in results])], "notes": notes}
+    if args.plot:
+        plot(args.plot, law or PARAMETRIC_LAWS["epoch"], flops=args.compute,
+             models=tuple(REAL_MODELS.values()))
+    return data, report
+
+
+def _json_point(p: dict) -> dict:
+    out = {"law": p["law"], "params": int(round(p["params"])), "tokens": int(round(p["tokens"])),
+           "flops": float(p["flops"]), "tokens_per_param": float(p["tokens_per_param"])}
+    out["loss"] = None if p.get("loss") is None else float(p["loss"])
+    return out
+
+
+def _params_tokens(args) -> tuple:
+    if args.preset:
+        model = REAL_MODELS[args.preset]
+        return (args.params or model.params), (args.tokens or model.tokens)
+    if args.params is None or args.tokens is None:
+        raise ValueError("loss: give --params and --tokens (or --preset)")
+    return args.params, args.tokens
+
+
+def cmd_loss(args) -> tuple:
+    params, tokens = _params_tokens(args)
+    law = resolve_law(args)
+    laws = [law] if law else list(PARAMETRIC_LAWS.values())
+    rows, results = [], []
+    for each in laws:
+        value = chinchilla_loss(each, params, tokens)
+        optimum = chinchilla_optimum(each, 6 * params * tokens)
+        results.append({"law": each.name, "loss": value, "optimal_loss_same_flops": optimum["loss"]})
+        rows.append([each.name, f"{value:.4f}", f"{optimum['loss']:.4f}", human(optimum["params"]),
+                     human(optimum["tokens"])])
+    kaplan = kaplan_report(params, tokens)
+    results.append({"law": "kaplan", "loss": kaplan["loss_joint"], "optimal_loss_same_flops": None})
+    rows.append(["kaplan (eq 1.5; N non-embedding)", f"{kaplan['loss_joint']:.4f}", "", "", ""])
+    config = [("params N", human(params)), ("tokens D", human(tokens)),
+              ("FLOPs C = 6ND", human(6 * params * tokens, "FLOPs")), ("tokens/param", f"{tokens / params:.1f}")]
+    data = {"command": "loss", "law": law_json(law), "inputs": {"params": int(params), "tokens": int(tokens)},
+            "results": results}
+    report = {"config": config, "tables": [("loss L(N, D) in nats/token",
+                                            ["law", "L(N, D)", "L* at same C", "N* at same C", "D* at same C"],
+                                            rows)], "notes": []}
+    return data, report
+
+
+def cmd_table3(args) -> tuple:
+    k, a = table_fits()["approach1"]
+    rows, data_rows = [], []
+    for params, flops, units, tokens in TABLE3_ROWS:
+        fitted = k * flops ** a
+        ratio = flops / (6 * params * tokens)
+        data_rows.append({"params": int(params), "flops": flops, "gopher_units": units, "tokens": int(tokens),
+                          "fitted_params": int(round(fitted)), "flops_over_6nd": ratio})
+        unit_text = f"1/{1 / units:,.0f}" if units < 1 else f"{units:g}"
+        rows.append([human(params), human(flops, "FLOPs"), unit_text, human(tokens), human(fitted),
+                     f"{100 * (fitted / params - 1):+.1f}%", f"{ratio:.3f}"])
+    notes = [f"Approach 1 law fitted to these rows: N = {k:.5f} * C^{a:.4f} (Table 2 prints a = 0.50)",
+             "67B row: 6*67e9*1.5e12 = 6.03e23, not 5.76e23 (C/6ND = 0.955): its 1.5T is rounded from ~1.43T",
+             "Table A3 (Approaches 2 and 3) rows are built in; the 175B Approach-3 FLOPs 1.26e24 is a typo for 1.26e25"]
+    data = {"command": "table3", "rows": data_rows, "fit": {"k": k, "a": a}, "notes": notes,
+            "source": "Hoffmann et al. 2022 Table 3"}
+    report = {"config": [("source", "Hoffmann et al. 2022 Table 3 (Approach 1 projections)")],
+              "tables": [("Chinchilla Table 3", ["params", "FLOPs", "Gopher units", "tokens", "fitted N", "fit err",
+                                                 "C/(6ND)"], rows)], "notes": notes}
+    return data, report
+
+
+def model_row(law: ParametricLaw, model: RealModel) -> dict:
+    flops = 6 * model.params * model.tokens
+    optimum = chinchilla_optimum(law, flops)
+    factor = model.tokens / optimum["tokens"]
+    verdict = "over-trained" if factor > 1 else "under-trained"
+    return {"model": model.name, "params": int(model.params), "tokens": int(model.tokens), "flops": flops,
+            "tokens_per_param": model.tokens / model.params, "optimal_params": int(round(optimum["params"])),
+            "optimal_tokens": int(round(optimum["tokens"])), "trained_factor": max(factor, 1 / factor),
+            "verdict": verdict, "loss": chinchilla_loss(law, model.params, model.tokens),
+            "optimal_loss": optimum["loss"], "source": model.source, "note": model.note}
+
+
+def cmd_models(args) -> tuple:
+    law = resolve_law(args)
+    if law is None:
+        raise ValueError("models: --law must be a Chinchilla-form law (" + ", ".join(PARAMETRIC_LAWS) + ")")
+    chosen = [REAL_MODELS[args.preset]] if args.preset else list(REAL_MODELS.values())
+    rows = [model_row(law, m) for m in chosen]
+    table = [[r["model"], human(r["params"]), human(r["tokens"]), f"{r['tokens_per_param']:.3g}",
+              human(r["flops"], "FLOPs"), human(r["optimal_params"]), human(r["optimal_tokens"]),
+              f"{r['verdict']} x{r['trained_factor']:.2f}", f"{r['loss']:.4f}",
+              f"+{100 * (r['loss'] / r['optimal_loss'] - 1):.2f}%"] for r in rows]
+    notes = [f"law {law.name}: {law.source}",
+             "trained factor = D / D*(C) at the model's own C = 6ND; loss excess vs the compute-optimal L*(C)"]
+    notes += [f"{r['model']}: {r['note']}" for r in rows if r["note"]]
+    data = {"command": "models", "law": law_json(law), "rows": rows, "notes": notes}
+    report = {"config": [("law", law.name)], "tables": [(
+        "real models vs the compute-optimal frontier",
+        ["model", "N", "D", "tpp", "C = 6ND", "N* at C", "D* at C", "verdict", "L(N,D)", "vs L*"], table)],
+        "notes": notes}
+    if args.plot:
+        plot(args.plot, law, models=chosen)
+    return data, report
+
+
+def cmd_kaplan(args) -> tuple:
+    if args.num_layers is not None or args.hidden_size is not None:
+        if args.num_layers is None or args.hidden_size is None:
+            raise ValueError("kaplan: --num-layers and --hidden-size go together")
+        args.params = 12 * args.num_layers * args.hidden_size ** 2  # Kaplan eq. 2.1, standard shape
+    if all(v is None for v in (args.params, args.tokens, args.compute, args.loss)):
+        raise ValueError("kaplan: give at least one of --params, --tokens, --compute, --loss")
+    res = kaplan_report(args.params, args.tokens, args.compute, args.loss, args.compute_is_min)
+    labels = [("loss_of_params", "L(N) eq 1.1", "{:.4f}"), ("min_tokens_no_overfit", "D >= 5e3 N^0.74 (eq 4.4)", "h"),
+              ("loss_of_tokens", "L(D) eq 1.2", "{:.4f}"), ("loss_joint", "L(N, D) eq 1.5, Table 2", "{:.4f}"),
+              ("overfit_fraction", "overfitting dL/L eq 4.2", "{:.2%}"),
+              ("flops_min_pf_days", "C_min (PF-days)", "{:.4g}"), ("loss_of_compute", "L(C_min) eq 1.3", "{:.4f}"),
+              ("optimal_params", "N_opt = 1.3e9 C_min^0.73", "h"), ("batch_tokens", "B = 2e6 C_min^0.24", "h"),
+              ("min_steps", "S_min = 5.4e3 C_min^0.03", "h"), ("tokens_app_a", "D = 2e10 C_min^0.27", "h"),
+              ("tokens_6nd", "D = C/(6 N_opt)", "h"), ("critical_batch_tokens", "B_crit(L) eq 1.4 (tokens)", "h"),
+              ("alpha_Cmin_predicted", "alpha_C^min predicted eq 1.8", "{:.4f}"),
+              ("pf_day_flops", "1 PF-day (FLOPs)", "f")]
+    rows = []
+    for key, label, fmt in labels:
+        if key in res:
+            value = res[key]
+            text = human(value) if fmt == "h" else human(value, "FLOPs") if fmt == "f" else fmt.format(value)
+            rows.append([label, text])
+    inputs = {k: getattr(args, k) for k in ("params", "tokens", "compute", "loss") if getattr(args, k) is not None}
+    notes = ["Kaplan et al. 2020 (arXiv 2001.08361); N counts non-embedding parameters",
+             "C_min = C/2 assumes training at B = B_crit (eq 5.5); --compute-is-min reads --compute as C_min"]
+    data = {"command": "kaplan", "inputs": inputs, "results": res, "constants": KAPLAN, "notes": notes}
+    report = {"config": [(k, human(v, "FLOPs") if k == "compute" else human(v)) for k, v in inputs.items()],
+              "tables": [("Kaplan et al. 2020", ["quantity", "value"], rows)], "notes": notes}
+    return data, report
+
+
+def cmd_deepseek(args) -> tuple:
+    inputs, res = {}, {}
+    arch = [args.num_layers, args.hidden_size, args.sequence_length]
+    if any(v is not None for v in arch):
+        if any(v is None for v in arch):
+            raise ValueError("deepseek: --num-layers, --hidden-size and --sequence-length go together")
+        res["model_flops_per_token"] = deepseek_flops_per_token(*arch)
+        inputs.update(num_layers=arch[0], hidden_size=arch[1], sequence_length=arch[2])
+    flops = args.compute
+    if flops is None:
+        if args.tokens is None or "model_flops_per_token" not in res:
+            raise ValueError("deepseek: give --compute, or an architecture (-l -hs -s) and --tokens")
+        flops = res["model_flops_per_token"] * args.tokens
+        inputs["tokens"] = args.tokens
+    res["flops"] = flops
+    res["optimum"] = deepseek_optimum(flops)
+    if args.sequence_length:
+        res["batch_sequences"] = res["optimum"]["batch_tokens"] / args.sequence_length
+    rows = [["C = M*D (FLOPs)", human(flops, "FLOPs")]]
+    if "model_flops_per_token" in res:
+        rows.append(["M = 72 l d^2 + 12 l d s (FLOPs/token)", human(res["model_flops_per_token"], "FLOPs")])
+    opt = res["optimum"]
+    rows += [["M_opt = 0.1715 C^0.5243", human(opt["model_flops_per_token"], "FLOPs")],
+             ["D_opt = 5.8316 C^0.4757", human(opt["tokens"])],
+             ["B_opt = 0.2920 C^0.3271 (tokens)", human(opt["batch_tokens"])],
+             ["lr_opt = 0.3118 C^-0.1250", f"{opt['learning_rate']:.3e}"]]
+    if "batch_sequences" in res:
+        rows.append(["B_opt / sequence length (sequences)", f"{res['batch_sequences']:.0f}"])
+    notes = ["DeepSeek LLM (arXiv 2401.02954) sec. 3; released 7B: batch 2304 x 4096, lr 4.2e-4; "
+             "67B: 4608 x 4096, lr 3.2e-4 (sec. 2.2)"]
+    data = {"command": "deepseek", "inputs": inputs | {"compute": flops}, "results": res, "constants": DEEPSEEK,
+            "notes": notes}
+    report = {"config": [(k, human(v) if k == "tokens" else str(v)) for k, v in inputs.items()],
+              "tables": [("DeepSeek LLM", ["quantity", "value"], rows)], "notes": notes}
+    return data, report
+
+
+def cmd_data_constrained(args) -> tuple:
+    if args.unique_tokens is None:
+        raise ValueError("data-constrained: --unique-tokens is required")
+    inputs = {"unique_tokens": args.unique_tokens}
+    tables = []
+    res = {}
+    if args.params is not None and args.tokens is not None:
+        point = muennighoff_loss(args.params, args.tokens, args.unique_tokens)
+        res["point"] = point
+        inputs.update(params=args.params, tokens=args.tokens)
+        tables.append(("data-constrained loss", ["N", "D", "U", "epochs", "D' (effective)", "N' (effective)", "loss"],
+                       [[human(point["params"]), human(point["tokens"]), human(point["unique_tokens"]),
+                         f"{point['epochs']:.2f}", human(point["effective_tokens"]), human(point["effective_params"]),
+                         f"{point['loss']:.6f}"]]))
+    if args.compute is not None:
+        best = muennighoff_optimum(args.compute, args.unique_tokens)
+        res["optimum"] = best
+        inputs["compute"] = args.compute
+        rows = []
+        for label, p in (("unconstrained optimum", best["unconstrained"]), ("README grid", best["readme_grid"]),
+                         ("continuous", best["continuous"])):
+            epochs = p["tokens"] / args.unique_tokens
+            rows.append([label, human(p["params"]), human(p["tokens"]), f"{epochs:.2f}",
+                         f"{muennighoff_loss(p['params'], p['tokens'], args.unique_tokens)['loss']:.6f}"])
+        tables.append((f"best allocation at C = {human(args.compute, 'FLOPs')}",
+                       ["plan", "N", "D", "epochs of U", "loss with repetition"], rows))
+    if not tables:
+        raise ValueError("data-constrained: give --params and --tokens, or --compute")
+    notes = ["Muennighoff et al. 2023 (arXiv 2305.16264), huggingface/datablations README; "
+             f"R_D* = {MUENNIGHOFF_RD_STAR}, R_N* = {MUENNIGHOFF_RN_STAR}",
+             "README grid: N/i, D*i and N*i, D/i for i in linspace(1.0001, 3, 500) around the unconstrained optimum"]
+    data = {"command": "data-constrained", "law": law_json(PARAMETRIC_LAWS["muennighoff"]), "inputs": inputs,
+            "results": res, "notes": notes}
+    config = [(k, human(v, "FLOPs") if k == "compute" else human(v)) for k, v in inputs.items()]
+    return data, {"config": config, "tables": tables, "notes": notes}
+
+
+def cmd_inference(args) -> tuple:
+    law = resolve_law(args)
+    if law is None:
+        raise ValueError("inference: --law must be a Chinchilla-form law (" + ", ".join(PARAMETRIC_LAWS) + ")")
+    if (args.target_loss is None) == (args.params is None):
+        raise ValueError("inference: give exactly one of --target-loss or --params (its Chinchilla-optimal loss)")
+    res = inference_aware_optimum(law, args.inference_tokens, args.target_loss, args.params, args.fixed_params)
+    base = res["chinchilla_optimal"]["total_flops"]
+    rows = []
+    for label, key in (("Chinchilla-optimal", "chinchilla_optimal"), ("inference-optimal", "inference_optimal"),
+                       ("fixed N", "fixed")):
+        if key in res:
+            p = res[key]
+            change = p["total_flops"] / base - 1
+            rows.append([label, human(p["params"]), human(p["tokens"]), f"{p['tokens_per_param']:.1f}",
+                         human(p["train_flops"], "FLOPs"), human(p["inference_flops"], "FLOPs"),
+                         human(p["total_flops"], "FLOPs"),
+                         "reference" if key == "chinchilla_optimal" else
+                         f"saves {human(base - p['total_flops'], 'FLOPs')} ({-change:.1%})" if change <= 0 else
+                         f"costs {human(p['total_flops'] - base, 'FLOPs')} ({change:.1%}) more"])
+    notes = [f"Sardana et al. 2023 (arXiv 2401.00448): minimise 6*N*D_train + 2*N*D_inference at loss "
+             f"{res['target_loss']:.4f}; law {law.name}"]
+    data = {"command": "inference", "law": law_json(law), "inputs": {
+        "inference_tokens": args.inference_tokens, "target_loss": args.target_loss, "params": args.params,
+        "fixed_params": args.fixed_params}, "results": res, "notes": notes}
+    report = {"config": [("law", law.name), ("target loss", f"{res['target_loss']:.4f}"),
+                         ("inference tokens", human(args.inference_tokens))],
+              "tables": [("training + inference FLOPs at equal loss",
+                          ["plan", "N", "D_train", "tpp", "train FLOPs", "inference FLOPs", "total", "vs Chinchilla"],
+                          rows)], "notes": notes}
+    return data, report
+
+
+def cmd_fit(args) -> tuple:
+    runs = read_runs(args.csv)
+    approach3 = fit_approach3(runs, args.bootstrap, args.seed)
+    approach2 = fit_approach2(runs, args.budget_tolerance)
+    law = ParametricLaw("fit", approach3["E"], approach3["A"], approach3["B"], approach3["alpha"],
+                        approach3["beta"], f"fit of {args.csv}")
+    rows = []
+    for key in ("E", "A", "B", "alpha", "beta", "a"):
+        ci = approach3.get("ci95", {}).get(key)
+        se = approach3.get("se", {}).get(key)
+        rows.append([key, f"{approach3[key]:.6g}", "" if se is None else f"{se:.3g}",
+                     "" if ci is None else f"[{ci[0]:.4g}, {ci[1]:.4g}]"])
+    budget_rows = [[human(b["flops"], "FLOPs"), str(b["runs"]), b["status"],
+                    human(b["params"]) if "params" in b else "", f"{b['loss']:.4f}" if "loss" in b else ""]
+                   for b in approach2["budgets"]]
+    tables = [("Approach 3 (Huber on log loss, 4500 starts, L-BFGS)", ["constant", "value", "bootstrap SE",
+                                                                        "95% interval"], rows),
+              ("Approach 2 (isoFLOP parabolas)", ["budget C", "runs", "status", "N_opt", "L_min"], budget_rows)]
+    budgets = [args.compute] if args.compute else [1e21, GOPHER_FLOPS, 1e25]
+    tables.append(("allocation implied by the Approach 3 fit", POINT_COLUMNS,
+                   [point_row(chinchilla_optimum(law, c)) for c in budgets]))
+    notes = [f"{approach3['runs']} runs; Huber delta {HUBER_DELTA}; objective {approach3['objective']:.6g}"]
+    if "a" in approach2:
+        notes.append(f"Approach 2: N_opt = {approach2['k']:.4g} * C^{approach2['a']:.4f}, D_opt ~ C^{approach2['b']:.4f}")
+    else:
+        notes.append("Approach 2: fewer than 2 budgets with an interior minimum, no power law fitted")
+    if args.plot:
+        plot(args.plot, law, fit=approach3, runs=runs)
+    data = {"command": "fit", "inputs": {"csv": args.csv, "runs": approach3["runs"]}, "approach3": approach3,
+            "approach2": approach2, "notes": notes}
+    return data, {"config": [("runs", args.csv)], "tables": tables, "notes": notes}
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Rendering
+# ----------------------------------------------------------------------------------------------------------------
+def render_text(report: dict) -> str:
+    lines = []
+    width = max((len(k) for k, _ in report["config"]), default=0)
+    lines += [f"{k.ljust(width)} : {v}" for k, v in report["config"]]
+    for title, columns, rows in report["tables"]:
+        widths = [max(len(str(x)) for x in column) for column in zip(columns, *rows)]
+        lines += ["", title, "  ".join(c.ljust(w) for c, w in zip(columns, widths)).rstrip(),
+                  "  ".join("-" * w for w in widths)]
+        for row in rows:
+            cells = [str(x).ljust(w) if i == 0 else str(x).rjust(w) for i, (x, w) in enumerate(zip(row, widths))]
+            lines.append("  ".join(cells).rstrip())
+    if report["notes"]:
+        lines += [""] + [f"note: {n}" for n in report["notes"]]
+    return "\n".join(lines)
+
+
+def render_markdown(report: dict) -> str:
+    lines = [f"- **{k}**: {v}" for k, v in report["config"]]
+    for title, columns, rows in report["tables"]:
+        lines += ["", f"**{title}**", "", "| " + " | ".join(columns) + " |",
+                  "|" + "|".join("---" if i == 0 else "---:" for i in range(len(columns))) + "|"]
+        lines += ["| " + " | ".join(str(x) for x in row) + " |" for row in rows]
+    if report["notes"]:
+        lines += [""] + [f"- {n}" for n in report["notes"]]
+    return "\n".join(lines)
+
+
+def _check_finite(value, path="output"):
+    if isinstance(value, dict):
+        for k, v in value.items():
+            _check_finite(v, f"{path}.{k}")
+    elif isinstance(value, (list, tuple)):
+        for i, v in enumerate(value):
+            _check_finite(v, f"{path}[{i}]")
+    elif isinstance(value, float) and not math.isfinite(value):
+        raise ValueError(f"inputs out of range: {path} is not finite")
+
+
+def _json_ready(value):
+    if isinstance(value, dict):
+        return {k: _json_ready(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_ready(v) for v in value]
+    if isinstance(value, (np.floating, np.integer)):
+        return value.item()
+    return value
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Command line
+# ----------------------------------------------------------------------------------------------------------------
+class OneLineParser(argparse.ArgumentParser):
+    def error(self, message):
+        self.exit(2, f"{PROG}: error: {message.splitlines()[0] if message else 'bad arguments'}\n")
+
+
+def _count(what):
+    return lambda text: _wrap(parse_number, text, what)
+
+
+def _loss(what):
+    return lambda text: _wrap(parse_float, text, what, 0.0, 100.0)
+
+
+def _int(what, upper=10 ** 7, positive=True):
+    def convert(text):
+        value = _wrap(parse_number, text, what, upper=upper, positive=positive)
+        if value != int(value):
+            raise argparse.ArgumentTypeError(f"{what} {text!r}: expected a whole number")
+        return int(value)
+    return convert
+
+
+def _wrap(function, *args, **kwargs):
+    try:
+        return function(*args, **kwargs)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = OneLineParser(add_help=False)
+    common.add_argument("--format", choices=("text", "markdown", "json"), default="text")
+    common.add_argument("--json", action="store_const", const="json", dest="format", help="same as --format json")
+    common.add_argument("--plot", metavar="FILE", help="write a figure (PNG or SVG by extension)")
+    law_flags = OneLineParser(add_help=False)
+    law_flags.add_argument("--law", default="epoch", choices=ALL_LAWS + ("all",), help="default: epoch")
+    for name in ("E", "A", "B", "alpha", "beta"):
+        law_flags.add_argument(f"--{name}", type=_loss(f"--{name}"), help=f"override the law's {name}")
+    sizes = OneLineParser(add_help=False)
+    sizes.add_argument("-N", "--params", type=_count("--params"), help="parameters, e.g. 70B")
+    sizes.add_argument("-D", "--tokens", type=_count("--tokens"), help="training tokens, e.g. 1.4T")
+    sizes.add_argument("-C", "--compute", type=_count("--compute"), help="training FLOPs, e.g. 5.76e23")
+
+    parser = OneLineParser(prog=PROG, description=__doc__.split("\n\n")[0],
+                           formatter_class=argparse.RawDescriptionHelpFormatter,
+                           epilog="Examples:\n" + __doc__.split("Examples:\n")[1])
+    parser.add_argument("--list-presets", action="store_true", help="list the built-in real models")
+    sub = parser.add_subparsers(dest="command", parser_class=OneLineParser)
+
+    p = sub.add_parser("optimal", parents=[common, law_flags, sizes], help="compute-optimal N, D, L")
+    p.add_argument("--target-loss", type=_loss("--target-loss"), help="compute needed to reach this loss")
+    p.add_argument("--tokens-per-param", type=_loss("--tokens-per-param"), default=20.0, help="for --law tpp-20")
+    p.set_defaults(handler=cmd_optimal, law="all")
+
+    p = sub.add_parser("loss", parents=[common, law_flags, sizes], help="L(N, D) under every law")
+    p.add_argument("--preset", choices=sorted(REAL_MODELS))
+    p.set_defaults(handler=cmd_loss, law="all")
+
+    p = sub.add_parser("table3", parents=[common], help="Chinchilla Table 3 and its fitted Approach 1 law")
+    p.set_defaults(handler=cmd_table3)
+
+    p = sub.add_parser("models", parents=[common, law_flags], help="real models vs the compute-optimal frontier")
+    p.add_argument("--preset", choices=sorted(REAL_MODELS))
+    p.set_defaults(handler=cmd_models)
+
+    p = sub.add_parser("kaplan", parents=[common, sizes], help="Kaplan et al. 2020 laws")
+    p.add_argument("--loss", type=_loss("--loss"), help="loss for the critical batch size B_crit(L)")
+    p.add_argument("--compute-is-min", action="store_true", help="read --compute as C_min (default C = 2 C_min)")
+    p.add_argument("-l", "--num-layers", type=_int("--num-layers"), help="with -hs: N = 12 l d^2")
+    p.add_argument("-hs", "--hidden-size", type=_int("--hidden-size", 10 ** 6))
+    p.set_defaults(handler=cmd_kaplan)
+
+    p = sub.add_parser("deepseek", parents=[common, sizes], help="DeepSeek LLM allocation, batch and LR")
+    p.add_argument("-l", "--num-layers", type=_int("--num-layers"))
+    p.add_argument("-hs", "--hidden-size", type=_int("--hidden-size", 10 ** 6))
+    p.add_argument("-s", "--sequence-length", type=_int("--sequence-length", 10 ** 9))
+    p.set_defaults(handler=cmd_deepseek)
+
+    p = sub.add_parser("data-constrained", parents=[common, sizes], help="Muennighoff et al. 2023 repetition")
+    p.add_argument("-U", "--unique-tokens", type=_count("--unique-tokens"), help="unique tokens available")
+    p.set_defaults(handler=cmd_data_constrained)
+
+    p = sub.add_parser("inference", parents=[common, law_flags], help="Sardana et al. 2023 inference-aware optimum")
+    p.add_argument("--inference-tokens", type=lambda t: _wrap(parse_number, t, "--inference-tokens", positive=False),
+                   required=True, help="tokens served over the model's life (0 allowed)")
+    p.add_argument("--target-loss", type=_loss("--target-loss"))
+    p.add_argument("-N", "--params", type=_count("--params"), help="loss of the Chinchilla-optimal model this size")
+    p.add_argument("--fixed-params", type=_count("--fixed-params"), help="also cost a model of this size")
+    p.set_defaults(handler=cmd_inference)
+
+    p = sub.add_parser("fit", parents=[common], help="fit your runs: Approach 3 and Approach 2")
+    p.add_argument("csv", help="CSV with columns N, D or C, loss")
+    p.add_argument("--bootstrap", type=_int("--bootstrap", 100000, positive=False), default=200, help="resamples (0: none)")
+    p.add_argument("--seed", type=_int("--seed", 2 ** 32, positive=False), default=0)
+    p.add_argument("--budget-tolerance", type=_loss("--budget-tolerance"), default=0.05,
+                   help="decades of log10 C within one isoFLOP budget (Approach 2)")
+    p.add_argument("-C", "--compute", type=_count("--compute"), help="report the fitted allocation at this budget")
+    p.set_defaults(handler=cmd_fit)
+    return parser
+
+
+def main(argv=None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        if args.list_presets:
+            for model in REAL_MODELS.values():
+                print(f"{model.name:16} N={human(model.params):7} D={human(model.tokens):7} {model.source}")
+            return 0
+        if not args.command:
+            parser.error("choose a command: " + ", ".join(sorted(parser._subparsers._group_actions[0].choices)))
+        if getattr(args, "plot", None) and not args.plot.lower().endswith((".png", ".svg")):
+            raise ValueError(f"--plot {args.plot!r}: the file name must end in .png or .svg")
+        data, report = args.handler(args)
+        data = _json_ready(data)
+        _check_finite(data)
+    except (ValueError, OverflowError, ZeroDivisionError, FloatingPointError) as exc:
+        message = str(exc).splitlines()[0] if str(exc) else exc.__class__.__name__
+        print(f"{PROG}: error: {message}", file=sys.stderr)
+        return 2
+    if args.format == "json":
+        print(json.dumps(data, indent=2, sort_keys=False))
+    elif args.format == "markdown":
+        print(render_markdown(report))
+    else:
+        print(render_text(report))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
