@@ -1,0 +1,1800 @@
+#!/usr/bin/env python3
+"""calc_quantization.py: exact sizes of quantized transformer checkpoints, serving memory, quality cost,
+and measured quantization error.
+
+What it computes
+----------------
+1. **Bits per weight (bpw) of every storage format, from its layout.**  A format stores ``block`` weights in
+   ``bytes`` bytes, so ``bpw = 8 * bytes / block`` (scales, minimums and zero points included).
+   * GGUF block types: the ``block_*`` structs and their ``static_assert`` sizes in ggml-org/llama.cpp
+     ``ggml/src/ggml-common.h`` (Q4_0 = fp16 d + 16 nibble bytes = 18 B / 32 -> 4.5; Q4_K = 2 fp16 + 12 B of 6-bit
+     scales + 128 B -> 144 B / 256 -> 4.5; Q6_K = 210 B / 256 -> 6.5625; IQ2_XXS = 66 B / 256 -> 2.0625; MXFP4 =
+     17 B / 32 -> 4.25; NVFP4 = 36 B / 64 -> 4.5; ...).
+   * bitsandbytes NF4/FP4 (``functional.quantize_4bit``, blocksize 64): 4 + 32/64 = 4.5; with double quantization
+     the fp32 absmax becomes uint8 plus one fp32 per 256 blocks: 4 + 8/64 + 32/(64*256) = 4.126953125
+     (QLoRA, arXiv 2305.14314, section "Double Quantization": 0.5 -> 0.127 bits per parameter).
+   * GPTQ (AutoGPTQ/GPTQModel "gptq" checkpoint): qweight int32 (in*out*b/8 B), qzeros int32 ((in/g)*out*b/8 B),
+     scales fp16 ((in/g)*out*2 B), g_idx int32 (4*in B).  AWQ (AutoAWQ GEMM): the same without g_idx.
+     HQQ: b-bit codes + fp16 scale and fp16 zero per group (default b=4, group 64).  EETQ: int8 + fp16 per output
+     channel.  LLM.int8 (bitsandbytes): int8 + fp32 ``SCB`` per output row.  FP8 E4M3/E5M2: 1 byte + fp32 scale per
+     tensor (or per output channel).  OCP MX (MXFP4/6/8, MXINT8): 32 elements + one E8M0 byte.  NVFP4: 16 E2M1 +
+     one UE4M3 byte, plus one fp32 global scale per tensor.
+2. **Whole-file size from the model's tensor list.**  The architecture (flags, ``--config`` or ``--preset``) gives
+   every tensor with its GGUF name and shape (``token_embd``, ``blk.N.attn_q``..., ``output``).  For a GGUF file
+   type (Q4_K_M, IQ3_M, ...) each tensor's type follows llama.cpp ``src/llama-quant.cpp``
+   (``llama_ftype_get_default_type``, ``llama_tensor_get_type_impl``, ``tensor_type_fallback``,
+   ``tensor_allows_quantization``): output/token_embd types, the "use_more_bits" layers
+   ``i < n/8 or i >= 7n/8 or (i - n/8) % 3 == 2``, attn_v / ffn_down promotions, GQA- (n_head/n_head_kv >= 4) and
+   70B-dependent cases, the importance-matrix cases, and the fallback to 32-blocks when a row is not a multiple of
+   256.  ``--old-q2k`` selects the pre-2024 Q2_K recipe (inferred from published 2023 file sizes, see below).
+   File bytes = sum(row blocks * block bytes) + GGUF header and tensor-info records (exact) + 32-byte alignment
+   padding (exact) + tokenizer/metadata key-values (an estimate: 61 B per token for 100k+ BPE vocabularies,
+   = 7,835,936 B / 128,256 measured on Llama-3 GGUF files; 23 B per token otherwise, a SentencePiece record of
+   u64 length + ~7 text bytes + f32 score + i32 type; ``--gguf-kv-bytes`` overrides).
+   GPU formats (bitsandbytes, GPTQ, AWQ, HQQ, EETQ, FP8, MX, NVFP4) quantize the linear layers inside the blocks
+   (attention, MLP, experts); embeddings, lm_head, norms, biases and MoE routers stay 16-bit.
+3. **Memory**: load = weights + ``--overhead``; serve = load + KV cache, where
+   ``KV bytes = 2 (K and V) * layers * n_kv_heads * head_dim * context * batch * bytes/element``
+   (MLA models cache ``kv_lora_rank + qk_rope_head_dim`` per layer and token once).  Quantized KV types use their
+   block size per row: q8_0 34/32 B, q4_0 18/32 B per element (llama.cpp ``-ctk/-ctv``); fp8 1 B (vLLM
+   ``kv_cache_dtype``).  The overhead (CUDA context, compute buffers) defaults to 0.5 GB, the flat allowance public
+   GGUF VRAM calculators use; it is a heuristic, set it with ``--overhead``.
+4. **Quality cost**: published numbers only, with their source: llama.cpp ``tools/perplexity/README.md`` "LLaMA 3
+   8b Scoreboard" (Wikitext-2 dPPL and mean KL divergence vs FP16) for GGUF file types; AWQ paper (arXiv
+   2306.00978) Llama-2-7B WikiText-2 perplexities for AWQ and GPTQ (INT4 g128); QLoRA's claim for NF4.
+5. **Measure mode** (``--measure random:ROWSxCOLS`` or ``--measure FILE.npy``): reference numpy quantizers for Q8_0,
+   Q4_0, Q4_1, Q5_0 (``quantize_row_*_ref`` rules of ggml-quants.c), IQ4_NL (its 16-level table), NF4 and FP4
+   blockwise (+ double quant), int8 absmax per channel and per group, GPTQ-style RTN per group, FP8 E4M3, MXFP4 and
+   NVFP4.  Reports MSE, SQNR = 10 log10(sum x^2 / sum (x - x_hat)^2) dB, max |error| and the bpw actually stored.
+
+Conventions: GB = 10^9 bytes, GiB = 2^30 bytes, both printed.  GPU capacities are nominal (the marketed "24 GB"
+of a GPU is 24 GiB of DRAM); usable memory is a little lower.
+
+JSON keys (``--json``)
+----------------------
+``model``: {``source``, ``mode`` ("architecture" or "parameter-count"), ``params`` (int), ``config`` (dict or null),
+``note``}; ``kv_cache``: {``dtype``, ``context``, ``batch``, ``bytes_per_token`` (int), ``bytes`` (int), ``note``}
+or null; ``overhead_bytes`` (int); ``formats``: list of {``name``, ``kind`` ("gguf", "gpu", "float"),
+``format_bpw`` (float, the block layout), ``file_bpw`` (float, whole file), ``bytes`` (int), ``gb``, ``gib``,
+``reduction_vs_fp16`` (float, fp16 bytes / bytes), ``load_bytes`` (int), ``serve_bytes`` (int or null),
+``fits`` (list of GPU names that hold ``serve_bytes``, or ``load_bytes`` if no KV), ``tensor_types``
+({type: count} for GGUF), ``hf_footprint_bytes`` (what transformers' ``get_memory_footprint`` reports, GPU
+formats), ``quality`` ({``metric``, ``value``, ``model``, ``source``} or null), ``notes`` (list)}.
+Measure mode: ``measure``: {``source``, ``shape``, ``n``, ``results``: list of {``name``, ``bpw``, ``mse``,
+``sqnr_db``, ``max_abs_error``, ``note``}}.
+
+Examples
+--------
+    python calc_quantization.py --preset llama-3-8b
+    python calc_quantization.py --preset llama-2-7b --formats Q2_K,Q4_K_M,Q8_0 --old-q2k --format markdown
+    python calc_quantization.py --config path/to/config.json --formats all --context 8k --batch 4 --kv-dtype q8_0
+    python calc_quantization.py --params 70B --formats fp16,nf4,Q4_K_M --json
+    python calc_quantization.py -l 32 -hs 4096 -a 32 --num-kv-heads 8 -v 32000 --ffn-hidden-size 14336 -nl 3
+    python calc_quantization.py --list-formats
+    python calc_quantization.py --measure random:1024x4096 --seed 0
+    python calc_quantization.py --preset llama-3-8b --plot size_vs_quality.png
+"""
+# /// script
+# requires-python = ">=3.9"
+# dependencies = ["numpy", "matplotlib"]
+# ///
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import re
+import sys
+from dataclasses import asdict, dataclass, field, replace
+
+import numpy as np
+
+PROG = "calc_quantization.py"
+GB, GIB, MIB = 10**9, 2**30, 2**20
+
+# ----------------------------------------------------------------------------------------------------------------
+# Storage formats: block layouts
+# ----------------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BlockType:
+    """One storage type: ``block`` weights stored in ``bytes`` bytes (scales included)."""
+    name: str
+    block: int
+    bytes: int
+    layout: str
+    source: str
+
+    @property
+    def bpw(self) -> float:
+        return 8 * self.bytes / self.block
+
+
+_GGML = "llama.cpp ggml/src/ggml-common.h"
+GGML_TYPES = {t.name: t for t in [
+    BlockType("F32", 1, 4, "IEEE float32", _GGML),
+    BlockType("F16", 1, 2, "IEEE float16", _GGML),
+    BlockType("BF16", 1, 2, "bfloat16", _GGML),
+    BlockType("Q8_0", 32, 34, "fp16 d + 32 int8 (block_q8_0)", _GGML),
+    BlockType("Q5_1", 32, 24, "fp16 d + fp16 m + 4 B high bits + 16 B nibbles (block_q5_1)", _GGML),
+    BlockType("Q5_0", 32, 22, "fp16 d + 4 B high bits + 16 B nibbles (block_q5_0)", _GGML),
+    BlockType("Q4_1", 32, 20, "fp16 d + fp16 m + 16 B nibbles (block_q4_1)", _GGML),
+    BlockType("Q4_0", 32, 18, "fp16 d + 16 B nibbles (block_q4_0)", _GGML),
+    BlockType("IQ4_NL", 32, 18, "fp16 d + 16 B indices into a 16-level table (block_iq4_nl)", _GGML),
+    BlockType("MXFP4", 32, 17, "E8M0 exponent + 16 B of E2M1 (block_mxfp4)", _GGML),
+    BlockType("NVFP4", 64, 36, "4 UE4M3 scales (one per 16) + 32 B of E2M1 (block_nvfp4)", _GGML),
+    BlockType("Q6_K", 256, 210, "128 B low 4 bits + 64 B high 2 bits + 16 int8 scales + fp16 d (block_q6_K)", _GGML),
+    BlockType("Q5_K", 256, 176, "fp16 d, dmin + 12 B 6-bit scales/mins + 32 B high bits + 128 B (block_q5_K)", _GGML),
+    BlockType("Q4_K", 256, 144, "fp16 d, dmin + 12 B 6-bit scales/mins + 128 B nibbles (block_q4_K)", _GGML),
+    BlockType("Q3_K", 256, 110, "32 B high-bit mask + 64 B low 2 bits + 12 B scales + fp16 d (block_q3_K)", _GGML),
+    BlockType("Q2_K", 256, 84, "16 B 4-bit scales/mins + 64 B 2-bit quants + fp16 d, dmin (block_q2_K)", _GGML),
+    BlockType("IQ4_XS", 256, 136, "fp16 d + 2 B + 4 B scales + 128 B nibbles (block_iq4_xs)", _GGML),
+    BlockType("IQ3_S", 256, 110, "fp16 d + 64 B grid + 8 B high bits + 32 B signs + 4 B scales (block_iq3_s)", _GGML),
+    BlockType("IQ3_XXS", 256, 98, "fp16 d + 96 B grid indices, signs and scales (block_iq3_xxs)", _GGML),
+    BlockType("IQ2_S", 256, 82, "fp16 d + 64 B + 8 B high bits + 8 B scales (block_iq2_s)", _GGML),
+    BlockType("IQ2_XS", 256, 74, "fp16 d + 64 B 16-bit grid codes + 8 B scales (block_iq2_xs)", _GGML),
+    BlockType("IQ2_XXS", 256, 66, "fp16 d + 64 B (block_iq2_xxs)", _GGML),
+    BlockType("IQ1_M", 256, 56, "32 B + 16 B + 8 B scales, no separate fp16 (block_iq1_m)", _GGML),
+    BlockType("IQ1_S", 256, 50, "fp16 d + 32 B + 16 B (block_iq1_s)", _GGML),
+    BlockType("TQ2_0", 256, 66, "64 B of 2-bit ternary + fp16 d (block_tq2_0)", _GGML),
+    BlockType("TQ1_0", 256, 54, "48 B (5 trits/byte) + 4 B + fp16 d (block_tq1_0)", _GGML),
+]}
+
+# GGUF file types (llama-quantize names) -> default tensor type (llama_ftype_get_default_type).
+GGUF_FILE_TYPES = {
+    "F32": "F32", "F16": "F16", "BF16": "BF16",
+    "Q4_0": "Q4_0", "Q4_1": "Q4_1", "Q5_0": "Q5_0", "Q5_1": "Q5_1", "Q8_0": "Q8_0",
+    "Q2_K": "Q2_K", "Q2_K_S": "Q2_K", "Q3_K_S": "Q3_K", "Q3_K_M": "Q3_K", "Q3_K_L": "Q3_K",
+    "Q4_K_S": "Q4_K", "Q4_K_M": "Q4_K", "Q5_K_S": "Q5_K", "Q5_K_M": "Q5_K", "Q6_K": "Q6_K",
+    "IQ1_S": "IQ1_S", "IQ1_M": "IQ1_M", "IQ2_XXS": "IQ2_XXS", "IQ2_XS": "IQ2_XS", "IQ2_S": "IQ2_XS",
+    "IQ2_M": "IQ2_S", "IQ3_XXS": "IQ3_XXS", "IQ3_XS": "IQ3_S", "IQ3_S": "IQ3_S", "IQ3_M": "IQ3_S",
+    "IQ4_NL": "IQ4_NL", "IQ4_XS": "IQ4_XS", "TQ1_0": "TQ1_0", "TQ2_0": "TQ2_0", "MXFP4_MOE": "MXFP4",
+}
+UNQUANTIZED_GGML = ("F32", "F16", "BF16")
+IMATRIX_REQUIRED_TYPES = ("IQ3_XXS", "IQ2_XXS", "IQ2_XS", "IQ2_S", "IQ1_M", "IQ1_S")
+
+# Element formats: (exponent bits, mantissa bits, bias, largest finite value); OCP 8-bit FP and MX v1.0 specs.
+MINIFLOATS = {
+    "E4M3": (4, 3, 7, 448.0), "E5M2": (5, 2, 15, 57344.0),
+    "E2M3": (2, 3, 1, 7.5), "E3M2": (3, 2, 3, 28.0), "E2M1": (2, 1, 1, 6.0),
+}
+
+# bitsandbytes 4-bit code books (functional.get_4bit_type): NF4 levels, and FP4 magnitudes normalised by 12.
+NF4_LEVELS = (-1.0, -0.6961928009986877, -0.5250730514526367, -0.39491748809814453, -0.28444138169288635,
+              -0.18477343022823334, -0.09105003625154495, 0.0, 0.07958029955625534, 0.16093020141124725,
+              0.24611230194568634, 0.33791524171829224, 0.44070982933044434, 0.5626170039176941,
+              0.7229568362236023, 1.0)
+FP4_BNB_MAGNITUDES = (0.0, 0.0625 / 12, 2 / 12, 3 / 12, 4 / 12, 6 / 12, 8 / 12, 1.0)
+# IQ4_NL levels (kvalues_iq4nl in ggml-common.h), multiplied by the block's fp16 d.
+IQ4_NL_LEVELS = (-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113)
+
+KV_DTYPES = {  # bytes per block, elements per block (llama.cpp -ctk/-ctv; vLLM kv_cache_dtype=fp8)
+    "f32": (4, 1), "f16": (2, 1), "bf16": (2, 1), "fp8": (1, 1),
+    "q8_0": (34, 32), "q5_1": (24, 32), "q5_0": (22, 32), "q4_1": (20, 32), "q4_0": (18, 32), "iq4_nl": (18, 32),
+}
+
+# Nominal memory of common accelerators (vendor spec sheets; the marketed "GB" of GPU DRAM are GiB).
+GPUS = [
+    ("RTX 3060 12GB", 12 * GIB), ("RTX 4060 Ti 16GB", 16 * GIB), ("RTX 4090 24GB", 24 * GIB),
+    ("L4 24GB", 24 * GIB), ("RTX 5090 32GB", 32 * GIB), ("A100 40GB", 40 * GIB), ("L40S 48GB", 48 * GIB),
+    ("A100 80GB", 80 * GIB), ("H100 80GB", 80 * GIB), ("MI300X 192GB", 192 * GIB),
+]
+
+# ----------------------------------------------------------------------------------------------------------------
+# Published quality numbers
+# ----------------------------------------------------------------------------------------------------------------
+
+_LCPP_PPL = ("llama.cpp tools/perplexity/README.md, LLaMA 3 8b Scoreboard (Wikitext-2, vs FP16 PPL 6.2316)")
+# file type -> (imatrix, dPPL, mean KLD); rows without an imatrix where the table has one.
+LLAMA3_8B_SCOREBOARD = {
+    "Q8_0": ("none", 0.0027, 0.00136), "Q6_K": ("none", 0.0217, 0.00545), "Q5_K_M": ("none", 0.0570, 0.0108),
+    "Q5_K_S": ("none", 0.1050, 0.0166), "Q5_1": ("none", 0.1062, 0.0180), "Q5_0": ("none", 0.1316, 0.0222),
+    "Q4_K_M": ("none", 0.1755, 0.0313), "Q4_K_S": ("none", 0.2689, 0.0431), "IQ4_NL": ("WT 10m", 0.2240, 0.0357),
+    "IQ4_XS": ("WT 10m", 0.2281, 0.0363), "Q4_1": ("none", 0.4511, 0.0717), "Q4_0": ("none", 0.4685, 0.0719),
+    "Q3_K_L": ("none", 0.5562, 0.0872), "Q3_K_M": ("none", 0.6569, 0.1019), "IQ3_M": ("WT 10m", 0.6667, 0.1025),
+    "IQ3_S": ("WT 10m", 0.7339, 0.1113), "IQ3_XS": ("WT 10m", 0.9314, 0.1387), "IQ3_XXS": ("WT 10m", 1.2268, 0.1836),
+    "Q3_K_S": ("none", 1.6322, 0.2282), "IQ2_M": ("WT 10m", 2.3692, 0.3260), "Q2_K": ("none", 3.5199, 0.4451),
+    "Q2_K_S": ("WT 10m", 3.0921, 0.4034), "IQ2_S": ("WT 10m", 3.4191, 0.4392), "IQ2_XS": ("WT 10m", 4.5298, 0.5463),
+    "IQ2_XXS": ("WT 10m", 7.8601, 0.8120), "IQ1_M": ("WT 10m", 19.2621, 1.3931), "IQ1_S": ("WT 1m", 51.8661, 2.2113),
+}
+_AWQ_PAPER = "AWQ, Lin et al. arXiv 2306.00978, Llama-2 WikiText-2 table (FP16 5.47)"
+GPU_QUALITY = {
+    "awq": {"metric": "WikiText-2 PPL 5.47 -> 5.60 (+0.13)", "value": 0.13, "model": "Llama-2-7B, INT4 g128",
+            "source": _AWQ_PAPER},
+    "gptq": {"metric": "WikiText-2 PPL 5.47 -> 5.87 (+0.40)", "value": 0.40, "model": "Llama-2-7B, INT4 g128",
+             "source": _AWQ_PAPER + " (GPTQ row as reproduced there)"},
+    "nf4": {"metric": "matches 16-bit finetuning (claim, no PPL)", "value": None, "model": "LLaMA 7-65B",
+            "source": "QLoRA, Dettmers et al. arXiv 2305.14314"},
+}
+
+# ----------------------------------------------------------------------------------------------------------------
+# Input parsing helpers
+# ----------------------------------------------------------------------------------------------------------------
+
+_SUFFIX = {"": 1, "k": 10**3, "m": 10**6, "b": 10**9, "g": 10**9, "t": 10**12}
+_MEM_UNITS = {"b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12,
+              "kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40}
+
+
+def parse_count(text: str, what: str) -> int:
+    """'7B', '1.4T', '300e9', '32k', '1_000' -> int (exact for integers)."""
+    s = str(text).strip().replace("_", "").replace(",", "").lower()
+    m = re.fullmatch(r"([0-9]*\.?[0-9]+(?:e[+-]?[0-9]+)?)([kmbgt]?)", s)
+    if not m:
+        raise ValueError(f"{what} expects a count like 7B, 32k, 300e9 or 1_000, got {text!r}")
+    num, suffix = m.groups()
+    if re.fullmatch(r"[0-9]+", num):
+        value = int(num) * _SUFFIX[suffix]
+    else:
+        value = float(num) * _SUFFIX[suffix]
+        if not math.isfinite(value) or value > 1e30:
+            raise ValueError(f"{what} is out of range: {text!r}")
+        value = round(value)
+    return value
+
+
+def parse_positive_count(text: str, what: str) -> int:
+    value = parse_count(text, what)
+    if value <= 0:
+        raise ValueError(f"{what} must be a positive count, got {text!r}")
+    return value
+
+
+def parse_memory(text: str, what: str) -> int:
+    """'80GiB' (2^30) or '80GB' (10^9) or '512MiB' -> bytes; a bare number is bytes."""
+    s = str(text).strip().replace("_", "").lower()
+    m = re.fullmatch(r"([0-9]*\.?[0-9]+(?:e[+-]?[0-9]+)?)\s*([kmgt]i?b|b)?", s)
+    if not m:
+        raise ValueError(f"{what} expects a size like 80GiB, 80GB or 512MiB, got {text!r}")
+    value = float(m.group(1)) * _MEM_UNITS[m.group(2) or "b"]
+    if not math.isfinite(value) or value > 1e20:
+        raise ValueError(f"{what} is out of range: {text!r}")
+    return int(round(value))
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Architecture
+# ----------------------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class ModelConfig:
+    """A decoder-only transformer, enough to list its tensors exactly."""
+    name: str = "custom"
+    vocab_size: int = 0
+    hidden_size: int = 0
+    num_layers: int = 0
+    num_attention_heads: int = 0
+    num_kv_heads: int = 0
+    head_dim: int = 0
+    ffn_hidden_size: int = 0
+    gated_mlp: bool = True
+    tied_embeddings: bool = False
+    norm: str = "rmsnorm"            # rmsnorm | layernorm (layernorm has a bias)
+    qkv_bias: bool = False
+    o_bias: bool = False
+    mlp_bias: bool = False
+    lm_head_bias: bool = False
+    fused_qkv: bool = False
+    embedding_norm: bool = False     # BLOOM's word_embeddings_layernorm
+    learned_positions: int = 0       # rows of a learned position table (GPT-2: n_positions)
+    norms_per_layer: int = 2         # Gemma-2: 4 (sandwich norms)
+    qk_norm: bool = False            # Qwen3: per-head RMSNorm on q and k
+    rope_freqs: bool = False         # Llama-3.1 "llama3" rope scaling: llama.cpp stores rope_freqs (head_dim/2)
+    num_experts: int = 0
+    topk: int = 0
+    moe_ffn_hidden_size: int = 0
+    num_shared_experts: int = 0
+    shared_ffn_hidden_size: int = 0
+    first_dense_layers: int = 0
+    expert_interval: int = 1
+    router_bias: bool = False        # DeepSeek-V3 e_score_correction_bias
+    q_lora_rank: int = 0             # MLA (DeepSeek-V2/V3) when kv_lora_rank > 0
+    kv_lora_rank: int = 0
+    qk_nope_head_dim: int = 0
+    qk_rope_head_dim: int = 0
+    v_head_dim: int = 0
+    sliding_window: int = 0
+    source: str = ""
+
+
+_HF = "config.json of the Hugging Face repo "
+PRESETS = {
+    "gpt2": (dict(vocab_size=50257, hidden_size=768, num_layers=12, num_attention_heads=12, ffn_hidden_size=3072,
+                  gated_mlp=False, tied_embeddings=True, norm="layernorm", qkv_bias=True, o_bias=True,
+                  mlp_bias=True, fused_qkv=True, learned_positions=1024), _HF + "openai-community/gpt2"),
+    "gpt2-medium": (dict(vocab_size=50257, hidden_size=1024, num_layers=24, num_attention_heads=16,
+                         ffn_hidden_size=4096, gated_mlp=False, tied_embeddings=True, norm="layernorm",
+                         qkv_bias=True, o_bias=True, mlp_bias=True, fused_qkv=True, learned_positions=1024),
+                    _HF + "openai-community/gpt2-medium"),
+    "gpt2-large": (dict(vocab_size=50257, hidden_size=1280, num_layers=36, num_attention_heads=20,
+                        ffn_hidden_size=5120, gated_mlp=False, tied_embeddings=True, norm="layernorm",
+                        qkv_bias=True, o_bias=True, mlp_bias=True, fused_qkv=True, learned_positions=1024),
+                   _HF + "openai-community/gpt2-large"),
+    "gpt2-xl": (dict(vocab_size=50257, hidden_size=1600, num_layers=48, num_attention_heads=25,
+                     ffn_hidden_size=6400, gated_mlp=False, tied_embeddings=True, norm="layernorm",
+                     qkv_bias=True, o_bias=True, mlp_bias=True, fused_qkv=True, learned_positions=1024),
+                _HF + "openai-community/gpt2-xl"),
+    "gpt3-175b": (dict(vocab_size=50257, hidden_size=12288, num_layers=96, num_attention_heads=96,
+                       ffn_hidden_size=49152, gated_mlp=False, tied_embeddings=True, norm="layernorm",
+                       qkv_bias=True, o_bias=True, mlp_bias=True, fused_qkv=True, learned_positions=2048),
+                  "Brown et al. 2020 (arXiv 2005.14165) Table 2.1; GPT-2 layout assumed"),
+    "chinchilla-70b": (dict(vocab_size=32000, hidden_size=8192, num_layers=80, num_attention_heads=64,
+                            head_dim=128, ffn_hidden_size=32768, gated_mlp=False, norm="rmsnorm"),
+                       "Hoffmann et al. 2022 (arXiv 2203.15556) Table 4; ffn 4x, untied embeddings assumed"),
+    "gopher-280b": (dict(vocab_size=32000, hidden_size=16384, num_layers=80, num_attention_heads=128,
+                         head_dim=128, ffn_hidden_size=65536, gated_mlp=False, norm="rmsnorm"),
+                    "Rae et al. 2021 (arXiv 2112.11446) Table 1; ffn 4x, untied embeddings assumed"),
+    "pythia-160m": (dict(vocab_size=50304, hidden_size=768, num_layers=12, num_attention_heads=12,
+                         ffn_hidden_size=3072, gated_mlp=False, norm="layernorm", qkv_bias=True, o_bias=True,
+                         mlp_bias=True, fused_qkv=True), _HF + "EleutherAI/pythia-160m"),
+    "bloom-560m": (dict(vocab_size=250880, hidden_size=1024, num_layers=24, num_attention_heads=16,
+                        ffn_hidden_size=4096, gated_mlp=False, tied_embeddings=True, norm="layernorm",
+                        qkv_bias=True, o_bias=True, mlp_bias=True, fused_qkv=True, embedding_norm=True),
+                   _HF + "bigscience/bloom-560m"),
+    "bloom-1b7": (dict(vocab_size=250880, hidden_size=2048, num_layers=24, num_attention_heads=16,
+                       ffn_hidden_size=8192, gated_mlp=False, tied_embeddings=True, norm="layernorm",
+                       qkv_bias=True, o_bias=True, mlp_bias=True, fused_qkv=True, embedding_norm=True),
+                  _HF + "bigscience/bloom-1b7"),
+    "llama-2-7b": (dict(vocab_size=32000, hidden_size=4096, num_layers=32, num_attention_heads=32,
+                        ffn_hidden_size=11008), _HF + "meta-llama/Llama-2-7b-hf"),
+    "llama-2-13b": (dict(vocab_size=32000, hidden_size=5120, num_layers=40, num_attention_heads=40,
+                         ffn_hidden_size=13824), _HF + "meta-llama/Llama-2-13b-hf"),
+    "llama-2-70b": (dict(vocab_size=32000, hidden_size=8192, num_layers=80, num_attention_heads=64,
+                         num_kv_heads=8, ffn_hidden_size=28672), _HF + "meta-llama/Llama-2-70b-hf"),
+    "llama-3-8b": (dict(vocab_size=128256, hidden_size=4096, num_layers=32, num_attention_heads=32,
+                        num_kv_heads=8, ffn_hidden_size=14336), _HF + "meta-llama/Meta-Llama-3-8B"),
+    "llama-3-70b": (dict(vocab_size=128256, hidden_size=8192, num_layers=80, num_attention_heads=64,
+                         num_kv_heads=8, ffn_hidden_size=28672), _HF + "meta-llama/Meta-Llama-3-70B"),
+    "llama-3.1-8b": (dict(vocab_size=128256, hidden_size=4096, num_layers=32, num_attention_heads=32,
+                          num_kv_heads=8, ffn_hidden_size=14336, rope_freqs=True), _HF + "meta-llama/Llama-3.1-8B"),
+    "llama-3.1-70b": (dict(vocab_size=128256, hidden_size=8192, num_layers=80, num_attention_heads=64,
+                           num_kv_heads=8, ffn_hidden_size=28672, rope_freqs=True), _HF + "meta-llama/Llama-3.1-70B"),
+    "llama-3.1-405b": (dict(vocab_size=128256, hidden_size=16384, num_layers=126, num_attention_heads=128,
+                            num_kv_heads=8, ffn_hidden_size=53248, rope_freqs=True),
+                       _HF + "meta-llama/Llama-3.1-405B"),
+    "llama-3.2-1b": (dict(vocab_size=128256, hidden_size=2048, num_layers=16, num_attention_heads=32,
+                          num_kv_heads=8, head_dim=64, ffn_hidden_size=8192, tied_embeddings=True,
+                          rope_freqs=True), _HF + "meta-llama/Llama-3.2-1B"),
+    "llama-3.2-3b": (dict(vocab_size=128256, hidden_size=3072, num_layers=28, num_attention_heads=24,
+                          num_kv_heads=8, head_dim=128, ffn_hidden_size=8192, tied_embeddings=True,
+                          rope_freqs=True), _HF + "meta-llama/Llama-3.2-3B"),
+    "mistral-7b": (dict(vocab_size=32000, hidden_size=4096, num_layers=32, num_attention_heads=32, num_kv_heads=8,
+                        ffn_hidden_size=14336, sliding_window=4096), _HF + "mistralai/Mistral-7B-v0.1"),
+    "mixtral-8x7b": (dict(vocab_size=32000, hidden_size=4096, num_layers=32, num_attention_heads=32,
+                          num_kv_heads=8, ffn_hidden_size=14336, num_experts=8, topk=2, moe_ffn_hidden_size=14336),
+                     _HF + "mistralai/Mixtral-8x7B-v0.1"),
+    "qwen2.5-7b": (dict(vocab_size=152064, hidden_size=3584, num_layers=28, num_attention_heads=28,
+                        num_kv_heads=4, ffn_hidden_size=18944, qkv_bias=True), _HF + "Qwen/Qwen2.5-7B"),
+    "gemma-2-9b": (dict(vocab_size=256000, hidden_size=3584, num_layers=42, num_attention_heads=16,
+                        num_kv_heads=8, head_dim=256, ffn_hidden_size=14336, tied_embeddings=True,
+                        norms_per_layer=4, sliding_window=4096), _HF + "google/gemma-2-9b"),
+    "deepseek-v3": (dict(vocab_size=129280, hidden_size=7168, num_layers=61, num_attention_heads=128,
+                         ffn_hidden_size=18432, num_experts=256, topk=8, moe_ffn_hidden_size=2048,
+                         num_shared_experts=1, shared_ffn_hidden_size=2048, first_dense_layers=3, router_bias=True,
+                         q_lora_rank=1536, kv_lora_rank=512, qk_nope_head_dim=128, qk_rope_head_dim=64,
+                         v_head_dim=128), _HF + "deepseek-ai/DeepSeek-V3 (without the MTP layer)"),
+}
+
+# Hugging Face model_type -> layout defaults the config.json does not spell out.
+_GATED_RMS_TYPES = {"llama", "mistral", "mixtral", "qwen2", "qwen2_moe", "qwen3", "qwen3_moe", "gemma", "gemma2",
+                    "deepseek_v2", "deepseek_v3", "olmo2", "granite", "cohere", "starcoder2_gated"}
+_FAMILY = {
+    "gpt2": dict(gated_mlp=False, norm="layernorm", qkv_bias=True, o_bias=True, mlp_bias=True, fused_qkv=True),
+    "bloom": dict(gated_mlp=False, norm="layernorm", qkv_bias=True, o_bias=True, mlp_bias=True, fused_qkv=True,
+                  embedding_norm=True),
+    "gpt_neox": dict(gated_mlp=False, norm="layernorm", qkv_bias=True, o_bias=True, mlp_bias=True, fused_qkv=True),
+    "qwen2": dict(qkv_bias=True), "qwen2_moe": dict(qkv_bias=True), "qwen3": dict(qk_norm=True),
+    "qwen3_moe": dict(qk_norm=True), "gemma2": dict(norms_per_layer=4), "olmo2": dict(qk_norm=True),
+}
+# Fields read from config.json, by target; the first present wins.
+_CONFIG_FIELDS = {
+    "vocab_size": ("vocab_size",), "hidden_size": ("hidden_size", "n_embd", "d_model"),
+    "num_layers": ("num_hidden_layers", "n_layer", "num_layers"),
+    "num_attention_heads": ("num_attention_heads", "n_head"), "num_kv_heads": ("num_key_value_heads",),
+    "head_dim": ("head_dim",), "ffn_hidden_size": ("intermediate_size", "n_inner", "ffn_dim"),
+    "num_experts": ("num_local_experts", "n_routed_experts", "num_experts"), "topk": ("num_experts_per_tok",),
+    "moe_ffn_hidden_size": ("moe_intermediate_size",), "num_shared_experts": ("n_shared_experts",),
+    "shared_ffn_hidden_size": ("shared_expert_intermediate_size",),
+    "first_dense_layers": ("first_k_dense_replace",), "q_lora_rank": ("q_lora_rank",),
+    "kv_lora_rank": ("kv_lora_rank",), "qk_nope_head_dim": ("qk_nope_head_dim",),
+    "qk_rope_head_dim": ("qk_rope_head_dim",), "v_head_dim": ("v_head_dim",), "sliding_window": ("sliding_window",),
+}
+# Fields that do not change any tensor shape or byte count here (read and deliberately ignored).
+_IGNORED_FIELDS = {
+    "architectures", "model_type", "torch_dtype", "dtype", "transformers_version", "bos_token_id", "eos_token_id",
+    "pad_token_id", "rope_theta", "rope_scaling", "rms_norm_eps", "layer_norm_eps", "layer_norm_epsilon",
+    "initializer_range", "use_cache", "max_position_embeddings", "hidden_act", "hidden_activation", "activation_function",
+    "attention_dropout", "hidden_dropout", "attention_bias", "mlp_bias", "tie_word_embeddings", "n_positions",
+    "n_ctx", "resid_pdrop", "embd_pdrop", "attn_pdrop", "summary_type", "summary_use_proj", "summary_activation",
+    "summary_proj_to_labels", "summary_first_dropout", "scale_attn_weights", "task_specific_params", "auto_map",
+    "pretraining_tp", "output_router_logits", "router_aux_loss_coef", "router_jitter_noise", "use_sliding_window",
+    "max_window_layers", "num_nextn_predict_layers", "n_group", "topk_group", "topk_method", "scoring_func",
+    "routed_scaling_factor", "norm_topk_prob", "aux_loss_alpha", "seq_aux", "ep_size", "moe_layer_freq",
+    "quantization_config", "attn_logit_softcapping", "final_logit_softcapping", "query_pre_attn_scalar",
+    "cache_implementation", "use_parallel_residual", "rotary_pct", "rotary_emb_base", "apply_residual_connection_post_layernorm",
+    "slow_but_exact", "offset_alibi", "masked_softmax_fusion", "n_head_kv", "unk_token_id", "layer_types",
+    "classifier_dropout", "use_return_dict", "decoder_sparse_step", "mlp_only_layers", "partial_rotary_factor",
+    "_name_or_path", "name_or_path", "reorder_and_upcast_attn", "scale_attn_by_inverse_layer_idx", "text_config",
+    "vision_config", "bias", "hidden_dropout_prob", "attention_probs_dropout_prob", "embed_dropout",
+}
+
+
+def _positive_int_field(data: dict, key: str) -> int:
+    value = data[key]
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValueError(f"config field {key!r} must be a non-negative integer, got {value!r}")
+    return value
+
+
+def config_from_hf(data: dict, name: str = "config.json") -> tuple[ModelConfig, list[str]]:
+    """Read a Hugging Face config.json dict (nested text_config followed) -> (ModelConfig, unknown field names)."""
+    if not isinstance(data, dict):
+        raise ValueError("--config must hold a JSON object")
+    if isinstance(data.get("text_config"), dict):
+        outer_type = data.get("model_type")
+        data = dict(data["text_config"], **({"model_type": data["text_config"].get("model_type", outer_type)}))
+    model_type = data.get("model_type", "")
+    if not isinstance(model_type, str):
+        raise ValueError(f"config field 'model_type' must be a string, got {model_type!r}")
+    values: dict = {"name": name, "source": name}
+    values.update(_FAMILY.get(model_type, {}))
+    known = set(_IGNORED_FIELDS)
+    for target, keys in _CONFIG_FIELDS.items():
+        known.update(keys)
+        for key in keys:
+            if data.get(key) is not None:
+                values[target] = _positive_int_field(data, key)
+                break
+    if data.get("multi_query") is True:
+        values["num_kv_heads"] = 1
+    known.add("multi_query")
+    tied = data.get("tie_word_embeddings", model_type not in _GATED_RMS_TYPES and model_type != "gpt_neox")
+    if not isinstance(tied, bool):
+        raise ValueError(f"config field 'tie_word_embeddings' must be true or false, got {tied!r}")
+    values["tied_embeddings"] = tied
+    for key, targets in (("attention_bias", ("qkv_bias", "o_bias")), ("mlp_bias", ("mlp_bias",))):
+        if key in data:
+            if not isinstance(data[key], bool):
+                raise ValueError(f"config field {key!r} must be true or false, got {data[key]!r}")
+            for target in targets:
+                values[target] = data[key]
+    if "layer_norm_eps" in data or "layer_norm_epsilon" in data:
+        values.setdefault("norm", "layernorm")
+    if model_type == "gpt2":
+        values["learned_positions"] = _positive_int_field(data, "n_positions") if "n_positions" in data else 1024
+        if "n_inner" not in data or data.get("n_inner") is None:
+            values["ffn_hidden_size"] = 4 * values.get("hidden_size", 0)
+    if model_type in ("bloom",) and "ffn_hidden_size" not in values:
+        values["ffn_hidden_size"] = 4 * values.get("hidden_size", 0)
+    rope = data.get("rope_scaling")
+    if isinstance(rope, dict) and (rope.get("rope_type") or rope.get("type")) == "llama3":
+        values["rope_freqs"] = True
+    if model_type in ("deepseek_v2", "deepseek_v3"):
+        values["router_bias"] = model_type == "deepseek_v3"
+        values.setdefault("shared_ffn_hidden_size", values.get("moe_ffn_hidden_size", 0) * 1)
+    if data.get("use_sliding_window") is False:
+        values["sliding_window"] = 0
+    unknown = sorted(k for k in data if k not in known)
+    if model_type and model_type not in _GATED_RMS_TYPES and model_type not in _FAMILY:
+        unknown.insert(0, f"model_type={model_type} (read as a Llama-style gated RMSNorm model)")
+    return finish_config(ModelConfig(**values)), unknown
+
+
+def finish_config(cfg: ModelConfig) -> ModelConfig:
+    """Fill derived defaults (kv heads, head_dim) and validate; raises ValueError naming the flag."""
+    for key, flag in (("hidden_size", "--hidden-size"), ("num_layers", "--num-layers"),
+                      ("num_attention_heads", "--num-attention-heads"), ("vocab_size", "--vocab-size"),
+                      ("ffn_hidden_size", "--ffn-hidden-size")):
+        value = getattr(cfg, key)
+        if not isinstance(value, int) or value <= 0:
+            raise ValueError(f"{flag} must be a positive integer (got {value!r}); give it, or --preset/--config")
+    if cfg.num_kv_heads == 0:
+        cfg = replace(cfg, num_kv_heads=cfg.num_attention_heads)
+    if cfg.num_kv_heads > cfg.num_attention_heads or cfg.num_attention_heads % cfg.num_kv_heads:
+        raise ValueError(f"--num-kv-heads {cfg.num_kv_heads} does not divide --num-attention-heads "
+                         f"{cfg.num_attention_heads}")
+    if cfg.head_dim == 0 and cfg.kv_lora_rank == 0:
+        if cfg.hidden_size % cfg.num_attention_heads:
+            raise ValueError(f"--hidden-size {cfg.hidden_size} is not a multiple of --num-attention-heads "
+                             f"{cfg.num_attention_heads}; give --head-dim")
+        cfg = replace(cfg, head_dim=cfg.hidden_size // cfg.num_attention_heads)
+    if cfg.num_experts:
+        if cfg.topk <= 0 or cfg.topk > cfg.num_experts:
+            raise ValueError(f"--topk must be between 1 and --num-experts {cfg.num_experts}, got {cfg.topk}")
+        if cfg.moe_ffn_hidden_size == 0:
+            cfg = replace(cfg, moe_ffn_hidden_size=cfg.ffn_hidden_size)
+        if cfg.expert_interval <= 0:
+            raise ValueError("--expert-interval must be a positive integer")
+    if cfg.num_shared_experts and cfg.shared_ffn_hidden_size == 0:
+        raise ValueError("shared experts need a width (shared_expert_intermediate_size or --moe-ffn-hidden-size)")
+    if cfg.kv_lora_rank and not (cfg.qk_rope_head_dim and cfg.qk_nope_head_dim and cfg.v_head_dim):
+        raise ValueError("MLA (kv_lora_rank) needs qk_nope_head_dim, qk_rope_head_dim and v_head_dim")
+    if cfg.norm not in ("rmsnorm", "layernorm"):
+        raise ValueError(f"--norm must be rmsnorm or layernorm, got {cfg.norm!r}")
+    big = max(cfg.vocab_size, cfg.hidden_size, cfg.ffn_hidden_size, cfg.moe_ffn_hidden_size)
+    if big > 10**8 or cfg.num_layers > 10**5 or cfg.num_experts > 10**5:
+        raise ValueError("model dimensions are out of range (vocab/hidden/ffn above 1e8 or layers above 1e5)")
+    return cfg
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Tensor list (GGUF names, as llama.cpp's converter writes a Llama-style model)
+# ----------------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Tensor:
+    """One tensor: GGUF name, shape ``ne`` (ne[0] = row length, as in ggml), role flags."""
+    name: str
+    ne: tuple
+    layer: int = -1
+    linear: bool = False       # a Linear inside a block: GPU formats quantize it
+    force_f32: bool = False    # written as F32 by convert_hf_to_gguf (1-D tensors, router, positions)
+
+    @property
+    def numel(self) -> int:
+        return math.prod(self.ne)
+
+
+def is_moe_layer(cfg: ModelConfig, layer: int) -> bool:
+    return cfg.num_experts > 0 and layer >= cfg.first_dense_layers and \
+        (layer - cfg.first_dense_layers) % cfg.expert_interval == 0
+
+
+def tensor_list(cfg: ModelConfig) -> list[Tensor]:
+    """Every tensor of the model with its GGUF name (llama.cpp LLM_TN names) and shape."""
+    h, out = cfg.hidden_size, []
+    norm_parts = ("weight", "bias") if cfg.norm == "layernorm" else ("weight",)
+
+    def norm(name, width, layer=-1):
+        out.extend(Tensor(f"{name}.{part}", (width,), layer, force_f32=True) for part in norm_parts)
+
+    def linear(name, n_in, n_out, layer, bias=False, experts=0):
+        ne = (n_in, n_out, experts) if experts else (n_in, n_out)
+        out.append(Tensor(f"{name}.weight", ne, layer, linear=True))
+        if bias:
+            out.append(Tensor(f"{name}.bias", (n_out,) if not experts else (n_out, experts), layer, force_f32=True))
+
+    out.append(Tensor("token_embd.weight", (h, cfg.vocab_size)))
+    if cfg.learned_positions:
+        out.append(Tensor("position_embd.weight", (h, cfg.learned_positions), force_f32=True))
+    if cfg.embedding_norm:
+        norm("token_embd_norm", h)
+    if cfg.rope_freqs:
+        out.append(Tensor("rope_freqs.weight", (cfg.head_dim // 2,), force_f32=True))
+    heads, kv, hd = cfg.num_attention_heads, cfg.num_kv_heads, cfg.head_dim
+    for i in range(cfg.num_layers):
+        b = f"blk.{i}"
+        norm(f"{b}.attn_norm", h, i)
+        if cfg.kv_lora_rank:
+            qk_dim = cfg.qk_nope_head_dim + cfg.qk_rope_head_dim
+            if cfg.q_lora_rank:
+                linear(f"{b}.attn_q_a", h, cfg.q_lora_rank, i)
+                norm(f"{b}.attn_q_a_norm", cfg.q_lora_rank, i)
+                linear(f"{b}.attn_q_b", cfg.q_lora_rank, heads * qk_dim, i)
+            else:
+                linear(f"{b}.attn_q", h, heads * qk_dim, i)
+            linear(f"{b}.attn_kv_a_mqa", h, cfg.kv_lora_rank + cfg.qk_rope_head_dim, i)
+            norm(f"{b}.attn_kv_a_norm", cfg.kv_lora_rank, i)
+            linear(f"{b}.attn_kv_b", cfg.kv_lora_rank, heads * (cfg.qk_nope_head_dim + cfg.v_head_dim), i)
+            linear(f"{b}.attn_output", heads * cfg.v_head_dim, h, i, cfg.o_bias)
+        else:
+            if cfg.fused_qkv:
+                linear(f"{b}.attn_qkv", h, (heads + 2 * kv) * hd, i, cfg.qkv_bias)
+            else:
+                for part, n_heads in (("q", heads), ("k", kv), ("v", kv)):
+                    linear(f"{b}.attn_{part}", h, n_heads * hd, i, cfg.qkv_bias)
+            if cfg.qk_norm:
+                norm(f"{b}.attn_q_norm", hd, i)
+                norm(f"{b}.attn_k_norm", hd, i)
+            linear(f"{b}.attn_output", heads * hd, h, i, cfg.o_bias)
+        if cfg.norms_per_layer == 4:
+            norm(f"{b}.post_attention_norm", h, i)
+        norm(f"{b}.ffn_norm", h, i)
+        if is_moe_layer(cfg, i):
+            out.append(Tensor(f"{b}.ffn_gate_inp.weight", (h, cfg.num_experts), i, force_f32=True))
+            if cfg.router_bias:
+                out.append(Tensor(f"{b}.exp_probs_b.bias", (cfg.num_experts,), i, force_f32=True))
+            f, e = cfg.moe_ffn_hidden_size, cfg.num_experts
+            if cfg.gated_mlp:
+                linear(f"{b}.ffn_gate_exps", h, f, i, experts=e)
+            linear(f"{b}.ffn_up_exps", h, f, i, experts=e)
+            linear(f"{b}.ffn_down_exps", f, h, i, experts=e)
+            if cfg.num_shared_experts:
+                fs = cfg.shared_ffn_hidden_size * cfg.num_shared_experts
+                if cfg.gated_mlp:
+                    linear(f"{b}.ffn_gate_shexp", h, fs, i)
+                linear(f"{b}.ffn_up_shexp", h, fs, i)
+                linear(f"{b}.ffn_down_shexp", fs, h, i)
+        else:
+            f = cfg.ffn_hidden_size
+            if cfg.gated_mlp:
+                linear(f"{b}.ffn_gate", h, f, i, cfg.mlp_bias)
+            linear(f"{b}.ffn_up", h, f, i, cfg.mlp_bias)
+            linear(f"{b}.ffn_down", f, h, i, cfg.mlp_bias)
+        if cfg.norms_per_layer == 4:
+            norm(f"{b}.post_ffw_norm", h, i)
+    norm("output_norm", h)
+    if not cfg.tied_embeddings:
+        out.append(Tensor("output.weight", (h, cfg.vocab_size)))
+    if cfg.lm_head_bias:
+        out.append(Tensor("output.bias", (cfg.vocab_size,), force_f32=True))
+    return out
+
+
+def count_params(tensors: list[Tensor]) -> int:
+    return sum(t.numel for t in tensors)
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# GGUF file types: llama.cpp's per-tensor type selection
+# ----------------------------------------------------------------------------------------------------------------
+
+
+def tensor_category(name: str) -> str:
+    """llama-quant.cpp tensor_get_category (substring tests in the same order)."""
+    if name == "output.weight":
+        return "output"
+    if name == "token_embd.weight":
+        return "token_embd"
+    for key, cat in (("attn_qkv.weight", "attn_qkv"), ("attn_kv_b.weight", "attn_kv_b"), ("attn_v.weight", "attn_v"),
+                     ("attn_k.weight", "attn_k"), ("attn_q.weight", "attn_q"), ("attn_output.weight", "attn_output"),
+                     ("ffn_up", "ffn_up"), ("ffn_gate", "ffn_gate"), ("ffn_down", "ffn_down")):
+        if key in name:
+            return cat
+    return "other"
+
+
+def allows_quantization(t: Tensor) -> bool:
+    """llama-quant.cpp tensor_allows_quantization for the tensors this script writes."""
+    return (len(t.ne) >= 2 and t.name.endswith("weight") and "_norm.weight" not in t.name
+            and "ffn_gate_inp.weight" not in t.name and t.name != "position_embd.weight")
+
+
+def use_more_bits(i_layer: int, n_layers: int) -> bool:
+    return i_layer < n_layers // 8 or i_layer >= 7 * n_layers // 8 or (i_layer - n_layers // 8) % 3 == 2
+
+
+def is_llama_70b(cfg: ModelConfig) -> bool:
+    """llama.cpp LLM_TYPE_70B for the Llama architecture: 80 layers with grouped-query attention."""
+    return cfg.num_layers == 80 and cfg.num_kv_heads != cfg.num_attention_heads and not cfg.kv_lora_rank
+
+
+def _type_impl(ft: str, default: str, t: Tensor, cat: str, cfg: ModelConfig, state: dict,
+               has_imatrix: bool, old_q2k: bool) -> str:
+    """llama_tensor_get_type_impl, for ftype ``ft`` (our paraphrase, same branch order)."""
+    new = default
+    n_layer = cfg.num_layers
+    n_gqa = cfg.num_attention_heads // cfg.num_kv_heads if not cfg.kv_lora_rank else 1
+    n_expert = cfg.num_experts
+    low_iq = ("IQ2_XXS", "IQ2_XS", "IQ1_S", "IQ2_S", "IQ2_M", "IQ1_M")
+    if cat == "output" or (cfg.tied_embeddings and cat == "token_embd"):
+        if ft == "MXFP4_MOE" or t.ne[0] % GGML_TYPES[new].block:
+            return "Q8_0"
+        if ft in ("IQ2_XXS", "IQ2_XS", "IQ3_XXS", "IQ1_S", "IQ2_S", "IQ2_M", "IQ1_M"):
+            return "Q5_K"
+        return new if new == "Q8_0" else "Q6_K"
+    if ft == "MXFP4_MOE":
+        return "MXFP4" if len(t.ne) == 3 else "Q8_0"
+    if cat == "token_embd":
+        if ft in ("IQ2_XXS", "IQ2_XS", "IQ1_S", "IQ1_M"):
+            return "Q2_K"
+        if ft in ("IQ2_S", "IQ2_M", "IQ3_XXS"):
+            return "IQ3_S"
+        if ft in ("TQ1_0", "TQ2_0"):
+            return "Q4_K"
+        return new
+    if old_q2k and ft == "Q2_K":
+        # Pre-2024 recipe (TheBloke's 2023 files): Q2_K for attn_q/attn_k, Q3_K for attn_v, attn_output and the
+        # three FFN matrices; inferred from published sizes (see module docstring).
+        if cat in ("attn_v", "attn_qkv", "attn_kv_b"):
+            state["i_attention_wv"] += 1
+            return "Q5_K" if is_llama_70b(cfg) else "Q3_K"
+        return "Q2_K" if cat in ("attn_q", "attn_k") else "Q3_K"
+    attn_v_like = cat in ("attn_v", "attn_qkv", "attn_kv_b")
+    if ft in low_iq:
+        if attn_v_like:
+            if n_gqa >= 4 or n_expert >= 4:
+                new = "Q4_K"
+            else:
+                new = "IQ3_S" if ft in ("IQ2_S", "IQ2_M") else "Q2_K"
+            state["i_attention_wv"] += 1
+        elif n_expert == 8 and cat == "attn_k":
+            new = "Q4_K"
+        elif cat == "ffn_down":
+            if state["i_ffn_down"] < n_layer // 8:
+                new = "IQ3_S" if ft in ("IQ2_S", "IQ2_M") else "Q2_K"
+            state["i_ffn_down"] += 1
+        elif cat == "attn_output":
+            if n_expert == 8:
+                new = "Q5_K"
+            elif ft in ("IQ1_S", "IQ1_M"):
+                new = "IQ2_XXS"
+            elif ft in ("IQ2_S", "IQ2_M"):
+                new = "IQ3_S"
+        return new
+    if attn_v_like:
+        i_wv, n_wv = state["i_attention_wv"], state["n_attention_wv"]
+        if ft == "Q2_K":
+            new = "Q4_K" if n_gqa >= 4 else "Q3_K"
+        elif ft == "Q2_K_S" and n_gqa >= 4:
+            new = "Q4_K"
+        elif ft == "IQ3_XXS":
+            new = "Q4_K" if n_gqa >= 4 else ("IQ3_XXS" if has_imatrix else "IQ3_S")
+        elif ft in ("IQ3_XS", "IQ3_S") and n_gqa >= 4:
+            new = "Q4_K"
+        elif ft == "IQ3_M":
+            new = "Q4_K"
+        elif ft == "Q3_K_M":
+            new = "Q5_K" if i_wv < 2 else "Q4_K"
+        elif ft == "Q3_K_L":
+            new = "Q5_K"
+        elif ft in ("IQ4_NL", "IQ4_XS") and n_gqa >= 4:
+            new = "Q5_K"
+        elif ft in ("Q4_K_M", "Q5_K_M") and use_more_bits(i_wv, n_wv):
+            new = "Q6_K"
+        elif ft == "Q4_K_S" and i_wv < 4:
+            new = "Q5_K"
+        if is_llama_70b(cfg) and new in ("Q3_K", "Q4_K"):
+            new = "Q5_K"
+        if n_expert == 8:
+            new = "Q8_0"
+        state["i_attention_wv"] += 1
+        return new
+    if cat == "attn_k":
+        if n_expert == 8:
+            return "Q8_0"
+        return {"IQ3_XS": "IQ3_XXS", "IQ3_XXS": "IQ2_S"}.get(ft, new)
+    if cat == "attn_q":
+        return {"IQ3_XS": "IQ3_XXS", "IQ3_XXS": "IQ2_S"}.get(ft, new)
+    if cat == "ffn_down":
+        i_layer = t.layer if n_expert > 1 else state["i_ffn_down"]
+        state["i_ffn_down"] += 1
+        if ft == "Q2_K":
+            new = "Q3_K"
+        elif ft == "Q2_K_S":
+            if i_layer < n_layer // 8:
+                new = "Q4_K"
+        elif ft == "IQ3_XXS" and not has_imatrix:
+            new = "Q4_K" if i_layer < n_layer // 8 else "Q3_K"
+        elif ft == "Q3_K_M":
+            new = "Q5_K" if i_layer < n_layer // 16 else "Q4_K"
+        elif ft == "IQ3_M" and (i_layer < n_layer // 8 or (n_expert == 8 and use_more_bits(i_layer, n_layer))):
+            new = "Q4_K"
+        elif ft == "Q3_K_L":
+            new = "Q5_K"
+        elif ft == "Q4_K_M":
+            if use_more_bits(i_layer, n_layer):
+                new = "Q6_K"
+        elif i_layer < n_layer // 8 and ft in ("IQ4_NL", "IQ4_XS") and not has_imatrix:
+            new = "Q5_K"
+        elif ft == "Q5_K_M" and use_more_bits(i_layer, n_layer):
+            new = "Q6_K"
+        elif ft == "Q4_K_S" and i_layer < n_layer // 8:
+            new = "Q5_K"
+        elif ft in ("Q4_0", "Q5_0") and has_imatrix and i_layer < n_layer // 8:
+            new = "Q4_1" if ft == "Q4_0" else "Q5_1"
+        return new
+    if cat == "attn_output":
+        if n_expert == 8:
+            if ft in ("Q2_K", "IQ3_XS", "IQ3_XXS", "Q3_K_S", "Q3_K_M", "IQ4_NL", "Q4_K_S", "Q4_K_M", "IQ3_S",
+                      "IQ3_M", "IQ4_XS"):
+                new = "Q5_K"
+            return new
+        return {"Q2_K": "Q3_K", "IQ3_XXS": "IQ3_S", "Q3_K_M": "Q4_K", "Q3_K_L": "Q5_K", "IQ3_M": "Q4_K"}.get(ft, new)
+    if cat == "attn_qkv":  # unreachable (attn_v-like above); kept to mirror the source's branch list
+        return new
+    if cat in ("ffn_gate", "ffn_up"):
+        i_layer = t.layer if n_expert > 1 else state[f"i_{cat}"]
+        state[f"i_{cat}"] += 1
+        if ft == "IQ3_XS" and n_layer // 8 <= i_layer < 7 * n_layer // 8:
+            new = "IQ3_XXS"
+    return new
+
+
+def fallback_type(t: Tensor, ggml_type: str) -> str:
+    """llama-quant.cpp tensor_type_fallback: rows not divisible by the block size get a 32-block type (or F16)."""
+    if t.ne[0] % GGML_TYPES[ggml_type].block == 0:
+        return ggml_type
+    if ggml_type in ("IQ1_S", "IQ1_M", "IQ2_XXS", "IQ2_XS", "IQ2_S", "IQ3_XXS", "IQ3_S", "IQ4_XS"):
+        new = "IQ4_NL"
+    elif ggml_type in ("Q2_K", "Q3_K", "TQ1_0", "TQ2_0"):
+        new = "Q4_0"
+    else:
+        new = {"Q4_K": "Q5_0", "Q5_K": "Q5_1", "Q6_K": "Q8_0"}.get(ggml_type, "F16")
+    return new if t.ne[0] % GGML_TYPES[new].block == 0 else "F16"
+
+
+def tensor_bytes(t: Tensor, ggml_type: str) -> int:
+    bt = GGML_TYPES[ggml_type]
+    if t.ne[0] % bt.block:
+        raise ValueError(f"row of {t.name} ({t.ne[0]}) is not a multiple of the {ggml_type} block ({bt.block})")
+    return t.numel // bt.block * bt.bytes
+
+
+def gguf_types(cfg: ModelConfig, tensors: list[Tensor], ftype: str, source_dtype: str = "F16",
+               has_imatrix: bool = False, old_q2k: bool = False) -> list[str]:
+    """The GGML type llama-quantize gives each tensor for file type ``ftype``."""
+    default = GGUF_FILE_TYPES[ftype]
+    state = {"i_attention_wv": 0, "i_ffn_down": 0, "i_ffn_gate": 0, "i_ffn_up": 0,
+             "n_attention_wv": sum(tensor_category(t.name) in ("attn_v", "attn_qkv", "attn_kv_b") for t in tensors)}
+    types = []
+    for t in tensors:
+        unquantized = "F32" if (t.force_f32 or len(t.ne) < 2) else source_dtype
+        if not allows_quantization(t):
+            types.append(unquantized)
+            continue
+        if default in UNQUANTIZED_GGML:
+            types.append(default)
+            continue
+        chosen = _type_impl(ftype, default, t, tensor_category(t.name), cfg, state, has_imatrix, old_q2k)
+        types.append(fallback_type(t, chosen))
+    return types
+
+
+def requires_imatrix(tensors: list[Tensor], types: list[str], ftype: str) -> bool:
+    """llama-quant.cpp tensor_requires_imatrix over the whole file."""
+    for t, ty in zip(tensors, types):
+        if t.name in ("token_embd.weight", "output.weight"):
+            continue
+        if ty in IMATRIX_REQUIRED_TYPES or (ty == "Q2_K" and ftype == "Q2_K_S"):
+            return True
+    return False
+
+
+def gguf_metadata_bytes(cfg: ModelConfig, tensors: list[Tensor], types: list[str], kv_bytes: int | None) -> dict:
+    """GGUF header + tensor-info records + alignment padding (exact) + key-value metadata (estimate)."""
+    alignment = 32
+    info = 4 + 4 + 8 + 8  # magic, version, tensor count, kv count
+    padding = 0
+    for t, ty in zip(tensors, types):
+        info += 8 + len(t.name) + 4 + 8 * len(t.ne) + 4 + 8
+        padding += -tensor_bytes(t, ty) % alignment
+    if kv_bytes is None:
+        kv_bytes = cfg.vocab_size * (61 if cfg.vocab_size >= 100_000 else 23)
+    header = info + kv_bytes
+    padding += -header % alignment
+    return {"tensor_info_bytes": info, "kv_metadata_bytes": kv_bytes, "padding_bytes": padding,
+            "total": header + padding}
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# GPU-side formats (bitsandbytes, GPTQ, AWQ, HQQ, EETQ, FP8, MX, NVFP4)
+# ----------------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class GpuFormat:
+    """A PyTorch-side checkpoint format: how a quantized Linear (in x out, per expert) is stored."""
+    name: str
+    kind: str          # "float" | "bnb4" | "int8" | "gptq" | "awq" | "hqq" | "fp8" | "mx" | "nvfp4" | "eetq"
+    bits: int = 16
+    group: int = 0     # group / block size (0: per channel or per tensor)
+    double_quant: bool = False
+    per_channel: bool = False
+    description: str = ""
+    source: str = ""
+
+
+def parse_gpu_format(name: str) -> GpuFormat | None:
+    """'fp16', 'fp8', 'fp8-channel', 'int8', 'eetq', 'nf4', 'nf4-dq', 'fp4', 'gptq', 'gptq-3bit-g64',
+    'gptq-4bit-nogroup', 'awq', 'awq-g64', 'hqq', 'hqq-2bit-g16', 'mxfp4', 'mxfp6', 'mxfp8', 'mxint8', 'nvfp4'."""
+    n = name.lower()
+    fixed = {
+        "fp32": GpuFormat("fp32", "float", 32, description="float32", source="IEEE 754"),
+        "fp16": GpuFormat("fp16", "float", 16, description="float16", source="IEEE 754"),
+        "bf16": GpuFormat("bf16", "float", 16, description="bfloat16", source="Google Brain float"),
+        "fp8": GpuFormat("fp8", "fp8", 8, description="FP8 E4M3, fp32 scale per tensor",
+                         source="OCP 8-bit FP spec; vLLM / compressed-tensors FP8 checkpoints"),
+        "fp8-e5m2": GpuFormat("fp8-e5m2", "fp8", 8, description="FP8 E5M2, fp32 scale per tensor",
+                              source="OCP 8-bit FP spec"),
+        "fp8-channel": GpuFormat("fp8-channel", "fp8", 8, per_channel=True,
+                                 description="FP8 E4M3, fp32 scale per output channel",
+                                 source="OCP 8-bit FP spec; compressed-tensors channel strategy"),
+        "int8": GpuFormat("int8", "int8", 8, description="LLM.int8: int8 + fp32 SCB per output row",
+                          source="bitsandbytes functional.int8_vectorwise_quant; Dettmers et al. 2208.07339"),
+        "eetq": GpuFormat("eetq", "eetq", 8, description="int8 weight-only, fp16 scale per output channel",
+                          source="transformers docs, EETQ"),
+        "nf4": GpuFormat("nf4", "bnb4", 4, 64, description="NF4, block 64, fp32 absmax",
+                         source="bitsandbytes functional.quantize_4bit (blocksize 64)"),
+        "nf4-dq": GpuFormat("nf4-dq", "bnb4", 4, 64, True,
+                            description="NF4, block 64, absmax as uint8 + fp32 per 256 blocks",
+                            source="bitsandbytes quantize_4bit(compress_statistics=True); QLoRA 2305.14314"),
+        "fp4": GpuFormat("fp4", "bnb4", 4, 64, description="bnb FP4, block 64, fp32 absmax",
+                         source="bitsandbytes functional.quantize_4bit"),
+        "fp4-dq": GpuFormat("fp4-dq", "bnb4", 4, 64, True, description="bnb FP4, block 64, double quant",
+                            source="bitsandbytes functional.quantize_4bit"),
+        "mxfp4": GpuFormat("mxfp4", "mx", 4, 32, description="32 x E2M1 + E8M0 scale",
+                           source="OCP Microscaling Formats (MX) v1.0"),
+        "mxfp6": GpuFormat("mxfp6", "mx", 6, 32, description="32 x E2M3/E3M2 + E8M0 scale",
+                           source="OCP Microscaling Formats (MX) v1.0"),
+        "mxfp8": GpuFormat("mxfp8", "mx", 8, 32, description="32 x E4M3/E5M2 + E8M0 scale",
+                           source="OCP Microscaling Formats (MX) v1.0"),
+        "mxint8": GpuFormat("mxint8", "mx", 8, 32, description="32 x int8 + E8M0 scale",
+                            source="OCP Microscaling Formats (MX) v1.0"),
+        "nvfp4": GpuFormat("nvfp4", "nvfp4", 4, 16, description="16 x E2M1 + UE4M3 scale, fp32 per tensor",
+                           source="NVIDIA NVFP4 (TensorRT Model Optimizer); Intel Neural Compressor NVFP4 docs"),
+    }
+    if n in fixed:
+        return fixed[n]
+    m = re.fullmatch(r"(gptq|awq|hqq)(?:-([1-8])bit)?(?:-(?:g([0-9]+)|(nogroup)))?", n)
+    if not m:
+        return None
+    kind, bits, group, nogroup = m.group(1), int(m.group(2) or 4), m.group(3), m.group(4)
+    if kind == "awq" and bits != 4:
+        raise ValueError(f"--formats {name}: AWQ (AutoAWQ GEMM) stores 4-bit weights only")
+    if kind == "gptq" and bits not in (2, 3, 4, 8):
+        raise ValueError(f"--formats {name}: GPTQ packs 2, 3, 4 or 8 bits")
+    if nogroup and kind != "gptq":
+        raise ValueError(f"--formats {name}: only GPTQ has a no-group (per-channel) variant")
+    g = 0 if nogroup else int(group or (64 if kind == "hqq" else 128))
+    if not nogroup and g <= 0:
+        raise ValueError(f"--formats {name}: group size must be positive")
+    label = f"{kind}-{bits}bit-" + ("nogroup" if nogroup else f"g{g}")
+    desc = {"gptq": "qweight + qzeros (int32) + fp16 scales + int32 g_idx",
+            "awq": "qweight + qzeros (int32) + fp16 scales", "hqq": "codes + fp16 scale and zero per group"}[kind]
+    src = {"gptq": "AutoGPTQ/GPTQModel QuantLinear buffers; Frantar et al. 2210.17323",
+           "awq": "AutoAWQ WQLinear_GEMM buffers; Lin et al. 2306.00978",
+           "hqq": "mobiusml/hqq README (nbits, group_size, axis=1)"}[kind]
+    return GpuFormat(label, kind, bits, g, description=desc, source=src)
+
+
+def linear_bytes(fmt: GpuFormat, n_in: int, n_out: int) -> int:
+    """Stored bytes of one quantized Linear weight (in x out) in ``fmt``, quantization metadata included."""
+    n = n_in * n_out
+    k = fmt.kind
+    if k == "float":
+        return n * fmt.bits // 8
+    if k == "fp8":
+        return n + 4 * (n_out if fmt.per_channel else 1)
+    if k == "int8":
+        return n + 4 * n_out
+    if k == "eetq":
+        return n + 2 * n_out
+    if k == "bnb4":
+        blocks = -(-n // fmt.group)
+        code = 16 * 4  # the 16-entry fp32 quant_map saved with each weight
+        if not fmt.double_quant:
+            return -(-n // 2) + 4 * blocks + code
+        outer = -(-blocks // 256)
+        return -(-n // 2) + blocks + 4 * outer + code + 256 * 4  # + 256-entry fp32 nested code
+    if k in ("gptq", "awq", "hqq"):
+        g = fmt.group or n_in
+        if k != "hqq" and (n_in * fmt.bits % 32 or n_out * fmt.bits % 32):
+            raise ValueError(f"{fmt.name}: a {n_in}x{n_out} Linear does not pack into int32 words")
+        groups = -(-n_in // g)
+        codes = n * fmt.bits // 8 if k != "hqq" else -(-n * fmt.bits // 8)
+        if k == "hqq":
+            return codes + groups * n_out * 2 * 2
+        zeros = groups * n_out * fmt.bits // 8
+        scales = groups * n_out * 2
+        return codes + zeros + scales + (4 * n_in if k == "gptq" else 0)
+    if k == "mx":
+        if n_in % 32:
+            raise ValueError(f"{fmt.name}: row length {n_in} is not a multiple of the MX block (32)")
+        return n * fmt.bits // 8 + n // 32
+    if k == "nvfp4":
+        if n_in % 16:
+            raise ValueError(f"{fmt.name}: row length {n_in} is not a multiple of the NVFP4 block (16)")
+        return n // 2 + n // 16 + 4
+    raise AssertionError(k)
+
+
+def gpu_format_bpw(fmt: GpuFormat, n_in: int = 4096, n_out: int = 4096) -> float:
+    """bpw of one quantized Linear (the format's own bpw; per-tensor constants included at this shape)."""
+    return 8 * linear_bytes(fmt, n_in, n_out) / (n_in * n_out)
+
+
+def hf_footprint_linear(fmt: GpuFormat, n_in: int, n_out: int) -> int:
+    """What transformers' get_memory_footprint counts for a quantized Linear: parameters and buffers only
+    (bitsandbytes keeps absmax / SCB outside them; GPTQ/AWQ buffers are counted)."""
+    n = n_in * n_out
+    if fmt.kind == "bnb4":
+        return -(-n // 2)
+    if fmt.kind == "int8":
+        return n
+    if fmt.kind in ("gptq", "awq", "hqq"):
+        return linear_bytes(fmt, n_in, n_out)
+    return linear_bytes(fmt, n_in, n_out)
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Sizes
+# ----------------------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Options:
+    """Everything besides the model that changes an answer."""
+    formats: list = field(default_factory=list)
+    context: int = 4096
+    batch: int = 1
+    kv_dtype: str = "f16"
+    overhead: int = 500_000_000
+    imatrix: bool = False
+    old_q2k: bool = False
+    gguf_source_dtype: str = "F16"
+    gguf_kv_bytes: int | None = None
+    dense_dtype_bytes: int = 2
+
+
+DEFAULT_FORMATS = ["fp16", "fp8", "int8", "nf4", "nf4-dq", "gptq", "awq", "hqq", "mxfp4", "nvfp4",
+                   "Q8_0", "Q6_K", "Q5_K_M", "Q4_K_M", "Q4_0", "IQ4_XS", "Q3_K_M", "IQ3_M", "Q2_K", "IQ2_XS"]
+ALL_FORMATS = ["fp32", "bf16", "fp16", "fp8", "fp8-e5m2", "fp8-channel", "int8", "eetq", "nf4", "nf4-dq", "fp4",
+               "fp4-dq", "gptq-4bit-g128", "gptq-4bit-g32", "gptq-4bit-nogroup", "gptq-3bit-g128", "gptq-8bit-g128",
+               "awq", "hqq", "hqq-2bit-g16", "mxfp4", "mxfp6", "mxfp8", "mxint8", "nvfp4"] + list(GGUF_FILE_TYPES)
+
+
+def resolve_format(name: str):
+    """-> ('gguf', FILETYPE) or ('gpu', GpuFormat); raises ValueError for unknown names."""
+    upper = name.upper()
+    if upper in GGUF_FILE_TYPES:
+        return "gguf", upper
+    fmt = parse_gpu_format(name)
+    if fmt is None:
+        raise ValueError(f"--formats: unknown format {name!r} (see --list-formats)")
+    return "gpu", fmt
+
+
+def kv_cache(cfg: ModelConfig, opts: Options) -> dict:
+    """KV cache bytes: K and V rows of n_kv_heads*head_dim per layer and token (MLA: one latent row)."""
+    block_bytes, block = KV_DTYPES[opts.kv_dtype]
+    if cfg.kv_lora_rank:
+        rows = [cfg.kv_lora_rank + cfg.qk_rope_head_dim]
+        note = "MLA: one compressed latent (kv_lora_rank + qk_rope_head_dim) per layer and token"
+    else:
+        rows = [cfg.num_kv_heads * cfg.head_dim] * 2
+        note = "K and V of n_kv_heads x head_dim per layer and token"
+    for width in rows:
+        if width % block:
+            raise ValueError(f"--kv-dtype {opts.kv_dtype}: a cache row of {width} values is not a multiple of its "
+                             f"block ({block})")
+    per_token = cfg.num_layers * sum(width // block * block_bytes for width in rows)
+    if cfg.sliding_window:
+        note += f"; full context cached in every layer (sliding_window {cfg.sliding_window} not applied)"
+    return {"dtype": opts.kv_dtype, "context": opts.context, "batch": opts.batch, "bytes_per_token": per_token,
+            "bytes": per_token * opts.context * opts.batch, "note": note}
+
+
+def gguf_quality(ftype: str):
+    row = LLAMA3_8B_SCOREBOARD.get(ftype)
+    if not row:
+        return None
+    imatrix, dppl, kld = row
+    return {"metric": f"dPPL +{dppl:.4f}, mean KLD {kld}", "value": dppl,
+            "model": f"Llama-3-8B (imatrix: {imatrix})", "source": _LCPP_PPL}
+
+
+def gpu_quality(fmt: GpuFormat):
+    if fmt.kind in ("gptq", "awq") and fmt.bits == 4 and fmt.group == 128:
+        return GPU_QUALITY[fmt.kind]
+    if fmt.name in ("nf4", "nf4-dq"):
+        return GPU_QUALITY["nf4"]
+    return None
+
+
+def size_gguf(cfg: ModelConfig, tensors: list[Tensor], ftype: str, opts: Options) -> dict:
+    types = gguf_types(cfg, tensors, ftype, opts.gguf_source_dtype, opts.imatrix, opts.old_q2k)
+    notes = []
+    if not opts.imatrix and requires_imatrix(tensors, types, ftype):
+        types = gguf_types(cfg, tensors, ftype, opts.gguf_source_dtype, True, opts.old_q2k)
+        notes.append("llama-quantize needs an importance matrix for this type; sized as if --imatrix were given")
+    data = sum(tensor_bytes(t, ty) for t, ty in zip(tensors, types))
+    meta = gguf_metadata_bytes(cfg, tensors, types, opts.gguf_kv_bytes)
+    counts: dict = {}
+    for ty in types:
+        counts[ty] = counts.get(ty, 0) + 1
+    fallbacks = sum(1 for t, ty in zip(tensors, types) if allows_quantization(t) and
+                    GGML_TYPES[ty].block < 256 and GGUF_FILE_TYPES[ftype] in ("Q2_K", "Q3_K", "Q4_K", "Q5_K", "Q6_K")
+                    and t.ne[0] % 256)
+    if fallbacks:
+        notes.append(f"{fallbacks} tensors have rows not divisible by 256 and fall back to 32-block types")
+    if ftype == "Q2_K" and opts.old_q2k:
+        notes.append("pre-2024 Q2_K recipe (tensor assignment inferred from published 2023 file sizes)")
+    notes.append(f"includes {meta['total']:,} B of GGUF metadata (tokenizer part estimated: "
+                 f"{meta['kv_metadata_bytes']:,} B)")
+    return {"name": ftype, "kind": "gguf", "format_bpw": GGML_TYPES[GGUF_FILE_TYPES[ftype]].bpw,
+            "bytes": data + meta["total"], "tensor_bytes": data, "tensor_types": counts,
+            "quality": gguf_quality(ftype), "notes": notes}
+
+
+def size_gpu(cfg: ModelConfig, tensors: list[Tensor], fmt: GpuFormat, opts: Options) -> dict:
+    """Quantized linears in ``fmt``; everything else at 16 bit (or the float format itself)."""
+    other_bytes = 4 if fmt.name == "fp32" else 2
+    total = footprint = 0
+    for t in tensors:
+        if t.linear:
+            experts = t.ne[2] if len(t.ne) == 3 else 1
+            total += experts * linear_bytes(fmt, t.ne[0], t.ne[1])
+            footprint += experts * hf_footprint_linear(fmt, t.ne[0], t.ne[1])
+        else:
+            total += t.numel * other_bytes
+            footprint += t.numel * other_bytes
+    notes = []
+    if fmt.kind != "float":
+        notes.append("embeddings, lm_head, norms, biases and routers stay 16-bit")
+    if fmt.kind in ("gptq", "awq") and fmt.bits == 3:
+        notes.append("3-bit packing assumes rows divisible by 32")
+    return {"name": fmt.name, "kind": "float" if fmt.kind == "float" else "gpu",
+            "format_bpw": gpu_format_bpw(fmt, cfg.hidden_size, cfg.hidden_size) if fmt.kind != "float" else fmt.bits,
+            "bytes": total, "hf_footprint_bytes": footprint, "quality": gpu_quality(fmt), "notes": notes,
+            "description": fmt.description, "source": fmt.source}
+
+
+def fits(need: int) -> list:
+    return [name for name, capacity in GPUS if need <= capacity]
+
+
+def _finish(entry: dict, params: int, fp16_bytes: int, kv: dict | None, opts: Options) -> dict:
+    entry["file_bpw"] = 8 * entry["bytes"] / params
+    entry["gb"] = entry["bytes"] / GB
+    entry["gib"] = entry["bytes"] / GIB
+    entry["reduction_vs_fp16"] = fp16_bytes / entry["bytes"]
+    entry["load_bytes"] = entry["bytes"] + opts.overhead
+    entry["serve_bytes"] = entry["load_bytes"] + kv["bytes"] if kv else None
+    entry["fits"] = fits(entry["serve_bytes"] if kv else entry["load_bytes"])
+    return entry
+
+
+def compute_sizes(cfg: ModelConfig, opts: Options) -> dict:
+    """Architecture mode: exact sizes of every requested format from the tensor list."""
+    tensors = tensor_list(cfg)
+    params = count_params(tensors)
+    kv = kv_cache(cfg, opts)
+    fp16_bytes = size_gpu(cfg, tensors, parse_gpu_format("fp16"), opts)["bytes"]
+    entries = []
+    for name in opts.formats:
+        kind, fmt = resolve_format(name)
+        entry = size_gguf(cfg, tensors, fmt, opts) if kind == "gguf" else size_gpu(cfg, tensors, fmt, opts)
+        entries.append(_finish(entry, params, fp16_bytes, kv, opts))
+    note = f"exact tensor list ({len(tensors)} tensors)"
+    if cfg.num_experts:
+        note += "; GPU formats treat every expert as a quantized Linear"
+    return {"model": {"source": cfg.source or cfg.name, "mode": "architecture", "params": params,
+                      "config": asdict(cfg), "note": note},
+            "kv_cache": kv, "overhead_bytes": opts.overhead, "formats": entries}
+
+
+def compute_sizes_from_params(params: int, opts: Options) -> dict:
+    """Parameter-count mode: every parameter at the format's block bpw (a dense approximation)."""
+    entries = []
+    fp16_bytes = 2 * params
+    for name in opts.formats:
+        kind, fmt = resolve_format(name)
+        if kind == "gguf":
+            bt = GGML_TYPES[GGUF_FILE_TYPES[fmt]]
+            nbytes = -(-params // bt.block) * bt.bytes
+            entry = {"name": fmt, "kind": "gguf", "format_bpw": bt.bpw, "bytes": nbytes, "tensor_types": None,
+                     "quality": gguf_quality(fmt)}
+        else:
+            bpw = fmt.bits if fmt.kind == "float" else gpu_format_bpw(fmt)
+            entry = {"name": fmt.name, "kind": "float" if fmt.kind == "float" else "gpu", "format_bpw": bpw,
+                     "bytes": math.ceil(params * bpw / 8), "quality": gpu_quality(fmt),
+                     "description": fmt.description, "source": fmt.source}
+        entry["notes"] = ["dense approximation: all parameters at the block bpw (real files keep embeddings, "
+                          "output and norms at higher precision and are larger)"]
+        entries.append(_finish(entry, params, fp16_bytes, None, opts))
+    return {"model": {"source": "--params", "mode": "parameter-count", "params": params, "config": None,
+                      "note": "dense approximation; give an architecture for exact sizes and the KV cache"},
+            "kv_cache": None, "overhead_bytes": opts.overhead, "formats": entries}
+
+
+def format_table() -> list[dict]:
+    """Every storage format with its layout-derived bpw (for --list-formats)."""
+    rows = [{"name": t.name, "family": "GGUF block", "block": t.block, "bytes_per_block": t.bytes, "bpw": t.bpw,
+             "layout": t.layout, "source": t.source} for t in GGML_TYPES.values()]
+    for name in ALL_FORMATS:
+        kind, fmt = resolve_format(name)
+        if kind == "gpu":
+            rows.append({"name": fmt.name, "family": "PyTorch-side", "block": fmt.group or None,
+                         "bytes_per_block": None, "bpw": fmt.bits if fmt.kind == "float" else gpu_format_bpw(fmt),
+                         "layout": fmt.description + ("" if fmt.kind == "float" else " (bpw at a 4096x4096 Linear)"),
+                         "source": fmt.source})
+    return rows
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Measure mode: reference quantizers in numpy
+# ----------------------------------------------------------------------------------------------------------------
+
+
+def _round_half_away(x):
+    """C roundf (ties away from zero), as ggml's reference quantizers use."""
+    return np.trunc(x + np.copysign(0.5, x))
+
+
+def _fp16(x):
+    return np.asarray(x, dtype=np.float32).astype(np.float16).astype(np.float32)
+
+
+def round_minifloat(x, fmt: str):
+    """Round to the nearest value of a minifloat (ties to even), saturating at its largest finite value."""
+    exp_bits, man_bits, bias, largest = MINIFLOATS[fmt]
+    x = np.asarray(x, dtype=np.float64)
+    mag = np.minimum(np.abs(x), largest)
+    min_exp = 1 - bias
+    with np.errstate(divide="ignore"):
+        e = np.floor(np.log2(np.where(mag > 0, mag, 1.0)))
+    step = np.exp2(np.maximum(e, min_exp) - man_bits)
+    q = np.minimum(np.round(mag / step) * step, largest)
+    return np.copysign(q, x)
+
+
+def _blocks(x, block):
+    """Flatten, zero-pad to a multiple of ``block`` and reshape (n_blocks, block)."""
+    flat = np.asarray(x, dtype=np.float32).reshape(-1)
+    pad = -flat.size % block
+    if pad:
+        flat = np.concatenate([flat, np.zeros(pad, np.float32)])
+    return flat.reshape(-1, block)
+
+
+def _signed_absmax(b):
+    idx = np.argmax(np.abs(b), axis=1)
+    return b[np.arange(b.shape[0]), idx]
+
+
+def quant_q8_0(x):
+    """quantize_row_q8_0_ref: d = absmax/127 (stored fp16), q = round(x/d)."""
+    b = _blocks(x, 32)
+    d = np.abs(b).max(axis=1) / 127
+    inv = np.divide(1.0, d, out=np.zeros_like(d), where=d > 0)
+    q = _round_half_away(b * inv[:, None])
+    return q * _fp16(d)[:, None], b.shape[0] * 34 * 8
+
+
+def _q_type0(x, levels):
+    """Q4_0 / Q5_0 reference rule: d = (signed absmax)/-levels/2, q = min(levels-1, trunc(x/d + levels/2 + 0.5))."""
+    b = _blocks(x, 32)
+    half = levels // 2
+    d = _signed_absmax(b) / -half
+    inv = np.divide(1.0, d, out=np.zeros_like(d), where=d != 0)
+    q = np.minimum(levels - 1, np.trunc(b * inv[:, None] + half + 0.5))
+    return (q - half) * _fp16(d)[:, None], b.shape[0]
+
+
+def quant_q4_0(x):
+    y, nb = _q_type0(x, 16)
+    return y, nb * 18 * 8
+
+
+def quant_q5_0(x):
+    y, nb = _q_type0(x, 32)
+    return y, nb * 22 * 8
+
+
+def quant_q4_1(x):
+    """quantize_row_q4_1_ref: d = (max-min)/15, q = min(15, trunc((x-min)/d + 0.5)); fp16 d and m."""
+    b = _blocks(x, 32)
+    lo, hi = b.min(axis=1), b.max(axis=1)
+    d = (hi - lo) / 15
+    inv = np.divide(1.0, d, out=np.zeros_like(d), where=d > 0)
+    q = np.minimum(15, np.trunc((b - lo[:, None]) * inv[:, None] + 0.5))
+    return q * _fp16(d)[:, None] + _fp16(lo)[:, None], b.shape[0] * 20 * 8
+
+
+def _nearest_level(values, levels):
+    """Index of the nearest entry of the sorted ``levels`` for every value."""
+    levels = np.asarray(levels, dtype=np.float64)
+    mid = (levels[1:] + levels[:-1]) / 2
+    return np.searchsorted(mid, values)
+
+
+def quant_iq4_nl(x):
+    """IQ4_NL: 16-level table x fp16 d.  Scale = signed absmax / -127, one least-squares refinement, then
+    re-indexing with the stored d (llama.cpp also tries 15 other trial scales: approximate search, exact grid)."""
+    b = _blocks(x, 32).astype(np.float64)
+    levels = np.array(IQ4_NL_LEVELS, dtype=np.float64)
+    d = _signed_absmax(b) / levels[0]
+    inv = np.divide(1.0, d, out=np.zeros_like(d), where=d != 0)
+    idx = _nearest_level(b * inv[:, None], levels)
+    lv = levels[idx]
+    w = b * b
+    num, den = (w * lv * b).sum(axis=1), (w * lv * lv).sum(axis=1)
+    d = np.where(den > 0, num / np.where(den > 0, den, 1), d)
+    d16 = _fp16(d).astype(np.float64)
+    inv = np.divide(1.0, d16, out=np.zeros_like(d16), where=d16 != 0)
+    idx = _nearest_level(b * inv[:, None], levels)
+    return levels[idx] * d16[:, None], b.shape[0] * 18 * 8
+
+
+def _absmax_dq(absmax, block=256):
+    """Double quantization emulation: (absmax - mean) to int8 by absmax over 256 (fp32 second level)."""
+    mean = absmax.mean()
+    c = absmax - mean
+    pad = -c.size % block
+    cb = np.concatenate([c, np.zeros(pad)]).reshape(-1, block)
+    s = np.abs(cb).max(axis=1) / 127
+    inv = np.divide(1.0, s, out=np.zeros_like(s), where=s > 0)
+    q = np.round(cb * inv[:, None]) * s[:, None]
+    return (q.reshape(-1)[: c.size] + mean).astype(np.float32), cb.shape[0]
+
+
+def _quant_bnb4(x, code, double_quant):
+    b = _blocks(x, 64)
+    absmax = np.abs(b).max(axis=1)
+    bits = b.shape[0] * 64 * 4
+    if double_quant:
+        absmax, outer = _absmax_dq(absmax)
+        bits += b.shape[0] * 8 + outer * 32 + 32
+    else:
+        bits += b.shape[0] * 32
+    inv = np.divide(1.0, absmax, out=np.zeros_like(absmax), where=absmax > 0)
+    code = np.asarray(sorted(code), dtype=np.float64)
+    return code[_nearest_level(b * inv[:, None], code)] * absmax[:, None], bits
+
+
+def quant_nf4(x, double_quant=False):
+    return _quant_bnb4(x, NF4_LEVELS, double_quant)
+
+
+def quant_fp4(x):
+    return _quant_bnb4(x, FP4_BNB_MAGNITUDES + tuple(-v for v in FP4_BNB_MAGNITUDES[1:]), False)
+
+
+def _rows(x):
+    a = np.asarray(x, dtype=np.float32)
+    return a.reshape(-1, a.shape[-1]) if a.ndim >= 2 else a.reshape(1, -1)
+
+
+def quant_int8_channel(x):
+    """LLM.int8 storage: per output row absmax/127 (fp32 SCB), q = round(x/s)."""
+    r = _rows(x)
+    s = np.abs(r).max(axis=1) / 127
+    inv = np.divide(1.0, s, out=np.zeros_like(s), where=s > 0)
+    return np.round(r * inv[:, None]) * s[:, None], r.size * 8 + r.shape[0] * 32
+
+
+def quant_int8_group(x, group=128):
+    """Symmetric int8 per group of ``group`` along a row, fp16 scale."""
+    b = _blocks(x, group)
+    s = _fp16(np.abs(b).max(axis=1) / 127)
+    inv = np.divide(1.0, s, out=np.zeros_like(s), where=s > 0)
+    q = np.clip(np.round(b * inv[:, None]), -127, 127)
+    return q * s[:, None], b.size * 8 + b.shape[0] * 16
+
+
+def quant_rtn_group(x, bits=4, group=128):
+    """GPTQ's storage without its error feedback: asymmetric min/max (range forced to include 0) per group,
+    fp16 scale, integer zero point of ``bits`` bits."""
+    b = _blocks(x, group)
+    levels = 2**bits - 1
+    lo, hi = np.minimum(b.min(axis=1), 0), np.maximum(b.max(axis=1), 0)
+    s = _fp16((hi - lo) / levels)
+    inv = np.divide(1.0, s, out=np.zeros_like(s), where=s > 0)
+    zero = np.round(-lo * inv)
+    q = np.clip(np.round(b * inv[:, None]) + zero[:, None], 0, levels)
+    return (q - zero[:, None]) * s[:, None], b.size * bits + b.shape[0] * (16 + bits)
+
+
+def quant_fp8_e4m3(x):
+    """FP8 E4M3 with one fp32 scale per tensor: scale = absmax/448, round to nearest E4M3."""
+    a = np.asarray(x, dtype=np.float32)
+    amax = float(np.abs(a).max()) if a.size else 0.0
+    s = amax / 448 if amax > 0 else 1.0
+    return round_minifloat(a / s, "E4M3") * s, a.size * 8 + 32
+
+
+def quant_mxfp4(x):
+    """OCP MX: shared scale 2^(floor(log2 absmax) - 2) per 32 (E8M0), E2M1 elements, saturating."""
+    b = _blocks(x, 32).astype(np.float64)
+    amax = np.abs(b).max(axis=1)
+    with np.errstate(divide="ignore"):
+        e = np.where(amax > 0, np.floor(np.log2(np.where(amax > 0, amax, 1))) - 2, 0)
+    scale = np.exp2(e)[:, None]
+    return round_minifloat(b / scale, "E2M1") * scale, b.shape[0] * (32 * 4 + 8)
+
+
+def quant_nvfp4(x):
+    """NVFP4: fp32 global scale = absmax/(448*6); per 16 a UE4M3 scale = block absmax/6 / global; E2M1 codes."""
+    b = _blocks(x, 16).astype(np.float64)
+    amax = np.abs(b).max(axis=1)
+    g = amax.max() / (448 * 6) if amax.size and amax.max() > 0 else 1.0
+    s = round_minifloat(amax / 6 / g, "E4M3") * g
+    inv = np.divide(1.0, s, out=np.zeros_like(s), where=s > 0)
+    return round_minifloat(b * inv[:, None], "E2M1") * s[:, None], b.shape[0] * (16 * 4 + 8) + 32
+
+
+MEASURE_QUANTIZERS = {
+    "Q8_0": (quant_q8_0, "ggml quantize_row_q8_0_ref"),
+    "Q5_0": (quant_q5_0, "ggml quantize_row_q5_0_ref"),
+    "Q4_1": (quant_q4_1, "ggml quantize_row_q4_1_ref"),
+    "Q4_0": (quant_q4_0, "ggml quantize_row_q4_0_ref"),
+    "IQ4_NL": (quant_iq4_nl, "IQ4_NL grid; single least-squares scale (approximate search)"),
+    "nf4": (lambda x: quant_nf4(x, False), "bitsandbytes NF4 code, block 64, fp32 absmax"),
+    "nf4-dq": (lambda x: quant_nf4(x, True), "NF4 + double quant (uniform int8 emulation of bnb's 8-bit code)"),
+    "fp4": (quant_fp4, "bitsandbytes FP4 code, block 64"),
+    "int8-channel": (quant_int8_channel, "absmax per output row, fp32 scale (LLM.int8 storage)"),
+    "int8-g128": (quant_int8_group, "absmax per group of 128, fp16 scale"),
+    "rtn-4bit-g128": (quant_rtn_group, "GPTQ storage, round-to-nearest (no error feedback)"),
+    "fp8-e4m3": (quant_fp8_e4m3, "per-tensor scale, round to nearest even"),
+    "mxfp4": (quant_mxfp4, "OCP MX v1.0 scale rule, saturating"),
+    "nvfp4": (quant_nvfp4, "two-level scale (fp32 global, UE4M3 per 16)"),
+}
+
+
+def load_measure_input(spec: str, seed: int):
+    """'random:ROWSxCOLS' (seeded standard Gaussian, float32) or a path to a .npy file."""
+    if spec.startswith("random:"):
+        m = re.fullmatch(r"random:([0-9_kK]+)x([0-9_kK]+)", spec)
+        if not m:
+            raise ValueError(f"--measure expects random:ROWSxCOLS (e.g. random:4096x4096), got {spec!r}")
+        rows, cols = (parse_positive_count(v, "--measure") for v in m.groups())
+        if rows * cols > 2**28:
+            raise ValueError(f"--measure random:{rows}x{cols} is larger than 2^28 values")
+        return np.random.default_rng(seed).standard_normal((rows, cols), dtype=np.float32), "random"
+    if not spec.endswith(".npy"):
+        raise ValueError(f"--measure expects random:ROWSxCOLS or a .npy file, got {spec!r}")
+    try:
+        a = np.load(spec, allow_pickle=False)
+    except (OSError, ValueError) as exc:
+        raise ValueError(f"--measure cannot read {spec!r}: {exc}".splitlines()[0]) from None
+    if a.dtype.kind not in "fiu" or a.size == 0:
+        raise ValueError(f"--measure {spec!r}: expected a non-empty numeric array, got dtype {a.dtype}")
+    a = a.astype(np.float32)
+    if not np.isfinite(a).all():
+        raise ValueError(f"--measure {spec!r}: the array holds NaN or inf")
+    return a, spec
+
+
+def measure(x, names=None) -> dict:
+    """Quantize-dequantize ``x`` with each quantizer; error statistics and stored bits per weight."""
+    x = np.asarray(x, dtype=np.float32)
+    flat = x.reshape(-1).astype(np.float64)
+    signal = float(np.dot(flat, flat))
+    results = []
+    for name in names or MEASURE_QUANTIZERS:
+        fn, note = MEASURE_QUANTIZERS[name]
+        y, bits = fn(x)
+        err = np.asarray(y, dtype=np.float64).reshape(-1)[: flat.size] - flat
+        sq = float(np.dot(err, err))
+        results.append({"name": name, "bpw": bits / flat.size, "mse": sq / flat.size,
+                        "sqnr_db": 10 * math.log10(signal / sq) if sq > 0 and signal > 0 else None,
+                        "max_abs_error": float(np.abs(err).max()), "note": note})
+    return {"shape": list(x.shape), "n": int(x.size), "results": results}
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Rendering
+# ----------------------------------------------------------------------------------------------------------------
+
+
+def _fmt_bytes(n):
+    return f"{n / GB:.3f} GB / {n / GIB:.3f} GiB"
+
+
+def _size_rows(result: dict) -> tuple[list, list]:
+    kv = result["kv_cache"]
+    head = ["format", "fmt bpw", "file bpw", "GB", "GiB", "vs fp16", "load GiB", "serve GiB" if kv else "",
+            "fits (serve)", "quality (source model)"]
+    rows = []
+    for e in result["formats"]:
+        q = e["quality"]
+        rows.append([e["name"], f"{e['format_bpw']:.4f}", f"{e['file_bpw']:.3f}", f"{e['gb']:.3f}", f"{e['gib']:.3f}",
+                     f"{e['reduction_vs_fp16']:.2f}x", f"{e['load_bytes'] / GIB:.2f}",
+                     f"{e['serve_bytes'] / GIB:.2f}" if kv else "", (e["fits"][0] if e["fits"] else "none"),
+                     f"{q['metric']} ({q['model']})" if q else "-"])
+    if not kv:
+        head, rows = head[:7] + head[8:], [r[:7] + r[8:] for r in rows]
+    return head, rows
+
+
+def _table(head, rows, markdown=False):
+    if markdown:
+        lines = ["| " + " | ".join(head) + " |", "|" + "|".join("---" for _ in head) + "|"]
+        return "\n".join(lines + ["| " + " | ".join(r) + " |" for r in rows])
+    widths = [max(len(str(c)) for c in col) for col in zip(head, *rows)]
+    fmt = "  ".join(f"{{:<{w}}}" for w in widths)
+    return "\n".join([fmt.format(*head).rstrip(), fmt.format(*("-" * w for w in widths)).rstrip()] +
+                     [fmt.format(*r).rstrip() for r in rows])
+
+
+def render_sizes(result: dict, markdown=False) -> str:
+    m, kv = result["model"], result["kv_cache"]
+    lines = []
+    cfg = m["config"]
+    if cfg:
+        lines.append(f"model: {m['source']}  params {m['params']:,}  layers {cfg['num_layers']}  hidden "
+                     f"{cfg['hidden_size']}  heads {cfg['num_attention_heads']}/{cfg['num_kv_heads']} kv  vocab "
+                     f"{cfg['vocab_size']}  ffn {cfg['ffn_hidden_size']}" +
+                     (f"  experts {cfg['num_experts']} top-{cfg['topk']}" if cfg["num_experts"] else "") +
+                     ("  tied" if cfg["tied_embeddings"] else ""))
+    else:
+        lines.append(f"model: {m['params']:,} parameters ({m['note']})")
+    if kv:
+        lines.append(f"KV cache: {kv['dtype']}, context {kv['context']:,} x batch {kv['batch']} = "
+                     f"{kv['bytes_per_token']:,} B/token -> {_fmt_bytes(kv['bytes'])} ({kv['note']})")
+    lines.append(f"overhead: {_fmt_bytes(result['overhead_bytes'])} (flat allowance for CUDA context and buffers; "
+                 "--overhead)")
+    lines.append("GB = 10^9 B, GiB = 2^30 B; 'fits' names the smallest listed GPU (nominal GiB) that holds it")
+    if markdown:
+        lines = [f"- {line}" for line in lines] + [""]
+    head, rows = _size_rows(result)
+    lines.append(_table(head, rows, markdown))
+    by_note: dict = {}
+    for e in result["formats"]:
+        for n in e["notes"]:
+            by_note.setdefault(n, []).append(e["name"])
+    notes = [f"{', '.join(names)}: {n}" for n, names in by_note.items()]
+    sources = sorted({e["quality"]["source"] for e in result["formats"] if e["quality"]})
+    lines.append("")
+    lines.extend(("- " if markdown else "  ") + n for n in notes)
+    lines.extend(("- " if markdown else "  ") + "quality source: " + s for s in sources)
+    return "\n".join(lines)
+
+
+def render_format_table(rows, markdown=False) -> str:
+    head = ["format", "family", "block", "bytes", "bpw", "layout", "source"]
+    body = [[r["name"], r["family"], str(r["block"] or "-"), str(r["bytes_per_block"] or "-"), f"{r['bpw']:.6g}",
+             r["layout"], r["source"]] for r in rows]
+    return _table(head, body, markdown)
+
+
+def render_measure(result: dict, markdown=False) -> str:
+    head = ["quantizer", "bpw", "MSE", "SQNR dB", "max |err|", "implementation"]
+    rows = [[r["name"], f"{r['bpw']:.4f}", f"{r['mse']:.4g}",
+             f"{r['sqnr_db']:.2f}" if r["sqnr_db"] is not None else "exact", f"{r['max_abs_error']:.4g}", r["note"]]
+            for r in result["results"]]
+    title = f"measure: {result['source']} shape {tuple(result['shape'])} ({result['n']:,} values)"
+    return (f"- {title}\n\n" if markdown else title + "\n") + _table(head, rows, markdown)
+
+
+def plot_size_vs_quality(result: dict, path: str) -> None:
+    """Scatter file size (GiB) against published quality cost (GGUF: dPPL on Llama-3-8B)."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    pts = [(e["gib"], e["quality"]["value"], e["name"]) for e in result["formats"]
+           if e["quality"] and e["quality"]["value"] is not None and e["kind"] == "gguf"]
+    if not pts:
+        raise ValueError("--plot: none of the requested formats has a published GGUF quality number "
+                         "(add GGUF file types to --formats)")
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    ax.scatter([p[0] for p in pts], [p[1] for p in pts])
+    for gib, val, name in pts:
+        ax.annotate(name, (gib, val), textcoords="offset points", xytext=(4, 3), fontsize=8)
+    ax.set_yscale("log")
+    ax.set_xlabel(f"file size of {result['model']['source']} (GiB)")
+    ax.set_ylabel("dPPL vs FP16 on Llama-3-8B (Wikitext-2)")
+    ax.set_title("Size vs published quality cost\n(quality: llama.cpp perplexity README, LLaMA 3 8b scoreboard)",
+                 fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Command line
+# ----------------------------------------------------------------------------------------------------------------
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """argparse whose errors are one line: 'calc_quantization.py: error: ...', exit status 2."""
+
+    def error(self, message):
+        sys.stderr.write(f"{PROG}: error: {' '.join(str(message).split())}\n")
+        sys.exit(2)
+
+
+def build_parser() -> OneLineParser:
+    p = OneLineParser(prog=PROG, description="Exact sizes of quantized checkpoints (GGUF file types, bitsandbytes, "
+                      "GPTQ, AWQ, HQQ, FP8, MX, NVFP4), serving memory, published quality cost, measured error.",
+                      epilog="Examples: --preset llama-3-8b | --params 70B --formats nf4,Q4_K_M | "
+                      "--measure random:1024x4096 | --list-formats")
+    src = p.add_argument_group("model")
+    src.add_argument("--preset", help="built-in model (see --list-presets)")
+    src.add_argument("--config", help="Hugging Face config.json (or a folder holding one)")
+    src.add_argument("--params", help="parameter count only (dense approximation), e.g. 7B")
+    src.add_argument("--list-presets", action="store_true")
+    arch = p.add_argument_group("architecture flags (override --preset/--config)")
+    arch.add_argument("-l", "--num-layers")
+    arch.add_argument("-hs", "--hidden-size")
+    arch.add_argument("-v", "--vocab-size")
+    arch.add_argument("-a", "--num-attention-heads")
+    arch.add_argument("--num-kv-heads")
+    arch.add_argument("-kv", "--kv-size-ratio", type=float, help="n_kv_heads / n_heads (cookbook)")
+    arch.add_argument("--head-dim")
+    arch.add_argument("--ffn-hidden-size")
+    arch.add_argument("-ff", "--ffn-expansion-factor", type=float, help="ffn = factor x hidden (default 4)")
+    arch.add_argument("-nl", "--num-mlp-linears", type=int, choices=(2, 3), help="3 = gated (SwiGLU) MLP")
+    arch.add_argument("--tied-embeddings", action="store_true", default=None)
+    arch.add_argument("--untied-embeddings", dest="tied_embeddings", action="store_false")
+    arch.add_argument("--moe", action="store_true")
+    arch.add_argument("-e", "--num-experts")
+    arch.add_argument("-t", "--topk")
+    arch.add_argument("-ei", "--expert-interval")
+    arch.add_argument("--moe-ffn-hidden-size")
+    arch.add_argument("--qkv-bias", action="store_true", default=None)
+    arch.add_argument("--norm", choices=("rmsnorm", "layernorm"))
+    arch.add_argument("-s", "--sequence-length", help="alias of --context (cookbook name)")
+    q = p.add_argument_group("formats and serving")
+    q.add_argument("--formats", help="comma list (default: a representative set; 'all' for every format)")
+    q.add_argument("--list-formats", action="store_true", help="print every format's layout and bpw")
+    q.add_argument("--context", help="tokens of KV cache per sequence (default 4096)")
+    q.add_argument("--batch", help="concurrent sequences (default 1)")
+    q.add_argument("--kv-dtype", choices=sorted(KV_DTYPES), default="f16")
+    q.add_argument("--overhead", default="0.5GB", help="CUDA context + buffers (default 0.5GB; e.g. 1GiB, 0)")
+    q.add_argument("--imatrix", action="store_true", help="GGUF made with an importance matrix")
+    q.add_argument("--old-q2k", action="store_true", help="pre-2024 llama.cpp Q2_K recipe (TheBloke 2023 files)")
+    q.add_argument("--gguf-source-dtype", choices=("F16", "BF16", "F32"), default="F16",
+                   help="type of tensors llama-quantize leaves alone (default F16)")
+    q.add_argument("--gguf-kv-bytes", help="GGUF key-value metadata bytes (default: estimated from the vocab)")
+    m = p.add_argument_group("measure mode")
+    m.add_argument("--measure", help="random:ROWSxCOLS or FILE.npy: quantize and report MSE / SQNR / bpw")
+    m.add_argument("--seed", type=int, default=0)
+    out = p.add_argument_group("output")
+    out.add_argument("--format", choices=("text", "markdown", "json"), default="text")
+    out.add_argument("--json", action="store_true", help="same as --format json")
+    out.add_argument("--plot", help="write a size-vs-quality PNG/SVG/PDF to this path")
+    return p
+
+
+def _read_config_file(path: str) -> dict:
+    if os.path.isdir(path):
+        path = os.path.join(path, "config.json")
+    try:
+        with open(path, encoding="utf-8") as fh:
+            return json.load(fh)
+    except OSError as exc:
+        raise ValueError(f"--config cannot read {path!r}: {exc.strerror or exc}") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ValueError(f"--config {path!r} is not valid JSON: {str(exc).splitlines()[0]}") from None
+    except RecursionError:
+        raise ValueError(f"--config {path!r} is nested too deeply") from None
+
+
+def _finite(value, flag):
+    if value is not None and (not math.isfinite(value) or value <= 0):
+        raise ValueError(f"{flag} must be a positive finite number, got {value}")
+    return value
+
+
+def config_from_args(args, warnings: list) -> ModelConfig:
+    """Preset or config.json, then explicit flags on top."""
+    if args.preset and args.config:
+        raise ValueError("--preset and --config are exclusive")
+    values: dict = {}
+    if args.preset:
+        key = args.preset.lower()
+        if key not in PRESETS:
+            raise ValueError(f"--preset: unknown model {args.preset!r} (see --list-presets)")
+        fields, source = PRESETS[key]
+        values = dict(fields, name=key, source=f"{key} ({source})")
+    elif args.config:
+        cfg, unknown = config_from_hf(_read_config_file(args.config), os.path.basename(args.config.rstrip("/")))
+        values = {k: v for k, v in asdict(cfg).items()}
+        if unknown:
+            warnings.append(f"config fields not used: {', '.join(unknown)}")
+    flag_map = (("num_layers", args.num_layers, "--num-layers"), ("hidden_size", args.hidden_size, "--hidden-size"),
+                ("vocab_size", args.vocab_size, "--vocab-size"),
+                ("num_attention_heads", args.num_attention_heads, "--num-attention-heads"),
+                ("num_kv_heads", args.num_kv_heads, "--num-kv-heads"), ("head_dim", args.head_dim, "--head-dim"),
+                ("ffn_hidden_size", args.ffn_hidden_size, "--ffn-hidden-size"),
+                ("num_experts", args.num_experts, "--num-experts"), ("topk", args.topk, "--topk"),
+                ("expert_interval", args.expert_interval, "--expert-interval"),
+                ("moe_ffn_hidden_size", args.moe_ffn_hidden_size, "--moe-ffn-hidden-size"))
+    for key, raw, flag in flag_map:
+        if raw is not None:
+            values[key] = parse_positive_count(raw, flag)
+    from_scratch = not (args.preset or args.config)
+    if args.num_mlp_linears is not None:
+        values["gated_mlp"] = args.num_mlp_linears == 3
+    elif from_scratch:
+        values["gated_mlp"] = False  # cookbook default: 2 linears
+    if args.ffn_expansion_factor is not None or (from_scratch and "ffn_hidden_size" not in values):
+        factor = _finite(args.ffn_expansion_factor, "--ffn-expansion-factor") or 4.0
+        if args.ffn_hidden_size is not None:
+            raise ValueError("--ffn-expansion-factor and --ffn-hidden-size are exclusive")
+        hidden = values.get("hidden_size", 0)
+        ffn = factor * hidden
+        if ffn != int(ffn):
+            raise ValueError(f"--ffn-expansion-factor {factor} x --hidden-size {hidden} is not an integer width")
+        values["ffn_hidden_size"] = int(ffn)
+    if args.kv_size_ratio is not None:
+        ratio = _finite(args.kv_size_ratio, "--kv-size-ratio")
+        heads = values.get("num_attention_heads", 0)
+        kv = ratio * heads
+        if ratio > 1 or kv != int(kv) or kv < 1:
+            raise ValueError(f"--kv-size-ratio {ratio} x {heads} heads is not a whole number of kv heads")
+        values["num_kv_heads"] = int(kv)
+    if args.tied_embeddings is not None:
+        values["tied_embeddings"] = args.tied_embeddings
+    if args.qkv_bias:
+        values["qkv_bias"] = True
+    if args.norm:
+        values["norm"] = args.norm
+    if args.moe and not values.get("num_experts"):
+        raise ValueError("--moe needs --num-experts")
+    if values.get("num_experts") and not values.get("topk"):
+        raise ValueError("--num-experts needs --topk")
+    values.setdefault("source", "flags")
+    return finish_config(ModelConfig(**values))
+
+
+def _options(args) -> Options:
+    if args.formats is None:
+        formats = list(DEFAULT_FORMATS)
+    elif args.formats.strip().lower() == "all":
+        formats = list(ALL_FORMATS)
+    else:
+        formats = [f.strip() for f in args.formats.split(",") if f.strip()]
+        if not formats:
+            raise ValueError("--formats is empty")
+        for f in formats:
+            resolve_format(f)
+    if args.context is not None and args.sequence_length is not None:
+        raise ValueError("--context and --sequence-length are aliases; give one")
+    context_raw = args.context if args.context is not None else args.sequence_length
+    context = parse_positive_count(context_raw, "--context") if context_raw is not None else 4096
+    batch = parse_positive_count(args.batch, "--batch") if args.batch is not None else 1
+    if context * batch > 10**12:
+        raise ValueError("--context x --batch is above 1e12 tokens")
+    overhead = parse_memory(args.overhead, "--overhead")
+    kv_meta = parse_count(args.gguf_kv_bytes, "--gguf-kv-bytes") if args.gguf_kv_bytes is not None else None
+    if kv_meta is not None and kv_meta < 0:
+        raise ValueError("--gguf-kv-bytes must be non-negative")
+    return Options(formats=formats, context=context, batch=batch, kv_dtype=args.kv_dtype, overhead=overhead,
+                   imatrix=args.imatrix, old_q2k=args.old_q2k, gguf_source_dtype=args.gguf_source_dtype,
+                   gguf_kv_bytes=kv_meta)
+
+
+def _emit(obj, text_fn, fmt):
+    if fmt == "json":
+        print(json.dumps(obj, indent=2, allow_nan=False))
+    else:
+        print(text_fn(obj, fmt == "markdown"))
+
+
+def run(args) -> int:
+    fmt = "json" if args.json else args.format
+    if args.list_presets:
+        rows = [{"name": k, "source": v[1]} for k, v in PRESETS.items()]
+        _emit(rows, lambda r, md: _table(["preset", "source"], [[x["name"], x["source"]] for x in r], md), fmt)
+        return 0
+    if args.list_formats:
+        _emit(format_table(), render_format_table, fmt)
+        return 0
+    if args.measure:
+        x, source = load_measure_input(args.measure, args.seed)
+        result = dict(measure(x), source=source)
+        _emit({"measure": result}, lambda r, md: render_measure(r["measure"], md), fmt)
+        return 0
+    opts = _options(args)
+    arch_flags = [args.num_layers, args.hidden_size, args.vocab_size, args.num_attention_heads, args.num_kv_heads,
+                  args.head_dim, args.ffn_hidden_size, args.num_experts, args.kv_size_ratio,
+                  args.ffn_expansion_factor, args.num_mlp_linears, args.topk, args.moe_ffn_hidden_size]
+    warnings: list = []
+    if args.params is not None:
+        if args.preset or args.config or any(v is not None for v in arch_flags):
+            raise ValueError("--params (dense approximation) cannot be combined with an architecture")
+        params = parse_positive_count(args.params, "--params")
+        if params > 10**16:
+            raise ValueError("--params is above 1e16")
+        result = compute_sizes_from_params(params, opts)
+    else:
+        if not (args.preset or args.config or any(v is not None for v in arch_flags)):
+            raise ValueError("give a model: --preset NAME, --config PATH, architecture flags or --params N")
+        result = compute_sizes(config_from_args(args, warnings), opts)
+    for w in warnings:
+        sys.stderr.write(f"{PROG}: warning: {w}\n")
+    if args.plot:
+        plot_size_vs_quality(result, args.plot)
+    _emit(result, render_sizes, fmt)
+    return 0
+
+
+def main(argv=None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return run(args)
+    except (ValueError, OverflowError, MemoryError) as exc:
+        parser.error(str(exc))
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
