@@ -1,0 +1,222 @@
+"""calc_transformer_flops.py against PyTorch's own FLOP counter on real model code.
+
+For each family, the config.json published on the Hugging Face Hub is written out below (fields as published,
+repo cited), shrunk in depth and width while keeping its structure (GQA ratio, decoupled head_dim, biases, gating,
+experts and top-k, shared experts, dense-first layers, MLA ranks), saved to a temporary config.json, and:
+
+* read by the calculator (``--config`` path, json only) -> our forward count for batch b x sequence s;
+* built by ``transformers`` (``AutoModelForCausalLM.from_config``, eager attention, MoE experts through
+  ``experts_implementation="batched_mm"`` so each token runs only its top-k experts) under
+  ``torch._subclasses.fake_tensor.FakeTensorMode`` (no memory, no weights) and run inside
+  ``torch.utils.flop_counter.FlopCounterMode`` (mm/addmm/bmm = 2mnk).
+
+The counts must be equal to the FLOP: forward, and forward + backward (= 3 x forward: every matmul's backward is
+two matmuls of the same size). The full-attention convention is what eager attention executes (it computes the
+whole score square and masks it). Parameter totals are compared with ``sum(p.numel())`` as a bonus.
+"""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from conftest import torch_and_transformers
+
+pytestmark = pytest.mark.torch
+
+# --- config.json files as published on the Hugging Face Hub -------------------------------------------------------
+
+GPT2 = {  # openai-community/gpt2
+    "activation_function": "gelu_new", "architectures": ["GPT2LMHeadModel"], "attn_pdrop": 0.1,
+    "bos_token_id": 50256, "embd_pdrop": 0.1, "eos_token_id": 50256, "initializer_range": 0.02,
+    "layer_norm_epsilon": 1e-05, "model_type": "gpt2", "n_ctx": 1024, "n_embd": 768, "n_head": 12, "n_layer": 12,
+    "n_positions": 1024, "resid_pdrop": 0.1, "summary_activation": None, "summary_first_dropout": 0.1,
+    "summary_proj_to_labels": True, "summary_type": "cls_index", "summary_use_proj": True,
+    "task_specific_params": {"text-generation": {"do_sample": True, "max_length": 50}}, "vocab_size": 50257,
+}
+LLAMA3_8B = {  # meta-llama/Meta-Llama-3-8B
+    "architectures": ["LlamaForCausalLM"], "attention_bias": False, "attention_dropout": 0.0, "bos_token_id": 128000,
+    "eos_token_id": 128001, "hidden_act": "silu", "hidden_size": 4096, "initializer_range": 0.02,
+    "intermediate_size": 14336, "max_position_embeddings": 8192, "model_type": "llama", "num_attention_heads": 32,
+    "num_hidden_layers": 32, "num_key_value_heads": 8, "pretraining_tp": 1, "rms_norm_eps": 1e-05,
+    "rope_scaling": None, "rope_theta": 500000.0, "tie_word_embeddings": False, "torch_dtype": "bfloat16",
+    "transformers_version": "4.40.0.dev0", "use_cache": True, "vocab_size": 128256,
+}
+MISTRAL_7B = {  # mistralai/Mistral-7B-v0.1
+    "architectures": ["MistralForCausalLM"], "bos_token_id": 1, "eos_token_id": 2, "hidden_act": "silu",
+    "hidden_size": 4096, "initializer_range": 0.02, "intermediate_size": 14336, "max_position_embeddings": 32768,
+    "model_type": "mistral", "num_attention_heads": 32, "num_hidden_layers": 32, "num_key_value_heads": 8,
+    "rms_norm_eps": 1e-05, "rope_theta": 10000.0, "sliding_window": 4096, "tie_word_embeddings": False,
+    "torch_dtype": "bfloat16", "transformers_version": "4.34.0.dev0", "use_cache": True, "vocab_size": 32000,
+}
+QWEN2_5_7B = {  # Qwen/Qwen2.5-7B
+    "architectures": ["Qwen2ForCausalLM"], "attention_dropout": 0.0, "bos_token_id": 151643, "eos_token_id": 151643,
+    "hidden_act": "silu", "hidden_size": 3584, "initializer_range": 0.02, "intermediate_size": 18944,
+    "max_position_embeddings": 131072, "max_window_layers": 28, "model_type": "qwen2", "num_attention_heads": 28,
+    "num_hidden_layers": 28, "num_key_value_heads": 4, "rms_norm_eps": 1e-06, "rope_theta": 1000000.0,
+    "sliding_window": 131072, "tie_word_embeddings": False, "torch_dtype": "bfloat16",
+    "transformers_version": "4.43.1", "use_cache": True, "use_mrope": False, "use_sliding_window": False,
+    "vocab_size": 152064,
+}
+QWEN3_4B = {  # Qwen/Qwen3-4B
+    "architectures": ["Qwen3ForCausalLM"], "attention_bias": False, "attention_dropout": 0.0, "bos_token_id": 151643,
+    "eos_token_id": 151645, "head_dim": 128, "hidden_act": "silu", "hidden_size": 2560, "initializer_range": 0.02,
+    "intermediate_size": 9728, "max_position_embeddings": 40960, "max_window_layers": 36, "model_type": "qwen3",
+    "num_attention_heads": 32, "num_hidden_layers": 36, "num_key_value_heads": 8, "rms_norm_eps": 1e-06,
+    "rope_scaling": None, "rope_theta": 1000000, "sliding_window": None, "tie_word_embeddings": True,
+    "torch_dtype": "bfloat16", "transformers_version": "4.51.0", "use_cache": True, "use_sliding_window": False,
+    "vocab_size": 151936,
+}
+GEMMA2_9B = {  # google/gemma-2-9b
+    "architectures": ["Gemma2ForCausalLM"], "attention_bias": False, "attention_dropout": 0.0,
+    "attn_logit_softcapping": 50.0, "bos_token_id": 2, "cache_implementation": "hybrid", "eos_token_id": 1,
+    "final_logit_softcapping": 30.0, "head_dim": 256, "hidden_act": "gelu_pytorch_tanh",
+    "hidden_activation": "gelu_pytorch_tanh", "hidden_size": 3584, "initializer_range": 0.02,
+    "intermediate_size": 14336, "max_position_embeddings": 8192, "model_type": "gemma2", "num_attention_heads": 16,
+    "num_hidden_layers": 42, "num_key_value_heads": 8, "pad_token_id": 0, "query_pre_attn_scalar": 256,
+    "rms_norm_eps": 1e-06, "rope_theta": 10000.0, "sliding_window": 4096, "sliding_window_size": 4096,
+    "torch_dtype": "float32", "transformers_version": "4.42.0.dev0", "use_cache": True, "vocab_size": 256000,
+}
+PYTHIA_160M = {  # EleutherAI/pythia-160m
+    "architectures": ["GPTNeoXForCausalLM"], "bos_token_id": 0, "eos_token_id": 0, "hidden_act": "gelu",
+    "hidden_size": 768, "initializer_range": 0.02, "intermediate_size": 3072, "layer_norm_eps": 1e-05,
+    "max_position_embeddings": 2048, "model_type": "gpt_neox", "num_attention_heads": 12, "num_hidden_layers": 12,
+    "rotary_emb_base": 10000, "rotary_pct": 0.25, "tie_word_embeddings": False, "torch_dtype": "float16",
+    "transformers_version": "4.24.0", "use_cache": True, "use_parallel_residual": True, "vocab_size": 50304,
+}
+MIXTRAL_8X7B = {  # mistralai/Mixtral-8x7B-v0.1
+    "architectures": ["MixtralForCausalLM"], "attention_dropout": 0.0, "bos_token_id": 1, "eos_token_id": 2,
+    "hidden_act": "silu", "hidden_size": 4096, "initializer_range": 0.02, "intermediate_size": 14336,
+    "max_position_embeddings": 32768, "model_type": "mixtral", "num_attention_heads": 32, "num_experts_per_tok": 2,
+    "num_hidden_layers": 32, "num_key_value_heads": 8, "num_local_experts": 8, "output_router_logits": False,
+    "rms_norm_eps": 1e-05, "rope_theta": 1000000.0, "router_aux_loss_coef": 0.02, "sliding_window": None,
+    "tie_word_embeddings": False, "torch_dtype": "bfloat16", "transformers_version": "4.36.0.dev0",
+    "use_cache": True, "vocab_size": 32000,
+}
+QWEN1_5_MOE = {  # Qwen/Qwen1.5-MoE-A2.7B
+    "architectures": ["Qwen2MoeForCausalLM"], "attention_dropout": 0.0, "bos_token_id": 151643,
+    "decoder_sparse_step": 1, "eos_token_id": 151643, "hidden_act": "silu", "hidden_size": 2048,
+    "initializer_range": 0.02, "intermediate_size": 5632, "max_position_embeddings": 8192, "max_window_layers": 21,
+    "model_type": "qwen2_moe", "moe_intermediate_size": 1408, "norm_topk_prob": False, "num_attention_heads": 16,
+    "num_experts": 60, "num_experts_per_tok": 4, "num_hidden_layers": 24, "num_key_value_heads": 16,
+    "output_router_logits": False, "rms_norm_eps": 1e-06, "rope_theta": 1000000.0, "router_aux_loss_coef": 0.001,
+    "shared_expert_intermediate_size": 5632, "sliding_window": 32768, "tie_word_embeddings": False,
+    "torch_dtype": "bfloat16", "transformers_version": "4.39.0.dev0", "use_cache": True,
+    "use_sliding_window": False, "vocab_size": 151936,
+}
+DEEPSEEK_V3 = {  # deepseek-ai/DeepSeek-V3 (auto_map and quantization_config left out: not model structure)
+    "architectures": ["DeepseekV3ForCausalLM"], "attention_bias": False, "attention_dropout": 0.0,
+    "aux_loss_alpha": 0.001, "bos_token_id": 0, "eos_token_id": 1, "ep_size": 1, "first_k_dense_replace": 3,
+    "hidden_act": "silu", "hidden_size": 7168, "initializer_range": 0.02, "intermediate_size": 18432,
+    "kv_lora_rank": 512, "max_position_embeddings": 163840, "model_type": "deepseek_v3",
+    "moe_intermediate_size": 2048, "moe_layer_freq": 1, "n_group": 8, "n_routed_experts": 256,
+    "n_shared_experts": 1, "norm_topk_prob": True, "num_attention_heads": 128, "num_experts_per_tok": 8,
+    "num_hidden_layers": 61, "num_key_value_heads": 128, "num_nextn_predict_layers": 1, "q_lora_rank": 1536,
+    "qk_nope_head_dim": 128, "qk_rope_head_dim": 64,
+    "rope_scaling": {"beta_fast": 32, "beta_slow": 1, "factor": 40, "mscale": 1.0, "mscale_all_dim": 1.0,
+                     "original_max_position_embeddings": 4096, "type": "yarn"},
+    "rope_theta": 10000, "routed_scaling_factor": 2.5, "scoring_func": "sigmoid", "seq_aux": True,
+    "tie_word_embeddings": False, "topk_group": 4, "topk_method": "noaux_tc", "torch_dtype": "bfloat16",
+    "transformers_version": "4.33.1", "use_cache": True, "v_head_dim": 128, "vocab_size": 129280,
+}
+
+# Shrunk copies: same family and structure, small enough to trace in well under a second each.
+SHRUNK = {
+    "gpt2": dict(GPT2, n_layer=2, n_embd=64, n_head=4, n_positions=64, n_ctx=64, vocab_size=503),
+    "llama-3": dict(LLAMA3_8B, num_hidden_layers=2, hidden_size=64, intermediate_size=224, num_attention_heads=8,
+                    num_key_value_heads=2, vocab_size=1003),
+    "mistral": dict(MISTRAL_7B, num_hidden_layers=2, hidden_size=64, intermediate_size=224, num_attention_heads=8,
+                    num_key_value_heads=2, vocab_size=320, sliding_window=8),
+    "qwen2.5": dict(QWEN2_5_7B, num_hidden_layers=2, hidden_size=56, intermediate_size=296, num_attention_heads=7,
+                    num_key_value_heads=1, vocab_size=1521),
+    "qwen3": dict(QWEN3_4B, num_hidden_layers=2, hidden_size=40, head_dim=16, intermediate_size=152,
+                  num_attention_heads=4, num_key_value_heads=1, vocab_size=1519),
+    "gemma2": dict(GEMMA2_9B, num_hidden_layers=3, hidden_size=56, head_dim=32, intermediate_size=224,
+                   num_attention_heads=4, num_key_value_heads=2, vocab_size=2560, sliding_window=8),
+    "pythia": dict(PYTHIA_160M, num_hidden_layers=2, hidden_size=64, intermediate_size=256, num_attention_heads=4,
+                   vocab_size=503),
+    "mixtral": dict(MIXTRAL_8X7B, num_hidden_layers=2, hidden_size=64, intermediate_size=224,
+                    num_attention_heads=8, num_key_value_heads=2, vocab_size=320),
+    "qwen-moe": dict(QWEN1_5_MOE, num_hidden_layers=3, hidden_size=64, intermediate_size=176,
+                     moe_intermediate_size=44, shared_expert_intermediate_size=176, num_experts=12,
+                     num_attention_heads=4, num_key_value_heads=4, vocab_size=1519, decoder_sparse_step=1,
+                     mlp_only_layers=[1]),
+    "deepseek-v3": dict(DEEPSEEK_V3, num_hidden_layers=3, first_k_dense_replace=1, hidden_size=64,
+                        intermediate_size=184, moe_intermediate_size=32, n_routed_experts=16, n_group=4,
+                        topk_group=2, num_experts_per_tok=4, num_attention_heads=4, num_key_value_heads=4,
+                        q_lora_rank=48, kv_lora_rank=32, qk_nope_head_dim=16, qk_rope_head_dim=8, v_head_dim=16,
+                        vocab_size=1293),
+}
+
+
+def _arch_from(flops, tmp_path, config):
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(config))
+    fields, _unknown = flops.read_config(str(path))
+    return flops.resolve(fields, {})
+
+
+def _count_with_pytorch(config: dict, batch: int, seq: int):
+    """(forward FLOPs, forward+backward FLOPs, parameter count) as PyTorch counts them for the HF model."""
+    torch, transformers = torch_and_transformers()
+    from torch._subclasses.fake_tensor import FakeTensorMode
+    from torch.utils.flop_counter import FlopCounterMode
+
+    hf_config = transformers.AutoConfig.for_model(**config)
+    kwargs = {"attn_implementation": "eager"}
+    if any(k in config for k in ("num_local_experts", "num_experts", "n_routed_experts")):
+        kwargs["experts_implementation"] = "batched_mm"
+    with FakeTensorMode():
+        model = transformers.AutoModelForCausalLM.from_config(hf_config, **kwargs)
+        n_params = sum(p.numel() for p in model.parameters())
+        n_params += sum(b.numel() for name, b in model.named_buffers() if name.endswith("e_score_correction_bias"))
+        ids = torch.randint(0, config["vocab_size"], (batch, seq))
+        with FlopCounterMode(display=False) as forward_counter:
+            model(input_ids=ids)
+        with FlopCounterMode(display=False) as train_counter:
+            model(input_ids=ids, labels=ids).loss.backward()
+    return forward_counter.get_total_flops(), train_counter.get_total_flops(), n_params
+
+
+@pytest.mark.parametrize("family", sorted(SHRUNK))
+def test_forward_and_backward_equal_flop_counter(flops, tmp_path, family):
+    config = SHRUNK[family]
+    arch = _arch_from(flops, tmp_path, config)
+    batch, seq = 2, 24  # seq > the shrunk sliding windows, so a window would show if it were (wrongly) applied
+    torch_forward, torch_train, torch_params = _count_with_pytorch(config, batch, seq)
+    ours = flops.forward_flops(arch, batch, seq, attention="full")["total"]
+    assert ours == torch_forward
+    assert 3 * ours == torch_train
+    train = flops.training_flops(arch, seq, batch_size=batch)
+    assert train["model_flops_per_step"] == torch_train
+    assert flops.parameter_counts(arch)["total"] == torch_params
+
+
+def test_batch_and_length_scaling_match_counter(flops, tmp_path):
+    """A second shape (b=1, s=40) on the MoE + MLA family: attention's s² and the per-token terms both scale right."""
+    config = SHRUNK["deepseek-v3"]
+    arch = _arch_from(flops, tmp_path, config)
+    torch_forward, _, _ = _count_with_pytorch(config, 1, 40)
+    assert flops.forward_flops(arch, 1, 40)["total"] == torch_forward
+
+
+def test_decode_step_with_kv_cache_matches_counter(flops, tmp_path):
+    """One decode step after a 20-token prompt: attention reads 21 keys; logits for the one new position."""
+    torch, transformers = torch_and_transformers()
+    from torch._subclasses.fake_tensor import FakeTensorMode
+    from torch.utils.flop_counter import FlopCounterMode
+
+    config = SHRUNK["llama-3"]
+    arch = _arch_from(flops, tmp_path, config)
+    hf_config = transformers.AutoConfig.for_model(**config)
+    with FakeTensorMode():
+        model = transformers.AutoModelForCausalLM.from_config(hf_config, attn_implementation="eager")
+        prompt = torch.randint(0, config["vocab_size"], (2, 20))
+        with FlopCounterMode(display=False) as prefill_counter:
+            out = model(input_ids=prompt, use_cache=True, logits_to_keep=1)
+        with FlopCounterMode(display=False) as decode_counter:
+            model(input_ids=prompt[:, :1], past_key_values=out.past_key_values, use_cache=True)
+    prefill = flops.forward_flops(arch, 2, 20, logits_positions=1)["total"]
+    decode = flops.forward_flops(arch, 2, 1, past=20, decode=True)["total"]
+    assert prefill == prefill_counter.get_total_flops()
+    assert decode == decode_counter.get_total_flops()
