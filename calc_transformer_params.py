@@ -1,0 +1,1193 @@
+#!/usr/bin/env python3
+"""Exact parameter counts for decoder-only transformers, per component and per layer type.
+
+What it computes
+----------------
+For one model configuration (flags, a built-in ``--preset`` or a Hugging Face ``config.json``) it counts every
+weight and bias the model holds, to the unit, and says where each lives:
+
+* total parameters (tied weights once, as ``sum(p.numel() for p in model.parameters())`` counts them);
+* embedding parameters (input token table, learned position table, LM head) and non-embedding parameters, i.e.
+  Kaplan et al. 2020's N ("excluding all vocabulary and positional embeddings", section 2.1);
+* a per-component breakdown (embedding, positions, embedding projections, attention, MLP, routed experts, shared
+  experts, router, norms, LM head) and a per-layer-type breakdown (dense layers vs MoE layers);
+* for MoE models the **active** parameters per token, with the convention stated: every parameter except the
+  routed experts, plus top_k/E of the routed experts (Mixtral paper, section 2.1: "13B active parameters");
+* checkpoint size at ``--dtype`` in bytes, GB (10^9) and GiB (2^30).
+
+Formulas (h hidden size, a query heads, k key/value heads, d head dim, f FFN width, V vocab (padded), L layers)
+------------------------------------------------------------------------------------------------------------
+* attention: q h*a*d, k and v h*k*d each, out a*d*h; biases a*d + 2*k*d on q/k/v, h on the output, each
+  switchable (GPT-2 has all; Qwen2 q/k/v only; Llama none).
+* MLA (DeepSeek-V2 paper, section 2.1; transformers ``DeepseekV3Attention``): q path h*r_q + norm(r_q) +
+  r_q*a*(d_nope+d_rope) with a q-LoRA, else h*a*(d_nope+d_rope); kv path h*(r_kv+d_rope) + norm(r_kv) +
+  r_kv*a*(d_nope+d_v); output a*d_v*h.
+* Transformer-XL relative positions (Gopher/Chinchilla; Dai et al. 2019 eq. 4): a projection h*a*d for the
+  relative keys and two per-head bias vectors u, v (2*a*d) per layer.
+* MLP: plain 2*h*f (+ f + h biases) or gated 3*h*f (SwiGLU/GeGLU; + 2f + h biases).
+* MoE layer: E routed experts of width f_moe, shared experts, a router h*E (+E bias), Qwen-MoE's shared-expert
+  gate h*1. Which layers are MoE: layer i (0-based) when i >= first_k_dense, i is not listed in dense_layers and
+  (i + phase) % interval == 0 (phase 1: Qwen ``decoder_sparse_step``, cookbook ``--expert-interval``;
+  phase 0: DeepSeek ``moe_layer_freq``).
+* norms: LayerNorm 2*w (w without bias), RMSNorm w, non-parametric 0; norms_per_layer of width h (2 pre-norm,
+  1 for a parallel block sharing one norm, 4 for Gemma-2's sandwich), an optional final norm, q/k norms
+  (per head of width d, or over the whole projection as OLMo-2 does) and an embedding LayerNorm (BLOOM).
+* embeddings: V*h input (V*p with OPT's word_embed_proj_dim p, plus project_in/out 2*h*p), learned positions
+  (n_pos + offset)*h (OPT's offset is 2), LM head V*h unless tied, plus V with an LM-head bias (GPT-J, Phi-2).
+* DeepSeek-V3's router score-correction bias (E per MoE layer) is a buffer in transformers, not a parameter:
+  it is reported under ``buffers`` and counted in the checkpoint size, not in the total.
+
+JSON keys (``--format json``)
+-----------------------------
+``model``, ``source``, ``config`` (the resolved configuration), ``total``, ``embedding`` {``input``,
+``positions``, ``lm_head``, ``total``}, ``non_embedding`` (Kaplan's N), ``components`` {name: count},
+``layer_types`` [{``type``, ``layers``, ``per_layer`` {component: count}, ``params_per_layer``, ``total``}],
+``active`` (MoE only: {``total``, ``routed_experts_active``, ``routed_experts_total``, ``convention``}),
+``buffers`` {name: count}, ``checkpoint`` {``dtype``, ``bits_per_element``, ``elements``, ``bytes``, ``GB``,
+``GiB``}, ``notes`` [strings]. With ``--target-params``: ``target``, ``rules``, ``candidates`` [{``num_layers``,
+``hidden_size``, ``num_attention_heads``, ``num_kv_heads``, ``head_dim``, ``ffn_hidden_size``, ``aspect_ratio``,
+``total``, ``non_embedding``, ``difference``}].
+
+Examples
+--------
+    python calc_transformer_params.py --preset llama-3-8b
+    python calc_transformer_params.py --preset mixtral-8x7b --format markdown
+    python calc_transformer_params.py --config path/to/config.json --dtype fp8 --json
+    python calc_transformer_params.py -l 24 -hs 2048 -a 16 -v 50304 -ff 4 --norm layernorm --bias
+    python calc_transformer_params.py --preset gpt2 --no-bias --norm layernorm-nobias   # nanoGPT bias=False
+    python calc_transformer_params.py --target-params 1.3B --preset llama-2-7b
+
+Sources: Kaplan et al. 2020 (arXiv:2001.08361) section 2.1; Hoffmann et al. 2022 (arXiv:2203.15556) Tables 4 and
+A9; Jiang et al. 2024 (Mixtral, arXiv:2401.04088); DeepSeek-AI 2024 (V2 arXiv:2405.04434, V3 arXiv:2412.19437);
+model code in huggingface/transformers ``models/<family>/modeling_<family>.py``; each preset cites its config.
+"""
+# /// script
+# requires-python = ">=3.9"
+# dependencies = []
+# ///
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from dataclasses import asdict, dataclass, fields, replace
+
+PROG = "calc_transformer_params.py"
+
+
+class InputError(ValueError):
+    """Bad input: reported as one line on stderr and exit status 2."""
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Configuration
+# --------------------------------------------------------------------------------------------------------------
+
+NORM_TYPES = ("layernorm", "layernorm-nobias", "rmsnorm", "nonparametric", "none")
+POSITION_TYPES = ("rotary", "alibi", "learned", "relative", "none")
+QK_NORM_TYPES = ("none", "head", "full")
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """Everything that decides a decoder-only transformer's parameter count.
+
+    ``head_dim`` None means hidden_size / num_attention_heads; ``num_kv_heads`` None means as many as query heads.
+    ``kv_lora_rank`` > 0 switches attention to MLA (then head_dim/num_kv_heads are unused).
+    ``num_experts`` > 0 makes the layers chosen by first_k_dense / dense_layers / expert_interval MoE layers.
+    """
+
+    num_layers: int
+    hidden_size: int
+    num_attention_heads: int
+    vocab_size: int
+    ffn_hidden_size: int
+    name: str = "custom"
+    source: str = "command-line flags"
+    num_kv_heads: int | None = None
+    head_dim: int | None = None
+    gated_mlp: bool = False
+    pad_vocab_multiple: int = 1
+    position_embedding: str = "rotary"
+    max_position_embeddings: int = 0
+    position_offset: int = 0
+    tied_embeddings: bool = False
+    lm_head_bias: bool = False
+    embedding_norm: bool = False
+    word_embed_proj_dim: int | None = None
+    qkv_bias: bool = False
+    o_bias: bool = False
+    mlp_bias: bool = False
+    norm_type: str = "rmsnorm"
+    norms_per_layer: int = 2
+    final_norm: bool = True
+    qk_norm: str = "none"
+    q_lora_rank: int = 0
+    kv_lora_rank: int = 0
+    qk_nope_head_dim: int = 0
+    qk_rope_head_dim: int = 0
+    v_head_dim: int = 0
+    num_experts: int = 0
+    top_k: int = 0
+    moe_ffn_hidden_size: int | None = None
+    num_shared_experts: int = 0
+    shared_expert_ffn_size: int | None = None
+    shared_expert_gate: bool = False
+    router_bias: bool = False
+    router_score_correction_bias: bool = False
+    first_k_dense: int = 0
+    expert_interval: int = 1
+    expert_interval_phase: int = 1
+    dense_layers: tuple = ()
+
+
+# Which flag sets each field: used to name the flag in error messages (a config file names its own fields).
+FIELD_FLAGS = {
+    "num_layers": "--num-layers", "hidden_size": "--hidden-size", "num_attention_heads": "--num-attention-heads",
+    "vocab_size": "--vocab-size", "ffn_hidden_size": "--ffn-hidden-size", "num_kv_heads": "--num-kv-heads",
+    "head_dim": "--head-dim", "pad_vocab_multiple": "--pad-vocab-to-multiple",
+    "max_position_embeddings": "--sequence-length", "position_offset": "--position-offset",
+    "word_embed_proj_dim": "--word-embed-proj-dim", "norms_per_layer": "--norms-per-layer",
+    "q_lora_rank": "--q-lora-rank", "kv_lora_rank": "--kv-lora-rank", "qk_nope_head_dim": "--qk-nope-head-dim",
+    "qk_rope_head_dim": "--qk-rope-head-dim", "v_head_dim": "--v-head-dim", "num_experts": "--num-experts",
+    "top_k": "--topk", "moe_ffn_hidden_size": "--moe-ffn-hidden-size", "num_shared_experts": "--num-shared-experts",
+    "shared_expert_ffn_size": "--shared-expert-ffn-size", "first_k_dense": "--first-k-dense",
+    "expert_interval": "--expert-interval", "dense_layers": "--dense-layers",
+}
+
+DTYPE_BITS = {"fp32": 32, "fp16": 16, "bf16": 16, "fp8": 8, "int8": 8, "int4": 4, "fp4": 4}
+
+# GPT-2-style block: learned positions, LayerNorm with bias, every linear biased, plain 4h MLP, tied head.
+_GPT2 = dict(position_embedding="learned", max_position_embeddings=1024, norm_type="layernorm", qkv_bias=True,
+             o_bias=True, mlp_bias=True, tied_embeddings=True, vocab_size=50257)
+# Pythia = GPT-NeoX: rotary, LayerNorm with bias x2 per layer, every linear biased, untied head.
+_NEOX = dict(norm_type="layernorm", qkv_bias=True, o_bias=True, mlp_bias=True, vocab_size=50304)
+# Llama-style block: RMSNorm, SwiGLU, no biases, untied head.
+_LLAMA = dict(gated_mlp=True, norm_type="rmsnorm")
+# Gopher / Chinchilla as Table A9 counts them: Transformer-XL relative attention, every linear biased, one 32k
+# vocabulary matrix, norm gains not counted (this convention reproduces all 50 rows of Table A9; see docs).
+_GOPHER = dict(position_embedding="relative", qkv_bias=True, o_bias=True, mlp_bias=True, tied_embeddings=True,
+               norm_type="none", final_norm=False, vocab_size=32000, head_dim=128)
+
+
+def _hf(repo: str) -> str:
+    return f"huggingface.co/{repo} config.json"
+
+
+PRESETS = {
+    "gpt2": dict(_GPT2, num_layers=12, hidden_size=768, num_attention_heads=12, ffn_hidden_size=3072,
+                 source=_hf("openai-community/gpt2")),
+    "gpt2-medium": dict(_GPT2, num_layers=24, hidden_size=1024, num_attention_heads=16, ffn_hidden_size=4096,
+                        source=_hf("openai-community/gpt2-medium")),
+    "gpt2-large": dict(_GPT2, num_layers=36, hidden_size=1280, num_attention_heads=20, ffn_hidden_size=5120,
+                       source=_hf("openai-community/gpt2-large")),
+    "gpt2-xl": dict(_GPT2, num_layers=48, hidden_size=1600, num_attention_heads=25, ffn_hidden_size=6400,
+                    source=_hf("openai-community/gpt2-xl")),
+    "gpt3-175b": dict(_GPT2, num_layers=96, hidden_size=12288, num_attention_heads=96, ffn_hidden_size=49152,
+                      max_position_embeddings=2048,
+                      source="Brown et al. 2020 (arXiv:2005.14165) Table 2.1; GPT-2 block and 50257 BPE vocab"),
+    "gopher-280b": dict(_GOPHER, num_layers=80, hidden_size=16384, num_attention_heads=128, ffn_hidden_size=65536,
+                        source="Rae et al. 2021 (arXiv:2112.11446) Table 1; Hoffmann et al. 2022 Table 4"),
+    "chinchilla-70b": dict(_GOPHER, num_layers=80, hidden_size=8192, num_attention_heads=64, ffn_hidden_size=32768,
+                           source="Hoffmann et al. 2022 (arXiv:2203.15556) Table 4; vocab 32k (Table A8)"),
+    "pythia-70m": dict(_NEOX, num_layers=6, hidden_size=512, num_attention_heads=8, ffn_hidden_size=2048,
+                       source=_hf("EleutherAI/pythia-70m")),
+    "pythia-160m": dict(_NEOX, num_layers=12, hidden_size=768, num_attention_heads=12, ffn_hidden_size=3072,
+                        source=_hf("EleutherAI/pythia-160m")),
+    "pythia-410m": dict(_NEOX, num_layers=24, hidden_size=1024, num_attention_heads=16, ffn_hidden_size=4096,
+                        source=_hf("EleutherAI/pythia-410m")),
+    "pythia-1b": dict(_NEOX, num_layers=16, hidden_size=2048, num_attention_heads=8, ffn_hidden_size=8192,
+                      source=_hf("EleutherAI/pythia-1b")),
+    "pythia-1.4b": dict(_NEOX, num_layers=24, hidden_size=2048, num_attention_heads=16, ffn_hidden_size=8192,
+                        source=_hf("EleutherAI/pythia-1.4b")),
+    "pythia-2.8b": dict(_NEOX, num_layers=32, hidden_size=2560, num_attention_heads=32, ffn_hidden_size=10240,
+                        source=_hf("EleutherAI/pythia-2.8b")),
+    "pythia-6.9b": dict(_NEOX, num_layers=32, hidden_size=4096, num_attention_heads=32, ffn_hidden_size=16384,
+                        vocab_size=50432, source=_hf("EleutherAI/pythia-6.9b")),
+    "pythia-12b": dict(_NEOX, num_layers=36, hidden_size=5120, num_attention_heads=40, ffn_hidden_size=20480,
+                       vocab_size=50688, source=_hf("EleutherAI/pythia-12b")),
+    "llama-2-7b": dict(_LLAMA, num_layers=32, hidden_size=4096, num_attention_heads=32, ffn_hidden_size=11008,
+                       vocab_size=32000, source=_hf("meta-llama/Llama-2-7b-hf")),
+    "llama-2-13b": dict(_LLAMA, num_layers=40, hidden_size=5120, num_attention_heads=40, ffn_hidden_size=13824,
+                        vocab_size=32000, source=_hf("meta-llama/Llama-2-13b-hf")),
+    "llama-2-70b": dict(_LLAMA, num_layers=80, hidden_size=8192, num_attention_heads=64, num_kv_heads=8,
+                        ffn_hidden_size=28672, vocab_size=32000, source=_hf("meta-llama/Llama-2-70b-hf")),
+    "llama-3-8b": dict(_LLAMA, num_layers=32, hidden_size=4096, num_attention_heads=32, num_kv_heads=8,
+                       ffn_hidden_size=14336, vocab_size=128256, source=_hf("meta-llama/Meta-Llama-3-8B")),
+    "llama-3-70b": dict(_LLAMA, num_layers=80, hidden_size=8192, num_attention_heads=64, num_kv_heads=8,
+                        ffn_hidden_size=28672, vocab_size=128256, source=_hf("meta-llama/Meta-Llama-3-70B")),
+    "llama-3.1-8b": dict(_LLAMA, num_layers=32, hidden_size=4096, num_attention_heads=32, num_kv_heads=8,
+                         ffn_hidden_size=14336, vocab_size=128256, source=_hf("meta-llama/Llama-3.1-8B")),
+    "llama-3.1-70b": dict(_LLAMA, num_layers=80, hidden_size=8192, num_attention_heads=64, num_kv_heads=8,
+                          ffn_hidden_size=28672, vocab_size=128256, source=_hf("meta-llama/Llama-3.1-70B")),
+    "llama-3.1-405b": dict(_LLAMA, num_layers=126, hidden_size=16384, num_attention_heads=128, num_kv_heads=8,
+                           ffn_hidden_size=53248, vocab_size=128256, source=_hf("meta-llama/Llama-3.1-405B")),
+    "llama-3.2-1b": dict(_LLAMA, num_layers=16, hidden_size=2048, num_attention_heads=32, num_kv_heads=8,
+                         head_dim=64, ffn_hidden_size=8192, vocab_size=128256, tied_embeddings=True,
+                         source=_hf("meta-llama/Llama-3.2-1B")),
+    "llama-3.2-3b": dict(_LLAMA, num_layers=28, hidden_size=3072, num_attention_heads=24, num_kv_heads=8,
+                         head_dim=128, ffn_hidden_size=8192, vocab_size=128256, tied_embeddings=True,
+                         source=_hf("meta-llama/Llama-3.2-3B")),
+    "mistral-7b": dict(_LLAMA, num_layers=32, hidden_size=4096, num_attention_heads=32, num_kv_heads=8,
+                       ffn_hidden_size=14336, vocab_size=32000, source=_hf("mistralai/Mistral-7B-v0.1")),
+    "mixtral-8x7b": dict(_LLAMA, num_layers=32, hidden_size=4096, num_attention_heads=32, num_kv_heads=8,
+                         ffn_hidden_size=14336, vocab_size=32000, num_experts=8, top_k=2,
+                         source=_hf("mistralai/Mixtral-8x7B-v0.1")),
+    "qwen2.5-7b": dict(_LLAMA, num_layers=28, hidden_size=3584, num_attention_heads=28, num_kv_heads=4,
+                       ffn_hidden_size=18944, vocab_size=152064, qkv_bias=True, source=_hf("Qwen/Qwen2.5-7B")),
+    "qwen2.5-72b": dict(_LLAMA, num_layers=80, hidden_size=8192, num_attention_heads=64, num_kv_heads=8,
+                        ffn_hidden_size=29568, vocab_size=152064, qkv_bias=True, source=_hf("Qwen/Qwen2.5-72B")),
+    "qwen3-4b": dict(_LLAMA, num_layers=36, hidden_size=2560, num_attention_heads=32, num_kv_heads=8, head_dim=128,
+                     ffn_hidden_size=9728, vocab_size=151936, tied_embeddings=True, qk_norm="head",
+                     source=_hf("Qwen/Qwen3-4B")),
+    "qwen1.5-moe-a2.7b": dict(_LLAMA, num_layers=24, hidden_size=2048, num_attention_heads=16,
+                              ffn_hidden_size=5632, vocab_size=151936, qkv_bias=True, num_experts=60, top_k=4,
+                              moe_ffn_hidden_size=1408, num_shared_experts=1, shared_expert_ffn_size=5632,
+                              shared_expert_gate=True, source=_hf("Qwen/Qwen1.5-MoE-A2.7B")),
+    "gemma-2-2b": dict(_LLAMA, num_layers=26, hidden_size=2304, num_attention_heads=8, num_kv_heads=4, head_dim=256,
+                       ffn_hidden_size=9216, vocab_size=256000, tied_embeddings=True, norms_per_layer=4,
+                       source=_hf("google/gemma-2-2b")),
+    "gemma-2-9b": dict(_LLAMA, num_layers=42, hidden_size=3584, num_attention_heads=16, num_kv_heads=8, head_dim=256,
+                       ffn_hidden_size=14336, vocab_size=256000, tied_embeddings=True, norms_per_layer=4,
+                       source=_hf("google/gemma-2-9b")),
+    "deepseek-v2": dict(_LLAMA, num_layers=60, hidden_size=5120, num_attention_heads=128, ffn_hidden_size=12288,
+                        vocab_size=102400, q_lora_rank=1536, kv_lora_rank=512, qk_nope_head_dim=128,
+                        qk_rope_head_dim=64, v_head_dim=128, num_experts=160, top_k=6, moe_ffn_hidden_size=1536,
+                        num_shared_experts=2, first_k_dense=1, expert_interval_phase=0,
+                        source=_hf("deepseek-ai/DeepSeek-V2")),
+    "deepseek-v3": dict(_LLAMA, num_layers=61, hidden_size=7168, num_attention_heads=128, ffn_hidden_size=18432,
+                        vocab_size=129280, q_lora_rank=1536, kv_lora_rank=512, qk_nope_head_dim=128,
+                        qk_rope_head_dim=64, v_head_dim=128, num_experts=256, top_k=8, moe_ffn_hidden_size=2048,
+                        num_shared_experts=1, first_k_dense=3, expert_interval_phase=0,
+                        router_score_correction_bias=True,
+                        source=_hf("deepseek-ai/DeepSeek-V3") + " (main model; the MTP module is not counted)"),
+}
+
+
+def preset_config(name: str) -> ModelConfig:
+    if name not in PRESETS:
+        raise InputError(f"--preset {name!r} is not known; --list-presets shows the {len(PRESETS)} names")
+    return ModelConfig(name=name, **PRESETS[name])
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Human numbers
+# --------------------------------------------------------------------------------------------------------------
+
+MAX_COUNT = 10**16  # far above any model dimension or parameter count; keeps every output finite
+MAX_LAYERS = 100_000
+_SUFFIX = {"k": 10**3, "m": 10**6, "b": 10**9, "g": 10**9, "t": 10**12}
+
+
+def parse_count(text: str, what: str = "value") -> int:
+    """'7B' -> 7_000_000_000, '32k' -> 32_000, '1_000' -> 1000, '300e9' -> 300_000_000_000 (an integer, >= 0)."""
+    raw = str(text).strip().replace("_", "").replace(",", "")
+    scale = 1
+    if raw and raw[-1].lower() in _SUFFIX:
+        scale, raw = _SUFFIX[raw[-1].lower()], raw[:-1]
+    try:
+        if any(ch in raw.lower() for ch in ".e") and not raw.lower().startswith(("0x", "inf", "nan")):
+            from fractions import Fraction  # exact: '1.3' with 'B' is 1_300_000_000, not a float artefact
+            value = Fraction(raw) * scale
+        else:
+            value = int(raw) * scale
+    except (ValueError, ZeroDivisionError, OverflowError):
+        raise InputError(f"{what} expects a count like 7B, 32k, 1_000 or 300e9, got {text!r}") from None
+    if value != int(value) or value < 0:
+        raise InputError(f"{what} expects a whole non-negative count, got {text!r}")
+    if value > MAX_COUNT:
+        raise InputError(f"{what} {text!r} is beyond {MAX_COUNT:.0e}")
+    return int(value)
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Validation
+# --------------------------------------------------------------------------------------------------------------
+
+def _label(field: str, labels: dict | None) -> str:
+    return (labels or {}).get(field) or FIELD_FLAGS.get(field) or field
+
+
+def effective_head_dim(cfg: ModelConfig) -> int:
+    return cfg.head_dim if cfg.head_dim is not None else cfg.hidden_size // cfg.num_attention_heads
+
+
+def effective_kv_heads(cfg: ModelConfig) -> int:
+    return cfg.num_kv_heads if cfg.num_kv_heads is not None else cfg.num_attention_heads
+
+
+def validate(cfg: ModelConfig, labels: dict | None = None) -> ModelConfig:
+    """Raise InputError naming the flag (or config field) when cfg cannot describe a model."""
+    def name(field):
+        return _label(field, labels)
+
+    for field in ("num_layers", "hidden_size", "num_attention_heads", "vocab_size", "ffn_hidden_size",
+                  "pad_vocab_multiple", "expert_interval"):
+        value = getattr(cfg, field)
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            raise InputError(f"{name(field)} must be a positive integer, got {value!r}")
+    for field in ("num_kv_heads", "head_dim", "word_embed_proj_dim", "moe_ffn_hidden_size", "shared_expert_ffn_size"):
+        value = getattr(cfg, field)
+        if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 1):
+            raise InputError(f"{name(field)} must be a positive integer, got {value!r}")
+    for field in ("max_position_embeddings", "position_offset", "norms_per_layer", "q_lora_rank", "kv_lora_rank",
+                  "qk_nope_head_dim", "qk_rope_head_dim", "v_head_dim", "num_experts", "top_k",
+                  "num_shared_experts", "first_k_dense"):
+        value = getattr(cfg, field)
+        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+            raise InputError(f"{name(field)} must be a non-negative integer, got {value!r}")
+    for f in fields(cfg):
+        value = getattr(cfg, f.name)
+        if isinstance(value, int) and not isinstance(value, bool) and value > MAX_COUNT:
+            raise InputError(f"{name(f.name)} {value} is beyond {MAX_COUNT:.0e}")
+    if cfg.num_layers > MAX_LAYERS:
+        raise InputError(f"{name('num_layers')} {cfg.num_layers} is beyond {MAX_LAYERS:,}")
+    if cfg.norm_type not in NORM_TYPES:
+        raise InputError(f"--norm must be one of {', '.join(NORM_TYPES)}, got {cfg.norm_type!r}")
+    if cfg.position_embedding not in POSITION_TYPES:
+        raise InputError(f"--position-embedding must be one of {', '.join(POSITION_TYPES)}, "
+                         f"got {cfg.position_embedding!r}")
+    if cfg.qk_norm not in QK_NORM_TYPES:
+        raise InputError(f"--qk-norm must be one of {', '.join(QK_NORM_TYPES)}, got {cfg.qk_norm!r}")
+    if cfg.position_embedding == "learned" and cfg.max_position_embeddings < 1:
+        raise InputError(f"{name('max_position_embeddings')} must be positive with learned position embeddings")
+    if cfg.kv_lora_rank:
+        for field in ("qk_nope_head_dim", "qk_rope_head_dim", "v_head_dim"):
+            if getattr(cfg, field) < 1:
+                raise InputError(f"{name(field)} must be a positive integer with MLA ({name('kv_lora_rank')} > 0)")
+    else:
+        if cfg.head_dim is None and cfg.hidden_size % cfg.num_attention_heads:
+            raise InputError(f"{name('hidden_size')} {cfg.hidden_size} is not divisible by "
+                             f"{name('num_attention_heads')} {cfg.num_attention_heads}; give {name('head_dim')}")
+        kv = effective_kv_heads(cfg)
+        if kv > cfg.num_attention_heads or cfg.num_attention_heads % kv:
+            raise InputError(f"{name('num_kv_heads')} {kv} does not divide "
+                             f"{name('num_attention_heads')} {cfg.num_attention_heads}")
+    if cfg.num_experts:
+        if cfg.top_k < 1 or cfg.top_k > cfg.num_experts:
+            raise InputError(f"{name('top_k')} must be between 1 and {name('num_experts')} {cfg.num_experts}, "
+                             f"got {cfg.top_k}")
+        if not moe_layer_indices(cfg):
+            raise InputError(f"{name('num_experts')} {cfg.num_experts} is set but no layer is an MoE layer "
+                             f"(check {name('first_k_dense')}, {name('dense_layers')}, {name('expert_interval')})")
+    elif cfg.top_k or cfg.num_shared_experts:
+        raise InputError(f"{name('top_k') if cfg.top_k else name('num_shared_experts')} needs "
+                         f"{name('num_experts')} > 0")
+    if cfg.num_shared_experts and cfg.shared_expert_ffn_size is None and cfg.moe_ffn_hidden_size is None:
+        raise InputError(f"{name('num_shared_experts')} needs {name('shared_expert_ffn_size')} "
+                         f"or {name('moe_ffn_hidden_size')}")
+    for index in cfg.dense_layers:
+        if not isinstance(index, int) or isinstance(index, bool) or not 0 <= index < cfg.num_layers:
+            raise InputError(f"{name('dense_layers')} entries must be layer indices in [0, {cfg.num_layers}), "
+                             f"got {index!r}")
+    return cfg
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Counting
+# --------------------------------------------------------------------------------------------------------------
+
+def norm_params(cfg: ModelConfig, width: int) -> int:
+    """Parameters of one norm over `width` features."""
+    return {"layernorm": 2 * width, "layernorm-nobias": width, "rmsnorm": width}.get(cfg.norm_type, 0)
+
+
+def padded_vocab(cfg: ModelConfig) -> int:
+    m = cfg.pad_vocab_multiple
+    return -(-cfg.vocab_size // m) * m
+
+
+def moe_layer_indices(cfg: ModelConfig) -> list:
+    if not cfg.num_experts:
+        return []
+    dense = set(cfg.dense_layers)
+    return [i for i in range(cfg.num_layers)
+            if i >= cfg.first_k_dense and i not in dense
+            and (i + cfg.expert_interval_phase) % cfg.expert_interval == 0]
+
+
+def mlp_params(cfg: ModelConfig, width: int, bias: bool) -> int:
+    h = cfg.hidden_size
+    if cfg.gated_mlp:
+        return 3 * h * width + ((2 * width + h) if bias else 0)
+    return 2 * h * width + ((width + h) if bias else 0)
+
+
+def attention_params(cfg: ModelConfig) -> tuple:
+    """(projection weights and biases, norm parameters inside attention) for one layer."""
+    h, a = cfg.hidden_size, cfg.num_attention_heads
+    if cfg.kv_lora_rank:
+        qk_dim = cfg.qk_nope_head_dim + cfg.qk_rope_head_dim
+        if cfg.q_lora_rank:
+            q = h * cfg.q_lora_rank + cfg.q_lora_rank * a * qk_dim + (cfg.q_lora_rank if cfg.qkv_bias else 0)
+            norms = norm_params(cfg, cfg.q_lora_rank)
+        else:
+            q, norms = h * a * qk_dim, 0
+        kv_down = cfg.kv_lora_rank + cfg.qk_rope_head_dim
+        kv = h * kv_down + (kv_down if cfg.qkv_bias else 0) + cfg.kv_lora_rank * a * (cfg.qk_nope_head_dim
+                                                                                        + cfg.v_head_dim)
+        out = a * cfg.v_head_dim * h + (h if cfg.o_bias else 0)
+        return q + kv + out, norms + norm_params(cfg, cfg.kv_lora_rank)
+    d, k = effective_head_dim(cfg), effective_kv_heads(cfg)
+    q_width, kv_width = a * d, k * d
+    weights = h * q_width + 2 * h * kv_width + q_width * h
+    if cfg.qkv_bias:
+        weights += q_width + 2 * kv_width
+    if cfg.o_bias:
+        weights += h
+    if cfg.position_embedding == "relative":
+        weights += h * q_width + 2 * q_width  # Transformer-XL: W_kR and the u, v biases
+    norms = {"head": 2 * norm_params(cfg, d), "full": norm_params(cfg, q_width) + norm_params(cfg, kv_width)}
+    return weights, norms.get(cfg.qk_norm, 0)
+
+
+def layer_components(cfg: ModelConfig, moe: bool) -> dict:
+    """Parameters of one decoder layer, by component."""
+    attention, attention_norms = attention_params(cfg)
+    parts = {"attention": attention, "mlp": 0, "routed_experts": 0, "shared_experts": 0, "router": 0,
+             "norms": cfg.norms_per_layer * norm_params(cfg, cfg.hidden_size) + attention_norms}
+    if not moe:
+        parts["mlp"] = mlp_params(cfg, cfg.ffn_hidden_size, cfg.mlp_bias)
+        return parts
+    expert_width = cfg.moe_ffn_hidden_size or cfg.ffn_hidden_size
+    parts["routed_experts"] = cfg.num_experts * mlp_params(cfg, expert_width, False)
+    if cfg.num_shared_experts:
+        shared_width = cfg.shared_expert_ffn_size or expert_width
+        parts["shared_experts"] = cfg.num_shared_experts * mlp_params(cfg, shared_width, cfg.mlp_bias)
+        if cfg.shared_expert_gate:
+            parts["shared_experts"] += cfg.hidden_size
+    parts["router"] = cfg.hidden_size * cfg.num_experts + (cfg.num_experts if cfg.router_bias else 0)
+    return parts
+
+
+def count_parameters(cfg: ModelConfig, dtype: str = "bf16") -> dict:
+    """The full report for cfg (see the module docstring for its keys). Pure: no printing."""
+    validate(cfg)
+    h, vocab = cfg.hidden_size, padded_vocab(cfg)
+    embed_dim = cfg.word_embed_proj_dim or h
+    embedding_input = vocab * embed_dim
+    positions = (cfg.max_position_embeddings + cfg.position_offset) * h if cfg.position_embedding == "learned" else 0
+    projections = 2 * h * embed_dim if embed_dim != h else 0
+    lm_head = (0 if cfg.tied_embeddings else vocab * embed_dim) + (vocab if cfg.lm_head_bias else 0)
+    outer_norms = (norm_params(cfg, h) if cfg.final_norm else 0) + (norm_params(cfg, h) if cfg.embedding_norm else 0)
+
+    moe_layers = moe_layer_indices(cfg)
+    layer_types = []
+    for kind, count in (("dense", cfg.num_layers - len(moe_layers)), ("moe", len(moe_layers))):
+        if count:
+            per_layer = layer_components(cfg, kind == "moe")
+            layer_types.append({"type": kind, "layers": count, "per_layer": per_layer,
+                                "params_per_layer": sum(per_layer.values()),
+                                "total": count * sum(per_layer.values())})
+
+    components = {"embedding": embedding_input, "positions": positions, "embedding_projections": projections}
+    for name in ("attention", "mlp", "routed_experts", "shared_experts", "router", "norms"):
+        components[name] = sum(t["layers"] * t["per_layer"][name] for t in layer_types)
+    components["norms"] += outer_norms
+    components["lm_head"] = lm_head
+    total = sum(components.values())
+    embedding_total = embedding_input + positions + lm_head
+
+    report = {
+        "model": cfg.name, "source": cfg.source, "config": config_dict(cfg), "total": total,
+        "embedding": {"input": embedding_input, "positions": positions, "lm_head": lm_head, "total": embedding_total},
+        "non_embedding": total - embedding_total, "components": components, "layer_types": layer_types,
+        "buffers": {}, "notes": [],
+    }
+    if moe_layers:
+        expert_width = cfg.moe_ffn_hidden_size or cfg.ffn_hidden_size
+        active_routed = len(moe_layers) * cfg.top_k * mlp_params(cfg, expert_width, False)
+        report["active"] = {
+            "total": total - components["routed_experts"] + active_routed,
+            "routed_experts_active": active_routed, "routed_experts_total": components["routed_experts"],
+            "convention": f"every parameter except the routed experts (embeddings and LM head included), plus "
+                          f"top_k/E = {cfg.top_k}/{cfg.num_experts} of the routed experts",
+        }
+    if cfg.router_score_correction_bias and moe_layers:
+        report["buffers"]["router_score_correction_bias"] = len(moe_layers) * cfg.num_experts
+        report["notes"].append("router score-correction bias (DeepSeek-V3) is a buffer in transformers, not a "
+                               "parameter: in the checkpoint size, not in the total")
+    if vocab != cfg.vocab_size:
+        report["notes"].append(f"vocabulary padded from {cfg.vocab_size} to {vocab}")
+    report["checkpoint"] = checkpoint_size(total + sum(report["buffers"].values()), dtype)
+    return report
+
+
+def checkpoint_size(elements: int, dtype: str) -> dict:
+    """Bytes of `elements` stored at `dtype` (weights only: no quantization scales, no file headers)."""
+    if dtype not in DTYPE_BITS:
+        raise InputError(f"--dtype must be one of {', '.join(DTYPE_BITS)}, got {dtype!r}")
+    bits = DTYPE_BITS[dtype]
+    size = -(-elements * bits // 8)
+    return {"dtype": dtype, "bits_per_element": bits, "elements": elements, "bytes": size,
+            "GB": size / 1e9, "GiB": size / 2**30}
+
+
+def config_dict(cfg: ModelConfig) -> dict:
+    out = asdict(cfg)
+    out["dense_layers"] = list(cfg.dense_layers)
+    out["vocab_size_padded"] = padded_vocab(cfg)
+    if not cfg.kv_lora_rank:
+        out["head_dim"], out["num_kv_heads"] = effective_head_dim(cfg), effective_kv_heads(cfg)
+    return out
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Shape search
+# --------------------------------------------------------------------------------------------------------------
+
+# Aspect ratio d_model / n_layers of published dense models: GPT-3 Table 2.1 spans 42.7 (350M) to 128.5 (13B);
+# Chinchilla Table A9 spans 40 (106M: 640/16) to 109 (16.2B: 5120/47). The default band [32, 160] holds them all.
+SEARCH_RULES = {
+    "hidden_size_multiple": 128, "head_dims": (64, 128), "aspect_ratio": (32.0, 160.0),
+    "ffn": "the template's FFN ratio f/h (rounded up to a multiple of 256 for gated MLPs, as Llama's "
+           "multiple_of); 4h plain and 8h/3 gated when the template has none",
+    "kv_heads": "the template's kv/query head ratio (MHA without one)",
+    "source": "aspect band covers GPT-3 (Brown et al. 2020 Table 2.1) and Chinchilla (Hoffmann et al. 2022 "
+              "Table A9) shapes; head_dim 64/128 as in both tables",
+}
+
+
+def _search_ffn(template: ModelConfig, hidden: int, ratio: float | None) -> int:
+    if ratio is None:
+        ratio = 8 / 3 if template.gated_mlp else 4.0
+    width = ratio * hidden
+    if template.gated_mlp:
+        return int(-(-width // 256) * 256)
+    return int(round(width))
+
+
+def search_shapes(template: ModelConfig, target: int, top: int = 10, multiple: int = 128,
+                  aspect: tuple = (32.0, 160.0), ffn_ratio: float | None = None) -> list:
+    """Dense shapes (layers, d_model, heads, ffn) whose exact count is closest to `target`, under SEARCH_RULES."""
+    if template.num_experts or template.kv_lora_rank:
+        raise InputError("--target-params searches dense, non-MLA shapes; drop --num-experts / --kv-lora-rank")
+    if target < 1:
+        raise InputError("--target-params must be positive")
+    kv_ratio = effective_kv_heads(template) / template.num_attention_heads
+    results = []
+    hidden = multiple
+    while hidden <= 65536:
+        for head_dim in (64, 128):
+            if hidden % head_dim:
+                continue
+            heads = hidden // head_dim
+            kv = heads * kv_ratio
+            if kv != int(kv) or kv < 1 or heads % int(kv):
+                continue
+            shape = dict(hidden_size=hidden, num_attention_heads=heads, num_kv_heads=int(kv), head_dim=head_dim,
+                         ffn_hidden_size=_search_ffn(template, hidden, ffn_ratio), num_experts=0, top_k=0)
+            one = count_parameters(replace(template, num_layers=1, **shape))["total"]
+            two = count_parameters(replace(template, num_layers=2, **shape))["total"]
+            per_layer, fixed = two - one, 2 * one - two
+            guess = max(1, round((target - fixed) / per_layer))
+            for layers in (guess - 1, guess, guess + 1):
+                if layers < 1 or not aspect[0] <= hidden / layers <= aspect[1]:
+                    continue
+                total = fixed + per_layer * layers
+                results.append({"num_layers": layers, **{k: shape[k] for k in (
+                    "hidden_size", "num_attention_heads", "num_kv_heads", "head_dim", "ffn_hidden_size")},
+                    "aspect_ratio": round(hidden / layers, 1), "total": total,
+                    "non_embedding": count_parameters(replace(template, num_layers=layers, **shape))["non_embedding"],
+                    "difference": total - target})
+        hidden += multiple
+    results.sort(key=lambda r: (abs(r["difference"]), r["num_layers"]))
+    return results[:top]
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Hugging Face config.json
+# --------------------------------------------------------------------------------------------------------------
+
+# Fields that never change a parameter count (dropout, init, tokens, rope scaling, runtime switches...).
+IRRELEVANT_FIELDS = frozenset("""
+_name_or_path architectures auto_map model_type torch_dtype dtype transformers_version bos_token_id eos_token_id
+pad_token_id sep_token_id decoder_start_token_id initializer_range init_std layer_norm_eps layer_norm_epsilon
+rms_norm_eps norm_epsilon use_cache attention_dropout attn_pdrop embd_pdrop resid_pdrop hidden_dropout dropout
+activation_dropout residual_dropout embedding_dropout classifier_dropout summary_type summary_use_proj
+summary_activation summary_proj_to_labels summary_first_dropout hidden_act activation_function hidden_activation
+activation rope_theta rope_scaling rope_parameters rope_interleave rotary_emb_base rotary_pct partial_rotary_factor
+rotary_dim original_max_position_embeddings sliding_window use_sliding_window max_window_layers layer_types
+sliding_window_pattern attn_logit_softcapping final_logit_softcapping query_pre_attn_scalar output_router_logits
+router_aux_loss_coef router_jitter_noise norm_topk_prob routed_scaling_factor topk_method n_group topk_group
+scoring_func aux_loss_alpha seq_aux use_parallel_residual pretraining_tp clip_qkv scale_attn_weights
+scale_attn_by_inverse_layer_idx reorder_and_upcast_attn apply_residual_connection_post_layernorm slow_but_exact
+alibi is_decoder is_encoder_decoder tie_encoder_decoder return_dict output_attentions output_hidden_states
+id2label label2id problem_type chunk_size_feed_forward ep_size use_bidirectional_attention layerdrop prefix
+torchscript add_cross_attention cross_attention_hidden_size n_ctx task_specific_params use_return_dict
+tokenizer_class quantization_config max_position_embeddings n_positions num_nextn_predict_layers
+attention_probs_dropout_prob hidden_dropout_prob embed_dropout rope_type use_qk_norm qk_layernorm_eps
+""".split())
+
+
+class _Fields:
+    """Reads typed fields from a config dict, remembering which ones were used."""
+
+    def __init__(self, raw: dict, where: str):
+        self.raw, self.where, self.used = raw, where, set()
+
+    def _get(self, keys):
+        for key in keys:
+            if key in self.raw:
+                self.used.add(key)
+                if self.raw[key] is not None:
+                    return key, self.raw[key]
+        return keys[0], None
+
+    def int(self, *keys, default=None, minimum=1):
+        key, value = self._get(keys)
+        if value is None:
+            if default is None:
+                raise InputError(f"{self.where}: field '{keys[0]}' is missing (expected an integer >= {minimum})")
+            return default
+        if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+            raise InputError(f"{self.where}: field '{key}' must be an integer >= {minimum}, got {value!r}")
+        return int(value)
+
+    def opt_int(self, *keys, minimum=1):
+        key, value = self._get(keys)
+        return None if value is None else self.int(key, minimum=minimum)
+
+    def flag(self, key, default):
+        _, value = self._get((key,))
+        if value is None:
+            return default
+        if not isinstance(value, bool):
+            raise InputError(f"{self.where}: field '{key}' must be true or false, got {value!r}")
+        return value
+
+    def int_list(self, key):
+        _, value = self._get((key,))
+        if value is None:
+            return ()
+        if not isinstance(value, list) or any(isinstance(v, bool) or not isinstance(v, int) for v in value):
+            raise InputError(f"{self.where}: field '{key}' must be a list of layer indices, got {value!r}")
+        return tuple(value)
+
+
+HF_LABELS = {  # config field that sets each ModelConfig field, for error messages about a config file
+    "num_layers": "num_hidden_layers", "hidden_size": "hidden_size", "num_attention_heads": "num_attention_heads",
+    "vocab_size": "vocab_size", "ffn_hidden_size": "intermediate_size", "num_kv_heads": "num_key_value_heads",
+    "head_dim": "head_dim", "num_experts": "num_experts", "top_k": "num_experts_per_tok",
+    "moe_ffn_hidden_size": "moe_intermediate_size", "first_k_dense": "first_k_dense_replace",
+    "dense_layers": "mlp_only_layers", "expert_interval": "decoder_sparse_step", "kv_lora_rank": "kv_lora_rank",
+    "q_lora_rank": "q_lora_rank", "qk_nope_head_dim": "qk_nope_head_dim", "qk_rope_head_dim": "qk_rope_head_dim",
+    "v_head_dim": "v_head_dim", "num_shared_experts": "n_shared_experts",
+}
+
+KNOWN_MODEL_TYPES = ("gpt2", "gptj", "gpt_neox", "opt", "bloom", "falcon", "llama", "mistral", "mixtral", "qwen2",
+                     "qwen2_moe", "qwen3", "qwen3_moe", "gemma", "gemma2", "phi", "phi3", "olmo", "olmo2",
+                     "starcoder2", "deepseek_v2", "deepseek_v3")
+
+
+def _gpt_family(r: _Fields, mt: str) -> dict:
+    h = r.int("n_embd", "hidden_size", "n_embed")
+    cfg = dict(hidden_size=h, num_layers=r.int("n_layer", "num_hidden_layers"),
+               num_attention_heads=r.int("n_head", "num_attention_heads"), vocab_size=r.int("vocab_size"),
+               norm_type="layernorm", mlp_bias=True)
+    if mt == "gpt2":
+        cfg.update(ffn_hidden_size=r.int("n_inner", default=4 * h), position_embedding="learned",
+                   max_position_embeddings=r.int("n_positions", "max_position_embeddings"), qkv_bias=True,
+                   o_bias=True, tied_embeddings=r.flag("tie_word_embeddings", True))
+    elif mt == "gptj":
+        cfg.update(ffn_hidden_size=r.int("n_inner", default=4 * h), norms_per_layer=1, lm_head_bias=True,
+                   tied_embeddings=r.flag("tie_word_embeddings", False))
+    elif mt == "bloom":
+        cfg.update(ffn_hidden_size=4 * h, position_embedding="alibi", qkv_bias=True, o_bias=True,
+                   embedding_norm=True, tied_embeddings=r.flag("tie_word_embeddings", True))
+    return cfg
+
+
+def _neox_opt_falcon(r: _Fields, mt: str) -> dict:
+    h = r.int("hidden_size", "n_embed")
+    cfg = dict(hidden_size=h, num_layers=r.int("num_hidden_layers", "n_layer"),
+               num_attention_heads=r.int("num_attention_heads", "n_head"), vocab_size=r.int("vocab_size"),
+               norm_type="layernorm")
+    if mt == "gpt_neox":
+        bias = r.flag("attention_bias", True)
+        cfg.update(ffn_hidden_size=r.int("intermediate_size"), qkv_bias=bias, o_bias=bias, mlp_bias=True,
+                   tied_embeddings=r.flag("tie_word_embeddings", False))
+    elif mt == "opt":
+        bias = r.flag("enable_bias", True)
+        final = r.flag("do_layer_norm_before", True) and not r.flag("_remove_final_layer_norm", False)
+        cfg.update(ffn_hidden_size=r.int("ffn_dim"), qkv_bias=bias, o_bias=bias, mlp_bias=bias,
+                   position_embedding="learned", max_position_embeddings=r.int("max_position_embeddings"),
+                   position_offset=2, word_embed_proj_dim=r.int("word_embed_proj_dim", default=h),
+                   norm_type="layernorm" if r.flag("layer_norm_elementwise_affine", True) else "nonparametric",
+                   final_norm=final, tied_embeddings=r.flag("tie_word_embeddings", True))
+    else:  # falcon: transformers FalconAttention / FalconDecoderLayer
+        bias = r.flag("bias", False)
+        new_arch = r.flag("new_decoder_architecture", False)
+        multi_query = r.flag("multi_query", True)
+        parallel = r.flag("parallel_attn", True)
+        if new_arch:
+            kv = r.int("num_kv_heads", "n_head_kv", default=cfg["num_attention_heads"])
+        else:
+            r._get(("num_kv_heads", "n_head_kv"))  # read, but ignored by this architecture
+            kv = 1 if multi_query else cfg["num_attention_heads"]
+        lns = r.opt_int("num_ln_in_parallel_attn") or (2 if new_arch else 1)
+        cfg.update(ffn_hidden_size=r.int("ffn_hidden_size", default=4 * h), num_kv_heads=kv, qkv_bias=bias,
+                   o_bias=bias, mlp_bias=bias, norms_per_layer=(2 if lns == 2 else 1) if parallel else 2,
+                   tied_embeddings=r.flag("tie_word_embeddings", True),
+                   position_embedding="alibi" if r.flag("alibi", False) else "rotary")
+    return cfg
+
+
+def _llama_family(r: _Fields, mt: str) -> dict:
+    a = r.int("num_attention_heads")
+    cfg = dict(hidden_size=r.int("hidden_size"), num_layers=r.int("num_hidden_layers"), num_attention_heads=a,
+               vocab_size=r.int("vocab_size"), num_kv_heads=r.int("num_key_value_heads", default=a),
+               gated_mlp=True, norm_type="rmsnorm")
+    head_default = {"gemma": 256, "gemma2": 256, "qwen3": 128}.get(mt)
+    head_dim = r.opt_int("head_dim")
+    cfg["head_dim"] = head_dim or head_default
+    tie_default = mt in ("gemma", "gemma2", "starcoder2")
+    cfg["tied_embeddings"] = r.flag("tie_word_embeddings", tie_default)
+    attention_bias = r.flag("attention_bias", False) if mt not in ("mistral", "mixtral", "qwen2", "qwen2_moe",
+                                                                   "phi", "phi3", "starcoder2") else False
+    cfg.update(qkv_bias=attention_bias, o_bias=attention_bias)
+    if mt in ("qwen2", "qwen2_moe"):
+        cfg["qkv_bias"] = True if mt == "qwen2" else r.flag("qkv_bias", True)
+    if mt in ("llama", "deepseek_v2"):
+        cfg["mlp_bias"] = r.flag("mlp_bias", False)
+    if mt in ("gemma2",):
+        cfg["norms_per_layer"] = 4
+    if mt in ("qwen3", "qwen3_moe"):
+        cfg["qk_norm"] = "head"
+    if mt == "olmo":
+        cfg["norm_type"] = "nonparametric"
+    if mt == "olmo2":
+        cfg["qk_norm"] = "full"
+    if mt == "phi":
+        cfg.update(gated_mlp=False, norm_type="layernorm", norms_per_layer=1, qkv_bias=True, o_bias=True,
+                   mlp_bias=True, lm_head_bias=True, qk_norm="head" if r.flag("qk_layernorm", False) else "none")
+    if mt == "starcoder2":
+        bias = r.flag("use_bias", True)
+        cfg.update(gated_mlp=False, norm_type="layernorm", qkv_bias=bias, o_bias=bias, mlp_bias=bias)
+    cfg["ffn_hidden_size"] = r.int("intermediate_size")
+    if mt == "mixtral":
+        cfg.update(num_experts=r.int("num_local_experts", "num_experts"),
+                   top_k=r.int("num_experts_per_tok", default=2))
+    elif mt in ("qwen2_moe", "qwen3_moe"):
+        experts = r.int("num_experts", "num_local_experts", default=0, minimum=0)
+        if experts:
+            cfg.update(num_experts=experts, top_k=r.int("num_experts_per_tok", default=4 if mt == "qwen2_moe" else 8),
+                       moe_ffn_hidden_size=r.int("moe_intermediate_size"),
+                       expert_interval=r.int("decoder_sparse_step", default=1), dense_layers=r.int_list("mlp_only_layers"))
+            if mt == "qwen2_moe":
+                cfg.update(num_shared_experts=1, shared_expert_gate=True,
+                           shared_expert_ffn_size=r.int("shared_expert_intermediate_size", default=5632))
+    elif mt in ("deepseek_v2", "deepseek_v3"):
+        cfg.update(q_lora_rank=r.int("q_lora_rank", default=0, minimum=0),
+                   kv_lora_rank=r.int("kv_lora_rank", default=512),
+                   qk_nope_head_dim=r.int("qk_nope_head_dim", default=128),
+                   qk_rope_head_dim=r.int("qk_rope_head_dim", default=64),
+                   v_head_dim=r.int("v_head_dim", default=128))
+        experts = r.int("n_routed_experts", "num_local_experts", "num_experts", default=0, minimum=0)
+        if experts:
+            cfg.update(num_experts=experts, top_k=r.int("num_experts_per_tok", default=8 if mt == "deepseek_v3" else 6),
+                       moe_ffn_hidden_size=r.int("moe_intermediate_size"),
+                       num_shared_experts=r.int("n_shared_experts", default=1 if mt == "deepseek_v3" else 2,
+                                                minimum=0),
+                       first_k_dense=r.int("first_k_dense_replace", default=3 if mt == "deepseek_v3" else 0,
+                                           minimum=0),
+                       expert_interval=r.int("moe_layer_freq", default=1), expert_interval_phase=0,
+                       router_score_correction_bias=mt == "deepseek_v3")
+    return cfg
+
+
+def config_from_hf(raw, where: str = "config.json") -> tuple:
+    """Map a Hugging Face config dict to (ModelConfig, ignored_field_names, notes). json only: no transformers."""
+    if not isinstance(raw, dict):
+        raise InputError(f"{where}: expected a JSON object, got {type(raw).__name__}")
+    notes = []
+    if isinstance(raw.get("text_config"), dict):
+        inner = dict(raw["text_config"])
+        if "tie_word_embeddings" not in inner and "tie_word_embeddings" in raw:
+            inner["tie_word_embeddings"] = raw["tie_word_embeddings"]
+        notes.append("nested text_config read: the count covers the language model only (no vision tower)")
+        raw, where = inner, where + " text_config"
+    model_type = raw.get("model_type")
+    if model_type is not None and not isinstance(model_type, str):
+        raise InputError(f"{where}: field 'model_type' must be a string, got {model_type!r}")
+    r = _Fields(raw, where)
+    if model_type in ("gpt2", "gptj", "bloom"):
+        values = _gpt_family(r, model_type)
+    elif model_type in ("gpt_neox", "opt", "falcon"):
+        values = _neox_opt_falcon(r, model_type)
+    else:
+        if model_type not in KNOWN_MODEL_TYPES:
+            notes.append(f"model_type {model_type!r} is not one this script knows: read as a Llama-style decoder")
+        values = _llama_family(r, model_type or "llama")
+    if raw.get("num_nextn_predict_layers"):
+        notes.append(f"num_nextn_predict_layers = {raw['num_nextn_predict_layers']}: the MTP module(s) are not "
+                     f"counted (transformers does not build them)")
+    values.setdefault("name", raw.get("_name_or_path") or model_type or "config")
+    if not isinstance(values["name"], str):
+        values["name"] = str(model_type)
+    values["source"] = where
+    labels = {field: f"config field '{hf}'" for field, hf in HF_LABELS.items()}
+    cfg = validate(ModelConfig(**values), labels)
+    ignored = sorted(k for k in raw if k not in r.used and k not in IRRELEVANT_FIELDS and k != "text_config")
+    return cfg, ignored, notes
+
+
+def read_config_file(path: str) -> tuple:
+    if os.path.isdir(path):
+        path = os.path.join(path, "config.json")
+    try:
+        with open(path, encoding="utf-8") as handle:
+            raw = json.load(handle)
+    except FileNotFoundError:
+        raise InputError(f"--config {path}: no such file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"--config {path}: cannot read ({exc.__class__.__name__})") from None
+    except json.JSONDecodeError as exc:
+        raise InputError(f"--config {path}: not valid JSON (line {exc.lineno}: {exc.msg})") from None
+    except RecursionError:
+        raise InputError(f"--config {path}: JSON nested too deeply") from None
+    return config_from_hf(raw, os.path.basename(path))
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Rendering
+# --------------------------------------------------------------------------------------------------------------
+
+COMPONENT_LABELS = {
+    "embedding": "embedding (input)", "positions": "position embedding", "embedding_projections":
+    "embedding projections", "attention": "attention", "mlp": "MLP (dense)", "routed_experts": "routed experts",
+    "shared_experts": "shared experts", "router": "router", "norms": "norms", "lm_head": "LM head",
+}
+
+
+def human(n: float) -> str:
+    for scale, suffix in ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "k")):
+        if abs(n) >= scale:
+            return f"{n / scale:.2f}{suffix}"
+    return str(int(n))
+
+
+def describe(cfg: dict) -> list:
+    """The resolved configuration as a few human lines."""
+    if cfg["kv_lora_rank"]:
+        attention = (f"MLA: {cfg['num_attention_heads']} heads, q_lora {cfg['q_lora_rank'] or 'none'}, kv_lora "
+                     f"{cfg['kv_lora_rank']}, qk {cfg['qk_nope_head_dim']}+{cfg['qk_rope_head_dim']} (rope), "
+                     f"v {cfg['v_head_dim']}")
+    else:
+        attention = (f"{cfg['num_attention_heads']} heads, {cfg['num_kv_heads']} kv heads, head_dim "
+                     f"{cfg['head_dim']}")
+    biases = [n for n, on in (("qkv", cfg["qkv_bias"]), ("out", cfg["o_bias"]), ("mlp", cfg["mlp_bias"]),
+                              ("lm_head", cfg["lm_head_bias"])) if on]
+    lines = [
+        f"layers {cfg['num_layers']}, hidden {cfg['hidden_size']}, vocab {cfg['vocab_size']}"
+        + (f" (padded {cfg['vocab_size_padded']})" if cfg["vocab_size_padded"] != cfg["vocab_size"] else "")
+        + f", {'tied' if cfg['tied_embeddings'] else 'untied'} LM head, positions {cfg['position_embedding']}"
+        + (f" ({cfg['max_position_embeddings']}+{cfg['position_offset']})" if cfg["position_embedding"] == "learned"
+           else ""),
+        f"attention: {attention}" + (f", qk-norm {cfg['qk_norm']}" if cfg["qk_norm"] != "none" else ""),
+        f"MLP: {'gated (3 linears)' if cfg['gated_mlp'] else 'plain (2 linears)'}, ffn {cfg['ffn_hidden_size']}; "
+        f"norm {cfg['norm_type']} x{cfg['norms_per_layer']}/layer"
+        + (", final" if cfg["final_norm"] else "") + (", embedding norm" if cfg["embedding_norm"] else "")
+        + f"; biases: {', '.join(biases) or 'none'}",
+    ]
+    if cfg["num_experts"]:
+        lines.append(f"MoE: {cfg['num_experts']} experts (top-{cfg['top_k']}, ffn "
+                     f"{cfg['moe_ffn_hidden_size'] or cfg['ffn_hidden_size']})"
+                     + (f", {cfg['num_shared_experts']} shared (ffn "
+                        f"{cfg['shared_expert_ffn_size'] or cfg['moe_ffn_hidden_size']})" if cfg["num_shared_experts"]
+                        else "")
+                     + (", shared-expert gate" if cfg["shared_expert_gate"] else "")
+                     + (f", first {cfg['first_k_dense']} layers dense" if cfg["first_k_dense"] else "")
+                     + (f", dense layers {cfg['dense_layers']}" if cfg["dense_layers"] else "")
+                     + (f", every {cfg['expert_interval']} layers" if cfg["expert_interval"] > 1 else ""))
+    return lines
+
+
+def _table(headers: list, rows: list, markdown: bool) -> list:
+    if markdown:
+        out = ["| " + " | ".join(headers) + " |", "|" + "|".join("---" if i == 0 else "---:" for i in
+                                                              range(len(headers))) + "|"]
+        return out + ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
+    widths = [max(len(str(x)) for x in [h] + [r[i] for r in rows]) for i, h in enumerate(headers)]
+    def fmt(row):
+        return "  ".join(str(c).ljust(widths[i]) if i == 0 else str(c).rjust(widths[i]) for i, c in enumerate(row))
+    return [fmt(headers), "  ".join("-" * w for w in widths)] + [fmt(r) for r in rows]
+
+
+def render_report(report: dict, markdown: bool = False) -> str:
+    total = report["total"]
+    def pct(n):
+        return f"{100 * n / total:.2f}%" if total else "-"
+    title = f"{report['model']} — {report['source']}"
+    lines = [f"## {title}" if markdown else title, ""]
+    lines += [f"- {line}" if markdown else f"  {line}" for line in describe(report["config"])]
+    lines.append("")
+    rows = [[COMPONENT_LABELS[k], f"{v:,}", human(v), pct(v)] for k, v in report["components"].items() if v]
+    rows.append(["total", f"{total:,}", human(total), pct(total)])
+    lines += _table(["component", "parameters", "", "share"], rows, markdown)
+    lines.append("")
+    emb = report["embedding"]
+    rows = [["embedding (input + positions + LM head)", f"{emb['total']:,}", human(emb["total"]), pct(emb["total"])],
+            ["non-embedding (Kaplan's N)", f"{report['non_embedding']:,}", human(report["non_embedding"]),
+             pct(report["non_embedding"])]]
+    if "active" in report:
+        act = report["active"]
+        rows.append(["active per token (MoE)", f"{act['total']:,}", human(act["total"]), pct(act["total"])])
+    lines += _table(["summary", "parameters", "", "share"], rows, markdown)
+    lines.append("")
+    rows = []
+    for t in report["layer_types"]:
+        parts = ", ".join(f"{k} {v:,}" for k, v in t["per_layer"].items() if v)
+        rows.append([t["type"], t["layers"], f"{t['params_per_layer']:,}", f"{t['total']:,}", parts])
+    lines += _table(["layer type", "layers", "params/layer", "params", "per layer"], rows, markdown)
+    ck = report["checkpoint"]
+    lines += ["", f"checkpoint at {ck['dtype']} ({ck['bits_per_element']} bits/element, {ck['elements']:,} "
+              f"elements): {ck['bytes']:,} bytes = {ck['GB']:.2f} GB = {ck['GiB']:.2f} GiB"]
+    if "active" in report:
+        lines.append(f"active convention: {report['active']['convention']}")
+    for key, value in report["buffers"].items():
+        lines.append(f"buffer {key}: {value:,} elements")
+    lines += [f"note: {n}" for n in report["notes"]]
+    return "\n".join(lines) + "\n"
+
+
+def render_search(result: dict, markdown: bool = False) -> str:
+    lines = [f"shapes closest to {result['target']:,} parameters (template: {result['template']})", ""]
+    rules = result["rules"]
+    lines.append(f"rules: d_model a multiple of {rules['hidden_size_multiple']}, head_dim in "
+                 f"{list(rules['head_dims'])}, d_model/layers in {list(rules['aspect_ratio'])}; FFN: {rules['ffn']}; "
+                 f"kv heads: {rules['kv_heads']}. Source: {rules['source']}.")
+    lines.append("")
+    rows = [[i + 1, c["num_layers"], c["hidden_size"], c["num_attention_heads"], c["num_kv_heads"], c["head_dim"],
+             c["ffn_hidden_size"], c["aspect_ratio"], f"{c['total']:,}", f"{c['non_embedding']:,}",
+             f"{100 * c['difference'] / result['target']:+.2f}%"] for i, c in enumerate(result["candidates"])]
+    lines += _table(["#", "layers", "d_model", "heads", "kv", "head_dim", "ffn", "d/L", "total", "non-embedding",
+                     "vs target"], rows, markdown)
+    return "\n".join(lines) + "\n"
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Command line
+# --------------------------------------------------------------------------------------------------------------
+
+class OneLineParser(argparse.ArgumentParser):
+    """argparse whose errors are one line on stderr, exit status 2."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {' '.join(str(message).split())}\n")
+
+
+def _count_arg(flag):
+    def parse(text):
+        try:
+            return parse_count(text, flag)
+        except InputError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+    parse.__name__ = "count"
+    return parse
+
+
+def _float_arg(flag):
+    def parse(text):
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{flag} expects a number, got {text!r}") from None
+        if not 0 < value < float("inf"):
+            raise argparse.ArgumentTypeError(f"{flag} expects a positive finite number, got {text!r}")
+        return value
+    parse.__name__ = "number"
+    return parse
+
+
+def build_parser() -> OneLineParser:
+    p = OneLineParser(prog=PROG, allow_abbrev=False,
+                      description="Exact parameter counts for decoder-only transformers (see the module docstring).")
+    src = p.add_argument_group("where the configuration comes from (flags below override it)")
+    src.add_argument("--preset", "-p", metavar="NAME", help="a built-in model (--list-presets)")
+    src.add_argument("--list-presets", action="store_true", help="list the presets with their sources")
+    src.add_argument("--config", metavar="PATH", help="a Hugging Face config.json (or a folder holding one)")
+    shape = p.add_argument_group("shape (cookbook names and aliases)")
+    for flags, dest, helptext in (
+            (("--num-layers", "-l"), "num_layers", "decoder layers"),
+            (("--hidden-size", "-hs"), "hidden_size", "model width d_model"),
+            (("--vocab-size", "-v"), "vocab_size", "vocabulary size"),
+            (("--num-attention-heads", "-a"), "num_attention_heads", "query heads"),
+            (("--num-kv-heads",), "num_kv_heads", "key/value heads (GQA; 1 = MQA)"),
+            (("--head-dim",), "head_dim", "per-head width when not hidden/heads"),
+            (("--ffn-hidden-size",), "ffn_hidden_size", "exact FFN (intermediate) width"),
+            (("--sequence-length", "-s"), "max_position_embeddings", "rows of a learned position table"),
+            (("--pad-vocab-to-multiple",), "pad_vocab_multiple", "pad the vocabulary up to a multiple of N"),
+            (("--word-embed-proj-dim",), "word_embed_proj_dim", "OPT: embedding width with project_in/out"),
+            (("--position-offset",), "position_offset", "extra rows in the position table (OPT: 2)"),
+            (("--norms-per-layer",), "norms_per_layer", "hidden-size norms per layer (2 pre-norm, 1 parallel, "
+                                                        "4 Gemma-2)")):
+        shape.add_argument(*flags, dest=dest, type=_count_arg(flags[0]), metavar="N", help=helptext)
+    shape.add_argument("--kv-size-ratio", "-kv", dest="kv_size_ratio", type=_float_arg("--kv-size-ratio"),
+                       metavar="R", help="kv heads / query heads (cookbook); --num-kv-heads is exact")
+    shape.add_argument("--ffn-expansion-factor", "-ff", dest="ffn_expansion_factor",
+                       type=_float_arg("--ffn-expansion-factor"), metavar="F",
+                       help="FFN width = F x hidden (must come out whole; e.g. 2.6875 for Llama-2-7B)")
+    shape.add_argument("--num-mlp-linears", "-nl", dest="num_mlp_linears", type=int, choices=(2, 3),
+                       help="2 = plain MLP, 3 = gated (SwiGLU/GeGLU)")
+    shape.add_argument("--position-embedding", choices=POSITION_TYPES, dest="position_embedding",
+                       help="learned adds a table; rotary/alibi/none add nothing; relative = Transformer-XL")
+    shape.add_argument("--tied-embeddings", action=argparse.BooleanOptionalAction, dest="tied_embeddings",
+                       help="LM head shares the input embedding")
+    parts = p.add_argument_group("biases and norms")
+    parts.add_argument("--bias", action=argparse.BooleanOptionalAction, dest="all_bias",
+                       help="biases on every linear (q/k/v, out, MLP)")
+    for flag, dest, helptext in (("--qkv-bias", "qkv_bias", "biases on q/k/v"), ("--o-bias", "o_bias",
+                                 "bias on the attention output"), ("--mlp-bias", "mlp_bias", "biases in the MLP"),
+                                 ("--lm-head-bias", "lm_head_bias", "bias on the LM head (GPT-J, Phi-2)"),
+                                 ("--embedding-norm", "embedding_norm", "a norm after the embedding (BLOOM)"),
+                                 ("--final-norm", "final_norm", "a norm before the LM head"),
+                                 ("--shared-expert-gate", "shared_expert_gate", "Qwen-MoE sigmoid gate h x 1"),
+                                 ("--router-bias", "router_bias", "a bias on the router")):
+        parts.add_argument(flag, dest=dest, action=argparse.BooleanOptionalAction, help=helptext)
+    parts.add_argument("--norm", dest="norm_type", choices=NORM_TYPES, help="norm kind")
+    parts.add_argument("--qk-norm", dest="qk_norm", choices=QK_NORM_TYPES,
+                       help="norms on q and k: per head (Qwen3) or over the projection (OLMo-2)")
+    mla = p.add_argument_group("MLA (DeepSeek-V2/V3)")
+    for flag, dest in (("--q-lora-rank", "q_lora_rank"), ("--kv-lora-rank", "kv_lora_rank"),
+                       ("--qk-nope-head-dim", "qk_nope_head_dim"), ("--qk-rope-head-dim", "qk_rope_head_dim"),
+                       ("--v-head-dim", "v_head_dim")):
+        mla.add_argument(flag, dest=dest, type=_count_arg(flag), metavar="N")
+    moe = p.add_argument_group("mixture of experts")
+    moe.add_argument("--moe", action="store_true", help="cookbook switch: MoE layers (needs --num-experts)")
+    for flags, dest, helptext in (
+            (("--num-experts", "-e"), "num_experts", "routed experts per MoE layer"),
+            (("--topk", "-t"), "top_k", "experts per token"),
+            (("--expert-interval", "-ei"), "expert_interval", "every N-th layer is MoE (layers N-1, 2N-1, ...)"),
+            (("--moe-ffn-hidden-size",), "moe_ffn_hidden_size", "routed expert width (default: --ffn-hidden-size)"),
+            (("--num-shared-experts",), "num_shared_experts", "always-on shared experts"),
+            (("--shared-expert-ffn-size",), "shared_expert_ffn_size", "width of each shared expert"),
+            (("--first-k-dense",), "first_k_dense", "the first K layers stay dense")):
+        moe.add_argument(*flags, dest=dest, type=_count_arg(flags[0]), metavar="N", help=helptext)
+    moe.add_argument("--dense-layers", dest="dense_layers", metavar="I,J,...",
+                     help="comma-separated layer indices that stay dense (Qwen mlp_only_layers)")
+    out = p.add_argument_group("output")
+    out.add_argument("--dtype", choices=tuple(DTYPE_BITS), default="bf16", help="checkpoint dtype (default bf16)")
+    out.add_argument("--format", choices=("text", "markdown", "json"), default="text")
+    out.add_argument("--json", action="store_true", help="shorthand for --format json")
+    search = p.add_argument_group("shape search")
+    search.add_argument("--target-params", type=_count_arg("--target-params"), metavar="N",
+                        help="list the shapes whose exact count is closest to N (e.g. 1.3B)")
+    search.add_argument("--search-top", type=_count_arg("--search-top"), default=10, metavar="N")
+    search.add_argument("--hidden-multiple", type=int, choices=(64, 128), default=128,
+                        help="d_model multiple in the search (default 128)")
+    return p
+
+
+FLAG_FIELDS = ("num_layers", "hidden_size", "vocab_size", "num_attention_heads", "num_kv_heads", "head_dim",
+               "ffn_hidden_size", "max_position_embeddings", "pad_vocab_multiple", "word_embed_proj_dim",
+               "position_offset", "norms_per_layer", "position_embedding", "tied_embeddings", "qkv_bias", "o_bias",
+               "mlp_bias", "lm_head_bias", "embedding_norm", "final_norm", "shared_expert_gate", "router_bias",
+               "norm_type", "qk_norm", "q_lora_rank", "kv_lora_rank", "qk_nope_head_dim", "qk_rope_head_dim",
+               "v_head_dim", "num_experts", "top_k", "expert_interval", "moe_ffn_hidden_size", "num_shared_experts",
+               "shared_expert_ffn_size", "first_k_dense")
+
+
+def config_from_args(args) -> tuple:
+    """(ModelConfig, warnings) from parsed flags: preset or config file first, then explicit flags on top."""
+    warnings, notes = [], []
+    if args.preset and args.config:
+        raise InputError("--preset and --config are alternatives; give one")
+    if args.preset:
+        base = asdict(preset_config(args.preset))
+    elif args.config:
+        cfg, ignored, notes = read_config_file(args.config)
+        base = asdict(cfg)
+        if ignored:
+            warnings.append(f"config fields not understood (ignored): {', '.join(ignored)}")
+    else:
+        missing = [f for f in ("num_layers", "hidden_size", "num_attention_heads", "vocab_size")
+                   if getattr(args, f) is None]
+        if missing:
+            raise InputError(f"{FIELD_FLAGS[missing[0]]} is required without --preset or --config")
+        base = {"num_layers": 0, "hidden_size": 0, "num_attention_heads": 0, "vocab_size": 0, "ffn_hidden_size": 0,
+                "norm_type": "layernorm"}
+    values = dict(base)
+    if args.all_bias is not None:
+        values.update(qkv_bias=args.all_bias, o_bias=args.all_bias, mlp_bias=args.all_bias)
+    for field in FLAG_FIELDS:
+        value = getattr(args, field)
+        if value is not None:
+            values[field] = value
+    if args.num_mlp_linears is not None:
+        values["gated_mlp"] = args.num_mlp_linears == 3
+    if args.kv_size_ratio is not None:
+        if args.num_kv_heads is not None:
+            raise InputError("--kv-size-ratio and --num-kv-heads are alternatives; give one")
+        kv = values["num_attention_heads"] * args.kv_size_ratio
+        if abs(kv - round(kv)) > 1e-9 or round(kv) < 1:
+            raise InputError(f"--kv-size-ratio {args.kv_size_ratio} times --num-attention-heads "
+                             f"{values['num_attention_heads']} is not a whole number of kv heads")
+        values["num_kv_heads"] = int(round(kv))
+    if args.ffn_expansion_factor is not None:
+        if args.ffn_hidden_size is not None:
+            raise InputError("--ffn-expansion-factor and --ffn-hidden-size are alternatives; give one")
+        width = values["hidden_size"] * args.ffn_expansion_factor
+        if abs(width - round(width)) > 1e-6:
+            raise InputError(f"--ffn-expansion-factor {args.ffn_expansion_factor} times --hidden-size "
+                             f"{values['hidden_size']} = {width:g} is not a whole FFN width; use --ffn-hidden-size")
+        values["ffn_hidden_size"] = int(round(width))
+    elif not values["ffn_hidden_size"]:
+        values["ffn_hidden_size"] = 4 * values["hidden_size"]
+    if (args.hidden_size is not None or args.num_attention_heads is not None) and args.head_dim is None:
+        values["head_dim"] = None  # a new width or head count: head_dim follows hidden/heads unless given
+    if args.dense_layers is not None:
+        try:
+            values["dense_layers"] = tuple(int(x) for x in args.dense_layers.split(",") if x.strip())
+        except ValueError:
+            raise InputError(f"--dense-layers expects comma-separated layer indices, got {args.dense_layers!r}") \
+                from None
+    if args.moe and not values.get("num_experts"):
+        raise InputError("--moe needs --num-experts")
+    if values.get("num_experts") and not values.get("top_k"):
+        values["top_k"] = 1 if args.config is None and args.preset is None else values.get("top_k", 0)
+    if values.get("position_embedding") == "learned" and not values.get("max_position_embeddings"):
+        raise InputError("--sequence-length is required with --position-embedding learned")
+    values["dense_layers"] = tuple(values.get("dense_layers") or ())
+    cfg = ModelConfig(**{f.name: values[f.name] for f in fields(ModelConfig) if f.name in values})
+    return validate(cfg), warnings, notes
+
+
+def main(argv=None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        if args.list_presets:
+            width = max(map(len, PRESETS))
+            for name, spec in PRESETS.items():
+                print(f"{name.ljust(width)}  {spec['source']}")
+            return 0
+        cfg, warnings, notes = config_from_args(args)
+        for warning in warnings:
+            print(f"{PROG}: warning: {warning}", file=sys.stderr)
+        fmt = "json" if args.json else args.format
+        if args.target_params is not None:
+            candidates = search_shapes(cfg, args.target_params, top=max(1, args.search_top),
+                                       multiple=args.hidden_multiple)
+            result = {"target": args.target_params, "template": cfg.name, "rules": dict(
+                SEARCH_RULES, hidden_size_multiple=args.hidden_multiple), "candidates": candidates}
+            if fmt == "json":
+                print(json.dumps(result, indent=2))
+            else:
+                print(render_search(result, markdown=fmt == "markdown"), end="")
+            return 0
+        report = count_parameters(cfg, args.dtype)
+        report["notes"] = notes + report["notes"]
+        if fmt == "json":
+            print(json.dumps(report, indent=2))
+        else:
+            print(render_report(report, markdown=fmt == "markdown"), end="")
+        return 0
+    except InputError as exc:
+        parser.error(str(exc))
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
