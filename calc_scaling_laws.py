@@ -173,7 +173,7 @@ KAPLAN = {
 }
 # DeepSeek LLM (arXiv 2401.02954) sec. 3 fits; C = M * D with M in non-embedding FLOPs/token.
 DEEPSEEK = {"M_coef": 0.1715, "M_exp": 0.5243, "D_coef": 5.8316, "D_exp": 0.4757,
-            "lr_coef": 0.3118, "lr_exp": -0.1250, "batch_coef": 0.2920, "batch_exp": 0.3271}
+            "lr_coef": 0.3118, "lr_decay_exp": 0.1250, "batch_coef": 0.2920, "batch_exp": 0.3271}  # lr = coef / C^exp
 LLAMA3_TOKENS = (0.29, 0.53)  # Llama 3 Herd sec. 3.2.1: optimal tokens = 0.29 * C^0.53
 
 POWER_LAWS = ("approach1", "approach2", "approach3-table", "kaplan", "deepseek", "llama3", "tpp-20")
@@ -276,6 +276,9 @@ def frontier_constants(law: ParametricLaw) -> dict:
 
 
 def _point(law_name: str, params: float, tokens: float, flops: float, loss=None) -> dict:
+    if not (params >= 1 and tokens >= 1):
+        raise ValueError(f"law {law_name}: the query gives {params:.3g} parameters and {tokens:.3g} tokens, "
+                         "outside any range a scaling law was fitted on")
     return {"law": law_name, "params": params, "tokens": tokens, "flops": flops,
             "tokens_per_param": tokens / params, "loss": loss}
 
@@ -345,7 +348,7 @@ def deepseek_optimum(flops: float) -> dict:
     D = DEEPSEEK
     return {"model_flops_per_token": D["M_coef"] * flops ** D["M_exp"], "tokens": D["D_coef"] * flops ** D["D_exp"],
             "batch_tokens": D["batch_coef"] * flops ** D["batch_exp"],
-            "learning_rate": D["lr_coef"] * flops ** D["lr_exp"]}
+            "learning_rate": D["lr_coef"] / flops ** D["lr_decay_exp"]}
 
 
 def deepseek_flops_per_token(num_layers: int, hidden_size: int, sequence_length: int) -> float:
@@ -668,7 +671,7 @@ def fit_approach3(runs: dict, bootstrap: int = 100, seed: int = 0) -> dict:
     best = int(np.argmin(np.where(finite, values, np.inf)))
     theta, value = _polish(ends[best], log_n, log_d, log_loss)
     result = _theta_to_constants(theta) | {"objective": value, "starts": int(starts.shape[0]),
-                                           "runs": int(log_n.size), "theta": [float(t) for t in theta]}
+                                           "runs": int(log_n.size)}
     if bootstrap > 0:
         rng = np.random.default_rng(seed)
         samples = []
@@ -737,10 +740,8 @@ def plot(path: str, law: ParametricLaw, flops=None, models=(), fit=None, runs=No
     if fit is not None and runs is not None:
         figure, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2))
         log_n, log_d = np.log(runs["N"]), np.log(runs["D"])
-        predicted, _ = huber_objective(np.asarray(fit["theta"]), log_n, log_d, np.log(runs["loss"]))
-        theta = fit["theta"]
-        pred = np.logaddexp(np.logaddexp(theta[0] - theta[3] * log_n, theta[1] - theta[4] * log_d), theta[2])
-        residual = np.log(runs["loss"]) - pred
+        fitted = chinchilla_loss(law, runs["N"], runs["D"])
+        residual = np.log(runs["loss"]) - np.log(fitted)
         scatter = left.scatter(runs["C"], residual, c=np.log10(runs["N"]), s=12, cmap="viridis")
         left.set_xscale("log")
         left.axhline(0, color="k", lw=0.8)
@@ -802,10 +803,14 @@ def law_json(law) -> dict | None:
     return asdict(law) if law else None
 
 
+def tpp_text(ratio: float) -> str:
+    return f"{ratio:.1f}" if ratio < 100 else f"{ratio:,.0f}"
+
+
 def point_row(p: dict) -> list:
     loss = "" if p.get("loss") is None else f"{p['loss']:.4f}"
     return [p["law"], human(p["params"]), human(p["tokens"]), human(p["flops"], "FLOPs"),
-            f"{p['tokens_per_param']:.1f}", loss]
+            tpp_text(p["tokens_per_param"]), loss]
 
 
 POINT_COLUMNS = ["law", "params N", "tokens D", "FLOPs C", "tokens/param", "loss"]
@@ -838,6 +843,8 @@ def cmd_optimal(args) -> tuple:
                 continue
             point = chinchilla_compute_for_loss(chosen, args.target_loss)
         results.append(point)
+    if not results:
+        raise ValueError(f"--target-loss {args.target_loss:g}: below the irreducible loss E of every law")
     if args.compute is not None and "llama3" in names:
         notes.append("llama3: the printed (0.53, 0.29) give 10.46T tokens at 3.8e25 FLOPs, not the paper's 16.55T "
                      "(402B); the headline is documentation, not derivable from the constants")
@@ -881,6 +888,8 @@ def _params_tokens(args) -> tuple:
 def cmd_loss(args) -> tuple:
     params, tokens = _params_tokens(args)
     law = resolve_law(args)
+    if law is None and args.law != "all":
+        raise ValueError(f"loss: --law {args.law} predicts no loss; use all or one of {', '.join(PARAMETRIC_LAWS)}")
     laws = [law] if law else list(PARAMETRIC_LAWS.values())
     rows, results = [], []
     for each in laws:
@@ -912,14 +921,14 @@ def cmd_table3(args) -> tuple:
                           "fitted_params": int(round(fitted)), "flops_over_6nd": ratio})
         unit_text = f"1/{1 / units:,.0f}" if units < 1 else f"{units:g}"
         rows.append([human(params), human(flops, "FLOPs"), unit_text, human(tokens), human(fitted),
-                     f"{100 * (fitted / params - 1):+.1f}%", f"{ratio:.3f}"])
+                     f"{fitted / params:.3f}", f"{ratio:.3f}"])
     notes = [f"Approach 1 law fitted to these rows: N = {k:.5f} * C^{a:.4f} (Table 2 prints a = 0.50)",
              "67B row: 6*67e9*1.5e12 = 6.03e23, not 5.76e23 (C/6ND = 0.955): its 1.5T is rounded from ~1.43T",
              "Table A3 (Approaches 2 and 3) rows are built in; the 175B Approach-3 FLOPs 1.26e24 is a typo for 1.26e25"]
     data = {"command": "table3", "rows": data_rows, "fit": {"k": k, "a": a}, "notes": notes,
             "source": "Hoffmann et al. 2022 Table 3"}
     report = {"config": [("source", "Hoffmann et al. 2022 Table 3 (Approach 1 projections)")],
-              "tables": [("Chinchilla Table 3", ["params", "FLOPs", "Gopher units", "tokens", "fitted N", "fit err",
+              "tables": [("Chinchilla Table 3", ["params", "FLOPs", "Gopher units", "tokens", "fitted N", "fit/row",
                                                  "C/(6ND)"], rows)], "notes": notes}
     return data, report
 
@@ -942,7 +951,7 @@ def cmd_models(args) -> tuple:
         raise ValueError("models: --law must be a Chinchilla-form law (" + ", ".join(PARAMETRIC_LAWS) + ")")
     chosen = [REAL_MODELS[args.preset]] if args.preset else list(REAL_MODELS.values())
     rows = [model_row(law, m) for m in chosen]
-    table = [[r["model"], human(r["params"]), human(r["tokens"]), f"{r['tokens_per_param']:.3g}",
+    table = [[r["model"], human(r["params"]), human(r["tokens"]), tpp_text(r["tokens_per_param"]),
               human(r["flops"], "FLOPs"), human(r["optimal_params"]), human(r["optimal_tokens"]),
               f"{r['verdict']} x{r['trained_factor']:.2f}", f"{r['loss']:.4f}",
               f"+{100 * (r['loss'] / r['optimal_loss'] - 1):.2f}%"] for r in rows]
@@ -1016,7 +1025,7 @@ def cmd_deepseek(args) -> tuple:
     rows += [["M_opt = 0.1715 C^0.5243", human(opt["model_flops_per_token"], "FLOPs")],
              ["D_opt = 5.8316 C^0.4757", human(opt["tokens"])],
              ["B_opt = 0.2920 C^0.3271 (tokens)", human(opt["batch_tokens"])],
-             ["lr_opt = 0.3118 C^-0.1250", f"{opt['learning_rate']:.3e}"]]
+             ["lr_opt = 0.3118 / C^0.1250", f"{opt['learning_rate']:.3e}"]]
     if "batch_sequences" in res:
         rows.append(["B_opt / sequence length (sequences)", f"{res['batch_sequences']:.0f}"])
     notes = ["DeepSeek LLM (arXiv 2401.02954) sec. 3; released 7B: batch 2304 x 4096, lr 4.2e-4; "
@@ -1079,7 +1088,7 @@ def cmd_inference(args) -> tuple:
         if key in res:
             p = res[key]
             change = p["total_flops"] / base - 1
-            rows.append([label, human(p["params"]), human(p["tokens"]), f"{p['tokens_per_param']:.1f}",
+            rows.append([label, human(p["params"]), human(p["tokens"]), tpp_text(p["tokens_per_param"]),
                          human(p["train_flops"], "FLOPs"), human(p["inference_flops"], "FLOPs"),
                          human(p["total_flops"], "FLOPs"),
                          "reference" if key == "chinchilla_optimal" else
@@ -1214,74 +1223,99 @@ def _wrap(function, *args, **kwargs):
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
-def build_parser() -> argparse.ArgumentParser:
-    common = OneLineParser(add_help=False)
-    common.add_argument("--format", choices=("text", "markdown", "json"), default="text")
-    common.add_argument("--json", action="store_const", const="json", dest="format", help="same as --format json")
-    common.add_argument("--plot", metavar="FILE", help="write a figure (PNG or SVG by extension)")
-    law_flags = OneLineParser(add_help=False)
-    law_flags.add_argument("--law", default="epoch", choices=ALL_LAWS + ("all",), help="default: epoch")
-    for name in ("E", "A", "B", "alpha", "beta"):
-        law_flags.add_argument(f"--{name}", type=_loss(f"--{name}"), help=f"override the law's {name}")
-    sizes = OneLineParser(add_help=False)
-    sizes.add_argument("-N", "--params", type=_count("--params"), help="parameters, e.g. 70B")
-    sizes.add_argument("-D", "--tokens", type=_count("--tokens"), help="training tokens, e.g. 1.4T")
-    sizes.add_argument("-C", "--compute", type=_count("--compute"), help="training FLOPs, e.g. 5.76e23")
+def _add_common(p, plot: str = "") -> None:
+    p.add_argument("--format", choices=("text", "markdown", "json"), default="text")
+    p.add_argument("--json", action="store_const", const="json", dest="format", help="same as --format json")
+    if plot:
+        p.add_argument("--plot", metavar="FILE", help=f"write {plot} (PNG or SVG by extension)")
 
+
+def _add_law(p, default: str) -> None:
+    # Built per subcommand: argparse parents share Action objects, so set_defaults on one would leak to all.
+    p.add_argument("--law", default=default, choices=ALL_LAWS + ("all",), help=f"default: {default}")
+    for name in ("E", "A", "B", "alpha", "beta"):
+        p.add_argument(f"--{name}", type=_loss(f"--{name}"), help=f"override the law's {name}")
+
+
+def _add_sizes(p) -> None:
+    p.add_argument("-N", "--params", type=_count("--params"), help="parameters, e.g. 70B")
+    p.add_argument("-D", "--tokens", type=_count("--tokens"), help="training tokens, e.g. 1.4T")
+    p.add_argument("-C", "--compute", type=_count("--compute"), help="training FLOPs, e.g. 5.76e23")
+
+
+def build_parser() -> argparse.ArgumentParser:
     parser = OneLineParser(prog=PROG, description=__doc__.split("\n\n")[0],
                            formatter_class=argparse.RawDescriptionHelpFormatter,
                            epilog="Examples:\n" + __doc__.split("Examples:\n")[1])
     parser.add_argument("--list-presets", action="store_true", help="list the built-in real models")
     sub = parser.add_subparsers(dest="command", parser_class=OneLineParser)
 
-    p = sub.add_parser("optimal", parents=[common, law_flags, sizes], help="compute-optimal N, D, L")
+    p = sub.add_parser("optimal", help="compute-optimal N, D, L")
     p.add_argument("--target-loss", type=_loss("--target-loss"), help="compute needed to reach this loss")
     p.add_argument("--tokens-per-param", type=_loss("--tokens-per-param"), default=20.0, help="for --law tpp-20")
-    p.set_defaults(handler=cmd_optimal, law="all")
+    _add_common(p, "the loss landscape with iso-FLOP lines, the frontier and real models")
+    _add_law(p, "all")
+    _add_sizes(p)
+    p.set_defaults(handler=cmd_optimal)
 
-    p = sub.add_parser("loss", parents=[common, law_flags, sizes], help="L(N, D) under every law")
+    p = sub.add_parser("loss", help="L(N, D) under every law")
     p.add_argument("--preset", choices=sorted(REAL_MODELS))
-    p.set_defaults(handler=cmd_loss, law="all")
+    _add_common(p)
+    _add_law(p, "all")
+    _add_sizes(p)
+    p.set_defaults(handler=cmd_loss)
 
-    p = sub.add_parser("table3", parents=[common], help="Chinchilla Table 3 and its fitted Approach 1 law")
+    p = sub.add_parser("table3", help="Chinchilla Table 3 and its fitted Approach 1 law")
+    _add_common(p)
     p.set_defaults(handler=cmd_table3)
 
-    p = sub.add_parser("models", parents=[common, law_flags], help="real models vs the compute-optimal frontier")
+    p = sub.add_parser("models", help="real models vs the compute-optimal frontier")
     p.add_argument("--preset", choices=sorted(REAL_MODELS))
+    _add_common(p, "the frontier with the real models marked")
+    _add_law(p, "epoch")
     p.set_defaults(handler=cmd_models)
 
-    p = sub.add_parser("kaplan", parents=[common, sizes], help="Kaplan et al. 2020 laws")
+    p = sub.add_parser("kaplan", help="Kaplan et al. 2020 laws")
     p.add_argument("--loss", type=_loss("--loss"), help="loss for the critical batch size B_crit(L)")
     p.add_argument("--compute-is-min", action="store_true", help="read --compute as C_min (default C = 2 C_min)")
     p.add_argument("-l", "--num-layers", type=_int("--num-layers"), help="with -hs: N = 12 l d^2")
     p.add_argument("-hs", "--hidden-size", type=_int("--hidden-size", 10 ** 6))
+    _add_common(p)
+    _add_sizes(p)
     p.set_defaults(handler=cmd_kaplan)
 
-    p = sub.add_parser("deepseek", parents=[common, sizes], help="DeepSeek LLM allocation, batch and LR")
+    p = sub.add_parser("deepseek", help="DeepSeek LLM allocation, batch and LR")
     p.add_argument("-l", "--num-layers", type=_int("--num-layers"))
     p.add_argument("-hs", "--hidden-size", type=_int("--hidden-size", 10 ** 6))
     p.add_argument("-s", "--sequence-length", type=_int("--sequence-length", 10 ** 9))
+    _add_common(p)
+    _add_sizes(p)
     p.set_defaults(handler=cmd_deepseek)
 
-    p = sub.add_parser("data-constrained", parents=[common, sizes], help="Muennighoff et al. 2023 repetition")
+    p = sub.add_parser("data-constrained", help="Muennighoff et al. 2023 repetition")
     p.add_argument("-U", "--unique-tokens", type=_count("--unique-tokens"), help="unique tokens available")
+    _add_common(p)
+    _add_sizes(p)
     p.set_defaults(handler=cmd_data_constrained)
 
-    p = sub.add_parser("inference", parents=[common, law_flags], help="Sardana et al. 2023 inference-aware optimum")
+    p = sub.add_parser("inference", help="Sardana et al. 2023 inference-aware optimum")
     p.add_argument("--inference-tokens", type=lambda t: _wrap(parse_number, t, "--inference-tokens", positive=False),
                    required=True, help="tokens served over the model's life (0 allowed)")
     p.add_argument("--target-loss", type=_loss("--target-loss"))
     p.add_argument("-N", "--params", type=_count("--params"), help="loss of the Chinchilla-optimal model this size")
     p.add_argument("--fixed-params", type=_count("--fixed-params"), help="also cost a model of this size")
+    _add_common(p)
+    _add_law(p, "epoch")
     p.set_defaults(handler=cmd_inference)
 
-    p = sub.add_parser("fit", parents=[common], help="fit your runs: Approach 3 and Approach 2")
+    p = sub.add_parser("fit", help="fit your runs: Approach 3 and Approach 2")
     p.add_argument("csv", help="CSV with columns N, D or C, loss")
     p.add_argument("--bootstrap", type=_int("--bootstrap", 100000, positive=False), default=200, help="resamples (0: none)")
     p.add_argument("--seed", type=_int("--seed", 2 ** 32, positive=False), default=0)
     p.add_argument("--budget-tolerance", type=_loss("--budget-tolerance"), default=0.05,
                    help="decades of log10 C within one isoFLOP budget (Approach 2)")
     p.add_argument("-C", "--compute", type=_count("--compute"), help="report the fitted allocation at this budget")
+    _add_common(p, "the fit residuals and the runs")
     p.set_defaults(handler=cmd_fit)
     return parser
 
