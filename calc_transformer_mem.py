@@ -1,0 +1,1987 @@
+"""GPU memory of a decoder-only transformer, for training and for inference, per GPU, under every parallelism.
+
+What it computes
+================
+Training, per GPU (the most loaded pipeline stage is reported; every term separately):
+
+* weights, gradients, fp32 master weights, optimizer states (deterministic: exact integer bytes of the tensors a
+  rank holds), parameters gathered by ZeRO-3 / FSDP, activations saved for backward, logits / loss buffers,
+  communication buckets, framework overhead (CUDA context, default 1 GiB) and an allocator fragmentation allowance
+  (default 5 % of everything allocated), plus the checkpoint size on disk for the whole model.
+* Bytes per parameter (``--precision`` x ``--grads`` x ``--optimizer``), with their sources:
+
+  ====================  =====================================================================================
+  precision             low-precision weights 2 B + fp32 master 4 B (bf16 / fp16 / fp8 mixed, Micikevicius
+                        et al. 2018); fp32: weights 4 B, no master; ``amp-bf16`` (PyTorch autocast): fp32
+                        weights 4 B, no master; fp8 adds 1 B/param of FP8 weight casts (Transformer Engine)
+  grads                 ``low`` = weight dtype (2 B: ZeRO paper's 2+2+12 = 16 B), ``fp32`` = fp32 main grads
+                        (Megatron: 2+4+12 = 18 B), ``low+fp32`` = 16-bit grads plus the optimizer's fp32 copy
+                        (DeepSpeed stage_1_and_2.py: "18 = 2_grads_16bit + 4_grads_32bit + 4_params_32bit +
+                        8_optimizer_states_32bit")
+  adamw                 m, v in fp32: 8 B (Loshchilov & Hutter 2019; torch.optim.AdamW), + 4 B step counter
+                        per parameter tensor (torch keeps a float32 scalar per tensor)
+  adamw-8bit            2 uint8 states + 2 fp32 absmax per 256-element block; tensors < 4096 elements keep
+                        fp32 states (bitsandbytes optim/optimizer.py, Optimizer2State.init_state)
+  adafactor             factored second moment: rows + columns per matrix, full for 1-D tensors, no first
+                        moment (Shazeer & Stern 2018, beta1 = None)
+  lion                  one momentum: 4 B (Chen et al. 2023)
+  sgd / sgd-momentum    0 / 4 B (momentum buffer)
+  muon                  momentum 4 B for 2-D hidden matrices; embeddings, LM head, norms and biases use AdamW
+                        8 B (K. Jordan, github.com/KellerJordan/Muon README)
+  ====================  =====================================================================================
+
+* Parallelism: ``-tp`` (tensor; ``--sp`` sequence parallel), ``-pp`` (1F1B: the first stage holds min(pp, m)
+  micro-batches in flight; ``--vpp`` interleaved: 2(pp-1) + (vpp-1)pp + 1 model chunks, Megatron-LM
+  schedules.py), ``--cp`` (context parallel: sequence / cp per rank), ``-ep`` and ``--etp`` (experts split over
+  ep x etp ranks). ZeRO stages and FSDP shard over the data-parallel group *including* context-parallel ranks
+  (dp x cp = num_gpus / (tp pp): the ranks that hold the same weights; Megatron's distributed optimizer and
+  torchtitan's dp_shard_cp mesh), never over the world size; expert weights shard over the expert-data-parallel
+  size num_gpus / (etp ep pp). ZeRO-3 / FSDP add the gathered parameters of (1 + prefetch) units and the
+  unsharded grads of one unit (DeepSpeed's estimator: 4 x largest layer). ``--offload-optimizer`` moves master
+  weights, optimizer states and sharded fp32 grads to CPU; ``--offload-params`` (ZeRO-3) the 16-bit shards too.
+* Activations (Korthikanti et al. 2022, "Reducing Activation Recomputation in Large Transformer Models",
+  Sec. 4 and Table 2), generalised to GQA-sized K/V, gated MLPs, MoE (tokens x top-k through experts), MLA,
+  flash/SDPA attention (no s^2 term; the log-sum-exp is kept) versus eager, dropout masks on or off, SP/CP
+  division. Two implementation profiles: ``megatron`` (fused norms save their input; fused SwiGLU saves its
+  input; 34 sbh + 5 a s^2 b for GPT with dropout, exactly the paper's count) and ``hf`` (Hugging Face eager
+  modules: RMSNorm saves an fp32 upcast, the normalised tensor and the output; softmax in fp32). Recompute
+  none / selective (the attention core) / full (layer inputs only + one layer's working set).
+
+Inference, per GPU: weights at any dtype or ``--bits-per-weight``; the KV cache, exact:
+2 x layers x kv_heads x head_dim x bytes per token for MHA/GQA/MQA; MLA stores kv_lora_rank + qk_rope_head_dim
+per token and layer (no factor 2); sliding-window layers hold min(context, window) tokens (``--kv-cache hf-dynamic``:
+window - 1, as transformers' DynamicSlidingWindowLayer keeps); per-layer types (Gemma-2 alternates);
+``--kv-dtype`` fp32/fp16/bf16/fp8/int8/int4 (quantisation scales not included); TP splits KV heads (replicated
+when kv_heads < tp; MLA's latent is replicated). Peak prefill activations (one layer live, see
+``prefill_activation_bytes``).
+
+Solvers: ``--max-micro-batch`` and ``--max-context`` (largest that fits ``--gpu-memory``); ``--search`` enumerates
+(TP, PP, DP, ZeRO, recompute, micro-batch) for ``--num-gpus`` and ranks the configurations that fit by the stated
+criterion (smallest tp x pp, then lowest ZeRO stage, then least recompute, then largest micro-batch).
+
+Units: counts accept ``7B``, ``32k``, ``300e9``, ``1_000``; memory accepts ``80GiB`` (2^30) and ``80GB`` (10^9)
+and the difference is respected. Output prints GiB (2^30) and GB (10^9) where it matters; JSON holds exact bytes.
+
+JSON keys (``--json``)
+======================
+* ``mode``: "train" | "inference"; ``model``: resolved architecture (fields of ``Arch``) or null;
+  ``params``: {total, embedding, non_embedding, active, per_group{...}}.
+* train: ``setup`` (resolved parallel/precision settings incl. dp, edp, micro_batches, in_flight),
+  ``per_gpu`` {term: bytes} with terms weights, gradients, master_weights, optimizer_states, gathered_params,
+  activations, logits_loss, comm_buckets, framework_overhead, fragmentation, total; ``stages`` {"first": {...},
+  "last": {...}} per-stage terms; ``cpu_per_gpu_bytes`` (offloaded); ``checkpoint`` {weights_bytes,
+  full_bytes}; ``bytes_per_param`` {weights, gradients, master_weights, optimizer_states}; ``assumptions``
+  [strings]; ``fits`` (bool, with ``gpu_memory_bytes``) when ``--gpu-memory`` is given.
+* inference: ``per_gpu`` {weights, kv_cache, prefill_activations, logits, framework_overhead, fragmentation,
+  total}; ``kv_cache`` {bytes_per_token (whole model, one sequence), per_layer_type{...}, total_bytes};
+* ``--explain``: ``activation_tensors`` [{name, shape, dtype, bytes, split}] for one layer of each kind.
+* ``--max-micro-batch`` / ``--max-context``: ``solution`` {value, total_bytes}.
+* ``--search``: ``candidates_evaluated``, ``criterion``, ``results`` [{tp, pp, dp, cp, zero, recompute,
+  micro_batch, total_bytes}].
+
+Examples
+========
+    python calc_transformer_mem.py --preset llama-3-8b -s 8192 -b 1 --num-gpus 8 -z 3
+    python calc_transformer_mem.py --preset llama-3-70b --num-gpus 8 -z 3 --recompute full -s 4096 --gpu-memory 80GB
+    python calc_transformer_mem.py --preset llama-3-8b --infer --batch-size 8 --context 32k --kv-dtype fp8
+    python calc_transformer_mem.py -p 7.5B --num-gpus 64 -z 1 --json        # ZeRO paper Fig. 1, P_os: 31.4 GB
+    python calc_transformer_mem.py --preset gpt3-175b -tp 8 -pp 16 --sp --recompute selective --num-gpus 1024 --explain
+    python calc_transformer_mem.py --preset llama-3-70b --num-gpus 64 --search --gpu-memory 80GiB -s 8192 --global-batch 512
+"""
+# /// script
+# requires-python = ">=3.9"
+# dependencies = []   # stdlib only; matplotlib is imported inside --plot
+# ///
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import sys
+from dataclasses import asdict, dataclass, field, fields, replace
+
+PROG = "calc_transformer_mem.py"
+
+# --------------------------------------------------------------------------------------------------------------
+# Human numbers
+# --------------------------------------------------------------------------------------------------------------
+_COUNT_SUFFIX = {"": 1, "k": 10**3, "m": 10**6, "b": 10**9, "g": 10**9, "t": 10**12}
+_BYTE_UNITS = {
+    "b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12,
+    "kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40,
+}
+
+
+def parse_count(text, flag="value", allow_zero=False):
+    """'7B' -> 7_000_000_000, '32k' -> 32_000, '300e9', '1_000'. Exact integers only."""
+    raw = str(text).strip().replace("_", "").replace(",", "")
+    low = raw.lower()
+    mult = 1
+    if low and low[-1] in "kmbgt" and not low.endswith("e"):
+        mult, low = _COUNT_SUFFIX[low[-1]], low[:-1]
+    try:
+        if any(c in low for c in ".e"):
+            from fractions import Fraction
+            value = Fraction(low) * mult
+        else:
+            value = int(low) * mult
+    except (ValueError, ZeroDivisionError):
+        raise ValueError(f"{flag} expects a count like 7B, 32k, 300e9 or 1_000, got {text!r}") from None
+    if value != int(value):
+        raise ValueError(f"{flag} expects a whole number, got {text!r}")
+    value = int(value)
+    if value < 0 or (value == 0 and not allow_zero):
+        raise ValueError(f"{flag} must be {'>= 0' if allow_zero else '> 0'}, got {text!r}")
+    return value
+
+
+def parse_bytes(text, flag="size"):
+    """'80GiB' -> 85899345920, '80GB' -> 80_000_000_000. A unit is required (B, KB..TB, KiB..TiB)."""
+    raw = str(text).strip().replace("_", "")
+    i = len(raw)
+    while i > 0 and raw[i - 1].isalpha():
+        i -= 1
+    number, unit = raw[:i].strip(), raw[i:].lower()
+    if unit not in _BYTE_UNITS:
+        raise ValueError(f"{flag} expects a size with a unit such as 80GiB (2^30) or 80GB (10^9), got {text!r}")
+    try:
+        from fractions import Fraction
+        value = Fraction(number) * _BYTE_UNITS[unit]
+    except (ValueError, ZeroDivisionError):
+        raise ValueError(f"{flag} expects a size with a unit such as 80GiB or 80GB, got {text!r}") from None
+    if value < 0:
+        raise ValueError(f"{flag} must not be negative, got {text!r}")
+    return int(value)
+
+
+def parse_fraction(text, flag, low=0.0, high=None):
+    try:
+        value = float(text)
+    except ValueError:
+        raise ValueError(f"{flag} expects a number, got {text!r}") from None
+    if not math.isfinite(value) or value < low or (high is not None and value > high):
+        bound = f"in [{low}, {high}]" if high is not None else f">= {low}"
+        raise ValueError(f"{flag} must be a finite number {bound}, got {text!r}")
+    return value
+
+
+def gib(n):
+    return n / 2**30
+
+
+def gb(n):
+    return n / 1e9
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Architecture
+# --------------------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Arch:
+    """A decoder-only transformer. Field names follow the cookbook / Hugging Face meanings."""
+    name: str = "custom"
+    num_layers: int = 32
+    hidden_size: int = 4096
+    vocab_size: int = 32000
+    num_attention_heads: int = 32
+    num_kv_heads: int = 0            # 0 -> num_attention_heads (MHA)
+    head_dim: int = 0                # 0 -> hidden_size / num_attention_heads
+    ffn_hidden_size: int = 11008
+    gated_mlp: bool = True           # 3 linears (SwiGLU / GeGLU) vs 2
+    qkv_bias: bool = False
+    attn_out_bias: bool = False
+    mlp_bias: bool = False
+    fused_qkv: bool = False          # one fused QKV tensor (GPT-2, GPT-NeoX): changes the tensor count only
+    norm: str = "rmsnorm"            # rmsnorm | layernorm | layernorm-nobias | nonparametric
+    norms_per_layer: int = 2         # 4 for Gemma-2's sandwich norms, 1 for a shared parallel-block norm
+    qk_norm: bool = False            # per-head RMSNorm on q and k (Qwen3, OLMo-2 style: head_dim weights)
+    final_norm: bool = True
+    tied_embeddings: bool = False
+    learned_positions: int = 0       # rows of a learned absolute position table (GPT-2: 1024); 0 = rotary/none
+    lm_head_bias: bool = False
+    # MoE
+    num_experts: int = 0             # routed experts; 0 = dense
+    topk: int = 0
+    moe_ffn_hidden_size: int = 0
+    num_shared_experts: int = 0
+    shared_expert_ffn_hidden_size: int = 0   # per shared expert; 0 -> moe_ffn_hidden_size
+    shared_expert_gate: bool = False         # Qwen-MoE's sigmoid gate (h -> 1)
+    first_k_dense: int = 0
+    expert_interval: int = 1         # layer i (0-based, i >= first_k_dense) is MoE iff (i + 1) % interval == 0
+    # MLA (DeepSeek-V2/V3)
+    q_lora_rank: int = 0
+    kv_lora_rank: int = 0            # > 0 switches attention to MLA
+    qk_nope_head_dim: int = 0
+    qk_rope_head_dim: int = 0
+    v_head_dim: int = 0
+    # attention pattern
+    sliding_window: int = 0          # 0 = none
+    layer_types: tuple = ()          # per layer "full" | "sliding"; () = all full, or all sliding if a window is set
+    dropout: bool = False            # hidden and attention dropout active in training (GPT-2/3 era: True)
+    source: str = ""
+
+    @property
+    def kv_heads(self):
+        return self.num_kv_heads or self.num_attention_heads
+
+    @property
+    def d_head(self):
+        return self.head_dim or self.hidden_size // self.num_attention_heads
+
+    @property
+    def is_mla(self):
+        return self.kv_lora_rank > 0
+
+    @property
+    def is_moe(self):
+        return self.num_experts > 0
+
+    def layer_is_moe(self, i):
+        return self.is_moe and i >= self.first_k_dense and (i + 1) % self.expert_interval == 0
+
+    def layer_attention(self, i):
+        if self.layer_types:
+            return self.layer_types[i]
+        return "sliding" if self.sliding_window else "full"
+
+
+def validate_arch(arch):
+    """Raise ValueError naming the offending field when the architecture is impossible."""
+    for name in ("num_layers", "hidden_size", "vocab_size", "num_attention_heads"):
+        if getattr(arch, name) <= 0:
+            raise ValueError(f"--{name.replace('_', '-')} must be > 0, got {getattr(arch, name)}")
+    for name in ("num_kv_heads", "head_dim", "ffn_hidden_size", "num_experts", "topk", "moe_ffn_hidden_size",
+                 "num_shared_experts", "shared_expert_ffn_hidden_size", "first_k_dense", "q_lora_rank",
+                 "kv_lora_rank", "qk_nope_head_dim", "qk_rope_head_dim", "v_head_dim", "sliding_window",
+                 "learned_positions"):
+        if getattr(arch, name) < 0:
+            raise ValueError(f"--{name.replace('_', '-')} must be >= 0, got {getattr(arch, name)}")
+    if arch.kv_heads > arch.num_attention_heads or arch.num_attention_heads % arch.kv_heads:
+        raise ValueError(f"--num-kv-heads {arch.kv_heads} does not divide --num-attention-heads "
+                         f"{arch.num_attention_heads}")
+    if not arch.head_dim and arch.hidden_size % arch.num_attention_heads and not arch.is_mla:
+        raise ValueError(f"--hidden-size {arch.hidden_size} is not divisible by --num-attention-heads "
+                         f"{arch.num_attention_heads}; give --head-dim")
+    if arch.ffn_hidden_size <= 0 and not (arch.is_moe and arch.first_k_dense == 0 and arch.expert_interval == 1):
+        raise ValueError("--ffn-hidden-size must be > 0")
+    if arch.norm not in ("rmsnorm", "layernorm", "layernorm-nobias", "nonparametric"):
+        raise ValueError(f"--norm must be rmsnorm, layernorm, layernorm-nobias or nonparametric, got {arch.norm!r}")
+    if not 1 <= arch.norms_per_layer <= 4:
+        raise ValueError(f"--norms-per-layer must be 1..4, got {arch.norms_per_layer}")
+    if arch.expert_interval < 1:
+        raise ValueError(f"--expert-interval must be >= 1, got {arch.expert_interval}")
+    if arch.is_moe:
+        if arch.topk < 1 or arch.topk > arch.num_experts:
+            raise ValueError(f"--topk {arch.topk} must be between 1 and --num-experts {arch.num_experts}")
+        if arch.moe_ffn_hidden_size <= 0:
+            raise ValueError("--moe-ffn-hidden-size must be > 0 for a MoE model")
+    elif arch.topk or arch.num_shared_experts:
+        raise ValueError("--topk / --num-shared-experts need --num-experts > 0")
+    if arch.is_mla and (arch.qk_rope_head_dim <= 0 or arch.qk_nope_head_dim <= 0 or arch.v_head_dim <= 0):
+        raise ValueError("MLA (--kv-lora-rank > 0) needs --qk-nope-head-dim, --qk-rope-head-dim and --v-head-dim > 0")
+    if arch.layer_types:
+        if len(arch.layer_types) != arch.num_layers:
+            raise ValueError(f"--layer-types has {len(arch.layer_types)} entries for {arch.num_layers} layers")
+        if any(t not in ("full", "sliding") for t in arch.layer_types):
+            raise ValueError("--layer-types entries must be 'full' or 'sliding'")
+        if "sliding" in arch.layer_types and not arch.sliding_window:
+            raise ValueError("--layer-types has sliding layers but --sliding-window is 0")
+    return arch
+
+
+# One parameter tensor: name, shape, group, and how tensor parallelism splits it:
+# "col" (output features split), "row" (input features split), "vocab" (rows split, padded), "kv" (kv heads split,
+# replicated when kv_heads < tp), None (replicated: norms, router, row-parallel biases, MLA down-projections).
+@dataclass(frozen=True)
+class ParamTensor:
+    name: str
+    shape: tuple
+    group: str
+    split: object = None
+
+    @property
+    def numel(self):
+        n = 1
+        for d in self.shape:
+            n *= d
+        return n
+
+
+def _norm_tensors(arch, name, width, group="norm"):
+    if arch.norm == "nonparametric":
+        return []
+    out = [ParamTensor(name + ".weight", (width,), group)]
+    if arch.norm == "layernorm":
+        out.append(ParamTensor(name + ".bias", (width,), group))
+    return out
+
+
+def _linear(name, n_in, n_out, group, bias, split):
+    """nn.Linear layout (out, in); a row-parallel bias is replicated, a column-parallel bias is split."""
+    out = [ParamTensor(name + ".weight", (n_out, n_in), group, split)]
+    if bias:
+        out.append(ParamTensor(name + ".bias", (n_out,), group, None if split in (None, "row") else split))
+    return out
+
+
+def _mlp_tensors(arch, prefix, width, group, bias):
+    h = arch.hidden_size
+    if arch.gated_mlp:
+        return (_linear(prefix + ".gate_proj", h, width, group, bias, "col")
+                + _linear(prefix + ".up_proj", h, width, group, bias, "col")
+                + _linear(prefix + ".down_proj", width, h, group, bias, "row"))
+    return _linear(prefix + ".fc1", h, width, group, bias, "col") + _linear(prefix + ".fc2", width, h, group, bias, "row")
+
+
+def layer_tensors(arch, moe):
+    """Parameter tensors of one decoder layer (dense or MoE), in the Hugging Face transformers 5 layout
+    (routed experts stacked in 3-D tensors gate_up_proj [E, 2f, h] and down_proj [E, h, f])."""
+    h, a, k, d = arch.hidden_size, arch.num_attention_heads, arch.kv_heads, arch.d_head
+    out = []
+    for i in range(arch.norms_per_layer):
+        out += _norm_tensors(arch, f"norm{i + 1}", h)
+    if arch.is_mla:
+        qk = arch.qk_nope_head_dim + arch.qk_rope_head_dim
+        if arch.q_lora_rank:
+            out += _linear("q_a_proj", h, arch.q_lora_rank, "attention", arch.qkv_bias, None)
+            out += _norm_tensors(arch, "q_a_layernorm", arch.q_lora_rank, "attention")
+            out += _linear("q_b_proj", arch.q_lora_rank, a * qk, "attention", False, "col")
+        else:
+            out += _linear("q_proj", h, a * qk, "attention", False, "col")
+        out += _linear("kv_a_proj_with_mqa", h, arch.kv_lora_rank + arch.qk_rope_head_dim, "attention",
+                       arch.qkv_bias, None)
+        out += _norm_tensors(arch, "kv_a_layernorm", arch.kv_lora_rank, "attention")
+        out += _linear("kv_b_proj", arch.kv_lora_rank, a * (arch.qk_nope_head_dim + arch.v_head_dim), "attention",
+                       False, "col")
+        out += _linear("o_proj", a * arch.v_head_dim, h, "attention", arch.attn_out_bias, "row")
+    else:
+        if arch.fused_qkv:
+            out += _linear("qkv_proj", h, (a + 2 * k) * d, "attention", arch.qkv_bias, "col")
+        else:
+            out += _linear("q_proj", h, a * d, "attention", arch.qkv_bias, "col")
+            out += _linear("k_proj", h, k * d, "attention", arch.qkv_bias, f"kv:{k}")
+            out += _linear("v_proj", h, k * d, "attention", arch.qkv_bias, f"kv:{k}")
+        out += _linear("o_proj", a * d, h, "attention", arch.attn_out_bias, "row")
+        if arch.qk_norm:
+            out += _norm_tensors(arch, "q_norm", d, "attention") + _norm_tensors(arch, "k_norm", d, "attention")
+    if not moe:
+        out += _mlp_tensors(arch, "mlp", arch.ffn_hidden_size, "mlp", arch.mlp_bias)
+        return out
+    e, f = arch.num_experts, arch.moe_ffn_hidden_size
+    out.append(ParamTensor("router.weight", (e, h), "router"))
+    if arch.gated_mlp:
+        out.append(ParamTensor("experts.gate_up_proj", (e, 2 * f, h), "experts", "col"))
+    else:
+        out.append(ParamTensor("experts.fc1", (e, f, h), "experts", "col"))
+    out.append(ParamTensor("experts.down_proj", (e, h, f), "experts", "row"))
+    if arch.num_shared_experts:
+        width = (arch.shared_expert_ffn_hidden_size or f) * arch.num_shared_experts
+        out += _mlp_tensors(arch, "shared_experts", width, "shared_experts", arch.mlp_bias)
+        if arch.shared_expert_gate:
+            out.append(ParamTensor("shared_expert_gate.weight", (1, h), "router"))
+    return out
+
+
+def global_tensors(arch):
+    """Embedding, positions, final norm and LM head: (first-stage tensors, last-stage tensors)."""
+    h, v = arch.hidden_size, arch.vocab_size
+    first = [ParamTensor("embed_tokens.weight", (v, h), "embedding", "vocab")]
+    if arch.learned_positions:
+        first.append(ParamTensor("embed_positions.weight", (arch.learned_positions, h), "embedding"))
+    last = _norm_tensors(arch, "final_norm", h) if arch.final_norm else []
+    if not arch.tied_embeddings:
+        last.append(ParamTensor("lm_head.weight", (v, h), "lm_head", "vocab"))
+    if arch.lm_head_bias:
+        last.append(ParamTensor("lm_head.bias", (v,), "lm_head", "vocab"))
+    return first, last
+
+
+def count_params(arch):
+    """Exact parameter counts (each tied tensor once), per group, with MoE active parameters per token
+    (everything except routed experts, plus top_k / E of them)."""
+    first, last = global_tensors(arch)
+    groups = {}
+    for t in first + last:
+        groups[t.group] = groups.get(t.group, 0) + t.numel
+    n_moe = sum(1 for i in range(arch.num_layers) if arch.layer_is_moe(i))
+    for moe, n in ((False, arch.num_layers - n_moe), (True, n_moe)):
+        if n:
+            for t in layer_tensors(arch, moe):
+                groups[t.group] = groups.get(t.group, 0) + t.numel * n
+    total = sum(groups.values())
+    experts = groups.get("experts", 0)
+    active = total - experts + (experts // arch.num_experts * arch.topk if arch.is_moe else 0)
+    embedding = groups.get("embedding", 0) + groups.get("lm_head", 0)
+    tensors = len(first) + len(last) + sum(
+        len(layer_tensors(arch, arch.layer_is_moe(i))) for i in range(arch.num_layers))
+    return {"total": total, "embedding": embedding, "non_embedding": total - embedding, "active": active,
+            "per_group": groups, "tensors": tensors}
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Presets (each cites its source: the model's Hugging Face config.json or the paper's table)
+# --------------------------------------------------------------------------------------------------------------
+_GPT2 = dict(vocab_size=50257, gated_mlp=False, qkv_bias=True, attn_out_bias=True, mlp_bias=True, fused_qkv=True,
+             norm="layernorm", tied_embeddings=True, learned_positions=1024, dropout=True)
+_LLAMA = dict(gated_mlp=True, norm="rmsnorm")
+PRESETS = {
+    "gpt2": (dict(_GPT2, num_layers=12, hidden_size=768, num_attention_heads=12, ffn_hidden_size=3072),
+             "openai-community/gpt2 config.json (n_layer 12, n_embd 768, n_head 12, n_positions 1024)"),
+    "gpt2-medium": (dict(_GPT2, num_layers=24, hidden_size=1024, num_attention_heads=16, ffn_hidden_size=4096),
+                    "openai-community/gpt2-medium config.json"),
+    "gpt2-large": (dict(_GPT2, num_layers=36, hidden_size=1280, num_attention_heads=20, ffn_hidden_size=5120),
+                   "openai-community/gpt2-large config.json"),
+    "gpt2-xl": (dict(_GPT2, num_layers=48, hidden_size=1600, num_attention_heads=25, ffn_hidden_size=6400),
+                "openai-community/gpt2-xl config.json"),
+    "gpt3-175b": (dict(_GPT2, num_layers=96, hidden_size=12288, num_attention_heads=96, ffn_hidden_size=49152,
+                       learned_positions=2048),
+                  "Brown et al. 2020, Table 2.1 (96 layers, d_model 12288, 96 heads, n_ctx 2048; GPT-2 layout)"),
+    "pythia-160m": (dict(num_layers=12, hidden_size=768, num_attention_heads=12, ffn_hidden_size=3072,
+                         vocab_size=50304, gated_mlp=False, qkv_bias=True, attn_out_bias=True, mlp_bias=True,
+                         fused_qkv=True, norm="layernorm"),
+                    "EleutherAI/pythia-160m config.json (GPT-NeoX, untied, rotary, vocab padded to 50304)"),
+    "llama-2-7b": (dict(_LLAMA, num_layers=32, hidden_size=4096, num_attention_heads=32, ffn_hidden_size=11008,
+                        vocab_size=32000), "meta-llama/Llama-2-7b-hf config.json"),
+    "llama-2-13b": (dict(_LLAMA, num_layers=40, hidden_size=5120, num_attention_heads=40, ffn_hidden_size=13824,
+                         vocab_size=32000), "meta-llama/Llama-2-13b-hf config.json"),
+    "llama-2-70b": (dict(_LLAMA, num_layers=80, hidden_size=8192, num_attention_heads=64, num_kv_heads=8,
+                         ffn_hidden_size=28672, vocab_size=32000), "meta-llama/Llama-2-70b-hf config.json"),
+    "llama-3-8b": (dict(_LLAMA, num_layers=32, hidden_size=4096, num_attention_heads=32, num_kv_heads=8,
+                        ffn_hidden_size=14336, vocab_size=128256), "meta-llama/Meta-Llama-3-8B config.json"),
+    "llama-3-70b": (dict(_LLAMA, num_layers=80, hidden_size=8192, num_attention_heads=64, num_kv_heads=8,
+                         ffn_hidden_size=28672, vocab_size=128256), "meta-llama/Meta-Llama-3-70B config.json"),
+    "llama-3.1-8b": (dict(_LLAMA, num_layers=32, hidden_size=4096, num_attention_heads=32, num_kv_heads=8,
+                          ffn_hidden_size=14336, vocab_size=128256), "meta-llama/Llama-3.1-8B config.json"),
+    "llama-3.1-70b": (dict(_LLAMA, num_layers=80, hidden_size=8192, num_attention_heads=64, num_kv_heads=8,
+                           ffn_hidden_size=28672, vocab_size=128256), "meta-llama/Llama-3.1-70B config.json"),
+    "llama-3.1-405b": (dict(_LLAMA, num_layers=126, hidden_size=16384, num_attention_heads=128, num_kv_heads=8,
+                            ffn_hidden_size=53248, vocab_size=128256), "meta-llama/Llama-3.1-405B config.json"),
+    "llama-3.2-1b": (dict(_LLAMA, num_layers=16, hidden_size=2048, num_attention_heads=32, num_kv_heads=8,
+                          head_dim=64, ffn_hidden_size=8192, vocab_size=128256, tied_embeddings=True),
+                     "meta-llama/Llama-3.2-1B config.json"),
+    "llama-3.2-3b": (dict(_LLAMA, num_layers=28, hidden_size=3072, num_attention_heads=24, num_kv_heads=8,
+                          head_dim=128, ffn_hidden_size=8192, vocab_size=128256, tied_embeddings=True),
+                     "meta-llama/Llama-3.2-3B config.json"),
+    "mistral-7b": (dict(_LLAMA, num_layers=32, hidden_size=4096, num_attention_heads=32, num_kv_heads=8,
+                        ffn_hidden_size=14336, vocab_size=32000, sliding_window=4096),
+                   "mistralai/Mistral-7B-v0.1 config.json (sliding_window 4096)"),
+    "mixtral-8x7b": (dict(_LLAMA, num_layers=32, hidden_size=4096, num_attention_heads=32, num_kv_heads=8,
+                          ffn_hidden_size=14336, vocab_size=32000, num_experts=8, topk=2,
+                          moe_ffn_hidden_size=14336), "mistralai/Mixtral-8x7B-v0.1 config.json"),
+    "qwen2.5-7b": (dict(_LLAMA, num_layers=28, hidden_size=3584, num_attention_heads=28, num_kv_heads=4,
+                        ffn_hidden_size=18944, vocab_size=152064, qkv_bias=True),
+                   "Qwen/Qwen2.5-7B config.json (use_sliding_window false)"),
+    "qwen2.5-72b": (dict(_LLAMA, num_layers=80, hidden_size=8192, num_attention_heads=64, num_kv_heads=8,
+                         ffn_hidden_size=29568, vocab_size=152064, qkv_bias=True), "Qwen/Qwen2.5-72B config.json"),
+    "gemma-2-9b": (dict(_LLAMA, num_layers=42, hidden_size=3584, num_attention_heads=16, num_kv_heads=8,
+                        head_dim=256, ffn_hidden_size=14336, vocab_size=256000, tied_embeddings=True,
+                        norms_per_layer=4, sliding_window=4096,
+                        layer_types=tuple("sliding" if i % 2 == 0 else "full" for i in range(42))),
+                   "google/gemma-2-9b config.json (sliding_window 4096 on even layers, as transformers' Gemma2Config)"),
+    "gemma-2-27b": (dict(_LLAMA, num_layers=46, hidden_size=4608, num_attention_heads=32, num_kv_heads=16,
+                         head_dim=128, ffn_hidden_size=36864, vocab_size=256000, tied_embeddings=True,
+                         norms_per_layer=4, sliding_window=4096,
+                         layer_types=tuple("sliding" if i % 2 == 0 else "full" for i in range(46))),
+                    "google/gemma-2-27b config.json"),
+    "deepseek-v3": (dict(_LLAMA, num_layers=61, hidden_size=7168, num_attention_heads=128, ffn_hidden_size=18432,
+                         vocab_size=129280, num_experts=256, topk=8, moe_ffn_hidden_size=2048,
+                         num_shared_experts=1, first_k_dense=3, q_lora_rank=1536, kv_lora_rank=512,
+                         qk_nope_head_dim=128, qk_rope_head_dim=64, v_head_dim=128),
+                    "deepseek-ai/DeepSeek-V3 config.json (MTP module not counted; e_score_correction_bias is a buffer)"),
+}
+
+
+# --------------------------------------------------------------------------------------------------------------
+# config.json reader (json only; no transformers, no remote code)
+# --------------------------------------------------------------------------------------------------------------
+_GATED_TYPES = {"llama", "mistral", "mixtral", "qwen2", "qwen2_moe", "qwen3", "qwen3_moe", "gemma", "gemma2",
+                "gemma3_text", "deepseek_v2", "deepseek_v3", "olmo", "olmo2", "phi3", "granite", "cohere"}
+_TIED_DEFAULT = {"gpt2": True, "gemma": True, "gemma2": True, "gemma3_text": True}
+# Fields read elsewhere or irrelevant to memory (tokens, init, rope scaling, kernels, names).
+_IGNORED_FIELDS = {
+    "architectures", "auto_map", "bos_token_id", "eos_token_id", "pad_token_id", "initializer_range", "rope_theta",
+    "rope_scaling", "rope_parameters", "transformers_version", "use_cache", "torch_dtype", "dtype", "model_type",
+    "max_position_embeddings", "rms_norm_eps", "layer_norm_epsilon", "layer_norm_eps", "hidden_act",
+    "activation_function", "pretraining_tp", "attn_implementation", "partial_rotary_factor", "rotary_pct",
+    "rotary_emb_base", "use_parallel_residual", "query_pre_attn_scalar", "final_logit_softcapping",
+    "attn_logit_softcapping", "hidden_activation", "output_router_logits", "router_aux_loss_coef",
+    "router_jitter_noise", "norm_topk_prob", "routed_scaling_factor", "scoring_func", "topk_method", "n_group",
+    "topk_group", "num_nextn_predict_layers", "ep_size", "moe_layer_freq", "aux_loss_alpha", "seq_aux",
+    "quantization_config", "max_window_layers", "use_sliding_window", "summary_type", "summary_use_proj",
+    "summary_activation", "summary_proj_to_labels", "summary_first_dropout", "scale_attn_weights",
+    "reorder_and_upcast_attn", "scale_attn_by_inverse_layer_idx", "n_ctx", "task_specific_params",
+    "classifier_dropout", "use_bias", "bias", "tie_word_embeddings", "name_or_path", "_name_or_path",
+}
+
+
+def _first(cfg, names, default=None):
+    for n in names:
+        if n in cfg and cfg[n] is not None:
+            return n, cfg[n]
+    return None, default
+
+
+def arch_from_config(cfg, label="config"):
+    """Map a Hugging Face config.json dict onto Arch. Returns (Arch, sorted list of fields not understood)."""
+    if not isinstance(cfg, dict):
+        raise ValueError(f"--config {label}: expected a JSON object")
+    if isinstance(cfg.get("text_config"), dict):
+        outer = cfg
+        cfg = dict(cfg["text_config"])
+        for key in ("tie_word_embeddings",):
+            if key in outer and key not in cfg:
+                cfg[key] = outer[key]
+    used = set()
+    model_type = str(cfg.get("model_type", ""))
+
+    def get(names, kind, default=None, required=False):
+        key, value = _first(cfg, names, default)
+        if key is not None:
+            used.add(key)
+        if value is None:
+            if required:
+                raise ValueError(f"--config {label}: missing field {names[0]!r}")
+            return default
+        if kind is bool:
+            if not isinstance(value, bool):
+                raise ValueError(f"--config {label}: field {key!r} must be true/false, got {value!r}")
+            return value
+        if kind is int:
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise ValueError(f"--config {label}: field {key!r} must be a non-negative integer, got {value!r}")
+            return value
+        if kind is float:
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+                raise ValueError(f"--config {label}: field {key!r} must be a number, got {value!r}")
+            return float(value)
+        return value
+
+    h = get(["hidden_size", "n_embd", "d_model"], int, required=True)
+    a = get(["num_attention_heads", "n_head"], int, required=True)
+    if a == 0 or h == 0:
+        raise ValueError(f"--config {label}: hidden_size and num_attention_heads must be > 0")
+    kw = dict(name=label, hidden_size=h, num_attention_heads=a,
+              num_layers=get(["num_hidden_layers", "n_layer", "num_layers"], int, required=True),
+              vocab_size=get(["vocab_size"], int, required=True))
+    kw["num_kv_heads"] = get(["num_key_value_heads", "num_kv_heads"], int, 0)
+    if get(["multi_query"], bool, False):
+        kw["num_kv_heads"] = 1
+    kw["head_dim"] = get(["head_dim"], int, 0)
+    gpt2_like = model_type in ("gpt2", "gpt_neox", "gptj", "gpt_bigcode")
+    kw["ffn_hidden_size"] = get(["intermediate_size", "n_inner", "ffn_hidden_size"], int, 4 * h) or 4 * h
+    kw["gated_mlp"] = model_type in _GATED_TYPES or (not gpt2_like and model_type == "")
+    if gpt2_like:
+        kw.update(qkv_bias=True, attn_out_bias=True, mlp_bias=True, fused_qkv=True, norm="layernorm")
+        if model_type == "gpt2":
+            kw["learned_positions"] = get(["n_positions"], int, 1024)
+    else:
+        bias = get(["attention_bias"], bool, model_type == "qwen2" or model_type == "qwen2_moe")
+        kw["qkv_bias"] = bias
+        kw["attn_out_bias"] = bias if model_type not in ("qwen2", "qwen2_moe") else False
+        kw["mlp_bias"] = get(["mlp_bias"], bool, False)
+    if "layer_norm_epsilon" in cfg or "layer_norm_eps" in cfg:
+        kw["norm"] = "layernorm"
+    if model_type == "gemma2" or model_type == "gemma3_text":
+        kw["norms_per_layer"] = 4
+    if model_type in ("qwen3", "qwen3_moe", "olmo2", "gemma3_text"):
+        kw["qk_norm"] = True
+    tied = cfg.get("tie_word_embeddings", _TIED_DEFAULT.get(model_type, False))
+    if not isinstance(tied, bool):
+        raise ValueError(f"--config {label}: field 'tie_word_embeddings' must be true/false, got {tied!r}")
+    kw["tied_embeddings"] = tied
+    n_exp = get(["num_local_experts", "num_experts", "n_routed_experts"], int, 0)
+    if n_exp:
+        kw["num_experts"] = n_exp
+        kw["topk"] = get(["num_experts_per_tok", "moe_topk"], int, 0)
+        kw["moe_ffn_hidden_size"] = get(["moe_intermediate_size"], int, kw["ffn_hidden_size"])
+        kw["num_shared_experts"] = get(["n_shared_experts"], int, 0)
+        shared = get(["shared_expert_intermediate_size"], int, 0)
+        if shared:
+            kw.update(num_shared_experts=1, shared_expert_ffn_hidden_size=shared, shared_expert_gate=True)
+        kw["first_k_dense"] = get(["first_k_dense_replace"], int, 0)
+        kw["expert_interval"] = get(["decoder_sparse_step"], int, 1) or 1
+        if "mlp_only_layers" in cfg and cfg["mlp_only_layers"]:
+            raise ValueError(f"--config {label}: field 'mlp_only_layers' is not supported; use --first-k-dense")
+        used.add("mlp_only_layers")
+    if model_type == "deepseek_v3" or "kv_lora_rank" in cfg:
+        kw["q_lora_rank"] = get(["q_lora_rank"], int, 0)
+        kw["kv_lora_rank"] = get(["kv_lora_rank"], int, 0)
+        kw["qk_nope_head_dim"] = get(["qk_nope_head_dim"], int, 0)
+        kw["qk_rope_head_dim"] = get(["qk_rope_head_dim"], int, 0)
+        kw["v_head_dim"] = get(["v_head_dim"], int, 0)
+    window = get(["sliding_window"], int, 0)
+    if cfg.get("use_sliding_window") is False:
+        window = 0
+    kw["sliding_window"] = window or 0
+    types = get(["layer_types"], list, None)
+    if types is not None:
+        if not isinstance(types, list) or not all(isinstance(t, str) for t in types):
+            raise ValueError(f"--config {label}: field 'layer_types' must be a list of strings")
+        mapped = []
+        for t in types:
+            if t not in ("full_attention", "sliding_attention"):
+                raise ValueError(f"--config {label}: layer_types entry {t!r} is not supported")
+            mapped.append("sliding" if t == "sliding_attention" else "full")
+        kw["layer_types"] = tuple(mapped)
+    elif model_type == "gemma2" and window:
+        kw["layer_types"] = tuple("sliding" if i % 2 == 0 else "full" for i in range(kw["num_layers"]))
+    drop = 0.0
+    for key in ("attention_dropout", "hidden_dropout", "resid_pdrop", "attn_pdrop", "embd_pdrop"):
+        if key in cfg:
+            drop = max(drop, get([key], float, 0.0))
+    kw["dropout"] = drop > 0
+    unknown = sorted(k for k in cfg if k not in used and k not in _IGNORED_FIELDS and not k.startswith("_")
+                     and k not in ("text_config", "vision_config") and not k.endswith("dropout")
+                     and not k.endswith("_pdrop") and not k.endswith("token_id") and not k.endswith("_token_ids"))
+    return validate_arch(Arch(**kw)), unknown
+
+
+def read_config(path):
+    if os.path.isdir(path):
+        path = os.path.join(path, "config.json")
+    try:
+        with open(path, encoding="utf-8") as fh:
+            return json.load(fh), os.path.basename(os.path.dirname(os.path.abspath(path))) or path
+    except OSError as exc:
+        raise ValueError(f"--config cannot read {path}: {exc.strerror or exc}") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ValueError(f"--config {path} is not valid JSON ({str(exc).splitlines()[0]})") from None
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Training setup and model states
+# --------------------------------------------------------------------------------------------------------------
+PRECISIONS = ("bf16", "fp16", "fp32", "fp8", "amp-bf16")
+OPTIMIZERS = ("adamw", "adamw-8bit", "adafactor", "lion", "sgd", "sgd-momentum", "muon")
+SHARDINGS = ("zero0", "zero1", "zero2", "zero3", "fsdp-full", "fsdp-grad-op", "fsdp-hybrid")
+RECOMPUTE = ("none", "selective", "full")
+
+
+@dataclass
+class TrainSetup:
+    num_gpus: int = 1
+    tp: int = 1
+    pp: int = 1
+    vpp: int = 1
+    cp: int = 1
+    ep: int = 1
+    etp: int = 0                     # 0 -> tp (Megatron-Core's default expert tensor parallel size)
+    sp: bool = False
+    micro_batch: int = 1
+    seq_len: int = 2048
+    global_batch: int = 0            # 0 -> enough micro-batches to fill the pipeline (m = pp)
+    precision: str = "bf16"
+    grads: str = "low"               # low | fp32 | low+fp32
+    optimizer: str = "adamw"
+    sharding: str = "zero0"
+    fsdp_shard_size: int = 8         # fsdp-hybrid: ranks per shard group
+    prefetch_units: int = 1          # ZeRO-3/FSDP: units gathered ahead of the one computing
+    offload_optimizer: bool = False
+    offload_params: bool = False
+    recompute: str = "none"
+    attention: str = "flash"         # flash | sdpa | eager
+    profile: str = "megatron"        # megatron | hf
+    dropout: object = None           # None -> the architecture's
+    comm_buffer: int = 2 * 25 * 2**20       # 2 DDP buckets of bucket_cap_mb=25 (torch DDP default)
+    overhead: int = 2**30                   # CUDA context + cuBLAS/NCCL workspaces
+    fragmentation: float = 0.05             # allowance on allocated bytes
+    num_params: int = 0              # model-states-only mode when no architecture is given
+    largest_unit_params: int = 0     # for --params mode with ZeRO-3 (DeepSpeed's largest_layer_params)
+
+    @property
+    def model_parallel(self):
+        return self.tp * self.pp * self.cp
+
+    @property
+    def dp(self):
+        return self.num_gpus // (self.tp * self.pp * self.cp)
+
+
+def validate_setup(setup, arch):
+    s = setup
+    for name in ("num_gpus", "tp", "pp", "vpp", "cp", "ep", "micro_batch", "seq_len", "fsdp_shard_size"):
+        if getattr(s, name) < 1:
+            raise ValueError(f"--{name.replace('_', '-')} must be >= 1, got {getattr(s, name)}")
+    if s.prefetch_units < 0 or s.etp < 0 or s.global_batch < 0:
+        raise ValueError("--prefetch-units, --etp and --global-batch must be >= 0")
+    if s.precision not in PRECISIONS:
+        raise ValueError(f"--precision must be one of {', '.join(PRECISIONS)}, got {s.precision!r}")
+    if s.optimizer not in OPTIMIZERS:
+        raise ValueError(f"--optimizer must be one of {', '.join(OPTIMIZERS)}, got {s.optimizer!r}")
+    if s.sharding not in SHARDINGS:
+        raise ValueError(f"--sharding must be one of {', '.join(SHARDINGS)}, got {s.sharding!r}")
+    if s.recompute not in RECOMPUTE:
+        raise ValueError(f"--recompute must be one of {', '.join(RECOMPUTE)}, got {s.recompute!r}")
+    if s.grads not in ("low", "fp32", "low+fp32"):
+        raise ValueError(f"--grads must be low, fp32 or low+fp32, got {s.grads!r}")
+    if s.num_gpus % (s.tp * s.pp * s.cp):
+        raise ValueError(f"--num-gpus {s.num_gpus} is not divisible by tp x pp x cp = {s.tp * s.pp * s.cp}")
+    etp = s.etp or s.tp
+    if (s.num_gpus // s.pp) % (s.ep * etp):
+        raise ValueError(f"--num-gpus / pp = {s.num_gpus // s.pp} is not divisible by ep x etp = {s.ep * etp}")
+    if s.offload_params and s.sharding not in ("zero3", "fsdp-full", "fsdp-hybrid"):
+        raise ValueError("--offload-params needs --sharding zero3, fsdp-full or fsdp-hybrid")
+    if s.vpp > 1 and s.pp == 1:
+        raise ValueError("--vpp > 1 needs -pp > 1")
+    if s.seq_len % s.cp:
+        raise ValueError(f"--sequence-length {s.seq_len} is not divisible by --cp {s.cp}")
+    if s.global_batch and s.global_batch % (s.micro_batch * s.dp):
+        raise ValueError(f"--global-batch {s.global_batch} is not divisible by micro-batch x dp = "
+                         f"{s.micro_batch * s.dp}")
+    if arch is not None:
+        if arch.num_attention_heads % s.tp:
+            raise ValueError(f"-tp {s.tp} does not divide --num-attention-heads {arch.num_attention_heads}")
+        k = arch.kv_heads
+        if not arch.is_mla and k % s.tp and s.tp % k:
+            raise ValueError(f"-tp {s.tp} and --num-kv-heads {k}: one must divide the other")
+        for name in ("ffn_hidden_size", "moe_ffn_hidden_size"):
+            width = getattr(arch, name)
+            if width and width % (s.tp if name == "ffn_hidden_size" else etp):
+                raise ValueError(f"--{name.replace('_', '-')} {width} is not divisible by the tensor-parallel size")
+        if s.pp * s.vpp > arch.num_layers:
+            raise ValueError(f"pp x vpp = {s.pp * s.vpp} exceeds --num-layers {arch.num_layers}")
+        if arch.is_moe and arch.num_experts % s.ep:
+            raise ValueError(f"-ep {s.ep} does not divide --num-experts {arch.num_experts}")
+        if not arch.is_moe and s.ep > 1:
+            raise ValueError("-ep > 1 needs a MoE model (--num-experts)")
+    elif s.num_params <= 0:
+        raise ValueError("give an architecture (--preset, --config or shape flags) or --params")
+    return setup
+
+
+def _local_numel(t, tp, ep, etp):
+    """Elements of tensor t held by one rank."""
+    n = t.numel
+    if t.group == "experts":
+        e = t.shape[0]
+        per = n // e * (e // ep)
+        return per // etp
+    if t.split in ("col", "row"):
+        return n // tp
+    if t.split == "vocab":
+        rows = -(-t.shape[0] // tp)
+        return n // t.shape[0] * rows
+    if isinstance(t.split, str) and t.split.startswith("kv:"):
+        kv_heads = int(t.split[3:])
+        return n // tp if kv_heads % tp == 0 else n // kv_heads  # fewer kv heads than tp: one head per rank
+    return n
+
+
+def stage_layers(num_layers, pp, stage):
+    """Layer indices on pipeline stage `stage` (layers split as evenly as possible, earlier stages take extras)."""
+    base, extra = divmod(num_layers, pp)
+    start = stage * base + min(stage, extra)
+    return list(range(start, start + base + (1 if stage < extra else 0)))
+
+
+def stage_tensors(arch, setup, stage):
+    """(dense tensors, expert tensors) held by one rank of `stage`, each as list of (ParamTensor, local numel)."""
+    etp = setup.etp or setup.tp
+    first, last = global_tensors(arch)
+    held = []
+    if stage == 0:
+        held += first
+    if stage == setup.pp - 1:
+        held += last
+        if arch.tied_embeddings and setup.pp > 1:
+            held += [t for t in first if t.name == "embed_tokens.weight"]  # last stage keeps a copy of the table
+    for i in stage_layers(arch.num_layers, setup.pp, stage):
+        held += layer_tensors(arch, arch.layer_is_moe(i))
+    dense, expert = [], []
+    for t in held:
+        (expert if t.group == "experts" else dense).append((t, _local_numel(t, setup.tp, setup.ep, etp)))
+    return dense, expert
+
+
+def optimizer_state_bytes(setup, tensors):
+    """Exact optimizer-state bytes for a list of (ParamTensor, local numel)."""
+    opt = setup.optimizer
+    total = 0
+    for t, n in tensors:
+        if opt == "adamw":
+            total += 8 * n + 4
+        elif opt == "adamw-8bit":
+            total += 8 * n if n < 4096 else 2 * n + 2 * 4 * (-(-n // 256))
+        elif opt == "adafactor":
+            if len(t.shape) >= 2 and n:
+                lead = n // (t.shape[-1] * t.shape[-2]) if t.shape[-1] * t.shape[-2] else 0
+                rows = n // t.shape[-1]
+                cols = lead * t.shape[-1]
+                total += 4 * (rows + cols)
+            else:
+                total += 4 * n
+        elif opt == "lion" or opt == "sgd-momentum":
+            total += 4 * n
+        elif opt == "muon":
+            hidden_matrix = len(t.shape) >= 2 and t.group not in ("embedding", "lm_head")
+            total += 4 * n if hidden_matrix else 8 * n + 4
+    return total
+
+
+def bytes_per_param(setup):
+    """(weights, grads persistent, fp32 grad copy owned by the optimizer, master) bytes per parameter."""
+    p = setup.precision
+    fsdp = setup.sharding.startswith("fsdp")
+    if p == "fp32":
+        return 4, 4, 0, 0
+    if p == "amp-bf16" or fsdp:
+        # PyTorch autocast / FSDP mixed precision: the fp32 parameter is the master; grads land in fp32.
+        return 4, 4, 0, 0
+    low = 2
+    grads = {"low": low, "fp32": 4, "low+fp32": low}[setup.grads]
+    copy = 4 if setup.grads == "low+fp32" else 0
+    return low, grads, copy, 4
+
+
+ZERO_LEVEL = {"zero0": 0, "zero1": 1, "zero2": 2, "zero3": 3, "fsdp-full": 3, "fsdp-grad-op": 2, "fsdp-hybrid": 3}
+
+
+def sharded_states(setup, n, opt_bytes, shard):
+    """Per-rank (weights, gradients, master, optimizer, cpu) bytes for n local parameters whose unsharded optimizer
+    states take opt_bytes, ZeRO-sharded over `shard` ranks: optimizer states, master weights and the optimizer's
+    fp32 grad copy from stage 1, gradients from stage 2, parameters from stage 3 (Rajbhandari et al. 2020, Sec. 5).
+    Shards round up (ceil) like flat-buffer padding."""
+    if not n:
+        return 0, 0, 0, 0, 0
+    z = ZERO_LEVEL[setup.sharding]
+    w_b, g_b, copy_b, m_b = bytes_per_param(setup)
+
+    def part(count, stage_needed):
+        return -(-count // shard) if z >= stage_needed else count
+
+    weights = part(n * w_b, 3)
+    if setup.sharding == "fsdp-grad-op" and setup.precision != "fp32":
+        weights += n * 2  # unsharded compute-dtype parameters kept between forward and backward
+    # ZeRO-3 with an fp32 copy reduces 16-bit grads straight into the fp32 partition (DeepSpeed estimator: 18/N)
+    low_grads = 0 if (copy_b and z >= 3) else part(n * g_b, 2)
+    copy = part(n * copy_b, 1)
+    master = part(n * m_b, 1)
+    opt = part(opt_bytes, 1)
+    cpu = 0
+    if setup.offload_optimizer:
+        cpu += master + opt + copy + (low_grads if z >= 2 else 0)
+        master = opt = copy = 0
+        if z >= 2:
+            low_grads = 0
+    if setup.offload_params:
+        cpu += weights
+        weights = 0
+    return weights, low_grads + copy, master, opt, cpu
+
+
+def model_state_terms(setup, dense, expert, dense_shard, expert_shard):
+    """Per-rank weights, gradients, master weights and optimizer states (dense and expert parameters shard over
+    their own data-parallel groups). dense/expert: lists of (ParamTensor, local numel)."""
+    terms = {"weights": 0, "gradients": 0, "master_weights": 0, "optimizer_states": 0}
+    cpu = 0
+    for tensors, shard in ((dense, dense_shard), (expert, expert_shard)):
+        parts = sharded_states(setup, sum(x for _, x in tensors), optimizer_state_bytes(setup, tensors), shard)
+        for key, value in zip(terms, parts):
+            terms[key] += value
+        cpu += parts[4]
+    return terms, cpu
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Activations (Korthikanti et al. 2022, Table 2, generalised)
+# --------------------------------------------------------------------------------------------------------------
+def _act_bytes(setup):
+    return 4 if setup.precision == "fp32" else 2
+
+
+def layer_activation_tensors(arch, setup, moe, attention_kind, batch=None, seq=None):
+    """Tensors one layer saves for backward for one micro-batch on one rank: list of dicts
+    {name, shape, dtype_bytes, bytes, split, core} ('core' marks what selective recompute drops).
+
+    split: 'tp' always divided by tp; 'sp' divided by tp only with sequence parallelism; '-' never."""
+    b = setup.micro_batch if batch is None else batch
+    s = (setup.seq_len if seq is None else seq) // setup.cp
+    s_kv = setup.seq_len if seq is None else seq
+    h, tp = arch.hidden_size, setup.tp
+    sp_div = tp if setup.sp else 1
+    B = _act_bytes(setup)
+    lin_in = 1 if setup.precision == "fp8" else B  # Transformer Engine saves FP8 casts of linear inputs
+    hf = setup.profile == "hf"
+    dropout = arch.dropout if setup.dropout is None else setup.dropout
+    eager = setup.attention == "eager"
+    out = []
+
+    def add(name, shape, nbytes_per, split, core=False):
+        n = 1
+        for d in shape:
+            n *= d
+        out.append({"name": name, "shape": list(shape), "dtype_bytes": nbytes_per, "bytes": n * nbytes_per,
+                    "split": split, "core": core})
+
+    T = s * b
+
+    def norm(name, width=h, split="sp"):
+        div = sp_div if split == "sp" else 1
+        rows = T // div if split == "sp" else T
+        if arch.norm == "nonparametric" and not hf:
+            add(name + " input", (rows, width), B, split)
+            return
+        if hf and arch.norm == "rmsnorm":
+            add(name + " input upcast (fp32)", (rows, width), 4, split)
+            add(name + " normalised", (rows, width), B, split)
+            add(name + " rstd (fp32)", (rows,), 4, split)
+        else:
+            add(name + " input", (rows, width), B, split)
+            if hf:  # the paper (and the megatron profile) ignores the 4-8 B per token of norm statistics
+                add(name + " mean+rstd (fp32)", (rows, 2 if arch.norm != "rmsnorm" else 1), 4, split)
+
+    rows_sp = T // sp_div
+    a_l = arch.num_attention_heads // tp
+    # --- attention block ---
+    norm("attn norm")
+    add("qkv input (norm output)", (rows_sp, h), lin_in, "sp")
+    if arch.is_mla:
+        d_qk = arch.qk_nope_head_dim + arch.qk_rope_head_dim
+        d_v = arch.v_head_dim
+        k_l = v_l = a_l
+        if arch.q_lora_rank:
+            norm("q_a norm", arch.q_lora_rank, "-")
+            add("q_b input (q_a norm output)", (T, arch.q_lora_rank), lin_in, "-")
+        norm("kv_a norm", arch.kv_lora_rank, "-")
+        add("kv_b input (kv_a norm output)", (T, arch.kv_lora_rank), lin_in, "-")
+    else:
+        d_qk = d_v = arch.d_head
+        k_l = max(1, arch.kv_heads // tp)
+        v_l = k_l
+    if eager:
+        k_l = v_l = a_l  # unfused attention repeats K/V to every query head before the batched matmuls
+    add("q", (b, a_l, s, d_qk), B, "tp")
+    add("k", (b, k_l, s, d_qk), B, "tp")
+    add("v", (b, v_l, s, d_v), B, "tp")
+    if eager:
+        kv_len = s_kv  # eager kernels materialise full score rows even for sliding-window layers
+        soft_b = 4 if hf else B
+        add("softmax output", (b, a_l, s, kv_len), soft_b, "tp", core=True)
+        if dropout:
+            add("attention dropout mask", (b, a_l, s, kv_len), 1, "tp", core=True)
+            add("attention dropout output", (b, a_l, s, kv_len), B, "tp", core=True)
+        elif soft_b != B:
+            add("softmax output cast to activation dtype", (b, a_l, s, kv_len), B, "tp", core=True)
+        add("o_proj input (attention output)", (rows_sp * sp_div, a_l * d_v), lin_in, "tp")
+    else:
+        add("attention output (also o_proj input)", (b, s, a_l, d_v), B, "tp")
+        add("softmax log-sum-exp (fp32)", (b, a_l, s), 4, "tp")
+        if lin_in != B:
+            add("o_proj input (fp8 cast)", (T, a_l * d_v), lin_in, "tp")
+    if dropout:
+        add("attention residual dropout mask", (rows_sp, h), 1, "sp")
+    if arch.norms_per_layer == 4:
+        norm("post-attention norm")
+    # --- MLP / MoE block ---
+    if arch.norms_per_layer >= 2:
+        norm("mlp norm")
+        add("mlp input (norm output)", (rows_sp, h), lin_in, "sp")
+
+    def mlp(label, tokens, width_local):
+        if arch.gated_mlp:
+            if hf:
+                add(label + " gate output (act input)", (tokens, width_local), B, "tp")
+                add(label + " up output", (tokens, width_local), B, "tp")
+                add(label + " act output", (tokens, width_local), B, "tp")
+            else:
+                add(label + " fc1 output (fused SwiGLU input)", (tokens, 2 * width_local), B, "tp")
+        else:
+            add(label + " act input", (tokens, width_local), B, "tp")
+        add(label + " down_proj input", (tokens, width_local), lin_in, "tp")
+
+    if not moe:
+        mlp("mlp", T, arch.ffn_hidden_size // tp)
+    else:
+        etp = setup.etp or tp
+        routed = T * arch.topk
+        add("router logits (fp32)", (T, arch.num_experts), 4, "-")
+        add("routing weights (fp32)", (T, arch.topk), 4, "-")
+        add("expert input (dispatched tokens)", (routed, h), lin_in, "-")
+        mlp("experts", routed, arch.moe_ffn_hidden_size // etp)
+        add("expert output (for weighting)", (routed, h), B, "-")
+        if arch.num_shared_experts:
+            width = (arch.shared_expert_ffn_hidden_size or arch.moe_ffn_hidden_size) * arch.num_shared_experts
+            mlp("shared experts", T, width // tp)
+    if arch.norms_per_layer == 4:
+        norm("post-mlp norm")
+    if dropout:
+        add("mlp residual dropout mask", (rows_sp, h), 1, "sp")
+    # sp-split items were built with local rows already; tp items with local heads/width.
+    return out
+
+
+def activation_sum(tensors, recompute):
+    return sum(t["bytes"] for t in tensors if not (recompute == "selective" and t["core"]))
+
+
+def layer_input_bytes(arch, setup, batch=None, seq=None):
+    """What full recompute keeps per layer: the layer input (divided by tp under SP)."""
+    b = setup.micro_batch if batch is None else batch
+    s = (setup.seq_len if seq is None else seq) // setup.cp
+    rows = s * b // (setup.tp if setup.sp else 1)
+    return rows * arch.hidden_size * _act_bytes(setup)
+
+
+def embedding_activation_bytes(arch, setup, batch=None, seq=None):
+    """First stage, per micro-batch: int64 token ids (+ embedding dropout mask)."""
+    b = setup.micro_batch if batch is None else batch
+    s = (setup.seq_len if seq is None else seq) // setup.cp
+    dropout = arch.dropout if setup.dropout is None else setup.dropout
+    mask = s * b * arch.hidden_size // (setup.tp if setup.sp else 1) if dropout else 0
+    return 8 * s * b + mask
+
+
+def logits_bytes(arch, setup, batch=None, seq=None):
+    """Last stage, one micro-batch: final norm + LM-head input + logits/loss buffers.
+
+    megatron: fp32 logits for the vocab-parallel cross entropy, 4 s b V / tp (theoretical_memory_usage.py);
+    hf: the logits in activation dtype (returned to the caller), the fp32 log-softmax saved by cross_entropy and
+    the fp32 gradient created at the start of backward: s b V (B + 4 + 4)."""
+    b = setup.micro_batch if batch is None else batch
+    s = (setup.seq_len if seq is None else seq) // setup.cp
+    B = _act_bytes(setup)
+    rows_sp = s * b // (setup.tp if setup.sp else 1)
+    head_in = 2 * rows_sp * arch.hidden_size * B + (4 * rows_sp if arch.final_norm else 0)
+    v_local = -(-arch.vocab_size // setup.tp)
+    per_elem = 4 if setup.profile == "megatron" else B + 8
+    return head_in + s * b * v_local * per_elem + 8 * s * b
+
+
+def in_flight_chunks(setup, stage, micro_batches):
+    """Model chunks whose activations are alive at once on `stage` under 1F1B (Megatron-LM schedules.py:
+    warm-up p - r - 1 (+1 in flight); interleaved: 2(p - r - 1) + (v - 1)p (+1), capped by the work)."""
+    p, v, r = setup.pp, setup.vpp, stage
+    if v == 1:
+        return min(p - r, micro_batches)
+    return min(2 * (p - r - 1) + (v - 1) * p + 1, micro_batches * v)
+
+
+def micro_batches(setup):
+    if setup.global_batch:
+        return setup.global_batch // (setup.micro_batch * setup.dp)
+    return setup.pp
+
+
+def stage_activation_bytes(arch, setup, stage, batch=None, seq=None):
+    """Activation bytes held at the peak on one rank of `stage` (first stage: most in-flight micro-batches)."""
+    layers = stage_layers(arch.num_layers, setup.pp, stage)
+    m = micro_batches(replace(setup, micro_batch=setup.micro_batch if batch is None else batch))
+    chunks = in_flight_chunks(setup, stage, m)
+    by_kind = {}
+    for i in layers:
+        kind = (arch.layer_is_moe(i), arch.layer_attention(i))
+        if kind not in by_kind:
+            tensors = layer_activation_tensors(arch, setup, kind[0], kind[1], batch, seq)
+            by_kind[kind] = activation_sum(tensors, setup.recompute)
+    per_layer = [by_kind[(arch.layer_is_moe(i), arch.layer_attention(i))] for i in layers]
+    worst = max(per_layer)
+    if setup.recompute == "full":
+        layers_per_chunk = -(-len(layers) // setup.vpp)
+        stored = layer_input_bytes(arch, setup, batch, seq) * layers_per_chunk * chunks + worst
+    elif setup.vpp > 1:
+        stored = worst * -(-len(layers) // setup.vpp) * chunks
+    else:
+        stored = sum(per_layer) * chunks
+    if stage == 0:
+        stored += embedding_activation_bytes(arch, setup, batch, seq) * chunks
+    return stored
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Training memory
+# --------------------------------------------------------------------------------------------------------------
+def _shard_sizes(setup):
+    dense = setup.dp * setup.cp
+    if setup.sharding == "fsdp-hybrid":
+        dense = math.gcd(dense, setup.fsdp_shard_size)
+    etp = setup.etp or setup.tp
+    expert = setup.num_gpus // (etp * setup.ep * setup.pp)
+    return dense, expert
+
+
+def _gathered_bytes(setup, unit_params):
+    z3 = setup.sharding in ("zero3", "fsdp-full", "fsdp-hybrid")
+    if not z3 or not unit_params:
+        return 0
+    w_b = 2 if setup.precision != "fp32" else 4
+    return (1 + setup.prefetch_units) * unit_params * w_b + unit_params * w_b
+
+
+def training_memory(arch, setup):
+    """Per-GPU training memory, every term separately; see the module docstring for conventions."""
+    validate_setup(setup, arch)
+    dense_shard, expert_shard = _shard_sizes(setup)
+    stages = {}
+    assumptions = []
+    if arch is None:
+        n_local = -(-setup.num_params // (setup.tp * setup.pp))
+        fake = [(ParamTensor("params", (n_local,), "all"), n_local)]
+        terms, cpu = model_state_terms(setup, fake, [], dense_shard, expert_shard)
+        terms["gathered_params"] = _gathered_bytes(setup, setup.largest_unit_params)
+        terms["activations"] = 0
+        terms["logits_loss"] = 0
+        stages["first"] = (terms, cpu)
+        assumptions.append("--params mode: model states only, parameters split evenly over tp x pp; no activations")
+        if setup.optimizer not in ("adamw", "sgd", "sgd-momentum", "lion", "adamw-8bit"):
+            assumptions.append("--params mode: matrices unknown, optimizer treats all parameters as one tensor")
+    else:
+        which = {"first": 0, "last": setup.pp - 1}
+        for label, stage in which.items():
+            dense, expert = stage_tensors(arch, setup, stage)
+            terms, cpu = model_state_terms(setup, dense, expert, dense_shard, expert_shard)
+            if setup.precision == "fp8":  # FP8 casts of the linear weights (Transformer Engine), 1 B each
+                terms["weights"] += sum(n for t, n in dense + expert
+                                        if len(t.shape) >= 2 and t.group not in ("embedding", "lm_head"))
+            unit = 0
+            layers = stage_layers(arch.num_layers, setup.pp, stage)
+            for moe in {arch.layer_is_moe(i) for i in layers}:
+                unit = max(unit, sum(_local_numel(t, setup.tp, setup.ep, setup.etp or setup.tp)
+                                     for t in layer_tensors(arch, moe)))
+            first, last = global_tensors(arch)
+            # embedding and LM head are gathered as units of their own (torchtitan shards them separately)
+            root = max([_local_numel(t, setup.tp, 1, 1) for t in (first if stage == 0 else []) +
+                        (last if stage == setup.pp - 1 else [])] or [0])
+            terms["gathered_params"] = _gathered_bytes(setup, max(unit, root))
+            terms["activations"] = stage_activation_bytes(arch, setup, stage)
+            terms["logits_loss"] = logits_bytes(arch, setup) if stage == setup.pp - 1 else 0
+            stages[label] = (terms, cpu)
+        if setup.pp == 1:
+            stages.pop("last")
+    out_stages = {}
+    for label, (terms, cpu) in stages.items():
+        t = dict(terms)
+        t["comm_buckets"] = setup.comm_buffer
+        allocated = sum(t.values())
+        t["fragmentation"] = int(allocated * setup.fragmentation)
+        t["framework_overhead"] = setup.overhead
+        t["total"] = sum(t.values())
+        out_stages[label] = {"terms": t, "cpu_offloaded_bytes": cpu}
+    worst = max(out_stages, key=lambda k: out_stages[k]["terms"]["total"])
+    w_b, g_b, copy_b, m_b = bytes_per_param(setup)
+    total_params = count_params(arch)["total"] if arch is not None else setup.num_params
+    ckpt_w = total_params * (2 if setup.precision != "fp32" else 4)
+    opt_full = (optimizer_state_bytes(setup, [(t, t.numel) for t in _all_tensors(arch)]) if arch is not None
+                else optimizer_state_bytes(setup, [(ParamTensor("p", (total_params,), "all"), total_params)]))
+    ckpt_full = ckpt_w + total_params * m_b + opt_full
+    assumptions += [
+        f"ZeRO/FSDP shard over dp x cp = {setup.dp * setup.cp} ranks (dense) and expert-dp = {expert_shard} (experts)",
+        f"framework overhead {gib(setup.overhead):.2f} GiB (CUDA context, cuBLAS/NCCL workspaces); "
+        f"fragmentation allowance {setup.fragmentation:.0%} of allocated bytes",
+        f"communication buckets {setup.comm_buffer / 2**20:.0f} MiB (2 x torch DDP bucket_cap_mb=25)",
+    ]
+    if arch is not None:
+        assumptions += [
+            f"activations: profile {setup.profile}, attention {setup.attention}, recompute {setup.recompute}, "
+            f"dropout {'on' if (arch.dropout if setup.dropout is None else setup.dropout) else 'off'}, "
+            f"{_act_bytes(setup)}-byte activations; MoE routing assumed balanced (tokens x top-k per rank)",
+            f"pipeline: {micro_batches(setup)} micro-batches per step, first stage holds "
+            f"{in_flight_chunks(setup, 0, micro_batches(setup))} in flight (1F1B"
+            f"{', interleaved' if setup.vpp > 1 else ''})",
+        ]
+    return {
+        "per_gpu": out_stages[worst]["terms"],
+        "worst_stage": worst,
+        "stages": out_stages,
+        "cpu_per_gpu_bytes": out_stages[worst]["cpu_offloaded_bytes"],
+        "checkpoint": {"weights_bytes": ckpt_w, "full_bytes": ckpt_full},
+        "bytes_per_param": {"weights": w_b, "gradients": g_b + copy_b, "master_weights": m_b},
+        "setup": dict(asdict(setup), dp=setup.dp, dense_shard=dense_shard, expert_shard=expert_shard,
+                      micro_batches=micro_batches(setup) if arch is not None else None),
+        "assumptions": assumptions,
+    }
+
+
+def _all_tensors(arch):
+    first, last = global_tensors(arch)
+    out = list(first) + list(last)
+    for i in range(arch.num_layers):
+        out += layer_tensors(arch, arch.layer_is_moe(i))
+    return out
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Inference memory
+# --------------------------------------------------------------------------------------------------------------
+KV_BITS = {"fp32": 32, "fp16": 16, "bf16": 16, "fp8": 8, "int8": 8, "int4": 4}
+WEIGHT_BITS = {"fp32": 32, "fp16": 16, "bf16": 16, "fp8": 8, "int8": 8, "int4": 4}
+
+
+def kv_cache_bytes(arch, batch, context, kv_dtype="bf16", tp=1, convention="window"):
+    """Exact KV-cache bytes for `batch` sequences of `context` tokens on one of `tp` ranks.
+
+    Per token and layer: 2 x kv_heads x head_dim elements (MHA/GQA/MQA), or kv_lora_rank + qk_rope_head_dim for
+    MLA (one latent yields both K and V, DeepSeek-V2 paper Sec. 2.1). Sliding layers hold min(context, window)
+    tokens ('window', static caches / vLLM) or min(context, window - 1) ('hf-dynamic': transformers'
+    DynamicSlidingWindowLayer keeps the last window - 1 tokens). kv_heads split over tp (replicated when fewer);
+    the MLA latent is replicated on every TP rank. Quantisation scales are not included."""
+    bits = KV_BITS[kv_dtype]
+    per_layer_type = {}
+    total_bits = 0
+    per_token_bits = 0
+    for i in range(arch.num_layers):
+        kind = arch.layer_attention(i)
+        if arch.is_mla:
+            elems = arch.kv_lora_rank + arch.qk_rope_head_dim
+        else:
+            heads = arch.kv_heads // tp if arch.kv_heads >= tp else 1
+            elems = 2 * heads * arch.d_head
+        if kind == "sliding":
+            cap = arch.sliding_window - (1 if convention == "hf-dynamic" else 0)
+            tokens = min(context, cap)
+        else:
+            tokens = context
+        layer_bits = elems * bits * tokens * batch
+        total_bits += layer_bits
+        per_token_bits += elems * bits
+        entry = per_layer_type.setdefault(kind, {"layers": 0, "bytes": 0, "tokens_held": tokens})
+        entry["layers"] += 1
+        entry["bytes"] += layer_bits // 8
+    return {"total_bytes": total_bits // 8, "bytes_per_token": per_token_bits // 8, "per_layer_type": per_layer_type,
+            "kv_dtype": kv_dtype, "convention": convention}
+
+
+def weight_bytes(arch, bits, tp=1, pp=1, num_params=0):
+    """Weights on one rank at `bits` per weight (all parameters at that width), worst pipeline stage."""
+    if arch is None:
+        return -(-num_params * bits // (8 * tp * pp))
+    setup = TrainSetup(tp=tp, pp=pp, num_gpus=tp * pp)
+    best = 0
+    for stage in {0, pp - 1}:
+        dense, expert = stage_tensors(arch, setup, stage)
+        n = sum(x for _, x in dense) + sum(x for _, x in expert)
+        best = max(best, -(-n * bits // 8))
+    return best
+
+
+def prefill_activation_bytes(arch, batch, tokens, tp=1, act_bytes=2, attention="flash"):
+    """Peak transient activations of one prefill step (no autograd): the residual stream and norm output plus
+    the larger of the attention block (q, k, v, output; eager adds fp32 scores b a s^2) and the MLP block
+    (gated: gate/act, up and their product alive at once, 3 f; plain: 2 f), on one of tp ranks."""
+    T = batch * tokens
+    h = arch.hidden_size
+    base = 2 * T * h * act_bytes
+    if arch.is_mla:
+        qk = arch.qk_nope_head_dim + arch.qk_rope_head_dim
+        attn = T * (arch.num_attention_heads // tp) * (2 * qk + 2 * arch.v_head_dim) * act_bytes
+    else:
+        k_l = max(1, arch.kv_heads // tp)
+        attn = T * (2 * arch.num_attention_heads // tp + 2 * k_l) * arch.d_head * act_bytes
+    if attention == "eager":
+        attn += batch * (arch.num_attention_heads // tp) * tokens * tokens * 4
+    widths = []
+    if arch.ffn_hidden_size:
+        widths.append(arch.ffn_hidden_size // tp)
+    if arch.is_moe:
+        widths.append(arch.moe_ffn_hidden_size * arch.topk // tp)
+    mlp = max(widths) * T * act_bytes * (3 if arch.gated_mlp else 2)
+    return base + max(attn, mlp)
+
+
+@dataclass
+class InferSetup:
+    batch: int = 1
+    context: int = 4096
+    weight_dtype: str = "bf16"
+    bits_per_weight: float = 0.0     # overrides weight_dtype when > 0
+    kv_dtype: str = "bf16"
+    kv_convention: str = "window"
+    tp: int = 1
+    pp: int = 1
+    prefill_chunk: int = 0           # 0 -> whole prompt at once
+    attention: str = "flash"
+    overhead: int = 2**30
+    fragmentation: float = 0.05
+    num_params: int = 0
+
+
+def inference_memory(arch, inf):
+    if inf.batch < 1 or inf.context < 1 or inf.tp < 1 or inf.pp < 1 or inf.prefill_chunk < 0:
+        raise ValueError("--batch-size, --context, -tp and -pp must be >= 1")
+    if inf.kv_dtype not in KV_BITS:
+        raise ValueError(f"--kv-dtype must be one of {', '.join(KV_BITS)}, got {inf.kv_dtype!r}")
+    if inf.weight_dtype not in WEIGHT_BITS:
+        raise ValueError(f"--weight-dtype must be one of {', '.join(WEIGHT_BITS)}, got {inf.weight_dtype!r}")
+    if arch is not None and arch.num_attention_heads % inf.tp:
+        raise ValueError(f"-tp {inf.tp} does not divide --num-attention-heads {arch.num_attention_heads}")
+    if arch is not None and inf.pp > arch.num_layers:
+        raise ValueError(f"-pp {inf.pp} exceeds --num-layers {arch.num_layers}")
+    if inf.bits_per_weight:
+        from fractions import Fraction
+        bits = Fraction(inf.bits_per_weight).limit_denominator(10**6)
+    else:
+        bits = WEIGHT_BITS[inf.weight_dtype]
+    w = int(weight_bytes(arch, bits, inf.tp, inf.pp, inf.num_params))
+    terms = {"weights": w}
+    kv = None
+    if arch is not None:
+        kv = kv_cache_bytes(arch, inf.batch, inf.context, inf.kv_dtype, inf.tp, inf.kv_convention)
+        per_stage = -(-kv["total_bytes"] // inf.pp) if inf.pp > 1 else kv["total_bytes"]
+        terms["kv_cache"] = per_stage
+        chunk = min(inf.prefill_chunk or inf.context, inf.context)
+        terms["prefill_activations"] = prefill_activation_bytes(arch, inf.batch, chunk, inf.tp, 2, inf.attention)
+        terms["logits"] = inf.batch * -(-arch.vocab_size // inf.tp) * 4
+    allocated = sum(terms.values())
+    terms["fragmentation"] = int(allocated * inf.fragmentation)
+    terms["framework_overhead"] = inf.overhead
+    terms["total"] = sum(terms.values())
+    return {"per_gpu": terms, "kv_cache": kv, "setup": asdict(inf),
+            "assumptions": [
+                f"weights: every parameter at {float(bits):g} bits" + (" (quantisation scales included only if in"
+                                                                      " --bits-per-weight)" if bits < 16 else ""),
+                "KV cache exact for the stated dtype; quantised-cache scales not included",
+                "prefill: one layer's transient activations at the peak; logits for the last token only (fp32)",
+                f"framework overhead {gib(inf.overhead):.2f} GiB; fragmentation {inf.fragmentation:.0%}"]}
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Solvers
+# --------------------------------------------------------------------------------------------------------------
+def _largest_fitting(fits, low, high):
+    """Largest integer v in [low, high] with fits(v) (fits monotone decreasing), or 0 if none."""
+    if not fits(low):
+        return 0
+    lo, hi = low, low
+    while hi < high and fits(min(hi * 2, high)):
+        hi = min(hi * 2, high)
+        lo = hi
+    if hi == high:
+        return hi
+    hi = min(hi * 2, high)
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if fits(mid):
+            lo = mid
+        else:
+            hi = mid
+    return lo
+
+
+def max_micro_batch(arch, setup, gpu_bytes, limit=1 << 20):
+    def fits(b):
+        return training_memory(arch, replace(setup, micro_batch=b, global_batch=0))["per_gpu"]["total"] <= gpu_bytes
+    return _largest_fitting(fits, 1, limit)
+
+
+def max_train_context(arch, setup, gpu_bytes, limit=1 << 24):
+    step = setup.cp
+
+    def fits(n):
+        return training_memory(arch, replace(setup, seq_len=n * step))["per_gpu"]["total"] <= gpu_bytes
+    return _largest_fitting(fits, 1, limit // step) * step
+
+
+def max_inference_context(arch, inf, gpu_bytes, limit=1 << 24):
+    def fits(n):
+        return inference_memory(arch, replace(inf, context=n))["per_gpu"]["total"] <= gpu_bytes
+    return _largest_fitting(fits, 1, limit)
+
+
+def _divisors(n):
+    return [d for d in range(1, n + 1) if n % d == 0]
+
+
+SEARCH_CRITERION = ("feasible configurations ranked by: smallest tp x pp (least model-parallel communication), "
+                    "then lowest ZeRO stage, then least recompute (none < selective < full), then largest "
+                    "micro-batch, then lowest memory")
+
+
+def _kind_summary(arch, setup, tensors):
+    """(local numel, optimizer bytes) of dense and of expert tensors on one rank."""
+    etp = setup.etp or setup.tp
+    dense = [(t, _local_numel(t, setup.tp, setup.ep, etp)) for t in tensors if t.group != "experts"]
+    expert = [(t, _local_numel(t, setup.tp, setup.ep, etp)) for t in tensors if t.group == "experts"]
+    return (sum(n for _, n in dense), optimizer_state_bytes(setup, dense),
+            sum(n for _, n in expert), optimizer_state_bytes(setup, expert))
+
+
+def search_configs(arch, base, gpu_bytes, max_tp=8, top=10):
+    """Enumerate (tp, pp, dp, zero, recompute, micro-batch) for base.num_gpus; keep those that fit gpu_bytes.
+
+    For a fixed tp every term is a sum over layer kinds (dense/MoE x full/sliding) and is linear in the micro-batch,
+    so each tp gets per-kind coefficients once, each pp a few sums, and the inner loop over (zero, recompute,
+    micro-batch) is arithmetic only. The shown rows are then recomputed exactly with training_memory.
+    Returns (rows, candidates evaluated)."""
+    results = []
+    evaluated = 0
+    gbs = base.global_batch
+    zeros = ("zero0", "zero1", "zero2", "zero3")
+    kinds = sorted({(arch.layer_is_moe(i), arch.layer_attention(i)) for i in range(arch.num_layers)})
+    kind_of = [kinds.index((arch.layer_is_moe(i), arch.layer_attention(i))) for i in range(arch.num_layers)]
+    first_g, last_g = global_tensors(arch)
+    frag = 1 + base.fragmentation
+    for tp in _divisors(base.num_gpus):
+        if tp > max_tp or arch.num_attention_heads % tp or (arch.ffn_hidden_size and arch.ffn_hidden_size % tp):
+            continue
+        if not arch.is_mla and arch.kv_heads % tp and tp % arch.kv_heads:
+            continue
+        etp = base.etp or tp
+        if arch.is_moe and arch.moe_ffn_hidden_size % etp:
+            continue
+        s1 = replace(base, tp=tp, pp=1, vpp=1, sp=tp > 1 and base.sp, micro_batch=1, global_batch=0, num_gpus=tp)
+        kind_params = [_kind_summary(arch, s1, layer_tensors(arch, moe)) for moe, _ in kinds]
+        unit = max(kp[0] + kp[2] for kp in kind_params)
+        glob = {"first": _kind_summary(arch, s1, first_g), "last": _kind_summary(arch, s1, last_g)}
+        glob_unit = {lab: max([_local_numel(t, tp, 1, 1) for t in ts] or [0])
+                     for lab, ts in (("first", first_g), ("last", last_g))}
+        act = {}
+        for rc in RECOMPUTE:
+            sr = replace(s1, recompute=rc)
+            per_kind = [activation_sum(layer_activation_tensors(arch, sr, moe, att), rc) for moe, att in kinds]
+            act[rc] = per_kind
+        layer_in = layer_input_bytes(arch, s1)
+        emb = embedding_activation_bytes(arch, s1)
+        logit = logits_bytes(arch, s1)
+        fp8 = base.precision == "fp8"
+        for pp in _divisors(base.num_gpus // tp):
+            if pp > arch.num_layers or (base.num_gpus // tp // pp) % base.cp:
+                continue
+            if arch.is_moe and (base.num_gpus // pp) % (base.ep * etp):
+                continue
+            dp = base.num_gpus // (tp * pp * base.cp)
+            if gbs and gbs % dp:
+                continue
+            max_mb = gbs // dp if gbs else 64
+            mbs = [m for m in (1, 2, 4, 8, 16, 32, 64, 128, 256, 512)
+                   if m <= max_mb and (not gbs or (gbs // dp) % m == 0)]
+            if not mbs:
+                continue
+            sp_setup = replace(s1, pp=pp, num_gpus=base.num_gpus)
+            dense_shard, expert_shard = _shard_sizes(sp_setup)
+            stages = []
+            for label, stage in (("first", 0), ("last", pp - 1)):
+                if label == "last" and pp == 1:
+                    break
+                counts = [0] * len(kinds)
+                for i in stage_layers(arch.num_layers, pp, stage):
+                    counts[kind_of[i]] += 1
+                nd = sum(c * kp[0] for c, kp in zip(counts, kind_params))
+                od = sum(c * kp[1] for c, kp in zip(counts, kind_params))
+                ne = sum(c * kp[2] for c, kp in zip(counts, kind_params))
+                oe = sum(c * kp[3] for c, kp in zip(counts, kind_params))
+                root = 0
+                for lab, on in (("first", stage == 0), ("last", stage == pp - 1)):
+                    if on:
+                        g = glob[lab]
+                        nd, od, root = nd + g[0], od + g[1], max(root, glob_unit[lab])
+                fixed = {}
+                for z in zeros:
+                    sz = replace(sp_setup, sharding=z)
+                    wd = sharded_states(sz, nd, od, dense_shard)
+                    we = sharded_states(sz, ne, oe, expert_shard)
+                    fixed[z] = (sum(wd[:4]) + sum(we[:4]) + _gathered_bytes(sz, max(unit, root))
+                                + base.comm_buffer + (nd + ne if fp8 else 0))
+                n_layers = sum(counts)
+                per = {}
+                for rc in RECOMPUTE:
+                    worst_kind = max(a for a, c in zip(act[rc], counts) if c)
+                    if rc == "full":
+                        per[rc] = (layer_in * n_layers + (emb if stage == 0 else 0), worst_kind)
+                    else:
+                        per[rc] = (sum(a * c for a, c in zip(act[rc], counts)) + (emb if stage == 0 else 0), 0)
+                stages.append((stage, fixed, per, logit if stage == pp - 1 else 0))
+            for z in zeros:
+                for rc in RECOMPUTE:
+                    for mb in mbs:
+                        evaluated += 1
+                        m = gbs // (dp * mb) if gbs else pp
+                        worst = 0
+                        for stage, fixed, per, lg in stages:
+                            chunk, ws = per[rc]
+                            in_flight = pp - stage if m > pp - stage else m
+                            total = (fixed[z] + (chunk * in_flight + ws + lg) * mb) * frag + base.overhead
+                            if total > worst:
+                                worst = total
+                        if worst <= gpu_bytes:
+                            results.append((tp * pp, int(z[-1]), RECOMPUTE.index(rc), -mb, worst, tp, pp, dp))
+    results.sort()
+    rows = []
+    for _, zero, rc, neg_mb, _, tp, pp, dp in results:
+        if top and len(rows) >= top:
+            break
+        exact = training_memory(arch, replace(base, tp=tp, pp=pp, vpp=1, sp=tp > 1 and base.sp, micro_batch=-neg_mb,
+                                              sharding=f"zero{zero}", recompute=RECOMPUTE[rc]))
+        total = exact["per_gpu"]["total"]
+        if total <= gpu_bytes:
+            rows.append({"tp": tp, "pp": pp, "dp": dp, "cp": base.cp, "zero": zero, "recompute": RECOMPUTE[rc],
+                         "micro_batch": -neg_mb, "total_bytes": total})
+    return rows, evaluated
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Rendering
+# --------------------------------------------------------------------------------------------------------------
+TERM_LABELS = {
+    "weights": "weights", "gradients": "gradients", "master_weights": "fp32 master weights",
+    "optimizer_states": "optimizer states", "gathered_params": "ZeRO-3/FSDP gathered params",
+    "activations": "activations", "logits_loss": "logits / loss buffers", "comm_buckets": "communication buckets",
+    "fragmentation": "fragmentation allowance", "framework_overhead": "framework overhead",
+    "kv_cache": "KV cache", "prefill_activations": "prefill activations (peak)", "logits": "logits",
+}
+
+
+def _size(n):
+    return f"{gib(n):,.2f} GiB ({gb(n):,.2f} GB)"
+
+
+def _term_rows(terms):
+    total = terms["total"] or 1
+    return [(TERM_LABELS.get(k, k), v, 100.0 * v / total) for k, v in terms.items() if k != "total"]
+
+
+def render_text(result):
+    lines = []
+    model = result.get("model")
+    if model:
+        lines.append(f"model: {model['name']}  ({result['params']['total']:,} parameters"
+                     + (f", {result['params']['active']:,} active" if model.get("num_experts") else "") + ")")
+        lines.append("  " + ", ".join(f"{k}={model[k]}" for k in (
+            "num_layers", "hidden_size", "num_attention_heads", "num_kv_heads", "head_dim", "ffn_hidden_size",
+            "vocab_size") if model.get(k)))
+    elif result.get("params"):
+        lines.append(f"model: {result['params']['total']:,} parameters (model states only)")
+    if result["mode"] == "train":
+        s = result["setup"]
+        lines.append(f"setup: {s['num_gpus']} GPUs = tp {s['tp']} x pp {s['pp']} x cp {s['cp']} x dp {s['dp']}"
+                     f"{' (ep ' + str(s['ep']) + ')' if s['ep'] > 1 else ''}; {s['sharding']}; {s['precision']}"
+                     f" + {s['optimizer']} (grads {s['grads']}); micro-batch {s['micro_batch']} x seq {s['seq_len']}"
+                     f"; recompute {s['recompute']}{'; SP' if s['sp'] else ''}")
+        lines.append(f"per GPU ({result['worst_stage']} pipeline stage):")
+    else:
+        s = result["setup"]
+        lines.append(f"inference: batch {s['batch']} x context {s['context']}; weights "
+                     f"{s['bits_per_weight'] or s['weight_dtype']}; KV {s['kv_dtype']}; tp {s['tp']} pp {s['pp']}")
+    terms = result["per_gpu"]
+    width = max(len(label) for label, _, _ in _term_rows(terms)) + 2
+    for label, value, pct in _term_rows(terms):
+        lines.append(f"  {label:<{width}}{gib(value):>12,.3f} GiB {gb(value):>12,.3f} GB {pct:>6.1f} %")
+    lines.append(f"  {'total':<{width}}{gib(terms['total']):>12,.3f} GiB {gb(terms['total']):>12,.3f} GB")
+    if "gpu_memory_bytes" in result:
+        verdict = "fits" if result["fits"] else "does NOT fit"
+        lines.append(f"  -> {verdict} in {_size(result['gpu_memory_bytes'])}")
+    if result["mode"] == "train":
+        if result.get("cpu_per_gpu_bytes"):
+            lines.append(f"CPU memory for offloaded states: {_size(result['cpu_per_gpu_bytes'])} per GPU")
+        ck = result["checkpoint"]
+        lines.append(f"checkpoint on disk: weights {_size(ck['weights_bytes'])}; with master + optimizer "
+                     f"{_size(ck['full_bytes'])}")
+    elif result.get("kv_cache"):
+        kv = result["kv_cache"]
+        lines.append(f"KV cache: {kv['bytes_per_token']:,} B per token (whole model, one sequence, {kv['kv_dtype']});"
+                     f" {_size(kv['total_bytes'])} total")
+    if result.get("solution"):
+        sol = result["solution"]
+        lines.append(f"solution: {sol['name']} = {sol['value']:,} (total {_size(sol['total_bytes'])})")
+    if result.get("search"):
+        srch = result["search"]
+        lines.append(f"search: {srch['candidates_evaluated']:,} candidates, {len(srch['results'])} shown; "
+                     f"{srch['criterion']}")
+        lines.append("   tp  pp   dp  cp zero recompute  mb       GiB")
+        for r in srch["results"]:
+            lines.append(f"  {r['tp']:>3} {r['pp']:>3} {r['dp']:>4} {r['cp']:>3} {r['zero']:>4} {r['recompute']:<9}"
+                         f" {r['micro_batch']:>3} {gib(r['total_bytes']):>9.2f}")
+    if result.get("activation_tensors"):
+        for kind, tensors in result["activation_tensors"].items():
+            lines.append(f"activations saved per layer ({kind}), one micro-batch, this rank:")
+            for t in tensors:
+                lines.append(f"  {t['name']:<44} {str(tuple(t['shape'])):<28} {t['dtype_bytes']} B/el "
+                             f"{t['bytes']:>16,} B  split:{t['split']}{'  (dropped by selective)' if t['core'] else ''}")
+            lines.append(f"  {'sum':<44} {'':<28} {'':8} {sum(t['bytes'] for t in tensors):>16,} B")
+    lines.append("assumptions:")
+    lines += [f"  - {a}" for a in result.get("assumptions", [])]
+    return "\n".join(lines)
+
+
+def render_markdown(result):
+    terms = result["per_gpu"]
+    out = ["| term | GiB | GB | % |", "|---|---:|---:|---:|"]
+    for label, value, pct in _term_rows(terms):
+        out.append(f"| {label} | {gib(value):,.3f} | {gb(value):,.3f} | {pct:.1f} |")
+    out.append(f"| **total** | **{gib(terms['total']):,.3f}** | **{gb(terms['total']):,.3f}** | 100.0 |")
+    if result.get("search"):
+        out += ["", "| tp | pp | dp | cp | zero | recompute | micro-batch | GiB |", "|---:|---:|---:|---:|---:|---|---:|---:|"]
+        for r in result["search"]["results"]:
+            out.append(f"| {r['tp']} | {r['pp']} | {r['dp']} | {r['cp']} | {r['zero']} | {r['recompute']} | "
+                       f"{r['micro_batch']} | {gib(r['total_bytes']):.2f} |")
+    return "\n".join(out)
+
+
+def plot_breakdown(result, path):
+    """Stacked bar of the per-GPU terms (matplotlib imported here only)."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    terms = [(label, v) for label, v, _ in _term_rows(result["per_gpu"]) if v > 0]
+    fig, ax = plt.subplots(figsize=(6, 4))
+    bottom = 0.0
+    for label, v in terms:
+        ax.bar([0], [gib(v)], bottom=[bottom], label=f"{label} ({gib(v):.1f} GiB)")
+        bottom += gib(v)
+    if "gpu_memory_bytes" in result:
+        ax.axhline(gib(result["gpu_memory_bytes"]), color="k", linestyle="--", label="GPU memory")
+    ax.set_xticks([])
+    ax.set_ylabel("GiB per GPU")
+    ax.set_title(f"{(result.get('model') or {}).get('name', 'model')}: {result['mode']} memory per GPU")
+    ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.0, 0.5))
+    fig.savefig(path, bbox_inches="tight", dpi=120)
+    plt.close(fig)
+
+
+# --------------------------------------------------------------------------------------------------------------
+# CLI
+# --------------------------------------------------------------------------------------------------------------
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):
+        self.exit(2, f"{PROG}: error: {message.splitlines()[0] if message else 'bad arguments'}\n")
+
+
+def build_parser():
+    p = _Parser(prog=PROG, description="Training and inference GPU memory of a transformer, per GPU.",
+                formatter_class=argparse.RawDescriptionHelpFormatter, allow_abbrev=False)
+    m = p.add_argument_group("model (explicit flags override --preset / --config)")
+    m.add_argument("--preset", help="built-in model (see --list-presets)")
+    m.add_argument("--list-presets", action="store_true", help="list presets with sources and exit")
+    m.add_argument("--config", help="Hugging Face config.json (or a folder holding one); read with json only")
+    m.add_argument("-p", "--params", help="model-states-only mode: total parameter count, e.g. 7.5B")
+    m.add_argument("--largest-layer-params", help="with --params: parameters of the largest gathered unit (ZeRO-3)")
+    for flags, dest, hlp in [
+        (("-l", "--num-layers"), "num_layers", "decoder layers"),
+        (("-hs", "--hidden-size"), "hidden_size", "model width h"),
+        (("-v", "--vocab-size"), "vocab_size", "vocabulary size"),
+        (("-a", "--num-attention-heads"), "num_attention_heads", "query heads"),
+        (("--num-kv-heads",), "num_kv_heads", "key/value heads (GQA/MQA)"),
+        (("--head-dim",), "head_dim", "per-head width (default h / heads)"),
+        (("--ffn-hidden-size",), "ffn_hidden_size", "MLP width f"),
+        (("-e", "--num-experts"), "num_experts", "routed experts"),
+        (("-t", "--topk"), "topk", "experts per token"),
+        (("-ei", "--expert-interval"), "expert_interval", "every n-th layer is MoE"),
+        (("--moe-ffn-hidden-size",), "moe_ffn_hidden_size", "expert width"),
+        (("--num-shared-experts",), "num_shared_experts", "shared experts"),
+        (("--first-k-dense",), "first_k_dense", "leading dense layers (DeepSeek first_k_dense_replace)"),
+        (("--kv-lora-rank",), "kv_lora_rank", "MLA latent width"),
+        (("--q-lora-rank",), "q_lora_rank", "MLA query latent width"),
+        (("--qk-rope-head-dim",), "qk_rope_head_dim", "MLA rotary part of q/k"),
+        (("--qk-nope-head-dim",), "qk_nope_head_dim", "MLA non-rotary part of q/k"),
+        (("--v-head-dim",), "v_head_dim", "MLA value head width"),
+        (("--sliding-window",), "sliding_window", "sliding-window size (0 = none)"),
+        (("--learned-positions",), "learned_positions", "rows of a learned position table"),
+        (("--norms-per-layer",), "norms_per_layer", "norms per layer (Gemma-2: 4)"),
+    ]:
+        m.add_argument(*flags, dest=dest, help=hlp)
+    m.add_argument("-kv", "--kv-size-ratio", help="kv heads / query heads (cookbook), e.g. 0.25")
+    m.add_argument("-ff", "--ffn-expansion-factor", help="f / h as a float, e.g. 3.5")
+    m.add_argument("-nl", "--num-mlp-linears", help="2 (plain MLP) or 3 (gated)")
+    m.add_argument("--moe", action="store_true", help="MoE model (use with -e, -t)")
+    m.add_argument("--tied-embeddings", action="store_true", default=None)
+    m.add_argument("--untied-embeddings", dest="tied_embeddings", action="store_false")
+    m.add_argument("--norm", help="rmsnorm | layernorm | layernorm-nobias | nonparametric")
+    m.add_argument("--qkv-bias", action="store_true", default=None)
+    m.add_argument("--mlp-bias", action="store_true", default=None)
+    m.add_argument("--layer-types", help="comma list of full/sliding per layer, or 'alternate' (sliding first)")
+    m.add_argument("--dropout", choices=("on", "off"), help="dropout masks stored (default: from the model)")
+    t = p.add_argument_group("training setup")
+    t.add_argument("--infer", action="store_true", help="inference memory instead of training")
+    t.add_argument("-s", "--sequence-length", help="training sequence length (default 2048)")
+    t.add_argument("-b", "--batch-size-per-gpu", "--micro-batch", dest="micro_batch", help="micro-batch (default 1)")
+    t.add_argument("--global-batch", help="global batch in sequences (sets micro-batches per step)")
+    t.add_argument("--num-gpus", help="GPUs in the job (default tp x pp x cp)")
+    t.add_argument("--gpus-per-node", default="8", help="for --search's tp limit and fsdp-hybrid (default 8)")
+    t.add_argument("-tp", "--tensor-parallel-size", dest="tp", help="tensor-parallel size")
+    t.add_argument("-pp", "--pipeline-parallel-size", dest="pp", help="pipeline-parallel size")
+    t.add_argument("--vpp", help="virtual pipeline chunks per stage (interleaved 1F1B)")
+    t.add_argument("--cp", help="context-parallel size")
+    t.add_argument("-ep", "--expert-parallelism", dest="ep", help="expert-parallel size")
+    t.add_argument("--etp", help="expert tensor-parallel size (default tp)")
+    t.add_argument("--sp", action="store_true", help="sequence parallelism with tp (no-op at tp 1)")
+    t.add_argument("-z", "--zero-stage", help="ZeRO stage 0-3 (shorthand for --sharding zeroN)")
+    t.add_argument("--sharding", help=f"one of {', '.join(SHARDINGS)} (default zero0)")
+    t.add_argument("--fsdp-shard-size", help="fsdp-hybrid shard-group size (default --gpus-per-node)")
+    t.add_argument("--prefetch-units", help="ZeRO-3/FSDP units gathered ahead (default 1)")
+    t.add_argument("--precision", help=f"one of {', '.join(PRECISIONS)} (default bf16)")
+    t.add_argument("--grads", help="low | fp32 | low+fp32 (default low)")
+    t.add_argument("--optimizer", help=f"one of {', '.join(OPTIMIZERS)} (default adamw)")
+    t.add_argument("--offload-optimizer", action="store_true", help="master, optimizer states, fp32 grads on CPU")
+    t.add_argument("--offload-params", action="store_true", help="ZeRO-3 16-bit parameter shards on CPU")
+    t.add_argument("--recompute", help="none | selective | full (default none)")
+    t.add_argument("-ca", "--checkpoint-activations", action="store_true", help="same as --recompute full")
+    t.add_argument("--attention", help="flash | sdpa | eager (default flash)")
+    t.add_argument("--profile", help="megatron | hf: which implementation's saved tensors (default megatron)")
+    t.add_argument("--comm-buffer", help="communication buckets (default 50MiB)")
+    t.add_argument("--overhead", help="framework overhead (default 1GiB)")
+    t.add_argument("--fragmentation", help="allowance as a fraction of allocated bytes (default 0.05)")
+    i = p.add_argument_group("inference")
+    i.add_argument("--batch-size", help="sequences served at once (default 1)")
+    i.add_argument("--context", help="tokens per sequence held in the KV cache (default 4096)")
+    i.add_argument("--weight-dtype", help=f"one of {', '.join(WEIGHT_BITS)} (default bf16)")
+    i.add_argument("--bits-per-weight", help="quantised weights, e.g. 4.5 (overrides --weight-dtype)")
+    i.add_argument("--kv-dtype", help=f"one of {', '.join(KV_BITS)} (default bf16)")
+    i.add_argument("--kv-cache", help="window | hf-dynamic: tokens a sliding layer holds (default window)")
+    i.add_argument("--prefill-chunk", help="tokens per prefill step (default whole prompt)")
+    o = p.add_argument_group("solvers and output")
+    o.add_argument("--gpu-memory", help="GPU memory, e.g. 80GiB or 80GB (they differ)")
+    o.add_argument("--max-micro-batch", action="store_true", help="largest micro-batch that fits --gpu-memory")
+    o.add_argument("--max-context", action="store_true", help="longest sequence / context that fits --gpu-memory")
+    o.add_argument("--search", action="store_true", help="search (tp, pp, dp, zero, recompute, mb) for --num-gpus")
+    o.add_argument("--top", default="10", help="rows --search prints (default 10)")
+    o.add_argument("--explain", action="store_true", help="list every activation tensor saved per layer")
+    o.add_argument("--plot", help="write a memory-breakdown bar chart to this file (matplotlib)")
+    o.add_argument("--format", choices=("text", "markdown", "json"), default="text")
+    o.add_argument("--json", action="store_true", help="same as --format json")
+    return p
+
+
+_ARCH_INT_FLAGS = ("num_layers", "hidden_size", "vocab_size", "num_attention_heads", "num_kv_heads", "head_dim",
+                   "ffn_hidden_size", "num_experts", "topk", "expert_interval", "moe_ffn_hidden_size",
+                   "num_shared_experts", "first_k_dense", "kv_lora_rank", "q_lora_rank", "qk_rope_head_dim",
+                   "qk_nope_head_dim", "v_head_dim", "sliding_window", "learned_positions", "norms_per_layer")
+
+
+def _flag(dest):
+    return "--" + dest.replace("_", "-")
+
+
+def resolve_arch(args):
+    """Preset / config / flags -> Arch (or None in --params mode). Returns (arch, warnings)."""
+    warnings = []
+    base = None
+    if args.preset:
+        if args.preset not in PRESETS:
+            raise ValueError(f"--preset {args.preset!r} is unknown; see --list-presets")
+        kw, source = PRESETS[args.preset]
+        base = Arch(name=args.preset, source=source, **kw)
+    if args.config:
+        cfg, label = read_config(args.config)
+        base, unknown = arch_from_config(cfg, label)
+        if unknown:
+            warnings.append(f"{PROG}: warning: --config fields not understood (ignored): {', '.join(unknown)}")
+    explicit = {d: getattr(args, d) for d in _ARCH_INT_FLAGS if getattr(args, d) is not None}
+    others = [args.kv_size_ratio, args.ffn_expansion_factor, args.num_mlp_linears, args.norm, args.layer_types,
+              args.tied_embeddings, args.qkv_bias, args.mlp_bias, args.dropout]
+    if base is None and not explicit and all(o is None for o in others) and not args.moe:
+        return None, warnings
+    arch = base or Arch(name="custom")
+    upd = {}
+    for dest, raw in explicit.items():
+        upd[dest] = parse_count(raw, _flag(dest), allow_zero=dest not in (
+            "num_layers", "hidden_size", "vocab_size", "num_attention_heads", "expert_interval", "norms_per_layer"))
+    arch = replace(arch, **upd)
+    if args.kv_size_ratio is not None:
+        ratio = parse_fraction(args.kv_size_ratio, "--kv-size-ratio", 0.0, 1.0)
+        kv = ratio * arch.num_attention_heads
+        if ratio <= 0 or abs(kv - round(kv)) > 1e-9:
+            raise ValueError(f"--kv-size-ratio {args.kv_size_ratio} x {arch.num_attention_heads} heads is not a "
+                             f"whole number of kv heads")
+        arch = replace(arch, num_kv_heads=int(round(kv)))
+    if args.num_mlp_linears is not None:
+        if args.num_mlp_linears not in ("2", "3"):
+            raise ValueError(f"--num-mlp-linears must be 2 or 3, got {args.num_mlp_linears!r}")
+        arch = replace(arch, gated_mlp=args.num_mlp_linears == "3")
+    if args.ffn_expansion_factor is not None:
+        factor = parse_fraction(args.ffn_expansion_factor, "--ffn-expansion-factor", 0.0)
+        width = factor * arch.hidden_size
+        if factor <= 0 or abs(width - round(width)) > 1e-6:
+            raise ValueError(f"--ffn-expansion-factor {args.ffn_expansion_factor} x {arch.hidden_size} is not a "
+                             "whole number; give --ffn-hidden-size")
+        arch = replace(arch, ffn_hidden_size=int(round(width)))
+    if base is None and "ffn_hidden_size" not in upd and args.ffn_expansion_factor is None:
+        arch = replace(arch, ffn_hidden_size=4 * arch.hidden_size if not arch.gated_mlp else
+                       arch.ffn_hidden_size if "hidden_size" not in upd else int(8 * arch.hidden_size / 3))
+    if args.moe and not arch.num_experts:
+        raise ValueError("--moe needs -e/--num-experts > 0")
+    if arch.num_experts and not arch.moe_ffn_hidden_size:
+        arch = replace(arch, moe_ffn_hidden_size=arch.ffn_hidden_size)
+    if arch.num_experts and not arch.topk:
+        arch = replace(arch, topk=min(2, arch.num_experts))
+    if args.norm is not None:
+        arch = replace(arch, norm=args.norm)
+    for flag in ("tied_embeddings", "qkv_bias", "mlp_bias"):
+        if getattr(args, flag) is not None:
+            arch = replace(arch, **{flag: getattr(args, flag)})
+    if args.dropout is not None:
+        arch = replace(arch, dropout=args.dropout == "on")
+    if args.layer_types is not None:
+        text = args.layer_types.strip().lower()
+        if text == "alternate":
+            types = tuple("sliding" if j % 2 == 0 else "full" for j in range(arch.num_layers))
+        else:
+            types = tuple(x.strip() for x in text.split(",") if x.strip())
+        arch = replace(arch, layer_types=types)
+    if arch.layer_types and len(arch.layer_types) != arch.num_layers and "num_layers" in upd and base is not None:
+        arch = replace(arch, layer_types=tuple(arch.layer_types[j % len(arch.layer_types)]
+                                               for j in range(arch.num_layers)))
+    return validate_arch(arch), warnings
+
+
+def _opt(raw, flag, default, parse=parse_count, **kw):
+    return default if raw is None else parse(raw, flag, **kw)
+
+
+def build_train_setup(args, arch):
+    tp = _opt(args.tp, "-tp", 1)
+    pp = _opt(args.pp, "-pp", 1)
+    cp = _opt(args.cp, "--cp", 1)
+    sharding = args.sharding or "zero0"
+    if args.zero_stage is not None:
+        if args.zero_stage not in ("0", "1", "2", "3"):
+            raise ValueError(f"-z/--zero-stage must be 0, 1, 2 or 3, got {args.zero_stage!r}")
+        if args.sharding:
+            raise ValueError("give either -z/--zero-stage or --sharding, not both")
+        sharding = "zero" + args.zero_stage
+    recompute = args.recompute or ("full" if args.checkpoint_activations else "none")
+    if args.checkpoint_activations and args.recompute and args.recompute != "full":
+        raise ValueError("-ca/--checkpoint-activations conflicts with --recompute " + args.recompute)
+    gpn = _opt(args.gpus_per_node, "--gpus-per-node", 8)
+    profile = args.profile or "megatron"
+    if profile not in ("megatron", "hf"):
+        raise ValueError(f"--profile must be megatron or hf, got {profile!r}")
+    attention = args.attention or "flash"
+    if attention not in ("flash", "sdpa", "eager"):
+        raise ValueError(f"--attention must be flash, sdpa or eager, got {attention!r}")
+    setup = TrainSetup(
+        num_gpus=_opt(args.num_gpus, "--num-gpus", tp * pp * cp), tp=tp, pp=pp, cp=cp,
+        vpp=_opt(args.vpp, "--vpp", 1), ep=_opt(args.ep, "-ep", 1), etp=_opt(args.etp, "--etp", 0, allow_zero=True),
+        sp=args.sp, micro_batch=_opt(args.micro_batch, "--micro-batch", 1),
+        seq_len=_opt(args.sequence_length, "--sequence-length", 2048),
+        global_batch=_opt(args.global_batch, "--global-batch", 0, allow_zero=True),
+        precision=args.precision or "bf16", grads=args.grads or "low", optimizer=args.optimizer or "adamw",
+        sharding=sharding, fsdp_shard_size=_opt(args.fsdp_shard_size, "--fsdp-shard-size", gpn),
+        prefetch_units=_opt(args.prefetch_units, "--prefetch-units", 1, allow_zero=True),
+        offload_optimizer=args.offload_optimizer, offload_params=args.offload_params, recompute=recompute,
+        attention=attention, profile=profile,
+        comm_buffer=_opt(args.comm_buffer, "--comm-buffer", 50 * 2**20, parse_bytes),
+        overhead=_opt(args.overhead, "--overhead", 2**30, parse_bytes),
+        fragmentation=_opt(args.fragmentation, "--fragmentation", 0.05, parse_fraction, low=0.0, high=10.0),
+        num_params=_opt(args.params, "--params", 0) if arch is None else 0,
+        largest_unit_params=_opt(args.largest_layer_params, "--largest-layer-params", 0, allow_zero=True),
+    )
+    return validate_setup(setup, arch)
+
+
+def build_infer_setup(args, arch):
+    bpw = 0.0
+    if args.bits_per_weight is not None:
+        bpw = parse_fraction(args.bits_per_weight, "--bits-per-weight", 0.0, 64.0)
+        if bpw <= 0:
+            raise ValueError("--bits-per-weight must be > 0")
+    conv = args.kv_cache or "window"
+    if conv not in ("window", "hf-dynamic"):
+        raise ValueError(f"--kv-cache must be window or hf-dynamic, got {conv!r}")
+    attention = args.attention or "flash"
+    if attention not in ("flash", "sdpa", "eager"):
+        raise ValueError(f"--attention must be flash, sdpa or eager, got {attention!r}")
+    return InferSetup(
+        batch=_opt(args.batch_size, "--batch-size", 1), context=_opt(args.context, "--context", 4096),
+        weight_dtype=args.weight_dtype or "bf16", bits_per_weight=bpw, kv_dtype=args.kv_dtype or "bf16",
+        kv_convention=conv, tp=_opt(args.tp, "-tp", 1), pp=_opt(args.pp, "-pp", 1),
+        prefill_chunk=_opt(args.prefill_chunk, "--prefill-chunk", 0, allow_zero=True), attention=attention,
+        overhead=_opt(args.overhead, "--overhead", 2**30, parse_bytes),
+        fragmentation=_opt(args.fragmentation, "--fragmentation", 0.05, parse_fraction, low=0.0, high=10.0),
+        num_params=_opt(args.params, "--params", 0) if arch is None else 0)
+
+
+def compute(args):
+    """Parsed CLI arguments -> (result dict, warnings)."""
+    arch, warnings = resolve_arch(args)
+    if arch is None and args.params is None:
+        raise ValueError("give a model: --preset, --config, shape flags (-l, -hs, -a, ...) or -p/--params")
+    if arch is not None and args.params is not None:
+        raise ValueError("-p/--params is for model-states-only mode; do not combine it with a model")
+    gpu_bytes = parse_bytes(args.gpu_memory, "--gpu-memory") if args.gpu_memory is not None else None
+    if (args.max_micro_batch or args.max_context or args.search) and gpu_bytes is None:
+        raise ValueError("--max-micro-batch, --max-context and --search need --gpu-memory")
+    if sum(map(bool, (args.max_micro_batch, args.max_context, args.search))) > 1:
+        raise ValueError("give one of --max-micro-batch, --max-context, --search")
+    if (args.search or args.max_micro_batch or args.explain) and arch is None:
+        raise ValueError("--search, --max-micro-batch and --explain need an architecture, not --params")
+    params = count_params(arch) if arch is not None else {"total": parse_count(args.params, "--params")}
+    result = {"model": asdict(arch) if arch is not None else None, "params": params}
+    if args.infer:
+        if args.search or args.max_micro_batch:
+            raise ValueError("--search and --max-micro-batch are training solvers; drop --infer")
+        inf = build_infer_setup(args, arch)
+        if args.max_context:
+            if arch is None:
+                raise ValueError("--max-context needs an architecture")
+            n = max_inference_context(arch, inf, gpu_bytes)
+            if n == 0:
+                raise ValueError("nothing fits: even a 1-token context exceeds --gpu-memory")
+            inf = replace(inf, context=n)
+            result["solution"] = {"name": "max context", "value": n}
+        result.update(mode="inference", **inference_memory(arch, inf))
+    else:
+        setup = build_train_setup(args, arch)
+        if args.max_micro_batch:
+            bmax = max_micro_batch(arch, setup, gpu_bytes)
+            if bmax == 0:
+                raise ValueError("nothing fits: micro-batch 1 already exceeds --gpu-memory")
+            setup = replace(setup, micro_batch=bmax, global_batch=0)
+            result["solution"] = {"name": "max micro-batch", "value": bmax}
+        if args.max_context:
+            if arch is None:
+                raise ValueError("--max-context needs an architecture")
+            n = max_train_context(arch, setup, gpu_bytes)
+            if n == 0:
+                raise ValueError("nothing fits: even the shortest sequence exceeds --gpu-memory")
+            setup = replace(setup, seq_len=n)
+            result["solution"] = {"name": "max sequence length", "value": n}
+        if args.search:
+            top = parse_count(args.top, "--top")
+            found, evaluated = search_configs(arch, setup, gpu_bytes,
+                                              max_tp=parse_count(args.gpus_per_node, "--gpus-per-node"), top=top)
+            result["search"] = {"candidates_evaluated": evaluated, "criterion": SEARCH_CRITERION, "results": found}
+            if found:
+                best = found[0]
+                setup = replace(setup, tp=best["tp"], pp=best["pp"], sharding=f"zero{best['zero']}",
+                                recompute=best["recompute"], micro_batch=best["micro_batch"],
+                                sp=best["tp"] > 1 and setup.sp)
+        result.update(mode="train", **training_memory(arch, setup))
+        if args.explain:
+            kinds = {}
+            for j in range(arch.num_layers):
+                key = ("moe" if arch.layer_is_moe(j) else "dense") + "/" + arch.layer_attention(j)
+                if key not in kinds:
+                    tensors = layer_activation_tensors(arch, setup, arch.layer_is_moe(j), arch.layer_attention(j))
+                    if setup.recompute == "selective":
+                        tensors = [t for t in tensors if not t["core"]]
+                    kinds[key] = tensors
+            result["activation_tensors"] = kinds
+    if result.get("solution"):
+        result["solution"]["total_bytes"] = result["per_gpu"]["total"]
+    if gpu_bytes is not None:
+        result["gpu_memory_bytes"] = gpu_bytes
+        result["fits"] = result["per_gpu"]["total"] <= gpu_bytes
+    return result, warnings
+
+
+def main(argv=None):
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.list_presets:
+        for name, (_, source) in PRESETS.items():
+            print(f"{name:<16} {source}")
+        return 0
+    try:
+        result, warnings = compute(args)
+    except ValueError as exc:
+        print(f"{PROG}: error: {str(exc).splitlines()[0]}", file=sys.stderr)
+        return 2
+    for w in warnings:
+        print(w, file=sys.stderr)
+    fmt = "json" if args.json else args.format
+    if fmt == "json":
+        print(json.dumps(result, indent=1, default=str))
+    elif fmt == "markdown":
+        print(render_markdown(result))
+    else:
+        print(render_text(result))
+    if args.plot:
+        try:
+            plot_breakdown(result, args.plot)
+        except (OSError, ValueError) as exc:
+            print(f"{PROG}: error: --plot {args.plot}: {str(exc).splitlines()[0]}", file=sys.stderr)
+            return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
