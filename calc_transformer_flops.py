@@ -257,6 +257,8 @@ GPUS = {
 }
 
 DTYPE_BYTES = {"fp32": 4, "tf32": 4, "bf16": 2, "fp16": 2, "fp8": 1}
+MAX_LAYERS = 100_000
+MAX_SIZE = 10**12  # any width, count or length beyond this is a typo, not a model
 DEFAULT_MFU = 0.40  # a typical well-tuned large dense run (Llama 3 405B: 38-43%, Table 4 of its paper)
 COMPONENTS = ("embeddings", "attention_qkv", "attention_scores", "attention_values", "attention_output", "mlp",
               "routed_experts", "shared_experts", "router", "lm_head")
@@ -341,6 +343,7 @@ _IGNORED_FIELDS = {
     "num_key_value_heads", "attention_bias", "mlp_bias", "n_positions", "text_config", "vision_config",
     "is_decoder", "add_cross_attention", "id2label", "label2id", "return_dict", "output_attentions",
     "output_hidden_states", "problem_type", "tokenizer_class", "prefix", "chunk_size_feed_forward",
+    "use_mrope", "sliding_window_size", "rotary_dim", "max_seq_len", "pretraining_sequence_length",
 }
 
 # Families whose MLP is plain (2 linears) and whose linears carry biases.
@@ -404,6 +407,8 @@ def config_fields(config: dict) -> dict:
     model_type = str(config.get("model_type") or "")
     out = {"name": str(config.get("_name_or_path") or model_type or "config.json")}
     layers = out["num_layers"] = _config_int(config, ("num_hidden_layers", "n_layer"))
+    if layers > MAX_LAYERS:
+        raise InputError(f"config.json: field 'num_hidden_layers' {layers} is implausibly large (limit {MAX_LAYERS})")
     hidden = out["hidden_size"] = _config_int(config, ("hidden_size", "n_embd", "d_model"))
     heads = out["num_attention_heads"] = _config_int(config, ("num_attention_heads", "n_head"))
     out["vocab_size"] = _config_int(config, ("vocab_size",))
@@ -557,6 +562,11 @@ def resolve(base: dict, overrides: dict) -> Architecture:
         raise InputError("--kv-lora-rank needs --qk-rope-head-dim (MLA)")
     if values.get("qk_rope_head_dim", 0) >= values["head_dim"] and values.get("kv_lora_rank"):
         raise InputError("--qk-rope-head-dim must be smaller than --head-dim (nope + rope) for MLA")
+    if values["num_layers"] > MAX_LAYERS:
+        raise InputError(f"--num-layers {values['num_layers']}: implausibly large (limit {MAX_LAYERS})")
+    for key, value in values.items():
+        if isinstance(value, int) and not isinstance(value, bool) and value > MAX_SIZE:
+            raise InputError(f"{_flag(key)} {value}: implausibly large (limit {MAX_SIZE:.0e})")
     known = {f.name for f in fields(Architecture)}
     return Architecture(**{k: v for k, v in values.items() if k in known})
 
@@ -1240,9 +1250,13 @@ def list_gpus() -> str:
     return "\n".join(lines) + "\n"
 
 
-def run(argv=None, warn=None) -> str:
-    """Parse argv, compute, and return the rendered output (raises InputError on bad input)."""
-    warn = warn or (lambda message: sys.stderr.write(message + "\n"))
+def run(argv=None, warnings=None) -> str:
+    """Parse argv, compute, and return the rendered output (raises InputError on bad input).
+
+    Warnings (unknown config.json fields) are appended to ``warnings`` for the caller to print on success.
+    """
+    warnings = [] if warnings is None else warnings
+    warn = warnings.append
     args = build_parser().parse_args(argv)
     if args.list_presets:
         return list_presets()
@@ -1273,11 +1287,14 @@ def run(argv=None, warn=None) -> str:
 
 
 def main(argv=None) -> int:
+    warnings = []
     try:
-        output = run(argv)
+        output = run(argv, warnings)
     except InputError as exc:
         sys.stderr.write(f"{PROG}: error: {' '.join(str(exc).split())}\n")
         return 2
+    for message in warnings:
+        sys.stderr.write(message + "\n")
     sys.stdout.write(output)
     return 0
 

@@ -1,0 +1,307 @@
+"""calc_transformer_flops.py against published figures, independent closed forms, and hostile input.
+
+Every expected number below is either printed in the cited source or computed here from a formula the source
+publishes (never by calling the code under test). Tolerances are the rounding of the printed figure.
+"""
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+
+from conftest import call_main, run_cli
+from test_flops_torch import DEEPSEEK_V3, GPT2, LLAMA3_8B, MISTRAL_7B, MIXTRAL_8X7B, PYTHIA_160M, QWEN3_4B
+
+
+def run_json(flops, *argv):
+    status, out, err = call_main(flops, [*argv, "--json"])
+    assert status == 0, err
+    return json.loads(out)
+
+
+def arch_of(flops, **fields):
+    return flops.resolve(fields, {})
+
+
+# --- nanoGPT's transformer_sizing.ipynb (karpathy/nanoGPT, GPT-2 124M with bias=False, T = 1024) ------------------
+
+def test_nanogpt_gpt2_forward_total_and_palm(flops):
+    result = run_json(flops, "--preset", "gpt2", "--no-bias", "-s", "1024")
+    assert result["parameters"]["total"] == 124_337_664          # notebook: params()['total']
+    assert result["training"]["forward_per_sequence"] == 291_648_307_200   # notebook: forward_total
+    assert result["training"]["model_flops_per_sequence"] == 874_944_921_600  # notebook: total (fwd + bwd)
+    assert result["estimates"]["palm"]["per_sequence"] == 875_062_886_400  # notebook: palm_flops()
+    # with biases (HF GPT-2: 124,439,808 parameters) the matmul FLOPs are the same: FlopCounterMode ignores biases
+    with_bias = run_json(flops, "--preset", "gpt2", "-s", "1024")
+    assert with_bias["parameters"]["total"] == 124_439_808
+    assert with_bias["training"]["forward_per_sequence"] == 291_648_307_200
+
+
+def test_nanogpt_mfu_37_14_percent(flops):
+    """Notebook: 100 sequences of 1024 tokens in 0.755 s on one A100 (312 TFLOP/s) -> 37.14% of peak."""
+    result = run_json(flops, "--preset", "gpt2", "-s", "1024", "-b", "100", "--step-time", "0.755",
+                      "--gpu", "a100-40gb")
+    assert round(100 * result["measured"]["mfu"], 2) == 37.14
+    assert result["measured"]["hfu"] == result["measured"]["mfu"]  # no recompute
+
+
+def test_nanogpt_training_days_3_46(flops):
+    """Notebook: 6ND with N = 124,337,664, D = 300B, 8 x A100 at 312 TFLOP/s and 30% MFU -> 3.46 days."""
+    result = run_json(flops, "--preset", "gpt2", "--no-bias", "-s", "1024", "--tokens", "300B",
+                      "--gpu", "a100-40gb", "--num-gpus", "8", "--mfu", "0.3", "--flops-basis", "6nd")
+    assert result["time"]["flops"] == 6 * 124_337_664 * 300 * 10**9
+    assert round(result["time"]["days"], 2) == 3.46
+
+
+# --- Chinchilla (Hoffmann et al. 2022), Appendix F and Table A4 -----------------------------------------------------
+
+TABLE_A4 = [  # layers, d_model, ffw_size, heads, kv_size, printed FLOP ratio (ours / 6ND); seq 2048, vocab 32,000
+    (10, 640, 2560, 10, 64, 1.03), (20, 1024, 4096, 16, 64, 1.10), (24, 1280, 5120, 10, 128, 1.08),
+    (26, 1792, 7168, 14, 128, 1.04), (28, 2048, 8192, 16, 128, 1.03), (40, 3584, 14336, 28, 128, 0.99),
+]
+
+
+@pytest.mark.parametrize("layers,d,ffw,heads,kv,ratio", TABLE_A4)
+def test_chinchilla_table_a4_ratios(flops, layers, d, ffw, heads, kv, ratio):
+    """Table A4 is reproduced with App. F's count minus embeddings and final logits (nanoGPT scaling_laws.ipynb,
+    'per author correspondence'), over 6ND with Chinchilla's own N: token embedding + per layer 4d² + 3d (QKV and
+    biases) + d² + 2d (relative-position weights) + 2·d·ffw + ffw + d + 4d (LayerNorms), + 2d final norm."""
+    arch = arch_of(flops, num_layers=layers, hidden_size=d, num_attention_heads=heads, head_dim=kv, vocab_size=32000,
+                   ffn_hidden_size=ffw, num_mlp_linears=2)
+    s = 2048
+    n_chinchilla = 32000 * d + layers * (3 * d * d + 3 * d + d * d + 2 * d + d * d + d + 2 * d * ffw + ffw + d
+                                         + 4 * d) + 2 * d
+    ours = 3 * flops.chinchilla_forward_flops(arch, s, embeddings_and_logits=False)
+    assert round(ours / (6 * n_chinchilla * s), 2) == ratio
+
+
+def test_chinchilla_app_f_terms(flops):
+    """App. F, term by term, for the 73M row at seq 2048 (forward, one sequence)."""
+    s, d, V, heads, kv, ffw, layers = 2048, 640, 32000, 10, 64, 2560, 10
+    arch = arch_of(flops, num_layers=layers, hidden_size=d, num_attention_heads=heads, head_dim=kv, vocab_size=V,
+                   ffn_hidden_size=ffw, num_mlp_linears=2)
+    attention = (2 * 3 * s * d * kv * heads + 2 * s * s * kv * heads + 3 * heads * s * s
+                 + 2 * s * s * kv * heads + 2 * s * kv * heads * d)
+    dense = 2 * s * (d * ffw + d * ffw)
+    expected = 2 * s * V * d + layers * (attention + dense) + 2 * s * d * V
+    assert flops.chinchilla_forward_flops(arch, s) == expected
+
+
+# --- Training compute of large models ---------------------------------------------------------------------------------
+
+def test_gpt3_175b_300b_tokens(flops):
+    """Brown et al. 2020, Table D.1: 3.14e23 FLOPs for GPT-3 175B on 300B tokens (6ND)."""
+    result = run_json(flops, "--preset", "gpt3-175b", "--tokens", "300B")
+    assert f"{result['estimates']['6nd_total']['total']:.2e}" == "3.14e+23"
+
+
+def test_gpt3_narayanan_equation_and_34_days(flops):
+    """Narayanan et al. 2021 (arXiv 2104.04473), eq. 3: with full recompute an iteration of batch B costs
+    96·B·s·l·h²·(1 + s/(6h) + V/(16·l·h)) FLOPs; §5.1: GPT-3 175B on 300B tokens, 1024 A100s at 140 TFLOP/s each,
+    takes ≈ 8·T·P/(n·X) ≈ 34 days."""
+    B, s, l, h, V = 1, 2048, 96, 12288, 50257
+    narayanan = 96 * B * s * l * h * h + 16 * B * s * s * l * h + 6 * B * s * h * V  # eq. 3 multiplied out
+    result = run_json(flops, "--preset", "gpt3-175b", "-s", "2048", "--recompute", "full")
+    assert result["training"]["hardware_flops_per_sequence"] == narayanan
+    timing = flops.training_time(8 * 300 * 10**9 * 175 * 10**9, 1024, 140e12, 1.0)
+    assert round(timing["days"]) == 34
+    # the CLI's 6ND basis with full recompute is the same 8TP (with the preset's exact P = 174.6B)
+    cli = run_json(flops, "--preset", "gpt3-175b", "--tokens", "300B", "--recompute", "full", "--flops-basis",
+                   "6nd", "--peak-tflops", "140", "--mfu", "1", "--num-gpus", "1024")
+    assert round(cli["time"]["days"]) == 34
+
+
+def test_llama_3_1_405b(flops):
+    """Llama 3 paper (Dubey et al. 2024, §3.4): 405B parameters on 15.6T tokens, 3.8e25 FLOPs."""
+    result = run_json(flops, "--preset", "llama-3.1-405b", "--tokens", "15.6T")
+    assert result["parameters"]["total"] == 405_853_388_800  # HF meta-llama/Llama-3.1-405B safetensors total
+    assert f"{result['estimates']['6nd_total']['total']:.1e}" == "3.8e+25"
+
+
+def test_calflops_llama2_7b_forward(flops):
+    """calflops README (MrYxJ/calculate-flops.pytorch): Llama-2-7B, input (1, 128): 1.7 TFLOPs, 850 GMACs."""
+    result = run_json(flops, "--preset", "llama-2-7b", "-s", "128")
+    forward = result["training"]["forward_per_sequence"]
+    assert round(forward / 1e12, 1) == 1.7
+    assert round(forward / 2 / 1e9) == 850  # one MAC = 2 FLOPs
+
+
+def test_palm_540b_mfu_46_2(flops):
+    """PaLM (Chowdhery et al. 2022), Table 3 and App. B: 540B (N = 540.35B, L 118, H 48, Q 256, T 2048) at
+    238.3K tokens/s on 6144 TPU v4 chips (275 TFLOP/s) -> 46.2% MFU, with 6N + 12·L·H·Q·T per token."""
+    per_token = 6 * 540.35e9 + 12 * 118 * 48 * 256 * 2048
+    measured = flops.measured_utilisation(per_token, per_token, 238.3e3, 6144, 275e12)
+    assert round(100 * measured["mfu"], 1) == 46.2
+
+
+def test_megatron_causal_convention(flops):
+    """Megatron-LM num_floating_point_operations (training.py, causal since 2025-03) charges the attention core
+    6·s²·(a·d) per layer and sequence, i.e. half the square; the exact causal mask keeps s(s+1)/2 pairs, which
+    adds the diagonal: 6·s·a·d per layer."""
+    arch = arch_of(flops, **{k: v for k, v in flops.PRESETS["llama-3-8b"].items() if k != "source"})
+    s, L, a, d, k, h, f, V = 8192, 32, 32, 128, 8, 4096, 14336, 128256
+    megatron = 6 * s * (h * 3 * f * L + L * (h * (a * d + 2 * k * d) + a * d * h) + h * V) + 6 * s * s * a * d * L
+    ours = flops.training_flops(arch, s, attention="causal")["model_flops_per_sequence"]
+    assert ours - megatron == 6 * s * a * d * L
+    full = flops.training_flops(arch, s, attention="full")["model_flops_per_sequence"]
+    assert full - megatron == 6 * s * s * a * d * L  # full counts the whole square: the other half
+
+
+# --- Parameter totals of real configs (needed for 6N, PaLM and the bytes read in decode) ------------------------------
+
+@pytest.mark.parametrize("config,total,active", [
+    (GPT2, 124_439_808, None),                          # HF openai-community/gpt2
+    (PYTHIA_160M, 162_322_944, None),                   # Pythia paper / HF EleutherAI/pythia-160m
+    (LLAMA3_8B, 8_030_261_248, None),                   # HF meta-llama/Meta-Llama-3-8B
+    (MISTRAL_7B, 7_241_732_096, None),                  # HF mistralai/Mistral-7B-v0.1
+    (QWEN3_4B, 4_022_468_096, None),                    # HF Qwen/Qwen3-4B
+    (MIXTRAL_8X7B, 46_702_792_704, 12_879_925_248),     # HF mistralai/Mixtral-8x7B-v0.1
+])
+def test_parameter_totals_from_config_json(flops, tmp_path, config, total, active):
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(config))
+    result = run_json(flops, "--config", str(path))
+    assert result["parameters"]["total"] == total
+    if active is not None:
+        assert result["parameters"]["active"] == active
+
+
+def test_deepseek_v3_total_and_active(flops, tmp_path):
+    """DeepSeek-V3 technical report: 671B total, 37B activated per token (main model, MTP module excluded)."""
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(DEEPSEEK_V3))
+    params = run_json(flops, "--config", str(path))["parameters"]
+    assert round(params["total"] / 1e9) == 671
+    assert 37e9 <= params["active"] < 38e9  # 37.55B; the report rounds down to "37B"
+
+
+# --- Conventions: independent brute-force counts ----------------------------------------------------------------------
+
+@pytest.mark.parametrize("new,past,window", [(7, 0, 0), (7, 0, 3), (5, 9, 4), (1, 30, 8), (12, 3, 100)])
+def test_attention_pairs_brute_force(flops, new, past, window):
+    square = sum(past + new for _ in range(new))
+    causal = sum(1 for q in range(past, past + new) for key in range(past + new)
+                 if key <= q and (not window or q - key < window))
+    assert flops.attention_pairs(new, past, 0, "square") == square
+    assert flops.attention_pairs(new, past, window, "causal") == causal
+
+
+def test_decode_total_is_sum_of_steps(flops):
+    """The closed form for g-1 decode steps equals a loop over single-token steps at growing contexts."""
+    arch = arch_of(flops, **{k: v for k, v in flops.PRESETS["mistral-7b"].items() if k != "source"})
+    prompt, generate, batch = 4090, 12, 3  # crosses the 4096 window under the causal convention
+    for attention in ("full", "causal"):
+        inference = flops.inference(arch, flops.parameter_counts(arch), prompt, generate, batch, attention, 2)
+        steps = sum(batch * flops.forward_flops(arch, 1, 1, past=prompt + j, attention=attention, decode=True)["total"]
+                    for j in range(generate - 1))
+        assert inference["decode_flops"] == steps
+        assert inference["total_flops"] == inference["prefill_flops"] + steps
+
+
+def test_recompute_modes(flops):
+    arch = arch_of(flops, **{k: v for k, v in flops.PRESETS["llama-2-7b"].items() if k != "source"})
+    fwd = flops.forward_flops(arch, 1, 4096)
+    parts = fwd["components"]
+    none = flops.training_flops(arch, 4096, recompute="none")
+    selective = flops.training_flops(arch, 4096, recompute="selective")
+    full = flops.training_flops(arch, 4096, recompute="full")
+    assert none["hardware_flops_per_sequence"] == 3 * fwd["total"] == none["model_flops_per_sequence"]
+    assert selective["recompute_flops_per_sequence"] == parts["attention_scores"] + parts["attention_values"]
+    assert full["hardware_flops_per_sequence"] == 4 * fwd["total"] - parts["lm_head"]
+    assert full["model_flops_per_sequence"] == none["model_flops_per_sequence"]
+
+
+def test_causal_halves_attention_core(flops):
+    arch = arch_of(flops, num_layers=2, hidden_size=256, num_attention_heads=4, vocab_size=1000)
+    s = 1000
+    full = flops.forward_flops(arch, 1, s, attention="full")["components"]
+    causal = flops.forward_flops(arch, 1, s, attention="causal")["components"]
+    assert causal["attention_scores"] * 2 * s == full["attention_scores"] * (s + 1)
+    assert causal["mlp"] == full["mlp"] and causal["lm_head"] == full["lm_head"]
+
+
+# --- Inference: KV cache and roofline -----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("preset,kv_bytes", [
+    ("llama-2-7b", 524_288), ("llama-3-8b", 131_072), ("mistral-7b", 131_072), ("llama-3.1-405b", 516_096),
+    ("deepseek-v3", 70_272),  # MLA latent 61·(512 + 64)·2 B, as DeepSeek-V3 serving stores it
+])
+def test_kv_cache_bytes_per_token_bf16(flops, preset, kv_bytes):
+    """2 (K and V) · L · k · d · 2 bytes (kipp.ly, 'Transformer inference arithmetic'); MLA: L·(r_kv + d_rope)·2."""
+    result = run_json(flops, "--preset", preset, "--prompt-length", "16", "--generate", "2")
+    assert result["inference"]["kv_cache_bytes_per_token"] == kv_bytes
+
+
+def test_llama2_7b_decode_roofline_a100_80gb(flops):
+    """Batch 1 decode is bandwidth-bound: time = (weights read + KV read) / 2.039 TB/s (A100 80GB datasheet).
+    Weights read = 6,738,415,616 parameters minus the 32000 x 4096 input table (a lookup), in bf16."""
+    result = run_json(flops, "--preset", "llama-2-7b", "--prompt-length", "1000", "--generate", "2",
+                      "--gpu", "a100-80gb")
+    roof = result["inference"]["roofline"]
+    weights = (6_738_415_616 - 32000 * 4096) * 2
+    kv = 1001 * 524_288  # keys and values of 1001 cached tokens read by the second new token
+    assert roof["decode_step_bytes"] == weights + kv
+    assert roof["decode_bound"] == "memory"
+    assert math.isclose(roof["decode_step_seconds"], (weights + kv) / 2.039e12, rel_tol=1e-12)
+    assert 6.4e-3 < roof["decode_step_seconds"] < 7.0e-3  # the ≈6.6 ms/token rule of thumb (weights only)
+
+
+def test_gpu_table_dense_peaks(flops):
+    """Dense bf16 peaks as torchtitan's get_peak_flops and the vendor datasheets give them (TFLOP/s)."""
+    expected = {"a100-40gb": 312, "h100-sxm": 989.5, "h100-pcie": 756.5, "h200": 989.5, "b200": 2250,
+                "gb200": 2500, "mi300x": 1307.4}
+    for gpu, tflops in expected.items():
+        assert flops.GPUS[gpu]["bf16"] == tflops
+
+
+# --- The CLI contract ---------------------------------------------------------------------------------------------
+
+def test_formats_and_conventions_printed(flops):
+    status, text, _ = call_main(flops, ["--preset", "llama-3-8b", "--tokens", "15T", "--gpu", "h100-sxm",
+                                        "--num-gpus", "1024", "--cost-per-gpu-hour", "2.5"])
+    assert status == 0
+    assert "attention full" in text and "backward = 2 x forward" in text and "days" in text
+    status, markdown, _ = call_main(flops, ["--preset", "gpt2", "--format", "markdown"])
+    assert status == 0 and "| section | quantity | value | note |" in markdown
+
+
+def test_human_numbers_and_flag_overrides(flops):
+    a = run_json(flops, "--preset", "llama-3-8b", "--tokens", "1.5T", "-s", "4_096")
+    b = run_json(flops, "--preset", "llama-3-8b", "--tokens", "1500e9", "-s", "4096")
+    assert a["training"]["tokens"] == b["training"]["tokens"] == 1_500_000_000_000
+    assert a["training"]["model_flops"] == b["training"]["model_flops"]
+    c = run_json(flops, "--preset", "llama-3-8b", "--num-kv-heads", "32")
+    assert c["config"]["num_kv_heads"] == 32
+
+
+@pytest.mark.parametrize("argv,needle", [
+    (["-l", "2", "-hs", "64", "-a", "4", "-v", "100", "--num-kv-heads", "3"], "--num-kv-heads 3"),
+    (["--preset", "nope"], "--preset"),
+    (["--preset", "gpt2", "-s", "0"], "--sequence-length"),
+    (["--preset", "gpt2", "--mfu", "1.5"], "--mfu"),
+    (["--preset", "gpt2", "--gpu", "tpu-v4", "--dtype", "fp8"], "--dtype"),
+    (["--preset", "gpt2", "--step-time", "1"], "--step-time"),
+    (["--preset", "mixtral-8x7b", "--topk", "9"], "--topk 9"),
+    (["--config", "/nonexistent/config.json"], "--config"),
+])
+def test_bad_input_one_line_exit_2(flops, argv, needle):
+    status, out, err = call_main(flops, argv)
+    assert status == 2 and out == ""
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and needle in lines[0] and lines[0].startswith("calc_transformer_flops.py: error:")
+
+
+def test_unknown_config_fields_warned_once(flops, tmp_path):
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(dict(LLAMA3_8B, shiny_new_field=1, another_one=True)))
+    status, _, err = call_main(flops, ["--config", str(path)])
+    assert status == 0
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and "another_one, shiny_new_field" in lines[0]
+
+
+def test_real_process_preset_run():
+    result = run_cli("calc_transformer_flops", "--preset", "gpt2", "--json")
+    assert result.returncode == 0
+    assert json.loads(result.stdout)["forward"]["total"] == 291_648_307_200

@@ -1,0 +1,85 @@
+"""calc_transformer_flops.py under hostile input (hypothesis): random argv and malformed config.json files.
+
+Every case must end in exit status 2 with exactly one line on stderr and nothing on stdout, or in exit status 0
+with a valid result: no traceback, and no NaN, infinity or negative number anywhere in the JSON output.
+"""
+from __future__ import annotations
+
+import json
+import math
+
+from hypothesis import given, strategies as st
+
+from conftest import call_main
+from test_flops_torch import LLAMA3_8B
+
+
+FLAGS = ["--preset", "-l", "-hs", "-v", "-a", "--num-kv-heads", "-kv", "--head-dim", "-ff", "--ffn-hidden-size",
+         "-nl", "-e", "-t", "-ei", "--moe", "--tied-embeddings", "-s", "-b", "--tokens", "--attention",
+         "--recompute", "--gpu", "--dtype", "--peak-tflops", "--bandwidth", "--num-gpus", "--mfu",
+         "--cost-per-gpu-hour", "--tokens-per-second", "--step-time", "--prompt-length", "--generate",
+         "--sliding-window", "--kv-lora-rank", "--flops-basis", "--list-presets", "--list-gpus", "--format"]
+VALUES = ["0", "1", "2", "3", "-1", "7B", "1.4T", "32k", "1_000", "nan", "inf", "1e400", "0.5", "abc", "", "gpt2",
+          "llama-3-8b", "mixtral-8x7b", "deepseek-v3", "h100-sxm", "tpu-v4", "fp8", "full", "causal", "selective",
+          "3.35TB/s", "64", "4096", "1e30", "99999999999999", "markdown", "6nd", "1/3"]
+
+
+def _no_bad_numbers(value):
+    if isinstance(value, bool):
+        return
+    if isinstance(value, (int, float)):
+        assert math.isfinite(value) and value >= 0, value
+    elif isinstance(value, dict):
+        for item in value.values():
+            _no_bad_numbers(item)
+    elif isinstance(value, list):
+        for item in value:
+            _no_bad_numbers(item)
+
+
+def _check(flops, argv):
+    status, out, err = call_main(flops, argv)
+    assert "Traceback" not in err
+    if status == 2:
+        assert out == "" and len(err.strip().splitlines()) == 1, err
+    else:
+        assert status == 0, err
+        if out.startswith("{"):
+            _no_bad_numbers(json.loads(out))
+        else:
+            assert " nan" not in out.lower() and " inf" not in out.lower()
+
+
+@given(st.lists(st.one_of(st.sampled_from(FLAGS), st.sampled_from(VALUES)), max_size=10))
+def test_hostile_argv(flops, argv):
+    _check(flops, argv + ["--json"])
+
+
+@given(st.lists(st.tuples(st.sampled_from(FLAGS), st.sampled_from(VALUES)), max_size=6))
+def test_hostile_flag_values_on_a_preset(flops, pairs):
+    argv = ["--preset", "llama-3-8b"] + [token for pair in pairs for token in pair]
+    _check(flops, argv + ["--json"])
+
+
+CONFIG_FIELDS = ["num_hidden_layers", "hidden_size", "num_attention_heads", "num_key_value_heads", "vocab_size",
+                 "intermediate_size", "head_dim", "num_local_experts", "num_experts_per_tok", "sliding_window",
+                 "kv_lora_rank", "tie_word_embeddings", "model_type", "text_config", "mlp_only_layers",
+                 "layer_types", "first_k_dense_replace", "moe_intermediate_size"]
+JSON_VALUES = st.one_of(st.none(), st.booleans(), st.integers(-5, 5000), st.floats(allow_nan=True),
+                        st.text(max_size=5), st.lists(st.integers(-2, 40), max_size=4),
+                        st.sampled_from(["gpt2", "llama", "mixtral", "deepseek_v3", "gemma2", "sliding_attention"]))
+
+
+@given(st.dictionaries(st.sampled_from(CONFIG_FIELDS), JSON_VALUES, max_size=10), st.booleans())
+def test_hostile_config_json(flops, tmp_path_factory, fields, start_from_real):
+    config = dict(LLAMA3_8B, **fields) if start_from_real else fields
+    path = tmp_path_factory.mktemp("cfg") / "config.json"
+    path.write_text(json.dumps(config))
+    _check(flops, ["--config", str(path), "-s", "64", "--json"])
+
+
+def test_not_json_config(flops, tmp_path):
+    path = tmp_path / "config.json"
+    path.write_text("{not json")
+    status, _, err = call_main(flops, ["--config", str(path)])
+    assert status == 2 and len(err.strip().splitlines()) == 1
