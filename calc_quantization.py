@@ -418,7 +418,8 @@ _IGNORED_FIELDS = {
     "slow_but_exact", "offset_alibi", "masked_softmax_fusion", "n_head_kv", "unk_token_id", "layer_types",
     "classifier_dropout", "use_return_dict", "decoder_sparse_step", "mlp_only_layers", "partial_rotary_factor",
     "_name_or_path", "name_or_path", "reorder_and_upcast_attn", "scale_attn_by_inverse_layer_idx", "text_config",
-    "vision_config", "bias", "hidden_dropout_prob", "attention_probs_dropout_prob", "embed_dropout",
+    "vision_config", "bias", "attention_softmax_in_fp32", "bias_dropout_fusion", "skip_bias_add",
+    "skip_bias_add_qkv", "n_embed", "tie_word_embeddings", "hidden_dropout_prob", "attention_probs_dropout_prob", "embed_dropout",
 }
 
 
@@ -533,6 +534,7 @@ class Tensor:
     layer: int = -1
     linear: bool = False       # a Linear inside a block: GPU formats quantize it
     force_f32: bool = False    # written as F32 by convert_hf_to_gguf (1-D tensors, router, positions)
+    gguf_only: bool = False    # not a model parameter (llama.cpp's precomputed rope_freqs)
 
     @property
     def numel(self) -> int:
@@ -564,7 +566,7 @@ def tensor_list(cfg: ModelConfig) -> list[Tensor]:
     if cfg.embedding_norm:
         norm("token_embd_norm", h)
     if cfg.rope_freqs:
-        out.append(Tensor("rope_freqs.weight", (cfg.head_dim // 2,), force_f32=True))
+        out.append(Tensor("rope_freqs.weight", (cfg.head_dim // 2,), force_f32=True, gguf_only=True))
     heads, kv, hd = cfg.num_attention_heads, cfg.num_kv_heads, cfg.head_dim
     for i in range(cfg.num_layers):
         b = f"blk.{i}"
@@ -626,7 +628,8 @@ def tensor_list(cfg: ModelConfig) -> list[Tensor]:
 
 
 def count_params(tensors: list[Tensor]) -> int:
-    return sum(t.numel for t in tensors)
+    """Model parameters (what PyTorch counts; llama.cpp's rope_freqs table excluded)."""
+    return sum(t.numel for t in tensors if not t.gguf_only)
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -984,8 +987,25 @@ def linear_bytes(fmt: GpuFormat, n_in: int, n_out: int) -> int:
 
 
 def gpu_format_bpw(fmt: GpuFormat, n_in: int = 4096, n_out: int = 4096) -> float:
-    """bpw of one quantized Linear (the format's own bpw; per-tensor constants included at this shape)."""
-    return 8 * linear_bytes(fmt, n_in, n_out) / (n_in * n_out)
+    """The format's bits per weight from its block arithmetic: per-weight, per-group and per-row terms at this
+    Linear shape; per-tensor constants (bnb code tables, FP8/NVFP4 tensor scales) are left to the file size."""
+    k, b, g = fmt.kind, fmt.bits, fmt.group
+    if k == "float":
+        return float(b)
+    if k == "fp8":
+        return 8 + (32 / n_in if fmt.per_channel else 0)
+    if k in ("int8", "eetq"):
+        return 8 + (32 if k == "int8" else 16) / n_in
+    if k == "bnb4":
+        return 4 + (8 / g + 32 / (g * 256) if fmt.double_quant else 32 / g)
+    if k == "mx":
+        return b + 8 / 32
+    if k == "nvfp4":
+        return 4 + 8 / 16
+    g = g or n_in
+    if k == "hqq":
+        return b + 32 / g
+    return b + (16 + b) / g + (32 / n_out if k == "gptq" else 0)
 
 
 def hf_footprint_linear(fmt: GpuFormat, n_in: int, n_out: int) -> int:
@@ -1106,6 +1126,8 @@ def size_gpu(cfg: ModelConfig, tensors: list[Tensor], fmt: GpuFormat, opts: Opti
     other_bytes = 4 if fmt.name == "fp32" else 2
     total = footprint = 0
     for t in tensors:
+        if t.gguf_only:
+            continue
         if t.linear:
             experts = t.ne[2] if len(t.ne) == 3 else 1
             total += experts * linear_bytes(fmt, t.ne[0], t.ne[1])
@@ -1283,22 +1305,27 @@ def _nearest_level(values, levels):
     return np.searchsorted(mid, values)
 
 
-def quant_iq4_nl(x):
-    """IQ4_NL: 16-level table x fp16 d.  Scale = signed absmax / -127, one least-squares refinement, then
-    re-indexing with the stored d (llama.cpp also tries 15 other trial scales: approximate search, exact grid)."""
+def iq4_nl_scales(x):
+    """IQ4_NL block scales (fp16 d): signed absmax / -127, then one weighted least-squares refinement
+    (llama.cpp additionally tries 15 trial scales: approximate search, exact grid)."""
     b = _blocks(x, 32).astype(np.float64)
     levels = np.array(IQ4_NL_LEVELS, dtype=np.float64)
     d = _signed_absmax(b) / levels[0]
     inv = np.divide(1.0, d, out=np.zeros_like(d), where=d != 0)
-    idx = _nearest_level(b * inv[:, None], levels)
-    lv = levels[idx]
+    lv = levels[_nearest_level(b * inv[:, None], levels)]
     w = b * b
     num, den = (w * lv * b).sum(axis=1), (w * lv * lv).sum(axis=1)
     d = np.where(den > 0, num / np.where(den > 0, den, 1), d)
-    d16 = _fp16(d).astype(np.float64)
+    return _fp16(d).astype(np.float64)
+
+
+def quant_iq4_nl(x):
+    """IQ4_NL: each weight becomes the nearest of the 16 table levels times the block's stored d."""
+    b = _blocks(x, 32).astype(np.float64)
+    levels = np.array(IQ4_NL_LEVELS, dtype=np.float64)
+    d16 = iq4_nl_scales(x)
     inv = np.divide(1.0, d16, out=np.zeros_like(d16), where=d16 != 0)
-    idx = _nearest_level(b * inv[:, None], levels)
-    return levels[idx] * d16[:, None], b.shape[0] * 18 * 8
+    return levels[_nearest_level(b * inv[:, None], levels)] * d16[:, None], b.shape[0] * 18 * 8
 
 
 def _absmax_dq(absmax, block=256):

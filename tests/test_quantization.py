@@ -1,0 +1,640 @@
+"""Tests for calc_quantization.py against published file sizes, layouts and independent computations.
+
+Sources of the published figures are named next to each number.  Nothing here reads ../shared: every figure is
+written into this file.
+"""
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+from conftest import call_main, run_cli, torch_and_transformers
+
+GB, GIB, MIB = 10**9, 2**30, 2**20
+
+# --------------------------------------------------------------------------------------------------------------
+# Real config.json contents (fields as published on each Hugging Face model page)
+# --------------------------------------------------------------------------------------------------------------
+
+LLAMA_2_7B = {  # meta-llama/Llama-2-7b-hf config.json
+    "architectures": ["LlamaForCausalLM"], "bos_token_id": 1, "eos_token_id": 2, "hidden_act": "silu",
+    "hidden_size": 4096, "initializer_range": 0.02, "intermediate_size": 11008, "max_position_embeddings": 4096,
+    "model_type": "llama", "num_attention_heads": 32, "num_hidden_layers": 32, "num_key_value_heads": 32,
+    "pretraining_tp": 1, "rms_norm_eps": 1e-05, "rope_scaling": None, "tie_word_embeddings": False,
+    "torch_dtype": "float16", "transformers_version": "4.31.0.dev0", "use_cache": True, "vocab_size": 32000,
+}
+MISTRAL_7B = {  # mistralai/Mistral-7B-v0.1 config.json
+    "architectures": ["MistralForCausalLM"], "bos_token_id": 1, "eos_token_id": 2, "hidden_act": "silu",
+    "hidden_size": 4096, "initializer_range": 0.02, "intermediate_size": 14336, "max_position_embeddings": 32768,
+    "model_type": "mistral", "num_attention_heads": 32, "num_hidden_layers": 32, "num_key_value_heads": 8,
+    "rms_norm_eps": 1e-05, "rope_theta": 10000.0, "sliding_window": 4096, "tie_word_embeddings": False,
+    "torch_dtype": "bfloat16", "transformers_version": "4.34.0.dev0", "use_cache": True, "vocab_size": 32000,
+}
+LLAMA_3_8B = {  # meta-llama/Meta-Llama-3-8B config.json
+    "architectures": ["LlamaForCausalLM"], "attention_bias": False, "attention_dropout": 0.0,
+    "bos_token_id": 128000, "eos_token_id": 128001, "hidden_act": "silu", "hidden_size": 4096,
+    "initializer_range": 0.02, "intermediate_size": 14336, "max_position_embeddings": 8192, "model_type": "llama",
+    "num_attention_heads": 32, "num_hidden_layers": 32, "num_key_value_heads": 8, "pretraining_tp": 1,
+    "rms_norm_eps": 1e-05, "rope_scaling": None, "rope_theta": 500000.0, "tie_word_embeddings": False,
+    "torch_dtype": "bfloat16", "transformers_version": "4.40.0.dev0", "use_cache": True, "vocab_size": 128256,
+}
+LLAMA_3_2_1B = {  # meta-llama/Llama-3.2-1B config.json
+    "architectures": ["LlamaForCausalLM"], "attention_bias": False, "attention_dropout": 0.0,
+    "bos_token_id": 128000, "eos_token_id": 128001, "head_dim": 64, "hidden_act": "silu", "hidden_size": 2048,
+    "initializer_range": 0.02, "intermediate_size": 8192, "max_position_embeddings": 131072, "mlp_bias": False,
+    "model_type": "llama", "num_attention_heads": 32, "num_hidden_layers": 16, "num_key_value_heads": 8,
+    "pretraining_tp": 1, "rms_norm_eps": 1e-05,
+    "rope_scaling": {"factor": 32.0, "high_freq_factor": 4.0, "low_freq_factor": 1.0,
+                     "original_max_position_embeddings": 8192, "rope_type": "llama3"},
+    "rope_theta": 500000.0, "tie_word_embeddings": True, "torch_dtype": "bfloat16",
+    "transformers_version": "4.45.0.dev0", "use_cache": True, "vocab_size": 128256,
+}
+BLOOM_560M = {  # bigscience/bloom-560m config.json
+    "apply_residual_connection_post_layernorm": False, "architectures": ["BloomForCausalLM"],
+    "attention_dropout": 0.0, "attention_softmax_in_fp32": True, "bias_dropout_fusion": True, "bos_token_id": 1,
+    "eos_token_id": 2, "hidden_dropout": 0.0, "hidden_size": 1024, "initializer_range": 0.02,
+    "layer_norm_epsilon": 1e-05, "masked_softmax_fusion": True, "model_type": "bloom", "n_head": 16,
+    "n_inner": None, "n_layer": 24, "offset_alibi": 100, "pad_token_id": 3, "pretraining_tp": 1,
+    "skip_bias_add": True, "skip_bias_add_qkv": False, "slow_but_exact": False, "unk_token_id": 0,
+    "use_cache": True, "vocab_size": 250880,
+}
+BLOOM_1B7 = dict(BLOOM_560M, hidden_size=2048, n_head=16, n_layer=24)  # bigscience/bloom-1b7 config.json
+
+
+def model(quant, hf_config):
+    cfg, unknown = quant.config_from_hf(hf_config)
+    assert unknown == [], unknown
+    return cfg
+
+
+def sizes(quant, hf_config, formats, **opts):
+    cfg = model(quant, hf_config)
+    return {e["name"]: e for e in quant.compute_sizes(cfg, quant.Options(formats=formats, **opts))["formats"]}
+
+
+# --------------------------------------------------------------------------------------------------------------
+# 1. Block arithmetic (ggml-common.h structs, written out here field by field)
+# --------------------------------------------------------------------------------------------------------------
+
+FP16 = 2
+QK_K = 256
+GGML_STRUCT_BYTES = {  # ggml/src/ggml-common.h: sum of the block_* struct fields
+    "Q4_0": (32, FP16 + 32 // 2), "Q4_1": (32, 2 * FP16 + 32 // 2), "Q5_0": (32, FP16 + 4 + 32 // 2),
+    "Q5_1": (32, 2 * FP16 + 4 + 32 // 2), "Q8_0": (32, FP16 + 32),
+    "Q2_K": (QK_K, QK_K // 16 + QK_K // 4 + 2 * FP16), "Q3_K": (QK_K, QK_K // 8 + QK_K // 4 + 12 + FP16),
+    "Q4_K": (QK_K, 2 * FP16 + 12 + QK_K // 2), "Q5_K": (QK_K, 2 * FP16 + 12 + QK_K // 8 + QK_K // 2),
+    "Q6_K": (QK_K, QK_K // 2 + QK_K // 4 + QK_K // 16 + FP16),
+    "IQ2_XXS": (QK_K, FP16 + QK_K // 8 * 2), "IQ2_XS": (QK_K, FP16 + QK_K // 8 * 2 + QK_K // 32),
+    "IQ2_S": (QK_K, FP16 + QK_K // 4 + QK_K // 32 + QK_K // 32), "IQ3_XXS": (QK_K, FP16 + 3 * QK_K // 8),
+    "IQ3_S": (QK_K, FP16 + QK_K // 4 + QK_K // 32 + QK_K // 8 + QK_K // 64),
+    "IQ1_S": (QK_K, FP16 + QK_K // 8 + QK_K // 16), "IQ1_M": (QK_K, QK_K // 8 + QK_K // 16 + QK_K // 32),
+    "IQ4_NL": (32, FP16 + 16), "IQ4_XS": (QK_K, FP16 + 2 + QK_K // 64 + QK_K // 2),
+    "TQ1_0": (QK_K, (QK_K - 4 * QK_K // 64) // 5 + QK_K // 64 + FP16), "TQ2_0": (QK_K, QK_K // 4 + FP16),
+    "MXFP4": (32, 1 + 16), "NVFP4": (64, 4 + 32),
+}
+
+
+def test_ggml_block_sizes_match_structs(quant):
+    for name, (block, nbytes) in GGML_STRUCT_BYTES.items():
+        t = quant.GGML_TYPES[name]
+        assert (t.block, t.bytes) == (block, nbytes), name
+
+
+def test_issue_bpw_examples(quant):
+    # Values stated in the issue: Q4_K 4.5, Q6_K 6.5625, IQ2_XXS 2.0625, MXFP4 4.25, NVFP4 4.5, NF4+DQ 4.12695...
+    bpw = {k: v.bpw for k, v in quant.GGML_TYPES.items()}
+    assert bpw["Q4_K"] == 4.5 and bpw["Q6_K"] == 6.5625 and bpw["IQ2_XXS"] == 2.0625
+    assert bpw["MXFP4"] == 4.25 and bpw["NVFP4"] == 4.5 and bpw["Q8_0"] == 8.5 and bpw["Q2_K"] == 2.625
+    assert bpw["Q3_K"] == 3.4375 and bpw["IQ4_XS"] == 4.25 and bpw["IQ1_S"] == 1.5625 and bpw["TQ1_0"] == 1.6875
+    f = quant.parse_gpu_format
+    # QLoRA 2305.14314 "Double Quantization": 32/64 = 0.5 -> 8/64 + 32/(64*256) = 0.127 bits per parameter.
+    assert quant.gpu_format_bpw(f("nf4-dq")) == 4 + 8 / 64 + 32 / (64 * 256) == 4.126953125
+    assert quant.gpu_format_bpw(f("nf4")) == 4.5
+    assert quant.gpu_format_bpw(f("awq")) == 4.15625
+    assert quant.gpu_format_bpw(f("gptq"), 4096, 4096) == 4 + 16 / 128 + 4 / 128 + 32 / 4096
+    assert quant.gpu_format_bpw(f("mxfp4")) == 4.25 and quant.gpu_format_bpw(f("mxfp6")) == 6.25
+    assert quant.gpu_format_bpw(f("mxfp8")) == 8.25 and quant.gpu_format_bpw(f("nvfp4")) == 4.5
+    assert quant.gpu_format_bpw(f("hqq")) == 4.5 and quant.gpu_format_bpw(f("int8"), 4096) == 8 + 32 / 4096
+
+
+def test_linear_bytes_layouts(quant):
+    f = quant.parse_gpu_format
+    n_in, n_out = 4096, 11008
+    n = n_in * n_out
+    # GPTQ: qweight int32 [in/8, out], qzeros int32 [in/g, out/8], scales fp16 [in/g, out], g_idx int32 [in]
+    assert quant.linear_bytes(f("gptq"), n_in, n_out) == (n_in // 8 * n_out + n_in // 128 * n_out // 8) * 4 \
+        + n_in // 128 * n_out * 2 + 4 * n_in
+    assert quant.linear_bytes(f("awq"), n_in, n_out) == n // 2 + n_in // 128 * n_out // 2 + n_in // 128 * n_out * 2
+    # bitsandbytes 4-bit: packed codes + fp32 absmax per 64 + the 16-entry fp32 code table
+    assert quant.linear_bytes(f("nf4"), n_in, n_out) == n // 2 + n // 64 * 4 + 64
+    assert quant.linear_bytes(f("int8"), n_in, n_out) == n + 4 * n_out
+    assert quant.linear_bytes(f("nvfp4"), n_in, n_out) == n // 2 + n // 16 + 4
+
+
+# --------------------------------------------------------------------------------------------------------------
+# 2. Tensor list: parameter counts (published) and PyTorch cross-check
+# --------------------------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("preset,expected", [
+    ("llama-2-7b", 6_738_415_616),    # safetensors index total_size 13,476,839,424 = 2 x params + 8,192 (buffers)
+    ("llama-3-8b", 8_030_261_248),    # Meta-Llama-3-8B index total_size 16,060,522,496 = 2 x params
+    ("mistral-7b", 7_241_732_096),    # Mistral-7B index total_size 14,483,464,192 = 2 x params
+    ("mixtral-8x7b", 46_702_792_704),  # Mixtral model card / transformers count
+    ("llama-3.2-1b", 1_235_814_400),
+    ("bloom-560m", 559_214_592),
+])
+def test_preset_parameter_counts(quant, preset, expected):
+    status, out, err = call_main(quant, ["--preset", preset, "--formats", "fp16", "--json"])
+    assert status == 0, err
+    assert json.loads(out)["model"]["params"] == expected
+
+
+def test_deepseek_v3_total_without_mtp(quant):
+    # DeepSeek-V3 report: 671B total parameters (the 14B MTP module is extra); we count without MTP.
+    status, out, err = call_main(quant, ["--preset", "deepseek-v3", "--formats", "Q4_K_M", "--json"])
+    assert status == 0, err
+    assert abs(json.loads(out)["model"]["params"] - 671.0e9) < 0.05e9
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("hf_config", [LLAMA_2_7B, MISTRAL_7B, LLAMA_3_2_1B, BLOOM_560M])
+def test_tensor_list_matches_pytorch(quant, hf_config):
+    """Shrink the real config (same layout, tiny widths), build it with transformers on the meta device and
+    compare the parameter count and the number of Linear weights inside the blocks."""
+    torch, transformers = torch_and_transformers()
+    small = dict(hf_config, vocab_size=1000)
+    for key, value in (("num_hidden_layers", 2), ("n_layer", 2), ("hidden_size", 128), ("intermediate_size", 384)):
+        if key in small:
+            small[key] = value
+    if "head_dim" in small:
+        small["head_dim"] = 16
+    config = transformers.AutoConfig.for_model(**{k: v for k, v in small.items() if k != "architectures"})
+    with torch.device("meta"):
+        net = transformers.AutoModelForCausalLM.from_config(config)
+    torch_count = sum(p.numel() for p in net.parameters())
+    torch_linears = sum(1 for name, m in net.named_modules()
+                        if isinstance(m, torch.nn.Linear) and "lm_head" not in name)
+    tensors = quant.tensor_list(model(quant, small))
+    assert quant.count_params(tensors) == torch_count
+    assert sum(t.linear for t in tensors) == torch_linears
+
+
+# --------------------------------------------------------------------------------------------------------------
+# 3. llama.cpp per-tensor rules
+# --------------------------------------------------------------------------------------------------------------
+
+def test_use_more_bits_layers(quant):
+    # llama-quant.cpp: i < n/8 || i >= 7n/8 || (i - n/8) % 3 == 2; for 32 layers: 0-3, 6, 9, ..., 27, 28-31
+    chosen = [i for i in range(32) if quant.use_more_bits(i, 32)]
+    assert chosen == [0, 1, 2, 3] + list(range(6, 28, 3)) + [28, 29, 30, 31]
+    assert len(chosen) == 16
+
+
+def _types(quant, hf_config, ftype, **kw):
+    cfg = model(quant, hf_config)
+    tensors = quant.tensor_list(cfg)
+    return dict(zip((t.name for t in tensors), quant.gguf_types(cfg, tensors, ftype, **kw)))
+
+
+def test_q4_k_m_rules_llama_2_7b(quant):
+    types = _types(quant, LLAMA_2_7B, "Q4_K_M")
+    assert types["output.weight"] == "Q6_K" and types["token_embd.weight"] == "Q4_K"
+    assert types["blk.0.attn_v.weight"] == "Q6_K" and types["blk.4.attn_v.weight"] == "Q4_K"
+    assert types["blk.6.ffn_down.weight"] == "Q6_K" and types["blk.7.ffn_down.weight"] == "Q4_K"
+    assert types["blk.0.attn_norm.weight"] == "F32"
+
+
+def test_gqa_and_tied_rules(quant):
+    # Q2_K: attn_v is Q4_K when n_head / n_head_kv >= 4 (Mistral: 32/8), else Q3_K (Llama-2-7B: MHA)
+    assert _types(quant, MISTRAL_7B, "Q2_K")["blk.5.attn_v.weight"] == "Q4_K"
+    assert _types(quant, LLAMA_2_7B, "Q2_K")["blk.5.attn_v.weight"] == "Q3_K"
+    # tied embeddings: token_embd gets the output rule (Q6_K in Q4_K_M)
+    assert _types(quant, LLAMA_3_2_1B, "Q4_K_M")["token_embd.weight"] == "Q6_K"
+
+
+def test_70b_attn_v_bump(quant):
+    cfg = quant.finish_config(quant.ModelConfig(**quant.PRESETS["llama-2-70b"][0]))
+    tensors = quant.tensor_list(cfg)
+    types = dict(zip((t.name for t in tensors), quant.gguf_types(cfg, tensors, "Q3_K_S")))
+    assert types["blk.10.attn_v.weight"] == "Q5_K" and types["blk.10.attn_q.weight"] == "Q3_K"
+
+
+def test_shape_fallback(quant):
+    # Qwen2.5-0.5B has hidden 896 (not a multiple of 256): Q4_K -> Q5_0, Q6_K -> Q8_0, output -> Q8_0
+    cfg = quant.finish_config(quant.ModelConfig(vocab_size=151936, hidden_size=896, num_layers=24,
+                                                num_attention_heads=14, num_kv_heads=2, ffn_hidden_size=4864,
+                                                qkv_bias=True, tied_embeddings=True))
+    tensors = quant.tensor_list(cfg)
+    types = dict(zip((t.name for t in tensors), quant.gguf_types(cfg, tensors, "Q4_K_M")))
+    assert types["blk.5.attn_q.weight"] == "Q5_0"
+    assert types["blk.0.ffn_down.weight"] == "Q6_K"      # ffn_down rows are 4864 = 19 x 256
+    assert types["token_embd.weight"] == "Q8_0"           # tied output rule: rows not divisible by 256
+    assert types["blk.0.attn_q.bias"] == "F32"
+
+
+def test_imatrix_cases(quant):
+    without = _types(quant, LLAMA_2_7B, "Q4_0")
+    with_imatrix = _types(quant, LLAMA_2_7B, "Q4_0", has_imatrix=True)
+    assert without["blk.0.ffn_down.weight"] == "Q4_0"
+    assert with_imatrix["blk.0.ffn_down.weight"] == "Q4_1" and with_imatrix["blk.4.ffn_down.weight"] == "Q4_0"
+
+
+# --------------------------------------------------------------------------------------------------------------
+# 4. Whole GGUF files against published sizes (GB = 10^9 as the Hugging Face file list prints)
+# --------------------------------------------------------------------------------------------------------------
+
+def test_llama_2_7b_q4_k_m_tensor_bytes_by_hand(quant):
+    """Independent arithmetic: 16 of 32 layers have Q6_K attn_v and ffn_down; the rest Q4_K; output Q6_K."""
+    q4k, q6k = 144 / 256, 210 / 256
+    emb = 32000 * 4096
+    attn, ffn = 4096 * 4096, 4096 * 11008
+    per_layer_q4 = 3 * attn * q4k + 2 * ffn * q4k + 2 * 4096 * 4
+    expected = emb * q4k + emb * q6k + 32 * per_layer_q4 + 16 * (attn + ffn) * (q4k + q6k) + 4096 * 4
+    got = sizes(quant, LLAMA_2_7B, ["Q4_K_M"])["Q4_K_M"]["tensor_bytes"]
+    assert got == expected == 4_080_263_168
+
+
+# tensorblock/llama-2-7b-GGUF (llama.cpp b4242), sizes printed with 3 decimals
+TENSORBLOCK_LLAMA_2_7B = {"Q2_K": 2.533, "Q3_K_S": 2.948, "Q3_K_M": 3.298, "Q3_K_L": 3.597, "Q4_0": 3.826,
+                          "Q4_K_S": 3.857, "Q4_K_M": 4.081, "Q5_0": 4.652, "Q5_K_S": 4.652, "Q5_K_M": 4.783,
+                          "Q6_K": 5.529, "Q8_0": 7.161}
+# TheBloke/Llama-2-7B-GGUF (2023, Q2_K made with the pre-2024 recipe), 2 decimals
+THEBLOKE_LLAMA_2_7B = {"Q2_K": 2.83, "Q3_K_S": 2.95, "Q3_K_M": 3.30, "Q3_K_L": 3.60, "Q4_0": 3.83, "Q4_K_S": 3.86,
+                       "Q4_K_M": 4.08, "Q5_0": 4.65, "Q5_K_S": 4.65, "Q5_K_M": 4.78, "Q6_K": 5.53, "Q8_0": 7.16}
+# TheBloke/Mistral-7B-v0.1-GGUF, 2 decimals
+THEBLOKE_MISTRAL_7B = {"Q2_K": 3.08, "Q3_K_S": 3.16, "Q3_K_M": 3.52, "Q3_K_L": 3.82, "Q4_0": 4.11, "Q4_K_S": 4.14,
+                       "Q4_K_M": 4.37, "Q5_0": 5.00}
+
+
+@pytest.mark.parametrize("published,decimals,config,old_q2k", [
+    (TENSORBLOCK_LLAMA_2_7B, 3, LLAMA_2_7B, False),
+    (THEBLOKE_LLAMA_2_7B, 2, LLAMA_2_7B, True),
+    (THEBLOKE_MISTRAL_7B, 2, MISTRAL_7B, True),
+])
+def test_published_gguf_sizes(quant, published, decimals, config, old_q2k):
+    got = sizes(quant, config, list(published), old_q2k=old_q2k)
+    for ftype, gb in published.items():
+        assert round(got[ftype]["bytes"] / GB, decimals) == gb, (ftype, got[ftype]["bytes"])
+
+
+def test_llama_3_1_8b_second_state_sizes(quant):
+    # second-state/Meta-Llama-3.1-8B-GGUF (llama.cpp b3613): file list sizes in GB, printed to 3 significant digits
+    published = {"Q4_0": 4.66, "Q5_0": 5.60, "Q5_K_S": 5.60, "Q5_K_M": 5.73, "Q6_K": 6.60, "Q8_0": 8.54, "F16": 16.1}
+    cfg = quant.finish_config(quant.ModelConfig(**quant.PRESETS["llama-3.1-8b"][0]))
+    got = {e["name"]: e["bytes"] for e in quant.compute_sizes(cfg, quant.Options(formats=list(published)))["formats"]}
+    for ftype, gb in published.items():
+        assert abs(got[ftype] / GB - gb) <= 0.5 * 10 ** (math.floor(math.log10(gb)) - 2), ftype
+
+
+def test_llama_3_2_1b_bartowski_imatrix_sizes(quant):
+    # bartowski/Llama-3.2-1B-Instruct-GGUF (made with an imatrix): 1.32 GB, 808 MB, 776 MB, 773 MB
+    got = sizes(quant, LLAMA_3_2_1B, ["Q8_0", "Q4_K_M", "Q4_K_S", "Q4_0"], imatrix=True)
+    assert round(got["Q8_0"]["bytes"] / GB, 2) == 1.32
+    assert round(got["Q4_K_M"]["bytes"] / 1e6) == 808
+    assert round(got["Q4_K_S"]["bytes"] / 1e6) == 776
+    assert round(got["Q4_0"]["bytes"] / 1e6) == 773
+
+
+def test_llama_2_70b_perplexity_readme_gib(quant):
+    # ggerganov/llama.cpp examples/perplexity/README.md (2023), Llama-2-70B sizes in GiB with 2 decimals; the files
+    # predate today's GGUF metadata, so we allow one unit in the last digit.
+    published = {"Q4_0": 36.20, "Q4_1": 40.20, "Q5_0": 44.20, "Q3_K_S": 27.86, "Q3_K_L": 33.67, "Q5_K_S": 44.20,
+                 "Q5_K_M": 45.41, "Q6_K": 52.70, "Q2_K": 27.27}
+    cfg = quant.finish_config(quant.ModelConfig(**quant.PRESETS["llama-2-70b"][0]))
+    result = quant.compute_sizes(cfg, quant.Options(formats=list(published), old_q2k=True))
+    for e in result["formats"]:
+        assert abs(e["bytes"] / GIB - published[e["name"]]) <= 0.01, e["name"]
+
+
+# --------------------------------------------------------------------------------------------------------------
+# 5. GPU formats: transformers' footprint ratios and published checkpoints
+# --------------------------------------------------------------------------------------------------------------
+
+def test_transformers_footprint_ratios(quant):
+    # transformers tests/quantization/bnb/test_4bit.py and test_mixed_int8.py (bigscience/bloom-1b7):
+    # EXPECTED_RELATIVE_DIFFERENCE = 2.109659552692574 (4-bit) and 1.540025 (int8);
+    # tests/quantization/gptq/test_gptq.py (bigscience/bloom-560m): 1.664253062 (4-bit, group 128).
+    b17 = sizes(quant, BLOOM_1B7, ["fp16", "nf4", "int8"])
+    ratio_nf4 = b17["fp16"]["hf_footprint_bytes"] / b17["nf4"]["hf_footprint_bytes"]
+    ratio_int8 = b17["fp16"]["hf_footprint_bytes"] / b17["int8"]["hf_footprint_bytes"]
+    b560 = sizes(quant, BLOOM_560M, ["fp16", "gptq"])
+    ratio_gptq = b560["fp16"]["hf_footprint_bytes"] / b560["gptq-4bit-g128"]["hf_footprint_bytes"]
+    assert abs(ratio_nf4 - 2.109659552692574) < 1e-12
+    assert abs(ratio_int8 - 1.540025) < 5e-7
+    # the GPTQ constant carries 9 decimals (truncated, not rounded): agree to within one unit of the last one
+    assert 0 <= ratio_gptq - 1.664253062 < 1e-9
+
+
+@pytest.mark.parametrize("config,fmt,published,tol", [
+    (LLAMA_2_7B, "gptq", 3.9, 0.05),           # TheBloke/Llama-2-7B-GPTQ gptq_model-4bit-128g.safetensors 3.9 GB
+    (LLAMA_2_7B, "gptq-4bit-g64", 4.02, 0.005),  # same repo, 4-bit 64g branch
+    (LLAMA_2_7B, "awq", 3.89, 0.005),          # TheBloke/Llama-2-7B-Chat-AWQ model.safetensors 3.89 GB
+    (LLAMA_3_8B, "nf4-dq", 5.7, 0.05),         # unsloth/llama-3-8b-bnb-4bit model.safetensors 5.7 GB
+    (LLAMA_3_8B, "fp8", 9.08, 0.055),          # neuralmagic Meta-Llama-3-8B-Instruct-FP8: 5 GB + 4.08 GB shards
+])
+def test_published_gpu_checkpoints(quant, config, fmt, published, tol):
+    entry = next(iter(sizes(quant, config, [fmt]).values()))
+    assert abs(entry["bytes"] / GB - published) <= tol
+
+
+def test_llama_2_13b_gptq(quant):
+    cfg = quant.finish_config(quant.ModelConfig(**quant.PRESETS["llama-2-13b"][0]))
+    entry = quant.compute_sizes(cfg, quant.Options(formats=["gptq"]))["formats"][0]
+    assert round(entry["bytes"] / GB, 2) == 7.26  # TheBloke/Llama-2-13B-GPTQ 4-bit 128g: 7.26 GB
+
+
+# --------------------------------------------------------------------------------------------------------------
+# 6. KV cache
+# --------------------------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("dtype,mib", [("f16", 64), ("q8_0", 34), ("q4_0", 18)])
+def test_kv_llama_3_2_1b(quant, dtype, mib):
+    # tetherto/qvac PR #1276 (llama.cpp, Llama-3.2-1B, 2,048-token context): 64.00 / 34.00 / 18.00 MiB
+    cfg = model(quant, LLAMA_3_2_1B)
+    kv = quant.kv_cache(cfg, quant.Options(context=2048, kv_dtype=dtype))
+    assert kv["bytes"] == mib * MIB
+
+
+def test_kv_gpt_oss_120b(quant):
+    # AWS Neuron vLLM KV design doc: GPT-OSS-120B (36 layers x 8 KV heads x 64), 131k tokens: 9.66 GB bf16, 4.83 fp8
+    cfg = quant.finish_config(quant.ModelConfig(vocab_size=201088, hidden_size=2880, num_layers=36,
+                                                num_attention_heads=64, num_kv_heads=8, head_dim=64,
+                                                ffn_hidden_size=2880))
+    assert round(quant.kv_cache(cfg, quant.Options(context=131072, kv_dtype="bf16"))["bytes"] / GB, 2) == 9.66
+    assert round(quant.kv_cache(cfg, quant.Options(context=131072, kv_dtype="fp8"))["bytes"] / GB, 2) == 4.83
+
+
+# --------------------------------------------------------------------------------------------------------------
+# 7. Measure mode
+# --------------------------------------------------------------------------------------------------------------
+
+RNG_X = np.random.default_rng(1234).standard_normal((16, 512)).astype(np.float32)
+F16_EPS = 2.0**-11  # relative rounding of an fp16-stored scale
+
+
+def _blocks(x, n):
+    return np.asarray(x, dtype=np.float64).reshape(-1, n)
+
+
+def test_q8_0_within_half_step(quant):
+    y, bits = quant.quant_q8_0(RNG_X)
+    b, yb = _blocks(RNG_X, 32), _blocks(y, 32)
+    d = np.abs(b).max(axis=1, keepdims=True) / 127
+    assert np.all(np.abs(yb - b) <= d / 2 + 127 * d * F16_EPS + 1e-7)
+    assert bits / RNG_X.size == 8.5
+
+
+@pytest.mark.parametrize("name,half_levels", [("quant_q4_0", 8), ("quant_q5_0", 16)])
+def test_type0_within_half_step(quant, name, half_levels):
+    y, _ = getattr(quant, name)(RNG_X)
+    b, yb = _blocks(RNG_X, 32), _blocks(y, 32)
+    d = np.abs(b).max(axis=1, keepdims=True) / half_levels
+    # the grid is (q - L/2) d for q = 0..L-1: positive values above (L/2 - 1/2) d clamp to the top level
+    top = (half_levels - 1) * d
+    bound = np.maximum(d / 2, np.abs(b) - top) + half_levels * d * F16_EPS + 1e-7
+    assert np.all(np.abs(yb - b) <= bound)
+
+
+def test_q4_1_within_half_step(quant):
+    y, _ = quant.quant_q4_1(RNG_X)
+    b, yb = _blocks(RNG_X, 32), _blocks(y, 32)
+    d = (b.max(axis=1, keepdims=True) - b.min(axis=1, keepdims=True)) / 15
+    slack = (15 * d + np.abs(b).max(axis=1, keepdims=True)) * F16_EPS + 1e-6
+    assert np.all(np.abs(yb - b) <= d / 2 + slack)
+
+
+def _nearest_in(values, grid):
+    grid = np.sort(np.asarray(grid, dtype=np.float64))
+    return grid[np.abs(values[..., None] - grid).argmin(axis=-1)]
+
+
+def test_codebook_quantizers_pick_nearest_level(quant):
+    """NF4/FP4 (bitsandbytes code books, block 64, absmax scale) and IQ4_NL (table x stored d) give each value
+    the nearest level of their grid: error never exceeds the distance to the nearest level."""
+    b = _blocks(RNG_X, 64)
+    absmax = np.abs(b).max(axis=1, keepdims=True)
+    y, _ = quant.quant_nf4(RNG_X)
+    expected = _nearest_in(b / absmax, quant.NF4_LEVELS) * absmax
+    assert np.allclose(_blocks(y, 64), expected, rtol=0, atol=1e-6)
+    y, _ = quant.quant_fp4(RNG_X)
+    fp4 = list(quant.FP4_BNB_MAGNITUDES) + [-v for v in quant.FP4_BNB_MAGNITUDES]
+    assert np.allclose(_blocks(y, 64), _nearest_in(b / absmax, fp4) * absmax, rtol=0, atol=1e-6)
+    y, _ = quant.quant_iq4_nl(RNG_X)
+    d = quant.iq4_nl_scales(RNG_X)[:, None]  # the stored scale is the search's output; the grid use is tested
+    levels = np.array(quant.IQ4_NL_LEVELS, dtype=np.float64)
+    b32 = _blocks(RNG_X, 32)
+    expected = _nearest_in(b32 / d, levels) * d
+    assert np.allclose(_blocks(y, 32), expected, rtol=0, atol=1e-9)
+    assert np.all(np.abs(_blocks(y, 32) - b32) <= np.abs(b32[..., None] - levels * d[..., None]).min(axis=-1) + 1e-9)
+
+
+def test_fp8_e4m3_matches_torch(quant):
+    torch, _ = torch_and_transformers()
+    values = np.concatenate([np.linspace(-448, 448, 20001), np.random.default_rng(0).standard_normal(5000) * 3,
+                             np.array([2.0**-9, 2.0**-10, 3 * 2.0**-10, 0.0])])
+    ours = quant.round_minifloat(values, "E4M3")
+    theirs = torch.tensor(values, dtype=torch.float32).to(torch.float8_e4m3fn).to(torch.float64).numpy()
+    assert np.array_equal(ours, theirs)
+    values = np.linspace(-57344, 57344, 20001)
+    ours = quant.round_minifloat(values, "E5M2")
+    theirs = torch.tensor(values, dtype=torch.float32).to(torch.float8_e5m2).to(torch.float64).numpy()
+    assert np.array_equal(ours, theirs)
+
+
+test_fp8_e4m3_matches_torch = pytest.mark.torch(test_fp8_e4m3_matches_torch)
+
+
+def test_mx_and_nvfp4_within_grid(quant):
+    e2m1 = np.array([0, 0.5, 1, 1.5, 2, 3, 4, 6], dtype=np.float64)
+    grid = np.concatenate([-e2m1[::-1], e2m1])
+    y, bits = quant.quant_mxfp4(RNG_X)
+    b, yb = _blocks(RNG_X, 32), _blocks(y, 32)
+    scale = np.exp2(np.floor(np.log2(np.abs(b).max(axis=1, keepdims=True))) - 2)
+    assert np.allclose(yb, _nearest_in(np.clip(b / scale, -6, 6), grid) * scale, rtol=0, atol=1e-12)
+    assert bits / RNG_X.size == 4.25
+    y, bits = quant.quant_nvfp4(RNG_X)
+    yb = _blocks(y, 16)
+    # each output is a grid value times its block's scale: yb / (block max / 6) lies on the E2M1 grid when the
+    # block max itself lands on 6 x scale; at least check the values per block take <= 15 distinct magnitudes
+    assert all(len(np.unique(np.abs(row))) <= 8 for row in yb)
+    assert bits / RNG_X.size == 4.5 + 32 / RNG_X.size
+
+
+def test_rtn_and_int8_within_half_step(quant):
+    y, _ = quant.quant_int8_channel(RNG_X)
+    s = np.abs(RNG_X).max(axis=1, keepdims=True) / 127
+    assert np.all(np.abs(y - RNG_X) <= s / 2 + 1e-7)
+    y, _ = quant.quant_rtn_group(RNG_X, 4, 128)
+    b = _blocks(RNG_X, 128)
+    lo, hi = np.minimum(b.min(axis=1, keepdims=True), 0), np.maximum(b.max(axis=1, keepdims=True), 0)
+    step = (hi - lo) / 15
+    # the integer zero point shifts the grid by up to half a step, so the ends can clamp by that much
+    assert np.all(np.abs(_blocks(y, 128) - b) <= step * (1 + 16 * F16_EPS) + 1e-7)
+
+
+@pytest.mark.parametrize("name", ["Q8_0", "Q4_0", "Q4_1", "Q5_0", "nf4", "fp4", "int8-channel", "int8-g128",
+                                  "rtn-4bit-g128", "fp8-e4m3", "mxfp4"])
+def test_round_trip_idempotent(quant, name):
+    fn = quant.MEASURE_QUANTIZERS[name][0]
+    once, _ = fn(RNG_X)
+    once = np.asarray(once, dtype=np.float32).reshape(RNG_X.shape)
+    twice, _ = fn(once)
+    twice = np.asarray(twice, dtype=np.float64).reshape(RNG_X.shape)
+    assert np.allclose(twice, once, rtol=0, atol=1e-5 * np.abs(once).max())
+
+
+def _independent_q8_0(x):
+    out = []
+    for block in np.asarray(x, dtype=np.float32).reshape(-1, 32):
+        amax = max(abs(float(v)) for v in block)
+        d = amax / 127
+        d16 = float(np.float16(d))
+        out.extend((math.floor(abs(v) / d + 0.5) * math.copysign(1, v)) * d16 if d else 0.0 for v in block)
+    return np.array(out)
+
+
+def _independent_q4_0(x):
+    out = []
+    for block in np.asarray(x, dtype=np.float32).reshape(-1, 32):
+        signed_max = max(block, key=lambda v: abs(float(v)))
+        d = float(signed_max) / -8
+        d16 = float(np.float16(d))
+        inv = 1 / d if d else 0.0
+        out.extend((min(15, int(float(v) * inv + 8.5)) - 8) * d16 for v in block)
+    return np.array(out)
+
+
+@pytest.mark.parametrize("name,reference", [("Q8_0", _independent_q8_0), ("Q4_0", _independent_q4_0)])
+def test_sqnr_matches_independent_computation(quant, name, reference):
+    x = np.random.default_rng(7).standard_normal((8, 256)).astype(np.float32)
+    expected = reference(x)
+    flat = x.reshape(-1).astype(np.float64)
+    sqnr = 10 * math.log10(float(np.sum(flat**2)) / float(np.sum((expected - flat) ** 2)))
+    result = {r["name"]: r for r in quant.measure(x, [name])["results"]}[name]
+    assert abs(result["sqnr_db"] - sqnr) < 1e-3
+    assert abs(result["mse"] - float(np.mean((expected - flat) ** 2))) <= 1e-6 * result["mse"]
+
+
+def test_measure_cli_json(quant):
+    status, out, err = call_main(quant, ["--measure", "random:64x256", "--json"])
+    assert status == 0, err
+    results = json.loads(out)["measure"]["results"]
+    assert {r["name"] for r in results} == set(quant.MEASURE_QUANTIZERS)
+    assert all(r["mse"] > 0 and r["bpw"] > 0 for r in results)
+
+
+def test_measure_npy(quant, tmp_path):
+    path = tmp_path / "w.npy"
+    np.save(path, np.arange(1, 97, dtype=np.float32).reshape(3, 32))
+    status, out, err = call_main(quant, ["--measure", str(path), "--json"])
+    assert status == 0, err
+    assert json.loads(out)["measure"]["n"] == 96
+
+
+# --------------------------------------------------------------------------------------------------------------
+# 8. CLI contract and hostile input
+# --------------------------------------------------------------------------------------------------------------
+
+def test_text_markdown_and_lists(quant):
+    for argv in (["--preset", "llama-3-8b"], ["--preset", "mixtral-8x7b", "--format", "markdown"],
+                 ["--list-presets"], ["--list-formats", "--format", "markdown"], ["--params", "7B"],
+                 ["-l", "2", "-hs", "256", "-a", "4", "-v", "1000"], ["--preset", "deepseek-v3", "--formats", "all"],
+                 ["--preset", "gemma-2-9b", "--kv-dtype", "q4_0", "--context", "8k", "--batch", "4"]):
+        status, out, err = call_main(quant, argv)
+        assert status == 0, (argv, err)
+        assert out.strip()
+
+
+def test_plot(quant, tmp_path):
+    pytest.importorskip("matplotlib")
+    path = tmp_path / "plot.png"
+    status, _, err = call_main(quant, ["--preset", "llama-3-8b", "--plot", str(path)])
+    assert status == 0, err
+    assert path.stat().st_size > 1000
+
+
+def test_config_warning_and_text_config(quant, tmp_path):
+    cfg = dict(LLAMA_3_8B, some_new_field=1)
+    (tmp_path / "config.json").write_text(json.dumps({"model_type": "llava", "text_config": cfg}))
+    status, out, err = call_main(quant, ["--config", str(tmp_path), "--formats", "Q4_K_M", "--json"])
+    assert status == 0
+    assert json.loads(out)["model"]["params"] == 8_030_261_248
+    assert err.count("\n") == 1 and "some_new_field" in err
+
+
+def test_param_mode_is_labelled(quant):
+    status, out, _ = call_main(quant, ["--params", "8B", "--formats", "fp16,Q4_K_M", "--json"])
+    result = json.loads(out)
+    assert result["model"]["mode"] == "parameter-count" and result["kv_cache"] is None
+    assert result["formats"][0]["bytes"] == 16 * 10**9
+
+
+BAD_ARGV = [
+    ["--preset", "nope"], ["--params", "-5"], ["--params", "7Q"], ["--formats", "q9_k"], ["--context", "0"],
+    ["--preset", "llama-3-8b", "--num-kv-heads", "5"], ["--overhead", "5 parsecs"], ["--measure", "random:0x5"],
+    ["--measure", "nofile.npy"], ["--config", "/nonexistent/config.json"], ["--params", "7B", "--preset", "gpt2"],
+    ["-l", "2"], ["--preset", "llama-3-8b", "--kv-dtype", "q8_0", "--head-dim", "18"], ["--formats", ","],
+    [], ["--preset", "llama-3-8b", "-ff", "nan"], ["--preset", "llama-3-8b", "-kv", "0.3"],
+]
+
+
+@pytest.mark.parametrize("argv", BAD_ARGV)
+def test_bad_input_one_line(quant, argv):
+    status, out, err = call_main(quant, argv)
+    assert status == 2, (argv, out)
+    assert err.count("\n") == 1 and err.startswith("calc_quantization.py: error:")
+
+
+def test_malformed_configs(quant, tmp_path):
+    cases = ["not json", "[]", json.dumps({"hidden_size": "big"}), json.dumps(dict(LLAMA_2_7B, num_key_value_heads=5)),
+             json.dumps(dict(LLAMA_2_7B, num_hidden_layers=0)), json.dumps(dict(LLAMA_2_7B, tie_word_embeddings=3)),
+             json.dumps({"model_type": 5}), json.dumps(dict(LLAMA_2_7B, vocab_size=True))]
+    for i, text in enumerate(cases):
+        path = tmp_path / f"c{i}.json"
+        path.write_text(text)
+        status, _, err = call_main(quant, ["--config", str(path)])
+        assert status == 2 and err.count("\n") == 1, (text, err)
+
+
+def _valid_json_numbers(obj):
+    if isinstance(obj, dict):
+        return all(_valid_json_numbers(v) for v in obj.values())
+    if isinstance(obj, list):
+        return all(_valid_json_numbers(v) for v in obj)
+    if isinstance(obj, float):
+        return math.isfinite(obj) and obj >= 0
+    if isinstance(obj, int) and not isinstance(obj, bool):
+        return obj >= 0
+    return True
+
+
+def test_hostile_argv_hypothesis(quant):
+    hypothesis = pytest.importorskip("hypothesis")
+    st = hypothesis.strategies
+    flags = ["--preset", "--params", "-l", "-hs", "-a", "-v", "--num-kv-heads", "--head-dim", "--ffn-hidden-size",
+             "-ff", "-kv", "-nl", "-e", "-t", "--formats", "--context", "--batch", "--kv-dtype", "--overhead",
+             "--gguf-kv-bytes", "--json", "--imatrix", "--old-q2k", "--tied-embeddings", "--moe", "-ei"]
+    values = st.one_of(st.sampled_from(["llama-3-8b", "gpt2", "mixtral-8x7b", "7B", "0", "-1", "1e400", "nan",
+                                        "inf", "32k", "1_000", "Q4_K_M,nf4", "all", "q8_0", "80GiB", "3", "2",
+                                        "1.5", "", "x", "deepseek-v3", "gptq-3bit-g64", "awq-8bit"]),
+                       st.integers(-5, 10**7).map(str), st.text(max_size=6))
+    argv_strategy = st.lists(st.one_of(st.sampled_from(flags), values), max_size=8)
+
+    @hypothesis.given(argv_strategy)
+    def check(argv):
+        status, out, err = call_main(quant, list(argv) + ["--json"])
+        if status == 0:
+            assert _valid_json_numbers(json.loads(out))
+        else:
+            assert status == 2 and err.count("\n") == 1 and err.startswith("calc_quantization.py: error:"), err
+
+    check()
+
+
+def test_real_process_help_and_error():
+    proc = run_cli("calc_quantization", "--help")
+    assert proc.returncode == 0 and "--formats" in proc.stdout
+    proc = run_cli("calc_quantization", "--preset", "llama-3-8b", "--formats", "Q4_K_M", "--batch", "0")
+    assert proc.returncode == 2 and proc.stderr.count("\n") == 1
