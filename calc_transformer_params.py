@@ -25,8 +25,8 @@ Formulas (h hidden size, a query heads, k key/value heads, d head dim, f FFN wid
 * Transformer-XL relative positions (Gopher/Chinchilla; Dai et al. 2019 eq. 4): a projection h*a*d for the
   relative keys and two per-head bias vectors u, v (2*a*d) per layer.
 * MLP: plain 2*h*f (+ f + h biases) or gated 3*h*f (SwiGLU/GeGLU; + 2f + h biases).
-* MoE layer: E routed experts of width f_moe, shared experts, a router h*E (+E bias), Qwen-MoE's shared-expert
-  gate h*1. Which layers are MoE: layer i (0-based) when i >= first_k_dense, i is not listed in dense_layers and
+* MoE layer: E routed experts of width f_moe (no biases), n shared experts as one MLP of width n*f_shared (as
+  DeepSeek builds them), a router h*E (+E bias), Qwen-MoE's shared-expert gate h*1. Which layers are MoE: layer i (0-based) when i >= first_k_dense, i is not listed in dense_layers and
   (i + phase) % interval == 0 (phase 1: Qwen ``decoder_sparse_step``, cookbook ``--expert-interval``;
   phase 0: DeepSeek ``moe_layer_freq``).
 * norms: LayerNorm 2*w (w without bias), RMSNorm w, non-parametric 0; norms_per_layer of width h (2 pre-norm,
@@ -368,9 +368,6 @@ def validate(cfg: ModelConfig, labels: dict | None = None) -> ModelConfig:
         if cfg.top_k < 1 or cfg.top_k > cfg.num_experts:
             raise InputError(f"{name('top_k')} must be between 1 and {name('num_experts')} {cfg.num_experts}, "
                              f"got {cfg.top_k}")
-        if not moe_layer_indices(cfg):
-            raise InputError(f"{name('num_experts')} {cfg.num_experts} is set but no layer is an MoE layer "
-                             f"(check {name('first_k_dense')}, {name('dense_layers')}, {name('expert_interval')})")
     elif cfg.top_k or cfg.num_shared_experts:
         raise InputError(f"{name('top_k') if cfg.top_k else name('num_shared_experts')} needs "
                          f"{name('num_experts')} > 0")
@@ -454,7 +451,8 @@ def layer_components(cfg: ModelConfig, moe: bool) -> dict:
     parts["routed_experts"] = cfg.num_experts * mlp_params(cfg, expert_width, False)
     if cfg.num_shared_experts:
         shared_width = cfg.shared_expert_ffn_size or expert_width
-        parts["shared_experts"] = cfg.num_shared_experts * mlp_params(cfg, shared_width, cfg.mlp_bias)
+        # DeepSeek fuses its shared experts into one MLP of n times the width: same weights, one set of biases.
+        parts["shared_experts"] = mlp_params(cfg, cfg.num_shared_experts * shared_width, cfg.mlp_bias)
         if cfg.shared_expert_gate:
             parts["shared_experts"] += cfg.hidden_size
     parts["router"] = cfg.hidden_size * cfg.num_experts + (cfg.num_experts if cfg.router_bias else 0)
@@ -508,6 +506,8 @@ def count_parameters(cfg: ModelConfig, dtype: str = "bf16") -> dict:
         report["buffers"]["router_score_correction_bias"] = len(moe_layers) * cfg.num_experts
         report["notes"].append("router score-correction bias (DeepSeek-V3) is a buffer in transformers, not a "
                                "parameter: in the checkpoint size, not in the total")
+    if cfg.num_experts and not moe_layers:
+        report["notes"].append("experts are configured but the placement rules leave no MoE layer: all dense")
     if vocab != cfg.vocab_size:
         report["notes"].append(f"vocabulary padded from {cfg.vocab_size} to {vocab}")
     report["checkpoint"] = checkpoint_size(total + sum(report["buffers"].values()), dtype)

@@ -1,0 +1,403 @@
+"""calc_transformer_params.py against PyTorch: the count for a real config.json equals what transformers builds.
+
+For each family the test carries the model's published ``config.json`` (fields as on the Hugging Face model page,
+repo named next to it), reads it with the script's json-only reader, builds the same config with
+``transformers.AutoModelForCausalLM.from_config`` on the meta device (no weights, no network) and compares
+``sum(p.numel() for p in model.parameters())`` (tied weights appear once) to the script's total, to the unit.
+For MoE models the active count is recomputed independently from the module tree: every parameter outside the
+routed experts (names with ``.experts.``) plus top_k/E of the routed experts.
+
+Hypothesis then draws small random configs per family (keeping each family's switches: biases, GQA, tying, MoE
+placement, MLA ranks...) and repeats the comparison.
+"""
+from __future__ import annotations
+
+import copy
+import json
+
+import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
+
+from conftest import load_script, torch_and_transformers
+
+pytestmark = pytest.mark.torch
+
+params = load_script("calc_transformer_params")
+
+# --------------------------------------------------------------------------------------------------------------
+# Published config.json files (only the fields as published; auto_map entries dropped where they name remote code)
+# --------------------------------------------------------------------------------------------------------------
+
+REAL_CONFIGS = {
+    # huggingface.co/openai-community/gpt2
+    "gpt2": {"activation_function": "gelu_new", "architectures": ["GPT2LMHeadModel"], "attn_pdrop": 0.1,
+             "bos_token_id": 50256, "embd_pdrop": 0.1, "eos_token_id": 50256, "initializer_range": 0.02,
+             "layer_norm_epsilon": 1e-05, "model_type": "gpt2", "n_ctx": 1024, "n_embd": 768, "n_head": 12,
+             "n_layer": 12, "n_positions": 1024, "resid_pdrop": 0.1, "summary_activation": None,
+             "summary_first_dropout": 0.1, "summary_proj_to_labels": True, "summary_type": "cls_index",
+             "summary_use_proj": True, "vocab_size": 50257},
+    # huggingface.co/EleutherAI/gpt-j-6b
+    "gptj": {"activation_function": "gelu_new", "architectures": ["GPTJForCausalLM"], "attn_pdrop": 0.0,
+             "bos_token_id": 50256, "embd_pdrop": 0.0, "eos_token_id": 50256, "initializer_range": 0.02,
+             "layer_norm_epsilon": 1e-05, "model_type": "gptj", "n_embd": 4096, "n_head": 16, "n_inner": None,
+             "n_layer": 28, "n_positions": 2048, "resid_pdrop": 0.0, "rotary_dim": 64, "scale_attn_weights": True,
+             "tie_word_embeddings": False, "tokenizer_class": "GPT2Tokenizer", "torch_dtype": "float32",
+             "use_cache": True, "vocab_size": 50400},
+    # huggingface.co/EleutherAI/pythia-160m
+    "gpt_neox": {"architectures": ["GPTNeoXForCausalLM"], "bos_token_id": 0, "eos_token_id": 0, "hidden_act": "gelu",
+                 "hidden_size": 768, "initializer_range": 0.02, "intermediate_size": 3072, "layer_norm_eps": 1e-05,
+                 "max_position_embeddings": 2048, "model_type": "gpt_neox", "num_attention_heads": 12,
+                 "num_hidden_layers": 12, "rotary_emb_base": 10000, "rotary_pct": 0.25, "tie_word_embeddings": False,
+                 "torch_dtype": "float16", "use_cache": True, "use_parallel_residual": True, "vocab_size": 50304},
+    # huggingface.co/facebook/opt-350m (post-LN, word_embed_proj_dim 512 -> project_in/out)
+    "opt": {"activation_dropout": 0.0, "activation_function": "relu", "architectures": ["OPTForCausalLM"],
+            "attention_dropout": 0.0, "bos_token_id": 2, "do_layer_norm_before": False, "dropout": 0.1,
+            "eos_token_id": 2, "ffn_dim": 4096, "hidden_size": 1024, "init_std": 0.02, "layerdrop": 0.0,
+            "max_position_embeddings": 2048, "model_type": "opt", "num_attention_heads": 16, "num_hidden_layers": 24,
+            "pad_token_id": 1, "prefix": "</s>", "torch_dtype": "float16", "use_cache": True, "vocab_size": 50272,
+            "word_embed_proj_dim": 512},
+    # huggingface.co/bigscience/bloom-560m
+    "bloom": {"apply_residual_connection_post_layernorm": False, "architectures": ["BloomForCausalLM"],
+              "attention_dropout": 0.0, "bos_token_id": 1, "eos_token_id": 2, "hidden_dropout": 0.0,
+              "hidden_size": 1024, "initializer_range": 0.02, "layer_norm_epsilon": 1e-05, "model_type": "bloom",
+              "n_head": 16, "n_layer": 24, "pad_token_id": 3, "pretraining_tp": 1, "slow_but_exact": False,
+              "use_cache": True, "vocab_size": 250880},
+    # huggingface.co/tiiuae/falcon-7b (multi-query, parallel block with one LayerNorm)
+    "falcon": {"alibi": False, "apply_residual_connection_post_layernorm": False,
+               "architectures": ["FalconForCausalLM"], "attention_dropout": 0.0, "bias": False, "bos_token_id": 11,
+               "eos_token_id": 11, "hidden_dropout": 0.0, "hidden_size": 4544, "initializer_range": 0.02,
+               "layer_norm_epsilon": 1e-05, "model_type": "falcon", "multi_query": True,
+               "new_decoder_architecture": False, "num_attention_heads": 71, "num_hidden_layers": 32,
+               "parallel_attn": True, "torch_dtype": "bfloat16", "use_cache": True, "vocab_size": 65024},
+    # huggingface.co/tiiuae/falcon-40b (new decoder architecture: 8 kv groups, two LayerNorms per block)
+    "falcon_new": {"alibi": False, "apply_residual_connection_post_layernorm": False,
+                   "architectures": ["FalconForCausalLM"], "attention_dropout": 0.0, "bias": False,
+                   "bos_token_id": 11, "eos_token_id": 11, "hidden_dropout": 0.0, "hidden_size": 8192,
+                   "initializer_range": 0.02, "layer_norm_epsilon": 1e-05, "model_type": "falcon",
+                   "new_decoder_architecture": True, "num_attention_heads": 128, "num_hidden_layers": 60,
+                   "num_kv_heads": 8, "parallel_attn": True, "torch_dtype": "bfloat16", "use_cache": True,
+                   "vocab_size": 65024},
+    # huggingface.co/huggyllama/llama-7b (Llama 1)
+    "llama1": {"architectures": ["LlamaForCausalLM"], "bos_token_id": 1, "eos_token_id": 2, "hidden_act": "silu",
+               "hidden_size": 4096, "initializer_range": 0.02, "intermediate_size": 11008,
+               "max_position_embeddings": 2048, "model_type": "llama", "num_attention_heads": 32,
+               "num_hidden_layers": 32, "pad_token_id": 0, "rms_norm_eps": 1e-06, "tie_word_embeddings": False,
+               "torch_dtype": "float16", "use_cache": True, "vocab_size": 32000},
+    # huggingface.co/meta-llama/Llama-2-7b-hf
+    "llama2": {"architectures": ["LlamaForCausalLM"], "bos_token_id": 1, "eos_token_id": 2, "hidden_act": "silu",
+               "hidden_size": 4096, "initializer_range": 0.02, "intermediate_size": 11008,
+               "max_position_embeddings": 4096, "model_type": "llama", "num_attention_heads": 32,
+               "num_hidden_layers": 32, "num_key_value_heads": 32, "pretraining_tp": 1, "rms_norm_eps": 1e-05,
+               "rope_scaling": None, "tie_word_embeddings": False, "torch_dtype": "float16", "use_cache": True,
+               "vocab_size": 32000},
+    # huggingface.co/meta-llama/Meta-Llama-3-8B
+    "llama3": {"architectures": ["LlamaForCausalLM"], "attention_bias": False, "attention_dropout": 0.0,
+               "bos_token_id": 128000, "eos_token_id": 128001, "hidden_act": "silu", "hidden_size": 4096,
+               "initializer_range": 0.02, "intermediate_size": 14336, "max_position_embeddings": 8192,
+               "model_type": "llama", "num_attention_heads": 32, "num_hidden_layers": 32, "num_key_value_heads": 8,
+               "pretraining_tp": 1, "rms_norm_eps": 1e-05, "rope_scaling": None, "rope_theta": 500000.0,
+               "tie_word_embeddings": False, "torch_dtype": "bfloat16", "use_cache": True, "vocab_size": 128256},
+    # huggingface.co/meta-llama/Llama-3.1-8B
+    "llama3.1": {"architectures": ["LlamaForCausalLM"], "attention_bias": False, "attention_dropout": 0.0,
+                 "bos_token_id": 128000, "eos_token_id": 128001, "hidden_act": "silu", "hidden_size": 4096,
+                 "initializer_range": 0.02, "intermediate_size": 14336, "max_position_embeddings": 131072,
+                 "mlp_bias": False, "model_type": "llama", "num_attention_heads": 32, "num_hidden_layers": 32,
+                 "num_key_value_heads": 8, "pretraining_tp": 1, "rms_norm_eps": 1e-05,
+                 "rope_scaling": {"factor": 8.0, "low_freq_factor": 1.0, "high_freq_factor": 4.0,
+                                  "original_max_position_embeddings": 8192, "rope_type": "llama3"},
+                 "rope_theta": 500000.0, "tie_word_embeddings": False, "torch_dtype": "bfloat16", "use_cache": True,
+                 "vocab_size": 128256},
+    # huggingface.co/meta-llama/Llama-3.2-1B (tied, head_dim 64)
+    "llama3.2": {"architectures": ["LlamaForCausalLM"], "attention_bias": False, "attention_dropout": 0.0,
+                 "bos_token_id": 128000, "eos_token_id": 128001, "head_dim": 64, "hidden_act": "silu",
+                 "hidden_size": 2048, "initializer_range": 0.02, "intermediate_size": 8192,
+                 "max_position_embeddings": 131072, "mlp_bias": False, "model_type": "llama",
+                 "num_attention_heads": 32, "num_hidden_layers": 16, "num_key_value_heads": 8, "pretraining_tp": 1,
+                 "rms_norm_eps": 1e-05,
+                 "rope_scaling": {"factor": 32.0, "high_freq_factor": 4.0, "low_freq_factor": 1.0,
+                                  "original_max_position_embeddings": 8192, "rope_type": "llama3"},
+                 "rope_theta": 500000.0, "tie_word_embeddings": True, "torch_dtype": "bfloat16", "use_cache": True,
+                 "vocab_size": 128256},
+    # huggingface.co/mistralai/Mistral-7B-v0.1
+    "mistral": {"architectures": ["MistralForCausalLM"], "bos_token_id": 1, "eos_token_id": 2, "hidden_act": "silu",
+                "hidden_size": 4096, "initializer_range": 0.02, "intermediate_size": 14336,
+                "max_position_embeddings": 32768, "model_type": "mistral", "num_attention_heads": 32,
+                "num_hidden_layers": 32, "num_key_value_heads": 8, "rms_norm_eps": 1e-05, "rope_theta": 10000.0,
+                "sliding_window": 4096, "tie_word_embeddings": False, "torch_dtype": "bfloat16", "use_cache": True,
+                "vocab_size": 32000},
+    # huggingface.co/mistralai/Mixtral-8x7B-v0.1
+    "mixtral": {"architectures": ["MixtralForCausalLM"], "attention_dropout": 0.0, "bos_token_id": 1,
+                "eos_token_id": 2, "hidden_act": "silu", "hidden_size": 4096, "initializer_range": 0.02,
+                "intermediate_size": 14336, "max_position_embeddings": 32768, "model_type": "mixtral",
+                "num_attention_heads": 32, "num_experts_per_tok": 2, "num_hidden_layers": 32,
+                "num_key_value_heads": 8, "num_local_experts": 8, "output_router_logits": False,
+                "rms_norm_eps": 1e-05, "rope_theta": 1000000.0, "router_aux_loss_coef": 0.02, "sliding_window": None,
+                "tie_word_embeddings": False, "torch_dtype": "bfloat16", "use_cache": True, "vocab_size": 32000},
+    # huggingface.co/Qwen/Qwen2.5-7B (q/k/v biases, no output bias)
+    "qwen2": {"architectures": ["Qwen2ForCausalLM"], "attention_dropout": 0.0, "bos_token_id": 151643,
+              "eos_token_id": 151643, "hidden_act": "silu", "hidden_size": 3584, "initializer_range": 0.02,
+              "intermediate_size": 18944, "max_position_embeddings": 131072, "max_window_layers": 28,
+              "model_type": "qwen2", "num_attention_heads": 28, "num_hidden_layers": 28, "num_key_value_heads": 4,
+              "rms_norm_eps": 1e-06, "rope_theta": 1000000.0, "sliding_window": 131072, "tie_word_embeddings": False,
+              "torch_dtype": "bfloat16", "use_cache": True, "use_sliding_window": False, "vocab_size": 152064},
+    # huggingface.co/Qwen/Qwen2-0.5B (tied)
+    "qwen2_tied": {"architectures": ["Qwen2ForCausalLM"], "attention_dropout": 0.0, "bos_token_id": 151643,
+                   "eos_token_id": 151643, "hidden_act": "silu", "hidden_size": 896, "initializer_range": 0.02,
+                   "intermediate_size": 4864, "max_position_embeddings": 131072, "max_window_layers": 24,
+                   "model_type": "qwen2", "num_attention_heads": 14, "num_hidden_layers": 24,
+                   "num_key_value_heads": 2, "rms_norm_eps": 1e-06, "rope_theta": 1000000.0,
+                   "sliding_window": 131072, "tie_word_embeddings": True, "torch_dtype": "bfloat16",
+                   "use_cache": True, "use_sliding_window": False, "vocab_size": 151936},
+    # huggingface.co/Qwen/Qwen1.5-MoE-A2.7B (shared expert + its sigmoid gate)
+    "qwen2_moe": {"architectures": ["Qwen2MoeForCausalLM"], "attention_dropout": 0.0, "bos_token_id": 151643,
+                  "decoder_sparse_step": 1, "eos_token_id": 151643, "hidden_act": "silu", "hidden_size": 2048,
+                  "initializer_range": 0.02, "intermediate_size": 5632, "max_position_embeddings": 8192,
+                  "max_window_layers": 21, "model_type": "qwen2_moe", "moe_intermediate_size": 1408,
+                  "norm_topk_prob": False, "num_attention_heads": 16, "num_experts": 60, "num_experts_per_tok": 4,
+                  "num_hidden_layers": 24, "num_key_value_heads": 16, "output_router_logits": False,
+                  "rms_norm_eps": 1e-06, "rope_theta": 1000000.0, "router_aux_loss_coef": 0.001,
+                  "shared_expert_intermediate_size": 5632, "sliding_window": 32768, "tie_word_embeddings": False,
+                  "torch_dtype": "bfloat16", "use_cache": True, "use_sliding_window": False, "vocab_size": 151936},
+    # huggingface.co/Qwen/Qwen3-4B (head_dim 128 != 2560/32, QK-norm, tied)
+    "qwen3": {"architectures": ["Qwen3ForCausalLM"], "attention_bias": False, "attention_dropout": 0.0,
+              "bos_token_id": 151643, "eos_token_id": 151645, "head_dim": 128, "hidden_act": "silu",
+              "hidden_size": 2560, "initializer_range": 0.02, "intermediate_size": 9728,
+              "max_position_embeddings": 40960, "max_window_layers": 36, "model_type": "qwen3",
+              "num_attention_heads": 32, "num_hidden_layers": 36, "num_key_value_heads": 8, "rms_norm_eps": 1e-06,
+              "rope_scaling": None, "rope_theta": 1000000, "sliding_window": None, "tie_word_embeddings": True,
+              "torch_dtype": "bfloat16", "use_cache": True, "use_sliding_window": False, "vocab_size": 151936},
+    # huggingface.co/Qwen/Qwen3-30B-A3B
+    "qwen3_moe": {"architectures": ["Qwen3MoeForCausalLM"], "attention_bias": False, "attention_dropout": 0.0,
+                  "bos_token_id": 151643, "decoder_sparse_step": 1, "eos_token_id": 151645, "head_dim": 128,
+                  "hidden_act": "silu", "hidden_size": 2048, "initializer_range": 0.02, "intermediate_size": 6144,
+                  "max_position_embeddings": 40960, "max_window_layers": 48, "mlp_only_layers": [],
+                  "model_type": "qwen3_moe", "moe_intermediate_size": 768, "norm_topk_prob": True,
+                  "num_attention_heads": 32, "num_experts": 128, "num_experts_per_tok": 8, "num_hidden_layers": 48,
+                  "num_key_value_heads": 4, "output_router_logits": False, "rms_norm_eps": 1e-06,
+                  "rope_scaling": None, "rope_theta": 1000000.0, "router_aux_loss_coef": 0.001,
+                  "sliding_window": None, "tie_word_embeddings": False, "torch_dtype": "bfloat16",
+                  "use_cache": True, "use_sliding_window": False, "vocab_size": 151936},
+    # huggingface.co/google/gemma-7b (head_dim 256, tied by default)
+    "gemma": {"architectures": ["GemmaForCausalLM"], "attention_bias": False, "attention_dropout": 0.0,
+              "bos_token_id": 2, "eos_token_id": 1, "head_dim": 256, "hidden_act": "gelu", "hidden_size": 3072,
+              "initializer_range": 0.02, "intermediate_size": 24576, "max_position_embeddings": 8192,
+              "model_type": "gemma", "num_attention_heads": 16, "num_hidden_layers": 28, "num_key_value_heads": 16,
+              "pad_token_id": 0, "rms_norm_eps": 1e-06, "rope_scaling": None, "rope_theta": 10000.0,
+              "torch_dtype": "bfloat16", "use_cache": True, "vocab_size": 256000},
+    # huggingface.co/google/gemma-2-9b (sandwich norms: 4 per layer)
+    "gemma2": {"architectures": ["Gemma2ForCausalLM"], "attention_bias": False, "attention_dropout": 0.0,
+               "attn_logit_softcapping": 50.0, "bos_token_id": 2, "cache_implementation": "hybrid",
+               "eos_token_id": 1, "final_logit_softcapping": 30.0, "head_dim": 256,
+               "hidden_act": "gelu_pytorch_tanh", "hidden_activation": "gelu_pytorch_tanh", "hidden_size": 3584,
+               "initializer_range": 0.02, "intermediate_size": 14336, "max_position_embeddings": 8192,
+               "model_type": "gemma2", "num_attention_heads": 16, "num_hidden_layers": 42, "num_key_value_heads": 8,
+               "pad_token_id": 0, "query_pre_attn_scalar": 256, "rms_norm_eps": 1e-06, "rope_theta": 10000.0,
+               "sliding_window": 4096, "torch_dtype": "float32", "use_cache": True, "vocab_size": 256000},
+    # huggingface.co/microsoft/phi-2 (parallel block, one LayerNorm, LM-head bias)
+    "phi": {"architectures": ["PhiForCausalLM"], "attention_dropout": 0.0, "bos_token_id": 50256, "embd_pdrop": 0.0,
+            "eos_token_id": 50256, "hidden_act": "gelu_new", "hidden_size": 2560, "initializer_range": 0.02,
+            "intermediate_size": 10240, "layer_norm_eps": 1e-05, "max_position_embeddings": 2048,
+            "model_type": "phi", "num_attention_heads": 32, "num_hidden_layers": 32, "num_key_value_heads": 32,
+            "partial_rotary_factor": 0.4, "qk_layernorm": False, "resid_pdrop": 0.1, "rope_scaling": None,
+            "rope_theta": 10000.0, "tie_word_embeddings": False, "torch_dtype": "float16", "use_cache": True,
+            "vocab_size": 51200},
+    # huggingface.co/microsoft/Phi-3-mini-4k-instruct (fused qkv and gate_up projections)
+    "phi3": {"architectures": ["Phi3ForCausalLM"], "attention_dropout": 0.0, "bos_token_id": 1, "embd_pdrop": 0.0,
+             "eos_token_id": 32000, "hidden_act": "silu", "hidden_size": 3072, "initializer_range": 0.02,
+             "intermediate_size": 8192, "max_position_embeddings": 4096, "model_type": "phi3",
+             "num_attention_heads": 32, "num_hidden_layers": 32, "num_key_value_heads": 32,
+             "original_max_position_embeddings": 4096, "pad_token_id": 32000, "resid_pdrop": 0.0,
+             "rms_norm_eps": 1e-05, "rope_scaling": None, "rope_theta": 10000.0, "sliding_window": 2047,
+             "tie_word_embeddings": False, "torch_dtype": "bfloat16", "use_cache": True, "vocab_size": 32064},
+    # huggingface.co/allenai/OLMo-1B-hf (non-parametric LayerNorm, tied)
+    "olmo": {"architectures": ["OlmoForCausalLM"], "attention_bias": False, "attention_dropout": 0.0,
+             "clip_qkv": None, "eos_token_id": 50279, "hidden_act": "silu", "hidden_size": 2048,
+             "initializer_range": 0.02, "intermediate_size": 8192, "max_position_embeddings": 2048,
+             "model_type": "olmo", "num_attention_heads": 16, "num_hidden_layers": 16, "num_key_value_heads": 16,
+             "pad_token_id": 1, "rope_scaling": None, "rope_theta": 10000.0, "tie_word_embeddings": True,
+             "torch_dtype": "float32", "use_cache": True, "vocab_size": 50304},
+    # huggingface.co/allenai/OLMo-2-1124-7B (QK-norm over the whole projection, post-norms)
+    "olmo2": {"architectures": ["Olmo2ForCausalLM"], "attention_bias": False, "attention_dropout": 0.0,
+              "eos_token_id": 100257, "hidden_act": "silu", "hidden_size": 4096, "initializer_range": 0.02,
+              "intermediate_size": 11008, "max_position_embeddings": 4096, "model_type": "olmo2",
+              "num_attention_heads": 32, "num_hidden_layers": 32, "num_key_value_heads": 32, "pad_token_id": 100277,
+              "rms_norm_eps": 1e-06, "rope_scaling": None, "rope_theta": 500000, "tie_word_embeddings": False,
+              "torch_dtype": "float32", "use_cache": True, "vocab_size": 100352},
+    # huggingface.co/bigcode/starcoder2-3b (LayerNorm with bias, biased linears, plain MLP, tied)
+    "starcoder2": {"architectures": ["Starcoder2ForCausalLM"], "attention_dropout": 0.1, "residual_dropout": 0.1,
+                   "embedding_dropout": 0.1, "bos_token_id": 0, "eos_token_id": 0, "hidden_act": "gelu_pytorch_tanh",
+                   "hidden_size": 3072, "initializer_range": 0.018042, "intermediate_size": 12288,
+                   "max_position_embeddings": 16384, "model_type": "starcoder2", "norm_epsilon": 1e-05,
+                   "num_attention_heads": 24, "num_hidden_layers": 30, "num_key_value_heads": 2,
+                   "rope_theta": 999999.4420358813, "sliding_window": 4096, "use_bias": True, "use_cache": True,
+                   "vocab_size": 49152},
+    # huggingface.co/deepseek-ai/DeepSeek-V2-Lite (MLA without q-LoRA, 64 experts + 2 shared, first layer dense)
+    "deepseek_v2": {"architectures": ["DeepseekV2ForCausalLM"], "attention_bias": False, "attention_dropout": 0.0,
+                    "aux_loss_alpha": 0.001, "bos_token_id": 100000, "eos_token_id": 100001,
+                    "first_k_dense_replace": 1, "hidden_act": "silu", "hidden_size": 2048, "initializer_range": 0.02,
+                    "intermediate_size": 10944, "kv_lora_rank": 512, "max_position_embeddings": 163840,
+                    "model_type": "deepseek_v2", "moe_intermediate_size": 1408, "moe_layer_freq": 1, "n_group": 1,
+                    "n_routed_experts": 64, "n_shared_experts": 2, "norm_topk_prob": False,
+                    "num_attention_heads": 16, "num_experts_per_tok": 6, "num_hidden_layers": 27,
+                    "num_key_value_heads": 16, "pretraining_tp": 1, "q_lora_rank": None, "qk_nope_head_dim": 128,
+                    "qk_rope_head_dim": 64, "rms_norm_eps": 1e-06, "rope_theta": 10000,
+                    "routed_scaling_factor": 1.0, "scoring_func": "softmax", "seq_aux": True,
+                    "tie_word_embeddings": False, "topk_group": 1, "topk_method": "greedy",
+                    "torch_dtype": "bfloat16", "use_cache": True, "v_head_dim": 128, "vocab_size": 102400},
+    # huggingface.co/deepseek-ai/DeepSeek-V3 (quantization_config and rope_scaling omitted: no effect on counts)
+    "deepseek_v3": {"architectures": ["DeepseekV3ForCausalLM"], "attention_bias": False, "attention_dropout": 0.0,
+                    "bos_token_id": 0, "eos_token_id": 1, "ep_size": 1, "first_k_dense_replace": 3,
+                    "hidden_act": "silu", "hidden_size": 7168, "initializer_range": 0.02, "intermediate_size": 18432,
+                    "kv_lora_rank": 512, "max_position_embeddings": 163840, "model_type": "deepseek_v3",
+                    "moe_intermediate_size": 2048, "moe_layer_freq": 1, "n_group": 8, "n_routed_experts": 256,
+                    "n_shared_experts": 1, "norm_topk_prob": True, "num_attention_heads": 128,
+                    "num_experts_per_tok": 8, "num_hidden_layers": 61, "num_key_value_heads": 128,
+                    "num_nextn_predict_layers": 1, "q_lora_rank": 1536, "qk_nope_head_dim": 128,
+                    "qk_rope_head_dim": 64, "rms_norm_eps": 1e-06, "rope_theta": 10000,
+                    "routed_scaling_factor": 2.5, "scoring_func": "sigmoid", "tie_word_embeddings": False,
+                    "topk_group": 4, "topk_method": "noaux_tc", "torch_dtype": "bfloat16", "use_cache": True,
+                    "v_head_dim": 128, "vocab_size": 129280},
+}
+
+
+def torch_counts(config: dict) -> tuple:
+    """(total, active or None) counted by PyTorch on the transformers model built from `config` on meta."""
+    torch, transformers = torch_and_transformers()
+    raw = copy.deepcopy(config)
+    hf_config = transformers.AutoConfig.for_model(raw.pop("model_type"), **raw)
+    with torch.device("meta"):
+        model = transformers.AutoModelForCausalLM.from_config(hf_config)
+    total = sum(p.numel() for p in model.parameters())
+    routed = {}
+    for name, p in model.named_parameters():
+        if ".experts." in name:
+            layer = name.split(".experts.")[0]
+            routed[layer] = routed.get(layer, 0) + p.numel()
+    if not routed:
+        return total, None
+    experts = getattr(hf_config, "num_local_experts", None) or getattr(hf_config, "n_routed_experts", None) \
+        or hf_config.num_experts
+    top_k = hf_config.num_experts_per_tok
+    active = total
+    for count in routed.values():
+        assert count % experts == 0
+        active += count // experts * top_k - count
+    return total, active
+
+
+def script_counts(config: dict) -> tuple:
+    cfg, _, _ = params.config_from_hf(json.loads(json.dumps(config)))
+    report = params.count_parameters(cfg)
+    return report["total"], report.get("active", {}).get("total")
+
+
+@pytest.mark.parametrize("family", sorted(REAL_CONFIGS))
+def test_real_config_matches_pytorch(family):
+    assert script_counts(REAL_CONFIGS[family]) == torch_counts(REAL_CONFIGS[family])
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Hypothesis: small random configs per family, each family's switches drawn too
+# --------------------------------------------------------------------------------------------------------------
+
+@st.composite
+def attention_shape(draw, gqa=True):
+    kv = draw(st.integers(1, 3))
+    heads = kv * draw(st.integers(1, 3)) if gqa else draw(st.integers(1, 6))
+    head_dim = draw(st.sampled_from([4, 8, 16]))
+    return heads, (kv if gqa else heads), head_dim
+
+
+@st.composite
+def small_config(draw, family):
+    vocab = draw(st.integers(8, 300))
+    layers = draw(st.integers(1, 4))
+    ffn = draw(st.integers(1, 80))
+    if family in ("gpt2", "gptj", "bloom"):
+        heads, _, head_dim = draw(attention_shape(gqa=False))
+        hidden = heads * head_dim
+        cfg = {"model_type": family, "n_embd" if family != "bloom" else "hidden_size": hidden,
+               "n_layer": layers, "n_head": heads, "vocab_size": vocab,
+               "tie_word_embeddings": draw(st.booleans())}
+        if family == "gpt2":
+            cfg.update(n_positions=draw(st.integers(1, 64)), n_inner=draw(st.none() | st.just(ffn)))
+        if family == "gptj":
+            cfg.update(n_inner=draw(st.none() | st.just(ffn)), rotary_dim=min(4, head_dim))
+        return cfg
+    if family in ("gpt_neox", "opt", "falcon"):
+        heads, _, head_dim = draw(attention_shape(gqa=False))
+        hidden = heads * head_dim
+        cfg = {"model_type": family, "hidden_size": hidden, "num_hidden_layers": layers,
+               "num_attention_heads": heads, "vocab_size": vocab, "tie_word_embeddings": draw(st.booleans())}
+        if family == "gpt_neox":
+            cfg.update(intermediate_size=ffn, attention_bias=draw(st.booleans()))
+        elif family == "opt":
+            cfg.update(ffn_dim=ffn, max_position_embeddings=draw(st.integers(1, 64)),
+                       word_embed_proj_dim=draw(st.sampled_from([hidden, 8, 12])),
+                       enable_bias=draw(st.booleans()), do_layer_norm_before=draw(st.booleans()),
+                       layer_norm_elementwise_affine=draw(st.booleans()), pad_token_id=0, bos_token_id=0,
+                       eos_token_id=0)
+        else:
+            new_arch = draw(st.booleans())
+            kv = draw(st.sampled_from([k for k in range(1, heads + 1) if heads % k == 0]))
+            cfg.update(ffn_hidden_size=ffn, new_decoder_architecture=new_arch, num_kv_heads=kv,
+                       multi_query=draw(st.booleans()), parallel_attn=draw(st.booleans()), bias=draw(st.booleans()),
+                       num_ln_in_parallel_attn=draw(st.sampled_from([None, 1, 2])) if new_arch else None)
+        return cfg
+    # Llama-style families
+    heads, kv, head_dim = draw(attention_shape())
+    decoupled = family in ("gemma", "gemma2", "qwen3", "qwen3_moe", "llama", "mistral") and draw(st.booleans())
+    hidden = heads * (draw(st.sampled_from([4, 8, 12])) if decoupled else head_dim)  # transformers wants heads | hidden
+    cfg = {"model_type": family, "hidden_size": hidden, "num_hidden_layers": layers, "num_attention_heads": heads,
+           "num_key_value_heads": kv, "intermediate_size": ffn, "vocab_size": vocab,
+           "tie_word_embeddings": draw(st.booleans()), "pad_token_id": 0, "bos_token_id": 0, "eos_token_id": 0}
+    if decoupled or family in ("gemma", "gemma2", "qwen3", "qwen3_moe"):
+        cfg["head_dim"] = head_dim
+    if family in ("llama", "gemma", "gemma2", "qwen3", "qwen3_moe", "olmo", "olmo2", "deepseek_v2", "deepseek_v3"):
+        cfg["attention_bias"] = draw(st.booleans())
+    if family in ("llama", "deepseek_v2"):
+        cfg["mlp_bias"] = draw(st.booleans())
+    if family == "phi":
+        cfg["qk_layernorm"] = draw(st.booleans())
+        cfg["num_key_value_heads"] = heads if draw(st.booleans()) else kv
+    if family == "starcoder2":
+        cfg["use_bias"] = draw(st.booleans())
+    if family == "mixtral":
+        experts = draw(st.integers(1, 5))
+        cfg.update(num_local_experts=experts, num_experts_per_tok=draw(st.integers(1, experts)))
+    if family in ("qwen2_moe", "qwen3_moe"):
+        experts = draw(st.integers(1, 5))
+        cfg.update(num_experts=experts, num_experts_per_tok=draw(st.integers(1, experts)),
+                   moe_intermediate_size=draw(st.integers(1, 40)), decoder_sparse_step=draw(st.integers(1, 3)),
+                   mlp_only_layers=draw(st.lists(st.integers(0, layers - 1), max_size=2, unique=True)))
+        if family == "qwen2_moe":
+            cfg.update(shared_expert_intermediate_size=draw(st.integers(1, 40)), qkv_bias=draw(st.booleans()))
+    if family in ("deepseek_v2", "deepseek_v3"):
+        experts = draw(st.integers(2, 6))
+        cfg.update(q_lora_rank=draw(st.none() | st.integers(2, 24)), kv_lora_rank=draw(st.integers(2, 24)),
+                   qk_nope_head_dim=draw(st.sampled_from([4, 8])), qk_rope_head_dim=draw(st.sampled_from([2, 4])),
+                   v_head_dim=draw(st.sampled_from([4, 8, 12])), n_routed_experts=experts,
+                   num_experts_per_tok=draw(st.integers(1, experts)), moe_intermediate_size=draw(st.integers(1, 40)),
+                   n_shared_experts=draw(st.integers(1, 2)), first_k_dense_replace=draw(st.integers(0, layers - 1)),
+                   n_group=1, topk_group=1)
+    return cfg
+
+
+FAMILIES = ["gpt2", "gptj", "bloom", "gpt_neox", "opt", "falcon", "llama", "mistral", "mixtral", "qwen2",
+            "qwen2_moe", "qwen3", "qwen3_moe", "gemma", "gemma2", "phi", "phi3", "olmo", "olmo2", "starcoder2",
+            "deepseek_v2", "deepseek_v3"]
+
+# Each example builds a model: a few per family keep the file fast (scaled from the conftest profile).
+FEW = max(3, settings.default.max_examples // 10)
+
+
+@pytest.mark.parametrize("family", FAMILIES)
+def test_random_small_configs_match_pytorch(family):
+    torch_and_transformers()
+
+    @settings(max_examples=FEW, suppress_health_check=[HealthCheck.too_slow])
+    @given(small_config(family))
+    def check(config):
+        assert script_counts(config) == torch_counts(config), config
+
+    check()
