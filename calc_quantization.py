@@ -1328,15 +1328,28 @@ def quant_iq4_nl(x):
     return levels[_nearest_level(b * inv[:, None], levels)] * d16[:, None], b.shape[0] * 18 * 8
 
 
+def bnb_dynamic_map():
+    """bitsandbytes create_dynamic_map(signed=True, max_exponent_bits=7, total_bits=8): for each decade
+    10^(i-6), i = 0..6, the midpoints of 2^i + 1 points evenly spaced on [0.1, 1], with both signs; plus 0 and 1."""
+    values = [0.0, 1.0]
+    for i in range(7):
+        edges = np.linspace(0.1, 1, 2**i + 1)
+        mids = (edges[:-1] + edges[1:]) / 2 * 10.0 ** (i - 6)
+        values += mids.tolist() + (-mids).tolist()
+    return np.array(sorted(values), dtype=np.float32)
+
+
 def _absmax_dq(absmax, block=256):
-    """Double quantization emulation: (absmax - mean) to int8 by absmax over 256 (fp32 second level)."""
-    mean = absmax.mean()
-    c = absmax - mean
+    """Double quantization (bitsandbytes quantize_4bit(compress_statistics=True)): the fp32 absmaxes minus their
+    mean are blockwise-quantized (256 per block, fp32 absmax) to the 8-bit dynamic code."""
+    mean = np.float32(absmax.mean())
+    c = (absmax - mean).astype(np.float64)
     pad = -c.size % block
     cb = np.concatenate([c, np.zeros(pad)]).reshape(-1, block)
-    s = np.abs(cb).max(axis=1) / 127
+    s = np.abs(cb).max(axis=1)
     inv = np.divide(1.0, s, out=np.zeros_like(s), where=s > 0)
-    q = np.round(cb * inv[:, None]) * s[:, None]
+    code = bnb_dynamic_map().astype(np.float64)
+    q = code[_nearest_level(cb * inv[:, None], code)] * s[:, None]
     return (q.reshape(-1)[: c.size] + mean).astype(np.float32), cb.shape[0]
 
 
@@ -1432,7 +1445,7 @@ MEASURE_QUANTIZERS = {
     "Q4_0": (quant_q4_0, "ggml quantize_row_q4_0_ref"),
     "IQ4_NL": (quant_iq4_nl, "IQ4_NL grid; single least-squares scale (approximate search)"),
     "nf4": (lambda x: quant_nf4(x, False), "bitsandbytes NF4 code, block 64, fp32 absmax"),
-    "nf4-dq": (lambda x: quant_nf4(x, True), "NF4 + double quant (uniform int8 emulation of bnb's 8-bit code)"),
+    "nf4-dq": (lambda x: quant_nf4(x, True), "NF4 + double quant (absmax to bnb's 8-bit dynamic code)"),
     "fp4": (quant_fp4, "bitsandbytes FP4 code, block 64"),
     "int8-channel": (quant_int8_channel, "absmax per output row, fp32 scale (LLM.int8 storage)"),
     "int8-g128": (quant_int8_group, "absmax per group of 128, fp16 scale"),

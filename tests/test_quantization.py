@@ -638,3 +638,39 @@ def test_real_process_help_and_error():
     assert proc.returncode == 0 and "--formats" in proc.stdout
     proc = run_cli("calc_quantization", "--preset", "llama-3-8b", "--formats", "Q4_K_M", "--batch", "0")
     assert proc.returncode == 2 and proc.stderr.count("\n") == 1
+
+
+def test_bnb_dynamic_map(quant):
+    # bitsandbytes create_dynamic_map(signed=True): 2 x (1 + 2 + ... + 64) = 254 signed values, plus 0 and 1.0
+    code = quant.bnb_dynamic_map()
+    assert code.size == 256 and code.max() == 1.0 and 0.0 in code
+    assert np.all(np.diff(code) > 0)
+    # the smallest decade holds the single midpoint of [0.1, 1] scaled by 1e-6: 0.55e-6
+    assert np.isclose(np.abs(code[code != 0]).min(), 0.55e-6, rtol=1e-6)
+
+
+def test_hostile_config_hypothesis(quant, tmp_path):
+    hypothesis = pytest.importorskip("hypothesis")
+    st = hypothesis.strategies
+    keys = ["hidden_size", "num_hidden_layers", "num_attention_heads", "num_key_value_heads", "vocab_size",
+            "intermediate_size", "head_dim", "tie_word_embeddings", "model_type", "num_local_experts",
+            "num_experts_per_tok", "text_config", "kv_lora_rank", "rope_scaling", "attention_bias", "n_layer"]
+    leaf = st.one_of(st.integers(-3, 5000), st.booleans(), st.none(), st.text(max_size=4), st.floats(),
+                     st.sampled_from(["llama", "bloom", "gpt2", "mixtral", "deepseek_v3", "gemma2"]))
+    value = st.recursive(leaf, lambda inner: st.dictionaries(st.sampled_from(keys), inner, max_size=4), max_leaves=6)
+    config = st.one_of(st.dictionaries(st.sampled_from(keys), value, max_size=12),
+                       st.builds(lambda d: dict(LLAMA_2_7B, **d), st.dictionaries(st.sampled_from(keys), leaf,
+                                                                                   max_size=3)))
+    path = tmp_path / "config.json"
+
+    @hypothesis.given(config)
+    def check(cfg):
+        path.write_text(json.dumps(cfg))
+        status, out, err = call_main(quant, ["--config", str(path), "--formats", "Q4_K_M,nf4", "--json"])
+        if status == 0:
+            assert _valid_json_numbers(json.loads(out))
+            assert err.count("\n") <= 1
+        else:
+            assert status == 2 and err.count("\n") == 1 and err.startswith("calc_quantization.py: error:"), err
+
+    check()
