@@ -59,7 +59,8 @@ model_flops_per_token, hardware_flops_per_token, model_flops_per_step, hardware_
 ``--tokens``: tokens, sequences, steps, model_flops, hardware_flops}; ``estimates`` {name: {per_token, total,
 ratio_to_detailed}} for detailed, 6nd_total, 6nd_non_embedding, 6nd_active, palm, chinchilla_app_f,
 chinchilla_app_f_no_embedding_logits; ``hardware`` {gpu, dtype, peak_flops, bandwidth_bytes_per_s, source};
-``time`` {basis, flops, num_gpus, mfu, seconds, days, gpu_hours, cost}; ``measured`` {model_flops_per_s, mfu,
+``time`` {basis, model_flops, hardware_flops, flops, utilisation, mfu, hfu, num_gpus, seconds, days, gpu_hours,
+cost}; ``measured`` {model_flops_per_s, mfu,
 hfu, ...}; ``inference`` {prompt_length, generate, batch_size, prefill_flops, decode_flops_per_token,
 decode_context, total_flops, kv_cache_bytes_per_token, roofline {...}}.
 Counts of FLOPs are exact integers (totals for a token count that is not a multiple of the sequence length are
@@ -84,6 +85,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 from dataclasses import asdict, dataclass, fields
 
@@ -286,23 +288,33 @@ def parse_count(text, what: str, allow_zero: bool = False) -> int:
     return value
 
 
-def parse_number(text, what: str) -> float:
-    """A positive-or-zero finite number with an optional SI suffix, as a float (exact for integers < 2^53)."""
-    from fractions import Fraction
+_NUMBER = re.compile(r"(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d{1,4}))?")
+
+
+def parse_number(text, what: str):
+    """A non-negative decimal number with an optional SI suffix: an exact int when whole, else a float.
+
+    Parsed as integer digits x 10^exponent, so '1.4T' is exactly 1_400_000_000_000 (no binary rounding).
+    """
     raw = str(text).strip().replace("_", "").replace(",", "")
     multiplier = 1
     if raw and raw[-1].lower() in _SUFFIX:
         multiplier = _SUFFIX[raw[-1].lower()]
         raw = raw[:-1]
-    try:
-        number = Fraction(raw) * multiplier
-    except (ValueError, ZeroDivisionError):
-        raise InputError(f"{what} {text!r}: expected a number such as 7B, 1.4T, 300e9, 32k") from None
-    if number < 0:
-        raise InputError(f"{what} {text!r}: expected a non-negative number")
-    if number > 10**30:
+    match = _NUMBER.fullmatch(raw)
+    if not match or not (match.group(1) or match.group(2)):
+        if raw.startswith("-"):
+            raise InputError(f"{what} {text!r}: expected a non-negative number")
+        raise InputError(f"{what} {text!r}: expected a number such as 7B, 1.4T, 300e9, 32k")
+    whole, fraction, exponent = match.group(1), match.group(2) or "", int(match.group(3) or 0)
+    digits = int((whole or "0") + fraction) * multiplier
+    exponent -= len(fraction)
+    if digits and len(str(digits)) + exponent > 31:
         raise InputError(f"{what} {text!r}: too large")
-    return int(number) if number.denominator == 1 else float(number)
+    if exponent >= 0:
+        return digits * 10**exponent
+    numerator, denominator = digits, 10**-exponent
+    return numerator // denominator if numerator % denominator == 0 else numerator / denominator
 
 
 def parse_bandwidth(text) -> float:
@@ -804,12 +816,15 @@ def hardware_spec(gpu=None, dtype: str = "bf16", peak_tflops=None, bandwidth=Non
     return spec
 
 
-def training_time(flops: int, num_gpus: int, peak_flops: float, mfu: float, cost_per_gpu_hour=None) -> dict:
-    """Wall-clock time = FLOPs / (GPUs · peak · MFU); GPU-hours; cost."""
-    seconds = flops / (num_gpus * peak_flops * mfu)
+def training_time(flops: int, num_gpus: int, peak_flops: float, utilisation: float, cost_per_gpu_hour=None) -> dict:
+    """Wall-clock time = FLOPs / (GPUs · peak · utilisation); GPU-hours; cost.
+
+    Pass model FLOPs with MFU, or hardware FLOPs (recompute included) with HFU: both give the same time.
+    """
+    seconds = flops / (num_gpus * peak_flops * utilisation)
     gpu_hours = seconds * num_gpus / 3600
-    out = {"flops": flops, "num_gpus": num_gpus, "mfu": mfu, "seconds": seconds, "days": seconds / 86400,
-           "gpu_hours": gpu_hours}
+    out = {"flops": flops, "num_gpus": num_gpus, "utilisation": utilisation, "seconds": seconds,
+           "days": seconds / 86400, "gpu_hours": gpu_hours}
     if cost_per_gpu_hour is not None:
         out["cost"] = gpu_hours * cost_per_gpu_hour
     return out
@@ -900,7 +915,7 @@ def inference(arch: Architecture, params: dict, prompt_length: int, generate: in
 def analyse(arch: Architecture, sequence_length: int, batch_size: int = 1, tokens=None, attention: str = "full",
             recompute: str = "none", dtype: str = "bf16", gpu=None, num_gpus: int = 1, mfu: float = DEFAULT_MFU,
             peak_tflops=None, bandwidth=None, cost_per_gpu_hour=None, flops_basis: str = "detailed",
-            tokens_per_second=None, step_time=None, prompt_length=None, generate=None) -> dict:
+            tokens_per_second=None, step_time=None, prompt_length=None, generate=None, hfu=None) -> dict:
     """Everything the CLI prints, as one dict (see the JSON keys in the module docstring)."""
     params = parameter_counts(arch)
     train = training_flops(arch, sequence_length, batch_size, tokens, attention, recompute)
@@ -923,14 +938,19 @@ def analyse(arch: Architecture, sequence_length: int, batch_size: int = 1, token
         spec = hardware_spec(gpu, dtype, peak_tflops, bandwidth)
         result["hardware"] = spec
     if spec and spec["peak_flops"] and tokens is not None:
-        basis_flops = {"detailed": train["hardware_flops"] if recompute != "none" else train["model_flops"],
-                       "6nd": result["estimates"]["6nd_total"]["total"],
-                       "6nd-active": result["estimates"]["6nd_active"]["total"],
-                       "palm": result["estimates"]["palm"]["total"]}[flops_basis]
-        if flops_basis != "detailed" and recompute == "full":
-            basis_flops = basis_flops * 4 // 3  # one more forward: hardware FLOPs ≈ 4/3 of model FLOPs
-        timing = training_time(basis_flops, num_gpus, spec["peak_flops"], mfu, cost_per_gpu_hour)
-        timing["basis"] = flops_basis + (" + full recompute" if recompute != "none" else "")
+        key = {"detailed": "detailed", "6nd": "6nd_total", "6nd-active": "6nd_active", "palm": "palm"}[flops_basis]
+        model_flops = result["estimates"][key]["total"]
+        # recompute scales any basis by the detailed count's hardware / model ratio
+        hardware_flops = (model_flops * train["hardware_flops_per_sequence"]
+                          // train["model_flops_per_sequence"])
+        ratio = hardware_flops / model_flops if model_flops else 1.0
+        if hfu is not None:
+            timing = training_time(hardware_flops, num_gpus, spec["peak_flops"], hfu, cost_per_gpu_hour)
+            timing.update(mfu=hfu / ratio, hfu=hfu)
+        else:
+            timing = training_time(model_flops, num_gpus, spec["peak_flops"], mfu, cost_per_gpu_hour)
+            timing.update(mfu=mfu, hfu=mfu * ratio)
+        timing.update(basis=flops_basis, model_flops=model_flops, hardware_flops=hardware_flops)
         result["time"] = timing
     if tokens_per_second is None and step_time is not None:
         tokens_per_second = batch_size * sequence_length / step_time
@@ -1004,7 +1024,8 @@ def _rows(result: dict) -> list:
             rows.append((section, "memory bandwidth", human(hw["bandwidth_bytes_per_s"] / 1e9, " GB/s"), ""))
     if "time" in result:
         t = result["time"]
-        section = f"time ({t['basis']} FLOPs, {t['num_gpus']} GPUs at {100 * t['mfu']:.1f}% MFU)"
+        section = (f"time ({t['basis']} count, {t['num_gpus']} GPUs at {100 * t['mfu']:.1f}% MFU = "
+                   f"{100 * t['hfu']:.1f}% HFU)")
         rows += [(section, "wall clock", f"{t['days']:,.2f} days", f"{t['seconds'] / 3600:,.1f} h"),
                  (section, "GPU-hours", f"{t['gpu_hours']:,.0f}", "")]
         if "cost" in t:
@@ -1103,6 +1124,11 @@ def render_json(result: dict) -> str:
 class OneLineParser(argparse.ArgumentParser):
     """argparse whose errors are one line: 'calc_transformer_flops.py: error: ...', exit status 2."""
 
+    def _get_formatter(self):
+        # A fixed width spares argparse importing shutil for the terminal size on every add_argument.
+        columns = os.environ.get("COLUMNS", "")
+        return self.formatter_class(prog=self.prog, width=(int(columns) if columns.isdigit() else 100) - 2)
+
     def error(self, message):
         sys.stderr.write(f"{PROG}: error: {' '.join(str(message).split())}\n")
         raise SystemExit(2)
@@ -1162,7 +1188,8 @@ def build_parser() -> OneLineParser:
     h.add_argument("--peak-tflops", help="override: dense peak TFLOP/s per GPU")
     h.add_argument("--bandwidth", help="override: memory bandwidth, e.g. 3.35TB/s or 3350GB/s")
     h.add_argument("--num-gpus", default="1")
-    h.add_argument("--mfu", default=str(DEFAULT_MFU), help=f"assumed MFU for time (default {DEFAULT_MFU})")
+    h.add_argument("--mfu", help=f"assumed model FLOPs utilisation for the time estimate (default {DEFAULT_MFU})")
+    h.add_argument("--hfu", help="or: assumed hardware FLOPs utilisation (recompute counted), e.g. 140/312")
     h.add_argument("--cost-per-gpu-hour", help="price of one GPU-hour")
     h.add_argument("--flops-basis", choices=["detailed", "6nd", "6nd-active", "palm"], default="detailed",
                    help="which count the time estimate uses (default detailed)")
@@ -1267,7 +1294,10 @@ def run(argv=None, warnings=None) -> str:
     batch = parse_count(args.batch_size, "--batch-size")
     tokens = parse_count(args.tokens, "--tokens") if args.tokens is not None else None
     num_gpus = parse_count(args.num_gpus, "--num-gpus")
-    mfu = _positive_float(args.mfu, "--mfu", upper=1.0)
+    if args.mfu is not None and args.hfu is not None:
+        raise InputError("--mfu and --hfu: give one utilisation, not both")
+    mfu = _positive_float(args.mfu, "--mfu", upper=1.0) if args.mfu is not None else DEFAULT_MFU
+    hfu = _positive_float(args.hfu, "--hfu", upper=1.0) if args.hfu is not None else None
     peak = _positive_float(args.peak_tflops, "--peak-tflops") if args.peak_tflops is not None else None
     bandwidth = parse_bandwidth(args.bandwidth) if args.bandwidth is not None else None
     cost = float(parse_number(args.cost_per_gpu_hour, "--cost-per-gpu-hour")) \
@@ -1282,7 +1312,7 @@ def run(argv=None, warnings=None) -> str:
         if value is not None and value > 10**12:
             raise InputError(f"{flag} {value}: implausibly large (limit 1e12)")
     result = analyse(arch, seq, batch, tokens, args.attention, args.recompute, args.dtype, args.gpu, num_gpus, mfu,
-                     peak, bandwidth, cost, args.flops_basis, tps, step_time, prompt, generate)
+                     peak, bandwidth, cost, args.flops_basis, tps, step_time, prompt, generate, hfu)
     return {"text": render_text, "markdown": render_markdown, "json": render_json}[args.format](result)
 
 

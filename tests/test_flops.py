@@ -108,8 +108,14 @@ def test_gpt3_narayanan_equation_and_34_days(flops):
     assert round(timing["days"]) == 34
     # the CLI's 6ND basis with full recompute is the same 8TP (with the preset's exact P = 174.6B)
     cli = run_json(flops, "--preset", "gpt3-175b", "--tokens", "300B", "--recompute", "full", "--flops-basis",
-                   "6nd", "--peak-tflops", "140", "--mfu", "1", "--num-gpus", "1024")
+                   "6nd", "--gpu", "a100-40gb", "--hfu", str(140 / 312), "--num-gpus", "1024")
     assert round(cli["time"]["days"]) == 34
+    # the detailed count adds attention and logits (s/6h + V/16lh = 3.1% here): 35 days, same MFU semantics
+    detailed = run_json(flops, "--preset", "gpt3-175b", "--tokens", "300B", "--recompute", "full",
+                        "--gpu", "a100-40gb", "--hfu", str(140 / 312), "--num-gpus", "1024")
+    assert detailed["time"]["hardware_flops"] == narayanan * 300 * 10**9 // 2048
+    assert math.isclose(detailed["time"]["hfu"] / detailed["time"]["mfu"],
+                        narayanan / result["training"]["model_flops_per_sequence"], rel_tol=1e-12)
 
 
 def test_llama_3_1_405b(flops):
@@ -210,6 +216,19 @@ def test_recompute_modes(flops):
     assert selective["recompute_flops_per_sequence"] == parts["attention_scores"] + parts["attention_values"]
     assert full["hardware_flops_per_sequence"] == 4 * fwd["total"] - parts["lm_head"]
     assert full["model_flops_per_sequence"] == none["model_flops_per_sequence"]
+
+
+def test_time_from_mfu_ignores_recompute_but_hfu_does_not(flops):
+    """MFU counts model FLOPs only (PaLM App. B), so at a given MFU recompute changes HFU, not the time."""
+    base = ["--preset", "llama-3-8b", "--tokens", "1T", "--gpu", "h100-sxm", "--num-gpus", "64"]
+    plain = run_json(flops, *base, "--mfu", "0.4")["time"]
+    recompute = run_json(flops, *base, "--mfu", "0.4", "--recompute", "full")["time"]
+    assert recompute["days"] == plain["days"]
+    assert recompute["hfu"] > recompute["mfu"] == 0.4
+    via_hfu = run_json(flops, *base, "--hfu", str(recompute["hfu"]), "--recompute", "full")["time"]
+    assert math.isclose(via_hfu["days"], plain["days"], rel_tol=1e-9)
+    # and the arithmetic itself: days = FLOPs / (GPUs · peak · MFU) / 86400
+    assert math.isclose(plain["days"], plain["model_flops"] / (64 * 989.5e12 * 0.4) / 86400, rel_tol=1e-12)
 
 
 def test_causal_halves_attention_core(flops):

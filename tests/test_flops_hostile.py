@@ -17,7 +17,7 @@ from test_flops_torch import LLAMA3_8B
 FLAGS = ["--preset", "-l", "-hs", "-v", "-a", "--num-kv-heads", "-kv", "--head-dim", "-ff", "--ffn-hidden-size",
          "-nl", "-e", "-t", "-ei", "--moe", "--tied-embeddings", "-s", "-b", "--tokens", "--attention",
          "--recompute", "--gpu", "--dtype", "--peak-tflops", "--bandwidth", "--num-gpus", "--mfu",
-         "--cost-per-gpu-hour", "--tokens-per-second", "--step-time", "--prompt-length", "--generate",
+         "--cost-per-gpu-hour", "--hfu", "--tokens-per-second", "--step-time", "--prompt-length", "--generate",
          "--sliding-window", "--kv-lora-rank", "--flops-basis", "--list-presets", "--list-gpus", "--format"]
 VALUES = ["0", "1", "2", "3", "-1", "7B", "1.4T", "32k", "1_000", "nan", "inf", "1e400", "0.5", "abc", "", "gpt2",
           "llama-3-8b", "mixtral-8x7b", "deepseek-v3", "h100-sxm", "tpu-v4", "fp8", "full", "causal", "selective",
