@@ -246,11 +246,17 @@ class Arch:
         return "sliding" if self.sliding_window else "full"
 
 
+MAX_LAYERS = 100_000      # layer-by-layer loops stay instant; no real model is near this
+MAX_GPUS = 2**24
+
+
 def validate_arch(arch):
     """Raise ValueError naming the offending field when the architecture is impossible."""
     for name in ("num_layers", "hidden_size", "vocab_size", "num_attention_heads"):
         if getattr(arch, name) <= 0:
             raise ValueError(f"--{name.replace('_', '-')} must be > 0, got {getattr(arch, name)}")
+    if arch.num_layers > MAX_LAYERS:
+        raise ValueError(f"--num-layers must be <= {MAX_LAYERS:,}, got {arch.num_layers:,}")
     for name in ("num_kv_heads", "head_dim", "ffn_hidden_size", "num_experts", "topk", "moe_ffn_hidden_size",
                  "num_shared_experts", "shared_expert_ffn_hidden_size", "first_k_dense", "q_lora_rank",
                  "kv_lora_rank", "qk_nope_head_dim", "qk_rope_head_dim", "v_head_dim", "sliding_window",
@@ -703,6 +709,8 @@ def validate_setup(setup, arch):
     for name in ("num_gpus", "tp", "pp", "vpp", "cp", "ep", "micro_batch", "seq_len", "fsdp_shard_size"):
         if getattr(s, name) < 1:
             raise ValueError(f"--{name.replace('_', '-')} must be >= 1, got {getattr(s, name)}")
+    if s.num_gpus > MAX_GPUS:
+        raise ValueError(f"--num-gpus must be <= {MAX_GPUS:,}, got {s.num_gpus:,}")
     if s.prefetch_units < 0 or s.etp < 0 or s.global_batch < 0:
         raise ValueError("--prefetch-units, --etp and --global-batch must be >= 0")
     if s.precision not in PRECISIONS:
@@ -799,8 +807,9 @@ def optimizer_state_bytes(setup, tensors):
     opt = setup.optimizer
     total = 0
     for t, n in tensors:
+        step = 4 if t.group != "all" else 0  # torch's float32 step tensor per parameter tensor (unknown in -p mode)
         if opt == "adamw":
-            total += 8 * n + 4
+            total += 8 * n + step
         elif opt == "adamw-8bit":
             total += 8 * n if n < 4096 else 2 * n + 2 * 4 * (-(-n // 256))
         elif opt == "adafactor":
@@ -815,7 +824,7 @@ def optimizer_state_bytes(setup, tensors):
             total += 4 * n
         elif opt == "muon":
             hidden_matrix = len(t.shape) >= 2 and t.group not in ("embedding", "lm_head")
-            total += 4 * n if hidden_matrix else 8 * n + 4
+            total += 4 * n if hidden_matrix else 8 * n + step
     return total
 
 
@@ -1203,7 +1212,8 @@ def _all_tensors(arch):
 # --------------------------------------------------------------------------------------------------------------
 # Inference memory
 # --------------------------------------------------------------------------------------------------------------
-KV_BITS = {"fp32": 32, "fp16": 16, "bf16": 16, "fp8": 8, "int8": 8, "int4": 4}
+# q8_0 / q4_0: llama.cpp blocks of 32 values + an fp16 scale (34 and 18 bytes), scales included.
+KV_BITS = {"fp32": 32, "fp16": 16, "bf16": 16, "fp8": 8, "int8": 8, "int4": 4, "q8_0": 8.5, "q4_0": 4.5}
 WEIGHT_BITS = {"fp32": 32, "fp16": 16, "bf16": 16, "fp8": 8, "int8": 8, "int4": 4}
 
 
@@ -1213,15 +1223,20 @@ def kv_cache_bytes(arch, batch, context, kv_dtype="bf16", tp=1, convention="wind
     Per token and layer: 2 x kv_heads x head_dim elements (MHA/GQA/MQA), or kv_lora_rank + qk_rope_head_dim for
     MLA (one latent yields both K and V, DeepSeek-V2 paper Sec. 2.1). Sliding layers hold min(context, window)
     tokens ('window', static caches / vLLM) or min(context, window - 1) ('hf-dynamic': transformers'
-    DynamicSlidingWindowLayer keeps the last window - 1 tokens). kv_heads split over tp (replicated when fewer);
-    the MLA latent is replicated on every TP rank. Quantisation scales are not included."""
-    bits = KV_BITS[kv_dtype]
+    DynamicSlidingWindowLayer keeps the last window - 1 tokens; for MLA it caches decompressed per-head K and V).
+    kv_heads split over tp (one head per rank when fewer); the MLA latent is replicated on every TP rank.
+    int8/int4 exclude quantisation scales; q8_0/q4_0 include theirs."""
+    bits2 = int(2 * KV_BITS[kv_dtype])  # in half-bits, so q8_0's 8.5 bits stays an integer
     per_layer_type = {}
-    total_bits = 0
-    per_token_bits = 0
+    total_bits2 = 0
+    per_token_bits2 = 0
     for i in range(arch.num_layers):
         kind = arch.layer_attention(i)
-        if arch.is_mla:
+        if arch.is_mla and convention == "hf-dynamic":
+            # transformers' DeepseekV3Attention caches the decompressed per-head keys and values
+            heads = arch.num_attention_heads // tp
+            elems = heads * (arch.qk_nope_head_dim + arch.qk_rope_head_dim + arch.v_head_dim)
+        elif arch.is_mla:
             elems = arch.kv_lora_rank + arch.qk_rope_head_dim
         else:
             heads = arch.kv_heads // tp if arch.kv_heads >= tp else 1
@@ -1231,14 +1246,14 @@ def kv_cache_bytes(arch, batch, context, kv_dtype="bf16", tp=1, convention="wind
             tokens = min(context, cap)
         else:
             tokens = context
-        layer_bits = elems * bits * tokens * batch
-        total_bits += layer_bits
-        per_token_bits += elems * bits
+        layer_bits2 = elems * bits2 * tokens * batch
+        total_bits2 += layer_bits2
+        per_token_bits2 += elems * bits2
         entry = per_layer_type.setdefault(kind, {"layers": 0, "bytes": 0, "tokens_held": tokens})
         entry["layers"] += 1
-        entry["bytes"] += layer_bits // 8
-    return {"total_bytes": total_bits // 8, "bytes_per_token": per_token_bits // 8, "per_layer_type": per_layer_type,
-            "kv_dtype": kv_dtype, "convention": convention}
+        entry["bytes"] += -(-layer_bits2 // 16)
+    return {"total_bytes": -(-total_bits2 // 16), "bytes_per_token": -(-per_token_bits2 // 16),
+            "per_layer_type": per_layer_type, "kv_dtype": kv_dtype, "convention": convention}
 
 
 def weight_bytes(arch, bits, tp=1, pp=1, num_params=0):
@@ -1319,7 +1334,8 @@ def inference_memory(arch, inf):
         per_stage = -(-kv["total_bytes"] // inf.pp) if inf.pp > 1 else kv["total_bytes"]
         terms["kv_cache"] = per_stage
         chunk = min(inf.prefill_chunk or inf.context, inf.context)
-        terms["prefill_activations"] = prefill_activation_bytes(arch, inf.batch, chunk, inf.tp, 2, inf.attention)
+        # one sequence's prompt per prefill step, `chunk` tokens at a time (decode steps are far smaller)
+        terms["prefill_activations"] = prefill_activation_bytes(arch, 1, chunk, inf.tp, 2, inf.attention)
         terms["logits"] = inf.batch * -(-arch.vocab_size // inf.tp) * 4
     allocated = sum(terms.values())
     terms["fragmentation"] = int(allocated * inf.fragmentation)
@@ -1330,7 +1346,8 @@ def inference_memory(arch, inf):
                 f"weights: every parameter at {float(bits):g} bits" + (" (quantisation scales included only if in"
                                                                       " --bits-per-weight)" if bits < 16 else ""),
                 "KV cache exact for the stated dtype; quantised-cache scales not included",
-                "prefill: one layer's transient activations at the peak; logits for the last token only (fp32)",
+                "prefill: one sequence, --prefill-chunk tokens (default the whole context) per step, one layer's "
+                "transient activations at the peak; logits for the last token of each sequence (fp32)",
                 f"framework overhead {gib(inf.overhead):.2f} GiB; fragmentation {inf.fragmentation:.0%}"]}
 
 
@@ -1378,7 +1395,8 @@ def max_inference_context(arch, inf, gpu_bytes, limit=1 << 24):
 
 
 def _divisors(n):
-    return [d for d in range(1, n + 1) if n % d == 0]
+    small = [d for d in range(1, math.isqrt(n) + 1) if n % d == 0]
+    return sorted(set(small + [n // d for d in small]))
 
 
 SEARCH_CRITERION = ("feasible configurations ranked by: smallest tp x pp (least model-parallel communication), "
@@ -1722,7 +1740,7 @@ def build_parser():
     o.add_argument("--max-micro-batch", action="store_true", help="largest micro-batch that fits --gpu-memory")
     o.add_argument("--max-context", action="store_true", help="longest sequence / context that fits --gpu-memory")
     o.add_argument("--search", action="store_true", help="search (tp, pp, dp, zero, recompute, mb) for --num-gpus")
-    o.add_argument("--top", default="10", help="rows --search prints (default 10)")
+    o.add_argument("--top", default="10", help="rows --search prints (default 10; 0 = all)")
     o.add_argument("--explain", action="store_true", help="list every activation tensor saved per layer")
     o.add_argument("--plot", help="write a memory-breakdown bar chart to this file (matplotlib)")
     o.add_argument("--format", choices=("text", "markdown", "json"), default="text")
@@ -1925,7 +1943,7 @@ def compute(args):
             setup = replace(setup, seq_len=n)
             result["solution"] = {"name": "max sequence length", "value": n}
         if args.search:
-            top = parse_count(args.top, "--top")
+            top = parse_count(args.top, "--top", allow_zero=True)
             found, evaluated = search_configs(arch, setup, gpu_bytes,
                                               max_tp=parse_count(args.gpus_per_node, "--gpus-per-node"), top=top)
             result["search"] = {"candidates_evaluated": evaluated, "criterion": SEARCH_CRITERION, "results": found}

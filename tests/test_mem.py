@@ -1,0 +1,461 @@
+"""calc_transformer_mem.py against published figures, independent arithmetic, and hostile input.
+
+Every expected number below is a published figure (cited next to it) or computed here from first principles,
+never by calling the code under test. Torch / transformers cross-checks live in test_mem_torch.py.
+"""
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+
+from conftest import call_main, run_cli
+
+GiB, MiB = 2**30, 2**20
+# Model states only: no framework overhead, no buckets, no fragmentation allowance.
+BARE = ["--overhead", "0B", "--comm-buffer", "0B", "--fragmentation", "0"]
+
+
+def run_json(mem, *argv):
+    status, out, err = call_main(mem, [*argv, "--json"])
+    assert status == 0, err
+    return json.loads(out)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# ZeRO paper (Rajbhandari et al. 2020, "ZeRO: Memory Optimizations Toward Training Trillion Parameter Models")
+# ---------------------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("stage, expected_gb", [(0, 120), (1, 31.4), (2, 16.6), (3, 1.9)])
+def test_zero_paper_figure_1(mem, stage, expected_gb):
+    # Fig. 1: Psi = 7.5B, K = 12 (mixed-precision Adam), N_d = 64: 120 / 31.4 / 16.6 / 1.9 GB (printed to 0.1 GB)
+    r = run_json(mem, "-p", "7.5B", "--num-gpus", "64", "-z", str(stage), *BARE)
+    assert abs(r["per_gpu"]["total"] / 1e9 - expected_gb) <= 0.05
+
+
+# Table 1 (per-device GB for DP degree N_d; columns P_os, P_os+g, P_os+g+p), as printed in the paper.
+ZERO_TABLE_1 = [
+    ("7.5B", 4, 52.5, 41.3, 30.0), ("7.5B", 16, 35.6, 21.6, 7.5), ("7.5B", 64, 31.4, 16.6, 1.88),
+    ("7.5B", 256, 30.4, 15.4, 0.47), ("7.5B", 1024, 30.1, 15.1, 0.12),
+    ("128B", 1024, 513.5, 257.8, 2.0), ("1T", 1024, 4011.7, 2013.7, 15.6),
+]
+
+
+@pytest.mark.parametrize("psi, nd, p_os, p_os_g, p_os_g_p", ZERO_TABLE_1)
+def test_zero_paper_table_1(mem, psi, nd, p_os, p_os_g, p_os_g_p):
+    for stage, expected in ((1, p_os), (2, p_os_g), (3, p_os_g_p)):
+        r = run_json(mem, "-p", psi, "--num-gpus", str(nd), "-z", str(stage), *BARE)
+        digits = len(str(expected).split(".")[1]) if "." in str(expected) else 0
+        assert abs(r["per_gpu"]["total"] / 1e9 - expected) <= 0.5 * 10**-digits + 1e-9, (stage, r["per_gpu"])
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Megatron-LM docs/source/api-guide/dist_optimizer.md: bytes per parameter, plain vs distributed optimizer (d = DP)
+# ---------------------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("flags, plain, dist_num, dist_den", [
+    (["--precision", "fp16", "--grads", "low+fp32"], 20, 4, 16),   # fp16 params, fp16 grads: 20 vs 4 + 16/d
+    (["--precision", "bf16", "--grads", "fp32"], 18, 6, 12),       # bf16 params, fp32 grads: 18 vs 6 + 12/d
+    (["--precision", "fp32"], 16, 8, 8),                            # fp32 params, fp32 grads: 16 vs 8 + 8/d
+])
+@pytest.mark.parametrize("d", [2, 8, 64])
+def test_megatron_distributed_optimizer_table(mem, flags, plain, dist_num, dist_den, d):
+    n = 1_000_000 * d  # divisible by d, so every shard is exact
+    r0 = run_json(mem, "-p", str(n), "--num-gpus", str(d), "-z", "0", *flags, *BARE)
+    r1 = run_json(mem, "-p", str(n), "--num-gpus", str(d), "-z", "1", *flags, *BARE)
+    assert r0["per_gpu"]["total"] == plain * n
+    assert r1["per_gpu"]["total"] == dist_num * n + dist_den * n // d
+
+
+# Ultra-Scale Playbook (HF, 2025), "Memory usage in transformers": model states 16 B/param (bf16 + fp32 master +
+# Adam) or 20 B/param with fp32 gradient accumulation: 1B 16/20 GB, 7B 112/140, 70B 1120/1400, 405B 6480/8100.
+@pytest.mark.parametrize("n, without, with_fp32", [("1B", 16, 20), ("7B", 112, 140), ("70B", 1120, 1400),
+                                                   ("405B", 6480, 8100)])
+def test_ultrascale_playbook_model_states(mem, n, without, with_fp32):
+    assert run_json(mem, "-p", n, *BARE)["per_gpu"]["total"] == without * 10**9
+    assert run_json(mem, "-p", n, "--grads", "low+fp32", *BARE)["per_gpu"]["total"] == with_fp32 * 10**9
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# DeepSpeed estimators (deepspeed/runtime/zero/stage_1_and_2.py and stage3.py, current code; docs memory.rst)
+# ZeRO-2: 2P + 18P/N (no offload), 2P (optimizer offload); ZeRO-3: 4 P_max + 18P/N, 4 P_max + 2P/N, 4 P_max.
+# Our switches for DeepSpeed's layout: fp16 params, fp16 grads + an fp32 grad copy, nothing prefetched.
+# ---------------------------------------------------------------------------------------------------------------
+DS = ["--precision", "fp16", "--grads", "low+fp32", "--prefetch-units", "0", *BARE]
+
+
+@pytest.mark.parametrize("extra, expected_mib", [
+    ([], 3291), (["--offload-optimizer", "--offload-params"], 125), (["--offload-optimizer"], 477)])
+def test_deepspeed_t5_large_zero3(mem, extra, expected_mib):
+    # memory.rst: t5-large, 737.67M params, largest layer 32.90M, 1 node x 4 GPUs; printed in whole MB (MiB)
+    r = run_json(mem, "-p", "737.67M", "--largest-layer-params", "32.90M", "--num-gpus", "4", "-z", "3", *DS, *extra)
+    assert abs(r["per_gpu"]["total"] / MiB - expected_mib) <= 1
+
+
+@pytest.mark.parametrize("stage, extra, expected_gib", [
+    ("2", [], 11.28),                                  # current code: 2P + 18P/8 (memory.rst's 15.93 is stale)
+    ("2", ["--offload-optimizer"], 5.31),
+    ("3", [], 6.09), ("3", ["--offload-optimizer"], 0.78), ("3", ["--offload-optimizer", "--offload-params"], 0.12),
+])
+def test_deepspeed_t5_3b(mem, stage, extra, expected_gib):
+    # memory.rst: t5-3b, "2851M total params, 32M largest layer params", 1 node x 8 GPUs; printed to 0.01 GB (GiB)
+    r = run_json(mem, "-p", "2851M", "--largest-layer-params", "32.9M", "--num-gpus", "8", "-z", stage, *DS, *extra)
+    assert abs(r["per_gpu"]["total"] / GiB - expected_gib) <= 0.01
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# HF accelerate docs (model_size_estimator.md), bert-base-cased: fp32 total 413.18 MB, fp16 206.59 MB, fp32 Adam
+# training 1.61 GB ("MB" = MiB). The parameter count is computed here from BERT-base's published shape
+# (google-bert/bert-base-cased config.json: vocab 28996, hidden 768, 12 layers, intermediate 3072, 512 positions,
+# 2 token types, pooler); accelerate also counts two int64 buffers of 512 entries (8 KiB).
+# ---------------------------------------------------------------------------------------------------------------
+def bert_base_cased_params():
+    v, h, f, layers, pos = 28996, 768, 3072, 12, 512
+    embeddings = v * h + pos * h + 2 * h + 2 * h
+    layer = 4 * (h * h + h) + 2 * h + (h * f + f) + (f * h + h) + 2 * h
+    return embeddings + layers * layer + h * h + h
+
+
+def test_accelerate_bert_base_cased(mem):
+    n = bert_base_cased_params()
+    assert n == 108_310_272
+    fp32 = run_json(mem, "-p", str(n), "--infer", "--weight-dtype", "fp32", *BARE)["per_gpu"]["weights"]
+    fp16 = run_json(mem, "-p", str(n), "--infer", "--weight-dtype", "fp16", *BARE)["per_gpu"]["weights"]
+    assert abs((fp32 + 8192) / MiB - 413.18) <= 0.005
+    assert abs((fp16 + 4096) / MiB - 206.59) <= 0.005
+    adam = run_json(mem, "-p", str(n), "--precision", "fp32", *BARE)["per_gpu"]["total"]
+    assert abs(adam / GiB - 1.61) <= 0.005
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Korthikanti et al. 2022, Table 2, GPT-3 175B (s=2048, b=1, h=12288, a=96, t=8): per-layer activation bytes
+# ---------------------------------------------------------------------------------------------------------------
+S, B, H, A, T = 2048, 1, 12288, 96, 8
+SBH = S * B * H
+
+
+def korthikanti_layer(mem, **setup):
+    arch = mem.Arch(**mem.PRESETS["gpt3-175b"][0])
+    base = dict(seq_len=S, micro_batch=B, attention="eager", profile="megatron", num_gpus=setup.get("tp", 1))
+    base.update(setup)
+    ts = mem.TrainSetup(**base)
+    tensors = mem.layer_activation_tensors(arch, ts, False, "full")
+    return mem.activation_sum(tensors, ts.recompute)
+
+
+def test_korthikanti_table_2_rows(mem):
+    five_as_h = 5 * A * S // H  # = 80
+    assert korthikanti_layer(mem) == SBH * (34 + five_as_h)                                   # no parallelism
+    assert korthikanti_layer(mem, tp=T) == SBH * (10 + 24 // T) + SBH * five_as_h // T          # tensor parallel
+    assert korthikanti_layer(mem, tp=T, sp=True) == SBH * (34 + five_as_h) // T                 # + sequence parallel
+    assert korthikanti_layer(mem, tp=T, recompute="selective") == SBH * (10 + 24 // T)          # TP + selective
+    assert korthikanti_layer(mem, tp=T, sp=True, recompute="selective") == SBH * 34 // T        # TP + SP + selective
+    arch = mem.Arch(**mem.PRESETS["gpt3-175b"][0])
+    assert mem.layer_input_bytes(arch, mem.TrainSetup(seq_len=S, micro_batch=B)) == 2 * SBH    # full recompute
+
+
+def test_korthikanti_gpt3_mib_figures(mem):
+    # The same rows in the units usually quoted: 2.67 GiB, 552 / 342 / 102 MiB, 48 MiB (full recompute)
+    assert round(korthikanti_layer(mem) / GiB, 2) == 2.67
+    assert round(korthikanti_layer(mem, tp=T) / MiB) == 552
+    assert round(korthikanti_layer(mem, tp=T, sp=True) / MiB) == 342
+    assert round(korthikanti_layer(mem, tp=T, sp=True, recompute="selective") / MiB) == 102
+
+
+def test_flash_attention_drops_the_s_squared_term(mem):
+    # With flash attention nothing a*s^2 is stored; it keeps the output and a fp32 log-sum-exp of a*s*b per layer.
+    eager = korthikanti_layer(mem, tp=T, sp=True)
+    flash = korthikanti_layer(mem, tp=T, sp=True, attention="flash")
+    assert flash == SBH * 34 // T + 4 * A * S * B // T
+    assert eager - flash == 5 * A * S * S * B // T - 4 * A * S * B // T
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# KV cache per token and sizes (peers.md section 3.5, from 2 x layers x kv_heads x head_dim x bytes)
+# ---------------------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("preset, dtype, per_token", [
+    ("llama-2-7b", "bf16", 524_288), ("llama-2-13b", "bf16", 819_200), ("llama-2-70b", "bf16", 327_680),
+    ("llama-3-8b", "bf16", 131_072), ("mistral-7b", "bf16", 131_072), ("llama-3.1-405b", "bf16", 516_096),
+    ("llama-3-70b", "int8", 163_840),      # scaling book: "160 kB/token" for Llama-3-70B with int8 KV
+    ("deepseek-v3", "bf16", 70_272),       # MLA latent: 61 layers x (512 + 64) x 2 B, no factor 2
+])
+def test_kv_bytes_per_token(mem, preset, dtype, per_token):
+    r = run_json(mem, "--preset", preset, "--infer", "--kv-dtype", dtype, "--context", "1")
+    assert r["kv_cache"]["bytes_per_token"] == per_token
+
+
+def test_kv_llama2_7b_4096_tokens_is_2_gib(mem):
+    r = run_json(mem, "--preset", "llama-2-7b", "--infer", "--context", "4096")
+    assert r["kv_cache"]["total_bytes"] == 2 * GiB
+
+
+def test_kv_deepseek_v3_q8_0_matches_llama_cpp_log(mem):
+    # ikawrakow/ik_llama.cpp PR #259 log: "KV self size = 1166.62 MiB" at 32768 context with q8_0 MLA cache
+    r = run_json(mem, "--preset", "deepseek-v3", "--infer", "--context", "32768", "--kv-dtype", "q8_0")
+    assert f"{r['kv_cache']['total_bytes'] / MiB:.2f}" == "1166.62"
+
+
+def test_kv_sliding_window_caps_and_gemma2_alternates(mem):
+    ctx = 10_000
+    # Mistral-7B v0.1: every layer slides over 4096 tokens
+    r = run_json(mem, "--preset", "mistral-7b", "--infer", "--context", str(ctx))
+    assert r["kv_cache"]["total_bytes"] == 32 * 2 * 8 * 128 * 2 * 4096
+    # Gemma-2-9B: 21 sliding layers capped at 4096, 21 full layers hold all tokens; head_dim 256, 8 kv heads
+    r = run_json(mem, "--preset", "gemma-2-9b", "--infer", "--context", str(ctx))
+    per_layer_token = 2 * 8 * 256 * 2
+    assert r["kv_cache"]["total_bytes"] == 21 * per_layer_token * 4096 + 21 * per_layer_token * ctx
+
+
+def test_kv_tp_split_and_batch(mem):
+    r = run_json(mem, "--preset", "llama-3-8b", "--infer", "--context", "1000", "--batch-size", "3", "-tp", "4")
+    assert r["kv_cache"]["total_bytes"] == 32 * 2 * (8 // 4) * 128 * 2 * 1000 * 3
+    r = run_json(mem, "--preset", "llama-3-8b", "--infer", "--context", "1000", "-tp", "32")  # 8 kv heads < 32
+    assert r["kv_cache"]["total_bytes"] == 32 * 2 * 1 * 128 * 2 * 1000
+
+
+@pytest.mark.parametrize("dtype, bits", [("fp16", 16), ("fp8", 8), ("int8", 8), ("int4", 4), ("q4_0", 4.5)])
+def test_kv_dtypes(mem, dtype, bits):
+    r = run_json(mem, "--preset", "llama-3-8b", "--infer", "--context", "4096", "--kv-dtype", dtype)
+    assert r["kv_cache"]["total_bytes"] == int(32 * 2 * 8 * 128 * 4096 * bits / 8)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Parameter counts of the presets (published totals; peers.md section 3.1 with sources)
+# ---------------------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("preset, total", [
+    ("gpt2", 124_439_808), ("pythia-160m", 162_322_944), ("llama-2-7b", 6_738_415_616),
+    ("llama-2-13b", 13_015_864_320), ("llama-2-70b", 68_976_648_192), ("llama-3-8b", 8_030_261_248),
+    ("llama-3-70b", 70_553_706_496), ("llama-3.1-405b", 405_853_388_800), ("mistral-7b", 7_241_732_096),
+    ("mixtral-8x7b", 46_702_792_704), ("qwen2.5-72b", 72_706_203_648),
+])
+def test_preset_param_counts(mem, preset, total):
+    assert run_json(mem, "--preset", preset, "--infer")["params"]["total"] == total
+
+
+def test_mixtral_and_deepseek_active(mem):
+    assert run_json(mem, "--preset", "mixtral-8x7b", "--infer")["params"]["active"] == 12_879_925_248
+    p = run_json(mem, "--preset", "deepseek-v3", "--infer")["params"]
+    assert round(p["total"] / 1e9, 2) == 671.03 and round(p["active"] / 1e9, 2) == 37.55  # peers.md 2.16 / 3.1
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Training terms, independent arithmetic
+# ---------------------------------------------------------------------------------------------------------------
+def test_llama2_7b_model_states_bytes_per_param(mem):
+    n = 6_738_415_616
+    tensors = 2 + 32 * 9 + 1   # embed, lm_head, 9 tensors per layer, final norm
+    r = run_json(mem, "--preset", "llama-2-7b", *BARE)
+    g = r["per_gpu"]
+    assert (g["weights"], g["gradients"], g["master_weights"]) == (2 * n, 2 * n, 4 * n)
+    assert g["optimizer_states"] == 8 * n + 4 * tensors          # + torch's float32 step per tensor
+    r = run_json(mem, "--preset", "llama-2-7b", "--grads", "fp32", *BARE)
+    assert r["per_gpu"]["gradients"] == 4 * n                      # Megatron's 18 B/param
+
+
+@pytest.mark.parametrize("opt, per_param", [("sgd", 0), ("sgd-momentum", 4), ("lion", 4)])
+def test_simple_optimizers(mem, opt, per_param):
+    r = run_json(mem, "-p", "1B", "--optimizer", opt, *BARE)
+    assert r["per_gpu"]["optimizer_states"] == per_param * 10**9
+
+
+def test_adamw_8bit_block_absmax(mem):
+    # bitsandbytes Optimizer2State: two uint8 states + two fp32 absmax per 256-element block
+    n = 2**20
+    r = run_json(mem, "-p", str(n), "--optimizer", "adamw-8bit", *BARE)
+    assert r["per_gpu"]["optimizer_states"] == 2 * n + 2 * 4 * (n // 256)
+
+
+def test_zero_shards_over_dp_not_world(mem):
+    # tp 4 x pp 2 on 64 GPUs leaves dp = 8: ZeRO-1 divides the optimizer by 8, not by 64
+    r = run_json(mem, "--preset", "llama-2-7b", "--num-gpus", "64", "-tp", "4", "-pp", "2", "-z", "1", *BARE)
+    assert r["setup"]["dense_shard"] == 8
+    g = r["per_gpu"]
+    local = g["weights"] // 2
+    assert g["master_weights"] == -(-4 * local // 8)
+
+
+def test_pipeline_in_flight_microbatches(mem):
+    # 1F1B: the first stage holds min(pp, m) micro-batches; the last stage one (plus the logits)
+    base = ["--preset", "llama-2-7b", "-pp", "4", "--num-gpus", "4", "-s", "1024", *BARE]
+    full = run_json(mem, *base, "--global-batch", "16")
+    few = run_json(mem, *base, "--global-batch", "2")
+    first_full = full["stages"]["first"]["terms"]["activations"]
+    first_few = few["stages"]["first"]["terms"]["activations"]
+    assert first_full * 2 == first_few * 4
+    last = full["stages"]["last"]["terms"]["activations"]
+    assert first_full > 3 * last
+
+
+def test_interleaved_schedule_penalty(mem):
+    # Korthikanti Sec. 4.2.3 / Megatron schedules.py: interleaving stores L(1 + (p-1)/(p v)) layer-micro-batches
+    p, v, layers = 4, 2, 32
+    base = ["--preset", "llama-2-7b", "-pp", str(p), "--num-gpus", str(p), "-s", "1024", "--global-batch", "64",
+            *BARE]
+    plain = run_json(mem, *base)["stages"]["first"]["terms"]["activations"]
+    inter = run_json(mem, *base, "--vpp", str(v))["stages"]["first"]["terms"]["activations"]
+    ids = 8 * 1024  # int64 token ids per in-flight micro-batch
+    per_layer = (plain - p * ids) // (layers // p * p)
+    chunks = 2 * (p - 1) + (v - 1) * p + 1
+    assert inter == per_layer * (layers // (p * v)) * chunks + chunks * ids
+    assert (inter - chunks * ids) / (plain - p * ids) == pytest.approx(1 + (p - 1) / (p * v))
+
+
+def test_gpu_memory_units_are_respected(mem):
+    a = run_json(mem, "--preset", "llama-3-8b", "--gpu-memory", "80GiB")
+    b = run_json(mem, "--preset", "llama-3-8b", "--gpu-memory", "80GB")
+    assert a["gpu_memory_bytes"] == 80 * 2**30 and b["gpu_memory_bytes"] == 80 * 10**9
+
+
+def test_checkpoint_size(mem):
+    n = 8_030_261_248
+    r = run_json(mem, "--preset", "llama-3-8b")
+    assert r["checkpoint"]["weights_bytes"] == 2 * n
+    tensors = 2 + 32 * 9 + 1
+    assert r["checkpoint"]["full_bytes"] == 2 * n + 4 * n + 8 * n + 4 * tensors
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Solvers
+# ---------------------------------------------------------------------------------------------------------------
+def test_max_micro_batch_is_the_boundary(mem):
+    args = ["--preset", "llama-3-8b", "-s", "4096", "--num-gpus", "8", "-z", "3", "--gpu-memory", "80GiB"]
+    r = run_json(mem, *args, "--max-micro-batch")
+    b = r["solution"]["value"]
+    assert b >= 1 and r["fits"]
+    over = run_json(mem, *[a for a in args if a != "--max-micro-batch"], "-b", str(b + 1))
+    assert not over["fits"]
+
+
+def test_max_context_inference(mem):
+    r = run_json(mem, "--preset", "llama-3-8b", "--infer", "--gpu-memory", "24GB", "--max-context")
+    n = r["solution"]["value"]
+    assert r["fits"]
+    assert not run_json(mem, "--preset", "llama-3-8b", "--infer", "--gpu-memory", "24GB", "--context",
+                        str(n + 1))["fits"]
+
+
+def test_search_results_fit_and_follow_the_criterion(mem):
+    r = run_json(mem, "--preset", "llama-3-70b", "--num-gpus", "64", "--search", "--gpu-memory", "80GiB", "-s",
+                 "4096", "--global-batch", "256", "--sp", "--top", "0")
+    rows = r["search"]["results"]
+    assert rows and r["search"]["candidates_evaluated"] >= len(rows)
+    assert all(row["total_bytes"] <= 80 * GiB for row in rows)
+    order = {"none": 0, "selective": 1, "full": 2}
+    keys = [(x["tp"] * x["pp"], x["zero"], order[x["recompute"]], -x["micro_batch"]) for x in rows]
+    assert keys == sorted(keys)
+    for row in rows[:3]:  # each row reproduces as a single configuration
+        single = run_json(mem, "--preset", "llama-3-70b", "--num-gpus", "64", "-tp", str(row["tp"]), "-pp",
+                          str(row["pp"]), "-z", str(row["zero"]), "--recompute", row["recompute"], "-b",
+                          str(row["micro_batch"]), "-s", "4096", "--global-batch", "256", "--sp")
+        assert single["per_gpu"]["total"] == row["total_bytes"]
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# CLI contract
+# ---------------------------------------------------------------------------------------------------------------
+def test_text_markdown_explain_and_plot(mem, tmp_path):
+    status, out, err = call_main(mem, ["--preset", "gpt2", "--explain", "--attention", "eager"])
+    assert status == 0 and "softmax output" in out and "assumptions:" in out
+    status, out, _ = call_main(mem, ["--preset", "gpt2", "--format", "markdown"])
+    assert status == 0 and out.startswith("| term |")
+    pytest.importorskip("matplotlib")
+    target = tmp_path / "mem.png"
+    status, _, err = call_main(mem, ["--preset", "llama-3-8b", "--plot", str(target)])
+    assert status == 0 and target.stat().st_size > 1000, err
+
+
+def test_config_json_and_unknown_field_warning(mem, tmp_path):
+    # meta-llama/Meta-Llama-3-8B config.json (fields as published on the Hugging Face page)
+    cfg = {"architectures": ["LlamaForCausalLM"], "attention_bias": False, "attention_dropout": 0.0,
+           "bos_token_id": 128000, "eos_token_id": 128001, "hidden_act": "silu", "hidden_size": 4096,
+           "initializer_range": 0.02, "intermediate_size": 14336, "max_position_embeddings": 8192,
+           "model_type": "llama", "num_attention_heads": 32, "num_hidden_layers": 32, "num_key_value_heads": 8,
+           "pretraining_tp": 1, "rms_norm_eps": 1e-05, "rope_scaling": None, "rope_theta": 500000.0,
+           "tie_word_embeddings": False, "torch_dtype": "bfloat16", "transformers_version": "4.40.0.dev0",
+           "use_cache": True, "vocab_size": 128256, "made_up_field": 1}
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(cfg))
+    status, out, err = call_main(mem, ["--config", str(tmp_path), "--infer", "--json"])
+    assert status == 0
+    assert json.loads(out)["params"]["total"] == 8_030_261_248
+    assert err.count("\n") == 1 and "made_up_field" in err
+
+
+@pytest.mark.parametrize("argv, needle", [
+    (["--preset", "nope"], "--preset"),
+    (["--preset", "llama-3-8b", "-tp", "3"], "-tp"),
+    (["--preset", "llama-3-8b", "--num-kv-heads", "5"], "--num-kv-heads"),
+    (["--preset", "llama-3-8b", "--gpu-memory", "80"], "--gpu-memory"),
+    (["--preset", "llama-3-8b", "--num-gpus", "6", "-tp", "4"], "--num-gpus"),
+    (["--preset", "llama-3-8b", "-b", "-1"], "--micro-batch"),
+    (["--preset", "llama-3-8b", "--infer", "--kv-dtype", "fp7"], "--kv-dtype"),
+    (["--preset", "llama-3-8b", "--search"], "--gpu-memory"),
+    (["--config", "/nonexistent/config.json"], "--config"),
+    ([], "--preset"),
+])
+def test_bad_input_is_one_line_exit_2(mem, argv, needle):
+    status, out, err = call_main(mem, argv)
+    assert status == 2 and out == ""
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and needle in lines[0] and lines[0].startswith("calc_transformer_mem.py: error:")
+
+
+def test_real_process_bad_config_json(tmp_path):
+    bad = tmp_path / "config.json"
+    bad.write_text("{not json")
+    res = run_cli("calc_transformer_mem", "--config", str(bad))
+    assert res.returncode == 2 and "Traceback" not in res.stderr and len(res.stderr.strip().splitlines()) == 1
+
+
+def _walk_numbers(obj):
+    if isinstance(obj, dict):
+        for v in obj.values():
+            yield from _walk_numbers(v)
+    elif isinstance(obj, list):
+        for v in obj:
+            yield from _walk_numbers(v)
+    elif isinstance(obj, (int, float)) and not isinstance(obj, bool):
+        yield obj
+
+
+hypothesis = pytest.importorskip("hypothesis")
+from hypothesis import given, strategies as st  # noqa: E402
+
+TOKENS = st.sampled_from([
+    "--preset", "llama-3-8b", "gpt2", "mixtral-8x7b", "deepseek-v3", "gemma-2-9b", "-tp", "-pp", "--cp", "-ep",
+    "--num-gpus", "-z", "--sharding", "fsdp-full", "fsdp-hybrid", "--recompute", "full", "selective", "-s", "-b",
+    "--infer", "--context", "--kv-dtype", "int4", "--gpu-memory", "80GiB", "80GB", "-1", "0", "1", "2", "3", "8",
+    "7B", "1e3", "nan", "inf", "--params", "--max-micro-batch", "--max-context", "--optimizer", "muon", "adafactor",
+    "--precision", "fp8", "amp-bf16", "--offload-optimizer", "--offload-params", "--vpp", "--sp", "-l", "-hs", "-a",
+    "--num-kv-heads", "--ffn-hidden-size", "--bits-per-weight", "4.5", "--explain", "--grads", "low+fp32", "x",
+    "--global-batch", "--layer-types", "alternate", "--sliding-window", "--fragmentation", "--overhead", "1e400",
+])
+
+
+@given(st.lists(TOKENS, max_size=12))
+def test_hostile_argv(mem, argv):
+    status, out, err = call_main(mem, argv + ["--json"])
+    if status == 0:
+        result = json.loads(out)
+        for x in _walk_numbers(result):
+            assert math.isfinite(x) and x >= 0, (argv, x)
+    else:
+        assert status == 2, (argv, err)
+        assert len(err.strip().splitlines()) == 1 and "Traceback" not in err, (argv, err)
+
+
+@given(st.dictionaries(st.sampled_from(["hidden_size", "num_attention_heads", "num_hidden_layers", "vocab_size",
+                                        "num_key_value_heads", "intermediate_size", "model_type", "sliding_window",
+                                        "layer_types", "num_local_experts", "num_experts_per_tok", "head_dim",
+                                        "tie_word_embeddings", "text_config"]),
+                       st.one_of(st.integers(-3, 5000), st.none(), st.booleans(), st.text(max_size=5),
+                                 st.floats(allow_nan=True), st.lists(st.sampled_from(["full_attention", "x"]),
+                                                                     max_size=3), st.just({}))))
+def test_hostile_config_json(mem, tmp_path_factory, cfg):
+    path = tmp_path_factory.mktemp("cfg") / "config.json"
+    path.write_text(json.dumps(cfg))
+    status, out, err = call_main(mem, ["--config", str(path), "--json", "--infer"])
+    if status == 0:
+        for x in _walk_numbers(json.loads(out)):
+            assert math.isfinite(x) and x >= 0
+    else:
+        assert status == 2 and len(err.strip().splitlines()) == 1, err
