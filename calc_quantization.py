@@ -301,43 +301,37 @@ class ModelConfig:
 
 
 _HF = "config.json of the Hugging Face repo "
+# GPT-2's block: LayerNorm with bias, biases on every Linear, fused c_attn, plain GELU MLP (BLOOM, GPT-NeoX too).
+_GPT2_BLOCK = dict(gated_mlp=False, norm="layernorm", qkv_bias=True, o_bias=True, mlp_bias=True, fused_qkv=True)
+_GPT2_LAYOUT = dict(_GPT2_BLOCK, tied_embeddings=True)
+
+
+def _gpt2_like(hidden, layers, heads, positions=1024):
+    return dict(_GPT2_LAYOUT, vocab_size=50257, hidden_size=hidden, num_layers=layers, num_attention_heads=heads,
+                ffn_hidden_size=4 * hidden, learned_positions=positions)
+
+
 PRESETS = {
-    "gpt2": (dict(vocab_size=50257, hidden_size=768, num_layers=12, num_attention_heads=12, ffn_hidden_size=3072,
-                  gated_mlp=False, tied_embeddings=True, norm="layernorm", qkv_bias=True, o_bias=True,
-                  mlp_bias=True, fused_qkv=True, learned_positions=1024), _HF + "openai-community/gpt2"),
-    "gpt2-medium": (dict(vocab_size=50257, hidden_size=1024, num_layers=24, num_attention_heads=16,
-                         ffn_hidden_size=4096, gated_mlp=False, tied_embeddings=True, norm="layernorm",
-                         qkv_bias=True, o_bias=True, mlp_bias=True, fused_qkv=True, learned_positions=1024),
-                    _HF + "openai-community/gpt2-medium"),
-    "gpt2-large": (dict(vocab_size=50257, hidden_size=1280, num_layers=36, num_attention_heads=20,
-                        ffn_hidden_size=5120, gated_mlp=False, tied_embeddings=True, norm="layernorm",
-                        qkv_bias=True, o_bias=True, mlp_bias=True, fused_qkv=True, learned_positions=1024),
-                   _HF + "openai-community/gpt2-large"),
-    "gpt2-xl": (dict(vocab_size=50257, hidden_size=1600, num_layers=48, num_attention_heads=25,
-                     ffn_hidden_size=6400, gated_mlp=False, tied_embeddings=True, norm="layernorm",
-                     qkv_bias=True, o_bias=True, mlp_bias=True, fused_qkv=True, learned_positions=1024),
-                _HF + "openai-community/gpt2-xl"),
-    "gpt3-175b": (dict(vocab_size=50257, hidden_size=12288, num_layers=96, num_attention_heads=96,
-                       ffn_hidden_size=49152, gated_mlp=False, tied_embeddings=True, norm="layernorm",
-                       qkv_bias=True, o_bias=True, mlp_bias=True, fused_qkv=True, learned_positions=2048),
+    "gpt2": (_gpt2_like(768, 12, 12), _HF + "openai-community/gpt2"),
+    "gpt2-medium": (_gpt2_like(1024, 24, 16), _HF + "openai-community/gpt2-medium"),
+    "gpt2-large": (_gpt2_like(1280, 36, 20), _HF + "openai-community/gpt2-large"),
+    "gpt2-xl": (_gpt2_like(1600, 48, 25), _HF + "openai-community/gpt2-xl"),
+    "gpt3-175b": (_gpt2_like(12288, 96, 96, 2048),
                   "Brown et al. 2020 (arXiv 2005.14165) Table 2.1; GPT-2 layout assumed"),
     "chinchilla-70b": (dict(vocab_size=32000, hidden_size=8192, num_layers=80, num_attention_heads=64,
                             head_dim=128, ffn_hidden_size=32768, gated_mlp=False, norm="rmsnorm"),
-                       "Hoffmann et al. 2022 (arXiv 2203.15556) Table 4; ffn 4x, untied embeddings assumed"),
+                       "Hoffmann et al. 2022 (arXiv 2203.15556) Table 4 shapes, Llama-style tensor list: Transformer-XL "
+                       "relative-position weights and biases not modelled (64.95B, paper: 70B)"),
     "gopher-280b": (dict(vocab_size=32000, hidden_size=16384, num_layers=80, num_attention_heads=128,
                          head_dim=128, ffn_hidden_size=65536, gated_mlp=False, norm="rmsnorm"),
-                    "Rae et al. 2021 (arXiv 2112.11446) Table 1; ffn 4x, untied embeddings assumed"),
-    "pythia-160m": (dict(vocab_size=50304, hidden_size=768, num_layers=12, num_attention_heads=12,
-                         ffn_hidden_size=3072, gated_mlp=False, norm="layernorm", qkv_bias=True, o_bias=True,
-                         mlp_bias=True, fused_qkv=True), _HF + "EleutherAI/pythia-160m"),
-    "bloom-560m": (dict(vocab_size=250880, hidden_size=1024, num_layers=24, num_attention_heads=16,
-                        ffn_hidden_size=4096, gated_mlp=False, tied_embeddings=True, norm="layernorm",
-                        qkv_bias=True, o_bias=True, mlp_bias=True, fused_qkv=True, embedding_norm=True),
-                   _HF + "bigscience/bloom-560m"),
-    "bloom-1b7": (dict(vocab_size=250880, hidden_size=2048, num_layers=24, num_attention_heads=16,
-                       ffn_hidden_size=8192, gated_mlp=False, tied_embeddings=True, norm="layernorm",
-                       qkv_bias=True, o_bias=True, mlp_bias=True, fused_qkv=True, embedding_norm=True),
-                  _HF + "bigscience/bloom-1b7"),
+                    "Rae et al. 2021 (arXiv 2112.11446) Table 1 shapes, Llama-style tensor list: Transformer-XL "
+                    "relative-position weights and biases not modelled (258.7B, paper: 280B)"),
+    "pythia-160m": (dict(_GPT2_BLOCK, vocab_size=50304, hidden_size=768, num_layers=12, num_attention_heads=12,
+                         ffn_hidden_size=3072), _HF + "EleutherAI/pythia-160m"),
+    "bloom-560m": (dict(_GPT2_LAYOUT, vocab_size=250880, hidden_size=1024, num_layers=24, num_attention_heads=16,
+                        ffn_hidden_size=4096, embedding_norm=True), _HF + "bigscience/bloom-560m"),
+    "bloom-1b7": (dict(_GPT2_LAYOUT, vocab_size=250880, hidden_size=2048, num_layers=24, num_attention_heads=16,
+                       ffn_hidden_size=8192, embedding_norm=True), _HF + "bigscience/bloom-1b7"),
     "llama-2-7b": (dict(vocab_size=32000, hidden_size=4096, num_layers=32, num_attention_heads=32,
                         ffn_hidden_size=11008), _HF + "meta-llama/Llama-2-7b-hf"),
     "llama-2-13b": (dict(vocab_size=32000, hidden_size=5120, num_layers=40, num_attention_heads=40,
@@ -382,10 +376,7 @@ PRESETS = {
 _GATED_RMS_TYPES = {"llama", "mistral", "mixtral", "qwen2", "qwen2_moe", "qwen3", "qwen3_moe", "gemma", "gemma2",
                     "deepseek_v2", "deepseek_v3", "olmo2", "granite", "cohere", "starcoder2_gated"}
 _FAMILY = {
-    "gpt2": dict(gated_mlp=False, norm="layernorm", qkv_bias=True, o_bias=True, mlp_bias=True, fused_qkv=True),
-    "bloom": dict(gated_mlp=False, norm="layernorm", qkv_bias=True, o_bias=True, mlp_bias=True, fused_qkv=True,
-                  embedding_norm=True),
-    "gpt_neox": dict(gated_mlp=False, norm="layernorm", qkv_bias=True, o_bias=True, mlp_bias=True, fused_qkv=True),
+    "gpt2": _GPT2_BLOCK, "bloom": dict(_GPT2_BLOCK, embedding_norm=True), "gpt_neox": _GPT2_BLOCK,
     "qwen2": dict(qkv_bias=True), "qwen2_moe": dict(qkv_bias=True), "qwen3": dict(qk_norm=True),
     "qwen3_moe": dict(qk_norm=True), "gemma2": dict(norms_per_layer=4), "olmo2": dict(qk_norm=True),
 }
