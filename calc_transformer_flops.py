@@ -57,7 +57,7 @@ non_embedding, matmul, active}; ``forward`` {tokens, components {name: FLOPs}, t
 backward_per_sequence, model_flops_per_sequence, recompute_flops_per_sequence, hardware_flops_per_sequence,
 model_flops_per_token, hardware_flops_per_token, model_flops_per_step, hardware_flops_per_step, and with
 ``--tokens``: tokens, sequences, steps, model_flops, hardware_flops}; ``estimates`` {name: {per_token, total,
-ratio_to_detailed}} for detailed, 6nd_total, 6nd_non_embedding, 6nd_active, palm, chinchilla_app_f,
+detailed_ratio}} for detailed, 6nd_total, 6nd_non_embedding, 6nd_active, palm, chinchilla_app_f,
 chinchilla_app_f_no_embedding_logits; ``hardware`` {gpu, dtype, peak_flops, bandwidth_bytes_per_s, source};
 ``time`` {basis, model_flops, hardware_flops, flops, utilisation, mfu, hfu, num_gpus, seconds, days, gpu_hours,
 cost}; ``measured`` {model_flops_per_s, mfu,
@@ -170,6 +170,10 @@ PRESETS = {
     "gopher-280b": dict(num_layers=80, hidden_size=16384, num_attention_heads=128, head_dim=128, vocab_size=32000,
                         ffn_hidden_size=65536, num_mlp_linears=2, norm="rmsnorm", sequence_length=2048,
                         source="Rae et al. 2021, Table 1 (relative position encodings: no table counted)"),
+    "palm-540b": dict(num_layers=118, hidden_size=18432, num_attention_heads=48, num_kv_heads=1, head_dim=256,
+                      vocab_size=256000, ffn_hidden_size=73728, tied_embeddings=True, norm="layernorm-nobias",
+                      norms_per_layer=1, sequence_length=2048,
+                      source="Chowdhery et al. 2022, Table 1 (parallel SwiGLU block, multi-query, no biases)"),
     "pythia-160m": dict(num_layers=12, hidden_size=768, num_attention_heads=12, vocab_size=50304,
                         ffn_hidden_size=3072, num_mlp_linears=2, qkv_bias=True, output_bias=True, mlp_bias=True,
                         norm="layernorm", sequence_length=2048, source="HF EleutherAI/pythia-160m config.json"),
@@ -783,8 +787,9 @@ def estimates(arch: Architecture, params: dict, sequence_length: int, detailed_p
     }
     out = {}
     for name, flops in per_sequence.items():
+        # detailed / estimate: Chinchilla Table A4's "ours / 6ND" when the estimate is 6ND
         entry = {"per_token": flops / s, "per_sequence": flops,
-                 "ratio_to_detailed": flops / detailed_per_sequence if detailed_per_sequence else 0.0}
+                 "detailed_ratio": detailed_per_sequence / flops if flops else 0.0}
         if tokens is not None:
             entry["total"] = _scale(flops, tokens, s)
         out[name] = entry
@@ -971,8 +976,8 @@ def analyse(arch: Architecture, sequence_length: int, batch_size: int = 1, token
 
 
 def human(value, unit: str = "") -> str:
-    """1.234e21 -> '1.234e+21'; small counts with thousands separators."""
-    if isinstance(value, int) and abs(value) < 10**15:
+    """Counts below 10^12 in full with thousands separators; larger ones as 1.2345e+21 (JSON keeps them exact)."""
+    if isinstance(value, int) and abs(value) < 10**12:
         return f"{value:,}{unit}"
     if isinstance(value, float) and abs(value) < 1e6:
         return f"{value:,.4g}{unit}"
@@ -1010,7 +1015,7 @@ def _rows(result: dict) -> list:
     for key, entry in result["estimates"].items():
         if key == "6nd_active" and not arch["num_experts"]:
             continue
-        note = f"x{entry['ratio_to_detailed']:.4f} of detailed"
+        note = f"detailed / this = {entry['detailed_ratio']:.4f}"
         if "total" in entry:
             note += f"; total {human(entry['total'])}"
         rows.append((section, labels[key], human(entry["per_token"]), note))
@@ -1105,10 +1110,13 @@ def render_text(result: dict) -> str:
 
 
 def render_markdown(result: dict) -> str:
-    lines = [_config_line(result).replace("\n", "  \n"), "", _conventions_line(result), "",
-             "| section | quantity | value | note |", "|---|---|---:|---|"]
+    lines = [_config_line(result).replace("\n", "  \n"), "", _conventions_line(result)]
+    current = None
     for section, label, value, note in _rows(result):
-        lines.append(f"| {section} | {label} | {value} | {note.replace('|', '/')} |")
+        if section != current:
+            lines += ["", f"**{section}**", "", "| quantity | value | note |", "|---|---:|---|"]
+            current = section
+        lines.append(f"| {label} | {value} | {note.replace('|', '/')} |")
     return "\n".join(lines) + "\n"
 
 

@@ -141,6 +141,14 @@ def test_palm_540b_mfu_46_2(flops):
     assert round(100 * measured["mfu"], 1) == 46.2
 
 
+def test_palm_540b_preset_mfu_46_2_from_the_cli(flops):
+    """Same Table 3 figure through the CLI: the preset's detailed count per token is 6·N_matmul + 12·L·H·Q·T."""
+    result = run_json(flops, "--preset", "palm-540b", "-s", "2048", "--tokens-per-second", "238.3k",
+                      "--gpu", "tpu-v4", "--num-gpus", "6144")
+    assert abs(result["parameters"]["total"] / 1e9 - 540.35) < 0.01  # paper: 540.35B (ours 540.356B)
+    assert round(100 * result["measured"]["mfu"], 1) == 46.2
+
+
 def test_megatron_causal_convention(flops):
     """Megatron-LM num_floating_point_operations (training.py, causal since 2025-03) charges the attention core
     6·s²·(a·d) per layer and sequence, i.e. half the square; the exact causal mask keeps s(s+1)/2 pairs, which
@@ -282,7 +290,7 @@ def test_formats_and_conventions_printed(flops):
     assert status == 0
     assert "attention full" in text and "backward = 2 x forward" in text and "days" in text
     status, markdown, _ = call_main(flops, ["--preset", "gpt2", "--format", "markdown"])
-    assert status == 0 and "| section | quantity | value | note |" in markdown
+    assert status == 0 and "| quantity | value | note |" in markdown and "| forward total | 291,648,307,200 |" in markdown
 
 
 def test_human_numbers_and_flag_overrides(flops):
