@@ -46,7 +46,7 @@ JSON keys (``--format json``)
 ``buffers`` {name: count}, ``checkpoint`` {``dtype``, ``bits_per_element``, ``elements``, ``bytes``, ``GB``,
 ``GiB``}, ``notes`` [strings]. With ``--target-params``: ``target``, ``rules``, ``candidates`` [{``num_layers``,
 ``hidden_size``, ``num_attention_heads``, ``num_kv_heads``, ``head_dim``, ``ffn_hidden_size``, ``aspect_ratio``,
-``total``, ``non_embedding``, ``difference``}].
+``total``, ``non_embedding``, ``difference`` (absolute), ``above_target``}].
 
 Examples
 --------
@@ -541,25 +541,29 @@ def config_dict(cfg: ModelConfig) -> dict:
 # Chinchilla Table A9 spans 40 (106M: 640/16) to 109 (16.2B: 5120/47). The default band [32, 160] holds them all.
 SEARCH_RULES = {
     "hidden_size_multiple": 128, "head_dims": (64, 128), "aspect_ratio": (32.0, 160.0),
-    "ffn": "the template's FFN ratio f/h (rounded up to a multiple of 256 for gated MLPs, as Llama's "
-           "multiple_of); 4h plain and 8h/3 gated when the template has none",
+    "ffn": "the template's FFN ratio f/h times d_model (rounded up to a multiple of 256 for gated MLPs, as "
+           "Llama's multiple_of; rounded to the nearest integer otherwise)",
     "kv_heads": "the template's kv/query head ratio (MHA without one)",
     "source": "aspect band covers GPT-3 (Brown et al. 2020 Table 2.1) and Chinchilla (Hoffmann et al. 2022 "
               "Table A9) shapes; head_dim 64/128 as in both tables",
 }
 
 
-def _search_ffn(template: ModelConfig, hidden: int, ratio: float | None) -> int:
-    if ratio is None:
-        ratio = 8 / 3 if template.gated_mlp else 4.0
-    width = ratio * hidden
+# Without --preset/--config the search uses a Llama-style block: SwiGLU at 8/3 (8192/3072), RMSNorm, MHA, untied.
+SEARCH_TEMPLATE = dict(_LLAMA, name="llama-style template", source="Touvron et al. 2023 (Llama) block, vocab 32000",
+                       num_layers=1, hidden_size=3072, num_attention_heads=24, ffn_hidden_size=8192,
+                       vocab_size=32000)
+
+
+def _search_ffn(template: ModelConfig, hidden: int) -> int:
+    width = template.ffn_hidden_size / template.hidden_size * hidden
     if template.gated_mlp:
         return int(-(-width // 256) * 256)
     return int(round(width))
 
 
 def search_shapes(template: ModelConfig, target: int, top: int = 10, multiple: int = 128,
-                  aspect: tuple = (32.0, 160.0), ffn_ratio: float | None = None) -> list:
+                  aspect: tuple = (32.0, 160.0)) -> list:
     """Dense shapes (layers, d_model, heads, ffn) whose exact count is closest to `target`, under SEARCH_RULES."""
     if template.num_experts or template.kv_lora_rank:
         raise InputError("--target-params searches dense, non-MLA shapes; drop --num-experts / --kv-lora-rank")
@@ -577,7 +581,7 @@ def search_shapes(template: ModelConfig, target: int, top: int = 10, multiple: i
             if kv != int(kv) or kv < 1 or heads % int(kv):
                 continue
             shape = dict(hidden_size=hidden, num_attention_heads=heads, num_kv_heads=int(kv), head_dim=head_dim,
-                         ffn_hidden_size=_search_ffn(template, hidden, ffn_ratio), num_experts=0, top_k=0)
+                         ffn_hidden_size=_search_ffn(template, hidden), num_experts=0, top_k=0)
             one = count_parameters(replace(template, num_layers=1, **shape))["total"]
             two = count_parameters(replace(template, num_layers=2, **shape))["total"]
             per_layer, fixed = two - one, 2 * one - two
@@ -590,10 +594,16 @@ def search_shapes(template: ModelConfig, target: int, top: int = 10, multiple: i
                     "hidden_size", "num_attention_heads", "num_kv_heads", "head_dim", "ffn_hidden_size")},
                     "aspect_ratio": round(hidden / layers, 1), "total": total,
                     "non_embedding": count_parameters(replace(template, num_layers=layers, **shape))["non_embedding"],
-                    "difference": total - target})
+                    "difference": abs(total - target), "above_target": total > target})
         hidden += multiple
-    results.sort(key=lambda r: (abs(r["difference"]), r["num_layers"]))
-    return results[:top]
+    results.sort(key=lambda r: (r["difference"], r["num_layers"], -r["head_dim"]))
+    unique, seen = [], set()
+    for r in results:  # MHA with head_dim 64 or 128 at the same width has the same count: keep one (128)
+        key = (r["num_layers"], r["hidden_size"], r["total"])
+        if key not in seen:
+            seen.add(key)
+            unique.append(r)
+    return unique[:top]
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -887,7 +897,8 @@ def describe(cfg: dict) -> list:
            else ""),
         f"attention: {attention}" + (f", qk-norm {cfg['qk_norm']}" if cfg["qk_norm"] != "none" else ""),
         f"MLP: {'gated (3 linears)' if cfg['gated_mlp'] else 'plain (2 linears)'}, ffn {cfg['ffn_hidden_size']}; "
-        f"norm {cfg['norm_type']} x{cfg['norms_per_layer']}/layer"
+        + (f"norm {cfg['norm_type']} x{cfg['norms_per_layer']}/layer" if cfg["norm_type"] != "none"
+         else "norm gains not counted")
         + (", final" if cfg["final_norm"] else "") + (", embedding norm" if cfg["embedding_norm"] else "")
         + f"; biases: {', '.join(biases) or 'none'}",
     ]
@@ -961,7 +972,8 @@ def render_search(result: dict, markdown: bool = False) -> str:
     lines.append("")
     rows = [[i + 1, c["num_layers"], c["hidden_size"], c["num_attention_heads"], c["num_kv_heads"], c["head_dim"],
              c["ffn_hidden_size"], c["aspect_ratio"], f"{c['total']:,}", f"{c['non_embedding']:,}",
-             f"{100 * c['difference'] / result['target']:+.2f}%"] for i, c in enumerate(result["candidates"])]
+             f"{100 * c['difference'] / result['target']:.2f}% {'above' if c['above_target'] else 'below'}"]
+            for i, c in enumerate(result["candidates"])]
     lines += _table(["#", "layers", "d_model", "heads", "kv", "head_dim", "ffn", "d/L", "total", "non-embedding",
                      "vs target"], rows, markdown)
     return "\n".join(lines) + "\n"
@@ -1101,6 +1113,8 @@ def config_from_args(args) -> tuple:
         base = asdict(cfg)
         if ignored:
             warnings.append(f"config fields not understood (ignored): {', '.join(ignored)}")
+    elif args.target_params is not None:
+        base = asdict(ModelConfig(**SEARCH_TEMPLATE))
     else:
         missing = [f for f in ("num_layers", "hidden_size", "num_attention_heads", "vocab_size")
                    if getattr(args, f) is None]
