@@ -1278,9 +1278,10 @@ def list_presets() -> str:
 
 
 def list_gpus() -> str:
-    lines = [f"{'gpu':<10} {'fp32':>7} {'tf32':>7} {'bf16':>7} {'fp8':>7} {'GB/s':>6}  source (dense TFLOP/s)"]
+    lines = [f"{'gpu':<10} {'fp32':>7} {'tf32':>7} {'bf16':>7} {'fp16':>7} {'fp8':>7} {'GB/s':>6}  "
+             "source (dense TFLOP/s)"]
     for name, row in GPUS.items():
-        cells = [f"{row[t]:>7g}" if row[t] is not None else f"{'-':>7}" for t in ("fp32", "tf32", "bf16", "fp8")]
+        cells = [f"{row[t]:>7g}" if row[t] is not None else f"{'-':>7}" for t in DTYPE_BYTES]
         lines.append(f"{name:<10} {' '.join(cells)} {row['bandwidth']:>6}  {row['source']}")
     return "\n".join(lines) + "\n"
 
