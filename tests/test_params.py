@@ -1,0 +1,382 @@
+"""calc_transformer_params.py against published parameter counts, Chinchilla Table A9 and closed forms.
+
+Every expected number below is either printed by a source named next to it or computed here from a closed form
+written independently of the script (never by calling the code under test for the expected value).
+"""
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import replace
+
+import pytest
+
+from conftest import call_main, run_cli
+
+
+def total(params, preset, **overrides):
+    return params.count_parameters(replace(params.preset_config(preset), **overrides))
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Published totals, exact to the unit
+# --------------------------------------------------------------------------------------------------------------
+
+PUBLISHED_EXACT = [
+    # (preset, total, source)
+    ("gpt2", 124_439_808, "HF openai-community/gpt2 (GPT2LMHeadModel, tied head); nanoGPT transformer_sizing.ipynb"),
+    ("pythia-70m", 70_426_624, "EleutherAI/pythia model cards; Biderman et al. 2023 (arXiv:2304.01373) Table 1"),
+    ("pythia-160m", 162_322_944, "same"),
+    ("pythia-410m", 405_334_016, "same"),
+    ("pythia-1b", 1_011_781_632, "same"),
+    ("pythia-1.4b", 1_414_647_808, "same"),
+    ("pythia-2.8b", 2_775_208_960, "same"),
+    ("pythia-6.9b", 6_857_302_016, "same"),
+    ("pythia-12b", 11_846_072_320, "same"),
+    ("llama-2-7b", 6_738_415_616, "HF meta-llama/Llama-2-7b-hf safetensors total"),
+    ("llama-2-13b", 13_015_864_320, "HF meta-llama/Llama-2-13b-hf"),
+    ("llama-2-70b", 68_976_648_192, "HF meta-llama/Llama-2-70b-hf"),
+    ("llama-3-8b", 8_030_261_248, "HF meta-llama/Meta-Llama-3-8B"),
+    ("llama-3-70b", 70_553_706_496, "HF meta-llama/Meta-Llama-3-70B"),
+    ("llama-3.1-405b", 405_853_388_800, "HF meta-llama/Llama-3.1-405B"),
+    ("mistral-7b", 7_241_732_096, "HF mistralai/Mistral-7B-v0.1"),
+    ("mixtral-8x7b", 46_702_792_704, "HF mistralai/Mixtral-8x7B-v0.1"),
+    ("qwen2.5-72b", 72_706_203_648, "HF Qwen/Qwen2.5-72B (quoted in Abdullah-Taha9/ui-training#29)"),
+    ("qwen3-4b", 4_022_468_096, "HF Qwen/Qwen3-4B (same issue)"),
+]
+
+
+@pytest.mark.parametrize("preset,expected,source", PUBLISHED_EXACT, ids=[p[0] for p in PUBLISHED_EXACT])
+def test_published_totals_exact(params, preset, expected, source):
+    assert params.count_parameters(params.preset_config(preset))["total"] == expected, source
+
+
+# Pythia paper Table 1 prints the non-embedding counts (Kaplan's N: no token table, no unembedding).
+PYTHIA_NON_EMBEDDING = {"pythia-70m": 18_915_328, "pythia-160m": 85_056_000, "pythia-410m": 302_311_424,
+                        "pythia-1b": 805_736_448, "pythia-1.4b": 1_208_602_624, "pythia-2.8b": 2_517_652_480,
+                        "pythia-6.9b": 6_444_163_072, "pythia-12b": 11_327_027_200}
+
+
+@pytest.mark.parametrize("preset", sorted(PYTHIA_NON_EMBEDDING))
+def test_pythia_non_embedding_matches_paper_table_1(params, preset):
+    assert params.count_parameters(params.preset_config(preset))["non_embedding"] == PYTHIA_NON_EMBEDDING[preset]
+
+
+def test_gpt2_bias_free_matches_nanogpt(params):
+    # nanoGPT transformer_sizing.ipynb: "expected: 124337664" for GPT-2 small with bias=False (LayerNorm weight only)
+    cfg = replace(params.preset_config("gpt2"), qkv_bias=False, o_bias=False, mlp_bias=False,
+                  norm_type="layernorm-nobias")
+    assert params.count_parameters(cfg)["total"] == 124_337_664
+
+
+def test_gpt2_breakdown_closed_form(params):
+    h, L, V, P = 768, 12, 50257, 1024
+    report = params.count_parameters(params.preset_config("gpt2"))
+    assert report["embedding"] == {"input": V * h, "positions": P * h, "lm_head": 0, "total": V * h + P * h}
+    assert report["components"]["attention"] == L * (4 * h * h + 4 * h)
+    assert report["components"]["mlp"] == L * (8 * h * h + 5 * h)
+    assert report["components"]["norms"] == L * 4 * h + 2 * h
+    assert report["non_embedding"] == 124_439_808 - V * h - P * h
+
+
+def test_mixtral_active_parameters(params):
+    # 12,879,925,248 active: HF total minus 6 of 8 experts per layer (Mixtral paper sec. 2.1: "13B active")
+    report = params.count_parameters(params.preset_config("mixtral-8x7b"))
+    assert report["active"]["total"] == 12_879_925_248
+    expert = 3 * 4096 * 14336
+    assert report["active"]["routed_experts_active"] == 32 * 2 * expert
+    assert report["components"]["router"] == 32 * 4096 * 8
+
+
+@pytest.mark.parametrize("preset,total_b,active_b,digits,source", [
+    ("deepseek-v3", 671, 37, 0, "DeepSeek-V3 report (arXiv:2412.19437) abstract: 671B total, 37B activated"),
+    ("deepseek-v2", 236, 21, 0, "DeepSeek-V2 paper (arXiv:2405.04434) abstract: 236B total, 21B activated"),
+    ("qwen1.5-moe-a2.7b", 14.3, 2.7, 1, "HF Qwen/Qwen1.5-MoE-A2.7B card: 14.3B total, 2.7B activated"),
+])
+def test_moe_totals_at_printed_precision(params, preset, total_b, active_b, digits, source):
+    report = params.count_parameters(params.preset_config(preset))
+    assert round(report["total"] / 1e9, digits) == total_b, source
+    # active counts are printed truncated ("37B" for 37.55B) or rounded ("2.7B" for 2.69B): the rounding rule is
+    # not stated, so the count must lie within one unit of the printed last digit
+    assert abs(report["active"]["total"] / 1e9 - active_b) < 10 ** -digits, source
+
+
+def test_deepseek_v3_closed_form(params):
+    # DeepSeek-V3 report sec. 2 / HF config: h 7168, 61 layers (3 dense, f 18432), 128 heads, MLA ranks 1536/512,
+    # 256 routed experts + 1 shared of width 2048, top-8, vocab 129280 untied; MTP module excluded.
+    h, a, V = 7168, 128, 129280
+    attention = (h * 1536 + 1536 + 1536 * a * 192) + (h * 576 + 512 + 512 * a * 256) + a * 128 * h
+    dense = attention + 3 * h * 18432 + 2 * h
+    moe = attention + 257 * 3 * h * 2048 + h * 256 + 2 * h
+    expected = 3 * dense + 58 * moe + 2 * V * h + h
+    report = params.count_parameters(params.preset_config("deepseek-v3"))
+    assert report["total"] == expected
+    assert report["active"]["total"] == expected - 58 * 248 * 3 * h * 2048
+    assert report["buffers"] == {"router_score_correction_bias": 58 * 256}
+    assert report["checkpoint"]["elements"] == expected + 58 * 256
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Chinchilla Table A9 (Hoffmann et al. 2022, arXiv:2203.15556): all 50 models, params in millions as printed.
+# Columns: params (M), d_model, ffw_size, kv_size, n_heads, n_layers. Transcribed from the paper's last page; the
+# same 50 rows appear in karpathy/nanoGPT scaling_laws.ipynb.
+# --------------------------------------------------------------------------------------------------------------
+
+TABLE_A9 = [
+    (44, 512, 2048, 64, 8, 8), (57, 576, 2304, 64, 9, 9), (74, 640, 2560, 64, 10, 10), (90, 640, 2560, 64, 10, 13),
+    (106, 640, 2560, 64, 10, 16), (117, 768, 3072, 64, 12, 12), (140, 768, 3072, 64, 12, 15),
+    (163, 768, 3072, 64, 12, 18), (175, 896, 3584, 64, 14, 14), (196, 896, 3584, 64, 14, 16),
+    (217, 896, 3584, 64, 14, 18), (251, 1024, 4096, 64, 16, 16), (278, 1024, 4096, 64, 16, 18),
+    (306, 1024, 4096, 64, 16, 20), (425, 1280, 5120, 128, 10, 18), (489, 1280, 5120, 128, 10, 21),
+    (509, 1408, 5632, 128, 11, 18), (552, 1280, 5120, 128, 10, 24), (587, 1408, 5632, 128, 11, 21),
+    (632, 1536, 6144, 128, 12, 19), (664, 1408, 5632, 128, 11, 24), (724, 1536, 6144, 128, 12, 22),
+    (816, 1536, 6144, 128, 12, 25), (893, 1792, 7168, 128, 14, 20), (1018, 1792, 7168, 128, 14, 23),
+    (1143, 1792, 7168, 128, 14, 26), (1266, 2048, 8192, 128, 16, 22), (1424, 2176, 8704, 128, 17, 22),
+    (1429, 2048, 8192, 128, 16, 25), (1593, 2048, 8192, 128, 16, 28), (1609, 2176, 8704, 128, 17, 25),
+    (1731, 2304, 9216, 128, 18, 24), (1794, 2176, 8704, 128, 17, 28), (2007, 2304, 9216, 128, 18, 28),
+    (2283, 2304, 9216, 128, 18, 32), (2298, 2560, 10240, 128, 20, 26), (2639, 2560, 10240, 128, 20, 30),
+    (2980, 2560, 10240, 128, 20, 34), (3530, 2688, 10752, 128, 22, 36), (3802, 2816, 11264, 128, 22, 36),
+    (4084, 2944, 11776, 128, 22, 36), (4516, 3072, 12288, 128, 24, 36), (6796, 3584, 14336, 128, 28, 40),
+    (9293, 4096, 16384, 128, 32, 42), (11452, 4352, 17408, 128, 32, 47), (12295, 4608, 18432, 128, 36, 44),
+    (12569, 4608, 18432, 128, 32, 47), (13735, 4864, 19456, 128, 32, 47), (14940, 4992, 19968, 128, 32, 49),
+    (16183, 5120, 20480, 128, 40, 47),
+]
+
+
+def test_table_a9_has_50_rows_and_6_wide_attention_rows():
+    assert len(TABLE_A9) == 50
+    # the rows where attention width n_heads*kv_size differs from d_model (why a d x d count misses them)
+    assert sum(1 for _, d, _, kv, a, _ in TABLE_A9 if kv * a != d) == 6
+
+
+@pytest.mark.parametrize("row", TABLE_A9, ids=[f"{r[0]}M" for r in TABLE_A9])
+def test_chinchilla_table_a9_row(params, row):
+    millions, d_model, ffw, kv_size, heads, layers = row
+    report = total(params, "chinchilla-70b", num_layers=layers, hidden_size=d_model, ffn_hidden_size=ffw,
+                   num_attention_heads=heads, head_dim=kv_size)
+    assert round(report["total"] / 1e6) == millions
+
+
+def test_chinchilla_a9_row_via_cli_flags(params):
+    # the 3530M row (22 heads x 128 = 2816 != d_model 2688) through the command line, preset + overrides
+    status, out, err = call_main(params, ["--preset", "chinchilla-70b", "-l", "36", "-hs", "2688", "-a", "22",
+                                          "--head-dim", "128", "--ffn-hidden-size", "10752", "--json"])
+    assert status == 0, err
+    assert round(json.loads(out)["total"] / 1e6) == 3530
+
+
+def test_chinchilla_70b_and_gopher_280b(params):
+    # Hoffmann et al. 2022 Table 4 / Rae et al. 2021 Table 1 name them 70B and 280B
+    assert round(params.count_parameters(params.preset_config("chinchilla-70b"))["total"] / 1e9) == 70
+    assert round(params.count_parameters(params.preset_config("gopher-280b"))["total"] / 1e9) == 280
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Command line
+# --------------------------------------------------------------------------------------------------------------
+
+def test_readme_first_command_prints_llama_3_8b():
+    result = run_cli("calc_transformer_params", "--preset", "llama-3-8b")
+    assert result.returncode == 0, result.stderr
+    assert "8,030,261,248" in result.stdout
+    assert "GB" in result.stdout and "GiB" in result.stdout
+
+
+def test_json_output_and_checkpoint_bytes(params):
+    status, out, _ = call_main(params, ["--preset", "llama-3-8b", "--json", "--dtype", "int4"])
+    assert status == 0
+    report = json.loads(out)
+    assert report["total"] == 8_030_261_248 and isinstance(report["total"], int)
+    assert report["checkpoint"]["bytes"] == 8_030_261_248 // 2  # 4 bits per element
+    assert report["checkpoint"]["GiB"] == pytest.approx(8_030_261_248 / 2 / 2**30)
+    assert report["checkpoint"]["GB"] == pytest.approx(8_030_261_248 / 2 / 1e9)
+    status, out, _ = call_main(params, ["--preset", "llama-3-8b", "--format", "json"])
+    assert json.loads(out)["checkpoint"]["bytes"] == 2 * 8_030_261_248  # bf16 default
+
+
+def test_markdown_output_is_a_table(params):
+    status, out, _ = call_main(params, ["--preset", "mixtral-8x7b", "--format", "markdown"])
+    assert status == 0
+    assert "| total | 46,702,792,704 |" in out
+    assert "active per token (MoE)" in out and "12,879,925,248" in out
+
+
+def test_cookbook_flags_reproduce_llama(params):
+    # cookbook names: -ff as a float (2.6875 = 11008/4096), -nl 3 for SwiGLU, -kv for the kv/query ratio
+    status, out, err = call_main(params, ["-l", "32", "-hs", "4096", "-a", "32", "-v", "32000", "-ff", "2.6875",
+                                          "-nl", "3", "--norm", "rmsnorm", "--json"])
+    assert status == 0, err
+    assert json.loads(out)["total"] == 6_738_415_616
+    status, out, err = call_main(params, ["-l", "32", "-hs", "4096", "-a", "32", "-kv", "0.25", "-v", "128256",
+                                          "-ff", "3.5", "-nl", "3", "--norm", "rmsnorm", "--json"])
+    assert status == 0, err
+    assert json.loads(out)["total"] == 8_030_261_248
+
+
+def test_human_numbers(params):
+    assert params.parse_count("7B") == 7_000_000_000
+    assert params.parse_count("1.3B") == 1_300_000_000
+    assert params.parse_count("32k") == 32_000
+    assert params.parse_count("1_000") == 1000
+    assert params.parse_count("300e9") == 300_000_000_000
+    assert params.parse_count("1.4T") == 1_400_000_000_000
+    status, out, _ = call_main(params, ["-l", "32", "-hs", "4_096", "-a", "32", "-v", "32k", "--json"])
+    assert status == 0 and json.loads(out)["config"]["vocab_size"] == 32_000
+
+
+def test_list_presets_names_each_source(params):
+    status, out, _ = call_main(params, ["--list-presets"])
+    assert status == 0
+    for name in ("gpt2", "gpt2-medium", "gpt3-175b", "chinchilla-70b", "gopher-280b", "pythia-160m", "llama-2-7b",
+                 "llama-3-8b", "llama-3.1-405b", "llama-3.2-1b", "mistral-7b", "mixtral-8x7b", "qwen2.5-7b",
+                 "gemma-2-9b", "deepseek-v3"):
+        line = next(line for line in out.splitlines() if line.split()[0] == name)
+        assert len(line.split(None, 1)[1]) > 10  # a source follows the name
+
+
+@pytest.mark.parametrize("argv,flag", [
+    (["--preset", "llama-2-7b", "--num-kv-heads", "5"], "--num-kv-heads"),
+    (["--preset", "llama-2-7b", "-ff", "2.7"], "--ffn-expansion-factor"),
+    (["--preset", "mixtral-8x7b", "--topk", "9"], "--topk"),
+    (["--preset", "nope"], "--preset"),
+    (["-l", "2", "-hs", "64", "-a", "3", "-v", "10"], "--hidden-size"),
+    (["-l", "0", "-hs", "64", "-a", "4", "-v", "10"], "--num-layers"),
+    (["-l", "2", "-hs", "64", "-a", "4"], "--vocab-size"),
+    (["--preset", "gpt2", "-v", "7.5"], "--vocab-size"),
+    (["--preset", "gpt2", "--dtype", "fp7"], "--dtype"),
+    (["--target-params", "1.3B", "--preset", "mixtral-8x7b"], "--target-params"),
+])
+def test_bad_input_is_one_line_naming_the_flag(params, argv, flag):
+    status, out, err = call_main(params, argv)
+    assert status == 2
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("calc_transformer_params.py: error:")
+    assert flag in lines[0], lines[0]
+
+
+def test_kv_error_message_matches_contract(params):
+    _, _, err = call_main(params, ["-l", "2", "-hs", "4096", "-a", "32", "-v", "100", "--num-kv-heads", "5"])
+    assert err.strip() == "calc_transformer_params.py: error: --num-kv-heads 5 does not divide --num-attention-heads 32"
+
+
+# --------------------------------------------------------------------------------------------------------------
+# config.json reader (json only)
+# --------------------------------------------------------------------------------------------------------------
+
+LLAMA3_CONFIG = {  # huggingface.co/meta-llama/Meta-Llama-3-8B config.json
+    "architectures": ["LlamaForCausalLM"], "attention_bias": False, "attention_dropout": 0.0, "bos_token_id": 128000,
+    "eos_token_id": 128001, "hidden_act": "silu", "hidden_size": 4096, "initializer_range": 0.02,
+    "intermediate_size": 14336, "max_position_embeddings": 8192, "model_type": "llama", "num_attention_heads": 32,
+    "num_hidden_layers": 32, "num_key_value_heads": 8, "pretraining_tp": 1, "rms_norm_eps": 1e-05,
+    "rope_scaling": None, "rope_theta": 500000.0, "tie_word_embeddings": False, "torch_dtype": "bfloat16",
+    "use_cache": True, "vocab_size": 128256}
+
+
+def write(tmp_path, data, name="config.json"):
+    path = tmp_path / name
+    path.write_text(json.dumps(data))
+    return path
+
+
+def test_config_file_and_folder(params, tmp_path):
+    path = write(tmp_path, LLAMA3_CONFIG)
+    for target in (str(path), str(tmp_path)):
+        status, out, err = call_main(params, ["--config", target, "--json"])
+        assert status == 0, err
+        assert json.loads(out)["total"] == 8_030_261_248
+        assert err == ""  # every field understood
+
+
+def test_unknown_fields_warned_in_one_line(params, tmp_path):
+    path = write(tmp_path, dict(LLAMA3_CONFIG, my_new_knob=3, another_one=True))
+    status, out, err = call_main(params, ["--config", str(path), "--json"])
+    assert status == 0
+    assert err.strip() == ("calc_transformer_params.py: warning: config fields not understood (ignored): "
+                           "another_one, my_new_knob")
+
+
+def test_explicit_flags_override_config(params, tmp_path):
+    path = write(tmp_path, LLAMA3_CONFIG)
+    status, out, _ = call_main(params, ["--config", str(path), "-l", "16", "--json"])
+    h, kv_width, f, V = 4096, 8 * 128, 14336, 128256
+    per_layer = 2 * h * h + 2 * h * kv_width + 3 * h * f + 2 * h
+    assert json.loads(out)["total"] == 16 * per_layer + 2 * V * h + h
+
+
+def test_nested_text_config_is_followed(params, tmp_path):
+    vlm = {"model_type": "llava", "architectures": ["LlavaForConditionalGeneration"], "vision_config": {},
+           "text_config": LLAMA3_CONFIG}
+    status, out, err = call_main(params, ["--config", str(write(tmp_path, vlm)), "--json"])
+    assert status == 0, err
+    report = json.loads(out)
+    assert report["total"] == 8_030_261_248
+    assert any("text_config" in note for note in report["notes"])
+
+
+def test_auto_map_is_ignored(params, tmp_path):
+    config = dict(LLAMA3_CONFIG, auto_map={"AutoModelForCausalLM": "modeling_evil.Model"})
+    status, out, err = call_main(params, ["--config", str(write(tmp_path, config)), "--json"])
+    assert status == 0 and err == ""
+    assert json.loads(out)["total"] == 8_030_261_248
+
+
+@pytest.mark.parametrize("change,field", [
+    ({"num_key_value_heads": 5}, "num_key_value_heads"),
+    ({"hidden_size": "4096"}, "hidden_size"),
+    ({"hidden_size": 0}, "hidden_size"),
+    ({"num_hidden_layers": -3}, "num_hidden_layers"),
+    ({"vocab_size": 1.5}, "vocab_size"),
+    ({"tie_word_embeddings": "yes"}, "tie_word_embeddings"),
+    ({"intermediate_size": None}, "intermediate_size"),
+    ({"model_type": "mixtral", "num_local_experts": 4, "num_experts_per_tok": 5}, "num_experts_per_tok"),
+])
+def test_malformed_config_names_the_field(params, tmp_path, change, field):
+    config = dict(LLAMA3_CONFIG, **change)
+    status, _, err = call_main(params, ["--config", str(write(tmp_path, config))])
+    assert status == 2
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert len(lines) == 1 and field in lines[0], err
+
+
+def test_missing_field_and_not_json(params, tmp_path):
+    config = {k: v for k, v in LLAMA3_CONFIG.items() if k != "hidden_size"}
+    status, _, err = call_main(params, ["--config", str(write(tmp_path, config))])
+    assert status == 2 and "'hidden_size' is missing" in err
+    bad = tmp_path / "bad.json"
+    bad.write_text("{not json")
+    status, _, err = call_main(params, ["--config", str(bad)])
+    assert status == 2 and "not valid JSON" in err and len(err.strip().splitlines()) == 1
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Shape search
+# --------------------------------------------------------------------------------------------------------------
+
+def test_shape_search_rules_and_exact_counts(params):
+    status, out, err = call_main(params, ["--target-params", "1.3B", "--json"])
+    assert status == 0, err
+    result = json.loads(out)
+    candidates = result["candidates"]
+    assert result["target"] == 1_300_000_000 and len(candidates) == 10
+    assert [c["difference"] for c in candidates] == sorted(c["difference"] for c in candidates)
+    assert candidates[0]["difference"] < 0.01 * 1_300_000_000
+    V = 32000
+    for c in candidates:
+        L, h, a, d, f = (c[k] for k in ("num_layers", "hidden_size", "num_attention_heads", "head_dim",
+                                        "ffn_hidden_size"))
+        assert h % 128 == 0 and d in (64, 128) and a * d == h and 32 <= h / L <= 160
+        assert f % 256 == 0 and f >= 8 * h / 3  # SwiGLU 8h/3 rounded up to a multiple of 256
+        # independent closed form for the Llama-style template: MHA, SwiGLU, RMSNorm x2 + final, untied head
+        expected = L * (4 * h * h + 3 * h * f + 2 * h) + h + 2 * V * h
+        assert c["total"] == expected
+        assert c["difference"] == abs(expected - 1_300_000_000)
+
+
+def test_shape_search_keeps_template_architecture(params):
+    status, out, _ = call_main(params, ["--target-params", "1B", "--preset", "pythia-1b", "--search-top", "3",
+                                        "--json"])
+    assert status == 0
+    for c in json.loads(out)["candidates"]:
+        L, h, f = c["num_layers"], c["hidden_size"], c["ffn_hidden_size"]
+        assert f == 4 * h
+        assert c["total"] == L * (12 * h * h + 13 * h) + 2 * 50304 * h + 2 * h  # Pythia's own closed form
