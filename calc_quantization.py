@@ -13,8 +13,9 @@ What it computes
    * bitsandbytes NF4/FP4 (``functional.quantize_4bit``, blocksize 64): 4 + 32/64 = 4.5; with double quantization
      the fp32 absmax becomes uint8 plus one fp32 per 256 blocks: 4 + 8/64 + 32/(64*256) = 4.126953125
      (QLoRA, arXiv 2305.14314, section "Double Quantization": 0.5 -> 0.127 bits per parameter).
-   * GPTQ (AutoGPTQ/GPTQModel "gptq" checkpoint): qweight int32 (in*out*b/8 B), qzeros int32 ((in/g)*out*b/8 B),
-     scales fp16 ((in/g)*out*2 B), g_idx int32 (4*in B).  AWQ (AutoAWQ GEMM): the same without g_idx.
+   * GPTQ (AutoGPTQ / optimum "gptq" checkpoint): qweight int32 (in*out*b/8 B), qzeros int32 ((in/g)*out*b/8 B),
+     scales fp16 ((in/g)*out*2 B), g_idx int32 (4*in B) and an fp16 bias (2*out B; AutoGPTQ ``make_quant`` builds
+     every QuantLinear with bias=True).  AWQ (AutoAWQ GEMM): qweight, qzeros, scales (bias only if the layer has one).
      HQQ: b-bit codes + fp16 scale and fp16 zero per group (default b=4, group 64).  EETQ: int8 + fp16 per output
      channel.  LLM.int8 (bitsandbytes): int8 + fp32 ``SCB`` per output row.  FP8 E4M3/E5M2: 1 byte + fp32 scale per
      tensor (or per output channel).  OCP MX (MXFP4/6/8, MXINT8): 32 elements + one E8M0 byte.  NVFP4: 16 E2M1 +
@@ -357,6 +358,9 @@ PRESETS = {
                           rope_freqs=True), _HF + "meta-llama/Llama-3.2-3B"),
     "mistral-7b": (dict(vocab_size=32000, hidden_size=4096, num_layers=32, num_attention_heads=32, num_kv_heads=8,
                         ffn_hidden_size=14336, sliding_window=4096), _HF + "mistralai/Mistral-7B-v0.1"),
+    "mixtral-8x22b": (dict(vocab_size=32000, hidden_size=6144, num_layers=56, num_attention_heads=48,
+                           num_kv_heads=8, ffn_hidden_size=16384, num_experts=8, topk=2, moe_ffn_hidden_size=16384),
+                      _HF + "mistralai/Mixtral-8x22B-v0.1"),
     "mixtral-8x7b": (dict(vocab_size=32000, hidden_size=4096, num_layers=32, num_attention_heads=32,
                           num_kv_heads=8, ffn_hidden_size=14336, num_experts=8, topk=2, moe_ffn_hidden_size=14336),
                      _HF + "mistralai/Mixtral-8x7B-v0.1"),
@@ -526,6 +530,7 @@ class Tensor:
     linear: bool = False       # a Linear inside a block: GPU formats quantize it
     force_f32: bool = False    # written as F32 by convert_hf_to_gguf (1-D tensors, router, positions)
     gguf_only: bool = False    # not a model parameter (llama.cpp's precomputed rope_freqs)
+    linear_bias: bool = False  # the bias of a block Linear (GPTQ's QuantLinear stores its own)
 
     @property
     def numel(self) -> int:
@@ -549,7 +554,8 @@ def tensor_list(cfg: ModelConfig) -> list[Tensor]:
         ne = (n_in, n_out, experts) if experts else (n_in, n_out)
         out.append(Tensor(f"{name}.weight", ne, layer, linear=True))
         if bias:
-            out.append(Tensor(f"{name}.bias", (n_out,) if not experts else (n_out, experts), layer, force_f32=True))
+            out.append(Tensor(f"{name}.bias", (n_out,) if not experts else (n_out, experts), layer, force_f32=True,
+                              linear_bias=True))
 
     out.append(Tensor("token_embd.weight", (h, cfg.vocab_size)))
     if cfg.learned_positions:
@@ -928,7 +934,7 @@ def parse_gpu_format(name: str) -> GpuFormat | None:
     if not nogroup and g <= 0:
         raise ValueError(f"--formats {name}: group size must be positive")
     label = f"{kind}-{bits}bit-" + ("nogroup" if nogroup else f"g{g}")
-    desc = {"gptq": "qweight + qzeros (int32) + fp16 scales + int32 g_idx",
+    desc = {"gptq": "qweight + qzeros (int32) + fp16 scales + int32 g_idx + fp16 bias",
             "awq": "qweight + qzeros (int32) + fp16 scales", "hqq": "codes + fp16 scale and zero per group"}[kind]
     src = {"gptq": "AutoGPTQ/GPTQModel QuantLinear buffers; Frantar et al. 2210.17323",
            "awq": "AutoAWQ WQLinear_GEMM buffers; Lin et al. 2306.00978",
@@ -965,7 +971,11 @@ def linear_bytes(fmt: GpuFormat, n_in: int, n_out: int) -> int:
             return codes + groups * n_out * 2 * 2
         zeros = groups * n_out * fmt.bits // 8
         scales = groups * n_out * 2
-        return codes + zeros + scales + (4 * n_in if k == "gptq" else 0)
+        if k == "awq":
+            return codes + zeros + scales
+        # AutoGPTQ's make_quant and optimum's GPTQQuantizer build QuantLinear(..., bias=True): every quantized
+        # Linear carries an int32 g_idx of in_features and an fp16 bias of out_features (zeros if the layer had none)
+        return codes + zeros + scales + 4 * n_in + 2 * n_out
     if k == "mx":
         if n_in % 32:
             raise ValueError(f"{fmt.name}: row length {n_in} is not a multiple of the MX block (32)")
@@ -996,7 +1006,7 @@ def gpu_format_bpw(fmt: GpuFormat, n_in: int = 4096, n_out: int = 4096) -> float
     g = g or n_in
     if k == "hqq":
         return b + 32 / g
-    return b + (16 + b) / g + (32 / n_out if k == "gptq" else 0)
+    return b + (16 + b) / g + (32 / n_out + 16 / n_in if k == "gptq" else 0)
 
 
 def hf_footprint_linear(fmt: GpuFormat, n_in: int, n_out: int) -> int:
@@ -1117,7 +1127,7 @@ def size_gpu(cfg: ModelConfig, tensors: list[Tensor], fmt: GpuFormat, opts: Opti
     other_bytes = 4 if fmt.name == "fp32" else 2
     total = footprint = 0
     for t in tensors:
-        if t.gguf_only:
+        if t.gguf_only or (t.linear_bias and fmt.kind == "gptq"):
             continue
         if t.linear:
             experts = t.ne[2] if len(t.ne) == 3 else 1

@@ -113,7 +113,7 @@ def test_issue_bpw_examples(quant):
     assert quant.gpu_format_bpw(f("nf4-dq")) == 4 + 8 / 64 + 32 / (64 * 256) == 4.126953125
     assert quant.gpu_format_bpw(f("nf4")) == 4.5
     assert quant.gpu_format_bpw(f("awq")) == 4.15625
-    assert quant.gpu_format_bpw(f("gptq"), 4096, 4096) == 4 + 16 / 128 + 4 / 128 + 32 / 4096
+    assert quant.gpu_format_bpw(f("gptq"), 4096, 4096) == 4 + 16 / 128 + 4 / 128 + 32 / 4096 + 16 / 4096
     assert quant.gpu_format_bpw(f("mxfp4")) == 4.25 and quant.gpu_format_bpw(f("mxfp6")) == 6.25
     assert quant.gpu_format_bpw(f("mxfp8")) == 8.25 and quant.gpu_format_bpw(f("nvfp4")) == 4.5
     assert quant.gpu_format_bpw(f("hqq")) == 4.5 and quant.gpu_format_bpw(f("int8"), 4096) == 8 + 32 / 4096
@@ -123,9 +123,10 @@ def test_linear_bytes_layouts(quant):
     f = quant.parse_gpu_format
     n_in, n_out = 4096, 11008
     n = n_in * n_out
-    # GPTQ: qweight int32 [in/8, out], qzeros int32 [in/g, out/8], scales fp16 [in/g, out], g_idx int32 [in]
+    # GPTQ: qweight int32 [in/8, out], qzeros int32 [in/g, out/8], scales fp16 [in/g, out], g_idx int32 [in],
+    # bias fp16 [out] (AutoGPTQ make_quant / optimum GPTQQuantizer create QuantLinear(..., bias=True))
     assert quant.linear_bytes(f("gptq"), n_in, n_out) == (n_in // 8 * n_out + n_in // 128 * n_out // 8) * 4 \
-        + n_in // 128 * n_out * 2 + 4 * n_in
+        + n_in // 128 * n_out * 2 + 4 * n_in + 2 * n_out
     assert quant.linear_bytes(f("awq"), n_in, n_out) == n // 2 + n_in // 128 * n_out // 2 + n_in // 128 * n_out * 2
     # bitsandbytes 4-bit: packed codes + fp32 absmax per 64 + the 16-entry fp32 code table
     assert quant.linear_bytes(f("nf4"), n_in, n_out) == n // 2 + n // 64 * 4 + 64
@@ -339,10 +340,33 @@ def test_published_gpu_checkpoints(quant, config, fmt, published, tol):
     assert abs(entry["bytes"] / GB - published) <= tol
 
 
-def test_llama_2_13b_gptq(quant):
-    cfg = quant.finish_config(quant.ModelConfig(**quant.PRESETS["llama-2-13b"][0]))
-    entry = quant.compute_sizes(cfg, quant.Options(formats=["gptq"]))["formats"][0]
-    assert round(entry["bytes"] / GB, 2) == 7.26  # TheBloke/Llama-2-13B-GPTQ 4-bit 128g: 7.26 GB
+def _preset_sizes(quant, preset, formats, **opts):
+    cfg = quant.finish_config(quant.ModelConfig(**quant.PRESETS[preset][0]))
+    return {e["name"]: e for e in quant.compute_sizes(cfg, quant.Options(formats=formats, **opts))["formats"]}
+
+
+def test_llama_2_13b_and_70b_gptq(quant):
+    # TheBloke/Llama-2-13B-GPTQ 4-bit 128g: 7.26 GB; TheBloke/Llama-2-70B-GPTQ README, act-order branches:
+    # no group 35.33 GB, 128g 36.65 GB, 32g 40.66 GB (2 decimals)
+    assert round(_preset_sizes(quant, "llama-2-13b", ["gptq"])["gptq-4bit-g128"]["bytes"] / GB, 2) == 7.26
+    got = _preset_sizes(quant, "llama-2-70b", ["gptq-4bit-nogroup", "gptq", "gptq-4bit-g32"])
+    assert round(got["gptq-4bit-nogroup"]["bytes"] / GB, 2) == 35.33
+    assert round(got["gptq-4bit-g128"]["bytes"] / GB, 2) == 36.65
+    assert round(got["gptq-4bit-g32"]["bytes"] / GB, 2) == 40.66
+
+
+def test_mixtral_8x22b_bartowski_differences(quant):
+    """bartowski/Mixtral-8x22B-v0.1-GGUF (llama.cpp b2636, imatrix), 2-decimal GB.  Our absolute sizes sit
+    0.009-0.014 GB above every figure (an offset we do not model: that build's metadata and F16-vs-F32 router), so
+    the test compares each file type's size relative to Q4_K_M (85.58 GB), which cancels the offset; two
+    2-decimal roundings allow 0.01 GB.  It exercises the 8-expert rules (attn_v/attn_k Q8_0, attn_output Q5_K).
+    IQ4_NL (80.47) and IQ4_XS (76.35) are left out: today's recipe gives 0.7-0.9 GB less for them."""
+    published = {"Q5_K_M": 99.96, "Q5_K_S": 96.97, "Q4_K_M": 85.58, "Q4_K_S": 80.47, "Q3_K_L": 72.57,
+                 "Q3_K_M": 67.78, "IQ3_M": 64.49, "IQ3_S": 61.49, "Q3_K_S": 61.49, "IQ3_XS": 58.22, "Q2_K": 52.10}
+    got = _preset_sizes(quant, "mixtral-8x22b", list(published), imatrix=True)
+    base = got["Q4_K_M"]["bytes"] / GB
+    for ftype, gb in published.items():
+        assert abs((got[ftype]["bytes"] / GB - base) - (gb - 85.58)) <= 0.01 + 1e-9, ftype
 
 
 # --------------------------------------------------------------------------------------------------------------
