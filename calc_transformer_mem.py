@@ -23,7 +23,7 @@ Training, per GPU (the most loaded pipeline stage is reported; every term separa
   adamw-8bit            2 uint8 states + 2 fp32 absmax per 256-element block; tensors < 4096 elements keep
                         fp32 states (bitsandbytes optim/optimizer.py, Optimizer2State.init_state)
   adafactor             factored second moment: rows + columns per matrix, full for 1-D tensors, no first
-                        moment (Shazeer & Stern 2018, beta1 = None)
+                        moment (Shazeer & Stern 2018, beta1 = None; torch.optim.Adafactor layout, + 4 B step)
   lion                  one momentum: 4 B (Chen et al. 2023)
   sgd / sgd-momentum    0 / 4 B (momentum buffer)
   muon                  momentum 4 B for 2-D hidden matrices; embeddings, LM head, norms and biases use AdamW
@@ -817,9 +817,9 @@ def optimizer_state_bytes(setup, tensors):
                 lead = n // (t.shape[-1] * t.shape[-2]) if t.shape[-1] * t.shape[-2] else 0
                 rows = n // t.shape[-1]
                 cols = lead * t.shape[-1]
-                total += 4 * (rows + cols)
+                total += 4 * (rows + cols) + step
             else:
-                total += 4 * n
+                total += 4 * n + step
         elif opt == "lion" or opt == "sgd-momentum":
             total += 4 * n
         elif opt == "muon":
@@ -1223,7 +1223,7 @@ def kv_cache_bytes(arch, batch, context, kv_dtype="bf16", tp=1, convention="wind
     Per token and layer: 2 x kv_heads x head_dim elements (MHA/GQA/MQA), or kv_lora_rank + qk_rope_head_dim for
     MLA (one latent yields both K and V, DeepSeek-V2 paper Sec. 2.1). Sliding layers hold min(context, window)
     tokens ('window', static caches / vLLM) or min(context, window - 1) ('hf-dynamic': transformers'
-    DynamicSlidingWindowLayer keeps the last window - 1 tokens; for MLA it caches decompressed per-head K and V).
+    DynamicSlidingWindowLayer keeps the last window - 1 tokens; its MLA cache holds the latent, as here).
     kv_heads split over tp (one head per rank when fewer); the MLA latent is replicated on every TP rank.
     int8/int4 exclude quantisation scales; q8_0/q4_0 include theirs."""
     bits2 = int(2 * KV_BITS[kv_dtype])  # in half-bits, so q8_0's 8.5 bits stays an integer
@@ -1232,11 +1232,7 @@ def kv_cache_bytes(arch, batch, context, kv_dtype="bf16", tp=1, convention="wind
     per_token_bits2 = 0
     for i in range(arch.num_layers):
         kind = arch.layer_attention(i)
-        if arch.is_mla and convention == "hf-dynamic":
-            # transformers' DeepseekV3Attention caches the decompressed per-head keys and values
-            heads = arch.num_attention_heads // tp
-            elems = heads * (arch.qk_nope_head_dim + arch.qk_rope_head_dim + arch.v_head_dim)
-        elif arch.is_mla:
+        if arch.is_mla:
             elems = arch.kv_lora_rank + arch.qk_rope_head_dim
         else:
             heads = arch.kv_heads // tp if arch.kv_heads >= tp else 1

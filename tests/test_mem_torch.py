@@ -1,0 +1,206 @@
+"""Cross-checks of calc_transformer_mem.py against PyTorch and transformers (skipped when they do not import).
+
+Small models are built from real config.json files (fields as published on each model's Hugging Face page, cited
+next to each dict), shrunk in width and depth with the structure kept (GQA ratio, gated MLP, biases, tied
+embeddings, sandwich norms, sliding-window layer pattern, MoE, MLA). Deterministic memory must match to the byte;
+activation estimates must be within 10 % of the bytes autograd actually saves for backward.
+"""
+from __future__ import annotations
+
+import pytest
+
+from conftest import torch_and_transformers
+
+pytestmark = pytest.mark.torch
+
+# meta-llama/Meta-Llama-3-8B config.json, shrunk: 32 -> 4 heads with 8 -> 1 kv heads (ratio 4 kept), 4096 -> 128
+# width, 14336 -> 448 MLP (3.5 h kept), 32 -> 2 layers, 128256 -> 512 vocab.
+LLAMA_3_8B = {"model_type": "llama", "hidden_size": 128, "intermediate_size": 448, "num_attention_heads": 4,
+              "num_key_value_heads": 1, "num_hidden_layers": 2, "vocab_size": 512, "rms_norm_eps": 1e-5,
+              "max_position_embeddings": 8192, "rope_theta": 500000.0, "tie_word_embeddings": False,
+              "attention_bias": False, "mlp_bias": False, "hidden_act": "silu", "attention_dropout": 0.0}
+# meta-llama/Llama-3.2-1B config.json: tied embeddings, head_dim 64 kept; 32 heads / 8 kv -> 4 / 1.
+LLAMA_32_1B = dict(LLAMA_3_8B, tie_word_embeddings=True, head_dim=64, hidden_size=128, num_attention_heads=4)
+# Qwen/Qwen2.5-7B config.json: qkv bias (Qwen2 attention), 28 heads / 4 kv -> 7 / 1, 3584 -> 112 (head_dim 16).
+QWEN25_7B = {"model_type": "qwen2", "hidden_size": 112, "intermediate_size": 592, "num_attention_heads": 7,
+             "num_key_value_heads": 1, "num_hidden_layers": 2, "vocab_size": 512, "rms_norm_eps": 1e-6,
+             "max_position_embeddings": 32768, "rope_theta": 1000000.0, "tie_word_embeddings": False,
+             "use_sliding_window": False, "sliding_window": 131072, "max_window_layers": 28, "hidden_act": "silu",
+             "attention_dropout": 0.0}
+# mistralai/Mistral-7B-v0.1 config.json: sliding_window 4096 on every layer -> 16 here.
+MISTRAL_7B = {"model_type": "mistral", "hidden_size": 128, "intermediate_size": 448, "num_attention_heads": 4,
+              "num_key_value_heads": 1, "num_hidden_layers": 2, "vocab_size": 512, "rms_norm_eps": 1e-5,
+              "max_position_embeddings": 32768, "rope_theta": 10000.0, "sliding_window": 16,
+              "tie_word_embeddings": False, "hidden_act": "silu"}
+# google/gemma-2-9b config.json: head_dim 256 -> 32, 16 heads / 8 kv -> 4 / 2, sandwich norms, tied, sliding window
+# 4096 -> 16 on alternate layers (transformers' Gemma2Config layer_types), 42 -> 4 layers.
+GEMMA_2_9B = {"model_type": "gemma2", "hidden_size": 128, "intermediate_size": 448, "num_attention_heads": 4,
+              "num_key_value_heads": 2, "head_dim": 32, "num_hidden_layers": 4, "vocab_size": 512,
+              "rms_norm_eps": 1e-6, "max_position_embeddings": 8192, "sliding_window": 16,
+              "query_pre_attn_scalar": 256, "attn_logit_softcapping": 50.0, "final_logit_softcapping": 30.0,
+              "hidden_activation": "gelu_pytorch_tanh", "tie_word_embeddings": True}
+# mistralai/Mixtral-8x7B-v0.1 config.json: 8 experts, top-2 (kept), experts as wide as the dense MLP.
+MIXTRAL_8X7B = {"model_type": "mixtral", "hidden_size": 128, "intermediate_size": 448, "num_attention_heads": 4,
+                "num_key_value_heads": 1, "num_hidden_layers": 2, "vocab_size": 512, "rms_norm_eps": 1e-5,
+                "num_local_experts": 8, "num_experts_per_tok": 2, "max_position_embeddings": 32768,
+                "rope_theta": 1000000.0, "sliding_window": None, "tie_word_embeddings": False,
+                "router_aux_loss_coef": 0.02, "output_router_logits": False}
+# openai-community/gpt2 config.json: learned positions, fused c_attn, biases, LayerNorm, tied; 768 -> 128 width.
+GPT2 = {"model_type": "gpt2", "n_embd": 128, "n_head": 4, "n_layer": 2, "n_positions": 1024, "vocab_size": 512,
+        "n_inner": None, "activation_function": "gelu_new", "layer_norm_epsilon": 1e-5, "resid_pdrop": 0.0,
+        "embd_pdrop": 0.0, "attn_pdrop": 0.0}
+# deepseek-ai/DeepSeek-V3 config.json: MLA (q_lora_rank 1536, kv_lora_rank 512, qk dims 128 + 64, v 128 -> 48,
+# 32, 16 + 8, 16), 256 routed experts top-8 + 1 shared -> 8 top-2 + 1, first_k_dense_replace 3 -> 1.
+DEEPSEEK_V3 = {"model_type": "deepseek_v3", "hidden_size": 128, "intermediate_size": 256,
+               "moe_intermediate_size": 64, "num_attention_heads": 4, "num_key_value_heads": 4,
+               "num_hidden_layers": 3, "vocab_size": 512, "q_lora_rank": 48, "kv_lora_rank": 32,
+               "qk_nope_head_dim": 16, "qk_rope_head_dim": 8, "v_head_dim": 16, "n_routed_experts": 8,
+               "n_shared_experts": 1, "num_experts_per_tok": 2, "first_k_dense_replace": 1, "n_group": 1,
+               "topk_group": 1, "rms_norm_eps": 1e-6, "max_position_embeddings": 4096, "tie_word_embeddings": False,
+               "rope_scaling": None, "attention_bias": False}
+# Qwen/Qwen1.5-MoE-A2.7B config.json: shared expert with sigmoid gate; 60 experts top-4 -> 8 top-2.
+QWEN2_MOE = {"model_type": "qwen2_moe", "hidden_size": 128, "intermediate_size": 352, "moe_intermediate_size": 64,
+             "shared_expert_intermediate_size": 256, "num_attention_heads": 4, "num_key_value_heads": 4,
+             "num_hidden_layers": 2, "vocab_size": 512, "num_experts": 8, "num_experts_per_tok": 2,
+             "decoder_sparse_step": 1, "rms_norm_eps": 1e-6, "max_position_embeddings": 8192,
+             "tie_word_embeddings": False, "use_sliding_window": False, "mlp_only_layers": []}
+
+STATE_CONFIGS = {"llama-3-8b": LLAMA_3_8B, "llama-3.2-1b": LLAMA_32_1B, "qwen2.5-7b": QWEN25_7B,
+                 "gemma-2-9b": GEMMA_2_9B, "mixtral-8x7b": MIXTRAL_8X7B, "gpt2": GPT2, "deepseek-v3": DEEPSEEK_V3,
+                 "qwen1.5-moe": QWEN2_MOE}
+
+
+def build(transformers, cfg, attn="eager", dtype=None):
+    import torch
+    kwargs = {k: v for k, v in cfg.items() if k != "model_type"}
+    config = transformers.AutoConfig.for_model(cfg["model_type"], **kwargs)
+    config._attn_implementation = attn
+    torch.manual_seed(0)
+    model = transformers.AutoModelForCausalLM.from_config(config)
+    if dtype is not None:
+        model = model.to(dtype)
+    return model
+
+
+def unique_bytes(tensors):
+    seen = {}
+    for t in tensors:
+        seen[t.untyped_storage().data_ptr()] = t.untyped_storage().nbytes()
+    return sum(seen.values())
+
+
+def arch_of(mem, cfg):
+    arch, _unknown = mem.arch_from_config(dict(cfg), cfg["model_type"])
+    return arch
+
+
+@pytest.mark.parametrize("name", sorted(STATE_CONFIGS))
+@pytest.mark.parametrize("optimizer", ["adamw", "adafactor", "sgd-momentum"])
+def test_model_states_equal_tensor_bytes_after_a_real_step(mem, name, optimizer):
+    torch, transformers = torch_and_transformers()
+    cfg = STATE_CONFIGS[name]
+    model = build(transformers, cfg)
+    model.train()
+    params = list({p.data_ptr(): p for p in model.parameters()}.values())
+    opt = {"adamw": lambda: torch.optim.AdamW(params, lr=1e-3),
+           "adafactor": lambda: torch.optim.Adafactor(params, lr=1e-3),
+           "sgd-momentum": lambda: torch.optim.SGD(params, lr=1e-3, momentum=0.9)}[optimizer]()
+    ids = torch.randint(0, cfg["vocab_size"], (2, 16))
+    model(input_ids=ids, labels=ids).loss.backward()
+    opt.step()
+    weights = unique_bytes(params)
+    grads = unique_bytes([p.grad for p in params])
+    states = unique_bytes([v for st in opt.state.values() for v in st.values() if torch.is_tensor(v)])
+    arch = arch_of(mem, cfg)
+    setup = mem.TrainSetup(precision="fp32", optimizer=optimizer, seq_len=16, micro_batch=2)
+    r = mem.training_memory(arch, setup)["per_gpu"]
+    assert mem.count_params(arch)["total"] == sum(p.numel() for p in params)
+    assert (r["weights"], r["gradients"], r["master_weights"]) == (weights, grads, 0)
+    assert r["optimizer_states"] == states
+
+
+def cache_bytes(cache):
+    total = 0
+    for layer in cache.layers:
+        for t in (layer.keys, layer.values):
+            if t is not None and t.numel():
+                total += t.numel() * t.element_size()
+    return total
+
+
+@pytest.mark.parametrize("name, cfg, length", [
+    ("llama-3-8b", LLAMA_3_8B, 37), ("mistral-7b (all sliding)", MISTRAL_7B, 40),
+    ("gemma-2-9b (alternating)", GEMMA_2_9B, 40), ("gemma-2-9b (short)", GEMMA_2_9B, 9),
+    ("deepseek-v3 (MLA)", DEEPSEEK_V3, 12),
+])
+@pytest.mark.parametrize("dtype_name", ["fp32", "bf16"])
+def test_kv_cache_equals_transformers_dynamic_cache(mem, name, cfg, length, dtype_name):
+    torch, transformers = torch_and_transformers()
+    dtype = {"fp32": torch.float32, "bf16": torch.bfloat16}[dtype_name]
+    model = build(transformers, cfg, attn="eager", dtype=dtype).eval()
+    ids = torch.randint(0, cfg["vocab_size"], (3, length))
+    with torch.no_grad():
+        out = model(input_ids=ids, use_cache=True)
+    measured = cache_bytes(out.past_key_values)
+    # transformers keeps window - 1 tokens in a dynamic sliding layer ("hf-dynamic"); MLA caches the latent
+    expected = mem.kv_cache_bytes(arch_of(mem, cfg), 3, length, dtype_name, 1, "hf-dynamic")["total_bytes"]
+    assert measured == expected
+
+
+def test_kv_cache_equals_transformers_static_cache_with_window(mem):
+    torch, transformers = torch_and_transformers()
+    model = build(transformers, GEMMA_2_9B, attn="eager").eval()
+    max_len = 48
+    cache = transformers.StaticCache(config=model.config, max_cache_len=max_len)
+    ids = torch.randint(0, 512, (2, 20))
+    with torch.no_grad():
+        model(input_ids=ids, past_key_values=cache, use_cache=True)
+    # a static cache allocates max_cache_len tokens on full layers and min(max_cache_len, window) on sliding ones
+    expected = mem.kv_cache_bytes(arch_of(mem, GEMMA_2_9B), 2, max_len, "fp32", 1, "window")["total_bytes"]
+    assert cache_bytes(cache) == expected
+
+
+def saved_bytes_per_region(model, ids, torch):
+    """Bytes autograd saves for backward inside the decoder layers (deduplicated by storage; parameters out)."""
+    params = {p.untyped_storage().data_ptr() for p in model.parameters()}
+    state = {"inside": False}
+    seen = {}
+
+    def pack(t):
+        if state["inside"]:
+            st = t.untyped_storage()
+            if st.data_ptr() not in params:
+                seen[st.data_ptr()] = st.nbytes()
+        return t
+
+    hooks = []
+    for layer in model.model.layers:
+        hooks.append(layer.register_forward_pre_hook(lambda *a: state.update(inside=True)))
+        hooks.append(layer.register_forward_hook(lambda *a: state.update(inside=False)))
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+        loss = model(input_ids=ids, labels=ids).loss
+    for h in hooks:
+        h.remove()
+    loss.backward()
+    return sum(seen.values())
+
+
+@pytest.mark.parametrize("name, cfg", [("llama-3-8b", LLAMA_3_8B), ("qwen2.5-7b", QWEN25_7B),
+                                       ("llama-3.2-1b", LLAMA_32_1B)])
+@pytest.mark.parametrize("attn, mem_attention", [("eager", "eager"), ("sdpa", "sdpa")])
+@pytest.mark.parametrize("dtype_name", ["fp32", "bf16"])
+def test_activations_within_10_percent_of_saved_tensors(mem, name, cfg, attn, mem_attention, dtype_name):
+    torch, transformers = torch_and_transformers()
+    dtype = {"fp32": torch.float32, "bf16": torch.bfloat16}[dtype_name]
+    model = build(transformers, cfg, attn=attn, dtype=dtype).train()
+    batch, seq = 2, 128
+    ids = torch.randint(0, cfg["vocab_size"], (batch, seq))
+    measured = saved_bytes_per_region(model, ids, torch)
+    arch = arch_of(mem, cfg)
+    setup = mem.TrainSetup(precision="fp32" if dtype_name == "fp32" else "bf16", profile="hf",
+                           attention=mem_attention, seq_len=seq, micro_batch=batch)
+    per_layer = mem.activation_sum(mem.layer_activation_tensors(arch, setup, False, "full"), "none")
+    estimate = per_layer * arch.num_layers
+    print(f"{name} {attn} {dtype_name}: measured {measured:,} B, estimate {estimate:,} B "
+          f"(profile hf, {mem_attention}, no dropout, {setup.precision} activations)")
+    assert abs(estimate - measured) <= 0.10 * measured
