@@ -511,8 +511,10 @@ def finish_config(cfg: ModelConfig) -> ModelConfig:
     if cfg.norm not in ("rmsnorm", "layernorm"):
         raise ValueError(f"--norm must be rmsnorm or layernorm, got {cfg.norm!r}")
     big = max(cfg.vocab_size, cfg.hidden_size, cfg.ffn_hidden_size, cfg.moe_ffn_hidden_size)
-    if big > 10**8 or cfg.num_layers > 10**5 or cfg.num_experts > 10**5:
-        raise ValueError("model dimensions are out of range (vocab/hidden/ffn above 1e8 or layers above 1e5)")
+    if big > 10**8 or cfg.num_experts > 10**5:
+        raise ValueError("model dimensions are out of range (vocab/hidden/ffn above 1e8 or experts above 1e5)")
+    if cfg.num_layers > 1000:
+        raise ValueError(f"--num-layers {cfg.num_layers} is above 1000 (the tensor list is built layer by layer)")
     return cfg
 
 
@@ -1489,9 +1491,13 @@ def measure(x, names=None) -> dict:
     results = []
     for name in names or MEASURE_QUANTIZERS:
         fn, note = MEASURE_QUANTIZERS[name]
-        y, bits = fn(x)
+        with np.errstate(all="ignore"):  # overflowing fp16 scales are reported below as one error line
+            y, bits = fn(x)
         err = np.asarray(y, dtype=np.float64).reshape(-1)[: flat.size] - flat
         sq = float(np.dot(err, err))
+        if not math.isfinite(sq):
+            raise ValueError(f"--measure: {name} overflows on this array (fp16 scales hold at most 65504); "
+                             "rescale it")
         results.append({"name": name, "bpw": bits / flat.size, "mse": sq / flat.size,
                         "sqnr_db": 10 * math.log10(signal / sq) if sq > 0 and signal > 0 else None,
                         "max_abs_error": float(np.abs(err).max()), "note": note})

@@ -698,3 +698,24 @@ def test_hostile_config_hypothesis(quant, tmp_path):
             assert status == 2 and err.count("\n") == 1 and err.startswith("calc_quantization.py: error:"), err
 
     check()
+
+
+def test_hostile_npy_hypothesis(quant, tmp_path):
+    hypothesis = pytest.importorskip("hypothesis")
+    st = hypothesis.strategies
+    from hypothesis.extra import numpy as hnp
+    arrays = hnp.arrays(st.sampled_from([np.float32, np.float64]),
+                        hnp.array_shapes(min_dims=1, max_dims=3, max_side=40),
+                        elements=st.floats(-1e9, 1e9, width=32))
+    path = tmp_path / "w.npy"
+
+    @hypothesis.given(arrays)
+    def check(a):
+        np.save(path, a)
+        status, out, err = call_main(quant, ["--measure", str(path), "--json"])
+        if status == 0:
+            assert _valid_json_numbers(json.loads(out)) and err == ""
+        else:
+            assert status == 2 and err.count("\n") == 1 and err.startswith("calc_quantization.py: error:"), err
+
+    check()
