@@ -626,7 +626,7 @@ scale_attn_by_inverse_layer_idx reorder_and_upcast_attn apply_residual_connectio
 alibi is_decoder is_encoder_decoder tie_encoder_decoder return_dict output_attentions output_hidden_states
 id2label label2id problem_type chunk_size_feed_forward ep_size use_bidirectional_attention layerdrop prefix
 torchscript add_cross_attention cross_attention_hidden_size n_ctx task_specific_params use_return_dict
-tokenizer_class quantization_config max_position_embeddings n_positions num_nextn_predict_layers
+tokenizer_class quantization_config max_position_embeddings n_positions
 attention_probs_dropout_prob hidden_dropout_prob embed_dropout rope_type use_qk_norm qk_layernorm_eps
 """.split())
 
@@ -804,6 +804,10 @@ def _llama_family(r: _Fields, mt: str) -> dict:
                                            minimum=0),
                        expert_interval=r.int("moe_layer_freq", default=1), expert_interval_phase=0,
                        router_score_correction_bias=mt == "deepseek_v3")
+        mtp = r.int("num_nextn_predict_layers", default=0, minimum=0)
+        if mtp:
+            cfg["_notes"] = [f"num_nextn_predict_layers = {mtp}: the multi-token-prediction module(s) are not "
+                             f"counted (transformers does not build them)"]
     return cfg
 
 
@@ -830,9 +834,7 @@ def config_from_hf(raw, where: str = "config.json") -> tuple:
         if model_type not in KNOWN_MODEL_TYPES:
             notes.append(f"model_type {model_type!r} is not one this script knows: read as a Llama-style decoder")
         values = _llama_family(r, model_type or "llama")
-    if raw.get("num_nextn_predict_layers"):
-        notes.append(f"num_nextn_predict_layers = {raw['num_nextn_predict_layers']}: the MTP module(s) are not "
-                     f"counted (transformers does not build them)")
+    notes += values.pop("_notes", [])
     values.setdefault("name", raw.get("_name_or_path") or model_type or "config")
     if not isinstance(values["name"], str):
         values["name"] = str(model_type)
@@ -1171,36 +1173,31 @@ def config_from_args(args) -> tuple:
 def main(argv=None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.list_presets:
+        width = max(map(len, PRESETS))
+        for name, spec in PRESETS.items():
+            print(f"{name.ljust(width)}  {spec['source']}")
+        return 0
     try:
-        if args.list_presets:
-            width = max(map(len, PRESETS))
-            for name, spec in PRESETS.items():
-                print(f"{name.ljust(width)}  {spec['source']}")
-            return 0
         cfg, warnings, notes = config_from_args(args)
-        for warning in warnings:
-            print(f"{PROG}: warning: {warning}", file=sys.stderr)
         fmt = "json" if args.json else args.format
         if args.target_params is not None:
             candidates = search_shapes(cfg, args.target_params, top=max(1, args.search_top),
                                        multiple=args.hidden_multiple)
             result = {"target": args.target_params, "template": cfg.name, "rules": dict(
                 SEARCH_RULES, hidden_size_multiple=args.hidden_multiple), "candidates": candidates}
-            if fmt == "json":
-                print(json.dumps(result, indent=2))
-            else:
-                print(render_search(result, markdown=fmt == "markdown"), end="")
-            return 0
-        report = count_parameters(cfg, args.dtype)
-        report["notes"] = notes + report["notes"]
-        if fmt == "json":
-            print(json.dumps(report, indent=2))
+            text = json.dumps(result, indent=2) + "\n" if fmt == "json" else render_search(result, fmt == "markdown")
         else:
-            print(render_report(report, markdown=fmt == "markdown"), end="")
-        return 0
+            report = count_parameters(cfg, args.dtype)
+            report["notes"] = notes + report["notes"]
+            text = json.dumps(report, indent=2) + "\n" if fmt == "json" else render_report(report, fmt == "markdown")
     except InputError as exc:
-        parser.error(str(exc))
-    return 2
+        parser.error(str(exc))  # exits with status 2
+        return 2
+    for warning in warnings:  # only once the input is known to be good: an error stays the one stderr line
+        print(f"{PROG}: warning: {warning}", file=sys.stderr)
+    sys.stdout.write(text)
+    return 0
 
 
 if __name__ == "__main__":

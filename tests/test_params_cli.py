@@ -1,0 +1,124 @@
+"""Hostile input for calc_transformer_params.py: random argv and malformed config.json files.
+
+Every case must end either with exit status 2 and exactly one line on stderr (``calc_transformer_params.py:
+error: ...``, no traceback) or with exit status 0 and a valid result: no NaN, no infinity, no negative number.
+"""
+from __future__ import annotations
+
+import json
+import math
+import re
+import tempfile
+
+from hypothesis import given, strategies as st
+
+from conftest import call_main, load_script
+from test_params_torch import REAL_CONFIGS
+
+params = load_script("calc_transformer_params")
+PREFIX = "calc_transformer_params.py: error:"
+OPTIONS = sorted({opt for action in params.build_parser()._actions for opt in action.option_strings
+                  if opt not in ("-h", "--help")})
+NEGATIVE = re.compile(r"(?<![\w.\-])-\d")
+NOT_FINITE = re.compile(r"\b(nan|inf|infinity)\b", re.I)
+
+
+def walk_numbers(value):
+    if isinstance(value, bool):
+        return
+    if isinstance(value, (int, float)):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from walk_numbers(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from walk_numbers(item)
+
+
+def assert_clean_outcome(status, out, err, field_hint=None):
+    assert status in (0, 2), (status, err)
+    assert "Traceback" not in err
+    if status == 2:
+        lines = [line for line in err.splitlines() if line.strip()]
+        assert len(lines) == 1 and lines[0].startswith(PREFIX), err
+        return
+    assert out.strip()
+    assert not NOT_FINITE.search(out), out
+    if out.lstrip().startswith("{"):
+        for number in walk_numbers(json.loads(out)):
+            assert math.isfinite(number) and number >= 0, number
+    else:
+        assert not NEGATIVE.search(out), out
+
+
+VALUES = st.one_of(
+    st.sampled_from(["0", "-1", "1", "2", "3", "7", "8", "64", "128", "4096", "32k", "7B", "1.3B", "1e999", "nan",
+                     "inf", "-inf", "2.5", "0.25", "1_000", "300e9", "", " ", "abc", "--", "0x10", "1e-3", "10**3",
+                     "1,2", "0,1,40", "llama-3-8b", "gpt2", "mixtral-8x7b", "deepseek-v3", "gemma-2-9b", "json",
+                     "markdown", "bf16", "int4", "rmsnorm", "layernorm", "learned", "full", "head", "3", "2"]),
+    st.integers(-10**20, 10**20).map(str),
+    st.floats(allow_nan=True, allow_infinity=True).map(repr),
+    st.text(max_size=8),
+)
+TOKENS = st.one_of(st.sampled_from(OPTIONS), VALUES)
+
+
+@given(st.lists(TOKENS, max_size=10))
+def test_random_argv(argv):
+    assert_clean_outcome(*call_main(params, argv))
+
+
+@given(st.sampled_from(sorted(params.PRESETS)), st.lists(st.tuples(st.sampled_from(OPTIONS), VALUES), max_size=4),
+       st.booleans())
+def test_presets_with_random_overrides(preset, pairs, as_json):
+    argv = ["--preset", preset] + [token for pair in pairs for token in pair] + (["--json"] if as_json else [])
+    assert_clean_outcome(*call_main(params, argv))
+
+
+HOSTILE = st.one_of(
+    st.none(), st.booleans(), st.integers(-5, 5), st.integers(-10**30, 10**30), st.floats(allow_nan=False),
+    st.text(max_size=6), st.lists(st.integers(-3, 70), max_size=4), st.dictionaries(st.text(max_size=3),
+                                                                                    st.integers(), max_size=2),
+)
+KEYS = sorted({key for config in REAL_CONFIGS.values() for key in config} | {
+    "n_inner", "head_dim", "q_lora_rank", "num_ln_in_parallel_attn", "mlp_only_layers", "decoder_sparse_step",
+    "shared_expert_intermediate_size", "text_config", "n_head_kv", "qk_layernorm", "use_bias"})
+
+
+def run_config(content: str, *extra):
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False, encoding="utf-8") as handle:
+        handle.write(content)
+    return call_main(params, ["--config", handle.name, *extra])
+
+
+@given(st.sampled_from(sorted(REAL_CONFIGS)),
+       st.lists(st.tuples(st.sampled_from(KEYS), HOSTILE), min_size=1, max_size=3),
+       st.lists(st.sampled_from(KEYS), max_size=2), st.booleans())
+def test_malformed_config_json(family, changes, deletions, as_json):
+    config = dict(REAL_CONFIGS[family])
+    for key, value in changes:
+        config[key] = value
+    for key in deletions:
+        config.pop(key, None)
+    assert_clean_outcome(*run_config(json.dumps(config), *(["--json"] if as_json else [])))
+
+
+@given(st.one_of(st.text(max_size=30), st.sampled_from(["", "[]", "null", "42", '"x"', "{", '{"model_type": 3}',
+                                                         '{"model_type": "llama"}', "[" * 5000 + "]" * 5000])))
+def test_config_file_that_is_not_a_config(content):
+    assert_clean_outcome(*run_config(content))
+
+
+def test_kv_heads_and_topk_from_config_name_their_field():
+    config = dict(REAL_CONFIGS["mixtral"], num_key_value_heads=3)
+    status, _, err = run_config(json.dumps(config))
+    assert status == 2 and "num_key_value_heads" in err
+    config = dict(REAL_CONFIGS["deepseek_v3"], num_experts_per_tok=300)
+    status, _, err = run_config(json.dumps(config))
+    assert status == 2 and "num_experts_per_tok" in err
+
+
+def test_missing_config_file():
+    status, _, err = call_main(params, ["--config", "/nonexistent/dir/config.json"])
+    assert status == 2 and err.startswith(PREFIX) and "--config" in err
