@@ -1115,13 +1115,16 @@ def size_gguf(cfg: ModelConfig, tensors: list[Tensor], ftype: str, opts: Options
                     and t.ne[0] % 256)
     if fallbacks:
         notes.append(f"{fallbacks} tensors have rows not divisible by 256 and fall back to 32-block types")
+    quality = gguf_quality(ftype)
     if ftype == "Q2_K" and opts.old_q2k:
-        notes.append("pre-2024 Q2_K recipe (tensor assignment inferred from published 2023 file sizes)")
+        notes.append("pre-2024 Q2_K recipe (tensor assignment inferred from published 2023 file sizes); "
+                     "no published quality figure for it here")
+        quality = None
     notes.append(f"includes {meta['total']:,} B of GGUF metadata (tokenizer part estimated: "
                  f"{meta['kv_metadata_bytes']:,} B)")
     return {"name": ftype, "kind": "gguf", "format_bpw": GGML_TYPES[GGUF_FILE_TYPES[ftype]].bpw,
             "bytes": data + meta["total"], "tensor_bytes": data, "tensor_types": counts,
-            "quality": gguf_quality(ftype), "notes": notes}
+            "quality": quality, "notes": notes}
 
 
 def size_gpu(cfg: ModelConfig, tensors: list[Tensor], fmt: GpuFormat, opts: Options) -> dict:
@@ -1515,8 +1518,8 @@ def _fmt_bytes(n):
 
 def _size_rows(result: dict) -> tuple[list, list]:
     kv = result["kv_cache"]
-    head = ["format", "fmt bpw", "file bpw", "GB", "GiB", "vs fp16", "load GiB", "serve GiB" if kv else "",
-            "fits (serve)", "quality (source model)"]
+    head = ["format", "fmt bpw", "file bpw", "GB", "GiB", "vs fp16", "load GiB", "serve GiB",
+            "fits (serve)" if kv else "fits (load)", "quality (source model)"]
     rows = []
     for e in result["formats"]:
         q = e["quality"]
