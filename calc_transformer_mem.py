@@ -219,6 +219,11 @@ class Arch:
     sliding_window: int = 0          # 0 = none
     layer_types: tuple = ()          # per layer "full" | "sliding"; () = all full, or all sliding if a window is set
     dropout: bool = False            # hidden and attention dropout active in training (GPT-2/3 era: True)
+    # Details of the Hugging Face eager modules that change what autograd saves (used by --profile hf only):
+    python_gelu: bool = False        # GPT-2's gelu_new written in Python saves 4 MLP-wide tensors instead of 1
+    softmax_fp32: bool = True        # Llama-family eager attention runs softmax in fp32; GPT-2 in the input dtype
+    attn_softcap: bool = False       # Gemma-2 caps attention logits with tanh (one more a s^2 tensor when eager)
+    norm_fp32_scale: bool = False    # Gemma RMSNorm multiplies by (1 + w) in fp32 before the cast back
     source: str = ""
 
     @property
@@ -429,7 +434,8 @@ def count_params(arch):
 # Presets (each cites its source: the model's Hugging Face config.json or the paper's table)
 # --------------------------------------------------------------------------------------------------------------
 _GPT2 = dict(vocab_size=50257, gated_mlp=False, qkv_bias=True, attn_out_bias=True, mlp_bias=True, fused_qkv=True,
-             norm="layernorm", tied_embeddings=True, learned_positions=1024, dropout=True)
+             norm="layernorm", tied_embeddings=True, learned_positions=1024, dropout=True, python_gelu=True,
+             softmax_fp32=False)
 _LLAMA = dict(gated_mlp=True, norm="rmsnorm")
 PRESETS = {
     "gpt2": (dict(_GPT2, num_layers=12, hidden_size=768, num_attention_heads=12, ffn_hidden_size=3072),
@@ -482,12 +488,12 @@ PRESETS = {
                          ffn_hidden_size=29568, vocab_size=152064, qkv_bias=True), "Qwen/Qwen2.5-72B config.json"),
     "gemma-2-9b": (dict(_LLAMA, num_layers=42, hidden_size=3584, num_attention_heads=16, num_kv_heads=8,
                         head_dim=256, ffn_hidden_size=14336, vocab_size=256000, tied_embeddings=True,
-                        norms_per_layer=4, sliding_window=4096,
+                        norms_per_layer=4, sliding_window=4096, attn_softcap=True, norm_fp32_scale=True,
                         layer_types=tuple("sliding" if i % 2 == 0 else "full" for i in range(42))),
                    "google/gemma-2-9b config.json (sliding_window 4096 on even layers, as transformers' Gemma2Config)"),
     "gemma-2-27b": (dict(_LLAMA, num_layers=46, hidden_size=4608, num_attention_heads=32, num_kv_heads=16,
                          head_dim=128, ffn_hidden_size=36864, vocab_size=256000, tied_embeddings=True,
-                         norms_per_layer=4, sliding_window=4096,
+                         norms_per_layer=4, sliding_window=4096, attn_softcap=True, norm_fp32_scale=True,
                          layer_types=tuple("sliding" if i % 2 == 0 else "full" for i in range(46))),
                     "google/gemma-2-27b config.json"),
     "deepseek-v3": (dict(_LLAMA, num_layers=61, hidden_size=7168, num_attention_heads=128, ffn_hidden_size=18432,
@@ -508,10 +514,10 @@ _TIED_DEFAULT = {"gpt2": True, "gemma": True, "gemma2": True, "gemma3_text": Tru
 _IGNORED_FIELDS = {
     "architectures", "auto_map", "bos_token_id", "eos_token_id", "pad_token_id", "initializer_range", "rope_theta",
     "rope_scaling", "rope_parameters", "transformers_version", "use_cache", "torch_dtype", "dtype", "model_type",
-    "max_position_embeddings", "rms_norm_eps", "layer_norm_epsilon", "layer_norm_eps", "hidden_act",
-    "activation_function", "pretraining_tp", "attn_implementation", "partial_rotary_factor", "rotary_pct",
+    "max_position_embeddings", "rms_norm_eps", "layer_norm_epsilon", "layer_norm_eps",
+    "pretraining_tp", "attn_implementation", "partial_rotary_factor", "rotary_pct",
     "rotary_emb_base", "use_parallel_residual", "query_pre_attn_scalar", "final_logit_softcapping",
-    "attn_logit_softcapping", "hidden_activation", "output_router_logits", "router_aux_loss_coef",
+    "hidden_activation", "output_router_logits", "router_aux_loss_coef",
     "router_jitter_noise", "norm_topk_prob", "routed_scaling_factor", "scoring_func", "topk_method", "n_group",
     "topk_group", "num_nextn_predict_layers", "ep_size", "moe_layer_freq", "aux_loss_alpha", "seq_aux",
     "quantization_config", "max_window_layers", "use_sliding_window", "summary_type", "summary_use_proj",
@@ -590,6 +596,12 @@ def arch_from_config(cfg, label="config"):
         kw["norm"] = "layernorm"
     if model_type == "gemma2" or model_type == "gemma3_text":
         kw["norms_per_layer"] = 4
+    if model_type.startswith("gemma"):
+        kw["norm_fp32_scale"] = True
+    kw["attn_softcap"] = bool(get(["attn_logit_softcapping"], float, 0.0))
+    act = get(["activation_function", "hidden_act"], str, "")
+    kw["python_gelu"] = act == "gelu_new"
+    kw["softmax_fp32"] = not gpt2_like
     if model_type in ("qwen3", "qwen3_moe", "olmo2", "gemma3_text"):
         kw["qk_norm"] = True
     tied = cfg.get("tie_word_embeddings", _TIED_DEFAULT.get(model_type, False))
@@ -933,7 +945,7 @@ def layer_activation_tensors(arch, setup, moe, attention_kind, batch=None, seq=N
             return
         if hf and arch.norm == "rmsnorm":
             add(name + " input upcast (fp32)", (rows, width), 4, split)
-            add(name + " normalised", (rows, width), B, split)
+            add(name + " normalised", (rows, width), 4 if arch.norm_fp32_scale else B, split)
             add(name + " rstd (fp32)", (rows,), 4, split)
         else:
             add(name + " input", (rows, width), B, split)
@@ -965,7 +977,9 @@ def layer_activation_tensors(arch, setup, moe, attention_kind, batch=None, seq=N
     add("v", (b, v_l, s, d_v), B, "tp")
     if eager:
         kv_len = s_kv  # eager kernels materialise full score rows even for sliding-window layers
-        soft_b = 4 if hf else B
+        if arch.attn_softcap:
+            add("softcap tanh output", (b, a_l, s, kv_len), B, "tp", core=True)
+        soft_b = 4 if hf and arch.softmax_fp32 else B
         add("softmax output", (b, a_l, s, kv_len), soft_b, "tp", core=True)
         if dropout:
             add("attention dropout mask", (b, a_l, s, kv_len), 1, "tp", core=True)
@@ -995,6 +1009,9 @@ def layer_activation_tensors(arch, setup, moe, attention_kind, batch=None, seq=N
                 add(label + " act output", (tokens, width_local), B, "tp")
             else:
                 add(label + " fc1 output (fused SwiGLU input)", (tokens, 2 * width_local), B, "tp")
+        elif hf and arch.python_gelu:  # x, tanh(u), 0.5 x and 1 + tanh(u), as autograd records gelu_new
+            for what in ("act input", "gelu tanh output", "gelu 0.5x", "gelu 1+tanh"):
+                add(f"{label} {what}", (tokens, width_local), B, "tp")
         else:
             add(label + " act input", (tokens, width_local), B, "tp")
         add(label + " down_proj input", (tokens, width_local), lin_in, "tp")
