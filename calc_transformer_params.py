@@ -1166,6 +1166,12 @@ def config_from_args(args) -> tuple:
     if values.get("position_embedding") == "learned" and not values.get("max_position_embeddings"):
         raise InputError("--sequence-length is required with --position-embedding learned")
     values["dense_layers"] = tuple(values.get("dense_layers") or ())
+    if args.preset or args.config:
+        changed = [f.name for f in fields(ModelConfig) if f.name not in ("name", "source")
+                   and values.get(f.name) != base.get(f.name)]
+        if changed:  # provenance: the echoed source says which values are not the preset's / file's own
+            values["name"] = f"{values['name']} (modified)"
+            values["source"] = f"{values['source']}; changed by flags: {', '.join(changed)}"
     cfg = ModelConfig(**{f.name: values[f.name] for f in fields(ModelConfig) if f.name in values})
     return validate(cfg), warnings, notes
 

@@ -380,3 +380,69 @@ def test_shape_search_keeps_template_architecture(params):
         L, h, f = c["num_layers"], c["hidden_size"], c["ffn_hidden_size"]
         assert f == 4 * h
         assert c["total"] == L * (12 * h * h + 13 * h) + 2 * 50304 * h + 2 * h  # Pythia's own closed form
+
+
+# --------------------------------------------------------------------------------------------------------------
+# MoE placement and model-card figures
+# --------------------------------------------------------------------------------------------------------------
+
+def moe_closed_form(L, h, V, f, E, k, moe_layers):
+    attention, norms, expert = 4 * h * h, 2 * h, 3 * h * f
+    dense = attention + norms + expert
+    moe = attention + norms + E * expert + h * E
+    total = (L - moe_layers) * dense + moe_layers * moe + 2 * V * h + h
+    return total, total - moe_layers * (E - k) * expert
+
+
+@pytest.mark.parametrize("extra,moe_layers", [
+    ([], 6),                                  # every layer
+    (["-ei", "2"], 3),                        # layers 1, 3, 5 (cookbook: L // interval)
+    (["-ei", "4"], 1),                        # layer 3
+    (["--first-k-dense", "2"], 4),            # layers 2..5 (DeepSeek first_k_dense_replace)
+    (["--dense-layers", "0,5"], 4),           # Qwen mlp_only_layers
+    (["-ei", "2", "--dense-layers", "1"], 2),
+])
+def test_moe_layer_placement_flags(params, extra, moe_layers):
+    argv = ["-l", "6", "-hs", "64", "-a", "4", "-v", "100", "-nl", "3", "--ffn-hidden-size", "96", "--norm",
+            "rmsnorm", "--moe", "-e", "4", "-t", "2", "--json"] + extra
+    status, out, err = call_main(params, argv)
+    assert status == 0, err
+    report = json.loads(out)
+    expected_total, expected_active = moe_closed_form(6, 64, 100, 96, 4, 2, moe_layers)
+    assert report["total"] == expected_total
+    assert report["active"]["total"] == expected_active
+
+
+def near(count, printed_billions, unit):
+    """A model card's rounded figure: truncated or rounded (unstated), so within one unit of its last digit."""
+    return abs(count / 1e9 - printed_billions) < unit
+
+
+def test_qwen_model_card_figures(params):
+    from test_params_torch import REAL_CONFIGS
+    # Qwen/Qwen2.5-7B card: 7.61B parameters, 6.53B non-embedding
+    report = params.count_parameters(params.preset_config("qwen2.5-7b"))
+    assert near(report["total"], 7.61, 0.01) and near(report["non_embedding"], 6.53, 0.01)
+    # Qwen/Qwen3-4B card: 4.0B parameters, 3.6B non-embedding
+    report = params.count_parameters(params.preset_config("qwen3-4b"))
+    assert near(report["total"], 4.0, 0.1) and near(report["non_embedding"], 3.6, 0.1)
+    # Qwen/Qwen3-30B-A3B card: 30.5B in total, 3.3B activated, 29.9B non-embedding
+    cfg, ignored, _ = params.config_from_hf(REAL_CONFIGS["qwen3_moe"])
+    report = params.count_parameters(cfg)
+    assert not ignored
+    assert near(report["total"], 30.5, 0.1) and near(report["active"]["total"], 3.3, 0.1)
+    assert near(report["non_embedding"], 29.9, 0.1)
+
+
+def test_deepseek_v2_lite_total(params):
+    from test_params_torch import REAL_CONFIGS
+    # DeepSeek-V2 paper (arXiv:2405.04434) appendix: DeepSeek-V2-Lite has 15.7B total parameters
+    cfg, _, _ = params.config_from_hf(REAL_CONFIGS["deepseek_v2"])
+    assert round(params.count_parameters(cfg)["total"] / 1e9, 1) == 15.7
+
+
+def test_overrides_are_named_in_the_source(params):
+    status, out, _ = call_main(params, ["--preset", "gpt2", "--no-bias", "--json"])
+    report = json.loads(out)
+    assert report["model"] == "gpt2 (modified)"
+    assert "changed by flags: qkv_bias, o_bias, mlp_bias" in report["source"]
