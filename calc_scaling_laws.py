@@ -102,16 +102,22 @@ import argparse
 import csv
 import json
 import math
+import os
 import re
 import sys
 from dataclasses import asdict, dataclass
 
-import numpy as np
+# The fitter's problems are tiny (5 parameters): BLAS threads only add spin-waiting (10x slower L-BFGS-B on a
+# busy 2-core machine), so default to one thread before numpy/scipy load OpenBLAS.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+import numpy as np  # noqa: E402
 
 PROG = "calc_scaling_laws.py"
 PF_DAY_FLOPS = 1e15 * 24 * 3600  # Kaplan et al. 2020 sec. 1.3: 8.64e19 FLOPs
 GOPHER_FLOPS = 5.76e23  # Hoffmann et al. 2022 Table 3: the "Gopher unit" (67B row)
 HUBER_DELTA = 1e-3  # Hoffmann App. D.2
+POLISHED_STARTS = 3  # distinct best end points of the batched L-BFGS refined by scipy's L-BFGS-B
 MAX_COUNT = 1e32  # beyond this no law was fitted and floats start to lose the plot
 
 
@@ -371,7 +377,8 @@ def power_law_optimum(law_name: str, flops: float, tokens_per_param: float = 20.
         params = math.sqrt(flops / (6 * tokens_per_param))
     else:
         raise ValueError(f"--law {law_name}: unknown law")
-    return _point(law_name, params, flops / (6 * params), flops)
+    label = f"tpp-{tokens_per_param:g}" if law_name == "tpp-20" else law_name
+    return _point(label, params, flops / (6 * params), flops)
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -543,12 +550,18 @@ def hoffmann_grid() -> np.ndarray:
     return np.stack([g.ravel() for g in grid], axis=1)
 
 
-def huber_objective(theta: np.ndarray, log_n, log_d, log_loss, delta: float = HUBER_DELTA):
+def huber_objective(theta: np.ndarray, log_n, log_d, log_loss, weights=None, delta: float = HUBER_DELTA):
     """Sum of Huber(LSE(a - alpha log N, b - beta log D, e) - log L) and its gradient, for a batch of theta rows.
 
     Huber(r) = c*(r - c/2) with c = clip(r, -delta, delta); its derivative is c, and the gradient of the LSE is
-    its softmax weights.  In-place operations keep the 4500 x runs batch to a few passes over memory."""
+    its softmax weights.  ``weights`` (one row of run weights per theta row) turn the sum into a bootstrap
+    resample's sum.  In-place operations keep each block of rows to a few passes over memory."""
     theta = np.atleast_2d(theta)
+    if theta.shape[0] > 256:  # blocks of rows keep the temporaries in cache
+        parts = [huber_objective(theta[i:i + 256], log_n, log_d, log_loss,
+                                 None if weights is None else weights[i:i + 256], delta)
+                 for i in range(0, theta.shape[0], 256)]
+        return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
     a, b, e, alpha, beta = (theta[:, i:i + 1] for i in range(5))
     w1 = a - alpha * log_n
     w2 = b - beta * log_d
@@ -565,53 +578,59 @@ def huber_objective(theta: np.ndarray, log_n, log_d, log_loss, delta: float = HU
     residual += top
     residual -= log_loss
     clipped = np.clip(residual, -delta, delta)
-    value = (clipped * (residual - 0.5 * clipped)).sum(axis=1)
+    huber = clipped * (residual - 0.5 * clipped)
     clipped /= total
+    if weights is not None:
+        huber *= weights
+        clipped *= weights
     w1 *= clipped
     w2 *= clipped
     w3 *= clipped
-    gradient = np.stack([w1.sum(1), w2.sum(1), w3.sum(1), -(w1 @ log_n), -(w2 @ log_d)], 1)
-    return value, gradient
+    gradient = np.stack([w1.sum(1), w2.sum(1), w3.sum(1), -np.einsum("ij,j->i", w1, log_n),
+                         -np.einsum("ij,j->i", w2, log_d)], 1)
+    return huber.sum(axis=1), gradient
 
 
 def batched_lbfgs(function, starts: np.ndarray, iterations: int = 300, memory: int = 8, gtol: float = 1e-10,
-                  ftol: float = 2.2e-9):
-    """L-BFGS run in lock-step on every row of ``starts`` (Armijo backtracking); returns (theta, value)."""
-    x = starts.astype(float).copy()
-    f, g = function(x)
+                  ftol: float = 1e-6, merge: bool = False):
+    """L-BFGS run in lock-step on every row of ``starts``, with Armijo backtracking; returns (x, value).
+
+    ``function(x, rows)`` returns values and gradients for the points ``x`` of the batch rows ``rows``.  A row
+    stops when a step fails, its gradient is below ``gtol`` or its relative decrease below ``ftol``.  With
+    ``merge`` (one objective for all rows), rows that meet to 1e-6 continue as one."""
+    x = starts.astype(float)
+    f, g = function(x, np.arange(x.shape[0]))
     k, n = x.shape
     s_hist = np.zeros((k, memory, n))
     y_hist = np.zeros((k, memory, n))
     rho = np.zeros((k, memory))
     count = np.zeros(k, int)
     active = np.ones(k, bool)
-    for _ in range(iterations):
+    for iteration in range(iterations):
         idx = np.flatnonzero(active)
         if idx.size == 0:
             break
+        # two-loop recursion over each row's own history, newest pair first
         q = g[idx].copy()
         alphas = np.zeros((idx.size, memory))
-        order = [(count[idx] - 1 - j) % memory for j in range(memory)]  # newest first
+        slots = [(count[idx] - 1 - j) % memory for j in range(memory)]
         for j in range(memory):
-            slot = order[j]
-            rows = np.arange(idx.size)
             valid = j < count[idx]
-            s, y, r = s_hist[idx, slot], y_hist[idx, slot], rho[idx, slot]
-            alphas[rows, j] = np.where(valid, r * (s * q).sum(1), 0.0)
-            q -= alphas[rows, j][:, None] * y
-        newest = order[0]
-        s_new, y_new = s_hist[idx, newest], y_hist[idx, newest]
-        gamma = np.where(count[idx] > 0, (s_new * y_new).sum(1) / np.maximum((y_new * y_new).sum(1), 1e-300),
+            s, y, r = s_hist[idx, slots[j]], y_hist[idx, slots[j]], rho[idx, slots[j]]
+            alphas[:, j] = np.where(valid, r * (s * q).sum(1), 0.0)
+            q -= alphas[:, j, None] * y
+        s_new, y_new = s_hist[idx, slots[0]], y_hist[idx, slots[0]]
+        yy = (y_new * y_new).sum(1)
+        gamma = np.where((count[idx] > 0) & (yy > 0), (s_new * y_new).sum(1) / np.where(yy > 0, yy, 1.0),
                          0.1 / np.maximum(np.abs(g[idx]).max(1), 1e-300))
         q *= gamma[:, None]
         for j in reversed(range(memory)):
-            slot = order[j]
             valid = j < count[idx]
-            beta_j = np.where(valid, rho[idx, slot] * (y_hist[idx, slot] * q).sum(1), 0.0)
-            q += (np.where(valid, alphas[:, j], 0.0) - beta_j)[:, None] * s_hist[idx, slot]
+            beta_j = np.where(valid, rho[idx, slots[j]] * (y_hist[idx, slots[j]] * q).sum(1), 0.0)
+            q += (np.where(valid, alphas[:, j], 0.0) - beta_j)[:, None] * s_hist[idx, slots[j]]
         direction = -q
         slope = (direction * g[idx]).sum(1)
-        bad = slope >= 0  # not a descent direction: restart from steepest descent
+        bad = slope >= 0  # not a descent direction: restart from scaled steepest descent
         direction[bad] = -g[idx][bad] * (0.1 / np.maximum(np.abs(g[idx][bad]).max(1), 1e-300))[:, None]
         slope[bad] = (direction[bad] * g[idx][bad]).sum(1)
         step = np.ones(idx.size)
@@ -622,7 +641,7 @@ def batched_lbfgs(function, starts: np.ndarray, iterations: int = 300, memory: i
             if todo.size == 0:
                 break
             trial = x[idx[todo]] + step[todo, None] * direction[todo]
-            ft, gt = function(trial)
+            ft, gt = function(trial, idx[todo])
             ok = ft <= f[idx[todo]] + 1e-4 * step[todo] * slope[todo]
             hit = todo[ok]
             x_new[hit], f_new[hit], g_new[hit] = trial[ok], ft[ok], gt[ok]
@@ -632,15 +651,20 @@ def batched_lbfgs(function, starts: np.ndarray, iterations: int = 300, memory: i
         y_step = g_new - g[idx]
         curvature = (s_step * y_step).sum(1)
         keep = accepted & (curvature > 1e-18)
-        slots = count[idx] % memory
-        s_hist[idx[keep], slots[keep]] = s_step[keep]
-        y_hist[idx[keep], slots[keep]] = y_step[keep]
-        rho[idx[keep], slots[keep]] = 1 / curvature[keep]
+        slot = count[idx] % memory
+        s_hist[idx[keep], slot[keep]] = s_step[keep]
+        y_hist[idx[keep], slot[keep]] = y_step[keep]
+        rho[idx[keep], slot[keep]] = 1 / curvature[keep]
         count[idx[keep]] += 1
         improvement = f[idx] - f_new
         x[idx], f[idx], g[idx] = x_new, f_new, g_new
-        done = (~accepted) | (np.abs(g_new).max(1) < gtol) | (improvement <= ftol * np.maximum(np.abs(f_new), 1e-30))
+        done = (~accepted) | (np.abs(g_new).max(1) < gtol) | (improvement <= ftol * np.maximum(np.abs(f_new), 1e-20))
         active[idx[done]] = False
+        if merge and iteration % 10 == 9:
+            idx = np.flatnonzero(active)
+            _, first = np.unique(np.round(x[idx], 6), axis=0, return_index=True)
+            active[idx] = False
+            active[idx[first]] = True
     return x, f
 
 
@@ -651,34 +675,46 @@ def _theta_to_constants(theta) -> dict:
 
 
 def _polish(theta, log_n, log_d, log_loss):
+    """scipy's L-BFGS-B with the analytic gradient, to tight tolerances, from a batched end point."""
     from scipy.optimize import minimize  # scipy only inside the fitter
 
     def scalar(t):
         value, gradient = huber_objective(t, log_n, log_d, log_loss)
         return float(value[0]), gradient[0]
 
-    result = minimize(scalar, theta, jac=True, method="L-BFGS-B",
-                      options={"maxiter": 10000, "ftol": 1e-15, "gtol": 1e-12, "maxcor": 20})
-    return result.x, float(result.fun)
+    best_x, best_f = np.asarray(theta, float), scalar(theta)[0]
+    for _ in range(4):  # restarts clear the curvature memory: the Huber kinks can stall a run early
+        result = minimize(scalar, best_x, jac=True, method="L-BFGS-B",
+                          options={"maxiter": 10000, "ftol": 1e-15, "gtol": 1e-12, "maxcor": 20})
+        if not result.fun < best_f:
+            break
+        best_x, best_f = result.x, float(result.fun)
+    return best_x, best_f
 
 
-def fit_approach3(runs: dict, bootstrap: int = 100, seed: int = 0) -> dict:
-    """Hoffmann App. D.2 fit from the 4500-point grid, then a seeded bootstrap."""
+def fit_approach3(runs: dict, bootstrap: int = 200, seed: int = 0) -> dict:
+    """Hoffmann App. D.2: L-BFGS from all 4500 grid starts (batched), the best few polished by scipy; then a
+    seeded bootstrap whose resamples are refitted together as one batch (run weights = resample counts)."""
     log_n, log_d, log_loss = np.log(runs["N"]), np.log(runs["D"]), np.log(runs["loss"])
     starts = hoffmann_grid()
-    ends, values = batched_lbfgs(lambda t: huber_objective(t, log_n, log_d, log_loss), starts)
-    finite = np.isfinite(values)
-    best = int(np.argmin(np.where(finite, values, np.inf)))
-    theta, value = _polish(ends[best], log_n, log_d, log_loss)
+    ends, values = batched_lbfgs(lambda t, rows: huber_objective(t, log_n, log_d, log_loss), starts, merge=True)
+    order = np.argsort(np.where(np.isfinite(values), values, np.inf), kind="stable")
+    candidates = []
+    for index in order:
+        if not np.isfinite(values[index]) or len(candidates) == POLISHED_STARTS:
+            break
+        if all(np.abs(ends[index] - ends[j]).max() > 1e-3 for j in candidates):
+            candidates.append(index)
+    theta, value = min((_polish(ends[i], log_n, log_d, log_loss) for i in candidates), key=lambda pair: pair[1])
     result = _theta_to_constants(theta) | {"objective": value, "starts": int(starts.shape[0]),
                                            "runs": int(log_n.size)}
     if bootstrap > 0:
         rng = np.random.default_rng(seed)
-        samples = []
-        for _ in range(bootstrap):
-            pick = rng.integers(0, log_n.size, log_n.size)
-            boot_theta, _ = _polish(theta, log_n[pick], log_d[pick], log_loss[pick])
-            samples.append(_theta_to_constants(boot_theta))
+        counts = np.stack([np.bincount(rng.integers(0, log_n.size, log_n.size), minlength=log_n.size)
+                           for _ in range(bootstrap)]).astype(float)
+        boot, _ = batched_lbfgs(lambda t, rows: huber_objective(t, log_n, log_d, log_loss, counts[rows]),
+                                np.tile(theta, (bootstrap, 1)), iterations=2000, ftol=1e-13, gtol=1e-13)
+        samples = [_theta_to_constants(t) for t in boot]
         keys = ("E", "A", "B", "alpha", "beta", "a")
         result["ci95"] = {k: [float(np.percentile([s[k] for s in samples], q)) for q in (2.5, 97.5)] for k in keys}
         result["se"] = {k: float(np.std([s[k] for s in samples], ddof=1)) for k in keys}
@@ -1109,34 +1145,39 @@ def cmd_inference(args) -> tuple:
 
 def cmd_fit(args) -> tuple:
     runs = read_runs(args.csv)
-    approach3 = fit_approach3(runs, args.bootstrap, args.seed)
-    approach2 = fit_approach2(runs, args.budget_tolerance)
-    law = ParametricLaw("fit", approach3["E"], approach3["A"], approach3["B"], approach3["alpha"],
-                        approach3["beta"], f"fit of {args.csv}")
-    rows = []
-    for key in ("E", "A", "B", "alpha", "beta", "a"):
-        ci = approach3.get("ci95", {}).get(key)
-        se = approach3.get("se", {}).get(key)
-        rows.append([key, f"{approach3[key]:.6g}", "" if se is None else f"{se:.3g}",
-                     "" if ci is None else f"[{ci[0]:.4g}, {ci[1]:.4g}]"])
-    budget_rows = [[human(b["flops"], "FLOPs"), str(b["runs"]), b["status"],
-                    human(b["params"]) if "params" in b else "", f"{b['loss']:.4f}" if "loss" in b else ""]
-                   for b in approach2["budgets"]]
-    tables = [("Approach 3 (Huber on log loss, 4500 starts, L-BFGS)", ["constant", "value", "bootstrap SE",
-                                                                        "95% interval"], rows),
-              ("Approach 2 (isoFLOP parabolas)", ["budget C", "runs", "status", "N_opt", "L_min"], budget_rows)]
-    budgets = [args.compute] if args.compute else [1e21, GOPHER_FLOPS, 1e25]
-    tables.append(("allocation implied by the Approach 3 fit", POINT_COLUMNS,
-                   [point_row(chinchilla_optimum(law, c)) for c in budgets]))
-    notes = [f"{approach3['runs']} runs; Huber delta {HUBER_DELTA}; objective {approach3['objective']:.6g}"]
-    if "a" in approach2:
-        notes.append(f"Approach 2: N_opt = {approach2['k']:.4g} * C^{approach2['a']:.4f}, D_opt ~ C^{approach2['b']:.4f}")
-    else:
-        notes.append("Approach 2: fewer than 2 budgets with an interior minimum, no power law fitted")
-    if args.plot:
-        plot(args.plot, law, fit=approach3, runs=runs)
-    data = {"command": "fit", "inputs": {"csv": args.csv, "runs": approach3["runs"]}, "approach3": approach3,
-            "approach2": approach2, "notes": notes}
+    tables, notes = [], [f"{runs['N'].size} runs from {args.csv}"]
+    data = {"command": "fit", "inputs": {"csv": args.csv, "runs": int(runs["N"].size)}}
+    if args.approach in ("3", "both"):
+        approach3 = data["approach3"] = fit_approach3(runs, args.bootstrap, args.seed)
+        law = ParametricLaw("fit", approach3["E"], approach3["A"], approach3["B"], approach3["alpha"],
+                            approach3["beta"], f"fit of {args.csv}")
+        rows = []
+        for key in ("E", "A", "B", "alpha", "beta", "a"):
+            ci = approach3.get("ci95", {}).get(key)
+            se = approach3.get("se", {}).get(key)
+            rows.append([key, f"{approach3[key]:.6g}", "" if se is None else f"{se:.3g}",
+                         "" if ci is None else f"[{ci[0]:.4g}, {ci[1]:.4g}]"])
+        tables.append(("Approach 3 (Huber on log loss, 4500 starts, L-BFGS)",
+                       ["constant", "value", "bootstrap SE", "95% interval"], rows))
+        budgets = [args.compute] if args.compute else [1e21, GOPHER_FLOPS, 1e25]
+        tables.append(("allocation implied by the Approach 3 fit", POINT_COLUMNS,
+                       [point_row(chinchilla_optimum(law, c)) for c in budgets]))
+        notes.append(f"Approach 3: Huber delta {HUBER_DELTA}, objective {approach3['objective']:.6g}, "
+                     f"{args.bootstrap} bootstrap resamples (seed {args.seed})")
+        if args.plot:
+            plot(args.plot, law, fit=approach3, runs=runs)
+    if args.approach in ("2", "both"):
+        approach2 = data["approach2"] = fit_approach2(runs, args.budget_tolerance)
+        tables.append(("Approach 2 (isoFLOP parabolas)", ["budget C", "runs", "status", "N_opt", "L_min"],
+                       [[human(b["flops"], "FLOPs"), str(b["runs"]), b["status"],
+                         human(b["params"]) if "params" in b else "", f"{b['loss']:.4f}" if "loss" in b else ""]
+                        for b in approach2["budgets"]]))
+        if "a" in approach2:
+            notes.append(f"Approach 2: N_opt = {approach2['k']:.4g} * C^{approach2['a']:.4f}, "
+                         f"D_opt ~ C^{approach2['b']:.4f}")
+        else:
+            notes.append("Approach 2: fewer than 2 budgets with an interior minimum, no power law fitted")
+    data["notes"] = notes
     return data, {"config": [("runs", args.csv)], "tables": tables, "notes": notes}
 
 
@@ -1252,7 +1293,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("optimal", help="compute-optimal N, D, L")
     p.add_argument("--target-loss", type=_loss("--target-loss"), help="compute needed to reach this loss")
-    p.add_argument("--tokens-per-param", type=_loss("--tokens-per-param"), default=20.0, help="for --law tpp-20")
+    p.add_argument("--tokens-per-param", type=lambda t: _wrap(parse_float, t, "--tokens-per-param", 0.0, 1e6), default=20.0, help="for --law tpp-20")
     _add_common(p, "the loss landscape with iso-FLOP lines, the frontier and real models")
     _add_law(p, "all")
     _add_sizes(p)
@@ -1315,6 +1356,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--budget-tolerance", type=_loss("--budget-tolerance"), default=0.05,
                    help="decades of log10 C within one isoFLOP budget (Approach 2)")
     p.add_argument("-C", "--compute", type=_count("--compute"), help="report the fitted allocation at this budget")
+    p.add_argument("--approach", choices=("3", "2", "both"), default="both", help="which fit(s) to run")
     _add_common(p, "the fit residuals and the runs")
     p.set_defaults(handler=cmd_fit)
     return parser

@@ -1,0 +1,600 @@
+"""calc_scaling_laws.py against published figures and independent computations.
+
+Sources are cited next to each expected number.  Values marked "recomputed" were derived by hand from the cited
+constants (outside the script) and double as regression anchors; the brute-force tests recompute them here with an
+independent minimiser.  Tolerances: "abs 1e-4" for losses printed to 4 decimals, the printed precision of a table
+for table rows, and where a paper's own rounding or typo limits agreement, the size of that discrepancy.
+"""
+from __future__ import annotations
+
+import json
+import math
+import re
+
+import numpy as np
+import pytest
+
+from conftest import call_main, run_cli
+
+PRINTED = dict(E=1.69, A=406.4, B=410.7, alpha=0.34, beta=0.28)  # Hoffmann et al. 2022 eq. 10
+# Unrounded Approach-3 fit from the paper's TeX source, as used by epoch-research/analyzing-chinchilla
+# (data_analysis.ipynb, true_params): log-space a, b, e.
+UNROUNDED = dict(E=math.exp(0.5267228), A=math.exp(6.0073404), B=math.exp(6.0179186), alpha=0.33917084,
+                 beta=0.2849083)
+EPOCH = dict(E=1.8172, A=482.01, B=2085.43, alpha=0.3478, beta=0.3658)  # Besiroglu et al. 2024 Table 1
+
+
+def run_json(module, *argv):
+    status, out, err = call_main(module, [*argv, "--json"])
+    assert status == 0, err
+    return json.loads(out)
+
+
+def law_loss(c, n, d):
+    return c["E"] + c["A"] / n ** c["alpha"] + c["B"] / d ** c["beta"]
+
+
+def brute_force_optimum(c, flops):
+    """Independent: minimise L(N, C/(6N)) over log N with scipy's bounded Brent, after a coarse numpy scan."""
+    from scipy.optimize import minimize_scalar
+
+    grid = np.linspace(math.log(1e3), math.log(1e16), 20001)
+    losses = law_loss(c, np.exp(grid), flops / (6 * np.exp(grid)))
+    i = int(np.argmin(losses))
+    res = minimize_scalar(lambda x: law_loss(c, math.exp(x), flops / (6 * math.exp(x))),
+                          bounds=(grid[i - 1], grid[i + 1]), method="bounded", options={"xatol": 1e-12})
+    n = math.exp(res.x)
+    return n, flops / (6 * n), res.fun
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Chinchilla law, printed and unrounded constants
+# ---------------------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("n, d, expected", [
+    (70e9, 1.4e12, 1.9366), (280e9, 300e9, 1.9933), (175e9, 300e9, 2.0023), (1e9, 20e9, 2.5800),
+    (8e9, 15e12, 1.9485)])
+def test_loss_printed_constants(scaling, n, d, expected):
+    # recomputed from Hoffmann eq. 10 printed constants; abs 1e-4 (4 printed decimals)
+    data = run_json(scaling, "loss", "-N", str(n), "-D", str(d), "--law", "chinchilla")
+    assert data["results"][0]["loss"] == pytest.approx(expected, abs=1e-4)
+    assert data["results"][0]["loss"] == pytest.approx(law_loss(PRINTED, n, d), rel=1e-12)
+
+
+def test_frontier_constants_printed(scaling):
+    k = scaling.frontier_constants(scaling.PARAMETRIC_LAWS["chinchilla"])
+    # G = (alpha A / (beta B))^(1/(alpha+beta)), a = beta/(alpha+beta): recomputed, abs 1e-4
+    assert k["G"] == pytest.approx(1.3447, abs=1e-4)
+    assert k["a"] == pytest.approx(0.4516, abs=1e-4)
+    assert k["b"] == pytest.approx(0.5484, abs=1e-4)
+
+
+@pytest.mark.parametrize("flops, n, d, loss", [
+    (1.92e19, 3.061e8, 1.046e10, None), (2.21e19, 3.261e8, 1.129e10, None), (1e21, 1.824e9, 9.136e10, 2.3289),
+    (5.76e23, 3.219e10, 2.982e12, 1.9307), (1e25, 1.168e11, 1.427e13, 1.8453)])
+def test_optimum_printed_constants(scaling, flops, n, d, loss):
+    # recomputed closed-form values (rel 1e-3: 4 significant figures)
+    point = run_json(scaling, "optimal", "-C", str(flops), "--law", "chinchilla")["results"][0]
+    assert point["params"] == pytest.approx(n, rel=1e-3)
+    assert point["tokens"] == pytest.approx(d, rel=1e-3)
+    if loss is not None:
+        assert point["loss"] == pytest.approx(loss, abs=1e-4)
+
+
+@pytest.mark.parametrize("constants, name", [(PRINTED, "chinchilla"), (UNROUNDED, "chinchilla-unrounded"),
+                                             (EPOCH, "epoch")])
+@pytest.mark.parametrize("flops", [1.92e19, 1e21, 5.76e23, 1e25, 1e27])
+def test_closed_form_equals_brute_force(scaling, constants, name, flops):
+    law = scaling.PARAMETRIC_LAWS[name]
+    point = scaling.chinchilla_optimum(law, flops)
+    n, d, loss = brute_force_optimum(constants, flops)
+    assert point["params"] == pytest.approx(n, rel=1e-6)
+    assert point["tokens"] == pytest.approx(d, rel=1e-6)
+    assert point["loss"] == pytest.approx(loss, rel=1e-12)
+    # L*(C) from its own closed formula equals L(N*, D*)
+    assert point["loss"] == pytest.approx(law_loss(constants, point["params"], point["tokens"]), rel=1e-12)
+
+
+@pytest.mark.parametrize("loss, flops", [(2.5, 2.132e20), (2.2, 4.338e21), (2.0, 1.110e23)])
+def test_compute_for_loss_and_round_trip(scaling, loss, flops):
+    point = run_json(scaling, "optimal", "--target-loss", str(loss), "--law", "chinchilla")["results"][0]
+    assert point["flops"] == pytest.approx(flops, rel=1e-3)  # recomputed inverse
+    law = scaling.PARAMETRIC_LAWS["chinchilla"]
+    back = scaling.chinchilla_optimum(law, point["flops"])
+    assert back["loss"] == pytest.approx(loss, rel=1e-12)
+    assert scaling.chinchilla_compute_for_loss(law, back["loss"])["flops"] == pytest.approx(point["flops"], rel=1e-9)
+
+
+@pytest.mark.parametrize("n, flops, d", [(400e6, 3.47e19, 1.447e10), (1.3e9, 4.72e20, 6.055e10)])
+def test_frontier_through_params(scaling, n, flops, d):
+    point = run_json(scaling, "optimal", "--params", str(n), "--law", "chinchilla")["results"][0]
+    assert point["flops"] == pytest.approx(flops, rel=1e-2)
+    assert point["tokens"] == pytest.approx(d, rel=1e-2)
+    # the point is on the frontier: the budget's own optimum is this N
+    assert scaling.chinchilla_optimum(scaling.PARAMETRIC_LAWS["chinchilla"], point["flops"])["params"] == \
+        pytest.approx(n, rel=1e-9)
+
+
+def test_frontier_through_tokens_is_inverse(scaling):
+    law = scaling.PARAMETRIC_LAWS["epoch"]
+    at_c = scaling.chinchilla_optimum(law, 3e22)
+    back = scaling.chinchilla_frontier_at_tokens(law, at_c["tokens"])
+    assert back["flops"] == pytest.approx(3e22, rel=1e-9)
+    assert back["params"] == pytest.approx(at_c["params"], rel=1e-9)
+
+
+def test_gopher_compute_40b_unrounded_vs_32b_printed(scaling):
+    # Hoffmann et al. 2022 sec. 3.3 / Fig. 4: "at Gopher's budget ... a 40B model"; unrounded constants give it,
+    # the printed rounded ones 32B.  rel 1e-3 on the recomputed 40.36B; the paper's "40B" to 1.5%.
+    unrounded = run_json(scaling, "optimal", "-C", "5.76e23", "--law", "chinchilla-unrounded")["results"][0]
+    printed = run_json(scaling, "optimal", "-C", "5.76e23", "--law", "chinchilla")["results"][0]
+    assert unrounded["params"] == pytest.approx(4.036e10, rel=1e-3)
+    assert unrounded["params"] == pytest.approx(40e9, rel=0.015)
+    assert printed["params"] == pytest.approx(32.19e9, rel=1e-3)
+    k = scaling.frontier_constants(scaling.PARAMETRIC_LAWS["chinchilla-unrounded"])
+    assert k["G"] == pytest.approx(1.300, abs=1e-3)
+    assert k["a"] == pytest.approx(0.4565, abs=1e-4)
+
+
+# Hoffmann Table A3, Approach 3 columns: params -> FLOPs, tokens (175B FLOPs printed 1.26e24: typo for 1.26e25).
+TABLE_A3_APPROACH3 = [(400e6, 2.21e19, 9.2e9), (1e9, 1.62e20, 27.1e9), (10e9, 2.46e22, 410.1e9),
+                      (67e9, 1.71e24, 4.1e12), (175e9, 1.26e25, 12.0e12), (280e9, 3.52e25, 20.1e12),
+                      (520e9, 1.36e26, 43.5e12), (1e12, 5.65e26, 94.1e12), (10e12, 8.55e28, 1425.5e12)]
+
+
+@pytest.mark.parametrize("n, flops, d", TABLE_A3_APPROACH3)
+def test_table_a3_approach3_rows_to_20_percent(scaling, n, flops, d):
+    # No printed constants regenerate Table A3 exactly; the unrounded fit agrees to within 20% (10T row: 18%).
+    point = scaling.chinchilla_frontier_at_params(scaling.PARAMETRIC_LAWS["chinchilla-unrounded"], n)
+    assert point["flops"] == pytest.approx(flops, rel=0.20)
+    assert point["tokens"] == pytest.approx(d, rel=0.20)
+
+
+def test_a3_typo_row_is_consistent_with_6nd():
+    assert 6 * 175e9 * 12.0e12 == pytest.approx(1.26e25, rel=1e-3)
+
+
+def test_epoch_constants(scaling):
+    law = scaling.PARAMETRIC_LAWS["epoch"]
+    k = scaling.frontier_constants(law)
+    assert k["a"] == pytest.approx(0.5126, abs=1e-4)
+    assert k["G"] == pytest.approx(0.11963, rel=1e-4)
+    gopher = scaling.chinchilla_optimum(law, 5.76e23)
+    assert (gopher["params"], gopher["tokens"]) == (pytest.approx(7.225e10, rel=1e-3), pytest.approx(1.329e12, rel=1e-3))
+    assert gopher["tokens_per_param"] == pytest.approx(18.39, abs=0.01)
+    assert gopher["loss"] == pytest.approx(1.9744, abs=1e-4)
+    p21 = scaling.chinchilla_optimum(law, 1e21)
+    assert (p21["params"], p21["tokens"]) == (pytest.approx(2.778e9, rel=1e-3), pytest.approx(5.999e10, rel=1e-3))
+    p25 = scaling.chinchilla_optimum(law, 1e25)
+    assert (p25["params"], p25["tokens"]) == (pytest.approx(3.121e11, rel=1e-3), pytest.approx(5.341e12, rel=1e-3))
+    assert scaling.chinchilla_loss(law, 70e9, 1.4e12) == pytest.approx(1.9739, abs=1e-4)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Chinchilla tables and the Approach 1/2 laws
+# ---------------------------------------------------------------------------------------------------------------
+# Hoffmann et al. 2022 Table 3, as printed: params, FLOPs, FLOPs in Gopher units, tokens.
+TABLE3 = [(400e6, 1.92e19, 1 / 29968, 8.0e9), (1e9, 1.21e20, 1 / 4761, 20.2e9), (10e9, 1.23e22, 1 / 46, 205.1e9),
+          (67e9, 5.76e23, 1, 1.5e12), (175e9, 3.85e24, 6.7, 3.7e12), (280e9, 9.90e24, 17.2, 5.9e12),
+          (520e9, 3.43e25, 59.5, 11.0e12), (1e12, 1.27e26, 221.3, 21.2e12), (10e12, 1.30e28, 22515.9, 216.2e12)]
+
+
+def test_table3_returns_the_nine_published_rows(scaling):
+    data = run_json(scaling, "table3")
+    assert len(data["rows"]) == 9
+    for row, (n, c, units, d) in zip(data["rows"], TABLE3):
+        assert row["params"] == int(n) and row["tokens"] == int(d)
+        assert row["flops"] == c and row["gopher_units"] == pytest.approx(units, rel=1e-12)
+
+
+def test_approach1_law_fitted_to_table3(scaling):
+    data = run_json(scaling, "table3")
+    assert data["fit"]["k"] == pytest.approx(0.09916, rel=1e-3)
+    assert data["fit"]["a"] == pytest.approx(0.4981, abs=1e-4)
+    # Table 2, Approach 1: a = 0.50 with 10th-90th percentile (0.488, 0.502)
+    assert 0.488 <= data["fit"]["a"] <= 0.502
+    for n, c, _, d in TABLE3:
+        fitted = data["fit"]["k"] * c ** data["fit"]["a"]
+        assert fitted == pytest.approx(n, rel=0.015)
+        # D = C/(6N): each row is only as consistent as its own C/(6ND) (0.955 for the 67B row, whose 1.5T is
+        # rounded from ~1.43T), plus the 1.5% of the fit
+        assert c / (6 * fitted) == pytest.approx(d, rel=abs(1 - c / (6 * n * d)) + 0.015)
+
+
+def test_table_fits_of_a3_within_table2_intervals(scaling):
+    fits = scaling.table_fits()
+    # Table 2: Approach 2 a = 0.49 (0.462, 0.534); Approach 3 a = 0.46 (0.454, 0.455) - the A3 table rows give
+    # 0.4587, above Hoffmann's interval, one more sign that the table and the printed fit do not agree exactly.
+    assert 0.462 <= fits["approach2"][1] <= 0.534
+    assert fits["approach2"][1] == pytest.approx(0.4899, abs=1e-4)
+    assert fits["approach3-table"][1] == pytest.approx(0.4587, abs=1e-4)
+
+
+def test_gopher_units():
+    # Table 3: the 400M row is 1/29,968 of Gopher's 5.76e23 FLOPs; from the rounded 1.92e19 it is 1/30,000
+    assert 5.76e23 / 1.92e19 == pytest.approx(29968, rel=0.002)
+
+
+def test_tokens_per_param_rule(scaling):
+    for flops, n, d in [(5.76e23, 6.928e10, 1.386e12), (1e21, 2.887e9, 5.774e10)]:
+        point = run_json(scaling, "optimal", "-C", str(flops), "--law", "tpp-20")["results"][0]
+        assert point["params"] == pytest.approx(n, rel=1e-3)
+        assert point["tokens"] == pytest.approx(d, rel=1e-3)
+        assert point["tokens_per_param"] == pytest.approx(20, rel=1e-12)
+    # Chinchilla 70B on 1.4T (Hoffmann sec. 4.1) is the 20 tpp rule
+    assert 1.4e12 / 70e9 == 20
+    row = run_json(scaling, "models", "--preset", "llama-3-8b")["rows"][0]
+    assert row["tokens_per_param"] == 1875  # Llama 3 model card: 15T tokens for 8B
+    point = run_json(scaling, "optimal", "-C", "1e23", "--law", "tpp-20", "--tokens-per-param", "1875")["results"][0]
+    assert point["tokens_per_param"] == pytest.approx(1875, rel=1e-9)
+
+
+def test_models_table_verdicts(scaling):
+    rows = {r["model"]: r for r in run_json(scaling, "models", "--law", "chinchilla-unrounded")["rows"]}
+    # GPT-3 and Gopher (300B tokens) are under-trained under any Chinchilla law; Llama-3-8B over-trained
+    assert rows["gpt3-175b"]["verdict"] == "under-trained" and rows["gopher-280b"]["verdict"] == "under-trained"
+    assert rows["llama-3-8b"]["verdict"] == "over-trained"
+    for r in rows.values():
+        flops = 6 * r["params"] * r["tokens"]
+        assert r["flops"] == pytest.approx(flops, rel=1e-12)
+        n, d, loss = brute_force_optimum(UNROUNDED, flops)
+        factor = r["tokens"] / d
+        assert r["trained_factor"] == pytest.approx(max(factor, 1 / factor), rel=1e-5)
+        assert r["optimal_loss"] <= r["loss"] + 1e-12
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Kaplan et al. 2020
+# ---------------------------------------------------------------------------------------------------------------
+def test_kaplan_single_variable_and_joint(scaling):
+    res = run_json(scaling, "kaplan", "-N", "1e9", "-D", "22e9", "--loss", "3")["results"]
+    assert res["loss_of_params"] == pytest.approx(2.3756, abs=1e-4)  # (8.8e13/1e9)^0.076, eq 1.1
+    assert res["loss_of_tokens"] == pytest.approx(2.0992, abs=1e-4)  # (5.4e13/22e9)^0.095, eq 1.2
+    assert res["loss_joint"] == pytest.approx(2.3693, abs=1e-4)  # eq 1.5 with Table 2 constants
+    assert res["overfit_fraction"] == pytest.approx(0.0218, abs=1e-4)  # eq 4.2
+    assert res["min_tokens_no_overfit"] == pytest.approx(2.285e10, rel=1e-3)  # eq 4.4
+    assert res["critical_batch_tokens"] == pytest.approx(1.069e6, rel=1e-3)  # eq 1.4, B* = 2e8
+    assert res["alpha_Cmin_predicted"] == pytest.approx(0.0520, abs=1e-4)  # eq 1.8; App. B.7 prints ~0.052
+    assert res["pf_day_flops"] == 8.64e19  # sec 1.3
+    joint = run_json(scaling, "kaplan", "-N", "175e9", "-D", "300e9")["results"]["loss_joint"]
+    assert joint == pytest.approx(1.6610, abs=1e-4)
+    b2 = run_json(scaling, "kaplan", "--loss", "2")["results"]["critical_batch_tokens"]
+    assert b2 == pytest.approx(7.371e6, rel=1e-3)
+
+
+def test_kaplan_compute_laws(scaling):
+    one = run_json(scaling, "kaplan", "-C", str(8.64e19), "--compute-is-min")["results"]
+    # App. A at C_min = 1 PF-day: N = 1.3e9, B = 2e6, S = 5.4e3, D = 2e10
+    assert (one["optimal_params"], one["batch_tokens"], one["min_steps"], one["tokens_app_a"]) == (
+        pytest.approx(1.3e9), pytest.approx(2e6), pytest.approx(5.4e3), pytest.approx(2e10))
+    assert one["loss_of_compute"] == pytest.approx(2.6581, abs=1e-4)  # eq 1.3
+    big = run_json(scaling, "kaplan", "-C", str(1e4 * 8.64e19), "--compute-is-min")["results"]
+    assert big["loss_of_compute"] == pytest.approx(1.6771, abs=1e-4)
+    assert big["loss_of_compute"] == pytest.approx(1.7, abs=0.05)  # sec 6.8: L* ~ 1.7 nats at C* ~ 1e4 PF-days
+    # Hoffmann et al. 2022 App. D.4: Kaplan's law puts 4.68B at 1e21 FLOPs (C = 2 C_min, training at B_crit)
+    kap = run_json(scaling, "optimal", "-C", "1e21", "--law", "kaplan")["results"][0]
+    assert kap["params"] == pytest.approx(4.68e9, rel=1e-3)
+    # Hoffmann sec. 1 quotes Kaplan: 10x compute -> 5.5x params, 1.8x tokens (10^0.73 = 5.37, 10^0.27 = 1.86)
+    ratio = run_json(scaling, "optimal", "-C", "1e22", "--law", "kaplan")["results"][0]["params"] / kap["params"]
+    assert ratio == pytest.approx(5.5, rel=0.03)
+
+
+def test_kaplan_non_embedding_params_from_shape(scaling):
+    res = run_json(scaling, "kaplan", "-l", "12", "-hs", "768")
+    assert res["inputs"]["params"] == 12 * 12 * 768 ** 2  # eq 2.1 standard shape: 84,934,656
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# DeepSeek LLM, Llama 3
+# ---------------------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("layers, hidden, m, flops, batch, lr, released_batch, released_lr", [
+    (30, 4096, 4.228e10, 8.456e22, 9.22e6, 4.25e-4, 2304 * 4096, 4.2e-4),
+    (95, 8192, 4.973e11, 9.946e23, 2.07e7, 3.12e-4, 4608 * 4096, 3.2e-4)])
+def test_deepseek_released_batch_and_lr(scaling, layers, hidden, m, flops, batch, lr, released_batch, released_lr):
+    res = run_json(scaling, "deepseek", "-l", str(layers), "-hs", str(hidden), "-s", "4096", "-D", "2T")["results"]
+    assert res["model_flops_per_token"] == pytest.approx(m, rel=1e-3)
+    assert res["flops"] == pytest.approx(flops, rel=1e-3)
+    # DeepSeek LLM sec. 3: B_opt = 0.2920 C^0.3271, eta_opt = 0.3118 C^-0.1250 (values here to 3 figures)
+    assert res["optimum"]["batch_tokens"] == pytest.approx(0.2920 * res["flops"] ** 0.3271, rel=1e-12)
+    assert res["optimum"]["batch_tokens"] == pytest.approx(batch, abs=0.005 * 10 ** math.floor(math.log10(batch)))
+    assert res["optimum"]["learning_rate"] == pytest.approx(0.3118 * res["flops"] ** -0.1250, rel=1e-12)
+    assert res["optimum"]["learning_rate"] == pytest.approx(lr, abs=0.005 * 10 ** math.floor(math.log10(lr)))
+    # DeepSeek LLM sec. 2.2 (released hyperparameters of the 7B and 67B models): rel 10%
+    assert res["optimum"]["batch_tokens"] == pytest.approx(released_batch, rel=0.10)
+    assert res["optimum"]["learning_rate"] == pytest.approx(released_lr, rel=0.10)
+
+
+@pytest.mark.parametrize("flops", [1e17, 1e21, 1e25])
+def test_deepseek_allocation_spends_the_budget(scaling, flops):
+    opt = scaling.deepseek_optimum(flops)
+    assert opt["model_flops_per_token"] * opt["tokens"] / flops == pytest.approx(1.0001, abs=1e-4)
+
+
+def test_llama3_token_fit_and_documented_mismatch(scaling):
+    point = run_json(scaling, "optimal", "-C", "3.8e25", "--law", "llama3")
+    assert point["results"][0]["tokens"] == pytest.approx(1.046e13, rel=1e-3)  # 0.29 * (3.8e25)^0.53
+    # The paper's 16.55T is *not* what its printed constants give; the script says so.
+    assert point["results"][0]["tokens"] < 0.7 * 16.55e12
+    assert any("16.55T" in note for note in point["notes"])
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Muennighoff et al. 2023 and Sardana et al. 2023
+# ---------------------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("n, d, u, expected", [(6.34e9, 242e9, 25e9, 2.2256440889984477),
+                                               (8.67e9, 178e9, 25e9, 2.2269634075087867)])
+def test_muennighoff_readme_values(scaling, n, d, u, expected):
+    # huggingface/datablations README "Parametric Fit": printed outputs of scaling_law(N, D, U)
+    assert scaling.muennighoff_loss(n, d, u)["loss"] == pytest.approx(expected, abs=1e-12)
+
+
+def test_muennighoff_allocation_and_repetition_value(scaling):
+    res = run_json(scaling, "data-constrained", "-C", "1e22", "-U", "25B")["results"]["optimum"]
+    grid = res["readme_grid"]
+    assert grid["tokens"] == pytest.approx(2.37337e11, rel=1e-4)
+    assert grid["params"] == pytest.approx(7.02236e9, rel=1e-4)
+    assert grid["epochs"] == pytest.approx(9.49, abs=0.01)
+    assert res["continuous"]["loss"] <= grid["loss"] + 1e-12
+    # D'/U = 1 + R_D* (1 - exp(-(epochs-1)/R_D*)): 4 epochs worth 3.726 fresh ones, limit 16.388
+    four = scaling.muennighoff_loss(1e9, 100e9, 25e9)
+    assert four["effective_tokens"] / 25e9 == pytest.approx(3.726, abs=5e-4)
+    many = scaling.muennighoff_loss(1e9, 25e9 * 1e6, 25e9)
+    assert many["effective_tokens"] / 25e9 == pytest.approx(16.388, abs=5e-4)
+
+
+def test_sardana_13b_to_7b(scaling):
+    data = run_json(scaling, "inference", "--params", "13B", "--inference-tokens", "2T", "--fixed-params", "7B",
+                    "--law", "chinchilla-unrounded")["results"]
+    ref, best, fixed = data["chinchilla_optimal"], data["inference_optimal"], data["fixed"]
+    assert ref["tokens"] == pytest.approx(6.174e11, rel=1e-3)
+    assert data["target_loss"] == pytest.approx(2.0238, abs=1e-4)
+    assert (best["params"], best["tokens"]) == (pytest.approx(7.12e9, rel=1e-3), pytest.approx(1.295e12, rel=1e-3))
+    assert fixed["tokens"] == pytest.approx(1.329e12, rel=1e-3)
+    saving = ref["total_flops"] - fixed["total_flops"]
+    assert saving == pytest.approx(1.633e22, rel=1e-3)
+    # Sardana et al. Fig. 1: the 7B saves 1.7e22 FLOPs (17%); rel 5%
+    assert saving == pytest.approx(1.7e22, rel=0.05)
+    assert saving / ref["total_flops"] == pytest.approx(0.17, rel=0.05)
+    # the optimum is an independent 1-D minimum: total FLOPs at N* not above nearby sizes
+    law = UNROUNDED
+
+    def total(n):
+        d = (law["B"] / (data["target_loss"] - law["E"] - law["A"] / n ** law["alpha"])) ** (1 / law["beta"])
+        return 6 * n * d + 2 * n * 2e12
+    assert total(best["params"]) <= min(total(best["params"] * 1.001), total(best["params"] / 1.001))
+
+
+def test_sardana_without_inference_is_chinchilla(scaling):
+    data = run_json(scaling, "inference", "--params", "13B", "--inference-tokens", "0",
+                    "--law", "chinchilla-unrounded")["results"]
+    assert data["inference_optimal"]["params"] == pytest.approx(13e9, rel=1e-6)
+    assert data["inference_optimal"]["tokens"] == pytest.approx(data["chinchilla_optimal"]["tokens"], rel=1e-6)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Fitting: synthetic runs from known constants
+# ---------------------------------------------------------------------------------------------------------------
+TRUTH = EPOCH
+NOISE = 0.005  # standard deviation of the Gaussian noise on log loss
+
+
+def synthetic_runs(noise: float, seed: int = 1234, same_grid: bool = False):
+    """9 isoFLOP budgets 6e18..3e21 (Hoffmann Approach 2 range), 26-27 sizes each (240 runs, as Epoch's refit),
+    N centred on the optimum; ``same_grid``: 27 sizes at every budget."""
+    rng = np.random.default_rng(seed)
+    budgets = np.geomspace(6e18, 3e21, 9)
+    G = (TRUTH["alpha"] * TRUTH["A"] / (TRUTH["beta"] * TRUTH["B"])) ** (1 / (TRUTH["alpha"] + TRUTH["beta"]))
+    a = TRUTH["beta"] / (TRUTH["alpha"] + TRUTH["beta"])
+    rows = []
+    for i, c in enumerate(budgets):
+        centre = G * (c / 6) ** a
+        for offset in np.linspace(-1.0, 1.0, 27 if i < 6 or same_grid else 26):
+            n = centre * 10 ** offset
+            d = c / (6 * n)
+            rows.append((n, d, c, law_loss(TRUTH, n, d) * math.exp(noise * rng.standard_normal())))
+    return rows
+
+
+def write_runs(path, rows, columns=("N", "D", "C", "loss")):
+    with open(path, "w") as handle:
+        handle.write(",".join(columns) + "\n")
+        for row in rows:
+            handle.write(",".join(repr(float(x)) for x in row) + "\n")
+
+
+def huber_standard_errors(rows, noise, delta=1e-3):
+    """Asymptotic SEs of the Huber M-estimator for Gaussian noise: (E psi^2 / E psi'^2) (J^T J)^-1, with J the
+    Jacobian of the log-law in (log A, log B, log E, alpha, beta) at the truth (Huber 1964; Huber & Ronchetti
+    2009 sec. 6.3).  Computed here, independently of the script."""
+    from scipy.special import erf
+
+    n, d = np.array([r[0] for r in rows]), np.array([r[1] for r in rows])
+    terms = np.stack([TRUTH["A"] / n ** TRUTH["alpha"], TRUTH["B"] / d ** TRUTH["beta"], np.full(n.shape, TRUTH["E"])])
+    w = terms / terms.sum(0)
+    jac = np.stack([w[0], w[1], w[2], -w[0] * np.log(n), -w[1] * np.log(d)], 1)
+    p_inside = erf(delta / (noise * math.sqrt(2)))
+    z = delta / noise
+    e_psi2 = noise ** 2 * (p_inside - 2 * z * math.exp(-z * z / 2) / math.sqrt(2 * math.pi)) + delta ** 2 * (1 - p_inside)
+    cov = e_psi2 / p_inside ** 2 * np.linalg.inv(jac.T @ jac)
+    se = np.sqrt(np.diag(cov))
+    # a = beta/(alpha+beta): delta method
+    s = TRUTH["alpha"] + TRUTH["beta"]
+    grad_a = np.array([0, 0, 0, -TRUTH["beta"] / s ** 2, TRUTH["alpha"] / s ** 2])
+    return {"logA": se[0], "logB": se[1], "logE": se[2], "alpha": se[3], "beta": se[4],
+            "a": math.sqrt(grad_a @ cov @ grad_a)}
+
+
+@pytest.fixture(scope="module")
+def synthetic_fit(scaling, tmp_path_factory):
+    rows = synthetic_runs(NOISE)
+    path = tmp_path_factory.mktemp("runs") / "runs.csv"
+    write_runs(path, rows)
+    data = run_json(scaling, "fit", str(path), "--bootstrap", "60", "--seed", "7")
+    return rows, data
+
+
+def test_fit_recovers_truth_within_noise_derived_tolerance(synthetic_fit):
+    rows, data = synthetic_fit
+    assert len(rows) == 240
+    fit, se = data["approach3"], huber_standard_errors(rows, NOISE)
+    assert data["approach3"]["starts"] == 4500
+    assert abs(math.log(fit["A"] / TRUTH["A"])) < 4 * se["logA"]
+    assert abs(math.log(fit["B"] / TRUTH["B"])) < 4 * se["logB"]
+    assert abs(math.log(fit["E"] / TRUTH["E"])) < 4 * se["logE"]
+    assert abs(fit["alpha"] - TRUTH["alpha"]) < 4 * se["alpha"]
+    assert abs(fit["beta"] - TRUTH["beta"]) < 4 * se["beta"]
+    assert abs(fit["a"] - TRUTH["beta"] / (TRUTH["alpha"] + TRUTH["beta"])) < 4 * se["a"]
+
+
+def test_bootstrap_se_matches_asymptotic_se(synthetic_fit):
+    rows, data = synthetic_fit
+    se = huber_standard_errors(rows, NOISE)
+    boot = data["approach3"]["se"]
+    # 60 resamples estimate an SE to about +-10%; the asymptotic formula is itself approximate: factor 2
+    for key, analytic in (("alpha", se["alpha"]), ("beta", se["beta"]), ("a", se["a"]),
+                          ("E", se["logE"] * data["approach3"]["E"])):
+        assert 0.5 < boot[key] / analytic < 2.0, key
+    for key in ("E", "A", "B", "alpha", "beta", "a"):
+        low, high = data["approach3"]["ci95"][key]
+        assert low <= data["approach3"][key] <= high
+
+
+def test_fit_without_noise_is_exact(scaling, tmp_path):
+    rows = synthetic_runs(0.0)
+    path = tmp_path / "exact.csv"
+    write_runs(path, [(n, d, loss) for n, d, _, loss in rows], ("N", "D", "loss"))
+    fit = run_json(scaling, "fit", str(path), "--bootstrap", "0", "--approach", "3")["approach3"]
+    for key in ("E", "A", "B", "alpha", "beta"):
+        assert fit[key] == pytest.approx(TRUTH[key], rel=1e-4), key
+
+
+def test_approach2_exponent_exact_on_centred_grid(scaling, tmp_path):
+    # On a grid symmetric in log N about each budget's optimum, the isoFLOP curve has the same shape at every
+    # budget (L - E scales as C^-alpha*beta/(alpha+beta)), so the parabola vertex is off by the same factor each
+    # time and the fitted exponent is exact.
+    rows = synthetic_runs(0.0, same_grid=True)
+    path = tmp_path / "iso.csv"
+    write_runs(path, [(n, c, loss) for n, _, c, loss in rows], ("N", "C", "loss"))
+    a2 = run_json(scaling, "fit", str(path), "--approach", "2")["approach2"]
+    assert sum(b["status"] == "ok" for b in a2["budgets"]) == 9
+    truth_a = TRUTH["beta"] / (TRUTH["alpha"] + TRUTH["beta"])
+    assert a2["a"] == pytest.approx(truth_a, abs=1e-9)
+    assert a2["b"] == pytest.approx(1 - truth_a, abs=1e-9)
+
+
+def test_approach2_rejects_edge_minimum(scaling):
+    flops = np.full(5, 1e20)
+    n = np.geomspace(1e7, 1e8, 5)  # far below the optimum (~2e9): loss still falling at the largest size
+    runs = {"N": n, "D": flops / (6 * n), "C": flops, "loss": law_loss(TRUTH, n, flops / (6 * n))}
+    result = scaling.fit_approach2(runs)
+    assert result["budgets"][0]["status"].startswith("skipped")
+    assert "a" not in result
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Contract: formats, bad input, hostile argv
+# ---------------------------------------------------------------------------------------------------------------
+def one_error_line(status, err):
+    assert status == 2
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("calc_scaling_laws.py: error:"), err
+    assert "Traceback" not in err
+    return lines[0]
+
+
+@pytest.mark.parametrize("argv, needle", [
+    (["optimal", "-C", "0"], "--compute"), (["optimal", "-C", "-1e21"], "--compute"),
+    (["optimal", "-N", "nan"], "--params"), (["optimal", "-C", "inf"], "--compute"),
+    (["loss", "-N", "0", "-D", "1T"], "--params"), (["loss", "-N", "7B", "-D", "-5"], "--tokens"),
+    (["optimal", "--target-loss", "1.5", "--law", "chinchilla"], "E = 1.69"),
+    (["optimal", "--target-loss", "1.0"], "--target-loss"),
+    (["inference", "--inference-tokens", "1T", "--target-loss", "1.6", "--law", "chinchilla"], "--target-loss"),
+    (["optimal", "-C", "1e21", "-N", "7B"], "exactly one"), (["models", "--law", "kaplan"], "--law"),
+    (["optimal", "-C", "1e21", "--law", "kaplan", "--alpha", "0.3"], "--alpha"),
+    (["fit", "/nonexistent/runs.csv"], "cannot read"), (["optimal", "-C", "1e21", "--plot", "x.pdf"], "--plot"),
+])
+def test_bad_input_is_one_line_exit_2(scaling, argv, needle):
+    status, out, err = call_main(scaling, argv)
+    assert needle in one_error_line(status, err)
+    assert out == ""
+
+
+@pytest.mark.parametrize("content, needle", [
+    ("", "empty"), ("x,y\n1,2\n", "header"), ("N,D,loss\n1e9,2e10,2.5\n1e9,zero,2.5\n", "line 3 D"),
+    ("N,D,loss\n" + "1e9,2e10,2.5\n" * 6 + "0,2e10,2.5\n", "line 8 N"),
+    ("N,D,loss\n" + "1e9,2e10,2.5\n" * 6 + "1e9,2e10,-1\n", "line 8 loss"),
+    ("N,D,loss\n" + "1e9,2e10,2.5\n" * 3, "at least 6"), ("N,C,loss\n1e9,1e20\n", "line 2"),
+])
+def test_bad_csv_rows(scaling, tmp_path, content, needle):
+    path = tmp_path / "bad.csv"
+    path.write_text(content)
+    status, _, err = call_main(scaling, ["fit", str(path), "--bootstrap", "0"])
+    assert needle in one_error_line(status, err)
+
+
+def test_human_numbers(scaling):
+    for text, value in [("7B", 7e9), ("1.4T", 1.4e12), ("300e9", 3e11), ("32k", 32e3), ("1_000", 1000),
+                        ("5.76e23", 5.76e23), ("400M", 4e8), ("1.5e3M", 1.5e9)]:
+        assert scaling.parse_number(text, "x") == value
+    assert scaling.human(1.4e12) == "1.4T" and scaling.human(5.76e23, "FLOPs") == "5.76e23"
+
+
+def test_markdown_and_text_formats(scaling):
+    status, out, _ = call_main(scaling, ["optimal", "-C", "5.76e23", "--format", "markdown"])
+    assert status == 0 and "| law |" in out and "|---|" in out
+    status, out, _ = call_main(scaling, ["models"])
+    assert status == 0 and "llama-3-8b" in out and "over-trained" in out
+
+
+NEGATIVE = re.compile(r"(?<![\w.\-])-\d")
+
+
+def assert_clean_json(value):
+    if isinstance(value, dict):
+        for v in value.values():
+            assert_clean_json(v)
+    elif isinstance(value, list):
+        for v in value:
+            assert_clean_json(v)
+    elif isinstance(value, (int, float)) and not isinstance(value, bool):
+        assert math.isfinite(value) and value >= 0, value
+
+
+TOKENS = ["optimal", "loss", "table3", "models", "kaplan", "deepseek", "data-constrained", "inference", "-C", "-N",
+          "-D", "-U", "-l", "-hs", "-s", "--law", "--target-loss", "--inference-tokens", "--fixed-params", "--E",
+          "--alpha", "--preset", "--compute-is-min", "--loss", "--tokens-per-param", "--json", "--format",
+          "markdown", "all", "epoch", "chinchilla", "kaplan", "llama3", "tpp-20", "deepseek", "llama-3-8b", "7B",
+          "1.4T", "0", "-1", "1e21", "1e31", "1e99", "nan", "2.0", "1.5", "100", "1_000", "x", "30", "4096", "1e-9"]
+
+
+def test_hostile_argv(scaling):
+    hypothesis = pytest.importorskip("hypothesis")
+    from hypothesis import given, strategies as st
+
+    @given(st.lists(st.sampled_from(TOKENS), max_size=8))
+    def check(argv):
+        status, out, err = call_main(scaling, argv + ["--json"] if argv[:1] and argv[0] in TOKENS[:8] else argv)
+        if status == 0:
+            if out.lstrip().startswith("{"):
+                assert_clean_json(json.loads(out))
+            else:
+                assert not NEGATIVE.search(out), out
+                assert "nan" not in out.lower() and "inf " not in out.lower()
+        else:
+            assert status == 2, (argv, err)
+            one_error_line(status, err)
+    check()
+
+
+def test_cli_process_and_list_presets():
+    result = run_cli("calc_scaling_laws", "--list-presets")
+    assert result.returncode == 0 and "chinchilla-70b" in result.stdout
+    result = run_cli("calc_scaling_laws", "optimal", "-C", "1e21", "--law", "chinchilla-unrounded")
+    assert result.returncode == 0 and "chinchilla-unrounded" in result.stdout
+
+
+def test_plots_written(scaling, tmp_path):
+    pytest.importorskip("matplotlib")
+    for argv, name in [(["optimal", "-C", "1e22"], "landscape.png"), (["models"], "models.svg")]:
+        status, _, err = call_main(scaling, argv + ["--plot", str(tmp_path / name)])
+        assert status == 0, err
+        assert (tmp_path / name).stat().st_size > 1000
