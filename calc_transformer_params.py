@@ -917,14 +917,15 @@ def describe(cfg: dict) -> list:
     return lines
 
 
-def _table(headers: list, rows: list, markdown: bool) -> list:
+def _table(headers: list, rows: list, markdown: bool, left: tuple = (0,)) -> list:
     if markdown:
-        out = ["| " + " | ".join(headers) + " |", "|" + "|".join("---" if i == 0 else "---:" for i in
+        out = ["| " + " | ".join(headers) + " |", "|" + "|".join("---" if i in left else "---:" for i in
                                                               range(len(headers))) + "|"]
         return out + ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
     widths = [max(len(str(x)) for x in [h] + [r[i] for r in rows]) for i, h in enumerate(headers)]
     def fmt(row):
-        return "  ".join(str(c).ljust(widths[i]) if i == 0 else str(c).rjust(widths[i]) for i, c in enumerate(row))
+        return "  ".join(str(c).ljust(widths[i]) if i in left else str(c).rjust(widths[i])
+                         for i, c in enumerate(row)).rstrip()
     return [fmt(headers), "  ".join("-" * w for w in widths)] + [fmt(r) for r in rows]
 
 
@@ -953,7 +954,7 @@ def render_report(report: dict, markdown: bool = False) -> str:
     for t in report["layer_types"]:
         parts = ", ".join(f"{k} {v:,}" for k, v in t["per_layer"].items() if v)
         rows.append([t["type"], t["layers"], f"{t['params_per_layer']:,}", f"{t['total']:,}", parts])
-    lines += _table(["layer type", "layers", "params/layer", "params", "per layer"], rows, markdown)
+    lines += _table(["layer type", "layers", "params/layer", "params", "per layer"], rows, markdown, left=(0, 4))
     ck = report["checkpoint"]
     lines += ["", f"checkpoint at {ck['dtype']} ({ck['bits_per_element']} bits/element, {ck['elements']:,} "
               f"elements): {ck['bytes']:,} bytes = {ck['GB']:.2f} GB = {ck['GiB']:.2f} GiB"]
