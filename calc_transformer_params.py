@@ -190,7 +190,7 @@ PRESETS = {
     "gopher-280b": dict(_GOPHER, num_layers=80, hidden_size=16384, num_attention_heads=128, ffn_hidden_size=65536,
                         source="Rae et al. 2021 (arXiv:2112.11446) Table 1; Hoffmann et al. 2022 Table 4"),
     "chinchilla-70b": dict(_GOPHER, num_layers=80, hidden_size=8192, num_attention_heads=64, ffn_hidden_size=32768,
-                           source="Hoffmann et al. 2022 (arXiv:2203.15556) Table 4; vocab 32k (Table A8)"),
+                           source="Hoffmann et al. 2022 (arXiv:2203.15556) Table 4; 32k SentencePiece vocab as Gopher"),
     "pythia-70m": dict(_NEOX, num_layers=6, hidden_size=512, num_attention_heads=8, ffn_hidden_size=2048,
                        source=_hf("EleutherAI/pythia-70m")),
     "pythia-160m": dict(_NEOX, num_layers=12, hidden_size=768, num_attention_heads=12, ffn_hidden_size=3072,
