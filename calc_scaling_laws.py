@@ -86,6 +86,7 @@ Examples:
   python calc_scaling_laws.py loss -N 70B -D 1.4T
   python calc_scaling_laws.py models --law epoch --format markdown       # real models vs the frontier
   python calc_scaling_laws.py table3
+  python calc_scaling_laws.py nanogpt                                    # the notebook's TODOs, with numbers
   python calc_scaling_laws.py kaplan -N 1e9 -D 22e9 --compute 1e21 --loss 3
   python calc_scaling_laws.py deepseek -l 30 -hs 4096 -s 4096 -D 2T
   python calc_scaling_laws.py data-constrained --compute 1e22 --unique-tokens 25B
@@ -168,6 +169,35 @@ TABLEA3_ROWS = (
     (520e9, 4.19e25, 13.4e12, 1.36e26, 43.5e12), (1e12, 1.59e26, 26.5e12, 5.65e26, 94.1e12),
     (10e12, 1.75e28, 292.0e12, 8.55e28, 1425.5e12),
 )
+
+# Hoffmann Table A9 (all 50 models): params in millions, d_model, ffw_size, kv_size, n_heads, n_layers.
+TABLE_A9_ROWS = (
+    (44, 512, 2048, 64, 8, 8), (57, 576, 2304, 64, 9, 9), (74, 640, 2560, 64, 10, 10), (90, 640, 2560, 64, 10, 13),
+    (106, 640, 2560, 64, 10, 16), (117, 768, 3072, 64, 12, 12), (140, 768, 3072, 64, 12, 15),
+    (163, 768, 3072, 64, 12, 18), (175, 896, 3584, 64, 14, 14), (196, 896, 3584, 64, 14, 16),
+    (217, 896, 3584, 64, 14, 18), (251, 1024, 4096, 64, 16, 16), (278, 1024, 4096, 64, 16, 18),
+    (306, 1024, 4096, 64, 16, 20), (425, 1280, 5120, 128, 10, 18), (489, 1280, 5120, 128, 10, 21),
+    (509, 1408, 5632, 128, 11, 18), (552, 1280, 5120, 128, 10, 24), (587, 1408, 5632, 128, 11, 21),
+    (632, 1536, 6144, 128, 12, 19), (664, 1408, 5632, 128, 11, 24), (724, 1536, 6144, 128, 12, 22),
+    (816, 1536, 6144, 128, 12, 25), (893, 1792, 7168, 128, 14, 20), (1018, 1792, 7168, 128, 14, 23),
+    (1143, 1792, 7168, 128, 14, 26), (1266, 2048, 8192, 128, 16, 22), (1424, 2176, 8704, 128, 17, 22),
+    (1429, 2048, 8192, 128, 16, 25), (1593, 2048, 8192, 128, 16, 28), (1609, 2176, 8704, 128, 17, 25),
+    (1731, 2304, 9216, 128, 18, 24), (1794, 2176, 8704, 128, 17, 28), (2007, 2304, 9216, 128, 18, 28),
+    (2283, 2304, 9216, 128, 18, 32), (2298, 2560, 10240, 128, 20, 26), (2639, 2560, 10240, 128, 20, 30),
+    (2980, 2560, 10240, 128, 20, 34), (3530, 2688, 10752, 128, 22, 36), (3802, 2816, 11264, 128, 22, 36),
+    (4084, 2944, 11776, 128, 22, 36), (4516, 3072, 12288, 128, 24, 36), (6796, 3584, 14336, 128, 28, 40),
+    (9293, 4096, 16384, 128, 32, 42), (11452, 4352, 17408, 128, 32, 47), (12295, 4608, 18432, 128, 36, 44),
+    (12569, 4608, 18432, 128, 32, 47), (13735, 4864, 19456, 128, 32, 47), (14940, 4992, 19968, 128, 32, 49),
+    (16183, 5120, 20480, 128, 40, 47),
+)
+# Hoffmann Table A4: params as printed, n_layers, d_model, ffw_size, n_heads, kv_size, FLOP ratio (App. F / 6ND).
+TABLE_A4_ROWS = (
+    ("73M", 10, 640, 2560, 10, 64, 1.03), ("305M", 20, 1024, 4096, 16, 64, 1.10),
+    ("552M", 24, 1280, 5120, 10, 128, 1.08), ("1.1B", 26, 1792, 7168, 14, 128, 1.04),
+    ("1.6B", 28, 2048, 8192, 16, 128, 1.03), ("6.8B", 40, 3584, 14336, 28, 128, 0.99),
+)
+CHINCHILLA_VOCAB = 32000  # Hoffmann Table A8 / Rae et al. 2021: SentencePiece 32k
+CHINCHILLA_SEQUENCE = 2048
 
 # Kaplan et al. 2020 constants (eqs 1.1-1.5, Table 2, App. A).
 KAPLAN = {
@@ -384,6 +414,37 @@ def power_law_optimum(law_name: str, flops: float, tokens_per_param: float = 20.
 # ----------------------------------------------------------------------------------------------------------------
 # Kaplan, data-constrained, inference-aware
 # ----------------------------------------------------------------------------------------------------------------
+def chinchilla_model_params(d_model: int, ffw: int, kv_size: int, n_heads: int, n_layers: int,
+                            attention_width=None) -> int:
+    """Parameters of a Table A9 model.  Attention is n_heads*kv_size wide, which differs from d_model in 6 of the
+    50 rows.  Per layer: q, k, v, out (4*d*w), the relative-position projection (d*w), the MLP (2*d*ffw) and biases
+    (5*w + 2*d + ffw); plus one 32k x d embedding.  Reverse-engineered: it reproduces all 50 printed sizes to the
+    nearest million (the paper gives no formula)."""
+    width = n_heads * kv_size if attention_width is None else attention_width
+    per_layer = 4 * d_model * width + d_model * width + 2 * d_model * ffw + 5 * width + 2 * d_model + ffw
+    return n_layers * per_layer + d_model * CHINCHILLA_VOCAB
+
+
+def chinchilla_forward_flops(n_layers: int, d_model: int, ffw: int, n_heads: int, kv_size: int,
+                             with_embeddings: bool) -> int:
+    """Forward FLOPs per sequence, Hoffmann App. F (a multiply-add is 2 FLOPs); backward = 2x forward."""
+    S, width = CHINCHILLA_SEQUENCE, n_heads * kv_size
+    attention = (2 * 3 * S * d_model * width + 2 * S * S * width + 3 * n_heads * S * S + 2 * S * S * width
+                 + 2 * S * width * d_model)
+    dense = 2 * S * (2 * d_model * ffw)
+    total = n_layers * (attention + dense)
+    if with_embeddings:
+        total += 2 * S * CHINCHILLA_VOCAB * d_model * 2  # embedding lookup and final logits, counted alike
+    return total
+
+
+def chinchilla_flop_ratio(n_layers, d_model, ffw, n_heads, kv_size, with_embeddings=False) -> float:
+    """Table A4's ratio of the App. F count (forward + backward = 3x forward) to 6*N*D for one sequence."""
+    params = chinchilla_model_params(d_model, ffw, kv_size, n_heads, n_layers)
+    forward = chinchilla_forward_flops(n_layers, d_model, ffw, n_heads, kv_size, with_embeddings)
+    return 3 * forward / (6 * params * CHINCHILLA_SEQUENCE)
+
+
 def kaplan_report(params=None, tokens=None, flops=None, loss=None, flops_is_min=False) -> dict:
     K = KAPLAN
     out: dict = {"pf_day_flops": PF_DAY_FLOPS}
@@ -1143,6 +1204,76 @@ def cmd_inference(args) -> tuple:
     return data, report
 
 
+def nanogpt_explanations() -> dict:
+    """The TODOs of karpathy/nanoGPT scaling_laws.ipynb, answered with numbers."""
+    printed, unrounded, epoch = (PARAMETRIC_LAWS[k] for k in ("chinchilla", "chinchilla-unrounded", "epoch"))
+    table3_budget = 1.92e19  # Table 3's 400M row (Approach 1)
+    todo1 = {
+        "flops": table3_budget, "table3_params": 400e6, "notebook_grid_params": 10 ** 8.5,
+        "printed": chinchilla_optimum(printed, table3_budget)["params"],
+        "unrounded": chinchilla_optimum(unrounded, table3_budget)["params"],
+        "epoch": chinchilla_optimum(epoch, table3_budget)["params"],
+        "approach1_fit": power_law_optimum("approach1", table3_budget)["params"],
+        "table_a3_flops_for_400m": 2.21e19,
+        "printed_at_a3_flops": chinchilla_optimum(printed, 2.21e19)["params"],
+        "unrounded_flops_for_400m": chinchilla_frontier_at_params(unrounded, 400e6)["flops"],
+    }
+    todo2 = {"params": 1.3e9, "mosaicml_tokens": 26e9}
+    for law in (printed, unrounded, epoch):
+        point = chinchilla_frontier_at_params(law, 1.3e9)
+        todo2[law.name] = {"tokens": point["tokens"], "tokens_per_param": point["tokens_per_param"],
+                           "flops": point["flops"]}
+    todo3 = []
+    for millions, d, ffw, kv, heads, layers in TABLE_A9_ROWS:
+        if heads * kv != d:
+            todo3.append({"printed_millions": millions, "d_model": d, "attention_width": heads * kv,
+                          "params": chinchilla_model_params(d, ffw, kv, heads, layers),
+                          "params_if_width_is_d_model": chinchilla_model_params(d, ffw, kv, heads, layers, d)})
+    todo4 = [{"model": name, "printed_ratio": ratio,
+              "without_embeddings": chinchilla_flop_ratio(layers, d, ffw, heads, kv),
+              "with_embeddings": chinchilla_flop_ratio(layers, d, ffw, heads, kv, True)}
+             for name, layers, d, ffw, heads, kv, ratio in TABLE_A4_ROWS]
+    return {"todo1_400m_vs_316m": todo1, "todo2_1.3b_tokens": todo2, "todo3_table_a9_rows": todo3,
+            "todo4_table_a4_ratios": todo4}
+
+
+def cmd_nanogpt(args) -> tuple:
+    res = nanogpt_explanations()
+    t1, t2 = res["todo1_400m_vs_316m"], res["todo2_1.3b_tokens"]
+    rows1 = [["Table 3 (Approach 1 projection)", human(t1["table3_params"])],
+             ["Approach 1 law fitted to Table 3", human(t1["approach1_fit"])],
+             ["notebook: Approach 3 printed constants, 10^(k/16) grid", human(t1["notebook_grid_params"])],
+             ["Approach 3 printed constants, closed form", human(t1["printed"])],
+             ["Approach 3 unrounded constants, closed form", human(t1["unrounded"])],
+             ["Epoch refit, closed form", human(t1["epoch"])],
+             ["printed constants at Table A3's 2.21e19 for 400M", human(t1["printed_at_a3_flops"])],
+             ["unrounded constants: FLOPs for a 400M frontier model", human(t1["unrounded_flops_for_400m"], "FLOPs")]]
+    rows2 = [["MosaicML (20 tokens/param)", human(t2["mosaicml_tokens"]), "20.0", ""]]
+    rows2 += [[name, human(t2[name]["tokens"]), tpp_text(t2[name]["tokens_per_param"]),
+               human(t2[name]["flops"], "FLOPs")] for name in ("chinchilla", "chinchilla-unrounded", "epoch")]
+    rows3 = [[str(r["printed_millions"]), str(r["d_model"]), str(r["attention_width"]),
+              f"{r['params_if_width_is_d_model'] / 1e6:.1f}", f"{r['params'] / 1e6:.1f}"]
+             for r in res["todo3_table_a9_rows"]]
+    rows4 = [[r["model"], f"{r['printed_ratio']:.2f}", f"{r['without_embeddings']:.3f}", f"{r['with_embeddings']:.3f}"]
+             for r in res["todo4_table_a4_ratios"]]
+    tables = [("TODO 1: model size at C = 1.92e19 FLOPs (Table 3 says 400M, the notebook 316M)", ["how", "N"],
+               rows1),
+              ("TODO 2: tokens for a 1.3B model (notebook 60.32B vs MosaicML 26B)", ["law", "D", "tpp", "C"], rows2),
+              ("TODO 3: the Table A9 rows whose attention width n_heads*kv_size != d_model (params in M)",
+               ["printed", "d_model", "heads*kv", "width = d_model", "width = heads*kv"], rows3),
+              ("TODO 4: Table A4 FLOP ratio (App. F count / 6ND)", ["model", "printed", "no embeddings/logits",
+                                                                   "with them"], rows4)]
+    notes = ["TODO 1: Table 3 is Approach 1 but the notebook evaluates Approach 3; 316.23M = 10^8.5 is a point of "
+             "its grid; the printed constants are rounded (0.34/0.28 give a = 0.4516, the unrounded 0.4565)",
+             "TODO 2: Approach 3 with the printed constants puts ~47 tokens/param at 1.3B; its tokens per parameter "
+             "grow with scale because a < 0.5 - the known flaw Epoch's refit removes",
+             "TODO 3: the A9 sizes are reproduced to the nearest million only with attention width n_heads*kv_size",
+             "TODO 4: the printed ratios match only when embedding and logit FLOPs are left out"]
+    data = {"command": "nanogpt", "results": res, "notes": notes,
+            "source": "karpathy/nanoGPT scaling_laws.ipynb TODOs; Hoffmann et al. 2022 Tables 3, A3, A4, A9"}
+    return data, {"config": [("notebook", "karpathy/nanoGPT scaling_laws.ipynb")], "tables": tables, "notes": notes}
+
+
 def cmd_fit(args) -> tuple:
     runs = read_runs(args.csv)
     tables, notes = [], [f"{runs['N'].size} runs from {args.csv}"]
@@ -1348,6 +1479,10 @@ def build_parser() -> argparse.ArgumentParser:
     _add_common(p)
     _add_law(p, "epoch")
     p.set_defaults(handler=cmd_inference)
+
+    p = sub.add_parser("nanogpt", help="the nanoGPT scaling-laws notebook's TODOs, answered with numbers")
+    _add_common(p)
+    p.set_defaults(handler=cmd_nanogpt)
 
     p = sub.add_parser("fit", help="fit your runs: Approach 3 and Approach 2")
     p.add_argument("csv", help="CSV with columns N, D or C, loss")

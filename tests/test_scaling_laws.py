@@ -598,3 +598,72 @@ def test_plots_written(scaling, tmp_path):
         status, _, err = call_main(scaling, argv + ["--plot", str(tmp_path / name)])
         assert status == 0, err
         assert (tmp_path / name).stat().st_size > 1000
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Hoffmann Tables A9 and A4 (the nanoGPT notebook's TODOs 3 and 4)
+# ---------------------------------------------------------------------------------------------------------------
+# Table A9 as printed (params in millions, d_model, ffw_size, kv_size, n_heads, n_layers), all 50 rows; the same
+# rows are in karpathy/nanoGPT scaling_laws.ipynb.
+TABLE_A9 = [
+    (44, 512, 2048, 64, 8, 8), (57, 576, 2304, 64, 9, 9), (74, 640, 2560, 64, 10, 10), (90, 640, 2560, 64, 10, 13),
+    (106, 640, 2560, 64, 10, 16), (117, 768, 3072, 64, 12, 12), (140, 768, 3072, 64, 12, 15),
+    (163, 768, 3072, 64, 12, 18), (175, 896, 3584, 64, 14, 14), (196, 896, 3584, 64, 14, 16),
+    (217, 896, 3584, 64, 14, 18), (251, 1024, 4096, 64, 16, 16), (278, 1024, 4096, 64, 16, 18),
+    (306, 1024, 4096, 64, 16, 20), (425, 1280, 5120, 128, 10, 18), (489, 1280, 5120, 128, 10, 21),
+    (509, 1408, 5632, 128, 11, 18), (552, 1280, 5120, 128, 10, 24), (587, 1408, 5632, 128, 11, 21),
+    (632, 1536, 6144, 128, 12, 19), (664, 1408, 5632, 128, 11, 24), (724, 1536, 6144, 128, 12, 22),
+    (816, 1536, 6144, 128, 12, 25), (893, 1792, 7168, 128, 14, 20), (1018, 1792, 7168, 128, 14, 23),
+    (1143, 1792, 7168, 128, 14, 26), (1266, 2048, 8192, 128, 16, 22), (1424, 2176, 8704, 128, 17, 22),
+    (1429, 2048, 8192, 128, 16, 25), (1593, 2048, 8192, 128, 16, 28), (1609, 2176, 8704, 128, 17, 25),
+    (1731, 2304, 9216, 128, 18, 24), (1794, 2176, 8704, 128, 17, 28), (2007, 2304, 9216, 128, 18, 28),
+    (2283, 2304, 9216, 128, 18, 32), (2298, 2560, 10240, 128, 20, 26), (2639, 2560, 10240, 128, 20, 30),
+    (2980, 2560, 10240, 128, 20, 34), (3530, 2688, 10752, 128, 22, 36), (3802, 2816, 11264, 128, 22, 36),
+    (4084, 2944, 11776, 128, 22, 36), (4516, 3072, 12288, 128, 24, 36), (6796, 3584, 14336, 128, 28, 40),
+    (9293, 4096, 16384, 128, 32, 42), (11452, 4352, 17408, 128, 32, 47), (12295, 4608, 18432, 128, 36, 44),
+    (12569, 4608, 18432, 128, 32, 47), (13735, 4864, 19456, 128, 32, 47), (14940, 4992, 19968, 128, 32, 49),
+    (16183, 5120, 20480, 128, 40, 47)]
+
+
+def test_table_a9_sizes_to_the_printed_million(scaling):
+    assert scaling.TABLE_A9_ROWS == tuple(TABLE_A9)
+    off_when_width_is_d_model = []
+    for millions, d, ffw, kv, heads, layers in TABLE_A9:
+        assert abs(scaling.chinchilla_model_params(d, ffw, kv, heads, layers) / 1e6 - millions) <= 0.5
+        naive = scaling.chinchilla_model_params(d, ffw, kv, heads, layers, attention_width=d)
+        if abs(naive / 1e6 - millions) > 0.5:
+            off_when_width_is_d_model.append(millions)
+    # exactly the six rows the nanoGPT notebook gets wrong, where n_heads * kv_size != d_model
+    assert off_when_width_is_d_model == [3530, 4084, 11452, 12569, 13735, 14940]
+
+
+@pytest.mark.parametrize("layers, d, ffw, heads, kv, printed", [
+    (10, 640, 2560, 10, 64, 1.03), (20, 1024, 4096, 16, 64, 1.10), (24, 1280, 5120, 10, 128, 1.08),
+    (26, 1792, 7168, 14, 128, 1.04), (28, 2048, 8192, 16, 128, 1.03), (40, 3584, 14336, 28, 128, 0.99)])
+def test_table_a4_flop_ratios(scaling, layers, d, ffw, heads, kv, printed):
+    # Hoffmann Table A4, printed to 2 decimals: the App. F count without embedding and logit FLOPs matches
+    # (abs 0.006 allows the rounding plus the reverse-engineered parameter count); with them it does not.
+    assert scaling.chinchilla_flop_ratio(layers, d, ffw, heads, kv) == pytest.approx(printed, abs=0.006)
+    assert scaling.chinchilla_flop_ratio(layers, d, ffw, heads, kv, with_embeddings=True) > printed + 0.02
+    # independent App. F count, written out here
+    S, w = 2048, heads * kv
+    forward = layers * (6 * S * d * w + 4 * S * S * w + 3 * heads * S * S + 2 * S * w * d + 4 * S * d * ffw)
+    params = layers * (5 * d * w + 2 * d * ffw + 5 * w + 2 * d + ffw) + 32000 * d
+    assert scaling.chinchilla_flop_ratio(layers, d, ffw, heads, kv) == pytest.approx(3 * forward / (6 * params * S),
+                                                                                      rel=1e-12)
+
+
+def test_nanogpt_todos(scaling):
+    res = run_json(scaling, "nanogpt")["results"]
+    t1 = res["todo1_400m_vs_316m"]
+    assert t1["printed"] == pytest.approx(3.061e8, rel=1e-3)  # closed form, not the 316.23M grid point
+    assert t1["unrounded"] == pytest.approx(3.648e8, rel=1e-3)
+    assert t1["notebook_grid_params"] == pytest.approx(316.23e6, rel=1e-5)  # the notebook's printed 316.23M
+    assert t1["unrounded_flops_for_400m"] == pytest.approx(2.21e19, rel=0.07)  # Table A3's 400M row, ~6%
+    t2 = res["todo2_1.3b_tokens"]
+    # the notebook's grid prints 60.32B tokens for 1298M; the closed form at exactly 1.3B gives 60.55B
+    assert t2["chinchilla"]["tokens"] == pytest.approx(60.32e9, rel=0.01)
+    assert t2["chinchilla"]["tokens_per_param"] == pytest.approx(46.6, abs=0.05)
+    assert t2["chinchilla-unrounded"]["tokens"] == pytest.approx(39.8e9, rel=2e-3)
+    assert t2["epoch"]["tokens"] == pytest.approx(29.1e9, rel=2e-3)
+    assert len(res["todo3_table_a9_rows"]) == 6
