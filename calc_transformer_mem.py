@@ -95,6 +95,7 @@ Examples
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import math
 import os
@@ -345,6 +346,7 @@ def _mlp_tensors(arch, prefix, width, group, bias):
     return _linear(prefix + ".fc1", h, width, group, bias, "col") + _linear(prefix + ".fc2", width, h, group, bias, "row")
 
 
+@functools.lru_cache(maxsize=256)
 def layer_tensors(arch, moe):
     """Parameter tensors of one decoder layer (dense or MoE), in the Hugging Face transformers 5 layout
     (routed experts stacked in 3-D tensors gate_up_proj [E, 2f, h] and down_proj [E, h, f])."""
@@ -378,7 +380,7 @@ def layer_tensors(arch, moe):
             out += _norm_tensors(arch, "q_norm", d, "attention") + _norm_tensors(arch, "k_norm", d, "attention")
     if not moe:
         out += _mlp_tensors(arch, "mlp", arch.ffn_hidden_size, "mlp", arch.mlp_bias)
-        return out
+        return tuple(out)
     e, f = arch.num_experts, arch.moe_ffn_hidden_size
     out.append(ParamTensor("router.weight", (e, h), "router"))
     if arch.gated_mlp:
@@ -391,7 +393,7 @@ def layer_tensors(arch, moe):
         out += _mlp_tensors(arch, "shared_experts", width, "shared_experts", arch.mlp_bias)
         if arch.shared_expert_gate:
             out.append(ParamTensor("shared_expert_gate.weight", (1, h), "router"))
-    return out
+    return tuple(out)
 
 
 def global_tensors(arch):
@@ -409,6 +411,11 @@ def global_tensors(arch):
 
 
 def count_params(arch):
+    return dict(_count_params(arch))
+
+
+@functools.lru_cache(maxsize=64)
+def _count_params(arch):
     """Exact parameter counts (each tied tensor once), per group, with MoE active parameters per token
     (everything except routed experts, plus top_k / E of them)."""
     first, last = global_tensors(arch)
@@ -424,8 +431,8 @@ def count_params(arch):
     experts = groups.get("experts", 0)
     active = total - experts + (experts // arch.num_experts * arch.topk if arch.is_moe else 0)
     embedding = groups.get("embedding", 0) + groups.get("lm_head", 0)
-    tensors = len(first) + len(last) + sum(
-        len(layer_tensors(arch, arch.layer_is_moe(i))) for i in range(arch.num_layers))
+    tensors = len(first) + len(last) + (arch.num_layers - n_moe) * len(layer_tensors(arch, False)) + (
+        n_moe * len(layer_tensors(arch, True)) if n_moe else 0)
     return {"total": total, "embedding": embedding, "non_embedding": total - embedding, "active": active,
             "per_group": groups, "tensors": tensors}
 
@@ -795,28 +802,53 @@ def stage_layers(num_layers, pp, stage):
     return list(range(start, start + base + (1 if stage < extra else 0)))
 
 
-def stage_tensors(arch, setup, stage):
-    """(dense tensors, expert tensors) held by one rank of `stage`, each as list of (ParamTensor, local numel)."""
+@functools.lru_cache(maxsize=4096)
+def part_summary(arch, part, tp, ep, etp, optimizer):
+    """Per-rank sums for one part of the model: part is "dense" or "moe" (one layer), "first" (embedding,
+    positions) or "last" (final norm, LM head). Returns (dense numel, dense optimizer bytes, expert numel, expert
+    optimizer bytes, FP8-cast linear numel, largest single tensor numel). Cached: a search asks thousands of times."""
+    if part in ("dense", "moe"):
+        tensors = layer_tensors(arch, part == "moe")
+    else:
+        tensors = global_tensors(arch)[0 if part == "first" else 1]
+    local = [(t, _local_numel(t, tp, ep, etp)) for t in tensors]
+    dense = [(t, n) for t, n in local if t.group != "experts"]
+    expert = [(t, n) for t, n in local if t.group == "experts"]
+    linear = sum(n for t, n in local if len(t.shape) >= 2 and t.group not in ("embedding", "lm_head"))
+    return (sum(n for _, n in dense), optimizer_state_bytes(optimizer, dense), sum(n for _, n in expert),
+            optimizer_state_bytes(optimizer, expert), linear, max([n for _, n in local] or [0]))
+
+
+def stage_params(arch, setup, stage, layer_counts=None):
+    """What one rank of pipeline stage `stage` holds: dict with dense/expert numel and optimizer bytes, the FP8-cast
+    linear numel, and the largest unit ZeRO-3/FSDP gathers (one layer, or the embedding / LM head alone)."""
     etp = setup.etp or setup.tp
-    first, last = global_tensors(arch)
-    held = []
+    if layer_counts is None:
+        layers = stage_layers(arch.num_layers, setup.pp, stage)
+        n_moe = sum(1 for i in layers if arch.layer_is_moe(i))
+        layer_counts = (len(layers) - n_moe, n_moe)
+    parts = [("dense", layer_counts[0]), ("moe", layer_counts[1])]
     if stage == 0:
-        held += first
+        parts.append(("first", 1))
     if stage == setup.pp - 1:
-        held += last
+        parts.append(("last", 1))
         if arch.tied_embeddings and setup.pp > 1:
-            held += [t for t in first if t.name == "embed_tokens.weight"]  # last stage keeps a copy of the table
-    for i in stage_layers(arch.num_layers, setup.pp, stage):
-        held += layer_tensors(arch, arch.layer_is_moe(i))
-    dense, expert = [], []
-    for t in held:
-        (expert if t.group == "experts" else dense).append((t, _local_numel(t, setup.tp, setup.ep, etp)))
-    return dense, expert
+            parts.append(("first", 1))  # the last stage keeps its own copy of the tied table (Megatron)
+    out = [0, 0, 0, 0, 0]
+    unit = 0
+    for part, count in parts:
+        if not count:
+            continue
+        summary = part_summary(arch, part, setup.tp, setup.ep, etp, setup.optimizer)
+        for j in range(5):
+            out[j] += summary[j] * count
+        unit = max(unit, summary[0] + summary[2] if part in ("dense", "moe") else summary[5])
+    return {"dense": out[0], "dense_opt": out[1], "expert": out[2], "expert_opt": out[3], "fp8_linear": out[4],
+            "unit": unit}
 
 
-def optimizer_state_bytes(setup, tensors):
-    """Exact optimizer-state bytes for a list of (ParamTensor, local numel)."""
-    opt = setup.optimizer
+def optimizer_state_bytes(opt, tensors):
+    """Exact optimizer-state bytes of optimizer `opt` for a list of (ParamTensor, local numel)."""
     total = 0
     for t, n in tensors:
         step = 4 if t.group != "all" else 0  # torch's float32 step tensor per parameter tensor (unknown in -p mode)
@@ -891,16 +923,19 @@ def sharded_states(setup, n, opt_bytes, shard):
     return weights, low_grads + copy, master, opt, cpu
 
 
-def model_state_terms(setup, dense, expert, dense_shard, expert_shard):
-    """Per-rank weights, gradients, master weights and optimizer states (dense and expert parameters shard over
-    their own data-parallel groups). dense/expert: lists of (ParamTensor, local numel)."""
+def model_state_terms(setup, held, dense_shard, expert_shard):
+    """Per-rank weights, gradients, master weights and optimizer states from stage_params' `held` (dense and
+    expert parameters shard over their own data-parallel groups). Returns (terms, CPU-offloaded bytes)."""
     terms = {"weights": 0, "gradients": 0, "master_weights": 0, "optimizer_states": 0}
     cpu = 0
-    for tensors, shard in ((dense, dense_shard), (expert, expert_shard)):
-        parts = sharded_states(setup, sum(x for _, x in tensors), optimizer_state_bytes(setup, tensors), shard)
+    for n, opt, shard in ((held["dense"], held["dense_opt"], dense_shard),
+                          (held["expert"], held["expert_opt"], expert_shard)):
+        parts = sharded_states(setup, n, opt, shard)
         for key, value in zip(terms, parts):
             terms[key] += value
         cpu += parts[4]
+    if setup.precision == "fp8":  # FP8 casts of the linear weights (Transformer Engine), 1 B each
+        terms["weights"] += held["fp8_linear"]
     return terms, cpu
 
 
@@ -1143,37 +1178,26 @@ def training_memory(arch, setup):
     if arch is None:
         n_local = -(-setup.num_params // (setup.tp * setup.pp))
         fake = [(ParamTensor("params", (n_local,), "all"), n_local)]
-        terms, cpu = model_state_terms(setup, fake, [], dense_shard, expert_shard)
+        held = {"dense": n_local, "dense_opt": optimizer_state_bytes(setup.optimizer, fake), "expert": 0,
+                "expert_opt": 0, "fp8_linear": n_local}
+        terms, cpu = model_state_terms(setup, held, dense_shard, expert_shard)
         terms["gathered_params"] = _gathered_bytes(setup, setup.largest_unit_params)
         terms["activations"] = 0
         terms["logits_loss"] = 0
         stages["first"] = (terms, cpu)
         assumptions.append("--params mode: model states only, parameters split evenly over tp x pp; no activations")
-        if setup.optimizer not in ("adamw", "sgd", "sgd-momentum", "lion", "adamw-8bit"):
-            assumptions.append("--params mode: matrices unknown, optimizer treats all parameters as one tensor")
+        if setup.optimizer in ("adafactor", "muon"):
+            assumptions.append("--params mode: matrix shapes unknown, all parameters treated as one 1-D tensor")
     else:
-        which = {"first": 0, "last": setup.pp - 1}
-        for label, stage in which.items():
-            dense, expert = stage_tensors(arch, setup, stage)
-            terms, cpu = model_state_terms(setup, dense, expert, dense_shard, expert_shard)
-            if setup.precision == "fp8":  # FP8 casts of the linear weights (Transformer Engine), 1 B each
-                terms["weights"] += sum(n for t, n in dense + expert
-                                        if len(t.shape) >= 2 and t.group not in ("embedding", "lm_head"))
-            unit = 0
-            layers = stage_layers(arch.num_layers, setup.pp, stage)
-            for moe in {arch.layer_is_moe(i) for i in layers}:
-                unit = max(unit, sum(_local_numel(t, setup.tp, setup.ep, setup.etp or setup.tp)
-                                     for t in layer_tensors(arch, moe)))
-            first, last = global_tensors(arch)
-            # embedding and LM head are gathered as units of their own (torchtitan shards them separately)
-            root = max([_local_numel(t, setup.tp, 1, 1) for t in (first if stage == 0 else []) +
-                        (last if stage == setup.pp - 1 else [])] or [0])
-            terms["gathered_params"] = _gathered_bytes(setup, max(unit, root))
+        for label, stage in (("first", 0), ("last", setup.pp - 1)):
+            if label == "last" and setup.pp == 1:
+                break
+            held = stage_params(arch, setup, stage)
+            terms, cpu = model_state_terms(setup, held, dense_shard, expert_shard)
+            terms["gathered_params"] = _gathered_bytes(setup, held["unit"])
             terms["activations"] = stage_activation_bytes(arch, setup, stage)
             terms["logits_loss"] = logits_bytes(arch, setup) if stage == setup.pp - 1 else 0
             stages[label] = (terms, cpu)
-        if setup.pp == 1:
-            stages.pop("last")
     out_stages = {}
     for label, (terms, cpu) in stages.items():
         t = dict(terms)
@@ -1187,8 +1211,11 @@ def training_memory(arch, setup):
     w_b, g_b, copy_b, m_b = bytes_per_param(setup)
     total_params = count_params(arch)["total"] if arch is not None else setup.num_params
     ckpt_w = total_params * (2 if setup.precision != "fp32" else 4)
-    opt_full = (optimizer_state_bytes(setup, [(t, t.numel) for t in _all_tensors(arch)]) if arch is not None
-                else optimizer_state_bytes(setup, [(ParamTensor("p", (total_params,), "all"), total_params)]))
+    if arch is not None:
+        whole = stage_params(arch, TrainSetup(optimizer=setup.optimizer), 0)  # tp = pp = 1: the whole model
+        opt_full = whole["dense_opt"] + whole["expert_opt"]
+    else:
+        opt_full = optimizer_state_bytes(setup.optimizer, [(ParamTensor("p", (total_params,), "all"), total_params)])
     ckpt_full = ckpt_w + total_params * m_b + opt_full
     assumptions += [
         f"ZeRO/FSDP shard over dp x cp = {setup.dp * setup.cp} ranks (dense) and expert-dp = {expert_shard} (experts)",
@@ -1216,14 +1243,6 @@ def training_memory(arch, setup):
                       micro_batches=micro_batches(setup) if arch is not None else None),
         "assumptions": assumptions,
     }
-
-
-def _all_tensors(arch):
-    first, last = global_tensors(arch)
-    out = list(first) + list(last)
-    for i in range(arch.num_layers):
-        out += layer_tensors(arch, arch.layer_is_moe(i))
-    return out
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -1273,12 +1292,11 @@ def weight_bytes(arch, bits, tp=1, pp=1, num_params=0):
     """Weights on one rank at `bits` per weight (all parameters at that width), worst pipeline stage."""
     if arch is None:
         return -(-num_params * bits // (8 * tp * pp))
-    setup = TrainSetup(tp=tp, pp=pp, num_gpus=tp * pp)
+    setup = TrainSetup(tp=tp, pp=pp, num_gpus=tp * pp, optimizer="sgd")
     best = 0
     for stage in {0, pp - 1}:
-        dense, expert = stage_tensors(arch, setup, stage)
-        n = sum(x for _, x in dense) + sum(x for _, x in expert)
-        best = max(best, -(-n * bits // 8))
+        held = stage_params(arch, setup, stage)
+        best = max(best, -(-(held["dense"] + held["expert"]) * bits // 8))
     return best
 
 
@@ -1412,18 +1430,10 @@ def _divisors(n):
     return sorted(set(small + [n // d for d in small]))
 
 
+MAX_SEARCH_MICRO_BATCH = 1024
 SEARCH_CRITERION = ("feasible configurations ranked by: smallest tp x pp (least model-parallel communication), "
                     "then lowest ZeRO stage, then least recompute (none < selective < full), then largest "
                     "micro-batch, then lowest memory")
-
-
-def _kind_summary(arch, setup, tensors):
-    """(local numel, optimizer bytes) of dense and of expert tensors on one rank."""
-    etp = setup.etp or setup.tp
-    dense = [(t, _local_numel(t, setup.tp, setup.ep, etp)) for t in tensors if t.group != "experts"]
-    expert = [(t, _local_numel(t, setup.tp, setup.ep, etp)) for t in tensors if t.group == "experts"]
-    return (sum(n for _, n in dense), optimizer_state_bytes(setup, dense),
-            sum(n for _, n in expert), optimizer_state_bytes(setup, expert))
 
 
 def search_configs(arch, base, gpu_bytes, max_tp=8, top=10):
@@ -1439,7 +1449,6 @@ def search_configs(arch, base, gpu_bytes, max_tp=8, top=10):
     zeros = ("zero0", "zero1", "zero2", "zero3")
     kinds = sorted({(arch.layer_is_moe(i), arch.layer_attention(i)) for i in range(arch.num_layers)})
     kind_of = [kinds.index((arch.layer_is_moe(i), arch.layer_attention(i))) for i in range(arch.num_layers)]
-    first_g, last_g = global_tensors(arch)
     frag = 1 + base.fragmentation
     for tp in _divisors(base.num_gpus):
         if tp > max_tp or arch.num_attention_heads % tp or (arch.ffn_hidden_size and arch.ffn_hidden_size % tp):
@@ -1450,20 +1459,11 @@ def search_configs(arch, base, gpu_bytes, max_tp=8, top=10):
         if arch.is_moe and arch.moe_ffn_hidden_size % etp:
             continue
         s1 = replace(base, tp=tp, pp=1, vpp=1, sp=tp > 1 and base.sp, micro_batch=1, global_batch=0, num_gpus=tp)
-        kind_params = [_kind_summary(arch, s1, layer_tensors(arch, moe)) for moe, _ in kinds]
-        unit = max(kp[0] + kp[2] for kp in kind_params)
-        glob = {"first": _kind_summary(arch, s1, first_g), "last": _kind_summary(arch, s1, last_g)}
-        glob_unit = {lab: max([_local_numel(t, tp, 1, 1) for t in ts] or [0])
-                     for lab, ts in (("first", first_g), ("last", last_g))}
-        act = {}
-        for rc in RECOMPUTE:
-            sr = replace(s1, recompute=rc)
-            per_kind = [activation_sum(layer_activation_tensors(arch, sr, moe, att), rc) for moe, att in kinds]
-            act[rc] = per_kind
+        act = {rc: [activation_sum(layer_activation_tensors(arch, replace(s1, recompute=rc), moe, att), rc)
+                    for moe, att in kinds] for rc in RECOMPUTE}
         layer_in = layer_input_bytes(arch, s1)
         emb = embedding_activation_bytes(arch, s1)
         logit = logits_bytes(arch, s1)
-        fp8 = base.precision == "fp8"
         for pp in _divisors(base.num_gpus // tp):
             if pp > arch.num_layers or (base.num_gpus // tp // pp) % base.cp:
                 continue
@@ -1472,36 +1472,24 @@ def search_configs(arch, base, gpu_bytes, max_tp=8, top=10):
             dp = base.num_gpus // (tp * pp * base.cp)
             if gbs and gbs % dp:
                 continue
-            max_mb = gbs // dp if gbs else 64
-            mbs = [m for m in (1, 2, 4, 8, 16, 32, 64, 128, 256, 512)
-                   if m <= max_mb and (not gbs or (gbs // dp) % m == 0)]
+            # every micro-batch that divides the per-replica batch (gbs / dp), or 1..64 without a global batch
+            mbs = [m for m in _divisors(gbs // dp) if m <= MAX_SEARCH_MICRO_BATCH] if gbs else list(range(1, 65))
             if not mbs:
                 continue
             sp_setup = replace(s1, pp=pp, num_gpus=base.num_gpus)
             dense_shard, expert_shard = _shard_sizes(sp_setup)
             stages = []
-            for label, stage in (("first", 0), ("last", pp - 1)):
-                if label == "last" and pp == 1:
-                    break
+            for stage in ((0, pp - 1) if pp > 1 else (0,)):
                 counts = [0] * len(kinds)
                 for i in stage_layers(arch.num_layers, pp, stage):
                     counts[kind_of[i]] += 1
-                nd = sum(c * kp[0] for c, kp in zip(counts, kind_params))
-                od = sum(c * kp[1] for c, kp in zip(counts, kind_params))
-                ne = sum(c * kp[2] for c, kp in zip(counts, kind_params))
-                oe = sum(c * kp[3] for c, kp in zip(counts, kind_params))
-                root = 0
-                for lab, on in (("first", stage == 0), ("last", stage == pp - 1)):
-                    if on:
-                        g = glob[lab]
-                        nd, od, root = nd + g[0], od + g[1], max(root, glob_unit[lab])
+                n_moe = sum(c for c, (moe, _) in zip(counts, kinds) if moe)
+                held = stage_params(arch, sp_setup, stage, (sum(counts) - n_moe, n_moe))
                 fixed = {}
                 for z in zeros:
                     sz = replace(sp_setup, sharding=z)
-                    wd = sharded_states(sz, nd, od, dense_shard)
-                    we = sharded_states(sz, ne, oe, expert_shard)
-                    fixed[z] = (sum(wd[:4]) + sum(we[:4]) + _gathered_bytes(sz, max(unit, root))
-                                + base.comm_buffer + (nd + ne if fp8 else 0))
+                    terms, _ = model_state_terms(sz, held, dense_shard, expert_shard)
+                    fixed[z] = sum(terms.values()) + _gathered_bytes(sz, held["unit"]) + base.comm_buffer
                 n_layers = sum(counts)
                 per = {}
                 for rc in RECOMPUTE:
@@ -1511,20 +1499,22 @@ def search_configs(arch, base, gpu_bytes, max_tp=8, top=10):
                     else:
                         per[rc] = (sum(a * c for a, c in zip(act[rc], counts)) + (emb if stage == 0 else 0), 0)
                 stages.append((stage, fixed, per, logit if stage == pp - 1 else 0))
+            overhead = base.overhead
             for z in zeros:
-                for rc in RECOMPUTE:
+                zi = int(z[-1])
+                for rci, rc in enumerate(RECOMPUTE):
+                    # per stage: fixed bytes, bytes per in-flight micro-batch, bytes once, in-flight cap (1F1B)
+                    rows = [(fixed[z], per[rc][0], per[rc][1] + lg, pp - stage) for stage, fixed, per, lg in stages]
                     for mb in mbs:
-                        evaluated += 1
                         m = gbs // (dp * mb) if gbs else pp
                         worst = 0
-                        for stage, fixed, per, lg in stages:
-                            chunk, ws = per[rc]
-                            in_flight = pp - stage if m > pp - stage else m
-                            total = (fixed[z] + (chunk * in_flight + ws + lg) * mb) * frag + base.overhead
+                        for fixed_bytes, chunk, once, cap in rows:
+                            total = (fixed_bytes + (chunk * (cap if m > cap else m) + once) * mb) * frag + overhead
                             if total > worst:
                                 worst = total
                         if worst <= gpu_bytes:
-                            results.append((tp * pp, int(z[-1]), RECOMPUTE.index(rc), -mb, worst, tp, pp, dp))
+                            results.append((tp * pp, zi, rci, -mb, worst, tp, pp, dp))
+                    evaluated += len(mbs)
     results.sort()
     rows = []
     for _, zero, rc, neg_mb, _, tp, pp, dp in results:
