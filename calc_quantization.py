@@ -292,6 +292,7 @@ class ModelConfig:
     first_dense_layers: int = 0
     expert_interval: int = 1
     router_bias: bool = False        # DeepSeek-V3 e_score_correction_bias
+    shared_expert_gate: bool = False  # Qwen2-MoE: sigmoid gate (hidden -> 1) on the shared expert
     q_lora_rank: int = 0             # MLA (DeepSeek-V2/V3) when kv_lora_rank > 0
     kv_lora_rank: int = 0
     qk_nope_head_dim: int = 0
@@ -377,6 +378,9 @@ PRESETS = {
 }
 
 # Hugging Face model_type -> layout defaults the config.json does not spell out.
+# Config classes whose tie_word_embeddings defaults to True (GPT2Config, BloomConfig, GemmaConfig, Gemma2Config,
+# CohereConfig); the other supported families default to untied.
+_TIED_BY_DEFAULT = {"gpt2", "bloom", "gemma", "gemma2", "cohere"}
 _GATED_RMS_TYPES = {"llama", "mistral", "mixtral", "qwen2", "qwen2_moe", "qwen3", "qwen3_moe", "gemma", "gemma2",
                     "deepseek_v2", "deepseek_v3", "olmo2", "granite", "cohere", "starcoder2_gated"}
 _FAMILY = {
@@ -407,14 +411,14 @@ _IGNORED_FIELDS = {
     "summary_proj_to_labels", "summary_first_dropout", "scale_attn_weights", "task_specific_params", "auto_map",
     "pretraining_tp", "output_router_logits", "router_aux_loss_coef", "router_jitter_noise", "use_sliding_window",
     "max_window_layers", "num_nextn_predict_layers", "n_group", "topk_group", "topk_method", "scoring_func",
-    "routed_scaling_factor", "norm_topk_prob", "aux_loss_alpha", "seq_aux", "ep_size", "moe_layer_freq",
+    "routed_scaling_factor", "norm_topk_prob", "aux_loss_alpha", "seq_aux", "ep_size",
     "quantization_config", "attn_logit_softcapping", "final_logit_softcapping", "query_pre_attn_scalar",
     "cache_implementation", "use_parallel_residual", "rotary_pct", "rotary_emb_base", "apply_residual_connection_post_layernorm",
     "slow_but_exact", "offset_alibi", "masked_softmax_fusion", "n_head_kv", "unk_token_id", "layer_types",
-    "classifier_dropout", "use_return_dict", "decoder_sparse_step", "mlp_only_layers", "partial_rotary_factor",
+    "classifier_dropout", "use_return_dict", "partial_rotary_factor",
     "_name_or_path", "name_or_path", "reorder_and_upcast_attn", "scale_attn_by_inverse_layer_idx", "text_config",
     "vision_config", "bias", "attention_softmax_in_fp32", "bias_dropout_fusion", "skip_bias_add",
-    "skip_bias_add_qkv", "n_embed", "tie_word_embeddings", "hidden_dropout_prob", "attention_probs_dropout_prob", "embed_dropout",
+    "skip_bias_add_qkv", "n_embed", "sliding_window_size", "hidden_dropout_prob", "attention_probs_dropout_prob", "embed_dropout",
 }
 
 
@@ -447,7 +451,7 @@ def config_from_hf(data: dict, name: str = "config.json") -> tuple[ModelConfig, 
     if data.get("multi_query") is True:
         values["num_kv_heads"] = 1
     known.add("multi_query")
-    tied = data.get("tie_word_embeddings", model_type not in _GATED_RMS_TYPES and model_type != "gpt_neox")
+    tied = data.get("tie_word_embeddings", model_type in _TIED_BY_DEFAULT)
     if not isinstance(tied, bool):
         raise ValueError(f"config field 'tie_word_embeddings' must be true or false, got {tied!r}")
     values["tied_embeddings"] = tied
@@ -470,9 +474,17 @@ def config_from_hf(data: dict, name: str = "config.json") -> tuple[ModelConfig, 
         values["rope_freqs"] = True
     if model_type in ("deepseek_v2", "deepseek_v3"):
         values["router_bias"] = model_type == "deepseek_v3"
-        values.setdefault("shared_ffn_hidden_size", values.get("moe_ffn_hidden_size", 0) * 1)
+        values.setdefault("shared_ffn_hidden_size", values.get("moe_ffn_hidden_size", 0))
     if data.get("use_sliding_window") is False:
         values["sliding_window"] = 0
+    if values.get("shared_ffn_hidden_size") and not values.get("num_shared_experts"):
+        values["num_shared_experts"] = 1  # Qwen-MoE: one shared expert of shared_expert_intermediate_size
+    if model_type == "qwen2_moe" and values.get("num_shared_experts"):
+        values["shared_expert_gate"] = True
+    # MoE placement knobs at their default values change nothing; other values are not modelled (warned below)
+    for key, default in (("decoder_sparse_step", 1), ("moe_layer_freq", 1), ("mlp_only_layers", [])):
+        if data.get(key, default) in (default, None):
+            known.add(key)
     unknown = sorted(k for k in data if k not in known)
     if model_type and model_type not in _GATED_RMS_TYPES and model_type not in _FAMILY:
         unknown.insert(0, f"model_type={model_type} (read as a Llama-style gated RMSNorm model)")
@@ -610,6 +622,8 @@ def tensor_list(cfg: ModelConfig) -> list[Tensor]:
                     linear(f"{b}.ffn_gate_shexp", h, fs, i)
                 linear(f"{b}.ffn_up_shexp", h, fs, i)
                 linear(f"{b}.ffn_down_shexp", fs, h, i)
+                if cfg.shared_expert_gate:
+                    out.append(Tensor(f"{b}.ffn_gate_inp_shexp.weight", (h,), i, force_f32=True))
         else:
             f = cfg.ffn_hidden_size
             if cfg.gated_mlp:
@@ -817,15 +831,15 @@ def tensor_bytes(t: Tensor, ggml_type: str) -> int:
     return t.numel // bt.block * bt.bytes
 
 
-def gguf_types(cfg: ModelConfig, tensors: list[Tensor], ftype: str, source_dtype: str = "F16",
-               has_imatrix: bool = False, old_q2k: bool = False) -> list[str]:
+def gguf_types(cfg: ModelConfig, tensors: list[Tensor], ftype: str, has_imatrix: bool = False,
+               old_q2k: bool = False) -> list[str]:
     """The GGML type llama-quantize gives each tensor for file type ``ftype``."""
     default = GGUF_FILE_TYPES[ftype]
     state = {"i_attention_wv": 0, "i_ffn_down": 0, "i_ffn_gate": 0, "i_ffn_up": 0,
              "n_attention_wv": sum(tensor_category(t.name) in ("attn_v", "attn_qkv", "attn_kv_b") for t in tensors)}
     types = []
     for t in tensors:
-        unquantized = "F32" if (t.force_f32 or len(t.ne) < 2) else source_dtype
+        unquantized = "F32" if (t.force_f32 or len(t.ne) < 2) else "F16"
         if not allows_quantization(t):
             types.append(unquantized)
             continue
@@ -1039,7 +1053,6 @@ class Options:
     overhead: int = 500_000_000
     imatrix: bool = False
     old_q2k: bool = False
-    gguf_source_dtype: str = "F16"
     gguf_kv_bytes: int | None = None
     dense_dtype_bytes: int = 2
 
@@ -1100,19 +1113,19 @@ def gpu_quality(fmt: GpuFormat):
 
 
 def size_gguf(cfg: ModelConfig, tensors: list[Tensor], ftype: str, opts: Options) -> dict:
-    types = gguf_types(cfg, tensors, ftype, opts.gguf_source_dtype, opts.imatrix, opts.old_q2k)
+    types = gguf_types(cfg, tensors, ftype, opts.imatrix, opts.old_q2k)
     notes = []
     if not opts.imatrix and requires_imatrix(tensors, types, ftype):
-        types = gguf_types(cfg, tensors, ftype, opts.gguf_source_dtype, True, opts.old_q2k)
+        types = gguf_types(cfg, tensors, ftype, True, opts.old_q2k)
         notes.append("llama-quantize needs an importance matrix for this type; sized as if --imatrix were given")
     data = sum(tensor_bytes(t, ty) for t, ty in zip(tensors, types))
     meta = gguf_metadata_bytes(cfg, tensors, types, opts.gguf_kv_bytes)
     counts: dict = {}
     for ty in types:
         counts[ty] = counts.get(ty, 0) + 1
-    fallbacks = sum(1 for t, ty in zip(tensors, types) if allows_quantization(t) and
-                    GGML_TYPES[ty].block < 256 and GGUF_FILE_TYPES[ftype] in ("Q2_K", "Q3_K", "Q4_K", "Q5_K", "Q6_K")
-                    and t.ne[0] % 256)
+    fallbacks = sum(1 for t, ty in zip(tensors, types)
+                    if allows_quantization(t) and GGML_TYPES[ty].block < 256 and t.ne[0] % 256
+                    and GGML_TYPES[GGUF_FILE_TYPES[ftype]].block == 256)
     if fallbacks:
         notes.append(f"{fallbacks} tensors have rows not divisible by 256 and fall back to 32-block types")
     quality = gguf_quality(ftype)
@@ -1669,8 +1682,6 @@ def build_parser() -> OneLineParser:
     q.add_argument("--overhead", default="0.5GB", help="CUDA context + buffers (default 0.5GB; e.g. 1GiB, 0)")
     q.add_argument("--imatrix", action="store_true", help="GGUF made with an importance matrix")
     q.add_argument("--old-q2k", action="store_true", help="pre-2024 llama.cpp Q2_K recipe (TheBloke 2023 files)")
-    q.add_argument("--gguf-source-dtype", choices=("F16", "BF16", "F32"), default="F16",
-                   help="type of tensors llama-quantize leaves alone (default F16)")
     q.add_argument("--gguf-kv-bytes", help="GGUF key-value metadata bytes (default: estimated from the vocab)")
     m = p.add_argument_group("measure mode")
     m.add_argument("--measure", help="random:ROWSxCOLS or FILE.npy: quantize and report MSE / SQNR / bpw")
@@ -1787,7 +1798,7 @@ def _options(args) -> Options:
     if kv_meta is not None and kv_meta < 0:
         raise ValueError("--gguf-kv-bytes must be non-negative")
     return Options(formats=formats, context=context, batch=batch, kv_dtype=args.kv_dtype, overhead=overhead,
-                   imatrix=args.imatrix, old_q2k=args.old_q2k, gguf_source_dtype=args.gguf_source_dtype,
+                   imatrix=args.imatrix, old_q2k=args.old_q2k,
                    gguf_kv_bytes=kv_meta)
 
 
@@ -1841,7 +1852,7 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     try:
         return run(args)
-    except (ValueError, OverflowError, MemoryError) as exc:
+    except (ValueError, OverflowError, MemoryError, OSError) as exc:
         parser.error(str(exc))
     return 2
 

@@ -61,6 +61,67 @@ BLOOM_560M = {  # bigscience/bloom-560m config.json
     "use_cache": True, "vocab_size": 250880,
 }
 BLOOM_1B7 = dict(BLOOM_560M, hidden_size=2048, n_head=16, n_layer=24)  # bigscience/bloom-1b7 config.json
+GPT2 = {  # openai-community/gpt2 config.json
+    "activation_function": "gelu_new", "architectures": ["GPT2LMHeadModel"], "attn_pdrop": 0.1, "bos_token_id": 50256,
+    "embd_pdrop": 0.1, "eos_token_id": 50256, "initializer_range": 0.02, "layer_norm_epsilon": 1e-05,
+    "model_type": "gpt2", "n_ctx": 1024, "n_embd": 768, "n_head": 12, "n_layer": 12, "n_positions": 1024,
+    "resid_pdrop": 0.1, "summary_activation": None, "summary_first_dropout": 0.1, "summary_proj_to_labels": True,
+    "summary_type": "cls_index", "summary_use_proj": True,
+    "task_specific_params": {"text-generation": {"do_sample": True, "max_length": 50}}, "vocab_size": 50257,
+}
+MIXTRAL_8X7B = {  # mistralai/Mixtral-8x7B-v0.1 config.json
+    "architectures": ["MixtralForCausalLM"], "attention_dropout": 0.0, "bos_token_id": 1, "eos_token_id": 2,
+    "hidden_act": "silu", "hidden_size": 4096, "initializer_range": 0.02, "intermediate_size": 14336,
+    "max_position_embeddings": 32768, "model_type": "mixtral", "num_attention_heads": 32, "num_experts_per_tok": 2,
+    "num_hidden_layers": 32, "num_key_value_heads": 8, "num_local_experts": 8, "output_router_logits": False,
+    "rms_norm_eps": 1e-05, "rope_theta": 1000000.0, "router_aux_loss_coef": 0.02, "sliding_window": None,
+    "tie_word_embeddings": False, "torch_dtype": "bfloat16", "transformers_version": "4.36.0.dev0",
+    "use_cache": True, "vocab_size": 32000,
+}
+QWEN2_5_7B = {  # Qwen/Qwen2.5-7B config.json
+    "architectures": ["Qwen2ForCausalLM"], "attention_dropout": 0.0, "bos_token_id": 151643,
+    "eos_token_id": 151643, "hidden_act": "silu", "hidden_size": 3584, "initializer_range": 0.02,
+    "intermediate_size": 18944, "max_position_embeddings": 131072, "max_window_layers": 28, "model_type": "qwen2",
+    "num_attention_heads": 28, "num_hidden_layers": 28, "num_key_value_heads": 4, "rms_norm_eps": 1e-06,
+    "rope_theta": 1000000.0, "sliding_window": 131072, "tie_word_embeddings": False, "torch_dtype": "bfloat16",
+    "transformers_version": "4.43.1", "use_cache": True, "use_sliding_window": False, "vocab_size": 152064,
+}
+GEMMA_2_9B = {  # google/gemma-2-9b config.json
+    "architectures": ["Gemma2ForCausalLM"], "attention_bias": False, "attention_dropout": 0.0,
+    "attn_logit_softcapping": 50.0, "bos_token_id": 2, "cache_implementation": "hybrid", "eos_token_id": 1,
+    "final_logit_softcapping": 30.0, "head_dim": 256, "hidden_act": "gelu_pytorch_tanh",
+    "hidden_activation": "gelu_pytorch_tanh", "hidden_size": 3584, "initializer_range": 0.02,
+    "intermediate_size": 14336, "max_position_embeddings": 8192, "model_type": "gemma2", "num_attention_heads": 16,
+    "num_hidden_layers": 42, "num_key_value_heads": 8, "pad_token_id": 0, "query_pre_attn_scalar": 256,
+    "rms_norm_eps": 1e-06, "rope_theta": 10000.0, "sliding_window": 4096, "sliding_window_size": 4096,
+    "torch_dtype": "float32", "transformers_version": "4.42.0.dev0", "use_cache": True, "vocab_size": 256000,
+}
+QWEN1_5_MOE = {  # Qwen/Qwen1.5-MoE-A2.7B config.json
+    "architectures": ["Qwen2MoeForCausalLM"], "attention_dropout": 0.0, "bos_token_id": 151643,
+    "decoder_sparse_step": 1, "eos_token_id": 151643, "hidden_act": "silu", "hidden_size": 2048,
+    "initializer_range": 0.02, "intermediate_size": 5632, "max_position_embeddings": 8192, "max_window_layers": 21,
+    "model_type": "qwen2_moe", "moe_intermediate_size": 1408, "norm_topk_prob": False, "num_attention_heads": 16,
+    "num_experts": 60, "num_experts_per_tok": 4, "num_hidden_layers": 24, "num_key_value_heads": 16,
+    "output_router_logits": False, "rms_norm_eps": 1e-06, "rope_theta": 1000000.0, "router_aux_loss_coef": 0.001,
+    "shared_expert_intermediate_size": 5632, "sliding_window": 32768, "tie_word_embeddings": False,
+    "torch_dtype": "bfloat16", "transformers_version": "4.36.0.dev0", "use_cache": True, "use_sliding_window": False,
+    "vocab_size": 151936,
+}
+DEEPSEEK_V3 = {  # deepseek-ai/DeepSeek-V3 config.json (auto_map / quantization_config omitted)
+    "architectures": ["DeepseekV3ForCausalLM"], "attention_bias": False, "attention_dropout": 0.0,
+    "bos_token_id": 0, "eos_token_id": 1, "ep_size": 1, "first_k_dense_replace": 3, "hidden_act": "silu",
+    "hidden_size": 7168, "initializer_range": 0.02, "intermediate_size": 18432, "kv_lora_rank": 512,
+    "max_position_embeddings": 163840, "model_type": "deepseek_v3", "moe_intermediate_size": 2048,
+    "moe_layer_freq": 1, "n_group": 8, "n_routed_experts": 256, "n_shared_experts": 1, "norm_topk_prob": True,
+    "num_attention_heads": 128, "num_experts_per_tok": 8, "num_hidden_layers": 61, "num_key_value_heads": 128,
+    "num_nextn_predict_layers": 1, "q_lora_rank": 1536, "qk_nope_head_dim": 128, "qk_rope_head_dim": 64,
+    "rms_norm_eps": 1e-06, "rope_scaling": {"beta_fast": 32, "beta_slow": 1, "factor": 40, "mscale": 1.0,
+                                            "mscale_all_dim": 1.0, "original_max_position_embeddings": 4096,
+                                            "type": "yarn"},
+    "rope_theta": 10000, "routed_scaling_factor": 2.5, "scoring_func": "sigmoid", "tie_word_embeddings": False,
+    "topk_group": 4, "topk_method": "noaux_tc", "torch_dtype": "bfloat16", "transformers_version": "4.33.1",
+    "use_cache": True, "v_head_dim": 128, "vocab_size": 129280,
+}
 
 
 def model(quant, hf_config):
@@ -152,34 +213,45 @@ def test_preset_parameter_counts(quant, preset, expected):
     assert json.loads(out)["model"]["params"] == expected
 
 
-def test_deepseek_v3_total_without_mtp(quant):
-    # DeepSeek-V3 report: 671B total parameters (the 14B MTP module is extra); we count without MTP.
-    status, out, err = call_main(quant, ["--preset", "deepseek-v3", "--formats", "Q4_K_M", "--json"])
-    assert status == 0, err
-    assert abs(json.loads(out)["model"]["params"] - 671.0e9) < 0.05e9
+def test_deepseek_v3_config_total(quant):
+    # DeepSeek-V3 report: 671B total parameters without the 14B multi-token-prediction module
+    assert abs(quant.count_params(quant.tensor_list(model(quant, DEEPSEEK_V3))) - 671.0e9) < 0.05e9
+
+
+_SHRINK = {"num_hidden_layers": 2, "n_layer": 2, "hidden_size": 128, "n_embd": 128, "intermediate_size": 384,
+           "head_dim": 16, "num_local_experts": 4, "num_experts": 4, "n_routed_experts": 4, "moe_intermediate_size": 64,
+           "shared_expert_intermediate_size": 96, "first_k_dense_replace": 1, "q_lora_rank": 32, "kv_lora_rank": 16,
+           "qk_nope_head_dim": 16, "qk_rope_head_dim": 8, "v_head_dim": 16, "n_group": 1, "topk_group": 1,
+           "num_experts_per_tok": 2, "vocab_size": 1000}
 
 
 @pytest.mark.torch
-@pytest.mark.parametrize("hf_config", [LLAMA_2_7B, MISTRAL_7B, LLAMA_3_2_1B, BLOOM_560M])
+@pytest.mark.parametrize("hf_config", [LLAMA_2_7B, MISTRAL_7B, LLAMA_3_2_1B, BLOOM_560M, GPT2, QWEN2_5_7B, GEMMA_2_9B,
+                                       MIXTRAL_8X7B, QWEN1_5_MOE, DEEPSEEK_V3],
+                         ids=["llama2", "mistral", "llama3.2", "bloom", "gpt2", "qwen2.5", "gemma2", "mixtral",
+                              "qwen-moe", "deepseek-v3"])
 def test_tensor_list_matches_pytorch(quant, hf_config):
-    """Shrink the real config (same layout, tiny widths), build it with transformers on the meta device and
-    compare the parameter count and the number of Linear weights inside the blocks."""
+    """Shrink the real config (same layout, tiny widths), build it with transformers on the meta device and compare
+    the stored tensor count (parameters, plus DeepSeek's persistent router-bias buffer) and, for dense models, the
+    number of Linear (GPT-2: Conv1D) weights inside the blocks, which the GPU formats quantize."""
     torch, transformers = torch_and_transformers()
-    small = dict(hf_config, vocab_size=1000)
-    for key, value in (("num_hidden_layers", 2), ("n_layer", 2), ("hidden_size", 128), ("intermediate_size", 384)):
-        if key in small:
-            small[key] = value
-    if "head_dim" in small:
-        small["head_dim"] = 16
+    small = {k: (_SHRINK[k] if k in _SHRINK else v) for k, v in hf_config.items()}
+    heads_key = "num_attention_heads" if "num_attention_heads" in small else "n_head"
+    heads = hf_config[heads_key]
+    small[heads_key] = 4
+    if "num_key_value_heads" in small:  # keep grouped-query attention grouped
+        small["num_key_value_heads"] = max(1, 4 // (heads // hf_config["num_key_value_heads"]))
     config = transformers.AutoConfig.for_model(**{k: v for k, v in small.items() if k != "architectures"})
     with torch.device("meta"):
         net = transformers.AutoModelForCausalLM.from_config(config)
     torch_count = sum(p.numel() for p in net.parameters())
-    torch_linears = sum(1 for name, m in net.named_modules()
-                        if isinstance(m, torch.nn.Linear) and "lm_head" not in name)
+    torch_count += sum(b.numel() for name, b in net.named_buffers() if name.endswith("e_score_correction_bias"))
     tensors = quant.tensor_list(model(quant, small))
     assert quant.count_params(tensors) == torch_count
-    assert sum(t.linear for t in tensors) == torch_linears
+    if "num_local_experts" not in small and "num_experts" not in small and "n_routed_experts" not in small:
+        torch_linears = sum(1 for name, m in net.named_modules() if "lm_head" not in name and
+                            (isinstance(m, torch.nn.Linear) or type(m).__name__ == "Conv1D"))
+        assert sum(t.linear for t in tensors) == torch_linears
 
 
 # --------------------------------------------------------------------------------------------------------------
