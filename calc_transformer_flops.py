@@ -558,8 +558,8 @@ def resolve(base: dict, overrides: dict) -> Architecture:
         interval = values.pop("expert_interval", None)
         if interval is not None:
             values["num_moe_layers"] = layers // interval
-        if not values.get("num_moe_layers"):
-            values["num_moe_layers"] = layers
+        elif base.get("num_moe_layers") is None and overrides.get("num_moe_layers") is None:
+            values["num_moe_layers"] = layers  # no placement given: every layer is MoE (a config may say 0)
         if values["num_moe_layers"] > layers:
             raise InputError(f"{values['num_moe_layers']} MoE layers exceed --num-layers {layers}")
     else:

@@ -146,6 +146,12 @@ SHRUNK = {
                         topk_group=2, num_experts_per_tok=4, num_attention_heads=4, num_key_value_heads=4,
                         q_lora_rank=48, kv_lora_rank=32, qk_nope_head_dim=16, qk_rope_head_dim=8, v_head_dim=16,
                         vocab_size=1293),
+    # every layer dense-first: zero MoE layers although the config names experts (a regression hypothesis found)
+    "deepseek-v3-all-dense": dict(DEEPSEEK_V3, num_hidden_layers=2, first_k_dense_replace=2, hidden_size=32,
+                                  intermediate_size=64, moe_intermediate_size=16, n_routed_experts=8, n_group=2,
+                                  topk_group=1, num_experts_per_tok=2, num_attention_heads=2,
+                                  num_key_value_heads=2, q_lora_rank=None, kv_lora_rank=16, qk_nope_head_dim=8,
+                                  qk_rope_head_dim=4, v_head_dim=8, vocab_size=97),
 }
 
 
@@ -220,3 +226,54 @@ def test_decode_step_with_kv_cache_matches_counter(flops, tmp_path):
     decode = flops.forward_flops(arch, 2, 1, past=20, decode=True)["total"]
     assert prefill == prefill_counter.get_total_flops()
     assert decode == decode_counter.get_total_flops()
+
+
+# --- Random small shapes per family (hypothesis): the count stays exact off the published shapes too ----------------
+
+try:
+    from hypothesis import given, settings, strategies as st
+except ImportError:  # hypothesis is in requirements.txt; without it only this test goes
+    given = None
+
+if given is not None:
+    @st.composite
+    def random_family_config(draw):
+        family = draw(st.sampled_from(["llama-3", "mixtral", "deepseek-v3", "gemma2", "qwen-moe"]))
+        kv_heads = draw(st.integers(1, 3))
+        heads = kv_heads * draw(st.integers(1, 3))
+        head_dim = 2 * draw(st.integers(2, 8))
+        config = dict(SHRUNK[family], num_hidden_layers=draw(st.integers(1, 3)),
+                      num_attention_heads=heads, num_key_value_heads=kv_heads,
+                      intermediate_size=draw(st.integers(8, 96)), vocab_size=draw(st.integers(8, 300)))
+        if family in ("gemma2",):  # head_dim decoupled from hidden / heads (HF still wants heads | hidden)
+            config.update(hidden_size=heads * 4 * draw(st.integers(1, 4)), head_dim=head_dim)
+        else:
+            config.update(hidden_size=heads * head_dim)
+        if family == "mixtral":
+            experts = draw(st.integers(1, 6))
+            config.update(num_local_experts=experts, num_experts_per_tok=draw(st.integers(1, experts)))
+        if family == "qwen-moe":
+            experts = draw(st.integers(2, 6))
+            config.update(num_experts=experts, num_experts_per_tok=draw(st.integers(1, experts)),
+                          moe_intermediate_size=draw(st.integers(4, 40)),
+                          shared_expert_intermediate_size=draw(st.integers(4, 40)), mlp_only_layers=[],
+                          decoder_sparse_step=draw(st.integers(1, 2)))
+        if family == "deepseek-v3":
+            groups = draw(st.integers(1, 2))
+            config.update(num_key_value_heads=heads, n_group=groups, topk_group=groups,
+                          n_routed_experts=groups * draw(st.integers(2, 4)), num_experts_per_tok=2,
+                          first_k_dense_replace=draw(st.integers(0, 1)), n_shared_experts=draw(st.integers(1, 2)),
+                          q_lora_rank=draw(st.sampled_from([None, 12, 24])), kv_lora_rank=draw(st.integers(4, 20)),
+                          qk_nope_head_dim=draw(st.integers(2, 12)), qk_rope_head_dim=2 * draw(st.integers(1, 4)),
+                          v_head_dim=draw(st.integers(2, 12)), moe_intermediate_size=draw(st.integers(4, 24)))
+        return config, draw(st.integers(1, 3)), draw(st.integers(1, 20))
+
+    @settings(max_examples=10)
+    @given(random_family_config())
+    def test_random_shapes_equal_flop_counter(flops, tmp_path_factory, case):
+        config, batch, seq = case
+        arch = _arch_from(flops, tmp_path_factory.mktemp("cfg"), config)
+        torch_forward, torch_train, torch_params = _count_with_pytorch(config, batch, seq)
+        assert flops.forward_flops(arch, batch, seq)["total"] == torch_forward
+        assert 3 * torch_forward == torch_train
+        assert flops.parameter_counts(arch)["total"] == torch_params
