@@ -465,10 +465,32 @@ def kaplan_report(params=None, tokens=None, flops=None, loss=None, flops_is_min=
                     "optimal_params": alloc["params"], "batch_tokens": alloc["batch_tokens"],
                     "min_steps": alloc["min_steps"], "tokens_app_a": alloc["tokens_app_a"],
                     "tokens_6nd": flops / (6 * alloc["params"]), "loss_of_compute": alloc["loss"]})
+    for name in ("chinchilla-unrounded", "epoch"):
+        out[f"local_exponent_{name}"] = pearce_song_local_exponent(PARAMETRIC_LAWS[name])
     if loss is not None:
         out["critical_batch_tokens"] = K["B_star"] / loss ** (1 / K["alpha_B"])
     out["alpha_Cmin_predicted"] = 1 / (1 / K["alpha_S"] + 1 / K["alpha_B"] + 1 / K["alpha_N"])  # eq. 1.8
     return out
+
+
+PEARCE_SONG_GAMMA = 47491  # N_T = N_nonemb + 47491 N_nonemb^(1/3): vocab 32k, d/L = 39.2 (Pearce & Song 2024)
+
+
+def pearce_song_flops(law: ParametricLaw, non_embedding_params):
+    """Non-embedding compute C at which N_nonemb is optimal when the true law is ``law`` in *total* params
+    (Pearce & Song 2024, arXiv 2406.12907, analytic frontier; TeaPearce/Reconciling_Kaplan_Chinchilla_Scaling_Laws)."""
+    n, g = np.asarray(non_embedding_params, float), PEARCE_SONG_GAMMA
+    return (6 * n * (n + g / 3 * n ** (1 / 3)) ** (-1 / law.beta) * (n + g * n ** (1 / 3)) ** ((1 + law.alpha) / law.beta)
+            * (law.beta * law.B / (law.alpha * law.A)) ** (1 / law.beta))
+
+
+def pearce_song_local_exponent(law: ParametricLaw, low: float = 10 ** 12.95, high: float = 10 ** 20.7) -> float:
+    """Least-squares slope of log N*_nonemb against log C_nonemb over Kaplan's compute range (N sampled
+    log-uniformly): the exponent Kaplan would have measured if ``law`` were true."""
+    n = np.logspace(0, 14, 20001)
+    c = pearce_song_flops(law, n)
+    inside = (c >= low) & (c <= high)
+    return float(np.polyfit(np.log(c[inside]), np.log(n[inside]), 1)[0])
 
 
 def muennighoff_loss(params: float, tokens: float, unique_tokens: float) -> dict:
@@ -1082,6 +1104,8 @@ def cmd_kaplan(args) -> tuple:
               ("tokens_6nd", "D = C/(6 N_opt)", "h"), ("critical_batch_tokens", "B_crit(L) eq 1.4 (tokens)", "h"),
               ("alpha_Cmin_predicted", "alpha_C^min predicted eq 1.8", "{:.4f}"),
               ("pf_day_flops", "1 PF-day (FLOPs)", "f")]
+    for name in ("chinchilla-unrounded", "epoch"):
+        labels.append((f"local_exponent_{name}", f"N ~ C^x, x seen by Kaplan if {name} true", "{:.3f}"))
     rows = []
     for key, label, fmt in labels:
         if key in res:
@@ -1090,6 +1114,8 @@ def cmd_kaplan(args) -> tuple:
             rows.append([label, text])
     inputs = {k: getattr(args, k) for k in ("params", "tokens", "compute", "loss") if getattr(args, k) is not None}
     notes = ["Kaplan et al. 2020 (arXiv 2001.08361); N counts non-embedding parameters",
+             "local exponents: Pearce & Song 2024 (arXiv 2406.12907) analytic frontier, non-embedding N and C over "
+             "Kaplan's 10^12.95..10^20.7 FLOPs: a Chinchilla law looks like Kaplan's 0.73 at small scale",
              "C_min = C/2 assumes training at B = B_crit (eq 5.5); --compute-is-min reads --compute as C_min"]
     data = {"command": "kaplan", "inputs": inputs, "results": res, "constants": KAPLAN, "notes": notes}
     report = {"config": [(k, human(v, "FLOPs") if k == "compute" else human(v)) for k, v in inputs.items()],

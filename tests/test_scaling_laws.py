@@ -667,3 +667,20 @@ def test_nanogpt_todos(scaling):
     assert t2["chinchilla-unrounded"]["tokens"] == pytest.approx(39.8e9, rel=2e-3)
     assert t2["epoch"]["tokens"] == pytest.approx(29.1e9, rel=2e-3)
     assert len(res["todo3_table_a9_rows"]) == 6
+
+
+def test_pearce_song_local_exponent(scaling):
+    # Pearce & Song 2024 (arXiv 2406.12907): a Chinchilla law, seen through non-embedding N and C at Kaplan's
+    # scale (C in 10^12.95..10^20.7), gives a local exponent near Kaplan's 0.73; 0.784 with Epoch's constants and
+    # 0.751 with Hoffmann's unrounded ones (recomputed from their analytic frontier; abs 0.01).
+    res = run_json(scaling, "kaplan", "--loss", "2")["results"]
+    assert res["local_exponent_epoch"] == pytest.approx(0.784, abs=0.01)
+    assert res["local_exponent_chinchilla-unrounded"] == pytest.approx(0.751, abs=0.01)
+    # independent check of the frontier: at N_nonemb the C it returns is where the total-param law is optimal
+    law = scaling.PARAMETRIC_LAWS["epoch"]
+    n_ne = 1e8
+    c_ne = float(scaling.pearce_song_flops(law, n_ne))
+    total = lambda n: n + 47491 * n ** (1 / 3)  # noqa: E731
+    grid = np.geomspace(n_ne / 3, n_ne * 3, 200001)
+    losses = law_loss(EPOCH, total(grid), c_ne / (6 * grid))
+    assert grid[np.argmin(losses)] == pytest.approx(n_ne, rel=1e-3)
