@@ -556,10 +556,11 @@ SEARCH_TEMPLATE = dict(_LLAMA, name="llama-style template", source="Touvron et a
 
 
 def _search_ffn(template: ModelConfig, hidden: int) -> int:
-    width = template.ffn_hidden_size / template.hidden_size * hidden
+    """The template's f/h at width `hidden`, in integers (no float rounding at exact multiples)."""
+    scaled, base = template.ffn_hidden_size * hidden, template.hidden_size
     if template.gated_mlp:
-        return int(-(-width // 256) * 256)
-    return int(round(width))
+        return -(-scaled // (base * 256)) * 256
+    return (2 * scaled + base) // (2 * base)
 
 
 def search_shapes(template: ModelConfig, target: int, top: int = 10, multiple: int = 128,
@@ -1166,6 +1167,9 @@ def config_from_args(args) -> tuple:
         values["top_k"] = 1 if args.config is None and args.preset is None else values.get("top_k", 0)
     if values.get("position_embedding") == "learned" and not values.get("max_position_embeddings"):
         raise InputError("--sequence-length is required with --position-embedding learned")
+    if args.max_position_embeddings and values.get("position_embedding") != "learned":
+        notes.append(f"--sequence-length adds no parameters with {values.get('position_embedding')} positions "
+                     f"(a table only with --position-embedding learned)")
     values["dense_layers"] = tuple(values.get("dense_layers") or ())
     if args.preset or args.config:
         changed = [f.name for f in fields(ModelConfig) if f.name not in ("name", "source")
