@@ -41,8 +41,9 @@ What it computes
    ``kv_cache_dtype``).  The overhead (CUDA context, compute buffers) defaults to 0.5 GB, the flat allowance public
    GGUF VRAM calculators use; it is a heuristic, set it with ``--overhead``.
 4. **Quality cost**: published numbers only, with their source: llama.cpp ``tools/perplexity/README.md`` "LLaMA 3
-   8b Scoreboard" (Wikitext-2 dPPL and mean KL divergence vs FP16) for GGUF file types; AWQ paper (arXiv
-   2306.00978) Llama-2-7B WikiText-2 perplexities for AWQ and GPTQ (INT4 g128); QLoRA's claim for NF4.
+   8b Scoreboard" (Wikitext-2 dPPL and mean KL divergence vs FP16) for GGUF file types; Llama-2-7B WikiText-2
+   perplexities for AWQ (AWQ paper, arXiv 2306.00978) and GPTQ (a third-party AutoGPTQ run) at INT4 g128;
+   QLoRA's claim for NF4.
 5. **Measure mode** (``--measure random:ROWSxCOLS`` or ``--measure FILE.npy``): reference numpy quantizers for Q8_0,
    Q4_0, Q4_1, Q5_0 (``quantize_row_*_ref`` rules of ggml-quants.c), IQ4_NL (its 16-level table), NF4 and FP4
    blockwise (+ double quant), int8 absmax per channel and per group, GPTQ-style RTN per group, FP8 E4M3, MXFP4 and
@@ -59,7 +60,8 @@ or null; ``overhead_bytes`` (int); ``formats``: list of {``name``, ``kind`` ("gg
 ``format_bpw`` (float, the block layout), ``file_bpw`` (float, whole file), ``bytes`` (int), ``gb``, ``gib``,
 ``reduction_vs_fp16`` (float, fp16 bytes / bytes), ``load_bytes`` (int), ``serve_bytes`` (int or null),
 ``fits`` (list of GPU names that hold ``serve_bytes``, or ``load_bytes`` if no KV), ``tensor_types``
-({type: count} for GGUF), ``hf_footprint_bytes`` (what transformers' ``get_memory_footprint`` reports, GPU
+({type: count} for GGUF), ``unquantized_params`` (int: parameters left in F32/F16/BF16; architecture mode),
+``tensor_bytes`` (GGUF: tensor data without metadata), ``hf_footprint_bytes`` (what transformers' ``get_memory_footprint`` reports, GPU
 formats), ``quality`` ({``metric``, ``value``, ``model``, ``source``} or null), ``notes`` (list)}.
 Measure mode: ``measure``: {``source``, ``shape``, ``n``, ``results``: list of {``name``, ``bpw``, ``mse``,
 ``sqnr_db``, ``max_abs_error``, ``note``}}.
@@ -200,12 +202,12 @@ LLAMA3_8B_SCOREBOARD = {
     "Q2_K_S": ("WT 10m", 3.0921, 0.4034), "IQ2_S": ("WT 10m", 3.4191, 0.4392), "IQ2_XS": ("WT 10m", 4.5298, 0.5463),
     "IQ2_XXS": ("WT 10m", 7.8601, 0.8120), "IQ1_M": ("WT 10m", 19.2621, 1.3931), "IQ1_S": ("WT 1m", 51.8661, 2.2113),
 }
-_AWQ_PAPER = "AWQ, Lin et al. arXiv 2306.00978, Llama-2 WikiText-2 table (FP16 5.47)"
+_LLAMA2_TABLE = "dwithchenna/llm-quantization README, Llama-2 WikiText-2 table"
 GPU_QUALITY = {
     "awq": {"metric": "WikiText-2 PPL 5.47 -> 5.60 (+0.13)", "value": 0.13, "model": "Llama-2-7B, INT4 g128",
-            "source": _AWQ_PAPER},
+            "source": "AWQ, Lin et al. arXiv 2306.00978 (FP16 and AWQ rows, as reproduced in " + _LLAMA2_TABLE + ")"},
     "gptq": {"metric": "WikiText-2 PPL 5.47 -> 5.87 (+0.40)", "value": 0.40, "model": "Llama-2-7B, INT4 g128",
-             "source": _AWQ_PAPER + " (GPTQ row as reproduced there)"},
+             "source": "third-party AutoGPTQ run in " + _LLAMA2_TABLE + " (not from the GPTQ paper)"},
     "nf4": {"metric": "matches 16-bit finetuning (claim, no PPL)", "value": None, "model": "LLaMA 7-65B",
             "source": "QLoRA, Dettmers et al. arXiv 2305.14314"},
 }
@@ -1135,8 +1137,10 @@ def size_gguf(cfg: ModelConfig, tensors: list[Tensor], ftype: str, opts: Options
         quality = None
     notes.append(f"includes {meta['total']:,} B of GGUF metadata (tokenizer part estimated: "
                  f"{meta['kv_metadata_bytes']:,} B)")
+    unquantized = sum(t.numel for t, ty in zip(tensors, types) if ty in UNQUANTIZED_GGML and not t.gguf_only)
     return {"name": ftype, "kind": "gguf", "format_bpw": GGML_TYPES[GGUF_FILE_TYPES[ftype]].bpw,
             "bytes": data + meta["total"], "tensor_bytes": data, "tensor_types": counts,
+            "unquantized_params": unquantized,
             "quality": quality, "notes": notes}
 
 
@@ -1162,6 +1166,8 @@ def size_gpu(cfg: ModelConfig, tensors: list[Tensor], fmt: GpuFormat, opts: Opti
     return {"name": fmt.name, "kind": "float" if fmt.kind == "float" else "gpu",
             "format_bpw": gpu_format_bpw(fmt, cfg.hidden_size, cfg.hidden_size) if fmt.kind != "float" else fmt.bits,
             "bytes": total, "hf_footprint_bytes": footprint, "quality": gpu_quality(fmt), "notes": notes,
+            "unquantized_params": sum(t.numel for t in tensors if not t.gguf_only and
+                                      (fmt.kind == "float" or not t.linear)),
             "description": fmt.description, "source": fmt.source}
 
 

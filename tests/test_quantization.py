@@ -791,3 +791,12 @@ def test_hostile_npy_hypothesis(quant, tmp_path):
             assert status == 2 and err.count("\n") == 1 and err.startswith("calc_quantization.py: error:"), err
 
     check()
+
+
+def test_unquantized_params(quant):
+    # Llama-3-8B: GPU formats keep embed_tokens + lm_head (2 x 128256 x 4096) and 65 RMSNorm vectors of 4096 in 16 bit;
+    # GGUF keeps only the 65 norm vectors in F32 (token_embd and output are quantized)
+    got = sizes(quant, LLAMA_3_8B, ["gptq", "Q4_K_M"])
+    norms = 65 * 4096
+    assert got["gptq-4bit-g128"]["unquantized_params"] == 2 * 128256 * 4096 + norms
+    assert got["Q4_K_M"]["unquantized_params"] == norms
