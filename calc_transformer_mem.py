@@ -12,8 +12,9 @@ Training, per GPU (the most loaded pipeline stage is reported; every term separa
 
   ====================  =====================================================================================
   precision             low-precision weights 2 B + fp32 master 4 B (bf16 / fp16 / fp8 mixed, Micikevicius
-                        et al. 2018); fp32: weights 4 B, no master; ``amp-bf16`` (PyTorch autocast): fp32
-                        weights 4 B, no master; fp8 adds 1 B/param of FP8 weight casts (Transformer Engine)
+                        et al. 2018); fp32: weights 4 B, no master; FSDP keeps sharded fp32 parameters that
+                        serve as master (PyTorch FSDP MixedPrecision): 4 + 4 B; fp8 adds 1 B per linear weight
+                        for its FP8 cast (Transformer Engine; a cached transpose would add another 1 B)
   grads                 ``low`` = weight dtype (2 B: ZeRO paper's 2+2+12 = 16 B), ``fp32`` = fp32 main grads
                         (Megatron: 2+4+12 = 18 B), ``low+fp32`` = 16-bit grads plus the optimizer's fp32 copy
                         (DeepSpeed stage_1_and_2.py: "18 = 2_grads_16bit + 4_grads_32bit + 4_params_32bit +
@@ -107,7 +108,7 @@ PROG = "calc_transformer_mem.py"
 # --------------------------------------------------------------------------------------------------------------
 # Human numbers
 # --------------------------------------------------------------------------------------------------------------
-_COUNT_SUFFIX = {"": 1, "k": 10**3, "m": 10**6, "b": 10**9, "g": 10**9, "t": 10**12}
+_COUNT_SUFFIX = {"": 1, "k": 10**3, "m": 10**6, "b": 10**9, "g": 10**9, "t": 10**12, "ki": 2**10, "mi": 2**20}
 _BYTE_UNITS = {
     "b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12,
     "kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40,
@@ -115,11 +116,13 @@ _BYTE_UNITS = {
 
 
 def parse_count(text, flag="value", allow_zero=False):
-    """'7B' -> 7_000_000_000, '32k' -> 32_000, '300e9', '1_000'. Exact integers only."""
+    """'7B' -> 7_000_000_000, '32k' -> 32_000, '32Ki' -> 32_768, '300e9', '1_000'. Exact integers only."""
     raw = str(text).strip().replace("_", "").replace(",", "")
     low = raw.lower()
     mult = 1
-    if low and low[-1] in "kmbgt" and not low.endswith("e"):
+    if low[-2:] in ("ki", "mi"):
+        mult, low = _COUNT_SUFFIX[low[-2:]], low[:-2]
+    elif low and low[-1] in "kmbgt":
         mult, low = _COUNT_SUFFIX[low[-1]], low[:-1]
     try:
         if any(c in low for c in ".e"):
@@ -677,7 +680,7 @@ def read_config(path):
 # --------------------------------------------------------------------------------------------------------------
 # Training setup and model states
 # --------------------------------------------------------------------------------------------------------------
-PRECISIONS = ("bf16", "fp16", "fp32", "fp8", "amp-bf16")
+PRECISIONS = ("bf16", "fp16", "fp32", "fp8")
 OPTIMIZERS = ("adamw", "adamw-8bit", "adafactor", "lion", "sgd", "sgd-momentum", "muon")
 SHARDINGS = ("zero0", "zero1", "zero2", "zero3", "fsdp-full", "fsdp-grad-op", "fsdp-hybrid")
 RECOMPUTE = ("none", "selective", "full")
@@ -878,8 +881,8 @@ def bytes_per_param(setup):
     fsdp = setup.sharding.startswith("fsdp")
     if p == "fp32":
         return 4, 4, 0, 0
-    if p == "amp-bf16" or fsdp:
-        # PyTorch autocast / FSDP mixed precision: the fp32 parameter is the master; grads land in fp32.
+    if fsdp:
+        # FSDP mixed precision: the sharded fp32 parameter is the master; sharded grads are fp32 too.
         return 4, 4, 0, 0
     low = 2
     grads = {"low": low, "fp32": 4, "low+fp32": low}[setup.grads]
@@ -903,9 +906,10 @@ def sharded_states(setup, n, opt_bytes, shard):
     def part(count, stage_needed):
         return -(-count // shard) if z >= stage_needed else count
 
-    weights = part(n * w_b, 3)
-    if setup.sharding == "fsdp-grad-op" and setup.precision != "fp32":
-        weights += n * 2  # unsharded compute-dtype parameters kept between forward and backward
+    fsdp = setup.sharding.startswith("fsdp")
+    weights = part(n * w_b, 0 if fsdp else 3)  # FSDP always keeps its parameters sharded at rest
+    if setup.sharding == "fsdp-grad-op":  # ...but SHARD_GRAD_OP keeps the unsharded compute copy fwd -> bwd
+        weights += n * (4 if setup.precision == "fp32" else 2)
     # ZeRO-3 with an fp32 copy reduces 16-bit grads straight into the fp32 partition (DeepSpeed estimator: 18/N)
     low_grads = 0 if (copy_b and z >= 3) else part(n * g_b, 2)
     copy = part(n * copy_b, 1)
@@ -1253,7 +1257,7 @@ KV_BITS = {"fp32": 32, "fp16": 16, "bf16": 16, "fp8": 8, "int8": 8, "int4": 4, "
 WEIGHT_BITS = {"fp32": 32, "fp16": 16, "bf16": 16, "fp8": 8, "int8": 8, "int4": 4}
 
 
-def kv_cache_bytes(arch, batch, context, kv_dtype="bf16", tp=1, convention="window"):
+def kv_cache_bytes(arch, batch, context, kv_dtype="bf16", tp=1, convention="window", layers=None):
     """Exact KV-cache bytes for `batch` sequences of `context` tokens on one of `tp` ranks.
 
     Per token and layer: 2 x kv_heads x head_dim elements (MHA/GQA/MQA), or kv_lora_rank + qk_rope_head_dim for
@@ -1261,7 +1265,8 @@ def kv_cache_bytes(arch, batch, context, kv_dtype="bf16", tp=1, convention="wind
     tokens ('window', static caches / vLLM) or min(context, window - 1) ('hf-dynamic': transformers'
     DynamicSlidingWindowLayer keeps the last window - 1 tokens; its MLA cache holds the latent, as here).
     kv_heads split over tp (one head per rank when fewer); the MLA latent is replicated on every TP rank.
-    int8/int4 exclude quantisation scales; q8_0/q4_0 include theirs."""
+    int8/int4 exclude quantisation scales; q8_0/q4_0 include theirs. `layers`: only these layer indices (a
+    pipeline stage); bytes_per_token always covers the whole model."""
     bits2 = int(2 * KV_BITS[kv_dtype])  # in half-bits, so q8_0's 8.5 bits stays an integer
     per_layer_type = {}
     total_bits2 = 0
@@ -1278,9 +1283,11 @@ def kv_cache_bytes(arch, batch, context, kv_dtype="bf16", tp=1, convention="wind
             tokens = min(context, cap)
         else:
             tokens = context
+        per_token_bits2 += elems * bits2
+        if layers is not None and i not in layers:
+            continue
         layer_bits2 = elems * bits2 * tokens * batch
         total_bits2 += layer_bits2
-        per_token_bits2 += elems * bits2
         entry = per_layer_type.setdefault(kind, {"layers": 0, "bytes": 0, "tokens_held": tokens})
         entry["layers"] += 1
         entry["bytes"] += -(-layer_bits2 // 16)
@@ -1362,8 +1369,9 @@ def inference_memory(arch, inf):
     kv = None
     if arch is not None:
         kv = kv_cache_bytes(arch, inf.batch, inf.context, inf.kv_dtype, inf.tp, inf.kv_convention)
-        per_stage = -(-kv["total_bytes"] // inf.pp) if inf.pp > 1 else kv["total_bytes"]
-        terms["kv_cache"] = per_stage
+        first_stage = set(stage_layers(arch.num_layers, inf.pp, 0))  # the stage with the most layers
+        terms["kv_cache"] = (kv_cache_bytes(arch, inf.batch, inf.context, inf.kv_dtype, inf.tp, inf.kv_convention,
+                                            first_stage)["total_bytes"] if inf.pp > 1 else kv["total_bytes"])
         chunk = min(inf.prefill_chunk or inf.context, inf.context)
         # one sequence's prompt per prefill step, `chunk` tokens at a time (decode steps are far smaller)
         terms["prefill_activations"] = prefill_activation_bytes(arch, 1, chunk, inf.tp, 2, inf.attention)

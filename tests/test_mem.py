@@ -425,7 +425,7 @@ TOKENS = st.sampled_from([
     "--num-gpus", "-z", "--sharding", "fsdp-full", "fsdp-hybrid", "--recompute", "full", "selective", "-s", "-b",
     "--infer", "--context", "--kv-dtype", "int4", "--gpu-memory", "80GiB", "80GB", "-1", "0", "1", "2", "3", "8",
     "7B", "1e3", "nan", "inf", "--params", "--max-micro-batch", "--max-context", "--optimizer", "muon", "adafactor",
-    "--precision", "fp8", "amp-bf16", "--offload-optimizer", "--offload-params", "--vpp", "--sp", "-l", "-hs", "-a",
+    "--precision", "fp8", "fp16", "--offload-optimizer", "--offload-params", "--vpp", "--sp", "-l", "-hs", "-a",
     "--num-kv-heads", "--ffn-hidden-size", "--bits-per-weight", "4.5", "--explain", "--grads", "low+fp32", "x",
     "--global-batch", "--layer-types", "alternate", "--sliding-window", "--fragmentation", "--overhead", "1e400",
 ])
@@ -459,3 +459,85 @@ def test_hostile_config_json(mem, tmp_path_factory, cfg):
             assert math.isfinite(x) and x >= 0
     else:
         assert status == 2 and len(err.strip().splitlines()) == 1, err
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Parallelism and option semantics, independent arithmetic on Llama-2-7B (h 4096, f 11008, V 32000, 32 layers)
+# ---------------------------------------------------------------------------------------------------------------
+H7, F7, V7, L7 = 4096, 11008, 32000, 32
+N7 = 6_738_415_616
+LINEAR7 = L7 * (4 * H7 * H7 + 3 * H7 * F7)
+
+
+def test_tensor_parallel_split_is_exact(mem):
+    t = 8
+    per_gpu = 2 * V7 * H7 // t + L7 * ((4 * H7 * H7 + 3 * H7 * F7) // t + 2 * H7) + H7  # norms replicated
+    r = run_json(mem, "--preset", "llama-2-7b", "-tp", str(t), "--num-gpus", str(t), *BARE)
+    assert r["per_gpu"]["weights"] == 2 * per_gpu
+
+
+def test_fp8_adds_one_byte_per_linear_weight(mem):
+    r = run_json(mem, "--preset", "llama-2-7b", "--precision", "fp8", *BARE)
+    assert r["per_gpu"]["weights"] == 2 * N7 + LINEAR7
+
+
+def test_muon_states(mem):
+    # Muon momentum (4 B) on hidden matrices; AdamW (8 B + 4 B step per tensor) on embeddings, head and norms
+    others = N7 - LINEAR7
+    adam_tensors = 2 + 2 * L7 + 1
+    r = run_json(mem, "--preset", "llama-2-7b", "--optimizer", "muon", *BARE)
+    assert r["per_gpu"]["optimizer_states"] == 4 * LINEAR7 + 8 * others + 4 * adam_tensors
+
+
+def test_fsdp_variants(mem):
+    n, g = 8 * 10**9, 8
+    full = run_json(mem, "-p", str(n), "--num-gpus", str(g), "--sharding", "fsdp-full", *BARE)["per_gpu"]
+    assert (full["weights"], full["gradients"], full["master_weights"], full["optimizer_states"]) == (
+        4 * n // g, 4 * n // g, 0, 8 * n // g)  # sharded fp32 params double as master
+    grad_op = run_json(mem, "-p", str(n), "--num-gpus", str(g), "--sharding", "fsdp-grad-op", *BARE)["per_gpu"]
+    assert grad_op["weights"] == 4 * n // g + 2 * n and grad_op["gradients"] == 4 * n // g
+    hybrid = run_json(mem, "-p", str(n), "--num-gpus", "64", "--sharding", "fsdp-hybrid", "--fsdp-shard-size",
+                      "8", *BARE)["per_gpu"]
+    assert hybrid["optimizer_states"] == 8 * n // 8
+
+
+def test_offload_optimizer_moves_states_to_cpu(mem):
+    n, g = 8 * 10**9, 8
+    r = run_json(mem, "-p", str(n), "--num-gpus", str(g), "-z", "2", "--offload-optimizer", *BARE)
+    assert r["per_gpu"]["total"] == 2 * n
+    assert r["cpu_per_gpu_bytes"] == (2 + 4 + 8) * n // g
+
+
+def test_context_parallel_halves_activations_and_joins_the_shard_group(mem):
+    base = ["--preset", "llama-3-8b", "-s", "8192", *BARE]
+    one = run_json(mem, *base)
+    two = run_json(mem, *base, "--cp", "2", "--num-gpus", "2", "-z", "1")
+    assert 2 * two["per_gpu"]["activations"] == one["per_gpu"]["activations"]
+    assert two["setup"]["dense_shard"] == 2
+    assert two["per_gpu"]["master_weights"] == 4 * 8_030_261_248 // 2
+
+
+def test_expert_parallel_divides_experts_only(mem):
+    h, f, e, layers = 4096, 14336, 8, 32
+    experts = layers * e * 3 * h * f
+    total = 46_702_792_704
+    r = run_json(mem, "--preset", "mixtral-8x7b", "-ep", "8", "--num-gpus", "8", *BARE)
+    assert r["per_gpu"]["weights"] == 2 * (total - experts + experts // 8)
+    assert r["setup"]["expert_shard"] == 1
+
+
+def test_count_suffixes(mem):
+    assert mem.parse_count("32k") == 32_000 and mem.parse_count("32Ki") == 32_768
+    assert mem.parse_count("1.4T") == 1_400_000_000_000 and mem.parse_count("300e9") == 300 * 10**9
+    assert mem.parse_bytes("80GiB") == 80 * 2**30 and mem.parse_bytes("80GB") == 80 * 10**9
+
+
+def test_explain_lists_moe_and_mla_tensors(mem):
+    status, out, _ = call_main(mem, ["--preset", "deepseek-v3", "--explain", "-s", "4096", "--json"])
+    assert status == 0
+    kinds = json.loads(out)["activation_tensors"]
+    assert set(kinds) == {"dense/full", "moe/full"}
+    names = [t["name"] for t in kinds["moe/full"]]
+    assert "expert input (dispatched tokens)" in names and "kv_b input (kv_a norm output)" in names
+    routed = next(t for t in kinds["moe/full"] if t["name"] == "expert input (dispatched tokens)")
+    assert routed["shape"] == [4096 * 8, 7168] and routed["bytes"] == 4096 * 8 * 7168 * 2
