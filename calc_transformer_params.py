@@ -35,7 +35,10 @@ Formulas (h hidden size, a query heads, k key/value heads, d head dim, f FFN wid
 * embeddings: V*h input (V*p with OPT's word_embed_proj_dim p, plus project_in/out 2*h*p), learned positions
   (n_pos + offset)*h (OPT's offset is 2), LM head V*h unless tied, plus V with an LM-head bias (GPT-J, Phi-2).
 * DeepSeek-V3's router score-correction bias (E per MoE layer) is a buffer in transformers, not a parameter:
-  it is reported under ``buffers`` and counted in the checkpoint size, not in the total.
+  it is reported under ``checkpoint_only`` and counted in the checkpoint size, not in the total.
+* ``--mtp-layers N`` (off by default, as transformers does not build them) adds DeepSeek-V3's multi-token-prediction
+  modules: each one decoder layer + a 2h*h projection + 3 norms; its copies of the embedding and head (2*V*h) are
+  checkpoint-only.
 
 JSON keys (``--format json``)
 -----------------------------
@@ -43,7 +46,7 @@ JSON keys (``--format json``)
 ``positions``, ``lm_head``, ``total``}, ``non_embedding`` (Kaplan's N), ``components`` {name: count},
 ``layer_types`` [{``type``, ``layers``, ``per_layer`` {component: count}, ``params_per_layer``, ``total``}],
 ``active`` (MoE only: {``total``, ``routed_experts_active``, ``routed_experts_total``, ``convention``}),
-``buffers`` {name: count}, ``checkpoint`` {``dtype``, ``bits_per_element``, ``elements``, ``bytes``, ``GB``,
+``checkpoint_only`` {name: elements stored but not parameters}, ``checkpoint`` {``dtype``, ``bits_per_element``, ``elements``, ``bytes``, ``GB``,
 ``GiB``}, ``notes`` [strings]. With ``--target-params``: ``target``, ``rules``, ``candidates`` [{``num_layers``,
 ``hidden_size``, ``num_attention_heads``, ``num_kv_heads``, ``head_dim``, ``ffn_hidden_size``, ``aspect_ratio``,
 ``total``, ``non_embedding``, ``difference`` (absolute), ``above_target``}].
@@ -140,6 +143,7 @@ class ModelConfig:
     expert_interval: int = 1
     expert_interval_phase: int = 1
     dense_layers: tuple = ()
+    mtp_layers: int = 0
 
 
 # Which flag sets each field: used to name the flag in error messages (a config file names its own fields).
@@ -153,7 +157,7 @@ FIELD_FLAGS = {
     "qk_rope_head_dim": "--qk-rope-head-dim", "v_head_dim": "--v-head-dim", "num_experts": "--num-experts",
     "top_k": "--topk", "moe_ffn_hidden_size": "--moe-ffn-hidden-size", "num_shared_experts": "--num-shared-experts",
     "shared_expert_ffn_size": "--shared-expert-ffn-size", "first_k_dense": "--first-k-dense",
-    "expert_interval": "--expert-interval", "dense_layers": "--dense-layers",
+    "expert_interval": "--expert-interval", "dense_layers": "--dense-layers", "mtp_layers": "--mtp-layers",
 }
 
 DTYPE_BITS = {"fp32": 32, "fp16": 16, "bf16": 16, "fp8": 8, "int8": 8, "int4": 4, "fp4": 4}
@@ -261,7 +265,7 @@ PRESETS = {
                         qk_rope_head_dim=64, v_head_dim=128, num_experts=256, top_k=8, moe_ffn_hidden_size=2048,
                         num_shared_experts=1, first_k_dense=3, expert_interval_phase=0,
                         router_score_correction_bias=True,
-                        source=_hf("deepseek-ai/DeepSeek-V3") + " (main model; the MTP module is not counted)"),
+                        source=_hf("deepseek-ai/DeepSeek-V3") + " (main model; --mtp-layers 1 adds the MTP module)"),
 }
 
 
@@ -333,7 +337,7 @@ def validate(cfg: ModelConfig, labels: dict | None = None) -> ModelConfig:
             raise InputError(f"{name(field)} must be a positive integer, got {value!r}")
     for field in ("max_position_embeddings", "position_offset", "norms_per_layer", "q_lora_rank", "kv_lora_rank",
                   "qk_nope_head_dim", "qk_rope_head_dim", "v_head_dim", "num_experts", "top_k",
-                  "num_shared_experts", "first_k_dense"):
+                  "num_shared_experts", "first_k_dense", "mtp_layers", "expert_interval_phase"):
         value = getattr(cfg, field)
         if not isinstance(value, int) or isinstance(value, bool) or value < 0:
             raise InputError(f"{name(field)} must be a non-negative integer, got {value!r}")
@@ -395,13 +399,24 @@ def padded_vocab(cfg: ModelConfig) -> int:
     return -(-cfg.vocab_size // m) * m
 
 
+def is_moe_layer(cfg: ModelConfig, index: int) -> bool:
+    return bool(cfg.num_experts) and index >= cfg.first_k_dense and index not in cfg.dense_layers \
+        and (index + cfg.expert_interval_phase) % cfg.expert_interval == 0
+
+
 def moe_layer_indices(cfg: ModelConfig) -> list:
-    if not cfg.num_experts:
-        return []
-    dense = set(cfg.dense_layers)
-    return [i for i in range(cfg.num_layers)
-            if i >= cfg.first_k_dense and i not in dense
-            and (i + cfg.expert_interval_phase) % cfg.expert_interval == 0]
+    return [i for i in range(cfg.num_layers) if is_moe_layer(cfg, i)] if cfg.num_experts else []
+
+
+def mtp_module_params(cfg: ModelConfig, index: int) -> tuple:
+    """(parameters, whether MoE) of one DeepSeek-V3 multi-token-prediction module placed after the main layers.
+
+    DeepSeek-V3 report sec. 2.2: a Transformer block, a projection M (d x 2d) and RMSNorms on both inputs; the HF
+    checkpoint adds the norm before its copy of the output head (``shared_head.norm``).
+    """
+    moe = is_moe_layer(cfg, cfg.num_layers + index)
+    h = cfg.hidden_size
+    return sum(layer_components(cfg, moe).values()) + 2 * h * h + 3 * norm_params(cfg, h), moe
 
 
 def mlp_params(cfg: ModelConfig, width: int, bias: bool) -> int:
@@ -484,6 +499,8 @@ def count_parameters(cfg: ModelConfig, dtype: str = "bf16") -> dict:
         components[name] = sum(t["layers"] * t["per_layer"][name] for t in layer_types)
     components["norms"] += outer_norms
     components["lm_head"] = lm_head
+    mtp_modules = [mtp_module_params(cfg, i) for i in range(cfg.mtp_layers)]
+    components["mtp"] = sum(n for n, _ in mtp_modules)
     total = sum(components.values())
     embedding_total = embedding_input + positions + lm_head
 
@@ -491,26 +508,33 @@ def count_parameters(cfg: ModelConfig, dtype: str = "bf16") -> dict:
         "model": cfg.name, "source": cfg.source, "config": config_dict(cfg), "total": total,
         "embedding": {"input": embedding_input, "positions": positions, "lm_head": lm_head, "total": embedding_total},
         "non_embedding": total - embedding_total, "components": components, "layer_types": layer_types,
-        "buffers": {}, "notes": [],
+        "checkpoint_only": {}, "notes": [],
     }
     if moe_layers:
         expert_width = cfg.moe_ffn_hidden_size or cfg.ffn_hidden_size
         active_routed = len(moe_layers) * cfg.top_k * mlp_params(cfg, expert_width, False)
         report["active"] = {
-            "total": total - components["routed_experts"] + active_routed,
+            "total": total - components["routed_experts"] - components["mtp"] + active_routed,
             "routed_experts_active": active_routed, "routed_experts_total": components["routed_experts"],
             "convention": f"every parameter except the routed experts (embeddings and LM head included), plus "
-                          f"top_k/E = {cfg.top_k}/{cfg.num_experts} of the routed experts",
+                          f"top_k/E = {cfg.top_k}/{cfg.num_experts} of the routed experts"
+                          + ("; MTP modules excluded" if cfg.mtp_layers else ""),
         }
-    if cfg.router_score_correction_bias and moe_layers:
-        report["buffers"]["router_score_correction_bias"] = len(moe_layers) * cfg.num_experts
+    stored = report["checkpoint_only"]
+    moe_count = len(moe_layers) + sum(1 for _, moe in mtp_modules if moe)
+    if cfg.router_score_correction_bias and moe_count:
+        stored["router_score_correction_bias"] = moe_count * cfg.num_experts
         report["notes"].append("router score-correction bias (DeepSeek-V3) is a buffer in transformers, not a "
                                "parameter: in the checkpoint size, not in the total")
+    if cfg.mtp_layers:
+        stored["mtp_embedding_and_head_copies"] = cfg.mtp_layers * 2 * vocab * embed_dim
+        report["notes"].append("MTP modules share the main embedding and head (DeepSeek-V3 report sec. 2.2); the "
+                               "HF checkpoint stores a copy of both per module: in the checkpoint size only")
     if cfg.num_experts and not moe_layers:
         report["notes"].append("experts are configured but the placement rules leave no MoE layer: all dense")
     if vocab != cfg.vocab_size:
         report["notes"].append(f"vocabulary padded from {cfg.vocab_size} to {vocab}")
-    report["checkpoint"] = checkpoint_size(total + sum(report["buffers"].values()), dtype)
+    report["checkpoint"] = checkpoint_size(total + sum(stored.values()), dtype)
     return report
 
 
@@ -808,7 +832,7 @@ def _llama_family(r: _Fields, mt: str) -> dict:
         mtp = r.int("num_nextn_predict_layers", default=0, minimum=0)
         if mtp:
             cfg["_notes"] = [f"num_nextn_predict_layers = {mtp}: the multi-token-prediction module(s) are not "
-                             f"counted (transformers does not build them)"]
+                             f"counted, as transformers does not build them (--mtp-layers {mtp} counts them)"]
     return cfg
 
 
@@ -871,6 +895,7 @@ COMPONENT_LABELS = {
     "embedding": "embedding (input)", "positions": "position embedding", "embedding_projections":
     "embedding projections", "attention": "attention", "mlp": "MLP (dense)", "routed_experts": "routed experts",
     "shared_experts": "shared experts", "router": "router", "norms": "norms", "lm_head": "LM head",
+    "mtp": "MTP modules",
 }
 
 
@@ -961,8 +986,8 @@ def render_report(report: dict, markdown: bool = False) -> str:
               f"elements): {ck['bytes']:,} bytes = {ck['GB']:.2f} GB = {ck['GiB']:.2f} GiB"]
     if "active" in report:
         lines.append(f"active convention: {report['active']['convention']}")
-    for key, value in report["buffers"].items():
-        lines.append(f"buffer {key}: {value:,} elements")
+    for key, value in report["checkpoint_only"].items():
+        lines.append(f"in the checkpoint only: {key} {value:,} elements")
     lines += [f"note: {n}" for n in report["notes"]]
     return "\n".join(lines) + "\n"
 
@@ -1079,7 +1104,8 @@ def build_parser() -> OneLineParser:
             (("--moe-ffn-hidden-size",), "moe_ffn_hidden_size", "routed expert width (default: --ffn-hidden-size)"),
             (("--num-shared-experts",), "num_shared_experts", "always-on shared experts"),
             (("--shared-expert-ffn-size",), "shared_expert_ffn_size", "width of each shared expert"),
-            (("--first-k-dense",), "first_k_dense", "the first K layers stay dense")):
+            (("--first-k-dense",), "first_k_dense", "the first K layers stay dense"),
+            (("--mtp-layers",), "mtp_layers", "DeepSeek-V3 multi-token-prediction modules to count (default 0)")):
         moe.add_argument(*flags, dest=dest, type=_count_arg(flags[0]), metavar="N", help=helptext)
     moe.add_argument("--dense-layers", dest="dense_layers", metavar="I,J,...",
                      help="comma-separated layer indices that stay dense (Qwen mlp_only_layers)")
@@ -1102,7 +1128,7 @@ FLAG_FIELDS = ("num_layers", "hidden_size", "vocab_size", "num_attention_heads",
                "mlp_bias", "lm_head_bias", "embedding_norm", "final_norm", "shared_expert_gate", "router_bias",
                "norm_type", "qk_norm", "q_lora_rank", "kv_lora_rank", "qk_nope_head_dim", "qk_rope_head_dim",
                "v_head_dim", "num_experts", "top_k", "expert_interval", "moe_ffn_hidden_size", "num_shared_experts",
-               "shared_expert_ffn_size", "first_k_dense")
+               "shared_expert_ffn_size", "first_k_dense", "mtp_layers")
 
 
 def config_from_args(args) -> tuple:

@@ -112,8 +112,16 @@ def test_deepseek_v3_closed_form(params):
     report = params.count_parameters(params.preset_config("deepseek-v3"))
     assert report["total"] == expected
     assert report["active"]["total"] == expected - 58 * 248 * 3 * h * 2048
-    assert report["buffers"] == {"router_score_correction_bias": 58 * 256}
+    assert report["checkpoint_only"] == {"router_score_correction_bias": 58 * 256}
     assert report["checkpoint"]["elements"] == expected + 58 * 256
+    # with its multi-token-prediction module (report sec. 2.2): one more MoE block, M (h x 2h), RMSNorms on both
+    # inputs and before the head; the HF checkpoint also stores copies of the embedding and head (2 V h)
+    with_mtp = params.count_parameters(replace(params.preset_config("deepseek-v3"), mtp_layers=1))
+    assert with_mtp["components"]["mtp"] == moe + 2 * h * h + 3 * h
+    assert with_mtp["total"] == expected + moe + 2 * h * h + 3 * h
+    assert with_mtp["active"]["total"] == report["active"]["total"]  # the active count is the main model's
+    assert with_mtp["checkpoint_only"] == {"router_score_correction_bias": 59 * 256,
+                                           "mtp_embedding_and_head_copies": 2 * V * h}
 
 
 # --------------------------------------------------------------------------------------------------------------
