@@ -112,6 +112,7 @@ class Architecture:
     num_mlp_linears: int = 3        # 3 = gated (SwiGLU/GeGLU), 2 = plain
     tied_embeddings: bool = False
     learned_positions: int = 0      # rows of a learned absolute position table (GPT-2: 1024)
+    relative_positions: bool = False  # Transformer-XL (Gopher, Chinchilla): h·a·d + 2·a·d parameters per layer
     qkv_bias: bool = False
     output_bias: bool = False
     mlp_bias: bool = False
@@ -126,7 +127,6 @@ class Architecture:
     num_moe_layers: int = 0
     shared_ffn_hidden_size: int = 0  # total width of the shared expert(s)
     shared_expert_gate: bool = False  # Qwen-MoE: sigmoid(Linear(h, 1)) scales the shared expert
-    router_bias: bool = False         # DeepSeek-V3's e_score_correction_bias (parameters, no FLOPs)
     # MLA
     q_lora_rank: int = 0
     kv_lora_rank: int = 0
@@ -141,6 +141,11 @@ class Architecture:
     def is_mla(self) -> bool:
         return self.kv_lora_rank > 0
 
+
+# Gopher and Chinchilla (DeepMind): relative positions, biases on every linear, one tied 32k-token table.
+_GOPHER_FAMILY = dict(head_dim=128, vocab_size=32000, num_mlp_linears=2, relative_positions=True, qkv_bias=True,
+                      output_bias=True, mlp_bias=True, tied_embeddings=True, norm="layernorm-nonparametric",
+                      sequence_length=2048)
 
 # Built-in models. Values are transcribed from each model's published config.json (or paper table); "source" cites it.
 PRESETS = {
@@ -164,12 +169,13 @@ PRESETS = {
                       ffn_hidden_size=49152, num_mlp_linears=2, tied_embeddings=True, learned_positions=2048,
                       qkv_bias=True, output_bias=True, mlp_bias=True, norm="layernorm", sequence_length=2048,
                       source="Brown et al. 2020, Table 2.1 (GPT-2 architecture; dense attention assumed)"),
-    "chinchilla-70b": dict(num_layers=80, hidden_size=8192, num_attention_heads=64, head_dim=128, vocab_size=32000,
-                           ffn_hidden_size=32768, num_mlp_linears=2, norm="rmsnorm", sequence_length=2048,
-                           source="Hoffmann et al. 2022, Table 4 (relative position encodings: no table counted)"),
-    "gopher-280b": dict(num_layers=80, hidden_size=16384, num_attention_heads=128, head_dim=128, vocab_size=32000,
-                        ffn_hidden_size=65536, num_mlp_linears=2, norm="rmsnorm", sequence_length=2048,
-                        source="Rae et al. 2021, Table 1 (relative position encodings: no table counted)"),
+    "chinchilla-70b": dict(_GOPHER_FAMILY, num_layers=80, hidden_size=8192, num_attention_heads=64,
+                           ffn_hidden_size=32768,
+                           source="Hoffmann et al. 2022, Table 4; counted as Table A9 counts (Transformer-XL "
+                                  "relative positions, biased linears, tied 32k vocabulary)"),
+    "gopher-280b": dict(_GOPHER_FAMILY, num_layers=80, hidden_size=16384, num_attention_heads=128,
+                        ffn_hidden_size=65536,
+                        source="Rae et al. 2021, Table 1; counted as Chinchilla's Table A9 counts"),
     "palm-540b": dict(num_layers=118, hidden_size=18432, num_attention_heads=48, num_kv_heads=1, head_dim=256,
                       vocab_size=256000, ffn_hidden_size=73728, tied_embeddings=True, norm="layernorm-nobias",
                       norms_per_layer=1, sequence_length=2048,
@@ -213,7 +219,7 @@ PRESETS = {
                        source="HF google/gemma-2-9b config.json (every other layer sliding, window 4096)"),
     "deepseek-v3": dict(num_layers=61, hidden_size=7168, num_attention_heads=128, num_kv_heads=128, head_dim=192,
                         v_head_dim=128, vocab_size=129280, ffn_hidden_size=18432, num_experts=256, topk=8,
-                        moe_ffn_hidden_size=2048, num_moe_layers=58, shared_ffn_hidden_size=2048, router_bias=True,
+                        moe_ffn_hidden_size=2048, num_moe_layers=58, shared_ffn_hidden_size=2048,
                         q_lora_rank=1536, kv_lora_rank=512, qk_rope_head_dim=64, sequence_length=4096,
                         source="HF deepseek-ai/DeepSeek-V3 config.json (MTP module not counted)"),
 }
@@ -484,7 +490,6 @@ def config_fields(config: dict) -> dict:
         n_shared = _config_int(config, ("n_shared_experts",), default=0, allow_zero=True)
         if n_shared:
             out["shared_ffn_hidden_size"] = n_shared * out["moe_ffn_hidden_size"]
-        out["router_bias"] = model_type == "deepseek_v3"
     # sliding window: which layers use it
     window = _config_int(config, ("sliding_window",), default=0, allow_zero=True)
     layer_types = config.get("layer_types")
@@ -566,7 +571,7 @@ def resolve(base: dict, overrides: dict) -> Architecture:
         values.pop("expert_interval", None)
         for key in ("topk", "num_moe_layers", "moe_ffn_hidden_size", "shared_ffn_hidden_size"):
             values[key] = 0
-        values["shared_expert_gate"] = values["router_bias"] = False
+        values["shared_expert_gate"] = False
     if values.get("sliding_window") and not values.get("num_sliding_layers"):
         values["num_sliding_layers"] = layers
     if not values.get("sliding_window"):
@@ -604,7 +609,9 @@ def _attention_params(arch: Architecture) -> int:
         return q + kv + a * dv * h
     weights = h * (a * dq + k * dq + k * dv) + a * dv * h
     biases = (a * dq + k * dq + k * dv if arch.qkv_bias else 0) + (h if arch.output_bias else 0)
-    return weights + biases + (2 * dq if arch.qk_norm else 0)
+    # Dai et al. 2019 eq. 4: relative-key projection W_r and the biases u, v (parameters only: FLOPs not modelled)
+    relative = h * a * dq + 2 * a * dq if arch.relative_positions else 0
+    return weights + biases + (2 * dq if arch.qk_norm else 0) + relative
 
 
 def _mlp_params(arch: Architecture, width: int, bias: bool) -> int:
@@ -626,7 +633,7 @@ def parameter_counts(arch: Architecture) -> dict:
     expert = _mlp_params(arch, arch.moe_ffn_hidden_size, arch.mlp_bias) if arch.num_experts else 0
     shared = (_mlp_params(arch, arch.shared_ffn_hidden_size, arch.mlp_bias) if arch.shared_ffn_hidden_size else 0)
     shared += h if arch.shared_expert_gate else 0
-    router = h * arch.num_experts + (arch.num_experts if arch.router_bias else 0)
+    router = h * arch.num_experts  # DeepSeek-V3's score-correction bias is a buffer in transformers: not counted
     per_layer_common = _attention_params(arch) + arch.norms_per_layer * _norm_params(arch)
     dense_layers = L - moe_layers
     layers = (L * per_layer_common + dense_layers * _mlp_params(arch, arch.ffn_hidden_size, arch.mlp_bias)

@@ -175,7 +175,6 @@ def _count_with_pytorch(config: dict, batch: int, seq: int):
     with FakeTensorMode():
         model = transformers.AutoModelForCausalLM.from_config(hf_config, **kwargs)
         n_params = sum(p.numel() for p in model.parameters())
-        n_params += sum(b.numel() for name, b in model.named_buffers() if name.endswith("e_score_correction_bias"))
         ids = torch.randint(0, config["vocab_size"], (batch, seq))
         with FlopCounterMode(display=False) as forward_counter:
             model(input_ids=ids)
