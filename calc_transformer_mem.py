@@ -65,20 +65,25 @@ and the difference is respected. Output prints GiB (2^30) and GB (10^9) where it
 
 JSON keys (``--json``)
 ======================
-* ``mode``: "train" | "inference"; ``model``: resolved architecture (fields of ``Arch``) or null;
-  ``params``: {total, embedding, non_embedding, active, per_group{...}}.
-* train: ``setup`` (resolved parallel/precision settings incl. dp, edp, micro_batches, in_flight),
-  ``per_gpu`` {term: bytes} with terms weights, gradients, master_weights, optimizer_states, gathered_params,
-  activations, logits_loss, comm_buckets, framework_overhead, fragmentation, total; ``stages`` {"first": {...},
-  "last": {...}} per-stage terms; ``cpu_per_gpu_bytes`` (offloaded); ``checkpoint`` {weights_bytes,
-  full_bytes}; ``bytes_per_param`` {weights, gradients, master_weights, optimizer_states}; ``assumptions``
-  [strings]; ``fits`` (bool, with ``gpu_memory_bytes``) when ``--gpu-memory`` is given.
-* inference: ``per_gpu`` {weights, kv_cache, prefill_activations, logits, framework_overhead, fragmentation,
-  total}; ``kv_cache`` {bytes_per_token (whole model, one sequence), per_layer_type{...}, total_bytes};
-* ``--explain``: ``activation_tensors`` [{name, shape, dtype, bytes, split}] for one layer of each kind.
-* ``--max-micro-batch`` / ``--max-context``: ``solution`` {value, total_bytes}.
-* ``--search``: ``candidates_evaluated``, ``criterion``, ``results`` [{tp, pp, dp, cp, zero, recompute,
-  micro_batch, total_bytes}].
+Bytes are exact integers. Always: ``mode`` ("train" | "inference"); ``model`` (the resolved ``Arch`` fields, or
+null with ``-p``); ``params`` {total, embedding, non_embedding, active, per_group{group: count}, tensors} (only
+``total`` with ``-p``); ``per_gpu`` {term: bytes, ..., total}; ``setup`` (the resolved settings); ``assumptions``
+[strings]; with ``--gpu-memory``: ``gpu_memory_bytes`` and ``fits``.
+
+* train: ``per_gpu`` terms weights, gradients, master_weights, optimizer_states, gathered_params, activations,
+  logits_loss, comm_buckets, fragmentation, framework_overhead, total (the worst pipeline stage);
+  ``worst_stage`` ("first" | "last"); ``stages`` {"first"/"last": {terms{...}, cpu_offloaded_bytes}};
+  ``cpu_per_gpu_bytes``; ``checkpoint`` {weights_bytes, full_bytes}; ``bytes_per_param`` {weights, gradients,
+  master_weights}; ``setup`` adds dp, dense_shard, expert_shard, micro_batches.
+* inference: ``per_gpu`` terms weights, kv_cache, prefill_activations, logits, fragmentation,
+  framework_overhead, total; ``kv_cache`` {total_bytes (the whole batch, one GPU), bytes_per_token (one
+  sequence, all layers, one GPU), per_layer_type {full/sliding: {layers, bytes, tokens_held}}, kv_dtype,
+  convention}.
+* ``--explain``: ``activation_tensors`` {"dense|moe/full|sliding": [{name, shape, dtype_bytes, bytes, split,
+  core}]}: one layer of each kind, one micro-batch, one rank (core = dropped by selective recompute).
+* ``--max-micro-batch`` / ``--max-context``: ``solution`` {name, value, total_bytes}.
+* ``--search``: ``search`` {candidates_evaluated, criterion, results [{tp, pp, dp, cp, zero, recompute,
+  micro_batch, total_bytes}]}; the top row is also expanded in ``per_gpu``.
 
 Examples
 ========
@@ -1596,8 +1601,8 @@ def render_text(result):
                      f"{_size(ck['full_bytes'])}")
     elif result.get("kv_cache"):
         kv = result["kv_cache"]
-        lines.append(f"KV cache: {kv['bytes_per_token']:,} B per token (whole model, one sequence, {kv['kv_dtype']});"
-                     f" {_size(kv['total_bytes'])} total")
+        lines.append(f"KV cache: {kv['bytes_per_token']:,} B per token of one sequence on each GPU ({kv['kv_dtype']},"
+                     f" all layers); {_size(kv['total_bytes'])} for the batch")
     if result.get("solution"):
         sol = result["solution"]
         lines.append(f"solution: {sol['name']} = {sol['value']:,} (total {_size(sol['total_bytes'])})")
