@@ -27,7 +27,8 @@ What it computes
    ``tensor_allows_quantization``): output/token_embd types, the "use_more_bits" layers
    ``i < n/8 or i >= 7n/8 or (i - n/8) % 3 == 2``, attn_v / ffn_down promotions, GQA- (n_head/n_head_kv >= 4) and
    70B-dependent cases, the importance-matrix cases, and the fallback to 32-blocks when a row is not a multiple of
-   256.  ``--old-q2k`` selects the pre-2024 Q2_K recipe (inferred from published 2023 file sizes, see below).
+   256.  ``--old-q2k`` selects the 2023 Q2_K recipe: "mostly Q3_K except for tok_embeddings, attention.wq,
+   attention.wk, which are Q2_K" (llama.cpp commit bac66994, Aug 2023; replaced in early 2024).
    File bytes = sum(row blocks * block bytes) + GGUF header and tensor-info records (exact) + 32-byte alignment
    padding (exact) + tokenizer/metadata key-values (an estimate: 61 B per token for 100k+ BPE vocabularies,
    = 7,835,936 B / 128,256 measured on Llama-3 GGUF files; 23 B per token otherwise, a SentencePiece record of
@@ -706,8 +707,8 @@ def _type_impl(ft: str, default: str, t: Tensor, cat: str, cfg: ModelConfig, sta
             return "Q4_K"
         return new
     if old_q2k and ft == "Q2_K":
-        # Pre-2024 recipe (TheBloke's 2023 files): Q2_K for attn_q/attn_k, Q3_K for attn_v, attn_output and the
-        # three FFN matrices; inferred from published sizes (see module docstring).
+        # 2023 recipe (llama.cpp commit bac66994, used for TheBloke's 2023 files): Q2_K for token_embd, attn_q and
+        # attn_k, Q3_K for every other matrix; the output keeps Q6_K and 70B models still get Q5_K attn_v.
         if cat in ("attn_v", "attn_qkv", "attn_kv_b"):
             state["i_attention_wv"] += 1
             return "Q5_K" if is_llama_70b(cfg) else "Q3_K"
@@ -1132,8 +1133,7 @@ def size_gguf(cfg: ModelConfig, tensors: list[Tensor], ftype: str, opts: Options
         notes.append(f"{fallbacks} tensors have rows not divisible by 256 and fall back to 32-block types")
     quality = gguf_quality(ftype)
     if ftype == "Q2_K" and opts.old_q2k:
-        notes.append("pre-2024 Q2_K recipe (tensor assignment inferred from published 2023 file sizes); "
-                     "no published quality figure for it here")
+        notes.append("2023 Q2_K recipe (llama.cpp commit bac66994); no published quality figure for it here")
         quality = None
     notes.append(f"includes {meta['total']:,} B of GGUF metadata (tokenizer part estimated: "
                  f"{meta['kv_metadata_bytes']:,} B)")
