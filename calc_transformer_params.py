@@ -701,15 +701,22 @@ class _Fields:
         return tuple(value)
 
 
-HF_LABELS = {  # config field that sets each ModelConfig field, for error messages about a config file
-    "num_layers": "num_hidden_layers", "hidden_size": "hidden_size", "num_attention_heads": "num_attention_heads",
-    "vocab_size": "vocab_size", "ffn_hidden_size": "intermediate_size", "num_kv_heads": "num_key_value_heads",
-    "head_dim": "head_dim", "num_experts": "num_experts", "top_k": "num_experts_per_tok",
-    "moe_ffn_hidden_size": "moe_intermediate_size", "first_k_dense": "first_k_dense_replace",
-    "dense_layers": "mlp_only_layers", "expert_interval": "decoder_sparse_step", "kv_lora_rank": "kv_lora_rank",
-    "q_lora_rank": "q_lora_rank", "qk_nope_head_dim": "qk_nope_head_dim", "qk_rope_head_dim": "qk_rope_head_dim",
-    "v_head_dim": "v_head_dim", "num_shared_experts": "n_shared_experts",
+# For error messages about a config file: the config fields that can set each ModelConfig field (first present wins).
+HF_FIELDS = {
+    "num_layers": ("num_hidden_layers", "n_layer"), "hidden_size": ("hidden_size", "n_embd", "n_embed"),
+    "num_attention_heads": ("num_attention_heads", "n_head"), "vocab_size": ("vocab_size",),
+    "ffn_hidden_size": ("intermediate_size", "n_inner", "ffn_dim", "ffn_hidden_size"),
+    "num_kv_heads": ("num_key_value_heads", "num_kv_heads", "n_head_kv"), "head_dim": ("head_dim",),
+    "num_experts": ("num_experts", "num_local_experts", "n_routed_experts"), "top_k": ("num_experts_per_tok",),
+    "moe_ffn_hidden_size": ("moe_intermediate_size",), "first_k_dense": ("first_k_dense_replace",),
+    "dense_layers": ("mlp_only_layers",), "expert_interval": ("decoder_sparse_step", "moe_layer_freq"),
+    "kv_lora_rank": ("kv_lora_rank",), "q_lora_rank": ("q_lora_rank",), "qk_nope_head_dim": ("qk_nope_head_dim",),
+    "qk_rope_head_dim": ("qk_rope_head_dim",), "v_head_dim": ("v_head_dim",),
+    "num_shared_experts": ("n_shared_experts",), "shared_expert_ffn_size": ("shared_expert_intermediate_size",),
+    "word_embed_proj_dim": ("word_embed_proj_dim",), "max_position_embeddings": ("n_positions",
+                                                                                 "max_position_embeddings"),
 }
+
 
 KNOWN_MODEL_TYPES = ("gpt2", "gptj", "gpt_neox", "opt", "bloom", "falcon", "llama", "mistral", "mixtral", "qwen2",
                      "qwen2_moe", "qwen3", "qwen3_moe", "gemma", "gemma2", "phi", "phi3", "olmo", "olmo2",
@@ -779,8 +786,9 @@ def _llama_family(r: _Fields, mt: str) -> dict:
     cfg["head_dim"] = head_dim or head_default
     tie_default = mt in ("gemma", "gemma2", "starcoder2")
     cfg["tied_embeddings"] = r.flag("tie_word_embeddings", tie_default)
-    attention_bias = r.flag("attention_bias", False) if mt not in ("mistral", "mixtral", "qwen2", "qwen2_moe",
-                                                                   "phi", "phi3", "starcoder2") else False
+    attention_bias = r.flag("attention_bias", False)
+    if mt in ("mistral", "mixtral", "qwen2", "qwen2_moe", "phi", "phi3", "starcoder2"):
+        attention_bias = False  # these model classes do not read the field (their biases are fixed or separate)
     cfg.update(qkv_bias=attention_bias, o_bias=attention_bias)
     if mt in ("qwen2", "qwen2_moe"):
         cfg["qkv_bias"] = True if mt == "qwen2" else r.flag("qkv_bias", True)
@@ -864,7 +872,8 @@ def config_from_hf(raw, where: str = "config.json") -> tuple:
     if not isinstance(values["name"], str):
         values["name"] = str(model_type)
     values["source"] = where
-    labels = {field: f"config field '{hf}'" for field, hf in HF_LABELS.items()}
+    labels = {field: "config field '%s'" % next((k for k in keys if k in raw), keys[0])
+              for field, keys in HF_FIELDS.items()}
     cfg = validate(ModelConfig(**values), labels)
     ignored = sorted(k for k in raw if k not in r.used and k not in IRRELEVANT_FIELDS and k != "text_config")
     return cfg, ignored, notes
