@@ -1159,8 +1159,9 @@ def config_from_args(args) -> tuple:
                    if getattr(args, f) is None]
         if missing:
             raise InputError(f"{FIELD_FLAGS[missing[0]]} is required without --preset or --config")
-        base = {"num_layers": 0, "hidden_size": 0, "num_attention_heads": 0, "vocab_size": 0, "ffn_hidden_size": 0,
-                "norm_type": "layernorm"}
+        # flags alone: the dataclass defaults with LayerNorm (as the cookbook counts norms); sizes come from flags
+        base = asdict(ModelConfig(num_layers=0, hidden_size=0, num_attention_heads=0, vocab_size=0,
+                                  ffn_hidden_size=0, norm_type="layernorm"))
     values = dict(base)
     if args.all_bias is not None:
         values.update(qkv_bias=args.all_bias, o_bias=args.all_bias, mlp_bias=args.all_bias)
