@@ -106,6 +106,7 @@ import math
 import os
 import re
 import sys
+import warnings
 from dataclasses import asdict, dataclass
 
 # The fitter's problems are tiny (5 parameters): BLAS threads only add spin-waiting (10x slower L-BFGS-B on a
@@ -779,6 +780,8 @@ def fit_approach3(runs: dict, bootstrap: int = 200, seed: int = 0) -> dict:
     """Hoffmann App. D.2: L-BFGS from all 4500 grid starts (batched), the best few polished by scipy; then a
     seeded bootstrap whose resamples are refitted together as one batch (run weights = resample counts)."""
     log_n, log_d, log_loss = np.log(runs["N"]), np.log(runs["D"]), np.log(runs["loss"])
+    if min(np.unique(log_n).size, np.unique(log_d).size) < 3:
+        raise ValueError("fit: Approach 3 needs runs at 3 or more distinct N and 3 or more distinct D")
     starts = hoffmann_grid()
     ends, values = batched_lbfgs(lambda t, rows: huber_objective(t, log_n, log_d, log_loss), starts, merge=True)
     order = np.argsort(np.where(np.isfinite(values), values, np.inf), kind="stable")
@@ -1535,7 +1538,10 @@ def main(argv=None) -> int:
             parser.error("choose a command: " + ", ".join(sorted(parser._subparsers._group_actions[0].choices)))
         if getattr(args, "plot", None) and not args.plot.lower().endswith((".png", ".svg")):
             raise ValueError(f"--plot {args.plot!r}: the file name must end in .png or .svg")
-        data, report = args.handler(args)
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            # overflow in far-off fit starts and the like is expected; every output is checked finite below
+            warnings.simplefilter("ignore")
+            data, report = args.handler(args)
         data = _json_ready(data)
         _check_finite(data)
     except (ValueError, OverflowError, ZeroDivisionError, FloatingPointError) as exc:

@@ -684,3 +684,33 @@ def test_pearce_song_local_exponent(scaling):
     grid = np.geomspace(n_ne / 3, n_ne * 3, 200001)
     losses = law_loss(EPOCH, total(grid), c_ne / (6 * grid))
     assert grid[np.argmin(losses)] == pytest.approx(n_ne, rel=1e-3)
+
+
+def test_degenerate_runs_are_refused(scaling, tmp_path):
+    path = tmp_path / "same.csv"
+    path.write_text("N,D,loss\n" + "1e9,2e10,2.5\n" * 7)
+    status, _, err = call_main(scaling, ["fit", str(path), "--approach", "3"])
+    assert "distinct" in one_error_line(status, err)
+
+
+def test_hostile_csv(scaling, tmp_path_factory):
+    pytest.importorskip("hypothesis")
+    from hypothesis import given, settings, strategies as st
+
+    cell = st.one_of(st.sampled_from(["1e9", "2e10", "7B", "0", "-1", "nan", "inf", "", "x", "2.5", "1e400", "3",
+                                      "1_000", "1.4T", "99"]),
+                     st.floats(allow_nan=True, allow_infinity=True).map(repr))
+    header = st.sampled_from(["N,D,loss", "N,C,loss", "params,tokens,loss", "N,loss", "loss,D,N,C", "a,b"])
+    folder = tmp_path_factory.mktemp("hostile")
+
+    @settings(max_examples=30)
+    @given(header, st.lists(st.lists(cell, min_size=0, max_size=4), max_size=12))
+    def check(head, rows):
+        path = folder / "runs.csv"
+        path.write_text(head + "\n" + "\n".join(",".join(r) for r in rows) + "\n")
+        status, out, err = call_main(scaling, ["fit", str(path), "--approach", "2", "--json"])
+        if status == 0:
+            assert_clean_json(json.loads(out))
+        else:
+            one_error_line(status, err)
+    check()
