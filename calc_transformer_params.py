@@ -1052,8 +1052,14 @@ def _float_arg(flag):
 
 
 def build_parser() -> OneLineParser:
-    p = OneLineParser(prog=PROG, allow_abbrev=False,
-                      description="Exact parameter counts for decoder-only transformers (see the module docstring).")
+    p = OneLineParser(
+        prog=PROG, allow_abbrev=False, formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Exact parameter counts for decoder-only transformers: total, embedding vs non-embedding,\n"
+                    "per component and per layer type, MoE active parameters, checkpoint size.",
+        epilog="examples:\n  python calc_transformer_params.py --preset llama-3-8b\n"
+               "  python calc_transformer_params.py --config path/to/config.json --dtype fp8 --json\n"
+               "  python calc_transformer_params.py -l 24 -hs 2048 -a 16 -v 50304 -ff 4 --bias\n"
+               "  python calc_transformer_params.py --target-params 1.3B")
     src = p.add_argument_group("where the configuration comes from (flags below override it)")
     src.add_argument("--preset", "-p", metavar="NAME", help="a built-in model (--list-presets)")
     src.add_argument("--list-presets", action="store_true", help="list the presets with their sources")

@@ -454,3 +454,12 @@ def test_overrides_are_named_in_the_source(params):
     report = json.loads(out)
     assert report["model"] == "gpt2 (modified)"
     assert "changed by flags: qkv_bias, o_bias, mlp_bias" in report["source"]
+
+
+@pytest.mark.parametrize("fmt", ["text", "markdown", "json"])
+def test_every_preset_renders(params, fmt):
+    for name in params.PRESETS:
+        status, out, err = call_main(params, ["--preset", name, "--format", fmt])
+        assert status == 0 and err == "", (name, err)
+        total = params.count_parameters(params.preset_config(name))["total"]
+        assert (str(total) if fmt == "json" else f"{total:,}") in out
