@@ -456,10 +456,11 @@ def test_overrides_are_named_in_the_source(params):
     assert "changed by flags: qkv_bias, o_bias, mlp_bias" in report["source"]
 
 
-@pytest.mark.parametrize("fmt", ["text", "markdown", "json"])
-def test_every_preset_renders(params, fmt):
+def test_every_preset_renders_the_same_total_in_every_format(params):
     for name in params.PRESETS:
-        status, out, err = call_main(params, ["--preset", name, "--format", fmt])
+        status, out, err = call_main(params, ["--preset", name, "--json"])
         assert status == 0 and err == "", (name, err)
-        total = params.count_parameters(params.preset_config(name))["total"]
-        assert (str(total) if fmt == "json" else f"{total:,}") in out
+        total = json.loads(out)["total"]
+        for fmt in ("text", "markdown"):
+            status, out, err = call_main(params, ["--preset", name, "--format", fmt])
+            assert status == 0 and err == "" and f"{total:,}" in out, (name, fmt)
