@@ -6,7 +6,7 @@ What it computes
 Every FLOP here is a matmul FLOP: a (m x k) @ (k x n) product costs 2·m·n·k (one multiply and one add per term).
 That is the convention of ``torch.utils.flop_counter.FlopCounterMode`` (mm/addmm/bmm = 2mnk, biases, norms,
 softmax and activations not counted), of Kaplan et al. 2020 §2.1 and of the nanoGPT sizing notebook, and the
-forward count below equals what that counter reports for the Hugging Face model (tests/test_flops.py checks it).
+forward count below equals what that counter reports for the Hugging Face model (tests/test_flops_torch.py).
 
 Forward pass of a batch of b sequences, q new tokens each, T = b·q tokens, per layer:
 
@@ -47,23 +47,34 @@ Inference: prefill = one forward over the prompt (logits for the last position o
 on sliding-window layers); MLA decode is counted as the Hugging Face model runs it (no weight absorption).
 Roofline: time ≥ max(FLOPs / peak, bytes / bandwidth); bytes = weights read (MoE: min(E, tokens·top_k) experts
 per layer) + KV cache read; arithmetic intensity = FLOPs / bytes (Williams et al. 2009; the scaling book).
-Time = FLOPs / (GPUs · peak · MFU); MFU from a measured throughput = model FLOPs per second / (GPUs · peak).
+Time = model FLOPs / (GPUs · peak · MFU) = hardware FLOPs / (GPUs · peak · HFU); from a measured throughput,
+MFU = model FLOPs per second / (GPUs · peak) and HFU the same with hardware FLOPs.
 
 JSON keys (``--json``)
 ----------------------
-``config`` resolved architecture; ``conventions`` the switches used; ``parameters`` {total, embedding,
-non_embedding, matmul, active}; ``forward`` {tokens, components {name: FLOPs}, total} for one step
-(b sequences of s tokens); ``training`` {sequence_length, batch_size, forward_per_sequence,
-backward_per_sequence, model_flops_per_sequence, recompute_flops_per_sequence, hardware_flops_per_sequence,
-model_flops_per_token, hardware_flops_per_token, model_flops_per_step, hardware_flops_per_step, and with
-``--tokens``: tokens, sequences, steps, model_flops, hardware_flops}; ``estimates`` {name: {per_token, total,
-detailed_ratio}} for detailed, 6nd_total, 6nd_non_embedding, 6nd_active, palm, chinchilla_app_f,
-chinchilla_app_f_no_embedding_logits; ``hardware`` {gpu, dtype, peak_flops, bandwidth_bytes_per_s, source};
-``time`` {basis, model_flops, hardware_flops, flops, utilisation, mfu, hfu, num_gpus, seconds, days, gpu_hours,
-cost}; ``measured`` {model_flops_per_s, mfu,
-hfu, ...}; ``inference`` {prompt_length, generate, batch_size, prefill_flops, decode_flops_per_token,
-decode_context, total_flops, kv_cache_bytes_per_token, roofline {...}}.
-Counts of FLOPs are exact integers (totals for a token count that is not a multiple of the sequence length are
+* ``config``: the resolved architecture (every field of ``Architecture``); ``conventions``: the switches used.
+* ``parameters``: total, embedding, non_embedding, matmul, active, matmul_active, routed_experts.
+* ``forward``: tokens, components {embeddings, attention_qkv, attention_scores, attention_values,
+  attention_output, mlp, routed_experts, shared_experts, router, lm_head}, total, for one step (b x s tokens).
+* ``training``: sequence_length, batch_size, forward_per_sequence, backward_per_sequence,
+  model_flops_per_sequence, recompute_flops_per_sequence, hardware_flops_per_sequence, model_flops_per_token,
+  hardware_flops_per_token, model_flops_per_step, hardware_flops_per_step; with ``--tokens`` also tokens,
+  sequences, steps, model_flops, hardware_flops.
+* ``estimates``: for detailed, 6nd_total, 6nd_non_embedding, 6nd_active, palm, chinchilla_app_f,
+  chinchilla_app_f_no_embedding_logits: per_token, per_sequence, detailed_ratio (detailed / this), total.
+* ``hardware`` (with ``--gpu``/``--peak-tflops``/``--bandwidth``): gpu, dtype, peak_flops, bandwidth_bytes_per_s,
+  source.
+* ``time`` (with a peak and ``--tokens``): basis, model_flops, hardware_flops, flops, utilisation, mfu, hfu,
+  num_gpus, seconds, days, gpu_hours, cost.
+* ``measured`` (``--tokens-per-second`` or ``--step-time``): tokens_per_second, model_flops_per_s,
+  hardware_flops_per_s, model_flops_per_s_per_gpu, mfu, hfu.
+* ``inference`` (``--prompt-length``/``--generate``): prompt_length, generate, batch_size, prefill_flops,
+  decode_flops_per_token_first, decode_flops_per_token_last, decode_steps, decode_flops, total_flops,
+  kv_cache_bytes_per_token, kv_cache_bytes_at_end, roofline {prefill_bytes, decode_step_bytes, prefill_intensity,
+  decode_intensity, and with a peak and a bandwidth: ridge_intensity, prefill_seconds, prefill_bound,
+  decode_step_seconds, decode_bound, decode_tokens_per_second}.
+
+FLOP counts are exact integers (a total for a token count that is not a multiple of the sequence length is
 rounded to the nearest FLOP); times, ratios and per-token averages are floats.
 
 Examples
@@ -72,7 +83,7 @@ Examples
     python calc_transformer_flops.py --preset llama-3-8b --tokens 15T --gpu h100-sxm --num-gpus 1024 \\
         --mfu 0.4 --cost-per-gpu-hour 2.5
     python calc_transformer_flops.py --preset gpt2 -s 1024 -b 100 --step-time 0.755 --gpu a100-40gb
-    python calc_transformer_flops.py --preset mixtral-8x7b --prompt-length 4k --generate 512 --gpu h100-sxm
+    python calc_transformer_flops.py --preset mixtral-8x7b --prompt-length 4096 --generate 512 --gpu h100-sxm
     python calc_transformer_flops.py -l 24 -hs 2048 -a 16 -v 50304 -s 2048 --attention causal --json
     python calc_transformer_flops.py --config path/to/config.json -s 4096 --recompute full --format markdown
 """
@@ -117,7 +128,7 @@ class Architecture:
     output_bias: bool = False
     mlp_bias: bool = False
     lm_head_bias: bool = False
-    norm: str = "rmsnorm"           # rmsnorm | layernorm (weight + bias) | layernorm-nobias
+    norm: str = "rmsnorm"           # rmsnorm | layernorm (weight + bias) | layernorm-nobias | layernorm-nonparametric
     norms_per_layer: int = 2
     qk_norm: bool = False           # a norm over head_dim on queries and keys (Qwen3)
     # MoE
@@ -228,50 +239,50 @@ PRESETS = {
 # Where a datasheet prints only "with sparsity" figures, the dense figure is half of it. None = not supported.
 # RTX 4090: tensor throughput with FP32 accumulate (what training uses; see nanochat#60).
 GPUS = {
-    "v100": dict(fp32=15.7, tf32=None, bf16=None, fp16=125.0, fp8=None, bandwidth=900, memory="32 GB",
+    "v100": dict(fp32=15.7, tf32=None, bf16=None, fp16=125.0, fp8=None, bandwidth=900,
                  source="NVIDIA Tesla V100 datasheet (SXM2): 15.7 FP32, 125 tensor TFLOPS, 900 GB/s"),
-    "a100-40gb": dict(fp32=19.5, tf32=156.0, bf16=312.0, fp16=312.0, fp8=None, bandwidth=1555, memory="40 GB",
+    "a100-40gb": dict(fp32=19.5, tf32=156.0, bf16=312.0, fp16=312.0, fp8=None, bandwidth=1555,
                       source="NVIDIA A100 Tensor Core GPU datasheet (SXM 40GB): 1,555 GB/s"),
-    "a100-80gb": dict(fp32=19.5, tf32=156.0, bf16=312.0, fp16=312.0, fp8=None, bandwidth=2039, memory="80 GB",
+    "a100-80gb": dict(fp32=19.5, tf32=156.0, bf16=312.0, fp16=312.0, fp8=None, bandwidth=2039,
                       source="NVIDIA A100 Tensor Core GPU datasheet (SXM 80GB): 2,039 GB/s"),
-    "h100-sxm": dict(fp32=67.0, tf32=494.5, bf16=989.5, fp16=989.5, fp8=1979.0, bandwidth=3350, memory="80 GB",
+    "h100-sxm": dict(fp32=67.0, tf32=494.5, bf16=989.5, fp16=989.5, fp8=1979.0, bandwidth=3350,
                      source="NVIDIA H100 Tensor Core GPU datasheet (SXM): 989 TF32 / 1,979 BF16 / 3,958 FP8 "
                             "TFLOPS with sparsity, 3.35 TB/s"),
-    "h100-pcie": dict(fp32=51.0, tf32=378.0, bf16=756.5, fp16=756.5, fp8=1513.0, bandwidth=2000, memory="80 GB",
+    "h100-pcie": dict(fp32=51.0, tf32=378.0, bf16=756.5, fp16=756.5, fp8=1513.0, bandwidth=2000,
                       source="NVIDIA H100 Tensor Core GPU datasheet (PCIe): 756 TF32 / 1,513 BF16 / 3,026 FP8 "
                              "TFLOPS with sparsity, 2 TB/s"),
-    "h200": dict(fp32=67.0, tf32=494.5, bf16=989.5, fp16=989.5, fp8=1979.0, bandwidth=4800, memory="141 GB",
+    "h200": dict(fp32=67.0, tf32=494.5, bf16=989.5, fp16=989.5, fp8=1979.0, bandwidth=4800,
                  source="NVIDIA H200 Tensor Core GPU datasheet (SXM): H100 SXM compute, 4.8 TB/s"),
-    "b200": dict(fp32=75.0, tf32=1100.0, bf16=2250.0, fp16=2250.0, fp8=4500.0, bandwidth=8000, memory="180 GB",
+    "b200": dict(fp32=75.0, tf32=1100.0, bf16=2250.0, fp16=2250.0, fp8=4500.0, bandwidth=8000,
                  source="NVIDIA HGX B200 specifications (per GPU): 2.2 TF32 / 4.5 BF16 / 9 FP8 PFLOPS with "
                         "sparsity, 8 TB/s"),
-    "gb200": dict(fp32=80.0, tf32=1250.0, bf16=2500.0, fp16=2500.0, fp8=5000.0, bandwidth=8000, memory="186 GB",
+    "gb200": dict(fp32=80.0, tf32=1250.0, bf16=2500.0, fp16=2500.0, fp8=5000.0, bandwidth=8000,
                   source="NVIDIA GB200 NVL72 specifications, per GPU (/72): 180 TF32 / 360 BF16 / 720 FP8 PFLOPS "
                          "with sparsity, 5,760 FP32 TFLOPS, 576 TB/s"),
-    "mi250x": dict(fp32=47.9, tf32=None, bf16=383.0, fp16=383.0, fp8=None, bandwidth=3277, memory="128 GB",
+    "mi250x": dict(fp32=47.9, tf32=None, bf16=383.0, fp16=383.0, fp8=None, bandwidth=3277,
                    source="AMD Instinct MI250X datasheet: 47.9 FP32 vector, 383 FP16/BF16 TFLOPS, 3.2768 TB/s"),
-    "mi300x": dict(fp32=163.4, tf32=653.7, bf16=1307.4, fp16=1307.4, fp8=2614.9, bandwidth=5300, memory="192 GB",
+    "mi300x": dict(fp32=163.4, tf32=653.7, bf16=1307.4, fp16=1307.4, fp8=2614.9, bandwidth=5300,
                    source="AMD Instinct MI300X datasheet: 163.4 FP32, 653.7 TF32, 1,307.4 BF16, 2,614.9 FP8 "
                           "TFLOPS, 5.3 TB/s"),
-    "l4": dict(fp32=30.3, tf32=60.0, bf16=121.0, fp16=121.0, fp8=242.5, bandwidth=300, memory="24 GB",
+    "l4": dict(fp32=30.3, tf32=60.0, bf16=121.0, fp16=121.0, fp8=242.5, bandwidth=300,
                source="NVIDIA L4 datasheet: 120 TF32 / 242 BF16 / 485 FP8 TFLOPS with sparsity, 300 GB/s"),
-    "l40s": dict(fp32=91.6, tf32=183.0, bf16=362.05, fp16=362.05, fp8=733.0, bandwidth=864, memory="48 GB",
+    "l40s": dict(fp32=91.6, tf32=183.0, bf16=362.05, fp16=362.05, fp8=733.0, bandwidth=864,
                  source="NVIDIA L40S datasheet: 366 TF32 / 733 BF16 / 1,466 FP8 TFLOPS with sparsity, 864 GB/s"),
-    "rtx-4090": dict(fp32=82.6, tf32=82.6, bf16=165.2, fp16=165.2, fp8=330.3, bandwidth=1008, memory="24 GB",
+    "rtx-4090": dict(fp32=82.6, tf32=82.6, bf16=165.2, fp16=165.2, fp8=330.3, bandwidth=1008,
                      source="NVIDIA Ada Lovelace architecture whitepaper v1.0, Appendix A (RTX 4090, FP32 "
                             "accumulate), 1,008 GB/s"),
-    "tpu-v4": dict(fp32=None, tf32=None, bf16=275.0, fp16=None, fp8=None, bandwidth=1200, memory="32 GiB",
+    "tpu-v4": dict(fp32=None, tf32=None, bf16=275.0, fp16=None, fp8=None, bandwidth=1200,
                    source="Google Cloud TPU v4 documentation: 275 BF16 TFLOPS, 1,200 GB/s per chip"),
-    "tpu-v5e": dict(fp32=None, tf32=None, bf16=197.0, fp16=None, fp8=None, bandwidth=819, memory="16 GiB",
+    "tpu-v5e": dict(fp32=None, tf32=None, bf16=197.0, fp16=None, fp8=None, bandwidth=819,
                     source="Google Cloud TPU v5e documentation: 197 BF16 TFLOPS, 819 GB/s per chip"),
-    "tpu-v5p": dict(fp32=None, tf32=None, bf16=459.0, fp16=None, fp8=None, bandwidth=2765, memory="95 GiB",
+    "tpu-v5p": dict(fp32=None, tf32=None, bf16=459.0, fp16=None, fp8=None, bandwidth=2765,
                     source="Google Cloud TPU v5p documentation: 459 BF16 TFLOPS, 2,765 GB/s per chip"),
 }
 
 DTYPE_BYTES = {"fp32": 4, "tf32": 4, "bf16": 2, "fp16": 2, "fp8": 1}
 MAX_LAYERS = 100_000
 MAX_SIZE = 10**12  # any width, count or length beyond this is a typo, not a model
-DEFAULT_MFU = 0.40  # a typical well-tuned large dense run (Llama 3 405B: 38-43%, Table 4 of its paper)
+DEFAULT_MFU = 0.40  # a well-tuned large dense run: Llama 3 405B reports 38-43% (Dubey et al. 2024, Table 4)
 COMPONENTS = ("embeddings", "attention_qkv", "attention_scores", "attention_values", "attention_output", "mlp",
               "routed_experts", "shared_experts", "router", "lm_head")
 
@@ -342,8 +353,9 @@ def parse_bandwidth(text) -> float:
     return float(value) * scale
 
 
-# config.json fields that change nothing here (tokenizer ids, numerics, rope scaling, dropout, ...).
-_IGNORED_FIELDS = {
+# config.json fields this script reads, or that change no FLOP and no parameter (token ids, epsilons, rope
+# scaling, dropout, router loss weights, ...). Any other field is named in a warning.
+_KNOWN_FIELDS = {
     "_name_or_path", "architectures", "auto_map", "model_type", "torch_dtype", "dtype", "transformers_version",
     "bos_token_id", "eos_token_id", "pad_token_id", "sep_token_id", "decoder_start_token_id", "use_cache",
     "initializer_range", "rms_norm_eps", "layer_norm_eps", "layer_norm_epsilon", "norm_eps", "rope_theta",
@@ -362,7 +374,7 @@ _IGNORED_FIELDS = {
     "num_experts", "num_local_experts", "n_routed_experts", "num_experts_per_tok", "moe_intermediate_size",
     "n_shared_experts", "shared_expert_intermediate_size", "intermediate_size", "n_inner", "vocab_size",
     "hidden_size", "n_embd", "num_hidden_layers", "n_layer", "num_attention_heads", "n_head",
-    "num_key_value_heads", "attention_bias", "mlp_bias", "n_positions", "text_config", "vision_config",
+    "num_key_value_heads", "attention_bias", "mlp_bias", "n_positions", "text_config",
     "is_decoder", "add_cross_attention", "id2label", "label2id", "return_dict", "output_attentions",
     "output_hidden_states", "problem_type", "tokenizer_class", "prefix", "chunk_size_feed_forward",
     "use_mrope", "sliding_window_size", "rotary_dim", "max_seq_len", "pretraining_sequence_length",
@@ -421,7 +433,7 @@ def read_config(path: str) -> tuple[dict, list]:
                                                 if k == "tie_word_embeddings" and "tie_word_embeddings"
                                                 not in config["text_config"]})
         config.setdefault("model_type", outer_type)
-    return config_fields(config), sorted(k for k in config if k not in _IGNORED_FIELDS)
+    return config_fields(config), sorted(k for k in config if k not in _KNOWN_FIELDS)
 
 
 def config_fields(config: dict) -> dict:
@@ -991,6 +1003,11 @@ def human(value, unit: str = "") -> str:
     return f"{float(value):.4e}{unit}"
 
 
+def _short(value: float, decimals: int) -> str:
+    """Fixed decimals for everyday magnitudes, scientific beyond a billion."""
+    return f"{value:,.{decimals}f}" if value < 1e9 else f"{value:.4e}"
+
+
 def _rows(result: dict) -> list:
     """(section, label, value, note) rows shared by text and markdown."""
     rows = []
@@ -1038,10 +1055,10 @@ def _rows(result: dict) -> list:
         t = result["time"]
         section = (f"time ({t['basis']} count, {t['num_gpus']} GPUs at {100 * t['mfu']:.1f}% MFU = "
                    f"{100 * t['hfu']:.1f}% HFU)")
-        rows += [(section, "wall clock", f"{t['days']:,.2f} days", f"{t['seconds'] / 3600:,.1f} h"),
-                 (section, "GPU-hours", f"{t['gpu_hours']:,.0f}", "")]
+        rows += [(section, "wall clock", f"{_short(t['days'], 2)} days", f"{_short(t['seconds'] / 3600, 1)} h"),
+                 (section, "GPU-hours", _short(t["gpu_hours"], 0), "")]
         if "cost" in t:
-            rows.append((section, "cost", f"{t['cost']:,.0f}", "at the given price per GPU-hour"))
+            rows.append((section, "cost", _short(t["cost"], 0), "at the given price per GPU-hour"))
     if "measured" in result:
         m = result["measured"]
         section = "measured utilisation"
@@ -1232,11 +1249,12 @@ def _flag(dest: str) -> str:
     return "--" + dest.replace("_", "-")
 
 
-def _positive_float(text, flag: str, upper=None) -> float:
+def _positive_float(text, flag: str, lower: float = 1e-9, upper=None) -> float:
+    """A float in [lower, upper]; the floor keeps quotients (time, MFU) finite for any hostile input."""
     value = float(parse_number(text, flag))
-    if value <= 0 or (upper is not None and value > upper):
-        raise InputError(f"{flag} {text!r}: expected a number in (0, {upper}]" if upper else
-                         f"{flag} {text!r}: expected a positive number")
+    if value < lower or (upper is not None and value > upper):
+        raise InputError(f"{flag} {text!r}: expected a number in [{lower:g}, {upper:g}]" if upper else
+                         f"{flag} {text!r}: expected a positive number (at least {lower:g})")
     return value
 
 
@@ -1312,8 +1330,8 @@ def run(argv=None, warnings=None) -> str:
     num_gpus = parse_count(args.num_gpus, "--num-gpus")
     if args.mfu is not None and args.hfu is not None:
         raise InputError("--mfu and --hfu: give one utilisation, not both")
-    mfu = _positive_float(args.mfu, "--mfu", upper=1.0) if args.mfu is not None else DEFAULT_MFU
-    hfu = _positive_float(args.hfu, "--hfu", upper=1.0) if args.hfu is not None else None
+    mfu = _positive_float(args.mfu, "--mfu", 1e-4, 1.0) if args.mfu is not None else DEFAULT_MFU
+    hfu = _positive_float(args.hfu, "--hfu", 1e-4, 1.0) if args.hfu is not None else None
     peak = _positive_float(args.peak_tflops, "--peak-tflops") if args.peak_tflops is not None else None
     bandwidth = parse_bandwidth(args.bandwidth) if args.bandwidth is not None else None
     cost = float(parse_number(args.cost_per_gpu_hour, "--cost-per-gpu-hour")) \
