@@ -1793,7 +1793,8 @@ def resolve_arch(args):
               args.tied_embeddings, args.qkv_bias, args.mlp_bias, args.dropout]
     if base is None and not explicit and all(o is None for o in others) and not args.moe:
         return None, warnings
-    arch = base or Arch(name="custom")
+    # Shape flags alone start from the cookbook's defaults: 2-linear MLP, f = 4h, LayerNorm, untied embeddings.
+    arch = base or Arch(name="custom", gated_mlp=False, norm="layernorm", ffn_hidden_size=0)
     upd = {}
     for dest, raw in explicit.items():
         upd[dest] = parse_count(raw, _flag(dest), allow_zero=dest not in (
@@ -1818,8 +1819,7 @@ def resolve_arch(args):
                              "whole number; give --ffn-hidden-size")
         arch = replace(arch, ffn_hidden_size=int(round(width)))
     if base is None and "ffn_hidden_size" not in upd and args.ffn_expansion_factor is None:
-        arch = replace(arch, ffn_hidden_size=4 * arch.hidden_size if not arch.gated_mlp else
-                       arch.ffn_hidden_size if "hidden_size" not in upd else int(8 * arch.hidden_size / 3))
+        arch = replace(arch, ffn_hidden_size=4 * arch.hidden_size)
     if args.moe and not arch.num_experts:
         raise ValueError("--moe needs -e/--num-experts > 0")
     if arch.num_experts and not arch.moe_ffn_hidden_size:
