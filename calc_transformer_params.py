@@ -8,11 +8,11 @@ weight and bias the model holds, to the unit, and says where each lives:
 
 * total parameters (tied weights once, as ``sum(p.numel() for p in model.parameters())`` counts them);
 * embedding parameters (input token table, learned position table, LM head) and non-embedding parameters, i.e.
-  Kaplan et al. 2020's N ("excluding all vocabulary and positional embeddings", section 2.1);
+  Kaplan et al. 2020's N ("excluding all vocabulary and positional embeddings", section 1.1);
 * a per-component breakdown (embedding, positions, embedding projections, attention, MLP, routed experts, shared
   experts, router, norms, LM head) and a per-layer-type breakdown (dense layers vs MoE layers);
 * for MoE models the **active** parameters per token, with the convention stated: every parameter except the
-  routed experts, plus top_k/E of the routed experts (Mixtral paper, section 2.1: "13B active parameters");
+  routed experts, plus top_k/E of the routed experts (Mixtral paper, abstract: "13B active parameters");
 * checkpoint size at ``--dtype`` in bytes, GB (10^9) and GiB (2^30).
 
 Formulas (h hidden size, a query heads, k key/value heads, d head dim, f FFN width, V vocab (padded), L layers)
@@ -22,13 +22,13 @@ Formulas (h hidden size, a query heads, k key/value heads, d head dim, f FFN wid
 * MLA (DeepSeek-V2 paper, section 2.1; transformers ``DeepseekV3Attention``): q path h*r_q + norm(r_q) +
   r_q*a*(d_nope+d_rope) with a q-LoRA, else h*a*(d_nope+d_rope); kv path h*(r_kv+d_rope) + norm(r_kv) +
   r_kv*a*(d_nope+d_v); output a*d_v*h.
-* Transformer-XL relative positions (Gopher/Chinchilla; Dai et al. 2019 eq. 4): a projection h*a*d for the
+* Transformer-XL relative positions (Gopher/Chinchilla; Dai et al. 2019 section 3.3): a projection h*a*d for the
   relative keys and two per-head bias vectors u, v (2*a*d) per layer.
 * MLP: plain 2*h*f (+ f + h biases) or gated 3*h*f (SwiGLU/GeGLU; + 2f + h biases).
 * MoE layer: E routed experts of width f_moe (no biases), n shared experts as one MLP of width n*f_shared (as
-  DeepSeek builds them), a router h*E (+E bias), Qwen-MoE's shared-expert gate h*1. Which layers are MoE: layer i (0-based) when i >= first_k_dense, i is not listed in dense_layers and
-  (i + phase) % interval == 0 (phase 1: Qwen ``decoder_sparse_step``, cookbook ``--expert-interval``;
-  phase 0: DeepSeek ``moe_layer_freq``).
+  DeepSeek builds them), a router h*E (+E bias), Qwen-MoE's shared-expert gate h*1. Which layers are MoE:
+  layer i (0-based) when i >= first_k_dense, i is not listed in dense_layers and (i + phase) % interval == 0
+  (phase 1: Qwen ``decoder_sparse_step``, cookbook ``--expert-interval``; phase 0: DeepSeek ``moe_layer_freq``).
 * norms: LayerNorm 2*w (w without bias), RMSNorm w, non-parametric 0; norms_per_layer of width h (2 pre-norm,
   1 for a parallel block sharing one norm, 4 for Gemma-2's sandwich), an optional final norm, q/k norms
   (per head of width d, or over the whole projection as OLMo-2 does) and an embedding LayerNorm (BLOOM).
@@ -40,14 +40,24 @@ Formulas (h hidden size, a query heads, k key/value heads, d head dim, f FFN wid
   modules: each one decoder layer + a 2h*h projection + 3 norms; its copies of the embedding and head (2*V*h) are
   checkpoint-only.
 
+Chinchilla Table A9 (Hoffmann et al. 2022): the ``chinchilla-70b`` / ``gopher-280b`` presets count attention at
+width n_heads*kv_size (not d_model), Transformer-XL relative attention, biases on every linear, one 32k vocabulary
+matrix and no norm gains; with ``-l/-hs/-a/--head-dim/--ffn-hidden-size`` set to a row's shape this reproduces all
+50 rows to the printed million (the paper does not state its convention; this is the one that fits every row).
+
+Shape search (``--target-params``): d_model a multiple of 128, head_dim 64 or 128, d_model/layers in [32, 160]
+(every GPT-3 Table 2.1 and Chinchilla Table A9 shape lies inside), FFN at the template's f/h (gated: rounded up to
+a multiple of 256, Llama's ``multiple_of``), kv heads at the template's ratio; each candidate's count is exact.
+
 JSON keys (``--format json``)
 -----------------------------
 ``model``, ``source``, ``config`` (the resolved configuration), ``total``, ``embedding`` {``input``,
 ``positions``, ``lm_head``, ``total``}, ``non_embedding`` (Kaplan's N), ``components`` {name: count},
 ``layer_types`` [{``type``, ``layers``, ``per_layer`` {component: count}, ``params_per_layer``, ``total``}],
 ``active`` (MoE only: {``total``, ``routed_experts_active``, ``routed_experts_total``, ``convention``}),
-``checkpoint_only`` {name: elements stored but not parameters}, ``checkpoint`` {``dtype``, ``bits_per_element``, ``elements``, ``bytes``, ``GB``,
-``GiB``}, ``notes`` [strings]. With ``--target-params``: ``target``, ``rules``, ``candidates`` [{``num_layers``,
+``checkpoint_only`` {name: elements stored but not parameters}, ``checkpoint`` {``dtype``, ``bits_per_element``,
+``elements``, ``bytes``, ``GB``, ``GiB``}, ``notes`` [strings]. With ``--target-params``: ``target``, ``template``,
+``rules``, ``candidates`` [{``num_layers``,
 ``hidden_size``, ``num_attention_heads``, ``num_kv_heads``, ``head_dim``, ``ffn_hidden_size``, ``aspect_ratio``,
 ``total``, ``non_embedding``, ``difference`` (absolute), ``above_target``}].
 
@@ -60,7 +70,7 @@ Examples
     python calc_transformer_params.py --preset gpt2 --no-bias --norm layernorm-nobias   # nanoGPT bias=False
     python calc_transformer_params.py --target-params 1.3B --preset llama-2-7b
 
-Sources: Kaplan et al. 2020 (arXiv:2001.08361) section 2.1; Hoffmann et al. 2022 (arXiv:2203.15556) Tables 4 and
+Sources: Kaplan et al. 2020 (arXiv:2001.08361) section 1.1; Hoffmann et al. 2022 (arXiv:2203.15556) Tables 4 and
 A9; Jiang et al. 2024 (Mixtral, arXiv:2401.04088); DeepSeek-AI 2024 (V2 arXiv:2405.04434, V3 arXiv:2412.19437);
 model code in huggingface/transformers ``models/<family>/modeling_<family>.py``; each preset cites its config.
 """
@@ -817,7 +827,8 @@ def _llama_family(r: _Fields, mt: str) -> dict:
         if experts:
             cfg.update(num_experts=experts, top_k=r.int("num_experts_per_tok", default=4 if mt == "qwen2_moe" else 8),
                        moe_ffn_hidden_size=r.int("moe_intermediate_size"),
-                       expert_interval=r.int("decoder_sparse_step", default=1), dense_layers=r.int_list("mlp_only_layers"))
+                       expert_interval=r.int("decoder_sparse_step", default=1),
+                       dense_layers=r.int_list("mlp_only_layers"))
             if mt == "qwen2_moe":
                 cfg.update(num_shared_experts=1, shared_expert_gate=True,
                            shared_expert_ffn_size=r.int("shared_expert_intermediate_size", default=5632))
