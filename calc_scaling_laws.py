@@ -853,33 +853,40 @@ def fit_approach2(runs: dict, tolerance_decades: float = 0.05) -> dict:
 # ----------------------------------------------------------------------------------------------------------------
 # Plotting (matplotlib imported inside)
 # ----------------------------------------------------------------------------------------------------------------
-def plot(path: str, law: ParametricLaw, flops=None, models=(), fit=None, runs=None) -> None:
+def plot(path: str, law: ParametricLaw, flops=None, models=(), runs=None, isoflop=None) -> None:
+    """Write a figure: for a law, the loss landscape with iso-FLOP lines and the frontier, iso-FLOP curves, and
+    the frontier with real models; for a fit (``runs``), the residuals of the Approach-3 fit and the runs with
+    the Approach-2 parabolas (``isoflop``).  The format follows the extension (PNG or SVG)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    if fit is not None and runs is not None:
-        figure, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2))
-        log_n, log_d = np.log(runs["N"]), np.log(runs["D"])
-        fitted = chinchilla_loss(law, runs["N"], runs["D"])
-        residual = np.log(runs["loss"]) - np.log(fitted)
+    figure, (left, middle, right) = plt.subplots(1, 3, figsize=(16, 4.6))
+    if runs is not None:
+        residual = np.log(runs["loss"]) - np.log(chinchilla_loss(law, runs["N"], runs["D"]))
         scatter = left.scatter(runs["C"], residual, c=np.log10(runs["N"]), s=12, cmap="viridis")
-        left.set_xscale("log")
         left.axhline(0, color="k", lw=0.8)
-        left.set(xlabel="training FLOPs C", ylabel="log loss - fitted log loss", title="Approach 3 residuals")
+        left.set(xscale="log", xlabel="training FLOPs C", ylabel="log loss - log fitted loss",
+                 title="Approach 3 residuals")
         figure.colorbar(scatter, ax=left, label="log10 N")
-        right.scatter(runs["N"], runs["loss"], c=np.log10(runs["C"]), s=12, cmap="plasma")
-        right.set(xscale="log", xlabel="parameters N", ylabel="loss", title="runs (colour: log10 C)")
+        middle.scatter(np.exp(np.log(runs["loss"]) - residual), runs["loss"], s=10)
+        low, high = float(runs["loss"].min()), float(runs["loss"].max())
+        middle.plot([low, high], [low, high], "k-", lw=0.8)
+        middle.set(xlabel="fitted loss", ylabel="observed loss", title="observed vs fitted")
+        right.scatter(runs["N"], runs["loss"], c=np.log10(runs["C"]), s=10, cmap="plasma")
+        for budget in (isoflop or {}).get("budgets", []):
+            if budget["status"] == "ok":
+                right.plot(budget["params"], budget["loss"], "k*", ms=9)
+        right.set(xscale="log", xlabel="parameters N", ylabel="loss",
+                  title="runs (colour: log10 C), isoFLOP minima (stars)")
     else:
-        figure, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2))
-        n_grid = np.logspace(7, 13, 200)
-        d_grid = np.logspace(9, 15, 200)
+        n_grid, d_grid = np.logspace(7, 13, 200), np.logspace(9, 15, 200)
         nn, dd = np.meshgrid(n_grid, d_grid)
-        surface = chinchilla_loss(law, nn, dd)
-        contour = left.contourf(nn, dd, surface, levels=np.linspace(law.E, law.E + 2.5, 26), cmap="viridis")
+        contour = left.contourf(nn, dd, chinchilla_loss(law, nn, dd), levels=np.linspace(law.E, law.E + 2.5, 26),
+                                cmap="viridis")
         figure.colorbar(contour, ax=left, label=f"loss ({law.name})")
-        for c in 10.0 ** np.arange(18, 28, 1):
+        for c in 10.0 ** np.arange(18, 28):
             left.plot(n_grid, c / (6 * n_grid), color="w", lw=0.5, alpha=0.7)
         budgets = np.logspace(17, 28, 100)
         frontier = [chinchilla_optimum(law, c) for c in budgets]
@@ -890,10 +897,18 @@ def plot(path: str, law: ParametricLaw, flops=None, models=(), fit=None, runs=No
         left.set(xscale="log", yscale="log", xlim=(n_grid[0], n_grid[-1]), ylim=(d_grid[0], d_grid[-1]),
                  xlabel="parameters N", ylabel="tokens D", title="loss landscape, iso-FLOP lines (white)")
         left.legend(loc="lower right", fontsize=8)
+        for c in 10.0 ** np.arange(18, 26, 1.0):
+            best = chinchilla_optimum(law, c)
+            sizes = best["params"] * np.logspace(-1.5, 1.5, 100)
+            middle.plot(sizes, chinchilla_loss(law, sizes, c / (6 * sizes)), lw=1, label=human(c, "FLOPs"))
+            middle.plot(best["params"], best["loss"], "k.", ms=6)
+        middle.set(xscale="log", xlabel="parameters N", ylabel="loss", title="iso-FLOP curves and their minima")
+        middle.legend(fontsize=7, title="C (FLOPs)", title_fontsize=7)
         right.plot(budgets, [p["params"] for p in frontier], "r-", label=f"N* ({law.name})")
         for model in models:
             right.plot(6 * model.params * model.tokens, model.params, "ko", ms=4)
-            right.annotate(model.name, (6 * model.params * model.tokens, model.params), fontsize=6)
+            right.annotate(model.name, (6 * model.params * model.tokens, model.params), fontsize=6,
+                           xytext=(3, 2), textcoords="offset points")
         right.set(xscale="log", yscale="log", xlabel="training FLOPs C = 6ND", ylabel="parameters N",
                   title="frontier and real models")
         right.legend(fontsize=8)
@@ -1324,8 +1339,6 @@ def cmd_fit(args) -> tuple:
                        [point_row(chinchilla_optimum(law, c)) for c in budgets]))
         notes.append(f"Approach 3: Huber delta {HUBER_DELTA}, objective {approach3['objective']:.6g}, "
                      f"{args.bootstrap} bootstrap resamples (seed {args.seed})")
-        if args.plot:
-            plot(args.plot, law, fit=approach3, runs=runs)
     if args.approach in ("2", "both"):
         approach2 = data["approach2"] = fit_approach2(runs, args.budget_tolerance)
         tables.append(("Approach 2 (isoFLOP parabolas)", ["budget C", "runs", "status", "N_opt", "L_min"],
@@ -1337,6 +1350,10 @@ def cmd_fit(args) -> tuple:
                          f"D_opt ~ C^{approach2['b']:.4f}")
         else:
             notes.append("Approach 2: fewer than 2 budgets with an interior minimum, no power law fitted")
+    if args.plot:
+        if "approach3" not in data:
+            raise ValueError("--plot: the fit figure shows Approach 3 residuals; use --approach 3 or both")
+        plot(args.plot, law, runs=runs, isoflop=data.get("approach2"))
     data["notes"] = notes
     return data, {"config": [("runs", args.csv)], "tables": tables, "notes": notes}
 

@@ -428,7 +428,16 @@ def synthetic_fit(scaling, tmp_path_factory):
     rows = synthetic_runs(NOISE)
     path = tmp_path_factory.mktemp("runs") / "runs.csv"
     write_runs(path, rows)
-    data = run_json(scaling, "fit", str(path), "--bootstrap", "60", "--seed", "7")
+    argv = ["fit", str(path), "--bootstrap", "60", "--seed", "7"]
+    try:
+        import matplotlib  # noqa: F401
+
+        argv += ["--plot", str(path.with_suffix(".png"))]
+    except ImportError:
+        pass
+    data = run_json(scaling, *argv)
+    if "--plot" in argv:
+        assert path.with_suffix(".png").stat().st_size > 1000  # residuals figure written
     return rows, data
 
 
