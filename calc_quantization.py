@@ -48,7 +48,8 @@ What it computes
 5. **Measure mode** (``--measure random:ROWSxCOLS`` or ``--measure FILE.npy``): reference numpy quantizers for Q8_0,
    Q4_0, Q4_1, Q5_0 (``quantize_row_*_ref`` rules of ggml-quants.c), IQ4_NL (its 16-level table), NF4 and FP4
    blockwise (+ double quant), int8 absmax per channel and per group, GPTQ-style RTN per group, FP8 E4M3, MXFP4 and
-   NVFP4.  Reports MSE, SQNR = 10 log10(sum x^2 / sum (x - x_hat)^2) dB, max |error| and the bpw actually stored.
+   NVFP4; Q4_K and Q6_K layouts with simple scales, labelled approximate (llama.cpp searches its K-quant scales).
+   Reports MSE, SQNR = 10 log10(sum x^2 / sum (x - x_hat)^2) dB, max |error| and the bpw actually stored.
 
 Conventions: GB = 10^9 bytes, GiB = 2^30 bytes, both printed.  GPU capacities are nominal (the marketed "24 GB"
 of a GPU is 24 GiB of DRAM); usable memory is a little lower.
@@ -1323,6 +1324,36 @@ def quant_q4_1(x):
     return q * _fp16(d)[:, None] + _fp16(lo)[:, None], b.shape[0] * 20 * 8
 
 
+def quant_q6_k_approx(x):
+    """Q6_K layout (256 = 16 sub-blocks of 16; int8 sub-scales x fp16 d; 6-bit q - 32), approximate: each sub-scale
+    is its signed absmax / -32 (llama.cpp searches scales with make_qx_quants)."""
+    b = _blocks(x, 256).reshape(-1, 16, 16)
+    s = _signed_absmax(b.reshape(-1, 16)).reshape(-1, 16) / -32
+    d = _fp16(np.abs(s).max(axis=1) / 127)
+    inv_d = np.divide(1.0, d, out=np.zeros_like(d), where=d > 0)
+    s_eff = np.clip(np.round(s * inv_d[:, None]), -128, 127) * d[:, None]
+    inv = np.divide(1.0, s_eff, out=np.zeros_like(s_eff), where=s_eff != 0)
+    q = np.clip(np.round(b * inv[:, :, None]), -32, 31)
+    return q * s_eff[:, :, None], b.shape[0] * 210 * 8
+
+
+def quant_q4_k_approx(x):
+    """Q4_K layout (256 = 8 sub-blocks of 32; 6-bit scales and mins x fp16 d, dmin; x = d*sc*q - dmin*m),
+    approximate: each sub-block's scale and min come from its min/max (llama.cpp searches with make_qkx2_quants)."""
+    b = _blocks(x, 256).reshape(-1, 8, 32)
+    lo = np.minimum(b.min(axis=2), 0)
+    hi = np.maximum(b.max(axis=2), lo)
+    scale, mins = (hi - lo) / 15, -lo
+    d, dmin = _fp16(scale.max(axis=1) / 63), _fp16(mins.max(axis=1) / 63)
+    inv_d = np.divide(1.0, d, out=np.zeros_like(d), where=d > 0)
+    inv_dmin = np.divide(1.0, dmin, out=np.zeros_like(dmin), where=dmin > 0)
+    s_eff = np.clip(np.round(scale * inv_d[:, None]), 0, 63) * d[:, None]
+    m_eff = np.clip(np.round(mins * inv_dmin[:, None]), 0, 63) * dmin[:, None]
+    inv = np.divide(1.0, s_eff, out=np.zeros_like(s_eff), where=s_eff > 0)
+    q = np.clip(np.round((b + m_eff[:, :, None]) * inv[:, :, None]), 0, 15)
+    return q * s_eff[:, :, None] - m_eff[:, :, None], b.shape[0] * 144 * 8
+
+
 def _nearest_level(values, levels):
     """Index of the nearest entry of the sorted ``levels`` for every value."""
     levels = np.asarray(levels, dtype=np.float64)
@@ -1469,6 +1500,8 @@ MEASURE_QUANTIZERS = {
     "Q4_1": (quant_q4_1, "ggml quantize_row_q4_1_ref"),
     "Q4_0": (quant_q4_0, "ggml quantize_row_q4_0_ref"),
     "IQ4_NL": (quant_iq4_nl, "IQ4_NL grid; single least-squares scale (approximate search)"),
+    "Q6_K": (quant_q6_k_approx, "Q6_K layout; absmax sub-scales, no scale search (approximate)"),
+    "Q4_K": (quant_q4_k_approx, "Q4_K layout; min/max sub-scales, no scale search (approximate)"),
     "nf4": (lambda x: quant_nf4(x, False), "bitsandbytes NF4 code, block 64, fp32 absmax"),
     "nf4-dq": (lambda x: quant_nf4(x, True), "NF4 + double quant (absmax to bnb's 8-bit dynamic code)"),
     "fp4": (quant_fp4, "bitsandbytes FP4 code, block 64"),

@@ -823,3 +823,47 @@ def test_unquantized_params(quant):
     norms = 65 * 4096
     assert got["gptq-4bit-g128"]["unquantized_params"] == 2 * 128256 * 4096 + norms
     assert got["Q4_K_M"]["unquantized_params"] == norms
+
+
+def _independent_q6_k(x):
+    """Q6_K layout written out per super-block: 16 sub-blocks of 16, sub-scale = signed absmax / -32, int8
+    sub-scales against an fp16 super-scale d = max |sub-scale| / 127, 6-bit values q - 32 in [-32, 31]."""
+    out = []
+    for sb in np.asarray(x, dtype=np.float32).reshape(-1, 256):
+        subs = sb.reshape(16, 16)
+        s = [float(max(sub, key=lambda v: abs(float(v)))) / -32 for sub in subs]
+        d = float(np.float16(max(abs(v) for v in s) / 127))
+        for sub, si in zip(subs, s):
+            sc = min(127, max(-128, round(si / d))) if d else 0
+            eff = d * sc
+            out.extend(min(31, max(-32, round(float(v) / eff))) * eff if eff else 0.0 for v in sub)
+    return np.array(out)
+
+
+def test_k_quant_emulations(quant):
+    x = np.random.default_rng(3).standard_normal((4, 512)).astype(np.float32)
+    y, bits = quant.quant_q6_k_approx(x)
+    assert bits / x.size == 6.5625
+    assert np.allclose(np.asarray(y, dtype=np.float64).reshape(-1), _independent_q6_k(x), rtol=0, atol=1e-6)
+    y, bits = quant.quant_q4_k_approx(x)
+    assert bits / x.size == 4.5
+    assert np.allclose(np.asarray(y, dtype=np.float64).reshape(-1), _independent_q4_k(x), rtol=0, atol=1e-6)
+
+
+def _independent_q4_k(x):
+    """Q4_K layout per super-block: 8 sub-blocks of 32, scale = (max - min)/15 and offset m = -min with min forced
+    <= 0, both as 6-bit multiples of fp16 super-values d = max scale / 63 and dmin = max m / 63; x = s q - m."""
+    out = []
+    for sb in np.asarray(x, dtype=np.float32).reshape(-1, 256):
+        subs = sb.reshape(8, 32).astype(np.float64)
+        lows = [min(float(sub.min()), 0.0) for sub in subs]
+        highs = [max(float(sub.max()), lo) for sub, lo in zip(subs, lows)]
+        scales = [(hi - lo) / 15 for hi, lo in zip(highs, lows)]
+        d = float(np.float16(max(scales) / 63))
+        dmin = float(np.float16(max(-lo for lo in lows) / 63))
+        for sub, sc, lo in zip(subs, scales, lows):
+            s_eff = min(63, round(sc / d)) * d if d else 0.0
+            m_eff = min(63, round(-lo / dmin)) * dmin if dmin else 0.0
+            out.extend(min(15, max(0, round((v + m_eff) / s_eff))) * s_eff - m_eff if s_eff else -m_eff
+                       for v in sub)
+    return np.array(out)
