@@ -45,22 +45,29 @@ Training, per GPU (the most loaded pipeline stage is reported; every term separa
   flash/SDPA attention (no s^2 term; the log-sum-exp is kept) versus eager, dropout masks on or off, SP/CP
   division. Two implementation profiles: ``megatron`` (fused norms save their input; fused SwiGLU saves its
   input; 34 sbh + 5 a s^2 b for GPT with dropout, exactly the paper's count) and ``hf`` (Hugging Face eager
-  modules: RMSNorm saves an fp32 upcast, the normalised tensor and the output; softmax in fp32). Recompute
-  none / selective (the attention core) / full (layer inputs only + one layer's working set).
+  modules: RMSNorm saves an fp32 upcast, the normalised tensor and the output; eager softmax in fp32; GPT-2's
+  Python gelu_new saves 4 tensors; Gemma-2's tanh soft-cap one more s^2 tensor; checked against
+  torch.autograd.graph.saved_tensors_hooks within 10 %). Recompute none / selective (the attention core) / full
+  (layer inputs only + one layer's working set). Norm statistics (4-8 B per token) count in ``hf`` only.
 
 Inference, per GPU: weights at any dtype or ``--bits-per-weight``; the KV cache, exact:
 2 x layers x kv_heads x head_dim x bytes per token for MHA/GQA/MQA; MLA stores kv_lora_rank + qk_rope_head_dim
 per token and layer (no factor 2); sliding-window layers hold min(context, window) tokens (``--kv-cache hf-dynamic``:
 window - 1, as transformers' DynamicSlidingWindowLayer keeps); per-layer types (Gemma-2 alternates);
-``--kv-dtype`` fp32/fp16/bf16/fp8/int8/int4 (quantisation scales not included); TP splits KV heads (replicated
-when kv_heads < tp; MLA's latent is replicated). Peak prefill activations (one layer live, see
-``prefill_activation_bytes``).
+``--kv-dtype`` fp32/fp16/bf16/fp8/int8/int4 (quantisation scales not included) or q8_0/q4_0 (llama.cpp blocks,
+scales included); TP splits KV heads (one head per rank when kv_heads < tp; MLA's latent is replicated); with
+``-pp`` the first stage holds its layers' cache. Peak prefill activations: one sequence, ``--prefill-chunk``
+tokens per step, one layer live (see ``prefill_activation_bytes``).
 
 Solvers: ``--max-micro-batch`` and ``--max-context`` (largest that fits ``--gpu-memory``); ``--search`` enumerates
 (TP, PP, DP, ZeRO, recompute, micro-batch) for ``--num-gpus`` and ranks the configurations that fit by the stated
-criterion (smallest tp x pp, then lowest ZeRO stage, then least recompute, then largest micro-batch).
+criterion (smallest tp x pp, then lowest ZeRO stage, then least recompute, then largest micro-batch); every
+micro-batch dividing the per-replica batch is tried, > 10^5 candidates/s (bench/bench_mem_search.py).
 
-Units: counts accept ``7B``, ``32k``, ``300e9``, ``1_000``; memory accepts ``80GiB`` (2^30) and ``80GB`` (10^9)
+``-p/--params N`` instead of an architecture gives model states only (how the ZeRO paper and DeepSpeed's
+estimators count). Shape flags alone start from the cookbook's defaults (2-linear MLP, f = 4h, LayerNorm).
+
+Units: counts accept ``7B``, ``32k`` (32,000), ``32Ki`` (32,768), ``300e9``, ``1_000``; memory accepts ``80GiB`` (2^30) and ``80GB`` (10^9)
 and the difference is respected. Output prints GiB (2^30) and GB (10^9) where it matters; JSON holds exact bytes.
 
 JSON keys (``--json``)
@@ -106,7 +113,7 @@ import json
 import math
 import os
 import sys
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import asdict, dataclass, replace
 
 PROG = "calc_transformer_mem.py"
 
@@ -311,8 +318,8 @@ def validate_arch(arch):
 
 
 # One parameter tensor: name, shape, group, and how tensor parallelism splits it:
-# "col" (output features split), "row" (input features split), "vocab" (rows split, padded), "kv" (kv heads split,
-# replicated when kv_heads < tp), None (replicated: norms, router, row-parallel biases, MLA down-projections).
+# "col" (output features split), "row" (input features split), "vocab" (rows split, padded), "kv:<heads>" (split,
+# one head per rank when kv_heads < tp), None (replicated: norms, router, row-parallel biases, MLA down-projections).
 @dataclass(frozen=True)
 class ParamTensor:
     name: str
@@ -721,10 +728,6 @@ class TrainSetup:
     fragmentation: float = 0.05             # allowance on allocated bytes
     num_params: int = 0              # model-states-only mode when no architecture is given
     largest_unit_params: int = 0     # for --params mode with ZeRO-3 (DeepSpeed's largest_layer_params)
-
-    @property
-    def model_parallel(self):
-        return self.tp * self.pp * self.cp
 
     @property
     def dp(self):
@@ -1610,6 +1613,8 @@ def render_text(result):
         srch = result["search"]
         lines.append(f"search: {srch['candidates_evaluated']:,} candidates, {len(srch['results'])} shown; "
                      f"{srch['criterion']}")
+        if not srch["results"]:
+            lines.append("  no configuration fits; the breakdown above is the setup as given")
         lines.append("   tp  pp   dp  cp zero recompute  mb       GiB")
         for r in srch["results"]:
             lines.append(f"  {r['tp']:>3} {r['pp']:>3} {r['dp']:>4} {r['cp']:>3} {r['zero']:>4} {r['recompute']:<9}"
@@ -1925,8 +1930,8 @@ def compute(args):
         raise ValueError("--max-micro-batch, --max-context and --search need --gpu-memory")
     if sum(map(bool, (args.max_micro_batch, args.max_context, args.search))) > 1:
         raise ValueError("give one of --max-micro-batch, --max-context, --search")
-    if (args.search or args.max_micro_batch or args.explain) and arch is None:
-        raise ValueError("--search, --max-micro-batch and --explain need an architecture, not --params")
+    if (args.search or args.max_micro_batch or args.max_context or args.explain) and arch is None:
+        raise ValueError("--search, --max-micro-batch, --max-context and --explain need an architecture, not -p")
     params = count_params(arch) if arch is not None else {"total": parse_count(args.params, "--params")}
     result = {"model": asdict(arch) if arch is not None else None, "params": params}
     if args.infer:
@@ -1934,8 +1939,6 @@ def compute(args):
             raise ValueError("--search and --max-micro-batch are training solvers; drop --infer")
         inf = build_infer_setup(args, arch)
         if args.max_context:
-            if arch is None:
-                raise ValueError("--max-context needs an architecture")
             n = max_inference_context(arch, inf, gpu_bytes)
             if n == 0:
                 raise ValueError("nothing fits: even a 1-token context exceeds --gpu-memory")
@@ -1951,8 +1954,6 @@ def compute(args):
             setup = replace(setup, micro_batch=bmax, global_batch=0)
             result["solution"] = {"name": "max micro-batch", "value": bmax}
         if args.max_context:
-            if arch is None:
-                raise ValueError("--max-context needs an architecture")
             n = max_train_context(arch, setup, gpu_bytes)
             if n == 0:
                 raise ValueError("nothing fits: even the shortest sequence exceeds --gpu-memory")
