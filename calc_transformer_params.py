@@ -663,6 +663,7 @@ id2label label2id problem_type chunk_size_feed_forward ep_size use_bidirectional
 torchscript add_cross_attention cross_attention_hidden_size n_ctx task_specific_params use_return_dict
 tokenizer_class quantization_config max_position_embeddings n_positions
 attention_probs_dropout_prob hidden_dropout_prob embed_dropout rope_type use_qk_norm qk_layernorm_eps
+cache_implementation mlp_type
 """.split())
 
 

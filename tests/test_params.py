@@ -464,3 +464,10 @@ def test_every_preset_renders_the_same_total_in_every_format(params):
         for fmt in ("text", "markdown"):
             status, out, err = call_main(params, ["--preset", name, "--format", fmt])
             assert status == 0 and err == "" and f"{total:,}" in out, (name, fmt)
+
+
+def test_published_configs_are_read_without_unknown_fields(params):
+    from test_params_torch import REAL_CONFIGS
+    for family, config in REAL_CONFIGS.items():
+        _, ignored, _ = params.config_from_hf(config)
+        assert ignored == [], (family, ignored)
