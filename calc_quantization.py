@@ -63,8 +63,9 @@ or null; ``overhead_bytes`` (int); ``formats``: list of {``name``, ``kind`` ("gg
 ``reduction_vs_fp16`` (float, fp16 bytes / bytes), ``load_bytes`` (int), ``serve_bytes`` (int or null),
 ``fits`` (list of GPU names that hold ``serve_bytes``, or ``load_bytes`` if no KV), ``tensor_types``
 ({type: count} for GGUF), ``unquantized_params`` (int: parameters left in F32/F16/BF16; architecture mode),
-``tensor_bytes`` (GGUF: tensor data without metadata), ``hf_footprint_bytes`` (what transformers' ``get_memory_footprint`` reports, GPU
-formats), ``quality`` ({``metric``, ``value``, ``model``, ``source``} or null), ``notes`` (list)}.
+``tensor_bytes`` (GGUF: tensor data without metadata), ``hf_footprint_bytes`` (GPU formats: what transformers'
+``get_memory_footprint`` reports), ``quality`` ({``metric``, ``value``, ``model``, ``source``} or null),
+``notes`` (list)}.
 Measure mode: ``measure``: {``source``, ``shape``, ``n``, ``results``: list of {``name``, ``bpw``, ``mse``,
 ``sqnr_db``, ``max_abs_error``, ``note``}}.
 
@@ -236,6 +237,8 @@ def parse_count(text: str, what: str) -> int:
         value = float(num) * _SUFFIX[suffix]
         if not math.isfinite(value) or value > 1e30:
             raise ValueError(f"{what} is out of range: {text!r}")
+        if abs(value - round(value)) > 1e-6 * max(1.0, value):
+            raise ValueError(f"{what} expects a whole number, got {text!r}")
         value = round(value)
     return value
 
@@ -326,8 +329,8 @@ PRESETS = {
                   "Brown et al. 2020 (arXiv 2005.14165) Table 2.1; GPT-2 layout assumed"),
     "chinchilla-70b": (dict(vocab_size=32000, hidden_size=8192, num_layers=80, num_attention_heads=64,
                             head_dim=128, ffn_hidden_size=32768, gated_mlp=False, norm="rmsnorm"),
-                       "Hoffmann et al. 2022 (arXiv 2203.15556) Table 4 shapes, Llama-style tensor list: Transformer-XL "
-                       "relative-position weights and biases not modelled (64.95B, paper: 70B)"),
+                       "Hoffmann et al. 2022 (arXiv 2203.15556) Table 4 shapes, Llama-style tensor list: "
+                       "Transformer-XL relative-position weights and biases not modelled (64.95B, paper: 70B)"),
     "gopher-280b": (dict(vocab_size=32000, hidden_size=16384, num_layers=80, num_attention_heads=128,
                          head_dim=128, ffn_hidden_size=65536, gated_mlp=False, norm="rmsnorm"),
                     "Rae et al. 2021 (arXiv 2112.11446) Table 1 shapes, Llama-style tensor list: Transformer-XL "
@@ -396,7 +399,8 @@ _FAMILY = {
 _CONFIG_FIELDS = {
     "vocab_size": ("vocab_size",), "hidden_size": ("hidden_size", "n_embd", "d_model"),
     "num_layers": ("num_hidden_layers", "n_layer", "num_layers"),
-    "num_attention_heads": ("num_attention_heads", "n_head"), "num_kv_heads": ("num_key_value_heads",),
+    "num_attention_heads": ("num_attention_heads", "n_head"),
+    "num_kv_heads": ("num_key_value_heads", "num_kv_heads", "n_head_kv"),
     "head_dim": ("head_dim",), "ffn_hidden_size": ("intermediate_size", "n_inner", "ffn_dim"),
     "num_experts": ("num_local_experts", "n_routed_experts", "num_experts"), "topk": ("num_experts_per_tok",),
     "moe_ffn_hidden_size": ("moe_intermediate_size",), "num_shared_experts": ("n_shared_experts",),
@@ -409,20 +413,20 @@ _CONFIG_FIELDS = {
 _IGNORED_FIELDS = {
     "architectures", "model_type", "torch_dtype", "dtype", "transformers_version", "bos_token_id", "eos_token_id",
     "pad_token_id", "rope_theta", "rope_scaling", "rms_norm_eps", "layer_norm_eps", "layer_norm_epsilon",
-    "initializer_range", "use_cache", "max_position_embeddings", "hidden_act", "hidden_activation", "activation_function",
-    "attention_dropout", "hidden_dropout", "attention_bias", "mlp_bias", "tie_word_embeddings", "n_positions",
-    "n_ctx", "resid_pdrop", "embd_pdrop", "attn_pdrop", "summary_type", "summary_use_proj", "summary_activation",
-    "summary_proj_to_labels", "summary_first_dropout", "scale_attn_weights", "task_specific_params", "auto_map",
-    "pretraining_tp", "output_router_logits", "router_aux_loss_coef", "router_jitter_noise", "use_sliding_window",
-    "max_window_layers", "num_nextn_predict_layers", "n_group", "topk_group", "topk_method", "scoring_func",
-    "routed_scaling_factor", "norm_topk_prob", "aux_loss_alpha", "seq_aux", "ep_size",
-    "quantization_config", "attn_logit_softcapping", "final_logit_softcapping", "query_pre_attn_scalar",
-    "cache_implementation", "use_parallel_residual", "rotary_pct", "rotary_emb_base", "apply_residual_connection_post_layernorm",
-    "slow_but_exact", "offset_alibi", "masked_softmax_fusion", "n_head_kv", "unk_token_id", "layer_types",
-    "classifier_dropout", "use_return_dict", "partial_rotary_factor",
-    "_name_or_path", "name_or_path", "reorder_and_upcast_attn", "scale_attn_by_inverse_layer_idx", "text_config",
-    "vision_config", "bias", "attention_softmax_in_fp32", "bias_dropout_fusion", "skip_bias_add",
-    "skip_bias_add_qkv", "n_embed", "sliding_window_size", "hidden_dropout_prob", "attention_probs_dropout_prob", "embed_dropout",
+    "initializer_range", "use_cache", "max_position_embeddings", "hidden_act", "hidden_activation",
+    "activation_function", "attention_dropout", "hidden_dropout", "attention_bias", "mlp_bias", "tie_word_embeddings",
+    "n_positions", "n_ctx", "resid_pdrop", "embd_pdrop", "attn_pdrop", "summary_type", "summary_use_proj",
+    "summary_activation", "summary_proj_to_labels", "summary_first_dropout", "scale_attn_weights",
+    "task_specific_params", "auto_map", "pretraining_tp", "output_router_logits", "router_aux_loss_coef",
+    "router_jitter_noise", "use_sliding_window", "max_window_layers", "num_nextn_predict_layers", "n_group",
+    "topk_group", "topk_method", "scoring_func", "routed_scaling_factor", "norm_topk_prob", "aux_loss_alpha",
+    "seq_aux", "ep_size", "quantization_config", "attn_logit_softcapping", "final_logit_softcapping",
+    "query_pre_attn_scalar", "cache_implementation", "use_parallel_residual", "rotary_pct", "rotary_emb_base",
+    "apply_residual_connection_post_layernorm", "slow_but_exact", "offset_alibi", "masked_softmax_fusion",
+    "unk_token_id", "layer_types", "classifier_dropout", "use_return_dict", "partial_rotary_factor", "_name_or_path",
+    "name_or_path", "reorder_and_upcast_attn", "scale_attn_by_inverse_layer_idx", "text_config", "vision_config",
+    "attention_softmax_in_fp32", "bias_dropout_fusion", "skip_bias_add", "skip_bias_add_qkv", "n_embed",
+    "sliding_window_size", "hidden_dropout_prob", "attention_probs_dropout_prob", "embed_dropout",
 }
 
 
@@ -485,8 +489,8 @@ def config_from_hf(data: dict, name: str = "config.json") -> tuple[ModelConfig, 
         values["num_shared_experts"] = 1  # Qwen-MoE: one shared expert of shared_expert_intermediate_size
     if model_type == "qwen2_moe" and values.get("num_shared_experts"):
         values["shared_expert_gate"] = True
-    # MoE placement knobs at their default values change nothing; other values are not modelled (warned below)
-    for key, default in (("decoder_sparse_step", 1), ("moe_layer_freq", 1), ("mlp_only_layers", [])):
+    # MoE placement knobs (and Falcon's bias flag) at their defaults change nothing; other values are not modelled
+    for key, default in (("decoder_sparse_step", 1), ("moe_layer_freq", 1), ("mlp_only_layers", []), ("bias", False)):
         if data.get(key, default) in (default, None):
             known.add(key)
     unknown = sorted(k for k in data if k not in known)
@@ -526,9 +530,10 @@ def finish_config(cfg: ModelConfig) -> ModelConfig:
         raise ValueError("MLA (kv_lora_rank) needs qk_nope_head_dim, qk_rope_head_dim and v_head_dim")
     if cfg.norm not in ("rmsnorm", "layernorm"):
         raise ValueError(f"--norm must be rmsnorm or layernorm, got {cfg.norm!r}")
-    big = max(cfg.vocab_size, cfg.hidden_size, cfg.ffn_hidden_size, cfg.moe_ffn_hidden_size)
-    if big > 10**8 or cfg.num_experts > 10**5:
-        raise ValueError("model dimensions are out of range (vocab/hidden/ffn above 1e8 or experts above 1e5)")
+    big = max(cfg.vocab_size, cfg.hidden_size, cfg.ffn_hidden_size, cfg.moe_ffn_hidden_size, cfg.head_dim,
+              cfg.kv_lora_rank, cfg.q_lora_rank, cfg.shared_ffn_hidden_size, cfg.learned_positions)
+    if big > 10**8 or max(cfg.num_experts, cfg.num_attention_heads, cfg.num_shared_experts) > 10**5:
+        raise ValueError("model dimensions are out of range (widths above 1e8, or heads/experts above 1e5)")
     if cfg.num_layers > 1000:
         raise ValueError(f"--num-layers {cfg.num_layers} is above 1000 (the tensor list is built layer by layer)")
     return cfg
