@@ -97,7 +97,7 @@ Examples
     python calc_transformer_mem.py --preset llama-3-8b -s 8192 -b 1 --num-gpus 8 -z 3
     python calc_transformer_mem.py --preset llama-3-70b --num-gpus 8 -z 3 --recompute full -s 4096 --gpu-memory 80GB
     python calc_transformer_mem.py --preset llama-3-8b --infer --batch-size 8 --context 32k --kv-dtype fp8
-    python calc_transformer_mem.py -p 7.5B --num-gpus 64 -z 1 --json        # ZeRO paper Fig. 1, P_os: 31.4 GB
+    python calc_transformer_mem.py -p 7.5B --num-gpus 64 -z 1 --overhead 0B --comm-buffer 0B --fragmentation 0  # 31.4 GB
     python calc_transformer_mem.py --preset gpt3-175b -tp 8 -pp 16 --sp --recompute selective --num-gpus 1024 --explain
     python calc_transformer_mem.py --preset llama-3-70b --num-gpus 64 --search --gpu-memory 80GiB -s 8192 --global-batch 512
 """

@@ -214,3 +214,24 @@ def test_activations_within_10_percent_of_saved_tensors(mem, name, cfg, attn, dt
     print(f"{name} {attn} {dtype_name}: measured {measured:,} B, estimate {estimate:,} B "
           f"(profile hf, {attn}, no dropout, {setup.precision} activations, MoE tokens x top-k)")
     assert abs(estimate - measured) <= 0.10 * measured
+
+
+@pytest.mark.parametrize("name", ["llama-3-8b", "llama-3.2-1b", "qwen2.5-7b", "gemma-2-9b", "gpt2"])
+def test_muon_states_equal_torch_muon_plus_adamw(mem, name):
+    # Muon (torch.optim.Muon) on 2-D hidden matrices; AdamW on embeddings, positions, LM head, norms and biases,
+    # as the Muon README prescribes.
+    torch, transformers = torch_and_transformers()
+    cfg = STATE_CONFIGS[name]
+    model = build(transformers, cfg).train()
+    named = list({p.data_ptr(): (n, p) for n, p in model.named_parameters()}.values())
+    embedding_like = ("embed", "wte", "wpe", "lm_head")
+    hidden = [p for n, p in named if p.ndim == 2 and not any(e in n for e in embedding_like)]
+    rest = [p for n, p in named if not (p.ndim == 2 and not any(e in n for e in embedding_like))]
+    opts = [torch.optim.Muon(hidden, lr=1e-3), torch.optim.AdamW(rest, lr=1e-3)]
+    ids = torch.randint(0, cfg["vocab_size"], (2, 16))
+    model(input_ids=ids, labels=ids).loss.backward()
+    for opt in opts:
+        opt.step()
+    states = unique_bytes([v for opt in opts for st in opt.state.values() for v in st.values() if torch.is_tensor(v)])
+    setup = mem.TrainSetup(precision="fp32", optimizer="muon", seq_len=16, micro_batch=2)
+    assert mem.training_memory(arch_of(mem, cfg), setup)["per_gpu"]["optimizer_states"] == states
