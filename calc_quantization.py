@@ -65,7 +65,7 @@ or null; ``overhead_bytes`` (int); ``formats``: list of {``name``, ``kind`` ("gg
 ({type: count} for GGUF), ``unquantized_params`` (int: parameters left in F32/F16/BF16; architecture mode),
 ``tensor_bytes`` (GGUF: tensor data without metadata), ``hf_footprint_bytes`` (GPU formats: what transformers'
 ``get_memory_footprint`` reports), ``quality`` ({``metric``, ``value``, ``model``, ``source``} or null),
-``notes`` (list)}.
+``notes`` (list)}; ``skipped``: list of {``name``, ``reason``} for formats whose layout cannot store the model.
 Measure mode: ``measure``: {``source``, ``shape``, ``n``, ``results``: list of {``name``, ``bpw``, ``mse``,
 ``sqnr_db``, ``max_abs_error``, ``note``}}.
 
@@ -1063,7 +1063,6 @@ class Options:
     imatrix: bool = False
     old_q2k: bool = False
     gguf_kv_bytes: int | None = None
-    dense_dtype_bytes: int = 2
 
 
 DEFAULT_FORMATS = ["fp16", "fp8", "int8", "nf4", "nf4-dq", "gptq", "awq", "hqq", "mxfp4", "nvfp4",
@@ -1136,7 +1135,7 @@ def size_gguf(cfg: ModelConfig, tensors: list[Tensor], ftype: str, opts: Options
                     if allows_quantization(t) and GGML_TYPES[ty].block < 256 and t.ne[0] % 256
                     and GGML_TYPES[GGUF_FILE_TYPES[ftype]].block == 256)
     if fallbacks:
-        notes.append(f"{fallbacks} tensors have rows not divisible by 256 and fall back to 32-block types")
+        notes.append(f"{fallbacks} tensors have rows not divisible by 256 and fall back to 32-block types (or F16)")
     quality = gguf_quality(ftype)
     if ftype == "Q2_K" and opts.old_q2k:
         notes.append("2023 Q2_K recipe (llama.cpp commit bac66994); no published quality figure for it here")
@@ -1198,17 +1197,23 @@ def compute_sizes(cfg: ModelConfig, opts: Options) -> dict:
     params = count_params(tensors)
     kv = kv_cache(cfg, opts)
     fp16_bytes = size_gpu(cfg, tensors, parse_gpu_format("fp16"), opts)["bytes"]
-    entries = []
+    entries, skipped = [], []
     for name in opts.formats:
         kind, fmt = resolve_format(name)
-        entry = size_gguf(cfg, tensors, fmt, opts) if kind == "gguf" else size_gpu(cfg, tensors, fmt, opts)
+        try:
+            entry = size_gguf(cfg, tensors, fmt, opts) if kind == "gguf" else size_gpu(cfg, tensors, fmt, opts)
+        except ValueError as exc:  # a layout that cannot store this model's shapes (e.g. 3-bit packing)
+            skipped.append({"name": name, "reason": str(exc)})
+            continue
         entries.append(_finish(entry, params, fp16_bytes, kv, opts))
+    if not entries:
+        raise ValueError(f"--formats: no requested format can store this model ({skipped[0]['reason']})")
     note = f"exact tensor list ({len(tensors)} tensors)"
     if cfg.num_experts:
         note += "; GPU formats treat every expert as a quantized Linear"
     return {"model": {"source": cfg.source or cfg.name, "mode": "architecture", "params": params,
                       "config": asdict(cfg), "note": note},
-            "kv_cache": kv, "overhead_bytes": opts.overhead, "formats": entries}
+            "kv_cache": kv, "overhead_bytes": opts.overhead, "formats": entries, "skipped": skipped}
 
 
 def compute_sizes_from_params(params: int, opts: Options) -> dict:
@@ -1232,7 +1237,7 @@ def compute_sizes_from_params(params: int, opts: Options) -> dict:
         entries.append(_finish(entry, params, fp16_bytes, None, opts))
     return {"model": {"source": "--params", "mode": "parameter-count", "params": params, "config": None,
                       "note": "dense approximation; give an architecture for exact sizes and the KV cache"},
-            "kv_cache": None, "overhead_bytes": opts.overhead, "formats": entries}
+            "kv_cache": None, "overhead_bytes": opts.overhead, "formats": entries, "skipped": []}
 
 
 def format_table() -> list[dict]:
@@ -1626,6 +1631,7 @@ def render_sizes(result: dict, markdown=False) -> str:
         for n in e["notes"]:
             by_note.setdefault(n, []).append(e["name"])
     notes = [f"{', '.join(names)}: {n}" for n, names in by_note.items()]
+    notes += [f"{item['name']}: not applicable: {item['reason']}" for item in result["skipped"]]
     sources = sorted({e["quality"]["source"] for e in result["formats"] if e["quality"]})
     lines.append("")
     lines.extend(("- " if markdown else "  ") + n for n in notes)
