@@ -616,10 +616,10 @@ def search_shapes(template: ModelConfig, target: int, top: int = 10, multiple: i
             if kv != int(kv) or kv < 1 or heads % int(kv):
                 continue
             shape = dict(hidden_size=hidden, num_attention_heads=heads, num_kv_heads=int(kv), head_dim=head_dim,
-                         ffn_hidden_size=_search_ffn(template, hidden), num_experts=0, top_k=0)
-            one = count_parameters(replace(template, num_layers=1, **shape))["total"]
+                         ffn_hidden_size=_search_ffn(template, hidden))
+            one = count_parameters(replace(template, num_layers=1, **shape))
             two = count_parameters(replace(template, num_layers=2, **shape))["total"]
-            per_layer, fixed = two - one, 2 * one - two
+            per_layer, fixed = two - one["total"], 2 * one["total"] - two  # the count is linear in the depth
             guess = max(1, round((target - fixed) / per_layer))
             for layers in (guess - 1, guess, guess + 1):
                 if layers < 1 or not aspect[0] <= hidden / layers <= aspect[1]:
@@ -628,7 +628,7 @@ def search_shapes(template: ModelConfig, target: int, top: int = 10, multiple: i
                 results.append({"num_layers": layers, **{k: shape[k] for k in (
                     "hidden_size", "num_attention_heads", "num_kv_heads", "head_dim", "ffn_hidden_size")},
                     "aspect_ratio": round(hidden / layers, 1), "total": total,
-                    "non_embedding": count_parameters(replace(template, num_layers=layers, **shape))["non_embedding"],
+                    "non_embedding": total - one["embedding"]["total"],
                     "difference": abs(total - target), "above_target": total > target})
         hidden += multiple
     results.sort(key=lambda r: (r["difference"], r["num_layers"], -r["head_dim"]))
