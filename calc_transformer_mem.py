@@ -532,6 +532,9 @@ PRESETS = {
 _GATED_TYPES = {"llama", "mistral", "mixtral", "qwen2", "qwen2_moe", "qwen3", "qwen3_moe", "gemma", "gemma2",
                 "gemma3_text", "deepseek_v2", "deepseek_v3", "olmo", "olmo2", "phi3", "granite", "cohere"}
 _TIED_DEFAULT = {"gpt2": True, "gemma": True, "gemma2": True, "gemma3_text": True}
+# model_type values whose layout the reader knows; others are read with the generic rules and a warning.
+KNOWN_MODEL_TYPES = {"llama", "mistral", "mixtral", "qwen2", "qwen2_moe", "qwen3", "qwen3_moe", "gemma", "gemma2",
+                     "deepseek_v3", "gpt2", "gpt_neox"}
 # Fields read elsewhere or irrelevant to memory (tokens, init, rope scaling, kernels, names).
 _IGNORED_FIELDS = {
     "architectures", "auto_map", "bos_token_id", "eos_token_id", "pad_token_id", "initializer_range", "rope_theta",
@@ -602,7 +605,7 @@ def arch_from_config(cfg, label="config"):
     if get(["multi_query"], bool, False):
         kw["num_kv_heads"] = 1
     kw["head_dim"] = get(["head_dim"], int, 0)
-    gpt2_like = model_type in ("gpt2", "gpt_neox", "gptj", "gpt_bigcode")
+    gpt2_like = model_type in ("gpt2", "gpt_neox")
     kw["ffn_hidden_size"] = get(["intermediate_size", "n_inner", "ffn_hidden_size"], int, 4 * h) or 4 * h
     kw["gated_mlp"] = model_type in _GATED_TYPES or (not gpt2_like and model_type == "")
     if gpt2_like:
@@ -946,8 +949,8 @@ def model_state_terms(setup, held, dense_shard, expert_shard):
         for key, value in zip(terms, parts):
             terms[key] += value
         cpu += parts[4]
-    if setup.precision == "fp8":  # FP8 casts of the linear weights (Transformer Engine), 1 B each
-        terms["weights"] += held["fp8_linear"]
+    if setup.precision == "fp8" and ZERO_LEVEL[setup.sharding] < 3:
+        terms["weights"] += held["fp8_linear"]  # FP8 casts of the linear weights (Transformer Engine), 1 B each
     return terms, cpu
 
 
@@ -1178,7 +1181,8 @@ def _gathered_bytes(setup, unit_params):
     if not z3 or not unit_params:
         return 0
     w_b = 2 if setup.precision != "fp32" else 4
-    return (1 + setup.prefetch_units) * unit_params * w_b + unit_params * w_b
+    fp8_cast = 1 if setup.precision == "fp8" else 0  # sharded models cast only the gathered layers to FP8
+    return (1 + setup.prefetch_units) * unit_params * (w_b + fp8_cast) + unit_params * w_b
 
 
 def training_memory(arch, setup):
@@ -1791,6 +1795,11 @@ def resolve_arch(args):
     if args.config:
         cfg, label = read_config(args.config)
         base, unknown = arch_from_config(cfg, label)
+        inner = cfg.get("text_config") if isinstance(cfg.get("text_config"), dict) else cfg
+        model_type = inner.get("model_type")
+        if model_type not in KNOWN_MODEL_TYPES:
+            warnings.append(f"{PROG}: warning: --config model_type {model_type!r} has no specific rules here; read "
+                            "as a generic decoder (check biases, norms and positions against the params script)")
         if unknown:
             warnings.append(f"{PROG}: warning: --config fields not understood (ignored): {', '.join(unknown)}")
     explicit = {d: getattr(args, d) for d in _ARCH_INT_FLAGS if getattr(args, d) is not None}
