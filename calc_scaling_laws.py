@@ -53,10 +53,11 @@ Fitting (``fit runs.csv``, columns N, D or C, loss; scipy is imported only here)
   Approach 3 (Hoffmann App. D.2, eq. 11): minimise sum_i Huber_1e-3(LSE(a - alpha*log N_i, b - beta*log D_i, e)
   - log L_i) with L-BFGS and its analytic gradient (softmax weights of the LSE), from Hoffmann's 4500-point grid
   (alpha, beta in {0,.5,..,2}, e in {-1,-.5,..,1}, a, b in {0,5,..,25}).  All 4500 starts run in lock-step as one
-  numpy batch (vectorised L-BFGS with Armijo backtracking); the best end point is polished with scipy's L-BFGS-B.
-  Seeded bootstrap (resampling runs, refits started at the full-data optimum) gives 95% percentile intervals for
-  E, A, B, alpha, beta and a = beta/(alpha+beta).  A *sum* of Huber terms and tight tolerances: Epoch found that
-  Hoffmann's optimiser stopped early.
+  numpy batch (vectorised L-BFGS with Armijo backtracking); the 3 best distinct end points are polished with
+  scipy's L-BFGS-B.  A seeded bootstrap (runs resampled with replacement; all resamples refitted as one batch
+  from the full-data optimum, run weights = resample counts) gives 95% percentile intervals and standard errors
+  for E, A, B, alpha, beta and a = beta/(alpha+beta).  A *sum* of Huber terms and tight tolerances: Epoch found
+  that Hoffmann's optimiser stopped early.
   Approach 2: runs grouped by budget (log10 C within ``--budget-tolerance`` decades), a parabola of loss in ln N
   per budget whose minimum must be interior, then N_opt = k*C^a and D_opt = C/(6*N_opt) fitted in log-log.
 
@@ -71,12 +72,14 @@ The nanoGPT notebook's TODOs (karpathy/nanoGPT scaling_laws.ipynb, "TLDR atm: no
 
 JSON keys (``--format json``): "command", "law" {"name", "E", "A", "B", "alpha", "beta", "source"} where a law has
 them, "inputs" (echo of the parsed numbers), and per command: optimal -> "results" list of {"law", "params",
-"tokens", "flops", "tokens_per_param", "loss"}; loss -> "results" list of {"law", "loss"}; table3 -> "rows" list of
+"tokens", "flops", "tokens_per_param", "loss"}; loss -> "results" list of {"law", "loss", "optimal_loss_same_flops"};
+table3 -> "rows" list of
 {"params", "flops", "gopher_units", "tokens", "fitted_params", "flops_over_6nd"} and "fit" {"k", "a"}; models ->
 "rows" list of {"model", "params", "tokens", "flops", "tokens_per_param", "optimal_params", "optimal_tokens",
-"trained_factor", "verdict", "loss", "optimal_loss"}; kaplan / deepseek / data-constrained / inference -> "results"
-dict; fit -> "approach3" {"E", "A", "B", "alpha", "beta", "a", "b", "objective", "starts", "ci95", "se"},
-"approach2" {"budgets", "a", "b", "k"}.  Counts (params, tokens) are integers, FLOPs and losses floats.
+"trained_factor", "verdict", "loss", "optimal_loss", "source", "note"}; kaplan / deepseek / data-constrained /
+inference / nanogpt -> "results" dict; fit -> "approach3" {"E", "A", "B", "alpha", "beta", "a", "b", "objective",
+"starts", "runs", "ci95", "se", "bootstrap"}, "approach2" {"budgets", "k", "a", "k_tokens", "b"}.  Counts in
+"optimal", "loss", "table3" and "models" are integers; FLOPs and losses are floats.
 
 Examples:
   python calc_scaling_laws.py optimal --compute 5.76e23                 # every law at Gopher's budget
@@ -120,7 +123,7 @@ PF_DAY_FLOPS = 1e15 * 24 * 3600  # Kaplan et al. 2020 sec. 1.3: 8.64e19 FLOPs
 GOPHER_FLOPS = 5.76e23  # Hoffmann et al. 2022 Table 3: the "Gopher unit" (67B row)
 HUBER_DELTA = 1e-3  # Hoffmann App. D.2
 POLISHED_STARTS = 3  # distinct best end points of the batched L-BFGS refined by scipy's L-BFGS-B
-MAX_COUNT = 1e32  # beyond this no law was fitted and floats start to lose the plot
+MAX_COUNT = 1e32  # input ceiling: 1e4x beyond any budget a law was fitted on, and far from float overflow
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -229,19 +232,20 @@ class RealModel:
 # Nominal sizes and token counts as each source states them.  GPT-2, Mistral and Mixtral are left out: their
 # training token counts were not published.
 REAL_MODELS = {m.name: m for m in (
-    RealModel("gpt3-175b", 175e9, 300e9, "Brown et al. 2020 (arXiv 2005.14165) Table D.1"),
-    RealModel("gopher-280b", 280e9, 300e9, "Rae et al. 2021 (arXiv 2112.11446) sec. 4, Table 1"),
-    RealModel("chinchilla-70b", 70e9, 1.4e12, "Hoffmann et al. 2022 sec. 4.1, Table 4"),
-    RealModel("pythia-160m", 160e6, 300e9, "Biderman et al. 2023 (arXiv 2304.01373) Table 1 (299.9B tokens)"),
-    RealModel("pythia-1.4b", 1.4e9, 300e9, "Biderman et al. 2023 Table 1"),
-    RealModel("pythia-12b", 12e9, 300e9, "Biderman et al. 2023 Table 1"),
+    RealModel("gpt3-175b", 175e9, 300e9, "Hoffmann et al. 2022 Table 1; Brown et al. 2020 Table D.1"),
+    RealModel("gopher-280b", 280e9, 300e9, "Hoffmann et al. 2022 Table 1; Rae et al. 2021 (arXiv 2112.11446)"),
+    RealModel("mt-nlg-530b", 530e9, 270e9, "Hoffmann et al. 2022 Table 1; Smith et al. 2022 (arXiv 2201.11990)"),
+    RealModel("chinchilla-70b", 70e9, 1.4e12, "Hoffmann et al. 2022 Table 1"),
+    RealModel("pythia-160m", 160e6, 300e9, "Biderman et al. 2023 (arXiv 2304.01373): 143k steps x 2M tokens"),
+    RealModel("pythia-1.4b", 1.4e9, 300e9, "Biderman et al. 2023: 143k steps x 2M tokens"),
+    RealModel("pythia-12b", 12e9, 300e9, "Biderman et al. 2023: 143k steps x 2M tokens"),
     RealModel("llama-7b", 6.7e9, 1.0e12, "Touvron et al. 2023 (arXiv 2302.13971) Table 2"),
     RealModel("llama-65b", 65.2e9, 1.4e12, "Touvron et al. 2023 Table 2"),
     RealModel("llama-2-7b", 7e9, 2.0e12, "Touvron et al. 2023b (arXiv 2307.09288) Table 1"),
     RealModel("llama-2-70b", 70e9, 2.0e12, "Touvron et al. 2023b Table 1"),
     RealModel("llama-3-8b", 8e9, 15e12, "Meta Llama 3 model card (meta-llama/Meta-Llama-3-8B): 15T+ tokens"),
     RealModel("llama-3-70b", 70e9, 15e12, "Meta Llama 3 model card: 15T+ tokens"),
-    RealModel("llama-3.1-405b", 405e9, 15.6e12, "Llama 3 Herd (arXiv 2407.21783) sec. 3.2.1: 405B on 15.6T"),
+    RealModel("llama-3.1-405b", 405e9, 15.6e12, "Llama 3 Herd (arXiv 2407.21783) sec. 1: 405B on 15.6T tokens"),
     RealModel("llama-3.2-1b", 1.23e9, 9e12, "Llama 3.2 model card (meta-llama/Llama-3.2-1B): up to 9T tokens"),
     RealModel("qwen2.5-7b", 7.61e9, 18e12, "Qwen2.5 technical report (arXiv 2412.15115): 18T tokens; 7.61B"),
     RealModel("gemma-2-9b", 9e9, 8e12, "Gemma 2 report (arXiv 2408.00118) sec. 3.1: 9B on 8T tokens"),
@@ -413,7 +417,7 @@ def power_law_optimum(law_name: str, flops: float, tokens_per_param: float = 20.
 
 
 # ----------------------------------------------------------------------------------------------------------------
-# Kaplan, data-constrained, inference-aware
+# Chinchilla's model tables: Table A9 parameter counts, App. F FLOPs (Table A4)
 # ----------------------------------------------------------------------------------------------------------------
 def chinchilla_model_params(d_model: int, ffw: int, kv_size: int, n_heads: int, n_layers: int,
                             attention_width=None) -> int:
@@ -446,6 +450,9 @@ def chinchilla_flop_ratio(n_layers, d_model, ffw, n_heads, kv_size, with_embeddi
     return 3 * forward / (6 * params * CHINCHILLA_SEQUENCE)
 
 
+# ----------------------------------------------------------------------------------------------------------------
+# Kaplan, Pearce & Song, data-constrained, inference-aware
+# ----------------------------------------------------------------------------------------------------------------
 def kaplan_report(params=None, tokens=None, flops=None, loss=None, flops_is_min=False) -> dict:
     K = KAPLAN
     out: dict = {"pf_day_flops": PF_DAY_FLOPS}
@@ -791,6 +798,8 @@ def fit_approach3(runs: dict, bootstrap: int = 200, seed: int = 0) -> dict:
             break
         if all(np.abs(ends[index] - ends[j]).max() > 1e-3 for j in candidates):
             candidates.append(index)
+    if not candidates:
+        raise ValueError("fit: the Approach 3 objective is not finite at any of the 4500 starts")
     theta, value = min((_polish(ends[i], log_n, log_d, log_loss) for i in candidates), key=lambda pair: pair[1])
     result = _theta_to_constants(theta) | {"objective": value, "starts": int(starts.shape[0]),
                                            "runs": int(log_n.size)}
@@ -958,6 +967,9 @@ def cmd_optimal(args) -> tuple:
     queries = [q for q in ("compute", "params", "tokens", "target_loss") if getattr(args, q) is not None]
     if len(queries) != 1:
         raise ValueError("optimal: give exactly one of --compute, --params, --tokens, --target-loss")
+    if law is None and args.law != "all" and args.compute is None:
+        raise ValueError(f"--law {args.law} only answers --compute; --params, --tokens and --target-loss need one "
+                         f"of {', '.join(PARAMETRIC_LAWS)}")
     names = ALL_LAWS if args.law == "all" else (law.name if law else args.law,)
     results, notes = [], []
     for name in names:
@@ -1014,12 +1026,23 @@ def _json_point(p: dict) -> dict:
 
 
 def _params_tokens(args) -> tuple:
+    """N and D from --params/--tokens, a --preset, or --compute with one of them (D = C/(6N))."""
+    params, tokens = args.params, args.tokens
     if args.preset:
         model = REAL_MODELS[args.preset]
-        return (args.params or model.params), (args.tokens or model.tokens)
-    if args.params is None or args.tokens is None:
-        raise ValueError("loss: give --params and --tokens (or --preset)")
-    return args.params, args.tokens
+        params, tokens = params or model.params, tokens or model.tokens
+    if args.compute is not None:
+        if (params is None) == (tokens is None):
+            raise ValueError("loss: --compute goes with exactly one of --params or --tokens")
+        if params is None:
+            params = args.compute / (6 * tokens)
+        else:
+            tokens = args.compute / (6 * params)
+    if params is None or tokens is None:
+        raise ValueError("loss: give --params and --tokens, a --preset, or --compute with one of them")
+    if params < 1 or tokens < 1:
+        raise ValueError("loss: --compute is too small for the given size (fewer than 1 parameter or token)")
+    return params, tokens
 
 
 def cmd_loss(args) -> tuple:
@@ -1038,9 +1061,11 @@ def cmd_loss(args) -> tuple:
     kaplan = kaplan_report(params, tokens)
     results.append({"law": "kaplan", "loss": kaplan["loss_joint"], "optimal_loss_same_flops": None})
     rows.append(["kaplan (eq 1.5; N non-embedding)", f"{kaplan['loss_joint']:.4f}", "", "", ""])
-    config = [("params N", human(params)), ("tokens D", human(tokens)),
+    config = [("preset", args.preset)] if args.preset else []
+    config += [("params N", human(params)), ("tokens D", human(tokens)),
               ("FLOPs C = 6ND", human(6 * params * tokens, "FLOPs")), ("tokens/param", f"{tokens / params:.1f}")]
-    data = {"command": "loss", "law": law_json(law), "inputs": {"params": int(params), "tokens": int(tokens)},
+    data = {"command": "loss", "law": law_json(law), "inputs": {"params": int(round(params)),
+                                                                  "tokens": int(round(tokens))},
             "results": results}
     report = {"config": config, "tables": [("loss L(N, D) in nats/token",
                                             ["law", "L(N, D)", "L* at same C", "N* at same C", "D* at same C"],
