@@ -1617,8 +1617,8 @@ def render_sizes(result: dict, markdown=False) -> str:
     else:
         lines.append(f"model: {m['params']:,} parameters ({m['note']})")
     if kv:
-        lines.append(f"KV cache: {kv['dtype']}, context {kv['context']:,} x batch {kv['batch']} = "
-                     f"{kv['bytes_per_token']:,} B/token -> {_fmt_bytes(kv['bytes'])} ({kv['note']})")
+        lines.append(f"KV cache: {kv['dtype']}, {kv['bytes_per_token']:,} B/token x context {kv['context']:,} x batch "
+                     f"{kv['batch']} = {_fmt_bytes(kv['bytes'])} ({kv['note']})")
     lines.append(f"overhead: {_fmt_bytes(result['overhead_bytes'])} (flat allowance for CUDA context and buffers; "
                  "--overhead)")
     lines.append("GB = 10^9 B, GiB = 2^30 B; 'fits' names the smallest listed GPU (nominal GiB) that holds it")
@@ -1848,8 +1848,7 @@ def _options(args) -> Options:
     if kv_meta is not None and kv_meta < 0:
         raise ValueError("--gguf-kv-bytes must be non-negative")
     return Options(formats=formats, context=context, batch=batch, kv_dtype=args.kv_dtype, overhead=overhead,
-                   imatrix=args.imatrix, old_q2k=args.old_q2k,
-                   gguf_kv_bytes=kv_meta)
+                   imatrix=args.imatrix, old_q2k=args.old_q2k, gguf_kv_bytes=kv_meta)
 
 
 def _emit(obj, text_fn, fmt):
@@ -1869,6 +1868,8 @@ def run(args) -> int:
         _emit(format_table(), render_format_table, fmt)
         return 0
     if args.measure:
+        if args.preset or args.config or args.params is not None:
+            raise ValueError("--measure quantizes an array; it takes no model (--preset/--config/--params)")
         x, source = load_measure_input(args.measure, args.seed)
         result = dict(measure(x), source=source)
         _emit({"measure": result}, lambda r, md: render_measure(r["measure"], md), fmt)
@@ -1876,7 +1877,8 @@ def run(args) -> int:
     opts = _options(args)
     arch_flags = [args.num_layers, args.hidden_size, args.vocab_size, args.num_attention_heads, args.num_kv_heads,
                   args.head_dim, args.ffn_hidden_size, args.num_experts, args.kv_size_ratio,
-                  args.ffn_expansion_factor, args.num_mlp_linears, args.topk, args.moe_ffn_hidden_size]
+                  args.ffn_expansion_factor, args.num_mlp_linears, args.topk, args.moe_ffn_hidden_size,
+                  args.expert_interval, args.tied_embeddings, args.qkv_bias, args.norm, args.moe or None]
     warnings: list = []
     if args.params is not None:
         if args.preset or args.config or any(v is not None for v in arch_flags):
