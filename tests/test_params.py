@@ -471,3 +471,13 @@ def test_published_configs_are_read_without_unknown_fields(params):
     for family, config in REAL_CONFIGS.items():
         _, ignored, _ = params.config_from_hf(config)
         assert ignored == [], (family, ignored)
+
+
+def test_vocab_padding(params):
+    # nanoGPT model.py: "GPT-2 vocab_size of 50257, padded up to nearest multiple of 64" = 50,304 rows, the same
+    # row count as Pythia-160M's embedding (HF config vocab_size 50304), so the padded GPT-NeoX shape gives Pythia
+    cfg = replace(params.preset_config("pythia-160m"), vocab_size=50257, pad_vocab_multiple=64)
+    report = params.count_parameters(cfg)
+    assert report["config"]["vocab_size_padded"] == 50304
+    assert report["total"] == 162_322_944
+    assert any("padded from 50257 to 50304" in note for note in report["notes"])

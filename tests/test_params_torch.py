@@ -246,6 +246,21 @@ REAL_CONFIGS = {
                     "routed_scaling_factor": 1.0, "scoring_func": "softmax", "seq_aux": True,
                     "tie_word_embeddings": False, "topk_group": 1, "topk_method": "greedy",
                     "torch_dtype": "bfloat16", "use_cache": True, "v_head_dim": 128, "vocab_size": 102400},
+    # huggingface.co/deepseek-ai/DeepSeek-V2 (MLA with q-LoRA, 160 experts + 2 shared, first layer dense;
+    # rope_scaling omitted: no effect on counts)
+    "deepseek_v2_full": {"architectures": ["DeepseekV2ForCausalLM"], "attention_bias": False,
+                         "attention_dropout": 0.0, "aux_loss_alpha": 0.003, "bos_token_id": 100000,
+                         "eos_token_id": 100001, "first_k_dense_replace": 1, "hidden_act": "silu",
+                         "hidden_size": 5120, "initializer_range": 0.02, "intermediate_size": 12288,
+                         "kv_lora_rank": 512, "max_position_embeddings": 163840, "model_type": "deepseek_v2",
+                         "moe_intermediate_size": 1536, "moe_layer_freq": 1, "n_group": 8, "n_routed_experts": 160,
+                         "n_shared_experts": 2, "norm_topk_prob": False, "num_attention_heads": 128,
+                         "num_experts_per_tok": 6, "num_hidden_layers": 60, "num_key_value_heads": 128,
+                         "pretraining_tp": 1, "q_lora_rank": 1536, "qk_nope_head_dim": 128, "qk_rope_head_dim": 64,
+                         "rms_norm_eps": 1e-06, "rope_theta": 10000, "routed_scaling_factor": 16.0,
+                         "scoring_func": "softmax", "seq_aux": True, "tie_word_embeddings": False, "topk_group": 3,
+                         "topk_method": "group_limited_greedy", "torch_dtype": "bfloat16", "use_cache": True,
+                         "v_head_dim": 128, "vocab_size": 102400},
     # huggingface.co/deepseek-ai/DeepSeek-V3 (quantization_config and rope_scaling omitted: no effect on counts)
     "deepseek_v3": {"architectures": ["DeepseekV3ForCausalLM"], "attention_bias": False, "attention_dropout": 0.0,
                     "bos_token_id": 0, "eos_token_id": 1, "ep_size": 1, "first_k_dense_replace": 3,
