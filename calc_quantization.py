@@ -961,7 +961,7 @@ def parse_gpu_format(name: str) -> GpuFormat | None:
     label = f"{kind}-{bits}bit-" + ("nogroup" if nogroup else f"g{g}")
     desc = {"gptq": "qweight + qzeros (int32) + fp16 scales + int32 g_idx + fp16 bias",
             "awq": "qweight + qzeros (int32) + fp16 scales", "hqq": "codes + fp16 scale and zero per group"}[kind]
-    src = {"gptq": "AutoGPTQ/GPTQModel QuantLinear buffers; Frantar et al. 2210.17323",
+    src = {"gptq": "AutoGPTQ QuantLinear buffers (make_quant builds bias=True); Frantar et al. 2210.17323",
            "awq": "AutoAWQ WQLinear_GEMM buffers; Lin et al. 2306.00978",
            "hqq": "mobiusml/hqq README (nbits, group_size, axis=1)"}[kind]
     return GpuFormat(label, kind, bits, g, description=desc, source=src)
