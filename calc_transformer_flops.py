@@ -130,7 +130,9 @@ class Architecture:
     lm_head_bias: bool = False
     norm: str = "rmsnorm"           # rmsnorm | layernorm (weight + bias) | layernorm-nobias | layernorm-nonparametric
     norms_per_layer: int = 2
-    qk_norm: bool = False           # a norm over head_dim on queries and keys (Qwen3)
+    final_norm: bool = True
+    qk_norm_params: int = 0         # per layer: q/k norms (Qwen3: 2·d per head width; OLMo-2: a·d + k·d)
+    embedding_norm: bool = False    # BLOOM's LayerNorm after the input embedding (2h parameters)
     # MoE
     num_experts: int = 0
     topk: int = 0
@@ -378,11 +380,20 @@ _KNOWN_FIELDS = {
     "is_decoder", "add_cross_attention", "id2label", "label2id", "return_dict", "output_attentions",
     "output_hidden_states", "problem_type", "tokenizer_class", "prefix", "chunk_size_feed_forward",
     "use_mrope", "sliding_window_size", "rotary_dim", "max_seq_len", "pretraining_sequence_length",
+    "n_embed", "d_model", "ffn_dim", "ffn_hidden_size", "enable_bias", "word_embed_proj_dim",
+    "layer_norm_elementwise_affine", "do_layer_norm_before", "_remove_final_layer_norm", "new_decoder_architecture",
+    "multi_query", "num_kv_heads", "n_head_kv", "num_ln_in_parallel_attn", "parallel_attn", "alibi", "qk_layernorm",
+    "use_bias", "qkv_bias", "apply_residual_connection_post_layernorm", "slow_but_exact", "layer_norm_epsilon",
+    "norm_epsilon", "embedding_dropout", "residual_dropout", "resid_dropout", "attention_probs_dropout_prob",
+    "hidden_dropout_prob", "activation_dropout", "dropout", "init_std", "use_parallel_residual", "rope_pct",
+    "original_max_position_embeddings", "partial_rotary_factor", "clip_qkv", "bos_token", "eos_token",
 }
 
-# Families whose MLP is plain (2 linears) and whose linears carry biases.
-_PLAIN_MLP_TYPES = {"gpt2", "gpt_neox", "gptj", "opt", "bloom", "falcon", "phi", "starcoder2", "gpt_bigcode"}
-_LAYERNORM_TYPES = _PLAIN_MLP_TYPES | {"olmo"}
+# Families whose MLP is plain (2 linears), with LayerNorm and (by default) biased linears.
+_PLAIN_MLP_TYPES = {"gpt2", "gpt_neox", "gptj", "opt", "bloom", "falcon", "phi", "starcoder2"}
+# Config classes whose tie_word_embeddings defaults to true (the field is often left out of config.json).
+_TIED_BY_DEFAULT = {"gpt2", "opt", "bloom", "falcon", "gemma", "gemma2", "gemma3", "gemma3_text", "starcoder2"}
+_HEAD_DIM_DEFAULT = {"gemma": 256, "gemma2": 256, "qwen3": 128, "qwen3_moe": 128}
 
 
 def _field(config: dict, *names, default=None):
@@ -437,41 +448,87 @@ def read_config(path: str) -> tuple[dict, list]:
 
 
 def config_fields(config: dict) -> dict:
-    """Map config.json fields (already parsed) to Architecture fields."""
+    """Map config.json fields (already parsed) to Architecture fields.
+
+    Family rules follow the transformers model classes (defaults of each config class where a field is absent):
+    GPT-2/GPT-J/BLOOM/GPT-NeoX/OPT/Falcon/Phi-2/StarCoder2 have plain MLPs and LayerNorm; the rest are
+    Llama-style (gated MLP, RMSNorm).
+    """
     model_type = str(config.get("model_type") or "")
     out = {"name": str(config.get("_name_or_path") or model_type or "config.json")}
     layers = out["num_layers"] = _config_int(config, ("num_hidden_layers", "n_layer"))
     if layers > MAX_LAYERS:
         raise InputError(f"config.json: field 'num_hidden_layers' {layers} is implausibly large (limit {MAX_LAYERS})")
-    hidden = out["hidden_size"] = _config_int(config, ("hidden_size", "n_embd", "d_model"))
+    hidden = out["hidden_size"] = _config_int(config, ("hidden_size", "n_embd", "n_embed", "d_model"))
     heads = out["num_attention_heads"] = _config_int(config, ("num_attention_heads", "n_head"))
     out["vocab_size"] = _config_int(config, ("vocab_size",))
     out["num_kv_heads"] = _config_int(config, ("num_key_value_heads",), default=heads)
     plain = model_type in _PLAIN_MLP_TYPES
     out["num_mlp_linears"] = 2 if plain else 3
-    out["ffn_hidden_size"] = _config_int(config, ("intermediate_size", "n_inner"),
+    out["ffn_hidden_size"] = _config_int(config, ("intermediate_size", "n_inner", "ffn_dim", "ffn_hidden_size"),
                                          default=4 * hidden if plain else None)
-    out["tied_embeddings"] = _config_bool(config, "tie_word_embeddings", model_type not in ("gpt_neox",))
-    out["norm"] = "layernorm" if model_type in _LAYERNORM_TYPES else "rmsnorm"
-    if model_type == "olmo":
-        out["norm"] = "layernorm-nonparametric"
-    if model_type in ("gpt2", "gpt_bigcode", "opt"):
-        out["learned_positions"] = _config_int(config, ("n_positions", "max_position_embeddings"))
+    out["tied_embeddings"] = _config_bool(config, "tie_word_embeddings", model_type in _TIED_BY_DEFAULT)
+    out["norm"] = "layernorm" if plain else "rmsnorm"
     if plain:
         out.update(qkv_bias=True, output_bias=True, mlp_bias=True)
-    if model_type in ("qwen2", "qwen2_moe", "qwen2_vl", "qwen2_5_vl"):
-        out["qkv_bias"] = True
-    if _config_bool(config, "attention_bias", False):
-        out.update(qkv_bias=True, output_bias=True)
-    if _config_bool(config, "mlp_bias", False):
+    if model_type == "gpt2":
+        out["learned_positions"] = _config_int(config, ("n_positions", "max_position_embeddings"))
+    elif model_type == "gptj":
+        out.update(qkv_bias=False, output_bias=False, lm_head_bias=True, norms_per_layer=1)
+    elif model_type == "bloom":
+        out.update(embedding_norm=True, ffn_hidden_size=4 * hidden)
+    elif model_type == "gpt_neox":
+        bias = _config_bool(config, "attention_bias", True)
+        out.update(qkv_bias=bias, output_bias=bias)
+    elif model_type == "opt":
+        if _config_int(config, ("word_embed_proj_dim",), default=hidden) != hidden:
+            raise InputError("config.json: OPT's word_embed_proj_dim differs from hidden_size (project_in/out "
+                             "matmuls): not modelled by this script")
+        bias = _config_bool(config, "enable_bias", True)
+        out.update(qkv_bias=bias, output_bias=bias, mlp_bias=bias,
+                   learned_positions=_config_int(config, ("max_position_embeddings",)) + 2)  # OPT's offset of 2
+        if not _config_bool(config, "layer_norm_elementwise_affine", True):
+            out["norm"] = "layernorm-nonparametric"
+        if not _config_bool(config, "do_layer_norm_before", True) or config.get("_remove_final_layer_norm"):
+            out["final_norm"] = False
+    elif model_type == "falcon":
+        bias = _config_bool(config, "bias", False)
+        new_architecture = _config_bool(config, "new_decoder_architecture", False)
+        if new_architecture:
+            out["num_kv_heads"] = _config_int(config, ("num_kv_heads", "n_head_kv"), default=heads)
+        else:
+            out["num_kv_heads"] = 1 if _config_bool(config, "multi_query", True) else heads
+        norms = _config_int(config, ("num_ln_in_parallel_attn",), default=2 if new_architecture else 1)
+        out.update(qkv_bias=bias, output_bias=bias, mlp_bias=bias,
+                   norms_per_layer=(2 if norms == 2 else 1) if _config_bool(config, "parallel_attn", True) else 2)
+    elif model_type == "phi":
+        out.update(lm_head_bias=True, norms_per_layer=1)
+        if _config_bool(config, "qk_layernorm", False):
+            out["qk_norm_params"] = 2 * 2 * (hidden // heads)  # LayerNorm(head_dim) with bias on q and on k
+    elif model_type == "starcoder2":
+        bias = _config_bool(config, "use_bias", True)
+        out.update(qkv_bias=bias, output_bias=bias, mlp_bias=bias)
+    elif model_type in ("olmo",):
+        out["norm"] = "layernorm-nonparametric"
+    if not plain and model_type not in ("mistral", "mixtral", "qwen2", "qwen2_moe", "phi3"):
+        if _config_bool(config, "attention_bias", False):  # these classes ignore the field
+            out.update(qkv_bias=True, output_bias=True)
+    if model_type in ("llama", "deepseek_v2", "deepseek_v3") and _config_bool(config, "mlp_bias", False):
         out["mlp_bias"] = True
-    if model_type in ("qwen3", "qwen3_moe", "gemma3", "gemma3_text"):
-        out["qk_norm"] = True
+    if model_type == "qwen2":
+        out["qkv_bias"] = True
+    if model_type == "qwen2_moe":
+        out["qkv_bias"] = _config_bool(config, "qkv_bias", True)
     if model_type in ("gemma2", "gemma3", "gemma3_text"):
         out["norms_per_layer"] = 4
-    head_dim = _config_int(config, ("head_dim",), default=0, allow_zero=True)
+    head_dim = _config_int(config, ("head_dim",), default=_HEAD_DIM_DEFAULT.get(model_type, 0), allow_zero=True)
     if head_dim:
         out["head_dim"] = head_dim
+    width = head_dim or (hidden // heads)
+    if model_type in ("qwen3", "qwen3_moe", "gemma3", "gemma3_text"):
+        out["qk_norm_params"] = 2 * width                                   # RMSNorm(head_dim) on q and on k
+    if model_type == "olmo2":
+        out["qk_norm_params"] = (heads + out["num_kv_heads"]) * width        # RMSNorm over the whole projections
     # MLA (DeepSeek-V2/V3)
     kv_lora = _config_int(config, ("kv_lora_rank",), default=0, allow_zero=True)
     if kv_lora:
@@ -623,7 +680,7 @@ def _attention_params(arch: Architecture) -> int:
     biases = (a * dq + k * dq + k * dv if arch.qkv_bias else 0) + (h if arch.output_bias else 0)
     # Dai et al. 2019 eq. 4: relative-key projection W_r and the biases u, v (parameters only: FLOPs not modelled)
     relative = h * a * dq + 2 * a * dq if arch.relative_positions else 0
-    return weights + biases + (2 * dq if arch.qk_norm else 0) + relative
+    return weights + biases + arch.qk_norm_params + relative
 
 
 def _mlp_params(arch: Architecture, width: int, bias: bool) -> int:
@@ -654,7 +711,7 @@ def parameter_counts(arch: Architecture) -> dict:
     positions = arch.learned_positions * h
     lm_head = 0 if arch.tied_embeddings else V * h
     lm_head_bias = V if arch.lm_head_bias else 0
-    final_norm = _norm_params(arch)
+    final_norm = (_norm_params(arch) if arch.final_norm else 0) + (2 * h if arch.embedding_norm else 0)
     total = input_table + positions + lm_head + lm_head_bias + layers + final_norm
     embedding = input_table + positions + lm_head
     inactive = moe_layers * (arch.num_experts - arch.topk) * expert

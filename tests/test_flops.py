@@ -11,7 +11,8 @@ import math
 import pytest
 
 from conftest import call_main, run_cli
-from test_flops_torch import DEEPSEEK_V3, GPT2, LLAMA3_8B, MISTRAL_7B, MIXTRAL_8X7B, PYTHIA_160M, QWEN3_4B
+from test_flops_torch import (BLOOM_560M, DEEPSEEK_V3, FALCON_7B, GEMMA_2B, GPT2, LLAMA3_8B, MISTRAL_7B,
+                               MIXTRAL_8X7B, OPT_125M, PHI_2, PYTHIA_160M, QWEN1_5_MOE, QWEN3_4B, QWEN3_30B_A3B)
 
 
 def run_json(flops, *argv):
@@ -171,6 +172,11 @@ def test_megatron_causal_convention(flops):
     (MISTRAL_7B, 7_241_732_096, None),                  # HF mistralai/Mistral-7B-v0.1
     (QWEN3_4B, 4_022_468_096, None),                    # HF Qwen/Qwen3-4B
     (MIXTRAL_8X7B, 46_702_792_704, 12_879_925_248),     # HF mistralai/Mixtral-8x7B-v0.1
+    (FALCON_7B, 6_921_720_704, None),                   # HF tiiuae/falcon-7b (multi-query, parallel block)
+    (PHI_2, 2_779_683_840, None),                       # HF microsoft/phi-2 (LM-head bias, one norm per layer)
+    (OPT_125M, 125_239_296, None),                      # HF facebook/opt-125m (position offset 2)
+    (BLOOM_560M, 559_214_592, None),                    # HF bigscience/bloom-560m (embedding LayerNorm)
+    (GEMMA_2B, 2_506_172_416, None),                    # HF google/gemma-2b (head_dim 256, multi-query)
 ])
 def test_parameter_totals_from_config_json(flops, tmp_path, config, total, active):
     path = tmp_path / "config.json"
@@ -179,6 +185,18 @@ def test_parameter_totals_from_config_json(flops, tmp_path, config, total, activ
     assert result["parameters"]["total"] == total
     if active is not None:
         assert result["parameters"]["active"] == active
+
+
+@pytest.mark.parametrize("config,total_b,active_b", [
+    (QWEN3_30B_A3B, 30.5, 3.3),    # Qwen/Qwen3-30B-A3B model card: 30.5B total, 3.3B activated
+    (QWEN1_5_MOE, 14.3, 2.7),      # Qwen/Qwen1.5-MoE-A2.7B model card: 14.3B total, 2.7B activated
+])
+def test_moe_model_card_totals(flops, tmp_path, config, total_b, active_b):
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(config))
+    params = run_json(flops, "--config", str(path))["parameters"]
+    assert round(params["total"] / 1e9, 1) == total_b
+    assert active_b <= params["active"] / 1e9 < active_b + 0.1  # cards truncate: Qwen3's 3.35B reads "3.3B"
 
 
 def test_deepseek_v3_total_and_active(flops, tmp_path):

@@ -120,6 +120,108 @@ DEEPSEEK_V3 = {  # deepseek-ai/DeepSeek-V3 (auto_map and quantization_config lef
     "transformers_version": "4.33.1", "use_cache": True, "v_head_dim": 128, "vocab_size": 129280,
 }
 
+GPTJ_6B = {  # EleutherAI/gpt-j-6b (task_specific_params left out)
+    "activation_function": "gelu_new", "architectures": ["GPTJForCausalLM"], "attn_pdrop": 0.0, "bos_token_id": 50256,
+    "embd_pdrop": 0.0, "eos_token_id": 50256, "gradient_checkpointing": False, "initializer_range": 0.02,
+    "layer_norm_epsilon": 1e-05, "model_type": "gptj", "n_embd": 4096, "n_head": 16, "n_inner": None, "n_layer": 28,
+    "n_positions": 2048, "resid_pdrop": 0.0, "rotary": True, "rotary_dim": 64, "scale_attn_weights": True,
+    "tie_word_embeddings": False, "tokenizer_class": "GPT2Tokenizer", "transformers_version": "4.18.0.dev0",
+    "use_cache": True, "vocab_size": 50400,
+}
+FALCON_7B = {  # tiiuae/falcon-7b
+    "alibi": False, "apply_residual_connection_post_layernorm": False, "architectures": ["FalconForCausalLM"],
+    "attention_dropout": 0.0, "bias": False, "bos_token_id": 11, "eos_token_id": 11, "hidden_dropout": 0.0,
+    "hidden_size": 4544, "initializer_range": 0.02, "layer_norm_epsilon": 1e-05, "model_type": "falcon",
+    "multi_query": True, "new_decoder_architecture": False, "num_attention_heads": 71, "num_hidden_layers": 32,
+    "parallel_attn": True, "torch_dtype": "bfloat16", "transformers_version": "4.27.4", "use_cache": True,
+    "vocab_size": 65024,
+}
+FALCON_40B = dict(FALCON_7B, hidden_size=8192, new_decoder_architecture=True, num_attention_heads=128,
+                  num_hidden_layers=60, num_kv_heads=8)  # tiiuae/falcon-40b: the new decoder architecture
+PHI_2 = {  # microsoft/phi-2
+    "architectures": ["PhiForCausalLM"], "attention_dropout": 0.0, "bos_token_id": 50256, "embd_pdrop": 0.0,
+    "eos_token_id": 50256, "hidden_act": "gelu_new", "hidden_size": 2560, "initializer_range": 0.02,
+    "intermediate_size": 10240, "layer_norm_eps": 1e-05, "max_position_embeddings": 2048, "model_type": "phi",
+    "num_attention_heads": 32, "num_hidden_layers": 32, "num_key_value_heads": 32, "partial_rotary_factor": 0.4,
+    "qk_layernorm": False, "resid_pdrop": 0.1, "rope_scaling": None, "rope_theta": 10000.0,
+    "tie_word_embeddings": False, "torch_dtype": "float16", "transformers_version": "4.37.0", "use_cache": True,
+    "vocab_size": 51200,
+}
+PHI_3_MINI = {  # microsoft/Phi-3-mini-4k-instruct (auto_map left out)
+    "architectures": ["Phi3ForCausalLM"], "attention_bias": False, "attention_dropout": 0.0, "bos_token_id": 1,
+    "embd_pdrop": 0.0, "eos_token_id": 32000, "hidden_act": "silu", "hidden_size": 3072, "initializer_range": 0.02,
+    "intermediate_size": 8192, "max_position_embeddings": 4096, "model_type": "phi3", "num_attention_heads": 32,
+    "num_hidden_layers": 32, "num_key_value_heads": 32, "original_max_position_embeddings": 4096,
+    "pad_token_id": 32000, "resid_pdrop": 0.0, "rms_norm_eps": 1e-05, "rope_scaling": None, "rope_theta": 10000.0,
+    "sliding_window": 2047, "tie_word_embeddings": False, "torch_dtype": "bfloat16",
+    "transformers_version": "4.40.2", "use_cache": True, "vocab_size": 32064,
+}
+OPT_125M = {  # facebook/opt-125m
+    "_name_or_path": "facebook/opt-125m", "activation_dropout": 0.0, "activation_function": "relu",
+    "architectures": ["OPTForCausalLM"], "attention_dropout": 0.0, "bos_token_id": 2, "do_layer_norm_before": True,
+    "dropout": 0.1, "eos_token_id": 2, "ffn_dim": 3072, "hidden_size": 768, "init_std": 0.02, "layerdrop": 0.0,
+    "max_position_embeddings": 2048, "model_type": "opt", "num_attention_heads": 12, "num_hidden_layers": 12,
+    "pad_token_id": 1, "prefix": "</s>", "torch_dtype": "float16", "transformers_version": "4.21.0.dev0",
+    "use_cache": True, "vocab_size": 50272, "word_embed_proj_dim": 768,
+}
+BLOOM_560M = {  # bigscience/bloom-560m
+    "apply_residual_connection_post_layernorm": False, "architectures": ["BloomForCausalLM"],
+    "attention_dropout": 0.0, "attention_softmax_in_fp32": True, "bias_dropout_fusion": True, "bos_token_id": 1,
+    "eos_token_id": 2, "hidden_dropout": 0.0, "hidden_size": 1024, "initializer_range": 0.02,
+    "layer_norm_epsilon": 1e-05, "masked_softmax_fusion": True, "model_type": "bloom", "n_head": 16, "n_inner": None,
+    "n_layer": 24, "offset_alibi": 100, "pad_token_id": 3, "pretraining_tp": 1, "skip_bias_add": True,
+    "skip_bias_add_qkv": False, "slow_but_exact": False, "unk_token_id": 0, "use_cache": True, "vocab_size": 250880,
+}
+STARCODER2_3B = {  # bigcode/starcoder2-3b
+    "architectures": ["Starcoder2ForCausalLM"], "attention_dropout": 0.1, "residual_dropout": 0.1,
+    "embedding_dropout": 0.1, "bos_token_id": 0, "eos_token_id": 0, "hidden_act": "gelu_pytorch_tanh",
+    "hidden_size": 3072, "initializer_range": 0.018042, "intermediate_size": 12288, "max_position_embeddings": 16384,
+    "mlp_type": "default", "model_type": "starcoder2", "norm_epsilon": 1e-05, "norm_type": "layer_norm",
+    "num_attention_heads": 24, "num_hidden_layers": 30, "num_key_value_heads": 2, "rope_theta": 999999.4420358813,
+    "sliding_window": 4096, "transformers_version": "4.37.0.dev0", "use_bias": True, "use_cache": True,
+    "vocab_size": 49152,
+}
+GEMMA_2B = {  # google/gemma-2b
+    "architectures": ["GemmaForCausalLM"], "attention_bias": False, "attention_dropout": 0.0, "bos_token_id": 2,
+    "eos_token_id": 1, "head_dim": 256, "hidden_act": "gelu", "hidden_size": 2048, "initializer_range": 0.02,
+    "intermediate_size": 16384, "max_position_embeddings": 8192, "model_type": "gemma", "num_attention_heads": 8,
+    "num_hidden_layers": 18, "num_key_value_heads": 1, "pad_token_id": 0, "rms_norm_eps": 1e-06,
+    "rope_scaling": None, "rope_theta": 10000.0, "torch_dtype": "bfloat16", "transformers_version": "4.38.0.dev0",
+    "use_cache": True, "vocab_size": 256000,
+}
+OLMO2_7B = {  # allenai/OLMo-2-1124-7B
+    "architectures": ["Olmo2ForCausalLM"], "attention_bias": False, "attention_dropout": 0.0, "eos_token_id": 100257,
+    "hidden_act": "silu", "hidden_size": 4096, "initializer_range": 0.02, "intermediate_size": 11008,
+    "max_position_embeddings": 4096, "model_type": "olmo2", "num_attention_heads": 32, "num_hidden_layers": 32,
+    "num_key_value_heads": 32, "pad_token_id": 100277, "rms_norm_eps": 1e-06, "rope_scaling": None,
+    "rope_theta": 500000, "tie_word_embeddings": False, "torch_dtype": "float32",
+    "transformers_version": "4.47.0.dev0", "use_cache": True, "vocab_size": 100352,
+}
+DEEPSEEK_V2_LITE = {  # deepseek-ai/DeepSeek-V2-Lite (auto_map left out): MLA without a q-LoRA
+    "architectures": ["DeepseekV2ForCausalLM"], "attention_bias": False, "attention_dropout": 0.0,
+    "aux_loss_alpha": 0.001, "bos_token_id": 100000, "eos_token_id": 100001, "first_k_dense_replace": 1,
+    "hidden_act": "silu", "hidden_size": 2048, "initializer_range": 0.02, "intermediate_size": 10944,
+    "kv_lora_rank": 512, "max_position_embeddings": 163840, "model_type": "deepseek_v2",
+    "moe_intermediate_size": 1408, "moe_layer_freq": 1, "n_group": 1, "n_routed_experts": 64, "n_shared_experts": 2,
+    "norm_topk_prob": False, "num_attention_heads": 16, "num_experts_per_tok": 6, "num_hidden_layers": 27,
+    "num_key_value_heads": 16, "q_lora_rank": None, "qk_nope_head_dim": 128, "qk_rope_head_dim": 64,
+    "rms_norm_eps": 1e-06, "rope_theta": 10000, "routed_scaling_factor": 1.0, "scoring_func": "softmax",
+    "seq_aux": True, "tie_word_embeddings": False, "topk_group": 1, "topk_method": "greedy",
+    "torch_dtype": "bfloat16", "transformers_version": "4.33.1", "use_cache": True, "v_head_dim": 128,
+    "vocab_size": 102400,
+}
+QWEN3_30B_A3B = {  # Qwen/Qwen3-30B-A3B
+    "architectures": ["Qwen3MoeForCausalLM"], "attention_bias": False, "attention_dropout": 0.0,
+    "bos_token_id": 151643, "decoder_sparse_step": 1, "eos_token_id": 151645, "head_dim": 128, "hidden_act": "silu",
+    "hidden_size": 2048, "initializer_range": 0.02, "intermediate_size": 6144, "max_position_embeddings": 40960,
+    "max_window_layers": 48, "mlp_only_layers": [], "model_type": "qwen3_moe", "moe_intermediate_size": 768,
+    "norm_topk_prob": True, "num_attention_heads": 32, "num_experts": 128, "num_experts_per_tok": 8,
+    "num_hidden_layers": 48, "num_key_value_heads": 4, "output_router_logits": False, "rms_norm_eps": 1e-06,
+    "rope_scaling": None, "rope_theta": 1000000.0, "router_aux_loss_coef": 0.001, "sliding_window": None,
+    "tie_word_embeddings": False, "torch_dtype": "bfloat16", "transformers_version": "4.51.0", "use_cache": True,
+    "use_sliding_window": False, "vocab_size": 151936,
+}
+
 # Shrunk copies: same family and structure, small enough to trace in well under a second each.
 SHRUNK = {
     "gpt2": dict(GPT2, n_layer=2, n_embd=64, n_head=4, n_positions=64, n_ctx=64, vocab_size=503),
@@ -146,6 +248,31 @@ SHRUNK = {
                         topk_group=2, num_experts_per_tok=4, num_attention_heads=4, num_key_value_heads=4,
                         q_lora_rank=48, kv_lora_rank=32, qk_nope_head_dim=16, qk_rope_head_dim=8, v_head_dim=16,
                         vocab_size=1293),
+    "gpt-j": dict(GPTJ_6B, n_layer=2, n_embd=64, n_head=4, rotary_dim=8, vocab_size=503),
+    "falcon-7b": dict(FALCON_7B, num_hidden_layers=2, hidden_size=72, num_attention_heads=9, vocab_size=650),
+    "falcon-40b": dict(FALCON_40B, num_hidden_layers=2, hidden_size=64, num_attention_heads=8, num_kv_heads=2,
+                       vocab_size=650),
+    "phi-2": dict(PHI_2, num_hidden_layers=2, hidden_size=80, intermediate_size=320, num_attention_heads=4,
+                  num_key_value_heads=4, vocab_size=512),
+    "phi-3": dict(PHI_3_MINI, num_hidden_layers=2, hidden_size=64, intermediate_size=176, num_attention_heads=4,
+                  num_key_value_heads=4, vocab_size=320, sliding_window=15, pad_token_id=0, eos_token_id=1),
+    "opt": dict(OPT_125M, num_hidden_layers=2, hidden_size=64, word_embed_proj_dim=64, ffn_dim=256,
+                num_attention_heads=4, max_position_embeddings=64, vocab_size=502),
+    "bloom": dict(BLOOM_560M, n_layer=2, hidden_size=64, n_head=4, vocab_size=2508),
+    "starcoder2": dict(STARCODER2_3B, num_hidden_layers=2, hidden_size=72, intermediate_size=288,
+                       num_attention_heads=6, num_key_value_heads=2, vocab_size=491, sliding_window=8),
+    "gemma": dict(GEMMA_2B, num_hidden_layers=2, hidden_size=64, head_dim=32, intermediate_size=512,
+                  num_attention_heads=2, num_key_value_heads=1, vocab_size=2560),
+    "olmo2": dict(OLMO2_7B, num_hidden_layers=2, hidden_size=64, intermediate_size=172, num_attention_heads=4,
+                  num_key_value_heads=4, vocab_size=1003, pad_token_id=1, eos_token_id=2),
+    "deepseek-v2-lite": dict(DEEPSEEK_V2_LITE, num_hidden_layers=3, hidden_size=64, intermediate_size=171,
+                             kv_lora_rank=32, moe_intermediate_size=22, n_routed_experts=8, n_shared_experts=2,
+                             num_attention_heads=4, num_key_value_heads=4, num_experts_per_tok=3,
+                             qk_nope_head_dim=16, qk_rope_head_dim=8, v_head_dim=16, vocab_size=1024,
+                             bos_token_id=0, eos_token_id=1),
+    "qwen3-moe": dict(QWEN3_30B_A3B, num_hidden_layers=2, hidden_size=64, head_dim=16, intermediate_size=192,
+                      moe_intermediate_size=24, num_attention_heads=8, num_key_value_heads=2, num_experts=16,
+                      num_experts_per_tok=4, vocab_size=1519),
     # every layer dense-first: zero MoE layers although the config names experts (a regression hypothesis found)
     "deepseek-v3-all-dense": dict(DEEPSEEK_V3, num_hidden_layers=2, first_k_dense_replace=2, hidden_size=32,
                                   intermediate_size=64, moe_intermediate_size=16, n_routed_experts=8, n_group=2,
