@@ -865,11 +865,23 @@ def fit_approach2(runs: dict, tolerance_decades: float = 0.05) -> dict:
 def plot(path: str, law: ParametricLaw, flops=None, models=(), runs=None, isoflop=None) -> None:
     """Write a figure: for a law, the loss landscape with iso-FLOP lines and the frontier, iso-FLOP curves, and
     the frontier with real models; for a fit (``runs``), the residuals of the Approach-3 fit and the runs with
-    the Approach-2 parabolas (``isoflop``).  The format follows the extension (PNG or SVG)."""
-    import matplotlib
-
+    the Approach-2 minima (``isoflop``).  The format follows the extension (PNG or SVG)."""
+    try:
+        import matplotlib
+    except ImportError:
+        raise ValueError("--plot: matplotlib is not installed (pip install matplotlib)") from None
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+
+    try:
+        _draw(plt, path, law, flops, models, runs, isoflop)
+    except OSError as exc:
+        raise ValueError(f"--plot {path}: cannot write ({exc.strerror or exc.__class__.__name__})") from None
+    finally:
+        plt.close("all")
+
+
+def _draw(plt, path, law, flops, models, runs, isoflop) -> None:
 
     figure, (left, middle, right) = plt.subplots(1, 3, figsize=(16, 4.6))
     if runs is not None:
@@ -923,7 +935,6 @@ def plot(path: str, law: ParametricLaw, flops=None, models=(), runs=None, isoflo
         right.legend(fontsize=8)
     figure.tight_layout()
     figure.savefig(path)
-    plt.close(figure)
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -1486,6 +1497,10 @@ def _add_sizes(p) -> None:
     p.add_argument("-C", "--compute", type=_count("--compute"), help="training FLOPs, e.g. 5.76e23")
 
 
+COMMANDS = ("optimal", "loss", "table3", "models", "kaplan", "deepseek", "data-constrained", "inference", "nanogpt",
+            "fit")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = OneLineParser(prog=PROG, description=__doc__.split("\n\n")[0],
                            formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -1577,7 +1592,7 @@ def main(argv=None) -> int:
                 print(f"{model.name:16} N={human(model.params):7} D={human(model.tokens):7} {model.source}")
             return 0
         if not args.command:
-            parser.error("choose a command: " + ", ".join(sorted(parser._subparsers._group_actions[0].choices)))
+            parser.error("choose a command: " + ", ".join(COMMANDS))
         if getattr(args, "plot", None) and not args.plot.lower().endswith((".png", ".svg")):
             raise ValueError(f"--plot {args.plot!r}: the file name must end in .png or .svg")
         with warnings.catch_warnings(), np.errstate(all="ignore"):

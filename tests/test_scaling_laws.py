@@ -520,6 +520,9 @@ def one_error_line(status, err):
     (["optimal", "-C", "1e21", "-N", "7B"], "exactly one"), (["models", "--law", "kaplan"], "--law"),
     (["optimal", "-C", "1e21", "--law", "kaplan", "--alpha", "0.3"], "--alpha"),
     (["fit", "/nonexistent/runs.csv"], "cannot read"), (["optimal", "-C", "1e21", "--plot", "x.pdf"], "--plot"),
+    (["models", "--plot", "/nonexistent/dir/m.png"], "cannot write"), (["optimal", "--law", "kaplan", "-N", "7B"],
+                                                                      "only answers --compute"),
+    (["loss", "-C", "1e21"], "--compute"), ([], "choose a command"),
 ])
 def test_bad_input_is_one_line_exit_2(scaling, argv, needle):
     status, out, err = call_main(scaling, argv)
