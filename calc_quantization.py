@@ -1670,7 +1670,8 @@ def plot_size_vs_quality(result: dict, path: str) -> None:
     for gib, val, name in pts:
         ax.annotate(name, (gib, val), textcoords="offset points", xytext=(4, 3), fontsize=8)
     ax.set_yscale("log")
-    ax.set_xlabel(f"file size of {result['model']['source']} (GiB)")
+    cfg = result["model"]["config"]
+    ax.set_xlabel(f"file size of {cfg['name'] if cfg else 'the model'} (GiB)")
     ax.set_ylabel("dPPL vs FP16 on Llama-3-8B (Wikitext-2)")
     ax.set_title("Size vs published quality cost\n(quality: llama.cpp perplexity README, LLaMA 3 8b scoreboard)",
                  fontsize=9)
