@@ -6,7 +6,6 @@ written independently of the script (never by calling the code under test for th
 from __future__ import annotations
 
 import json
-import math
 from dataclasses import replace
 
 import pytest

@@ -36,7 +36,7 @@ def walk_numbers(value):
             yield from walk_numbers(item)
 
 
-def assert_clean_outcome(status, out, err, field_hint=None):
+def assert_clean_outcome(status, out, err):
     assert status in (0, 2), (status, err)
     assert "Traceback" not in err
     if status == 2:
