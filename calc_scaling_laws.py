@@ -317,7 +317,7 @@ def frontier_constants(law: ParametricLaw) -> dict:
 
 
 def _point(law_name: str, params: float, tokens: float, flops: float, loss=None) -> dict:
-    if not (params >= 1 and tokens >= 1):
+    if not (params >= 1 - 1e-9 and tokens >= 1 - 1e-9):  # below one parameter or token: no law applies
         raise ValueError(f"law {law_name}: the query gives {params:.3g} parameters and {tokens:.3g} tokens, "
                          "outside any range a scaling law was fitted on")
     return {"law": law_name, "params": params, "tokens": tokens, "flops": flops,
@@ -1605,12 +1605,12 @@ def main(argv=None) -> int:
         message = str(exc).splitlines()[0] if str(exc) else exc.__class__.__name__
         print(f"{PROG}: error: {message}", file=sys.stderr)
         return 2
-    if args.format == "json":
-        print(json.dumps(data, indent=2, sort_keys=False))
-    elif args.format == "markdown":
-        print(render_markdown(report))
-    else:
-        print(render_text(report))
+    text = (json.dumps(data, indent=2) if args.format == "json" else
+            render_markdown(report) if args.format == "markdown" else render_text(report))
+    try:
+        print(text)
+    except BrokenPipeError:  # e.g. piped into `head`: not an error of the calculation
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     return 0
 
 
