@@ -1118,11 +1118,34 @@ def model_row(law: ParametricLaw, model: RealModel) -> dict:
             "optimal_loss": optimum["loss"], "source": model.source, "note": model.note}
 
 
+def _models_all_laws(chosen: list) -> tuple:
+    """One row per model, one verdict column per Chinchilla-form law."""
+    laws = list(PARAMETRIC_LAWS.values())
+    rows, table = [], []
+    for model in chosen:
+        by_law = {law.name: model_row(law, model) for law in laws}
+        rows.append({"model": model.name, "params": int(model.params), "tokens": int(model.tokens),
+                     "tokens_per_param": model.tokens / model.params, "by_law": by_law})
+        table.append([model.name, human(model.params), human(model.tokens), tpp_text(model.tokens / model.params)]
+                     + [f"{'over' if r['verdict'] == 'over-trained' else 'under'} x{r['trained_factor']:.2f}"
+                        for r in by_law.values()])
+    notes = ["each law column: over- or under-trained, by D / D*(C) at the model's own C = 6ND"]
+    data = {"command": "models", "law": None, "rows": rows, "notes": notes}
+    report = {"config": [("law", "all Chinchilla-form laws")], "tables": [(
+        "real models vs the compute-optimal frontier of each law", ["model", "N", "D", "tpp"] + [law.name for law in laws],
+        table)], "notes": notes}
+    return data, report
+
+
 def cmd_models(args) -> tuple:
+    chosen = [REAL_MODELS[args.preset]] if args.preset else list(REAL_MODELS.values())
+    if args.law == "all" and not any(getattr(args, k) is not None for k in ("E", "A", "B", "alpha", "beta")):
+        if args.plot:
+            plot(args.plot, PARAMETRIC_LAWS["epoch"], models=chosen)
+        return _models_all_laws(chosen)
     law = resolve_law(args)
     if law is None:
-        raise ValueError("models: --law must be a Chinchilla-form law (" + ", ".join(PARAMETRIC_LAWS) + ")")
-    chosen = [REAL_MODELS[args.preset]] if args.preset else list(REAL_MODELS.values())
+        raise ValueError("models: --law must be all or a Chinchilla-form law (" + ", ".join(PARAMETRIC_LAWS) + ")")
     rows = [model_row(law, m) for m in chosen]
     table = [[r["model"], human(r["params"]), human(r["tokens"]), tpp_text(r["tokens_per_param"]),
               human(r["flops"], "FLOPs"), human(r["optimal_params"]), human(r["optimal_tokens"]),
