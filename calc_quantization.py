@@ -1273,10 +1273,8 @@ def round_minifloat(x, fmt: str):
     exp_bits, man_bits, bias, largest = MINIFLOATS[fmt]
     x = np.asarray(x, dtype=np.float64)
     mag = np.minimum(np.abs(x), largest)
-    min_exp = 1 - bias
-    with np.errstate(divide="ignore"):
-        e = np.floor(np.log2(np.where(mag > 0, mag, 1.0)))
-    step = np.exp2(np.maximum(e, min_exp) - man_bits)
+    _, e = np.frexp(mag)  # mag = m * 2**e with 0.5 <= m < 1, so floor(log2(mag)) = e - 1
+    step = np.ldexp(1.0, np.maximum(e - 1, 1 - bias) - man_bits)  # subnormals share the smallest normal's step
     q = np.minimum(np.round(mag / step) * step, largest)
     return np.copysign(q, x)
 
