@@ -637,6 +637,9 @@ def resolve(base: dict, overrides: dict) -> Architecture:
         if values["num_moe_layers"] > layers:
             raise InputError(f"{values['num_moe_layers']} MoE layers exceed --num-layers {layers}")
     else:
+        for key in ("topk", "expert_interval", "moe_ffn_hidden_size", "shared_ffn_hidden_size"):
+            if overrides.get(key):
+                raise InputError(f"{_flag(key)} needs --num-experts (a mixture-of-experts model)")
         values.pop("expert_interval", None)
         for key in ("topk", "num_moe_layers", "moe_ffn_hidden_size", "shared_ffn_hidden_size"):
             values[key] = 0
@@ -962,12 +965,14 @@ def inference(arch: Architecture, params: dict, prompt_length: int, generate: in
         "decode_flops": all_decode,
         "total_flops": prefill + all_decode,
         "kv_cache_bytes_per_token": kv_token,
-        "kv_cache_bytes_at_end": kv_token * batch_size * (prompt_length + generate),
+        "kv_cache_bytes_at_end": kv_token * batch_size * context,
     }
     weights_prefill = _weights_read(arch, params, batch_size * prompt_length) * dtype_bytes
     weights_decode = _weights_read(arch, params, batch_size) * dtype_bytes
-    # one decode step at the deepest context: reads weights + every cached key/value (windowed layers hold less)
-    keys_read = min(context, arch.sliding_window) if arch.num_sliding_layers else context
+    # the last decode step reads the weights and every cached key/value; under the causal convention a
+    # sliding-window layer reads only its window (as its FLOPs count only the window)
+    windowed = attention == "causal" and arch.num_sliding_layers
+    keys_read = min(context, arch.sliding_window) if windowed else context
     kv_read = batch_size * kv_token * (
         (arch.num_layers - arch.num_sliding_layers) * context + arch.num_sliding_layers * keys_read
     ) // arch.num_layers
@@ -1132,7 +1137,8 @@ def _rows(result: dict) -> list:
                  (section, "decode FLOPs per token, last", human(inf["decode_flops_per_token_last"]), ""),
                  (section, "total FLOPs", human(inf["total_flops"]), f"{inf['decode_steps']} decode steps"),
                  (section, "KV cache per token", human(inf["kv_cache_bytes_per_token"], " B"), ""),
-                 (section, "KV cache at end", human(inf["kv_cache_bytes_at_end"] / 2**30, " GiB"), "")]
+                 (section, "KV cache at end", human(inf["kv_cache_bytes_at_end"] / 2**30, " GiB"),
+                  f"{inf['prompt_length'] + inf['decode_steps']} tokens x batch")]
         roof = inf["roofline"]
         rows += [(section, "prefill intensity", f"{roof['prefill_intensity']:,.1f} FLOP/B", ""),
                  (section, "decode intensity", f"{roof['decode_intensity']:,.2f} FLOP/B", "last step")]
@@ -1140,7 +1146,7 @@ def _rows(result: dict) -> list:
             rows += [(section, "ridge point", f"{roof['ridge_intensity']:,.1f} FLOP/B", "peak / bandwidth"),
                      (section, "prefill time (lower bound)", f"{1e3 * roof['prefill_seconds']:,.3f} ms",
                       f"{roof['prefill_bound']}-bound"),
-                     (section, "decode step (lower bound)", f"{1e3 * roof['decode_step_seconds']:,.3f} ms",
+                     (section, "last decode step (lower bound)", f"{1e3 * roof['decode_step_seconds']:,.3f} ms",
                       f"{roof['decode_bound']}-bound; {roof['decode_tokens_per_second']:,.1f} tokens/s")]
     return rows
 

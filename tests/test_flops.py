@@ -293,6 +293,30 @@ def test_llama2_7b_decode_roofline_a100_80gb(flops):
     assert 6.4e-3 < roof["decode_step_seconds"] < 7.0e-3  # the ≈6.6 ms/token rule of thumb (weights only)
 
 
+def test_decode_flops_are_2n_plus_attention(flops):
+    """kipp.ly ('Transformer inference arithmetic'): a decode step costs 2 FLOPs per matmul weight plus the
+    attention over the cache, 2·2·L·a·d per cached key. Llama-3-8B: 8,030,261,248 parameters (HF) minus the
+    128256 x 4096 input table (a lookup) and 2·32 + 1 RMSNorm vectors of 4096 (no matmul)."""
+    matmul_weights = 8_030_261_248 - 128256 * 4096 - 65 * 4096
+    result = run_json(flops, "--preset", "llama-3-8b", "--prompt-length", "1000", "--generate", "2")
+    first = result["inference"]["decode_flops_per_token_first"]
+    assert first == 2 * matmul_weights + 4 * 32 * 32 * 128 * 1001  # 1000 cached keys + its own
+
+
+def test_sliding_window_caps_causal_decode_reads(flops):
+    """Mistral-7B (window 4096) after an 8000-token prompt: under the causal convention the step attends to and
+    reads 4096 keys per layer; under the full convention all 8000 + 1."""
+    argv = ["--preset", "mistral-7b", "--prompt-length", "8000", "--generate", "2"]
+    causal = run_json(flops, *argv, "--attention", "causal")["inference"]
+    full = run_json(flops, *argv)["inference"]
+    kv_per_token = 131_072
+    weights = (7_241_732_096 - 32000 * 4096) * 2
+    assert causal["roofline"]["decode_step_bytes"] == weights + 4096 * kv_per_token
+    assert full["roofline"]["decode_step_bytes"] == weights + 8001 * kv_per_token
+    assert full["decode_flops_per_token_first"] - causal["decode_flops_per_token_first"] == \
+        4 * 32 * 32 * 128 * (8001 - 4096)
+
+
 def test_gpu_table_dense_peaks(flops):
     """Dense bf16 peaks as torchtitan's get_peak_flops and the vendor datasheets give them (TFLOP/s)."""
     expected = {"a100-40gb": 312, "h100-sxm": 989.5, "h100-pcie": 756.5, "h200": 989.5, "b200": 2250,
