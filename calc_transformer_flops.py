@@ -155,6 +155,12 @@ class Architecture:
         return self.kv_lora_rank > 0
 
 
+# GPT-2 block: learned positions, LayerNorm with bias, every linear biased, plain MLP, tied 50257-token table.
+_GPT2_FAMILY = dict(vocab_size=50257, num_mlp_linears=2, tied_embeddings=True, learned_positions=1024,
+                    qkv_bias=True, output_bias=True, mlp_bias=True, norm="layernorm", sequence_length=1024)
+# Pythia = GPT-NeoX: rotary, LayerNorm with bias, every linear biased, plain MLP, untied 50304-token tables.
+_PYTHIA_FAMILY = dict(vocab_size=50304, num_mlp_linears=2, qkv_bias=True, output_bias=True, mlp_bias=True,
+                      norm="layernorm", sequence_length=2048)
 # Gopher and Chinchilla (DeepMind): relative positions, biases on every linear, one tied 32k-token table.
 _GOPHER_FAMILY = dict(head_dim=128, vocab_size=32000, num_mlp_linears=2, relative_positions=True, qkv_bias=True,
                       output_bias=True, mlp_bias=True, tied_embeddings=True, norm="layernorm-nonparametric",
@@ -162,25 +168,16 @@ _GOPHER_FAMILY = dict(head_dim=128, vocab_size=32000, num_mlp_linears=2, relativ
 
 # Built-in models. Values are transcribed from each model's published config.json (or paper table); "source" cites it.
 PRESETS = {
-    "gpt2": dict(num_layers=12, hidden_size=768, num_attention_heads=12, vocab_size=50257, ffn_hidden_size=3072,
-                 num_mlp_linears=2, tied_embeddings=True, learned_positions=1024, qkv_bias=True, output_bias=True,
-                 mlp_bias=True, norm="layernorm", sequence_length=1024,
+    "gpt2": dict(_GPT2_FAMILY, num_layers=12, hidden_size=768, num_attention_heads=12, ffn_hidden_size=3072,
                  source="HF openai-community/gpt2 config.json (n_layer 12, n_embd 768, n_head 12, n_positions 1024)"),
-    "gpt2-medium": dict(num_layers=24, hidden_size=1024, num_attention_heads=16, vocab_size=50257,
-                        ffn_hidden_size=4096, num_mlp_linears=2, tied_embeddings=True, learned_positions=1024,
-                        qkv_bias=True, output_bias=True, mlp_bias=True, norm="layernorm", sequence_length=1024,
+    "gpt2-medium": dict(_GPT2_FAMILY, num_layers=24, hidden_size=1024, num_attention_heads=16, ffn_hidden_size=4096,
                         source="HF openai-community/gpt2-medium config.json"),
-    "gpt2-large": dict(num_layers=36, hidden_size=1280, num_attention_heads=20, vocab_size=50257,
-                       ffn_hidden_size=5120, num_mlp_linears=2, tied_embeddings=True, learned_positions=1024,
-                       qkv_bias=True, output_bias=True, mlp_bias=True, norm="layernorm", sequence_length=1024,
+    "gpt2-large": dict(_GPT2_FAMILY, num_layers=36, hidden_size=1280, num_attention_heads=20, ffn_hidden_size=5120,
                        source="HF openai-community/gpt2-large config.json"),
-    "gpt2-xl": dict(num_layers=48, hidden_size=1600, num_attention_heads=25, vocab_size=50257, ffn_hidden_size=6400,
-                    num_mlp_linears=2, tied_embeddings=True, learned_positions=1024, qkv_bias=True, output_bias=True,
-                    mlp_bias=True, norm="layernorm", sequence_length=1024,
+    "gpt2-xl": dict(_GPT2_FAMILY, num_layers=48, hidden_size=1600, num_attention_heads=25, ffn_hidden_size=6400,
                     source="HF openai-community/gpt2-xl config.json"),
-    "gpt3-175b": dict(num_layers=96, hidden_size=12288, num_attention_heads=96, vocab_size=50257,
-                      ffn_hidden_size=49152, num_mlp_linears=2, tied_embeddings=True, learned_positions=2048,
-                      qkv_bias=True, output_bias=True, mlp_bias=True, norm="layernorm", sequence_length=2048,
+    "gpt3-175b": dict(_GPT2_FAMILY, num_layers=96, hidden_size=12288, num_attention_heads=96, ffn_hidden_size=49152,
+                      learned_positions=2048, sequence_length=2048,
                       source="Brown et al. 2020, Table 2.1 (GPT-2 architecture; dense attention assumed)"),
     "chinchilla-70b": dict(_GOPHER_FAMILY, num_layers=80, hidden_size=8192, num_attention_heads=64,
                            ffn_hidden_size=32768,
@@ -193,12 +190,10 @@ PRESETS = {
                       vocab_size=256000, ffn_hidden_size=73728, tied_embeddings=True, norm="layernorm-nobias",
                       norms_per_layer=1, sequence_length=2048,
                       source="Chowdhery et al. 2022, Table 1 (parallel SwiGLU block, multi-query, no biases)"),
-    "pythia-160m": dict(num_layers=12, hidden_size=768, num_attention_heads=12, vocab_size=50304,
-                        ffn_hidden_size=3072, num_mlp_linears=2, qkv_bias=True, output_bias=True, mlp_bias=True,
-                        norm="layernorm", sequence_length=2048, source="HF EleutherAI/pythia-160m config.json"),
-    "pythia-1.4b": dict(num_layers=24, hidden_size=2048, num_attention_heads=16, vocab_size=50304,
-                        ffn_hidden_size=8192, num_mlp_linears=2, qkv_bias=True, output_bias=True, mlp_bias=True,
-                        norm="layernorm", sequence_length=2048, source="HF EleutherAI/pythia-1.4b config.json"),
+    "pythia-160m": dict(_PYTHIA_FAMILY, num_layers=12, hidden_size=768, num_attention_heads=12, ffn_hidden_size=3072,
+                        source="HF EleutherAI/pythia-160m config.json"),
+    "pythia-1.4b": dict(_PYTHIA_FAMILY, num_layers=24, hidden_size=2048, num_attention_heads=16, ffn_hidden_size=8192,
+                        source="HF EleutherAI/pythia-1.4b config.json"),
     "llama-2-7b": dict(num_layers=32, hidden_size=4096, num_attention_heads=32, vocab_size=32000,
                        ffn_hidden_size=11008, sequence_length=4096, source="HF meta-llama/Llama-2-7b-hf config.json"),
     "llama-2-70b": dict(num_layers=80, hidden_size=8192, num_attention_heads=64, num_kv_heads=8, vocab_size=32000,
