@@ -1417,7 +1417,11 @@ def main(argv=None) -> int:
         return 2
     for message in warnings:
         sys.stderr.write(message + "\n")
-    sys.stdout.write(output)
+    try:
+        sys.stdout.write(output)
+        sys.stdout.flush()
+    except BrokenPipeError:  # e.g. piped into head: not an error of ours, and no traceback
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     return 0
 
 
