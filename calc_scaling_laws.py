@@ -560,10 +560,12 @@ def muennighoff_optimum(flops: float, unique_tokens: float) -> dict:
 
 
 def inference_aware_optimum(law: ParametricLaw, inference_tokens: float, target_loss=None, reference_params=None,
-                            fixed_params=None) -> dict:
+                            fixed_params=None, train_mfu: float = 1.0, inference_mfu: float = 1.0) -> dict:
     """Sardana et al. 2023: cheapest (N, D_train) reaching a loss with 2*N FLOPs per inference token.
 
-    The loss is either given or set by the Chinchilla-optimal model of ``reference_params`` parameters."""
+    The loss is either given or set by the Chinchilla-optimal model of ``reference_params`` parameters.  With
+    utilisations (MFU) the cost minimised is hardware time, train FLOPs/train_mfu + inference FLOPs/inference_mfu
+    (Sardana et al. sec. 3, real-world cost; one price per GPU-second), reported as "cost_flops"."""
     if target_loss is None:
         reference = chinchilla_frontier_at_params(law, reference_params)
         target_loss = chinchilla_loss(law, reference["params"], reference["tokens"])
@@ -578,12 +580,14 @@ def inference_aware_optimum(law: ParametricLaw, inference_tokens: float, target_
         tokens = tokens_for(params)
         train, serve = 6 * params * tokens, 2 * params * inference_tokens
         return {"params": params, "tokens": tokens, "tokens_per_param": tokens / params, "train_flops": train,
-                "inference_flops": serve, "total_flops": train + serve}
+                "inference_flops": serve, "total_flops": train + serve,
+                "cost_flops": train / train_mfu + serve / inference_mfu}
 
     log_min = math.log((law.A / (target_loss - law.E)) ** (1 / law.alpha))  # below it the loss is unreachable
-    best_log = _minimise_log(lambda x: plan(math.exp(x))["total_flops"], log_min + 1e-9, log_min + 25)
+    best_log = _minimise_log(lambda x: plan(math.exp(x))["cost_flops"], log_min + 1e-9, log_min + 25)
     chinchilla_point = chinchilla_compute_for_loss(law, target_loss)
-    out = {"target_loss": target_loss, "inference_tokens": inference_tokens,
+    out = {"target_loss": target_loss, "inference_tokens": inference_tokens, "train_mfu": train_mfu,
+           "inference_mfu": inference_mfu,
            "chinchilla_optimal": plan(chinchilla_point["params"]), "inference_optimal": plan(math.exp(best_log))}
     if fixed_params is not None:
         if tokens_for(fixed_params) == math.inf:
@@ -1280,30 +1284,37 @@ def cmd_inference(args) -> tuple:
         raise ValueError("inference: --law must be a Chinchilla-form law (" + ", ".join(PARAMETRIC_LAWS) + ")")
     if (args.target_loss is None) == (args.params is None):
         raise ValueError("inference: give exactly one of --target-loss or --params (its Chinchilla-optimal loss)")
-    res = inference_aware_optimum(law, args.inference_tokens, args.target_loss, args.params, args.fixed_params)
-    base = res["chinchilla_optimal"]["total_flops"]
+    res = inference_aware_optimum(law, args.inference_tokens, args.target_loss, args.params, args.fixed_params,
+                                  args.train_mfu, args.inference_mfu)
+    key_cost = "total_flops" if args.train_mfu == args.inference_mfu == 1.0 else "cost_flops"
+    base = res["chinchilla_optimal"][key_cost]
     rows = []
     for label, key in (("Chinchilla-optimal", "chinchilla_optimal"), ("inference-optimal", "inference_optimal"),
                        ("fixed N", "fixed")):
         if key in res:
             p = res[key]
-            change = p["total_flops"] / base - 1
+            change = p[key_cost] / base - 1
+            cost = [human(p["cost_flops"], "FLOPs")] if key_cost == "cost_flops" else []
             rows.append([label, human(p["params"]), human(p["tokens"]), tpp_text(p["tokens_per_param"]),
                          human(p["train_flops"], "FLOPs"), human(p["inference_flops"], "FLOPs"),
-                         human(p["total_flops"], "FLOPs"),
+                         human(p["total_flops"], "FLOPs")] + cost + [
                          "reference" if key == "chinchilla_optimal" else
-                         f"saves {human(base - p['total_flops'], 'FLOPs')} ({-change:.1%})" if change <= 0 else
-                         f"costs {human(p['total_flops'] - base, 'FLOPs')} ({change:.1%}) more"])
+                         f"saves {human(base - p[key_cost], 'FLOPs')} ({-change:.1%})" if change <= 0 else
+                         f"costs {human(p[key_cost] - base, 'FLOPs')} ({change:.1%}) more"])
     notes = [f"Sardana et al. 2023 (arXiv 2401.00448): minimise 6*N*D_train + 2*N*D_inference at loss "
              f"{res['target_loss']:.4f}; law {law.name}"]
+    if key_cost == "cost_flops":
+        notes.append(f"minimised and compared: train FLOPs/{args.train_mfu:g} + inference FLOPs/"
+                     f"{args.inference_mfu:g} (hardware time at these MFUs; Sardana et al. sec. 3)")
     data = {"command": "inference", "law": law_json(law), "inputs": {
         "inference_tokens": args.inference_tokens, "target_loss": args.target_loss, "params": args.params,
         "fixed_params": args.fixed_params}, "results": res, "notes": notes}
     report = {"config": [("law", law.name), ("target loss", f"{res['target_loss']:.4f}"),
                          ("inference tokens", human(args.inference_tokens))],
               "tables": [("training + inference FLOPs at equal loss",
-                          ["plan", "N", "D_train", "tpp", "train FLOPs", "inference FLOPs", "total", "vs Chinchilla"],
-                          rows)], "notes": notes}
+                          ["plan", "N", "D_train", "tpp", "train FLOPs", "inference FLOPs", "total"]
+                          + (["FLOPs/MFU"] if key_cost == "cost_flops" else []) + ["vs Chinchilla"], rows)],
+              "notes": notes}
     return data, report
 
 
@@ -1585,6 +1596,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--target-loss", type=_loss("--target-loss"))
     p.add_argument("-N", "--params", type=_count("--params"), help="loss of the Chinchilla-optimal model this size")
     p.add_argument("--fixed-params", type=_count("--fixed-params"), help="also cost a model of this size")
+    p.add_argument("--train-mfu", type=lambda t: _wrap(parse_float, t, "--train-mfu", 0.0, 1.0), default=1.0,
+                   help="training utilisation: minimise FLOPs/MFU (hardware time) instead of FLOPs")
+    p.add_argument("--inference-mfu", type=lambda t: _wrap(parse_float, t, "--inference-mfu", 0.0, 1.0), default=1.0)
     _add_common(p)
     _add_law(p, "epoch")
     p.set_defaults(handler=cmd_inference)

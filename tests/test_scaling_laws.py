@@ -740,3 +740,16 @@ def test_models_all_laws_matches_single_law_tables(scaling):
     assert chin["chinchilla"]["verdict"] == "under-trained"
     assert chin["chinchilla"]["optimal_tokens"] == pytest.approx(3.016e12, rel=1e-3)
     assert chin["epoch"]["trained_factor"] == pytest.approx(1.04, abs=0.005)
+
+
+def test_sardana_mfu_weighting_is_inference_demand_scaling(scaling):
+    # minimising train/mfu_t + inference/mfu_i is minimising train + inference*(mfu_t/mfu_i): the same optimum as
+    # the pure-FLOP problem with the inference demand scaled by mfu_t/mfu_i (exact, by algebra)
+    law = scaling.PARAMETRIC_LAWS["chinchilla-unrounded"]
+    weighted = scaling.inference_aware_optimum(law, 2e12, reference_params=13e9, train_mfu=0.5, inference_mfu=0.25)
+    scaled = scaling.inference_aware_optimum(law, 4e12, reference_params=13e9)
+    assert weighted["inference_optimal"]["params"] == pytest.approx(scaled["inference_optimal"]["params"], rel=1e-6)
+    same = scaling.inference_aware_optimum(law, 2e12, reference_params=13e9, train_mfu=0.4, inference_mfu=0.4)
+    plain = scaling.inference_aware_optimum(law, 2e12, reference_params=13e9)
+    assert same["inference_optimal"]["params"] == pytest.approx(plain["inference_optimal"]["params"], rel=1e-6)
+    assert weighted["inference_optimal"]["params"] < plain["inference_optimal"]["params"]
