@@ -76,7 +76,8 @@ them, "inputs" (echo of the parsed numbers), and per command: optimal -> "result
 table3 -> "rows" list of
 {"params", "flops", "gopher_units", "tokens", "fitted_params", "flops_over_6nd"} and "fit" {"k", "a"}; models ->
 "rows" list of {"model", "params", "tokens", "flops", "tokens_per_param", "optimal_params", "optimal_tokens",
-"trained_factor", "verdict", "loss", "optimal_loss", "source", "note"}; kaplan / deepseek / data-constrained /
+"trained_factor", "verdict", "loss", "optimal_loss", "source", "note"} (with --law all: {"model", "params",
+"tokens", "tokens_per_param", "by_law": {law: that row}}); kaplan / deepseek / data-constrained /
 inference / nanogpt -> "results" dict; fit -> "approach3" {"E", "A", "B", "alpha", "beta", "a", "b", "objective",
 "starts", "runs", "ci95", "se", "bootstrap"}, "approach2" {"budgets", "k", "a", "k_tokens", "b"}.  Counts in
 "optimal", "loss", "table3" and "models" are integers; FLOPs and losses are floats.
