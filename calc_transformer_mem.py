@@ -727,7 +727,7 @@ class TrainSetup:
     profile: str = "megatron"        # megatron | hf
     dropout: object = None           # None -> the architecture's
     comm_buffer: int = 2 * 25 * 2**20       # 2 DDP buckets of bucket_cap_mb=25 (torch DDP default)
-    overhead: int = 2**30                   # CUDA context + cuBLAS/NCCL workspaces
+    overhead: int = 2**30                   # CUDA context + cuBLAS/NCCL workspaces (Ultra-Scale Playbook: 1-2 GB)
     fragmentation: float = 0.05             # allowance on allocated bytes
     num_params: int = 0              # model-states-only mode when no architecture is given
     largest_unit_params: int = 0     # for --params mode with ZeRO-3 (DeepSpeed's largest_layer_params)
@@ -1637,7 +1637,16 @@ def render_text(result):
 
 def render_markdown(result):
     terms = result["per_gpu"]
-    out = ["| term | GiB | GB | % |", "|---|---:|---:|---:|"]
+    s = result["setup"]
+    name = (result.get("model") or {}).get("name") or f"{result['params']['total']:,} parameters"
+    if result["mode"] == "train":
+        caption = (f"**{name}**, training: {s['num_gpus']} GPUs (tp {s['tp']}, pp {s['pp']}, cp {s['cp']}, dp "
+                   f"{s['dp']}), {s['sharding']}, {s['precision']} + {s['optimizer']}, micro-batch {s['micro_batch']}"
+                   f" x {s['seq_len']} tokens, recompute {s['recompute']}; per GPU")
+    else:
+        caption = (f"**{name}**, inference: batch {s['batch']} x {s['context']} tokens, KV {s['kv_dtype']}, "
+                   f"tp {s['tp']}, pp {s['pp']}; per GPU")
+    out = [caption, "", "| term | GiB | GB | % |", "|---|---:|---:|---:|"]
     for label, value, pct in _term_rows(terms):
         out.append(f"| {label} | {gib(value):,.3f} | {gb(value):,.3f} | {pct:.1f} |")
     out.append(f"| **total** | **{gib(terms['total']):,.3f}** | **{gb(terms['total']):,.3f}** | 100.0 |")

@@ -356,7 +356,9 @@ def test_text_markdown_explain_and_plot(mem, tmp_path):
     status, out, err = call_main(mem, ["--preset", "gpt2", "--explain", "--attention", "eager"])
     assert status == 0 and "softmax output" in out and "assumptions:" in out
     status, out, _ = call_main(mem, ["--preset", "gpt2", "--format", "markdown"])
-    assert status == 0 and out.startswith("| term |")
+    assert status == 0 and out.startswith("**gpt2**, training") and "\n| term | GiB | GB | % |\n" in out
+    status, out, _ = call_main(mem, ["-p", "7B", "--infer", "--format", "markdown"])
+    assert status == 0 and "inference" in out.splitlines()[0]
     pytest.importorskip("matplotlib")
     target = tmp_path / "mem.png"
     status, _, err = call_main(mem, ["--preset", "llama-3-8b", "--plot", str(target)])
