@@ -67,7 +67,7 @@ or null; ``overhead_bytes`` (int); ``formats``: list of {``name``, ``kind`` ("gg
 ``get_memory_footprint`` reports), ``quality`` ({``metric``, ``value``, ``model``, ``source``} or null),
 ``notes`` (list)}; ``skipped``: list of {``name``, ``reason``} for formats whose layout cannot store the model.
 Measure mode: ``measure``: {``source``, ``shape``, ``n``, ``results``: list of {``name``, ``bpw``, ``mse``,
-``sqnr_db``, ``max_abs_error``, ``note``}}.
+``sqnr_db`` (null when the error is zero or outweighs the signal), ``max_abs_error``, ``note``}}.
 
 Examples
 --------
@@ -1561,8 +1561,11 @@ def measure(x, names=None) -> dict:
         if not math.isfinite(sq):
             raise ValueError(f"--measure: {name} overflows on this array (fp16 scales hold at most 65504); "
                              "rescale it")
-        results.append({"name": name, "bpw": bits / flat.size, "mse": sq / flat.size,
-                        "sqnr_db": 10 * math.log10(signal / sq) if sq > 0 and signal > 0 else None,
+        sqnr = 10 * math.log10(signal / sq) if sq > 0 and signal > 0 else None
+        if sqnr is not None and sqnr < 0:
+            # the error outweighs the signal: the block scales underflowed (fp16 ends near 6e-8)
+            sqnr, note = None, note + "; error exceeds the signal (scales underflow at this magnitude)"
+        results.append({"name": name, "bpw": bits / flat.size, "mse": sq / flat.size, "sqnr_db": sqnr,
                         "max_abs_error": float(np.abs(err).max()), "note": note})
     return {"shape": list(x.shape), "n": int(x.size), "results": results}
 
@@ -1646,8 +1649,12 @@ def render_format_table(rows, markdown=False) -> str:
 
 def render_measure(result: dict, markdown=False) -> str:
     head = ["quantizer", "bpw", "MSE", "SQNR dB", "max |err|", "implementation"]
-    rows = [[r["name"], f"{r['bpw']:.4f}", f"{r['mse']:.4g}",
-             f"{r['sqnr_db']:.2f}" if r["sqnr_db"] is not None else "exact", f"{r['max_abs_error']:.4g}", r["note"]]
+    def sqnr(r):
+        if r["sqnr_db"] is not None:
+            return f"{r['sqnr_db']:.2f}"
+        return "exact" if r["mse"] == 0 else "-"
+
+    rows = [[r["name"], f"{r['bpw']:.4f}", f"{r['mse']:.4g}", sqnr(r), f"{r['max_abs_error']:.4g}", r["note"]]
             for r in result["results"]]
     title = f"measure: {result['source']} shape {tuple(result['shape'])} ({result['n']:,} values)"
     return (f"- {title}\n\n" if markdown else title + "\n") + _table(head, rows, markdown)

@@ -734,10 +734,12 @@ def test_hostile_argv_hypothesis(quant):
     st = hypothesis.strategies
     flags = ["--preset", "--params", "-l", "-hs", "-a", "-v", "--num-kv-heads", "--head-dim", "--ffn-hidden-size",
              "-ff", "-kv", "-nl", "-e", "-t", "--formats", "--context", "--batch", "--kv-dtype", "--overhead",
-             "--gguf-kv-bytes", "--json", "--imatrix", "--old-q2k", "--tied-embeddings", "--moe", "-ei"]
+             "--gguf-kv-bytes", "--json", "--imatrix", "--old-q2k", "--tied-embeddings", "--moe", "-ei", "--measure",
+             "--seed", "--list-formats", "--format", "--config"]
     values = st.one_of(st.sampled_from(["llama-3-8b", "gpt2", "mixtral-8x7b", "7B", "0", "-1", "1e400", "nan",
                                         "inf", "32k", "1_000", "Q4_K_M,nf4", "all", "q8_0", "80GiB", "3", "2",
-                                        "1.5", "", "x", "deepseek-v3", "gptq-3bit-g64", "awq-8bit"]),
+                                        "1.5", "", "x", "deepseek-v3", "gptq-3bit-g64", "awq-8bit", "random:8x64",
+                                        "random:0x1", "markdown", "/nonexistent", "w.npy"]),
                        st.integers(-5, 10**7).map(str), st.text(max_size=6))
     argv_strategy = st.lists(st.one_of(st.sampled_from(flags), values), max_size=8)
 
