@@ -1226,7 +1226,7 @@ def training_memory(arch, setup):
     worst = max(out_stages, key=lambda k: out_stages[k]["terms"]["total"])
     w_b, g_b, copy_b, m_b = bytes_per_param(setup)
     total_params = count_params(arch)["total"] if arch is not None else setup.num_params
-    ckpt_w = total_params * (2 if setup.precision != "fp32" else 4)
+    ckpt_w = total_params * (4 if w_b == 4 else 2)  # fp32 or FSDP's fp32 parameters are saved as fp32
     if arch is not None:
         whole = stage_params(arch, TrainSetup(optimizer=setup.optimizer), 0)  # tp = pp = 1: the whole model
         opt_full = whole["dense_opt"] + whole["expert_opt"]
@@ -1953,8 +1953,8 @@ def compute(args):
     params = count_params(arch) if arch is not None else {"total": parse_count(args.params, "--params")}
     result = {"model": asdict(arch) if arch is not None else None, "params": params}
     if args.infer:
-        if args.search or args.max_micro_batch:
-            raise ValueError("--search and --max-micro-batch are training solvers; drop --infer")
+        if args.search or args.max_micro_batch or args.explain:
+            raise ValueError("--search, --max-micro-batch and --explain are for training; drop --infer")
         inf = build_infer_setup(args, arch)
         if args.max_context:
             n = max_inference_context(arch, inf, gpu_bytes)
