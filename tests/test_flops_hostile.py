@@ -64,10 +64,15 @@ def test_hostile_flag_values_on_a_preset(flops, pairs):
 CONFIG_FIELDS = ["num_hidden_layers", "hidden_size", "num_attention_heads", "num_key_value_heads", "vocab_size",
                  "intermediate_size", "head_dim", "num_local_experts", "num_experts_per_tok", "sliding_window",
                  "kv_lora_rank", "tie_word_embeddings", "model_type", "text_config", "mlp_only_layers",
-                 "layer_types", "first_k_dense_replace", "moe_intermediate_size"]
+                 "layer_types", "first_k_dense_replace", "moe_intermediate_size", "multi_query",
+                 "new_decoder_architecture", "num_kv_heads", "word_embed_proj_dim", "ffn_dim", "n_shared_experts",
+                 "q_lora_rank", "qk_rope_head_dim", "qk_nope_head_dim", "v_head_dim", "decoder_sparse_step",
+                 "moe_layer_freq", "shared_expert_intermediate_size", "n_routed_experts", "parallel_attn",
+                 "num_ln_in_parallel_attn", "qk_layernorm", "use_bias", "n_embd", "n_layer", "n_head"]
 JSON_VALUES = st.one_of(st.none(), st.booleans(), st.integers(-5, 5000), st.floats(allow_nan=True),
                         st.text(max_size=5), st.lists(st.integers(-2, 40), max_size=4),
-                        st.sampled_from(["gpt2", "llama", "mixtral", "deepseek_v3", "gemma2", "sliding_attention"]))
+                        st.sampled_from(["gpt2", "llama", "mixtral", "deepseek_v3", "gemma2", "sliding_attention",
+                                         "falcon", "opt", "phi", "gptj", "bloom", "olmo2", "qwen2_moe", "qwen3"]))
 
 
 @given(st.dictionaries(st.sampled_from(CONFIG_FIELDS), JSON_VALUES, max_size=10), st.booleans())
