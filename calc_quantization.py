@@ -1648,7 +1648,7 @@ def render_format_table(rows, markdown=False) -> str:
 
 
 def render_measure(result: dict, markdown=False) -> str:
-    head = ["quantizer", "bpw", "MSE", "SQNR dB", "max |err|", "implementation"]
+    head = ["quantizer", "bpw", "MSE", "SQNR dB", "max abs err", "implementation"]
     def sqnr(r):
         if r["sqnr_db"] is not None:
             return f"{r['sqnr_db']:.2f}"
