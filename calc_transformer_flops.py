@@ -1051,9 +1051,10 @@ def analyse(arch: Architecture, sequence_length: int, batch_size: int = 1, token
 # ----------------------------------------------------------------------------------------------------------------
 
 
-def human(value, unit: str = "") -> str:
-    """Counts below 10^12 in full with thousands separators; larger ones as 1.2345e+21 (JSON keeps them exact)."""
-    if isinstance(value, int) and abs(value) < 10**12:
+def human(value, unit: str = "", scale=None) -> str:
+    """Counts below 10^12 (or below ``scale``, so a table's rows share one style) in full with thousands
+    separators; larger ones as 1.2345e+21 (the JSON keeps them exact)."""
+    if isinstance(value, int) and (value == 0 or abs(scale if scale is not None else value) < 10**12):
         return f"{value:,}{unit}"
     if isinstance(value, float) and abs(value) < 1e6:
         return f"{value:,.4g}{unit}"
@@ -1075,7 +1076,7 @@ def _rows(result: dict) -> list:
     for name in COMPONENTS:
         value = step["components"][name]
         if value or name in ("embeddings", "lm_head"):
-            rows.append((section, name, human(value), f"{100 * value / total:.2f}%" if total else ""))
+            rows.append((section, name, human(value, scale=total), f"{100 * value / total:.2f}%" if total else ""))
     rows.append((section, "forward total", human(total), "100.00%"))
     section = "training"
     rows += [(section, "model FLOPs per token (3 x fwd)", human(train["model_flops_per_token"]), ""),
