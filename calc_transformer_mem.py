@@ -216,6 +216,7 @@ class Arch:
     tied_embeddings: bool = False
     learned_positions: int = 0       # rows of a learned absolute position table (GPT-2: 1024); 0 = rotary/none
     lm_head_bias: bool = False
+    relative_attention: bool = False  # Transformer-XL relative positions (Gopher/Chinchilla): W_kR and u, v biases
     # MoE
     num_experts: int = 0             # routed experts; 0 = dense
     topk: int = 0
@@ -391,6 +392,9 @@ def layer_tensors(arch, moe):
             out += _linear("k_proj", h, k * d, "attention", arch.qkv_bias, f"kv:{k}")
             out += _linear("v_proj", h, k * d, "attention", arch.qkv_bias, f"kv:{k}")
         out += _linear("o_proj", a * d, h, "attention", arch.attn_out_bias, "row")
+        if arch.relative_attention:
+            out.append(ParamTensor("rel_k_proj.weight", (a * d, h), "attention", "col"))
+            out.append(ParamTensor("rel_uv_bias", (2, a * d), "attention"))
         if arch.qk_norm:
             out += _norm_tensors(arch, "q_norm", d, "attention") + _norm_tensors(arch, "k_norm", d, "attention")
     if not moe:
@@ -459,6 +463,10 @@ _GPT2 = dict(vocab_size=50257, gated_mlp=False, qkv_bias=True, attn_out_bias=Tru
              norm="layernorm", tied_embeddings=True, learned_positions=1024, dropout=True, python_gelu=True,
              softmax_fp32=False)
 _LLAMA = dict(gated_mlp=True, norm="rmsnorm")
+# GPT-NeoX (Pythia): untied head, rotary, fused QKV, biases everywhere, 2 LayerNorms per layer, padded vocab.
+_NEOX = dict(gated_mlp=False, qkv_bias=True, attn_out_bias=True, mlp_bias=True, fused_qkv=True, norm="layernorm")
+_GOPHER = dict(gated_mlp=False, qkv_bias=True, attn_out_bias=True, mlp_bias=True, tied_embeddings=True,
+               norm="nonparametric", final_norm=False, vocab_size=32000, head_dim=128, relative_attention=True)
 PRESETS = {
     "gpt2": (dict(_GPT2, num_layers=12, hidden_size=768, num_attention_heads=12, ffn_hidden_size=3072),
              "openai-community/gpt2 config.json (n_layer 12, n_embd 768, n_head 12, n_positions 1024)"),
@@ -471,10 +479,30 @@ PRESETS = {
     "gpt3-175b": (dict(_GPT2, num_layers=96, hidden_size=12288, num_attention_heads=96, ffn_hidden_size=49152,
                        learned_positions=2048),
                   "Brown et al. 2020, Table 2.1 (96 layers, d_model 12288, 96 heads, n_ctx 2048; GPT-2 layout)"),
-    "pythia-160m": (dict(num_layers=12, hidden_size=768, num_attention_heads=12, ffn_hidden_size=3072,
-                         vocab_size=50304, gated_mlp=False, qkv_bias=True, attn_out_bias=True, mlp_bias=True,
-                         fused_qkv=True, norm="layernorm"),
-                    "EleutherAI/pythia-160m config.json (GPT-NeoX, untied, rotary, vocab padded to 50304)"),
+    # Gopher / Chinchilla as Hoffmann et al. 2022 Table A9 counts them (the convention calc_transformer_params.py
+    # documents): attention width heads x 128, Transformer-XL relative attention, every linear biased, one tied
+    # 32k vocabulary matrix, norm gains not counted, 4h plain MLP.
+    "chinchilla-70b": (dict(_GOPHER, num_layers=80, hidden_size=8192, num_attention_heads=64, ffn_hidden_size=32768),
+                       "Hoffmann et al. 2022 (arXiv:2203.15556) Table 4 (80 layers, d_model 8192, 64 heads x 128)"),
+    "gopher-280b": (dict(_GOPHER, num_layers=80, hidden_size=16384, num_attention_heads=128, ffn_hidden_size=65536),
+                    "Rae et al. 2021 (arXiv:2112.11446) Table 1 (80 layers, d_model 16384, 128 heads x 128)"),
+    "pythia-70m": (dict(_NEOX, num_layers=6, hidden_size=512, num_attention_heads=8, ffn_hidden_size=2048, vocab_size=50304),
+                  "EleutherAI/pythia-70m config.json"),
+    "pythia-160m": (dict(_NEOX, num_layers=12, hidden_size=768, num_attention_heads=12, ffn_hidden_size=3072, vocab_size=50304),
+                   "EleutherAI/pythia-160m config.json"),
+    "pythia-410m": (dict(_NEOX, num_layers=24, hidden_size=1024, num_attention_heads=16, ffn_hidden_size=4096, vocab_size=50304),
+                   "EleutherAI/pythia-410m config.json"),
+    "pythia-1b": (dict(_NEOX, num_layers=16, hidden_size=2048, num_attention_heads=8, ffn_hidden_size=8192, vocab_size=50304),
+                 "EleutherAI/pythia-1b config.json"),
+    "pythia-1.4b": (dict(_NEOX, num_layers=24, hidden_size=2048, num_attention_heads=16, ffn_hidden_size=8192, vocab_size=50304),
+                   "EleutherAI/pythia-1.4b config.json"),
+    "pythia-2.8b": (dict(_NEOX, num_layers=32, hidden_size=2560, num_attention_heads=32, ffn_hidden_size=10240, vocab_size=50304),
+                   "EleutherAI/pythia-2.8b config.json"),
+    "pythia-6.9b": (dict(_NEOX, num_layers=32, hidden_size=4096, num_attention_heads=32, ffn_hidden_size=16384, vocab_size=50432),
+                   "EleutherAI/pythia-6.9b config.json"),
+    "pythia-12b": (dict(_NEOX, num_layers=36, hidden_size=5120, num_attention_heads=40, ffn_hidden_size=20480, vocab_size=50688),
+                  "EleutherAI/pythia-12b config.json"),
+
     "llama-2-7b": (dict(_LLAMA, num_layers=32, hidden_size=4096, num_attention_heads=32, ffn_hidden_size=11008,
                         vocab_size=32000), "meta-llama/Llama-2-7b-hf config.json"),
     "llama-2-13b": (dict(_LLAMA, num_layers=40, hidden_size=5120, num_attention_heads=40, ffn_hidden_size=13824,

@@ -222,13 +222,23 @@ def test_kv_dtypes(mem, dtype, bits):
 # Parameter counts of the presets (published totals; peers.md section 3.1 with sources)
 # ---------------------------------------------------------------------------------------------------------------
 @pytest.mark.parametrize("preset, total", [
-    ("gpt2", 124_439_808), ("pythia-160m", 162_322_944), ("llama-2-7b", 6_738_415_616),
+    ("gpt2", 124_439_808), ("llama-2-7b", 6_738_415_616),
+    # Pythia suite (Biderman et al. 2023 / EleutherAI configs): 70M ... 12B
+    ("pythia-70m", 70_426_624), ("pythia-160m", 162_322_944), ("pythia-410m", 405_334_016),
+    ("pythia-1b", 1_011_781_632), ("pythia-1.4b", 1_414_647_808), ("pythia-2.8b", 2_775_208_960),
+    ("pythia-6.9b", 6_857_302_016), ("pythia-12b", 11_846_072_320),
     ("llama-2-13b", 13_015_864_320), ("llama-2-70b", 68_976_648_192), ("llama-3-8b", 8_030_261_248),
     ("llama-3-70b", 70_553_706_496), ("llama-3.1-405b", 405_853_388_800), ("mistral-7b", 7_241_732_096),
     ("mixtral-8x7b", 46_702_792_704), ("qwen2.5-72b", 72_706_203_648),
 ])
 def test_preset_param_counts(mem, preset, total):
     assert run_json(mem, "--preset", preset, "--infer")["params"]["total"] == total
+
+
+def test_chinchilla_and_gopher_nominal_sizes(mem):
+    # Hoffmann et al. 2022: "Chinchilla (70B)"; Rae et al. 2021 Table 1: Gopher 280B
+    assert round(run_json(mem, "--preset", "chinchilla-70b", "--infer")["params"]["total"] / 1e9) == 70
+    assert round(run_json(mem, "--preset", "gopher-280b", "--infer")["params"]["total"] / 1e9) == 280
 
 
 def test_mixtral_and_deepseek_active(mem):
