@@ -370,7 +370,10 @@ QUANTIZE_README_BPW = {
 def test_quantize_readme_bpw(quant, preset):
     published = QUANTIZE_README_BPW[preset]
     got = _preset_sizes(quant, preset, list(published), old_q2k=True)
-    params = quant.count_params(quant.tensor_list(quant.finish_config(quant.ModelConfig(**quant.PRESETS[preset][0]))))
+    # parameter counts: safetensors index total_size / 2 of meta-llama/Llama-2-{7b,13b}-hf (7b: minus 8,192 bytes of
+    # rotary buffers), and for 70B 80 x (2 x 8192^2 + 2 x 8192 x 1024 + 3 x 8192 x 28672 + 2 x 8192) + 2 x 32000 x 8192
+    # + 8192 = 68,976,648,192
+    params = {"llama-2-7b": 6_738_415_616, "llama-2-13b": 13_015_864_320, "llama-2-70b": 68_976_648_192}[preset]
     for ftype, bpw in published.items():
         assert round(8 * got[ftype]["tensor_bytes"] / params, 2) == bpw, ftype
 
