@@ -370,10 +370,16 @@ QUANTIZE_README_BPW = {
 def test_quantize_readme_bpw(quant, preset):
     published = QUANTIZE_README_BPW[preset]
     got = _preset_sizes(quant, preset, list(published), old_q2k=True)
-    # parameter counts: safetensors index total_size / 2 of meta-llama/Llama-2-{7b,13b}-hf (7b: minus 8,192 bytes of
-    # rotary buffers), and for 70B 80 x (2 x 8192^2 + 2 x 8192 x 1024 + 3 x 8192 x 28672 + 2 x 8192) + 2 x 32000 x 8192
-    # + 8192 = 68,976,648,192
-    params = {"llama-2-7b": 6_738_415_616, "llama-2-13b": 13_015_864_320, "llama-2-70b": 68_976_648_192}[preset]
+    # parameter counts by layer arithmetic (embedding + output + per block: attention, SwiGLU MLP, two norms + final norm);
+    # 7B agrees with the safetensors index (13,476,839,424 B = 2 x params + 8,192 B of rotary buffers):
+    # 7B:  32 x (4 x 4096^2 + 3 x 4096 x 11008 + 2 x 4096) + 2 x 32000 x 4096 + 4096
+    # 13B: 40 x (4 x 5120^2 + 3 x 5120 x 13824 + 2 x 5120) + 2 x 32000 x 5120 + 5120
+    # 70B: 80 x (2 x 8192^2 + 2 x 8192 x 1024 + 3 x 8192 x 28672 + 2 x 8192) + 2 x 32000 x 8192 + 8192
+    params = {"llama-2-7b": 32 * (4 * 4096**2 + 3 * 4096 * 11008 + 2 * 4096) + 2 * 32000 * 4096 + 4096,
+              "llama-2-13b": 40 * (4 * 5120**2 + 3 * 5120 * 13824 + 2 * 5120) + 2 * 32000 * 5120 + 5120,
+              "llama-2-70b": 80 * (2 * 8192**2 + 2 * 8192 * 1024 + 3 * 8192 * 28672 + 2 * 8192) + 2 * 32000 * 8192
+              + 8192}[preset]
+    assert preset != "llama-2-7b" or params == 6_738_415_616
     for ftype, bpw in published.items():
         assert round(8 * got[ftype]["tensor_bytes"] / params, 2) == bpw, ftype
 
