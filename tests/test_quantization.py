@@ -370,7 +370,7 @@ QUANTIZE_README_BPW = {
 def test_quantize_readme_bpw(quant, preset):
     published = QUANTIZE_README_BPW[preset]
     got = _preset_sizes(quant, preset, list(published), old_q2k=True)
-    # parameter counts by layer arithmetic (embedding + output + per block: attention, SwiGLU MLP, two norms + final norm);
+    # parameter counts by layer arithmetic (embeddings, output, per block attention + SwiGLU MLP + 2 norms, final norm);
     # 7B agrees with the safetensors index (13,476,839,424 B = 2 x params + 8,192 B of rotary buffers):
     # 7B:  32 x (4 x 4096^2 + 3 x 4096 x 11008 + 2 x 4096) + 2 x 32000 x 4096 + 4096
     # 13B: 40 x (4 x 5120^2 + 3 x 5120 x 13824 + 2 x 5120) + 2 x 32000 x 5120 + 5120
