@@ -43,8 +43,10 @@ Side by side (per token, for sequence length s):
   author correspondence"), so both variants are printed.
 
 Inference: prefill = one forward over the prompt (logits for the last position only); decode step at context c
-= one forward of one token whose attention reads c+1 cached keys (min(c+1, window) under the causal convention
-on sliding-window layers); MLA decode is counted as the Hugging Face model runs it (no weight absorption).
+= one forward of one token whose attention reads c+1 cached keys, min(c+1, window) on a sliding-window layer
+(its cache holds only the window; both conventions alike). MLA decode is counted as transformers runs it: the
+latent is cached and every cached latent is re-expanded by kv_b_proj at each step (serving engines absorb the
+up-projections instead: not modelled).
 Roofline: time ≥ max(FLOPs / peak, bytes / bandwidth); bytes = weights read (MoE: min(E, tokens·top_k) experts
 per layer) + KV cache read; arithmetic intensity = FLOPs / bytes (Williams et al. 2009; the scaling book).
 Time = model FLOPs / (GPUs · peak · MFU) = hardware FLOPs / (GPUs · peak · HFU); from a measured throughput,
@@ -753,22 +755,28 @@ def forward_flops(arch: Architecture, batch: int, new_tokens: int, past: int = 0
     """Forward-pass matmul FLOPs per component for ``batch`` sequences of ``new_tokens`` tokens each.
 
     ``past`` tokens are already in the KV cache. ``logits_positions`` per sequence (default: every new token).
-    ``attention``: "full" (the square PyTorch executes; in decode, all cached keys) or "causal" (unmasked pairs,
-    sliding windows applied). ``decode``: the new tokens are generated one at a time, so no query sees a later key.
+    ``attention``: "full" (the square PyTorch executes) or "causal" (unmasked pairs, sliding windows applied).
+    ``decode``: the new tokens are generated one at a time: no query sees a later key, and a sliding-window
+    layer's cache holds only its window, so both conventions count min(context + 1, window) keys per step.
     """
     h, a, k = arch.hidden_size, arch.num_attention_heads, arch.num_kv_heads
     dq, dv, L = arch.head_dim, arch.v_head_dim, arch.num_layers
     T = batch * new_tokens
+    causal = decode or attention == "causal"
+    mode = "causal" if causal else "square"
     if arch.is_mla:
         rope, nope = arch.qk_rope_head_dim, arch.head_dim - arch.qk_rope_head_dim
         q = (h * arch.q_lora_rank + arch.q_lora_rank * a * dq) if arch.q_lora_rank else h * a * dq
-        qkv_macs = q + h * (arch.kv_lora_rank + rope) + arch.kv_lora_rank * a * (nope + dv)
+        # transformers caches the latent and re-expands every cached latent (kv_b_proj) at each forward:
+        # past + new tokens per forward, i.e. context + 1 per decode step (no weight absorption)
+        expanded = attention_pairs(new_tokens, past, 0, "causal") if decode else new_tokens + past
+        qkv = 2 * T * L * (q + h * (arch.kv_lora_rank + rope)) + \
+            2 * batch * expanded * L * arch.kv_lora_rank * a * (nope + dv)
     else:
-        qkv_macs = h * (a * dq + k * dq + k * dv)
-    mode = "square" if attention == "full" and not decode else "causal"
+        qkv = 2 * T * L * h * (a * dq + k * dq + k * dv)
     sliding = arch.num_sliding_layers
     full_pairs = attention_pairs(new_tokens, past, 0, mode)
-    window_pairs = attention_pairs(new_tokens, past, arch.sliding_window if attention == "causal" else 0, mode)
+    window_pairs = attention_pairs(new_tokens, past, arch.sliding_window if causal else 0, mode)
     pairs = (L - sliding) * full_pairs + sliding * window_pairs  # summed over layers
     n_lin, moe_layers = arch.num_mlp_linears, arch.num_moe_layers
     dense_layers = L - moe_layers
@@ -776,7 +784,7 @@ def forward_flops(arch: Architecture, batch: int, new_tokens: int, past: int = 0
     positions = new_tokens if logits_positions is None else logits_positions
     components = {
         "embeddings": 0,
-        "attention_qkv": 2 * T * qkv_macs * L,
+        "attention_qkv": qkv,
         "attention_scores": 2 * batch * a * pairs * dq,
         "attention_values": 2 * batch * a * pairs * dv,
         "attention_output": 2 * T * a * dv * h * L,
@@ -964,10 +972,8 @@ def inference(arch: Architecture, params: dict, prompt_length: int, generate: in
     }
     weights_prefill = _weights_read(arch, params, batch_size * prompt_length) * dtype_bytes
     weights_decode = _weights_read(arch, params, batch_size) * dtype_bytes
-    # the last decode step reads the weights and every cached key/value; under the causal convention a
-    # sliding-window layer reads only its window (as its FLOPs count only the window)
-    windowed = attention == "causal" and arch.num_sliding_layers
-    keys_read = min(context, arch.sliding_window) if windowed else context
+    # the last decode step reads the weights and every cached key/value; a sliding-window layer holds its window
+    keys_read = min(context, arch.sliding_window) if arch.num_sliding_layers else context
     kv_read = batch_size * kv_token * (
         (arch.num_layers - arch.num_sliding_layers) * context + arch.num_sliding_layers * keys_read
     ) // arch.num_layers

@@ -220,9 +220,11 @@ def test_attention_pairs_brute_force(flops, new, past, window):
     assert flops.attention_pairs(new, past, window, "causal") == causal
 
 
-def test_decode_total_is_sum_of_steps(flops):
-    """The closed form for g-1 decode steps equals a loop over single-token steps at growing contexts."""
-    arch = arch_of(flops, **{k: v for k, v in flops.PRESETS["mistral-7b"].items() if k != "source"})
+@pytest.mark.parametrize("preset", ["mistral-7b", "deepseek-v3"])
+def test_decode_total_is_sum_of_steps(flops, preset):
+    """The closed form for g-1 decode steps equals a loop over single-token steps at growing contexts
+    (Mistral: crossing its 4096 window; DeepSeek-V3: MLA's per-step re-expansion of the cached latents)."""
+    arch = arch_of(flops, **{k: v for k, v in flops.PRESETS[preset].items() if k != "source"})
     prompt, generate, batch = 4090, 12, 3  # crosses the 4096 window under the causal convention
     for attention in ("full", "causal"):
         inference = flops.inference(arch, flops.parameter_counts(arch), prompt, generate, batch, attention, 2)
@@ -303,18 +305,20 @@ def test_decode_flops_are_2n_plus_attention(flops):
     assert first == 2 * matmul_weights + 4 * 32 * 32 * 128 * 1001  # 1000 cached keys + its own
 
 
-def test_sliding_window_caps_causal_decode_reads(flops):
-    """Mistral-7B (window 4096) after an 8000-token prompt: under the causal convention the step attends to and
-    reads 4096 keys per layer; under the full convention all 8000 + 1."""
+def test_sliding_window_caps_decode_reads(flops):
+    """Mistral-7B (window 4096) after an 8000-token prompt: a decode step attends to and reads 4096 keys per
+    layer under either convention (the cache of a sliding-window layer holds its window)."""
     argv = ["--preset", "mistral-7b", "--prompt-length", "8000", "--generate", "2"]
     causal = run_json(flops, *argv, "--attention", "causal")["inference"]
     full = run_json(flops, *argv)["inference"]
-    kv_per_token = 131_072
     weights = (7_241_732_096 - 32000 * 4096) * 2
-    assert causal["roofline"]["decode_step_bytes"] == weights + 4096 * kv_per_token
-    assert full["roofline"]["decode_step_bytes"] == weights + 8001 * kv_per_token
-    assert full["decode_flops_per_token_first"] - causal["decode_flops_per_token_first"] == \
-        4 * 32 * 32 * 128 * (8001 - 4096)
+    assert causal["roofline"]["decode_step_bytes"] == full["roofline"]["decode_step_bytes"] == \
+        weights + 4096 * 131_072
+    matmul_weights = 7_241_732_096 - 32000 * 4096 - 65 * 4096
+    assert full["decode_flops_per_token_first"] == causal["decode_flops_per_token_first"] == \
+        2 * matmul_weights + 4 * 32 * 32 * 128 * 4096
+    # while the 8000-token prefill is a full square or a windowed triangle
+    assert full["prefill_flops"] > causal["prefill_flops"]
 
 
 def test_gpu_table_dense_peaks(flops):

@@ -332,26 +332,32 @@ def test_batch_and_length_scaling_match_counter(flops, tmp_path):
     assert flops.forward_flops(arch, 1, 40)["total"] == torch_forward
 
 
-def test_decode_step_with_kv_cache_matches_counter(flops, tmp_path):
-    """One decode step after a 20-token prompt: attention reads 21 keys; logits for the one new position."""
+@pytest.mark.parametrize("family", ["llama-3", "mistral", "gemma2", "gpt2", "mixtral", "qwen-moe", "deepseek-v3"])
+def test_prefill_and_decode_step_match_counter(flops, tmp_path, family):
+    """A 20-token prompt (logits for the last position only), then one decode step: the new token attends to
+    21 keys, or to the window on a sliding-window layer (the shrunk Mistral and Gemma 2 use window 8, and
+    transformers' cache keeps only the window); DeepSeek's MLA re-expands all 21 cached latents."""
     torch, transformers = torch_and_transformers()
     from torch._subclasses.fake_tensor import FakeTensorMode
     from torch.utils.flop_counter import FlopCounterMode
 
-    config = SHRUNK["llama-3"]
+    config = SHRUNK[family]
     arch = _arch_from(flops, tmp_path, config)
     hf_config = transformers.AutoConfig.for_model(**config)
+    kwargs = {"attn_implementation": "eager"}
+    if any(k in config for k in ("num_local_experts", "num_experts", "n_routed_experts")):
+        kwargs["experts_implementation"] = "batched_mm"
     with FakeTensorMode():
-        model = transformers.AutoModelForCausalLM.from_config(hf_config, attn_implementation="eager")
+        model = transformers.AutoModelForCausalLM.from_config(hf_config, **kwargs)
         prompt = torch.randint(0, config["vocab_size"], (2, 20))
         with FlopCounterMode(display=False) as prefill_counter:
             out = model(input_ids=prompt, use_cache=True, logits_to_keep=1)
         with FlopCounterMode(display=False) as decode_counter:
             model(input_ids=prompt[:, :1], past_key_values=out.past_key_values, use_cache=True)
-    prefill = flops.forward_flops(arch, 2, 20, logits_positions=1)["total"]
-    decode = flops.forward_flops(arch, 2, 1, past=20, decode=True)["total"]
-    assert prefill == prefill_counter.get_total_flops()
-    assert decode == decode_counter.get_total_flops()
+    assert flops.forward_flops(arch, 2, 20, logits_positions=1)["total"] == prefill_counter.get_total_flops()
+    for attention in ("full", "causal"):
+        decode = flops.forward_flops(arch, 2, 1, past=20, attention=attention, decode=True)["total"]
+        assert decode == decode_counter.get_total_flops()
 
 
 # --- Random small shapes per family (hypothesis): the count stays exact off the published shapes too ----------------
