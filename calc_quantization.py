@@ -1270,7 +1270,7 @@ def _fp16(x):
 
 def round_minifloat(x, fmt: str):
     """Round to the nearest value of a minifloat (ties to even), saturating at its largest finite value."""
-    exp_bits, man_bits, bias, largest = MINIFLOATS[fmt]
+    _, man_bits, bias, largest = MINIFLOATS[fmt]
     x = np.asarray(x, dtype=np.float64)
     mag = np.minimum(np.abs(x), largest)
     _, e = np.frexp(mag)  # mag = m * 2**e with 0.5 <= m < 1, so floor(log2(mag)) = e - 1
