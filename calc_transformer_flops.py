@@ -435,13 +435,16 @@ def read_config(path: str) -> tuple[dict, list]:
         raise InputError(f"--config {path}: not valid JSON ({str(exc).splitlines()[0]})") from None
     if not isinstance(config, dict):
         raise InputError(f"--config {path}: expected a JSON object")
-    if isinstance(config.get("text_config"), dict):
-        outer_type = config.get("model_type")
-        config = dict(config["text_config"], **{k: v for k, v in config.items()
-                                                if k == "tie_word_embeddings" and "tie_word_embeddings"
-                                                not in config["text_config"]})
-        config.setdefault("model_type", outer_type)
-    return config_fields(config), sorted(k for k in config if k not in _KNOWN_FIELDS)
+    unknown = set()
+    if isinstance(config.get("text_config"), dict):  # a VLM: count its language model, name what is left out
+        outer = config
+        unknown = {k for k in outer if k not in _KNOWN_FIELDS}
+        config = dict(outer["text_config"])
+        if "tie_word_embeddings" not in config and "tie_word_embeddings" in outer:
+            config["tie_word_embeddings"] = outer["tie_word_embeddings"]
+        config.setdefault("model_type", outer.get("model_type"))
+    unknown |= {k for k in config if k not in _KNOWN_FIELDS}
+    return config_fields(config), sorted(unknown)
 
 
 def config_fields(config: dict) -> dict:

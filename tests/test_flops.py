@@ -375,6 +375,17 @@ def test_unknown_config_fields_warned_once(flops, tmp_path):
     assert len(lines) == 1 and "another_one, shiny_new_field" in lines[0]
 
 
+def test_config_folder_and_nested_text_config(flops, tmp_path):
+    """A VLM config.json nests the language model in text_config: that is what is counted (no vision tower, and
+    the unused vision_config is named in the warning); --config also takes the folder."""
+    (tmp_path / "config.json").write_text(json.dumps({"model_type": "llava", "text_config": LLAMA3_8B,
+                                                      "vision_config": {"hidden_size": 1024}}))
+    status, out, err = call_main(flops, ["--config", str(tmp_path), "--json"])
+    assert status == 0
+    assert json.loads(out)["parameters"]["total"] == 8_030_261_248
+    assert "vision_config" in err and len(err.strip().splitlines()) == 1
+
+
 def test_real_process_preset_run():
     result = run_cli("calc_transformer_flops", "--preset", "gpt2", "--json")
     assert result.returncode == 0
