@@ -1392,7 +1392,8 @@ def run(argv=None, warnings=None) -> str:
     if args.list_gpus:
         return list_gpus()
     arch = _architecture_from_args(args, warn)
-    seq = parse_count(args.sequence_length, "--sequence-length") if args.sequence_length else arch.sequence_length
+    seq = parse_count(args.sequence_length, "--sequence-length") if args.sequence_length is not None \
+        else arch.sequence_length
     batch = parse_count(args.batch_size, "--batch-size")
     tokens = parse_count(args.tokens, "--tokens") if args.tokens is not None else None
     num_gpus = parse_count(args.num_gpus, "--num-gpus")
@@ -1411,8 +1412,8 @@ def run(argv=None, warnings=None) -> str:
     generate = parse_count(args.generate, "--generate", allow_zero=True) if args.generate is not None else None
     for value, flag in ((seq, "--sequence-length"), (batch, "--batch-size"), (prompt, "--prompt-length"),
                         (generate, "--generate"), (num_gpus, "--num-gpus")):
-        if value is not None and value > 10**12:
-            raise InputError(f"{flag} {value}: implausibly large (limit 1e12)")
+        if value is not None and value > MAX_SIZE:
+            raise InputError(f"{flag} {value}: implausibly large (limit {MAX_SIZE:.0e})")
     result = analyse(arch, seq, batch, tokens, args.attention, args.recompute, args.dtype, args.gpu, num_gpus, mfu,
                      peak, bandwidth, cost, args.flops_basis, tps, step_time, prompt, generate, hfu)
     return {"text": render_text, "markdown": render_markdown, "json": render_json}[args.format](result)
