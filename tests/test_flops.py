@@ -1,4 +1,5 @@
-"""calc_transformer_flops.py against published figures, independent closed forms, and hostile input.
+"""calc_transformer_flops.py against published figures and independent closed forms (hostile input is in
+test_flops_hostile.py, the PyTorch cross-checks in test_flops_torch.py).
 
 Every expected number below is either printed in the cited source or computed here from a formula the source
 publishes (never by calling the code under test). Tolerances are the rounding of the printed figure.
