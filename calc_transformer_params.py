@@ -189,6 +189,8 @@ def _hf(repo: str) -> str:
     return f"huggingface.co/{repo} config.json"
 
 
+# Where each preset's values were checked against a public copy of the config.json or paper it cites (and which
+# few only partly): docs/calc_transformer_params.md, provenance table. A value that disagrees is a bug.
 PRESETS = {
     "gpt2": dict(_GPT2, num_layers=12, hidden_size=768, num_attention_heads=12, ffn_hidden_size=3072,
                  source=_hf("openai-community/gpt2")),

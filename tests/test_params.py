@@ -270,6 +270,7 @@ def test_kv_error_message_matches_contract(params):
 # config.json reader (json only)
 # --------------------------------------------------------------------------------------------------------------
 
+# checked: mlc-ai/mlc-llm python/mlc_llm/model/model_preset.py (commented llama3_8b; every field equal)
 LLAMA3_CONFIG = {  # huggingface.co/meta-llama/Meta-Llama-3-8B config.json
     "architectures": ["LlamaForCausalLM"], "attention_bias": False, "attention_dropout": 0.0, "bos_token_id": 128000,
     "eos_token_id": 128001, "hidden_act": "silu", "hidden_size": 4096, "initializer_range": 0.02,

