@@ -1017,6 +1017,8 @@ def analyse(arch: Architecture, sequence_length: int, batch_size: int = 1, token
             "attention": attention, "recompute": recompute, "backward": "2 x forward",
             "lm_head": "every position in training, last position in prefill, one per decode step",
             "embeddings": "0 (lookup)", "mfu_uses": "model FLOPs (no recompute)", "hfu_uses": "hardware FLOPs",
+            "decode": "a new token attends to every cached key; a sliding-window layer caches only its window; "
+                      "MLA re-expands every cached latent each step (as transformers runs it)",
         },
         "parameters": params,
         "forward": step,
