@@ -280,7 +280,7 @@ class ModelConfig:
     ffn_hidden_size: int = 0
     gated_mlp: bool = True
     tied_embeddings: bool = False
-    norm: str = "rmsnorm"            # rmsnorm | layernorm (layernorm has a bias)
+    norm: str = "rmsnorm"            # rmsnorm | layernorm (layernorm has a bias) | none (no gains counted)
     qkv_bias: bool = False
     o_bias: bool = False
     mlp_bias: bool = False
@@ -306,6 +306,7 @@ class ModelConfig:
     qk_rope_head_dim: int = 0
     v_head_dim: int = 0
     sliding_window: int = 0
+    relative_positions: bool = False  # Transformer-XL (Gopher/Chinchilla): W_kR and the u, v biases per layer
     source: str = ""
 
 
@@ -313,6 +314,10 @@ _HF = "config.json of the Hugging Face repo "
 # GPT-2's block: LayerNorm with bias, biases on every Linear, fused c_attn, plain GELU MLP (BLOOM, GPT-NeoX too).
 _GPT2_BLOCK = dict(gated_mlp=False, norm="layernorm", qkv_bias=True, o_bias=True, mlp_bias=True, fused_qkv=True)
 _GPT2_LAYOUT = dict(_GPT2_BLOCK, tied_embeddings=True)
+
+
+_GOPHER_LAYOUT = dict(vocab_size=32000, head_dim=128, gated_mlp=False, norm="none", tied_embeddings=True,
+                      qkv_bias=True, o_bias=True, mlp_bias=True, relative_positions=True)
 
 
 def _gpt2_like(hidden, layers, heads, positions=1024):
@@ -327,14 +332,15 @@ PRESETS = {
     "gpt2-xl": (_gpt2_like(1600, 48, 25), _HF + "openai-community/gpt2-xl"),
     "gpt3-175b": (_gpt2_like(12288, 96, 96, 2048),
                   "Brown et al. 2020 (arXiv 2005.14165) Table 2.1; GPT-2 layout assumed"),
-    "chinchilla-70b": (dict(vocab_size=32000, hidden_size=8192, num_layers=80, num_attention_heads=64,
-                            head_dim=128, ffn_hidden_size=32768, gated_mlp=False, norm="rmsnorm"),
-                       "Hoffmann et al. 2022 (arXiv 2203.15556) Table 4 shapes, Llama-style tensor list: "
-                       "Transformer-XL relative-position weights and biases not modelled (64.95B, paper: 70B)"),
-    "gopher-280b": (dict(vocab_size=32000, hidden_size=16384, num_layers=80, num_attention_heads=128,
-                         head_dim=128, ffn_hidden_size=65536, gated_mlp=False, norm="rmsnorm"),
-                    "Rae et al. 2021 (arXiv 2112.11446) Table 1 shapes, Llama-style tensor list: Transformer-XL "
-                    "relative-position weights and biases not modelled (258.7B, paper: 280B)"),
+    # Gopher / Chinchilla as Hoffmann et al. 2022 Table A9 counts them (the convention that reproduces all 50 rows;
+    # calc_transformer_params.py documents it): attention width heads x 128, Transformer-XL relative attention,
+    # biases on every linear, one tied 32k vocabulary matrix, norm gains not counted, plain 4h MLP.
+    "chinchilla-70b": (dict(_GOPHER_LAYOUT, hidden_size=8192, num_layers=80, num_attention_heads=64,
+                            ffn_hidden_size=32768),
+                       "Hoffmann et al. 2022 (arXiv 2203.15556) Table 4 shapes, Table A9 counting convention"),
+    "gopher-280b": (dict(_GOPHER_LAYOUT, hidden_size=16384, num_layers=80, num_attention_heads=128,
+                         ffn_hidden_size=65536),
+                    "Rae et al. 2021 (arXiv 2112.11446) Table 1 shapes, Hoffmann et al. 2022 Table A9 convention"),
     "pythia-160m": (dict(_GPT2_BLOCK, vocab_size=50304, hidden_size=768, num_layers=12, num_attention_heads=12,
                          ffn_hidden_size=3072), _HF + "EleutherAI/pythia-160m"),
     "bloom-560m": (dict(_GPT2_LAYOUT, vocab_size=250880, hidden_size=1024, num_layers=24, num_attention_heads=16,
@@ -528,8 +534,8 @@ def finish_config(cfg: ModelConfig) -> ModelConfig:
         raise ValueError("shared experts need a width (shared_expert_intermediate_size or --moe-ffn-hidden-size)")
     if cfg.kv_lora_rank and not (cfg.qk_rope_head_dim and cfg.qk_nope_head_dim and cfg.v_head_dim):
         raise ValueError("MLA (kv_lora_rank) needs qk_nope_head_dim, qk_rope_head_dim and v_head_dim")
-    if cfg.norm not in ("rmsnorm", "layernorm"):
-        raise ValueError(f"--norm must be rmsnorm or layernorm, got {cfg.norm!r}")
+    if cfg.norm not in ("rmsnorm", "layernorm", "none"):
+        raise ValueError(f"--norm must be rmsnorm, layernorm or none, got {cfg.norm!r}")
     big = max(cfg.vocab_size, cfg.hidden_size, cfg.ffn_hidden_size, cfg.moe_ffn_hidden_size, cfg.head_dim,
               cfg.kv_lora_rank, cfg.q_lora_rank, cfg.shared_ffn_hidden_size, cfg.learned_positions)
     if big > 10**8 or max(cfg.num_experts, cfg.num_attention_heads, cfg.num_shared_experts) > 10**5:
@@ -553,6 +559,7 @@ class Tensor:
     linear: bool = False       # a Linear inside a block: GPU formats quantize it
     force_f32: bool = False    # written as F32 by convert_hf_to_gguf (1-D tensors, router, positions)
     gguf_only: bool = False    # not a model parameter (llama.cpp's precomputed rope_freqs)
+    buffer: bool = False       # stored in the checkpoint, but a buffer in transformers, not a parameter
     linear_bias: bool = False  # the bias of a block Linear (GPTQ's QuantLinear stores its own)
 
     @property
@@ -568,7 +575,7 @@ def is_moe_layer(cfg: ModelConfig, layer: int) -> bool:
 def tensor_list(cfg: ModelConfig) -> list[Tensor]:
     """Every tensor of the model with its GGUF name (llama.cpp LLM_TN names) and shape."""
     h, out = cfg.hidden_size, []
-    norm_parts = ("weight", "bias") if cfg.norm == "layernorm" else ("weight",)
+    norm_parts = {"layernorm": ("weight", "bias"), "rmsnorm": ("weight",), "none": ()}[cfg.norm]
 
     def norm(name, width, layer=-1):
         out.extend(Tensor(f"{name}.{part}", (width,), layer, force_f32=True) for part in norm_parts)
@@ -613,13 +620,19 @@ def tensor_list(cfg: ModelConfig) -> list[Tensor]:
                 norm(f"{b}.attn_q_norm", hd, i)
                 norm(f"{b}.attn_k_norm", hd, i)
             linear(f"{b}.attn_output", heads * hd, h, i, cfg.o_bias)
+            if cfg.relative_positions:
+                # Transformer-XL (Dai et al. 2019, section 3.3): W_kR projects the relative position encodings to
+                # keys; u and v are per-head content and position biases. No llama.cpp names exist for these.
+                linear(f"{b}.attn_rel_k", h, heads * hd, i)
+                out.append(Tensor(f"{b}.attn_rel_uv", (heads * hd, 2), i, force_f32=True))
         if cfg.norms_per_layer == 4:
             norm(f"{b}.post_attention_norm", h, i)
         norm(f"{b}.ffn_norm", h, i)
         if is_moe_layer(cfg, i):
             out.append(Tensor(f"{b}.ffn_gate_inp.weight", (h, cfg.num_experts), i, force_f32=True))
             if cfg.router_bias:
-                out.append(Tensor(f"{b}.exp_probs_b.bias", (cfg.num_experts,), i, force_f32=True))
+                # DeepSeek-V3's e_score_correction_bias: in every file, a buffer (not a parameter) in transformers
+                out.append(Tensor(f"{b}.exp_probs_b.bias", (cfg.num_experts,), i, force_f32=True, buffer=True))
             f, e = cfg.moe_ffn_hidden_size, cfg.num_experts
             if cfg.gated_mlp:
                 linear(f"{b}.ffn_gate_exps", h, f, i, experts=e)
@@ -650,8 +663,8 @@ def tensor_list(cfg: ModelConfig) -> list[Tensor]:
 
 
 def count_params(tensors: list[Tensor]) -> int:
-    """Model parameters (what PyTorch counts; llama.cpp's rope_freqs table excluded)."""
-    return sum(t.numel for t in tensors if not t.gguf_only)
+    """Model parameters (what PyTorch counts: llama.cpp's rope_freqs table and checkpoint buffers excluded)."""
+    return sum(t.numel for t in tensors if not (t.gguf_only or t.buffer))
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -1727,7 +1740,7 @@ def build_parser() -> OneLineParser:
     arch.add_argument("-ei", "--expert-interval")
     arch.add_argument("--moe-ffn-hidden-size")
     arch.add_argument("--qkv-bias", action="store_true", default=None)
-    arch.add_argument("--norm", choices=("rmsnorm", "layernorm"))
+    arch.add_argument("--norm", choices=("rmsnorm", "layernorm", "none"))
     arch.add_argument("-s", "--sequence-length", help="alias of --context (cookbook name)")
     q = p.add_argument_group("formats and serving")
     q.add_argument("--formats", help="comma list (default: a representative set; 'all' for every format)")

@@ -232,7 +232,7 @@ _SHRINK = {"num_hidden_layers": 2, "n_layer": 2, "hidden_size": 128, "n_embd": 1
                               "qwen-moe", "deepseek-v3"])
 def test_tensor_list_matches_pytorch(quant, hf_config):
     """Shrink the real config (same layout, tiny widths), build it with transformers on the meta device and compare
-    the stored tensor count (parameters, plus DeepSeek's persistent router-bias buffer) and, for dense models, the
+    the parameter count, the stored tensor count (plus DeepSeek's persistent router-bias buffer) and, for dense models, the
     number of Linear (GPT-2: Conv1D) weights inside the blocks, which the GPU formats quantize."""
     torch, transformers = torch_and_transformers()
     small = {k: (_SHRINK[k] if k in _SHRINK else v) for k, v in hf_config.items()}
@@ -244,10 +244,12 @@ def test_tensor_list_matches_pytorch(quant, hf_config):
     config = transformers.AutoConfig.for_model(**{k: v for k, v in small.items() if k != "architectures"})
     with torch.device("meta"):
         net = transformers.AutoModelForCausalLM.from_config(config)
-    torch_count = sum(p.numel() for p in net.parameters())
-    torch_count += sum(b.numel() for name, b in net.named_buffers() if name.endswith("e_score_correction_bias"))
+    torch_params = sum(p.numel() for p in net.parameters())
+    torch_stored_buffers = sum(b.numel() for name, b in net.named_buffers()
+                               if name.endswith("e_score_correction_bias"))
     tensors = quant.tensor_list(model(quant, small))
-    assert quant.count_params(tensors) == torch_count
+    assert quant.count_params(tensors) == torch_params
+    assert sum(t.numel for t in tensors if not t.gguf_only) == torch_params + torch_stored_buffers
     if "num_local_experts" not in small and "num_experts" not in small and "n_routed_experts" not in small:
         torch_linears = sum(1 for name, m in net.named_modules() if "lm_head" not in name and
                             (isinstance(m, torch.nn.Linear) or type(m).__name__ == "Conv1D"))

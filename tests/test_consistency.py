@@ -1,0 +1,64 @@
+"""The scripts agree with each other on the models they share.
+
+Each script carries its own copy of the architecture math (they stand alone on purpose), and each copy is checked
+on its own against PyTorch and published figures. This file checks the copies against one another on every preset
+that all four architecture-aware scripts know: four independent implementations of one parameter count must give
+one number, to the unit.
+"""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from conftest import ROOT, call_main, load_script
+
+SCRIPTS = ["calc_transformer_params", "calc_transformer_flops", "calc_transformer_mem", "calc_quantization"]
+
+# Where each script's JSON puts the total parameter count.
+TOTAL_KEY = {
+    "calc_transformer_params": lambda d: d["total"],
+    "calc_transformer_flops": lambda d: d["parameters"]["total"],
+    "calc_transformer_mem": lambda d: d["params"]["total"],
+    "calc_quantization": lambda d: d["model"]["params"],
+}
+
+
+def _presets(module) -> set[str]:
+    return set(module.PRESETS)
+
+
+def _shared_presets() -> list[str]:
+    if not all((ROOT / f"{name}.py").exists() for name in SCRIPTS):
+        return []
+    names = None
+    for script in SCRIPTS:
+        found = _presets(load_script(script))
+        names = found if names is None else names & found
+    return sorted(names)
+
+
+def _total(script: str, preset: str) -> int:
+    status, out, err = call_main(load_script(script), ["--preset", preset, "--json"])
+    assert status == 0, f"{script} --preset {preset}: {err.strip()}"
+    return TOTAL_KEY[script](json.loads(out))
+
+
+@pytest.mark.parametrize("preset", _shared_presets())
+def test_every_script_counts_the_same_parameters(preset):
+    totals = {script: _total(script, preset) for script in SCRIPTS}
+    assert len(set(totals.values())) == 1, totals
+
+
+def _kv_bytes_per_token(script: str, preset: str) -> int:
+    argv = {"calc_transformer_mem": ["--preset", preset, "--infer", "--kv-dtype", "bf16", "--json"],
+            "calc_quantization": ["--preset", preset, "--formats", "fp16", "--kv-dtype", "bf16", "--json"]}[script]
+    status, out, err = call_main(load_script(script), argv)
+    assert status == 0, f"{script} --preset {preset}: {err.strip()}"
+    return json.loads(out)["kv_cache"]["bytes_per_token"]
+
+
+@pytest.mark.parametrize("preset", _shared_presets())
+def test_memory_and_quantization_agree_on_the_kv_cache(preset):
+    # Both state K and V bytes per token of context at 2 bytes per element, before any sliding-window cap.
+    assert _kv_bytes_per_token("calc_transformer_mem", preset) == _kv_bytes_per_token("calc_quantization", preset)
