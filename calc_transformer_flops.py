@@ -23,8 +23,10 @@ Forward pass of a batch of b sequences, q new tokens each, T = b·q tokens, per 
   ``shared_experts`` = 2·T·h·f_shared per linear (+ 2·T·h for Qwen-MoE's shared-expert gate),
   ``router`` = 2·T·h·E;
 
-and once per model ``lm_head`` = 2·T·h·V (logits on every position in training; the last position only when
-generating), ``embeddings`` = 0 (a lookup is not a matmul).
+and once per model ``lm_head`` = 2·T·e·V (logits on every position in training; the last position only when
+generating; e = h except for OPT's word_embed_proj_dim), ``embeddings`` = 0 (a lookup is not a matmul), and, when
+the token table's width differs from the model's (OPT-350m: e = 512, h = 1024), ``embedding_projections`` = 2·T·e·h
+(project_in) + 2·T·h·e (project_out), both on every new token, prefill included (transformers' OPTDecoder).
 
 Training: backward = 2 × forward (each matmul needs one product for the input gradient and one for the weight
 gradient; Kaplan et al. 2020 §2.1), so model FLOPs = 3 × forward. Recompute (activation checkpointing) adds
@@ -56,7 +58,7 @@ JSON keys (``--json``)
 ----------------------
 * ``config``: the resolved architecture (every field of ``Architecture``); ``conventions``: the switches used.
 * ``parameters``: total, embedding, non_embedding, matmul, active, matmul_active, routed_experts.
-* ``forward``: tokens, components {embeddings, attention_qkv, attention_scores, attention_values,
+* ``forward``: tokens, components {embeddings, embedding_projections, attention_qkv, attention_scores, attention_values,
   attention_output, mlp, routed_experts, shared_experts, router, lm_head}, total, for one step (b x s tokens).
 * ``training``: sequence_length, batch_size, forward_per_sequence, backward_per_sequence,
   model_flops_per_sequence, recompute_flops_per_sequence, hardware_flops_per_sequence, model_flops_per_token,
@@ -130,6 +132,7 @@ class Architecture:
     output_bias: bool = False
     mlp_bias: bool = False
     lm_head_bias: bool = False
+    embedding_dim: int = 0          # token table width when it differs from hidden (OPT-350m: 512); 0 = hidden
     norm: str = "rmsnorm"           # rmsnorm | layernorm (weight + bias) | layernorm-nobias | layernorm-nonparametric
     norms_per_layer: int = 2
     final_norm: bool = True
@@ -155,6 +158,11 @@ class Architecture:
     @property
     def is_mla(self) -> bool:
         return self.kv_lora_rank > 0
+
+    @property
+    def token_width(self) -> int:
+        """Width of the token table and of the LM head's input (OPT's word_embed_proj_dim; hidden otherwise)."""
+        return self.embedding_dim or self.hidden_size
 
 
 # GPT-2 block: learned positions, LayerNorm with bias, every linear biased, plain MLP, tied 50257-token table.
@@ -282,7 +290,7 @@ DTYPE_BYTES = {"fp32": 4, "tf32": 4, "bf16": 2, "fp16": 2, "fp8": 1}
 MAX_LAYERS = 100_000
 MAX_SIZE = 10**12  # any width, count or length beyond this is a typo, not a model
 DEFAULT_MFU = 0.40  # a well-tuned large dense run: Llama 3 405B reports 38-43% (Dubey et al. 2024, Table 4)
-COMPONENTS = ("embeddings", "attention_qkv", "attention_scores", "attention_values", "attention_output", "mlp",
+COMPONENTS = ("embeddings", "embedding_projections", "attention_qkv", "attention_scores", "attention_values", "attention_output", "mlp",
               "routed_experts", "shared_experts", "router", "lm_head")
 
 
@@ -481,9 +489,8 @@ def config_fields(config: dict) -> dict:
         bias = _config_bool(config, "attention_bias", True)
         out.update(qkv_bias=bias, output_bias=bias)
     elif model_type == "opt":
-        if _config_int(config, ("word_embed_proj_dim",), default=hidden) != hidden:
-            raise InputError("config.json: OPT's word_embed_proj_dim differs from hidden_size (project_in/out "
-                             "matmuls): not modelled by this script")
+        # word_embed_proj_dim != hidden_size adds bias-free project_in/out linears (OPT-350m: 512 vs 1024)
+        out["embedding_dim"] = _config_int(config, ("word_embed_proj_dim",), default=hidden)
         bias = _config_bool(config, "enable_bias", True)
         out.update(qkv_bias=bias, output_bias=bias, mlp_bias=bias,
                    learned_positions=_config_int(config, ("max_position_embeddings",)) + 2)  # OPT's offset of 2
@@ -598,6 +605,8 @@ def resolve(base: dict, overrides: dict) -> Architecture:
             raise InputError(f"--kv-size-ratio {ratio}: expected a fraction k/a in (0, 1] giving whole KV heads")
         values["num_kv_heads"] = int(round(kv_heads))
     values.pop("kv_size_ratio", None)
+    if values.get("embedding_dim") == hidden:
+        values["embedding_dim"] = 0  # no projection: the table is as wide as the model
     if not values.get("head_dim"):
         if hidden % heads:
             raise InputError(f"--num-attention-heads {heads} does not divide --hidden-size {hidden} "
@@ -710,12 +719,15 @@ def parameter_counts(arch: Architecture) -> dict:
     dense_layers = L - moe_layers
     layers = (L * per_layer_common + dense_layers * _mlp_params(arch, arch.ffn_hidden_size, arch.mlp_bias)
               + moe_layers * (arch.num_experts * expert + shared + router))
-    input_table = V * h
+    width = arch.token_width
+    input_table = V * width
     positions = arch.learned_positions * h
-    lm_head = 0 if arch.tied_embeddings else V * h
+    lm_head = 0 if arch.tied_embeddings else V * width
+    # OPT's project_in (width -> h) and project_out (h -> width), both bias-free: matmul, non-embedding parameters
+    projections = 2 * width * h if arch.embedding_dim else 0
     lm_head_bias = V if arch.lm_head_bias else 0
     final_norm = (_norm_params(arch) if arch.final_norm else 0) + (2 * h if arch.embedding_norm else 0)
-    total = input_table + positions + lm_head + lm_head_bias + layers + final_norm
+    total = input_table + positions + lm_head + lm_head_bias + layers + final_norm + projections
     embedding = input_table + positions + lm_head
     inactive = moe_layers * (arch.num_experts - arch.topk) * expert
     matmul = total - positions - (0 if arch.tied_embeddings else input_table)
@@ -785,8 +797,12 @@ def forward_flops(arch: Architecture, batch: int, new_tokens: int, past: int = 0
     dense_layers = L - moe_layers
     shared_macs = n_lin * h * arch.shared_ffn_hidden_size + (h if arch.shared_expert_gate else 0)
     positions = new_tokens if logits_positions is None else logits_positions
+    # OPT: project_in before the first layer and project_out after the last run on every new token (the decoder
+    # returns all hidden states; only the LM head is sliced to the logits positions): 2·T·width·h each
+    projections = 2 * 2 * T * arch.embedding_dim * h
     components = {
         "embeddings": 0,
+        "embedding_projections": projections,
         "attention_qkv": qkv,
         "attention_scores": 2 * batch * a * pairs * dq,
         "attention_values": 2 * batch * a * pairs * dv,
@@ -795,7 +811,7 @@ def forward_flops(arch: Architecture, batch: int, new_tokens: int, past: int = 0
         "routed_experts": 2 * T * arch.topk * n_lin * h * arch.moe_ffn_hidden_size * moe_layers,
         "shared_experts": 2 * T * shared_macs * moe_layers,
         "router": 2 * T * h * arch.num_experts * moe_layers,
-        "lm_head": 2 * batch * positions * h * arch.vocab_size,
+        "lm_head": 2 * batch * positions * arch.token_width * arch.vocab_size,
     }
     return {"tokens": T, "components": components, "total": sum(components.values())}
 
@@ -805,7 +821,7 @@ def training_flops(arch: Architecture, sequence_length: int, batch_size: int = 1
     """Model and hardware FLOPs of training: per sequence, per token, per step and (with ``tokens``) in total.
 
     backward = 2 x forward; recompute "selective" adds the attention core's forward, "full" every layer's forward
-    (the LM head is not recomputed).
+    (the LM head and OPT's project_in/out, outside the layers, are not recomputed).
     """
     fwd = forward_flops(arch, 1, sequence_length, attention=attention)
     parts = fwd["components"]
@@ -814,7 +830,7 @@ def training_flops(arch: Architecture, sequence_length: int, batch_size: int = 1
     elif recompute == "selective":
         extra = parts["attention_scores"] + parts["attention_values"]
     elif recompute == "full":
-        extra = fwd["total"] - parts["lm_head"] - parts["embeddings"]
+        extra = fwd["total"] - parts["lm_head"] - parts["embeddings"] - parts["embedding_projections"]
     else:
         raise InputError(f"--recompute {recompute!r}: expected none, selective or full")
     model = 3 * fwd["total"]
@@ -1163,6 +1179,8 @@ def _config_line(result: dict) -> str:
     parts = [f"L={arch['num_layers']}", f"h={arch['hidden_size']}", f"a={arch['num_attention_heads']}",
              f"kv={arch['num_kv_heads']}", f"d={arch['head_dim']}", f"f={arch['ffn_hidden_size']}",
              f"V={arch['vocab_size']}", "gated" if arch["num_mlp_linears"] == 3 else "plain MLP"]
+    if arch["embedding_dim"]:
+        parts.append(f"token table e={arch['embedding_dim']} with project_in/out")
     if arch["num_experts"]:
         parts.append(f"MoE E={arch['num_experts']} top{arch['topk']} f_e={arch['moe_ffn_hidden_size']} "
                      f"in {arch['num_moe_layers']} layers")
@@ -1259,6 +1277,8 @@ def build_parser() -> OneLineParser:
     m.add_argument("-nl", "--num-mlp-linears", help="3 gated (SwiGLU/GeGLU), 2 plain")
     m.add_argument("--tied-embeddings", action="store_true", default=None, help="LM head shares the input table")
     m.add_argument("--untied-embeddings", dest="tied_embeddings", action="store_false")
+    m.add_argument("--embedding-dim", help="token table / LM head width if not hidden (OPT-350m's "
+                   "word_embed_proj_dim 512: adds project_in/out; 0 = hidden)")
     m.add_argument("--learned-positions", help="rows of a learned position table (GPT-2: 1024; 0 for RoPE)")
     m.add_argument("--bias", dest="bias", action="store_true", default=None, help="biases on every linear")
     m.add_argument("--no-bias", dest="bias", action="store_false", help="no biases (nanoGPT bias=False)")
@@ -1311,8 +1331,10 @@ _COUNT_FLAGS = {  # flag dest -> Architecture field (all integer counts)
     "shared_ffn_hidden_size": "shared_ffn_hidden_size", "q_lora_rank": "q_lora_rank",
     "kv_lora_rank": "kv_lora_rank", "qk_rope_head_dim": "qk_rope_head_dim", "sliding_window": "sliding_window",
     "num_sliding_layers": "num_sliding_layers", "learned_positions": "learned_positions",
+    "embedding_dim": "embedding_dim",
 }
-_ZERO_OK = {"q_lora_rank", "learned_positions", "sliding_window", "num_sliding_layers", "shared_ffn_hidden_size"}
+_ZERO_OK = {"q_lora_rank", "learned_positions", "sliding_window", "num_sliding_layers", "shared_ffn_hidden_size",
+            "embedding_dim"}
 
 
 def _flag(dest: str) -> str:

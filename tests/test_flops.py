@@ -13,7 +13,7 @@ import pytest
 
 from conftest import call_main, run_cli
 from test_flops_torch import (BLOOM_560M, DEEPSEEK_V3, FALCON_7B, GEMMA_2B, GPT2, LLAMA3_8B, MISTRAL_7B,
-                               MIXTRAL_8X7B, OPT_125M, PHI_2, PYTHIA_160M, QWEN1_5_MOE, QWEN3_4B, QWEN3_30B_A3B)
+                               MIXTRAL_8X7B, OPT_125M, OPT_350M, PHI_2, PYTHIA_160M, QWEN1_5_MOE, QWEN3_4B, QWEN3_30B_A3B)
 
 
 def run_json(flops, *argv):
@@ -176,6 +176,7 @@ def test_megatron_causal_convention(flops):
     (FALCON_7B, 6_921_720_704, None),                   # HF tiiuae/falcon-7b (multi-query, parallel block)
     (PHI_2, 2_779_683_840, None),                       # HF microsoft/phi-2 (LM-head bias, one norm per layer)
     (OPT_125M, 125_239_296, None),                      # HF facebook/opt-125m (position offset 2)
+    (OPT_350M, 331_196_416, None),                      # facebook/opt-350m pytorch_model.bin (project_in/out)
     (BLOOM_560M, 559_214_592, None),                    # HF bigscience/bloom-560m (embedding LayerNorm)
     (GEMMA_2B, 2_506_172_416, None),                    # HF google/gemma-2b (head_dim 256, multi-query)
 ])
@@ -294,6 +295,31 @@ def test_llama2_7b_decode_roofline_a100_80gb(flops):
     assert roof["decode_bound"] == "memory"
     assert math.isclose(roof["decode_step_seconds"], (weights + kv) / 2.039e12, rel_tol=1e-12)
     assert 6.4e-3 < roof["decode_step_seconds"] < 7.0e-3  # the ≈6.6 ms/token rule of thumb (weights only)
+
+
+def test_opt_350m_projections_by_hand(flops, tmp_path):
+    """facebook/opt-350m: a 50272 x 512 token table (word_embed_proj_dim) in a 1024-wide model. transformers'
+    OPTDecoder runs project_in (512 -> 1024) before the first layer and project_out (1024 -> 512) after the last,
+    both nn.Linear(bias=False), on every position; OPTForCausalLM then applies the tied 512 -> 50272 LM head to
+    the positions logits_to_keep selects (all in training, the last one in prefill).
+
+    Parameters by layer arithmetic: table 50272·512, positions (2048 + 2)·1024 (OPT's offset), per layer
+    4·(1024² + 1024) attention + 2·1024·4096 + 4096 + 1024 MLP + 2·2·1024 LayerNorms; no final LayerNorm (post-LN,
+    do_layer_norm_before false); project_in and project_out 2·512·1024."""
+    h, e, V, L, f, s = 1024, 512, 50272, 24, 4096, 2048
+    layer = 4 * (h * h + h) + 2 * h * f + f + h + 2 * 2 * h
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(OPT_350M))
+    result = run_json(flops, "--config", str(path), "-s", str(s), "--prompt-length", "100", "--generate", "1")
+    assert result["parameters"]["total"] == V * e + (2048 + 2) * h + L * layer + 2 * e * h
+    parts = result["forward"]["components"]
+    assert parts["embedding_projections"] == 2 * s * e * h + 2 * s * h * e
+    assert parts["lm_head"] == 2 * s * e * V
+    layers_forward = L * (2 * s * 4 * h * h + 2 * 2 * s * s * h + 2 * s * 2 * h * f)
+    assert result["forward"]["total"] == layers_forward + 4 * s * e * h + 2 * s * e * V
+    prefill = result["inference"]["prefill_flops"]
+    p = 100
+    assert prefill == L * (2 * p * 4 * h * h + 2 * 2 * p * p * h + 2 * p * 2 * h * f) + 4 * p * e * h + 2 * e * V
 
 
 def test_decode_flops_are_2n_plus_attention(flops):

@@ -20,7 +20,7 @@ import json
 
 import pytest
 
-from conftest import torch_and_transformers
+from conftest import call_main, torch_and_transformers
 
 pytestmark = pytest.mark.torch
 
@@ -164,6 +164,13 @@ OPT_125M = {  # facebook/opt-125m
     "pad_token_id": 1, "prefix": "</s>", "torch_dtype": "float16", "transformers_version": "4.21.0.dev0",
     "use_cache": True, "vocab_size": 50272, "word_embed_proj_dim": 768,
 }
+OPT_350M = {  # facebook/opt-350m: post-LN, and a 512-wide token table in a 1024-wide model (project_in/out)
+    "activation_dropout": 0.0, "activation_function": "relu", "architectures": ["OPTForCausalLM"],
+    "attention_dropout": 0.0, "bos_token_id": 2, "do_layer_norm_before": False, "dropout": 0.1, "eos_token_id": 2,
+    "ffn_dim": 4096, "hidden_size": 1024, "init_std": 0.02, "layerdrop": 0.0, "max_position_embeddings": 2048,
+    "model_type": "opt", "num_attention_heads": 16, "num_hidden_layers": 24, "pad_token_id": 1, "prefix": "</s>",
+    "torch_dtype": "float16", "use_cache": True, "vocab_size": 50272, "word_embed_proj_dim": 512,
+}
 BLOOM_560M = {  # bigscience/bloom-560m
     "apply_residual_connection_post_layernorm": False, "architectures": ["BloomForCausalLM"],
     "attention_dropout": 0.0, "attention_softmax_in_fp32": True, "bias_dropout_fusion": True, "bos_token_id": 1,
@@ -258,6 +265,9 @@ SHRUNK = {
                   num_key_value_heads=4, vocab_size=320, sliding_window=15, pad_token_id=0, eos_token_id=1),
     "opt": dict(OPT_125M, num_hidden_layers=2, hidden_size=64, word_embed_proj_dim=64, ffn_dim=256,
                 num_attention_heads=4, max_position_embeddings=64, vocab_size=502),
+    # word_embed_proj_dim 24 != hidden 64: project_in/out run, the tied LM head is 502 x 24
+    "opt-350m": dict(OPT_350M, num_hidden_layers=2, hidden_size=64, word_embed_proj_dim=24, ffn_dim=256,
+                     num_attention_heads=4, max_position_embeddings=64, vocab_size=502),
     "bloom": dict(BLOOM_560M, n_layer=2, hidden_size=64, n_head=4, vocab_size=2508),
     "starcoder2": dict(STARCODER2_3B, num_hidden_layers=2, hidden_size=72, intermediate_size=288,
                        num_attention_heads=6, num_key_value_heads=2, vocab_size=491, sliding_window=8),
@@ -332,11 +342,14 @@ def test_batch_and_length_scaling_match_counter(flops, tmp_path):
     assert flops.forward_flops(arch, 1, 40)["total"] == torch_forward
 
 
-@pytest.mark.parametrize("family", ["llama-3", "mistral", "gemma2", "gpt2", "mixtral", "qwen-moe", "deepseek-v3"])
+@pytest.mark.parametrize("family", ["llama-3", "mistral", "gemma2", "gpt2", "mixtral", "qwen-moe", "deepseek-v3",
+                                    "opt-350m"])
 def test_prefill_and_decode_step_match_counter(flops, tmp_path, family):
     """A 20-token prompt (logits for the last position only), then one decode step: the new token attends to
     21 keys, or to the window on a sliding-window layer (the shrunk Mistral and Gemma 2 use window 8, and
-    transformers' cache keeps only the window); DeepSeek's MLA re-expands all 21 cached latents."""
+    transformers' cache keeps only the window); DeepSeek's MLA re-expands all 21 cached latents; OPT-350m's
+    project_out runs on all 20 prompt positions (OPTDecoder returns every hidden state; only the LM head is
+    sliced by logits_to_keep)."""
     torch, transformers = torch_and_transformers()
     from torch._subclasses.fake_tensor import FakeTensorMode
     from torch.utils.flop_counter import FlopCounterMode
@@ -358,6 +371,40 @@ def test_prefill_and_decode_step_match_counter(flops, tmp_path, family):
     for attention in ("full", "causal"):
         decode = flops.forward_flops(arch, 2, 1, past=20, attention=attention, decode=True)["total"]
         assert decode == decode_counter.get_total_flops()
+
+
+# --- Full-size published configs: parameter totals on the meta device -----------------------------------------------
+
+def _params_suite_configs() -> dict:
+    """The published config.json dicts of tests/test_params_torch.py (each cited there): one shared list of real
+    configs, so every family the params script covers is read by this script's --config too."""
+    from test_params_torch import REAL_CONFIGS
+    return {name: (value[0] if isinstance(value, tuple) else value) for name, value in REAL_CONFIGS.items()}
+
+
+@pytest.mark.parametrize("name", sorted(_params_suite_configs()))
+def test_real_config_parameters_equal_pytorch_at_full_size(flops, tmp_path, name):
+    """--config on the full published config: total (and MoE active) parameters equal what transformers builds,
+    counted on the meta device (no memory). Active = everything outside ``.experts.`` + top_k/E of the experts."""
+    torch, transformers = torch_and_transformers()
+    config = _params_suite_configs()[name]
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(config))
+    status, out, err = call_main(flops, ["--config", str(path), "--json"])
+    assert status == 0, err
+    ours = json.loads(out)["parameters"]
+    hf_config = transformers.AutoConfig.for_model(**config)
+    with torch.device("meta"):
+        model = transformers.AutoModelForCausalLM.from_config(hf_config)
+    total = routed = 0
+    for param_name, param in model.named_parameters():
+        total += param.numel()
+        routed += param.numel() if ".experts." in param_name else 0
+    assert ours["total"] == total
+    if routed:
+        experts = next(config[k] for k in ("n_routed_experts", "num_local_experts", "num_experts") if k in config)
+        assert routed % experts == 0
+        assert ours["active"] == total - routed + routed // experts * config["num_experts_per_tok"]
 
 
 # --- Random small shapes per family (hypothesis): the count stays exact off the published shapes too ----------------
