@@ -208,14 +208,18 @@ class Arch:
     qkv_bias: bool = False
     attn_out_bias: bool = False
     mlp_bias: bool = False
-    fused_qkv: bool = False          # one fused QKV tensor (GPT-2, GPT-NeoX): changes the tensor count only
+    fused_qkv: bool = False          # one fused QKV tensor (GPT-2, GPT-NeoX, BLOOM, Falcon, Phi-3)
+    fused_gate_up: bool = False      # one fused gate_up_proj tensor (Phi-3): tensor count and Adafactor shapes
     norm: str = "rmsnorm"            # rmsnorm | layernorm | layernorm-nobias | nonparametric
     norms_per_layer: int = 2         # 4 for Gemma-2's sandwich norms, 1 for a shared parallel-block norm
-    qk_norm: bool = False            # per-head RMSNorm on q and k (Qwen3, OLMo-2 style: head_dim weights)
+    qk_norm: str = "none"            # none | head (Qwen3, Phi qk_layernorm: head_dim weights) | full (OLMo-2: the
+                                     # whole q and k projections, heads x head_dim and kv_heads x head_dim weights)
     final_norm: bool = True
     tied_embeddings: bool = False
     learned_positions: int = 0       # rows of a learned absolute position table (GPT-2: 1024); 0 = rotary/none
     lm_head_bias: bool = False
+    embedding_norm: bool = False     # a norm right after the token embedding (BLOOM word_embeddings_layernorm)
+    word_embed_proj_dim: int = 0     # embedding width when it differs from h (OPT-350m: 512, with project_in/out)
     relative_attention: bool = False  # Transformer-XL relative positions (Gopher/Chinchilla): W_kR and u, v biases
     # MoE
     num_experts: int = 0             # routed experts; 0 = dense
@@ -282,7 +286,7 @@ def validate_arch(arch):
     for name in ("num_kv_heads", "head_dim", "ffn_hidden_size", "num_experts", "topk", "moe_ffn_hidden_size",
                  "num_shared_experts", "shared_expert_ffn_hidden_size", "first_k_dense", "q_lora_rank",
                  "kv_lora_rank", "qk_nope_head_dim", "qk_rope_head_dim", "v_head_dim", "sliding_window",
-                 "learned_positions"):
+                 "learned_positions", "word_embed_proj_dim"):
         if getattr(arch, name) < 0:
             raise ValueError(f"--{name.replace('_', '-')} must be >= 0, got {getattr(arch, name)}")
     if arch.kv_heads > arch.num_attention_heads or arch.num_attention_heads % arch.kv_heads:
@@ -295,6 +299,8 @@ def validate_arch(arch):
         raise ValueError("--ffn-hidden-size must be > 0")
     if arch.norm not in ("rmsnorm", "layernorm", "layernorm-nobias", "nonparametric"):
         raise ValueError(f"--norm must be rmsnorm, layernorm, layernorm-nobias or nonparametric, got {arch.norm!r}")
+    if arch.qk_norm not in ("none", "head", "full"):
+        raise ValueError(f"--qk-norm must be none, head or full, got {arch.qk_norm!r}")
     if not 1 <= arch.norms_per_layer <= 4:
         raise ValueError(f"--norms-per-layer must be 1..4, got {arch.norms_per_layer}")
     if arch.expert_interval < 1:
@@ -355,6 +361,9 @@ def _linear(name, n_in, n_out, group, bias, split):
 
 def _mlp_tensors(arch, prefix, width, group, bias):
     h = arch.hidden_size
+    if arch.gated_mlp and arch.fused_gate_up:
+        return (_linear(prefix + ".gate_up_proj", h, 2 * width, group, bias, "col")
+                + _linear(prefix + ".down_proj", width, h, group, bias, "row"))
     if arch.gated_mlp:
         return (_linear(prefix + ".gate_proj", h, width, group, bias, "col")
                 + _linear(prefix + ".up_proj", h, width, group, bias, "col")
@@ -395,8 +404,10 @@ def layer_tensors(arch, moe):
         if arch.relative_attention:
             out.append(ParamTensor("rel_k_proj.weight", (a * d, h), "attention", "col"))
             out.append(ParamTensor("rel_uv_bias", (2, a * d), "attention"))
-        if arch.qk_norm:
+        if arch.qk_norm == "head":
             out += _norm_tensors(arch, "q_norm", d, "attention") + _norm_tensors(arch, "k_norm", d, "attention")
+        elif arch.qk_norm == "full":
+            out += _norm_tensors(arch, "q_norm", a * d, "attention") + _norm_tensors(arch, "k_norm", k * d, "attention")
     if not moe:
         out += _mlp_tensors(arch, "mlp", arch.ffn_hidden_size, "mlp", arch.mlp_bias)
         return tuple(out)
@@ -416,14 +427,24 @@ def layer_tensors(arch, moe):
 
 
 def global_tensors(arch):
-    """Embedding, positions, final norm and LM head: (first-stage tensors, last-stage tensors)."""
+    """Embedding, positions, embedding norm, final norm and LM head: (first-stage tensors, last-stage tensors).
+
+    OPT with word_embed_proj_dim e != h (opt-350m) embeds into e, projects e -> h (project_in) before the first
+    layer and h -> e (project_out) after the last; its LM head is (V, e) (transformers models/opt/modeling_opt.py)."""
     h, v = arch.hidden_size, arch.vocab_size
-    first = [ParamTensor("embed_tokens.weight", (v, h), "embedding", "vocab")]
+    e = arch.word_embed_proj_dim or h
+    first = [ParamTensor("embed_tokens.weight", (v, e), "embedding", "vocab")]
     if arch.learned_positions:
         first.append(ParamTensor("embed_positions.weight", (arch.learned_positions, h), "embedding"))
+    if e != h:
+        first += _linear("project_in", e, h, "embedding_projection", False, None)
+    if arch.embedding_norm:
+        first += _norm_tensors(arch, "embed_norm", h)
     last = _norm_tensors(arch, "final_norm", h) if arch.final_norm else []
+    if e != h:
+        last += _linear("project_out", h, e, "embedding_projection", False, None)
     if not arch.tied_embeddings:
-        last.append(ParamTensor("lm_head.weight", (v, h), "lm_head", "vocab"))
+        last.append(ParamTensor("lm_head.weight", (v, e), "lm_head", "vocab"))
     if arch.lm_head_bias:
         last.append(ParamTensor("lm_head.bias", (v,), "lm_head", "vocab"))
     return first, last
@@ -559,10 +580,18 @@ PRESETS = {
 # --------------------------------------------------------------------------------------------------------------
 _GATED_TYPES = {"llama", "mistral", "mixtral", "qwen2", "qwen2_moe", "qwen3", "qwen3_moe", "gemma", "gemma2",
                 "gemma3_text", "deepseek_v2", "deepseek_v3", "olmo", "olmo2", "phi3", "granite", "cohere"}
-_TIED_DEFAULT = {"gpt2": True, "gemma": True, "gemma2": True, "gemma3_text": True}
-# model_type values whose layout the reader knows; others are read with the generic rules and a warning.
-KNOWN_MODEL_TYPES = {"llama", "mistral", "mixtral", "qwen2", "qwen2_moe", "qwen3", "qwen3_moe", "gemma", "gemma2",
-                     "deepseek_v3", "gpt2", "gpt_neox"}
+# tie_word_embeddings when the config omits it: the default of each family's transformers config class.
+_TIED_DEFAULT = {"gpt2": True, "bloom": True, "opt": True, "falcon": True, "starcoder2": True, "gemma": True,
+                 "gemma2": True, "gemma3_text": True}
+# head_dim when the config omits it and it is not hidden / heads (GemmaConfig, Gemma2Config, Qwen3Config defaults).
+_HEAD_DIM_DEFAULT = {"gemma": 256, "gemma2": 256, "qwen3": 128}
+# Model classes that do not read attention_bias (their biases are fixed by the class or come from other fields).
+_NO_ATTENTION_BIAS_FIELD = {"mistral", "mixtral", "qwen2", "qwen2_moe", "phi", "phi3", "starcoder2"}
+# model_type values whose layout the reader knows (each checked against PyTorch in tests/test_mem_torch.py);
+# others are read with the generic rules and a warning.
+KNOWN_MODEL_TYPES = {"gpt2", "gptj", "gpt_neox", "opt", "bloom", "falcon", "llama", "mistral", "mixtral", "qwen2",
+                     "qwen2_moe", "qwen3", "qwen3_moe", "gemma", "gemma2", "phi", "phi3", "olmo", "olmo2",
+                     "starcoder2", "deepseek_v2", "deepseek_v3"}
 # Fields read elsewhere or irrelevant to memory (tokens, init, rope scaling, kernels, names).
 _IGNORED_FIELDS = {
     "architectures", "auto_map", "bos_token_id", "eos_token_id", "pad_token_id", "initializer_range", "rope_theta",
@@ -576,7 +605,10 @@ _IGNORED_FIELDS = {
     "quantization_config", "max_window_layers", "use_sliding_window", "summary_type", "summary_use_proj",
     "summary_activation", "summary_proj_to_labels", "summary_first_dropout", "scale_attn_weights",
     "reorder_and_upcast_attn", "scale_attn_by_inverse_layer_idx", "n_ctx", "task_specific_params",
-    "classifier_dropout", "use_bias", "bias", "tie_word_embeddings", "name_or_path", "_name_or_path",
+    "classifier_dropout", "tie_word_embeddings", "name_or_path", "_name_or_path",
+    "apply_residual_connection_post_layernorm", "slow_but_exact", "rotary_dim", "norm_epsilon", "clip_qkv",
+    "mlp_type", "init_std", "layerdrop", "prefix", "tokenizer_class", "original_max_position_embeddings",
+    "cache_implementation", "n_positions", "alibi",
 }
 
 
@@ -629,24 +661,71 @@ def arch_from_config(cfg, label="config"):
     kw = dict(name=label, hidden_size=h, num_attention_heads=a,
               num_layers=get(["num_hidden_layers", "n_layer", "num_layers"], int, required=True),
               vocab_size=get(["vocab_size"], int, required=True))
-    kw["num_kv_heads"] = get(["num_key_value_heads", "num_kv_heads"], int, 0)
-    if get(["multi_query"], bool, False):
-        kw["num_kv_heads"] = 1
-    kw["head_dim"] = get(["head_dim"], int, 0)
-    gpt2_like = model_type in ("gpt2", "gpt_neox")
-    kw["ffn_hidden_size"] = get(["intermediate_size", "n_inner", "ffn_hidden_size"], int, 4 * h) or 4 * h
-    kw["gated_mlp"] = model_type in _GATED_TYPES or (not gpt2_like and model_type == "")
-    if gpt2_like:
-        kw.update(qkv_bias=True, attn_out_bias=True, mlp_bias=True, fused_qkv=True, norm="layernorm")
-        if model_type == "gpt2":
-            kw["learned_positions"] = get(["n_positions"], int, 1024)
+    kw["num_kv_heads"] = get(["num_key_value_heads", "num_kv_heads", "n_head_kv"], int, 0)
+    kw["head_dim"] = get(["head_dim"], int, 0) or _HEAD_DIM_DEFAULT.get(model_type, 0)
+    kw["ffn_hidden_size"] = get(["intermediate_size", "n_inner", "ffn_dim", "ffn_hidden_size"], int, 4 * h) or 4 * h
+    kw["gated_mlp"] = model_type in _GATED_TYPES or model_type == ""
+    if model_type in _NO_ATTENTION_BIAS_FIELD:
+        bias = False
     else:
-        bias = get(["attention_bias"], bool, model_type == "qwen2" or model_type == "qwen2_moe")
-        kw["qkv_bias"] = bias
-        kw["attn_out_bias"] = bias if model_type not in ("qwen2", "qwen2_moe") else False
-        kw["mlp_bias"] = get(["mlp_bias"], bool, False)
-    if "layer_norm_epsilon" in cfg or "layer_norm_eps" in cfg:
+        bias = get(["attention_bias"], bool, False)
+    kw.update(qkv_bias=bias, attn_out_bias=bias, mlp_bias=get(["mlp_bias"], bool, False))
+    if model_type not in KNOWN_MODEL_TYPES and ("layer_norm_epsilon" in cfg or "layer_norm_eps" in cfg):
         kw["norm"] = "layernorm"
+    # Each family's layout as its transformers modeling_<family>.py builds it (biases, norms, fused tensors,
+    # positions, tying); the params script documents the same rules and tests/test_mem_torch.py checks every one
+    # of them against a model built from the published config.json.
+    plain_mlp = dict(gated_mlp=False, norm="layernorm")
+    if model_type == "gpt2":  # GPT2Attention c_attn (fused, biased), learned positions, tied
+        kw.update(plain_mlp, qkv_bias=True, attn_out_bias=True, mlp_bias=True, fused_qkv=True,
+                  learned_positions=get(["n_positions", "max_position_embeddings"], int, 1024))
+    elif model_type == "gpt_neox":  # fused query_key_value; attention_bias (default true) on it and on dense
+        bias = get(["attention_bias"], bool, True)
+        kw.update(plain_mlp, qkv_bias=bias, attn_out_bias=bias, mlp_bias=True, fused_qkv=True)
+    elif model_type == "gptj":  # parallel block with one ln_1; unbiased q/k/v/out; biased fc_in/fc_out and lm_head
+        kw.update(plain_mlp, qkv_bias=False, attn_out_bias=False, mlp_bias=True, norms_per_layer=1,
+                  lm_head_bias=True)
+    elif model_type == "bloom":  # ALiBi (no position table), fused biased query_key_value, embedding LayerNorm
+        kw.update(plain_mlp, qkv_bias=True, attn_out_bias=True, mlp_bias=True, fused_qkv=True,
+                  embedding_norm=True, ffn_hidden_size=4 * h)
+    elif model_type == "opt":  # learned positions with offset 2; project_in/out when word_embed_proj_dim != h
+        bias = get(["enable_bias"], bool, True)
+        affine = get(["layer_norm_elementwise_affine"], bool, True)
+        pre_norm = get(["do_layer_norm_before"], bool, True)
+        removed = get(["_remove_final_layer_norm"], bool, False)
+        kw.update(plain_mlp, qkv_bias=bias, attn_out_bias=bias, mlp_bias=bias,
+                  norm="layernorm" if affine else "nonparametric", final_norm=pre_norm and not removed,
+                  learned_positions=get(["max_position_embeddings"], int, 2048) + 2,
+                  word_embed_proj_dim=get(["word_embed_proj_dim"], int, h) or h)
+    elif model_type == "falcon":
+        bias = get(["bias"], bool, False)
+        new_arch = get(["new_decoder_architecture"], bool, False)
+        multi_query = get(["multi_query"], bool, True)
+        parallel = get(["parallel_attn"], bool, True)
+        get(["alibi"], bool, False)  # ALiBi or rotary: no position parameters either way
+        if new_arch:  # Falcon-40B/180B: num_kv_heads groups, (heads + 2 kv_heads) x head_dim fused QKV
+            kv = kw["num_kv_heads"] or a
+        else:  # Falcon-7B: multi_query -> one K/V head (h + 2 head_dim), else 3h; num_kv_heads is not read
+            kv = 1 if multi_query else a
+        norms_in_parallel = get(["num_ln_in_parallel_attn"], int, 0) or (2 if new_arch else 1)
+        kw.update(plain_mlp, num_kv_heads=kv, qkv_bias=bias, attn_out_bias=bias, mlp_bias=bias, fused_qkv=True,
+                  norms_per_layer=(2 if norms_in_parallel == 2 else 1) if parallel else 2)
+    elif model_type == "phi":  # Phi-2: parallel block, one LayerNorm, biases everywhere incl. the LM head
+        kw.update(plain_mlp, qkv_bias=True, attn_out_bias=True, mlp_bias=True, norms_per_layer=1,
+                  lm_head_bias=True, qk_norm="head" if get(["qk_layernorm"], bool, False) else "none")
+    elif model_type == "phi3":  # fused qkv_proj and gate_up_proj
+        kw.update(fused_qkv=True, fused_gate_up=True)
+    elif model_type == "starcoder2":  # LayerNorm with bias, use_bias on every linear, plain c_fc / c_proj MLP
+        bias = get(["use_bias"], bool, True)
+        kw.update(plain_mlp, qkv_bias=bias, attn_out_bias=bias, mlp_bias=bias)
+    elif model_type == "olmo":  # OLMo-1: LayerNorm without any parameters
+        kw["norm"] = "nonparametric"
+    elif model_type == "olmo2":  # RMSNorm over the whole q and k projections, post-attention / post-MLP norms
+        kw["qk_norm"] = "full"
+    elif model_type in ("qwen2", "qwen2_moe"):  # biased q/k/v, unbiased o_proj
+        kw["qkv_bias"] = True if model_type == "qwen2" else get(["qkv_bias"], bool, True)
+    elif model_type in ("qwen3", "qwen3_moe", "gemma3_text"):
+        kw["qk_norm"] = "head"
     if model_type == "gemma2" or model_type == "gemma3_text":
         kw["norms_per_layer"] = 4
     if model_type.startswith("gemma"):
@@ -654,10 +733,10 @@ def arch_from_config(cfg, label="config"):
     kw["attn_softcap"] = bool(get(["attn_logit_softcapping"], float, 0.0))
     act = get(["activation_function", "hidden_act"], str, "")
     kw["python_gelu"] = act == "gelu_new"
-    kw["softmax_fp32"] = not gpt2_like
-    if model_type in ("qwen3", "qwen3_moe", "olmo2", "gemma3_text"):
-        kw["qk_norm"] = True
+    kw["softmax_fp32"] = model_type not in ("gpt2", "gpt_neox")
     tied = cfg.get("tie_word_embeddings", _TIED_DEFAULT.get(model_type, False))
+    if tied is None:
+        tied = _TIED_DEFAULT.get(model_type, False)
     if not isinstance(tied, bool):
         raise ValueError(f"--config {label}: field 'tie_word_embeddings' must be true/false, got {tied!r}")
     kw["tied_embeddings"] = tied
@@ -1128,12 +1207,18 @@ def layer_input_bytes(arch, setup, batch=None, seq=None):
 
 
 def embedding_activation_bytes(arch, setup, batch=None, seq=None):
-    """First stage, per micro-batch: int64 token ids (+ embedding dropout mask)."""
+    """First stage, per micro-batch: int64 token ids (+ embedding dropout mask; + the input of BLOOM's embedding
+    LayerNorm; + OPT's project_in input, s b e)."""
     b = setup.micro_batch if batch is None else batch
     s = (setup.seq_len if seq is None else seq) // setup.cp
+    hidden = s * b * arch.hidden_size // (setup.tp if setup.sp else 1)  # elements of one h-wide tensor per rank
     dropout = arch.dropout if setup.dropout is None else setup.dropout
-    mask = s * b * arch.hidden_size // (setup.tp if setup.sp else 1) if dropout else 0
-    return 8 * s * b + mask
+    mask = hidden if dropout else 0
+    saved = hidden * _act_bytes(setup) if arch.embedding_norm else 0
+    e = arch.word_embed_proj_dim or arch.hidden_size
+    if e != arch.hidden_size:
+        saved += s * b * e * _act_bytes(setup)
+    return 8 * s * b + mask + saved
 
 
 def logits_bytes(arch, setup, batch=None, seq=None):
@@ -1146,7 +1231,10 @@ def logits_bytes(arch, setup, batch=None, seq=None):
     s = (setup.seq_len if seq is None else seq) // setup.cp
     B = _act_bytes(setup)
     rows_sp = s * b // (setup.tp if setup.sp else 1)
-    head_in = 2 * rows_sp * arch.hidden_size * B + (4 * rows_sp if arch.final_norm else 0)
+    h = arch.hidden_size
+    e = arch.word_embed_proj_dim or h
+    # final-norm input and LM-head input (width e); OPT's project_out keeps its h-wide input too
+    head_in = rows_sp * (h + e + (h if e != h else 0)) * B + (4 * rows_sp if arch.final_norm else 0)
     v_local = -(-arch.vocab_size // setup.tp)
     per_elem = 4 if setup.profile == "megatron" else B + 8
     return head_in + s * b * v_local * per_elem + 8 * s * b

@@ -278,3 +278,46 @@ def test_activations_at_real_width_under_fake_tensors(mem, name, cfg, attn):
                                       "none") for i in range(arch.num_layers))
     print(f"{name} {attn} real width: measured {measured:,} B, estimate {estimate:,} B")
     assert abs(estimate - measured) <= 0.10 * measured
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Every published config.json the params suite carries (tests/test_params_torch.py REAL_CONFIGS, each dict cited
+# there to its Hugging Face model repo): the memory script's json-only reader must give the PyTorch parameter
+# count to the unit, and the same number of parameter tensors (torch's optimizers keep per-tensor state, e.g.
+# AdamW's float32 step, so the tensor list is part of the exact optimizer bytes).
+# ---------------------------------------------------------------------------------------------------------------
+def _real_configs():
+    from test_params_torch import REAL_CONFIGS
+    return REAL_CONFIGS
+
+
+def _published(name):
+    config = _real_configs()[name]
+    return dict(config[0] if isinstance(config, tuple) else config)
+
+
+@pytest.fixture(scope="module")
+def meta_models():
+    return {}
+
+
+def meta_model_counts(name, cache):
+    """(parameter elements, parameter tensors) of the transformers model built on the meta device (no memory)."""
+    if name not in cache:
+        torch, transformers = torch_and_transformers()
+        raw = _published(name)
+        config = transformers.AutoConfig.for_model(raw.pop("model_type"), **raw)
+        with torch.device("meta"):
+            model = transformers.AutoModelForCausalLM.from_config(config)
+        tensors = list(model.parameters())  # tied weights appear once
+        cache[name] = (sum(p.numel() for p in tensors), len(tensors))
+    return cache[name]
+
+
+@pytest.mark.parametrize("name", sorted(_real_configs()))
+def test_real_config_json_parameter_count_equals_pytorch(mem, name, meta_models):
+    numel, tensors = meta_model_counts(name, meta_models)
+    arch, _unknown = mem.arch_from_config(_published(name), name)
+    counted = mem.count_params(arch)
+    assert counted["total"] == numel
+    assert counted["tensors"] == tensors
