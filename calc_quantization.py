@@ -285,11 +285,16 @@ class ModelConfig:
     o_bias: bool = False
     mlp_bias: bool = False
     lm_head_bias: bool = False
-    fused_qkv: bool = False
+    fused_qkv: bool = False          # one attn_qkv matrix (GPT-2, BLOOM, GPT-NeoX, Falcon, Phi-3)
+    fused_gate_up: bool = False      # Phi-3's gate_up_proj: one ffn_up of 2 x ffn width, no ffn_gate
     embedding_norm: bool = False     # BLOOM's word_embeddings_layernorm
-    learned_positions: int = 0       # rows of a learned position table (GPT-2: n_positions)
-    norms_per_layer: int = 2         # Gemma-2: 4 (sandwich norms)
-    qk_norm: bool = False            # Qwen3: per-head RMSNorm on q and k
+    learned_positions: int = 0       # rows of a learned position table (GPT-2: n_positions; OPT: positions + 2)
+    word_embed_proj_dim: int = 0     # OPT: embeddings of this width, projected in to / out of hidden_size
+    norms_per_layer: int = 2         # 1: one norm per block (GPT-J, Phi-2, Falcon-7B); 4: Gemma-2 sandwich norms
+    norm_placement: str = "pre"      # pre | parallel (Falcon-40B ln_attn + ln_mlp) | post (OLMo-2 post-norms)
+    final_norm: bool = True          # OPT with do_layer_norm_before=false has no final LayerNorm
+    qk_norm: str = "none"            # none | head (Qwen3, Phi: over head_dim) | full (OLMo-2: over the q / k width)
+    arch: str = ""                   # llama.cpp architecture when its quantization rules differ ("falcon")
     rope_freqs: bool = False         # Llama-3.1 "llama3" rope scaling: llama.cpp stores rope_freqs (head_dim/2)
     num_experts: int = 0
     topk: int = 0
@@ -298,6 +303,8 @@ class ModelConfig:
     shared_ffn_hidden_size: int = 0
     first_dense_layers: int = 0
     expert_interval: int = 1
+    expert_interval_phase: int = 0   # MoE where (layer + phase) % interval == 0 (Qwen-MoE decoder_sparse_step: 1)
+    dense_layers: tuple = ()         # Qwen-MoE mlp_only_layers
     router_bias: bool = False        # DeepSeek-V3 e_score_correction_bias
     shared_expert_gate: bool = False  # Qwen2-MoE: sigmoid gate (hidden -> 1) on the shared expert
     q_lora_rank: int = 0             # MLA (DeepSeek-V2/V3) when kv_lora_rank > 0
@@ -390,117 +397,228 @@ PRESETS = {
                          v_head_dim=128), _HF + "deepseek-ai/DeepSeek-V3 (without the MTP layer)"),
 }
 
-# Hugging Face model_type -> layout defaults the config.json does not spell out.
-# Config classes whose tie_word_embeddings defaults to True (GPT2Config, BloomConfig, GemmaConfig, Gemma2Config,
-# CohereConfig); the other supported families default to untied.
-_TIED_BY_DEFAULT = {"gpt2", "bloom", "gemma", "gemma2", "cohere"}
-_GATED_RMS_TYPES = {"llama", "mistral", "mixtral", "qwen2", "qwen2_moe", "qwen3", "qwen3_moe", "gemma", "gemma2",
-                    "deepseek_v2", "deepseek_v3", "olmo2", "granite", "cohere", "starcoder2_gated"}
-_FAMILY = {
-    "gpt2": _GPT2_BLOCK, "bloom": dict(_GPT2_BLOCK, embedding_norm=True), "gpt_neox": _GPT2_BLOCK,
-    "qwen2": dict(qkv_bias=True), "qwen2_moe": dict(qkv_bias=True), "qwen3": dict(qk_norm=True),
-    "qwen3_moe": dict(qk_norm=True), "gemma2": dict(norms_per_layer=4), "olmo2": dict(qk_norm=True),
-}
-# Fields read from config.json, by target; the first present wins.
-_CONFIG_FIELDS = {
-    "vocab_size": ("vocab_size",), "hidden_size": ("hidden_size", "n_embd", "d_model"),
-    "num_layers": ("num_hidden_layers", "n_layer", "num_layers"),
-    "num_attention_heads": ("num_attention_heads", "n_head"),
-    "num_kv_heads": ("num_key_value_heads", "num_kv_heads", "n_head_kv"),
-    "head_dim": ("head_dim",), "ffn_hidden_size": ("intermediate_size", "n_inner", "ffn_dim"),
-    "num_experts": ("num_local_experts", "n_routed_experts", "num_experts"), "topk": ("num_experts_per_tok",),
-    "moe_ffn_hidden_size": ("moe_intermediate_size",), "num_shared_experts": ("n_shared_experts",),
-    "shared_ffn_hidden_size": ("shared_expert_intermediate_size",),
-    "first_dense_layers": ("first_k_dense_replace",), "q_lora_rank": ("q_lora_rank",),
-    "kv_lora_rank": ("kv_lora_rank",), "qk_nope_head_dim": ("qk_nope_head_dim",),
-    "qk_rope_head_dim": ("qk_rope_head_dim",), "v_head_dim": ("v_head_dim",), "sliding_window": ("sliding_window",),
-}
-# Fields that do not change any tensor shape or byte count here (read and deliberately ignored).
-_IGNORED_FIELDS = {
-    "architectures", "model_type", "torch_dtype", "dtype", "transformers_version", "bos_token_id", "eos_token_id",
-    "pad_token_id", "rope_theta", "rope_scaling", "rms_norm_eps", "layer_norm_eps", "layer_norm_epsilon",
-    "initializer_range", "use_cache", "max_position_embeddings", "hidden_act", "hidden_activation",
-    "activation_function", "attention_dropout", "hidden_dropout", "attention_bias", "mlp_bias", "tie_word_embeddings",
-    "n_positions", "n_ctx", "resid_pdrop", "embd_pdrop", "attn_pdrop", "summary_type", "summary_use_proj",
-    "summary_activation", "summary_proj_to_labels", "summary_first_dropout", "scale_attn_weights",
-    "task_specific_params", "auto_map", "pretraining_tp", "output_router_logits", "router_aux_loss_coef",
-    "router_jitter_noise", "use_sliding_window", "max_window_layers", "num_nextn_predict_layers", "n_group",
-    "topk_group", "topk_method", "scoring_func", "routed_scaling_factor", "norm_topk_prob", "aux_loss_alpha",
-    "seq_aux", "ep_size", "quantization_config", "attn_logit_softcapping", "final_logit_softcapping",
-    "query_pre_attn_scalar", "cache_implementation", "use_parallel_residual", "rotary_pct", "rotary_emb_base",
-    "apply_residual_connection_post_layernorm", "slow_but_exact", "offset_alibi", "masked_softmax_fusion",
-    "unk_token_id", "layer_types", "classifier_dropout", "use_return_dict", "partial_rotary_factor", "_name_or_path",
-    "name_or_path", "reorder_and_upcast_attn", "scale_attn_by_inverse_layer_idx", "text_config", "vision_config",
-    "attention_softmax_in_fp32", "bias_dropout_fusion", "skip_bias_add", "skip_bias_add_qkv", "n_embed",
-    "sliding_window_size", "hidden_dropout_prob", "attention_probs_dropout_prob", "embed_dropout",
-}
+# Reading a Hugging Face config.json: for each model_type, the layout its transformers modeling file builds
+# (modeling_<type>.py: which projections are fused, which carry biases, how many norms a block has, what the
+# config class defaults to when a field is absent).  Every count is checked against PyTorch in the tests.
+KNOWN_MODEL_TYPES = ("gpt2", "gptj", "gpt_neox", "opt", "bloom", "falcon", "llama", "mistral", "mixtral", "qwen2",
+                     "qwen2_moe", "qwen3", "qwen3_moe", "gemma", "gemma2", "phi", "phi3", "olmo", "olmo2",
+                     "starcoder2", "deepseek_v2", "deepseek_v3")
+# Config classes whose tie_word_embeddings defaults to True; the other known families default to untied.
+_TIED_BY_DEFAULT = {"gpt2", "bloom", "opt", "falcon", "gemma", "gemma2", "starcoder2"}
+# Fields that change no tensor shape or byte count here (read and deliberately ignored).
+_IGNORED_FIELDS = set("""
+architectures model_type torch_dtype dtype transformers_version bos_token_id eos_token_id pad_token_id sep_token_id
+unk_token_id decoder_start_token_id rope_theta rope_scaling rope_parameters rope_type rope_interleave rms_norm_eps
+layer_norm_eps layer_norm_epsilon norm_epsilon initializer_range init_std use_cache max_position_embeddings
+n_positions n_ctx original_max_position_embeddings hidden_act hidden_activation activation_function activation
+attention_dropout hidden_dropout dropout activation_dropout residual_dropout embedding_dropout resid_pdrop embd_pdrop
+attn_pdrop embed_dropout hidden_dropout_prob attention_probs_dropout_prob classifier_dropout layerdrop
+summary_type summary_use_proj summary_activation summary_proj_to_labels summary_first_dropout scale_attn_weights
+scale_attn_by_inverse_layer_idx reorder_and_upcast_attn task_specific_params auto_map pretraining_tp
+output_router_logits router_aux_loss_coef router_jitter_noise use_sliding_window max_window_layers
+num_nextn_predict_layers n_group topk_group topk_method scoring_func routed_scaling_factor norm_topk_prob
+aux_loss_alpha seq_aux ep_size quantization_config attn_logit_softcapping final_logit_softcapping
+query_pre_attn_scalar cache_implementation use_parallel_residual rotary_pct rotary_emb_base rotary_dim
+partial_rotary_factor apply_residual_connection_post_layernorm slow_but_exact offset_alibi alibi
+masked_softmax_fusion layer_types sliding_window_pattern use_return_dict _name_or_path name_or_path text_config
+vision_config attention_softmax_in_fp32 bias_dropout_fusion skip_bias_add skip_bias_add_qkv sliding_window_size
+tokenizer_class prefix clip_qkv mlp_type qk_layernorm_eps use_qk_norm tie_encoder_decoder is_decoder
+is_encoder_decoder return_dict output_attentions output_hidden_states id2label label2id problem_type torchscript
+""".split())
 
 
-def _positive_int_field(data: dict, key: str) -> int:
-    value = data[key]
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise ValueError(f"config field {key!r} must be a non-negative integer, got {value!r}")
-    return value
+class _ConfigReader:
+    """Typed reads from a config.json dict, remembering every field read (the rest are reported as unused)."""
+
+    def __init__(self, data: dict):
+        self.data, self.used = data, set()
+
+    def get(self, *keys):
+        for key in keys:
+            if key in self.data:
+                self.used.add(key)
+                if self.data[key] is not None:
+                    return key, self.data[key]
+        return keys[0], None
+
+    def int(self, *keys, default=0):
+        """First present field of ``keys`` as a non-negative integer (absent or null: ``default``)."""
+        key, value = self.get(*keys)
+        if value is None:
+            return default
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise ValueError(f"config field {key!r} must be a non-negative integer, got {value!r}")
+        return value
+
+    def flag(self, key, default):
+        _, value = self.get(key)
+        if value is None:
+            return default
+        if not isinstance(value, bool):
+            raise ValueError(f"config field {key!r} must be true or false, got {value!r}")
+        return value
+
+    def layer_list(self, key):
+        _, value = self.get(key)
+        if value is None:
+            return ()
+        if not isinstance(value, list) or any(isinstance(v, bool) or not isinstance(v, int) or v < 0 for v in value):
+            raise ValueError(f"config field {key!r} must be a list of layer indices, got {value!r}")
+        return tuple(value)
+
+
+def _gpt_family(r: _ConfigReader, mt: str) -> dict:
+    """GPT-2 (fused c_attn, learned positions), GPT-J (one LayerNorm per block, biased lm_head, no attention
+    biases), BLOOM (fused query_key_value, embedding LayerNorm).  FFN 4 x hidden unless n_inner says otherwise."""
+    h = r.int("n_embd", "hidden_size", "n_embed")
+    values = dict(hidden_size=h, num_layers=r.int("n_layer", "num_hidden_layers"),
+                  num_attention_heads=r.int("n_head", "num_attention_heads"), vocab_size=r.int("vocab_size"),
+                  gated_mlp=False, norm="layernorm", mlp_bias=True, ffn_hidden_size=4 * h, arch=mt)
+    if mt == "gpt2":
+        values.update(ffn_hidden_size=r.int("n_inner", default=4 * h), fused_qkv=True, qkv_bias=True, o_bias=True,
+                      learned_positions=r.int("n_positions", "max_position_embeddings", default=1024))
+    elif mt == "gptj":
+        values.update(ffn_hidden_size=r.int("n_inner", default=4 * h), norms_per_layer=1, lm_head_bias=True)
+    else:  # bloom: BloomMLP is 4 x hidden whatever n_inner says
+        r.get("n_inner")
+        values.update(fused_qkv=True, qkv_bias=True, o_bias=True, embedding_norm=True)
+    return values
+
+
+def _neox_opt_falcon(r: _ConfigReader, mt: str) -> dict:
+    h = r.int("hidden_size", "n_embed")
+    heads = r.int("num_attention_heads", "n_head")
+    values = dict(hidden_size=h, num_layers=r.int("num_hidden_layers", "n_layer"), num_attention_heads=heads,
+                  vocab_size=r.int("vocab_size"), gated_mlp=False, norm="layernorm")
+    if mt == "gpt_neox":
+        bias = r.flag("attention_bias", True)
+        values.update(ffn_hidden_size=r.int("intermediate_size"), fused_qkv=True, qkv_bias=bias, o_bias=bias,
+                      mlp_bias=True, arch="gptneox")
+    elif mt == "opt":
+        # OPTLearnedPositionalEmbedding keeps 2 extra rows (its offset); project_in / project_out map
+        # word_embed_proj_dim <-> hidden_size when they differ; the final LayerNorm exists only for pre-LN models.
+        bias = r.flag("enable_bias", True)
+        values.update(ffn_hidden_size=r.int("ffn_dim"), qkv_bias=bias, o_bias=bias, mlp_bias=bias,
+                      learned_positions=r.int("max_position_embeddings", default=2048) + 2,
+                      word_embed_proj_dim=r.int("word_embed_proj_dim", default=h),
+                      norm="layernorm" if r.flag("layer_norm_elementwise_affine", True) else "none",
+                      final_norm=r.flag("do_layer_norm_before", True) and not r.flag("_remove_final_layer_norm", False),
+                      arch="opt")
+    else:  # falcon (FalconAttention / FalconDecoderLayer)
+        bias = r.flag("bias", False)
+        new_arch = r.flag("new_decoder_architecture", False)
+        multi_query = r.flag("multi_query", True)
+        parallel = r.flag("parallel_attn", True)
+        if new_arch:
+            kv = r.int("num_kv_heads", "n_head_kv", default=heads)
+        else:
+            r.get("num_kv_heads", "n_head_kv")  # this architecture ignores it: multi_query decides
+            kv = 1 if multi_query else heads
+        norms_in_parallel = r.int("num_ln_in_parallel_attn") or (2 if new_arch else 1)
+        two_norms = not parallel or norms_in_parallel == 2
+        values.update(ffn_hidden_size=r.int("ffn_hidden_size", default=4 * h), num_kv_heads=kv, fused_qkv=True,
+                      qkv_bias=bias, o_bias=bias, mlp_bias=bias, norms_per_layer=2 if two_norms else 1,
+                      norm_placement="parallel" if parallel else "pre", arch="falcon")
+    return values
+
+
+def _llama_family(r: _ConfigReader, mt: str) -> dict:
+    """Llama and its descendants: gated MLP and RMSNorm unless the family says otherwise."""
+    heads = r.int("num_attention_heads", "n_head")
+    values = dict(hidden_size=r.int("hidden_size", "n_embd", "d_model"),
+                  num_layers=r.int("num_hidden_layers", "n_layer", "num_layers"), num_attention_heads=heads,
+                  vocab_size=r.int("vocab_size"),
+                  num_kv_heads=r.int("num_key_value_heads", "num_kv_heads", "n_head_kv", default=heads),
+                  head_dim=r.int("head_dim", default={"gemma": 256, "gemma2": 256, "qwen3": 128}.get(mt, 0)),
+                  ffn_hidden_size=r.int("intermediate_size", "ffn_dim"), arch=mt)
+    # These classes do not read attention_bias: their biases are fixed (Qwen2: q/k/v only) or set elsewhere.
+    if mt not in ("mistral", "mixtral", "qwen2", "qwen2_moe", "phi", "phi3", "starcoder2"):
+        bias = r.flag("attention_bias", False)
+        values.update(qkv_bias=bias, o_bias=bias)
+    else:
+        r.get("attention_bias")
+    if mt == "qwen2":
+        values["qkv_bias"] = True
+    elif mt == "qwen2_moe":
+        values["qkv_bias"] = r.flag("qkv_bias", True)
+    if mt in ("llama", "deepseek_v2"):
+        values["mlp_bias"] = r.flag("mlp_bias", False)
+    else:
+        r.get("mlp_bias")  # the other classes build their MLPs without reading it
+    if mt == "gemma2":
+        values["norms_per_layer"] = 4
+    if mt in ("qwen3", "qwen3_moe"):
+        values["qk_norm"] = "head"
+    if mt == "olmo":
+        values["norm"] = "none"  # OLMo-1: LayerNorm without any parameters
+    if mt == "olmo2":
+        values.update(qk_norm="full", norm_placement="post")
+    if mt == "phi":
+        values.update(gated_mlp=False, norm="layernorm", norms_per_layer=1, qkv_bias=True, o_bias=True,
+                      mlp_bias=True, lm_head_bias=True, qk_norm="head" if r.flag("qk_layernorm", False) else "none")
+    if mt == "phi3":
+        values.update(fused_qkv=True, fused_gate_up=True)
+    if mt == "starcoder2":
+        bias = r.flag("use_bias", True)
+        values.update(gated_mlp=False, norm="layernorm", qkv_bias=bias, o_bias=bias, mlp_bias=bias)
+    if mt == "mixtral":
+        values.update(num_experts=r.int("num_local_experts", "num_experts"), topk=r.int("num_experts_per_tok", default=2))
+    elif mt in ("qwen2_moe", "qwen3_moe"):
+        experts = r.int("num_experts", "num_local_experts")
+        if experts:
+            values.update(num_experts=experts, topk=r.int("num_experts_per_tok", default=4 if mt == "qwen2_moe" else 8),
+                          moe_ffn_hidden_size=r.int("moe_intermediate_size"),
+                          expert_interval=r.int("decoder_sparse_step", default=1), expert_interval_phase=1,
+                          dense_layers=r.layer_list("mlp_only_layers"))
+            if mt == "qwen2_moe":  # one shared expert behind a sigmoid gate (hidden -> 1)
+                values.update(num_shared_experts=1, shared_expert_gate=True,
+                              shared_ffn_hidden_size=r.int("shared_expert_intermediate_size", default=5632))
+    elif mt in ("deepseek_v2", "deepseek_v3"):
+        v3 = mt == "deepseek_v3"
+        values.update(q_lora_rank=r.int("q_lora_rank"), kv_lora_rank=r.int("kv_lora_rank", default=512),
+                      qk_nope_head_dim=r.int("qk_nope_head_dim", default=128),
+                      qk_rope_head_dim=r.int("qk_rope_head_dim", default=64), v_head_dim=r.int("v_head_dim", default=128),
+                      head_dim=0, num_kv_heads=heads)
+        experts = r.int("n_routed_experts", "num_local_experts", "num_experts")
+        if experts:
+            width = r.int("moe_intermediate_size")
+            values.update(num_experts=experts, topk=r.int("num_experts_per_tok", default=8 if v3 else 6),
+                          moe_ffn_hidden_size=width, shared_ffn_hidden_size=width,
+                          num_shared_experts=r.int("n_shared_experts", default=1 if v3 else 2),
+                          first_dense_layers=r.int("first_k_dense_replace", default=3 if v3 else 0),
+                          expert_interval=r.int("moe_layer_freq", default=1), router_bias=v3)
+    return values
 
 
 def config_from_hf(data: dict, name: str = "config.json") -> tuple[ModelConfig, list[str]]:
-    """Read a Hugging Face config.json dict (nested text_config followed) -> (ModelConfig, unknown field names)."""
+    """Read a Hugging Face config.json dict (nested text_config followed) -> (ModelConfig, unused field names)."""
     if not isinstance(data, dict):
         raise ValueError("--config must hold a JSON object")
     if isinstance(data.get("text_config"), dict):
-        outer_type = data.get("model_type")
-        data = dict(data["text_config"], **({"model_type": data["text_config"].get("model_type", outer_type)}))
-    model_type = data.get("model_type", "")
+        inner = dict(data["text_config"])
+        inner.setdefault("model_type", data.get("model_type"))
+        if "tie_word_embeddings" not in inner and "tie_word_embeddings" in data:
+            inner["tie_word_embeddings"] = data["tie_word_embeddings"]
+        data = inner
+    model_type = data.get("model_type") or ""
     if not isinstance(model_type, str):
         raise ValueError(f"config field 'model_type' must be a string, got {model_type!r}")
-    values: dict = {"name": name, "source": name}
-    values.update(_FAMILY.get(model_type, {}))
-    known = set(_IGNORED_FIELDS)
-    for target, keys in _CONFIG_FIELDS.items():
-        known.update(keys)
-        for key in keys:
-            if data.get(key) is not None:
-                values[target] = _positive_int_field(data, key)
-                break
-    if data.get("multi_query") is True:
-        values["num_kv_heads"] = 1
-    known.add("multi_query")
-    tied = data.get("tie_word_embeddings", model_type in _TIED_BY_DEFAULT)
-    if not isinstance(tied, bool):
-        raise ValueError(f"config field 'tie_word_embeddings' must be true or false, got {tied!r}")
-    values["tied_embeddings"] = tied
-    for key, targets in (("attention_bias", ("qkv_bias", "o_bias")), ("mlp_bias", ("mlp_bias",))):
-        if key in data:
-            if not isinstance(data[key], bool):
-                raise ValueError(f"config field {key!r} must be true or false, got {data[key]!r}")
-            for target in targets:
-                values[target] = data[key]
-    if "layer_norm_eps" in data or "layer_norm_epsilon" in data:
-        values.setdefault("norm", "layernorm")
-    if model_type == "gpt2":
-        values["learned_positions"] = _positive_int_field(data, "n_positions") if "n_positions" in data else 1024
-        if "n_inner" not in data or data.get("n_inner") is None:
-            values["ffn_hidden_size"] = 4 * values.get("hidden_size", 0)
-    if model_type in ("bloom",) and "ffn_hidden_size" not in values:
-        values["ffn_hidden_size"] = 4 * values.get("hidden_size", 0)
+    r = _ConfigReader(data)
+    if model_type in ("gpt2", "gptj", "bloom"):
+        values = _gpt_family(r, model_type)
+    elif model_type in ("gpt_neox", "opt", "falcon"):
+        values = _neox_opt_falcon(r, model_type)
+    else:
+        values = _llama_family(r, model_type or "llama")
+    window = r.int("sliding_window")
+    values.update(name=name, source=name,
+                  tied_embeddings=r.flag("tie_word_embeddings", model_type in _TIED_BY_DEFAULT),
+                  sliding_window=window if r.flag("use_sliding_window", True) else 0)
     rope = data.get("rope_scaling")
     if isinstance(rope, dict) and (rope.get("rope_type") or rope.get("type")) == "llama3":
-        values["rope_freqs"] = True
-    if model_type in ("deepseek_v2", "deepseek_v3"):
-        values["router_bias"] = model_type == "deepseek_v3"
-        values.setdefault("shared_ffn_hidden_size", values.get("moe_ffn_hidden_size", 0))
-    if data.get("use_sliding_window") is False:
-        values["sliding_window"] = 0
-    if values.get("shared_ffn_hidden_size") and not values.get("num_shared_experts"):
-        values["num_shared_experts"] = 1  # Qwen-MoE: one shared expert of shared_expert_intermediate_size
-    if model_type == "qwen2_moe" and values.get("num_shared_experts"):
-        values["shared_expert_gate"] = True
-    # MoE placement knobs (and Falcon's bias flag) at their defaults change nothing; other values are not modelled
-    for key, default in (("decoder_sparse_step", 1), ("moe_layer_freq", 1), ("mlp_only_layers", []), ("bias", False)):
-        if data.get(key, default) in (default, None):
-            known.add(key)
-    unknown = sorted(k for k in data if k not in known)
-    if model_type and model_type not in _GATED_RMS_TYPES and model_type not in _FAMILY:
+        values["rope_freqs"] = True  # llama.cpp stores the llama3 rope factors as rope_freqs (head_dim / 2)
+    unknown = sorted(k for k in data if k not in r.used and k not in _IGNORED_FIELDS)
+    if model_type and model_type not in KNOWN_MODEL_TYPES:
         unknown.insert(0, f"model_type={model_type} (read as a Llama-style gated RMSNorm model)")
     return finish_config(ModelConfig(**values)), unknown
 
@@ -536,8 +654,14 @@ def finish_config(cfg: ModelConfig) -> ModelConfig:
         raise ValueError("MLA (kv_lora_rank) needs qk_nope_head_dim, qk_rope_head_dim and v_head_dim")
     if cfg.norm not in ("rmsnorm", "layernorm", "none"):
         raise ValueError(f"--norm must be rmsnorm, layernorm or none, got {cfg.norm!r}")
+    if (cfg.norms_per_layer, cfg.norm_placement) not in ((1, "pre"), (1, "parallel"), (2, "pre"), (2, "parallel"),
+                                                         (2, "post"), (4, "pre")):
+        raise ValueError(f"{cfg.norms_per_layer} {cfg.norm_placement} norms per layer is not a supported layout")
+    if cfg.qk_norm not in ("none", "head", "full"):
+        raise ValueError(f"qk_norm must be none, head or full, got {cfg.qk_norm!r}")
     big = max(cfg.vocab_size, cfg.hidden_size, cfg.ffn_hidden_size, cfg.moe_ffn_hidden_size, cfg.head_dim,
-              cfg.kv_lora_rank, cfg.q_lora_rank, cfg.shared_ffn_hidden_size, cfg.learned_positions)
+              cfg.kv_lora_rank, cfg.q_lora_rank, cfg.shared_ffn_hidden_size, cfg.learned_positions,
+              cfg.word_embed_proj_dim, cfg.qk_nope_head_dim, cfg.qk_rope_head_dim, cfg.v_head_dim)
     if big > 10**8 or max(cfg.num_experts, cfg.num_attention_heads, cfg.num_shared_experts) > 10**5:
         raise ValueError("model dimensions are out of range (widths above 1e8, or heads/experts above 1e5)")
     if cfg.num_layers > 1000:
@@ -568,13 +692,24 @@ class Tensor:
 
 
 def is_moe_layer(cfg: ModelConfig, layer: int) -> bool:
-    return cfg.num_experts > 0 and layer >= cfg.first_dense_layers and \
-        (layer - cfg.first_dense_layers) % cfg.expert_interval == 0
+    """MoE placement as transformers builds it: after first_k_dense_replace dense layers (DeepSeek), every
+    expert_interval-th layer counted with phase (Qwen-MoE: (i + 1) % decoder_sparse_step == 0), mlp_only_layers
+    excepted."""
+    return cfg.num_experts > 0 and layer >= cfg.first_dense_layers and layer not in cfg.dense_layers and \
+        (layer + cfg.expert_interval_phase) % cfg.expert_interval == 0
 
 
 def tensor_list(cfg: ModelConfig) -> list[Tensor]:
-    """Every tensor of the model with its GGUF name (llama.cpp LLM_TN names) and shape."""
+    """Every tensor of the model with its GGUF name (llama.cpp LLM_TN names) and shape.
+
+    Names follow llama.cpp's converter for the architecture where it has one (fused attn_qkv for GPT-2, BLOOM,
+    GPT-NeoX, Falcon and Phi-3; attn_norm_2 for Falcon-40B's second parallel norm; post_attention_norm /
+    post_ffw_norm for Gemma-2 and OLMo-2; Phi-3's gate_up_proj as one ffn_up of twice the width).  OPT has no
+    llama.cpp architecture: its tensors use the same pattern, and its project_in / project_out (present when
+    word_embed_proj_dim != hidden_size) are named ``proj_in`` / ``proj_out`` here.
+    """
     h, out = cfg.hidden_size, []
+    embed = cfg.word_embed_proj_dim or h
     norm_parts = {"layernorm": ("weight", "bias"), "rmsnorm": ("weight",), "none": ()}[cfg.norm]
 
     def norm(name, width, layer=-1):
@@ -587,26 +722,41 @@ def tensor_list(cfg: ModelConfig) -> list[Tensor]:
             out.append(Tensor(f"{name}.bias", (n_out,) if not experts else (n_out, experts), layer, force_f32=True,
                               linear_bias=True))
 
-    out.append(Tensor("token_embd.weight", (h, cfg.vocab_size)))
+    def mlp(prefix, width, layer, bias, experts=0):
+        if cfg.fused_gate_up:
+            linear(f"{prefix.format('up')}", h, 2 * width, layer, bias, experts)
+        else:
+            if cfg.gated_mlp:
+                linear(f"{prefix.format('gate')}", h, width, layer, bias, experts)
+            linear(f"{prefix.format('up')}", h, width, layer, bias, experts)
+        linear(f"{prefix.format('down')}", width, h, layer, bias, experts)
+
+    out.append(Tensor("token_embd.weight", (embed, cfg.vocab_size)))
     if cfg.learned_positions:
         out.append(Tensor("position_embd.weight", (h, cfg.learned_positions), force_f32=True))
+    if embed != h:
+        linear("proj_in", embed, h, -1)
     if cfg.embedding_norm:
         norm("token_embd_norm", h)
     if cfg.rope_freqs:
         out.append(Tensor("rope_freqs.weight", (cfg.head_dim // 2,), force_f32=True, gguf_only=True))
     heads, kv, hd = cfg.num_attention_heads, cfg.num_kv_heads, cfg.head_dim
+    post_norms = cfg.norm_placement == "post" or cfg.norms_per_layer == 4
     for i in range(cfg.num_layers):
         b = f"blk.{i}"
-        norm(f"{b}.attn_norm", h, i)
+        if cfg.norm_placement != "post":
+            norm(f"{b}.attn_norm", h, i)
+        if cfg.norm_placement == "parallel" and cfg.norms_per_layer == 2:
+            norm(f"{b}.attn_norm_2", h, i)
         if cfg.kv_lora_rank:
             qk_dim = cfg.qk_nope_head_dim + cfg.qk_rope_head_dim
             if cfg.q_lora_rank:
-                linear(f"{b}.attn_q_a", h, cfg.q_lora_rank, i)
+                linear(f"{b}.attn_q_a", h, cfg.q_lora_rank, i, cfg.qkv_bias)
                 norm(f"{b}.attn_q_a_norm", cfg.q_lora_rank, i)
                 linear(f"{b}.attn_q_b", cfg.q_lora_rank, heads * qk_dim, i)
             else:
                 linear(f"{b}.attn_q", h, heads * qk_dim, i)
-            linear(f"{b}.attn_kv_a_mqa", h, cfg.kv_lora_rank + cfg.qk_rope_head_dim, i)
+            linear(f"{b}.attn_kv_a_mqa", h, cfg.kv_lora_rank + cfg.qk_rope_head_dim, i, cfg.qkv_bias)
             norm(f"{b}.attn_kv_a_norm", cfg.kv_lora_rank, i)
             linear(f"{b}.attn_kv_b", cfg.kv_lora_rank, heads * (cfg.qk_nope_head_dim + cfg.v_head_dim), i)
             linear(f"{b}.attn_output", heads * cfg.v_head_dim, h, i, cfg.o_bias)
@@ -616,47 +766,41 @@ def tensor_list(cfg: ModelConfig) -> list[Tensor]:
             else:
                 for part, n_heads in (("q", heads), ("k", kv), ("v", kv)):
                     linear(f"{b}.attn_{part}", h, n_heads * hd, i, cfg.qkv_bias)
-            if cfg.qk_norm:
-                norm(f"{b}.attn_q_norm", hd, i)
-                norm(f"{b}.attn_k_norm", hd, i)
+            if cfg.qk_norm != "none":
+                full = cfg.qk_norm == "full"
+                norm(f"{b}.attn_q_norm", heads * hd if full else hd, i)
+                norm(f"{b}.attn_k_norm", kv * hd if full else hd, i)
             linear(f"{b}.attn_output", heads * hd, h, i, cfg.o_bias)
             if cfg.relative_positions:
                 # Transformer-XL (Dai et al. 2019, section 3.3): W_kR projects the relative position encodings to
                 # keys; u and v are per-head content and position biases. No llama.cpp names exist for these.
                 linear(f"{b}.attn_rel_k", h, heads * hd, i)
                 out.append(Tensor(f"{b}.attn_rel_uv", (heads * hd, 2), i, force_f32=True))
-        if cfg.norms_per_layer == 4:
+        if post_norms:
             norm(f"{b}.post_attention_norm", h, i)
-        norm(f"{b}.ffn_norm", h, i)
+        if cfg.norm_placement == "pre" and cfg.norms_per_layer >= 2:
+            norm(f"{b}.ffn_norm", h, i)
         if is_moe_layer(cfg, i):
             out.append(Tensor(f"{b}.ffn_gate_inp.weight", (h, cfg.num_experts), i, force_f32=True))
             if cfg.router_bias:
                 # DeepSeek-V3's e_score_correction_bias: in every file, a buffer (not a parameter) in transformers
                 out.append(Tensor(f"{b}.exp_probs_b.bias", (cfg.num_experts,), i, force_f32=True, buffer=True))
-            f, e = cfg.moe_ffn_hidden_size, cfg.num_experts
-            if cfg.gated_mlp:
-                linear(f"{b}.ffn_gate_exps", h, f, i, experts=e)
-            linear(f"{b}.ffn_up_exps", h, f, i, experts=e)
-            linear(f"{b}.ffn_down_exps", f, h, i, experts=e)
+            mlp(b + ".ffn_{}_exps", cfg.moe_ffn_hidden_size, i, False, cfg.num_experts)
             if cfg.num_shared_experts:
-                fs = cfg.shared_ffn_hidden_size * cfg.num_shared_experts
-                if cfg.gated_mlp:
-                    linear(f"{b}.ffn_gate_shexp", h, fs, i)
-                linear(f"{b}.ffn_up_shexp", h, fs, i)
-                linear(f"{b}.ffn_down_shexp", fs, h, i)
+                # DeepSeek fuses its shared experts into one MLP of n times the width (one set of biases)
+                mlp(b + ".ffn_{}_shexp", cfg.shared_ffn_hidden_size * cfg.num_shared_experts, i, cfg.mlp_bias)
                 if cfg.shared_expert_gate:
                     out.append(Tensor(f"{b}.ffn_gate_inp_shexp.weight", (h,), i, force_f32=True))
         else:
-            f = cfg.ffn_hidden_size
-            if cfg.gated_mlp:
-                linear(f"{b}.ffn_gate", h, f, i, cfg.mlp_bias)
-            linear(f"{b}.ffn_up", h, f, i, cfg.mlp_bias)
-            linear(f"{b}.ffn_down", f, h, i, cfg.mlp_bias)
-        if cfg.norms_per_layer == 4:
+            mlp(b + ".ffn_{}", cfg.ffn_hidden_size, i, cfg.mlp_bias)
+        if post_norms:
             norm(f"{b}.post_ffw_norm", h, i)
-    norm("output_norm", h)
+    if cfg.final_norm:
+        norm("output_norm", h)
+    if embed != h:
+        linear("proj_out", h, embed, -1)
     if not cfg.tied_embeddings:
-        out.append(Tensor("output.weight", (h, cfg.vocab_size)))
+        out.append(Tensor("output.weight", (embed, cfg.vocab_size)))
     if cfg.lm_head_bias:
         out.append(Tensor("output.bias", (cfg.vocab_size,), force_f32=True))
     return out
@@ -697,8 +841,10 @@ def use_more_bits(i_layer: int, n_layers: int) -> bool:
 
 
 def is_llama_70b(cfg: ModelConfig) -> bool:
-    """llama.cpp LLM_TYPE_70B for the Llama architecture: 80 layers with grouped-query attention."""
-    return cfg.num_layers == 80 and cfg.num_kv_heads != cfg.num_attention_heads and not cfg.kv_lora_rank
+    """llama.cpp LLM_TYPE_70B for the Llama architecture: 80 layers with grouped-query attention (an 80-layer
+    Falcon is the 180B type)."""
+    return cfg.num_layers == 80 and cfg.num_kv_heads != cfg.num_attention_heads and not cfg.kv_lora_rank \
+        and cfg.arch != "falcon"
 
 
 def _type_impl(ft: str, default: str, t: Tensor, cat: str, cfg: ModelConfig, state: dict,
@@ -709,8 +855,9 @@ def _type_impl(ft: str, default: str, t: Tensor, cat: str, cfg: ModelConfig, sta
     n_gqa = cfg.num_attention_heads // cfg.num_kv_heads if not cfg.kv_lora_rank else 1
     n_expert = cfg.num_experts
     low_iq = ("IQ2_XXS", "IQ2_XS", "IQ1_S", "IQ2_S", "IQ2_M", "IQ1_M")
+    falcon = cfg.arch == "falcon"
     if cat == "output" or (cfg.tied_embeddings and cat == "token_embd"):
-        if ft == "MXFP4_MOE" or t.ne[0] % GGML_TYPES[new].block:
+        if ft == "MXFP4_MOE" or falcon or t.ne[0] % GGML_TYPES[new].block:
             return "Q8_0"
         if ft in ("IQ2_XXS", "IQ2_XS", "IQ3_XXS", "IQ1_S", "IQ2_S", "IQ2_M", "IQ1_M"):
             return "Q5_K"
@@ -799,24 +946,29 @@ def _type_impl(ft: str, default: str, t: Tensor, cat: str, cfg: ModelConfig, sta
         elif ft == "IQ3_XXS" and not has_imatrix:
             new = "Q4_K" if i_layer < n_layer // 8 else "Q3_K"
         elif ft == "Q3_K_M":
-            new = "Q5_K" if i_layer < n_layer // 16 else "Q4_K"
+            new = "Q5_K" if i_layer < n_layer // 16 else \
+                "Q4_K" if not falcon or use_more_bits(i_layer, n_layer) else "Q3_K"
         elif ft == "IQ3_M" and (i_layer < n_layer // 8 or (n_expert == 8 and use_more_bits(i_layer, n_layer))):
             new = "Q4_K"
         elif ft == "Q3_K_L":
-            new = "Q5_K"
+            new = "Q4_K" if falcon else "Q5_K"
         elif ft == "Q4_K_M":
-            if use_more_bits(i_layer, n_layer):
+            if falcon:
+                new = "Q6_K" if i_layer < n_layer // 16 else "Q5_K" if use_more_bits(i_layer, n_layer) else "Q4_K"
+            elif use_more_bits(i_layer, n_layer):
                 new = "Q6_K"
         elif i_layer < n_layer // 8 and ft in ("IQ4_NL", "IQ4_XS") and not has_imatrix:
             new = "Q5_K"
         elif ft == "Q5_K_M" and use_more_bits(i_layer, n_layer):
             new = "Q6_K"
-        elif ft == "Q4_K_S" and i_layer < n_layer // 8:
+        elif ft == "Q4_K_S" and not falcon and i_layer < n_layer // 8:
             new = "Q5_K"
         elif ft in ("Q4_0", "Q5_0") and has_imatrix and i_layer < n_layer // 8:
             new = "Q4_1" if ft == "Q4_0" else "Q5_1"
         return new
     if cat == "attn_output":
+        if falcon:
+            return "Q4_K" if ft == "Q3_K_L" else new
         if n_expert == 8:
             if ft in ("Q2_K", "IQ3_XS", "IQ3_XXS", "Q3_K_S", "Q3_K_M", "IQ4_NL", "Q4_K_S", "Q4_K_M", "IQ3_S",
                       "IQ3_M", "IQ4_XS"):
