@@ -299,8 +299,8 @@ def _arch_from(flops, tmp_path, config):
     return flops.resolve(fields, {})
 
 
-def _count_with_pytorch(config: dict, batch: int, seq: int):
-    """(forward FLOPs, forward+backward FLOPs, parameter count) as PyTorch counts them for the HF model."""
+def _count_with_pytorch(config: dict, batch: int, seq: int, backward: bool = True):
+    """(forward FLOPs, forward+backward FLOPs or None, parameter count) as PyTorch counts them for the HF model."""
     torch, transformers = torch_and_transformers()
     from torch._subclasses.fake_tensor import FakeTensorMode
     from torch.utils.flop_counter import FlopCounterMode
@@ -315,6 +315,8 @@ def _count_with_pytorch(config: dict, batch: int, seq: int):
         ids = torch.randint(0, config["vocab_size"], (batch, seq))
         with FlopCounterMode(display=False) as forward_counter:
             model(input_ids=ids)
+        if not backward:
+            return forward_counter.get_total_flops(), None, n_params
         with FlopCounterMode(display=False) as train_counter:
             model(input_ids=ids, labels=ids).loss.backward()
     return forward_counter.get_total_flops(), train_counter.get_total_flops(), n_params
@@ -405,6 +407,22 @@ def test_real_config_parameters_equal_pytorch_at_full_size(flops, tmp_path, name
         experts = next(config[k] for k in ("n_routed_experts", "num_local_experts", "num_experts") if k in config)
         assert routed % experts == 0
         assert ours["active"] == total - routed + routed // experts * config["num_experts_per_tok"]
+
+
+@pytest.mark.parametrize("name", sorted(_params_suite_configs()))
+def test_real_config_forward_equals_flop_counter_at_published_widths(flops, tmp_path, name):
+    """The same published configs at their real widths (hidden, heads, head_dim, vocab, experts, MLA ranks), only
+    the depth cut to 2 layers after any dense-first ones, so the trace stays fast: the forward count of (1 x 6)
+    tokens equals FlopCounterMode's (the backward = 2 x forward rule is checked on the shrunk families above)."""
+    config = dict(_params_suite_configs()[name])
+    depth = "num_hidden_layers" if "num_hidden_layers" in config else "n_layer"
+    config[depth] = min(config[depth], 2 + (config.get("first_k_dense_replace") or 0))
+    if isinstance(config.get("layer_types"), list):
+        config["layer_types"] = config["layer_types"][:config[depth]]
+    arch = _arch_from(flops, tmp_path, config)
+    torch_forward, _, torch_params = _count_with_pytorch(config, 1, 6, backward=False)
+    assert flops.forward_flops(arch, 1, 6)["total"] == torch_forward
+    assert flops.parameter_counts(arch)["total"] == torch_params
 
 
 # --- Random small shapes per family (hypothesis): the count stays exact off the published shapes too ----------------
