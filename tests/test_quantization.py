@@ -5,12 +5,14 @@ written into this file.
 """
 from __future__ import annotations
 
+import copy
 import json
 import math
 
 import numpy as np
 import pytest
 from conftest import call_main, run_cli, torch_and_transformers
+from test_params_torch import REAL_CONFIGS  # published config.json dicts of 22 families, each cited there
 
 GB, GIB, MIB = 10**9, 2**30, 2**20
 
@@ -880,3 +882,103 @@ def _independent_q4_k(x):
             out.extend(min(15, max(0, round((v + m_eff) / s_eff))) * s_eff - m_eff if s_eff else -m_eff
                        for v in sub)
     return np.array(out)
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Every published config.json of the params suite (REAL_CONFIGS, each cited there): the full-size model built by
+# transformers on the meta device has exactly the parameters this script lists, and the CLI sizes it
+# --------------------------------------------------------------------------------------------------------------
+
+def _published(name: str) -> dict:
+    config = REAL_CONFIGS[name]
+    return copy.deepcopy(config[0] if isinstance(config, tuple) else config)
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("name", sorted(REAL_CONFIGS))
+def test_every_real_config_matches_pytorch(quant, name, tmp_path):
+    """count_params(tensor_list) and the CLI's model.params equal sum(p.numel()) of the transformers model, to the
+    unit; checkpoint buffers (DeepSeek-V3's e_score_correction_bias) are the only extra stored tensors; for dense
+    models the tensors GPU formats quantize are exactly the Linear (GPT-2: Conv1D) modules other than lm_head."""
+    torch, transformers = torch_and_transformers()
+    raw = _published(name)
+    cfg, unknown = quant.config_from_hf(copy.deepcopy(raw))
+    assert unknown == [], unknown
+    hf_config = transformers.AutoConfig.for_model(raw.pop("model_type"), **raw)
+    with torch.device("meta"):
+        net = transformers.AutoModelForCausalLM.from_config(hf_config)
+    torch_params = sum(p.numel() for p in net.parameters())
+    stored_buffers = sum(b.numel() for n, b in net.named_buffers() if n.endswith("e_score_correction_bias"))
+    tensors = quant.tensor_list(cfg)
+    assert quant.count_params(tensors) == torch_params
+    assert sum(t.numel for t in tensors if not t.gguf_only) == torch_params + stored_buffers
+    if not cfg.num_experts:
+        linears = sum(1 for n, m in net.named_modules() if "lm_head" not in n and
+                      (isinstance(m, torch.nn.Linear) or type(m).__name__ == "Conv1D"))
+        assert sum(t.linear for t in tensors) == linears
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(_published(name)))
+    status, out, err = call_main(quant, ["--config", str(path), "--formats", "fp16,Q4_K_M,nf4", "--json"])
+    assert status == 0 and err == "", err
+    assert json.loads(out)["model"]["params"] == torch_params
+
+
+@pytest.mark.parametrize("name", sorted(REAL_CONFIGS))
+def test_every_real_config_sizes_in_every_format(quant, name, tmp_path):
+    # llama-quantize's per-tensor rules (fused attn_qkv, Falcon's own branches, MLA, experts) and every GPU layout
+    # handle each family: all formats sized, none skipped, every number finite and non-negative
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(_published(name)))
+    status, out, err = call_main(quant, ["--config", str(path), "--formats", "all", "--json"])
+    assert status == 0, err
+    result = json.loads(out)
+    assert result["skipped"] == [] and len(result["formats"]) == len(quant.ALL_FORMATS)
+    assert _valid_json_numbers(result)
+
+
+def test_falcon_7b_q4_k_m_follows_the_falcon_branches(quant):
+    """llama.cpp src/llama-quant.cpp, llama_tensor_get_type_impl with arch == LLM_ARCH_FALCON, Q4_K_M:
+    output (here the tied token_embd) -> Q8_0; ffn_down -> Q6_K for i < n/16, Q5_K where use_more_bits, else Q4_K;
+    attn_output keeps the default Q4_K, which rows of 4544 (not a multiple of 256) turn into Q5_0
+    (tensor_type_fallback).  For n = 32: n/16 = 2, use_more_bits = i < 4 or i >= 28 or (i - 4) % 3 == 2."""
+    cfg, _ = quant.config_from_hf(_published("falcon"))
+    tensors = quant.tensor_list(cfg)
+    types = dict(zip((t.name for t in tensors), quant.gguf_types(cfg, tensors, "Q4_K_M")))
+    assert types["token_embd.weight"] == "Q8_0" and "output.weight" not in types
+    q6k, q5k = {0, 1}, {2, 3, 6, 9, 12, 15, 18, 21, 24, 27, 28, 29, 30, 31}
+    for i in range(32):
+        assert types[f"blk.{i}.ffn_down.weight"] == ("Q6_K" if i in q6k else "Q5_K" if i in q5k else "Q4_K"), i
+        assert types[f"blk.{i}.attn_output.weight"] == "Q5_0"
+        assert types[f"blk.{i}.ffn_up.weight"] == "Q5_0"  # 4544-wide rows: Q4_K -> Q5_0
+    # Llama keeps its own branch: the same layer pattern gives Q6_K / Q4_K only
+    llama, _ = quant.config_from_hf(_published("llama2"))
+    tensors = quant.tensor_list(llama)
+    downs = [ty for t, ty in zip(tensors, quant.gguf_types(llama, tensors, "Q4_K_M")) if "ffn_down" in t.name]
+    assert downs.count("Q6_K") == 16 and downs.count("Q4_K") == 16
+
+
+def test_hostile_edits_of_real_configs_hypothesis(quant, tmp_path):
+    # each family's own switches (Falcon's multi_query / num_kv_heads / parallel_attn, OPT's word_embed_proj_dim,
+    # Qwen-MoE's mlp_only_layers, ...) set to hostile values: exit 0 with valid numbers, or exit 2 with one line
+    hypothesis = pytest.importorskip("hypothesis")
+    st = hypothesis.strategies
+    names = sorted(REAL_CONFIGS)
+    hostile = st.one_of(st.none(), st.booleans(), st.integers(-2, 70), st.sampled_from([[], [0, 1], [-1], ["x"]]),
+                        st.text(max_size=3), st.floats(allow_nan=True))
+    path = tmp_path / "config.json"
+
+    @hypothesis.given(st.sampled_from(names), st.data())
+    def check(name, data):
+        cfg = _published(name)
+        for key in data.draw(st.lists(st.sampled_from(sorted(cfg) + ["num_ln_in_parallel_attn", "mlp_only_layers",
+                                                                       "decoder_sparse_step", "enable_bias"]),
+                                      max_size=3, unique=True)):
+            cfg[key] = data.draw(hostile)
+        path.write_text(json.dumps(cfg))
+        status, out, err = call_main(quant, ["--config", str(path), "--formats", "Q4_K_M,nf4,gptq", "--json"])
+        if status == 0:
+            assert _valid_json_numbers(json.loads(out)) and err.count("\n") <= 1
+        else:
+            assert status == 2 and err.count("\n") == 1 and err.startswith("calc_quantization.py: error:"), err
+
+    check()
