@@ -21,13 +21,18 @@ What it computes
      tensor (or per output channel).  OCP MX (MXFP4/6/8, MXINT8): 32 elements + one E8M0 byte.  NVFP4: 16 E2M1 +
      one UE4M3 byte, plus one fp32 global scale per tensor.
 2. **Whole-file size from the model's tensor list.**  The architecture (flags, ``--config`` or ``--preset``) gives
-   every tensor with its GGUF name and shape (``token_embd``, ``blk.N.attn_q``..., ``output``).  For a GGUF file
+   every tensor with its GGUF name and shape (``token_embd``, ``blk.N.attn_q``..., ``output``).  ``--config`` reads
+   each model_type the way its transformers modeling file builds it (GPT-2, GPT-J, GPT-NeoX, OPT, BLOOM, Falcon
+   old and new decoder, Llama 1-3.2, Mistral, Mixtral, Qwen2/2.5/3 and their MoE, Gemma/Gemma-2, Phi-2/Phi-3,
+   OLMo/OLMo-2, StarCoder2, DeepSeek-V2/V3): fused projections, biases, norms per block (none for OLMo-1's
+   non-parametric LayerNorm), QK-norm width, OPT's offset positions and project_in/out, MoE placement; the
+   parameter total equals PyTorch's for each family's published config.json (tests).  For a GGUF file
    type (Q4_K_M, IQ3_M, ...) each tensor's type follows llama.cpp ``src/llama-quant.cpp``
    (``llama_ftype_get_default_type``, ``llama_tensor_get_type_impl``, ``tensor_type_fallback``,
    ``tensor_allows_quantization``): output/token_embd types, the "use_more_bits" layers
-   ``i < n/8 or i >= 7n/8 or (i - n/8) % 3 == 2``, attn_v / ffn_down promotions, GQA- (n_head/n_head_kv >= 4) and
-   70B-dependent cases, the importance-matrix cases, and the fallback to 32-blocks when a row is not a multiple of
-   256.  ``--old-q2k`` selects the 2023 Q2_K recipe: "mostly Q3_K except for tok_embeddings, attention.wq,
+   ``i < n/8 or i >= 7n/8 or (i - n/8) % 3 == 2``, attn_v / ffn_down promotions (a fused attn_qkv takes the attn_v
+   rule), GQA- (n_head/n_head_kv >= 4) and 70B-dependent cases, Falcon's own output / ffn_down / attn_output
+   branches, the importance-matrix cases, and the fallback to 32-blocks when a row is not a multiple of 256.  ``--old-q2k`` selects the 2023 Q2_K recipe: "mostly Q3_K except for tok_embeddings, attention.wq,
    attention.wk, which are Q2_K" (llama.cpp commit bac66994, Aug 2023; replaced in early 2024).
    File bytes = sum(row blocks * block bytes) + GGUF header and tensor-info records (exact) + 32-byte alignment
    padding (exact) + tokenizer/metadata key-values (an estimate: 61 B per token for 100k+ BPE vocabularies,
@@ -1296,9 +1301,12 @@ def size_gguf(cfg: ModelConfig, tensors: list[Tensor], ftype: str, opts: Options
     counts: dict = {}
     for ty in types:
         counts[ty] = counts.get(ty, 0) + 1
+    # the output rule picks Q8_0 itself for such rows (and always for Falcon): not a fallback
+    output_rule = {"output"} | ({"token_embd"} if cfg.tied_embeddings else set())
     fallbacks = sum(1 for t, ty in zip(tensors, types)
                     if allows_quantization(t) and GGML_TYPES[ty].block < 256 and t.ne[0] % 256
-                    and GGML_TYPES[GGUF_FILE_TYPES[ftype]].block == 256)
+                    and GGML_TYPES[GGUF_FILE_TYPES[ftype]].block == 256
+                    and tensor_category(t.name) not in output_rule)
     if fallbacks:
         notes.append(f"{fallbacks} tensors have rows not divisible by 256 and fall back to 32-block types (or F16)")
     quality = gguf_quality(ftype)
