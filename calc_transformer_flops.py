@@ -15,8 +15,9 @@ Forward pass of a batch of b sequences, q new tokens each, T = b·q tokens, per 
   q-LoRA) + 2·T·h·(r_kv + d_rope) + 2·T·r_kv·a·(d_nope + d_v);
 * ``attention_scores`` (Q·Kᵀ) = 2·b·a·P·d_qk and ``attention_values`` (softmax·V) = 2·b·a·P·d_v, where P is the
   number of query-key pairs per head and sequence: P = q·(past + q) under the *full* convention (every score of
-  the square is computed: what eager attention and SDPA execute and what FlopCounterMode counts), or only the
-  unmasked pairs under the *causal* convention, Σ_i min(i+1, window) (about half; a sliding window caps it);
+  the square: what eager attention executes, and what FlopCounterMode counts for eager and for SDPA, whose
+  formula ignores the mask), or only the unmasked pairs under the *causal* convention, Σ_i min(i+1, window)
+  (about half; a sliding window caps it; closer to what a causal FlashAttention kernel executes);
 * ``attention_output`` = 2·T·a·d_v·h;
 * ``mlp`` (dense layers) = 2·T·h·f per linear, with 3 linears when gated (SwiGLU/GeGLU) and 2 otherwise;
 * ``routed_experts`` = top_k · 2·T·h·f_expert per linear (each token runs through its top-k experts only),
@@ -290,8 +291,8 @@ DTYPE_BYTES = {"fp32": 4, "tf32": 4, "bf16": 2, "fp16": 2, "fp8": 1}
 MAX_LAYERS = 100_000
 MAX_SIZE = 10**12  # any width, count or length beyond this is a typo, not a model
 DEFAULT_MFU = 0.40  # a well-tuned large dense run: Llama 3 405B reports 38-43% (Dubey et al. 2024, Table 4)
-COMPONENTS = ("embeddings", "embedding_projections", "attention_qkv", "attention_scores", "attention_values", "attention_output", "mlp",
-              "routed_experts", "shared_experts", "router", "lm_head")
+COMPONENTS = ("embeddings", "embedding_projections", "attention_qkv", "attention_scores", "attention_values",
+              "attention_output", "mlp", "routed_experts", "shared_experts", "router", "lm_head")
 
 
 class InputError(ValueError):
@@ -757,8 +758,8 @@ def _causal_prefix_pairs(n: int, window: int) -> int:
 def attention_pairs(new_tokens: int, past: int, window: int, mode: str) -> int:
     """Query-key pairs per head and sequence for ``new_tokens`` queries after ``past`` cached tokens.
 
-    mode "square": every query scores every key (new_tokens·(past + new_tokens)), as eager attention and SDPA
-    execute it; "causal": only pairs the causal mask (and a sliding window, when given) keeps.
+    mode "square": every query scores every key (new_tokens·(past + new_tokens)), as eager attention executes it
+    and FlopCounterMode counts it; "causal": only pairs the causal mask (and a sliding window, when given) keeps.
     """
     if mode == "square":
         return new_tokens * (past + new_tokens)
@@ -1198,7 +1199,7 @@ def _config_line(result: dict) -> str:
 
 def _conventions_line(result: dict) -> str:
     c = result["conventions"]
-    attention = {"full": "full (every query x every key: what PyTorch executes and counts)",
+    attention = {"full": "full (every query x every key: what eager attention executes and FlopCounterMode counts)",
                  "causal": "causal (only unmasked query-key pairs; sliding windows applied)"}[c["attention"]]
     return (f"conventions: FLOP = {c['flop']}; attention {attention}; backward = {c['backward']}; "
             f"recompute {c['recompute']}; LM head on {c['lm_head']}; embeddings {c['embeddings']}; "

@@ -13,7 +13,8 @@ import pytest
 
 from conftest import call_main, run_cli
 from test_flops_torch import (BLOOM_560M, DEEPSEEK_V3, FALCON_7B, GEMMA_2B, GPT2, LLAMA3_8B, MISTRAL_7B,
-                               MIXTRAL_8X7B, OPT_125M, OPT_350M, PHI_2, PYTHIA_160M, QWEN1_5_MOE, QWEN3_4B, QWEN3_30B_A3B)
+                               MIXTRAL_8X7B, OPT_125M, OPT_350M, PHI_2, PYTHIA_160M, QWEN1_5_MOE, QWEN3_4B,
+                               QWEN3_30B_A3B)
 
 
 def run_json(flops, *argv):

@@ -375,6 +375,44 @@ def test_prefill_and_decode_step_match_counter(flops, tmp_path, family):
         assert decode == decode_counter.get_total_flops()
 
 
+@pytest.mark.parametrize("family", ["llama-3", "mistral", "qwen3", "mixtral", "opt-350m"])
+def test_sdpa_attention_counts_the_full_square(flops, tmp_path, family):
+    """transformers' default attention (SDPA) runs as one fused op on CPU, aten._scaled_dot_product_flash_attention
+    _for_cpu, which FlopCounterMode's registry lacks; mapped here to torch's own SDPA formulas
+    (``sdpa_flop_count`` / ``sdpa_backward_flop_count``, the ones it registers for the CUDA flash, efficient and
+    cuDNN kernels). Those count the whole score square whatever the mask, so the forward equals the full
+    convention; their backward charges FlashAttention's recomputation of Q·Kᵀ (3 score-sized + 2 value-sized
+    products), so forward + backward = 3 x forward + attention_scores."""
+    torch, transformers = torch_and_transformers()
+    from torch._subclasses.fake_tensor import FakeTensorMode
+    from torch.utils.flop_counter import FlopCounterMode, sdpa_backward_flop_count, sdpa_flop_count
+
+    def forward_formula(query, key, value, *args, out_shape=None, **kwargs):
+        return sdpa_flop_count(query, key, value)
+
+    def backward_formula(grad_out, query, key, value, *args, out_shape=None, **kwargs):
+        return sdpa_backward_flop_count(grad_out, query, key, value)
+
+    aten = torch.ops.aten
+    mapping = {aten._scaled_dot_product_flash_attention_for_cpu: forward_formula,
+               aten._scaled_dot_product_flash_attention_for_cpu_backward: backward_formula}
+    config = SHRUNK[family]
+    arch = _arch_from(flops, tmp_path, config)
+    kwargs = {"experts_implementation": "batched_mm"} if family == "mixtral" else {}
+    with FakeTensorMode():
+        model = transformers.AutoModelForCausalLM.from_config(transformers.AutoConfig.for_model(**config),
+                                                              attn_implementation="sdpa", **kwargs)
+        ids = torch.randint(0, config["vocab_size"], (2, 24))
+        with FlopCounterMode(display=False, custom_mapping=mapping) as forward_counter:
+            model(input_ids=ids)
+        with FlopCounterMode(display=False, custom_mapping=mapping) as train_counter:
+            model(input_ids=ids, labels=ids).loss.backward()
+    assert aten._scaled_dot_product_flash_attention_for_cpu in forward_counter.get_flop_counts()["Global"]
+    ours = flops.forward_flops(arch, 2, 24)
+    assert ours["total"] == forward_counter.get_total_flops()
+    assert 3 * ours["total"] + ours["components"]["attention_scores"] == train_counter.get_total_flops()
+
+
 # --- Full-size published configs: parameter totals on the meta device -----------------------------------------------
 
 def _params_suite_configs() -> dict:
