@@ -32,8 +32,9 @@ What it computes
    ``tensor_allows_quantization``): output/token_embd types, the "use_more_bits" layers
    ``i < n/8 or i >= 7n/8 or (i - n/8) % 3 == 2``, attn_v / ffn_down promotions (a fused attn_qkv takes the attn_v
    rule), GQA- (n_head/n_head_kv >= 4) and 70B-dependent cases, Falcon's own output / ffn_down / attn_output
-   branches, the importance-matrix cases, and the fallback to 32-blocks when a row is not a multiple of 256.  ``--old-q2k`` selects the 2023 Q2_K recipe: "mostly Q3_K except for tok_embeddings, attention.wq,
-   attention.wk, which are Q2_K" (llama.cpp commit bac66994, Aug 2023; replaced in early 2024).
+   branches, the importance-matrix cases, and the fallback to 32-blocks when a row is not a multiple of 256.
+   ``--old-q2k`` selects the 2023 Q2_K recipe: "mostly Q3_K except for tok_embeddings, attention.wq, attention.wk,
+   which are Q2_K" (llama.cpp commit bac66994, Aug 2023; replaced in early 2024).
    File bytes = sum(row blocks * block bytes) + GGUF header and tensor-info records (exact) + 32-byte alignment
    padding (exact) + tokenizer/metadata key-values (an estimate: 61 B per token for 100k+ BPE vocabularies,
    = 7,835,936 B / 128,256 measured on Llama-3 GGUF files; 23 B per token otherwise, a SentencePiece record of
@@ -567,7 +568,8 @@ def _llama_family(r: _ConfigReader, mt: str) -> dict:
         bias = r.flag("use_bias", True)
         values.update(gated_mlp=False, norm="layernorm", qkv_bias=bias, o_bias=bias, mlp_bias=bias)
     if mt == "mixtral":
-        values.update(num_experts=r.int("num_local_experts", "num_experts"), topk=r.int("num_experts_per_tok", default=2))
+        values.update(num_experts=r.int("num_local_experts", "num_experts", default=8),
+                      topk=r.int("num_experts_per_tok", default=2))
     elif mt in ("qwen2_moe", "qwen3_moe"):
         experts = r.int("num_experts", "num_local_experts")
         if experts:
@@ -582,7 +584,8 @@ def _llama_family(r: _ConfigReader, mt: str) -> dict:
         v3 = mt == "deepseek_v3"
         values.update(q_lora_rank=r.int("q_lora_rank"), kv_lora_rank=r.int("kv_lora_rank", default=512),
                       qk_nope_head_dim=r.int("qk_nope_head_dim", default=128),
-                      qk_rope_head_dim=r.int("qk_rope_head_dim", default=64), v_head_dim=r.int("v_head_dim", default=128),
+                      qk_rope_head_dim=r.int("qk_rope_head_dim", default=64),
+                      v_head_dim=r.int("v_head_dim", default=128),
                       head_dim=0, num_kv_heads=heads)
         experts = r.int("n_routed_experts", "num_local_experts", "num_experts")
         if experts:
@@ -729,12 +732,12 @@ def tensor_list(cfg: ModelConfig) -> list[Tensor]:
 
     def mlp(prefix, width, layer, bias, experts=0):
         if cfg.fused_gate_up:
-            linear(f"{prefix.format('up')}", h, 2 * width, layer, bias, experts)
+            linear(prefix.format("up"), h, 2 * width, layer, bias, experts)
         else:
             if cfg.gated_mlp:
-                linear(f"{prefix.format('gate')}", h, width, layer, bias, experts)
-            linear(f"{prefix.format('up')}", h, width, layer, bias, experts)
-        linear(f"{prefix.format('down')}", width, h, layer, bias, experts)
+                linear(prefix.format("gate"), h, width, layer, bias, experts)
+            linear(prefix.format("up"), h, width, layer, bias, experts)
+        linear(prefix.format("down"), width, h, layer, bias, experts)
 
     out.append(Tensor("token_embd.weight", (embed, cfg.vocab_size)))
     if cfg.learned_positions:
