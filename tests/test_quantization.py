@@ -12,6 +12,7 @@ import math
 import numpy as np
 import pytest
 from conftest import call_main, run_cli, torch_and_transformers
+import test_params_torch  # its small-config strategy per family and torch counter
 from test_params_torch import REAL_CONFIGS  # published config.json dicts of 22 families, each cited there
 
 GB, GIB, MIB = 10**9, 2**30, 2**20
@@ -934,6 +935,26 @@ def test_every_real_config_sizes_in_every_format(quant, name, tmp_path):
     result = json.loads(out)
     assert result["skipped"] == [] and len(result["formats"]) == len(quant.ALL_FORMATS)
     assert _valid_json_numbers(result)
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("family", test_params_torch.FAMILIES)
+def test_random_small_configs_match_pytorch(quant, family):
+    """The params suite's strategy of small random configs per family (its switches drawn too: Falcon's
+    new_decoder_architecture / multi_query / parallel_attn / bias, OPT's enable_bias / do_layer_norm_before /
+    word_embed_proj_dim / layer_norm_elementwise_affine, Qwen-MoE placement, MLA ranks...): tensor_list counts what
+    transformers builds."""
+    hypothesis = pytest.importorskip("hypothesis")
+    torch_and_transformers()
+
+    @hypothesis.settings(max_examples=test_params_torch.FEW,
+                         suppress_health_check=[hypothesis.HealthCheck.too_slow])
+    @hypothesis.given(test_params_torch.small_config(family))
+    def check(config):
+        cfg, _ = quant.config_from_hf(copy.deepcopy(config))
+        assert quant.count_params(quant.tensor_list(cfg)) == test_params_torch.torch_counts(config)[0], config
+
+    check()
 
 
 def test_falcon_7b_q4_k_m_follows_the_falcon_branches(quant):
