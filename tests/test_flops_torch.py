@@ -473,7 +473,7 @@ except ImportError:  # hypothesis is in requirements.txt; without it only this t
 if given is not None:
     @st.composite
     def random_family_config(draw):
-        family = draw(st.sampled_from(["llama-3", "mixtral", "deepseek-v3", "gemma2", "qwen-moe"]))
+        family = draw(st.sampled_from(["llama-3", "mixtral", "deepseek-v3", "gemma2", "qwen-moe", "opt-350m"]))
         kv_heads = draw(st.integers(1, 3))
         heads = kv_heads * draw(st.integers(1, 3))
         head_dim = 2 * draw(st.integers(2, 8))
@@ -484,6 +484,13 @@ if given is not None:
             config.update(hidden_size=heads * 4 * draw(st.integers(1, 4)), head_dim=head_dim)
         else:
             config.update(hidden_size=heads * head_dim)
+        if family == "opt-350m":  # OPT names its widths differently; the token table may be narrower or wider
+            config = dict(SHRUNK[family], num_hidden_layers=config["num_hidden_layers"], num_attention_heads=heads,
+                          hidden_size=heads * head_dim, ffn_dim=config["intermediate_size"],
+                          vocab_size=config["vocab_size"], word_embed_proj_dim=draw(st.integers(1, 40)),
+                          enable_bias=draw(st.booleans()), do_layer_norm_before=draw(st.booleans()),
+                          tie_word_embeddings=draw(st.booleans()), layer_norm_elementwise_affine=draw(st.booleans()),
+                          pad_token_id=0, bos_token_id=0, eos_token_id=0)
         if family == "mixtral":
             experts = draw(st.integers(1, 6))
             config.update(num_local_experts=experts, num_experts_per_tok=draw(st.integers(1, experts)))
