@@ -453,6 +453,8 @@ def read_config(path: str) -> tuple[dict, list]:
             config["tie_word_embeddings"] = outer["tie_word_embeddings"]
         config.setdefault("model_type", outer.get("model_type"))
     unknown |= {k for k in config if k not in _KNOWN_FIELDS}
+    if not config.get("layerdrop"):  # OPT's LayerDrop skips layers at random in training: nothing at 0
+        unknown.discard("layerdrop")
     return config_fields(config), sorted(unknown)
 
 

@@ -403,6 +403,17 @@ def test_unknown_config_fields_warned_once(flops, tmp_path):
     assert len(lines) == 1 and "another_one, shiny_new_field" in lines[0]
 
 
+def test_opt_layerdrop_warned_only_when_it_drops_layers(flops, tmp_path):
+    """OPT configs carry layerdrop 0.0 (no effect, no warning); a non-zero LayerDrop would change training FLOPs,
+    which this script does not model, so it is named."""
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(OPT_350M))
+    assert call_main(flops, ["--config", str(path)])[2] == ""
+    path.write_text(json.dumps(dict(OPT_350M, layerdrop=0.1)))
+    status, _, err = call_main(flops, ["--config", str(path)])
+    assert status == 0 and err.strip().endswith("not used by this calculator: layerdrop")
+
+
 def test_config_folder_and_nested_text_config(flops, tmp_path):
     """A VLM config.json nests the language model in text_config: that is what is counted (no vision tower, and
     the unused vision_config is named in the warning); --config also takes the folder."""
