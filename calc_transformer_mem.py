@@ -219,6 +219,9 @@ class Arch:
     learned_positions: int = 0       # rows of a learned absolute position table (GPT-2: 1024); 0 = rotary/none
     lm_head_bias: bool = False
     embedding_norm: bool = False     # a norm right after the token embedding (BLOOM word_embeddings_layernorm)
+    hf_kv_broadcast: bool = False    # transformers' Falcon (new_decoder_architecture) broadcasts K/V to every
+                                     # query head before attention and caching: --kv-cache hf-dynamic and
+                                     # --profile hf count that; the architecture itself needs only kv_heads
     word_embed_proj_dim: int = 0     # embedding width when it differs from h (OPT-350m: 512, with project_in/out)
     relative_attention: bool = False  # Transformer-XL relative positions (Gopher/Chinchilla): W_kR and u, v biases
     # MoE
@@ -242,9 +245,11 @@ class Arch:
     dropout: bool = False            # hidden and attention dropout active in training (GPT-2/3 era: True)
     # Details of the Hugging Face eager modules that change what autograd saves (used by --profile hf only):
     python_gelu: bool = False        # GPT-2's gelu_new written in Python saves 4 MLP-wide tensors instead of 1
+    relu_mlp: bool = False           # plain ReLU MLP (OPT): one MLP-wide tensor saved (ReLU output = fc2 input)
     softmax_fp32: bool = True        # Llama-family eager attention runs softmax in fp32; GPT-2 in the input dtype
     attn_softcap: bool = False       # Gemma-2 caps attention logits with tanh (one more a s^2 tensor when eager)
-    norm_fp32_scale: bool = False    # Gemma RMSNorm multiplies by (1 + w) in fp32 before the cast back
+    norm_fp32_scale: bool = False    # Gemma / OLMo-2 RMSNorm multiply by the weight in fp32 before the cast back
+    norm_fp32_input: bool = False    # OLMo-1's LayerNorm normalises an fp32 copy of its input
     source: str = ""
 
     @property
@@ -634,8 +639,7 @@ def arch_from_config(cfg, label="config"):
 
     def get(names, kind, default=None, required=False):
         key, value = _first(cfg, names, default)
-        if key is not None:
-            used.add(key)
+        used.update(n for n in names if n in cfg)  # an explicit null is read too (it means the default)
         if value is None:
             if required:
                 raise ValueError(f"--config {label}: missing field {names[0]!r}")
@@ -665,10 +669,9 @@ def arch_from_config(cfg, label="config"):
     kw["head_dim"] = get(["head_dim"], int, 0) or _HEAD_DIM_DEFAULT.get(model_type, 0)
     kw["ffn_hidden_size"] = get(["intermediate_size", "n_inner", "ffn_dim", "ffn_hidden_size"], int, 4 * h) or 4 * h
     kw["gated_mlp"] = model_type in _GATED_TYPES or model_type == ""
+    bias = get(["attention_bias"], bool, False)
     if model_type in _NO_ATTENTION_BIAS_FIELD:
         bias = False
-    else:
-        bias = get(["attention_bias"], bool, False)
     kw.update(qkv_bias=bias, attn_out_bias=bias, mlp_bias=get(["mlp_bias"], bool, False))
     if model_type not in KNOWN_MODEL_TYPES and ("layer_norm_epsilon" in cfg or "layer_norm_eps" in cfg):
         kw["norm"] = "layernorm"
@@ -709,7 +712,8 @@ def arch_from_config(cfg, label="config"):
             kv = 1 if multi_query else a
         norms_in_parallel = get(["num_ln_in_parallel_attn"], int, 0) or (2 if new_arch else 1)
         kw.update(plain_mlp, num_kv_heads=kv, qkv_bias=bias, attn_out_bias=bias, mlp_bias=bias, fused_qkv=True,
-                  norms_per_layer=(2 if norms_in_parallel == 2 else 1) if parallel else 2)
+                  norms_per_layer=(2 if norms_in_parallel == 2 else 1) if parallel else 2,
+                  hf_kv_broadcast=new_arch)
     elif model_type == "phi":  # Phi-2: parallel block, one LayerNorm, biases everywhere incl. the LM head
         kw.update(plain_mlp, qkv_bias=True, attn_out_bias=True, mlp_bias=True, norms_per_layer=1,
                   lm_head_bias=True, qk_norm="head" if get(["qk_layernorm"], bool, False) else "none")
@@ -719,9 +723,9 @@ def arch_from_config(cfg, label="config"):
         bias = get(["use_bias"], bool, True)
         kw.update(plain_mlp, qkv_bias=bias, attn_out_bias=bias, mlp_bias=bias)
     elif model_type == "olmo":  # OLMo-1: LayerNorm without any parameters
-        kw["norm"] = "nonparametric"
+        kw.update(norm="nonparametric", norm_fp32_input=True)
     elif model_type == "olmo2":  # RMSNorm over the whole q and k projections, post-attention / post-MLP norms
-        kw["qk_norm"] = "full"
+        kw.update(qk_norm="full", norm_fp32_scale=True)
     elif model_type in ("qwen2", "qwen2_moe"):  # biased q/k/v, unbiased o_proj
         kw["qkv_bias"] = True if model_type == "qwen2" else get(["qkv_bias"], bool, True)
     elif model_type in ("qwen3", "qwen3_moe", "gemma3_text"):
@@ -733,7 +737,8 @@ def arch_from_config(cfg, label="config"):
     kw["attn_softcap"] = bool(get(["attn_logit_softcapping"], float, 0.0))
     act = get(["activation_function", "hidden_act"], str, "")
     kw["python_gelu"] = act == "gelu_new"
-    kw["softmax_fp32"] = model_type not in ("gpt2", "gpt_neox")
+    kw["relu_mlp"] = act == "relu" and not kw["gated_mlp"]
+    kw["softmax_fp32"] = model_type not in ("gpt2", "gpt_neox", "falcon")  # eager softmax dtype of each class
     tied = cfg.get("tie_word_embeddings", _TIED_DEFAULT.get(model_type, False))
     if tied is None:
         tied = _TIED_DEFAULT.get(model_type, False)
@@ -1105,7 +1110,9 @@ def layer_activation_tensors(arch, setup, moe, attention_kind, batch=None, seq=N
             add(name + " normalised", (rows, width), 4 if arch.norm_fp32_scale else B, split)
             add(name + " rstd (fp32)", (rows,), 4, split)
         else:
-            add(name + " input", (rows, width), B, split)
+            # OLMo-1's parameter-free LayerNorm runs F.layer_norm on an fp32 copy of its input
+            add(name + " input" + (" upcast (fp32)" if hf and arch.norm_fp32_input else ""), (rows, width),
+                4 if hf and arch.norm_fp32_input else B, split)
             if hf:  # the paper (and the megatron profile) ignores the 4-8 B per token of norm statistics
                 add(name + " mean+rstd (fp32)", (rows, 2 if arch.norm != "rmsnorm" else 1), 4, split)
 
@@ -1127,7 +1134,10 @@ def layer_activation_tensors(arch, setup, moe, attention_kind, batch=None, seq=N
         d_qk = d_v = arch.d_head
         k_l = max(1, arch.kv_heads // tp)
         v_l = k_l
-    if eager:
+        if arch.qk_norm != "none":  # Qwen3 / OLMo-2 / Phi qk_layernorm: q and k projections pass through a norm
+            norm("q norm", a_l * d_qk, "tp")
+            norm("k norm", k_l * d_qk, "tp")
+    if eager or (hf and arch.hf_kv_broadcast):
         k_l = v_l = a_l  # unfused attention repeats K/V to every query head before the batched matmuls
     add("q", (b, a_l, s, d_qk), B, "tp")
     add("k", (b, k_l, s, d_qk), B, "tp")
@@ -1169,7 +1179,7 @@ def layer_activation_tensors(arch, setup, moe, attention_kind, batch=None, seq=N
         elif hf and arch.python_gelu:  # x, tanh(u), 0.5 x and 1 + tanh(u), as autograd records gelu_new
             for what in ("act input", "gelu tanh output", "gelu 0.5x", "gelu 1+tanh"):
                 add(f"{label} {what}", (tokens, width_local), B, "tp")
-        else:
+        elif not arch.relu_mlp:  # ReLU's backward needs only its output, which is the down_proj input below
             add(label + " act input", (tokens, width_local), B, "tp")
         add(label + " down_proj input", (tokens, width_local), lin_in, "tp")
 
@@ -1404,7 +1414,9 @@ def kv_cache_bytes(arch, batch, context, kv_dtype="bf16", tp=1, convention="wind
         if arch.is_mla:
             elems = arch.kv_lora_rank + arch.qk_rope_head_dim
         else:
-            heads = arch.kv_heads // tp if arch.kv_heads >= tp else 1
+            cached = arch.num_attention_heads if arch.hf_kv_broadcast and convention == "hf-dynamic" \
+                else arch.kv_heads
+            heads = cached // tp if cached >= tp else 1
             elems = 2 * heads * arch.d_head
         if kind == "sliding":
             cap = arch.sliding_window - (1 if convention == "hf-dynamic" else 0)

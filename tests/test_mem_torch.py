@@ -65,9 +65,56 @@ QWEN2_MOE = {"model_type": "qwen2_moe", "hidden_size": 128, "intermediate_size":
              "decoder_sparse_step": 1, "rms_norm_eps": 1e-6, "max_position_embeddings": 8192,
              "tie_word_embeddings": False, "use_sliding_window": False, "mlp_only_layers": []}
 
+
+
+def _real_configs():
+    # The published config.json files of tests/test_params_torch.py (each dict cites its Hugging Face repo there).
+    from test_params_torch import REAL_CONFIGS
+    return REAL_CONFIGS
+
+
+def _published(name):
+    config = _real_configs()[name]
+    return dict(config[0] if isinstance(config, tuple) else config)
+
+
+def shrunk(name, **sizes):
+    """A published config with smaller sizes and every switch kept; token ids and the checkpoint dtype dropped
+    (they would index past the small vocabulary / build the model in fp16)."""
+    cfg = {k: v for k, v in _published(name).items()
+           if not k.endswith("token_id") and k not in ("torch_dtype", "architectures")}
+    cfg.update(sizes, pad_token_id=None)  # Phi3Config would otherwise default it to 32000
+    return cfg
+
+
+SMALL = dict(hidden_size=128, num_hidden_layers=2, vocab_size=512)
+# The families whose layout differs from Llama's, shrunk from their published config.json (repos as cited in
+# test_params_torch.REAL_CONFIGS): multi-query Falcon-7B (one K/V head, one LayerNorm, fused QKV, tied); Falcon-40B's
+# new decoder architecture (kv groups 8 -> 2 of 8 heads, two LayerNorms); BLOOM-560m (embedding LayerNorm, ALiBi,
+# biases); OPT-350m (post-LN, positions + 2, word_embed_proj_dim 512 -> 64 with project_in/out); GPT-J-6B (parallel
+# block, LM-head bias; rotary_dim 64 -> 16); Phi-2 (partial rotary, one LayerNorm, biases, LM-head bias); Phi-3-mini
+# (fused qkv_proj and gate_up_proj; window 2047 -> 15); OLMo-1B (parameter-free LayerNorm); OLMo-2-7B (QK-norm over
+# the whole q/k width); StarCoder2-3B (24 heads / 2 kv -> 4 / 1, window 4096 -> 16, biases, LayerNorm, tied).
+FAMILY_CONFIGS = {
+    "falcon-7b": shrunk("falcon", hidden_size=128, num_attention_heads=4, num_hidden_layers=2, vocab_size=512),
+    "falcon-40b": shrunk("falcon_new", hidden_size=128, num_attention_heads=8, num_kv_heads=2, num_hidden_layers=2,
+                         vocab_size=512),
+    "bloom-560m": shrunk("bloom", hidden_size=128, n_head=4, n_layer=2, vocab_size=512),
+    "opt-350m": shrunk("opt", ffn_dim=512, num_attention_heads=4, word_embed_proj_dim=64,
+                       max_position_embeddings=256, **SMALL),
+    "gpt-j-6b": shrunk("gptj", n_embd=128, n_head=4, n_layer=2, vocab_size=512, rotary_dim=16),
+    "phi-2": shrunk("phi", intermediate_size=512, num_attention_heads=4, num_key_value_heads=4, **SMALL),
+    "phi-3-mini": shrunk("phi3", intermediate_size=512, num_attention_heads=4, num_key_value_heads=4,
+                         sliding_window=15, **SMALL),
+    "olmo-1b": shrunk("olmo", intermediate_size=512, num_attention_heads=4, num_key_value_heads=4, **SMALL),
+    "olmo-2-7b": shrunk("olmo2", intermediate_size=512, num_attention_heads=4, num_key_value_heads=2, **SMALL),
+    "starcoder2-3b": shrunk("starcoder2", intermediate_size=512, num_attention_heads=4, num_key_value_heads=1,
+                            sliding_window=16, **SMALL),
+}
+
 STATE_CONFIGS = {"llama-3-8b": LLAMA_3_8B, "llama-3.2-1b": LLAMA_32_1B, "qwen2.5-7b": QWEN25_7B,
                  "gemma-2-9b": GEMMA_2_9B, "mixtral-8x7b": MIXTRAL_8X7B, "gpt2": GPT2, "deepseek-v3": DEEPSEEK_V3,
-                 "qwen1.5-moe": QWEN2_MOE}
+                 "qwen1.5-moe": QWEN2_MOE, **FAMILY_CONFIGS}
 
 
 def build(transformers, cfg, attn="eager", dtype=None):
@@ -132,6 +179,7 @@ def cache_bytes(cache):
     ("llama-3-8b", LLAMA_3_8B, 37), ("mistral-7b (all sliding)", MISTRAL_7B, 40),
     ("gemma-2-9b (alternating)", GEMMA_2_9B, 40), ("gemma-2-9b (short)", GEMMA_2_9B, 9),
     ("deepseek-v3 (MLA)", DEEPSEEK_V3, 12),
+    *[(name, cfg, 40) for name, cfg in FAMILY_CONFIGS.items()],
 ])
 @pytest.mark.parametrize("dtype_name", ["fp32", "bf16"])
 def test_kv_cache_equals_transformers_dynamic_cache(mem, name, cfg, length, dtype_name):
@@ -145,6 +193,19 @@ def test_kv_cache_equals_transformers_dynamic_cache(mem, name, cfg, length, dtyp
     # transformers keeps window - 1 tokens in a dynamic sliding layer ("hf-dynamic"); MLA caches the latent
     expected = mem.kv_cache_bytes(arch_of(mem, cfg), 3, length, dtype_name, 1, "hf-dynamic")["total_bytes"]
     assert measured == expected
+
+
+def test_falcon_kv_cache_per_token_from_the_published_configs(mem):
+    # tiiuae/falcon-7b: multi_query -> 1 K/V head of 4544 / 71 = 64, 32 layers: 2 x 32 x 1 x 64 x 2 B = 8,192 B.
+    # tiiuae/falcon-40b: new_decoder_architecture with num_kv_heads 8, head 8192 / 128 = 64, 60 layers:
+    # 2 x 60 x 8 x 64 x 2 B = 122,880 B (what a cache of the 8 groups holds, e.g. vLLM's); transformers' Falcon
+    # broadcasts K/V to all 128 query heads before caching, 16x that (checked above on the shrunk model).
+    falcon_7b, _ = mem.arch_from_config(_published("falcon"), "falcon-7b")
+    falcon_40b, _ = mem.arch_from_config(_published("falcon_new"), "falcon-40b")
+    assert mem.kv_cache_bytes(falcon_7b, 1, 1, "bf16")["bytes_per_token"] == 8_192
+    assert mem.kv_cache_bytes(falcon_40b, 1, 1, "bf16")["bytes_per_token"] == 122_880
+    assert mem.kv_cache_bytes(falcon_40b, 1, 1, "bf16", convention="hf-dynamic")["bytes_per_token"] == 16 * 122_880
+    assert mem.kv_cache_bytes(falcon_7b, 1, 1, "bf16", convention="hf-dynamic")["bytes_per_token"] == 8_192
 
 
 def test_kv_cache_equals_transformers_static_cache_with_window(mem):
@@ -175,6 +236,7 @@ def saved_bytes_per_region(model, ids, torch):
 
     hooks = []
     body = model.model if hasattr(model, "model") else model.transformer
+    body = getattr(body, "decoder", body)  # OPT keeps its layers in model.decoder
     for layer in getattr(body, "layers", None) or body.h:
         hooks.append(layer.register_forward_pre_hook(lambda *a: state.update(inside=True)))
         hooks.append(layer.register_forward_hook(lambda *a: state.update(inside=False)))
@@ -195,6 +257,15 @@ ACTIVATION_CASES = [("llama-3-8b", LLAMA_3_8B, "eager"), ("llama-3-8b", LLAMA_3_
                     ("mixtral-8x7b", MIXTRAL_8X7B, "eager"), ("mixtral-8x7b", MIXTRAL_8X7B, "sdpa"),
                     ("qwen1.5-moe", QWEN2_MOE, "sdpa"), ("deepseek-v3", DEEPSEEK_V3, "eager"),
                     ("gpt2", GPT2, "eager"), ("gpt2", GPT2, "sdpa")]
+# The other families with dropout off (the estimate's masks are checked on GPT-2 above). BLOOM and GPT-J have no
+# SDPA path in transformers. transformers' Falcon-7B hands SDPA a single K/V head for all query heads, which only
+# PyTorch's math kernel accepts (the flash and memory-efficient kernels need equal head counts unless enable_gqa),
+# so it stores the scores like eager: only eager is checked there.
+_NO_DROPOUT = dict(attention_dropout=0.0, hidden_dropout=0.0, resid_pdrop=0.0, embd_pdrop=0.0, attn_pdrop=0.0,
+                   dropout=0.0, residual_dropout=0.0, embedding_dropout=0.0)
+ACTIVATION_CASES += [(name, dict(cfg, **{k: v for k, v in _NO_DROPOUT.items() if k in cfg}), attn)
+                     for name, cfg in FAMILY_CONFIGS.items() for attn in ("eager", "sdpa")
+                     if not (attn == "sdpa" and name in ("bloom-560m", "gpt-j-6b", "falcon-7b"))]
 
 
 @pytest.mark.parametrize("name, cfg, attn", ACTIVATION_CASES, ids=[f"{n}-{a}" for n, _, a in ACTIVATION_CASES])
@@ -286,16 +357,6 @@ def test_activations_at_real_width_under_fake_tensors(mem, name, cfg, attn):
 # count to the unit, and the same number of parameter tensors (torch's optimizers keep per-tensor state, e.g.
 # AdamW's float32 step, so the tensor list is part of the exact optimizer bytes).
 # ---------------------------------------------------------------------------------------------------------------
-def _real_configs():
-    from test_params_torch import REAL_CONFIGS
-    return REAL_CONFIGS
-
-
-def _published(name):
-    config = _real_configs()[name]
-    return dict(config[0] if isinstance(config, tuple) else config)
-
-
 @pytest.fixture(scope="module")
 def meta_models():
     return {}
