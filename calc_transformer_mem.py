@@ -53,7 +53,8 @@ Training, per GPU (the most loaded pipeline stage is reported; every term separa
 Inference, per GPU: weights at any dtype or ``--bits-per-weight``; the KV cache, exact:
 2 x layers x kv_heads x head_dim x bytes per token for MHA/GQA/MQA; MLA stores kv_lora_rank + qk_rope_head_dim
 per token and layer (no factor 2); sliding-window layers hold min(context, window) tokens (``--kv-cache hf-dynamic``:
-window - 1, as transformers' DynamicSlidingWindowLayer keeps); per-layer types (Gemma-2 alternates);
+window - 1, as transformers' DynamicSlidingWindowLayer keeps; and Falcon-40B's K/V broadcast to every query head,
+which transformers' Falcon caches, 16x the 8 groups the architecture needs); per-layer types (Gemma-2 alternates);
 ``--kv-dtype`` fp32/fp16/bf16/fp8/int8/int4 (quantisation scales not included) or q8_0/q4_0 (llama.cpp blocks,
 scales included); TP splits KV heads (one head per rank when kv_heads < tp; MLA's latent is replicated); with
 ``-pp`` the first stage holds its layers' cache. Peak prefill activations: one sequence, ``--prefill-chunk``
@@ -66,6 +67,11 @@ micro-batch dividing the per-replica batch is tried, > 10^5 candidates/s (bench/
 
 ``-p/--params N`` instead of an architecture gives model states only (how the ZeRO paper and DeepSpeed's
 estimators count). Shape flags alone start from the cookbook's defaults (2-linear MLP, f = 4h, LayerNorm).
+
+``--config`` knows the layout transformers builds for gpt2, gptj, gpt_neox, opt, bloom, falcon, llama, mistral,
+mixtral, qwen2, qwen2_moe, qwen3, qwen3_moe, gemma, gemma2, phi, phi3, olmo, olmo2, starcoder2, deepseek_v2 and
+deepseek_v3 (biases, norms, fused tensors, positions, tying: see ``arch_from_config``); for each, the parameter and
+tensor counts of a published config.json equal the model transformers builds (tests/test_mem_torch.py).
 
 Units: counts accept ``7B``, ``32k`` (32,000), ``32Ki`` (32,768), ``300e9``, ``1_000``; memory accepts ``80GiB`` (2^30) and ``80GB`` (10^9)
 and the difference is respected. Output prints GiB (2^30) and GB (10^9) where it matters; JSON holds exact bytes.
@@ -1845,6 +1851,8 @@ def build_parser():
         (("--v-head-dim",), "v_head_dim", "MLA value head width"),
         (("--sliding-window",), "sliding_window", "sliding-window size (0 = none)"),
         (("--learned-positions",), "learned_positions", "rows of a learned position table"),
+        (("--word-embed-proj-dim",), "word_embed_proj_dim", "embedding width e != h (OPT-350m: 512; adds "
+                                                            "project_in/out, LM head V x e)"),
         (("--norms-per-layer",), "norms_per_layer", "norms per layer (Gemma-2: 4)"),
     ]:
         m.add_argument(*flags, dest=dest, help=hlp)
@@ -1857,6 +1865,10 @@ def build_parser():
     m.add_argument("--norm", help="rmsnorm | layernorm | layernorm-nobias | nonparametric")
     m.add_argument("--qkv-bias", action="store_true", default=None)
     m.add_argument("--mlp-bias", action="store_true", default=None)
+    m.add_argument("--lm-head-bias", action="store_true", default=None, help="LM head with a bias (GPT-J, Phi-2)")
+    m.add_argument("--embedding-norm", action="store_true", default=None,
+                   help="a norm after the token embedding (BLOOM)")
+    m.add_argument("--qk-norm", help="none | head (Qwen3) | full (OLMo-2): norms on the q and k projections")
     m.add_argument("--layer-types", help="comma list of full/sliding per layer, or 'alternate' (sliding first)")
     m.add_argument("--dropout", choices=("on", "off"), help="dropout masks stored (default: from the model)")
     t = p.add_argument_group("training setup")
@@ -1913,7 +1925,8 @@ def build_parser():
 _ARCH_INT_FLAGS = ("num_layers", "hidden_size", "vocab_size", "num_attention_heads", "num_kv_heads", "head_dim",
                    "ffn_hidden_size", "num_experts", "topk", "expert_interval", "moe_ffn_hidden_size",
                    "num_shared_experts", "first_k_dense", "kv_lora_rank", "q_lora_rank", "qk_rope_head_dim",
-                   "qk_nope_head_dim", "v_head_dim", "sliding_window", "learned_positions", "norms_per_layer")
+                   "qk_nope_head_dim", "v_head_dim", "sliding_window", "learned_positions", "norms_per_layer",
+                   "word_embed_proj_dim")
 
 
 def _flag(dest):
@@ -1941,7 +1954,8 @@ def resolve_arch(args):
             warnings.append(f"{PROG}: warning: --config fields not understood (ignored): {', '.join(unknown)}")
     explicit = {d: getattr(args, d) for d in _ARCH_INT_FLAGS if getattr(args, d) is not None}
     others = [args.kv_size_ratio, args.ffn_expansion_factor, args.num_mlp_linears, args.norm, args.layer_types,
-              args.tied_embeddings, args.qkv_bias, args.mlp_bias, args.dropout]
+              args.tied_embeddings, args.qkv_bias, args.mlp_bias, args.dropout, args.lm_head_bias,
+              args.embedding_norm, args.qk_norm]
     if base is None and not explicit and all(o is None for o in others) and not args.moe:
         return None, warnings
     # Shape flags alone start from the cookbook's defaults: 2-linear MLP, f = 4h, LayerNorm, untied embeddings.
@@ -1979,7 +1993,9 @@ def resolve_arch(args):
         arch = replace(arch, topk=min(2, arch.num_experts))
     if args.norm is not None:
         arch = replace(arch, norm=args.norm)
-    for flag in ("tied_embeddings", "qkv_bias", "mlp_bias"):
+    if args.qk_norm is not None:
+        arch = replace(arch, qk_norm=args.qk_norm)
+    for flag in ("tied_embeddings", "qkv_bias", "mlp_bias", "lm_head_bias", "embedding_norm"):
         if getattr(args, flag) is not None:
             arch = replace(arch, **{flag: getattr(args, flag)})
     if args.dropout is not None:

@@ -553,3 +553,30 @@ def test_explain_lists_moe_and_mla_tensors(mem):
     assert "expert input (dispatched tokens)" in names and "kv_b input (kv_a norm output)" in names
     routed = next(t for t in kinds["moe/full"] if t["name"] == "expert input (dispatched tokens)")
     assert routed["shape"] == [4096 * 8, 7168] and routed["bytes"] == 4096 * 8 * 7168 * 2
+
+
+@given(st.sampled_from(["gpt2", "gptj", "gpt_neox", "opt", "bloom", "falcon", "phi", "phi3", "olmo", "olmo2",
+                        "starcoder2", "qwen2_moe"]),
+       st.dictionaries(st.sampled_from(["hidden_size", "n_embd", "num_attention_heads", "n_head", "num_hidden_layers",
+                                        "n_layer", "vocab_size", "num_kv_heads", "multi_query", "bias",
+                                        "new_decoder_architecture", "parallel_attn", "num_ln_in_parallel_attn",
+                                        "word_embed_proj_dim", "do_layer_norm_before", "enable_bias", "ffn_dim",
+                                        "layer_norm_elementwise_affine", "max_position_embeddings", "use_bias",
+                                        "qk_layernorm", "n_positions", "attention_bias", "qkv_bias",
+                                        "tie_word_embeddings", "activation_function"]),
+                       st.one_of(st.integers(-2, 300), st.none(), st.booleans(), st.text(max_size=4),
+                                 st.floats(allow_nan=True)), max_size=10))
+def test_hostile_family_config_json(mem, tmp_path_factory, model_type, fields):
+    # Each family branch of the reader (Falcon, OPT, BLOOM, ...) with hostile field values: exit 0 with finite,
+    # non-negative numbers, or exit 2 with one line.
+    cfg = {"model_type": model_type, "hidden_size": 64, "num_attention_heads": 4, "num_hidden_layers": 2,
+           "vocab_size": 100, "n_embd": 64, "n_head": 4, "n_layer": 2}
+    cfg.update(fields)
+    path = tmp_path_factory.mktemp("cfg") / "config.json"
+    path.write_text(json.dumps(cfg))
+    status, out, err = call_main(mem, ["--config", str(path), "--json", "--infer"])
+    if status == 0:
+        for x in _walk_numbers(json.loads(out)):
+            assert math.isfinite(x) and x >= 0
+    else:
+        assert status == 2 and len(err.strip().splitlines()) == 1 and "Traceback" not in err, err
