@@ -357,8 +357,9 @@ def validate(cfg: ModelConfig, labels: dict | None = None) -> ModelConfig:
         value = getattr(cfg, f.name)
         if isinstance(value, int) and not isinstance(value, bool) and value > MAX_COUNT:
             raise InputError(f"{name(f.name)} {value} is beyond {MAX_COUNT:.0e}")
-    if cfg.num_layers > MAX_LAYERS:
-        raise InputError(f"{name('num_layers')} {cfg.num_layers} is beyond {MAX_LAYERS:,}")
+    for layered in ("num_layers", "mtp_layers"):  # both are walked layer by layer
+        if getattr(cfg, layered) > MAX_LAYERS:
+            raise InputError(f"{name(layered)} {getattr(cfg, layered)} is beyond {MAX_LAYERS:,}")
     if cfg.norm_type not in NORM_TYPES:
         raise InputError(f"--norm must be one of {', '.join(NORM_TYPES)}, got {cfg.norm_type!r}")
     if cfg.position_embedding not in POSITION_TYPES:

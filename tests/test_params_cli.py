@@ -122,3 +122,10 @@ def test_kv_heads_and_topk_from_config_name_their_field():
 def test_missing_config_file():
     status, _, err = call_main(params, ["--config", "/nonexistent/dir/config.json"])
     assert status == 2 and err.startswith(PREFIX) and "--config" in err
+
+
+def test_counts_walked_layer_by_layer_are_bounded():
+    # Found by fuzzing: --mtp-layers 1.4T used to loop for minutes instead of failing on the flag.
+    for flag in ("--mtp-layers", "--num-layers"):
+        status, _, err = call_main(params, ["--preset", "deepseek-v3", flag, "1.4T"])
+        assert status == 2 and err.startswith(PREFIX) and flag in err
