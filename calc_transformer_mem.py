@@ -287,13 +287,18 @@ MAX_LAYERS = 100_000      # layer-by-layer loops stay instant; no real model is 
 MAX_GPUS = 2**24
 
 
+def check_layer_count(num_layers: int) -> None:
+    """Layer-by-layer work (per-layer types, stage splits) must stay instant: bound the count first."""
+    if num_layers > MAX_LAYERS:
+        raise ValueError(f"--num-layers must be <= {MAX_LAYERS:,}, got {num_layers:,}")
+
+
 def validate_arch(arch):
     """Raise ValueError naming the offending field when the architecture is impossible."""
     for name in ("num_layers", "hidden_size", "vocab_size", "num_attention_heads"):
         if getattr(arch, name) <= 0:
             raise ValueError(f"--{name.replace('_', '-')} must be > 0, got {getattr(arch, name)}")
-    if arch.num_layers > MAX_LAYERS:
-        raise ValueError(f"--num-layers must be <= {MAX_LAYERS:,}, got {arch.num_layers:,}")
+    check_layer_count(arch.num_layers)
     for name in ("num_kv_heads", "head_dim", "ffn_hidden_size", "num_experts", "topk", "moe_ffn_hidden_size",
                  "num_shared_experts", "shared_expert_ffn_hidden_size", "first_k_dense", "q_lora_rank",
                  "kv_lora_rank", "qk_nope_head_dim", "qk_rope_head_dim", "v_head_dim", "sliding_window",
@@ -2000,6 +2005,7 @@ def resolve_arch(args):
             arch = replace(arch, **{flag: getattr(args, flag)})
     if args.dropout is not None:
         arch = replace(arch, dropout=args.dropout == "on")
+    check_layer_count(arch.num_layers)  # before the per-layer types below are expanded to num_layers entries
     if args.layer_types is not None:
         text = args.layer_types.strip().lower()
         if text == "alternate":

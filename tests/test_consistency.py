@@ -62,3 +62,26 @@ def _kv_bytes_per_token(script: str, preset: str) -> int:
 def test_memory_and_quantization_agree_on_the_kv_cache(preset):
     # Both state K and V bytes per token of context at 2 bytes per element, before any sliding-window cap.
     assert _kv_bytes_per_token("calc_transformer_mem", preset) == _kv_bytes_per_token("calc_quantization", preset)
+
+
+def _real_configs() -> dict:
+    # The published config.json files the params suite checks against PyTorch (each cited there).
+    from test_params_torch import REAL_CONFIGS
+    return REAL_CONFIGS
+
+
+@pytest.mark.parametrize("name", sorted(_real_configs()))
+def test_every_script_reads_a_real_config_json_the_same_way(name, tmp_path):
+    config = _real_configs()[name]
+    if isinstance(config, tuple):
+        config = config[0]
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(config))
+    totals = {}
+    for script in SCRIPTS:
+        status, out, err = call_main(load_script(script), ["--config", str(path), "--json"])
+        if status != 0:
+            totals[script] = f"exit {status}: {err.strip()}"
+        else:
+            totals[script] = TOTAL_KEY[script](json.loads(out))
+    assert len(set(totals.values())) == 1, totals

@@ -580,3 +580,9 @@ def test_hostile_family_config_json(mem, tmp_path_factory, model_type, fields):
             assert math.isfinite(x) and x >= 0
     else:
         assert status == 2 and len(err.strip().splitlines()) == 1 and "Traceback" not in err, err
+
+
+def test_huge_layer_count_with_per_layer_types_fails_fast(mem):
+    # Found by fuzzing: Gemma-2's alternating layer types were expanded to 1.4T entries before the bound was checked.
+    status, _, err = call_main(mem, ["--preset", "gemma-2-9b", "--num-layers", "1.4T"])
+    assert status == 2 and "--num-layers" in err and len(err.strip().splitlines()) == 1
