@@ -100,7 +100,21 @@ import re
 import sys
 from dataclasses import asdict, dataclass, field, replace
 
-import numpy as np
+
+class _NumpyOnFirstUse:
+    """Stands in for numpy until measure mode first touches it, then puts the real module in its place.
+
+    Only measure mode computes on arrays; sizing a model is integer arithmetic. Importing numpy would triple the
+    start-up time of every other run (bench/startup.py), so it is imported when the first ``np.`` is reached.
+    """
+
+    def __getattr__(self, name):
+        import numpy
+        globals()["np"] = numpy
+        return getattr(numpy, name)
+
+
+np = _NumpyOnFirstUse()
 
 PROG = "calc_quantization.py"
 GB, GIB, MIB = 10**9, 2**30, 2**20
