@@ -33,8 +33,8 @@ CASES = {
     "calc_transformer_params.py": ["--preset", "llama-3-8b"],
     "calc_transformer_flops.py": ["--preset", "llama-3-8b"],
     "calc_transformer_mem.py": ["--preset", "llama-3-8b"],
-    "calc_scaling_laws.py": ["--help"],
-    "calc_quantization.py": ["--help"],
+    "calc_scaling_laws.py": ["optimal", "--compute", "5.76e23"],
+    "calc_quantization.py": ["--preset", "llama-3-8b"],
 }
 
 
