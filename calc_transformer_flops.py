@@ -402,19 +402,16 @@ _TIED_BY_DEFAULT = {"gpt2", "opt", "bloom", "falcon", "gemma", "gemma2", "gemma3
 _HEAD_DIM_DEFAULT = {"gemma": 256, "gemma2": 256, "qwen3": 128, "qwen3_moe": 128}
 
 
-def _field(config: dict, *names, default=None):
-    for name in names:
-        if config.get(name) is not None:
-            return config[name]
-    return default
-
-
 def _config_int(config: dict, names, default=None, allow_zero=False) -> int:
-    value = _field(config, *names, default=default)
-    if value is None:
-        raise InputError(f"config.json: missing field {names[0]!r}")
+    """The first of ``names`` present (not null) in config, checked to be a whole count; errors name that field."""
+    name = next((n for n in names if config.get(n) is not None), None)
+    if name is None:
+        if default is None:
+            raise InputError(f"config.json: missing field {names[0]!r}")
+        return default
+    value = config[name]
     if isinstance(value, bool) or not isinstance(value, int) or value < 0 or (value == 0 and not allow_zero):
-        raise InputError(f"config.json: field {names[0]!r} must be a {'non-negative' if allow_zero else 'positive'}"
+        raise InputError(f"config.json: field {name!r} must be a {'non-negative' if allow_zero else 'positive'}"
                          f" integer, got {value!r}")
     return value
 
@@ -442,10 +439,14 @@ def read_config(path: str) -> tuple[dict, list]:
         raise InputError(f"--config {path}: cannot read ({exc.strerror or exc})") from None
     except (ValueError, UnicodeDecodeError) as exc:
         raise InputError(f"--config {path}: not valid JSON ({str(exc).splitlines()[0]})") from None
+    except RecursionError:  # json's decoder recurses once per nesting level
+        raise InputError(f"--config {path}: not valid JSON (nested too deeply)") from None
     if not isinstance(config, dict):
         raise InputError(f"--config {path}: expected a JSON object")
+    if config.get("text_config") is not None and not isinstance(config["text_config"], dict):
+        raise InputError(f"config.json: field 'text_config' must be an object, got {config['text_config']!r:.40}")
     unknown = set()
-    if isinstance(config.get("text_config"), dict):  # a VLM: count its language model, name what is left out
+    if config.get("text_config") is not None:  # a VLM: count its language model, name what is left out
         outer = config
         unknown = {k for k in outer if k not in _KNOWN_FIELDS}
         config = dict(outer["text_config"])
@@ -561,6 +562,7 @@ def config_fields(config: dict) -> dict:
         if not isinstance(only_dense, list) or not all(isinstance(i, int) and not isinstance(i, bool)
                                                         for i in only_dense):
             raise InputError("config.json: field 'mlp_only_layers' must be a list of layer indices")
+        only_dense = set(only_dense)  # a set: a long list must not make the layer loop quadratic
         out["num_moe_layers"] = sum(1 for i in range(layers)
                                     if i >= dense_first and (i + 1) % step == 0 and i not in only_dense)
         shared_width = _config_int(config, ("shared_expert_intermediate_size",), default=0, allow_zero=True)
@@ -643,6 +645,8 @@ def resolve(base: dict, overrides: dict) -> Architecture:
             values["moe_ffn_hidden_size"] = values["ffn_hidden_size"]
         interval = values.pop("expert_interval", None)
         if interval is not None:
+            if interval > layers:
+                raise InputError(f"--expert-interval {interval} exceeds --num-layers {layers} (no layer would be MoE)")
             values["num_moe_layers"] = layers // interval
         elif base.get("num_moe_layers") is None and overrides.get("num_moe_layers") is None:
             values["num_moe_layers"] = layers  # no placement given: every layer is MoE (a config may say 0)
@@ -656,11 +660,16 @@ def resolve(base: dict, overrides: dict) -> Architecture:
         for key in ("topk", "num_moe_layers", "moe_ffn_hidden_size", "shared_ffn_hidden_size"):
             values[key] = 0
         values["shared_expert_gate"] = False
-    if values.get("sliding_window") and not values.get("num_sliding_layers"):
-        values["num_sliding_layers"] = layers
+    if overrides.get("num_sliding_layers"):
+        if not values.get("sliding_window"):
+            raise InputError("--num-sliding-layers needs --sliding-window (a model with a windowed attention span)")
+        if overrides["num_sliding_layers"] > layers:
+            raise InputError(f"--num-sliding-layers {overrides['num_sliding_layers']} exceeds --num-layers {layers}")
     if not values.get("sliding_window"):
         values["num_sliding_layers"] = 0
-    values["num_sliding_layers"] = min(values.get("num_sliding_layers", 0), layers)
+    elif not values.get("num_sliding_layers"):
+        values["num_sliding_layers"] = layers  # a window with no placement given: every layer
+    values["num_sliding_layers"] = min(values["num_sliding_layers"], layers)  # a preset's count when -l shrinks it
     if values.get("norm") not in ("rmsnorm", "layernorm", "layernorm-nobias", "layernorm-nonparametric"):
         raise InputError(f"--norm {values.get('norm')!r}: expected rmsnorm, layernorm, layernorm-nobias")
     if values.get("kv_lora_rank") and not values.get("qk_rope_head_dim"):

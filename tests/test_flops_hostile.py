@@ -89,3 +89,82 @@ def test_not_json_config(flops, tmp_path):
     path.write_text("{not json")
     status, _, err = call_main(flops, ["--config", str(path)])
     assert status == 2 and len(err.strip().splitlines()) == 1
+
+
+# --- Regression cases found by review: each a config.json that once gave a traceback, a wrong name or a slow run ---
+
+def _config_error(flops, tmp_path, text: str) -> str:
+    path = tmp_path / "config.json"
+    path.write_text(text)
+    status, out, err = call_main(flops, ["--config", str(path), "--json"])
+    assert status == 2 and out == "" and "Traceback" not in err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("calc_transformer_flops.py: error:")
+    return lines[0]
+
+
+def test_config_nested_too_deeply_is_one_line(flops, tmp_path):
+    """json's decoder recurses per nesting level: 100,000 brackets raised RecursionError with a traceback."""
+    assert "nested too deeply" in _config_error(flops, tmp_path, "[" * 100_000 + "]" * 100_000)
+
+
+def test_config_empty_file_and_json_list(flops, tmp_path):
+    assert "not valid JSON" in _config_error(flops, tmp_path, "")
+    assert "expected a JSON object" in _config_error(flops, tmp_path, "[1, 2]")
+
+
+def test_config_folder_without_config_json(flops, tmp_path):
+    status, out, err = call_main(flops, ["--config", str(tmp_path)])
+    assert status == 2 and out == "" and len(err.strip().splitlines()) == 1 and "config.json" in err
+
+
+def test_text_config_that_is_not_an_object_is_named(flops, tmp_path):
+    """A text_config string or list was ignored and the error blamed 'num_hidden_layers'; it names the field now."""
+    for value in ("abc", [1], 3):
+        line = _config_error(flops, tmp_path, json.dumps(dict(LLAMA3_8B, text_config=value)))
+        assert "'text_config' must be an object" in line
+
+
+def test_bad_value_names_the_alias_actually_given(flops, tmp_path):
+    """GPT-2 spells the depth n_layer: an error about it must say n_layer, not num_hidden_layers."""
+    config = {"model_type": "gpt2", "n_layer": -1, "n_embd": 64, "n_head": 4, "vocab_size": 10}
+    assert "'n_layer' must be a positive integer" in _config_error(flops, tmp_path, json.dumps(config))
+
+
+def test_long_mlp_only_layers_stays_fast(flops, tmp_path):
+    """mlp_only_layers was searched as a list once per layer: 10^5 layers x 3·10^5 entries would run for hours."""
+    import time
+    config = {"model_type": "qwen2_moe", "num_hidden_layers": 100_000, "hidden_size": 64, "num_attention_heads": 4,
+              "vocab_size": 10, "intermediate_size": 8, "num_experts": 4, "mlp_only_layers": list(range(300_000))}
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(config))
+    start = time.perf_counter()
+    status, out, err = call_main(flops, ["--config", str(path), "--json"])
+    assert status == 0, err
+    assert json.loads(out)["config"]["num_moe_layers"] == 0  # every layer listed as dense
+    assert time.perf_counter() - start < 10
+
+
+COUNT_FLAGS = ["-l", "-hs", "-v", "-a", "--num-kv-heads", "--head-dim", "--v-head-dim", "--ffn-hidden-size", "-nl",
+               "-e", "-t", "-ei", "--moe-ffn-hidden-size", "--shared-ffn-hidden-size", "--q-lora-rank",
+               "--kv-lora-rank", "--qk-rope-head-dim", "--sliding-window", "--num-sliding-layers",
+               "--learned-positions", "--embedding-dim", "-s", "-b", "--tokens", "--num-gpus", "--prompt-length",
+               "--generate"]
+
+
+def test_every_count_flag_refuses_huge_negative_and_non_numbers(flops):
+    """Each count flag, on a MoE + MLA preset, with 1e30, -1, nan, inf and '': exit 2, one line naming the flag
+    (--tokens 1e30 excepted: a valid, finite result). -ei 1e30 and --num-sliding-layers 1e30 were once accepted
+    silently (no MoE layer; clamped to the depth, or dropped on a model without a window)."""
+    parser = flops.build_parser()
+    for flag in COUNT_FLAGS:
+        long_flag = next(a for a in parser._actions if flag in a.option_strings).option_strings[-1]
+        for value in ("1e30", "-1", "nan", "inf", ""):
+            argv = ["--preset", "deepseek-v3", flag, value, "--json"]
+            if flag == "--tokens" and value == "1e30":  # a token budget has no natural ceiling: exact, finite
+                _check(flops, argv)
+                continue
+            status, out, err = call_main(flops, argv)
+            assert status == 2 and out == "", (flag, value)
+            lines = err.strip().splitlines()
+            assert len(lines) == 1 and (long_flag in lines[0] or flag in lines[0]), (flag, value, err)
