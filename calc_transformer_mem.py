@@ -71,7 +71,10 @@ estimators count). Shape flags alone start from the cookbook's defaults (2-linea
 ``--config`` knows the layout transformers builds for gpt2, gptj, gpt_neox, opt, bloom, falcon, llama, mistral,
 mixtral, qwen2, qwen2_moe, qwen3, qwen3_moe, gemma, gemma2, phi, phi3, olmo, olmo2, starcoder2, deepseek_v2 and
 deepseek_v3 (biases, norms, fused tensors, positions, tying: see ``arch_from_config``); for each, the parameter and
-tensor counts of a published config.json equal the model transformers builds (tests/test_mem_torch.py).
+tensor counts of a published config.json equal the model transformers builds (tests/test_mem_torch.py). Which
+layers are MoE: layer i >= first_k_dense_replace with (i + 1) % decoder_sparse_step == 0 (Qwen-MoE, and the
+cookbook's ``--expert-interval``) or i % moe_layer_freq == 0 (DeepSeek's own modeling_deepseek.py; transformers
+ignores moe_layer_freq, so a value > 1 prints a warning).
 
 Units: counts accept ``7B``, ``32k`` (32,000), ``32Ki`` (32,768), ``300e9``, ``1_000``; memory accepts ``80GiB`` (2^30) and ``80GB`` (10^9)
 and the difference is respected. Output prints GiB (2^30) and GB (10^9) where it matters; JSON holds exact bytes.
@@ -238,7 +241,9 @@ class Arch:
     shared_expert_ffn_hidden_size: int = 0   # per shared expert; 0 -> moe_ffn_hidden_size
     shared_expert_gate: bool = False         # Qwen-MoE's sigmoid gate (h -> 1)
     first_k_dense: int = 0
-    expert_interval: int = 1         # layer i (0-based, i >= first_k_dense) is MoE iff (i + 1) % interval == 0
+    expert_interval: int = 1         # layer i (0-based, i >= first_k_dense) is MoE iff (i + phase) % interval == 0
+    expert_interval_phase: int = 1   # 1: cookbook --expert-interval / Qwen decoder_sparse_step (layers n-1, 2n-1..);
+                                     # 0: DeepSeek moe_layer_freq (layers 0, n, 2n.., modeling_deepseek.py)
     # MLA (DeepSeek-V2/V3)
     q_lora_rank: int = 0
     kv_lora_rank: int = 0            # > 0 switches attention to MLA
@@ -275,7 +280,7 @@ class Arch:
         return self.num_experts > 0
 
     def layer_is_moe(self, i):
-        return self.is_moe and i >= self.first_k_dense and (i + 1) % self.expert_interval == 0
+        return self.is_moe and i >= self.first_k_dense and (i + self.expert_interval_phase) % self.expert_interval == 0
 
     def layer_attention(self, i):
         if self.layer_types:
@@ -321,6 +326,8 @@ def validate_arch(arch):
         raise ValueError(f"--norms-per-layer must be 1..4, got {arch.norms_per_layer}")
     if arch.expert_interval < 1:
         raise ValueError(f"--expert-interval must be >= 1, got {arch.expert_interval}")
+    if arch.expert_interval_phase not in (0, 1):
+        raise ValueError(f"expert_interval_phase must be 0 or 1, got {arch.expert_interval_phase}")
     if arch.is_moe:
         if arch.topk < 1 or arch.topk > arch.num_experts:
             raise ValueError(f"--topk {arch.topk} must be between 1 and --num-experts {arch.num_experts}")
@@ -617,7 +624,7 @@ _IGNORED_FIELDS = {
     "rotary_emb_base", "use_parallel_residual", "query_pre_attn_scalar", "final_logit_softcapping",
     "hidden_activation", "output_router_logits", "router_aux_loss_coef",
     "router_jitter_noise", "norm_topk_prob", "routed_scaling_factor", "scoring_func", "topk_method", "n_group",
-    "topk_group", "num_nextn_predict_layers", "ep_size", "moe_layer_freq", "aux_loss_alpha", "seq_aux",
+    "topk_group", "num_nextn_predict_layers", "ep_size", "aux_loss_alpha", "seq_aux",
     "quantization_config", "max_window_layers", "use_sliding_window", "summary_type", "summary_use_proj",
     "summary_activation", "summary_proj_to_labels", "summary_first_dropout", "scale_attn_weights",
     "reorder_and_upcast_attn", "scale_attn_by_inverse_layer_idx", "n_ctx", "task_specific_params",
@@ -766,10 +773,24 @@ def arch_from_config(cfg, label="config"):
         if shared:
             kw.update(num_shared_experts=1, shared_expert_ffn_hidden_size=shared, shared_expert_gate=True)
         kw["first_k_dense"] = get(["first_k_dense_replace"], int, 0)
-        kw["expert_interval"] = get(["decoder_sparse_step"], int, 1) or 1
+        # Two spellings with different phases: Qwen's decoder_sparse_step n makes layers n-1, 2n-1, ... MoE
+        # (modeling_qwen2_moe.py: (layer_idx + 1) % n == 0); DeepSeek's moe_layer_freq n makes layers 0, n, 2n, ...
+        # MoE past first_k_dense_replace (DeepSeek-V2/V3 modeling_deepseek.py: layer_idx % moe_layer_freq == 0;
+        # transformers' DeepseekV3 ignores the field, calc_transformer_params.py follows DeepSeek's code, so do we).
+        sparse_step = get(["decoder_sparse_step"], int, 0)
+        freq = get(["moe_layer_freq"], int, 0)
+        if sparse_step > 1 and freq > 1:
+            raise ValueError(f"--config {label}: fields 'decoder_sparse_step' and 'moe_layer_freq' both set; "
+                             "give one")
+        if freq:
+            kw.update(expert_interval=freq, expert_interval_phase=0)
+        else:
+            kw["expert_interval"] = sparse_step or 1
         if "mlp_only_layers" in cfg and cfg["mlp_only_layers"]:
             raise ValueError(f"--config {label}: field 'mlp_only_layers' is not supported; use --first-k-dense")
         used.add("mlp_only_layers")
+    # Without routed experts the MoE spacing fields choose nothing: read, not "not understood".
+    used.update(k for k in ("decoder_sparse_step", "moe_layer_freq", "first_k_dense_replace") if k in cfg)
     if model_type == "deepseek_v3" or "kv_lora_rank" in cfg:
         kw["q_lora_rank"] = get(["q_lora_rank"], int, 0)
         kw["kv_lora_rank"] = get(["kv_lora_rank"], int, 0)
@@ -1957,6 +1978,10 @@ def resolve_arch(args):
                             "as a generic decoder (check biases, norms and positions against the params script)")
         if unknown:
             warnings.append(f"{PROG}: warning: --config fields not understood (ignored): {', '.join(unknown)}")
+        if base.is_moe and base.expert_interval_phase == 0 and base.expert_interval > 1:
+            warnings.append(f"{PROG}: warning: --config moe_layer_freq {base.expert_interval} read as DeepSeek's "
+                            f"code does (MoE layers i % {base.expert_interval} == 0); transformers ignores it and "
+                            "builds every layer past first_k_dense_replace as MoE")
     explicit = {d: getattr(args, d) for d in _ARCH_INT_FLAGS if getattr(args, d) is not None}
     others = [args.kv_size_ratio, args.ffn_expansion_factor, args.num_mlp_linears, args.norm, args.layer_types,
               args.tied_embeddings, args.qkv_bias, args.mlp_bias, args.dropout, args.lm_head_bias,

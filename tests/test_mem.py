@@ -586,3 +586,62 @@ def test_huge_layer_count_with_per_layer_types_fails_fast(mem):
     # Found by fuzzing: Gemma-2's alternating layer types were expanded to 1.4T entries before the bound was checked.
     status, _, err = call_main(mem, ["--preset", "gemma-2-9b", "--num-layers", "1.4T"])
     assert status == 2 and "--num-layers" in err and len(err.strip().splitlines()) == 1
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# DeepSeek's moe_layer_freq (DeepSeek-V2/V3 modeling_deepseek.py, DeepseekV2DecoderLayer: a layer is MoE iff
+# layer_idx >= first_k_dense_replace and layer_idx % moe_layer_freq == 0). Every published DeepSeek config has 1;
+# transformers ignores the field, so no PyTorch model can check a larger value: the layer pattern and the count are
+# computed here, and calc_transformer_params.py (which follows DeepSeek's code) must agree.
+# ---------------------------------------------------------------------------------------------------------------
+# deepseek-ai/DeepSeek-V2-Lite config.json (MLA without q-LoRA, shared experts, first layer dense), shrunk, with
+# moe_layer_freq 1 -> 2 so the rule matters.
+DEEPSEEK_V2_LITE_FREQ2 = {
+    "model_type": "deepseek_v2", "hidden_size": 64, "num_attention_heads": 4, "num_key_value_heads": 4,
+    "num_hidden_layers": 6, "vocab_size": 100, "intermediate_size": 128, "moe_intermediate_size": 32,
+    "n_routed_experts": 4, "n_shared_experts": 2, "num_experts_per_tok": 2, "first_k_dense_replace": 1,
+    "moe_layer_freq": 2, "kv_lora_rank": 16, "q_lora_rank": None, "qk_nope_head_dim": 8, "qk_rope_head_dim": 4,
+    "v_head_dim": 8, "tie_word_embeddings": False, "attention_bias": False, "hidden_act": "silu",
+    "rms_norm_eps": 1e-6, "n_group": 1, "topk_group": 1, "topk_method": "greedy", "scoring_func": "softmax",
+    "seq_aux": True, "aux_loss_alpha": 0.001, "norm_topk_prob": False, "routed_scaling_factor": 1.0}
+
+
+def test_deepseek_moe_layer_freq_is_read_with_deepseeks_rule(mem, params, tmp_path):
+    c = DEEPSEEK_V2_LITE_FREQ2
+    moe_layers = [i for i in range(c["num_hidden_layers"])
+                  if i >= c["first_k_dense_replace"] and i % c["moe_layer_freq"] == 0]
+    assert moe_layers == [2, 4]
+    arch, unknown = mem.arch_from_config(dict(c), "deepseek-v2-lite-freq2")
+    assert [i for i in range(arch.num_layers) if arch.layer_is_moe(i)] == moe_layers
+    assert "moe_layer_freq" not in unknown
+    h, a, v, f, fm, e = c["hidden_size"], c["num_attention_heads"], c["vocab_size"], c["intermediate_size"], \
+        c["moe_intermediate_size"], c["n_routed_experts"]
+    qk, r = c["qk_nope_head_dim"] + c["qk_rope_head_dim"], c["kv_lora_rank"]
+    attention = h * a * qk + h * (r + c["qk_rope_head_dim"]) + r + r * a * (c["qk_nope_head_dim"] + c["v_head_dim"]) \
+        + a * c["v_head_dim"] * h
+    dense_mlp = 3 * h * f
+    moe_mlp = e * h + e * 3 * h * fm + 3 * h * fm * c["n_shared_experts"]
+    n_moe = len(moe_layers)
+    expected = 2 * v * h + h + c["num_hidden_layers"] * (2 * h + attention) \
+        + (c["num_hidden_layers"] - n_moe) * dense_mlp + n_moe * moe_mlp
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(c))
+    status, out, err = call_main(mem, ["--config", str(path), "--infer", "--json"])
+    assert status == 0 and err.count("\n") == 1 and "moe_layer_freq 2" in err, err  # the transformers caveat
+    assert json.loads(out)["params"]["total"] == expected
+    status, out, err = call_main(params, ["--config", str(path), "--json"])
+    assert status == 0, err
+    assert json.loads(out)["total"] == expected
+
+
+def test_decoder_sparse_step_keeps_qwens_phase(mem):
+    # Qwen2-MoE (modeling_qwen2_moe.py): layer i is sparse iff (i + 1) % decoder_sparse_step == 0 -> 1, 3, 5
+    cfg = {"model_type": "qwen2_moe", "hidden_size": 64, "num_attention_heads": 4, "num_hidden_layers": 6,
+           "vocab_size": 100, "intermediate_size": 128, "moe_intermediate_size": 32, "num_experts": 4,
+           "num_experts_per_tok": 2, "decoder_sparse_step": 2, "shared_expert_intermediate_size": 64,
+           "use_sliding_window": False}
+    arch, _ = mem.arch_from_config(cfg, "qwen-step2")
+    assert [i for i in range(6) if arch.layer_is_moe(i)] == [1, 3, 5]
+    both = dict(cfg, moe_layer_freq=2)
+    with pytest.raises(ValueError, match="moe_layer_freq"):
+        mem.arch_from_config(both, "both")
