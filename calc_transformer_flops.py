@@ -57,7 +57,9 @@ MFU = model FLOPs per second / (GPUs · peak) and HFU the same with hardware FLO
 
 JSON keys (``--json``)
 ----------------------
-* ``config``: the resolved architecture (every field of ``Architecture``); ``conventions``: the switches used.
+* ``config``: the resolved architecture (every field of ``Architecture``).
+* ``conventions``: the rules this result follows, in words: flop, attention (full|causal), recompute, backward,
+  lm_head, embeddings, mfu_uses, hfu_uses, decode.
 * ``parameters``: total, embedding, non_embedding, matmul, active, matmul_active, routed_experts.
 * ``forward``: tokens, components {embeddings, embedding_projections, attention_qkv, attention_scores, attention_values,
   attention_output, mlp, routed_experts, shared_experts, router, lm_head}, total, for one step (b x s tokens).
@@ -66,11 +68,12 @@ JSON keys (``--json``)
   hardware_flops_per_token, model_flops_per_step, hardware_flops_per_step; with ``--tokens`` also tokens,
   sequences, steps, model_flops, hardware_flops.
 * ``estimates``: for detailed, 6nd_total, 6nd_non_embedding, 6nd_active, palm, chinchilla_app_f,
-  chinchilla_app_f_no_embedding_logits: per_token, per_sequence, detailed_ratio (detailed / this), total.
+  chinchilla_app_f_no_embedding_logits: per_token, per_sequence, detailed_ratio (detailed / this), and with
+  ``--tokens`` total.
 * ``hardware`` (with ``--gpu``/``--peak-tflops``/``--bandwidth``): gpu, dtype, peak_flops, bandwidth_bytes_per_s,
   source.
 * ``time`` (with a peak and ``--tokens``): basis, model_flops, hardware_flops, flops, utilisation, mfu, hfu,
-  num_gpus, seconds, days, gpu_hours, cost.
+  num_gpus, seconds, days, gpu_hours, and with ``--cost-per-gpu-hour`` cost.
 * ``measured`` (``--tokens-per-second`` or ``--step-time``): tokens_per_second, model_flops_per_s,
   hardware_flops_per_s, model_flops_per_s_per_gpu, mfu, hfu.
 * ``inference`` (``--prompt-length``/``--generate``): prompt_length, generate, batch_size, prefill_flops,
@@ -288,6 +291,9 @@ GPUS = {
 }
 
 DTYPE_BYTES = {"fp32": 4, "tf32": 4, "bf16": 2, "fp16": 2, "fp8": 1}
+# Learned vectors of width h per norm: RMSNorm a weight; LayerNorm a weight and a bias; a LayerNorm built with
+# elementwise_affine=False (OLMo) none.
+NORM_VECTORS = {"rmsnorm": 1, "layernorm": 2, "layernorm-nobias": 1, "layernorm-nonparametric": 0}
 MAX_LAYERS = 100_000
 MAX_SIZE = 10**12  # any width, count or length beyond this is a typo, not a model
 DEFAULT_MFU = 0.40  # a well-tuned large dense run: Llama 3 405B reports 38-43% (Dubey et al. 2024, Table 4)
@@ -670,8 +676,8 @@ def resolve(base: dict, overrides: dict) -> Architecture:
     elif not values.get("num_sliding_layers"):
         values["num_sliding_layers"] = layers  # a window with no placement given: every layer
     values["num_sliding_layers"] = min(values["num_sliding_layers"], layers)  # a preset's count when -l shrinks it
-    if values.get("norm") not in ("rmsnorm", "layernorm", "layernorm-nobias", "layernorm-nonparametric"):
-        raise InputError(f"--norm {values.get('norm')!r}: expected rmsnorm, layernorm, layernorm-nobias")
+    if values.get("norm") not in NORM_VECTORS:
+        raise InputError(f"--norm {values.get('norm')!r}: expected one of {', '.join(NORM_VECTORS)}")
     if values.get("kv_lora_rank") and not values.get("qk_rope_head_dim"):
         raise InputError("--kv-lora-rank needs --qk-rope-head-dim (MLA)")
     if values.get("qk_rope_head_dim", 0) >= values["head_dim"] and values.get("kv_lora_rank"):
@@ -713,8 +719,7 @@ def _mlp_params(arch: Architecture, width: int, bias: bool) -> int:
 
 
 def _norm_params(arch: Architecture) -> int:
-    per_norm = {"rmsnorm": 1, "layernorm": 2, "layernorm-nobias": 1, "layernorm-nonparametric": 0}[arch.norm]
-    return per_norm * arch.hidden_size
+    return NORM_VECTORS[arch.norm] * arch.hidden_size
 
 
 def parameter_counts(arch: Architecture) -> dict:
@@ -1294,7 +1299,7 @@ def build_parser() -> OneLineParser:
     m.add_argument("--learned-positions", help="rows of a learned position table (GPT-2: 1024; 0 for RoPE)")
     m.add_argument("--bias", dest="bias", action="store_true", default=None, help="biases on every linear")
     m.add_argument("--no-bias", dest="bias", action="store_false", help="no biases (nanoGPT bias=False)")
-    m.add_argument("--norm", choices=["rmsnorm", "layernorm", "layernorm-nobias"])
+    m.add_argument("--norm", choices=list(NORM_VECTORS), help="norm kind (parameters only: norms cost no FLOPs)")
     m.add_argument("--moe", action="store_true", help="mixture of experts (with -e, -t)")
     m.add_argument("-e", "--num-experts")
     m.add_argument("-t", "--topk", help="experts per token")
@@ -1304,7 +1309,7 @@ def build_parser() -> OneLineParser:
     m.add_argument("--q-lora-rank")
     m.add_argument("--kv-lora-rank", help="MLA latent width (enables MLA)")
     m.add_argument("--qk-rope-head-dim", help="MLA rotary part of head-dim")
-    m.add_argument("--sliding-window", help="attention window (causal convention only)")
+    m.add_argument("--sliding-window", help="attention window (applied under --attention causal and in decode)")
     m.add_argument("--num-sliding-layers", help="layers using the window (default all)")
     w = p.add_argument_group("workload and conventions")
     w.add_argument("-s", "--sequence-length", help="training sequence length (default: the model's)")
