@@ -15,7 +15,8 @@ Laws (``--law``; ``--E --A --B --alpha --beta`` override any Chinchilla-form law
                         data_analysis.ipynb): log-space a=6.0073404, b=6.0179186, e=0.5267228, alpha=0.33917084,
                         beta=0.2849083.  Gives the paper's "40B at Gopher compute" (rounded constants give 32B).
   epoch                 Besiroglu et al. 2024 (arXiv 2404.10102) Table 1 refit of Approach 3: E=1.8172, A=482.01,
-                        B=2085.43, alpha=0.3478, beta=0.3658.  The default: its allocation stays near 20 tpp.
+                        B=2085.43, alpha=0.3478, beta=0.3658.  Default of models and inference (optimal and loss
+                        default to all).  Its allocation stays near 20 tpp.
   muennighoff           Muennighoff et al. 2023 (arXiv 2305.16264; huggingface/datablations README "Parametric Fit"):
                         a=6.255414, b=7.3049974, e=0.6254804, alpha=beta=0.3526596 (with unlimited unique data).
   approach1 / approach2 / approach3-table
@@ -70,17 +71,39 @@ The nanoGPT notebook's TODOs (karpathy/nanoGPT scaling_laws.ipynb, "TLDR atm: no
   * 6 of 50 Table A9 rows off: exactly the rows where n_heads*kv_size != d_model; attention width is
     n_heads*kv_size.  Table A4's FLOP ratios match only without embedding and logit FLOPs.
 
-JSON keys (``--format json``): "command", "law" {"name", "E", "A", "B", "alpha", "beta", "source"} where a law has
-them, "inputs" (echo of the parsed numbers), and per command: optimal -> "results" list of {"law", "params",
-"tokens", "flops", "tokens_per_param", "loss"}; loss -> "results" list of {"law", "loss", "optimal_loss_same_flops"};
-table3 -> "rows" list of
-{"params", "flops", "gopher_units", "tokens", "fitted_params", "flops_over_6nd"} and "fit" {"k", "a"}; models ->
-"rows" list of {"model", "params", "tokens", "flops", "tokens_per_param", "optimal_params", "optimal_tokens",
-"trained_factor", "verdict", "loss", "optimal_loss", "source", "note"} (with --law all: {"model", "params",
-"tokens", "tokens_per_param", "by_law": {law: that row}}); kaplan / deepseek / data-constrained /
-inference / nanogpt -> "results" dict; fit -> "approach3" {"E", "A", "B", "alpha", "beta", "a", "b", "objective",
-"starts", "runs", "ci95", "se", "bootstrap"}, "approach2" {"budgets", "k", "a", "k_tokens", "b"}.  Counts in
-"optimal", "loss", "table3" and "models" are integers; FLOPs and losses are floats.
+JSON keys (``--format json``).  Every object has "command" and "notes" (list of strings).  LAW below is null for
+--law all, else {"name", "E", "A", "B", "alpha", "beta", "source"}.  Per command:
+  optimal           "law": LAW, "inputs" {the one query given: "compute", "params", "tokens" or "target_loss"},
+                    "results" list of {"law", "params", "tokens", "flops", "tokens_per_param", "loss"}
+                    (loss is null for the power-law laws)
+  loss              "law": LAW, "inputs" {"params", "tokens"}, "results" list of {"law", "loss",
+                    "optimal_loss_same_flops"} (the last is null for the kaplan row)
+  table3            "source", "rows" list of {"params", "flops", "gopher_units", "tokens", "fitted_params",
+                    "flops_over_6nd"}, "fit" {"k", "a"}
+  models            "law": LAW, "rows" list of {"model", "params", "tokens", "flops", "tokens_per_param",
+                    "optimal_params", "optimal_tokens", "trained_factor", "verdict", "loss", "optimal_loss",
+                    "source", "note"}; with --law all the rows are {"model", "params", "tokens", "tokens_per_param",
+                    "by_law" {law name: such a row}}
+  kaplan            "inputs", "constants", "results" {"pf_day_flops", "alpha_Cmin_predicted",
+                    "local_exponent_chinchilla-unrounded", "local_exponent_epoch"; with -N: "loss_of_params",
+                    "min_tokens_no_overfit"; with -D: "loss_of_tokens"; with both: "loss_joint", "overfit_fraction";
+                    with -C: "flops", "flops_min", "flops_min_pf_days", "optimal_params", "batch_tokens", "min_steps",
+                    "tokens_app_a", "tokens_6nd", "loss_of_compute"; with --loss: "critical_batch_tokens"}
+  deepseek          "inputs", "constants", "results" {"flops", "optimum" {"model_flops_per_token", "tokens",
+                    "batch_tokens", "learning_rate"}; with -l -hs -s: "model_flops_per_token", "batch_sequences"}
+  data-constrained  "law" (muennighoff), "inputs", "results" {"point" with -N -D: {"params", "tokens",
+                    "unique_tokens", "epochs", "effective_tokens", "effective_params", "loss"}; "optimum" with -C:
+                    {"flops", "unconstrained", "readme_grid", "continuous"}}
+  inference         "law": LAW, "inputs", "results" {"target_loss", "inference_tokens", "train_mfu", "inference_mfu",
+                    "chinchilla_optimal", "inference_optimal", "fixed" (with --fixed-params); each plan {"params",
+                    "tokens", "tokens_per_param", "train_flops", "inference_flops", "total_flops", "cost_flops"}}
+  nanogpt           "source", "results" {"todo1_400m_vs_316m", "todo2_1.3b_tokens", "todo3_table_a9_rows",
+                    "todo4_table_a4_ratios"}
+  fit               "inputs" {"csv", "runs"}, "approach3" {"E", "A", "B", "alpha", "beta", "a", "b", "objective",
+                    "starts", "runs", and with --bootstrap > 0 "ci95", "se", "bootstrap"}, "approach2" {"budgets" list
+                    of {"flops", "runs", "status", and if status is "ok" "params", "loss", "tokens"}; with 2+ good
+                    budgets "k", "a", "k_tokens", "b"}
+Counts (params, tokens) in optimal, loss, table3 and models are integers; FLOPs and losses are floats.
 
 Examples:
   python calc_scaling_laws.py optimal --compute 5.76e23                 # every law at Gopher's budget
@@ -1080,12 +1103,13 @@ def cmd_loss(args) -> tuple:
     config = [("preset", args.preset)] if args.preset else []
     config += [("params N", human(params)), ("tokens D", human(tokens)),
               ("FLOPs C = 6ND", human(6 * params * tokens, "FLOPs")), ("tokens/param", f"{tokens / params:.1f}")]
+    notes = ["kaplan row: Kaplan et al. 2020 eq. 1.5 with the Table 2 constants; its N excludes embeddings"]
     data = {"command": "loss", "law": law_json(law), "inputs": {"params": int(round(params)),
                                                                   "tokens": int(round(tokens))},
-            "results": results}
+            "results": results, "notes": notes}
     report = {"config": config, "tables": [("loss L(N, D) in nats/token",
                                             ["law", "L(N, D)", "L* at same C", "N* at same C", "D* at same C"],
-                                            rows)], "notes": []}
+                                            rows)], "notes": notes}
     return data, report
 
 

@@ -475,6 +475,11 @@ def test_fit_recovers_truth_within_noise_derived_tolerance(synthetic_fit):
     assert len(rows) == 240
     fit, se = data["approach3"], huber_standard_errors(rows, NOISE)
     assert data["approach3"]["starts"] == 4500
+    # the documented JSON keys of fit
+    assert set(data) == {"command", "inputs", "approach3", "approach2", "notes"}
+    assert set(fit) == {"E", "A", "B", "alpha", "beta", "a", "b", "objective", "starts", "runs", "ci95", "se",
+                        "bootstrap"}
+    assert set(data["approach2"]) == {"budgets", "k", "a", "k_tokens", "b"}
     assert abs(math.log(fit["A"] / TRUTH["A"])) < 4 * se["logA"]
     assert abs(math.log(fit["B"] / TRUTH["B"])) < 4 * se["logB"]
     assert abs(math.log(fit["E"] / TRUTH["E"])) < 4 * se["logE"]
@@ -791,3 +796,47 @@ def test_sardana_mfu_weighting_is_inference_demand_scaling(scaling):
     plain = scaling.inference_aware_optimum(law, 2e12, reference_params=13e9)
     assert same["inference_optimal"]["params"] == pytest.approx(plain["inference_optimal"]["params"], rel=1e-6)
     assert weighted["inference_optimal"]["params"] < plain["inference_optimal"]["params"]
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The JSON keys documented in the module docstring are exactly the keys printed
+# ---------------------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("argv, top, inner", [
+    (["optimal", "-C", "1e21"], {"command", "law", "inputs", "results", "notes"},
+     ("results", 0, {"law", "params", "tokens", "flops", "tokens_per_param", "loss"})),
+    (["optimal", "--target-loss", "2.2", "--law", "epoch"], {"command", "law", "inputs", "results", "notes"},
+     ("law", None, {"name", "E", "A", "B", "alpha", "beta", "source"})),
+    (["loss", "--preset", "deepseek-v3"], {"command", "law", "inputs", "results", "notes"},
+     ("results", 0, {"law", "loss", "optimal_loss_same_flops"})),
+    (["table3"], {"command", "source", "rows", "fit", "notes"},
+     ("rows", 0, {"params", "flops", "gopher_units", "tokens", "fitted_params", "flops_over_6nd"})),
+    (["models", "--preset", "deepseek-v3"], {"command", "law", "rows", "notes"},
+     ("rows", 0, {"model", "params", "tokens", "flops", "tokens_per_param", "optimal_params", "optimal_tokens",
+                  "trained_factor", "verdict", "loss", "optimal_loss", "source", "note"})),
+    (["models", "--law", "all"], {"command", "law", "rows", "notes"},
+     ("rows", 0, {"model", "params", "tokens", "tokens_per_param", "by_law"})),
+    (["kaplan", "-N", "1e9", "-D", "2e10", "-C", "1e21", "--loss", "3"], {"command", "inputs", "constants", "results",
+                                                                         "notes"},
+     ("results", None, {"pf_day_flops", "alpha_Cmin_predicted", "local_exponent_chinchilla-unrounded",
+                        "local_exponent_epoch", "loss_of_params", "min_tokens_no_overfit", "loss_of_tokens",
+                        "loss_joint", "overfit_fraction", "flops", "flops_min", "flops_min_pf_days",
+                        "optimal_params", "batch_tokens", "min_steps", "tokens_app_a", "tokens_6nd",
+                        "loss_of_compute", "critical_batch_tokens"})),
+    (["deepseek", "-l", "30", "-hs", "4096", "-s", "4096", "-D", "2T"], {"command", "inputs", "constants", "results",
+                                                                         "notes"},
+     ("results", None, {"flops", "optimum", "model_flops_per_token", "batch_sequences"})),
+    (["data-constrained", "-C", "1e22", "-U", "25B", "-N", "7B", "-D", "200B"],
+     {"command", "law", "inputs", "results", "notes"}, ("results", None, {"point", "optimum"})),
+    (["inference", "--params", "13B", "--inference-tokens", "2T", "--fixed-params", "7B"],
+     {"command", "law", "inputs", "results", "notes"},
+     ("results", None, {"target_loss", "inference_tokens", "train_mfu", "inference_mfu", "chinchilla_optimal",
+                        "inference_optimal", "fixed"})),
+    (["nanogpt"], {"command", "source", "results", "notes"},
+     ("results", None, {"todo1_400m_vs_316m", "todo2_1.3b_tokens", "todo3_table_a9_rows", "todo4_table_a4_ratios"})),
+])
+def test_json_keys_are_the_documented_ones(scaling, argv, top, inner):
+    data = run_json(scaling, *argv)
+    assert set(data) == top
+    field, index, keys = inner
+    value = data[field] if index is None else data[field][index]
+    assert set(value) == keys
