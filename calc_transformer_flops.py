@@ -718,6 +718,11 @@ def _mlp_params(arch: Architecture, width: int, bias: bool) -> int:
     return n * h * width + (((n - 1) * width + h) if bias else 0)
 
 
+def _expert_params(arch: Architecture) -> int:
+    """One routed expert: an MLP of width moe_ffn_hidden_size."""
+    return _mlp_params(arch, arch.moe_ffn_hidden_size, arch.mlp_bias)
+
+
 def _norm_params(arch: Architecture) -> int:
     return NORM_VECTORS[arch.norm] * arch.hidden_size
 
@@ -728,7 +733,7 @@ def parameter_counts(arch: Architecture) -> dict:
     (MoE: top_k of the E routed experts in each MoE layer), routed_experts."""
     h, V, L = arch.hidden_size, arch.vocab_size, arch.num_layers
     moe_layers = arch.num_moe_layers
-    expert = _mlp_params(arch, arch.moe_ffn_hidden_size, arch.mlp_bias) if arch.num_experts else 0
+    expert = _expert_params(arch) if arch.num_experts else 0
     shared = (_mlp_params(arch, arch.shared_ffn_hidden_size, arch.mlp_bias) if arch.shared_ffn_hidden_size else 0)
     shared += h if arch.shared_expert_gate else 0
     router = h * arch.num_experts  # DeepSeek-V3's score-correction bias is a buffer in transformers: not counted
@@ -977,10 +982,10 @@ def kv_cache_bytes_per_token(arch: Architecture, dtype_bytes: int) -> int:
 
 def _weights_read(arch: Architecture, params: dict, tokens: int) -> int:
     """Parameters a step reads: all but the lookup tables, with min(E, tokens·top_k) experts per MoE layer."""
-    touched = min(arch.num_experts, tokens * arch.topk) if arch.num_experts else 0
-    untouched = arch.num_experts - touched
-    per_expert = params["routed_experts"] // (arch.num_experts * arch.num_moe_layers) if arch.num_experts else 0
-    return params["matmul"] - arch.num_moe_layers * untouched * per_expert
+    if not arch.num_moe_layers:  # dense, or a config whose experts sit in no layer (all dense-first)
+        return params["matmul"]
+    untouched = arch.num_experts - min(arch.num_experts, tokens * arch.topk)
+    return params["matmul"] - arch.num_moe_layers * untouched * _expert_params(arch)
 
 
 def inference(arch: Architecture, params: dict, prompt_length: int, generate: int, batch_size: int,

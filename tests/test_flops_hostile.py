@@ -11,7 +11,7 @@ import math
 from hypothesis import given, strategies as st
 
 from conftest import call_main
-from test_flops_torch import LLAMA3_8B
+from test_flops_torch import LLAMA3_8B, SHRUNK
 
 
 FLAGS = ["--preset", "-l", "-hs", "-v", "-a", "--num-kv-heads", "-kv", "--head-dim", "-ff", "--ffn-hidden-size",
@@ -81,7 +81,7 @@ def test_hostile_config_json(flops, tmp_path_factory, fields, start_from_real):
     config = dict(LLAMA3_8B, **fields) if start_from_real else fields
     path = tmp_path_factory.mktemp("cfg") / "config.json"
     path.write_text(json.dumps(config))
-    _check(flops, ["--config", str(path), "-s", "64", "--json"])
+    _check(flops, ["--config", str(path), "-s", "64", "--prompt-length", "8", "--generate", "2", "--json"])
 
 
 def test_not_json_config(flops, tmp_path):
@@ -168,3 +168,18 @@ def test_every_count_flag_refuses_huge_negative_and_non_numbers(flops):
             assert status == 2 and out == "", (flag, value)
             lines = err.strip().splitlines()
             assert len(lines) == 1 and (long_flag in lines[0] or flag in lines[0]), (flag, value, err)
+
+
+def test_experts_in_no_layer_roofline(flops, tmp_path):
+    """A DeepSeek config whose first_k_dense_replace covers every layer names 8 experts but builds none: the bytes
+    a step reads divided by zero MoE layers (ZeroDivisionError traceback). By hand, bf16: per layer q_proj 32·2·12
+    + kv_a_proj 32·(16 + 4) + kv_a_layernorm 16 + kv_b_proj 16·2·(8 + 8) + o_proj 2·8·32 + 2 norms of 32 + a dense
+    SwiGLU 3·32·64 = 8,656 weights; 2 layers + final norm 32 + untied LM head 97·32 = 20,448 weights read; the
+    MLA cache holds 2 layers x (16 + 4) values = 80 B per token."""
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(SHRUNK["deepseek-v3-all-dense"]))
+    status, out, err = call_main(flops, ["--config", str(path), "--prompt-length", "10", "--generate", "3", "--json"])
+    assert status == 0, err
+    roof = json.loads(out)["inference"]["roofline"]
+    assert roof["prefill_bytes"] == 2 * 20_448 + 10 * 80
+    assert roof["decode_step_bytes"] == 2 * 20_448 + 12 * 80  # last step: 10 prompt keys, 1 new, its own
