@@ -1221,6 +1221,11 @@ def gpu_format_bpw(fmt: GpuFormat, n_in: int = 4096, n_out: int = 4096) -> float
     return b + (16 + b) / g + (32 / n_out + 16 / n_in if k == "gptq" else 0)
 
 
+def _entry_kind(fmt: GpuFormat) -> str:
+    """The ``kind`` of an output entry: "float" for plain fp32/fp16/bf16, "gpu" for quantized layouts."""
+    return "float" if fmt.kind == "float" else "gpu"
+
+
 def hf_footprint_linear(fmt: GpuFormat, n_in: int, n_out: int) -> int:
     """What transformers' get_memory_footprint counts for a quantized Linear: parameters and buffers only
     (bitsandbytes keeps absmax / SCB outside them; GPTQ/AWQ buffers are counted)."""
@@ -1229,8 +1234,6 @@ def hf_footprint_linear(fmt: GpuFormat, n_in: int, n_out: int) -> int:
         return -(-n // 2)
     if fmt.kind == "int8":
         return n
-    if fmt.kind in ("gptq", "awq", "hqq"):
-        return linear_bytes(fmt, n_in, n_out)
     return linear_bytes(fmt, n_in, n_out)
 
 
@@ -1341,7 +1344,7 @@ def size_gguf(cfg: ModelConfig, tensors: list[Tensor], ftype: str, opts: Options
 
 def size_gpu(cfg: ModelConfig, tensors: list[Tensor], fmt: GpuFormat, opts: Options) -> dict:
     """Quantized linears in ``fmt``; everything else at 16 bit (or the float format itself)."""
-    other_bytes = 4 if fmt.name == "fp32" else 2
+    other_bytes = fmt.bits // 8 if fmt.kind == "float" else 2
     total = footprint = 0
     for t in tensors:
         if t.gguf_only or (t.linear_bias and fmt.kind == "gptq"):
@@ -1356,10 +1359,8 @@ def size_gpu(cfg: ModelConfig, tensors: list[Tensor], fmt: GpuFormat, opts: Opti
     notes = []
     if fmt.kind != "float":
         notes.append("embeddings, lm_head, norms, biases and routers stay 16-bit")
-    if fmt.kind in ("gptq", "awq") and fmt.bits == 3:
-        notes.append("3-bit packing assumes rows divisible by 32")
-    return {"name": fmt.name, "kind": "float" if fmt.kind == "float" else "gpu",
-            "format_bpw": gpu_format_bpw(fmt, cfg.hidden_size, cfg.hidden_size) if fmt.kind != "float" else fmt.bits,
+    return {"name": fmt.name, "kind": _entry_kind(fmt),
+            "format_bpw": gpu_format_bpw(fmt, cfg.hidden_size, cfg.hidden_size),
             "bytes": total, "hf_footprint_bytes": footprint, "quality": gpu_quality(fmt), "notes": notes,
             "unquantized_params": sum(t.numel for t in tensors if not t.gguf_only and
                                       (fmt.kind == "float" or not t.linear)),
@@ -1418,8 +1419,8 @@ def compute_sizes_from_params(params: int, opts: Options) -> dict:
             entry = {"name": fmt, "kind": "gguf", "format_bpw": bt.bpw, "bytes": nbytes, "tensor_types": None,
                      "quality": gguf_quality(fmt)}
         else:
-            bpw = fmt.bits if fmt.kind == "float" else gpu_format_bpw(fmt)
-            entry = {"name": fmt.name, "kind": "float" if fmt.kind == "float" else "gpu", "format_bpw": bpw,
+            bpw = gpu_format_bpw(fmt)
+            entry = {"name": fmt.name, "kind": _entry_kind(fmt), "format_bpw": bpw,
                      "bytes": math.ceil(params * bpw / 8), "quality": gpu_quality(fmt),
                      "description": fmt.description, "source": fmt.source}
         entry["notes"] = ["dense approximation: all parameters at the block bpw (real files keep embeddings, "
@@ -1438,7 +1439,7 @@ def format_table() -> list[dict]:
         kind, fmt = resolve_format(name)
         if kind == "gpu":
             rows.append({"name": fmt.name, "family": "PyTorch-side", "block": fmt.group or None,
-                         "bytes_per_block": None, "bpw": fmt.bits if fmt.kind == "float" else gpu_format_bpw(fmt),
+                         "bytes_per_block": None, "bpw": gpu_format_bpw(fmt),
                          "layout": fmt.description + ("" if fmt.kind == "float" else " (bpw at a 4096x4096 Linear)"),
                          "source": fmt.source})
     return rows
@@ -1469,6 +1470,11 @@ def round_minifloat(x, fmt: str):
     return np.copysign(q, x)
 
 
+def _reciprocal(d):
+    """1 / d, and 0 where d is 0: an all-zero block gets scale 0 and quantizes to zeros instead of NaN."""
+    return np.divide(1.0, d, out=np.zeros_like(d), where=d != 0)
+
+
 def _blocks(x, block):
     """Flatten, zero-pad to a multiple of ``block`` and reshape (n_blocks, block)."""
     flat = np.asarray(x, dtype=np.float32).reshape(-1)
@@ -1487,7 +1493,7 @@ def quant_q8_0(x):
     """quantize_row_q8_0_ref: d = absmax/127 (stored fp16), q = round(x/d)."""
     b = _blocks(x, 32)
     d = np.abs(b).max(axis=1) / 127
-    inv = np.divide(1.0, d, out=np.zeros_like(d), where=d > 0)
+    inv = _reciprocal(d)
     q = _round_half_away(b * inv[:, None])
     return q * _fp16(d)[:, None], b.shape[0] * 34 * 8
 
@@ -1497,7 +1503,7 @@ def _q_type0(x, levels):
     b = _blocks(x, 32)
     half = levels // 2
     d = _signed_absmax(b) / -half
-    inv = np.divide(1.0, d, out=np.zeros_like(d), where=d != 0)
+    inv = _reciprocal(d)
     q = np.minimum(levels - 1, np.trunc(b * inv[:, None] + half + 0.5))
     return (q - half) * _fp16(d)[:, None], b.shape[0]
 
@@ -1517,7 +1523,7 @@ def quant_q4_1(x):
     b = _blocks(x, 32)
     lo, hi = b.min(axis=1), b.max(axis=1)
     d = (hi - lo) / 15
-    inv = np.divide(1.0, d, out=np.zeros_like(d), where=d > 0)
+    inv = _reciprocal(d)
     q = np.minimum(15, np.trunc((b - lo[:, None]) * inv[:, None] + 0.5))
     return q * _fp16(d)[:, None] + _fp16(lo)[:, None], b.shape[0] * 20 * 8
 
@@ -1528,9 +1534,9 @@ def quant_q6_k_approx(x):
     b = _blocks(x, 256).reshape(-1, 16, 16)
     s = _signed_absmax(b.reshape(-1, 16)).reshape(-1, 16) / -32
     d = _fp16(np.abs(s).max(axis=1) / 127)
-    inv_d = np.divide(1.0, d, out=np.zeros_like(d), where=d > 0)
+    inv_d = _reciprocal(d)
     s_eff = np.clip(np.round(s * inv_d[:, None]), -128, 127) * d[:, None]
-    inv = np.divide(1.0, s_eff, out=np.zeros_like(s_eff), where=s_eff != 0)
+    inv = _reciprocal(s_eff)
     q = np.clip(np.round(b * inv[:, :, None]), -32, 31)
     return q * s_eff[:, :, None], b.shape[0] * 210 * 8
 
@@ -1543,11 +1549,11 @@ def quant_q4_k_approx(x):
     hi = np.maximum(b.max(axis=2), lo)
     scale, mins = (hi - lo) / 15, -lo
     d, dmin = _fp16(scale.max(axis=1) / 63), _fp16(mins.max(axis=1) / 63)
-    inv_d = np.divide(1.0, d, out=np.zeros_like(d), where=d > 0)
-    inv_dmin = np.divide(1.0, dmin, out=np.zeros_like(dmin), where=dmin > 0)
+    inv_d = _reciprocal(d)
+    inv_dmin = _reciprocal(dmin)
     s_eff = np.clip(np.round(scale * inv_d[:, None]), 0, 63) * d[:, None]
     m_eff = np.clip(np.round(mins * inv_dmin[:, None]), 0, 63) * dmin[:, None]
-    inv = np.divide(1.0, s_eff, out=np.zeros_like(s_eff), where=s_eff > 0)
+    inv = _reciprocal(s_eff)
     q = np.clip(np.round((b + m_eff[:, :, None]) * inv[:, :, None]), 0, 15)
     return q * s_eff[:, :, None] - m_eff[:, :, None], b.shape[0] * 144 * 8
 
@@ -1565,7 +1571,7 @@ def iq4_nl_scales(x):
     b = _blocks(x, 32).astype(np.float64)
     levels = np.array(IQ4_NL_LEVELS, dtype=np.float64)
     d = _signed_absmax(b) / levels[0]
-    inv = np.divide(1.0, d, out=np.zeros_like(d), where=d != 0)
+    inv = _reciprocal(d)
     lv = levels[_nearest_level(b * inv[:, None], levels)]
     w = b * b
     num, den = (w * lv * b).sum(axis=1), (w * lv * lv).sum(axis=1)
@@ -1578,7 +1584,7 @@ def quant_iq4_nl(x):
     b = _blocks(x, 32).astype(np.float64)
     levels = np.array(IQ4_NL_LEVELS, dtype=np.float64)
     d16 = iq4_nl_scales(x)
-    inv = np.divide(1.0, d16, out=np.zeros_like(d16), where=d16 != 0)
+    inv = _reciprocal(d16)
     return levels[_nearest_level(b * inv[:, None], levels)] * d16[:, None], b.shape[0] * 18 * 8
 
 
@@ -1601,7 +1607,7 @@ def _absmax_dq(absmax, block=256):
     pad = -c.size % block
     cb = np.concatenate([c, np.zeros(pad)]).reshape(-1, block)
     s = np.abs(cb).max(axis=1)
-    inv = np.divide(1.0, s, out=np.zeros_like(s), where=s > 0)
+    inv = _reciprocal(s)
     code = bnb_dynamic_map().astype(np.float64)
     q = code[_nearest_level(cb * inv[:, None], code)] * s[:, None]
     return (q.reshape(-1)[: c.size] + mean).astype(np.float32), cb.shape[0]
@@ -1616,7 +1622,7 @@ def _quant_bnb4(x, code, double_quant):
         bits += b.shape[0] * 8 + outer * 32 + 32
     else:
         bits += b.shape[0] * 32
-    inv = np.divide(1.0, absmax, out=np.zeros_like(absmax), where=absmax > 0)
+    inv = _reciprocal(absmax)
     code = np.asarray(sorted(code), dtype=np.float64)
     return code[_nearest_level(b * inv[:, None], code)] * absmax[:, None], bits
 
@@ -1638,7 +1644,7 @@ def quant_int8_channel(x):
     """LLM.int8 storage: per output row absmax/127 (fp32 SCB), q = round(x/s)."""
     r = _rows(x)
     s = np.abs(r).max(axis=1) / 127
-    inv = np.divide(1.0, s, out=np.zeros_like(s), where=s > 0)
+    inv = _reciprocal(s)
     return np.round(r * inv[:, None]) * s[:, None], r.size * 8 + r.shape[0] * 32
 
 
@@ -1646,7 +1652,7 @@ def quant_int8_group(x, group=128):
     """Symmetric int8 per group of ``group`` along a row, fp16 scale."""
     b = _blocks(x, group)
     s = _fp16(np.abs(b).max(axis=1) / 127)
-    inv = np.divide(1.0, s, out=np.zeros_like(s), where=s > 0)
+    inv = _reciprocal(s)
     q = np.clip(np.round(b * inv[:, None]), -127, 127)
     return q * s[:, None], b.size * 8 + b.shape[0] * 16
 
@@ -1658,7 +1664,7 @@ def quant_rtn_group(x, bits=4, group=128):
     levels = 2**bits - 1
     lo, hi = np.minimum(b.min(axis=1), 0), np.maximum(b.max(axis=1), 0)
     s = _fp16((hi - lo) / levels)
-    inv = np.divide(1.0, s, out=np.zeros_like(s), where=s > 0)
+    inv = _reciprocal(s)
     zero = np.round(-lo * inv)
     q = np.clip(np.round(b * inv[:, None]) + zero[:, None], 0, levels)
     return (q - zero[:, None]) * s[:, None], b.size * bits + b.shape[0] * (16 + bits)
@@ -1688,7 +1694,7 @@ def quant_nvfp4(x):
     amax = np.abs(b).max(axis=1)
     g = amax.max() / (448 * 6) if amax.size and amax.max() > 0 else 1.0
     s = round_minifloat(amax / 6 / g, "E4M3") * g
-    inv = np.divide(1.0, s, out=np.zeros_like(s), where=s > 0)
+    inv = _reciprocal(s)
     return round_minifloat(b * inv[:, None], "E2M1") * s[:, None], b.shape[0] * (16 * 4 + 8) + 32
 
 
@@ -1730,10 +1736,11 @@ def load_measure_input(spec: str, seed: int):
         raise ValueError(f"--measure cannot read {spec!r}: {exc}".splitlines()[0]) from None
     if a.dtype.kind not in "fiu" or a.size == 0:
         raise ValueError(f"--measure {spec!r}: expected a non-empty numeric array, got dtype {a.dtype}")
-    a = a.astype(np.float32)
-    if not np.isfinite(a).all():
+    if a.dtype.kind == "f" and not np.isfinite(a).all():
         raise ValueError(f"--measure {spec!r}: the array holds NaN or inf")
-    return a, spec
+    if float(np.abs(a).max()) > float(np.finfo(np.float32).max):  # the quantizers work in float32
+        raise ValueError(f"--measure {spec!r}: values beyond the float32 range (3.4e38); rescale the array")
+    return a.astype(np.float32), spec
 
 
 def measure(x, names=None) -> dict:
@@ -1972,7 +1979,7 @@ def config_from_args(args, warnings: list) -> ModelConfig:
         values = dict(fields, name=key, source=f"{key} ({source})")
     elif args.config:
         cfg, unknown = config_from_hf(_read_config_file(args.config), os.path.basename(args.config.rstrip("/")))
-        values = {k: v for k, v in asdict(cfg).items()}
+        values = asdict(cfg)
         if unknown:
             warnings.append(f"config fields not used: {', '.join(unknown)}")
     flag_map = (("num_layers", args.num_layers, "--num-layers"), ("hidden_size", args.hidden_size, "--hidden-size"),
@@ -2058,10 +2065,11 @@ def run(args) -> int:
     fmt = "json" if args.json else args.format
     if args.list_presets:
         rows = [{"name": k, "source": v[1]} for k, v in PRESETS.items()]
-        _emit(rows, lambda r, md: _table(["preset", "source"], [[x["name"], x["source"]] for x in r], md), fmt)
+        _emit({"presets": rows}, lambda r, md: _table(["preset", "source"],
+                                                      [[x["name"], x["source"]] for x in r["presets"]], md), fmt)
         return 0
     if args.list_formats:
-        _emit(format_table(), render_format_table, fmt)
+        _emit({"formats": format_table()}, lambda r, md: render_format_table(r["formats"], md), fmt)
         return 0
     if args.measure:
         if args.preset or args.config or args.params is not None:
@@ -2100,6 +2108,11 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     try:
         return run(args)
+    except BrokenPipeError:
+        # the reader closed the pipe (`| head`): stop quietly; point stdout at devnull so the interpreter's final
+        # flush does not raise again
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
     except (ValueError, OverflowError, MemoryError, OSError) as exc:
         parser.error(str(exc))
     return 2
