@@ -348,7 +348,10 @@ def test_activations_at_real_width_under_fake_tensors(mem, name, cfg, attn):
     estimate = sum(mem.activation_sum(mem.layer_activation_tensors(arch, setup, arch.layer_is_moe(i), "full"),
                                       "none") for i in range(arch.num_layers))
     print(f"{name} {attn} real width: measured {measured:,} B, estimate {estimate:,} B")
-    assert abs(estimate - measured) <= 0.10 * measured
+    # At published widths every saved tensor the estimate lists is exact and the unlisted ones (norm statistics
+    # aside, which hf counts) are O(s) against O(s h): 1 %, not the 10 % allowed for the 128-wide shrunk models,
+    # where per-row terms weigh in (measured here: within 0.2 %).
+    assert abs(estimate - measured) <= 0.01 * measured
 
 
 # ---------------------------------------------------------------------------------------------------------------
