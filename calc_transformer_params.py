@@ -412,24 +412,23 @@ def padded_vocab(cfg: ModelConfig) -> int:
     return -(-cfg.vocab_size // m) * m
 
 
-def is_moe_layer(cfg: ModelConfig, index: int) -> bool:
-    return bool(cfg.num_experts) and index >= cfg.first_k_dense and index not in cfg.dense_layers \
-        and (index + cfg.expert_interval_phase) % cfg.expert_interval == 0
+def moe_layer_flags(cfg: ModelConfig, positions: int) -> list:
+    """For layer positions 0 .. positions-1 (the main layers, then any MTP modules): whether each is an MoE layer."""
+    if not cfg.num_experts:
+        return [False] * positions
+    dense = set(cfg.dense_layers)  # a set: a long mlp_only_layers list must not make this quadratic
+    return [i >= cfg.first_k_dense and i not in dense and (i + cfg.expert_interval_phase) % cfg.expert_interval == 0
+            for i in range(positions)]
 
 
-def moe_layer_indices(cfg: ModelConfig) -> list:
-    return [i for i in range(cfg.num_layers) if is_moe_layer(cfg, i)] if cfg.num_experts else []
-
-
-def mtp_module_params(cfg: ModelConfig, index: int) -> tuple:
-    """(parameters, whether MoE) of one DeepSeek-V3 multi-token-prediction module placed after the main layers.
+def mtp_module_params(cfg: ModelConfig, moe: bool) -> int:
+    """Parameters of one DeepSeek-V3 multi-token-prediction module (its block MoE or dense as placed).
 
     DeepSeek-V3 report sec. 2.2: a Transformer block, a projection M (d x 2d) and RMSNorms on both inputs; the HF
     checkpoint adds the norm before its copy of the output head (``shared_head.norm``).
     """
-    moe = is_moe_layer(cfg, cfg.num_layers + index)
     h = cfg.hidden_size
-    return sum(layer_components(cfg, moe).values()) + 2 * h * h + 3 * norm_params(cfg, h), moe
+    return sum(layer_components(cfg, moe).values()) + 2 * h * h + 3 * norm_params(cfg, h)
 
 
 def mlp_params(cfg: ModelConfig, width: int, bias: bool) -> int:
@@ -467,6 +466,11 @@ def attention_params(cfg: ModelConfig) -> tuple:
     return weights, norms.get(cfg.qk_norm, 0)
 
 
+def routed_expert_params(cfg: ModelConfig) -> int:
+    """One routed expert: a bias-free MLP of the MoE width (Mixtral, Qwen-MoE and DeepSeek experts have no biases)."""
+    return mlp_params(cfg, cfg.moe_ffn_hidden_size or cfg.ffn_hidden_size, False)
+
+
 def layer_components(cfg: ModelConfig, moe: bool) -> dict:
     """Parameters of one decoder layer, by component."""
     attention, attention_norms = attention_params(cfg)
@@ -476,7 +480,7 @@ def layer_components(cfg: ModelConfig, moe: bool) -> dict:
         parts["mlp"] = mlp_params(cfg, cfg.ffn_hidden_size, cfg.mlp_bias)
         return parts
     expert_width = cfg.moe_ffn_hidden_size or cfg.ffn_hidden_size
-    parts["routed_experts"] = cfg.num_experts * mlp_params(cfg, expert_width, False)
+    parts["routed_experts"] = cfg.num_experts * routed_expert_params(cfg)
     if cfg.num_shared_experts:
         shared_width = cfg.shared_expert_ffn_size or expert_width
         # DeepSeek fuses its shared experts into one MLP of n times the width: same weights, one set of biases.
@@ -498,9 +502,11 @@ def count_parameters(cfg: ModelConfig, dtype: str = "bf16") -> dict:
     lm_head = (0 if cfg.tied_embeddings else vocab * embed_dim) + (vocab if cfg.lm_head_bias else 0)
     outer_norms = (norm_params(cfg, h) if cfg.final_norm else 0) + (norm_params(cfg, h) if cfg.embedding_norm else 0)
 
-    moe_layers = moe_layer_indices(cfg)
+    # MTP modules sit after the main layers and follow the same placement rule (DeepSeek numbers them on)
+    is_moe = moe_layer_flags(cfg, cfg.num_layers + cfg.mtp_layers)
+    num_moe_layers, mtp_is_moe = sum(is_moe[:cfg.num_layers]), is_moe[cfg.num_layers:]
     layer_types = []
-    for kind, count in (("dense", cfg.num_layers - len(moe_layers)), ("moe", len(moe_layers))):
+    for kind, count in (("dense", cfg.num_layers - num_moe_layers), ("moe", num_moe_layers)):
         if count:
             per_layer = layer_components(cfg, kind == "moe")
             layer_types.append({"type": kind, "layers": count, "per_layer": per_layer,
@@ -512,8 +518,7 @@ def count_parameters(cfg: ModelConfig, dtype: str = "bf16") -> dict:
         components[name] = sum(t["layers"] * t["per_layer"][name] for t in layer_types)
     components["norms"] += outer_norms
     components["lm_head"] = lm_head
-    mtp_modules = [mtp_module_params(cfg, i) for i in range(cfg.mtp_layers)]
-    components["mtp"] = sum(n for n, _ in mtp_modules)
+    components["mtp"] = sum(mtp_is_moe.count(moe) * mtp_module_params(cfg, moe) for moe in (False, True))
     total = sum(components.values())
     embedding_total = embedding_input + positions + lm_head
 
@@ -523,9 +528,8 @@ def count_parameters(cfg: ModelConfig, dtype: str = "bf16") -> dict:
         "non_embedding": total - embedding_total, "components": components, "layer_types": layer_types,
         "checkpoint_only": {}, "notes": [],
     }
-    if moe_layers:
-        expert_width = cfg.moe_ffn_hidden_size or cfg.ffn_hidden_size
-        active_routed = len(moe_layers) * cfg.top_k * mlp_params(cfg, expert_width, False)
+    if num_moe_layers:
+        active_routed = num_moe_layers * cfg.top_k * routed_expert_params(cfg)
         report["active"] = {
             "total": total - components["routed_experts"] - components["mtp"] + active_routed,
             "routed_experts_active": active_routed, "routed_experts_total": components["routed_experts"],
@@ -534,7 +538,7 @@ def count_parameters(cfg: ModelConfig, dtype: str = "bf16") -> dict:
                           + ("; MTP modules excluded" if cfg.mtp_layers else ""),
         }
     stored = report["checkpoint_only"]
-    moe_count = len(moe_layers) + sum(1 for _, moe in mtp_modules if moe)
+    moe_count = sum(is_moe)
     if cfg.router_score_correction_bias and moe_count:
         stored["router_score_correction_bias"] = moe_count * cfg.num_experts
         report["notes"].append("router score-correction bias (DeepSeek-V3) is a buffer in transformers, not a "
@@ -543,7 +547,7 @@ def count_parameters(cfg: ModelConfig, dtype: str = "bf16") -> dict:
         stored["mtp_embedding_and_head_copies"] = cfg.mtp_layers * 2 * vocab * embed_dim
         report["notes"].append("MTP modules share the main embedding and head (DeepSeek-V3 report sec. 2.2); the "
                                "HF checkpoint stores a copy of both per module: in the checkpoint size only")
-    if cfg.num_experts and not moe_layers:
+    if cfg.num_experts and not num_moe_layers:
         report["notes"].append("experts are configured but the placement rules leave no MoE layer: all dense")
     if vocab != cfg.vocab_size:
         report["notes"].append(f"vocabulary padded from {cfg.vocab_size} to {vocab}")
@@ -864,7 +868,9 @@ def config_from_hf(raw, where: str = "config.json") -> tuple:
     if not isinstance(raw, dict):
         raise InputError(f"{where}: expected a JSON object, got {type(raw).__name__}")
     notes = []
-    if isinstance(raw.get("text_config"), dict):
+    if raw.get("text_config") is not None and not isinstance(raw["text_config"], dict):
+        raise InputError(f"{where}: field 'text_config' must be a JSON object, got {type(raw['text_config']).__name__}")
+    if raw.get("text_config") is not None:
         inner = dict(raw["text_config"])
         if "tie_word_embeddings" not in inner and "tie_word_embeddings" in raw:
             inner["tie_word_embeddings"] = raw["tie_word_embeddings"]
@@ -894,10 +900,20 @@ def config_from_hf(raw, where: str = "config.json") -> tuple:
     return cfg, ignored, notes
 
 
+MAX_CONFIG_BYTES = 16 * 2**20  # published config.json files are a few kB; a bigger file is not one
+
+
 def read_config_file(path: str) -> tuple:
+    if not path.strip():
+        raise InputError("--config expects a path to a config.json or a folder holding one, got ''")
     if os.path.isdir(path):
         path = os.path.join(path, "config.json")
     try:
+        # a FIFO or a device such as /dev/zero would block or never end: only regular files are read
+        if not os.path.isfile(path):
+            raise InputError(f"--config {path}: " + ("not a regular file" if os.path.exists(path) else "no such file"))
+        if os.path.getsize(path) > MAX_CONFIG_BYTES:
+            raise InputError(f"--config {path}: larger than {MAX_CONFIG_BYTES // 2**20} MiB, not a config.json")
         with open(path, encoding="utf-8") as handle:
             raw = json.load(handle)
     except FileNotFoundError:
@@ -1164,11 +1180,11 @@ FLAG_FIELDS = ("num_layers", "hidden_size", "vocab_size", "num_attention_heads",
 def config_from_args(args) -> tuple:
     """(ModelConfig, warnings) from parsed flags: preset or config file first, then explicit flags on top."""
     warnings, notes = [], []
-    if args.preset and args.config:
+    if args.preset is not None and args.config is not None:
         raise InputError("--preset and --config are alternatives; give one")
-    if args.preset:
+    if args.preset is not None:
         base = asdict(preset_config(args.preset))
-    elif args.config:
+    elif args.config is not None:
         cfg, ignored, notes = read_config_file(args.config)
         base = asdict(cfg)
         if ignored:
@@ -1220,15 +1236,16 @@ def config_from_args(args) -> tuple:
                 from None
     if args.moe and not values.get("num_experts"):
         raise InputError("--moe needs --num-experts")
-    if values.get("num_experts") and not values.get("top_k"):
-        values["top_k"] = 1 if args.config is None and args.preset is None else values.get("top_k", 0)
+    from_flags_only = args.preset is None and args.config is None
+    if values.get("num_experts") and not values.get("top_k") and from_flags_only:
+        values["top_k"] = 1  # cookbook default; a preset or config.json that names experts names its top-k too
     if values.get("position_embedding") == "learned" and not values.get("max_position_embeddings"):
         raise InputError("--sequence-length is required with --position-embedding learned")
     if args.max_position_embeddings and values.get("position_embedding") != "learned":
         notes.append(f"--sequence-length adds no parameters with {values.get('position_embedding')} positions "
                      f"(a table only with --position-embedding learned)")
     values["dense_layers"] = tuple(values.get("dense_layers") or ())
-    if args.preset or args.config:
+    if not from_flags_only:
         changed = [f.name for f in fields(ModelConfig) if f.name not in ("name", "source")
                    and values.get(f.name) != base.get(f.name)]
         if changed:  # provenance: the echoed source says which values are not the preset's / file's own

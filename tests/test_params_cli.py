@@ -129,3 +129,40 @@ def test_counts_walked_layer_by_layer_are_bounded():
     for flag in ("--mtp-layers", "--num-layers"):
         status, _, err = call_main(params, ["--preset", "deepseek-v3", flag, "1.4T"])
         assert status == 2 and err.startswith(PREFIX) and flag in err
+
+
+def test_config_that_is_not_a_regular_file_does_not_hang(tmp_path):
+    # Found in review: --config /dev/zero read forever and a FIFO blocked on open; only regular files are read.
+    import os
+    fifo = tmp_path / "config.json"
+    os.mkfifo(fifo)
+    for target in ("/dev/zero", str(fifo), str(tmp_path)):
+        status, _, err = call_main(params, ["--config", target])
+        assert status == 2 and err.startswith(PREFIX) and "not a regular file" in err, err
+        assert len(err.strip().splitlines()) == 1
+
+
+def test_empty_preset_or_config_names_that_flag():
+    # Found in review: an empty --preset / --config fell through to "--num-layers is required".
+    for flag in ("--preset", "--config"):
+        status, _, err = call_main(params, [flag, ""])
+        assert status == 2 and err.startswith(PREFIX) and flag in err and "--num-layers" not in err, err
+
+
+def test_text_config_that_is_not_an_object_is_named():
+    # Found in review: a string or list text_config was skipped and the outer (VLM) dict read instead.
+    for value in ("llama", [1, 2], 3):
+        status, _, err = run_config(json.dumps({"model_type": "llava", "text_config": value}))
+        assert status == 2 and "'text_config' must be a JSON object" in err, err
+
+
+def test_long_dense_layer_list_is_not_quadratic():
+    # Found in review: each layer scanned the whole mlp_only_layers tuple (100k layers x 50k entries never ended).
+    import time
+    config = dict(REAL_CONFIGS["qwen3_moe"], num_hidden_layers=100_000, mlp_only_layers=list(range(0, 100_000, 2)))
+    start = time.perf_counter()
+    status, out, err = run_config(json.dumps(config), "--json")
+    assert status == 0, err
+    report = json.loads(out)
+    assert [(t["type"], t["layers"]) for t in report["layer_types"]] == [("dense", 50_000), ("moe", 50_000)]
+    assert time.perf_counter() - start < 10
