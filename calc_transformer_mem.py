@@ -92,9 +92,9 @@ null with ``-p``); ``params`` {total, embedding, non_embedding, active, per_grou
   ``cpu_per_gpu_bytes``; ``checkpoint`` {weights_bytes, full_bytes}; ``bytes_per_param`` {weights, gradients,
   master_weights}; ``setup`` adds dp, dense_shard, expert_shard, micro_batches.
 * inference: ``per_gpu`` terms weights, kv_cache, prefill_activations, logits, fragmentation,
-  framework_overhead, total; ``kv_cache`` {total_bytes (the whole batch, one GPU), bytes_per_token (one
-  sequence, all layers, one GPU), per_layer_type {full/sliding: {layers, bytes, tokens_held}}, kv_dtype,
-  convention}.
+  framework_overhead, total (with ``-p`` only weights, fragmentation, framework_overhead, total); ``kv_cache``
+  {total_bytes (the whole batch, one GPU), bytes_per_token (one sequence, all layers, one GPU), per_layer_type
+  {full/sliding: {layers, bytes, tokens_held}}, kv_dtype, convention} (null with ``-p``).
 * ``--explain``: ``activation_tensors`` {"dense|moe/full|sliding": [{name, shape, dtype_bytes, bytes, split,
   core}]}: one layer of each kind, one micro-batch, one rank (core = dropped by selective recompute).
 * ``--max-micro-batch`` / ``--max-context``: ``solution`` {name, value, total_bytes}.
