@@ -67,13 +67,17 @@ JSON keys (``--json``)
 or null; ``overhead_bytes`` (int); ``formats``: list of {``name``, ``kind`` ("gguf", "gpu", "float"),
 ``format_bpw`` (float, the block layout), ``file_bpw`` (float, whole file), ``bytes`` (int), ``gb``, ``gib``,
 ``reduction_vs_fp16`` (float, fp16 bytes / bytes), ``load_bytes`` (int), ``serve_bytes`` (int or null),
-``fits`` (list of GPU names that hold ``serve_bytes``, or ``load_bytes`` if no KV), ``tensor_types``
-({type: count} for GGUF), ``unquantized_params`` (int: parameters left in F32/F16/BF16; architecture mode),
-``tensor_bytes`` (GGUF: tensor data without metadata), ``hf_footprint_bytes`` (GPU formats: what transformers'
-``get_memory_footprint`` reports), ``quality`` ({``metric``, ``value``, ``model``, ``source``} or null),
-``notes`` (list)}; ``skipped``: list of {``name``, ``reason``} for formats whose layout cannot store the model.
+``fits`` (list of GPU names that hold ``serve_bytes``, or ``load_bytes`` if no KV), ``quality`` ({``metric``,
+``value``, ``model``, ``source``} or null), ``notes`` (list of strings), and by kind: GGUF ``tensor_types``
+({type: count}; null in parameter-count mode) and ``tensor_bytes`` (tensor data without metadata; architecture
+mode); "gpu" and "float" ``description`` and ``source`` (the layout and where it is defined) and
+``hf_footprint_bytes`` (what transformers' ``get_memory_footprint`` reports; architecture mode); every kind
+``unquantized_params`` (int: parameters left in F32/F16/BF16; architecture mode)}; ``skipped``: list of {``name``,
+``reason``} for formats whose layout cannot store the model.
 Measure mode: ``measure``: {``source``, ``shape``, ``n``, ``results``: list of {``name``, ``bpw``, ``mse``,
 ``sqnr_db`` (null when the error is zero or outweighs the signal), ``max_abs_error``, ``note``}}.
+``--list-presets``: {``presets``: list of {``name``, ``source``}}; ``--list-formats``: {``formats``: list of
+{``name``, ``family``, ``block``, ``bytes_per_block``, ``bpw``, ``layout``, ``source``}}.
 
 Examples
 --------

@@ -1092,3 +1092,33 @@ def test_hostile_edits_of_real_configs_hypothesis(quant, tmp_path):
             assert status == 2 and err.count("\n") == 1 and err.startswith("calc_quantization.py: error:"), err
 
     check()
+
+
+# The keys the module docstring documents (section "JSON keys"), per entry kind and mode.
+_COMMON_KEYS = {"name", "kind", "format_bpw", "file_bpw", "bytes", "gb", "gib", "reduction_vs_fp16", "load_bytes",
+                "serve_bytes", "fits", "quality", "notes"}
+_DOCUMENTED_KEYS = {
+    ("architecture", "gguf"): _COMMON_KEYS | {"tensor_types", "tensor_bytes", "unquantized_params"},
+    ("architecture", "gpu"): _COMMON_KEYS | {"description", "source", "hf_footprint_bytes", "unquantized_params"},
+    ("architecture", "float"): _COMMON_KEYS | {"description", "source", "hf_footprint_bytes", "unquantized_params"},
+    ("parameter-count", "gguf"): _COMMON_KEYS | {"tensor_types"},
+    ("parameter-count", "gpu"): _COMMON_KEYS | {"description", "source"},
+    ("parameter-count", "float"): _COMMON_KEYS | {"description", "source"},
+}
+
+
+@pytest.mark.parametrize("argv", [["--preset", "llama-3-8b"], ["--preset", "mixtral-8x7b"], ["--preset", "deepseek-v3"],
+                                  ["--params", "7B"]], ids=["dense", "moe", "mla", "params"])
+def test_json_keys_as_documented(quant, argv):
+    status, out, err = call_main(quant, argv + ["--formats", "all", "--json"])
+    assert status == 0, err
+    result = json.loads(out)
+    assert set(result) == {"model", "kv_cache", "overhead_bytes", "formats", "skipped"}
+    assert set(result["model"]) == {"source", "mode", "params", "config", "note"}
+    if result["kv_cache"] is not None:
+        assert set(result["kv_cache"]) == {"dtype", "context", "batch", "bytes_per_token", "bytes", "note"}
+    mode = result["model"]["mode"]
+    for entry in result["formats"]:
+        assert set(entry) == _DOCUMENTED_KEYS[mode, entry["kind"]], entry["name"]
+        if entry["quality"]:
+            assert set(entry["quality"]) == {"metric", "value", "model", "source"}
