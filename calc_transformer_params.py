@@ -51,15 +51,17 @@ a multiple of 256, Llama's ``multiple_of``), kv heads at the template's ratio; e
 
 JSON keys (``--format json``)
 -----------------------------
-``model``, ``source``, ``config`` (the resolved configuration), ``total``, ``embedding`` {``input``,
-``positions``, ``lm_head``, ``total``}, ``non_embedding`` (Kaplan's N), ``components`` {name: count},
-``layer_types`` [{``type``, ``layers``, ``per_layer`` {component: count}, ``params_per_layer``, ``total``}],
-``active`` (MoE only: {``total``, ``routed_experts_active``, ``routed_experts_total``, ``convention``}),
-``checkpoint_only`` {name: elements stored but not parameters}, ``checkpoint`` {``dtype``, ``bits_per_element``,
-``elements``, ``bytes``, ``GB``, ``GiB``}, ``notes`` [strings]. With ``--target-params``: ``target``, ``template``,
-``rules``, ``candidates`` [{``num_layers``,
+``model``, ``source``, ``config`` (the resolved configuration, plus ``vocab_size_padded``), ``total``,
+``embedding`` {``input``, ``positions``, ``lm_head``, ``total``}, ``non_embedding`` (Kaplan's N), ``components``
+{``embedding``, ``positions``, ``embedding_projections``, ``attention``, ``mlp``, ``routed_experts``,
+``shared_experts``, ``router``, ``norms``, ``lm_head``, ``mtp``}, ``layer_types`` [{``type`` (dense/moe),
+``layers``, ``per_layer`` {component: count}, ``params_per_layer``, ``total``}], ``active`` (MoE only: {``total``,
+``routed_experts_active``, ``routed_experts_total``, ``convention``}), ``checkpoint_only`` {name: elements stored
+but not parameters}, ``checkpoint`` {``dtype``, ``bits_per_element``, ``elements``, ``bytes``, ``GB``, ``GiB``},
+``notes`` [strings]. With ``--target-params``: ``target``, ``template``, ``rules`` {``hidden_size_multiple``,
+``head_dims``, ``aspect_ratio``, ``ffn``, ``kv_heads``, ``source``}, ``candidates`` [{``num_layers``,
 ``hidden_size``, ``num_attention_heads``, ``num_kv_heads``, ``head_dim``, ``ffn_hidden_size``, ``aspect_ratio``,
-``total``, ``non_embedding``, ``difference`` (absolute), ``above_target``}].
+``total``, ``non_embedding``, ``difference`` (absolute), ``above_target``}]. Counts are exact integers.
 
 Examples
 --------

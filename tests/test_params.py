@@ -17,6 +17,15 @@ def total(params, preset, **overrides):
     return params.count_parameters(replace(params.preset_config(preset), **overrides))
 
 
+def near(count, printed_billions, unit):
+    """Whether `count` prints as `printed_billions` (last digit worth `unit` billions) when rounded or truncated.
+
+    Model cards do not say which: rounding allows [p - unit/2, p + unit/2), truncation [p, p + unit); the union is
+    [p - unit/2, p + unit).
+    """
+    return printed_billions - unit / 2 <= count / 1e9 < printed_billions + unit
+
+
 # --------------------------------------------------------------------------------------------------------------
 # Published totals, exact to the unit
 # --------------------------------------------------------------------------------------------------------------
@@ -40,8 +49,12 @@ PUBLISHED_EXACT = [
     ("llama-3.1-405b", 405_853_388_800, "HF meta-llama/Llama-3.1-405B"),
     ("mistral-7b", 7_241_732_096, "HF mistralai/Mistral-7B-v0.1"),
     ("mixtral-8x7b", 46_702_792_704, "HF mistralai/Mixtral-8x7B-v0.1"),
-    ("qwen2.5-72b", 72_706_203_648, "HF Qwen/Qwen2.5-72B (quoted in Abdullah-Taha9/ui-training#29)"),
-    ("qwen3-4b", 4_022_468_096, "HF Qwen/Qwen3-4B (same issue)"),
+    ("qwen2.5-72b", 72_706_203_648, "keras-team/keras-hub keras_hub/src/models/qwen/qwen_presets.py "
+                                    "qwen2.5_instruct_72b_en params (same architecture as the base model); HF "
+                                    "safetensors total as quoted in Abdullah-Taha9/ui-training#29"),
+    ("qwen3-4b", 4_022_468_096, "HF Qwen/Qwen3-4B safetensors total (quoted in Abdullah-Taha9/ui-training#29)"),
+    ("gemma-2-2b", 2_614_341_888, "keras-team/keras-hub keras_hub/src/models/gemma/gemma_presets.py gemma2_2b_en"),
+    ("gemma-2-9b", 9_241_705_984, "keras-team/keras-hub keras_hub/src/models/gemma/gemma_presets.py gemma2_9b_en"),
 ]
 
 
@@ -79,10 +92,11 @@ def test_gpt2_breakdown_closed_form(params):
 
 
 def test_mixtral_active_parameters(params):
-    # 12,879,925,248 active: HF total minus 6 of 8 experts per layer (Mixtral paper sec. 2.1: "13B active")
+    # the published total (HF mistralai/Mixtral-8x7B-v0.1) minus the 6 of 8 experts per layer a token skips:
+    # 12,879,925,248, the Mixtral paper's "13B active parameters" (Jiang et al. 2024, abstract)
+    expert = 3 * 4096 * 14336  # w1, w2, w3 of one SwiGLU expert
     report = params.count_parameters(params.preset_config("mixtral-8x7b"))
-    assert report["active"]["total"] == 12_879_925_248
-    expert = 3 * 4096 * 14336
+    assert report["active"]["total"] == 46_702_792_704 - 32 * 6 * expert == 12_879_925_248
     assert report["active"]["routed_experts_active"] == 32 * 2 * expert
     assert report["components"]["router"] == 32 * 4096 * 8
 
@@ -95,9 +109,9 @@ def test_mixtral_active_parameters(params):
 def test_moe_totals_at_printed_precision(params, preset, total_b, active_b, digits, source):
     report = params.count_parameters(params.preset_config(preset))
     assert round(report["total"] / 1e9, digits) == total_b, source
-    # active counts are printed truncated ("37B" for 37.55B) or rounded ("2.7B" for 2.69B): the rounding rule is
-    # not stated, so the count must lie within one unit of the printed last digit
-    assert abs(report["active"]["total"] / 1e9 - active_b) < 10 ** -digits, source
+    # active counts are printed truncated ("37B" for 37.55B) or rounded ("2.7B" for 2.69B): the rule is not
+    # stated, so the count must be one that prints so under either rule
+    assert near(report["active"]["total"], active_b, 10 ** -digits), source
 
 
 def test_deepseek_v3_closed_form(params):
@@ -421,11 +435,6 @@ def test_moe_layer_placement_flags(params, extra, moe_layers):
     assert report["active"]["total"] == expected_active
 
 
-def near(count, printed_billions, unit):
-    """A model card's rounded figure: truncated or rounded (unstated), so within one unit of its last digit."""
-    return abs(count / 1e9 - printed_billions) < unit
-
-
 def test_qwen_model_card_figures(params):
     from test_params_torch import REAL_CONFIGS
     # Qwen/Qwen2.5-7B card: 7.61B parameters, 6.53B non-embedding
@@ -481,3 +490,41 @@ def test_vocab_padding(params):
     assert report["config"]["vocab_size_padded"] == 50304
     assert report["total"] == 162_322_944
     assert any("padded from 50257 to 50304" in note for note in report["notes"])
+
+
+# The JSON keys the module docstring and docs/calc_transformer_params.md document, written out here: a key added,
+# renamed or dropped in the output must be documented too.
+REPORT_KEYS = {"model", "source", "config", "total", "embedding", "non_embedding", "components", "layer_types",
+               "checkpoint_only", "checkpoint", "notes"}
+COMPONENT_KEYS = ["embedding", "positions", "embedding_projections", "attention", "mlp", "routed_experts",
+                  "shared_experts", "router", "norms", "lm_head", "mtp"]
+SEARCH_KEYS = {"target", "template", "rules", "candidates"}
+CANDIDATE_KEYS = {"num_layers", "hidden_size", "num_attention_heads", "num_kv_heads", "head_dim", "ffn_hidden_size",
+                  "aspect_ratio", "total", "non_embedding", "difference", "above_target"}
+
+
+@pytest.mark.parametrize("argv,moe", [(["--preset", "llama-3-8b"], False), (["--preset", "gpt2"], False),
+                                      (["--preset", "mixtral-8x7b"], True), (["--preset", "qwen1.5-moe-a2.7b"], True),
+                                      (["--preset", "deepseek-v3", "--mtp-layers", "1"], True)])
+def test_json_keys_are_the_documented_ones(params, argv, moe):
+    status, out, err = call_main(params, argv + ["--json"])
+    assert status == 0, err
+    report = json.loads(out)
+    assert set(report) == REPORT_KEYS | ({"active"} if moe else set())
+    assert set(report["embedding"]) == {"input", "positions", "lm_head", "total"}
+    assert list(report["components"]) == COMPONENT_KEYS
+    for layer_type in report["layer_types"]:
+        assert set(layer_type) == {"type", "layers", "per_layer", "params_per_layer", "total"}
+        assert set(layer_type["per_layer"]) <= set(COMPONENT_KEYS)
+    assert set(report["checkpoint"]) == {"dtype", "bits_per_element", "elements", "bytes", "GB", "GiB"}
+    if moe:
+        assert set(report["active"]) == {"total", "routed_experts_active", "routed_experts_total", "convention"}
+
+
+def test_search_json_keys_are_the_documented_ones(params):
+    status, out, err = call_main(params, ["--target-params", "1B", "--search-top", "2", "--json"])
+    assert status == 0, err
+    result = json.loads(out)
+    assert set(result) == SEARCH_KEYS
+    assert set(result["rules"]) == {"hidden_size_multiple", "head_dims", "aspect_ratio", "ffn", "kv_heads", "source"}
+    assert all(set(c) == CANDIDATE_KEYS for c in result["candidates"])
