@@ -299,18 +299,23 @@ def _arch_from(flops, tmp_path, config):
     return flops.resolve(fields, {})
 
 
+def _hf_model(transformers, config: dict, attention: str = "eager"):
+    """transformers' causal LM for a config.json dict (build it under FakeTensorMode). MoE experts run through
+    ``batched_mm``, so each token goes through its top-k experts only (the default loops over every expert)."""
+    kwargs = {"attn_implementation": attention}
+    if any(k in config for k in ("num_local_experts", "num_experts", "n_routed_experts")):
+        kwargs["experts_implementation"] = "batched_mm"
+    return transformers.AutoModelForCausalLM.from_config(transformers.AutoConfig.for_model(**config), **kwargs)
+
+
 def _count_with_pytorch(config: dict, batch: int, seq: int, backward: bool = True):
     """(forward FLOPs, forward+backward FLOPs or None, parameter count) as PyTorch counts them for the HF model."""
     torch, transformers = torch_and_transformers()
     from torch._subclasses.fake_tensor import FakeTensorMode
     from torch.utils.flop_counter import FlopCounterMode
 
-    hf_config = transformers.AutoConfig.for_model(**config)
-    kwargs = {"attn_implementation": "eager"}
-    if any(k in config for k in ("num_local_experts", "num_experts", "n_routed_experts")):
-        kwargs["experts_implementation"] = "batched_mm"
     with FakeTensorMode():
-        model = transformers.AutoModelForCausalLM.from_config(hf_config, **kwargs)
+        model = _hf_model(transformers, config)
         n_params = sum(p.numel() for p in model.parameters())
         ids = torch.randint(0, config["vocab_size"], (batch, seq))
         with FlopCounterMode(display=False) as forward_counter:
@@ -358,12 +363,8 @@ def test_prefill_and_decode_step_match_counter(flops, tmp_path, family):
 
     config = SHRUNK[family]
     arch = _arch_from(flops, tmp_path, config)
-    hf_config = transformers.AutoConfig.for_model(**config)
-    kwargs = {"attn_implementation": "eager"}
-    if any(k in config for k in ("num_local_experts", "num_experts", "n_routed_experts")):
-        kwargs["experts_implementation"] = "batched_mm"
     with FakeTensorMode():
-        model = transformers.AutoModelForCausalLM.from_config(hf_config, **kwargs)
+        model = _hf_model(transformers, config)
         prompt = torch.randint(0, config["vocab_size"], (2, 20))
         with FlopCounterMode(display=False) as prefill_counter:
             out = model(input_ids=prompt, use_cache=True, logits_to_keep=1)
@@ -398,10 +399,8 @@ def test_sdpa_attention_counts_the_full_square(flops, tmp_path, family):
                aten._scaled_dot_product_flash_attention_for_cpu_backward: backward_formula}
     config = SHRUNK[family]
     arch = _arch_from(flops, tmp_path, config)
-    kwargs = {"experts_implementation": "batched_mm"} if family == "mixtral" else {}
     with FakeTensorMode():
-        model = transformers.AutoModelForCausalLM.from_config(transformers.AutoConfig.for_model(**config),
-                                                              attn_implementation="sdpa", **kwargs)
+        model = _hf_model(transformers, config, attention="sdpa")
         ids = torch.randint(0, config["vocab_size"], (2, 24))
         with FlopCounterMode(display=False, custom_mapping=mapping) as forward_counter:
             model(input_ids=ids)
