@@ -32,7 +32,8 @@ What it computes
    ``tensor_allows_quantization``): output/token_embd types, the "use_more_bits" layers
    ``i < n/8 or i >= 7n/8 or (i - n/8) % 3 == 2``, attn_v / ffn_down promotions (a fused attn_qkv takes the attn_v
    rule), GQA- (n_head/n_head_kv >= 4) and 70B-dependent cases, Falcon's own output / ffn_down / attn_output
-   branches, the importance-matrix cases, and the fallback to 32-blocks when a row is not a multiple of 256.
+   branches, the importance-matrix cases, and the fallback to 32-blocks when a row is not a multiple of 256 (a
+   32-block type has no fallback: llama-quantize refuses such a row, and the file type is listed under ``skipped``).
    ``--old-q2k`` selects the 2023 Q2_K recipe: "mostly Q3_K except for tok_embeddings, attention.wq, attention.wk,
    which are Q2_K" (llama.cpp commit bac66994, Aug 2023; replaced in early 2024).
    File bytes = sum(row blocks * block bytes) + GGUF header and tensor-info records (exact) + 32-byte alignment
@@ -889,7 +890,7 @@ def _type_impl(ft: str, default: str, t: Tensor, cat: str, cfg: ModelConfig, sta
             return "Q5_K"
         return new if new == "Q8_0" else "Q6_K"
     if ft == "MXFP4_MOE":
-        return "MXFP4" if len(t.ne) == 3 else "Q8_0"
+        return "MXFP4" if len(t.ne) == 3 and t.ne[2] > 1 else "Q8_0"  # ne[2] > 1: an expert stack
     if cat == "token_embd":
         if ft in ("IQ2_XXS", "IQ2_XS", "IQ1_S", "IQ1_M"):
             return "Q2_K"
@@ -1011,16 +1012,23 @@ def _type_impl(ft: str, default: str, t: Tensor, cat: str, cfg: ModelConfig, sta
     return new
 
 
+# tensor_type_fallback's table: the 256-block types and the 32-block type each falls back to
+_FALLBACK_TYPES = {**dict.fromkeys(("IQ1_S", "IQ1_M", "IQ2_XXS", "IQ2_XS", "IQ2_S", "IQ3_XXS", "IQ3_S", "IQ4_XS"),
+                                   "IQ4_NL"),
+                   **dict.fromkeys(("Q2_K", "Q3_K", "TQ1_0", "TQ2_0"), "Q4_0"),
+                   "Q4_K": "Q5_0", "Q5_K": "Q5_1", "Q6_K": "Q8_0"}
+
+
 def fallback_type(t: Tensor, ggml_type: str) -> str:
-    """llama-quant.cpp tensor_type_fallback: rows not divisible by the block size get a 32-block type (or F16)."""
+    """llama-quant.cpp tensor_type_fallback: rows not divisible by a 256-block type's block get its 32-block
+    fallback, or F16 when 32 does not divide them either.  Other types have no fallback: llama-quantize stops with
+    "no tensor type fallback is defined", so this raises ValueError and the file type is reported as skipped."""
     if t.ne[0] % GGML_TYPES[ggml_type].block == 0:
         return ggml_type
-    if ggml_type in ("IQ1_S", "IQ1_M", "IQ2_XXS", "IQ2_XS", "IQ2_S", "IQ3_XXS", "IQ3_S", "IQ4_XS"):
-        new = "IQ4_NL"
-    elif ggml_type in ("Q2_K", "Q3_K", "TQ1_0", "TQ2_0"):
-        new = "Q4_0"
-    else:
-        new = {"Q4_K": "Q5_0", "Q5_K": "Q5_1", "Q6_K": "Q8_0"}.get(ggml_type, "F16")
+    if ggml_type not in _FALLBACK_TYPES:
+        raise ValueError(f"{t.name}: rows of {t.ne[0]} are not a multiple of the {ggml_type} block "
+                         f"({GGML_TYPES[ggml_type].block}) and llama-quantize has no fallback for {ggml_type}")
+    new = _FALLBACK_TYPES[ggml_type]
     return new if t.ne[0] % GGML_TYPES[new].block == 0 else "F16"
 
 

@@ -1122,3 +1122,38 @@ def test_json_keys_as_documented(quant, argv):
         assert set(entry) == _DOCUMENTED_KEYS[mode, entry["kind"]], entry["name"]
         if entry["quality"]:
             assert set(entry["quality"]) == {"metric", "value", "model", "source"}
+
+
+def test_no_fallback_for_32_block_types(quant):
+    """llama.cpp src/llama-quant.cpp tensor_type_fallback: only the 256-block types have a fallback (Q4_K -> Q5_0,
+    Q6_K -> Q8_0, IQ* -> IQ4_NL, ... then F16 when 32 does not divide the row either); for any other type it throws
+    "no tensor type fallback is defined", so llama-quantize makes no file.  Hidden 100 is not a multiple of 32."""
+    status, out, err = call_main(quant, ["-l", "2", "-hs", "100", "-a", "4", "-v", "1000", "-nl", "3",
+                                         "--formats", "fp16,Q4_0,Q8_0,Q4_K_M", "--json"])
+    assert status == 0, err
+    result = json.loads(out)
+    assert [e["name"] for e in result["formats"]] == ["fp16"]
+    skipped = {s["name"]: s["reason"] for s in result["skipped"]}
+    assert set(skipped) == {"Q4_0", "Q8_0", "Q4_K_M"}
+    assert "Q8_0 block (32)" in skipped["Q4_K_M"]  # the output rule picks Q8_0 for rows not divisible by 256
+    # hidden 4544 (Falcon-7B) is 142 x 32: Q4_K falls back to Q5_0; a 1000-wide row (not a multiple of 32) goes F16
+    cfg = quant.finish_config(quant.ModelConfig(vocab_size=1000, hidden_size=1000, num_layers=1,
+                                                num_attention_heads=8, ffn_hidden_size=4544))
+    by_name = {t.name: t for t in quant.tensor_list(cfg)}
+    assert quant.fallback_type(by_name["blk.0.ffn_down.weight"], "Q4_K") == "Q5_0"
+    assert quant.fallback_type(by_name["blk.0.attn_q.weight"], "Q4_K") == "F16"
+    with pytest.raises(ValueError):
+        quant.fallback_type(by_name["blk.0.attn_q.weight"], "Q8_0")
+
+
+def test_mxfp4_moe_needs_an_expert_stack(quant):
+    # llama-quant.cpp, MXFP4_MOE: tensors with ne[2] > 1 (stacked experts) -> MXFP4, everything else -> Q8_0
+    cfg = quant.finish_config(quant.ModelConfig(vocab_size=1024, hidden_size=256, num_layers=1, num_attention_heads=4,
+                                                ffn_hidden_size=512, num_experts=1, topk=1))
+    tensors = quant.tensor_list(cfg)
+    types = dict(zip((t.name for t in tensors), quant.gguf_types(cfg, tensors, "MXFP4_MOE")))
+    assert types["blk.0.ffn_down_exps.weight"] == "Q8_0"
+    cfg = quant.replace(cfg, num_experts=4)
+    tensors = quant.tensor_list(cfg)
+    types = dict(zip((t.name for t in tensors), quant.gguf_types(cfg, tensors, "MXFP4_MOE")))
+    assert types["blk.0.ffn_down_exps.weight"] == "MXFP4" and types["blk.0.attn_q.weight"] == "Q8_0"
