@@ -28,6 +28,8 @@ def arch_of(flops, **fields):
 
 
 # --- nanoGPT's transformer_sizing.ipynb (karpathy/nanoGPT, GPT-2 124M with bias=False, T = 1024) ------------------
+# Figures as printed at commit 1281615 (current); an earlier version took the PaLM N with the position table and
+# printed palm_flops 879,894,724,608. The other printed figures are the same in both.
 
 def test_nanogpt_gpt2_forward_total_and_palm(flops):
     result = run_json(flops, "--preset", "gpt2", "--no-bias", "-s", "1024")
