@@ -621,6 +621,8 @@ def config_from_hf(data: dict, name: str = "config.json") -> tuple[ModelConfig, 
     """Read a Hugging Face config.json dict (nested text_config followed) -> (ModelConfig, unused field names)."""
     if not isinstance(data, dict):
         raise ValueError("--config must hold a JSON object")
+    if data.get("text_config") is not None and not isinstance(data["text_config"], dict):
+        raise ValueError(f"config field 'text_config' must be an object, got {type(data['text_config']).__name__}")
     if isinstance(data.get("text_config"), dict):
         inner = dict(data["text_config"])
         inner.setdefault("model_type", data.get("model_type"))
@@ -1511,7 +1513,8 @@ def quant_q8_0(x):
 
 
 def _q_type0(x, levels):
-    """Q4_0 / Q5_0 reference rule: d = (signed absmax)/-levels/2, q = min(levels-1, trunc(x/d + levels/2 + 0.5))."""
+    """Q4_0 / Q5_0 reference rule: d = (signed absmax) / -(levels/2), q = min(levels-1, trunc(x/d + levels/2 + 0.5)),
+    so the largest-magnitude value lands exactly on the grid end -levels/2 and the grid is -levels/2 .. levels/2-1."""
     b = _blocks(x, 32)
     half = levels // 2
     d = _signed_absmax(b) / -half

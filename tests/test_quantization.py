@@ -817,6 +817,9 @@ def test_malformed_configs(quant, tmp_path):
     (tmp_path / "no_config_inside").mkdir()
     status, _, err = call_main(quant, ["--config", str(tmp_path / "no_config_inside")])
     assert status == 2 and err.count("\n") == 1 and "config.json" in err, err
+    (tmp_path / "vlm.json").write_text(json.dumps({"model_type": "llava", "text_config": [LLAMA_2_7B]}))
+    status, _, err = call_main(quant, ["--config", str(tmp_path / "vlm.json")])
+    assert status == 2 and "'text_config' must be an object" in err, err
 
 
 def _valid_json_numbers(obj):
@@ -1157,3 +1160,19 @@ def test_mxfp4_moe_needs_an_expert_stack(quant):
     tensors = quant.tensor_list(cfg)
     types = dict(zip((t.name for t in tensors), quant.gguf_types(cfg, tensors, "MXFP4_MOE")))
     assert types["blk.0.ffn_down_exps.weight"] == "MXFP4" and types["blk.0.attn_q.weight"] == "Q8_0"
+
+
+def test_bpw_and_linear_bytes_describe_one_layout(quant):
+    """gpu_format_bpw (per-weight, per-group and per-row terms) and linear_bytes (the stored bytes) state each
+    layout twice; they must differ by exactly the per-tensor constants the bpw leaves out: bitsandbytes' 16-entry
+    fp32 code (+ the 256-entry fp32 nested code with double quant), FP8's and NVFP4's one fp32 tensor scale."""
+    n_in, n_out = 4096, 11008  # 704,512 blocks of 64 = 2,752 x 256: no partial second-level block
+    per_tensor = {"nf4": 64, "fp4": 64, "nf4-dq": 64 + 1024, "fp4-dq": 64 + 1024, "fp8": 4, "fp8-e5m2": 4,
+                  "nvfp4": 4}
+    for name in quant.ALL_FORMATS:
+        kind, fmt = quant.resolve_format(name)
+        if kind != "gpu":
+            continue
+        stored_bits = 8 * quant.linear_bytes(fmt, n_in, n_out)
+        layout_bits = quant.gpu_format_bpw(fmt, n_in, n_out) * n_in * n_out
+        assert stored_bits - layout_bits == 8 * per_tensor.get(fmt.name, 0), fmt.name
