@@ -1179,6 +1179,20 @@ FLAG_FIELDS = ("num_layers", "hidden_size", "vocab_size", "num_attention_heads",
                "shared_expert_ffn_size", "first_k_dense", "mtp_layers")
 
 
+def _whole_product(flag: str, factor: float, other: str, count: int, what: str) -> int:
+    """count x factor for the cookbook's float ratios (-kv, -ff), which must come out a whole, finite number.
+
+    The 1e-6 slack absorbs float error in factors such as 8/3 typed as 2.6666666666666665; a fraction of a head or
+    of an FFN column is refused rather than rounded away.
+    """
+    product = count * factor
+    if not product <= MAX_COUNT:  # also catches inf: 1e16 x 1e300 overflows the float
+        raise InputError(f"{flag} {factor} times {other} {count} is beyond {MAX_COUNT:.0e}")
+    if abs(product - round(product)) > 1e-6 or round(product) < 1:
+        raise InputError(f"{flag} {factor} times {other} {count} = {product:g} is not {what}")
+    return int(round(product))
+
+
 def config_from_args(args) -> tuple:
     """(ModelConfig, warnings) from parsed flags: preset or config file first, then explicit flags on top."""
     warnings, notes = [], []
@@ -1213,19 +1227,14 @@ def config_from_args(args) -> tuple:
     if args.kv_size_ratio is not None:
         if args.num_kv_heads is not None:
             raise InputError("--kv-size-ratio and --num-kv-heads are alternatives; give one")
-        kv = values["num_attention_heads"] * args.kv_size_ratio
-        if abs(kv - round(kv)) > 1e-9 or round(kv) < 1:
-            raise InputError(f"--kv-size-ratio {args.kv_size_ratio} times --num-attention-heads "
-                             f"{values['num_attention_heads']} is not a whole number of kv heads")
-        values["num_kv_heads"] = int(round(kv))
+        values["num_kv_heads"] = _whole_product("--kv-size-ratio", args.kv_size_ratio, "--num-attention-heads",
+                                                values["num_attention_heads"], "a whole number of kv heads")
     if args.ffn_expansion_factor is not None:
         if args.ffn_hidden_size is not None:
             raise InputError("--ffn-expansion-factor and --ffn-hidden-size are alternatives; give one")
-        width = values["hidden_size"] * args.ffn_expansion_factor
-        if abs(width - round(width)) > 1e-6:
-            raise InputError(f"--ffn-expansion-factor {args.ffn_expansion_factor} times --hidden-size "
-                             f"{values['hidden_size']} = {width:g} is not a whole FFN width; use --ffn-hidden-size")
-        values["ffn_hidden_size"] = int(round(width))
+        values["ffn_hidden_size"] = _whole_product("--ffn-expansion-factor", args.ffn_expansion_factor,
+                                                   "--hidden-size", values["hidden_size"],
+                                                   "a whole FFN width; use --ffn-hidden-size")
     elif not values["ffn_hidden_size"]:
         values["ffn_hidden_size"] = 4 * values["hidden_size"]
     if (args.hidden_size is not None or args.num_attention_heads is not None) and args.head_dim is None:

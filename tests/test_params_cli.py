@@ -56,7 +56,8 @@ VALUES = st.one_of(
     st.sampled_from(["0", "-1", "1", "2", "3", "7", "8", "64", "128", "4096", "32k", "7B", "1.3B", "1e999", "nan",
                      "inf", "-inf", "2.5", "0.25", "1_000", "300e9", "", " ", "abc", "--", "0x10", "1e-3", "10**3",
                      "1,2", "0,1,40", "llama-3-8b", "gpt2", "mixtral-8x7b", "deepseek-v3", "gemma-2-9b", "json",
-                     "markdown", "bf16", "int4", "rmsnorm", "layernorm", "learned", "full", "head", "3", "2"]),
+                     "markdown", "bf16", "int4", "rmsnorm", "layernorm", "learned", "full", "head", "3", "2",
+                     "1e16", "1e30", "1e300", "1e-300", "1.4T", "-0", "100000"]),
     st.integers(-10**20, 10**20).map(str),
     st.floats(allow_nan=True, allow_infinity=True).map(repr),
     st.text(max_size=8),
@@ -166,3 +167,14 @@ def test_long_dense_layer_list_is_not_quadratic():
     report = json.loads(out)
     assert [(t["type"], t["layers"]) for t in report["layer_types"]] == [("dense", 50_000), ("moe", 50_000)]
     assert time.perf_counter() - start < 10
+
+
+def test_float_ratios_that_overflow_name_their_flag():
+    # Found in review: -ff 1e300 with -hs 1e16 (and -kv alike) overflowed to inf and round() raised a traceback.
+    for argv, flag in ((["-l", "2", "-hs", "1e16", "-a", "1", "-v", "10", "-ff", "1e300"], "--ffn-expansion-factor"),
+                       (["--preset", "gpt2", "-ff", "1.7976931348623157e308"], "--ffn-expansion-factor"),
+                       (["-l", "2", "-hs", "64", "-a", "1e16", "-v", "10", "-kv", "1e300"], "--kv-size-ratio"),
+                       (["-l", "2", "-hs", "64", "-a", "4", "-v", "10", "-kv", "1e-300"], "--kv-size-ratio")):
+        status, _, err = call_main(params, argv)
+        assert status == 2 and err.startswith(PREFIX) and flag in err, err
+        assert len(err.strip().splitlines()) == 1
