@@ -59,6 +59,8 @@ Fitting (``fit runs.csv``, columns N, D or C, loss; scipy is imported only here)
   from the full-data optimum, run weights = resample counts) gives 95% percentile intervals and standard errors
   for E, A, B, alpha, beta and a = beta/(alpha+beta).  A *sum* of Huber terms and tight tolerances: Epoch found
   that Hoffmann's optimiser stopped early.
+  A fit with alpha or beta <= 0 (loss not falling with N and D) is refused, and so is a bootstrap in which any
+  resample has one: such intervals would cross zero exponents.
   Approach 2: runs grouped by budget (log10 C within ``--budget-tolerance`` decades), a parabola of loss in ln N
   per budget whose minimum must be interior, then N_opt = k*C^a and D_opt = C/(6*N_opt) fitted in log-log.
 
@@ -283,21 +285,25 @@ REAL_MODELS = {m.name: m for m in (
 # Parsing human numbers
 # ----------------------------------------------------------------------------------------------------------------
 _SUFFIX = {"": 1.0, "k": 1e3, "m": 1e6, "b": 1e9, "g": 1e9, "t": 1e12, "p": 1e15}
-_NUMBER = re.compile(r"^([0-9][0-9_]*(?:\.[0-9_]*)?|\.[0-9][0-9_]*)(?:e([+-]?[0-9]+))?([kmbgtp]?)$", re.I)
+_DIGITS = r"[0-9]+(?:_[0-9]+)*"  # underscores only between digits, as in Python's 1_000
+_NUMBER = re.compile(rf"^({_DIGITS}(?:\.(?:{_DIGITS})?)?|\.{_DIGITS})(?:e([+-]?[0-9]+))?([kmbgtp]?)$", re.I)
 
 
 def parse_number(text: str, what: str, *, positive: bool = True, upper: float = MAX_COUNT) -> float:
-    """'7B', '1.4T', '300e9', '32k', '1_000', '5.76e23' -> float; ValueError naming ``what`` otherwise."""
+    """'7B', '1.4T', '300e9', '32k', '1_000', '5.76e23' -> float; ValueError naming ``what`` otherwise.
+
+    ``positive`` counts start at 1: no law speaks of a fraction of a parameter, token or FLOP, and a count like
+    1e-300 would only reach the formulas as a division by zero.  Otherwise 0 is allowed."""
     match = _NUMBER.match(str(text).strip())
-    if not match or "__" in text:
+    if not match:
         raise ValueError(f"{what} {text!r}: expected a number like 7B, 1.4T, 300e9, 32k or 1_000")
     mantissa, exponent, suffix = match.groups()
     try:
         value = float(mantissa.replace("_", "")) * 10.0 ** int(exponent or 0) * _SUFFIX[suffix.lower()]
     except (OverflowError, ValueError):
         raise ValueError(f"{what} {text!r}: number out of range") from None
-    if not math.isfinite(value) or (positive and value <= 0) or value > upper:
-        raise ValueError(f"{what} {text!r}: expected a positive number up to {upper:g}")
+    if not math.isfinite(value) or (positive and value < 1) or value > upper:
+        raise ValueError(f"{what} {text!r}: expected a number from {1 if positive else 0} up to {upper:g}")
     return value
 
 
@@ -312,8 +318,8 @@ def parse_float(text: str, what: str, low: float = 0.0, high: float = 1e6) -> fl
 
 
 def human(value: float, unit: str = "") -> str:
-    """3.219e10 -> '32.2B'; FLOPs (unit 'FLOPs') in scientific notation '5.76e23'."""
-    if unit == "FLOPs":
+    """3.219e10 -> '32.2B'; FLOPs (unit 'FLOPs'), and counts beyond the P suffix, in scientific notation '5.76e23'."""
+    if unit == "FLOPs" or abs(value) >= 1e18:
         if value == 0:
             return "0"
         mantissa, exponent = f"{value:.3e}".split("e")
@@ -333,6 +339,9 @@ def chinchilla_loss(law: ParametricLaw, params: float, tokens: float) -> float:
 
 def frontier_constants(law: ParametricLaw) -> dict:
     """G, a, b of Hoffmann eq. 4 and K = A*G^-alpha + B*G^beta, the loss coefficient on the frontier."""
+    if not (law.A > 0 and law.B > 0 and law.alpha > 0 and law.beta > 0):  # a fitted law can break this
+        raise ValueError(f"law {law.name}: A, B, alpha and beta must be positive for a compute-optimal frontier "
+                         f"(A = {law.A:.4g}, B = {law.B:.4g}, alpha = {law.alpha:.4g}, beta = {law.beta:.4g})")
     G = (law.alpha * law.A / (law.beta * law.B)) ** (1 / (law.alpha + law.beta))
     a = law.beta / (law.alpha + law.beta)
     b = law.alpha / (law.alpha + law.beta)
@@ -829,6 +838,9 @@ def fit_approach3(runs: dict, bootstrap: int = 200, seed: int = 0) -> dict:
     if not candidates:
         raise ValueError("fit: the Approach 3 objective is not finite at any of the 4500 starts")
     theta, value = min((_polish(ends[i], log_n, log_d, log_loss) for i in candidates), key=lambda pair: pair[1])
+    if not (theta[3] > 0 and theta[4] > 0):
+        raise ValueError(f"fit: Approach 3 gives alpha = {theta[3]:.4g}, beta = {theta[4]:.4g}: in these runs the "
+                         "loss does not fall with both N and D, so they define no scaling law")
     result = _theta_to_constants(theta) | {"objective": value, "starts": int(starts.shape[0]),
                                            "runs": int(log_n.size)}
     if bootstrap > 0:
@@ -837,6 +849,10 @@ def fit_approach3(runs: dict, bootstrap: int = 200, seed: int = 0) -> dict:
                            for _ in range(bootstrap)]).astype(float)
         boot, _ = batched_lbfgs(lambda t, rows: huber_objective(t, log_n, log_d, log_loss, counts[rows]),
                                 np.tile(theta, (bootstrap, 1)), iterations=2000, ftol=1e-13, gtol=1e-13)
+        non_positive = int(np.sum((boot[:, 3] <= 0) | (boot[:, 4] <= 0)))
+        if non_positive:  # an interval across zero exponents is no interval for a scaling law
+            raise ValueError(f"fit: {non_positive} of {bootstrap} bootstrap resamples give alpha or beta <= 0: these "
+                             "runs do not pin the exponents down (--bootstrap 0 reports the point fit alone)")
         samples = [_theta_to_constants(t) for t in boot]
         keys = ("E", "A", "B", "alpha", "beta", "a")
         result["ci95"] = {k: [float(np.percentile([s[k] for s in samples], q)) for q in (2.5, 97.5)] for k in keys}
@@ -1001,6 +1017,23 @@ def point_row(p: dict) -> list:
 POINT_COLUMNS = ["law", "params N", "tokens D", "FLOPs C", "tokens/param", "loss"]
 
 
+def _optimal_point(args, name: str, chosen, notes: list):
+    """The answer of law ``name`` (``chosen``: its Chinchilla-form law, or None) to the query; None if it has none."""
+    if args.compute is not None:
+        return (chinchilla_optimum(chosen, args.compute) if chosen
+                else power_law_optimum(name, args.compute, args.tokens_per_param))
+    if chosen is None:
+        return None  # frontier-through-N/D and loss targets need a Chinchilla-form law
+    if args.params is not None:
+        return chinchilla_frontier_at_params(chosen, args.params)
+    if args.tokens is not None:
+        return chinchilla_frontier_at_tokens(chosen, args.tokens)
+    if args.law == "all" and not args.target_loss > chosen.E:  # one law: compute_for_loss says why
+        notes.append(f"{name}: loss {args.target_loss:g} is below its E = {chosen.E:.4f}, unreachable")
+        return None
+    return chinchilla_compute_for_loss(chosen, args.target_loss)
+
+
 def cmd_optimal(args) -> tuple:
     law = resolve_law(args)
     queries = [q for q in ("compute", "params", "tokens", "target_loss") if getattr(args, q) is not None]
@@ -1010,27 +1043,19 @@ def cmd_optimal(args) -> tuple:
         raise ValueError(f"--law {args.law} only answers --compute; --params, --tokens and --target-loss need one "
                          f"of {', '.join(PARAMETRIC_LAWS)}")
     names = ALL_LAWS if args.law == "all" else (law.name if law else args.law,)
+    query = queries[0]
+    value = getattr(args, query)
+    shown = human(value, "FLOPs") if query == "compute" else f"{value:g}" if query == "target_loss" else human(value)
     results, notes = [], []
     for name in names:
         chosen = law if (law and name == law.name) else PARAMETRIC_LAWS.get(name)
-        if args.compute is not None:
-            point = (chinchilla_optimum(chosen, args.compute) if chosen
-                     else power_law_optimum(name, args.compute, args.tokens_per_param))
-        elif chosen is None:
-            continue  # frontier-through-N/D and loss targets need a Chinchilla-form law
-        elif args.params is not None:
-            point = chinchilla_frontier_at_params(chosen, args.params)
-        elif args.tokens is not None:
-            point = chinchilla_frontier_at_tokens(chosen, args.tokens)
-        else:
-            if not args.target_loss > chosen.E:
-                if args.law != "all":
-                    raise ValueError(f"--target-loss {args.target_loss:g}: must exceed the irreducible loss "
-                                     f"E = {chosen.E:.4f} of law {chosen.name}")
-                notes.append(f"{name}: loss {args.target_loss:g} is below its E = {chosen.E:.4f}, unreachable")
-                continue
-            point = chinchilla_compute_for_loss(chosen, args.target_loss)
-        results.append(point)
+        try:
+            point = _optimal_point(args, name, chosen, notes)
+        except ValueError as exc:  # name the flag whose value leads outside the laws' range
+            raise ValueError(str(exc) if str(exc).startswith("--") else f"--{query.replace('_', '-')} {shown}: {exc}") \
+                from None
+        if point is not None:
+            results.append(point)
     if not results:
         raise ValueError(f"--target-loss {args.target_loss:g}: below the irreducible loss E of every law")
     if args.compute is not None and "llama3" in names:
@@ -1043,9 +1068,6 @@ def cmd_optimal(args) -> tuple:
         k = frontier_constants(chosen_law)
         notes.append(f"{chosen_law.name}: G = {k['G']:.5g}, N* ~ C^{k['a']:.4f}, D* ~ C^{k['b']:.4f}; "
                      f"source: {chosen_law.source}")
-    query = queries[0]
-    value = getattr(args, query)
-    shown = human(value, "FLOPs") if query == "compute" else f"{value:g}" if query == "target_loss" else human(value)
     config = [("query", f"--{query.replace('_', '-')} {shown}"), ("law", args.law)]
     data = {"command": "optimal", "law": law_json(law if args.law != "all" else None),
             "inputs": {query: getattr(args, query)}, "results": [_json_point(p) for p in results], "notes": notes}
@@ -1324,7 +1346,7 @@ def cmd_inference(args) -> tuple:
                          human(p["train_flops"], "FLOPs"), human(p["inference_flops"], "FLOPs"),
                          human(p["total_flops"], "FLOPs")] + cost + [
                          "reference" if key == "chinchilla_optimal" else
-                         f"saves {human(base - p[key_cost], 'FLOPs')} ({-change:.1%})" if change <= 0 else
+                         f"saves {human(base - p[key_cost], 'FLOPs')} ({abs(change):.1%})" if change <= 0 else
                          f"costs {human(p[key_cost] - base, 'FLOPs')} ({change:.1%}) more"])
     notes = [f"Sardana et al. 2023 (arXiv 2401.00448): minimise 6*N*D_train + 2*N*D_inference at loss "
              f"{res['target_loss']:.4f}; law {law.name}"]
@@ -1429,9 +1451,13 @@ def cmd_fit(args) -> tuple:
                          "" if ci is None else f"[{ci[0]:.4g}, {ci[1]:.4g}]"])
         tables.append(("Approach 3 (Huber on log loss, 4500 starts, L-BFGS)",
                        ["constant", "value", "bootstrap SE", "95% interval"], rows))
-        budgets = [args.compute] if args.compute else [1e21, GOPHER_FLOPS, 1e25]
-        tables.append(("allocation implied by the Approach 3 fit", POINT_COLUMNS,
-                       [point_row(chinchilla_optimum(law, c)) for c in budgets]))
+        rows = []
+        for flops in [args.compute] if args.compute else [1e21, GOPHER_FLOPS, 1e25]:
+            try:
+                rows.append(point_row(chinchilla_optimum(law, flops)))
+            except ValueError as exc:  # e.g. a fit to toy runs whose optimum at 1e21 is below one token
+                notes.append(f"allocation at C = {human(flops, 'FLOPs')} left out: {exc}")
+        tables.append(("allocation implied by the Approach 3 fit", POINT_COLUMNS, rows))
         notes.append(f"Approach 3: Huber delta {HUBER_DELTA}, objective {approach3['objective']:.6g}, "
                      f"{args.bootstrap} bootstrap resamples (seed {args.seed})")
     if args.approach in ("2", "both"):
@@ -1491,7 +1517,7 @@ def _check_finite(value, path="output"):
         for i, v in enumerate(value):
             _check_finite(v, f"{path}[{i}]")
     elif isinstance(value, float) and not math.isfinite(value):
-        raise ValueError(f"inputs out of range: {path} is not finite")
+        raise FloatingPointError(f"{path} is not finite")
 
 
 def _json_ready(value):
@@ -1546,8 +1572,11 @@ def _add_common(p, plot: str = "") -> None:
 def _add_law(p, default: str) -> None:
     # Built per subcommand: argparse parents share Action objects, so set_defaults on one would leak to all.
     p.add_argument("--law", default=default, choices=ALL_LAWS + ("all",), help=f"default: {default}")
-    for name in ("E", "A", "B", "alpha", "beta"):
-        p.add_argument(f"--{name}", type=_loss(f"--{name}"), help=f"override the law's {name}")
+    # ranges: E is a loss; A, B reach the thousands in the published fits (Epoch's B = 2085.43); the exponents
+    # of every published fit are well below 2, 10 leaves room for experiments
+    for name, high in (("E", 100.0), ("A", 1e12), ("B", 1e12), ("alpha", 10.0), ("beta", 10.0)):
+        p.add_argument(f"--{name}", type=(lambda flag, top: lambda text: _wrap(parse_float, text, flag, 0.0, top))(
+            f"--{name}", high), help=f"override the law's {name} (0 < {name} <= {high:g})")
 
 
 def _add_sizes(p) -> None:
@@ -1634,7 +1663,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("fit", help="fit your runs: Approach 3 and Approach 2")
     p.add_argument("csv", help="CSV with columns N, D or C, loss")
-    p.add_argument("--bootstrap", type=_int("--bootstrap", 100000, positive=False), default=200, help="resamples (0: none)")
+    # 10,000 resamples take about a minute here (Epoch used 4000); more would look like a hang
+    p.add_argument("--bootstrap", type=_int("--bootstrap", 10000, positive=False), default=200,
+                   help="resamples, 0 to 10000 (0: none)")
     p.add_argument("--seed", type=_int("--seed", 2 ** 32, positive=False), default=0)
     p.add_argument("--budget-tolerance", type=_loss("--budget-tolerance"), default=0.05,
                    help="decades of log10 C within one isoFLOP budget (Approach 2)")
@@ -1663,9 +1694,15 @@ def main(argv=None) -> int:
             data, report = args.handler(args)
         data = _json_ready(data)
         _check_finite(data)
-    except (ValueError, OverflowError, ZeroDivisionError, FloatingPointError) as exc:
-        message = str(exc).splitlines()[0] if str(exc) else exc.__class__.__name__
-        print(f"{PROG}: error: {message}", file=sys.stderr)
+    except ValueError as exc:
+        print(f"{PROG}: error: {str(exc).splitlines()[0] if str(exc) else 'bad input'}", file=sys.stderr)
+        return 2
+    except (OverflowError, ZeroDivisionError, FloatingPointError) as exc:  # e.g. --B 1e-300 overflows G
+        given = [a for a in (sys.argv[1:] if argv is None else argv) if str(a).startswith("-")]
+        given = [f"the runs in {args.csv}"] if args.command == "fit" else given
+        where = f" ({exc})" if isinstance(exc, FloatingPointError) and str(exc) else ""
+        print(f"{PROG}: error: {args.command}: the values of {' '.join(given) or 'the inputs'} take the formulas "
+              f"beyond floating-point range{where}", file=sys.stderr)
         return 2
     text = (json.dumps(data, indent=2) if args.format == "json" else
             render_markdown(report) if args.format == "markdown" else render_text(report))

@@ -612,7 +612,8 @@ TOKENS = ["optimal", "loss", "table3", "models", "kaplan", "deepseek", "data-con
           "-D", "-U", "-l", "-hs", "-s", "--law", "--target-loss", "--inference-tokens", "--fixed-params", "--E",
           "--alpha", "--preset", "--compute-is-min", "--loss", "--tokens-per-param", "--json", "--format",
           "markdown", "all", "epoch", "chinchilla", "kaplan", "llama3", "tpp-20", "deepseek", "llama-3-8b", "7B",
-          "1.4T", "0", "-1", "1e21", "1e31", "1e99", "nan", "2.0", "1.5", "100", "1_000", "x", "30", "4096", "1e-9"]
+          "1.4T", "0", "-1", "1e21", "1e31", "1e99", "nan", "2.0", "1.5", "100", "1_000", "x", "30", "4096", "1e-9",
+          "--B", "--A", "--beta", "1e-300", "1_", "2085.43", "inf", "", "1e32"]
 
 
 def test_hostile_argv(scaling):
@@ -840,3 +841,63 @@ def test_json_keys_are_the_documented_ones(scaling, argv, top, inner):
     field, index, keys = inner
     value = data[field] if index is None else data[field][index]
     assert set(value) == keys
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Hostile input found in review: each was a traceback-free but wrong or unhelpful answer before
+# ---------------------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("argv, needle", [
+    (["optimal", "-N", "1e-300"], "--params"),  # was "0.0 cannot be raised to a negative power"
+    (["optimal", "-C", "0.5"], "--compute"),
+    (["optimal", "-C", "1"], "--compute"),  # the laws give < 1 parameter: the message names the query flag
+    (["optimal", "-D", "1_"], "--tokens"),  # a trailing underscore is not a number (Python: 1_ is a syntax error)
+    (["optimal", "-C", "1e21", "--law", "epoch", "--B", "1e-300"], "--B"),  # was "(34, 'Numerical result ...')"
+    (["optimal", "-C", "1e21", "--law", "epoch", "--alpha", "11"], "--alpha"),
+    (["fit", "runs.csv", "--bootstrap", "10001"], "--bootstrap"),  # 1e5 resamples ran for minutes
+])
+def test_hostile_values_name_their_flag(scaling, argv, needle):
+    status, out, err = call_main(scaling, argv)
+    assert needle in one_error_line(status, err)
+    assert out == ""
+
+
+def test_law_constants_accept_the_published_ranges(scaling):
+    # --B was capped at 100, so Epoch's own B = 2085.43 (Besiroglu et al. 2024 Table 1) was refused.  The printed
+    # law with all five of Epoch's constants must give Epoch's optimum at Gopher's budget (7.225e10, recomputed).
+    flags = [f"--{k}={v}" for k, v in EPOCH.items()]
+    point = run_json(scaling, "optimal", "-C", "5.76e23", "--law", "chinchilla", *flags)["results"][0]
+    assert point["law"] == "custom"
+    assert point["params"] == pytest.approx(7.225e10, rel=1e-3)
+
+
+def test_huge_counts_print_in_scientific_notation(scaling):
+    status, out, _ = call_main(scaling, ["optimal", "-D", "1e32", "--law", "epoch"])
+    assert status == 0 and "e+" not in out and "1e32" in out  # was "1e+17P"
+
+
+def test_no_negative_zero_percent(scaling):
+    # the Chinchilla-optimal plan is also inference-optimal here, a change of exactly -0.0 (was printed "-0.0%")
+    status, out, _ = call_main(scaling, ["inference", "--inference-tokens", "0", "--params", "1e30"])
+    assert status == 0 and "-0.0%" not in out and "saves 0 (0.0%)" in out
+
+
+def test_fit_refuses_runs_without_positive_exponents(scaling, tmp_path):
+    # loss not falling with N and D: the fitter found alpha = -12.9 and printed negative exponents and allocations
+    path = tmp_path / "flat.csv"
+    path.write_text("N,D,loss\n1,1,2\n2,1,2\n3,2,2\n1,3,2.1\n2,3,2.2\n3,1,2.3\n1,2,2.4\n")
+    status, _, err = call_main(scaling, ["fit", str(path), "--approach", "3", "--bootstrap", "0"])
+    assert "alpha" in one_error_line(status, err)
+
+
+def test_fit_refuses_bootstrap_intervals_across_zero_exponents(scaling, tmp_path):
+    # six runs whose point fit has positive exponents but some resamples do not: the intervals would include
+    # negative exponents, so the bootstrap is refused and the point fit (with --bootstrap 0) still works; the
+    # allocations its law cannot give (below one token at 1e21 FLOPs) are left out with a note
+    path = tmp_path / "few.csv"
+    path.write_text("N,C,loss\n1e9,1e3,2.5\n2e9,2e10,2.4\n3e9,4e10,2.3\n1e9,5e10,2.4\n2e9,6e10,2.3\n4e9,7e10,2.2\n")
+    status, _, err = call_main(scaling, ["fit", str(path), "--approach", "3", "--bootstrap", "20", "--seed", "0"])
+    assert "bootstrap" in one_error_line(status, err)
+    data = run_json(scaling, "fit", str(path), "--approach", "3", "--bootstrap", "0")
+    assert_clean_json(data)
+    assert data["approach3"]["alpha"] > 0 and data["approach3"]["beta"] > 0
+    assert any("left out" in note for note in data["notes"])
