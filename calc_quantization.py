@@ -1944,10 +1944,10 @@ def build_parser() -> OneLineParser:
     q = p.add_argument_group("formats and serving")
     q.add_argument("--formats", help="comma list (default: a representative set; 'all' for every format)")
     q.add_argument("--list-formats", action="store_true", help="print every format's layout and bpw")
-    q.add_argument("--context", help="tokens of KV cache per sequence (default 4096)")
-    q.add_argument("--batch", help="concurrent sequences (default 1)")
-    q.add_argument("--kv-dtype", choices=sorted(KV_DTYPES), default="f16")
-    q.add_argument("--overhead", default="0.5GB", help="CUDA context + buffers (default 0.5GB; e.g. 1GiB, 0)")
+    q.add_argument("--context", help=f"tokens of KV cache per sequence (default {Options.context})")
+    q.add_argument("--batch", help=f"concurrent sequences (default {Options.batch})")
+    q.add_argument("--kv-dtype", choices=sorted(KV_DTYPES), help=f"KV cache element type (default {Options.kv_dtype})")
+    q.add_argument("--overhead", help=f"CUDA context + buffers (default {Options.overhead / GB:g}GB; e.g. 1GiB, 0)")
     q.add_argument("--imatrix", action="store_true", help="GGUF made with an importance matrix")
     q.add_argument("--old-q2k", action="store_true", help="pre-2024 llama.cpp Q2_K recipe (TheBloke 2023 files)")
     q.add_argument("--gguf-kv-bytes", help="GGUF key-value metadata bytes (default: estimated from the vocab)")
@@ -2056,17 +2056,22 @@ def _options(args) -> Options:
             resolve_format(f)
     if args.context is not None and args.sequence_length is not None:
         raise ValueError("--context and --sequence-length are aliases; give one")
+    given = {}  # flags left out keep the Options defaults
     context_raw = args.context if args.context is not None else args.sequence_length
-    context = parse_positive_count(context_raw, "--context") if context_raw is not None else 4096
-    batch = parse_positive_count(args.batch, "--batch") if args.batch is not None else 1
-    if context * batch > 10**12:
+    if context_raw is not None:
+        given["context"] = parse_positive_count(context_raw, "--context")
+    if args.batch is not None:
+        given["batch"] = parse_positive_count(args.batch, "--batch")
+    if args.kv_dtype is not None:
+        given["kv_dtype"] = args.kv_dtype
+    if args.overhead is not None:
+        given["overhead"] = parse_memory(args.overhead, "--overhead")
+    if args.gguf_kv_bytes is not None:
+        given["gguf_kv_bytes"] = parse_count(args.gguf_kv_bytes, "--gguf-kv-bytes")
+    opts = Options(formats=formats, imatrix=args.imatrix, old_q2k=args.old_q2k, **given)
+    if opts.context * opts.batch > 10**12:
         raise ValueError("--context x --batch is above 1e12 tokens")
-    overhead = parse_memory(args.overhead, "--overhead")
-    kv_meta = parse_count(args.gguf_kv_bytes, "--gguf-kv-bytes") if args.gguf_kv_bytes is not None else None
-    if kv_meta is not None and kv_meta < 0:
-        raise ValueError("--gguf-kv-bytes must be non-negative")
-    return Options(formats=formats, context=context, batch=batch, kv_dtype=args.kv_dtype, overhead=overhead,
-                   imatrix=args.imatrix, old_q2k=args.old_q2k, gguf_kv_bytes=kv_meta)
+    return opts
 
 
 def _emit(obj, text_fn, fmt):
