@@ -910,13 +910,13 @@ def read_config_file(path: str) -> tuple:
         raise InputError("--config expects a path to a config.json or a folder holding one, got ''")
     if os.path.isdir(path):
         path = os.path.join(path, "config.json")
+    # a FIFO or a device such as /dev/zero would block or never end: only regular files are read
+    if not os.path.isfile(path):
+        raise InputError(f"--config {path}: " + ("not a regular file" if os.path.exists(path) else "no such file"))
+    if os.path.getsize(path) > MAX_CONFIG_BYTES:
+        raise InputError(f"--config {path}: larger than {MAX_CONFIG_BYTES // 2**20} MiB, not a config.json")
     try:
-        # a FIFO or a device such as /dev/zero would block or never end: only regular files are read
-        if not os.path.isfile(path):
-            raise InputError(f"--config {path}: " + ("not a regular file" if os.path.exists(path) else "no such file"))
-        if os.path.getsize(path) > MAX_CONFIG_BYTES:
-            raise InputError(f"--config {path}: larger than {MAX_CONFIG_BYTES // 2**20} MiB, not a config.json")
-        with open(path, encoding="utf-8") as handle:
+        with open(path, encoding="utf-8-sig") as handle:  # -sig: a byte-order mark from a Windows editor is fine
             raw = json.load(handle)
     except FileNotFoundError:
         raise InputError(f"--config {path}: no such file") from None
@@ -924,6 +924,8 @@ def read_config_file(path: str) -> tuple:
         raise InputError(f"--config {path}: cannot read ({exc.__class__.__name__})") from None
     except json.JSONDecodeError as exc:
         raise InputError(f"--config {path}: not valid JSON (line {exc.lineno}: {exc.msg})") from None
+    except ValueError:  # json's own limit on integer literals (thousands of digits) is not a JSONDecodeError
+        raise InputError(f"--config {path}: a number in it is too long to be a model dimension") from None
     except RecursionError:
         raise InputError(f"--config {path}: JSON nested too deeply") from None
     return config_from_hf(raw, os.path.basename(path))

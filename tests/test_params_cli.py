@@ -178,3 +178,16 @@ def test_float_ratios_that_overflow_name_their_flag():
         status, _, err = call_main(params, argv)
         assert status == 2 and err.startswith(PREFIX) and flag in err, err
         assert len(err.strip().splitlines()) == 1
+
+
+def test_config_with_a_5000_digit_integer_is_refused():
+    # Found in review: json.load raises a plain ValueError (not JSONDecodeError) past Python's int-digit limit.
+    status, _, err = run_config('{"model_type": "llama", "hidden_size": ' + "9" * 5000 + "}")
+    assert status == 2 and err.startswith(PREFIX) and "--config" in err, err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_config_with_a_byte_order_mark_is_read():
+    status, out, err = run_config("\ufeff" + json.dumps(REAL_CONFIGS["llama3"]), "--json")
+    assert status == 0, err
+    assert json.loads(out)["total"] == 8_030_261_248  # HF meta-llama/Meta-Llama-3-8B (as in test_params.py)
