@@ -686,7 +686,10 @@ def resolve(base: dict, overrides: dict) -> Architecture:
         raise InputError(f"--num-layers {values['num_layers']}: implausibly large (limit {MAX_LAYERS})")
     for key, value in values.items():
         if isinstance(value, int) and not isinstance(value, bool) and value > MAX_SIZE:
-            raise InputError(f"{_flag(key)} {value}: implausibly large (limit {MAX_SIZE:.0e})")
+            # name what the user wrote: a flag, a config.json value, or a width derived from them (-ff x -hs)
+            where = (_flag(key) if key in overrides else f"config.json: {key}" if base.get(key) == value
+                     else f"{_flag(key)} (derived)")
+            raise InputError(f"{where} {value}: implausibly large (limit {MAX_SIZE:.0e})")
     known = {f.name for f in fields(Architecture)}
     return Architecture(**{k: v for k, v in values.items() if k in known})
 

@@ -183,3 +183,14 @@ def test_experts_in_no_layer_roofline(flops, tmp_path):
     roof = json.loads(out)["inference"]["roofline"]
     assert roof["prefill_bytes"] == 2 * 20_448 + 10 * 80
     assert roof["decode_step_bytes"] == 2 * 20_448 + 12 * 80  # last step: 10 prompt keys, 1 new, its own
+
+
+def test_huge_config_value_is_blamed_on_the_config(flops, tmp_path):
+    """A 10^25-token vocabulary read from config.json was reported as '--vocab-size', a flag nobody gave."""
+    config = dict(LLAMA3_8B, vocab_size=10**25)
+    line = _config_error(flops, tmp_path, json.dumps(config))
+    assert "config.json: vocab_size 10000000000000000000000000: implausibly large" in line
+    status, _, err = call_main(flops, ["--preset", "llama-3-8b", "-v", "1e25"])
+    assert status == 2 and "--vocab-size 10000000000000000000000000: implausibly large" in err
+    status, _, err = call_main(flops, ["-l", "2", "-hs", "10000000", "-a", "4", "-v", "10", "-ff", "1000000"])
+    assert status == 2 and "--ffn-hidden-size (derived) 10000000000000: implausibly large" in err
