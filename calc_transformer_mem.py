@@ -129,11 +129,21 @@ PROG = "calc_transformer_mem.py"
 # --------------------------------------------------------------------------------------------------------------
 # Human numbers
 # --------------------------------------------------------------------------------------------------------------
+# Inputs above 10^30 (counts or bytes) are refused: products of a few of them still fit a float for the GiB/GB
+# columns, and no real model or machine is near (10^30 bytes is a million times the world's DRAM).
+MAX_INPUT = 10**30
 _COUNT_SUFFIX = {"": 1, "k": 10**3, "m": 10**6, "b": 10**9, "g": 10**9, "t": 10**12, "ki": 2**10, "mi": 2**20}
 _BYTE_UNITS = {
     "b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12,
     "kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40,
 }
+
+
+def _check_magnitude(approx, flag, text):
+    """Refuse nan, inf and anything far above MAX_INPUT from a float estimate, before Fraction or int expand the
+    exact value (Fraction('1e100000000') would build a 10^8-digit integer). The exact bound is checked after."""
+    if not abs(approx) <= 1.5 * MAX_INPUT:
+        raise ValueError(f"{flag} must be a finite number <= 1e30, got {text!r}")
 
 
 def parse_count(text, flag="value", allow_zero=False):
@@ -145,6 +155,11 @@ def parse_count(text, flag="value", allow_zero=False):
         mult, low = _COUNT_SUFFIX[low[-2:]], low[:-2]
     elif low and low[-1] in "kmbgt":
         mult, low = _COUNT_SUFFIX[low[-1]], low[:-1]
+    try:
+        approx = float(low) * mult
+    except ValueError:
+        raise ValueError(f"{flag} expects a count like 7B, 32k, 300e9 or 1_000, got {text!r}") from None
+    _check_magnitude(approx, flag, text)
     try:
         if any(c in low for c in ".e"):
             from fractions import Fraction
@@ -158,6 +173,8 @@ def parse_count(text, flag="value", allow_zero=False):
     value = int(value)
     if value < 0 or (value == 0 and not allow_zero):
         raise ValueError(f"{flag} must be {'>= 0' if allow_zero else '> 0'}, got {text!r}")
+    if value > MAX_INPUT:
+        raise ValueError(f"{flag} must be <= 1e30, got {text!r}")
     return value
 
 
@@ -171,12 +188,19 @@ def parse_bytes(text, flag="size"):
     if unit not in _BYTE_UNITS:
         raise ValueError(f"{flag} expects a size with a unit such as 80GiB (2^30) or 80GB (10^9), got {text!r}")
     try:
+        approx = float(number) * _BYTE_UNITS[unit]
+    except ValueError:
+        raise ValueError(f"{flag} expects a size with a unit such as 80GiB or 80GB, got {text!r}") from None
+    _check_magnitude(approx, flag, text)
+    try:
         from fractions import Fraction
         value = Fraction(number) * _BYTE_UNITS[unit]
     except (ValueError, ZeroDivisionError):
         raise ValueError(f"{flag} expects a size with a unit such as 80GiB or 80GB, got {text!r}") from None
     if value < 0:
         raise ValueError(f"{flag} must not be negative, got {text!r}")
+    if value > MAX_INPUT:
+        raise ValueError(f"{flag} must be <= 1e30 bytes, got {text!r}")
     return int(value)
 
 
@@ -304,6 +328,10 @@ def validate_arch(arch):
         if getattr(arch, name) <= 0:
             raise ValueError(f"--{name.replace('_', '-')} must be > 0, got {getattr(arch, name)}")
     check_layer_count(arch.num_layers)
+    for name, value in asdict(arch).items():
+        if isinstance(value, int) and not isinstance(value, bool) and value > MAX_INPUT:
+            shown = f"{value:.3g}" if value < 10**300 else f"a {len(str(value))}-digit number"
+            raise ValueError(f"--{name.replace('_', '-')} must be <= 1e30, got {shown}")
     for name in ("num_kv_heads", "head_dim", "ffn_hidden_size", "num_experts", "topk", "moe_ffn_hidden_size",
                  "num_shared_experts", "shared_expert_ffn_hidden_size", "first_k_dense", "q_lora_rank",
                  "kv_lora_rank", "qk_nope_head_dim", "qk_rope_head_dim", "v_head_dim", "sliding_window",
@@ -646,6 +674,9 @@ def arch_from_config(cfg, label="config"):
     """Map a Hugging Face config.json dict onto Arch. Returns (Arch, sorted list of fields not understood)."""
     if not isinstance(cfg, dict):
         raise ValueError(f"--config {label}: expected a JSON object")
+    if cfg.get("text_config") is not None and not isinstance(cfg["text_config"], dict):
+        raise ValueError(f"--config {label}: field 'text_config' must be an object, got "
+                         f"{type(cfg['text_config']).__name__}")
     if isinstance(cfg.get("text_config"), dict):
         outer = cfg
         cfg = dict(cfg["text_config"])
@@ -832,7 +863,7 @@ def read_config(path):
             return json.load(fh), os.path.basename(os.path.dirname(os.path.abspath(path))) or path
     except OSError as exc:
         raise ValueError(f"--config cannot read {path}: {exc.strerror or exc}") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+    except ValueError as exc:  # bad JSON, bad UTF-8, an integer too long for Python to convert
         raise ValueError(f"--config {path} is not valid JSON ({str(exc).splitlines()[0]})") from None
 
 
@@ -1652,8 +1683,11 @@ def search_configs(arch, base, gpu_bytes, max_tp=8, top=10):
             dp = base.num_gpus // (tp * pp * base.cp)
             if gbs and gbs % dp:
                 continue
-            # every micro-batch that divides the per-replica batch (gbs / dp), or 1..64 without a global batch
-            mbs = [m for m in _divisors(gbs // dp) if m <= MAX_SEARCH_MICRO_BATCH] if gbs else list(range(1, 65))
+            # every micro-batch up to MAX_SEARCH_MICRO_BATCH that divides the per-replica batch (gbs / dp), or
+            # 1..64 without a global batch (trial division, not _divisors: gbs may be up to 1e30)
+            per_replica = gbs // dp
+            mbs = [m for m in range(1, min(per_replica, MAX_SEARCH_MICRO_BATCH) + 1) if per_replica % m == 0] \
+                if gbs else list(range(1, 65))
             if not mbs:
                 continue
             sp_setup = replace(s1, pp=pp, num_gpus=base.num_gpus)
@@ -2037,6 +2071,9 @@ def resolve_arch(args):
             types = tuple("sliding" if j % 2 == 0 else "full" for j in range(arch.num_layers))
         else:
             types = tuple(x.strip() for x in text.split(",") if x.strip())
+        if not types:
+            raise ValueError(f"--layer-types expects a comma list of full/sliding or 'alternate', got "
+                             f"{args.layer_types!r}")
         arch = replace(arch, layer_types=types)
     if arch.layer_types and len(arch.layer_types) != arch.num_layers and "num_layers" in upd and base is not None:
         arch = replace(arch, layer_types=tuple(arch.layer_types[j % len(arch.layer_types)]
@@ -2118,6 +2155,9 @@ def compute(args):
         raise ValueError("give a model: --preset, --config, shape flags (-l, -hs, -a, ...) or -p/--params")
     if arch is not None and args.params is not None:
         raise ValueError("-p/--params is for model-states-only mode; do not combine it with a model")
+    if arch is not None and args.largest_layer_params is not None:
+        raise ValueError("--largest-layer-params is for -p/--params mode; with a model the gathered unit is "
+                         "computed")
     gpu_bytes = parse_bytes(args.gpu_memory, "--gpu-memory") if args.gpu_memory is not None else None
     if (args.max_micro_batch or args.max_context or args.search) and gpu_bytes is None:
         raise ValueError("--max-micro-batch, --max-context and --search need --gpu-memory")
@@ -2181,6 +2221,15 @@ def compute(args):
     return result, warnings
 
 
+def reject_empty(parser, args):
+    """An empty or blank value (--precision "") must not fall back to the default silently."""
+    for action in parser._actions:
+        value = getattr(args, action.dest, None)
+        if isinstance(value, str) and not value.strip() and action.option_strings:
+            flag = max(action.option_strings, key=len)
+            raise ValueError(f"{flag} needs a value, got {value!r}")
+
+
 def main(argv=None):
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -2189,6 +2238,7 @@ def main(argv=None):
             print(f"{name:<16} {source}")
         return 0
     try:
+        reject_empty(parser, args)
         result, warnings = compute(args)
     except ValueError as exc:
         print(f"{PROG}: error: {str(exc).splitlines()[0]}", file=sys.stderr)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 
 import pytest
 
@@ -460,6 +461,7 @@ TOKENS = st.sampled_from([
     "--precision", "fp8", "fp16", "--offload-optimizer", "--offload-params", "--vpp", "--sp", "-l", "-hs", "-a",
     "--num-kv-heads", "--ffn-hidden-size", "--bits-per-weight", "4.5", "--explain", "--grads", "low+fp32", "x",
     "--global-batch", "--layer-types", "alternate", "--sliding-window", "--fragmentation", "--overhead", "1e400",
+    "", "1e30", "1.4T", "--largest-layer-params", "--kv-dtype", "--attention", "eager",
 ])
 
 
@@ -665,3 +667,66 @@ def test_decoder_sparse_step_keeps_qwens_phase(mem):
     both = dict(cfg, moe_layer_freq=2)
     with pytest.raises(ValueError, match="moe_layer_freq"):
         mem.arch_from_config(both, "both")
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Hostile input found in review: each was a traceback, a hang or a silent default before.
+# ---------------------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("argv, needle", [
+    (["-p", "1e400"], "--params"),                                        # OverflowError in the GiB column
+    (["-p", "1e100000000"], "--params"),                                  # Fraction would expand 10^(10^8)
+    (["--preset", "llama-3-8b", "-s", "1e400"], "--sequence-length"),
+    (["--preset", "llama-3-8b", "--gpu-memory", "1e400GB"], "--gpu-memory"),
+    (["--preset", "llama-3-8b", "--overhead", "1e100000000GB"], "--overhead"),
+    (["--preset", "llama-3-8b", "-ff", "1e300"], "--ffn-hidden-size"),    # -ff x h above the input bound
+    (["--preset", "llama-3-8b", "--precision", ""], "--precision"),       # "" fell back to bf16
+    (["--preset", "llama-3-8b", "--infer", "--kv-dtype", " "], "--kv-dtype"),
+    (["--preset", ""], "--preset"),
+    (["--config", ""], "--config"),
+    (["--preset", "llama-3-8b", "--layer-types", ","], "--layer-types"),  # empty list meant "all full"
+    (["--preset", "llama-3-8b", "--largest-layer-params", "5"], "--largest-layer-params"),  # was ignored
+])
+def test_review_hostile_cli(mem, argv, needle):
+    status, out, err = call_main(mem, argv)
+    lines = err.strip().splitlines()
+    assert status == 2 and out == "" and len(lines) == 1 and needle in lines[0], err
+
+
+def test_search_with_a_huge_global_batch_does_not_hang(mem):
+    # _divisors(gbs / dp) trial-divided up to sqrt(1.25e29) before; micro-batches are capped at 1024 anyway
+    r = run_json(mem, "--preset", "llama-3-8b", "--search", "--gpu-memory", "80GB", "--num-gpus", "8",
+                 "--global-batch", str(8 * 2**60))
+    assert all(row["micro_batch"] <= 1024 and (2**60) % row["micro_batch"] == 0 for row in r["search"]["results"])
+
+
+@pytest.mark.parametrize("text, needle", [
+    ('{"hidden_size": 64, "num_attention_heads": 4, "num_hidden_layers": 2, "vocab_size": 1' + "0" * 400 + "}",
+     "--vocab-size"),
+    ('{"hidden_size": 64, "num_attention_heads": 4, "num_hidden_layers": 2, "vocab_size": 1' + "0" * 5000 + "}",
+     "--config"),                                                         # beyond Python's int digit limit
+    ('{"text_config": "abc", "hidden_size": 64, "num_attention_heads": 4, "num_hidden_layers": 2, '
+     '"vocab_size": 10}', "text_config"),                                 # was ignored silently
+    ('"abc"', "--config"),
+])
+def test_review_hostile_config(mem, tmp_path, text, needle):
+    path = tmp_path / "config.json"
+    path.write_text(text)
+    status, out, err = call_main(mem, ["--config", str(path), "--infer", "--json"])
+    lines = err.strip().splitlines()
+    assert status == 2 and len(lines) == 1 and needle in lines[0], err
+
+
+@pytest.mark.parametrize("argv", [
+    ["-p", "1e30", "--num-gpus", "16777216", "-z", "3", "--largest-layer-params", "1e30"],
+    ["--preset", "llama-3-8b", "--infer", "--context", "1e30", "--batch-size", "1e30", "-v", "1e30"],
+    ["--preset", "gemma-2-9b", "-s", "1e30", "-b", "1e30", "--attention", "eager", "--profile", "hf"],
+    ["--preset", "llama-3-8b", "--overhead", "1e30B", "--comm-buffer", "1e30B", "--fragmentation", "10"],
+])
+def test_inputs_at_the_bound_give_finite_output(mem, argv):
+    for fmt in (["--json"], [], ["--format", "markdown"]):
+        status, out, err = call_main(mem, argv + fmt)
+        assert status == 0, err
+        if fmt == ["--json"]:
+            assert all(math.isfinite(x) and x >= 0 for x in _walk_numbers(json.loads(out)))
+        else:
+            assert not re.search(r"\b(nan|inf)\b", out, re.IGNORECASE), out
