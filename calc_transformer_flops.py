@@ -673,8 +673,8 @@ def resolve(base: dict, overrides: dict) -> Architecture:
             raise InputError(f"--num-sliding-layers {overrides['num_sliding_layers']} exceeds --num-layers {layers}")
     if not values.get("sliding_window"):
         values["num_sliding_layers"] = 0
-    elif not values.get("num_sliding_layers"):
-        values["num_sliding_layers"] = layers  # a window with no placement given: every layer
+    elif not values.get("num_sliding_layers") and overrides.get("num_sliding_layers") is None:
+        values["num_sliding_layers"] = layers  # a window with no placement given: every layer (an explicit 0: none)
     values["num_sliding_layers"] = min(values["num_sliding_layers"], layers)  # a preset's count when -l shrinks it
     if values.get("norm") not in NORM_VECTORS:
         raise InputError(f"--norm {values.get('norm')!r}: expected one of {', '.join(NORM_VECTORS)}")

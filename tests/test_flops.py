@@ -474,3 +474,13 @@ def test_real_process_preset_run():
     result = run_cli("calc_transformer_flops", "--preset", "gpt2", "--json")
     assert result.returncode == 0
     assert json.loads(result.stdout)["forward"]["total"] == 291_648_307_200
+
+
+def test_num_sliding_layers_zero_means_no_window(flops):
+    """--num-sliding-layers 0 on Mistral-7B: no layer is windowed (it once meant 'all layers', the unset default),
+    so a decode step after 8000 tokens attends to all 8001 keys: 2 FLOPs per matmul weight + 4·L·a·d per key."""
+    result = run_json(flops, "--preset", "mistral-7b", "--num-sliding-layers", "0", "--prompt-length", "8000",
+                      "--generate", "2")
+    matmul_weights = 7_241_732_096 - 32000 * 4096 - 65 * 4096
+    assert result["config"]["num_sliding_layers"] == 0
+    assert result["inference"]["decode_flops_per_token_first"] == 2 * matmul_weights + 4 * 32 * 32 * 128 * 8001
