@@ -1106,7 +1106,7 @@ def build_parser() -> OneLineParser:
             (("--vocab-size", "-v"), "vocab_size", "vocabulary size"),
             (("--num-attention-heads", "-a"), "num_attention_heads", "query heads"),
             (("--num-kv-heads",), "num_kv_heads", "key/value heads (GQA; 1 = MQA)"),
-            (("--head-dim",), "head_dim", "per-head width when not hidden/heads"),
+            (("--head-dim",), "head_dim", "per-head width when not hidden/heads (a new -hs or -a resets a preset's)"),
             (("--ffn-hidden-size",), "ffn_hidden_size", "exact FFN (intermediate) width"),
             (("--sequence-length", "-s"), "max_position_embeddings", "rows of a learned position table"),
             (("--pad-vocab-to-multiple",), "pad_vocab_multiple", "pad the vocabulary up to a multiple of N"),
@@ -1172,15 +1172,6 @@ def build_parser() -> OneLineParser:
     return p
 
 
-FLAG_FIELDS = ("num_layers", "hidden_size", "vocab_size", "num_attention_heads", "num_kv_heads", "head_dim",
-               "ffn_hidden_size", "max_position_embeddings", "pad_vocab_multiple", "word_embed_proj_dim",
-               "position_offset", "norms_per_layer", "position_embedding", "tied_embeddings", "qkv_bias", "o_bias",
-               "mlp_bias", "lm_head_bias", "embedding_norm", "final_norm", "shared_expert_gate", "router_bias",
-               "norm_type", "qk_norm", "q_lora_rank", "kv_lora_rank", "qk_nope_head_dim", "qk_rope_head_dim",
-               "v_head_dim", "num_experts", "top_k", "expert_interval", "moe_ffn_hidden_size", "num_shared_experts",
-               "shared_expert_ffn_size", "first_k_dense", "mtp_layers")
-
-
 def _whole_product(flag: str, factor: float, other: str, count: int, what: str) -> int:
     """count x factor for the cookbook's float ratios (-kv, -ff), which must come out a whole, finite number.
 
@@ -1220,10 +1211,10 @@ def config_from_args(args) -> tuple:
     values = dict(base)
     if args.all_bias is not None:
         values.update(qkv_bias=args.all_bias, o_bias=args.all_bias, mlp_bias=args.all_bias)
-    for field in FLAG_FIELDS:
-        value = getattr(args, field)
-        if value is not None:
-            values[field] = value
+    for field in fields(ModelConfig):  # each flag's dest is the field it sets; --dense-layers is parsed below
+        value = getattr(args, field.name, None)
+        if value is not None and field.name != "dense_layers":
+            values[field.name] = value
     if args.num_mlp_linears is not None:
         values["gated_mlp"] = args.num_mlp_linears == 3
     if args.kv_size_ratio is not None:
