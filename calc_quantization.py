@@ -49,7 +49,8 @@ What it computes
    ``kv_cache_dtype``).  The overhead (CUDA context, compute buffers) defaults to 0.5 GB, the flat allowance public
    GGUF VRAM calculators use; it is a heuristic, set it with ``--overhead``.
 4. **Quality cost**: published numbers only, with their source: llama.cpp ``tools/perplexity/README.md`` "LLaMA 3
-   8b Scoreboard" (Wikitext-2 dPPL and mean KL divergence vs FP16) for GGUF file types; Llama-2-7B WikiText-2
+   8b Scoreboard" (Wikitext-2 dPPL and mean KL divergence vs FP16) for GGUF file types (its importance-matrix row
+   with ``--imatrix`` where it has one); Llama-2-7B WikiText-2
    perplexities for AWQ (AWQ paper, arXiv 2306.00978) and GPTQ (a third-party AutoGPTQ run) at INT4 g128;
    QLoRA's claim for NF4.
 5. **Measure mode** (``--measure random:ROWSxCOLS`` or ``--measure FILE.npy``): reference numpy quantizers for Q8_0,
@@ -229,6 +230,11 @@ LLAMA3_8B_SCOREBOARD = {
     "Q3_K_S": ("none", 1.6322, 0.2282), "IQ2_M": ("WT 10m", 2.3692, 0.3260), "Q2_K": ("none", 3.5199, 0.4451),
     "Q2_K_S": ("WT 10m", 3.0921, 0.4034), "IQ2_S": ("WT 10m", 3.4191, 0.4392), "IQ2_XS": ("WT 10m", 4.5298, 0.5463),
     "IQ2_XXS": ("WT 10m", 7.8601, 0.8120), "IQ1_M": ("WT 10m", 19.2621, 1.3931), "IQ1_S": ("WT 1m", 51.8661, 2.2113),
+}
+# The same scoreboard's rows made with an importance matrix, for the file types it measured both ways (--imatrix).
+LLAMA3_8B_SCOREBOARD_IMATRIX = {
+    "Q4_K_M": ("WT 10m", 0.1513, 0.0282), "Q4_K_S": ("WT 10m", 0.1781, 0.0320), "Q3_K_L": ("WT 10m", 0.4396, 0.0731),
+    "Q3_K_M": ("WT 10m", 0.5026, 0.0844), "Q3_K_S": ("WT 10m", 1.3712, 0.1998), "Q2_K": ("WT 10m", 2.4162, 0.3322),
 }
 _LLAMA2_TABLE = "dwithchenna/llm-quantization README, Llama-2 WikiText-2 table"
 GPU_QUALITY = {
@@ -1307,8 +1313,9 @@ def kv_cache(cfg: ModelConfig, opts: Options) -> dict:
             "bytes": per_token * opts.context * opts.batch, "note": note}
 
 
-def gguf_quality(ftype: str):
-    row = LLAMA3_8B_SCOREBOARD.get(ftype)
+def gguf_quality(ftype: str, imatrix: bool = False):
+    """The scoreboard row for ``ftype``: the importance-matrix row when ``imatrix`` and the table has one."""
+    row = (imatrix and LLAMA3_8B_SCOREBOARD_IMATRIX.get(ftype)) or LLAMA3_8B_SCOREBOARD.get(ftype)
     if not row:
         return None
     imatrix, dppl, kld = row
@@ -1343,7 +1350,7 @@ def size_gguf(cfg: ModelConfig, tensors: list[Tensor], ftype: str, opts: Options
                     and tensor_category(t.name) not in output_rule)
     if fallbacks:
         notes.append(f"{fallbacks} tensors have rows not divisible by 256 and fall back to 32-block types (or F16)")
-    quality = gguf_quality(ftype)
+    quality = gguf_quality(ftype, opts.imatrix)
     if ftype == "Q2_K" and opts.old_q2k:
         notes.append("2023 Q2_K recipe (llama.cpp commit bac66994); no published quality figure for it here")
         quality = None
@@ -1431,7 +1438,7 @@ def compute_sizes_from_params(params: int, opts: Options) -> dict:
             bt = GGML_TYPES[GGUF_FILE_TYPES[fmt]]
             nbytes = -(-params // bt.block) * bt.bytes
             entry = {"name": fmt, "kind": "gguf", "format_bpw": bt.bpw, "bytes": nbytes, "tensor_types": None,
-                     "quality": gguf_quality(fmt)}
+                     "quality": gguf_quality(fmt, opts.imatrix)}
         else:
             bpw = gpu_format_bpw(fmt)
             entry = {"name": fmt.name, "kind": _entry_kind(fmt), "format_bpw": bpw,

@@ -1176,3 +1176,35 @@ def test_bpw_and_linear_bytes_describe_one_layout(quant):
         stored_bits = 8 * quant.linear_bytes(fmt, n_in, n_out)
         layout_bits = quant.gpu_format_bpw(fmt, n_in, n_out) * n_in * n_out
         assert stored_bits - layout_bits == 8 * per_tensor.get(fmt.name, 0), fmt.name
+
+
+# llama.cpp tools/perplexity/README.md, "LLaMA 3 8b Scoreboard" (Wikitext-2, vs FP16): file type -> {imatrix used:
+# (dPPL, mean KLD)}, every row of the published table ("none" = made without an importance matrix)
+SCOREBOARD = {
+    "Q8_0": {"none": (0.0027, 0.00136)}, "Q6_K": {"none": (0.0217, 0.00545)}, "Q5_K_M": {"none": (0.0570, 0.0108)},
+    "Q5_K_S": {"none": (0.1050, 0.0166)}, "Q5_1": {"none": (0.1062, 0.0180)}, "Q5_0": {"none": (0.1316, 0.0222)},
+    "Q4_K_M": {"WT 10m": (0.1513, 0.0282), "none": (0.1755, 0.0313)},
+    "Q4_K_S": {"WT 10m": (0.1781, 0.0320), "none": (0.2689, 0.0431)},
+    "IQ4_NL": {"WT 10m": (0.2240, 0.0357)}, "IQ4_XS": {"WT 10m": (0.2281, 0.0363)},
+    "Q4_1": {"none": (0.4511, 0.0717)}, "Q4_0": {"none": (0.4685, 0.0719)},
+    "Q3_K_L": {"WT 10m": (0.4396, 0.0731), "none": (0.5562, 0.0872)},
+    "Q3_K_M": {"WT 10m": (0.5026, 0.0844), "none": (0.6569, 0.1019)},
+    "IQ3_M": {"WT 10m": (0.6667, 0.1025)}, "IQ3_S": {"WT 10m": (0.7339, 0.1113)}, "IQ3_XS": {"WT 10m": (0.9314, 0.1387)},
+    "IQ3_XXS": {"WT 10m": (1.2268, 0.1836)}, "Q3_K_S": {"WT 10m": (1.3712, 0.1998), "none": (1.6322, 0.2282)},
+    "IQ2_M": {"WT 10m": (2.3692, 0.3260)}, "Q2_K": {"WT 10m": (2.4162, 0.3322), "none": (3.5199, 0.4451)},
+    "Q2_K_S": {"WT 10m": (3.0921, 0.4034)}, "IQ2_S": {"WT 10m": (3.4191, 0.4392)},
+    "IQ2_XS": {"WT 10m": (4.5298, 0.5463)}, "IQ2_XXS": {"WT 10m": (7.8601, 0.8120)},
+    "IQ1_M": {"WT 10m": (19.2621, 1.3931)}, "IQ1_S": {"WT 1m": (51.8661, 2.2113)},
+}
+
+
+@pytest.mark.parametrize("imatrix", [False, True])
+def test_gguf_quality_is_the_published_scoreboard_row(quant, imatrix):
+    got = sizes(quant, LLAMA_3_8B, list(SCOREBOARD), imatrix=imatrix)
+    for ftype, rows in SCOREBOARD.items():
+        # with --imatrix the imatrix row where the table has one; without, the row made without one where it exists
+        label = next((k for k in rows if (k != "none") == imatrix), next(iter(rows)))
+        dppl, kld = rows[label]
+        quality = got[ftype]["quality"]
+        assert quality["value"] == dppl and f"mean KLD {kld}" in quality["metric"], ftype
+        assert quality["model"] == f"Llama-3-8B (imatrix: {label})", ftype
