@@ -637,7 +637,7 @@ def read_runs(path: str) -> dict:
     aliases = {"n": "N", "params": "N", "parameters": "N", "d": "D", "tokens": "D", "c": "C", "flops": "C",
                "compute": "C", "loss": "loss", "l": "loss"}
     try:
-        with open(path, newline="") as handle:
+        with open(path, newline="", encoding="utf-8-sig") as handle:  # -sig: spreadsheets write a BOM
             rows = list(csv.reader(handle))
     except (OSError, UnicodeDecodeError) as exc:
         raise ValueError(f"fit {path}: cannot read ({exc.__class__.__name__})") from None
@@ -1115,7 +1115,11 @@ def cmd_loss(args) -> tuple:
     rows, results = [], []
     for each in laws:
         value = chinchilla_loss(each, params, tokens)
-        optimum = chinchilla_optimum(each, 6 * params * tokens)
+        try:
+            optimum = chinchilla_optimum(each, 6 * params * tokens)
+        except ValueError as exc:  # tiny N and D: the same-FLOPs optimum falls below one parameter or token
+            raise ValueError(f"loss: N = {human(params)} and D = {human(tokens)} give C = 6ND = "
+                             f"{human(6 * params * tokens, 'FLOPs')} FLOPs: {exc}") from None
         results.append({"law": each.name, "loss": value, "optimal_loss_same_flops": optimum["loss"]})
         rows.append([each.name, f"{value:.4f}", f"{optimum['loss']:.4f}", human(optimum["params"]),
                      human(optimum["tokens"])])
@@ -1686,7 +1690,8 @@ def main(argv=None) -> int:
             return 0
         if not args.command:
             parser.error("choose a command: " + ", ".join(COMMANDS))
-        if getattr(args, "plot", None) and not args.plot.lower().endswith((".png", ".svg")):
+        # splitext: ".png" alone is a hidden file without extension (matplotlib would write ".png.png")
+        if getattr(args, "plot", None) and os.path.splitext(args.plot)[1].lower() not in (".png", ".svg"):
             raise ValueError(f"--plot {args.plot!r}: the file name must end in .png or .svg")
         with warnings.catch_warnings(), np.errstate(all="ignore"):
             # overflow in far-off fit starts and the like is expected; every output is checked finite below

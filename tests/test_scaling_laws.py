@@ -854,6 +854,8 @@ def test_json_keys_are_the_documented_ones(scaling, argv, top, inner):
     (["optimal", "-C", "1e21", "--law", "epoch", "--B", "1e-300"], "--B"),  # was "(34, 'Numerical result ...')"
     (["optimal", "-C", "1e21", "--law", "epoch", "--alpha", "11"], "--alpha"),
     (["fit", "runs.csv", "--bootstrap", "10001"], "--bootstrap"),  # 1e5 resamples ran for minutes
+    (["optimal", "-C", "1e21", "--plot", ".png"], "--plot"),  # matplotlib wrote ".png.png"
+    (["loss", "-N", "1", "-D", "1"], "C = 6ND"),  # named only the law, not where its C came from
 ])
 def test_hostile_values_name_their_flag(scaling, argv, needle):
     status, out, err = call_main(scaling, argv)
@@ -901,3 +903,13 @@ def test_fit_refuses_bootstrap_intervals_across_zero_exponents(scaling, tmp_path
     assert_clean_json(data)
     assert data["approach3"]["alpha"] > 0 and data["approach3"]["beta"] > 0
     assert any("left out" in note for note in data["notes"])
+
+
+def test_csv_with_a_byte_order_mark(scaling, tmp_path):
+    # spreadsheets save CSV as UTF-8 with a BOM; the header "\ufeffN" was not recognised as N
+    rows = synthetic_runs(0.0, same_grid=True)
+    path = tmp_path / "bom.csv"
+    path.write_bytes(b"\xef\xbb\xbfN,C,loss\n" + "".join(f"{float(n)!r},{float(c)!r},{float(loss)!r}\n"
+                                                     for n, _, c, loss in rows).encode())
+    data = run_json(scaling, "fit", str(path), "--approach", "2")
+    assert data["inputs"]["runs"] == 243 and len(data["approach2"]["budgets"]) == 9
