@@ -340,21 +340,21 @@ def validate(cfg: ModelConfig, labels: dict | None = None) -> ModelConfig:
     def name(field):
         return _label(field, labels)
 
-    for field in ("num_layers", "hidden_size", "num_attention_heads", "vocab_size", "ffn_hidden_size",
-                  "pad_vocab_multiple", "expert_interval"):
-        value = getattr(cfg, field)
-        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-            raise InputError(f"{name(field)} must be a positive integer, got {value!r}")
-    for field in ("num_kv_heads", "head_dim", "word_embed_proj_dim", "moe_ffn_hidden_size", "shared_expert_ffn_size"):
-        value = getattr(cfg, field)
-        if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 1):
-            raise InputError(f"{name(field)} must be a positive integer, got {value!r}")
-    for field in ("max_position_embeddings", "position_offset", "norms_per_layer", "q_lora_rank", "kv_lora_rank",
-                  "qk_nope_head_dim", "qk_rope_head_dim", "v_head_dim", "num_experts", "top_k",
-                  "num_shared_experts", "first_k_dense", "mtp_layers", "expert_interval_phase"):
-        value = getattr(cfg, field)
-        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-            raise InputError(f"{name(field)} must be a non-negative integer, got {value!r}")
+    for names, minimum, may_be_none in (
+            (("num_layers", "hidden_size", "num_attention_heads", "vocab_size", "ffn_hidden_size",
+              "pad_vocab_multiple", "expert_interval"), 1, False),
+            (("num_kv_heads", "head_dim", "word_embed_proj_dim", "moe_ffn_hidden_size", "shared_expert_ffn_size"),
+             1, True),  # None: derived (hidden/heads, as many kv heads as heads, the dense FFN width, ...)
+            (("max_position_embeddings", "position_offset", "norms_per_layer", "q_lora_rank", "kv_lora_rank",
+              "qk_nope_head_dim", "qk_rope_head_dim", "v_head_dim", "num_experts", "top_k", "num_shared_experts",
+              "first_k_dense", "mtp_layers", "expert_interval_phase"), 0, False)):
+        for field in names:
+            value = getattr(cfg, field)
+            if value is None and may_be_none:
+                continue
+            if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
+                kind = "a positive integer" if minimum else "a non-negative integer"
+                raise InputError(f"{name(field)} must be {kind}, got {value!r}")
     for f in fields(cfg):
         value = getattr(cfg, f.name)
         if isinstance(value, int) and not isinstance(value, bool) and value > MAX_COUNT:
