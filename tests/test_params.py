@@ -30,6 +30,9 @@ def near(count, printed_billions, unit):
 # Published totals, exact to the unit
 # --------------------------------------------------------------------------------------------------------------
 
+LLAMA_3_8B = 8_030_261_248  # HF meta-llama/Meta-Llama-3-8B safetensors total
+LLAMA_2_7B = 6_738_415_616  # HF meta-llama/Llama-2-7b-hf safetensors total
+
 PUBLISHED_EXACT = [
     # (preset, total, source)
     ("gpt2", 124_439_808, "HF openai-community/gpt2 (GPT2LMHeadModel, tied head); nanoGPT transformer_sizing.ipynb"),
@@ -41,10 +44,10 @@ PUBLISHED_EXACT = [
     ("pythia-2.8b", 2_775_208_960, "same"),
     ("pythia-6.9b", 6_857_302_016, "same"),
     ("pythia-12b", 11_846_072_320, "same"),
-    ("llama-2-7b", 6_738_415_616, "HF meta-llama/Llama-2-7b-hf safetensors total"),
+    ("llama-2-7b", LLAMA_2_7B, "HF meta-llama/Llama-2-7b-hf safetensors total"),
     ("llama-2-13b", 13_015_864_320, "HF meta-llama/Llama-2-13b-hf"),
     ("llama-2-70b", 68_976_648_192, "HF meta-llama/Llama-2-70b-hf"),
-    ("llama-3-8b", 8_030_261_248, "HF meta-llama/Meta-Llama-3-8B"),
+    ("llama-3-8b", LLAMA_3_8B, "HF meta-llama/Meta-Llama-3-8B safetensors total"),
     ("llama-3-70b", 70_553_706_496, "HF meta-llama/Meta-Llama-3-70B"),
     ("llama-3.1-405b", 405_853_388_800, "HF meta-llama/Llama-3.1-405B"),
     ("mistral-7b", 7_241_732_096, "HF mistralai/Mistral-7B-v0.1"),
@@ -207,12 +210,12 @@ def test_json_output_and_checkpoint_bytes(params):
     status, out, _ = call_main(params, ["--preset", "llama-3-8b", "--json", "--dtype", "int4"])
     assert status == 0
     report = json.loads(out)
-    assert report["total"] == 8_030_261_248 and isinstance(report["total"], int)
-    assert report["checkpoint"]["bytes"] == 8_030_261_248 // 2  # 4 bits per element
-    assert report["checkpoint"]["GiB"] == pytest.approx(8_030_261_248 / 2 / 2**30)
-    assert report["checkpoint"]["GB"] == pytest.approx(8_030_261_248 / 2 / 1e9)
+    assert report["total"] == LLAMA_3_8B and isinstance(report["total"], int)
+    assert report["checkpoint"]["bytes"] == LLAMA_3_8B // 2  # 4 bits per element
+    assert report["checkpoint"]["GiB"] == LLAMA_3_8B // 2 / 2**30  # the same float division: exact
+    assert report["checkpoint"]["GB"] == LLAMA_3_8B // 2 / 1e9
     status, out, _ = call_main(params, ["--preset", "llama-3-8b", "--format", "json"])
-    assert json.loads(out)["checkpoint"]["bytes"] == 2 * 8_030_261_248  # bf16 default
+    assert json.loads(out)["checkpoint"]["bytes"] == 2 * LLAMA_3_8B  # bf16 default
 
 
 def test_markdown_output_is_a_table(params):
@@ -227,11 +230,11 @@ def test_cookbook_flags_reproduce_llama(params):
     status, out, err = call_main(params, ["-l", "32", "-hs", "4096", "-a", "32", "-v", "32000", "-ff", "2.6875",
                                           "-nl", "3", "--norm", "rmsnorm", "--json"])
     assert status == 0, err
-    assert json.loads(out)["total"] == 6_738_415_616
+    assert json.loads(out)["total"] == LLAMA_2_7B
     status, out, err = call_main(params, ["-l", "32", "-hs", "4096", "-a", "32", "-kv", "0.25", "-v", "128256",
                                           "-ff", "3.5", "-nl", "3", "--norm", "rmsnorm", "--json"])
     assert status == 0, err
-    assert json.loads(out)["total"] == 8_030_261_248
+    assert json.loads(out)["total"] == LLAMA_3_8B
 
 
 def test_human_numbers(params):
@@ -305,7 +308,7 @@ def test_config_file_and_folder(params, tmp_path):
     for target in (str(path), str(tmp_path)):
         status, out, err = call_main(params, ["--config", target, "--json"])
         assert status == 0, err
-        assert json.loads(out)["total"] == 8_030_261_248
+        assert json.loads(out)["total"] == LLAMA_3_8B
         assert err == ""  # every field understood
 
 
@@ -331,7 +334,7 @@ def test_nested_text_config_is_followed(params, tmp_path):
     status, out, err = call_main(params, ["--config", str(write(tmp_path, vlm)), "--json"])
     assert status == 0, err
     report = json.loads(out)
-    assert report["total"] == 8_030_261_248
+    assert report["total"] == LLAMA_3_8B
     assert any("text_config" in note for note in report["notes"])
 
 
@@ -339,7 +342,7 @@ def test_auto_map_is_ignored(params, tmp_path):
     config = dict(LLAMA3_CONFIG, auto_map={"AutoModelForCausalLM": "modeling_evil.Model"})
     status, out, err = call_main(params, ["--config", str(write(tmp_path, config)), "--json"])
     assert status == 0 and err == ""
-    assert json.loads(out)["total"] == 8_030_261_248
+    assert json.loads(out)["total"] == LLAMA_3_8B
 
 
 @pytest.mark.parametrize("change,field", [

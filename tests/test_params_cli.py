@@ -190,4 +190,4 @@ def test_config_with_a_5000_digit_integer_is_refused():
 def test_config_with_a_byte_order_mark_is_read():
     status, out, err = run_config("\ufeff" + json.dumps(REAL_CONFIGS["llama3"]), "--json")
     assert status == 0, err
-    assert json.loads(out)["total"] == 8_030_261_248  # HF meta-llama/Meta-Llama-3-8B (as in test_params.py)
+    assert json.loads(out)["total"] == 8_030_261_248  # HF meta-llama/Meta-Llama-3-8B safetensors total
