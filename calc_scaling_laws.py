@@ -411,18 +411,18 @@ def table_fits() -> dict:
 
 def kaplan_allocation(flops_min_pf_days: float) -> dict:
     """Kaplan App. A compute-efficient allocation for C_min in PF-days (N non-embedding)."""
-    c = flops_min_pf_days
-    K = KAPLAN
-    return {"params": K["N_coef"] * c ** K["N_exp"], "batch_tokens": K["B_coef"] * c ** K["B_exp"],
-            "min_steps": K["S_coef"] * c ** K["S_exp"], "tokens_app_a": K["D_coef"] * c ** K["D_exp"],
-            "loss": (K["Cmin_c"] / c) ** K["alpha_Cmin"]}
+    c, k = flops_min_pf_days, KAPLAN
+    return {"params": k["N_coef"] * c ** k["N_exp"], "batch_tokens": k["B_coef"] * c ** k["B_exp"],
+            "min_steps": k["S_coef"] * c ** k["S_exp"], "tokens_app_a": k["D_coef"] * c ** k["D_exp"],
+            "loss": (k["Cmin_c"] / c) ** k["alpha_Cmin"]}
 
 
 def deepseek_optimum(flops: float) -> dict:
-    D = DEEPSEEK
-    return {"model_flops_per_token": D["M_coef"] * flops ** D["M_exp"], "tokens": D["D_coef"] * flops ** D["D_exp"],
-            "batch_tokens": D["batch_coef"] * flops ** D["batch_exp"],
-            "learning_rate": D["lr_coef"] / flops ** D["lr_decay_exp"]}
+    fit = DEEPSEEK
+    return {"model_flops_per_token": fit["M_coef"] * flops ** fit["M_exp"],
+            "tokens": fit["D_coef"] * flops ** fit["D_exp"],
+            "batch_tokens": fit["batch_coef"] * flops ** fit["batch_exp"],
+            "learning_rate": fit["lr_coef"] / flops ** fit["lr_decay_exp"]}
 
 
 def deepseek_flops_per_token(num_layers: int, hidden_size: int, sequence_length: int) -> float:
@@ -487,18 +487,18 @@ def chinchilla_flop_ratio(n_layers, d_model, ffw, n_heads, kv_size, with_embeddi
 # Kaplan, Pearce & Song, data-constrained, inference-aware
 # ----------------------------------------------------------------------------------------------------------------
 def kaplan_report(params=None, tokens=None, flops=None, loss=None, flops_is_min=False) -> dict:
-    K = KAPLAN
+    k = KAPLAN
     out: dict = {"pf_day_flops": PF_DAY_FLOPS}
     if params is not None:
-        out["loss_of_params"] = (K["N_c"] / params) ** K["alpha_N"]
+        out["loss_of_params"] = (k["N_c"] / params) ** k["alpha_N"]
         out["min_tokens_no_overfit"] = 5e3 * params ** 0.74  # eq. 4.4
     if tokens is not None:
-        out["loss_of_tokens"] = (K["D_c"] / tokens) ** K["alpha_D"]
+        out["loss_of_tokens"] = (k["D_c"] / tokens) ** k["alpha_D"]
     if params is not None and tokens is not None:
-        ratio = K["joint_alpha_N"] / K["joint_alpha_D"]
-        joint = ((K["joint_N_c"] / params) ** ratio + K["joint_D_c"] / tokens) ** K["joint_alpha_D"]
+        ratio = k["joint_alpha_N"] / k["joint_alpha_D"]
+        joint = ((k["joint_N_c"] / params) ** ratio + k["joint_D_c"] / tokens) ** k["joint_alpha_D"]
         out["loss_joint"] = joint
-        out["overfit_fraction"] = joint / (K["joint_N_c"] / params) ** K["joint_alpha_N"] - 1  # eq. 4.2
+        out["overfit_fraction"] = joint / (k["joint_N_c"] / params) ** k["joint_alpha_N"] - 1  # eq. 4.2
     if flops is not None:
         flops_min = flops if flops_is_min else flops / 2
         alloc = kaplan_allocation(flops_min / PF_DAY_FLOPS)
@@ -509,8 +509,8 @@ def kaplan_report(params=None, tokens=None, flops=None, loss=None, flops_is_min=
     for name in ("chinchilla-unrounded", "epoch"):
         out[f"local_exponent_{name}"] = pearce_song_local_exponent(PARAMETRIC_LAWS[name])
     if loss is not None:
-        out["critical_batch_tokens"] = K["B_star"] / loss ** (1 / K["alpha_B"])
-    out["alpha_Cmin_predicted"] = 1 / (1 / K["alpha_S"] + 1 / K["alpha_B"] + 1 / K["alpha_N"])  # eq. 1.8
+        out["critical_batch_tokens"] = k["B_star"] / loss ** (1 / k["alpha_B"])
+    out["alpha_Cmin_predicted"] = 1 / (1 / k["alpha_S"] + 1 / k["alpha_B"] + 1 / k["alpha_N"])  # eq. 1.8
     return out
 
 
@@ -521,7 +521,8 @@ def pearce_song_flops(law: ParametricLaw, non_embedding_params):
     """Non-embedding compute C at which N_nonemb is optimal when the true law is ``law`` in *total* params
     (Pearce & Song 2024, arXiv 2406.12907, analytic frontier; TeaPearce/Reconciling_Kaplan_Chinchilla_Scaling_Laws)."""
     n, g = np.asarray(non_embedding_params, float), PEARCE_SONG_GAMMA
-    return (6 * n * (n + g / 3 * n ** (1 / 3)) ** (-1 / law.beta) * (n + g * n ** (1 / 3)) ** ((1 + law.alpha) / law.beta)
+    return (6 * n * (n + g / 3 * n ** (1 / 3)) ** (-1 / law.beta)
+            * (n + g * n ** (1 / 3)) ** ((1 + law.alpha) / law.beta)
             * (law.beta * law.B / (law.alpha * law.A)) ** (1 / law.beta))
 
 
@@ -1187,7 +1188,8 @@ def _models_all_laws(chosen: list) -> tuple:
     notes = ["each law column: over- or under-trained, by D / D*(C) at the model's own C = 6ND"]
     data = {"command": "models", "law": None, "rows": rows, "notes": notes}
     report = {"config": [("law", "all Chinchilla-form laws")], "tables": [(
-        "real models vs the compute-optimal frontier of each law", ["model", "N", "D", "tpp"] + [law.name for law in laws],
+        "real models vs the compute-optimal frontier of each law",
+        ["model", "N", "D", "tpp"] + [law.name for law in laws],
         table)], "notes": notes}
     return data, report
 
@@ -1546,8 +1548,9 @@ def _count(what):
     return lambda text: _wrap(parse_number, text, what)
 
 
-def _loss(what):
-    return lambda text: _wrap(parse_float, text, what, 0.0, 100.0)
+def _real(what, high=100.0):
+    """A float flag in (0, high]; 100 nats/token bounds any loss."""
+    return lambda text: _wrap(parse_float, text, what, 0.0, high)
 
 
 def _int(what, upper=10 ** 7, positive=True):
@@ -1579,8 +1582,8 @@ def _add_law(p, default: str) -> None:
     # ranges: E is a loss; A, B reach the thousands in the published fits (Epoch's B = 2085.43); the exponents
     # of every published fit are well below 2, 10 leaves room for experiments
     for name, high in (("E", 100.0), ("A", 1e12), ("B", 1e12), ("alpha", 10.0), ("beta", 10.0)):
-        p.add_argument(f"--{name}", type=(lambda flag, top: lambda text: _wrap(parse_float, text, flag, 0.0, top))(
-            f"--{name}", high), help=f"override the law's {name} (0 < {name} <= {high:g})")
+        p.add_argument(f"--{name}", type=_real(f"--{name}", high),
+                       help=f"override the law's {name} (0 < {name} <= {high:g})")
 
 
 def _add_sizes(p) -> None:
@@ -1601,8 +1604,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", parser_class=OneLineParser)
 
     p = sub.add_parser("optimal", help="compute-optimal N, D, L")
-    p.add_argument("--target-loss", type=_loss("--target-loss"), help="compute needed to reach this loss")
-    p.add_argument("--tokens-per-param", type=lambda t: _wrap(parse_float, t, "--tokens-per-param", 0.0, 1e6), default=20.0, help="for --law tpp-20")
+    p.add_argument("--target-loss", type=_real("--target-loss"), help="compute needed to reach this loss")
+    p.add_argument("--tokens-per-param", type=_real("--tokens-per-param", 1e6), default=20.0,
+                   help="for --law tpp-20")
     _add_common(p, "the loss landscape with iso-FLOP lines, the frontier and real models")
     _add_law(p, "all")
     _add_sizes(p)
@@ -1626,7 +1630,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(handler=cmd_models)
 
     p = sub.add_parser("kaplan", help="Kaplan et al. 2020 laws")
-    p.add_argument("--loss", type=_loss("--loss"), help="loss for the critical batch size B_crit(L)")
+    p.add_argument("--loss", type=_real("--loss"), help="loss for the critical batch size B_crit(L)")
     p.add_argument("--compute-is-min", action="store_true", help="read --compute as C_min (default C = 2 C_min)")
     p.add_argument("-l", "--num-layers", type=_int("--num-layers"), help="with -hs: N = 12 l d^2")
     p.add_argument("-hs", "--hidden-size", type=_int("--hidden-size", 10 ** 6))
@@ -1651,12 +1655,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("inference", help="Sardana et al. 2023 inference-aware optimum")
     p.add_argument("--inference-tokens", type=lambda t: _wrap(parse_number, t, "--inference-tokens", positive=False),
                    required=True, help="tokens served over the model's life (0 allowed)")
-    p.add_argument("--target-loss", type=_loss("--target-loss"))
+    p.add_argument("--target-loss", type=_real("--target-loss"))
     p.add_argument("-N", "--params", type=_count("--params"), help="loss of the Chinchilla-optimal model this size")
     p.add_argument("--fixed-params", type=_count("--fixed-params"), help="also cost a model of this size")
-    p.add_argument("--train-mfu", type=lambda t: _wrap(parse_float, t, "--train-mfu", 0.0, 1.0), default=1.0,
+    p.add_argument("--train-mfu", type=_real("--train-mfu", 1.0), default=1.0,
                    help="training utilisation: minimise FLOPs/MFU (hardware time) instead of FLOPs")
-    p.add_argument("--inference-mfu", type=lambda t: _wrap(parse_float, t, "--inference-mfu", 0.0, 1.0), default=1.0)
+    p.add_argument("--inference-mfu", type=_real("--inference-mfu", 1.0), default=1.0)
     _add_common(p)
     _add_law(p, "epoch")
     p.set_defaults(handler=cmd_inference)
@@ -1671,7 +1675,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--bootstrap", type=_int("--bootstrap", 10000, positive=False), default=200,
                    help="resamples, 0 to 10000 (0: none)")
     p.add_argument("--seed", type=_int("--seed", 2 ** 32, positive=False), default=0)
-    p.add_argument("--budget-tolerance", type=_loss("--budget-tolerance"), default=0.05,
+    p.add_argument("--budget-tolerance", type=_real("--budget-tolerance"), default=0.05,
                    help="decades of log10 C within one isoFLOP budget (Approach 2)")
     p.add_argument("-C", "--compute", type=_count("--compute"), help="report the fitted allocation at this budget")
     p.add_argument("--approach", choices=("3", "2", "both"), default="both", help="which fit(s) to run")
