@@ -829,9 +829,13 @@ def arch_from_config(cfg, label="config"):
         kw["qk_rope_head_dim"] = get(["qk_rope_head_dim"], int, 0)
         kw["v_head_dim"] = get(["v_head_dim"], int, 0)
     window = get(["sliding_window"], int, 0)
-    if cfg.get("use_sliding_window") is False:
+    # Qwen configs carry a sliding_window that is off unless use_sliding_window is true (the default is false in
+    # every Qwen config class); which layers then slide differs per class, see below.
+    qwen = model_type in ("qwen2", "qwen2_moe", "qwen3", "qwen3_moe")
+    if not get(["use_sliding_window"], bool, not qwen):
         window = 0
-    kw["sliding_window"] = window or 0
+    kw["sliding_window"] = window
+    check_layer_count(kw["num_layers"])  # before per-layer types are expanded below
     types = get(["layer_types"], list, None)
     if types is not None:
         if not isinstance(types, list) or not all(isinstance(t, str) for t in types):
@@ -844,6 +848,13 @@ def arch_from_config(cfg, label="config"):
         kw["layer_types"] = tuple(mapped)
     elif model_type == "gemma2" and window:
         kw["layer_types"] = tuple("sliding" if i % 2 == 0 else "full" for i in range(kw["num_layers"]))
+    elif model_type in ("qwen2", "qwen3", "qwen2_moe") and window:
+        # transformers configuration_qwen2.py / _qwen3.py: layers i >= max_window_layers slide;
+        # configuration_qwen2_moe.py: even layers i < max_window_layers slide (Qwen3-MoE: every layer, no types)
+        limit = get(["max_window_layers"], int, 28)
+        kw["layer_types"] = tuple(
+            "sliding" if (i >= limit if model_type != "qwen2_moe" else i % 2 == 0 and i < limit) else "full"
+            for i in range(kw["num_layers"]))
     drop = 0.0
     for key in ("attention_dropout", "hidden_dropout", "resid_pdrop", "attn_pdrop", "embd_pdrop"):
         if key in cfg:

@@ -707,6 +707,8 @@ def test_search_with_a_huge_global_batch_does_not_hang(mem):
     ('{"text_config": "abc", "hidden_size": 64, "num_attention_heads": 4, "num_hidden_layers": 2, '
      '"vocab_size": 10}', "text_config"),                                 # was ignored silently
     ('"abc"', "--config"),
+    ('{"model_type": "gemma2", "hidden_size": 64, "num_attention_heads": 4, "num_hidden_layers": 1000000000000, '
+     '"vocab_size": 10, "sliding_window": 16, "head_dim": 16}', "--num-layers"),  # hung expanding layer types
 ])
 def test_review_hostile_config(mem, tmp_path, text, needle):
     path = tmp_path / "config.json"

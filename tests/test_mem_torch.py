@@ -180,6 +180,14 @@ def cache_bytes(cache):
     ("gemma-2-9b (alternating)", GEMMA_2_9B, 40), ("gemma-2-9b (short)", GEMMA_2_9B, 9),
     ("deepseek-v3 (MLA)", DEEPSEEK_V3, 12),
     *[(name, cfg, 40) for name, cfg in FAMILY_CONFIGS.items()],
+    # Qwen's use_sliding_window switched on (window 16): Qwen2 slides layers >= max_window_layers, Qwen2-MoE the
+    # even layers below it; with it off (as published) the sliding_window field must not cap anything.
+    ("qwen2.5-7b (use_sliding_window)", dict(QWEN25_7B, use_sliding_window=True, sliding_window=16,
+                                             max_window_layers=1), 40),
+    ("qwen1.5-moe (use_sliding_window)", dict(QWEN2_MOE, use_sliding_window=True, sliding_window=16,
+                                              max_window_layers=2), 40),
+    ("qwen2.5-7b (window field, switch absent)", {k: v for k, v in dict(QWEN25_7B, sliding_window=16).items()
+                                                  if k != "use_sliding_window"}, 40),
 ])
 @pytest.mark.parametrize("dtype_name", ["fp32", "bf16"])
 def test_kv_cache_equals_transformers_dynamic_cache(mem, name, cfg, length, dtype_name):
