@@ -1743,12 +1743,12 @@ MEASURE_QUANTIZERS = {
 def load_measure_input(spec: str, seed: int):
     """'random:ROWSxCOLS' (seeded standard Gaussian, float32) or a path to a .npy file."""
     if spec.startswith("random:"):
-        m = re.fullmatch(r"random:([0-9_kK]+)x([0-9_kK]+)", spec)
+        m = re.fullmatch(r"random:([^x]+)x([^x]+)", spec)
         if not m:
             raise ValueError(f"--measure expects random:ROWSxCOLS (e.g. random:4096x4096), got {spec!r}")
         rows, cols = (parse_positive_count(v, "--measure") for v in m.groups())
         if rows * cols > 2**28:
-            raise ValueError(f"--measure random:{rows}x{cols} is larger than 2^28 values")
+            raise ValueError(f"--measure {spec} is larger than 2^28 values")
         return np.random.default_rng(seed).standard_normal((rows, cols), dtype=np.float32), "random"
     if not spec.endswith(".npy"):
         raise ValueError(f"--measure expects random:ROWSxCOLS or a .npy file, got {spec!r}")
@@ -2101,6 +2101,8 @@ def run(args) -> int:
     if args.measure:
         if args.preset or args.config or args.params is not None:
             raise ValueError("--measure quantizes an array; it takes no model (--preset/--config/--params)")
+        if args.seed < 0:
+            raise ValueError(f"--seed must be a non-negative integer, got {args.seed}")
         x, source = load_measure_input(args.measure, args.seed)
         result = dict(measure(x), source=source)
         _emit({"measure": result}, lambda r, md: render_measure(r["measure"], md), fmt)

@@ -1211,3 +1211,12 @@ def test_gguf_quality_is_the_published_scoreboard_row(quant, imatrix):
         quality = got[ftype]["quality"]
         assert quality["value"] == dppl and f"mean KLD {kld}" in quality["metric"], ftype
         assert quality["model"] == f"Llama-3-8B (imatrix: {label})", ftype
+
+
+def test_measure_flags_read_human_counts_and_name_themselves(quant):
+    # random:ROWSxCOLS takes the same counts as every other flag (1e3, 1k, 1_024); a negative --seed used to surface
+    # numpy's "expected non-negative integer" without naming the flag
+    status, out, err = call_main(quant, ["--measure", "random:1e3x1_024", "--json"])
+    assert status == 0 and json.loads(out)["measure"]["shape"] == [1000, 1024], err
+    status, _, err = call_main(quant, ["--measure", "random:8x64", "--seed", "-1"])
+    assert status == 2 and err.count("\n") == 1 and "--seed" in err
