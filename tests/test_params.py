@@ -36,6 +36,10 @@ LLAMA_2_7B = 6_738_415_616  # HF meta-llama/Llama-2-7b-hf safetensors total
 PUBLISHED_EXACT = [
     # (preset, total, source)
     ("gpt2", 124_439_808, "HF openai-community/gpt2 (GPT2LMHeadModel, tied head); nanoGPT transformer_sizing.ipynb"),
+    ("gpt2-medium", 354_823_168, "keras-team/keras-hub keras_hub/src/models/gpt2/gpt2_presets.py gpt2_medium_en"),
+    ("gpt2-large", 774_030_080, "keras-team/keras-hub keras_hub/src/models/gpt2/gpt2_presets.py gpt2_large_en"),
+    ("gpt2-xl", 1_557_611_200, "keras-team/keras-hub keras_hub/src/models/gpt2/gpt2_presets.py "
+                               "gpt2_extra_large_en"),
     ("pythia-70m", 70_426_624, "EleutherAI/pythia model cards; Biderman et al. 2023 (arXiv:2304.01373) Table 1"),
     ("pythia-160m", 162_322_944, "same"),
     ("pythia-410m", 405_334_016, "same"),
@@ -64,6 +68,18 @@ PUBLISHED_EXACT = [
 @pytest.mark.parametrize("preset,expected,source", PUBLISHED_EXACT, ids=[p[0] for p in PUBLISHED_EXACT])
 def test_published_totals_exact(params, preset, expected, source):
     assert params.count_parameters(params.preset_config(preset))["total"] == expected, source
+
+
+@pytest.mark.parametrize("preset,hidden,keras_params", [("llama-3.2-1b", 2048, 1_498_482_688),
+                                                         ("llama-3.2-3b", 3072, 3_606_752_256)])
+def test_llama_3_2_untied_as_keras_hub_counts_it(params, preset, hidden, keras_params):
+    # keras-team/keras-hub keras_hub/src/models/llama3/llama3_presets.py (llama3.2_1b, llama3.2_3b) prints these;
+    # they exceed the HF totals by exactly one V x h matrix: keras-hub keeps a separate output projection where
+    # transformers ties it. Untying the preset must land on keras-hub's figure and add exactly that matrix.
+    tied = params.count_parameters(params.preset_config(preset))
+    untied = total(params, preset, tied_embeddings=False)
+    assert untied["total"] == keras_params
+    assert untied["total"] - tied["total"] == 128_256 * hidden  # vocab_size, hidden_size of the HF config.json
 
 
 # Pythia paper Table 1 prints the non-embedding counts (Kaplan's N: no token table, no unembedding).
