@@ -333,6 +333,17 @@ def test_deepseek_released_batch_and_lr(scaling, layers, hidden, m, flops, batch
     assert res["optimum"]["learning_rate"] == pytest.approx(released_lr, rel=0.10)
 
 
+@pytest.mark.parametrize("layers, hidden, n1_over_m, n2_over_m", [(8, 512, 0.43, 1.32), (80, 8192, 0.92, 0.94)])
+def test_deepseek_table3_pins_the_attention_coefficient(scaling, layers, hidden, n1_over_m, n2_over_m):
+    # DeepSeek LLM (arXiv 2401.02954) Table 3, first and last rows: 6N1/M and 6N2/M with 6N1 = 72 l d^2,
+    # 6N2 = 6N1 + 6 n_vocab d (vocabulary 102,400, sec. 2.1) and l_seq = 4096, printed to 2 decimals (abs 0.005).
+    # With 12 l d l_seq in M (eq. 2) the ratios match; with 6 the first row would be 0.60, not 0.43.
+    m = scaling.deepseek_flops_per_token(layers, hidden, 4096)
+    six_n1 = 72 * layers * hidden ** 2
+    assert six_n1 / m == pytest.approx(n1_over_m, abs=0.005)
+    assert (six_n1 + 6 * 102400 * hidden) / m == pytest.approx(n2_over_m, abs=0.005)
+
+
 @pytest.mark.parametrize("flops", [1e17, 1e21, 1e25])
 def test_deepseek_allocation_spends_the_budget(scaling, flops):
     opt = scaling.deepseek_optimum(flops)
