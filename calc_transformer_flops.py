@@ -671,11 +671,16 @@ def resolve(base: dict, overrides: dict) -> Architecture:
             raise InputError("--num-sliding-layers needs --sliding-window (a model with a windowed attention span)")
         if overrides["num_sliding_layers"] > layers:
             raise InputError(f"--num-sliding-layers {overrides['num_sliding_layers']} exceeds --num-layers {layers}")
+    base_layers, base_sliding = base.get("num_layers"), base.get("num_sliding_layers") or 0
+    if (values.get("sliding_window") and 0 < base_sliding < (base_layers or 0) and layers != base_layers
+            and overrides.get("num_sliding_layers") is None):  # which layers keep the window is not ours to guess
+        raise InputError(f"--num-layers {layers}: the model windows {base_sliding} of its {base_layers} layers; "
+                         "give --num-sliding-layers for the new depth")
     if not values.get("sliding_window"):
         values["num_sliding_layers"] = 0
     elif not values.get("num_sliding_layers") and overrides.get("num_sliding_layers") is None:
         values["num_sliding_layers"] = layers  # a window with no placement given: every layer (an explicit 0: none)
-    values["num_sliding_layers"] = min(values["num_sliding_layers"], layers)  # a preset's count when -l shrinks it
+    values["num_sliding_layers"] = min(values["num_sliding_layers"], layers)  # every layer, when -l shrinks it
     if values.get("norm") not in NORM_VECTORS:
         raise InputError(f"--norm {values.get('norm')!r}: expected one of {', '.join(NORM_VECTORS)}")
     if values.get("kv_lora_rank") and not values.get("qk_rope_head_dim"):

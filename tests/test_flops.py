@@ -484,3 +484,14 @@ def test_num_sliding_layers_zero_means_no_window(flops):
     matmul_weights = 7_241_732_096 - 32000 * 4096 - 65 * 4096
     assert result["config"]["num_sliding_layers"] == 0
     assert result["inference"]["decode_flops_per_token_first"] == 2 * matmul_weights + 4 * 32 * 32 * 128 * 8001
+
+
+def test_changing_the_depth_of_a_partly_windowed_model_asks_which_layers(flops):
+    """Gemma-2-9B windows 21 of its 42 layers (every other one, HF google/gemma-2-9b). At -l 10 the count was
+    clamped to 10, every layer windowed; now the user is asked, and --num-sliding-layers 5 is taken as given.
+    Mistral-7B windows all of its layers, so a shallower copy keeps the window on all of them."""
+    status, out, err = call_main(flops, ["--preset", "gemma-2-9b", "-l", "10"])
+    assert status == 2 and out == "" and "--num-sliding-layers" in err and len(err.strip().splitlines()) == 1
+    assert run_json(flops, "--preset", "gemma-2-9b", "-l", "10", "--num-sliding-layers", "5")["config"][
+        "num_sliding_layers"] == 5
+    assert run_json(flops, "--preset", "mistral-7b", "-l", "4")["config"]["num_sliding_layers"] == 4
