@@ -1879,6 +1879,9 @@ def render_measure(result: dict, markdown=False) -> str:
     return (f"- {title}\n\n" if markdown else title + "\n") + _table(head, rows, markdown)
 
 
+PLOT_SUFFIXES = (".png", ".svg", ".pdf")
+
+
 def plot_size_vs_quality(result: dict, path: str) -> None:
     """Scatter file size (GiB) against published quality cost (GGUF: dPPL on Llama-3-8B)."""
     import matplotlib
@@ -1900,7 +1903,10 @@ def plot_size_vs_quality(result: dict, path: str) -> None:
     ax.set_title("Size vs published quality cost\n(quality: llama.cpp perplexity README, LLaMA 3 8b scoreboard)",
                  fontsize=9)
     fig.tight_layout()
-    fig.savefig(path)
+    try:
+        fig.savefig(path)
+    except OSError as exc:
+        raise ValueError(f"--plot cannot write {path!r}: {exc.strerror or exc}") from None
     plt.close(fig)
 
 
@@ -2099,14 +2105,18 @@ def run(args) -> int:
         _emit({"formats": format_table()}, lambda r, md: render_format_table(r["formats"], md), fmt)
         return 0
     if args.measure:
-        if args.preset or args.config or args.params is not None:
-            raise ValueError("--measure quantizes an array; it takes no model (--preset/--config/--params)")
+        if args.preset or args.config or args.params is not None or args.plot is not None:
+            raise ValueError("--measure quantizes an array; it takes no model (--preset/--config/--params) and "
+                             "no --plot")
         if args.seed < 0:
             raise ValueError(f"--seed must be a non-negative integer, got {args.seed}")
         x, source = load_measure_input(args.measure, args.seed)
         result = dict(measure(x), source=source)
         _emit({"measure": result}, lambda r, md: render_measure(r["measure"], md), fmt)
         return 0
+    if args.plot is not None and os.path.splitext(args.plot)[1].lower() not in PLOT_SUFFIXES:
+        # checked before any work; matplotlib would append .png to a bare name and write somewhere else
+        raise ValueError(f"--plot expects a path ending in {', '.join(PLOT_SUFFIXES)}, got {args.plot!r}")
     opts = _options(args)
     arch_flags = [args.num_layers, args.hidden_size, args.vocab_size, args.num_attention_heads, args.num_kv_heads,
                   args.head_dim, args.ffn_hidden_size, args.num_experts, args.kv_size_ratio,
@@ -2126,7 +2136,7 @@ def run(args) -> int:
         result = compute_sizes(config_from_args(args, warnings), opts)
     for w in warnings:
         sys.stderr.write(f"{PROG}: warning: {w}\n")
-    if args.plot:
+    if args.plot is not None:
         plot_size_vs_quality(result, args.plot)
     _emit(result, render_sizes, fmt)
     return 0

@@ -770,6 +770,17 @@ def test_plot(quant, tmp_path):
     assert path.stat().st_size > 1000
 
 
+def test_plot_path_errors_name_the_flag(quant, tmp_path):
+    # a bare name used to be written as NAME.png by matplotlib (--plot /tmp wrote /tmp.png), an empty path was
+    # ignored, and a missing folder surfaced as "[Errno 2] ..." without the flag
+    (tmp_path / "folder.png").mkdir()
+    for path in [str(tmp_path), "", str(tmp_path / "plot.unknown"), str(tmp_path / "missing" / "p.png"),
+                 str(tmp_path / "folder.png")]:
+        status, out, err = call_main(quant, ["--preset", "llama-3-8b", "--formats", "Q4_K_M", "--plot", path])
+        assert status == 2 and out == "" and err.count("\n") == 1 and "--plot" in err, (path, err)
+    assert not (tmp_path.parent / (tmp_path.name + ".png")).exists()
+
+
 def test_config_warning_and_text_config(quant, tmp_path):
     cfg = dict(LLAMA_3_8B, some_new_field=1)
     (tmp_path / "config.json").write_text(json.dumps({"model_type": "llava", "text_config": cfg}))
