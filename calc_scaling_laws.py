@@ -1036,7 +1036,7 @@ def _optimal_point(args, name: str, chosen, notes: list):
 
 
 def cmd_optimal(args) -> tuple:
-    law = resolve_law(args)
+    law = resolve_law(args)  # None for --law all and for the power laws
     queries = [q for q in ("compute", "params", "tokens", "target_loss") if getattr(args, q) is not None]
     if len(queries) != 1:
         raise ValueError("optimal: give exactly one of --compute, --params, --tokens, --target-loss")
@@ -1057,21 +1057,20 @@ def cmd_optimal(args) -> tuple:
                 from None
         if point is not None:
             results.append(point)
-    if not results:
+    if not results:  # only a loss target can leave every law without an answer
         raise ValueError(f"--target-loss {args.target_loss:g}: below the irreducible loss E of every law")
     if args.compute is not None and "llama3" in names:
         notes.append("llama3: the printed (0.53, 0.29) give 10.46T tokens at 3.8e25 FLOPs, not the paper's 16.55T "
-                     "(402B); the headline is documentation, not derivable from the constants")
+                     "(402B): that headline does not follow from the printed constants")
     if args.compute is not None and {"kaplan", "deepseek"} & set(names):
         notes.append("kaplan: N is non-embedding, C = 2*C_min (training at B_crit); deepseek: N = M_opt/6, M being "
                      "non-embedding FLOPs/token with C = M*D")
-    if chosen_law := (law if args.law != "all" else None):
-        k = frontier_constants(chosen_law)
-        notes.append(f"{chosen_law.name}: G = {k['G']:.5g}, N* ~ C^{k['a']:.4f}, D* ~ C^{k['b']:.4f}; "
-                     f"source: {chosen_law.source}")
+    if law:
+        k = frontier_constants(law)
+        notes.append(f"{law.name}: G = {k['G']:.5g}, N* ~ C^{k['a']:.4f}, D* ~ C^{k['b']:.4f}; source: {law.source}")
     config = [("query", f"--{query.replace('_', '-')} {shown}"), ("law", args.law)]
-    data = {"command": "optimal", "law": law_json(law if args.law != "all" else None),
-            "inputs": {query: getattr(args, query)}, "results": [_json_point(p) for p in results], "notes": notes}
+    data = {"command": "optimal", "law": law_json(law), "inputs": {query: value},
+            "results": [_json_point(p) for p in results], "notes": notes}
     report = {"config": config, "tables": [("compute-optimal allocation (C = 6ND)", POINT_COLUMNS,
                                             [point_row(p) for p in results])], "notes": notes}
     if args.plot:
