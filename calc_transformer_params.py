@@ -1248,6 +1248,11 @@ def config_from_args(args) -> tuple:
     if args.max_position_embeddings and values.get("position_embedding") != "learned":
         notes.append(f"--sequence-length adds no parameters with {values.get('position_embedding')} positions "
                      f"(a table only with --position-embedding learned)")
+    unused_with_mla = [flag for flag, given in (("--num-kv-heads", args.num_kv_heads), ("--kv-size-ratio",
+                       args.kv_size_ratio), ("--head-dim", args.head_dim)) if given is not None]
+    if values.get("kv_lora_rank") and unused_with_mla:
+        notes.append(f"{', '.join(unused_with_mla)}: no effect with MLA (--kv-lora-rank > 0), whose head widths "
+                     f"are --qk-nope-head-dim, --qk-rope-head-dim and --v-head-dim")
     values["dense_layers"] = tuple(values.get("dense_layers") or ())
     if not from_flags_only:
         changed = [f.name for f in fields(ModelConfig) if f.name not in ("name", "source")

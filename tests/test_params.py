@@ -133,14 +133,23 @@ def test_moe_totals_at_printed_precision(params, preset, total_b, active_b, digi
     assert near(report["active"]["total"], active_b, 10 ** -digits), source
 
 
-def test_deepseek_v3_closed_form(params):
-    # DeepSeek-V3 report sec. 2 / HF config: h 7168, 61 layers (3 dense, f 18432), 128 heads, MLA ranks 1536/512,
-    # 256 routed experts + 1 shared of width 2048, top-8, vocab 129280 untied; MTP module excluded.
+def deepseek_v3_closed_form():
+    """(total, one MoE layer) of DeepSeek-V3 written out by hand; MTP module excluded.
+
+    DeepSeek-V3 report sec. 2 / HF config: h 7168, 61 layers (3 dense, f 18432), 128 heads, MLA ranks 1536/512
+    (q/kv down-projections with their RMSNorms), 256 routed experts + 1 shared of width 2048, top-8, vocab 129280
+    untied.
+    """
     h, a, V = 7168, 128, 129280
     attention = (h * 1536 + 1536 + 1536 * a * 192) + (h * 576 + 512 + 512 * a * 256) + a * 128 * h
     dense = attention + 3 * h * 18432 + 2 * h
     moe = attention + 257 * 3 * h * 2048 + h * 256 + 2 * h
-    expected = 3 * dense + 58 * moe + 2 * V * h + h
+    return 3 * dense + 58 * moe + 2 * V * h + h, moe
+
+
+def test_deepseek_v3_closed_form(params):
+    h, V = 7168, 129280
+    expected, moe = deepseek_v3_closed_form()
     report = params.count_parameters(params.preset_config("deepseek-v3"))
     assert report["total"] == expected
     assert report["active"]["total"] == expected - 58 * 248 * 3 * h * 2048
@@ -547,3 +556,13 @@ def test_search_json_keys_are_the_documented_ones(params):
     assert set(result) == SEARCH_KEYS
     assert set(result["rules"]) == {"hidden_size_multiple", "head_dims", "aspect_ratio", "ffn", "kv_heads", "source"}
     assert all(set(c) == CANDIDATE_KEYS for c in result["candidates"])
+
+
+def test_gqa_flags_on_mla_are_noted_not_silently_dropped(params):
+    # MLA has no kv-head count or head_dim of the GQA kind: the count must not move and a note must say why
+    status, out, err = call_main(params, ["--preset", "deepseek-v3", "--num-kv-heads", "2", "--head-dim", "64",
+                                          "--json"])
+    assert status == 0, err
+    report = json.loads(out)
+    assert report["total"] == deepseek_v3_closed_form()[0]
+    assert any(note.startswith("--num-kv-heads, --head-dim: no effect with MLA") for note in report["notes"])
