@@ -268,6 +268,7 @@ class Arch:
     expert_interval: int = 1         # layer i (0-based, i >= first_k_dense) is MoE iff (i + phase) % interval == 0
     expert_interval_phase: int = 1   # 1: cookbook --expert-interval / Qwen decoder_sparse_step (layers n-1, 2n-1..);
                                      # 0: DeepSeek moe_layer_freq (layers 0, n, 2n.., modeling_deepseek.py)
+    dense_layers: tuple = ()         # layer indices kept dense (Qwen-MoE mlp_only_layers)
     # MLA (DeepSeek-V2/V3)
     q_lora_rank: int = 0
     kv_lora_rank: int = 0            # > 0 switches attention to MLA
@@ -304,7 +305,8 @@ class Arch:
         return self.num_experts > 0
 
     def layer_is_moe(self, i):
-        return self.is_moe and i >= self.first_k_dense and (i + self.expert_interval_phase) % self.expert_interval == 0
+        return (self.is_moe and i >= self.first_k_dense and i not in self.dense_layers
+                and (i + self.expert_interval_phase) % self.expert_interval == 0)
 
     def layer_attention(self, i):
         if self.layer_types:
@@ -344,7 +346,8 @@ def validate_arch(arch):
     if not arch.head_dim and arch.hidden_size % arch.num_attention_heads and not arch.is_mla:
         raise ValueError(f"--hidden-size {arch.hidden_size} is not divisible by --num-attention-heads "
                          f"{arch.num_attention_heads}; give --head-dim")
-    if arch.ffn_hidden_size <= 0 and not (arch.is_moe and arch.first_k_dense == 0 and arch.expert_interval == 1):
+    if arch.ffn_hidden_size <= 0 and not (arch.is_moe and arch.first_k_dense == 0 and arch.expert_interval == 1
+                                          and not arch.dense_layers):
         raise ValueError("--ffn-hidden-size must be > 0")
     if arch.norm not in ("rmsnorm", "layernorm", "layernorm-nobias", "nonparametric"):
         raise ValueError(f"--norm must be rmsnorm, layernorm, layernorm-nobias or nonparametric, got {arch.norm!r}")
@@ -817,11 +820,13 @@ def arch_from_config(cfg, label="config"):
             kw.update(expert_interval=freq, expert_interval_phase=0)
         else:
             kw["expert_interval"] = sparse_step or 1
-        if "mlp_only_layers" in cfg and cfg["mlp_only_layers"]:
-            raise ValueError(f"--config {label}: field 'mlp_only_layers' is not supported; use --first-k-dense")
-        used.add("mlp_only_layers")
+        dense = get(["mlp_only_layers"], list, [])  # Qwen-MoE: these layers keep the dense MLP
+        if not all(isinstance(i, int) and not isinstance(i, bool) and i >= 0 for i in dense):
+            raise ValueError(f"--config {label}: field 'mlp_only_layers' must be a list of layer indices")
+        kw["dense_layers"] = tuple(sorted(set(dense)))
     # Without routed experts the MoE spacing fields choose nothing: read, not "not understood".
-    used.update(k for k in ("decoder_sparse_step", "moe_layer_freq", "first_k_dense_replace") if k in cfg)
+    used.update(k for k in ("decoder_sparse_step", "moe_layer_freq", "first_k_dense_replace", "mlp_only_layers")
+                if k in cfg)
     if model_type == "deepseek_v3" or "kv_lora_rank" in cfg:
         kw["q_lora_rank"] = get(["q_lora_rank"], int, 0)
         kw["kv_lora_rank"] = get(["kv_lora_rank"], int, 0)

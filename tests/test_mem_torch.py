@@ -112,9 +112,13 @@ FAMILY_CONFIGS = {
                             sliding_window=16, **SMALL),
 }
 
+# Qwen1.5-MoE above with mlp_only_layers [0] (published as []): layer 0 keeps the dense MLP in transformers'
+# Qwen2MoeDecoderLayer; calc_transformer_params.py reads it the same way.
+QWEN2_MOE_DENSE_FIRST = dict(QWEN2_MOE, mlp_only_layers=[0])
+
 STATE_CONFIGS = {"llama-3-8b": LLAMA_3_8B, "llama-3.2-1b": LLAMA_32_1B, "qwen2.5-7b": QWEN25_7B,
                  "gemma-2-9b": GEMMA_2_9B, "mixtral-8x7b": MIXTRAL_8X7B, "gpt2": GPT2, "deepseek-v3": DEEPSEEK_V3,
-                 "qwen1.5-moe": QWEN2_MOE, **FAMILY_CONFIGS}
+                 "qwen1.5-moe": QWEN2_MOE, "qwen1.5-moe (mlp_only_layers)": QWEN2_MOE_DENSE_FIRST, **FAMILY_CONFIGS}
 
 
 def build(transformers, cfg, attn="eager", dtype=None):
