@@ -907,7 +907,7 @@ MAX_CONFIG_BYTES = 16 * 2**20  # published config.json files are a few kB; a big
 
 def read_config_file(path: str) -> tuple:
     if not path.strip():
-        raise InputError("--config expects a path to a config.json or a folder holding one, got ''")
+        raise InputError(f"--config expects a path to a config.json or a folder holding one, got {path!r}")
     if os.path.isdir(path):
         path = os.path.join(path, "config.json")
     # a FIFO or a device such as /dev/zero would block or never end: only regular files are read
