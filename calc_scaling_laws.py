@@ -1087,13 +1087,20 @@ def _json_point(p: dict) -> dict:
 
 
 def _params_tokens(args) -> tuple:
-    """N and D from --params/--tokens, a --preset, or --compute with one of them (D = C/(6N))."""
+    """N and D from --params/--tokens, a --preset, or --compute with one of them (D = C/(6N)).
+
+    Explicit flags win over the preset; with --compute and a preset alone, the preset's N is kept."""
     params, tokens = args.params, args.tokens
-    if args.preset:
+    if args.compute is not None:
+        if params is not None and tokens is not None:
+            raise ValueError("loss: --compute goes with exactly one of --params or --tokens")
+        if params is None and tokens is None and args.preset:
+            params = REAL_MODELS[args.preset].params
+    elif args.preset:
         model = REAL_MODELS[args.preset]
         params, tokens = params or model.params, tokens or model.tokens
     if args.compute is not None:
-        if (params is None) == (tokens is None):
+        if params is None and tokens is None:
             raise ValueError("loss: --compute goes with exactly one of --params or --tokens")
         if params is None:
             params = args.compute / (6 * tokens)
@@ -1224,6 +1231,8 @@ def cmd_kaplan(args) -> tuple:
     if args.num_layers is not None or args.hidden_size is not None:
         if args.num_layers is None or args.hidden_size is None:
             raise ValueError("kaplan: --num-layers and --hidden-size go together")
+        if args.params is not None:
+            raise ValueError("kaplan: give --params or --num-layers with --hidden-size, not both")
         args.params = 12 * args.num_layers * args.hidden_size ** 2  # Kaplan eq. 2.1, standard shape
     if all(v is None for v in (args.params, args.tokens, args.compute, args.loss)):
         raise ValueError("kaplan: give at least one of --params, --tokens, --compute, --loss")
@@ -1257,6 +1266,10 @@ def cmd_kaplan(args) -> tuple:
 
 
 def cmd_deepseek(args) -> tuple:
+    if args.params is not None:  # the fits are in M, FLOPs per token, which N does not determine
+        raise ValueError("deepseek: --params is not used; give the architecture (-l -hs -s) for M, or --compute")
+    if args.compute is not None and args.tokens is not None:
+        raise ValueError("deepseek: give --compute, or an architecture and --tokens (C = M*D), not both")
     inputs, res = {}, {}
     arch = [args.num_layers, args.hidden_size, args.sequence_length]
     if any(v is not None for v in arch):
@@ -1296,6 +1309,8 @@ def cmd_deepseek(args) -> tuple:
 def cmd_data_constrained(args) -> tuple:
     if args.unique_tokens is None:
         raise ValueError("data-constrained: --unique-tokens is required")
+    if (args.params is None) != (args.tokens is None):
+        raise ValueError("data-constrained: --params and --tokens go together (the loss of N trained on D)")
     inputs = {"unique_tokens": args.unique_tokens}
     tables = []
     res = {}

@@ -869,6 +869,11 @@ def test_json_keys_are_the_documented_ones(scaling, argv, top, inner):
     (["fit", "runs.csv", "--bootstrap", "10001"], "--bootstrap"),  # 1e5 resamples ran for minutes
     (["optimal", "-C", "1e21", "--plot", ".png"], "--plot"),  # matplotlib wrote ".png.png"
     (["loss", "-N", "1", "-D", "1"], "C = 6ND"),  # named only the law, not where its C came from
+    # flags that were silently ignored
+    (["kaplan", "-N", "1e9", "-l", "12", "-hs", "768"], "not both"),  # -N was overwritten by 12 l d^2
+    (["deepseek", "-N", "7B", "-C", "1e21"], "--params"),  # the fits are in M; -N did nothing
+    (["deepseek", "-C", "1e21", "-D", "2T"], "not both"),  # -D was dropped
+    (["data-constrained", "-U", "25B", "-N", "7B", "-C", "1e22"], "go together"),  # -N was dropped
 ])
 def test_hostile_values_name_their_flag(scaling, argv, needle):
     status, out, err = call_main(scaling, argv)
@@ -926,3 +931,11 @@ def test_csv_with_a_byte_order_mark(scaling, tmp_path):
                                                      for n, _, c, loss in rows).encode())
     data = run_json(scaling, "fit", str(path), "--approach", "2")
     assert data["inputs"]["runs"] == 243 and len(data["approach2"]["budgets"]) == 9
+
+
+def test_loss_with_a_preset_and_compute_keeps_the_preset_size(scaling):
+    # was an error ("--compute goes with exactly one of --params or --tokens") though neither was given
+    data = run_json(scaling, "loss", "--preset", "llama-3-8b", "-C", "1.2e24")
+    assert data["inputs"] == {"params": 8_000_000_000, "tokens": 25_000_000_000_000}  # D = C/(6N)
+    data = run_json(scaling, "loss", "--preset", "llama-3-8b", "-N", "1B")  # explicit flags win over the preset
+    assert data["inputs"] == {"params": 1_000_000_000, "tokens": 15_000_000_000_000}
