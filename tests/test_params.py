@@ -280,7 +280,10 @@ def test_list_presets_names_each_source(params):
                  "llama-3-8b", "llama-3.1-405b", "llama-3.2-1b", "mistral-7b", "mixtral-8x7b", "qwen2.5-7b",
                  "gemma-2-9b", "deepseek-v3"):
         line = next(line for line in out.splitlines() if line.split()[0] == name)
-        assert len(line.split(None, 1)[1]) > 10  # a source follows the name
+        source = line.split(None, 1)[1]  # a Hugging Face config or a paper with its arXiv id follows the name
+        assert "huggingface.co/" in source or "arXiv:" in source, line
+    for name, spec in params.PRESETS.items():
+        assert "huggingface.co/" in spec["source"] or "arXiv:" in spec["source"], name
 
 
 @pytest.mark.parametrize("argv,flag", [
