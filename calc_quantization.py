@@ -1047,24 +1047,29 @@ def tensor_bytes(t: Tensor, ggml_type: str) -> int:
     return t.numel // bt.block * bt.bytes
 
 
-def gguf_types(cfg: ModelConfig, tensors: list[Tensor], ftype: str, has_imatrix: bool = False,
-               old_q2k: bool = False) -> list[str]:
-    """The GGML type llama-quantize gives each tensor for file type ``ftype``."""
+def gguf_type_plan(cfg: ModelConfig, tensors: list[Tensor], ftype: str, has_imatrix: bool = False,
+                   old_q2k: bool = False) -> list[tuple[str, str]]:
+    """For each tensor, (the type llama-quantize's rules pick, the type stored after tensor_type_fallback)."""
     default = GGUF_FILE_TYPES[ftype]
     state = {"i_attention_wv": 0, "i_ffn_down": 0, "i_ffn_gate": 0, "i_ffn_up": 0,
              "n_attention_wv": sum(tensor_category(t.name) in ("attn_v", "attn_qkv", "attn_kv_b") for t in tensors)}
-    types = []
+    plan = []
     for t in tensors:
-        unquantized = "F32" if (t.force_f32 or len(t.ne) < 2) else "F16"
         if not allows_quantization(t):
-            types.append(unquantized)
-            continue
-        if default in UNQUANTIZED_GGML:
-            types.append(default)
-            continue
-        chosen = _type_impl(ftype, default, t, tensor_category(t.name), cfg, state, has_imatrix, old_q2k)
-        types.append(fallback_type(t, chosen))
-    return types
+            kept = "F32" if (t.force_f32 or len(t.ne) < 2) else "F16"
+            plan.append((kept, kept))
+        elif default in UNQUANTIZED_GGML:
+            plan.append((default, default))
+        else:
+            chosen = _type_impl(ftype, default, t, tensor_category(t.name), cfg, state, has_imatrix, old_q2k)
+            plan.append((chosen, fallback_type(t, chosen)))
+    return plan
+
+
+def gguf_types(cfg: ModelConfig, tensors: list[Tensor], ftype: str, has_imatrix: bool = False,
+               old_q2k: bool = False) -> list[str]:
+    """The GGML type llama-quantize stores each tensor in for file type ``ftype``."""
+    return [stored for _, stored in gguf_type_plan(cfg, tensors, ftype, has_imatrix, old_q2k)]
 
 
 def requires_imatrix(tensors: list[Tensor], types: list[str], ftype: str) -> bool:
@@ -1332,22 +1337,18 @@ def gpu_quality(fmt: GpuFormat):
 
 
 def size_gguf(cfg: ModelConfig, tensors: list[Tensor], ftype: str, opts: Options) -> dict:
-    types = gguf_types(cfg, tensors, ftype, opts.imatrix, opts.old_q2k)
+    plan = gguf_type_plan(cfg, tensors, ftype, opts.imatrix, opts.old_q2k)
     notes = []
-    if not opts.imatrix and requires_imatrix(tensors, types, ftype):
-        types = gguf_types(cfg, tensors, ftype, True, opts.old_q2k)
+    if not opts.imatrix and requires_imatrix(tensors, [stored for _, stored in plan], ftype):
+        plan = gguf_type_plan(cfg, tensors, ftype, True, opts.old_q2k)
         notes.append("llama-quantize needs an importance matrix for this type; sized as if --imatrix were given")
+    types = [stored for _, stored in plan]
     data = sum(tensor_bytes(t, ty) for t, ty in zip(tensors, types))
     meta = gguf_metadata_bytes(cfg, tensors, types, opts.gguf_kv_bytes)
     counts: dict = {}
     for ty in types:
         counts[ty] = counts.get(ty, 0) + 1
-    # the output rule picks Q8_0 itself for such rows (and always for Falcon): not a fallback
-    output_rule = {"output"} | ({"token_embd"} if cfg.tied_embeddings else set())
-    fallbacks = sum(1 for t, ty in zip(tensors, types)
-                    if allows_quantization(t) and GGML_TYPES[ty].block < 256 and t.ne[0] % 256
-                    and GGML_TYPES[GGUF_FILE_TYPES[ftype]].block == 256
-                    and tensor_category(t.name) not in output_rule)
+    fallbacks = sum(chosen != stored for chosen, stored in plan)
     if fallbacks:
         notes.append(f"{fallbacks} tensors have rows not divisible by 256 and fall back to 32-block types (or F16)")
     quality = gguf_quality(ftype, opts.imatrix)

@@ -1076,6 +1076,10 @@ def test_falcon_7b_q4_k_m_follows_the_falcon_branches(quant):
         assert types[f"blk.{i}.ffn_down.weight"] == ("Q6_K" if i in q6k else "Q5_K" if i in q5k else "Q4_K"), i
         assert types[f"blk.{i}.attn_output.weight"] == "Q5_0"
         assert types[f"blk.{i}.ffn_up.weight"] == "Q5_0"  # 4544-wide rows: Q4_K -> Q5_0
+    # the note counts llama-quantize's fallbacks: per layer attn_qkv, attn_output and ffn_up have 4544-wide rows
+    # (ffn_down's 18176 = 71 x 256 do not fall back); the tied token_embd gets Q8_0 from the output rule itself
+    entry = sizes(quant, _published("falcon"), ["Q4_K_M"])["Q4_K_M"]
+    assert f"{3 * 32} tensors have rows not divisible by 256" in " ".join(entry["notes"])
     # Llama keeps its own branch: the same layer pattern gives Q6_K / Q4_K only
     llama, _ = quant.config_from_hf(_published("llama2"))
     tensors = quant.tensor_list(llama)
