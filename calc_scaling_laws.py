@@ -1213,7 +1213,8 @@ def cmd_models(args) -> tuple:
     table = [[r["model"], human(r["params"]), human(r["tokens"]), tpp_text(r["tokens_per_param"]),
               human(r["flops"], "FLOPs"), human(r["optimal_params"]), human(r["optimal_tokens"]),
               f"{r['verdict']} x{r['trained_factor']:.2f}", f"{r['loss']:.4f}",
-              f"+{100 * (r['loss'] / r['optimal_loss'] - 1):.2f}%"] for r in rows]
+              # L >= L*(C) by definition; max() keeps rounding noise at the optimum from printing "+-0.00%"
+              f"+{max(0.0, 100 * (r['loss'] / r['optimal_loss'] - 1)):.2f}%"] for r in rows]
     notes = [f"law {law.name}: {law.source}",
              "trained factor = D / D*(C) at the model's own C = 6ND; loss excess vs the compute-optimal L*(C)"]
     notes += [f"{r['model']}: {r['note']}" for r in rows if r["note"]]
