@@ -725,6 +725,11 @@ class Tensor:
     def numel(self) -> int:
         return math.prod(self.ne)
 
+    @property
+    def is_parameter(self) -> bool:
+        """A PyTorch parameter (llama.cpp's rope_freqs table and checkpoint buffers are not)."""
+        return not (self.gguf_only or self.buffer)
+
 
 def is_moe_layer(cfg: ModelConfig, layer: int) -> bool:
     """MoE placement as transformers builds it: after first_k_dense_replace dense layers (DeepSeek), every
@@ -843,7 +848,7 @@ def tensor_list(cfg: ModelConfig) -> list[Tensor]:
 
 def count_params(tensors: list[Tensor]) -> int:
     """Model parameters (what PyTorch counts: llama.cpp's rope_freqs table and checkpoint buffers excluded)."""
-    return sum(t.numel for t in tensors if not (t.gguf_only or t.buffer))
+    return sum(t.numel for t in tensors if t.is_parameter)
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -1357,7 +1362,7 @@ def size_gguf(cfg: ModelConfig, tensors: list[Tensor], ftype: str, opts: Options
         quality = None
     notes.append(f"includes {meta['total']:,} B of GGUF metadata (tokenizer part estimated: "
                  f"{meta['kv_metadata_bytes']:,} B)")
-    unquantized = sum(t.numel for t, ty in zip(tensors, types) if ty in UNQUANTIZED_GGML and not t.gguf_only)
+    unquantized = sum(t.numel for t, ty in zip(tensors, types) if ty in UNQUANTIZED_GGML and t.is_parameter)
     return {"name": ftype, "kind": "gguf", "format_bpw": GGML_TYPES[GGUF_FILE_TYPES[ftype]].bpw,
             "bytes": data + meta["total"], "tensor_bytes": data, "tensor_types": counts,
             "unquantized_params": unquantized,
@@ -1384,7 +1389,7 @@ def size_gpu(cfg: ModelConfig, tensors: list[Tensor], fmt: GpuFormat, opts: Opti
     return {"name": fmt.name, "kind": _entry_kind(fmt),
             "format_bpw": gpu_format_bpw(fmt, cfg.hidden_size, cfg.hidden_size),
             "bytes": total, "hf_footprint_bytes": footprint, "quality": gpu_quality(fmt), "notes": notes,
-            "unquantized_params": sum(t.numel for t in tensors if not t.gguf_only and
+            "unquantized_params": sum(t.numel for t in tensors if t.is_parameter and
                                       (fmt.kind == "float" or not t.linear)),
             "description": fmt.description, "source": fmt.source}
 

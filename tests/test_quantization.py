@@ -1235,3 +1235,16 @@ def test_measure_flags_read_human_counts_and_name_themselves(quant):
     assert status == 0 and json.loads(out)["measure"]["shape"] == [1000, 1024], err
     status, _, err = call_main(quant, ["--measure", "random:8x64", "--seed", "-1"])
     assert status == 2 and err.count("\n") == 1 and "--seed" in err
+
+
+def test_unquantized_params_are_parameters(quant):
+    # DeepSeek-V3's e_score_correction_bias (58 MoE layers x 256) is stored in every file but is a buffer, not a
+    # parameter: fp16 leaves every parameter unquantized, and no more than that
+    status, out, err = call_main(quant, ["--preset", "deepseek-v3", "--formats", "fp16,Q4_K_M", "--json"])
+    assert status == 0, err
+    result = json.loads(out)
+    fp16, q4 = result["formats"]
+    assert fp16["unquantized_params"] == result["model"]["params"]
+    h, layers, moe_layers = 7168, 61, 58
+    # F32 in the GGUF: per layer 2 norms + q_a / kv_a norms, the routers of the MoE layers, the final norm
+    assert q4["unquantized_params"] == layers * (2 * h + 1536 + 512) + moe_layers * 256 * h + h
