@@ -37,9 +37,9 @@ What it computes
    ``--old-q2k`` selects the 2023 Q2_K recipe: "mostly Q3_K except for tok_embeddings, attention.wq, attention.wk,
    which are Q2_K" (llama.cpp commit bac66994, Aug 2023; replaced in early 2024).
    File bytes = sum(row blocks * block bytes) + GGUF header and tensor-info records (exact) + 32-byte alignment
-   padding (exact) + tokenizer/metadata key-values (an estimate: 61 B per token for 100k+ BPE vocabularies,
-   = 7,835,936 B / 128,256 measured on Llama-3 GGUF files; 23 B per token otherwise, a SentencePiece record of
-   u64 length + ~7 text bytes + f32 score + i32 type; ``--gguf-kv-bytes`` overrides).
+   padding (exact) + tokenizer/metadata key-values (an estimate: 61 B per token for 100k+ BPE vocabularies, from
+   the 7,835,936 non-tensor bytes measured on Llama-3 GGUF files / 128,256 tokens; 23 B per token otherwise, a
+   SentencePiece record of u64 length + ~7 text bytes + f32 score + i32 type; ``--gguf-kv-bytes`` overrides).
    GPU formats (bitsandbytes, GPTQ, AWQ, HQQ, EETQ, FP8, MX, NVFP4) quantize the linear layers inside the blocks
    (attention, MLP, experts); embeddings, lm_head, norms, biases and MoE routers stay 16-bit.
 3. **Memory**: load = weights + ``--overhead``; serve = load + KV cache, where
@@ -50,9 +50,8 @@ What it computes
    GGUF VRAM calculators use; it is a heuristic, set it with ``--overhead``.
 4. **Quality cost**: published numbers only, with their source: llama.cpp ``tools/perplexity/README.md`` "LLaMA 3
    8b Scoreboard" (Wikitext-2 dPPL and mean KL divergence vs FP16) for GGUF file types (its importance-matrix row
-   with ``--imatrix`` where it has one); Llama-2-7B WikiText-2
-   perplexities for AWQ (AWQ paper, arXiv 2306.00978) and GPTQ (a third-party AutoGPTQ run) at INT4 g128;
-   QLoRA's claim for NF4.
+   with ``--imatrix`` where it has one); Llama-2-7B WikiText-2 perplexities for AWQ (AWQ paper, arXiv 2306.00978)
+   and GPTQ (a third-party AutoGPTQ run) at INT4 g128; QLoRA's claim for NF4.
 5. **Measure mode** (``--measure random:ROWSxCOLS`` or ``--measure FILE.npy``): reference numpy quantizers for Q8_0,
    Q4_0, Q4_1, Q5_0 (``quantize_row_*_ref`` rules of ggml-quants.c), IQ4_NL (its 16-level table), NF4 and FP4
    blockwise (+ double quant), int8 absmax per channel and per group, GPTQ-style RTN per group, FP8 E4M3, MXFP4 and
