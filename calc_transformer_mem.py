@@ -982,6 +982,12 @@ def validate_setup(setup, arch):
     return setup
 
 
+def kv_heads_per_rank(kv_heads, tp):
+    """K/V heads one tensor-parallel rank holds: kv_heads / tp, or one (replicated) when kv_heads < tp.
+    (validate_setup / inference_memory ensure one of the two divides the other.)"""
+    return max(1, kv_heads // tp)
+
+
 def _local_numel(t, tp, ep, etp):
     """Elements of tensor t held by one rank."""
     n = t.numel
@@ -996,7 +1002,7 @@ def _local_numel(t, tp, ep, etp):
         return n // t.shape[0] * rows
     if isinstance(t.split, str) and t.split.startswith("kv:"):
         kv_heads = int(t.split[3:])
-        return n // tp if kv_heads % tp == 0 else n // kv_heads  # fewer kv heads than tp: one head per rank
+        return n // kv_heads * kv_heads_per_rank(kv_heads, tp)
     return n
 
 
@@ -1152,20 +1158,31 @@ def _act_bytes(setup):
     return 4 if setup.precision == "fp32" else 2
 
 
+def _micro_batch_tokens(setup, batch=None, seq=None):
+    """(micro-batch, tokens per rank along the sequence): the setup's, or the override a solver is trying;
+    context parallelism gives each rank seq / cp tokens."""
+    b = setup.micro_batch if batch is None else batch
+    return b, (setup.seq_len if seq is None else seq) // setup.cp
+
+
+def _dropout_on(arch, setup):
+    """--dropout on/off when given, else the architecture's own (GPT-2/3 era models train with dropout)."""
+    return arch.dropout if setup.dropout is None else setup.dropout
+
+
 def layer_activation_tensors(arch, setup, moe, attention_kind, batch=None, seq=None):
     """Tensors one layer saves for backward for one micro-batch on one rank: list of dicts
     {name, shape, dtype_bytes, bytes, split, core} ('core' marks what selective recompute drops).
 
     split: 'tp' always divided by tp; 'sp' divided by tp only with sequence parallelism; '-' never."""
-    b = setup.micro_batch if batch is None else batch
-    s = (setup.seq_len if seq is None else seq) // setup.cp
+    b, s = _micro_batch_tokens(setup, batch, seq)
     s_kv = setup.seq_len if seq is None else seq
     h, tp = arch.hidden_size, setup.tp
     sp_div = tp if setup.sp else 1
     B = _act_bytes(setup)
     lin_in = 1 if setup.precision == "fp8" else B  # Transformer Engine saves FP8 casts of linear inputs
     hf = setup.profile == "hf"
-    dropout = arch.dropout if setup.dropout is None else setup.dropout
+    dropout = _dropout_on(arch, setup)
     eager = setup.attention == "eager"
     out = []
 
@@ -1211,7 +1228,7 @@ def layer_activation_tensors(arch, setup, moe, attention_kind, batch=None, seq=N
         add("kv_b input (kv_a norm output)", (T, arch.kv_lora_rank), lin_in, "-")
     else:
         d_qk = d_v = arch.d_head
-        k_l = max(1, arch.kv_heads // tp)
+        k_l = kv_heads_per_rank(arch.kv_heads, tp)
         v_l = k_l
         if arch.qk_norm != "none":  # Qwen3 / OLMo-2 / Phi qk_layernorm: q and k projections pass through a norm
             norm("q norm", a_l * d_qk, "tp")
@@ -1289,8 +1306,7 @@ def activation_sum(tensors, recompute):
 
 def layer_input_bytes(arch, setup, batch=None, seq=None):
     """What full recompute keeps per layer: the layer input (divided by tp under SP)."""
-    b = setup.micro_batch if batch is None else batch
-    s = (setup.seq_len if seq is None else seq) // setup.cp
+    b, s = _micro_batch_tokens(setup, batch, seq)
     rows = s * b // (setup.tp if setup.sp else 1)
     return rows * arch.hidden_size * _act_bytes(setup)
 
@@ -1298,10 +1314,9 @@ def layer_input_bytes(arch, setup, batch=None, seq=None):
 def embedding_activation_bytes(arch, setup, batch=None, seq=None):
     """First stage, per micro-batch: int64 token ids (+ embedding dropout mask; + the input of BLOOM's embedding
     LayerNorm; + OPT's project_in input, s b e)."""
-    b = setup.micro_batch if batch is None else batch
-    s = (setup.seq_len if seq is None else seq) // setup.cp
+    b, s = _micro_batch_tokens(setup, batch, seq)
     hidden = s * b * arch.hidden_size // (setup.tp if setup.sp else 1)  # elements of one h-wide tensor per rank
-    dropout = arch.dropout if setup.dropout is None else setup.dropout
+    dropout = _dropout_on(arch, setup)
     mask = hidden if dropout else 0
     saved = hidden * _act_bytes(setup) if arch.embedding_norm else 0
     e = arch.word_embed_proj_dim or arch.hidden_size
@@ -1316,8 +1331,7 @@ def logits_bytes(arch, setup, batch=None, seq=None):
     megatron: fp32 logits for the vocab-parallel cross entropy, 4 s b V / tp (theoretical_memory_usage.py);
     hf: the logits in activation dtype (returned to the caller), the fp32 log-softmax saved by cross_entropy and
     the fp32 gradient created at the start of backward: s b V (B + 4 + 4)."""
-    b = setup.micro_batch if batch is None else batch
-    s = (setup.seq_len if seq is None else seq) // setup.cp
+    b, s = _micro_batch_tokens(setup, batch, seq)
     B = _act_bytes(setup)
     rows_sp = s * b // (setup.tp if setup.sp else 1)
     h = arch.hidden_size
@@ -1447,7 +1461,7 @@ def training_memory(arch, setup):
     if arch is not None:
         assumptions += [
             f"activations: profile {setup.profile}, attention {setup.attention}, recompute {setup.recompute}, "
-            f"dropout {'on' if (arch.dropout if setup.dropout is None else setup.dropout) else 'off'}, "
+            f"dropout {'on' if _dropout_on(arch, setup) else 'off'}, "
             f"{_act_bytes(setup)}-byte activations; MoE routing assumed balanced (tokens x top-k per rank)",
             f"pipeline: {micro_batches(setup)} micro-batches per step, first stage holds "
             f"{in_flight_chunks(setup, 0, micro_batches(setup))} in flight (1F1B"
@@ -1495,7 +1509,7 @@ def kv_cache_bytes(arch, batch, context, kv_dtype="bf16", tp=1, convention="wind
         else:
             cached = arch.num_attention_heads if arch.hf_kv_broadcast and convention == "hf-dynamic" \
                 else arch.kv_heads
-            heads = cached // tp if cached >= tp else 1
+            heads = kv_heads_per_rank(cached, tp)
             elems = 2 * heads * arch.d_head
         if kind == "sliding":
             cap = arch.sliding_window - (1 if convention == "hf-dynamic" else 0)
@@ -1537,7 +1551,7 @@ def prefill_activation_bytes(arch, batch, tokens, tp=1, act_bytes=2, attention="
         qk = arch.qk_nope_head_dim + arch.qk_rope_head_dim
         attn = T * (arch.num_attention_heads // tp) * (2 * qk + 2 * arch.v_head_dim) * act_bytes
     else:
-        k_l = max(1, arch.kv_heads // tp)
+        k_l = kv_heads_per_rank(arch.kv_heads, tp)
         attn = T * (2 * arch.num_attention_heads // tp + 2 * k_l) * arch.d_head * act_bytes
     if attention == "eager":
         attn += batch * (arch.num_attention_heads // tp) * tokens * tokens * 4
@@ -1576,6 +1590,8 @@ def inference_memory(arch, inf):
         raise ValueError(f"--weight-dtype must be one of {', '.join(WEIGHT_BITS)}, got {inf.weight_dtype!r}")
     if arch is not None and arch.num_attention_heads % inf.tp:
         raise ValueError(f"-tp {inf.tp} does not divide --num-attention-heads {arch.num_attention_heads}")
+    if arch is not None and not arch.is_mla and arch.kv_heads % inf.tp and inf.tp % arch.kv_heads:
+        raise ValueError(f"-tp {inf.tp} and --num-kv-heads {arch.kv_heads}: one must divide the other")
     if arch is not None and inf.pp > arch.num_layers:
         raise ValueError(f"-pp {inf.pp} exceeds --num-layers {arch.num_layers}")
     if inf.bits_per_weight:
@@ -1953,7 +1969,7 @@ def build_parser():
     t.add_argument("-b", "--batch-size-per-gpu", "--micro-batch", dest="micro_batch", help="micro-batch (default 1)")
     t.add_argument("--global-batch", help="global batch in sequences (sets micro-batches per step)")
     t.add_argument("--num-gpus", help="GPUs in the job (default tp x pp x cp)")
-    t.add_argument("--gpus-per-node", default="8", help="for --search's tp limit and fsdp-hybrid (default 8)")
+    t.add_argument("--gpus-per-node", help="for --search's tp limit and fsdp-hybrid (default 8)")
     t.add_argument("-tp", "--tensor-parallel-size", dest="tp", help="tensor-parallel size")
     t.add_argument("-pp", "--pipeline-parallel-size", dest="pp", help="pipeline-parallel size")
     t.add_argument("--vpp", help="virtual pipeline chunks per stage (interleaved 1F1B)")
@@ -1990,7 +2006,7 @@ def build_parser():
     o.add_argument("--max-micro-batch", action="store_true", help="largest micro-batch that fits --gpu-memory")
     o.add_argument("--max-context", action="store_true", help="longest sequence / context that fits --gpu-memory")
     o.add_argument("--search", action="store_true", help="search (tp, pp, dp, zero, recompute, mb) for --num-gpus")
-    o.add_argument("--top", default="10", help="rows --search prints (default 10; 0 = all)")
+    o.add_argument("--top", help="rows --search prints (default 10; 0 = all)")
     o.add_argument("--explain", action="store_true", help="list every activation tensor saved per layer")
     o.add_argument("--plot", help="write a memory-breakdown bar chart to this file (matplotlib)")
     o.add_argument("--format", choices=("text", "markdown", "json"), default="text")
@@ -2101,6 +2117,15 @@ def _opt(raw, flag, default, parse=parse_count, **kw):
     return default if raw is None else parse(raw, flag, **kw)
 
 
+def _attention_and_allowances(args):
+    """The flags training and inference share: attention kernel, framework overhead, fragmentation allowance."""
+    attention = args.attention or "flash"
+    if attention not in ("flash", "sdpa", "eager"):
+        raise ValueError(f"--attention must be flash, sdpa or eager, got {attention!r}")
+    return dict(attention=attention, overhead=_opt(args.overhead, "--overhead", 2**30, parse_bytes),
+                fragmentation=_opt(args.fragmentation, "--fragmentation", 0.05, parse_fraction, low=0.0, high=10.0))
+
+
 def build_train_setup(args, arch):
     tp = _opt(args.tp, "-tp", 1)
     pp = _opt(args.pp, "-pp", 1)
@@ -2119,9 +2144,6 @@ def build_train_setup(args, arch):
     profile = args.profile or "megatron"
     if profile not in ("megatron", "hf"):
         raise ValueError(f"--profile must be megatron or hf, got {profile!r}")
-    attention = args.attention or "flash"
-    if attention not in ("flash", "sdpa", "eager"):
-        raise ValueError(f"--attention must be flash, sdpa or eager, got {attention!r}")
     setup = TrainSetup(
         num_gpus=_opt(args.num_gpus, "--num-gpus", tp * pp * cp), tp=tp, pp=pp, cp=cp,
         vpp=_opt(args.vpp, "--vpp", 1), ep=_opt(args.ep, "-ep", 1), etp=_opt(args.etp, "--etp", 0, allow_zero=True),
@@ -2132,10 +2154,8 @@ def build_train_setup(args, arch):
         sharding=sharding, fsdp_shard_size=_opt(args.fsdp_shard_size, "--fsdp-shard-size", gpn),
         prefetch_units=_opt(args.prefetch_units, "--prefetch-units", 1, allow_zero=True),
         offload_optimizer=args.offload_optimizer, offload_params=args.offload_params, recompute=recompute,
-        attention=attention, profile=profile,
-        comm_buffer=_opt(args.comm_buffer, "--comm-buffer", 50 * 2**20, parse_bytes),
-        overhead=_opt(args.overhead, "--overhead", 2**30, parse_bytes),
-        fragmentation=_opt(args.fragmentation, "--fragmentation", 0.05, parse_fraction, low=0.0, high=10.0),
+        profile=profile, comm_buffer=_opt(args.comm_buffer, "--comm-buffer", 50 * 2**20, parse_bytes),
+        **_attention_and_allowances(args),
         num_params=_opt(args.params, "--params", 0) if arch is None else 0,
         largest_unit_params=_opt(args.largest_layer_params, "--largest-layer-params", 0, allow_zero=True),
     )
@@ -2151,21 +2171,39 @@ def build_infer_setup(args, arch):
     conv = args.kv_cache or "window"
     if conv not in ("window", "hf-dynamic"):
         raise ValueError(f"--kv-cache must be window or hf-dynamic, got {conv!r}")
-    attention = args.attention or "flash"
-    if attention not in ("flash", "sdpa", "eager"):
-        raise ValueError(f"--attention must be flash, sdpa or eager, got {attention!r}")
     return InferSetup(
         batch=_opt(args.batch_size, "--batch-size", 1), context=_opt(args.context, "--context", 4096),
         weight_dtype=args.weight_dtype or "bf16", bits_per_weight=bpw, kv_dtype=args.kv_dtype or "bf16",
         kv_convention=conv, tp=_opt(args.tp, "-tp", 1), pp=_opt(args.pp, "-pp", 1),
-        prefill_chunk=_opt(args.prefill_chunk, "--prefill-chunk", 0, allow_zero=True), attention=attention,
-        overhead=_opt(args.overhead, "--overhead", 2**30, parse_bytes),
-        fragmentation=_opt(args.fragmentation, "--fragmentation", 0.05, parse_fraction, low=0.0, high=10.0),
+        prefill_chunk=_opt(args.prefill_chunk, "--prefill-chunk", 0, allow_zero=True),
+        **_attention_and_allowances(args),
         num_params=_opt(args.params, "--params", 0) if arch is None else 0)
+
+
+# Flags that only one mode reads (dest -> flag as the user types it): given to the other mode they would be ignored.
+TRAIN_ONLY_FLAGS = {
+    "sequence_length": "-s/--sequence-length", "micro_batch": "-b/--micro-batch", "global_batch": "--global-batch",
+    "num_gpus": "--num-gpus", "gpus_per_node": "--gpus-per-node", "vpp": "--vpp", "cp": "--cp", "ep": "-ep",
+    "etp": "--etp", "sp": "--sp", "zero_stage": "-z/--zero-stage", "sharding": "--sharding",
+    "fsdp_shard_size": "--fsdp-shard-size", "prefetch_units": "--prefetch-units", "precision": "--precision",
+    "grads": "--grads", "optimizer": "--optimizer", "offload_optimizer": "--offload-optimizer",
+    "offload_params": "--offload-params", "recompute": "--recompute", "checkpoint_activations": "-ca",
+    "profile": "--profile", "comm_buffer": "--comm-buffer", "largest_layer_params": "--largest-layer-params",
+    "max_micro_batch": "--max-micro-batch", "search": "--search", "explain": "--explain", "top": "--top"}
+INFER_ONLY_FLAGS = {
+    "batch_size": "--batch-size", "context": "--context", "weight_dtype": "--weight-dtype",
+    "bits_per_weight": "--bits-per-weight", "kv_dtype": "--kv-dtype", "kv_cache": "--kv-cache",
+    "prefill_chunk": "--prefill-chunk"}
 
 
 def compute(args):
     """Parsed CLI arguments -> (result dict, warnings)."""
+    other_mode = TRAIN_ONLY_FLAGS if args.infer else INFER_ONLY_FLAGS
+    stray = [flag for dest, flag in other_mode.items() if getattr(args, dest) not in (None, False)]
+    if stray:
+        raise ValueError(f"{stray[0]} is for {'training; drop --infer' if args.infer else 'inference; add --infer'}")
+    if args.top is not None and not args.search:
+        raise ValueError("--top sets the rows --search prints; add --search")
     arch, warnings = resolve_arch(args)
     if arch is None and args.params is None:
         raise ValueError("give a model: --preset, --config, shape flags (-l, -hs, -a, ...) or -p/--params")
@@ -2184,8 +2222,6 @@ def compute(args):
     params = count_params(arch) if arch is not None else {"total": parse_count(args.params, "--params")}
     result = {"model": asdict(arch) if arch is not None else None, "params": params}
     if args.infer:
-        if args.search or args.max_micro_batch or args.explain:
-            raise ValueError("--search, --max-micro-batch and --explain are for training; drop --infer")
         inf = build_infer_setup(args, arch)
         if args.max_context:
             n = max_inference_context(arch, inf, gpu_bytes)
@@ -2209,9 +2245,9 @@ def compute(args):
             setup = replace(setup, seq_len=n)
             result["solution"] = {"name": "max sequence length", "value": n}
         if args.search:
-            top = parse_count(args.top, "--top", allow_zero=True)
+            top = _opt(args.top, "--top", 10, allow_zero=True)
             found, evaluated = search_configs(arch, setup, gpu_bytes,
-                                              max_tp=parse_count(args.gpus_per_node, "--gpus-per-node"), top=top)
+                                              max_tp=_opt(args.gpus_per_node, "--gpus-per-node", 8), top=top)
             result["search"] = {"candidates_evaluated": evaluated, "criterion": SEARCH_CRITERION, "results": found}
             if found:
                 best = found[0]

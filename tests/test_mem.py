@@ -16,6 +16,7 @@ from conftest import call_main, run_cli
 GiB, MiB = 2**30, 2**20
 # Model states only: no framework overhead, no buckets, no fragmentation allowance.
 BARE = ["--overhead", "0B", "--comm-buffer", "0B", "--fragmentation", "0"]
+BARE_INFER = ["--overhead", "0B", "--fragmentation", "0"]  # inference has no DDP buckets (--comm-buffer)
 
 
 def run_json(mem, *argv):
@@ -122,8 +123,8 @@ def bert_base_cased_params():
 def test_accelerate_bert_base_cased(mem):
     n = bert_base_cased_params()
     assert n == 108_310_272
-    fp32 = run_json(mem, "-p", str(n), "--infer", "--weight-dtype", "fp32", *BARE)["per_gpu"]["weights"]
-    fp16 = run_json(mem, "-p", str(n), "--infer", "--weight-dtype", "fp16", *BARE)["per_gpu"]["weights"]
+    fp32 = run_json(mem, "-p", str(n), "--infer", "--weight-dtype", "fp32", *BARE_INFER)["per_gpu"]["weights"]
+    fp16 = run_json(mem, "-p", str(n), "--infer", "--weight-dtype", "fp16", *BARE_INFER)["per_gpu"]["weights"]
     assert abs((fp32 + 8192) / MiB - 413.18) <= 0.005
     assert abs((fp16 + 4096) / MiB - 206.59) <= 0.005
     adam = run_json(mem, "-p", str(n), "--precision", "fp32", *BARE)["per_gpu"]["total"]
@@ -685,6 +686,12 @@ def test_decoder_sparse_step_keeps_qwens_phase(mem):
     (["--config", ""], "--config"),
     (["--preset", "llama-3-8b", "--layer-types", ","], "--layer-types"),  # empty list meant "all full"
     (["--preset", "llama-3-8b", "--largest-layer-params", "5"], "--largest-layer-params"),  # was ignored
+    (["--preset", "llama-3-8b", "--infer", "-z", "3"], "-z/--zero-stage"),       # training flags were ignored
+    (["--preset", "llama-3-8b", "--infer", "--optimizer", "muon"], "--optimizer"),
+    (["--preset", "llama-3-8b", "--context", "99"], "--context"),               # and inference flags too
+    (["--preset", "llama-3-8b", "--kv-dtype", "fp8"], "--kv-dtype"),
+    (["--preset", "llama-3-8b", "--top", "3"], "--top"),
+    (["-l", "2", "-hs", "96", "-a", "24", "--num-kv-heads", "8", "--infer", "-tp", "3"], "--num-kv-heads"),
 ])
 def test_review_hostile_cli(mem, argv, needle):
     status, out, err = call_main(mem, argv)
