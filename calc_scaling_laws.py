@@ -1091,17 +1091,15 @@ def _params_tokens(args) -> tuple:
 
     Explicit flags win over the preset; with --compute and a preset alone, the preset's N is kept."""
     params, tokens = args.params, args.tokens
-    if args.compute is not None:
-        if params is not None and tokens is not None:
-            raise ValueError("loss: --compute goes with exactly one of --params or --tokens")
+    if args.compute is None:
+        if args.preset:
+            model = REAL_MODELS[args.preset]
+            params, tokens = params or model.params, tokens or model.tokens
+    else:
         if params is None and tokens is None and args.preset:
-            params = REAL_MODELS[args.preset].params
-    elif args.preset:
-        model = REAL_MODELS[args.preset]
-        params, tokens = params or model.params, tokens or model.tokens
-    if args.compute is not None:
-        if params is None and tokens is None:
-            raise ValueError("loss: --compute goes with exactly one of --params or --tokens")
+            params = REAL_MODELS[args.preset].params  # keep the model's size, spend the budget on tokens
+        if (params is None) == (tokens is None):
+            raise ValueError("loss: --compute goes with exactly one of --params or --tokens (or a --preset)")
         if params is None:
             params = args.compute / (6 * tokens)
         else:
@@ -1722,7 +1720,9 @@ def main(argv=None) -> int:
         print(f"{PROG}: error: {str(exc).splitlines()[0] if str(exc) else 'bad input'}", file=sys.stderr)
         return 2
     except (OverflowError, ZeroDivisionError, FloatingPointError) as exc:  # e.g. --B 1e-300 overflows G
-        given = [a for a in (sys.argv[1:] if argv is None else argv) if str(a).startswith("-")]
+        words = sys.argv[1:] if argv is None else argv
+        given = [str(w).split("=")[0] for w in words if str(w).startswith("-") and str(w).split("=")[0] not in
+                 ("--law", "--format", "--json", "--plot", "--preset", "--compute-is-min")]  # the numeric flags
         given = [f"the runs in {args.csv}"] if args.command == "fit" else given
         where = f" ({exc})" if isinstance(exc, FloatingPointError) and str(exc) else ""
         print(f"{PROG}: error: {args.command}: the values of {' '.join(given) or 'the inputs'} take the formulas "
