@@ -1248,3 +1248,25 @@ def test_unquantized_params_are_parameters(quant):
     h, layers, moe_layers = 7168, 61, 58
     # F32 in the GGUF: per layer 2 norms + q_a / kv_a norms, the routers of the MoE layers, the final norm
     assert q4["unquantized_params"] == layers * (2 * h + 1536 + 512) + moe_layers * 256 * h + h
+
+
+def test_int8_group_within_half_step(quant):
+    # symmetric int8 per group of 128 with an fp16 scale s = absmax / 127: every value within half a step of its
+    # grid (plus the fp16 rounding of s, which moves a grid point by at most 127 x s x 2^-11)
+    y, bits = quant.quant_int8_group(RNG_X)
+    b = _blocks(RNG_X, 128)
+    s = np.abs(b).max(axis=1, keepdims=True) / 127
+    assert np.all(np.abs(_blocks(y, 128) - b) <= s / 2 + 127 * s * F16_EPS + 1e-7)
+    assert bits / RNG_X.size == 8 + 16 / 128
+
+
+@pytest.mark.torch
+def test_fp8_per_tensor_scale_matches_torch(quant):
+    # FP8 E4M3 weight with one fp32 scale per tensor: scale = absmax / 448, elements = E4M3(x / scale) (torch's
+    # float8_e4m3fn cast rounds to nearest even, as the OCP spec says)
+    torch, _ = torch_and_transformers()
+    y, bits = quant.quant_fp8_e4m3(RNG_X)
+    scale = float(np.abs(RNG_X).max()) / 448
+    expected = (torch.tensor(RNG_X / scale).to(torch.float8_e4m3fn).to(torch.float64) * scale).numpy()
+    assert np.allclose(np.asarray(y, dtype=np.float64), expected, rtol=1e-12, atol=0)
+    assert bits == RNG_X.size * 8 + 32
