@@ -386,6 +386,8 @@ def test_sardana_13b_to_7b(scaling):
     data = run_json(scaling, "inference", "--params", "13B", "--inference-tokens", "2T", "--fixed-params", "7B",
                     "--law", "chinchilla-unrounded")["results"]
     ref, best, fixed = data["chinchilla_optimal"], data["inference_optimal"], data["fixed"]
+    # Sardana et al. 2023 Fig. 1 setup (13B Chinchilla-optimal, 2T inference tokens, a 7B alternative) with
+    # Hoffmann's unrounded constants; D, loss, N*, D* and the saving recomputed by hand (4 significant figures)
     assert ref["tokens"] == pytest.approx(6.174e11, rel=1e-3)
     assert data["target_loss"] == pytest.approx(2.0238, abs=1e-4)
     assert (best["params"], best["tokens"]) == (pytest.approx(7.12e9, rel=1e-3), pytest.approx(1.295e12, rel=1e-3))
