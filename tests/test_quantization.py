@@ -1270,3 +1270,35 @@ def test_fp8_per_tensor_scale_matches_torch(quant):
     expected = (torch.tensor(RNG_X / scale).to(torch.float8_e4m3fn).to(torch.float64) * scale).numpy()
     assert np.allclose(np.asarray(y, dtype=np.float64), expected, rtol=1e-12, atol=0)
     assert bits == RNG_X.size * 8 + 32
+
+
+def _independent_dynamic_code():
+    """bitsandbytes functional.create_dynamic_map(signed=True) as its docstring describes it: for i = 0..6 the
+    2^i midpoints of [0.1, 1] cut in 2^i equal parts, scaled by 10^(i - 6), with both signs; plus 0 and 1."""
+    code = {0.0, 1.0}
+    for i in range(7):
+        n = 2**i
+        for k in range(n):
+            mid = (0.1 + 0.9 * k / n + 0.1 + 0.9 * (k + 1) / n) / 2 * 10.0 ** (i - 6)
+            code |= {mid, -mid}
+    return sorted(code)
+
+
+def test_nf4_double_quant_by_hand(quant):
+    """NF4 with double quantization (QLoRA section "Double Quantization"; bitsandbytes quantize_4bit with
+    compress_statistics): the block-64 absmaxes minus their mean are quantized in blocks of 256 to the 8-bit dynamic
+    code (scaled by each block's largest |value|); the weights then take the nearest NF4 level times the
+    dequantized absmax."""
+    x = np.random.default_rng(11).standard_normal((8, 4096)).astype(np.float32)  # 512 blocks: two of 256
+    b = _blocks(x, 64)
+    absmax = np.abs(b).max(axis=1).astype(np.float32)
+    mean = float(np.float32(absmax.mean()))
+    code = np.array(_independent_dynamic_code())
+    assert np.allclose(code, quant.bnb_dynamic_map(), rtol=1e-6, atol=0)
+    centred = (absmax - np.float32(mean)).astype(np.float64).reshape(-1, 256)
+    scale = np.abs(centred).max(axis=1, keepdims=True)
+    dequantized = (_nearest_in(centred / scale, code) * scale).reshape(-1) + mean
+    expected = _nearest_in(b / dequantized[:, None], quant.NF4_LEVELS) * dequantized[:, None]
+    y, bits = quant.quant_nf4(x, double_quant=True)
+    assert np.allclose(_blocks(y, 64), expected, rtol=1e-6, atol=0)  # the script keeps the absmax in float32
+    assert bits == x.size * 4 + 512 * 8 + 2 * 32 + 32  # codes, uint8 absmax, two fp32 block scales, fp32 mean
