@@ -293,10 +293,14 @@ def test_use_more_bits_layers(quant):
     assert len(chosen) == 16
 
 
-def _types(quant, hf_config, ftype, **kw):
-    cfg = model(quant, hf_config)
+def _types_of(quant, cfg, ftype, **kw):
+    """{GGUF tensor name: ggml type} for a ModelConfig in file type ``ftype``."""
     tensors = quant.tensor_list(cfg)
     return dict(zip((t.name for t in tensors), quant.gguf_types(cfg, tensors, ftype, **kw)))
+
+
+def _types(quant, hf_config, ftype, **kw):
+    return _types_of(quant, model(quant, hf_config), ftype, **kw)
 
 
 def test_q4_k_m_rules_llama_2_7b(quant):
@@ -317,8 +321,7 @@ def test_gqa_and_tied_rules(quant):
 
 def test_70b_attn_v_bump(quant):
     cfg = quant.finish_config(quant.ModelConfig(**quant.PRESETS["llama-2-70b"][0]))
-    tensors = quant.tensor_list(cfg)
-    types = dict(zip((t.name for t in tensors), quant.gguf_types(cfg, tensors, "Q3_K_S")))
+    types = _types_of(quant, cfg, "Q3_K_S")
     assert types["blk.10.attn_v.weight"] == "Q5_K" and types["blk.10.attn_q.weight"] == "Q3_K"
 
 
@@ -327,8 +330,7 @@ def test_shape_fallback(quant):
     cfg = quant.finish_config(quant.ModelConfig(vocab_size=151936, hidden_size=896, num_layers=24,
                                                 num_attention_heads=14, num_kv_heads=2, ffn_hidden_size=4864,
                                                 qkv_bias=True, tied_embeddings=True))
-    tensors = quant.tensor_list(cfg)
-    types = dict(zip((t.name for t in tensors), quant.gguf_types(cfg, tensors, "Q4_K_M")))
+    types = _types_of(quant, cfg, "Q4_K_M")
     assert types["blk.5.attn_q.weight"] == "Q5_0"
     assert types["blk.0.ffn_down.weight"] == "Q6_K"      # ffn_down rows are 4864 = 19 x 256
     assert types["token_embd.weight"] == "Q8_0"           # tied output rule: rows not divisible by 256
@@ -1068,8 +1070,7 @@ def test_falcon_7b_q4_k_m_follows_the_falcon_branches(quant):
     attn_output keeps the default Q4_K, which rows of 4544 (not a multiple of 256) turn into Q5_0
     (tensor_type_fallback).  For n = 32: n/16 = 2, use_more_bits = i < 4 or i >= 28 or (i - 4) % 3 == 2."""
     cfg, _ = quant.config_from_hf(_published("falcon"))
-    tensors = quant.tensor_list(cfg)
-    types = dict(zip((t.name for t in tensors), quant.gguf_types(cfg, tensors, "Q4_K_M")))
+    types = _types_of(quant, cfg, "Q4_K_M")
     assert types["token_embd.weight"] == "Q8_0" and "output.weight" not in types
     q6k, q5k = {0, 1}, {2, 3, 6, 9, 12, 15, 18, 21, 24, 27, 28, 29, 30, 31}
     for i in range(32):
@@ -1170,12 +1171,10 @@ def test_mxfp4_moe_needs_an_expert_stack(quant):
     # llama-quant.cpp, MXFP4_MOE: tensors with ne[2] > 1 (stacked experts) -> MXFP4, everything else -> Q8_0
     cfg = quant.finish_config(quant.ModelConfig(vocab_size=1024, hidden_size=256, num_layers=1, num_attention_heads=4,
                                                 ffn_hidden_size=512, num_experts=1, topk=1))
-    tensors = quant.tensor_list(cfg)
-    types = dict(zip((t.name for t in tensors), quant.gguf_types(cfg, tensors, "MXFP4_MOE")))
+    types = _types_of(quant, cfg, "MXFP4_MOE")
     assert types["blk.0.ffn_down_exps.weight"] == "Q8_0"
     cfg = quant.replace(cfg, num_experts=4)
-    tensors = quant.tensor_list(cfg)
-    types = dict(zip((t.name for t in tensors), quant.gguf_types(cfg, tensors, "MXFP4_MOE")))
+    types = _types_of(quant, cfg, "MXFP4_MOE")
     assert types["blk.0.ffn_down_exps.weight"] == "MXFP4" and types["blk.0.attn_q.weight"] == "Q8_0"
 
 
