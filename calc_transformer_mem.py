@@ -2159,6 +2159,26 @@ def build_train_setup(args, arch):
         num_params=_opt(args.params, "--params", 0) if arch is None else 0,
         largest_unit_params=_opt(args.largest_layer_params, "--largest-layer-params", 0, allow_zero=True),
     )
+    # A flag the chosen setup never reads would otherwise be ignored without a word.
+    gathers = sharding in ("zero3", "fsdp-full", "fsdp-hybrid")
+    searched = (args.tp, args.pp, args.zero_stage, args.sharding, args.recompute, args.micro_batch)
+    unread = [
+        (args.fsdp_shard_size is not None and sharding != "fsdp-hybrid",
+         "--fsdp-shard-size needs --sharding fsdp-hybrid"),
+        (args.prefetch_units is not None and not gathers, "--prefetch-units needs ZeRO-3 or fsdp-full/-hybrid"),
+        (args.largest_layer_params is not None and not gathers,
+         "--largest-layer-params needs ZeRO-3 or fsdp-full/-hybrid"),
+        (args.gpus_per_node is not None and sharding != "fsdp-hybrid" and not args.search,
+         "--gpus-per-node is read by --search and --sharding fsdp-hybrid only"),
+        (args.grads is not None and (sharding.startswith("fsdp") or setup.precision == "fp32"),
+         "--grads does not apply with FSDP or fp32 precision (their gradients are fp32)"),
+        (args.etp is not None and (arch is None or not arch.is_moe), "--etp needs a MoE model (--num-experts)"),
+        (args.search and (any(x is not None for x in searched) or args.checkpoint_activations),
+         "--search chooses -tp, -pp, -z, --recompute and -b itself; drop them"),
+    ]
+    for is_unread, message in unread:
+        if is_unread:
+            raise ValueError(message)
     return validate_setup(setup, arch)
 
 
