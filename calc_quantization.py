@@ -1757,6 +1757,8 @@ def load_measure_input(spec: str, seed: int):
         return np.random.default_rng(seed).standard_normal((rows, cols), dtype=np.float32), "random"
     if not spec.endswith(".npy"):
         raise ValueError(f"--measure expects random:ROWSxCOLS or a .npy file, got {spec!r}")
+    if os.path.exists(spec) and not os.path.isfile(spec):
+        raise ValueError(f"--measure {spec!r} is not a regular file")
     try:
         a = np.load(spec, allow_pickle=False)
     except (OSError, ValueError) as exc:
@@ -1979,10 +1981,18 @@ def build_parser() -> OneLineParser:
     return p
 
 
+CONFIG_MAX_BYTES = 64 * MIB  # published config.json files are a few kB; anything larger is not one
+
+
 def _read_config_file(path: str) -> dict:
     if os.path.isdir(path):
         path = os.path.join(path, "config.json")
+    # a device or pipe (/dev/zero, /dev/stdin) would be read forever: only regular files of config size
+    if os.path.exists(path) and not os.path.isfile(path):
+        raise ValueError(f"--config {path!r} is not a regular file")
     try:
+        if os.path.getsize(path) > CONFIG_MAX_BYTES:
+            raise ValueError(f"--config {path!r} is larger than {CONFIG_MAX_BYTES // MIB} MiB; not a config.json")
         with open(path, encoding="utf-8") as fh:
             return json.load(fh)
     except OSError as exc:

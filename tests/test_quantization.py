@@ -8,6 +8,7 @@ from __future__ import annotations
 import copy
 import json
 import math
+import os
 import subprocess
 import sys
 
@@ -832,6 +833,11 @@ def test_malformed_configs(quant, tmp_path):
     (tmp_path / "no_config_inside").mkdir()
     status, _, err = call_main(quant, ["--config", str(tmp_path / "no_config_inside")])
     assert status == 2 and err.count("\n") == 1 and "config.json" in err, err
+    # a device would be read forever (/dev/zero) or block (/dev/stdin): refused before reading
+    for device in ("/dev/zero", "/dev/null"):
+        if os.path.exists(device):
+            status, _, err = call_main(quant, ["--config", device])
+            assert status == 2 and "not a regular file" in err, err
     (tmp_path / "vlm.json").write_text(json.dumps({"model_type": "llava", "text_config": [LLAMA_2_7B]}))
     status, _, err = call_main(quant, ["--config", str(tmp_path / "vlm.json")])
     assert status == 2 and "'text_config' must be an object" in err, err
