@@ -941,3 +941,27 @@ def test_loss_with_a_preset_and_compute_keeps_the_preset_size(scaling):
     assert data["inputs"] == {"params": 8_000_000_000, "tokens": 25_000_000_000_000}  # D = C/(6N)
     data = run_json(scaling, "loss", "--preset", "llama-3-8b", "-N", "1B")  # explicit flags win over the preset
     assert data["inputs"] == {"params": 1_000_000_000, "tokens": 15_000_000_000_000}
+
+
+def test_hostile_runs_through_approach3(scaling, tmp_path_factory):
+    # numerically valid but arbitrary runs: the fit either answers with finite, non-negative numbers or refuses in
+    # one line (it used to print negative exponents and allocations for runs whose loss does not fall with N, D)
+    pytest.importorskip("hypothesis")
+    from hypothesis import given, settings, strategies as st
+
+    run = st.tuples(st.sampled_from([1e6, 3e7, 1e9, 2e10, 1e12]), st.sampled_from([1e6, 1e9, 3e10, 1e12, 1e15]),
+                    st.floats(0.5, 6.0))
+    folder = tmp_path_factory.mktemp("hostile3")
+
+    @settings(max_examples=6)
+    @given(st.lists(run, min_size=6, max_size=10), st.integers(0, 8))
+    def check(rows, bootstrap):
+        path = folder / "runs.csv"
+        path.write_text("N,D,loss\n" + "".join(f"{n!r},{d!r},{loss!r}\n" for n, d, loss in rows))
+        status, out, err = call_main(scaling, ["fit", str(path), "--approach", "3", "--bootstrap", str(bootstrap),
+                                               "--json"])
+        if status == 0:
+            assert_clean_json(json.loads(out))
+        else:
+            one_error_line(status, err)
+    check()
