@@ -1745,6 +1745,9 @@ MEASURE_QUANTIZERS = {
 }
 
 
+MEASURE_MAX_VALUES = 2**28  # 1 GiB of float32; the quantizers hold a few float64 copies of it
+
+
 def load_measure_input(spec: str, seed: int):
     """'random:ROWSxCOLS' (seeded standard Gaussian, float32) or a path to a .npy file."""
     if spec.startswith("random:"):
@@ -1752,7 +1755,7 @@ def load_measure_input(spec: str, seed: int):
         if not m:
             raise ValueError(f"--measure expects random:ROWSxCOLS (e.g. random:4096x4096), got {spec!r}")
         rows, cols = (parse_positive_count(v, "--measure") for v in m.groups())
-        if rows * cols > 2**28:
+        if rows * cols > MEASURE_MAX_VALUES:
             raise ValueError(f"--measure {spec} is larger than 2^28 values")
         return np.random.default_rng(seed).standard_normal((rows, cols), dtype=np.float32), "random"
     if not spec.endswith(".npy"):
@@ -1760,9 +1763,11 @@ def load_measure_input(spec: str, seed: int):
     if os.path.exists(spec) and not os.path.isfile(spec):
         raise ValueError(f"--measure {spec!r} is not a regular file")
     try:
-        a = np.load(spec, allow_pickle=False)
+        a = np.load(spec, allow_pickle=False, mmap_mode="r")  # mapped: the size is checked before reading
     except (OSError, ValueError) as exc:
         raise ValueError(f"--measure cannot read {spec!r}: {exc}".splitlines()[0]) from None
+    if a.size > MEASURE_MAX_VALUES:
+        raise ValueError(f"--measure {spec!r} holds {a.size:,} values, more than 2^28")
     if a.dtype.kind not in "fiu" or a.size == 0:
         raise ValueError(f"--measure {spec!r}: expected a non-empty numeric array, got dtype {a.dtype}")
     if a.dtype.kind == "f" and not np.isfinite(a).all():
