@@ -1307,3 +1307,14 @@ def test_nf4_double_quant_by_hand(quant):
     y, bits = quant.quant_nf4(x, double_quant=True)
     assert np.allclose(_blocks(y, 64), expected, rtol=1e-6, atol=0)  # the script keeps the absmax in float32
     assert bits == x.size * 4 + 512 * 8 + 2 * 32 + 32  # codes, uint8 absmax, two fp32 block scales, fp32 mean
+
+
+def test_measure_npy_size_checked_before_reading(quant, tmp_path, monkeypatch):
+    # the cap (2^28 values) is read from the .npy header of a memory-mapped file; a smaller cap here keeps it fast
+    monkeypatch.setattr(quant, "MEASURE_MAX_VALUES", 100)
+    path = tmp_path / "w.npy"
+    np.save(path, np.ones(101, dtype=np.float32))
+    status, _, err = call_main(quant, ["--measure", str(path)])
+    assert status == 2 and err.count("\n") == 1 and "more than 2^28" in err
+    status, _, err = call_main(quant, ["--measure", "random:11x10"])
+    assert status == 2 and err.count("\n") == 1 and "larger than 2^28" in err
