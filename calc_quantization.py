@@ -1327,9 +1327,9 @@ def gguf_quality(ftype: str, imatrix: bool = False):
     row = (imatrix and LLAMA3_8B_SCOREBOARD_IMATRIX.get(ftype)) or LLAMA3_8B_SCOREBOARD.get(ftype)
     if not row:
         return None
-    imatrix, dppl, kld = row
+    imatrix_used, dppl, kld = row
     return {"metric": f"dPPL +{dppl:.4f}, mean KLD {kld}", "value": dppl,
-            "model": f"Llama-3-8B (imatrix: {imatrix})", "source": _LCPP_PPL}
+            "model": f"Llama-3-8B (imatrix: {imatrix_used})", "source": _LCPP_PPL}
 
 
 def gpu_quality(fmt: GpuFormat):
