@@ -983,6 +983,468 @@ def _draw(plt, path, law, flops, models, runs, isoflop) -> None:
 
 
 # ----------------------------------------------------------------------------------------------------------------
+# Model size from a Hugging Face config.json (json only; the architecture rules of calc_transformer_params.py)
+# ----------------------------------------------------------------------------------------------------------------
+MAX_CONFIG_FIELD = 10 ** 16  # far above any model dimension; keeps every count finite as a float
+MAX_CONFIG_LAYERS = 100_000  # layers are walked one by one for MoE placement
+MAX_CONFIG_BYTES = 16 * 2 ** 20  # published config.json files are a few kB
+MOE_PARAMS = ("active", "total")
+
+
+class ConfigError(ValueError):
+    """A config.json that cannot describe a model: one line on stderr, exit status 2."""
+
+
+@dataclass(frozen=True)
+class ModelShape:
+    """What decides a decoder-only transformer's parameter count, as read from a config.json.
+
+    head_dim / num_kv_heads None: hidden/heads and as many kv heads as query heads.  kv_lora_rank > 0: MLA
+    attention.  num_experts > 0: MoE layers wherever first_k_dense, dense_layers and expert_interval put them."""
+
+    model_type: str
+    num_layers: int
+    hidden_size: int
+    num_attention_heads: int
+    vocab_size: int
+    ffn_hidden_size: int
+    num_kv_heads: int | None = None
+    head_dim: int | None = None
+    gated_mlp: bool = False
+    position_rows: int = 0  # rows of a learned position table (GPT-2 n_positions; OPT max_positions + 2)
+    tied_embeddings: bool = False
+    lm_head_bias: bool = False
+    embedding_norm: bool = False
+    word_embed_proj_dim: int | None = None
+    qkv_bias: bool = False
+    o_bias: bool = False
+    mlp_bias: bool = False
+    norm: str = "rmsnorm"  # layernorm: weight and bias; rmsnorm: weight; nonparametric: nothing
+    norms_per_layer: int = 2
+    final_norm: bool = True
+    qk_norm: str = "none"  # head: one norm of width head_dim on q and on k (Qwen3); full: over the projection (OLMo-2)
+    q_lora_rank: int = 0
+    kv_lora_rank: int = 0
+    qk_nope_head_dim: int = 0
+    qk_rope_head_dim: int = 0
+    v_head_dim: int = 0
+    num_experts: int = 0
+    top_k: int = 0
+    moe_ffn_hidden_size: int | None = None
+    num_shared_experts: int = 0
+    shared_expert_ffn_size: int | None = None
+    shared_expert_gate: bool = False
+    first_k_dense: int = 0
+    expert_interval: int = 1
+    expert_interval_phase: int = 1  # 1: Qwen decoder_sparse_step (layers k-1, 2k-1, ...); 0: DeepSeek moe_layer_freq
+    dense_layers: tuple = ()
+
+
+# Fields that never change a parameter count (dropout, initialisation, token ids, rope scaling, runtime switches).
+CONFIG_FIELDS_WITHOUT_PARAMS = frozenset("""
+_name_or_path architectures auto_map model_type torch_dtype dtype transformers_version bos_token_id eos_token_id
+pad_token_id sep_token_id decoder_start_token_id initializer_range init_std layer_norm_eps layer_norm_epsilon
+rms_norm_eps norm_epsilon use_cache attention_dropout attn_pdrop embd_pdrop resid_pdrop hidden_dropout dropout
+activation_dropout residual_dropout embedding_dropout classifier_dropout summary_type summary_use_proj
+summary_activation summary_proj_to_labels summary_first_dropout hidden_act activation_function hidden_activation
+activation rope_theta rope_scaling rope_parameters rope_interleave rotary_emb_base rotary_pct partial_rotary_factor
+rotary_dim original_max_position_embeddings sliding_window use_sliding_window max_window_layers layer_types
+sliding_window_pattern attn_logit_softcapping final_logit_softcapping query_pre_attn_scalar output_router_logits
+router_aux_loss_coef router_jitter_noise norm_topk_prob routed_scaling_factor topk_method n_group topk_group
+scoring_func aux_loss_alpha seq_aux use_parallel_residual pretraining_tp clip_qkv scale_attn_weights
+scale_attn_by_inverse_layer_idx reorder_and_upcast_attn apply_residual_connection_post_layernorm slow_but_exact
+alibi is_decoder is_encoder_decoder tie_encoder_decoder return_dict output_attentions output_hidden_states
+id2label label2id problem_type chunk_size_feed_forward ep_size use_bidirectional_attention layerdrop prefix
+torchscript add_cross_attention cross_attention_hidden_size n_ctx task_specific_params use_return_dict
+tokenizer_class quantization_config max_position_embeddings n_positions num_nextn_predict_layers
+attention_probs_dropout_prob hidden_dropout_prob embed_dropout rope_type use_qk_norm qk_layernorm_eps
+cache_implementation mlp_type
+""".split())
+
+CONFIG_MODEL_TYPES = ("gpt2", "gptj", "gpt_neox", "opt", "bloom", "falcon", "llama", "mistral", "mixtral", "qwen2",
+                      "qwen2_moe", "qwen3", "qwen3_moe", "gemma", "gemma2", "phi", "phi3", "olmo", "olmo2",
+                      "starcoder2", "deepseek_v2", "deepseek_v3")
+
+
+class _ConfigReader:
+    """Typed access to a config dict that names the field in every error and remembers the fields it read."""
+
+    def __init__(self, raw: dict, where: str):
+        self.raw, self.where, self.used = raw, where, set()
+
+    def _get(self, keys):
+        for key in keys:
+            if key in self.raw:
+                self.used.add(key)
+                if self.raw[key] is not None:
+                    return key, self.raw[key]
+        return keys[0], None
+
+    def int(self, *keys, default=None, minimum=1):
+        key, value = self._get(keys)
+        if value is None:
+            if default is None:
+                raise ConfigError(f"{self.where}: field '{keys[0]}' is missing (expected an integer >= {minimum})")
+            return default
+        if isinstance(value, bool) or not isinstance(value, int) or not minimum <= value <= MAX_CONFIG_FIELD:
+            raise ConfigError(f"{self.where}: field '{key}' must be an integer from {minimum} to "
+                              f"{MAX_CONFIG_FIELD:.0e}, got {value!r}")
+        return value
+
+    def flag(self, key, default):
+        _, value = self._get((key,))
+        if value is None:
+            return default
+        if not isinstance(value, bool):
+            raise ConfigError(f"{self.where}: field '{key}' must be true or false, got {value!r}")
+        return value
+
+    def int_list(self, key):
+        _, value = self._get((key,))
+        if value is None:
+            return ()
+        if not isinstance(value, list) or any(isinstance(v, bool) or not isinstance(v, int) for v in value):
+            raise ConfigError(f"{self.where}: field '{key}' must be a list of layer indices, got {value!r}")
+        return tuple(value)
+
+    def name(self, *keys):
+        """The first of ``keys`` present in the file: the field an error should name."""
+        return next((k for k in keys if k in self.raw), keys[0])
+
+
+def _gpt_shape(r: _ConfigReader, mt: str) -> dict:
+    """GPT-2, GPT-J, BLOOM (transformers modeling_gpt2 / modeling_gptj / modeling_bloom)."""
+    h = r.int("n_embd", "hidden_size", "n_embed")
+    shape = dict(hidden_size=h, num_layers=r.int("n_layer", "num_hidden_layers"),
+                 num_attention_heads=r.int("n_head", "num_attention_heads"), vocab_size=r.int("vocab_size"),
+                 norm="layernorm", mlp_bias=True)
+    if mt == "gpt2":
+        shape.update(ffn_hidden_size=r.int("n_inner", default=4 * h),
+                     position_rows=r.int("n_positions", "max_position_embeddings"), qkv_bias=True, o_bias=True,
+                     tied_embeddings=r.flag("tie_word_embeddings", True))
+    elif mt == "gptj":  # parallel block with one LayerNorm; biased LM head
+        shape.update(ffn_hidden_size=r.int("n_inner", default=4 * h), norms_per_layer=1, lm_head_bias=True,
+                     tied_embeddings=r.flag("tie_word_embeddings", False))
+    else:  # bloom: ALiBi, a LayerNorm after the embedding
+        shape.update(ffn_hidden_size=4 * h, qkv_bias=True, o_bias=True, embedding_norm=True,
+                     tied_embeddings=r.flag("tie_word_embeddings", True))
+    return shape
+
+
+def _neox_opt_falcon_shape(r: _ConfigReader, mt: str) -> dict:
+    """GPT-NeoX, OPT, Falcon (transformers modeling_gpt_neox / modeling_opt / modeling_falcon)."""
+    h = r.int("hidden_size", "n_embed")
+    heads = r.int("num_attention_heads", "n_head")
+    shape = dict(hidden_size=h, num_layers=r.int("num_hidden_layers", "n_layer"), num_attention_heads=heads,
+                 vocab_size=r.int("vocab_size"), norm="layernorm")
+    if mt == "gpt_neox":
+        bias = r.flag("attention_bias", True)
+        shape.update(ffn_hidden_size=r.int("intermediate_size"), qkv_bias=bias, o_bias=bias, mlp_bias=True,
+                     tied_embeddings=r.flag("tie_word_embeddings", False))
+    elif mt == "opt":  # learned positions with an offset of 2; project_in/out when word_embed_proj_dim != hidden
+        bias = r.flag("enable_bias", True)
+        final = r.flag("do_layer_norm_before", True) and not r.flag("_remove_final_layer_norm", False)
+        shape.update(ffn_hidden_size=r.int("ffn_dim"), qkv_bias=bias, o_bias=bias, mlp_bias=bias,
+                     position_rows=r.int("max_position_embeddings") + 2,
+                     word_embed_proj_dim=r.int("word_embed_proj_dim", default=h),
+                     norm="layernorm" if r.flag("layer_norm_elementwise_affine", True) else "nonparametric",
+                     final_norm=final, tied_embeddings=r.flag("tie_word_embeddings", True))
+    else:  # falcon
+        bias = r.flag("bias", False)
+        new_arch = r.flag("new_decoder_architecture", False)
+        multi_query = r.flag("multi_query", True)
+        parallel = r.flag("parallel_attn", True)
+        if new_arch:
+            kv = r.int("num_kv_heads", "n_head_kv", default=heads)
+        else:
+            r._get(("num_kv_heads", "n_head_kv"))  # read, but this architecture ignores it
+            kv = 1 if multi_query else heads
+        norms = r.int("num_ln_in_parallel_attn", default=2 if new_arch else 1)
+        shape.update(ffn_hidden_size=r.int("ffn_hidden_size", default=4 * h), num_kv_heads=kv, qkv_bias=bias,
+                     o_bias=bias, mlp_bias=bias, norms_per_layer=(2 if norms == 2 else 1) if parallel else 2,
+                     tied_embeddings=r.flag("tie_word_embeddings", True))
+    return shape
+
+
+def _llama_style_shape(r: _ConfigReader, mt: str) -> dict:
+    """Llama and the decoders built like it (transformers models/<family>/modeling_<family>.py)."""
+    heads = r.int("num_attention_heads")
+    shape = dict(hidden_size=r.int("hidden_size"), num_layers=r.int("num_hidden_layers"),
+                 num_attention_heads=heads, vocab_size=r.int("vocab_size"),
+                 num_kv_heads=r.int("num_key_value_heads", default=heads), gated_mlp=True, norm="rmsnorm",
+                 head_dim=r.int("head_dim", default=0) or {"gemma": 256, "gemma2": 256, "qwen3": 128}.get(mt),
+                 tied_embeddings=r.flag("tie_word_embeddings", mt in ("gemma", "gemma2", "starcoder2")))
+    attention_bias = r.flag("attention_bias", False)
+    if mt in ("mistral", "mixtral", "qwen2", "qwen2_moe", "phi", "phi3", "starcoder2"):
+        attention_bias = False  # these classes do not read the field: their biases are fixed or set below
+    shape.update(qkv_bias=attention_bias, o_bias=attention_bias)
+    if mt in ("qwen2", "qwen2_moe"):
+        shape["qkv_bias"] = True if mt == "qwen2" else r.flag("qkv_bias", True)
+    if mt in ("llama", "deepseek_v2"):
+        shape["mlp_bias"] = r.flag("mlp_bias", False)
+    if mt == "gemma2":
+        shape["norms_per_layer"] = 4  # sandwich norms
+    if mt in ("qwen3", "qwen3_moe"):
+        shape["qk_norm"] = "head"
+    if mt == "olmo":
+        shape["norm"] = "nonparametric"
+    if mt == "olmo2":
+        shape["qk_norm"] = "full"
+    if mt == "phi":
+        shape.update(gated_mlp=False, norm="layernorm", norms_per_layer=1, qkv_bias=True, o_bias=True,
+                     mlp_bias=True, lm_head_bias=True, qk_norm="head" if r.flag("qk_layernorm", False) else "none")
+    if mt == "starcoder2":
+        bias = r.flag("use_bias", True)
+        shape.update(gated_mlp=False, norm="layernorm", qkv_bias=bias, o_bias=bias, mlp_bias=bias)
+    shape["ffn_hidden_size"] = r.int("intermediate_size")
+    if mt == "mixtral":
+        shape.update(num_experts=r.int("num_local_experts", "num_experts"),
+                     top_k=r.int("num_experts_per_tok", default=2))
+    elif mt in ("qwen2_moe", "qwen3_moe"):
+        experts = r.int("num_experts", "num_local_experts", default=0, minimum=0)
+        if experts:
+            shape.update(num_experts=experts,
+                         top_k=r.int("num_experts_per_tok", default=4 if mt == "qwen2_moe" else 8),
+                         moe_ffn_hidden_size=r.int("moe_intermediate_size"),
+                         expert_interval=r.int("decoder_sparse_step", default=1),
+                         dense_layers=r.int_list("mlp_only_layers"))
+            if mt == "qwen2_moe":  # one shared expert behind a sigmoid gate h x 1
+                shape.update(num_shared_experts=1, shared_expert_gate=True,
+                             shared_expert_ffn_size=r.int("shared_expert_intermediate_size", default=5632))
+    elif mt in ("deepseek_v2", "deepseek_v3"):
+        v3 = mt == "deepseek_v3"
+        shape.update(q_lora_rank=r.int("q_lora_rank", default=0, minimum=0),
+                     kv_lora_rank=r.int("kv_lora_rank", default=512),
+                     qk_nope_head_dim=r.int("qk_nope_head_dim", default=128),
+                     qk_rope_head_dim=r.int("qk_rope_head_dim", default=64),
+                     v_head_dim=r.int("v_head_dim", default=128))
+        experts = r.int("n_routed_experts", "num_local_experts", "num_experts", default=0, minimum=0)
+        if experts:
+            shape.update(num_experts=experts, top_k=r.int("num_experts_per_tok", default=8 if v3 else 6),
+                         moe_ffn_hidden_size=r.int("moe_intermediate_size"),
+                         num_shared_experts=r.int("n_shared_experts", default=1 if v3 else 2, minimum=0),
+                         first_k_dense=r.int("first_k_dense_replace", default=3 if v3 else 0, minimum=0),
+                         expert_interval=r.int("moe_layer_freq", default=1), expert_interval_phase=0)
+    return shape
+
+
+def _check_shape(s: ModelShape, r: _ConfigReader) -> ModelShape:
+    """The cross-field rules a config must keep; each error names the field as the file spells it."""
+    where = r.where
+    if s.num_layers > MAX_CONFIG_LAYERS:
+        raise ConfigError(f"{where}: field '{r.name('num_hidden_layers', 'n_layer')}' {s.num_layers} is beyond "
+                          f"{MAX_CONFIG_LAYERS:,}")
+    heads = r.name("num_attention_heads", "n_head")
+    if not s.kv_lora_rank:
+        if s.head_dim is None and s.hidden_size % s.num_attention_heads:
+            raise ConfigError(f"{where}: field '{r.name('hidden_size', 'n_embd', 'n_embed')}' {s.hidden_size} is not "
+                              f"divisible by field '{heads}' {s.num_attention_heads}; give field 'head_dim'")
+        kv = s.num_kv_heads or s.num_attention_heads
+        if kv > s.num_attention_heads or s.num_attention_heads % kv:
+            raise ConfigError(f"{where}: field '{r.name('num_key_value_heads', 'num_kv_heads', 'n_head_kv')}' {kv} "
+                              f"does not divide field '{heads}' {s.num_attention_heads}")
+    if s.num_experts and not 1 <= s.top_k <= s.num_experts:
+        raise ConfigError(f"{where}: field 'num_experts_per_tok' must be from 1 to the {s.num_experts} experts, "
+                          f"got {s.top_k}")
+    for index in s.dense_layers:
+        if not 0 <= index < s.num_layers:
+            raise ConfigError(f"{where}: field 'mlp_only_layers' holds {index}, not a layer index in "
+                              f"[0, {s.num_layers})")
+    return s
+
+
+def shape_from_hf(raw, where: str = "config.json") -> tuple:
+    """A Hugging Face config dict -> (ModelShape, fields not understood, notes).  json only: no transformers."""
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{where}: expected a JSON object, got {type(raw).__name__}")
+    notes = []
+    if raw.get("text_config") is not None:  # a VLM: the language model is the part the laws are about
+        if not isinstance(raw["text_config"], dict):
+            raise ConfigError(f"{where}: field 'text_config' must be a JSON object, got "
+                              f"{type(raw['text_config']).__name__}")
+        inner = dict(raw["text_config"])
+        if "tie_word_embeddings" not in inner and "tie_word_embeddings" in raw:
+            inner["tie_word_embeddings"] = raw["tie_word_embeddings"]
+        notes.append("nested text_config read: N covers the language model only (no vision tower)")
+        raw, where = inner, where + " text_config"
+    model_type = raw.get("model_type")
+    if model_type is not None and not isinstance(model_type, str):
+        raise ConfigError(f"{where}: field 'model_type' must be a string, got {model_type!r}")
+    r = _ConfigReader(raw, where)
+    if model_type in ("gpt2", "gptj", "bloom"):
+        values = _gpt_shape(r, model_type)
+    elif model_type in ("gpt_neox", "opt", "falcon"):
+        values = _neox_opt_falcon_shape(r, model_type)
+    else:
+        if model_type not in CONFIG_MODEL_TYPES:
+            notes.append(f"model_type {model_type!r} is not one this script knows: read as a Llama-style decoder")
+        values = _llama_style_shape(r, model_type or "llama")
+    shape = _check_shape(ModelShape(model_type=str(model_type), **values), r)
+    if raw.get("num_nextn_predict_layers"):
+        notes.append("num_nextn_predict_layers: DeepSeek-V3's multi-token-prediction module is not counted "
+                     "(transformers does not build it)")
+    ignored = sorted(k for k in raw if k not in r.used and k not in CONFIG_FIELDS_WITHOUT_PARAMS
+                     and k != "text_config")
+    return shape, ignored, notes
+
+
+def read_config_json(path: str) -> tuple:
+    """--config PATH (a config.json or a folder holding one) -> shape_from_hf's (shape, ignored, notes)."""
+    if not path.strip():
+        raise ConfigError(f"--config expects a path to a config.json or a folder holding one, got {path!r}")
+    if os.path.isdir(path):
+        path = os.path.join(path, "config.json")
+    if not os.path.isfile(path):  # a FIFO or /dev/zero would block or never end: regular files only
+        raise ConfigError(f"--config {path}: " + ("not a regular file" if os.path.exists(path) else "no such file"))
+    if os.path.getsize(path) > MAX_CONFIG_BYTES:
+        raise ConfigError(f"--config {path}: larger than {MAX_CONFIG_BYTES // 2 ** 20} MiB, not a config.json")
+    try:
+        with open(path, encoding="utf-8-sig") as handle:  # -sig: a byte-order mark is fine
+            raw = json.load(handle)
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"--config {path}: cannot read ({exc.__class__.__name__})") from None
+    except json.JSONDecodeError as exc:
+        raise ConfigError(f"--config {path}: not valid JSON (line {exc.lineno}: {exc.msg})") from None
+    except ValueError:  # json's limit on the digits of an integer literal
+        raise ConfigError(f"--config {path}: a number in it is too long to be a model dimension") from None
+    except RecursionError:
+        raise ConfigError(f"--config {path}: JSON nested too deeply") from None
+    return shape_from_hf(raw, os.path.basename(path))
+
+
+def _norm_params(s: ModelShape, width: int) -> int:
+    return {"layernorm": 2 * width, "rmsnorm": width}.get(s.norm, 0)
+
+
+def _mlp_params(s: ModelShape, width: int, bias: bool) -> int:
+    h = s.hidden_size
+    if s.gated_mlp:  # gate, up, down
+        return 3 * h * width + ((2 * width + h) if bias else 0)
+    return 2 * h * width + ((width + h) if bias else 0)
+
+
+def _attention_params(s: ModelShape) -> int:
+    """Projections, biases and the norms inside attention, one layer.  MLA: DeepSeek-V2 paper sec. 2.1."""
+    h, a = s.hidden_size, s.num_attention_heads
+    if s.kv_lora_rank:
+        qk_dim = s.qk_nope_head_dim + s.qk_rope_head_dim
+        if s.q_lora_rank:
+            q = h * s.q_lora_rank + _norm_params(s, s.q_lora_rank) + s.q_lora_rank * a * qk_dim
+            q += s.q_lora_rank if s.qkv_bias else 0
+        else:
+            q = h * a * qk_dim
+        kv_down = s.kv_lora_rank + s.qk_rope_head_dim
+        kv = (h * kv_down + (kv_down if s.qkv_bias else 0) + _norm_params(s, s.kv_lora_rank)
+              + s.kv_lora_rank * a * (s.qk_nope_head_dim + s.v_head_dim))
+        return q + kv + a * s.v_head_dim * h + (h if s.o_bias else 0)
+    d = s.head_dim or s.hidden_size // a
+    q_width, kv_width = a * d, (s.num_kv_heads or a) * d
+    total = 2 * h * q_width + 2 * h * kv_width  # q, o; k, v
+    total += (q_width + 2 * kv_width if s.qkv_bias else 0) + (h if s.o_bias else 0)
+    if s.qk_norm == "head":
+        total += 2 * _norm_params(s, d)
+    elif s.qk_norm == "full":
+        total += _norm_params(s, q_width) + _norm_params(s, kv_width)
+    return total
+
+
+def _expert_params(s: ModelShape) -> int:
+    """One routed expert: a bias-free MLP of the MoE width (Mixtral, Qwen-MoE and DeepSeek experts)."""
+    return _mlp_params(s, s.moe_ffn_hidden_size or s.ffn_hidden_size, False)
+
+
+def _layer_params(s: ModelShape, moe: bool) -> int:
+    own = _attention_params(s) + s.norms_per_layer * _norm_params(s, s.hidden_size)
+    if not moe:
+        return own + _mlp_params(s, s.ffn_hidden_size, s.mlp_bias)
+    own += s.num_experts * _expert_params(s) + s.hidden_size * s.num_experts  # experts and router
+    if s.num_shared_experts:  # DeepSeek fuses its shared experts into one MLP n times as wide
+        width = s.shared_expert_ffn_size or s.moe_ffn_hidden_size or s.ffn_hidden_size
+        own += _mlp_params(s, s.num_shared_experts * width, s.mlp_bias) + (s.hidden_size if s.shared_expert_gate
+                                                                           else 0)
+    return own
+
+
+def count_model_params(s: ModelShape) -> dict:
+    """Exact counts as ``sum(p.numel() for p in model.parameters())`` gives them (tied weights once).
+
+    embedding = input token table + learned position table + untied LM head (with its bias): Kaplan et al. 2020
+    sec. 1.1's "excluding all vocabulary and positional embeddings"; non_embedding = total - embedding.  MoE:
+    active = every parameter except the routed experts, plus top_k/E of them (Mixtral paper's 13B convention)."""
+    h, vocab = s.hidden_size, s.vocab_size
+    embed_dim = s.word_embed_proj_dim or h
+    embedding = {"input": vocab * embed_dim, "positions": s.position_rows * h,
+                 "lm_head": (0 if s.tied_embeddings else vocab * embed_dim) + (vocab if s.lm_head_bias else 0)}
+    embedding["total"] = sum(embedding.values())
+    dense = set(s.dense_layers)
+    moe_layers = sum(1 for i in range(s.num_layers) if s.num_experts and i >= s.first_k_dense and i not in dense
+                     and (i + s.expert_interval_phase) % s.expert_interval == 0)
+    total = (embedding["total"] + (2 * h * embed_dim if embed_dim != h else 0)  # OPT's project_in / project_out
+             + (s.num_layers - moe_layers) * _layer_params(s, False) + moe_layers * _layer_params(s, True)
+             + (_norm_params(s, h) if s.final_norm else 0) + (_norm_params(s, h) if s.embedding_norm else 0))
+    counts = {"total": total, "embedding": embedding, "non_embedding": total - embedding["total"], "active": None}
+    if moe_layers:
+        active = total - moe_layers * (s.num_experts - s.top_k) * _expert_params(s)
+        counts["active"] = {"total": active, "non_embedding": active - embedding["total"], "moe_layers": moe_layers,
+                            "convention": f"every parameter except the routed experts, plus top_k/E = "
+                                          f"{s.top_k}/{s.num_experts} of them"}
+    return counts
+
+
+def config_model(path: str, moe_params: str = "active") -> tuple:
+    """(the "model" JSON object, warnings) for --config: exact counts and the N each kind of law uses."""
+    shape, ignored, notes = read_config_json(path)
+    counts = count_model_params(shape)
+    if counts["total"] > MAX_COUNT:
+        raise ConfigError(f"{os.path.basename(path)}: the model counts {counts['total']:.3e} parameters, beyond "
+                          f"{MAX_COUNT:g}")
+    sized = counts["active"] if counts["active"] and moe_params == "active" else counts
+    kind = "active" if sized is counts["active"] else "total"
+    model = {"config": path, "model_type": shape.model_type, "num_layers": shape.num_layers,
+             "hidden_size": shape.hidden_size, **counts, "moe_params": kind if counts["active"] else None,
+             "params": sized["total"], "non_embedding_params": sized["non_embedding"], "notes": notes}
+    if counts["active"]:
+        notes.append(f"MoE: the dense laws get the {kind} count (--moe-params {MOE_PARAMS[kind == 'active']} for "
+                     f"the other); neither law was fitted on MoE models")
+    ignored_line = f"{os.path.basename(path)}: fields not understood (ignored): {', '.join(ignored)}"
+    return model, [ignored_line] if ignored else []
+
+
+N_CONVENTIONS = {"params": "parameters, embeddings included (Hoffmann et al. 2022 App. F)",
+                 "non_embedding_params": "non-embedding parameters (Kaplan et al. 2020 sec. 1.1)"}
+
+
+def use_config_n(args, flag: str, kind: str = "params") -> None:
+    """Fill args.<flag> with the --config model's N of ``kind`` unless the flag was given; record which N and why."""
+    model = args.model
+    if model is None:
+        return
+    given = getattr(args, flag)
+    count = model[kind] if given is None else given
+    if given is None:
+        setattr(args, flag, float(count))
+    source = f"--config {model['config']}" if given is None else f"--{flag.replace('_', '-')} (overrides --config)"
+    moe = f", the {model['moe_params']} count of an MoE" if model["moe_params"] and given is None else ""
+    model["used"] = {"flag": f"--{flag.replace('_', '-')}", "value": int(round(count)), "count": kind,
+                     "convention": N_CONVENTIONS[kind] + moe, "source": source}
+
+
+def config_lines(model) -> list:
+    """Text/markdown lines saying which model was read and which N the laws got."""
+    if model is None:
+        return []
+    counts = f"{model['total']:,} parameters, {model['non_embedding']:,} non-embedding"
+    if model["active"]:
+        counts += f"; active {model['active']['total']:,} ({model['active']['non_embedding']:,} non-embedding)"
+    lines = [("config", f"{model['config']} ({model['model_type']}): {counts}")]
+    used = model.get("used")
+    if used:
+        lines.append(("N used", f"{human(used['value'])} = {used['value']:,} {used['convention']}, from "
+                                f"{used['source']}"))
+    return lines
+
+
+# ----------------------------------------------------------------------------------------------------------------
 # Commands: compute -> (data for JSON, report for text/markdown)
 # ----------------------------------------------------------------------------------------------------------------
 def resolve_law(args) -> ParametricLaw | None:
@@ -1037,9 +1499,10 @@ def _optimal_point(args, name: str, chosen, notes: list):
 
 def cmd_optimal(args) -> tuple:
     law = resolve_law(args)  # None for --law all and for the power laws
+    use_config_n(args, "params")
     queries = [q for q in ("compute", "params", "tokens", "target_loss") if getattr(args, q) is not None]
     if len(queries) != 1:
-        raise ValueError("optimal: give exactly one of --compute, --params, --tokens, --target-loss")
+        raise ValueError("optimal: give exactly one of --compute, --params (or --config), --tokens, --target-loss")
     if law is None and args.law != "all" and args.compute is None:
         raise ValueError(f"--law {args.law} only answers --compute; --params, --tokens and --target-loss need one "
                          f"of {', '.join(PARAMETRIC_LAWS)}")
@@ -1068,7 +1531,7 @@ def cmd_optimal(args) -> tuple:
     if law:
         k = frontier_constants(law)
         notes.append(f"{law.name}: G = {k['G']:.5g}, N* ~ C^{k['a']:.4f}, D* ~ C^{k['b']:.4f}; source: {law.source}")
-    config = [("query", f"--{query.replace('_', '-')} {shown}"), ("law", args.law)]
+    config = [("query", f"--{query.replace('_', '-')} {shown}"), ("law", args.law)] + config_lines(args.model)
     data = {"command": "optimal", "law": law_json(law), "inputs": {query: value},
             "results": [_json_point(p) for p in results], "notes": notes}
     report = {"config": config, "tables": [("compute-optimal allocation (C = 6ND)", POINT_COLUMNS,
@@ -1090,6 +1553,9 @@ def _params_tokens(args) -> tuple:
     """N and D from --params/--tokens, a --preset, or --compute with one of them (D = C/(6N)).
 
     Explicit flags win over the preset; with --compute and a preset alone, the preset's N is kept."""
+    if args.preset and args.model:
+        raise ValueError("loss: --preset and --config are alternatives; give one")
+    use_config_n(args, "params")
     params, tokens = args.params, args.tokens
     if args.compute is None:
         if args.preset:
@@ -1128,13 +1594,18 @@ def cmd_loss(args) -> tuple:
         results.append({"law": each.name, "loss": value, "optimal_loss_same_flops": optimum["loss"]})
         rows.append([each.name, f"{value:.4f}", f"{optimum['loss']:.4f}", human(optimum["params"]),
                      human(optimum["tokens"])])
-    kaplan = kaplan_report(params, tokens)
+    notes = ["kaplan row: Kaplan et al. 2020 eq. 1.5 with the Table 2 constants; its N excludes embeddings"]
+    kaplan_params = params
+    if args.model and args.model["used"]["source"].startswith("--config"):
+        kaplan_params = args.model["non_embedding_params"]
+        notes.append(f"kaplan row: N = {kaplan_params:,} non-embedding parameters counted from the config")
+    kaplan = kaplan_report(kaplan_params, tokens)
     results.append({"law": "kaplan", "loss": kaplan["loss_joint"], "optimal_loss_same_flops": None})
     rows.append(["kaplan (eq 1.5; N non-embedding)", f"{kaplan['loss_joint']:.4f}", "", "", ""])
     config = [("preset", args.preset)] if args.preset else []
+    config += config_lines(args.model)
     config += [("params N", human(params)), ("tokens D", human(tokens)),
-              ("FLOPs C = 6ND", human(6 * params * tokens, "FLOPs")), ("tokens/param", f"{tokens / params:.1f}")]
-    notes = ["kaplan row: Kaplan et al. 2020 eq. 1.5 with the Table 2 constants; its N excludes embeddings"]
+               ("FLOPs C = 6ND", human(6 * params * tokens, "FLOPs")), ("tokens/param", f"{tokens / params:.1f}")]
     data = {"command": "loss", "law": law_json(law), "inputs": {"params": int(round(params)),
                                                                   "tokens": int(round(tokens))},
             "results": results, "notes": notes}
@@ -1227,6 +1698,9 @@ def cmd_models(args) -> tuple:
 
 
 def cmd_kaplan(args) -> tuple:
+    if args.model and (args.num_layers is not None or args.hidden_size is not None):
+        raise ValueError("kaplan: --config and --num-layers/--hidden-size are alternatives; give one")
+    use_config_n(args, "params", "non_embedding_params")
     if args.num_layers is not None or args.hidden_size is not None:
         if args.num_layers is None or args.hidden_size is None:
             raise ValueError("kaplan: --num-layers and --hidden-size go together")
@@ -1259,7 +1733,8 @@ def cmd_kaplan(args) -> tuple:
              "Kaplan's 10^12.95..10^20.7 FLOPs: a Chinchilla law looks like Kaplan's 0.73 at small scale",
              "C_min = C/2 assumes training at B = B_crit (eq 5.5); --compute-is-min reads --compute as C_min"]
     data = {"command": "kaplan", "inputs": inputs, "results": res, "constants": KAPLAN, "notes": notes}
-    report = {"config": [(k, human(v, "FLOPs") if k == "compute" else human(v)) for k, v in inputs.items()],
+    report = {"config": config_lines(args.model)
+              + [(k, human(v, "FLOPs") if k == "compute" else human(v)) for k, v in inputs.items()],
               "tables": [("Kaplan et al. 2020", ["quantity", "value"], rows)], "notes": notes}
     return data, report
 
@@ -1270,6 +1745,14 @@ def cmd_deepseek(args) -> tuple:
     if args.compute is not None and args.tokens is not None:
         raise ValueError("deepseek: give --compute, or an architecture and --tokens (C = M*D), not both")
     inputs, res = {}, {}
+    model = args.model
+    if model:
+        if args.num_layers is not None or args.hidden_size is not None:
+            raise ValueError("deepseek: --config and --num-layers/--hidden-size are alternatives; give one")
+        if args.sequence_length is None:  # max_position_embeddings is the serving limit, not the training context
+            raise ValueError("deepseek: --config needs --sequence-length, the training context length")
+        args.num_layers, args.hidden_size = model["num_layers"], model["hidden_size"]
+        use_config_n(args, "params", "non_embedding_params")
     arch = [args.num_layers, args.hidden_size, args.sequence_length]
     if any(v is not None for v in arch):
         if any(v is None for v in arch):
@@ -1282,6 +1765,9 @@ def cmd_deepseek(args) -> tuple:
             raise ValueError("deepseek: give --compute, or an architecture (-l -hs -s) and --tokens")
         flops = res["model_flops_per_token"] * args.tokens
         inputs["tokens"] = args.tokens
+    if model:  # the 72 l d^2 term is 6 x Kaplan's 12 l d^2: the exact count replaces the standard shape
+        res["model_flops_per_token_exact_params"] = (6 * model["non_embedding_params"]
+                                                     + 12 * args.num_layers * args.hidden_size * args.sequence_length)
     res["flops"] = flops
     res["optimum"] = deepseek_optimum(flops)
     if args.sequence_length:
@@ -1289,6 +1775,9 @@ def cmd_deepseek(args) -> tuple:
     rows = [["C = M*D (FLOPs)", human(flops, "FLOPs")]]
     if "model_flops_per_token" in res:
         rows.append(["M = 72 l d^2 + 12 l d s (FLOPs/token)", human(res["model_flops_per_token"], "FLOPs")])
+    if model:
+        rows.append(["M' = 6 N_non-emb + 12 l d s (FLOPs/token)",
+                     human(res["model_flops_per_token_exact_params"], "FLOPs")])
     opt = res["optimum"]
     rows += [["M_opt = 0.1715 C^0.5243", human(opt["model_flops_per_token"], "FLOPs")],
              ["D_opt = 5.8316 C^0.4757", human(opt["tokens"])],
@@ -1298,9 +1787,12 @@ def cmd_deepseek(args) -> tuple:
         rows.append(["B_opt / sequence length (sequences)", f"{res['batch_sequences']:.0f}"])
     notes = ["DeepSeek LLM (arXiv 2401.02954) sec. 3; released 7B: batch 2304 x 4096, lr 4.2e-4; "
              "67B: 4608 x 4096, lr 3.2e-4 (sec. 2.2)"]
+    if model:
+        notes.append("--config: l and d from the config; C = M*D uses the paper's M (72 l d^2 assumes the standard "
+                     "12 l d^2 shape), M' with the exact non-embedding count is shown for comparison")
     data = {"command": "deepseek", "inputs": inputs | {"compute": flops}, "results": res, "constants": DEEPSEEK,
             "notes": notes}
-    report = {"config": [(k, human(v) if k == "tokens" else str(v)) for k, v in inputs.items()],
+    report = {"config": config_lines(model) + [(k, human(v) if k == "tokens" else str(v)) for k, v in inputs.items()],
               "tables": [("DeepSeek LLM", ["quantity", "value"], rows)], "notes": notes}
     return data, report
 
@@ -1308,8 +1800,10 @@ def cmd_deepseek(args) -> tuple:
 def cmd_data_constrained(args) -> tuple:
     if args.unique_tokens is None:
         raise ValueError("data-constrained: --unique-tokens is required")
+    use_config_n(args, "params")
     if (args.params is None) != (args.tokens is None):
-        raise ValueError("data-constrained: --params and --tokens go together (the loss of N trained on D)")
+        raise ValueError("data-constrained: --params (or --config) and --tokens go together (the loss of N trained "
+                         "on D)")
     inputs = {"unique_tokens": args.unique_tokens}
     tables = []
     res = {}
@@ -1340,7 +1834,8 @@ def cmd_data_constrained(args) -> tuple:
              "README grid: N/i, D*i and N*i, D/i for i in linspace(1.0001, 3, 500) around the unconstrained optimum"]
     data = {"command": "data-constrained", "law": law_json(PARAMETRIC_LAWS["muennighoff"]), "inputs": inputs,
             "results": res, "notes": notes}
-    config = [(k, human(v, "FLOPs") if k == "compute" else human(v)) for k, v in inputs.items()]
+    config = config_lines(args.model) + [(k, human(v, "FLOPs") if k == "compute" else human(v))
+                                         for k, v in inputs.items()]
     return data, {"config": config, "tables": tables, "notes": notes}
 
 
@@ -1348,6 +1843,10 @@ def cmd_inference(args) -> tuple:
     law = resolve_law(args)
     if law is None:
         raise ValueError("inference: --law must be a Chinchilla-form law (" + ", ".join(PARAMETRIC_LAWS) + ")")
+    if args.model and args.target_loss is None and args.params is None:
+        use_config_n(args, "params")  # target: the loss a Chinchilla-optimal model of this size reaches
+    else:
+        use_config_n(args, "fixed_params")  # the target is given: cost this model against it
     if (args.target_loss is None) == (args.params is None):
         raise ValueError("inference: give exactly one of --target-loss or --params (its Chinchilla-optimal loss)")
     res = inference_aware_optimum(law, args.inference_tokens, args.target_loss, args.params, args.fixed_params,
@@ -1375,8 +1874,8 @@ def cmd_inference(args) -> tuple:
     data = {"command": "inference", "law": law_json(law), "inputs": {
         "inference_tokens": args.inference_tokens, "target_loss": args.target_loss, "params": args.params,
         "fixed_params": args.fixed_params}, "results": res, "notes": notes}
-    report = {"config": [("law", law.name), ("target loss", f"{res['target_loss']:.4f}"),
-                         ("inference tokens", human(args.inference_tokens))],
+    report = {"config": config_lines(args.model) + [("law", law.name), ("target loss", f"{res['target_loss']:.4f}"),
+                                                    ("inference tokens", human(args.inference_tokens))],
               "tables": [("training + inference FLOPs at equal loss",
                           ["plan", "N", "D_train", "tpp", "train FLOPs", "inference FLOPs", "total"]
                           + (["FLOPs/MFU"] if key_cost == "cost_flops" else []) + ["vs Chinchilla"], rows)],
@@ -1599,6 +2098,13 @@ def _add_law(p, default: str) -> None:
                        help=f"override the law's {name} (0 < {name} <= {high:g})")
 
 
+def _add_config(p, role: str) -> None:
+    p.add_argument("--config", metavar="PATH", help=f"a Hugging Face config.json (or a folder holding one): {role}")
+    p.add_argument("--moe-params", choices=MOE_PARAMS, default="active",
+                   help="which count of an MoE model the dense laws get (default: active, as the models table's "
+                        "DeepSeek-V3 row)")
+
+
 def _add_sizes(p) -> None:
     p.add_argument("-N", "--params", type=_count("--params"), help="parameters, e.g. 70B")
     p.add_argument("-D", "--tokens", type=_count("--tokens"), help="training tokens, e.g. 1.4T")
@@ -1623,6 +2129,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_common(p, "the loss landscape with iso-FLOP lines, the frontier and real models")
     _add_law(p, "all")
     _add_sizes(p)
+    _add_config(p, "N = its exact parameter count, as --params")
     p.set_defaults(handler=cmd_optimal)
 
     p = sub.add_parser("loss", help="L(N, D) under every law")
@@ -1630,6 +2137,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_common(p)
     _add_law(p, "all")
     _add_sizes(p)
+    _add_config(p, "N = its exact parameter count (the kaplan row: non-embedding)")
     p.set_defaults(handler=cmd_loss)
 
     p = sub.add_parser("table3", help="Chinchilla Table 3 and its fitted Approach 1 law")
@@ -1649,6 +2157,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-hs", "--hidden-size", type=_int("--hidden-size", 10 ** 6))
     _add_common(p)
     _add_sizes(p)
+    _add_config(p, "N = its exact non-embedding count")
     p.set_defaults(handler=cmd_kaplan)
 
     p = sub.add_parser("deepseek", help="DeepSeek LLM allocation, batch and LR")
@@ -1657,12 +2166,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-s", "--sequence-length", type=_int("--sequence-length", 10 ** 9))
     _add_common(p)
     _add_sizes(p)
+    _add_config(p, "l and d for M (with -s)")
     p.set_defaults(handler=cmd_deepseek)
 
     p = sub.add_parser("data-constrained", help="Muennighoff et al. 2023 repetition")
     p.add_argument("-U", "--unique-tokens", type=_count("--unique-tokens"), help="unique tokens available")
     _add_common(p)
     _add_sizes(p)
+    _add_config(p, "N = its exact parameter count, as --params")
     p.set_defaults(handler=cmd_data_constrained)
 
     p = sub.add_parser("inference", help="Sardana et al. 2023 inference-aware optimum")
@@ -1676,6 +2187,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--inference-mfu", type=_real("--inference-mfu", 1.0), default=1.0)
     _add_common(p)
     _add_law(p, "epoch")
+    _add_config(p, "costed as --fixed-params (and, without --target-loss/--params, its size sets the target)")
     p.set_defaults(handler=cmd_inference)
 
     p = sub.add_parser("nanogpt", help="the nanoGPT scaling-laws notebook's TODOs, answered with numbers")
@@ -1710,10 +2222,15 @@ def main(argv=None) -> int:
         # splitext: ".png" alone is a hidden file without extension (matplotlib would write ".png.png")
         if getattr(args, "plot", None) and os.path.splitext(args.plot)[1].lower() not in (".png", ".svg"):
             raise ValueError(f"--plot {args.plot!r}: the file name must end in .png or .svg")
+        config = getattr(args, "config", None)
+        args.model, config_warnings = config_model(config, args.moe_params) if config is not None else (None, [])
         with warnings.catch_warnings(), np.errstate(all="ignore"):
             # overflow in far-off fit starts and the like is expected; every output is checked finite below
             warnings.simplefilter("ignore")
             data, report = args.handler(args)
+        if args.model:  # the counts, the N used and the config's own notes (MoE convention, text_config...)
+            data["model"] = args.model
+            report["notes"] = report["notes"] + args.model["notes"]
         data = _json_ready(data)
         _check_finite(data)
     except ValueError as exc:
@@ -1728,6 +2245,8 @@ def main(argv=None) -> int:
         print(f"{PROG}: error: {args.command}: the values of {' '.join(given) or 'the inputs'} take the formulas "
               f"beyond floating-point range{where}", file=sys.stderr)
         return 2
+    for line in config_warnings:  # only once the input is known good: an error stays the one stderr line
+        print(f"{PROG}: warning: {line}", file=sys.stderr)
     text = (json.dumps(data, indent=2) if args.format == "json" else
             render_markdown(report) if args.format == "markdown" else render_text(report))
     try:
