@@ -1,0 +1,262 @@
+"""calc_scaling_laws.py --config: the N a law gets from a config.json is the model's exact parameter count.
+
+For every published config.json in ``test_params_torch.REAL_CONFIGS`` (each cited there: the model repo and the
+public copies its fields were checked against) the script's counts are compared with PyTorch: the config is built
+with ``transformers.AutoModelForCausalLM.from_config`` on the meta device (no weights, no network) and
+* total       = ``sum(p.numel() for p in model.parameters())`` (tied weights once);
+* embedding   = every ``nn.Embedding`` module's parameters (token table, learned position table) plus the output
+                embedding module's (LM head weight and bias), each tensor once: so a tied head adds nothing;
+* active (MoE) = total - the routed experts (parameters under ``.experts.``) + top_k/E of them, per layer.
+The laws' N is then checked to be the right one of these: total (dense) or active (MoE, default) for the
+Chinchilla-form laws, the non-embedding count for Kaplan.
+
+Published figures (model cards / papers, at their printed precision) are checked without torch, and hostile
+config files (not JSON, wrong types, zero or negative sizes) must end in exit 2 with one line naming the field.
+"""
+from __future__ import annotations
+
+import copy
+import json
+import math
+import os
+import tempfile
+
+import pytest
+from hypothesis import given, strategies as st
+
+from conftest import call_main, load_script, torch_and_transformers
+from test_params_torch import REAL_CONFIGS
+
+scaling = load_script("calc_scaling_laws")
+
+
+def _config(name: str) -> dict:
+    config = REAL_CONFIGS[name]
+    return copy.deepcopy(config[0] if isinstance(config, tuple) else config)
+
+
+def run(config, *argv, json_out=True):
+    """Write `config` (a dict, or raw text) to a fresh config.json and run the script on it."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = os.path.join(folder, "config.json")
+        with open(path, "w", encoding="utf-8") as handle:
+            handle.write(config if isinstance(config, str) else json.dumps(config))
+        argv = [a.replace("{path}", path).replace("{folder}", folder) for a in argv]
+        status, out, err = call_main(scaling, [*argv, "--json"] if json_out else list(argv))
+    return status, (json.loads(out) if status == 0 and json_out else out), err
+
+
+def loss_json(config, *extra):
+    status, data, err = run(config, "loss", "--config", "{path}", "-D", "1T", *extra)
+    assert status == 0, err
+    return data
+
+
+def pytorch_counts(config: dict) -> dict:
+    """Counted on the module tree transformers builds from `config` (meta device)."""
+    torch, transformers = torch_and_transformers()
+    raw = copy.deepcopy(config)
+    hf_config = transformers.AutoConfig.for_model(raw.pop("model_type"), **raw)
+    with torch.device("meta"):
+        model = transformers.AutoModelForCausalLM.from_config(hf_config)
+    total = sum(p.numel() for p in model.parameters())
+    embedding_tensors = {}
+    modules = [m for m in model.modules() if isinstance(m, torch.nn.Embedding)] + [model.get_output_embeddings()]
+    for module in modules:
+        for p in module.parameters():
+            embedding_tensors[id(p)] = p.numel()  # by identity: a tied head is the input table again
+    counts = {"total": total, "non_embedding": total - sum(embedding_tensors.values()), "active": None}
+    experts_per_layer = {}
+    for name, p in model.named_parameters():
+        if ".experts." in name:
+            layer = name.split(".experts.")[0]
+            experts_per_layer[layer] = experts_per_layer.get(layer, 0) + p.numel()
+    if experts_per_layer:
+        experts = config.get("num_local_experts") or config.get("n_routed_experts") or config["num_experts"]
+        top_k = config["num_experts_per_tok"]
+        active = total
+        for routed in experts_per_layer.values():
+            assert routed % experts == 0
+            active -= routed - routed // experts * top_k
+        counts["active"] = active
+    return counts
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("name", sorted(REAL_CONFIGS))
+def test_n_from_a_real_config_is_what_pytorch_counts(name):
+    config = _config(name)
+    expected = pytorch_counts(config)
+    data = loss_json(config)
+    model = data["model"]
+    assert model["total"] == expected["total"]
+    assert model["non_embedding"] == expected["non_embedding"]
+    assert (model["active"] or {}).get("total") == expected["active"]
+    # the Chinchilla-form laws get the total of a dense model, the active count of an MoE by default
+    assert data["inputs"]["params"] == (expected["active"] or expected["total"])
+    assert model["used"] == {"flag": "--params", "value": data["inputs"]["params"], "count": "params",
+                             "convention": model["used"]["convention"], "source": model["used"]["source"]}
+    assert model["used"]["source"].startswith("--config ")
+    # Kaplan's N is the non-embedding count (of the active parameters for an MoE)
+    status, kaplan, err = run(config, "kaplan", "--config", "{path}", "-D", "1T")
+    assert status == 0, err
+    embedding = expected["total"] - expected["non_embedding"]
+    assert kaplan["inputs"]["params"] == (expected["active"] or expected["total"]) - embedding
+    if expected["active"] is not None:
+        assert loss_json(config, "--moe-params", "total")["inputs"]["params"] == expected["total"]
+
+
+# Published figures (billions) and the digits they are printed with.  The sources round or truncate: Qwen2.5-7B's
+# 7.61B is 7.6156B truncated (rounded it would be 7.62B), Qwen1.5-MoE's 2.7B active is 2.689B rounded.  So a count
+# agrees with a figure when rounding or truncating it to the printed digits gives the figure.
+PUBLISHED = [
+    # Qwen/Qwen2.5-7B model card: "Number of Parameters: 7.61B; Number of Paramaters (Non-Embedding): 6.53B"
+    ("qwen2", 2, 7.61, 6.53, None),
+    # Qwen/Qwen3-4B model card: "Number of Parameters: 4.0B; Number of Paramaters (Non-Embedding): 3.6B"
+    ("qwen3", 1, 4.0, 3.6, None),
+    # Qwen/Qwen3-30B-A3B model card: "30.5B in total and 3.3B activated", "(Non-Embedding): 29.9B"
+    ("qwen3_moe", 1, 30.5, 29.9, 3.3),
+    # Jiang et al. 2024 (Mixtral, arXiv 2401.04088) sec. 2.1: "47B parameters", "13B active parameters"
+    ("mixtral", 0, 47, None, 13),
+    # Qwen/Qwen1.5-MoE-A2.7B model card: "14.3B parameters in total and 2.7B activated parameters"
+    ("qwen2_moe", 1, 14.3, None, 2.7),
+    # DeepSeek-V3 report (arXiv 2412.19437) abstract: "671B total parameters with 37B activated for each token"
+    # (the 14B multi-token-prediction module comes on top: 685B in the checkpoint)
+    ("deepseek_v3", 0, 671, None, 37),
+]
+
+
+def agrees(count: int, printed: float, digits: int) -> bool:
+    value = count / 1e9
+    return round(value, digits) == printed or math.floor(value * 10 ** digits) / 10 ** digits == printed
+
+
+@pytest.mark.parametrize("name, digits, total, non_embedding, active", PUBLISHED)
+def test_published_sizes(name, digits, total, non_embedding, active):
+    model = loss_json(_config(name))["model"]
+    assert agrees(model["total"], total, digits)
+    if non_embedding is not None:
+        assert agrees(model["non_embedding"], non_embedding, digits)
+    if active is not None:
+        assert agrees(model["active"]["total"], active, digits)
+
+
+def test_gpt2_non_embedding_by_hand():
+    # GPT-2 124M (openai-community/gpt2): 12 layers x (attention 4*768^2 + 4*768 biases + MLP 8*768^2 + 3072 + 768
+    # biases + 2 LayerNorms 4*768) + final LayerNorm 2*768; embeddings 50257*768 tokens + 1024*768 positions, tied.
+    h = 768
+    layer = 4 * h * h + 4 * h + 8 * h * h + 4 * h + h + 4 * h
+    non_embedding = 12 * layer + 2 * h
+    model = loss_json(_config("gpt2"))["model"]
+    assert model["non_embedding"] == non_embedding == 85_056_000
+    assert model["total"] == non_embedding + 50257 * h + 1024 * h == 124_439_808
+
+
+def test_other_commands_take_the_same_n():
+    config = _config("llama3")
+    n = loss_json(config)["model"]["total"]
+    status, data, err = run(config, "optimal", "--config", "{path}", "--law", "chinchilla")
+    assert status == 0, err
+    assert data["inputs"]["params"] == n and data["results"][0]["params"] == n
+    status, data, err = run(config, "data-constrained", "--config", "{path}", "-D", "1T", "-U", "100B")
+    assert status == 0, err
+    assert data["results"]["point"]["params"] == n
+    status, data, err = run(config, "inference", "--config", "{path}", "--inference-tokens", "2T",
+                            "--target-loss", "2.1")
+    assert status == 0, err
+    assert data["results"]["fixed"]["params"] == n
+    # deepseek: l and d come from the config; M = 72 l d^2 + 12 l d s (DeepSeek LLM eq. 2)
+    status, data, err = run(config, "deepseek", "--config", "{folder}", "-s", "8192", "-D", "15T")
+    assert status == 0, err
+    assert data["results"]["model_flops_per_token"] == 72 * 32 * 4096 ** 2 + 12 * 32 * 4096 * 8192
+    non_embedding = loss_json(config)["model"]["non_embedding"]
+    assert data["results"]["model_flops_per_token_exact_params"] == 6 * non_embedding + 12 * 32 * 4096 * 8192
+
+
+def test_explicit_params_override_the_config():
+    status, data, err = run(_config("llama3"), "loss", "--config", "{path}", "-N", "7B", "-D", "1T")
+    assert status == 0, err
+    assert data["inputs"]["params"] == 7_000_000_000
+    assert data["model"]["used"]["source"] == "--params (overrides --config)"
+
+
+def test_text_output_says_which_n_and_where_from():
+    status, out, err = run(_config("mixtral"), "loss", "--config", "{path}", "-D", "1T", json_out=False)
+    assert status == 0, err
+    assert "N used" in out and "12,879,925,248" in out and "active count of an MoE" in out and "--config" in out
+
+
+def test_text_config_auto_map_and_unknown_fields():
+    inner = _config("llama3.2")
+    expected = loss_json(inner)["model"]["total"]
+    wrapped = {"model_type": "llava", "text_config": inner, "vision_config": {"hidden_size": 1024},
+               "auto_map": {"AutoModelForCausalLM": "remote.Model"}}
+    status, data, err = run(wrapped, "loss", "--config", "{path}", "-D", "1T")
+    assert status == 0, err
+    assert data["model"]["total"] == expected and err == ""
+    status, data, err = run(dict(inner, my_new_field=3, other_field="x"), "loss", "--config", "{path}", "-D", "1T")
+    assert status == 0
+    lines = err.splitlines()
+    assert len(lines) == 1 and "warning" in lines[0] and "my_new_field" in lines[0] and "other_field" in lines[0]
+
+
+@pytest.mark.parametrize("field, value", [
+    ("num_hidden_layers", 0), ("num_hidden_layers", -3), ("num_hidden_layers", "32"), ("num_hidden_layers", 2.5),
+    ("hidden_size", 0), ("hidden_size", True), ("vocab_size", -1), ("intermediate_size", [1]),
+    ("num_key_value_heads", 5), ("num_attention_heads", 0), ("tie_word_embeddings", "yes"),
+])
+def test_bad_field_is_one_line_naming_it(field, value):
+    status, _, err = run(dict(_config("llama3"), **{field: value}), "loss", "--config", "{path}", "-D", "1T")
+    lines = err.splitlines()
+    assert status == 2 and len(lines) == 1, err
+    assert lines[0].startswith("calc_scaling_laws.py: error: config.json: field '") and f"'{field}'" in lines[0]
+
+
+def test_missing_field_is_named():
+    config = _config("llama3")
+    del config["num_hidden_layers"]
+    status, _, err = run(config, "loss", "--config", "{path}", "-D", "1T")
+    assert status == 2 and err.strip() == ("calc_scaling_laws.py: error: config.json: field 'num_hidden_layers' is "
+                                           "missing (expected an integer >= 1)")
+
+
+HOSTILE_VALUES = st.one_of(st.none(), st.booleans(), st.integers(-10, 3), st.integers(10 ** 15, 10 ** 40),
+                           st.floats(allow_nan=True, allow_infinity=True), st.text(max_size=5),
+                           st.lists(st.integers(-2, 2), max_size=3), st.dictionaries(st.text(max_size=3),
+                                                                                      st.integers(), max_size=2))
+
+
+@st.composite
+def hostile_config(draw):
+    kind = draw(st.sampled_from(["text", "json", "mutated"]))
+    if kind == "text":
+        return draw(st.text(max_size=40))
+    if kind == "json":
+        return json.dumps(draw(st.one_of(st.integers(), st.text(max_size=8), st.lists(st.integers(), max_size=3),
+                                         st.none(), st.floats(allow_nan=False))))
+    config = _config(draw(st.sampled_from(sorted(REAL_CONFIGS))))
+    for key in draw(st.lists(st.sampled_from(sorted(config) + ["head_dim", "text_config", "mlp_only_layers"]),
+                             min_size=1, max_size=3)):
+        if draw(st.booleans()):
+            config[key] = draw(HOSTILE_VALUES)
+        else:
+            config.pop(key, None)
+    return json.dumps(config, allow_nan=True)
+
+
+@given(hostile_config(), st.sampled_from(["loss", "kaplan", "optimal"]))
+def test_hostile_config_is_exit_2_with_one_line_or_a_clean_result(text, command):
+    argv = [command, "--config", "{path}"] + (["-D", "1T"] if command in ("loss", "kaplan") else [])
+    status, data, err = run(text, *argv)
+    if status == 0:
+        model = data["model"]
+        for key in ("total", "non_embedding", "params", "non_embedding_params"):
+            assert isinstance(model[key], int) and model[key] >= 0
+        assert model["total"] >= model["non_embedding"] and model["params"] >= 1
+        for value in (data["inputs"]["params"],):
+            assert math.isfinite(value) and value >= 1
+        assert len(err.splitlines()) <= 1  # at most the one warning line on unknown fields
+    else:
+        lines = err.splitlines()
+        assert status == 2 and len(lines) == 1, err
+        assert lines[0].startswith("calc_scaling_laws.py: error: ") and "Traceback" not in err
