@@ -50,6 +50,22 @@ Muennighoff data-constrained (``data-constrained``): L = E + A/N'^alpha + B/D'^b
 Sardana et al. 2023 (arXiv 2401.00448, ``inference``): minimise 6*N*D_train + 2*N*D_inference subject to
   L(N, D_train) = l, i.e. D_train(N) = (B/(l - E - A/N^alpha))^(1/beta); solved by a bracketed 1-D search in log N.
 
+N from a Hugging Face config.json (``--config PATH``, a config.json or a folder holding one; optimal, loss, kaplan,
+deepseek, data-constrained, inference).  Read with ``json`` alone (no transformers, no network, ``auto_map``
+ignored; a nested ``text_config`` is followed), for the model types gpt2, gptj, gpt_neox, opt, bloom, falcon, llama,
+mistral, mixtral, qwen2, qwen2_moe, qwen3, qwen3_moe, gemma, gemma2, phi, phi3, olmo, olmo2, starcoder2, deepseek_v2,
+deepseek_v3 (others are read as Llama-style), with the architecture rules of calc_transformer_params.py.  Counts
+are exact, as sum(p.numel() for p in model.parameters()) gives them (tied weights once):
+  embedding = input token table + learned position table + untied LM head (and its bias);  non-embedding = total
+  - embedding (Kaplan et al. 2020 sec. 1.1);  MoE active = every parameter except the routed experts + top_k/E of
+  them (Mixtral's "13B active" convention).
+Which N each law gets: Chinchilla-form laws (and optimal, data-constrained, inference) the total, embeddings
+included; kaplan the non-embedding count; deepseek takes l and d from the config for M (with -s) and also shows
+M' = 6 N_non-emb + 12 l d s.  For an MoE the dense laws get the active count unless ``--moe-params total`` (the
+laws were fitted on dense models: either choice is an extrapolation).  An explicit -N overrides the config's N;
+inference costs the model as --fixed-params, or without --target-loss/-N takes its size as -N.  Fields the reader
+does not know are listed in one warning line on stderr; a bad field is one error line naming it.
+
 Fitting (``fit runs.csv``, columns N, D or C, loss; scipy is imported only here):
   Approach 3 (Hoffmann App. D.2, eq. 11): minimise sum_i Huber_1e-3(LSE(a - alpha*log N_i, b - beta*log D_i, e)
   - log L_i) with L-BFGS and its analytic gradient (softmax weights of the LSE), from Hoffmann's 4500-point grid
@@ -105,6 +121,12 @@ JSON keys (``--format json``).  Every object has "command" and "notes" (list of 
                     "starts", "runs", and with --bootstrap > 0 "ci95", "se", "bootstrap"}, "approach2" {"budgets" list
                     of {"flops", "runs", "status", and if status is "ok" "params", "loss", "tokens"}; with 2+ good
                     budgets "k", "a", "k_tokens", "b"}
+  with --config   also "model" {"config", "model_type", "num_layers", "hidden_size", "total", "embedding" {"input",
+                    "positions", "lm_head", "total"}, "non_embedding", "active" (null for a dense model, else
+                    {"total", "non_embedding", "moe_layers", "convention"}), "moe_params" (null, "active" or "total"),
+                    "params" (the N of the Chinchilla-form laws), "non_embedding_params" (Kaplan's N), "used" {"flag",
+                    "value", "count", "convention", "source"} (the N this command used and where it came from),
+                    "notes"}; deepseek's results add "model_flops_per_token_exact_params"
 Counts (params, tokens) in optimal, loss, table3 and models are integers; FLOPs and losses are floats.
 
 Examples:
@@ -113,6 +135,9 @@ Examples:
   python calc_scaling_laws.py optimal --params 400M --law chinchilla     # frontier point through 400M
   python calc_scaling_laws.py optimal --target-loss 2.2 --law epoch      # compute needed to reach a loss
   python calc_scaling_laws.py loss -N 70B -D 1.4T
+  python calc_scaling_laws.py loss --config path/to/config.json -D 15T --json   # N = the model's exact count
+  python calc_scaling_laws.py kaplan --config path/to/model_folder -D 300B       # Kaplan's non-embedding N
+  python calc_scaling_laws.py optimal --config mixtral/config.json --moe-params total --law epoch
   python calc_scaling_laws.py models --law epoch --format markdown       # real models vs the frontier
   python calc_scaling_laws.py table3
   python calc_scaling_laws.py nanogpt                                    # the notebook's TODOs, with numbers
