@@ -1304,7 +1304,7 @@ def shape_from_hf(raw, where: str = "config.json") -> tuple:
         if model_type not in CONFIG_MODEL_TYPES:
             notes.append(f"model_type {model_type!r} is not one this script knows: read as a Llama-style decoder")
         values = _llama_style_shape(r, model_type or "llama")
-    shape = _check_shape(ModelShape(model_type=str(model_type), **values), r)
+    shape = _check_shape(ModelShape(model_type=model_type or "none given (read as llama)", **values), r)
     if raw.get("num_nextn_predict_layers"):
         notes.append("num_nextn_predict_layers: DeepSeek-V3's multi-token-prediction module is not counted "
                      "(transformers does not build it)")
