@@ -85,3 +85,21 @@ def test_every_script_reads_a_real_config_json_the_same_way(name, tmp_path):
         else:
             totals[script] = TOTAL_KEY[script](json.loads(out))
     assert len(set(totals.values())) == 1, totals
+
+
+@pytest.mark.parametrize("name", sorted(_real_configs()))
+def test_scaling_laws_reads_a_real_config_json_like_the_params_script(name, tmp_path):
+    # calc_scaling_laws.py takes a model size only inside a query, so it is compared on its own: its exact total
+    # (JSON "model" object) must be the params script's, and so must the non-embedding count Kaplan's law uses.
+    config = _real_configs()[name]
+    if isinstance(config, tuple):
+        config = config[0]
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(config))
+    status, out, err = call_main(load_script("calc_transformer_params"), ["--config", str(path), "--json"])
+    assert status == 0, err
+    params = json.loads(out)
+    status, out, err = call_main(load_script("calc_scaling_laws"), ["loss", "--config", str(path), "-D", "1T", "--json"])
+    assert status == 0, err
+    model = json.loads(out)["model"]
+    assert (model["total"], model["non_embedding"]) == (params["total"], params["non_embedding"])
