@@ -78,6 +78,8 @@ ignores moe_layer_freq, so a value > 1 prints a warning).
 
 Units: counts accept ``7B``, ``32k`` (32,000), ``32Ki`` (32,768), ``300e9``, ``1_000``; memory accepts ``80GiB`` (2^30) and ``80GB`` (10^9)
 and the difference is respected. Output prints GiB (2^30) and GB (10^9) where it matters; JSON holds exact bytes.
+Counts and sizes above 1e30 are refused, and so is a flag the chosen mode or setup would not read (``-z`` with
+``--infer``, ``--context`` without it, ``--prefetch-units`` below ZeRO-3, ``-tp`` with ``--search``, ...).
 
 JSON keys (``--json``)
 ======================
@@ -687,7 +689,9 @@ def arch_from_config(cfg, label="config"):
             if key in outer and key not in cfg:
                 cfg[key] = outer[key]
     used = set()
-    model_type = str(cfg.get("model_type", ""))
+    if not isinstance(cfg.get("model_type", ""), (str, type(None))):
+        raise ValueError(f"--config {label}: field 'model_type' must be a string, got {cfg['model_type']!r:.40}")
+    model_type = cfg.get("model_type") or ""
 
     def get(names, kind, default=None, required=False):
         key, value = _first(cfg, names, default)
@@ -821,7 +825,8 @@ def arch_from_config(cfg, label="config"):
         else:
             kw["expert_interval"] = sparse_step or 1
         dense = get(["mlp_only_layers"], list, [])  # Qwen-MoE: these layers keep the dense MLP
-        if not all(isinstance(i, int) and not isinstance(i, bool) and i >= 0 for i in dense):
+        if not isinstance(dense, list) or not all(isinstance(i, int) and not isinstance(i, bool) and i >= 0
+                                                  for i in dense):
             raise ValueError(f"--config {label}: field 'mlp_only_layers' must be a list of layer indices")
         kw["dense_layers"] = tuple(sorted(set(dense)))
     # Without routed experts the MoE spacing fields choose nothing: read, not "not understood".

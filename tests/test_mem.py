@@ -722,6 +722,10 @@ def test_search_with_a_huge_global_batch_does_not_hang(mem):
     ('{"text_config": "abc", "hidden_size": 64, "num_attention_heads": 4, "num_hidden_layers": 2, '
      '"vocab_size": 10}', "text_config"),                                 # was ignored silently
     ('"abc"', "--config"),
+    ('{"model_type": {}, "hidden_size": 64, "num_attention_heads": 4, "num_hidden_layers": 2, "vocab_size": 10}',
+     "model_type"),                                                       # TypeError: unhashable type
+    ('{"model_type": "qwen2_moe", "hidden_size": 64, "num_attention_heads": 4, "num_hidden_layers": 2, '
+     '"vocab_size": 10, "num_experts": 4, "num_experts_per_tok": 2, "mlp_only_layers": 5}', "mlp_only_layers"),
     ('{"model_type": "gemma2", "hidden_size": 64, "num_attention_heads": 4, "num_hidden_layers": 1000000000000, '
      '"vocab_size": 10, "sliding_window": 16, "head_dim": 16}', "--num-layers"),  # hung expanding layer types
 ])
