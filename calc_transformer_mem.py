@@ -625,8 +625,8 @@ PRESETS = {
                     "google/gemma-2-27b config.json"),
     "deepseek-v3": (dict(_LLAMA, num_layers=61, hidden_size=7168, num_attention_heads=128, ffn_hidden_size=18432,
                          vocab_size=129280, num_experts=256, topk=8, moe_ffn_hidden_size=2048,
-                         num_shared_experts=1, first_k_dense=3, q_lora_rank=1536, kv_lora_rank=512,
-                         qk_nope_head_dim=128, qk_rope_head_dim=64, v_head_dim=128),
+                         num_shared_experts=1, first_k_dense=3, expert_interval_phase=0, q_lora_rank=1536,
+                         kv_lora_rank=512, qk_nope_head_dim=128, qk_rope_head_dim=64, v_head_dim=128),
                     "deepseek-ai/DeepSeek-V3 config.json (MTP module not counted; e_score_correction_bias is a buffer)"),
 }
 

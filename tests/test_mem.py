@@ -751,3 +751,12 @@ def test_inputs_at_the_bound_give_finite_output(mem, argv):
             assert all(math.isfinite(x) and x >= 0 for x in _walk_numbers(json.loads(out)))
         else:
             assert not re.search(r"\b(nan|inf)\b", out, re.IGNORECASE), out
+
+
+def test_deepseek_preset_expert_interval_counts_like_moe_layer_freq(mem):
+    # --expert-interval on the DeepSeek-V3 preset follows DeepSeek's rule (MoE iff i >= 3 and i % n == 0), as a
+    # config.json with moe_layer_freq n would: layers 4, 6, ..., 60 for n = 2, not 3, 5, ..., 59.
+    status, out, err = call_main(mem, ["--preset", "deepseek-v3", "-ei", "2", "--explain", "--json"])
+    assert status == 0, err
+    arch = mem.Arch(**{k: v for k, v in json.loads(out)["model"].items() if k != "layer_types"})
+    assert [i for i in range(61) if arch.layer_is_moe(i)] == list(range(4, 61, 2))
