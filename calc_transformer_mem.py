@@ -72,9 +72,10 @@ estimators count). Shape flags alone start from the cookbook's defaults (2-linea
 mixtral, qwen2, qwen2_moe, qwen3, qwen3_moe, gemma, gemma2, phi, phi3, olmo, olmo2, starcoder2, deepseek_v2 and
 deepseek_v3 (biases, norms, fused tensors, positions, tying: see ``arch_from_config``); for each, the parameter and
 tensor counts of a published config.json equal the model transformers builds (tests/test_mem_torch.py). Which
-layers are MoE: layer i >= first_k_dense_replace with (i + 1) % decoder_sparse_step == 0 (Qwen-MoE, and the
-cookbook's ``--expert-interval``) or i % moe_layer_freq == 0 (DeepSeek's own modeling_deepseek.py; transformers
-ignores moe_layer_freq, so a value > 1 prints a warning).
+layers are MoE: layer i >= first_k_dense_replace, not in mlp_only_layers, with (i + 1) % decoder_sparse_step == 0
+(Qwen-MoE, and the cookbook's ``--expert-interval``) or i % moe_layer_freq == 0 (DeepSeek's own
+modeling_deepseek.py; transformers ignores moe_layer_freq, so a value > 1 prints a warning). Qwen's sliding window
+counts only with use_sliding_window true, on the layers its config class chooses.
 
 Units: counts accept ``7B``, ``32k`` (32,000), ``32Ki`` (32,768), ``300e9``, ``1_000``; memory accepts ``80GiB`` (2^30) and ``80GB`` (10^9)
 and the difference is respected. Output prints GiB (2^30) and GB (10^9) where it matters; JSON holds exact bytes.
@@ -1937,7 +1938,8 @@ def build_parser():
         (("--ffn-hidden-size",), "ffn_hidden_size", "MLP width f"),
         (("-e", "--num-experts"), "num_experts", "routed experts"),
         (("-t", "--topk"), "topk", "experts per token"),
-        (("-ei", "--expert-interval"), "expert_interval", "every n-th layer is MoE"),
+        (("-ei", "--expert-interval"), "expert_interval", "every n-th layer is MoE (layers n-1, 2n-1, ...; "
+                                                            "DeepSeek presets/configs: 0, n, 2n, ...)"),
         (("--moe-ffn-hidden-size",), "moe_ffn_hidden_size", "expert width"),
         (("--num-shared-experts",), "num_shared_experts", "shared experts"),
         (("--first-k-dense",), "first_k_dense", "leading dense layers (DeepSeek first_k_dense_replace)"),
