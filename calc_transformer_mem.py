@@ -2216,7 +2216,8 @@ TRAIN_ONLY_FLAGS = {
     "grads": "--grads", "optimizer": "--optimizer", "offload_optimizer": "--offload-optimizer",
     "offload_params": "--offload-params", "recompute": "--recompute", "checkpoint_activations": "-ca",
     "profile": "--profile", "comm_buffer": "--comm-buffer", "largest_layer_params": "--largest-layer-params",
-    "max_micro_batch": "--max-micro-batch", "search": "--search", "explain": "--explain", "top": "--top"}
+    "max_micro_batch": "--max-micro-batch", "search": "--search", "explain": "--explain", "top": "--top",
+    "dropout": "--dropout"}
 INFER_ONLY_FLAGS = {
     "batch_size": "--batch-size", "context": "--context", "weight_dtype": "--weight-dtype",
     "bits_per_weight": "--bits-per-weight", "kv_dtype": "--kv-dtype", "kv_cache": "--kv-cache",
