@@ -104,6 +104,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import stat
 import re
 import sys
 from dataclasses import asdict, dataclass, fields
@@ -431,6 +432,15 @@ def _config_bool(config: dict, name: str, default: bool) -> bool:
     return value
 
 
+def _is_device(path: str) -> bool:
+    """True for an existing path that is neither a regular file nor a pipe (a device, a socket)."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return False  # missing or unreadable: open() below says which
+    return not (stat.S_ISREG(mode) or stat.S_ISFIFO(mode))
+
+
 def read_config(path: str) -> tuple[dict, list]:
     """Read a Hugging Face config.json (or a folder holding one) into Architecture fields.
 
@@ -438,6 +448,8 @@ def read_config(path: str) -> tuple[dict, list]:
     """
     if os.path.isdir(path):
         path = os.path.join(path, "config.json")
+    if _is_device(path):  # /dev/zero and the like never end; a pipe (--config <(...)) is still read
+        raise InputError(f"--config {path}: not a regular file or pipe")
     try:
         with open(path, encoding="utf-8") as handle:
             config = json.load(handle)

@@ -124,6 +124,7 @@ import functools
 import json
 import math
 import os
+import stat
 import sys
 from dataclasses import asdict, dataclass, replace
 
@@ -877,9 +878,20 @@ def arch_from_config(cfg, label="config"):
     return validate_arch(Arch(**kw)), unknown
 
 
+def _is_device(path: str) -> bool:
+    """True for an existing path that is neither a regular file nor a pipe (a device, a socket)."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return False  # missing or unreadable: open() below says which
+    return not (stat.S_ISREG(mode) or stat.S_ISFIFO(mode))
+
+
 def read_config(path):
     if os.path.isdir(path):
         path = os.path.join(path, "config.json")
+    if _is_device(path):  # /dev/zero and the like never end; a pipe (--config <(...)) is still read
+        raise ValueError(f"--config {path}: not a regular file or pipe")
     try:
         with open(path, encoding="utf-8") as fh:
             return json.load(fh), os.path.basename(os.path.dirname(os.path.abspath(path))) or path

@@ -194,3 +194,8 @@ def test_huge_config_value_is_blamed_on_the_config(flops, tmp_path):
     assert status == 2 and "--vocab-size 10000000000000000000000000: implausibly large" in err
     status, _, err = call_main(flops, ["-l", "2", "-hs", "10000000", "-a", "4", "-v", "10", "-ff", "1000000"])
     assert status == 2 and "--ffn-hidden-size (derived) 10000000000000: implausibly large" in err
+
+
+def test_config_that_is_a_device_is_refused_not_read_forever(flops):
+    status, _, err = call_main(flops, ["--config", "/dev/zero"])
+    assert status == 2 and "--config" in err and len(err.strip().splitlines()) == 1

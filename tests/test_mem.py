@@ -760,3 +760,8 @@ def test_deepseek_preset_expert_interval_counts_like_moe_layer_freq(mem):
     assert status == 0, err
     arch = mem.Arch(**{k: v for k, v in json.loads(out)["model"].items() if k != "layer_types"})
     assert [i for i in range(61) if arch.layer_is_moe(i)] == list(range(4, 61, 2))
+
+
+def test_config_that_is_a_device_is_refused_not_read_forever(mem):
+    status, _, err = call_main(mem, ["--config", "/dev/zero"])
+    assert status == 2 and "--config" in err and len(err.strip().splitlines()) == 1
