@@ -169,6 +169,925 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import numpy as np  # noqa: E402
 
+# [[[cog import cog, pathlib; cog.out(pathlib.Path(cog.inFile).with_name("tools").joinpath("model_block.py").read_text()) ]]]
+# ==============================================================================================================
+# The shared model block: the ONE source of what a model is, carried byte for byte by every calc_*.py script.
+# Edit tools/model_block.py, then run `cog -r calc_*.py` (README: "Editing the model block"); never edit a copy.
+# It holds: the error contract (InputError), the safe config.json file reader, the one config.json -> Model
+# reader with its table of supported model types (anything else is refused), the Model dataclass, the layer
+# schedule (dense / MoE, full / sliding attention) and the exact list of parameter tensors with their roles.
+# Standard library only; every name it defines is shared by all five scripts.
+# ==============================================================================================================
+import dataclasses as _dc
+import json as _json
+import os as _os
+import stat as _stat
+
+
+class InputError(ValueError):
+    """Bad input (a flag, a config.json field, a file): one line on stderr and exit status 2, never a number."""
+
+
+MODEL_MAX_LAYERS = 100_000       # layers are walked one by one (MoE placement, layer types)
+MODEL_MAX_WIDTH = 10**9          # any width, head count or vocabulary beyond this is a typo, not a model
+MODEL_MAX_CONFIG_BYTES = 16 * 2**20  # published config.json files are a few kB
+
+# --------------------------------------------------------------------------------------------------------------
+# The model description
+# --------------------------------------------------------------------------------------------------------------
+NORM_KINDS = ("rmsnorm", "layernorm", "layernorm-nobias", "nonparametric")
+POSITION_KINDS = ("rotary", "alibi", "learned", "relative", "none")
+QK_NORM_KINDS = ("none", "head", "full")
+NORM_PLACEMENTS = ("pre", "parallel", "post")
+
+
+@_dc.dataclass(frozen=True)
+class Model:
+    """A decoder-only transformer, every field that changes a count, a FLOP, a byte or a tensor's name.
+
+    0 in num_kv_heads / head_dim means "derived" (as many KV heads as query heads; hidden / heads);
+    kv_lora_rank > 0 makes attention MLA; num_experts > 0 makes the layers chosen by first_k_dense,
+    dense_layers and expert_interval (with its phase) MoE layers (see ``layer_is_moe``).
+    """
+    num_layers: int
+    hidden_size: int
+    num_attention_heads: int
+    vocab_size: int
+    ffn_hidden_size: int
+    name: str = "custom"
+    source: str = "command-line flags"
+    model_type: str = ""
+    num_kv_heads: int = 0
+    head_dim: int = 0
+    gated_mlp: bool = True           # 3 linears (SwiGLU / GeGLU) vs 2
+    fused_qkv: bool = False          # one qkv tensor (GPT-2, GPT-NeoX, BLOOM, Falcon, Phi-3): same numbers
+    fused_gate_up: bool = False      # Phi-3's gate_up_proj: one tensor of 2 x ffn width
+    qkv_bias: bool = False
+    o_bias: bool = False
+    mlp_bias: bool = False
+    lm_head_bias: bool = False
+    norm: str = "rmsnorm"            # rmsnorm | layernorm (weight + bias) | layernorm-nobias | nonparametric
+    norms_per_layer: int = 2         # 1: one norm shared by a parallel block (GPT-J, Phi-2); 4: Gemma-2 sandwich
+    norm_placement: str = "pre"      # pre | parallel (Falcon-40B ln_attn + ln_mlp) | post (OLMo-2)
+    final_norm: bool = True
+    embedding_norm: bool = False     # BLOOM's word_embeddings_layernorm
+    qk_norm: str = "none"            # head: over head_dim (Qwen3, Phi qk_layernorm) | full: whole q / k (OLMo-2)
+    tied_embeddings: bool = False
+    position_embedding: str = "rotary"
+    max_position_embeddings: int = 0  # rows of a learned table (without OPT's offset)
+    position_offset: int = 0          # OPT keeps 2 extra rows
+    word_embed_proj_dim: int = 0      # OPT-350m: a 512-wide table projected in / out of hidden_size
+    pad_vocab_multiple: int = 1
+    # MLA (DeepSeek-V2/V3)
+    q_lora_rank: int = 0
+    kv_lora_rank: int = 0
+    qk_nope_head_dim: int = 0
+    qk_rope_head_dim: int = 0
+    v_head_dim: int = 0
+    # MoE
+    num_experts: int = 0
+    top_k: int = 0
+    moe_ffn_hidden_size: int = 0     # 0: ffn_hidden_size
+    num_shared_experts: int = 0
+    shared_expert_ffn_size: int = 0  # per shared expert; 0: moe_ffn_hidden_size
+    shared_expert_gate: bool = False  # Qwen2-MoE: sigmoid(Linear(h, 1)) on the shared expert
+    router_bias: bool = False
+    router_score_correction_bias: bool = False  # DeepSeek-V3: a buffer in transformers, in the checkpoint
+    first_k_dense: int = 0
+    expert_interval: int = 1
+    expert_interval_phase: int = 1   # 1: Qwen decoder_sparse_step, cookbook --expert-interval; 0: DeepSeek
+    dense_layers: tuple = ()         # Qwen-MoE mlp_only_layers
+    mtp_layers: int = 0              # DeepSeek-V3 multi-token prediction modules (not built by transformers)
+    # attention span
+    sliding_window: int = 0
+    layer_types: tuple = ()          # per layer "full" | "sliding"; (): all full, or all sliding with a window
+    # what the Hugging Face eager modules save for backward (activation estimates) and run (FLOP conventions)
+    dropout: bool = False
+    python_gelu: bool = False        # GPT-2's gelu_new in Python
+    relu_mlp: bool = False           # plain ReLU MLP (OPT)
+    softmax_fp32: bool = True        # Llama-family eager attention upcasts the softmax
+    attn_softcap: bool = False       # Gemma-2 tanh soft-capping of attention logits
+    norm_fp32_scale: bool = False    # Gemma / OLMo-2 RMSNorm multiplies by the weight in fp32
+    norm_fp32_input: bool = False    # OLMo-1 LayerNorm normalises an fp32 copy
+    hf_kv_broadcast: bool = False    # transformers' Falcon (new architecture) caches K/V for every query head
+    # llama.cpp
+    gguf_arch: str = ""              # llama.cpp architecture name where its quantization rules differ
+    rope_freqs: bool = False         # Llama-3.1 "llama3" rope scaling: llama.cpp stores rope_freqs (head_dim / 2)
+
+    @property
+    def kv_heads(self) -> int:
+        return self.num_kv_heads or self.num_attention_heads
+
+    @property
+    def d_head(self) -> int:
+        return self.head_dim or self.hidden_size // self.num_attention_heads
+
+    @property
+    def is_mla(self) -> bool:
+        return self.kv_lora_rank > 0
+
+    @property
+    def is_moe(self) -> bool:
+        return self.num_experts > 0
+
+    @property
+    def moe_width(self) -> int:
+        return self.moe_ffn_hidden_size or self.ffn_hidden_size
+
+    @property
+    def shared_width(self) -> int:
+        """Width of the shared experts fused into one MLP (DeepSeek builds n of them as one of n x the width)."""
+        return self.num_shared_experts * (self.shared_expert_ffn_size or self.moe_width)
+
+    @property
+    def padded_vocab(self) -> int:
+        m = self.pad_vocab_multiple
+        return -(-self.vocab_size // m) * m
+
+    @property
+    def embed_width(self) -> int:
+        return self.word_embed_proj_dim or self.hidden_size
+
+    @property
+    def learned_position_rows(self) -> int:
+        if self.position_embedding != "learned":
+            return 0
+        return self.max_position_embeddings + self.position_offset
+
+    def layer_is_moe(self, i: int) -> bool:
+        """Layer i (0-based; MTP modules continue the numbering) is MoE: past first_k_dense, not in dense_layers,
+        and (i + phase) % interval == 0 (Qwen: (i + 1) % decoder_sparse_step; DeepSeek: i % moe_layer_freq)."""
+        return (self.num_experts > 0 and i >= self.first_k_dense and i not in self.dense_layers
+                and (i + self.expert_interval_phase) % self.expert_interval == 0)
+
+    def layer_attention(self, i: int) -> str:
+        if self.layer_types:
+            return self.layer_types[i]
+        return "sliding" if self.sliding_window else "full"
+
+    def moe_layer_count(self) -> int:
+        dense = set(self.dense_layers)  # a set: a long mlp_only_layers list must not make this quadratic
+        if not self.num_experts:
+            return 0
+        return sum(1 for i in range(self.first_k_dense, self.num_layers) if i not in dense
+                   and (i + self.expert_interval_phase) % self.expert_interval == 0)
+
+
+MODEL_FIELD_FLAGS = {  # the flag that sets each field, for error messages about flags
+    "num_layers": "--num-layers", "hidden_size": "--hidden-size", "num_attention_heads": "--num-attention-heads",
+    "vocab_size": "--vocab-size", "ffn_hidden_size": "--ffn-hidden-size", "num_kv_heads": "--num-kv-heads",
+    "head_dim": "--head-dim", "pad_vocab_multiple": "--pad-vocab-to-multiple",
+    "max_position_embeddings": "--sequence-length", "position_offset": "--position-offset",
+    "word_embed_proj_dim": "--word-embed-proj-dim", "norms_per_layer": "--norms-per-layer",
+    "q_lora_rank": "--q-lora-rank", "kv_lora_rank": "--kv-lora-rank", "qk_nope_head_dim": "--qk-nope-head-dim",
+    "qk_rope_head_dim": "--qk-rope-head-dim", "v_head_dim": "--v-head-dim", "num_experts": "--num-experts",
+    "top_k": "--topk", "moe_ffn_hidden_size": "--moe-ffn-hidden-size", "num_shared_experts": "--num-shared-experts",
+    "shared_expert_ffn_size": "--shared-expert-ffn-size", "first_k_dense": "--first-k-dense",
+    "expert_interval": "--expert-interval", "dense_layers": "--dense-layers", "mtp_layers": "--mtp-layers",
+    "sliding_window": "--sliding-window",
+}
+
+
+def validate_model(m: Model, labels: dict | None = None) -> Model:
+    """Raise InputError naming the flag (or, through labels, the config.json field) when m is not a model."""
+    def name(field):
+        return (labels or {}).get(field) or MODEL_FIELD_FLAGS.get(field) or field
+
+    positive = ("num_layers", "hidden_size", "num_attention_heads", "vocab_size", "ffn_hidden_size",
+                "pad_vocab_multiple", "expert_interval")
+    for f in _dc.fields(m):
+        value = getattr(m, f.name)
+        if f.type in ("int", int):
+            if isinstance(value, bool) or not isinstance(value, int) or value < (1 if f.name in positive else 0):
+                kind = "a positive integer" if f.name in positive else "a non-negative integer"
+                raise InputError(f"{name(f.name)} must be {kind}, got {value!r}")
+            if value > MODEL_MAX_WIDTH:
+                raise InputError(f"{name(f.name)} {value} is beyond {MODEL_MAX_WIDTH:.0e}")
+    for layered in ("num_layers", "mtp_layers"):
+        if getattr(m, layered) > MODEL_MAX_LAYERS:
+            raise InputError(f"{name(layered)} {getattr(m, layered)} is beyond {MODEL_MAX_LAYERS:,}")
+    for field, allowed in (("norm", NORM_KINDS), ("position_embedding", POSITION_KINDS),
+                           ("qk_norm", QK_NORM_KINDS), ("norm_placement", NORM_PLACEMENTS)):
+        if getattr(m, field) not in allowed:
+            raise InputError(f"--{field.replace('_', '-')} must be one of {', '.join(allowed)}, "
+                             f"got {getattr(m, field)!r}")
+    if m.position_embedding == "learned" and m.max_position_embeddings < 1:
+        raise InputError(f"{name('max_position_embeddings')} must be positive with learned position embeddings")
+    if m.is_mla:
+        for field in ("qk_nope_head_dim", "qk_rope_head_dim", "v_head_dim"):
+            if getattr(m, field) < 1:
+                raise InputError(f"{name(field)} must be a positive integer with MLA ({name('kv_lora_rank')} > 0)")
+    else:
+        if not m.head_dim and m.hidden_size % m.num_attention_heads:
+            raise InputError(f"{name('hidden_size')} {m.hidden_size} is not divisible by "
+                             f"{name('num_attention_heads')} {m.num_attention_heads}; give {name('head_dim')}")
+        if m.kv_heads > m.num_attention_heads or m.num_attention_heads % m.kv_heads:
+            raise InputError(f"{name('num_kv_heads')} {m.kv_heads} does not divide "
+                             f"{name('num_attention_heads')} {m.num_attention_heads}")
+    if m.num_experts:
+        if not 1 <= m.top_k <= m.num_experts:
+            raise InputError(f"{name('top_k')} must be between 1 and {name('num_experts')} {m.num_experts}, "
+                             f"got {m.top_k}")
+    elif m.top_k or m.num_shared_experts:
+        raise InputError(f"{name('top_k') if m.top_k else name('num_shared_experts')} needs {name('num_experts')} > 0")
+    for index in m.dense_layers:
+        if isinstance(index, bool) or not isinstance(index, int) or not 0 <= index < m.num_layers:
+            raise InputError(f"{name('dense_layers')} entries must be layer indices in [0, {m.num_layers}), "
+                             f"got {index!r}")
+    if m.layer_types and (len(m.layer_types) != m.num_layers or set(m.layer_types) - {"full", "sliding"}):
+        raise InputError(f"layer_types must give 'full' or 'sliding' for each of the {m.num_layers} layers")
+    if "sliding" in m.layer_types and not m.sliding_window:
+        raise InputError(f"sliding layers need {name('sliding_window')} > 0")
+    return m
+
+
+# --------------------------------------------------------------------------------------------------------------
+# The parameter tensors
+# --------------------------------------------------------------------------------------------------------------
+@_dc.dataclass(frozen=True)
+class ModelTensor:
+    """One stored tensor.  shape is PyTorch's (out, in) for a Linear; routed experts are stacked in front (E, ...).
+
+    role: the component it belongs to (embedding, positions, embedding_projections, attention, mlp,
+    routed_experts, shared_experts, router, norms, lm_head).  split: how tensor parallelism splits it (col: output
+    features, row: input features, vocab: rows, kv: K/V heads, None: replicated).  kind: weight | bias | norm |
+    table.  buffer: stored in the checkpoint but not a PyTorch parameter (DeepSeek-V3's e_score_correction_bias).
+    """
+    name: str
+    shape: tuple
+    role: str
+    split: str | None = None
+    kind: str = "weight"
+    buffer: bool = False
+
+    @property
+    def numel(self) -> int:
+        n = 1
+        for d in self.shape:
+            n *= d
+        return n
+
+
+def _mb_norms(m: Model, name: str, width: int, role: str = "norms") -> list:
+    if m.norm == "nonparametric":
+        return []
+    out = [ModelTensor(name + ".weight", (width,), role, kind="norm")]
+    if m.norm == "layernorm":
+        out.append(ModelTensor(name + ".bias", (width,), role, kind="norm"))
+    return out
+
+
+def _mb_linear(name: str, n_in: int, n_out: int, role: str, bias: bool, split) -> list:
+    """nn.Linear (out, in); a row-parallel bias is replicated, a column-parallel one split like its weight."""
+    out = [ModelTensor(name + ".weight", (n_out, n_in), role, split)]
+    if bias:
+        out.append(ModelTensor(name + ".bias", (n_out,), role, None if split in (None, "row") else split, kind="bias"))
+    return out
+
+
+def _mb_mlp(m: Model, prefix: str, width: int, role: str, bias: bool) -> list:
+    h = m.hidden_size
+    if m.gated_mlp and m.fused_gate_up:
+        up = _mb_linear(prefix + ".gate_up_proj", h, 2 * width, role, bias, "col")
+    elif m.gated_mlp:
+        up = (_mb_linear(prefix + ".gate_proj", h, width, role, bias, "col")
+              + _mb_linear(prefix + ".up_proj", h, width, role, bias, "col"))
+    else:
+        up = _mb_linear(prefix + ".up_proj", h, width, role, bias, "col")
+    return up + _mb_linear(prefix + ".down_proj", width, h, role, bias, "row")
+
+
+def _mb_attention(m: Model) -> list:
+    h, a = m.hidden_size, m.num_attention_heads
+    out = []
+    if m.is_mla:  # DeepSeek-V2 paper sec. 2.1; transformers DeepseekV3Attention
+        qk = m.qk_nope_head_dim + m.qk_rope_head_dim
+        if m.q_lora_rank:
+            out += _mb_linear("self_attn.q_a_proj", h, m.q_lora_rank, "attention", m.qkv_bias, None)
+            out += _mb_norms(m, "self_attn.q_a_layernorm", m.q_lora_rank)
+            out += _mb_linear("self_attn.q_b_proj", m.q_lora_rank, a * qk, "attention", False, "col")
+        else:
+            out += _mb_linear("self_attn.q_proj", h, a * qk, "attention", False, "col")
+        out += _mb_linear("self_attn.kv_a_proj_with_mqa", h, m.kv_lora_rank + m.qk_rope_head_dim, "attention",
+                               m.qkv_bias, None)
+        out += _mb_norms(m, "self_attn.kv_a_layernorm", m.kv_lora_rank)
+        out += _mb_linear("self_attn.kv_b_proj", m.kv_lora_rank, a * (m.qk_nope_head_dim + m.v_head_dim),
+                               "attention", False, "col")
+        out += _mb_linear("self_attn.o_proj", a * m.v_head_dim, h, "attention", m.o_bias, "row")
+        return out
+    k, d = m.kv_heads, m.d_head
+    if m.fused_qkv:
+        out += _mb_linear("self_attn.qkv_proj", h, (a + 2 * k) * d, "attention", m.qkv_bias, "col")
+    else:
+        out += _mb_linear("self_attn.q_proj", h, a * d, "attention", m.qkv_bias, "col")
+        out += _mb_linear("self_attn.k_proj", h, k * d, "attention", m.qkv_bias, "kv")
+        out += _mb_linear("self_attn.v_proj", h, k * d, "attention", m.qkv_bias, "kv")
+    out += _mb_linear("self_attn.o_proj", a * d, h, "attention", m.o_bias, "row")
+    if m.position_embedding == "relative":
+        # Transformer-XL (Dai et al. 2019 sec. 3.3; Gopher/Chinchilla): W_kR and the per-head u, v biases
+        out.append(ModelTensor("self_attn.rel_k_proj.weight", (a * d, h), "attention", "col"))
+        out.append(ModelTensor("self_attn.rel_uv_bias", (2, a * d), "attention", kind="bias"))
+    if m.qk_norm == "head":
+        out += _mb_norms(m, "self_attn.q_norm", d) + _mb_norms(m, "self_attn.k_norm", d)
+    elif m.qk_norm == "full":
+        out += _mb_norms(m, "self_attn.q_norm", a * d) + _mb_norms(m, "self_attn.k_norm", k * d)
+    return out
+
+
+_MB_LAYER_CACHE: dict = {}
+
+
+def model_layer_tensors(m: Model, moe: bool) -> tuple:
+    """The tensors of one decoder layer (dense or MoE), in the transformers 5 layout: routed experts stacked as
+    gate_up_proj (E, 2f, h) and down_proj (E, h, f)."""
+    key = (m, moe)
+    if key in _MB_LAYER_CACHE:
+        return _MB_LAYER_CACHE[key]
+    h, out = m.hidden_size, []
+    for i in range(m.norms_per_layer):
+        out += _mb_norms(m, f"norm{i + 1}", h)
+    out += _mb_attention(m)
+    if not moe:
+        out += _mb_mlp(m, "mlp", m.ffn_hidden_size, "mlp", m.mlp_bias)
+    else:
+        e, f = m.num_experts, m.moe_width
+        out.append(ModelTensor("mlp.router.weight", (e, h), "router"))
+        if m.router_bias:
+            out.append(ModelTensor("mlp.router.bias", (e,), "router", kind="bias"))
+        if m.router_score_correction_bias:
+            out.append(ModelTensor("mlp.router.e_score_correction_bias", (e,), "router", kind="bias", buffer=True))
+        up = 2 * f if m.gated_mlp else f
+        out.append(ModelTensor("mlp.experts.gate_up_proj" if m.gated_mlp else "mlp.experts.up_proj", (e, up, h),
+                          "routed_experts", "col"))
+        out.append(ModelTensor("mlp.experts.down_proj", (e, h, f), "routed_experts", "row"))
+        if m.num_shared_experts:
+            out += _mb_mlp(m, "mlp.shared_experts", m.shared_width, "shared_experts", m.mlp_bias)
+            if m.shared_expert_gate:
+                out.append(ModelTensor("mlp.shared_expert_gate.weight", (1, h), "shared_experts"))
+    if len(_MB_LAYER_CACHE) > 256:
+        _MB_LAYER_CACHE.clear()
+    _MB_LAYER_CACHE[key] = tuple(out)
+    return _MB_LAYER_CACHE[key]
+
+
+def model_global_tensors(m: Model) -> tuple:
+    """(tensors before the first layer, tensors after the last): embedding, positions, OPT's project_in/out,
+    embedding norm, final norm, LM head (absent when tied)."""
+    h, v, e = m.hidden_size, m.padded_vocab, m.embed_width
+    first = [ModelTensor("embed_tokens.weight", (v, e), "embedding", "vocab", kind="table")]
+    if m.learned_position_rows:
+        first.append(ModelTensor("embed_positions.weight", (m.learned_position_rows, h), "positions", kind="table"))
+    if e != h:
+        first += _mb_linear("project_in", e, h, "embedding_projections", False, None)
+    if m.embedding_norm:
+        first += _mb_norms(m, "embed_norm", h)
+    last = _mb_norms(m, "final_norm", h) if m.final_norm else []
+    if e != h:
+        last += _mb_linear("project_out", h, e, "embedding_projections", False, None)
+    if not m.tied_embeddings:
+        last.append(ModelTensor("lm_head.weight", (v, e), "lm_head", "vocab", kind="table"))
+    if m.lm_head_bias:
+        last.append(ModelTensor("lm_head.bias", (v,), "lm_head", "vocab", kind="bias"))
+    return tuple(first), tuple(last)
+
+
+def model_mtp_tensors(m: Model, position: int) -> tuple:
+    """One DeepSeek-V3 multi-token-prediction module at layer position `position` (report sec. 2.2): a decoder
+    layer, the 2h -> h projection eh_proj, norms on both inputs and shared_head.norm.  Its copies of the embedding
+    and LM head are stored in the checkpoint only (buffer=True here)."""
+    h = m.hidden_size
+    out = list(model_layer_tensors(m, m.layer_is_moe(position)))
+    out += _mb_linear("eh_proj", 2 * h, h, "mtp", False, None)
+    for norm in ("enorm", "hnorm", "shared_head.norm"):
+        out += _mb_norms(m, norm, h)
+    out.append(ModelTensor("embed_tokens.weight", (m.padded_vocab, m.embed_width), "embedding", kind="table", buffer=True))
+    out.append(ModelTensor("shared_head.head.weight", (m.padded_vocab, m.embed_width), "lm_head", kind="table",
+                      buffer=True))
+    return tuple(_dc.replace(t, role="mtp") if not t.buffer else t for t in out)
+
+
+def model_param_tensors(m: Model) -> list:
+    """Every tensor of the model, layer by layer: [(layer index or -1, ModelTensor)].  MTP modules are numbered on
+    after the last layer."""
+    first, last = model_global_tensors(m)
+    out = [(-1, t) for t in first]
+    for i in range(m.num_layers):
+        out += [(i, t) for t in model_layer_tensors(m, m.layer_is_moe(i))]
+    out += [(-1, t) for t in last]
+    for j in range(m.mtp_layers):
+        out += [(m.num_layers + j, t) for t in model_mtp_tensors(m, m.num_layers + j)]
+    return out
+
+
+MODEL_ROLES = ("embedding", "positions", "embedding_projections", "attention", "mlp", "routed_experts",
+               "shared_experts", "router", "norms", "lm_head", "mtp")
+
+
+def count_model(m: Model) -> dict:
+    """Exact counts from the tensor list (each tied tensor once; buffers apart), without walking every layer:
+    total, by role, dense/MoE layer counts, routed-expert parameters per expert, MoE active per token (every
+    parameter except the routed experts and MTP modules, plus top_k / E of the routed experts), and
+    checkpoint_only {name: elements stored but not parameters}."""
+    validate_model(m)
+    roles = dict.fromkeys(MODEL_ROLES, 0)
+    stored = {}
+    first, last = model_global_tensors(m)
+    n_moe = m.moe_layer_count()
+    groups = [(first + last, 1), (model_layer_tensors(m, False), m.num_layers - n_moe)]
+    if n_moe:
+        groups.append((model_layer_tensors(m, True), n_moe))
+    for j in range(m.mtp_layers):
+        groups.append((model_mtp_tensors(m, m.num_layers + j), 1))
+    for tensors, times in groups:
+        for t in tensors:
+            if t.buffer:
+                key = "mtp_embedding_and_head_copies" if t.name in ("embed_tokens.weight", "shared_head.head.weight") \
+                    else t.name.rsplit(".", 1)[-1]
+                stored[key] = stored.get(key, 0) + t.numel * times
+            else:
+                roles[t.role] += t.numel * times
+    total = sum(roles.values())
+    per_expert = sum(t.numel for t in model_layer_tensors(m, True) if t.role == "routed_experts") // m.num_experts \
+        if n_moe else 0
+    active = total - roles["routed_experts"] - roles["mtp"] + n_moe * m.top_k * per_expert
+    return {"total": total, "roles": roles, "dense_layers": m.num_layers - n_moe, "moe_layers": n_moe,
+            "params_per_expert": per_expert, "active": active if n_moe else total,
+            "routed_experts_active": n_moe * m.top_k * per_expert, "checkpoint_only": stored}
+
+
+# --------------------------------------------------------------------------------------------------------------
+# config.json: the one reader, and which model types it knows
+# --------------------------------------------------------------------------------------------------------------
+# Every model type read exactly, with what is special about it (the README's table of supported model types is this
+# table); each is checked against PyTorch on a published config.json in tests/test_params_torch.py and friends.
+SUPPORTED_MODEL_TYPES = {
+    "gpt2": "learned positions, fused biased c_attn, LayerNorm, tied head",
+    "gptj": "parallel block with one LayerNorm, biased MLP and LM head, no attention biases",
+    "gpt_neox": "fused query_key_value, attention_bias, untied head (Pythia)",
+    "opt": "learned positions with offset 2, project_in/out when word_embed_proj_dim differs, optional final norm",
+    "bloom": "ALiBi, fused biased query_key_value, embedding LayerNorm, FFN 4h",
+    "falcon": "multi-query (7B) or grouped KV (40B/180B), parallel block with one or two norms",
+    "llama": "the reference block: RMSNorm, SwiGLU, GQA; attention_bias and mlp_bias read",
+    "mistral": "Llama block with a sliding window",
+    "mixtral": "every layer MoE: 8 experts, top-2",
+    "qwen2": "biased q/k/v, windows from max_window_layers when use_sliding_window",
+    "qwen2_moe": "MoE with a gated shared expert, decoder_sparse_step, mlp_only_layers",
+    "qwen3": "q/k RMSNorm over head_dim, head_dim 128 by default",
+    "qwen3_moe": "q/k norms, MoE with decoder_sparse_step and mlp_only_layers",
+    "gemma": "head_dim 256 by default, tied head, GeGLU",
+    "gemma2": "sandwich norms (4 per layer), alternating sliding / full layers, soft-capping",
+    "phi": "Phi-2: parallel block with one LayerNorm, biases everywhere including the LM head",
+    "phi3": "fused qkv_proj and gate_up_proj",
+    "olmo": "LayerNorm without parameters",
+    "olmo2": "post-norms, q/k RMSNorm over the whole projection",
+    "starcoder2": "LayerNorm, plain MLP, use_bias on every linear",
+    "deepseek_v2": "MLA (optional q-LoRA), routed + shared experts, dense first layers",
+    "deepseek_v3": "MLA, 256 experts + 1 shared, router score-correction bias (a buffer), MTP modules optional",
+}
+# Model types people run this year that are NOT modelled yet: what the reader would miss.  A config of one of these
+# is refused (even with --generic), never read as a Llama.
+NOT_YET_MODELLED = {
+    "gpt_oss": "expert biases, biased router and attention sinks",
+    "llama4": "interleaved MoE layers, shared expert, chunked attention and NoPE layers",
+    "llama4_text": "interleaved MoE layers, shared expert, chunked attention and NoPE layers",
+    "gemma3": "5:1 local/global layers, q/k norms and sandwich norms",
+    "gemma3_text": "5:1 local/global layers, q/k norms and sandwich norms",
+    "gemma4": "its MoE block beside the dense MLP, global-layer head dims and K=V layers",
+    "gemma4_text": "its MoE block beside the dense MLP, global-layer head dims and K=V layers",
+    "qwen3_next": "gated delta-net layers and gated attention output",
+    "qwen3_5": "gated delta-net layers and gated attention output",
+    "qwen3_5_moe": "gated delta-net layers, gated attention output and experts",
+    "deepseek_v32": "the DSA indexer beside MLA",
+    "glm_moe_dsa": "the DSA indexer beside MLA",
+    "kimi_k2": "a DeepSeek-V3 network under another model_type",
+    "glm4_moe": "experts with a shared expert and dense first layers",
+    "minimax_m2": "experts and their router",
+    "mimo_v2_flash": "hybrid SWA/full layers with different head shapes and attention-sink biases",
+    "ernie4_5_moe": "experts and their placement",
+    "hunyuan_v1_moe": "experts and their shared MLP",
+    "dots1": "experts with a shared expert and dense first layers",
+    "phimoe": "experts with LayerNorm",
+    "granite": "Granite's multipliers and tied head",
+    "granitemoe": "experts",
+    "dbrx": "fused expert tensors and clip_qkv",
+    "olmo3": "sliding-window layers and post-norms",
+    "olmoe": "experts with q/k norms",
+    "cohere": "one norm per layer, tied head and logit scale",
+    "cohere2": "one norm per layer, sliding layers, tied head",
+    "smollm3": "NoPE layers and a default-tied head",
+    "stablelm": "partial rotary, LayerNorm and optional q/k norms",
+    "exaone4": "hybrid attention with q/k norms",
+    "seed_oss": "attention and MLP biases",
+    "nemotron": "relu-squared MLP without a gate and LayerNorm1P",
+    "jamba": "Mamba layers and experts",
+    "nemotron_h": "Mamba-2 layers",
+    "falcon_h1": "parallel Mamba-2 and attention",
+    "bamba": "Mamba-2 layers",
+    "lfm2": "short-convolution layers",
+}
+# Fields that change no parameter, FLOP or byte this block describes (token ids, epsilons, initialisation, rope
+# scaling, dropout rates, router loss weights, runtime switches): read quietly.
+HARMLESS_FIELDS = frozenset("""
+_name_or_path name_or_path architectures auto_map model_type torch_dtype dtype transformers_version bos_token_id
+eos_token_id pad_token_id sep_token_id unk_token_id decoder_start_token_id bos_token eos_token initializer_range
+init_std layer_norm_eps layer_norm_epsilon rms_norm_eps norm_epsilon norm_eps use_cache attention_dropout
+attn_pdrop embd_pdrop resid_pdrop resid_dropout hidden_dropout dropout activation_dropout residual_dropout
+embedding_dropout embed_dropout classifier_dropout attention_probs_dropout_prob hidden_dropout_prob
+summary_type summary_use_proj summary_activation summary_proj_to_labels summary_first_dropout hidden_act
+activation_function hidden_activation activation rope_theta rope_scaling rope_parameters rope_interleave rope_type
+rotary_emb_base rotary_pct rope_pct partial_rotary_factor rotary_dim original_max_position_embeddings
+max_position_embeddings n_positions n_ctx max_seq_len pretraining_sequence_length use_sliding_window
+max_window_layers sliding_window_pattern sliding_window_size attn_logit_softcapping final_logit_softcapping
+query_pre_attn_scalar output_router_logits router_aux_loss_coef router_jitter_noise router_z_loss_coef
+norm_topk_prob routed_scaling_factor topk_method n_group topk_group scoring_func aux_loss_alpha seq_aux ep_size
+use_parallel_residual pretraining_tp clip_qkv scale_attn_weights scale_attn_by_inverse_layer_idx
+reorder_and_upcast_attn apply_residual_connection_post_layernorm slow_but_exact is_decoder is_encoder_decoder
+tie_encoder_decoder return_dict use_return_dict output_attentions output_hidden_states id2label label2id
+problem_type chunk_size_feed_forward layerdrop prefix torchscript add_cross_attention cross_attention_hidden_size
+task_specific_params tokenizer_class quantization_config cache_implementation attn_implementation
+qk_layernorm_eps use_qk_norm mlp_type num_nextn_predict_layers offset_alibi masked_softmax_fusion
+attention_softmax_in_fp32 bias_dropout_fusion skip_bias_add skip_bias_add_qkv use_mrope
+""".split())
+
+
+class _MBFields:
+    """Typed reads from a config.json dict; remembers every field read, so the rest can be judged."""
+
+    def __init__(self, raw: dict, where: str):
+        self.raw, self.where, self.used = raw, where, set()
+
+    def get(self, *keys):
+        for key in keys:
+            if key in self.raw:
+                self.used.add(key)
+                if self.raw[key] is not None:
+                    return key, self.raw[key]
+        self.used.update(k for k in keys if k in self.raw)
+        return keys[0], None
+
+    def int(self, *keys, default=None, minimum=1):
+        key, value = self.get(*keys)
+        if value is None:
+            if default is None:
+                raise InputError(f"{self.where}: field '{keys[0]}' is missing (expected an integer >= {minimum})")
+            return default
+        if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+            raise InputError(f"{self.where}: field '{key}' must be an integer >= {minimum}, got {value!r:.60}")
+        if value > MODEL_MAX_WIDTH:
+            raise InputError(f"{self.where}: field '{key}' {value} is beyond {MODEL_MAX_WIDTH:.0e}")
+        return value
+
+    def flag(self, key, default: bool) -> bool:
+        _, value = self.get(key)
+        if value is None:
+            return default
+        if not isinstance(value, bool):
+            raise InputError(f"{self.where}: field '{key}' must be true or false, got {value!r:.60}")
+        return value
+
+    def number(self, key, default: float = 0.0) -> float:
+        _, value = self.get(key)
+        if value is None:
+            return default
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value or \
+                value in (float("inf"), float("-inf")):
+            raise InputError(f"{self.where}: field '{key}' must be a number, got {value!r:.60}")
+        return float(value)
+
+    def text(self, *keys, default: str = "") -> str:
+        key, value = self.get(*keys)
+        if value is None:
+            return default
+        if not isinstance(value, str):
+            raise InputError(f"{self.where}: field '{key}' must be a string, got {value!r:.60}")
+        return value
+
+    def layer_list(self, key) -> tuple:
+        _, value = self.get(key)
+        if value is None:
+            return ()
+        if not isinstance(value, list) or any(isinstance(v, bool) or not isinstance(v, int) or v < 0 for v in value):
+            raise InputError(f"{self.where}: field '{key}' must be a list of layer indices, got {value!r:.60}")
+        return tuple(sorted(set(value)))
+
+
+# For error messages about a config file: the config fields that can set each Model field (the first present wins).
+CONFIG_FIELDS_OF = {
+    "num_layers": ("num_hidden_layers", "n_layer"), "hidden_size": ("hidden_size", "n_embd", "n_embed"),
+    "num_attention_heads": ("num_attention_heads", "n_head"), "vocab_size": ("vocab_size",),
+    "ffn_hidden_size": ("intermediate_size", "n_inner", "ffn_dim", "ffn_hidden_size"),
+    "num_kv_heads": ("num_key_value_heads", "num_kv_heads", "n_head_kv"), "head_dim": ("head_dim",),
+    "num_experts": ("num_experts", "num_local_experts", "n_routed_experts"), "top_k": ("num_experts_per_tok",),
+    "moe_ffn_hidden_size": ("moe_intermediate_size",), "first_k_dense": ("first_k_dense_replace",),
+    "dense_layers": ("mlp_only_layers",), "expert_interval": ("decoder_sparse_step", "moe_layer_freq"),
+    "kv_lora_rank": ("kv_lora_rank",), "q_lora_rank": ("q_lora_rank",), "qk_nope_head_dim": ("qk_nope_head_dim",),
+    "qk_rope_head_dim": ("qk_rope_head_dim",), "v_head_dim": ("v_head_dim",),
+    "num_shared_experts": ("n_shared_experts",), "shared_expert_ffn_size": ("shared_expert_intermediate_size",),
+    "word_embed_proj_dim": ("word_embed_proj_dim",), "sliding_window": ("sliding_window",),
+    "max_position_embeddings": ("n_positions", "max_position_embeddings"),
+}
+_MB_TIED_BY_DEFAULT = {"gpt2", "bloom", "opt", "falcon", "gemma", "gemma2", "starcoder2"}
+_MB_HEAD_DIM_DEFAULT = {"gemma": 256, "gemma2": 256, "qwen3": 128}
+
+
+def _mb_read_gpt(r: _MBFields, mt: str) -> dict:
+    """GPT-2 (fused c_attn, learned positions), GPT-J (one LayerNorm per block, biased LM head, unbiased
+    attention), BLOOM (ALiBi, fused query_key_value, embedding LayerNorm; BloomMLP is 4h whatever n_inner says)."""
+    h = r.int("n_embd", "hidden_size", "n_embed")
+    v = dict(hidden_size=h, num_layers=r.int("n_layer", "num_hidden_layers"),
+             num_attention_heads=r.int("n_head", "num_attention_heads"), vocab_size=r.int("vocab_size"),
+             gated_mlp=False, norm="layernorm", mlp_bias=True, gguf_arch=mt)
+    if mt == "gpt2":
+        v.update(ffn_hidden_size=r.int("n_inner", default=4 * h), position_embedding="learned", fused_qkv=True,
+                 max_position_embeddings=r.int("n_positions", "max_position_embeddings", default=1024),
+                 qkv_bias=True, o_bias=True, softmax_fp32=False,
+                 python_gelu=r.text("activation_function", default="gelu_new") == "gelu_new")
+    elif mt == "gptj":
+        v.update(ffn_hidden_size=r.int("n_inner", default=4 * h), norms_per_layer=1, lm_head_bias=True)
+        r.get("rotary_dim")
+    else:
+        r.get("n_inner")
+        v.update(ffn_hidden_size=4 * h, position_embedding="alibi", fused_qkv=True, qkv_bias=True, o_bias=True,
+                 embedding_norm=True)
+    return v
+
+
+def _mb_read_neox_opt_falcon(r: _MBFields, mt: str) -> dict:
+    h = r.int("hidden_size", "n_embed")
+    heads = r.int("num_attention_heads", "n_head")
+    v = dict(hidden_size=h, num_layers=r.int("num_hidden_layers", "n_layer"), num_attention_heads=heads,
+             vocab_size=r.int("vocab_size"), gated_mlp=False, norm="layernorm")
+    if mt == "gpt_neox":
+        bias = r.flag("attention_bias", True)
+        v.update(ffn_hidden_size=r.int("intermediate_size"), fused_qkv=True, qkv_bias=bias, o_bias=bias,
+                 mlp_bias=True, softmax_fp32=False, gguf_arch="gptneox")
+    elif mt == "opt":
+        # OPTLearnedPositionalEmbedding keeps 2 extra rows; project_in / project_out when word_embed_proj_dim
+        # differs from hidden_size; the final LayerNorm exists only for pre-LN models
+        bias = r.flag("enable_bias", True)
+        final = r.flag("do_layer_norm_before", True) and not r.flag("_remove_final_layer_norm", False)
+        v.update(ffn_hidden_size=r.int("ffn_dim"), qkv_bias=bias, o_bias=bias, mlp_bias=bias,
+                 position_embedding="learned", max_position_embeddings=r.int("max_position_embeddings"),
+                 position_offset=2, word_embed_proj_dim=r.int("word_embed_proj_dim", default=h),
+                 norm="layernorm" if r.flag("layer_norm_elementwise_affine", True) else "nonparametric",
+                 final_norm=final, relu_mlp=r.text("activation_function", default="relu") == "relu", gguf_arch="opt")
+        if r.number("layerdrop"):
+            raise InputError(f"{r.where}: field 'layerdrop' {r.raw['layerdrop']} skips layers at random in "
+                             "training; not modelled")
+    else:  # falcon: transformers FalconAttention / FalconDecoderLayer
+        bias = r.flag("bias", False)
+        new_arch = r.flag("new_decoder_architecture", False)
+        multi_query = r.flag("multi_query", True)
+        parallel = r.flag("parallel_attn", True)
+        if new_arch:
+            kv = r.int("num_kv_heads", "n_head_kv", default=heads)
+        else:
+            r.get("num_kv_heads", "n_head_kv")  # read, but this architecture takes multi_query instead
+            kv = 1 if multi_query else heads
+        lns = r.int("num_ln_in_parallel_attn", default=0, minimum=0) or (2 if new_arch else 1)
+        two_norms = not parallel or lns == 2
+        v.update(ffn_hidden_size=r.int("ffn_hidden_size", default=4 * h), num_kv_heads=kv, fused_qkv=True,
+                 qkv_bias=bias, o_bias=bias, mlp_bias=bias, norms_per_layer=2 if two_norms else 1,
+                 norm_placement="parallel" if parallel else "pre", softmax_fp32=False, hf_kv_broadcast=new_arch,
+                 position_embedding="alibi" if r.flag("alibi", False) else "rotary", gguf_arch="falcon")
+    return v
+
+
+def _mb_read_llama_style(r: _MBFields, mt: str) -> dict:
+    """Llama and its descendants: gated MLP and RMSNorm unless the family says otherwise."""
+    heads = r.int("num_attention_heads")
+    v = dict(hidden_size=r.int("hidden_size"), num_layers=r.int("num_hidden_layers"), num_attention_heads=heads,
+             vocab_size=r.int("vocab_size"), num_kv_heads=r.int("num_key_value_heads", default=heads),
+             head_dim=r.int("head_dim", default=_MB_HEAD_DIM_DEFAULT.get(mt, 0), minimum=0),
+             ffn_hidden_size=r.int("intermediate_size"), gguf_arch=mt)
+    # these classes do not read attention_bias: their biases are fixed (Qwen2: q/k/v only) or come from elsewhere
+    if mt in ("mistral", "mixtral", "qwen2", "qwen2_moe", "phi", "phi3", "starcoder2"):
+        r.get("attention_bias")
+    else:
+        bias = r.flag("attention_bias", False)
+        v.update(qkv_bias=bias, o_bias=bias)
+    if mt == "qwen2":
+        v["qkv_bias"] = True
+    elif mt == "qwen2_moe":
+        v["qkv_bias"] = r.flag("qkv_bias", True)
+    if mt in ("llama", "deepseek_v2", "deepseek_v3"):
+        v["mlp_bias"] = r.flag("mlp_bias", False)
+    else:
+        r.get("mlp_bias")  # the other classes build their MLPs without reading it
+    if mt == "gemma2":
+        v.update(norms_per_layer=4, attn_softcap=bool(r.number("attn_logit_softcapping")))
+    if mt.startswith("gemma"):
+        v["norm_fp32_scale"] = True
+    if mt in ("qwen3", "qwen3_moe"):
+        v["qk_norm"] = "head"
+    if mt == "olmo":
+        v.update(norm="nonparametric", norm_fp32_input=True)
+    if mt == "olmo2":
+        v.update(qk_norm="full", norm_placement="post", norm_fp32_scale=True)
+    if mt == "phi":
+        v.update(gated_mlp=False, norm="layernorm", norms_per_layer=1, qkv_bias=True, o_bias=True, mlp_bias=True,
+                 lm_head_bias=True, qk_norm="head" if r.flag("qk_layernorm", False) else "none")
+    if mt == "phi3":
+        v.update(fused_qkv=True, fused_gate_up=True)
+    if mt == "starcoder2":
+        bias = r.flag("use_bias", True)
+        v.update(gated_mlp=False, norm="layernorm", qkv_bias=bias, o_bias=bias, mlp_bias=bias)
+    if mt == "mixtral":
+        v.update(num_experts=r.int("num_local_experts", "num_experts", default=8),
+                 top_k=r.int("num_experts_per_tok", default=2))
+    elif mt in ("qwen2_moe", "qwen3_moe"):
+        experts = r.int("num_experts", "num_local_experts", default=0, minimum=0)
+        r.get("moe_intermediate_size", "decoder_sparse_step", "mlp_only_layers", "num_experts_per_tok",
+              "shared_expert_intermediate_size")
+        if experts:
+            v.update(num_experts=experts, top_k=r.int("num_experts_per_tok", default=4 if mt == "qwen2_moe" else 8),
+                     moe_ffn_hidden_size=r.int("moe_intermediate_size"),
+                     expert_interval=r.int("decoder_sparse_step", default=1), expert_interval_phase=1,
+                     dense_layers=r.layer_list("mlp_only_layers"))
+            if mt == "qwen2_moe":  # one shared expert behind a sigmoid gate (hidden -> 1)
+                v.update(num_shared_experts=1, shared_expert_gate=True,
+                         shared_expert_ffn_size=r.int("shared_expert_intermediate_size", default=5632))
+    elif mt in ("deepseek_v2", "deepseek_v3"):
+        v3 = mt == "deepseek_v3"
+        v.update(q_lora_rank=r.int("q_lora_rank", default=0, minimum=0),
+                 kv_lora_rank=r.int("kv_lora_rank", default=512), qk_nope_head_dim=r.int("qk_nope_head_dim", default=128),
+                 qk_rope_head_dim=r.int("qk_rope_head_dim", default=64), v_head_dim=r.int("v_head_dim", default=128),
+                 head_dim=0, num_kv_heads=0)
+        r.get("num_key_value_heads", "head_dim")  # MLA: every head has its own K and V, from the latent
+        experts = r.int("n_routed_experts", "num_local_experts", "num_experts", default=0, minimum=0)
+        r.get("moe_intermediate_size", "n_shared_experts", "first_k_dense_replace", "moe_layer_freq",
+              "num_experts_per_tok")
+        if experts:
+            # modeling_deepseek.py: layer i is MoE when i >= first_k_dense_replace and i % moe_layer_freq == 0
+            v.update(num_experts=experts, top_k=r.int("num_experts_per_tok", default=8 if v3 else 6),
+                     moe_ffn_hidden_size=r.int("moe_intermediate_size"),
+                     num_shared_experts=r.int("n_shared_experts", default=1 if v3 else 2, minimum=0),
+                     first_k_dense=r.int("first_k_dense_replace", default=3 if v3 else 0, minimum=0),
+                     expert_interval=r.int("moe_layer_freq", default=1), expert_interval_phase=0,
+                     router_score_correction_bias=v3)
+    return v
+
+
+def _mb_read_windows(r: _MBFields, mt: str, v: dict) -> None:
+    """Sliding-window attention: the window, and which layers use it (as each transformers config class says)."""
+    window = r.int("sliding_window", default=0, minimum=0)
+    qwen = mt in ("qwen2", "qwen2_moe", "qwen3", "qwen3_moe")
+    # Qwen configs carry a window that is off unless use_sliding_window is true (false by default in each class)
+    if not r.flag("use_sliding_window", not qwen):
+        window = 0
+    types = r.get("layer_types")[1]
+    limit = r.int("max_window_layers", default=28 if qwen else 0, minimum=0)
+    if mt in ("gemma2", "qwen2", "qwen2_moe", "qwen3") or types is not None:
+        r.get("sliding_window_pattern")
+    if types is not None:
+        if not isinstance(types, list) or not all(t in ("full_attention", "sliding_attention") for t in types):
+            raise InputError(f"{r.where}: field 'layer_types' must list 'full_attention' or 'sliding_attention' "
+                             f"per layer, got {types!r:.80}")
+        if len(types) != v["num_layers"]:
+            raise InputError(f"{r.where}: field 'layer_types' has {len(types)} entries for {v['num_layers']} layers")
+        layer_types = tuple("sliding" if t == "sliding_attention" else "full" for t in types)
+        if not window:
+            layer_types = ()
+    elif window and mt == "gemma2":  # Gemma2Config: even layers slide
+        layer_types = tuple("sliding" if i % 2 == 0 else "full" for i in range(v["num_layers"]))
+    elif window and mt in ("qwen2", "qwen3"):  # configuration_qwen2/3.py: layers i >= max_window_layers slide
+        layer_types = tuple("sliding" if i >= limit else "full" for i in range(v["num_layers"]))
+    elif window and mt == "qwen2_moe":  # configuration_qwen2_moe.py: even layers below max_window_layers slide
+        layer_types = tuple("sliding" if i % 2 == 0 and i < limit else "full" for i in range(v["num_layers"]))
+    else:
+        layer_types = ()
+    if layer_types and "sliding" not in layer_types:
+        window, layer_types = 0, ()
+    if layer_types and "full" not in layer_types:
+        layer_types = ()
+    v.update(sliding_window=window, layer_types=layer_types)
+
+
+def _mb_structural_field(name: str) -> bool:
+    """A field name that may change a count: refused when no reader takes it (experts, layers, heads, norms,
+    mixers, widths...)."""
+    words = ("expert", "moe", "layer", "head", "tie", "norm", "mamba", "ssm", "conv", "linear", "attn", "attention",
+             "window", "chunk", "kv", "lora", "shared", "router", "dim", "size", "intermediate", "hidden", "vocab",
+             "embed", "bias", "mlp", "ffn", "sink", "gate", "state", "group", "nope", "num_", "n_", "mtp", "nextn",
+             "proj", "multiplier", "scale", "parallel", "residual", "block", "interval", "freq", "pattern", "type")
+    low = name.lower()
+    return any(w in low for w in words)
+
+
+def model_from_config(raw, where: str = "config.json", generic: bool = False) -> tuple:
+    """A Hugging Face config dict -> (Model, notes).  Nested text_config is followed (the language model only).
+
+    A model type outside SUPPORTED_MODEL_TYPES is refused (InputError naming it); with generic=True an unknown
+    type is read as a dense Llama-style decoder and the first note says so (types in NOT_YET_MODELLED are refused
+    even then).  A field that is neither read nor in HARMLESS_FIELDS is refused when its name says it may change a
+    count, and named in a note otherwise."""
+    if not isinstance(raw, dict):
+        raise InputError(f"{where}: expected a JSON object, got {type(raw).__name__}")
+    notes = []
+    if raw.get("text_config") is not None:
+        if not isinstance(raw["text_config"], dict):
+            raise InputError(f"{where}: field 'text_config' must be a JSON object, got "
+                             f"{type(raw['text_config']).__name__}")
+        outer = raw
+        raw = dict(outer["text_config"])
+        for key in ("tie_word_embeddings", "model_type"):
+            if key not in raw and key in outer:
+                raw[key] = outer[key]
+        where += " text_config"
+        notes.append("nested text_config read: the language model only (no vision or audio tower)")
+    model_type = raw.get("model_type")
+    if model_type is not None and not isinstance(model_type, str):
+        raise InputError(f"{where}: field 'model_type' must be a string, got {model_type!r:.60}")
+    model_type = model_type or ""
+    if model_type in NOT_YET_MODELLED:
+        raise InputError(f"{where}: model_type '{model_type}' is not modelled yet ({NOT_YET_MODELLED[model_type]}); "
+                         "refusing rather than reading it as a dense Llama")
+    if model_type not in SUPPORTED_MODEL_TYPES:
+        if not generic:
+            shown = f"'{model_type}'" if model_type else "(none given)"
+            raise InputError(f"{where}: model_type {shown} is not one this script models; give --generic to read "
+                             "it as a dense Llama-style decoder (RMSNorm, SwiGLU, GQA), or see the README's table "
+                             "of supported model types")
+        notes.insert(0, f"--generic: model_type {model_type or '(none)'!r} read as a dense Llama-style decoder "
+                        "(RMSNorm, SwiGLU, GQA, untied unless tie_word_embeddings); nothing else is modelled")
+    r = _MBFields(raw, where)
+    family = model_type if model_type in SUPPORTED_MODEL_TYPES else "llama"
+    if family in ("gpt2", "gptj", "bloom"):
+        values = _mb_read_gpt(r, family)
+    elif family in ("gpt_neox", "opt", "falcon"):
+        values = _mb_read_neox_opt_falcon(r, family)
+    else:
+        values = _mb_read_llama_style(r, family)
+    values["tied_embeddings"] = r.flag("tie_word_embeddings", family in _MB_TIED_BY_DEFAULT)
+    _mb_read_windows(r, family, values)
+    rope = raw.get("rope_scaling")
+    if isinstance(rope, dict) and (rope.get("rope_type") or rope.get("type")) == "llama3":
+        values["rope_freqs"] = True  # llama.cpp stores the llama3 rope factors as rope_freqs (head_dim / 2)
+    drop = max([r.number(k) for k in ("attention_dropout", "hidden_dropout", "resid_pdrop", "attn_pdrop",
+                                      "embd_pdrop", "residual_dropout") if k in raw] or [0.0])
+    values["dropout"] = drop > 0
+    if family not in ("gpt2", "opt"):
+        act = raw.get("hidden_act") or raw.get("activation_function")
+        values["relu_mlp"] = act == "relu" and not values.get("gated_mlp", True)
+    mtp = raw.get("num_nextn_predict_layers")
+    if family == "deepseek_v3" and isinstance(mtp, int) and not isinstance(mtp, bool) and mtp > 0:
+        notes.append(f"num_nextn_predict_layers = {mtp}: the multi-token-prediction module(s) are not counted, as "
+                     f"transformers does not build them (--mtp-layers {mtp} counts them)")
+    values.update(model_type=model_type, source=where,
+                  name=raw.get("_name_or_path") if isinstance(raw.get("_name_or_path"), str) and
+                  raw.get("_name_or_path") else (model_type or "config"))
+    unread = sorted(k for k in raw if k not in r.used and k not in HARMLESS_FIELDS and k != "text_config"
+                    and not k.endswith(("_token_id", "_token_ids", "_dropout", "_pdrop")))
+    structural = [k for k in unread if _mb_structural_field(k) and not k.endswith("_config")]
+    if structural:
+        raise InputError(f"{where}: field '{structural[0]}' is not modelled for model_type "
+                         f"'{model_type or 'generic'}' and may change the numbers; refusing rather than guessing")
+    if unread:
+        notes.append("config fields not read (they change no count): " + ", ".join(unread))
+    labels = {field: "config field '%s'" % next((k for k in keys if k in raw), keys[0])
+              for field, keys in CONFIG_FIELDS_OF.items()}
+    return validate_model(Model(**values), labels), notes
+
+
+def read_config_json(path: str) -> tuple:
+    """Read a config.json (or a folder holding one) safely -> (parsed JSON, label for messages).
+
+    Regular files and pipes (--config <(...)) are read, at most MODEL_MAX_CONFIG_BYTES; a device such as /dev/zero
+    is refused; errors are one line naming --config."""
+    if not isinstance(path, str) or not path.strip():
+        raise InputError(f"--config expects a path to a config.json or a folder holding one, got {path!r}")
+    if _os.path.isdir(path):
+        path = _os.path.join(path, "config.json")
+    try:
+        mode = _os.stat(path).st_mode
+    except FileNotFoundError:
+        raise InputError(f"--config {path}: no such file") from None
+    except OSError as exc:
+        raise InputError(f"--config {path}: cannot read ({exc.strerror or exc.__class__.__name__})") from None
+    if not (_stat.S_ISREG(mode) or _stat.S_ISFIFO(mode)):
+        raise InputError(f"--config {path}: not a regular file or pipe")
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read(MODEL_MAX_CONFIG_BYTES + 1)
+    except OSError as exc:
+        raise InputError(f"--config {path}: cannot read ({exc.strerror or exc.__class__.__name__})") from None
+    if len(data) > MODEL_MAX_CONFIG_BYTES:
+        raise InputError(f"--config {path}: larger than {MODEL_MAX_CONFIG_BYTES // 2**20} MiB, not a config.json")
+    try:
+        raw = _json.loads(data.decode("utf-8-sig"))  # -sig: a byte-order mark from a Windows editor is fine
+    except UnicodeDecodeError:
+        raise InputError(f"--config {path}: not UTF-8 text") from None
+    except _json.JSONDecodeError as exc:
+        raise InputError(f"--config {path}: not valid JSON (line {exc.lineno}: {exc.msg})") from None
+    except ValueError:  # json's own limit on integer literals is not a JSONDecodeError
+        raise InputError(f"--config {path}: a number in it is too long to be a model dimension") from None
+    except RecursionError:
+        raise InputError(f"--config {path}: JSON nested too deeply") from None
+    label = _os.path.basename(_os.path.dirname(_os.path.abspath(path))) or _os.path.basename(path)
+    return raw, label
+# ============================================ end of the shared model block ===================================
+# [[[end]]]
+
 PROG = "calc_scaling_laws.py"
 PF_DAY_FLOPS = 1e15 * 24 * 3600  # Kaplan et al. 2020 sec. 1.3: 8.64e19 FLOPs
 GOPHER_FLOPS = 5.76e23  # Hoffmann et al. 2022 Table 3: the "Gopher unit" (67B row)
