@@ -36,3 +36,102 @@ def test_cog_check_passes():
     files = [str(ROOT / s) for s in SCRIPTS] + [str(ROOT / "README.md")]  # the README's model-type table too
     status = cogapp.Cog().main(["cog", "--check", *files])
     assert status == 0, "cog --check: a copy of the model block is stale; run `cog -r calc_*.py README.md`"
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Refuse rather than guess: the block's reader (the same code in every script; the scripts' CLI tests check that
+# each one turns these refusals into exit 2 and one line)
+# --------------------------------------------------------------------------------------------------------------
+import json  # noqa: E402
+
+from hypothesis import given, strategies as st  # noqa: E402
+
+from conftest import load_script  # noqa: E402
+
+LLAMA_TINY = {"model_type": "llama", "hidden_size": 64, "num_hidden_layers": 2, "num_attention_heads": 4,
+              "num_key_value_heads": 2, "intermediate_size": 128, "vocab_size": 100}
+
+
+@pytest.fixture(scope="module")
+def block():
+    return load_script("calc_transformer_params")  # any script: each carries the same block
+
+
+def test_unknown_model_type_is_refused_and_named(block):
+    raw = dict(LLAMA_TINY, model_type="brand_new_arch_xyz")
+    with pytest.raises(block.InputError, match="model_type 'brand_new_arch_xyz' is not one this script models"):
+        block.model_from_config(raw)
+
+
+def test_generic_reads_an_unknown_type_as_a_dense_llama_and_says_so_first(block):
+    model, notes = block.model_from_config(dict(LLAMA_TINY, model_type="brand_new_arch_xyz"), generic=True)
+    assert notes[0].startswith("--generic: model_type 'brand_new_arch_xyz' read as a dense Llama-style decoder")
+    # hand count: embed 100*64, per layer q 64*64 + k,v 64*32 each + o 64*64 + 3*64*128 MLP + 2 norms, final norm, head
+    per_layer = 64 * 64 + 2 * 64 * 32 + 64 * 64 + 3 * 64 * 128 + 2 * 64
+    assert block.count_model(model)["total"] == 100 * 64 + 2 * per_layer + 64 + 100 * 64
+
+
+@pytest.mark.parametrize("model_type", ["gpt_oss", "llama4_text", "gemma3_text", "qwen3_next", "deepseek_v32",
+                                        "kimi_k2", "jamba", "nemotron_h", "lfm2"])
+def test_this_years_types_are_refused_even_with_generic(block, model_type):
+    with pytest.raises(block.InputError, match=f"model_type '{model_type}' is not modelled yet"):
+        block.model_from_config(dict(LLAMA_TINY, model_type=model_type), generic=True)
+
+
+def test_every_not_yet_modelled_type_is_refused(block):
+    for model_type in block.NOT_YET_MODELLED:
+        with pytest.raises(block.InputError):
+            block.model_from_config(dict(LLAMA_TINY, model_type=model_type), generic=True)
+
+
+@pytest.mark.parametrize("field, value", [("num_experts", 8), ("num_local_experts", 8), ("layer_kinds", ["mamba"]),
+                                          ("attention_chunk_size", 8192), ("no_rope_layers", [0, 1]),
+                                          ("shared_expert_intermediate_size", 128), ("kv_lora_rank", 16)])
+def test_an_unread_structural_field_is_refused_and_named(block, field, value):
+    with pytest.raises(block.InputError, match=f"field '{field}' is not modelled for model_type 'llama'"):
+        block.model_from_config(dict(LLAMA_TINY, **{field: value}))
+
+
+def test_the_before_stop_hooks_config_is_refused_with_or_without_generic(block):
+    raw = {"model_type": "brand_new_arch_xyz", "hidden_size": 256, "num_hidden_layers": 2, "num_attention_heads": 4,
+           "num_key_value_heads": 2, "intermediate_size": 512, "vocab_size": 1000, "num_experts": 8,
+           "num_experts_per_tok": 2, "layer_kinds": ["mamba", "attention"]}
+    for generic in (False, True):
+        with pytest.raises(block.InputError):
+            block.model_from_config(raw, generic=generic)
+
+
+def test_harmless_unknown_field_is_noted_not_refused(block):
+    model, notes = block.model_from_config(dict(LLAMA_TINY, unsloth_version="2026.1"))
+    assert notes == ["config fields not read (they change no count): unsloth_version"]
+
+
+def test_text_config_is_followed(block):
+    model, notes = block.model_from_config({"model_type": "llava", "text_config": LLAMA_TINY,
+                                            "tie_word_embeddings": True})
+    assert model.model_type == "llama" and model.tied_embeddings
+    assert "language model only" in notes[0]
+
+
+_json_values = st.recursive(st.none() | st.booleans() | st.integers(-2, 2**70) | st.floats() | st.text(max_size=8),
+                            lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner,
+                                                                                         max_size=4), max_leaves=12)
+
+
+@given(base=st.sampled_from(["llama", "gpt2", "opt", "falcon", "qwen2_moe", "deepseek_v3", "gemma2", "phi3", ""]),
+       overrides=st.dictionaries(st.sampled_from(sorted(set(LLAMA_TINY) | {
+           "n_embd", "n_layer", "n_head", "num_experts", "num_experts_per_tok", "moe_intermediate_size",
+           "n_routed_experts", "kv_lora_rank", "q_lora_rank", "qk_nope_head_dim", "qk_rope_head_dim", "v_head_dim",
+           "sliding_window", "layer_types", "mlp_only_layers", "decoder_sparse_step", "head_dim", "text_config",
+           "tie_word_embeddings", "word_embed_proj_dim", "max_position_embeddings", "use_sliding_window",
+           "first_k_dense_replace", "moe_layer_freq", "n_shared_experts", "new_decoder_architecture"})),
+           _json_values, max_size=6), generic=st.booleans())
+def test_hostile_configs_give_a_model_or_one_input_error(block, base, overrides, generic):
+    raw = {**LLAMA_TINY, "model_type": base, **overrides}
+    try:
+        model, notes = block.model_from_config(json.loads(json.dumps(raw, default=str)), generic=generic)
+    except block.InputError as exc:
+        assert "\n" not in str(exc) and str(exc)
+        return
+    counts = block.count_model(model)
+    assert counts["total"] > 0 and counts["active"] > 0
