@@ -51,20 +51,24 @@ Sardana et al. 2023 (arXiv 2401.00448, ``inference``): minimise 6*N*D_train + 2*
   L(N, D_train) = l, i.e. D_train(N) = (B/(l - E - A/N^alpha))^(1/beta); solved by a bracketed 1-D search in log N.
 
 N from a Hugging Face config.json (``--config PATH``, a config.json or a folder holding one; optimal, loss, kaplan,
-deepseek, data-constrained, inference).  Read with ``json`` alone (no transformers, no network, ``auto_map``
-ignored; a nested ``text_config`` is followed), for the model types gpt2, gptj, gpt_neox, opt, bloom, falcon, llama,
-mistral, mixtral, qwen2, qwen2_moe, qwen3, qwen3_moe, gemma, gemma2, phi, phi3, olmo, olmo2, starcoder2, deepseek_v2,
-deepseek_v3 (others are read as Llama-style), with the architecture rules of calc_transformer_params.py.  Counts
-are exact, as sum(p.numel() for p in model.parameters()) gives them (tied weights once):
+deepseek, data-constrained, inference).  Read and counted by the shared model block carried below (the same reader
+and tensor list as the other calc_*.py scripts): ``json`` alone, no transformers, no network, ``auto_map`` ignored,
+a nested ``text_config`` followed.  The model types it models are the block's SUPPORTED_MODEL_TYPES (gpt2, gptj,
+gpt_neox, opt, bloom, falcon, llama, mistral, mixtral, qwen2, qwen2_moe, qwen3, qwen3_moe, gemma, gemma2, phi, phi3,
+olmo, olmo2, starcoder2, deepseek_v2, deepseek_v3).  Any other model type, and any field that may change a count but
+is not read, ends the run (exit 2, one line naming it); ``--generic`` reads an unknown model type as a dense
+Llama-style decoder and the output's first line says so (this year's types in NOT_YET_MODELLED, such as gpt_oss,
+are refused even then).  Counts are exact, as sum(p.numel() for p in model.parameters()) gives them (tied weights
+once):
   embedding = input token table + learned position table + untied LM head (and its bias);  non-embedding = total
-  - embedding (Kaplan et al. 2020 sec. 1.1);  MoE active = every parameter except the routed experts + top_k/E of
-  them (Mixtral's "13B active" convention).
+  - embedding (Kaplan et al. 2020 sec. 1.1; OPT's project_in/out stay in it);  MoE active = every parameter except
+  the routed experts + top_k/E of them (Mixtral's "13B active" convention).
 Which N each law gets: Chinchilla-form laws (and optimal, data-constrained, inference) the total, embeddings
 included; kaplan the non-embedding count; deepseek takes l and d from the config for M (with -s) and also shows
 M' = 6 N_non-emb + 12 l d s.  For an MoE the dense laws get the active count unless ``--moe-params total`` (the
 laws were fitted on dense models: either choice is an extrapolation).  An explicit -N overrides the config's N;
-inference costs the model as --fixed-params, or without --target-loss/-N takes its size as -N.  Fields the reader
-does not know are listed in one warning line on stderr; a bad field is one error line naming it.
+inference costs the model as --fixed-params, or without --target-loss/-N takes its size as -N.  Fields that change
+no count and that the reader does not read are listed in a note; a bad field is one error line naming it.
 
 Fitting (``fit runs.csv``, columns N, D or C, loss; scipy is imported only here):
   Approach 3 (Hoffmann App. D.2, eq. 11): minimise sum_i Huber_1e-3(LSE(a - alpha*log N_i, b - beta*log D_i, e)
@@ -121,9 +125,10 @@ JSON keys (``--format json``).  Every object has "command" and "notes" (list of 
                     "starts", "runs", and with --bootstrap > 0 "ci95", "se", "bootstrap"}, "approach2" {"budgets" list
                     of {"flops", "runs", "status", and if status is "ok" "params", "loss", "tokens"}; with 2+ good
                     budgets "k", "a", "k_tokens", "b"}
-  with --config   also "model" {"config", "model_type", "num_layers", "hidden_size", "total", "embedding" {"input",
-                    "positions", "lm_head", "total"}, "non_embedding", "active" (null for a dense model, else
-                    {"total", "non_embedding", "moe_layers", "convention"}), "moe_params" (null, "active" or "total"),
+  with --config   also "model" {"config", "model_type", "generic" (true: read as a dense Llama-style decoder under
+                    --generic), "num_layers", "hidden_size", "total", "embedding" {"input", "positions", "lm_head",
+                    "total"}, "non_embedding", "active" (null for a dense model, else {"total", "non_embedding",
+                    "moe_layers", "convention"}), "moe_params" (null, "active" or "total"),
                     "params" (the N of the Chinchilla-form laws), "non_embedding_params" (Kaplan's N), "used" {"flag",
                     "value", "count", "convention", "source"} (the N this command used and where it came from),
                     "notes"}; deepseek's results add "model_flops_per_token_exact_params"
@@ -1927,431 +1932,44 @@ def _draw(plt, path, law, flops, models, runs, isoflop) -> None:
 
 
 # ----------------------------------------------------------------------------------------------------------------
-# Model size from a Hugging Face config.json (json only; the architecture rules of calc_transformer_params.py)
+# Model size from a Hugging Face config.json: read and counted by the shared model block above
 # ----------------------------------------------------------------------------------------------------------------
-MAX_CONFIG_FIELD = 10 ** 16  # far above any model dimension; keeps every count finite as a float
-MAX_CONFIG_LAYERS = 100_000  # layers are walked one by one for MoE placement
-MAX_CONFIG_BYTES = 16 * 2 ** 20  # published config.json files are a few kB
 MOE_PARAMS = ("active", "total")
+# The parameter roles Kaplan et al. 2020 sec. 1.1 leave out of N ("excluding all vocabulary and positional
+# embeddings"): the token table, a learned position table and an untied LM head with its bias.  OPT's project_in /
+# project_out (role embedding_projections) are ordinary matrices and stay in the non-embedding count, as
+# calc_transformer_params.py counts them.
+EMBEDDING_ROLES = {"input": "embedding", "positions": "positions", "lm_head": "lm_head"}
 
 
-class ConfigError(ValueError):
-    """A config.json that cannot describe a model: one line on stderr, exit status 2."""
-
-
-@dataclass(frozen=True)
-class ModelShape:
-    """What decides a decoder-only transformer's parameter count, as read from a config.json.
-
-    head_dim / num_kv_heads None: hidden/heads and as many kv heads as query heads.  kv_lora_rank > 0: MLA
-    attention.  num_experts > 0: MoE layers wherever first_k_dense, dense_layers and expert_interval put them."""
-
-    model_type: str
-    num_layers: int
-    hidden_size: int
-    num_attention_heads: int
-    vocab_size: int
-    ffn_hidden_size: int
-    num_kv_heads: int | None = None
-    head_dim: int | None = None
-    gated_mlp: bool = False
-    position_rows: int = 0  # rows of a learned position table (GPT-2 n_positions; OPT max_positions + 2)
-    tied_embeddings: bool = False
-    lm_head_bias: bool = False
-    embedding_norm: bool = False
-    word_embed_proj_dim: int | None = None
-    qkv_bias: bool = False
-    o_bias: bool = False
-    mlp_bias: bool = False
-    norm: str = "rmsnorm"  # layernorm: weight and bias; rmsnorm: weight; nonparametric: nothing
-    norms_per_layer: int = 2
-    final_norm: bool = True
-    qk_norm: str = "none"  # head: one norm of width head_dim on q and on k (Qwen3); full: over the projection (OLMo-2)
-    q_lora_rank: int = 0
-    kv_lora_rank: int = 0
-    qk_nope_head_dim: int = 0
-    qk_rope_head_dim: int = 0
-    v_head_dim: int = 0
-    num_experts: int = 0
-    top_k: int = 0
-    moe_ffn_hidden_size: int | None = None
-    num_shared_experts: int = 0
-    shared_expert_ffn_size: int | None = None
-    shared_expert_gate: bool = False
-    first_k_dense: int = 0
-    expert_interval: int = 1
-    expert_interval_phase: int = 1  # 1: Qwen decoder_sparse_step (layers k-1, 2k-1, ...); 0: DeepSeek moe_layer_freq
-    dense_layers: tuple = ()
-
-
-# Fields that never change a parameter count (dropout, initialisation, token ids, rope scaling, runtime switches).
-CONFIG_FIELDS_WITHOUT_PARAMS = frozenset("""
-_name_or_path architectures auto_map model_type torch_dtype dtype transformers_version bos_token_id eos_token_id
-pad_token_id sep_token_id decoder_start_token_id initializer_range init_std layer_norm_eps layer_norm_epsilon
-rms_norm_eps norm_epsilon use_cache attention_dropout attn_pdrop embd_pdrop resid_pdrop hidden_dropout dropout
-activation_dropout residual_dropout embedding_dropout classifier_dropout summary_type summary_use_proj
-summary_activation summary_proj_to_labels summary_first_dropout hidden_act activation_function hidden_activation
-activation rope_theta rope_scaling rope_parameters rope_interleave rotary_emb_base rotary_pct partial_rotary_factor
-rotary_dim original_max_position_embeddings sliding_window use_sliding_window max_window_layers layer_types
-sliding_window_pattern attn_logit_softcapping final_logit_softcapping query_pre_attn_scalar output_router_logits
-router_aux_loss_coef router_jitter_noise norm_topk_prob routed_scaling_factor topk_method n_group topk_group
-scoring_func aux_loss_alpha seq_aux use_parallel_residual pretraining_tp clip_qkv scale_attn_weights
-scale_attn_by_inverse_layer_idx reorder_and_upcast_attn apply_residual_connection_post_layernorm slow_but_exact
-alibi is_decoder is_encoder_decoder tie_encoder_decoder return_dict output_attentions output_hidden_states
-id2label label2id problem_type chunk_size_feed_forward ep_size use_bidirectional_attention layerdrop prefix
-torchscript add_cross_attention cross_attention_hidden_size n_ctx task_specific_params use_return_dict
-tokenizer_class quantization_config max_position_embeddings n_positions num_nextn_predict_layers
-attention_probs_dropout_prob hidden_dropout_prob embed_dropout rope_type use_qk_norm qk_layernorm_eps
-cache_implementation mlp_type
-""".split())
-
-CONFIG_MODEL_TYPES = ("gpt2", "gptj", "gpt_neox", "opt", "bloom", "falcon", "llama", "mistral", "mixtral", "qwen2",
-                      "qwen2_moe", "qwen3", "qwen3_moe", "gemma", "gemma2", "phi", "phi3", "olmo", "olmo2",
-                      "starcoder2", "deepseek_v2", "deepseek_v3")
-
-
-class _ConfigReader:
-    """Typed access to a config dict that names the field in every error and remembers the fields it read."""
-
-    def __init__(self, raw: dict, where: str):
-        self.raw, self.where, self.used = raw, where, set()
-
-    def _get(self, keys):
-        for key in keys:
-            if key in self.raw:
-                self.used.add(key)
-                if self.raw[key] is not None:
-                    return key, self.raw[key]
-        return keys[0], None
-
-    def int(self, *keys, default=None, minimum=1):
-        key, value = self._get(keys)
-        if value is None:
-            if default is None:
-                raise ConfigError(f"{self.where}: field '{keys[0]}' is missing (expected an integer >= {minimum})")
-            return default
-        if isinstance(value, bool) or not isinstance(value, int) or not minimum <= value <= MAX_CONFIG_FIELD:
-            raise ConfigError(f"{self.where}: field '{key}' must be an integer from {minimum} to "
-                              f"{MAX_CONFIG_FIELD:.0e}, got {value!r}")
-        return value
-
-    def flag(self, key, default):
-        _, value = self._get((key,))
-        if value is None:
-            return default
-        if not isinstance(value, bool):
-            raise ConfigError(f"{self.where}: field '{key}' must be true or false, got {value!r}")
-        return value
-
-    def int_list(self, key):
-        _, value = self._get((key,))
-        if value is None:
-            return ()
-        if not isinstance(value, list) or any(isinstance(v, bool) or not isinstance(v, int) for v in value):
-            raise ConfigError(f"{self.where}: field '{key}' must be a list of layer indices, got {value!r}")
-        return tuple(value)
-
-    def name(self, *keys):
-        """The first of ``keys`` present in the file: the field an error should name."""
-        return next((k for k in keys if k in self.raw), keys[0])
-
-
-def _gpt_shape(r: _ConfigReader, mt: str) -> dict:
-    """GPT-2, GPT-J, BLOOM (transformers modeling_gpt2 / modeling_gptj / modeling_bloom)."""
-    h = r.int("n_embd", "hidden_size", "n_embed")
-    shape = dict(hidden_size=h, num_layers=r.int("n_layer", "num_hidden_layers"),
-                 num_attention_heads=r.int("n_head", "num_attention_heads"), vocab_size=r.int("vocab_size"),
-                 norm="layernorm", mlp_bias=True)
-    if mt == "gpt2":
-        shape.update(ffn_hidden_size=r.int("n_inner", default=4 * h),
-                     position_rows=r.int("n_positions", "max_position_embeddings"), qkv_bias=True, o_bias=True,
-                     tied_embeddings=r.flag("tie_word_embeddings", True))
-    elif mt == "gptj":  # parallel block with one LayerNorm; biased LM head
-        shape.update(ffn_hidden_size=r.int("n_inner", default=4 * h), norms_per_layer=1, lm_head_bias=True,
-                     tied_embeddings=r.flag("tie_word_embeddings", False))
-    else:  # bloom: ALiBi, a LayerNorm after the embedding
-        shape.update(ffn_hidden_size=4 * h, qkv_bias=True, o_bias=True, embedding_norm=True,
-                     tied_embeddings=r.flag("tie_word_embeddings", True))
-    return shape
-
-
-def _neox_opt_falcon_shape(r: _ConfigReader, mt: str) -> dict:
-    """GPT-NeoX, OPT, Falcon (transformers modeling_gpt_neox / modeling_opt / modeling_falcon)."""
-    h = r.int("hidden_size", "n_embed")
-    heads = r.int("num_attention_heads", "n_head")
-    shape = dict(hidden_size=h, num_layers=r.int("num_hidden_layers", "n_layer"), num_attention_heads=heads,
-                 vocab_size=r.int("vocab_size"), norm="layernorm")
-    if mt == "gpt_neox":
-        bias = r.flag("attention_bias", True)
-        shape.update(ffn_hidden_size=r.int("intermediate_size"), qkv_bias=bias, o_bias=bias, mlp_bias=True,
-                     tied_embeddings=r.flag("tie_word_embeddings", False))
-    elif mt == "opt":  # learned positions with an offset of 2; project_in/out when word_embed_proj_dim != hidden
-        bias = r.flag("enable_bias", True)
-        final = r.flag("do_layer_norm_before", True) and not r.flag("_remove_final_layer_norm", False)
-        shape.update(ffn_hidden_size=r.int("ffn_dim"), qkv_bias=bias, o_bias=bias, mlp_bias=bias,
-                     position_rows=r.int("max_position_embeddings") + 2,
-                     word_embed_proj_dim=r.int("word_embed_proj_dim", default=h),
-                     norm="layernorm" if r.flag("layer_norm_elementwise_affine", True) else "nonparametric",
-                     final_norm=final, tied_embeddings=r.flag("tie_word_embeddings", True))
-    else:  # falcon
-        bias = r.flag("bias", False)
-        new_arch = r.flag("new_decoder_architecture", False)
-        multi_query = r.flag("multi_query", True)
-        parallel = r.flag("parallel_attn", True)
-        if new_arch:
-            kv = r.int("num_kv_heads", "n_head_kv", default=heads)
-        else:
-            r._get(("num_kv_heads", "n_head_kv"))  # read, but this architecture ignores it
-            kv = 1 if multi_query else heads
-        norms = r.int("num_ln_in_parallel_attn", default=2 if new_arch else 1)
-        shape.update(ffn_hidden_size=r.int("ffn_hidden_size", default=4 * h), num_kv_heads=kv, qkv_bias=bias,
-                     o_bias=bias, mlp_bias=bias, norms_per_layer=(2 if norms == 2 else 1) if parallel else 2,
-                     tied_embeddings=r.flag("tie_word_embeddings", True))
-    return shape
-
-
-def _llama_style_shape(r: _ConfigReader, mt: str) -> dict:
-    """Llama and the decoders built like it (transformers models/<family>/modeling_<family>.py)."""
-    heads = r.int("num_attention_heads")
-    shape = dict(hidden_size=r.int("hidden_size"), num_layers=r.int("num_hidden_layers"),
-                 num_attention_heads=heads, vocab_size=r.int("vocab_size"),
-                 num_kv_heads=r.int("num_key_value_heads", default=heads), gated_mlp=True, norm="rmsnorm",
-                 head_dim=r.int("head_dim", default=0) or {"gemma": 256, "gemma2": 256, "qwen3": 128}.get(mt),
-                 tied_embeddings=r.flag("tie_word_embeddings", mt in ("gemma", "gemma2", "starcoder2")))
-    attention_bias = r.flag("attention_bias", False)
-    if mt in ("mistral", "mixtral", "qwen2", "qwen2_moe", "phi", "phi3", "starcoder2"):
-        attention_bias = False  # these classes do not read the field: their biases are fixed or set below
-    shape.update(qkv_bias=attention_bias, o_bias=attention_bias)
-    if mt in ("qwen2", "qwen2_moe"):
-        shape["qkv_bias"] = True if mt == "qwen2" else r.flag("qkv_bias", True)
-    if mt in ("llama", "deepseek_v2"):
-        shape["mlp_bias"] = r.flag("mlp_bias", False)
-    if mt == "gemma2":
-        shape["norms_per_layer"] = 4  # sandwich norms
-    if mt in ("qwen3", "qwen3_moe"):
-        shape["qk_norm"] = "head"
-    if mt == "olmo":
-        shape["norm"] = "nonparametric"
-    if mt == "olmo2":
-        shape["qk_norm"] = "full"
-    if mt == "phi":
-        shape.update(gated_mlp=False, norm="layernorm", norms_per_layer=1, qkv_bias=True, o_bias=True,
-                     mlp_bias=True, lm_head_bias=True, qk_norm="head" if r.flag("qk_layernorm", False) else "none")
-    if mt == "starcoder2":
-        bias = r.flag("use_bias", True)
-        shape.update(gated_mlp=False, norm="layernorm", qkv_bias=bias, o_bias=bias, mlp_bias=bias)
-    shape["ffn_hidden_size"] = r.int("intermediate_size")
-    if mt == "mixtral":
-        shape.update(num_experts=r.int("num_local_experts", "num_experts"),
-                     top_k=r.int("num_experts_per_tok", default=2))
-    elif mt in ("qwen2_moe", "qwen3_moe"):
-        experts = r.int("num_experts", "num_local_experts", default=0, minimum=0)
-        if experts:
-            shape.update(num_experts=experts,
-                         top_k=r.int("num_experts_per_tok", default=4 if mt == "qwen2_moe" else 8),
-                         moe_ffn_hidden_size=r.int("moe_intermediate_size"),
-                         expert_interval=r.int("decoder_sparse_step", default=1),
-                         dense_layers=r.int_list("mlp_only_layers"))
-            if mt == "qwen2_moe":  # one shared expert behind a sigmoid gate h x 1
-                shape.update(num_shared_experts=1, shared_expert_gate=True,
-                             shared_expert_ffn_size=r.int("shared_expert_intermediate_size", default=5632))
-    elif mt in ("deepseek_v2", "deepseek_v3"):
-        v3 = mt == "deepseek_v3"
-        shape.update(q_lora_rank=r.int("q_lora_rank", default=0, minimum=0),
-                     kv_lora_rank=r.int("kv_lora_rank", default=512),
-                     qk_nope_head_dim=r.int("qk_nope_head_dim", default=128),
-                     qk_rope_head_dim=r.int("qk_rope_head_dim", default=64),
-                     v_head_dim=r.int("v_head_dim", default=128))
-        experts = r.int("n_routed_experts", "num_local_experts", "num_experts", default=0, minimum=0)
-        if experts:
-            shape.update(num_experts=experts, top_k=r.int("num_experts_per_tok", default=8 if v3 else 6),
-                         moe_ffn_hidden_size=r.int("moe_intermediate_size"),
-                         num_shared_experts=r.int("n_shared_experts", default=1 if v3 else 2, minimum=0),
-                         first_k_dense=r.int("first_k_dense_replace", default=3 if v3 else 0, minimum=0),
-                         expert_interval=r.int("moe_layer_freq", default=1), expert_interval_phase=0)
-    return shape
-
-
-def _check_shape(s: ModelShape, r: _ConfigReader) -> ModelShape:
-    """The cross-field rules a config must keep; each error names the field as the file spells it."""
-    where = r.where
-    if s.num_layers > MAX_CONFIG_LAYERS:
-        raise ConfigError(f"{where}: field '{r.name('num_hidden_layers', 'n_layer')}' {s.num_layers} is beyond "
-                          f"{MAX_CONFIG_LAYERS:,}")
-    heads = r.name("num_attention_heads", "n_head")
-    if not s.kv_lora_rank:
-        if s.head_dim is None and s.hidden_size % s.num_attention_heads:
-            raise ConfigError(f"{where}: field '{r.name('hidden_size', 'n_embd', 'n_embed')}' {s.hidden_size} is not "
-                              f"divisible by field '{heads}' {s.num_attention_heads}; give field 'head_dim'")
-        kv = s.num_kv_heads or s.num_attention_heads
-        if kv > s.num_attention_heads or s.num_attention_heads % kv:
-            raise ConfigError(f"{where}: field '{r.name('num_key_value_heads', 'num_kv_heads', 'n_head_kv')}' {kv} "
-                              f"does not divide field '{heads}' {s.num_attention_heads}")
-    if s.num_experts and not 1 <= s.top_k <= s.num_experts:
-        raise ConfigError(f"{where}: field 'num_experts_per_tok' must be from 1 to the {s.num_experts} experts, "
-                          f"got {s.top_k}")
-    for index in s.dense_layers:
-        if not 0 <= index < s.num_layers:
-            raise ConfigError(f"{where}: field 'mlp_only_layers' holds {index}, not a layer index in "
-                              f"[0, {s.num_layers})")
-    return s
-
-
-def shape_from_hf(raw, where: str = "config.json") -> tuple:
-    """A Hugging Face config dict -> (ModelShape, fields not understood, notes).  json only: no transformers."""
-    if not isinstance(raw, dict):
-        raise ConfigError(f"{where}: expected a JSON object, got {type(raw).__name__}")
-    notes = []
-    if raw.get("text_config") is not None:  # a VLM: the language model is the part the laws are about
-        if not isinstance(raw["text_config"], dict):
-            raise ConfigError(f"{where}: field 'text_config' must be a JSON object, got "
-                              f"{type(raw['text_config']).__name__}")
-        inner = dict(raw["text_config"])
-        if "tie_word_embeddings" not in inner and "tie_word_embeddings" in raw:
-            inner["tie_word_embeddings"] = raw["tie_word_embeddings"]
-        notes.append("nested text_config read: N covers the language model only (no vision tower)")
-        raw, where = inner, where + " text_config"
-    model_type = raw.get("model_type")
-    if model_type is not None and not isinstance(model_type, str):
-        raise ConfigError(f"{where}: field 'model_type' must be a string, got {model_type!r}")
-    r = _ConfigReader(raw, where)
-    if model_type in ("gpt2", "gptj", "bloom"):
-        values = _gpt_shape(r, model_type)
-    elif model_type in ("gpt_neox", "opt", "falcon"):
-        values = _neox_opt_falcon_shape(r, model_type)
-    else:
-        if model_type not in CONFIG_MODEL_TYPES:
-            notes.append(f"model_type {model_type!r} is not one this script knows: read as a Llama-style decoder")
-        values = _llama_style_shape(r, model_type or "llama")
-    shape = _check_shape(ModelShape(model_type=model_type or "none given (read as llama)", **values), r)
-    if raw.get("num_nextn_predict_layers"):
-        notes.append("num_nextn_predict_layers: DeepSeek-V3's multi-token-prediction module is not counted "
-                     "(transformers does not build it)")
-    ignored = sorted(k for k in raw if k not in r.used and k not in CONFIG_FIELDS_WITHOUT_PARAMS
-                     and k != "text_config")
-    return shape, ignored, notes
-
-
-def read_config_json(path: str) -> tuple:
-    """--config PATH (a config.json or a folder holding one) -> shape_from_hf's (shape, ignored, notes)."""
-    if not path.strip():
-        raise ConfigError(f"--config expects a path to a config.json or a folder holding one, got {path!r}")
-    if os.path.isdir(path):
-        path = os.path.join(path, "config.json")
-    if not os.path.isfile(path):  # a FIFO or /dev/zero would block or never end: regular files only
-        raise ConfigError(f"--config {path}: " + ("not a regular file" if os.path.exists(path) else "no such file"))
-    if os.path.getsize(path) > MAX_CONFIG_BYTES:
-        raise ConfigError(f"--config {path}: larger than {MAX_CONFIG_BYTES // 2 ** 20} MiB, not a config.json")
-    try:
-        with open(path, encoding="utf-8-sig") as handle:  # -sig: a byte-order mark is fine
-            raw = json.load(handle)
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"--config {path}: cannot read ({exc.__class__.__name__})") from None
-    except json.JSONDecodeError as exc:
-        raise ConfigError(f"--config {path}: not valid JSON (line {exc.lineno}: {exc.msg})") from None
-    except ValueError:  # json's limit on the digits of an integer literal
-        raise ConfigError(f"--config {path}: a number in it is too long to be a model dimension") from None
-    except RecursionError:
-        raise ConfigError(f"--config {path}: JSON nested too deeply") from None
-    return shape_from_hf(raw, os.path.basename(path))
-
-
-def _norm_params(s: ModelShape, width: int) -> int:
-    return {"layernorm": 2 * width, "rmsnorm": width}.get(s.norm, 0)
-
-
-def _mlp_params(s: ModelShape, width: int, bias: bool) -> int:
-    h = s.hidden_size
-    if s.gated_mlp:  # gate, up, down
-        return 3 * h * width + ((2 * width + h) if bias else 0)
-    return 2 * h * width + ((width + h) if bias else 0)
-
-
-def _attention_params(s: ModelShape) -> int:
-    """Projections, biases and the norms inside attention, one layer.  MLA: DeepSeek-V2 paper sec. 2.1."""
-    h, a = s.hidden_size, s.num_attention_heads
-    if s.kv_lora_rank:
-        qk_dim = s.qk_nope_head_dim + s.qk_rope_head_dim
-        if s.q_lora_rank:
-            q = h * s.q_lora_rank + _norm_params(s, s.q_lora_rank) + s.q_lora_rank * a * qk_dim
-            q += s.q_lora_rank if s.qkv_bias else 0
-        else:
-            q = h * a * qk_dim
-        kv_down = s.kv_lora_rank + s.qk_rope_head_dim
-        kv = (h * kv_down + (kv_down if s.qkv_bias else 0) + _norm_params(s, s.kv_lora_rank)
-              + s.kv_lora_rank * a * (s.qk_nope_head_dim + s.v_head_dim))
-        return q + kv + a * s.v_head_dim * h + (h if s.o_bias else 0)
-    d = s.head_dim or s.hidden_size // a
-    q_width, kv_width = a * d, (s.num_kv_heads or a) * d
-    total = 2 * h * q_width + 2 * h * kv_width  # q, o; k, v
-    total += (q_width + 2 * kv_width if s.qkv_bias else 0) + (h if s.o_bias else 0)
-    if s.qk_norm == "head":
-        total += 2 * _norm_params(s, d)
-    elif s.qk_norm == "full":
-        total += _norm_params(s, q_width) + _norm_params(s, kv_width)
-    return total
-
-
-def _expert_params(s: ModelShape) -> int:
-    """One routed expert: a bias-free MLP of the MoE width (Mixtral, Qwen-MoE and DeepSeek experts)."""
-    return _mlp_params(s, s.moe_ffn_hidden_size or s.ffn_hidden_size, False)
-
-
-def _layer_params(s: ModelShape, moe: bool) -> int:
-    own = _attention_params(s) + s.norms_per_layer * _norm_params(s, s.hidden_size)
-    if not moe:
-        return own + _mlp_params(s, s.ffn_hidden_size, s.mlp_bias)
-    own += s.num_experts * _expert_params(s) + s.hidden_size * s.num_experts  # experts and router
-    if s.num_shared_experts:  # DeepSeek fuses its shared experts into one MLP n times as wide
-        width = s.shared_expert_ffn_size or s.moe_ffn_hidden_size or s.ffn_hidden_size
-        own += _mlp_params(s, s.num_shared_experts * width, s.mlp_bias) + (s.hidden_size if s.shared_expert_gate
-                                                                           else 0)
-    return own
-
-
-def count_model_params(s: ModelShape) -> dict:
-    """Exact counts as ``sum(p.numel() for p in model.parameters())`` gives them (tied weights once).
-
-    embedding = input token table + learned position table + untied LM head (with its bias): Kaplan et al. 2020
-    sec. 1.1's "excluding all vocabulary and positional embeddings"; non_embedding = total - embedding.  MoE:
-    active = every parameter except the routed experts, plus top_k/E of them (Mixtral paper's 13B convention)."""
-    h, vocab = s.hidden_size, s.vocab_size
-    embed_dim = s.word_embed_proj_dim or h
-    embedding = {"input": vocab * embed_dim, "positions": s.position_rows * h,
-                 "lm_head": (0 if s.tied_embeddings else vocab * embed_dim) + (vocab if s.lm_head_bias else 0)}
-    embedding["total"] = sum(embedding.values())
-    dense = set(s.dense_layers)
-    moe_layers = sum(1 for i in range(s.num_layers) if s.num_experts and i >= s.first_k_dense and i not in dense
-                     and (i + s.expert_interval_phase) % s.expert_interval == 0)
-    total = (embedding["total"] + (2 * h * embed_dim if embed_dim != h else 0)  # OPT's project_in / project_out
-             + (s.num_layers - moe_layers) * _layer_params(s, False) + moe_layers * _layer_params(s, True)
-             + (_norm_params(s, h) if s.final_norm else 0) + (_norm_params(s, h) if s.embedding_norm else 0))
-    counts = {"total": total, "embedding": embedding, "non_embedding": total - embedding["total"], "active": None}
-    if moe_layers:
-        active = total - moe_layers * (s.num_experts - s.top_k) * _expert_params(s)
-        counts["active"] = {"total": active, "non_embedding": active - embedding["total"], "moe_layers": moe_layers,
-                            "convention": f"every parameter except the routed experts, plus top_k/E = "
-                                          f"{s.top_k}/{s.num_experts} of them"}
-    return counts
-
-
-def config_model(path: str, moe_params: str = "active") -> tuple:
-    """(the "model" JSON object, warnings) for --config: exact counts and the N each kind of law uses."""
-    shape, ignored, notes = read_config_json(path)
-    counts = count_model_params(shape)
+def config_model(path: str, moe_params: str = "active", generic: bool = False) -> dict:
+    """The "model" JSON object for --config: the exact counts of the model the block reads, and the N each kind of
+    law uses.  Bad input raises the block's InputError (one line naming the field or model type)."""
+    raw, label = read_config_json(path)
+    model, notes = model_from_config(raw, label, generic=generic)
+    counts = count_model(model)
     if counts["total"] > MAX_COUNT:
-        raise ConfigError(f"{os.path.basename(path)}: the model counts {counts['total']:.3e} parameters, beyond "
-                          f"{MAX_COUNT:g}")
-    sized = counts["active"] if counts["active"] and moe_params == "active" else counts
-    kind = "active" if sized is counts["active"] else "total"
-    model = {"config": path, "model_type": shape.model_type, "num_layers": shape.num_layers,
-             "hidden_size": shape.hidden_size, **counts, "moe_params": kind if counts["active"] else None,
-             "params": sized["total"], "non_embedding_params": sized["non_embedding"], "notes": notes}
-    if counts["active"]:
+        raise InputError(f"{label}: the model counts {counts['total']:.3e} parameters, beyond {MAX_COUNT:g}")
+    embedding = {key: counts["roles"][role] for key, role in EMBEDDING_ROLES.items()}
+    embedding["total"] = sum(embedding.values())
+    non_embedding = counts["total"] - embedding["total"]
+    active = None
+    if counts["moe_layers"]:
+        active = {"total": counts["active"], "non_embedding": counts["active"] - embedding["total"],
+                  "moe_layers": counts["moe_layers"],
+                  "convention": f"every parameter except the routed experts, plus top_k/E = "
+                                f"{model.top_k}/{model.num_experts} of them"}
+    sized = active if active and moe_params == "active" else {"total": counts["total"],
+                                                              "non_embedding": non_embedding}
+    kind = "active" if sized is active else "total"
+    if active:
         notes.append(f"MoE: the dense laws get the {kind} count (--moe-params {MOE_PARAMS[kind == 'active']} for "
                      f"the other); neither law was fitted on MoE models")
-    ignored_line = f"{os.path.basename(path)}: fields not understood (ignored): {', '.join(ignored)}"
-    return model, [ignored_line] if ignored else []
+    return {"config": path, "model_type": model.model_type, "generic": model.model_type not in SUPPORTED_MODEL_TYPES,
+            "num_layers": model.num_layers, "hidden_size": model.hidden_size, "total": counts["total"],
+            "embedding": embedding, "non_embedding": non_embedding, "active": active,
+            "moe_params": kind if active else None, "params": sized["total"],
+            "non_embedding_params": sized["non_embedding"], "notes": notes}
 
 
 N_CONVENTIONS = {"params": "parameters, embeddings included (Hoffmann et al. 2022 App. F)",
@@ -2380,7 +1998,9 @@ def config_lines(model) -> list:
     counts = f"{model['total']:,} parameters, {model['non_embedding']:,} non-embedding"
     if model["active"]:
         counts += f"; active {model['active']['total']:,} ({model['active']['non_embedding']:,} non-embedding)"
-    lines = [("config", f"{model['config']} ({model['model_type']}): {counts}")]
+    model_type = (f"{model['model_type'] or 'no model_type'}, read as a dense Llama-style decoder (--generic)"
+                  if model["generic"] else model["model_type"])
+    lines = [("config", f"{model['config']} ({model_type}): {counts}")]
     used = model.get("used")
     if used:
         lines.append(("N used", f"{human(used['value'])} = {used['value']:,} {used['convention']}, from "
@@ -3047,6 +2667,8 @@ def _add_config(p, role: str) -> None:
     p.add_argument("--moe-params", choices=MOE_PARAMS, default="active",
                    help="which count of an MoE model the dense laws get (default: active, as the models table's "
                         "DeepSeek-V3 row)")
+    p.add_argument("--generic", action="store_true",
+                   help="read an unknown model_type as a dense Llama-style decoder; the output says so")
 
 
 def _add_sizes(p) -> None:
@@ -3167,7 +2789,9 @@ def main(argv=None) -> int:
         if getattr(args, "plot", None) and os.path.splitext(args.plot)[1].lower() not in (".png", ".svg"):
             raise ValueError(f"--plot {args.plot!r}: the file name must end in .png or .svg")
         config = getattr(args, "config", None)
-        args.model, config_warnings = config_model(config, args.moe_params) if config is not None else (None, [])
+        if getattr(args, "generic", False) and config is None:
+            raise InputError("--generic applies to --config only (it says how to read the config's model_type)")
+        args.model = config_model(config, args.moe_params, args.generic) if config is not None else None
         with warnings.catch_warnings(), np.errstate(all="ignore"):
             # overflow in far-off fit starts and the like is expected; every output is checked finite below
             warnings.simplefilter("ignore")
@@ -3175,9 +2799,11 @@ def main(argv=None) -> int:
         if args.model:  # the counts, the N used and the config's own notes (MoE convention, text_config...)
             data["model"] = args.model
             report["notes"] = report["notes"] + args.model["notes"]
+            if args.model["generic"]:  # a guess at the architecture: the first line of the output says so
+                report["config"].insert(0, ("warning", args.model["notes"][0]))
         data = _json_ready(data)
         _check_finite(data)
-    except ValueError as exc:
+    except ValueError as exc:  # the block's InputError (a flag, a config.json field, a file) is a ValueError too
         print(f"{PROG}: error: {str(exc).splitlines()[0] if str(exc) else 'bad input'}", file=sys.stderr)
         return 2
     except (OverflowError, ZeroDivisionError, FloatingPointError) as exc:  # e.g. --B 1e-300 overflows G
@@ -3189,8 +2815,6 @@ def main(argv=None) -> int:
         print(f"{PROG}: error: {args.command}: the values of {' '.join(given) or 'the inputs'} take the formulas "
               f"beyond floating-point range{where}", file=sys.stderr)
         return 2
-    for line in config_warnings:  # only once the input is known good: an error stays the one stderr line
-        print(f"{PROG}: warning: {line}", file=sys.stderr)
     text = (json.dumps(data, indent=2) if args.format == "json" else
             render_markdown(report) if args.format == "markdown" else render_text(report))
     try:

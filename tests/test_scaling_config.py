@@ -12,6 +12,8 @@ Chinchilla-form laws, the non-embedding count for Kaplan.
 
 Published figures (model cards / papers, at their printed precision) are checked without torch, and hostile
 config files (not JSON, wrong types, zero or negative sizes) must end in exit 2 with one line naming the field.
+A model type the shared model block does not model, or a field it does not read that may change a count, is
+refused the same way (no number); ``--generic`` reads an unknown type as a dense Llama-style decoder and says so.
 """
 from __future__ import annotations
 
@@ -20,6 +22,7 @@ import json
 import math
 import os
 import tempfile
+import threading
 
 import pytest
 from hypothesis import given, strategies as st
@@ -35,9 +38,14 @@ def _config(name: str) -> dict:
     return copy.deepcopy(config[0] if isinstance(config, tuple) else config)
 
 
+LABEL = "model"  # the folder holding config.json: the script's messages name a config by its folder
+
+
 def run(config, *argv, json_out=True):
-    """Write `config` (a dict, or raw text) to a fresh config.json and run the script on it."""
-    with tempfile.TemporaryDirectory() as folder:
+    """Write `config` (a dict, or raw text) to a fresh model/config.json and run the script on it."""
+    with tempfile.TemporaryDirectory() as parent:
+        folder = os.path.join(parent, LABEL)
+        os.mkdir(folder)
         path = os.path.join(folder, "config.json")
         with open(path, "w", encoding="utf-8") as handle:
             handle.write(config if isinstance(config, str) else json.dumps(config))
@@ -194,10 +202,82 @@ def test_text_config_auto_map_and_unknown_fields():
     status, data, err = run(wrapped, "loss", "--config", "{path}", "-D", "1T")
     assert status == 0, err
     assert data["model"]["total"] == expected and err == ""
+    assert any("text_config" in note for note in data["model"]["notes"])
+    # fields whose names say nothing about the architecture are listed in a note, and change no count
     status, data, err = run(dict(inner, my_new_field=3, other_field="x"), "loss", "--config", "{path}", "-D", "1T")
-    assert status == 0
+    assert status == 0 and err == "", err
+    assert data["model"]["total"] == expected
+    listed = [note for note in data["model"]["notes"] if "my_new_field" in note]
+    assert len(listed) == 1 and "other_field" in listed[0]
+
+
+LLAMA_3_8B_TOTAL = 8_030_261_248  # the llama3 config (Meta-Llama-3-8B), counted by hand below
+
+
+def test_llama_3_8b_by_hand():
+    # vocab 128256 x 4096, untied (table and head); 32 layers of q, o 4096^2, k, v 4096 x 1024 (8 KV heads of 128),
+    # SwiGLU 3 x 4096 x 14336 and 2 RMSNorms; a final RMSNorm
+    h, vocab, ffn, kv = 4096, 128256, 14336, 8 * 128
+    layer = 2 * h * h + 2 * h * kv + 3 * h * ffn + 2 * h
+    assert loss_json(_config("llama3"))["model"]["total"] == 2 * vocab * h + 32 * layer + h == LLAMA_3_8B_TOTAL
+
+
+@pytest.mark.parametrize("command", ["loss", "kaplan", "optimal"])
+def test_unknown_model_type_is_refused_without_a_number(command):
+    config = dict(_config("llama3"), model_type="brand_new_lm")
+    argv = [command, "--config", "{path}"] + (["-D", "1T"] if command != "optimal" else [])
+    status, out, err = run(config, *argv, json_out=False)
     lines = err.splitlines()
-    assert len(lines) == 1 and "warning" in lines[0] and "my_new_field" in lines[0] and "other_field" in lines[0]
+    assert status == 2 and out == "" and len(lines) == 1, err
+    assert lines[0].startswith(f"calc_scaling_laws.py: error: {LABEL}: model_type 'brand_new_lm' ")
+    assert "--generic" in lines[0] and not any(ch.isdigit() for ch in lines[0].split("error:")[1])
+    config.pop("model_type")  # no model_type at all is no better
+    status, out, err = run(config, *argv, json_out=False)
+    assert status == 2 and out == "" and len(err.splitlines()) == 1 and "model_type" in err
+
+
+def test_generic_reads_an_unknown_model_type_and_says_so():
+    config = dict(_config("llama3"), model_type="brand_new_lm")
+    status, out, err = run(config, "loss", "--config", "{path}", "-D", "1T", "--generic", json_out=False)
+    assert status == 0 and err == "", err
+    first = out.splitlines()[0]
+    assert "--generic" in first and "brand_new_lm" in first and "dense Llama-style decoder" in first
+    status, data, err = run(config, "loss", "--config", "{path}", "-D", "1T", "--generic")
+    assert status == 0, err
+    model = data["model"]
+    assert model["generic"] is True and model["model_type"] == "brand_new_lm"
+    assert model["notes"][0].startswith("--generic") and "brand_new_lm" in model["notes"][0]
+    assert model["total"] == data["inputs"]["params"] == LLAMA_3_8B_TOTAL  # read as the Llama it is built like
+    # a known model type is no guess: --generic changes nothing there
+    status, data, err = run(_config("llama3"), "loss", "--config", "{path}", "-D", "1T", "--generic")
+    assert status == 0 and data["model"]["generic"] is False and data["model"]["total"] == LLAMA_3_8B_TOTAL
+
+
+def test_generic_without_config_is_an_error():
+    status, out, err = call_main(scaling, ["loss", "-N", "7B", "-D", "1T", "--generic"])
+    assert status == 2 and out == "" and len(err.splitlines()) == 1 and "--generic" in err
+
+
+@pytest.mark.parametrize("generic", [False, True])
+def test_gpt_oss_is_refused_even_with_generic(generic):
+    # gpt-oss has expert biases, a biased router and attention sinks: read as a dense Llama it would be 3B, not 117B
+    config = dict(_config("llama3"), model_type="gpt_oss")
+    status, out, err = run(config, "loss", "--config", "{path}", "-D", "1T", *(["--generic"] if generic else []),
+                           json_out=False)
+    lines = err.splitlines()
+    assert status == 2 and out == "" and len(lines) == 1, err
+    assert lines[0].startswith(f"calc_scaling_laws.py: error: {LABEL}: model_type 'gpt_oss' is not modelled yet")
+
+
+@pytest.mark.parametrize("field, value", [("num_experts", 8), ("moe_intermediate_size", 1024),
+                                          ("num_local_experts", 8), ("attention_chunk_size", 8192)])
+def test_unread_structural_field_is_refused_naming_it(field, value):
+    # a "llama" config does not build experts or chunked attention: such a field would be a silent wrong count
+    status, out, err = run(dict(_config("llama3"), **{field: value}), "loss", "--config", "{path}", "-D", "1T",
+                           json_out=False)
+    lines = err.splitlines()
+    assert status == 2 and out == "" and len(lines) == 1, err
+    assert lines[0].startswith(f"calc_scaling_laws.py: error: {LABEL}: field '{field}' is not modelled")
 
 
 @pytest.mark.parametrize("field, value", [
@@ -209,15 +289,45 @@ def test_bad_field_is_one_line_naming_it(field, value):
     status, _, err = run(dict(_config("llama3"), **{field: value}), "loss", "--config", "{path}", "-D", "1T")
     lines = err.splitlines()
     assert status == 2 and len(lines) == 1, err
-    assert lines[0].startswith("calc_scaling_laws.py: error: config.json: field '") and f"'{field}'" in lines[0]
+    # a field read wrongly is named with the config's folder; one that breaks a rule between fields (KV heads that
+    # do not divide the heads) is named as a config field
+    assert lines[0].startswith((f"calc_scaling_laws.py: error: {LABEL}: field '{field}'",
+                                f"calc_scaling_laws.py: error: config field '{field}'")), err
 
 
 def test_missing_field_is_named():
     config = _config("llama3")
     del config["num_hidden_layers"]
     status, _, err = run(config, "loss", "--config", "{path}", "-D", "1T")
-    assert status == 2 and err.strip() == ("calc_scaling_laws.py: error: config.json: field 'num_hidden_layers' is "
+    assert status == 2 and err.strip() == (f"calc_scaling_laws.py: error: {LABEL}: field 'num_hidden_layers' is "
                                            "missing (expected an integer >= 1)")
+
+
+@pytest.mark.parametrize("path", ["/dev/zero", "/no/such/folder/config.json"])
+def test_unreadable_config_path_is_one_line(path):
+    # /dev/zero would be read forever: only regular files and pipes are read
+    status, out, err = call_main(scaling, ["loss", "--config", path, "-D", "1T"])
+    lines = err.splitlines()
+    assert status == 2 and out == "" and len(lines) == 1 and lines[0].startswith(
+        f"calc_scaling_laws.py: error: --config {path}: "), err
+
+
+def test_config_from_a_pipe():
+    # --config <(curl ...) hands the script a pipe: it is read like a file
+    with tempfile.TemporaryDirectory() as folder:
+        fifo = os.path.join(folder, "config.json")
+        os.mkfifo(fifo)
+        text = json.dumps(_config("llama3"))
+
+        def feed():
+            with open(fifo, "w", encoding="utf-8") as handle:
+                handle.write(text)
+        writer = threading.Thread(target=feed, daemon=True)
+        writer.start()
+        status, out, err = call_main(scaling, ["loss", "--config", fifo, "-D", "1T", "--json"])
+        writer.join(5)
+    assert status == 0, err
+    assert json.loads(out)["model"]["total"] == LLAMA_3_8B_TOTAL
 
 
 HOSTILE_VALUES = st.one_of(st.none(), st.booleans(), st.integers(-10, 3), st.integers(10 ** 15, 10 ** 40),
@@ -255,7 +365,7 @@ def test_hostile_config_is_exit_2_with_one_line_or_a_clean_result(text, command)
         assert model["total"] >= model["non_embedding"] and model["params"] >= 1
         for value in (data["inputs"]["params"],):
             assert math.isfinite(value) and value >= 1
-        assert len(err.splitlines()) <= 1  # at most the one warning line on unknown fields
+        assert err == ""  # fields not read are notes in the output, never a line on stderr
     else:
         lines = err.splitlines()
         assert status == 2 and len(lines) == 1, err
