@@ -21,13 +21,16 @@ What it computes
      tensor (or per output channel).  OCP MX (MXFP4/6/8, MXINT8): 32 elements + one E8M0 byte.  NVFP4: 16 E2M1 +
      one UE4M3 byte, plus one fp32 global scale per tensor.
 2. **Whole-file size from the model's tensor list.**  The architecture (flags, ``--config`` or ``--preset``) gives
-   every tensor with its GGUF name and shape (``token_embd``, ``blk.N.attn_q``..., ``output``).  ``--config`` reads
-   each model_type the way its transformers modeling file builds it (GPT-2, GPT-J, GPT-NeoX, OPT, BLOOM, Falcon
-   old and new decoder, Llama 1-3.2, Mistral, Mixtral, Qwen2/2.5/3 and their MoE, Gemma/Gemma-2, Phi-2/Phi-3,
-   OLMo/OLMo-2, StarCoder2, DeepSeek-V2/V3): fused projections, biases, norms per block (none for OLMo-1's
-   non-parametric LayerNorm), QK-norm width, OPT's offset positions and project_in/out, MoE placement; the
-   parameter total equals PyTorch's for each family's published config.json (tests).  For a GGUF file
-   type (Q4_K_M, IQ3_M, ...) each tensor's type follows llama.cpp ``src/llama-quant.cpp``
+   every tensor with its GGUF name and shape (``token_embd``, ``blk.N.attn_q``..., ``output``).  ``--config`` is read
+   by the shared model block (``model_from_config``, the same reader in every calc script; an unknown model_type or
+   an unread structural field is refused, ``--generic`` reads an unknown type as a dense Llama and says so) and
+   turned into this script's ModelConfig by ``config_from_model``; it reads each model_type the way its
+   transformers modeling file builds it (GPT-2, GPT-J, GPT-NeoX, OPT, BLOOM, Falcon old and new decoder, Llama
+   1-3.2, Mistral, Mixtral, Qwen2/2.5/3 and their MoE, Gemma/Gemma-2, Phi-2/Phi-3, OLMo/OLMo-2, StarCoder2,
+   DeepSeek-V2/V3): fused projections, biases, norms per block (none for OLMo-1's non-parametric LayerNorm),
+   QK-norm width, OPT's offset positions and project_in/out, MoE placement; the parameter total equals PyTorch's
+   for each family's published config.json (tests).  For a GGUF file type (Q4_K_M, IQ3_M, ...) each tensor's
+   type follows llama.cpp ``src/llama-quant.cpp``
    (``llama_ftype_get_default_type``, ``llama_tensor_get_type_impl``, ``tensor_type_fallback``,
    ``tensor_allows_quantization``): output/token_embd types, the "use_more_bits" layers
    ``i < n/8 or i >= 7n/8 or (i - n/8) % 3 == 2``, attn_v / ffn_down promotions (a fused attn_qkv takes the attn_v
@@ -1229,7 +1232,7 @@ class ModelConfig:
     ffn_hidden_size: int = 0
     gated_mlp: bool = True
     tied_embeddings: bool = False
-    norm: str = "rmsnorm"            # rmsnorm | layernorm (layernorm has a bias) | none (no gains counted)
+    norm: str = "rmsnorm"            # rmsnorm | layernorm (with a bias) | layernorm-nobias | none (no gains)
     qkv_bias: bool = False
     o_bias: bool = False
     mlp_bias: bool = False
@@ -1252,7 +1255,9 @@ class ModelConfig:
     shared_ffn_hidden_size: int = 0
     first_dense_layers: int = 0
     expert_interval: int = 1
-    expert_interval_phase: int = 0   # MoE where (layer + phase) % interval == 0 (Qwen-MoE decoder_sparse_step: 1)
+    # MoE where (layer + phase) % interval == 0: phase 1 is the cookbook's --expert-interval (layers N-1, 2N-1, ...)
+    # and Qwen's decoder_sparse_step; phase 0 is DeepSeek's moe_layer_freq
+    expert_interval_phase: int = 1
     dense_layers: tuple = ()         # Qwen-MoE mlp_only_layers
     router_bias: bool = False        # DeepSeek-V3 e_score_correction_bias
     shared_expert_gate: bool = False  # Qwen2-MoE: sigmoid gate (hidden -> 1) on the shared expert
@@ -1346,234 +1351,47 @@ PRESETS = {
                          v_head_dim=128), _HF + "deepseek-ai/DeepSeek-V3 (without the MTP layer)"),
 }
 
-# Reading a Hugging Face config.json: for each model_type, the layout its transformers modeling file builds
-# (modeling_<type>.py: which projections are fused, which carry biases, how many norms a block has, what the
-# config class defaults to when a field is absent).  Every count is checked against PyTorch in the tests.
-KNOWN_MODEL_TYPES = ("gpt2", "gptj", "gpt_neox", "opt", "bloom", "falcon", "llama", "mistral", "mixtral", "qwen2",
-                     "qwen2_moe", "qwen3", "qwen3_moe", "gemma", "gemma2", "phi", "phi3", "olmo", "olmo2",
-                     "starcoder2", "deepseek_v2", "deepseek_v3")
-# Config classes whose tie_word_embeddings defaults to True; the other known families default to untied.
-_TIED_BY_DEFAULT = {"gpt2", "bloom", "opt", "falcon", "gemma", "gemma2", "starcoder2"}
-# Fields that change no tensor shape or byte count here (read and deliberately ignored).
-_IGNORED_FIELDS = set("""
-architectures model_type torch_dtype dtype transformers_version bos_token_id eos_token_id pad_token_id sep_token_id
-unk_token_id decoder_start_token_id rope_theta rope_scaling rope_parameters rope_type rope_interleave rms_norm_eps
-layer_norm_eps layer_norm_epsilon norm_epsilon initializer_range init_std use_cache max_position_embeddings
-n_positions n_ctx original_max_position_embeddings hidden_act hidden_activation activation_function activation
-attention_dropout hidden_dropout dropout activation_dropout residual_dropout embedding_dropout resid_pdrop embd_pdrop
-attn_pdrop embed_dropout hidden_dropout_prob attention_probs_dropout_prob classifier_dropout layerdrop
-summary_type summary_use_proj summary_activation summary_proj_to_labels summary_first_dropout scale_attn_weights
-scale_attn_by_inverse_layer_idx reorder_and_upcast_attn task_specific_params auto_map pretraining_tp
-output_router_logits router_aux_loss_coef router_jitter_noise use_sliding_window max_window_layers
-num_nextn_predict_layers n_group topk_group topk_method scoring_func routed_scaling_factor norm_topk_prob
-aux_loss_alpha seq_aux ep_size quantization_config attn_logit_softcapping final_logit_softcapping
-query_pre_attn_scalar cache_implementation use_parallel_residual rotary_pct rotary_emb_base rotary_dim
-partial_rotary_factor apply_residual_connection_post_layernorm slow_but_exact offset_alibi alibi
-masked_softmax_fusion layer_types sliding_window_pattern use_return_dict _name_or_path name_or_path text_config
-vision_config attention_softmax_in_fp32 bias_dropout_fusion skip_bias_add skip_bias_add_qkv sliding_window_size
-tokenizer_class prefix clip_qkv mlp_type qk_layernorm_eps use_qk_norm tie_encoder_decoder is_decoder
-is_encoder_decoder return_dict output_attentions output_hidden_states id2label label2id problem_type torchscript
-""".split())
+# A config.json is read by the shared model block (model_from_config, above); this script keeps its own ModelConfig
+# because its tensor list speaks llama.cpp's GGUF names and its presets and flags use these field names.  The one
+# translation between the two vocabularies:
+_NORM_OF_BLOCK = {"rmsnorm": "rmsnorm", "layernorm": "layernorm", "layernorm-nobias": "layernorm-nobias",
+                  "nonparametric": "none"}
 
 
-class _ConfigReader:
-    """Typed reads from a config.json dict, remembering every field read (the rest are reported as unused)."""
+def config_from_model(m: Model) -> ModelConfig:
+    """The block's Model -> this script's ModelConfig, field by field (then finish_config derives and checks).
 
-    def __init__(self, data: dict):
-        self.data, self.used = data, set()
-
-    def get(self, *keys):
-        for key in keys:
-            if key in self.data:
-                self.used.add(key)
-                if self.data[key] is not None:
-                    return key, self.data[key]
-        return keys[0], None
-
-    def int(self, *keys, default=0):
-        """First present field of ``keys`` as a non-negative integer (absent or null: ``default``)."""
-        key, value = self.get(*keys)
-        if value is None:
-            return default
-        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-            raise ValueError(f"config field {key!r} must be a non-negative integer, got {value!r}")
-        return value
-
-    def flag(self, key, default):
-        _, value = self.get(key)
-        if value is None:
-            return default
-        if not isinstance(value, bool):
-            raise ValueError(f"config field {key!r} must be true or false, got {value!r}")
-        return value
-
-    def layer_list(self, key):
-        _, value = self.get(key)
-        if value is None:
-            return ()
-        if not isinstance(value, list) or any(isinstance(v, bool) or not isinstance(v, int) or v < 0 for v in value):
-            raise ValueError(f"config field {key!r} must be a list of layer indices, got {value!r}")
-        return tuple(value)
-
-
-def _gpt_family(r: _ConfigReader, mt: str) -> dict:
-    """GPT-2 (fused c_attn, learned positions), GPT-J (one LayerNorm per block, biased lm_head, no attention
-    biases), BLOOM (fused query_key_value, embedding LayerNorm).  FFN 4 x hidden unless n_inner says otherwise."""
-    h = r.int("n_embd", "hidden_size", "n_embed")
-    values = dict(hidden_size=h, num_layers=r.int("n_layer", "num_hidden_layers"),
-                  num_attention_heads=r.int("n_head", "num_attention_heads"), vocab_size=r.int("vocab_size"),
-                  gated_mlp=False, norm="layernorm", mlp_bias=True, ffn_hidden_size=4 * h, arch=mt)
-    if mt == "gpt2":
-        values.update(ffn_hidden_size=r.int("n_inner", default=4 * h), fused_qkv=True, qkv_bias=True, o_bias=True,
-                      learned_positions=r.int("n_positions", "max_position_embeddings", default=1024))
-    elif mt == "gptj":
-        values.update(ffn_hidden_size=r.int("n_inner", default=4 * h), norms_per_layer=1, lm_head_bias=True)
-    else:  # bloom: BloomMLP is 4 x hidden whatever n_inner says
-        r.get("n_inner")
-        values.update(fused_qkv=True, qkv_bias=True, o_bias=True, embedding_norm=True)
-    return values
-
-
-def _neox_opt_falcon(r: _ConfigReader, mt: str) -> dict:
-    h = r.int("hidden_size", "n_embed")
-    heads = r.int("num_attention_heads", "n_head")
-    values = dict(hidden_size=h, num_layers=r.int("num_hidden_layers", "n_layer"), num_attention_heads=heads,
-                  vocab_size=r.int("vocab_size"), gated_mlp=False, norm="layernorm")
-    if mt == "gpt_neox":
-        bias = r.flag("attention_bias", True)
-        values.update(ffn_hidden_size=r.int("intermediate_size"), fused_qkv=True, qkv_bias=bias, o_bias=bias,
-                      mlp_bias=True, arch="gptneox")
-    elif mt == "opt":
-        # OPTLearnedPositionalEmbedding keeps 2 extra rows (its offset); project_in / project_out map
-        # word_embed_proj_dim <-> hidden_size when they differ; the final LayerNorm exists only for pre-LN models.
-        bias = r.flag("enable_bias", True)
-        values.update(ffn_hidden_size=r.int("ffn_dim"), qkv_bias=bias, o_bias=bias, mlp_bias=bias,
-                      learned_positions=r.int("max_position_embeddings", default=2048) + 2,
-                      word_embed_proj_dim=r.int("word_embed_proj_dim", default=h),
-                      norm="layernorm" if r.flag("layer_norm_elementwise_affine", True) else "none",
-                      final_norm=r.flag("do_layer_norm_before", True) and not r.flag("_remove_final_layer_norm", False),
-                      arch="opt")
-    else:  # falcon (FalconAttention / FalconDecoderLayer)
-        bias = r.flag("bias", False)
-        new_arch = r.flag("new_decoder_architecture", False)
-        multi_query = r.flag("multi_query", True)
-        parallel = r.flag("parallel_attn", True)
-        if new_arch:
-            kv = r.int("num_kv_heads", "n_head_kv", default=heads)
-        else:
-            r.get("num_kv_heads", "n_head_kv")  # this architecture ignores it: multi_query decides
-            kv = 1 if multi_query else heads
-        norms_in_parallel = r.int("num_ln_in_parallel_attn") or (2 if new_arch else 1)
-        two_norms = not parallel or norms_in_parallel == 2
-        values.update(ffn_hidden_size=r.int("ffn_hidden_size", default=4 * h), num_kv_heads=kv, fused_qkv=True,
-                      qkv_bias=bias, o_bias=bias, mlp_bias=bias, norms_per_layer=2 if two_norms else 1,
-                      norm_placement="parallel" if parallel else "pre", arch="falcon")
-    return values
-
-
-def _llama_family(r: _ConfigReader, mt: str) -> dict:
-    """Llama and its descendants: gated MLP and RMSNorm unless the family says otherwise."""
-    heads = r.int("num_attention_heads", "n_head")
-    values = dict(hidden_size=r.int("hidden_size", "n_embd", "d_model"),
-                  num_layers=r.int("num_hidden_layers", "n_layer", "num_layers"), num_attention_heads=heads,
-                  vocab_size=r.int("vocab_size"),
-                  num_kv_heads=r.int("num_key_value_heads", "num_kv_heads", "n_head_kv", default=heads),
-                  head_dim=r.int("head_dim", default={"gemma": 256, "gemma2": 256, "qwen3": 128}.get(mt, 0)),
-                  ffn_hidden_size=r.int("intermediate_size", "ffn_dim"), arch=mt)
-    # These classes do not read attention_bias: their biases are fixed (Qwen2: q/k/v only) or set elsewhere.
-    if mt not in ("mistral", "mixtral", "qwen2", "qwen2_moe", "phi", "phi3", "starcoder2"):
-        bias = r.flag("attention_bias", False)
-        values.update(qkv_bias=bias, o_bias=bias)
-    else:
-        r.get("attention_bias")
-    if mt == "qwen2":
-        values["qkv_bias"] = True
-    elif mt == "qwen2_moe":
-        values["qkv_bias"] = r.flag("qkv_bias", True)
-    if mt in ("llama", "deepseek_v2"):
-        values["mlp_bias"] = r.flag("mlp_bias", False)
-    else:
-        r.get("mlp_bias")  # the other classes build their MLPs without reading it
-    if mt == "gemma2":
-        values["norms_per_layer"] = 4
-    if mt in ("qwen3", "qwen3_moe"):
-        values["qk_norm"] = "head"
-    if mt == "olmo":
-        values["norm"] = "none"  # OLMo-1: LayerNorm without any parameters
-    if mt == "olmo2":
-        values.update(qk_norm="full", norm_placement="post")
-    if mt == "phi":
-        values.update(gated_mlp=False, norm="layernorm", norms_per_layer=1, qkv_bias=True, o_bias=True,
-                      mlp_bias=True, lm_head_bias=True, qk_norm="head" if r.flag("qk_layernorm", False) else "none")
-    if mt == "phi3":
-        values.update(fused_qkv=True, fused_gate_up=True)
-    if mt == "starcoder2":
-        bias = r.flag("use_bias", True)
-        values.update(gated_mlp=False, norm="layernorm", qkv_bias=bias, o_bias=bias, mlp_bias=bias)
-    if mt == "mixtral":
-        values.update(num_experts=r.int("num_local_experts", "num_experts", default=8),
-                      topk=r.int("num_experts_per_tok", default=2))
-    elif mt in ("qwen2_moe", "qwen3_moe"):
-        experts = r.int("num_experts", "num_local_experts")
-        if experts:
-            values.update(num_experts=experts, topk=r.int("num_experts_per_tok", default=4 if mt == "qwen2_moe" else 8),
-                          moe_ffn_hidden_size=r.int("moe_intermediate_size"),
-                          expert_interval=r.int("decoder_sparse_step", default=1), expert_interval_phase=1,
-                          dense_layers=r.layer_list("mlp_only_layers"))
-            if mt == "qwen2_moe":  # one shared expert behind a sigmoid gate (hidden -> 1)
-                values.update(num_shared_experts=1, shared_expert_gate=True,
-                              shared_ffn_hidden_size=r.int("shared_expert_intermediate_size", default=5632))
-    elif mt in ("deepseek_v2", "deepseek_v3"):
-        v3 = mt == "deepseek_v3"
-        values.update(q_lora_rank=r.int("q_lora_rank"), kv_lora_rank=r.int("kv_lora_rank", default=512),
-                      qk_nope_head_dim=r.int("qk_nope_head_dim", default=128),
-                      qk_rope_head_dim=r.int("qk_rope_head_dim", default=64),
-                      v_head_dim=r.int("v_head_dim", default=128),
-                      head_dim=0, num_kv_heads=heads)
-        experts = r.int("n_routed_experts", "num_local_experts", "num_experts")
-        if experts:
-            width = r.int("moe_intermediate_size")
-            values.update(num_experts=experts, topk=r.int("num_experts_per_tok", default=8 if v3 else 6),
-                          moe_ffn_hidden_size=width, shared_ffn_hidden_size=width,
-                          num_shared_experts=r.int("n_shared_experts", default=1 if v3 else 2),
-                          first_dense_layers=r.int("first_k_dense_replace", default=3 if v3 else 0),
-                          expert_interval=r.int("moe_layer_freq", default=1), router_bias=v3)
-    return values
-
-
-def config_from_hf(data: dict, name: str = "config.json") -> tuple[ModelConfig, list[str]]:
-    """Read a Hugging Face config.json dict (nested text_config followed) -> (ModelConfig, unused field names)."""
-    if not isinstance(data, dict):
-        raise ValueError("--config must hold a JSON object")
-    if data.get("text_config") is not None and not isinstance(data["text_config"], dict):
-        raise ValueError(f"config field 'text_config' must be an object, got {type(data['text_config']).__name__}")
-    if isinstance(data.get("text_config"), dict):
-        inner = dict(data["text_config"])
-        inner.setdefault("model_type", data.get("model_type"))
-        if "tie_word_embeddings" not in inner and "tie_word_embeddings" in data:
-            inner["tie_word_embeddings"] = data["tie_word_embeddings"]
-        data = inner
-    model_type = data.get("model_type") or ""
-    if not isinstance(model_type, str):
-        raise ValueError(f"config field 'model_type' must be a string, got {model_type!r}")
-    r = _ConfigReader(data)
-    if model_type in ("gpt2", "gptj", "bloom"):
-        values = _gpt_family(r, model_type)
-    elif model_type in ("gpt_neox", "opt", "falcon"):
-        values = _neox_opt_falcon(r, model_type)
-    else:
-        values = _llama_family(r, model_type or "llama")
-    window = r.int("sliding_window")
-    values.update(name=name, source=name,
-                  tied_embeddings=r.flag("tie_word_embeddings", model_type in _TIED_BY_DEFAULT),
-                  sliding_window=window if r.flag("use_sliding_window", True) else 0)
-    rope = data.get("rope_scaling")
-    if isinstance(rope, dict) and (rope.get("rope_type") or rope.get("type")) == "llama3":
-        values["rope_freqs"] = True  # llama.cpp stores the llama3 rope factors as rope_freqs (head_dim / 2)
-    unknown = sorted(k for k in data if k not in r.used and k not in _IGNORED_FIELDS)
-    if model_type and model_type not in KNOWN_MODEL_TYPES:
-        unknown.insert(0, f"model_type={model_type} (read as a Llama-style gated RMSNorm model)")
-    return finish_config(ModelConfig(**values)), unknown
+    Fields the block keeps for the other scripts' activation and FLOP conventions (dropout, python_gelu,
+    softmax_fp32, hf_kv_broadcast, ...) change no stored tensor and are not carried.  A Model field that would
+    add tensors this script does not list is refused rather than dropped."""
+    if m.router_bias:
+        raise InputError(f"{m.source}: a biased router is not modelled by {PROG}; refusing rather than guessing")
+    if m.mtp_layers:
+        raise InputError(f"{m.source}: multi-token-prediction modules (mtp_layers {m.mtp_layers}) are not modelled "
+                         f"by {PROG}; refusing rather than guessing")
+    return finish_config(ModelConfig(
+        name=m.name, source=m.source, vocab_size=m.padded_vocab, hidden_size=m.hidden_size,
+        num_layers=m.num_layers, num_attention_heads=m.num_attention_heads,
+        num_kv_heads=m.num_kv_heads, head_dim=m.head_dim,  # 0 = derived in both vocabularies (finish_config)
+        ffn_hidden_size=m.ffn_hidden_size, gated_mlp=m.gated_mlp, tied_embeddings=m.tied_embeddings,
+        norm=_NORM_OF_BLOCK[m.norm], qkv_bias=m.qkv_bias, o_bias=m.o_bias, mlp_bias=m.mlp_bias,
+        lm_head_bias=m.lm_head_bias, fused_qkv=m.fused_qkv, fused_gate_up=m.fused_gate_up,
+        embedding_norm=m.embedding_norm,
+        learned_positions=m.learned_position_rows,  # OPT's 2 offset rows included
+        word_embed_proj_dim=m.word_embed_proj_dim, norms_per_layer=m.norms_per_layer,
+        norm_placement=m.norm_placement, final_norm=m.final_norm, qk_norm=m.qk_norm,
+        arch=m.gguf_arch, rope_freqs=m.rope_freqs,
+        num_experts=m.num_experts, topk=m.top_k, moe_ffn_hidden_size=m.moe_ffn_hidden_size,
+        num_shared_experts=m.num_shared_experts,
+        # per shared expert here (tensor_list multiplies by num_shared_experts); the block's 0 means "the MoE width"
+        shared_ffn_hidden_size=m.shared_width // m.num_shared_experts if m.num_shared_experts else 0,
+        first_dense_layers=m.first_k_dense, expert_interval=m.expert_interval,
+        expert_interval_phase=m.expert_interval_phase, dense_layers=tuple(m.dense_layers),
+        router_bias=m.router_score_correction_bias,  # DeepSeek-V3's e_score_correction_bias (exp_probs_b)
+        shared_expert_gate=m.shared_expert_gate,
+        q_lora_rank=m.q_lora_rank, kv_lora_rank=m.kv_lora_rank, qk_nope_head_dim=m.qk_nope_head_dim,
+        qk_rope_head_dim=m.qk_rope_head_dim, v_head_dim=m.v_head_dim, sliding_window=m.sliding_window,
+        relative_positions=m.position_embedding == "relative"))
 
 
 def finish_config(cfg: ModelConfig) -> ModelConfig:
@@ -1605,7 +1423,7 @@ def finish_config(cfg: ModelConfig) -> ModelConfig:
         raise ValueError("shared experts need a width (shared_expert_intermediate_size or --moe-ffn-hidden-size)")
     if cfg.kv_lora_rank and not (cfg.qk_rope_head_dim and cfg.qk_nope_head_dim and cfg.v_head_dim):
         raise ValueError("MLA (kv_lora_rank) needs qk_nope_head_dim, qk_rope_head_dim and v_head_dim")
-    if cfg.norm not in ("rmsnorm", "layernorm", "none"):
+    if cfg.norm not in ("rmsnorm", "layernorm", "layernorm-nobias", "none"):
         raise ValueError(f"--norm must be rmsnorm, layernorm or none, got {cfg.norm!r}")
     if (cfg.norms_per_layer, cfg.norm_placement) not in ((1, "pre"), (1, "parallel"), (2, "pre"), (2, "parallel"),
                                                          (2, "post"), (4, "pre")):
@@ -1668,7 +1486,8 @@ def tensor_list(cfg: ModelConfig) -> list[Tensor]:
     """
     h, out = cfg.hidden_size, []
     embed = cfg.word_embed_proj_dim or h
-    norm_parts = {"layernorm": ("weight", "bias"), "rmsnorm": ("weight",), "none": ()}[cfg.norm]
+    norm_parts = {"layernorm": ("weight", "bias"), "layernorm-nobias": ("weight",), "rmsnorm": ("weight",),
+                  "none": ()}[cfg.norm]
 
     def norm(name, width, layer=-1):
         out.extend(Tensor(f"{name}.{part}", (width,), layer, force_f32=True) for part in norm_parts)
@@ -2862,6 +2681,8 @@ def build_parser() -> OneLineParser:
     src = p.add_argument_group("model")
     src.add_argument("--preset", help="built-in model (see --list-presets)")
     src.add_argument("--config", help="Hugging Face config.json (or a folder holding one)")
+    src.add_argument("--generic", action="store_true",
+                     help="read an unknown model_type as a dense Llama-style decoder; the output says so")
     src.add_argument("--params", help="parameter count only (dense approximation), e.g. 7B")
     src.add_argument("--list-presets", action="store_true")
     arch = p.add_argument_group("architecture flags (override --preset/--config)")
@@ -2905,28 +2726,6 @@ def build_parser() -> OneLineParser:
     return p
 
 
-CONFIG_MAX_BYTES = 64 * MIB  # published config.json files are a few kB; anything larger is not one
-
-
-def _read_config_file(path: str) -> dict:
-    if os.path.isdir(path):
-        path = os.path.join(path, "config.json")
-    # a device or pipe (/dev/zero, /dev/stdin) would be read forever: only regular files of config size
-    if os.path.exists(path) and not os.path.isfile(path):
-        raise ValueError(f"--config {path!r} is not a regular file")
-    try:
-        if os.path.getsize(path) > CONFIG_MAX_BYTES:
-            raise ValueError(f"--config {path!r} is larger than {CONFIG_MAX_BYTES // MIB} MiB; not a config.json")
-        with open(path, encoding="utf-8") as fh:
-            return json.load(fh)
-    except OSError as exc:
-        raise ValueError(f"--config cannot read {path!r}: {exc.strerror or exc}") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ValueError(f"--config {path!r} is not valid JSON: {str(exc).splitlines()[0]}") from None
-    except RecursionError:
-        raise ValueError(f"--config {path!r} is nested too deeply") from None
-
-
 def _finite(value, flag):
     if value is not None and (not math.isfinite(value) or value <= 0):
         raise ValueError(f"{flag} must be a positive finite number, got {value}")
@@ -2945,10 +2744,14 @@ def config_from_args(args, warnings: list) -> ModelConfig:
         fields, source = PRESETS[key]
         values = dict(fields, name=key, source=f"{key} ({source})")
     elif args.config:
-        cfg, unknown = config_from_hf(_read_config_file(args.config), os.path.basename(args.config.rstrip("/")))
-        values = asdict(cfg)
-        if unknown:
-            warnings.append(f"config fields not used: {', '.join(unknown)}")
+        raw, label = read_config_json(args.config)
+        model, notes = model_from_config(raw, label, generic=args.generic)
+        values = asdict(config_from_model(model))
+        if model.model_type not in SUPPORTED_MODEL_TYPES:
+            # read by --generic (the block's first note says so on stderr); the output's first line says it too
+            values["source"] = f"{label} (--generic: model_type {model.model_type or '(none)'!r} read as a dense " \
+                               "Llama-style decoder)"
+        warnings.extend(notes)
     flag_map = (("num_layers", args.num_layers, "--num-layers"), ("hidden_size", args.hidden_size, "--hidden-size"),
                 ("vocab_size", args.vocab_size, "--vocab-size"),
                 ("num_attention_heads", args.num_attention_heads, "--num-attention-heads"),
@@ -3035,6 +2838,8 @@ def _emit(obj, text_fn, fmt):
 
 def run(args) -> int:
     fmt = "json" if args.json else args.format
+    if args.generic and not args.config:
+        raise ValueError("--generic applies to --config (how to read an unknown model_type)")
     if args.list_presets:
         rows = [{"name": k, "source": v[1]} for k, v in PRESETS.items()]
         _emit({"presets": rows}, lambda r, md: _table(["preset", "source"],
