@@ -94,6 +94,7 @@ Examples
     python calc_transformer_flops.py --preset mixtral-8x7b --prompt-length 4096 --generate 512 --gpu h100-sxm
     python calc_transformer_flops.py -l 24 -hs 2048 -a 16 -v 50304 -s 2048 --attention causal --json
     python calc_transformer_flops.py --config path/to/config.json -s 4096 --recompute full --format markdown
+    python calc_transformer_flops.py --config path/to/new-model/ --generic    # unknown model_type, as a dense Llama
 """
 # /// script
 # requires-python = ">=3.9"
@@ -104,7 +105,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import stat
 import re
 import sys
 from dataclasses import asdict, dataclass, fields
@@ -1221,12 +1221,8 @@ COMPONENTS = ("embeddings", "embedding_projections", "attention_qkv", "attention
               "attention_output", "mlp", "routed_experts", "shared_experts", "router", "lm_head")
 
 
-class InputError(ValueError):
-    """Bad user input: reported as one line and exit status 2."""
-
-
 # ----------------------------------------------------------------------------------------------------------------
-# Reading numbers and config.json
+# Reading numbers
 # ----------------------------------------------------------------------------------------------------------------
 
 _SUFFIX = {"k": 10**3, "m": 10**6, "b": 10**9, "g": 10**9, "t": 10**12}
@@ -1287,243 +1283,53 @@ def parse_bandwidth(text) -> float:
     return float(value) * scale
 
 
-# config.json fields this script reads, or that change no FLOP and no parameter (token ids, epsilons, rope
-# scaling, dropout, router loss weights, ...). Any other field is named in a warning.
-_KNOWN_FIELDS = {
-    "_name_or_path", "architectures", "auto_map", "model_type", "torch_dtype", "dtype", "transformers_version",
-    "bos_token_id", "eos_token_id", "pad_token_id", "sep_token_id", "decoder_start_token_id", "use_cache",
-    "initializer_range", "rms_norm_eps", "layer_norm_eps", "layer_norm_epsilon", "norm_eps", "rope_theta",
-    "rope_scaling", "rope_parameters", "rope_type", "partial_rotary_factor", "rotary_pct", "rotary_emb_base",
-    "attention_dropout", "hidden_dropout", "embd_pdrop", "attn_pdrop", "resid_pdrop", "summary_activation",
-    "summary_first_dropout", "summary_proj_to_labels", "summary_type", "summary_use_proj", "task_specific_params",
-    "hidden_act", "activation_function", "hidden_activation", "pretraining_tp", "scale_attn_weights",
-    "reorder_and_upcast_attn", "scale_attn_by_inverse_layer_idx", "n_ctx", "max_position_embeddings",
-    "output_router_logits", "router_aux_loss_coef", "router_jitter_noise", "router_z_loss_coef", "norm_topk_prob",
-    "routed_scaling_factor", "scoring_func", "topk_method", "topk_group", "n_group", "ep_size", "aux_loss_alpha",
-    "seq_aux", "final_logit_softcapping", "attn_logit_softcapping", "query_pre_attn_scalar", "cache_implementation",
-    "use_sliding_window", "max_window_layers", "sliding_window_pattern", "bias", "use_parallel_residual",
-    "classifier_dropout", "tie_word_embeddings", "quantization_config", "num_nextn_predict_layers", "head_dim",
-    "qk_nope_head_dim", "qk_rope_head_dim", "v_head_dim", "q_lora_rank", "kv_lora_rank", "layer_types",
-    "sliding_window", "moe_layer_freq", "first_k_dense_replace", "decoder_sparse_step", "mlp_only_layers",
-    "num_experts", "num_local_experts", "n_routed_experts", "num_experts_per_tok", "moe_intermediate_size",
-    "n_shared_experts", "shared_expert_intermediate_size", "intermediate_size", "n_inner", "vocab_size",
-    "hidden_size", "n_embd", "num_hidden_layers", "n_layer", "num_attention_heads", "n_head",
-    "num_key_value_heads", "attention_bias", "mlp_bias", "n_positions", "text_config",
-    "is_decoder", "add_cross_attention", "id2label", "label2id", "return_dict", "output_attentions",
-    "output_hidden_states", "problem_type", "tokenizer_class", "prefix", "chunk_size_feed_forward",
-    "use_mrope", "sliding_window_size", "rotary_dim", "max_seq_len", "pretraining_sequence_length",
-    "n_embed", "d_model", "ffn_dim", "ffn_hidden_size", "enable_bias", "word_embed_proj_dim",
-    "layer_norm_elementwise_affine", "do_layer_norm_before", "_remove_final_layer_norm", "new_decoder_architecture",
-    "multi_query", "num_kv_heads", "n_head_kv", "num_ln_in_parallel_attn", "parallel_attn", "alibi", "qk_layernorm",
-    "use_bias", "qkv_bias", "apply_residual_connection_post_layernorm", "slow_but_exact", "layer_norm_epsilon",
-    "norm_epsilon", "embedding_dropout", "residual_dropout", "resid_dropout", "attention_probs_dropout_prob",
-    "hidden_dropout_prob", "activation_dropout", "dropout", "init_std", "use_parallel_residual", "rope_pct",
-    "original_max_position_embeddings", "partial_rotary_factor", "clip_qkv", "bos_token", "eos_token",
-}
+# ----------------------------------------------------------------------------------------------------------------
+# config.json: read by the shared model block, then seen as this script's Architecture
+# ----------------------------------------------------------------------------------------------------------------
 
-# Families whose MLP is plain (2 linears), with LayerNorm and (by default) biased linears.
-_PLAIN_MLP_TYPES = {"gpt2", "gpt_neox", "gptj", "opt", "bloom", "falcon", "phi", "starcoder2"}
-# Config classes whose tie_word_embeddings defaults to true (the field is often left out of config.json).
-_TIED_BY_DEFAULT = {"gpt2", "opt", "bloom", "falcon", "gemma", "gemma2", "gemma3", "gemma3_text", "starcoder2"}
-_HEAD_DIM_DEFAULT = {"gemma": 256, "gemma2": 256, "qwen3": 128, "qwen3_moe": 128}
+# The block names a norm without parameters "nonparametric"; NORM_VECTORS (and --norm) call it this.
+_NORM_NAMES = {"rmsnorm": "rmsnorm", "layernorm": "layernorm", "layernorm-nobias": "layernorm-nobias",
+               "nonparametric": "layernorm-nonparametric"}
 
 
-def _config_int(config: dict, names, default=None, allow_zero=False) -> int:
-    """The first of ``names`` present (not null) in config, checked to be a whole count; errors name that field."""
-    name = next((n for n in names if config.get(n) is not None), None)
-    if name is None:
-        if default is None:
-            raise InputError(f"config.json: missing field {names[0]!r}")
-        return default
-    value = config[name]
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0 or (value == 0 and not allow_zero):
-        raise InputError(f"config.json: field {name!r} must be a {'non-negative' if allow_zero else 'positive'}"
-                         f" integer, got {value!r}")
-    return value
+def architecture_from_model(m: Model, generic: bool = False) -> Architecture:
+    """The block's Model (what config.json says) as the fields this script counts FLOPs and parameters with.
 
-
-def _config_bool(config: dict, name: str, default: bool) -> bool:
-    value = config.get(name, default)
-    if value is None:
-        return default
-    if not isinstance(value, bool):
-        raise InputError(f"config.json: field {name!r} must be true or false, got {value!r}")
-    return value
-
-
-def _is_device(path: str) -> bool:
-    """True for an existing path that is neither a regular file nor a pipe (a device, a socket)."""
-    try:
-        mode = os.stat(path).st_mode
-    except OSError:
-        return False  # missing or unreadable: open() below says which
-    return not (stat.S_ISREG(mode) or stat.S_ISFIFO(mode))
-
-
-def read_config(path: str) -> tuple[dict, list]:
-    """Read a Hugging Face config.json (or a folder holding one) into Architecture fields.
-
-    Returns (fields, unknown field names). ``text_config`` (VLMs) is followed; ``auto_map`` is ignored.
+    Widths the block leaves derived are made explicit (KV heads, head widths); MLA's query/key width is
+    nope + rope; the layer schedule becomes counts (MoE layers by the block's own placement rule, sliding layers
+    from its per-layer attention kinds). ``generic`` marks the source: a model read with --generic as a dense
+    Llama-style decoder.
     """
-    if os.path.isdir(path):
-        path = os.path.join(path, "config.json")
-    if _is_device(path):  # /dev/zero and the like never end; a pipe (--config <(...)) is still read
-        raise InputError(f"--config {path}: not a regular file or pipe")
-    try:
-        with open(path, encoding="utf-8") as handle:
-            config = json.load(handle)
-    except OSError as exc:
-        raise InputError(f"--config {path}: cannot read ({exc.strerror or exc})") from None
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise InputError(f"--config {path}: not valid JSON ({str(exc).splitlines()[0]})") from None
-    except RecursionError:  # json's decoder recurses once per nesting level
-        raise InputError(f"--config {path}: not valid JSON (nested too deeply)") from None
-    if not isinstance(config, dict):
-        raise InputError(f"--config {path}: expected a JSON object")
-    if config.get("text_config") is not None and not isinstance(config["text_config"], dict):
-        raise InputError(f"config.json: field 'text_config' must be an object, got {config['text_config']!r:.40}")
-    unknown = set()
-    if config.get("text_config") is not None:  # a VLM: count its language model, name what is left out
-        outer = config
-        unknown = {k for k in outer if k not in _KNOWN_FIELDS}
-        config = dict(outer["text_config"])
-        if "tie_word_embeddings" not in config and "tie_word_embeddings" in outer:
-            config["tie_word_embeddings"] = outer["tie_word_embeddings"]
-        config.setdefault("model_type", outer.get("model_type"))
-    unknown |= {k for k in config if k not in _KNOWN_FIELDS}
-    if not config.get("layerdrop"):  # OPT's LayerDrop skips layers at random in training: nothing at 0
-        unknown.discard("layerdrop")
-    return config_fields(config), sorted(unknown)
-
-
-def config_fields(config: dict) -> dict:
-    """Map config.json fields (already parsed) to Architecture fields.
-
-    Family rules follow the transformers model classes (defaults of each config class where a field is absent):
-    GPT-2/GPT-J/BLOOM/GPT-NeoX/OPT/Falcon/Phi-2/StarCoder2 have plain MLPs and LayerNorm; the rest are
-    Llama-style (gated MLP, RMSNorm).
-    """
-    model_type = str(config.get("model_type") or "")
-    out = {"name": str(config.get("_name_or_path") or model_type or "config.json")}
-    layers = out["num_layers"] = _config_int(config, ("num_hidden_layers", "n_layer"))
-    if layers > MAX_LAYERS:
-        raise InputError(f"config.json: field 'num_hidden_layers' {layers} is implausibly large (limit {MAX_LAYERS})")
-    hidden = out["hidden_size"] = _config_int(config, ("hidden_size", "n_embd", "n_embed", "d_model"))
-    heads = out["num_attention_heads"] = _config_int(config, ("num_attention_heads", "n_head"))
-    out["vocab_size"] = _config_int(config, ("vocab_size",))
-    out["num_kv_heads"] = _config_int(config, ("num_key_value_heads",), default=heads)
-    plain = model_type in _PLAIN_MLP_TYPES
-    out["num_mlp_linears"] = 2 if plain else 3
-    out["ffn_hidden_size"] = _config_int(config, ("intermediate_size", "n_inner", "ffn_dim", "ffn_hidden_size"),
-                                         default=4 * hidden if plain else None)
-    out["tied_embeddings"] = _config_bool(config, "tie_word_embeddings", model_type in _TIED_BY_DEFAULT)
-    out["norm"] = "layernorm" if plain else "rmsnorm"
-    if plain:
-        out.update(qkv_bias=True, output_bias=True, mlp_bias=True)
-    if model_type == "gpt2":
-        out["learned_positions"] = _config_int(config, ("n_positions", "max_position_embeddings"))
-    elif model_type == "gptj":
-        out.update(qkv_bias=False, output_bias=False, lm_head_bias=True, norms_per_layer=1)
-    elif model_type == "bloom":
-        out.update(embedding_norm=True, ffn_hidden_size=4 * hidden)
-    elif model_type == "gpt_neox":
-        bias = _config_bool(config, "attention_bias", True)
-        out.update(qkv_bias=bias, output_bias=bias)
-    elif model_type == "opt":
-        # word_embed_proj_dim != hidden_size adds bias-free project_in/out linears (OPT-350m: 512 vs 1024)
-        out["embedding_dim"] = _config_int(config, ("word_embed_proj_dim",), default=hidden)
-        bias = _config_bool(config, "enable_bias", True)
-        out.update(qkv_bias=bias, output_bias=bias, mlp_bias=bias,
-                   learned_positions=_config_int(config, ("max_position_embeddings",)) + 2)  # OPT's offset of 2
-        if not _config_bool(config, "layer_norm_elementwise_affine", True):
-            out["norm"] = "layernorm-nonparametric"
-        if not _config_bool(config, "do_layer_norm_before", True) or config.get("_remove_final_layer_norm"):
-            out["final_norm"] = False
-    elif model_type == "falcon":
-        bias = _config_bool(config, "bias", False)
-        new_architecture = _config_bool(config, "new_decoder_architecture", False)
-        if new_architecture:
-            out["num_kv_heads"] = _config_int(config, ("num_kv_heads", "n_head_kv"), default=heads)
-        else:
-            out["num_kv_heads"] = 1 if _config_bool(config, "multi_query", True) else heads
-        norms = _config_int(config, ("num_ln_in_parallel_attn",), default=2 if new_architecture else 1)
-        out.update(qkv_bias=bias, output_bias=bias, mlp_bias=bias,
-                   norms_per_layer=(2 if norms == 2 else 1) if _config_bool(config, "parallel_attn", True) else 2)
-    elif model_type == "phi":
-        out.update(lm_head_bias=True, norms_per_layer=1)
-        if _config_bool(config, "qk_layernorm", False):
-            out["qk_norm_params"] = 2 * 2 * (hidden // heads)  # LayerNorm(head_dim) with bias on q and on k
-    elif model_type == "starcoder2":
-        bias = _config_bool(config, "use_bias", True)
-        out.update(qkv_bias=bias, output_bias=bias, mlp_bias=bias)
-    elif model_type in ("olmo",):
-        out["norm"] = "layernorm-nonparametric"
-    if not plain and model_type not in ("mistral", "mixtral", "qwen2", "qwen2_moe", "phi3"):
-        if _config_bool(config, "attention_bias", False):  # these classes ignore the field
-            out.update(qkv_bias=True, output_bias=True)
-    if model_type in ("llama", "deepseek_v2", "deepseek_v3") and _config_bool(config, "mlp_bias", False):
-        out["mlp_bias"] = True
-    if model_type == "qwen2":
-        out["qkv_bias"] = True
-    if model_type == "qwen2_moe":
-        out["qkv_bias"] = _config_bool(config, "qkv_bias", True)
-    if model_type in ("gemma2", "gemma3", "gemma3_text"):
-        out["norms_per_layer"] = 4
-    head_dim = _config_int(config, ("head_dim",), default=_HEAD_DIM_DEFAULT.get(model_type, 0), allow_zero=True)
-    if head_dim:
-        out["head_dim"] = head_dim
-    width = head_dim or (hidden // heads)
-    if model_type in ("qwen3", "qwen3_moe", "gemma3", "gemma3_text"):
-        out["qk_norm_params"] = 2 * width                                   # RMSNorm(head_dim) on q and on k
-    if model_type == "olmo2":
-        out["qk_norm_params"] = (heads + out["num_kv_heads"]) * width        # RMSNorm over the whole projections
-    # MLA (DeepSeek-V2/V3)
-    kv_lora = _config_int(config, ("kv_lora_rank",), default=0, allow_zero=True)
-    if kv_lora:
-        nope = _config_int(config, ("qk_nope_head_dim",))
-        rope = _config_int(config, ("qk_rope_head_dim",))
-        out.update(kv_lora_rank=kv_lora, qk_rope_head_dim=rope, head_dim=nope + rope,
-                   v_head_dim=_config_int(config, ("v_head_dim",)),
-                   q_lora_rank=_config_int(config, ("q_lora_rank",), default=0, allow_zero=True),
-                   num_kv_heads=heads)
-    # MoE
-    experts = _config_int(config, ("n_routed_experts", "num_local_experts", "num_experts"), default=0,
-                          allow_zero=True)
-    if experts:
-        out["num_experts"] = experts
-        out["topk"] = _config_int(config, ("num_experts_per_tok",), default=2)
-        out["moe_ffn_hidden_size"] = _config_int(config, ("moe_intermediate_size", "intermediate_size"))
-        dense_first = _config_int(config, ("first_k_dense_replace",), default=0, allow_zero=True)
-        step = _config_int(config, ("decoder_sparse_step", "moe_layer_freq"), default=1)
-        only_dense = config.get("mlp_only_layers") or []
-        if not isinstance(only_dense, list) or not all(isinstance(i, int) and not isinstance(i, bool)
-                                                        for i in only_dense):
-            raise InputError("config.json: field 'mlp_only_layers' must be a list of layer indices")
-        only_dense = set(only_dense)  # a set: a long list must not make the layer loop quadratic
-        out["num_moe_layers"] = sum(1 for i in range(layers)
-                                    if i >= dense_first and (i + 1) % step == 0 and i not in only_dense)
-        shared_width = _config_int(config, ("shared_expert_intermediate_size",), default=0, allow_zero=True)
-        if shared_width:
-            out.update(shared_ffn_hidden_size=shared_width, shared_expert_gate=True)
-        n_shared = _config_int(config, ("n_shared_experts",), default=0, allow_zero=True)
-        if n_shared:
-            out["shared_ffn_hidden_size"] = n_shared * out["moe_ffn_hidden_size"]
-    # sliding window: which layers use it
-    window = _config_int(config, ("sliding_window",), default=0, allow_zero=True)
-    layer_types = config.get("layer_types")
-    if window and _config_bool(config, "use_sliding_window", True):
-        if isinstance(layer_types, list):
-            sliding = sum(1 for t in layer_types if t == "sliding_attention")
-        elif model_type in ("gemma2",):
-            sliding = sum(1 for i in range(layers) if (i + 1) % 2)
-        elif model_type.startswith("qwen"):
-            sliding = max(0, layers - _config_int(config, ("max_window_layers",), default=layers, allow_zero=True))
-        else:
-            sliding = layers
-        if sliding:
-            out.update(sliding_window=window, num_sliding_layers=min(sliding, layers))
-    return out
-
+    if m.router_bias or m.mtp_layers:  # the block's reader sets neither; a Model built otherwise must not pass
+        raise InputError(f"{m.source}: a router bias / MTP modules are not modelled by {PROG}")
+    norm = _NORM_NAMES[m.norm]
+    if m.is_mla:
+        head_dim, v_head_dim = m.qk_nope_head_dim + m.qk_rope_head_dim, m.v_head_dim
+    else:
+        head_dim = v_head_dim = m.d_head
+    # q/k norms: one vector set per head width (Qwen3, Phi's qk_layernorm) or over the whole projection (OLMo-2)
+    qk_width = {"none": 0, "head": 2 * m.d_head, "full": (m.num_attention_heads + m.kv_heads) * m.d_head}[m.qk_norm]
+    if m.layer_types:
+        sliding_layers = m.layer_types.count("sliding")
+    else:
+        sliding_layers = m.num_layers if m.sliding_window else 0
+    source = m.source + (" (--generic: read as a dense Llama-style decoder)" if generic else "")
+    return Architecture(
+        name=m.name, source=source,
+        num_layers=m.num_layers, hidden_size=m.hidden_size, vocab_size=m.padded_vocab,
+        num_attention_heads=m.num_attention_heads, num_kv_heads=m.kv_heads, head_dim=head_dim,
+        v_head_dim=v_head_dim, ffn_hidden_size=m.ffn_hidden_size, num_mlp_linears=3 if m.gated_mlp else 2,
+        tied_embeddings=m.tied_embeddings, learned_positions=m.learned_position_rows,
+        relative_positions=m.position_embedding == "relative",
+        qkv_bias=m.qkv_bias, output_bias=m.o_bias, mlp_bias=m.mlp_bias, lm_head_bias=m.lm_head_bias,
+        embedding_dim=m.word_embed_proj_dim, norm=norm, norms_per_layer=m.norms_per_layer,
+        final_norm=m.final_norm, qk_norm_params=NORM_VECTORS[norm] * qk_width, embedding_norm=m.embedding_norm,
+        num_experts=m.num_experts, topk=m.top_k, moe_ffn_hidden_size=m.moe_width if m.is_moe else 0,
+        num_moe_layers=m.moe_layer_count(), shared_ffn_hidden_size=m.shared_width,
+        shared_expert_gate=m.shared_expert_gate,
+        q_lora_rank=m.q_lora_rank, kv_lora_rank=m.kv_lora_rank, qk_rope_head_dim=m.qk_rope_head_dim,
+        sliding_window=m.sliding_window if sliding_layers else 0, num_sliding_layers=sliding_layers,
+    )
 
 # ----------------------------------------------------------------------------------------------------------------
 # Resolving and checking the architecture
@@ -1644,7 +1450,10 @@ def _attention_params(arch: Architecture) -> int:
         else:
             q = h * a * dq
         kv = h * (arch.kv_lora_rank + rope) + arch.kv_lora_rank + arch.kv_lora_rank * a * (nope + dv)
-        return q + kv + a * dv * h
+        # attention_bias (transformers DeepseekV3Attention): q_a_proj, kv_a_proj_with_mqa and o_proj only
+        biases = ((arch.q_lora_rank + arch.kv_lora_rank + rope if arch.qkv_bias else 0)
+                  + (h if arch.output_bias else 0))
+        return q + kv + a * dv * h + biases
     weights = h * (a * dq + k * dq + k * dv) + a * dv * h
     biases = (a * dq + k * dq + k * dv if arch.qkv_bias else 0) + (h if arch.output_bias else 0)
     # Dai et al. 2019 eq. 4: relative-key projection W_r and the biases u, v (parameters only: FLOPs not modelled)
@@ -2225,6 +2034,8 @@ def build_parser() -> OneLineParser:
     m.add_argument("--preset", help="built-in model (see --list-presets)")
     m.add_argument("--list-presets", action="store_true", help="list the built-in models and exit")
     m.add_argument("--config", help="a Hugging Face config.json (or the folder holding it)")
+    m.add_argument("--generic", action="store_true", help="read an unknown model_type as a dense Llama-style "
+                   "decoder; the output says so")
     m.add_argument("-l", "--num-layers")
     m.add_argument("-hs", "--hidden-size")
     m.add_argument("-v", "--vocab-size")
@@ -2318,10 +2129,16 @@ def _architecture_from_args(args, warn) -> Architecture:
             raise InputError(f"--preset {args.preset!r}: unknown; choose from {', '.join(PRESETS)}")
         base = dict(PRESETS[args.preset], name=args.preset)
     if args.config is not None:
-        config_base, unknown = read_config(args.config)
-        if unknown:
-            warn(f"{PROG}: warning: config fields not used by this calculator: {', '.join(unknown)}")
-        base.update(config_base)
+        if args.preset is not None:  # the config replaces every field: a preset beside it would be ignored
+            raise InputError("--preset and --config: give one model (flags then override it)")
+        config, label = read_config_json(args.config)
+        model, notes = model_from_config(config, label, generic=args.generic)
+        for note in notes:  # printed on success, as the config's own remarks
+            warn(f"{PROG}: note: {note}")
+        generic = model.model_type not in SUPPORTED_MODEL_TYPES  # without --generic the block refused it
+        base = asdict(architecture_from_model(model, generic))
+    elif args.generic:
+        raise InputError("--generic reads a config.json of an unknown model_type: it needs --config")
     overrides = {}
     for dest, key in _COUNT_FLAGS.items():
         raw = getattr(args, dest)
@@ -2367,7 +2184,8 @@ def list_gpus() -> str:
 def run(argv=None, warnings=None) -> str:
     """Parse argv, compute, and return the rendered output (raises InputError on bad input).
 
-    Warnings (unknown config.json fields) are appended to ``warnings`` for the caller to print on success.
+    Notes of the config.json reader (fields it did not need, a nested text_config, --generic) are appended to
+    ``warnings`` for the caller to print on stderr on success.
     """
     warnings = [] if warnings is None else warnings
     warn = warnings.append

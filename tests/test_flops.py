@@ -439,7 +439,8 @@ def test_bad_input_one_line_exit_2(flops, argv, needle):
     assert len(lines) == 1 and needle in lines[0] and lines[0].startswith("calc_transformer_flops.py: error:")
 
 
-def test_unknown_config_fields_warned_once(flops, tmp_path):
+def test_unknown_harmless_config_fields_named_in_one_note(flops, tmp_path):
+    """Fields whose names say nothing about the structure are read quietly past, and named once on stderr."""
     path = tmp_path / "config.json"
     path.write_text(json.dumps(dict(LLAMA3_8B, shiny_new_field=1, another_one=True)))
     status, _, err = call_main(flops, ["--config", str(path)])
@@ -448,26 +449,92 @@ def test_unknown_config_fields_warned_once(flops, tmp_path):
     assert len(lines) == 1 and "another_one, shiny_new_field" in lines[0]
 
 
-def test_opt_layerdrop_warned_only_when_it_drops_layers(flops, tmp_path):
-    """OPT configs carry layerdrop 0.0 (no effect, no warning); a non-zero LayerDrop would change training FLOPs,
-    which this script does not model, so it is named."""
+def test_opt_layerdrop_refused_only_when_it_drops_layers(flops, tmp_path):
+    """OPT configs carry layerdrop 0.0 (no effect, no note); a non-zero LayerDrop skips layers at random in
+    training, which changes the training FLOPs and is not modelled: refused, naming the field."""
     path = tmp_path / "config.json"
     path.write_text(json.dumps(OPT_350M))
     assert call_main(flops, ["--config", str(path)])[2] == ""
     path.write_text(json.dumps(dict(OPT_350M, layerdrop=0.1)))
-    status, _, err = call_main(flops, ["--config", str(path)])
-    assert status == 0 and err.strip().endswith("not used by this calculator: layerdrop")
+    status, out, err = call_main(flops, ["--config", str(path)])
+    assert status == 2 and out == "" and len(err.strip().splitlines()) == 1 and "'layerdrop'" in err
 
 
 def test_config_folder_and_nested_text_config(flops, tmp_path):
     """A VLM config.json nests the language model in text_config: that is what is counted (no vision tower, and
-    the unused vision_config is named in the warning); --config also takes the folder."""
+    a note says so); --config also takes the folder."""
     (tmp_path / "config.json").write_text(json.dumps({"model_type": "llava", "text_config": LLAMA3_8B,
                                                       "vision_config": {"hidden_size": 1024}}))
     status, out, err = call_main(flops, ["--config", str(tmp_path), "--json"])
     assert status == 0
     assert json.loads(out)["parameters"]["total"] == 8_030_261_248
-    assert "vision_config" in err and len(err.strip().splitlines()) == 1
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and "text_config" in lines[0] and "language model only" in lines[0]
+
+
+# --- Refusal rather than a confident wrong number: model types and fields the model block does not know ------------
+
+BRAND_NEW = {"model_type": "brand_new_lm", "hidden_size": 64, "num_hidden_layers": 2, "num_attention_heads": 4,
+             "num_key_value_heads": 2, "intermediate_size": 128, "vocab_size": 1000}
+
+
+def _refused(flops, tmp_path, config, *argv) -> str:
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(config))
+    status, out, err = call_main(flops, ["--config", str(path), *argv, "--json"])
+    assert status == 2 and out == "" and "Traceback" not in err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("calc_transformer_flops.py: error:")
+    return lines[0]
+
+
+def test_brand_new_model_type_refused(flops, tmp_path):
+    line = _refused(flops, tmp_path, BRAND_NEW)
+    assert "'brand_new_lm'" in line and "--generic" in line
+
+
+def test_generic_reads_a_new_model_type_as_a_dense_llama_and_says_so(flops, tmp_path):
+    """--generic: RMSNorm, SwiGLU, GQA, untied head. By hand (h 64, L 2, a 4, k 2, d 16, f 128, V 1000): per layer
+    q/o 2·64·64 + k/v 2·64·32 + 3·64·128 + 2 norms of 64 = 36,992; a 1000 x 64 table, a final norm, an untied
+    1000 x 64 head. Forward of 8 tokens: 2 FLOPs per matmul weight and token + the 8 x 8 score square of Q·Kᵀ and
+    softmax·V per head and layer."""
+    h, L, a, k, d, f, V, s = 64, 2, 4, 2, 16, 128, 1000, 8
+    matmul_per_layer = 2 * h * a * d + 2 * h * k * d + 3 * h * f
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(BRAND_NEW))
+    status, out, err = call_main(flops, ["--config", str(path), "--generic", "-s", str(s), "--json"])
+    assert status == 0, err
+    result = json.loads(out)
+    assert result["parameters"]["total"] == V * h + L * (matmul_per_layer + 2 * h) + h + V * h
+    assert result["forward"]["total"] == 2 * s * (L * matmul_per_layer + h * V) + 2 * 2 * L * a * d * s * s
+    assert "--generic" in result["config"]["source"]
+    assert "--generic" in err and "brand_new_lm" in err and len(err.strip().splitlines()) == 1
+    status, text, _ = call_main(flops, ["--config", str(path), "--generic"])
+    assert status == 0 and "read as a dense Llama-style decoder" in text.splitlines()[2]
+
+
+def test_gpt_oss_refused_even_with_generic(flops, tmp_path):
+    """gpt-oss has expert biases, a biased router and attention sinks: read as a dense Llama it was 3.0B of its
+    116.8B parameters. Refused, --generic or not."""
+    config = dict(BRAND_NEW, model_type="gpt_oss")
+    for argv in ((), ("--generic",)):
+        assert "gpt_oss" in _refused(flops, tmp_path, config, *argv)
+
+
+def test_unknown_structural_field_refused_naming_it(flops, tmp_path):
+    """num_experts on a "llama" config: transformers' Llama has no experts, but the file says the model does; the
+    field is named rather than silently dropped."""
+    line = _refused(flops, tmp_path, dict(LLAMA3_8B, num_experts=8))
+    assert "'num_experts'" in line
+
+
+def test_generic_needs_config_and_preset_excludes_config(flops, tmp_path):
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(LLAMA3_8B))
+    for argv, needle in ((["--preset", "gpt2", "--generic"], "--generic"),
+                         (["--preset", "gpt2", "--config", str(path)], "--preset")):
+        status, out, err = call_main(flops, argv)
+        assert status == 2 and out == "" and len(err.strip().splitlines()) == 1 and needle in err
 
 
 def test_real_process_preset_run():
