@@ -68,11 +68,14 @@ micro-batch dividing the per-replica batch is tried, > 10^5 candidates/s (bench/
 ``-p/--params N`` instead of an architecture gives model states only (how the ZeRO paper and DeepSpeed's
 estimators count). Shape flags alone start from the cookbook's defaults (2-linear MLP, f = 4h, LayerNorm).
 
-``--config`` knows the layout transformers builds for gpt2, gptj, gpt_neox, opt, bloom, falcon, llama, mistral,
-mixtral, qwen2, qwen2_moe, qwen3, qwen3_moe, gemma, gemma2, phi, phi3, olmo, olmo2, starcoder2, deepseek_v2 and
-deepseek_v3 (biases, norms, fused tensors, positions, tying: see ``arch_from_config``); for each, the parameter and
-tensor counts of a published config.json equal the model transformers builds (tests/test_mem_torch.py). Which
-layers are MoE: layer i >= first_k_dense_replace, not in mlp_only_layers, with (i + 1) % decoder_sparse_step == 0
+``--config`` is read by the shared model block (``read_config_json``, then ``model_from_config``; the same reader in
+every calc_*.py script), which knows the layout transformers builds for each model type in SUPPORTED_MODEL_TYPES
+(biases, norms, fused tensors, positions, tying) and refuses everything else: an unknown model_type (``--generic``
+reads it as a dense Llama-style decoder and the output's first line says so), this year's types in NOT_YET_MODELLED
+(even with ``--generic``) and a field that may change a count but that no reader takes, each with exit 2 and one line
+naming it. ``arch_from_model`` maps the block's Model onto this script's Arch. For every supported type, the
+parameter and tensor counts of a published config.json equal the model transformers builds
+(tests/test_mem_torch.py). Which layers are MoE: layer i >= first_k_dense_replace, not in mlp_only_layers, with (i + 1) % decoder_sparse_step == 0
 (Qwen-MoE, and the cookbook's ``--expert-interval``) or i % moe_layer_freq == 0 (DeepSeek's own
 modeling_deepseek.py; transformers ignores moe_layer_freq, so a value > 1 prints a warning). Qwen's sliding window
 counts only with use_sliding_window true, on the layers its config class chooses.
@@ -85,7 +88,8 @@ Counts and sizes above 1e30 are refused, and so is a flag the chosen mode or set
 JSON keys (``--json``)
 ======================
 Bytes are exact integers. Always: ``mode`` ("train" | "inference"); ``model`` (the resolved ``Arch`` fields, or
-null with ``-p``); ``params`` {total, embedding, non_embedding, active, per_group{group: count}, tensors} (only
+null with ``-p``); ``notes`` [the config reader's notes: ``--generic``, fields read as changing no count, a nested
+text_config; empty without ``--config``]; ``params`` {total, embedding, non_embedding, active, per_group{group: count}, tensors} (only
 ``total`` with ``-p``); ``per_gpu`` {term: bytes, ..., total}; ``setup`` (the resolved settings); ``assumptions``
 [strings]; with ``--gpu-memory``: ``gpu_memory_bytes`` and ``fits``.
 
@@ -123,8 +127,6 @@ import argparse
 import functools
 import json
 import math
-import os
-import stat
 import sys
 from dataclasses import asdict, dataclass, replace
 
@@ -1553,271 +1555,41 @@ PRESETS = {
 
 
 # --------------------------------------------------------------------------------------------------------------
-# config.json reader (json only; no transformers, no remote code)
+# config.json: read by the shared model block (model_from_config), then seen as an Arch
 # --------------------------------------------------------------------------------------------------------------
-_GATED_TYPES = {"llama", "mistral", "mixtral", "qwen2", "qwen2_moe", "qwen3", "qwen3_moe", "gemma", "gemma2",
-                "gemma3_text", "deepseek_v2", "deepseek_v3", "olmo", "olmo2", "phi3", "granite", "cohere"}
-# tie_word_embeddings when the config omits it: the default of each family's transformers config class.
-_TIED_DEFAULT = {"gpt2": True, "bloom": True, "opt": True, "falcon": True, "starcoder2": True, "gemma": True,
-                 "gemma2": True, "gemma3_text": True}
-# head_dim when the config omits it and it is not hidden / heads (GemmaConfig, Gemma2Config, Qwen3Config defaults).
-_HEAD_DIM_DEFAULT = {"gemma": 256, "gemma2": 256, "qwen3": 128}
-# Model classes that do not read attention_bias (their biases are fixed by the class or come from other fields).
-_NO_ATTENTION_BIAS_FIELD = {"mistral", "mixtral", "qwen2", "qwen2_moe", "phi", "phi3", "starcoder2"}
-# model_type values whose layout the reader knows (each checked against PyTorch in tests/test_mem_torch.py);
-# others are read with the generic rules and a warning.
-KNOWN_MODEL_TYPES = {"gpt2", "gptj", "gpt_neox", "opt", "bloom", "falcon", "llama", "mistral", "mixtral", "qwen2",
-                     "qwen2_moe", "qwen3", "qwen3_moe", "gemma", "gemma2", "phi", "phi3", "olmo", "olmo2",
-                     "starcoder2", "deepseek_v2", "deepseek_v3"}
-# Fields read elsewhere or irrelevant to memory (tokens, init, rope scaling, kernels, names).
-_IGNORED_FIELDS = {
-    "architectures", "auto_map", "bos_token_id", "eos_token_id", "pad_token_id", "initializer_range", "rope_theta",
-    "rope_scaling", "rope_parameters", "transformers_version", "use_cache", "torch_dtype", "dtype", "model_type",
-    "max_position_embeddings", "rms_norm_eps", "layer_norm_epsilon", "layer_norm_eps",
-    "pretraining_tp", "attn_implementation", "partial_rotary_factor", "rotary_pct",
-    "rotary_emb_base", "use_parallel_residual", "query_pre_attn_scalar", "final_logit_softcapping",
-    "hidden_activation", "output_router_logits", "router_aux_loss_coef",
-    "router_jitter_noise", "norm_topk_prob", "routed_scaling_factor", "scoring_func", "topk_method", "n_group",
-    "topk_group", "num_nextn_predict_layers", "ep_size", "aux_loss_alpha", "seq_aux",
-    "quantization_config", "max_window_layers", "use_sliding_window", "summary_type", "summary_use_proj",
-    "summary_activation", "summary_proj_to_labels", "summary_first_dropout", "scale_attn_weights",
-    "reorder_and_upcast_attn", "scale_attn_by_inverse_layer_idx", "n_ctx", "task_specific_params",
-    "classifier_dropout", "tie_word_embeddings", "name_or_path", "_name_or_path",
-    "apply_residual_connection_post_layernorm", "slow_but_exact", "rotary_dim", "norm_epsilon", "clip_qkv",
-    "mlp_type", "init_std", "layerdrop", "prefix", "tokenizer_class", "original_max_position_embeddings",
-    "cache_implementation", "n_positions", "alibi",
-}
+def arch_from_model(m: Model) -> Arch:
+    """The shared block's Model as this script's Arch: the same architecture, under the names the memory math uses.
 
-
-def _first(cfg, names, default=None):
-    for n in names:
-        if n in cfg and cfg[n] is not None:
-            return n, cfg[n]
-    return None, default
-
-
-def arch_from_config(cfg, label="config"):
-    """Map a Hugging Face config.json dict onto Arch. Returns (Arch, sorted list of fields not understood)."""
-    if not isinstance(cfg, dict):
-        raise ValueError(f"--config {label}: expected a JSON object")
-    if cfg.get("text_config") is not None and not isinstance(cfg["text_config"], dict):
-        raise ValueError(f"--config {label}: field 'text_config' must be an object, got "
-                         f"{type(cfg['text_config']).__name__}")
-    if isinstance(cfg.get("text_config"), dict):
-        outer = cfg
-        cfg = dict(cfg["text_config"])
-        for key in ("tie_word_embeddings",):
-            if key in outer and key not in cfg:
-                cfg[key] = outer[key]
-    used = set()
-    if not isinstance(cfg.get("model_type", ""), (str, type(None))):
-        raise ValueError(f"--config {label}: field 'model_type' must be a string, got {cfg['model_type']!r:.40}")
-    model_type = cfg.get("model_type") or ""
-
-    def get(names, kind, default=None, required=False):
-        key, value = _first(cfg, names, default)
-        used.update(n for n in names if n in cfg)  # an explicit null is read too (it means the default)
-        if value is None:
-            if required:
-                raise ValueError(f"--config {label}: missing field {names[0]!r}")
-            return default
-        if kind is bool:
-            if not isinstance(value, bool):
-                raise ValueError(f"--config {label}: field {key!r} must be true/false, got {value!r}")
-            return value
-        if kind is int:
-            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-                raise ValueError(f"--config {label}: field {key!r} must be a non-negative integer, got {value!r}")
-            return value
-        if kind is float:
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-                raise ValueError(f"--config {label}: field {key!r} must be a number, got {value!r}")
-            return float(value)
-        return value
-
-    h = get(["hidden_size", "n_embd", "d_model"], int, required=True)
-    a = get(["num_attention_heads", "n_head"], int, required=True)
-    if a == 0 or h == 0:
-        raise ValueError(f"--config {label}: hidden_size and num_attention_heads must be > 0")
-    kw = dict(name=label, hidden_size=h, num_attention_heads=a,
-              num_layers=get(["num_hidden_layers", "n_layer", "num_layers"], int, required=True),
-              vocab_size=get(["vocab_size"], int, required=True))
-    kw["num_kv_heads"] = get(["num_key_value_heads", "num_kv_heads", "n_head_kv"], int, 0)
-    kw["head_dim"] = get(["head_dim"], int, 0) or _HEAD_DIM_DEFAULT.get(model_type, 0)
-    kw["ffn_hidden_size"] = get(["intermediate_size", "n_inner", "ffn_dim", "ffn_hidden_size"], int, 4 * h) or 4 * h
-    kw["gated_mlp"] = model_type in _GATED_TYPES or model_type == ""
-    bias = get(["attention_bias"], bool, False)
-    if model_type in _NO_ATTENTION_BIAS_FIELD:
-        bias = False
-    kw.update(qkv_bias=bias, attn_out_bias=bias, mlp_bias=get(["mlp_bias"], bool, False))
-    if model_type not in KNOWN_MODEL_TYPES and ("layer_norm_epsilon" in cfg or "layer_norm_eps" in cfg):
-        kw["norm"] = "layernorm"
-    # Each family's layout as its transformers modeling_<family>.py builds it (biases, norms, fused tensors,
-    # positions, tying); the params script documents the same rules and tests/test_mem_torch.py checks every one
-    # of them against a model built from the published config.json.
-    plain_mlp = dict(gated_mlp=False, norm="layernorm")
-    if model_type == "gpt2":  # GPT2Attention c_attn (fused, biased), learned positions, tied
-        kw.update(plain_mlp, qkv_bias=True, attn_out_bias=True, mlp_bias=True, fused_qkv=True,
-                  learned_positions=get(["n_positions", "max_position_embeddings"], int, 1024))
-    elif model_type == "gpt_neox":  # fused query_key_value; attention_bias (default true) on it and on dense
-        bias = get(["attention_bias"], bool, True)
-        kw.update(plain_mlp, qkv_bias=bias, attn_out_bias=bias, mlp_bias=True, fused_qkv=True)
-    elif model_type == "gptj":  # parallel block with one ln_1; unbiased q/k/v/out; biased fc_in/fc_out and lm_head
-        kw.update(plain_mlp, qkv_bias=False, attn_out_bias=False, mlp_bias=True, norms_per_layer=1,
-                  lm_head_bias=True)
-    elif model_type == "bloom":  # ALiBi (no position table), fused biased query_key_value, embedding LayerNorm
-        kw.update(plain_mlp, qkv_bias=True, attn_out_bias=True, mlp_bias=True, fused_qkv=True,
-                  embedding_norm=True, ffn_hidden_size=4 * h)
-    elif model_type == "opt":  # learned positions with offset 2; project_in/out when word_embed_proj_dim != h
-        bias = get(["enable_bias"], bool, True)
-        affine = get(["layer_norm_elementwise_affine"], bool, True)
-        pre_norm = get(["do_layer_norm_before"], bool, True)
-        removed = get(["_remove_final_layer_norm"], bool, False)
-        kw.update(plain_mlp, qkv_bias=bias, attn_out_bias=bias, mlp_bias=bias,
-                  norm="layernorm" if affine else "nonparametric", final_norm=pre_norm and not removed,
-                  learned_positions=get(["max_position_embeddings"], int, 2048) + 2,
-                  word_embed_proj_dim=get(["word_embed_proj_dim"], int, h) or h)
-    elif model_type == "falcon":
-        bias = get(["bias"], bool, False)
-        new_arch = get(["new_decoder_architecture"], bool, False)
-        multi_query = get(["multi_query"], bool, True)
-        parallel = get(["parallel_attn"], bool, True)
-        get(["alibi"], bool, False)  # ALiBi or rotary: no position parameters either way
-        if new_arch:  # Falcon-40B/180B: num_kv_heads groups, (heads + 2 kv_heads) x head_dim fused QKV
-            kv = kw["num_kv_heads"] or a
-        else:  # Falcon-7B: multi_query -> one K/V head (h + 2 head_dim), else 3h; num_kv_heads is not read
-            kv = 1 if multi_query else a
-        norms_in_parallel = get(["num_ln_in_parallel_attn"], int, 0) or (2 if new_arch else 1)
-        kw.update(plain_mlp, num_kv_heads=kv, qkv_bias=bias, attn_out_bias=bias, mlp_bias=bias, fused_qkv=True,
-                  norms_per_layer=(2 if norms_in_parallel == 2 else 1) if parallel else 2,
-                  hf_kv_broadcast=new_arch)
-    elif model_type == "phi":  # Phi-2: parallel block, one LayerNorm, biases everywhere incl. the LM head
-        kw.update(plain_mlp, qkv_bias=True, attn_out_bias=True, mlp_bias=True, norms_per_layer=1,
-                  lm_head_bias=True, qk_norm="head" if get(["qk_layernorm"], bool, False) else "none")
-    elif model_type == "phi3":  # fused qkv_proj and gate_up_proj
-        kw.update(fused_qkv=True, fused_gate_up=True)
-    elif model_type == "starcoder2":  # LayerNorm with bias, use_bias on every linear, plain c_fc / c_proj MLP
-        bias = get(["use_bias"], bool, True)
-        kw.update(plain_mlp, qkv_bias=bias, attn_out_bias=bias, mlp_bias=bias)
-    elif model_type == "olmo":  # OLMo-1: LayerNorm without any parameters
-        kw.update(norm="nonparametric", norm_fp32_input=True)
-    elif model_type == "olmo2":  # RMSNorm over the whole q and k projections, post-attention / post-MLP norms
-        kw.update(qk_norm="full", norm_fp32_scale=True)
-    elif model_type in ("qwen2", "qwen2_moe"):  # biased q/k/v, unbiased o_proj
-        kw["qkv_bias"] = True if model_type == "qwen2" else get(["qkv_bias"], bool, True)
-    elif model_type in ("qwen3", "qwen3_moe", "gemma3_text"):
-        kw["qk_norm"] = "head"
-    if model_type == "gemma2" or model_type == "gemma3_text":
-        kw["norms_per_layer"] = 4
-    if model_type.startswith("gemma"):
-        kw["norm_fp32_scale"] = True
-    kw["attn_softcap"] = bool(get(["attn_logit_softcapping"], float, 0.0))
-    act = get(["activation_function", "hidden_act"], str, "")
-    kw["python_gelu"] = act == "gelu_new"
-    kw["relu_mlp"] = act == "relu" and not kw["gated_mlp"]
-    kw["softmax_fp32"] = model_type not in ("gpt2", "gpt_neox", "falcon")  # eager softmax dtype of each class
-    tied = cfg.get("tie_word_embeddings", _TIED_DEFAULT.get(model_type, False))
-    if tied is None:
-        tied = _TIED_DEFAULT.get(model_type, False)
-    if not isinstance(tied, bool):
-        raise ValueError(f"--config {label}: field 'tie_word_embeddings' must be true/false, got {tied!r}")
-    kw["tied_embeddings"] = tied
-    n_exp = get(["num_local_experts", "num_experts", "n_routed_experts"], int, 0)
-    if n_exp:
-        kw["num_experts"] = n_exp
-        kw["topk"] = get(["num_experts_per_tok", "moe_topk"], int, 0)
-        kw["moe_ffn_hidden_size"] = get(["moe_intermediate_size"], int, kw["ffn_hidden_size"])
-        kw["num_shared_experts"] = get(["n_shared_experts"], int, 0)
-        shared = get(["shared_expert_intermediate_size"], int, 0)
-        if shared:
-            kw.update(num_shared_experts=1, shared_expert_ffn_hidden_size=shared, shared_expert_gate=True)
-        kw["first_k_dense"] = get(["first_k_dense_replace"], int, 0)
-        # Two spellings with different phases: Qwen's decoder_sparse_step n makes layers n-1, 2n-1, ... MoE
-        # (modeling_qwen2_moe.py: (layer_idx + 1) % n == 0); DeepSeek's moe_layer_freq n makes layers 0, n, 2n, ...
-        # MoE past first_k_dense_replace (DeepSeek-V2/V3 modeling_deepseek.py: layer_idx % moe_layer_freq == 0;
-        # transformers' DeepseekV3 ignores the field, calc_transformer_params.py follows DeepSeek's code, so do we).
-        sparse_step = get(["decoder_sparse_step"], int, 0)
-        freq = get(["moe_layer_freq"], int, 0)
-        if sparse_step > 1 and freq > 1:
-            raise ValueError(f"--config {label}: fields 'decoder_sparse_step' and 'moe_layer_freq' both set; "
-                             "give one")
-        if freq:
-            kw.update(expert_interval=freq, expert_interval_phase=0)
-        else:
-            kw["expert_interval"] = sparse_step or 1
-        dense = get(["mlp_only_layers"], list, [])  # Qwen-MoE: these layers keep the dense MLP
-        if not isinstance(dense, list) or not all(isinstance(i, int) and not isinstance(i, bool) and i >= 0
-                                                  for i in dense):
-            raise ValueError(f"--config {label}: field 'mlp_only_layers' must be a list of layer indices")
-        kw["dense_layers"] = tuple(sorted(set(dense)))
-    # Without routed experts the MoE spacing fields choose nothing: read, not "not understood".
-    used.update(k for k in ("decoder_sparse_step", "moe_layer_freq", "first_k_dense_replace", "mlp_only_layers")
-                if k in cfg)
-    if model_type == "deepseek_v3" or "kv_lora_rank" in cfg:
-        kw["q_lora_rank"] = get(["q_lora_rank"], int, 0)
-        kw["kv_lora_rank"] = get(["kv_lora_rank"], int, 0)
-        kw["qk_nope_head_dim"] = get(["qk_nope_head_dim"], int, 0)
-        kw["qk_rope_head_dim"] = get(["qk_rope_head_dim"], int, 0)
-        kw["v_head_dim"] = get(["v_head_dim"], int, 0)
-    window = get(["sliding_window"], int, 0)
-    # Qwen configs carry a sliding_window that is off unless use_sliding_window is true (the default is false in
-    # every Qwen config class); which layers then slide differs per class, see below.
-    qwen = model_type in ("qwen2", "qwen2_moe", "qwen3", "qwen3_moe")
-    if not get(["use_sliding_window"], bool, not qwen):
-        window = 0
-    kw["sliding_window"] = window
-    check_layer_count(kw["num_layers"])  # before per-layer types are expanded below
-    types = get(["layer_types"], list, None)
-    if types is not None:
-        if not isinstance(types, list) or not all(isinstance(t, str) for t in types):
-            raise ValueError(f"--config {label}: field 'layer_types' must be a list of strings")
-        mapped = []
-        for t in types:
-            if t not in ("full_attention", "sliding_attention"):
-                raise ValueError(f"--config {label}: layer_types entry {t!r} is not supported")
-            mapped.append("sliding" if t == "sliding_attention" else "full")
-        kw["layer_types"] = tuple(mapped)
-    elif model_type == "gemma2" and window:
-        kw["layer_types"] = tuple("sliding" if i % 2 == 0 else "full" for i in range(kw["num_layers"]))
-    elif model_type in ("qwen2", "qwen3", "qwen2_moe") and window:
-        # transformers configuration_qwen2.py / _qwen3.py: layers i >= max_window_layers slide;
-        # configuration_qwen2_moe.py: even layers i < max_window_layers slide (Qwen3-MoE: every layer, no types)
-        limit = get(["max_window_layers"], int, 28)
-        kw["layer_types"] = tuple(
-            "sliding" if (i >= limit if model_type != "qwen2_moe" else i % 2 == 0 and i < limit) else "full"
-            for i in range(kw["num_layers"]))
-    drop = 0.0
-    for key in ("attention_dropout", "hidden_dropout", "resid_pdrop", "attn_pdrop", "embd_pdrop"):
-        if key in cfg:
-            drop = max(drop, get([key], float, 0.0))
-    kw["dropout"] = drop > 0
-    unknown = sorted(k for k in cfg if k not in used and k not in _IGNORED_FIELDS and not k.startswith("_")
-                     and k not in ("text_config", "vision_config") and not k.endswith("dropout")
-                     and not k.endswith("_pdrop") and not k.endswith("token_id") and not k.endswith("_token_ids"))
-    return validate_arch(Arch(**kw)), unknown
-
-
-def _is_device(path: str) -> bool:
-    """True for an existing path that is neither a regular file nor a pipe (a device, a socket)."""
-    try:
-        mode = os.stat(path).st_mode
-    except OSError:
-        return False  # missing or unreadable: open() below says which
-    return not (stat.S_ISREG(mode) or stat.S_ISFIFO(mode))
-
-
-def read_config(path):
-    if os.path.isdir(path):
-        path = os.path.join(path, "config.json")
-    if _is_device(path):  # /dev/zero and the like never end; a pipe (--config <(...)) is still read
-        raise ValueError(f"--config {path}: not a regular file or pipe")
-    try:
-        with open(path, encoding="utf-8") as fh:
-            return json.load(fh), os.path.basename(os.path.dirname(os.path.abspath(path))) or path
-    except OSError as exc:
-        raise ValueError(f"--config cannot read {path}: {exc.strerror or exc}") from None
-    except ValueError as exc:  # bad JSON, bad UTF-8, an integer too long for Python to convert
-        raise ValueError(f"--config {path} is not valid JSON ({str(exc).splitlines()[0]})") from None
+    Learned positions become the table's row count (OPT's 2 extra rows included); Transformer-XL relative
+    positions switch on W_kR and the u, v biases. DeepSeek-V3's e_score_correction_bias is a buffer, not a
+    parameter (no gradient, no optimizer state), and is left out like transformers leaves it out of parameters().
+    Fields this script cannot represent are refused rather than dropped."""
+    # GPT-J and Phi-2 run transformers' gelu_new in Python too (NewGELUActivation: 4 MLP-wide tensors saved, not 1),
+    # which the block marks for GPT-2 only so far; the published configs of both families say gelu_new (their
+    # classes' default). Drop this line once the block reads their activation field.
+    python_gelu = m.python_gelu or m.model_type in ("gptj", "phi")
+    if m.router_bias or m.mtp_layers:
+        field = "router_bias" if m.router_bias else "mtp_layers"
+        raise InputError(f"{m.source}: {field} is not modelled by {PROG}; refusing rather than leaving it out")
+    return Arch(
+        name=m.name, source=m.source, num_layers=m.num_layers, hidden_size=m.hidden_size,
+        vocab_size=m.padded_vocab, num_attention_heads=m.num_attention_heads, num_kv_heads=m.num_kv_heads,
+        head_dim=m.head_dim, ffn_hidden_size=m.ffn_hidden_size, gated_mlp=m.gated_mlp, qkv_bias=m.qkv_bias,
+        attn_out_bias=m.o_bias, mlp_bias=m.mlp_bias, fused_qkv=m.fused_qkv, fused_gate_up=m.fused_gate_up,
+        norm=m.norm, norms_per_layer=m.norms_per_layer, qk_norm=m.qk_norm, final_norm=m.final_norm,
+        tied_embeddings=m.tied_embeddings, learned_positions=m.learned_position_rows, lm_head_bias=m.lm_head_bias,
+        embedding_norm=m.embedding_norm, hf_kv_broadcast=m.hf_kv_broadcast,
+        word_embed_proj_dim=m.word_embed_proj_dim,
+        relative_attention=m.position_embedding == "relative",
+        num_experts=m.num_experts, topk=m.top_k, moe_ffn_hidden_size=m.moe_width if m.is_moe else 0,
+        num_shared_experts=m.num_shared_experts, shared_expert_ffn_hidden_size=m.shared_expert_ffn_size,
+        shared_expert_gate=m.shared_expert_gate, first_k_dense=m.first_k_dense, expert_interval=m.expert_interval,
+        expert_interval_phase=m.expert_interval_phase, dense_layers=tuple(m.dense_layers),
+        q_lora_rank=m.q_lora_rank, kv_lora_rank=m.kv_lora_rank, qk_nope_head_dim=m.qk_nope_head_dim,
+        qk_rope_head_dim=m.qk_rope_head_dim, v_head_dim=m.v_head_dim,
+        sliding_window=m.sliding_window, layer_types=tuple(m.layer_types), dropout=m.dropout,
+        python_gelu=python_gelu, relu_mlp=m.relu_mlp, softmax_fp32=m.softmax_fp32, attn_softcap=m.attn_softcap,
+        norm_fp32_scale=m.norm_fp32_scale, norm_fp32_input=m.norm_fp32_input)
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -2733,8 +2505,13 @@ def _term_rows(terms):
     return [(TERM_LABELS.get(k, k), v, 100.0 * v / total) for k, v in terms.items() if k != "total"]
 
 
+def _generic_note(result):
+    """The --generic note, which the output states first: the numbers are a Llama-shaped reading, not a model's."""
+    return next((n for n in result.get("notes", []) if n.startswith("--generic")), None)
+
+
 def render_text(result):
-    lines = []
+    lines = [f"note: {_generic_note(result)}"] if _generic_note(result) else []
     model = result.get("model")
     if model:
         lines.append(f"model: {model['name']}  ({result['params']['total']:,} parameters"
@@ -2809,7 +2586,8 @@ def render_markdown(result):
     else:
         caption = (f"**{name}**, inference: batch {s['batch']} x {s['context']} tokens, KV {s['kv_dtype']}, "
                    f"tp {s['tp']}, pp {s['pp']}; per GPU")
-    out = [caption, "", "| term | GiB | GB | % |", "|---|---:|---:|---:|"]
+    out = ([f"note: {_generic_note(result)}", ""] if _generic_note(result) else []) + [
+        caption, "", "| term | GiB | GB | % |", "|---|---:|---:|---:|"]
     for label, value, pct in _term_rows(terms):
         out.append(f"| {label} | {gib(value):,.3f} | {gb(value):,.3f} | {pct:.1f} |")
     out.append(f"| **total** | **{gib(terms['total']):,.3f}** | **{gb(terms['total']):,.3f}** | 100.0 |")
@@ -2857,6 +2635,8 @@ def build_parser():
     m.add_argument("--preset", help="built-in model (see --list-presets)")
     m.add_argument("--list-presets", action="store_true", help="list presets with sources and exit")
     m.add_argument("--config", help="Hugging Face config.json (or a folder holding one); read with json only")
+    m.add_argument("--generic", action="store_true",
+                   help="read an unknown model_type as a dense Llama-style decoder; the output says so")
     m.add_argument("-p", "--params", help="model-states-only mode: total parameter count, e.g. 7.5B")
     m.add_argument("--largest-layer-params", help="with --params: parameters of the largest gathered unit (ZeRO-3)")
     for flags, dest, hlp in [
@@ -2964,24 +2744,22 @@ def _flag(dest):
 
 
 def resolve_arch(args):
-    """Preset / config / flags -> Arch (or None in --params mode). Returns (arch, warnings)."""
-    warnings = []
+    """Preset / config / flags -> Arch (or None in --params mode). Returns (arch, warnings for stderr, the config
+    reader's notes)."""
+    warnings, notes = [], []
     base = None
     if args.preset:
         if args.preset not in PRESETS:
             raise ValueError(f"--preset {args.preset!r} is unknown; see --list-presets")
         kw, source = PRESETS[args.preset]
         base = Arch(name=args.preset, source=source, **kw)
+    if args.generic and not args.config:
+        raise ValueError("--generic reads a --config of an unknown model_type; give --config")
     if args.config:
-        cfg, label = read_config(args.config)
-        base, unknown = arch_from_config(cfg, label)
-        inner = cfg.get("text_config") if isinstance(cfg.get("text_config"), dict) else cfg
-        model_type = inner.get("model_type")
-        if model_type not in KNOWN_MODEL_TYPES:
-            warnings.append(f"{PROG}: warning: --config model_type {model_type!r} has no specific rules here; read "
-                            "as a generic decoder (check biases, norms and positions against the params script)")
-        if unknown:
-            warnings.append(f"{PROG}: warning: --config fields not understood (ignored): {', '.join(unknown)}")
+        raw, label = read_config_json(args.config)
+        model, notes = model_from_config(raw, f"--config {label}", generic=args.generic)
+        base = arch_from_model(model)
+        warnings += [f"{PROG}: note: {note}" for note in notes]
         if base.is_moe and base.expert_interval_phase == 0 and base.expert_interval > 1:
             warnings.append(f"{PROG}: warning: --config moe_layer_freq {base.expert_interval} read as DeepSeek's "
                             f"code does (MoE layers i % {base.expert_interval} == 0); transformers ignores it and "
@@ -2991,7 +2769,7 @@ def resolve_arch(args):
               args.tied_embeddings, args.qkv_bias, args.mlp_bias, args.dropout, args.lm_head_bias,
               args.embedding_norm, args.qk_norm]
     if base is None and not explicit and all(o is None for o in others) and not args.moe:
-        return None, warnings
+        return None, warnings, notes
     # Shape flags alone start from the cookbook's defaults: 2-linear MLP, f = 4h, LayerNorm, untied embeddings.
     arch = base or Arch(name="custom", gated_mlp=False, norm="layernorm", ffn_hidden_size=0)
     upd = {}
@@ -3048,7 +2826,7 @@ def resolve_arch(args):
     if arch.layer_types and len(arch.layer_types) != arch.num_layers and "num_layers" in upd and base is not None:
         arch = replace(arch, layer_types=tuple(arch.layer_types[j % len(arch.layer_types)]
                                                for j in range(arch.num_layers)))
-    return validate_arch(arch), warnings
+    return validate_arch(arch), warnings, notes
 
 
 def _opt(raw, flag, default, parse=parse_count, **kw):
@@ -3163,7 +2941,7 @@ def compute(args):
         raise ValueError(f"{stray[0]} is for {'training; drop --infer' if args.infer else 'inference; add --infer'}")
     if args.top is not None and not args.search:
         raise ValueError("--top sets the rows --search prints; add --search")
-    arch, warnings = resolve_arch(args)
+    arch, warnings, notes = resolve_arch(args)
     if arch is None and args.params is None:
         raise ValueError("give a model: --preset, --config, shape flags (-l, -hs, -a, ...) or -p/--params")
     if arch is not None and args.params is not None:
@@ -3179,7 +2957,7 @@ def compute(args):
     if (args.search or args.max_micro_batch or args.max_context or args.explain) and arch is None:
         raise ValueError("--search, --max-micro-batch, --max-context and --explain need an architecture, not -p")
     params = count_params(arch) if arch is not None else {"total": parse_count(args.params, "--params")}
-    result = {"model": asdict(arch) if arch is not None else None, "params": params}
+    result = {"model": asdict(arch) if arch is not None else None, "params": params, "notes": notes}
     if args.infer:
         inf = build_infer_setup(args, arch)
         if args.max_context:

@@ -399,7 +399,7 @@ def test_text_markdown_explain_and_plot(mem, tmp_path):
     assert status == 0 and target.stat().st_size > 1000, err
 
 
-def test_config_json_and_unknown_field_warning(mem, tmp_path):
+def test_config_json_and_unknown_field_note(mem, tmp_path):
     # meta-llama/Meta-Llama-3-8B config.json (fields as published on the Hugging Face page)
     cfg = {"architectures": ["LlamaForCausalLM"], "attention_bias": False, "attention_dropout": 0.0,
            "bos_token_id": 128000, "eos_token_id": 128001, "hidden_act": "silu", "hidden_size": 4096,
@@ -414,6 +414,69 @@ def test_config_json_and_unknown_field_warning(mem, tmp_path):
     assert status == 0
     assert json.loads(out)["params"]["total"] == 8_030_261_248
     assert err.count("\n") == 1 and "made_up_field" in err
+
+
+# A Llama-shaped config.json, hand-counted: embedding and untied LM head 2 x 100 x 64; per layer two RMSNorms (2 x 64),
+# q and o 64 x 64 each, k and v 64 x (2 kv heads x 16) each, SwiGLU 3 x 64 x 128; final norm 64.
+TINY_LLAMA = {"model_type": "llama", "hidden_size": 64, "num_attention_heads": 4, "num_key_value_heads": 2,
+              "num_hidden_layers": 2, "vocab_size": 100, "intermediate_size": 128, "tie_word_embeddings": False}
+TINY_LLAMA_PARAMS = 2 * 100 * 64 + 2 * (2 * 64 + 2 * 64 * 64 + 2 * 64 * 32 + 3 * 64 * 128) + 64
+assert TINY_LLAMA_PARAMS == 86_848
+
+
+def _write_config(tmp_path, cfg):
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(cfg))
+    return str(path)
+
+
+def test_tiny_llama_config_is_counted_by_hand(mem, tmp_path):
+    r = run_json(mem, "--config", _write_config(tmp_path, TINY_LLAMA), "--infer")
+    assert r["params"]["total"] == TINY_LLAMA_PARAMS and r["notes"] == []
+
+
+@pytest.mark.parametrize("fmt", [[], ["--json"], ["--format", "markdown"]])
+def test_unknown_model_type_is_refused_not_read_as_llama(mem, tmp_path, fmt):
+    path = _write_config(tmp_path, dict(TINY_LLAMA, model_type="brand_new_lm"))
+    status, out, err = call_main(mem, ["--config", path, "--infer", *fmt])
+    lines = err.strip().splitlines()
+    assert status == 2 and out == "" and len(lines) == 1, err
+    assert "'brand_new_lm'" in lines[0] and "--generic" in lines[0] and lines[0].startswith(f"{mem.PROG}: error:")
+
+
+def test_generic_reads_an_unknown_model_type_as_llama_and_says_so(mem, tmp_path):
+    path = _write_config(tmp_path, dict(TINY_LLAMA, model_type="brand_new_lm"))
+    status, out, err = call_main(mem, ["--config", path, "--infer", "--generic", "--json"])
+    assert status == 0, err
+    r = json.loads(out)
+    assert r["params"]["total"] == TINY_LLAMA_PARAMS
+    assert r["notes"][0].startswith("--generic") and "brand_new_lm" in r["notes"][0]
+    assert "--generic" in err and "brand_new_lm" in err
+    for fmt in ([], ["--format", "markdown"]):  # the first line of the printed output says how it was read
+        status, out, _ = call_main(mem, ["--config", path, "--infer", "--generic", *fmt])
+        assert status == 0 and out.splitlines()[0].startswith("note: --generic") and "brand_new_lm" in out
+
+
+def test_this_years_unmodelled_type_is_refused_even_with_generic(mem, tmp_path):
+    # openai/gpt-oss-20b: experts with biases, a biased router and attention sinks; a Llama reading is 14.5B, not 20.9B
+    path = _write_config(tmp_path, dict(TINY_LLAMA, model_type="gpt_oss"))
+    for extra in ([], ["--generic"]):
+        status, out, err = call_main(mem, ["--config", path, "--infer", *extra])
+        lines = err.strip().splitlines()
+        assert status == 2 and out == "" and len(lines) == 1 and "gpt_oss" in lines[0], err
+
+
+def test_unread_structural_field_is_refused_naming_it(mem, tmp_path):
+    # LlamaForCausalLM builds no experts: a "llama" config with num_experts is not a model this reading describes
+    path = _write_config(tmp_path, dict(TINY_LLAMA, num_experts=8))
+    status, out, err = call_main(mem, ["--config", path, "--infer"])
+    lines = err.strip().splitlines()
+    assert status == 2 and out == "" and len(lines) == 1 and "'num_experts'" in lines[0], err
+
+
+def test_generic_without_config_is_refused(mem):
+    status, out, err = call_main(mem, ["--preset", "llama-3-8b", "--generic"])
+    assert status == 2 and out == "" and "--generic" in err and len(err.strip().splitlines()) == 1
 
 
 @pytest.mark.parametrize("argv, needle", [
@@ -636,9 +699,10 @@ def test_deepseek_moe_layer_freq_is_read_with_deepseeks_rule(mem, params, tmp_pa
     moe_layers = [i for i in range(c["num_hidden_layers"])
                   if i >= c["first_k_dense_replace"] and i % c["moe_layer_freq"] == 0]
     assert moe_layers == [2, 4]
-    arch, unknown = mem.arch_from_config(dict(c), "deepseek-v2-lite-freq2")
+    model, notes = mem.model_from_config(dict(c), "deepseek-v2-lite-freq2")  # the shared model block's reader
+    arch = mem.arch_from_model(model)
     assert [i for i in range(arch.num_layers) if arch.layer_is_moe(i)] == moe_layers
-    assert "moe_layer_freq" not in unknown
+    assert notes == []  # every field read (moe_layer_freq included) or known to be harmless
     h, a, v, f, fm, e = c["hidden_size"], c["num_attention_heads"], c["vocab_size"], c["intermediate_size"], \
         c["moe_intermediate_size"], c["n_routed_experts"]
     qk, r = c["qk_nope_head_dim"] + c["qk_rope_head_dim"], c["kv_lora_rank"]
@@ -665,11 +729,11 @@ def test_decoder_sparse_step_keeps_qwens_phase(mem):
            "vocab_size": 100, "intermediate_size": 128, "moe_intermediate_size": 32, "num_experts": 4,
            "num_experts_per_tok": 2, "decoder_sparse_step": 2, "shared_expert_intermediate_size": 64,
            "use_sliding_window": False}
-    arch, _ = mem.arch_from_config(cfg, "qwen-step2")
+    arch = mem.arch_from_model(mem.model_from_config(cfg, "qwen-step2")[0])
     assert [i for i in range(6) if arch.layer_is_moe(i)] == [1, 3, 5]
-    both = dict(cfg, moe_layer_freq=2)
+    both = dict(cfg, moe_layer_freq=2)  # DeepSeek's spelling is not read by Qwen2-MoE: refused, never ignored
     with pytest.raises(ValueError, match="moe_layer_freq"):
-        mem.arch_from_config(both, "both")
+        mem.model_from_config(both, "both")
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -715,8 +779,8 @@ def test_search_with_a_huge_global_batch_does_not_hang(mem):
 
 
 @pytest.mark.parametrize("text, needle", [
-    ('{"hidden_size": 64, "num_attention_heads": 4, "num_hidden_layers": 2, "vocab_size": 1' + "0" * 400 + "}",
-     "--vocab-size"),
+    ('{"model_type": "llama", "hidden_size": 64, "num_attention_heads": 4, "num_hidden_layers": 2, '
+     '"intermediate_size": 128, "vocab_size": 1' + "0" * 400 + "}", "vocab_size"),  # the field, not a flag
     ('{"hidden_size": 64, "num_attention_heads": 4, "num_hidden_layers": 2, "vocab_size": 1' + "0" * 5000 + "}",
      "--config"),                                                         # beyond Python's int digit limit
     ('{"text_config": "abc", "hidden_size": 64, "num_attention_heads": 4, "num_hidden_layers": 2, '
@@ -725,9 +789,14 @@ def test_search_with_a_huge_global_batch_does_not_hang(mem):
     ('{"model_type": {}, "hidden_size": 64, "num_attention_heads": 4, "num_hidden_layers": 2, "vocab_size": 10}',
      "model_type"),                                                       # TypeError: unhashable type
     ('{"model_type": "qwen2_moe", "hidden_size": 64, "num_attention_heads": 4, "num_hidden_layers": 2, '
-     '"vocab_size": 10, "num_experts": 4, "num_experts_per_tok": 2, "mlp_only_layers": 5}', "mlp_only_layers"),
+     '"vocab_size": 10, "intermediate_size": 128, "moe_intermediate_size": 32, "num_experts": 4, '
+     '"num_experts_per_tok": 2, "mlp_only_layers": 5}', "mlp_only_layers"),
     ('{"model_type": "gemma2", "hidden_size": 64, "num_attention_heads": 4, "num_hidden_layers": 1000000000000, '
-     '"vocab_size": 10, "sliding_window": 16, "head_dim": 16}', "--num-layers"),  # hung expanding layer types
+     '"vocab_size": 10, "intermediate_size": 128, "sliding_window": 16, "head_dim": 16}',
+     "num_hidden_layers"),                                                # hung expanding layer types
+    ('{"model_type": "gemma2", "hidden_size": 64, "num_attention_heads": 4, "num_hidden_layers": 200000, '
+     '"vocab_size": 10, "intermediate_size": 128, "sliding_window": 16, "head_dim": 16}',
+     "num_hidden_layers"),                                                # beyond the layer bound, named as a field
 ])
 def test_review_hostile_config(mem, tmp_path, text, needle):
     path = tmp_path / "config.json"

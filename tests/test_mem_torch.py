@@ -140,9 +140,10 @@ def unique_bytes(tensors):
     return sum(seen.values())
 
 
-def arch_of(mem, cfg):
-    arch, _unknown = mem.arch_from_config(dict(cfg), cfg["model_type"])
-    return arch
+def arch_of(mem, cfg, where=None):
+    """The shared model block's reading of a config dict (model_from_config), seen as the memory script's Arch."""
+    model, _notes = mem.model_from_config(dict(cfg), where or cfg["model_type"])
+    return mem.arch_from_model(model)
 
 
 @pytest.mark.parametrize("name", sorted(STATE_CONFIGS))
@@ -212,8 +213,8 @@ def test_falcon_kv_cache_per_token_from_the_published_configs(mem):
     # tiiuae/falcon-40b: new_decoder_architecture with num_kv_heads 8, head 8192 / 128 = 64, 60 layers:
     # 2 x 60 x 8 x 64 x 2 B = 122,880 B (what a cache of the 8 groups holds, e.g. vLLM's); transformers' Falcon
     # broadcasts K/V to all 128 query heads before caching, 16x that (checked above on the shrunk model).
-    falcon_7b, _ = mem.arch_from_config(_published("falcon"), "falcon-7b")
-    falcon_40b, _ = mem.arch_from_config(_published("falcon_new"), "falcon-40b")
+    falcon_7b = arch_of(mem, _published("falcon"), "falcon-7b")
+    falcon_40b = arch_of(mem, _published("falcon_new"), "falcon-40b")
     assert mem.kv_cache_bytes(falcon_7b, 1, 1, "bf16")["bytes_per_token"] == 8_192
     assert mem.kv_cache_bytes(falcon_40b, 1, 1, "bf16")["bytes_per_token"] == 122_880
     assert mem.kv_cache_bytes(falcon_40b, 1, 1, "bf16", convention="hf-dynamic")["bytes_per_token"] == 16 * 122_880
@@ -393,7 +394,7 @@ def meta_model_counts(name, cache):
 @pytest.mark.parametrize("name", sorted(_real_configs()))
 def test_real_config_json_parameter_count_equals_pytorch(mem, name, meta_models):
     numel, tensors = meta_model_counts(name, meta_models)
-    arch, _unknown = mem.arch_from_config(_published(name), name)
+    arch = arch_of(mem, _published(name), name)
     counted = mem.count_params(arch)
     assert counted["total"] == numel
     assert counted["tensors"] == tensors
