@@ -15,8 +15,17 @@ weight and bias the model holds, to the unit, and says where each lives:
   routed experts, plus top_k/E of the routed experts (Mixtral paper, abstract: "13B active parameters");
 * checkpoint size at ``--dtype`` in bytes, GB (10^9) and GiB (2^30).
 
-Formulas (h hidden size, a query heads, k key/value heads, d head dim, f FFN width, V vocab (padded), L layers)
-------------------------------------------------------------------------------------------------------------
+The model is the shared model block's ``Model`` (the block between the cog markers below, carried byte for byte by
+every calc_*.py script), and the count is the sum of the block's tensor list (``count_model``): each tensor has a
+PyTorch shape and a role, and the roles are this report's components. ``--config`` goes through the block's one
+reader (``model_from_config``): a ``model_type`` it does not model, or an unread field whose name says it may change
+a count (experts, layers, heads, norms, ...), ends with exit status 2 and one line naming it, never a number;
+``--generic`` reads an unknown model type as a dense Llama-style decoder and the first note says so.
+
+What the tensor list counts
+---------------------------
+h hidden size, a query heads, k key/value heads, d head dim, f FFN width, V vocab (padded), L layers.
+
 * attention: q h*a*d, k and v h*k*d each, out a*d*h; biases a*d + 2*k*d on q/k/v, h on the output, each
   switchable (GPT-2 has all; Qwen2 q/k/v only; Llama none).
 * MLA (DeepSeek-V2 paper, section 2.1; transformers ``DeepseekV3Attention``): q path h*r_q + norm(r_q) +
@@ -51,7 +60,8 @@ a multiple of 256, Llama's ``multiple_of``), kv heads at the template's ratio; e
 
 JSON keys (``--format json``)
 -----------------------------
-``model``, ``source``, ``config`` (the resolved configuration, plus ``vocab_size_padded``), ``total``,
+``model``, ``source``, ``config`` (the resolved ``Model``, one key per field of the shared block's dataclass, with
+``head_dim`` and ``num_kv_heads`` written out unless MLA, plus ``vocab_size_padded``), ``total``,
 ``embedding`` {``input``, ``positions``, ``lm_head``, ``total``}, ``non_embedding`` (Kaplan's N), ``components``
 {``embedding``, ``positions``, ``embedding_projections``, ``attention``, ``mlp``, ``routed_experts``,
 ``shared_experts``, ``router``, ``norms``, ``lm_head``, ``mtp``}, ``layer_types`` [{``type`` (dense/moe),
@@ -68,6 +78,7 @@ Examples
     python calc_transformer_params.py --preset llama-3-8b
     python calc_transformer_params.py --preset mixtral-8x7b --format markdown
     python calc_transformer_params.py --config path/to/config.json --dtype fp8 --json
+    python calc_transformer_params.py --config path/to/new-model --generic   # unknown model_type, read as a Llama
     python calc_transformer_params.py -l 24 -hs 2048 -a 16 -v 50304 -ff 4 --norm layernorm --bias
     python calc_transformer_params.py --preset gpt2 --no-bias --norm layernorm-nobias   # nanoGPT bias=False
     python calc_transformer_params.py --target-params 1.3B --preset llama-2-7b
@@ -84,9 +95,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import fields, replace
 
 # [[[cog import cog, pathlib; cog.out(pathlib.Path(cog.inFile).with_name("tools").joinpath("model_block.py").read_text()) ]]]
 # ==============================================================================================================
@@ -1009,101 +1019,25 @@ def read_config_json(path: str) -> tuple:
 
 PROG = "calc_transformer_params.py"
 
-
-class InputError(ValueError):
-    """Bad input: reported as one line on stderr and exit status 2."""
-
-
 # --------------------------------------------------------------------------------------------------------------
-# Configuration
+# Presets
 # --------------------------------------------------------------------------------------------------------------
-
-NORM_TYPES = ("layernorm", "layernorm-nobias", "rmsnorm", "nonparametric", "none")
-POSITION_TYPES = ("rotary", "alibi", "learned", "relative", "none")
-QK_NORM_TYPES = ("none", "head", "full")
-
-
-@dataclass(frozen=True)
-class ModelConfig:
-    """Everything that decides a decoder-only transformer's parameter count.
-
-    ``head_dim`` None means hidden_size / num_attention_heads; ``num_kv_heads`` None means as many as query heads.
-    ``kv_lora_rank`` > 0 switches attention to MLA (then head_dim/num_kv_heads are unused).
-    ``num_experts`` > 0 makes the layers chosen by first_k_dense / dense_layers / expert_interval MoE layers.
-    """
-
-    num_layers: int
-    hidden_size: int
-    num_attention_heads: int
-    vocab_size: int
-    ffn_hidden_size: int
-    name: str = "custom"
-    source: str = "command-line flags"
-    num_kv_heads: int | None = None
-    head_dim: int | None = None
-    gated_mlp: bool = False
-    pad_vocab_multiple: int = 1
-    position_embedding: str = "rotary"
-    max_position_embeddings: int = 0
-    position_offset: int = 0
-    tied_embeddings: bool = False
-    lm_head_bias: bool = False
-    embedding_norm: bool = False
-    word_embed_proj_dim: int | None = None
-    qkv_bias: bool = False
-    o_bias: bool = False
-    mlp_bias: bool = False
-    norm_type: str = "rmsnorm"
-    norms_per_layer: int = 2
-    final_norm: bool = True
-    qk_norm: str = "none"
-    q_lora_rank: int = 0
-    kv_lora_rank: int = 0
-    qk_nope_head_dim: int = 0
-    qk_rope_head_dim: int = 0
-    v_head_dim: int = 0
-    num_experts: int = 0
-    top_k: int = 0
-    moe_ffn_hidden_size: int | None = None
-    num_shared_experts: int = 0
-    shared_expert_ffn_size: int | None = None
-    shared_expert_gate: bool = False
-    router_bias: bool = False
-    router_score_correction_bias: bool = False
-    first_k_dense: int = 0
-    expert_interval: int = 1
-    expert_interval_phase: int = 1
-    dense_layers: tuple = ()
-    mtp_layers: int = 0
-
-
-# Which flag sets each field: used to name the flag in error messages (a config file names its own fields).
-FIELD_FLAGS = {
-    "num_layers": "--num-layers", "hidden_size": "--hidden-size", "num_attention_heads": "--num-attention-heads",
-    "vocab_size": "--vocab-size", "ffn_hidden_size": "--ffn-hidden-size", "num_kv_heads": "--num-kv-heads",
-    "head_dim": "--head-dim", "pad_vocab_multiple": "--pad-vocab-to-multiple",
-    "max_position_embeddings": "--sequence-length", "position_offset": "--position-offset",
-    "word_embed_proj_dim": "--word-embed-proj-dim", "norms_per_layer": "--norms-per-layer",
-    "q_lora_rank": "--q-lora-rank", "kv_lora_rank": "--kv-lora-rank", "qk_nope_head_dim": "--qk-nope-head-dim",
-    "qk_rope_head_dim": "--qk-rope-head-dim", "v_head_dim": "--v-head-dim", "num_experts": "--num-experts",
-    "top_k": "--topk", "moe_ffn_hidden_size": "--moe-ffn-hidden-size", "num_shared_experts": "--num-shared-experts",
-    "shared_expert_ffn_size": "--shared-expert-ffn-size", "first_k_dense": "--first-k-dense",
-    "expert_interval": "--expert-interval", "dense_layers": "--dense-layers", "mtp_layers": "--mtp-layers",
-}
+# The model description is the shared block's Model; the presets below are written in its field names.
 
 DTYPE_BITS = {"fp32": 32, "fp16": 16, "bf16": 16, "fp8": 8, "int8": 8, "int4": 4, "fp4": 4}
 
 # GPT-2-style block: learned positions, LayerNorm with bias, every linear biased, plain 4h MLP, tied head.
-_GPT2 = dict(position_embedding="learned", max_position_embeddings=1024, norm_type="layernorm", qkv_bias=True,
-             o_bias=True, mlp_bias=True, tied_embeddings=True, vocab_size=50257)
-# Pythia = GPT-NeoX: rotary, LayerNorm with bias x2 per layer, every linear biased, untied head.
-_NEOX = dict(norm_type="layernorm", qkv_bias=True, o_bias=True, mlp_bias=True, vocab_size=50304)
+_GPT2 = dict(gated_mlp=False, position_embedding="learned", max_position_embeddings=1024, norm="layernorm",
+             qkv_bias=True, o_bias=True, mlp_bias=True, tied_embeddings=True, vocab_size=50257)
+# Pythia = GPT-NeoX: rotary, LayerNorm with bias x2 per layer, every linear biased, plain MLP, untied head.
+_NEOX = dict(gated_mlp=False, norm="layernorm", qkv_bias=True, o_bias=True, mlp_bias=True, vocab_size=50304)
 # Llama-style block: RMSNorm, SwiGLU, no biases, untied head.
-_LLAMA = dict(gated_mlp=True, norm_type="rmsnorm")
-# Gopher / Chinchilla as Table A9 counts them: Transformer-XL relative attention, every linear biased, one 32k
-# vocabulary matrix, norm gains not counted (this convention reproduces all 50 rows of Table A9; see docs).
-_GOPHER = dict(position_embedding="relative", qkv_bias=True, o_bias=True, mlp_bias=True, tied_embeddings=True,
-               norm_type="none", final_norm=False, vocab_size=32000, head_dim=128)
+_LLAMA = dict(gated_mlp=True, norm="rmsnorm")
+# Gopher / Chinchilla as Table A9 counts them: Transformer-XL relative attention, every linear biased, plain MLP, one
+# 32k vocabulary matrix, norm gains not counted (so: norms without parameters). This convention reproduces all 50
+# rows of Table A9; see docs.
+_GOPHER = dict(gated_mlp=False, position_embedding="relative", qkv_bias=True, o_bias=True, mlp_bias=True,
+               tied_embeddings=True, norm="nonparametric", final_norm=False, vocab_size=32000, head_dim=128)
 
 
 def _hf(repo: str) -> str:
@@ -1202,18 +1136,22 @@ PRESETS = {
 }
 
 
-def preset_config(name: str) -> ModelConfig:
+def preset_model(name: str) -> Model:
     if name not in PRESETS:
         raise InputError(f"--preset {name!r} is not known; --list-presets shows the {len(PRESETS)} names")
-    return ModelConfig(name=name, **PRESETS[name])
+    return Model(name=name, **PRESETS[name])
+
+
+def model_values(m: Model) -> dict:
+    """The Model's fields as a plain dict (shallow: tuples stay tuples), to merge flags into."""
+    return {f.name: getattr(m, f.name) for f in fields(m)}
 
 
 # --------------------------------------------------------------------------------------------------------------
 # Human numbers
 # --------------------------------------------------------------------------------------------------------------
 
-MAX_COUNT = 10**16  # far above any model dimension or parameter count; keeps every output finite
-MAX_LAYERS = 100_000
+MAX_COUNT = 10**16  # far above any parameter count a flag may ask for (--target-params); keeps every output finite
 _SUFFIX = {"k": 10**3, "m": 10**6, "b": 10**9, "g": 10**9, "t": 10**12}
 
 
@@ -1239,239 +1177,68 @@ def parse_count(text: str, what: str = "value") -> int:
 
 
 # --------------------------------------------------------------------------------------------------------------
-# Validation
+# Counting: the sum of the shared block's tensor list, grouped by role
 # --------------------------------------------------------------------------------------------------------------
 
-def _label(field: str, labels: dict | None) -> str:
-    return (labels or {}).get(field) or FIELD_FLAGS.get(field) or field
+# The roles a decoder layer's tensors carry (the per-layer-type breakdown lists them in this order).
+LAYER_ROLES = ("attention", "mlp", "routed_experts", "shared_experts", "router", "norms")
+# Checkpoint-only buffers under the names this report has always used for them.
+CHECKPOINT_ONLY_NAMES = {"e_score_correction_bias": "router_score_correction_bias"}
 
 
-def effective_head_dim(cfg: ModelConfig) -> int:
-    return cfg.head_dim if cfg.head_dim is not None else cfg.hidden_size // cfg.num_attention_heads
+def layer_role_counts(m: Model, moe: bool) -> dict:
+    """Parameters of one decoder layer (MoE or dense) by role; buffers are not parameters."""
+    per_layer = dict.fromkeys(LAYER_ROLES, 0)
+    for tensor in model_layer_tensors(m, moe):
+        if not tensor.buffer:
+            per_layer[tensor.role] += tensor.numel
+    return per_layer
 
 
-def effective_kv_heads(cfg: ModelConfig) -> int:
-    return cfg.num_kv_heads if cfg.num_kv_heads is not None else cfg.num_attention_heads
+def embedding_params(roles: dict) -> int:
+    """Kaplan's embedding parameters: the input token table, a learned position table and the LM head."""
+    return roles["embedding"] + roles["positions"] + roles["lm_head"]
 
 
-def validate(cfg: ModelConfig, labels: dict | None = None) -> ModelConfig:
-    """Raise InputError naming the flag (or config field) when cfg cannot describe a model."""
-    def name(field):
-        return _label(field, labels)
-
-    for names, minimum, may_be_none in (
-            (("num_layers", "hidden_size", "num_attention_heads", "vocab_size", "ffn_hidden_size",
-              "pad_vocab_multiple", "expert_interval"), 1, False),
-            (("num_kv_heads", "head_dim", "word_embed_proj_dim", "moe_ffn_hidden_size", "shared_expert_ffn_size"),
-             1, True),  # None: derived (hidden/heads, as many kv heads as heads, the dense FFN width, ...)
-            (("max_position_embeddings", "position_offset", "norms_per_layer", "q_lora_rank", "kv_lora_rank",
-              "qk_nope_head_dim", "qk_rope_head_dim", "v_head_dim", "num_experts", "top_k", "num_shared_experts",
-              "first_k_dense", "mtp_layers", "expert_interval_phase"), 0, False)):
-        for field in names:
-            value = getattr(cfg, field)
-            if value is None and may_be_none:
-                continue
-            if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
-                kind = "a positive integer" if minimum else "a non-negative integer"
-                raise InputError(f"{name(field)} must be {kind}, got {value!r}")
-    for f in fields(cfg):
-        value = getattr(cfg, f.name)
-        if isinstance(value, int) and not isinstance(value, bool) and value > MAX_COUNT:
-            raise InputError(f"{name(f.name)} {value} is beyond {MAX_COUNT:.0e}")
-    for layered in ("num_layers", "mtp_layers"):  # both are walked layer by layer
-        if getattr(cfg, layered) > MAX_LAYERS:
-            raise InputError(f"{name(layered)} {getattr(cfg, layered)} is beyond {MAX_LAYERS:,}")
-    if cfg.norm_type not in NORM_TYPES:
-        raise InputError(f"--norm must be one of {', '.join(NORM_TYPES)}, got {cfg.norm_type!r}")
-    if cfg.position_embedding not in POSITION_TYPES:
-        raise InputError(f"--position-embedding must be one of {', '.join(POSITION_TYPES)}, "
-                         f"got {cfg.position_embedding!r}")
-    if cfg.qk_norm not in QK_NORM_TYPES:
-        raise InputError(f"--qk-norm must be one of {', '.join(QK_NORM_TYPES)}, got {cfg.qk_norm!r}")
-    if cfg.position_embedding == "learned" and cfg.max_position_embeddings < 1:
-        raise InputError(f"{name('max_position_embeddings')} must be positive with learned position embeddings")
-    if cfg.kv_lora_rank:
-        for field in ("qk_nope_head_dim", "qk_rope_head_dim", "v_head_dim"):
-            if getattr(cfg, field) < 1:
-                raise InputError(f"{name(field)} must be a positive integer with MLA ({name('kv_lora_rank')} > 0)")
-    else:
-        if cfg.head_dim is None and cfg.hidden_size % cfg.num_attention_heads:
-            raise InputError(f"{name('hidden_size')} {cfg.hidden_size} is not divisible by "
-                             f"{name('num_attention_heads')} {cfg.num_attention_heads}; give {name('head_dim')}")
-        kv = effective_kv_heads(cfg)
-        if kv > cfg.num_attention_heads or cfg.num_attention_heads % kv:
-            raise InputError(f"{name('num_kv_heads')} {kv} does not divide "
-                             f"{name('num_attention_heads')} {cfg.num_attention_heads}")
-    if cfg.num_experts:
-        if cfg.top_k < 1 or cfg.top_k > cfg.num_experts:
-            raise InputError(f"{name('top_k')} must be between 1 and {name('num_experts')} {cfg.num_experts}, "
-                             f"got {cfg.top_k}")
-    elif cfg.top_k or cfg.num_shared_experts:
-        raise InputError(f"{name('top_k') if cfg.top_k else name('num_shared_experts')} needs "
-                         f"{name('num_experts')} > 0")
-    if cfg.num_shared_experts and cfg.shared_expert_ffn_size is None and cfg.moe_ffn_hidden_size is None:
-        raise InputError(f"{name('num_shared_experts')} needs {name('shared_expert_ffn_size')} "
-                         f"or {name('moe_ffn_hidden_size')}")
-    for index in cfg.dense_layers:
-        if not isinstance(index, int) or isinstance(index, bool) or not 0 <= index < cfg.num_layers:
-            raise InputError(f"{name('dense_layers')} entries must be layer indices in [0, {cfg.num_layers}), "
-                             f"got {index!r}")
-    return cfg
-
-
-# --------------------------------------------------------------------------------------------------------------
-# Counting
-# --------------------------------------------------------------------------------------------------------------
-
-def norm_params(cfg: ModelConfig, width: int) -> int:
-    """Parameters of one norm over `width` features."""
-    return {"layernorm": 2 * width, "layernorm-nobias": width, "rmsnorm": width}.get(cfg.norm_type, 0)
-
-
-def padded_vocab(cfg: ModelConfig) -> int:
-    m = cfg.pad_vocab_multiple
-    return -(-cfg.vocab_size // m) * m
-
-
-def moe_layer_flags(cfg: ModelConfig, positions: int) -> list:
-    """For layer positions 0 .. positions-1 (the main layers, then any MTP modules): whether each is an MoE layer."""
-    if not cfg.num_experts:
-        return [False] * positions
-    dense = set(cfg.dense_layers)  # a set: a long mlp_only_layers list must not make this quadratic
-    return [i >= cfg.first_k_dense and i not in dense and (i + cfg.expert_interval_phase) % cfg.expert_interval == 0
-            for i in range(positions)]
-
-
-def mtp_module_params(cfg: ModelConfig, moe: bool) -> int:
-    """Parameters of one DeepSeek-V3 multi-token-prediction module (its block MoE or dense as placed).
-
-    DeepSeek-V3 report sec. 2.2: a Transformer block, a projection M (d x 2d) and RMSNorms on both inputs; the HF
-    checkpoint adds the norm before its copy of the output head (``shared_head.norm``).
-    """
-    h = cfg.hidden_size
-    return sum(layer_components(cfg, moe).values()) + 2 * h * h + 3 * norm_params(cfg, h)
-
-
-def mlp_params(cfg: ModelConfig, width: int, bias: bool) -> int:
-    h = cfg.hidden_size
-    if cfg.gated_mlp:
-        return 3 * h * width + ((2 * width + h) if bias else 0)
-    return 2 * h * width + ((width + h) if bias else 0)
-
-
-def attention_params(cfg: ModelConfig) -> tuple:
-    """(projection weights and biases, norm parameters inside attention) for one layer."""
-    h, a = cfg.hidden_size, cfg.num_attention_heads
-    if cfg.kv_lora_rank:
-        qk_dim = cfg.qk_nope_head_dim + cfg.qk_rope_head_dim
-        if cfg.q_lora_rank:
-            q = h * cfg.q_lora_rank + cfg.q_lora_rank * a * qk_dim + (cfg.q_lora_rank if cfg.qkv_bias else 0)
-            norms = norm_params(cfg, cfg.q_lora_rank)
-        else:
-            q, norms = h * a * qk_dim, 0
-        kv_down = cfg.kv_lora_rank + cfg.qk_rope_head_dim
-        kv = h * kv_down + (kv_down if cfg.qkv_bias else 0) + cfg.kv_lora_rank * a * (cfg.qk_nope_head_dim
-                                                                                        + cfg.v_head_dim)
-        out = a * cfg.v_head_dim * h + (h if cfg.o_bias else 0)
-        return q + kv + out, norms + norm_params(cfg, cfg.kv_lora_rank)
-    d, k = effective_head_dim(cfg), effective_kv_heads(cfg)
-    q_width, kv_width = a * d, k * d
-    weights = h * q_width + 2 * h * kv_width + q_width * h
-    if cfg.qkv_bias:
-        weights += q_width + 2 * kv_width
-    if cfg.o_bias:
-        weights += h
-    if cfg.position_embedding == "relative":
-        weights += h * q_width + 2 * q_width  # Transformer-XL: W_kR and the u, v biases
-    norms = {"head": 2 * norm_params(cfg, d), "full": norm_params(cfg, q_width) + norm_params(cfg, kv_width)}
-    return weights, norms.get(cfg.qk_norm, 0)
-
-
-def routed_expert_params(cfg: ModelConfig) -> int:
-    """One routed expert: a bias-free MLP of the MoE width (Mixtral, Qwen-MoE and DeepSeek experts have no biases)."""
-    return mlp_params(cfg, cfg.moe_ffn_hidden_size or cfg.ffn_hidden_size, False)
-
-
-def layer_components(cfg: ModelConfig, moe: bool) -> dict:
-    """Parameters of one decoder layer, by component."""
-    attention, attention_norms = attention_params(cfg)
-    parts = {"attention": attention, "mlp": 0, "routed_experts": 0, "shared_experts": 0, "router": 0,
-             "norms": cfg.norms_per_layer * norm_params(cfg, cfg.hidden_size) + attention_norms}
-    if not moe:
-        parts["mlp"] = mlp_params(cfg, cfg.ffn_hidden_size, cfg.mlp_bias)
-        return parts
-    expert_width = cfg.moe_ffn_hidden_size or cfg.ffn_hidden_size
-    parts["routed_experts"] = cfg.num_experts * routed_expert_params(cfg)
-    if cfg.num_shared_experts:
-        shared_width = cfg.shared_expert_ffn_size or expert_width
-        # DeepSeek fuses its shared experts into one MLP of n times the width: same weights, one set of biases.
-        parts["shared_experts"] = mlp_params(cfg, cfg.num_shared_experts * shared_width, cfg.mlp_bias)
-        if cfg.shared_expert_gate:
-            parts["shared_experts"] += cfg.hidden_size
-    parts["router"] = cfg.hidden_size * cfg.num_experts + (cfg.num_experts if cfg.router_bias else 0)
-    return parts
-
-
-def count_parameters(cfg: ModelConfig, dtype: str = "bf16") -> dict:
-    """The full report for cfg (see the module docstring for its keys). Pure: no printing."""
-    validate(cfg)
-    h, vocab = cfg.hidden_size, padded_vocab(cfg)
-    embed_dim = cfg.word_embed_proj_dim or h
-    embedding_input = vocab * embed_dim
-    positions = (cfg.max_position_embeddings + cfg.position_offset) * h if cfg.position_embedding == "learned" else 0
-    projections = 2 * h * embed_dim if embed_dim != h else 0
-    lm_head = (0 if cfg.tied_embeddings else vocab * embed_dim) + (vocab if cfg.lm_head_bias else 0)
-    outer_norms = (norm_params(cfg, h) if cfg.final_norm else 0) + (norm_params(cfg, h) if cfg.embedding_norm else 0)
-
-    # MTP modules sit after the main layers and follow the same placement rule (DeepSeek numbers them on)
-    is_moe = moe_layer_flags(cfg, cfg.num_layers + cfg.mtp_layers)
-    num_moe_layers, mtp_is_moe = sum(is_moe[:cfg.num_layers]), is_moe[cfg.num_layers:]
+def count_parameters(m: Model, dtype: str = "bf16") -> dict:
+    """The full report for m (see the module docstring for its keys). Pure: no printing."""
+    counts = count_model(m)  # validates m
+    roles, total = counts["roles"], counts["total"]
     layer_types = []
-    for kind, count in (("dense", cfg.num_layers - num_moe_layers), ("moe", num_moe_layers)):
-        if count:
-            per_layer = layer_components(cfg, kind == "moe")
-            layer_types.append({"type": kind, "layers": count, "per_layer": per_layer,
+    for kind, layers in (("dense", counts["dense_layers"]), ("moe", counts["moe_layers"])):
+        if layers:
+            per_layer = layer_role_counts(m, kind == "moe")
+            layer_types.append({"type": kind, "layers": layers, "per_layer": per_layer,
                                 "params_per_layer": sum(per_layer.values()),
-                                "total": count * sum(per_layer.values())})
-
-    components = {"embedding": embedding_input, "positions": positions, "embedding_projections": projections}
-    for name in ("attention", "mlp", "routed_experts", "shared_experts", "router", "norms"):
-        components[name] = sum(t["layers"] * t["per_layer"][name] for t in layer_types)
-    components["norms"] += outer_norms
-    components["lm_head"] = lm_head
-    components["mtp"] = sum(mtp_is_moe.count(moe) * mtp_module_params(cfg, moe) for moe in (False, True))
-    total = sum(components.values())
-    embedding_total = embedding_input + positions + lm_head
-
+                                "total": layers * sum(per_layer.values())})
+    embedding = {"input": roles["embedding"], "positions": roles["positions"], "lm_head": roles["lm_head"],
+                 "total": embedding_params(roles)}
     report = {
-        "model": cfg.name, "source": cfg.source, "config": config_dict(cfg), "total": total,
-        "embedding": {"input": embedding_input, "positions": positions, "lm_head": lm_head, "total": embedding_total},
-        "non_embedding": total - embedding_total, "components": components, "layer_types": layer_types,
-        "checkpoint_only": {}, "notes": [],
+        "model": m.name, "source": m.source, "config": config_dict(m), "total": total, "embedding": embedding,
+        "non_embedding": total - embedding["total"], "components": {role: roles[role] for role in MODEL_ROLES},
+        "layer_types": layer_types, "checkpoint_only": {}, "notes": [],
     }
-    if num_moe_layers:
-        active_routed = num_moe_layers * cfg.top_k * routed_expert_params(cfg)
+    if counts["moe_layers"]:
         report["active"] = {
-            "total": total - components["routed_experts"] - components["mtp"] + active_routed,
-            "routed_experts_active": active_routed, "routed_experts_total": components["routed_experts"],
+            "total": counts["active"], "routed_experts_active": counts["routed_experts_active"],
+            "routed_experts_total": roles["routed_experts"],
             "convention": f"every parameter except the routed experts (embeddings and LM head included), plus "
-                          f"top_k/E = {cfg.top_k}/{cfg.num_experts} of the routed experts"
-                          + ("; MTP modules excluded" if cfg.mtp_layers else ""),
+                          f"top_k/E = {m.top_k}/{m.num_experts} of the routed experts"
+                          + ("; MTP modules excluded" if m.mtp_layers else ""),
         }
     stored = report["checkpoint_only"]
-    moe_count = sum(is_moe)
-    if cfg.router_score_correction_bias and moe_count:
-        stored["router_score_correction_bias"] = moe_count * cfg.num_experts
+    for name, elements in counts["checkpoint_only"].items():
+        stored[CHECKPOINT_ONLY_NAMES.get(name, name)] = elements
+    if "router_score_correction_bias" in stored:
         report["notes"].append("router score-correction bias (DeepSeek-V3) is a buffer in transformers, not a "
                                "parameter: in the checkpoint size, not in the total")
-    if cfg.mtp_layers:
-        stored["mtp_embedding_and_head_copies"] = cfg.mtp_layers * 2 * vocab * embed_dim
+    if m.mtp_layers:
         report["notes"].append("MTP modules share the main embedding and head (DeepSeek-V3 report sec. 2.2); the "
                                "HF checkpoint stores a copy of both per module: in the checkpoint size only")
-    if cfg.num_experts and not num_moe_layers:
+    if m.num_experts and not counts["moe_layers"]:
         report["notes"].append("experts are configured but the placement rules leave no MoE layer: all dense")
-    if vocab != cfg.vocab_size:
-        report["notes"].append(f"vocabulary padded from {cfg.vocab_size} to {vocab}")
+    if m.padded_vocab != m.vocab_size:
+        report["notes"].append(f"vocabulary padded from {m.vocab_size} to {m.padded_vocab}")
     report["checkpoint"] = checkpoint_size(total + sum(stored.values()), dtype)
     return report
 
@@ -1486,12 +1253,13 @@ def checkpoint_size(elements: int, dtype: str) -> dict:
             "GB": size / 1e9, "GiB": size / 2**30}
 
 
-def config_dict(cfg: ModelConfig) -> dict:
-    out = asdict(cfg)
-    out["dense_layers"] = list(cfg.dense_layers)
-    out["vocab_size_padded"] = padded_vocab(cfg)
-    if not cfg.kv_lora_rank:
-        out["head_dim"], out["num_kv_heads"] = effective_head_dim(cfg), effective_kv_heads(cfg)
+def config_dict(m: Model) -> dict:
+    """The resolved Model for the JSON output: derived head_dim / kv heads written out (not MLA), padded vocab."""
+    out = model_values(m)
+    out["dense_layers"], out["layer_types"] = list(m.dense_layers), list(m.layer_types)
+    out["vocab_size_padded"] = m.padded_vocab
+    if not m.is_mla:
+        out["head_dim"], out["num_kv_heads"] = m.d_head, m.kv_heads
     return out
 
 
@@ -1517,7 +1285,7 @@ SEARCH_TEMPLATE = dict(_LLAMA, name="llama-style template", source="Touvron et a
                        vocab_size=32000)
 
 
-def _search_ffn(template: ModelConfig, hidden: int) -> int:
+def _search_ffn(template: Model, hidden: int) -> int:
     """The template's f/h at width `hidden`, in integers (no float rounding at exact multiples)."""
     scaled, base = template.ffn_hidden_size * hidden, template.hidden_size
     if template.gated_mlp:
@@ -1525,14 +1293,17 @@ def _search_ffn(template: ModelConfig, hidden: int) -> int:
     return (2 * scaled + base) // (2 * base)
 
 
-def search_shapes(template: ModelConfig, target: int, top: int = 10, multiple: int = 128,
+def search_shapes(template: Model, target: int, top: int = 10, multiple: int = 128,
                   aspect: tuple = (32.0, 160.0)) -> list:
     """Dense shapes (layers, d_model, heads, ffn) whose exact count is closest to `target`, under SEARCH_RULES."""
-    if template.num_experts or template.kv_lora_rank:
+    if template.is_moe or template.is_mla:
         raise InputError("--target-params searches dense, non-MLA shapes; drop --num-experts / --kv-lora-rank")
     if target < 1:
         raise InputError("--target-params must be positive")
-    kv_ratio = effective_kv_heads(template) / template.num_attention_heads
+    # per-layer lists (sliding / full attention, dense layers) are sized for the template's depth and hold no
+    # parameters: the candidates, of other depths, drop them
+    template = replace(template, layer_types=(), dense_layers=())
+    kv_ratio = template.kv_heads / template.num_attention_heads
     results = []
     hidden = multiple
     while hidden <= 65536:
@@ -1545,8 +1316,8 @@ def search_shapes(template: ModelConfig, target: int, top: int = 10, multiple: i
                 continue
             shape = dict(hidden_size=hidden, num_attention_heads=heads, num_kv_heads=int(kv), head_dim=head_dim,
                          ffn_hidden_size=_search_ffn(template, hidden))
-            one = count_parameters(replace(template, num_layers=1, **shape))
-            two = count_parameters(replace(template, num_layers=2, **shape))["total"]
+            one = count_model(replace(template, num_layers=1, **shape))
+            two = count_model(replace(template, num_layers=2, **shape))["total"]
             per_layer, fixed = two - one["total"], 2 * one["total"] - two  # the count is linear in the depth
             guess = max(1, round((target - fixed) / per_layer))
             for layers in (guess - 1, guess, guess + 1):
@@ -1556,7 +1327,7 @@ def search_shapes(template: ModelConfig, target: int, top: int = 10, multiple: i
                 results.append({"num_layers": layers, **{k: shape[k] for k in (
                     "hidden_size", "num_attention_heads", "num_kv_heads", "head_dim", "ffn_hidden_size")},
                     "aspect_ratio": round(hidden / layers, 1), "total": total,
-                    "non_embedding": total - one["embedding"]["total"],
+                    "non_embedding": total - embedding_params(one["roles"]),
                     "difference": abs(total - target), "above_target": total > target})
         hidden += multiple
     results.sort(key=lambda r: (r["difference"], r["num_layers"], -r["head_dim"]))
@@ -1570,287 +1341,6 @@ def search_shapes(template: ModelConfig, target: int, top: int = 10, multiple: i
 
 
 # --------------------------------------------------------------------------------------------------------------
-# Hugging Face config.json
-# --------------------------------------------------------------------------------------------------------------
-
-# Fields that never change a parameter count (dropout, init, tokens, rope scaling, runtime switches...).
-IRRELEVANT_FIELDS = frozenset("""
-_name_or_path architectures auto_map model_type torch_dtype dtype transformers_version bos_token_id eos_token_id
-pad_token_id sep_token_id decoder_start_token_id initializer_range init_std layer_norm_eps layer_norm_epsilon
-rms_norm_eps norm_epsilon use_cache attention_dropout attn_pdrop embd_pdrop resid_pdrop hidden_dropout dropout
-activation_dropout residual_dropout embedding_dropout classifier_dropout summary_type summary_use_proj
-summary_activation summary_proj_to_labels summary_first_dropout hidden_act activation_function hidden_activation
-activation rope_theta rope_scaling rope_parameters rope_interleave rotary_emb_base rotary_pct partial_rotary_factor
-rotary_dim original_max_position_embeddings sliding_window use_sliding_window max_window_layers layer_types
-sliding_window_pattern attn_logit_softcapping final_logit_softcapping query_pre_attn_scalar output_router_logits
-router_aux_loss_coef router_jitter_noise norm_topk_prob routed_scaling_factor topk_method n_group topk_group
-scoring_func aux_loss_alpha seq_aux use_parallel_residual pretraining_tp clip_qkv scale_attn_weights
-scale_attn_by_inverse_layer_idx reorder_and_upcast_attn apply_residual_connection_post_layernorm slow_but_exact
-alibi is_decoder is_encoder_decoder tie_encoder_decoder return_dict output_attentions output_hidden_states
-id2label label2id problem_type chunk_size_feed_forward ep_size use_bidirectional_attention layerdrop prefix
-torchscript add_cross_attention cross_attention_hidden_size n_ctx task_specific_params use_return_dict
-tokenizer_class quantization_config max_position_embeddings n_positions
-attention_probs_dropout_prob hidden_dropout_prob embed_dropout rope_type use_qk_norm qk_layernorm_eps
-cache_implementation mlp_type
-""".split())
-
-
-class _Fields:
-    """Reads typed fields from a config dict, remembering which ones were used."""
-
-    def __init__(self, raw: dict, where: str):
-        self.raw, self.where, self.used = raw, where, set()
-
-    def _get(self, keys):
-        for key in keys:
-            if key in self.raw:
-                self.used.add(key)
-                if self.raw[key] is not None:
-                    return key, self.raw[key]
-        return keys[0], None
-
-    def int(self, *keys, default=None, minimum=1):
-        key, value = self._get(keys)
-        if value is None:
-            if default is None:
-                raise InputError(f"{self.where}: field '{keys[0]}' is missing (expected an integer >= {minimum})")
-            return default
-        if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-            raise InputError(f"{self.where}: field '{key}' must be an integer >= {minimum}, got {value!r}")
-        return int(value)
-
-    def opt_int(self, *keys, minimum=1):
-        key, value = self._get(keys)
-        return None if value is None else self.int(key, minimum=minimum)
-
-    def flag(self, key, default):
-        _, value = self._get((key,))
-        if value is None:
-            return default
-        if not isinstance(value, bool):
-            raise InputError(f"{self.where}: field '{key}' must be true or false, got {value!r}")
-        return value
-
-    def int_list(self, key):
-        _, value = self._get((key,))
-        if value is None:
-            return ()
-        if not isinstance(value, list) or any(isinstance(v, bool) or not isinstance(v, int) for v in value):
-            raise InputError(f"{self.where}: field '{key}' must be a list of layer indices, got {value!r}")
-        return tuple(value)
-
-
-# For error messages about a config file: the config fields that can set each ModelConfig field (first present wins).
-HF_FIELDS = {
-    "num_layers": ("num_hidden_layers", "n_layer"), "hidden_size": ("hidden_size", "n_embd", "n_embed"),
-    "num_attention_heads": ("num_attention_heads", "n_head"), "vocab_size": ("vocab_size",),
-    "ffn_hidden_size": ("intermediate_size", "n_inner", "ffn_dim", "ffn_hidden_size"),
-    "num_kv_heads": ("num_key_value_heads", "num_kv_heads", "n_head_kv"), "head_dim": ("head_dim",),
-    "num_experts": ("num_experts", "num_local_experts", "n_routed_experts"), "top_k": ("num_experts_per_tok",),
-    "moe_ffn_hidden_size": ("moe_intermediate_size",), "first_k_dense": ("first_k_dense_replace",),
-    "dense_layers": ("mlp_only_layers",), "expert_interval": ("decoder_sparse_step", "moe_layer_freq"),
-    "kv_lora_rank": ("kv_lora_rank",), "q_lora_rank": ("q_lora_rank",), "qk_nope_head_dim": ("qk_nope_head_dim",),
-    "qk_rope_head_dim": ("qk_rope_head_dim",), "v_head_dim": ("v_head_dim",),
-    "num_shared_experts": ("n_shared_experts",), "shared_expert_ffn_size": ("shared_expert_intermediate_size",),
-    "word_embed_proj_dim": ("word_embed_proj_dim",), "max_position_embeddings": ("n_positions",
-                                                                                 "max_position_embeddings"),
-}
-
-
-KNOWN_MODEL_TYPES = ("gpt2", "gptj", "gpt_neox", "opt", "bloom", "falcon", "llama", "mistral", "mixtral", "qwen2",
-                     "qwen2_moe", "qwen3", "qwen3_moe", "gemma", "gemma2", "phi", "phi3", "olmo", "olmo2",
-                     "starcoder2", "deepseek_v2", "deepseek_v3")
-
-
-def _gpt_family(r: _Fields, mt: str) -> dict:
-    h = r.int("n_embd", "hidden_size", "n_embed")
-    cfg = dict(hidden_size=h, num_layers=r.int("n_layer", "num_hidden_layers"),
-               num_attention_heads=r.int("n_head", "num_attention_heads"), vocab_size=r.int("vocab_size"),
-               norm_type="layernorm", mlp_bias=True)
-    if mt == "gpt2":
-        cfg.update(ffn_hidden_size=r.int("n_inner", default=4 * h), position_embedding="learned",
-                   max_position_embeddings=r.int("n_positions", "max_position_embeddings"), qkv_bias=True,
-                   o_bias=True, tied_embeddings=r.flag("tie_word_embeddings", True))
-    elif mt == "gptj":
-        cfg.update(ffn_hidden_size=r.int("n_inner", default=4 * h), norms_per_layer=1, lm_head_bias=True,
-                   tied_embeddings=r.flag("tie_word_embeddings", False))
-    elif mt == "bloom":
-        cfg.update(ffn_hidden_size=4 * h, position_embedding="alibi", qkv_bias=True, o_bias=True,
-                   embedding_norm=True, tied_embeddings=r.flag("tie_word_embeddings", True))
-    return cfg
-
-
-def _neox_opt_falcon(r: _Fields, mt: str) -> dict:
-    h = r.int("hidden_size", "n_embed")
-    cfg = dict(hidden_size=h, num_layers=r.int("num_hidden_layers", "n_layer"),
-               num_attention_heads=r.int("num_attention_heads", "n_head"), vocab_size=r.int("vocab_size"),
-               norm_type="layernorm")
-    if mt == "gpt_neox":
-        bias = r.flag("attention_bias", True)
-        cfg.update(ffn_hidden_size=r.int("intermediate_size"), qkv_bias=bias, o_bias=bias, mlp_bias=True,
-                   tied_embeddings=r.flag("tie_word_embeddings", False))
-    elif mt == "opt":
-        bias = r.flag("enable_bias", True)
-        final = r.flag("do_layer_norm_before", True) and not r.flag("_remove_final_layer_norm", False)
-        cfg.update(ffn_hidden_size=r.int("ffn_dim"), qkv_bias=bias, o_bias=bias, mlp_bias=bias,
-                   position_embedding="learned", max_position_embeddings=r.int("max_position_embeddings"),
-                   position_offset=2, word_embed_proj_dim=r.int("word_embed_proj_dim", default=h),
-                   norm_type="layernorm" if r.flag("layer_norm_elementwise_affine", True) else "nonparametric",
-                   final_norm=final, tied_embeddings=r.flag("tie_word_embeddings", True))
-    else:  # falcon: transformers FalconAttention / FalconDecoderLayer
-        bias = r.flag("bias", False)
-        new_arch = r.flag("new_decoder_architecture", False)
-        multi_query = r.flag("multi_query", True)
-        parallel = r.flag("parallel_attn", True)
-        if new_arch:
-            kv = r.int("num_kv_heads", "n_head_kv", default=cfg["num_attention_heads"])
-        else:
-            r._get(("num_kv_heads", "n_head_kv"))  # read, but ignored by this architecture
-            kv = 1 if multi_query else cfg["num_attention_heads"]
-        lns = r.opt_int("num_ln_in_parallel_attn") or (2 if new_arch else 1)
-        cfg.update(ffn_hidden_size=r.int("ffn_hidden_size", default=4 * h), num_kv_heads=kv, qkv_bias=bias,
-                   o_bias=bias, mlp_bias=bias, norms_per_layer=(2 if lns == 2 else 1) if parallel else 2,
-                   tied_embeddings=r.flag("tie_word_embeddings", True),
-                   position_embedding="alibi" if r.flag("alibi", False) else "rotary")
-    return cfg
-
-
-def _llama_family(r: _Fields, mt: str) -> dict:
-    a = r.int("num_attention_heads")
-    cfg = dict(hidden_size=r.int("hidden_size"), num_layers=r.int("num_hidden_layers"), num_attention_heads=a,
-               vocab_size=r.int("vocab_size"), num_kv_heads=r.int("num_key_value_heads", default=a),
-               gated_mlp=True, norm_type="rmsnorm")
-    head_default = {"gemma": 256, "gemma2": 256, "qwen3": 128}.get(mt)
-    head_dim = r.opt_int("head_dim")
-    cfg["head_dim"] = head_dim or head_default
-    tie_default = mt in ("gemma", "gemma2", "starcoder2")
-    cfg["tied_embeddings"] = r.flag("tie_word_embeddings", tie_default)
-    attention_bias = r.flag("attention_bias", False)
-    if mt in ("mistral", "mixtral", "qwen2", "qwen2_moe", "phi", "phi3", "starcoder2"):
-        attention_bias = False  # these model classes do not read the field (their biases are fixed or separate)
-    cfg.update(qkv_bias=attention_bias, o_bias=attention_bias)
-    if mt in ("qwen2", "qwen2_moe"):
-        cfg["qkv_bias"] = True if mt == "qwen2" else r.flag("qkv_bias", True)
-    if mt in ("llama", "deepseek_v2"):
-        cfg["mlp_bias"] = r.flag("mlp_bias", False)
-    if mt in ("gemma2",):
-        cfg["norms_per_layer"] = 4
-    if mt in ("qwen3", "qwen3_moe"):
-        cfg["qk_norm"] = "head"
-    if mt == "olmo":
-        cfg["norm_type"] = "nonparametric"
-    if mt == "olmo2":
-        cfg["qk_norm"] = "full"
-    if mt == "phi":
-        cfg.update(gated_mlp=False, norm_type="layernorm", norms_per_layer=1, qkv_bias=True, o_bias=True,
-                   mlp_bias=True, lm_head_bias=True, qk_norm="head" if r.flag("qk_layernorm", False) else "none")
-    if mt == "starcoder2":
-        bias = r.flag("use_bias", True)
-        cfg.update(gated_mlp=False, norm_type="layernorm", qkv_bias=bias, o_bias=bias, mlp_bias=bias)
-    cfg["ffn_hidden_size"] = r.int("intermediate_size")
-    if mt == "mixtral":
-        cfg.update(num_experts=r.int("num_local_experts", "num_experts"),
-                   top_k=r.int("num_experts_per_tok", default=2))
-    elif mt in ("qwen2_moe", "qwen3_moe"):
-        experts = r.int("num_experts", "num_local_experts", default=0, minimum=0)
-        if experts:
-            cfg.update(num_experts=experts, top_k=r.int("num_experts_per_tok", default=4 if mt == "qwen2_moe" else 8),
-                       moe_ffn_hidden_size=r.int("moe_intermediate_size"),
-                       expert_interval=r.int("decoder_sparse_step", default=1),
-                       dense_layers=r.int_list("mlp_only_layers"))
-            if mt == "qwen2_moe":
-                cfg.update(num_shared_experts=1, shared_expert_gate=True,
-                           shared_expert_ffn_size=r.int("shared_expert_intermediate_size", default=5632))
-    elif mt in ("deepseek_v2", "deepseek_v3"):
-        cfg.update(q_lora_rank=r.int("q_lora_rank", default=0, minimum=0),
-                   kv_lora_rank=r.int("kv_lora_rank", default=512),
-                   qk_nope_head_dim=r.int("qk_nope_head_dim", default=128),
-                   qk_rope_head_dim=r.int("qk_rope_head_dim", default=64),
-                   v_head_dim=r.int("v_head_dim", default=128))
-        experts = r.int("n_routed_experts", "num_local_experts", "num_experts", default=0, minimum=0)
-        if experts:
-            cfg.update(num_experts=experts, top_k=r.int("num_experts_per_tok", default=8 if mt == "deepseek_v3" else 6),
-                       moe_ffn_hidden_size=r.int("moe_intermediate_size"),
-                       num_shared_experts=r.int("n_shared_experts", default=1 if mt == "deepseek_v3" else 2,
-                                                minimum=0),
-                       first_k_dense=r.int("first_k_dense_replace", default=3 if mt == "deepseek_v3" else 0,
-                                           minimum=0),
-                       expert_interval=r.int("moe_layer_freq", default=1), expert_interval_phase=0,
-                       router_score_correction_bias=mt == "deepseek_v3")
-        mtp = r.int("num_nextn_predict_layers", default=0, minimum=0)
-        if mtp:
-            cfg["_notes"] = [f"num_nextn_predict_layers = {mtp}: the multi-token-prediction module(s) are not "
-                             f"counted, as transformers does not build them (--mtp-layers {mtp} counts them)"]
-    return cfg
-
-
-def config_from_hf(raw, where: str = "config.json") -> tuple:
-    """Map a Hugging Face config dict to (ModelConfig, ignored_field_names, notes). json only: no transformers."""
-    if not isinstance(raw, dict):
-        raise InputError(f"{where}: expected a JSON object, got {type(raw).__name__}")
-    notes = []
-    if raw.get("text_config") is not None and not isinstance(raw["text_config"], dict):
-        raise InputError(f"{where}: field 'text_config' must be a JSON object, got {type(raw['text_config']).__name__}")
-    if raw.get("text_config") is not None:
-        inner = dict(raw["text_config"])
-        if "tie_word_embeddings" not in inner and "tie_word_embeddings" in raw:
-            inner["tie_word_embeddings"] = raw["tie_word_embeddings"]
-        notes.append("nested text_config read: the count covers the language model only (no vision tower)")
-        raw, where = inner, where + " text_config"
-    model_type = raw.get("model_type")
-    if model_type is not None and not isinstance(model_type, str):
-        raise InputError(f"{where}: field 'model_type' must be a string, got {model_type!r}")
-    r = _Fields(raw, where)
-    if model_type in ("gpt2", "gptj", "bloom"):
-        values = _gpt_family(r, model_type)
-    elif model_type in ("gpt_neox", "opt", "falcon"):
-        values = _neox_opt_falcon(r, model_type)
-    else:
-        if model_type not in KNOWN_MODEL_TYPES:
-            notes.append(f"model_type {model_type!r} is not one this script knows: read as a Llama-style decoder")
-        values = _llama_family(r, model_type or "llama")
-    notes += values.pop("_notes", [])
-    values.setdefault("name", raw.get("_name_or_path") or model_type or "config")
-    if not isinstance(values["name"], str):
-        values["name"] = str(model_type)
-    values["source"] = where
-    labels = {field: "config field '%s'" % next((k for k in keys if k in raw), keys[0])
-              for field, keys in HF_FIELDS.items()}
-    cfg = validate(ModelConfig(**values), labels)
-    ignored = sorted(k for k in raw if k not in r.used and k not in IRRELEVANT_FIELDS and k != "text_config")
-    return cfg, ignored, notes
-
-
-MAX_CONFIG_BYTES = 16 * 2**20  # published config.json files are a few kB; a bigger file is not one
-
-
-def read_config_file(path: str) -> tuple:
-    if not path.strip():
-        raise InputError(f"--config expects a path to a config.json or a folder holding one, got {path!r}")
-    if os.path.isdir(path):
-        path = os.path.join(path, "config.json")
-    # a FIFO or a device such as /dev/zero would block or never end: only regular files are read
-    if not os.path.isfile(path):
-        raise InputError(f"--config {path}: " + ("not a regular file" if os.path.exists(path) else "no such file"))
-    if os.path.getsize(path) > MAX_CONFIG_BYTES:
-        raise InputError(f"--config {path}: larger than {MAX_CONFIG_BYTES // 2**20} MiB, not a config.json")
-    try:
-        with open(path, encoding="utf-8-sig") as handle:  # -sig: a byte-order mark from a Windows editor is fine
-            raw = json.load(handle)
-    except FileNotFoundError:
-        raise InputError(f"--config {path}: no such file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"--config {path}: cannot read ({exc.__class__.__name__})") from None
-    except json.JSONDecodeError as exc:
-        raise InputError(f"--config {path}: not valid JSON (line {exc.lineno}: {exc.msg})") from None
-    except ValueError:  # json's own limit on integer literals (thousands of digits) is not a JSONDecodeError
-        raise InputError(f"--config {path}: a number in it is too long to be a model dimension") from None
-    except RecursionError:
-        raise InputError(f"--config {path}: JSON nested too deeply") from None
-    return config_from_hf(raw, os.path.basename(path))
-
-
-# --------------------------------------------------------------------------------------------------------------
 # Rendering
 # --------------------------------------------------------------------------------------------------------------
 
@@ -1860,6 +1350,8 @@ COMPONENT_LABELS = {
     "shared_experts": "shared experts", "router": "router", "norms": "norms", "lm_head": "LM head",
     "mtp": "MTP modules",
 }
+# model_from_config's first note when --generic read an unknown model type: shown first, above the report
+GENERIC_NOTE_PREFIX = "--generic:"
 
 
 def human(n: float) -> str:
@@ -1880,6 +1372,7 @@ def describe(cfg: dict) -> list:
                      f"{cfg['head_dim']}")
     biases = [n for n, on in (("qkv", cfg["qkv_bias"]), ("out", cfg["o_bias"]), ("mlp", cfg["mlp_bias"]),
                               ("lm_head", cfg["lm_head_bias"])) if on]
+    expert_width = cfg["moe_ffn_hidden_size"] or cfg["ffn_hidden_size"]
     lines = [
         f"layers {cfg['num_layers']}, hidden {cfg['hidden_size']}, vocab {cfg['vocab_size']}"
         + (f" (padded {cfg['vocab_size_padded']})" if cfg["vocab_size_padded"] != cfg["vocab_size"] else "")
@@ -1888,17 +1381,15 @@ def describe(cfg: dict) -> list:
            else ""),
         f"attention: {attention}" + (f", qk-norm {cfg['qk_norm']}" if cfg["qk_norm"] != "none" else ""),
         f"MLP: {'gated (3 linears)' if cfg['gated_mlp'] else 'plain (2 linears)'}, ffn {cfg['ffn_hidden_size']}; "
-        + (f"norm {cfg['norm_type']} x{cfg['norms_per_layer']}/layer" if cfg["norm_type"] != "none"
-         else "norm gains not counted")
+        + f"norm {cfg['norm']} x{cfg['norms_per_layer']}/layer"
+        + (" (no parameters)" if cfg["norm"] == "nonparametric" else "")
         + (", final" if cfg["final_norm"] else "") + (", embedding norm" if cfg["embedding_norm"] else "")
         + f"; biases: {', '.join(biases) or 'none'}",
     ]
     if cfg["num_experts"]:
-        lines.append(f"MoE: {cfg['num_experts']} experts (top-{cfg['top_k']}, ffn "
-                     f"{cfg['moe_ffn_hidden_size'] or cfg['ffn_hidden_size']})"
+        lines.append(f"MoE: {cfg['num_experts']} experts (top-{cfg['top_k']}, ffn {expert_width})"
                      + (f", {cfg['num_shared_experts']} shared (ffn "
-                        f"{cfg['shared_expert_ffn_size'] or cfg['moe_ffn_hidden_size']})" if cfg["num_shared_experts"]
-                        else "")
+                        f"{cfg['shared_expert_ffn_size'] or expert_width})" if cfg["num_shared_experts"] else "")
                      + (", shared-expert gate" if cfg["shared_expert_gate"] else "")
                      + (f", first {cfg['first_k_dense']} layers dense" if cfg["first_k_dense"] else "")
                      + (f", dense layers {cfg['dense_layers']}" if cfg["dense_layers"] else "")
@@ -1922,8 +1413,12 @@ def render_report(report: dict, markdown: bool = False) -> str:
     total = report["total"]
     def pct(n):
         return f"{100 * n / total:.2f}%" if total else "-"
+    notes = list(report["notes"])
+    lines = []
+    if notes and notes[0].startswith(GENERIC_NOTE_PREFIX):  # a guessed architecture is said before any number
+        lines += [f"note: {notes.pop(0)}", ""]
     title = f"{report['model']} — {report['source']}"
-    lines = [f"## {title}" if markdown else title, ""]
+    lines += [f"## {title}" if markdown else title, ""]
     lines += [f"- {line}" if markdown else f"  {line}" for line in describe(report["config"])]
     lines.append("")
     rows = [[COMPONENT_LABELS[k], f"{v:,}", human(v), pct(v)] for k, v in report["components"].items() if v]
@@ -1951,7 +1446,7 @@ def render_report(report: dict, markdown: bool = False) -> str:
         lines.append(f"active convention: {report['active']['convention']}")
     for key, value in report["checkpoint_only"].items():
         lines.append(f"in the checkpoint only: {key} {value:,} elements")
-    lines += [f"note: {n}" for n in report["notes"]]
+    lines += [f"note: {n}" for n in notes]
     return "\n".join(lines) + "\n"
 
 
@@ -2006,6 +1501,7 @@ def _float_arg(flag):
 
 
 def build_parser() -> OneLineParser:
+    """The flags; each shape flag's dest is the Model field it sets."""
     p = OneLineParser(
         prog=PROG, allow_abbrev=False, formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Exact parameter counts for decoder-only transformers: total, embedding vs non-embedding,\n"
@@ -2018,6 +1514,9 @@ def build_parser() -> OneLineParser:
     src.add_argument("--preset", "-p", metavar="NAME", help="a built-in model (--list-presets)")
     src.add_argument("--list-presets", action="store_true", help="list the presets with their sources")
     src.add_argument("--config", metavar="PATH", help="a Hugging Face config.json (or a folder holding one)")
+    src.add_argument("--generic", action="store_true",
+                     help="read an unknown model_type as a dense Llama-style decoder; the output's notes say so "
+                          "first")
     shape = p.add_argument_group("shape (cookbook names and aliases)")
     for flags, dest, helptext in (
             (("--num-layers", "-l"), "num_layers", "decoder layers"),
@@ -2041,7 +1540,7 @@ def build_parser() -> OneLineParser:
                        help="FFN width = F x hidden (must come out whole; e.g. 2.6875 for Llama-2-7B)")
     shape.add_argument("--num-mlp-linears", "-nl", dest="num_mlp_linears", type=int, choices=(2, 3),
                        help="2 = plain MLP, 3 = gated (SwiGLU/GeGLU)")
-    shape.add_argument("--position-embedding", choices=POSITION_TYPES, dest="position_embedding",
+    shape.add_argument("--position-embedding", choices=POSITION_KINDS, dest="position_embedding",
                        help="learned adds a table; rotary/alibi/none add nothing; relative = Transformer-XL")
     shape.add_argument("--tied-embeddings", action=argparse.BooleanOptionalAction, dest="tied_embeddings",
                        help="LM head shares the input embedding")
@@ -2056,8 +1555,9 @@ def build_parser() -> OneLineParser:
                                  ("--shared-expert-gate", "shared_expert_gate", "Qwen-MoE sigmoid gate h x 1"),
                                  ("--router-bias", "router_bias", "a bias on the router")):
         parts.add_argument(flag, dest=dest, action=argparse.BooleanOptionalAction, help=helptext)
-    parts.add_argument("--norm", dest="norm_type", choices=NORM_TYPES, help="norm kind")
-    parts.add_argument("--qk-norm", dest="qk_norm", choices=QK_NORM_TYPES,
+    parts.add_argument("--norm", dest="norm", choices=NORM_KINDS,
+                       help="norm kind (nonparametric: no weights, as OLMo-1; Gopher/Chinchilla presets count none)")
+    parts.add_argument("--qk-norm", dest="qk_norm", choices=QK_NORM_KINDS,
                        help="norms on q and k: per head (Qwen3) or over the projection (OLMo-2)")
     mla = p.add_argument_group("MLA (DeepSeek-V2/V3)")
     for flag, dest in (("--q-lora-rank", "q_lora_rank"), ("--kv-lora-rank", "kv_lora_rank"),
@@ -2105,32 +1605,33 @@ def _whole_product(flag: str, factor: float, other: str, count: int, what: str) 
     return int(round(product))
 
 
-def config_from_args(args) -> tuple:
-    """(ModelConfig, warnings) from parsed flags: preset or config file first, then explicit flags on top."""
-    warnings, notes = [], []
+def model_from_args(args) -> tuple:
+    """(Model, notes) from parsed flags: preset or config file first, then explicit flags on top."""
+    notes = []
     if args.preset is not None and args.config is not None:
         raise InputError("--preset and --config are alternatives; give one")
+    if args.generic and args.config is None:
+        raise InputError("--generic reads an unknown model_type in a config.json; give it with --config")
     if args.preset is not None:
-        base = asdict(preset_config(args.preset))
+        base = model_values(preset_model(args.preset))
     elif args.config is not None:
-        cfg, ignored, notes = read_config_file(args.config)
-        base = asdict(cfg)
-        if ignored:
-            warnings.append(f"config fields not understood (ignored): {', '.join(ignored)}")
+        raw, label = read_config_json(args.config)
+        model, notes = model_from_config(raw, label, generic=args.generic)
+        base = model_values(model)
     elif args.target_params is not None:
-        base = asdict(ModelConfig(**SEARCH_TEMPLATE))
+        base = model_values(Model(**SEARCH_TEMPLATE))
     else:
         missing = [f for f in ("num_layers", "hidden_size", "num_attention_heads", "vocab_size")
                    if getattr(args, f) is None]
         if missing:
-            raise InputError(f"{FIELD_FLAGS[missing[0]]} is required without --preset or --config")
-        # flags alone: the dataclass defaults with LayerNorm (as the cookbook counts norms); sizes come from flags
-        base = asdict(ModelConfig(num_layers=0, hidden_size=0, num_attention_heads=0, vocab_size=0,
-                                  ffn_hidden_size=0, norm_type="layernorm"))
+            raise InputError(f"{MODEL_FIELD_FLAGS[missing[0]]} is required without --preset or --config")
+        # flags alone: a plain 4h MLP with LayerNorm (as the cookbook counts norms); sizes come from the flags
+        base = model_values(Model(num_layers=0, hidden_size=0, num_attention_heads=0, vocab_size=0,
+                                  ffn_hidden_size=0, gated_mlp=False, norm="layernorm"))
     values = dict(base)
     if args.all_bias is not None:
         values.update(qkv_bias=args.all_bias, o_bias=args.all_bias, mlp_bias=args.all_bias)
-    for field in fields(ModelConfig):  # each flag's dest is the field it sets; --dense-layers is parsed below
+    for field in fields(Model):  # each flag's dest is the field it sets; --dense-layers is parsed below
         value = getattr(args, field.name, None)
         if value is not None and field.name != "dense_layers":
             values[field.name] = value
@@ -2150,37 +1651,42 @@ def config_from_args(args) -> tuple:
     elif not values["ffn_hidden_size"]:
         values["ffn_hidden_size"] = 4 * values["hidden_size"]
     if (args.hidden_size is not None or args.num_attention_heads is not None) and args.head_dim is None:
-        values["head_dim"] = None  # a new width or head count: head_dim follows hidden/heads unless given
+        values["head_dim"] = 0  # a new width or head count: head_dim follows hidden/heads unless given
     if args.dense_layers is not None:
         try:
             values["dense_layers"] = tuple(int(x) for x in args.dense_layers.split(",") if x.strip())
         except ValueError:
             raise InputError(f"--dense-layers expects comma-separated layer indices, got {args.dense_layers!r}") \
                 from None
-    if args.moe and not values.get("num_experts"):
+    if values["layer_types"] and len(values["layer_types"]) != values["num_layers"]:
+        # which layers slide is the config's own list, one entry per layer: no rule stretches it to another depth
+        raise InputError(f"--num-layers {values['num_layers']}: the config's layer_types lists "
+                         f"{len(values['layer_types'])} layers (sliding / full attention), not {values['num_layers']}")
+    if args.moe and not values["num_experts"]:
         raise InputError("--moe needs --num-experts")
     from_flags_only = args.preset is None and args.config is None
-    if values.get("num_experts") and not values.get("top_k") and from_flags_only:
+    if values["num_experts"] and not values["top_k"] and from_flags_only:
         values["top_k"] = 1  # cookbook default; a preset or config.json that names experts names its top-k too
-    if values.get("position_embedding") == "learned" and not values.get("max_position_embeddings"):
+    if values["position_embedding"] == "learned" and not values["max_position_embeddings"]:
         raise InputError("--sequence-length is required with --position-embedding learned")
-    if args.max_position_embeddings and values.get("position_embedding") != "learned":
-        notes.append(f"--sequence-length adds no parameters with {values.get('position_embedding')} positions "
+    if args.max_position_embeddings and values["position_embedding"] != "learned":
+        notes.append(f"--sequence-length adds no parameters with {values['position_embedding']} positions "
                      f"(a table only with --position-embedding learned)")
     unused_with_mla = [flag for flag, given in (("--num-kv-heads", args.num_kv_heads), ("--kv-size-ratio",
                        args.kv_size_ratio), ("--head-dim", args.head_dim)) if given is not None]
-    if values.get("kv_lora_rank") and unused_with_mla:
+    if values["kv_lora_rank"] and unused_with_mla:
         notes.append(f"{', '.join(unused_with_mla)}: no effect with MLA (--kv-lora-rank > 0), whose head widths "
                      f"are --qk-nope-head-dim, --qk-rope-head-dim and --v-head-dim")
-    values["dense_layers"] = tuple(values.get("dense_layers") or ())
     if not from_flags_only:
-        changed = [f.name for f in fields(ModelConfig) if f.name not in ("name", "source")
-                   and values.get(f.name) != base.get(f.name)]
+        changed = [f.name for f in fields(Model) if f.name not in ("name", "source") and values[f.name] != base[f.name]]
         if changed:  # provenance: the echoed source says which values are not the preset's / file's own
             values["name"] = f"{values['name']} (modified)"
             values["source"] = f"{values['source']}; changed by flags: {', '.join(changed)}"
-    cfg = ModelConfig(**{f.name: values[f.name] for f in fields(ModelConfig) if f.name in values})
-    return validate(cfg), warnings, notes
+    model = validate_model(Model(**values))
+    # params-only refusal: shared experts given by flags must say how wide they are, not fall back on the FFN width
+    if model.num_shared_experts and not (model.shared_expert_ffn_size or model.moe_ffn_hidden_size):
+        raise InputError("--num-shared-experts needs --shared-expert-ffn-size or --moe-ffn-hidden-size")
+    return model, notes
 
 
 def main(argv=None) -> int:
@@ -2192,23 +1698,21 @@ def main(argv=None) -> int:
             print(f"{name.ljust(width)}  {spec['source']}")
         return 0
     try:
-        cfg, warnings, notes = config_from_args(args)
+        model, notes = model_from_args(args)
         fmt = "json" if args.json else args.format
         if args.target_params is not None:
-            candidates = search_shapes(cfg, args.target_params, top=max(1, args.search_top),
+            candidates = search_shapes(model, args.target_params, top=max(1, args.search_top),
                                        multiple=args.hidden_multiple)
-            result = {"target": args.target_params, "template": cfg.name, "rules": dict(
+            result = {"target": args.target_params, "template": model.name, "rules": dict(
                 SEARCH_RULES, hidden_size_multiple=args.hidden_multiple), "candidates": candidates}
             text = json.dumps(result, indent=2) + "\n" if fmt == "json" else render_search(result, fmt == "markdown")
         else:
-            report = count_parameters(cfg, args.dtype)
+            report = count_parameters(model, args.dtype)
             report["notes"] = notes + report["notes"]
             text = json.dumps(report, indent=2) + "\n" if fmt == "json" else render_report(report, fmt == "markdown")
     except InputError as exc:
         parser.error(str(exc))  # exits with status 2
         return 2
-    for warning in warnings:  # only once the input is known to be good: an error stays the one stderr line
-        print(f"{PROG}: warning: {warning}", file=sys.stderr)
     sys.stdout.write(text)
     return 0
 

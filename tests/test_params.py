@@ -6,7 +6,7 @@ written independently of the script (never by calling the code under test for th
 from __future__ import annotations
 
 import json
-from dataclasses import replace
+from dataclasses import fields, replace
 
 import pytest
 
@@ -14,7 +14,7 @@ from conftest import call_main, run_cli
 
 
 def total(params, preset, **overrides):
-    return params.count_parameters(replace(params.preset_config(preset), **overrides))
+    return params.count_parameters(replace(params.preset_model(preset), **overrides))
 
 
 def near(count, printed_billions, unit):
@@ -67,7 +67,7 @@ PUBLISHED_EXACT = [
 
 @pytest.mark.parametrize("preset,expected,source", PUBLISHED_EXACT, ids=[p[0] for p in PUBLISHED_EXACT])
 def test_published_totals_exact(params, preset, expected, source):
-    assert params.count_parameters(params.preset_config(preset))["total"] == expected, source
+    assert params.count_parameters(params.preset_model(preset))["total"] == expected, source
 
 
 @pytest.mark.parametrize("preset,hidden,keras_params", [("llama-3.2-1b", 2048, 1_498_482_688),
@@ -76,7 +76,7 @@ def test_llama_3_2_untied_as_keras_hub_counts_it(params, preset, hidden, keras_p
     # keras-team/keras-hub keras_hub/src/models/llama3/llama3_presets.py (llama3.2_1b, llama3.2_3b) prints these;
     # they exceed the HF totals by exactly one V x h matrix: keras-hub keeps a separate output projection where
     # transformers ties it. Untying the preset must land on keras-hub's figure and add exactly that matrix.
-    tied = params.count_parameters(params.preset_config(preset))
+    tied = params.count_parameters(params.preset_model(preset))
     untied = total(params, preset, tied_embeddings=False)
     assert untied["total"] == keras_params
     assert untied["total"] - tied["total"] == 128_256 * hidden  # vocab_size, hidden_size of the HF config.json
@@ -90,19 +90,19 @@ PYTHIA_NON_EMBEDDING = {"pythia-70m": 18_915_328, "pythia-160m": 85_056_000, "py
 
 @pytest.mark.parametrize("preset", sorted(PYTHIA_NON_EMBEDDING))
 def test_pythia_non_embedding_matches_paper_table_1(params, preset):
-    assert params.count_parameters(params.preset_config(preset))["non_embedding"] == PYTHIA_NON_EMBEDDING[preset]
+    assert params.count_parameters(params.preset_model(preset))["non_embedding"] == PYTHIA_NON_EMBEDDING[preset]
 
 
 def test_gpt2_bias_free_matches_nanogpt(params):
     # nanoGPT transformer_sizing.ipynb: "expected: 124337664" for GPT-2 small with bias=False (LayerNorm weight only)
-    cfg = replace(params.preset_config("gpt2"), qkv_bias=False, o_bias=False, mlp_bias=False,
-                  norm_type="layernorm-nobias")
+    cfg = replace(params.preset_model("gpt2"), qkv_bias=False, o_bias=False, mlp_bias=False,
+                  norm="layernorm-nobias")
     assert params.count_parameters(cfg)["total"] == 124_337_664
 
 
 def test_gpt2_breakdown_closed_form(params):
     h, L, V, P = 768, 12, 50257, 1024
-    report = params.count_parameters(params.preset_config("gpt2"))
+    report = params.count_parameters(params.preset_model("gpt2"))
     assert report["embedding"] == {"input": V * h, "positions": P * h, "lm_head": 0, "total": V * h + P * h}
     assert report["components"]["attention"] == L * (4 * h * h + 4 * h)
     assert report["components"]["mlp"] == L * (8 * h * h + 5 * h)
@@ -114,7 +114,7 @@ def test_mixtral_active_parameters(params):
     # the published total (HF mistralai/Mixtral-8x7B-v0.1) minus the 6 of 8 experts per layer a token skips:
     # 12,879,925,248, the Mixtral paper's "13B active parameters" (Jiang et al. 2024, abstract)
     expert = 3 * 4096 * 14336  # w1, w2, w3 of one SwiGLU expert
-    report = params.count_parameters(params.preset_config("mixtral-8x7b"))
+    report = params.count_parameters(params.preset_model("mixtral-8x7b"))
     assert report["active"]["total"] == 46_702_792_704 - 32 * 6 * expert == 12_879_925_248
     assert report["active"]["routed_experts_active"] == 32 * 2 * expert
     assert report["components"]["router"] == 32 * 4096 * 8
@@ -126,7 +126,7 @@ def test_mixtral_active_parameters(params):
     ("qwen1.5-moe-a2.7b", 14.3, 2.7, 1, "HF Qwen/Qwen1.5-MoE-A2.7B card: 14.3B total, 2.7B activated"),
 ])
 def test_moe_totals_at_printed_precision(params, preset, total_b, active_b, digits, source):
-    report = params.count_parameters(params.preset_config(preset))
+    report = params.count_parameters(params.preset_model(preset))
     assert round(report["total"] / 1e9, digits) == total_b, source
     # active counts are printed truncated ("37B" for 37.55B) or rounded ("2.7B" for 2.69B): the rule is not
     # stated, so the count must be one that prints so under either rule
@@ -150,14 +150,14 @@ def deepseek_v3_closed_form():
 def test_deepseek_v3_closed_form(params):
     h, V = 7168, 129280
     expected, moe = deepseek_v3_closed_form()
-    report = params.count_parameters(params.preset_config("deepseek-v3"))
+    report = params.count_parameters(params.preset_model("deepseek-v3"))
     assert report["total"] == expected
     assert report["active"]["total"] == expected - 58 * 248 * 3 * h * 2048
     assert report["checkpoint_only"] == {"router_score_correction_bias": 58 * 256}
     assert report["checkpoint"]["elements"] == expected + 58 * 256
     # with its multi-token-prediction module (report sec. 2.2): one more MoE block, M (h x 2h), RMSNorms on both
     # inputs and before the head; the HF checkpoint also stores copies of the embedding and head (2 V h)
-    with_mtp = params.count_parameters(replace(params.preset_config("deepseek-v3"), mtp_layers=1))
+    with_mtp = params.count_parameters(replace(params.preset_model("deepseek-v3"), mtp_layers=1))
     assert with_mtp["components"]["mtp"] == moe + 2 * h * h + 3 * h
     assert with_mtp["total"] == expected + moe + 2 * h * h + 3 * h
     assert with_mtp["active"]["total"] == report["active"]["total"]  # the active count is the main model's
@@ -216,8 +216,8 @@ def test_chinchilla_a9_row_via_cli_flags(params):
 
 def test_chinchilla_70b_and_gopher_280b(params):
     # Hoffmann et al. 2022 Table 4 / Rae et al. 2021 Table 1 name them 70B and 280B
-    assert round(params.count_parameters(params.preset_config("chinchilla-70b"))["total"] / 1e9) == 70
-    assert round(params.count_parameters(params.preset_config("gopher-280b"))["total"] / 1e9) == 280
+    assert round(params.count_parameters(params.preset_model("chinchilla-70b"))["total"] / 1e9) == 70
+    assert round(params.count_parameters(params.preset_model("gopher-280b"))["total"] / 1e9) == 280
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -340,12 +340,71 @@ def test_config_file_and_folder(params, tmp_path):
         assert err == ""  # every field understood
 
 
-def test_unknown_fields_warned_in_one_line(params, tmp_path):
+def test_unread_harmless_fields_are_named_in_a_note(params, tmp_path):
+    # fields whose names cannot change a count are not refused: the report's notes name them, stderr stays empty
     path = write(tmp_path, dict(LLAMA3_CONFIG, my_new_knob=3, another_one=True))
     status, out, err = call_main(params, ["--config", str(path), "--json"])
-    assert status == 0
-    assert err.strip() == ("calc_transformer_params.py: warning: config fields not understood (ignored): "
-                           "another_one, my_new_knob")
+    assert status == 0 and err == ""
+    report = json.loads(out)
+    assert report["total"] == LLAMA_3_8B
+    assert "config fields not read (they change no count): another_one, my_new_knob" in report["notes"]
+
+
+def one_error_line(err):
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("calc_transformer_params.py: error:"), err
+    return lines[0]
+
+
+def test_unknown_model_type_is_refused_without_a_number(params, tmp_path):
+    # a model type the script does not model is not read as a Llama behind a warning: exit 2, one line, no number
+    path = write(tmp_path, dict(LLAMA3_CONFIG, model_type="brand_new_arch"))
+    for fmt in ("text", "json"):
+        status, out, err = call_main(params, ["--config", str(path), "--format", fmt])
+        assert status == 2 and out == ""
+        line = one_error_line(err)
+        assert "model_type 'brand_new_arch'" in line and "--generic" in line
+
+
+def test_generic_reads_an_unknown_model_type_as_llama_and_says_so_first(params, tmp_path):
+    path = write(tmp_path, dict(LLAMA3_CONFIG, model_type="brand_new_arch"))
+    status, out, err = call_main(params, ["--config", str(path), "--generic", "--json"])
+    assert status == 0 and err == ""
+    report = json.loads(out)
+    assert report["total"] == LLAMA_3_8B  # the same fields read as the Llama they describe
+    assert report["notes"][0].startswith("--generic: model_type 'brand_new_arch' read as a dense Llama-style")
+    status, out, err = call_main(params, ["--config", str(path), "--generic"])
+    assert status == 0 and out.splitlines()[0].startswith("note: --generic: model_type 'brand_new_arch'")
+    assert "8,030,261,248" in out
+
+
+def test_generic_without_config_is_an_error(params):
+    status, _, err = call_main(params, ["--preset", "llama-3-8b", "--generic"])
+    assert status == 2 and "--generic" in one_error_line(err) and "--config" in err
+
+
+def test_gpt_oss_is_refused_even_with_generic(params, tmp_path):
+    # huggingface.co/openai/gpt-oss-20b config.json (architecture fields): read as a dense Llama it would count
+    # 2.39B instead of 20.9B (issue 9), so it is refused until its experts, sinks and biases are modelled
+    gpt_oss = {"architectures": ["GptOssForCausalLM"], "model_type": "gpt_oss", "hidden_size": 2880,
+               "intermediate_size": 2880, "num_hidden_layers": 24, "num_attention_heads": 64,
+               "num_key_value_heads": 8, "head_dim": 64, "vocab_size": 201088, "num_local_experts": 32,
+               "num_experts_per_tok": 4, "sliding_window": 128, "tie_word_embeddings": False}
+    path = write(tmp_path, gpt_oss)
+    for extra in ([], ["--generic"]):
+        status, out, err = call_main(params, ["--config", str(path), "--json"] + extra)
+        assert status == 2 and out == ""
+        assert "model_type 'gpt_oss' is not modelled yet" in one_error_line(err)
+
+
+def test_unknown_structural_field_is_refused_naming_it(params, tmp_path):
+    # experts on a "llama" config: transformers' LlamaForCausalLM would not build them, but a file that says so
+    # is not a plain Llama either; refuse rather than count it as dense
+    path = write(tmp_path, dict(LLAMA3_CONFIG, num_experts=8))
+    status, out, err = call_main(params, ["--config", str(path), "--json"])
+    assert status == 2 and out == ""
+    line = one_error_line(err)
+    assert "'num_experts'" in line and "llama" in line
 
 
 def test_explicit_flags_override_config(params, tmp_path):
@@ -354,6 +413,15 @@ def test_explicit_flags_override_config(params, tmp_path):
     h, kv_width, f, V = 4096, 8 * 128, 14336, 128256
     per_layer = 2 * h * h + 2 * h * kv_width + 3 * h * f + 2 * h
     assert json.loads(out)["total"] == 16 * per_layer + 2 * V * h + h
+
+
+def test_depth_override_on_a_config_with_layer_types_is_refused(params, tmp_path):
+    # Gemma-2's config lists sliding / full attention per layer: -l 4 cannot say which of 4 layers slide
+    from test_params_torch import REAL_CONFIGS
+    status, out, err = call_main(params, ["--config", str(write(tmp_path, REAL_CONFIGS["gemma2"])), "-l", "4"])
+    assert status == 2 and out == ""
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert len(lines) == 1 and "--num-layers 4" in lines[0] and "layer_types" in lines[0], err
 
 
 def test_nested_text_config_is_followed(params, tmp_path):
@@ -469,15 +537,15 @@ def test_moe_layer_placement_flags(params, extra, moe_layers):
 def test_qwen_model_card_figures(params):
     from test_params_torch import REAL_CONFIGS
     # Qwen/Qwen2.5-7B card: 7.61B parameters, 6.53B non-embedding
-    report = params.count_parameters(params.preset_config("qwen2.5-7b"))
+    report = params.count_parameters(params.preset_model("qwen2.5-7b"))
     assert near(report["total"], 7.61, 0.01) and near(report["non_embedding"], 6.53, 0.01)
     # Qwen/Qwen3-4B card: 4.0B parameters, 3.6B non-embedding
-    report = params.count_parameters(params.preset_config("qwen3-4b"))
+    report = params.count_parameters(params.preset_model("qwen3-4b"))
     assert near(report["total"], 4.0, 0.1) and near(report["non_embedding"], 3.6, 0.1)
     # Qwen/Qwen3-30B-A3B card: 30.5B in total, 3.3B activated, 29.9B non-embedding
-    cfg, ignored, _ = params.config_from_hf(REAL_CONFIGS["qwen3_moe"])
-    report = params.count_parameters(cfg)
-    assert not ignored
+    model, notes = params.model_from_config(REAL_CONFIGS["qwen3_moe"])
+    report = params.count_parameters(model)
+    assert notes == []
     assert near(report["total"], 30.5, 0.1) and near(report["active"]["total"], 3.3, 0.1)
     assert near(report["non_embedding"], 29.9, 0.1)
 
@@ -485,8 +553,8 @@ def test_qwen_model_card_figures(params):
 def test_deepseek_v2_lite_total(params):
     from test_params_torch import REAL_CONFIGS
     # DeepSeek-V2 paper (arXiv:2405.04434) appendix: DeepSeek-V2-Lite has 15.7B total parameters
-    cfg, _, _ = params.config_from_hf(REAL_CONFIGS["deepseek_v2"])
-    assert round(params.count_parameters(cfg)["total"] / 1e9, 1) == 15.7
+    model, _ = params.model_from_config(REAL_CONFIGS["deepseek_v2"])
+    assert round(params.count_parameters(model)["total"] / 1e9, 1) == 15.7
 
 
 def test_overrides_are_named_in_the_source(params):
@@ -509,14 +577,14 @@ def test_every_preset_renders_the_same_total_in_every_format(params):
 def test_published_configs_are_read_without_unknown_fields(params):
     from test_params_torch import REAL_CONFIGS
     for family, config in REAL_CONFIGS.items():
-        _, ignored, _ = params.config_from_hf(config)
-        assert ignored == [], (family, ignored)
+        _, notes = params.model_from_config(config)
+        assert not [note for note in notes if note.startswith("config fields not read")], (family, notes)
 
 
 def test_vocab_padding(params):
     # nanoGPT model.py: "GPT-2 vocab_size of 50257, padded up to nearest multiple of 64" = 50,304 rows, the same
     # row count as Pythia-160M's embedding (HF config vocab_size 50304), so the padded GPT-NeoX shape gives Pythia
-    cfg = replace(params.preset_config("pythia-160m"), vocab_size=50257, pad_vocab_multiple=64)
+    cfg = replace(params.preset_model("pythia-160m"), vocab_size=50257, pad_vocab_multiple=64)
     report = params.count_parameters(cfg)
     assert report["config"]["vocab_size_padded"] == 50304
     assert report["total"] == 162_322_944
@@ -542,6 +610,8 @@ def test_json_keys_are_the_documented_ones(params, argv, moe):
     assert status == 0, err
     report = json.loads(out)
     assert set(report) == REPORT_KEYS | ({"active"} if moe else set())
+    # "config" is the resolved model: one key per field of the shared block's Model, plus the padded vocabulary
+    assert set(report["config"]) == {f.name for f in fields(params.Model)} | {"vocab_size_padded"}
     assert set(report["embedding"]) == {"input", "positions", "lm_head", "total"}
     assert list(report["components"]) == COMPONENT_KEYS
     for layer_type in report["layer_types"]:

@@ -132,15 +132,31 @@ def test_counts_walked_layer_by_layer_are_bounded():
         assert status == 2 and err.startswith(PREFIX) and flag in err
 
 
-def test_config_that_is_not_a_regular_file_does_not_hang(tmp_path):
-    # Found in review: --config /dev/zero read forever and a FIFO blocked on open; only regular files are read.
+def test_config_that_is_a_device_is_refused_not_read_forever(tmp_path):
+    # Found in review: --config /dev/zero read forever. Devices are refused; a folder without a config.json is named.
+    for target, reason in (("/dev/zero", "not a regular file or pipe"), (str(tmp_path), "no such file")):
+        status, _, err = call_main(params, ["--config", target])
+        assert status == 2 and err.startswith(PREFIX) and "--config" in err and reason in err, err
+        assert len(err.strip().splitlines()) == 1
+
+
+def test_config_from_a_pipe_is_read(tmp_path):
+    # --config <(curl ...) hands the script a pipe: it is read like the file (at most 16 MiB)
     import os
+    import threading
     fifo = tmp_path / "config.json"
     os.mkfifo(fifo)
-    for target in ("/dev/zero", str(fifo), str(tmp_path)):
-        status, _, err = call_main(params, ["--config", target])
-        assert status == 2 and err.startswith(PREFIX) and "not a regular file" in err, err
-        assert len(err.strip().splitlines()) == 1
+
+    def feed():
+        with open(fifo, "w", encoding="utf-8") as pipe:
+            pipe.write(json.dumps(REAL_CONFIGS["llama3"]))
+
+    writer = threading.Thread(target=feed, daemon=True)
+    writer.start()
+    status, out, err = call_main(params, ["--config", str(fifo), "--json"])
+    writer.join(timeout=10)
+    assert status == 0, err
+    assert json.loads(out)["total"] == 8_030_261_248  # HF meta-llama/Meta-Llama-3-8B safetensors total
 
 
 def test_empty_preset_or_config_names_that_flag():

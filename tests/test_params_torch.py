@@ -1,9 +1,10 @@
 """calc_transformer_params.py against PyTorch: the count for a real config.json equals what transformers builds.
 
 For each family the test carries the model's published ``config.json`` (fields as on the Hugging Face model page,
-repo named next to it), reads it with the script's json-only reader, builds the same config with
-``transformers.AutoModelForCausalLM.from_config`` on the meta device (no weights, no network) and compares
-``sum(p.numel() for p in model.parameters())`` (tied weights appear once) to the script's total, to the unit.
+repo named next to it), reads it with the script's json-only reader (the shared model block's
+``model_from_config``), builds the same config with ``transformers.AutoModelForCausalLM.from_config`` on the meta
+device (no weights, no network) and compares ``sum(p.numel() for p in model.parameters())`` (tied weights appear
+once) to the script's total, to the unit.
 For MoE models the active count is recomputed independently from the module tree: every parameter outside the
 routed experts (names with ``.experts.``) plus top_k/E of the routed experts.
 
@@ -339,8 +340,8 @@ def torch_counts(config: dict) -> tuple:
 
 
 def script_counts(config: dict) -> tuple:
-    cfg, _, _ = params.config_from_hf(json.loads(json.dumps(config)))
-    report = params.count_parameters(cfg)
+    model, _ = params.model_from_config(json.loads(json.dumps(config)))
+    report = params.count_parameters(model)
     return report["total"], report.get("active", {}).get("total")
 
 
