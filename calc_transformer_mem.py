@@ -89,8 +89,9 @@ JSON keys (``--json``)
 ======================
 Bytes are exact integers. Always: ``mode`` ("train" | "inference"); ``model`` (the resolved ``Arch`` fields, or
 null with ``-p``); ``notes`` [the config reader's notes: ``--generic``, fields read as changing no count, a nested
-text_config; empty without ``--config``]; ``params`` {total, embedding, non_embedding, active, per_group{group: count}, tensors} (only
-``total`` with ``-p``); ``per_gpu`` {term: bytes, ..., total}; ``setup`` (the resolved settings); ``assumptions``
+text_config; empty without ``--config``]; ``params`` {total, embedding (token table, positions and LM head),
+non_embedding, active, per_group{role in the shared block's tensor list: count}, tensors} (only ``total`` with
+``-p``); ``per_gpu`` {term: bytes, ..., total}; ``setup`` (the resolved settings); ``assumptions``
 [strings]; with ``--gpu-memory``: ``gpu_memory_bytes`` and ``fits``.
 
 * train: ``per_gpu`` terms weights, gradients, master_weights, optimizer_states, gathered_params, activations,
@@ -1291,6 +1292,9 @@ def validate_arch(arch):
             raise ValueError("--moe-ffn-hidden-size must be > 0 for a MoE model")
     elif arch.topk or arch.num_shared_experts:
         raise ValueError("--topk / --num-shared-experts need --num-experts > 0")
+    if arch.learned_positions and arch.relative_attention:
+        raise ValueError("--learned-positions: this model uses relative attention (Transformer-XL), not a learned "
+                         "position table")
     if arch.is_mla and (arch.qk_rope_head_dim <= 0 or arch.qk_nope_head_dim <= 0 or arch.v_head_dim <= 0):
         raise ValueError("MLA (--kv-lora-rank > 0) needs --qk-nope-head-dim, --qk-rope-head-dim and --v-head-dim > 0")
     if arch.layer_types:
@@ -1303,130 +1307,49 @@ def validate_arch(arch):
     return arch
 
 
-# One parameter tensor: name, shape, group, and how tensor parallelism splits it:
-# "col" (output features split), "row" (input features split), "vocab" (rows split, padded), "kv:<heads>" (split,
-# one head per rank when kv_heads < tp), None (replicated: norms, router, row-parallel biases, MLA down-projections).
-@dataclass(frozen=True)
-class ParamTensor:
-    name: str
-    shape: tuple
-    group: str
-    split: object = None
-
-    @property
-    def numel(self):
-        n = 1
-        for d in self.shape:
-            n *= d
-        return n
+# The parameter tensors are the shared block's (model_layer_tensors / model_global_tensors): each ModelTensor has a
+# name, PyTorch's shape, a role (embedding, positions, embedding_projections, attention, mlp, routed_experts,
+# shared_experts, router, norms, lm_head) and how tensor parallelism splits it: "col" (output features), "row"
+# (input features), "vocab" (rows, padded), "kv" (K/V heads: one head per rank when kv_heads < tp), None
+# (replicated: norms, router, row-parallel biases, MLA down-projections).
+EMBEDDING_ROLES = ("embedding", "positions", "lm_head")  # tables: no FP8 cast, AdamW under Muon
 
 
-def _norm_tensors(arch, name, width, group="norm"):
-    if arch.norm == "nonparametric":
-        return []
-    out = [ParamTensor(name + ".weight", (width,), group)]
-    if arch.norm == "layernorm":
-        out.append(ParamTensor(name + ".bias", (width,), group))
-    return out
-
-
-def _linear(name, n_in, n_out, group, bias, split):
-    """nn.Linear layout (out, in); a row-parallel bias is replicated, a column-parallel bias is split."""
-    out = [ParamTensor(name + ".weight", (n_out, n_in), group, split)]
-    if bias:
-        out.append(ParamTensor(name + ".bias", (n_out,), group, None if split in (None, "row") else split))
-    return out
-
-
-def _mlp_tensors(arch, prefix, width, group, bias):
-    h = arch.hidden_size
-    if arch.gated_mlp and arch.fused_gate_up:
-        return (_linear(prefix + ".gate_up_proj", h, 2 * width, group, bias, "col")
-                + _linear(prefix + ".down_proj", width, h, group, bias, "row"))
-    if arch.gated_mlp:
-        return (_linear(prefix + ".gate_proj", h, width, group, bias, "col")
-                + _linear(prefix + ".up_proj", h, width, group, bias, "col")
-                + _linear(prefix + ".down_proj", width, h, group, bias, "row"))
-    return _linear(prefix + ".fc1", h, width, group, bias, "col") + _linear(prefix + ".fc2", width, h, group, bias, "row")
+@functools.lru_cache(maxsize=256)
+def block_model(arch):
+    """The Arch as the shared block's Model, for its tensor list (the inverse of arch_from_model on every field that
+    changes a tensor; the activation-only details stay on the Arch)."""
+    return Model(
+        name=arch.name, source=arch.source, num_layers=arch.num_layers, hidden_size=arch.hidden_size,
+        num_attention_heads=arch.num_attention_heads, vocab_size=arch.vocab_size,
+        ffn_hidden_size=arch.ffn_hidden_size, num_kv_heads=arch.num_kv_heads, head_dim=arch.head_dim,
+        gated_mlp=arch.gated_mlp, fused_qkv=arch.fused_qkv, fused_gate_up=arch.fused_gate_up,
+        qkv_bias=arch.qkv_bias, o_bias=arch.attn_out_bias, mlp_bias=arch.mlp_bias, lm_head_bias=arch.lm_head_bias,
+        norm=arch.norm, norms_per_layer=arch.norms_per_layer, final_norm=arch.final_norm,
+        embedding_norm=arch.embedding_norm, qk_norm=arch.qk_norm, tied_embeddings=arch.tied_embeddings,
+        position_embedding="learned" if arch.learned_positions else "relative" if arch.relative_attention
+        else "rotary", max_position_embeddings=arch.learned_positions, word_embed_proj_dim=arch.word_embed_proj_dim,
+        q_lora_rank=arch.q_lora_rank, kv_lora_rank=arch.kv_lora_rank, qk_nope_head_dim=arch.qk_nope_head_dim,
+        qk_rope_head_dim=arch.qk_rope_head_dim, v_head_dim=arch.v_head_dim, num_experts=arch.num_experts,
+        top_k=arch.topk, moe_ffn_hidden_size=arch.moe_ffn_hidden_size, num_shared_experts=arch.num_shared_experts,
+        shared_expert_ffn_size=arch.shared_expert_ffn_hidden_size, shared_expert_gate=arch.shared_expert_gate,
+        first_k_dense=arch.first_k_dense, expert_interval=arch.expert_interval,
+        expert_interval_phase=arch.expert_interval_phase, dense_layers=arch.dense_layers,
+        sliding_window=arch.sliding_window, layer_types=arch.layer_types)
 
 
 @functools.lru_cache(maxsize=256)
 def layer_tensors(arch, moe):
-    """Parameter tensors of one decoder layer (dense or MoE), in the Hugging Face transformers 5 layout
-    (routed experts stacked in 3-D tensors gate_up_proj [E, 2f, h] and down_proj [E, h, f])."""
-    h, a, k, d = arch.hidden_size, arch.num_attention_heads, arch.kv_heads, arch.d_head
-    out = []
-    for i in range(arch.norms_per_layer):
-        out += _norm_tensors(arch, f"norm{i + 1}", h)
-    if arch.is_mla:
-        qk = arch.qk_nope_head_dim + arch.qk_rope_head_dim
-        if arch.q_lora_rank:
-            out += _linear("q_a_proj", h, arch.q_lora_rank, "attention", arch.qkv_bias, None)
-            out += _norm_tensors(arch, "q_a_layernorm", arch.q_lora_rank, "attention")
-            out += _linear("q_b_proj", arch.q_lora_rank, a * qk, "attention", False, "col")
-        else:
-            out += _linear("q_proj", h, a * qk, "attention", False, "col")
-        out += _linear("kv_a_proj_with_mqa", h, arch.kv_lora_rank + arch.qk_rope_head_dim, "attention",
-                       arch.qkv_bias, None)
-        out += _norm_tensors(arch, "kv_a_layernorm", arch.kv_lora_rank, "attention")
-        out += _linear("kv_b_proj", arch.kv_lora_rank, a * (arch.qk_nope_head_dim + arch.v_head_dim), "attention",
-                       False, "col")
-        out += _linear("o_proj", a * arch.v_head_dim, h, "attention", arch.attn_out_bias, "row")
-    else:
-        if arch.fused_qkv:
-            out += _linear("qkv_proj", h, (a + 2 * k) * d, "attention", arch.qkv_bias, "col")
-        else:
-            out += _linear("q_proj", h, a * d, "attention", arch.qkv_bias, "col")
-            out += _linear("k_proj", h, k * d, "attention", arch.qkv_bias, f"kv:{k}")
-            out += _linear("v_proj", h, k * d, "attention", arch.qkv_bias, f"kv:{k}")
-        out += _linear("o_proj", a * d, h, "attention", arch.attn_out_bias, "row")
-        if arch.relative_attention:
-            out.append(ParamTensor("rel_k_proj.weight", (a * d, h), "attention", "col"))
-            out.append(ParamTensor("rel_uv_bias", (2, a * d), "attention"))
-        if arch.qk_norm == "head":
-            out += _norm_tensors(arch, "q_norm", d, "attention") + _norm_tensors(arch, "k_norm", d, "attention")
-        elif arch.qk_norm == "full":
-            out += _norm_tensors(arch, "q_norm", a * d, "attention") + _norm_tensors(arch, "k_norm", k * d, "attention")
-    if not moe:
-        out += _mlp_tensors(arch, "mlp", arch.ffn_hidden_size, "mlp", arch.mlp_bias)
-        return tuple(out)
-    e, f = arch.num_experts, arch.moe_ffn_hidden_size
-    out.append(ParamTensor("router.weight", (e, h), "router"))
-    if arch.gated_mlp:
-        out.append(ParamTensor("experts.gate_up_proj", (e, 2 * f, h), "experts", "col"))
-    else:
-        out.append(ParamTensor("experts.fc1", (e, f, h), "experts", "col"))
-    out.append(ParamTensor("experts.down_proj", (e, h, f), "experts", "row"))
-    if arch.num_shared_experts:
-        width = (arch.shared_expert_ffn_hidden_size or f) * arch.num_shared_experts
-        out += _mlp_tensors(arch, "shared_experts", width, "shared_experts", arch.mlp_bias)
-        if arch.shared_expert_gate:
-            out.append(ParamTensor("shared_expert_gate.weight", (1, h), "router"))
-    return tuple(out)
+    """Parameter tensors of one decoder layer (dense or MoE): the block's list, in the Hugging Face transformers 5
+    layout (routed experts stacked in 3-D tensors gate_up_proj [E, 2f, h] and down_proj [E, h, f]). An Arch
+    describes no buffers (DeepSeek-V3's e_score_correction_bias is not a parameter), so every tensor is one."""
+    return model_layer_tensors(block_model(arch), moe)
 
 
 def global_tensors(arch):
-    """Embedding, positions, embedding norm, final norm and LM head: (first-stage tensors, last-stage tensors).
-
-    OPT with word_embed_proj_dim e != h (opt-350m) embeds into e, projects e -> h (project_in) before the first
-    layer and h -> e (project_out) after the last; its LM head is (V, e) (transformers models/opt/modeling_opt.py)."""
-    h, v = arch.hidden_size, arch.vocab_size
-    e = arch.word_embed_proj_dim or h
-    first = [ParamTensor("embed_tokens.weight", (v, e), "embedding", "vocab")]
-    if arch.learned_positions:
-        first.append(ParamTensor("embed_positions.weight", (arch.learned_positions, h), "embedding"))
-    if e != h:
-        first += _linear("project_in", e, h, "embedding_projection", False, None)
-    if arch.embedding_norm:
-        first += _norm_tensors(arch, "embed_norm", h)
-    last = _norm_tensors(arch, "final_norm", h) if arch.final_norm else []
-    if e != h:
-        last += _linear("project_out", h, e, "embedding_projection", False, None)
-    if not arch.tied_embeddings:
-        last.append(ParamTensor("lm_head.weight", (v, e), "lm_head", "vocab"))
-    if arch.lm_head_bias:
-        last.append(ParamTensor("lm_head.bias", (v,), "lm_head", "vocab"))
-    return first, last
+    """Embedding, positions, OPT's project_in, embedding norm (first stage); final norm, project_out, LM head (last
+    stage): the block's model_global_tensors."""
+    return model_global_tensors(block_model(arch))
 
 
 def count_params(arch):
@@ -1435,25 +1358,25 @@ def count_params(arch):
 
 @functools.lru_cache(maxsize=64)
 def _count_params(arch):
-    """Exact parameter counts (each tied tensor once), per group, with MoE active parameters per token
-    (everything except routed experts, plus top_k / E of them)."""
+    """Exact parameter counts (each tied tensor once), per role of the block's tensor list, with MoE active
+    parameters per token (everything except routed experts, plus top_k / E of them)."""
     first, last = global_tensors(arch)
-    groups = {}
+    roles = {}
     for t in first + last:
-        groups[t.group] = groups.get(t.group, 0) + t.numel
+        roles[t.role] = roles.get(t.role, 0) + t.numel
     n_moe = sum(1 for i in range(arch.num_layers) if arch.layer_is_moe(i))
     for moe, n in ((False, arch.num_layers - n_moe), (True, n_moe)):
         if n:
             for t in layer_tensors(arch, moe):
-                groups[t.group] = groups.get(t.group, 0) + t.numel * n
-    total = sum(groups.values())
-    experts = groups.get("experts", 0)
+                roles[t.role] = roles.get(t.role, 0) + t.numel * n
+    total = sum(roles.values())
+    experts = roles.get("routed_experts", 0)
     active = total - experts + (experts // arch.num_experts * arch.topk if arch.is_moe else 0)
-    embedding = groups.get("embedding", 0) + groups.get("lm_head", 0)
+    embedding = sum(roles.get(role, 0) for role in EMBEDDING_ROLES)
     tensors = len(first) + len(last) + (arch.num_layers - n_moe) * len(layer_tensors(arch, False)) + (
         n_moe * len(layer_tensors(arch, True)) if n_moe else 0)
     return {"total": total, "embedding": embedding, "non_embedding": total - embedding, "active": active,
-            "per_group": groups, "tensors": tensors}
+            "per_group": roles, "tensors": tensors}
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -1697,10 +1620,10 @@ def kv_heads_per_rank(kv_heads, tp):
     return max(1, kv_heads // tp)
 
 
-def _local_numel(t, tp, ep, etp):
-    """Elements of tensor t held by one rank."""
+def _local_numel(t, tp, ep, etp, kv_heads):
+    """Elements of tensor t (a ModelTensor) held by one rank; kv_heads: the model's K/V heads (split "kv")."""
     n = t.numel
-    if t.group == "experts":
+    if t.role == "routed_experts":
         e = t.shape[0]
         per = n // e * (e // ep)
         return per // etp
@@ -1709,8 +1632,7 @@ def _local_numel(t, tp, ep, etp):
     if t.split == "vocab":
         rows = -(-t.shape[0] // tp)
         return n // t.shape[0] * rows
-    if isinstance(t.split, str) and t.split.startswith("kv:"):
-        kv_heads = int(t.split[3:])
+    if t.split == "kv":
         return n // kv_heads * kv_heads_per_rank(kv_heads, tp)
     return n
 
@@ -1731,10 +1653,10 @@ def part_summary(arch, part, tp, ep, etp, optimizer):
         tensors = layer_tensors(arch, part == "moe")
     else:
         tensors = global_tensors(arch)[0 if part == "first" else 1]
-    local = [(t, _local_numel(t, tp, ep, etp)) for t in tensors]
-    dense = [(t, n) for t, n in local if t.group != "experts"]
-    expert = [(t, n) for t, n in local if t.group == "experts"]
-    linear = sum(n for t, n in local if len(t.shape) >= 2 and t.group not in ("embedding", "lm_head"))
+    local = [(t, _local_numel(t, tp, ep, etp, arch.kv_heads)) for t in tensors]
+    dense = [(t, n) for t, n in local if t.role != "routed_experts"]
+    expert = [(t, n) for t, n in local if t.role == "routed_experts"]
+    linear = sum(n for t, n in local if len(t.shape) >= 2 and t.role not in EMBEDDING_ROLES)
     return (sum(n for _, n in dense), optimizer_state_bytes(optimizer, dense), sum(n for _, n in expert),
             optimizer_state_bytes(optimizer, expert), linear, max([n for _, n in local] or [0]))
 
@@ -1768,10 +1690,11 @@ def stage_params(arch, setup, stage, layer_counts=None):
 
 
 def optimizer_state_bytes(opt, tensors):
-    """Exact optimizer-state bytes of optimizer `opt` for a list of (ParamTensor, local numel)."""
+    """Exact optimizer-state bytes of optimizer `opt` for a list of (ModelTensor, local numel); role "all" stands for
+    the whole model in -p mode, whose tensors are unknown."""
     total = 0
     for t, n in tensors:
-        step = 4 if t.group != "all" else 0  # torch's float32 step tensor per parameter tensor (unknown in -p mode)
+        step = 4 if t.role != "all" else 0  # torch's float32 step tensor per parameter tensor (unknown in -p mode)
         if opt == "adamw":
             total += 8 * n + step
         elif opt == "adamw-8bit":
@@ -1787,7 +1710,7 @@ def optimizer_state_bytes(opt, tensors):
         elif opt == "lion" or opt == "sgd-momentum":
             total += 4 * n
         elif opt == "muon":
-            hidden_matrix = len(t.shape) >= 2 and t.group not in ("embedding", "lm_head")
+            hidden_matrix = len(t.shape) >= 2 and t.role not in EMBEDDING_ROLES
             total += 4 * n if hidden_matrix else 8 * n + step
     return total
 
@@ -2121,7 +2044,7 @@ def training_memory(arch, setup):
     assumptions = []
     if arch is None:
         n_local = -(-setup.num_params // (setup.tp * setup.pp))
-        fake = [(ParamTensor("params", (n_local,), "all"), n_local)]
+        fake = [(ModelTensor("params", (n_local,), "all"), n_local)]
         held = {"dense": n_local, "dense_opt": optimizer_state_bytes(setup.optimizer, fake), "expert": 0,
                 "expert_opt": 0, "fp8_linear": n_local}
         terms, cpu = model_state_terms(setup, held, dense_shard, expert_shard)
@@ -2159,7 +2082,7 @@ def training_memory(arch, setup):
         whole = stage_params(arch, TrainSetup(optimizer=setup.optimizer), 0)  # tp = pp = 1: the whole model
         opt_full = whole["dense_opt"] + whole["expert_opt"]
     else:
-        opt_full = optimizer_state_bytes(setup.optimizer, [(ParamTensor("p", (total_params,), "all"), total_params)])
+        opt_full = optimizer_state_bytes(setup.optimizer, [(ModelTensor("p", (total_params,), "all"), total_params)])
     ckpt_full = ckpt_w + total_params * m_b + opt_full
     assumptions += [
         f"ZeRO/FSDP shard over dp x cp = {setup.dp * setup.cp} ranks (dense) and expert-dp = {expert_shard} (experts)",

@@ -764,6 +764,7 @@ def test_decoder_sparse_step_keeps_qwens_phase(mem):
     (["--preset", "llama-3-8b", "--etp", "2"], "--etp"),
     (["--preset", "llama-3-8b", "--search", "--gpu-memory", "80GB", "-z", "1"], "--search"),
     (["-l", "2", "-hs", "96", "-a", "24", "--num-kv-heads", "8", "--infer", "-tp", "3"], "--num-kv-heads"),
+    (["--preset", "chinchilla-70b", "--learned-positions", "2048"], "--learned-positions"),  # relative positions
 ])
 def test_review_hostile_cli(mem, argv, needle):
     status, out, err = call_main(mem, argv)
