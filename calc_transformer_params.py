@@ -530,8 +530,8 @@ def count_model(m: Model) -> dict:
     for tensors, times in groups:
         for t in tensors:
             if t.buffer:
-                key = "mtp_embedding_and_head_copies" if t.name in ("embed_tokens.weight", "shared_head.head.weight") \
-                    else t.name.rsplit(".", 1)[-1]
+                key = "mtp_embedding_and_head_copies" if t.role in ("embedding", "lm_head") \
+                    else "router_score_correction_bias"
                 stored[key] = stored.get(key, 0) + t.numel * times
             else:
                 roles[t.role] += t.numel * times
@@ -717,6 +717,8 @@ CONFIG_FIELDS_OF = {
 }
 _MB_TIED_BY_DEFAULT = {"gpt2", "bloom", "opt", "falcon", "gemma", "gemma2", "starcoder2"}
 _MB_HEAD_DIM_DEFAULT = {"gemma": 256, "gemma2": 256, "qwen3": 128}
+# activation_function / hidden_act when the config omits it (GPT2Config, GPTJConfig, OPTConfig, PhiConfig)
+_MB_ACTIVATION_DEFAULT = {"gpt2": "gelu_new", "gptj": "gelu_new", "opt": "relu", "phi": "gelu_new"}
 
 
 def _mb_read_gpt(r: _MBFields, mt: str) -> dict:
@@ -729,8 +731,7 @@ def _mb_read_gpt(r: _MBFields, mt: str) -> dict:
     if mt == "gpt2":
         v.update(ffn_hidden_size=r.int("n_inner", default=4 * h), position_embedding="learned", fused_qkv=True,
                  max_position_embeddings=r.int("n_positions", "max_position_embeddings", default=1024),
-                 qkv_bias=True, o_bias=True, softmax_fp32=False,
-                 python_gelu=r.text("activation_function", default="gelu_new") == "gelu_new")
+                 qkv_bias=True, o_bias=True, softmax_fp32=False)
     elif mt == "gptj":
         v.update(ffn_hidden_size=r.int("n_inner", default=4 * h), norms_per_layer=1, lm_head_bias=True)
         r.get("rotary_dim")
@@ -759,7 +760,7 @@ def _mb_read_neox_opt_falcon(r: _MBFields, mt: str) -> dict:
                  position_embedding="learned", max_position_embeddings=r.int("max_position_embeddings"),
                  position_offset=2, word_embed_proj_dim=r.int("word_embed_proj_dim", default=h),
                  norm="layernorm" if r.flag("layer_norm_elementwise_affine", True) else "nonparametric",
-                 final_norm=final, relu_mlp=r.text("activation_function", default="relu") == "relu", gguf_arch="opt")
+                 final_norm=final, gguf_arch="opt")
         if r.number("layerdrop"):
             raise InputError(f"{r.where}: field 'layerdrop' {r.raw['layerdrop']} skips layers at random in "
                              "training; not modelled")
@@ -799,7 +800,7 @@ def _mb_read_llama_style(r: _MBFields, mt: str) -> dict:
         v["qkv_bias"] = True
     elif mt == "qwen2_moe":
         v["qkv_bias"] = r.flag("qkv_bias", True)
-    if mt in ("llama", "deepseek_v2", "deepseek_v3"):
+    if mt in ("llama", "deepseek_v2"):
         v["mlp_bias"] = r.flag("mlp_bias", False)
     else:
         r.get("mlp_bias")  # the other classes build their MLPs without reading it
@@ -819,6 +820,10 @@ def _mb_read_llama_style(r: _MBFields, mt: str) -> dict:
     if mt == "phi3":
         v.update(fused_qkv=True, fused_gate_up=True)
     if mt == "starcoder2":
+        norm = r.text("norm_type", default="layer_norm")
+        if norm != "layer_norm":  # Starcoder2 builds nn.LayerNorm whatever the field says; another value is new
+            raise InputError(f"{r.where}: field 'norm_type' {norm!r} is not modelled for starcoder2 "
+                             "(only 'layer_norm')")
         bias = r.flag("use_bias", True)
         v.update(gated_mlp=False, norm="layernorm", qkv_bias=bias, o_bias=bias, mlp_bias=bias)
     if mt == "mixtral":
@@ -859,6 +864,9 @@ def _mb_read_llama_style(r: _MBFields, mt: str) -> dict:
 
 def _mb_read_windows(r: _MBFields, mt: str, v: dict) -> None:
     """Sliding-window attention: the window, and which layers use it (as each transformers config class says)."""
+    if v["num_layers"] > MODEL_MAX_LAYERS:  # before anything is built per layer
+        raise InputError(f"{r.where}: field '{'n_layer' if 'n_layer' in r.raw else 'num_hidden_layers'}' "
+                         f"{v['num_layers']} is beyond {MODEL_MAX_LAYERS:,}")
     window = r.int("sliding_window", default=0, minimum=0)
     qwen = mt in ("qwen2", "qwen2_moe", "qwen3", "qwen3_moe")
     # Qwen configs carry a window that is off unless use_sliding_window is true (false by default in each class)
@@ -955,13 +963,15 @@ def model_from_config(raw, where: str = "config.json", generic: bool = False) ->
     drop = max([r.number(k) for k in ("attention_dropout", "hidden_dropout", "resid_pdrop", "attn_pdrop",
                                       "embd_pdrop", "residual_dropout") if k in raw] or [0.0])
     values["dropout"] = drop > 0
-    if family not in ("gpt2", "opt"):
-        act = raw.get("hidden_act") or raw.get("activation_function")
-        values["relu_mlp"] = act == "relu" and not values.get("gated_mlp", True)
+    # the MLP activation as the eager module runs it (what autograd saves): each config class's own default
+    act = r.text("activation_function", "hidden_act", "hidden_activation",
+                 default=_MB_ACTIVATION_DEFAULT.get(family, ""))
+    values["python_gelu"] = act == "gelu_new"  # written in Python: saves 4 MLP-wide tensors, not 1
+    values["relu_mlp"] = act == "relu" and not values.get("gated_mlp", True)
     mtp = raw.get("num_nextn_predict_layers")
     if family == "deepseek_v3" and isinstance(mtp, int) and not isinstance(mtp, bool) and mtp > 0:
         notes.append(f"num_nextn_predict_layers = {mtp}: the multi-token-prediction module(s) are not counted, as "
-                     f"transformers does not build them (--mtp-layers {mtp} counts them)")
+                     f"transformers does not build them (calc_transformer_params.py --mtp-layers {mtp} counts them)")
     values.update(model_type=model_type, source=where,
                   name=raw.get("_name_or_path") if isinstance(raw.get("_name_or_path"), str) and
                   raw.get("_name_or_path") else (model_type or "config"))
@@ -975,7 +985,10 @@ def model_from_config(raw, where: str = "config.json", generic: bool = False) ->
         notes.append("config fields not read (they change no count): " + ", ".join(unread))
     labels = {field: "config field '%s'" % next((k for k in keys if k in raw), keys[0])
               for field, keys in CONFIG_FIELDS_OF.items()}
-    return validate_model(Model(**values), labels), notes
+    try:
+        return validate_model(Model(**values), labels), notes
+    except InputError as exc:
+        raise InputError(f"{where}: {exc}") from None
 
 
 def read_config_json(path: str) -> tuple:
@@ -1012,7 +1025,12 @@ def read_config_json(path: str) -> tuple:
         raise InputError(f"--config {path}: a number in it is too long to be a model dimension") from None
     except RecursionError:
         raise InputError(f"--config {path}: JSON nested too deeply") from None
-    label = _os.path.basename(_os.path.dirname(_os.path.abspath(path))) or _os.path.basename(path)
+    if _stat.S_ISFIFO(mode):
+        label = "config.json (pipe)"
+    elif _os.path.basename(path) == "config.json":  # the folder names the model (meta-llama/Llama-3.1-8B/...)
+        label = _os.path.basename(_os.path.dirname(_os.path.abspath(path))) or "config.json"
+    else:
+        label = _os.path.basename(path)
     return raw, label
 # ============================================ end of the shared model block ===================================
 # [[[end]]]
@@ -1182,8 +1200,6 @@ def parse_count(text: str, what: str = "value") -> int:
 
 # The roles a decoder layer's tensors carry (the per-layer-type breakdown lists them in this order).
 LAYER_ROLES = ("attention", "mlp", "routed_experts", "shared_experts", "router", "norms")
-# Checkpoint-only buffers under the names this report has always used for them.
-CHECKPOINT_ONLY_NAMES = {"e_score_correction_bias": "router_score_correction_bias"}
 
 
 def layer_role_counts(m: Model, moe: bool) -> dict:
@@ -1227,8 +1243,7 @@ def count_parameters(m: Model, dtype: str = "bf16") -> dict:
                           + ("; MTP modules excluded" if m.mtp_layers else ""),
         }
     stored = report["checkpoint_only"]
-    for name, elements in counts["checkpoint_only"].items():
-        stored[CHECKPOINT_ONLY_NAMES.get(name, name)] = elements
+    stored.update(counts["checkpoint_only"])
     if "router_score_correction_bias" in stored:
         report["notes"].append("router score-correction bias (DeepSeek-V3) is a buffer in transformers, not a "
                                "parameter: in the checkpoint size, not in the total")
@@ -1686,6 +1701,8 @@ def model_from_args(args) -> tuple:
     # params-only refusal: shared experts given by flags must say how wide they are, not fall back on the FFN width
     if model.num_shared_experts and not (model.shared_expert_ffn_size or model.moe_ffn_hidden_size):
         raise InputError("--num-shared-experts needs --shared-expert-ffn-size or --moe-ffn-hidden-size")
+    if model.mtp_layers:  # the config's "MTP not counted" note no longer holds once --mtp-layers counts them
+        notes = [n for n in notes if not n.startswith("num_nextn_predict_layers")]
     return model, notes
 
 

@@ -331,15 +331,7 @@ def _count_with_pytorch(config: dict, batch: int, seq: int, backward: bool = Tru
     return forward_counter.get_total_flops(), train_counter.get_total_flops(), n_params
 
 
-# bigcode/starcoder2-3b's config.json carries "norm_type": "layer_norm", which transformers' Starcoder2 ignores (it
-# always builds nn.LayerNorm); the shared model block does not read it yet and refuses the published file. Strict:
-# this fails as soon as the block reads the field, so the mark goes with the fix (InputError is a ValueError).
-_BLOCK_REFUSES = {"starcoder2": "model block refuses the published StarCoder2 field norm_type (block fix pending)"}
-
-
-@pytest.mark.parametrize("family", [pytest.param(name, marks=pytest.mark.xfail(
-    raises=ValueError, strict=True, reason=_BLOCK_REFUSES[name])) if name in _BLOCK_REFUSES else name
-    for name in sorted(SHRUNK)])
+@pytest.mark.parametrize("family", sorted(SHRUNK))
 def test_forward_and_backward_equal_flop_counter(flops, tmp_path, family):
     config = SHRUNK[family]
     arch = _arch_from(flops, tmp_path, config)

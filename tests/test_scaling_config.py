@@ -290,9 +290,9 @@ def test_bad_field_is_one_line_naming_it(field, value):
     lines = err.splitlines()
     assert status == 2 and len(lines) == 1, err
     # a field read wrongly is named with the config's folder; one that breaks a rule between fields (KV heads that
-    # do not divide the heads) is named as a config field
+    # do not divide the heads) is named as a config field, after the folder too
     assert lines[0].startswith((f"calc_scaling_laws.py: error: {LABEL}: field '{field}'",
-                                f"calc_scaling_laws.py: error: config field '{field}'")), err
+                                f"calc_scaling_laws.py: error: {LABEL}: config field '{field}'")), err
 
 
 def test_missing_field_is_named():
