@@ -25,7 +25,8 @@ TOTAL_KEY = {
 
 
 def _presets(module) -> set[str]:
-    return set(module.PRESETS)
+    # the shared model block's one table, unless the script still keeps its own (being moved onto the block)
+    return set(getattr(module, "PRESETS", None) or module.MODEL_PRESETS)
 
 
 def _shared_presets() -> list[str]:

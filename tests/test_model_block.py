@@ -7,6 +7,10 @@ the source file exactly.
 """
 from __future__ import annotations
 
+import ast
+import importlib.util
+import sys
+
 import pytest
 
 from conftest import ROOT
@@ -46,7 +50,6 @@ import json  # noqa: E402
 
 from hypothesis import given, strategies as st  # noqa: E402
 
-from conftest import load_script  # noqa: E402
 
 LLAMA_TINY = {"model_type": "llama", "hidden_size": 64, "num_hidden_layers": 2, "num_attention_heads": 4,
               "num_key_value_heads": 2, "intermediate_size": 128, "vocab_size": 100}
@@ -54,7 +57,41 @@ LLAMA_TINY = {"model_type": "llama", "hidden_size": 64, "num_hidden_layers": 2, 
 
 @pytest.fixture(scope="module")
 def block():
-    return load_script("calc_transformer_params")  # any script: each carries the same block
+    """The block's source loaded as a module (each script carries it verbatim; see the drift tests above)."""
+    spec = importlib.util.spec_from_file_location("model_block", SOURCE)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["model_block"] = module  # dataclasses resolve their module through sys.modules
+    spec.loader.exec_module(module)
+    return module
+
+
+def block_names() -> set:
+    """Every name the block defines at its top level."""
+    names = set()
+    for node in ast.parse(SOURCE.read_text()).body:
+        if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, ast.Assign):
+            names.update(t.id for t in node.targets if isinstance(t, ast.Name))
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            names.update((a.asname or a.name).split(".")[0] for a in node.names)
+    return names
+
+
+@pytest.mark.parametrize("script", SCRIPTS)
+def test_no_script_redefines_a_name_of_the_block(script):
+    """A script that defines a block name after the block silently replaces the shared code: never."""
+    text = (ROOT / script).read_text()
+    start, end = text.index(START), text.index(END)
+    outside = text[:start] + "\n" * text[start:end].count("\n") + text[end:]
+    clashes = set()
+    for node in ast.parse(outside).body:
+        if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+            clashes.add(node.name)
+        elif isinstance(node, ast.Assign):
+            clashes.update(t.id for t in node.targets if isinstance(t, ast.Name))
+    clashes &= block_names() - {"annotations"}
+    assert not clashes, f"{script} redefines {sorted(clashes)} from the model block"
 
 
 def test_unknown_model_type_is_refused_and_named(block):
@@ -135,3 +172,40 @@ def test_hostile_configs_give_a_model_or_one_input_error(block, base, overrides,
         return
     counts = block.count_model(model)
     assert counts["total"] > 0 and counts["active"] > 0
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Presets: one table; a preset of a published config.json is exactly what the reader makes of that file
+# --------------------------------------------------------------------------------------------------------------
+import dataclasses  # noqa: E402
+
+PRESET_CONFIGS = {  # preset -> the published config.json the suite carries (tests/test_params_torch.py, cited there)
+    "gpt2": "gpt2", "pythia-160m": "gpt_neox", "llama-2-7b": "llama2", "llama-3-8b": "llama3",
+    "llama-3.1-8b": "llama3.1", "llama-3.2-1b": "llama3.2", "mistral-7b": "mistral", "mixtral-8x7b": "mixtral",
+    "qwen2.5-7b": "qwen2", "qwen1.5-moe-a2.7b": "qwen2_moe", "qwen3-4b": "qwen3", "gemma-2-9b": "gemma2",
+    "deepseek-v2": "deepseek_v2_full", "deepseek-v3": "deepseek_v3",
+}
+
+
+def _comparable(model):
+    """Everything but the name and source, with derived KV heads spelled out (0 means 'as many as query heads')."""
+    return dataclasses.replace(model, name="", source="", num_kv_heads=model.kv_heads)
+
+
+@pytest.mark.parametrize("preset", sorted(PRESET_CONFIGS))
+def test_preset_is_what_the_reader_makes_of_the_published_config(block, preset):
+    from test_params_torch import REAL_CONFIGS
+    from_file, _ = block.model_from_config(json.loads(json.dumps(REAL_CONFIGS[PRESET_CONFIGS[preset]])))
+    assert _comparable(block.preset_model(preset)) == _comparable(from_file)
+
+
+def test_every_preset_is_a_valid_model_with_a_source(block):
+    for name in block.MODEL_PRESETS:
+        model = block.preset_model(name)
+        assert model.name == name and ("huggingface.co/" in model.source or "arXiv:" in model.source)
+        assert block.count_model(model)["total"] > 0
+
+
+def test_unknown_preset_names_the_flag(block):
+    with pytest.raises(block.InputError, match="--preset 'llama-9'"):
+        block.preset_model("llama-9")

@@ -282,7 +282,7 @@ def test_list_presets_names_each_source(params):
         line = next(line for line in out.splitlines() if line.split()[0] == name)
         source = line.split(None, 1)[1]  # a Hugging Face config or a paper with its arXiv id follows the name
         assert "huggingface.co/" in source or "arXiv:" in source, line
-    for name, spec in params.PRESETS.items():
+    for name, spec in params.MODEL_PRESETS.items():
         assert "huggingface.co/" in spec["source"] or "arXiv:" in spec["source"], name
 
 
@@ -565,7 +565,7 @@ def test_overrides_are_named_in_the_source(params):
 
 
 def test_every_preset_renders_the_same_total_in_every_format(params):
-    for name in params.PRESETS:
+    for name in params.MODEL_PRESETS:
         status, out, err = call_main(params, ["--preset", name, "--json"])
         assert status == 0 and err == "", (name, err)
         total = json.loads(out)["total"]

@@ -70,7 +70,7 @@ def test_random_argv(argv):
     assert_clean_outcome(*call_main(params, argv))
 
 
-@given(st.sampled_from(sorted(params.PRESETS)), st.lists(st.tuples(st.sampled_from(OPTIONS), VALUES), max_size=4),
+@given(st.sampled_from(sorted(params.MODEL_PRESETS)), st.lists(st.tuples(st.sampled_from(OPTIONS), VALUES), max_size=4),
        st.booleans())
 def test_presets_with_random_overrides(preset, pairs, as_json):
     argv = ["--preset", preset] + [token for pair in pairs for token in pair] + (["--json"] if as_json else [])

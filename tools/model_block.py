@@ -388,7 +388,8 @@ def model_mtp_tensors(m: Model, position: int) -> tuple:
     out += _mb_linear("eh_proj", 2 * h, h, "mtp", False, None)
     for norm in ("enorm", "hnorm", "shared_head.norm"):
         out += _mb_norms(m, norm, h)
-    out.append(ModelTensor("embed_tokens.weight", (m.padded_vocab, m.embed_width), "embedding", kind="table", buffer=True))
+    out.append(ModelTensor("embed_tokens.weight", (m.padded_vocab, m.embed_width), "embedding", kind="table",
+                           buffer=True))
     out.append(ModelTensor("shared_head.head.weight", (m.padded_vocab, m.embed_width), "lm_head", kind="table",
                       buffer=True))
     return tuple(_dc.replace(t, role="mtp") if not t.buffer else t for t in out)
@@ -441,6 +442,169 @@ def count_model(m: Model) -> dict:
     return {"total": total, "roles": roles, "dense_layers": m.num_layers - n_moe, "moe_layers": n_moe,
             "params_per_expert": per_expert, "active": active if n_moe else total,
             "routed_experts_active": n_moe * m.top_k * per_expert, "checkpoint_only": stored}
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Presets: one table for every script.  Each names its source; a preset of a published config.json equals what
+# model_from_config reads from that file (tests/test_model_block.py checks the ones the suite carries).
+# sequence_length: the length the model was pre-trained at, where a script needs a default (flops' -s).
+# --------------------------------------------------------------------------------------------------------------
+def _mb_hf(repo: str, model_type: str) -> dict:
+    return dict(source=f"huggingface.co/{repo} config.json", model_type=model_type,
+                gguf_arch={"gpt_neox": "gptneox"}.get(model_type, model_type))
+
+
+def _mb_alternating(layers: int) -> tuple:  # Gemma-2: even layers slide, odd layers are global
+    return tuple("sliding" if i % 2 == 0 else "full" for i in range(layers))
+
+
+# GPT-2 block: learned positions, LayerNorm with bias, every linear biased, fused c_attn, gelu_new in Python, tied
+_PRESET_GPT2 = dict(gated_mlp=False, position_embedding="learned", max_position_embeddings=1024, norm="layernorm",
+                    qkv_bias=True, o_bias=True, mlp_bias=True, tied_embeddings=True, vocab_size=50257,
+                    fused_qkv=True, dropout=True, python_gelu=True, softmax_fp32=False, sequence_length=1024)
+# Pythia = GPT-NeoX: rotary, LayerNorm with bias, every linear biased, fused query_key_value, untied head
+_PRESET_NEOX = dict(gated_mlp=False, norm="layernorm", qkv_bias=True, o_bias=True, mlp_bias=True, vocab_size=50304,
+                    fused_qkv=True, softmax_fp32=False, sequence_length=2048)
+_PRESET_LLAMA = dict(gated_mlp=True, norm="rmsnorm")
+# Gopher / Chinchilla as Table A9 counts them: Transformer-XL relative attention, every linear biased, plain MLP,
+# one 32k vocabulary matrix, norm gains not counted (norms without parameters); this reproduces all 50 rows
+_PRESET_GOPHER = dict(gated_mlp=False, position_embedding="relative", qkv_bias=True, o_bias=True, mlp_bias=True,
+                      tied_embeddings=True, norm="nonparametric", final_norm=False, vocab_size=32000, head_dim=128,
+                      sequence_length=2048)
+_PRESET_GEMMA2 = dict(_PRESET_LLAMA, vocab_size=256000, tied_embeddings=True, norms_per_layer=4, sliding_window=4096,
+                      attn_softcap=True, norm_fp32_scale=True)
+_PRESET_BLOOM = dict(gated_mlp=False, position_embedding="alibi", norm="layernorm", qkv_bias=True, o_bias=True,
+                     mlp_bias=True, fused_qkv=True, embedding_norm=True, tied_embeddings=True, vocab_size=250880)
+
+MODEL_PRESETS = {
+    "gpt2": dict(_PRESET_GPT2, num_layers=12, hidden_size=768, num_attention_heads=12, ffn_hidden_size=3072,
+                 **_mb_hf("openai-community/gpt2", "gpt2")),
+    "gpt2-medium": dict(_PRESET_GPT2, num_layers=24, hidden_size=1024, num_attention_heads=16, ffn_hidden_size=4096,
+                        **_mb_hf("openai-community/gpt2-medium", "gpt2")),
+    "gpt2-large": dict(_PRESET_GPT2, num_layers=36, hidden_size=1280, num_attention_heads=20, ffn_hidden_size=5120,
+                       **_mb_hf("openai-community/gpt2-large", "gpt2")),
+    "gpt2-xl": dict(_PRESET_GPT2, num_layers=48, hidden_size=1600, num_attention_heads=25, ffn_hidden_size=6400,
+                    **_mb_hf("openai-community/gpt2-xl", "gpt2")),
+    "gpt3-175b": dict(_PRESET_GPT2, num_layers=96, hidden_size=12288, num_attention_heads=96, ffn_hidden_size=49152,
+                      max_position_embeddings=2048, sequence_length=2048,
+                      source="Brown et al. 2020 (arXiv:2005.14165) Table 2.1; GPT-2 block and 50257 BPE vocab"),
+    "gopher-280b": dict(_PRESET_GOPHER, num_layers=80, hidden_size=16384, num_attention_heads=128,
+                        ffn_hidden_size=65536,
+                        source="Rae et al. 2021 (arXiv:2112.11446) Table 1; Hoffmann et al. 2022 Table 4"),
+    "chinchilla-70b": dict(_PRESET_GOPHER, num_layers=80, hidden_size=8192, num_attention_heads=64,
+                           ffn_hidden_size=32768,
+                           source="Hoffmann et al. 2022 (arXiv:2203.15556) Table 4; 32k SentencePiece vocab as Gopher"),
+    "palm-540b": dict(_PRESET_LLAMA, num_layers=118, hidden_size=18432, num_attention_heads=48, num_kv_heads=1,
+                      head_dim=256, vocab_size=256000, ffn_hidden_size=73728, tied_embeddings=True,
+                      norm="layernorm-nobias", norms_per_layer=1, norm_placement="parallel", sequence_length=2048,
+                      source="Chowdhery et al. 2022 (arXiv:2204.02311) Table 1 (parallel SwiGLU block, multi-query, "
+                             "no biases)"),
+    "bloom-560m": dict(_PRESET_BLOOM, num_layers=24, hidden_size=1024, num_attention_heads=16, ffn_hidden_size=4096,
+                       **_mb_hf("bigscience/bloom-560m", "bloom")),
+    "bloom-1b7": dict(_PRESET_BLOOM, num_layers=24, hidden_size=2048, num_attention_heads=16, ffn_hidden_size=8192,
+                      **_mb_hf("bigscience/bloom-1b7", "bloom")),
+    "pythia-70m": dict(_PRESET_NEOX, num_layers=6, hidden_size=512, num_attention_heads=8, ffn_hidden_size=2048,
+                       **_mb_hf("EleutherAI/pythia-70m", "gpt_neox")),
+    "pythia-160m": dict(_PRESET_NEOX, num_layers=12, hidden_size=768, num_attention_heads=12, ffn_hidden_size=3072,
+                        **_mb_hf("EleutherAI/pythia-160m", "gpt_neox")),
+    "pythia-410m": dict(_PRESET_NEOX, num_layers=24, hidden_size=1024, num_attention_heads=16, ffn_hidden_size=4096,
+                        **_mb_hf("EleutherAI/pythia-410m", "gpt_neox")),
+    "pythia-1b": dict(_PRESET_NEOX, num_layers=16, hidden_size=2048, num_attention_heads=8, ffn_hidden_size=8192,
+                      **_mb_hf("EleutherAI/pythia-1b", "gpt_neox")),
+    "pythia-1.4b": dict(_PRESET_NEOX, num_layers=24, hidden_size=2048, num_attention_heads=16, ffn_hidden_size=8192,
+                        **_mb_hf("EleutherAI/pythia-1.4b", "gpt_neox")),
+    "pythia-2.8b": dict(_PRESET_NEOX, num_layers=32, hidden_size=2560, num_attention_heads=32, ffn_hidden_size=10240,
+                        **_mb_hf("EleutherAI/pythia-2.8b", "gpt_neox")),
+    "pythia-6.9b": dict(_PRESET_NEOX, num_layers=32, hidden_size=4096, num_attention_heads=32, ffn_hidden_size=16384,
+                        vocab_size=50432, **_mb_hf("EleutherAI/pythia-6.9b", "gpt_neox")),
+    "pythia-12b": dict(_PRESET_NEOX, num_layers=36, hidden_size=5120, num_attention_heads=40, ffn_hidden_size=20480,
+                       vocab_size=50688, **_mb_hf("EleutherAI/pythia-12b", "gpt_neox")),
+    "llama-2-7b": dict(_PRESET_LLAMA, num_layers=32, hidden_size=4096, num_attention_heads=32, ffn_hidden_size=11008,
+                       vocab_size=32000, sequence_length=4096, **_mb_hf("meta-llama/Llama-2-7b-hf", "llama")),
+    "llama-2-13b": dict(_PRESET_LLAMA, num_layers=40, hidden_size=5120, num_attention_heads=40, ffn_hidden_size=13824,
+                        vocab_size=32000, **_mb_hf("meta-llama/Llama-2-13b-hf", "llama")),
+    "llama-2-70b": dict(_PRESET_LLAMA, num_layers=80, hidden_size=8192, num_attention_heads=64, num_kv_heads=8,
+                        ffn_hidden_size=28672, vocab_size=32000, sequence_length=4096,
+                        **_mb_hf("meta-llama/Llama-2-70b-hf", "llama")),
+    "llama-3-8b": dict(_PRESET_LLAMA, num_layers=32, hidden_size=4096, num_attention_heads=32, num_kv_heads=8,
+                       ffn_hidden_size=14336, vocab_size=128256, sequence_length=8192,
+                       **_mb_hf("meta-llama/Meta-Llama-3-8B", "llama")),
+    "llama-3-70b": dict(_PRESET_LLAMA, num_layers=80, hidden_size=8192, num_attention_heads=64, num_kv_heads=8,
+                        ffn_hidden_size=28672, vocab_size=128256, sequence_length=8192,
+                        **_mb_hf("meta-llama/Meta-Llama-3-70B", "llama")),
+    "llama-3.1-8b": dict(_PRESET_LLAMA, num_layers=32, hidden_size=4096, num_attention_heads=32, num_kv_heads=8,
+                         ffn_hidden_size=14336, vocab_size=128256, rope_freqs=True,
+                         **_mb_hf("meta-llama/Llama-3.1-8B", "llama")),
+    "llama-3.1-70b": dict(_PRESET_LLAMA, num_layers=80, hidden_size=8192, num_attention_heads=64, num_kv_heads=8,
+                          ffn_hidden_size=28672, vocab_size=128256, rope_freqs=True,
+                          **_mb_hf("meta-llama/Llama-3.1-70B", "llama")),
+    "llama-3.1-405b": dict(_PRESET_LLAMA, num_layers=126, hidden_size=16384, num_attention_heads=128, num_kv_heads=8,
+                           ffn_hidden_size=53248, vocab_size=128256, rope_freqs=True, sequence_length=8192,
+                           **_mb_hf("meta-llama/Llama-3.1-405B", "llama")),
+    "llama-3.2-1b": dict(_PRESET_LLAMA, num_layers=16, hidden_size=2048, num_attention_heads=32, num_kv_heads=8,
+                         head_dim=64, ffn_hidden_size=8192, vocab_size=128256, tied_embeddings=True, rope_freqs=True,
+                         sequence_length=8192, **_mb_hf("meta-llama/Llama-3.2-1B", "llama")),
+    "llama-3.2-3b": dict(_PRESET_LLAMA, num_layers=28, hidden_size=3072, num_attention_heads=24, num_kv_heads=8,
+                         head_dim=128, ffn_hidden_size=8192, vocab_size=128256, tied_embeddings=True, rope_freqs=True,
+                         **_mb_hf("meta-llama/Llama-3.2-3B", "llama")),
+    "mistral-7b": dict(_PRESET_LLAMA, num_layers=32, hidden_size=4096, num_attention_heads=32, num_kv_heads=8,
+                       ffn_hidden_size=14336, vocab_size=32000, sliding_window=4096, sequence_length=8192,
+                       **_mb_hf("mistralai/Mistral-7B-v0.1", "mistral")),
+    "mixtral-8x7b": dict(_PRESET_LLAMA, num_layers=32, hidden_size=4096, num_attention_heads=32, num_kv_heads=8,
+                         ffn_hidden_size=14336, vocab_size=32000, num_experts=8, top_k=2, sequence_length=32768,
+                         **_mb_hf("mistralai/Mixtral-8x7B-v0.1", "mixtral")),
+    "mixtral-8x22b": dict(_PRESET_LLAMA, num_layers=56, hidden_size=6144, num_attention_heads=48, num_kv_heads=8,
+                          ffn_hidden_size=16384, vocab_size=32000, num_experts=8, top_k=2,
+                          **_mb_hf("mistralai/Mixtral-8x22B-v0.1", "mixtral")),
+    "qwen2.5-7b": dict(_PRESET_LLAMA, num_layers=28, hidden_size=3584, num_attention_heads=28, num_kv_heads=4,
+                       ffn_hidden_size=18944, vocab_size=152064, qkv_bias=True, sequence_length=32768,
+                       **_mb_hf("Qwen/Qwen2.5-7B", "qwen2")),
+    "qwen2.5-72b": dict(_PRESET_LLAMA, num_layers=80, hidden_size=8192, num_attention_heads=64, num_kv_heads=8,
+                        ffn_hidden_size=29568, vocab_size=152064, qkv_bias=True, **_mb_hf("Qwen/Qwen2.5-72B", "qwen2")),
+    "qwen3-4b": dict(_PRESET_LLAMA, num_layers=36, hidden_size=2560, num_attention_heads=32, num_kv_heads=8,
+                     head_dim=128, ffn_hidden_size=9728, vocab_size=151936, tied_embeddings=True, qk_norm="head",
+                     **_mb_hf("Qwen/Qwen3-4B", "qwen3")),
+    "qwen1.5-moe-a2.7b": dict(_PRESET_LLAMA, num_layers=24, hidden_size=2048, num_attention_heads=16,
+                              ffn_hidden_size=5632, vocab_size=151936, qkv_bias=True, num_experts=60, top_k=4,
+                              moe_ffn_hidden_size=1408, num_shared_experts=1, shared_expert_ffn_size=5632,
+                              shared_expert_gate=True, **_mb_hf("Qwen/Qwen1.5-MoE-A2.7B", "qwen2_moe")),
+    "gemma-2-2b": dict(_PRESET_GEMMA2, num_layers=26, hidden_size=2304, num_attention_heads=8, num_kv_heads=4,
+                       head_dim=256, ffn_hidden_size=9216, layer_types=_mb_alternating(26),
+                       **_mb_hf("google/gemma-2-2b", "gemma2")),
+    "gemma-2-9b": dict(_PRESET_GEMMA2, num_layers=42, hidden_size=3584, num_attention_heads=16, num_kv_heads=8,
+                       head_dim=256, ffn_hidden_size=14336, layer_types=_mb_alternating(42), sequence_length=8192,
+                       **_mb_hf("google/gemma-2-9b", "gemma2")),
+    "gemma-2-27b": dict(_PRESET_GEMMA2, num_layers=46, hidden_size=4608, num_attention_heads=32, num_kv_heads=16,
+                        head_dim=128, ffn_hidden_size=36864, layer_types=_mb_alternating(46),
+                        **_mb_hf("google/gemma-2-27b", "gemma2")),
+    "deepseek-v2": dict(_PRESET_LLAMA, num_layers=60, hidden_size=5120, num_attention_heads=128, ffn_hidden_size=12288,
+                        vocab_size=102400, q_lora_rank=1536, kv_lora_rank=512, qk_nope_head_dim=128,
+                        qk_rope_head_dim=64, v_head_dim=128, num_experts=160, top_k=6, moe_ffn_hidden_size=1536,
+                        num_shared_experts=2, first_k_dense=1, expert_interval_phase=0,
+                        **_mb_hf("deepseek-ai/DeepSeek-V2", "deepseek_v2")),
+    "deepseek-v3": dict(_PRESET_LLAMA, num_layers=61, hidden_size=7168, num_attention_heads=128, ffn_hidden_size=18432,
+                        vocab_size=129280, q_lora_rank=1536, kv_lora_rank=512, qk_nope_head_dim=128,
+                        qk_rope_head_dim=64, v_head_dim=128, num_experts=256, top_k=8, moe_ffn_hidden_size=2048,
+                        num_shared_experts=1, first_k_dense=3, expert_interval_phase=0,
+                        router_score_correction_bias=True, sequence_length=4096,
+                        **dict(_mb_hf("deepseek-ai/DeepSeek-V3", "deepseek_v3"),
+                               source="huggingface.co/deepseek-ai/DeepSeek-V3 config.json (main model; the params "
+                                      "script's --mtp-layers 1 adds the MTP module)")),
+}
+
+
+def preset_model(name: str) -> Model:
+    """The Model of a preset (its source in .source); InputError naming --preset when unknown."""
+    if name not in MODEL_PRESETS:
+        raise InputError(f"--preset {name!r} is not known; --list-presets shows the {len(MODEL_PRESETS)} names")
+    values = dict(MODEL_PRESETS[name])
+    values.pop("sequence_length", None)
+    return Model(name=name, **values)
+
+
+def preset_sequence_length(name: str, default: int = 2048) -> int:
+    """The length a preset's model was pre-trained at, where its table entry says (else `default`)."""
+    return MODEL_PRESETS.get(name, {}).get("sequence_length", default)
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -743,7 +907,8 @@ def _mb_read_llama_style(r: _MBFields, mt: str) -> dict:
     elif mt in ("deepseek_v2", "deepseek_v3"):
         v3 = mt == "deepseek_v3"
         v.update(q_lora_rank=r.int("q_lora_rank", default=0, minimum=0),
-                 kv_lora_rank=r.int("kv_lora_rank", default=512), qk_nope_head_dim=r.int("qk_nope_head_dim", default=128),
+                 kv_lora_rank=r.int("kv_lora_rank", default=512),
+                 qk_nope_head_dim=r.int("qk_nope_head_dim", default=128),
                  qk_rope_head_dim=r.int("qk_rope_head_dim", default=64), v_head_dim=r.int("v_head_dim", default=128),
                  head_dim=0, num_kv_heads=0)
         r.get("num_key_value_heads", "head_dim")  # MLA: every head has its own K and V, from the latent
