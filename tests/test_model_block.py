@@ -209,3 +209,60 @@ def test_every_preset_is_a_valid_model_with_a_source(block):
 def test_unknown_preset_names_the_flag(block):
     with pytest.raises(block.InputError, match="--preset 'llama-9'"):
         block.preset_model("llama-9")
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Fields a published file leaves out take the config class's default; fields a class ignores are accepted only at
+# the value the class builds anyway.  Each checked against PyTorch on the model transformers builds.
+# --------------------------------------------------------------------------------------------------------------
+# microsoft/Phi-4-mini-instruct config.json, as stored verbatim in mlc-ai/mlc-llm
+# python/mlc_llm/model/model_preset.py ("phi-4"); rope_scaling's long/short factor lists left out (no count changes)
+PHI4_MINI = {"_name_or_path": "Phi-4-mini-instruct", "architectures": ["Phi3ForCausalLM"], "attention_bias": False,
+             "attention_dropout": 0.0, "bos_token_id": 199999, "embd_pdrop": 0.0, "eos_token_id": 199999,
+             "full_attn_mod": 1, "hidden_act": "silu", "hidden_size": 3072, "initializer_range": 0.02,
+             "intermediate_size": 8192, "interpolate_factor": 1, "lm_head_bias": False,
+             "max_position_embeddings": 131072, "mlp_bias": False, "model_type": "phi3", "num_attention_heads": 24,
+             "num_hidden_layers": 32, "num_key_value_heads": 8, "original_max_position_embeddings": 4096,
+             "pad_token_id": 199999, "partial_rotary_factor": 0.75, "resid_pdrop": 0.0, "rms_norm_eps": 1e-05,
+             "rope_theta": 10000.0, "sliding_window": 262144, "tie_word_embeddings": True, "torch_dtype": "bfloat16",
+             "transformers_version": "4.45.0", "use_cache": True, "vocab_size": 200064}
+
+
+def _without(config: dict, *keys) -> dict:
+    return {k: v for k, v in config.items() if k not in keys}
+
+
+def _cases():
+    from test_params_torch import REAL_CONFIGS
+    return {
+        # DeepseekV2Config: q_lora_rank absent is 1536 (q-LoRA on); the published V2-Lite file says null (off)
+        "deepseek_v2 without q_lora_rank": _without(REAL_CONFIGS["deepseek_v2"], "q_lora_rank"),
+        "deepseek_v3 without q_lora_rank": _without(REAL_CONFIGS["deepseek_v3"], "q_lora_rank"),
+        # absent experts: 64 (V2) / 256 (V3) routed experts, with the class's moe_intermediate_size
+        "deepseek_v2 without experts fields": _without(REAL_CONFIGS["deepseek_v2"], "n_routed_experts",
+                                                       "moe_intermediate_size"),
+        "phi-4-mini-instruct": PHI4_MINI,
+    }
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("case", ["deepseek_v2 without q_lora_rank", "deepseek_v3 without q_lora_rank",
+                                  "deepseek_v2 without experts fields", "phi-4-mini-instruct"])
+def test_class_defaults_and_ignored_fields_match_pytorch(block, case):
+    from test_params_torch import torch_counts
+    config = _cases()[case]
+    model, _ = block.model_from_config(json.loads(json.dumps(config)))
+    counts = block.count_model(model)
+    assert (counts["total"], counts["active"] if counts["moe_layers"] else None) == torch_counts(config)
+
+
+@pytest.mark.parametrize("field, value", [("full_attn_mod", 2), ("lm_head_bias", True)])
+def test_a_field_the_class_ignores_is_refused_at_another_value(block, field, value):
+    with pytest.raises(block.InputError, match=f"field '{field}' .* is not modelled for model_type 'phi3'"):
+        block.model_from_config(dict(PHI4_MINI, **{field: value}))
+
+
+def test_deepseek_v2_experts_without_top_k_are_refused(block):
+    from test_params_torch import REAL_CONFIGS
+    with pytest.raises(block.InputError, match="field 'num_experts_per_tok' is missing"):
+        block.model_from_config(_without(REAL_CONFIGS["deepseek_v2"], "num_experts_per_tok"))

@@ -699,6 +699,7 @@ problem_type chunk_size_feed_forward layerdrop prefix torchscript add_cross_atte
 task_specific_params tokenizer_class quantization_config cache_implementation attn_implementation
 qk_layernorm_eps use_qk_norm mlp_type num_nextn_predict_layers offset_alibi masked_softmax_fusion
 attention_softmax_in_fp32 bias_dropout_fusion skip_bias_add skip_bias_add_qkv use_mrope
+scale_attention_softmax_in_fp32 n_special interpolate_factor
 """.split())
 
 
@@ -753,6 +754,17 @@ class _MBFields:
         if not isinstance(value, str):
             raise InputError(f"{self.where}: field '{key}' must be a string, got {value!r:.60}")
         return value
+
+    def absent(self, *keys) -> bool:
+        """None of keys is in the file (an explicit null is present: some classes read null and absent apart)."""
+        return not any(key in self.raw for key in keys)
+
+    def expect(self, key, value, model_type: str) -> None:
+        """A field the model class does not read: fine when absent or equal to what the class builds anyway."""
+        _, found = self.get(key)
+        if found is not None and (found != value or type(found) is not type(value)):
+            raise InputError(f"{self.where}: field '{key}' {found!r:.40} is not modelled for model_type "
+                             f"'{model_type}' (only {value!r}); refusing rather than guessing")
 
     def layer_list(self, key) -> tuple:
         _, value = self.get(key)
@@ -882,6 +894,10 @@ def _mb_read_llama_style(r: _MBFields, mt: str) -> dict:
                  lm_head_bias=True, qk_norm="head" if r.flag("qk_layernorm", False) else "none")
     if mt == "phi3":
         v.update(fused_qkv=True, fused_gate_up=True)
+        # Phi-4-mini's config carries full_attn_mod 1 (every layer full) and lm_head_bias false, which transformers'
+        # Phi3 does not read: accepted at the values that class builds, refused at any other
+        r.expect("full_attn_mod", 1, mt)
+        r.expect("lm_head_bias", False, mt)
     if mt == "starcoder2":
         norm = r.text("norm_type", default="layer_norm")
         if norm != "layer_norm":  # Starcoder2 builds nn.LayerNorm whatever the field says; another value is new
@@ -906,19 +922,22 @@ def _mb_read_llama_style(r: _MBFields, mt: str) -> dict:
                          shared_expert_ffn_size=r.int("shared_expert_intermediate_size", default=5632))
     elif mt in ("deepseek_v2", "deepseek_v3"):
         v3 = mt == "deepseek_v3"
-        v.update(q_lora_rank=r.int("q_lora_rank", default=0, minimum=0),
+        # configuration_deepseek_v2/_v3.py: an absent q_lora_rank is 1536 (q-LoRA on), an explicit null turns it off;
+        # absent experts are 64 (V2) / 256 (V3), null means a dense model
+        v.update(q_lora_rank=1536 if r.absent("q_lora_rank") else r.int("q_lora_rank", default=0, minimum=0),
                  kv_lora_rank=r.int("kv_lora_rank", default=512),
                  qk_nope_head_dim=r.int("qk_nope_head_dim", default=128),
                  qk_rope_head_dim=r.int("qk_rope_head_dim", default=64), v_head_dim=r.int("v_head_dim", default=128),
                  head_dim=0, num_kv_heads=0)
         r.get("num_key_value_heads", "head_dim")  # MLA: every head has its own K and V, from the latent
-        experts = r.int("n_routed_experts", "num_local_experts", "num_experts", default=0, minimum=0)
+        expert_keys = ("n_routed_experts", "num_local_experts", "num_experts")
+        experts = (256 if v3 else 64) if r.absent(*expert_keys) else r.int(*expert_keys, default=0, minimum=0)
         r.get("moe_intermediate_size", "n_shared_experts", "first_k_dense_replace", "moe_layer_freq",
               "num_experts_per_tok")
         if experts:
             # modeling_deepseek.py: layer i is MoE when i >= first_k_dense_replace and i % moe_layer_freq == 0
-            v.update(num_experts=experts, top_k=r.int("num_experts_per_tok", default=8 if v3 else 6),
-                     moe_ffn_hidden_size=r.int("moe_intermediate_size"),
+            v.update(num_experts=experts, top_k=r.int("num_experts_per_tok", default=8 if v3 else None),
+                     moe_ffn_hidden_size=r.int("moe_intermediate_size", default=2048 if v3 else 1407),
                      num_shared_experts=r.int("n_shared_experts", default=1 if v3 else 2, minimum=0),
                      first_k_dense=r.int("first_k_dense_replace", default=3 if v3 else 0, minimum=0),
                      expert_interval=r.int("moe_layer_freq", default=1), expert_interval_phase=0,
@@ -1040,6 +1059,7 @@ def model_from_config(raw, where: str = "config.json", generic: bool = False) ->
                   name=raw.get("_name_or_path") if isinstance(raw.get("_name_or_path"), str) and
                   raw.get("_name_or_path") else (model_type or "config"))
     unread = sorted(k for k in raw if k not in r.used and k not in HARMLESS_FIELDS and k != "text_config"
+                    and not k.startswith("_")  # private bookkeeping: _name_or_path, _attn_implementation, ...
                     and not k.endswith(("_token_id", "_token_ids", "_dropout", "_pdrop")))
     structural = [k for k in unread if _mb_structural_field(k) and not k.endswith("_config")]
     if structural:
