@@ -266,3 +266,58 @@ def test_deepseek_v2_experts_without_top_k_are_refused(block):
     from test_params_torch import REAL_CONFIGS
     with pytest.raises(block.InputError, match="field 'num_experts_per_tok' is missing"):
         block.model_from_config(_without(REAL_CONFIGS["deepseek_v2"], "num_experts_per_tok"))
+
+
+# A file with only the sizes: every other field takes its config class's default, as transformers builds it
+_MINIMAL_SIZES = {
+    "gpt2": dict(n_embd=64, n_layer=2, n_head=4, vocab_size=100),
+    "gptj": dict(n_embd=64, n_layer=2, n_head=4, vocab_size=100, rotary_dim=8),
+    "bloom": dict(hidden_size=64, n_layer=2, n_head=4, vocab_size=100),
+    "gpt_neox": dict(hidden_size=64, num_hidden_layers=2, num_attention_heads=4, intermediate_size=96, vocab_size=100),
+    "opt": dict(hidden_size=64, num_hidden_layers=2, num_attention_heads=4, ffn_dim=96, vocab_size=100,
+                max_position_embeddings=32, word_embed_proj_dim=64),
+    "falcon": dict(hidden_size=64, num_hidden_layers=2, num_attention_heads=4, vocab_size=100),
+    "phi3": dict(hidden_size=512, num_hidden_layers=2, num_attention_heads=32, intermediate_size=96, vocab_size=100,
+                 pad_token_id=0),  # Phi3Config's default pad id 32000 is outside a 100-token table
+    "qwen3_moe": dict(hidden_size=512, num_hidden_layers=2, num_attention_heads=32, intermediate_size=96,
+                      vocab_size=100, num_experts=4, num_experts_per_tok=2, moe_intermediate_size=32),
+    "qwen2_moe": dict(hidden_size=512, num_hidden_layers=2, num_attention_heads=32, intermediate_size=96,
+                      vocab_size=100, num_experts=4, moe_intermediate_size=32),
+    "deepseek_v2": dict(hidden_size=512, num_hidden_layers=2, num_attention_heads=32, intermediate_size=96,
+                        vocab_size=100, n_routed_experts=4, moe_intermediate_size=32, num_experts_per_tok=2,
+                        kv_lora_rank=16, q_lora_rank=None, qk_nope_head_dim=8, qk_rope_head_dim=8, v_head_dim=8),
+}
+_MINIMAL_SIZES["deepseek_v3"] = _MINIMAL_SIZES["deepseek_v2"]
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("model_type", sorted(SUPPORTED := [
+    "gpt2", "gptj", "gpt_neox", "opt", "bloom", "falcon", "llama", "mistral", "mixtral", "qwen2", "qwen2_moe", "qwen3",
+    "qwen3_moe", "gemma", "gemma2", "phi", "phi3", "olmo", "olmo2", "starcoder2", "deepseek_v2", "deepseek_v3"]))
+def test_a_file_with_only_the_sizes_takes_the_class_defaults(block, model_type):
+    from test_params_torch import torch_counts
+    assert sorted(SUPPORTED) == sorted(block.SUPPORTED_MODEL_TYPES)
+    sizes = _MINIMAL_SIZES.get(model_type, dict(hidden_size=512, num_hidden_layers=2, num_attention_heads=32,
+                                                 intermediate_size=96, vocab_size=100))
+    config = dict(sizes, model_type=model_type)
+    model, _ = block.model_from_config(json.loads(json.dumps(config)))
+    counts = block.count_model(model)
+    assert (counts["total"], counts["active"] if counts["moe_layers"] else None) == torch_counts(config)
+
+
+@pytest.mark.parametrize("model_type, kv_heads, window", [("mistral", 8, 4096), ("gemma2", 4, 4096),
+                                                          ("starcoder2", 2, 0), ("qwen2", 32, 0), ("llama", 32, 0)])
+def test_absent_and_null_differ_where_the_class_says(block, model_type, kv_heads, window):
+    # configuration_<type>.py: an absent field takes the signature default; a null KV-head count is the query-head
+    # count for Llama / Qwen2 (`if num_key_value_heads is None`) and rejected by Mistral, Gemma-2 and StarCoder2
+    sizes = dict(hidden_size=512, num_hidden_layers=2, num_attention_heads=32, intermediate_size=96, vocab_size=100,
+                 model_type=model_type)
+    absent, _ = block.model_from_config(dict(sizes))
+    assert (absent.kv_heads, absent.sliding_window) == (kv_heads, window)
+    null_window, _ = block.model_from_config(dict(sizes, sliding_window=None))
+    assert null_window.sliding_window == 0
+    if model_type in ("llama", "qwen2"):
+        assert block.model_from_config(dict(sizes, num_key_value_heads=None))[0].kv_heads == 32
+    else:
+        with pytest.raises(block.InputError, match="'num_key_value_heads' is null"):
+            block.model_from_config(dict(sizes, num_key_value_heads=None))

@@ -792,6 +792,18 @@ CONFIG_FIELDS_OF = {
 }
 _MB_TIED_BY_DEFAULT = {"gpt2", "bloom", "opt", "falcon", "gemma", "gemma2", "starcoder2"}
 _MB_HEAD_DIM_DEFAULT = {"gemma": 256, "gemma2": 256, "qwen3": 128}
+# What a config class builds when the file leaves a field out, where that is not the generic rule (KV heads = query
+# heads, no window, no experts): transformers 5.23 configuration_<model_type>.py signature defaults.  An explicit
+# null is the generic rule where the class takes it (Llama, Qwen2/3, Phi-3, OLMo-2: `if num_key_value_heads is None:
+# ... = heads`); the other classes here reject a null KV-head count, and so does the reader.
+_MB_CLASS_DEFAULTS = {
+    "mistral": {"num_key_value_heads": 8, "sliding_window": 4096}, "mixtral": {"num_key_value_heads": 8},
+    "qwen2": {"num_key_value_heads": 32}, "qwen3": {"num_key_value_heads": 32},
+    "qwen2_moe": {"num_key_value_heads": 16, "num_experts": 60, "moe_intermediate_size": 1408},
+    "qwen3_moe": {"num_key_value_heads": 4, "num_experts": 128, "moe_intermediate_size": 768},
+    "gemma": {"num_key_value_heads": 16}, "gemma2": {"num_key_value_heads": 4, "sliding_window": 4096},
+    "starcoder2": {"num_key_value_heads": 2},
+}
 # activation_function / hidden_act when the config omits it (GPT2Config, GPTJConfig, OPTConfig, PhiConfig)
 _MB_ACTIVATION_DEFAULT = {"gpt2": "gelu_new", "gptj": "gelu_new", "opt": "relu", "phi": "gelu_new"}
 
@@ -862,9 +874,15 @@ def _mb_read_llama_style(r: _MBFields, mt: str) -> dict:
     """Llama and its descendants: gated MLP and RMSNorm unless the family says otherwise."""
     heads = r.int("num_attention_heads")
     v = dict(hidden_size=r.int("hidden_size"), num_layers=r.int("num_hidden_layers"), num_attention_heads=heads,
-             vocab_size=r.int("vocab_size"), num_kv_heads=r.int("num_key_value_heads", default=heads),
+             vocab_size=r.int("vocab_size"),
+             num_kv_heads=_MB_CLASS_DEFAULTS.get(mt, {}).get("num_key_value_heads", heads)
+             if r.absent("num_key_value_heads") else r.int("num_key_value_heads", default=heads),
              head_dim=r.int("head_dim", default=_MB_HEAD_DIM_DEFAULT.get(mt, 0), minimum=0),
              ffn_hidden_size=r.int("intermediate_size"), gguf_arch=mt)
+    if mt in _MB_CLASS_DEFAULTS and "num_key_value_heads" in _MB_CLASS_DEFAULTS[mt] and mt not in ("qwen2", "qwen3") \
+            and "num_key_value_heads" in r.raw and r.raw["num_key_value_heads"] is None:
+        raise InputError(f"{r.where}: field 'num_key_value_heads' is null, which transformers' {mt} config does not "
+                         "accept; give the number of KV heads")
     # these classes do not read attention_bias: their biases are fixed (Qwen2: q/k/v only) or come from elsewhere
     if mt in ("mistral", "mixtral", "qwen2", "qwen2_moe", "phi", "phi3", "starcoder2"):
         r.get("attention_bias")
@@ -909,12 +927,14 @@ def _mb_read_llama_style(r: _MBFields, mt: str) -> dict:
         v.update(num_experts=r.int("num_local_experts", "num_experts", default=8),
                  top_k=r.int("num_experts_per_tok", default=2))
     elif mt in ("qwen2_moe", "qwen3_moe"):
-        experts = r.int("num_experts", "num_local_experts", default=0, minimum=0)
+        defaults = _MB_CLASS_DEFAULTS[mt]
+        experts = defaults["num_experts"] if r.absent("num_experts", "num_local_experts") else \
+            r.int("num_experts", "num_local_experts", default=0, minimum=0)
         r.get("moe_intermediate_size", "decoder_sparse_step", "mlp_only_layers", "num_experts_per_tok",
               "shared_expert_intermediate_size")
         if experts:
             v.update(num_experts=experts, top_k=r.int("num_experts_per_tok", default=4 if mt == "qwen2_moe" else 8),
-                     moe_ffn_hidden_size=r.int("moe_intermediate_size"),
+                     moe_ffn_hidden_size=r.int("moe_intermediate_size", default=defaults["moe_intermediate_size"]),
                      expert_interval=r.int("decoder_sparse_step", default=1), expert_interval_phase=1,
                      dense_layers=r.layer_list("mlp_only_layers"))
             if mt == "qwen2_moe":  # one shared expert behind a sigmoid gate (hidden -> 1)
@@ -950,7 +970,8 @@ def _mb_read_windows(r: _MBFields, mt: str, v: dict) -> None:
     if v["num_layers"] > MODEL_MAX_LAYERS:  # before anything is built per layer
         raise InputError(f"{r.where}: field '{'n_layer' if 'n_layer' in r.raw else 'num_hidden_layers'}' "
                          f"{v['num_layers']} is beyond {MODEL_MAX_LAYERS:,}")
-    window = r.int("sliding_window", default=0, minimum=0)
+    window = _MB_CLASS_DEFAULTS.get(mt, {}).get("sliding_window", 0) if r.absent("sliding_window") else \
+        r.int("sliding_window", default=0, minimum=0)
     qwen = mt in ("qwen2", "qwen2_moe", "qwen3", "qwen3_moe")
     # Qwen configs carry a window that is off unless use_sliding_window is true (false by default in each class)
     if not r.flag("use_sliding_window", not qwen):
