@@ -20,16 +20,17 @@ What it computes
      channel.  LLM.int8 (bitsandbytes): int8 + fp32 ``SCB`` per output row.  FP8 E4M3/E5M2: 1 byte + fp32 scale per
      tensor (or per output channel).  OCP MX (MXFP4/6/8, MXINT8): 32 elements + one E8M0 byte.  NVFP4: 16 E2M1 +
      one UE4M3 byte, plus one fp32 global scale per tensor.
-2. **Whole-file size from the model's tensor list.**  The architecture (flags, ``--config`` or ``--preset``) gives
-   every tensor with its GGUF name and shape (``token_embd``, ``blk.N.attn_q``..., ``output``).  ``--config`` is read
-   by the shared model block (``model_from_config``, the same reader in every calc script; an unknown model_type or
-   an unread structural field is refused, ``--generic`` reads an unknown type as a dense Llama and says so) and
-   turned into this script's ModelConfig by ``config_from_model``; it reads each model_type the way its
-   transformers modeling file builds it (GPT-2, GPT-J, GPT-NeoX, OPT, BLOOM, Falcon old and new decoder, Llama
-   1-3.2, Mistral, Mixtral, Qwen2/2.5/3 and their MoE, Gemma/Gemma-2, Phi-2/Phi-3, OLMo/OLMo-2, StarCoder2,
-   DeepSeek-V2/V3): fused projections, biases, norms per block (none for OLMo-1's non-parametric LayerNorm),
-   QK-norm width, OPT's offset positions and project_in/out, MoE placement; the parameter total equals PyTorch's
-   for each family's published config.json (tests).  For a GGUF file type (Q4_K_M, IQ3_M, ...) each tensor's
+2. **Whole-file size from the model's tensor list.**  The model is the shared model block's ``Model`` (the block
+   every calc script carries byte for byte): ``--preset`` takes the block's one preset table (``MODEL_PRESETS``,
+   ``preset_model``), ``--config`` its one reader (``model_from_config``; an unknown model_type or an unread
+   structural field is refused, ``--generic`` reads an unknown type as a dense Llama and says so), and the
+   architecture flags replace the fields they name.  The parameters are the block's tensor list
+   (``model_param_tensors``), the list every script counts, so the total equals PyTorch's for each family's published
+   config.json (tests) and the other scripts' totals.  This script gives each tensor llama.cpp's GGUF name and ggml
+   shape ``ne`` (``token_embd``, ``blk.N.attn_q``..., ``output``; PyTorch's shape reversed), splits the stacked
+   expert ``gate_up_proj`` into ``ffn_gate_exps`` + ``ffn_up_exps`` as llama.cpp's converter does, keeps a fused
+   ``attn_qkv`` where llama.cpp keeps it (GPT-2, BLOOM, GPT-NeoX, Falcon, Phi-3) and adds the ``rope_freqs`` table
+   (not a parameter) for Llama-3.1's rope scaling.  For a GGUF file type (Q4_K_M, IQ3_M, ...) each tensor's
    type follows llama.cpp ``src/llama-quant.cpp``
    (``llama_ftype_get_default_type``, ``llama_tensor_get_type_impl``, ``tensor_type_fallback``,
    ``tensor_allows_quantization``): output/token_embd types, the "use_more_bits" layers
@@ -66,8 +67,9 @@ of a GPU is 24 GiB of DRAM); usable memory is a little lower.
 
 JSON keys (``--json``)
 ----------------------
-``model``: {``source``, ``mode`` ("architecture" or "parameter-count"), ``params`` (int), ``config`` (dict or null),
-``note``}; ``kv_cache``: {``dtype``, ``context``, ``batch``, ``bytes_per_token`` (int), ``bytes`` (int), ``note``}
+``model``: {``source``, ``mode`` ("architecture" or "parameter-count"), ``params`` (int), ``config`` (null, or every
+field of the block's ``Model`` (``num_layers``, ``hidden_size``, ``top_k``, ``first_k_dense``, ``gguf_arch``, ...) with
+``head_dim`` and ``num_kv_heads`` resolved except for MLA, plus ``vocab_size_padded``), ``note``}; ``kv_cache``: {``dtype``, ``context``, ``batch``, ``bytes_per_token`` (int), ``bytes`` (int), ``note``}
 or null; ``overhead_bytes`` (int); ``formats``: list of {``name``, ``kind`` ("gguf", "gpu", "float"),
 ``format_bpw`` (float, the block layout), ``file_bpw`` (float, whole file), ``bytes`` (int), ``gb``, ``gib``,
 ``reduction_vs_fp16`` (float, fp16 bytes / bytes), ``load_bytes`` (int), ``serve_bytes`` (int or null),
@@ -80,7 +82,7 @@ mode); "gpu" and "float" ``description`` and ``source`` (the layout and where it
 ``reason``} for formats whose layout cannot store the model.
 Measure mode: ``measure``: {``source``, ``shape``, ``n``, ``results``: list of {``name``, ``bpw``, ``mse``,
 ``sqnr_db`` (null when the error is zero or outweighs the signal), ``max_abs_error``, ``note``}}.
-``--list-presets``: {``presets``: list of {``name``, ``source``}}; ``--list-formats``: {``formats``: list of
+``--list-presets``: {``presets``: list of {``name``, ``source``}} (the block's ``MODEL_PRESETS``); ``--list-formats``: {``formats``: list of
 {``name``, ``family``, ``block``, ``bytes_per_block``, ``bpw``, ``layout``, ``source``}}.
 
 Examples
@@ -106,7 +108,7 @@ import math
 import os
 import re
 import sys
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 
 
 class _NumpyOnFirstUse:
@@ -826,6 +828,7 @@ problem_type chunk_size_feed_forward layerdrop prefix torchscript add_cross_atte
 task_specific_params tokenizer_class quantization_config cache_implementation attn_implementation
 qk_layernorm_eps use_qk_norm mlp_type num_nextn_predict_layers offset_alibi masked_softmax_fusion
 attention_softmax_in_fp32 bias_dropout_fusion skip_bias_add skip_bias_add_qkv use_mrope
+scale_attention_softmax_in_fp32 n_special interpolate_factor
 """.split())
 
 
@@ -881,6 +884,17 @@ class _MBFields:
             raise InputError(f"{self.where}: field '{key}' must be a string, got {value!r:.60}")
         return value
 
+    def absent(self, *keys) -> bool:
+        """None of keys is in the file (an explicit null is present: some classes read null and absent apart)."""
+        return not any(key in self.raw for key in keys)
+
+    def expect(self, key, value, model_type: str) -> None:
+        """A field the model class does not read: fine when absent or equal to what the class builds anyway."""
+        _, found = self.get(key)
+        if found is not None and (found != value or type(found) is not type(value)):
+            raise InputError(f"{self.where}: field '{key}' {found!r:.40} is not modelled for model_type "
+                             f"'{model_type}' (only {value!r}); refusing rather than guessing")
+
     def layer_list(self, key) -> tuple:
         _, value = self.get(key)
         if value is None:
@@ -907,6 +921,18 @@ CONFIG_FIELDS_OF = {
 }
 _MB_TIED_BY_DEFAULT = {"gpt2", "bloom", "opt", "falcon", "gemma", "gemma2", "starcoder2"}
 _MB_HEAD_DIM_DEFAULT = {"gemma": 256, "gemma2": 256, "qwen3": 128}
+# What a config class builds when the file leaves a field out, where that is not the generic rule (KV heads = query
+# heads, no window, no experts): transformers 5.23 configuration_<model_type>.py signature defaults.  An explicit
+# null is the generic rule where the class takes it (Llama, Qwen2/3, Phi-3, OLMo-2: `if num_key_value_heads is None:
+# ... = heads`); the other classes here reject a null KV-head count, and so does the reader.
+_MB_CLASS_DEFAULTS = {
+    "mistral": {"num_key_value_heads": 8, "sliding_window": 4096}, "mixtral": {"num_key_value_heads": 8},
+    "qwen2": {"num_key_value_heads": 32}, "qwen3": {"num_key_value_heads": 32},
+    "qwen2_moe": {"num_key_value_heads": 16, "num_experts": 60, "moe_intermediate_size": 1408},
+    "qwen3_moe": {"num_key_value_heads": 4, "num_experts": 128, "moe_intermediate_size": 768},
+    "gemma": {"num_key_value_heads": 16}, "gemma2": {"num_key_value_heads": 4, "sliding_window": 4096},
+    "starcoder2": {"num_key_value_heads": 2},
+}
 # activation_function / hidden_act when the config omits it (GPT2Config, GPTJConfig, OPTConfig, PhiConfig)
 _MB_ACTIVATION_DEFAULT = {"gpt2": "gelu_new", "gptj": "gelu_new", "opt": "relu", "phi": "gelu_new"}
 
@@ -977,9 +1003,15 @@ def _mb_read_llama_style(r: _MBFields, mt: str) -> dict:
     """Llama and its descendants: gated MLP and RMSNorm unless the family says otherwise."""
     heads = r.int("num_attention_heads")
     v = dict(hidden_size=r.int("hidden_size"), num_layers=r.int("num_hidden_layers"), num_attention_heads=heads,
-             vocab_size=r.int("vocab_size"), num_kv_heads=r.int("num_key_value_heads", default=heads),
+             vocab_size=r.int("vocab_size"),
+             num_kv_heads=_MB_CLASS_DEFAULTS.get(mt, {}).get("num_key_value_heads", heads)
+             if r.absent("num_key_value_heads") else r.int("num_key_value_heads", default=heads),
              head_dim=r.int("head_dim", default=_MB_HEAD_DIM_DEFAULT.get(mt, 0), minimum=0),
              ffn_hidden_size=r.int("intermediate_size"), gguf_arch=mt)
+    if mt in _MB_CLASS_DEFAULTS and "num_key_value_heads" in _MB_CLASS_DEFAULTS[mt] and mt not in ("qwen2", "qwen3") \
+            and "num_key_value_heads" in r.raw and r.raw["num_key_value_heads"] is None:
+        raise InputError(f"{r.where}: field 'num_key_value_heads' is null, which transformers' {mt} config does not "
+                         "accept; give the number of KV heads")
     # these classes do not read attention_bias: their biases are fixed (Qwen2: q/k/v only) or come from elsewhere
     if mt in ("mistral", "mixtral", "qwen2", "qwen2_moe", "phi", "phi3", "starcoder2"):
         r.get("attention_bias")
@@ -1009,6 +1041,10 @@ def _mb_read_llama_style(r: _MBFields, mt: str) -> dict:
                  lm_head_bias=True, qk_norm="head" if r.flag("qk_layernorm", False) else "none")
     if mt == "phi3":
         v.update(fused_qkv=True, fused_gate_up=True)
+        # Phi-4-mini's config carries full_attn_mod 1 (every layer full) and lm_head_bias false, which transformers'
+        # Phi3 does not read: accepted at the values that class builds, refused at any other
+        r.expect("full_attn_mod", 1, mt)
+        r.expect("lm_head_bias", False, mt)
     if mt == "starcoder2":
         norm = r.text("norm_type", default="layer_norm")
         if norm != "layer_norm":  # Starcoder2 builds nn.LayerNorm whatever the field says; another value is new
@@ -1020,12 +1056,14 @@ def _mb_read_llama_style(r: _MBFields, mt: str) -> dict:
         v.update(num_experts=r.int("num_local_experts", "num_experts", default=8),
                  top_k=r.int("num_experts_per_tok", default=2))
     elif mt in ("qwen2_moe", "qwen3_moe"):
-        experts = r.int("num_experts", "num_local_experts", default=0, minimum=0)
+        defaults = _MB_CLASS_DEFAULTS[mt]
+        experts = defaults["num_experts"] if r.absent("num_experts", "num_local_experts") else \
+            r.int("num_experts", "num_local_experts", default=0, minimum=0)
         r.get("moe_intermediate_size", "decoder_sparse_step", "mlp_only_layers", "num_experts_per_tok",
               "shared_expert_intermediate_size")
         if experts:
             v.update(num_experts=experts, top_k=r.int("num_experts_per_tok", default=4 if mt == "qwen2_moe" else 8),
-                     moe_ffn_hidden_size=r.int("moe_intermediate_size"),
+                     moe_ffn_hidden_size=r.int("moe_intermediate_size", default=defaults["moe_intermediate_size"]),
                      expert_interval=r.int("decoder_sparse_step", default=1), expert_interval_phase=1,
                      dense_layers=r.layer_list("mlp_only_layers"))
             if mt == "qwen2_moe":  # one shared expert behind a sigmoid gate (hidden -> 1)
@@ -1033,19 +1071,22 @@ def _mb_read_llama_style(r: _MBFields, mt: str) -> dict:
                          shared_expert_ffn_size=r.int("shared_expert_intermediate_size", default=5632))
     elif mt in ("deepseek_v2", "deepseek_v3"):
         v3 = mt == "deepseek_v3"
-        v.update(q_lora_rank=r.int("q_lora_rank", default=0, minimum=0),
+        # configuration_deepseek_v2/_v3.py: an absent q_lora_rank is 1536 (q-LoRA on), an explicit null turns it off;
+        # absent experts are 64 (V2) / 256 (V3), null means a dense model
+        v.update(q_lora_rank=1536 if r.absent("q_lora_rank") else r.int("q_lora_rank", default=0, minimum=0),
                  kv_lora_rank=r.int("kv_lora_rank", default=512),
                  qk_nope_head_dim=r.int("qk_nope_head_dim", default=128),
                  qk_rope_head_dim=r.int("qk_rope_head_dim", default=64), v_head_dim=r.int("v_head_dim", default=128),
                  head_dim=0, num_kv_heads=0)
         r.get("num_key_value_heads", "head_dim")  # MLA: every head has its own K and V, from the latent
-        experts = r.int("n_routed_experts", "num_local_experts", "num_experts", default=0, minimum=0)
+        expert_keys = ("n_routed_experts", "num_local_experts", "num_experts")
+        experts = (256 if v3 else 64) if r.absent(*expert_keys) else r.int(*expert_keys, default=0, minimum=0)
         r.get("moe_intermediate_size", "n_shared_experts", "first_k_dense_replace", "moe_layer_freq",
               "num_experts_per_tok")
         if experts:
             # modeling_deepseek.py: layer i is MoE when i >= first_k_dense_replace and i % moe_layer_freq == 0
-            v.update(num_experts=experts, top_k=r.int("num_experts_per_tok", default=8 if v3 else 6),
-                     moe_ffn_hidden_size=r.int("moe_intermediate_size"),
+            v.update(num_experts=experts, top_k=r.int("num_experts_per_tok", default=8 if v3 else None),
+                     moe_ffn_hidden_size=r.int("moe_intermediate_size", default=2048 if v3 else 1407),
                      num_shared_experts=r.int("n_shared_experts", default=1 if v3 else 2, minimum=0),
                      first_k_dense=r.int("first_k_dense_replace", default=3 if v3 else 0, minimum=0),
                      expert_interval=r.int("moe_layer_freq", default=1), expert_interval_phase=0,
@@ -1058,7 +1099,8 @@ def _mb_read_windows(r: _MBFields, mt: str, v: dict) -> None:
     if v["num_layers"] > MODEL_MAX_LAYERS:  # before anything is built per layer
         raise InputError(f"{r.where}: field '{'n_layer' if 'n_layer' in r.raw else 'num_hidden_layers'}' "
                          f"{v['num_layers']} is beyond {MODEL_MAX_LAYERS:,}")
-    window = r.int("sliding_window", default=0, minimum=0)
+    window = _MB_CLASS_DEFAULTS.get(mt, {}).get("sliding_window", 0) if r.absent("sliding_window") else \
+        r.int("sliding_window", default=0, minimum=0)
     qwen = mt in ("qwen2", "qwen2_moe", "qwen3", "qwen3_moe")
     # Qwen configs carry a window that is off unless use_sliding_window is true (false by default in each class)
     if not r.flag("use_sliding_window", not qwen):
@@ -1167,6 +1209,7 @@ def model_from_config(raw, where: str = "config.json", generic: bool = False) ->
                   name=raw.get("_name_or_path") if isinstance(raw.get("_name_or_path"), str) and
                   raw.get("_name_or_path") else (model_type or "config"))
     unread = sorted(k for k in raw if k not in r.used and k not in HARMLESS_FIELDS and k != "text_config"
+                    and not k.startswith("_")  # private bookkeeping: _name_or_path, _attn_implementation, ...
                     and not k.endswith(("_token_id", "_token_ids", "_dropout", "_pdrop")))
     structural = [k for k in unread if _mb_structural_field(k) and not k.endswith("_config")]
     if structural:
@@ -1398,239 +1441,21 @@ def parse_memory(text: str, what: str) -> int:
 
 
 # ----------------------------------------------------------------------------------------------------------------
-# Architecture
+# The model's tensors as a GGUF file holds them
 # ----------------------------------------------------------------------------------------------------------------
+# The model is the shared block's Model (from --preset, --config or flags) and its parameters are the block's tensor
+# list (model_param_tensors), the one list every calc script counts.  This script adds only llama.cpp's view of it:
+# each tensor's GGUF name, its ggml shape ``ne`` (PyTorch's shape reversed: ne[0] is the row a quantization block
+# runs along, then the output features, then the expert), the tensor llama.cpp's converter splits (the stacked expert
+# gate_up_proj becomes ffn_gate_exps + ffn_up_exps) and the one it adds (rope_freqs).  So the parameters quantized
+# here are, by construction, the parameters the other scripts count.
 
-
-@dataclass
-class ModelConfig:
-    """A decoder-only transformer, enough to list its tensors exactly."""
-    name: str = "custom"
-    vocab_size: int = 0
-    hidden_size: int = 0
-    num_layers: int = 0
-    num_attention_heads: int = 0
-    num_kv_heads: int = 0
-    head_dim: int = 0
-    ffn_hidden_size: int = 0
-    gated_mlp: bool = True
-    tied_embeddings: bool = False
-    norm: str = "rmsnorm"            # rmsnorm | layernorm (with a bias) | layernorm-nobias | none (no gains)
-    qkv_bias: bool = False
-    o_bias: bool = False
-    mlp_bias: bool = False
-    lm_head_bias: bool = False
-    fused_qkv: bool = False          # one attn_qkv matrix (GPT-2, BLOOM, GPT-NeoX, Falcon, Phi-3)
-    fused_gate_up: bool = False      # Phi-3's gate_up_proj: one ffn_up of 2 x ffn width, no ffn_gate
-    embedding_norm: bool = False     # BLOOM's word_embeddings_layernorm
-    learned_positions: int = 0       # rows of a learned position table (GPT-2: n_positions; OPT: positions + 2)
-    word_embed_proj_dim: int = 0     # OPT: embeddings of this width, projected in to / out of hidden_size
-    norms_per_layer: int = 2         # 1: one norm per block (GPT-J, Phi-2, Falcon-7B); 4: Gemma-2 sandwich norms
-    norm_placement: str = "pre"      # pre | parallel (Falcon-40B ln_attn + ln_mlp) | post (OLMo-2 post-norms)
-    final_norm: bool = True          # OPT with do_layer_norm_before=false has no final LayerNorm
-    qk_norm: str = "none"            # none | head (Qwen3, Phi: over head_dim) | full (OLMo-2: over the q / k width)
-    arch: str = ""                   # llama.cpp architecture when its quantization rules differ ("falcon")
-    rope_freqs: bool = False         # Llama-3.1 "llama3" rope scaling: llama.cpp stores rope_freqs (head_dim/2)
-    num_experts: int = 0
-    topk: int = 0
-    moe_ffn_hidden_size: int = 0
-    num_shared_experts: int = 0
-    shared_ffn_hidden_size: int = 0
-    first_dense_layers: int = 0
-    expert_interval: int = 1
-    # MoE where (layer + phase) % interval == 0: phase 1 is the cookbook's --expert-interval (layers N-1, 2N-1, ...)
-    # and Qwen's decoder_sparse_step; phase 0 is DeepSeek's moe_layer_freq
-    expert_interval_phase: int = 1
-    dense_layers: tuple = ()         # Qwen-MoE mlp_only_layers
-    router_bias: bool = False        # DeepSeek-V3 e_score_correction_bias
-    shared_expert_gate: bool = False  # Qwen2-MoE: sigmoid gate (hidden -> 1) on the shared expert
-    q_lora_rank: int = 0             # MLA (DeepSeek-V2/V3) when kv_lora_rank > 0
-    kv_lora_rank: int = 0
-    qk_nope_head_dim: int = 0
-    qk_rope_head_dim: int = 0
-    v_head_dim: int = 0
-    sliding_window: int = 0
-    relative_positions: bool = False  # Transformer-XL (Gopher/Chinchilla): W_kR and the u, v biases per layer
-    source: str = ""
-
-
-_HF = "config.json of the Hugging Face repo "
-# GPT-2's block: LayerNorm with bias, biases on every Linear, fused c_attn, plain GELU MLP (BLOOM, GPT-NeoX too).
-_GPT2_BLOCK = dict(gated_mlp=False, norm="layernorm", qkv_bias=True, o_bias=True, mlp_bias=True, fused_qkv=True)
-_GPT2_LAYOUT = dict(_GPT2_BLOCK, tied_embeddings=True)
-
-
-_GOPHER_LAYOUT = dict(vocab_size=32000, head_dim=128, gated_mlp=False, norm="none", tied_embeddings=True,
-                      qkv_bias=True, o_bias=True, mlp_bias=True, relative_positions=True)
-
-
-def _gpt2_like(hidden, layers, heads, positions=1024):
-    return dict(_GPT2_LAYOUT, vocab_size=50257, hidden_size=hidden, num_layers=layers, num_attention_heads=heads,
-                ffn_hidden_size=4 * hidden, learned_positions=positions)
-
-
-PRESETS = {
-    "gpt2": (_gpt2_like(768, 12, 12), _HF + "openai-community/gpt2"),
-    "gpt2-medium": (_gpt2_like(1024, 24, 16), _HF + "openai-community/gpt2-medium"),
-    "gpt2-large": (_gpt2_like(1280, 36, 20), _HF + "openai-community/gpt2-large"),
-    "gpt2-xl": (_gpt2_like(1600, 48, 25), _HF + "openai-community/gpt2-xl"),
-    "gpt3-175b": (_gpt2_like(12288, 96, 96, 2048),
-                  "Brown et al. 2020 (arXiv 2005.14165) Table 2.1; GPT-2 layout assumed"),
-    # Gopher / Chinchilla as Hoffmann et al. 2022 Table A9 counts them (the convention that reproduces all 50 rows;
-    # calc_transformer_params.py documents it): attention width heads x 128, Transformer-XL relative attention,
-    # biases on every linear, one tied 32k vocabulary matrix, norm gains not counted, plain 4h MLP.
-    "chinchilla-70b": (dict(_GOPHER_LAYOUT, hidden_size=8192, num_layers=80, num_attention_heads=64,
-                            ffn_hidden_size=32768),
-                       "Hoffmann et al. 2022 (arXiv 2203.15556) Table 4 shapes, Table A9 counting convention"),
-    "gopher-280b": (dict(_GOPHER_LAYOUT, hidden_size=16384, num_layers=80, num_attention_heads=128,
-                         ffn_hidden_size=65536),
-                    "Rae et al. 2021 (arXiv 2112.11446) Table 1 shapes, Hoffmann et al. 2022 Table A9 convention"),
-    "pythia-160m": (dict(_GPT2_BLOCK, vocab_size=50304, hidden_size=768, num_layers=12, num_attention_heads=12,
-                         ffn_hidden_size=3072), _HF + "EleutherAI/pythia-160m"),
-    "bloom-560m": (dict(_GPT2_LAYOUT, vocab_size=250880, hidden_size=1024, num_layers=24, num_attention_heads=16,
-                        ffn_hidden_size=4096, embedding_norm=True), _HF + "bigscience/bloom-560m"),
-    "bloom-1b7": (dict(_GPT2_LAYOUT, vocab_size=250880, hidden_size=2048, num_layers=24, num_attention_heads=16,
-                       ffn_hidden_size=8192, embedding_norm=True), _HF + "bigscience/bloom-1b7"),
-    "llama-2-7b": (dict(vocab_size=32000, hidden_size=4096, num_layers=32, num_attention_heads=32,
-                        ffn_hidden_size=11008), _HF + "meta-llama/Llama-2-7b-hf"),
-    "llama-2-13b": (dict(vocab_size=32000, hidden_size=5120, num_layers=40, num_attention_heads=40,
-                         ffn_hidden_size=13824), _HF + "meta-llama/Llama-2-13b-hf"),
-    "llama-2-70b": (dict(vocab_size=32000, hidden_size=8192, num_layers=80, num_attention_heads=64,
-                         num_kv_heads=8, ffn_hidden_size=28672), _HF + "meta-llama/Llama-2-70b-hf"),
-    "llama-3-8b": (dict(vocab_size=128256, hidden_size=4096, num_layers=32, num_attention_heads=32,
-                        num_kv_heads=8, ffn_hidden_size=14336), _HF + "meta-llama/Meta-Llama-3-8B"),
-    "llama-3-70b": (dict(vocab_size=128256, hidden_size=8192, num_layers=80, num_attention_heads=64,
-                         num_kv_heads=8, ffn_hidden_size=28672), _HF + "meta-llama/Meta-Llama-3-70B"),
-    "llama-3.1-8b": (dict(vocab_size=128256, hidden_size=4096, num_layers=32, num_attention_heads=32,
-                          num_kv_heads=8, ffn_hidden_size=14336, rope_freqs=True), _HF + "meta-llama/Llama-3.1-8B"),
-    "llama-3.1-70b": (dict(vocab_size=128256, hidden_size=8192, num_layers=80, num_attention_heads=64,
-                           num_kv_heads=8, ffn_hidden_size=28672, rope_freqs=True), _HF + "meta-llama/Llama-3.1-70B"),
-    "llama-3.1-405b": (dict(vocab_size=128256, hidden_size=16384, num_layers=126, num_attention_heads=128,
-                            num_kv_heads=8, ffn_hidden_size=53248, rope_freqs=True),
-                       _HF + "meta-llama/Llama-3.1-405B"),
-    "llama-3.2-1b": (dict(vocab_size=128256, hidden_size=2048, num_layers=16, num_attention_heads=32,
-                          num_kv_heads=8, head_dim=64, ffn_hidden_size=8192, tied_embeddings=True,
-                          rope_freqs=True), _HF + "meta-llama/Llama-3.2-1B"),
-    "llama-3.2-3b": (dict(vocab_size=128256, hidden_size=3072, num_layers=28, num_attention_heads=24,
-                          num_kv_heads=8, head_dim=128, ffn_hidden_size=8192, tied_embeddings=True,
-                          rope_freqs=True), _HF + "meta-llama/Llama-3.2-3B"),
-    "mistral-7b": (dict(vocab_size=32000, hidden_size=4096, num_layers=32, num_attention_heads=32, num_kv_heads=8,
-                        ffn_hidden_size=14336, sliding_window=4096), _HF + "mistralai/Mistral-7B-v0.1"),
-    "mixtral-8x22b": (dict(vocab_size=32000, hidden_size=6144, num_layers=56, num_attention_heads=48,
-                           num_kv_heads=8, ffn_hidden_size=16384, num_experts=8, topk=2, moe_ffn_hidden_size=16384),
-                      _HF + "mistralai/Mixtral-8x22B-v0.1"),
-    "mixtral-8x7b": (dict(vocab_size=32000, hidden_size=4096, num_layers=32, num_attention_heads=32,
-                          num_kv_heads=8, ffn_hidden_size=14336, num_experts=8, topk=2, moe_ffn_hidden_size=14336),
-                     _HF + "mistralai/Mixtral-8x7B-v0.1"),
-    "qwen2.5-7b": (dict(vocab_size=152064, hidden_size=3584, num_layers=28, num_attention_heads=28,
-                        num_kv_heads=4, ffn_hidden_size=18944, qkv_bias=True), _HF + "Qwen/Qwen2.5-7B"),
-    "gemma-2-9b": (dict(vocab_size=256000, hidden_size=3584, num_layers=42, num_attention_heads=16,
-                        num_kv_heads=8, head_dim=256, ffn_hidden_size=14336, tied_embeddings=True,
-                        norms_per_layer=4, sliding_window=4096), _HF + "google/gemma-2-9b"),
-    "deepseek-v3": (dict(vocab_size=129280, hidden_size=7168, num_layers=61, num_attention_heads=128,
-                         ffn_hidden_size=18432, num_experts=256, topk=8, moe_ffn_hidden_size=2048,
-                         num_shared_experts=1, shared_ffn_hidden_size=2048, first_dense_layers=3, router_bias=True,
-                         q_lora_rank=1536, kv_lora_rank=512, qk_nope_head_dim=128, qk_rope_head_dim=64,
-                         v_head_dim=128), _HF + "deepseek-ai/DeepSeek-V3 (without the MTP layer)"),
-}
-
-# A config.json is read by the shared model block (model_from_config, above); this script keeps its own ModelConfig
-# because its tensor list speaks llama.cpp's GGUF names and its presets and flags use these field names.  The one
-# translation between the two vocabularies:
-_NORM_OF_BLOCK = {"rmsnorm": "rmsnorm", "layernorm": "layernorm", "layernorm-nobias": "layernorm-nobias",
-                  "nonparametric": "none"}
-
-
-def config_from_model(m: Model) -> ModelConfig:
-    """The block's Model -> this script's ModelConfig, field by field (then finish_config derives and checks).
-
-    Fields the block keeps for the other scripts' activation and FLOP conventions (dropout, python_gelu,
-    softmax_fp32, hf_kv_broadcast, ...) change no stored tensor and are not carried.  A Model field that would
-    add tensors this script does not list is refused rather than dropped."""
-    if m.router_bias:
-        raise InputError(f"{m.source}: a biased router is not modelled by {PROG}; refusing rather than guessing")
-    if m.mtp_layers:
-        raise InputError(f"{m.source}: multi-token-prediction modules (mtp_layers {m.mtp_layers}) are not modelled "
-                         f"by {PROG}; refusing rather than guessing")
-    return finish_config(ModelConfig(
-        name=m.name, source=m.source, vocab_size=m.padded_vocab, hidden_size=m.hidden_size,
-        num_layers=m.num_layers, num_attention_heads=m.num_attention_heads,
-        num_kv_heads=m.num_kv_heads, head_dim=m.head_dim,  # 0 = derived in both vocabularies (finish_config)
-        ffn_hidden_size=m.ffn_hidden_size, gated_mlp=m.gated_mlp, tied_embeddings=m.tied_embeddings,
-        norm=_NORM_OF_BLOCK[m.norm], qkv_bias=m.qkv_bias, o_bias=m.o_bias, mlp_bias=m.mlp_bias,
-        lm_head_bias=m.lm_head_bias, fused_qkv=m.fused_qkv, fused_gate_up=m.fused_gate_up,
-        embedding_norm=m.embedding_norm,
-        learned_positions=m.learned_position_rows,  # OPT's 2 offset rows included
-        word_embed_proj_dim=m.word_embed_proj_dim, norms_per_layer=m.norms_per_layer,
-        norm_placement=m.norm_placement, final_norm=m.final_norm, qk_norm=m.qk_norm,
-        arch=m.gguf_arch, rope_freqs=m.rope_freqs,
-        num_experts=m.num_experts, topk=m.top_k, moe_ffn_hidden_size=m.moe_ffn_hidden_size,
-        num_shared_experts=m.num_shared_experts,
-        # per shared expert here (tensor_list multiplies by num_shared_experts); the block's 0 means "the MoE width"
-        shared_ffn_hidden_size=m.shared_width // m.num_shared_experts if m.num_shared_experts else 0,
-        first_dense_layers=m.first_k_dense, expert_interval=m.expert_interval,
-        expert_interval_phase=m.expert_interval_phase, dense_layers=tuple(m.dense_layers),
-        router_bias=m.router_score_correction_bias,  # DeepSeek-V3's e_score_correction_bias (exp_probs_b)
-        shared_expert_gate=m.shared_expert_gate,
-        q_lora_rank=m.q_lora_rank, kv_lora_rank=m.kv_lora_rank, qk_nope_head_dim=m.qk_nope_head_dim,
-        qk_rope_head_dim=m.qk_rope_head_dim, v_head_dim=m.v_head_dim, sliding_window=m.sliding_window,
-        relative_positions=m.position_embedding == "relative"))
-
-
-def finish_config(cfg: ModelConfig) -> ModelConfig:
-    """Fill derived defaults (kv heads, head_dim) and validate; raises ValueError naming the flag."""
-    for key, flag in (("hidden_size", "--hidden-size"), ("num_layers", "--num-layers"),
-                      ("num_attention_heads", "--num-attention-heads"), ("vocab_size", "--vocab-size"),
-                      ("ffn_hidden_size", "--ffn-hidden-size")):
-        value = getattr(cfg, key)
-        if not isinstance(value, int) or value <= 0:
-            raise ValueError(f"{flag} must be a positive integer (got {value!r}); give it, or --preset/--config")
-    if cfg.num_kv_heads == 0:
-        cfg = replace(cfg, num_kv_heads=cfg.num_attention_heads)
-    if cfg.num_kv_heads > cfg.num_attention_heads or cfg.num_attention_heads % cfg.num_kv_heads:
-        raise ValueError(f"--num-kv-heads {cfg.num_kv_heads} does not divide --num-attention-heads "
-                         f"{cfg.num_attention_heads}")
-    if cfg.head_dim == 0 and cfg.kv_lora_rank == 0:
-        if cfg.hidden_size % cfg.num_attention_heads:
-            raise ValueError(f"--hidden-size {cfg.hidden_size} is not a multiple of --num-attention-heads "
-                             f"{cfg.num_attention_heads}; give --head-dim")
-        cfg = replace(cfg, head_dim=cfg.hidden_size // cfg.num_attention_heads)
-    if cfg.num_experts:
-        if cfg.topk <= 0 or cfg.topk > cfg.num_experts:
-            raise ValueError(f"--topk must be between 1 and --num-experts {cfg.num_experts}, got {cfg.topk}")
-        if cfg.moe_ffn_hidden_size == 0:
-            cfg = replace(cfg, moe_ffn_hidden_size=cfg.ffn_hidden_size)
-        if cfg.expert_interval <= 0:
-            raise ValueError("--expert-interval must be a positive integer")
-    if cfg.num_shared_experts and cfg.shared_ffn_hidden_size == 0:
-        raise ValueError("shared experts need a width (shared_expert_intermediate_size or --moe-ffn-hidden-size)")
-    if cfg.kv_lora_rank and not (cfg.qk_rope_head_dim and cfg.qk_nope_head_dim and cfg.v_head_dim):
-        raise ValueError("MLA (kv_lora_rank) needs qk_nope_head_dim, qk_rope_head_dim and v_head_dim")
-    if cfg.norm not in ("rmsnorm", "layernorm", "layernorm-nobias", "none"):
-        raise ValueError(f"--norm must be rmsnorm, layernorm or none, got {cfg.norm!r}")
-    if (cfg.norms_per_layer, cfg.norm_placement) not in ((1, "pre"), (1, "parallel"), (2, "pre"), (2, "parallel"),
-                                                         (2, "post"), (4, "pre")):
-        raise ValueError(f"{cfg.norms_per_layer} {cfg.norm_placement} norms per layer is not a supported layout")
-    if cfg.qk_norm not in ("none", "head", "full"):
-        raise ValueError(f"qk_norm must be none, head or full, got {cfg.qk_norm!r}")
-    big = max(cfg.vocab_size, cfg.hidden_size, cfg.ffn_hidden_size, cfg.moe_ffn_hidden_size, cfg.head_dim,
-              cfg.kv_lora_rank, cfg.q_lora_rank, cfg.shared_ffn_hidden_size, cfg.learned_positions,
-              cfg.word_embed_proj_dim, cfg.qk_nope_head_dim, cfg.qk_rope_head_dim, cfg.v_head_dim)
-    if big > 10**8 or max(cfg.num_experts, cfg.num_attention_heads, cfg.num_shared_experts) > 10**5:
-        raise ValueError("model dimensions are out of range (widths above 1e8, or heads/experts above 1e5)")
-    if cfg.num_layers > 1000:
-        raise ValueError(f"--num-layers {cfg.num_layers} is above 1000 (the tensor list is built layer by layer)")
-    return cfg
-
-
-# ----------------------------------------------------------------------------------------------------------------
-# Tensor list (GGUF names, as llama.cpp's converter writes a Llama-style model)
-# ----------------------------------------------------------------------------------------------------------------
+GGUF_MAX_LAYERS = 1000  # every tensor of every layer is listed and walked by llama.cpp's per-tensor rules
 
 
 @dataclass(frozen=True)
-class Tensor:
-    """One tensor: GGUF name, shape ``ne`` (ne[0] = row length, as in ggml), role flags."""
+class GgufTensor:
+    """One tensor of a GGUF file: its name, its shape ``ne`` (ne[0] = row length, as in ggml) and how it is stored."""
     name: str
     ne: tuple
     layer: int = -1
@@ -1650,123 +1475,109 @@ class Tensor:
         return not (self.gguf_only or self.buffer)
 
 
-def is_moe_layer(cfg: ModelConfig, layer: int) -> bool:
-    """MoE placement as transformers builds it: after first_k_dense_replace dense layers (DeepSeek), every
-    expert_interval-th layer counted with phase (Qwen-MoE: (i + 1) % decoder_sparse_step == 0), mlp_only_layers
-    excepted."""
-    return cfg.num_experts > 0 and layer >= cfg.first_dense_layers and layer not in cfg.dense_layers and \
-        (layer + cfg.expert_interval_phase) % cfg.expert_interval == 0
+# llama.cpp's name for each module of the block's tensor list (src/llama-arch.cpp LLM_TENSOR_NAMES, as
+# convert_hf_to_gguf.py maps the transformers names), and whether it is a Linear inside the blocks, which the GPU
+# formats quantize (embeddings, LM head, norms, routers and the shared-expert gate are not).  OPT has no llama.cpp
+# architecture: its project_in / project_out are named proj_in / proj_out here.  Gopher's Transformer-XL W_kR has
+# no llama.cpp name either: attn_rel_k.
+_GGUF_GLOBAL_MODULES = {
+    "embed_tokens": ("token_embd", False), "embed_positions": ("position_embd", False),
+    "project_in": ("proj_in", True), "embed_norm": ("token_embd_norm", False),
+    "final_norm": ("output_norm", False), "project_out": ("proj_out", True), "lm_head": ("output", False),
+}
+_GGUF_LAYER_MODULES = {
+    "self_attn.q_proj": ("attn_q", True), "self_attn.k_proj": ("attn_k", True), "self_attn.v_proj": ("attn_v", True),
+    "self_attn.qkv_proj": ("attn_qkv", True),  # fused, as llama.cpp keeps it (GPT-2, BLOOM, NeoX, Falcon, Phi-3)
+    "self_attn.o_proj": ("attn_output", True),
+    "self_attn.q_norm": ("attn_q_norm", False), "self_attn.k_norm": ("attn_k_norm", False),
+    "self_attn.rel_k_proj": ("attn_rel_k", True),
+    # MLA (DeepSeek-V2/V3)
+    "self_attn.q_a_proj": ("attn_q_a", True), "self_attn.q_a_layernorm": ("attn_q_a_norm", False),
+    "self_attn.q_b_proj": ("attn_q_b", True), "self_attn.kv_a_proj_with_mqa": ("attn_kv_a_mqa", True),
+    "self_attn.kv_a_layernorm": ("attn_kv_a_norm", False), "self_attn.kv_b_proj": ("attn_kv_b", True),
+    # dense MLP; Phi-3's fused gate_up_proj is one ffn_up of twice the width in llama.cpp
+    "mlp.gate_proj": ("ffn_gate", True), "mlp.up_proj": ("ffn_up", True), "mlp.gate_up_proj": ("ffn_up", True),
+    "mlp.down_proj": ("ffn_down", True),
+    # MoE: router, stacked routed experts, shared experts (DeepSeek's n shared experts are one MLP n times as wide)
+    "mlp.router": ("ffn_gate_inp", False),
+    "mlp.shared_experts.gate_proj": ("ffn_gate_shexp", True), "mlp.shared_experts.up_proj": ("ffn_up_shexp", True),
+    "mlp.shared_experts.gate_up_proj": ("ffn_up_shexp", True),
+    "mlp.shared_experts.down_proj": ("ffn_down_shexp", True),
+    "mlp.shared_expert_gate": ("ffn_gate_inp_shexp", False),
+}
+# The block numbers a layer's norms norm1..normN; llama.cpp names them by what they normalise, which the count and
+# placement say (the layouts the block's readers and presets make).
+_GGUF_LAYER_NORMS = {
+    (1, "pre"): ("attn_norm",), (1, "parallel"): ("attn_norm",),              # GPT-J, Phi-2, Falcon-7B, PaLM
+    (2, "pre"): ("attn_norm", "ffn_norm"),
+    (2, "parallel"): ("attn_norm", "attn_norm_2"),                            # Falcon-40B: ln_attn, ln_mlp
+    (2, "post"): ("post_attention_norm", "post_ffw_norm"),                    # OLMo-2
+    (4, "pre"): ("attn_norm", "post_attention_norm", "ffn_norm", "post_ffw_norm"),  # Gemma-2 sandwich norms
+}
 
 
-def tensor_list(cfg: ModelConfig) -> list[Tensor]:
-    """Every tensor of the model with its GGUF name (llama.cpp LLM_TN names) and shape.
+def check_gguf_model(m: Model, layers_label: str = "--num-layers") -> Model:
+    """This script's own limits on a validated Model: a layer count its per-tensor list can walk, a norm layout and
+    tensors llama.cpp names.  ``layers_label`` names where the layer count came from (a flag or a config field)."""
+    if m.num_layers > GGUF_MAX_LAYERS:
+        raise InputError(f"{layers_label} {m.num_layers} is above {GGUF_MAX_LAYERS} ({PROG} lists every tensor of "
+                         "every layer)")
+    if (m.norms_per_layer, m.norm_placement) not in _GGUF_LAYER_NORMS:
+        raise InputError(f"{m.source}: {m.norms_per_layer} norms per layer placed {m.norm_placement!r} have no "
+                         f"llama.cpp names; not modelled by {PROG}")
+    if m.mtp_layers:
+        raise InputError(f"{m.source}: multi-token-prediction modules (mtp_layers {m.mtp_layers}) are not in "
+                         f"llama.cpp's GGUF files (its converter drops them); not modelled by {PROG}")
+    return m
 
-    Names follow llama.cpp's converter for the architecture where it has one (fused attn_qkv for GPT-2, BLOOM,
-    GPT-NeoX, Falcon and Phi-3; attn_norm_2 for Falcon-40B's second parallel norm; post_attention_norm /
-    post_ffw_norm for Gemma-2 and OLMo-2; Phi-3's gate_up_proj as one ffn_up of twice the width).  OPT has no
-    llama.cpp architecture: its tensors use the same pattern, and its project_in / project_out (present when
-    word_embed_proj_dim != hidden_size) are named ``proj_in`` / ``proj_out`` here.
-    """
-    h, out = cfg.hidden_size, []
-    embed = cfg.word_embed_proj_dim or h
-    norm_parts = {"layernorm": ("weight", "bias"), "layernorm-nobias": ("weight",), "rmsnorm": ("weight",),
-                  "none": ()}[cfg.norm]
 
-    def norm(name, width, layer=-1):
-        out.extend(Tensor(f"{name}.{part}", (width,), layer, force_f32=True) for part in norm_parts)
+def _gguf_tensors(m: Model, layer: int, t: ModelTensor, norm_names: tuple) -> list[GgufTensor]:
+    """One tensor of the block's list as the GGUF file stores it (one, or two for a stacked expert gate_up_proj)."""
+    module, _, part = t.name.rpartition(".")
+    ne = tuple(reversed(t.shape))  # PyTorch (E, out, in) -> ggml (in, out, E)
+    prefix = f"blk.{layer}." if layer >= 0 else ""
+    if t.name == "mlp.experts.gate_up_proj":  # [gate; up] stacked per expert: llama.cpp keeps two tensors
+        half = (ne[0], ne[1] // 2, ne[2])
+        return [GgufTensor(f"{prefix}ffn_{which}_exps.weight", half, layer, linear=True) for which in ("gate", "up")]
+    if t.name in ("mlp.experts.up_proj", "mlp.experts.down_proj"):  # the stacks are parameters, not modules
+        return [GgufTensor(f"{prefix}ffn_{t.name[12:-5]}_exps.weight", ne, layer, linear=True)]
+    if t.name == "mlp.router.e_score_correction_bias":  # DeepSeek-V3: a buffer in transformers, in every file
+        return [GgufTensor(f"{prefix}exp_probs_b.bias", ne, layer, force_f32=True, buffer=True)]
+    if t.name == "self_attn.rel_uv_bias":  # Transformer-XL's per-head u and v (no llama.cpp name)
+        return [GgufTensor(f"{prefix}attn_rel_uv", ne, layer, force_f32=True)]
+    if t.name == "mlp.shared_expert_gate.weight":
+        ne = (m.hidden_size,)  # llama.cpp loads Qwen2-MoE's (1, hidden) gate as {n_embd}
+    if layer < 0:
+        known = _GGUF_GLOBAL_MODULES.get(module)
+    elif module.startswith("norm") and module[4:].isdigit():
+        known = (norm_names[int(module[4:]) - 1], False)
+    else:
+        known = _GGUF_LAYER_MODULES.get(module)
+    if known is None:  # a tensor the block gained that this script cannot name: refuse rather than drop it
+        raise InputError(f"{m.source}: tensor {t.name} has no GGUF name in {PROG}; not modelled")
+    base, linear = known
+    return [GgufTensor(f"{prefix}{base}.{part}", ne, layer, linear=linear and part == "weight",
+                       force_f32=len(ne) < 2 or base in ("ffn_gate_inp", "position_embd"), buffer=t.buffer,
+                       linear_bias=linear and part == "bias")]
 
-    def linear(name, n_in, n_out, layer, bias=False, experts=0):
-        ne = (n_in, n_out, experts) if experts else (n_in, n_out)
-        out.append(Tensor(f"{name}.weight", ne, layer, linear=True))
-        if bias:
-            out.append(Tensor(f"{name}.bias", (n_out,) if not experts else (n_out, experts), layer, force_f32=True,
-                              linear_bias=True))
 
-    def mlp(prefix, width, layer, bias, experts=0):
-        if cfg.fused_gate_up:
-            linear(prefix.format("up"), h, 2 * width, layer, bias, experts)
-        else:
-            if cfg.gated_mlp:
-                linear(prefix.format("gate"), h, width, layer, bias, experts)
-            linear(prefix.format("up"), h, width, layer, bias, experts)
-        linear(prefix.format("down"), width, h, layer, bias, experts)
-
-    out.append(Tensor("token_embd.weight", (embed, cfg.vocab_size)))
-    if cfg.learned_positions:
-        out.append(Tensor("position_embd.weight", (h, cfg.learned_positions), force_f32=True))
-    if embed != h:
-        linear("proj_in", embed, h, -1)
-    if cfg.embedding_norm:
-        norm("token_embd_norm", h)
-    if cfg.rope_freqs:
-        out.append(Tensor("rope_freqs.weight", (cfg.head_dim // 2,), force_f32=True, gguf_only=True))
-    heads, kv, hd = cfg.num_attention_heads, cfg.num_kv_heads, cfg.head_dim
-    post_norms = cfg.norm_placement == "post" or cfg.norms_per_layer == 4
-    for i in range(cfg.num_layers):
-        b = f"blk.{i}"
-        if cfg.norm_placement != "post":
-            norm(f"{b}.attn_norm", h, i)
-        if cfg.norm_placement == "parallel" and cfg.norms_per_layer == 2:
-            norm(f"{b}.attn_norm_2", h, i)
-        if cfg.kv_lora_rank:
-            qk_dim = cfg.qk_nope_head_dim + cfg.qk_rope_head_dim
-            if cfg.q_lora_rank:
-                linear(f"{b}.attn_q_a", h, cfg.q_lora_rank, i, cfg.qkv_bias)
-                norm(f"{b}.attn_q_a_norm", cfg.q_lora_rank, i)
-                linear(f"{b}.attn_q_b", cfg.q_lora_rank, heads * qk_dim, i)
-            else:
-                linear(f"{b}.attn_q", h, heads * qk_dim, i)
-            linear(f"{b}.attn_kv_a_mqa", h, cfg.kv_lora_rank + cfg.qk_rope_head_dim, i, cfg.qkv_bias)
-            norm(f"{b}.attn_kv_a_norm", cfg.kv_lora_rank, i)
-            linear(f"{b}.attn_kv_b", cfg.kv_lora_rank, heads * (cfg.qk_nope_head_dim + cfg.v_head_dim), i)
-            linear(f"{b}.attn_output", heads * cfg.v_head_dim, h, i, cfg.o_bias)
-        else:
-            if cfg.fused_qkv:
-                linear(f"{b}.attn_qkv", h, (heads + 2 * kv) * hd, i, cfg.qkv_bias)
-            else:
-                for part, n_heads in (("q", heads), ("k", kv), ("v", kv)):
-                    linear(f"{b}.attn_{part}", h, n_heads * hd, i, cfg.qkv_bias)
-            if cfg.qk_norm != "none":
-                full = cfg.qk_norm == "full"
-                norm(f"{b}.attn_q_norm", heads * hd if full else hd, i)
-                norm(f"{b}.attn_k_norm", kv * hd if full else hd, i)
-            linear(f"{b}.attn_output", heads * hd, h, i, cfg.o_bias)
-            if cfg.relative_positions:
-                # Transformer-XL (Dai et al. 2019, section 3.3): W_kR projects the relative position encodings to
-                # keys; u and v are per-head content and position biases. No llama.cpp names exist for these.
-                linear(f"{b}.attn_rel_k", h, heads * hd, i)
-                out.append(Tensor(f"{b}.attn_rel_uv", (heads * hd, 2), i, force_f32=True))
-        if post_norms:
-            norm(f"{b}.post_attention_norm", h, i)
-        if cfg.norm_placement == "pre" and cfg.norms_per_layer >= 2:
-            norm(f"{b}.ffn_norm", h, i)
-        if is_moe_layer(cfg, i):
-            out.append(Tensor(f"{b}.ffn_gate_inp.weight", (h, cfg.num_experts), i, force_f32=True))
-            if cfg.router_bias:
-                # DeepSeek-V3's e_score_correction_bias: in every file, a buffer (not a parameter) in transformers
-                out.append(Tensor(f"{b}.exp_probs_b.bias", (cfg.num_experts,), i, force_f32=True, buffer=True))
-            mlp(b + ".ffn_{}_exps", cfg.moe_ffn_hidden_size, i, False, cfg.num_experts)
-            if cfg.num_shared_experts:
-                # DeepSeek fuses its shared experts into one MLP of n times the width (one set of biases)
-                mlp(b + ".ffn_{}_shexp", cfg.shared_ffn_hidden_size * cfg.num_shared_experts, i, cfg.mlp_bias)
-                if cfg.shared_expert_gate:
-                    out.append(Tensor(f"{b}.ffn_gate_inp_shexp.weight", (h,), i, force_f32=True))
-        else:
-            mlp(b + ".ffn_{}", cfg.ffn_hidden_size, i, cfg.mlp_bias)
-        if post_norms:
-            norm(f"{b}.post_ffw_norm", h, i)
-    if cfg.final_norm:
-        norm("output_norm", h)
-    if embed != h:
-        linear("proj_out", h, embed, -1)
-    if not cfg.tied_embeddings:
-        out.append(Tensor("output.weight", (embed, cfg.vocab_size)))
-    if cfg.lm_head_bias:
-        out.append(Tensor("output.bias", (cfg.vocab_size,), force_f32=True))
+def tensor_list(m: Model) -> list[GgufTensor]:
+    """Every tensor of the model as a GGUF file holds it: the block's model_param_tensors(m), each under its
+    llama.cpp name (token_embd, blk.N.attn_q, blk.N.ffn_gate_exps, output, ...) with ggml's ``ne``, plus
+    rope_freqs (head_dim / 2 factors, not a parameter) for Llama-3.1's "llama3" rope scaling."""
+    check_gguf_model(m)
+    norm_names = _GGUF_LAYER_NORMS[m.norms_per_layer, m.norm_placement]
+    rope_freqs = [GgufTensor("rope_freqs.weight", (m.d_head // 2,), force_f32=True, gguf_only=True)] \
+        if m.rope_freqs else []
+    out = []
+    for layer, t in model_param_tensors(m):
+        if layer == 0 and rope_freqs:  # after the embedding tensors, before the first block
+            out, rope_freqs = out + rope_freqs, []
+        out.extend(_gguf_tensors(m, layer, t, norm_names))
     return out
 
 
-def count_params(tensors: list[Tensor]) -> int:
+def count_params(tensors: list[GgufTensor]) -> int:
     """Model parameters (what PyTorch counts: llama.cpp's rope_freqs table and checkpoint buffers excluded)."""
     return sum(t.numel for t in tensors if t.is_parameter)
 
@@ -1790,7 +1601,7 @@ def tensor_category(name: str) -> str:
     return "other"
 
 
-def allows_quantization(t: Tensor) -> bool:
+def allows_quantization(t: GgufTensor) -> bool:
     """llama-quant.cpp tensor_allows_quantization for the tensors this script writes."""
     return (len(t.ne) >= 2 and t.name.endswith("weight") and "_norm.weight" not in t.name
             and "ffn_gate_inp.weight" not in t.name and t.name != "position_embd.weight")
@@ -1800,23 +1611,23 @@ def use_more_bits(i_layer: int, n_layers: int) -> bool:
     return i_layer < n_layers // 8 or i_layer >= 7 * n_layers // 8 or (i_layer - n_layers // 8) % 3 == 2
 
 
-def is_llama_70b(cfg: ModelConfig) -> bool:
+def is_llama_70b(m: Model) -> bool:
     """llama.cpp LLM_TYPE_70B for the Llama architecture: 80 layers with grouped-query attention (an 80-layer
     Falcon is the 180B type)."""
-    return cfg.num_layers == 80 and cfg.num_kv_heads != cfg.num_attention_heads and not cfg.kv_lora_rank \
-        and cfg.arch != "falcon"
+    return m.num_layers == 80 and m.kv_heads != m.num_attention_heads and not m.is_mla \
+        and m.gguf_arch != "falcon"
 
 
-def _type_impl(ft: str, default: str, t: Tensor, cat: str, cfg: ModelConfig, state: dict,
+def _type_impl(ft: str, default: str, t: GgufTensor, cat: str, m: Model, state: dict,
                has_imatrix: bool, old_q2k: bool) -> str:
     """llama_tensor_get_type_impl, for ftype ``ft`` (our paraphrase, same branch order)."""
     new = default
-    n_layer = cfg.num_layers
-    n_gqa = cfg.num_attention_heads // cfg.num_kv_heads if not cfg.kv_lora_rank else 1
-    n_expert = cfg.num_experts
+    n_layer = m.num_layers
+    n_gqa = m.num_attention_heads // m.kv_heads if not m.is_mla else 1
+    n_expert = m.num_experts
     low_iq = ("IQ2_XXS", "IQ2_XS", "IQ1_S", "IQ2_S", "IQ2_M", "IQ1_M")
-    falcon = cfg.arch == "falcon"
-    if cat == "output" or (cfg.tied_embeddings and cat == "token_embd"):
+    falcon = m.gguf_arch == "falcon"
+    if cat == "output" or (m.tied_embeddings and cat == "token_embd"):
         if ft == "MXFP4_MOE" or falcon or t.ne[0] % GGML_TYPES[new].block:
             return "Q8_0"
         if ft in ("IQ2_XXS", "IQ2_XS", "IQ3_XXS", "IQ1_S", "IQ2_S", "IQ2_M", "IQ1_M"):
@@ -1837,7 +1648,7 @@ def _type_impl(ft: str, default: str, t: Tensor, cat: str, cfg: ModelConfig, sta
         # attn_k, Q3_K for every other matrix; the output keeps Q6_K and 70B models still get Q5_K attn_v.
         if cat in ("attn_v", "attn_qkv", "attn_kv_b"):
             state["i_attention_wv"] += 1
-            return "Q5_K" if is_llama_70b(cfg) else "Q3_K"
+            return "Q5_K" if is_llama_70b(m) else "Q3_K"
         return "Q2_K" if cat in ("attn_q", "attn_k") else "Q3_K"
     attn_v_like = cat in ("attn_v", "attn_qkv", "attn_kv_b")
     if ft in low_iq:
@@ -1883,7 +1694,7 @@ def _type_impl(ft: str, default: str, t: Tensor, cat: str, cfg: ModelConfig, sta
             new = "Q6_K"
         elif ft == "Q4_K_S" and i_wv < 4:
             new = "Q5_K"
-        if is_llama_70b(cfg) and new in ("Q3_K", "Q4_K"):
+        if is_llama_70b(m) and new in ("Q3_K", "Q4_K"):
             new = "Q5_K"
         if n_expert == 8:
             new = "Q8_0"
@@ -1952,7 +1763,7 @@ _FALLBACK_TYPES = {**dict.fromkeys(("IQ1_S", "IQ1_M", "IQ2_XXS", "IQ2_XS", "IQ2_
                    "Q4_K": "Q5_0", "Q5_K": "Q5_1", "Q6_K": "Q8_0"}
 
 
-def fallback_type(t: Tensor, ggml_type: str) -> str:
+def fallback_type(t: GgufTensor, ggml_type: str) -> str:
     """llama-quant.cpp tensor_type_fallback: rows not divisible by a 256-block type's block get its 32-block
     fallback, or F16 when 32 does not divide them either.  Other types have no fallback: llama-quantize stops with
     "no tensor type fallback is defined", so this raises ValueError and the file type is reported as skipped."""
@@ -1965,14 +1776,14 @@ def fallback_type(t: Tensor, ggml_type: str) -> str:
     return new if t.ne[0] % GGML_TYPES[new].block == 0 else "F16"
 
 
-def tensor_bytes(t: Tensor, ggml_type: str) -> int:
+def tensor_bytes(t: GgufTensor, ggml_type: str) -> int:
     bt = GGML_TYPES[ggml_type]
     if t.ne[0] % bt.block:
         raise ValueError(f"row of {t.name} ({t.ne[0]}) is not a multiple of the {ggml_type} block ({bt.block})")
     return t.numel // bt.block * bt.bytes
 
 
-def gguf_type_plan(cfg: ModelConfig, tensors: list[Tensor], ftype: str, has_imatrix: bool = False,
+def gguf_type_plan(m: Model, tensors: list[GgufTensor], ftype: str, has_imatrix: bool = False,
                    old_q2k: bool = False) -> list[tuple[str, str]]:
     """For each tensor, (the type llama-quantize's rules pick, the type stored after tensor_type_fallback)."""
     default = GGUF_FILE_TYPES[ftype]
@@ -1986,18 +1797,18 @@ def gguf_type_plan(cfg: ModelConfig, tensors: list[Tensor], ftype: str, has_imat
         elif default in UNQUANTIZED_GGML:
             plan.append((default, default))
         else:
-            chosen = _type_impl(ftype, default, t, tensor_category(t.name), cfg, state, has_imatrix, old_q2k)
+            chosen = _type_impl(ftype, default, t, tensor_category(t.name), m, state, has_imatrix, old_q2k)
             plan.append((chosen, fallback_type(t, chosen)))
     return plan
 
 
-def gguf_types(cfg: ModelConfig, tensors: list[Tensor], ftype: str, has_imatrix: bool = False,
+def gguf_types(m: Model, tensors: list[GgufTensor], ftype: str, has_imatrix: bool = False,
                old_q2k: bool = False) -> list[str]:
     """The GGML type llama-quantize stores each tensor in for file type ``ftype``."""
-    return [stored for _, stored in gguf_type_plan(cfg, tensors, ftype, has_imatrix, old_q2k)]
+    return [stored for _, stored in gguf_type_plan(m, tensors, ftype, has_imatrix, old_q2k)]
 
 
-def requires_imatrix(tensors: list[Tensor], types: list[str], ftype: str) -> bool:
+def requires_imatrix(tensors: list[GgufTensor], types: list[str], ftype: str) -> bool:
     """llama-quant.cpp tensor_requires_imatrix over the whole file."""
     for t, ty in zip(tensors, types):
         if t.name in ("token_embd.weight", "output.weight"):
@@ -2007,7 +1818,7 @@ def requires_imatrix(tensors: list[Tensor], types: list[str], ftype: str) -> boo
     return False
 
 
-def gguf_metadata_bytes(cfg: ModelConfig, tensors: list[Tensor], types: list[str], kv_bytes: int | None) -> dict:
+def gguf_metadata_bytes(m: Model, tensors: list[GgufTensor], types: list[str], kv_bytes: int | None) -> dict:
     """GGUF header + tensor-info records + alignment padding (exact) + key-value metadata (estimate)."""
     alignment = 32
     info = 4 + 4 + 8 + 8  # magic, version, tensor count, kv count
@@ -2015,8 +1826,8 @@ def gguf_metadata_bytes(cfg: ModelConfig, tensors: list[Tensor], types: list[str
     for t, ty in zip(tensors, types):
         info += 8 + len(t.name) + 4 + 8 * len(t.ne) + 4 + 8
         padding += -tensor_bytes(t, ty) % alignment
-    if kv_bytes is None:
-        kv_bytes = cfg.vocab_size * (61 if cfg.vocab_size >= 100_000 else 23)
+    if kv_bytes is None:  # one token record per embedding row (the converter pads the token list to the table)
+        kv_bytes = m.padded_vocab * (61 if m.padded_vocab >= 100_000 else 23)
     header = info + kv_bytes
     padding += -header % alignment
     return {"tensor_info_bytes": info, "kv_metadata_bytes": kv_bytes, "padding_bytes": padding,
@@ -2223,22 +2034,22 @@ def resolve_format(name: str):
     return "gpu", fmt
 
 
-def kv_cache(cfg: ModelConfig, opts: Options) -> dict:
+def kv_cache(m: Model, opts: Options) -> dict:
     """KV cache bytes: K and V rows of n_kv_heads*head_dim per layer and token (MLA: one latent row)."""
     block_bytes, block = KV_DTYPES[opts.kv_dtype]
-    if cfg.kv_lora_rank:
-        rows = [cfg.kv_lora_rank + cfg.qk_rope_head_dim]
+    if m.is_mla:
+        rows = [m.kv_lora_rank + m.qk_rope_head_dim]
         note = "MLA: one compressed latent (kv_lora_rank + qk_rope_head_dim) per layer and token"
     else:
-        rows = [cfg.num_kv_heads * cfg.head_dim] * 2
+        rows = [m.kv_heads * m.d_head] * 2
         note = "K and V of n_kv_heads x head_dim per layer and token"
     for width in rows:
         if width % block:
             raise ValueError(f"--kv-dtype {opts.kv_dtype}: a cache row of {width} values is not a multiple of its "
                              f"block ({block})")
-    per_token = cfg.num_layers * sum(width // block * block_bytes for width in rows)
-    if cfg.sliding_window:
-        note += f"; full context cached in every layer (sliding_window {cfg.sliding_window} not applied)"
+    per_token = m.num_layers * sum(width // block * block_bytes for width in rows)
+    if m.sliding_window:
+        note += f"; full context cached in every layer (sliding_window {m.sliding_window} not applied)"
     return {"dtype": opts.kv_dtype, "context": opts.context, "batch": opts.batch, "bytes_per_token": per_token,
             "bytes": per_token * opts.context * opts.batch, "note": note}
 
@@ -2261,15 +2072,15 @@ def gpu_quality(fmt: GpuFormat):
     return None
 
 
-def size_gguf(cfg: ModelConfig, tensors: list[Tensor], ftype: str, opts: Options) -> dict:
-    plan = gguf_type_plan(cfg, tensors, ftype, opts.imatrix, opts.old_q2k)
+def size_gguf(m: Model, tensors: list[GgufTensor], ftype: str, opts: Options) -> dict:
+    plan = gguf_type_plan(m, tensors, ftype, opts.imatrix, opts.old_q2k)
     notes = []
     if not opts.imatrix and requires_imatrix(tensors, [stored for _, stored in plan], ftype):
-        plan = gguf_type_plan(cfg, tensors, ftype, True, opts.old_q2k)
+        plan = gguf_type_plan(m, tensors, ftype, True, opts.old_q2k)
         notes.append("llama-quantize needs an importance matrix for this type; sized as if --imatrix were given")
     types = [stored for _, stored in plan]
     data = sum(tensor_bytes(t, ty) for t, ty in zip(tensors, types))
-    meta = gguf_metadata_bytes(cfg, tensors, types, opts.gguf_kv_bytes)
+    meta = gguf_metadata_bytes(m, tensors, types, opts.gguf_kv_bytes)
     counts: dict = {}
     for ty in types:
         counts[ty] = counts.get(ty, 0) + 1
@@ -2289,7 +2100,7 @@ def size_gguf(cfg: ModelConfig, tensors: list[Tensor], ftype: str, opts: Options
             "quality": quality, "notes": notes}
 
 
-def size_gpu(cfg: ModelConfig, tensors: list[Tensor], fmt: GpuFormat, opts: Options) -> dict:
+def size_gpu(m: Model, tensors: list[GgufTensor], fmt: GpuFormat, opts: Options) -> dict:
     """Quantized linears in ``fmt``; everything else at 16 bit (or the float format itself)."""
     other_bytes = fmt.bits // 8 if fmt.kind == "float" else 2
     total = footprint = 0
@@ -2307,7 +2118,7 @@ def size_gpu(cfg: ModelConfig, tensors: list[Tensor], fmt: GpuFormat, opts: Opti
     if fmt.kind != "float":
         notes.append("embeddings, lm_head, norms, biases and routers stay 16-bit")
     return {"name": fmt.name, "kind": _entry_kind(fmt),
-            "format_bpw": gpu_format_bpw(fmt, cfg.hidden_size, cfg.hidden_size),
+            "format_bpw": gpu_format_bpw(fmt, m.hidden_size, m.hidden_size),
             "bytes": total, "hf_footprint_bytes": footprint, "quality": gpu_quality(fmt), "notes": notes,
             "unquantized_params": sum(t.numel for t in tensors if t.is_parameter and
                                       (fmt.kind == "float" or not t.linear)),
@@ -2329,17 +2140,30 @@ def _finish(entry: dict, params: int, fp16_bytes: int, kv: dict | None, opts: Op
     return entry
 
 
-def compute_sizes(cfg: ModelConfig, opts: Options) -> dict:
+def config_dict(m: Model) -> dict:
+    """The Model for the JSON output: every field of the block's Model, with the derived head_dim and KV heads
+    written out (not for MLA, whose heads take their widths from the MLA fields) and the padded vocabulary."""
+    out = {}
+    for f in fields(m):
+        value = getattr(m, f.name)
+        out[f.name] = list(value) if isinstance(value, tuple) else value  # dense_layers, layer_types
+    out["vocab_size_padded"] = m.padded_vocab
+    if not m.is_mla:
+        out["head_dim"], out["num_kv_heads"] = m.d_head, m.kv_heads
+    return out
+
+
+def compute_sizes(m: Model, opts: Options) -> dict:
     """Architecture mode: exact sizes of every requested format from the tensor list."""
-    tensors = tensor_list(cfg)
+    tensors = tensor_list(m)
     params = count_params(tensors)
-    kv = kv_cache(cfg, opts)
-    fp16_bytes = size_gpu(cfg, tensors, parse_gpu_format("fp16"), opts)["bytes"]
+    kv = kv_cache(m, opts)
+    fp16_bytes = size_gpu(m, tensors, parse_gpu_format("fp16"), opts)["bytes"]
     entries, skipped = [], []
     for name in opts.formats:
         kind, fmt = resolve_format(name)
         try:
-            entry = size_gguf(cfg, tensors, fmt, opts) if kind == "gguf" else size_gpu(cfg, tensors, fmt, opts)
+            entry = size_gguf(m, tensors, fmt, opts) if kind == "gguf" else size_gpu(m, tensors, fmt, opts)
         except ValueError as exc:  # a layout that cannot store this model's shapes (e.g. 3-bit packing)
             skipped.append({"name": name, "reason": str(exc)})
             continue
@@ -2347,10 +2171,10 @@ def compute_sizes(cfg: ModelConfig, opts: Options) -> dict:
     if not entries:
         raise ValueError(f"--formats: no requested format can store this model ({skipped[0]['reason']})")
     note = f"exact tensor list ({len(tensors)} tensors)"
-    if cfg.num_experts:
+    if m.num_experts:
         note += "; GPU formats treat every expert as a quantized Linear"
-    return {"model": {"source": cfg.source or cfg.name, "mode": "architecture", "params": params,
-                      "config": asdict(cfg), "note": note},
+    return {"model": {"source": m.source, "mode": "architecture", "params": params,
+                      "config": config_dict(m), "note": note},
             "kv_cache": kv, "overhead_bytes": opts.overhead, "formats": entries, "skipped": skipped}
 
 
@@ -2763,9 +2587,10 @@ def render_sizes(result: dict, markdown=False) -> str:
     cfg = m["config"]
     if cfg:
         lines.append(f"model: {m['source']}  params {m['params']:,}  layers {cfg['num_layers']}  hidden "
-                     f"{cfg['hidden_size']}  heads {cfg['num_attention_heads']}/{cfg['num_kv_heads']} kv  vocab "
-                     f"{cfg['vocab_size']}  ffn {cfg['ffn_hidden_size']}" +
-                     (f"  experts {cfg['num_experts']} top-{cfg['topk']}" if cfg["num_experts"] else "") +
+                     f"{cfg['hidden_size']}  heads {cfg['num_attention_heads']}/"
+                     f"{cfg['num_kv_heads'] or cfg['num_attention_heads']} kv  vocab {cfg['vocab_size_padded']}  "
+                     f"ffn {cfg['ffn_hidden_size']}" +
+                     (f"  experts {cfg['num_experts']} top-{cfg['top_k']}" if cfg["num_experts"] else "") +
                      ("  tied" if cfg["tied_embeddings"] else ""))
     else:
         lines.append(f"model: {m['params']:,} parameters ({m['note']})")
@@ -2915,70 +2740,96 @@ def _finite(value, flag):
     return value
 
 
-def config_from_args(args, warnings: list) -> ModelConfig:
-    """Preset or config.json, then explicit flags on top."""
+# The architecture flags that set a count: (argparse dest, the Model field it sets); the flag's name for messages is
+# the block's MODEL_FIELD_FLAGS[field] (--num-layers, ..., --topk).
+_COUNT_FLAGS = (("num_layers", "num_layers"), ("hidden_size", "hidden_size"), ("vocab_size", "vocab_size"),
+                ("num_attention_heads", "num_attention_heads"), ("num_kv_heads", "num_kv_heads"),
+                ("head_dim", "head_dim"), ("ffn_hidden_size", "ffn_hidden_size"), ("num_experts", "num_experts"),
+                ("topk", "top_k"), ("expert_interval", "expert_interval"),
+                ("moe_ffn_hidden_size", "moe_ffn_hidden_size"))
+_REQUIRED_WITHOUT_MODEL = ("num_layers", "hidden_size", "num_attention_heads", "vocab_size")
+
+
+def model_from_args(args, warnings: list) -> Model:
+    """The shared block's Model: a preset (preset_model) or a config.json (model_from_config), or flags alone; the
+    architecture flags then replace the fields they name (dataclasses.replace), and the result is validated by the
+    block (validate_model, errors naming the flags) and by this script's own limits (check_gguf_model)."""
     if args.preset and args.config:
-        raise ValueError("--preset and --config are exclusive")
-    values: dict = {}
+        raise InputError("--preset and --config are exclusive")
+    layers_label = "--num-layers"
     if args.preset:
-        key = args.preset.lower()
-        if key not in PRESETS:
-            raise ValueError(f"--preset: unknown model {args.preset!r} (see --list-presets)")
-        fields, source = PRESETS[key]
-        values = dict(fields, name=key, source=f"{key} ({source})")
+        base = preset_model(args.preset.lower())
+        base = replace(base, source=f"{base.name} ({base.source})")
     elif args.config:
         raw, label = read_config_json(args.config)
-        model, notes = model_from_config(raw, label, generic=args.generic)
-        values = asdict(config_from_model(model))
-        if model.model_type not in SUPPORTED_MODEL_TYPES:
+        base, notes = model_from_config(raw, label, generic=args.generic)
+        if base.model_type not in SUPPORTED_MODEL_TYPES:
             # read by --generic (the block's first note says so on stderr); the output's first line says it too
-            values["source"] = f"{label} (--generic: model_type {model.model_type or '(none)'!r} read as a dense " \
-                               "Llama-style decoder)"
+            base = replace(base, source=f"{label} (--generic: model_type {base.model_type or '(none)'!r} read as a "
+                                        "dense Llama-style decoder)")
         warnings.extend(notes)
-    flag_map = (("num_layers", args.num_layers, "--num-layers"), ("hidden_size", args.hidden_size, "--hidden-size"),
-                ("vocab_size", args.vocab_size, "--vocab-size"),
-                ("num_attention_heads", args.num_attention_heads, "--num-attention-heads"),
-                ("num_kv_heads", args.num_kv_heads, "--num-kv-heads"), ("head_dim", args.head_dim, "--head-dim"),
-                ("ffn_hidden_size", args.ffn_hidden_size, "--ffn-hidden-size"),
-                ("num_experts", args.num_experts, "--num-experts"), ("topk", args.topk, "--topk"),
-                ("expert_interval", args.expert_interval, "--expert-interval"),
-                ("moe_ffn_hidden_size", args.moe_ffn_hidden_size, "--moe-ffn-hidden-size"))
-    for key, raw, flag in flag_map:
-        if raw is not None:
-            values[key] = parse_positive_count(raw, flag)
+        # a refused layer count names the config field it came from (the language model's, in a text_config)
+        language = raw.get("text_config") if isinstance(raw.get("text_config"), dict) else raw
+        layers_field = next((k for k in CONFIG_FIELDS_OF["num_layers"] if k in language), "num_hidden_layers")
+        layers_label = f"{base.source}: field '{layers_field}'"
+    else:
+        missing = [f for f in _REQUIRED_WITHOUT_MODEL if getattr(args, f) is None]
+        if missing:
+            raise InputError(f"{MODEL_FIELD_FLAGS[missing[0]]} is required without --preset or --config")
+        # flags alone: the cookbook's plain 2-linear MLP (-nl 3 for SwiGLU), RMSNorm, untied; every size from a flag
+        base = Model(num_layers=0, hidden_size=0, num_attention_heads=0, vocab_size=0, ffn_hidden_size=0,
+                     gated_mlp=False, name="custom", source="flags")
+    changes: dict = {}
+    for dest, name in _COUNT_FLAGS:
+        raw_value = getattr(args, dest)
+        if raw_value is not None:
+            changes[name] = parse_positive_count(raw_value, MODEL_FIELD_FLAGS[name])
+
+    def now(name):  # a field as the flags leave it
+        return changes.get(name, getattr(base, name))
+
     from_scratch = not (args.preset or args.config)
     if args.num_mlp_linears is not None:
-        values["gated_mlp"] = args.num_mlp_linears == 3
-    elif from_scratch:
-        values["gated_mlp"] = False  # cookbook default: 2 linears
-    if args.ffn_expansion_factor is not None or (from_scratch and "ffn_hidden_size" not in values):
+        changes["gated_mlp"] = args.num_mlp_linears == 3
+    if args.ffn_expansion_factor is not None or (from_scratch and args.ffn_hidden_size is None):
         factor = _finite(args.ffn_expansion_factor, "--ffn-expansion-factor") or 4.0
         if args.ffn_hidden_size is not None:
-            raise ValueError("--ffn-expansion-factor and --ffn-hidden-size are exclusive")
-        hidden = values.get("hidden_size", 0)
-        ffn = factor * hidden
+            raise InputError("--ffn-expansion-factor and --ffn-hidden-size are exclusive")
+        ffn = factor * now("hidden_size")
         if ffn != int(ffn):
-            raise ValueError(f"--ffn-expansion-factor {factor} x --hidden-size {hidden} is not an integer width")
-        values["ffn_hidden_size"] = int(ffn)
+            raise InputError(f"--ffn-expansion-factor {factor} x --hidden-size {now('hidden_size')} is not an "
+                             "integer width")
+        changes["ffn_hidden_size"] = int(ffn)
     if args.kv_size_ratio is not None:
         ratio = _finite(args.kv_size_ratio, "--kv-size-ratio")
-        heads = values.get("num_attention_heads", 0)
+        heads = now("num_attention_heads")
         kv = ratio * heads
         if ratio > 1 or kv != int(kv) or kv < 1:
-            raise ValueError(f"--kv-size-ratio {ratio} x {heads} heads is not a whole number of kv heads")
-        values["num_kv_heads"] = int(kv)
+            raise InputError(f"--kv-size-ratio {ratio} x {heads} heads is not a whole number of kv heads")
+        changes["num_kv_heads"] = int(kv)
     if args.tied_embeddings is not None:
-        values["tied_embeddings"] = args.tied_embeddings
+        changes["tied_embeddings"] = args.tied_embeddings
     if args.qkv_bias:
-        values["qkv_bias"] = True
+        changes["qkv_bias"] = True
     if args.norm:
-        values["norm"] = args.norm
-    if args.moe and not values.get("num_experts"):
-        raise ValueError("--moe needs --num-experts")
-    if values.get("num_experts") and not values.get("topk"):
-        raise ValueError("--num-experts needs --topk")
-    values.setdefault("source", "flags")
-    return finish_config(ModelConfig(**values))
+        changes["norm"] = {"none": "nonparametric"}.get(args.norm, args.norm)  # none: no gains, no biases
+    if args.moe and not now("num_experts"):
+        raise InputError("--moe needs --num-experts")
+    if now("num_experts") and not now("top_k"):
+        raise InputError("--num-experts needs --topk")
+    if now("layer_types") and len(now("layer_types")) != now("num_layers"):
+        # which layers slide is the model's own list, one entry per layer: no rule stretches it to another depth
+        raise InputError(f"--num-layers {now('num_layers')}: the model's layer_types lists "
+                         f"{len(now('layer_types'))} layers (sliding / full attention), not {now('num_layers')}")
+    beyond = [i for i in now("dense_layers") if i >= now("num_layers")]
+    if beyond:
+        raise InputError(f"--num-layers {now('num_layers')}: the model's dense layers (mlp_only_layers) name layer "
+                         f"{beyond[0]}")
+    changed = sorted(k for k, v in changes.items() if v != getattr(base, k))
+    if changed and not from_scratch:  # provenance: the source says which values are not the preset's / file's own
+        changes["source"] = f"{base.source}; changed by flags: {', '.join(changed)}"
+    m = validate_model(replace(base, **changes))
+    return check_gguf_model(m, "--num-layers" if args.num_layers is not None else layers_label)
 
 
 def _options(args) -> Options:
@@ -3024,7 +2875,7 @@ def run(args) -> int:
     if args.generic and not args.config:
         raise ValueError("--generic applies to --config (how to read an unknown model_type)")
     if args.list_presets:
-        rows = [{"name": k, "source": v[1]} for k, v in PRESETS.items()]
+        rows = [{"name": name, "source": spec["source"]} for name, spec in MODEL_PRESETS.items()]
         _emit({"presets": rows}, lambda r, md: _table(["preset", "source"],
                                                       [[x["name"], x["source"]] for x in r["presets"]], md), fmt)
         return 0
@@ -3060,7 +2911,7 @@ def run(args) -> int:
     else:
         if not (args.preset or args.config or any(v is not None for v in arch_flags)):
             raise ValueError("give a model: --preset NAME, --config PATH, architecture flags or --params N")
-        result = compute_sizes(config_from_args(args, warnings), opts)
+        result = compute_sizes(model_from_args(args, warnings), opts)
     for w in warnings:
         sys.stderr.write(f"{PROG}: warning: {w}\n")
     if args.plot is not None:

@@ -47,10 +47,9 @@ def main():
     args = parser.parse_args()
     quant = load()
 
-    fields, _ = quant.PRESETS[args.preset]
-    cfg = quant.finish_config(quant.ModelConfig(**fields))
+    model = quant.preset_model(args.preset)  # the shared model block's preset table
     opts = quant.Options(formats=list(quant.ALL_FORMATS))
-    seconds = median_seconds(lambda: quant.compute_sizes(cfg, opts), args.repeats)
+    seconds = median_seconds(lambda: quant.compute_sizes(model, opts), args.repeats)
     print(f"sizing {args.preset}, {len(opts.formats)} formats: {seconds * 1e3:.1f} ms")
 
     x, _ = quant.load_measure_input(f"random:{args.shape}", 0)

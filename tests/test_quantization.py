@@ -6,6 +6,7 @@ written into this file.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 import math
 import os
@@ -131,9 +132,8 @@ DEEPSEEK_V3 = {  # deepseek-ai/DeepSeek-V3 config.json (auto_map / quantization_
 
 
 def read(quant, hf_config):
-    """A config.json dict through the shared block's reader and this script's adapter -> (ModelConfig, notes)."""
-    block_model, notes = quant.model_from_config(hf_config, "config.json")
-    return quant.config_from_model(block_model), notes
+    """A config.json dict through the shared block's reader (the one --config uses) -> (Model, notes)."""
+    return quant.model_from_config(hf_config, "config.json")
 
 
 def model(quant, hf_config):
@@ -235,6 +235,23 @@ def test_preset_parameter_counts(quant, preset, expected):
     assert json.loads(out)["model"]["params"] == expected
 
 
+def _block_preset_names() -> list[str]:
+    # the shared model block's one preset table, as the script carries it (every script offers the same names)
+    from conftest import load_script
+    return sorted(load_script("calc_quantization").MODEL_PRESETS) if (ROOT / "calc_quantization.py").exists() else []
+
+
+@pytest.mark.parametrize("preset", _block_preset_names())
+def test_every_block_preset_runs(quant, preset):
+    # each of the block's presets is sized (default formats and the KV cache): exit 0, one JSON object of finite,
+    # non-negative numbers, no warning, and the output names the preset and its source
+    status, out, err = call_main(quant, ["--preset", preset, "--json"])
+    assert status == 0 and err == "", err
+    result = json.loads(out)
+    assert _valid_json_numbers(result) and result["model"]["params"] > 0 and result["formats"]
+    assert result["model"]["source"] == f"{preset} ({quant.MODEL_PRESETS[preset]['source']})"
+
+
 def test_deepseek_v3_config_total(quant):
     """Counted by hand from DEEPSEEK_V3's fields as modeling_deepseek_v3 builds them, and against the DeepSeek-V3
     technical report (arXiv 2412.19437): "671B total parameters", the main model without the 14B MTP module."""
@@ -294,6 +311,39 @@ def test_tensor_list_matches_pytorch(quant, hf_config):
 # 3. llama.cpp per-tensor rules
 # --------------------------------------------------------------------------------------------------------------
 
+def test_mixtral_gguf_tensors_as_llama_cpp_names_them(quant):
+    # the tensor list of a Mixtral-8x7B GGUF (llama.cpp convert_hf_to_gguf.py; the Hugging Face GGUF viewer shows
+    # these names and ggml shapes): experts stacked along ne[2], gate and up as two tensors, the router F32
+    tensors = {t.name: t for t in quant.tensor_list(model(quant, MIXTRAL_8X7B))}
+    layer0 = {name[len("blk.0."):]: tensors[name].ne for name in tensors if name.startswith("blk.0.")}
+    assert layer0 == {"attn_norm.weight": (4096,), "attn_q.weight": (4096, 4096), "attn_k.weight": (4096, 1024),
+                      "attn_v.weight": (4096, 1024), "attn_output.weight": (4096, 4096), "ffn_norm.weight": (4096,),
+                      "ffn_gate_inp.weight": (4096, 8), "ffn_gate_exps.weight": (4096, 14336, 8),
+                      "ffn_up_exps.weight": (4096, 14336, 8), "ffn_down_exps.weight": (14336, 4096, 8)}
+    assert {n: t.ne for n, t in tensors.items() if not n.startswith("blk.")} == {
+        "token_embd.weight": (4096, 32000), "output_norm.weight": (4096,), "output.weight": (4096, 32000)}
+    assert len(tensors) == 32 * 10 + 3
+    assert _types_of(quant, model(quant, MIXTRAL_8X7B), "Q4_K_M")["blk.0.ffn_gate_inp.weight"] == "F32"
+
+
+def test_flags_on_a_model_name_the_flag_or_field(quant, tmp_path):
+    # Gemma-2's per-layer sliding / full list cannot be stretched to another depth; a config's layer count beyond
+    # what the GGUF list walks names the config field; flags on a preset are said in the model source
+    status, out, err = call_main(quant, ["--preset", "gemma-2-9b", "-l", "10"])
+    assert status == 2 and out == "" and _refused(err) and "--num-layers 10" in err and "layer_types" in err, err
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(dict(LLAMA_2_7B, num_hidden_layers=5000)))
+    status, out, err = call_main(quant, ["--config", str(path)])
+    assert status == 2 and _refused(err) and "field 'num_hidden_layers' 5000" in err, err
+    status, out, err = call_main(quant, ["--config", str(path), "-l", "32", "--formats", "fp16", "--json"])
+    assert status == 0, err
+    result = json.loads(out)
+    assert result["model"]["params"] == 6_738_415_616 and "changed by flags: num_layers" in result["model"]["source"]
+    status, out, err = call_main(quant, ["--preset", "llama-2-7b", "--norm", "none", "--formats", "fp16", "--json"])
+    # 65 RMSNorm gains of 4096 gone (Llama-2-7B: 6,738,415,616 with them, safetensors index)
+    assert status == 0 and json.loads(out)["model"]["params"] == 6_738_415_616 - 65 * 4096, err
+
+
 def test_use_more_bits_layers(quant):
     # llama-quant.cpp: i < n/8 || i >= 7n/8 || (i - n/8) % 3 == 2; for 32 layers: 0-3, 6, 9, ..., 27, 28-31
     chosen = [i for i in range(32) if quant.use_more_bits(i, 32)]
@@ -302,7 +352,7 @@ def test_use_more_bits_layers(quant):
 
 
 def _types_of(quant, cfg, ftype, **kw):
-    """{GGUF tensor name: ggml type} for a ModelConfig in file type ``ftype``."""
+    """{GGUF tensor name: ggml type} for a Model in file type ``ftype``."""
     tensors = quant.tensor_list(cfg)
     return dict(zip((t.name for t in tensors), quant.gguf_types(cfg, tensors, ftype, **kw)))
 
@@ -328,16 +378,16 @@ def test_gqa_and_tied_rules(quant):
 
 
 def test_70b_attn_v_bump(quant):
-    cfg = quant.finish_config(quant.ModelConfig(**quant.PRESETS["llama-2-70b"][0]))
+    cfg = quant.preset_model("llama-2-70b")
     types = _types_of(quant, cfg, "Q3_K_S")
     assert types["blk.10.attn_v.weight"] == "Q5_K" and types["blk.10.attn_q.weight"] == "Q3_K"
 
 
 def test_shape_fallback(quant):
     # Qwen2.5-0.5B has hidden 896 (not a multiple of 256): Q4_K -> Q5_0, Q6_K -> Q8_0, output -> Q8_0
-    cfg = quant.finish_config(quant.ModelConfig(vocab_size=151936, hidden_size=896, num_layers=24,
-                                                num_attention_heads=14, num_kv_heads=2, ffn_hidden_size=4864,
-                                                qkv_bias=True, tied_embeddings=True))
+    cfg = quant.validate_model(quant.Model(vocab_size=151936, hidden_size=896, num_layers=24,
+                                           num_attention_heads=14, num_kv_heads=2, ffn_hidden_size=4864,
+                                           qkv_bias=True, tied_embeddings=True))
     types = _types_of(quant, cfg, "Q4_K_M")
     assert types["blk.5.attn_q.weight"] == "Q5_0"
     assert types["blk.0.ffn_down.weight"] == "Q6_K"      # ffn_down rows are 4864 = 19 x 256
@@ -425,7 +475,7 @@ def test_quantize_readme_bpw(quant, preset):
 def test_llama_3_1_8b_second_state_sizes(quant):
     # second-state/Meta-Llama-3.1-8B-GGUF (llama.cpp b3613): file list sizes in GB, printed to 3 significant digits
     published = {"Q4_0": 4.66, "Q5_0": 5.60, "Q5_K_S": 5.60, "Q5_K_M": 5.73, "Q6_K": 6.60, "Q8_0": 8.54, "F16": 16.1}
-    cfg = quant.finish_config(quant.ModelConfig(**quant.PRESETS["llama-3.1-8b"][0]))
+    cfg = quant.preset_model("llama-3.1-8b")
     got = {e["name"]: e["bytes"] for e in quant.compute_sizes(cfg, quant.Options(formats=list(published)))["formats"]}
     for ftype, gb in published.items():
         assert abs(got[ftype] / GB - gb) <= 0.5 * 10 ** (math.floor(math.log10(gb)) - 2), ftype
@@ -444,7 +494,7 @@ def test_llama_2_70b_perplexity_readme_gib(quant):
     # ggerganov/llama.cpp examples/perplexity/README.md (2023), Llama-2-70B file sizes in GiB with 2 decimals
     published = {"Q4_0": 36.20, "Q4_1": 40.20, "Q5_0": 44.20, "Q3_K_S": 27.86, "Q3_K_L": 33.67, "Q5_K_S": 44.20,
                  "Q5_K_M": 45.41, "Q6_K": 52.70, "Q2_K": 27.27}
-    cfg = quant.finish_config(quant.ModelConfig(**quant.PRESETS["llama-2-70b"][0]))
+    cfg = quant.preset_model("llama-2-70b")
     result = quant.compute_sizes(cfg, quant.Options(formats=list(published), old_q2k=True))
     for e in result["formats"]:
         assert round(e["bytes"] / GIB, 2) == published[e["name"]], e["name"]
@@ -485,7 +535,7 @@ def test_published_gpu_checkpoints(quant, config, fmt, published, tol):
 
 
 def _preset_sizes(quant, preset, formats, **opts):
-    cfg = quant.finish_config(quant.ModelConfig(**quant.PRESETS[preset][0]))
+    cfg = quant.preset_model(preset)
     return {e["name"]: e for e in quant.compute_sizes(cfg, quant.Options(formats=formats, **opts))["formats"]}
 
 
@@ -527,9 +577,9 @@ def test_kv_llama_3_2_1b(quant, dtype, mib):
 
 def test_kv_gpt_oss_120b(quant):
     # AWS Neuron vLLM KV design doc: GPT-OSS-120B (36 layers x 8 KV heads x 64), 131k tokens: 9.66 GB bf16, 4.83 fp8
-    cfg = quant.finish_config(quant.ModelConfig(vocab_size=201088, hidden_size=2880, num_layers=36,
-                                                num_attention_heads=64, num_kv_heads=8, head_dim=64,
-                                                ffn_hidden_size=2880))
+    cfg = quant.validate_model(quant.Model(vocab_size=201088, hidden_size=2880, num_layers=36,
+                                           num_attention_heads=64, num_kv_heads=8, head_dim=64,
+                                           ffn_hidden_size=2880))
     assert round(quant.kv_cache(cfg, quant.Options(context=131072, kv_dtype="bf16"))["bytes"] / GB, 2) == 9.66
     assert round(quant.kv_cache(cfg, quant.Options(context=131072, kv_dtype="fp8"))["bytes"] / GB, 2) == 4.83
 
@@ -749,7 +799,7 @@ def test_text_markdown_and_lists(quant):
         if "markdown" in argv:
             assert "\n|---|" in out  # a pipe table with its separator row
         elif argv[0] == "--list-presets":
-            assert all(name in out for name in quant.PRESETS)
+            assert all(name in out for name in quant.MODEL_PRESETS)
         else:
             assert "format" in out and ("GiB" in out or argv[0] == "--list-formats")
 
@@ -757,7 +807,7 @@ def test_text_markdown_and_lists(quant):
 def test_list_json_is_one_object(quant):
     # contract rule 6: --json prints one object, also for the lists
     status, out, _ = call_main(quant, ["--list-presets", "--json"])
-    assert status == 0 and sorted(x["name"] for x in json.loads(out)["presets"]) == sorted(quant.PRESETS)
+    assert status == 0 and sorted(x["name"] for x in json.loads(out)["presets"]) == sorted(quant.MODEL_PRESETS)
     status, out, _ = call_main(quant, ["--list-formats", "--json"])
     names = {x["name"] for x in json.loads(out)["formats"]}
     assert status == 0 and {"Q4_K", "IQ2_XXS", "nf4-dq", "gptq-4bit-g128", "nvfp4"} <= names
@@ -1250,8 +1300,8 @@ def test_no_fallback_for_32_block_types(quant):
     assert set(skipped) == {"Q4_0", "Q8_0", "Q4_K_M"}
     assert "Q8_0 block (32)" in skipped["Q4_K_M"]  # the output rule picks Q8_0 for rows not divisible by 256
     # hidden 4544 (Falcon-7B) is 142 x 32: Q4_K falls back to Q5_0; a 1000-wide row (not a multiple of 32) goes F16
-    cfg = quant.finish_config(quant.ModelConfig(vocab_size=1000, hidden_size=1000, num_layers=1,
-                                                num_attention_heads=8, ffn_hidden_size=4544))
+    cfg = quant.validate_model(quant.Model(vocab_size=1000, hidden_size=1000, num_layers=1,
+                                           num_attention_heads=8, ffn_hidden_size=4544))
     by_name = {t.name: t for t in quant.tensor_list(cfg)}
     assert quant.fallback_type(by_name["blk.0.ffn_down.weight"], "Q4_K") == "Q5_0"
     assert quant.fallback_type(by_name["blk.0.attn_q.weight"], "Q4_K") == "F16"
@@ -1261,11 +1311,11 @@ def test_no_fallback_for_32_block_types(quant):
 
 def test_mxfp4_moe_needs_an_expert_stack(quant):
     # llama-quant.cpp, MXFP4_MOE: tensors with ne[2] > 1 (stacked experts) -> MXFP4, everything else -> Q8_0
-    cfg = quant.finish_config(quant.ModelConfig(vocab_size=1024, hidden_size=256, num_layers=1, num_attention_heads=4,
-                                                ffn_hidden_size=512, num_experts=1, topk=1))
+    cfg = quant.validate_model(quant.Model(vocab_size=1024, hidden_size=256, num_layers=1, num_attention_heads=4,
+                                           ffn_hidden_size=512, num_experts=1, top_k=1))
     types = _types_of(quant, cfg, "MXFP4_MOE")
     assert types["blk.0.ffn_down_exps.weight"] == "Q8_0"
-    cfg = quant.replace(cfg, num_experts=4)
+    cfg = dataclasses.replace(cfg, num_experts=4)
     types = _types_of(quant, cfg, "MXFP4_MOE")
     assert types["blk.0.ffn_down_exps.weight"] == "MXFP4" and types["blk.0.attn_q.weight"] == "Q8_0"
 
