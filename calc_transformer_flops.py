@@ -55,12 +55,29 @@ per layer) + KV cache read; arithmetic intensity = FLOPs / bytes (Williams et al
 Time = model FLOPs / (GPUs · peak · MFU) = hardware FLOPs / (GPUs · peak · HFU); from a measured throughput,
 MFU = model FLOPs per second / (GPUs · peak) and HFU the same with hardware FLOPs.
 
+The model
+---------
+What a model is comes from the shared model block this file carries (between the cog markers, identical in every
+calc_*.py script): ``--preset`` takes a name of its one preset table (MODEL_PRESETS, ``--list-presets``),
+``--config`` reads a config.json through its one reader (unknown model types refused), and the flags then replace
+the fields of its ``Model`` they name. Parameter counts are the block's ``count_model`` (the sum of its exact
+tensor list), and the projection FLOPs above are read from the same tensor list (2 FLOPs per weight of each
+Linear and token); the attention core, MLA's latent re-expansion, the LM head's positions and the conventions
+are this script's. ``-s`` defaults to the length a preset's model was pre-trained at where the table says
+(``sequence_length``), else 2048: a property of the run, not of the model.
+
 JSON keys (``--json``)
 ----------------------
-* ``config``: the resolved architecture (every field of ``Architecture``).
+* ``config``: the resolved model: every field of the block's ``Model``; ``source`` names the preset's source or
+  the config.json, and the fields the flags changed.
+* ``derived``: what the count reads off the model: kv_heads, qk_head_dim (d_qk), value_head_dim (d_v),
+  mlp_linears (3 gated, 2 plain), vocab (padded), token_width (e), expert_width, shared_width, moe_layers,
+  sliding_layers.
 * ``conventions``: the rules this result follows, in words: flop, attention (full|causal), recompute, backward,
   lm_head, embeddings, mfu_uses, hfu_uses, decode.
-* ``parameters``: total, embedding, non_embedding, matmul, active, matmul_active, routed_experts.
+* ``parameters``: total, embedding, non_embedding, matmul, active, matmul_active, routed_experts,
+  params_per_expert, roles {embedding, positions, embedding_projections, attention, mlp, routed_experts,
+  shared_experts, router, norms, lm_head, mtp} (the block's count_model).
 * ``forward``: tokens, components {embeddings, embedding_projections, attention_qkv, attention_scores, attention_values,
   attention_output, mlp, routed_experts, shared_experts, router, lm_head}, total, for one step (b x s tokens).
 * ``training``: sequence_length, batch_size, forward_per_sequence, backward_per_sequence,
@@ -107,7 +124,7 @@ import json
 import os
 import re
 import sys
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, fields, replace
 
 # [[[cog import cog, pathlib; cog.out(pathlib.Path(cog.inFile).with_name("tools").joinpath("model_block.py").read_text()) ]]]
 # ==============================================================================================================
@@ -811,6 +828,7 @@ problem_type chunk_size_feed_forward layerdrop prefix torchscript add_cross_atte
 task_specific_params tokenizer_class quantization_config cache_implementation attn_implementation
 qk_layernorm_eps use_qk_norm mlp_type num_nextn_predict_layers offset_alibi masked_softmax_fusion
 attention_softmax_in_fp32 bias_dropout_fusion skip_bias_add skip_bias_add_qkv use_mrope
+scale_attention_softmax_in_fp32 n_special interpolate_factor
 """.split())
 
 
@@ -866,6 +884,17 @@ class _MBFields:
             raise InputError(f"{self.where}: field '{key}' must be a string, got {value!r:.60}")
         return value
 
+    def absent(self, *keys) -> bool:
+        """None of keys is in the file (an explicit null is present: some classes read null and absent apart)."""
+        return not any(key in self.raw for key in keys)
+
+    def expect(self, key, value, model_type: str) -> None:
+        """A field the model class does not read: fine when absent or equal to what the class builds anyway."""
+        _, found = self.get(key)
+        if found is not None and (found != value or type(found) is not type(value)):
+            raise InputError(f"{self.where}: field '{key}' {found!r:.40} is not modelled for model_type "
+                             f"'{model_type}' (only {value!r}); refusing rather than guessing")
+
     def layer_list(self, key) -> tuple:
         _, value = self.get(key)
         if value is None:
@@ -892,6 +921,18 @@ CONFIG_FIELDS_OF = {
 }
 _MB_TIED_BY_DEFAULT = {"gpt2", "bloom", "opt", "falcon", "gemma", "gemma2", "starcoder2"}
 _MB_HEAD_DIM_DEFAULT = {"gemma": 256, "gemma2": 256, "qwen3": 128}
+# What a config class builds when the file leaves a field out, where that is not the generic rule (KV heads = query
+# heads, no window, no experts): transformers 5.23 configuration_<model_type>.py signature defaults.  An explicit
+# null is the generic rule where the class takes it (Llama, Qwen2/3, Phi-3, OLMo-2: `if num_key_value_heads is None:
+# ... = heads`); the other classes here reject a null KV-head count, and so does the reader.
+_MB_CLASS_DEFAULTS = {
+    "mistral": {"num_key_value_heads": 8, "sliding_window": 4096}, "mixtral": {"num_key_value_heads": 8},
+    "qwen2": {"num_key_value_heads": 32}, "qwen3": {"num_key_value_heads": 32},
+    "qwen2_moe": {"num_key_value_heads": 16, "num_experts": 60, "moe_intermediate_size": 1408},
+    "qwen3_moe": {"num_key_value_heads": 4, "num_experts": 128, "moe_intermediate_size": 768},
+    "gemma": {"num_key_value_heads": 16}, "gemma2": {"num_key_value_heads": 4, "sliding_window": 4096},
+    "starcoder2": {"num_key_value_heads": 2},
+}
 # activation_function / hidden_act when the config omits it (GPT2Config, GPTJConfig, OPTConfig, PhiConfig)
 _MB_ACTIVATION_DEFAULT = {"gpt2": "gelu_new", "gptj": "gelu_new", "opt": "relu", "phi": "gelu_new"}
 
@@ -962,9 +1003,15 @@ def _mb_read_llama_style(r: _MBFields, mt: str) -> dict:
     """Llama and its descendants: gated MLP and RMSNorm unless the family says otherwise."""
     heads = r.int("num_attention_heads")
     v = dict(hidden_size=r.int("hidden_size"), num_layers=r.int("num_hidden_layers"), num_attention_heads=heads,
-             vocab_size=r.int("vocab_size"), num_kv_heads=r.int("num_key_value_heads", default=heads),
+             vocab_size=r.int("vocab_size"),
+             num_kv_heads=_MB_CLASS_DEFAULTS.get(mt, {}).get("num_key_value_heads", heads)
+             if r.absent("num_key_value_heads") else r.int("num_key_value_heads", default=heads),
              head_dim=r.int("head_dim", default=_MB_HEAD_DIM_DEFAULT.get(mt, 0), minimum=0),
              ffn_hidden_size=r.int("intermediate_size"), gguf_arch=mt)
+    if mt in _MB_CLASS_DEFAULTS and "num_key_value_heads" in _MB_CLASS_DEFAULTS[mt] and mt not in ("qwen2", "qwen3") \
+            and "num_key_value_heads" in r.raw and r.raw["num_key_value_heads"] is None:
+        raise InputError(f"{r.where}: field 'num_key_value_heads' is null, which transformers' {mt} config does not "
+                         "accept; give the number of KV heads")
     # these classes do not read attention_bias: their biases are fixed (Qwen2: q/k/v only) or come from elsewhere
     if mt in ("mistral", "mixtral", "qwen2", "qwen2_moe", "phi", "phi3", "starcoder2"):
         r.get("attention_bias")
@@ -994,6 +1041,10 @@ def _mb_read_llama_style(r: _MBFields, mt: str) -> dict:
                  lm_head_bias=True, qk_norm="head" if r.flag("qk_layernorm", False) else "none")
     if mt == "phi3":
         v.update(fused_qkv=True, fused_gate_up=True)
+        # Phi-4-mini's config carries full_attn_mod 1 (every layer full) and lm_head_bias false, which transformers'
+        # Phi3 does not read: accepted at the values that class builds, refused at any other
+        r.expect("full_attn_mod", 1, mt)
+        r.expect("lm_head_bias", False, mt)
     if mt == "starcoder2":
         norm = r.text("norm_type", default="layer_norm")
         if norm != "layer_norm":  # Starcoder2 builds nn.LayerNorm whatever the field says; another value is new
@@ -1005,12 +1056,14 @@ def _mb_read_llama_style(r: _MBFields, mt: str) -> dict:
         v.update(num_experts=r.int("num_local_experts", "num_experts", default=8),
                  top_k=r.int("num_experts_per_tok", default=2))
     elif mt in ("qwen2_moe", "qwen3_moe"):
-        experts = r.int("num_experts", "num_local_experts", default=0, minimum=0)
+        defaults = _MB_CLASS_DEFAULTS[mt]
+        experts = defaults["num_experts"] if r.absent("num_experts", "num_local_experts") else \
+            r.int("num_experts", "num_local_experts", default=0, minimum=0)
         r.get("moe_intermediate_size", "decoder_sparse_step", "mlp_only_layers", "num_experts_per_tok",
               "shared_expert_intermediate_size")
         if experts:
             v.update(num_experts=experts, top_k=r.int("num_experts_per_tok", default=4 if mt == "qwen2_moe" else 8),
-                     moe_ffn_hidden_size=r.int("moe_intermediate_size"),
+                     moe_ffn_hidden_size=r.int("moe_intermediate_size", default=defaults["moe_intermediate_size"]),
                      expert_interval=r.int("decoder_sparse_step", default=1), expert_interval_phase=1,
                      dense_layers=r.layer_list("mlp_only_layers"))
             if mt == "qwen2_moe":  # one shared expert behind a sigmoid gate (hidden -> 1)
@@ -1018,19 +1071,22 @@ def _mb_read_llama_style(r: _MBFields, mt: str) -> dict:
                          shared_expert_ffn_size=r.int("shared_expert_intermediate_size", default=5632))
     elif mt in ("deepseek_v2", "deepseek_v3"):
         v3 = mt == "deepseek_v3"
-        v.update(q_lora_rank=r.int("q_lora_rank", default=0, minimum=0),
+        # configuration_deepseek_v2/_v3.py: an absent q_lora_rank is 1536 (q-LoRA on), an explicit null turns it off;
+        # absent experts are 64 (V2) / 256 (V3), null means a dense model
+        v.update(q_lora_rank=1536 if r.absent("q_lora_rank") else r.int("q_lora_rank", default=0, minimum=0),
                  kv_lora_rank=r.int("kv_lora_rank", default=512),
                  qk_nope_head_dim=r.int("qk_nope_head_dim", default=128),
                  qk_rope_head_dim=r.int("qk_rope_head_dim", default=64), v_head_dim=r.int("v_head_dim", default=128),
                  head_dim=0, num_kv_heads=0)
         r.get("num_key_value_heads", "head_dim")  # MLA: every head has its own K and V, from the latent
-        experts = r.int("n_routed_experts", "num_local_experts", "num_experts", default=0, minimum=0)
+        expert_keys = ("n_routed_experts", "num_local_experts", "num_experts")
+        experts = (256 if v3 else 64) if r.absent(*expert_keys) else r.int(*expert_keys, default=0, minimum=0)
         r.get("moe_intermediate_size", "n_shared_experts", "first_k_dense_replace", "moe_layer_freq",
               "num_experts_per_tok")
         if experts:
             # modeling_deepseek.py: layer i is MoE when i >= first_k_dense_replace and i % moe_layer_freq == 0
-            v.update(num_experts=experts, top_k=r.int("num_experts_per_tok", default=8 if v3 else 6),
-                     moe_ffn_hidden_size=r.int("moe_intermediate_size"),
+            v.update(num_experts=experts, top_k=r.int("num_experts_per_tok", default=8 if v3 else None),
+                     moe_ffn_hidden_size=r.int("moe_intermediate_size", default=2048 if v3 else 1407),
                      num_shared_experts=r.int("n_shared_experts", default=1 if v3 else 2, minimum=0),
                      first_k_dense=r.int("first_k_dense_replace", default=3 if v3 else 0, minimum=0),
                      expert_interval=r.int("moe_layer_freq", default=1), expert_interval_phase=0,
@@ -1043,7 +1099,8 @@ def _mb_read_windows(r: _MBFields, mt: str, v: dict) -> None:
     if v["num_layers"] > MODEL_MAX_LAYERS:  # before anything is built per layer
         raise InputError(f"{r.where}: field '{'n_layer' if 'n_layer' in r.raw else 'num_hidden_layers'}' "
                          f"{v['num_layers']} is beyond {MODEL_MAX_LAYERS:,}")
-    window = r.int("sliding_window", default=0, minimum=0)
+    window = _MB_CLASS_DEFAULTS.get(mt, {}).get("sliding_window", 0) if r.absent("sliding_window") else \
+        r.int("sliding_window", default=0, minimum=0)
     qwen = mt in ("qwen2", "qwen2_moe", "qwen3", "qwen3_moe")
     # Qwen configs carry a window that is off unless use_sliding_window is true (false by default in each class)
     if not r.flag("use_sliding_window", not qwen):
@@ -1152,6 +1209,7 @@ def model_from_config(raw, where: str = "config.json", generic: bool = False) ->
                   name=raw.get("_name_or_path") if isinstance(raw.get("_name_or_path"), str) and
                   raw.get("_name_or_path") else (model_type or "config"))
     unread = sorted(k for k in raw if k not in r.used and k not in HARMLESS_FIELDS and k != "text_config"
+                    and not k.startswith("_")  # private bookkeeping: _name_or_path, _attn_implementation, ...
                     and not k.endswith(("_token_id", "_token_ids", "_dropout", "_pdrop")))
     structural = [k for k in unread if _mb_structural_field(k) and not k.endswith("_config")]
     if structural:
@@ -1212,142 +1270,8 @@ def read_config_json(path: str) -> tuple:
 # [[[end]]]
 
 PROG = "calc_transformer_flops.py"
-
-# ----------------------------------------------------------------------------------------------------------------
-# Configuration
-# ----------------------------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Architecture:
-    """A decoder-only transformer, as far as FLOPs and parameter counts need it."""
-
-    name: str = "custom"
-    num_layers: int = 0
-    hidden_size: int = 0
-    vocab_size: int = 0
-    num_attention_heads: int = 0
-    num_kv_heads: int = 0
-    head_dim: int = 0               # query/key width per head (d_qk)
-    v_head_dim: int = 0             # value width per head (d_v); equals head_dim except for MLA
-    ffn_hidden_size: int = 0        # dense MLP width f
-    num_mlp_linears: int = 3        # 3 = gated (SwiGLU/GeGLU), 2 = plain
-    tied_embeddings: bool = False
-    learned_positions: int = 0      # rows of a learned absolute position table (GPT-2: 1024)
-    relative_positions: bool = False  # Transformer-XL (Gopher, Chinchilla): h·a·d + 2·a·d parameters per layer
-    qkv_bias: bool = False
-    output_bias: bool = False
-    mlp_bias: bool = False
-    lm_head_bias: bool = False
-    embedding_dim: int = 0          # token table width when it differs from hidden (OPT-350m: 512); 0 = hidden
-    norm: str = "rmsnorm"           # rmsnorm | layernorm (weight + bias) | layernorm-nobias | layernorm-nonparametric
-    norms_per_layer: int = 2
-    final_norm: bool = True
-    qk_norm_params: int = 0         # per layer: q/k norms (Qwen3: 2·d per head width; OLMo-2: a·d + k·d)
-    embedding_norm: bool = False    # BLOOM's LayerNorm after the input embedding (2h parameters)
-    # MoE
-    num_experts: int = 0
-    topk: int = 0
-    moe_ffn_hidden_size: int = 0
-    num_moe_layers: int = 0
-    shared_ffn_hidden_size: int = 0  # total width of the shared expert(s)
-    shared_expert_gate: bool = False  # Qwen-MoE: sigmoid(Linear(h, 1)) scales the shared expert
-    # MLA
-    q_lora_rank: int = 0
-    kv_lora_rank: int = 0
-    qk_rope_head_dim: int = 0
-    # attention span
-    sliding_window: int = 0
-    num_sliding_layers: int = 0
-    sequence_length: int = 2048     # default training sequence length for this model
-    source: str = ""
-
-    @property
-    def is_mla(self) -> bool:
-        return self.kv_lora_rank > 0
-
-    @property
-    def token_width(self) -> int:
-        """Width of the token table and of the LM head's input (OPT's word_embed_proj_dim; hidden otherwise)."""
-        return self.embedding_dim or self.hidden_size
-
-
-# GPT-2 block: learned positions, LayerNorm with bias, every linear biased, plain MLP, tied 50257-token table.
-_GPT2_FAMILY = dict(vocab_size=50257, num_mlp_linears=2, tied_embeddings=True, learned_positions=1024,
-                    qkv_bias=True, output_bias=True, mlp_bias=True, norm="layernorm", sequence_length=1024)
-# Pythia = GPT-NeoX: rotary, LayerNorm with bias, every linear biased, plain MLP, untied 50304-token tables.
-_PYTHIA_FAMILY = dict(vocab_size=50304, num_mlp_linears=2, qkv_bias=True, output_bias=True, mlp_bias=True,
-                      norm="layernorm", sequence_length=2048)
-# Gopher and Chinchilla (DeepMind): relative positions, biases on every linear, one tied 32k-token table.
-_GOPHER_FAMILY = dict(head_dim=128, vocab_size=32000, num_mlp_linears=2, relative_positions=True, qkv_bias=True,
-                      output_bias=True, mlp_bias=True, tied_embeddings=True, norm="layernorm-nonparametric",
-                      sequence_length=2048)
-
-# Built-in models. Values are transcribed from each model's published config.json (or paper table); "source" cites it.
-PRESETS = {
-    "gpt2": dict(_GPT2_FAMILY, num_layers=12, hidden_size=768, num_attention_heads=12, ffn_hidden_size=3072,
-                 source="HF openai-community/gpt2 config.json (n_layer 12, n_embd 768, n_head 12, n_positions 1024)"),
-    "gpt2-medium": dict(_GPT2_FAMILY, num_layers=24, hidden_size=1024, num_attention_heads=16, ffn_hidden_size=4096,
-                        source="HF openai-community/gpt2-medium config.json"),
-    "gpt2-large": dict(_GPT2_FAMILY, num_layers=36, hidden_size=1280, num_attention_heads=20, ffn_hidden_size=5120,
-                       source="HF openai-community/gpt2-large config.json"),
-    "gpt2-xl": dict(_GPT2_FAMILY, num_layers=48, hidden_size=1600, num_attention_heads=25, ffn_hidden_size=6400,
-                    source="HF openai-community/gpt2-xl config.json"),
-    "gpt3-175b": dict(_GPT2_FAMILY, num_layers=96, hidden_size=12288, num_attention_heads=96, ffn_hidden_size=49152,
-                      learned_positions=2048, sequence_length=2048,
-                      source="Brown et al. 2020, Table 2.1 (GPT-2 architecture; dense attention assumed)"),
-    "chinchilla-70b": dict(_GOPHER_FAMILY, num_layers=80, hidden_size=8192, num_attention_heads=64,
-                           ffn_hidden_size=32768,
-                           source="Hoffmann et al. 2022, Table 4; counted as Table A9 counts (Transformer-XL "
-                                  "relative positions, biased linears, tied 32k vocabulary)"),
-    "gopher-280b": dict(_GOPHER_FAMILY, num_layers=80, hidden_size=16384, num_attention_heads=128,
-                        ffn_hidden_size=65536,
-                        source="Rae et al. 2021, Table 1; counted as Chinchilla's Table A9 counts"),
-    "palm-540b": dict(num_layers=118, hidden_size=18432, num_attention_heads=48, num_kv_heads=1, head_dim=256,
-                      vocab_size=256000, ffn_hidden_size=73728, tied_embeddings=True, norm="layernorm-nobias",
-                      norms_per_layer=1, sequence_length=2048,
-                      source="Chowdhery et al. 2022, Table 1 (parallel SwiGLU block, multi-query, no biases)"),
-    "pythia-160m": dict(_PYTHIA_FAMILY, num_layers=12, hidden_size=768, num_attention_heads=12, ffn_hidden_size=3072,
-                        source="HF EleutherAI/pythia-160m config.json"),
-    "pythia-1.4b": dict(_PYTHIA_FAMILY, num_layers=24, hidden_size=2048, num_attention_heads=16, ffn_hidden_size=8192,
-                        source="HF EleutherAI/pythia-1.4b config.json"),
-    "llama-2-7b": dict(num_layers=32, hidden_size=4096, num_attention_heads=32, vocab_size=32000,
-                       ffn_hidden_size=11008, sequence_length=4096, source="HF meta-llama/Llama-2-7b-hf config.json"),
-    "llama-2-70b": dict(num_layers=80, hidden_size=8192, num_attention_heads=64, num_kv_heads=8, vocab_size=32000,
-                        ffn_hidden_size=28672, sequence_length=4096,
-                        source="HF meta-llama/Llama-2-70b-hf config.json"),
-    "llama-3-8b": dict(num_layers=32, hidden_size=4096, num_attention_heads=32, num_kv_heads=8, vocab_size=128256,
-                       ffn_hidden_size=14336, sequence_length=8192,
-                       source="HF meta-llama/Meta-Llama-3-8B config.json"),
-    "llama-3-70b": dict(num_layers=80, hidden_size=8192, num_attention_heads=64, num_kv_heads=8, vocab_size=128256,
-                        ffn_hidden_size=28672, sequence_length=8192,
-                        source="HF meta-llama/Meta-Llama-3-70B config.json"),
-    "llama-3.1-405b": dict(num_layers=126, hidden_size=16384, num_attention_heads=128, num_kv_heads=8,
-                           vocab_size=128256, ffn_hidden_size=53248, sequence_length=8192,
-                           source="HF meta-llama/Llama-3.1-405B config.json"),
-    "llama-3.2-1b": dict(num_layers=16, hidden_size=2048, num_attention_heads=32, num_kv_heads=8, head_dim=64,
-                         vocab_size=128256, ffn_hidden_size=8192, tied_embeddings=True, sequence_length=8192,
-                         source="HF meta-llama/Llama-3.2-1B config.json"),
-    "mistral-7b": dict(num_layers=32, hidden_size=4096, num_attention_heads=32, num_kv_heads=8, vocab_size=32000,
-                       ffn_hidden_size=14336, sliding_window=4096, num_sliding_layers=32, sequence_length=8192,
-                       source="HF mistralai/Mistral-7B-v0.1 config.json (sliding_window 4096)"),
-    "mixtral-8x7b": dict(num_layers=32, hidden_size=4096, num_attention_heads=32, num_kv_heads=8,
-                         vocab_size=32000, ffn_hidden_size=14336, num_experts=8, topk=2,
-                         moe_ffn_hidden_size=14336, num_moe_layers=32, sequence_length=32768,
-                         source="HF mistralai/Mixtral-8x7B-v0.1 config.json"),
-    "qwen2.5-7b": dict(num_layers=28, hidden_size=3584, num_attention_heads=28, num_kv_heads=4, vocab_size=152064,
-                       ffn_hidden_size=18944, qkv_bias=True, sequence_length=32768,
-                       source="HF Qwen/Qwen2.5-7B config.json"),
-    "gemma-2-9b": dict(num_layers=42, hidden_size=3584, num_attention_heads=16, num_kv_heads=8, head_dim=256,
-                       vocab_size=256000, ffn_hidden_size=14336, tied_embeddings=True, norms_per_layer=4,
-                       sliding_window=4096, num_sliding_layers=21, sequence_length=8192,
-                       source="HF google/gemma-2-9b config.json (every other layer sliding, window 4096)"),
-    "deepseek-v3": dict(num_layers=61, hidden_size=7168, num_attention_heads=128, num_kv_heads=128, head_dim=192,
-                        v_head_dim=128, vocab_size=129280, ffn_hidden_size=18432, num_experts=256, topk=8,
-                        moe_ffn_hidden_size=2048, num_moe_layers=58, shared_ffn_hidden_size=2048,
-                        q_lora_rank=1536, kv_lora_rank=512, qk_rope_head_dim=64, sequence_length=4096,
-                        source="HF deepseek-ai/DeepSeek-V3 config.json (MTP module not counted)"),
-}
+# -s when neither the preset's table entry (MODEL_PRESETS "sequence_length") nor the flag gives one
+DEFAULT_SEQUENCE_LENGTH = 2048
 
 # Accelerators: dense (not 2:4-sparse) peak TFLOP/s per dtype and HBM bandwidth in GB/s (10^9 B/s).
 # Where a datasheet prints only "with sparsity" figures, the dense figure is half of it. None = not supported.
@@ -1394,11 +1318,7 @@ GPUS = {
 }
 
 DTYPE_BYTES = {"fp32": 4, "tf32": 4, "bf16": 2, "fp16": 2, "fp8": 1}
-# Learned vectors of width h per norm: RMSNorm a weight; LayerNorm a weight and a bias; a LayerNorm built with
-# elementwise_affine=False (OLMo) none.
-NORM_VECTORS = {"rmsnorm": 1, "layernorm": 2, "layernorm-nobias": 1, "layernorm-nonparametric": 0}
-MAX_LAYERS = 100_000
-MAX_SIZE = 10**12  # any width, count or length beyond this is a typo, not a model
+MAX_SIZE = 10**12  # a sequence length, batch or token count beyond this is a typo, not a workload
 DEFAULT_MFU = 0.40  # a well-tuned large dense run: Llama 3 405B reports 38-43% (Dubey et al. 2024, Table 4)
 COMPONENTS = ("embeddings", "embedding_projections", "attention_qkv", "attention_scores", "attention_values",
               "attention_output", "mlp", "routed_experts", "shared_experts", "router", "lm_head")
@@ -1467,232 +1387,112 @@ def parse_bandwidth(text) -> float:
 
 
 # ----------------------------------------------------------------------------------------------------------------
-# config.json: read by the shared model block, then seen as this script's Architecture
+# The model: the shared block's Model, and the widths the FLOP count reads from it
 # ----------------------------------------------------------------------------------------------------------------
 
-# The block names a norm without parameters "nonparametric"; NORM_VECTORS (and --norm) call it this.
-_NORM_NAMES = {"rmsnorm": "rmsnorm", "layernorm": "layernorm", "layernorm-nobias": "layernorm-nobias",
-               "nonparametric": "layernorm-nonparametric"}
+
+def mlp_linears(m: Model) -> int:
+    """Matmuls in one MLP: 3 when gated (SwiGLU / GeGLU: gate, up, down), 2 for a plain MLP (up, down)."""
+    return 3 if m.gated_mlp else 2
 
 
-def architecture_from_model(m: Model, generic: bool = False) -> Architecture:
-    """The block's Model (what config.json says) as the fields this script counts FLOPs and parameters with.
+def qk_head_dim(m: Model) -> int:
+    """Query/key width per head, d_qk: MLA's nope + rope parts (DeepSeek-V2 sec. 2.1), else the head width."""
+    return m.qk_nope_head_dim + m.qk_rope_head_dim if m.is_mla else m.d_head
 
-    Widths the block leaves derived are made explicit (KV heads, head widths); MLA's query/key width is
-    nope + rope; the layer schedule becomes counts (MoE layers by the block's own placement rule, sliding layers
-    from its per-layer attention kinds). ``generic`` marks the source: a model read with --generic as a dense
-    Llama-style decoder.
+
+def value_head_dim(m: Model) -> int:
+    """Value width per head, d_v: MLA's v_head_dim, else the head width (values are as wide as keys)."""
+    return m.v_head_dim if m.is_mla else m.d_head
+
+
+def sliding_layer_count(m: Model) -> int:
+    """Layers whose attention is a sliding window, from the block's per-layer schedule."""
+    if not m.sliding_window:
+        return 0
+    return sum(1 for i in range(m.num_layers) if m.layer_attention(i) == "sliding")
+
+
+def model_shape(m: Model) -> dict:
+    """What the FLOP count derives from the Model (the JSON "derived" object): widths the Model leaves implicit
+    and the layer schedule as counts."""
+    return {"kv_heads": m.kv_heads, "qk_head_dim": qk_head_dim(m), "value_head_dim": value_head_dim(m),
+            "mlp_linears": mlp_linears(m), "vocab": m.padded_vocab, "token_width": m.embed_width,
+            "expert_width": m.moe_width if m.is_moe else 0, "shared_width": m.shared_width,
+            "moe_layers": m.moe_layer_count(), "sliding_layers": sliding_layer_count(m)}
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Parameters (needed for 6N, PaLM and the bytes a step reads): the block's exact count
+# ----------------------------------------------------------------------------------------------------------------
+
+
+def parameter_counts(m: Model) -> dict:
+    """Parameter totals from the block's count_model (the sum of its tensor list, by role).
+
+    total; embedding (Kaplan et al. 2020: the input table, a learned position table and an untied LM head's
+    weight, i.e. every table of the tensor list); non_embedding (Kaplan's N); matmul (PaLM's and nanoGPT's N: all
+    but position tables and an untied input table, a lookup); active and matmul_active (MoE: top_k of the E routed
+    experts in each MoE layer); routed_experts; params_per_expert; roles (the block's count by role).
     """
-    if m.router_bias or m.mtp_layers:  # the block's reader sets neither; a Model built otherwise must not pass
-        raise InputError(f"{m.source}: a router bias / MTP modules are not modelled by {PROG}")
-    norm = _NORM_NAMES[m.norm]
-    if m.is_mla:
-        head_dim, v_head_dim = m.qk_nope_head_dim + m.qk_rope_head_dim, m.v_head_dim
-    else:
-        head_dim = v_head_dim = m.d_head
-    # q/k norms: one vector set per head width (Qwen3, Phi's qk_layernorm) or over the whole projection (OLMo-2)
-    qk_width = {"none": 0, "head": 2 * m.d_head, "full": (m.num_attention_heads + m.kv_heads) * m.d_head}[m.qk_norm]
-    if m.layer_types:
-        sliding_layers = m.layer_types.count("sliding")
-    else:
-        sliding_layers = m.num_layers if m.sliding_window else 0
-    source = m.source + (" (--generic: read as a dense Llama-style decoder)" if generic else "")
-    return Architecture(
-        name=m.name, source=source,
-        num_layers=m.num_layers, hidden_size=m.hidden_size, vocab_size=m.padded_vocab,
-        num_attention_heads=m.num_attention_heads, num_kv_heads=m.kv_heads, head_dim=head_dim,
-        v_head_dim=v_head_dim, ffn_hidden_size=m.ffn_hidden_size, num_mlp_linears=3 if m.gated_mlp else 2,
-        tied_embeddings=m.tied_embeddings, learned_positions=m.learned_position_rows,
-        relative_positions=m.position_embedding == "relative",
-        qkv_bias=m.qkv_bias, output_bias=m.o_bias, mlp_bias=m.mlp_bias, lm_head_bias=m.lm_head_bias,
-        embedding_dim=m.word_embed_proj_dim, norm=norm, norms_per_layer=m.norms_per_layer,
-        final_norm=m.final_norm, qk_norm_params=NORM_VECTORS[norm] * qk_width, embedding_norm=m.embedding_norm,
-        num_experts=m.num_experts, topk=m.top_k, moe_ffn_hidden_size=m.moe_width if m.is_moe else 0,
-        num_moe_layers=m.moe_layer_count(), shared_ffn_hidden_size=m.shared_width,
-        shared_expert_gate=m.shared_expert_gate,
-        q_lora_rank=m.q_lora_rank, kv_lora_rank=m.kv_lora_rank, qk_rope_head_dim=m.qk_rope_head_dim,
-        sliding_window=m.sliding_window if sliding_layers else 0, num_sliding_layers=sliding_layers,
-    )
-
-# ----------------------------------------------------------------------------------------------------------------
-# Resolving and checking the architecture
-# ----------------------------------------------------------------------------------------------------------------
-
-
-def resolve(base: dict, overrides: dict) -> Architecture:
-    """Merge base fields (preset / config.json) with explicit flags, fill derived defaults, and check it."""
-    values = {f.name: f.default for f in fields(Architecture)}
-    values.update(base)
-    values.update({k: v for k, v in overrides.items() if v is not None})
-    for required, flag in (("num_layers", "--num-layers"), ("hidden_size", "--hidden-size"),
-                           ("vocab_size", "--vocab-size"), ("num_attention_heads", "--num-attention-heads")):
-        if not values.get(required):
-            raise InputError(f"{flag} is required (or give --preset or --config)")
-    hidden, heads = values["hidden_size"], values["num_attention_heads"]
-    if values.get("kv_size_ratio") is not None:
-        ratio = values.pop("kv_size_ratio")
-        kv_heads = heads * ratio
-        if not 0 < ratio <= 1 or abs(kv_heads - round(kv_heads)) > 1e-9:
-            raise InputError(f"--kv-size-ratio {ratio}: expected a fraction k/a in (0, 1] giving whole KV heads")
-        values["num_kv_heads"] = int(round(kv_heads))
-    values.pop("kv_size_ratio", None)
-    if values.get("embedding_dim") == hidden:
-        values["embedding_dim"] = 0  # no projection: the table is as wide as the model
-    if not values.get("head_dim"):
-        if hidden % heads:
-            raise InputError(f"--num-attention-heads {heads} does not divide --hidden-size {hidden} "
-                             "(give --head-dim)")
-        values["head_dim"] = hidden // heads
-    if not values.get("v_head_dim"):
-        values["v_head_dim"] = values["head_dim"]
-    if not values.get("num_kv_heads"):
-        values["num_kv_heads"] = heads
-    if heads % values["num_kv_heads"]:
-        raise InputError(f"--num-kv-heads {values['num_kv_heads']} does not divide --num-attention-heads {heads}")
-    factor = values.pop("ffn_expansion_factor", None)
-    if factor is not None and overrides.get("ffn_hidden_size") is None:
-        width = factor * hidden
-        if abs(width - round(width)) > 1e-9 or round(width) <= 0:
-            raise InputError(f"--ffn-expansion-factor {factor} x --hidden-size {hidden} is not a whole width")
-        values["ffn_hidden_size"] = int(round(width))
-    if not values.get("ffn_hidden_size"):
-        values["ffn_hidden_size"] = 4 * hidden
-    if values.get("num_mlp_linears") not in (2, 3):
-        raise InputError(f"--num-mlp-linears {values.get('num_mlp_linears')}: expected 2 (plain) or 3 (gated)")
-    layers = values["num_layers"]
-    if values.get("num_experts"):
-        experts = values["num_experts"]
-        values.setdefault("topk", 0)
-        if not values["topk"]:
-            values["topk"] = 1 if experts == 1 else 2
-        if values["topk"] > experts:
-            raise InputError(f"--topk {values['topk']} exceeds --num-experts {experts}")
-        if not values.get("moe_ffn_hidden_size"):
-            values["moe_ffn_hidden_size"] = values["ffn_hidden_size"]
-        interval = values.pop("expert_interval", None)
-        if interval is not None:
-            if interval > layers:
-                raise InputError(f"--expert-interval {interval} exceeds --num-layers {layers} (no layer would be MoE)")
-            values["num_moe_layers"] = layers // interval
-        elif base.get("num_moe_layers") is None and overrides.get("num_moe_layers") is None:
-            values["num_moe_layers"] = layers  # no placement given: every layer is MoE (a config may say 0)
-        if values["num_moe_layers"] > layers:
-            raise InputError(f"{values['num_moe_layers']} MoE layers exceed --num-layers {layers}")
-    else:
-        for key in ("topk", "expert_interval", "moe_ffn_hidden_size", "shared_ffn_hidden_size"):
-            if overrides.get(key):
-                raise InputError(f"{_flag(key)} needs --num-experts (a mixture-of-experts model)")
-        values.pop("expert_interval", None)
-        for key in ("topk", "num_moe_layers", "moe_ffn_hidden_size", "shared_ffn_hidden_size"):
-            values[key] = 0
-        values["shared_expert_gate"] = False
-    if overrides.get("num_sliding_layers"):
-        if not values.get("sliding_window"):
-            raise InputError("--num-sliding-layers needs --sliding-window (a model with a windowed attention span)")
-        if overrides["num_sliding_layers"] > layers:
-            raise InputError(f"--num-sliding-layers {overrides['num_sliding_layers']} exceeds --num-layers {layers}")
-    base_layers, base_sliding = base.get("num_layers"), base.get("num_sliding_layers") or 0
-    if (values.get("sliding_window") and 0 < base_sliding < (base_layers or 0) and layers != base_layers
-            and overrides.get("num_sliding_layers") is None):  # which layers keep the window is not ours to guess
-        raise InputError(f"--num-layers {layers}: the model windows {base_sliding} of its {base_layers} layers; "
-                         "give --num-sliding-layers for the new depth")
-    if not values.get("sliding_window"):
-        values["num_sliding_layers"] = 0
-    elif not values.get("num_sliding_layers") and overrides.get("num_sliding_layers") is None:
-        values["num_sliding_layers"] = layers  # a window with no placement given: every layer (an explicit 0: none)
-    values["num_sliding_layers"] = min(values["num_sliding_layers"], layers)  # every layer, when -l shrinks it
-    if values.get("norm") not in NORM_VECTORS:
-        raise InputError(f"--norm {values.get('norm')!r}: expected one of {', '.join(NORM_VECTORS)}")
-    if values.get("kv_lora_rank") and not values.get("qk_rope_head_dim"):
-        raise InputError("--kv-lora-rank needs --qk-rope-head-dim (MLA)")
-    if values.get("qk_rope_head_dim", 0) >= values["head_dim"] and values.get("kv_lora_rank"):
-        raise InputError("--qk-rope-head-dim must be smaller than --head-dim (nope + rope) for MLA")
-    if values["num_layers"] > MAX_LAYERS:
-        raise InputError(f"--num-layers {values['num_layers']}: implausibly large (limit {MAX_LAYERS})")
-    for key, value in values.items():
-        if isinstance(value, int) and not isinstance(value, bool) and value > MAX_SIZE:
-            # name what the user wrote: a flag, a config.json value, or a width derived from them (-ff x -hs)
-            where = (_flag(key) if key in overrides else f"config.json: {key}" if base.get(key) == value
-                     else f"{_flag(key)} (derived)")
-            raise InputError(f"{where} {value}: implausibly large (limit {MAX_SIZE:.0e})")
-    known = {f.name for f in fields(Architecture)}
-    return Architecture(**{k: v for k, v in values.items() if k in known})
-
-
-# ----------------------------------------------------------------------------------------------------------------
-# Parameters (needed for 6N, PaLM and bytes read)
-# ----------------------------------------------------------------------------------------------------------------
-
-
-def _attention_params(arch: Architecture) -> int:
-    h, a, k, dq, dv = arch.hidden_size, arch.num_attention_heads, arch.num_kv_heads, arch.head_dim, arch.v_head_dim
-    if arch.is_mla:
-        rope, nope = arch.qk_rope_head_dim, arch.head_dim - arch.qk_rope_head_dim
-        if arch.q_lora_rank:
-            q = h * arch.q_lora_rank + arch.q_lora_rank + arch.q_lora_rank * a * dq
-        else:
-            q = h * a * dq
-        kv = h * (arch.kv_lora_rank + rope) + arch.kv_lora_rank + arch.kv_lora_rank * a * (nope + dv)
-        # attention_bias (transformers DeepseekV3Attention): q_a_proj, kv_a_proj_with_mqa and o_proj only
-        biases = ((arch.q_lora_rank + arch.kv_lora_rank + rope if arch.qkv_bias else 0)
-                  + (h if arch.output_bias else 0))
-        return q + kv + a * dv * h + biases
-    weights = h * (a * dq + k * dq + k * dv) + a * dv * h
-    biases = (a * dq + k * dq + k * dv if arch.qkv_bias else 0) + (h if arch.output_bias else 0)
-    # Dai et al. 2019 eq. 4: relative-key projection W_r and the biases u, v (parameters only: FLOPs not modelled)
-    relative = h * a * dq + 2 * a * dq if arch.relative_positions else 0
-    return weights + biases + arch.qk_norm_params + relative
-
-
-def _mlp_params(arch: Architecture, width: int, bias: bool) -> int:
-    h, n = arch.hidden_size, arch.num_mlp_linears
-    return n * h * width + (((n - 1) * width + h) if bias else 0)
-
-
-def _expert_params(arch: Architecture) -> int:
-    """One routed expert: an MLP of width moe_ffn_hidden_size."""
-    return _mlp_params(arch, arch.moe_ffn_hidden_size, arch.mlp_bias)
-
-
-def _norm_params(arch: Architecture) -> int:
-    return NORM_VECTORS[arch.norm] * arch.hidden_size
-
-
-def parameter_counts(arch: Architecture) -> dict:
-    """Parameter totals: total, embedding (input table, position table, untied LM head), non_embedding (Kaplan's N),
-    matmul (PaLM/nanoGPT's N: all but position tables and an untied input table), active and matmul_active
-    (MoE: top_k of the E routed experts in each MoE layer), routed_experts."""
-    h, V, L = arch.hidden_size, arch.vocab_size, arch.num_layers
-    moe_layers = arch.num_moe_layers
-    expert = _expert_params(arch) if arch.num_experts else 0
-    shared = (_mlp_params(arch, arch.shared_ffn_hidden_size, arch.mlp_bias) if arch.shared_ffn_hidden_size else 0)
-    shared += h if arch.shared_expert_gate else 0
-    router = h * arch.num_experts  # DeepSeek-V3's score-correction bias is a buffer in transformers: not counted
-    per_layer_common = _attention_params(arch) + arch.norms_per_layer * _norm_params(arch)
-    dense_layers = L - moe_layers
-    layers = (L * per_layer_common + dense_layers * _mlp_params(arch, arch.ffn_hidden_size, arch.mlp_bias)
-              + moe_layers * (arch.num_experts * expert + shared + router))
-    width = arch.token_width
-    input_table = V * width
-    positions = arch.learned_positions * h
-    lm_head = 0 if arch.tied_embeddings else V * width
-    # OPT's project_in (width -> h) and project_out (h -> width), both bias-free: matmul, non-embedding parameters
-    projections = 2 * width * h if arch.embedding_dim else 0
-    lm_head_bias = V if arch.lm_head_bias else 0
-    final_norm = (_norm_params(arch) if arch.final_norm else 0) + (2 * h if arch.embedding_norm else 0)
-    total = input_table + positions + lm_head + lm_head_bias + layers + final_norm + projections
-    embedding = input_table + positions + lm_head
-    inactive = moe_layers * (arch.num_experts - arch.topk) * expert
-    matmul = total - positions - (0 if arch.tied_embeddings else input_table)
+    counts = count_model(m)
+    roles, total = counts["roles"], counts["total"]
+    first, last = model_global_tensors(m)
+    embedding = sum(t.numel for t in first + last if t.kind == "table" and not t.buffer)
+    lookup = 0 if m.tied_embeddings else roles["embedding"]  # a tied table is also the LM head's matmul weight
+    matmul = total - roles["positions"] - lookup
+    inactive = total - counts["active"]
     return {
         "total": total,
         "embedding": embedding,
         "non_embedding": total - embedding,
         "matmul": matmul,
-        "active": total - inactive,
+        "active": counts["active"],
         "matmul_active": matmul - inactive,
-        "routed_experts": moe_layers * arch.num_experts * expert,
+        "routed_experts": roles["routed_experts"],
+        "params_per_expert": counts["params_per_expert"],
+        "roles": roles,
     }
+
+
+# Per-token matmul weights of one layer, by FLOP component; see layer_matmul_weights.
+LAYER_COMPONENTS = ("attention_qkv", "attention_latent", "attention_output", "mlp", "routed_experts",
+                    "shared_experts", "router")
+
+
+def layer_matmul_weights(m: Model, moe: bool) -> dict:
+    """Weights one token multiplies in one (dense or MoE) layer, by FLOP component, from the block's tensor list:
+    a Linear of shape (out, in) costs 2·out·in FLOPs per token.
+
+    attention_qkv: every attention projection but the output one (q/k/v, fused qkv; MLA's q_a/q_b or q_proj and
+    kv_a_proj_with_mqa); attention_latent: MLA's kv_b_proj, which transformers runs on every cached latent, not
+    only the new tokens (see forward_flops); attention_output: o_proj; mlp; routed_experts: top_k of the E
+    stacked experts; shared_experts (Qwen-MoE's gate included); router. Biases and norm vectors are no matmul.
+    Transformer-XL's relative-key projection (Gopher, Chinchilla) is a parameter only: its FLOPs are not modelled.
+    """
+    out = dict.fromkeys(LAYER_COMPONENTS, 0)
+    for t in model_layer_tensors(m, moe):
+        if t.kind != "weight" or t.buffer:
+            continue
+        if t.role == "attention":
+            projection = t.name.split(".")[1]  # self_attn.<projection>.weight
+            if projection == "rel_k_proj":
+                continue
+            part = {"o_proj": "attention_output", "kv_b_proj": "attention_latent"}.get(projection, "attention_qkv")
+            out[part] += t.numel
+        elif t.role == "routed_experts":
+            out["routed_experts"] += t.numel // m.num_experts * m.top_k  # stacked (E, ...): top_k of them
+        elif t.role in ("mlp", "shared_experts", "router"):
+            out[t.role] += t.numel
+        else:
+            raise InputError(f"{m.source}: a {t.role} tensor inside a layer ({t.name}) is not modelled by {PROG}")
+    return out
+
+
+def projection_weights(m: Model) -> int:
+    """OPT's project_in (e -> h) and project_out (h -> e) when the token table is narrower or wider than h."""
+    first, last = model_global_tensors(m)
+    return sum(t.numel for t in first + last if t.role == "embedding_projections" and t.kind == "weight")
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -1718,7 +1518,7 @@ def attention_pairs(new_tokens: int, past: int, window: int, mode: str) -> int:
     return _causal_prefix_pairs(past + new_tokens, window) - _causal_prefix_pairs(past, window)
 
 
-def forward_flops(arch: Architecture, batch: int, new_tokens: int, past: int = 0, attention: str = "full",
+def forward_flops(m: Model, batch: int, new_tokens: int, past: int = 0, attention: str = "full",
                   logits_positions=None, decode: bool = False) -> dict:
     """Forward-pass matmul FLOPs per component for ``batch`` sequences of ``new_tokens`` tokens each.
 
@@ -1726,57 +1526,49 @@ def forward_flops(arch: Architecture, batch: int, new_tokens: int, past: int = 0
     ``attention``: "full" (the square PyTorch executes) or "causal" (unmasked pairs, sliding windows applied).
     ``decode``: the new tokens are generated one at a time: no query sees a later key, and a sliding-window
     layer's cache holds only its window, so both conventions count min(context + 1, window) keys per step.
+    Projection weights come from the block's tensor list (layer_matmul_weights); the attention core is ours.
     """
-    h, a, k = arch.hidden_size, arch.num_attention_heads, arch.num_kv_heads
-    dq, dv, L = arch.head_dim, arch.v_head_dim, arch.num_layers
+    a, dq, dv, L = m.num_attention_heads, qk_head_dim(m), value_head_dim(m), m.num_layers
     T = batch * new_tokens
     causal = decode or attention == "causal"
     mode = "causal" if causal else "square"
-    if arch.is_mla:
-        rope, nope = arch.qk_rope_head_dim, arch.head_dim - arch.qk_rope_head_dim
-        q = (h * arch.q_lora_rank + arch.q_lora_rank * a * dq) if arch.q_lora_rank else h * a * dq
-        # transformers caches the latent and re-expands every cached latent (kv_b_proj) at each forward:
-        # past + new tokens per forward, i.e. context + 1 per decode step (no weight absorption)
-        expanded = attention_pairs(new_tokens, past, 0, "causal") if decode else new_tokens + past
-        qkv = 2 * T * L * (q + h * (arch.kv_lora_rank + rope)) + \
-            2 * batch * expanded * L * arch.kv_lora_rank * a * (nope + dv)
-    else:
-        qkv = 2 * T * L * h * (a * dq + k * dq + k * dv)
-    sliding = arch.num_sliding_layers
+    moe_layers = m.moe_layer_count()
+    dense = layer_matmul_weights(m, False)
+    sparse = layer_matmul_weights(m, True) if moe_layers else dict.fromkeys(LAYER_COMPONENTS, 0)
+    # MLA: transformers caches the latent and re-expands every cached latent (kv_b_proj) at each forward:
+    # past + new tokens per forward, i.e. context + 1 per decode step (no weight absorption)
+    expanded = attention_pairs(new_tokens, past, 0, "causal") if decode else new_tokens + past
+    sliding = sliding_layer_count(m)
     full_pairs = attention_pairs(new_tokens, past, 0, mode)
-    window_pairs = attention_pairs(new_tokens, past, arch.sliding_window if causal else 0, mode)
+    window_pairs = attention_pairs(new_tokens, past, m.sliding_window if causal else 0, mode)
     pairs = (L - sliding) * full_pairs + sliding * window_pairs  # summed over layers
-    n_lin, moe_layers = arch.num_mlp_linears, arch.num_moe_layers
-    dense_layers = L - moe_layers
-    shared_macs = n_lin * h * arch.shared_ffn_hidden_size + (h if arch.shared_expert_gate else 0)
     positions = new_tokens if logits_positions is None else logits_positions
-    # OPT: project_in before the first layer and project_out after the last run on every new token (the decoder
-    # returns all hidden states; only the LM head is sliced to the logits positions): 2·T·width·h each
-    projections = 2 * 2 * T * arch.embedding_dim * h
     components = {
         "embeddings": 0,
-        "embedding_projections": projections,
-        "attention_qkv": qkv,
+        # OPT: project_in before the first layer and project_out after the last run on every new token (the
+        # decoder returns all hidden states; only the LM head is sliced to the logits positions)
+        "embedding_projections": 2 * T * projection_weights(m),
+        "attention_qkv": 2 * T * L * dense["attention_qkv"] + 2 * batch * expanded * L * dense["attention_latent"],
         "attention_scores": 2 * batch * a * pairs * dq,
         "attention_values": 2 * batch * a * pairs * dv,
-        "attention_output": 2 * T * a * dv * h * L,
-        "mlp": 2 * T * n_lin * h * arch.ffn_hidden_size * dense_layers,
-        "routed_experts": 2 * T * arch.topk * n_lin * h * arch.moe_ffn_hidden_size * moe_layers,
-        "shared_experts": 2 * T * shared_macs * moe_layers,
-        "router": 2 * T * h * arch.num_experts * moe_layers,
-        "lm_head": 2 * batch * positions * arch.token_width * arch.vocab_size,
+        "attention_output": 2 * T * L * dense["attention_output"],
+        "mlp": 2 * T * (L - moe_layers) * dense["mlp"],
+        "routed_experts": 2 * T * moe_layers * sparse["routed_experts"],
+        "shared_experts": 2 * T * moe_layers * sparse["shared_experts"],
+        "router": 2 * T * moe_layers * sparse["router"],
+        "lm_head": 2 * batch * positions * m.embed_width * m.padded_vocab,  # a tied head multiplies all the same
     }
     return {"tokens": T, "components": components, "total": sum(components.values())}
 
 
-def training_flops(arch: Architecture, sequence_length: int, batch_size: int = 1, tokens=None,
+def training_flops(m: Model, sequence_length: int, batch_size: int = 1, tokens=None,
                    attention: str = "full", recompute: str = "none") -> dict:
     """Model and hardware FLOPs of training: per sequence, per token, per step and (with ``tokens``) in total.
 
     backward = 2 x forward; recompute "selective" adds the attention core's forward, "full" every layer's forward
     (the LM head and OPT's project_in/out, outside the layers, are not recomputed).
     """
-    fwd = forward_flops(arch, 1, sequence_length, attention=attention)
+    fwd = forward_flops(m, 1, sequence_length, attention=attention)
     parts = fwd["components"]
     if recompute == "none":
         extra = 0
@@ -1813,31 +1605,31 @@ def _scale(per_sequence: int, tokens: int, sequence_length: int) -> int:
     return (2 * per_sequence * tokens + sequence_length) // (2 * sequence_length)
 
 
-def chinchilla_forward_flops(arch: Architecture, sequence_length: int, embeddings_and_logits: bool = True) -> int:
+def chinchilla_forward_flops(m: Model, sequence_length: int, embeddings_and_logits: bool = True) -> int:
     """Hoffmann et al. 2022, App. F, forward FLOPs of one sequence (attention as MHA with H·Q = a·d_qk)."""
-    s, d, V = sequence_length, arch.hidden_size, arch.vocab_size
-    width, heads = arch.num_attention_heads * arch.head_dim, arch.num_attention_heads
+    s, d, V = sequence_length, m.hidden_size, m.padded_vocab
+    width, heads = m.num_attention_heads * qk_head_dim(m), m.num_attention_heads
     attention = 2 * 3 * s * d * width + 2 * s * s * width + 3 * heads * s * s + 2 * s * s * width + 2 * s * width * d
     # App. F's FFN term (two d x ffw matmuls); MoE layers use their active width, top_k·f_expert + f_shared
-    moe_width = arch.topk * arch.moe_ffn_hidden_size + arch.shared_ffn_hidden_size
-    ffn_widths = (arch.num_layers - arch.num_moe_layers) * arch.ffn_hidden_size + arch.num_moe_layers * moe_width
-    body = arch.num_layers * attention + 2 * s * 2 * d * ffn_widths
+    moe_layers = m.moe_layer_count()
+    moe_width = m.top_k * m.moe_width + m.shared_width if moe_layers else 0
+    ffn_widths = (m.num_layers - moe_layers) * m.ffn_hidden_size + moe_layers * moe_width
+    body = m.num_layers * attention + 2 * s * 2 * d * ffn_widths
     return body + (2 * s * V * d + 2 * s * d * V if embeddings_and_logits else 0)
 
 
-def estimates(arch: Architecture, params: dict, sequence_length: int, detailed_per_sequence: int,
-              tokens=None) -> dict:
+def estimates(m: Model, params: dict, sequence_length: int, detailed_per_sequence: int, tokens=None) -> dict:
     """Per-token training FLOPs under each published shortcut, their totals, and their ratio to the detailed count."""
     s = sequence_length
-    palm_attention = 6 * arch.num_layers * arch.num_attention_heads * (arch.head_dim + arch.v_head_dim) * s
+    palm_attention = 6 * m.num_layers * m.num_attention_heads * (qk_head_dim(m) + value_head_dim(m)) * s
     per_sequence = {
         "detailed": detailed_per_sequence,
         "6nd_total": 6 * params["total"] * s,
         "6nd_non_embedding": 6 * params["non_embedding"] * s,
         "6nd_active": 6 * params["active"] * s,
         "palm": (6 * params["matmul_active"] + palm_attention) * s,
-        "chinchilla_app_f": 3 * chinchilla_forward_flops(arch, s, True),
-        "chinchilla_app_f_no_embedding_logits": 3 * chinchilla_forward_flops(arch, s, False),
+        "chinchilla_app_f": 3 * chinchilla_forward_flops(m, s, True),
+        "chinchilla_app_f_no_embedding_logits": 3 * chinchilla_forward_flops(m, s, False),
     }
     out = {}
     for name, flops in per_sequence.items():
@@ -1904,33 +1696,34 @@ def measured_utilisation(model_flops_per_token: float, hardware_flops_per_token:
 # ----------------------------------------------------------------------------------------------------------------
 
 
-def kv_cache_bytes_per_token(arch: Architecture, dtype_bytes: int) -> int:
+def kv_cache_bytes_per_token(m: Model, dtype_bytes: int) -> int:
     """KV cache per token, all layers: 2 tensors (K, V) of k heads; MLA keeps one latent of r_kv + d_rope."""
-    if arch.is_mla:
-        return arch.num_layers * (arch.kv_lora_rank + arch.qk_rope_head_dim) * dtype_bytes
-    return arch.num_layers * arch.num_kv_heads * (arch.head_dim + arch.v_head_dim) * dtype_bytes
+    if m.is_mla:
+        return m.num_layers * (m.kv_lora_rank + m.qk_rope_head_dim) * dtype_bytes
+    return m.num_layers * m.kv_heads * (qk_head_dim(m) + value_head_dim(m)) * dtype_bytes
 
 
-def _weights_read(arch: Architecture, params: dict, tokens: int) -> int:
+def _weights_read(m: Model, params: dict, tokens: int) -> int:
     """Parameters a step reads: all but the lookup tables, with min(E, tokens·top_k) experts per MoE layer."""
-    if not arch.num_moe_layers:  # dense, or a config whose experts sit in no layer (all dense-first)
+    moe_layers = m.moe_layer_count()
+    if not moe_layers:  # dense, or a config whose experts sit in no layer (all dense-first)
         return params["matmul"]
-    untouched = arch.num_experts - min(arch.num_experts, tokens * arch.topk)
-    return params["matmul"] - arch.num_moe_layers * untouched * _expert_params(arch)
+    untouched = m.num_experts - min(m.num_experts, tokens * m.top_k)
+    return params["matmul"] - moe_layers * untouched * params["params_per_expert"]
 
 
-def inference(arch: Architecture, params: dict, prompt_length: int, generate: int, batch_size: int,
+def inference(m: Model, params: dict, prompt_length: int, generate: int, batch_size: int,
               attention: str, dtype_bytes: int, spec=None) -> dict:
     """Prefill and decode FLOPs, KV-cache bytes, arithmetic intensity and roofline bounds."""
-    prefill = forward_flops(arch, batch_size, prompt_length, attention=attention, logits_positions=1)["total"]
+    prefill = forward_flops(m, batch_size, prompt_length, attention=attention, logits_positions=1)["total"]
     context = prompt_length + max(generate - 1, 0)   # keys cached before the last decode step
     steps = max(generate - 1, 0)                     # the first new token comes from the prefill's logits
-    first_decode = forward_flops(arch, 1, 1, past=prompt_length, attention=attention, decode=True)["total"]
-    last_decode = forward_flops(arch, 1, 1, past=max(context - 1, prompt_length), attention=attention,
+    first_decode = forward_flops(m, 1, 1, past=prompt_length, attention=attention, decode=True)["total"]
+    last_decode = forward_flops(m, 1, 1, past=max(context - 1, prompt_length), attention=attention,
                                 decode=True)["total"]
-    all_decode = forward_flops(arch, batch_size, steps, past=prompt_length, attention=attention,
+    all_decode = forward_flops(m, batch_size, steps, past=prompt_length, attention=attention,
                                logits_positions=steps, decode=True)["total"] if steps else 0
-    kv_token = kv_cache_bytes_per_token(arch, dtype_bytes)
+    kv_token = kv_cache_bytes_per_token(m, dtype_bytes)
     out = {
         "prompt_length": prompt_length, "generate": generate, "batch_size": batch_size,
         "prefill_flops": prefill,
@@ -1942,13 +1735,12 @@ def inference(arch: Architecture, params: dict, prompt_length: int, generate: in
         "kv_cache_bytes_per_token": kv_token,
         "kv_cache_bytes_at_end": kv_token * batch_size * context,
     }
-    weights_prefill = _weights_read(arch, params, batch_size * prompt_length) * dtype_bytes
-    weights_decode = _weights_read(arch, params, batch_size) * dtype_bytes
+    weights_prefill = _weights_read(m, params, batch_size * prompt_length) * dtype_bytes
+    weights_decode = _weights_read(m, params, batch_size) * dtype_bytes
     # the last decode step reads the weights and every cached key/value; a sliding-window layer holds its window
-    keys_read = min(context, arch.sliding_window) if arch.num_sliding_layers else context
-    kv_read = batch_size * kv_token * (
-        (arch.num_layers - arch.num_sliding_layers) * context + arch.num_sliding_layers * keys_read
-    ) // arch.num_layers
+    sliding = sliding_layer_count(m)
+    keys_read = min(context, m.sliding_window) if sliding else context
+    kv_read = batch_size * kv_token * ((m.num_layers - sliding) * context + sliding * keys_read) // m.num_layers
     decode_step_flops = batch_size * last_decode
     prefill_bytes = weights_prefill + batch_size * prompt_length * kv_token
     decode_bytes = weights_decode + kv_read
@@ -1971,16 +1763,17 @@ def inference(arch: Architecture, params: dict, prompt_length: int, generate: in
 # ----------------------------------------------------------------------------------------------------------------
 
 
-def analyse(arch: Architecture, sequence_length: int, batch_size: int = 1, tokens=None, attention: str = "full",
+def analyse(m: Model, sequence_length: int, batch_size: int = 1, tokens=None, attention: str = "full",
             recompute: str = "none", dtype: str = "bf16", gpu=None, num_gpus: int = 1, mfu: float = DEFAULT_MFU,
             peak_tflops=None, bandwidth=None, cost_per_gpu_hour=None, flops_basis: str = "detailed",
             tokens_per_second=None, step_time=None, prompt_length=None, generate=None, hfu=None) -> dict:
     """Everything the CLI prints, as one dict (see the JSON keys in the module docstring)."""
-    params = parameter_counts(arch)
-    train = training_flops(arch, sequence_length, batch_size, tokens, attention, recompute)
-    step = forward_flops(arch, batch_size, sequence_length, attention=attention)
+    params = parameter_counts(m)
+    train = training_flops(m, sequence_length, batch_size, tokens, attention, recompute)
+    step = forward_flops(m, batch_size, sequence_length, attention=attention)
     result = {
-        "config": asdict(arch),
+        "config": asdict(m),
+        "derived": model_shape(m),
         "conventions": {
             "flop": "2·m·n·k per matmul; biases, norms, softmax, activations not counted (FlopCounterMode's rule)",
             "attention": attention, "recompute": recompute, "backward": "2 x forward",
@@ -1992,7 +1785,7 @@ def analyse(arch: Architecture, sequence_length: int, batch_size: int = 1, token
         "parameters": params,
         "forward": step,
         "training": train,
-        "estimates": estimates(arch, params, sequence_length, train["model_flops_per_sequence"], tokens),
+        "estimates": estimates(m, params, sequence_length, train["model_flops_per_sequence"], tokens),
     }
     spec = None
     if gpu is not None or peak_tflops is not None or bandwidth is not None:
@@ -2021,7 +1814,7 @@ def analyse(arch: Architecture, sequence_length: int, batch_size: int = 1, token
         result["measured"] = measured_utilisation(train["model_flops_per_token"], train["hardware_flops_per_token"],
                                                   tokens_per_second, num_gpus, spec["peak_flops"])
     if prompt_length is not None or generate is not None:
-        result["inference"] = inference(arch, params, prompt_length or sequence_length, generate or 0, batch_size,
+        result["inference"] = inference(m, params, prompt_length or sequence_length, generate or 0, batch_size,
                                         attention, DTYPE_BYTES[dtype], spec)
     return result
 
@@ -2049,7 +1842,7 @@ def _short(value: float, decimals: int) -> str:
 def _rows(result: dict) -> list:
     """(section, label, value, note) rows shared by text and markdown."""
     rows = []
-    arch, train, step = result["config"], result["training"], result["forward"]
+    model, train, step = result["config"], result["training"], result["forward"]
     total = step["total"]
     b, s = train["batch_size"], train["sequence_length"]
     section = f"forward FLOPs, one step ({b} x {s} tokens)"
@@ -2075,7 +1868,7 @@ def _rows(result: dict) -> list:
               "chinchilla_app_f": "Chinchilla App. F", "chinchilla_app_f_no_embedding_logits":
               "Chinchilla App. F w/o emb+logits"}
     for key, entry in result["estimates"].items():
-        if key == "6nd_active" and not arch["num_experts"]:
+        if key == "6nd_active" and not model["num_experts"]:
             continue
         note = f"detailed / this = {entry['detailed_ratio']:.4f}"
         if "total" in entry:
@@ -2128,25 +1921,25 @@ def _rows(result: dict) -> list:
 
 
 def _config_line(result: dict) -> str:
-    arch = result["config"]
-    parts = [f"L={arch['num_layers']}", f"h={arch['hidden_size']}", f"a={arch['num_attention_heads']}",
-             f"kv={arch['num_kv_heads']}", f"d={arch['head_dim']}", f"f={arch['ffn_hidden_size']}",
-             f"V={arch['vocab_size']}", "gated" if arch["num_mlp_linears"] == 3 else "plain MLP"]
-    if arch["embedding_dim"]:
-        parts.append(f"token table e={arch['embedding_dim']} with project_in/out")
-    if arch["num_experts"]:
-        parts.append(f"MoE E={arch['num_experts']} top{arch['topk']} f_e={arch['moe_ffn_hidden_size']} "
-                     f"in {arch['num_moe_layers']} layers")
-        if arch["shared_ffn_hidden_size"]:
-            parts.append(f"shared f={arch['shared_ffn_hidden_size']}")
-    if arch["kv_lora_rank"]:
-        parts.append(f"MLA r_q={arch['q_lora_rank']} r_kv={arch['kv_lora_rank']} rope={arch['qk_rope_head_dim']}")
-    if arch["sliding_window"]:
-        parts.append(f"window {arch['sliding_window']} on {arch['num_sliding_layers']} layers")
+    m, shape = result["config"], result["derived"]
+    parts = [f"L={m['num_layers']}", f"h={m['hidden_size']}", f"a={m['num_attention_heads']}",
+             f"kv={shape['kv_heads']}", f"d={shape['qk_head_dim']}", f"f={m['ffn_hidden_size']}",
+             f"V={shape['vocab']}", "gated" if shape["mlp_linears"] == 3 else "plain MLP"]
+    if shape["token_width"] != m["hidden_size"]:
+        parts.append(f"token table e={shape['token_width']} with project_in/out")
+    if m["num_experts"]:
+        parts.append(f"MoE E={m['num_experts']} top{m['top_k']} f_e={shape['expert_width']} "
+                     f"in {shape['moe_layers']} layers")
+        if shape["shared_width"]:
+            parts.append(f"shared f={shape['shared_width']}")
+    if m["kv_lora_rank"]:
+        parts.append(f"MLA r_q={m['q_lora_rank']} r_kv={m['kv_lora_rank']} rope={m['qk_rope_head_dim']}")
+    if shape["sliding_layers"]:
+        parts.append(f"window {m['sliding_window']} on {shape['sliding_layers']} layers")
     p = result["parameters"]
-    return (f"model: {arch['name']}  ({', '.join(parts)})\n"
+    return (f"model: {m['name']}  ({', '.join(parts)})\n"
             f"parameters: {p['total']:,} total, {p['non_embedding']:,} non-embedding, {p['active']:,} active"
-            + (f"\nsource: {arch['source']}" if arch["source"] else ""))
+            + (f"\nsource: {m['source']}" if m["source"] else ""))
 
 
 def _conventions_line(result: dict) -> str:
@@ -2214,7 +2007,7 @@ def build_parser() -> OneLineParser:
                       "--num-gpus 1024 --cost-per-gpu-hour 2.5 | --preset mixtral-8x7b --prompt-length 4k "
                       "--generate 512 --gpu h100-sxm")
     m = p.add_argument_group("model (a preset or config.json, then flags override)")
-    m.add_argument("--preset", help="built-in model (see --list-presets)")
+    m.add_argument("--preset", help="built-in model: the table every script shares (see --list-presets)")
     m.add_argument("--list-presets", action="store_true", help="list the built-in models and exit")
     m.add_argument("--config", help="a Hugging Face config.json (or the folder holding it)")
     m.add_argument("--generic", action="store_true", help="read an unknown model_type as a dense Llama-style "
@@ -2225,8 +2018,8 @@ def build_parser() -> OneLineParser:
     m.add_argument("-a", "--num-attention-heads")
     m.add_argument("--num-kv-heads", help="key/value heads (GQA/MQA)")
     m.add_argument("-kv", "--kv-size-ratio", help="num-kv-heads / num-attention-heads (cookbook spelling)")
-    m.add_argument("--head-dim", help="query/key width per head (default hidden / heads)")
-    m.add_argument("--v-head-dim", help="value width per head (default head-dim)")
+    m.add_argument("--head-dim", help="query/key width per head (default hidden / heads; MLA: nope + rope)")
+    m.add_argument("--v-head-dim", help="value width per head of MLA (other attention: the head width)")
     m.add_argument("-ff", "--ffn-expansion-factor", help="MLP width / hidden (a float, e.g. 3.5)")
     m.add_argument("--ffn-hidden-size", help="MLP width (intermediate_size)")
     m.add_argument("-nl", "--num-mlp-linears", help="3 gated (SwiGLU/GeGLU), 2 plain")
@@ -2237,18 +2030,20 @@ def build_parser() -> OneLineParser:
     m.add_argument("--learned-positions", help="rows of a learned position table (GPT-2: 1024; 0 for RoPE)")
     m.add_argument("--bias", dest="bias", action="store_true", default=None, help="biases on every linear")
     m.add_argument("--no-bias", dest="bias", action="store_false", help="no biases (nanoGPT bias=False)")
-    m.add_argument("--norm", choices=list(NORM_VECTORS), help="norm kind (parameters only: norms cost no FLOPs)")
+    m.add_argument("--norm", choices=[*NORM_KINDS, *_NORM_ALIASES], help="norm kind (parameters only: norms cost "
+                   "no FLOPs; layernorm-nonparametric = nonparametric)")
     m.add_argument("--moe", action="store_true", help="mixture of experts (with -e, -t)")
     m.add_argument("-e", "--num-experts")
     m.add_argument("-t", "--topk", help="experts per token")
-    m.add_argument("-ei", "--expert-interval", help="every ei-th layer is MoE (default 1)")
+    m.add_argument("-ei", "--expert-interval", help="every ei-th layer is MoE (default 1; a model's dense-first "
+                   "layers and DeepSeek's phase, i %% ei == 0, are kept)")
     m.add_argument("--moe-ffn-hidden-size", help="width of one routed expert")
     m.add_argument("--shared-ffn-hidden-size", help="total width of the shared expert(s)")
     m.add_argument("--q-lora-rank")
     m.add_argument("--kv-lora-rank", help="MLA latent width (enables MLA)")
     m.add_argument("--qk-rope-head-dim", help="MLA rotary part of head-dim")
     m.add_argument("--sliding-window", help="attention window (applied under --attention causal and in decode)")
-    m.add_argument("--num-sliding-layers", help="layers using the window (default all)")
+    m.add_argument("--num-sliding-layers", help="layers using the window (default all; 0: none)")
     w = p.add_argument_group("workload and conventions")
     w.add_argument("-s", "--sequence-length", help="training sequence length (default: the model's)")
     w.add_argument("-b", "--batch-size", default="1", help="sequences per step (default 1)")
@@ -2278,18 +2073,26 @@ def build_parser() -> OneLineParser:
     return p
 
 
-_COUNT_FLAGS = {  # flag dest -> Architecture field (all integer counts)
-    "num_layers": "num_layers", "hidden_size": "hidden_size", "vocab_size": "vocab_size",
-    "num_attention_heads": "num_attention_heads", "num_kv_heads": "num_kv_heads", "head_dim": "head_dim",
-    "v_head_dim": "v_head_dim", "ffn_hidden_size": "ffn_hidden_size", "num_experts": "num_experts",
-    "topk": "topk", "moe_ffn_hidden_size": "moe_ffn_hidden_size", "expert_interval": "expert_interval",
-    "shared_ffn_hidden_size": "shared_ffn_hidden_size", "q_lora_rank": "q_lora_rank",
-    "kv_lora_rank": "kv_lora_rank", "qk_rope_head_dim": "qk_rope_head_dim", "sliding_window": "sliding_window",
-    "num_sliding_layers": "num_sliding_layers", "learned_positions": "learned_positions",
-    "embedding_dim": "embedding_dim",
-}
+# Integer model flags (argparse dests), parsed as counts with SI suffixes; those that may be 0 are in _ZERO_OK.
+_COUNT_FLAGS = ("num_layers", "hidden_size", "vocab_size", "num_attention_heads", "num_kv_heads", "head_dim",
+                "v_head_dim", "ffn_hidden_size", "num_mlp_linears", "num_experts", "topk", "moe_ffn_hidden_size",
+                "expert_interval", "shared_ffn_hidden_size", "q_lora_rank", "kv_lora_rank", "qk_rope_head_dim",
+                "sliding_window", "num_sliding_layers", "learned_positions", "embedding_dim")
 _ZERO_OK = {"q_lora_rank", "learned_positions", "sliding_window", "num_sliding_layers", "shared_ffn_hidden_size",
             "embedding_dim"}
+# Flags that set one Model field as given; the others are translated in model_from_args.
+_FIELD_OF_FLAG = {"num_layers": "num_layers", "hidden_size": "hidden_size", "vocab_size": "vocab_size",
+                  "num_attention_heads": "num_attention_heads", "num_kv_heads": "num_kv_heads",
+                  "ffn_hidden_size": "ffn_hidden_size", "num_experts": "num_experts", "topk": "top_k",
+                  "moe_ffn_hidden_size": "moe_ffn_hidden_size", "expert_interval": "expert_interval",
+                  "q_lora_rank": "q_lora_rank", "kv_lora_rank": "kv_lora_rank", "sliding_window": "sliding_window"}
+# validate_model's names for the fields this script's flags set under another name than the block's table gives
+_FLAG_LABELS = {"top_k": "--topk", "max_position_embeddings": "--learned-positions",
+                "word_embed_proj_dim": "--embedding-dim", "num_shared_experts": "--shared-ffn-hidden-size",
+                "shared_expert_ffn_size": "--shared-ffn-hidden-size", "qk_nope_head_dim": "--head-dim (nope + rope)",
+                "dense_layers": "the model's dense layers (mlp_only_layers)"}
+# --norm takes the block's norm kinds, and this script's earlier name of a LayerNorm without parameters
+_NORM_ALIASES = {"layernorm-nonparametric": "nonparametric"}
 
 
 def _flag(dest: str) -> str:
@@ -2305,54 +2108,198 @@ def _positive_float(text, flag: str, lower: float = 1e-9, upper=None) -> float:
     return value
 
 
-def _architecture_from_args(args, warn) -> Architecture:
-    base = {}
+def _flag_counts(args) -> dict:
+    """Every integer model flag given, parsed and bounded by the block's limits: {dest: value}."""
+    counts = {}
+    for dest in _COUNT_FLAGS:
+        text = getattr(args, dest)
+        if text is None:
+            continue
+        value = parse_count(text, _flag(dest), allow_zero=dest in _ZERO_OK)
+        limit = MODEL_MAX_LAYERS if dest in ("num_layers", "num_sliding_layers") else MODEL_MAX_WIDTH
+        if value > limit:
+            raise InputError(f"{_flag(dest)} {value}: implausibly large (limit {limit:,})")
+        counts[dest] = value
+    return counts
+
+
+def _base_model(args, counts: dict, warn) -> Model:
+    """The model the flags start from: a preset of the block's table, a config.json through the block's reader,
+    or, with neither, the four required sizes and the cookbook's plain MLP (-nl 2; 4h wide unless told)."""
+    if args.preset is not None and args.config is not None:  # the config replaces every field: one would be lost
+        raise InputError("--preset and --config: give one model (flags then override it)")
+    if args.generic and args.config is None:
+        raise InputError("--generic reads a config.json of an unknown model_type: it needs --config")
     if args.preset is not None:
-        if args.preset not in PRESETS:
-            raise InputError(f"--preset {args.preset!r}: unknown; choose from {', '.join(PRESETS)}")
-        base = dict(PRESETS[args.preset], name=args.preset)
+        return preset_model(args.preset)
     if args.config is not None:
-        if args.preset is not None:  # the config replaces every field: a preset beside it would be ignored
-            raise InputError("--preset and --config: give one model (flags then override it)")
-        config, label = read_config_json(args.config)
-        model, notes = model_from_config(config, label, generic=args.generic)
+        raw, label = read_config_json(args.config)
+        model, notes = model_from_config(raw, label, generic=args.generic)
         for note in notes:  # printed on success, as the config's own remarks
             warn(f"{PROG}: note: {note}")
-        generic = model.model_type not in SUPPORTED_MODEL_TYPES  # without --generic the block refused it
-        base = asdict(architecture_from_model(model, generic))
-    elif args.generic:
-        raise InputError("--generic reads a config.json of an unknown model_type: it needs --config")
-    overrides = {}
-    for dest, key in _COUNT_FLAGS.items():
-        raw = getattr(args, dest)
-        if raw is not None:
-            overrides[key] = parse_count(raw, _flag(dest), allow_zero=dest in _ZERO_OK)
-    if args.kv_size_ratio is not None:
-        overrides["kv_size_ratio"] = float(parse_number(args.kv_size_ratio, "--kv-size-ratio"))
-    if args.ffn_expansion_factor is not None:
-        overrides["ffn_expansion_factor"] = _positive_float(args.ffn_expansion_factor, "--ffn-expansion-factor")
-    if args.num_mlp_linears is not None:
-        overrides["num_mlp_linears"] = parse_count(args.num_mlp_linears, "--num-mlp-linears")
-    if args.tied_embeddings is not None:
-        overrides["tied_embeddings"] = args.tied_embeddings
-    if args.bias is not None:
-        overrides.update(qkv_bias=args.bias, output_bias=args.bias, mlp_bias=args.bias)
-        if args.bias is False and (base.get("norm") == "layernorm" and args.norm is None):
-            overrides["norm"] = "layernorm-nobias"  # nanoGPT's bias=False drops LayerNorm biases too
-    if args.norm is not None:
-        overrides["norm"] = args.norm
-    if args.moe and not (overrides.get("num_experts") or base.get("num_experts")):
+        if model.model_type not in SUPPORTED_MODEL_TYPES:  # without --generic the reader refused it
+            model = replace(model, source=model.source + " (--generic: read as a dense Llama-style decoder)")
+        return model
+    for dest in ("num_layers", "hidden_size", "vocab_size", "num_attention_heads"):
+        if dest not in counts:
+            raise InputError(f"{_flag(dest)} is required (or give --preset or --config)")
+    return Model(num_layers=counts["num_layers"], hidden_size=counts["hidden_size"], vocab_size=counts["vocab_size"],
+                 num_attention_heads=counts["num_attention_heads"], ffn_hidden_size=0, gated_mlp=False)
+
+
+def _set_head_widths(counts: dict, base: Model, values: dict) -> None:
+    """--head-dim, --v-head-dim, --qk-rope-head-dim. With MLA (--kv-lora-rank > 0) --head-dim is the query/key
+    width nope + rope (DeepSeek's q_head_dim) and stays as it was when only the rope part is given; without MLA
+    values are as wide as keys (the block's attention has one head width)."""
+    hidden, heads = values["hidden_size"], values["num_attention_heads"]
+    derived = values["head_dim"] or (hidden // heads if hidden % heads == 0 else 0)
+    if values["kv_lora_rank"]:
+        qk = counts.get("head_dim", base.qk_nope_head_dim + base.qk_rope_head_dim if base.is_mla else derived)
+        rope = counts.get("qk_rope_head_dim", values["qk_rope_head_dim"])
+        v_width = counts.get("v_head_dim", values["v_head_dim"])
+        if not v_width:
+            raise InputError("--kv-lora-rank (MLA) needs --v-head-dim and --head-dim (nope + rope)")
+        if not rope:
+            raise InputError("--kv-lora-rank needs --qk-rope-head-dim (MLA)")
+        if not qk:
+            raise InputError(f"--num-attention-heads {heads} does not divide --hidden-size {hidden} "
+                             "(give --head-dim)")
+        if rope >= qk:
+            raise InputError("--qk-rope-head-dim must be smaller than --head-dim (nope + rope) for MLA")
+        values.update(qk_nope_head_dim=qk - rope, qk_rope_head_dim=rope, v_head_dim=v_width, head_dim=0)
+        return
+    for dest in ("q_lora_rank", "qk_rope_head_dim"):
+        if counts.get(dest):
+            raise InputError(f"{_flag(dest)} is a width of MLA attention: it needs --kv-lora-rank")
+    if "head_dim" in counts:
+        values["head_dim"] = derived = counts["head_dim"]
+    if "v_head_dim" in counts and derived and counts["v_head_dim"] != derived:
+        raise InputError(f"--v-head-dim {counts['v_head_dim']}: values narrower or wider than the keys "
+                         f"(--head-dim {derived}) are modelled only for MLA (--kv-lora-rank)")
+
+
+def _set_experts(args, counts: dict, base: Model, values: dict) -> None:
+    """--moe, -e, -t, -ei, --moe-ffn-hidden-size, --shared-ffn-hidden-size on the Model's MoE fields. Which layers
+    are MoE stays the block's rule (layer_is_moe): -ei sets its interval, the model's phase and dense-first layers
+    are kept."""
+    experts, layers = values["num_experts"], values["num_layers"]
+    if args.moe and not experts:
         raise InputError("--moe needs --num-experts")
-    if overrides.get("kv_lora_rank") and not overrides.get("v_head_dim") and not base.get("v_head_dim"):
-        raise InputError("--kv-lora-rank (MLA) needs --v-head-dim and --head-dim (nope + rope)")
-    if args.preset is None and args.config is None:
-        base.setdefault("num_mlp_linears", 2)  # the cookbook's default MLP without a preset
-    return resolve(base, overrides)
+    if not experts:
+        for dest in ("topk", "expert_interval", "moe_ffn_hidden_size", "shared_ffn_hidden_size"):
+            if counts.get(dest):
+                raise InputError(f"{_flag(dest)} needs --num-experts (a mixture-of-experts model)")
+        return
+    if not values["top_k"]:
+        values["top_k"] = 1 if experts == 1 else 2  # experts from flags alone: Mixtral's top-2
+    if values["top_k"] > experts:
+        raise InputError(f"--topk {values['top_k']} exceeds --num-experts {experts}")
+    if counts.get("expert_interval", 0) > layers:
+        raise InputError(f"--expert-interval {counts['expert_interval']} exceeds --num-layers {layers} "
+                         "(no layer would be MoE)")
+    if "shared_ffn_hidden_size" in counts:  # the total width: n shared experts of width w are one MLP n·w wide
+        width = counts["shared_ffn_hidden_size"]
+        if not width:
+            values.update(num_shared_experts=0, shared_expert_ffn_size=0, shared_expert_gate=False)
+        else:
+            n = values["num_shared_experts"] if values["num_shared_experts"] and \
+                width % values["num_shared_experts"] == 0 else 1
+            values.update(num_shared_experts=n, shared_expert_ffn_size=width // n)
+    if values["mlp_bias"] and not (base.num_experts and base.mlp_bias):
+        raise InputError(f"{'--bias' if args.bias else '--num-experts'}: routed experts with biases are not "
+                         "modelled (the model block builds experts without biases, as every supported MoE family "
+                         "does); add --no-bias")
+
+
+def _set_sliding_layers(counts: dict, base: Model, values: dict) -> None:
+    """--num-sliding-layers N: N of the layers use the window (which ones changes no FLOP or parameter: the first
+    N here); 0: none, so no window. A model that windows only some of its layers does not say which at another
+    depth: asked for rather than guessed."""
+    layers = values["num_layers"]
+    if "num_sliding_layers" in counts:
+        n = counts["num_sliding_layers"]
+        if n and not values["sliding_window"]:
+            raise InputError("--num-sliding-layers needs --sliding-window (a model with a windowed attention span)")
+        if n > layers:
+            raise InputError(f"--num-sliding-layers {n} exceeds --num-layers {layers}")
+        values["layer_types"] = tuple("sliding" if i < n else "full" for i in range(layers)) if n < layers else ()
+        if not n:
+            values["sliding_window"] = 0
+    elif values["layer_types"] and values["sliding_window"] and layers != base.num_layers:
+        raise InputError(f"--num-layers {layers}: the model windows {values['layer_types'].count('sliding')} of "
+                         f"its {base.num_layers} layers; give --num-sliding-layers for the new depth")
+    if not values["sliding_window"]:
+        values["layer_types"] = ()
+
+
+def model_from_args(args, warn) -> Model:
+    """The Model to count: a preset or config.json (_base_model), then each flag replaces the field it names, then
+    the block's validate_model (its errors name this script's flags)."""
+    counts = _flag_counts(args)
+    factor = _positive_float(args.ffn_expansion_factor, "--ffn-expansion-factor") \
+        if args.ffn_expansion_factor is not None else None
+    base = _base_model(args, counts, warn)
+    values = {f.name: getattr(base, f.name) for f in fields(Model)}
+    for dest, field in _FIELD_OF_FLAG.items():
+        if dest in counts:
+            values[field] = counts[dest]
+    hidden = values["hidden_size"]
+    if args.kv_size_ratio is not None:
+        ratio = float(parse_number(args.kv_size_ratio, "--kv-size-ratio"))
+        kv_heads = values["num_attention_heads"] * ratio
+        if not 0 < ratio <= 1 or abs(kv_heads - round(kv_heads)) > 1e-9:
+            raise InputError(f"--kv-size-ratio {ratio}: expected a fraction k/a in (0, 1] giving whole KV heads")
+        values["num_kv_heads"] = int(round(kv_heads))
+    _set_head_widths(counts, base, values)
+    if factor is not None and "ffn_hidden_size" not in counts:
+        width = factor * hidden
+        if abs(width - round(width)) > 1e-9 or round(width) <= 0:
+            raise InputError(f"--ffn-expansion-factor {factor} x --hidden-size {hidden} is not a whole width")
+        values["ffn_hidden_size"] = int(round(width))
+    values["ffn_hidden_size"] = values["ffn_hidden_size"] or 4 * hidden
+    if values["ffn_hidden_size"] > MODEL_MAX_WIDTH:
+        raise InputError(f"--ffn-hidden-size (derived) {values['ffn_hidden_size']}: implausibly large "
+                         f"(limit {MODEL_MAX_WIDTH:,})")
+    if "num_mlp_linears" in counts:
+        if counts["num_mlp_linears"] not in (2, 3):
+            raise InputError(f"--num-mlp-linears {counts['num_mlp_linears']}: expected 2 (plain) or 3 (gated)")
+        values["gated_mlp"] = counts["num_mlp_linears"] == 3
+    if args.tied_embeddings is not None:
+        values["tied_embeddings"] = args.tied_embeddings
+    if "embedding_dim" in counts:  # OPT's word_embed_proj_dim; 0 or the model's width: no project_in/out
+        values["word_embed_proj_dim"] = 0 if counts["embedding_dim"] == hidden else counts["embedding_dim"]
+    if "learned_positions" in counts:
+        rows = counts["learned_positions"]
+        if rows and values["position_embedding"] == "relative":
+            raise InputError("--learned-positions: the model has relative positions (Transformer-XL); a model has "
+                             "one position scheme here")
+        if rows:
+            values.update(position_embedding="learned", max_position_embeddings=rows, position_offset=0)
+        elif values["position_embedding"] == "learned":
+            values.update(position_embedding="rotary", max_position_embeddings=0, position_offset=0)
+    if args.bias is not None:
+        values.update(qkv_bias=args.bias, o_bias=args.bias, mlp_bias=args.bias)
+        if args.bias is False and values["norm"] == "layernorm" and args.norm is None:
+            values["norm"] = "layernorm-nobias"  # nanoGPT's bias=False drops the LayerNorm biases too
+    if args.norm is not None:
+        values["norm"] = _NORM_ALIASES.get(args.norm, args.norm)
+    _set_experts(args, counts, base, values)
+    _set_sliding_layers(counts, base, values)
+    changed = [f.name for f in fields(Model) if f.name not in ("name", "source")
+               and values[f.name] != getattr(base, f.name)]
+    if changed and (args.preset is not None or args.config is not None):  # provenance: not the source's own values
+        values["source"] = f"{values['source']}; changed by flags: {', '.join(changed)}"
+    model = validate_model(Model(**values), _FLAG_LABELS)
+    if model.mtp_layers:  # count_model would count them; no forward here runs them
+        raise InputError(f"{model.source}: multi-token-prediction modules are not modelled by {PROG}")
+    return model
 
 
 def list_presets() -> str:
-    width = max(map(len, PRESETS))
-    return "".join(f"{name:<{width}}  {spec['source']}\n" for name, spec in PRESETS.items())
+    """The block's preset table: name, the default -s (the length it was pre-trained at, where known), source."""
+    width = max(map(len, MODEL_PRESETS))
+    return "".join(f"{name:<{width}}  -s {preset_sequence_length(name, DEFAULT_SEQUENCE_LENGTH):<6}  "
+                   f"{spec['source']}\n" for name, spec in MODEL_PRESETS.items())
 
 
 def list_gpus() -> str:
@@ -2377,9 +2324,12 @@ def run(argv=None, warnings=None) -> str:
         return list_presets()
     if args.list_gpus:
         return list_gpus()
-    arch = _architecture_from_args(args, warn)
-    seq = parse_count(args.sequence_length, "--sequence-length") if args.sequence_length is not None \
-        else arch.sequence_length
+    model = model_from_args(args, warn)
+    if args.sequence_length is not None:
+        seq = parse_count(args.sequence_length, "--sequence-length")
+    else:  # a run setting: the length the preset's model was pre-trained at, where its table entry says
+        seq = preset_sequence_length(args.preset, DEFAULT_SEQUENCE_LENGTH) if args.preset is not None \
+            else DEFAULT_SEQUENCE_LENGTH
     batch = parse_count(args.batch_size, "--batch-size")
     tokens = parse_count(args.tokens, "--tokens") if args.tokens is not None else None
     num_gpus = parse_count(args.num_gpus, "--num-gpus")
@@ -2400,7 +2350,7 @@ def run(argv=None, warnings=None) -> str:
                         (generate, "--generate"), (num_gpus, "--num-gpus")):
         if value is not None and value > MAX_SIZE:
             raise InputError(f"{flag} {value}: implausibly large (limit {MAX_SIZE:.0e})")
-    result = analyse(arch, seq, batch, tokens, args.attention, args.recompute, args.dtype, args.gpu, num_gpus, mfu,
+    result = analyse(model, seq, batch, tokens, args.attention, args.recompute, args.dtype, args.gpu, num_gpus, mfu,
                      peak, bandwidth, cost, args.flops_basis, tps, step_time, prompt, generate, hfu)
     return {"text": render_text, "markdown": render_markdown, "json": render_json}[args.format](result)
 

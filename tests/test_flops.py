@@ -23,8 +23,9 @@ def run_json(flops, *argv):
     return json.loads(out)
 
 
-def arch_of(flops, **fields):
-    return flops.resolve(fields, {})
+def model_of(flops, **fields):
+    """A Model of the shared model block (the script carries it), checked as the CLI checks one."""
+    return flops.validate_model(flops.Model(**fields))
 
 
 # --- nanoGPT's transformer_sizing.ipynb (karpathy/nanoGPT, GPT-2 124M with bias=False, T = 1024) ------------------
@@ -72,8 +73,8 @@ def test_chinchilla_table_a4_ratios(flops, layers, d, ffw, heads, kv, ratio):
     """Table A4 is reproduced with App. F's count minus embeddings and final logits (nanoGPT scaling_laws.ipynb,
     'per author correspondence'), over 6ND with Chinchilla's own N: token embedding + per layer 4d² + 3d (QKV and
     biases) + d² + 2d (relative-position weights) + 2·d·ffw + ffw + d + 4d (LayerNorms), + 2d final norm."""
-    arch = arch_of(flops, num_layers=layers, hidden_size=d, num_attention_heads=heads, head_dim=kv, vocab_size=32000,
-                   ffn_hidden_size=ffw, num_mlp_linears=2)
+    arch = model_of(flops, num_layers=layers, hidden_size=d, num_attention_heads=heads, head_dim=kv, vocab_size=32000,
+                    ffn_hidden_size=ffw, gated_mlp=False)
     s = 2048
     n_chinchilla = 32000 * d + layers * (3 * d * d + 3 * d + d * d + 2 * d + d * d + d + 2 * d * ffw + ffw + d
                                          + 4 * d) + 2 * d
@@ -84,8 +85,8 @@ def test_chinchilla_table_a4_ratios(flops, layers, d, ffw, heads, kv, ratio):
 def test_chinchilla_app_f_terms(flops):
     """App. F, term by term, for the 73M row at seq 2048 (forward, one sequence)."""
     s, d, V, heads, kv, ffw, layers = 2048, 640, 32000, 10, 64, 2560, 10
-    arch = arch_of(flops, num_layers=layers, hidden_size=d, num_attention_heads=heads, head_dim=kv, vocab_size=V,
-                   ffn_hidden_size=ffw, num_mlp_linears=2)
+    arch = model_of(flops, num_layers=layers, hidden_size=d, num_attention_heads=heads, head_dim=kv, vocab_size=V,
+                    ffn_hidden_size=ffw, gated_mlp=False)
     attention = (2 * 3 * s * d * kv * heads + 2 * s * s * kv * heads + 3 * heads * s * s
                  + 2 * s * s * kv * heads + 2 * s * kv * heads * d)
     dense = 2 * s * (d * ffw + d * ffw)
@@ -164,7 +165,7 @@ def test_megatron_causal_convention(flops):
     """Megatron-LM num_floating_point_operations (training.py, causal since 2025-03) charges the attention core
     6·s²·(a·d) per layer and sequence, i.e. half the square; the exact causal mask keeps s(s+1)/2 pairs, which
     adds the diagonal: 6·s·a·d per layer."""
-    arch = arch_of(flops, **{k: v for k, v in flops.PRESETS["llama-3-8b"].items() if k != "source"})
+    arch = flops.preset_model("llama-3-8b")
     s, L, a, d, k, h, f, V = 8192, 32, 32, 128, 8, 4096, 14336, 128256
     megatron = 6 * s * (h * 3 * f * L + L * (h * (a * d + 2 * k * d) + a * d * h) + h * V) + 6 * s * s * a * d * L
     ours = flops.training_flops(arch, s, attention="causal")["model_flops_per_sequence"]
@@ -307,7 +308,7 @@ def test_time_from_mfu_ignores_recompute_but_hfu_does_not(flops):
 
 
 def test_causal_halves_attention_core(flops):
-    arch = arch_of(flops, num_layers=2, hidden_size=256, num_attention_heads=4, vocab_size=1000)
+    arch = model_of(flops, num_layers=2, hidden_size=256, num_attention_heads=4, vocab_size=1000, ffn_hidden_size=1024)
     s = 1000
     full = flops.forward_flops(arch, 1, s, attention="full")["components"]
     causal = flops.forward_flops(arch, 1, s, attention="causal")["components"]
@@ -549,7 +550,7 @@ def test_num_sliding_layers_zero_means_no_window(flops):
     result = run_json(flops, "--preset", "mistral-7b", "--num-sliding-layers", "0", "--prompt-length", "8000",
                       "--generate", "2")
     matmul_weights = 7_241_732_096 - 32000 * 4096 - 65 * 4096
-    assert result["config"]["num_sliding_layers"] == 0
+    assert result["derived"]["sliding_layers"] == 0
     assert result["inference"]["decode_flops_per_token_first"] == 2 * matmul_weights + 4 * 32 * 32 * 128 * 8001
 
 
@@ -559,6 +560,35 @@ def test_changing_the_depth_of_a_partly_windowed_model_asks_which_layers(flops):
     Mistral-7B windows all of its layers, so a shallower copy keeps the window on all of them."""
     status, out, err = call_main(flops, ["--preset", "gemma-2-9b", "-l", "10"])
     assert status == 2 and out == "" and "--num-sliding-layers" in err and len(err.strip().splitlines()) == 1
-    assert run_json(flops, "--preset", "gemma-2-9b", "-l", "10", "--num-sliding-layers", "5")["config"][
-        "num_sliding_layers"] == 5
-    assert run_json(flops, "--preset", "mistral-7b", "-l", "4")["config"]["num_sliding_layers"] == 4
+    assert run_json(flops, "--preset", "gemma-2-9b", "-l", "10", "--num-sliding-layers", "5")["derived"][
+        "sliding_layers"] == 5
+    assert run_json(flops, "--preset", "mistral-7b", "-l", "4")["derived"]["sliding_layers"] == 4
+
+
+# --- Presets: the shared model block's one table -----------------------------------------------------------------
+
+def _block_preset_names() -> list:
+    from conftest import load_script
+    return list(load_script("calc_transformer_flops").MODEL_PRESETS)
+
+
+@pytest.mark.parametrize("preset", _block_preset_names())
+def test_every_preset_of_the_shared_table_runs(flops, preset):
+    """Every name of the block's MODEL_PRESETS (the one table all scripts offer) gives a result: exit 0, JSON, a
+    positive forward count, and --list-presets names it."""
+    status, out, err = call_main(flops, ["--preset", preset, "--json"])
+    assert status == 0, err
+    assert json.loads(out)["forward"]["total"] > 0
+    assert any(line.split()[0] == preset for line in call_main(flops, ["--list-presets"])[1].splitlines())
+
+
+@pytest.mark.parametrize("preset,length", [
+    ("gpt2", 1024),           # GPT-2: n_ctx 1024 (Radford et al. 2019, sec. 2.3)
+    ("gpt3-175b", 2048),      # Brown et al. 2020, sec. 2.1: n_ctx = 2048 for every GPT-3 model
+    ("llama-2-7b", 4096),     # Touvron et al. 2023 (Llama 2), sec. 2.2: context length 4k
+    ("llama-3-8b", 8192),     # Dubey et al. 2024 (Llama 3), sec. 3.4.1: initial pre-training at 8K tokens
+    ("deepseek-v3", 4096),    # DeepSeek-V3 report, sec. 4.2: maximum sequence length 4K in pre-training
+    ("pythia-70m", 2048),     # Biderman et al. 2023 (Pythia): 2048-token sequences; the table gives no length
+])
+def test_default_sequence_length_is_the_pretraining_length(flops, preset, length):
+    assert run_json(flops, "--preset", preset)["training"]["sequence_length"] == length
