@@ -68,27 +68,37 @@ micro-batch dividing the per-replica batch is tried, > 10^5 candidates/s (bench/
 ``-p/--params N`` instead of an architecture gives model states only (how the ZeRO paper and DeepSpeed's
 estimators count). Shape flags alone start from the cookbook's defaults (2-linear MLP, f = 4h, LayerNorm).
 
-``--config`` is read by the shared model block (``read_config_json``, then ``model_from_config``; the same reader in
-every calc_*.py script), which knows the layout transformers builds for each model type in SUPPORTED_MODEL_TYPES
-(biases, norms, fused tensors, positions, tying) and refuses everything else: an unknown model_type (``--generic``
-reads it as a dense Llama-style decoder and the output's first line says so), this year's types in NOT_YET_MODELLED
-(even with ``--generic``) and a field that may change a count but that no reader takes, each with exit 2 and one line
-naming it. ``arch_from_model`` maps the block's Model onto this script's Arch. For every supported type, the
+The model is the shared model block's ``Model`` (the same dataclass, presets, config.json reader and parameter
+tensor list in every calc_*.py script). ``--preset`` / ``--list-presets``: the block's one table, MODEL_PRESETS (40
+models, each citing its config.json or paper; ``preset_model``); a preset's pre-training length is not used, this
+script's run defaults (``-s 2048``, micro-batch 1, ...) are its own. Each model flag then replaces the Model field it
+names (``-t/--topk``: top_k; ``--learned-positions N``: a learned table of N rows) and ``validate_model`` checks the
+result, naming the flag; a preset or config changed by flags is echoed as "NAME (modified)" with the changed fields
+in its source. Weights, gradients and optimizer states are counted over the block's tensors (``model_layer_tensors``,
+``model_global_tensors``; checkpoint-only buffers such as DeepSeek-V3's e_score_correction_bias are no parameters).
+
+``--config`` is read by the shared model block (``read_config_json``, then ``model_from_config``), which knows the
+layout transformers builds for each model type in SUPPORTED_MODEL_TYPES (biases, norms, fused tensors, positions,
+tying) and refuses everything else: an unknown model_type (``--generic`` reads it as a dense Llama-style decoder and
+the output's first line says so), this year's types in NOT_YET_MODELLED (even with ``--generic``) and a field that
+may change a count but that no reader takes, each with exit 2 and one line naming it. For every supported type, the
 parameter and tensor counts of a published config.json equal the model transformers builds
-(tests/test_mem_torch.py). Which layers are MoE: layer i >= first_k_dense_replace, not in mlp_only_layers, with (i + 1) % decoder_sparse_step == 0
-(Qwen-MoE, and the cookbook's ``--expert-interval``) or i % moe_layer_freq == 0 (DeepSeek's own
-modeling_deepseek.py; transformers ignores moe_layer_freq, so a value > 1 prints a warning). Qwen's sliding window
-counts only with use_sliding_window true, on the layers its config class chooses.
+(tests/test_mem_torch.py). Which layers are MoE: layer i >= first_k_dense_replace, not in mlp_only_layers, with
+(i + 1) % decoder_sparse_step == 0 (Qwen-MoE, and the cookbook's ``--expert-interval``) or i % moe_layer_freq == 0
+(DeepSeek's own modeling_deepseek.py; transformers ignores moe_layer_freq, so a value > 1 prints a warning).
+Qwen's sliding window counts only with use_sliding_window true, on the layers its config class chooses.
 
 Units: counts accept ``7B``, ``32k`` (32,000), ``32Ki`` (32,768), ``300e9``, ``1_000``; memory accepts ``80GiB`` (2^30) and ``80GB`` (10^9)
 and the difference is respected. Output prints GiB (2^30) and GB (10^9) where it matters; JSON holds exact bytes.
-Counts and sizes above 1e30 are refused, and so is a flag the chosen mode or setup would not read (``-z`` with
+Counts and sizes above 1e30 are refused (a model width, head count or vocabulary above 1e9 and more than
+100,000 layers: the shared block's bounds), and so is a flag the chosen mode or setup would not read (``-z`` with
 ``--infer``, ``--context`` without it, ``--prefetch-units`` below ZeRO-3, ``-tp`` with ``--search``, ...).
 
 JSON keys (``--json``)
 ======================
-Bytes are exact integers. Always: ``mode`` ("train" | "inference"); ``model`` (the resolved ``Arch`` fields, or
-null with ``-p``); ``notes`` [the config reader's notes: ``--generic``, fields read as changing no count, a nested
+Bytes are exact integers. Always: ``mode`` ("train" | "inference"); ``model`` (the fields of the resolved
+shared-block ``Model``: name, source, model_type, the shape, top_k, moe_ffn_hidden_size, ...; tuples as lists; null
+with ``-p``); ``notes`` [the config reader's notes: ``--generic``, fields read as changing no count, a nested
 text_config; empty without ``--config``]; ``params`` {total, embedding (token table, positions and LM head),
 non_embedding, active, per_group{role in the shared block's tensor list: count}, tensors} (only ``total`` with
 ``-p``); ``per_gpu`` {term: bytes, ..., total}; ``setup`` (the resolved settings); ``assumptions``
@@ -129,7 +139,7 @@ import functools
 import json
 import math
 import sys
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, fields, replace
 
 # [[[cog import cog, pathlib; cog.out(pathlib.Path(cog.inFile).with_name("tools").joinpath("model_block.py").read_text()) ]]]
 # ==============================================================================================================
@@ -833,6 +843,7 @@ problem_type chunk_size_feed_forward layerdrop prefix torchscript add_cross_atte
 task_specific_params tokenizer_class quantization_config cache_implementation attn_implementation
 qk_layernorm_eps use_qk_norm mlp_type num_nextn_predict_layers offset_alibi masked_softmax_fusion
 attention_softmax_in_fp32 bias_dropout_fusion skip_bias_add skip_bias_add_qkv use_mrope
+scale_attention_softmax_in_fp32 n_special interpolate_factor
 """.split())
 
 
@@ -888,6 +899,17 @@ class _MBFields:
             raise InputError(f"{self.where}: field '{key}' must be a string, got {value!r:.60}")
         return value
 
+    def absent(self, *keys) -> bool:
+        """None of keys is in the file (an explicit null is present: some classes read null and absent apart)."""
+        return not any(key in self.raw for key in keys)
+
+    def expect(self, key, value, model_type: str) -> None:
+        """A field the model class does not read: fine when absent or equal to what the class builds anyway."""
+        _, found = self.get(key)
+        if found is not None and (found != value or type(found) is not type(value)):
+            raise InputError(f"{self.where}: field '{key}' {found!r:.40} is not modelled for model_type "
+                             f"'{model_type}' (only {value!r}); refusing rather than guessing")
+
     def layer_list(self, key) -> tuple:
         _, value = self.get(key)
         if value is None:
@@ -914,6 +936,18 @@ CONFIG_FIELDS_OF = {
 }
 _MB_TIED_BY_DEFAULT = {"gpt2", "bloom", "opt", "falcon", "gemma", "gemma2", "starcoder2"}
 _MB_HEAD_DIM_DEFAULT = {"gemma": 256, "gemma2": 256, "qwen3": 128}
+# What a config class builds when the file leaves a field out, where that is not the generic rule (KV heads = query
+# heads, no window, no experts): transformers 5.23 configuration_<model_type>.py signature defaults.  An explicit
+# null is the generic rule where the class takes it (Llama, Qwen2/3, Phi-3, OLMo-2: `if num_key_value_heads is None:
+# ... = heads`); the other classes here reject a null KV-head count, and so does the reader.
+_MB_CLASS_DEFAULTS = {
+    "mistral": {"num_key_value_heads": 8, "sliding_window": 4096}, "mixtral": {"num_key_value_heads": 8},
+    "qwen2": {"num_key_value_heads": 32}, "qwen3": {"num_key_value_heads": 32},
+    "qwen2_moe": {"num_key_value_heads": 16, "num_experts": 60, "moe_intermediate_size": 1408},
+    "qwen3_moe": {"num_key_value_heads": 4, "num_experts": 128, "moe_intermediate_size": 768},
+    "gemma": {"num_key_value_heads": 16}, "gemma2": {"num_key_value_heads": 4, "sliding_window": 4096},
+    "starcoder2": {"num_key_value_heads": 2},
+}
 # activation_function / hidden_act when the config omits it (GPT2Config, GPTJConfig, OPTConfig, PhiConfig)
 _MB_ACTIVATION_DEFAULT = {"gpt2": "gelu_new", "gptj": "gelu_new", "opt": "relu", "phi": "gelu_new"}
 
@@ -984,9 +1018,15 @@ def _mb_read_llama_style(r: _MBFields, mt: str) -> dict:
     """Llama and its descendants: gated MLP and RMSNorm unless the family says otherwise."""
     heads = r.int("num_attention_heads")
     v = dict(hidden_size=r.int("hidden_size"), num_layers=r.int("num_hidden_layers"), num_attention_heads=heads,
-             vocab_size=r.int("vocab_size"), num_kv_heads=r.int("num_key_value_heads", default=heads),
+             vocab_size=r.int("vocab_size"),
+             num_kv_heads=_MB_CLASS_DEFAULTS.get(mt, {}).get("num_key_value_heads", heads)
+             if r.absent("num_key_value_heads") else r.int("num_key_value_heads", default=heads),
              head_dim=r.int("head_dim", default=_MB_HEAD_DIM_DEFAULT.get(mt, 0), minimum=0),
              ffn_hidden_size=r.int("intermediate_size"), gguf_arch=mt)
+    if mt in _MB_CLASS_DEFAULTS and "num_key_value_heads" in _MB_CLASS_DEFAULTS[mt] and mt not in ("qwen2", "qwen3") \
+            and "num_key_value_heads" in r.raw and r.raw["num_key_value_heads"] is None:
+        raise InputError(f"{r.where}: field 'num_key_value_heads' is null, which transformers' {mt} config does not "
+                         "accept; give the number of KV heads")
     # these classes do not read attention_bias: their biases are fixed (Qwen2: q/k/v only) or come from elsewhere
     if mt in ("mistral", "mixtral", "qwen2", "qwen2_moe", "phi", "phi3", "starcoder2"):
         r.get("attention_bias")
@@ -1016,6 +1056,10 @@ def _mb_read_llama_style(r: _MBFields, mt: str) -> dict:
                  lm_head_bias=True, qk_norm="head" if r.flag("qk_layernorm", False) else "none")
     if mt == "phi3":
         v.update(fused_qkv=True, fused_gate_up=True)
+        # Phi-4-mini's config carries full_attn_mod 1 (every layer full) and lm_head_bias false, which transformers'
+        # Phi3 does not read: accepted at the values that class builds, refused at any other
+        r.expect("full_attn_mod", 1, mt)
+        r.expect("lm_head_bias", False, mt)
     if mt == "starcoder2":
         norm = r.text("norm_type", default="layer_norm")
         if norm != "layer_norm":  # Starcoder2 builds nn.LayerNorm whatever the field says; another value is new
@@ -1027,12 +1071,14 @@ def _mb_read_llama_style(r: _MBFields, mt: str) -> dict:
         v.update(num_experts=r.int("num_local_experts", "num_experts", default=8),
                  top_k=r.int("num_experts_per_tok", default=2))
     elif mt in ("qwen2_moe", "qwen3_moe"):
-        experts = r.int("num_experts", "num_local_experts", default=0, minimum=0)
+        defaults = _MB_CLASS_DEFAULTS[mt]
+        experts = defaults["num_experts"] if r.absent("num_experts", "num_local_experts") else \
+            r.int("num_experts", "num_local_experts", default=0, minimum=0)
         r.get("moe_intermediate_size", "decoder_sparse_step", "mlp_only_layers", "num_experts_per_tok",
               "shared_expert_intermediate_size")
         if experts:
             v.update(num_experts=experts, top_k=r.int("num_experts_per_tok", default=4 if mt == "qwen2_moe" else 8),
-                     moe_ffn_hidden_size=r.int("moe_intermediate_size"),
+                     moe_ffn_hidden_size=r.int("moe_intermediate_size", default=defaults["moe_intermediate_size"]),
                      expert_interval=r.int("decoder_sparse_step", default=1), expert_interval_phase=1,
                      dense_layers=r.layer_list("mlp_only_layers"))
             if mt == "qwen2_moe":  # one shared expert behind a sigmoid gate (hidden -> 1)
@@ -1040,19 +1086,22 @@ def _mb_read_llama_style(r: _MBFields, mt: str) -> dict:
                          shared_expert_ffn_size=r.int("shared_expert_intermediate_size", default=5632))
     elif mt in ("deepseek_v2", "deepseek_v3"):
         v3 = mt == "deepseek_v3"
-        v.update(q_lora_rank=r.int("q_lora_rank", default=0, minimum=0),
+        # configuration_deepseek_v2/_v3.py: an absent q_lora_rank is 1536 (q-LoRA on), an explicit null turns it off;
+        # absent experts are 64 (V2) / 256 (V3), null means a dense model
+        v.update(q_lora_rank=1536 if r.absent("q_lora_rank") else r.int("q_lora_rank", default=0, minimum=0),
                  kv_lora_rank=r.int("kv_lora_rank", default=512),
                  qk_nope_head_dim=r.int("qk_nope_head_dim", default=128),
                  qk_rope_head_dim=r.int("qk_rope_head_dim", default=64), v_head_dim=r.int("v_head_dim", default=128),
                  head_dim=0, num_kv_heads=0)
         r.get("num_key_value_heads", "head_dim")  # MLA: every head has its own K and V, from the latent
-        experts = r.int("n_routed_experts", "num_local_experts", "num_experts", default=0, minimum=0)
+        expert_keys = ("n_routed_experts", "num_local_experts", "num_experts")
+        experts = (256 if v3 else 64) if r.absent(*expert_keys) else r.int(*expert_keys, default=0, minimum=0)
         r.get("moe_intermediate_size", "n_shared_experts", "first_k_dense_replace", "moe_layer_freq",
               "num_experts_per_tok")
         if experts:
             # modeling_deepseek.py: layer i is MoE when i >= first_k_dense_replace and i % moe_layer_freq == 0
-            v.update(num_experts=experts, top_k=r.int("num_experts_per_tok", default=8 if v3 else 6),
-                     moe_ffn_hidden_size=r.int("moe_intermediate_size"),
+            v.update(num_experts=experts, top_k=r.int("num_experts_per_tok", default=8 if v3 else None),
+                     moe_ffn_hidden_size=r.int("moe_intermediate_size", default=2048 if v3 else 1407),
                      num_shared_experts=r.int("n_shared_experts", default=1 if v3 else 2, minimum=0),
                      first_k_dense=r.int("first_k_dense_replace", default=3 if v3 else 0, minimum=0),
                      expert_interval=r.int("moe_layer_freq", default=1), expert_interval_phase=0,
@@ -1065,7 +1114,8 @@ def _mb_read_windows(r: _MBFields, mt: str, v: dict) -> None:
     if v["num_layers"] > MODEL_MAX_LAYERS:  # before anything is built per layer
         raise InputError(f"{r.where}: field '{'n_layer' if 'n_layer' in r.raw else 'num_hidden_layers'}' "
                          f"{v['num_layers']} is beyond {MODEL_MAX_LAYERS:,}")
-    window = r.int("sliding_window", default=0, minimum=0)
+    window = _MB_CLASS_DEFAULTS.get(mt, {}).get("sliding_window", 0) if r.absent("sliding_window") else \
+        r.int("sliding_window", default=0, minimum=0)
     qwen = mt in ("qwen2", "qwen2_moe", "qwen3", "qwen3_moe")
     # Qwen configs carry a window that is off unless use_sliding_window is true (false by default in each class)
     if not r.flag("use_sliding_window", not qwen):
@@ -1174,6 +1224,7 @@ def model_from_config(raw, where: str = "config.json", generic: bool = False) ->
                   name=raw.get("_name_or_path") if isinstance(raw.get("_name_or_path"), str) and
                   raw.get("_name_or_path") else (model_type or "config"))
     unread = sorted(k for k in raw if k not in r.used and k not in HARMLESS_FIELDS and k != "text_config"
+                    and not k.startswith("_")  # private bookkeeping: _name_or_path, _attn_implementation, ...
                     and not k.endswith(("_token_id", "_token_ids", "_dropout", "_pdrop")))
     structural = [k for k in unread if _mb_structural_field(k) and not k.endswith("_config")]
     if structural:
@@ -1333,161 +1384,19 @@ def gb(n):
 
 
 # --------------------------------------------------------------------------------------------------------------
-# Architecture
+# The model: the shared block's Model (a preset, a config.json and the flags all end in one) and its tensors
 # --------------------------------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Arch:
-    """A decoder-only transformer. Field names follow the cookbook / Hugging Face meanings."""
-    name: str = "custom"
-    num_layers: int = 32
-    hidden_size: int = 4096
-    vocab_size: int = 32000
-    num_attention_heads: int = 32
-    num_kv_heads: int = 0            # 0 -> num_attention_heads (MHA)
-    head_dim: int = 0                # 0 -> hidden_size / num_attention_heads
-    ffn_hidden_size: int = 11008
-    gated_mlp: bool = True           # 3 linears (SwiGLU / GeGLU) vs 2
-    qkv_bias: bool = False
-    attn_out_bias: bool = False
-    mlp_bias: bool = False
-    fused_qkv: bool = False          # one fused QKV tensor (GPT-2, GPT-NeoX, BLOOM, Falcon, Phi-3)
-    fused_gate_up: bool = False      # one fused gate_up_proj tensor (Phi-3): tensor count and Adafactor shapes
-    norm: str = "rmsnorm"            # rmsnorm | layernorm | layernorm-nobias | nonparametric
-    norms_per_layer: int = 2         # 4 for Gemma-2's sandwich norms, 1 for a shared parallel-block norm
-    qk_norm: str = "none"            # none | head (Qwen3, Phi qk_layernorm: head_dim weights) | full (OLMo-2: the
-                                     # whole q and k projections, heads x head_dim and kv_heads x head_dim weights)
-    final_norm: bool = True
-    tied_embeddings: bool = False
-    learned_positions: int = 0       # rows of a learned absolute position table (GPT-2: 1024); 0 = rotary/none
-    lm_head_bias: bool = False
-    embedding_norm: bool = False     # a norm right after the token embedding (BLOOM word_embeddings_layernorm)
-    hf_kv_broadcast: bool = False    # transformers' Falcon (new_decoder_architecture) broadcasts K/V to every
-                                     # query head before attention and caching: --kv-cache hf-dynamic and
-                                     # --profile hf count that; the architecture itself needs only kv_heads
-    word_embed_proj_dim: int = 0     # embedding width when it differs from h (OPT-350m: 512, with project_in/out)
-    relative_attention: bool = False  # Transformer-XL relative positions (Gopher/Chinchilla): W_kR and u, v biases
-    # MoE
-    num_experts: int = 0             # routed experts; 0 = dense
-    topk: int = 0
-    moe_ffn_hidden_size: int = 0
-    num_shared_experts: int = 0
-    shared_expert_ffn_hidden_size: int = 0   # per shared expert; 0 -> moe_ffn_hidden_size
-    shared_expert_gate: bool = False         # Qwen-MoE's sigmoid gate (h -> 1)
-    first_k_dense: int = 0
-    expert_interval: int = 1         # layer i (0-based, i >= first_k_dense) is MoE iff (i + phase) % interval == 0
-    expert_interval_phase: int = 1   # 1: cookbook --expert-interval / Qwen decoder_sparse_step (layers n-1, 2n-1..);
-                                     # 0: DeepSeek moe_layer_freq (layers 0, n, 2n.., modeling_deepseek.py)
-    dense_layers: tuple = ()         # layer indices kept dense (Qwen-MoE mlp_only_layers)
-    # MLA (DeepSeek-V2/V3)
-    q_lora_rank: int = 0
-    kv_lora_rank: int = 0            # > 0 switches attention to MLA
-    qk_nope_head_dim: int = 0
-    qk_rope_head_dim: int = 0
-    v_head_dim: int = 0
-    # attention pattern
-    sliding_window: int = 0          # 0 = none
-    layer_types: tuple = ()          # per layer "full" | "sliding"; () = all full, or all sliding if a window is set
-    dropout: bool = False            # hidden and attention dropout active in training (GPT-2/3 era: True)
-    # Details of the Hugging Face eager modules that change what autograd saves (used by --profile hf only):
-    python_gelu: bool = False        # GPT-2's gelu_new written in Python saves 4 MLP-wide tensors instead of 1
-    relu_mlp: bool = False           # plain ReLU MLP (OPT): one MLP-wide tensor saved (ReLU output = fc2 input)
-    softmax_fp32: bool = True        # Llama-family eager attention runs softmax in fp32; GPT-2 in the input dtype
-    attn_softcap: bool = False       # Gemma-2 caps attention logits with tanh (one more a s^2 tensor when eager)
-    norm_fp32_scale: bool = False    # Gemma / OLMo-2 RMSNorm multiply by the weight in fp32 before the cast back
-    norm_fp32_input: bool = False    # OLMo-1's LayerNorm normalises an fp32 copy of its input
-    source: str = ""
+def check_memory_model(model):
+    """What the memory math needs beyond the block's validate_model; raises InputError naming the flag or field.
 
-    @property
-    def kv_heads(self):
-        return self.num_kv_heads or self.num_attention_heads
-
-    @property
-    def d_head(self):
-        return self.head_dim or self.hidden_size // self.num_attention_heads
-
-    @property
-    def is_mla(self):
-        return self.kv_lora_rank > 0
-
-    @property
-    def is_moe(self):
-        return self.num_experts > 0
-
-    def layer_is_moe(self, i):
-        return (self.is_moe and i >= self.first_k_dense and i not in self.dense_layers
-                and (i + self.expert_interval_phase) % self.expert_interval == 0)
-
-    def layer_attention(self, i):
-        if self.layer_types:
-            return self.layer_types[i]
-        return "sliding" if self.sliding_window else "full"
-
-
-MAX_LAYERS = 100_000      # layer-by-layer loops stay instant; no real model is near this
-MAX_GPUS = 2**24
-
-
-def check_layer_count(num_layers: int) -> None:
-    """Layer-by-layer work (per-layer types, stage splits) must stay instant: bound the count first."""
-    if num_layers > MAX_LAYERS:
-        raise ValueError(f"--num-layers must be <= {MAX_LAYERS:,}, got {num_layers:,}")
-
-
-def validate_arch(arch):
-    """Raise ValueError naming the offending field when the architecture is impossible."""
-    for name in ("num_layers", "hidden_size", "vocab_size", "num_attention_heads"):
-        if getattr(arch, name) <= 0:
-            raise ValueError(f"--{name.replace('_', '-')} must be > 0, got {getattr(arch, name)}")
-    check_layer_count(arch.num_layers)
-    for name, value in asdict(arch).items():
-        if isinstance(value, int) and not isinstance(value, bool) and value > MAX_INPUT:
-            shown = f"{value:.3g}" if value < 10**300 else f"a {len(str(value))}-digit number"
-            raise ValueError(f"--{name.replace('_', '-')} must be <= 1e30, got {shown}")
-    for name in ("num_kv_heads", "head_dim", "ffn_hidden_size", "num_experts", "topk", "moe_ffn_hidden_size",
-                 "num_shared_experts", "shared_expert_ffn_hidden_size", "first_k_dense", "q_lora_rank",
-                 "kv_lora_rank", "qk_nope_head_dim", "qk_rope_head_dim", "v_head_dim", "sliding_window",
-                 "learned_positions", "word_embed_proj_dim"):
-        if getattr(arch, name) < 0:
-            raise ValueError(f"--{name.replace('_', '-')} must be >= 0, got {getattr(arch, name)}")
-    if arch.kv_heads > arch.num_attention_heads or arch.num_attention_heads % arch.kv_heads:
-        raise ValueError(f"--num-kv-heads {arch.kv_heads} does not divide --num-attention-heads "
-                         f"{arch.num_attention_heads}")
-    if not arch.head_dim and arch.hidden_size % arch.num_attention_heads and not arch.is_mla:
-        raise ValueError(f"--hidden-size {arch.hidden_size} is not divisible by --num-attention-heads "
-                         f"{arch.num_attention_heads}; give --head-dim")
-    if arch.ffn_hidden_size <= 0 and not (arch.is_moe and arch.first_k_dense == 0 and arch.expert_interval == 1
-                                          and not arch.dense_layers):
-        raise ValueError("--ffn-hidden-size must be > 0")
-    if arch.norm not in ("rmsnorm", "layernorm", "layernorm-nobias", "nonparametric"):
-        raise ValueError(f"--norm must be rmsnorm, layernorm, layernorm-nobias or nonparametric, got {arch.norm!r}")
-    if arch.qk_norm not in ("none", "head", "full"):
-        raise ValueError(f"--qk-norm must be none, head or full, got {arch.qk_norm!r}")
-    if not 1 <= arch.norms_per_layer <= 4:
-        raise ValueError(f"--norms-per-layer must be 1..4, got {arch.norms_per_layer}")
-    if arch.expert_interval < 1:
-        raise ValueError(f"--expert-interval must be >= 1, got {arch.expert_interval}")
-    if arch.expert_interval_phase not in (0, 1):
-        raise ValueError(f"expert_interval_phase must be 0 or 1, got {arch.expert_interval_phase}")
-    if arch.is_moe:
-        if arch.topk < 1 or arch.topk > arch.num_experts:
-            raise ValueError(f"--topk {arch.topk} must be between 1 and --num-experts {arch.num_experts}")
-        if arch.moe_ffn_hidden_size <= 0:
-            raise ValueError("--moe-ffn-hidden-size must be > 0 for a MoE model")
-    elif arch.topk or arch.num_shared_experts:
-        raise ValueError("--topk / --num-shared-experts need --num-experts > 0")
-    if arch.learned_positions and arch.relative_attention:
-        raise ValueError("--learned-positions: this model uses relative attention (Transformer-XL), not a learned "
-                         "position table")
-    if arch.is_mla and (arch.qk_rope_head_dim <= 0 or arch.qk_nope_head_dim <= 0 or arch.v_head_dim <= 0):
-        raise ValueError("MLA (--kv-lora-rank > 0) needs --qk-nope-head-dim, --qk-rope-head-dim and --v-head-dim > 0")
-    if arch.layer_types:
-        if len(arch.layer_types) != arch.num_layers:
-            raise ValueError(f"--layer-types has {len(arch.layer_types)} entries for {arch.num_layers} layers")
-        if any(t not in ("full", "sliding") for t in arch.layer_types):
-            raise ValueError("--layer-types entries must be 'full' or 'sliding'")
-        if "sliding" in arch.layer_types and not arch.sliding_window:
-            raise ValueError("--layer-types has sliding layers but --sliding-window is 0")
-    return arch
+    The activation estimate knows a layer with 1 norm (a parallel block sharing it), 2 (pre-norms) or 4 (Gemma-2's
+    sandwich); multi-token-prediction modules (Model.mtp_layers, which no reader or flag of this script sets) have
+    tensors and activations this script does not count, so they are refused rather than left out."""
+    if not 1 <= model.norms_per_layer <= 4:
+        raise InputError(f"--norms-per-layer must be 1..4, got {model.norms_per_layer}")
+    if model.mtp_layers:
+        raise InputError(f"{model.source}: mtp_layers is not modelled by {PROG}; refusing rather than leaving it out")
+    return model
 
 
 # The parameter tensors are the shared block's (model_layer_tensors / model_global_tensors): each ModelTensor has a
@@ -1499,199 +1408,40 @@ EMBEDDING_ROLES = ("embedding", "positions", "lm_head")  # tables: no FP8 cast, 
 
 
 @functools.lru_cache(maxsize=256)
-def block_model(arch):
-    """The Arch as the shared block's Model, for its tensor list (the inverse of arch_from_model on every field that
-    changes a tensor; the activation-only details stay on the Arch)."""
-    return Model(
-        name=arch.name, source=arch.source, num_layers=arch.num_layers, hidden_size=arch.hidden_size,
-        num_attention_heads=arch.num_attention_heads, vocab_size=arch.vocab_size,
-        ffn_hidden_size=arch.ffn_hidden_size, num_kv_heads=arch.num_kv_heads, head_dim=arch.head_dim,
-        gated_mlp=arch.gated_mlp, fused_qkv=arch.fused_qkv, fused_gate_up=arch.fused_gate_up,
-        qkv_bias=arch.qkv_bias, o_bias=arch.attn_out_bias, mlp_bias=arch.mlp_bias, lm_head_bias=arch.lm_head_bias,
-        norm=arch.norm, norms_per_layer=arch.norms_per_layer, final_norm=arch.final_norm,
-        embedding_norm=arch.embedding_norm, qk_norm=arch.qk_norm, tied_embeddings=arch.tied_embeddings,
-        position_embedding="learned" if arch.learned_positions else "relative" if arch.relative_attention
-        else "rotary", max_position_embeddings=arch.learned_positions, word_embed_proj_dim=arch.word_embed_proj_dim,
-        q_lora_rank=arch.q_lora_rank, kv_lora_rank=arch.kv_lora_rank, qk_nope_head_dim=arch.qk_nope_head_dim,
-        qk_rope_head_dim=arch.qk_rope_head_dim, v_head_dim=arch.v_head_dim, num_experts=arch.num_experts,
-        top_k=arch.topk, moe_ffn_hidden_size=arch.moe_ffn_hidden_size, num_shared_experts=arch.num_shared_experts,
-        shared_expert_ffn_size=arch.shared_expert_ffn_hidden_size, shared_expert_gate=arch.shared_expert_gate,
-        first_k_dense=arch.first_k_dense, expert_interval=arch.expert_interval,
-        expert_interval_phase=arch.expert_interval_phase, dense_layers=arch.dense_layers,
-        sliding_window=arch.sliding_window, layer_types=arch.layer_types)
-
-
-@functools.lru_cache(maxsize=256)
-def layer_tensors(arch, moe):
+def layer_tensors(model, moe):
     """Parameter tensors of one decoder layer (dense or MoE): the block's list, in the Hugging Face transformers 5
-    layout (routed experts stacked in 3-D tensors gate_up_proj [E, 2f, h] and down_proj [E, h, f]). An Arch
-    describes no buffers (DeepSeek-V3's e_score_correction_bias is not a parameter), so every tensor is one."""
-    return model_layer_tensors(block_model(arch), moe)
+    layout (routed experts stacked in 3-D tensors gate_up_proj [E, 2f, h] and down_proj [E, h, f]).
+
+    Buffers are left out: DeepSeek-V3's e_score_correction_bias (E fp32 values per MoE layer, 59 kB for the whole
+    model) is in the checkpoint but is no parameter, so it has no gradient and no optimizer state, and neither
+    transformers' parameters() nor the published parameter counts include it."""
+    return tuple(t for t in model_layer_tensors(model, moe) if not t.buffer)
 
 
-def global_tensors(arch):
+def global_tensors(model):
     """Embedding, positions, OPT's project_in, embedding norm (first stage); final norm, project_out, LM head (last
     stage): the block's model_global_tensors."""
-    return model_global_tensors(block_model(arch))
+    return model_global_tensors(model)
 
 
-def count_params(arch):
-    return dict(_count_params(arch))
+def count_params(model):
+    return dict(_count_params(model))
 
 
 @functools.lru_cache(maxsize=64)
-def _count_params(arch):
-    """Exact parameter counts (each tied tensor once), per role of the block's tensor list, with MoE active
-    parameters per token (everything except routed experts, plus top_k / E of them)."""
-    first, last = global_tensors(arch)
-    roles = {}
-    for t in first + last:
-        roles[t.role] = roles.get(t.role, 0) + t.numel
-    n_moe = sum(1 for i in range(arch.num_layers) if arch.layer_is_moe(i))
-    for moe, n in ((False, arch.num_layers - n_moe), (True, n_moe)):
-        if n:
-            for t in layer_tensors(arch, moe):
-                roles[t.role] = roles.get(t.role, 0) + t.numel * n
-    total = sum(roles.values())
-    experts = roles.get("routed_experts", 0)
-    active = total - experts + (experts // arch.num_experts * arch.topk if arch.is_moe else 0)
+def _count_params(model):
+    """Exact parameter counts: the block's count_model (each tied tensor once, buffers apart, MoE active parameters
+    per token), with the embedding tables (token table, positions, LM head) apart, the roles that hold parameters,
+    and the number of parameter tensors (torch's optimizers keep per-tensor state, e.g. AdamW's float32 step)."""
+    counted = count_model(model)
+    roles = {role: n for role, n in counted["roles"].items() if n}
     embedding = sum(roles.get(role, 0) for role in EMBEDDING_ROLES)
-    tensors = len(first) + len(last) + (arch.num_layers - n_moe) * len(layer_tensors(arch, False)) + (
-        n_moe * len(layer_tensors(arch, True)) if n_moe else 0)
-    return {"total": total, "embedding": embedding, "non_embedding": total - embedding, "active": active,
-            "per_group": roles, "tensors": tensors}
-
-
-# --------------------------------------------------------------------------------------------------------------
-# Presets (each cites its source: the model's Hugging Face config.json or the paper's table)
-# --------------------------------------------------------------------------------------------------------------
-_GPT2 = dict(vocab_size=50257, gated_mlp=False, qkv_bias=True, attn_out_bias=True, mlp_bias=True, fused_qkv=True,
-             norm="layernorm", tied_embeddings=True, learned_positions=1024, dropout=True, python_gelu=True,
-             softmax_fp32=False)
-_LLAMA = dict(gated_mlp=True, norm="rmsnorm")
-# GPT-NeoX (Pythia): untied head, rotary, fused QKV, biases everywhere, 2 LayerNorms per layer, padded vocab.
-_NEOX = dict(gated_mlp=False, qkv_bias=True, attn_out_bias=True, mlp_bias=True, fused_qkv=True, norm="layernorm")
-_GOPHER = dict(gated_mlp=False, qkv_bias=True, attn_out_bias=True, mlp_bias=True, tied_embeddings=True,
-               norm="nonparametric", final_norm=False, vocab_size=32000, head_dim=128, relative_attention=True)
-PRESETS = {
-    "gpt2": (dict(_GPT2, num_layers=12, hidden_size=768, num_attention_heads=12, ffn_hidden_size=3072),
-             "openai-community/gpt2 config.json (n_layer 12, n_embd 768, n_head 12, n_positions 1024)"),
-    "gpt2-medium": (dict(_GPT2, num_layers=24, hidden_size=1024, num_attention_heads=16, ffn_hidden_size=4096),
-                    "openai-community/gpt2-medium config.json"),
-    "gpt2-large": (dict(_GPT2, num_layers=36, hidden_size=1280, num_attention_heads=20, ffn_hidden_size=5120),
-                   "openai-community/gpt2-large config.json"),
-    "gpt2-xl": (dict(_GPT2, num_layers=48, hidden_size=1600, num_attention_heads=25, ffn_hidden_size=6400),
-                "openai-community/gpt2-xl config.json"),
-    "gpt3-175b": (dict(_GPT2, num_layers=96, hidden_size=12288, num_attention_heads=96, ffn_hidden_size=49152,
-                       learned_positions=2048),
-                  "Brown et al. 2020, Table 2.1 (96 layers, d_model 12288, 96 heads, n_ctx 2048; GPT-2 layout)"),
-    # Gopher / Chinchilla as Hoffmann et al. 2022 Table A9 counts them (the convention calc_transformer_params.py
-    # documents): attention width heads x 128, Transformer-XL relative attention, every linear biased, one tied
-    # 32k vocabulary matrix, norm gains not counted, 4h plain MLP.
-    "chinchilla-70b": (dict(_GOPHER, num_layers=80, hidden_size=8192, num_attention_heads=64, ffn_hidden_size=32768),
-                       "Hoffmann et al. 2022 (arXiv:2203.15556) Table 4 (80 layers, d_model 8192, 64 heads x 128)"),
-    "gopher-280b": (dict(_GOPHER, num_layers=80, hidden_size=16384, num_attention_heads=128, ffn_hidden_size=65536),
-                    "Rae et al. 2021 (arXiv:2112.11446) Table 1 (80 layers, d_model 16384, 128 heads x 128)"),
-    "pythia-70m": (dict(_NEOX, num_layers=6, hidden_size=512, num_attention_heads=8, ffn_hidden_size=2048, vocab_size=50304),
-                  "EleutherAI/pythia-70m config.json"),
-    "pythia-160m": (dict(_NEOX, num_layers=12, hidden_size=768, num_attention_heads=12, ffn_hidden_size=3072, vocab_size=50304),
-                   "EleutherAI/pythia-160m config.json"),
-    "pythia-410m": (dict(_NEOX, num_layers=24, hidden_size=1024, num_attention_heads=16, ffn_hidden_size=4096, vocab_size=50304),
-                   "EleutherAI/pythia-410m config.json"),
-    "pythia-1b": (dict(_NEOX, num_layers=16, hidden_size=2048, num_attention_heads=8, ffn_hidden_size=8192, vocab_size=50304),
-                 "EleutherAI/pythia-1b config.json"),
-    "pythia-1.4b": (dict(_NEOX, num_layers=24, hidden_size=2048, num_attention_heads=16, ffn_hidden_size=8192, vocab_size=50304),
-                   "EleutherAI/pythia-1.4b config.json"),
-    "pythia-2.8b": (dict(_NEOX, num_layers=32, hidden_size=2560, num_attention_heads=32, ffn_hidden_size=10240, vocab_size=50304),
-                   "EleutherAI/pythia-2.8b config.json"),
-    "pythia-6.9b": (dict(_NEOX, num_layers=32, hidden_size=4096, num_attention_heads=32, ffn_hidden_size=16384, vocab_size=50432),
-                   "EleutherAI/pythia-6.9b config.json"),
-    "pythia-12b": (dict(_NEOX, num_layers=36, hidden_size=5120, num_attention_heads=40, ffn_hidden_size=20480, vocab_size=50688),
-                  "EleutherAI/pythia-12b config.json"),
-
-    "llama-2-7b": (dict(_LLAMA, num_layers=32, hidden_size=4096, num_attention_heads=32, ffn_hidden_size=11008,
-                        vocab_size=32000), "meta-llama/Llama-2-7b-hf config.json"),
-    "llama-2-13b": (dict(_LLAMA, num_layers=40, hidden_size=5120, num_attention_heads=40, ffn_hidden_size=13824,
-                         vocab_size=32000), "meta-llama/Llama-2-13b-hf config.json"),
-    "llama-2-70b": (dict(_LLAMA, num_layers=80, hidden_size=8192, num_attention_heads=64, num_kv_heads=8,
-                         ffn_hidden_size=28672, vocab_size=32000), "meta-llama/Llama-2-70b-hf config.json"),
-    "llama-3-8b": (dict(_LLAMA, num_layers=32, hidden_size=4096, num_attention_heads=32, num_kv_heads=8,
-                        ffn_hidden_size=14336, vocab_size=128256), "meta-llama/Meta-Llama-3-8B config.json"),
-    "llama-3-70b": (dict(_LLAMA, num_layers=80, hidden_size=8192, num_attention_heads=64, num_kv_heads=8,
-                         ffn_hidden_size=28672, vocab_size=128256), "meta-llama/Meta-Llama-3-70B config.json"),
-    "llama-3.1-8b": (dict(_LLAMA, num_layers=32, hidden_size=4096, num_attention_heads=32, num_kv_heads=8,
-                          ffn_hidden_size=14336, vocab_size=128256), "meta-llama/Llama-3.1-8B config.json"),
-    "llama-3.1-70b": (dict(_LLAMA, num_layers=80, hidden_size=8192, num_attention_heads=64, num_kv_heads=8,
-                           ffn_hidden_size=28672, vocab_size=128256), "meta-llama/Llama-3.1-70B config.json"),
-    "llama-3.1-405b": (dict(_LLAMA, num_layers=126, hidden_size=16384, num_attention_heads=128, num_kv_heads=8,
-                            ffn_hidden_size=53248, vocab_size=128256), "meta-llama/Llama-3.1-405B config.json"),
-    "llama-3.2-1b": (dict(_LLAMA, num_layers=16, hidden_size=2048, num_attention_heads=32, num_kv_heads=8,
-                          head_dim=64, ffn_hidden_size=8192, vocab_size=128256, tied_embeddings=True),
-                     "meta-llama/Llama-3.2-1B config.json"),
-    "llama-3.2-3b": (dict(_LLAMA, num_layers=28, hidden_size=3072, num_attention_heads=24, num_kv_heads=8,
-                          head_dim=128, ffn_hidden_size=8192, vocab_size=128256, tied_embeddings=True),
-                     "meta-llama/Llama-3.2-3B config.json"),
-    "mistral-7b": (dict(_LLAMA, num_layers=32, hidden_size=4096, num_attention_heads=32, num_kv_heads=8,
-                        ffn_hidden_size=14336, vocab_size=32000, sliding_window=4096),
-                   "mistralai/Mistral-7B-v0.1 config.json (sliding_window 4096)"),
-    "mixtral-8x7b": (dict(_LLAMA, num_layers=32, hidden_size=4096, num_attention_heads=32, num_kv_heads=8,
-                          ffn_hidden_size=14336, vocab_size=32000, num_experts=8, topk=2,
-                          moe_ffn_hidden_size=14336), "mistralai/Mixtral-8x7B-v0.1 config.json"),
-    "qwen2.5-7b": (dict(_LLAMA, num_layers=28, hidden_size=3584, num_attention_heads=28, num_kv_heads=4,
-                        ffn_hidden_size=18944, vocab_size=152064, qkv_bias=True),
-                   "Qwen/Qwen2.5-7B config.json (use_sliding_window false)"),
-    "qwen2.5-72b": (dict(_LLAMA, num_layers=80, hidden_size=8192, num_attention_heads=64, num_kv_heads=8,
-                         ffn_hidden_size=29568, vocab_size=152064, qkv_bias=True), "Qwen/Qwen2.5-72B config.json"),
-    "gemma-2-9b": (dict(_LLAMA, num_layers=42, hidden_size=3584, num_attention_heads=16, num_kv_heads=8,
-                        head_dim=256, ffn_hidden_size=14336, vocab_size=256000, tied_embeddings=True,
-                        norms_per_layer=4, sliding_window=4096, attn_softcap=True, norm_fp32_scale=True,
-                        layer_types=tuple("sliding" if i % 2 == 0 else "full" for i in range(42))),
-                   "google/gemma-2-9b config.json (sliding_window 4096 on even layers, as transformers' Gemma2Config)"),
-    "gemma-2-27b": (dict(_LLAMA, num_layers=46, hidden_size=4608, num_attention_heads=32, num_kv_heads=16,
-                         head_dim=128, ffn_hidden_size=36864, vocab_size=256000, tied_embeddings=True,
-                         norms_per_layer=4, sliding_window=4096, attn_softcap=True, norm_fp32_scale=True,
-                         layer_types=tuple("sliding" if i % 2 == 0 else "full" for i in range(46))),
-                    "google/gemma-2-27b config.json"),
-    "deepseek-v3": (dict(_LLAMA, num_layers=61, hidden_size=7168, num_attention_heads=128, ffn_hidden_size=18432,
-                         vocab_size=129280, num_experts=256, topk=8, moe_ffn_hidden_size=2048,
-                         num_shared_experts=1, first_k_dense=3, expert_interval_phase=0, q_lora_rank=1536,
-                         kv_lora_rank=512, qk_nope_head_dim=128, qk_rope_head_dim=64, v_head_dim=128),
-                    "deepseek-ai/DeepSeek-V3 config.json (MTP module not counted; e_score_correction_bias is a buffer)"),
-}
-
-
-# --------------------------------------------------------------------------------------------------------------
-# config.json: read by the shared model block (model_from_config), then seen as an Arch
-# --------------------------------------------------------------------------------------------------------------
-def arch_from_model(m: Model) -> Arch:
-    """The shared block's Model as this script's Arch: the same architecture, under the names the memory math uses.
-
-    Learned positions become the table's row count (OPT's 2 extra rows included); Transformer-XL relative
-    positions switch on W_kR and the u, v biases. DeepSeek-V3's e_score_correction_bias is a buffer, not a
-    parameter (no gradient, no optimizer state), and is left out like transformers leaves it out of parameters().
-    Fields this script cannot represent are refused rather than dropped."""
-    if m.router_bias or m.mtp_layers:
-        field = "router_bias" if m.router_bias else "mtp_layers"
-        raise InputError(f"{m.source}: {field} is not modelled by {PROG}; refusing rather than leaving it out")
-    return Arch(
-        name=m.name, source=m.source, num_layers=m.num_layers, hidden_size=m.hidden_size,
-        vocab_size=m.padded_vocab, num_attention_heads=m.num_attention_heads, num_kv_heads=m.num_kv_heads,
-        head_dim=m.head_dim, ffn_hidden_size=m.ffn_hidden_size, gated_mlp=m.gated_mlp, qkv_bias=m.qkv_bias,
-        attn_out_bias=m.o_bias, mlp_bias=m.mlp_bias, fused_qkv=m.fused_qkv, fused_gate_up=m.fused_gate_up,
-        norm=m.norm, norms_per_layer=m.norms_per_layer, qk_norm=m.qk_norm, final_norm=m.final_norm,
-        tied_embeddings=m.tied_embeddings, learned_positions=m.learned_position_rows, lm_head_bias=m.lm_head_bias,
-        embedding_norm=m.embedding_norm, hf_kv_broadcast=m.hf_kv_broadcast,
-        word_embed_proj_dim=m.word_embed_proj_dim,
-        relative_attention=m.position_embedding == "relative",
-        num_experts=m.num_experts, topk=m.top_k, moe_ffn_hidden_size=m.moe_width if m.is_moe else 0,
-        num_shared_experts=m.num_shared_experts, shared_expert_ffn_hidden_size=m.shared_expert_ffn_size,
-        shared_expert_gate=m.shared_expert_gate, first_k_dense=m.first_k_dense, expert_interval=m.expert_interval,
-        expert_interval_phase=m.expert_interval_phase, dense_layers=tuple(m.dense_layers),
-        q_lora_rank=m.q_lora_rank, kv_lora_rank=m.kv_lora_rank, qk_nope_head_dim=m.qk_nope_head_dim,
-        qk_rope_head_dim=m.qk_rope_head_dim, v_head_dim=m.v_head_dim,
-        sliding_window=m.sliding_window, layer_types=tuple(m.layer_types), dropout=m.dropout,
-        python_gelu=m.python_gelu, relu_mlp=m.relu_mlp, softmax_fp32=m.softmax_fp32, attn_softcap=m.attn_softcap,
-        norm_fp32_scale=m.norm_fp32_scale, norm_fp32_input=m.norm_fp32_input)
+    first, last = global_tensors(model)
+    n_moe = counted["moe_layers"]
+    tensors = len(first) + len(last) + counted["dense_layers"] * len(layer_tensors(model, False)) + (
+        n_moe * len(layer_tensors(model, True)) if n_moe else 0)
+    return {"total": counted["total"], "embedding": embedding, "non_embedding": counted["total"] - embedding,
+            "active": counted["active"], "per_group": roles, "tensors": tensors}
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -1701,6 +1451,7 @@ PRECISIONS = ("bf16", "fp16", "fp32", "fp8")
 OPTIMIZERS = ("adamw", "adamw-8bit", "adafactor", "lion", "sgd", "sgd-momentum", "muon")
 SHARDINGS = ("zero0", "zero1", "zero2", "zero3", "fsdp-full", "fsdp-grad-op", "fsdp-hybrid")
 RECOMPUTE = ("none", "selective", "full")
+MAX_GPUS = 2**24
 
 
 @dataclass
@@ -1739,7 +1490,7 @@ class TrainSetup:
         return self.num_gpus // (self.tp * self.pp * self.cp)
 
 
-def validate_setup(setup, arch):
+def validate_setup(setup, model):
     s = setup
     for name in ("num_gpus", "tp", "pp", "vpp", "cp", "ep", "micro_batch", "seq_len", "fsdp_shard_size"):
         if getattr(s, name) < 1:
@@ -1772,21 +1523,21 @@ def validate_setup(setup, arch):
     if s.global_batch and s.global_batch % (s.micro_batch * s.dp):
         raise ValueError(f"--global-batch {s.global_batch} is not divisible by micro-batch x dp = "
                          f"{s.micro_batch * s.dp}")
-    if arch is not None:
-        if arch.num_attention_heads % s.tp:
-            raise ValueError(f"-tp {s.tp} does not divide --num-attention-heads {arch.num_attention_heads}")
-        k = arch.kv_heads
-        if not arch.is_mla and k % s.tp and s.tp % k:
+    if model is not None:
+        if model.num_attention_heads % s.tp:
+            raise ValueError(f"-tp {s.tp} does not divide --num-attention-heads {model.num_attention_heads}")
+        k = model.kv_heads
+        if not model.is_mla and k % s.tp and s.tp % k:
             raise ValueError(f"-tp {s.tp} and --num-kv-heads {k}: one must divide the other")
-        for name in ("ffn_hidden_size", "moe_ffn_hidden_size"):
-            width = getattr(arch, name)
-            if width and width % (s.tp if name == "ffn_hidden_size" else etp):
-                raise ValueError(f"--{name.replace('_', '-')} {width} is not divisible by the tensor-parallel size")
-        if s.pp * s.vpp > arch.num_layers:
-            raise ValueError(f"pp x vpp = {s.pp * s.vpp} exceeds --num-layers {arch.num_layers}")
-        if arch.is_moe and arch.num_experts % s.ep:
-            raise ValueError(f"-ep {s.ep} does not divide --num-experts {arch.num_experts}")
-        if not arch.is_moe and s.ep > 1:
+        if model.ffn_hidden_size % s.tp:
+            raise ValueError(f"--ffn-hidden-size {model.ffn_hidden_size} is not divisible by the tensor-parallel size")
+        if model.is_moe and model.moe_width % etp:
+            raise ValueError(f"--moe-ffn-hidden-size {model.moe_width} is not divisible by the tensor-parallel size")
+        if s.pp * s.vpp > model.num_layers:
+            raise ValueError(f"pp x vpp = {s.pp * s.vpp} exceeds --num-layers {model.num_layers}")
+        if model.is_moe and model.num_experts % s.ep:
+            raise ValueError(f"-ep {s.ep} does not divide --num-experts {model.num_experts}")
+        if not model.is_moe and s.ep > 1:
             raise ValueError("-ep > 1 needs a MoE model (--num-experts)")
     elif s.num_params <= 0:
         raise ValueError("give an architecture (--preset, --config or shape flags) or --params")
@@ -1824,15 +1575,15 @@ def stage_layers(num_layers, pp, stage):
 
 
 @functools.lru_cache(maxsize=4096)
-def part_summary(arch, part, tp, ep, etp, optimizer):
+def part_summary(model, part, tp, ep, etp, optimizer):
     """Per-rank sums for one part of the model: part is "dense" or "moe" (one layer), "first" (embedding,
     positions) or "last" (final norm, LM head). Returns (dense numel, dense optimizer bytes, expert numel, expert
     optimizer bytes, FP8-cast linear numel, largest single tensor numel). Cached: a search asks thousands of times."""
     if part in ("dense", "moe"):
-        tensors = layer_tensors(arch, part == "moe")
+        tensors = layer_tensors(model, part == "moe")
     else:
-        tensors = global_tensors(arch)[0 if part == "first" else 1]
-    local = [(t, _local_numel(t, tp, ep, etp, arch.kv_heads)) for t in tensors]
+        tensors = global_tensors(model)[0 if part == "first" else 1]
+    local = [(t, _local_numel(t, tp, ep, etp, model.kv_heads)) for t in tensors]
     dense = [(t, n) for t, n in local if t.role != "routed_experts"]
     expert = [(t, n) for t, n in local if t.role == "routed_experts"]
     linear = sum(n for t, n in local if len(t.shape) >= 2 and t.role not in EMBEDDING_ROLES)
@@ -1840,27 +1591,27 @@ def part_summary(arch, part, tp, ep, etp, optimizer):
             optimizer_state_bytes(optimizer, expert), linear, max([n for _, n in local] or [0]))
 
 
-def stage_params(arch, setup, stage, layer_counts=None):
+def stage_params(model, setup, stage, layer_counts=None):
     """What one rank of pipeline stage `stage` holds: dict with dense/expert numel and optimizer bytes, the FP8-cast
     linear numel, and the largest unit ZeRO-3/FSDP gathers (one layer, or the embedding / LM head alone)."""
     etp = setup.etp or setup.tp
     if layer_counts is None:
-        layers = stage_layers(arch.num_layers, setup.pp, stage)
-        n_moe = sum(1 for i in layers if arch.layer_is_moe(i))
+        layers = stage_layers(model.num_layers, setup.pp, stage)
+        n_moe = sum(1 for i in layers if model.layer_is_moe(i))
         layer_counts = (len(layers) - n_moe, n_moe)
     parts = [("dense", layer_counts[0]), ("moe", layer_counts[1])]
     if stage == 0:
         parts.append(("first", 1))
     if stage == setup.pp - 1:
         parts.append(("last", 1))
-        if arch.tied_embeddings and setup.pp > 1:
+        if model.tied_embeddings and setup.pp > 1:
             parts.append(("first", 1))  # the last stage keeps its own copy of the tied table (Megatron)
     out = [0, 0, 0, 0, 0]
     unit = 0
     for part, count in parts:
         if not count:
             continue
-        summary = part_summary(arch, part, setup.tp, setup.ep, etp, setup.optimizer)
+        summary = part_summary(model, part, setup.tp, setup.ep, etp, setup.optimizer)
         for j in range(5):
             out[j] += summary[j] * count
         unit = max(unit, summary[0] + summary[2] if part in ("dense", "moe") else summary[5])
@@ -1976,24 +1727,24 @@ def _micro_batch_tokens(setup, batch=None, seq=None):
     return b, (setup.seq_len if seq is None else seq) // setup.cp
 
 
-def _dropout_on(arch, setup):
+def _dropout_on(model, setup):
     """--dropout on/off when given, else the architecture's own (GPT-2/3 era models train with dropout)."""
-    return arch.dropout if setup.dropout is None else setup.dropout
+    return model.dropout if setup.dropout is None else setup.dropout
 
 
-def layer_activation_tensors(arch, setup, moe, attention_kind, batch=None, seq=None):
+def layer_activation_tensors(model, setup, moe, attention_kind, batch=None, seq=None):
     """Tensors one layer saves for backward for one micro-batch on one rank: list of dicts
     {name, shape, dtype_bytes, bytes, split, core} ('core' marks what selective recompute drops).
 
     split: 'tp' always divided by tp; 'sp' divided by tp only with sequence parallelism; '-' never."""
     b, s = _micro_batch_tokens(setup, batch, seq)
     s_kv = setup.seq_len if seq is None else seq
-    h, tp = arch.hidden_size, setup.tp
+    h, tp = model.hidden_size, setup.tp
     sp_div = tp if setup.sp else 1
     B = _act_bytes(setup)
     lin_in = 1 if setup.precision == "fp8" else B  # Transformer Engine saves FP8 casts of linear inputs
     hf = setup.profile == "hf"
-    dropout = _dropout_on(arch, setup)
+    dropout = _dropout_on(model, setup)
     eager = setup.attention == "eager"
     out = []
 
@@ -2009,51 +1760,51 @@ def layer_activation_tensors(arch, setup, moe, attention_kind, batch=None, seq=N
     def norm(name, width=h, split="sp"):
         div = sp_div if split == "sp" else 1
         rows = T // div if split == "sp" else T
-        if arch.norm == "nonparametric" and not hf:
+        if model.norm == "nonparametric" and not hf:
             add(name + " input", (rows, width), B, split)
             return
-        if hf and arch.norm == "rmsnorm":
+        if hf and model.norm == "rmsnorm":
             add(name + " input upcast (fp32)", (rows, width), 4, split)
-            add(name + " normalised", (rows, width), 4 if arch.norm_fp32_scale else B, split)
+            add(name + " normalised", (rows, width), 4 if model.norm_fp32_scale else B, split)
             add(name + " rstd (fp32)", (rows,), 4, split)
         else:
             # OLMo-1's parameter-free LayerNorm runs F.layer_norm on an fp32 copy of its input
-            add(name + " input" + (" upcast (fp32)" if hf and arch.norm_fp32_input else ""), (rows, width),
-                4 if hf and arch.norm_fp32_input else B, split)
+            add(name + " input" + (" upcast (fp32)" if hf and model.norm_fp32_input else ""), (rows, width),
+                4 if hf and model.norm_fp32_input else B, split)
             if hf:  # the paper (and the megatron profile) ignores the 4-8 B per token of norm statistics
-                add(name + " mean+rstd (fp32)", (rows, 2 if arch.norm != "rmsnorm" else 1), 4, split)
+                add(name + " mean+rstd (fp32)", (rows, 2 if model.norm != "rmsnorm" else 1), 4, split)
 
     rows_sp = T // sp_div
-    a_l = arch.num_attention_heads // tp
+    a_l = model.num_attention_heads // tp
     # --- attention block ---
     norm("attn norm")
     add("qkv input (norm output)", (rows_sp, h), lin_in, "sp")
-    if arch.is_mla:
-        d_qk = arch.qk_nope_head_dim + arch.qk_rope_head_dim
-        d_v = arch.v_head_dim
+    if model.is_mla:
+        d_qk = model.qk_nope_head_dim + model.qk_rope_head_dim
+        d_v = model.v_head_dim
         k_l = v_l = a_l
-        if arch.q_lora_rank:
-            norm("q_a norm", arch.q_lora_rank, "-")
-            add("q_b input (q_a norm output)", (T, arch.q_lora_rank), lin_in, "-")
-        norm("kv_a norm", arch.kv_lora_rank, "-")
-        add("kv_b input (kv_a norm output)", (T, arch.kv_lora_rank), lin_in, "-")
+        if model.q_lora_rank:
+            norm("q_a norm", model.q_lora_rank, "-")
+            add("q_b input (q_a norm output)", (T, model.q_lora_rank), lin_in, "-")
+        norm("kv_a norm", model.kv_lora_rank, "-")
+        add("kv_b input (kv_a norm output)", (T, model.kv_lora_rank), lin_in, "-")
     else:
-        d_qk = d_v = arch.d_head
-        k_l = kv_heads_per_rank(arch.kv_heads, tp)
+        d_qk = d_v = model.d_head
+        k_l = kv_heads_per_rank(model.kv_heads, tp)
         v_l = k_l
-        if arch.qk_norm != "none":  # Qwen3 / OLMo-2 / Phi qk_layernorm: q and k projections pass through a norm
+        if model.qk_norm != "none":  # Qwen3 / OLMo-2 / Phi qk_layernorm: q and k projections pass through a norm
             norm("q norm", a_l * d_qk, "tp")
             norm("k norm", k_l * d_qk, "tp")
-    if eager or (hf and arch.hf_kv_broadcast):
+    if eager or (hf and model.hf_kv_broadcast):
         k_l = v_l = a_l  # unfused attention repeats K/V to every query head before the batched matmuls
     add("q", (b, a_l, s, d_qk), B, "tp")
     add("k", (b, k_l, s, d_qk), B, "tp")
     add("v", (b, v_l, s, d_v), B, "tp")
     if eager:
         kv_len = s_kv  # eager kernels materialise full score rows even for sliding-window layers
-        if arch.attn_softcap:
+        if model.attn_softcap:
             add("softcap tanh output", (b, a_l, s, kv_len), B, "tp", core=True)
-        soft_b = 4 if hf and arch.softmax_fp32 else B
+        soft_b = 4 if hf and model.softmax_fp32 else B
         add("softmax output", (b, a_l, s, kv_len), soft_b, "tp", core=True)
         if dropout:
             add("attention dropout mask", (b, a_l, s, kv_len), 1, "tp", core=True)
@@ -2068,42 +1819,41 @@ def layer_activation_tensors(arch, setup, moe, attention_kind, batch=None, seq=N
             add("o_proj input (fp8 cast)", (T, a_l * d_v), lin_in, "tp")
     if dropout:
         add("attention residual dropout mask", (rows_sp, h), 1, "sp")
-    if arch.norms_per_layer == 4:
+    if model.norms_per_layer == 4:
         norm("post-attention norm")
     # --- MLP / MoE block ---
-    if arch.norms_per_layer >= 2:
+    if model.norms_per_layer >= 2:
         norm("mlp norm")
         add("mlp input (norm output)", (rows_sp, h), lin_in, "sp")
 
     def mlp(label, tokens, width_local):
-        if arch.gated_mlp:
+        if model.gated_mlp:
             if hf:
                 add(label + " gate output (act input)", (tokens, width_local), B, "tp")
                 add(label + " up output", (tokens, width_local), B, "tp")
                 add(label + " act output", (tokens, width_local), B, "tp")
             else:
                 add(label + " fc1 output (fused SwiGLU input)", (tokens, 2 * width_local), B, "tp")
-        elif hf and arch.python_gelu:  # x, tanh(u), 0.5 x and 1 + tanh(u), as autograd records gelu_new
+        elif hf and model.python_gelu:  # x, tanh(u), 0.5 x and 1 + tanh(u), as autograd records gelu_new
             for what in ("act input", "gelu tanh output", "gelu 0.5x", "gelu 1+tanh"):
                 add(f"{label} {what}", (tokens, width_local), B, "tp")
-        elif not arch.relu_mlp:  # ReLU's backward needs only its output, which is the down_proj input below
+        elif not model.relu_mlp:  # ReLU's backward needs only its output, which is the down_proj input below
             add(label + " act input", (tokens, width_local), B, "tp")
         add(label + " down_proj input", (tokens, width_local), lin_in, "tp")
 
     if not moe:
-        mlp("mlp", T, arch.ffn_hidden_size // tp)
+        mlp("mlp", T, model.ffn_hidden_size // tp)
     else:
         etp = setup.etp or tp
-        routed = T * arch.topk
-        add("router logits (fp32)", (T, arch.num_experts), 4, "-")
-        add("routing weights (fp32)", (T, arch.topk), 4, "-")
+        routed = T * model.top_k
+        add("router logits (fp32)", (T, model.num_experts), 4, "-")
+        add("routing weights (fp32)", (T, model.top_k), 4, "-")
         add("expert input (dispatched tokens)", (routed, h), lin_in, "-")
-        mlp("experts", routed, arch.moe_ffn_hidden_size // etp)
+        mlp("experts", routed, model.moe_width // etp)
         add("expert output (for weighting)", (routed, h), B, "-")
-        if arch.num_shared_experts:
-            width = (arch.shared_expert_ffn_hidden_size or arch.moe_ffn_hidden_size) * arch.num_shared_experts
-            mlp("shared experts", T, width // tp)
-    if arch.norms_per_layer == 4:
+        if model.num_shared_experts:  # run as one MLP of the summed width (DeepSeek's shared_experts)
+            mlp("shared experts", T, model.shared_width // tp)
+    if model.norms_per_layer == 4:
         norm("post-mlp norm")
     if dropout:
         add("mlp residual dropout mask", (rows_sp, h), 1, "sp")
@@ -2115,28 +1865,28 @@ def activation_sum(tensors, recompute):
     return sum(t["bytes"] for t in tensors if not (recompute == "selective" and t["core"]))
 
 
-def layer_input_bytes(arch, setup, batch=None, seq=None):
+def layer_input_bytes(model, setup, batch=None, seq=None):
     """What full recompute keeps per layer: the layer input (divided by tp under SP)."""
     b, s = _micro_batch_tokens(setup, batch, seq)
     rows = s * b // (setup.tp if setup.sp else 1)
-    return rows * arch.hidden_size * _act_bytes(setup)
+    return rows * model.hidden_size * _act_bytes(setup)
 
 
-def embedding_activation_bytes(arch, setup, batch=None, seq=None):
+def embedding_activation_bytes(model, setup, batch=None, seq=None):
     """First stage, per micro-batch: int64 token ids (+ embedding dropout mask; + the input of BLOOM's embedding
     LayerNorm; + OPT's project_in input, s b e)."""
     b, s = _micro_batch_tokens(setup, batch, seq)
-    hidden = s * b * arch.hidden_size // (setup.tp if setup.sp else 1)  # elements of one h-wide tensor per rank
-    dropout = _dropout_on(arch, setup)
+    hidden = s * b * model.hidden_size // (setup.tp if setup.sp else 1)  # elements of one h-wide tensor per rank
+    dropout = _dropout_on(model, setup)
     mask = hidden if dropout else 0
-    saved = hidden * _act_bytes(setup) if arch.embedding_norm else 0
-    e = arch.word_embed_proj_dim or arch.hidden_size
-    if e != arch.hidden_size:
+    saved = hidden * _act_bytes(setup) if model.embedding_norm else 0
+    e = model.embed_width
+    if e != model.hidden_size:
         saved += s * b * e * _act_bytes(setup)
     return 8 * s * b + mask + saved
 
 
-def logits_bytes(arch, setup, batch=None, seq=None):
+def logits_bytes(model, setup, batch=None, seq=None):
     """Last stage, one micro-batch: final norm + LM-head input + logits/loss buffers.
 
     megatron: fp32 logits for the vocab-parallel cross entropy, 4 s b V / tp (theoretical_memory_usage.py);
@@ -2145,11 +1895,11 @@ def logits_bytes(arch, setup, batch=None, seq=None):
     b, s = _micro_batch_tokens(setup, batch, seq)
     B = _act_bytes(setup)
     rows_sp = s * b // (setup.tp if setup.sp else 1)
-    h = arch.hidden_size
-    e = arch.word_embed_proj_dim or h
+    h = model.hidden_size
+    e = model.embed_width
     # final-norm input and LM-head input (width e); OPT's project_out keeps its h-wide input too
-    head_in = rows_sp * (h + e + (h if e != h else 0)) * B + (4 * rows_sp if arch.final_norm else 0)
-    v_local = -(-arch.vocab_size // setup.tp)
+    head_in = rows_sp * (h + e + (h if e != h else 0)) * B + (4 * rows_sp if model.final_norm else 0)
+    v_local = -(-model.padded_vocab // setup.tp)
     per_elem = 4 if setup.profile == "megatron" else B + 8
     return head_in + s * b * v_local * per_elem + 8 * s * b
 
@@ -2169,28 +1919,28 @@ def micro_batches(setup):
     return setup.pp
 
 
-def stage_activation_bytes(arch, setup, stage, batch=None, seq=None):
+def stage_activation_bytes(model, setup, stage, batch=None, seq=None):
     """Activation bytes held at the peak on one rank of `stage` (first stage: most in-flight micro-batches)."""
-    layers = stage_layers(arch.num_layers, setup.pp, stage)
+    layers = stage_layers(model.num_layers, setup.pp, stage)
     m = micro_batches(replace(setup, micro_batch=setup.micro_batch if batch is None else batch))
     chunks = in_flight_chunks(setup, stage, m)
     by_kind = {}
     for i in layers:
-        kind = (arch.layer_is_moe(i), arch.layer_attention(i))
+        kind = (model.layer_is_moe(i), model.layer_attention(i))
         if kind not in by_kind:
-            tensors = layer_activation_tensors(arch, setup, kind[0], kind[1], batch, seq)
+            tensors = layer_activation_tensors(model, setup, kind[0], kind[1], batch, seq)
             by_kind[kind] = activation_sum(tensors, setup.recompute)
-    per_layer = [by_kind[(arch.layer_is_moe(i), arch.layer_attention(i))] for i in layers]
+    per_layer = [by_kind[(model.layer_is_moe(i), model.layer_attention(i))] for i in layers]
     worst = max(per_layer)
     if setup.recompute == "full":
         layers_per_chunk = -(-len(layers) // setup.vpp)
-        stored = layer_input_bytes(arch, setup, batch, seq) * layers_per_chunk * chunks + worst
+        stored = layer_input_bytes(model, setup, batch, seq) * layers_per_chunk * chunks + worst
     elif setup.vpp > 1:
         stored = worst * -(-len(layers) // setup.vpp) * chunks
     else:
         stored = sum(per_layer) * chunks
     if stage == 0:
-        stored += embedding_activation_bytes(arch, setup, batch, seq) * chunks
+        stored += embedding_activation_bytes(model, setup, batch, seq) * chunks
     return stored
 
 
@@ -2215,13 +1965,13 @@ def _gathered_bytes(setup, unit_params):
     return (1 + setup.prefetch_units) * unit_params * (w_b + fp8_cast) + unit_params * w_b
 
 
-def training_memory(arch, setup):
+def training_memory(model, setup):
     """Per-GPU training memory, every term separately; see the module docstring for conventions."""
-    validate_setup(setup, arch)
+    validate_setup(setup, model)
     dense_shard, expert_shard = _shard_sizes(setup)
     stages = {}
     assumptions = []
-    if arch is None:
+    if model is None:
         n_local = -(-setup.num_params // (setup.tp * setup.pp))
         fake = [(ModelTensor("params", (n_local,), "all"), n_local)]
         held = {"dense": n_local, "dense_opt": optimizer_state_bytes(setup.optimizer, fake), "expert": 0,
@@ -2238,11 +1988,11 @@ def training_memory(arch, setup):
         for label, stage in (("first", 0), ("last", setup.pp - 1)):
             if label == "last" and setup.pp == 1:
                 break
-            held = stage_params(arch, setup, stage)
+            held = stage_params(model, setup, stage)
             terms, cpu = model_state_terms(setup, held, dense_shard, expert_shard)
             terms["gathered_params"] = _gathered_bytes(setup, held["unit"])
-            terms["activations"] = stage_activation_bytes(arch, setup, stage)
-            terms["logits_loss"] = logits_bytes(arch, setup) if stage == setup.pp - 1 else 0
+            terms["activations"] = stage_activation_bytes(model, setup, stage)
+            terms["logits_loss"] = logits_bytes(model, setup) if stage == setup.pp - 1 else 0
             stages[label] = (terms, cpu)
     out_stages = {}
     for label, (terms, cpu) in stages.items():
@@ -2255,10 +2005,10 @@ def training_memory(arch, setup):
         out_stages[label] = {"terms": t, "cpu_offloaded_bytes": cpu}
     worst = max(out_stages, key=lambda k: out_stages[k]["terms"]["total"])
     w_b, g_b, copy_b, m_b = bytes_per_param(setup)
-    total_params = count_params(arch)["total"] if arch is not None else setup.num_params
+    total_params = count_params(model)["total"] if model is not None else setup.num_params
     ckpt_w = total_params * (4 if w_b == 4 else 2)  # fp32 or FSDP's fp32 parameters are saved as fp32
-    if arch is not None:
-        whole = stage_params(arch, TrainSetup(optimizer=setup.optimizer), 0)  # tp = pp = 1: the whole model
+    if model is not None:
+        whole = stage_params(model, TrainSetup(optimizer=setup.optimizer), 0)  # tp = pp = 1: the whole model
         opt_full = whole["dense_opt"] + whole["expert_opt"]
     else:
         opt_full = optimizer_state_bytes(setup.optimizer, [(ModelTensor("p", (total_params,), "all"), total_params)])
@@ -2269,10 +2019,10 @@ def training_memory(arch, setup):
         f"fragmentation allowance {setup.fragmentation:.0%} of allocated bytes",
         f"communication buckets {setup.comm_buffer / 2**20:.0f} MiB (2 x torch DDP bucket_cap_mb=25)",
     ]
-    if arch is not None:
+    if model is not None:
         assumptions += [
             f"activations: profile {setup.profile}, attention {setup.attention}, recompute {setup.recompute}, "
-            f"dropout {'on' if _dropout_on(arch, setup) else 'off'}, "
+            f"dropout {'on' if _dropout_on(model, setup) else 'off'}, "
             f"{_act_bytes(setup)}-byte activations; MoE routing assumed balanced (tokens x top-k per rank)",
             f"pipeline: {micro_batches(setup)} micro-batches per step, first stage holds "
             f"{in_flight_chunks(setup, 0, micro_batches(setup))} in flight (1F1B"
@@ -2286,7 +2036,7 @@ def training_memory(arch, setup):
         "checkpoint": {"weights_bytes": ckpt_w, "full_bytes": ckpt_full},
         "bytes_per_param": {"weights": w_b, "gradients": g_b + copy_b, "master_weights": m_b},
         "setup": dict(asdict(setup), dp=setup.dp, dense_shard=dense_shard, expert_shard=expert_shard,
-                      micro_batches=micro_batches(setup) if arch is not None else None),
+                      micro_batches=micro_batches(setup) if model is not None else None),
         "assumptions": assumptions,
     }
 
@@ -2299,7 +2049,7 @@ KV_BITS = {"fp32": 32, "fp16": 16, "bf16": 16, "fp8": 8, "int8": 8, "int4": 4, "
 WEIGHT_BITS = {"fp32": 32, "fp16": 16, "bf16": 16, "fp8": 8, "int8": 8, "int4": 4}
 
 
-def kv_cache_bytes(arch, batch, context, kv_dtype="bf16", tp=1, convention="window", layers=None):
+def kv_cache_bytes(model, batch, context, kv_dtype="bf16", tp=1, convention="window", layers=None):
     """Exact KV-cache bytes for `batch` sequences of `context` tokens on one of `tp` ranks.
 
     Per token and layer: 2 x kv_heads x head_dim elements (MHA/GQA/MQA), or kv_lora_rank + qk_rope_head_dim for
@@ -2313,17 +2063,17 @@ def kv_cache_bytes(arch, batch, context, kv_dtype="bf16", tp=1, convention="wind
     per_layer_type = {}
     total_bits2 = 0
     per_token_bits2 = 0
-    for i in range(arch.num_layers):
-        kind = arch.layer_attention(i)
-        if arch.is_mla:
-            elems = arch.kv_lora_rank + arch.qk_rope_head_dim
+    for i in range(model.num_layers):
+        kind = model.layer_attention(i)
+        if model.is_mla:
+            elems = model.kv_lora_rank + model.qk_rope_head_dim
         else:
-            cached = arch.num_attention_heads if arch.hf_kv_broadcast and convention == "hf-dynamic" \
-                else arch.kv_heads
+            cached = model.num_attention_heads if model.hf_kv_broadcast and convention == "hf-dynamic" \
+                else model.kv_heads
             heads = kv_heads_per_rank(cached, tp)
-            elems = 2 * heads * arch.d_head
+            elems = 2 * heads * model.d_head
         if kind == "sliding":
-            cap = arch.sliding_window - (1 if convention == "hf-dynamic" else 0)
+            cap = model.sliding_window - (1 if convention == "hf-dynamic" else 0)
             tokens = min(context, cap)
         else:
             tokens = context
@@ -2339,39 +2089,39 @@ def kv_cache_bytes(arch, batch, context, kv_dtype="bf16", tp=1, convention="wind
             "per_layer_type": per_layer_type, "kv_dtype": kv_dtype, "convention": convention}
 
 
-def weight_bytes(arch, bits, tp=1, pp=1, num_params=0):
+def weight_bytes(model, bits, tp=1, pp=1, num_params=0):
     """Weights on one rank at `bits` per weight (all parameters at that width), worst pipeline stage."""
-    if arch is None:
+    if model is None:
         return -(-num_params * bits // (8 * tp * pp))
     setup = TrainSetup(tp=tp, pp=pp, num_gpus=tp * pp, optimizer="sgd")
     best = 0
     for stage in {0, pp - 1}:
-        held = stage_params(arch, setup, stage)
+        held = stage_params(model, setup, stage)
         best = max(best, -(-(held["dense"] + held["expert"]) * bits // 8))
     return best
 
 
-def prefill_activation_bytes(arch, batch, tokens, tp=1, act_bytes=2, attention="flash"):
+def prefill_activation_bytes(model, batch, tokens, tp=1, act_bytes=2, attention="flash"):
     """Peak transient activations of one prefill step (no autograd): the residual stream and norm output plus
     the larger of the attention block (q, k, v, output; eager adds fp32 scores b a s^2) and the MLP block
     (gated: gate/act, up and their product alive at once, 3 f; plain: 2 f), on one of tp ranks."""
     T = batch * tokens
-    h = arch.hidden_size
+    h = model.hidden_size
     base = 2 * T * h * act_bytes
-    if arch.is_mla:
-        qk = arch.qk_nope_head_dim + arch.qk_rope_head_dim
-        attn = T * (arch.num_attention_heads // tp) * (2 * qk + 2 * arch.v_head_dim) * act_bytes
+    if model.is_mla:
+        qk = model.qk_nope_head_dim + model.qk_rope_head_dim
+        attn = T * (model.num_attention_heads // tp) * (2 * qk + 2 * model.v_head_dim) * act_bytes
     else:
-        k_l = kv_heads_per_rank(arch.kv_heads, tp)
-        attn = T * (2 * arch.num_attention_heads // tp + 2 * k_l) * arch.d_head * act_bytes
+        k_l = kv_heads_per_rank(model.kv_heads, tp)
+        attn = T * (2 * model.num_attention_heads // tp + 2 * k_l) * model.d_head * act_bytes
     if attention == "eager":
-        attn += batch * (arch.num_attention_heads // tp) * tokens * tokens * 4
+        attn += batch * (model.num_attention_heads // tp) * tokens * tokens * 4
     widths = []
-    if arch.ffn_hidden_size:
-        widths.append(arch.ffn_hidden_size // tp)
-    if arch.is_moe:
-        widths.append(arch.moe_ffn_hidden_size * arch.topk // tp)
-    mlp = max(widths) * T * act_bytes * (3 if arch.gated_mlp else 2)
+    if model.ffn_hidden_size:
+        widths.append(model.ffn_hidden_size // tp)
+    if model.is_moe:
+        widths.append(model.moe_width * model.top_k // tp)
+    mlp = max(widths) * T * act_bytes * (3 if model.gated_mlp else 2)
     return base + max(attn, mlp)
 
 
@@ -2392,36 +2142,36 @@ class InferSetup:
     num_params: int = 0
 
 
-def inference_memory(arch, inf):
+def inference_memory(model, inf):
     if inf.batch < 1 or inf.context < 1 or inf.tp < 1 or inf.pp < 1 or inf.prefill_chunk < 0:
         raise ValueError("--batch-size, --context, -tp and -pp must be >= 1")
     if inf.kv_dtype not in KV_BITS:
         raise ValueError(f"--kv-dtype must be one of {', '.join(KV_BITS)}, got {inf.kv_dtype!r}")
     if inf.weight_dtype not in WEIGHT_BITS:
         raise ValueError(f"--weight-dtype must be one of {', '.join(WEIGHT_BITS)}, got {inf.weight_dtype!r}")
-    if arch is not None and arch.num_attention_heads % inf.tp:
-        raise ValueError(f"-tp {inf.tp} does not divide --num-attention-heads {arch.num_attention_heads}")
-    if arch is not None and not arch.is_mla and arch.kv_heads % inf.tp and inf.tp % arch.kv_heads:
-        raise ValueError(f"-tp {inf.tp} and --num-kv-heads {arch.kv_heads}: one must divide the other")
-    if arch is not None and inf.pp > arch.num_layers:
-        raise ValueError(f"-pp {inf.pp} exceeds --num-layers {arch.num_layers}")
+    if model is not None and model.num_attention_heads % inf.tp:
+        raise ValueError(f"-tp {inf.tp} does not divide --num-attention-heads {model.num_attention_heads}")
+    if model is not None and not model.is_mla and model.kv_heads % inf.tp and inf.tp % model.kv_heads:
+        raise ValueError(f"-tp {inf.tp} and --num-kv-heads {model.kv_heads}: one must divide the other")
+    if model is not None and inf.pp > model.num_layers:
+        raise ValueError(f"-pp {inf.pp} exceeds --num-layers {model.num_layers}")
     if inf.bits_per_weight:
         from fractions import Fraction
         bits = Fraction(inf.bits_per_weight).limit_denominator(10**6)
     else:
         bits = WEIGHT_BITS[inf.weight_dtype]
-    w = int(weight_bytes(arch, bits, inf.tp, inf.pp, inf.num_params))
+    w = int(weight_bytes(model, bits, inf.tp, inf.pp, inf.num_params))
     terms = {"weights": w}
     kv = None
-    if arch is not None:
-        kv = kv_cache_bytes(arch, inf.batch, inf.context, inf.kv_dtype, inf.tp, inf.kv_convention)
-        first_stage = set(stage_layers(arch.num_layers, inf.pp, 0))  # the stage with the most layers
-        terms["kv_cache"] = (kv_cache_bytes(arch, inf.batch, inf.context, inf.kv_dtype, inf.tp, inf.kv_convention,
+    if model is not None:
+        kv = kv_cache_bytes(model, inf.batch, inf.context, inf.kv_dtype, inf.tp, inf.kv_convention)
+        first_stage = set(stage_layers(model.num_layers, inf.pp, 0))  # the stage with the most layers
+        terms["kv_cache"] = (kv_cache_bytes(model, inf.batch, inf.context, inf.kv_dtype, inf.tp, inf.kv_convention,
                                             first_stage)["total_bytes"] if inf.pp > 1 else kv["total_bytes"])
         chunk = min(inf.prefill_chunk or inf.context, inf.context)
         # one sequence's prompt per prefill step, `chunk` tokens at a time (decode steps are far smaller)
-        terms["prefill_activations"] = prefill_activation_bytes(arch, 1, chunk, inf.tp, 2, inf.attention)
-        terms["logits"] = inf.batch * -(-arch.vocab_size // inf.tp) * 4
+        terms["prefill_activations"] = prefill_activation_bytes(model, 1, chunk, inf.tp, 2, inf.attention)
+        terms["logits"] = inf.batch * -(-model.padded_vocab // inf.tp) * 4
     allocated = sum(terms.values())
     terms["fragmentation"] = int(allocated * inf.fragmentation)
     terms["framework_overhead"] = inf.overhead
@@ -2459,23 +2209,23 @@ def _largest_fitting(fits, low, high):
     return lo
 
 
-def max_micro_batch(arch, setup, gpu_bytes, limit=1 << 20):
+def max_micro_batch(model, setup, gpu_bytes, limit=1 << 20):
     def fits(b):
-        return training_memory(arch, replace(setup, micro_batch=b, global_batch=0))["per_gpu"]["total"] <= gpu_bytes
+        return training_memory(model, replace(setup, micro_batch=b, global_batch=0))["per_gpu"]["total"] <= gpu_bytes
     return _largest_fitting(fits, 1, limit)
 
 
-def max_train_context(arch, setup, gpu_bytes, limit=1 << 24):
+def max_train_context(model, setup, gpu_bytes, limit=1 << 24):
     step = setup.cp
 
     def fits(n):
-        return training_memory(arch, replace(setup, seq_len=n * step))["per_gpu"]["total"] <= gpu_bytes
+        return training_memory(model, replace(setup, seq_len=n * step))["per_gpu"]["total"] <= gpu_bytes
     return _largest_fitting(fits, 1, limit // step) * step
 
 
-def max_inference_context(arch, inf, gpu_bytes, limit=1 << 24):
+def max_inference_context(model, inf, gpu_bytes, limit=1 << 24):
     def fits(n):
-        return inference_memory(arch, replace(inf, context=n))["per_gpu"]["total"] <= gpu_bytes
+        return inference_memory(model, replace(inf, context=n))["per_gpu"]["total"] <= gpu_bytes
     return _largest_fitting(fits, 1, limit)
 
 
@@ -2490,7 +2240,7 @@ SEARCH_CRITERION = ("feasible configurations ranked by: smallest tp x pp (least 
                     "micro-batch, then lowest memory")
 
 
-def search_configs(arch, base, gpu_bytes, max_tp=8, top=10):
+def search_configs(model, base, gpu_bytes, max_tp=8, top=10):
     """Enumerate (tp, pp, dp, zero, recompute, micro-batch) for base.num_gpus; keep those that fit gpu_bytes.
 
     For a fixed tp every term is a sum over layer kinds (dense/MoE x full/sliding) and is linear in the micro-batch,
@@ -2501,27 +2251,27 @@ def search_configs(arch, base, gpu_bytes, max_tp=8, top=10):
     evaluated = 0
     gbs = base.global_batch
     zeros = ("zero0", "zero1", "zero2", "zero3")
-    kinds = sorted({(arch.layer_is_moe(i), arch.layer_attention(i)) for i in range(arch.num_layers)})
-    kind_of = [kinds.index((arch.layer_is_moe(i), arch.layer_attention(i))) for i in range(arch.num_layers)]
+    kinds = sorted({(model.layer_is_moe(i), model.layer_attention(i)) for i in range(model.num_layers)})
+    kind_of = [kinds.index((model.layer_is_moe(i), model.layer_attention(i))) for i in range(model.num_layers)]
     frag = 1 + base.fragmentation
     for tp in _divisors(base.num_gpus):
-        if tp > max_tp or arch.num_attention_heads % tp or (arch.ffn_hidden_size and arch.ffn_hidden_size % tp):
+        if tp > max_tp or model.num_attention_heads % tp or (model.ffn_hidden_size and model.ffn_hidden_size % tp):
             continue
-        if not arch.is_mla and arch.kv_heads % tp and tp % arch.kv_heads:
+        if not model.is_mla and model.kv_heads % tp and tp % model.kv_heads:
             continue
         etp = base.etp or tp
-        if arch.is_moe and arch.moe_ffn_hidden_size % etp:
+        if model.is_moe and model.moe_width % etp:
             continue
         s1 = replace(base, tp=tp, pp=1, vpp=1, sp=tp > 1 and base.sp, micro_batch=1, global_batch=0, num_gpus=tp)
-        act = {rc: [activation_sum(layer_activation_tensors(arch, replace(s1, recompute=rc), moe, att), rc)
+        act = {rc: [activation_sum(layer_activation_tensors(model, replace(s1, recompute=rc), moe, att), rc)
                     for moe, att in kinds] for rc in RECOMPUTE}
-        layer_in = layer_input_bytes(arch, s1)
-        emb = embedding_activation_bytes(arch, s1)
-        logit = logits_bytes(arch, s1)
+        layer_in = layer_input_bytes(model, s1)
+        emb = embedding_activation_bytes(model, s1)
+        logit = logits_bytes(model, s1)
         for pp in _divisors(base.num_gpus // tp):
-            if pp > arch.num_layers or (base.num_gpus // tp // pp) % base.cp:
+            if pp > model.num_layers or (base.num_gpus // tp // pp) % base.cp:
                 continue
-            if arch.is_moe and (base.num_gpus // pp) % (base.ep * etp):
+            if model.is_moe and (base.num_gpus // pp) % (base.ep * etp):
                 continue
             dp = base.num_gpus // (tp * pp * base.cp)
             if gbs and gbs % dp:
@@ -2538,10 +2288,10 @@ def search_configs(arch, base, gpu_bytes, max_tp=8, top=10):
             stages = []
             for stage in ((0, pp - 1) if pp > 1 else (0,)):
                 counts = [0] * len(kinds)
-                for i in stage_layers(arch.num_layers, pp, stage):
+                for i in stage_layers(model.num_layers, pp, stage):
                     counts[kind_of[i]] += 1
                 n_moe = sum(c for c, (moe, _) in zip(counts, kinds) if moe)
-                held = stage_params(arch, sp_setup, stage, (sum(counts) - n_moe, n_moe))
+                held = stage_params(model, sp_setup, stage, (sum(counts) - n_moe, n_moe))
                 fixed = {}
                 for z in zeros:
                     sz = replace(sp_setup, sharding=z)
@@ -2577,7 +2327,7 @@ def search_configs(arch, base, gpu_bytes, max_tp=8, top=10):
     for _, zero, rc, neg_mb, _, tp, pp, dp in results:
         if top and len(rows) >= top:
             break
-        exact = training_memory(arch, replace(base, tp=tp, pp=pp, vpp=1, sp=tp > 1 and base.sp, micro_batch=-neg_mb,
+        exact = training_memory(model, replace(base, tp=tp, pp=pp, vpp=1, sp=tp > 1 and base.sp, micro_batch=-neg_mb,
                                               sharding=f"zero{zero}", recompute=RECOMPUTE[rc]))
         total = exact["per_gpu"]["total"]
         if total <= gpu_bytes:
@@ -2750,7 +2500,7 @@ def build_parser():
         (("--head-dim",), "head_dim", "per-head width (default h / heads)"),
         (("--ffn-hidden-size",), "ffn_hidden_size", "MLP width f"),
         (("-e", "--num-experts"), "num_experts", "routed experts"),
-        (("-t", "--topk"), "topk", "experts per token"),
+        (("-t", "--topk"), "top_k", "experts per token"),
         (("-ei", "--expert-interval"), "expert_interval", "every n-th layer is MoE (layers n-1, 2n-1, ...; "
                                                             "DeepSeek presets/configs: 0, n, 2n, ...)"),
         (("--moe-ffn-hidden-size",), "moe_ffn_hidden_size", "expert width"),
@@ -2834,101 +2584,130 @@ def build_parser():
     return p
 
 
-_ARCH_INT_FLAGS = ("num_layers", "hidden_size", "vocab_size", "num_attention_heads", "num_kv_heads", "head_dim",
-                   "ffn_hidden_size", "num_experts", "topk", "expert_interval", "moe_ffn_hidden_size",
-                   "num_shared_experts", "first_k_dense", "kv_lora_rank", "q_lora_rank", "qk_rope_head_dim",
-                   "qk_nope_head_dim", "v_head_dim", "sliding_window", "learned_positions", "norms_per_layer",
-                   "word_embed_proj_dim")
+# The Model fields the integer model flags set (each flag's argparse dest is its field; -t/--topk sets top_k), and
+# those that must be positive. --learned-positions is apart: it sets the position scheme too.
+MODEL_INT_FIELDS = ("num_layers", "hidden_size", "vocab_size", "num_attention_heads", "num_kv_heads", "head_dim",
+                    "ffn_hidden_size", "num_experts", "top_k", "expert_interval", "moe_ffn_hidden_size",
+                    "num_shared_experts", "first_k_dense", "kv_lora_rank", "q_lora_rank", "qk_rope_head_dim",
+                    "qk_nope_head_dim", "v_head_dim", "sliding_window", "norms_per_layer", "word_embed_proj_dim")
+POSITIVE_FIELDS = ("num_layers", "hidden_size", "vocab_size", "num_attention_heads", "expert_interval",
+                   "norms_per_layer")
+# validate_model names a field by the block's MODEL_FIELD_FLAGS; these fields are set by another flag here
+FLAG_OF_FIELD = {"max_position_embeddings": "--learned-positions", "position_offset": "--learned-positions"}
 
 
-def _flag(dest):
-    return "--" + dest.replace("_", "-")
+def _flag(field):
+    return FLAG_OF_FIELD.get(field) or MODEL_FIELD_FLAGS.get(field) or "--" + field.replace("_", "-")
 
 
-def resolve_arch(args):
-    """Preset / config / flags -> Arch (or None in --params mode). Returns (arch, warnings for stderr, the config
-    reader's notes)."""
+def resolve_model(args):
+    """Preset / config / flags -> the block's Model (or None in --params mode), validated. Returns (model, warnings
+    for stderr, the config reader's notes).
+
+    A preset (preset_model) or a config.json (model_from_config) gives the starting Model; each flag then replaces
+    the field it names (dataclasses.replace), and validate_model checks the result under the flags' names. A
+    preset's pre-training length is not used: this script's run defaults (-s 2048, ...) are its own."""
     warnings, notes = [], []
+    if args.preset and args.config:
+        raise InputError("--preset and --config are alternatives; give one")
+    if args.generic and not args.config:
+        raise InputError("--generic reads a --config of an unknown model_type; give --config")
     base = None
     if args.preset:
-        if args.preset not in PRESETS:
-            raise ValueError(f"--preset {args.preset!r} is unknown; see --list-presets")
-        kw, source = PRESETS[args.preset]
-        base = Arch(name=args.preset, source=source, **kw)
-    if args.generic and not args.config:
-        raise ValueError("--generic reads a --config of an unknown model_type; give --config")
+        base = preset_model(args.preset)
     if args.config:
         raw, label = read_config_json(args.config)
-        model, notes = model_from_config(raw, f"--config {label}", generic=args.generic)
-        base = arch_from_model(model)
+        base, notes = model_from_config(raw, f"--config {label}", generic=args.generic)
         warnings += [f"{PROG}: note: {note}" for note in notes]
         if base.is_moe and base.expert_interval_phase == 0 and base.expert_interval > 1:
             warnings.append(f"{PROG}: warning: --config moe_layer_freq {base.expert_interval} read as DeepSeek's "
                             f"code does (MoE layers i % {base.expert_interval} == 0); transformers ignores it and "
                             "builds every layer past first_k_dense_replace as MoE")
-    explicit = {d: getattr(args, d) for d in _ARCH_INT_FLAGS if getattr(args, d) is not None}
+    explicit = {field: getattr(args, field) for field in MODEL_INT_FIELDS if getattr(args, field) is not None}
     others = [args.kv_size_ratio, args.ffn_expansion_factor, args.num_mlp_linears, args.norm, args.layer_types,
               args.tied_embeddings, args.qkv_bias, args.mlp_bias, args.dropout, args.lm_head_bias,
-              args.embedding_norm, args.qk_norm]
+              args.embedding_norm, args.qk_norm, args.learned_positions]
     if base is None and not explicit and all(o is None for o in others) and not args.moe:
         return None, warnings, notes
+    if base is not None and base.is_moe and not base.moe_ffn_hidden_size:
+        # Mixtral's experts are as wide as its MLP (moe_ffn_hidden_size 0): pinned, so that --ffn-hidden-size
+        # changes the dense MLP width only, as it does for every other MoE model
+        base = replace(base, moe_ffn_hidden_size=base.ffn_hidden_size)
     # Shape flags alone start from the cookbook's defaults: 2-linear MLP, f = 4h, LayerNorm, untied embeddings.
-    arch = base or Arch(name="custom", gated_mlp=False, norm="layernorm", ffn_hidden_size=0)
-    upd = {}
-    for dest, raw in explicit.items():
-        upd[dest] = parse_count(raw, _flag(dest), allow_zero=dest not in (
-            "num_layers", "hidden_size", "vocab_size", "num_attention_heads", "expert_interval", "norms_per_layer"))
-    arch = replace(arch, **upd)
+    model = base or Model(num_layers=32, hidden_size=4096, num_attention_heads=32, vocab_size=32000,
+                          ffn_hidden_size=0, gated_mlp=False, norm="layernorm")
+    model = replace(model, **{field: parse_count(raw, _flag(field), allow_zero=field not in POSITIVE_FIELDS)
+                              for field, raw in explicit.items()})
+    if args.learned_positions is not None:
+        rows = parse_count(args.learned_positions, "--learned-positions", allow_zero=True)
+        if rows and model.position_embedding == "relative":
+            raise InputError("--learned-positions: this model uses relative attention (Transformer-XL), not a "
+                             "learned position table")
+        if rows:  # the flag gives the table's rows: no offset on top (OPT's 2 extra rows are in its config only)
+            model = replace(model, position_embedding="learned", max_position_embeddings=rows, position_offset=0)
+        elif model.position_embedding == "learned":  # 0: no table
+            model = replace(model, position_embedding="none", max_position_embeddings=0, position_offset=0)
     if args.kv_size_ratio is not None:
         ratio = parse_fraction(args.kv_size_ratio, "--kv-size-ratio", 0.0, 1.0)
-        kv = ratio * arch.num_attention_heads
+        kv = ratio * model.num_attention_heads
         if ratio <= 0 or abs(kv - round(kv)) > 1e-9:
-            raise ValueError(f"--kv-size-ratio {args.kv_size_ratio} x {arch.num_attention_heads} heads is not a "
+            raise InputError(f"--kv-size-ratio {args.kv_size_ratio} x {model.num_attention_heads} heads is not a "
                              f"whole number of kv heads")
-        arch = replace(arch, num_kv_heads=int(round(kv)))
+        model = replace(model, num_kv_heads=int(round(kv)))
     if args.num_mlp_linears is not None:
         if args.num_mlp_linears not in ("2", "3"):
-            raise ValueError(f"--num-mlp-linears must be 2 or 3, got {args.num_mlp_linears!r}")
-        arch = replace(arch, gated_mlp=args.num_mlp_linears == "3")
+            raise InputError(f"--num-mlp-linears must be 2 or 3, got {args.num_mlp_linears!r}")
+        model = replace(model, gated_mlp=args.num_mlp_linears == "3")
     if args.ffn_expansion_factor is not None:
         factor = parse_fraction(args.ffn_expansion_factor, "--ffn-expansion-factor", 0.0)
-        width = factor * arch.hidden_size
+        width = factor * model.hidden_size
         if factor <= 0 or abs(width - round(width)) > 1e-6:
-            raise ValueError(f"--ffn-expansion-factor {args.ffn_expansion_factor} x {arch.hidden_size} is not a "
+            raise InputError(f"--ffn-expansion-factor {args.ffn_expansion_factor} x {model.hidden_size} is not a "
                              "whole number; give --ffn-hidden-size")
-        arch = replace(arch, ffn_hidden_size=int(round(width)))
-    if base is None and "ffn_hidden_size" not in upd and args.ffn_expansion_factor is None:
-        arch = replace(arch, ffn_hidden_size=4 * arch.hidden_size)
-    if args.moe and not arch.num_experts:
-        raise ValueError("--moe needs -e/--num-experts > 0")
-    if arch.num_experts and not arch.moe_ffn_hidden_size:
-        arch = replace(arch, moe_ffn_hidden_size=arch.ffn_hidden_size)
-    if arch.num_experts and not arch.topk:
-        arch = replace(arch, topk=min(2, arch.num_experts))
+        model = replace(model, ffn_hidden_size=int(round(width)))
+    if base is None and "ffn_hidden_size" not in explicit and args.ffn_expansion_factor is None:
+        model = replace(model, ffn_hidden_size=4 * model.hidden_size)
+    if args.moe and not model.num_experts:
+        raise InputError("--moe needs -e/--num-experts > 0")
+    if model.num_experts and not model.moe_ffn_hidden_size:
+        model = replace(model, moe_ffn_hidden_size=model.ffn_hidden_size)
+    if model.num_experts and not model.top_k:
+        model = replace(model, top_k=min(2, model.num_experts))
     if args.norm is not None:
-        arch = replace(arch, norm=args.norm)
+        model = replace(model, norm=args.norm)
     if args.qk_norm is not None:
-        arch = replace(arch, qk_norm=args.qk_norm)
+        model = replace(model, qk_norm=args.qk_norm)
     for flag in ("tied_embeddings", "qkv_bias", "mlp_bias", "lm_head_bias", "embedding_norm"):
         if getattr(args, flag) is not None:
-            arch = replace(arch, **{flag: getattr(args, flag)})
+            model = replace(model, **{flag: getattr(args, flag)})
     if args.dropout is not None:
-        arch = replace(arch, dropout=args.dropout == "on")
-    check_layer_count(arch.num_layers)  # before the per-layer types below are expanded to num_layers entries
+        model = replace(model, dropout=args.dropout == "on")
+    if model.num_layers > MODEL_MAX_LAYERS:  # before per-layer types are expanded to num_layers entries
+        raise InputError(f"--num-layers must be <= {MODEL_MAX_LAYERS:,}, got {model.num_layers:,}")
     if args.layer_types is not None:
         text = args.layer_types.strip().lower()
         if text == "alternate":
-            types = tuple("sliding" if j % 2 == 0 else "full" for j in range(arch.num_layers))
+            types = tuple("sliding" if j % 2 == 0 else "full" for j in range(model.num_layers))
         else:
             types = tuple(x.strip() for x in text.split(",") if x.strip())
         if not types:
-            raise ValueError(f"--layer-types expects a comma list of full/sliding or 'alternate', got "
+            raise InputError(f"--layer-types expects a comma list of full/sliding or 'alternate', got "
                              f"{args.layer_types!r}")
-        arch = replace(arch, layer_types=types)
-    if arch.layer_types and len(arch.layer_types) != arch.num_layers and "num_layers" in upd and base is not None:
-        arch = replace(arch, layer_types=tuple(arch.layer_types[j % len(arch.layer_types)]
-                                               for j in range(arch.num_layers)))
-    return validate_arch(arch), warnings, notes
+        if len(types) != model.num_layers:
+            raise InputError(f"--layer-types has {len(types)} entries for {model.num_layers} layers")
+        if any(t not in ("full", "sliding") for t in types):
+            raise InputError("--layer-types entries must be 'full' or 'sliding'")
+        model = replace(model, layer_types=types)
+    elif model.layer_types and len(model.layer_types) != model.num_layers and "num_layers" in explicit:
+        # a preset's or config's pattern (Gemma-2: sliding, full, ...) repeated over the new depth
+        model = replace(model, layer_types=tuple(model.layer_types[j % len(model.layer_types)]
+                                                 for j in range(model.num_layers)))
+    if base is not None:
+        changed = [f.name for f in fields(Model) if getattr(model, f.name) != getattr(base, f.name)]
+        if changed:  # provenance: the echoed model says which values are not the preset's / file's own
+            model = replace(model, name=f"{model.name} (modified)",
+                            source=f"{model.source}; changed by flags: {', '.join(changed)}")
+    return check_memory_model(validate_model(model, FLAG_OF_FIELD)), warnings, notes
 
 
 def _opt(raw, flag, default, parse=parse_count, **kw):
@@ -2944,7 +2723,7 @@ def _attention_and_allowances(args):
                 fragmentation=_opt(args.fragmentation, "--fragmentation", 0.05, parse_fraction, low=0.0, high=10.0))
 
 
-def build_train_setup(args, arch):
+def build_train_setup(args, model):
     tp = _opt(args.tp, "-tp", 1)
     pp = _opt(args.pp, "-pp", 1)
     cp = _opt(args.cp, "--cp", 1)
@@ -2974,7 +2753,7 @@ def build_train_setup(args, arch):
         offload_optimizer=args.offload_optimizer, offload_params=args.offload_params, recompute=recompute,
         profile=profile, comm_buffer=_opt(args.comm_buffer, "--comm-buffer", 50 * 2**20, parse_bytes),
         **_attention_and_allowances(args),
-        num_params=_opt(args.params, "--params", 0) if arch is None else 0,
+        num_params=_opt(args.params, "--params", 0) if model is None else 0,
         largest_unit_params=_opt(args.largest_layer_params, "--largest-layer-params", 0, allow_zero=True),
     )
     # A flag the chosen setup never reads would otherwise be ignored without a word.
@@ -2990,17 +2769,17 @@ def build_train_setup(args, arch):
          "--gpus-per-node is read by --search and --sharding fsdp-hybrid only"),
         (args.grads is not None and (sharding.startswith("fsdp") or setup.precision == "fp32"),
          "--grads does not apply with FSDP or fp32 precision (their gradients are fp32)"),
-        (args.etp is not None and (arch is None or not arch.is_moe), "--etp needs a MoE model (--num-experts)"),
+        (args.etp is not None and (model is None or not model.is_moe), "--etp needs a MoE model (--num-experts)"),
         (args.search and (any(x is not None for x in searched) or args.checkpoint_activations),
          "--search chooses -tp, -pp, -z, --recompute and -b itself; drop them"),
     ]
     for is_unread, message in unread:
         if is_unread:
             raise ValueError(message)
-    return validate_setup(setup, arch)
+    return validate_setup(setup, model)
 
 
-def build_infer_setup(args, arch):
+def build_infer_setup(args, model):
     bpw = 0.0
     if args.bits_per_weight is not None:
         bpw = parse_fraction(args.bits_per_weight, "--bits-per-weight", 0.0, 64.0)
@@ -3015,7 +2794,7 @@ def build_infer_setup(args, arch):
         kv_convention=conv, tp=_opt(args.tp, "-tp", 1), pp=_opt(args.pp, "-pp", 1),
         prefill_chunk=_opt(args.prefill_chunk, "--prefill-chunk", 0, allow_zero=True),
         **_attention_and_allowances(args),
-        num_params=_opt(args.params, "--params", 0) if arch is None else 0)
+        num_params=_opt(args.params, "--params", 0) if model is None else 0)
 
 
 # Flags that only one mode reads (dest -> flag as the user types it): given to the other mode they would be ignored.
@@ -3043,12 +2822,12 @@ def compute(args):
         raise ValueError(f"{stray[0]} is for {'training; drop --infer' if args.infer else 'inference; add --infer'}")
     if args.top is not None and not args.search:
         raise ValueError("--top sets the rows --search prints; add --search")
-    arch, warnings, notes = resolve_arch(args)
-    if arch is None and args.params is None:
+    model, warnings, notes = resolve_model(args)
+    if model is None and args.params is None:
         raise ValueError("give a model: --preset, --config, shape flags (-l, -hs, -a, ...) or -p/--params")
-    if arch is not None and args.params is not None:
+    if model is not None and args.params is not None:
         raise ValueError("-p/--params is for model-states-only mode; do not combine it with a model")
-    if arch is not None and args.largest_layer_params is not None:
+    if model is not None and args.largest_layer_params is not None:
         raise ValueError("--largest-layer-params is for -p/--params mode; with a model the gathered unit is "
                          "computed")
     gpu_bytes = parse_bytes(args.gpu_memory, "--gpu-memory") if args.gpu_memory is not None else None
@@ -3056,36 +2835,36 @@ def compute(args):
         raise ValueError("--max-micro-batch, --max-context and --search need --gpu-memory")
     if sum(map(bool, (args.max_micro_batch, args.max_context, args.search))) > 1:
         raise ValueError("give one of --max-micro-batch, --max-context, --search")
-    if (args.search or args.max_micro_batch or args.max_context or args.explain) and arch is None:
+    if (args.search or args.max_micro_batch or args.max_context or args.explain) and model is None:
         raise ValueError("--search, --max-micro-batch, --max-context and --explain need an architecture, not -p")
-    params = count_params(arch) if arch is not None else {"total": parse_count(args.params, "--params")}
-    result = {"model": asdict(arch) if arch is not None else None, "params": params, "notes": notes}
+    params = count_params(model) if model is not None else {"total": parse_count(args.params, "--params")}
+    result = {"model": asdict(model) if model is not None else None, "params": params, "notes": notes}
     if args.infer:
-        inf = build_infer_setup(args, arch)
+        inf = build_infer_setup(args, model)
         if args.max_context:
-            n = max_inference_context(arch, inf, gpu_bytes)
+            n = max_inference_context(model, inf, gpu_bytes)
             if n == 0:
                 raise ValueError("nothing fits: even a 1-token context exceeds --gpu-memory")
             inf = replace(inf, context=n)
             result["solution"] = {"name": "max context", "value": n}
-        result.update(mode="inference", **inference_memory(arch, inf))
+        result.update(mode="inference", **inference_memory(model, inf))
     else:
-        setup = build_train_setup(args, arch)
+        setup = build_train_setup(args, model)
         if args.max_micro_batch:
-            bmax = max_micro_batch(arch, setup, gpu_bytes)
+            bmax = max_micro_batch(model, setup, gpu_bytes)
             if bmax == 0:
                 raise ValueError("nothing fits: micro-batch 1 already exceeds --gpu-memory")
             setup = replace(setup, micro_batch=bmax, global_batch=0)
             result["solution"] = {"name": "max micro-batch", "value": bmax}
         if args.max_context:
-            n = max_train_context(arch, setup, gpu_bytes)
+            n = max_train_context(model, setup, gpu_bytes)
             if n == 0:
                 raise ValueError("nothing fits: even the shortest sequence exceeds --gpu-memory")
             setup = replace(setup, seq_len=n)
             result["solution"] = {"name": "max sequence length", "value": n}
         if args.search:
             top = _opt(args.top, "--top", 10, allow_zero=True)
-            found, evaluated = search_configs(arch, setup, gpu_bytes,
+            found, evaluated = search_configs(model, setup, gpu_bytes,
                                               max_tp=_opt(args.gpus_per_node, "--gpus-per-node", 8), top=top)
             result["search"] = {"candidates_evaluated": evaluated, "criterion": SEARCH_CRITERION, "results": found}
             if found:
@@ -3093,13 +2872,13 @@ def compute(args):
                 setup = replace(setup, tp=best["tp"], pp=best["pp"], sharding=f"zero{best['zero']}",
                                 recompute=best["recompute"], micro_batch=best["micro_batch"],
                                 sp=best["tp"] > 1 and setup.sp)
-        result.update(mode="train", **training_memory(arch, setup))
+        result.update(mode="train", **training_memory(model, setup))
         if args.explain:
             kinds = {}
-            for j in range(arch.num_layers):
-                key = ("moe" if arch.layer_is_moe(j) else "dense") + "/" + arch.layer_attention(j)
+            for j in range(model.num_layers):
+                key = ("moe" if model.layer_is_moe(j) else "dense") + "/" + model.layer_attention(j)
                 if key not in kinds:
-                    tensors = layer_activation_tensors(arch, setup, arch.layer_is_moe(j), arch.layer_attention(j))
+                    tensors = layer_activation_tensors(model, setup, model.layer_is_moe(j), model.layer_attention(j))
                     if setup.recompute == "selective":
                         tensors = [t for t in tensors if not t["core"]]
                     kinds[key] = tensors
@@ -3125,8 +2904,9 @@ def main(argv=None):
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.list_presets:
-        for name, (_, source) in PRESETS.items():
-            print(f"{name:<16} {source}")
+        width = max(map(len, MODEL_PRESETS))
+        for name, spec in MODEL_PRESETS.items():  # the shared block's one table
+            print(f"{name:<{width}}  {spec['source']}")
         return 0
     try:
         reject_empty(parser, args)

@@ -31,16 +31,17 @@ CASES = [  # (preset, num_gpus, sequence length, global batch)
 
 
 def run(preset, gpus, seq, gbs, repeats=5):
-    arch = mem.Arch(name=preset, **mem.PRESETS[preset][0])
-    ep = 8 if arch.is_moe else 1
+    model = mem.preset_model(preset)  # the shared model block's preset
+    ep = 8 if model.is_moe else 1
     base = mem.TrainSetup(num_gpus=gpus, seq_len=seq, global_batch=gbs, sp=True, ep=ep)
     times, evaluated, found = [], 0, 0
     for _ in range(repeats):
         mem.part_summary.cache_clear()  # every run starts cold: no memo from the previous run
         mem.layer_tensors.cache_clear()
         mem._count_params.cache_clear()
+        mem._MB_LAYER_CACHE.clear()  # the block's own memo of each layer's tensor list
         t0 = time.perf_counter()
-        rows, evaluated = mem.search_configs(arch, base, 80 * 2**30, max_tp=8, top=10)
+        rows, evaluated = mem.search_configs(model, base, 80 * 2**30, max_tp=8, top=10)
         times.append(time.perf_counter() - t0)
         found = len(rows)
     t = statistics.median(times)

@@ -11,7 +11,7 @@ import re
 
 import pytest
 
-from conftest import call_main, run_cli
+from conftest import call_main, load_script, run_cli
 
 GiB, MiB = 2**30, 2**20
 # Model states only: no framework overhead, no buckets, no fragmentation allowance.
@@ -141,11 +141,11 @@ SBH = S * B * H
 
 
 def korthikanti_layer(mem, **setup):
-    arch = mem.Arch(**mem.PRESETS["gpt3-175b"][0])
+    model = mem.preset_model("gpt3-175b")  # the shared model block's preset
     base = dict(seq_len=S, micro_batch=B, attention="eager", profile="megatron", num_gpus=setup.get("tp", 1))
     base.update(setup)
     ts = mem.TrainSetup(**base)
-    tensors = mem.layer_activation_tensors(arch, ts, False, "full")
+    tensors = mem.layer_activation_tensors(model, ts, False, "full")
     return mem.activation_sum(tensors, ts.recompute)
 
 
@@ -156,8 +156,8 @@ def test_korthikanti_table_2_rows(mem):
     assert korthikanti_layer(mem, tp=T, sp=True) == SBH * (34 + five_as_h) // T                 # + sequence parallel
     assert korthikanti_layer(mem, tp=T, recompute="selective") == SBH * (10 + 24 // T)          # TP + selective
     assert korthikanti_layer(mem, tp=T, sp=True, recompute="selective") == SBH * 34 // T        # TP + SP + selective
-    arch = mem.Arch(**mem.PRESETS["gpt3-175b"][0])
-    assert mem.layer_input_bytes(arch, mem.TrainSetup(seq_len=S, micro_batch=B)) == 2 * SBH    # full recompute
+    model = mem.preset_model("gpt3-175b")
+    assert mem.layer_input_bytes(model, mem.TrainSetup(seq_len=S, micro_batch=B)) == 2 * SBH   # full recompute
 
 
 def test_korthikanti_gpt3_mib_figures(mem):
@@ -700,8 +700,7 @@ def test_deepseek_moe_layer_freq_is_read_with_deepseeks_rule(mem, params, tmp_pa
                   if i >= c["first_k_dense_replace"] and i % c["moe_layer_freq"] == 0]
     assert moe_layers == [2, 4]
     model, notes = mem.model_from_config(dict(c), "deepseek-v2-lite-freq2")  # the shared model block's reader
-    arch = mem.arch_from_model(model)
-    assert [i for i in range(arch.num_layers) if arch.layer_is_moe(i)] == moe_layers
+    assert [i for i in range(model.num_layers) if model.layer_is_moe(i)] == moe_layers
     assert notes == []  # every field read (moe_layer_freq included) or known to be harmless
     h, a, v, f, fm, e = c["hidden_size"], c["num_attention_heads"], c["vocab_size"], c["intermediate_size"], \
         c["moe_intermediate_size"], c["n_routed_experts"]
@@ -725,12 +724,12 @@ def test_deepseek_moe_layer_freq_is_read_with_deepseeks_rule(mem, params, tmp_pa
 
 def test_decoder_sparse_step_keeps_qwens_phase(mem):
     # Qwen2-MoE (modeling_qwen2_moe.py): layer i is sparse iff (i + 1) % decoder_sparse_step == 0 -> 1, 3, 5
-    cfg = {"model_type": "qwen2_moe", "hidden_size": 64, "num_attention_heads": 4, "num_hidden_layers": 6,
-           "vocab_size": 100, "intermediate_size": 128, "moe_intermediate_size": 32, "num_experts": 4,
-           "num_experts_per_tok": 2, "decoder_sparse_step": 2, "shared_expert_intermediate_size": 64,
-           "use_sliding_window": False}
-    arch = mem.arch_from_model(mem.model_from_config(cfg, "qwen-step2")[0])
-    assert [i for i in range(6) if arch.layer_is_moe(i)] == [1, 3, 5]
+    cfg = {"model_type": "qwen2_moe", "hidden_size": 64, "num_attention_heads": 4, "num_key_value_heads": 4,
+           "num_hidden_layers": 6, "vocab_size": 100, "intermediate_size": 128, "moe_intermediate_size": 32,
+           "num_experts": 4, "num_experts_per_tok": 2, "decoder_sparse_step": 2,
+           "shared_expert_intermediate_size": 64, "use_sliding_window": False}
+    model = mem.model_from_config(cfg, "qwen-step2")[0]
+    assert [i for i in range(6) if model.layer_is_moe(i)] == [1, 3, 5]
     both = dict(cfg, moe_layer_freq=2)  # DeepSeek's spelling is not read by Qwen2-MoE: refused, never ignored
     with pytest.raises(ValueError, match="moe_layer_freq"):
         mem.model_from_config(both, "both")
@@ -765,6 +764,11 @@ def test_decoder_sparse_step_keeps_qwens_phase(mem):
     (["--preset", "llama-3-8b", "--search", "--gpu-memory", "80GB", "-z", "1"], "--search"),
     (["-l", "2", "-hs", "96", "-a", "24", "--num-kv-heads", "8", "--infer", "-tp", "3"], "--num-kv-heads"),
     (["--preset", "chinchilla-70b", "--learned-positions", "2048"], "--learned-positions"),  # relative positions
+    (["--preset", "llama-3-8b", "-v", "1e30"], "--vocab-size"),          # beyond the block's bound on a width
+    (["--preset", "llama-3-8b", "--config", "/nonexistent"], "--preset"),  # the config silently won before
+    (["--preset", "gemma-2-9b", "--sliding-window", "0"], "--sliding-window"),  # its sliding layers need a window
+    (["--preset", "llama-3-8b", "--layer-types", "full,sliding"], "--layer-types"),  # 2 entries for 32 layers
+    (["--preset", "llama-3-8b", "--norm", "batchnorm"], "--norm"),
 ])
 def test_review_hostile_cli(mem, argv, needle):
     status, out, err = call_main(mem, argv)
@@ -809,7 +813,8 @@ def test_review_hostile_config(mem, tmp_path, text, needle):
 
 @pytest.mark.parametrize("argv", [
     ["-p", "1e30", "--num-gpus", "16777216", "-z", "3", "--largest-layer-params", "1e30"],
-    ["--preset", "llama-3-8b", "--infer", "--context", "1e30", "--batch-size", "1e30", "-v", "1e30"],
+    # a model width is bounded by the shared model block (MODEL_MAX_WIDTH, 1e9), run sizes by this script (1e30)
+    ["--preset", "llama-3-8b", "--infer", "--context", "1e30", "--batch-size", "1e30", "-v", "1e9"],
     ["--preset", "gemma-2-9b", "-s", "1e30", "-b", "1e30", "--attention", "eager", "--profile", "hf"],
     ["--preset", "llama-3-8b", "--overhead", "1e30B", "--comm-buffer", "1e30B", "--fragmentation", "10"],
 ])
@@ -828,10 +833,51 @@ def test_deepseek_preset_expert_interval_counts_like_moe_layer_freq(mem):
     # config.json with moe_layer_freq n would: layers 4, 6, ..., 60 for n = 2, not 3, 5, ..., 59.
     status, out, err = call_main(mem, ["--preset", "deepseek-v3", "-ei", "2", "--explain", "--json"])
     assert status == 0, err
-    arch = mem.Arch(**{k: v for k, v in json.loads(out)["model"].items() if k != "layer_types"})
-    assert [i for i in range(61) if arch.layer_is_moe(i)] == list(range(4, 61, 2))
+    echoed = json.loads(out)["model"]  # the resolved Model's fields (JSON lists for its tuples)
+    model = mem.Model(**{k: tuple(v) if isinstance(v, list) else v for k, v in echoed.items()})
+    assert [i for i in range(61) if model.layer_is_moe(i)] == list(range(4, 61, 2))
 
 
 def test_config_that_is_a_device_is_refused_not_read_forever(mem):
     status, _, err = call_main(mem, ["--config", "/dev/zero"])
     assert status == 2 and "--config" in err and len(err.strip().splitlines()) == 1
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Presets are the shared model block's one table (MODEL_PRESETS): every name runs, in both modes, and is listed.
+# ---------------------------------------------------------------------------------------------------------------
+BLOCK_PRESETS = sorted(load_script("calc_transformer_mem").MODEL_PRESETS)
+
+
+def test_the_block_has_the_presets_this_script_had(mem):
+    # the 32 presets calc_transformer_mem.py kept before the block's table replaced its own
+    own = {"gpt2", "gpt2-medium", "gpt2-large", "gpt2-xl", "gpt3-175b", "chinchilla-70b", "gopher-280b",
+           "pythia-70m", "pythia-160m", "pythia-410m", "pythia-1b", "pythia-1.4b", "pythia-2.8b", "pythia-6.9b",
+           "pythia-12b", "llama-2-7b", "llama-2-13b", "llama-2-70b", "llama-3-8b", "llama-3-70b", "llama-3.1-8b",
+           "llama-3.1-70b", "llama-3.1-405b", "llama-3.2-1b", "llama-3.2-3b", "mistral-7b", "mixtral-8x7b",
+           "qwen2.5-7b", "qwen2.5-72b", "gemma-2-9b", "gemma-2-27b", "deepseek-v3"}
+    assert own <= set(BLOCK_PRESETS) and len(BLOCK_PRESETS) == 40
+
+
+@pytest.mark.parametrize("mode", [[], ["--infer"]], ids=["train", "infer"])
+@pytest.mark.parametrize("name", BLOCK_PRESETS)
+def test_every_block_preset_runs(mem, name, mode):
+    status, out, err = call_main(mem, ["--preset", name, *mode, "--json"])
+    assert status == 0 and err == "", err
+    r = json.loads(out)
+    assert r["model"]["name"] == name and r["mode"] == ("inference" if mode else "train")
+    assert r["params"]["total"] > 0 and r["per_gpu"]["total"] > 0
+    assert all(math.isfinite(x) and x >= 0 for x in _walk_numbers(r))
+
+
+def test_list_presets_is_the_block_table_with_sources(mem):
+    status, out, _ = call_main(mem, ["--list-presets"])
+    lines = out.splitlines()
+    assert status == 0 and [line.split()[0] for line in lines] == list(mem.MODEL_PRESETS)
+    assert all(len(line.split(None, 1)) == 2 for line in lines)  # each names its source
+
+
+def test_flags_on_a_preset_are_stated_in_the_echoed_model(mem):
+    r = run_json(mem, "--preset", "llama-3-8b", "-l", "4", "--infer")
+    assert r["model"]["name"] == "llama-3-8b (modified)" and "changed by flags: num_layers" in r["model"]["source"]
+    assert run_json(mem, "--preset", "llama-3-8b", "--infer")["model"]["name"] == "llama-3-8b"

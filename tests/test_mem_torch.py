@@ -140,10 +140,10 @@ def unique_bytes(tensors):
     return sum(seen.values())
 
 
-def arch_of(mem, cfg, where=None):
-    """The shared model block's reading of a config dict (model_from_config), seen as the memory script's Arch."""
+def described(mem, cfg, where=None):
+    """The shared model block's reading of a config dict (model_from_config): the Model the memory script uses."""
     model, _notes = mem.model_from_config(dict(cfg), where or cfg["model_type"])
-    return mem.arch_from_model(model)
+    return model
 
 
 @pytest.mark.parametrize("name", sorted(STATE_CONFIGS))
@@ -155,8 +155,8 @@ def test_model_states_equal_tensor_bytes_after_a_real_step(mem, name):
     params = list({p.data_ptr(): p for p in model.parameters()}.values())
     ids = torch.randint(0, cfg["vocab_size"], (2, 16))
     model(input_ids=ids, labels=ids).loss.backward()
-    arch = arch_of(mem, cfg)
-    assert mem.count_params(arch)["total"] == sum(p.numel() for p in params)
+    mem_model = described(mem, cfg)
+    assert mem.count_params(mem_model)["total"] == sum(p.numel() for p in params)
     weights = unique_bytes(params)
     grads = unique_bytes([p.grad for p in params])
     for optimizer, make in (("adamw", lambda: torch.optim.AdamW(params, lr=1e-3)),
@@ -166,7 +166,7 @@ def test_model_states_equal_tensor_bytes_after_a_real_step(mem, name):
         opt.step()  # one real step on the same gradients creates this optimizer's full state
         states = unique_bytes([v for st in opt.state.values() for v in st.values() if torch.is_tensor(v)])
         setup = mem.TrainSetup(precision="fp32", optimizer=optimizer, seq_len=16, micro_batch=2)
-        r = mem.training_memory(arch, setup)["per_gpu"]
+        r = mem.training_memory(mem_model, setup)["per_gpu"]
         assert (r["weights"], r["gradients"], r["master_weights"]) == (weights, grads, 0)
         assert r["optimizer_states"] == states, optimizer
 
@@ -204,7 +204,7 @@ def test_kv_cache_equals_transformers_dynamic_cache(mem, name, cfg, length, dtyp
         out = model(input_ids=ids, use_cache=True)
     measured = cache_bytes(out.past_key_values)
     # transformers keeps window - 1 tokens in a dynamic sliding layer ("hf-dynamic"); MLA caches the latent
-    expected = mem.kv_cache_bytes(arch_of(mem, cfg), 3, length, dtype_name, 1, "hf-dynamic")["total_bytes"]
+    expected = mem.kv_cache_bytes(described(mem, cfg), 3, length, dtype_name, 1, "hf-dynamic")["total_bytes"]
     assert measured == expected
 
 
@@ -213,8 +213,8 @@ def test_falcon_kv_cache_per_token_from_the_published_configs(mem):
     # tiiuae/falcon-40b: new_decoder_architecture with num_kv_heads 8, head 8192 / 128 = 64, 60 layers:
     # 2 x 60 x 8 x 64 x 2 B = 122,880 B (what a cache of the 8 groups holds, e.g. vLLM's); transformers' Falcon
     # broadcasts K/V to all 128 query heads before caching, 16x that (checked above on the shrunk model).
-    falcon_7b = arch_of(mem, _published("falcon"), "falcon-7b")
-    falcon_40b = arch_of(mem, _published("falcon_new"), "falcon-40b")
+    falcon_7b = described(mem, _published("falcon"), "falcon-7b")
+    falcon_40b = described(mem, _published("falcon_new"), "falcon-40b")
     assert mem.kv_cache_bytes(falcon_7b, 1, 1, "bf16")["bytes_per_token"] == 8_192
     assert mem.kv_cache_bytes(falcon_40b, 1, 1, "bf16")["bytes_per_token"] == 122_880
     assert mem.kv_cache_bytes(falcon_40b, 1, 1, "bf16", convention="hf-dynamic")["bytes_per_token"] == 16 * 122_880
@@ -230,7 +230,7 @@ def test_kv_cache_equals_transformers_static_cache_with_window(mem):
     with torch.no_grad():
         model(input_ids=ids, past_key_values=cache, use_cache=True)
     # a static cache allocates max_cache_len tokens on full layers and min(max_cache_len, window) on sliding ones
-    expected = mem.kv_cache_bytes(arch_of(mem, GEMMA_2_9B), 2, max_len, "fp32", 1, "window")["total_bytes"]
+    expected = mem.kv_cache_bytes(described(mem, GEMMA_2_9B), 2, max_len, "fp32", 1, "window")["total_bytes"]
     assert cache_bytes(cache) == expected
 
 
@@ -248,7 +248,7 @@ def saved_bytes_per_region(model, ids, torch):
         return t
 
     hooks = []
-    body = model.model if hasattr(model, "model") else model.transformer
+    body = next(getattr(model, name) for name in ("model", "gpt_neox", "transformer") if hasattr(model, name))
     body = getattr(body, "decoder", body)  # OPT keeps its layers in model.decoder
     for layer in getattr(body, "layers", None) or body.h:
         hooks.append(layer.register_forward_pre_hook(lambda *a: state.update(inside=True)))
@@ -290,14 +290,31 @@ def test_activations_within_10_percent_of_saved_tensors(mem, name, cfg, attn, dt
     batch, seq = 2, 128
     ids = torch.randint(0, cfg["vocab_size"], (batch, seq))
     measured = saved_bytes_per_region(model, ids, torch)
-    arch = arch_of(mem, cfg)
+    mem_model = described(mem, cfg)
     setup = mem.TrainSetup(precision=dtype_name, profile="hf", attention=attn, seq_len=seq, micro_batch=batch)
-    estimate = sum(mem.activation_sum(mem.layer_activation_tensors(arch, setup, arch.layer_is_moe(i),
-                                                                   arch.layer_attention(i)), "none")
-                   for i in range(arch.num_layers))
+    estimate = sum(mem.activation_sum(mem.layer_activation_tensors(mem_model, setup, mem_model.layer_is_moe(i),
+                                                                   mem_model.layer_attention(i)), "none")
+                   for i in range(mem_model.num_layers))
     print(f"{name} {attn} {dtype_name}: measured {measured:,} B, estimate {estimate:,} B "
           f"(profile hf, {attn}, no dropout, {setup.precision} activations, MoE tokens x top-k)")
     assert abs(estimate - measured) <= 0.10 * measured
+
+
+# EleutherAI/pythia-160m config.json (test_params_torch.REAL_CONFIGS["gpt_neox"]), shrunk: 768 -> 128 wide, 12 -> 4
+# heads, 12 -> 2 layers. transformers' GPTNeoX eager attention runs its softmax in fp32 and casts the result back
+# (modeling_gpt_neox.py: softmax(..., dtype=torch.float32).to(query.dtype)), so bf16 training saves both.
+PYTHIA_160M = shrunk("gpt_neox", hidden_size=128, intermediate_size=512, num_attention_heads=4, num_hidden_layers=2,
+                     vocab_size=512)
+BLOCK_READS_NEOX_SOFTMAX_IN_BF16 = pytest.mark.xfail(strict=True, reason=(
+    "the shared model block reads gpt_neox with softmax_fp32=False (and its Pythia presets carry it), but "
+    "transformers' GPTNeoX eager attention upcasts the softmax: the bf16 eager estimate is 26 % low at s = 128"))
+
+
+@pytest.mark.parametrize("attn, dtype_name", [
+    ("sdpa", "fp32"), ("sdpa", "bf16"), ("eager", "fp32"),
+    pytest.param("eager", "bf16", marks=BLOCK_READS_NEOX_SOFTMAX_IN_BF16)])
+def test_gpt_neox_activations_within_10_percent_of_saved_tensors(mem, attn, dtype_name):
+    test_activations_within_10_percent_of_saved_tensors(mem, "pythia-160m", PYTHIA_160M, attn, dtype_name)
 
 
 @pytest.mark.parametrize("name", ["llama-3-8b", "llama-3.2-1b", "qwen2.5-7b", "gemma-2-9b", "gpt2"])
@@ -318,7 +335,7 @@ def test_muon_states_equal_torch_muon_plus_adamw(mem, name):
         opt.step()
     states = unique_bytes([v for opt in opts for st in opt.state.values() for v in st.values() if torch.is_tensor(v)])
     setup = mem.TrainSetup(precision="fp32", optimizer="muon", seq_len=16, micro_batch=2)
-    assert mem.training_memory(arch_of(mem, cfg), setup)["per_gpu"]["optimizer_states"] == states
+    assert mem.training_memory(described(mem, cfg), setup)["per_gpu"]["optimizer_states"] == states
 
 
 @pytest.mark.parametrize("name, cfg, attn", [
@@ -356,10 +373,10 @@ def test_activations_at_real_width_under_fake_tensors(mem, name, cfg, attn):
         with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
             model(input_ids=ids, labels=ids)
     measured = sum(seen.values())
-    arch = arch_of(mem, cfg)
+    mem_model = described(mem, cfg)
     setup = mem.TrainSetup(precision="bf16", profile="hf", attention=attn, seq_len=seq, micro_batch=1)
-    estimate = sum(mem.activation_sum(mem.layer_activation_tensors(arch, setup, arch.layer_is_moe(i), "full"),
-                                      "none") for i in range(arch.num_layers))
+    estimate = sum(mem.activation_sum(mem.layer_activation_tensors(mem_model, setup, mem_model.layer_is_moe(i), "full"),
+                                      "none") for i in range(mem_model.num_layers))
     print(f"{name} {attn} real width: measured {measured:,} B, estimate {estimate:,} B")
     # At published widths every saved tensor the estimate lists is exact and the unlisted ones (norm statistics
     # aside, which hf counts) are O(s) against O(s h): 1 %, not the 10 % allowed for the 128-wide shrunk models,
@@ -394,7 +411,7 @@ def meta_model_counts(name, cache):
 @pytest.mark.parametrize("name", sorted(_real_configs()))
 def test_real_config_json_parameter_count_equals_pytorch(mem, name, meta_models):
     numel, tensors = meta_model_counts(name, meta_models)
-    arch = arch_of(mem, _published(name), name)
-    counted = mem.count_params(arch)
+    mem_model = described(mem, _published(name), name)
+    counted = mem.count_params(mem_model)
     assert counted["total"] == numel
     assert counted["tensors"] == tensors
