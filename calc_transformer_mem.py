@@ -154,10 +154,23 @@ import dataclasses as _dc
 import json as _json
 import os as _os
 import stat as _stat
+import sys as _sys
 
 
 class InputError(ValueError):
     """Bad input (a flag, a config.json field, a file): one line on stderr and exit status 2, never a number."""
+
+
+def run_cli(main) -> None:
+    """Run a script's main() as a command and exit with its status.  A reader that stops early (`| head`) ends the
+    run quietly with status 1 instead of a BrokenPipeError traceback (the Python docs' recipe for SIGPIPE)."""
+    try:
+        status = main()
+        _sys.stdout.flush()
+    except BrokenPipeError:
+        _os.dup2(_os.open(_os.devnull, _os.O_WRONLY), _sys.stdout.fileno())  # nothing left to flush at exit
+        status = 1
+    raise SystemExit(status)
 
 
 MODEL_MAX_LAYERS = 100_000       # layers are walked one by one (MoE placement, layer types)
@@ -217,7 +230,7 @@ class Model:
     qk_rope_head_dim: int = 0
     v_head_dim: int = 0
     # MoE
-    num_experts: int = 0
+    num_experts: int = 0             # routed experts never carry biases (Mixtral, Qwen-MoE, DeepSeek-V2 with mlp_bias)
     top_k: int = 0
     moe_ffn_hidden_size: int = 0     # 0: ffn_hidden_size
     num_shared_experts: int = 0
@@ -606,9 +619,9 @@ def _mb_alternating(layers: int) -> tuple:  # Gemma-2: even layers slide, odd la
 _PRESET_GPT2 = dict(gated_mlp=False, position_embedding="learned", max_position_embeddings=1024, norm="layernorm",
                     qkv_bias=True, o_bias=True, mlp_bias=True, tied_embeddings=True, vocab_size=50257,
                     fused_qkv=True, dropout=True, python_gelu=True, softmax_fp32=False, sequence_length=1024)
-# Pythia = GPT-NeoX: rotary, LayerNorm with bias, every linear biased, fused query_key_value, untied head
+# Pythia = GPT-NeoX: rotary, LayerNorm with bias, every linear biased, fused query_key_value, untied head, fp32 softmax
 _PRESET_NEOX = dict(gated_mlp=False, norm="layernorm", qkv_bias=True, o_bias=True, mlp_bias=True, vocab_size=50304,
-                    fused_qkv=True, softmax_fp32=False, sequence_length=2048)
+                    fused_qkv=True, sequence_length=2048)
 _PRESET_LLAMA = dict(gated_mlp=True, norm="rmsnorm")
 # Gopher / Chinchilla as Table A9 counts them: Transformer-XL relative attention, every linear biased, plain MLP,
 # one 32k vocabulary matrix, norm gains not counted (norms without parameters); this reproduces all 50 rows
@@ -981,7 +994,7 @@ def _mb_read_neox_opt_falcon(r: _MBFields, mt: str) -> dict:
     if mt == "gpt_neox":
         bias = r.flag("attention_bias", True)
         v.update(ffn_hidden_size=r.int("intermediate_size"), fused_qkv=True, qkv_bias=bias, o_bias=bias,
-                 mlp_bias=True, softmax_fp32=False, gguf_arch="gptneox")
+                 mlp_bias=True, gguf_arch="gptneox")  # its eager softmax runs in fp32 (modeling_gpt_neox.py)
     elif mt == "opt":
         # OPTLearnedPositionalEmbedding keeps 2 extra rows; project_in / project_out when word_embed_proj_dim
         # differs from hidden_size; the final LayerNorm exists only for pre-LN models
@@ -2933,4 +2946,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run_cli(main)

@@ -1,9 +1,9 @@
 """The scripts agree with each other on the models they share.
 
-Each script carries its own copy of the architecture math (they stand alone on purpose), and each copy is checked
-on its own against PyTorch and published figures. This file checks the copies against one another on every preset
-that all four architecture-aware scripts know: four independent implementations of one parameter count must give
-one number, to the unit.
+Every script carries the shared model block (tools/model_block.py: the Model, the config.json reader, the tensor
+list and the one preset table) and its own math around it. This file checks the scripts against one another: on
+every preset and every published config.json, the four architecture-aware scripts give one parameter count, to the
+unit, the memory and quantization scripts one KV-cache size, and every script offers the same presets.
 """
 from __future__ import annotations
 
@@ -24,19 +24,20 @@ TOTAL_KEY = {
 }
 
 
-def _presets(module) -> set[str]:
-    # the shared model block's one table, unless the script still keeps its own (being moved onto the block)
-    return set(getattr(module, "PRESETS", None) or module.MODEL_PRESETS)
-
-
 def _shared_presets() -> list[str]:
     if not all((ROOT / f"{name}.py").exists() for name in SCRIPTS):
         return []
-    names = None
-    for script in SCRIPTS:
-        found = _presets(load_script(script))
-        names = found if names is None else names & found
-    return sorted(names)
+    return sorted(load_script(SCRIPTS[0]).MODEL_PRESETS)
+
+
+@pytest.mark.parametrize("script", SCRIPTS)
+def test_every_script_offers_the_blocks_presets_and_no_other(script):
+    module = load_script(script)
+    assert not hasattr(module, "PRESETS"), f"{script} keeps a preset table of its own"
+    status, out, err = call_main(module, ["--list-presets"])
+    assert status == 0, err
+    listed = {line.split()[0] for line in out.splitlines() if line.strip() and line.split()[0] in module.MODEL_PRESETS}
+    assert listed == set(module.MODEL_PRESETS)
 
 
 def _total(script: str, preset: str) -> int:
