@@ -321,3 +321,19 @@ def test_absent_and_null_differ_where_the_class_says(block, model_type, kv_heads
     else:
         with pytest.raises(block.InputError, match="'num_key_value_heads' is null"):
             block.model_from_config(dict(sizes, num_key_value_heads=None))
+
+
+def test_gpt2_cross_attention_is_refused_not_ignored(block):
+    # GPT2Model builds crossattention blocks when add_cross_attention is true (modeling_gpt2.py): not modelled
+    from test_params_torch import REAL_CONFIGS
+    with pytest.raises(block.InputError, match="add_cross_attention"):
+        block.model_from_config(dict(REAL_CONFIGS["gpt2"], add_cross_attention=True))
+
+
+def test_use_sliding_window_is_read_by_the_qwen_classes_only(block):
+    # configuration_mistral.py has no use_sliding_window: the 4096 window stays whatever the field says
+    from test_params_torch import REAL_CONFIGS
+    model, _ = block.model_from_config(dict(REAL_CONFIGS["mistral"], use_sliding_window=False))
+    assert model.sliding_window == 4096
+    qwen, _ = block.model_from_config(dict(REAL_CONFIGS["qwen2"], use_sliding_window=False))
+    assert qwen.sliding_window == 0

@@ -708,7 +708,7 @@ norm_topk_prob routed_scaling_factor topk_method n_group topk_group scoring_func
 use_parallel_residual pretraining_tp clip_qkv scale_attn_weights scale_attn_by_inverse_layer_idx
 reorder_and_upcast_attn apply_residual_connection_post_layernorm slow_but_exact is_decoder is_encoder_decoder
 tie_encoder_decoder return_dict use_return_dict output_attentions output_hidden_states id2label label2id
-problem_type chunk_size_feed_forward layerdrop prefix torchscript add_cross_attention cross_attention_hidden_size
+problem_type chunk_size_feed_forward layerdrop prefix torchscript
 task_specific_params tokenizer_class quantization_config cache_implementation attn_implementation
 qk_layernorm_eps use_qk_norm mlp_type num_nextn_predict_layers offset_alibi masked_softmax_fusion
 attention_softmax_in_fp32 bias_dropout_fusion skip_bias_add skip_bias_add_qkv use_mrope
@@ -987,7 +987,8 @@ def _mb_read_windows(r: _MBFields, mt: str, v: dict) -> None:
         r.int("sliding_window", default=0, minimum=0)
     qwen = mt in ("qwen2", "qwen2_moe", "qwen3", "qwen3_moe")
     # Qwen configs carry a window that is off unless use_sliding_window is true (false by default in each class)
-    if not r.flag("use_sliding_window", not qwen):
+    # only the Qwen config classes read use_sliding_window; Mistral, Gemma-2, Phi-3, StarCoder2 keep their window
+    if qwen and not r.flag("use_sliding_window", False):
         window = 0
     types = r.get("layer_types")[1]
     limit = r.int("max_window_layers", default=28 if qwen else 0, minimum=0)
