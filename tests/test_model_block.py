@@ -337,3 +337,220 @@ def test_use_sliding_window_is_read_by_the_qwen_classes_only(block):
     assert model.sliding_window == 4096
     qwen, _ = block.model_from_config(dict(REAL_CONFIGS["qwen2"], use_sliding_window=False))
     assert qwen.sliding_window == 0
+
+
+def test_moe_layer_freq_other_than_one_is_refused(block):
+    # modeling_deepseek.py (hub code) makes layer i MoE when i % moe_layer_freq == 0; transformers' DeepseekV3 ignores
+    # the field and makes every layer past first_k_dense_replace MoE: two different models, so no guess
+    from test_params_torch import REAL_CONFIGS
+    with pytest.raises(block.InputError, match="field 'moe_layer_freq' 2"):
+        block.model_from_config(dict(REAL_CONFIGS["deepseek_v3"], moe_layer_freq=2))
+    assert block.model_from_config(dict(REAL_CONFIGS["deepseek_v3"], moe_layer_freq=1))[0].num_experts == 256
+
+
+@pytest.mark.parametrize("config_name, field", [("llama3", "head_dim"), ("deepseek_v3", "q_lora_rank")])
+def test_an_explicit_zero_width_is_refused(block, config_name, field):
+    # transformers reads head_dim / q_lora_rank with `is None` tests: an explicit 0 builds zero-width projections,
+    # not the derived width or "no q-LoRA"; null keeps its meaning (derived / off)
+    from test_params_torch import REAL_CONFIGS
+    with pytest.raises(block.InputError, match=f"field '{field}' must be an integer >= 1, got 0"):
+        block.model_from_config(dict(REAL_CONFIGS[config_name], **{field: 0}))
+    assert block.model_from_config(dict(REAL_CONFIGS[config_name], **{field: None}))[0].num_layers > 0
+
+
+@pytest.mark.parametrize("field, value", [("use_qk_norm", True), ("sliding_window_size", 4096), ("mlp_type", "moe")])
+def test_fields_other_classes_build_from_are_not_harmless(block, field, value):
+    # use_qk_norm (Llama 4, InternVL), sliding_window_size (dots3, Inkling) and mlp_type change what the classes
+    # that read them build: in a file the reader does not model them for, they are refused, not ignored
+    with pytest.raises(block.InputError, match=f"field '{field}'"):
+        block.model_from_config(dict(LLAMA_TINY, **{field: value}))
+
+
+# mistralai/Mixtral-8x22B-v0.1 config.json (transformers_version 4.40.0.dev0), as stored in scaleapi/llm-engine
+# model-engine/tests/unit/domain/test_llm_use_cases.py; vocab_size 32000 (the Instruct model's is 32768)
+MIXTRAL_8X22B = {"architectures": ["MixtralForCausalLM"], "attention_dropout": 0.0, "bos_token_id": 1,
+                 "eos_token_id": 2, "hidden_act": "silu", "hidden_size": 6144, "initializer_range": 0.02,
+                 "intermediate_size": 16384, "max_position_embeddings": 65536, "model_type": "mixtral",
+                 "num_attention_heads": 48, "num_experts_per_tok": 2, "num_hidden_layers": 56,
+                 "num_key_value_heads": 8, "num_local_experts": 8, "rms_norm_eps": 1e-05, "rope_theta": 1000000,
+                 "router_aux_loss_coef": 0.001, "router_jitter_noise": 0.0, "torch_dtype": "bfloat16",
+                 "transformers_version": "4.40.0.dev0", "vocab_size": 32000}
+
+
+def test_mixtral_8x22b_preset_is_the_published_config(block):
+    from_file, _ = block.model_from_config(MIXTRAL_8X22B)
+    assert _comparable(block.preset_model("mixtral-8x22b")) == _comparable(from_file)
+    # by hand: per layer q,o 2*6144^2 + k,v 2*6144*1024 + 8 experts x 3 x 6144*16384 + router 8*6144 + 2 norms;
+    # 56 layers, embedding and head 2*32000*6144, final norm: 140,620,634,112 (Mistral AI: "141B parameters")
+    per_layer = 2 * 6144**2 + 2 * 6144 * 1024 + 8 * 3 * 6144 * 16384 + 8 * 6144 + 2 * 6144
+    assert block.count_model(from_file)["total"] == 56 * per_layer + 2 * 32000 * 6144 + 6144 == 140_620_634_112
+
+
+def test_preset_names_are_case_insensitive(block):
+    assert block.preset_model("Llama-3-8B") == block.preset_model("llama-3-8b")
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Numbers: one reading of 7B, 32k, 32Ki in every script
+# --------------------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("text, value", [("7B", 7 * 10**9), ("1.4T", 1_400_000_000_000), ("300e9", 300 * 10**9),
+                                         ("32k", 32_000), ("32K", 32_000), ("32Ki", 32_768), ("1_000", 1000),
+                                         ("1,000", 1000), ("0.25", 0.25), ("5.76e23", 576 * 10**21),
+                                         ("2Mi", 2 * 2**20), ("1.5M", 1_500_000), ("0", 0), (" 12 ", 12)])
+def test_parse_number_reads_suffixes_exactly(block, text, value):
+    parsed = block.parse_number(text, "--x")
+    assert parsed == value and type(parsed) is type(value)
+
+
+@pytest.mark.parametrize("text, message", [("-1", "must not be negative"), ("nan", "expects a number"),
+                                           ("inf", "expects a number"), ("", "expects a number"),
+                                           ("7 B", "expects a number"), ("1e31", "beyond"), ("1e9999", "beyond"),
+                                           ("0x10", "expects a number"), ("1.2.3", "expects a number")])
+def test_parse_number_refuses_with_the_flag_named(block, text, message):
+    with pytest.raises(block.InputError, match=f"--x.*{message}|{message}.*--x|--x .*{message}"):
+        block.parse_number(text, "--x")
+
+
+def test_parse_count_wants_a_whole_number(block):
+    assert block.parse_count("1.5k", "--n") == 1500
+    with pytest.raises(block.InputError, match="--n expects a whole number"):
+        block.parse_count("1.5", "--n")
+    with pytest.raises(block.InputError, match="--n must be positive"):
+        block.parse_count("0", "--n")
+    assert block.parse_count("0", "--n", allow_zero=True) == 0
+
+
+@given(st.text(max_size=24))
+def test_parse_number_gives_a_number_or_one_input_error(block, text):
+    try:
+        value = block.parse_number(text, "--x")
+    except block.InputError as exc:
+        assert "\n" not in str(exc)
+        return
+    assert 0 <= value <= block.MODEL_MAX_NUMBER
+
+
+@given(st.integers(0, 10**12), st.sampled_from(sorted(["", "k", "M", "B", "G", "T", "Ki", "Mi", "Gi", "Ti"])))
+def test_parse_number_of_an_integer_with_a_suffix(block, n, suffix):
+    scale = {"": 1, "k": 10**3, "M": 10**6, "B": 10**9, "G": 10**9, "T": 10**12,
+             "Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40}[suffix]
+    assert block.parse_number(f"{n}{suffix}", "--x") == n * scale
+
+
+def test_format_table_text_and_markdown(block):
+    text = block.format_table(["name", "n"], [["a", 1], ["bbb", 22]])
+    assert text == "name   n\n----  --\na      1\nbbb   22"
+    markdown = block.format_table(["name", "n"], [["a", 1]], markdown=True)
+    assert markdown == "| name | n |\n|---|---:|\n| a | 1 |"
+
+
+def test_one_line_parser_refuses_abbreviations_in_one_line(block, capsys):
+    parser = block.OneLineParser(prog="calc")
+    block.add_model_arguments(parser)
+    with pytest.raises(SystemExit) as exit_info:
+        parser.parse_args(["--num-lay", "2"])  # no prefix matching: the cookbook's -pa must not become --params
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "--num-lay" in err
+
+
+# --------------------------------------------------------------------------------------------------------------
+# The shared architecture flags: one meaning and one default (every script parses them with this code)
+# --------------------------------------------------------------------------------------------------------------
+def _model(block, argv, **kwargs):
+    parser = block.OneLineParser(prog="calc")
+    block.add_model_arguments(parser)
+    return block.model_from_arguments(parser.parse_args(argv), **kwargs)
+
+
+def test_flags_alone_are_the_cookbooks_transformer_and_say_so(block):
+    model, notes = _model(block, ["-l", "2", "-hs", "64", "-a", "4", "-v", "100"])
+    # by hand: embedding and untied head 2 x 100*64; per layer 2 LayerNorms (weight + bias), q,k,v,o 4*64^2 without
+    # biases, a 2-linear MLP 2*64*256; a final LayerNorm
+    per_layer = 2 * 2 * 64 + 4 * 64 * 64 + 2 * 64 * 256
+    assert block.count_model(model)["total"] == 2 * 100 * 64 + 2 * per_layer + 2 * 64
+    assert notes == [block.MODEL_FLAGS_ONLY_NOTE]
+
+
+def test_flags_alone_need_the_four_sizes(block):
+    with pytest.raises(block.InputError, match="--hidden-size is required without --preset or --config"):
+        _model(block, ["-l", "2"])
+
+
+def test_experts_without_topk_are_top1_with_a_note(block):
+    model, notes = _model(block, ["-l", "2", "-hs", "64", "-a", "4", "-v", "100", "--moe", "-e", "8"])
+    assert model.top_k == 1 and any("--topk not given" in n for n in notes)
+
+
+def test_cookbook_ratios(block):
+    model, _ = _model(block, ["-p", "llama-2-7b", "-kv", "0.25"])
+    assert model.kv_heads == 8  # 32 heads x 0.25
+    model, _ = _model(block, ["-l", "2", "-hs", "4096", "-a", "32", "-v", "100", "-ff", "2.6875", "-nl", "3"])
+    assert model.ffn_hidden_size == 11008 and model.gated_mlp  # Llama-2-7B's width, 2.6875 x 4096
+    with pytest.raises(block.InputError, match="--kv-size-ratio 0.3 times --num-attention-heads 32"):
+        _model(block, ["-p", "llama-2-7b", "-kv", "0.3"])
+    with pytest.raises(block.InputError, match="--ffn-expansion-factor and --ffn-hidden-size are alternatives"):
+        _model(block, ["-p", "llama-2-7b", "-ff", "4", "--ffn-hidden-size", "100"])
+
+
+def test_a_flag_on_a_preset_is_said_in_the_source(block):
+    model, _ = _model(block, ["--preset", "llama-3-8b", "-l", "16"])
+    assert model.num_layers == 16 and model.name == "llama-3-8b (modified)"
+    assert model.source.endswith("changed by flags: num_layers")
+
+
+def test_a_models_own_head_dim_stays_with_a_note(block):
+    # Gemma-2-2B: head_dim 256 while 2304 / 8 = 288; a config.json edited to another width keeps head_dim 256
+    model, notes = _model(block, ["-p", "gemma-2-2b", "-hs", "2048", "--layer-types", "alternate"])
+    assert model.head_dim == 256 and any("head_dim stays the model's 256" in n for n in notes)
+    assert _model(block, ["-p", "gemma-2-2b", "-hs", "2048", "--head-dim", "128"])[0].head_dim == 128
+
+
+def test_layer_types_are_never_stretched_to_a_new_depth(block):
+    with pytest.raises(block.InputError, match="--num-layers 10: the model's layer_types list 26 layers"):
+        _model(block, ["-p", "gemma-2-2b", "-l", "10"])
+    model, _ = _model(block, ["-p", "gemma-2-2b", "-l", "10", "--layer-types", "alternate"])
+    assert model.layer_types == ("sliding", "full") * 5
+    model, _ = _model(block, ["-p", "mistral-7b", "--num-sliding-layers", "3", "-l", "4"])
+    assert model.layer_types == ("sliding", "sliding", "sliding", "full")
+
+
+def test_mixtral_ffn_hidden_size_is_the_experts_width(block):
+    # MixtralConfig.intermediate_size is the width of each expert (modeling_mixtral.py): the flag that sets it
+    # changes the experts
+    model, _ = _model(block, ["-p", "mixtral-8x7b", "--ffn-hidden-size", "7168"])
+    assert model.moe_width == 7168
+
+
+def test_learned_positions(block):
+    model, _ = _model(block, ["-p", "gpt2", "--learned-positions", "2048"])
+    assert model.learned_position_rows == 2048
+    model, _ = _model(block, ["-p", "gpt2", "--learned-positions", "0"])
+    assert model.learned_position_rows == 0 and model.position_embedding == "none"
+    model, notes = _model(block, ["-l", "2", "-hs", "64", "-a", "4", "-v", "100", "--position-embedding", "learned"],
+                          sequence_length=512)
+    assert model.learned_position_rows == 512 and any("-s 512" in n for n in notes)
+    with pytest.raises(block.InputError, match="--position-embedding learned needs --learned-positions"):
+        _model(block, ["-l", "2", "-hs", "64", "-a", "4", "-v", "100", "--position-embedding", "learned"])
+
+
+_FLAG_TEXTS = st.sampled_from(["0", "1", "2", "4", "8", "64", "-1", "1.5", "0.25", "1e308", "nan", "7B", "32Ki", "x",
+                               "alternate", "full,sliding", "0,1", ""])
+
+
+@given(argv=st.lists(st.tuples(st.sampled_from(
+    ["-l", "-hs", "-a", "-v", "--num-kv-heads", "--head-dim", "--ffn-hidden-size", "-kv", "-ff", "-e", "-t", "-ei",
+     "--moe-ffn-hidden-size", "--num-shared-experts", "--kv-lora-rank", "--q-lora-rank", "--sliding-window",
+     "--layer-types", "--num-sliding-layers", "--dense-layers", "--learned-positions", "--first-k-dense"]),
+    _FLAG_TEXTS), max_size=6), preset=st.sampled_from([None, "llama-3-8b", "gemma-2-2b", "deepseek-v3", "gpt2"]))
+def test_hostile_flags_give_a_model_or_one_input_error(block, argv, preset):
+    args = [x for pair in argv for x in pair] + (["-p", preset] if preset else [])
+    try:
+        model, _ = _model(block, args)
+    except block.InputError as exc:
+        assert "\n" not in str(exc) and str(exc)
+        return
+    except SystemExit as exc:  # argparse refusing a value (a choice): its own one-line error, exit 2
+        assert exc.code == 2
+        return
+    assert block.count_model(model)["total"] > 0
