@@ -24,7 +24,12 @@ What it computes
    every calc script carries byte for byte): ``--preset`` takes the block's one preset table (``MODEL_PRESETS``,
    ``preset_model``), ``--config`` its one reader (``model_from_config``; an unknown model_type or an unread
    structural field is refused, ``--generic`` reads an unknown type as a dense Llama and says so), and the
-   architecture flags replace the fields they name.  The parameters are the block's tensor list
+   architecture flags, the block's own (``add_model_arguments`` / ``model_from_arguments``: one spelling, meaning
+   and default in every script), replace the fields they name.  A model from flags alone (-l, -hs, -a, -v) is the
+   cookbook's: a plain 2-linear MLP 4 x hidden wide (``-nl 3`` gated, ``--ffn-hidden-size`` / ``-ff`` another
+   width), LayerNorm with weight and bias (``--norm rmsnorm`` for a Llama), no linear biases, untied embeddings,
+   no position table; ``-e`` without ``-t`` routes each token to 1 expert.  What was assumed is printed on stderr
+   (``warning:`` lines).  The parameters are the block's tensor list
    (``model_param_tensors``), the list every script counts, so the total equals PyTorch's for each family's published
    config.json (tests) and the other scripts' totals.  This script gives each tensor llama.cpp's GGUF name and ggml
    shape ``ne`` (``token_embd``, ``blk.N.attn_q``..., ``output``; PyTorch's shape reversed), splits the stacked
@@ -91,7 +96,7 @@ Examples
     python calc_quantization.py --preset llama-2-7b --formats Q2_K,Q4_K_M,Q8_0 --old-q2k --format markdown
     python calc_quantization.py --config path/to/config.json --formats all --context 8k --batch 4 --kv-dtype q8_0
     python calc_quantization.py --params 70B --formats fp16,nf4,Q4_K_M --json
-    python calc_quantization.py -l 32 -hs 4096 -a 32 --num-kv-heads 8 -v 32000 --ffn-hidden-size 14336 -nl 3
+    python calc_quantization.py -l 32 -hs 4096 -a 32 --num-kv-heads 8 -v 32000 -ff 3.5 -nl 3 --norm rmsnorm
     python calc_quantization.py --list-formats
     python calc_quantization.py --measure random:1024x4096 --seed 0
     python calc_quantization.py --preset llama-3-8b --plot size_vs_quality.png
@@ -130,14 +135,18 @@ np = _NumpyOnFirstUse()
 # ==============================================================================================================
 # The shared model block: the ONE source of what a model is, carried byte for byte by every calc_*.py script.
 # Edit tools/model_block.py, then run `cog -r calc_*.py` (README: "Editing the model block"); never edit a copy.
-# It holds: the error contract (InputError), the safe config.json file reader, the one config.json -> Model
-# reader with its table of supported model types (anything else is refused), the Model dataclass, the layer
-# schedule (dense / MoE, full / sliding attention) and the exact list of parameter tensors with their roles.
+# It holds: the error contract (InputError, OneLineParser), number parsing (parse_number, parse_count), the safe
+# config.json file reader, the one config.json -> Model reader with its table of supported model types (anything
+# else is refused), the Model dataclass, the layer schedule (dense / MoE, full / sliding attention), the exact list
+# of parameter tensors with their roles, the presets, the architecture flags every script shares
+# (add_model_arguments / model_from_arguments: one spelling, one meaning, one default) and the table renderer.
 # Standard library only; every name it defines is shared by all five scripts.
 # ==============================================================================================================
+import argparse as _argparse
 import dataclasses as _dc
 import json as _json
 import os as _os
+import re as _re
 import stat as _stat
 import sys as _sys
 
@@ -156,6 +165,83 @@ def run_cli(main) -> None:
         _os.dup2(_os.open(_os.devnull, _os.O_WRONLY), _sys.stdout.fileno())  # nothing left to flush at exit
         status = 1
     raise SystemExit(status)
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Numbers on the command line, argparse errors and tables: one reading and one look in every script
+# --------------------------------------------------------------------------------------------------------------
+MODEL_MAX_NUMBER = 10**30  # far above any count, budget or size a flag may ask for; keeps every output finite
+# SI suffixes are powers of ten and the binary ones powers of two: 32k is 32,000 tokens, 32Ki is 32,768.
+MODEL_NUMBER_SUFFIXES = {"k": 10**3, "m": 10**6, "b": 10**9, "g": 10**9, "t": 10**12, "p": 10**15,
+                         "ki": 2**10, "mi": 2**20, "gi": 2**30, "ti": 2**40}
+_MB_NUMBER = _re.compile(r"(?P<whole>[0-9]+(?:_[0-9]+)*)?(?:\.(?P<fraction>[0-9]+(?:_[0-9]+)*)?)?"
+                         r"(?:e(?P<exponent>[+-]?[0-9]{1,4}))?(?P<suffix>ki|mi|gi|ti|[kmbgtp])?")
+
+
+def parse_number(text, what: str, *, allow_zero: bool = True, limit=MODEL_MAX_NUMBER):
+    """'7B' -> 7_000_000_000, '1.4T', '300e9', '32k' (32,000), '32Ki' (32,768), '1_000', '0.25' -> a number.
+
+    Exact: the digits are read as an integer times a power of ten, so '1.4T' is exactly 1_400_000_000_000 and a
+    whole value comes back as an int (any other as the nearest float).  Negative numbers, nan, inf and anything
+    above `limit` are refused with an InputError naming `what` (the flag)."""
+    raw = str(text).strip().replace(",", "").lower()
+    match = _MB_NUMBER.fullmatch(raw)
+    if not match or not (match["whole"] or match["fraction"]):
+        if raw.startswith("-"):
+            raise InputError(f"{what} must not be negative, got {text!r}")
+        raise InputError(f"{what} expects a number such as 7B, 1.4T, 300e9, 32k (32,000) or 32Ki (32,768), "
+                         f"got {text!r}")
+    fraction = (match["fraction"] or "").replace("_", "")
+    digits = int((match["whole"] or "0").replace("_", "") + fraction)
+    digits *= MODEL_NUMBER_SUFFIXES.get(match["suffix"] or "", 1)
+    exponent = int(match["exponent"] or 0) - len(fraction)
+    if digits and len(str(digits)) + exponent > len(str(int(limit))) + 1:  # before building a huge integer
+        raise InputError(f"{what} {text!r} is beyond {float(limit):.0e}")
+    if exponent >= 0:
+        value = digits * 10**exponent
+    else:
+        value = digits // 10**-exponent if digits % 10**-exponent == 0 else digits / 10**-exponent
+    if value > limit:
+        raise InputError(f"{what} {text!r} is beyond {float(limit):.0e}")
+    if not value and not allow_zero:
+        raise InputError(f"{what} must be positive, got {text!r}")
+    return value
+
+
+def parse_count(text, what: str, *, allow_zero: bool = False, limit=MODEL_MAX_NUMBER) -> int:
+    """parse_number for a whole count (layers, tokens, GPUs): '7B', '32k', '32Ki', '300e9', '1_000' -> int."""
+    value = parse_number(text, what, allow_zero=allow_zero, limit=limit)
+    if not isinstance(value, int):
+        raise InputError(f"{what} expects a whole number, got {text!r}")
+    return value
+
+
+class OneLineParser(_argparse.ArgumentParser):
+    """argparse whose errors are one line on stderr with exit status 2, and which never completes an abbreviated
+    long flag (the cookbook's -pa must not be read as a prefix of another flag)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("allow_abbrev", False)
+        super().__init__(*args, **kwargs)
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {' '.join(str(message).split())}\n")
+
+
+def format_table(headers, rows, markdown: bool = False, left=(0,)) -> str:
+    """A plain-text table (columns in `left` aligned left, the rest right) or a GitHub markdown table, no final
+    newline.  Cells are shown with str()."""
+    headers = [str(h) for h in headers]
+    rows = [[str(c) for c in row] for row in rows]
+    if markdown:
+        rule = "|" + "|".join("---" if i in left else "---:" for i in range(len(headers))) + "|"
+        return "\n".join(["| " + " | ".join(headers) + " |", rule] + ["| " + " | ".join(r) + " |" for r in rows])
+    widths = [max(len(row[i]) for row in [headers] + rows) for i in range(len(headers))]
+
+    def line(cells):
+        return "  ".join(c.ljust(widths[i]) if i in left else c.rjust(widths[i]) for i, c in enumerate(cells))
+
+    return "\n".join([line(headers).rstrip(), "  ".join("-" * w for w in widths)] + [line(r).rstrip() for r in rows])
 
 
 MODEL_MAX_LAYERS = 100_000       # layers are walked one by one (MoE placement, layer types)
@@ -307,7 +393,7 @@ MODEL_FIELD_FLAGS = {  # the flag that sets each field, for error messages about
     "num_layers": "--num-layers", "hidden_size": "--hidden-size", "num_attention_heads": "--num-attention-heads",
     "vocab_size": "--vocab-size", "ffn_hidden_size": "--ffn-hidden-size", "num_kv_heads": "--num-kv-heads",
     "head_dim": "--head-dim", "pad_vocab_multiple": "--pad-vocab-to-multiple",
-    "max_position_embeddings": "--sequence-length", "position_offset": "--position-offset",
+    "max_position_embeddings": "--learned-positions", "position_offset": "--position-offset",
     "word_embed_proj_dim": "--word-embed-proj-dim", "norms_per_layer": "--norms-per-layer",
     "q_lora_rank": "--q-lora-rank", "kv_lora_rank": "--kv-lora-rank", "qk_nope_head_dim": "--qk-nope-head-dim",
     "qk_rope_head_dim": "--qk-rope-head-dim", "v_head_dim": "--v-head-dim", "num_experts": "--num-experts",
@@ -737,8 +823,10 @@ MODEL_PRESETS = {
 
 def preset_model(name: str) -> Model:
     """The Model of a preset (its source in .source); InputError naming --preset when unknown."""
-    if name not in MODEL_PRESETS:
+    key = str(name).strip().lower()  # Llama-3-8B and llama-3-8b are one preset
+    if key not in MODEL_PRESETS:
         raise InputError(f"--preset {name!r} is not known; --list-presets shows the {len(MODEL_PRESETS)} names")
+    name = key
     values = dict(MODEL_PRESETS[name])
     values.pop("sequence_length", None)
     return Model(name=name, **values)
@@ -746,7 +834,7 @@ def preset_model(name: str) -> Model:
 
 def preset_sequence_length(name: str, default: int = 2048) -> int:
     """The length a preset's model was pre-trained at, where its table entry says (else `default`)."""
-    return MODEL_PRESETS.get(name, {}).get("sequence_length", default)
+    return MODEL_PRESETS.get(str(name).strip().lower(), {}).get("sequence_length", default)
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -831,7 +919,7 @@ summary_type summary_use_proj summary_activation summary_proj_to_labels summary_
 activation_function hidden_activation activation rope_theta rope_scaling rope_parameters rope_interleave rope_type
 rotary_emb_base rotary_pct rope_pct partial_rotary_factor rotary_dim original_max_position_embeddings
 max_position_embeddings n_positions n_ctx max_seq_len pretraining_sequence_length use_sliding_window
-max_window_layers sliding_window_pattern sliding_window_size attn_logit_softcapping final_logit_softcapping
+max_window_layers sliding_window_pattern attn_logit_softcapping final_logit_softcapping
 query_pre_attn_scalar output_router_logits router_aux_loss_coef router_jitter_noise router_z_loss_coef
 norm_topk_prob routed_scaling_factor topk_method n_group topk_group scoring_func aux_loss_alpha seq_aux ep_size
 use_parallel_residual pretraining_tp clip_qkv scale_attn_weights scale_attn_by_inverse_layer_idx
@@ -839,7 +927,7 @@ reorder_and_upcast_attn apply_residual_connection_post_layernorm slow_but_exact 
 tie_encoder_decoder return_dict use_return_dict output_attentions output_hidden_states id2label label2id
 problem_type chunk_size_feed_forward layerdrop prefix torchscript
 task_specific_params tokenizer_class quantization_config cache_implementation attn_implementation
-qk_layernorm_eps use_qk_norm mlp_type num_nextn_predict_layers offset_alibi masked_softmax_fusion
+qk_layernorm_eps num_nextn_predict_layers offset_alibi masked_softmax_fusion
 attention_softmax_in_fp32 bias_dropout_fusion skip_bias_add skip_bias_add_qkv use_mrope
 scale_attention_softmax_in_fp32 n_special interpolate_factor
 """.split())
@@ -1019,7 +1107,7 @@ def _mb_read_llama_style(r: _MBFields, mt: str) -> dict:
              vocab_size=r.int("vocab_size"),
              num_kv_heads=_MB_CLASS_DEFAULTS.get(mt, {}).get("num_key_value_heads", heads)
              if r.absent("num_key_value_heads") else r.int("num_key_value_heads", default=heads),
-             head_dim=r.int("head_dim", default=_MB_HEAD_DIM_DEFAULT.get(mt, 0), minimum=0),
+             head_dim=r.int("head_dim", default=_MB_HEAD_DIM_DEFAULT.get(mt, 0)),  # 0 would build 0-wide heads
              ffn_hidden_size=r.int("intermediate_size"), gguf_arch=mt)
     if mt in _MB_CLASS_DEFAULTS and "num_key_value_heads" in _MB_CLASS_DEFAULTS[mt] and mt not in ("qwen2", "qwen3") \
             and "num_key_value_heads" in r.raw and r.raw["num_key_value_heads"] is None:
@@ -1086,7 +1174,8 @@ def _mb_read_llama_style(r: _MBFields, mt: str) -> dict:
         v3 = mt == "deepseek_v3"
         # configuration_deepseek_v2/_v3.py: an absent q_lora_rank is 1536 (q-LoRA on), an explicit null turns it off;
         # absent experts are 64 (V2) / 256 (V3), null means a dense model
-        v.update(q_lora_rank=1536 if r.absent("q_lora_rank") else r.int("q_lora_rank", default=0, minimum=0),
+        # an explicit 0 is refused: the classes test `is None`, so 0 would build zero-width q_a_proj / q_b_proj
+        v.update(q_lora_rank=1536 if r.absent("q_lora_rank") else r.int("q_lora_rank", default=0),
                  kv_lora_rank=r.int("kv_lora_rank", default=512),
                  qk_nope_head_dim=r.int("qk_nope_head_dim", default=128),
                  qk_rope_head_dim=r.int("qk_rope_head_dim", default=64), v_head_dim=r.int("v_head_dim", default=128),
@@ -1102,9 +1191,21 @@ def _mb_read_llama_style(r: _MBFields, mt: str) -> dict:
                      moe_ffn_hidden_size=r.int("moe_intermediate_size", default=2048 if v3 else 1407),
                      num_shared_experts=r.int("n_shared_experts", default=1 if v3 else 2, minimum=0),
                      first_k_dense=r.int("first_k_dense_replace", default=3 if v3 else 0, minimum=0),
-                     expert_interval=r.int("moe_layer_freq", default=1), expert_interval_phase=0,
+                     expert_interval=_mb_moe_layer_freq(r), expert_interval_phase=0,
                      router_score_correction_bias=v3)
     return v
+
+
+def _mb_moe_layer_freq(r: _MBFields) -> int:
+    """DeepSeek's moe_layer_freq: its hub code (modeling_deepseek.py) makes layer i MoE only when
+    i % moe_layer_freq == 0, while transformers' DeepseekV2/V3 ignore the field and make every layer past
+    first_k_dense_replace MoE.  At 1 (every published config) both agree; any other value builds two different
+    models, so it is refused rather than one of them guessed."""
+    freq = r.int("moe_layer_freq", default=1)
+    if freq != 1:
+        raise InputError(f"{r.where}: field 'moe_layer_freq' {freq}: DeepSeek's own code makes every {freq}-th layer "
+                         "MoE and transformers makes them all MoE; refusing rather than guessing (1 is modelled)")
+    return freq
 
 
 def _mb_read_windows(r: _MBFields, mt: str, v: dict) -> None:
@@ -1280,6 +1381,298 @@ def read_config_json(path: str) -> tuple:
     else:
         label = _os.path.basename(path)
     return raw, label
+
+
+# --------------------------------------------------------------------------------------------------------------
+# The architecture flags: one spelling, one meaning and one default in every script
+# --------------------------------------------------------------------------------------------------------------
+# (flags, the Model field it sets, help).  A flag replaces the field of the preset or config.json it is given with;
+# the cookbook's spellings and short aliases (-l, -hs, -v, -a, -kv, -ff, -nl, -e, -t, -ei) keep the cookbook's
+# meaning.  Counts are read by parse_count (7B, 32k, 32Ki, 1_000).
+MODEL_COUNT_FLAGS = (
+    (("--num-layers", "-l"), "num_layers", "decoder layers"),
+    (("--hidden-size", "-hs"), "hidden_size", "model width d_model"),
+    (("--vocab-size", "-v"), "vocab_size", "vocabulary size"),
+    (("--num-attention-heads", "-a"), "num_attention_heads", "query heads"),
+    (("--num-kv-heads",), "num_kv_heads", "key/value heads (GQA; 1 = MQA; default: as many as query heads)"),
+    (("--head-dim",), "head_dim", "per-head width (default hidden / heads; a model's own head_dim stays when "
+                                  "-hs or -a change)"),
+    (("--ffn-hidden-size",), "ffn_hidden_size", "FFN (intermediate) width, the experts' too unless "
+                                                "--moe-ffn-hidden-size (default from flags alone: 4 x hidden)"),
+    (("--learned-positions",), "max_position_embeddings", "a learned position table for N positions (HF "
+                                                          "max_position_embeddings; OPT keeps 2 more rows); 0: none"),
+    (("--position-offset",), "position_offset", "extra rows of a learned position table (OPT: 2)"),
+    (("--pad-vocab-to-multiple",), "pad_vocab_multiple", "pad the vocabulary up to a multiple of N"),
+    (("--word-embed-proj-dim",), "word_embed_proj_dim", "OPT: an embedding this wide, projected in and out"),
+    (("--norms-per-layer",), "norms_per_layer", "hidden-size norms per layer (2 pre-norm, 1 parallel block, "
+                                                "4 Gemma-2 sandwich)"),
+    (("--q-lora-rank",), "q_lora_rank", "MLA query latent width (0: no q-LoRA)"),
+    (("--kv-lora-rank",), "kv_lora_rank", "MLA key/value latent width (> 0 makes attention MLA)"),
+    (("--qk-nope-head-dim",), "qk_nope_head_dim", "MLA: the non-rotary part of each q/k head"),
+    (("--qk-rope-head-dim",), "qk_rope_head_dim", "MLA: the rotary part of each q/k head"),
+    (("--v-head-dim",), "v_head_dim", "MLA: value head width"),
+    (("--num-experts", "-e"), "num_experts", "routed experts per MoE layer"),
+    (("--topk", "-t"), "top_k", "experts per token (default 1, the cookbook's, when a model names none)"),
+    (("--expert-interval", "-ei"), "expert_interval", "every N-th layer is MoE (layers N-1, 2N-1, ...; "
+                                                      "DeepSeek models: 0, N, 2N, ...)"),
+    (("--moe-ffn-hidden-size",), "moe_ffn_hidden_size", "routed expert width (default --ffn-hidden-size)"),
+    (("--num-shared-experts",), "num_shared_experts", "always-on shared experts"),
+    (("--shared-expert-ffn-size",), "shared_expert_ffn_size", "width of each shared expert (default "
+                                                              "--moe-ffn-hidden-size)"),
+    (("--first-k-dense",), "first_k_dense", "the first K layers stay dense"),
+    (("--mtp-layers",), "mtp_layers", "DeepSeek-V3 multi-token-prediction modules (transformers builds none)"),
+    (("--sliding-window",), "sliding_window", "sliding-window span in tokens (0: every layer full attention)"),
+)
+# (flag, the Model field it switches, help): each also has a --no- form.
+MODEL_SWITCH_FLAGS = (
+    ("--tied-embeddings", "tied_embeddings", "the LM head shares the input embedding (--untied-embeddings too)"),
+    ("--qkv-bias", "qkv_bias", "biases on q, k and v"),
+    ("--o-bias", "o_bias", "a bias on the attention output"),
+    ("--mlp-bias", "mlp_bias", "biases in the MLP"),
+    ("--lm-head-bias", "lm_head_bias", "a bias on the LM head (GPT-J, Phi-2)"),
+    ("--embedding-norm", "embedding_norm", "a norm after the token embedding (BLOOM)"),
+    ("--final-norm", "final_norm", "a norm before the LM head"),
+    ("--shared-expert-gate", "shared_expert_gate", "Qwen-MoE's sigmoid gate (hidden x 1) on the shared expert"),
+    ("--router-bias", "router_bias", "a bias on the router"),
+)
+MODEL_NORM_ALIASES = {"none": "nonparametric", "layernorm-nonparametric": "nonparametric"}
+# What a model from flags alone is, where no flag says: the cookbook's transformer (Anthony, Biderman & Schoelkopf
+# 2023, "Transformer Math 101"; EleutherAI cookbook calc/): a 2-linear MLP 4 x hidden wide, LayerNorm with weight
+# and bias, untied embeddings; no linear biases and no position table (rotary).  Printed as assumed, never silent.
+MODEL_FLAGS_ONLY_NOTE = ("from flags alone: a plain 2-linear MLP (-nl 3 for SwiGLU) 4 x hidden wide unless -ff or "
+                         "--ffn-hidden-size, LayerNorm with biases (--norm), no linear biases (--bias), untied "
+                         "embeddings, no position table (--learned-positions N adds one)")
+
+
+def add_model_arguments(parser) -> tuple:
+    """Add the model flags every script shares to an argparse parser -> (source group, architecture group).
+
+    Every value is read by model_from_arguments (so that each error is one line naming the flag); a script adds
+    its own alternatives to the source group (mem's and quantization's --params)."""
+    source = parser.add_argument_group("model: a preset, a config.json, or flags alone (flags override the first two)")
+    source.add_argument("--preset", "-p", metavar="NAME", help="a built-in model (--list-presets lists them)")
+    source.add_argument("--list-presets", action="store_true", help="list the presets with their sources")
+    source.add_argument("--config", metavar="PATH", help="a Hugging Face config.json, or a folder holding one")
+    source.add_argument("--generic", action="store_true", help="read an unknown model_type as a dense Llama-style "
+                                                               "decoder; the output says so first")
+    arch = parser.add_argument_group("architecture (cookbook names and aliases; each replaces the model's value)")
+    for flags, field, text in MODEL_COUNT_FLAGS:
+        arch.add_argument(*flags, dest=field, metavar="N", help=text)
+    arch.add_argument("--kv-size-ratio", "-kv", dest="kv_size_ratio", metavar="R",
+                      help="kv heads / query heads (cookbook; 1 MHA, 1/heads MQA); --num-kv-heads is exact")
+    arch.add_argument("--ffn-expansion-factor", "-ff", dest="ffn_expansion_factor", metavar="F",
+                      help="FFN width = F x hidden, which must come out whole (2.6875 for Llama-2-7B)")
+    arch.add_argument("--num-mlp-linears", "-nl", dest="num_mlp_linears", choices=("2", "3"),
+                      help="2: plain MLP; 3: gated (SwiGLU / GeGLU)")
+    arch.add_argument("--moe", action="store_true", help="the cookbook's switch for MoE layers (needs -e)")
+    arch.add_argument("--dense-layers", dest="dense_layers", metavar="I,J,...",
+                      help="layer indices that stay dense (Qwen-MoE mlp_only_layers)")
+    arch.add_argument("--layer-types", dest="layer_types", metavar="LIST",
+                      help="full or sliding per layer, comma-separated, or 'alternate' (sliding first, Gemma-2)")
+    arch.add_argument("--num-sliding-layers", dest="num_sliding_layers", metavar="N",
+                      help="the first N layers use --sliding-window, the rest full attention")
+    arch.add_argument("--position-embedding", dest="position_embedding", choices=POSITION_KINDS,
+                      help="learned (a table), rotary, alibi or none (no parameters), relative (Transformer-XL)")
+    arch.add_argument("--norm", dest="norm", choices=NORM_KINDS + tuple(MODEL_NORM_ALIASES),
+                      help="rmsnorm | layernorm (weight and bias) | layernorm-nobias | nonparametric (OLMo; none)")
+    arch.add_argument("--qk-norm", dest="qk_norm", choices=QK_NORM_KINDS,
+                      help="norms on q and k: per head (Qwen3) or over the projection (OLMo-2)")
+    arch.add_argument("--bias", action=_argparse.BooleanOptionalAction, dest="all_bias",
+                      help="biases on every linear of attention and MLP (LayerNorm biases: --norm)")
+    for flag, field, text in MODEL_SWITCH_FLAGS:
+        arch.add_argument(flag, dest=field, action=_argparse.BooleanOptionalAction, help=text)
+    arch.add_argument("--untied-embeddings", dest="tied_embeddings", action="store_false", help=_argparse.SUPPRESS)
+    arch.add_argument("--dropout", dest="dropout", choices=("on", "off"),
+                      help="dropout in training (activation memory; default: the model's config)")
+    return source, arch
+
+
+def model_arguments_given(args) -> bool:
+    """Whether the command line names a model at all (a preset, a config or any architecture flag)."""
+    names = [field for _, field, _ in MODEL_COUNT_FLAGS] + [field for _, field, _ in MODEL_SWITCH_FLAGS] + [
+        "preset", "config", "kv_size_ratio", "ffn_expansion_factor", "num_mlp_linears", "dense_layers",
+        "layer_types", "num_sliding_layers", "position_embedding", "norm", "qk_norm", "all_bias", "dropout"]
+    return any(getattr(args, name, None) is not None for name in names) or bool(getattr(args, "moe", False))
+
+
+def _mb_whole_product(flag: str, factor, other: str, count: int, what: str) -> int:
+    """count x factor for the cookbook's ratios (-kv, -ff), which must come out a whole number: the 1e-6 slack
+    absorbs float error in a factor such as 2.6666666666666665; a fraction of a head or a column is refused."""
+    product = count * factor
+    if not product <= MODEL_MAX_WIDTH:
+        raise InputError(f"{flag} {factor} times {other} {count} is beyond {MODEL_MAX_WIDTH:.0e}")
+    if abs(product - round(product)) > 1e-6 or round(product) < 1:
+        raise InputError(f"{flag} {factor} times {other} {count} = {product:g} is not {what}")
+    return int(round(product))
+
+
+def _mb_layer_list(text: str, flag: str, layers: int) -> tuple:
+    try:
+        indices = tuple(sorted({int(x) for x in text.split(",") if x.strip()}))
+    except ValueError:
+        raise InputError(f"{flag} expects comma-separated layer indices, got {text!r}") from None
+    if any(not 0 <= i < layers for i in indices):
+        raise InputError(f"{flag} entries must be layer indices in [0, {layers}), got {text!r}")
+    return indices
+
+
+def model_from_arguments(args, *, sequence_length: int | None = None, template: Model | None = None) -> tuple:
+    """(Model, notes) from flags parsed with add_model_arguments: a preset or config.json first (else `template`,
+    else flags alone), then each architecture flag replaces the field it names, then validate_model.
+
+    sequence_length: the run's -s, which sizes a learned position table for a model from flags alone (the
+    cookbook's reading of -s) when --learned-positions does not.  The notes say what was assumed or is not the
+    source's own value; errors are InputError naming the flag (or the config.json field)."""
+    notes = []
+    preset, config = getattr(args, "preset", None), getattr(args, "config", None)
+    if preset is not None and config is not None:
+        raise InputError("--preset and --config are alternatives; give one")
+    if getattr(args, "generic", False) and config is None:
+        raise InputError("--generic reads an unknown model_type in a config.json; give it with --config")
+    from_flags = preset is None and config is None and template is None
+    if preset is not None:
+        base = preset_model(preset)
+    elif config is not None:
+        raw, label = read_config_json(config)
+        base, notes = model_from_config(raw, label, generic=getattr(args, "generic", False))
+    elif template is not None:
+        base = template
+    else:
+        missing = [flags[0] for flags, field, _ in MODEL_COUNT_FLAGS[:4] if getattr(args, field, None) is None]
+        if missing:
+            raise InputError(f"{missing[0]} is required without --preset or --config")
+        base = Model(num_layers=1, hidden_size=1, num_attention_heads=1, vocab_size=1, ffn_hidden_size=1,
+                     gated_mlp=False, norm="layernorm")
+        notes.append(MODEL_FLAGS_ONLY_NOTE)
+    values = {f.name: getattr(base, f.name) for f in _dc.fields(Model)}
+    given = {}
+    for flags, field, _ in MODEL_COUNT_FLAGS:
+        text = getattr(args, field, None)
+        if text is not None:
+            given[field] = parse_count(text, flags[0], allow_zero=True, limit=MODEL_MAX_WIDTH)
+    values.update(given)
+    if values["num_layers"] > MODEL_MAX_LAYERS:  # before anything is built per layer
+        raise InputError(f"--num-layers {values['num_layers']} is beyond {MODEL_MAX_LAYERS:,}")
+    if getattr(args, "num_mlp_linears", None) is not None:
+        values["gated_mlp"] = str(args.num_mlp_linears) == "3"
+    # the attention shape: -kv is the cookbook's ratio; a model's own head_dim is kept (as editing hidden_size in
+    # a config.json keeps its head_dim field), and said so
+    if getattr(args, "kv_size_ratio", None) is not None:
+        if "num_kv_heads" in given:
+            raise InputError("--kv-size-ratio and --num-kv-heads are alternatives; give one")
+        ratio = parse_number(args.kv_size_ratio, "--kv-size-ratio", allow_zero=False)
+        if ratio > 1:
+            raise InputError(f"--kv-size-ratio is kv heads / query heads, at most 1, got {args.kv_size_ratio!r}")
+        values["num_kv_heads"] = _mb_whole_product("--kv-size-ratio", ratio, "--num-attention-heads",
+                                                   values["num_attention_heads"], "a whole number of kv heads")
+    if base.head_dim and "head_dim" not in given and {"hidden_size", "num_attention_heads"} & set(given) \
+            and not values["kv_lora_rank"]:
+        notes.append(f"head_dim stays the model's {base.head_dim} with the new --hidden-size / "
+                     "--num-attention-heads (as in its config.json); --head-dim changes it")
+    if values["kv_lora_rank"]:
+        unused = [flag for flag, given_here in (("--num-kv-heads", "num_kv_heads" in given), ("--kv-size-ratio",
+                  getattr(args, "kv_size_ratio", None) is not None), ("--head-dim", "head_dim" in given)) if given_here]
+        if unused:
+            notes.append(f"{', '.join(unused)}: no effect with MLA (--kv-lora-rank > 0), whose head widths are "
+                         "--qk-nope-head-dim, --qk-rope-head-dim and --v-head-dim")
+    # the MLP width: -ff is the cookbook's ratio; a model from flags alone is 4 x hidden wide
+    if getattr(args, "ffn_expansion_factor", None) is not None:
+        if "ffn_hidden_size" in given:
+            raise InputError("--ffn-expansion-factor and --ffn-hidden-size are alternatives; give one")
+        factor = parse_number(args.ffn_expansion_factor, "--ffn-expansion-factor", allow_zero=False)
+        values["ffn_hidden_size"] = _mb_whole_product("--ffn-expansion-factor", factor, "--hidden-size",
+                                                      values["hidden_size"], "a whole FFN width; use --ffn-hidden-size")
+    elif from_flags and "ffn_hidden_size" not in given:
+        values["ffn_hidden_size"] = 4 * values["hidden_size"]
+    # positions
+    kind = getattr(args, "position_embedding", None)
+    if kind is not None:
+        values["position_embedding"] = kind
+    if "max_position_embeddings" in given:
+        rows = given["max_position_embeddings"]
+        if rows and values["position_embedding"] == "relative" and kind is None:
+            raise InputError("--learned-positions: the model has relative positions (Transformer-XL); give "
+                             "--position-embedding learned to replace them")
+        if rows:
+            values["position_embedding"] = "learned"
+        elif values["position_embedding"] == "learned":
+            values["position_embedding"] = "none"
+    if values["position_embedding"] == "learned" and not values["max_position_embeddings"]:
+        if sequence_length:
+            values["max_position_embeddings"] = sequence_length
+            notes.append(f"a learned position table of -s {sequence_length} rows (the cookbook's reading of -s)")
+        else:
+            raise InputError("--position-embedding learned needs --learned-positions N (the table's rows)")
+    # biases, norms and switches
+    if getattr(args, "all_bias", None) is not None:
+        values.update(qkv_bias=args.all_bias, o_bias=args.all_bias, mlp_bias=args.all_bias)
+    for _, field, _ in MODEL_SWITCH_FLAGS:
+        if getattr(args, field, None) is not None:
+            values[field] = getattr(args, field)
+    if getattr(args, "norm", None) is not None:
+        values["norm"] = MODEL_NORM_ALIASES.get(args.norm, args.norm)
+    if getattr(args, "qk_norm", None) is not None:
+        values["qk_norm"] = args.qk_norm
+    if getattr(args, "dropout", None) is not None:
+        values["dropout"] = args.dropout == "on"
+    # experts
+    if getattr(args, "moe", False) and not values["num_experts"]:
+        raise InputError("--moe needs --num-experts")
+    if values["num_experts"] and not values["top_k"]:
+        values["top_k"] = 1
+        notes.append("--topk not given: 1 expert per token (the cookbook's default)")
+    if values["num_experts"] and values["expert_interval"] > values["num_layers"]:
+        raise InputError(f"--expert-interval {values['expert_interval']} exceeds --num-layers "
+                         f"{values['num_layers']}: no layer would be MoE")
+    if values["num_experts"] and values["mlp_bias"] and not (base.num_experts and base.mlp_bias):
+        raise InputError("--bias / --mlp-bias with --num-experts: routed experts with biases are not modelled "
+                         "(every supported MoE family builds them without); add --no-mlp-bias")
+    if "num_shared_experts" in given and given["num_shared_experts"] and not (
+            values["shared_expert_ffn_size"] or values["moe_ffn_hidden_size"]):
+        raise InputError("--num-shared-experts needs --shared-expert-ffn-size or --moe-ffn-hidden-size")
+    if getattr(args, "dense_layers", None) is not None:
+        values["dense_layers"] = _mb_layer_list(args.dense_layers, "--dense-layers", values["num_layers"])
+    elif any(i >= values["num_layers"] for i in values["dense_layers"]):
+        raise InputError(f"--num-layers {values['num_layers']}: the model's dense layers (mlp_only_layers) name "
+                         f"layer {max(values['dense_layers'])}; give --dense-layers for the new depth")
+    # which layers use the sliding window
+    types_text, sliding = getattr(args, "layer_types", None), getattr(args, "num_sliding_layers", None)
+    if types_text is not None and sliding is not None:
+        raise InputError("--layer-types and --num-sliding-layers are alternatives; give one")
+    layers = values["num_layers"]
+    if types_text is not None:
+        text = types_text.strip().lower()
+        types = tuple("sliding" if i % 2 == 0 else "full" for i in range(layers)) if text == "alternate" else \
+            tuple(t.strip() for t in text.split(",") if t.strip())
+        if len(types) != layers or set(types) - {"full", "sliding"}:
+            raise InputError(f"--layer-types expects 'full' or 'sliding' for each of the {layers} layers, or "
+                             f"'alternate', got {types_text!r:.80}")
+        values["layer_types"] = types
+    elif sliding is not None:
+        n = parse_count(sliding, "--num-sliding-layers", allow_zero=True, limit=MODEL_MAX_LAYERS)
+        if n > layers:
+            raise InputError(f"--num-sliding-layers {n} exceeds --num-layers {layers}")
+        values["layer_types"] = tuple("sliding" if i < n else "full" for i in range(layers))
+    elif values["layer_types"] and len(values["layer_types"]) != layers:
+        raise InputError(f"--num-layers {layers}: the model's layer_types list {len(values['layer_types'])} layers "
+                         "(sliding / full attention); give --layer-types or --num-sliding-layers for the new depth")
+    if "sliding" in values["layer_types"] and not values["sliding_window"]:
+        raise InputError("sliding layers need --sliding-window N (the span in tokens)")
+    if not values["sliding_window"] or "sliding" not in values["layer_types"]:
+        values["layer_types"] = ()  # no window, or every layer full: one rule (Model.layer_attention)
+        if types_text is not None or sliding is not None:
+            values["sliding_window"] = 0
+    elif "full" not in values["layer_types"]:
+        values["layer_types"] = ()  # every layer slides: the window alone says so
+    if not from_flags:  # provenance: the echoed source says which values are not the preset's / file's own
+        changed = [f.name for f in _dc.fields(Model) if f.name not in ("name", "source")
+                   and values[f.name] != getattr(base, f.name)]
+        if changed and template is None:
+            values["name"] = f"{values['name']} (modified)"
+            values["source"] = f"{values['source']}; changed by flags: {', '.join(changed)}"
+    if values["mtp_layers"] and not base.mtp_layers:  # the reader's "MTP not counted" note no longer holds
+        notes = [n for n in notes if not n.startswith("num_nextn_predict_layers")]
+    return validate_model(Model(**values)), notes
 # ============================================ end of the shared model block ===================================
 # [[[end]]]
 
@@ -1411,47 +1804,22 @@ GPU_QUALITY = {
 # Input parsing helpers
 # ----------------------------------------------------------------------------------------------------------------
 
-_SUFFIX = {"": 1, "k": 10**3, "m": 10**6, "b": 10**9, "g": 10**9, "t": 10**12}
-_MEM_UNITS = {"b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12,
-              "kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40}
-
-
-def parse_count(text: str, what: str) -> int:
-    """'7B', '1.4T', '300e9', '32k', '1_000' -> int (exact for integers)."""
-    s = str(text).strip().replace("_", "").replace(",", "").lower()
-    m = re.fullmatch(r"([0-9]*\.?[0-9]+(?:e[+-]?[0-9]+)?)([kmbgt]?)", s)
-    if not m:
-        raise ValueError(f"{what} expects a count like 7B, 32k, 300e9 or 1_000, got {text!r}")
-    num, suffix = m.groups()
-    if re.fullmatch(r"[0-9]+", num):
-        value = int(num) * _SUFFIX[suffix]
-    else:
-        value = float(num) * _SUFFIX[suffix]
-        if not math.isfinite(value) or value > 1e30:
-            raise ValueError(f"{what} is out of range: {text!r}")
-        if abs(value - round(value)) > 1e-6 * max(1.0, value):
-            raise ValueError(f"{what} expects a whole number, got {text!r}")
-        value = round(value)
-    return value
-
-
-def parse_positive_count(text: str, what: str) -> int:
-    value = parse_count(text, what)
-    if value <= 0:
-        raise ValueError(f"{what} must be a positive count, got {text!r}")
-    return value
+# Counts (--context, --batch, --params, --gguf-kv-bytes, random:ROWSxCOLS) are read by the block's parse_count, one
+# reading in every script (7B, 32k = 32,000, 32Ki = 32,768, 300e9, 1_000).  Sizes in bytes are this script's own:
+# a byte unit (B, kB, MB, GB, TB, PB, KiB, MiB, GiB, TiB) or a bare number of bytes.  A bare "80G" is refused
+# rather than read: 80 GB and 80 GiB differ by 7%, more than the gap between two quantization formats.
+_MEMORY = re.compile(r"(?P<number>.*?[0-9.])\s*(?P<unit>(?:[kmgt]i?|p)?b)?", re.IGNORECASE)
+MAX_MEMORY_BYTES = 10**20  # far above any machine; keeps every sum finite
 
 
 def parse_memory(text: str, what: str) -> int:
-    """'80GiB' (2^30) or '80GB' (10^9) or '512MiB' -> bytes; a bare number is bytes."""
-    s = str(text).strip().replace("_", "").lower()
-    m = re.fullmatch(r"([0-9]*\.?[0-9]+(?:e[+-]?[0-9]+)?)\s*([kmgt]i?b|b)?", s)
-    if not m:
-        raise ValueError(f"{what} expects a size like 80GiB, 80GB or 512MiB, got {text!r}")
-    value = float(m.group(1)) * _MEM_UNITS[m.group(2) or "b"]
-    if not math.isfinite(value) or value > 1e20:
-        raise ValueError(f"{what} is out of range: {text!r}")
-    return int(round(value))
+    """'80GiB' (2^30) or '80GB' (10^9) or '512MiB' or '1.5GB' -> bytes (exact: the block's parse_number reads the
+    digits and its suffixes k, M, G, T, P, Ki, Mi, Gi, Ti); a bare number is bytes."""
+    match = _MEMORY.fullmatch(str(text).strip())
+    if not match:
+        raise InputError(f"{what} expects a size like 80GiB, 80GB, 512MiB or a number of bytes, got {text!r}")
+    unit = (match["unit"] or "b")[:-1]  # without its B: the block's suffix of the same power (k, m, gi, ...)
+    return int(round(parse_number(match["number"] + unit, what, limit=MAX_MEMORY_BYTES)))
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -1530,18 +1898,22 @@ _GGUF_LAYER_NORMS = {
 }
 
 
-def check_gguf_model(m: Model, layers_label: str = "--num-layers") -> Model:
+def check_gguf_model(m: Model, labels: dict | None = None) -> Model:
     """This script's own limits on a validated Model: a layer count its per-tensor list can walk, a norm layout and
-    tensors llama.cpp names.  ``layers_label`` names where the layer count came from (a flag or a config field)."""
+    tensors llama.cpp names.  ``labels`` names where a value came from, by Model field (a flag or a config field:
+    {"num_layers": "--num-layers"}); without one, the layer count is called --num-layers and the rest the model's
+    source."""
+    labels = labels or {}
     if m.num_layers > GGUF_MAX_LAYERS:
-        raise InputError(f"{layers_label} {m.num_layers} is above {GGUF_MAX_LAYERS} ({PROG} lists every tensor of "
-                         "every layer)")
+        raise InputError(f"{labels.get('num_layers', '--num-layers')} {m.num_layers} is above {GGUF_MAX_LAYERS} "
+                         f"({PROG} lists every tensor of every layer)")
     if (m.norms_per_layer, m.norm_placement) not in _GGUF_LAYER_NORMS:
-        raise InputError(f"{m.source}: {m.norms_per_layer} norms per layer placed {m.norm_placement!r} have no "
-                         f"llama.cpp names; not modelled by {PROG}")
+        raise InputError(f"{labels.get('norms_per_layer', m.source)}: {m.norms_per_layer} norms per layer placed "
+                         f"{m.norm_placement!r} have no llama.cpp names; not modelled by {PROG}")
     if m.mtp_layers:
-        raise InputError(f"{m.source}: multi-token-prediction modules (mtp_layers {m.mtp_layers}) are not in "
-                         f"llama.cpp's GGUF files (its converter drops them); not modelled by {PROG}")
+        raise InputError(f"{labels.get('mtp_layers', m.source)}: multi-token-prediction modules (mtp_layers "
+                         f"{m.mtp_layers}) are not in llama.cpp's GGUF files (its converter drops them); not "
+                         f"modelled by {PROG}")
     return m
 
 
@@ -2216,7 +2588,7 @@ def compute_sizes_from_params(params: int, opts: Options) -> dict:
             "kv_cache": None, "overhead_bytes": opts.overhead, "formats": entries, "skipped": []}
 
 
-def format_table() -> list[dict]:
+def format_layouts() -> list[dict]:
     """Every storage format with its layout-derived bpw (for --list-formats)."""
     rows = [{"name": t.name, "family": "GGUF block", "block": t.block, "bytes_per_block": t.bytes, "bpw": t.bpw,
              "layout": t.layout, "source": t.source} for t in GGML_TYPES.values()]
@@ -2513,7 +2885,7 @@ def load_measure_input(spec: str, seed: int):
         m = re.fullmatch(r"random:([^x]+)x([^x]+)", spec)
         if not m:
             raise ValueError(f"--measure expects random:ROWSxCOLS (e.g. random:4096x4096), got {spec!r}")
-        rows, cols = (parse_positive_count(v, "--measure") for v in m.groups())
+        rows, cols = (parse_count(v, "--measure") for v in m.groups())
         if rows * cols > MEASURE_MAX_VALUES:
             raise ValueError(f"--measure {spec} is larger than 2^28 values")
         return np.random.default_rng(seed).standard_normal((rows, cols), dtype=np.float32), "random"
@@ -2585,16 +2957,6 @@ def _size_rows(result: dict) -> tuple[list, list]:
     return head, rows
 
 
-def _table(head, rows, markdown=False):
-    if markdown:
-        lines = ["| " + " | ".join(head) + " |", "|" + "|".join("---" for _ in head) + "|"]
-        return "\n".join(lines + ["| " + " | ".join(r) + " |" for r in rows])
-    widths = [max(len(str(c)) for c in col) for col in zip(head, *rows)]
-    fmt = "  ".join(f"{{:<{w}}}" for w in widths)
-    return "\n".join([fmt.format(*head).rstrip(), fmt.format(*("-" * w for w in widths)).rstrip()] +
-                     [fmt.format(*r).rstrip() for r in rows])
-
-
 def render_sizes(result: dict, markdown=False) -> str:
     m, kv = result["model"], result["kv_cache"]
     lines = []
@@ -2617,7 +2979,7 @@ def render_sizes(result: dict, markdown=False) -> str:
     if markdown:
         lines = [f"- {line}" for line in lines] + [""]
     head, rows = _size_rows(result)
-    lines.append(_table(head, rows, markdown))
+    lines.append(format_table(head, rows, markdown, left=(0, len(head) - 2, len(head) - 1)))  # fits, quality: text
     by_note: dict = {}
     for e in result["formats"]:
         for n in e["notes"]:
@@ -2635,7 +2997,7 @@ def render_format_table(rows, markdown=False) -> str:
     head = ["format", "family", "block", "bytes", "bpw", "layout", "source"]
     body = [[r["name"], r["family"], str(r["block"] or "-"), str(r["bytes_per_block"] or "-"), f"{r['bpw']:.6g}",
              r["layout"], r["source"]] for r in rows]
-    return _table(head, body, markdown)
+    return format_table(head, body, markdown, left=(0, 1, 5, 6))
 
 
 def render_measure(result: dict, markdown=False) -> str:
@@ -2648,7 +3010,7 @@ def render_measure(result: dict, markdown=False) -> str:
     rows = [[r["name"], f"{r['bpw']:.4f}", f"{r['mse']:.4g}", sqnr(r), f"{r['max_abs_error']:.4g}", r["note"]]
             for r in result["results"]]
     title = f"measure: {result['source']} shape {tuple(result['shape'])} ({result['n']:,} values)"
-    return (f"- {title}\n\n" if markdown else title + "\n") + _table(head, rows, markdown)
+    return (f"- {title}\n\n" if markdown else title + "\n") + format_table(head, rows, markdown, left=(0, 5))
 
 
 PLOT_SUFFIXES = (".png", ".svg", ".pdf")
@@ -2687,51 +3049,18 @@ def plot_size_vs_quality(result: dict, path: str) -> None:
 # ----------------------------------------------------------------------------------------------------------------
 
 
-class OneLineParser(argparse.ArgumentParser):
-    """argparse whose errors are one line: 'calc_quantization.py: error: ...', exit status 2."""
-
-    def error(self, message):
-        sys.stderr.write(f"{PROG}: error: {' '.join(str(message).split())}\n")
-        sys.exit(2)
-
-
 def build_parser() -> OneLineParser:
     p = OneLineParser(prog=PROG, description="Exact sizes of quantized checkpoints (GGUF file types, bitsandbytes, "
                       "GPTQ, AWQ, HQQ, FP8, MX, NVFP4), serving memory, published quality cost, measured error.",
                       epilog="Examples: --preset llama-3-8b | --params 70B --formats nf4,Q4_K_M | "
                       "--measure random:1024x4096 | --list-formats")
-    src = p.add_argument_group("model")
-    src.add_argument("--preset", help="built-in model (see --list-presets)")
-    src.add_argument("--config", help="Hugging Face config.json (or a folder holding one)")
-    src.add_argument("--generic", action="store_true",
-                     help="read an unknown model_type as a dense Llama-style decoder; the output says so")
-    src.add_argument("--params", help="parameter count only (dense approximation), e.g. 7B")
-    src.add_argument("--list-presets", action="store_true")
-    arch = p.add_argument_group("architecture flags (override --preset/--config)")
-    arch.add_argument("-l", "--num-layers")
-    arch.add_argument("-hs", "--hidden-size")
-    arch.add_argument("-v", "--vocab-size")
-    arch.add_argument("-a", "--num-attention-heads")
-    arch.add_argument("--num-kv-heads")
-    arch.add_argument("-kv", "--kv-size-ratio", type=float, help="n_kv_heads / n_heads (cookbook)")
-    arch.add_argument("--head-dim")
-    arch.add_argument("--ffn-hidden-size")
-    arch.add_argument("-ff", "--ffn-expansion-factor", type=float, help="ffn = factor x hidden (default 4)")
-    arch.add_argument("-nl", "--num-mlp-linears", type=int, choices=(2, 3), help="3 = gated (SwiGLU) MLP")
-    arch.add_argument("--tied-embeddings", action="store_true", default=None)
-    arch.add_argument("--untied-embeddings", dest="tied_embeddings", action="store_false")
-    arch.add_argument("--moe", action="store_true")
-    arch.add_argument("-e", "--num-experts")
-    arch.add_argument("-t", "--topk")
-    arch.add_argument("-ei", "--expert-interval")
-    arch.add_argument("--moe-ffn-hidden-size")
-    arch.add_argument("--qkv-bias", action="store_true", default=None)
-    arch.add_argument("--norm", choices=("rmsnorm", "layernorm", "none"))
-    arch.add_argument("-s", "--sequence-length", help="alias of --context (cookbook name)")
+    source, _ = add_model_arguments(p)  # --preset/-p, --config, --generic, --list-presets and the architecture flags
+    source.add_argument("--params", help="parameter count only (dense approximation), e.g. 7B; no architecture")
     q = p.add_argument_group("formats and serving")
     q.add_argument("--formats", help="comma list (default: a representative set; 'all' for every format)")
     q.add_argument("--list-formats", action="store_true", help="print every format's layout and bpw")
     q.add_argument("--context", help=f"tokens of KV cache per sequence (default {Options.context})")
+    q.add_argument("-s", "--sequence-length", help="the workload's tokens per sequence: an alias of --context")
     q.add_argument("--batch", help=f"concurrent sequences (default {Options.batch})")
     q.add_argument("--kv-dtype", choices=sorted(KV_DTYPES), help=f"KV cache element type (default {Options.kv_dtype})")
     q.add_argument("--overhead", help=f"CUDA context + buffers (default {Options.overhead / GB:g}GB; e.g. 1GiB, 0)")
@@ -2748,102 +3077,45 @@ def build_parser() -> OneLineParser:
     return p
 
 
-def _finite(value, flag):
-    if value is not None and (not math.isfinite(value) or value <= 0):
-        raise ValueError(f"{flag} must be a positive finite number, got {value}")
-    return value
+def _flag_labels(args) -> dict:
+    """The flags the user gave among those check_gguf_model judges: its errors name them."""
+    return {field: MODEL_FIELD_FLAGS[field] for field in ("num_layers", "norms_per_layer", "mtp_layers")
+            if getattr(args, field, None) is not None}
 
 
-# The architecture flags that set a count: (argparse dest, the Model field it sets); the flag's name for messages is
-# the block's MODEL_FIELD_FLAGS[field] (--num-layers, ..., --topk).
-_COUNT_FLAGS = (("num_layers", "num_layers"), ("hidden_size", "hidden_size"), ("vocab_size", "vocab_size"),
-                ("num_attention_heads", "num_attention_heads"), ("num_kv_heads", "num_kv_heads"),
-                ("head_dim", "head_dim"), ("ffn_hidden_size", "ffn_hidden_size"), ("num_experts", "num_experts"),
-                ("topk", "top_k"), ("expert_interval", "expert_interval"),
-                ("moe_ffn_hidden_size", "moe_ffn_hidden_size"))
-_REQUIRED_WITHOUT_MODEL = ("num_layers", "hidden_size", "num_attention_heads", "vocab_size")
+def model_from_args(args, sequence_length: int | None = None) -> tuple:
+    """(Model, notes): the shared block's model_from_arguments (a preset, a config.json or flags alone; each
+    architecture flag replaces the field it names; errors name the flag), then this script's own limits
+    (check_gguf_model).  sequence_length is the --context / -s the user gave (it sizes a learned position table
+    asked for by --position-embedding learned without --learned-positions, the block's reading of -s).
 
-
-def model_from_args(args, warnings: list) -> Model:
-    """The shared block's Model: a preset (preset_model) or a config.json (model_from_config), or flags alone; the
-    architecture flags then replace the fields they name (dataclasses.replace), and the result is validated by the
-    block (validate_model, errors naming the flags) and by this script's own limits (check_gguf_model)."""
-    if args.preset and args.config:
-        raise InputError("--preset and --config are exclusive")
-    layers_label = "--num-layers"
-    if args.preset:
-        base = preset_model(args.preset.lower())
-        base = replace(base, source=f"{base.name} ({base.source})")
-    elif args.config:
-        raw, label = read_config_json(args.config)
-        base, notes = model_from_config(raw, label, generic=args.generic)
-        if base.model_type not in SUPPORTED_MODEL_TYPES:
-            # read by --generic (the block's first note says so on stderr); the output's first line says it too
-            base = replace(base, source=f"{label} (--generic: model_type {base.model_type or '(none)'!r} read as a "
-                                        "dense Llama-style decoder)")
-        warnings.extend(notes)
-        # a refused layer count names the config field it came from (the language model's, in a text_config)
-        language = raw.get("text_config") if isinstance(raw.get("text_config"), dict) else raw
-        layers_field = next((k for k in CONFIG_FIELDS_OF["num_layers"] if k in language), "num_hidden_layers")
-        layers_label = f"{base.source}: field '{layers_field}'"
-    else:
-        missing = [f for f in _REQUIRED_WITHOUT_MODEL if getattr(args, f) is None]
-        if missing:
-            raise InputError(f"{MODEL_FIELD_FLAGS[missing[0]]} is required without --preset or --config")
-        # flags alone: the cookbook's plain 2-linear MLP (-nl 3 for SwiGLU), RMSNorm, untied; every size from a flag
-        base = Model(num_layers=0, hidden_size=0, num_attention_heads=0, vocab_size=0, ffn_hidden_size=0,
-                     gated_mlp=False, name="custom", source="flags")
-    changes: dict = {}
-    for dest, name in _COUNT_FLAGS:
-        raw_value = getattr(args, dest)
-        if raw_value is not None:
-            changes[name] = parse_positive_count(raw_value, MODEL_FIELD_FLAGS[name])
-
-    def now(name):  # a field as the flags leave it
-        return changes.get(name, getattr(base, name))
-
-    from_scratch = not (args.preset or args.config)
-    if args.num_mlp_linears is not None:
-        changes["gated_mlp"] = args.num_mlp_linears == 3
-    if args.ffn_expansion_factor is not None or (from_scratch and args.ffn_hidden_size is None):
-        factor = _finite(args.ffn_expansion_factor, "--ffn-expansion-factor") or 4.0
-        if args.ffn_hidden_size is not None:
-            raise InputError("--ffn-expansion-factor and --ffn-hidden-size are exclusive")
-        ffn = factor * now("hidden_size")
-        if ffn != int(ffn):
-            raise InputError(f"--ffn-expansion-factor {factor} x --hidden-size {now('hidden_size')} is not an "
-                             "integer width")
-        changes["ffn_hidden_size"] = int(ffn)
-    if args.kv_size_ratio is not None:
-        ratio = _finite(args.kv_size_ratio, "--kv-size-ratio")
-        heads = now("num_attention_heads")
-        kv = ratio * heads
-        if ratio > 1 or kv != int(kv) or kv < 1:
-            raise InputError(f"--kv-size-ratio {ratio} x {heads} heads is not a whole number of kv heads")
-        changes["num_kv_heads"] = int(kv)
-    if args.tied_embeddings is not None:
-        changes["tied_embeddings"] = args.tied_embeddings
-    if args.qkv_bias:
-        changes["qkv_bias"] = True
-    if args.norm:
-        changes["norm"] = {"none": "nonparametric"}.get(args.norm, args.norm)  # none: no gains, no biases
-    if args.moe and not now("num_experts"):
-        raise InputError("--moe needs --num-experts")
-    if now("num_experts") and not now("top_k"):
-        raise InputError("--num-experts needs --topk")
-    if now("layer_types") and len(now("layer_types")) != now("num_layers"):
-        # which layers slide is the model's own list, one entry per layer: no rule stretches it to another depth
-        raise InputError(f"--num-layers {now('num_layers')}: the model's layer_types lists "
-                         f"{len(now('layer_types'))} layers (sliding / full attention), not {now('num_layers')}")
-    beyond = [i for i in now("dense_layers") if i >= now("num_layers")]
-    if beyond:
-        raise InputError(f"--num-layers {now('num_layers')}: the model's dense layers (mlp_only_layers) name layer "
-                         f"{beyond[0]}")
-    changed = sorted(k for k, v in changes.items() if v != getattr(base, k))
-    if changed and not from_scratch:  # provenance: the source says which values are not the preset's / file's own
-        changes["source"] = f"{base.source}; changed by flags: {', '.join(changed)}"
-    m = validate_model(replace(base, **changes))
-    return check_gguf_model(m, "--num-layers" if args.num_layers is not None else layers_label)
+    A config.json is read here, once, and handed to the block as the model the flags edit: a layer count beyond
+    what the GGUF tensor list walks then names the config field it came from, as every config error does."""
+    if args.config is None or args.preset is not None:  # a preset or flags alone (both sources: the block refuses)
+        m, notes = model_from_arguments(args, sequence_length=sequence_length)
+        if args.preset is not None:  # the output names the preset and its source: "llama-3-8b (Meta, ...)"
+            key, own = args.preset.strip().lower(), preset_model(args.preset).source
+            changed_by_flags = m.source[len(own):] if m.source.startswith(own) else ""
+            m = replace(m, source=f"{key} ({own}){changed_by_flags}")
+        return check_gguf_model(m, _flag_labels(args)), notes
+    raw, label = read_config_json(args.config)
+    base, notes = model_from_config(raw, label, generic=args.generic)
+    if base.model_type not in SUPPORTED_MODEL_TYPES:
+        # read by --generic (the block's first note says so on stderr); the output's first line says it too
+        base = replace(base, source=f"{label} (--generic: model_type {base.model_type or '(none)'!r} read as a "
+                                    "dense Llama-style decoder)")
+    flags_only = argparse.Namespace(**dict(vars(args), config=None, generic=False))  # the config is read above
+    m, flag_notes = model_from_arguments(flags_only, sequence_length=sequence_length, template=base)
+    changed = [f.name for f in fields(Model) if f.name not in ("name", "source")
+               and getattr(m, f.name) != getattr(base, f.name)]
+    if changed:  # provenance, as the block writes it for a config it reads itself
+        m = replace(m, name=f"{m.name} (modified)", source=f"{m.source}; changed by flags: {', '.join(changed)}")
+    # a refused layer count names the config field it came from (the language model's, in a text_config)
+    language = raw.get("text_config") if isinstance(raw.get("text_config"), dict) else raw
+    layers_field = next((k for k in CONFIG_FIELDS_OF["num_layers"] if language.get(k) == base.num_layers),
+                        "num_hidden_layers")
+    return check_gguf_model(m, {"num_layers": f"{label}: field '{layers_field}'", **_flag_labels(args)}), \
+        notes + flag_notes
 
 
 def _options(args) -> Options:
@@ -2862,15 +3134,15 @@ def _options(args) -> Options:
     given = {}  # flags left out keep the Options defaults
     context_raw = args.context if args.context is not None else args.sequence_length
     if context_raw is not None:
-        given["context"] = parse_positive_count(context_raw, "--context")
+        given["context"] = parse_count(context_raw, "--context" if args.context is not None else "--sequence-length")
     if args.batch is not None:
-        given["batch"] = parse_positive_count(args.batch, "--batch")
+        given["batch"] = parse_count(args.batch, "--batch")
     if args.kv_dtype is not None:
         given["kv_dtype"] = args.kv_dtype
     if args.overhead is not None:
         given["overhead"] = parse_memory(args.overhead, "--overhead")
     if args.gguf_kv_bytes is not None:
-        given["gguf_kv_bytes"] = parse_count(args.gguf_kv_bytes, "--gguf-kv-bytes")
+        given["gguf_kv_bytes"] = parse_count(args.gguf_kv_bytes, "--gguf-kv-bytes", allow_zero=True)
     opts = Options(formats=formats, imatrix=args.imatrix, old_q2k=args.old_q2k, **given)
     if opts.context * opts.batch > 10**12:
         raise ValueError("--context x --batch is above 1e12 tokens")
@@ -2890,16 +3162,17 @@ def run(args) -> int:
         raise ValueError("--generic applies to --config (how to read an unknown model_type)")
     if args.list_presets:
         rows = [{"name": name, "source": spec["source"]} for name, spec in MODEL_PRESETS.items()]
-        _emit({"presets": rows}, lambda r, md: _table(["preset", "source"],
-                                                      [[x["name"], x["source"]] for x in r["presets"]], md), fmt)
+        _emit({"presets": rows}, lambda r, md: format_table(["preset", "source"],
+                                                            [[x["name"], x["source"]] for x in r["presets"]], md,
+                                                            left=(0, 1)), fmt)
         return 0
     if args.list_formats:
-        _emit({"formats": format_table()}, lambda r, md: render_format_table(r["formats"], md), fmt)
+        _emit({"formats": format_layouts()}, lambda r, md: render_format_table(r["formats"], md), fmt)
         return 0
     if args.measure:
-        if args.preset or args.config or args.params is not None or args.plot is not None:
-            raise ValueError("--measure quantizes an array; it takes no model (--preset/--config/--params) and "
-                             "no --plot")
+        if model_arguments_given(args) or args.params is not None or args.plot is not None:
+            raise ValueError("--measure quantizes an array; it takes no model (--preset/--config/--params or "
+                             "architecture flags) and no --plot")
         if args.seed < 0:
             raise ValueError(f"--seed must be a non-negative integer, got {args.seed}")
         x, source = load_measure_input(args.measure, args.seed)
@@ -2910,22 +3183,18 @@ def run(args) -> int:
         # checked before any work; matplotlib would append .png to a bare name and write somewhere else
         raise ValueError(f"--plot expects a path ending in {', '.join(PLOT_SUFFIXES)}, got {args.plot!r}")
     opts = _options(args)
-    arch_flags = [args.num_layers, args.hidden_size, args.vocab_size, args.num_attention_heads, args.num_kv_heads,
-                  args.head_dim, args.ffn_hidden_size, args.num_experts, args.kv_size_ratio,
-                  args.ffn_expansion_factor, args.num_mlp_linears, args.topk, args.moe_ffn_hidden_size,
-                  args.expert_interval, args.tied_embeddings, args.qkv_bias, args.norm, args.moe or None]
     warnings: list = []
     if args.params is not None:
-        if args.preset or args.config or any(v is not None for v in arch_flags):
-            raise ValueError("--params (dense approximation) cannot be combined with an architecture")
-        params = parse_positive_count(args.params, "--params")
-        if params > 10**16:
-            raise ValueError("--params is above 1e16")
-        result = compute_sizes_from_params(params, opts)
+        if model_arguments_given(args):
+            raise ValueError("--params (dense approximation) cannot be combined with an architecture (a preset, a "
+                             "config.json or architecture flags)")
+        result = compute_sizes_from_params(parse_count(args.params, "--params", limit=10**16), opts)
     else:
-        if not (args.preset or args.config or any(v is not None for v in arch_flags)):
+        if not model_arguments_given(args):
             raise ValueError("give a model: --preset NAME, --config PATH, architecture flags or --params N")
-        result = compute_sizes(model_from_args(args, warnings), opts)
+        given_length = opts.context if args.context is not None or args.sequence_length is not None else None
+        m, warnings = model_from_args(args, sequence_length=given_length)
+        result = compute_sizes(m, opts)
     for w in warnings:
         sys.stderr.write(f"{PROG}: warning: {w}\n")
     if args.plot is not None:

@@ -891,13 +891,16 @@ def test_brand_new_model_type_is_refused_and_generic_reads_it(quant, tmp_path):
 def test_expert_interval_flag_places_moe_layers_as_the_cookbook(quant):
     # --expert-interval N: layers N-1, 2N-1, ... are MoE (the cookbook's convention, Qwen's decoder_sparse_step, the
     # model block's phase 1).  4 layers, N = 3: layer 2 only.  Counted by hand, h = 64, 4 heads, vocab 100:
-    # attention 4 x 64^2 + 2 RMSNorms per layer; dense SwiGLU 3 x 64 x 128; MoE layer: router 64 x 4 and
-    # 4 experts x 3 x 64 x 128; untied embedding and LM head 100 x 64; final norm 64
-    expected = 4 * (4 * 64 * 64 + 2 * 64) + 3 * (3 * 64 * 128) + (64 * 4 + 4 * 3 * 64 * 128) + 2 * 100 * 64 + 64
+    # attention 4 x 64^2 + 2 LayerNorms (weight and bias: 2 x 64 each) per layer; dense SwiGLU 3 x 64 x 128; MoE
+    # layer: router 64 x 4 and 4 experts x 3 x 64 x 128; untied embedding and LM head 100 x 64; final LayerNorm
+    # 2 x 64.  A model from flags alone has LayerNorm with biases (the one vocabulary, point 3; it was RMSNorm, and
+    # 251,200 = this less the 9 biases of 64)
+    expected = (4 * (4 * 64 * 64 + 2 * 2 * 64) + 3 * (3 * 64 * 128) + (64 * 4 + 4 * 3 * 64 * 128) + 2 * 100 * 64
+                + 2 * 64)
     status, out, err = call_main(quant, ["-l", "4", "-hs", "64", "-a", "4", "-v", "100", "--ffn-hidden-size", "128",
                                          "-nl", "3", "-e", "4", "-t", "2", "-ei", "3", "--formats", "fp16", "--json"])
     assert status == 0, err
-    assert json.loads(out)["model"]["params"] == expected == 251_200
+    assert json.loads(out)["model"]["params"] == expected == 251_200 + 9 * 64
 
 
 # Model types of this year's most used open models that the block does not model yet (issue 9 names them): each
@@ -941,6 +944,9 @@ BAD_ARGV = [
     ["--measure", "nofile.npy"], ["--config", "/nonexistent/config.json"], ["--params", "7B", "--preset", "gpt2"],
     ["-l", "2"], ["--preset", "llama-3-8b", "--kv-dtype", "q8_0", "--head-dim", "18"], ["--formats", ","],
     [], ["--preset", "llama-3-8b", "-ff", "nan"], ["--preset", "llama-3-8b", "-kv", "0.3"],
+    ["--preset", "llama-3-8b", "--ffn-expansion-factor", "1e308"], ["--params", "7B", "-l", "2"],
+    ["--params", "7B", "--norm", "rmsnorm"], ["--measure", "random:8x64", "-p", "gpt2"], ["--overhead", "80G"],
+    ["--preset", "gpt2", "-s", "4k", "--context", "4k"], ["--preset", "gpt2", "--sequence-length", "0"],
 ]
 
 
@@ -995,12 +1001,14 @@ def test_hostile_argv_hypothesis(quant):
     flags = ["--preset", "--params", "-l", "-hs", "-a", "-v", "--num-kv-heads", "--head-dim", "--ffn-hidden-size",
              "-ff", "-kv", "-nl", "-e", "-t", "--formats", "--context", "--batch", "--kv-dtype", "--overhead",
              "--gguf-kv-bytes", "--json", "--imatrix", "--old-q2k", "--tied-embeddings", "--moe", "-ei", "--measure",
-             "--seed", "--list-formats", "--format", "--config"]
+             "--seed", "--list-formats", "--format", "--config", "-p", "-s", "--norm", "--bias", "--no-bias",
+             "--position-embedding", "--learned-positions", "--untied-embeddings", "--dropout"]
     values = st.one_of(st.sampled_from(["llama-3-8b", "gpt2", "mixtral-8x7b", "7B", "0", "-1", "1e400", "nan",
                                         "inf", "-inf", "1e30", "1.4T", "1e-30", "32k", "1_000", "Q4_K_M,nf4", "all",
                                         "q8_0", "80GiB", "3", "2", "1.5", "", "x", "deepseek-v3", "gptq-3bit-g64",
                                         "awq-8bit", "random:8x64",
-                                        "random:0x1", "markdown", "/nonexistent", "w.npy"]),
+                                        "random:0x1", "markdown", "/nonexistent", "w.npy", "rmsnorm",
+                                        "layernorm", "learned", "on", "1e308", "32Ki"]),
                        st.integers(-5, 10**7).map(str), st.text(max_size=6))
     argv_strategy = st.lists(st.one_of(st.sampled_from(flags), values), max_size=8)
 
@@ -1454,3 +1462,130 @@ def test_measure_npy_size_checked_before_reading(quant, tmp_path, monkeypatch):
     assert status == 2 and err.count("\n") == 1 and "more than 2^28" in err
     status, _, err = call_main(quant, ["--measure", "random:11x10"])
     assert status == 2 and err.count("\n") == 1 and "larger than 2^28" in err
+
+
+# --------------------------------------------------------------------------------------------------------------
+# The shared command line: the block's model flags, counts and tables (the one vocabulary of every script)
+# --------------------------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("argv, flag", [
+    (["--preset", "llama-3-8b", "--ffn-expansion-factor", "1e308"], "--ffn-expansion-factor"),
+    (["--preset", "llama-3-8b", "-ff", "1e29"], "--ffn-expansion-factor"),  # finite, but the width is not
+    (["--preset", "llama-3-8b", "-kv", "1e308"], "--kv-size-ratio"),
+    (["--preset", "llama-3-8b", "-ff", "inf"], "--ffn-expansion-factor"),
+])
+def test_huge_ratio_flags_are_one_line_naming_the_flag(quant, argv, flag):
+    # review finding: --ffn-expansion-factor 1e308 reached int(inf) and printed Python's own "cannot convert float
+    # infinity to integer"; the block's parse_number refuses it, naming the flag the user typed
+    status, out, err = call_main(quant, argv + ["--formats", "fp16"])
+    assert status == 2 and out == "" and _refused(err) and flag in err, err
+    assert "infinity" not in err and "convert" not in err, err
+
+
+def test_model_from_flags_alone_is_the_cookbooks(quant):
+    # The one vocabulary, point 3: from flags alone, a plain 2-linear MLP 4 x hidden wide, LayerNorm with weight and
+    # bias, no linear biases, untied embeddings, rotary (no position table); said on stderr.  (Before the shared
+    # flags this script built RMSNorm.)  Counted by hand, h = 256, 4 heads, vocab 1000, 2 layers: attention
+    # 4 x 256^2, MLP 2 x 256 x 1024, two LayerNorms 2 x 2 x 256 per layer; embedding and LM head 1000 x 256 each;
+    # final LayerNorm 2 x 256
+    h, v, layers = 256, 1000, 2
+    layernorm = layers * (4 * h * h + 2 * h * 4 * h + 2 * 2 * h) + 2 * v * h + 2 * h
+    status, out, err = call_main(quant, ["-l", "2", "-hs", "256", "-a", "4", "-v", "1000", "--formats", "fp16",
+                                         "--json"])
+    assert status == 0, err
+    result = json.loads(out)
+    assert result["model"]["params"] == layernorm == 2_087_424
+    cfg = result["model"]["config"]
+    assert (cfg["norm"], cfg["gated_mlp"], cfg["ffn_hidden_size"], cfg["tied_embeddings"]) == \
+        ("layernorm", False, 1024, False)
+    assert err.startswith("calc_quantization.py: warning: from flags alone:") and "LayerNorm" in err, err
+    # --norm rmsnorm: the 5 norms keep their gains and lose their biases; --tied-embeddings: one 1000 x 256 table
+    for extra, expected in ((["--norm", "rmsnorm"], layernorm - 5 * h), (["--tied-embeddings"], layernorm - v * h),
+                            (["--bias"], layernorm + layers * (4 * h + 4 * h + h))):  # q, k, v, o; MLP in, out
+        status, out, err = call_main(quant, ["-l", "2", "-hs", "256", "-a", "4", "-v", "1000", "--formats", "fp16",
+                                             "--json"] + extra)
+        assert status == 0 and json.loads(out)["model"]["params"] == expected, (extra, err)
+
+
+def test_experts_without_topk_route_to_one(quant):
+    # The one vocabulary, point 3: -e without -t is the cookbook's top-1 (this script refused it before), and stderr
+    # says so.  Every layer is MoE (interval 1); by hand, h = 64, vocab 100, 4 layers: attention 4 x 64^2, two
+    # LayerNorms 2 x 2 x 64, router 64 x 4, 4 experts of a plain MLP 2 x 64 x 256; embedding and LM head 100 x 64;
+    # final LayerNorm 2 x 64
+    expected = 4 * (4 * 64 * 64 + 2 * 2 * 64 + 64 * 4 + 4 * 2 * 64 * 256) + 2 * 100 * 64 + 2 * 64
+    status, out, err = call_main(quant, ["-l", "4", "-hs", "64", "-a", "4", "-v", "100", "-e", "4", "--formats",
+                                         "fp16", "--json"])
+    assert status == 0, err
+    result = json.loads(out)
+    assert result["model"]["params"] == expected == 604_800
+    assert result["model"]["config"]["top_k"] == 1 and result["model"]["config"]["num_experts"] == 4
+    assert "calc_quantization.py: warning: --topk not given: 1 expert per token" in err, err
+
+
+def test_preset_short_flag_and_any_case(quant):
+    # -p is --preset in every script, and a preset's name is read in any case; Llama-2-7B's 6,738,415,616 parameters
+    # (safetensors index)
+    for argv in (["-p", "llama-2-7b"], ["--preset", "Llama-2-7B"]):
+        status, out, err = call_main(quant, argv + ["--formats", "fp16", "--json"])
+        assert status == 0 and err == "", (argv, err)
+        result = json.loads(out)
+        assert result["model"]["params"] == 6_738_415_616
+        assert result["model"]["source"] == f"llama-2-7b ({quant.MODEL_PRESETS['llama-2-7b']['source']})"
+    # a flag on a preset is said in the source after the preset's own: 16 of Llama-2-7B's 32 layers of
+    # 4 x 4096^2 + 3 x 4096 x 11008 + 2 x 4096 gone
+    status, out, err = call_main(quant, ["-p", "llama-2-7b", "-l", "16", "--formats", "fp16", "--json"])
+    assert status == 0, err
+    result = json.loads(out)
+    assert result["model"]["params"] == 6_738_415_616 - 16 * (4 * 4096**2 + 3 * 4096 * 11008 + 2 * 4096)
+    assert result["model"]["source"] == (f"llama-2-7b ({quant.MODEL_PRESETS['llama-2-7b']['source']}); "
+                                         "changed by flags: num_layers")
+
+
+def test_sequence_length_is_the_context(quant):
+    # -s / --sequence-length: the workload's tokens per sequence, here the KV cache's context.  Llama-3-8B caches
+    # K and V of 8 kv heads x 128 per layer and token: 2 x 32 x 8 x 128 x 2 B = 131,072 B/token at f16
+    for flag in ("-s", "--sequence-length", "--context"):
+        status, out, err = call_main(quant, ["--preset", "llama-3-8b", flag, "8k", "--formats", "fp16", "--json"])
+        assert status == 0, (flag, err)
+        kv = json.loads(out)["kv_cache"]
+        assert kv["context"] == 8000 and kv["bytes"] == 8000 * 131_072, flag
+    status, out, err = call_main(quant, ["--preset", "llama-3-8b", "--sequence-length", "-5"])
+    assert status == 2 and _refused(err) and "--sequence-length" in err, err
+    # it also sizes a learned position table asked for without its rows: 1,000 rows of 256 on the model above
+    base = ["-l", "2", "-hs", "256", "-a", "4", "-v", "1000", "--formats", "fp16", "--json"]
+    status, out, err = call_main(quant, base + ["--position-embedding", "learned", "-s", "1k"])
+    assert status == 0 and json.loads(out)["model"]["params"] == 2_087_424 + 1000 * 256, err
+
+
+def test_memory_sizes_are_exact_and_unit_bound(quant):
+    # --overhead: GB = 10^9, GiB = 2^30, a bare number is bytes; a bare "G" says neither and is refused
+    for text, expected in (("1.5GiB", 3 * 2**29), ("80GB", 80 * 10**9), ("512 MiB", 512 * 2**20), ("0", 0),
+                           ("1_000", 1000), ("2kB", 2000)):
+        status, out, err = call_main(quant, ["--params", "7B", "--formats", "fp16", "--overhead", text, "--json"])
+        assert status == 0 and json.loads(out)["overhead_bytes"] == expected, (text, err)
+    for text in ("80G", "-1GB", "1e400GB", "GB", "5 parsecs"):
+        status, out, err = call_main(quant, ["--params", "7B", "--overhead", text])
+        assert status == 2 and _refused(err) and "--overhead" in err, (text, err)
+
+
+def test_config_layer_limit_names_the_field_the_file_uses(quant, tmp_path):
+    # GPT-2's config.json says n_layer: a count beyond what the GGUF tensor list walks names that field, as the
+    # block names every config field; -l names itself
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(dict(GPT2, n_layer=5000)))
+    status, out, err = call_main(quant, ["--config", str(path)])
+    assert status == 2 and _refused(err) and "field 'n_layer' 5000" in err, err
+    status, out, err = call_main(quant, ["--config", str(path), "-l", "2000"])
+    assert status == 2 and _refused(err) and "--num-layers 2000" in err, err
+    # flags this script cannot write into a GGUF file name themselves
+    for extra, flag in ((["--norms-per-layer", "3"], "--norms-per-layer"), (["--mtp-layers", "1"], "--mtp-layers")):
+        status, out, err = call_main(quant, ["--config", str(path), "-l", "12"] + extra)
+        assert status == 2 and _refused(err) and err.split("error: ")[1].startswith(flag), err
+
+
+def test_measure_takes_no_model(quant):
+    # an architecture flag with --measure used to be ignored without a word; it is refused like --preset
+    for extra in (["-l", "2"], ["--norm", "rmsnorm"], ["-p", "gpt2"]):
+        status, out, err = call_main(quant, ["--measure", "random:8x64"] + extra)
+        assert status == 2 and out == "" and _refused(err) and "--measure" in err, (extra, err)
+
