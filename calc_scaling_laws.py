@@ -70,7 +70,12 @@ laws were fitted on dense models: either choice is an extrapolation).  An explic
 inference costs the model as --fixed-params, or without --target-loss/-N takes its size as -N.  Fields that change
 no count and that the reader does not read are listed in a note; a bad field is one error line naming it.
 
-Fitting (``fit runs.csv``, columns N, D or C, loss; scipy is imported only here):
+Start-up: closed-form commands (everything but ``fit`` and ``--plot``) run on the standard library alone; numpy
+and scipy are imported by the fitter and the plots only.  Counts on the command line read as the other scripts
+read them (the block's parse_number): 7B, 1.4T, 300e9, 32k (32,000), 32Ki (32,768), 1_000; k, M, B/G, T, P are
+powers of ten, Ki, Mi, Gi, Ti powers of two.
+
+Fitting (``fit runs.csv``, columns N, D or C, loss; numpy and scipy are imported only here and for --plot):
   Approach 3 (Hoffmann App. D.2, eq. 11): minimise sum_i Huber_1e-3(LSE(a - alpha*log N_i, b - beta*log D_i, e)
   - log L_i) with L-BFGS and its analytic gradient (softmax weights of the LSE), from Hoffmann's 4500-point grid
   (alpha, beta in {0,.5,..,2}, e in {-1,-.5,..,1}, a, b in {0,5,..,25}).  All 4500 starts run in lock-step as one
@@ -159,33 +164,37 @@ Examples:
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import json
 import math
 import os
-import re
 import sys
 import warnings
 from dataclasses import asdict, dataclass
 
-# The fitter's problems are tiny (5 parameters): BLAS threads only add spin-waiting (10x slower L-BFGS-B on a
-# busy 2-core machine), so default to one thread before numpy/scipy load OpenBLAS.
+# numpy and scipy are imported inside the fitter and the plots only (_numpy()): every closed-form query starts
+# with the standard library alone (issue 11, "fast start everywhere").  The fitter's problems are tiny (5
+# parameters): BLAS threads only add spin-waiting (10x slower L-BFGS-B on a busy 2-core machine), so default to
+# one thread before numpy/scipy load OpenBLAS, whenever that happens.
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
-
-import numpy as np  # noqa: E402
 
 # [[[cog import cog, pathlib; cog.out(pathlib.Path(cog.inFile).with_name("tools").joinpath("model_block.py").read_text()) ]]]
 # ==============================================================================================================
 # The shared model block: the ONE source of what a model is, carried byte for byte by every calc_*.py script.
 # Edit tools/model_block.py, then run `cog -r calc_*.py` (README: "Editing the model block"); never edit a copy.
-# It holds: the error contract (InputError), the safe config.json file reader, the one config.json -> Model
-# reader with its table of supported model types (anything else is refused), the Model dataclass, the layer
-# schedule (dense / MoE, full / sliding attention) and the exact list of parameter tensors with their roles.
+# It holds: the error contract (InputError, OneLineParser), number parsing (parse_number, parse_count), the safe
+# config.json file reader, the one config.json -> Model reader with its table of supported model types (anything
+# else is refused), the Model dataclass, the layer schedule (dense / MoE, full / sliding attention), the exact list
+# of parameter tensors with their roles, the presets, the architecture flags every script shares
+# (add_model_arguments / model_from_arguments: one spelling, one meaning, one default) and the table renderer.
 # Standard library only; every name it defines is shared by all five scripts.
 # ==============================================================================================================
+import argparse as _argparse
 import dataclasses as _dc
 import json as _json
 import os as _os
+import re as _re
 import stat as _stat
 import sys as _sys
 
@@ -204,6 +213,83 @@ def run_cli(main) -> None:
         _os.dup2(_os.open(_os.devnull, _os.O_WRONLY), _sys.stdout.fileno())  # nothing left to flush at exit
         status = 1
     raise SystemExit(status)
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Numbers on the command line, argparse errors and tables: one reading and one look in every script
+# --------------------------------------------------------------------------------------------------------------
+MODEL_MAX_NUMBER = 10**30  # far above any count, budget or size a flag may ask for; keeps every output finite
+# SI suffixes are powers of ten and the binary ones powers of two: 32k is 32,000 tokens, 32Ki is 32,768.
+MODEL_NUMBER_SUFFIXES = {"k": 10**3, "m": 10**6, "b": 10**9, "g": 10**9, "t": 10**12, "p": 10**15,
+                         "ki": 2**10, "mi": 2**20, "gi": 2**30, "ti": 2**40}
+_MB_NUMBER = _re.compile(r"(?P<whole>[0-9]+(?:_[0-9]+)*)?(?:\.(?P<fraction>[0-9]+(?:_[0-9]+)*)?)?"
+                         r"(?:e(?P<exponent>[+-]?[0-9]{1,4}))?(?P<suffix>ki|mi|gi|ti|[kmbgtp])?")
+
+
+def parse_number(text, what: str, *, allow_zero: bool = True, limit=MODEL_MAX_NUMBER):
+    """'7B' -> 7_000_000_000, '1.4T', '300e9', '32k' (32,000), '32Ki' (32,768), '1_000', '0.25' -> a number.
+
+    Exact: the digits are read as an integer times a power of ten, so '1.4T' is exactly 1_400_000_000_000 and a
+    whole value comes back as an int (any other as the nearest float).  Negative numbers, nan, inf and anything
+    above `limit` are refused with an InputError naming `what` (the flag)."""
+    raw = str(text).strip().replace(",", "").lower()
+    match = _MB_NUMBER.fullmatch(raw)
+    if not match or not (match["whole"] or match["fraction"]):
+        if raw.startswith("-"):
+            raise InputError(f"{what} must not be negative, got {text!r}")
+        raise InputError(f"{what} expects a number such as 7B, 1.4T, 300e9, 32k (32,000) or 32Ki (32,768), "
+                         f"got {text!r}")
+    fraction = (match["fraction"] or "").replace("_", "")
+    digits = int((match["whole"] or "0").replace("_", "") + fraction)
+    digits *= MODEL_NUMBER_SUFFIXES.get(match["suffix"] or "", 1)
+    exponent = int(match["exponent"] or 0) - len(fraction)
+    if digits and len(str(digits)) + exponent > len(str(int(limit))) + 1:  # before building a huge integer
+        raise InputError(f"{what} {text!r} is beyond {float(limit):.0e}")
+    if exponent >= 0:
+        value = digits * 10**exponent
+    else:
+        value = digits // 10**-exponent if digits % 10**-exponent == 0 else digits / 10**-exponent
+    if value > limit:
+        raise InputError(f"{what} {text!r} is beyond {float(limit):.0e}")
+    if not value and not allow_zero:
+        raise InputError(f"{what} must be positive, got {text!r}")
+    return value
+
+
+def parse_count(text, what: str, *, allow_zero: bool = False, limit=MODEL_MAX_NUMBER) -> int:
+    """parse_number for a whole count (layers, tokens, GPUs): '7B', '32k', '32Ki', '300e9', '1_000' -> int."""
+    value = parse_number(text, what, allow_zero=allow_zero, limit=limit)
+    if not isinstance(value, int):
+        raise InputError(f"{what} expects a whole number, got {text!r}")
+    return value
+
+
+class OneLineParser(_argparse.ArgumentParser):
+    """argparse whose errors are one line on stderr with exit status 2, and which never completes an abbreviated
+    long flag (the cookbook's -pa must not be read as a prefix of another flag)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("allow_abbrev", False)
+        super().__init__(*args, **kwargs)
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {' '.join(str(message).split())}\n")
+
+
+def format_table(headers, rows, markdown: bool = False, left=(0,)) -> str:
+    """A plain-text table (columns in `left` aligned left, the rest right) or a GitHub markdown table, no final
+    newline.  Cells are shown with str()."""
+    headers = [str(h) for h in headers]
+    rows = [[str(c) for c in row] for row in rows]
+    if markdown:
+        rule = "|" + "|".join("---" if i in left else "---:" for i in range(len(headers))) + "|"
+        return "\n".join(["| " + " | ".join(headers) + " |", rule] + ["| " + " | ".join(r) + " |" for r in rows])
+    widths = [max(len(row[i]) for row in [headers] + rows) for i in range(len(headers))]
+
+    def line(cells):
+        return "  ".join(c.ljust(widths[i]) if i in left else c.rjust(widths[i]) for i, c in enumerate(cells))
+
+    return "\n".join([line(headers).rstrip(), "  ".join("-" * w for w in widths)] + [line(r).rstrip() for r in rows])
 
 
 MODEL_MAX_LAYERS = 100_000       # layers are walked one by one (MoE placement, layer types)
@@ -355,7 +441,7 @@ MODEL_FIELD_FLAGS = {  # the flag that sets each field, for error messages about
     "num_layers": "--num-layers", "hidden_size": "--hidden-size", "num_attention_heads": "--num-attention-heads",
     "vocab_size": "--vocab-size", "ffn_hidden_size": "--ffn-hidden-size", "num_kv_heads": "--num-kv-heads",
     "head_dim": "--head-dim", "pad_vocab_multiple": "--pad-vocab-to-multiple",
-    "max_position_embeddings": "--sequence-length", "position_offset": "--position-offset",
+    "max_position_embeddings": "--learned-positions", "position_offset": "--position-offset",
     "word_embed_proj_dim": "--word-embed-proj-dim", "norms_per_layer": "--norms-per-layer",
     "q_lora_rank": "--q-lora-rank", "kv_lora_rank": "--kv-lora-rank", "qk_nope_head_dim": "--qk-nope-head-dim",
     "qk_rope_head_dim": "--qk-rope-head-dim", "v_head_dim": "--v-head-dim", "num_experts": "--num-experts",
@@ -785,8 +871,10 @@ MODEL_PRESETS = {
 
 def preset_model(name: str) -> Model:
     """The Model of a preset (its source in .source); InputError naming --preset when unknown."""
-    if name not in MODEL_PRESETS:
+    key = str(name).strip().lower()  # Llama-3-8B and llama-3-8b are one preset
+    if key not in MODEL_PRESETS:
         raise InputError(f"--preset {name!r} is not known; --list-presets shows the {len(MODEL_PRESETS)} names")
+    name = key
     values = dict(MODEL_PRESETS[name])
     values.pop("sequence_length", None)
     return Model(name=name, **values)
@@ -794,7 +882,7 @@ def preset_model(name: str) -> Model:
 
 def preset_sequence_length(name: str, default: int = 2048) -> int:
     """The length a preset's model was pre-trained at, where its table entry says (else `default`)."""
-    return MODEL_PRESETS.get(name, {}).get("sequence_length", default)
+    return MODEL_PRESETS.get(str(name).strip().lower(), {}).get("sequence_length", default)
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -879,7 +967,7 @@ summary_type summary_use_proj summary_activation summary_proj_to_labels summary_
 activation_function hidden_activation activation rope_theta rope_scaling rope_parameters rope_interleave rope_type
 rotary_emb_base rotary_pct rope_pct partial_rotary_factor rotary_dim original_max_position_embeddings
 max_position_embeddings n_positions n_ctx max_seq_len pretraining_sequence_length use_sliding_window
-max_window_layers sliding_window_pattern sliding_window_size attn_logit_softcapping final_logit_softcapping
+max_window_layers sliding_window_pattern attn_logit_softcapping final_logit_softcapping
 query_pre_attn_scalar output_router_logits router_aux_loss_coef router_jitter_noise router_z_loss_coef
 norm_topk_prob routed_scaling_factor topk_method n_group topk_group scoring_func aux_loss_alpha seq_aux ep_size
 use_parallel_residual pretraining_tp clip_qkv scale_attn_weights scale_attn_by_inverse_layer_idx
@@ -887,7 +975,7 @@ reorder_and_upcast_attn apply_residual_connection_post_layernorm slow_but_exact 
 tie_encoder_decoder return_dict use_return_dict output_attentions output_hidden_states id2label label2id
 problem_type chunk_size_feed_forward layerdrop prefix torchscript
 task_specific_params tokenizer_class quantization_config cache_implementation attn_implementation
-qk_layernorm_eps use_qk_norm mlp_type num_nextn_predict_layers offset_alibi masked_softmax_fusion
+qk_layernorm_eps num_nextn_predict_layers offset_alibi masked_softmax_fusion
 attention_softmax_in_fp32 bias_dropout_fusion skip_bias_add skip_bias_add_qkv use_mrope
 scale_attention_softmax_in_fp32 n_special interpolate_factor
 """.split())
@@ -1067,7 +1155,7 @@ def _mb_read_llama_style(r: _MBFields, mt: str) -> dict:
              vocab_size=r.int("vocab_size"),
              num_kv_heads=_MB_CLASS_DEFAULTS.get(mt, {}).get("num_key_value_heads", heads)
              if r.absent("num_key_value_heads") else r.int("num_key_value_heads", default=heads),
-             head_dim=r.int("head_dim", default=_MB_HEAD_DIM_DEFAULT.get(mt, 0), minimum=0),
+             head_dim=r.int("head_dim", default=_MB_HEAD_DIM_DEFAULT.get(mt, 0)),  # 0 would build 0-wide heads
              ffn_hidden_size=r.int("intermediate_size"), gguf_arch=mt)
     if mt in _MB_CLASS_DEFAULTS and "num_key_value_heads" in _MB_CLASS_DEFAULTS[mt] and mt not in ("qwen2", "qwen3") \
             and "num_key_value_heads" in r.raw and r.raw["num_key_value_heads"] is None:
@@ -1134,7 +1222,8 @@ def _mb_read_llama_style(r: _MBFields, mt: str) -> dict:
         v3 = mt == "deepseek_v3"
         # configuration_deepseek_v2/_v3.py: an absent q_lora_rank is 1536 (q-LoRA on), an explicit null turns it off;
         # absent experts are 64 (V2) / 256 (V3), null means a dense model
-        v.update(q_lora_rank=1536 if r.absent("q_lora_rank") else r.int("q_lora_rank", default=0, minimum=0),
+        # an explicit 0 is refused: the classes test `is None`, so 0 would build zero-width q_a_proj / q_b_proj
+        v.update(q_lora_rank=1536 if r.absent("q_lora_rank") else r.int("q_lora_rank", default=0),
                  kv_lora_rank=r.int("kv_lora_rank", default=512),
                  qk_nope_head_dim=r.int("qk_nope_head_dim", default=128),
                  qk_rope_head_dim=r.int("qk_rope_head_dim", default=64), v_head_dim=r.int("v_head_dim", default=128),
@@ -1150,9 +1239,21 @@ def _mb_read_llama_style(r: _MBFields, mt: str) -> dict:
                      moe_ffn_hidden_size=r.int("moe_intermediate_size", default=2048 if v3 else 1407),
                      num_shared_experts=r.int("n_shared_experts", default=1 if v3 else 2, minimum=0),
                      first_k_dense=r.int("first_k_dense_replace", default=3 if v3 else 0, minimum=0),
-                     expert_interval=r.int("moe_layer_freq", default=1), expert_interval_phase=0,
+                     expert_interval=_mb_moe_layer_freq(r), expert_interval_phase=0,
                      router_score_correction_bias=v3)
     return v
+
+
+def _mb_moe_layer_freq(r: _MBFields) -> int:
+    """DeepSeek's moe_layer_freq: its hub code (modeling_deepseek.py) makes layer i MoE only when
+    i % moe_layer_freq == 0, while transformers' DeepseekV2/V3 ignore the field and make every layer past
+    first_k_dense_replace MoE.  At 1 (every published config) both agree; any other value builds two different
+    models, so it is refused rather than one of them guessed."""
+    freq = r.int("moe_layer_freq", default=1)
+    if freq != 1:
+        raise InputError(f"{r.where}: field 'moe_layer_freq' {freq}: DeepSeek's own code makes every {freq}-th layer "
+                         "MoE and transformers makes them all MoE; refusing rather than guessing (1 is modelled)")
+    return freq
 
 
 def _mb_read_windows(r: _MBFields, mt: str, v: dict) -> None:
@@ -1328,6 +1429,298 @@ def read_config_json(path: str) -> tuple:
     else:
         label = _os.path.basename(path)
     return raw, label
+
+
+# --------------------------------------------------------------------------------------------------------------
+# The architecture flags: one spelling, one meaning and one default in every script
+# --------------------------------------------------------------------------------------------------------------
+# (flags, the Model field it sets, help).  A flag replaces the field of the preset or config.json it is given with;
+# the cookbook's spellings and short aliases (-l, -hs, -v, -a, -kv, -ff, -nl, -e, -t, -ei) keep the cookbook's
+# meaning.  Counts are read by parse_count (7B, 32k, 32Ki, 1_000).
+MODEL_COUNT_FLAGS = (
+    (("--num-layers", "-l"), "num_layers", "decoder layers"),
+    (("--hidden-size", "-hs"), "hidden_size", "model width d_model"),
+    (("--vocab-size", "-v"), "vocab_size", "vocabulary size"),
+    (("--num-attention-heads", "-a"), "num_attention_heads", "query heads"),
+    (("--num-kv-heads",), "num_kv_heads", "key/value heads (GQA; 1 = MQA; default: as many as query heads)"),
+    (("--head-dim",), "head_dim", "per-head width (default hidden / heads; a model's own head_dim stays when "
+                                  "-hs or -a change)"),
+    (("--ffn-hidden-size",), "ffn_hidden_size", "FFN (intermediate) width, the experts' too unless "
+                                                "--moe-ffn-hidden-size (default from flags alone: 4 x hidden)"),
+    (("--learned-positions",), "max_position_embeddings", "a learned position table for N positions (HF "
+                                                          "max_position_embeddings; OPT keeps 2 more rows); 0: none"),
+    (("--position-offset",), "position_offset", "extra rows of a learned position table (OPT: 2)"),
+    (("--pad-vocab-to-multiple",), "pad_vocab_multiple", "pad the vocabulary up to a multiple of N"),
+    (("--word-embed-proj-dim",), "word_embed_proj_dim", "OPT: an embedding this wide, projected in and out"),
+    (("--norms-per-layer",), "norms_per_layer", "hidden-size norms per layer (2 pre-norm, 1 parallel block, "
+                                                "4 Gemma-2 sandwich)"),
+    (("--q-lora-rank",), "q_lora_rank", "MLA query latent width (0: no q-LoRA)"),
+    (("--kv-lora-rank",), "kv_lora_rank", "MLA key/value latent width (> 0 makes attention MLA)"),
+    (("--qk-nope-head-dim",), "qk_nope_head_dim", "MLA: the non-rotary part of each q/k head"),
+    (("--qk-rope-head-dim",), "qk_rope_head_dim", "MLA: the rotary part of each q/k head"),
+    (("--v-head-dim",), "v_head_dim", "MLA: value head width"),
+    (("--num-experts", "-e"), "num_experts", "routed experts per MoE layer"),
+    (("--topk", "-t"), "top_k", "experts per token (default 1, the cookbook's, when a model names none)"),
+    (("--expert-interval", "-ei"), "expert_interval", "every N-th layer is MoE (layers N-1, 2N-1, ...; "
+                                                      "DeepSeek models: 0, N, 2N, ...)"),
+    (("--moe-ffn-hidden-size",), "moe_ffn_hidden_size", "routed expert width (default --ffn-hidden-size)"),
+    (("--num-shared-experts",), "num_shared_experts", "always-on shared experts"),
+    (("--shared-expert-ffn-size",), "shared_expert_ffn_size", "width of each shared expert (default "
+                                                              "--moe-ffn-hidden-size)"),
+    (("--first-k-dense",), "first_k_dense", "the first K layers stay dense"),
+    (("--mtp-layers",), "mtp_layers", "DeepSeek-V3 multi-token-prediction modules (transformers builds none)"),
+    (("--sliding-window",), "sliding_window", "sliding-window span in tokens (0: every layer full attention)"),
+)
+# (flag, the Model field it switches, help): each also has a --no- form.
+MODEL_SWITCH_FLAGS = (
+    ("--tied-embeddings", "tied_embeddings", "the LM head shares the input embedding (--untied-embeddings too)"),
+    ("--qkv-bias", "qkv_bias", "biases on q, k and v"),
+    ("--o-bias", "o_bias", "a bias on the attention output"),
+    ("--mlp-bias", "mlp_bias", "biases in the MLP"),
+    ("--lm-head-bias", "lm_head_bias", "a bias on the LM head (GPT-J, Phi-2)"),
+    ("--embedding-norm", "embedding_norm", "a norm after the token embedding (BLOOM)"),
+    ("--final-norm", "final_norm", "a norm before the LM head"),
+    ("--shared-expert-gate", "shared_expert_gate", "Qwen-MoE's sigmoid gate (hidden x 1) on the shared expert"),
+    ("--router-bias", "router_bias", "a bias on the router"),
+)
+MODEL_NORM_ALIASES = {"none": "nonparametric", "layernorm-nonparametric": "nonparametric"}
+# What a model from flags alone is, where no flag says: the cookbook's transformer (Anthony, Biderman & Schoelkopf
+# 2023, "Transformer Math 101"; EleutherAI cookbook calc/): a 2-linear MLP 4 x hidden wide, LayerNorm with weight
+# and bias, untied embeddings; no linear biases and no position table (rotary).  Printed as assumed, never silent.
+MODEL_FLAGS_ONLY_NOTE = ("from flags alone: a plain 2-linear MLP (-nl 3 for SwiGLU) 4 x hidden wide unless -ff or "
+                         "--ffn-hidden-size, LayerNorm with biases (--norm), no linear biases (--bias), untied "
+                         "embeddings, no position table (--learned-positions N adds one)")
+
+
+def add_model_arguments(parser) -> tuple:
+    """Add the model flags every script shares to an argparse parser -> (source group, architecture group).
+
+    Every value is read by model_from_arguments (so that each error is one line naming the flag); a script adds
+    its own alternatives to the source group (mem's and quantization's --params)."""
+    source = parser.add_argument_group("model: a preset, a config.json, or flags alone (flags override the first two)")
+    source.add_argument("--preset", "-p", metavar="NAME", help="a built-in model (--list-presets lists them)")
+    source.add_argument("--list-presets", action="store_true", help="list the presets with their sources")
+    source.add_argument("--config", metavar="PATH", help="a Hugging Face config.json, or a folder holding one")
+    source.add_argument("--generic", action="store_true", help="read an unknown model_type as a dense Llama-style "
+                                                               "decoder; the output says so first")
+    arch = parser.add_argument_group("architecture (cookbook names and aliases; each replaces the model's value)")
+    for flags, field, text in MODEL_COUNT_FLAGS:
+        arch.add_argument(*flags, dest=field, metavar="N", help=text)
+    arch.add_argument("--kv-size-ratio", "-kv", dest="kv_size_ratio", metavar="R",
+                      help="kv heads / query heads (cookbook; 1 MHA, 1/heads MQA); --num-kv-heads is exact")
+    arch.add_argument("--ffn-expansion-factor", "-ff", dest="ffn_expansion_factor", metavar="F",
+                      help="FFN width = F x hidden, which must come out whole (2.6875 for Llama-2-7B)")
+    arch.add_argument("--num-mlp-linears", "-nl", dest="num_mlp_linears", choices=("2", "3"),
+                      help="2: plain MLP; 3: gated (SwiGLU / GeGLU)")
+    arch.add_argument("--moe", action="store_true", help="the cookbook's switch for MoE layers (needs -e)")
+    arch.add_argument("--dense-layers", dest="dense_layers", metavar="I,J,...",
+                      help="layer indices that stay dense (Qwen-MoE mlp_only_layers)")
+    arch.add_argument("--layer-types", dest="layer_types", metavar="LIST",
+                      help="full or sliding per layer, comma-separated, or 'alternate' (sliding first, Gemma-2)")
+    arch.add_argument("--num-sliding-layers", dest="num_sliding_layers", metavar="N",
+                      help="the first N layers use --sliding-window, the rest full attention")
+    arch.add_argument("--position-embedding", dest="position_embedding", choices=POSITION_KINDS,
+                      help="learned (a table), rotary, alibi or none (no parameters), relative (Transformer-XL)")
+    arch.add_argument("--norm", dest="norm", choices=NORM_KINDS + tuple(MODEL_NORM_ALIASES),
+                      help="rmsnorm | layernorm (weight and bias) | layernorm-nobias | nonparametric (OLMo; none)")
+    arch.add_argument("--qk-norm", dest="qk_norm", choices=QK_NORM_KINDS,
+                      help="norms on q and k: per head (Qwen3) or over the projection (OLMo-2)")
+    arch.add_argument("--bias", action=_argparse.BooleanOptionalAction, dest="all_bias",
+                      help="biases on every linear of attention and MLP (LayerNorm biases: --norm)")
+    for flag, field, text in MODEL_SWITCH_FLAGS:
+        arch.add_argument(flag, dest=field, action=_argparse.BooleanOptionalAction, help=text)
+    arch.add_argument("--untied-embeddings", dest="tied_embeddings", action="store_false", help=_argparse.SUPPRESS)
+    arch.add_argument("--dropout", dest="dropout", choices=("on", "off"),
+                      help="dropout in training (activation memory; default: the model's config)")
+    return source, arch
+
+
+def model_arguments_given(args) -> bool:
+    """Whether the command line names a model at all (a preset, a config or any architecture flag)."""
+    names = [field for _, field, _ in MODEL_COUNT_FLAGS] + [field for _, field, _ in MODEL_SWITCH_FLAGS] + [
+        "preset", "config", "kv_size_ratio", "ffn_expansion_factor", "num_mlp_linears", "dense_layers",
+        "layer_types", "num_sliding_layers", "position_embedding", "norm", "qk_norm", "all_bias", "dropout"]
+    return any(getattr(args, name, None) is not None for name in names) or bool(getattr(args, "moe", False))
+
+
+def _mb_whole_product(flag: str, factor, other: str, count: int, what: str) -> int:
+    """count x factor for the cookbook's ratios (-kv, -ff), which must come out a whole number: the 1e-6 slack
+    absorbs float error in a factor such as 2.6666666666666665; a fraction of a head or a column is refused."""
+    product = count * factor
+    if not product <= MODEL_MAX_WIDTH:
+        raise InputError(f"{flag} {factor} times {other} {count} is beyond {MODEL_MAX_WIDTH:.0e}")
+    if abs(product - round(product)) > 1e-6 or round(product) < 1:
+        raise InputError(f"{flag} {factor} times {other} {count} = {product:g} is not {what}")
+    return int(round(product))
+
+
+def _mb_layer_list(text: str, flag: str, layers: int) -> tuple:
+    try:
+        indices = tuple(sorted({int(x) for x in text.split(",") if x.strip()}))
+    except ValueError:
+        raise InputError(f"{flag} expects comma-separated layer indices, got {text!r}") from None
+    if any(not 0 <= i < layers for i in indices):
+        raise InputError(f"{flag} entries must be layer indices in [0, {layers}), got {text!r}")
+    return indices
+
+
+def model_from_arguments(args, *, sequence_length: int | None = None, template: Model | None = None) -> tuple:
+    """(Model, notes) from flags parsed with add_model_arguments: a preset or config.json first (else `template`,
+    else flags alone), then each architecture flag replaces the field it names, then validate_model.
+
+    sequence_length: the run's -s, which sizes a learned position table for a model from flags alone (the
+    cookbook's reading of -s) when --learned-positions does not.  The notes say what was assumed or is not the
+    source's own value; errors are InputError naming the flag (or the config.json field)."""
+    notes = []
+    preset, config = getattr(args, "preset", None), getattr(args, "config", None)
+    if preset is not None and config is not None:
+        raise InputError("--preset and --config are alternatives; give one")
+    if getattr(args, "generic", False) and config is None:
+        raise InputError("--generic reads an unknown model_type in a config.json; give it with --config")
+    from_flags = preset is None and config is None and template is None
+    if preset is not None:
+        base = preset_model(preset)
+    elif config is not None:
+        raw, label = read_config_json(config)
+        base, notes = model_from_config(raw, label, generic=getattr(args, "generic", False))
+    elif template is not None:
+        base = template
+    else:
+        missing = [flags[0] for flags, field, _ in MODEL_COUNT_FLAGS[:4] if getattr(args, field, None) is None]
+        if missing:
+            raise InputError(f"{missing[0]} is required without --preset or --config")
+        base = Model(num_layers=1, hidden_size=1, num_attention_heads=1, vocab_size=1, ffn_hidden_size=1,
+                     gated_mlp=False, norm="layernorm")
+        notes.append(MODEL_FLAGS_ONLY_NOTE)
+    values = {f.name: getattr(base, f.name) for f in _dc.fields(Model)}
+    given = {}
+    for flags, field, _ in MODEL_COUNT_FLAGS:
+        text = getattr(args, field, None)
+        if text is not None:
+            given[field] = parse_count(text, flags[0], allow_zero=True, limit=MODEL_MAX_WIDTH)
+    values.update(given)
+    if values["num_layers"] > MODEL_MAX_LAYERS:  # before anything is built per layer
+        raise InputError(f"--num-layers {values['num_layers']} is beyond {MODEL_MAX_LAYERS:,}")
+    if getattr(args, "num_mlp_linears", None) is not None:
+        values["gated_mlp"] = str(args.num_mlp_linears) == "3"
+    # the attention shape: -kv is the cookbook's ratio; a model's own head_dim is kept (as editing hidden_size in
+    # a config.json keeps its head_dim field), and said so
+    if getattr(args, "kv_size_ratio", None) is not None:
+        if "num_kv_heads" in given:
+            raise InputError("--kv-size-ratio and --num-kv-heads are alternatives; give one")
+        ratio = parse_number(args.kv_size_ratio, "--kv-size-ratio", allow_zero=False)
+        if ratio > 1:
+            raise InputError(f"--kv-size-ratio is kv heads / query heads, at most 1, got {args.kv_size_ratio!r}")
+        values["num_kv_heads"] = _mb_whole_product("--kv-size-ratio", ratio, "--num-attention-heads",
+                                                   values["num_attention_heads"], "a whole number of kv heads")
+    if base.head_dim and "head_dim" not in given and {"hidden_size", "num_attention_heads"} & set(given) \
+            and not values["kv_lora_rank"]:
+        notes.append(f"head_dim stays the model's {base.head_dim} with the new --hidden-size / "
+                     "--num-attention-heads (as in its config.json); --head-dim changes it")
+    if values["kv_lora_rank"]:
+        unused = [flag for flag, given_here in (("--num-kv-heads", "num_kv_heads" in given), ("--kv-size-ratio",
+                  getattr(args, "kv_size_ratio", None) is not None), ("--head-dim", "head_dim" in given)) if given_here]
+        if unused:
+            notes.append(f"{', '.join(unused)}: no effect with MLA (--kv-lora-rank > 0), whose head widths are "
+                         "--qk-nope-head-dim, --qk-rope-head-dim and --v-head-dim")
+    # the MLP width: -ff is the cookbook's ratio; a model from flags alone is 4 x hidden wide
+    if getattr(args, "ffn_expansion_factor", None) is not None:
+        if "ffn_hidden_size" in given:
+            raise InputError("--ffn-expansion-factor and --ffn-hidden-size are alternatives; give one")
+        factor = parse_number(args.ffn_expansion_factor, "--ffn-expansion-factor", allow_zero=False)
+        values["ffn_hidden_size"] = _mb_whole_product("--ffn-expansion-factor", factor, "--hidden-size",
+                                                      values["hidden_size"], "a whole FFN width; use --ffn-hidden-size")
+    elif from_flags and "ffn_hidden_size" not in given:
+        values["ffn_hidden_size"] = 4 * values["hidden_size"]
+    # positions
+    kind = getattr(args, "position_embedding", None)
+    if kind is not None:
+        values["position_embedding"] = kind
+    if "max_position_embeddings" in given:
+        rows = given["max_position_embeddings"]
+        if rows and values["position_embedding"] == "relative" and kind is None:
+            raise InputError("--learned-positions: the model has relative positions (Transformer-XL); give "
+                             "--position-embedding learned to replace them")
+        if rows:
+            values["position_embedding"] = "learned"
+        elif values["position_embedding"] == "learned":
+            values["position_embedding"] = "none"
+    if values["position_embedding"] == "learned" and not values["max_position_embeddings"]:
+        if sequence_length:
+            values["max_position_embeddings"] = sequence_length
+            notes.append(f"a learned position table of -s {sequence_length} rows (the cookbook's reading of -s)")
+        else:
+            raise InputError("--position-embedding learned needs --learned-positions N (the table's rows)")
+    # biases, norms and switches
+    if getattr(args, "all_bias", None) is not None:
+        values.update(qkv_bias=args.all_bias, o_bias=args.all_bias, mlp_bias=args.all_bias)
+    for _, field, _ in MODEL_SWITCH_FLAGS:
+        if getattr(args, field, None) is not None:
+            values[field] = getattr(args, field)
+    if getattr(args, "norm", None) is not None:
+        values["norm"] = MODEL_NORM_ALIASES.get(args.norm, args.norm)
+    if getattr(args, "qk_norm", None) is not None:
+        values["qk_norm"] = args.qk_norm
+    if getattr(args, "dropout", None) is not None:
+        values["dropout"] = args.dropout == "on"
+    # experts
+    if getattr(args, "moe", False) and not values["num_experts"]:
+        raise InputError("--moe needs --num-experts")
+    if values["num_experts"] and not values["top_k"]:
+        values["top_k"] = 1
+        notes.append("--topk not given: 1 expert per token (the cookbook's default)")
+    if values["num_experts"] and values["expert_interval"] > values["num_layers"]:
+        raise InputError(f"--expert-interval {values['expert_interval']} exceeds --num-layers "
+                         f"{values['num_layers']}: no layer would be MoE")
+    if values["num_experts"] and values["mlp_bias"] and not (base.num_experts and base.mlp_bias):
+        raise InputError("--bias / --mlp-bias with --num-experts: routed experts with biases are not modelled "
+                         "(every supported MoE family builds them without); add --no-mlp-bias")
+    if "num_shared_experts" in given and given["num_shared_experts"] and not (
+            values["shared_expert_ffn_size"] or values["moe_ffn_hidden_size"]):
+        raise InputError("--num-shared-experts needs --shared-expert-ffn-size or --moe-ffn-hidden-size")
+    if getattr(args, "dense_layers", None) is not None:
+        values["dense_layers"] = _mb_layer_list(args.dense_layers, "--dense-layers", values["num_layers"])
+    elif any(i >= values["num_layers"] for i in values["dense_layers"]):
+        raise InputError(f"--num-layers {values['num_layers']}: the model's dense layers (mlp_only_layers) name "
+                         f"layer {max(values['dense_layers'])}; give --dense-layers for the new depth")
+    # which layers use the sliding window
+    types_text, sliding = getattr(args, "layer_types", None), getattr(args, "num_sliding_layers", None)
+    if types_text is not None and sliding is not None:
+        raise InputError("--layer-types and --num-sliding-layers are alternatives; give one")
+    layers = values["num_layers"]
+    if types_text is not None:
+        text = types_text.strip().lower()
+        types = tuple("sliding" if i % 2 == 0 else "full" for i in range(layers)) if text == "alternate" else \
+            tuple(t.strip() for t in text.split(",") if t.strip())
+        if len(types) != layers or set(types) - {"full", "sliding"}:
+            raise InputError(f"--layer-types expects 'full' or 'sliding' for each of the {layers} layers, or "
+                             f"'alternate', got {types_text!r:.80}")
+        values["layer_types"] = types
+    elif sliding is not None:
+        n = parse_count(sliding, "--num-sliding-layers", allow_zero=True, limit=MODEL_MAX_LAYERS)
+        if n > layers:
+            raise InputError(f"--num-sliding-layers {n} exceeds --num-layers {layers}")
+        values["layer_types"] = tuple("sliding" if i < n else "full" for i in range(layers))
+    elif values["layer_types"] and len(values["layer_types"]) != layers:
+        raise InputError(f"--num-layers {layers}: the model's layer_types list {len(values['layer_types'])} layers "
+                         "(sliding / full attention); give --layer-types or --num-sliding-layers for the new depth")
+    if "sliding" in values["layer_types"] and not values["sliding_window"]:
+        raise InputError("sliding layers need --sliding-window N (the span in tokens)")
+    if not values["sliding_window"] or "sliding" not in values["layer_types"]:
+        values["layer_types"] = ()  # no window, or every layer full: one rule (Model.layer_attention)
+        if types_text is not None or sliding is not None:
+            values["sliding_window"] = 0
+    elif "full" not in values["layer_types"]:
+        values["layer_types"] = ()  # every layer slides: the window alone says so
+    if not from_flags:  # provenance: the echoed source says which values are not the preset's / file's own
+        changed = [f.name for f in _dc.fields(Model) if f.name not in ("name", "source")
+                   and values[f.name] != getattr(base, f.name)]
+        if changed and template is None:
+            values["name"] = f"{values['name']} (modified)"
+            values["source"] = f"{values['source']}; changed by flags: {', '.join(changed)}"
+    if values["mtp_layers"] and not base.mtp_layers:  # the reader's "MTP not counted" note no longer holds
+        notes = [n for n in notes if not n.startswith("num_nextn_predict_layers")]
+    return validate_model(Model(**values)), notes
 # ============================================ end of the shared model block ===================================
 # [[[end]]]
 
@@ -1469,28 +1862,25 @@ REAL_MODELS = {m.name: m for m in (
 
 
 # ----------------------------------------------------------------------------------------------------------------
-# Parsing human numbers
+# Numbers on the command line: the block's parse_number reads them (exact, SI and binary suffixes, one-line errors)
 # ----------------------------------------------------------------------------------------------------------------
-_SUFFIX = {"": 1.0, "k": 1e3, "m": 1e6, "b": 1e9, "g": 1e9, "t": 1e12, "p": 1e15}
-_DIGITS = r"[0-9]+(?:_[0-9]+)*"  # underscores only between digits, as in Python's 1_000
-_NUMBER = re.compile(rf"^({_DIGITS}(?:\.(?:{_DIGITS})?)?|\.{_DIGITS})(?:e([+-]?[0-9]+))?([kmbgtp]?)$", re.I)
+def parse_real(text: str, what: str, *, positive: bool = True, upper: float = MAX_COUNT) -> float:
+    """'7B', '1.4T', '300e9', '32k', '32Ki', '1_000', '5.76e23' -> float; InputError naming ``what`` otherwise.
+
+    The block's parse_number reads the text exactly, so the float is the nearest to the number written ('5.76e23'
+    is the float 5.76e23).  ``positive`` counts start at 1: no law speaks of a fraction of a parameter, token or
+    FLOP, and a count like 1e-300 would only reach the formulas as a division by zero.  Otherwise 0 is allowed."""
+    value = parse_number(text, what, limit=int(upper))
+    if positive and value < 1:
+        raise InputError(f"{what} {text!r}: expected a number from 1 up to {upper:g}")
+    return float(value)
 
 
-def parse_number(text: str, what: str, *, positive: bool = True, upper: float = MAX_COUNT) -> float:
-    """'7B', '1.4T', '300e9', '32k', '1_000', '5.76e23' -> float; ValueError naming ``what`` otherwise.
-
-    ``positive`` counts start at 1: no law speaks of a fraction of a parameter, token or FLOP, and a count like
-    1e-300 would only reach the formulas as a division by zero.  Otherwise 0 is allowed."""
-    match = _NUMBER.match(str(text).strip())
-    if not match:
-        raise ValueError(f"{what} {text!r}: expected a number like 7B, 1.4T, 300e9, 32k or 1_000")
-    mantissa, exponent, suffix = match.groups()
-    try:
-        value = float(mantissa.replace("_", "")) * 10.0 ** int(exponent or 0) * _SUFFIX[suffix.lower()]
-    except (OverflowError, ValueError):
-        raise ValueError(f"{what} {text!r}: number out of range") from None
-    if not math.isfinite(value) or (positive and value < 1) or value > upper:
-        raise ValueError(f"{what} {text!r}: expected a number from {1 if positive else 0} up to {upper:g}")
+def parse_whole(text: str, what: str, *, positive: bool = True, upper: int = 10 ** 7) -> int:
+    """A whole-number flag (layers, widths, resamples, a seed) from 1 (0 unless ``positive``) up to ``upper``."""
+    value = parse_count(text, what, allow_zero=not positive)  # the block: exact int; fractions, negatives refused
+    if value > upper:
+        raise InputError(f"{what} {text!r}: expected a whole number from {int(positive)} up to {upper:,}")
     return value
 
 
@@ -1515,6 +1905,34 @@ def human(value: float, unit: str = "") -> str:
         if abs(value) >= scale:
             return f"{value / scale:.4g}{suffix}"
     return f"{value:.4g}"
+
+
+def _numpy():
+    """numpy, imported on first use: only the fitter and the plots need it, so closed-form queries start without."""
+    try:
+        import numpy
+    except ImportError:
+        raise ValueError("numpy is not installed (pip install numpy scipy): the fitter and the plots need it") \
+            from None
+    return numpy
+
+
+def linspace(low: float, high: float, count: int) -> list:
+    """numpy.linspace(low, high, count) value for value, in plain Python: low + i*step, the last point exactly high."""
+    step = (high - low) / (count - 1)
+    return [low + i * step for i in range(count - 1)] + [high]
+
+
+def least_squares_line(xs, ys) -> tuple[float, float]:
+    """Slope and intercept of the least-squares line y = slope*x + intercept (numpy.polyfit(xs, ys, 1)), centred
+    sums added exactly (math.fsum)."""
+    xs, ys = [float(x) for x in xs], [float(y) for y in ys]
+    mean_x, mean_y = math.fsum(xs) / len(xs), math.fsum(ys) / len(ys)
+    sxx = math.fsum((x - mean_x) ** 2 for x in xs)
+    if not sxx > 0:
+        raise ValueError(f"a line through {len(xs)} points needs two distinct x values")
+    slope = math.fsum((x - mean_x) * (y - mean_y) for x, y in zip(xs, ys)) / sxx
+    return slope, mean_y - slope * mean_x
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -1583,8 +2001,8 @@ def chinchilla_compute_for_loss(law: ParametricLaw, loss: float) -> dict:
 # ----------------------------------------------------------------------------------------------------------------
 def loglog_fit(xs, ys) -> tuple[float, float]:
     """Least squares of log y = log k + a log x; returns (k, a)."""
-    a, log_k = np.polyfit(np.log(np.asarray(xs, float)), np.log(np.asarray(ys, float)), 1)
-    return float(math.exp(log_k)), float(a)
+    a, log_k = least_squares_line([math.log(x) for x in xs], [math.log(y) for y in ys])
+    return math.exp(log_k), a
 
 
 def table_fits() -> dict:
@@ -1673,7 +2091,10 @@ def chinchilla_flop_ratio(n_layers, d_model, ffw, n_heads, kv_size, with_embeddi
 # ----------------------------------------------------------------------------------------------------------------
 # Kaplan, Pearce & Song, data-constrained, inference-aware
 # ----------------------------------------------------------------------------------------------------------------
-def kaplan_report(params=None, tokens=None, flops=None, loss=None, flops_is_min=False) -> dict:
+def kaplan_report(params=None, tokens=None, flops=None, loss=None, flops_is_min=False,
+                  local_exponents: bool = True) -> dict:
+    """Kaplan et al. 2020 quantities for whichever of N, D, C, L are given; ``local_exponents``: also the
+    Pearce & Song exponents (the same for every query, and the costliest part: the loss command leaves them out)."""
     k = KAPLAN
     out: dict = {"pf_day_flops": PF_DAY_FLOPS}
     if params is not None:
@@ -1693,7 +2114,7 @@ def kaplan_report(params=None, tokens=None, flops=None, loss=None, flops_is_min=
                     "optimal_params": alloc["params"], "batch_tokens": alloc["batch_tokens"],
                     "min_steps": alloc["min_steps"], "tokens_app_a": alloc["tokens_app_a"],
                     "tokens_6nd": flops / (6 * alloc["params"]), "loss_of_compute": alloc["loss"]})
-    for name in ("chinchilla-unrounded", "epoch"):
+    for name in ("chinchilla-unrounded", "epoch") if local_exponents else ():
         out[f"local_exponent_{name}"] = pearce_song_local_exponent(PARAMETRIC_LAWS[name])
     if loss is not None:
         out["critical_batch_tokens"] = k["B_star"] / loss ** (1 / k["alpha_B"])
@@ -1704,10 +2125,10 @@ def kaplan_report(params=None, tokens=None, flops=None, loss=None, flops_is_min=
 PEARCE_SONG_GAMMA = 47491  # N_T = N_nonemb + 47491 N_nonemb^(1/3): vocab 32k, d/L = 39.2 (Pearce & Song 2024)
 
 
-def pearce_song_flops(law: ParametricLaw, non_embedding_params):
+def pearce_song_flops(law: ParametricLaw, non_embedding_params: float) -> float:
     """Non-embedding compute C at which N_nonemb is optimal when the true law is ``law`` in *total* params
     (Pearce & Song 2024, arXiv 2406.12907, analytic frontier; TeaPearce/Reconciling_Kaplan_Chinchilla_Scaling_Laws)."""
-    n, g = np.asarray(non_embedding_params, float), PEARCE_SONG_GAMMA
+    n, g = float(non_embedding_params), PEARCE_SONG_GAMMA
     return (6 * n * (n + g / 3 * n ** (1 / 3)) ** (-1 / law.beta)
             * (n + g * n ** (1 / 3)) ** ((1 + law.alpha) / law.beta)
             * (law.beta * law.B / (law.alpha * law.A)) ** (1 / law.beta))
@@ -1715,11 +2136,16 @@ def pearce_song_flops(law: ParametricLaw, non_embedding_params):
 
 def pearce_song_local_exponent(law: ParametricLaw, low: float = 10 ** 12.95, high: float = 10 ** 20.7) -> float:
     """Least-squares slope of log N*_nonemb against log C_nonemb over Kaplan's compute range (N sampled
-    log-uniformly): the exponent Kaplan would have measured if ``law`` were true."""
-    n = np.logspace(0, 14, 20001)
-    c = pearce_song_flops(law, n)
-    inside = (c >= low) & (c <= high)
-    return float(np.polyfit(np.log(c[inside]), np.log(n[inside]), 1)[0])
+    log-uniformly, the points of numpy.logspace(0, 14, 20001)): the exponent Kaplan would have measured if ``law``
+    were true."""
+    log_c, log_n = [], []
+    for exponent in linspace(0.0, 14.0, 20001):
+        n = 10.0 ** exponent
+        c = pearce_song_flops(law, n)
+        if low <= c <= high:
+            log_c.append(math.log(c))
+            log_n.append(math.log(n))
+    return least_squares_line(log_c, log_n)[0]
 
 
 def muennighoff_loss(params: float, tokens: float, unique_tokens: float) -> dict:
@@ -1740,9 +2166,9 @@ def muennighoff_loss(params: float, tokens: float, unique_tokens: float) -> dict
 
 def _minimise_log(function, low: float, high: float, samples: int = 400, iters: int = 200) -> float:
     """Minimise ``function(x)`` on [low, high]: a scan brackets the minimum, golden section refines it."""
-    xs = np.linspace(low, high, samples)
+    xs = linspace(low, high, samples)
     values = [function(x) for x in xs]
-    i = int(np.argmin(values))
+    i = min(range(samples), key=lambda k: (math.isnan(values[k]), values[k]))  # the first least value, nan last
     lo, hi = xs[max(i - 1, 0)], xs[min(i + 1, samples - 1)]
     ratio = (math.sqrt(5) - 1) / 2
     x1, x2 = hi - ratio * (hi - lo), lo + ratio * (hi - lo)
@@ -1767,7 +2193,7 @@ def muennighoff_optimum(flops: float, unique_tokens: float) -> dict:
     law = PARAMETRIC_LAWS["muennighoff"]
     base = chinchilla_optimum(law, flops)
     grid_best = None
-    for factor in np.linspace(1.0001, 3, 500):
+    for factor in linspace(1.0001, 3, 500):
         for tokens, params in ((base["tokens"] * factor, base["params"] / factor),
                                (base["tokens"] / factor, base["params"] * factor)):
             point = muennighoff_loss(params, tokens, unique_tokens)
@@ -1847,18 +2273,20 @@ def read_runs(path: str) -> dict:
             if index >= len(row):
                 raise ValueError(f"fit {path} line {line}: missing column {key}")
             values[key] = (parse_float(row[index], f"fit {path} line {line} {key}", 0.0, 100.0) if key == "loss"
-                           else parse_number(row[index].strip(), f"fit {path} line {line} {key}"))
+                           else parse_real(row[index], f"fit {path} line {line} {key}"))
         tokens = values["D"] if "D" in values else values["C"] / (6 * values["N"])
         flops = values["C"] if "C" in values else 6 * values["N"] * tokens
         for key, value in (("N", values["N"]), ("D", tokens), ("C", flops), ("loss", values["loss"])):
             data[key].append(value)
     if len(data["N"]) < 6:
         raise ValueError(f"fit {path}: need at least 6 runs to fit 5 parameters, got {len(data['N'])}")
+    np = _numpy()
     return {k: np.asarray(v, float) for k, v in data.items()}
 
 
-def hoffmann_grid() -> np.ndarray:
-    """The 4500 initialisations of Hoffmann App. D.2 as rows (a, b, e, alpha, beta)."""
+def hoffmann_grid():
+    """The 4500 initialisations of Hoffmann App. D.2 as rows (a, b, e, alpha, beta), a numpy array."""
+    np = _numpy()
     alpha = np.arange(0, 2.01, 0.5)
     e = np.arange(-1, 1.01, 0.5)
     ab = np.arange(0, 25.1, 5)
@@ -1866,12 +2294,13 @@ def hoffmann_grid() -> np.ndarray:
     return np.stack([g.ravel() for g in grid], axis=1)
 
 
-def huber_objective(theta: np.ndarray, log_n, log_d, log_loss, weights=None, delta: float = HUBER_DELTA):
+def huber_objective(theta, log_n, log_d, log_loss, weights=None, delta: float = HUBER_DELTA):
     """Sum of Huber(LSE(a - alpha log N, b - beta log D, e) - log L) and its gradient, for a batch of theta rows.
 
     Huber(r) = c*(r - c/2) with c = clip(r, -delta, delta); its derivative is c, and the gradient of the LSE is
     its softmax weights.  ``weights`` (one row of run weights per theta row) turn the sum into a bootstrap
     resample's sum.  In-place operations keep each block of rows to a few passes over memory."""
+    np = _numpy()
     theta = np.atleast_2d(theta)
     if theta.shape[0] > 256:  # blocks of rows keep the temporaries in cache
         parts = [huber_objective(theta[i:i + 256], log_n, log_d, log_loss,
@@ -1907,13 +2336,14 @@ def huber_objective(theta: np.ndarray, log_n, log_d, log_loss, weights=None, del
     return huber.sum(axis=1), gradient
 
 
-def batched_lbfgs(function, starts: np.ndarray, iterations: int = 300, memory: int = 8, gtol: float = 1e-10,
+def batched_lbfgs(function, starts, iterations: int = 300, memory: int = 8, gtol: float = 1e-10,
                   ftol: float = 1e-6, merge: bool = False):
     """L-BFGS run in lock-step on every row of ``starts``, with Armijo backtracking; returns (x, value).
 
     ``function(x, rows)`` returns values and gradients for the points ``x`` of the batch rows ``rows``.  A row
     stops when a step fails, its gradient is below ``gtol`` or its relative decrease below ``ftol``.  With
     ``merge`` (one objective for all rows), rows that meet to 1e-6 continue as one."""
+    np = _numpy()
     x = starts.astype(float)
     f, g = function(x, np.arange(x.shape[0]))
     k, n = x.shape
@@ -1992,7 +2422,11 @@ def _theta_to_constants(theta) -> dict:
 
 def _polish(theta, log_n, log_d, log_loss):
     """scipy's L-BFGS-B with the analytic gradient, to tight tolerances, from a batched end point."""
-    from scipy.optimize import minimize  # scipy only inside the fitter
+    np = _numpy()
+    try:
+        from scipy.optimize import minimize  # scipy only inside the fitter
+    except ImportError:
+        raise ValueError("fit: scipy is not installed (pip install scipy): Approach 3 polishes with it") from None
 
     def scalar(t):
         value, gradient = huber_objective(t, log_n, log_d, log_loss)
@@ -2011,6 +2445,7 @@ def _polish(theta, log_n, log_d, log_loss):
 def fit_approach3(runs: dict, bootstrap: int = 200, seed: int = 0) -> dict:
     """Hoffmann App. D.2: L-BFGS from all 4500 grid starts (batched), the best few polished by scipy; then a
     seeded bootstrap whose resamples are refitted together as one batch (run weights = resample counts)."""
+    np = _numpy()
     log_n, log_d, log_loss = np.log(runs["N"]), np.log(runs["D"]), np.log(runs["loss"])
     if min(np.unique(log_n).size, np.unique(log_d).size) < 3:
         raise ValueError("fit: Approach 3 needs runs at 3 or more distinct N and 3 or more distinct D")
@@ -2049,8 +2484,10 @@ def fit_approach3(runs: dict, bootstrap: int = 200, seed: int = 0) -> dict:
     return result
 
 
-def group_budgets(flops: np.ndarray, tolerance_decades: float) -> list:
-    """Indices of runs grouped by budget: sorted log10 C split wherever the gap exceeds the tolerance."""
+def group_budgets(flops, tolerance_decades: float) -> list:
+    """Indices of runs grouped by budget: sorted log10 C (a numpy array) split wherever the gap exceeds the
+    tolerance."""
+    np = _numpy()
     order = np.argsort(flops)
     logs = np.log10(flops[order])
     groups, current = [], [order[0]]
@@ -2065,6 +2502,7 @@ def group_budgets(flops: np.ndarray, tolerance_decades: float) -> list:
 
 def fit_approach2(runs: dict, tolerance_decades: float = 0.05) -> dict:
     """Hoffmann Approach 2: a parabola in ln N per isoFLOP budget (interior minimum required), then power laws."""
+    np = _numpy()
     budgets = []
     for members in group_budgets(runs["C"], tolerance_decades):
         members = np.asarray(members)
@@ -2114,7 +2552,7 @@ def plot(path: str, law: ParametricLaw, flops=None, models=(), runs=None, isoflo
 
 
 def _draw(plt, path, law, flops, models, runs, isoflop) -> None:
-
+    np = _numpy()
     figure, (left, middle, right) = plt.subplots(1, 3, figsize=(16, 4.6))
     if runs is not None:
         residual = np.log(runs["loss"]) - np.log(chinchilla_loss(law, runs["N"], runs["D"]))
@@ -2401,7 +2839,7 @@ def cmd_loss(args) -> tuple:
     if args.model and args.model["used"]["source"].startswith("--config"):
         kaplan_params = args.model["non_embedding_params"]
         notes.append(f"kaplan row: N = {kaplan_params:,} non-embedding parameters counted from the config")
-    kaplan = kaplan_report(kaplan_params, tokens)
+    kaplan = kaplan_report(kaplan_params, tokens, local_exponents=False)
     results.append({"law": "kaplan", "loss": kaplan["loss_joint"], "optimal_loss_same_flops": None})
     rows.append(["kaplan (eq 1.5; N non-embedding)", f"{kaplan['loss_joint']:.4f}", "", "", ""])
     config = [("preset", args.preset)] if args.preset else []
@@ -2845,7 +3283,8 @@ def _json_ready(value):
         return {k: _json_ready(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [_json_ready(v) for v in value]
-    if isinstance(value, (np.floating, np.integer)):
+    numpy = sys.modules.get("numpy")  # loaded by a fit or a plot only; without it no value is a numpy scalar
+    if numpy is not None and isinstance(value, (numpy.floating, numpy.integer)):
         return value.item()
     return value
 
@@ -2853,13 +3292,16 @@ def _json_ready(value):
 # ----------------------------------------------------------------------------------------------------------------
 # Command line
 # ----------------------------------------------------------------------------------------------------------------
-class OneLineParser(argparse.ArgumentParser):
+class SubcommandParser(OneLineParser):
+    """The block's one-line parser for the subcommands, whose errors start "calc_scaling_laws.py: error:" as every
+    other error of this script does (argparse names a subcommand's parser "calc_scaling_laws.py optimal")."""
+
     def error(self, message):
-        self.exit(2, f"{PROG}: error: {message.splitlines()[0] if message else 'bad arguments'}\n")
+        self.exit(2, f"{PROG}: error: {' '.join(str(message).split())}\n")
 
 
-def _count(what):
-    return lambda text: _wrap(parse_number, text, what)
+def _count(what, positive=True):
+    return lambda text: _wrap(parse_real, text, what, positive=positive)
 
 
 def _real(what, high=100.0):
@@ -2868,12 +3310,7 @@ def _real(what, high=100.0):
 
 
 def _int(what, upper=10 ** 7, positive=True):
-    def convert(text):
-        value = _wrap(parse_number, text, what, upper=upper, positive=positive)
-        if value != int(value):
-            raise argparse.ArgumentTypeError(f"{what} {text!r}: expected a whole number")
-        return int(value)
-    return convert
+    return lambda text: _wrap(parse_whole, text, what, upper=upper, positive=positive)
 
 
 def _wrap(function, *args, **kwargs):
@@ -2924,7 +3361,7 @@ def build_parser() -> argparse.ArgumentParser:
                            formatter_class=argparse.RawDescriptionHelpFormatter,
                            epilog="Examples:\n" + __doc__.split("Examples:\n")[1])
     parser.add_argument("--list-presets", action="store_true", help="list the built-in real models")
-    sub = parser.add_subparsers(dest="command", parser_class=OneLineParser)
+    sub = parser.add_subparsers(dest="command", parser_class=SubcommandParser)
 
     p = sub.add_parser("optimal", help="compute-optimal N, D, L")
     p.add_argument("--target-loss", type=_real("--target-loss"), help="compute needed to reach this loss")
@@ -2981,7 +3418,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(handler=cmd_data_constrained)
 
     p = sub.add_parser("inference", help="Sardana et al. 2023 inference-aware optimum")
-    p.add_argument("--inference-tokens", type=lambda t: _wrap(parse_number, t, "--inference-tokens", positive=False),
+    p.add_argument("--inference-tokens", type=_count("--inference-tokens", positive=False),
                    required=True, help="tokens served over the model's life (0 allowed)")
     p.add_argument("--target-loss", type=_real("--target-loss"))
     p.add_argument("-N", "--params", type=_count("--params"), help="loss of the Chinchilla-optimal model this size")
@@ -3030,7 +3467,9 @@ def main(argv=None) -> int:
         if getattr(args, "generic", False) and config is None:
             raise InputError("--generic applies to --config only (it says how to read the config's model_type)")
         args.model = config_model(config, args.moe_params, args.generic) if config is not None else None
-        with warnings.catch_warnings(), np.errstate(all="ignore"):
+        # numpy only where a fit or a plot needs it: the closed forms start and run on the standard library alone
+        uses_numpy = args.command == "fit" or getattr(args, "plot", None)
+        with warnings.catch_warnings(), (_numpy().errstate(all="ignore") if uses_numpy else contextlib.nullcontext()):
             # overflow in far-off fit starts and the like is expected; every output is checked finite below
             warnings.simplefilter("ignore")
             data, report = args.handler(args)

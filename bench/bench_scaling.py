@@ -2,8 +2,8 @@
 
 What it measures:
   * closed-form queries as whole processes (``python calc_scaling_laws.py optimal ...``, interpreter start-up,
-    numpy import and output included), median wall and CPU time (user + sys of the child, from ``os.wait4``)
-    over repeated runs; the target is under 0.3 s;
+    compiling the script and output included; they import no numpy or scipy, issue 11), median wall and CPU time
+    (user + sys of the child, from ``os.wait4``) over repeated runs; the target is under 0.3 s;
   * the full fit in-process on 240 synthetic runs (9 isoFLOP budgets, the size of Epoch's refit of Chinchilla):
     L-BFGS from all 4500 Hoffmann starts plus the scipy polish, then the bootstrap, each timed separately; the
     target is under 5 s for the fit on a 2-core machine.  The runs are drawn from Epoch's constants with 0.5%

@@ -7,14 +7,17 @@ for table rows, and where a paper's own rounding or typo limits agreement, the s
 """
 from __future__ import annotations
 
+import argparse
 import json
 import math
 import re
+import subprocess
+import sys
 
 import numpy as np
 import pytest
 
-from conftest import call_main, run_cli
+from conftest import ROOT, call_main, run_cli
 
 PRINTED = dict(E=1.69, A=406.4, B=410.7, alpha=0.34, beta=0.28)  # Hoffmann et al. 2022 eq. 10
 # Unrounded Approach-3 fit from the paper's TeX source, as used by epoch-research/analyzing-chinchilla
@@ -596,10 +599,40 @@ def test_bad_csv_rows(scaling, tmp_path, content, needle):
 
 
 def test_human_numbers(scaling):
+    # the script reads counts with the block's parse_number (parse_real: as the nearest float); SI suffixes are
+    # powers of ten, the binary ones powers of two (README contract rule 5), each value written out by hand here
     for text, value in [("7B", 7e9), ("1.4T", 1.4e12), ("300e9", 3e11), ("32k", 32e3), ("1_000", 1000),
-                        ("5.76e23", 5.76e23), ("400M", 4e8), ("1.5e3M", 1.5e9)]:
-        assert scaling.parse_number(text, "x") == value
+                        ("5.76e23", 5.76e23), ("400M", 4e8), ("1.5e3M", 1.5e9), ("2P", 2e15), ("1G", 1e9),
+                        ("32Ki", 32768.0), ("1Mi", 1048576.0), ("1.5Gi", 1610612736.0), ("2Ti", 2199023255552.0),
+                        ("1e32", 1e32), ("0.1P", 1e14)]:
+        parsed = scaling.parse_real(text, "x")
+        assert type(parsed) is float and parsed == value, text
+    assert scaling.parse_real("0", "x", positive=False) == 0.0
+    assert scaling.parse_whole("32Ki", "x") == 32768 and scaling.parse_whole("0", "x", positive=False) == 0
     assert scaling.human(1.4e12) == "1.4T" and scaling.human(5.76e23, "FLOPs") == "5.76e23"
+
+
+@pytest.mark.parametrize("argv, needle", [
+    (["optimal", "-C", "1.1e32"], "--compute"),  # above the 1e32 ceiling
+    (["optimal", "-N", "0.5"], "--params"),  # below one parameter
+    (["optimal", "-N", "7X"], "--params"), (["optimal", "-N", "7Bi"], "--params"),
+    (["kaplan", "-l", "1.5", "-hs", "64"], "--num-layers"),  # a fraction of a layer
+    (["kaplan", "-l", "12", "-hs", "2Mi"], "--hidden-size"),  # 2,097,152 > 10^6
+    (["fit", "runs.csv", "--seed", "4294967297"], "--seed"),  # one above 2^32
+    (["inference", "--inference-tokens", "-1", "--params", "7B"], "--inference-tokens"),
+    (["optimal", "--comp", "1e21"], "--comp"),  # the block's parser completes no abbreviated flag
+])
+def test_bad_numbers_are_one_line_naming_the_flag(scaling, argv, needle):
+    status, out, err = call_main(scaling, argv)
+    assert needle in one_error_line(status, err)
+    assert out == ""
+
+
+def test_binary_suffixes_reach_the_laws(scaling):
+    # 1Ti tokens is 2^40 = 1,099,511,627,776 tokens (not 10^12): D = C/(6N) at a fixed N moves with it exactly
+    data = run_json(scaling, "loss", "-N", "1Gi", "-D", "1Ti", "--law", "chinchilla")
+    assert data["inputs"] == {"params": 2 ** 30, "tokens": 2 ** 40}
+    assert data["results"][0]["loss"] == pytest.approx(law_loss(PRINTED, 2 ** 30, 2 ** 40), rel=1e-12)
 
 
 def test_markdown_and_text_formats(scaling):
@@ -648,6 +681,74 @@ def test_hostile_argv(scaling):
             assert status == 2, (argv, err)
             one_error_line(status, err)
     check()
+
+
+# One query per command that neither fits nor plots: each must run without numpy or scipy (issue 11, "fast start
+# everywhere"); a command added to the script must be added here (checked below).
+CLOSED_FORM_QUERIES = [
+    ["optimal", "--compute", "5.76e23"], ["optimal", "-N", "70B", "--law", "epoch"],
+    ["optimal", "--target-loss", "2.2", "--law", "all"], ["loss", "-N", "70B", "-D", "1.4T"],
+    ["loss", "--preset", "deepseek-v3"], ["table3"], ["models"], ["models", "--law", "chinchilla"],
+    ["kaplan", "-N", "1e9", "-D", "2e10", "-C", "1e21", "--loss", "3"],
+    ["deepseek", "-l", "30", "-hs", "4096", "-s", "4096", "-D", "2T"],
+    ["data-constrained", "-C", "1e22", "-U", "25B", "-N", "7B", "-D", "200B"],
+    ["inference", "--params", "13B", "--inference-tokens", "2T", "--fixed-params", "7B"], ["nanogpt"],
+    ["--list-presets"],
+]
+HEAVY_MODULES = ("numpy", "scipy", "matplotlib")
+
+
+def test_closed_form_commands_import_no_numpy(scaling, tmp_path):
+    # every command but fit is covered: the parser's own list of subcommands
+    subparsers = next(a for a in scaling.build_parser()._actions if isinstance(a, argparse._SubParsersAction))
+    assert {q[0] for q in CLOSED_FORM_QUERIES} - {"--list-presets"} == set(subparsers.choices) - {"fit"}
+    # a fresh interpreter runs main() on every query, then lists the heavy modules loaded so far; then a fit
+    # (Approach 2, which needs numpy but not scipy) in the same interpreter must show numpy: the check sees an
+    # import when there is one
+    runs = tmp_path / "runs.csv"
+    runs.write_text("N,C,loss\n" + "".join(f"{n},1e20,{2 + (i - 2) ** 2 / 10}\n"
+                                           for i, n in enumerate(["1e8", "2e8", "4e8", "8e8", "16e8", "32e8"])))
+    program = "\n".join([
+        "import contextlib, io, json, sys",
+        f"sys.path.insert(0, {str(ROOT)!r})",
+        "import calc_scaling_laws as script",
+        f"heavy = lambda: sorted(m for m in sys.modules if m.split('.')[0] in {HEAVY_MODULES!r})",
+        "statuses = []",
+        f"for argv in {CLOSED_FORM_QUERIES!r}:",
+        "    with contextlib.redirect_stdout(io.StringIO()):",
+        "        statuses.append(script.main(argv))",
+        "closed_form = heavy()",
+        "with contextlib.redirect_stdout(io.StringIO()):",
+        f"    statuses.append(script.main(['fit', {str(runs)!r}, '--approach', '2', '--json']))",
+        "print(json.dumps({'statuses': statuses, 'closed_form': closed_form, 'after_fit': heavy()}))"])
+    result = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["statuses"] == [0] * (len(CLOSED_FORM_QUERIES) + 1), result.stderr
+    assert report["closed_form"] == []
+    assert "numpy" in report["after_fit"]
+
+
+def test_plain_python_replacements_match_numpy(scaling):
+    # the closed forms replaced numpy.linspace and numpy.polyfit(x, y, 1) by plain Python (issue 11): numpy is
+    # the independent reference here
+    for low, high, count in [(0.0, 14.0, 20001), (1.0001, 3, 500), (-6.5, 27.25, 400)]:
+        assert scaling.linspace(low, high, count) == np.linspace(low, high, count).tolist()
+    rng = np.random.default_rng(7)
+    xs = rng.uniform(40, 60, 50)
+    ys = 0.45 * xs - 2.3 + rng.normal(0, 0.1, 50)
+    slope, intercept = np.polyfit(xs, ys, 1)
+    assert scaling.least_squares_line(xs, ys) == pytest.approx((slope, intercept), rel=1e-12)
+
+
+def test_optimal_starts_without_numpy_as_a_process():
+    # issue 11's check as a user runs it: -X importtime lists on stderr every module the process imports
+    result = subprocess.run([sys.executable, "-X", "importtime", str(ROOT / "calc_scaling_laws.py"), "optimal",
+                             "--compute", "5.76e23"], capture_output=True, text=True, timeout=60, cwd=ROOT)
+    assert result.returncode == 0 and "epoch" in result.stdout, result.stderr
+    imported = [line.rsplit("|", 1)[-1].strip() for line in result.stderr.splitlines() if "|" in line]
+    assert "argparse" in imported  # the listing is there at all
+    assert [m for m in imported if m.split(".")[0] in HEAVY_MODULES] == []
 
 
 def test_cli_process_and_list_presets():
