@@ -554,3 +554,15 @@ def test_hostile_flags_give_a_model_or_one_input_error(block, argv, preset):
         assert exc.code == 2
         return
     assert block.count_model(model)["total"] > 0
+
+
+def test_published_repeats_of_the_window_and_mlp_type_are_read_at_their_published_values(block):
+    # google/gemma-2-9b's config.json repeats its window as sliding_window_size; bigcode/starcoder2's says
+    # mlp_type "default": accepted at those values (what the classes build), refused at any other
+    from test_flops_torch import GEMMA2_9B as gemma, STARCODER2_3B as starcoder  # verbatim copies, cited there
+    assert gemma["sliding_window_size"] == gemma["sliding_window"] and starcoder["mlp_type"] == "default"
+    assert block.model_from_config(gemma)[0].sliding_window == gemma["sliding_window"]
+    with pytest.raises(block.InputError, match="field 'sliding_window_size'"):
+        block.model_from_config(dict(gemma, sliding_window_size=2048))
+    with pytest.raises(block.InputError, match="field 'mlp_type'"):
+        block.model_from_config(dict(starcoder, mlp_type="moe"))

@@ -1013,6 +1013,7 @@ def _mb_read_llama_style(r: _MBFields, mt: str) -> dict:
         r.expect("full_attn_mod", 1, mt)
         r.expect("lm_head_bias", False, mt)
     if mt == "starcoder2":
+        r.expect("mlp_type", "default", mt)  # published files carry "default"; the class builds its one MLP
         norm = r.text("norm_type", default="layer_norm")
         if norm != "layer_norm":  # Starcoder2 builds nn.LayerNorm whatever the field says; another value is new
             raise InputError(f"{r.where}: field 'norm_type' {norm!r} is not modelled for starcoder2 "
@@ -1081,6 +1082,8 @@ def _mb_read_windows(r: _MBFields, mt: str, v: dict) -> None:
                          f"{v['num_layers']} is beyond {MODEL_MAX_LAYERS:,}")
     window = _MB_CLASS_DEFAULTS.get(mt, {}).get("sliding_window", 0) if r.absent("sliding_window") else \
         r.int("sliding_window", default=0, minimum=0)
+    if "sliding_window_size" in r.raw:  # Gemma-2's files repeat the window under this name, which no class reads
+        r.expect("sliding_window_size", r.raw.get("sliding_window"), mt)
     qwen = mt in ("qwen2", "qwen2_moe", "qwen3", "qwen3_moe")
     # Qwen configs carry a window that is off unless use_sliding_window is true (false by default in each class)
     # only the Qwen config classes read use_sliding_window; Mistral, Gemma-2, Phi-3, StarCoder2 keep their window
@@ -1340,7 +1343,7 @@ def add_model_arguments(parser) -> tuple:
     arch.add_argument("--position-embedding", dest="position_embedding", choices=POSITION_KINDS,
                       help="learned (a table), rotary, alibi or none (no parameters), relative (Transformer-XL)")
     arch.add_argument("--norm", dest="norm", choices=NORM_KINDS + tuple(MODEL_NORM_ALIASES),
-                      help="rmsnorm | layernorm (weight and bias) | layernorm-nobias | nonparametric (OLMo; none)")
+                      help="layernorm has a weight and a bias; nonparametric (also: none) has neither (OLMo)")
     arch.add_argument("--qk-norm", dest="qk_norm", choices=QK_NORM_KINDS,
                       help="norms on q and k: per head (Qwen3) or over the projection (OLMo-2)")
     arch.add_argument("--bias", action=_argparse.BooleanOptionalAction, dest="all_bias",
@@ -1361,14 +1364,14 @@ def model_arguments_given(args) -> bool:
     return any(getattr(args, name, None) is not None for name in names) or bool(getattr(args, "moe", False))
 
 
-def _mb_whole_product(flag: str, factor, other: str, count: int, what: str) -> int:
-    """count x factor for the cookbook's ratios (-kv, -ff), which must come out a whole number: the 1e-6 slack
+def _mb_whole_product(flag: str, text: str, other: str, count: int, what: str) -> int:
+    """count x the ratio `text` (the cookbook's -kv, -ff), which must come out a whole number: the 1e-6 slack
     absorbs float error in a factor such as 2.6666666666666665; a fraction of a head or a column is refused."""
-    product = count * factor
+    product = count * parse_number(text, flag, allow_zero=False)
     if not product <= MODEL_MAX_WIDTH:
-        raise InputError(f"{flag} {factor} times {other} {count} is beyond {MODEL_MAX_WIDTH:.0e}")
+        raise InputError(f"{flag} {text} times {other} {count} is beyond {MODEL_MAX_WIDTH:.0e}")
     if abs(product - round(product)) > 1e-6 or round(product) < 1:
-        raise InputError(f"{flag} {factor} times {other} {count} = {product:g} is not {what}")
+        raise InputError(f"{flag} {text} times {other} {count} = {product:g} is not {what}")
     return int(round(product))
 
 
@@ -1426,10 +1429,9 @@ def model_from_arguments(args, *, sequence_length: int | None = None, template: 
     if getattr(args, "kv_size_ratio", None) is not None:
         if "num_kv_heads" in given:
             raise InputError("--kv-size-ratio and --num-kv-heads are alternatives; give one")
-        ratio = parse_number(args.kv_size_ratio, "--kv-size-ratio", allow_zero=False)
-        if ratio > 1:
+        if parse_number(args.kv_size_ratio, "--kv-size-ratio", allow_zero=False) > 1:
             raise InputError(f"--kv-size-ratio is kv heads / query heads, at most 1, got {args.kv_size_ratio!r}")
-        values["num_kv_heads"] = _mb_whole_product("--kv-size-ratio", ratio, "--num-attention-heads",
+        values["num_kv_heads"] = _mb_whole_product("--kv-size-ratio", args.kv_size_ratio, "--num-attention-heads",
                                                    values["num_attention_heads"], "a whole number of kv heads")
     if base.head_dim and "head_dim" not in given and {"hidden_size", "num_attention_heads"} & set(given) \
             and not values["kv_lora_rank"]:
@@ -1445,9 +1447,9 @@ def model_from_arguments(args, *, sequence_length: int | None = None, template: 
     if getattr(args, "ffn_expansion_factor", None) is not None:
         if "ffn_hidden_size" in given:
             raise InputError("--ffn-expansion-factor and --ffn-hidden-size are alternatives; give one")
-        factor = parse_number(args.ffn_expansion_factor, "--ffn-expansion-factor", allow_zero=False)
-        values["ffn_hidden_size"] = _mb_whole_product("--ffn-expansion-factor", factor, "--hidden-size",
-                                                      values["hidden_size"], "a whole FFN width; use --ffn-hidden-size")
+        values["ffn_hidden_size"] = _mb_whole_product("--ffn-expansion-factor", args.ffn_expansion_factor,
+                                                      "--hidden-size", values["hidden_size"],
+                                                      "a whole FFN width; use --ffn-hidden-size")
     elif from_flags and "ffn_hidden_size" not in given:
         values["ffn_hidden_size"] = 4 * values["hidden_size"]
     # positions
