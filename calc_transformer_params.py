@@ -54,9 +54,17 @@ width n_heads*kv_size (not d_model), Transformer-XL relative attention, biases o
 matrix and no norm gains; with ``-l/-hs/-a/--head-dim/--ffn-hidden-size`` set to a row's shape this reproduces all
 50 rows to the printed million (the paper does not state its convention; this is the one that fits every row).
 
-Shape search (``--target-params``): d_model a multiple of 128, head_dim 64 or 128, d_model/layers in [32, 160]
-(every GPT-3 Table 2.1 and Chinchilla Table A9 shape lies inside), FFN at the template's f/h (gated: rounded up to
-a multiple of 256, Llama's ``multiple_of``), kv heads at the template's ratio; each candidate's count is exact.
+Shape search (``--target-params``): d_model a multiple of 128 up to 65,536, head_dim 64 or 128, d_model/layers in
+[32, 160] (every GPT-3 Table 2.1 and Chinchilla Table A9 shape lies inside), FFN at the template's f/h (gated:
+rounded up to a multiple of 256, Llama's ``multiple_of``), kv heads at the template's ratio; each width is tried at
+the depths nearest the target within its band, and each candidate's count is exact. A target outside the counts
+these rules reach (smallest to largest shape) is refused, naming that range.
+
+Command line: the model flags are the shared block's (``add_model_arguments``: ``--preset/-p`` case-insensitive,
+``--config``, ``--generic``, the cookbook's architecture flags, ``--learned-positions N`` for a learned position
+table's rows). This script has no workload, so its ``-s/--sequence-length`` only sizes a learned position table
+that has no rows yet (``--position-embedding learned`` from flags alone); given anywhere else it changes nothing
+and a note says so.
 
 JSON keys (``--format json``)
 -----------------------------
@@ -68,7 +76,7 @@ JSON keys (``--format json``)
 ``layers``, ``per_layer`` {component: count}, ``params_per_layer``, ``total``}], ``active`` (MoE only: {``total``,
 ``routed_experts_active``, ``routed_experts_total``, ``convention``}), ``checkpoint_only`` {name: elements stored
 but not parameters}, ``checkpoint`` {``dtype``, ``bits_per_element``, ``elements``, ``bytes``, ``GB``, ``GiB``},
-``notes`` [strings]. With ``--target-params``: ``target``, ``template``, ``rules`` {``hidden_size_multiple``,
+``notes`` [strings]. With ``--target-params``: ``target``, ``template``, ``notes``, ``rules`` {``hidden_size_multiple``,
 ``head_dims``, ``aspect_ratio``, ``ffn``, ``kv_heads``, ``source``}, ``candidates`` [{``num_layers``,
 ``hidden_size``, ``num_attention_heads``, ``num_kv_heads``, ``head_dim``, ``ffn_hidden_size``, ``aspect_ratio``,
 ``total``, ``non_embedding``, ``difference`` (absolute), ``above_target``}]. Counts are exact integers.
@@ -81,6 +89,7 @@ Examples
     python calc_transformer_params.py --config path/to/new-model --generic   # unknown model_type, read as a Llama
     python calc_transformer_params.py -l 24 -hs 2048 -a 16 -v 50304 -ff 4 --norm layernorm --bias
     python calc_transformer_params.py --preset gpt2 --no-bias --norm layernorm-nobias   # nanoGPT bias=False
+    python calc_transformer_params.py --preset gpt2 --learned-positions 2048             # a longer position table
     python calc_transformer_params.py --target-params 1.3B --preset llama-2-7b
 
 Sources: Kaplan et al. 2020 (arXiv:2001.08361) section 1.1; Hoffmann et al. 2022 (arXiv:2203.15556) Tables 4 and
@@ -95,6 +104,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 from dataclasses import fields, replace
 
@@ -102,14 +112,18 @@ from dataclasses import fields, replace
 # ==============================================================================================================
 # The shared model block: the ONE source of what a model is, carried byte for byte by every calc_*.py script.
 # Edit tools/model_block.py, then run `cog -r calc_*.py` (README: "Editing the model block"); never edit a copy.
-# It holds: the error contract (InputError), the safe config.json file reader, the one config.json -> Model
-# reader with its table of supported model types (anything else is refused), the Model dataclass, the layer
-# schedule (dense / MoE, full / sliding attention) and the exact list of parameter tensors with their roles.
+# It holds: the error contract (InputError, OneLineParser), number parsing (parse_number, parse_count), the safe
+# config.json file reader, the one config.json -> Model reader with its table of supported model types (anything
+# else is refused), the Model dataclass, the layer schedule (dense / MoE, full / sliding attention), the exact list
+# of parameter tensors with their roles, the presets, the architecture flags every script shares
+# (add_model_arguments / model_from_arguments: one spelling, one meaning, one default) and the table renderer.
 # Standard library only; every name it defines is shared by all five scripts.
 # ==============================================================================================================
+import argparse as _argparse
 import dataclasses as _dc
 import json as _json
 import os as _os
+import re as _re
 import stat as _stat
 import sys as _sys
 
@@ -128,6 +142,83 @@ def run_cli(main) -> None:
         _os.dup2(_os.open(_os.devnull, _os.O_WRONLY), _sys.stdout.fileno())  # nothing left to flush at exit
         status = 1
     raise SystemExit(status)
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Numbers on the command line, argparse errors and tables: one reading and one look in every script
+# --------------------------------------------------------------------------------------------------------------
+MODEL_MAX_NUMBER = 10**30  # far above any count, budget or size a flag may ask for; keeps every output finite
+# SI suffixes are powers of ten and the binary ones powers of two: 32k is 32,000 tokens, 32Ki is 32,768.
+MODEL_NUMBER_SUFFIXES = {"k": 10**3, "m": 10**6, "b": 10**9, "g": 10**9, "t": 10**12, "p": 10**15,
+                         "ki": 2**10, "mi": 2**20, "gi": 2**30, "ti": 2**40}
+_MB_NUMBER = _re.compile(r"(?P<whole>[0-9]+(?:_[0-9]+)*)?(?:\.(?P<fraction>[0-9]+(?:_[0-9]+)*)?)?"
+                         r"(?:e(?P<exponent>[+-]?[0-9]{1,4}))?(?P<suffix>ki|mi|gi|ti|[kmbgtp])?")
+
+
+def parse_number(text, what: str, *, allow_zero: bool = True, limit=MODEL_MAX_NUMBER):
+    """'7B' -> 7_000_000_000, '1.4T', '300e9', '32k' (32,000), '32Ki' (32,768), '1_000', '0.25' -> a number.
+
+    Exact: the digits are read as an integer times a power of ten, so '1.4T' is exactly 1_400_000_000_000 and a
+    whole value comes back as an int (any other as the nearest float).  Negative numbers, nan, inf and anything
+    above `limit` are refused with an InputError naming `what` (the flag)."""
+    raw = str(text).strip().replace(",", "").lower()
+    match = _MB_NUMBER.fullmatch(raw)
+    if not match or not (match["whole"] or match["fraction"]):
+        if raw.startswith("-"):
+            raise InputError(f"{what} must not be negative, got {text!r}")
+        raise InputError(f"{what} expects a number such as 7B, 1.4T, 300e9, 32k (32,000) or 32Ki (32,768), "
+                         f"got {text!r}")
+    fraction = (match["fraction"] or "").replace("_", "")
+    digits = int((match["whole"] or "0").replace("_", "") + fraction)
+    digits *= MODEL_NUMBER_SUFFIXES.get(match["suffix"] or "", 1)
+    exponent = int(match["exponent"] or 0) - len(fraction)
+    if digits and len(str(digits)) + exponent > len(str(int(limit))) + 1:  # before building a huge integer
+        raise InputError(f"{what} {text!r} is beyond {float(limit):.0e}")
+    if exponent >= 0:
+        value = digits * 10**exponent
+    else:
+        value = digits // 10**-exponent if digits % 10**-exponent == 0 else digits / 10**-exponent
+    if value > limit:
+        raise InputError(f"{what} {text!r} is beyond {float(limit):.0e}")
+    if not value and not allow_zero:
+        raise InputError(f"{what} must be positive, got {text!r}")
+    return value
+
+
+def parse_count(text, what: str, *, allow_zero: bool = False, limit=MODEL_MAX_NUMBER) -> int:
+    """parse_number for a whole count (layers, tokens, GPUs): '7B', '32k', '32Ki', '300e9', '1_000' -> int."""
+    value = parse_number(text, what, allow_zero=allow_zero, limit=limit)
+    if not isinstance(value, int):
+        raise InputError(f"{what} expects a whole number, got {text!r}")
+    return value
+
+
+class OneLineParser(_argparse.ArgumentParser):
+    """argparse whose errors are one line on stderr with exit status 2, and which never completes an abbreviated
+    long flag (the cookbook's -pa must not be read as a prefix of another flag)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("allow_abbrev", False)
+        super().__init__(*args, **kwargs)
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {' '.join(str(message).split())}\n")
+
+
+def format_table(headers, rows, markdown: bool = False, left=(0,)) -> str:
+    """A plain-text table (columns in `left` aligned left, the rest right) or a GitHub markdown table, no final
+    newline.  Cells are shown with str()."""
+    headers = [str(h) for h in headers]
+    rows = [[str(c) for c in row] for row in rows]
+    if markdown:
+        rule = "|" + "|".join("---" if i in left else "---:" for i in range(len(headers))) + "|"
+        return "\n".join(["| " + " | ".join(headers) + " |", rule] + ["| " + " | ".join(r) + " |" for r in rows])
+    widths = [max(len(row[i]) for row in [headers] + rows) for i in range(len(headers))]
+
+    def line(cells):
+        return "  ".join(c.ljust(widths[i]) if i in left else c.rjust(widths[i]) for i, c in enumerate(cells))
+
+    return "\n".join([line(headers).rstrip(), "  ".join("-" * w for w in widths)] + [line(r).rstrip() for r in rows])
 
 
 MODEL_MAX_LAYERS = 100_000       # layers are walked one by one (MoE placement, layer types)
@@ -279,7 +370,7 @@ MODEL_FIELD_FLAGS = {  # the flag that sets each field, for error messages about
     "num_layers": "--num-layers", "hidden_size": "--hidden-size", "num_attention_heads": "--num-attention-heads",
     "vocab_size": "--vocab-size", "ffn_hidden_size": "--ffn-hidden-size", "num_kv_heads": "--num-kv-heads",
     "head_dim": "--head-dim", "pad_vocab_multiple": "--pad-vocab-to-multiple",
-    "max_position_embeddings": "--sequence-length", "position_offset": "--position-offset",
+    "max_position_embeddings": "--learned-positions", "position_offset": "--position-offset",
     "word_embed_proj_dim": "--word-embed-proj-dim", "norms_per_layer": "--norms-per-layer",
     "q_lora_rank": "--q-lora-rank", "kv_lora_rank": "--kv-lora-rank", "qk_nope_head_dim": "--qk-nope-head-dim",
     "qk_rope_head_dim": "--qk-rope-head-dim", "v_head_dim": "--v-head-dim", "num_experts": "--num-experts",
@@ -709,8 +800,10 @@ MODEL_PRESETS = {
 
 def preset_model(name: str) -> Model:
     """The Model of a preset (its source in .source); InputError naming --preset when unknown."""
-    if name not in MODEL_PRESETS:
+    key = str(name).strip().lower()  # Llama-3-8B and llama-3-8b are one preset
+    if key not in MODEL_PRESETS:
         raise InputError(f"--preset {name!r} is not known; --list-presets shows the {len(MODEL_PRESETS)} names")
+    name = key
     values = dict(MODEL_PRESETS[name])
     values.pop("sequence_length", None)
     return Model(name=name, **values)
@@ -718,7 +811,7 @@ def preset_model(name: str) -> Model:
 
 def preset_sequence_length(name: str, default: int = 2048) -> int:
     """The length a preset's model was pre-trained at, where its table entry says (else `default`)."""
-    return MODEL_PRESETS.get(name, {}).get("sequence_length", default)
+    return MODEL_PRESETS.get(str(name).strip().lower(), {}).get("sequence_length", default)
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -803,7 +896,7 @@ summary_type summary_use_proj summary_activation summary_proj_to_labels summary_
 activation_function hidden_activation activation rope_theta rope_scaling rope_parameters rope_interleave rope_type
 rotary_emb_base rotary_pct rope_pct partial_rotary_factor rotary_dim original_max_position_embeddings
 max_position_embeddings n_positions n_ctx max_seq_len pretraining_sequence_length use_sliding_window
-max_window_layers sliding_window_pattern sliding_window_size attn_logit_softcapping final_logit_softcapping
+max_window_layers sliding_window_pattern attn_logit_softcapping final_logit_softcapping
 query_pre_attn_scalar output_router_logits router_aux_loss_coef router_jitter_noise router_z_loss_coef
 norm_topk_prob routed_scaling_factor topk_method n_group topk_group scoring_func aux_loss_alpha seq_aux ep_size
 use_parallel_residual pretraining_tp clip_qkv scale_attn_weights scale_attn_by_inverse_layer_idx
@@ -811,7 +904,7 @@ reorder_and_upcast_attn apply_residual_connection_post_layernorm slow_but_exact 
 tie_encoder_decoder return_dict use_return_dict output_attentions output_hidden_states id2label label2id
 problem_type chunk_size_feed_forward layerdrop prefix torchscript
 task_specific_params tokenizer_class quantization_config cache_implementation attn_implementation
-qk_layernorm_eps use_qk_norm mlp_type num_nextn_predict_layers offset_alibi masked_softmax_fusion
+qk_layernorm_eps num_nextn_predict_layers offset_alibi masked_softmax_fusion
 attention_softmax_in_fp32 bias_dropout_fusion skip_bias_add skip_bias_add_qkv use_mrope
 scale_attention_softmax_in_fp32 n_special interpolate_factor
 """.split())
@@ -991,7 +1084,7 @@ def _mb_read_llama_style(r: _MBFields, mt: str) -> dict:
              vocab_size=r.int("vocab_size"),
              num_kv_heads=_MB_CLASS_DEFAULTS.get(mt, {}).get("num_key_value_heads", heads)
              if r.absent("num_key_value_heads") else r.int("num_key_value_heads", default=heads),
-             head_dim=r.int("head_dim", default=_MB_HEAD_DIM_DEFAULT.get(mt, 0), minimum=0),
+             head_dim=r.int("head_dim", default=_MB_HEAD_DIM_DEFAULT.get(mt, 0)),  # 0 would build 0-wide heads
              ffn_hidden_size=r.int("intermediate_size"), gguf_arch=mt)
     if mt in _MB_CLASS_DEFAULTS and "num_key_value_heads" in _MB_CLASS_DEFAULTS[mt] and mt not in ("qwen2", "qwen3") \
             and "num_key_value_heads" in r.raw and r.raw["num_key_value_heads"] is None:
@@ -1058,7 +1151,8 @@ def _mb_read_llama_style(r: _MBFields, mt: str) -> dict:
         v3 = mt == "deepseek_v3"
         # configuration_deepseek_v2/_v3.py: an absent q_lora_rank is 1536 (q-LoRA on), an explicit null turns it off;
         # absent experts are 64 (V2) / 256 (V3), null means a dense model
-        v.update(q_lora_rank=1536 if r.absent("q_lora_rank") else r.int("q_lora_rank", default=0, minimum=0),
+        # an explicit 0 is refused: the classes test `is None`, so 0 would build zero-width q_a_proj / q_b_proj
+        v.update(q_lora_rank=1536 if r.absent("q_lora_rank") else r.int("q_lora_rank", default=0),
                  kv_lora_rank=r.int("kv_lora_rank", default=512),
                  qk_nope_head_dim=r.int("qk_nope_head_dim", default=128),
                  qk_rope_head_dim=r.int("qk_rope_head_dim", default=64), v_head_dim=r.int("v_head_dim", default=128),
@@ -1074,9 +1168,21 @@ def _mb_read_llama_style(r: _MBFields, mt: str) -> dict:
                      moe_ffn_hidden_size=r.int("moe_intermediate_size", default=2048 if v3 else 1407),
                      num_shared_experts=r.int("n_shared_experts", default=1 if v3 else 2, minimum=0),
                      first_k_dense=r.int("first_k_dense_replace", default=3 if v3 else 0, minimum=0),
-                     expert_interval=r.int("moe_layer_freq", default=1), expert_interval_phase=0,
+                     expert_interval=_mb_moe_layer_freq(r), expert_interval_phase=0,
                      router_score_correction_bias=v3)
     return v
+
+
+def _mb_moe_layer_freq(r: _MBFields) -> int:
+    """DeepSeek's moe_layer_freq: its hub code (modeling_deepseek.py) makes layer i MoE only when
+    i % moe_layer_freq == 0, while transformers' DeepseekV2/V3 ignore the field and make every layer past
+    first_k_dense_replace MoE.  At 1 (every published config) both agree; any other value builds two different
+    models, so it is refused rather than one of them guessed."""
+    freq = r.int("moe_layer_freq", default=1)
+    if freq != 1:
+        raise InputError(f"{r.where}: field 'moe_layer_freq' {freq}: DeepSeek's own code makes every {freq}-th layer "
+                         "MoE and transformers makes them all MoE; refusing rather than guessing (1 is modelled)")
+    return freq
 
 
 def _mb_read_windows(r: _MBFields, mt: str, v: dict) -> None:
@@ -1252,6 +1358,298 @@ def read_config_json(path: str) -> tuple:
     else:
         label = _os.path.basename(path)
     return raw, label
+
+
+# --------------------------------------------------------------------------------------------------------------
+# The architecture flags: one spelling, one meaning and one default in every script
+# --------------------------------------------------------------------------------------------------------------
+# (flags, the Model field it sets, help).  A flag replaces the field of the preset or config.json it is given with;
+# the cookbook's spellings and short aliases (-l, -hs, -v, -a, -kv, -ff, -nl, -e, -t, -ei) keep the cookbook's
+# meaning.  Counts are read by parse_count (7B, 32k, 32Ki, 1_000).
+MODEL_COUNT_FLAGS = (
+    (("--num-layers", "-l"), "num_layers", "decoder layers"),
+    (("--hidden-size", "-hs"), "hidden_size", "model width d_model"),
+    (("--vocab-size", "-v"), "vocab_size", "vocabulary size"),
+    (("--num-attention-heads", "-a"), "num_attention_heads", "query heads"),
+    (("--num-kv-heads",), "num_kv_heads", "key/value heads (GQA; 1 = MQA; default: as many as query heads)"),
+    (("--head-dim",), "head_dim", "per-head width (default hidden / heads; a model's own head_dim stays when "
+                                  "-hs or -a change)"),
+    (("--ffn-hidden-size",), "ffn_hidden_size", "FFN (intermediate) width, the experts' too unless "
+                                                "--moe-ffn-hidden-size (default from flags alone: 4 x hidden)"),
+    (("--learned-positions",), "max_position_embeddings", "a learned position table for N positions (HF "
+                                                          "max_position_embeddings; OPT keeps 2 more rows); 0: none"),
+    (("--position-offset",), "position_offset", "extra rows of a learned position table (OPT: 2)"),
+    (("--pad-vocab-to-multiple",), "pad_vocab_multiple", "pad the vocabulary up to a multiple of N"),
+    (("--word-embed-proj-dim",), "word_embed_proj_dim", "OPT: an embedding this wide, projected in and out"),
+    (("--norms-per-layer",), "norms_per_layer", "hidden-size norms per layer (2 pre-norm, 1 parallel block, "
+                                                "4 Gemma-2 sandwich)"),
+    (("--q-lora-rank",), "q_lora_rank", "MLA query latent width (0: no q-LoRA)"),
+    (("--kv-lora-rank",), "kv_lora_rank", "MLA key/value latent width (> 0 makes attention MLA)"),
+    (("--qk-nope-head-dim",), "qk_nope_head_dim", "MLA: the non-rotary part of each q/k head"),
+    (("--qk-rope-head-dim",), "qk_rope_head_dim", "MLA: the rotary part of each q/k head"),
+    (("--v-head-dim",), "v_head_dim", "MLA: value head width"),
+    (("--num-experts", "-e"), "num_experts", "routed experts per MoE layer"),
+    (("--topk", "-t"), "top_k", "experts per token (default 1, the cookbook's, when a model names none)"),
+    (("--expert-interval", "-ei"), "expert_interval", "every N-th layer is MoE (layers N-1, 2N-1, ...; "
+                                                      "DeepSeek models: 0, N, 2N, ...)"),
+    (("--moe-ffn-hidden-size",), "moe_ffn_hidden_size", "routed expert width (default --ffn-hidden-size)"),
+    (("--num-shared-experts",), "num_shared_experts", "always-on shared experts"),
+    (("--shared-expert-ffn-size",), "shared_expert_ffn_size", "width of each shared expert (default "
+                                                              "--moe-ffn-hidden-size)"),
+    (("--first-k-dense",), "first_k_dense", "the first K layers stay dense"),
+    (("--mtp-layers",), "mtp_layers", "DeepSeek-V3 multi-token-prediction modules (transformers builds none)"),
+    (("--sliding-window",), "sliding_window", "sliding-window span in tokens (0: every layer full attention)"),
+)
+# (flag, the Model field it switches, help): each also has a --no- form.
+MODEL_SWITCH_FLAGS = (
+    ("--tied-embeddings", "tied_embeddings", "the LM head shares the input embedding (--untied-embeddings too)"),
+    ("--qkv-bias", "qkv_bias", "biases on q, k and v"),
+    ("--o-bias", "o_bias", "a bias on the attention output"),
+    ("--mlp-bias", "mlp_bias", "biases in the MLP"),
+    ("--lm-head-bias", "lm_head_bias", "a bias on the LM head (GPT-J, Phi-2)"),
+    ("--embedding-norm", "embedding_norm", "a norm after the token embedding (BLOOM)"),
+    ("--final-norm", "final_norm", "a norm before the LM head"),
+    ("--shared-expert-gate", "shared_expert_gate", "Qwen-MoE's sigmoid gate (hidden x 1) on the shared expert"),
+    ("--router-bias", "router_bias", "a bias on the router"),
+)
+MODEL_NORM_ALIASES = {"none": "nonparametric", "layernorm-nonparametric": "nonparametric"}
+# What a model from flags alone is, where no flag says: the cookbook's transformer (Anthony, Biderman & Schoelkopf
+# 2023, "Transformer Math 101"; EleutherAI cookbook calc/): a 2-linear MLP 4 x hidden wide, LayerNorm with weight
+# and bias, untied embeddings; no linear biases and no position table (rotary).  Printed as assumed, never silent.
+MODEL_FLAGS_ONLY_NOTE = ("from flags alone: a plain 2-linear MLP (-nl 3 for SwiGLU) 4 x hidden wide unless -ff or "
+                         "--ffn-hidden-size, LayerNorm with biases (--norm), no linear biases (--bias), untied "
+                         "embeddings, no position table (--learned-positions N adds one)")
+
+
+def add_model_arguments(parser) -> tuple:
+    """Add the model flags every script shares to an argparse parser -> (source group, architecture group).
+
+    Every value is read by model_from_arguments (so that each error is one line naming the flag); a script adds
+    its own alternatives to the source group (mem's and quantization's --params)."""
+    source = parser.add_argument_group("model: a preset, a config.json, or flags alone (flags override the first two)")
+    source.add_argument("--preset", "-p", metavar="NAME", help="a built-in model (--list-presets lists them)")
+    source.add_argument("--list-presets", action="store_true", help="list the presets with their sources")
+    source.add_argument("--config", metavar="PATH", help="a Hugging Face config.json, or a folder holding one")
+    source.add_argument("--generic", action="store_true", help="read an unknown model_type as a dense Llama-style "
+                                                               "decoder; the output says so first")
+    arch = parser.add_argument_group("architecture (cookbook names and aliases; each replaces the model's value)")
+    for flags, field, text in MODEL_COUNT_FLAGS:
+        arch.add_argument(*flags, dest=field, metavar="N", help=text)
+    arch.add_argument("--kv-size-ratio", "-kv", dest="kv_size_ratio", metavar="R",
+                      help="kv heads / query heads (cookbook; 1 MHA, 1/heads MQA); --num-kv-heads is exact")
+    arch.add_argument("--ffn-expansion-factor", "-ff", dest="ffn_expansion_factor", metavar="F",
+                      help="FFN width = F x hidden, which must come out whole (2.6875 for Llama-2-7B)")
+    arch.add_argument("--num-mlp-linears", "-nl", dest="num_mlp_linears", choices=("2", "3"),
+                      help="2: plain MLP; 3: gated (SwiGLU / GeGLU)")
+    arch.add_argument("--moe", action="store_true", help="the cookbook's switch for MoE layers (needs -e)")
+    arch.add_argument("--dense-layers", dest="dense_layers", metavar="I,J,...",
+                      help="layer indices that stay dense (Qwen-MoE mlp_only_layers)")
+    arch.add_argument("--layer-types", dest="layer_types", metavar="LIST",
+                      help="full or sliding per layer, comma-separated, or 'alternate' (sliding first, Gemma-2)")
+    arch.add_argument("--num-sliding-layers", dest="num_sliding_layers", metavar="N",
+                      help="the first N layers use --sliding-window, the rest full attention")
+    arch.add_argument("--position-embedding", dest="position_embedding", choices=POSITION_KINDS,
+                      help="learned (a table), rotary, alibi or none (no parameters), relative (Transformer-XL)")
+    arch.add_argument("--norm", dest="norm", choices=NORM_KINDS + tuple(MODEL_NORM_ALIASES),
+                      help="rmsnorm | layernorm (weight and bias) | layernorm-nobias | nonparametric (OLMo; none)")
+    arch.add_argument("--qk-norm", dest="qk_norm", choices=QK_NORM_KINDS,
+                      help="norms on q and k: per head (Qwen3) or over the projection (OLMo-2)")
+    arch.add_argument("--bias", action=_argparse.BooleanOptionalAction, dest="all_bias",
+                      help="biases on every linear of attention and MLP (LayerNorm biases: --norm)")
+    for flag, field, text in MODEL_SWITCH_FLAGS:
+        arch.add_argument(flag, dest=field, action=_argparse.BooleanOptionalAction, help=text)
+    arch.add_argument("--untied-embeddings", dest="tied_embeddings", action="store_false", help=_argparse.SUPPRESS)
+    arch.add_argument("--dropout", dest="dropout", choices=("on", "off"),
+                      help="dropout in training (activation memory; default: the model's config)")
+    return source, arch
+
+
+def model_arguments_given(args) -> bool:
+    """Whether the command line names a model at all (a preset, a config or any architecture flag)."""
+    names = [field for _, field, _ in MODEL_COUNT_FLAGS] + [field for _, field, _ in MODEL_SWITCH_FLAGS] + [
+        "preset", "config", "kv_size_ratio", "ffn_expansion_factor", "num_mlp_linears", "dense_layers",
+        "layer_types", "num_sliding_layers", "position_embedding", "norm", "qk_norm", "all_bias", "dropout"]
+    return any(getattr(args, name, None) is not None for name in names) or bool(getattr(args, "moe", False))
+
+
+def _mb_whole_product(flag: str, factor, other: str, count: int, what: str) -> int:
+    """count x factor for the cookbook's ratios (-kv, -ff), which must come out a whole number: the 1e-6 slack
+    absorbs float error in a factor such as 2.6666666666666665; a fraction of a head or a column is refused."""
+    product = count * factor
+    if not product <= MODEL_MAX_WIDTH:
+        raise InputError(f"{flag} {factor} times {other} {count} is beyond {MODEL_MAX_WIDTH:.0e}")
+    if abs(product - round(product)) > 1e-6 or round(product) < 1:
+        raise InputError(f"{flag} {factor} times {other} {count} = {product:g} is not {what}")
+    return int(round(product))
+
+
+def _mb_layer_list(text: str, flag: str, layers: int) -> tuple:
+    try:
+        indices = tuple(sorted({int(x) for x in text.split(",") if x.strip()}))
+    except ValueError:
+        raise InputError(f"{flag} expects comma-separated layer indices, got {text!r}") from None
+    if any(not 0 <= i < layers for i in indices):
+        raise InputError(f"{flag} entries must be layer indices in [0, {layers}), got {text!r}")
+    return indices
+
+
+def model_from_arguments(args, *, sequence_length: int | None = None, template: Model | None = None) -> tuple:
+    """(Model, notes) from flags parsed with add_model_arguments: a preset or config.json first (else `template`,
+    else flags alone), then each architecture flag replaces the field it names, then validate_model.
+
+    sequence_length: the run's -s, which sizes a learned position table for a model from flags alone (the
+    cookbook's reading of -s) when --learned-positions does not.  The notes say what was assumed or is not the
+    source's own value; errors are InputError naming the flag (or the config.json field)."""
+    notes = []
+    preset, config = getattr(args, "preset", None), getattr(args, "config", None)
+    if preset is not None and config is not None:
+        raise InputError("--preset and --config are alternatives; give one")
+    if getattr(args, "generic", False) and config is None:
+        raise InputError("--generic reads an unknown model_type in a config.json; give it with --config")
+    from_flags = preset is None and config is None and template is None
+    if preset is not None:
+        base = preset_model(preset)
+    elif config is not None:
+        raw, label = read_config_json(config)
+        base, notes = model_from_config(raw, label, generic=getattr(args, "generic", False))
+    elif template is not None:
+        base = template
+    else:
+        missing = [flags[0] for flags, field, _ in MODEL_COUNT_FLAGS[:4] if getattr(args, field, None) is None]
+        if missing:
+            raise InputError(f"{missing[0]} is required without --preset or --config")
+        base = Model(num_layers=1, hidden_size=1, num_attention_heads=1, vocab_size=1, ffn_hidden_size=1,
+                     gated_mlp=False, norm="layernorm")
+        notes.append(MODEL_FLAGS_ONLY_NOTE)
+    values = {f.name: getattr(base, f.name) for f in _dc.fields(Model)}
+    given = {}
+    for flags, field, _ in MODEL_COUNT_FLAGS:
+        text = getattr(args, field, None)
+        if text is not None:
+            given[field] = parse_count(text, flags[0], allow_zero=True, limit=MODEL_MAX_WIDTH)
+    values.update(given)
+    if values["num_layers"] > MODEL_MAX_LAYERS:  # before anything is built per layer
+        raise InputError(f"--num-layers {values['num_layers']} is beyond {MODEL_MAX_LAYERS:,}")
+    if getattr(args, "num_mlp_linears", None) is not None:
+        values["gated_mlp"] = str(args.num_mlp_linears) == "3"
+    # the attention shape: -kv is the cookbook's ratio; a model's own head_dim is kept (as editing hidden_size in
+    # a config.json keeps its head_dim field), and said so
+    if getattr(args, "kv_size_ratio", None) is not None:
+        if "num_kv_heads" in given:
+            raise InputError("--kv-size-ratio and --num-kv-heads are alternatives; give one")
+        ratio = parse_number(args.kv_size_ratio, "--kv-size-ratio", allow_zero=False)
+        if ratio > 1:
+            raise InputError(f"--kv-size-ratio is kv heads / query heads, at most 1, got {args.kv_size_ratio!r}")
+        values["num_kv_heads"] = _mb_whole_product("--kv-size-ratio", ratio, "--num-attention-heads",
+                                                   values["num_attention_heads"], "a whole number of kv heads")
+    if base.head_dim and "head_dim" not in given and {"hidden_size", "num_attention_heads"} & set(given) \
+            and not values["kv_lora_rank"]:
+        notes.append(f"head_dim stays the model's {base.head_dim} with the new --hidden-size / "
+                     "--num-attention-heads (as in its config.json); --head-dim changes it")
+    if values["kv_lora_rank"]:
+        unused = [flag for flag, given_here in (("--num-kv-heads", "num_kv_heads" in given), ("--kv-size-ratio",
+                  getattr(args, "kv_size_ratio", None) is not None), ("--head-dim", "head_dim" in given)) if given_here]
+        if unused:
+            notes.append(f"{', '.join(unused)}: no effect with MLA (--kv-lora-rank > 0), whose head widths are "
+                         "--qk-nope-head-dim, --qk-rope-head-dim and --v-head-dim")
+    # the MLP width: -ff is the cookbook's ratio; a model from flags alone is 4 x hidden wide
+    if getattr(args, "ffn_expansion_factor", None) is not None:
+        if "ffn_hidden_size" in given:
+            raise InputError("--ffn-expansion-factor and --ffn-hidden-size are alternatives; give one")
+        factor = parse_number(args.ffn_expansion_factor, "--ffn-expansion-factor", allow_zero=False)
+        values["ffn_hidden_size"] = _mb_whole_product("--ffn-expansion-factor", factor, "--hidden-size",
+                                                      values["hidden_size"], "a whole FFN width; use --ffn-hidden-size")
+    elif from_flags and "ffn_hidden_size" not in given:
+        values["ffn_hidden_size"] = 4 * values["hidden_size"]
+    # positions
+    kind = getattr(args, "position_embedding", None)
+    if kind is not None:
+        values["position_embedding"] = kind
+    if "max_position_embeddings" in given:
+        rows = given["max_position_embeddings"]
+        if rows and values["position_embedding"] == "relative" and kind is None:
+            raise InputError("--learned-positions: the model has relative positions (Transformer-XL); give "
+                             "--position-embedding learned to replace them")
+        if rows:
+            values["position_embedding"] = "learned"
+        elif values["position_embedding"] == "learned":
+            values["position_embedding"] = "none"
+    if values["position_embedding"] == "learned" and not values["max_position_embeddings"]:
+        if sequence_length:
+            values["max_position_embeddings"] = sequence_length
+            notes.append(f"a learned position table of -s {sequence_length} rows (the cookbook's reading of -s)")
+        else:
+            raise InputError("--position-embedding learned needs --learned-positions N (the table's rows)")
+    # biases, norms and switches
+    if getattr(args, "all_bias", None) is not None:
+        values.update(qkv_bias=args.all_bias, o_bias=args.all_bias, mlp_bias=args.all_bias)
+    for _, field, _ in MODEL_SWITCH_FLAGS:
+        if getattr(args, field, None) is not None:
+            values[field] = getattr(args, field)
+    if getattr(args, "norm", None) is not None:
+        values["norm"] = MODEL_NORM_ALIASES.get(args.norm, args.norm)
+    if getattr(args, "qk_norm", None) is not None:
+        values["qk_norm"] = args.qk_norm
+    if getattr(args, "dropout", None) is not None:
+        values["dropout"] = args.dropout == "on"
+    # experts
+    if getattr(args, "moe", False) and not values["num_experts"]:
+        raise InputError("--moe needs --num-experts")
+    if values["num_experts"] and not values["top_k"]:
+        values["top_k"] = 1
+        notes.append("--topk not given: 1 expert per token (the cookbook's default)")
+    if values["num_experts"] and values["expert_interval"] > values["num_layers"]:
+        raise InputError(f"--expert-interval {values['expert_interval']} exceeds --num-layers "
+                         f"{values['num_layers']}: no layer would be MoE")
+    if values["num_experts"] and values["mlp_bias"] and not (base.num_experts and base.mlp_bias):
+        raise InputError("--bias / --mlp-bias with --num-experts: routed experts with biases are not modelled "
+                         "(every supported MoE family builds them without); add --no-mlp-bias")
+    if "num_shared_experts" in given and given["num_shared_experts"] and not (
+            values["shared_expert_ffn_size"] or values["moe_ffn_hidden_size"]):
+        raise InputError("--num-shared-experts needs --shared-expert-ffn-size or --moe-ffn-hidden-size")
+    if getattr(args, "dense_layers", None) is not None:
+        values["dense_layers"] = _mb_layer_list(args.dense_layers, "--dense-layers", values["num_layers"])
+    elif any(i >= values["num_layers"] for i in values["dense_layers"]):
+        raise InputError(f"--num-layers {values['num_layers']}: the model's dense layers (mlp_only_layers) name "
+                         f"layer {max(values['dense_layers'])}; give --dense-layers for the new depth")
+    # which layers use the sliding window
+    types_text, sliding = getattr(args, "layer_types", None), getattr(args, "num_sliding_layers", None)
+    if types_text is not None and sliding is not None:
+        raise InputError("--layer-types and --num-sliding-layers are alternatives; give one")
+    layers = values["num_layers"]
+    if types_text is not None:
+        text = types_text.strip().lower()
+        types = tuple("sliding" if i % 2 == 0 else "full" for i in range(layers)) if text == "alternate" else \
+            tuple(t.strip() for t in text.split(",") if t.strip())
+        if len(types) != layers or set(types) - {"full", "sliding"}:
+            raise InputError(f"--layer-types expects 'full' or 'sliding' for each of the {layers} layers, or "
+                             f"'alternate', got {types_text!r:.80}")
+        values["layer_types"] = types
+    elif sliding is not None:
+        n = parse_count(sliding, "--num-sliding-layers", allow_zero=True, limit=MODEL_MAX_LAYERS)
+        if n > layers:
+            raise InputError(f"--num-sliding-layers {n} exceeds --num-layers {layers}")
+        values["layer_types"] = tuple("sliding" if i < n else "full" for i in range(layers))
+    elif values["layer_types"] and len(values["layer_types"]) != layers:
+        raise InputError(f"--num-layers {layers}: the model's layer_types list {len(values['layer_types'])} layers "
+                         "(sliding / full attention); give --layer-types or --num-sliding-layers for the new depth")
+    if "sliding" in values["layer_types"] and not values["sliding_window"]:
+        raise InputError("sliding layers need --sliding-window N (the span in tokens)")
+    if not values["sliding_window"] or "sliding" not in values["layer_types"]:
+        values["layer_types"] = ()  # no window, or every layer full: one rule (Model.layer_attention)
+        if types_text is not None or sliding is not None:
+            values["sliding_window"] = 0
+    elif "full" not in values["layer_types"]:
+        values["layer_types"] = ()  # every layer slides: the window alone says so
+    if not from_flags:  # provenance: the echoed source says which values are not the preset's / file's own
+        changed = [f.name for f in _dc.fields(Model) if f.name not in ("name", "source")
+                   and values[f.name] != getattr(base, f.name)]
+        if changed and template is None:
+            values["name"] = f"{values['name']} (modified)"
+            values["source"] = f"{values['source']}; changed by flags: {', '.join(changed)}"
+    if values["mtp_layers"] and not base.mtp_layers:  # the reader's "MTP not counted" note no longer holds
+        notes = [n for n in notes if not n.startswith("num_nextn_predict_layers")]
+    return validate_model(Model(**values)), notes
 # ============================================ end of the shared model block ===================================
 # [[[end]]]
 
@@ -1265,35 +1663,6 @@ DTYPE_BITS = {"fp32": 32, "fp16": 16, "bf16": 16, "fp8": 8, "int8": 8, "int4": 4
 def model_values(m: Model) -> dict:
     """The Model's fields as a plain dict (shallow: tuples stay tuples), to merge flags into."""
     return {f.name: getattr(m, f.name) for f in fields(m)}
-
-
-# --------------------------------------------------------------------------------------------------------------
-# Human numbers
-# --------------------------------------------------------------------------------------------------------------
-
-MAX_COUNT = 10**16  # far above any parameter count a flag may ask for (--target-params); keeps every output finite
-_SUFFIX = {"k": 10**3, "m": 10**6, "b": 10**9, "g": 10**9, "t": 10**12}
-
-
-def parse_count(text: str, what: str = "value") -> int:
-    """'7B' -> 7_000_000_000, '32k' -> 32_000, '1_000' -> 1000, '300e9' -> 300_000_000_000 (an integer, >= 0)."""
-    raw = str(text).strip().replace("_", "").replace(",", "")
-    scale = 1
-    if raw and raw[-1].lower() in _SUFFIX:
-        scale, raw = _SUFFIX[raw[-1].lower()], raw[:-1]
-    try:
-        if any(ch in raw.lower() for ch in ".e") and not raw.lower().startswith(("0x", "inf", "nan")):
-            from fractions import Fraction  # exact: '1.3' with 'B' is 1_300_000_000, not a float artefact
-            value = Fraction(raw) * scale
-        else:
-            value = int(raw) * scale
-    except (ValueError, ZeroDivisionError, OverflowError):
-        raise InputError(f"{what} expects a count like 7B, 32k, 1_000 or 300e9, got {text!r}") from None
-    if value != int(value) or value < 0:
-        raise InputError(f"{what} expects a whole non-negative count, got {text!r}")
-    if value > MAX_COUNT:
-        raise InputError(f"{what} {text!r} is beyond {MAX_COUNT:.0e}")
-    return int(value)
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -1397,9 +1766,10 @@ SEARCH_RULES = {
 
 
 # Without --preset/--config the search uses a Llama-style block: SwiGLU at 8/3 (8192/3072), RMSNorm, MHA, untied.
-SEARCH_TEMPLATE = dict(gated_mlp=True, norm="rmsnorm", name="llama-style template", source="Touvron et al. 2023 (Llama) block, vocab 32000",
-                       num_layers=1, hidden_size=3072, num_attention_heads=24, ffn_hidden_size=8192,
-                       vocab_size=32000)
+SEARCH_TEMPLATE = dict(gated_mlp=True, norm="rmsnorm", name="llama-style template",
+                       source="Touvron et al. 2023 (Llama) block, vocab 32000", num_layers=1, hidden_size=3072,
+                       num_attention_heads=24, ffn_hidden_size=8192, vocab_size=32000)
+SEARCH_MAX_HIDDEN = 65536  # the widest d_model tried (GPT-3 175B is 12,288 wide, PaLM 540B 18,432)
 
 
 def _search_ffn(template: Model, hidden: int) -> int:
@@ -1412,7 +1782,11 @@ def _search_ffn(template: Model, hidden: int) -> int:
 
 def search_shapes(template: Model, target: int, top: int = 10, multiple: int = 128,
                   aspect: tuple = (32.0, 160.0)) -> list:
-    """Dense shapes (layers, d_model, heads, ffn) whose exact count is closest to `target`, under SEARCH_RULES."""
+    """Dense shapes (layers, d_model, heads, ffn) whose exact count is closest to `target`, under SEARCH_RULES.
+
+    Every width is tried at the depths of its aspect band nearest the target (the band's edge when the target
+    lies beyond it), so each width offers its closest shape.  A target outside the counts the rules reach (the
+    smallest shape to the largest) is refused naming --target-params: no shape is near it."""
     if template.is_moe or template.is_mla:
         raise InputError("--target-params searches dense, non-MLA shapes; drop --num-experts / --kv-lora-rank")
     if target < 1:
@@ -1420,33 +1794,43 @@ def search_shapes(template: Model, target: int, top: int = 10, multiple: int = 1
     # per-layer lists (sliding / full attention, dense layers) are sized for the template's depth and hold no
     # parameters: the candidates, of other depths, drop them
     template = replace(template, layer_types=(), dense_layers=())
-    kv_ratio = template.kv_heads / template.num_attention_heads
-    results = []
-    hidden = multiple
-    while hidden <= 65536:
+    kv_heads, query_heads = template.kv_heads, template.num_attention_heads
+    widths = []  # (shape, shallowest, deepest, count without layers, count per layer, embedding count)
+    for hidden in range(multiple, SEARCH_MAX_HIDDEN + 1, multiple):
+        shallowest, deepest = max(1, math.ceil(hidden / aspect[1])), math.floor(hidden / aspect[0])
+        if shallowest > deepest:
+            continue
         for head_dim in (64, 128):
-            if hidden % head_dim:
-                continue
             heads = hidden // head_dim
-            kv = heads * kv_ratio
-            if kv != int(kv) or kv < 1 or heads % int(kv):
+            if hidden % head_dim or heads * kv_heads % query_heads:
                 continue
-            shape = dict(hidden_size=hidden, num_attention_heads=heads, num_kv_heads=int(kv), head_dim=head_dim,
+            kv = heads * kv_heads // query_heads  # the template's kv/query ratio, exactly
+            if kv < 1 or heads % kv:
+                continue
+            shape = dict(hidden_size=hidden, num_attention_heads=heads, num_kv_heads=kv, head_dim=head_dim,
                          ffn_hidden_size=_search_ffn(template, hidden))
             one = count_model(replace(template, num_layers=1, **shape))
             two = count_model(replace(template, num_layers=2, **shape))["total"]
             per_layer, fixed = two - one["total"], 2 * one["total"] - two  # the count is linear in the depth
-            guess = max(1, round((target - fixed) / per_layer))
-            for layers in (guess - 1, guess, guess + 1):
-                if layers < 1 or not aspect[0] <= hidden / layers <= aspect[1]:
-                    continue
-                total = fixed + per_layer * layers
-                results.append({"num_layers": layers, **{k: shape[k] for k in (
-                    "hidden_size", "num_attention_heads", "num_kv_heads", "head_dim", "ffn_hidden_size")},
-                    "aspect_ratio": round(hidden / layers, 1), "total": total,
-                    "non_embedding": total - embedding_params(one["roles"]),
-                    "difference": abs(total - target), "above_target": total > target})
-        hidden += multiple
+            widths.append((shape, shallowest, deepest, fixed, per_layer, embedding_params(one["roles"])))
+    if not widths:
+        raise InputError(f"--target-params: no d_model up to {SEARCH_MAX_HIDDEN:,} in multiples of {multiple} keeps "
+                         f"the template's {kv_heads} kv heads per {query_heads} query heads")
+    smallest = min(fixed + per_layer * shallowest for _, shallowest, _, fixed, per_layer, _ in widths)
+    largest = max(fixed + per_layer * deepest for _, _, deepest, fixed, per_layer, _ in widths)
+    if not smallest <= target <= largest:
+        raise InputError(f"--target-params {target:,} is outside the counts the search reaches with this template: "
+                         f"{smallest:,} to {largest:,} (d_model a multiple of {multiple} up to "
+                         f"{SEARCH_MAX_HIDDEN:,}, d_model/layers in [{aspect[0]:g}, {aspect[1]:g}])")
+    results = []
+    for shape, shallowest, deepest, fixed, per_layer, embedding in widths:
+        nearest = (2 * (target - fixed) + per_layer) // (2 * per_layer)  # depth whose count is nearest the target
+        for layers in sorted({min(max(depth, shallowest), deepest) for depth in (nearest - 1, nearest, nearest + 1)}):
+            total = fixed + per_layer * layers
+            results.append({"num_layers": layers, **{k: shape[k] for k in (
+                "hidden_size", "num_attention_heads", "num_kv_heads", "head_dim", "ffn_hidden_size")},
+                "aspect_ratio": round(shape["hidden_size"] / layers, 1), "total": total,
+                "non_embedding": total - embedding, "difference": abs(total - target), "above_target": total > target})
     results.sort(key=lambda r: (r["difference"], r["num_layers"], -r["head_dim"]))
     unique, seen = [], set()
     for r in results:  # MHA with head_dim 64 or 128 at the same width has the same count: keep one (128)
@@ -1514,18 +1898,6 @@ def describe(cfg: dict) -> list:
     return lines
 
 
-def _table(headers: list, rows: list, markdown: bool, left: tuple = (0,)) -> list:
-    if markdown:
-        out = ["| " + " | ".join(headers) + " |", "|" + "|".join("---" if i in left else "---:" for i in
-                                                              range(len(headers))) + "|"]
-        return out + ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
-    widths = [max(len(str(x)) for x in [h] + [r[i] for r in rows]) for i, h in enumerate(headers)]
-    def fmt(row):
-        return "  ".join(str(c).ljust(widths[i]) if i in left else str(c).rjust(widths[i])
-                         for i, c in enumerate(row)).rstrip()
-    return [fmt(headers), "  ".join("-" * w for w in widths)] + [fmt(r) for r in rows]
-
-
 def render_report(report: dict, markdown: bool = False) -> str:
     total = report["total"]
     def pct(n):
@@ -1540,7 +1912,7 @@ def render_report(report: dict, markdown: bool = False) -> str:
     lines.append("")
     rows = [[COMPONENT_LABELS[k], f"{v:,}", human(v), pct(v)] for k, v in report["components"].items() if v]
     rows.append(["total", f"{total:,}", human(total), pct(total)])
-    lines += _table(["component", "parameters", "", "share"], rows, markdown)
+    lines += format_table(["component", "parameters", "", "share"], rows, markdown).split("\n")
     lines.append("")
     emb = report["embedding"]
     rows = [["embedding (input + positions + LM head)", f"{emb['total']:,}", human(emb["total"]), pct(emb["total"])],
@@ -1549,13 +1921,14 @@ def render_report(report: dict, markdown: bool = False) -> str:
     if "active" in report:
         act = report["active"]
         rows.append(["active per token (MoE)", f"{act['total']:,}", human(act["total"]), pct(act["total"])])
-    lines += _table(["summary", "parameters", "", "share"], rows, markdown)
+    lines += format_table(["summary", "parameters", "", "share"], rows, markdown).split("\n")
     lines.append("")
     rows = []
     for t in report["layer_types"]:
         parts = ", ".join(f"{k} {v:,}" for k, v in t["per_layer"].items() if v)
         rows.append([t["type"], t["layers"], f"{t['params_per_layer']:,}", f"{t['total']:,}", parts])
-    lines += _table(["layer type", "layers", "params/layer", "params", "per layer"], rows, markdown, left=(0, 4))
+    lines += format_table(["layer type", "layers", "params/layer", "params", "per layer"], rows, markdown,
+                          left=(0, 4)).split("\n")
     ck = report["checkpoint"]
     lines += ["", f"checkpoint at {ck['dtype']} ({ck['bits_per_element']} bits/element, {ck['elements']:,} "
               f"elements): {ck['bytes']:,} bytes = {ck['GB']:.2f} GB = {ck['GiB']:.2f} GiB"]
@@ -1568,7 +1941,11 @@ def render_report(report: dict, markdown: bool = False) -> str:
 
 
 def render_search(result: dict, markdown: bool = False) -> str:
-    lines = [f"shapes closest to {result['target']:,} parameters (template: {result['template']})", ""]
+    notes = list(result["notes"])
+    lines = []
+    if notes and notes[0].startswith(GENERIC_NOTE_PREFIX):  # a guessed template is said before any number
+        lines += [f"note: {notes.pop(0)}", ""]
+    lines += [f"shapes closest to {result['target']:,} parameters (template: {result['template']})", ""]
     rules = result["rules"]
     lines.append(f"rules: d_model a multiple of {rules['hidden_size_multiple']}, head_dim in "
                  f"{list(rules['head_dims'])}, d_model/layers in {list(rules['aspect_ratio'])}; FFN: {rules['ffn']}; "
@@ -1578,8 +1955,9 @@ def render_search(result: dict, markdown: bool = False) -> str:
              c["ffn_hidden_size"], c["aspect_ratio"], f"{c['total']:,}", f"{c['non_embedding']:,}",
              f"{100 * c['difference'] / result['target']:.2f}% {'above' if c['above_target'] else 'below'}"]
             for i, c in enumerate(result["candidates"])]
-    lines += _table(["#", "layers", "d_model", "heads", "kv", "head_dim", "ffn", "d/L", "total", "non-embedding",
-                     "vs target"], rows, markdown)
+    lines += format_table(["#", "layers", "d_model", "heads", "kv", "head_dim", "ffn", "d/L", "total",
+                           "non-embedding", "vs target"], rows, markdown).split("\n")
+    lines += [f"note: {n}" for n in notes]
     return "\n".join(lines) + "\n"
 
 
@@ -1587,224 +1965,62 @@ def render_search(result: dict, markdown: bool = False) -> str:
 # Command line
 # --------------------------------------------------------------------------------------------------------------
 
-class OneLineParser(argparse.ArgumentParser):
-    """argparse whose errors are one line on stderr, exit status 2."""
-
-    def error(self, message):
-        self.exit(2, f"{self.prog}: error: {' '.join(str(message).split())}\n")
-
-
-def _count_arg(flag):
-    def parse(text):
-        try:
-            return parse_count(text, flag)
-        except InputError as exc:
-            raise argparse.ArgumentTypeError(str(exc)) from None
-    parse.__name__ = "count"
-    return parse
-
-
-def _float_arg(flag):
-    def parse(text):
-        try:
-            value = float(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{flag} expects a number, got {text!r}") from None
-        if not 0 < value < float("inf"):
-            raise argparse.ArgumentTypeError(f"{flag} expects a positive finite number, got {text!r}")
-        return value
-    parse.__name__ = "number"
-    return parse
+# The architecture flags are the shared block's (add_model_arguments / model_from_arguments: one spelling, one
+# meaning and one default in every script).  This script has no workload, so its -s/--sequence-length only sizes
+# a learned position table that has no rows yet (the cookbook's reading of -s for a model from flags alone); the
+# rows of any model's table are --learned-positions N.
+SEQUENCE_TABLE_NOTE_PREFIX = "a learned position table of -s "  # model_from_arguments' note when -s sized one
 
 
 def build_parser() -> OneLineParser:
-    """The flags; each shape flag's dest is the Model field it sets."""
+    """The block's model flags plus this script's own: -s, the output and the shape search."""
     p = OneLineParser(
-        prog=PROG, allow_abbrev=False, formatter_class=argparse.RawDescriptionHelpFormatter,
+        prog=PROG, formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Exact parameter counts for decoder-only transformers: total, embedding vs non-embedding,\n"
                     "per component and per layer type, MoE active parameters, checkpoint size.",
         epilog="examples:\n  python calc_transformer_params.py --preset llama-3-8b\n"
                "  python calc_transformer_params.py --config path/to/config.json --dtype fp8 --json\n"
                "  python calc_transformer_params.py -l 24 -hs 2048 -a 16 -v 50304 -ff 4 --bias\n"
+               "  python calc_transformer_params.py --preset gpt2 --learned-positions 2048\n"
                "  python calc_transformer_params.py --target-params 1.3B")
-    src = p.add_argument_group("where the configuration comes from (flags below override it)")
-    src.add_argument("--preset", "-p", metavar="NAME", help="a built-in model (--list-presets)")
-    src.add_argument("--list-presets", action="store_true", help="list the presets with their sources")
-    src.add_argument("--config", metavar="PATH", help="a Hugging Face config.json (or a folder holding one)")
-    src.add_argument("--generic", action="store_true",
-                     help="read an unknown model_type as a dense Llama-style decoder; the output's notes say so "
-                          "first")
-    shape = p.add_argument_group("shape (cookbook names and aliases)")
-    for flags, dest, helptext in (
-            (("--num-layers", "-l"), "num_layers", "decoder layers"),
-            (("--hidden-size", "-hs"), "hidden_size", "model width d_model"),
-            (("--vocab-size", "-v"), "vocab_size", "vocabulary size"),
-            (("--num-attention-heads", "-a"), "num_attention_heads", "query heads"),
-            (("--num-kv-heads",), "num_kv_heads", "key/value heads (GQA; 1 = MQA)"),
-            (("--head-dim",), "head_dim", "per-head width when not hidden/heads (a new -hs or -a resets a preset's)"),
-            (("--ffn-hidden-size",), "ffn_hidden_size", "exact FFN (intermediate) width"),
-            (("--sequence-length", "-s"), "max_position_embeddings", "rows of a learned position table"),
-            (("--pad-vocab-to-multiple",), "pad_vocab_multiple", "pad the vocabulary up to a multiple of N"),
-            (("--word-embed-proj-dim",), "word_embed_proj_dim", "OPT: embedding width with project_in/out"),
-            (("--position-offset",), "position_offset", "extra rows in the position table (OPT: 2)"),
-            (("--norms-per-layer",), "norms_per_layer", "hidden-size norms per layer (2 pre-norm, 1 parallel, "
-                                                        "4 Gemma-2)")):
-        shape.add_argument(*flags, dest=dest, type=_count_arg(flags[0]), metavar="N", help=helptext)
-    shape.add_argument("--kv-size-ratio", "-kv", dest="kv_size_ratio", type=_float_arg("--kv-size-ratio"),
-                       metavar="R", help="kv heads / query heads (cookbook); --num-kv-heads is exact")
-    shape.add_argument("--ffn-expansion-factor", "-ff", dest="ffn_expansion_factor",
-                       type=_float_arg("--ffn-expansion-factor"), metavar="F",
-                       help="FFN width = F x hidden (must come out whole; e.g. 2.6875 for Llama-2-7B)")
-    shape.add_argument("--num-mlp-linears", "-nl", dest="num_mlp_linears", type=int, choices=(2, 3),
-                       help="2 = plain MLP, 3 = gated (SwiGLU/GeGLU)")
-    shape.add_argument("--position-embedding", choices=POSITION_KINDS, dest="position_embedding",
-                       help="learned adds a table; rotary/alibi/none add nothing; relative = Transformer-XL")
-    shape.add_argument("--tied-embeddings", action=argparse.BooleanOptionalAction, dest="tied_embeddings",
-                       help="LM head shares the input embedding")
-    parts = p.add_argument_group("biases and norms")
-    parts.add_argument("--bias", action=argparse.BooleanOptionalAction, dest="all_bias",
-                       help="biases on every linear (q/k/v, out, MLP)")
-    for flag, dest, helptext in (("--qkv-bias", "qkv_bias", "biases on q/k/v"), ("--o-bias", "o_bias",
-                                 "bias on the attention output"), ("--mlp-bias", "mlp_bias", "biases in the MLP"),
-                                 ("--lm-head-bias", "lm_head_bias", "bias on the LM head (GPT-J, Phi-2)"),
-                                 ("--embedding-norm", "embedding_norm", "a norm after the embedding (BLOOM)"),
-                                 ("--final-norm", "final_norm", "a norm before the LM head"),
-                                 ("--shared-expert-gate", "shared_expert_gate", "Qwen-MoE sigmoid gate h x 1"),
-                                 ("--router-bias", "router_bias", "a bias on the router")):
-        parts.add_argument(flag, dest=dest, action=argparse.BooleanOptionalAction, help=helptext)
-    parts.add_argument("--norm", dest="norm", choices=NORM_KINDS,
-                       help="norm kind (nonparametric: no weights, as OLMo-1; Gopher/Chinchilla presets count none)")
-    parts.add_argument("--qk-norm", dest="qk_norm", choices=QK_NORM_KINDS,
-                       help="norms on q and k: per head (Qwen3) or over the projection (OLMo-2)")
-    mla = p.add_argument_group("MLA (DeepSeek-V2/V3)")
-    for flag, dest in (("--q-lora-rank", "q_lora_rank"), ("--kv-lora-rank", "kv_lora_rank"),
-                       ("--qk-nope-head-dim", "qk_nope_head_dim"), ("--qk-rope-head-dim", "qk_rope_head_dim"),
-                       ("--v-head-dim", "v_head_dim")):
-        mla.add_argument(flag, dest=dest, type=_count_arg(flag), metavar="N")
-    moe = p.add_argument_group("mixture of experts")
-    moe.add_argument("--moe", action="store_true", help="cookbook switch: MoE layers (needs --num-experts)")
-    for flags, dest, helptext in (
-            (("--num-experts", "-e"), "num_experts", "routed experts per MoE layer"),
-            (("--topk", "-t"), "top_k", "experts per token"),
-            (("--expert-interval", "-ei"), "expert_interval", "every N-th layer is MoE (layers N-1, 2N-1, ...)"),
-            (("--moe-ffn-hidden-size",), "moe_ffn_hidden_size", "routed expert width (default: --ffn-hidden-size)"),
-            (("--num-shared-experts",), "num_shared_experts", "always-on shared experts"),
-            (("--shared-expert-ffn-size",), "shared_expert_ffn_size", "width of each shared expert"),
-            (("--first-k-dense",), "first_k_dense", "the first K layers stay dense"),
-            (("--mtp-layers",), "mtp_layers", "DeepSeek-V3 multi-token-prediction modules to count (default 0)")):
-        moe.add_argument(*flags, dest=dest, type=_count_arg(flags[0]), metavar="N", help=helptext)
-    moe.add_argument("--dense-layers", dest="dense_layers", metavar="I,J,...",
-                     help="comma-separated layer indices that stay dense (Qwen mlp_only_layers)")
+    _, arch = add_model_arguments(p)
+    arch.add_argument("--sequence-length", "-s", dest="sequence_length", metavar="N",
+                      help="rows of a learned position table that has none yet (--position-embedding learned); "
+                           "changes no other count. --learned-positions N sets any table's rows")
     out = p.add_argument_group("output")
     out.add_argument("--dtype", choices=tuple(DTYPE_BITS), default="bf16", help="checkpoint dtype (default bf16)")
     out.add_argument("--format", choices=("text", "markdown", "json"), default="text")
     out.add_argument("--json", action="store_true", help="shorthand for --format json")
     search = p.add_argument_group("shape search")
-    search.add_argument("--target-params", type=_count_arg("--target-params"), metavar="N",
+    search.add_argument("--target-params", metavar="N",
                         help="list the shapes whose exact count is closest to N (e.g. 1.3B)")
-    search.add_argument("--search-top", type=_count_arg("--search-top"), default=10, metavar="N")
+    search.add_argument("--search-top", default="10", metavar="N", help="how many shapes to list (default 10)")
     search.add_argument("--hidden-multiple", type=int, choices=(64, 128), default=128,
                         help="d_model multiple in the search (default 128)")
     return p
 
 
-def _whole_product(flag: str, factor: float, other: str, count: int, what: str) -> int:
-    """count x factor for the cookbook's float ratios (-kv, -ff), which must come out a whole, finite number.
-
-    The 1e-6 slack absorbs float error in factors such as 8/3 typed as 2.6666666666666665; a fraction of a head or
-    of an FFN column is refused rather than rounded away.
-    """
-    product = count * factor
-    if not product <= MAX_COUNT:  # also catches inf: 1e16 x 1e300 overflows the float
-        raise InputError(f"{flag} {factor} times {other} {count} is beyond {MAX_COUNT:.0e}")
-    if abs(product - round(product)) > 1e-6 or round(product) < 1:
-        raise InputError(f"{flag} {factor} times {other} {count} = {product:g} is not {what}")
-    return int(round(product))
+def sequence_length_note(model: Model, sequence_length: int) -> str:
+    """What -s did not do: it sizes only a learned position table that has no rows, and this model's has some."""
+    if model.position_embedding == "learned":
+        positions = f"a learned position table of {model.max_position_embeddings} rows"
+    else:
+        positions = f"{model.position_embedding} positions (no table)"
+    return (f"-s {sequence_length} does not change the count: it only sizes a learned position table that has no "
+            f"rows, and the model has {positions}; --learned-positions N sets a table's rows")
 
 
 def model_from_args(args) -> tuple:
-    """(Model, notes) from parsed flags: preset or config file first, then explicit flags on top."""
-    notes = []
-    if args.preset is not None and args.config is not None:
-        raise InputError("--preset and --config are alternatives; give one")
-    if args.generic and args.config is None:
-        raise InputError("--generic reads an unknown model_type in a config.json; give it with --config")
-    if args.preset is not None:
-        base = model_values(preset_model(args.preset))
-    elif args.config is not None:
-        raw, label = read_config_json(args.config)
-        model, notes = model_from_config(raw, label, generic=args.generic)
-        base = model_values(model)
-    elif args.target_params is not None:
-        base = model_values(Model(**SEARCH_TEMPLATE))
-    else:
-        missing = [f for f in ("num_layers", "hidden_size", "num_attention_heads", "vocab_size")
-                   if getattr(args, f) is None]
-        if missing:
-            raise InputError(f"{MODEL_FIELD_FLAGS[missing[0]]} is required without --preset or --config")
-        # flags alone: a plain 4h MLP with LayerNorm (as the cookbook counts norms); sizes come from the flags
-        base = model_values(Model(num_layers=0, hidden_size=0, num_attention_heads=0, vocab_size=0,
-                                  ffn_hidden_size=0, gated_mlp=False, norm="layernorm"))
-    values = dict(base)
-    if args.all_bias is not None:
-        values.update(qkv_bias=args.all_bias, o_bias=args.all_bias, mlp_bias=args.all_bias)
-    for field in fields(Model):  # each flag's dest is the field it sets; --dense-layers is parsed below
-        value = getattr(args, field.name, None)
-        if value is not None and field.name != "dense_layers":
-            values[field.name] = value
-    if args.num_mlp_linears is not None:
-        values["gated_mlp"] = args.num_mlp_linears == 3
-    if args.kv_size_ratio is not None:
-        if args.num_kv_heads is not None:
-            raise InputError("--kv-size-ratio and --num-kv-heads are alternatives; give one")
-        values["num_kv_heads"] = _whole_product("--kv-size-ratio", args.kv_size_ratio, "--num-attention-heads",
-                                                values["num_attention_heads"], "a whole number of kv heads")
-    if args.ffn_expansion_factor is not None:
-        if args.ffn_hidden_size is not None:
-            raise InputError("--ffn-expansion-factor and --ffn-hidden-size are alternatives; give one")
-        values["ffn_hidden_size"] = _whole_product("--ffn-expansion-factor", args.ffn_expansion_factor,
-                                                   "--hidden-size", values["hidden_size"],
-                                                   "a whole FFN width; use --ffn-hidden-size")
-    elif not values["ffn_hidden_size"]:
-        values["ffn_hidden_size"] = 4 * values["hidden_size"]
-    if (args.hidden_size is not None or args.num_attention_heads is not None) and args.head_dim is None:
-        values["head_dim"] = 0  # a new width or head count: head_dim follows hidden/heads unless given
-    if args.dense_layers is not None:
-        try:
-            values["dense_layers"] = tuple(int(x) for x in args.dense_layers.split(",") if x.strip())
-        except ValueError:
-            raise InputError(f"--dense-layers expects comma-separated layer indices, got {args.dense_layers!r}") \
-                from None
-    if values["layer_types"] and len(values["layer_types"]) != values["num_layers"]:
-        # which layers slide is the config's own list, one entry per layer: no rule stretches it to another depth
-        raise InputError(f"--num-layers {values['num_layers']}: the config's layer_types lists "
-                         f"{len(values['layer_types'])} layers (sliding / full attention), not {values['num_layers']}")
-    if args.moe and not values["num_experts"]:
-        raise InputError("--moe needs --num-experts")
-    from_flags_only = args.preset is None and args.config is None
-    if values["num_experts"] and not values["top_k"] and from_flags_only:
-        values["top_k"] = 1  # cookbook default; a preset or config.json that names experts names its top-k too
-    if values["position_embedding"] == "learned" and not values["max_position_embeddings"]:
-        raise InputError("--sequence-length is required with --position-embedding learned")
-    if args.max_position_embeddings and values["position_embedding"] != "learned":
-        notes.append(f"--sequence-length adds no parameters with {values['position_embedding']} positions "
-                     f"(a table only with --position-embedding learned)")
-    unused_with_mla = [flag for flag, given in (("--num-kv-heads", args.num_kv_heads), ("--kv-size-ratio",
-                       args.kv_size_ratio), ("--head-dim", args.head_dim)) if given is not None]
-    if values["kv_lora_rank"] and unused_with_mla:
-        notes.append(f"{', '.join(unused_with_mla)}: no effect with MLA (--kv-lora-rank > 0), whose head widths "
-                     f"are --qk-nope-head-dim, --qk-rope-head-dim and --v-head-dim")
-    if not from_flags_only:
-        changed = [f.name for f in fields(Model) if f.name not in ("name", "source") and values[f.name] != base[f.name]]
-        if changed:  # provenance: the echoed source says which values are not the preset's / file's own
-            values["name"] = f"{values['name']} (modified)"
-            values["source"] = f"{values['source']}; changed by flags: {', '.join(changed)}"
-    model = validate_model(Model(**values))
-    # params-only refusal: shared experts given by flags must say how wide they are, not fall back on the FFN width
-    if model.num_shared_experts and not (model.shared_expert_ffn_size or model.moe_ffn_hidden_size):
-        raise InputError("--num-shared-experts needs --shared-expert-ffn-size or --moe-ffn-hidden-size")
-    if model.mtp_layers:  # the config's "MTP not counted" note no longer holds once --mtp-layers counts them
-        notes = [n for n in notes if not n.startswith("num_nextn_predict_layers")]
+    """(Model, notes) from parsed flags: the block's model_from_arguments with this script's -s and search template."""
+    sequence_length = None
+    if args.sequence_length is not None:
+        sequence_length = parse_count(args.sequence_length, "--sequence-length", limit=MODEL_MAX_WIDTH)
+    template = None
+    if args.target_params is not None and args.preset is None and args.config is None:
+        template = Model(**SEARCH_TEMPLATE)  # the search's Llama-style block; flags still replace its fields
+    model, notes = model_from_arguments(args, sequence_length=sequence_length, template=template)
+    if sequence_length is not None and not any(n.startswith(SEQUENCE_TABLE_NOTE_PREFIX) for n in notes):
+        notes.append(sequence_length_note(model, sequence_length))
     return model, notes
 
 
@@ -1817,13 +2033,14 @@ def main(argv=None) -> int:
             print(f"{name.ljust(width)}  {spec['source']}")
         return 0
     try:
-        model, notes = model_from_args(args)
         fmt = "json" if args.json else args.format
-        if args.target_params is not None:
-            candidates = search_shapes(model, args.target_params, top=max(1, args.search_top),
-                                       multiple=args.hidden_multiple)
-            result = {"target": args.target_params, "template": model.name, "rules": dict(
-                SEARCH_RULES, hidden_size_multiple=args.hidden_multiple), "candidates": candidates}
+        target = None if args.target_params is None else parse_count(args.target_params, "--target-params")
+        top = parse_count(args.search_top, "--search-top")
+        model, notes = model_from_args(args)
+        if target is not None:
+            candidates = search_shapes(model, target, top=top, multiple=args.hidden_multiple)
+            result = {"target": target, "template": model.name, "rules": dict(
+                SEARCH_RULES, hidden_size_multiple=args.hidden_multiple), "candidates": candidates, "notes": notes}
             text = json.dumps(result, indent=2) + "\n" if fmt == "json" else render_search(result, fmt == "markdown")
         else:
             report = count_parameters(model, args.dtype)

@@ -263,12 +263,14 @@ def test_cookbook_flags_reproduce_llama(params):
 
 
 def test_human_numbers(params):
-    assert params.parse_count("7B") == 7_000_000_000
-    assert params.parse_count("1.3B") == 1_300_000_000
-    assert params.parse_count("32k") == 32_000
-    assert params.parse_count("1_000") == 1000
-    assert params.parse_count("300e9") == 300_000_000_000
-    assert params.parse_count("1.4T") == 1_400_000_000_000
+    # the shared block's parse_count reads every count flag (it names the flag in its errors)
+    assert params.parse_count("7B", "--target-params") == 7_000_000_000
+    assert params.parse_count("1.3B", "--target-params") == 1_300_000_000
+    assert params.parse_count("32k", "--vocab-size") == 32_000
+    assert params.parse_count("32Ki", "--vocab-size") == 32_768
+    assert params.parse_count("1_000", "--vocab-size") == 1000
+    assert params.parse_count("300e9", "--target-params") == 300_000_000_000
+    assert params.parse_count("1.4T", "--target-params") == 1_400_000_000_000
     status, out, _ = call_main(params, ["-l", "32", "-hs", "4_096", "-a", "32", "-v", "32k", "--json"])
     assert status == 0 and json.loads(out)["config"]["vocab_size"] == 32_000
 
@@ -297,6 +299,11 @@ def test_list_presets_names_each_source(params):
     (["--preset", "gpt2", "-v", "7.5"], "--vocab-size"),
     (["--preset", "gpt2", "--dtype", "fp7"], "--dtype"),
     (["--target-params", "1.3B", "--preset", "mixtral-8x7b"], "--target-params"),
+    (["--target-params", "1e16"], "--target-params"),
+    (["--target-params", "0"], "--target-params"),
+    (["--target-params", "1B", "--search-top", "0"], "--search-top"),
+    (["--preset", "gpt2", "-s", "0"], "--sequence-length"),
+    (["--preset", "gpt2", "-s", "2k5"], "--sequence-length"),
 ])
 def test_bad_input_is_one_line_naming_the_flag(params, argv, flag):
     status, out, err = call_main(params, argv)
@@ -304,6 +311,85 @@ def test_bad_input_is_one_line_naming_the_flag(params, argv, flag):
     lines = [line for line in err.splitlines() if line.strip()]
     assert len(lines) == 1 and lines[0].startswith("calc_transformer_params.py: error:")
     assert flag in lines[0], lines[0]
+
+
+def test_preset_names_are_case_insensitive(params):
+    # the model card spells it Meta-Llama-3-8B: the preset is the same model whatever the case
+    for name in ("Llama-3-8B", "LLAMA-3-8B", "llama-3-8b"):
+        status, out, err = call_main(params, ["--preset", name, "--json"])
+        assert status == 0, err
+        assert json.loads(out)["total"] == LLAMA_3_8B  # HF meta-llama/Meta-Llama-3-8B safetensors total
+
+
+def test_sequence_length_does_not_resize_a_preset_table(params):
+    # Vocabulary decision 2: in this script -s only sizes a learned table that has no rows.  GPT-2's own table has
+    # 1024 rows, so -s 2048 leaves the published total (HF openai-community/gpt2) unchanged and a note says so;
+    # before the decision -s 2048 made it 2048 rows.
+    for argv in (["--preset", "gpt2", "-s", "2048"], ["--preset", "gpt2", "--sequence-length", "2048"]):
+        status, out, err = call_main(params, argv + ["--json"])
+        assert status == 0 and err == "", err
+        report = json.loads(out)
+        assert report["total"] == 124_439_808 and report["config"]["max_position_embeddings"] == 1024
+        assert any(note.startswith("-s 2048 does not change the count") and "--learned-positions N" in note
+                   for note in report["notes"]), report["notes"]
+    # rotary positions have no table at all: the count is the published one and the note says so too
+    status, out, err = call_main(params, ["--preset", "llama-3-8b", "-s", "4096"])
+    assert status == 0 and "8,030,261,248" in out
+    assert "note: -s 4096 does not change the count" in out and "rotary positions (no table)" in out
+
+
+def test_learned_positions_sets_a_table_rows(params):
+    # --learned-positions N is the old "-s on any model": GPT-2 with 2048 rows adds (2048 - 1024) x 768 to the
+    # published 124,439,808 (HF openai-community/gpt2; wpe is n_positions x n_embd)
+    status, out, err = call_main(params, ["--preset", "gpt2", "--learned-positions", "2048", "--json"])
+    assert status == 0, err
+    report = json.loads(out)
+    assert report["total"] == 124_439_808 + (2048 - 1024) * 768
+    assert report["embedding"]["positions"] == 2048 * 768
+    assert not any("does not change the count" in note for note in report["notes"])
+    # 0 removes the table: the published total less GPT-2's 1024 x 768 position table
+    status, out, err = call_main(params, ["--preset", "gpt2", "--learned-positions", "0", "--json"])
+    assert status == 0, err
+    assert json.loads(out)["total"] == 124_439_808 - 1024 * 768
+
+
+def test_sequence_length_sizes_a_learned_table_without_rows(params):
+    # flags alone with --position-embedding learned: -s is the table's rows (the cookbook's reading of -s).
+    # Hand count of the model from flags alone (vocabulary decision 3): plain MLP 4h, LayerNorm weight + bias
+    # (2 per layer + final), no linear biases, untied embeddings; h 64, L 2, V 100, 128 positions.
+    h, L, V, positions = 64, 2, 100, 128
+    expected = L * (4 * h * h + 2 * h * 4 * h + 2 * 2 * h) + 2 * h + 2 * V * h + positions * h
+    status, out, err = call_main(params, ["-l", "2", "-hs", "64", "-a", "4", "-v", "100", "--position-embedding",
+                                          "learned", "-s", "128", "--json"])
+    assert status == 0, err
+    report = json.loads(out)
+    assert report["total"] == expected and report["embedding"]["positions"] == positions * h
+    assert not any("does not change the count" in note for note in report["notes"]), report["notes"]
+    # without -s or --learned-positions the table has no size: refused, not guessed
+    status, out, err = call_main(params, ["-l", "2", "-hs", "64", "-a", "4", "-v", "100", "--position-embedding",
+                                          "learned"])
+    assert status == 2 and out == "" and "--learned-positions" in one_error_line(err)
+
+
+def test_a_preset_head_dim_is_kept_when_hidden_or_heads_change(params):
+    # Vocabulary decision 4: as editing hidden_size in a config.json keeps its head_dim field, -hs on Llama-3.2-1B
+    # (HF config: L 16, h 2048, 32 heads of head_dim 64, 8 kv heads, f 8192, V 128256, tied) keeps head_dim 64.
+    # Hand count at h 4096: q and o are h x 32*64, k and v h x 8*64, SwiGLU 3 h f, two RMSNorms per layer + final.
+    L, h, a, kv, d, f, V = 16, 4096, 32, 8, 64, 8192, 128256
+    expected = L * (2 * h * a * d + 2 * h * kv * d + 3 * h * f + 2 * h) + h + V * h
+    status, out, err = call_main(params, ["--preset", "llama-3.2-1b", "-hs", "4096", "--json"])
+    assert status == 0, err
+    report = json.loads(out)
+    assert report["config"]["head_dim"] == 64 and report["total"] == expected
+    assert any(note.startswith("head_dim stays the model's 64") for note in report["notes"]), report["notes"]
+    # --head-dim changes it: 4096 / 32 = 128, the q/k/v/o widths double
+    d = 128
+    expected = L * (2 * h * a * d + 2 * h * kv * d + 3 * h * f + 2 * h) + h + V * h
+    status, out, err = call_main(params, ["--preset", "llama-3.2-1b", "-hs", "4096", "--head-dim", "128", "--json"])
+    assert status == 0, err
+    report = json.loads(out)
+    assert report["total"] == expected
+    assert not any(note.startswith("head_dim stays") for note in report["notes"])
 
 
 def test_kv_error_message_matches_contract(params):
@@ -503,6 +589,61 @@ def test_shape_search_keeps_template_architecture(params):
         assert c["total"] == L * (12 * h * h + 13 * h) + 2 * 50304 * h + 2 * h  # Pythia's own closed form
 
 
+def llama_template_count(L, h, V=32000):
+    """The search's default template written out: MHA, SwiGLU at 8192/3072 of h rounded up to a multiple of 256
+    (Llama's multiple_of), two RMSNorms per layer and a final one, untied embeddings."""
+    f = -(-8192 * h // (3072 * 256)) * 256
+    return L * (4 * h * h + 3 * h * f + 2 * h) + h + 2 * V * h
+
+
+def test_shape_search_first_shape_is_the_closest_under_the_rules(params):
+    # Found in review: each width was tried only at the depths next to the unclamped best depth, so a width whose
+    # best depth lay outside the aspect band offered nothing: for 10M the 128-wide, 4-layer shape (9,241,728,
+    # 7.6% below) was missed and the list began 80.89% above.  Brute force over every width and every depth the
+    # rules allow, with the closed form above, must find no shape closer than the search's first.
+    for target in (10_000_000, 1_300_000_000, 70_000_000_000):
+        status, out, err = call_main(params, ["--target-params", str(target), "--json"])
+        assert status == 0, err
+        first = json.loads(out)["candidates"][0]
+        best = min(abs(llama_template_count(L, h) - target) for h in range(128, 65536 + 1, 128)
+                   for L in range(max(1, -(-h // 160)), h // 32 + 1))
+        assert first["difference"] == best, target
+        assert first["total"] == llama_template_count(first["num_layers"], first["hidden_size"])
+    status, out, _ = call_main(params, ["--target-params", "10M", "--json"])
+    first = json.loads(out)["candidates"][0]
+    assert (first["num_layers"], first["hidden_size"], first["total"]) == (4, 128, 9_241_728)
+
+
+def test_shape_search_refuses_a_target_it_cannot_reach(params):
+    # Found in review: --target-params 1e16 printed an empty table and exit status 0.  The counts the rules reach
+    # run from the narrowest width at its shallowest (d_model 128, 1 layer) to the widest at its deepest
+    # (d_model 65,536, 65,536 / 32 = 2,048 layers); outside them there is no shape near the target.
+    smallest, largest = llama_template_count(1, 128), llama_template_count(2048, 65536)
+    assert smallest == 8_454_528  # 4 h^2 + 3 h f + 2 h + h + 2 V h with h 128, f 512, V 32000
+    for target in ("1e16", f"{largest + 1}", "1000", f"{smallest - 1}"):
+        for fmt in ("text", "json"):
+            status, out, err = call_main(params, ["--target-params", target, "--format", fmt])
+            assert status == 2 and out == "", (target, out)
+            line = one_error_line(err)
+            assert "--target-params" in line and f"{smallest:,} to {largest:,}" in line, line
+    # the ends themselves are reachable: each is a shape's exact count
+    for target, shape in ((smallest, (1, 128)), (largest, (2048, 65536))):
+        status, out, err = call_main(params, ["--target-params", str(target), "--search-top", "1", "--json"])
+        assert status == 0, err
+        first = json.loads(out)["candidates"][0]
+        assert (first["num_layers"], first["hidden_size"], first["difference"]) == (*shape, 0)
+
+
+def test_shape_search_says_a_generic_template_first(params, tmp_path):
+    # a template read with --generic is a guess: the search says so before any number, as the report does
+    path = write(tmp_path, dict(LLAMA3_CONFIG, model_type="brand_new_arch"))
+    status, out, err = call_main(params, ["--config", str(path), "--generic", "--target-params", "1B"])
+    assert status == 0, err
+    assert out.splitlines()[0].startswith("note: --generic: model_type 'brand_new_arch'")
+    status, out, err = call_main(params, ["--config", str(path), "--generic", "--target-params", "1B", "--json"])
+    assert json.loads(out)["notes"][0].startswith("--generic: model_type 'brand_new_arch'")
+
+
 # --------------------------------------------------------------------------------------------------------------
 # MoE placement and model-card figures
 # --------------------------------------------------------------------------------------------------------------
@@ -597,7 +738,7 @@ REPORT_KEYS = {"model", "source", "config", "total", "embedding", "non_embedding
                "checkpoint_only", "checkpoint", "notes"}
 COMPONENT_KEYS = ["embedding", "positions", "embedding_projections", "attention", "mlp", "routed_experts",
                   "shared_experts", "router", "norms", "lm_head", "mtp"]
-SEARCH_KEYS = {"target", "template", "rules", "candidates"}
+SEARCH_KEYS = {"target", "template", "rules", "candidates", "notes"}
 CANDIDATE_KEYS = {"num_layers", "hidden_size", "num_attention_heads", "num_kv_heads", "head_dim", "ffn_hidden_size",
                   "aspect_ratio", "total", "non_embedding", "difference", "above_target"}
 
@@ -626,7 +767,7 @@ def test_search_json_keys_are_the_documented_ones(params):
     status, out, err = call_main(params, ["--target-params", "1B", "--search-top", "2", "--json"])
     assert status == 0, err
     result = json.loads(out)
-    assert set(result) == SEARCH_KEYS
+    assert set(result) == SEARCH_KEYS and result["notes"] == []
     assert set(result["rules"]) == {"hidden_size_multiple", "head_dims", "aspect_ratio", "ffn", "kv_heads", "source"}
     assert all(set(c) == CANDIDATE_KEYS for c in result["candidates"])
 

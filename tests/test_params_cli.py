@@ -187,9 +187,14 @@ def test_long_dense_layer_list_is_not_quadratic():
 
 def test_float_ratios_that_overflow_name_their_flag():
     # Found in review: -ff 1e300 with -hs 1e16 (and -kv alike) overflowed to inf and round() raised a traceback.
-    for argv, flag in ((["-l", "2", "-hs", "1e16", "-a", "1", "-v", "10", "-ff", "1e300"], "--ffn-expansion-factor"),
+    # The shared block refuses a width of 1e16 itself (beyond 1e9) before any ratio is applied, so the ratio cases
+    # use the widest width it accepts: the product, not the width, is what overflows.
+    for argv, flag in ((["-l", "2", "-hs", "1e16", "-a", "1", "-v", "10", "-ff", "4"], "--hidden-size"),
+                       (["-l", "2", "-hs", "64", "-a", "1e16", "-v", "10", "-kv", "0.5"], "--num-attention-heads"),
+                       (["-l", "2", "-hs", "1e9", "-a", "1", "-v", "10", "-ff", "1e300"], "--ffn-expansion-factor"),
+                       (["-l", "2", "-hs", "1e9", "-a", "1", "-v", "10", "-ff", "1e29"], "--ffn-expansion-factor"),
                        (["--preset", "gpt2", "-ff", "1.7976931348623157e308"], "--ffn-expansion-factor"),
-                       (["-l", "2", "-hs", "64", "-a", "1e16", "-v", "10", "-kv", "1e300"], "--kv-size-ratio"),
+                       (["-l", "2", "-hs", "1e9", "-a", "1e9", "-v", "10", "-kv", "1e300"], "--kv-size-ratio"),
                        (["-l", "2", "-hs", "64", "-a", "4", "-v", "10", "-kv", "1e-300"], "--kv-size-ratio")):
         status, _, err = call_main(params, argv)
         assert status == 2 and err.startswith(PREFIX) and flag in err, err
