@@ -59,8 +59,12 @@ The model
 ---------
 What a model is comes from the shared model block this file carries (between the cog markers, identical in every
 calc_*.py script): ``--preset`` takes a name of its one preset table (MODEL_PRESETS, ``--list-presets``),
-``--config`` reads a config.json through its one reader (unknown model types refused), and the flags then replace
-the fields of its ``Model`` they name. Parameter counts are the block's ``count_model`` (the sum of its exact
+``--config`` reads a config.json through its one reader (unknown model types refused), and the architecture flags
+(the block's ``add_model_arguments``: one spelling, meaning and default in every script) then replace the fields of
+its ``Model`` they name. A model from flags alone is the cookbook's: a plain MLP 4 x hidden wide, LayerNorm with
+biases, no linear biases, untied embeddings, rotary, top-1 when ``-e`` comes without ``-t``; what was assumed is
+said on stderr. MTP modules (``--mtp-layers``), and flags the model would not read (MoE widths without experts, MLA
+widths without MLA), are refused. Parameter counts are the block's ``count_model`` (the sum of its exact
 tensor list), and the projection FLOPs above are read from the same tensor list (2 FLOPs per weight of each
 Linear and token); the attention core, MLA's latent re-expansion, the LM head's positions and the conventions
 are this script's. ``-s`` defaults to the length a preset's model was pre-trained at where the table says
@@ -122,22 +126,25 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import sys
-from dataclasses import asdict, fields, replace
+from dataclasses import asdict, replace
 
 # [[[cog import cog, pathlib; cog.out(pathlib.Path(cog.inFile).with_name("tools").joinpath("model_block.py").read_text()) ]]]
 # ==============================================================================================================
 # The shared model block: the ONE source of what a model is, carried byte for byte by every calc_*.py script.
 # Edit tools/model_block.py, then run `cog -r calc_*.py` (README: "Editing the model block"); never edit a copy.
-# It holds: the error contract (InputError), the safe config.json file reader, the one config.json -> Model
-# reader with its table of supported model types (anything else is refused), the Model dataclass, the layer
-# schedule (dense / MoE, full / sliding attention) and the exact list of parameter tensors with their roles.
+# It holds: the error contract (InputError, OneLineParser), number parsing (parse_number, parse_count), the safe
+# config.json file reader, the one config.json -> Model reader with its table of supported model types (anything
+# else is refused), the Model dataclass, the layer schedule (dense / MoE, full / sliding attention), the exact list
+# of parameter tensors with their roles, the presets, the architecture flags every script shares
+# (add_model_arguments / model_from_arguments: one spelling, one meaning, one default) and the table renderer.
 # Standard library only; every name it defines is shared by all five scripts.
 # ==============================================================================================================
+import argparse as _argparse
 import dataclasses as _dc
 import json as _json
 import os as _os
+import re as _re
 import stat as _stat
 import sys as _sys
 
@@ -156,6 +163,83 @@ def run_cli(main) -> None:
         _os.dup2(_os.open(_os.devnull, _os.O_WRONLY), _sys.stdout.fileno())  # nothing left to flush at exit
         status = 1
     raise SystemExit(status)
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Numbers on the command line, argparse errors and tables: one reading and one look in every script
+# --------------------------------------------------------------------------------------------------------------
+MODEL_MAX_NUMBER = 10**30  # far above any count, budget or size a flag may ask for; keeps every output finite
+# SI suffixes are powers of ten and the binary ones powers of two: 32k is 32,000 tokens, 32Ki is 32,768.
+MODEL_NUMBER_SUFFIXES = {"k": 10**3, "m": 10**6, "b": 10**9, "g": 10**9, "t": 10**12, "p": 10**15,
+                         "ki": 2**10, "mi": 2**20, "gi": 2**30, "ti": 2**40}
+_MB_NUMBER = _re.compile(r"(?P<whole>[0-9]+(?:_[0-9]+)*)?(?:\.(?P<fraction>[0-9]+(?:_[0-9]+)*)?)?"
+                         r"(?:e(?P<exponent>[+-]?[0-9]{1,4}))?(?P<suffix>ki|mi|gi|ti|[kmbgtp])?")
+
+
+def parse_number(text, what: str, *, allow_zero: bool = True, limit=MODEL_MAX_NUMBER):
+    """'7B' -> 7_000_000_000, '1.4T', '300e9', '32k' (32,000), '32Ki' (32,768), '1_000', '0.25' -> a number.
+
+    Exact: the digits are read as an integer times a power of ten, so '1.4T' is exactly 1_400_000_000_000 and a
+    whole value comes back as an int (any other as the nearest float).  Negative numbers, nan, inf and anything
+    above `limit` are refused with an InputError naming `what` (the flag)."""
+    raw = str(text).strip().replace(",", "").lower()
+    match = _MB_NUMBER.fullmatch(raw)
+    if not match or not (match["whole"] or match["fraction"]):
+        if raw.startswith("-"):
+            raise InputError(f"{what} must not be negative, got {text!r}")
+        raise InputError(f"{what} expects a number such as 7B, 1.4T, 300e9, 32k (32,000) or 32Ki (32,768), "
+                         f"got {text!r}")
+    fraction = (match["fraction"] or "").replace("_", "")
+    digits = int((match["whole"] or "0").replace("_", "") + fraction)
+    digits *= MODEL_NUMBER_SUFFIXES.get(match["suffix"] or "", 1)
+    exponent = int(match["exponent"] or 0) - len(fraction)
+    if digits and len(str(digits)) + exponent > len(str(int(limit))) + 1:  # before building a huge integer
+        raise InputError(f"{what} {text!r} is beyond {float(limit):.0e}")
+    if exponent >= 0:
+        value = digits * 10**exponent
+    else:
+        value = digits // 10**-exponent if digits % 10**-exponent == 0 else digits / 10**-exponent
+    if value > limit:
+        raise InputError(f"{what} {text!r} is beyond {float(limit):.0e}")
+    if not value and not allow_zero:
+        raise InputError(f"{what} must be positive, got {text!r}")
+    return value
+
+
+def parse_count(text, what: str, *, allow_zero: bool = False, limit=MODEL_MAX_NUMBER) -> int:
+    """parse_number for a whole count (layers, tokens, GPUs): '7B', '32k', '32Ki', '300e9', '1_000' -> int."""
+    value = parse_number(text, what, allow_zero=allow_zero, limit=limit)
+    if not isinstance(value, int):
+        raise InputError(f"{what} expects a whole number, got {text!r}")
+    return value
+
+
+class OneLineParser(_argparse.ArgumentParser):
+    """argparse whose errors are one line on stderr with exit status 2, and which never completes an abbreviated
+    long flag (the cookbook's -pa must not be read as a prefix of another flag)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("allow_abbrev", False)
+        super().__init__(*args, **kwargs)
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {' '.join(str(message).split())}\n")
+
+
+def format_table(headers, rows, markdown: bool = False, left=(0,)) -> str:
+    """A plain-text table (columns in `left` aligned left, the rest right) or a GitHub markdown table, no final
+    newline.  Cells are shown with str()."""
+    headers = [str(h) for h in headers]
+    rows = [[str(c) for c in row] for row in rows]
+    if markdown:
+        rule = "|" + "|".join("---" if i in left else "---:" for i in range(len(headers))) + "|"
+        return "\n".join(["| " + " | ".join(headers) + " |", rule] + ["| " + " | ".join(r) + " |" for r in rows])
+    widths = [max(len(row[i]) for row in [headers] + rows) for i in range(len(headers))]
+
+    def line(cells):
+        return "  ".join(c.ljust(widths[i]) if i in left else c.rjust(widths[i]) for i, c in enumerate(cells))
+
+    return "\n".join([line(headers).rstrip(), "  ".join("-" * w for w in widths)] + [line(r).rstrip() for r in rows])
 
 
 MODEL_MAX_LAYERS = 100_000       # layers are walked one by one (MoE placement, layer types)
@@ -307,7 +391,7 @@ MODEL_FIELD_FLAGS = {  # the flag that sets each field, for error messages about
     "num_layers": "--num-layers", "hidden_size": "--hidden-size", "num_attention_heads": "--num-attention-heads",
     "vocab_size": "--vocab-size", "ffn_hidden_size": "--ffn-hidden-size", "num_kv_heads": "--num-kv-heads",
     "head_dim": "--head-dim", "pad_vocab_multiple": "--pad-vocab-to-multiple",
-    "max_position_embeddings": "--sequence-length", "position_offset": "--position-offset",
+    "max_position_embeddings": "--learned-positions", "position_offset": "--position-offset",
     "word_embed_proj_dim": "--word-embed-proj-dim", "norms_per_layer": "--norms-per-layer",
     "q_lora_rank": "--q-lora-rank", "kv_lora_rank": "--kv-lora-rank", "qk_nope_head_dim": "--qk-nope-head-dim",
     "qk_rope_head_dim": "--qk-rope-head-dim", "v_head_dim": "--v-head-dim", "num_experts": "--num-experts",
@@ -737,8 +821,10 @@ MODEL_PRESETS = {
 
 def preset_model(name: str) -> Model:
     """The Model of a preset (its source in .source); InputError naming --preset when unknown."""
-    if name not in MODEL_PRESETS:
+    key = str(name).strip().lower()  # Llama-3-8B and llama-3-8b are one preset
+    if key not in MODEL_PRESETS:
         raise InputError(f"--preset {name!r} is not known; --list-presets shows the {len(MODEL_PRESETS)} names")
+    name = key
     values = dict(MODEL_PRESETS[name])
     values.pop("sequence_length", None)
     return Model(name=name, **values)
@@ -746,7 +832,7 @@ def preset_model(name: str) -> Model:
 
 def preset_sequence_length(name: str, default: int = 2048) -> int:
     """The length a preset's model was pre-trained at, where its table entry says (else `default`)."""
-    return MODEL_PRESETS.get(name, {}).get("sequence_length", default)
+    return MODEL_PRESETS.get(str(name).strip().lower(), {}).get("sequence_length", default)
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -831,7 +917,7 @@ summary_type summary_use_proj summary_activation summary_proj_to_labels summary_
 activation_function hidden_activation activation rope_theta rope_scaling rope_parameters rope_interleave rope_type
 rotary_emb_base rotary_pct rope_pct partial_rotary_factor rotary_dim original_max_position_embeddings
 max_position_embeddings n_positions n_ctx max_seq_len pretraining_sequence_length use_sliding_window
-max_window_layers sliding_window_pattern sliding_window_size attn_logit_softcapping final_logit_softcapping
+max_window_layers sliding_window_pattern attn_logit_softcapping final_logit_softcapping
 query_pre_attn_scalar output_router_logits router_aux_loss_coef router_jitter_noise router_z_loss_coef
 norm_topk_prob routed_scaling_factor topk_method n_group topk_group scoring_func aux_loss_alpha seq_aux ep_size
 use_parallel_residual pretraining_tp clip_qkv scale_attn_weights scale_attn_by_inverse_layer_idx
@@ -839,7 +925,7 @@ reorder_and_upcast_attn apply_residual_connection_post_layernorm slow_but_exact 
 tie_encoder_decoder return_dict use_return_dict output_attentions output_hidden_states id2label label2id
 problem_type chunk_size_feed_forward layerdrop prefix torchscript
 task_specific_params tokenizer_class quantization_config cache_implementation attn_implementation
-qk_layernorm_eps use_qk_norm mlp_type num_nextn_predict_layers offset_alibi masked_softmax_fusion
+qk_layernorm_eps num_nextn_predict_layers offset_alibi masked_softmax_fusion
 attention_softmax_in_fp32 bias_dropout_fusion skip_bias_add skip_bias_add_qkv use_mrope
 scale_attention_softmax_in_fp32 n_special interpolate_factor
 """.split())
@@ -1019,7 +1105,7 @@ def _mb_read_llama_style(r: _MBFields, mt: str) -> dict:
              vocab_size=r.int("vocab_size"),
              num_kv_heads=_MB_CLASS_DEFAULTS.get(mt, {}).get("num_key_value_heads", heads)
              if r.absent("num_key_value_heads") else r.int("num_key_value_heads", default=heads),
-             head_dim=r.int("head_dim", default=_MB_HEAD_DIM_DEFAULT.get(mt, 0), minimum=0),
+             head_dim=r.int("head_dim", default=_MB_HEAD_DIM_DEFAULT.get(mt, 0)),  # 0 would build 0-wide heads
              ffn_hidden_size=r.int("intermediate_size"), gguf_arch=mt)
     if mt in _MB_CLASS_DEFAULTS and "num_key_value_heads" in _MB_CLASS_DEFAULTS[mt] and mt not in ("qwen2", "qwen3") \
             and "num_key_value_heads" in r.raw and r.raw["num_key_value_heads"] is None:
@@ -1086,7 +1172,8 @@ def _mb_read_llama_style(r: _MBFields, mt: str) -> dict:
         v3 = mt == "deepseek_v3"
         # configuration_deepseek_v2/_v3.py: an absent q_lora_rank is 1536 (q-LoRA on), an explicit null turns it off;
         # absent experts are 64 (V2) / 256 (V3), null means a dense model
-        v.update(q_lora_rank=1536 if r.absent("q_lora_rank") else r.int("q_lora_rank", default=0, minimum=0),
+        # an explicit 0 is refused: the classes test `is None`, so 0 would build zero-width q_a_proj / q_b_proj
+        v.update(q_lora_rank=1536 if r.absent("q_lora_rank") else r.int("q_lora_rank", default=0),
                  kv_lora_rank=r.int("kv_lora_rank", default=512),
                  qk_nope_head_dim=r.int("qk_nope_head_dim", default=128),
                  qk_rope_head_dim=r.int("qk_rope_head_dim", default=64), v_head_dim=r.int("v_head_dim", default=128),
@@ -1102,9 +1189,21 @@ def _mb_read_llama_style(r: _MBFields, mt: str) -> dict:
                      moe_ffn_hidden_size=r.int("moe_intermediate_size", default=2048 if v3 else 1407),
                      num_shared_experts=r.int("n_shared_experts", default=1 if v3 else 2, minimum=0),
                      first_k_dense=r.int("first_k_dense_replace", default=3 if v3 else 0, minimum=0),
-                     expert_interval=r.int("moe_layer_freq", default=1), expert_interval_phase=0,
+                     expert_interval=_mb_moe_layer_freq(r), expert_interval_phase=0,
                      router_score_correction_bias=v3)
     return v
+
+
+def _mb_moe_layer_freq(r: _MBFields) -> int:
+    """DeepSeek's moe_layer_freq: its hub code (modeling_deepseek.py) makes layer i MoE only when
+    i % moe_layer_freq == 0, while transformers' DeepseekV2/V3 ignore the field and make every layer past
+    first_k_dense_replace MoE.  At 1 (every published config) both agree; any other value builds two different
+    models, so it is refused rather than one of them guessed."""
+    freq = r.int("moe_layer_freq", default=1)
+    if freq != 1:
+        raise InputError(f"{r.where}: field 'moe_layer_freq' {freq}: DeepSeek's own code makes every {freq}-th layer "
+                         "MoE and transformers makes them all MoE; refusing rather than guessing (1 is modelled)")
+    return freq
 
 
 def _mb_read_windows(r: _MBFields, mt: str, v: dict) -> None:
@@ -1280,6 +1379,298 @@ def read_config_json(path: str) -> tuple:
     else:
         label = _os.path.basename(path)
     return raw, label
+
+
+# --------------------------------------------------------------------------------------------------------------
+# The architecture flags: one spelling, one meaning and one default in every script
+# --------------------------------------------------------------------------------------------------------------
+# (flags, the Model field it sets, help).  A flag replaces the field of the preset or config.json it is given with;
+# the cookbook's spellings and short aliases (-l, -hs, -v, -a, -kv, -ff, -nl, -e, -t, -ei) keep the cookbook's
+# meaning.  Counts are read by parse_count (7B, 32k, 32Ki, 1_000).
+MODEL_COUNT_FLAGS = (
+    (("--num-layers", "-l"), "num_layers", "decoder layers"),
+    (("--hidden-size", "-hs"), "hidden_size", "model width d_model"),
+    (("--vocab-size", "-v"), "vocab_size", "vocabulary size"),
+    (("--num-attention-heads", "-a"), "num_attention_heads", "query heads"),
+    (("--num-kv-heads",), "num_kv_heads", "key/value heads (GQA; 1 = MQA; default: as many as query heads)"),
+    (("--head-dim",), "head_dim", "per-head width (default hidden / heads; a model's own head_dim stays when "
+                                  "-hs or -a change)"),
+    (("--ffn-hidden-size",), "ffn_hidden_size", "FFN (intermediate) width, the experts' too unless "
+                                                "--moe-ffn-hidden-size (default from flags alone: 4 x hidden)"),
+    (("--learned-positions",), "max_position_embeddings", "a learned position table for N positions (HF "
+                                                          "max_position_embeddings; OPT keeps 2 more rows); 0: none"),
+    (("--position-offset",), "position_offset", "extra rows of a learned position table (OPT: 2)"),
+    (("--pad-vocab-to-multiple",), "pad_vocab_multiple", "pad the vocabulary up to a multiple of N"),
+    (("--word-embed-proj-dim",), "word_embed_proj_dim", "OPT: an embedding this wide, projected in and out"),
+    (("--norms-per-layer",), "norms_per_layer", "hidden-size norms per layer (2 pre-norm, 1 parallel block, "
+                                                "4 Gemma-2 sandwich)"),
+    (("--q-lora-rank",), "q_lora_rank", "MLA query latent width (0: no q-LoRA)"),
+    (("--kv-lora-rank",), "kv_lora_rank", "MLA key/value latent width (> 0 makes attention MLA)"),
+    (("--qk-nope-head-dim",), "qk_nope_head_dim", "MLA: the non-rotary part of each q/k head"),
+    (("--qk-rope-head-dim",), "qk_rope_head_dim", "MLA: the rotary part of each q/k head"),
+    (("--v-head-dim",), "v_head_dim", "MLA: value head width"),
+    (("--num-experts", "-e"), "num_experts", "routed experts per MoE layer"),
+    (("--topk", "-t"), "top_k", "experts per token (default 1, the cookbook's, when a model names none)"),
+    (("--expert-interval", "-ei"), "expert_interval", "every N-th layer is MoE (layers N-1, 2N-1, ...; "
+                                                      "DeepSeek models: 0, N, 2N, ...)"),
+    (("--moe-ffn-hidden-size",), "moe_ffn_hidden_size", "routed expert width (default --ffn-hidden-size)"),
+    (("--num-shared-experts",), "num_shared_experts", "always-on shared experts"),
+    (("--shared-expert-ffn-size",), "shared_expert_ffn_size", "width of each shared expert (default "
+                                                              "--moe-ffn-hidden-size)"),
+    (("--first-k-dense",), "first_k_dense", "the first K layers stay dense"),
+    (("--mtp-layers",), "mtp_layers", "DeepSeek-V3 multi-token-prediction modules (transformers builds none)"),
+    (("--sliding-window",), "sliding_window", "sliding-window span in tokens (0: every layer full attention)"),
+)
+# (flag, the Model field it switches, help): each also has a --no- form.
+MODEL_SWITCH_FLAGS = (
+    ("--tied-embeddings", "tied_embeddings", "the LM head shares the input embedding (--untied-embeddings too)"),
+    ("--qkv-bias", "qkv_bias", "biases on q, k and v"),
+    ("--o-bias", "o_bias", "a bias on the attention output"),
+    ("--mlp-bias", "mlp_bias", "biases in the MLP"),
+    ("--lm-head-bias", "lm_head_bias", "a bias on the LM head (GPT-J, Phi-2)"),
+    ("--embedding-norm", "embedding_norm", "a norm after the token embedding (BLOOM)"),
+    ("--final-norm", "final_norm", "a norm before the LM head"),
+    ("--shared-expert-gate", "shared_expert_gate", "Qwen-MoE's sigmoid gate (hidden x 1) on the shared expert"),
+    ("--router-bias", "router_bias", "a bias on the router"),
+)
+MODEL_NORM_ALIASES = {"none": "nonparametric", "layernorm-nonparametric": "nonparametric"}
+# What a model from flags alone is, where no flag says: the cookbook's transformer (Anthony, Biderman & Schoelkopf
+# 2023, "Transformer Math 101"; EleutherAI cookbook calc/): a 2-linear MLP 4 x hidden wide, LayerNorm with weight
+# and bias, untied embeddings; no linear biases and no position table (rotary).  Printed as assumed, never silent.
+MODEL_FLAGS_ONLY_NOTE = ("from flags alone: a plain 2-linear MLP (-nl 3 for SwiGLU) 4 x hidden wide unless -ff or "
+                         "--ffn-hidden-size, LayerNorm with biases (--norm), no linear biases (--bias), untied "
+                         "embeddings, no position table (--learned-positions N adds one)")
+
+
+def add_model_arguments(parser) -> tuple:
+    """Add the model flags every script shares to an argparse parser -> (source group, architecture group).
+
+    Every value is read by model_from_arguments (so that each error is one line naming the flag); a script adds
+    its own alternatives to the source group (mem's and quantization's --params)."""
+    source = parser.add_argument_group("model: a preset, a config.json, or flags alone (flags override the first two)")
+    source.add_argument("--preset", "-p", metavar="NAME", help="a built-in model (--list-presets lists them)")
+    source.add_argument("--list-presets", action="store_true", help="list the presets with their sources")
+    source.add_argument("--config", metavar="PATH", help="a Hugging Face config.json, or a folder holding one")
+    source.add_argument("--generic", action="store_true", help="read an unknown model_type as a dense Llama-style "
+                                                               "decoder; the output says so first")
+    arch = parser.add_argument_group("architecture (cookbook names and aliases; each replaces the model's value)")
+    for flags, field, text in MODEL_COUNT_FLAGS:
+        arch.add_argument(*flags, dest=field, metavar="N", help=text)
+    arch.add_argument("--kv-size-ratio", "-kv", dest="kv_size_ratio", metavar="R",
+                      help="kv heads / query heads (cookbook; 1 MHA, 1/heads MQA); --num-kv-heads is exact")
+    arch.add_argument("--ffn-expansion-factor", "-ff", dest="ffn_expansion_factor", metavar="F",
+                      help="FFN width = F x hidden, which must come out whole (2.6875 for Llama-2-7B)")
+    arch.add_argument("--num-mlp-linears", "-nl", dest="num_mlp_linears", choices=("2", "3"),
+                      help="2: plain MLP; 3: gated (SwiGLU / GeGLU)")
+    arch.add_argument("--moe", action="store_true", help="the cookbook's switch for MoE layers (needs -e)")
+    arch.add_argument("--dense-layers", dest="dense_layers", metavar="I,J,...",
+                      help="layer indices that stay dense (Qwen-MoE mlp_only_layers)")
+    arch.add_argument("--layer-types", dest="layer_types", metavar="LIST",
+                      help="full or sliding per layer, comma-separated, or 'alternate' (sliding first, Gemma-2)")
+    arch.add_argument("--num-sliding-layers", dest="num_sliding_layers", metavar="N",
+                      help="the first N layers use --sliding-window, the rest full attention")
+    arch.add_argument("--position-embedding", dest="position_embedding", choices=POSITION_KINDS,
+                      help="learned (a table), rotary, alibi or none (no parameters), relative (Transformer-XL)")
+    arch.add_argument("--norm", dest="norm", choices=NORM_KINDS + tuple(MODEL_NORM_ALIASES),
+                      help="rmsnorm | layernorm (weight and bias) | layernorm-nobias | nonparametric (OLMo; none)")
+    arch.add_argument("--qk-norm", dest="qk_norm", choices=QK_NORM_KINDS,
+                      help="norms on q and k: per head (Qwen3) or over the projection (OLMo-2)")
+    arch.add_argument("--bias", action=_argparse.BooleanOptionalAction, dest="all_bias",
+                      help="biases on every linear of attention and MLP (LayerNorm biases: --norm)")
+    for flag, field, text in MODEL_SWITCH_FLAGS:
+        arch.add_argument(flag, dest=field, action=_argparse.BooleanOptionalAction, help=text)
+    arch.add_argument("--untied-embeddings", dest="tied_embeddings", action="store_false", help=_argparse.SUPPRESS)
+    arch.add_argument("--dropout", dest="dropout", choices=("on", "off"),
+                      help="dropout in training (activation memory; default: the model's config)")
+    return source, arch
+
+
+def model_arguments_given(args) -> bool:
+    """Whether the command line names a model at all (a preset, a config or any architecture flag)."""
+    names = [field for _, field, _ in MODEL_COUNT_FLAGS] + [field for _, field, _ in MODEL_SWITCH_FLAGS] + [
+        "preset", "config", "kv_size_ratio", "ffn_expansion_factor", "num_mlp_linears", "dense_layers",
+        "layer_types", "num_sliding_layers", "position_embedding", "norm", "qk_norm", "all_bias", "dropout"]
+    return any(getattr(args, name, None) is not None for name in names) or bool(getattr(args, "moe", False))
+
+
+def _mb_whole_product(flag: str, factor, other: str, count: int, what: str) -> int:
+    """count x factor for the cookbook's ratios (-kv, -ff), which must come out a whole number: the 1e-6 slack
+    absorbs float error in a factor such as 2.6666666666666665; a fraction of a head or a column is refused."""
+    product = count * factor
+    if not product <= MODEL_MAX_WIDTH:
+        raise InputError(f"{flag} {factor} times {other} {count} is beyond {MODEL_MAX_WIDTH:.0e}")
+    if abs(product - round(product)) > 1e-6 or round(product) < 1:
+        raise InputError(f"{flag} {factor} times {other} {count} = {product:g} is not {what}")
+    return int(round(product))
+
+
+def _mb_layer_list(text: str, flag: str, layers: int) -> tuple:
+    try:
+        indices = tuple(sorted({int(x) for x in text.split(",") if x.strip()}))
+    except ValueError:
+        raise InputError(f"{flag} expects comma-separated layer indices, got {text!r}") from None
+    if any(not 0 <= i < layers for i in indices):
+        raise InputError(f"{flag} entries must be layer indices in [0, {layers}), got {text!r}")
+    return indices
+
+
+def model_from_arguments(args, *, sequence_length: int | None = None, template: Model | None = None) -> tuple:
+    """(Model, notes) from flags parsed with add_model_arguments: a preset or config.json first (else `template`,
+    else flags alone), then each architecture flag replaces the field it names, then validate_model.
+
+    sequence_length: the run's -s, which sizes a learned position table for a model from flags alone (the
+    cookbook's reading of -s) when --learned-positions does not.  The notes say what was assumed or is not the
+    source's own value; errors are InputError naming the flag (or the config.json field)."""
+    notes = []
+    preset, config = getattr(args, "preset", None), getattr(args, "config", None)
+    if preset is not None and config is not None:
+        raise InputError("--preset and --config are alternatives; give one")
+    if getattr(args, "generic", False) and config is None:
+        raise InputError("--generic reads an unknown model_type in a config.json; give it with --config")
+    from_flags = preset is None and config is None and template is None
+    if preset is not None:
+        base = preset_model(preset)
+    elif config is not None:
+        raw, label = read_config_json(config)
+        base, notes = model_from_config(raw, label, generic=getattr(args, "generic", False))
+    elif template is not None:
+        base = template
+    else:
+        missing = [flags[0] for flags, field, _ in MODEL_COUNT_FLAGS[:4] if getattr(args, field, None) is None]
+        if missing:
+            raise InputError(f"{missing[0]} is required without --preset or --config")
+        base = Model(num_layers=1, hidden_size=1, num_attention_heads=1, vocab_size=1, ffn_hidden_size=1,
+                     gated_mlp=False, norm="layernorm")
+        notes.append(MODEL_FLAGS_ONLY_NOTE)
+    values = {f.name: getattr(base, f.name) for f in _dc.fields(Model)}
+    given = {}
+    for flags, field, _ in MODEL_COUNT_FLAGS:
+        text = getattr(args, field, None)
+        if text is not None:
+            given[field] = parse_count(text, flags[0], allow_zero=True, limit=MODEL_MAX_WIDTH)
+    values.update(given)
+    if values["num_layers"] > MODEL_MAX_LAYERS:  # before anything is built per layer
+        raise InputError(f"--num-layers {values['num_layers']} is beyond {MODEL_MAX_LAYERS:,}")
+    if getattr(args, "num_mlp_linears", None) is not None:
+        values["gated_mlp"] = str(args.num_mlp_linears) == "3"
+    # the attention shape: -kv is the cookbook's ratio; a model's own head_dim is kept (as editing hidden_size in
+    # a config.json keeps its head_dim field), and said so
+    if getattr(args, "kv_size_ratio", None) is not None:
+        if "num_kv_heads" in given:
+            raise InputError("--kv-size-ratio and --num-kv-heads are alternatives; give one")
+        ratio = parse_number(args.kv_size_ratio, "--kv-size-ratio", allow_zero=False)
+        if ratio > 1:
+            raise InputError(f"--kv-size-ratio is kv heads / query heads, at most 1, got {args.kv_size_ratio!r}")
+        values["num_kv_heads"] = _mb_whole_product("--kv-size-ratio", ratio, "--num-attention-heads",
+                                                   values["num_attention_heads"], "a whole number of kv heads")
+    if base.head_dim and "head_dim" not in given and {"hidden_size", "num_attention_heads"} & set(given) \
+            and not values["kv_lora_rank"]:
+        notes.append(f"head_dim stays the model's {base.head_dim} with the new --hidden-size / "
+                     "--num-attention-heads (as in its config.json); --head-dim changes it")
+    if values["kv_lora_rank"]:
+        unused = [flag for flag, given_here in (("--num-kv-heads", "num_kv_heads" in given), ("--kv-size-ratio",
+                  getattr(args, "kv_size_ratio", None) is not None), ("--head-dim", "head_dim" in given)) if given_here]
+        if unused:
+            notes.append(f"{', '.join(unused)}: no effect with MLA (--kv-lora-rank > 0), whose head widths are "
+                         "--qk-nope-head-dim, --qk-rope-head-dim and --v-head-dim")
+    # the MLP width: -ff is the cookbook's ratio; a model from flags alone is 4 x hidden wide
+    if getattr(args, "ffn_expansion_factor", None) is not None:
+        if "ffn_hidden_size" in given:
+            raise InputError("--ffn-expansion-factor and --ffn-hidden-size are alternatives; give one")
+        factor = parse_number(args.ffn_expansion_factor, "--ffn-expansion-factor", allow_zero=False)
+        values["ffn_hidden_size"] = _mb_whole_product("--ffn-expansion-factor", factor, "--hidden-size",
+                                                      values["hidden_size"], "a whole FFN width; use --ffn-hidden-size")
+    elif from_flags and "ffn_hidden_size" not in given:
+        values["ffn_hidden_size"] = 4 * values["hidden_size"]
+    # positions
+    kind = getattr(args, "position_embedding", None)
+    if kind is not None:
+        values["position_embedding"] = kind
+    if "max_position_embeddings" in given:
+        rows = given["max_position_embeddings"]
+        if rows and values["position_embedding"] == "relative" and kind is None:
+            raise InputError("--learned-positions: the model has relative positions (Transformer-XL); give "
+                             "--position-embedding learned to replace them")
+        if rows:
+            values["position_embedding"] = "learned"
+        elif values["position_embedding"] == "learned":
+            values["position_embedding"] = "none"
+    if values["position_embedding"] == "learned" and not values["max_position_embeddings"]:
+        if sequence_length:
+            values["max_position_embeddings"] = sequence_length
+            notes.append(f"a learned position table of -s {sequence_length} rows (the cookbook's reading of -s)")
+        else:
+            raise InputError("--position-embedding learned needs --learned-positions N (the table's rows)")
+    # biases, norms and switches
+    if getattr(args, "all_bias", None) is not None:
+        values.update(qkv_bias=args.all_bias, o_bias=args.all_bias, mlp_bias=args.all_bias)
+    for _, field, _ in MODEL_SWITCH_FLAGS:
+        if getattr(args, field, None) is not None:
+            values[field] = getattr(args, field)
+    if getattr(args, "norm", None) is not None:
+        values["norm"] = MODEL_NORM_ALIASES.get(args.norm, args.norm)
+    if getattr(args, "qk_norm", None) is not None:
+        values["qk_norm"] = args.qk_norm
+    if getattr(args, "dropout", None) is not None:
+        values["dropout"] = args.dropout == "on"
+    # experts
+    if getattr(args, "moe", False) and not values["num_experts"]:
+        raise InputError("--moe needs --num-experts")
+    if values["num_experts"] and not values["top_k"]:
+        values["top_k"] = 1
+        notes.append("--topk not given: 1 expert per token (the cookbook's default)")
+    if values["num_experts"] and values["expert_interval"] > values["num_layers"]:
+        raise InputError(f"--expert-interval {values['expert_interval']} exceeds --num-layers "
+                         f"{values['num_layers']}: no layer would be MoE")
+    if values["num_experts"] and values["mlp_bias"] and not (base.num_experts and base.mlp_bias):
+        raise InputError("--bias / --mlp-bias with --num-experts: routed experts with biases are not modelled "
+                         "(every supported MoE family builds them without); add --no-mlp-bias")
+    if "num_shared_experts" in given and given["num_shared_experts"] and not (
+            values["shared_expert_ffn_size"] or values["moe_ffn_hidden_size"]):
+        raise InputError("--num-shared-experts needs --shared-expert-ffn-size or --moe-ffn-hidden-size")
+    if getattr(args, "dense_layers", None) is not None:
+        values["dense_layers"] = _mb_layer_list(args.dense_layers, "--dense-layers", values["num_layers"])
+    elif any(i >= values["num_layers"] for i in values["dense_layers"]):
+        raise InputError(f"--num-layers {values['num_layers']}: the model's dense layers (mlp_only_layers) name "
+                         f"layer {max(values['dense_layers'])}; give --dense-layers for the new depth")
+    # which layers use the sliding window
+    types_text, sliding = getattr(args, "layer_types", None), getattr(args, "num_sliding_layers", None)
+    if types_text is not None and sliding is not None:
+        raise InputError("--layer-types and --num-sliding-layers are alternatives; give one")
+    layers = values["num_layers"]
+    if types_text is not None:
+        text = types_text.strip().lower()
+        types = tuple("sliding" if i % 2 == 0 else "full" for i in range(layers)) if text == "alternate" else \
+            tuple(t.strip() for t in text.split(",") if t.strip())
+        if len(types) != layers or set(types) - {"full", "sliding"}:
+            raise InputError(f"--layer-types expects 'full' or 'sliding' for each of the {layers} layers, or "
+                             f"'alternate', got {types_text!r:.80}")
+        values["layer_types"] = types
+    elif sliding is not None:
+        n = parse_count(sliding, "--num-sliding-layers", allow_zero=True, limit=MODEL_MAX_LAYERS)
+        if n > layers:
+            raise InputError(f"--num-sliding-layers {n} exceeds --num-layers {layers}")
+        values["layer_types"] = tuple("sliding" if i < n else "full" for i in range(layers))
+    elif values["layer_types"] and len(values["layer_types"]) != layers:
+        raise InputError(f"--num-layers {layers}: the model's layer_types list {len(values['layer_types'])} layers "
+                         "(sliding / full attention); give --layer-types or --num-sliding-layers for the new depth")
+    if "sliding" in values["layer_types"] and not values["sliding_window"]:
+        raise InputError("sliding layers need --sliding-window N (the span in tokens)")
+    if not values["sliding_window"] or "sliding" not in values["layer_types"]:
+        values["layer_types"] = ()  # no window, or every layer full: one rule (Model.layer_attention)
+        if types_text is not None or sliding is not None:
+            values["sliding_window"] = 0
+    elif "full" not in values["layer_types"]:
+        values["layer_types"] = ()  # every layer slides: the window alone says so
+    if not from_flags:  # provenance: the echoed source says which values are not the preset's / file's own
+        changed = [f.name for f in _dc.fields(Model) if f.name not in ("name", "source")
+                   and values[f.name] != getattr(base, f.name)]
+        if changed and template is None:
+            values["name"] = f"{values['name']} (modified)"
+            values["source"] = f"{values['source']}; changed by flags: {', '.join(changed)}"
+    if values["mtp_layers"] and not base.mtp_layers:  # the reader's "MTP not counted" note no longer holds
+        notes = [n for n in notes if not n.startswith("num_nextn_predict_layers")]
+    return validate_model(Model(**values)), notes
 # ============================================ end of the shared model block ===================================
 # [[[end]]]
 
@@ -1339,50 +1730,8 @@ COMPONENTS = ("embeddings", "embedding_projections", "attention_qkv", "attention
 
 
 # ----------------------------------------------------------------------------------------------------------------
-# Reading numbers
+# Reading numbers: the block's parse_number / parse_count (7B, 1.4T, 300e9, 32k, 32Ki, 1_000), and bandwidths
 # ----------------------------------------------------------------------------------------------------------------
-
-_SUFFIX = {"k": 10**3, "m": 10**6, "b": 10**9, "g": 10**9, "t": 10**12}
-
-
-def parse_count(text, what: str, allow_zero: bool = False) -> int:
-    """'7B', '1.4T', '300e9', '32k', '1_000' -> int (SI suffixes: k = 1e3, M = 1e6, B/G = 1e9, T = 1e12)."""
-    value = parse_number(text, what)
-    if value != int(value):
-        raise InputError(f"{what} {text!r}: expected a whole number")
-    value = int(value)
-    if value < 0 or (value == 0 and not allow_zero):
-        raise InputError(f"{what} {text!r}: expected a {'non-negative' if allow_zero else 'positive'} count")
-    return value
-
-
-_NUMBER = re.compile(r"(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d{1,4}))?")
-
-
-def parse_number(text, what: str):
-    """A non-negative decimal number with an optional SI suffix: an exact int when whole, else a float.
-
-    Parsed as integer digits x 10^exponent, so '1.4T' is exactly 1_400_000_000_000 (no binary rounding).
-    """
-    raw = str(text).strip().replace("_", "").replace(",", "")
-    multiplier = 1
-    if raw and raw[-1].lower() in _SUFFIX:
-        multiplier = _SUFFIX[raw[-1].lower()]
-        raw = raw[:-1]
-    match = _NUMBER.fullmatch(raw)
-    if not match or not (match.group(1) or match.group(2)):
-        if raw.startswith("-"):
-            raise InputError(f"{what} {text!r}: expected a non-negative number")
-        raise InputError(f"{what} {text!r}: expected a number such as 7B, 1.4T, 300e9, 32k")
-    whole, fraction, exponent = match.group(1), match.group(2) or "", int(match.group(3) or 0)
-    digits = int((whole or "0") + fraction) * multiplier
-    exponent -= len(fraction)
-    if digits and len(str(digits)) + exponent > 31:
-        raise InputError(f"{what} {text!r}: too large")
-    if exponent >= 0:
-        return digits * 10**exponent
-    numerator, denominator = digits, 10**-exponent
-    return numerator // denominator if numerator % denominator == 0 else numerator / denominator
 
 
 def parse_bandwidth(text) -> float:
@@ -2001,65 +2350,28 @@ def render_json(result: dict) -> str:
 # ----------------------------------------------------------------------------------------------------------------
 
 
-class OneLineParser(argparse.ArgumentParser):
-    """argparse whose errors are one line: 'calc_transformer_flops.py: error: ...', exit status 2."""
+class _HelpFormatter(argparse.HelpFormatter):
+    """Help at $COLUMNS (else 100) columns: a fixed width spares argparse asking the terminal for its size on
+    every add_argument (it builds a formatter for each)."""
 
-    def _get_formatter(self):
-        # A fixed width spares argparse importing shutil for the terminal size on every add_argument.
+    def __init__(self, prog, **kwargs):
         columns = os.environ.get("COLUMNS", "")
-        return self.formatter_class(prog=self.prog, width=(int(columns) if columns.isdigit() else 100) - 2)
-
-    def error(self, message):
-        sys.stderr.write(f"{PROG}: error: {' '.join(str(message).split())}\n")
-        raise SystemExit(2)
+        kwargs.setdefault("width", (int(columns) if columns.isdigit() else 100) - 2)
+        super().__init__(prog, **kwargs)
 
 
 def build_parser() -> OneLineParser:
-    p = OneLineParser(prog=PROG, description="Training and inference FLOPs per matmul, 6ND/PaLM/Chinchilla side by "
-                      "side, MFU, time, cost and roofline. Counts accept 7B, 1.4T, 300e9, 32k, 1_000.",
+    p = OneLineParser(prog=PROG, formatter_class=_HelpFormatter,
+                      description="Training and inference FLOPs per matmul, 6ND/PaLM/Chinchilla side by side, MFU, "
+                      "time, cost and roofline. Counts accept 7B, 1.4T, 300e9, 32k (32,000), 32Ki (32,768), 1_000.",
                       epilog="Examples: --preset gpt2 -s 1024 | --preset llama-3-8b --tokens 15T --gpu h100-sxm "
                       "--num-gpus 1024 --cost-per-gpu-hour 2.5 | --preset mixtral-8x7b --prompt-length 4k "
                       "--generate 512 --gpu h100-sxm")
-    m = p.add_argument_group("model (a preset or config.json, then flags override)")
-    m.add_argument("--preset", help="built-in model: the table every script shares (see --list-presets)")
-    m.add_argument("--list-presets", action="store_true", help="list the built-in models and exit")
-    m.add_argument("--config", help="a Hugging Face config.json (or the folder holding it)")
-    m.add_argument("--generic", action="store_true", help="read an unknown model_type as a dense Llama-style "
-                   "decoder; the output says so")
-    m.add_argument("-l", "--num-layers")
-    m.add_argument("-hs", "--hidden-size")
-    m.add_argument("-v", "--vocab-size")
-    m.add_argument("-a", "--num-attention-heads")
-    m.add_argument("--num-kv-heads", help="key/value heads (GQA/MQA)")
-    m.add_argument("-kv", "--kv-size-ratio", help="num-kv-heads / num-attention-heads (cookbook spelling)")
-    m.add_argument("--head-dim", help="query/key width per head (default hidden / heads; MLA: nope + rope)")
-    m.add_argument("--v-head-dim", help="value width per head of MLA (other attention: the head width)")
-    m.add_argument("-ff", "--ffn-expansion-factor", help="MLP width / hidden (a float, e.g. 3.5)")
-    m.add_argument("--ffn-hidden-size", help="MLP width (intermediate_size)")
-    m.add_argument("-nl", "--num-mlp-linears", help="3 gated (SwiGLU/GeGLU), 2 plain")
-    m.add_argument("--tied-embeddings", action="store_true", default=None, help="LM head shares the input table")
-    m.add_argument("--untied-embeddings", dest="tied_embeddings", action="store_false")
-    m.add_argument("--embedding-dim", help="token table / LM head width if not hidden (OPT-350m's "
-                   "word_embed_proj_dim 512: adds project_in/out; 0 = hidden)")
-    m.add_argument("--learned-positions", help="rows of a learned position table (GPT-2: 1024; 0 for RoPE)")
-    m.add_argument("--bias", dest="bias", action="store_true", default=None, help="biases on every linear")
-    m.add_argument("--no-bias", dest="bias", action="store_false", help="no biases (nanoGPT bias=False)")
-    m.add_argument("--norm", choices=[*NORM_KINDS, *_NORM_ALIASES], help="norm kind (parameters only: norms cost "
-                   "no FLOPs; layernorm-nonparametric = nonparametric)")
-    m.add_argument("--moe", action="store_true", help="mixture of experts (with -e, -t)")
-    m.add_argument("-e", "--num-experts")
-    m.add_argument("-t", "--topk", help="experts per token")
-    m.add_argument("-ei", "--expert-interval", help="every ei-th layer is MoE (default 1; a model's dense-first "
-                   "layers and DeepSeek's phase, i %% ei == 0, are kept)")
-    m.add_argument("--moe-ffn-hidden-size", help="width of one routed expert")
-    m.add_argument("--shared-ffn-hidden-size", help="total width of the shared expert(s)")
-    m.add_argument("--q-lora-rank")
-    m.add_argument("--kv-lora-rank", help="MLA latent width (enables MLA)")
-    m.add_argument("--qk-rope-head-dim", help="MLA rotary part of head-dim")
-    m.add_argument("--sliding-window", help="attention window (applied under --attention causal and in decode)")
-    m.add_argument("--num-sliding-layers", help="layers using the window (default all; 0: none)")
+    add_model_arguments(p)  # the block's model flags: one spelling, one meaning, one default in every script
     w = p.add_argument_group("workload and conventions")
-    w.add_argument("-s", "--sequence-length", help="training sequence length (default: the model's)")
+    w.add_argument("-s", "--sequence-length", help="training sequence length (default: the length a preset was "
+                   f"pre-trained at, else {DEFAULT_SEQUENCE_LENGTH}); also the rows of a learned position table "
+                   "that no flag or config sizes")
     w.add_argument("-b", "--batch-size", default="1", help="sequences per step (default 1)")
     w.add_argument("--tokens", help="training tokens D, e.g. 15T")
     w.add_argument("--attention", choices=["full", "causal"], default="full",
@@ -2087,32 +2399,6 @@ def build_parser() -> OneLineParser:
     return p
 
 
-# Integer model flags (argparse dests), parsed as counts with SI suffixes; those that may be 0 are in _ZERO_OK.
-_COUNT_FLAGS = ("num_layers", "hidden_size", "vocab_size", "num_attention_heads", "num_kv_heads", "head_dim",
-                "v_head_dim", "ffn_hidden_size", "num_mlp_linears", "num_experts", "topk", "moe_ffn_hidden_size",
-                "expert_interval", "shared_ffn_hidden_size", "q_lora_rank", "kv_lora_rank", "qk_rope_head_dim",
-                "sliding_window", "num_sliding_layers", "learned_positions", "embedding_dim")
-_ZERO_OK = {"q_lora_rank", "learned_positions", "sliding_window", "num_sliding_layers", "shared_ffn_hidden_size",
-            "embedding_dim"}
-# Flags that set one Model field as given; the others are translated in model_from_args.
-_FIELD_OF_FLAG = {"num_layers": "num_layers", "hidden_size": "hidden_size", "vocab_size": "vocab_size",
-                  "num_attention_heads": "num_attention_heads", "num_kv_heads": "num_kv_heads",
-                  "ffn_hidden_size": "ffn_hidden_size", "num_experts": "num_experts", "topk": "top_k",
-                  "moe_ffn_hidden_size": "moe_ffn_hidden_size", "expert_interval": "expert_interval",
-                  "q_lora_rank": "q_lora_rank", "kv_lora_rank": "kv_lora_rank", "sliding_window": "sliding_window"}
-# validate_model's names for the fields this script's flags set under another name than the block's table gives
-_FLAG_LABELS = {"top_k": "--topk", "max_position_embeddings": "--learned-positions",
-                "word_embed_proj_dim": "--embedding-dim", "num_shared_experts": "--shared-ffn-hidden-size",
-                "shared_expert_ffn_size": "--shared-ffn-hidden-size", "qk_nope_head_dim": "--head-dim (nope + rope)",
-                "dense_layers": "the model's dense layers (mlp_only_layers)"}
-# --norm takes the block's norm kinds, and this script's earlier name of a LayerNorm without parameters
-_NORM_ALIASES = {"layernorm-nonparametric": "nonparametric"}
-
-
-def _flag(dest: str) -> str:
-    return "--" + dest.replace("_", "-")
-
-
 def _positive_float(text, flag: str, lower: float = 1e-9, upper=None) -> float:
     """A float in [lower, upper]; the floor keeps quotients (time, MFU) finite for any hostile input."""
     value = float(parse_number(text, flag))
@@ -2122,190 +2408,46 @@ def _positive_float(text, flag: str, lower: float = 1e-9, upper=None) -> float:
     return value
 
 
-def _flag_counts(args) -> dict:
-    """Every integer model flag given, parsed and bounded by the block's limits: {dest: value}."""
-    counts = {}
-    for dest in _COUNT_FLAGS:
-        text = getattr(args, dest)
-        if text is None:
-            continue
-        value = parse_count(text, _flag(dest), allow_zero=dest in _ZERO_OK)
-        limit = MODEL_MAX_LAYERS if dest in ("num_layers", "num_sliding_layers") else MODEL_MAX_WIDTH
-        if value > limit:
-            raise InputError(f"{_flag(dest)} {value}: implausibly large (limit {limit:,})")
-        counts[dest] = value
-    return counts
+# Fields that only MoE layers read, by the flag that sets them: given for a model without experts they change
+# nothing, which a user who typed them did not mean (the count would be a dense model's)
+_MOE_ONLY_FLAGS = (("expert_interval", "--expert-interval"), ("moe_ffn_hidden_size", "--moe-ffn-hidden-size"),
+                   ("shared_expert_ffn_size", "--shared-expert-ffn-size"), ("first_k_dense", "--first-k-dense"),
+                   ("dense_layers", "--dense-layers"))
+# Widths that only MLA attention (--kv-lora-rank > 0) reads
+_MLA_ONLY_FLAGS = (("q_lora_rank", "--q-lora-rank"), ("qk_nope_head_dim", "--qk-nope-head-dim"),
+                   ("qk_rope_head_dim", "--qk-rope-head-dim"))
 
 
-def _base_model(args, counts: dict, warn) -> Model:
-    """The model the flags start from: a preset of the block's table, a config.json through the block's reader,
-    or, with neither, the four required sizes and the cookbook's plain MLP (-nl 2; 4h wide unless told)."""
-    if args.preset is not None and args.config is not None:  # the config replaces every field: one would be lost
-        raise InputError("--preset and --config: give one model (flags then override it)")
-    if args.generic and args.config is None:
-        raise InputError("--generic reads a config.json of an unknown model_type: it needs --config")
-    if args.preset is not None:
-        return preset_model(args.preset)
-    if args.config is not None:
-        raw, label = read_config_json(args.config)
-        model, notes = model_from_config(raw, label, generic=args.generic)
-        for note in notes:  # printed on success, as the config's own remarks
-            warn(f"{PROG}: note: {note}")
-        if model.model_type not in SUPPORTED_MODEL_TYPES:  # without --generic the reader refused it
-            model = replace(model, source=model.source + " (--generic: read as a dense Llama-style decoder)")
-        return model
-    for dest in ("num_layers", "hidden_size", "vocab_size", "num_attention_heads"):
-        if dest not in counts:
-            raise InputError(f"{_flag(dest)} is required (or give --preset or --config)")
-    return Model(num_layers=counts["num_layers"], hidden_size=counts["hidden_size"], vocab_size=counts["vocab_size"],
-                 num_attention_heads=counts["num_attention_heads"], ffn_hidden_size=0, gated_mlp=False)
+def _refuse_flags_without_effect(args, m: Model) -> None:
+    """A flag the block accepts but whose field this model never reads would leave the count silently unchanged:
+    refused, naming it, rather than printing the numbers of a model the user did not describe."""
+    if not m.is_moe:
+        for field, flag in _MOE_ONLY_FLAGS:
+            if getattr(args, field, None) is not None and getattr(m, field) not in (0, ()):
+                raise InputError(f"{flag} needs --num-experts (a mixture-of-experts model)")
+    if not m.is_mla:
+        for field, flag in _MLA_ONLY_FLAGS:
+            if getattr(args, field, None) is not None and getattr(m, field):
+                raise InputError(f"{flag} is a width of MLA attention: it needs --kv-lora-rank")
+        if args.v_head_dim is not None and m.v_head_dim and m.v_head_dim != m.d_head:
+            raise InputError(f"--v-head-dim {m.v_head_dim}: values narrower or wider than the keys (head width "
+                             f"{m.d_head}) are modelled only for MLA (--kv-lora-rank)")
 
 
-def _set_head_widths(counts: dict, base: Model, values: dict) -> None:
-    """--head-dim, --v-head-dim, --qk-rope-head-dim. With MLA (--kv-lora-rank > 0) --head-dim is the query/key
-    width nope + rope (DeepSeek's q_head_dim) and stays as it was when only the rope part is given; without MLA
-    values are as wide as keys (the block's attention has one head width)."""
-    hidden, heads = values["hidden_size"], values["num_attention_heads"]
-    derived = values["head_dim"] or (hidden // heads if hidden % heads == 0 else 0)
-    if values["kv_lora_rank"]:
-        qk = counts.get("head_dim", base.qk_nope_head_dim + base.qk_rope_head_dim if base.is_mla else derived)
-        rope = counts.get("qk_rope_head_dim", values["qk_rope_head_dim"])
-        v_width = counts.get("v_head_dim", values["v_head_dim"])
-        if not v_width:
-            raise InputError("--kv-lora-rank (MLA) needs --v-head-dim and --head-dim (nope + rope)")
-        if not rope:
-            raise InputError("--kv-lora-rank needs --qk-rope-head-dim (MLA)")
-        if not qk:
-            raise InputError(f"--num-attention-heads {heads} does not divide --hidden-size {hidden} "
-                             "(give --head-dim)")
-        if rope >= qk:
-            raise InputError("--qk-rope-head-dim must be smaller than --head-dim (nope + rope) for MLA")
-        values.update(qk_nope_head_dim=qk - rope, qk_rope_head_dim=rope, v_head_dim=v_width, head_dim=0)
-        return
-    for dest in ("q_lora_rank", "qk_rope_head_dim"):
-        if counts.get(dest):
-            raise InputError(f"{_flag(dest)} is a width of MLA attention: it needs --kv-lora-rank")
-    if "head_dim" in counts:
-        values["head_dim"] = derived = counts["head_dim"]
-    if "v_head_dim" in counts and derived and counts["v_head_dim"] != derived:
-        raise InputError(f"--v-head-dim {counts['v_head_dim']}: values narrower or wider than the keys "
-                         f"(--head-dim {derived}) are modelled only for MLA (--kv-lora-rank)")
-
-
-def _set_experts(args, counts: dict, base: Model, values: dict) -> None:
-    """--moe, -e, -t, -ei, --moe-ffn-hidden-size, --shared-ffn-hidden-size on the Model's MoE fields. Which layers
-    are MoE stays the block's rule (layer_is_moe): -ei sets its interval, the model's phase and dense-first layers
-    are kept."""
-    experts, layers = values["num_experts"], values["num_layers"]
-    if args.moe and not experts:
-        raise InputError("--moe needs --num-experts")
-    if not experts:
-        for dest in ("topk", "expert_interval", "moe_ffn_hidden_size", "shared_ffn_hidden_size"):
-            if counts.get(dest):
-                raise InputError(f"{_flag(dest)} needs --num-experts (a mixture-of-experts model)")
-        return
-    if not values["top_k"]:
-        values["top_k"] = 1 if experts == 1 else 2  # experts from flags alone: Mixtral's top-2
-    if values["top_k"] > experts:
-        raise InputError(f"--topk {values['top_k']} exceeds --num-experts {experts}")
-    if counts.get("expert_interval", 0) > layers:
-        raise InputError(f"--expert-interval {counts['expert_interval']} exceeds --num-layers {layers} "
-                         "(no layer would be MoE)")
-    if "shared_ffn_hidden_size" in counts:  # the total width: n shared experts of width w are one MLP n·w wide
-        width = counts["shared_ffn_hidden_size"]
-        if not width:
-            values.update(num_shared_experts=0, shared_expert_ffn_size=0, shared_expert_gate=False)
-        else:
-            n = values["num_shared_experts"] if values["num_shared_experts"] and \
-                width % values["num_shared_experts"] == 0 else 1
-            values.update(num_shared_experts=n, shared_expert_ffn_size=width // n)
-    if values["mlp_bias"] and not (base.num_experts and base.mlp_bias):
-        raise InputError(f"{'--bias' if args.bias else '--num-experts'}: routed experts with biases are not "
-                         "modelled (the model block builds experts without biases, as every supported MoE family "
-                         "does); add --no-bias")
-
-
-def _set_sliding_layers(counts: dict, base: Model, values: dict) -> None:
-    """--num-sliding-layers N: N of the layers use the window (which ones changes no FLOP or parameter: the first
-    N here); 0: none, so no window. A model that windows only some of its layers does not say which at another
-    depth: asked for rather than guessed."""
-    layers = values["num_layers"]
-    if "num_sliding_layers" in counts:
-        n = counts["num_sliding_layers"]
-        if n and not values["sliding_window"]:
-            raise InputError("--num-sliding-layers needs --sliding-window (a model with a windowed attention span)")
-        if n > layers:
-            raise InputError(f"--num-sliding-layers {n} exceeds --num-layers {layers}")
-        values["layer_types"] = tuple("sliding" if i < n else "full" for i in range(layers)) if n < layers else ()
-        if not n:
-            values["sliding_window"] = 0
-    elif values["layer_types"] and values["sliding_window"] and layers != base.num_layers:
-        raise InputError(f"--num-layers {layers}: the model windows {values['layer_types'].count('sliding')} of "
-                         f"its {base.num_layers} layers; give --num-sliding-layers for the new depth")
-    if not values["sliding_window"]:
-        values["layer_types"] = ()
-
-
-def model_from_args(args, warn) -> Model:
-    """The Model to count: a preset or config.json (_base_model), then each flag replaces the field it names, then
-    the block's validate_model (its errors name this script's flags)."""
-    counts = _flag_counts(args)
-    factor = _positive_float(args.ffn_expansion_factor, "--ffn-expansion-factor") \
-        if args.ffn_expansion_factor is not None else None
-    base = _base_model(args, counts, warn)
-    values = {f.name: getattr(base, f.name) for f in fields(Model)}
-    for dest, field in _FIELD_OF_FLAG.items():
-        if dest in counts:
-            values[field] = counts[dest]
-    hidden = values["hidden_size"]
-    if args.kv_size_ratio is not None:
-        ratio = float(parse_number(args.kv_size_ratio, "--kv-size-ratio"))
-        kv_heads = values["num_attention_heads"] * ratio
-        if not 0 < ratio <= 1 or abs(kv_heads - round(kv_heads)) > 1e-9:
-            raise InputError(f"--kv-size-ratio {ratio}: expected a fraction k/a in (0, 1] giving whole KV heads")
-        values["num_kv_heads"] = int(round(kv_heads))
-    _set_head_widths(counts, base, values)
-    if factor is not None and "ffn_hidden_size" not in counts:
-        width = factor * hidden
-        if abs(width - round(width)) > 1e-9 or round(width) <= 0:
-            raise InputError(f"--ffn-expansion-factor {factor} x --hidden-size {hidden} is not a whole width")
-        values["ffn_hidden_size"] = int(round(width))
-    values["ffn_hidden_size"] = values["ffn_hidden_size"] or 4 * hidden
-    if values["ffn_hidden_size"] > MODEL_MAX_WIDTH:
-        raise InputError(f"--ffn-hidden-size (derived) {values['ffn_hidden_size']}: implausibly large "
-                         f"(limit {MODEL_MAX_WIDTH:,})")
-    if "num_mlp_linears" in counts:
-        if counts["num_mlp_linears"] not in (2, 3):
-            raise InputError(f"--num-mlp-linears {counts['num_mlp_linears']}: expected 2 (plain) or 3 (gated)")
-        values["gated_mlp"] = counts["num_mlp_linears"] == 3
-    if args.tied_embeddings is not None:
-        values["tied_embeddings"] = args.tied_embeddings
-    if "embedding_dim" in counts:  # OPT's word_embed_proj_dim; 0 or the model's width: no project_in/out
-        values["word_embed_proj_dim"] = 0 if counts["embedding_dim"] == hidden else counts["embedding_dim"]
-    if "learned_positions" in counts:
-        rows = counts["learned_positions"]
-        if rows and values["position_embedding"] == "relative":
-            raise InputError("--learned-positions: the model has relative positions (Transformer-XL); a model has "
-                             "one position scheme here")
-        if rows:
-            values.update(position_embedding="learned", max_position_embeddings=rows, position_offset=0)
-        elif values["position_embedding"] == "learned":
-            values.update(position_embedding="rotary", max_position_embeddings=0, position_offset=0)
-    if args.bias is not None:
-        values.update(qkv_bias=args.bias, o_bias=args.bias, mlp_bias=args.bias)
-        if args.bias is False and values["norm"] == "layernorm" and args.norm is None:
-            values["norm"] = "layernorm-nobias"  # nanoGPT's bias=False drops the LayerNorm biases too
-    if args.norm is not None:
-        values["norm"] = _NORM_ALIASES.get(args.norm, args.norm)
-    _set_experts(args, counts, base, values)
-    _set_sliding_layers(counts, base, values)
-    changed = [f.name for f in fields(Model) if f.name not in ("name", "source")
-               and values[f.name] != getattr(base, f.name)]
-    if changed and (args.preset is not None or args.config is not None):  # provenance: not the source's own values
-        values["source"] = f"{values['source']}; changed by flags: {', '.join(changed)}"
-    model = validate_model(Model(**values), _FLAG_LABELS)
-    if model.mtp_layers:  # count_model would count them; no forward here runs them
-        raise InputError(f"{model.source}: multi-token-prediction modules are not modelled by {PROG}")
+def model_from_args(args, sequence_length: int, warn) -> Model:
+    """The Model to count: the block's model_from_arguments (a preset or config.json, then each flag replaces the
+    field it names; a model from flags alone is the cookbook's), its notes passed to ``warn``; then what this
+    script does not model is refused."""
+    model, notes = model_from_arguments(args, sequence_length=sequence_length)
+    for note in notes:  # printed on success: assumed defaults, fields not read, --generic
+        warn(f"{PROG}: note: {note}")
+    if model.model_type not in SUPPORTED_MODEL_TYPES and args.config is not None:  # --generic (else refused)
+        model = replace(model, source=model.source + " (--generic: read as a dense Llama-style decoder)")
+    _refuse_flags_without_effect(args, model)
+    if model.mtp_layers:  # count_model would count them; no forward here runs them (transformers builds none)
+        where = "--mtp-layers" if args.mtp_layers is not None else model.source
+        raise InputError(f"{where}: multi-token-prediction modules are not modelled by {PROG} (transformers "
+                         "builds none; calc_transformer_params.py counts their parameters)")
     return model
 
 
@@ -2328,8 +2470,8 @@ def list_gpus() -> str:
 def run(argv=None, warnings=None) -> str:
     """Parse argv, compute, and return the rendered output (raises InputError on bad input).
 
-    Notes of the config.json reader (fields it did not need, a nested text_config, --generic) are appended to
-    ``warnings`` for the caller to print on stderr on success.
+    The block's notes (config.json fields not read, a nested text_config, --generic, defaults a model from flags
+    assumed) are appended to ``warnings`` for the caller to print on stderr on success.
     """
     warnings = [] if warnings is None else warnings
     warn = warnings.append
@@ -2338,15 +2480,15 @@ def run(argv=None, warnings=None) -> str:
         return list_presets()
     if args.list_gpus:
         return list_gpus()
-    model = model_from_args(args, warn)
     if args.sequence_length is not None:
-        seq = parse_count(args.sequence_length, "--sequence-length")
+        seq = parse_count(args.sequence_length, "--sequence-length", limit=MAX_SIZE)
     else:  # a run setting: the length the preset's model was pre-trained at, where its table entry says
         seq = preset_sequence_length(args.preset, DEFAULT_SEQUENCE_LENGTH) if args.preset is not None \
             else DEFAULT_SEQUENCE_LENGTH
-    batch = parse_count(args.batch_size, "--batch-size")
+    model = model_from_args(args, seq, warn)
+    batch = parse_count(args.batch_size, "--batch-size", limit=MAX_SIZE)
     tokens = parse_count(args.tokens, "--tokens") if args.tokens is not None else None
-    num_gpus = parse_count(args.num_gpus, "--num-gpus")
+    num_gpus = parse_count(args.num_gpus, "--num-gpus", limit=MAX_SIZE)
     if args.mfu is not None and args.hfu is not None:
         raise InputError("--mfu and --hfu: give one utilisation, not both")
     mfu = _positive_float(args.mfu, "--mfu", 1e-4, 1.0) if args.mfu is not None else DEFAULT_MFU
@@ -2358,12 +2500,10 @@ def run(argv=None, warnings=None) -> str:
     tps = _positive_float(args.tokens_per_second, "--tokens-per-second") \
         if args.tokens_per_second is not None else None
     step_time = _positive_float(args.step_time, "--step-time") if args.step_time is not None else None
-    prompt = parse_count(args.prompt_length, "--prompt-length") if args.prompt_length is not None else None
-    generate = parse_count(args.generate, "--generate", allow_zero=True) if args.generate is not None else None
-    for value, flag in ((seq, "--sequence-length"), (batch, "--batch-size"), (prompt, "--prompt-length"),
-                        (generate, "--generate"), (num_gpus, "--num-gpus")):
-        if value is not None and value > MAX_SIZE:
-            raise InputError(f"{flag} {value}: implausibly large (limit {MAX_SIZE:.0e})")
+    prompt = parse_count(args.prompt_length, "--prompt-length", limit=MAX_SIZE) \
+        if args.prompt_length is not None else None
+    generate = parse_count(args.generate, "--generate", allow_zero=True, limit=MAX_SIZE) \
+        if args.generate is not None else None
     result = analyse(model, seq, batch, tokens, args.attention, args.recompute, args.dtype, args.gpu, num_gpus, mfu,
                      peak, bandwidth, cost, args.flops_basis, tps, step_time, prompt, generate, hfu)
     return {"text": render_text, "markdown": render_markdown, "json": render_json}[args.format](result)

@@ -32,8 +32,13 @@ def model_of(flops, **fields):
 # Figures as printed at commit 1281615 (current); an earlier version took the PaLM N with the position table and
 # printed palm_flops 879,894,724,608. The other printed figures are the same in both.
 
+# nanoGPT's bias=False drops the linear biases and the LayerNorm biases: --no-bias is the linears only (one meaning
+# per spelling, the shared vocabulary), so the notebook's model is --no-bias --norm layernorm-nobias.
+NANOGPT_NO_BIAS = ("--no-bias", "--norm", "layernorm-nobias")
+
+
 def test_nanogpt_gpt2_forward_total_and_palm(flops):
-    result = run_json(flops, "--preset", "gpt2", "--no-bias", "-s", "1024")
+    result = run_json(flops, "--preset", "gpt2", *NANOGPT_NO_BIAS, "-s", "1024")
     assert result["parameters"]["total"] == 124_337_664          # notebook: params()['total']
     assert result["training"]["forward_per_sequence"] == 291_648_307_200   # notebook: forward_total
     assert result["training"]["model_flops_per_sequence"] == 874_944_921_600  # notebook: total (fwd + bwd)
@@ -42,6 +47,21 @@ def test_nanogpt_gpt2_forward_total_and_palm(flops):
     with_bias = run_json(flops, "--preset", "gpt2", "-s", "1024")
     assert with_bias["parameters"]["total"] == 124_439_808
     assert with_bias["training"]["forward_per_sequence"] == 291_648_307_200
+
+
+def test_no_bias_drops_the_linear_biases_only(flops):
+    """--no-bias removes the biases of every attention and MLP linear and keeps the LayerNorms' (it once dropped
+    those too, as nanoGPT's bias=False does; the shared vocabulary gives that to --norm layernorm-nobias). On GPT-2
+    small the linear biases are, per layer, c_attn 3·768 + attn c_proj 768 + c_fc 3072 + mlp c_proj 768; the
+    LayerNorm biases 768 for each of the 2 per layer and the final one."""
+    h, L = 768, 12
+    linear_biases = L * (3 * h + h + 4 * h + h)
+    layernorm_biases = (2 * L + 1) * h
+    result = run_json(flops, "--preset", "gpt2", "--no-bias", "-s", "1024")
+    assert result["parameters"]["total"] == 124_439_808 - linear_biases   # HF total minus the linear biases
+    assert result["parameters"]["total"] == 124_337_664 + layernorm_biases  # nanoGPT's bias=False plus LN biases
+    assert result["config"]["norm"] == "layernorm"
+    assert result["training"]["forward_per_sequence"] == 291_648_307_200  # biases are no matmul
 
 
 def test_nanogpt_mfu_37_14_percent(flops):
@@ -54,7 +74,7 @@ def test_nanogpt_mfu_37_14_percent(flops):
 
 def test_nanogpt_training_days_3_46(flops):
     """Notebook: 6ND with N = 124,337,664, D = 300B, 8 x A100 at 312 TFLOP/s and 30% MFU -> 3.46 days."""
-    result = run_json(flops, "--preset", "gpt2", "--no-bias", "-s", "1024", "--tokens", "300B",
+    result = run_json(flops, "--preset", "gpt2", *NANOGPT_NO_BIAS, "-s", "1024", "--tokens", "300B",
                       "--gpu", "a100-40gb", "--num-gpus", "8", "--mfu", "0.3", "--flops-basis", "6nd")
     assert result["time"]["flops"] == 6 * 124_337_664 * 300 * 10**9
     assert round(result["time"]["days"], 2) == 3.46
@@ -430,7 +450,7 @@ def test_human_numbers_and_flag_overrides(flops):
     (["--preset", "gpt2", "--mfu", "1.5"], "--mfu"),
     (["--preset", "gpt2", "--gpu", "tpu-v4", "--dtype", "fp8"], "--dtype"),
     (["--preset", "gpt2", "--step-time", "1"], "--step-time"),
-    (["--preset", "mixtral-8x7b", "--topk", "9"], "--topk 9"),
+    (["--preset", "mixtral-8x7b", "--topk", "9"], "--topk must be between 1 and --num-experts 8, got 9"),
     (["--config", "/nonexistent/config.json"], "--config"),
 ])
 def test_bad_input_one_line_exit_2(flops, argv, needle):
@@ -563,6 +583,99 @@ def test_changing_the_depth_of_a_partly_windowed_model_asks_which_layers(flops):
     assert run_json(flops, "--preset", "gemma-2-9b", "-l", "10", "--num-sliding-layers", "5")["derived"][
         "sliding_layers"] == 5
     assert run_json(flops, "--preset", "mistral-7b", "-l", "4")["derived"]["sliding_layers"] == 4
+
+
+# --- The model flags every script shares (the block's add_model_arguments / model_from_arguments) -----------------
+
+FLAGS_ALONE = ["-l", "2", "-hs", "64", "-a", "4", "-v", "100", "-s", "8"]  # L 2, h 64, a 4 (d 16), V 100, s 8
+
+
+def test_flags_alone_are_the_cookbook_model_with_top1(flops):
+    """A model from flags alone is the cookbook's (shared vocabulary, point 3): a plain 2-linear MLP 4 x hidden,
+    LayerNorm with weight and bias (it was RMSNorm here), no linear biases, untied embeddings, no position table;
+    -e without -t is top-1 (it was Mixtral's top-2 here). By hand, 4 experts of f = 4·64: per layer q/k/v/o 4·64²,
+    2 LayerNorms 2·2·64, router 4·64, 4 experts of up 64·f + down f·64; a 100 x 64 table, a final LayerNorm 2·64
+    and an untied 100 x 64 head. Forward of 8 tokens: 2 FLOPs per matmul weight and token (one expert each), the
+    8 x 8 score square for Q·Kᵀ and softmax·V per head and layer, the LM head on every position."""
+    L, h, a, V, E, s = 2, 64, 4, 100, 4, 8
+    f, d = 4 * h, h // a
+    attention, norms, router, expert = 4 * h * h, 2 * 2 * h, E * h, 2 * h * f
+    outside = V * h + 2 * h + V * h
+    status, out, err = call_main(flops, [*FLAGS_ALONE, "-e", "4", "--json"])
+    assert status == 0, err
+    result = json.loads(out)
+    assert result["parameters"]["total"] == L * (attention + norms + router + E * expert) + outside
+    assert result["parameters"]["active"] == L * (attention + norms + router + expert) + outside
+    assert result["forward"]["total"] == (2 * s * L * (attention + router + expert) + 2 * 2 * L * a * d * s * s
+                                          + 2 * s * h * V)
+    assert result["config"]["top_k"] == 1 and result["config"]["norm"] == "layernorm"
+    notes = err.strip().splitlines()  # the assumptions are said, on stderr, as the config reader's notes are
+    assert len(notes) == 2 and "from flags alone" in notes[0] and "--topk not given: 1 expert per token" in notes[1]
+
+
+@pytest.mark.parametrize("flag", ["--embedding-dim", "--shared-ffn-hidden-size"])
+def test_removed_flags_are_refused(flops, flag):
+    """Gone from the shared vocabulary (point 7): --embedding-dim is --word-embed-proj-dim, and the total shared
+    width --shared-ffn-hidden-size is --num-shared-experts with --shared-expert-ffn-size."""
+    status, out, err = call_main(flops, ["--preset", "gpt2", flag, "512"])
+    assert status == 2 and out == "" and len(err.strip().splitlines()) == 1
+    assert f"unrecognized arguments: {flag} 512" in err
+
+
+def test_word_embed_proj_dim_and_shared_experts_by_hand(flops):
+    """The flags that replace the removed ones, by hand: a 32-wide token table projected in and out of h 64 (OPT's
+    project_in / project_out on every position, the LM head 32 -> 100), 4 experts of f = 256 at top-2, and 2 shared
+    experts of width 48 (one plain MLP 2·48 wide, as DeepSeek builds them)."""
+    L, h, V, s, e, f, k, n, w = 2, 64, 100, 8, 32, 256, 2, 2, 48
+    result = run_json(flops, *FLAGS_ALONE, "--word-embed-proj-dim", "32", "-e", "4", "-t", "2",
+                      "--num-shared-experts", "2", "--shared-expert-ffn-size", "48")
+    parts = result["forward"]["components"]
+    assert parts["embedding_projections"] == 2 * s * e * h + 2 * s * h * e
+    assert parts["lm_head"] == 2 * s * e * V
+    assert parts["routed_experts"] == 2 * s * L * k * (h * f + f * h)
+    assert parts["shared_experts"] == 2 * s * L * (h * n * w + n * w * h)
+    assert result["parameters"]["roles"]["embedding_projections"] == 2 * e * h
+    assert result["parameters"]["roles"]["embedding"] == V * e
+
+
+def test_learned_positions_and_minus_s(flops):
+    """--learned-positions N is a table of N rows, 0 removes one; a learned table no flag sizes has -s rows (the
+    cookbook's reading of -s, said in a note). GPT-2 keeps its 1024 x 768 table (HF: 124,439,808 parameters)."""
+    gpt2 = run_json(flops, "--preset", "gpt2", "--learned-positions", "0")
+    assert gpt2["parameters"]["total"] == 124_439_808 - 1024 * 768
+    assert gpt2["training"]["forward_per_sequence"] == 291_648_307_200  # a lookup is no matmul
+    L, h, V, s = 2, 64, 100, 8
+    layer = 4 * h * h + 2 * 2 * h + 2 * h * 4 * h  # attention, 2 LayerNorms, plain MLP 4h wide
+    status, out, err = call_main(flops, [*FLAGS_ALONE, "--position-embedding", "learned", "--json"])
+    assert status == 0, err
+    assert json.loads(out)["parameters"]["total"] == L * layer + V * h + s * h + 2 * h + V * h
+    assert "a learned position table of -s 8 rows" in err
+
+
+def test_preset_short_flag_and_any_case(flops):
+    """-p is --preset in every script, and preset names are case-insensitive (nanoGPT's forward_total)."""
+    assert run_json(flops, "-p", "GPT2", "-s", "1024")["training"]["forward_per_sequence"] == 291_648_307_200
+
+
+@pytest.mark.parametrize("argv,needle", [
+    (["--preset", "deepseek-v3", "--mtp-layers", "1"], "--mtp-layers: multi-token-prediction modules are not "
+                                                        "modelled"),
+    ([*FLAGS_ALONE, "-ei", "2"], "--expert-interval needs --num-experts"),
+    ([*FLAGS_ALONE, "--moe-ffn-hidden-size", "32"], "--moe-ffn-hidden-size needs --num-experts"),
+    ([*FLAGS_ALONE, "--first-k-dense", "1"], "--first-k-dense needs --num-experts"),
+    ([*FLAGS_ALONE, "--dense-layers", "0"], "--dense-layers needs --num-experts"),
+    ([*FLAGS_ALONE, "--q-lora-rank", "8"], "--q-lora-rank is a width of MLA attention"),
+    ([*FLAGS_ALONE, "--qk-rope-head-dim", "8"], "--qk-rope-head-dim is a width of MLA attention"),
+    ([*FLAGS_ALONE, "--v-head-dim", "32"], "--v-head-dim 32: values narrower or wider than the keys (head width 16)"),
+])
+def test_flags_this_model_would_ignore_are_refused(flops, argv, needle):
+    """A flag whose field the model never reads (MoE fields without experts, MLA widths without MLA, values wider
+    than keys outside MLA) would leave the count silently that of another model; MTP modules are counted by the
+    block's tensor list but run by no forward here. Refused, one line naming the flag."""
+    status, out, err = call_main(flops, argv)
+    assert status == 2 and out == ""
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and needle in lines[0] and lines[0].startswith("calc_transformer_flops.py: error:")
 
 
 # --- Presets: the shared model block's one table -----------------------------------------------------------------
