@@ -65,17 +65,20 @@ Solvers: ``--max-micro-batch`` and ``--max-context`` (largest that fits ``--gpu-
 criterion (smallest tp x pp, then lowest ZeRO stage, then least recompute, then largest micro-batch); every
 micro-batch dividing the per-replica batch is tried, > 10^5 candidates/s (bench/bench_mem_search.py).
 
-``-p/--params N`` instead of an architecture gives model states only (how the ZeRO paper and DeepSpeed's
-estimators count). Shape flags alone start from the cookbook's defaults (2-linear MLP, f = 4h, LayerNorm).
+``--params N`` instead of a model gives model states only (how the ZeRO paper and DeepSpeed's estimators count).
 
-The model is the shared model block's ``Model`` (the same dataclass, presets, config.json reader and parameter
-tensor list in every calc_*.py script). ``--preset`` / ``--list-presets``: the block's one table, MODEL_PRESETS (40
-models, each citing its config.json or paper; ``preset_model``); a preset's pre-training length is not used, this
-script's run defaults (``-s 2048``, micro-batch 1, ...) are its own. Each model flag then replaces the Model field it
-names (``-t/--topk``: top_k; ``--learned-positions N``: a learned table of N rows) and ``validate_model`` checks the
-result, naming the flag; a preset or config changed by flags is echoed as "NAME (modified)" with the changed fields
-in its source. Weights, gradients and optimizer states are counted over the block's tensors (``model_layer_tensors``,
-``model_global_tensors``; checkpoint-only buffers such as DeepSeek-V3's e_score_correction_bias are no parameters).
+The model is the shared model block's ``Model`` (the same dataclass, presets, config.json reader, parameter tensor
+list and model flags in every calc_*.py script). ``--preset/-p`` / ``--list-presets``: the block's one table,
+MODEL_PRESETS (40 models, each citing its config.json or paper; ``preset_model``); a preset's pre-training length is
+not used, this script's run defaults (``-s 2048``, micro-batch 1, ...) are its own. The model flags are the block's
+(``add_model_arguments``, read by ``model_from_arguments``): each replaces the Model field it names (``-t/--topk``:
+top_k; ``--learned-positions N``: a learned table for N positions) and ``validate_model`` checks the result, naming
+the flag; a preset or config changed by flags is echoed as "NAME (modified)" with the changed fields in its source.
+Flags alone (``-l``, ``-hs``, ``-a``, ``-v`` needed) are the cookbook's transformer: a 2-linear MLP 4h wide,
+LayerNorm with biases, no linear biases, untied embeddings, rotary positions; ``-e`` without ``-t`` is top-1.
+What the block assumed or did not read is printed as notes (stderr, and ``notes`` in JSON). Weights, gradients
+and optimizer states are counted over the block's tensors (``model_layer_tensors``, ``model_global_tensors``;
+checkpoint-only buffers such as DeepSeek-V3's e_score_correction_bias are no parameters).
 
 ``--config`` is read by the shared model block (``read_config_json``, then ``model_from_config``), which knows the
 layout transformers builds for each model type in SUPPORTED_MODEL_TYPES (biases, norms, fused tensors, positions,
@@ -84,25 +87,28 @@ the output's first line says so), this year's types in NOT_YET_MODELLED (even wi
 may change a count but that no reader takes, each with exit 2 and one line naming it. For every supported type, the
 parameter and tensor counts of a published config.json equal the model transformers builds
 (tests/test_mem_torch.py). Which layers are MoE: layer i >= first_k_dense_replace, not in mlp_only_layers, with
-(i + 1) % decoder_sparse_step == 0 (Qwen-MoE, and the cookbook's ``--expert-interval``) or i % moe_layer_freq == 0
-(DeepSeek's own modeling_deepseek.py; transformers ignores moe_layer_freq, so a value > 1 prints a warning).
+(i + 1) % decoder_sparse_step == 0 (Qwen-MoE, and the cookbook's ``--expert-interval``); DeepSeek's moe_layer_freq is
+refused unless 1 (its own modeling_deepseek.py makes layers i % moe_layer_freq == 0 MoE, transformers all of them),
+while ``--expert-interval`` on a DeepSeek preset follows DeepSeek's rule (layers 0, n, 2n, ... past the dense ones).
 Qwen's sliding window counts only with use_sliding_window true, on the layers its config class chooses.
 
-Units: counts accept ``7B``, ``32k`` (32,000), ``32Ki`` (32,768), ``300e9``, ``1_000``; memory accepts ``80GiB`` (2^30) and ``80GB`` (10^9)
-and the difference is respected. Output prints GiB (2^30) and GB (10^9) where it matters; JSON holds exact bytes.
-Counts and sizes above 1e30 are refused (a model width, head count or vocabulary above 1e9 and more than
-100,000 layers: the shared block's bounds), and so is a flag the chosen mode or setup would not read (``-z`` with
-``--infer``, ``--context`` without it, ``--prefetch-units`` below ZeRO-3, ``-tp`` with ``--search``, ...).
+Units: counts accept ``7B``, ``32k`` (32,000), ``32Ki`` (32,768), ``300e9``, ``1_000`` (the block's parse_count);
+memory accepts ``80GiB`` (2^30) and ``80GB`` (10^9) and the difference is respected. Output prints GiB (2^30) and
+GB (10^9) where it matters; JSON holds exact bytes. Counts and sizes above 1e30 are refused (a model width, head
+count or vocabulary above 1e9 and more than 100,000 layers: the shared block's bounds), and so is a flag the chosen
+mode or setup would not read (``-z`` with ``--infer``, ``--context`` without it, ``--prefetch-units`` below ZeRO-3,
+``-tp`` with ``--search``, ...).
 
 JSON keys (``--json``)
 ======================
 Bytes are exact integers. Always: ``mode`` ("train" | "inference"); ``model`` (the fields of the resolved
 shared-block ``Model``: name, source, model_type, the shape, top_k, moe_ffn_hidden_size, ...; tuples as lists; null
-with ``-p``); ``notes`` [the config reader's notes: ``--generic``, fields read as changing no count, a nested
-text_config; empty without ``--config``]; ``params`` {total, embedding (token table, positions and LM head),
-non_embedding, active, per_group{role in the shared block's tensor list: count}, tensors} (only ``total`` with
-``-p``); ``per_gpu`` {term: bytes, ..., total}; ``setup`` (the resolved settings); ``assumptions``
-[strings]; with ``--gpu-memory``: ``gpu_memory_bytes`` and ``fits``.
+with ``--params``); ``notes`` [the shared block's notes, also printed on stderr: ``--generic`` first, fields read as
+changing no count, a nested text_config, defaults assumed for flags alone, a model's own head_dim kept, top-1 when
+``-t`` is not given; empty for a preset or config as published]; ``params`` {total, embedding (token table,
+positions and LM head), non_embedding, active, per_group{role in the shared block's tensor list: count}, tensors}
+(only ``total`` with ``--params``); ``per_gpu`` {term: bytes, ..., total}; ``setup`` (the resolved settings);
+``assumptions`` [strings]; with ``--gpu-memory``: ``gpu_memory_bytes`` and ``fits``.
 
 * train: ``per_gpu`` terms weights, gradients, master_weights, optimizer_states, gathered_params, activations,
   logits_loss, comm_buckets, fragmentation, framework_overhead, total (the worst pipeline stage);
@@ -110,9 +116,9 @@ non_embedding, active, per_group{role in the shared block's tensor list: count},
   ``cpu_per_gpu_bytes``; ``checkpoint`` {weights_bytes, full_bytes}; ``bytes_per_param`` {weights, gradients,
   master_weights}; ``setup`` adds dp, dense_shard, expert_shard, micro_batches.
 * inference: ``per_gpu`` terms weights, kv_cache, prefill_activations, logits, fragmentation,
-  framework_overhead, total (with ``-p`` only weights, fragmentation, framework_overhead, total); ``kv_cache``
+  framework_overhead, total (with ``--params`` only weights, fragmentation, framework_overhead, total); ``kv_cache``
   {total_bytes (the whole batch, one GPU), bytes_per_token (one sequence, all layers, one GPU), per_layer_type
-  {full/sliding: {layers, bytes, tokens_held}}, kv_dtype, convention} (null with ``-p``).
+  {full/sliding: {layers, bytes, tokens_held}}, kv_dtype, convention} (null with ``--params``).
 * ``--explain``: ``activation_tensors`` {"dense|moe/full|sliding": [{name, shape, dtype_bytes, bytes, split,
   core}]}: one layer of each kind, one micro-batch, one rank (core = dropped by selective recompute).
 * ``--max-micro-batch`` / ``--max-context``: ``solution`` {name, value, total_bytes}.
@@ -124,7 +130,7 @@ Examples
     python calc_transformer_mem.py --preset llama-3-8b -s 8192 -b 1 --num-gpus 8 -z 3
     python calc_transformer_mem.py --preset llama-3-70b --num-gpus 8 -z 3 --recompute full -s 4096 --gpu-memory 80GB
     python calc_transformer_mem.py --preset llama-3-8b --infer --batch-size 8 --context 32k --kv-dtype fp8
-    python calc_transformer_mem.py -p 7.5B --num-gpus 64 -z 1 --overhead 0B --comm-buffer 0B --fragmentation 0  # 31.4 GB
+    python calc_transformer_mem.py --params 7.5B --num-gpus 64 -z 1 --overhead 0B --comm-buffer 0B --fragmentation 0  # 31.4 GB
     python calc_transformer_mem.py --preset gpt3-175b -tp 8 -pp 16 --sp --recompute selective --num-gpus 1024 --explain
     python calc_transformer_mem.py --preset llama-3-70b --num-gpus 64 --search --gpu-memory 80GiB -s 8192 --global-batch 512
 """
@@ -139,20 +145,24 @@ import functools
 import json
 import math
 import sys
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import asdict, dataclass, replace
 
 # [[[cog import cog, pathlib; cog.out(pathlib.Path(cog.inFile).with_name("tools").joinpath("model_block.py").read_text()) ]]]
 # ==============================================================================================================
 # The shared model block: the ONE source of what a model is, carried byte for byte by every calc_*.py script.
 # Edit tools/model_block.py, then run `cog -r calc_*.py` (README: "Editing the model block"); never edit a copy.
-# It holds: the error contract (InputError), the safe config.json file reader, the one config.json -> Model
-# reader with its table of supported model types (anything else is refused), the Model dataclass, the layer
-# schedule (dense / MoE, full / sliding attention) and the exact list of parameter tensors with their roles.
+# It holds: the error contract (InputError, OneLineParser), number parsing (parse_number, parse_count), the safe
+# config.json file reader, the one config.json -> Model reader with its table of supported model types (anything
+# else is refused), the Model dataclass, the layer schedule (dense / MoE, full / sliding attention), the exact list
+# of parameter tensors with their roles, the presets, the architecture flags every script shares
+# (add_model_arguments / model_from_arguments: one spelling, one meaning, one default) and the table renderer.
 # Standard library only; every name it defines is shared by all five scripts.
 # ==============================================================================================================
+import argparse as _argparse
 import dataclasses as _dc
 import json as _json
 import os as _os
+import re as _re
 import stat as _stat
 import sys as _sys
 
@@ -171,6 +181,83 @@ def run_cli(main) -> None:
         _os.dup2(_os.open(_os.devnull, _os.O_WRONLY), _sys.stdout.fileno())  # nothing left to flush at exit
         status = 1
     raise SystemExit(status)
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Numbers on the command line, argparse errors and tables: one reading and one look in every script
+# --------------------------------------------------------------------------------------------------------------
+MODEL_MAX_NUMBER = 10**30  # far above any count, budget or size a flag may ask for; keeps every output finite
+# SI suffixes are powers of ten and the binary ones powers of two: 32k is 32,000 tokens, 32Ki is 32,768.
+MODEL_NUMBER_SUFFIXES = {"k": 10**3, "m": 10**6, "b": 10**9, "g": 10**9, "t": 10**12, "p": 10**15,
+                         "ki": 2**10, "mi": 2**20, "gi": 2**30, "ti": 2**40}
+_MB_NUMBER = _re.compile(r"(?P<whole>[0-9]+(?:_[0-9]+)*)?(?:\.(?P<fraction>[0-9]+(?:_[0-9]+)*)?)?"
+                         r"(?:e(?P<exponent>[+-]?[0-9]{1,4}))?(?P<suffix>ki|mi|gi|ti|[kmbgtp])?")
+
+
+def parse_number(text, what: str, *, allow_zero: bool = True, limit=MODEL_MAX_NUMBER):
+    """'7B' -> 7_000_000_000, '1.4T', '300e9', '32k' (32,000), '32Ki' (32,768), '1_000', '0.25' -> a number.
+
+    Exact: the digits are read as an integer times a power of ten, so '1.4T' is exactly 1_400_000_000_000 and a
+    whole value comes back as an int (any other as the nearest float).  Negative numbers, nan, inf and anything
+    above `limit` are refused with an InputError naming `what` (the flag)."""
+    raw = str(text).strip().replace(",", "").lower()
+    match = _MB_NUMBER.fullmatch(raw)
+    if not match or not (match["whole"] or match["fraction"]):
+        if raw.startswith("-"):
+            raise InputError(f"{what} must not be negative, got {text!r}")
+        raise InputError(f"{what} expects a number such as 7B, 1.4T, 300e9, 32k (32,000) or 32Ki (32,768), "
+                         f"got {text!r}")
+    fraction = (match["fraction"] or "").replace("_", "")
+    digits = int((match["whole"] or "0").replace("_", "") + fraction)
+    digits *= MODEL_NUMBER_SUFFIXES.get(match["suffix"] or "", 1)
+    exponent = int(match["exponent"] or 0) - len(fraction)
+    if digits and len(str(digits)) + exponent > len(str(int(limit))) + 1:  # before building a huge integer
+        raise InputError(f"{what} {text!r} is beyond {float(limit):.0e}")
+    if exponent >= 0:
+        value = digits * 10**exponent
+    else:
+        value = digits // 10**-exponent if digits % 10**-exponent == 0 else digits / 10**-exponent
+    if value > limit:
+        raise InputError(f"{what} {text!r} is beyond {float(limit):.0e}")
+    if not value and not allow_zero:
+        raise InputError(f"{what} must be positive, got {text!r}")
+    return value
+
+
+def parse_count(text, what: str, *, allow_zero: bool = False, limit=MODEL_MAX_NUMBER) -> int:
+    """parse_number for a whole count (layers, tokens, GPUs): '7B', '32k', '32Ki', '300e9', '1_000' -> int."""
+    value = parse_number(text, what, allow_zero=allow_zero, limit=limit)
+    if not isinstance(value, int):
+        raise InputError(f"{what} expects a whole number, got {text!r}")
+    return value
+
+
+class OneLineParser(_argparse.ArgumentParser):
+    """argparse whose errors are one line on stderr with exit status 2, and which never completes an abbreviated
+    long flag (the cookbook's -pa must not be read as a prefix of another flag)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("allow_abbrev", False)
+        super().__init__(*args, **kwargs)
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {' '.join(str(message).split())}\n")
+
+
+def format_table(headers, rows, markdown: bool = False, left=(0,)) -> str:
+    """A plain-text table (columns in `left` aligned left, the rest right) or a GitHub markdown table, no final
+    newline.  Cells are shown with str()."""
+    headers = [str(h) for h in headers]
+    rows = [[str(c) for c in row] for row in rows]
+    if markdown:
+        rule = "|" + "|".join("---" if i in left else "---:" for i in range(len(headers))) + "|"
+        return "\n".join(["| " + " | ".join(headers) + " |", rule] + ["| " + " | ".join(r) + " |" for r in rows])
+    widths = [max(len(row[i]) for row in [headers] + rows) for i in range(len(headers))]
+
+    def line(cells):
+        return "  ".join(c.ljust(widths[i]) if i in left else c.rjust(widths[i]) for i, c in enumerate(cells))
+
+    return "\n".join([line(headers).rstrip(), "  ".join("-" * w for w in widths)] + [line(r).rstrip() for r in rows])
 
 
 MODEL_MAX_LAYERS = 100_000       # layers are walked one by one (MoE placement, layer types)
@@ -322,7 +409,7 @@ MODEL_FIELD_FLAGS = {  # the flag that sets each field, for error messages about
     "num_layers": "--num-layers", "hidden_size": "--hidden-size", "num_attention_heads": "--num-attention-heads",
     "vocab_size": "--vocab-size", "ffn_hidden_size": "--ffn-hidden-size", "num_kv_heads": "--num-kv-heads",
     "head_dim": "--head-dim", "pad_vocab_multiple": "--pad-vocab-to-multiple",
-    "max_position_embeddings": "--sequence-length", "position_offset": "--position-offset",
+    "max_position_embeddings": "--learned-positions", "position_offset": "--position-offset",
     "word_embed_proj_dim": "--word-embed-proj-dim", "norms_per_layer": "--norms-per-layer",
     "q_lora_rank": "--q-lora-rank", "kv_lora_rank": "--kv-lora-rank", "qk_nope_head_dim": "--qk-nope-head-dim",
     "qk_rope_head_dim": "--qk-rope-head-dim", "v_head_dim": "--v-head-dim", "num_experts": "--num-experts",
@@ -752,8 +839,10 @@ MODEL_PRESETS = {
 
 def preset_model(name: str) -> Model:
     """The Model of a preset (its source in .source); InputError naming --preset when unknown."""
-    if name not in MODEL_PRESETS:
+    key = str(name).strip().lower()  # Llama-3-8B and llama-3-8b are one preset
+    if key not in MODEL_PRESETS:
         raise InputError(f"--preset {name!r} is not known; --list-presets shows the {len(MODEL_PRESETS)} names")
+    name = key
     values = dict(MODEL_PRESETS[name])
     values.pop("sequence_length", None)
     return Model(name=name, **values)
@@ -761,7 +850,7 @@ def preset_model(name: str) -> Model:
 
 def preset_sequence_length(name: str, default: int = 2048) -> int:
     """The length a preset's model was pre-trained at, where its table entry says (else `default`)."""
-    return MODEL_PRESETS.get(name, {}).get("sequence_length", default)
+    return MODEL_PRESETS.get(str(name).strip().lower(), {}).get("sequence_length", default)
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -846,7 +935,7 @@ summary_type summary_use_proj summary_activation summary_proj_to_labels summary_
 activation_function hidden_activation activation rope_theta rope_scaling rope_parameters rope_interleave rope_type
 rotary_emb_base rotary_pct rope_pct partial_rotary_factor rotary_dim original_max_position_embeddings
 max_position_embeddings n_positions n_ctx max_seq_len pretraining_sequence_length use_sliding_window
-max_window_layers sliding_window_pattern sliding_window_size attn_logit_softcapping final_logit_softcapping
+max_window_layers sliding_window_pattern attn_logit_softcapping final_logit_softcapping
 query_pre_attn_scalar output_router_logits router_aux_loss_coef router_jitter_noise router_z_loss_coef
 norm_topk_prob routed_scaling_factor topk_method n_group topk_group scoring_func aux_loss_alpha seq_aux ep_size
 use_parallel_residual pretraining_tp clip_qkv scale_attn_weights scale_attn_by_inverse_layer_idx
@@ -854,7 +943,7 @@ reorder_and_upcast_attn apply_residual_connection_post_layernorm slow_but_exact 
 tie_encoder_decoder return_dict use_return_dict output_attentions output_hidden_states id2label label2id
 problem_type chunk_size_feed_forward layerdrop prefix torchscript
 task_specific_params tokenizer_class quantization_config cache_implementation attn_implementation
-qk_layernorm_eps use_qk_norm mlp_type num_nextn_predict_layers offset_alibi masked_softmax_fusion
+qk_layernorm_eps num_nextn_predict_layers offset_alibi masked_softmax_fusion
 attention_softmax_in_fp32 bias_dropout_fusion skip_bias_add skip_bias_add_qkv use_mrope
 scale_attention_softmax_in_fp32 n_special interpolate_factor
 """.split())
@@ -1034,7 +1123,7 @@ def _mb_read_llama_style(r: _MBFields, mt: str) -> dict:
              vocab_size=r.int("vocab_size"),
              num_kv_heads=_MB_CLASS_DEFAULTS.get(mt, {}).get("num_key_value_heads", heads)
              if r.absent("num_key_value_heads") else r.int("num_key_value_heads", default=heads),
-             head_dim=r.int("head_dim", default=_MB_HEAD_DIM_DEFAULT.get(mt, 0), minimum=0),
+             head_dim=r.int("head_dim", default=_MB_HEAD_DIM_DEFAULT.get(mt, 0)),  # 0 would build 0-wide heads
              ffn_hidden_size=r.int("intermediate_size"), gguf_arch=mt)
     if mt in _MB_CLASS_DEFAULTS and "num_key_value_heads" in _MB_CLASS_DEFAULTS[mt] and mt not in ("qwen2", "qwen3") \
             and "num_key_value_heads" in r.raw and r.raw["num_key_value_heads"] is None:
@@ -1101,7 +1190,8 @@ def _mb_read_llama_style(r: _MBFields, mt: str) -> dict:
         v3 = mt == "deepseek_v3"
         # configuration_deepseek_v2/_v3.py: an absent q_lora_rank is 1536 (q-LoRA on), an explicit null turns it off;
         # absent experts are 64 (V2) / 256 (V3), null means a dense model
-        v.update(q_lora_rank=1536 if r.absent("q_lora_rank") else r.int("q_lora_rank", default=0, minimum=0),
+        # an explicit 0 is refused: the classes test `is None`, so 0 would build zero-width q_a_proj / q_b_proj
+        v.update(q_lora_rank=1536 if r.absent("q_lora_rank") else r.int("q_lora_rank", default=0),
                  kv_lora_rank=r.int("kv_lora_rank", default=512),
                  qk_nope_head_dim=r.int("qk_nope_head_dim", default=128),
                  qk_rope_head_dim=r.int("qk_rope_head_dim", default=64), v_head_dim=r.int("v_head_dim", default=128),
@@ -1117,9 +1207,21 @@ def _mb_read_llama_style(r: _MBFields, mt: str) -> dict:
                      moe_ffn_hidden_size=r.int("moe_intermediate_size", default=2048 if v3 else 1407),
                      num_shared_experts=r.int("n_shared_experts", default=1 if v3 else 2, minimum=0),
                      first_k_dense=r.int("first_k_dense_replace", default=3 if v3 else 0, minimum=0),
-                     expert_interval=r.int("moe_layer_freq", default=1), expert_interval_phase=0,
+                     expert_interval=_mb_moe_layer_freq(r), expert_interval_phase=0,
                      router_score_correction_bias=v3)
     return v
+
+
+def _mb_moe_layer_freq(r: _MBFields) -> int:
+    """DeepSeek's moe_layer_freq: its hub code (modeling_deepseek.py) makes layer i MoE only when
+    i % moe_layer_freq == 0, while transformers' DeepseekV2/V3 ignore the field and make every layer past
+    first_k_dense_replace MoE.  At 1 (every published config) both agree; any other value builds two different
+    models, so it is refused rather than one of them guessed."""
+    freq = r.int("moe_layer_freq", default=1)
+    if freq != 1:
+        raise InputError(f"{r.where}: field 'moe_layer_freq' {freq}: DeepSeek's own code makes every {freq}-th layer "
+                         "MoE and transformers makes them all MoE; refusing rather than guessing (1 is modelled)")
+    return freq
 
 
 def _mb_read_windows(r: _MBFields, mt: str, v: dict) -> None:
@@ -1295,6 +1397,298 @@ def read_config_json(path: str) -> tuple:
     else:
         label = _os.path.basename(path)
     return raw, label
+
+
+# --------------------------------------------------------------------------------------------------------------
+# The architecture flags: one spelling, one meaning and one default in every script
+# --------------------------------------------------------------------------------------------------------------
+# (flags, the Model field it sets, help).  A flag replaces the field of the preset or config.json it is given with;
+# the cookbook's spellings and short aliases (-l, -hs, -v, -a, -kv, -ff, -nl, -e, -t, -ei) keep the cookbook's
+# meaning.  Counts are read by parse_count (7B, 32k, 32Ki, 1_000).
+MODEL_COUNT_FLAGS = (
+    (("--num-layers", "-l"), "num_layers", "decoder layers"),
+    (("--hidden-size", "-hs"), "hidden_size", "model width d_model"),
+    (("--vocab-size", "-v"), "vocab_size", "vocabulary size"),
+    (("--num-attention-heads", "-a"), "num_attention_heads", "query heads"),
+    (("--num-kv-heads",), "num_kv_heads", "key/value heads (GQA; 1 = MQA; default: as many as query heads)"),
+    (("--head-dim",), "head_dim", "per-head width (default hidden / heads; a model's own head_dim stays when "
+                                  "-hs or -a change)"),
+    (("--ffn-hidden-size",), "ffn_hidden_size", "FFN (intermediate) width, the experts' too unless "
+                                                "--moe-ffn-hidden-size (default from flags alone: 4 x hidden)"),
+    (("--learned-positions",), "max_position_embeddings", "a learned position table for N positions (HF "
+                                                          "max_position_embeddings; OPT keeps 2 more rows); 0: none"),
+    (("--position-offset",), "position_offset", "extra rows of a learned position table (OPT: 2)"),
+    (("--pad-vocab-to-multiple",), "pad_vocab_multiple", "pad the vocabulary up to a multiple of N"),
+    (("--word-embed-proj-dim",), "word_embed_proj_dim", "OPT: an embedding this wide, projected in and out"),
+    (("--norms-per-layer",), "norms_per_layer", "hidden-size norms per layer (2 pre-norm, 1 parallel block, "
+                                                "4 Gemma-2 sandwich)"),
+    (("--q-lora-rank",), "q_lora_rank", "MLA query latent width (0: no q-LoRA)"),
+    (("--kv-lora-rank",), "kv_lora_rank", "MLA key/value latent width (> 0 makes attention MLA)"),
+    (("--qk-nope-head-dim",), "qk_nope_head_dim", "MLA: the non-rotary part of each q/k head"),
+    (("--qk-rope-head-dim",), "qk_rope_head_dim", "MLA: the rotary part of each q/k head"),
+    (("--v-head-dim",), "v_head_dim", "MLA: value head width"),
+    (("--num-experts", "-e"), "num_experts", "routed experts per MoE layer"),
+    (("--topk", "-t"), "top_k", "experts per token (default 1, the cookbook's, when a model names none)"),
+    (("--expert-interval", "-ei"), "expert_interval", "every N-th layer is MoE (layers N-1, 2N-1, ...; "
+                                                      "DeepSeek models: 0, N, 2N, ...)"),
+    (("--moe-ffn-hidden-size",), "moe_ffn_hidden_size", "routed expert width (default --ffn-hidden-size)"),
+    (("--num-shared-experts",), "num_shared_experts", "always-on shared experts"),
+    (("--shared-expert-ffn-size",), "shared_expert_ffn_size", "width of each shared expert (default "
+                                                              "--moe-ffn-hidden-size)"),
+    (("--first-k-dense",), "first_k_dense", "the first K layers stay dense"),
+    (("--mtp-layers",), "mtp_layers", "DeepSeek-V3 multi-token-prediction modules (transformers builds none)"),
+    (("--sliding-window",), "sliding_window", "sliding-window span in tokens (0: every layer full attention)"),
+)
+# (flag, the Model field it switches, help): each also has a --no- form.
+MODEL_SWITCH_FLAGS = (
+    ("--tied-embeddings", "tied_embeddings", "the LM head shares the input embedding (--untied-embeddings too)"),
+    ("--qkv-bias", "qkv_bias", "biases on q, k and v"),
+    ("--o-bias", "o_bias", "a bias on the attention output"),
+    ("--mlp-bias", "mlp_bias", "biases in the MLP"),
+    ("--lm-head-bias", "lm_head_bias", "a bias on the LM head (GPT-J, Phi-2)"),
+    ("--embedding-norm", "embedding_norm", "a norm after the token embedding (BLOOM)"),
+    ("--final-norm", "final_norm", "a norm before the LM head"),
+    ("--shared-expert-gate", "shared_expert_gate", "Qwen-MoE's sigmoid gate (hidden x 1) on the shared expert"),
+    ("--router-bias", "router_bias", "a bias on the router"),
+)
+MODEL_NORM_ALIASES = {"none": "nonparametric", "layernorm-nonparametric": "nonparametric"}
+# What a model from flags alone is, where no flag says: the cookbook's transformer (Anthony, Biderman & Schoelkopf
+# 2023, "Transformer Math 101"; EleutherAI cookbook calc/): a 2-linear MLP 4 x hidden wide, LayerNorm with weight
+# and bias, untied embeddings; no linear biases and no position table (rotary).  Printed as assumed, never silent.
+MODEL_FLAGS_ONLY_NOTE = ("from flags alone: a plain 2-linear MLP (-nl 3 for SwiGLU) 4 x hidden wide unless -ff or "
+                         "--ffn-hidden-size, LayerNorm with biases (--norm), no linear biases (--bias), untied "
+                         "embeddings, no position table (--learned-positions N adds one)")
+
+
+def add_model_arguments(parser) -> tuple:
+    """Add the model flags every script shares to an argparse parser -> (source group, architecture group).
+
+    Every value is read by model_from_arguments (so that each error is one line naming the flag); a script adds
+    its own alternatives to the source group (mem's and quantization's --params)."""
+    source = parser.add_argument_group("model: a preset, a config.json, or flags alone (flags override the first two)")
+    source.add_argument("--preset", "-p", metavar="NAME", help="a built-in model (--list-presets lists them)")
+    source.add_argument("--list-presets", action="store_true", help="list the presets with their sources")
+    source.add_argument("--config", metavar="PATH", help="a Hugging Face config.json, or a folder holding one")
+    source.add_argument("--generic", action="store_true", help="read an unknown model_type as a dense Llama-style "
+                                                               "decoder; the output says so first")
+    arch = parser.add_argument_group("architecture (cookbook names and aliases; each replaces the model's value)")
+    for flags, field, text in MODEL_COUNT_FLAGS:
+        arch.add_argument(*flags, dest=field, metavar="N", help=text)
+    arch.add_argument("--kv-size-ratio", "-kv", dest="kv_size_ratio", metavar="R",
+                      help="kv heads / query heads (cookbook; 1 MHA, 1/heads MQA); --num-kv-heads is exact")
+    arch.add_argument("--ffn-expansion-factor", "-ff", dest="ffn_expansion_factor", metavar="F",
+                      help="FFN width = F x hidden, which must come out whole (2.6875 for Llama-2-7B)")
+    arch.add_argument("--num-mlp-linears", "-nl", dest="num_mlp_linears", choices=("2", "3"),
+                      help="2: plain MLP; 3: gated (SwiGLU / GeGLU)")
+    arch.add_argument("--moe", action="store_true", help="the cookbook's switch for MoE layers (needs -e)")
+    arch.add_argument("--dense-layers", dest="dense_layers", metavar="I,J,...",
+                      help="layer indices that stay dense (Qwen-MoE mlp_only_layers)")
+    arch.add_argument("--layer-types", dest="layer_types", metavar="LIST",
+                      help="full or sliding per layer, comma-separated, or 'alternate' (sliding first, Gemma-2)")
+    arch.add_argument("--num-sliding-layers", dest="num_sliding_layers", metavar="N",
+                      help="the first N layers use --sliding-window, the rest full attention")
+    arch.add_argument("--position-embedding", dest="position_embedding", choices=POSITION_KINDS,
+                      help="learned (a table), rotary, alibi or none (no parameters), relative (Transformer-XL)")
+    arch.add_argument("--norm", dest="norm", choices=NORM_KINDS + tuple(MODEL_NORM_ALIASES),
+                      help="rmsnorm | layernorm (weight and bias) | layernorm-nobias | nonparametric (OLMo; none)")
+    arch.add_argument("--qk-norm", dest="qk_norm", choices=QK_NORM_KINDS,
+                      help="norms on q and k: per head (Qwen3) or over the projection (OLMo-2)")
+    arch.add_argument("--bias", action=_argparse.BooleanOptionalAction, dest="all_bias",
+                      help="biases on every linear of attention and MLP (LayerNorm biases: --norm)")
+    for flag, field, text in MODEL_SWITCH_FLAGS:
+        arch.add_argument(flag, dest=field, action=_argparse.BooleanOptionalAction, help=text)
+    arch.add_argument("--untied-embeddings", dest="tied_embeddings", action="store_false", help=_argparse.SUPPRESS)
+    arch.add_argument("--dropout", dest="dropout", choices=("on", "off"),
+                      help="dropout in training (activation memory; default: the model's config)")
+    return source, arch
+
+
+def model_arguments_given(args) -> bool:
+    """Whether the command line names a model at all (a preset, a config or any architecture flag)."""
+    names = [field for _, field, _ in MODEL_COUNT_FLAGS] + [field for _, field, _ in MODEL_SWITCH_FLAGS] + [
+        "preset", "config", "kv_size_ratio", "ffn_expansion_factor", "num_mlp_linears", "dense_layers",
+        "layer_types", "num_sliding_layers", "position_embedding", "norm", "qk_norm", "all_bias", "dropout"]
+    return any(getattr(args, name, None) is not None for name in names) or bool(getattr(args, "moe", False))
+
+
+def _mb_whole_product(flag: str, factor, other: str, count: int, what: str) -> int:
+    """count x factor for the cookbook's ratios (-kv, -ff), which must come out a whole number: the 1e-6 slack
+    absorbs float error in a factor such as 2.6666666666666665; a fraction of a head or a column is refused."""
+    product = count * factor
+    if not product <= MODEL_MAX_WIDTH:
+        raise InputError(f"{flag} {factor} times {other} {count} is beyond {MODEL_MAX_WIDTH:.0e}")
+    if abs(product - round(product)) > 1e-6 or round(product) < 1:
+        raise InputError(f"{flag} {factor} times {other} {count} = {product:g} is not {what}")
+    return int(round(product))
+
+
+def _mb_layer_list(text: str, flag: str, layers: int) -> tuple:
+    try:
+        indices = tuple(sorted({int(x) for x in text.split(",") if x.strip()}))
+    except ValueError:
+        raise InputError(f"{flag} expects comma-separated layer indices, got {text!r}") from None
+    if any(not 0 <= i < layers for i in indices):
+        raise InputError(f"{flag} entries must be layer indices in [0, {layers}), got {text!r}")
+    return indices
+
+
+def model_from_arguments(args, *, sequence_length: int | None = None, template: Model | None = None) -> tuple:
+    """(Model, notes) from flags parsed with add_model_arguments: a preset or config.json first (else `template`,
+    else flags alone), then each architecture flag replaces the field it names, then validate_model.
+
+    sequence_length: the run's -s, which sizes a learned position table for a model from flags alone (the
+    cookbook's reading of -s) when --learned-positions does not.  The notes say what was assumed or is not the
+    source's own value; errors are InputError naming the flag (or the config.json field)."""
+    notes = []
+    preset, config = getattr(args, "preset", None), getattr(args, "config", None)
+    if preset is not None and config is not None:
+        raise InputError("--preset and --config are alternatives; give one")
+    if getattr(args, "generic", False) and config is None:
+        raise InputError("--generic reads an unknown model_type in a config.json; give it with --config")
+    from_flags = preset is None and config is None and template is None
+    if preset is not None:
+        base = preset_model(preset)
+    elif config is not None:
+        raw, label = read_config_json(config)
+        base, notes = model_from_config(raw, label, generic=getattr(args, "generic", False))
+    elif template is not None:
+        base = template
+    else:
+        missing = [flags[0] for flags, field, _ in MODEL_COUNT_FLAGS[:4] if getattr(args, field, None) is None]
+        if missing:
+            raise InputError(f"{missing[0]} is required without --preset or --config")
+        base = Model(num_layers=1, hidden_size=1, num_attention_heads=1, vocab_size=1, ffn_hidden_size=1,
+                     gated_mlp=False, norm="layernorm")
+        notes.append(MODEL_FLAGS_ONLY_NOTE)
+    values = {f.name: getattr(base, f.name) for f in _dc.fields(Model)}
+    given = {}
+    for flags, field, _ in MODEL_COUNT_FLAGS:
+        text = getattr(args, field, None)
+        if text is not None:
+            given[field] = parse_count(text, flags[0], allow_zero=True, limit=MODEL_MAX_WIDTH)
+    values.update(given)
+    if values["num_layers"] > MODEL_MAX_LAYERS:  # before anything is built per layer
+        raise InputError(f"--num-layers {values['num_layers']} is beyond {MODEL_MAX_LAYERS:,}")
+    if getattr(args, "num_mlp_linears", None) is not None:
+        values["gated_mlp"] = str(args.num_mlp_linears) == "3"
+    # the attention shape: -kv is the cookbook's ratio; a model's own head_dim is kept (as editing hidden_size in
+    # a config.json keeps its head_dim field), and said so
+    if getattr(args, "kv_size_ratio", None) is not None:
+        if "num_kv_heads" in given:
+            raise InputError("--kv-size-ratio and --num-kv-heads are alternatives; give one")
+        ratio = parse_number(args.kv_size_ratio, "--kv-size-ratio", allow_zero=False)
+        if ratio > 1:
+            raise InputError(f"--kv-size-ratio is kv heads / query heads, at most 1, got {args.kv_size_ratio!r}")
+        values["num_kv_heads"] = _mb_whole_product("--kv-size-ratio", ratio, "--num-attention-heads",
+                                                   values["num_attention_heads"], "a whole number of kv heads")
+    if base.head_dim and "head_dim" not in given and {"hidden_size", "num_attention_heads"} & set(given) \
+            and not values["kv_lora_rank"]:
+        notes.append(f"head_dim stays the model's {base.head_dim} with the new --hidden-size / "
+                     "--num-attention-heads (as in its config.json); --head-dim changes it")
+    if values["kv_lora_rank"]:
+        unused = [flag for flag, given_here in (("--num-kv-heads", "num_kv_heads" in given), ("--kv-size-ratio",
+                  getattr(args, "kv_size_ratio", None) is not None), ("--head-dim", "head_dim" in given)) if given_here]
+        if unused:
+            notes.append(f"{', '.join(unused)}: no effect with MLA (--kv-lora-rank > 0), whose head widths are "
+                         "--qk-nope-head-dim, --qk-rope-head-dim and --v-head-dim")
+    # the MLP width: -ff is the cookbook's ratio; a model from flags alone is 4 x hidden wide
+    if getattr(args, "ffn_expansion_factor", None) is not None:
+        if "ffn_hidden_size" in given:
+            raise InputError("--ffn-expansion-factor and --ffn-hidden-size are alternatives; give one")
+        factor = parse_number(args.ffn_expansion_factor, "--ffn-expansion-factor", allow_zero=False)
+        values["ffn_hidden_size"] = _mb_whole_product("--ffn-expansion-factor", factor, "--hidden-size",
+                                                      values["hidden_size"], "a whole FFN width; use --ffn-hidden-size")
+    elif from_flags and "ffn_hidden_size" not in given:
+        values["ffn_hidden_size"] = 4 * values["hidden_size"]
+    # positions
+    kind = getattr(args, "position_embedding", None)
+    if kind is not None:
+        values["position_embedding"] = kind
+    if "max_position_embeddings" in given:
+        rows = given["max_position_embeddings"]
+        if rows and values["position_embedding"] == "relative" and kind is None:
+            raise InputError("--learned-positions: the model has relative positions (Transformer-XL); give "
+                             "--position-embedding learned to replace them")
+        if rows:
+            values["position_embedding"] = "learned"
+        elif values["position_embedding"] == "learned":
+            values["position_embedding"] = "none"
+    if values["position_embedding"] == "learned" and not values["max_position_embeddings"]:
+        if sequence_length:
+            values["max_position_embeddings"] = sequence_length
+            notes.append(f"a learned position table of -s {sequence_length} rows (the cookbook's reading of -s)")
+        else:
+            raise InputError("--position-embedding learned needs --learned-positions N (the table's rows)")
+    # biases, norms and switches
+    if getattr(args, "all_bias", None) is not None:
+        values.update(qkv_bias=args.all_bias, o_bias=args.all_bias, mlp_bias=args.all_bias)
+    for _, field, _ in MODEL_SWITCH_FLAGS:
+        if getattr(args, field, None) is not None:
+            values[field] = getattr(args, field)
+    if getattr(args, "norm", None) is not None:
+        values["norm"] = MODEL_NORM_ALIASES.get(args.norm, args.norm)
+    if getattr(args, "qk_norm", None) is not None:
+        values["qk_norm"] = args.qk_norm
+    if getattr(args, "dropout", None) is not None:
+        values["dropout"] = args.dropout == "on"
+    # experts
+    if getattr(args, "moe", False) and not values["num_experts"]:
+        raise InputError("--moe needs --num-experts")
+    if values["num_experts"] and not values["top_k"]:
+        values["top_k"] = 1
+        notes.append("--topk not given: 1 expert per token (the cookbook's default)")
+    if values["num_experts"] and values["expert_interval"] > values["num_layers"]:
+        raise InputError(f"--expert-interval {values['expert_interval']} exceeds --num-layers "
+                         f"{values['num_layers']}: no layer would be MoE")
+    if values["num_experts"] and values["mlp_bias"] and not (base.num_experts and base.mlp_bias):
+        raise InputError("--bias / --mlp-bias with --num-experts: routed experts with biases are not modelled "
+                         "(every supported MoE family builds them without); add --no-mlp-bias")
+    if "num_shared_experts" in given and given["num_shared_experts"] and not (
+            values["shared_expert_ffn_size"] or values["moe_ffn_hidden_size"]):
+        raise InputError("--num-shared-experts needs --shared-expert-ffn-size or --moe-ffn-hidden-size")
+    if getattr(args, "dense_layers", None) is not None:
+        values["dense_layers"] = _mb_layer_list(args.dense_layers, "--dense-layers", values["num_layers"])
+    elif any(i >= values["num_layers"] for i in values["dense_layers"]):
+        raise InputError(f"--num-layers {values['num_layers']}: the model's dense layers (mlp_only_layers) name "
+                         f"layer {max(values['dense_layers'])}; give --dense-layers for the new depth")
+    # which layers use the sliding window
+    types_text, sliding = getattr(args, "layer_types", None), getattr(args, "num_sliding_layers", None)
+    if types_text is not None and sliding is not None:
+        raise InputError("--layer-types and --num-sliding-layers are alternatives; give one")
+    layers = values["num_layers"]
+    if types_text is not None:
+        text = types_text.strip().lower()
+        types = tuple("sliding" if i % 2 == 0 else "full" for i in range(layers)) if text == "alternate" else \
+            tuple(t.strip() for t in text.split(",") if t.strip())
+        if len(types) != layers or set(types) - {"full", "sliding"}:
+            raise InputError(f"--layer-types expects 'full' or 'sliding' for each of the {layers} layers, or "
+                             f"'alternate', got {types_text!r:.80}")
+        values["layer_types"] = types
+    elif sliding is not None:
+        n = parse_count(sliding, "--num-sliding-layers", allow_zero=True, limit=MODEL_MAX_LAYERS)
+        if n > layers:
+            raise InputError(f"--num-sliding-layers {n} exceeds --num-layers {layers}")
+        values["layer_types"] = tuple("sliding" if i < n else "full" for i in range(layers))
+    elif values["layer_types"] and len(values["layer_types"]) != layers:
+        raise InputError(f"--num-layers {layers}: the model's layer_types list {len(values['layer_types'])} layers "
+                         "(sliding / full attention); give --layer-types or --num-sliding-layers for the new depth")
+    if "sliding" in values["layer_types"] and not values["sliding_window"]:
+        raise InputError("sliding layers need --sliding-window N (the span in tokens)")
+    if not values["sliding_window"] or "sliding" not in values["layer_types"]:
+        values["layer_types"] = ()  # no window, or every layer full: one rule (Model.layer_attention)
+        if types_text is not None or sliding is not None:
+            values["sliding_window"] = 0
+    elif "full" not in values["layer_types"]:
+        values["layer_types"] = ()  # every layer slides: the window alone says so
+    if not from_flags:  # provenance: the echoed source says which values are not the preset's / file's own
+        changed = [f.name for f in _dc.fields(Model) if f.name not in ("name", "source")
+                   and values[f.name] != getattr(base, f.name)]
+        if changed and template is None:
+            values["name"] = f"{values['name']} (modified)"
+            values["source"] = f"{values['source']}; changed by flags: {', '.join(changed)}"
+    if values["mtp_layers"] and not base.mtp_layers:  # the reader's "MTP not counted" note no longer holds
+        notes = [n for n in notes if not n.startswith("num_nextn_predict_layers")]
+    return validate_model(Model(**values)), notes
 # ============================================ end of the shared model block ===================================
 # [[[end]]]
 
@@ -1303,89 +1697,37 @@ PROG = "calc_transformer_mem.py"
 # --------------------------------------------------------------------------------------------------------------
 # Human numbers
 # --------------------------------------------------------------------------------------------------------------
-# Inputs above 10^30 (counts or bytes) are refused: products of a few of them still fit a float for the GiB/GB
-# columns, and no real model or machine is near (10^30 bytes is a million times the world's DRAM).
-MAX_INPUT = 10**30
-_COUNT_SUFFIX = {"": 1, "k": 10**3, "m": 10**6, "b": 10**9, "g": 10**9, "t": 10**12, "ki": 2**10, "mi": 2**20}
-_BYTE_UNITS = {
-    "b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12,
-    "kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40,
-}
-
-
-def _check_magnitude(approx, flag, text):
-    """Refuse nan, inf and anything far above MAX_INPUT from a float estimate, before Fraction or int expand the
-    exact value (Fraction('1e100000000') would build a 10^8-digit integer). The exact bound is checked after."""
-    if not abs(approx) <= 1.5 * MAX_INPUT:
-        raise ValueError(f"{flag} must be a finite number <= 1e30, got {text!r}")
-
-
-def parse_count(text, flag="value", allow_zero=False):
-    """'7B' -> 7_000_000_000, '32k' -> 32_000, '32Ki' -> 32_768, '300e9', '1_000'. Exact integers only."""
-    raw = str(text).strip().replace("_", "").replace(",", "")
-    low = raw.lower()
-    mult = 1
-    if low[-2:] in ("ki", "mi"):
-        mult, low = _COUNT_SUFFIX[low[-2:]], low[:-2]
-    elif low and low[-1] in "kmbgt":
-        mult, low = _COUNT_SUFFIX[low[-1]], low[:-1]
-    try:
-        approx = float(low) * mult
-    except ValueError:
-        raise ValueError(f"{flag} expects a count like 7B, 32k, 300e9 or 1_000, got {text!r}") from None
-    _check_magnitude(approx, flag, text)
-    try:
-        if any(c in low for c in ".e"):
-            from fractions import Fraction
-            value = Fraction(low) * mult
-        else:
-            value = int(low) * mult
-    except (ValueError, ZeroDivisionError):
-        raise ValueError(f"{flag} expects a count like 7B, 32k, 300e9 or 1_000, got {text!r}") from None
-    if value != int(value):
-        raise ValueError(f"{flag} expects a whole number, got {text!r}")
-    value = int(value)
-    if value < 0 or (value == 0 and not allow_zero):
-        raise ValueError(f"{flag} must be {'>= 0' if allow_zero else '> 0'}, got {text!r}")
-    if value > MAX_INPUT:
-        raise ValueError(f"{flag} must be <= 1e30, got {text!r}")
-    return value
+# Counts are the shared block's parse_count ('7B', '32k' = 32,000, '32Ki' = 32,768, '300e9', '1_000'); a size is a
+# number in the same grammar and a unit, whose prefix is the block's suffix of the same value. Everything is bounded
+# by the block's MODEL_MAX_NUMBER (10^30): products of a few such inputs still fit a float for the GiB/GB columns,
+# and no real model or machine is near (10^30 bytes is a million times the world's DRAM).
+_BYTE_UNITS = {"b": "", "kb": "k", "mb": "m", "gb": "g", "tb": "t", "kib": "ki", "mib": "mi", "gib": "gi", "tib": "ti"}
 
 
 def parse_bytes(text, flag="size"):
-    """'80GiB' -> 85899345920, '80GB' -> 80_000_000_000. A unit is required (B, KB..TB, KiB..TiB)."""
-    raw = str(text).strip().replace("_", "")
-    i = len(raw)
-    while i > 0 and raw[i - 1].isalpha():
-        i -= 1
-    number, unit = raw[:i].strip(), raw[i:].lower()
-    if unit not in _BYTE_UNITS:
-        raise ValueError(f"{flag} expects a size with a unit such as 80GiB (2^30) or 80GB (10^9), got {text!r}")
-    try:
-        approx = float(number) * _BYTE_UNITS[unit]
-    except ValueError:
-        raise ValueError(f"{flag} expects a size with a unit such as 80GiB or 80GB, got {text!r}") from None
-    _check_magnitude(approx, flag, text)
-    try:
-        from fractions import Fraction
-        value = Fraction(number) * _BYTE_UNITS[unit]
-    except (ValueError, ZeroDivisionError):
-        raise ValueError(f"{flag} expects a size with a unit such as 80GiB or 80GB, got {text!r}") from None
-    if value < 0:
-        raise ValueError(f"{flag} must not be negative, got {text!r}")
-    if value > MAX_INPUT:
-        raise ValueError(f"{flag} must be <= 1e30 bytes, got {text!r}")
-    return int(value)
+    """'80GiB' -> 85899345920, '80GB' -> 80_000_000_000, '1.5 TiB'. A unit is required (B, KB..TB, KiB..TiB): a
+    bare '80' could be either, and '80B' is 80 bytes here (not the block's 80 billion). The number is read by the
+    block's parse_number (its grammar, bounds and messages); a size that is not a whole number of bytes (0.1KiB =
+    102.4 B) is rounded down, exactly (parse_number gives such a value as a float)."""
+    raw = str(text).strip()
+    number = raw.rstrip("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ").strip()
+    unit = raw[len(number):].strip().lower()
+    if unit not in _BYTE_UNITS or not number:
+        raise InputError(f"{flag} expects a size with a unit such as 80GiB (2^30) or 80GB (10^9), got {text!r}")
+    value = parse_number(number + _BYTE_UNITS[unit], flag)
+    if isinstance(value, int):
+        return value
+    from fractions import Fraction  # the number passed parse_number's grammar and bound: Fraction reads it exactly
+    exact = Fraction(number.replace(",", "").replace("_", "")) * MODEL_NUMBER_SUFFIXES.get(_BYTE_UNITS[unit], 1)
+    return math.floor(exact)
 
 
 def parse_fraction(text, flag, low=0.0, high=None):
-    try:
-        value = float(text)
-    except ValueError:
-        raise ValueError(f"{flag} expects a number, got {text!r}") from None
-    if not math.isfinite(value) or value < low or (high is not None and value > high):
+    """A real number in [low, high] ('0.05', '4.5', '1e-3'), read by the block's parse_number, as a float."""
+    value = float(parse_number(text, flag))
+    if value < low or (high is not None and value > high):
         bound = f"in [{low}, {high}]" if high is not None else f">= {low}"
-        raise ValueError(f"{flag} must be a finite number {bound}, got {text!r}")
+        raise InputError(f"{flag} must be a number {bound}, got {text!r}")
     return value
 
 
@@ -1404,12 +1746,13 @@ def check_memory_model(model):
     """What the memory math needs beyond the block's validate_model; raises InputError naming the flag or field.
 
     The activation estimate knows a layer with 1 norm (a parallel block sharing it), 2 (pre-norms) or 4 (Gemma-2's
-    sandwich); multi-token-prediction modules (Model.mtp_layers, which no reader or flag of this script sets) have
-    tensors and activations this script does not count, so they are refused rather than left out."""
+    sandwich); multi-token-prediction modules (Model.mtp_layers: the block's --mtp-layers; no config reader or preset
+    sets it) have tensors and activations this script does not count, so they are refused rather than left out."""
     if not 1 <= model.norms_per_layer <= 4:
         raise InputError(f"--norms-per-layer must be 1..4, got {model.norms_per_layer}")
     if model.mtp_layers:
-        raise InputError(f"{model.source}: mtp_layers is not modelled by {PROG}; refusing rather than leaving it out")
+        raise InputError(f"--mtp-layers {model.mtp_layers}: multi-token-prediction modules are not modelled by {PROG} "
+                         "(their weights, states and activations); refusing rather than leaving them out")
     return model
 
 
@@ -1635,10 +1978,10 @@ def stage_params(model, setup, stage, layer_counts=None):
 
 def optimizer_state_bytes(opt, tensors):
     """Exact optimizer-state bytes of optimizer `opt` for a list of (ModelTensor, local numel); role "all" stands for
-    the whole model in -p mode, whose tensors are unknown."""
+    the whole model in --params mode, whose tensors are unknown."""
     total = 0
     for t, n in tensors:
-        step = 4 if t.role != "all" else 0  # torch's float32 step tensor per parameter tensor (unknown in -p mode)
+        step = 4 if t.role != "all" else 0  # torch's float32 step per parameter tensor (unknown with --params)
         if opt == "adamw":
             total += 8 * n + step
         elif opt == "adamw-8bit":
@@ -2489,67 +2832,20 @@ def plot_breakdown(result, path):
 # --------------------------------------------------------------------------------------------------------------
 # CLI
 # --------------------------------------------------------------------------------------------------------------
-class _Parser(argparse.ArgumentParser):
-    def error(self, message):
-        self.exit(2, f"{PROG}: error: {message.splitlines()[0] if message else 'bad arguments'}\n")
-
-
 def build_parser():
-    p = _Parser(prog=PROG, description="Training and inference GPU memory of a transformer, per GPU.",
-                formatter_class=argparse.RawDescriptionHelpFormatter, allow_abbrev=False)
-    m = p.add_argument_group("model (explicit flags override --preset / --config)")
-    m.add_argument("--preset", help="built-in model (see --list-presets)")
-    m.add_argument("--list-presets", action="store_true", help="list presets with sources and exit")
-    m.add_argument("--config", help="Hugging Face config.json (or a folder holding one); read with json only")
-    m.add_argument("--generic", action="store_true",
-                   help="read an unknown model_type as a dense Llama-style decoder; the output says so")
-    m.add_argument("-p", "--params", help="model-states-only mode: total parameter count, e.g. 7.5B")
-    m.add_argument("--largest-layer-params", help="with --params: parameters of the largest gathered unit (ZeRO-3)")
-    for flags, dest, hlp in [
-        (("-l", "--num-layers"), "num_layers", "decoder layers"),
-        (("-hs", "--hidden-size"), "hidden_size", "model width h"),
-        (("-v", "--vocab-size"), "vocab_size", "vocabulary size"),
-        (("-a", "--num-attention-heads"), "num_attention_heads", "query heads"),
-        (("--num-kv-heads",), "num_kv_heads", "key/value heads (GQA/MQA)"),
-        (("--head-dim",), "head_dim", "per-head width (default h / heads)"),
-        (("--ffn-hidden-size",), "ffn_hidden_size", "MLP width f"),
-        (("-e", "--num-experts"), "num_experts", "routed experts"),
-        (("-t", "--topk"), "top_k", "experts per token"),
-        (("-ei", "--expert-interval"), "expert_interval", "every n-th layer is MoE (layers n-1, 2n-1, ...; "
-                                                            "DeepSeek presets/configs: 0, n, 2n, ...)"),
-        (("--moe-ffn-hidden-size",), "moe_ffn_hidden_size", "expert width"),
-        (("--num-shared-experts",), "num_shared_experts", "shared experts"),
-        (("--first-k-dense",), "first_k_dense", "leading dense layers (DeepSeek first_k_dense_replace)"),
-        (("--kv-lora-rank",), "kv_lora_rank", "MLA latent width"),
-        (("--q-lora-rank",), "q_lora_rank", "MLA query latent width"),
-        (("--qk-rope-head-dim",), "qk_rope_head_dim", "MLA rotary part of q/k"),
-        (("--qk-nope-head-dim",), "qk_nope_head_dim", "MLA non-rotary part of q/k"),
-        (("--v-head-dim",), "v_head_dim", "MLA value head width"),
-        (("--sliding-window",), "sliding_window", "sliding-window size (0 = none)"),
-        (("--learned-positions",), "learned_positions", "rows of a learned position table"),
-        (("--word-embed-proj-dim",), "word_embed_proj_dim", "embedding width e != h (OPT-350m: 512; adds "
-                                                            "project_in/out, LM head V x e)"),
-        (("--norms-per-layer",), "norms_per_layer", "norms per layer (Gemma-2: 4)"),
-    ]:
-        m.add_argument(*flags, dest=dest, help=hlp)
-    m.add_argument("-kv", "--kv-size-ratio", help="kv heads / query heads (cookbook), e.g. 0.25")
-    m.add_argument("-ff", "--ffn-expansion-factor", help="f / h as a float, e.g. 3.5")
-    m.add_argument("-nl", "--num-mlp-linears", help="2 (plain MLP) or 3 (gated)")
-    m.add_argument("--moe", action="store_true", help="MoE model (use with -e, -t)")
-    m.add_argument("--tied-embeddings", action="store_true", default=None)
-    m.add_argument("--untied-embeddings", dest="tied_embeddings", action="store_false")
-    m.add_argument("--norm", help="rmsnorm | layernorm | layernorm-nobias | nonparametric")
-    m.add_argument("--qkv-bias", action="store_true", default=None)
-    m.add_argument("--mlp-bias", action="store_true", default=None)
-    m.add_argument("--lm-head-bias", action="store_true", default=None, help="LM head with a bias (GPT-J, Phi-2)")
-    m.add_argument("--embedding-norm", action="store_true", default=None,
-                   help="a norm after the token embedding (BLOOM)")
-    m.add_argument("--qk-norm", help="none | head (Qwen3) | full (OLMo-2): norms on the q and k projections")
-    m.add_argument("--layer-types", help="comma list of full/sliding per layer, or 'alternate' (sliding first)")
-    m.add_argument("--dropout", choices=("on", "off"), help="dropout masks stored (default: from the model)")
+    p = OneLineParser(prog=PROG, description="Training and inference GPU memory of a transformer, per GPU.",
+                      formatter_class=argparse.RawDescriptionHelpFormatter)
+    # the model flags every script shares (the block's add_model_arguments: --preset/-p, --config, the architecture
+    # flags); --params is this script's alternative to a model: model states only
+    source, _ = add_model_arguments(p)
+    source.add_argument("--params", metavar="N", help="instead of a model: model states only, for N parameters "
+                                                      "(e.g. 7.5B; the ZeRO paper's and DeepSpeed's count)")
+    source.add_argument("--largest-layer-params", metavar="N",
+                        help="with --params: parameters of the largest gathered unit (ZeRO-3)")
     t = p.add_argument_group("training setup")
     t.add_argument("--infer", action="store_true", help="inference memory instead of training")
-    t.add_argument("-s", "--sequence-length", help="training sequence length (default 2048)")
+    t.add_argument("-s", "--sequence-length", help="training sequence length (default 2048); also the rows of a "
+                                                   "learned position table the model leaves unsized")
     t.add_argument("-b", "--batch-size-per-gpu", "--micro-batch", dest="micro_batch", help="micro-batch (default 1)")
     t.add_argument("--global-batch", help="global batch in sequences (sets micro-batches per step)")
     t.add_argument("--num-gpus", help="GPUs in the job (default tp x pp x cp)")
@@ -2598,130 +2894,29 @@ def build_parser():
     return p
 
 
-# The Model fields the integer model flags set (each flag's argparse dest is its field; -t/--topk sets top_k), and
-# those that must be positive. --learned-positions is apart: it sets the position scheme too.
-MODEL_INT_FIELDS = ("num_layers", "hidden_size", "vocab_size", "num_attention_heads", "num_kv_heads", "head_dim",
-                    "ffn_hidden_size", "num_experts", "top_k", "expert_interval", "moe_ffn_hidden_size",
-                    "num_shared_experts", "first_k_dense", "kv_lora_rank", "q_lora_rank", "qk_rope_head_dim",
-                    "qk_nope_head_dim", "v_head_dim", "sliding_window", "norms_per_layer", "word_embed_proj_dim")
-POSITIVE_FIELDS = ("num_layers", "hidden_size", "vocab_size", "num_attention_heads", "expert_interval",
-                   "norms_per_layer")
-# validate_model names a field by the block's MODEL_FIELD_FLAGS; these fields are set by another flag here
-FLAG_OF_FIELD = {"max_position_embeddings": "--learned-positions", "position_offset": "--learned-positions"}
-
-
-def _flag(field):
-    return FLAG_OF_FIELD.get(field) or MODEL_FIELD_FLAGS.get(field) or "--" + field.replace("_", "-")
-
-
 def resolve_model(args):
-    """Preset / config / flags -> the block's Model (or None in --params mode), validated. Returns (model, warnings
-    for stderr, the config reader's notes).
+    """The model the command line names -> (the block's Model, or None in --params mode; notes for the reader).
 
-    A preset (preset_model) or a config.json (model_from_config) gives the starting Model; each flag then replaces
-    the field it names (dataclasses.replace), and validate_model checks the result under the flags' names. A
-    preset's pre-training length is not used: this script's run defaults (-s 2048, ...) are its own."""
-    warnings, notes = [], []
-    if args.preset and args.config:
-        raise InputError("--preset and --config are alternatives; give one")
-    if args.generic and not args.config:
-        raise InputError("--generic reads a --config of an unknown model_type; give --config")
-    base = None
-    if args.preset:
-        base = preset_model(args.preset)
-    if args.config:
-        raw, label = read_config_json(args.config)
-        base, notes = model_from_config(raw, f"--config {label}", generic=args.generic)
-        warnings += [f"{PROG}: note: {note}" for note in notes]
-        if base.is_moe and base.expert_interval_phase == 0 and base.expert_interval > 1:
-            warnings.append(f"{PROG}: warning: --config moe_layer_freq {base.expert_interval} read as DeepSeek's "
-                            f"code does (MoE layers i % {base.expert_interval} == 0); transformers ignores it and "
-                            "builds every layer past first_k_dense_replace as MoE")
-    explicit = {field: getattr(args, field) for field in MODEL_INT_FIELDS if getattr(args, field) is not None}
-    others = [args.kv_size_ratio, args.ffn_expansion_factor, args.num_mlp_linears, args.norm, args.layer_types,
-              args.tied_embeddings, args.qkv_bias, args.mlp_bias, args.dropout, args.lm_head_bias,
-              args.embedding_norm, args.qk_norm, args.learned_positions]
-    if base is None and not explicit and all(o is None for o in others) and not args.moe:
-        return None, warnings, notes
-    if base is not None and base.is_moe and not base.moe_ffn_hidden_size:
-        # Mixtral's experts are as wide as its MLP (moe_ffn_hidden_size 0): pinned, so that --ffn-hidden-size
-        # changes the dense MLP width only, as it does for every other MoE model
-        base = replace(base, moe_ffn_hidden_size=base.ffn_hidden_size)
-    # Shape flags alone start from the cookbook's defaults: 2-linear MLP, f = 4h, LayerNorm, untied embeddings.
-    model = base or Model(num_layers=32, hidden_size=4096, num_attention_heads=32, vocab_size=32000,
-                          ffn_hidden_size=0, gated_mlp=False, norm="layernorm")
-    model = replace(model, **{field: parse_count(raw, _flag(field), allow_zero=field not in POSITIVE_FIELDS)
-                              for field, raw in explicit.items()})
-    if args.learned_positions is not None:
-        rows = parse_count(args.learned_positions, "--learned-positions", allow_zero=True)
-        if rows and model.position_embedding == "relative":
-            raise InputError("--learned-positions: this model uses relative attention (Transformer-XL), not a "
-                             "learned position table")
-        if rows:  # the flag gives the table's rows: no offset on top (OPT's 2 extra rows are in its config only)
-            model = replace(model, position_embedding="learned", max_position_embeddings=rows, position_offset=0)
-        elif model.position_embedding == "learned":  # 0: no table
-            model = replace(model, position_embedding="none", max_position_embeddings=0, position_offset=0)
-    if args.kv_size_ratio is not None:
-        ratio = parse_fraction(args.kv_size_ratio, "--kv-size-ratio", 0.0, 1.0)
-        kv = ratio * model.num_attention_heads
-        if ratio <= 0 or abs(kv - round(kv)) > 1e-9:
-            raise InputError(f"--kv-size-ratio {args.kv_size_ratio} x {model.num_attention_heads} heads is not a "
-                             f"whole number of kv heads")
-        model = replace(model, num_kv_heads=int(round(kv)))
-    if args.num_mlp_linears is not None:
-        if args.num_mlp_linears not in ("2", "3"):
-            raise InputError(f"--num-mlp-linears must be 2 or 3, got {args.num_mlp_linears!r}")
-        model = replace(model, gated_mlp=args.num_mlp_linears == "3")
-    if args.ffn_expansion_factor is not None:
-        factor = parse_fraction(args.ffn_expansion_factor, "--ffn-expansion-factor", 0.0)
-        width = factor * model.hidden_size
-        if factor <= 0 or abs(width - round(width)) > 1e-6:
-            raise InputError(f"--ffn-expansion-factor {args.ffn_expansion_factor} x {model.hidden_size} is not a "
-                             "whole number; give --ffn-hidden-size")
-        model = replace(model, ffn_hidden_size=int(round(width)))
-    if base is None and "ffn_hidden_size" not in explicit and args.ffn_expansion_factor is None:
-        model = replace(model, ffn_hidden_size=4 * model.hidden_size)
-    if args.moe and not model.num_experts:
-        raise InputError("--moe needs -e/--num-experts > 0")
-    if model.num_experts and not model.moe_ffn_hidden_size:
-        model = replace(model, moe_ffn_hidden_size=model.ffn_hidden_size)
-    if model.num_experts and not model.top_k:
-        model = replace(model, top_k=min(2, model.num_experts))
-    if args.norm is not None:
-        model = replace(model, norm=args.norm)
-    if args.qk_norm is not None:
-        model = replace(model, qk_norm=args.qk_norm)
-    for flag in ("tied_embeddings", "qkv_bias", "mlp_bias", "lm_head_bias", "embedding_norm"):
-        if getattr(args, flag) is not None:
-            model = replace(model, **{flag: getattr(args, flag)})
-    if args.dropout is not None:
-        model = replace(model, dropout=args.dropout == "on")
-    if model.num_layers > MODEL_MAX_LAYERS:  # before per-layer types are expanded to num_layers entries
-        raise InputError(f"--num-layers must be <= {MODEL_MAX_LAYERS:,}, got {model.num_layers:,}")
-    if args.layer_types is not None:
-        text = args.layer_types.strip().lower()
-        if text == "alternate":
-            types = tuple("sliding" if j % 2 == 0 else "full" for j in range(model.num_layers))
+    The block's model_from_arguments reads it: a preset (preset_model) or a config.json (model_from_config), else
+    flags alone (which need -l, -hs, -a and -v); each architecture flag then replaces the field it names and
+    validate_model checks the result under the flags' names. check_memory_model adds what the memory math needs.
+    A preset's pre-training length is not used: this script's run defaults (-s 2048, ...) are its own; a training
+    run's -s, when given, sizes a learned position table that has no rows yet (the block's cookbook reading)."""
+    if not model_arguments_given(args) and not args.generic:  # --generic alone: the block says it needs --config
+        return None, []
+    if args.preset is not None and args.preset.strip().lower() not in MODEL_PRESETS:
+        try:  # -p was this script's --params before -p meant --preset in every script: say so for a count
+            parse_count(args.preset, "--preset")
+        except InputError:
+            pass
         else:
-            types = tuple(x.strip() for x in text.split(",") if x.strip())
-        if not types:
-            raise InputError(f"--layer-types expects a comma list of full/sliding or 'alternate', got "
-                             f"{args.layer_types!r}")
-        if len(types) != model.num_layers:
-            raise InputError(f"--layer-types has {len(types)} entries for {model.num_layers} layers")
-        if any(t not in ("full", "sliding") for t in types):
-            raise InputError("--layer-types entries must be 'full' or 'sliding'")
-        model = replace(model, layer_types=types)
-    elif model.layer_types and len(model.layer_types) != model.num_layers and "num_layers" in explicit:
-        # a preset's or config's pattern (Gemma-2: sliding, full, ...) repeated over the new depth
-        model = replace(model, layer_types=tuple(model.layer_types[j % len(model.layer_types)]
-                                                 for j in range(model.num_layers)))
-    if base is not None:
-        changed = [f.name for f in fields(Model) if getattr(model, f.name) != getattr(base, f.name)]
-        if changed:  # provenance: the echoed model says which values are not the preset's / file's own
-            model = replace(model, name=f"{model.name} (modified)",
-                            source=f"{model.source}; changed by flags: {', '.join(changed)}")
-    return check_memory_model(validate_model(model, FLAG_OF_FIELD)), warnings, notes
+            raise InputError(f"--preset {args.preset!r} is not a preset: -p is --preset; for model states only give "
+                             f"--params {args.preset.strip()}")
+    sequence_length = None
+    if not args.infer and args.sequence_length is not None:  # -s is a training flag (refused with --infer)
+        sequence_length = parse_count(args.sequence_length, "--sequence-length")
+    model, notes = model_from_arguments(args, sequence_length=sequence_length)
+    return check_memory_model(model), notes
 
 
 def _opt(raw, flag, default, parse=parse_count, **kw):
@@ -2836,13 +3031,14 @@ def compute(args):
         raise ValueError(f"{stray[0]} is for {'training; drop --infer' if args.infer else 'inference; add --infer'}")
     if args.top is not None and not args.search:
         raise ValueError("--top sets the rows --search prints; add --search")
-    model, warnings, notes = resolve_model(args)
+    model, notes = resolve_model(args)
+    warnings = [f"{PROG}: note: {note}" for note in notes]  # the block's notes: assumed defaults, fields not read
     if model is None and args.params is None:
-        raise ValueError("give a model: --preset, --config, shape flags (-l, -hs, -a, ...) or -p/--params")
+        raise InputError("give a model: --preset/-p, --config, flags alone (-l, -hs, -a, -v) or --params")
     if model is not None and args.params is not None:
-        raise ValueError("-p/--params is for model-states-only mode; do not combine it with a model")
+        raise InputError("--params is for model-states-only mode; do not combine it with a model")
     if model is not None and args.largest_layer_params is not None:
-        raise ValueError("--largest-layer-params is for -p/--params mode; with a model the gathered unit is "
+        raise InputError("--largest-layer-params is for --params mode; with a model the gathered unit is "
                          "computed")
     gpu_bytes = parse_bytes(args.gpu_memory, "--gpu-memory") if args.gpu_memory is not None else None
     if (args.max_micro_batch or args.max_context or args.search) and gpu_bytes is None:
@@ -2850,7 +3046,7 @@ def compute(args):
     if sum(map(bool, (args.max_micro_batch, args.max_context, args.search))) > 1:
         raise ValueError("give one of --max-micro-batch, --max-context, --search")
     if (args.search or args.max_micro_batch or args.max_context or args.explain) and model is None:
-        raise ValueError("--search, --max-micro-batch, --max-context and --explain need an architecture, not -p")
+        raise ValueError("--search, --max-micro-batch, --max-context and --explain need a model, not --params")
     params = count_params(model) if model is not None else {"total": parse_count(args.params, "--params")}
     result = {"model": asdict(model) if model is not None else None, "params": params, "notes": notes}
     if args.infer:

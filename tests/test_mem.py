@@ -31,7 +31,7 @@ def run_json(mem, *argv):
 @pytest.mark.parametrize("stage, expected_gb", [(0, 120), (1, 31.4), (2, 16.6), (3, 1.9)])
 def test_zero_paper_figure_1(mem, stage, expected_gb):
     # Fig. 1: Psi = 7.5B, K = 12 (mixed-precision Adam), N_d = 64: 120 / 31.4 / 16.6 / 1.9 GB (printed to 0.1 GB)
-    r = run_json(mem, "-p", "7.5B", "--num-gpus", "64", "-z", str(stage), *BARE)
+    r = run_json(mem, "--params", "7.5B", "--num-gpus", "64", "-z", str(stage), *BARE)
     assert abs(r["per_gpu"]["total"] / 1e9 - expected_gb) <= 0.05
 
 
@@ -46,7 +46,7 @@ ZERO_TABLE_1 = [
 @pytest.mark.parametrize("psi, nd, p_os, p_os_g, p_os_g_p", ZERO_TABLE_1)
 def test_zero_paper_table_1(mem, psi, nd, p_os, p_os_g, p_os_g_p):
     for stage, expected in ((1, p_os), (2, p_os_g), (3, p_os_g_p)):
-        r = run_json(mem, "-p", psi, "--num-gpus", str(nd), "-z", str(stage), *BARE)
+        r = run_json(mem, "--params", psi, "--num-gpus", str(nd), "-z", str(stage), *BARE)
         digits = len(str(expected).split(".")[1]) if "." in str(expected) else 0
         assert abs(r["per_gpu"]["total"] / 1e9 - expected) <= 0.5 * 10**-digits + 1e-9, (stage, r["per_gpu"])
 
@@ -62,8 +62,8 @@ def test_zero_paper_table_1(mem, psi, nd, p_os, p_os_g, p_os_g_p):
 @pytest.mark.parametrize("d", [2, 8, 64])
 def test_megatron_distributed_optimizer_table(mem, flags, plain, dist_num, dist_den, d):
     n = 1_000_000 * d  # divisible by d, so every shard is exact
-    r0 = run_json(mem, "-p", str(n), "--num-gpus", str(d), "-z", "0", *flags, *BARE)
-    r1 = run_json(mem, "-p", str(n), "--num-gpus", str(d), "-z", "1", *flags, *BARE)
+    r0 = run_json(mem, "--params", str(n), "--num-gpus", str(d), "-z", "0", *flags, *BARE)
+    r1 = run_json(mem, "--params", str(n), "--num-gpus", str(d), "-z", "1", *flags, *BARE)
     assert r0["per_gpu"]["total"] == plain * n
     assert r1["per_gpu"]["total"] == dist_num * n + dist_den * n // d
 
@@ -73,8 +73,8 @@ def test_megatron_distributed_optimizer_table(mem, flags, plain, dist_num, dist_
 @pytest.mark.parametrize("n, without, with_fp32", [("1B", 16, 20), ("7B", 112, 140), ("70B", 1120, 1400),
                                                    ("405B", 6480, 8100)])
 def test_ultrascale_playbook_model_states(mem, n, without, with_fp32):
-    assert run_json(mem, "-p", n, *BARE)["per_gpu"]["total"] == without * 10**9
-    assert run_json(mem, "-p", n, "--grads", "low+fp32", *BARE)["per_gpu"]["total"] == with_fp32 * 10**9
+    assert run_json(mem, "--params", n, *BARE)["per_gpu"]["total"] == without * 10**9
+    assert run_json(mem, "--params", n, "--grads", "low+fp32", *BARE)["per_gpu"]["total"] == with_fp32 * 10**9
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -91,7 +91,7 @@ DS3 = [*DS, "--prefetch-units", "0"]  # ZeRO-3: DeepSpeed's estimator gathers th
 def test_deepspeed_t5_large_zero3(mem, extra, expected_mib):
     # memory.rst: t5-large, 737.67M params, largest layer 32.90M, 1 node x 4 GPUs; printed as `bytes >> 20` MB,
     # i.e. whole MiB rounded down
-    r = run_json(mem, "-p", "737.67M", "--largest-layer-params", "32.90M", "--num-gpus", "4", "-z", "3", *DS3, *extra)
+    r = run_json(mem, "--params", "737.67M", "--largest-layer-params", "32.90M", "--num-gpus", "4", "-z", "3", *DS3, *extra)
     assert r["per_gpu"]["total"] >> 20 == expected_mib
 
 
@@ -105,7 +105,7 @@ def test_deepspeed_t5_3b(mem, stage, extra, expected_gib):
     # printed with :.2f in GiB (labelled GB), so within half a printed unit. (The "all_live" run on the real model,
     # largest layer 32.9M, prints 0.79 / 6.10 instead of 0.78 / 6.09.)
     largest = ["--largest-layer-params", "32M", "--prefetch-units", "0"] if stage == "3" else []
-    r = run_json(mem, "-p", "2851M", *largest, "--num-gpus", "8", "-z", stage, *DS, *extra)
+    r = run_json(mem, "--params", "2851M", *largest, "--num-gpus", "8", "-z", stage, *DS, *extra)
     assert abs(r["per_gpu"]["total"] / GiB - expected_gib) <= 0.005
 
 
@@ -125,11 +125,11 @@ def bert_base_cased_params():
 def test_accelerate_bert_base_cased(mem):
     n = bert_base_cased_params()
     assert n == 108_310_272
-    fp32 = run_json(mem, "-p", str(n), "--infer", "--weight-dtype", "fp32", *BARE_INFER)["per_gpu"]["weights"]
-    fp16 = run_json(mem, "-p", str(n), "--infer", "--weight-dtype", "fp16", *BARE_INFER)["per_gpu"]["weights"]
+    fp32 = run_json(mem, "--params", str(n), "--infer", "--weight-dtype", "fp32", *BARE_INFER)["per_gpu"]["weights"]
+    fp16 = run_json(mem, "--params", str(n), "--infer", "--weight-dtype", "fp16", *BARE_INFER)["per_gpu"]["weights"]
     assert abs((fp32 + 8192) / MiB - 413.18) <= 0.005
     assert abs((fp16 + 4096) / MiB - 206.59) <= 0.005
-    adam = run_json(mem, "-p", str(n), "--precision", "fp32", *BARE)["per_gpu"]["total"]
+    adam = run_json(mem, "--params", str(n), "--precision", "fp32", *BARE)["per_gpu"]["total"]
     assert abs(adam / GiB - 1.61) <= 0.005
 
 
@@ -284,14 +284,14 @@ def test_llama2_7b_model_states_bytes_per_param(mem):
 
 @pytest.mark.parametrize("opt, per_param", [("sgd", 0), ("sgd-momentum", 4), ("lion", 4)])
 def test_simple_optimizers(mem, opt, per_param):
-    r = run_json(mem, "-p", "1B", "--optimizer", opt, *BARE)
+    r = run_json(mem, "--params", "1B", "--optimizer", opt, *BARE)
     assert r["per_gpu"]["optimizer_states"] == per_param * 10**9
 
 
 def test_adamw_8bit_block_absmax(mem):
     # bitsandbytes Optimizer2State: two uint8 states + two fp32 absmax per 256-element block
     n = 2**20
-    r = run_json(mem, "-p", str(n), "--optimizer", "adamw-8bit", *BARE)
+    r = run_json(mem, "--params", str(n), "--optimizer", "adamw-8bit", *BARE)
     assert r["per_gpu"]["optimizer_states"] == 2 * n + 2 * 4 * (n // 256)
 
 
@@ -391,7 +391,7 @@ def test_text_markdown_explain_and_plot(mem, tmp_path):
     assert status == 0 and "softmax output" in out and "assumptions:" in out
     status, out, _ = call_main(mem, ["--preset", "gpt2", "--format", "markdown"])
     assert status == 0 and out.startswith("**gpt2**, training") and "\n| term | GiB | GB | % |\n" in out
-    status, out, _ = call_main(mem, ["-p", "7B", "--infer", "--format", "markdown"])
+    status, out, _ = call_main(mem, ["--params", "7B", "--infer", "--format", "markdown"])
     assert status == 0 and "inference" in out.splitlines()[0]
     pytest.importorskip("matplotlib")
     target = tmp_path / "mem.png"
@@ -591,19 +591,19 @@ def test_muon_states(mem):
 
 def test_fsdp_variants(mem):
     n, g = 8 * 10**9, 8
-    full = run_json(mem, "-p", str(n), "--num-gpus", str(g), "--sharding", "fsdp-full", *BARE)["per_gpu"]
+    full = run_json(mem, "--params", str(n), "--num-gpus", str(g), "--sharding", "fsdp-full", *BARE)["per_gpu"]
     assert (full["weights"], full["gradients"], full["master_weights"], full["optimizer_states"]) == (
         4 * n // g, 4 * n // g, 0, 8 * n // g)  # sharded fp32 params double as master
-    grad_op = run_json(mem, "-p", str(n), "--num-gpus", str(g), "--sharding", "fsdp-grad-op", *BARE)["per_gpu"]
+    grad_op = run_json(mem, "--params", str(n), "--num-gpus", str(g), "--sharding", "fsdp-grad-op", *BARE)["per_gpu"]
     assert grad_op["weights"] == 4 * n // g + 2 * n and grad_op["gradients"] == 4 * n // g
-    hybrid = run_json(mem, "-p", str(n), "--num-gpus", "64", "--sharding", "fsdp-hybrid", "--fsdp-shard-size",
+    hybrid = run_json(mem, "--params", str(n), "--num-gpus", "64", "--sharding", "fsdp-hybrid", "--fsdp-shard-size",
                       "8", *BARE)["per_gpu"]
     assert hybrid["optimizer_states"] == 8 * n // 8
 
 
 def test_offload_optimizer_moves_states_to_cpu(mem):
     n, g = 8 * 10**9, 8
-    r = run_json(mem, "-p", str(n), "--num-gpus", str(g), "-z", "2", "--offload-optimizer", *BARE)
+    r = run_json(mem, "--params", str(n), "--num-gpus", str(g), "-z", "2", "--offload-optimizer", *BARE)
     assert r["per_gpu"]["total"] == 2 * n
     assert r["cpu_per_gpu_bytes"] == (2 + 4 + 8) * n // g
 
@@ -627,9 +627,32 @@ def test_expert_parallel_divides_experts_only(mem):
 
 
 def test_count_suffixes(mem):
-    assert mem.parse_count("32k") == 32_000 and mem.parse_count("32Ki") == 32_768
-    assert mem.parse_count("1.4T") == 1_400_000_000_000 and mem.parse_count("300e9") == 300 * 10**9
+    # counts are the shared block's parse_count: SI suffixes powers of ten, binary ones powers of two
+    assert mem.parse_count("32k", "-s") == 32_000 and mem.parse_count("32Ki", "-s") == 32_768
+    assert mem.parse_count("1.4T", "-s") == 1_400_000_000_000 and mem.parse_count("300e9", "-s") == 300 * 10**9
     assert mem.parse_bytes("80GiB") == 80 * 2**30 and mem.parse_bytes("80GB") == 80 * 10**9
+    # and this script's flags read them so: -s 32Ki is 32,768 tokens, --context 32k 32,000
+    assert run_json(mem, "--preset", "llama-3-8b", "-s", "32Ki")["setup"]["seq_len"] == 32_768
+    assert run_json(mem, "--preset", "llama-3-8b", "--infer", "--context", "32k")["setup"]["context"] == 32_000
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("80GiB", 80 * 2**30), ("80 GB", 80 * 10**9), ("1.5TiB", 3 * 2**39), ("0.5KB", 500), ("1_000MB", 10**9),
+    ("80B", 80),                      # a size's B is bytes: 80 bytes, not the count suffix's 80 billion
+    ("0.1KiB", 102),                  # 102.4 bytes: rounded down
+    ("79.6GiB", 796 * 2**30 // 10),   # 85,469,849,190.4 bytes, rounded down exactly
+    ("1234567890123.3KiB", 12345678901233 * 1024 // 10),
+    ("9007199254740993.9B", 9007199254740993),  # past 2^53 a float rounds this up to ...994: the floor is exact
+])
+def test_sizes_are_exact(mem, text, expected):
+    assert mem.parse_bytes(text, "--gpu-memory") == expected
+
+
+@pytest.mark.parametrize("text", ["80", "80 parsecs", "-1GB", "nanGB", "infGiB", "GB", "1e31B", "1e100000000GB"])
+def test_bad_sizes_are_refused_naming_the_flag(mem, text):
+    status, out, err = call_main(mem, ["--preset", "llama-3-8b", "--gpu-memory", text])
+    lines = err.strip().splitlines()
+    assert status == 2 and out == "" and len(lines) == 1 and "--gpu-memory" in lines[0], err
 
 
 def test_explain_lists_moe_and_mla_tensors(mem):
@@ -678,29 +701,28 @@ def test_huge_layer_count_with_per_layer_types_fails_fast(mem):
 
 # ---------------------------------------------------------------------------------------------------------------
 # DeepSeek's moe_layer_freq (DeepSeek-V2/V3 modeling_deepseek.py, DeepseekV2DecoderLayer: a layer is MoE iff
-# layer_idx >= first_k_dense_replace and layer_idx % moe_layer_freq == 0). Every published DeepSeek config has 1;
-# transformers ignores the field, so no PyTorch model can check a larger value: the layer pattern and the count are
-# computed here, and calc_transformer_params.py (which follows DeepSeek's code) must agree.
+# layer_idx >= first_k_dense_replace and layer_idx % moe_layer_freq == 0). transformers' DeepseekV2/V3 ignore the
+# field and make every layer past first_k_dense_replace MoE. Every published DeepSeek config has 1, where both agree;
+# any other value describes two different models, so the shared block refuses it (this script used to read it with
+# DeepSeek's rule and print a warning; one vocabulary point 7 removed the warning with the reading).
 # ---------------------------------------------------------------------------------------------------------------
-# deepseek-ai/DeepSeek-V2-Lite config.json (MLA without q-LoRA, shared experts, first layer dense), shrunk, with
-# moe_layer_freq 1 -> 2 so the rule matters.
-DEEPSEEK_V2_LITE_FREQ2 = {
+# deepseek-ai/DeepSeek-V2-Lite config.json (MLA without q-LoRA, shared experts, first layer dense, moe_layer_freq 1),
+# shrunk.
+DEEPSEEK_V2_LITE_SMALL = {
     "model_type": "deepseek_v2", "hidden_size": 64, "num_attention_heads": 4, "num_key_value_heads": 4,
     "num_hidden_layers": 6, "vocab_size": 100, "intermediate_size": 128, "moe_intermediate_size": 32,
     "n_routed_experts": 4, "n_shared_experts": 2, "num_experts_per_tok": 2, "first_k_dense_replace": 1,
-    "moe_layer_freq": 2, "kv_lora_rank": 16, "q_lora_rank": None, "qk_nope_head_dim": 8, "qk_rope_head_dim": 4,
+    "moe_layer_freq": 1, "kv_lora_rank": 16, "q_lora_rank": None, "qk_nope_head_dim": 8, "qk_rope_head_dim": 4,
     "v_head_dim": 8, "tie_word_embeddings": False, "attention_bias": False, "hidden_act": "silu",
     "rms_norm_eps": 1e-6, "n_group": 1, "topk_group": 1, "topk_method": "greedy", "scoring_func": "softmax",
     "seq_aux": True, "aux_loss_alpha": 0.001, "norm_topk_prob": False, "routed_scaling_factor": 1.0}
 
 
-def test_deepseek_moe_layer_freq_is_read_with_deepseeks_rule(mem, params, tmp_path):
-    c = DEEPSEEK_V2_LITE_FREQ2
-    moe_layers = [i for i in range(c["num_hidden_layers"])
-                  if i >= c["first_k_dense_replace"] and i % c["moe_layer_freq"] == 0]
-    assert moe_layers == [2, 4]
-    model, notes = mem.model_from_config(dict(c), "deepseek-v2-lite-freq2")  # the shared model block's reader
-    assert [i for i in range(model.num_layers) if model.layer_is_moe(i)] == moe_layers
+def test_deepseek_moe_layer_freq_1_is_read_and_2_is_refused(mem, params, tmp_path):
+    c = DEEPSEEK_V2_LITE_SMALL
+    moe_layers = [i for i in range(c["num_hidden_layers"]) if i >= c["first_k_dense_replace"]]  # freq 1: all past
+    model, notes = mem.model_from_config(dict(c), "deepseek-v2-lite-small")  # the shared model block's reader
+    assert [i for i in range(model.num_layers) if model.layer_is_moe(i)] == moe_layers == [1, 2, 3, 4, 5]
     assert notes == []  # every field read (moe_layer_freq included) or known to be harmless
     h, a, v, f, fm, e = c["hidden_size"], c["num_attention_heads"], c["vocab_size"], c["intermediate_size"], \
         c["moe_intermediate_size"], c["n_routed_experts"]
@@ -715,11 +737,16 @@ def test_deepseek_moe_layer_freq_is_read_with_deepseeks_rule(mem, params, tmp_pa
     path = tmp_path / "config.json"
     path.write_text(json.dumps(c))
     status, out, err = call_main(mem, ["--config", str(path), "--infer", "--json"])
-    assert status == 0 and err.count("\n") == 1 and "moe_layer_freq 2" in err, err  # the transformers caveat
+    assert status == 0 and err == "", err
     assert json.loads(out)["params"]["total"] == expected
     status, out, err = call_main(params, ["--config", str(path), "--json"])
     assert status == 0, err
     assert json.loads(out)["total"] == expected
+    # moe_layer_freq 2: DeepSeek's code would make layers 2 and 4 MoE, transformers 1..5: refused, naming the field
+    path.write_text(json.dumps(dict(c, moe_layer_freq=2)))
+    status, out, err = call_main(mem, ["--config", str(path), "--infer", "--json"])
+    lines = err.strip().splitlines()
+    assert status == 2 and out == "" and len(lines) == 1 and "'moe_layer_freq' 2" in lines[0], err
 
 
 def test_decoder_sparse_step_keeps_qwens_phase(mem):
@@ -739,12 +766,12 @@ def test_decoder_sparse_step_keeps_qwens_phase(mem):
 # Hostile input found in review: each was a traceback, a hang or a silent default before.
 # ---------------------------------------------------------------------------------------------------------------
 @pytest.mark.parametrize("argv, needle", [
-    (["-p", "1e400"], "--params"),                                        # OverflowError in the GiB column
-    (["-p", "1e100000000"], "--params"),                                  # Fraction would expand 10^(10^8)
+    (["--params", "1e400"], "--params"),                                        # OverflowError in the GiB column
+    (["--params", "1e100000000"], "--params"),                                  # Fraction would expand 10^(10^8)
     (["--preset", "llama-3-8b", "-s", "1e400"], "--sequence-length"),
     (["--preset", "llama-3-8b", "--gpu-memory", "1e400GB"], "--gpu-memory"),
     (["--preset", "llama-3-8b", "--overhead", "1e100000000GB"], "--overhead"),
-    (["--preset", "llama-3-8b", "-ff", "1e300"], "--ffn-hidden-size"),    # -ff x h above the input bound
+    (["--preset", "llama-3-8b", "-ff", "1e300"], "--ffn-expansion-factor"),  # above the bound; names -ff's flag
     (["--preset", "llama-3-8b", "--precision", ""], "--precision"),       # "" fell back to bf16
     (["--preset", "llama-3-8b", "--infer", "--kv-dtype", " "], "--kv-dtype"),
     (["--preset", ""], "--preset"),
@@ -756,19 +783,22 @@ def test_decoder_sparse_step_keeps_qwens_phase(mem):
     (["--preset", "llama-3-8b", "--context", "99"], "--context"),               # and inference flags too
     (["--preset", "llama-3-8b", "--kv-dtype", "fp8"], "--kv-dtype"),
     (["--preset", "llama-3-8b", "--top", "3"], "--top"),
-    (["-p", "7B", "-z", "2", "--largest-layer-params", "1B"], "--largest-layer-params"),  # unread below ZeRO-3
+    (["--params", "7B", "-z", "2", "--largest-layer-params", "1B"], "--largest-layer-params"),  # unread below ZeRO-3
     (["--preset", "llama-3-8b", "--prefetch-units", "2"], "--prefetch-units"),
     (["--preset", "llama-3-8b", "--fsdp-shard-size", "4"], "--fsdp-shard-size"),
     (["--preset", "llama-3-8b", "--sharding", "fsdp-full", "--grads", "low+fp32"], "--grads"),
     (["--preset", "llama-3-8b", "--etp", "2"], "--etp"),
     (["--preset", "llama-3-8b", "--search", "--gpu-memory", "80GB", "-z", "1"], "--search"),
-    (["-l", "2", "-hs", "96", "-a", "24", "--num-kv-heads", "8", "--infer", "-tp", "3"], "--num-kv-heads"),
+    # (flags alone need -v since the shared model flags; before, an unnamed vocabulary was taken as 32000)
+    (["-l", "2", "-hs", "96", "-a", "24", "-v", "1000", "--num-kv-heads", "8", "--infer", "-tp", "3"],
+     "--num-kv-heads"),
     (["--preset", "chinchilla-70b", "--learned-positions", "2048"], "--learned-positions"),  # relative positions
     (["--preset", "llama-3-8b", "-v", "1e30"], "--vocab-size"),          # beyond the block's bound on a width
     (["--preset", "llama-3-8b", "--config", "/nonexistent"], "--preset"),  # the config silently won before
     (["--preset", "gemma-2-9b", "--sliding-window", "0"], "--sliding-window"),  # its sliding layers need a window
     (["--preset", "llama-3-8b", "--layer-types", "full,sliding"], "--layer-types"),  # 2 entries for 32 layers
     (["--preset", "llama-3-8b", "--norm", "batchnorm"], "--norm"),
+    (["--preset", "deepseek-v3", "--mtp-layers", "1"], "--mtp-layers"),  # the block's flag; MTP is not counted here
 ])
 def test_review_hostile_cli(mem, argv, needle):
     status, out, err = call_main(mem, argv)
@@ -790,7 +820,7 @@ def test_search_with_a_huge_global_batch_does_not_hang(mem):
      "--config"),                                                         # beyond Python's int digit limit
     ('{"text_config": "abc", "hidden_size": 64, "num_attention_heads": 4, "num_hidden_layers": 2, '
      '"vocab_size": 10}', "text_config"),                                 # was ignored silently
-    ('"abc"', "--config"),
+    ('"abc"', "expected a JSON object"),                                  # the shared reader names the problem
     ('{"model_type": {}, "hidden_size": 64, "num_attention_heads": 4, "num_hidden_layers": 2, "vocab_size": 10}',
      "model_type"),                                                       # TypeError: unhashable type
     ('{"model_type": "qwen2_moe", "hidden_size": 64, "num_attention_heads": 4, "num_hidden_layers": 2, '
@@ -812,7 +842,7 @@ def test_review_hostile_config(mem, tmp_path, text, needle):
 
 
 @pytest.mark.parametrize("argv", [
-    ["-p", "1e30", "--num-gpus", "16777216", "-z", "3", "--largest-layer-params", "1e30"],
+    ["--params", "1e30", "--num-gpus", "16777216", "-z", "3", "--largest-layer-params", "1e30"],
     # a model width is bounded by the shared model block (MODEL_MAX_WIDTH, 1e9), run sizes by this script (1e30)
     ["--preset", "llama-3-8b", "--infer", "--context", "1e30", "--batch-size", "1e30", "-v", "1e9"],
     ["--preset", "gemma-2-9b", "-s", "1e30", "-b", "1e30", "--attention", "eager", "--profile", "hf"],
@@ -881,3 +911,88 @@ def test_flags_on_a_preset_are_stated_in_the_echoed_model(mem):
     r = run_json(mem, "--preset", "llama-3-8b", "-l", "4", "--infer")
     assert r["model"]["name"] == "llama-3-8b (modified)" and "changed by flags: num_layers" in r["model"]["source"]
     assert run_json(mem, "--preset", "llama-3-8b", "--infer")["model"]["name"] == "llama-3-8b"
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The shared model flags (the block's add_model_arguments / model_from_arguments): what changed for this script
+# with the one vocabulary. Expected values are published totals or hand counts, never the script's output.
+# ---------------------------------------------------------------------------------------------------------------
+def test_p_is_preset_and_params_has_no_short_alias(mem):
+    # one vocabulary, point 1: -p means --preset in every script; --params keeps its long name only
+    assert run_json(mem, "-p", "llama-3-8b", "--infer")["params"]["total"] == 8_030_261_248  # HF safetensors total
+    status, out, err = call_main(mem, ["-p", "7.5B", "--num-gpus", "64", "-z", "1"])
+    lines = err.strip().splitlines()
+    assert status == 2 and out == "" and len(lines) == 1 and "--preset" in lines[0] and "--params 7.5B" in lines[0]
+
+
+def test_mixtral_ffn_hidden_size_changes_the_experts_too(mem):
+    # one vocabulary, point 5: Mixtral's intermediate_size is its experts' width (moe_ffn_hidden_size 0), so
+    # --ffn-hidden-size 7168 narrows all 32 x 8 experts (3 linears of 4096 x f each) from 14336; before, the experts
+    # were pinned at 14336 and the flag changed nothing (Mixtral has no dense MLP).
+    published, h, layers, experts = 46_702_792_704, 4096, 32, 8
+    narrowed = published - layers * experts * 3 * h * (14336 - 7168)
+    p = run_json(mem, "--preset", "mixtral-8x7b", "--ffn-hidden-size", "7168", "--infer")["params"]
+    assert p["total"] == narrowed
+    assert p["active"] == narrowed - layers * (experts - 2) * 3 * h * 7168  # top-2: 6 experts skipped per token
+    # the experts' own width is still its own flag: with it the experts stay 14336 wide (the published total)
+    assert run_json(mem, "--preset", "mixtral-8x7b", "--ffn-hidden-size", "7168", "--moe-ffn-hidden-size", "14336",
+                    "--infer")["params"]["total"] == published
+
+
+def test_a_new_depth_needs_its_layer_types(mem):
+    # one vocabulary, point 6: Gemma-2's sliding / full pattern is not stretched to a new -l (it was repeated before)
+    status, out, err = call_main(mem, ["--preset", "gemma-2-9b", "-l", "4", "--infer"])
+    lines = err.strip().splitlines()
+    assert status == 2 and out == "" and len(lines) == 1 and "--layer-types" in lines[0], err
+    # given: Gemma-2-9B's K/V per layer and token is 2 x 8 kv heads x 256 x 2 B; sliding layers hold 4096 tokens
+    per_layer_token, ctx = 2 * 8 * 256 * 2, 10_000
+    alternate = run_json(mem, "--preset", "gemma-2-9b", "-l", "4", "--layer-types", "alternate", "--infer",
+                         "--context", str(ctx))
+    assert alternate["kv_cache"]["total_bytes"] == 2 * per_layer_token * 4096 + 2 * per_layer_token * ctx
+    one_sliding = run_json(mem, "--preset", "gemma-2-9b", "-l", "4", "--num-sliding-layers", "1", "--infer",
+                           "--context", str(ctx))
+    assert one_sliding["kv_cache"]["total_bytes"] == per_layer_token * 4096 + 3 * per_layer_token * ctx
+
+
+# A model from flags alone: -l 2 -hs 64 -a 4 -v 100 is the cookbook's transformer (one vocabulary, point 3): untied
+# embedding and LM head 2 x 100 x 64, two LayerNorms with weight and bias per layer and a final one (2 x 64 each),
+# bias-free q, k, v, o (4 x 64 x 64), a 2-linear MLP 4 x 64 = 256 wide.
+TINY_FLAGS = ["-l", "2", "-hs", "64", "-a", "4", "-v", "100"]
+TINY_OUTSIDE_LAYERS = 2 * 100 * 64 + 2 * 64
+TINY_ATTENTION_AND_NORMS = 4 * 64 * 64 + 2 * 2 * 64
+
+
+def test_flags_alone_are_the_cookbooks_model_and_say_so(mem):
+    status, out, err = call_main(mem, [*TINY_FLAGS, "--infer", "--json"])
+    assert status == 0, err
+    r = json.loads(out)
+    assert r["params"]["total"] == TINY_OUTSIDE_LAYERS + 2 * (TINY_ATTENTION_AND_NORMS + 2 * 64 * 256)
+    assert any(n.startswith("from flags alone") for n in r["notes"])  # the block's note, in JSON and on stderr
+    assert f"{mem.PROG}: note: from flags alone" in err
+    # all four sizes are needed now (before, a missing one was taken from a 32-layer, 4096-wide, 32000-token model)
+    status, out, err = call_main(mem, ["-l", "2", "-hs", "64", "-a", "4", "--infer"])
+    assert status == 2 and out == "" and err.count("\n") == 1 and "--vocab-size" in err, err
+
+
+def test_experts_without_topk_are_top_1(mem):
+    # one vocabulary, point 3: -e without -t routes each token to 1 expert (the cookbook's default; this script used
+    # min(2, E) before). 4 experts, each the 256-wide 2-linear MLP, and a bias-free router 64 x 4, in both layers.
+    status, out, err = call_main(mem, [*TINY_FLAGS, "-e", "4", "--infer", "--json"])
+    assert status == 0, err
+    r = json.loads(out)
+    expert = 2 * 64 * 256
+    per_layer = TINY_ATTENTION_AND_NORMS + 4 * 64
+    assert r["params"]["total"] == TINY_OUTSIDE_LAYERS + 2 * (per_layer + 4 * expert)
+    assert r["params"]["active"] == TINY_OUTSIDE_LAYERS + 2 * (per_layer + 1 * expert)
+    assert r["model"]["top_k"] == 1 and "--topk not given" in err
+
+
+def test_training_sequence_length_sizes_a_learned_position_table(mem):
+    # one vocabulary, point 2: a learned table with no rows given takes the run's -s (here 512 rows of 64)
+    dense = TINY_OUTSIDE_LAYERS + 2 * (TINY_ATTENTION_AND_NORMS + 2 * 64 * 256)
+    r = run_json(mem, *TINY_FLAGS, "--position-embedding", "learned", "-s", "512", *BARE)
+    assert r["params"]["total"] == dense + 512 * 64
+    # --learned-positions says it outright; inference has no -s, so without it the table's size is asked for
+    assert run_json(mem, *TINY_FLAGS, "--learned-positions", "300", "--infer")["params"]["total"] == dense + 300 * 64
+    status, out, err = call_main(mem, [*TINY_FLAGS, "--position-embedding", "learned", "--infer"])
+    assert status == 2 and out == "" and err.count("\n") == 1 and "--learned-positions" in err, err
