@@ -1147,6 +1147,7 @@ def _mb_read_llama_style(r: _MBFields, mt: str) -> dict:
         r.expect("full_attn_mod", 1, mt)
         r.expect("lm_head_bias", False, mt)
     if mt == "starcoder2":
+        r.expect("mlp_type", "default", mt)  # published files carry "default"; the class builds its one MLP
         norm = r.text("norm_type", default="layer_norm")
         if norm != "layer_norm":  # Starcoder2 builds nn.LayerNorm whatever the field says; another value is new
             raise InputError(f"{r.where}: field 'norm_type' {norm!r} is not modelled for starcoder2 "
@@ -1215,6 +1216,8 @@ def _mb_read_windows(r: _MBFields, mt: str, v: dict) -> None:
                          f"{v['num_layers']} is beyond {MODEL_MAX_LAYERS:,}")
     window = _MB_CLASS_DEFAULTS.get(mt, {}).get("sliding_window", 0) if r.absent("sliding_window") else \
         r.int("sliding_window", default=0, minimum=0)
+    if "sliding_window_size" in r.raw:  # Gemma-2's files repeat the window under this name, which no class reads
+        r.expect("sliding_window_size", r.raw.get("sliding_window"), mt)
     qwen = mt in ("qwen2", "qwen2_moe", "qwen3", "qwen3_moe")
     # Qwen configs carry a window that is off unless use_sliding_window is true (false by default in each class)
     # only the Qwen config classes read use_sliding_window; Mistral, Gemma-2, Phi-3, StarCoder2 keep their window
@@ -1441,7 +1444,8 @@ MODEL_NORM_ALIASES = {"none": "nonparametric", "layernorm-nonparametric": "nonpa
 # and bias, untied embeddings; no linear biases and no position table (rotary).  Printed as assumed, never silent.
 MODEL_FLAGS_ONLY_NOTE = ("from flags alone: a plain 2-linear MLP (-nl 3 for SwiGLU) 4 x hidden wide unless -ff or "
                          "--ffn-hidden-size, LayerNorm with biases (--norm), no linear biases (--bias), untied "
-                         "embeddings, no position table (--learned-positions N adds one)")
+                         "embeddings, rotary positions with no table (--position-embedding learned with -s N or "
+                         "--learned-positions N adds one)")
 
 
 def add_model_arguments(parser) -> tuple:
@@ -1474,7 +1478,7 @@ def add_model_arguments(parser) -> tuple:
     arch.add_argument("--position-embedding", dest="position_embedding", choices=POSITION_KINDS,
                       help="learned (a table), rotary, alibi or none (no parameters), relative (Transformer-XL)")
     arch.add_argument("--norm", dest="norm", choices=NORM_KINDS + tuple(MODEL_NORM_ALIASES),
-                      help="rmsnorm | layernorm (weight and bias) | layernorm-nobias | nonparametric (OLMo; none)")
+                      help="layernorm has a weight and a bias; nonparametric (also: none) has neither (OLMo)")
     arch.add_argument("--qk-norm", dest="qk_norm", choices=QK_NORM_KINDS,
                       help="norms on q and k: per head (Qwen3) or over the projection (OLMo-2)")
     arch.add_argument("--bias", action=_argparse.BooleanOptionalAction, dest="all_bias",
@@ -1495,15 +1499,23 @@ def model_arguments_given(args) -> bool:
     return any(getattr(args, name, None) is not None for name in names) or bool(getattr(args, "moe", False))
 
 
-def _mb_whole_product(flag: str, factor, other: str, count: int, what: str) -> int:
-    """count x factor for the cookbook's ratios (-kv, -ff), which must come out a whole number: the 1e-6 slack
+def _mb_whole_product(flag: str, text: str, other: str, count: int, what: str) -> int:
+    """count x the ratio `text` (the cookbook's -kv, -ff), which must come out a whole number: the 1e-6 slack
     absorbs float error in a factor such as 2.6666666666666665; a fraction of a head or a column is refused."""
-    product = count * factor
+    product = count * parse_number(text, flag, allow_zero=False)
     if not product <= MODEL_MAX_WIDTH:
-        raise InputError(f"{flag} {factor} times {other} {count} is beyond {MODEL_MAX_WIDTH:.0e}")
+        raise InputError(f"{flag} {text} times {other} {count} is beyond {MODEL_MAX_WIDTH:.0e}")
     if abs(product - round(product)) > 1e-6 or round(product) < 1:
-        raise InputError(f"{flag} {factor} times {other} {count} = {product:g} is not {what}")
+        raise InputError(f"{flag} {text} times {other} {count} = {product:g} is not {what}")
     return int(round(product))
+
+
+_MB_EXPERT_FIELDS = ("top_k", "expert_interval", "moe_ffn_hidden_size", "num_shared_experts", "shared_expert_ffn_size",
+                     "first_k_dense", "dense_layers", "expert_interval_phase")
+
+
+def _mb_flag(field: str) -> str:
+    return next(flags[0] for flags, name, _ in MODEL_COUNT_FLAGS if name == field)
 
 
 def _mb_layer_list(text: str, flag: str, layers: int) -> tuple:
@@ -1534,7 +1546,10 @@ def model_from_arguments(args, *, sequence_length: int | None = None, template: 
         base = preset_model(preset)
     elif config is not None:
         raw, label = read_config_json(config)
-        base, notes = model_from_config(raw, label, generic=getattr(args, "generic", False))
+        try:
+            base, notes = model_from_config(raw, label, generic=getattr(args, "generic", False))
+        except InputError as exc:  # the message names the file and its field; the flag too
+            raise InputError(f"--config {exc}") from None
     elif template is not None:
         base = template
     else:
@@ -1560,10 +1575,9 @@ def model_from_arguments(args, *, sequence_length: int | None = None, template: 
     if getattr(args, "kv_size_ratio", None) is not None:
         if "num_kv_heads" in given:
             raise InputError("--kv-size-ratio and --num-kv-heads are alternatives; give one")
-        ratio = parse_number(args.kv_size_ratio, "--kv-size-ratio", allow_zero=False)
-        if ratio > 1:
+        if parse_number(args.kv_size_ratio, "--kv-size-ratio", allow_zero=False) > 1:
             raise InputError(f"--kv-size-ratio is kv heads / query heads, at most 1, got {args.kv_size_ratio!r}")
-        values["num_kv_heads"] = _mb_whole_product("--kv-size-ratio", ratio, "--num-attention-heads",
+        values["num_kv_heads"] = _mb_whole_product("--kv-size-ratio", args.kv_size_ratio, "--num-attention-heads",
                                                    values["num_attention_heads"], "a whole number of kv heads")
     if base.head_dim and "head_dim" not in given and {"hidden_size", "num_attention_heads"} & set(given) \
             and not values["kv_lora_rank"]:
@@ -1579,9 +1593,9 @@ def model_from_arguments(args, *, sequence_length: int | None = None, template: 
     if getattr(args, "ffn_expansion_factor", None) is not None:
         if "ffn_hidden_size" in given:
             raise InputError("--ffn-expansion-factor and --ffn-hidden-size are alternatives; give one")
-        factor = parse_number(args.ffn_expansion_factor, "--ffn-expansion-factor", allow_zero=False)
-        values["ffn_hidden_size"] = _mb_whole_product("--ffn-expansion-factor", factor, "--hidden-size",
-                                                      values["hidden_size"], "a whole FFN width; use --ffn-hidden-size")
+        values["ffn_hidden_size"] = _mb_whole_product("--ffn-expansion-factor", args.ffn_expansion_factor,
+                                                      "--hidden-size", values["hidden_size"],
+                                                      "a whole FFN width; use --ffn-hidden-size")
     elif from_flags and "ffn_hidden_size" not in given:
         values["ffn_hidden_size"] = 4 * values["hidden_size"]
     # positions
@@ -1602,7 +1616,7 @@ def model_from_arguments(args, *, sequence_length: int | None = None, template: 
             values["max_position_embeddings"] = sequence_length
             notes.append(f"a learned position table of -s {sequence_length} rows (the cookbook's reading of -s)")
         else:
-            raise InputError("--position-embedding learned needs --learned-positions N (the table's rows)")
+            raise InputError("--position-embedding learned needs the table's rows: --learned-positions N or -s N")
     # biases, norms and switches
     if getattr(args, "all_bias", None) is not None:
         values.update(qkv_bias=args.all_bias, o_bias=args.all_bias, mlp_bias=args.all_bias)
@@ -1618,6 +1632,20 @@ def model_from_arguments(args, *, sequence_length: int | None = None, template: 
     # experts
     if getattr(args, "moe", False) and not values["num_experts"]:
         raise InputError("--moe needs --num-experts")
+    if given.get("num_experts") == 0 and base.num_experts:  # -e 0 makes the model dense: no expert setting stays
+        values.update({field: getattr(Model, field) for field in _MB_EXPERT_FIELDS if field not in given})
+        values.update(shared_expert_gate=False, router_bias=False, router_score_correction_bias=False)
+    # a flag whose field this model never reads would leave every number unchanged: refused, naming it
+    if not values["num_experts"]:
+        for field in _MB_EXPERT_FIELDS:
+            if field in given and given[field] not in (0, 1 if field == "expert_interval" else 0):
+                raise InputError(f"{_mb_flag(field)} needs --num-experts (a mixture-of-experts model)")
+        if getattr(args, "dense_layers", None):
+            raise InputError("--dense-layers needs --num-experts (a mixture-of-experts model)")
+    if not values["kv_lora_rank"]:
+        for field in ("q_lora_rank", "qk_nope_head_dim", "qk_rope_head_dim", "v_head_dim"):
+            if given.get(field):
+                raise InputError(f"{_mb_flag(field)} is a width of MLA attention: it needs --kv-lora-rank")
     if values["num_experts"] and not values["top_k"]:
         values["top_k"] = 1
         notes.append("--topk not given: 1 expert per token (the cookbook's default)")
@@ -1654,7 +1682,7 @@ def model_from_arguments(args, *, sequence_length: int | None = None, template: 
             raise InputError(f"--num-sliding-layers {n} exceeds --num-layers {layers}")
         values["layer_types"] = tuple("sliding" if i < n else "full" for i in range(layers))
     elif values["layer_types"] and len(values["layer_types"]) != layers:
-        raise InputError(f"--num-layers {layers}: the model's layer_types list {len(values['layer_types'])} layers "
+        raise InputError(f"--num-layers {layers}: the model's layer_types lists {len(values['layer_types'])} layers "
                          "(sliding / full attention); give --layer-types or --num-sliding-layers for the new depth")
     if "sliding" in values["layer_types"] and not values["sliding_window"]:
         raise InputError("sliding layers need --sliding-window N (the span in tokens)")

@@ -105,3 +105,72 @@ def test_scaling_laws_reads_a_real_config_json_like_the_params_script(name, tmp_
     assert status == 0, err
     model = json.loads(out)["model"]
     assert (model["total"], model["non_embedding"]) == (params["total"], params["non_embedding"])
+
+
+# --------------------------------------------------------------------------------------------------------------
+# The model flags: one spelling, one meaning, one default (tools/model_block.py add_model_arguments /
+# model_from_arguments, carried by every script)
+# --------------------------------------------------------------------------------------------------------------
+H, V, L = 256, 1000, 4  # a small model from flags alone: -l 4 -hs 256 -v 1000 -a 8
+FLAGS_ONLY = ["-l", str(L), "-hs", str(H), "-a", "8", "-v", str(V)]
+
+# Hand counts. Flags alone are the cookbook's transformer: untied embedding and LM head (2*V*H), LayerNorm with
+# weight and bias (2H per norm; two per layer and a final one), attention q,k,v,o without biases, a plain MLP.
+FLAGS_ONLY_CASES = {
+    # dense MHA, MLP 4H wide with 2 linears
+    "dense": (FLAGS_ONLY, 2 * V * H + L * (2 * 2 * H + 4 * H * H + 2 * H * 4 * H) + 2 * H),
+    # GQA (2 of 8 heads: k and v are H x 64), SwiGLU 688 wide (3 linears), RMSNorm (H per norm)
+    "gqa-swiglu-rmsnorm": (FLAGS_ONLY + ["--num-kv-heads", "2", "-nl", "3", "--ffn-hidden-size", "688", "--norm",
+                                         "rmsnorm"],
+                           2 * V * H + L * (2 * H + 2 * H * H + 2 * H * 64 + 3 * H * 688) + H),
+    # the cookbook's MoE switch: 8 experts, each the 4H 2-linear MLP, a bias-free router H x 8; -t not given: top-1
+    "moe": (FLAGS_ONLY + ["--moe", "-e", "8"],
+            2 * V * H + L * (2 * 2 * H + 4 * H * H + 8 * H + 8 * 2 * H * 4 * H) + 2 * H),
+    # -ei 2: layers 1 and 3 are MoE (the cookbook's every-other layer, layers N-1, 2N-1, ...), 0 and 2 dense
+    "moe-interval-2": (FLAGS_ONLY + ["--moe", "-e", "8", "-t", "2", "-ei", "2"],
+                       2 * V * H + 2 * (2 * 2 * H + 4 * H * H + 2 * H * 4 * H)
+                       + 2 * (2 * 2 * H + 4 * H * H + 8 * H + 8 * 2 * H * 4 * H) + 2 * H),
+    # -kv 0.25 (the cookbook's ratio: 2 kv heads of 8) and -ff 2.6875 (688 = 2.6875 x 256), gated
+    "cookbook-ratios": (FLAGS_ONLY + ["-kv", "0.25", "-ff", "2.6875", "-nl", "3"],
+                        2 * V * H + L * (2 * 2 * H + 2 * H * H + 2 * H * 64 + 3 * H * 688) + 2 * H),
+}
+
+
+def _total_of(script: str, argv: list[str]) -> int:
+    status, out, err = call_main(load_script(script), argv + ["--json"])
+    assert status == 0, f"{script} {' '.join(argv)}: {err.strip()}"
+    return TOTAL_KEY[script](json.loads(out))
+
+
+@pytest.mark.parametrize("case", sorted(FLAGS_ONLY_CASES))
+def test_a_model_from_flags_alone_is_one_model_in_every_script(case):
+    argv, by_hand = FLAGS_ONLY_CASES[case]
+    assert {script: _total_of(script, argv) for script in SCRIPTS} == dict.fromkeys(SCRIPTS, by_hand)
+
+
+# A preset or config plus flags: every script applies the same flags the same way (the cases the review found
+# differing when each script mapped flags itself: -l on a preset, -hs on a model with its own head_dim, Mixtral's
+# --ffn-hidden-size, -kv on a preset, a new depth for a model with sliding layers).
+PRESET_PLUS_FLAGS = [
+    ["--preset", "llama-3-8b", "-l", "16"],
+    ["--preset", "gemma-2-2b", "-hs", "2048", "-l", "10", "--layer-types", "alternate"],
+    ["--preset", "mixtral-8x7b", "--ffn-hidden-size", "7168"],
+    ["--preset", "llama-2-7b", "-kv", "0.25"],
+    ["--preset", "qwen1.5-moe-a2.7b", "-e", "30", "-t", "2"],
+    ["--preset", "deepseek-v2", "-l", "10", "--kv-lora-rank", "256"],
+    ["--preset", "Llama-3-8B"],
+]
+
+
+@pytest.mark.parametrize("argv", PRESET_PLUS_FLAGS, ids=" ".join)
+def test_a_preset_plus_flags_is_one_model_in_every_script(argv):
+    totals = {script: _total_of(script, argv) for script in SCRIPTS}
+    assert len(set(totals.values())) == 1, totals
+
+
+@pytest.mark.parametrize("argv", [["-l", "2"], ["--preset", "gemma-2-2b", "-l", "10"], ["-p", "llama-3-8b", "-kv", "0.3"],
+                                  FLAGS_ONLY + ["-ff", "1e308"], FLAGS_ONLY + ["-e", "8", "-t", "9"]], ids=" ".join)
+def test_a_bad_model_flag_is_one_line_and_exit_2_in_every_script(argv):
+    for script in SCRIPTS:
+        status, out, err = call_main(load_script(script), argv)
+        assert status == 2 and out == "" and err.count("\n") == 1, (script, err)

@@ -666,7 +666,7 @@ def test_preset_short_flag_and_any_case(flops):
     ([*FLAGS_ALONE, "--dense-layers", "0"], "--dense-layers needs --num-experts"),
     ([*FLAGS_ALONE, "--q-lora-rank", "8"], "--q-lora-rank is a width of MLA attention"),
     ([*FLAGS_ALONE, "--qk-rope-head-dim", "8"], "--qk-rope-head-dim is a width of MLA attention"),
-    ([*FLAGS_ALONE, "--v-head-dim", "32"], "--v-head-dim 32: values narrower or wider than the keys (head width 16)"),
+    ([*FLAGS_ALONE, "--v-head-dim", "32"], "--v-head-dim is a width of MLA attention"),
 ])
 def test_flags_this_model_would_ignore_are_refused(flops, argv, needle):
     """A flag whose field the model never reads (MoE fields without experts, MLA widths without MLA, values wider

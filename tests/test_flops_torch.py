@@ -241,7 +241,8 @@ SHRUNK = {
     "qwen3": dict(QWEN3_4B, num_hidden_layers=2, hidden_size=40, head_dim=16, intermediate_size=152,
                   num_attention_heads=4, num_key_value_heads=1, vocab_size=1519),
     "gemma2": dict(GEMMA2_9B, num_hidden_layers=3, hidden_size=56, head_dim=32, intermediate_size=224,
-                   num_attention_heads=4, num_key_value_heads=2, vocab_size=2560, sliding_window=8),
+                   num_attention_heads=4, num_key_value_heads=2, vocab_size=2560, sliding_window=8,
+                   sliding_window_size=8),  # the published file repeats its window under this name
     "pythia": dict(PYTHIA_160M, num_hidden_layers=2, hidden_size=64, intermediate_size=256, num_attention_heads=4,
                    vocab_size=503),
     "mixtral": dict(MIXTRAL_8X7B, num_hidden_layers=2, hidden_size=64, intermediate_size=224,

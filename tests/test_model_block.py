@@ -507,7 +507,7 @@ def test_a_models_own_head_dim_stays_with_a_note(block):
 
 
 def test_layer_types_are_never_stretched_to_a_new_depth(block):
-    with pytest.raises(block.InputError, match="--num-layers 10: the model's layer_types list 26 layers"):
+    with pytest.raises(block.InputError, match="--num-layers 10: the model's layer_types lists 26 layers"):
         _model(block, ["-p", "gemma-2-2b", "-l", "10"])
     model, _ = _model(block, ["-p", "gemma-2-2b", "-l", "10", "--layer-types", "alternate"])
     assert model.layer_types == ("sliding", "full") * 5
@@ -530,7 +530,7 @@ def test_learned_positions(block):
     model, notes = _model(block, ["-l", "2", "-hs", "64", "-a", "4", "-v", "100", "--position-embedding", "learned"],
                           sequence_length=512)
     assert model.learned_position_rows == 512 and any("-s 512" in n for n in notes)
-    with pytest.raises(block.InputError, match="--position-embedding learned needs --learned-positions"):
+    with pytest.raises(block.InputError, match="--position-embedding learned needs the table.s rows: --learned-positions N or -s N"):
         _model(block, ["-l", "2", "-hs", "64", "-a", "4", "-v", "100", "--position-embedding", "learned"])
 
 
@@ -566,3 +566,23 @@ def test_published_repeats_of_the_window_and_mlp_type_are_read_at_their_publishe
         block.model_from_config(dict(gemma, sliding_window_size=2048))
     with pytest.raises(block.InputError, match="field 'mlp_type'"):
         block.model_from_config(dict(starcoder, mlp_type="moe"))
+
+
+def test_zero_experts_make_the_model_dense(block):
+    # Mixtral-8x7B with -e 0 is Mistral-7B's shape (same widths, depth and vocabulary): 7,241,732,096 parameters
+    # (mistralai/Mistral-7B-v0.1, as PyTorch counts it; tests/test_params_torch.py)
+    model, _ = _model(block, ["-p", "mixtral-8x7b", "-e", "0"])
+    assert block.count_model(model)["total"] == 7_241_732_096
+    dense_v3, _ = _model(block, ["-p", "deepseek-v3", "-e", "0"])  # its shared expert and router go too
+    assert not dense_v3.is_moe and not dense_v3.num_shared_experts
+
+
+@pytest.mark.parametrize("argv, flag", [(["-p", "llama-3-8b", "-ei", "2"], "--expert-interval"),
+                                        (["-p", "llama-3-8b", "--moe-ffn-hidden-size", "512"], "--moe-ffn-hidden-size"),
+                                        (["-p", "llama-3-8b", "--first-k-dense", "1"], "--first-k-dense"),
+                                        (["-p", "llama-3-8b", "--dense-layers", "0"], "--dense-layers"),
+                                        (["-p", "llama-3-8b", "--q-lora-rank", "64"], "--q-lora-rank"),
+                                        (["-p", "llama-3-8b", "--v-head-dim", "64"], "--v-head-dim")])
+def test_a_flag_the_model_never_reads_is_refused(block, argv, flag):
+    with pytest.raises(block.InputError, match=f"^{flag} (needs --num-experts|is a width of MLA)"):
+        _model(block, argv)

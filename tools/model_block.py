@@ -1310,7 +1310,8 @@ MODEL_NORM_ALIASES = {"none": "nonparametric", "layernorm-nonparametric": "nonpa
 # and bias, untied embeddings; no linear biases and no position table (rotary).  Printed as assumed, never silent.
 MODEL_FLAGS_ONLY_NOTE = ("from flags alone: a plain 2-linear MLP (-nl 3 for SwiGLU) 4 x hidden wide unless -ff or "
                          "--ffn-hidden-size, LayerNorm with biases (--norm), no linear biases (--bias), untied "
-                         "embeddings, no position table (--learned-positions N adds one)")
+                         "embeddings, rotary positions with no table (--position-embedding learned with -s N or "
+                         "--learned-positions N adds one)")
 
 
 def add_model_arguments(parser) -> tuple:
@@ -1375,6 +1376,14 @@ def _mb_whole_product(flag: str, text: str, other: str, count: int, what: str) -
     return int(round(product))
 
 
+_MB_EXPERT_FIELDS = ("top_k", "expert_interval", "moe_ffn_hidden_size", "num_shared_experts", "shared_expert_ffn_size",
+                     "first_k_dense", "dense_layers", "expert_interval_phase")
+
+
+def _mb_flag(field: str) -> str:
+    return next(flags[0] for flags, name, _ in MODEL_COUNT_FLAGS if name == field)
+
+
 def _mb_layer_list(text: str, flag: str, layers: int) -> tuple:
     try:
         indices = tuple(sorted({int(x) for x in text.split(",") if x.strip()}))
@@ -1403,7 +1412,10 @@ def model_from_arguments(args, *, sequence_length: int | None = None, template: 
         base = preset_model(preset)
     elif config is not None:
         raw, label = read_config_json(config)
-        base, notes = model_from_config(raw, label, generic=getattr(args, "generic", False))
+        try:
+            base, notes = model_from_config(raw, label, generic=getattr(args, "generic", False))
+        except InputError as exc:  # the message names the file and its field; the flag too
+            raise InputError(f"--config {exc}") from None
     elif template is not None:
         base = template
     else:
@@ -1470,7 +1482,7 @@ def model_from_arguments(args, *, sequence_length: int | None = None, template: 
             values["max_position_embeddings"] = sequence_length
             notes.append(f"a learned position table of -s {sequence_length} rows (the cookbook's reading of -s)")
         else:
-            raise InputError("--position-embedding learned needs --learned-positions N (the table's rows)")
+            raise InputError("--position-embedding learned needs the table's rows: --learned-positions N or -s N")
     # biases, norms and switches
     if getattr(args, "all_bias", None) is not None:
         values.update(qkv_bias=args.all_bias, o_bias=args.all_bias, mlp_bias=args.all_bias)
@@ -1486,6 +1498,20 @@ def model_from_arguments(args, *, sequence_length: int | None = None, template: 
     # experts
     if getattr(args, "moe", False) and not values["num_experts"]:
         raise InputError("--moe needs --num-experts")
+    if given.get("num_experts") == 0 and base.num_experts:  # -e 0 makes the model dense: no expert setting stays
+        values.update({field: getattr(Model, field) for field in _MB_EXPERT_FIELDS if field not in given})
+        values.update(shared_expert_gate=False, router_bias=False, router_score_correction_bias=False)
+    # a flag whose field this model never reads would leave every number unchanged: refused, naming it
+    if not values["num_experts"]:
+        for field in _MB_EXPERT_FIELDS:
+            if field in given and given[field] not in (0, 1 if field == "expert_interval" else 0):
+                raise InputError(f"{_mb_flag(field)} needs --num-experts (a mixture-of-experts model)")
+        if getattr(args, "dense_layers", None):
+            raise InputError("--dense-layers needs --num-experts (a mixture-of-experts model)")
+    if not values["kv_lora_rank"]:
+        for field in ("q_lora_rank", "qk_nope_head_dim", "qk_rope_head_dim", "v_head_dim"):
+            if given.get(field):
+                raise InputError(f"{_mb_flag(field)} is a width of MLA attention: it needs --kv-lora-rank")
     if values["num_experts"] and not values["top_k"]:
         values["top_k"] = 1
         notes.append("--topk not given: 1 expert per token (the cookbook's default)")
@@ -1522,7 +1548,7 @@ def model_from_arguments(args, *, sequence_length: int | None = None, template: 
             raise InputError(f"--num-sliding-layers {n} exceeds --num-layers {layers}")
         values["layer_types"] = tuple("sliding" if i < n else "full" for i in range(layers))
     elif values["layer_types"] and len(values["layer_types"]) != layers:
-        raise InputError(f"--num-layers {layers}: the model's layer_types list {len(values['layer_types'])} layers "
+        raise InputError(f"--num-layers {layers}: the model's layer_types lists {len(values['layer_types'])} layers "
                          "(sliding / full attention); give --layer-types or --num-sliding-layers for the new depth")
     if "sliding" in values["layer_types"] and not values["sliding_window"]:
         raise InputError("sliding layers need --sliding-window N (the span in tokens)")
