@@ -174,6 +174,7 @@ MODEL_NUMBER_SUFFIXES = {"k": 10**3, "m": 10**6, "b": 10**9, "g": 10**9, "t": 10
                          "ki": 2**10, "mi": 2**20, "gi": 2**30, "ti": 2**40}
 _MB_NUMBER = _re.compile(r"(?P<whole>[0-9]+(?:_[0-9]+)*)?(?:\.(?P<fraction>[0-9]+(?:_[0-9]+)*)?)?"
                          r"(?:e(?P<exponent>[+-]?[0-9]{1,4}))?(?P<suffix>ki|mi|gi|ti|[kmbgtp])?")
+_MB_THOUSANDS = _re.compile(r"[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]*)?(?:e[+-]?[0-9]+)?(?:ki|mi|gi|ti|[kmbgtp])?")
 
 
 def parse_number(text, what: str, *, allow_zero: bool = True, limit=MODEL_MAX_NUMBER):
@@ -182,7 +183,14 @@ def parse_number(text, what: str, *, allow_zero: bool = True, limit=MODEL_MAX_NU
     Exact: the digits are read as an integer times a power of ten, so '1.4T' is exactly 1_400_000_000_000 and a
     whole value comes back as an int (any other as the nearest float).  Negative numbers, nan, inf and anything
     above `limit` are refused with an InputError naming `what` (the flag)."""
-    raw = str(text).strip().replace(",", "").lower()
+    raw = str(text).strip().lower()
+    if "," in raw:  # only as a thousands separator: 2,5 is not read as 25 (nor as 2.5)
+        if not _MB_THOUSANDS.fullmatch(raw):
+            raise InputError(f"{what} {text!r}: a comma is read only between thousands (1,000); write decimals "
+                             "with a point")
+        raw = raw.replace(",", "")
+    if len(raw) > 200:  # int() of a 5000-digit string is refused by Python itself; no count is that long
+        raise InputError(f"{what} expects a number of at most 200 characters, got {len(raw)}")
     match = _MB_NUMBER.fullmatch(raw)
     if not match or not (match["whole"] or match["fraction"]):
         if raw.startswith("-"):
@@ -1508,6 +1516,8 @@ def _mb_whole_product(flag: str, text: str, other: str, count: int, what: str) -
     return int(round(product))
 
 
+_MB_POSITIVE_WHEN_GIVEN = ("num_kv_heads", "head_dim", "moe_ffn_hidden_size", "shared_expert_ffn_size", "top_k",
+                           "qk_nope_head_dim", "qk_rope_head_dim", "v_head_dim", "word_embed_proj_dim")
 _MB_EXPERT_FIELDS = ("top_k", "expert_interval", "moe_ffn_hidden_size", "num_shared_experts", "shared_expert_ffn_size",
                      "first_k_dense", "dense_layers", "expert_interval_phase")
 
@@ -1563,6 +1573,22 @@ def model_from_arguments(args, *, sequence_length: int | None = None, template: 
         text = getattr(args, field, None)
         if text is not None:
             given[field] = parse_count(text, flags[0], allow_zero=True, limit=MODEL_MAX_WIDTH)
+    for field in _MB_POSITIVE_WHEN_GIVEN:  # 0 is the Model's "derived" marker there: a typed 0 is not a width
+        if given.get(field) == 0:
+            raise InputError(f"{_mb_flag(field)} must be a positive integer, got {getattr(args, field)!r}")
+    if given.get("kv_lora_rank") == 0 and base.kv_lora_rank:
+        raise InputError("--kv-lora-rank 0 turns MLA off, which leaves no head width of the model's own: describe "
+                         "the model without MLA with flags or another preset")
+    if given.get("num_experts") == 0 and base.num_experts:
+        raise InputError("--num-experts 0 on a MoE model: transformers would build its MoE layers without routed "
+                         "experts (Mixtral's with no MLP at all), not a dense model; describe the dense model with "
+                         "flags or another preset")
+    if given.get("mtp_layers") and (base.model_type != "deepseek_v3" and not base.router_score_correction_bias):
+        raise InputError("--mtp-layers: multi-token-prediction modules are modelled for DeepSeek-V3 only")
+    if "expert_interval" in given and given["expert_interval"] != 1 and base.num_experts \
+            and base.expert_interval_phase == 0:
+        raise InputError("--expert-interval on a DeepSeek model: DeepSeek's own code makes every N-th layer MoE and "
+                         "transformers makes them all MoE (moe_layer_freq); only 1 is modelled")
     values.update(given)
     if values["num_layers"] > MODEL_MAX_LAYERS:  # before anything is built per layer
         raise InputError(f"--num-layers {values['num_layers']} is beyond {MODEL_MAX_LAYERS:,}")
@@ -1602,6 +1628,9 @@ def model_from_arguments(args, *, sequence_length: int | None = None, template: 
         values["position_embedding"] = kind
     if "max_position_embeddings" in given:
         rows = given["max_position_embeddings"]
+        if rows and kind not in (None, "learned"):
+            raise InputError(f"--learned-positions {rows} adds a learned table, which --position-embedding {kind} "
+                             "says the model does not have; give one of them")
         if rows and values["position_embedding"] == "relative" and kind is None:
             raise InputError("--learned-positions: the model has relative positions (Transformer-XL); give "
                              "--position-embedding learned to replace them")
@@ -1609,6 +1638,8 @@ def model_from_arguments(args, *, sequence_length: int | None = None, template: 
             values["position_embedding"] = "learned"
         elif values["position_embedding"] == "learned":
             values["position_embedding"] = "none"
+    if given.get("position_offset") and values["position_embedding"] != "learned":
+        raise InputError("--position-offset adds rows to a learned position table, which this model does not have")
     if values["position_embedding"] == "learned" and not values["max_position_embeddings"]:
         if sequence_length:
             values["max_position_embeddings"] = sequence_length
@@ -1630,9 +1661,6 @@ def model_from_arguments(args, *, sequence_length: int | None = None, template: 
     # experts
     if getattr(args, "moe", False) and not values["num_experts"]:
         raise InputError("--moe needs --num-experts")
-    if given.get("num_experts") == 0 and base.num_experts:  # -e 0 makes the model dense: no expert setting stays
-        values.update({field: getattr(Model, field) for field in _MB_EXPERT_FIELDS if field not in given})
-        values.update(shared_expert_gate=False, router_bias=False, router_score_correction_bias=False)
     # a flag whose field this model never reads would leave every number unchanged: refused, naming it
     if not values["num_experts"]:
         for field in _MB_EXPERT_FIELDS:
@@ -1640,6 +1668,11 @@ def model_from_arguments(args, *, sequence_length: int | None = None, template: 
                 raise InputError(f"{_mb_flag(field)} needs --num-experts (a mixture-of-experts model)")
         if getattr(args, "dense_layers", None):
             raise InputError("--dense-layers needs --num-experts (a mixture-of-experts model)")
+        for field, what in (("router_bias", "--router-bias"), ("shared_expert_gate", "--shared-expert-gate")):
+            if getattr(args, field, None):
+                raise InputError(f"{what} needs --num-experts (a mixture-of-experts model)")
+    elif getattr(args, "shared_expert_gate", None) and not values["num_shared_experts"]:
+        raise InputError("--shared-expert-gate needs a shared expert (--num-shared-experts)")
     if not values["kv_lora_rank"]:
         for field in ("q_lora_rank", "qk_nope_head_dim", "qk_rope_head_dim", "v_head_dim"):
             if given.get(field):
@@ -1651,8 +1684,10 @@ def model_from_arguments(args, *, sequence_length: int | None = None, template: 
         raise InputError(f"--expert-interval {values['expert_interval']} exceeds --num-layers "
                          f"{values['num_layers']}: no layer would be MoE")
     if values["num_experts"] and values["mlp_bias"] and not (base.num_experts and base.mlp_bias):
-        raise InputError("--bias / --mlp-bias with --num-experts: routed experts with biases are not modelled "
-                         "(every supported MoE family builds them without); add --no-mlp-bias")
+        culprit = "--bias" if getattr(args, "all_bias", None) else "--mlp-bias" if getattr(args, "mlp_bias", None) \
+            else "--num-experts on a model whose MLP has biases"
+        raise InputError(f"{culprit}: routed experts with biases are not modelled (every supported MoE family "
+                         "builds them without); add --no-mlp-bias")
     if "num_shared_experts" in given and given["num_shared_experts"] and not (
             values["shared_expert_ffn_size"] or values["moe_ffn_hidden_size"]):
         raise InputError("--num-shared-experts needs --shared-expert-ffn-size or --moe-ffn-hidden-size")
@@ -1666,6 +1701,8 @@ def model_from_arguments(args, *, sequence_length: int | None = None, template: 
     if types_text is not None and sliding is not None:
         raise InputError("--layer-types and --num-sliding-layers are alternatives; give one")
     layers = values["num_layers"]
+    if given.get("sliding_window") == 0 and types_text is None and sliding is None:
+        values["layer_types"] = ()  # no window: every layer full attention, whatever the model's pattern was
     if types_text is not None:
         text = types_text.strip().lower()
         types = tuple("sliding" if i % 2 == 0 else "full" for i in range(layers)) if text == "alternate" else \
@@ -1698,7 +1735,21 @@ def model_from_arguments(args, *, sequence_length: int | None = None, template: 
             values["source"] = f"{values['source']}; changed by flags: {', '.join(changed)}"
     if values["mtp_layers"] and not base.mtp_layers:  # the reader's "MTP not counted" note no longer holds
         notes = [n for n in notes if not n.startswith("num_nextn_predict_layers")]
-    return validate_model(Model(**values)), notes
+    # a value the flags left as the model had it is named as the model's, not as a flag the user did not type
+    labels = {} if from_flags else {f.name: f"the model's {f.name}" for f in _dc.fields(Model)
+                                    if f.name not in given and f.name != "head_dim"
+                                    and values[f.name] == getattr(base, f.name)}
+    model = validate_model(Model(**values), labels)
+    placement = ("num_experts", "first_k_dense", "expert_interval", "num_layers")
+    if model.num_experts and not model.moe_layer_count() and (
+            any(f in given for f in placement) or getattr(args, "dense_layers", None) is not None):
+        raise InputError("no layer would be MoE with these flags (--num-experts, --first-k-dense, --dense-layers, "
+                         "--expert-interval, --num-layers); describe a dense model instead")
+    if "ffn_hidden_size" in given and model.num_experts and model.moe_ffn_hidden_size and \
+            model.moe_layer_count() == model.num_layers:
+        raise InputError("--ffn-hidden-size: every layer of this model is MoE and its experts are "
+                         "--moe-ffn-hidden-size wide; nothing reads it")
+    return model, notes
 # ============================================ end of the shared model block ===================================
 # [[[end]]]
 
@@ -2436,7 +2487,7 @@ def _positive_float(text, flag: str, lower: float = 1e-9, upper=None) -> float:
     return value
 
 
-def model_from_args(args, sequence_length: int, warn) -> Model:
+def model_from_args(args, sequence_length: int | None, warn) -> Model:
     """The Model to count: the block's model_from_arguments (a preset or config.json, then each flag replaces the
     field it names; a model from flags alone is the cookbook's), its notes passed to ``warn``; then what this
     script does not model is refused."""
@@ -2486,7 +2537,8 @@ def run(argv=None, warnings=None) -> str:
     else:  # a run setting: the length the preset's model was pre-trained at, where its table entry says
         seq = preset_sequence_length(args.preset, DEFAULT_SEQUENCE_LENGTH) if args.preset is not None \
             else DEFAULT_SEQUENCE_LENGTH
-    model = model_from_args(args, seq, warn)
+    # only a typed -s sizes a learned table that has no rows (as in the other scripts); the default length does not
+    model = model_from_args(args, seq if args.sequence_length is not None else None, warn)
     batch = parse_count(args.batch_size, "--batch-size", limit=MAX_SIZE)
     tokens = parse_count(args.tokens, "--tokens") if args.tokens is not None else None
     num_gpus = parse_count(args.num_gpus, "--num-gpus", limit=MAX_SIZE)

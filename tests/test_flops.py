@@ -450,7 +450,7 @@ def test_human_numbers_and_flag_overrides(flops):
     (["--preset", "gpt2", "--mfu", "1.5"], "--mfu"),
     (["--preset", "gpt2", "--gpu", "tpu-v4", "--dtype", "fp8"], "--dtype"),
     (["--preset", "gpt2", "--step-time", "1"], "--step-time"),
-    (["--preset", "mixtral-8x7b", "--topk", "9"], "--topk must be between 1 and --num-experts 8, got 9"),
+    (["--preset", "mixtral-8x7b", "--topk", "9"], "--topk must be between 1 and the model's num_experts 8, got 9"),
     (["--config", "/nonexistent/config.json"], "--config"),
 ])
 def test_bad_input_one_line_exit_2(flops, argv, needle):

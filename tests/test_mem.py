@@ -795,7 +795,8 @@ def test_decoder_sparse_step_keeps_qwens_phase(mem):
     (["--preset", "chinchilla-70b", "--learned-positions", "2048"], "--learned-positions"),  # relative positions
     (["--preset", "llama-3-8b", "-v", "1e30"], "--vocab-size"),          # beyond the block's bound on a width
     (["--preset", "llama-3-8b", "--config", "/nonexistent"], "--preset"),  # the config silently won before
-    (["--preset", "gemma-2-9b", "--sliding-window", "0"], "--sliding-window"),  # its sliding layers need a window
+    # sliding layers need a window (--sliding-window 0 alone now makes every layer full: the block's help)
+    (["--preset", "gemma-2-9b", "--sliding-window", "0", "--layer-types", "alternate"], "--sliding-window"),
     (["--preset", "llama-3-8b", "--layer-types", "full,sliding"], "--layer-types"),  # 2 entries for 32 layers
     (["--preset", "llama-3-8b", "--norm", "batchnorm"], "--norm"),
     (["--preset", "deepseek-v3", "--mtp-layers", "1"], "--mtp-layers"),  # the block's flag; MTP is not counted here
@@ -858,14 +859,11 @@ def test_inputs_at_the_bound_give_finite_output(mem, argv):
             assert not re.search(r"\b(nan|inf)\b", out, re.IGNORECASE), out
 
 
-def test_deepseek_preset_expert_interval_counts_like_moe_layer_freq(mem):
-    # --expert-interval on the DeepSeek-V3 preset follows DeepSeek's rule (MoE iff i >= 3 and i % n == 0), as a
-    # config.json with moe_layer_freq n would: layers 4, 6, ..., 60 for n = 2, not 3, 5, ..., 59.
-    status, out, err = call_main(mem, ["--preset", "deepseek-v3", "-ei", "2", "--explain", "--json"])
-    assert status == 0, err
-    echoed = json.loads(out)["model"]  # the resolved Model's fields (JSON lists for its tuples)
-    model = mem.Model(**{k: tuple(v) if isinstance(v, list) else v for k, v in echoed.items()})
-    assert [i for i in range(61) if model.layer_is_moe(i)] == list(range(4, 61, 2))
+def test_deepseek_preset_expert_interval_is_refused_like_moe_layer_freq(mem):
+    # --expert-interval 2 on DeepSeek-V3 is moe_layer_freq 2: DeepSeek's hub code makes layers 4, 6, ..., 60 MoE,
+    # transformers makes every layer past the first 3 MoE; the config reader refuses it, and so does the flag
+    status, out, err = call_main(mem, ["--preset", "deepseek-v3", "-ei", "2", "--json"])
+    assert status == 2 and out == "" and "--expert-interval on a DeepSeek model" in err
 
 
 def test_config_that_is_a_device_is_refused_not_read_forever(mem):
@@ -934,8 +932,12 @@ def test_mixtral_ffn_hidden_size_changes_the_experts_too(mem):
     p = run_json(mem, "--preset", "mixtral-8x7b", "--ffn-hidden-size", "7168", "--infer")["params"]
     assert p["total"] == narrowed
     assert p["active"] == narrowed - layers * (experts - 2) * 3 * h * 7168  # top-2: 6 experts skipped per token
-    # the experts' own width is still its own flag: with it the experts stay 14336 wide (the published total)
-    assert run_json(mem, "--preset", "mixtral-8x7b", "--ffn-hidden-size", "7168", "--moe-ffn-hidden-size", "14336",
+    # the experts' own width is its own flag; given with it, --ffn-hidden-size is read by nothing (every layer is
+    # MoE) and refused rather than echoed as a change
+    status, out, err = call_main(mem, ["--preset", "mixtral-8x7b", "--ffn-hidden-size", "7168",
+                                       "--moe-ffn-hidden-size", "14336", "--infer"])
+    assert status == 2 and "--ffn-hidden-size: every layer of this model is MoE" in err
+    assert run_json(mem, "--preset", "mixtral-8x7b", "--moe-ffn-hidden-size", "14336",
                     "--infer")["params"]["total"] == published
 
 

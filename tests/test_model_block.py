@@ -568,13 +568,12 @@ def test_published_repeats_of_the_window_and_mlp_type_are_read_at_their_publishe
         block.model_from_config(dict(starcoder, mlp_type="moe"))
 
 
-def test_zero_experts_make_the_model_dense(block):
-    # Mixtral-8x7B with -e 0 is Mistral-7B's shape (same widths, depth and vocabulary): 7,241,732,096 parameters
-    # (mistralai/Mistral-7B-v0.1, as PyTorch counts it; tests/test_params_torch.py)
-    model, _ = _model(block, ["-p", "mixtral-8x7b", "-e", "0"])
-    assert block.count_model(model)["total"] == 7_241_732_096
-    dense_v3, _ = _model(block, ["-p", "deepseek-v3", "-e", "0"])  # its shared expert and router go too
-    assert not dense_v3.is_moe and not dense_v3.num_shared_experts
+def test_zero_experts_on_a_moe_model_are_refused(block):
+    # MixtralConfig(num_local_experts=0) builds MoE layers with no experts, so no MLP at all (1,604,587,520
+    # parameters on the meta device), DeepSeek-V3 keeps its shared expert: neither is "the dense model", so no guess
+    for preset in ("mixtral-8x7b", "deepseek-v3"):
+        with pytest.raises(block.InputError, match="--num-experts 0 on a MoE model"):
+            _model(block, ["-p", preset, "-e", "0"])
 
 
 @pytest.mark.parametrize("argv, flag", [(["-p", "llama-3-8b", "-ei", "2"], "--expert-interval"),
@@ -582,7 +581,53 @@ def test_zero_experts_make_the_model_dense(block):
                                         (["-p", "llama-3-8b", "--first-k-dense", "1"], "--first-k-dense"),
                                         (["-p", "llama-3-8b", "--dense-layers", "0"], "--dense-layers"),
                                         (["-p", "llama-3-8b", "--q-lora-rank", "64"], "--q-lora-rank"),
-                                        (["-p", "llama-3-8b", "--v-head-dim", "64"], "--v-head-dim")])
+                                        (["-p", "llama-3-8b", "--v-head-dim", "64"], "--v-head-dim"),
+                                        (["-p", "llama-3-8b", "--router-bias"], "--router-bias"),
+                                        (["-p", "llama-3-8b", "--shared-expert-gate"], "--shared-expert-gate"),
+                                        (["-p", "mixtral-8x7b", "--shared-expert-gate"], "--shared-expert-gate"),
+                                        (["-p", "llama-3-8b", "--position-offset", "2"], "--position-offset"),
+                                        (["-p", "qwen1.5-moe-a2.7b", "--ffn-hidden-size", "100"],
+                                         "--ffn-hidden-size"),
+                                        (["-p", "mixtral-8x7b", "--first-k-dense", "32"], "no layer would be MoE"),
+                                        (["-p", "llama-3-8b", "--mtp-layers", "1"], "--mtp-layers")])
 def test_a_flag_the_model_never_reads_is_refused(block, argv, flag):
-    with pytest.raises(block.InputError, match=f"^{flag} (needs --num-experts|is a width of MLA)"):
+    with pytest.raises(block.InputError, match=f"^{flag}"):
         _model(block, argv)
+
+
+@pytest.mark.parametrize("argv, message", [
+    # a typed 0 where the Model's 0 means "derived" would silently build another model (MHA, hidden / heads, ...)
+    (["-p", "llama-3-8b", "--num-kv-heads", "0"], "--num-kv-heads must be a positive integer"),
+    (["-p", "qwen3-4b", "--head-dim", "0"], "--head-dim must be a positive integer"),
+    (["-p", "qwen1.5-moe-a2.7b", "--moe-ffn-hidden-size", "0"], "--moe-ffn-hidden-size must be a positive integer"),
+    (["-p", "qwen1.5-moe-a2.7b", "--shared-expert-ffn-size", "0"], "--shared-expert-ffn-size must be a positive"),
+    (["-p", "mixtral-8x7b", "-t", "0"], "--topk must be a positive integer"),
+    # the config reader refuses moe_layer_freq != 1 and kv_lora_rank 0 on DeepSeek; so do the flags
+    (["-p", "deepseek-v3", "-ei", "2"], "--expert-interval on a DeepSeek model"),
+    (["-p", "deepseek-v3", "--kv-lora-rank", "0"], "--kv-lora-rank 0 turns MLA off"),
+    (["-p", "llama-3-8b", "--position-embedding", "alibi", "--learned-positions", "100"],
+     "--learned-positions 100 adds a learned table, which --position-embedding alibi"),
+    # errors name the flag typed, and the model's own value as the model's
+    (["-p", "llama-3-8b", "-a", "4"], "the model's num_kv_heads 8 does not divide --num-attention-heads 4"),
+    (["-p", "mixtral-8x7b", "-e", "1"], "the model's top_k must be between 1 and --num-experts 1, got 2"),
+    (["-p", "gpt2", "-e", "8"], "--num-experts on a model whose MLP has biases"),
+])
+def test_flags_that_would_build_another_model_are_refused(block, argv, message):
+    with pytest.raises(block.InputError, match=message):
+        _model(block, argv)
+
+
+def test_sliding_window_zero_makes_every_layer_full(block):
+    model, _ = _model(block, ["-p", "gemma-2-2b", "--sliding-window", "0"])
+    assert model.sliding_window == 0 and model.layer_types == ()
+
+
+@pytest.mark.parametrize("text", ["2,5", "1,00", "0,05", ",5"])
+def test_a_comma_is_only_a_thousands_separator(block, text):
+    with pytest.raises(block.InputError, match="a comma is read only between thousands"):
+        block.parse_number(text, "--x")
+
+
+def test_a_number_with_thousands_of_digits_is_one_error(block):
+    with pytest.raises(block.InputError, match="--num-layers expects a number of at most 200 characters"):
+        block.parse_count("1" * 5000, "--num-layers")
