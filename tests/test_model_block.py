@@ -631,3 +631,13 @@ def test_a_comma_is_only_a_thousands_separator(block, text):
 def test_a_number_with_thousands_of_digits_is_one_error(block):
     with pytest.raises(block.InputError, match="--num-layers expects a number of at most 200 characters"):
         block.parse_count("1" * 5000, "--num-layers")
+
+
+def test_a_newline_in_a_config_path_stays_on_the_error_line(block, tmp_path):
+    folder = tmp_path / "odd\nname"
+    with pytest.raises(block.InputError) as info:
+        block.read_config_json(str(folder / "config.json"))
+    assert "\n" not in str(info.value) and "no such file" in str(info.value)
+    folder.mkdir()
+    (folder / "config.json").write_text(json.dumps(LLAMA_TINY))
+    assert "\n" not in block.read_config_json(str(folder))[1]

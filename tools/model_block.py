@@ -1226,38 +1226,39 @@ def read_config_json(path: str) -> tuple:
         raise InputError(f"--config expects a path to a config.json or a folder holding one, got {path!r}")
     if _os.path.isdir(path):
         path = _os.path.join(path, "config.json")
+    shown = path if path.isprintable() else repr(path)  # a newline in a path must not split the one-line error
     try:
         mode = _os.stat(path).st_mode
     except FileNotFoundError:
-        raise InputError(f"--config {path}: no such file") from None
+        raise InputError(f"--config {shown}: no such file") from None
     except OSError as exc:
-        raise InputError(f"--config {path}: cannot read ({exc.strerror or exc.__class__.__name__})") from None
+        raise InputError(f"--config {shown}: cannot read ({exc.strerror or exc.__class__.__name__})") from None
     if not (_stat.S_ISREG(mode) or _stat.S_ISFIFO(mode)):
-        raise InputError(f"--config {path}: not a regular file or pipe")
+        raise InputError(f"--config {shown}: not a regular file or pipe")
     try:
         with open(path, "rb") as handle:
             data = handle.read(MODEL_MAX_CONFIG_BYTES + 1)
     except OSError as exc:
-        raise InputError(f"--config {path}: cannot read ({exc.strerror or exc.__class__.__name__})") from None
+        raise InputError(f"--config {shown}: cannot read ({exc.strerror or exc.__class__.__name__})") from None
     if len(data) > MODEL_MAX_CONFIG_BYTES:
-        raise InputError(f"--config {path}: larger than {MODEL_MAX_CONFIG_BYTES // 2**20} MiB, not a config.json")
+        raise InputError(f"--config {shown}: larger than {MODEL_MAX_CONFIG_BYTES // 2**20} MiB, not a config.json")
     try:
         raw = _json.loads(data.decode("utf-8-sig"))  # -sig: a byte-order mark from a Windows editor is fine
     except UnicodeDecodeError:
-        raise InputError(f"--config {path}: not UTF-8 text") from None
+        raise InputError(f"--config {shown}: not UTF-8 text") from None
     except _json.JSONDecodeError as exc:
-        raise InputError(f"--config {path}: not valid JSON (line {exc.lineno}: {exc.msg})") from None
+        raise InputError(f"--config {shown}: not valid JSON (line {exc.lineno}: {exc.msg})") from None
     except ValueError:  # json's own limit on integer literals is not a JSONDecodeError
-        raise InputError(f"--config {path}: a number in it is too long to be a model dimension") from None
+        raise InputError(f"--config {shown}: a number in it is too long to be a model dimension") from None
     except RecursionError:
-        raise InputError(f"--config {path}: JSON nested too deeply") from None
+        raise InputError(f"--config {shown}: JSON nested too deeply") from None
     if _stat.S_ISFIFO(mode):
         label = "config.json (pipe)"
     elif _os.path.basename(path) == "config.json":  # the folder names the model (meta-llama/Llama-3.1-8B/...)
         label = _os.path.basename(_os.path.dirname(_os.path.abspath(path))) or "config.json"
     else:
         label = _os.path.basename(path)
-    return raw, label
+    return raw, (label if label.isprintable() else repr(label))
 
 
 # --------------------------------------------------------------------------------------------------------------
