@@ -1730,6 +1730,41 @@ def model_from_arguments(args, *, sequence_length: int | None = None, template: 
         raise InputError("--ffn-hidden-size: every layer of this model is MoE and its experts are "
                          "--moe-ffn-hidden-size wide; nothing reads it")
     return model, notes
+
+
+# --------------------------------------------------------------------------------------------------------------
+# KV-cache element types: one table, so the memory and quantization scripts price a cache alike
+# --------------------------------------------------------------------------------------------------------------
+# (bytes per block, values per block): llama.cpp's cache types (-ctk / -ctv; block sizes from ggml-common.h:
+# block_q8_0 = 2-byte scale + 32 int8, q5_1 = 2 + 2 + 4 + 16, q5_0 = 2 + 4 + 16, q4_1 = 2 + 2 + 16,
+# q4_0 / iq4_nl = 2 + 16), vLLM's --kv-cache-dtype fp8 (e4m3 or e5m2, one byte, per-tensor scales only), and plain
+# int8 / int4 caches without per-block scales.
+KV_CACHE_DTYPES = {"fp32": (4, 1), "fp16": (2, 1), "bf16": (2, 1), "fp8": (1, 1), "int8": (1, 1), "int4": (1, 2),
+                   "q8_0": (34, 32), "q5_1": (24, 32), "q5_0": (22, 32), "q4_1": (20, 32), "q4_0": (18, 32),
+                   "iq4_nl": (18, 32)}
+KV_CACHE_DTYPE_ALIASES = {"f32": "fp32", "float32": "fp32", "f16": "fp16", "float16": "fp16", "half": "fp16",
+                          "bfloat16": "bf16", "fp8_e4m3": "fp8", "fp8_e5m2": "fp8"}
+
+
+def kv_cache_dtype(text, flag: str = "--kv-dtype") -> str:
+    """The canonical KV-cache type for a spelling users know (f16 as llama.cpp, fp16, float16, bfloat16, fp8_e4m3
+    as vLLM, q8_0, ...); InputError naming `flag` otherwise."""
+    name = str(text).strip().lower()
+    name = KV_CACHE_DTYPE_ALIASES.get(name, name)
+    if name not in KV_CACHE_DTYPES:
+        raise InputError(f"{flag} must be one of {', '.join(KV_CACHE_DTYPES)} (or f16, bfloat16, fp8_e4m3, ...), "
+                         f"got {text!r}")
+    return name
+
+
+def kv_row_bytes(values: int, dtype: str, flag: str = "--kv-dtype") -> int:
+    """Exact bytes of one cached row of `values` elements (one token's K or V of one layer); a block type needs
+    rows that are a whole number of blocks (llama.cpp refuses others), so a remainder is an InputError."""
+    block_bytes, block = KV_CACHE_DTYPES[dtype]
+    if values % block:
+        raise InputError(f"{flag} {dtype}: a cache row of {values} values is not a whole number of its {block}-value "
+                         "blocks")
+    return values // block * block_bytes
 # ============================================ end of the shared model block ===================================
 # [[[end]]]
 

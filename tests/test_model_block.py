@@ -641,3 +641,20 @@ def test_a_newline_in_a_config_path_stays_on_the_error_line(block, tmp_path):
     folder.mkdir()
     (folder / "config.json").write_text(json.dumps(LLAMA_TINY))
     assert "\n" not in block.read_config_json(str(folder))[1]
+
+
+@pytest.mark.parametrize("spelling, canonical", [("f16", "fp16"), ("FP16", "fp16"), ("float16", "fp16"),
+                                                 ("bfloat16", "bf16"), ("fp8_e4m3", "fp8"), ("q8_0", "q8_0"),
+                                                 ("f32", "fp32")])
+def test_kv_cache_dtype_spellings(block, spelling, canonical):
+    assert block.kv_cache_dtype(spelling) == canonical
+
+
+def test_kv_row_bytes_by_hand(block):
+    # ggml-common.h: block_q8_0 is a 2-byte fp16 scale and 32 int8 values (34 bytes per 32); q4_0 is 2 + 16 bytes
+    assert block.kv_row_bytes(128, "q8_0") == 4 * 34 and block.kv_row_bytes(128, "q4_0") == 4 * 18
+    assert block.kv_row_bytes(128, "fp16") == 256 and block.kv_row_bytes(128, "int4") == 64
+    with pytest.raises(block.InputError, match="--kv-dtype q8_0: a cache row of 100 values"):
+        block.kv_row_bytes(100, "q8_0")
+    with pytest.raises(block.InputError, match="--kv-dtype must be one of"):
+        block.kv_cache_dtype("fp12")
