@@ -53,10 +53,14 @@ What it computes
    (attention, MLP, experts); embeddings, lm_head, norms, biases and MoE routers stay 16-bit.
 3. **Memory**: load = weights + ``--overhead``; serve = load + KV cache, where
    ``KV bytes = 2 (K and V) * layers * n_kv_heads * head_dim * context * batch * bytes/element``
-   (MLA models cache ``kv_lora_rank + qk_rope_head_dim`` per layer and token once).  Quantized KV types use their
-   block size per row: q8_0 34/32 B, q4_0 18/32 B per element (llama.cpp ``-ctk/-ctv``); fp8 1 B (vLLM
-   ``kv_cache_dtype``).  The overhead (CUDA context, compute buffers) defaults to 0.5 GB, the flat allowance public
-   GGUF VRAM calculators use; it is a heuristic, set it with ``--overhead``.
+   (MLA models cache ``kv_lora_rank + qk_rope_head_dim`` per layer and token once).  ``--kv-dtype`` takes the
+   model block's one table of cache types (``KV_CACHE_DTYPES``, read by ``kv_cache_dtype`` and priced by
+   ``kv_row_bytes``, as the memory script does): fp32, fp16 (also f16, float16), bf16, fp8 (fp8_e4m3, fp8_e5m2:
+   one byte, vLLM ``kv_cache_dtype``), int8, int4, and llama.cpp's block types (``-ctk/-ctv``) q8_0 34/32 B,
+   q5_1, q5_0, q4_1, q4_0 and iq4_nl 18/32 B per element, whose rows must be whole blocks.  The output names the
+   canonical type (fp16, not f16).  ``batch`` is ``--batch-size`` (``--batch`` is an alias): concurrent sequences,
+   each with its own cache.  The overhead (CUDA context, compute buffers) defaults to 0.5 GB, the flat allowance
+   public GGUF VRAM calculators use; it is a heuristic, set it with ``--overhead``.
 4. **Quality cost**: published numbers only, with their source: llama.cpp ``tools/perplexity/README.md`` "LLaMA 3
    8b Scoreboard" (Wikitext-2 dPPL and mean KL divergence vs FP16) for GGUF file types (its importance-matrix row
    with ``--imatrix`` where it has one); Llama-2-7B WikiText-2 perplexities for AWQ (AWQ paper, arXiv 2306.00978)
@@ -74,8 +78,10 @@ JSON keys (``--json``)
 ----------------------
 ``model``: {``source``, ``mode`` ("architecture" or "parameter-count"), ``params`` (int), ``config`` (null, or every
 field of the block's ``Model`` (``num_layers``, ``hidden_size``, ``top_k``, ``first_k_dense``, ``gguf_arch``, ...) with
-``head_dim`` and ``num_kv_heads`` resolved except for MLA, plus ``vocab_size_padded``), ``note``}; ``kv_cache``: {``dtype``, ``context``, ``batch``, ``bytes_per_token`` (int), ``bytes`` (int), ``note``}
-or null; ``overhead_bytes`` (int); ``formats``: list of {``name``, ``kind`` ("gguf", "gpu", "float"),
+``head_dim`` and ``num_kv_heads`` resolved except for MLA, plus ``vocab_size_padded``), ``note``}; ``kv_cache``:
+{``dtype`` (the canonical name: ``fp16``, ``q8_0``, ...), ``context``, ``batch`` (``--batch-size``),
+``bytes_per_token`` (int), ``bytes`` (int), ``note``} or null; ``overhead_bytes`` (int); ``formats``: list of
+{``name``, ``kind`` ("gguf", "gpu", "float"),
 ``format_bpw`` (float, the block layout), ``file_bpw`` (float, whole file), ``bytes`` (int), ``gb``, ``gib``,
 ``reduction_vs_fp16`` (float, fp16 bytes / bytes), ``load_bytes`` (int), ``serve_bytes`` (int or null),
 ``fits`` (list of GPU names that hold ``serve_bytes``, or ``load_bytes`` if no KV), ``quality`` ({``metric``,
@@ -94,7 +100,7 @@ Examples
 --------
     python calc_quantization.py --preset llama-3-8b
     python calc_quantization.py --preset llama-2-7b --formats Q2_K,Q4_K_M,Q8_0 --old-q2k --format markdown
-    python calc_quantization.py --config path/to/config.json --formats all --context 8k --batch 4 --kv-dtype q8_0
+    python calc_quantization.py --config path/to/config.json --formats all --context 8k --batch-size 4 --kv-dtype q8_0
     python calc_quantization.py --params 70B --formats fp16,nf4,Q4_K_M --json
     python calc_quantization.py -l 32 -hs 4096 -a 32 --num-kv-heads 8 -v 32000 -ff 3.5 -nl 3 --norm rmsnorm
     python calc_quantization.py --list-formats
@@ -1871,11 +1877,6 @@ FP4_BNB_MAGNITUDES = (0.0, 0.0625 / 12, 2 / 12, 3 / 12, 4 / 12, 6 / 12, 8 / 12, 
 # IQ4_NL levels (kvalues_iq4nl in ggml-common.h), multiplied by the block's fp16 d.
 IQ4_NL_LEVELS = (-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113)
 
-KV_DTYPES = {  # bytes per block, elements per block (llama.cpp -ctk/-ctv; vLLM kv_cache_dtype=fp8)
-    "f32": (4, 1), "f16": (2, 1), "bf16": (2, 1), "fp8": (1, 1),
-    "q8_0": (34, 32), "q5_1": (24, 32), "q5_0": (22, 32), "q4_1": (20, 32), "q4_0": (18, 32), "iq4_nl": (18, 32),
-}
-
 # Nominal memory of common accelerators (vendor spec sheets; the marketed "GB" of GPU DRAM are GiB).
 GPUS = [
     ("RTX 3060 12GB", 12 * GIB), ("RTX 4060 Ti 16GB", 16 * GIB), ("RTX 4090 24GB", 24 * GIB),
@@ -1919,8 +1920,8 @@ GPU_QUALITY = {
 # Input parsing helpers
 # ----------------------------------------------------------------------------------------------------------------
 
-# Counts (--context, --batch, --params, --gguf-kv-bytes, random:ROWSxCOLS) are read by the block's parse_count, one
-# reading in every script (7B, 32k = 32,000, 32Ki = 32,768, 300e9, 1_000).  Sizes in bytes are this script's own:
+# Counts (--context, --batch-size, --params, --gguf-kv-bytes, random:ROWSxCOLS) are read by the block's parse_count,
+# one reading in every script (7B, 32k = 32,000, 32Ki = 32,768, 300e9, 1_000).  Sizes in bytes are this script's own:
 # a byte unit (B, kB, MB, GB, TB, PB, KiB, MiB, GiB, TiB) or a bare number of bytes.  A bare "80G" is refused
 # rather than read: 80 GB and 80 GiB differ by 7%, more than the gap between two quantization formats.
 _MEMORY = re.compile(r"(?P<number>.*?[0-9.])\s*(?P<unit>(?:[kmgt]i?|p)?b)?", re.IGNORECASE)
@@ -2509,8 +2510,8 @@ class Options:
     """Everything besides the model that changes an answer."""
     formats: list = field(default_factory=list)
     context: int = 4096
-    batch: int = 1
-    kv_dtype: str = "f16"
+    batch: int = 1             # --batch-size: concurrent sequences
+    kv_dtype: str = "fp16"     # a KV_CACHE_DTYPES name (the block's); kv_cache_dtype reads the user's spelling
     overhead: int = 500_000_000
     imatrix: bool = False
     old_q2k: bool = False
@@ -2519,7 +2520,9 @@ class Options:
 
 DEFAULT_FORMATS = ["fp16", "fp8", "int8", "nf4", "nf4-dq", "gptq", "awq", "hqq", "mxfp4", "nvfp4",
                    "Q8_0", "Q6_K", "Q5_K_M", "Q4_K_M", "Q4_0", "IQ4_XS", "Q3_K_M", "IQ3_M", "Q2_K", "IQ2_XS"]
-ALL_FORMATS = ["fp32", "bf16", "fp16", "fp8", "fp8-e5m2", "fp8-channel", "int8", "eetq", "nf4", "nf4-dq", "fp4",
+# Each format once: "bf16" is not listed here because it names GGUF's BF16 file type (resolve_format reads GGUF
+# names first, case-insensitively), which the GGUF list below already holds.
+ALL_FORMATS = ["fp32", "fp16", "fp8", "fp8-e5m2", "fp8-channel", "int8", "eetq", "nf4", "nf4-dq", "fp4",
                "fp4-dq", "gptq-4bit-g128", "gptq-4bit-g32", "gptq-4bit-nogroup", "gptq-3bit-g128", "gptq-8bit-g128",
                "awq", "hqq", "hqq-2bit-g16", "mxfp4", "mxfp6", "mxfp8", "mxint8", "nvfp4"] + list(GGUF_FILE_TYPES)
 
@@ -2535,20 +2538,46 @@ def resolve_format(name: str):
     return "gpu", fmt
 
 
+def format_identity(name: str) -> str:
+    """The name of the format `name` resolves to: two spellings of one format (bf16 and BF16, gptq and
+    gptq-4bit-g128) share it, so --formats lists that format once."""
+    kind, fmt = resolve_format(name)
+    return fmt if kind == "gguf" else fmt.name
+
+
+def requested_formats(text: str | None) -> tuple:
+    """(formats, notes) for --formats: the default set, 'all', or a comma list read in order, each format once.
+    A format named twice is listed once, at its first spelling, and a note says so (a second identical row would
+    read as a second format)."""
+    if text is None:
+        return list(DEFAULT_FORMATS), []
+    if text.strip().lower() == "all":
+        return list(ALL_FORMATS), []
+    names = [f.strip() for f in text.split(",") if f.strip()]
+    if not names:
+        raise ValueError("--formats is empty")
+    first_spelling, repeats = {}, {}
+    for name in names:
+        identity = format_identity(name)  # refuses an unknown name
+        if identity in first_spelling:
+            repeats.setdefault(identity, [first_spelling[identity]]).append(name)
+        else:
+            first_spelling[identity] = name
+    notes = [f"--formats: {', '.join(spellings[:-1])} and {spellings[-1]} are one format ({identity}); "
+             "it is listed once" for identity, spellings in repeats.items()]
+    return list(first_spelling.values()), notes
+
+
 def kv_cache(m: Model, opts: Options) -> dict:
-    """KV cache bytes: K and V rows of n_kv_heads*head_dim per layer and token (MLA: one latent row)."""
-    block_bytes, block = KV_DTYPES[opts.kv_dtype]
+    """KV cache bytes: K and V rows of n_kv_heads*head_dim per layer and token (MLA: one latent row), each priced
+    by the block's kv_row_bytes, the memory script's pricing too."""
     if m.is_mla:
         rows = [m.kv_lora_rank + m.qk_rope_head_dim]
         note = "MLA: one compressed latent (kv_lora_rank + qk_rope_head_dim) per layer and token"
     else:
         rows = [m.kv_heads * m.d_head] * 2
         note = "K and V of n_kv_heads x head_dim per layer and token"
-    for width in rows:
-        if width % block:
-            raise ValueError(f"--kv-dtype {opts.kv_dtype}: a cache row of {width} values is not a multiple of its "
-                             f"block ({block})")
-    per_token = m.num_layers * sum(width // block * block_bytes for width in rows)
+    per_token = m.num_layers * sum(kv_row_bytes(width, opts.kv_dtype, "--kv-dtype") for width in rows)
     if m.sliding_window:
         note += f"; full context cached in every layer (sliding_window {m.sliding_window} not applied)"
     return {"dtype": opts.kv_dtype, "context": opts.context, "batch": opts.batch, "bytes_per_token": per_token,
@@ -3087,7 +3116,7 @@ def render_sizes(result: dict, markdown=False) -> str:
         lines.append(f"model: {m['params']:,} parameters ({m['note']})")
     if kv:
         lines.append(f"KV cache: {kv['dtype']}, {kv['bytes_per_token']:,} B/token x context {kv['context']:,} x batch "
-                     f"{kv['batch']} = {_fmt_bytes(kv['bytes'])} ({kv['note']})")
+                     f"size {kv['batch']} = {_fmt_bytes(kv['bytes'])} ({kv['note']})")
     lines.append(f"overhead: {_fmt_bytes(result['overhead_bytes'])} (flat allowance for CUDA context and buffers; "
                  "--overhead)")
     lines.append("GB = 10^9 B, GiB = 2^30 B; 'fits' names the smallest listed GPU (nominal GiB) that holds it")
@@ -3164,6 +3193,14 @@ def plot_size_vs_quality(result: dict, path: str) -> None:
 # ----------------------------------------------------------------------------------------------------------------
 
 
+class _SpellingKept(argparse.Action):
+    """Stores the value and, in DEST_flag, the spelling typed (--batch or --batch-size): errors name that one."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        setattr(namespace, self.dest, values)
+        setattr(namespace, f"{self.dest}_flag", option_string)
+
+
 def build_parser() -> OneLineParser:
     p = OneLineParser(prog=PROG, description="Exact sizes of quantized checkpoints (GGUF file types, bitsandbytes, "
                       "GPTQ, AWQ, HQQ, FP8, MX, NVFP4), serving memory, published quality cost, measured error.",
@@ -3176,8 +3213,12 @@ def build_parser() -> OneLineParser:
     q.add_argument("--list-formats", action="store_true", help="print every format's layout and bpw")
     q.add_argument("--context", help=f"tokens of KV cache per sequence (default {Options.context})")
     q.add_argument("-s", "--sequence-length", help="the workload's tokens per sequence: an alias of --context")
-    q.add_argument("--batch", help=f"concurrent sequences (default {Options.batch})")
-    q.add_argument("--kv-dtype", choices=sorted(KV_DTYPES), help=f"KV cache element type (default {Options.kv_dtype})")
+    q.add_argument("--batch-size", "--batch", dest="batch_size", metavar="N", action=_SpellingKept,
+                   help=f"concurrent sequences sharing the GPU, each with its own KV cache (default {Options.batch}; "
+                   "--batch is an alias)")
+    q.add_argument("--kv-dtype", metavar="TYPE",
+                   help=f"KV cache element type: {', '.join(KV_CACHE_DTYPES)}; also f16, float16, bfloat16, "
+                   f"fp8_e4m3, fp8_e5m2 (default {Options.kv_dtype})")
     q.add_argument("--overhead", help=f"CUDA context + buffers (default {Options.overhead / GB:g}GB; e.g. 1GiB, 0)")
     q.add_argument("--imatrix", action="store_true", help="GGUF made with an importance matrix")
     q.add_argument("--old-q2k", action="store_true", help="pre-2024 llama.cpp Q2_K recipe (TheBloke 2023 files)")
@@ -3233,35 +3274,27 @@ def model_from_args(args, sequence_length: int | None = None) -> tuple:
         notes + flag_notes
 
 
-def _options(args) -> Options:
-    if args.formats is None:
-        formats = list(DEFAULT_FORMATS)
-    elif args.formats.strip().lower() == "all":
-        formats = list(ALL_FORMATS)
-    else:
-        formats = [f.strip() for f in args.formats.split(",") if f.strip()]
-        if not formats:
-            raise ValueError("--formats is empty")
-        for f in formats:
-            resolve_format(f)
+def _options(args) -> tuple:
+    """(Options, notes): the notes are for stderr (a format named twice)."""
+    formats, notes = requested_formats(args.formats)
     if args.context is not None and args.sequence_length is not None:
         raise ValueError("--context and --sequence-length are aliases; give one")
     given = {}  # flags left out keep the Options defaults
     context_raw = args.context if args.context is not None else args.sequence_length
     if context_raw is not None:
         given["context"] = parse_count(context_raw, "--context" if args.context is not None else "--sequence-length")
-    if args.batch is not None:
-        given["batch"] = parse_count(args.batch, "--batch")
+    if args.batch_size is not None:
+        given["batch"] = parse_count(args.batch_size, args.batch_size_flag)
     if args.kv_dtype is not None:
-        given["kv_dtype"] = args.kv_dtype
+        given["kv_dtype"] = kv_cache_dtype(args.kv_dtype, "--kv-dtype")  # canonical: f16 -> fp16
     if args.overhead is not None:
         given["overhead"] = parse_memory(args.overhead, "--overhead")
     if args.gguf_kv_bytes is not None:
         given["gguf_kv_bytes"] = parse_count(args.gguf_kv_bytes, "--gguf-kv-bytes", allow_zero=True)
     opts = Options(formats=formats, imatrix=args.imatrix, old_q2k=args.old_q2k, **given)
     if opts.context * opts.batch > 10**12:
-        raise ValueError("--context x --batch is above 1e12 tokens")
-    return opts
+        raise ValueError(f"--context x {getattr(args, 'batch_size_flag', '--batch-size')} is above 1e12 tokens")
+    return opts, notes
 
 
 def _emit(obj, text_fn, fmt):
@@ -3297,8 +3330,7 @@ def run(args) -> int:
     if args.plot is not None and os.path.splitext(args.plot)[1].lower() not in PLOT_SUFFIXES:
         # checked before any work; matplotlib would append .png to a bare name and write somewhere else
         raise ValueError(f"--plot expects a path ending in {', '.join(PLOT_SUFFIXES)}, got {args.plot!r}")
-    opts = _options(args)
-    warnings: list = []
+    opts, warnings = _options(args)
     if args.params is not None:
         if model_arguments_given(args):
             raise ValueError("--params (dense approximation) cannot be combined with an architecture (a preset, a "
@@ -3308,7 +3340,8 @@ def run(args) -> int:
         if not model_arguments_given(args):
             raise ValueError("give a model: --preset NAME, --config PATH, architecture flags or --params N")
         given_length = opts.context if args.context is not None or args.sequence_length is not None else None
-        m, warnings = model_from_args(args, sequence_length=given_length)
+        m, model_notes = model_from_args(args, sequence_length=given_length)
+        warnings = model_notes + warnings
         result = compute_sizes(m, opts)
     for w in warnings:
         sys.stderr.write(f"{PROG}: warning: {w}\n")

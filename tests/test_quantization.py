@@ -567,9 +567,10 @@ def test_mixtral_8x22b_bartowski_differences(quant):
 # 6. KV cache
 # --------------------------------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("dtype,mib", [("f16", 64), ("q8_0", 34), ("q4_0", 18)])
+@pytest.mark.parametrize("dtype,mib", [("fp16", 64), ("q8_0", 34), ("q4_0", 18)])
 def test_kv_llama_3_2_1b(quant, dtype, mib):
-    # tetherto/qvac PR #1276 (llama.cpp, Llama-3.2-1B, 2,048-token context): 64.00 / 34.00 / 18.00 MiB
+    # tetherto/qvac PR #1276 (llama.cpp, Llama-3.2-1B, 2,048-token context): 64.00 / 34.00 / 18.00 MiB.  Options
+    # holds the block's canonical KV_CACHE_DTYPES name: fp16, which llama.cpp spells f16 (issue 11, decision 2)
     cfg = model(quant, LLAMA_3_2_1B)
     kv = quant.kv_cache(cfg, quant.Options(context=2048, kv_dtype=dtype))
     assert kv["bytes"] == mib * MIB
@@ -582,6 +583,47 @@ def test_kv_gpt_oss_120b(quant):
                                            ffn_hidden_size=2880))
     assert round(quant.kv_cache(cfg, quant.Options(context=131072, kv_dtype="bf16"))["bytes"] / GB, 2) == 9.66
     assert round(quant.kv_cache(cfg, quant.Options(context=131072, kv_dtype="fp8"))["bytes"] / GB, 2) == 4.83
+
+
+# Llama-3-8B (config above): 32 layers, 8 kv heads x head_dim 128, so one token caches a K and a V row of
+# 8 x 128 = 1,024 values in each of 32 layers: 2 x 32 = 64 rows per token.  Bytes per row by hand, from the
+# element sizes (fp32 4 B, fp16/bf16 2 B, fp8/int8 1 B, int4 half a byte) and llama.cpp's block structs in
+# ggml-common.h (block_q8_0: fp16 d + 32 int8 = 34 B per 32 values; block_q4_0: fp16 d + 16 B = 18 B per 32).
+LLAMA_3_8B_KV_ROWS_PER_TOKEN, LLAMA_3_8B_KV_ROW = 2 * 32, 8 * 128
+KV_SPELLINGS = {  # what users type (llama.cpp -ctk, vLLM --kv-dtype, torch dtype names) -> canonical, bytes per row
+    "f16": ("fp16", 2 * 1024), "fp16": ("fp16", 2 * 1024), "float16": ("fp16", 2 * 1024), "FP16": ("fp16", 2 * 1024),
+    "half": ("fp16", 2 * 1024), "bf16": ("bf16", 2 * 1024), "bfloat16": ("bf16", 2 * 1024),
+    "f32": ("fp32", 4 * 1024), "float32": ("fp32", 4 * 1024), "fp8": ("fp8", 1024), "fp8_e4m3": ("fp8", 1024),
+    "fp8_e5m2": ("fp8", 1024), "int8": ("int8", 1024), "int4": ("int4", 1024 // 2),
+    "q8_0": ("q8_0", 1024 // 32 * 34), "Q4_0": ("q4_0", 1024 // 32 * 18),
+}
+
+
+@pytest.mark.parametrize("typed", sorted(KV_SPELLINGS))
+def test_kv_dtype_spellings_share_one_table(quant, typed):
+    """Issue 11, decision 2: --kv-dtype reads the block's one table of cache types, so quantization accepts every
+    spelling the memory script accepts (f16 as llama.cpp writes it, float16, fp8_e4m3 ...), and the output names
+    the canonical type: "fp16", never the "f16" the user typed."""
+    canonical, row_bytes = KV_SPELLINGS[typed]
+    argv = ["--preset", "llama-3-8b", "--formats", "fp16", "--kv-dtype", typed, "--context", "1000"]
+    status, out, err = call_main(quant, argv + ["--json"])
+    assert status == 0, err
+    kv = json.loads(out)["kv_cache"]
+    per_token = LLAMA_3_8B_KV_ROWS_PER_TOKEN * row_bytes
+    assert (kv["dtype"], kv["bytes_per_token"], kv["bytes"]) == (canonical, per_token, 1000 * per_token)
+    status, out, err = call_main(quant, argv)
+    assert status == 0 and f"KV cache: {canonical}, {per_token:,} B/token" in out, (out, err)
+
+
+def test_kv_dtype_refusals_name_the_flag(quant):
+    # an unknown type is refused naming the flag and the value; so is a row that is not whole blocks of the type:
+    # int4 packs 2 values a byte, and one head of 3 values (-hs 3 -a 1) leaves half a byte
+    for argv, words in ((["--preset", "llama-3-8b", "--kv-dtype", "q9"], ("--kv-dtype", "'q9'")),
+                        (["-l", "1", "-hs", "3", "-a", "1", "-v", "10", "--kv-dtype", "int4"],
+                         ("--kv-dtype int4", "3 values"))):
+        status, out, err = call_main(quant, argv)
+        assert status == 2 and out == "" and _refused(err) and all(w in err for w in words), (argv, err)
+    assert not hasattr(quant, "KV_DTYPES")  # the script's own table is gone: one table, the block's
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -999,14 +1041,14 @@ def test_hostile_argv_hypothesis(quant):
     hypothesis = pytest.importorskip("hypothesis")
     st = hypothesis.strategies
     flags = ["--preset", "--params", "-l", "-hs", "-a", "-v", "--num-kv-heads", "--head-dim", "--ffn-hidden-size",
-             "-ff", "-kv", "-nl", "-e", "-t", "--formats", "--context", "--batch", "--kv-dtype", "--overhead",
-             "--gguf-kv-bytes", "--json", "--imatrix", "--old-q2k", "--tied-embeddings", "--moe", "-ei", "--measure",
+             "-ff", "-kv", "-nl", "-e", "-t", "--formats", "--context", "--batch", "--batch-size", "--kv-dtype",
+             "--overhead", "--gguf-kv-bytes", "--json", "--imatrix", "--old-q2k", "--tied-embeddings", "--moe", "-ei", "--measure",
              "--seed", "--list-formats", "--format", "--config", "-p", "-s", "--norm", "--bias", "--no-bias",
              "--position-embedding", "--learned-positions", "--untied-embeddings", "--dropout"]
     values = st.one_of(st.sampled_from(["llama-3-8b", "gpt2", "mixtral-8x7b", "7B", "0", "-1", "1e400", "nan",
                                         "inf", "-inf", "1e30", "1.4T", "1e-30", "32k", "1_000", "Q4_K_M,nf4", "all",
                                         "q8_0", "80GiB", "3", "2", "1.5", "", "x", "deepseek-v3", "gptq-3bit-g64",
-                                        "awq-8bit", "random:8x64",
+                                        "awq-8bit", "random:8x64", "f16", "int4", "bf16,BF16",
                                         "random:0x1", "markdown", "/nonexistent", "w.npy", "rmsnorm",
                                         "layernorm", "learned", "on", "1e308", "32Ki"]),
                        st.integers(-5, 10**7).map(str), st.text(max_size=6))
@@ -1028,6 +1070,42 @@ def test_real_process_help_and_error():
     assert proc.returncode == 0 and "--formats" in proc.stdout
     proc = run_cli("calc_quantization", "--preset", "llama-3-8b", "--formats", "Q4_K_M", "--batch", "0")
     assert proc.returncode == 2 and proc.stderr.count("\n") == 1
+
+
+def test_batch_size_is_the_flag_and_batch_its_alias(quant):
+    """Issue 11, decision 5: --batch-size names the concurrent sequences (as mem's serving flag and flops' batch);
+    --batch stays an alias.  Llama-3-8B's cache is 64 rows of 1,024 fp16 values = 131,072 B per token, so 3
+    sequences of 1,000 tokens hold 3 x 1,000 x 131,072 B whichever spelling is typed."""
+    for flag in ("--batch-size", "--batch"):
+        argv = ["--preset", "llama-3-8b", "--formats", "fp16", "--context", "1000", flag, "3"]
+        status, out, err = call_main(quant, argv + ["--json"])
+        assert status == 0, (flag, err)
+        kv = json.loads(out)["kv_cache"]
+        assert (kv["batch"], kv["bytes"]) == (3, 3 * 1000 * 131_072), flag
+        # an error names the spelling the user typed
+        status, out, err = call_main(quant, argv[:-1] + ["0"])
+        assert status == 2 and _refused(err) and f"error: {flag} " in err, (flag, err)
+    status, out, _ = call_main(quant, ["--help"])
+    assert status == 0 and "--batch-size N, --batch N" in out
+
+
+def test_a_format_named_twice_is_listed_once(quant):
+    """Issue 11: `--formats bf16,BF16` printed one row twice.  Formats are compared after resolution (decision 5):
+    bf16 and BF16 are llama.cpp's one BF16 file type, gptq is gptq-4bit-g128 (AutoGPTQ's default 4 bits, group
+    128), so each is one row, in the order first typed, and a note on stderr says what was merged."""
+    argv = ["--preset", "llama-3-8b", "--formats", "bf16,Q4_K_M,BF16,gptq,gptq-4bit-g128", "--json"]
+    status, out, err = call_main(quant, argv)
+    assert status == 0, err
+    assert [e["name"] for e in json.loads(out)["formats"]] == ["BF16", "Q4_K_M", "gptq-4bit-g128"]
+    assert err == ("calc_quantization.py: warning: --formats: bf16 and BF16 are one format (BF16); it is listed once\n"
+                   "calc_quantization.py: warning: --formats: gptq and gptq-4bit-g128 are one format "
+                   "(gptq-4bit-g128); it is listed once\n")
+    # the parameter-count mode lists it once too; and 'all' names every format once (it listed BF16 twice)
+    status, out, err = call_main(quant, ["--params", "7B", "--formats", "bf16,BF16", "--json"])
+    assert status == 0 and [e["name"] for e in json.loads(out)["formats"]] == ["BF16"], err
+    status, out, err = call_main(quant, ["--preset", "llama-3-8b", "--formats", "all", "--json"])
+    names = [e["name"] for e in json.loads(out)["formats"]]
+    assert status == 0 and err == "" and len(names) == len(set(names)) and names.count("BF16") == 1, err
 
 
 def test_bnb_dynamic_map(quant):
