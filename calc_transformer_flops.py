@@ -52,8 +52,14 @@ latent is cached and every cached latent is re-expanded by kv_b_proj at each ste
 up-projections instead: not modelled).
 Roofline: time ≥ max(FLOPs / peak, bytes / bandwidth); bytes = weights read (MoE: min(E, tokens·top_k) experts
 per layer) + KV cache read; arithmetic intensity = FLOPs / bytes (Williams et al. 2009; the scaling book).
-Time = model FLOPs / (GPUs · peak · MFU) = hardware FLOPs / (GPUs · peak · HFU); from a measured throughput,
-MFU = model FLOPs per second / (GPUs · peak) and HFU the same with hardware FLOPs.
+Time = model FLOPs / (GPUs · peak · MFU) = hardware FLOPs / (GPUs · peak · HFU) for an assumed MFU (0.45, 45%
+or 140/312); from a measured throughput (``--tokens-per-second``, ``--step-time``), time = tokens / throughput and
+MFU = model FLOPs per second / (GPUs · peak), HFU the same with hardware FLOPs. An MFU or HFU above 100% is refused
+(it means a missing flag, usually ``--num-gpus``).
+
+Runs: with ``--prompt-length`` or ``--generate`` an inference run (prefill, decode, roofline), else a training run;
+a flag the run does not read (a training flag in an inference run, ``--bandwidth`` in a training run, a time flag
+with no time to estimate, anything next to ``--list-gpus``/``--list-presets``) is refused, naming it.
 
 The model
 ---------
@@ -77,7 +83,8 @@ JSON keys (``--json``)
 * ``derived``: what the count reads off the model: kv_heads, qk_head_dim (d_qk), value_head_dim (d_v),
   mlp_linears (3 gated, 2 plain), vocab (padded), token_width (e), expert_width, shared_width, moe_layers,
   sliding_layers.
-* ``conventions``: the rules this result follows, in words: flop, attention (full|causal), recompute, backward,
+* ``conventions``: the rules this result follows, in words: flop, attention (``--attention-flops`` full|causal),
+  recompute, backward,
   lm_head, embeddings, mfu_uses, hfu_uses, decode.
 * ``parameters``: total, embedding, non_embedding, matmul, active, matmul_active, routed_experts,
   params_per_expert, roles {embedding, positions, embedding_projections, attention, mlp, routed_experts,
@@ -93,10 +100,11 @@ JSON keys (``--json``)
   ``--tokens`` total.
 * ``hardware`` (with ``--gpu``/``--peak-tflops``/``--bandwidth``): gpu, dtype, peak_flops, bandwidth_bytes_per_s,
   source.
-* ``time`` (with a peak and ``--tokens``): basis, model_flops, hardware_flops, flops, utilisation, mfu, hfu,
-  num_gpus, seconds, days, gpu_hours, and with ``--cost-per-gpu-hour`` cost.
+* ``time`` (with a peak and ``--tokens``): from (measured | assumed_mfu | assumed_hfu), basis, model_flops,
+  hardware_flops, flops, utilisation, mfu, hfu, num_gpus, seconds, days, gpu_hours, with ``--cost-per-gpu-hour``
+  cost, and from a measured throughput tokens_per_second (the time is then tokens / throughput).
 * ``measured`` (``--tokens-per-second`` or ``--step-time``): tokens_per_second, model_flops_per_s,
-  hardware_flops_per_s, model_flops_per_s_per_gpu, mfu, hfu.
+  hardware_flops_per_s, model_flops_per_s_per_gpu, mfu, hfu (of the ``--flops-basis`` count), basis, num_gpus.
 * ``inference`` (``--prompt-length``/``--generate``): prompt_length, generate, batch_size, prefill_flops,
   decode_flops_per_token_first, decode_flops_per_token_last, decode_steps, decode_flops, total_flops,
   kv_cache_bytes_per_token, kv_cache_bytes_at_end, roofline {prefill_bytes, decode_step_bytes, prefill_intensity,
@@ -113,7 +121,7 @@ Examples
         --mfu 0.4 --cost-per-gpu-hour 2.5
     python calc_transformer_flops.py --preset gpt2 -s 1024 -b 100 --step-time 0.755 --gpu a100-40gb
     python calc_transformer_flops.py --preset mixtral-8x7b --prompt-length 4096 --generate 512 --gpu h100-sxm
-    python calc_transformer_flops.py -l 24 -hs 2048 -a 16 -v 50304 -s 2048 --attention causal --json
+    python calc_transformer_flops.py -l 24 -hs 2048 -a 16 -v 50304 -s 2048 --attention-flops causal --json
     python calc_transformer_flops.py --config path/to/config.json -s 4096 --recompute full --format markdown
     python calc_transformer_flops.py --config path/to/new-model/ --generic    # unknown model_type, as a dense Llama
 """
@@ -2145,18 +2153,22 @@ def hardware_spec(gpu=None, dtype: str = "bf16", peak_tflops=None, bandwidth=Non
     return spec
 
 
+def _wall_clock(seconds: float, num_gpus: int, cost_per_gpu_hour=None) -> dict:
+    gpu_hours = seconds * num_gpus / 3600
+    out = {"num_gpus": num_gpus, "seconds": seconds, "days": seconds / 86400, "gpu_hours": gpu_hours}
+    if cost_per_gpu_hour is not None:
+        out["cost"] = gpu_hours * cost_per_gpu_hour
+    return out
+
+
 def training_time(flops: int, num_gpus: int, peak_flops: float, utilisation: float, cost_per_gpu_hour=None) -> dict:
     """Wall-clock time = FLOPs / (GPUs · peak · utilisation); GPU-hours; cost.
 
     Pass model FLOPs with MFU, or hardware FLOPs (recompute included) with HFU: both give the same time.
     """
     seconds = flops / (num_gpus * peak_flops * utilisation)
-    gpu_hours = seconds * num_gpus / 3600
-    out = {"flops": flops, "num_gpus": num_gpus, "utilisation": utilisation, "seconds": seconds,
-           "days": seconds / 86400, "gpu_hours": gpu_hours}
-    if cost_per_gpu_hour is not None:
-        out["cost"] = gpu_hours * cost_per_gpu_hour
-    return out
+    return {"flops": flops, "utilisation": utilisation,
+            **_wall_clock(seconds, num_gpus, cost_per_gpu_hour)}
 
 
 def measured_utilisation(model_flops_per_token: float, hardware_flops_per_token: float, tokens_per_second: float,
@@ -2269,28 +2281,39 @@ def analyse(m: Model, sequence_length: int, batch_size: int = 1, tokens=None, at
     if gpu is not None or peak_tflops is not None or bandwidth is not None:
         spec = hardware_spec(gpu, dtype, peak_tflops, bandwidth)
         result["hardware"] = spec
-    if spec and spec["peak_flops"] and tokens is not None:
-        key = {"detailed": "detailed", "6nd": "6nd_total", "6nd-active": "6nd_active", "palm": "palm"}[flops_basis]
-        model_flops = result["estimates"][key]["total"]
-        # recompute scales any basis by the detailed count's hardware / model ratio
-        hardware_flops = (model_flops * train["hardware_flops_per_sequence"]
-                          // train["model_flops_per_sequence"])
-        ratio = hardware_flops / model_flops if model_flops else 1.0
-        if hfu is not None:
-            timing = training_time(hardware_flops, num_gpus, spec["peak_flops"], hfu, cost_per_gpu_hour)
-            timing.update(mfu=hfu / ratio, hfu=hfu)
-        else:
-            timing = training_time(model_flops, num_gpus, spec["peak_flops"], mfu, cost_per_gpu_hour)
-            timing.update(mfu=mfu, hfu=mfu * ratio)
-        timing.update(basis=flops_basis, model_flops=model_flops, hardware_flops=hardware_flops)
-        result["time"] = timing
+    key = {"detailed": "detailed", "6nd": "6nd_total", "6nd-active": "6nd_active", "palm": "palm"}[flops_basis]
+    # recompute scales any basis by the detailed count's hardware / model ratio
+    ratio = train["hardware_flops_per_sequence"] / train["model_flops_per_sequence"]
     if tokens_per_second is None and step_time is not None:
         tokens_per_second = batch_size * sequence_length / step_time
     if tokens_per_second is not None:
         if not (spec and spec["peak_flops"]):
             raise InputError("--tokens-per-second / --step-time need --gpu or --peak-tflops")
-        result["measured"] = measured_utilisation(train["model_flops_per_token"], train["hardware_flops_per_token"],
-                                                  tokens_per_second, num_gpus, spec["peak_flops"])
+        per_token = result["estimates"][key]["per_token"]
+        hardware_per_token = train["hardware_flops_per_token"] if key == "detailed" else per_token * ratio
+        result["measured"] = dict(measured_utilisation(per_token, hardware_per_token, tokens_per_second, num_gpus,
+                                                       spec["peak_flops"]), basis=flops_basis, num_gpus=num_gpus)
+    if spec and spec["peak_flops"] and tokens is not None:
+        model_flops = result["estimates"][key]["total"]
+        hardware_flops = (model_flops * train["hardware_flops_per_sequence"]
+                          // train["model_flops_per_sequence"])
+        if "measured" in result:
+            # a measured throughput drives the time: tokens / (tokens per second); the MFU is the one it implies
+            measured = result["measured"]
+            seconds = (tokens * step_time / (batch_size * sequence_length) if step_time is not None
+                       else tokens / tokens_per_second)
+            timing = dict(flops=model_flops, utilisation=measured["mfu"],
+                          **_wall_clock(seconds, num_gpus, cost_per_gpu_hour))
+            timing.update({"from": "measured", "mfu": measured["mfu"], "hfu": measured["hfu"],
+                           "tokens_per_second": tokens_per_second})
+        elif hfu is not None:
+            timing = training_time(hardware_flops, num_gpus, spec["peak_flops"], hfu, cost_per_gpu_hour)
+            timing.update({"from": "assumed_hfu", "mfu": hfu / ratio, "hfu": hfu})
+        else:
+            timing = training_time(model_flops, num_gpus, spec["peak_flops"], mfu, cost_per_gpu_hour)
+            timing.update({"from": "assumed_mfu", "mfu": mfu, "hfu": mfu * ratio})
+        timing.update(basis=flops_basis, model_flops=model_flops, hardware_flops=hardware_flops)
+        result["time"] = timing
     if prompt_length is not None or generate is not None:
         result["inference"] = inference(m, params, prompt_length or sequence_length, generate or 0, batch_size,
                                         attention, DTYPE_BYTES[dtype], spec)
@@ -2362,8 +2385,12 @@ def _rows(result: dict) -> list:
             rows.append((section, "memory bandwidth", human(hw["bandwidth_bytes_per_s"] / 1e9, " GB/s"), ""))
     if "time" in result:
         t = result["time"]
-        section = (f"time ({t['basis']} count, {t['num_gpus']} GPUs at {100 * t['mfu']:.1f}% MFU = "
-                   f"{100 * t['hfu']:.1f}% HFU)")
+        if t["from"] == "measured":
+            section = (f"time ({t['basis']} count, {t['num_gpus']:,} GPU{'s' if t['num_gpus'] != 1 else ''} at the measured {human(t['tokens_per_second'])}"
+                       f" tokens/s = {100 * t['mfu']:.1f}% MFU = {100 * t['hfu']:.1f}% HFU)")
+        else:
+            section = (f"time ({t['basis']} count, {t['num_gpus']:,} GPU{'s' if t['num_gpus'] != 1 else ''} at an assumed {100 * t['mfu']:.1f}% MFU = "
+                       f"{100 * t['hfu']:.1f}% HFU)")
         rows += [(section, "wall clock", f"{_short(t['days'], 2)} days", f"{_short(t['seconds'] / 3600, 1)} h"),
                  (section, "GPU-hours", _short(t["gpu_hours"], 0), "")]
         if "cost" in t:
@@ -2373,7 +2400,7 @@ def _rows(result: dict) -> list:
         section = "measured utilisation"
         rows += [(section, "tokens per second", human(m["tokens_per_second"]), "global"),
                  (section, "model TFLOP/s per GPU", human(m["model_flops_per_s_per_gpu"] / 1e12), ""),
-                 (section, "MFU", f"{100 * m['mfu']:.2f}%", "model FLOPs / peak"),
+                 (section, "MFU", f"{100 * m['mfu']:.2f}%", f"model FLOPs ({m['basis']} count) / peak"),
                  (section, "HFU", f"{100 * m['hfu']:.2f}%", "hardware FLOPs (with recompute) / peak")]
     if "inference" in result:
         inf = result["inference"]
@@ -2487,29 +2514,36 @@ def build_parser() -> OneLineParser:
     w.add_argument("-s", "--sequence-length", help="training sequence length (default: the length a preset was "
                    f"pre-trained at, else {DEFAULT_SEQUENCE_LENGTH}); also the rows of a learned position table "
                    "that no flag or config sizes")
-    w.add_argument("-b", "--batch-size", default="1", help="sequences per step (default 1)")
+    w.add_argument("-b", "--batch-size", help="sequences per step, or served together in inference (default 1)")
     w.add_argument("--tokens", help="training tokens D, e.g. 15T")
-    w.add_argument("--attention", choices=["full", "causal"], default="full",
-                   help="full: every query x key (PyTorch's count, PaLM, nanoGPT; default); causal: unmasked pairs")
-    w.add_argument("--recompute", choices=["none", "selective", "full"], default="none")
-    w.add_argument("--prompt-length", help="inference: prompt tokens (prefill)")
-    w.add_argument("--generate", help="inference: new tokens to generate")
+    w.add_argument("--attention-flops", choices=["full", "causal"],
+                   help="the FLOP-counting convention of attention: full, every query x key (PyTorch's count, PaLM, "
+                   "nanoGPT; default); causal, only the unmasked pairs")
+    w.add_argument("--recompute", choices=["none", "selective", "full"], help="training: activation recompute "
+                   "(default none)")
+    w.add_argument("--prompt-length", help="inference: prompt tokens (prefill); makes this an inference run")
+    w.add_argument("--generate", help="inference: new tokens to generate; makes this an inference run")
     h = p.add_argument_group("hardware, time and cost")
     h.add_argument("--gpu", help="accelerator from the table (see --list-gpus)")
     h.add_argument("--list-gpus", action="store_true", help="list the accelerator table and exit")
-    h.add_argument("--dtype", choices=list(DTYPE_BYTES), default="bf16", help="peak to use and bytes per value")
+    h.add_argument("--dtype", choices=list(DTYPE_BYTES), help="which peak of --gpu to use, and bytes per value "
+                   "in inference (default bf16)")
     h.add_argument("--peak-tflops", help="override: dense peak TFLOP/s per GPU")
-    h.add_argument("--bandwidth", help="override: memory bandwidth, e.g. 3.35TB/s or 3350GB/s")
-    h.add_argument("--num-gpus", default="1")
-    h.add_argument("--mfu", help=f"assumed model FLOPs utilisation for the time estimate (default {DEFAULT_MFU})")
-    h.add_argument("--hfu", help="or: assumed hardware FLOPs utilisation (recompute counted), e.g. 140/312")
-    h.add_argument("--cost-per-gpu-hour", help="price of one GPU-hour")
-    h.add_argument("--flops-basis", choices=["detailed", "6nd", "6nd-active", "palm"], default="detailed",
-                   help="which count the time estimate uses (default detailed)")
-    h.add_argument("--tokens-per-second", help="measured global throughput -> MFU and HFU")
-    h.add_argument("--step-time", help="measured seconds per step (with -b and -s) -> MFU and HFU")
+    h.add_argument("--bandwidth", help="inference roofline: memory bandwidth, e.g. 3.35TB/s or 3350GB/s "
+                   "(overrides --gpu's)")
+    h.add_argument("--num-gpus", help="GPUs in the training job (default 1)")
+    h.add_argument("--mfu", help=f"assumed model FLOPs utilisation for the time estimate: 0.45, 45%% or 140/312 "
+                   f"(default {DEFAULT_MFU}; not with a measured throughput)")
+    h.add_argument("--hfu", help="or: assumed hardware FLOPs utilisation (recompute counted): 0.45, 45%% or 140/312")
+    h.add_argument("--cost-per-gpu-hour", help="price of one GPU-hour (with --tokens)")
+    h.add_argument("--flops-basis", choices=["detailed", "6nd", "6nd-active", "palm"],
+                   help="which count the time and MFU use (default detailed)")
+    h.add_argument("--tokens-per-second", help="measured global throughput (all GPUs) -> MFU and HFU, and with "
+                   "--tokens the training time")
+    h.add_argument("--step-time", help="measured seconds per step of -b sequences of -s tokens -> MFU and HFU, and "
+                   "with --tokens the training time")
     o = p.add_argument_group("output")
-    o.add_argument("--format", choices=["text", "markdown", "json"], default="text")
+    o.add_argument("--format", choices=["text", "markdown", "json"], help="default text")
     o.add_argument("--json", dest="format", action="store_const", const="json", help="same as --format json")
     return p
 
@@ -2521,6 +2555,125 @@ def _positive_float(text, flag: str, lower: float = 1e-9, upper=None) -> float:
         raise InputError(f"{flag} {text!r}: expected a number in [{lower:g}, {upper:g}]" if upper else
                          f"{flag} {text!r}: expected a positive number (at least {lower:g})")
     return value
+
+
+def parse_utilisation(text, flag: str) -> float:
+    """An MFU or HFU as a fraction (0.45), a percent (45%) or a ratio of two rates (140/312: achieved TFLOP/s
+    over peak, as Narayanan et al. 2021 report it) -> a float in [0.0001, 1]."""
+    raw = str(text).strip()
+    try:
+        if raw.endswith("%"):
+            value = float(parse_number(raw[:-1], flag)) / 100
+        elif raw.count("/") == 1:
+            achieved, peak = raw.split("/")
+            value = float(parse_number(achieved, flag)) / float(parse_number(peak, flag, allow_zero=False))
+        else:
+            value = float(parse_number(raw, flag))
+    except InputError:
+        raise InputError(f"{flag} {text!r}: expected a utilisation such as 0.45, 45% or 140/312") from None
+    if not 1e-4 <= value <= 1:
+        raise InputError(f"{flag} {text!r} is {100 * value:g}%: a utilisation is between 0.01% and 100% (0.45, 45% "
+                         "or 140/312)")
+    return value
+
+
+# Flags only a training run reads (the time, cost and MFU side); an inference run (--prompt-length/--generate)
+# refuses them rather than print a result they did not change.
+TRAINING_ONLY = ("tokens", "recompute", "num_gpus", "mfu", "hfu", "cost_per_gpu_hour", "flops_basis",
+                 "tokens_per_second", "step_time")
+
+
+def _typed(argv: list, parser, dest: str) -> str:
+    """The spelling the user typed for the flag stored in ``dest`` (-b or --batch-size, --json or --format)."""
+    spellings = [o for a in parser._actions if a.dest == dest for o in a.option_strings]
+    for token in argv:
+        if token.split("=", 1)[0] in spellings:
+            return token.split("=", 1)[0]
+    return max(spellings, key=len)
+
+
+def check_flags_the_run_reads(args, argv: list, parser) -> None:
+    """Refuse a flag the chosen run does not read, naming it and the run, rather than ignore it.
+
+    A listing (--list-presets, --list-gpus) reads no other flag. An inference run (--prompt-length or --generate)
+    reads the model, -s (the forward and training tables, and the prompt length when --prompt-length is absent),
+    -b, --attention-flops, --gpu, --dtype, --peak-tflops and --bandwidth; not the training flags (TRAINING_ONLY).
+    A training run reads no --bandwidth, reads --dtype only to pick --gpu's peak, and reads the time flags only
+    when there is a time to estimate: --mfu, --hfu and --cost-per-gpu-hour need --tokens and a peak (and --mfu and
+    --hfu no measured throughput), --flops-basis and --num-gpus need that time or a measured throughput.
+    """
+    flag = lambda dest: _typed(argv, parser, dest)  # noqa: E731 (a name the messages read well with)
+    given = lambda dest: getattr(args, dest) is not None  # noqa: E731
+    if args.list_presets or args.list_gpus:
+        listing = "--list-presets" if args.list_presets else "--list-gpus"
+        for token in argv:
+            option = token.split("=", 1)[0]
+            if option in parser._option_string_actions and option != listing:
+                raise InputError(f"{listing} prints a table and reads no other flag ({option} given)")
+        return
+    inference = next((flag(d) for d in ("prompt_length", "generate") if given(d)), None)
+    if inference is not None:
+        for dest in TRAINING_ONLY:
+            if given(dest):
+                raise InputError(f"{flag(dest)} is a training flag, not read by an inference run ({inference} "
+                                 "given): run training and inference as two commands")
+        return
+    if given("bandwidth"):
+        raise InputError(f"{flag('bandwidth')} is read only by the inference roofline (--prompt-length/--generate); "
+                         "a training run's time comes from the peak")
+    if given("dtype") and not given("gpu"):
+        raise InputError(f"{flag('dtype')} picks the peak of --gpu in a training run (and the bytes per value in "
+                         "inference); without --gpu it changes nothing")
+    if given("tokens_per_second") and given("step_time"):
+        raise InputError("--tokens-per-second and --step-time: give one measured throughput, not both")
+    if given("mfu") and given("hfu"):
+        raise InputError("--mfu and --hfu: give one utilisation, not both")
+    measured = next((flag(d) for d in ("tokens_per_second", "step_time") if given(d)), None)
+    peak = given("gpu") or given("peak_tflops")
+    if measured is not None and not peak:
+        raise InputError(f"{measured} gives MFU and HFU against a peak: add --gpu or --peak-tflops")
+    for dest in ("mfu", "hfu"):
+        if given(dest) and measured is not None:
+            raise InputError(f"{flag(dest)}: an assumed utilisation is not used when {measured} measures one (the "
+                             "time is --tokens over the measured throughput, and the MFU shown is the one it implies)")
+    timed = given("tokens") and peak
+    for dest in ("mfu", "hfu", "cost_per_gpu_hour", "flops_basis", "num_gpus"):
+        if not given(dest) or timed or (measured is not None and dest in ("flops_basis", "num_gpus")):
+            continue
+        if not given("tokens"):
+            needs = "--tokens" if dest in ("mfu", "hfu", "cost_per_gpu_hour") else \
+                "--tokens (a time estimate) or --tokens-per-second/--step-time (a measured MFU)"
+            raise InputError(f"{flag(dest)} is not read by this training run: it needs {needs}")
+        raise InputError(f"{flag(dest)} is not read by this training run: the time estimate needs --gpu or "
+                         "--peak-tflops")
+
+
+def check_utilisation(result: dict, args, argv: list, parser) -> None:
+    """An MFU or HFU above 100% is impossible: it means a missing or wrong flag, said rather than printed."""
+    flag = lambda dest: _typed(argv, parser, dest)  # noqa: E731
+    if "measured" in result:
+        m, hw = result["measured"], result["hardware"]
+        which = "MFU" if m["mfu"] > 1 else "HFU"
+        value = m["mfu"] if m["mfu"] > 1 else m["hfu"]
+        if value <= 1:
+            return
+        source = flag("tokens_per_second") if args.tokens_per_second is not None else flag("step_time")
+        typed = args.tokens_per_second if args.tokens_per_second is not None else args.step_time
+        gpus = m["num_gpus"]
+        if args.num_gpus is None:
+            hint = ("is --num-gpus missing? (" + ("the throughput is that of all GPUs together)"
+                    if args.tokens_per_second is not None else "a step is -b sequences across all GPUs)"))
+        elif which == "HFU":
+            hint = "check --recompute (HFU counts the recomputed forward) and the peak (--gpu, --dtype, --peak-tflops)"
+        else:
+            hint = f"check {source}, --num-gpus and the peak (--gpu, --dtype, --peak-tflops)"
+        raise InputError(f"{source} {typed} implies an {which} of {100 * value:,.1f}% on {gpus:,} GPU(s) of "
+                         f"{hw['peak_flops'] / 1e12:g} TFLOP/s: above 100% is impossible; {hint}")
+    if "time" in result and result["time"]["hfu"] > 1:  # an assumed MFU with recompute
+        t = result["time"]
+        mfu = f"{flag('mfu')} {args.mfu}" if args.mfu is not None else f"the default MFU {DEFAULT_MFU}"
+        raise InputError(f"{mfu} with {flag('recompute')} {args.recompute} implies an HFU of {100 * t['hfu']:.1f}%, "
+                         "above 100%: lower the MFU, or give --hfu")
 
 
 def model_from_args(args, sequence_length: int | None, warn) -> Model:
@@ -2563,25 +2716,22 @@ def run(argv=None, warnings=None) -> str:
     """
     warnings = [] if warnings is None else warnings
     warn = warnings.append
-    args = build_parser().parse_args(argv)
-    if args.list_presets:
-        return list_presets()
-    if args.list_gpus:
-        return list_gpus()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.list_presets or args.list_gpus:
+        check_flags_the_run_reads(args, argv, parser)
+        return list_presets() if args.list_presets else list_gpus()
     if args.sequence_length is not None:
         seq = parse_count(args.sequence_length, "--sequence-length", limit=MAX_SIZE)
     else:  # a run setting: the length the preset's model was pre-trained at, where its table entry says
         seq = preset_sequence_length(args.preset, DEFAULT_SEQUENCE_LENGTH) if args.preset is not None \
             else DEFAULT_SEQUENCE_LENGTH
-    # only a typed -s sizes a learned table that has no rows (as in the other scripts); the default length does not
-    model = model_from_args(args, seq if args.sequence_length is not None else None, warn)
-    batch = parse_count(args.batch_size, "--batch-size", limit=MAX_SIZE)
+    batch = parse_count(args.batch_size, "--batch-size", limit=MAX_SIZE) if args.batch_size is not None else 1
     tokens = parse_count(args.tokens, "--tokens") if args.tokens is not None else None
-    num_gpus = parse_count(args.num_gpus, "--num-gpus", limit=MAX_SIZE)
-    if args.mfu is not None and args.hfu is not None:
-        raise InputError("--mfu and --hfu: give one utilisation, not both")
-    mfu = _positive_float(args.mfu, "--mfu", 1e-4, 1.0) if args.mfu is not None else DEFAULT_MFU
-    hfu = _positive_float(args.hfu, "--hfu", 1e-4, 1.0) if args.hfu is not None else None
+    num_gpus = parse_count(args.num_gpus, "--num-gpus", limit=MAX_SIZE) if args.num_gpus is not None else 1
+    mfu = parse_utilisation(args.mfu, "--mfu") if args.mfu is not None else DEFAULT_MFU
+    hfu = parse_utilisation(args.hfu, "--hfu") if args.hfu is not None else None
     peak = _positive_float(args.peak_tflops, "--peak-tflops") if args.peak_tflops is not None else None
     bandwidth = parse_bandwidth(args.bandwidth) if args.bandwidth is not None else None
     cost = float(parse_number(args.cost_per_gpu_hour, "--cost-per-gpu-hour")) \
@@ -2593,9 +2743,14 @@ def run(argv=None, warnings=None) -> str:
         if args.prompt_length is not None else None
     generate = parse_count(args.generate, "--generate", allow_zero=True, limit=MAX_SIZE) \
         if args.generate is not None else None
-    result = analyse(model, seq, batch, tokens, args.attention, args.recompute, args.dtype, args.gpu, num_gpus, mfu,
-                     peak, bandwidth, cost, args.flops_basis, tps, step_time, prompt, generate, hfu)
-    return {"text": render_text, "markdown": render_markdown, "json": render_json}[args.format](result)
+    check_flags_the_run_reads(args, argv, parser)  # every value is well formed: now, is each flag read?
+    # only a typed -s sizes a learned table that has no rows (as in the other scripts); the default length does not
+    model = model_from_args(args, seq if args.sequence_length is not None else None, warn)
+    result = analyse(model, seq, batch, tokens, args.attention_flops or "full", args.recompute or "none",
+                     args.dtype or "bf16", args.gpu, num_gpus, mfu, peak, bandwidth, cost,
+                     args.flops_basis or "detailed", tps, step_time, prompt, generate, hfu)
+    check_utilisation(result, args, argv, parser)
+    return {"text": render_text, "markdown": render_markdown, "json": render_json}[args.format or "text"](result)
 
 
 def main(argv=None) -> int:

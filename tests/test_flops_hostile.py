@@ -15,7 +15,7 @@ from test_flops_torch import LLAMA3_8B, SHRUNK
 
 
 FLAGS = ["--preset", "-l", "-hs", "-v", "-a", "--num-kv-heads", "-kv", "--head-dim", "-ff", "--ffn-hidden-size",
-         "-nl", "-e", "-t", "-ei", "--moe", "--tied-embeddings", "-s", "-b", "--tokens", "--attention",
+         "-nl", "-e", "-t", "-ei", "--moe", "--tied-embeddings", "-s", "-b", "--tokens", "--attention-flops",
          "--recompute", "--gpu", "--dtype", "--peak-tflops", "--bandwidth", "--num-gpus", "--mfu",
          "--cost-per-gpu-hour", "--hfu", "--tokens-per-second", "--step-time", "--prompt-length", "--generate",
          "--sliding-window", "--kv-lora-rank", "--flops-basis", "--list-presets", "--list-gpus", "--format",
@@ -25,7 +25,7 @@ FLAGS = ["--preset", "-l", "-hs", "-v", "-a", "--num-kv-heads", "-kv", "--head-d
 VALUES = ["0", "1", "2", "3", "-1", "7B", "1.4T", "32k", "32Ki", "1_000", "nan", "inf", "1e400", "0.5", "abc", "",
           "gpt2", "llama-3-8b", "mixtral-8x7b", "deepseek-v3", "h100-sxm", "tpu-v4", "fp8", "full", "causal",
           "selective", "3.35TB/s", "64", "4096", "1e30", "99999999999999", "markdown", "6nd", "1/3", "learned",
-          "alternate", "layernorm", "0,1"]
+          "alternate", "layernorm", "0,1", "45%", "140/312", "2/1"]
 
 
 def _no_bad_numbers(value):
