@@ -42,7 +42,8 @@ Training, per GPU (the most loaded pipeline stage is reported; every term separa
   weights, optimizer states and sharded fp32 grads to CPU; ``--offload-params`` (ZeRO-3) the 16-bit shards too.
 * Activations (Korthikanti et al. 2022, "Reducing Activation Recomputation in Large Transformer Models",
   Sec. 4 and Table 2), generalised to GQA-sized K/V, gated MLPs, MoE (tokens x top-k through experts), MLA,
-  flash/SDPA attention (no s^2 term; the log-sum-exp is kept) versus eager, dropout masks on or off, SP/CP
+  ``--attn-implementation`` flash/sdpa (no s^2 term; the log-sum-exp is kept) versus eager (transformers'
+  attn_implementation names), dropout masks on or off, SP/CP
   division. Two implementation profiles: ``megatron`` (fused norms save their input; fused SwiGLU saves its
   input; 34 sbh + 5 a s^2 b for GPT with dropout, exactly the paper's count) and ``hf`` (Hugging Face eager
   modules: RMSNorm saves an fp32 upcast, the normalised tensor and the output; eager softmax in fp32; GPT-2's
@@ -55,9 +56,12 @@ Inference, per GPU: weights at any dtype or ``--bits-per-weight``; the KV cache,
 per token and layer (no factor 2); sliding-window layers hold min(context, window) tokens (``--kv-cache hf-dynamic``:
 window - 1, as transformers' DynamicSlidingWindowLayer keeps; and Falcon-40B's K/V broadcast to every query head,
 which transformers' Falcon caches, 16x the 8 groups the architecture needs); per-layer types (Gemma-2 alternates);
-``--kv-dtype`` fp32/fp16/bf16/fp8/int8/int4 (quantisation scales not included) or q8_0/q4_0 (llama.cpp blocks,
-scales included); TP splits KV heads (one head per rank when kv_heads < tp; MLA's latent is replicated); with
-``-pp`` the first stage holds its layers' cache. Peak prefill activations: one sequence, ``--prefill-chunk``
+``--kv-dtype``: the shared block's KV_CACHE_DTYPES, the table the quantization script reads too (any spelling
+``kv_cache_dtype`` knows: f16 = fp16 = float16, bfloat16, f32, fp8_e4m3 / fp8_e5m2 = fp8; the output names the
+canonical type): fp32/fp16/bf16/fp8/int8/int4 (per-tensor scales not counted) or llama.cpp's q8_0, q5_1, q5_0,
+q4_1, q4_0, iq4_nl (32-value blocks, scales included; a cached row must be whole blocks, ``kv_row_bytes``); TP
+splits KV heads (one head per rank when kv_heads < tp; MLA's latent is replicated); with ``-pp`` the first stage
+holds its layers' cache. Peak prefill activations: one sequence, ``--prefill-chunk``
 tokens per step, one layer live (see ``prefill_activation_bytes``).
 
 Solvers: ``--max-micro-batch`` and ``--max-context`` (largest that fits ``--gpu-memory``); ``--search`` enumerates
@@ -69,8 +73,9 @@ micro-batch dividing the per-replica batch is tried, > 10^5 candidates/s (bench/
 
 The model is the shared model block's ``Model`` (the same dataclass, presets, config.json reader, parameter tensor
 list and model flags in every calc_*.py script). ``--preset/-p`` / ``--list-presets``: the block's one table,
-MODEL_PRESETS (40 models, each citing its config.json or paper; ``preset_model``); a preset's pre-training length is
-not used, this script's run defaults (``-s 2048``, micro-batch 1, ...) are its own. The model flags are the block's
+MODEL_PRESETS (40 models, each citing its config.json or paper; ``preset_model``). A training run's ``-s`` defaults
+to the preset's pre-training length (``preset_sequence_length``, as flops; ``--list-presets`` shows it), else 2048
+for a config.json or flags alone; the assumptions say which length was used. The model flags are the block's
 (``add_model_arguments``, read by ``model_from_arguments``): each replaces the Model field it names (``-t/--topk``:
 top_k; ``--learned-positions N``: a learned table for N positions) and ``validate_model`` checks the result, naming
 the flag; a preset or config changed by flags is echoed as "NAME (modified)" with the changed fields in its source.
@@ -93,7 +98,8 @@ while ``--expert-interval`` on a DeepSeek preset follows DeepSeek's rule (layers
 Qwen's sliding window counts only with use_sliding_window true, on the layers its config class chooses.
 
 Units: counts accept ``7B``, ``32k`` (32,000), ``32Ki`` (32,768), ``300e9``, ``1_000`` (the block's parse_count);
-memory accepts ``80GiB`` (2^30) and ``80GB`` (10^9) and the difference is respected. Output prints GiB (2^30) and
+memory accepts ``80GiB`` (2^30) and ``80GB`` (10^9) and the difference is respected (a bare number is refused as
+ambiguous, except 0: ``--overhead 0`` for no allowance). Output prints GiB (2^30) and
 GB (10^9) where it matters; JSON holds exact bytes. Counts and sizes above 1e30 are refused (a model width, head
 count or vocabulary above 1e9 and more than 100,000 layers: the shared block's bounds), and so is a flag the chosen
 mode or setup would not read (``-z`` with ``--infer``, ``--context`` without it, ``--prefetch-units`` below ZeRO-3,
@@ -130,7 +136,7 @@ Examples
     python calc_transformer_mem.py --preset llama-3-8b -s 8192 -b 1 --num-gpus 8 -z 3
     python calc_transformer_mem.py --preset llama-3-70b --num-gpus 8 -z 3 --recompute full -s 4096 --gpu-memory 80GB
     python calc_transformer_mem.py --preset llama-3-8b --infer --batch-size 8 --context 32k --kv-dtype fp8
-    python calc_transformer_mem.py --params 7.5B --num-gpus 64 -z 1 --overhead 0B --comm-buffer 0B --fragmentation 0  # 31.4 GB
+    python calc_transformer_mem.py --params 7.5B --num-gpus 64 -z 1 --overhead 0 --comm-buffer 0 --fragmentation 0  # 31.4 GB
     python calc_transformer_mem.py --preset gpt3-175b -tp 8 -pp 16 --sp --recompute selective --num-gpus 1024 --explain
     python calc_transformer_mem.py --preset llama-3-70b --num-gpus 64 --search --gpu-memory 80GiB -s 8192 --global-batch 512
 """
@@ -1821,14 +1827,17 @@ _BYTE_UNITS = {"b": "", "kb": "k", "mb": "m", "gb": "g", "tb": "t", "kib": "ki",
 
 def parse_bytes(text, flag="size"):
     """'80GiB' -> 85899345920, '80GB' -> 80_000_000_000, '1.5 TiB'. A unit is required (B, KB..TB, KiB..TiB): a
-    bare '80' could be either, and '80B' is 80 bytes here (not the block's 80 billion). The number is read by the
+    bare '80' could be either, and '80B' is 80 bytes here (not the block's 80 billion); only a bare zero needs none
+    (0 is 0 bytes in every unit: `--overhead 0`, as the quantization script takes it). The number is read by the
     block's parse_number (its grammar, bounds and messages); a size that is not a whole number of bytes (0.1KiB =
     102.4 B) is rounded down, exactly (parse_number gives such a value as a float)."""
     raw = str(text).strip()
     number = raw.rstrip("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ").strip()
     unit = raw[len(number):].strip().lower()
+    if not unit and number and parse_number(number, flag) == 0:  # 0, 0.0: zero bytes whatever the unit
+        return 0
     if unit not in _BYTE_UNITS or not number:
-        raise InputError(f"{flag} expects a size with a unit such as 80GiB (2^30) or 80GB (10^9), got {text!r}")
+        raise InputError(f"{flag} expects a size with a unit such as 80GiB (2^30) or 80GB (10^9), or 0, got {text!r}")
     value = parse_number(number + _BYTE_UNITS[unit], flag)
     if isinstance(value, int):
         return value
@@ -1948,7 +1957,7 @@ class TrainSetup:
     offload_optimizer: bool = False
     offload_params: bool = False
     recompute: str = "none"
-    attention: str = "flash"         # flash | sdpa | eager
+    attn_implementation: str = "flash"  # flash | sdpa | eager (transformers' attn_implementation names)
     profile: str = "megatron"        # megatron | hf
     dropout: object = None           # None -> the architecture's
     comm_buffer: int = 2 * 25 * 2**20       # 2 DDP buckets of bucket_cap_mb=25 (torch DDP default)
@@ -2217,7 +2226,7 @@ def layer_activation_tensors(model, setup, moe, attention_kind, batch=None, seq=
     lin_in = 1 if setup.precision == "fp8" else B  # Transformer Engine saves FP8 casts of linear inputs
     hf = setup.profile == "hf"
     dropout = _dropout_on(model, setup)
-    eager = setup.attention == "eager"
+    eager = setup.attn_implementation == "eager"
     out = []
 
     def add(name, shape, nbytes_per, split, core=False):
@@ -2493,7 +2502,8 @@ def training_memory(model, setup):
     ]
     if model is not None:
         assumptions += [
-            f"activations: profile {setup.profile}, attention {setup.attention}, recompute {setup.recompute}, "
+            f"activations: profile {setup.profile}, attention {setup.attn_implementation}, "
+            f"recompute {setup.recompute}, "
             f"dropout {'on' if _dropout_on(model, setup) else 'off'}, "
             f"{_act_bytes(setup)}-byte activations; MoE routing assumed balanced (tokens x top-k per rank)",
             f"pipeline: {micro_batches(setup)} micro-batches per step, first stage holds "
@@ -2516,8 +2526,8 @@ def training_memory(model, setup):
 # --------------------------------------------------------------------------------------------------------------
 # Inference memory
 # --------------------------------------------------------------------------------------------------------------
-# q8_0 / q4_0: llama.cpp blocks of 32 values + an fp16 scale (34 and 18 bytes), scales included.
-KV_BITS = {"fp32": 32, "fp16": 16, "bf16": 16, "fp8": 8, "int8": 8, "int4": 4, "q8_0": 8.5, "q4_0": 4.5}
+# KV-cache element types are the block's (KV_CACHE_DTYPES, kv_cache_dtype, kv_row_bytes: one table with the
+# quantization script). Weight types are this script's own: every parameter at one width (--bits-per-weight for more).
 WEIGHT_BITS = {"fp32": 32, "fp16": 16, "bf16": 16, "fp8": 8, "int8": 8, "int4": 4}
 
 
@@ -2529,35 +2539,37 @@ def kv_cache_bytes(model, batch, context, kv_dtype="bf16", tp=1, convention="win
     tokens ('window', static caches / vLLM) or min(context, window - 1) ('hf-dynamic': transformers'
     DynamicSlidingWindowLayer keeps the last window - 1 tokens; its MLA cache holds the latent, as here).
     kv_heads split over tp (one head per rank when fewer); the MLA latent is replicated on every TP rank.
-    int8/int4 exclude quantisation scales; q8_0/q4_0 include theirs. `layers`: only these layer indices (a
-    pipeline stage); bytes_per_token always covers the whole model."""
-    bits2 = int(2 * KV_BITS[kv_dtype])  # in half-bits, so q8_0's 8.5 bits stays an integer
+    `kv_dtype`: any spelling the block's kv_cache_dtype knows (f16 = fp16, ...); a row (one token's K, or V, or
+    MLA latent, of one layer on one rank) costs the block's kv_row_bytes: llama.cpp's q8_0 ... iq4_nl blocks include
+    their scales (and need rows of whole 32-value blocks), fp8 / int8 / int4 have no per-block scales.
+    `layers`: only these layer indices (a pipeline stage); bytes_per_token always covers the whole model."""
+    kv_dtype = kv_cache_dtype(kv_dtype, "--kv-dtype")
     per_layer_type = {}
-    total_bits2 = 0
-    per_token_bits2 = 0
+    total = 0
+    per_token = 0
     for i in range(model.num_layers):
         kind = model.layer_attention(i)
-        if model.is_mla:
-            elems = model.kv_lora_rank + model.qk_rope_head_dim
-        else:
+        if model.is_mla:  # one latent row per token yields both K and V
+            row_bytes = kv_row_bytes(model.kv_lora_rank + model.qk_rope_head_dim, kv_dtype, "--kv-dtype")
+        else:  # a K row and a V row of heads x head_dim values each
             cached = model.num_attention_heads if model.hf_kv_broadcast and convention == "hf-dynamic" \
                 else model.kv_heads
             heads = kv_heads_per_rank(cached, tp)
-            elems = 2 * heads * model.d_head
+            row_bytes = 2 * kv_row_bytes(heads * model.d_head, kv_dtype, "--kv-dtype")
         if kind == "sliding":
             cap = model.sliding_window - (1 if convention == "hf-dynamic" else 0)
             tokens = min(context, cap)
         else:
             tokens = context
-        per_token_bits2 += elems * bits2
+        per_token += row_bytes
         if layers is not None and i not in layers:
             continue
-        layer_bits2 = elems * bits2 * tokens * batch
-        total_bits2 += layer_bits2
+        layer_bytes = row_bytes * tokens * batch
+        total += layer_bytes
         entry = per_layer_type.setdefault(kind, {"layers": 0, "bytes": 0, "tokens_held": tokens})
         entry["layers"] += 1
-        entry["bytes"] += -(-layer_bits2 // 16)
-    return {"total_bytes": -(-total_bits2 // 16), "bytes_per_token": -(-per_token_bits2 // 16),
+        entry["bytes"] += layer_bytes
+    return {"total_bytes": total, "bytes_per_token": per_token,
             "per_layer_type": per_layer_type, "kv_dtype": kv_dtype, "convention": convention}
 
 
@@ -2573,7 +2585,7 @@ def weight_bytes(model, bits, tp=1, pp=1, num_params=0):
     return best
 
 
-def prefill_activation_bytes(model, batch, tokens, tp=1, act_bytes=2, attention="flash"):
+def prefill_activation_bytes(model, batch, tokens, tp=1, act_bytes=2, attn_implementation="flash"):
     """Peak transient activations of one prefill step (no autograd): the residual stream and norm output plus
     the larger of the attention block (q, k, v, output; eager adds fp32 scores b a s^2) and the MLP block
     (gated: gate/act, up and their product alive at once, 3 f; plain: 2 f), on one of tp ranks."""
@@ -2586,7 +2598,7 @@ def prefill_activation_bytes(model, batch, tokens, tp=1, act_bytes=2, attention=
     else:
         k_l = kv_heads_per_rank(model.kv_heads, tp)
         attn = T * (2 * model.num_attention_heads // tp + 2 * k_l) * model.d_head * act_bytes
-    if attention == "eager":
+    if attn_implementation == "eager":
         attn += batch * (model.num_attention_heads // tp) * tokens * tokens * 4
     widths = []
     if model.ffn_hidden_size:
@@ -2608,17 +2620,26 @@ class InferSetup:
     tp: int = 1
     pp: int = 1
     prefill_chunk: int = 0           # 0 -> whole prompt at once
-    attention: str = "flash"
+    attn_implementation: str = "flash"
     overhead: int = 2**30
     fragmentation: float = 0.05
     num_params: int = 0
 
 
+def _kv_dtype_scales(kv_dtype):
+    """What a KV-cache type's bytes include, for the assumptions line."""
+    block_bytes, block = KV_CACHE_DTYPES[kv_dtype]
+    if block > 1 and kv_dtype != "int4":
+        return f" ({block_bytes} B per block of {block} values, its scales included)"
+    if kv_dtype in ("fp8", "int8", "int4"):
+        return " (per-tensor or per-channel quantisation scales not counted)"
+    return ""
+
+
 def inference_memory(model, inf):
     if inf.batch < 1 or inf.context < 1 or inf.tp < 1 or inf.pp < 1 or inf.prefill_chunk < 0:
         raise ValueError("--batch-size, --context, -tp and -pp must be >= 1")
-    if inf.kv_dtype not in KV_BITS:
-        raise ValueError(f"--kv-dtype must be one of {', '.join(KV_BITS)}, got {inf.kv_dtype!r}")
+    inf = replace(inf, kv_dtype=kv_cache_dtype(inf.kv_dtype, "--kv-dtype"))  # the canonical name (fp16, not f16)
     if inf.weight_dtype not in WEIGHT_BITS:
         raise ValueError(f"--weight-dtype must be one of {', '.join(WEIGHT_BITS)}, got {inf.weight_dtype!r}")
     if model is not None and model.num_attention_heads % inf.tp:
@@ -2642,7 +2663,7 @@ def inference_memory(model, inf):
                                             first_stage)["total_bytes"] if inf.pp > 1 else kv["total_bytes"])
         chunk = min(inf.prefill_chunk or inf.context, inf.context)
         # one sequence's prompt per prefill step, `chunk` tokens at a time (decode steps are far smaller)
-        terms["prefill_activations"] = prefill_activation_bytes(model, 1, chunk, inf.tp, 2, inf.attention)
+        terms["prefill_activations"] = prefill_activation_bytes(model, 1, chunk, inf.tp, 2, inf.attn_implementation)
         terms["logits"] = inf.batch * -(-model.padded_vocab // inf.tp) * 4
     allocated = sum(terms.values())
     terms["fragmentation"] = int(allocated * inf.fragmentation)
@@ -2652,7 +2673,7 @@ def inference_memory(model, inf):
             "assumptions": [
                 f"weights: every parameter at {float(bits):g} bits" + (" (quantisation scales included only if in"
                                                                       " --bits-per-weight)" if bits < 16 else ""),
-                "KV cache exact for the stated dtype; quantised-cache scales not included",
+                f"KV cache exact for {inf.kv_dtype}{_kv_dtype_scales(inf.kv_dtype)}",
                 "prefill: one sequence, --prefill-chunk tokens (default the whole context) per step, one layer's "
                 "transient activations at the peak; logits for the last token of each sequence (fp32)",
                 f"framework overhead {gib(inf.overhead):.2f} GiB; fragmentation {inf.fragmentation:.0%}"]}
@@ -2959,7 +2980,8 @@ def build_parser():
                         help="with --params: parameters of the largest gathered unit (ZeRO-3)")
     t = p.add_argument_group("training setup")
     t.add_argument("--infer", action="store_true", help="inference memory instead of training")
-    t.add_argument("-s", "--sequence-length", help="training sequence length (default 2048); also the rows of a "
+    t.add_argument("-s", "--sequence-length", help="training sequence length (default: a preset's pre-training "
+                                                   "length, as --list-presets shows; else 2048); also the rows of a "
                                                    "learned position table the model leaves unsized")
     t.add_argument("-b", "--batch-size-per-gpu", "--micro-batch", dest="micro_batch", help="micro-batch (default 1)")
     t.add_argument("--global-batch", help="global batch in sequences (sets micro-batches per step)")
@@ -2981,19 +3003,22 @@ def build_parser():
     t.add_argument("--optimizer", help=f"one of {', '.join(OPTIMIZERS)} (default adamw)")
     t.add_argument("--offload-optimizer", action="store_true", help="master, optimizer states, fp32 grads on CPU")
     t.add_argument("--offload-params", action="store_true", help="ZeRO-3 16-bit parameter shards on CPU")
-    t.add_argument("--recompute", help="none | selective | full (default none)")
+    t.add_argument("--recompute", choices=RECOMPUTE, help="activation recomputation: none, selective (the attention "
+                   "core) or full (default none)")
     t.add_argument("-ca", "--checkpoint-activations", action="store_true", help="same as --recompute full")
-    t.add_argument("--attention", help="flash | sdpa | eager (default flash)")
+    t.add_argument("--attn-implementation", help="attention kernel, as transformers' attn_implementation: flash "
+                   "| sdpa (no s^2 scores kept) or eager (fp32 scores and softmax kept) (default flash)")
     t.add_argument("--profile", help="megatron | hf: which implementation's saved tensors (default megatron)")
     t.add_argument("--comm-buffer", help="communication buckets (default 50MiB)")
-    t.add_argument("--overhead", help="framework overhead (default 1GiB)")
+    t.add_argument("--overhead", help="framework overhead (default 1GiB; 0 for no allowance)")
     t.add_argument("--fragmentation", help="allowance as a fraction of allocated bytes (default 0.05)")
     i = p.add_argument_group("inference")
     i.add_argument("--batch-size", help="sequences served at once (default 1)")
     i.add_argument("--context", help="tokens per sequence held in the KV cache (default 4096)")
     i.add_argument("--weight-dtype", help=f"one of {', '.join(WEIGHT_BITS)} (default bf16)")
     i.add_argument("--bits-per-weight", help="quantised weights, e.g. 4.5 (overrides --weight-dtype)")
-    i.add_argument("--kv-dtype", help=f"one of {', '.join(KV_BITS)} (default bf16)")
+    i.add_argument("--kv-dtype", help=f"KV-cache element type: one of {', '.join(KV_CACHE_DTYPES)} (also f16, "
+                                      "float16, bfloat16, f32, fp8_e4m3, fp8_e5m2; default bf16)")
     i.add_argument("--kv-cache", help="window | hf-dynamic: tokens a sliding layer holds (default window)")
     i.add_argument("--prefill-chunk", help="tokens per prefill step (default whole prompt)")
     o = p.add_argument_group("solvers and output")
@@ -3015,8 +3040,8 @@ def resolve_model(args):
     The block's model_from_arguments reads it: a preset (preset_model) or a config.json (model_from_config), else
     flags alone (which need -l, -hs, -a and -v); each architecture flag then replaces the field it names and
     validate_model checks the result under the flags' names. check_memory_model adds what the memory math needs.
-    A preset's pre-training length is not used: this script's run defaults (-s 2048, ...) are its own; a training
-    run's -s, when given, sizes a learned position table that has no rows yet (the block's cookbook reading)."""
+    A preset's pre-training length is only the default -s (default_sequence_length); a training run's -s, when
+    typed, sizes a learned position table that has no rows yet (the block's cookbook reading)."""
     if not model_arguments_given(args) and not args.generic:  # --generic alone: the block says it needs --config
         return None, []
     if args.preset is not None and args.preset.strip().lower() not in MODEL_PRESETS:
@@ -3040,11 +3065,37 @@ def _opt(raw, flag, default, parse=parse_count, **kw):
 
 def _attention_and_allowances(args):
     """The flags training and inference share: attention kernel, framework overhead, fragmentation allowance."""
-    attention = args.attention or "flash"
-    if attention not in ("flash", "sdpa", "eager"):
-        raise ValueError(f"--attention must be flash, sdpa or eager, got {attention!r}")
-    return dict(attention=attention, overhead=_opt(args.overhead, "--overhead", 2**30, parse_bytes),
+    attn_implementation = (args.attn_implementation or "flash").strip().lower()
+    if attn_implementation not in ("flash", "sdpa", "eager"):
+        raise ValueError(f"--attn-implementation must be flash, sdpa or eager, got {args.attn_implementation!r}")
+    return dict(attn_implementation=attn_implementation,
+                overhead=_opt(args.overhead, "--overhead", 2**30, parse_bytes),
                 fragmentation=_opt(args.fragmentation, "--fragmentation", 0.05, parse_fraction, low=0.0, high=10.0))
+
+
+DEFAULT_SEQUENCE_LENGTH = 2048  # for a config.json or flags alone: a config's max_position_embeddings is a limit,
+                                # not the length a model was trained at
+
+
+def default_sequence_length(args):
+    """The training -s when none is typed: a preset's pre-training length (the block's table; flops' default too),
+    else DEFAULT_SEQUENCE_LENGTH."""
+    if args.preset is not None:
+        return preset_sequence_length(args.preset, DEFAULT_SEQUENCE_LENGTH)
+    return DEFAULT_SEQUENCE_LENGTH
+
+
+def sequence_length_source(args, seq_len):
+    """One line for the assumptions: which training length was used and why."""
+    if args.max_context:
+        return f"sequence length {seq_len:,}: the longest that fits --gpu-memory (--max-context)"
+    if args.sequence_length is not None:
+        return f"sequence length {seq_len:,}: -s/--sequence-length as given"
+    if args.preset is not None and args.preset.strip().lower() in MODEL_PRESETS and \
+            "sequence_length" in MODEL_PRESETS[args.preset.strip().lower()]:
+        return (f"sequence length {seq_len:,}: {args.preset.strip().lower()}'s pre-training length (a preset's "
+                "default; -s sets another)")
+    return f"sequence length {seq_len:,}: the default for a model without a pre-training length (-s sets another)"
 
 
 def build_train_setup(args, model):
@@ -3069,7 +3120,7 @@ def build_train_setup(args, model):
         num_gpus=_opt(args.num_gpus, "--num-gpus", tp * pp * cp), tp=tp, pp=pp, cp=cp,
         vpp=_opt(args.vpp, "--vpp", 1), ep=_opt(args.ep, "-ep", 1), etp=_opt(args.etp, "--etp", 0, allow_zero=True),
         sp=args.sp, micro_batch=_opt(args.micro_batch, "--micro-batch", 1),
-        seq_len=_opt(args.sequence_length, "--sequence-length", 2048),
+        seq_len=_opt(args.sequence_length, "--sequence-length", default_sequence_length(args)),
         global_batch=_opt(args.global_batch, "--global-batch", 0, allow_zero=True),
         precision=args.precision or "bf16", grads=args.grads or "low", optimizer=args.optimizer or "adamw",
         sharding=sharding, fsdp_shard_size=_opt(args.fsdp_shard_size, "--fsdp-shard-size", gpn),
@@ -3114,7 +3165,8 @@ def build_infer_setup(args, model):
         raise ValueError(f"--kv-cache must be window or hf-dynamic, got {conv!r}")
     return InferSetup(
         batch=_opt(args.batch_size, "--batch-size", 1), context=_opt(args.context, "--context", 4096),
-        weight_dtype=args.weight_dtype or "bf16", bits_per_weight=bpw, kv_dtype=args.kv_dtype or "bf16",
+        weight_dtype=args.weight_dtype or "bf16", bits_per_weight=bpw,
+        kv_dtype=kv_cache_dtype(args.kv_dtype, "--kv-dtype") if args.kv_dtype is not None else "bf16",
         kv_convention=conv, tp=_opt(args.tp, "-tp", 1), pp=_opt(args.pp, "-pp", 1),
         prefill_chunk=_opt(args.prefill_chunk, "--prefill-chunk", 0, allow_zero=True),
         **_attention_and_allowances(args),
@@ -3198,6 +3250,7 @@ def compute(args):
                                 recompute=best["recompute"], micro_batch=best["micro_batch"],
                                 sp=best["tp"] > 1 and setup.sp)
         result.update(mode="train", **training_memory(model, setup))
+        result["assumptions"].insert(0, sequence_length_source(args, setup.seq_len))
         if args.explain:
             kinds = {}
             for j in range(model.num_layers):
@@ -3230,8 +3283,8 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if args.list_presets:
         width = max(map(len, MODEL_PRESETS))
-        for name, spec in MODEL_PRESETS.items():  # the shared block's one table
-            print(f"{name:<{width}}  {spec['source']}")
+        for name, spec in MODEL_PRESETS.items():  # the shared block's one table, with each one's default -s
+            print(f"{name:<{width}}  -s {preset_sequence_length(name, DEFAULT_SEQUENCE_LENGTH):<6}  {spec['source']}")
         return 0
     try:
         reject_empty(parser, args)

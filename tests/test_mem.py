@@ -142,7 +142,7 @@ SBH = S * B * H
 
 def korthikanti_layer(mem, **setup):
     model = mem.preset_model("gpt3-175b")  # the shared model block's preset
-    base = dict(seq_len=S, micro_batch=B, attention="eager", profile="megatron", num_gpus=setup.get("tp", 1))
+    base = dict(seq_len=S, micro_batch=B, attn_implementation="eager", profile="megatron", num_gpus=setup.get("tp", 1))
     base.update(setup)
     ts = mem.TrainSetup(**base)
     tensors = mem.layer_activation_tensors(model, ts, False, "full")
@@ -171,7 +171,7 @@ def test_korthikanti_gpt3_mib_figures(mem):
 def test_flash_attention_drops_the_s_squared_term(mem):
     # With flash attention nothing a*s^2 is stored; it keeps the output and a fp32 log-sum-exp of a*s*b per layer.
     eager = korthikanti_layer(mem, tp=T, sp=True)
-    flash = korthikanti_layer(mem, tp=T, sp=True, attention="flash")
+    flash = korthikanti_layer(mem, tp=T, sp=True, attn_implementation="flash")
     assert flash == SBH * 34 // T + 4 * A * S * B // T
     assert eager - flash == 5 * A * S * S * B // T - 4 * A * S * B // T
 
@@ -387,7 +387,7 @@ def test_search_results_fit_and_follow_the_criterion(mem):
 # CLI contract
 # ---------------------------------------------------------------------------------------------------------------
 def test_text_markdown_explain_and_plot(mem, tmp_path):
-    status, out, err = call_main(mem, ["--preset", "gpt2", "--explain", "--attention", "eager"])
+    status, out, err = call_main(mem, ["--preset", "gpt2", "--explain", "--attn-implementation", "eager"])
     assert status == 0 and "softmax output" in out and "assumptions:" in out
     status, out, _ = call_main(mem, ["--preset", "gpt2", "--format", "markdown"])
     assert status == 0 and out.startswith("**gpt2**, training") and "\n| term | GiB | GB | % |\n" in out
@@ -527,7 +527,7 @@ TOKENS = st.sampled_from([
     "--precision", "fp8", "fp16", "--offload-optimizer", "--offload-params", "--vpp", "--sp", "-l", "-hs", "-a",
     "--num-kv-heads", "--ffn-hidden-size", "--bits-per-weight", "4.5", "--explain", "--grads", "low+fp32", "x",
     "--global-batch", "--layer-types", "alternate", "--sliding-window", "--fragmentation", "--overhead", "1e400",
-    "", "1e30", "1.4T", "--largest-layer-params", "--kv-dtype", "--attention", "eager",
+    "", "1e30", "1.4T", "--largest-layer-params", "--kv-dtype", "--attn-implementation", "eager",
 ])
 
 
@@ -846,7 +846,7 @@ def test_review_hostile_config(mem, tmp_path, text, needle):
     ["--params", "1e30", "--num-gpus", "16777216", "-z", "3", "--largest-layer-params", "1e30"],
     # a model width is bounded by the shared model block (MODEL_MAX_WIDTH, 1e9), run sizes by this script (1e30)
     ["--preset", "llama-3-8b", "--infer", "--context", "1e30", "--batch-size", "1e30", "-v", "1e9"],
-    ["--preset", "gemma-2-9b", "-s", "1e30", "-b", "1e30", "--attention", "eager", "--profile", "hf"],
+    ["--preset", "gemma-2-9b", "-s", "1e30", "-b", "1e30", "--attn-implementation", "eager", "--profile", "hf"],
     ["--preset", "llama-3-8b", "--overhead", "1e30B", "--comm-buffer", "1e30B", "--fragmentation", "10"],
 ])
 def test_inputs_at_the_bound_give_finite_output(mem, argv):
@@ -998,3 +998,114 @@ def test_training_sequence_length_sizes_a_learned_position_table(mem):
     assert run_json(mem, *TINY_FLAGS, "--learned-positions", "300", "--infer")["params"]["total"] == dense + 300 * 64
     status, out, err = call_main(mem, [*TINY_FLAGS, "--position-embedding", "learned", "--infer"])
     assert status == 2 and out == "" and err.count("\n") == 1 and "--learned-positions" in err, err
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Issue 11, one vocabulary for the flags several scripts share (round 2 decisions 1-4); each was a different
+# meaning or a different answer in another script before.
+# ---------------------------------------------------------------------------------------------------------------
+def test_attn_implementation_is_the_kernel_flag_and_attention_is_gone(mem):
+    # decision 1: --attention meant a FLOP convention in flops and a kernel here; the kernel is now spelled as
+    # transformers' attn_implementation. Korthikanti et al. 2022 (GPT-3 175B, t = 8 with SP): eager keeps the
+    # 5 a s^2 b / t bytes of scores, softmax and dropout per layer that flash does not, and flash keeps a fp32
+    # log-sum-exp (4 a s b / t) instead; GPT-3's 96 layers all sit on the one pipeline stage.
+    argv = ["--preset", "gpt3-175b", "-tp", str(T), "--sp", "--num-gpus", str(T), "-s", str(S)]
+    eager = run_json(mem, *argv, "--attn-implementation", "eager")
+    flash = run_json(mem, *argv, "--attn-implementation", "flash")
+    default = run_json(mem, *argv)
+    assert eager["setup"]["attn_implementation"] == "eager" and default["setup"]["attn_implementation"] == "flash"
+    per_layer = 5 * A * S * S * B // T - 4 * A * S * B // T
+    assert eager["per_gpu"]["activations"] - flash["per_gpu"]["activations"] == 96 * per_layer
+    assert default["per_gpu"] == flash["per_gpu"]
+    # inference prefill: eager adds one fp32 score matrix a x s x s for the one sequence (tiny model from flags:
+    # 4 heads of 16, 64 tokens: q, k, v, o take 4h per token, the plain MLP 2 x 4h; the peak is the larger block)
+    tiny = [*TINY_FLAGS, "--infer", "--context", "64"]
+    eager = run_json(mem, *tiny, "--attn-implementation", "eager")["per_gpu"]["prefill_activations"]
+    flash = run_json(mem, *tiny, "--attn-implementation", "sdpa")["per_gpu"]["prefill_activations"]
+    tokens, h = 64, 64
+    assert flash == 2 * tokens * h * 2 + max(tokens * 4 * h * 2, 2 * tokens * 4 * h * 2)  # residual+norm, MLP 2 x 4h
+    assert eager == 2 * tokens * h * 2 + max(tokens * 4 * h * 2 + 4 * tokens * tokens * 4, 2 * tokens * 4 * h * 2)
+    for argv in (["--preset", "llama-3-8b", "--attention", "eager"],                 # the old spelling is gone
+                 ["--preset", "llama-3-8b", "--attn-implementation", "paged"]):
+        status, out, err = call_main(mem, argv)
+        assert status == 2 and out == "" and err.count("\n") == 1 and argv[2] in err, err
+
+
+# ggml-common.h: block_q5_1 = 2 + 2 + 4 + 16 B, q5_0 = 2 + 4 + 16, q4_1 = 2 + 2 + 16, iq4_nl = 2 + 16, q8_0 = 2 + 32,
+# q4_0 = 2 + 16, each for 32 values. Llama-3-8B caches 32 layers x (K, V) x 8 kv heads x 128 = 65,536 values per token.
+@pytest.mark.parametrize("spelling, canonical, bytes_per_token", [
+    ("f16", "fp16", 65_536 * 2), ("float16", "fp16", 65_536 * 2), ("FP16", "fp16", 65_536 * 2),
+    ("bfloat16", "bf16", 65_536 * 2), ("f32", "fp32", 65_536 * 4), ("fp8_e4m3", "fp8", 65_536),
+    ("fp8_e5m2", "fp8", 65_536), ("int4", "int4", 65_536 // 2),
+    ("q8_0", "q8_0", 65_536 // 32 * 34), ("q5_1", "q5_1", 65_536 // 32 * 24), ("q5_0", "q5_0", 65_536 // 32 * 22),
+    ("q4_1", "q4_1", 65_536 // 32 * 20), ("q4_0", "q4_0", 65_536 // 32 * 18), ("iq4_nl", "iq4_nl", 65_536 // 32 * 18),
+])
+def test_kv_dtype_spellings_are_the_blocks_and_the_output_names_the_canonical_type(mem, spelling, canonical,
+                                                                                  bytes_per_token):
+    # decision 2: the KV-cache types are the block's one table (mem's own KV_BITS is gone): fp16 and f16 were two
+    # vocabularies in mem and quantization; llama.cpp's q5_1 ... iq4_nl were refused here
+    assert not hasattr(mem, "KV_BITS")
+    r = run_json(mem, "--preset", "llama-3-8b", "--infer", "--context", "1000", "--kv-dtype", spelling)
+    assert r["kv_cache"]["bytes_per_token"] == bytes_per_token
+    assert r["kv_cache"]["total_bytes"] == 1000 * bytes_per_token
+    assert r["kv_cache"]["kv_dtype"] == r["setup"]["kv_dtype"] == canonical
+    status, out, _ = call_main(mem, ["--preset", "llama-3-8b", "--infer", "--kv-dtype", spelling])
+    assert status == 0 and f"; KV {canonical};" in out and f"({canonical}, all layers)" in out
+
+
+def test_kv_dtype_block_types_need_whole_blocks_per_row(mem):
+    # 4 heads of 96 / 4 = 24 values and one kv head: a K row of 24 values is no whole number of 32-value blocks
+    # (llama.cpp refuses such a cache); 2 kv heads make 48 values, still not whole; 4 make 96 = 3 blocks of q4_0
+    flags = ["-l", "2", "-hs", "96", "-a", "4", "-v", "100", "--infer", "--context", "10"]
+    for kv_heads in ("1", "2"):
+        status, out, err = call_main(mem, [*flags, "--num-kv-heads", kv_heads, "--kv-dtype", "q4_0"])
+        assert status == 2 and out == "" and err.count("\n") == 1 and "--kv-dtype q4_0" in err, err
+    r = run_json(mem, *flags, "--num-kv-heads", "4", "--kv-dtype", "q4_0")
+    assert r["kv_cache"]["bytes_per_token"] == 2 * 2 * (96 // 32) * 18  # layers x (K, V) x blocks x 18 B
+
+
+def test_overhead_zero_is_accepted(mem):
+    # decision 3: `--overhead 0` was an error here ("a size with a unit") and fine in quantization; 0 is 0 bytes in
+    # every unit. ZeRO paper Fig. 1: 7.5B params, 64 GPUs, ZeRO-1 -> 31.4 GB of model states and nothing else.
+    r = run_json(mem, "--params", "7.5B", "--num-gpus", "64", "-z", "1", "--overhead", "0", "--comm-buffer", "0",
+                 "--fragmentation", "0")
+    assert r["per_gpu"]["framework_overhead"] == 0 and r["per_gpu"]["comm_buckets"] == 0
+    assert abs(r["per_gpu"]["total"] / 1e9 - 31.4) <= 0.05
+    # inference: 7B weights at 2 bytes and nothing else
+    r = run_json(mem, "--params", "7B", "--infer", "--weight-dtype", "fp16", "--overhead", "0.0",
+                 "--fragmentation", "0")
+    assert r["per_gpu"]["total"] == 14 * 10**9
+    # a bare non-zero number is still ambiguous (80 GB or 80 GiB?) and refused, naming the flag
+    status, out, err = call_main(mem, ["--preset", "llama-3-8b", "--overhead", "1"])
+    assert status == 2 and out == "" and err.count("\n") == 1 and "--overhead" in err, err
+
+
+# Pre-training sequence lengths as published: Llama 3 "sequences of 8,192 tokens" (Meta, Llama 3 model card);
+# Llama 2 context length 4k (Touvron et al. 2023, Table 1); GPT-2 context 1024 (Radford et al. 2019, Sec. 2.3);
+# Mixtral "trained with a context size of 32k tokens" (Jiang et al. 2024, Sec. 2); DeepSeek-V3 pre-trained at 4K
+# (DeepSeek-AI 2024, Sec. 4.2 "maximum sequence length ... 4K", before its long-context extension).
+@pytest.mark.parametrize("preset, length", [("llama-3-8b", 8192), ("llama-2-7b", 4096), ("gpt2", 1024),
+                                            ("mixtral-8x7b", 32768), ("deepseek-v3", 4096)])
+def test_a_presets_default_sequence_length_is_its_pre_training_length(mem, preset, length):
+    # decision 4: mem trained every preset at 2048 unless -s was typed, while flops used the preset's own length
+    r = run_json(mem, "--preset", preset, "--fragmentation", "0")
+    assert r["setup"]["seq_len"] == length
+    assert f"sequence length {length:,}: {preset}'s pre-training length" in r["assumptions"][0]
+    typed = run_json(mem, "--preset", preset, "--fragmentation", "0", "-s", str(length))
+    assert typed["per_gpu"] == r["per_gpu"] and "-s/--sequence-length as given" in typed["assumptions"][0]
+    status, out, _ = call_main(mem, ["--preset", preset])
+    assert status == 0 and f"x seq {length};" in out and f"sequence length {length:,}: {preset}'s" in out
+    status, out, _ = call_main(mem, ["--list-presets"])
+    assert re.search(rf"^{re.escape(preset)} +-s {length} ", out, re.M), out
+
+
+def test_a_config_or_flags_alone_default_to_2048_tokens(mem, tmp_path):
+    # decision 4: no pre-training length is known for a config.json (max_position_embeddings is a limit) or flags
+    path = _write_config(tmp_path, TINY_LLAMA)
+    for argv in (["--config", str(path)], TINY_FLAGS):
+        r = run_json(mem, *argv)
+        assert r["setup"]["seq_len"] == 2048 and r["assumptions"][0].startswith("sequence length 2,048: the default")
+    # and a sequence length found by --max-context says so
+    r = run_json(mem, *TINY_FLAGS, "--max-context", "--gpu-memory", "2GiB")
+    assert r["assumptions"][0] == f"sequence length {r['setup']['seq_len']:,}: the longest that fits --gpu-memory " \
+                                  "(--max-context)"

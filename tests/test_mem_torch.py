@@ -291,7 +291,7 @@ def test_activations_within_10_percent_of_saved_tensors(mem, name, cfg, attn, dt
     ids = torch.randint(0, cfg["vocab_size"], (batch, seq))
     measured = saved_bytes_per_region(model, ids, torch)
     mem_model = described(mem, cfg)
-    setup = mem.TrainSetup(precision=dtype_name, profile="hf", attention=attn, seq_len=seq, micro_batch=batch)
+    setup = mem.TrainSetup(precision=dtype_name, profile="hf", attn_implementation=attn, seq_len=seq, micro_batch=batch)
     estimate = sum(mem.activation_sum(mem.layer_activation_tensors(mem_model, setup, mem_model.layer_is_moe(i),
                                                                    mem_model.layer_attention(i)), "none")
                    for i in range(mem_model.num_layers))
@@ -370,7 +370,7 @@ def test_activations_at_real_width_under_fake_tensors(mem, name, cfg, attn):
             model(input_ids=ids, labels=ids)
     measured = sum(seen.values())
     mem_model = described(mem, cfg)
-    setup = mem.TrainSetup(precision="bf16", profile="hf", attention=attn, seq_len=seq, micro_batch=1)
+    setup = mem.TrainSetup(precision="bf16", profile="hf", attn_implementation=attn, seq_len=seq, micro_batch=1)
     estimate = sum(mem.activation_sum(mem.layer_activation_tensors(mem_model, setup, mem_model.layer_is_moe(i), "full"),
                                       "none") for i in range(mem_model.num_layers))
     print(f"{name} {attn} real width: measured {measured:,} B, estimate {estimate:,} B")
