@@ -705,7 +705,10 @@ def count_model(m: Model) -> dict:
 # --------------------------------------------------------------------------------------------------------------
 # Presets: one table for every script.  Each names its source; a preset of a published config.json equals what
 # model_from_config reads from that file (tests/test_model_block.py checks the ones the suite carries).
-# sequence_length: the length the model was pre-trained at, where a script needs a default (flops' -s).
+# sequence_length: the length the model was pre-trained at (the final pre-training stage), where a script needs a
+# default (-s in flops and mem): Llama 2 paper Table 1 (4k), Llama 3 paper sec. 3.4 (8k before long-context
+# training), Qwen2.5 report sec. 3.2 (32k final stage), Gemma 2 paper Table 1 (8k), DeepSeek-V2 sec. 3.1 and
+# DeepSeek-V3 sec. 4.2 (4k before YaRN), BLOOM paper (2048), Mixtral paper (32k), GPT-2 (1024), Pythia (2048).
 # --------------------------------------------------------------------------------------------------------------
 def _mb_hf(repo: str, model_type: str) -> dict:
     return dict(source=f"huggingface.co/{repo} config.json", model_type=model_type,
@@ -758,9 +761,9 @@ MODEL_PRESETS = {
                       source="Chowdhery et al. 2022 (arXiv:2204.02311) Table 1 (parallel SwiGLU block, multi-query, "
                              "no biases)"),
     "bloom-560m": dict(_PRESET_BLOOM, num_layers=24, hidden_size=1024, num_attention_heads=16, ffn_hidden_size=4096,
-                       **_mb_hf("bigscience/bloom-560m", "bloom")),
+                       sequence_length=2048, **_mb_hf("bigscience/bloom-560m", "bloom")),
     "bloom-1b7": dict(_PRESET_BLOOM, num_layers=24, hidden_size=2048, num_attention_heads=16, ffn_hidden_size=8192,
-                      **_mb_hf("bigscience/bloom-1b7", "bloom")),
+                      sequence_length=2048, **_mb_hf("bigscience/bloom-1b7", "bloom")),
     "pythia-70m": dict(_PRESET_NEOX, num_layers=6, hidden_size=512, num_attention_heads=8, ffn_hidden_size=2048,
                        **_mb_hf("EleutherAI/pythia-70m", "gpt_neox")),
     "pythia-160m": dict(_PRESET_NEOX, num_layers=12, hidden_size=768, num_attention_heads=12, ffn_hidden_size=3072,
@@ -780,7 +783,7 @@ MODEL_PRESETS = {
     "llama-2-7b": dict(_PRESET_LLAMA, num_layers=32, hidden_size=4096, num_attention_heads=32, ffn_hidden_size=11008,
                        vocab_size=32000, sequence_length=4096, **_mb_hf("meta-llama/Llama-2-7b-hf", "llama")),
     "llama-2-13b": dict(_PRESET_LLAMA, num_layers=40, hidden_size=5120, num_attention_heads=40, ffn_hidden_size=13824,
-                        vocab_size=32000, **_mb_hf("meta-llama/Llama-2-13b-hf", "llama")),
+                        vocab_size=32000, sequence_length=4096, **_mb_hf("meta-llama/Llama-2-13b-hf", "llama")),
     "llama-2-70b": dict(_PRESET_LLAMA, num_layers=80, hidden_size=8192, num_attention_heads=64, num_kv_heads=8,
                         ffn_hidden_size=28672, vocab_size=32000, sequence_length=4096,
                         **_mb_hf("meta-llama/Llama-2-70b-hf", "llama")),
@@ -792,10 +795,10 @@ MODEL_PRESETS = {
                         **_mb_hf("meta-llama/Meta-Llama-3-70B", "llama")),
     "llama-3.1-8b": dict(_PRESET_LLAMA, num_layers=32, hidden_size=4096, num_attention_heads=32, num_kv_heads=8,
                          ffn_hidden_size=14336, vocab_size=128256, rope_freqs=True,
-                         **_mb_hf("meta-llama/Llama-3.1-8B", "llama")),
+                         sequence_length=8192, **_mb_hf("meta-llama/Llama-3.1-8B", "llama")),
     "llama-3.1-70b": dict(_PRESET_LLAMA, num_layers=80, hidden_size=8192, num_attention_heads=64, num_kv_heads=8,
                           ffn_hidden_size=28672, vocab_size=128256, rope_freqs=True,
-                          **_mb_hf("meta-llama/Llama-3.1-70B", "llama")),
+                          sequence_length=8192, **_mb_hf("meta-llama/Llama-3.1-70B", "llama")),
     "llama-3.1-405b": dict(_PRESET_LLAMA, num_layers=126, hidden_size=16384, num_attention_heads=128, num_kv_heads=8,
                            ffn_hidden_size=53248, vocab_size=128256, rope_freqs=True, sequence_length=8192,
                            **_mb_hf("meta-llama/Llama-3.1-405B", "llama")),
@@ -804,7 +807,7 @@ MODEL_PRESETS = {
                          sequence_length=8192, **_mb_hf("meta-llama/Llama-3.2-1B", "llama")),
     "llama-3.2-3b": dict(_PRESET_LLAMA, num_layers=28, hidden_size=3072, num_attention_heads=24, num_kv_heads=8,
                          head_dim=128, ffn_hidden_size=8192, vocab_size=128256, tied_embeddings=True, rope_freqs=True,
-                         **_mb_hf("meta-llama/Llama-3.2-3B", "llama")),
+                         sequence_length=8192, **_mb_hf("meta-llama/Llama-3.2-3B", "llama")),
     "mistral-7b": dict(_PRESET_LLAMA, num_layers=32, hidden_size=4096, num_attention_heads=32, num_kv_heads=8,
                        ffn_hidden_size=14336, vocab_size=32000, sliding_window=4096, sequence_length=8192,
                        **_mb_hf("mistralai/Mistral-7B-v0.1", "mistral")),
@@ -818,7 +821,8 @@ MODEL_PRESETS = {
                        ffn_hidden_size=18944, vocab_size=152064, qkv_bias=True, sequence_length=32768,
                        **_mb_hf("Qwen/Qwen2.5-7B", "qwen2")),
     "qwen2.5-72b": dict(_PRESET_LLAMA, num_layers=80, hidden_size=8192, num_attention_heads=64, num_kv_heads=8,
-                        ffn_hidden_size=29568, vocab_size=152064, qkv_bias=True, **_mb_hf("Qwen/Qwen2.5-72B", "qwen2")),
+                        ffn_hidden_size=29568, vocab_size=152064, qkv_bias=True, sequence_length=32768,
+                        **_mb_hf("Qwen/Qwen2.5-72B", "qwen2")),
     "qwen3-4b": dict(_PRESET_LLAMA, num_layers=36, hidden_size=2560, num_attention_heads=32, num_kv_heads=8,
                      head_dim=128, ffn_hidden_size=9728, vocab_size=151936, tied_embeddings=True, qk_norm="head",
                      **_mb_hf("Qwen/Qwen3-4B", "qwen3")),
@@ -828,18 +832,18 @@ MODEL_PRESETS = {
                               shared_expert_gate=True, **_mb_hf("Qwen/Qwen1.5-MoE-A2.7B", "qwen2_moe")),
     "gemma-2-2b": dict(_PRESET_GEMMA2, num_layers=26, hidden_size=2304, num_attention_heads=8, num_kv_heads=4,
                        head_dim=256, ffn_hidden_size=9216, layer_types=_mb_alternating(26),
-                       **_mb_hf("google/gemma-2-2b", "gemma2")),
+                       sequence_length=8192, **_mb_hf("google/gemma-2-2b", "gemma2")),
     "gemma-2-9b": dict(_PRESET_GEMMA2, num_layers=42, hidden_size=3584, num_attention_heads=16, num_kv_heads=8,
                        head_dim=256, ffn_hidden_size=14336, layer_types=_mb_alternating(42), sequence_length=8192,
                        **_mb_hf("google/gemma-2-9b", "gemma2")),
     "gemma-2-27b": dict(_PRESET_GEMMA2, num_layers=46, hidden_size=4608, num_attention_heads=32, num_kv_heads=16,
                         head_dim=128, ffn_hidden_size=36864, layer_types=_mb_alternating(46),
-                        **_mb_hf("google/gemma-2-27b", "gemma2")),
+                        sequence_length=8192, **_mb_hf("google/gemma-2-27b", "gemma2")),
     "deepseek-v2": dict(_PRESET_LLAMA, num_layers=60, hidden_size=5120, num_attention_heads=128, ffn_hidden_size=12288,
                         vocab_size=102400, q_lora_rank=1536, kv_lora_rank=512, qk_nope_head_dim=128,
                         qk_rope_head_dim=64, v_head_dim=128, num_experts=160, top_k=6, moe_ffn_hidden_size=1536,
                         num_shared_experts=2, first_k_dense=1, expert_interval_phase=0,
-                        **_mb_hf("deepseek-ai/DeepSeek-V2", "deepseek_v2")),
+                        sequence_length=4096, **_mb_hf("deepseek-ai/DeepSeek-V2", "deepseek_v2")),
     "deepseek-v3": dict(_PRESET_LLAMA, num_layers=61, hidden_size=7168, num_attention_heads=128, ffn_hidden_size=18432,
                         vocab_size=129280, q_lora_rank=1536, kv_lora_rank=512, qk_nope_head_dim=128,
                         qk_rope_head_dim=64, v_head_dim=128, num_experts=256, top_k=8, moe_ffn_hidden_size=2048,

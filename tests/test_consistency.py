@@ -174,3 +174,106 @@ def test_a_bad_model_flag_is_one_line_and_exit_2_in_every_script(argv):
     for script in SCRIPTS:
         status, out, err = call_main(load_script(script), argv)
         assert status == 2 and out == "" and err.count("\n") == 1, (script, err)
+
+
+# --------------------------------------------------------------------------------------------------------------
+# One vocabulary: every spelling more than one script has means one thing (README: "One vocabulary")
+# --------------------------------------------------------------------------------------------------------------
+import argparse  # noqa: E402
+
+ALL_SCRIPTS = SCRIPTS + ["calc_scaling_laws"]
+
+# The flags (other than the block's model flags) that more than one script has, with their one meaning. A new shared
+# spelling must be added here (and so to the README's table, generated from this one) with the meaning it has in
+# every script that takes it.
+SHARED_FLAG_MEANINGS = {
+    "--format": "output: text (aligned tables), markdown (tables to paste) or json (one object, exact integers)",
+    "--json": "shorthand for --format json",
+    "--plot": "write a picture to this file (PNG, SVG or PDF by its extension; matplotlib on first use)",
+    "--params": "a parameter count N instead of a model (mem: model states only; quantization: a dense "
+                "approximation; scaling laws: the N of a law)",
+    "--tokens": "training tokens D (7B, 1.4T, ...)",
+    "-s": "tokens per sequence: the training or prefill length (params: only the rows of a learned position table "
+          "that has none; quantization: --context)",
+    "--sequence-length": "same as -s",
+    "--batch-size": "sequences processed together: per training step (flops), served at once (mem, quantization)",
+    "-b": "the cookbook's batch flag, whose two scripts differ: flops --batch-size (sequences per step, the cookbook "
+          "flops'), mem --batch-size-per-gpu (the cookbook mem's)",
+    "--context": "tokens per sequence held in the KV cache",
+    "--kv-dtype": "KV-cache element type, the block's table (fp16 = f16, bf16, fp8, q8_0, q4_0, ...)",
+    "--overhead": "a flat allowance for the CUDA context and buffers (a size with its unit, 0 allowed; default: "
+                  "mem 1 GiB, the Ultra-Scale Playbook's 1-2 GB of CUDA kernels; quantization 0.5 GB, the flat "
+                  "allowance of public GGUF VRAM calculators)",
+    "--dtype": "the number format of the weights (params: the checkpoint's; flops: the compute's peak and bytes)",
+    "--num-gpus": "GPUs in the job",
+    "--recompute": "activation recomputation: none, selective (attention) or full",
+    "--seed": "random seed (quantization --measure, scaling-law bootstrap)",
+}
+
+
+def _parser_actions(script: str) -> dict:
+    """{option string: [argparse action, ...]} over the script's parser and its subcommands' parsers."""
+    parser = load_script(script).build_parser()
+    parsers, found = [parser], {}
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            parsers += list(action.choices.values())
+    for sub in parsers:
+        for action in sub._actions:
+            for option in action.option_strings:
+                found.setdefault(option, []).append(action)
+    return found
+
+
+def _model_flag_actions() -> dict:
+    module = load_script(SCRIPTS[0])
+    parser = module.OneLineParser(prog="calc", add_help=False)
+    module.add_model_arguments(parser)
+    return {option: action for action in parser._actions for option in action.option_strings}
+
+
+def test_every_shared_spelling_has_one_listed_meaning():
+    model_flags = _model_flag_actions()
+    holders: dict = {}
+    for script in ALL_SCRIPTS:
+        for option in _parser_actions(script):
+            if option not in model_flags and option not in ("-h", "--help"):
+                holders.setdefault(option, set()).add(script)
+    shared = {option for option, scripts in holders.items() if len(scripts) > 1}
+    assert shared == set(SHARED_FLAG_MEANINGS), (
+        f"shared spellings without a listed meaning: {sorted(shared - set(SHARED_FLAG_MEANINGS))}; "
+        f"listed but not shared: {sorted(set(SHARED_FLAG_MEANINGS) - shared)}")
+
+
+@pytest.mark.parametrize("script", SCRIPTS)
+def test_every_architecture_script_takes_the_blocks_model_flags_unchanged(script):
+    actions = _parser_actions(script)
+    for option, block_action in _model_flag_actions().items():
+        assert option in actions, f"{script} lacks {option}"
+        (action,) = actions[option]
+        assert (action.dest, action.choices, type(action)) == (block_action.dest, block_action.choices,
+                                                               type(block_action)), (script, option)
+
+
+@pytest.mark.parametrize("option", ["--format", "--recompute"])
+def test_a_shared_choice_flag_offers_the_same_choices(option):
+    choices = {script: tuple(action.choices or ()) for script in ALL_SCRIPTS
+               for action in _parser_actions(script).get(option, [])}
+    assert len(set(choices.values())) == 1, choices
+
+
+@pytest.mark.parametrize("spelling", ["f16", "fp16", "float16", "bf16", "q8_0", "fp8_e4m3"])
+def test_memory_and_quantization_read_the_same_kv_cache_types(spelling):
+    # one table in the block (KV_CACHE_DTYPES): both scripts accept the same spellings and price a token alike;
+    # by hand for Llama-3-8B: 32 layers x 2 (K, V) x 8 kv heads x 128 = 65,536 values per token
+    per_token_values = 32 * 2 * 8 * 128
+    block_bytes, block = load_script("calc_quantization").KV_CACHE_DTYPES[
+        load_script("calc_quantization").kv_cache_dtype(spelling)]
+    by_hand = per_token_values // block * block_bytes
+    mem = call_main(load_script("calc_transformer_mem"), ["--preset", "llama-3-8b", "--infer", "--kv-dtype",
+                                                          spelling, "--json"])
+    quant = call_main(load_script("calc_quantization"), ["--preset", "llama-3-8b", "--formats", "fp16",
+                                                         "--kv-dtype", spelling, "--json"])
+    assert mem[0] == 0 and quant[0] == 0, (mem[2], quant[2])
+    assert json.loads(mem[1])["kv_cache"]["bytes_per_token"] == json.loads(quant[1])["kv_cache"]["bytes_per_token"] \
+        == by_hand
