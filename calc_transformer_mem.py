@@ -1377,13 +1377,34 @@ def model_from_config(raw, where: str = "config.json", generic: bool = False) ->
         raise InputError(f"{where}: {exc}") from None
 
 
+def _mb_parse_json(data: bytes, where: str):
+    if len(data) > MODEL_MAX_CONFIG_BYTES:
+        raise InputError(f"{where}: larger than {MODEL_MAX_CONFIG_BYTES // 2**20} MiB, not a config.json")
+    try:
+        return _json.loads(data.decode("utf-8-sig"))  # -sig: a byte-order mark from a Windows editor is fine
+    except UnicodeDecodeError:
+        raise InputError(f"{where}: not UTF-8 text") from None
+    except _json.JSONDecodeError as exc:
+        raise InputError(f"{where}: not valid JSON (line {exc.lineno}: {exc.msg})") from None
+    except ValueError:  # json's own limit on integer literals is not a JSONDecodeError
+        raise InputError(f"{where}: a number in it is too long to be a model dimension") from None
+    except RecursionError:
+        raise InputError(f"{where}: JSON nested too deeply") from None
+
+
 def read_config_json(path: str) -> tuple:
-    """Read a config.json (or a folder holding one) safely -> (parsed JSON, label for messages).
+    """Read a config.json (or a folder holding one, or a Hub id org/name[@revision]) safely -> (parsed JSON, label
+    for messages).
 
     Regular files and pipes (--config <(...)) are read, at most MODEL_MAX_CONFIG_BYTES; a device such as /dev/zero
-    is refused; errors are one line naming --config."""
+    is refused.  A path that does not exist and reads as a Hub id is fetched by hub_file (the local Hugging Face
+    cache first).  Errors are one line naming --config."""
     if not isinstance(path, str) or not path.strip():
         raise InputError(f"--config expects a path to a config.json or a folder holding one, got {path!r}")
+    if not _os.path.exists(path) and _MB_HUB_ID.fullmatch(path):
+        repo, _, revision = path.partition("@")
+        data = hub_file(repo, "config.json", revision or "main")
+        return _mb_parse_json(data, f"--config {path}"), path
     if _os.path.isdir(path):
         path = _os.path.join(path, "config.json")
     shown = path if path.isprintable() else repr(path)  # a newline in a path must not split the one-line error
@@ -1400,18 +1421,7 @@ def read_config_json(path: str) -> tuple:
             data = handle.read(MODEL_MAX_CONFIG_BYTES + 1)
     except OSError as exc:
         raise InputError(f"--config {shown}: cannot read ({exc.strerror or exc.__class__.__name__})") from None
-    if len(data) > MODEL_MAX_CONFIG_BYTES:
-        raise InputError(f"--config {shown}: larger than {MODEL_MAX_CONFIG_BYTES // 2**20} MiB, not a config.json")
-    try:
-        raw = _json.loads(data.decode("utf-8-sig"))  # -sig: a byte-order mark from a Windows editor is fine
-    except UnicodeDecodeError:
-        raise InputError(f"--config {shown}: not UTF-8 text") from None
-    except _json.JSONDecodeError as exc:
-        raise InputError(f"--config {shown}: not valid JSON (line {exc.lineno}: {exc.msg})") from None
-    except ValueError:  # json's own limit on integer literals is not a JSONDecodeError
-        raise InputError(f"--config {shown}: a number in it is too long to be a model dimension") from None
-    except RecursionError:
-        raise InputError(f"--config {shown}: JSON nested too deeply") from None
+    raw = _mb_parse_json(data, f"--config {shown}")
     if _stat.S_ISFIFO(mode):
         label = "config.json (pipe)"
     elif _os.path.basename(path) == "config.json":  # the folder names the model (meta-llama/Llama-3.1-8B/...)
@@ -1419,6 +1429,106 @@ def read_config_json(path: str) -> tuple:
     else:
         label = _os.path.basename(path)
     return raw, (label if label.isprintable() else repr(label))
+
+
+# --------------------------------------------------------------------------------------------------------------
+# The Hugging Face Hub: one file of a repo, from the local cache or over HTTP (standard library only)
+# --------------------------------------------------------------------------------------------------------------
+# A Hub id as huggingface_hub accepts it (org/name, each part starting with a letter or digit) with an optional
+# @revision (branch, tag, commit or refs/pr/N; never '..', so it cannot walk out of the cache).
+_MB_HUB_ID = _re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,95}/[A-Za-z0-9][A-Za-z0-9._-]{0,95}"
+                         r"(?:@(?!.*\.\.)[A-Za-z0-9][A-Za-z0-9._/-]{0,199})?")
+_MB_TRUE = ("1", "true", "yes", "on")
+
+
+def _mb_hf_home() -> str:
+    return _os.environ.get("HF_HOME") or _os.path.join(_os.path.expanduser("~"), ".cache", "huggingface")
+
+
+def hub_cache_path(repo: str, filename: str, revision: str = "main") -> str | None:
+    """The file in the local Hugging Face cache (huggingface_hub's layout: HF_HUB_CACHE, else HF_HOME/hub;
+    models--org--name/refs/<revision> holds the commit, snapshots/<commit>/<file> the file), or None."""
+    cache = _os.environ.get("HF_HUB_CACHE") or _os.environ.get("HUGGINGFACE_HUB_CACHE") or \
+        _os.path.join(_mb_hf_home(), "hub")
+    folder = _os.path.join(cache, "models--" + repo.replace("/", "--"))
+    commit = revision
+    if not _re.fullmatch(r"[0-9a-f]{40}", revision):
+        try:
+            with open(_os.path.join(folder, "refs", revision), encoding="utf-8") as handle:
+                commit = handle.read(100).strip()
+        except (OSError, UnicodeDecodeError):
+            return None
+    if not _re.fullmatch(r"[0-9a-f]{40}", commit):
+        return None
+    found = _os.path.join(folder, "snapshots", commit, filename)
+    return found if _os.path.isfile(found) else None
+
+
+def _mb_hub_token() -> str | None:
+    """HF_TOKEN, else the token `huggingface-cli login` saved (HF_TOKEN_PATH, else HF_HOME/token)."""
+    token = _os.environ.get("HF_TOKEN", "").strip()
+    if token:
+        return token
+    try:
+        with open(_os.environ.get("HF_TOKEN_PATH") or _os.path.join(_mb_hf_home(), "token"), encoding="utf-8") as f:
+            return f.read(1000).strip() or None
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
+def hub_file(repo: str, filename: str, revision: str = "main", *, flag: str = "--config",
+             limit: int = MODEL_MAX_CONFIG_BYTES, byte_range: tuple | None = None) -> bytes:
+    """The bytes of one file of a Hub model repo (at most `limit`; byte_range=(first, last) for a part of it, as an
+    HTTP range request): the local cache first, then, unless HF_HUB_OFFLINE is set, HF_ENDPOINT (default
+    https://huggingface.co)/{repo}/resolve/{revision}/{filename} with HF_TOKEN or the saved login token.  A gated,
+    private or missing repo, a network failure or an oversized answer is one InputError saying what to do."""
+    where = f"{flag} {repo}" + ("" if revision == "main" else f"@{revision}")
+    first, last = byte_range if byte_range else (0, None)
+    cached = hub_cache_path(repo, filename, revision)
+    if cached is not None:
+        try:
+            with open(cached, "rb") as handle:
+                handle.seek(first)
+                data = handle.read(limit + 1 if last is None else min(limit + 1, last - first + 1))
+        except OSError as exc:
+            raise InputError(f"{where}: cannot read the cached {filename} ({exc.strerror or exc})") from None
+    elif _os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in _MB_TRUE:
+        raise InputError(f"{where}: {filename} is not in the local Hugging Face cache and HF_HUB_OFFLINE is set; "
+                         "download it once online, or give a local path")
+    else:
+        import urllib.error
+        import urllib.parse
+        import urllib.request
+        endpoint = (_os.environ.get("HF_ENDPOINT") or "https://huggingface.co").rstrip("/")
+        url = f"{endpoint}/{repo}/resolve/{urllib.parse.quote(revision, safe='')}/{urllib.parse.quote(filename)}"
+        headers = {"User-Agent": "transformer-sizing-calculators"}
+        token = _mb_hub_token()
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        if byte_range:
+            headers["Range"] = f"bytes={first}-{last}"
+        try:
+            with urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=30) as answer:
+                if byte_range and answer.status != 206:  # a server without ranges: skip to the part asked for
+                    answer.read(first)
+                data = answer.read(limit + 1 if last is None else min(limit + 1, last - first + 1))
+        except urllib.error.HTTPError as exc:
+            if exc.code in (401, 403):
+                raise InputError(f"{where}: the Hub answered {exc.code}: a gated or private repo; accept its "
+                                 "licence on huggingface.co and set HF_TOKEN (or run `huggingface-cli login`)") \
+                    from None
+            if exc.code == 404:
+                raise InputError(f"{where}: no such repo, revision or file ({filename}) on {endpoint}") from None
+            raise InputError(f"{where}: the Hub answered HTTP {exc.code} for {filename}") from None
+        except (urllib.error.URLError, OSError, ValueError) as exc:
+            reason = getattr(exc, "reason", None) or exc
+            raise InputError(f"{where}: cannot reach {endpoint} ({' '.join(str(reason).split())}); set "
+                             "HF_HUB_OFFLINE=1 to use the local cache only, or give a local path") from None
+    if len(data) > limit:
+        raise InputError(f"{where}: {filename} is larger than {limit:,} bytes; refusing to read it")
+    if last is not None and len(data) != last - first + 1:
+        raise InputError(f"{where}: {filename} ended after {first + len(data):,} bytes, before byte {last:,}")
+    return data
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -1491,7 +1601,10 @@ def add_model_arguments(parser) -> tuple:
     source = parser.add_argument_group("model: a preset, a config.json, or flags alone (flags override the first two)")
     source.add_argument("--preset", "-p", metavar="NAME", help="a built-in model (--list-presets lists them)")
     source.add_argument("--list-presets", action="store_true", help="list the presets with their sources")
-    source.add_argument("--config", metavar="PATH", help="a Hugging Face config.json, or a folder holding one")
+    source.add_argument("--config", "--hf_model_name_or_path", dest="config", metavar="PATH",
+                        help="a Hugging Face config.json, a folder holding one, or a Hub id org/name[@revision] "
+                             "(the local Hugging Face cache first; HF_TOKEN, HF_ENDPOINT, HF_HUB_OFFLINE as "
+                             "huggingface_hub reads them)")
     source.add_argument("--generic", action="store_true", help="read an unknown model_type as a dense Llama-style "
                                                                "decoder; the output says so first")
     arch = parser.add_argument_group("architecture (cookbook names and aliases; each replaces the model's value)")
@@ -3278,7 +3391,7 @@ def reject_empty(parser, args):
     for action in parser._actions:
         value = getattr(args, action.dest, None)
         if isinstance(value, str) and not value.strip() and action.option_strings:
-            flag = max(action.option_strings, key=len)
+            flag = next((o for o in action.option_strings if o.startswith("--")), action.option_strings[0])
             raise ValueError(f"{flag} needs a value, got {value!r}")
 
 
