@@ -70,6 +70,15 @@ What it computes
    blockwise (+ double quant), int8 absmax per channel and per group, GPTQ-style RTN per group, FP8 E4M3, MXFP4 and
    NVFP4; Q4_K and Q6_K layouts with simple scales, labelled approximate (llama.cpp searches its K-quant scales).
    Reports MSE, SQNR = 10 log10(sum x^2 / sum (x - x_hat)^2) dB, max |error| and the bpw actually stored.
+6. **A GGUF file against the prediction** (``--gguf FILE``): reads the header and tensor table of a GGUF v2/v3
+   file with the standard library (llama.cpp docs/gguf.md; the tensor data is never read; every count and length is
+   bounded by the file and by caps, so a hostile header is one error line) and compares each tensor's ggml type and
+   shape with this script's recipe for one file type: ``--formats TYPE`` or the file's ``general.file_type``.  The
+   model is ``--preset``/``--config``/flags when given, else the file's own metadata (architectures llama, qwen2,
+   qwen3: ``{arch}.block_count``, ``embedding_length``, ``attention.head_count(_kv)``, ``attention.key_length``,
+   ``feed_forward_length``, ``expert_count``/``expert_used_count``, the ``tokenizer.ggml.tokens`` count; tied
+   embeddings, ``rope_freqs`` and biases from the tensor table); anything missing is refused by name.
+   ``quantize.imatrix.*`` keys select the importance-matrix recipe.
 
 Conventions: GB = 10^9 bytes, GiB = 2^30 bytes, both printed.  GPU capacities are nominal (the marketed "24 GB"
 of a GPU is 24 GiB of DRAM); usable memory is a little lower.
@@ -91,6 +100,16 @@ mode); "gpu" and "float" ``description`` and ``source`` (the layout and where it
 ``hf_footprint_bytes`` (what transformers' ``get_memory_footprint`` reports; architecture mode); every kind
 ``unquantized_params`` (int: parameters left in F32/F16/BF16; architecture mode)}; ``skipped``: list of {``name``,
 ``reason``} for formats whose layout cannot store the model.
+With ``--gguf``: the sizes above for the one compared file type, plus ``gguf``: {``path``, ``version``,
+``architecture``, ``name`` (general.name or null), ``file_type`` ({``id``, ``name``} of general.file_type, name null
+for an id llama.cpp does not define; null when absent), ``compared_format`` (the file type predicted),
+``format_from`` ("--formats" or "general.file_type"), ``model_from`` ("the command line" or "the file's metadata"),
+``alignment``, ``kv_count``, ``tensor_count``, ``predicted_tensor_count``, ``matching_tensors`` (same name, shape and
+type), ``differences`` (list of {``name``, ``predicted_type``, ``file_type``, ``predicted_shape``, ``file_shape``}:
+ggml names and ``ne`` shapes, null on the side that lacks the tensor), ``file_tensor_types`` ({type: count}),
+``file_tensor_data_bytes`` and ``predicted_tensor_data_bytes`` (int), ``file_bytes`` (the file's size) and
+``predicted_file_bytes`` (int; the key-values estimated), ``file_kv_bytes`` (the key-value section) and
+``file_header_bytes`` (where the tensor data starts)}.
 Measure mode: ``measure``: {``source``, ``shape``, ``n``, ``results``: list of {``name``, ``bpw``, ``mse``,
 ``sqnr_db`` (null when the error is zero or outweighs the signal), ``max_abs_error``, ``note``}}.
 ``--list-presets``: {``presets``: list of {``name``, ``source``}} (the block's ``MODEL_PRESETS``); ``--list-formats``: {``formats``: list of
@@ -106,6 +125,8 @@ Examples
     python calc_quantization.py --list-formats
     python calc_quantization.py --measure random:1024x4096 --seed 0
     python calc_quantization.py --preset llama-3-8b --plot size_vs_quality.png
+    python calc_quantization.py --gguf Meta-Llama-3-8B-Q4_K_M.gguf
+    python calc_quantization.py --gguf model.gguf --preset llama-3-8b --formats Q4_K_M --json
 """
 # /// script
 # requires-python = ">=3.9"
@@ -118,6 +139,8 @@ import json
 import math
 import os
 import re
+import stat
+import struct
 import sys
 from dataclasses import dataclass, field, fields, replace
 
@@ -2720,10 +2743,9 @@ def gpu_quality(fmt: GpuFormat):
 
 
 def size_gguf(m: Model, tensors: list[GgufTensor], ftype: str, opts: Options) -> dict:
-    plan = gguf_type_plan(m, tensors, ftype, opts.imatrix, opts.old_q2k)
+    plan, imatrix_assumed = planned_gguf_types(m, tensors, ftype, opts)
     notes = []
-    if not opts.imatrix and requires_imatrix(tensors, [stored for _, stored in plan], ftype):
-        plan = gguf_type_plan(m, tensors, ftype, True, opts.old_q2k)
+    if imatrix_assumed:
         notes.append("llama-quantize needs an importance matrix for this type; sized as if --imatrix were given")
     types = [stored for _, stored in plan]
     data = sum(tensor_bytes(t, ty) for t, ty in zip(tensors, types))
@@ -2861,6 +2883,365 @@ def format_layouts() -> list[dict]:
                          "layout": fmt.description + ("" if fmt.kind == "float" else " (bpw at a 4096x4096 Linear)"),
                          "source": fmt.source})
     return rows
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# --gguf FILE: a GGUF file's header and tensor table, compared with the prediction tensor by tensor
+# ----------------------------------------------------------------------------------------------------------------
+# The layout (llama.cpp docs/gguf.md, ggml/include/gguf.h, ggml/src/gguf.cpp; versions 2 and 3, little-endian):
+# magic b"GGUF", uint32 version, uint64 tensor_count, uint64 kv_count; kv_count key/value pairs (key: a gguf string,
+# uint64 length + UTF-8 bytes; uint32 value type; the value; an array is uint32 element type + uint64 count + the
+# elements); tensor_count tensor infos (name string, uint32 n_dims, n_dims x uint64 ne, uint32 ggml type, uint64
+# offset into the data section); padding to general.alignment (default 32); the tensor data, which is never read.
+# Every count and length is checked against the bytes left in the file and against a cap no model header comes
+# near, so a hostile header is one error line, never a hang or a MemoryError.
+
+GGUF_MAGIC = b"GGUF"
+GGUF_VERSIONS = (2, 3)  # version 1 had 32-bit counts and lengths; 2 and 3 share this layout
+GGUF_DEFAULT_ALIGNMENT = 32
+GGUF_MAX_TENSORS = 2**20     # DeepSeek-V3 has ~1,100 tensors; each info is walked one by one
+GGUF_MAX_KV = 2**16          # published files carry a few dozen keys
+GGUF_MAX_KEY_BYTES = 2**16
+GGUF_MAX_NAME_BYTES = 63     # ggml GGML_MAX_NAME 64 with its terminating NUL (gguf.cpp refuses longer names)
+GGUF_MAX_STRING_ELEMENTS = 2**23  # strings walked in all arrays (Llama-3: 128,256 tokens + 280,147 merges)
+GGUF_MAX_DIMS = 4            # GGML_MAX_DIMS
+GGUF_MAX_ELEMENTS = 2**50    # per tensor; the largest published tensors hold ~2^31 elements
+# gguf value types (gguf.h enum gguf_type) -> struct format; 8 (string) and 9 (array) are read by hand
+_GGUF_SCALARS = {0: "<B", 1: "<b", 2: "<H", 3: "<h", 4: "<I", 5: "<i", 6: "<f", 7: "<B", 10: "<Q", 11: "<q",
+                 12: "<d"}
+_GGUF_STRING, _GGUF_ARRAY, _GGUF_BOOL = 8, 9, 7
+# ggml type ids (ggml/include/ggml.h enum ggml_type; the ids of removed types, 4, 5, 31-33 and 36-38, are absent)
+GGML_TYPE_IDS = {0: "F32", 1: "F16", 2: "Q4_0", 3: "Q4_1", 6: "Q5_0", 7: "Q5_1", 8: "Q8_0", 9: "Q8_1", 10: "Q2_K",
+                 11: "Q3_K", 12: "Q4_K", 13: "Q5_K", 14: "Q6_K", 15: "Q8_K", 16: "IQ2_XXS", 17: "IQ2_XS",
+                 18: "IQ3_XXS", 19: "IQ1_S", 20: "IQ4_NL", 21: "IQ3_S", 22: "IQ2_S", 23: "IQ4_XS", 24: "I8", 25: "I16",
+                 26: "I32", 27: "I64", 28: "F64", 29: "IQ1_M", 30: "BF16", 34: "TQ1_0", 35: "TQ2_0", 39: "MXFP4",
+                 40: "NVFP4", 41: "Q1_0"}
+# storage types a file may hold besides GGML_TYPES (block 1: plain integers and doubles): (block, bytes)
+_GGUF_PLAIN_TYPES = {"I8": (1, 1), "I16": (1, 2), "I32": (1, 4), "I64": (1, 8), "F64": (1, 8)}
+# llama.cpp file types (include/llama.h enum llama_ftype, general.file_type) -> the llama-quantize name
+GGUF_FILE_TYPE_IDS = {0: "F32", 1: "F16", 2: "Q4_0", 3: "Q4_1", 7: "Q8_0", 8: "Q5_0", 9: "Q5_1", 10: "Q2_K",
+                      11: "Q3_K_S", 12: "Q3_K_M", 13: "Q3_K_L", 14: "Q4_K_S", 15: "Q4_K_M", 16: "Q5_K_S",
+                      17: "Q5_K_M", 18: "Q6_K", 19: "IQ2_XXS", 20: "IQ2_XS", 21: "Q2_K_S", 22: "IQ3_XS",
+                      23: "IQ3_XXS", 24: "IQ1_S", 25: "IQ4_NL", 26: "IQ3_S", 27: "IQ3_M", 28: "IQ2_S", 29: "IQ2_M",
+                      30: "IQ4_XS", 31: "IQ1_M", 32: "BF16", 36: "TQ1_0", 37: "TQ2_0", 38: "MXFP4_MOE",
+                      39: "NVFP4", 40: "Q1_0", 1024: "GUESSED"}
+
+
+def ggml_type_size(name: str):
+    """(block, bytes) of a ggml storage type, or None where this script does not size it (Q8_1, Q8_K: compute-only
+    types; Q1_0)."""
+    if name in GGML_TYPES:
+        return GGML_TYPES[name].block, GGML_TYPES[name].bytes
+    return _GGUF_PLAIN_TYPES.get(name)
+
+
+@dataclass
+class GgufHeader:
+    """What --gguf reads: the header, the key-values (scalars; the strings and arrays this script uses) and the
+    tensor table.  ``kv`` holds a scalar as its value, a string as its text (None when not kept) and an array as
+    ("array", element type id, count)."""
+    path: str
+    file_bytes: int
+    version: int
+    kv: dict
+    tensors: list          # (name, ne tuple, ggml type name, offset), in file order
+    alignment: int
+    kv_bytes: int          # the key-value section
+    tensor_info_bytes: int  # magic, version, counts and the tensor infos
+    data_start: int        # first byte of the tensor data (the header padded to the alignment)
+
+    @property
+    def architecture(self):
+        value = self.kv.get("general.architecture")
+        return value if isinstance(value, str) else None
+
+    def tensor_data_bytes(self, tensor) -> int:
+        block, size = ggml_type_size(tensor[2])
+        return math.prod(tensor[1]) // block * size
+
+
+class _GgufReader:
+    """Bounded reads from the start of a GGUF file: every length is checked against the bytes left first."""
+
+    def __init__(self, f, size: int, flag: str):
+        self.f, self.size, self.pos, self.flag = f, size, 0, flag
+
+    def error(self, text: str) -> InputError:
+        return InputError(f"{self.flag}: {text}")
+
+    def need(self, n: int, what: str) -> None:
+        if n > self.size - self.pos:
+            raise self.error(f"truncated file: {what} needs {n:,} bytes at offset {self.pos:,}, "
+                             f"{self.size - self.pos:,} are left")
+
+    def take(self, n: int, what: str) -> bytes:
+        self.need(n, what)
+        data = self.f.read(n)
+        if len(data) != n:  # the file shrank while it was read
+            raise self.error(f"truncated file: {what} at offset {self.pos:,}")
+        self.pos += n
+        return data
+
+    def skip(self, n: int, what: str) -> None:
+        self.need(n, what)
+        self.f.seek(n, 1)
+        self.pos += n
+
+    def scalar(self, fmt: str, what: str):
+        return struct.unpack(fmt, self.take(struct.calcsize(fmt), what))[0]
+
+    def string(self, what: str, limit: int) -> str:
+        n = self.scalar("<Q", f"the length of {what}")
+        if n > limit:
+            raise self.error(f"{what} claims {n:,} bytes (at most {limit:,} are read)")
+        try:
+            return self.take(n, what).decode("utf-8")
+        except UnicodeDecodeError:
+            raise self.error(f"{what} is not UTF-8") from None
+
+    def skip_string(self, what: str) -> None:
+        self.skip(self.scalar("<Q", f"the length of {what}"), what)
+
+
+# string values this script uses (the rest are skipped unread)
+_GGUF_KEPT_STRINGS = ("general.architecture", "general.name")
+
+
+def read_gguf_header(path: str, flag: str = "--gguf") -> GgufHeader:
+    """Read a GGUF file's header and tensor table (never the tensor data); InputError naming ``flag`` and the
+    file for anything that is not a well-formed GGUF v2/v3 header."""
+    where = f"{flag} {path}"
+    try:
+        f = open(path, "rb")
+    except OSError as exc:
+        raise InputError(f"{where}: cannot open: {exc.strerror or exc}") from None
+    with f:
+        try:
+            info = os.fstat(f.fileno())
+            if not stat.S_ISREG(info.st_mode):
+                raise InputError(f"{where}: not a regular file")
+            return _read_gguf(_GgufReader(f, info.st_size, where), path, info.st_size)
+        except OSError as exc:
+            raise InputError(f"{where}: cannot read: {exc.strerror or exc}") from None
+
+
+def _read_gguf(r: _GgufReader, path: str, size: int) -> GgufHeader:
+    magic = r.take(4, "the magic") if size >= 4 else None
+    if magic != GGUF_MAGIC:
+        raise r.error(f"not a GGUF file (magic {magic!r}, expected {GGUF_MAGIC!r})" if magic else
+                      f"not a GGUF file ({size} bytes)")
+    version = r.scalar("<I", "the version")
+    if version not in GGUF_VERSIONS:
+        hint = " (a big-endian file: only little-endian files are read)" if \
+            int.from_bytes(version.to_bytes(4, "little"), "big") in GGUF_VERSIONS else ""
+        raise r.error(f"unknown GGUF version {version}{hint}; versions {' and '.join(map(str, GGUF_VERSIONS))} are "
+                      "read")
+    tensor_count = r.scalar("<Q", "the tensor count")
+    kv_count = r.scalar("<Q", "the key-value count")
+    # the smallest key-value is 13 bytes (an empty key, a type, one byte) and the smallest tensor info 24
+    if tensor_count > GGUF_MAX_TENSORS or kv_count > GGUF_MAX_KV or \
+            13 * kv_count + 24 * tensor_count > size - r.pos:
+        raise r.error(f"the header claims {tensor_count:,} tensors and {kv_count:,} key-values, beyond the file "
+                      f"({size:,} bytes) or the caps ({GGUF_MAX_TENSORS:,} tensors, {GGUF_MAX_KV:,} key-values)")
+    kv: dict = {}
+    strings_walked = 0
+    kv_start = r.pos
+    for index in range(kv_count):
+        key = r.string(f"key {index}", GGUF_MAX_KEY_BYTES)
+        if key in kv:
+            raise r.error(f"duplicate key {key!r}")
+        vtype = r.scalar("<I", f"the type of key {key!r}")
+        if vtype in _GGUF_SCALARS:
+            value = r.scalar(_GGUF_SCALARS[vtype], f"key {key!r}")
+            if vtype == _GGUF_BOOL:
+                if value > 1:
+                    raise r.error(f"key {key!r}: a bool of {value}")
+                value = bool(value)
+        elif vtype == _GGUF_STRING:
+            if key in _GGUF_KEPT_STRINGS:
+                value = r.string(f"key {key!r}", GGUF_MAX_KEY_BYTES)
+            else:
+                r.skip_string(f"key {key!r}")
+                value = None
+        elif vtype == _GGUF_ARRAY:
+            etype = r.scalar("<I", f"the element type of key {key!r}")
+            count = r.scalar("<Q", f"the element count of key {key!r}")
+            if etype in _GGUF_SCALARS:
+                r.skip(count * struct.calcsize(_GGUF_SCALARS[etype]), f"the {count:,} elements of key {key!r}")
+            elif etype == _GGUF_STRING:
+                strings_walked += count
+                if strings_walked > GGUF_MAX_STRING_ELEMENTS or 8 * count > size - r.pos:
+                    raise r.error(f"key {key!r} claims {count:,} strings, beyond the file or the cap of "
+                                  f"{GGUF_MAX_STRING_ELEMENTS:,} strings in all arrays")
+                for i in range(count):
+                    r.skip_string(f"string {i} of key {key!r}")
+            else:  # nested arrays: llama.cpp's gguf.cpp refuses them too
+                raise r.error(f"key {key!r}: array elements of type {etype} are not read (gguf.cpp reads arrays of "
+                              "numbers, bools and strings)")
+            value = ("array", etype, count)
+        else:
+            raise r.error(f"key {key!r} has unknown value type {vtype}")
+        kv[key] = value
+    kv_bytes = r.pos - kv_start
+    alignment = kv.get("general.alignment", GGUF_DEFAULT_ALIGNMENT)
+    if isinstance(alignment, bool) or not isinstance(alignment, int) or alignment < 1 or alignment & (alignment - 1):
+        raise r.error(f"general.alignment {alignment!r} is not a power of two")
+    tensors, names = [], set()
+    for index in range(tensor_count):
+        name = r.string(f"the name of tensor {index}", GGUF_MAX_NAME_BYTES)
+        if name in names:
+            raise r.error(f"duplicate tensor name {name!r}")
+        names.add(name)
+        n_dims = r.scalar("<I", f"the dimension count of tensor {name!r}")
+        if not 1 <= n_dims <= GGUF_MAX_DIMS:
+            raise r.error(f"tensor {name!r} has {n_dims} dimensions (1 to {GGUF_MAX_DIMS})")
+        ne = tuple(r.scalar("<Q", f"the shape of tensor {name!r}") for _ in range(n_dims))
+        if min(ne) < 1 or math.prod(ne) > GGUF_MAX_ELEMENTS:
+            raise r.error(f"tensor {name!r} has an absurd shape {list(ne)} (each dimension at least 1, at most "
+                          f"2^50 elements)")
+        type_id = r.scalar("<I", f"the type of tensor {name!r}")
+        if type_id not in GGML_TYPE_IDS:
+            raise r.error(f"tensor {name!r} has unknown ggml type {type_id}")
+        type_name = GGML_TYPE_IDS[type_id]
+        if ggml_type_size(type_name) is None:
+            raise r.error(f"tensor {name!r} has ggml type {type_name}, which {PROG} does not size")
+        if ne[0] % ggml_type_size(type_name)[0]:
+            raise r.error(f"tensor {name!r}: rows of {ne[0]} are not whole {type_name} blocks "
+                          f"({ggml_type_size(type_name)[0]})")
+        offset = r.scalar("<Q", f"the offset of tensor {name!r}")
+        tensors.append((name, ne, type_name, offset))
+    data_start = r.pos + -r.pos % alignment
+    header = GgufHeader(path=path, file_bytes=size, version=version, kv=kv, tensors=tensors, alignment=alignment,
+                        kv_bytes=kv_bytes, tensor_info_bytes=r.pos - kv_bytes, data_start=data_start)
+    for name, ne, type_name, offset in tensors:
+        end = data_start + offset + header.tensor_data_bytes((name, ne, type_name, offset))
+        if offset % alignment or end > size:
+            raise r.error(f"tensor {name!r} at data offset {offset:,} " +
+                          (f"is not aligned to {alignment}" if offset % alignment else
+                           f"ends at byte {end:,}, beyond the file ({size:,} bytes): a truncated file"))
+    return header
+
+
+# llama.cpp architectures whose metadata this script reads as a Model (the fields each fixes besides the shared
+# Llama layout: gated MLP, RMSNorm, rotary, no biases unless the tensor table holds them)
+GGUF_METADATA_ARCHS = {"llama": {}, "qwen2": {"qkv_bias": True}, "qwen3": {"qk_norm": "head"}}
+
+
+def model_from_gguf(h: GgufHeader, flag: str = "--gguf") -> tuple:
+    """(Model, notes) from a GGUF file's own metadata ({arch}.block_count, {arch}.embedding_length,
+    {arch}.attention.head_count(_kv), {arch}.attention.key_length, {arch}.feed_forward_length, {arch}.expert_count,
+    {arch}.expert_used_count, the tokenizer.ggml.tokens count) and its tensor table (output.weight absent: tied
+    embeddings; rope_freqs.weight; the biases blk.0 holds).  Refuses, naming the keys, where it cannot."""
+    where = f"{flag} {h.path}"
+    arch = h.architecture
+    if arch is None:
+        raise InputError(f"{where}: no general.architecture; give the model with --preset, --config or flags")
+    if arch not in GGUF_METADATA_ARCHS:
+        raise InputError(f"{where}: general.architecture {arch!r} is not read as a model by {PROG} (it reads "
+                         f"{', '.join(GGUF_METADATA_ARCHS)}); give the model with --preset, --config or flags")
+    labels, missing = {}, []
+
+    def count(suffix: str, field: str, default=None):
+        key = f"{arch}.{suffix}"
+        labels[field] = f"{where}: key '{key}'"
+        value = h.kv.get(key)
+        if value is None:
+            if default is None:
+                missing.append(key)
+            return default
+        if isinstance(value, tuple):
+            raise InputError(f"{where}: key '{key}' is an array (one value per layer), which {PROG} does not model")
+        if isinstance(value, (bool, float)) or not isinstance(value, int):
+            raise InputError(f"{where}: key '{key}' is {value!r}, not an integer")
+        return value
+
+    fields_read = dict(num_layers=count("block_count", "num_layers"),
+                       hidden_size=count("embedding_length", "hidden_size"),
+                       num_attention_heads=count("attention.head_count", "num_attention_heads"),
+                       ffn_hidden_size=count("feed_forward_length", "ffn_hidden_size"),
+                       num_kv_heads=count("attention.head_count_kv", "num_kv_heads", default=0),
+                       num_experts=count("expert_count", "num_experts", default=0))
+    key_length = count("attention.key_length", "head_dim", default=0)
+    value_length = count("attention.value_length", "head_dim", default=key_length)
+    tokens = h.kv.get("tokenizer.ggml.tokens")
+    if isinstance(tokens, tuple) and tokens[1] == _GGUF_STRING:  # the converter pads it to the embedding's rows
+        fields_read["vocab_size"] = tokens[2]
+        labels["vocab_size"] = f"{where}: key 'tokenizer.ggml.tokens'"
+    elif f"{arch}.vocab_size" in h.kv:
+        fields_read["vocab_size"] = count("vocab_size", "vocab_size")
+    else:
+        missing.append("tokenizer.ggml.tokens")
+    if fields_read["num_experts"]:
+        fields_read["top_k"] = count("expert_used_count", "top_k")
+        fields_read["moe_ffn_hidden_size"] = count("expert_feed_forward_length", "moe_ffn_hidden_size", default=0)
+    if missing:
+        raise InputError(f"{where}: the metadata has no {', '.join(missing)}; give the model with --preset, --config "
+                         "or flags")
+    if value_length != key_length:
+        raise InputError(f"{where}: key '{arch}.attention.value_length' {value_length} differs from key_length "
+                         f"{key_length}, which {PROG} does not model")
+    names = {t[0] for t in h.tensors}
+    biases = dict(qkv_bias="blk.0.attn_q.bias" in names, o_bias="blk.0.attn_output.bias" in names,
+                  mlp_bias="blk.0.ffn_down.bias" in names)
+    values = dict(biases, **GGUF_METADATA_ARCHS[arch])
+    hidden, heads = fields_read["hidden_size"], fields_read["num_attention_heads"]
+    head_dim = key_length if key_length and (not heads or key_length * heads != hidden) else 0
+    m = Model(**fields_read, **values, head_dim=head_dim, name=h.kv.get("general.name") or os.path.basename(h.path),
+              source=f"{h.path} (GGUF metadata, architecture {arch})", model_type=arch, gguf_arch=arch,
+              tied_embeddings="output.weight" not in names, rope_freqs="rope_freqs.weight" in names)
+    m = check_gguf_model(validate_model(m, labels), labels)
+    notes = [f"{flag}: model read from the file's metadata ({arch}: gated MLP, RMSNorm, rotary); tied embeddings, "
+             "rope_freqs and biases from its tensor table"]
+    return m, notes
+
+
+def planned_gguf_types(m: Model, tensors: list[GgufTensor], ftype: str, opts: Options) -> tuple:
+    """(plan, imatrix assumed): gguf_type_plan, re-planned with an importance matrix where llama-quantize needs one
+    for ``ftype`` and --imatrix was not given (as the size is computed)."""
+    plan = gguf_type_plan(m, tensors, ftype, opts.imatrix, opts.old_q2k)
+    if not opts.imatrix and requires_imatrix(tensors, [stored for _, stored in plan], ftype):
+        return gguf_type_plan(m, tensors, ftype, True, opts.old_q2k), True
+    return plan, False
+
+
+def gguf_file_type(h: GgufHeader):
+    """(id, name) of general.file_type, name None for an id llama.cpp does not define; None when absent."""
+    value = h.kv.get("general.file_type")
+    if value is None or isinstance(value, (tuple, float, bool)):
+        return None
+    return value, GGUF_FILE_TYPE_IDS.get(value)
+
+
+def compare_gguf(h: GgufHeader, m: Model, ftype: str, format_from: str, model_from: str, entry: dict,
+                 opts: Options) -> dict:
+    """The JSON "gguf" object: the file's header against the prediction for ``ftype`` tensor by tensor."""
+    tensors = tensor_list(m)
+    plan, _ = planned_gguf_types(m, tensors, ftype, opts)
+    predicted = {t.name: (t.ne, stored) for t, (_, stored) in zip(tensors, plan)}
+    in_file = {name: (ne, type_name) for name, ne, type_name, _ in h.tensors}
+    differences = []
+    for name, (ne, type_name) in predicted.items():
+        got = in_file.get(name)
+        if got is None or got != (ne, type_name):
+            differences.append({"name": name, "predicted_type": type_name, "file_type": got and got[1],
+                                "predicted_shape": list(ne), "file_shape": got and list(got[0])})
+    differences += [{"name": name, "predicted_type": None, "file_type": type_name, "predicted_shape": None,
+                     "file_shape": list(ne)} for name, (ne, type_name) in in_file.items() if name not in predicted]
+    file_type = gguf_file_type(h)
+    file_counts: dict = {}
+    for _, _, type_name, _ in h.tensors:
+        file_counts[type_name] = file_counts.get(type_name, 0) + 1
+    return {"path": h.path, "version": h.version, "architecture": h.architecture, "name": h.kv.get("general.name"),
+            "file_type": None if file_type is None else {"id": file_type[0], "name": file_type[1]},
+            "compared_format": ftype, "format_from": format_from, "model_from": model_from,
+            "alignment": h.alignment, "kv_count": len(h.kv), "tensor_count": len(h.tensors),
+            "predicted_tensor_count": len(tensors),
+            "matching_tensors": sum(1 for name, value in predicted.items() if in_file.get(name) == value),
+            "differences": differences, "file_tensor_types": file_counts,
+            "file_tensor_data_bytes": sum(h.tensor_data_bytes(t) for t in h.tensors),
+            "predicted_tensor_data_bytes": entry["tensor_bytes"],
+            "file_bytes": h.file_bytes, "predicted_file_bytes": entry["bytes"],
+            "file_kv_bytes": h.kv_bytes, "file_header_bytes": h.data_start}
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -3254,6 +3635,37 @@ def render_sizes(result: dict, markdown=False) -> str:
     return "\n".join(lines)
 
 
+def _gguf_cell(type_name, shape, other_shape) -> str:
+    if type_name is None:
+        return "-"
+    return type_name if shape == other_shape else f"{type_name} {shape}"
+
+
+def render_gguf(g: dict, markdown=False) -> str:
+    """The --gguf section: the file against the prediction."""
+    file_type = g["file_type"]
+    ft = "none" if file_type is None else f"{file_type['id']} ({file_type['name'] or 'unknown'})"
+    lines = [f"GGUF file: {g['path']}  version {g['version']}  architecture {g['architecture']}  general.file_type "
+             f"{ft}  {g['tensor_count']} tensors  {g['kv_count']} key-values",
+             f"compared with {g['compared_format']} (from {g['format_from']}); model from {g['model_from']}",
+             f"tensors: {g['matching_tensors']} of {g['predicted_tensor_count']} predicted match the file; "
+             f"differences: {len(g['differences'])}",
+             f"tensor data: predicted {g['predicted_tensor_data_bytes']:,} B, file {g['file_tensor_data_bytes']:,} B",
+             f"whole file: predicted {g['predicted_file_bytes']:,} B (key-values estimated), file "
+             f"{g['file_bytes']:,} B (header with key-values and tensor infos {g['file_header_bytes']:,} B)"]
+    if markdown:
+        lines = [f"- {line}" for line in lines]
+    if g["differences"]:
+        rows = [[d["name"], _gguf_cell(d["predicted_type"], d["predicted_shape"], d["file_shape"]),
+                 _gguf_cell(d["file_type"], d["file_shape"], d["predicted_shape"])] for d in g["differences"]]
+        lines += ["", format_table(["tensor", "predicted", "file"], rows, markdown, left=(0, 1, 2))]
+    return "\n".join(lines)
+
+
+def render_sizes_and_gguf(result: dict, markdown=False) -> str:
+    return render_sizes(result, markdown) + "\n\n" + render_gguf(result["gguf"], markdown)
+
+
 def render_format_table(rows, markdown=False) -> str:
     head = ["format", "family", "block", "bytes", "bpw", "layout", "source"]
     body = [[r["name"], r["family"], str(r["block"] or "-"), str(r["bytes_per_block"] or "-"), f"{r['bpw']:.6g}",
@@ -3340,6 +3752,10 @@ def build_parser() -> OneLineParser:
     q.add_argument("--imatrix", action="store_true", help="GGUF made with an importance matrix")
     q.add_argument("--old-q2k", action="store_true", help="pre-2024 llama.cpp Q2_K recipe (TheBloke 2023 files)")
     q.add_argument("--gguf-kv-bytes", help="GGUF key-value metadata bytes (default: estimated from the vocab)")
+    g = p.add_argument_group("GGUF file")
+    g.add_argument("--gguf", metavar="FILE", help="read a GGUF file's header and tensor table (never its data) and "
+                   "compare each tensor's type with the prediction for its general.file_type (or --formats TYPE); "
+                   "the model is --preset/--config/flags, else the file's own metadata")
     m = p.add_argument_group("measure mode")
     m.add_argument("--measure", help="random:ROWSxCOLS or FILE.npy: quantize and report MSE / SQNR / bpw")
     m.add_argument("--seed", type=int, default=0)
@@ -3435,9 +3851,9 @@ def run(args) -> int:
         _emit({"formats": format_layouts()}, lambda r, md: render_format_table(r["formats"], md), fmt)
         return 0
     if args.measure:
-        if model_arguments_given(args) or args.params is not None or args.plot is not None:
+        if model_arguments_given(args) or args.params is not None or args.plot is not None or args.gguf is not None:
             raise ValueError("--measure quantizes an array; it takes no model (--preset/--config/--params or "
-                             "architecture flags) and no --plot")
+                             "architecture flags), no --gguf and no --plot")
         if args.seed < 0:
             raise ValueError(f"--seed must be a non-negative integer, got {args.seed}")
         x, source = load_measure_input(args.measure, args.seed)
@@ -3447,6 +3863,8 @@ def run(args) -> int:
     if args.plot is not None and os.path.splitext(args.plot)[1].lower() not in PLOT_SUFFIXES:
         # checked before any work; matplotlib would append .png to a bare name and write somewhere else
         raise ValueError(f"--plot expects a path ending in {', '.join(PLOT_SUFFIXES)}, got {args.plot!r}")
+    if args.gguf is not None:
+        return run_gguf(args, fmt)
     opts, warnings = _options(args)
     if args.params is not None:
         if model_arguments_given(args):
@@ -3465,6 +3883,49 @@ def run(args) -> int:
     if args.plot is not None:
         plot_size_vs_quality(result, args.plot)
     _emit(result, render_sizes, fmt)
+    return 0
+
+
+def run_gguf(args, fmt: str) -> int:
+    """--gguf FILE: the file's header against the prediction for one GGUF file type (--formats, else the file's
+    general.file_type) and one model (--preset/--config/flags, else the file's metadata)."""
+    if args.params is not None or args.plot is not None:
+        raise ValueError("--gguf compares a file with an architecture; it takes no --params and no --plot")
+    header = read_gguf_header(args.gguf)
+    where = f"--gguf {args.gguf}"
+    opts, warnings = _options(args)
+    if args.formats is not None:
+        kinds = [resolve_format(name)[0] for name in opts.formats]
+        if kinds != ["gguf"]:
+            raise ValueError(f"--formats with --gguf takes one GGUF file type (e.g. Q4_K_M), got {args.formats!r}")
+        ftype, format_from = format_identity(opts.formats[0]), "--formats"
+    else:
+        file_type = gguf_file_type(header)
+        if file_type is None:
+            raise ValueError(f"{where}: no general.file_type; give the file type to compare with --formats "
+                             "(e.g. --formats Q4_K_M)")
+        if file_type[1] not in GGUF_FILE_TYPES:
+            raise ValueError(f"{where}: general.file_type {file_type[0]}" +
+                             (f" ({file_type[1]})" if file_type[1] else " (not a llama.cpp file type)") +
+                             f" has no recipe in {PROG}; give the file type to compare with --formats")
+        ftype, format_from = file_type[1], "general.file_type"
+    opts.formats = [ftype]
+    if not opts.imatrix and any(key.startswith("quantize.imatrix.") for key in header.kv):
+        opts.imatrix = True  # llama-quantize writes these keys when it used an importance matrix
+        warnings.append(f"{where}: made with an importance matrix (quantize.imatrix.* keys); predicted as with "
+                        "--imatrix")
+    if model_arguments_given(args):
+        given_length = opts.context if args.context is not None or args.sequence_length is not None else None
+        m, notes = model_from_args(args, sequence_length=given_length)
+        model_from = "the command line"
+    else:
+        m, notes = model_from_gguf(header)
+        model_from = "the file's metadata"
+    result = compute_sizes(m, opts)
+    result["gguf"] = compare_gguf(header, m, ftype, format_from, model_from, result["formats"][0], opts)
+    for w in notes + warnings:
+        sys.stderr.write(f"{PROG}: warning: {w}\n")
+    _emit(result, render_sizes_and_gguf, fmt)
     return 0
 
 
