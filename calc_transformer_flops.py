@@ -57,7 +57,9 @@ or 140/312); from a measured throughput (``--tokens-per-second``, ``--step-time`
 MFU = model FLOPs per second / (GPUs · peak), HFU the same with hardware FLOPs. An MFU or HFU above 100% is refused
 (it means a missing flag, usually ``--num-gpus``).
 
-Runs: with ``--prompt-length`` or ``--generate`` an inference run (prefill, decode, roofline), else a training run;
+Runs: with ``--prompt-length`` or ``--generate`` an inference run (prefill, decode, roofline), with ``--infer``/``-i``
+(the cookbook's) a forward-only run (one forward over every token, logits at every position, no backward: 1 x
+forward where training is 3 x; the shortcuts become 2N, PaLM's 2N + 4LHQT), else a training run;
 a flag the run does not read (a training flag in an inference run, ``--bandwidth`` in a training run, a time flag
 with no time to estimate, anything next to ``--list-gpus``/``--list-presets``) is refused, naming it.
 
@@ -91,7 +93,8 @@ JSON keys (``--json``)
   shared_experts, router, norms, lm_head, mtp} (the block's count_model).
 * ``forward``: tokens, components {embeddings, embedding_projections, attention_qkv, attention_scores, attention_values,
   attention_output, mlp, routed_experts, shared_experts, router, lm_head}, total, for one step (b x s tokens).
-* ``training``: sequence_length, batch_size, forward_per_sequence, backward_per_sequence,
+* ``training``: workload (training | forward only), passes (3, or 1 with --infer), sequence_length, batch_size,
+  forward_per_sequence, backward_per_sequence,
   model_flops_per_sequence, recompute_flops_per_sequence, hardware_flops_per_sequence, model_flops_per_token,
   hardware_flops_per_token, model_flops_per_step, hardware_flops_per_step; with ``--tokens`` also tokens,
   sequences, steps, model_flops, hardware_flops.
@@ -124,6 +127,13 @@ Examples
     python calc_transformer_flops.py -l 24 -hs 2048 -a 16 -v 50304 -s 2048 --attention-flops causal --json
     python calc_transformer_flops.py --config path/to/config.json -s 4096 --recompute full --format markdown
     python calc_transformer_flops.py --config path/to/new-model/ --generic    # unknown model_type, as a dense Llama
+    python calc_transformer_flops.py -l 96 -hs 12288 --tokens 300e9    # the cookbook's command lines run unchanged
+
+The cookbook (EleutherAI cookbook calc/calc_transformer_flops.py): every option spelling runs with its meaning:
+``-i``/``--infer`` is the forward-only run above; ``-ca``/``--no-checkpoint-activations`` is ``--recompute none``
+(this script's default; the cookbook's default was a full recompute); ``-b`` is sequences per step (its global
+batch in samples); ``--swiglu`` is ``-nl 3``.  Where a command line from flags alone leaves out what the cookbook
+assumed (``--tokens 300e9`` for a total, ``-ei 2``, ``-e 128``), a note says what this script did instead.
 """
 # /// script
 # requires-python = ">=3.9"
@@ -1577,6 +1587,11 @@ MODEL_FLAGS_ONLY_NOTE = ("from flags alone: a plain 2-linear MLP (-nl 3 for SwiG
                          "--learned-positions N adds one)")
 
 
+# The cookbook's defaults for the shape flags it lets a user leave out (EleutherAI cookbook calc/
+# calc_transformer_params.py and calc_transformer_flops.py: --num-layers 44, --hidden-size 6144, --vocab-size 51200).
+MODEL_COOKBOOK_DEFAULTS = {"num_layers": 44, "hidden_size": 6144, "vocab_size": 51200}
+
+
 def add_model_arguments(parser) -> tuple:
     """Add the model flags every script shares to an argparse parser -> (source group, architecture group).
 
@@ -1600,7 +1615,9 @@ def add_model_arguments(parser) -> tuple:
                       help="FFN width = F x hidden, which must come out whole (2.6875 for Llama-2-7B)")
     arch.add_argument("--num-mlp-linears", "-nl", dest="num_mlp_linears", choices=("2", "3"),
                       help="2: plain MLP; 3: gated (SwiGLU / GeGLU)")
-    arch.add_argument("--moe", action="store_true", help="the cookbook's switch for MoE layers (needs -e)")
+    arch.add_argument("--swiglu", dest="num_mlp_linears", action="store_const", const="3",
+                      help="the cookbook's older spelling of -nl 3 (a gated MLP of three --ffn-hidden-size linears)")
+    arch.add_argument("--moe", action="store_true", help="the cookbook's switch for MoE layers (-e, default 8)")
     arch.add_argument("--dense-layers", dest="dense_layers", metavar="I,J,...",
                       help="layer indices that stay dense (Qwen-MoE mlp_only_layers)")
     arch.add_argument("--layer-types", dest="layer_types", metavar="LIST",
@@ -1687,12 +1704,31 @@ def model_from_arguments(args, *, sequence_length: int | None = None, template: 
     elif template is not None:
         base = template
     else:
-        missing = [flags[0] for flags, field, _ in MODEL_COUNT_FLAGS[:4] if getattr(args, field, None) is None]
-        if missing:
-            raise InputError(f"{missing[0]} is required without --preset or --config")
+        if not model_arguments_given(args):
+            raise InputError("no model given: --preset NAME, --config PATH|org/name, or architecture flags "
+                             "(-l, -hs, ...)")
+        # the cookbook lets -l, -hs and -v default (calc/calc_transformer_params.py: 44, 6144, 51200) and needs no
+        # head count (its MHA count does not depend on it): the same values, each said in a note
+        assumed = {field: value for field, value in MODEL_COOKBOOK_DEFAULTS.items()
+                   if getattr(args, field, None) is None}
+        hidden = parse_count(getattr(args, "hidden_size"), "--hidden-size", allow_zero=True, limit=MODEL_MAX_WIDTH) \
+            if getattr(args, "hidden_size", None) is not None else assumed["hidden_size"]
+        if getattr(args, "num_attention_heads", None) is None:
+            head_dim = next((d for d in (128, 64) if hidden and hidden % d == 0), 0)
+            if not head_dim:
+                raise InputError(f"--num-attention-heads is needed: --hidden-size {hidden} is not a multiple of 64 "
+                                 "or 128, so no head count can be assumed")
+            assumed["num_attention_heads"] = hidden // head_dim
         base = Model(num_layers=1, hidden_size=1, num_attention_heads=1, vocab_size=1, ffn_hidden_size=1,
                      gated_mlp=False, norm="layernorm")
+        for field, value in assumed.items():
+            setattr(args, field, str(value))
         notes.append(MODEL_FLAGS_ONLY_NOTE)
+        if assumed:
+            notes.append("assumed (the cookbook's defaults): " + ", ".join(
+                f"{_mb_flag(field)} {value}" for field, value in assumed.items())
+                + (f" (head_dim {hidden // assumed['num_attention_heads']}; heads change no count of a model with "
+                   "as many KV heads as query heads)" if "num_attention_heads" in assumed else ""))
     values = {f.name: getattr(base, f.name) for f in _dc.fields(Model)}
     given = {}
     for flags, field, _ in MODEL_COUNT_FLAGS:
@@ -1786,7 +1822,11 @@ def model_from_arguments(args, *, sequence_length: int | None = None, template: 
         values["dropout"] = args.dropout == "on"
     # experts
     if getattr(args, "moe", False) and not values["num_experts"]:
-        raise InputError("--moe needs --num-experts")
+        if "num_experts" in given:
+            raise InputError("--moe needs --num-experts > 0")
+        values["num_experts"] = 8
+        notes.append("--moe without --num-experts: 8 experts assumed (the cookbook params script's default; its "
+                     "flops script's is 128)")
     # a flag whose field this model never reads would leave every number unchanged: refused, naming it
     if not values["num_experts"]:
         for field in _MB_EXPERT_FIELDS:
@@ -2165,11 +2205,13 @@ def forward_flops(m: Model, batch: int, new_tokens: int, past: int = 0, attentio
 
 
 def training_flops(m: Model, sequence_length: int, batch_size: int = 1, tokens=None,
-                   attention: str = "full", recompute: str = "none") -> dict:
+                   attention: str = "full", recompute: str = "none", forward_only: bool = False) -> dict:
     """Model and hardware FLOPs of training: per sequence, per token, per step and (with ``tokens``) in total.
 
     backward = 2 x forward; recompute "selective" adds the attention core's forward, "full" every layer's forward
-    (the LM head and OPT's project_in/out, outside the layers, are not recomputed).
+    (the LM head and OPT's project_in/out, outside the layers, are not recomputed).  ``forward_only`` (the
+    cookbook's --infer): one forward pass over every token with logits at every position, no backward and no
+    recompute (an evaluation or scoring pass; a serving run is --prompt-length / --generate).
     """
     fwd = forward_flops(m, 1, sequence_length, attention=attention)
     parts = fwd["components"]
@@ -2181,13 +2223,18 @@ def training_flops(m: Model, sequence_length: int, batch_size: int = 1, tokens=N
         extra = fwd["total"] - parts["lm_head"] - parts["embeddings"] - parts["embedding_projections"]
     else:
         raise InputError(f"--recompute {recompute!r}: expected none, selective or full")
-    model = 3 * fwd["total"]
+    if forward_only and extra:
+        raise InputError(f"--recompute {recompute}: a forward-only run (--infer) keeps no activations to recompute")
+    passes = 1 if forward_only else 3  # forward, or forward + backward (2 x forward)
+    model = passes * fwd["total"]
     hardware = model + extra
     out = {
+        "workload": "forward only" if forward_only else "training",
+        "passes": passes,
         "sequence_length": sequence_length,
         "batch_size": batch_size,
         "forward_per_sequence": fwd["total"],
-        "backward_per_sequence": 2 * fwd["total"],
+        "backward_per_sequence": (passes - 1) * fwd["total"],
         "model_flops_per_sequence": model,
         "recompute_flops_per_sequence": extra,
         "hardware_flops_per_sequence": hardware,
@@ -2221,18 +2268,22 @@ def chinchilla_forward_flops(m: Model, sequence_length: int, embeddings_and_logi
     return body + (2 * s * V * d + 2 * s * d * V if embeddings_and_logits else 0)
 
 
-def estimates(m: Model, params: dict, sequence_length: int, detailed_per_sequence: int, tokens=None) -> dict:
-    """Per-token training FLOPs under each published shortcut, their totals, and their ratio to the detailed count."""
+def estimates(m: Model, params: dict, sequence_length: int, detailed_per_sequence: int, tokens=None,
+              passes: int = 3) -> dict:
+    """Per-token FLOPs under each published shortcut, their totals, and their ratio to the detailed count.
+
+    Each shortcut is a forward count times ``passes``: 3 in training (6N = 3 x 2N, PaLM's 6N + 12LHQT = 3 x
+    (2N + 4LHQT), Chinchilla's x3), 1 for a forward-only run (--infer).  The keys keep their training names."""
     s = sequence_length
-    palm_attention = 6 * m.num_layers * m.num_attention_heads * (qk_head_dim(m) + value_head_dim(m)) * s
+    palm_attention = 2 * m.num_layers * m.num_attention_heads * (qk_head_dim(m) + value_head_dim(m)) * s
     per_sequence = {
         "detailed": detailed_per_sequence,
-        "6nd_total": 6 * params["total"] * s,
-        "6nd_non_embedding": 6 * params["non_embedding"] * s,
-        "6nd_active": 6 * params["active"] * s,
-        "palm": (6 * params["matmul_active"] + palm_attention) * s,
-        "chinchilla_app_f": 3 * chinchilla_forward_flops(m, s, True),
-        "chinchilla_app_f_no_embedding_logits": 3 * chinchilla_forward_flops(m, s, False),
+        "6nd_total": passes * 2 * params["total"] * s,
+        "6nd_non_embedding": passes * 2 * params["non_embedding"] * s,
+        "6nd_active": passes * 2 * params["active"] * s,
+        "palm": passes * (2 * params["matmul_active"] + palm_attention) * s,
+        "chinchilla_app_f": passes * chinchilla_forward_flops(m, s, True),
+        "chinchilla_app_f_no_embedding_logits": passes * chinchilla_forward_flops(m, s, False),
     }
     out = {}
     for name, flops in per_sequence.items():
@@ -2373,18 +2424,21 @@ def inference(m: Model, params: dict, prompt_length: int, generate: int, batch_s
 def analyse(m: Model, sequence_length: int, batch_size: int = 1, tokens=None, attention: str = "full",
             recompute: str = "none", dtype: str = "bf16", gpu=None, num_gpus: int = 1, mfu: float = DEFAULT_MFU,
             peak_tflops=None, bandwidth=None, cost_per_gpu_hour=None, flops_basis: str = "detailed",
-            tokens_per_second=None, step_time=None, prompt_length=None, generate=None, hfu=None) -> dict:
+            tokens_per_second=None, step_time=None, prompt_length=None, generate=None, hfu=None,
+            forward_only: bool = False) -> dict:
     """Everything the CLI prints, as one dict (see the JSON keys in the module docstring)."""
     params = parameter_counts(m)
-    train = training_flops(m, sequence_length, batch_size, tokens, attention, recompute)
+    train = training_flops(m, sequence_length, batch_size, tokens, attention, recompute, forward_only)
     step = forward_flops(m, batch_size, sequence_length, attention=attention)
     result = {
         "config": asdict(m),
         "derived": model_shape(m),
         "conventions": {
             "flop": "2·m·n·k per matmul; biases, norms, softmax, activations not counted (FlopCounterMode's rule)",
-            "attention": attention, "recompute": recompute, "backward": "2 x forward",
-            "lm_head": "every position in training, last position in prefill, one per decode step",
+            "attention": attention, "recompute": recompute,
+            "backward": "none (--infer: forward only)" if forward_only else "2 x forward",
+            "lm_head": ("every position (--infer: a forward over every token)" if forward_only else
+                        "every position in training, last position in prefill, one per decode step"),
             "embeddings": "0 (lookup)", "mfu_uses": "model FLOPs (no recompute)", "hfu_uses": "hardware FLOPs",
             "decode": "a new token attends to every cached key; a sliding-window layer caches only its window; "
                       "MLA re-expands every cached latent each step (as transformers runs it)",
@@ -2392,7 +2446,8 @@ def analyse(m: Model, sequence_length: int, batch_size: int = 1, tokens=None, at
         "parameters": params,
         "forward": step,
         "training": train,
-        "estimates": estimates(m, params, sequence_length, train["model_flops_per_sequence"], tokens),
+        "estimates": estimates(m, params, sequence_length, train["model_flops_per_sequence"], tokens,
+                               train["passes"]),
     }
     spec = None
     if gpu is not None or peak_tflops is not None or bandwidth is not None:
@@ -2469,8 +2524,9 @@ def _rows(result: dict) -> list:
         if value or name in ("embeddings", "lm_head"):
             rows.append((section, name, human(value, scale=total), f"{100 * value / total:.2f}%" if total else ""))
     rows.append((section, "forward total", human(total), "100.00%"))
-    section = "training"
-    rows += [(section, "model FLOPs per token (3 x fwd)", human(train["model_flops_per_token"]), ""),
+    passes = train["passes"]
+    section = "training" if passes == 3 else "forward only (--infer: no backward pass, logits at every position)"
+    rows += [(section, f"model FLOPs per token ({passes} x fwd)", human(train["model_flops_per_token"]), ""),
              (section, "model FLOPs per sequence", human(train["model_flops_per_sequence"]), ""),
              (section, "model FLOPs per step", human(train["model_flops_per_step"]), ""),
              (section, f"recompute ({result['conventions']['recompute']}) per sequence",
@@ -2480,9 +2536,10 @@ def _rows(result: dict) -> list:
         rows += [(section, "tokens", human(train["tokens"]), f"{train['steps']:,.6g} steps"),
                  (section, "model FLOPs, total", human(train["model_flops"]), ""),
                  (section, "hardware FLOPs, total", human(train["hardware_flops"]), "")]
-    section = "estimates (training FLOPs per token)"
-    labels = {"detailed": "this count (detailed)", "6nd_total": "6N, N total", "6nd_non_embedding":
-              "6N, N non-embedding", "6nd_active": "6N, N active (MoE)", "palm": "PaLM 6N + 12LHQT",
+    section = f"estimates ({'training' if passes == 3 else 'forward'} FLOPs per token)"
+    n, lhqt = ("6N", "12LHQT") if passes == 3 else ("2N", "4LHQT")
+    labels = {"detailed": "this count (detailed)", "6nd_total": f"{n}, N total", "6nd_non_embedding":
+              f"{n}, N non-embedding", "6nd_active": f"{n}, N active (MoE)", "palm": f"PaLM {n} + {lhqt}",
               "chinchilla_app_f": "Chinchilla App. F", "chinchilla_app_f_no_embedding_logits":
               "Chinchilla App. F w/o emb+logits"}
     for key, entry in result["estimates"].items():
@@ -2638,6 +2695,12 @@ def build_parser() -> OneLineParser:
                    "nanoGPT; default); causal, only the unmasked pairs")
     w.add_argument("--recompute", choices=["none", "selective", "full"], help="training: activation recompute "
                    "(default none)")
+    w.add_argument("--no-checkpoint-activations", "-ca", dest="no_checkpoint_activations", action="store_true",
+                   default=None, help="the cookbook flops script's flag: no activation recompute, i.e. --recompute "
+                   "none (this script's default; the cookbook's default was a full recompute)")
+    w.add_argument("--infer", "-i", dest="infer", action="store_true", default=None,
+                   help="the cookbook's forward-only workload: one forward pass over each token (logits at every "
+                   "position), no backward; with --tokens, over D tokens (serving: --prompt-length/--generate)")
     w.add_argument("--prompt-length", help="inference: prompt tokens (prefill); makes this an inference run")
     w.add_argument("--generate", help="inference: new tokens to generate; makes this an inference run")
     h = p.add_argument_group("hardware, time and cost")
@@ -2696,8 +2759,8 @@ def parse_utilisation(text, flag: str) -> float:
 
 # Flags only a training run reads (the time, cost and MFU side); an inference run (--prompt-length/--generate)
 # refuses them rather than print a result they did not change.
-TRAINING_ONLY = ("tokens", "recompute", "num_gpus", "mfu", "hfu", "cost_per_gpu_hour", "flops_basis",
-                 "tokens_per_second", "step_time")
+TRAINING_ONLY = ("tokens", "recompute", "no_checkpoint_activations", "num_gpus", "mfu", "hfu", "cost_per_gpu_hour",
+                 "flops_basis", "tokens_per_second", "step_time")
 
 
 def _typed(argv: list, parser, dest: str) -> str:
@@ -2729,6 +2792,12 @@ def check_flags_the_run_reads(args, argv: list, parser) -> None:
                 raise InputError(f"{listing} prints a table and reads no other flag ({option} given)")
         return
     inference = next((flag(d) for d in ("prompt_length", "generate") if given(d)), None)
+    if inference is not None and given("infer"):
+        raise InputError(f"{flag('infer')} is the cookbook's forward pass over every token (with --tokens, over D "
+                         f"tokens); {inference} is a serving run (prefill and decode): give one")
+    if given("no_checkpoint_activations") and args.recompute not in (None, "none"):
+        raise InputError(f"{flag('no_checkpoint_activations')} turns activation recompute off and --recompute "
+                         f"{args.recompute} turns it on: give one")
     if inference is not None:
         for dest in TRAINING_ONLY:
             if given(dest):
@@ -2809,6 +2878,33 @@ def model_from_args(args, sequence_length: int | None, warn) -> Model:
     return model
 
 
+def check_swiglu(argv: list) -> None:
+    """--swiglu is the cookbook's older spelling of -nl 3 and shares its argparse slot, where the later of the two
+    would silently win: "--swiglu -nl 2" says gated and plain at once, and is refused."""
+    if "--swiglu" not in argv:
+        return
+    for i, token in enumerate(argv):
+        option, _, value = token.partition("=")
+        if option in ("-nl", "--num-mlp-linears"):
+            value = value or (argv[i + 1] if i + 1 < len(argv) else "")
+            if value.strip() != "3":
+                raise InputError(f"--swiglu is {option} 3 (a gated MLP of three linears) and {option} {value} "
+                                 "says otherwise: give one")
+
+
+def cookbook_notes(args, model: Model, serving: bool, warn) -> None:
+    """A model from flags alone is a cookbook command line: where the cookbook's flops script would have assumed
+    something this script does not, say so (the block's notes say the shape it assumed)."""
+    if args.preset is not None or args.config is not None:
+        return
+    if model.num_experts and args.expert_interval is None:
+        warn(f"{PROG}: note: --expert-interval not given: every layer is MoE (-ei 1, the cookbook params script's "
+             "default); the cookbook flops script's default was -ei 2 (every other layer): give -ei 2 for its model")
+    if args.tokens is None and not serving:
+        warn(f"{PROG}: note: no --tokens: FLOPs per token, per sequence and per step only; the cookbook flops "
+             "script's total assumed --tokens 300e9: give --tokens 300e9 for that total")
+
+
 def list_presets() -> str:
     """The block's preset table: name, the default -s (the length it was pre-trained at, where known), source."""
     width = max(map(len, MODEL_PRESETS))
@@ -2861,11 +2957,13 @@ def run(argv=None, warnings=None) -> str:
     generate = parse_count(args.generate, "--generate", allow_zero=True, limit=MAX_SIZE) \
         if args.generate is not None else None
     check_flags_the_run_reads(args, argv, parser)  # every value is well formed: now, is each flag read?
+    check_swiglu(argv)
     # only a typed -s sizes a learned table that has no rows (as in the other scripts); the default length does not
     model = model_from_args(args, seq if args.sequence_length is not None else None, warn)
+    cookbook_notes(args, model, prompt is not None or generate is not None, warn)
     result = analyse(model, seq, batch, tokens, args.attention_flops or "full", args.recompute or "none",
                      args.dtype or "bf16", args.gpu, num_gpus, mfu, peak, bandwidth, cost,
-                     args.flops_basis or "detailed", tps, step_time, prompt, generate, hfu)
+                     args.flops_basis or "detailed", tps, step_time, prompt, generate, hfu, bool(args.infer))
     check_utilisation(result, args, argv, parser)
     return {"text": render_text, "markdown": render_markdown, "json": render_json}[args.format or "text"](result)
 

@@ -610,7 +610,10 @@ def test_flags_alone_are_the_cookbook_model_with_top1(flops):
                                           + 2 * s * h * V)
     assert result["config"]["top_k"] == 1 and result["config"]["norm"] == "layernorm"
     notes = err.strip().splitlines()  # the assumptions are said, on stderr, as the config reader's notes are
-    assert len(notes) == 2 and "from flags alone" in notes[0] and "--topk not given: 1 expert per token" in notes[1]
+    # issue 11 (cookbook command lines): where the cookbook flops script would have assumed otherwise (-ei 2, a
+    # total over --tokens 300e9), that is said too
+    assert len(notes) == 4 and "from flags alone" in notes[0] and "--topk not given: 1 expert per token" in notes[1]
+    assert "--expert-interval not given: every layer is MoE" in notes[2] and "no --tokens" in notes[3]
 
 
 @pytest.mark.parametrize("flag", ["--embedding-dim", "--shared-ffn-hidden-size"])

@@ -21,7 +21,8 @@ FLAGS = ["--preset", "-l", "-hs", "-v", "-a", "--num-kv-heads", "-kv", "--head-d
          "--sliding-window", "--kv-lora-rank", "--flops-basis", "--list-presets", "--list-gpus", "--format",
          "--word-embed-proj-dim", "--generic", "--config", "-p", "--num-shared-experts", "--shared-expert-ffn-size",
          "--mtp-layers", "--learned-positions", "--position-embedding", "--layer-types", "--num-sliding-layers",
-         "--norm", "--no-bias", "--qk-nope-head-dim", "--v-head-dim", "--dense-layers"]
+         "--norm", "--no-bias", "--qk-nope-head-dim", "--v-head-dim", "--dense-layers", "-i", "--infer", "-ca",
+         "--no-checkpoint-activations", "--swiglu", "-nl"]
 VALUES = ["0", "1", "2", "3", "-1", "7B", "1.4T", "32k", "32Ki", "1_000", "nan", "inf", "1e400", "0.5", "abc", "",
           "gpt2", "llama-3-8b", "mixtral-8x7b", "deepseek-v3", "h100-sxm", "tpu-v4", "fp8", "full", "causal",
           "selective", "3.35TB/s", "64", "4096", "1e30", "99999999999999", "markdown", "6nd", "1/3", "learned",
