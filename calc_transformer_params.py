@@ -60,6 +60,23 @@ rounded up to a multiple of 256, Llama's ``multiple_of``), kv heads at the templ
 the depths nearest the target within its band, and each candidate's count is exact. A target outside the counts
 these rules reach (smallest to largest shape) is refused, naming that range.
 
+Stored weights (``--weights PATH|org/name[@revision]``): the shapes and dtypes of the stored tensors, read from the
+safetensors headers only (8-byte little-endian length N, N bytes of JSON; never the data): a ``.safetensors``
+file, an index ``.json``, a folder holding ``model.safetensors.index.json`` or ``model.safetensors``, or a Hub
+repo (the block's ``hub_file``: the local Hugging Face cache first, else HTTP range requests). Each tensor's
+``data_offsets`` must span its shape x dtype size, the tensors must be packed from byte 0 without gap or overlap
+(and, in a local file, end at its end), and a sharded index must agree with its shards; anything else (a header
+length beyond the file or above 100 MB, bad or non-object JSON, a key given twice, an entry without dtype, shape
+or offsets, a negative or huge dimension, an unknown dtype, a short range answer, 401/404 from the Hub) is one
+line naming ``--weights`` and exit status 2. The stored count goes beside the architecture's (parameters plus
+checkpoint-only elements: what ``save_pretrained`` writes, a tied head once), which comes from ``--preset``,
+``--config`` or flags, else from the config.json in the folder or repo (flags then replace its fields, e.g.
+``--mtp-layers 1``). Each part of the difference that a tensor's name explains is listed: quantization tensors
+(``*_scale``, ``weight_scale_inv``, ``qweight``, ``qzeros``, ``scales``, ``g_idx``, bitsandbytes state), vision /
+audio towers and projectors, buffers of older checkpoints (``inv_freq``, causal-mask ``attn.bias``), layers
+numbered beyond the model (DeepSeek-V3's MTP modules), a tied LM head stored as well, an untied one not stored;
+the rest is printed as unexplained.
+
 Command line: the model flags are the shared block's (``add_model_arguments``: ``--preset/-p`` case-insensitive,
 ``--config``, ``--generic``, the cookbook's architecture flags, ``--learned-positions N`` for a learned position
 table's rows). This script has no workload, so its ``-s/--sequence-length`` only sizes a learned position table
@@ -76,7 +93,11 @@ JSON keys (``--format json``)
 ``layers``, ``per_layer`` {component: count}, ``params_per_layer``, ``total``}], ``active`` (MoE only: {``total``,
 ``routed_experts_active``, ``routed_experts_total``, ``convention``}), ``checkpoint_only`` {name: elements stored
 but not parameters}, ``checkpoint`` {``dtype``, ``bits_per_element``, ``elements``, ``bytes``, ``GB``, ``GiB``},
-``notes`` [strings]. With ``--target-params``: ``target``, ``template``, ``notes``, ``rules`` {``hidden_size_multiple``,
+``notes`` [strings]; with ``--weights`` also ``weights`` {``source``, ``format`` (safetensors), ``index`` (the index
+file read, or null), ``files``, ``tensors``, ``elements`` (stored), ``bytes`` (tensor data), ``by_dtype`` {dtype:
+{``tensors``, ``elements``, ``bytes``}}, ``expected_elements`` (parameters + checkpoint-only), ``difference``
+(stored - expected, signed), ``explained`` [{``what``, ``tensors``, ``elements`` (signed)}], ``unexplained``
+(signed), ``notes``}. With ``--target-params``: ``target``, ``template``, ``notes``, ``rules`` {``hidden_size_multiple``,
 ``head_dims``, ``aspect_ratio``, ``ffn``, ``kv_heads``, ``source``}, ``candidates`` [{``num_layers``,
 ``hidden_size``, ``num_attention_heads``, ``num_kv_heads``, ``head_dim``, ``ffn_hidden_size``, ``aspect_ratio``,
 ``total``, ``non_embedding``, ``difference`` (absolute), ``above_target``}]. Counts are exact integers.
@@ -91,6 +112,8 @@ Examples
     python calc_transformer_params.py --preset gpt2 --no-bias --norm layernorm-nobias   # nanoGPT bias=False
     python calc_transformer_params.py --preset gpt2 --learned-positions 2048             # a longer position table
     python calc_transformer_params.py --target-params 1.3B --preset llama-2-7b
+    python calc_transformer_params.py --weights path/to/checkpoint-folder           # stored vs architecture count
+    python calc_transformer_params.py --weights deepseek-ai/DeepSeek-V3 --mtp-layers 1
 
 Sources: Kaplan et al. 2020 (arXiv:2001.08361) section 1.1; Hoffmann et al. 2022 (arXiv:2203.15556) Tables 4 and
 A9; Jiang et al. 2024 (Mixtral, arXiv:2401.04088); DeepSeek-AI 2024 (V2 arXiv:2405.04434, V3 arXiv:2412.19437);
@@ -1982,6 +2005,315 @@ def config_dict(m: Model) -> dict:
 
 
 # --------------------------------------------------------------------------------------------------------------
+# Stored weights (--weights): the tensors' shapes and dtypes from safetensors headers, never their data
+# --------------------------------------------------------------------------------------------------------------
+# A safetensors file (huggingface/safetensors, "Format"): 8 bytes little-endian N, N bytes of UTF-8 JSON
+# {name: {"dtype", "shape", "data_offsets": [begin, end]}, "__metadata__": {...}}, then the data, each tensor's
+# bytes at [begin, end) of it, packed in order from 0 with no gap.  Bits per element of each dtype the format names
+# (the crate's Dtype enum; F4 and F6 pack below a byte, so a tensor's bits must come out whole bytes).
+SAFETENSORS_DTYPE_BITS = {
+    "BOOL": 8, "U8": 8, "I8": 8, "F8_E5M2": 8, "F8_E4M3": 8, "F8_E4M3FNUZ": 8, "F8_E5M2FNUZ": 8, "F8_E8M0": 8,
+    "F4": 4, "F6_E2M3": 6, "F6_E3M2": 6, "I16": 16, "U16": 16, "F16": 16, "BF16": 16, "I32": 32, "U32": 32,
+    "F32": 32, "C64": 64, "F64": 64, "I64": 64, "U64": 64,
+}
+WEIGHTS_MAX_HEADER = 100_000_000  # the safetensors crate's own cap on N (MAX_HEADER_SIZE): beyond it, not a header
+WEIGHTS_MAX_OFFSET = 2**63 - 1    # no file is 8 EiB: an offset or a size beyond this is hostile, not a checkpoint
+WEIGHTS_MAX_FILES = 10_000        # shards of one checkpoint (DeepSeek-V3 has 163)
+WEIGHTS_INDEX = "model.safetensors.index.json"
+WEIGHTS_SINGLE = "model.safetensors"
+
+# What a stored tensor that the architecture does not count is, by its name (checked in this order; the first
+# that matches names it).  Quantization: FP8 block scales (DeepSeek-V3 weight_scale_inv), compressed-tensors and
+# ModelOpt scales and zero points, GPTQ / AWQ packed weights (qweight, qzeros, scales, g_idx), bitsandbytes state.
+WEIGHTS_QUANT_NAME = _re.compile(
+    r"(_scale|_scale_inv|_scale_2|\.scales|\.qweight|\.qzeros|\.g_idx|_zero_point|\.weight_packed|\.weight_shape"
+    r"|\.absmax|\.quant_map|\.nested_absmax|\.nested_quant_map|\.quant_state\..*|\.SCB|\.weight_format)$")
+# Packed quantized weights hold several parameters per stored element: a checkpoint with them is not countable
+WEIGHTS_PACKED_NAME = _re.compile(r"(\.qweight|\.weight_packed|\.qzeros)$")
+WEIGHTS_TOWER_NAME = _re.compile(
+    r"(^|\.)(vision_tower|vision_model|vision_encoder|visual|vision|image_encoder|image_newline|audio_tower|"
+    r"audio_model|audio_encoder|audio|multi_modal_projector|mm_projector|embed_vision|embed_audio|speech_encoder)"
+    r"(\.|$)")
+# Buffers older checkpoints carry: rotary inv_freq, GPT-2 / GPT-J / GPT-NeoX causal-mask tables (attn.bias of 4
+# dimensions, not a linear's 1-D bias) and masked_bias
+WEIGHTS_BUFFER_NAME = _re.compile(r"(\.inv_freq|\.masked_bias|(attn|attention)\.bias)$")
+WEIGHTS_LAYER_INDEX = _re.compile(r"(?:^|\.)(?:layers|h|blocks|layer)\.([0-9]{1,9})\.")
+WEIGHTS_HEAD_NAMES = ("lm_head.weight", "embed_out.weight")  # the untied LM head (GPT-NeoX: embed_out)
+
+
+def _weights_json(data: bytes, where: str):
+    """Parse a header or index: UTF-8 JSON object, a key given twice refused (a reader would keep either)."""
+    def unique(pairs):
+        seen = {}
+        for key, value in pairs:
+            if key in seen:
+                raise InputError(f"{where}: key {key!r:.80} given twice")
+            seen[key] = value
+        return seen
+    try:
+        parsed = _json.loads(data.decode("utf-8"), object_pairs_hook=unique)
+    except UnicodeDecodeError:
+        raise InputError(f"{where}: not UTF-8 JSON") from None
+    except _json.JSONDecodeError as exc:
+        raise InputError(f"{where}: not valid JSON (line {exc.lineno}: {exc.msg})") from None
+    except RecursionError:
+        raise InputError(f"{where}: JSON nested too deeply") from None
+    except InputError:  # a key given twice (an InputError is a ValueError: let it through as it is)
+        raise
+    except ValueError:  # Python's limit on the digits of an integer literal
+        raise InputError(f"{where}: a number in it is too long") from None
+    if not isinstance(parsed, dict):
+        raise InputError(f"{where}: expected a JSON object, got {type(parsed).__name__}")
+    return parsed
+
+
+class WeightsSource:
+    """Where --weights reads from: a local file or folder, or a Hub repo (through the block's hub_file, the local
+    Hugging Face cache first, ranges over HTTP).  read(name, first, count) returns exactly `count` bytes or raises
+    InputError naming --weights."""
+
+    def __init__(self, text: str):
+        if not isinstance(text, str) or not text.strip():
+            raise InputError(f"--weights expects a .safetensors file, a folder or a Hub id org/name, got {text!r}")
+        self.text, self.shown = text, text if text.isprintable() else repr(text)
+        self.repo = self.revision = None
+        self.folder, self.files = None, []
+        if not _os.path.exists(text) and _MB_HUB_ID.fullmatch(text):
+            self.repo, _, revision = text.partition("@")
+            self.revision = revision or "main"
+        elif _os.path.isdir(text):
+            self.folder = text
+        elif _os.path.exists(text):
+            self.folder, self.files = _os.path.dirname(text) or ".", [_os.path.basename(text)]
+        else:
+            raise InputError(f"--weights {self.shown}: no such file or folder (nor a Hub id org/name)")
+
+    def where(self, name: str) -> str:
+        return f"--weights {self.shown}" + (f" {name}" if name and not self.files == [name] else "")
+
+    def local_size(self, name: str) -> int:
+        path = _os.path.join(self.folder, name)
+        try:
+            mode = _os.stat(path)
+        except OSError as exc:
+            raise InputError(f"{self.where(name)}: cannot read ({exc.strerror or exc.__class__.__name__})") from None
+        if not _stat.S_ISREG(mode.st_mode):
+            raise InputError(f"{self.where(name)}: not a regular file")
+        return mode.st_size
+
+    def read(self, name: str, first: int, count: int) -> bytes:
+        if self.repo is not None:
+            return hub_file(self.repo, name, self.revision, flag="--weights", byte_range=(first, first + count - 1),
+                            limit=count)
+        self.local_size(name)
+        try:
+            with open(_os.path.join(self.folder, name), "rb") as handle:
+                handle.seek(first)
+                data = handle.read(count)
+        except OSError as exc:
+            raise InputError(f"{self.where(name)}: cannot read ({exc.strerror or exc.__class__.__name__})") from None
+        if len(data) != count:
+            raise InputError(f"{self.where(name)}: ended after {first + len(data):,} bytes, before byte "
+                             f"{first + count - 1:,}")
+        return data
+
+    def read_whole(self, name: str, limit: int) -> bytes:
+        if self.repo is not None:
+            return hub_file(self.repo, name, self.revision, flag="--weights", limit=limit)
+        size = self.local_size(name)
+        if size > limit:
+            raise InputError(f"{self.where(name)}: larger than {limit:,} bytes; refusing to read it")
+        return self.read(name, 0, size) if size else b""
+
+    def exists(self, name: str) -> bool:
+        """Whether the source holds `name`: a local stat, else the Hub's answer (a 404 or an offline cache miss is
+        no; any other failure, 401 included, is raised)."""
+        if self.repo is None:
+            return _os.path.isfile(_os.path.join(self.folder, name))
+        try:
+            self.read(name, 0, 1)
+        except InputError as exc:
+            if "no such repo, revision or file" in str(exc) or "not in the local Hugging Face cache" in str(exc):
+                return False
+            raise
+        return True
+
+    def weight_files(self) -> tuple:
+        """(index file name or None, shard names): the file given, else the folder's or repo's index, else its
+        model.safetensors."""
+        if self.files:
+            if not self.files[0].endswith(".json"):
+                return None, list(self.files)
+            index = self.files[0]
+        elif self.exists(WEIGHTS_INDEX):
+            index = WEIGHTS_INDEX
+        elif self.exists(WEIGHTS_SINGLE):
+            return None, [WEIGHTS_SINGLE]
+        else:
+            raise InputError(f"--weights {self.shown}: neither {WEIGHTS_INDEX} nor {WEIGHTS_SINGLE} there"
+                             + (" (or no such repo or revision)" if self.repo else "")
+                             + "; only safetensors checkpoints are read")
+        raw = _weights_json(self.read_whole(index, WEIGHTS_MAX_HEADER), self.where(index))
+        weight_map = raw.get("weight_map")
+        if not isinstance(weight_map, dict) or not weight_map:
+            raise InputError(f"{self.where(index)}: 'weight_map' must be a non-empty object of tensor: shard file")
+        shards = []
+        for tensor, shard in weight_map.items():
+            if not isinstance(shard, str) or not shard.endswith(".safetensors") or shard.startswith(("/", "\\")) \
+                    or ".." in shard.replace("\\", "/").split("/") or not shard.isprintable():
+                raise InputError(f"{self.where(index)}: tensor {tensor!r:.80} maps to {shard!r:.80}, not a "
+                                 ".safetensors file beside the index")
+            if shard not in shards:
+                shards.append(shard)
+        if len(shards) > WEIGHTS_MAX_FILES:
+            raise InputError(f"{self.where(index)}: {len(shards):,} shards, more than {WEIGHTS_MAX_FILES:,}")
+        self.weight_map = weight_map
+        return index, shards
+
+
+def _weights_int(value, what: str, where: str, tensor: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= WEIGHTS_MAX_OFFSET:
+        raise InputError(f"{where}: tensor {tensor!r:.80} has {what} {value!r:.40}, not an integer in "
+                         f"[0, 2^63)")
+    return value
+
+
+def read_safetensors_header(source: WeightsSource, name: str) -> dict:
+    """{tensor: (dtype, shape, elements, bytes)} from one file's header, each entry checked as the safetensors crate
+    checks it: a known dtype, a shape of non-negative integers, data_offsets [begin, end] with end - begin = elements
+    x dtype size, the tensors packed from byte 0 with no gap or overlap, and (local files, whose size is known) the
+    last one ending at the end of the file."""
+    where = source.where(name)
+    length = int.from_bytes(source.read(name, 0, 8), "little")
+    if length > WEIGHTS_MAX_HEADER:
+        raise InputError(f"{where}: header length {length:,} is above {WEIGHTS_MAX_HEADER:,} bytes; not a "
+                         "safetensors file")
+    if length < 2:
+        raise InputError(f"{where}: header length {length}; not a safetensors file")
+    size = source.local_size(name) if source.repo is None else None
+    if size is not None and 8 + length > size:
+        raise InputError(f"{where}: header length {length:,} goes beyond the file's {size:,} bytes")
+    header = _weights_json(source.read(name, 8, length), where)
+    tensors, spans = {}, []
+    for tensor, entry in header.items():
+        if tensor == "__metadata__":
+            if not isinstance(entry, dict):
+                raise InputError(f"{where}: '__metadata__' must be an object")
+            continue
+        if not isinstance(entry, dict) or not {"dtype", "shape", "data_offsets"} <= set(entry):
+            raise InputError(f"{where}: tensor {tensor!r:.80} needs 'dtype', 'shape' and 'data_offsets'")
+        dtype, shape, offsets = entry["dtype"], entry["shape"], entry["data_offsets"]
+        if not isinstance(dtype, str) or dtype not in SAFETENSORS_DTYPE_BITS:
+            raise InputError(f"{where}: tensor {tensor!r:.80} has an unknown dtype {dtype!r:.40}")
+        if not isinstance(shape, list) or len(shape) > 64:
+            raise InputError(f"{where}: tensor {tensor!r:.80} has shape {shape!r:.60}, not a list of dimensions")
+        if not isinstance(offsets, list) or len(offsets) != 2:
+            raise InputError(f"{where}: tensor {tensor!r:.80} has data_offsets {offsets!r:.60}, not [begin, end]")
+        elements = 1
+        for dim in shape:
+            elements *= _weights_int(dim, "a dimension", where, tensor)
+            if elements > 8 * WEIGHTS_MAX_OFFSET:
+                raise InputError(f"{where}: tensor {tensor!r:.80} has shape {shape!r:.60}, beyond any file")
+        begin, end = (_weights_int(x, "a data offset", where, tensor) for x in offsets)
+        bits = elements * SAFETENSORS_DTYPE_BITS[dtype]
+        if bits % 8 or end < begin or end - begin != bits // 8:
+            raise InputError(f"{where}: tensor {tensor!r:.80} has data_offsets [{begin}, {end}] ({end - begin:,} "
+                             f"bytes) but shape {shape} of {dtype} is {bits / 8:,g} bytes")
+        tensors[tensor] = (dtype, tuple(shape), elements, bits // 8)
+        spans.append((begin, end, tensor))
+    position = 0
+    for begin, end, tensor in sorted(spans):
+        if begin != position:
+            raise InputError(f"{where}: tensor {tensor!r:.80} starts at byte {begin:,} of the data, not at "
+                             f"{position:,} where the previous one ends (a gap or an overlap)")
+        position = end
+    if size is not None and 8 + length + position != size:
+        raise InputError(f"{where}: the tensors end at byte {8 + length + position:,} but the file has {size:,} "
+                         "(truncated, or data no tensor names)")
+    return tensors
+
+
+def read_weights(source: WeightsSource) -> tuple:
+    """(index file name or None, shard names, {tensor: (dtype, shape, elements, bytes)}) over every shard of the
+    --weights source; a sharded index must agree with its shards tensor by tensor."""
+    index, shards = source.weight_files()
+    tensors, home = {}, {}
+    for shard in shards:
+        for tensor, entry in read_safetensors_header(source, shard).items():
+            if tensor in tensors:
+                raise InputError(f"--weights {source.shown}: tensor {tensor!r:.80} is stored in both {home[tensor]} "
+                                 f"and {shard}")
+            tensors[tensor], home[tensor] = entry, shard
+    if index is not None:
+        for tensor, shard in source.weight_map.items():
+            if home.get(tensor) != shard:
+                raise InputError(f"{source.where(index)}: tensor {tensor!r:.80} is mapped to {shard} but "
+                                 + (f"stored in {home[tensor]}" if tensor in home else "not stored there"))
+        unlisted = sorted(set(tensors) - set(source.weight_map))
+        if unlisted:
+            raise InputError(f"{source.where(index)}: tensor {unlisted[0]!r:.80} of {home[unlisted[0]]} is not in "
+                             "the weight_map")
+    return index, shards, tensors
+
+
+def compare_weights(model: Model, report: dict, source, index, shards, tensors: dict) -> dict:
+    """The stored count beside the architecture's: per dtype, the difference, and each part of it that a tensor's
+    name explains (vision/audio towers, MTP modules, layers beyond the model, a tied LM head stored or an untied
+    one missing, quantization scales, old buffers); what no name explains is printed as unexplained."""
+    by_dtype = {}
+    for dtype, _, elements, size in tensors.values():
+        row = by_dtype.setdefault(dtype, {"tensors": 0, "elements": 0, "bytes": 0})
+        row["tensors"] += 1
+        row["elements"] += elements
+        row["bytes"] += size
+    stored = sum(row["elements"] for row in by_dtype.values())
+    expected = report["total"] + sum(report["checkpoint_only"].values())
+    counted_layers = model.num_layers + model.mtp_layers
+    deepseek = model.model_type == "deepseek_v3" or model.router_score_correction_bias
+    groups = {}  # label -> [tensors, elements]
+
+    def add(label, elements):
+        group = groups.setdefault(label, [0, 0])
+        group[0] += 1
+        group[1] += elements
+
+    packed = False
+    for name, (dtype, shape, elements, _) in tensors.items():
+        layer = WEIGHTS_LAYER_INDEX.search(name)
+        if WEIGHTS_QUANT_NAME.search(name):
+            packed = packed or bool(WEIGHTS_PACKED_NAME.search(name))
+            add("quantization tensors (scales, zero points, packed weights)", elements)
+        elif WEIGHTS_TOWER_NAME.search(name):
+            add("vision / audio tower and projector tensors (not the language model)", elements)
+        elif WEIGHTS_BUFFER_NAME.search(name) and (not name.endswith("bias") or len(shape) >= 3):
+            add("buffers stored by older checkpoints (rotary inv_freq, causal-mask tables)", elements)
+        elif layer and int(layer.group(1)) >= counted_layers:
+            add(f"MTP modules (layers {counted_layers}.. beyond num_layers {model.num_layers}; --mtp-layers N counts "
+                "them)" if deepseek else f"layers {counted_layers}.. beyond the model's {counted_layers}", elements)
+        elif model.tied_embeddings and name.endswith(WEIGHTS_HEAD_NAMES):
+            add("tied LM head stored as well (the model ties it to the embedding)", elements)
+    explained = [{"what": label, "tensors": n, "elements": elements} for label, (n, elements) in groups.items()]
+    if not model.tied_embeddings and not any(name.endswith(WEIGHTS_HEAD_NAMES) for name in tensors):
+        explained.append({"what": "LM head not stored although the model is untied (no lm_head.weight)",
+                          "tensors": 0, "elements": -model.padded_vocab * model.embed_width})
+    difference = stored - expected
+    unexplained = difference - sum(part["elements"] for part in explained)
+    notes = []
+    if unexplained and packed:
+        notes.append("packed quantized weights (qweight / weight_packed) hold several parameters per stored "
+                     "element, so the stored count of this checkpoint is not its parameter count")
+    if unexplained:
+        notes.append(f"{unexplained:+,} elements are not explained by any tensor's name: the architecture "
+                     "(preset, config or flags) may not be this checkpoint's")
+    return {"source": source.text, "format": "safetensors", "index": index, "files": len(shards),
+            "tensors": len(tensors), "elements": stored,
+            "bytes": sum(row["bytes"] for row in by_dtype.values()),
+            "by_dtype": dict(sorted(by_dtype.items(), key=lambda item: -item[1]["bytes"])),
+            "expected_elements": expected, "difference": difference, "explained": explained,
+            "unexplained": unexplained, "notes": notes}
+
+
+# --------------------------------------------------------------------------------------------------------------
 # Shape search
 # --------------------------------------------------------------------------------------------------------------
 
@@ -2168,8 +2500,31 @@ def render_report(report: dict, markdown: bool = False) -> str:
         lines.append(f"active convention: {report['active']['convention']}")
     for key, value in report["checkpoint_only"].items():
         lines.append(f"in the checkpoint only: {key} {value:,} elements")
+    if "weights" in report:
+        lines += render_weights(report["weights"], markdown)
     lines += [f"note: {n}" for n in notes]
     return "\n".join(lines) + "\n"
+
+
+def render_weights(w: dict, markdown: bool = False) -> list:
+    """The --weights section: the stored tensors per dtype, then the stored count beside the architecture's."""
+    files = f"{w['files']} file{'s' if w['files'] != 1 else ''}" + (f", index {w['index']}" if w["index"] else "")
+    lines = ["", f"stored weights in {w['source']} ({w['format']}, {files}): {w['tensors']:,} tensors", ""]
+    rows = [[dtype, f"{row['tensors']:,}", f"{row['elements']:,}", f"{row['bytes']:,}"]
+            for dtype, row in w["by_dtype"].items()]
+    rows.append(["total", f"{w['tensors']:,}", f"{w['elements']:,}", f"{w['bytes']:,}"])
+    lines += format_table(["dtype", "tensors", "elements", "bytes"], rows, markdown).split("\n")
+    difference = w["difference"]
+    lines += ["", f"stored {w['elements']:,} elements; the architecture holds {w['expected_elements']:,} "
+              f"(parameters + checkpoint-only): " + ("equal" if not difference else f"difference {difference:+,}")]
+    for part in w["explained"]:
+        lines.append(f"  {part['elements']:+,}  {part['what']} ({part['tensors']:,} "
+                     f"tensor{'s' if part['tensors'] != 1 else ''})")
+    if difference or w["explained"]:
+        lines.append(f"  {w['unexplained']:+,}  unexplained" if w["unexplained"] else
+                     "  the difference is explained by the tensors' names")
+    lines += [f"note: {n}" for n in w["notes"]]
+    return lines
 
 
 def render_search(result: dict, markdown: bool = False) -> str:
@@ -2227,6 +2582,10 @@ def build_parser() -> OneLineParser:
     search.add_argument("--target-params", metavar="N",
                         help="list the shapes whose exact count is closest to N (e.g. 1.3B)")
     search.add_argument("--search-top", default="10", metavar="N", help="how many shapes to list (default 10)")
+    weights = p.add_argument_group("stored weights")
+    weights.add_argument("--weights", metavar="PATH", help="a .safetensors file, a folder or an index .json, or a Hub "
+                         "id org/name[@revision]: the stored tensors' count (headers only) beside the architecture's; "
+                         "a folder's or repo's config.json is the architecture unless --preset/--config is given")
     search.add_argument("--hidden-multiple", type=int, choices=(64, 128), default=128,
                         help="d_model multiple in the search (default 128)")
     return p
@@ -2242,14 +2601,35 @@ def sequence_length_note(model: Model, sequence_length: int) -> str:
             f"rows, and the model has {positions}; --learned-positions N sets a table's rows")
 
 
-def model_from_args(args) -> tuple:
-    """(Model, notes) from parsed flags: the block's model_from_arguments with this script's -s and search template."""
+def weights_config(args, source: WeightsSource) -> tuple:
+    """(Model or None, notes): the config.json beside --weights (a folder's, a Hub repo's) when neither --preset nor
+    --config is given; None when the source has none and flags describe the model.  Errors name --weights."""
+    if args.preset is not None or args.config is not None:
+        return None, []
+    if source.files or not source.exists("config.json"):
+        if model_arguments_given(args):
+            return None, []
+        raise InputError(f"--weights {source.shown}: no config.json there to compare with; give the architecture "
+                         "with --preset, --config or flags")
+    label = f"{source.shown} config.json"
+    raw = _mb_parse_json(source.read_whole("config.json", MODEL_MAX_CONFIG_BYTES), f"--weights {label}")
+    try:
+        return model_from_config(raw, label, generic=args.generic)
+    except InputError as exc:  # the message names the file and its field; the flag too
+        raise InputError(f"--weights {exc}") from None
+
+
+def model_from_args(args, weights_model: Model | None = None) -> tuple:
+    """(Model, notes) from parsed flags: the block's model_from_arguments with this script's -s, the search template
+    and the model --weights' config.json describes (flags replace its fields, as on a --config)."""
     sequence_length = None
     if args.sequence_length is not None:
         sequence_length = parse_count(args.sequence_length, "--sequence-length", limit=MODEL_MAX_WIDTH)
-    template = None
+    template = weights_model
     if args.target_params is not None and args.preset is None and args.config is None:
         template = Model(**SEARCH_TEMPLATE)  # the search's Llama-style block; flags still replace its fields
+    if weights_model is not None:  # --generic was for the config.json beside the weights, read already
+        args = argparse.Namespace(**dict(vars(args), generic=False))
     model, notes = model_from_arguments(args, sequence_length=sequence_length, template=template)
     if sequence_length is not None and not any(n.startswith(SEQUENCE_TABLE_NOTE_PREFIX) for n in notes):
         notes.append(sequence_length_note(model, sequence_length))
@@ -2268,7 +2648,16 @@ def main(argv=None) -> int:
         fmt = "json" if args.json else args.format
         target = None if args.target_params is None else parse_count(args.target_params, "--target-params")
         top = parse_count(args.search_top, "--search-top")
-        model, notes = model_from_args(args)
+        source, weights_notes = None, []
+        if args.weights is not None:
+            if target is not None:
+                raise InputError("--weights compares one model's count with its checkpoint; not with --target-params")
+            source = WeightsSource(args.weights)
+            weights_model, weights_notes = weights_config(args, source)
+            model, notes = model_from_args(args, weights_model)
+            notes = weights_notes + notes
+        else:
+            model, notes = model_from_args(args)
         if target is not None:
             candidates = search_shapes(model, target, top=top, multiple=args.hidden_multiple)
             result = {"target": target, "template": model.name, "rules": dict(
@@ -2277,6 +2666,8 @@ def main(argv=None) -> int:
         else:
             report = count_parameters(model, args.dtype)
             report["notes"] = notes + report["notes"]
+            if source is not None:
+                report["weights"] = compare_weights(model, report, source, *read_weights(source))
             text = json.dumps(report, indent=2) + "\n" if fmt == "json" else render_report(report, fmt == "markdown")
     except InputError as exc:
         parser.error(str(exc))  # exits with status 2

@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import re
 import tempfile
 
+import pytest
 from hypothesis import given, strategies as st
 
 from conftest import call_main, load_script
@@ -21,6 +23,20 @@ OPTIONS = sorted({opt for action in params.build_parser()._actions for opt in ac
                   if opt not in ("-h", "--help")})
 NEGATIVE = re.compile(r"(?<![\w.\-])-\d")
 NOT_FINITE = re.compile(r"\b(nan|inf|infinity)\b", re.I)
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _no_network():
+    """Random argv may draw a value that reads as a Hub id (--config a/b, --weights a/b): offline, with an empty
+    cache, that is one line about the cache and never a request to huggingface.co."""
+    saved = {k: os.environ.get(k) for k in ("HF_HUB_OFFLINE", "HF_HOME")}
+    os.environ["HF_HUB_OFFLINE"], os.environ["HF_HOME"] = "1", "/nonexistent-hf-home-for-tests"
+    yield
+    for key, value in saved.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
 
 
 def walk_numbers(value):
