@@ -177,6 +177,10 @@ class InputError(ValueError):
     """Bad input (a flag, a config.json field, a file): one line on stderr and exit status 2, never a number."""
 
 
+class HubFileMissing(InputError):
+    """hub_file: the repo, revision or file does not exist (404), or is not cached while HF_HUB_OFFLINE is set."""
+
+
 def run_cli(main) -> None:
     """Run a script's main() as a command and exit with its status.  A reader that stops early (`| head`) ends the
     run quietly with status 1 instead of a BrokenPipeError traceback (the Python docs' recipe for SIGPIPE)."""
@@ -1493,7 +1497,7 @@ def hub_file(repo: str, filename: str, revision: str = "main", *, flag: str = "-
         except OSError as exc:
             raise InputError(f"{where}: cannot read the cached {filename} ({exc.strerror or exc})") from None
     elif _os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in _MB_TRUE:
-        raise InputError(f"{where}: {filename} is not in the local Hugging Face cache and HF_HUB_OFFLINE is set; "
+        raise HubFileMissing(f"{where}: {filename} is not in the local Hugging Face cache and HF_HUB_OFFLINE is set; "
                          "download it once online, or give a local path")
     else:
         import urllib.error
@@ -1518,7 +1522,7 @@ def hub_file(repo: str, filename: str, revision: str = "main", *, flag: str = "-
                                  "licence on huggingface.co and set HF_TOKEN (or run `huggingface-cli login`)") \
                     from None
             if exc.code == 404:
-                raise InputError(f"{where}: no such repo, revision or file ({filename}) on {endpoint}") from None
+                raise HubFileMissing(f"{where}: no such repo, revision or file ({filename}) on {endpoint}") from None
             raise InputError(f"{where}: the Hub answered HTTP {exc.code} for {filename}") from None
         except (urllib.error.URLError, OSError, ValueError) as exc:
             reason = getattr(exc, "reason", None) or exc
@@ -1593,6 +1597,11 @@ MODEL_FLAGS_ONLY_NOTE = ("from flags alone: a plain 2-linear MLP (-nl 3 for SwiG
                          "--learned-positions N adds one)")
 
 
+# The cookbook's defaults for the shape flags it lets a user leave out (EleutherAI cookbook calc/
+# calc_transformer_params.py and calc_transformer_flops.py: --num-layers 44, --hidden-size 6144, --vocab-size 51200).
+MODEL_COOKBOOK_DEFAULTS = {"num_layers": 44, "hidden_size": 6144, "vocab_size": 51200}
+
+
 def add_model_arguments(parser) -> tuple:
     """Add the model flags every script shares to an argparse parser -> (source group, architecture group).
 
@@ -1616,7 +1625,9 @@ def add_model_arguments(parser) -> tuple:
                       help="FFN width = F x hidden, which must come out whole (2.6875 for Llama-2-7B)")
     arch.add_argument("--num-mlp-linears", "-nl", dest="num_mlp_linears", choices=("2", "3"),
                       help="2: plain MLP; 3: gated (SwiGLU / GeGLU)")
-    arch.add_argument("--moe", action="store_true", help="the cookbook's switch for MoE layers (needs -e)")
+    arch.add_argument("--swiglu", dest="swiglu", action="store_true", default=None,
+                      help="the cookbook's older spelling of -nl 3 (a gated MLP of three --ffn-hidden-size linears)")
+    arch.add_argument("--moe", action="store_true", help="the cookbook's switch for MoE layers (-e, default 8)")
     arch.add_argument("--dense-layers", dest="dense_layers", metavar="I,J,...",
                       help="layer indices that stay dense (Qwen-MoE mlp_only_layers)")
     arch.add_argument("--layer-types", dest="layer_types", metavar="LIST",
@@ -1643,7 +1654,7 @@ def model_arguments_given(args) -> bool:
     """Whether the command line names a model at all (a preset, a config or any architecture flag)."""
     names = [field for _, field, _ in MODEL_COUNT_FLAGS] + [field for _, field, _ in MODEL_SWITCH_FLAGS] + [
         "preset", "config", "kv_size_ratio", "ffn_expansion_factor", "num_mlp_linears", "dense_layers",
-        "layer_types", "num_sliding_layers", "position_embedding", "norm", "qk_norm", "all_bias", "dropout"]
+        "layer_types", "num_sliding_layers", "position_embedding", "norm", "qk_norm", "all_bias", "dropout", "swiglu"]
     return any(getattr(args, name, None) is not None for name in names) or bool(getattr(args, "moe", False))
 
 
@@ -1703,12 +1714,34 @@ def model_from_arguments(args, *, sequence_length: int | None = None, template: 
     elif template is not None:
         base = template
     else:
-        missing = [flags[0] for flags, field, _ in MODEL_COUNT_FLAGS[:4] if getattr(args, field, None) is None]
-        if missing:
-            raise InputError(f"{missing[0]} is required without --preset or --config")
+        if not model_arguments_given(args):
+            raise InputError("no model given: --preset NAME, --config PATH|org/name, or architecture flags "
+                             "(-l, -hs, ...)")
+        # the cookbook lets -l, -hs and -v default (calc/calc_transformer_params.py: 44, 6144, 51200) and needs no
+        # head count (its MHA count does not depend on it): the same values, each said in a note
+        assumed = {field: value for field, value in MODEL_COOKBOOK_DEFAULTS.items()
+                   if getattr(args, field, None) is None}
+        hidden = parse_count(getattr(args, "hidden_size"), "--hidden-size", allow_zero=True, limit=MODEL_MAX_WIDTH) \
+            if getattr(args, "hidden_size", None) is not None else assumed["hidden_size"]
+        if getattr(args, "num_attention_heads", None) is None:
+            ratio = getattr(args, "kv_size_ratio", None)
+            ratio = parse_number(ratio, "--kv-size-ratio", allow_zero=False) if ratio is not None else 1
+            head_dim = next((d for d in (128, 64, 32) if hidden and hidden % d == 0 and
+                             abs(hidden // d * ratio - round(hidden // d * ratio)) < 1e-6), 0)
+            if not head_dim:
+                raise InputError(f"--num-attention-heads is needed: no head width of 128, 64 or 32 divides "
+                                 f"--hidden-size {hidden} into heads that -kv leaves whole")
+            assumed["num_attention_heads"] = hidden // head_dim
         base = Model(num_layers=1, hidden_size=1, num_attention_heads=1, vocab_size=1, ffn_hidden_size=1,
                      gated_mlp=False, norm="layernorm")
+        for field, value in assumed.items():
+            setattr(args, field, str(value))
         notes.append(MODEL_FLAGS_ONLY_NOTE)
+        if assumed:
+            notes.append("assumed (the cookbook's defaults): " + ", ".join(
+                f"{_mb_flag(field)} {value}" for field, value in assumed.items())
+                + (f" (head_dim {hidden // assumed['num_attention_heads']}; heads change no count of a model with "
+                   "as many KV heads as query heads)" if "num_attention_heads" in assumed else ""))
     values = {f.name: getattr(base, f.name) for f in _dc.fields(Model)}
     given = {}
     for flags, field, _ in MODEL_COUNT_FLAGS:
@@ -1734,8 +1767,10 @@ def model_from_arguments(args, *, sequence_length: int | None = None, template: 
     values.update(given)
     if values["num_layers"] > MODEL_MAX_LAYERS:  # before anything is built per layer
         raise InputError(f"--num-layers {values['num_layers']} is beyond {MODEL_MAX_LAYERS:,}")
-    if getattr(args, "num_mlp_linears", None) is not None:
-        values["gated_mlp"] = str(args.num_mlp_linears) == "3"
+    if getattr(args, "swiglu", None) and str(getattr(args, "num_mlp_linears", None)) == "2":
+        raise InputError("--swiglu (3 linears) and -nl 2 contradict each other; give one")
+    if getattr(args, "num_mlp_linears", None) is not None or getattr(args, "swiglu", None):
+        values["gated_mlp"] = bool(getattr(args, "swiglu", None)) or str(args.num_mlp_linears) == "3"
     # the attention shape: -kv is the cookbook's ratio; a model's own head_dim is kept (as editing hidden_size in
     # a config.json keeps its head_dim field), and said so
     if getattr(args, "kv_size_ratio", None) is not None:
@@ -1802,7 +1837,11 @@ def model_from_arguments(args, *, sequence_length: int | None = None, template: 
         values["dropout"] = args.dropout == "on"
     # experts
     if getattr(args, "moe", False) and not values["num_experts"]:
-        raise InputError("--moe needs --num-experts")
+        if "num_experts" in given:
+            raise InputError("--moe needs --num-experts > 0")
+        values["num_experts"] = 8
+        notes.append("--moe without --num-experts: 8 experts assumed (the cookbook params script's default; its "
+                     "flops script's is 128)")
     # a flag whose field this model never reads would leave every number unchanged: refused, naming it
     if not values["num_experts"]:
         for field in _MB_EXPERT_FIELDS:
@@ -2082,6 +2121,9 @@ class TrainSetup:
     fragmentation: float = 0.05             # allowance on allocated bytes
     num_params: int = 0              # model-states-only mode when no architecture is given
     largest_unit_params: int = 0     # for --params mode with ZeRO-3 (DeepSpeed's largest_layer_params)
+    partition_activations: bool = False  # DeepSpeed's partition_activations: full-recompute checkpoints split over tp
+    max_live_params: int = 0         # ZeRO-3 stage3_max_live_parameters (-zmlp): caps the gathered params; 0 = no cap
+    comm_buffer_source: str = "2 x torch DDP bucket_cap_mb=25"  # what comm_buffer stands for, for the assumptions
 
     @property
     def dp(self):
@@ -2464,9 +2506,14 @@ def activation_sum(tensors, recompute):
 
 
 def layer_input_bytes(model, setup, batch=None, seq=None):
-    """What full recompute keeps per layer: the layer input (divided by tp under SP)."""
+    """What full recompute keeps per layer: the layer input (divided by tp under SP). With DeepSpeed's
+    partition_activations (-pa) each tensor-parallel rank keeps 1/tp of the flattened checkpoint instead
+    (deepspeed/runtime/activation_checkpointing/checkpointing.py: partition_size = numel // mp_size, the last rank
+    taking the remainder: the largest share is the ceiling)."""
     b, s = _micro_batch_tokens(setup, batch, seq)
     rows = s * b // (setup.tp if setup.sp else 1)
+    if setup.partition_activations:
+        return -(-rows * model.hidden_size // setup.tp) * _act_bytes(setup)
     return rows * model.hidden_size * _act_bytes(setup)
 
 
@@ -2560,7 +2607,12 @@ def _gathered_bytes(setup, unit_params):
         return 0
     w_b = 2 if setup.precision != "fp32" else 4
     fp8_cast = 1 if setup.precision == "fp8" else 0  # sharded models cast only the gathered layers to FP8
-    return (1 + setup.prefetch_units) * unit_params * (w_b + fp8_cast) + unit_params * w_b
+    live = (1 + setup.prefetch_units) * unit_params
+    if setup.max_live_params:
+        # DeepSpeed's stage3_max_live_parameters stops prefetching at that many gathered parameters; the unit
+        # being computed is fetched whatever the limit (partitioned_param_coordinator.py: max_params_to_prefetch)
+        live = max(unit_params, min(live, setup.max_live_params))
+    return live * (w_b + fp8_cast) + unit_params * w_b
 
 
 def training_memory(model, setup):
@@ -2615,8 +2667,16 @@ def training_memory(model, setup):
         f"ZeRO/FSDP shard over dp x cp = {setup.dp * setup.cp} ranks (dense) and expert-dp = {expert_shard} (experts)",
         f"framework overhead {gib(setup.overhead):.2f} GiB (CUDA context, cuBLAS/NCCL workspaces); "
         f"fragmentation allowance {setup.fragmentation:.0%} of allocated bytes",
-        f"communication buckets {setup.comm_buffer / 2**20:.0f} MiB (2 x torch DDP bucket_cap_mb=25)",
+        f"communication buckets {setup.comm_buffer / 2**20:.0f} MiB ({setup.comm_buffer_source})",
     ]
+    if setup.partition_activations:
+        assumptions.append(
+            f"-pa: the full-recompute checkpoints (one layer input each) split over tp = {setup.tp} ranks "
+            "(DeepSpeed partition_activations)" if setup.tp > 1 else
+            "-pa: nothing to split at tp 1 (DeepSpeed partition_activations splits the checkpoints over tp)")
+    if setup.max_live_params:
+        assumptions.append(f"-zmlp: at most {setup.max_live_params:,} gathered parameters (ZeRO-3 "
+                           "stage3_max_live_parameters caps prefetching; the unit computing is always gathered)")
     if model is not None:
         assumptions += [
             f"activations: profile {setup.profile}, attention {setup.attn_implementation}, "
@@ -2741,6 +2801,7 @@ class InferSetup:
     overhead: int = 2**30
     fragmentation: float = 0.05
     num_params: int = 0
+    prompt: int = 0                  # tokens prefilled (the cookbook's -s under --infer); 0 -> the whole context
 
 
 def _kv_dtype_scales(kv_dtype):
@@ -2778,7 +2839,8 @@ def inference_memory(model, inf):
         first_stage = set(stage_layers(model.num_layers, inf.pp, 0))  # the stage with the most layers
         terms["kv_cache"] = (kv_cache_bytes(model, inf.batch, inf.context, inf.kv_dtype, inf.tp, inf.kv_convention,
                                             first_stage)["total_bytes"] if inf.pp > 1 else kv["total_bytes"])
-        chunk = min(inf.prefill_chunk or inf.context, inf.context)
+        prompt = min(inf.prompt or inf.context, inf.context)
+        chunk = min(inf.prefill_chunk or prompt, prompt)
         # one sequence's prompt per prefill step, `chunk` tokens at a time (decode steps are far smaller)
         terms["prefill_activations"] = prefill_activation_bytes(model, 1, chunk, inf.tp, 2, inf.attn_implementation)
         terms["logits"] = inf.batch * -(-model.padded_vocab // inf.tp) * 4
@@ -3099,10 +3161,13 @@ def build_parser():
     t.add_argument("--infer", action="store_true", help="inference memory instead of training")
     t.add_argument("-s", "--sequence-length", help="training sequence length (default: a preset's pre-training "
                                                    "length, as --list-presets shows; else 2048); also the rows of a "
-                                                   "learned position table the model leaves unsized")
-    t.add_argument("-b", "--batch-size-per-gpu", "--micro-batch", dest="micro_batch", help="micro-batch (default 1)")
+                                                   "learned position table the model leaves unsized; with --infer "
+                                                   "the prompt (the cookbook's: KV cache for -s + -o tokens)")
+    t.add_argument("-b", "--batch-size-per-gpu", dest="batch_size_per_gpu",
+                   help="micro-batch (default 1); with --infer the sequences served (= --batch-size)")
+    t.add_argument("--micro-batch", help="micro-batch (the same as -b in training)")
     t.add_argument("--global-batch", help="global batch in sequences (sets micro-batches per step)")
-    t.add_argument("--num-gpus", help="GPUs in the job (default tp x pp x cp)")
+    t.add_argument("--num-gpus", help="GPUs in the job (default tp x pp x cp); with --infer: replicas x tp x pp")
     t.add_argument("--gpus-per-node", help="for --search's tp limit and fsdp-hybrid (default 8)")
     t.add_argument("-tp", "--tensor-parallel-size", dest="tp", help="tensor-parallel size")
     t.add_argument("-pp", "--pipeline-parallel-size", dest="pp", help="pipeline-parallel size")
@@ -3112,26 +3177,47 @@ def build_parser():
     t.add_argument("--etp", help="expert tensor-parallel size (default tp)")
     t.add_argument("--sp", action="store_true", help="sequence parallelism with tp (no-op at tp 1)")
     t.add_argument("-z", "--zero-stage", help="ZeRO stage 0-3 (shorthand for --sharding zeroN)")
+    t.add_argument("-zbs", "--zero-allgather-bucket-size", dest="zero_allgather_bucket_size", metavar="N",
+                   help="ZeRO 1-3: DeepSpeed's allgather_bucket_size in elements, as the communication buffer "
+                        "(N x 2 B; instead of --comm-buffer)")
+    t.add_argument("-zmlp", "--zero3-max-live-params", dest="zero3_max_live_params", metavar="N",
+                   help="ZeRO-3: DeepSpeed's stage3_max_live_parameters, a cap on gathered parameters")
     t.add_argument("--sharding", help=f"one of {', '.join(SHARDINGS)} (default zero0)")
     t.add_argument("--fsdp-shard-size", help="fsdp-hybrid shard-group size (default --gpus-per-node)")
     t.add_argument("--prefetch-units", help="ZeRO-3/FSDP units gathered ahead (default 1)")
     t.add_argument("--precision", help=f"one of {', '.join(PRECISIONS)} (default bf16)")
     t.add_argument("--grads", help="low | fp32 | low+fp32 (default low)")
-    t.add_argument("--optimizer", help=f"one of {', '.join(OPTIMIZERS)} (default adamw)")
+    t.add_argument("-opt", "--optimizer", help=f"one of {', '.join(OPTIMIZERS)} (default adamw; sgd_momentum is "
+                                                "sgd-momentum)")
     t.add_argument("--offload-optimizer", action="store_true", help="master, optimizer states, fp32 grads on CPU")
     t.add_argument("--offload-params", action="store_true", help="ZeRO-3 16-bit parameter shards on CPU")
     t.add_argument("--recompute", choices=RECOMPUTE, help="activation recomputation: none, selective (the attention "
                    "core) or full (default none)")
     t.add_argument("-ca", "--checkpoint-activations", action="store_true", help="same as --recompute full")
+    t.add_argument("-pa", "--partition-activations", action="store_true",
+                   help="with -ca: DeepSpeed's partition_activations, each layer's checkpoint split over tp ranks")
     t.add_argument("--attn-implementation", help="attention kernel, as transformers' attn_implementation: flash "
                    "| sdpa (no s^2 scores kept) or eager (fp32 scores and softmax kept) (default flash)")
     t.add_argument("--profile", help="megatron | hf: which implementation's saved tensors (default megatron)")
     t.add_argument("--comm-buffer", help="communication buckets (default 50MiB)")
     t.add_argument("--overhead", help="framework overhead (default 1GiB; 0 for no allowance)")
+    t.add_argument("--misc-mem-gib", metavar="N", help="the cookbook's spelling of --overhead NGiB")
+    c = p.add_argument_group("the cookbook's precision flags (bytes per value; instead of --precision, --grads, "
+                             "--weight-dtype, --kv-dtype)")
+    c.add_argument("--disable-mixed-precision", action="store_true",
+                   help="fp32 training (--precision fp32); with --infer fp32 weights")
+    c.add_argument("--high-prec-bytes-per-val", metavar="N",
+                   help="4: fp32 master weights and optimizer states (the only width modelled); with "
+                        "--disable-mixed-precision the weights (inference: 1, 2 or 4)")
+    c.add_argument("--low-prec-bytes-per-val", metavar="N",
+                   help="training: 2 (bf16, default) or 4 (fp32); inference: weights and KV cache, 1 (fp8), 2 or 4")
+    c.add_argument("--bytes-per-grad-ele", metavar="N", help="2 (--grads low) or 4 (--grads fp32)")
     t.add_argument("--fragmentation", help="allowance as a fraction of allocated bytes (default 0.05)")
     i = p.add_argument_group("inference")
     i.add_argument("--batch-size", help="sequences served at once (default 1)")
     i.add_argument("--context", help="tokens per sequence held in the KV cache (default 4096)")
+    i.add_argument("-o", "--output-tokens", metavar="N",
+                   help="tokens generated after an -s prompt: KV cache for -s + -o tokens (default 1 with -s)")
     i.add_argument("--weight-dtype", help=f"one of {', '.join(WEIGHT_BITS)} (default bf16)")
     i.add_argument("--bits-per-weight", help="quantised weights, e.g. 4.5 (overrides --weight-dtype)")
     i.add_argument("--kv-dtype", help=f"KV-cache element type: one of {', '.join(KV_CACHE_DTYPES)} (also f16, "
@@ -3149,6 +3235,9 @@ def build_parser():
     o.add_argument("--format", choices=("text", "markdown", "json"), default="text")
     o.add_argument("--json", action="store_true", help="same as --format json")
     return p
+
+
+COOKBOOK_MEM_HEADS = 64  # calc/calc_transformer_mem.py DEFAULTS["num_attention_heads"]
 
 
 def resolve_model(args):
@@ -3172,8 +3261,24 @@ def resolve_model(args):
     sequence_length = None
     if not args.infer and args.sequence_length is not None:  # -s is a training flag (refused with --infer)
         sequence_length = parse_count(args.sequence_length, "--sequence-length")
+    heads_note = []
+    if args.preset is None and args.config is None and args.num_attention_heads is None:
+        # the cookbook's calc_transformer_mem.py defaults --num-attention-heads to 64 whatever the width (its
+        # params and flops scripts have no head count; the block assumes hidden/128 for them)
+        hidden = parse_count(args.hidden_size, "--hidden-size") if args.hidden_size is not None else \
+            MODEL_COOKBOOK_DEFAULTS["hidden_size"]
+        if hidden % COOKBOOK_MEM_HEADS == 0:
+            args.num_attention_heads = str(COOKBOOK_MEM_HEADS)
+            heads_note = [f"assumed (the cookbook mem's default): --num-attention-heads {COOKBOOK_MEM_HEADS} "
+                          f"(head_dim {hidden // COOKBOOK_MEM_HEADS})"]
     model, notes = model_from_arguments(args, sequence_length=sequence_length)
-    return check_memory_model(model), notes
+    return check_memory_model(model), notes + heads_note
+
+
+def optimizer_name(text):
+    """--optimizer/-opt as typed -> this script's name: the cookbook's sgd_momentum is sgd-momentum (its adamw and
+    muon are ours)."""
+    return "adamw" if text is None else text.strip().lower().replace("_", "-")
 
 
 def _opt(raw, flag, default, parse=parse_count, **kw):
@@ -3185,8 +3290,15 @@ def _attention_and_allowances(args):
     attn_implementation = (args.attn_implementation or "flash").strip().lower()
     if attn_implementation not in ("flash", "sdpa", "eager"):
         raise ValueError(f"--attn-implementation must be flash, sdpa or eager, got {args.attn_implementation!r}")
+    overhead = _opt(args.overhead, "--overhead", 2**30, parse_bytes)
+    if args.misc_mem_gib is not None:
+        if args.overhead is not None:
+            raise ValueError("--misc-mem-gib and --overhead both set the framework overhead: give one")
+        gib_count = parse_number(args.misc_mem_gib, "--misc-mem-gib")
+        from fractions import Fraction  # exact: 1.5 GiB is 1610612736 B, not a float product
+        overhead = math.floor(Fraction(str(gib_count)) * 2**30)
     return dict(attn_implementation=attn_implementation,
-                overhead=_opt(args.overhead, "--overhead", 2**30, parse_bytes),
+                overhead=overhead,
                 fragmentation=_opt(args.fragmentation, "--fragmentation", 0.05, parse_fraction, low=0.0, high=10.0))
 
 
@@ -3215,6 +3327,70 @@ def sequence_length_source(args, seq_len):
     return f"sequence length {seq_len:,}: the default for a model without a pre-training length (-s sets another)"
 
 
+# The cookbook's precision flags count bytes per value (calc/calc_transformer_mem.py: weights and activations
+# --low-prec-bytes-per-val, or --high-prec-bytes-per-val under --disable-mixed-precision; gradients
+# --bytes-per-grad-ele; an fp32 copy, momentum and variance in the optimizer). Each combination this script models
+# maps onto its own settings exactly; any other is refused, naming the flag.
+COOKBOOK_PRECISION_FLAGS = ("disable_mixed_precision", "high_prec_bytes_per_val", "low_prec_bytes_per_val",
+                            "bytes_per_grad_ele")
+COOKBOOK_BYTES_DTYPE = {1: "fp8", 2: "bf16", 4: "fp32"}  # inference: weights and KV-cache elements
+
+
+def cookbook_precision(args):
+    """The cookbook's precision flags -> {our setting: value} (empty when none is typed); ValueError naming the flag
+    for a combination this script does not model."""
+    if not any(getattr(args, dest) not in (None, False) for dest in COOKBOOK_PRECISION_FLAGS):
+        return {}
+    ours = [flag for dest, flag in (("precision", "--precision"), ("grads", "--grads"),
+                                    ("weight_dtype", "--weight-dtype"), ("kv_dtype", "--kv-dtype"),
+                                    ("bits_per_weight", "--bits-per-weight")) if getattr(args, dest) is not None]
+    if ours:
+        raise ValueError(f"{ours[0]} and the cookbook's precision flags (--disable-mixed-precision, "
+                         "--high/low-prec-bytes-per-val, --bytes-per-grad-ele) both set the precision: give one")
+    disabled = args.disable_mixed_precision
+    high, low, grad = (None if getattr(args, dest) is None else parse_count(getattr(args, dest), flag)
+                       for dest, flag in (("high_prec_bytes_per_val", "--high-prec-bytes-per-val"),
+                                          ("low_prec_bytes_per_val", "--low-prec-bytes-per-val"),
+                                          ("bytes_per_grad_ele", "--bytes-per-grad-ele")))
+    if args.infer:
+        if high is not None and not disabled:
+            raise ValueError("--high-prec-bytes-per-val sets the inference weights only with "
+                             "--disable-mixed-precision (else they are --low-prec-bytes-per-val)")
+        weights = (4 if high is None else high) if disabled else (2 if low is None else low)
+        kv = 2 if low is None else low  # the cookbook's KV cache is low-precision in both cases
+        flag = "--high-prec-bytes-per-val" if disabled else "--low-prec-bytes-per-val"
+        for value, name in ((weights, flag), (kv, "--low-prec-bytes-per-val")):
+            if value not in COOKBOOK_BYTES_DTYPE:
+                raise ValueError(f"{name} {value}: inference values of 1, 2 or 4 bytes are modelled (fp8, bf16, fp32)")
+        return {"weight_dtype": COOKBOOK_BYTES_DTYPE[weights], "kv_dtype": COOKBOOK_BYTES_DTYPE[kv]}
+    if high is not None and high != 4:
+        raise ValueError(f"--high-prec-bytes-per-val {high}: only 4-byte (fp32) high-precision values are modelled "
+                         "(master weights and optimizer states; the weights under --disable-mixed-precision)")
+    if disabled and low is not None and low != 4:
+        raise ValueError(f"--low-prec-bytes-per-val {low} with --disable-mixed-precision: fp32 weights with "
+                         f"{low}-byte activations are not modelled (fp32 training keeps 4-byte activations)")
+    if low is not None and low not in (2, 4):
+        raise ValueError(f"--low-prec-bytes-per-val {low}: training with 2-byte (bf16) or 4-byte (fp32) weights and "
+                         "activations is modelled (--precision fp8 keeps bf16 weights plus FP8 casts)")
+    precision = "fp32" if disabled or low == 4 else "bf16"
+    if precision == "fp32":
+        if grad is not None and grad != 4:
+            raise ValueError(f"--bytes-per-grad-ele {grad} with fp32 training: its gradients are 4 bytes")
+        return {"precision": "fp32"}
+    if grad is not None and grad not in (2, 4):
+        raise ValueError(f"--bytes-per-grad-ele {grad}: 2 (bf16 gradients, --grads low) or 4 (fp32 gradients, "
+                         "--grads fp32) is modelled")
+    return {"precision": precision, **({"grads": {2: "low", 4: "fp32"}[grad]} if grad is not None else {})}
+
+
+def _one_of(args, *pairs):
+    """The value of whichever of two spellings of one setting was typed (dest, flag) pairs; both typed is refused."""
+    typed = [(dest, flag) for dest, flag in pairs if getattr(args, dest) is not None]
+    if len(typed) > 1:
+        raise ValueError(f"{typed[0][1]} and {typed[1][1]} set the same thing: give one")
+    return typed[0] if typed else (None, None)
+
+
 def build_train_setup(args, model):
     tp = _opt(args.tp, "-tp", 1)
     pp = _opt(args.pp, "-pp", 1)
@@ -3230,27 +3406,57 @@ def build_train_setup(args, model):
     if args.checkpoint_activations and args.recompute and args.recompute != "full":
         raise ValueError("-ca/--checkpoint-activations conflicts with --recompute " + args.recompute)
     gpn = _opt(args.gpus_per_node, "--gpus-per-node", 8)
+    precision = cookbook_precision(args)
+    batch_dest, batch_flag = _one_of(args, ("batch_size_per_gpu", "-b/--batch-size-per-gpu"),
+                                     ("micro_batch", "--micro-batch"))
+    zero = ZERO_LEVEL[sharding] if sharding in ZERO_LEVEL else -1
+    comm_buffer = _opt(args.comm_buffer, "--comm-buffer", 50 * 2**20, parse_bytes)
+    comm_source = "--comm-buffer as given" if args.comm_buffer is not None else "2 x torch DDP bucket_cap_mb=25"
+    if args.zero_allgather_bucket_size is not None:
+        if args.comm_buffer is not None:
+            raise ValueError("-zbs/--zero-allgather-bucket-size and --comm-buffer both size the communication buffer: "
+                             "give one")
+        if not sharding.startswith("zero") or zero < 1:
+            raise ValueError("-zbs/--zero-allgather-bucket-size is DeepSpeed ZeRO's all-gather bucket: it needs "
+                             "-z 1, 2 or 3")
+        elements = parse_count(args.zero_allgather_bucket_size, "--zero-allgather-bucket-size")
+        value_bytes = 4 if precision.get("precision", args.precision) == "fp32" else 2
+        comm_buffer = elements * value_bytes
+        comm_source = f"-zbs: a ZeRO all-gather bucket of {elements:,} elements x {value_bytes} B"
+    if args.zero3_max_live_params is not None and sharding != "zero3":
+        raise ValueError("-zmlp/--zero3-max-live-params is DeepSpeed ZeRO-3's stage3_max_live_parameters: it needs "
+                         "-z 3")
+    if args.partition_activations:
+        if args.sp:
+            raise ValueError("-pa/--partition-activations and --sp both split the layer inputs over tp: give one")
+        if recompute != "full" and not args.search:
+            raise ValueError("-pa/--partition-activations splits the checkpoints of activation checkpointing "
+                             "(DeepSpeed): it needs -ca/--checkpoint-activations")
     profile = args.profile or "megatron"
     if profile not in ("megatron", "hf"):
         raise ValueError(f"--profile must be megatron or hf, got {profile!r}")
     setup = TrainSetup(
         num_gpus=_opt(args.num_gpus, "--num-gpus", tp * pp * cp), tp=tp, pp=pp, cp=cp,
         vpp=_opt(args.vpp, "--vpp", 1), ep=_opt(args.ep, "-ep", 1), etp=_opt(args.etp, "--etp", 0, allow_zero=True),
-        sp=args.sp, micro_batch=_opt(args.micro_batch, "--micro-batch", 1),
+        sp=args.sp, micro_batch=_opt(getattr(args, batch_dest) if batch_dest else None, batch_flag, 1),
         seq_len=_opt(args.sequence_length, "--sequence-length", default_sequence_length(args)),
         global_batch=_opt(args.global_batch, "--global-batch", 0, allow_zero=True),
-        precision=args.precision or "bf16", grads=args.grads or "low", optimizer=args.optimizer or "adamw",
+        precision=precision.get("precision", args.precision or "bf16"),
+        grads=precision.get("grads", args.grads or "low"), optimizer=optimizer_name(args.optimizer),
         sharding=sharding, fsdp_shard_size=_opt(args.fsdp_shard_size, "--fsdp-shard-size", gpn),
         prefetch_units=_opt(args.prefetch_units, "--prefetch-units", 1, allow_zero=True),
         offload_optimizer=args.offload_optimizer, offload_params=args.offload_params, recompute=recompute,
-        profile=profile, comm_buffer=_opt(args.comm_buffer, "--comm-buffer", 50 * 2**20, parse_bytes),
+        profile=profile, comm_buffer=comm_buffer, comm_buffer_source=comm_source,
+        partition_activations=args.partition_activations,
+        max_live_params=_opt(args.zero3_max_live_params, "--zero3-max-live-params", 0),
         **_attention_and_allowances(args),
         num_params=_opt(args.params, "--params", 0) if model is None else 0,
         largest_unit_params=_opt(args.largest_layer_params, "--largest-layer-params", 0, allow_zero=True),
     )
     # A flag the chosen setup never reads would otherwise be ignored without a word.
     gathers = sharding in ("zero3", "fsdp-full", "fsdp-hybrid")
-    searched = (args.tp, args.pp, args.zero_stage, args.sharding, args.recompute, args.micro_batch)
+    searched = (args.tp, args.pp, args.zero_stage, args.sharding, args.recompute, args.micro_batch,
+                args.batch_size_per_gpu)
     unread = [
         (args.fsdp_shard_size is not None and sharding != "fsdp-hybrid",
          "--fsdp-shard-size needs --sharding fsdp-hybrid"),
@@ -3259,8 +3465,11 @@ def build_train_setup(args, model):
          "--largest-layer-params needs ZeRO-3 or fsdp-full/-hybrid"),
         (args.gpus_per_node is not None and sharding != "fsdp-hybrid" and not args.search,
          "--gpus-per-node is read by --search and --sharding fsdp-hybrid only"),
-        (args.grads is not None and (sharding.startswith("fsdp") or setup.precision == "fp32"),
-         "--grads does not apply with FSDP or fp32 precision (their gradients are fp32)"),
+        ((args.grads is not None or args.bytes_per_grad_ele is not None) and sharding.startswith("fsdp"),
+         ("--grads" if args.grads is not None else "--bytes-per-grad-ele")
+         + " does not apply with FSDP (its gradients are fp32)"),
+        (args.grads is not None and setup.precision == "fp32",
+         "--grads does not apply with fp32 precision (its gradients are fp32)"),
         (args.etp is not None and (model is None or not model.is_moe), "--etp needs a MoE model (--num-experts)"),
         (args.search and (any(x is not None for x in searched) or args.checkpoint_activations),
          "--search chooses -tp, -pp, -z, --recompute and -b itself; drop them"),
@@ -3272,6 +3481,41 @@ def build_train_setup(args, model):
 
 
 def build_infer_setup(args, model):
+    """-> (InferSetup, lines for the assumptions). The cookbook's inference spellings: -s is the prompt and -o the
+    tokens generated after it (the KV cache holds -s + -o tokens per sequence, -o 1 when only -s is typed, the
+    cookbook's default), -b its sequences (= --batch-size), --num-gpus the GPUs of all replicas."""
+    notes = []
+    precision = cookbook_precision(args)
+    batch_dest, batch_flag = _one_of(args, ("batch_size_per_gpu", "-b/--batch-size-per-gpu"),
+                                     ("batch_size", "--batch-size"))
+    context, prompt = _opt(args.context, "--context", 4096), 0
+    if args.sequence_length is not None or args.output_tokens is not None:
+        if args.context is not None:
+            raise ValueError("--context is the KV-cache length; -s (prompt) and -o (generated tokens) make it: "
+                             "give one or the other")
+        if args.max_context:
+            raise ValueError("--max-context finds the context itself; drop -s/-o")
+        prompt = _opt(args.sequence_length, "--sequence-length", default_sequence_length(args))
+        generated = _opt(args.output_tokens, "--output-tokens", 1, allow_zero=True)
+        context = prompt + generated
+        notes.append(f"KV cache for {context:,} tokens per sequence: a {prompt:,}-token prompt "
+                     f"({'-s' if args.sequence_length is not None else 'the default -s'}) + {generated:,} generated "
+                     f"({'-o' if args.output_tokens is not None else 'the cookbook default -o 1'})")
+    tp, pp = _opt(args.tp, "-tp", 1), _opt(args.pp, "-pp", 1)
+    if args.num_gpus is not None:
+        gpus = parse_count(args.num_gpus, "--num-gpus")
+        if gpus % (tp * pp):
+            raise ValueError(f"--num-gpus {gpus} is not a whole number of replicas of tp x pp = {tp * pp}")
+        notes.append(f"{gpus:,} GPUs = {gpus // (tp * pp):,} replicas of tp x pp = {tp * pp}; every GPU holds one "
+                     "replica's share, so the per-GPU memory does not depend on --num-gpus")
+    inf = _build_infer_setup(args, model, context=context, prompt=prompt, tp=tp, pp=pp,
+                             batch=_opt(getattr(args, batch_dest) if batch_dest else None, batch_flag, 1),
+                             weight_dtype=precision.get("weight_dtype", args.weight_dtype or "bf16"),
+                             kv_dtype=precision.get("kv_dtype"))
+    return inf, notes
+
+
+def _build_infer_setup(args, model, *, context, prompt, tp, pp, batch, weight_dtype, kv_dtype):
     bpw = 0.0
     if args.bits_per_weight is not None:
         bpw = parse_fraction(args.bits_per_weight, "--bits-per-weight", 0.0, 64.0)
@@ -3281,10 +3525,9 @@ def build_infer_setup(args, model):
     if conv not in ("window", "hf-dynamic"):
         raise ValueError(f"--kv-cache must be window or hf-dynamic, got {conv!r}")
     return InferSetup(
-        batch=_opt(args.batch_size, "--batch-size", 1), context=_opt(args.context, "--context", 4096),
-        weight_dtype=args.weight_dtype or "bf16", bits_per_weight=bpw,
-        kv_dtype=kv_cache_dtype(args.kv_dtype, "--kv-dtype") if args.kv_dtype is not None else "bf16",
-        kv_convention=conv, tp=_opt(args.tp, "-tp", 1), pp=_opt(args.pp, "-pp", 1),
+        batch=batch, context=context, prompt=prompt, weight_dtype=weight_dtype, bits_per_weight=bpw,
+        kv_dtype=kv_dtype or (kv_cache_dtype(args.kv_dtype, "--kv-dtype") if args.kv_dtype is not None else "bf16"),
+        kv_convention=conv, tp=tp, pp=pp,
         prefill_chunk=_opt(args.prefill_chunk, "--prefill-chunk", 0, allow_zero=True),
         **_attention_and_allowances(args),
         num_params=_opt(args.params, "--params", 0) if model is None else 0)
@@ -3292,19 +3535,21 @@ def build_infer_setup(args, model):
 
 # Flags that only one mode reads (dest -> flag as the user types it): given to the other mode they would be ignored.
 TRAIN_ONLY_FLAGS = {
-    "sequence_length": "-s/--sequence-length", "micro_batch": "-b/--micro-batch", "global_batch": "--global-batch",
-    "num_gpus": "--num-gpus", "gpus_per_node": "--gpus-per-node", "vpp": "--vpp", "cp": "--cp", "ep": "-ep",
+    "micro_batch": "--micro-batch", "global_batch": "--global-batch",
+    "gpus_per_node": "--gpus-per-node", "vpp": "--vpp", "cp": "--cp", "ep": "-ep",
     "etp": "--etp", "sp": "--sp", "zero_stage": "-z/--zero-stage", "sharding": "--sharding",
     "fsdp_shard_size": "--fsdp-shard-size", "prefetch_units": "--prefetch-units", "precision": "--precision",
     "grads": "--grads", "optimizer": "--optimizer", "offload_optimizer": "--offload-optimizer",
     "offload_params": "--offload-params", "recompute": "--recompute", "checkpoint_activations": "-ca",
     "profile": "--profile", "comm_buffer": "--comm-buffer", "largest_layer_params": "--largest-layer-params",
     "max_micro_batch": "--max-micro-batch", "search": "--search", "explain": "--explain", "top": "--top",
-    "dropout": "--dropout"}
+    "dropout": "--dropout", "partition_activations": "-pa/--partition-activations",
+    "zero_allgather_bucket_size": "-zbs/--zero-allgather-bucket-size",
+    "zero3_max_live_params": "-zmlp/--zero3-max-live-params", "bytes_per_grad_ele": "--bytes-per-grad-ele"}
 INFER_ONLY_FLAGS = {
     "batch_size": "--batch-size", "context": "--context", "weight_dtype": "--weight-dtype",
     "bits_per_weight": "--bits-per-weight", "kv_dtype": "--kv-dtype", "kv_cache": "--kv-cache",
-    "prefill_chunk": "--prefill-chunk"}
+    "prefill_chunk": "--prefill-chunk", "output_tokens": "-o/--output-tokens"}
 
 
 def compute(args):
@@ -3334,7 +3579,7 @@ def compute(args):
     params = count_params(model) if model is not None else {"total": parse_count(args.params, "--params")}
     result = {"model": asdict(model) if model is not None else None, "params": params, "notes": notes}
     if args.infer:
-        inf = build_infer_setup(args, model)
+        inf, infer_notes = build_infer_setup(args, model)
         if args.max_context:
             n = max_inference_context(model, inf, gpu_bytes)
             if n == 0:
@@ -3342,6 +3587,7 @@ def compute(args):
             inf = replace(inf, context=n)
             result["solution"] = {"name": "max context", "value": n}
         result.update(mode="inference", **inference_memory(model, inf))
+        result["assumptions"][:0] = infer_notes
     else:
         setup = build_train_setup(args, model)
         if args.max_micro_batch:
