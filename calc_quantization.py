@@ -184,6 +184,10 @@ class InputError(ValueError):
     """Bad input (a flag, a config.json field, a file): one line on stderr and exit status 2, never a number."""
 
 
+class HubFileMissing(InputError):
+    """hub_file: the repo, revision or file does not exist (404), or is not cached while HF_HUB_OFFLINE is set."""
+
+
 def run_cli(main) -> None:
     """Run a script's main() as a command and exit with its status.  A reader that stops early (`| head`) ends the
     run quietly with status 1 instead of a BrokenPipeError traceback (the Python docs' recipe for SIGPIPE)."""
@@ -1500,7 +1504,7 @@ def hub_file(repo: str, filename: str, revision: str = "main", *, flag: str = "-
         except OSError as exc:
             raise InputError(f"{where}: cannot read the cached {filename} ({exc.strerror or exc})") from None
     elif _os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in _MB_TRUE:
-        raise InputError(f"{where}: {filename} is not in the local Hugging Face cache and HF_HUB_OFFLINE is set; "
+        raise HubFileMissing(f"{where}: {filename} is not in the local Hugging Face cache and HF_HUB_OFFLINE is set; "
                          "download it once online, or give a local path")
     else:
         import urllib.error
@@ -1525,7 +1529,7 @@ def hub_file(repo: str, filename: str, revision: str = "main", *, flag: str = "-
                                  "licence on huggingface.co and set HF_TOKEN (or run `huggingface-cli login`)") \
                     from None
             if exc.code == 404:
-                raise InputError(f"{where}: no such repo, revision or file ({filename}) on {endpoint}") from None
+                raise HubFileMissing(f"{where}: no such repo, revision or file ({filename}) on {endpoint}") from None
             raise InputError(f"{where}: the Hub answered HTTP {exc.code} for {filename}") from None
         except (urllib.error.URLError, OSError, ValueError) as exc:
             reason = getattr(exc, "reason", None) or exc
@@ -1600,6 +1604,11 @@ MODEL_FLAGS_ONLY_NOTE = ("from flags alone: a plain 2-linear MLP (-nl 3 for SwiG
                          "--learned-positions N adds one)")
 
 
+# The cookbook's defaults for the shape flags it lets a user leave out (EleutherAI cookbook calc/
+# calc_transformer_params.py and calc_transformer_flops.py: --num-layers 44, --hidden-size 6144, --vocab-size 51200).
+MODEL_COOKBOOK_DEFAULTS = {"num_layers": 44, "hidden_size": 6144, "vocab_size": 51200}
+
+
 def add_model_arguments(parser) -> tuple:
     """Add the model flags every script shares to an argparse parser -> (source group, architecture group).
 
@@ -1623,7 +1632,9 @@ def add_model_arguments(parser) -> tuple:
                       help="FFN width = F x hidden, which must come out whole (2.6875 for Llama-2-7B)")
     arch.add_argument("--num-mlp-linears", "-nl", dest="num_mlp_linears", choices=("2", "3"),
                       help="2: plain MLP; 3: gated (SwiGLU / GeGLU)")
-    arch.add_argument("--moe", action="store_true", help="the cookbook's switch for MoE layers (needs -e)")
+    arch.add_argument("--swiglu", dest="swiglu", action="store_true", default=None,
+                      help="the cookbook's older spelling of -nl 3 (a gated MLP of three --ffn-hidden-size linears)")
+    arch.add_argument("--moe", action="store_true", help="the cookbook's switch for MoE layers (-e, default 8)")
     arch.add_argument("--dense-layers", dest="dense_layers", metavar="I,J,...",
                       help="layer indices that stay dense (Qwen-MoE mlp_only_layers)")
     arch.add_argument("--layer-types", dest="layer_types", metavar="LIST",
@@ -1650,7 +1661,7 @@ def model_arguments_given(args) -> bool:
     """Whether the command line names a model at all (a preset, a config or any architecture flag)."""
     names = [field for _, field, _ in MODEL_COUNT_FLAGS] + [field for _, field, _ in MODEL_SWITCH_FLAGS] + [
         "preset", "config", "kv_size_ratio", "ffn_expansion_factor", "num_mlp_linears", "dense_layers",
-        "layer_types", "num_sliding_layers", "position_embedding", "norm", "qk_norm", "all_bias", "dropout"]
+        "layer_types", "num_sliding_layers", "position_embedding", "norm", "qk_norm", "all_bias", "dropout", "swiglu"]
     return any(getattr(args, name, None) is not None for name in names) or bool(getattr(args, "moe", False))
 
 
@@ -1710,12 +1721,36 @@ def model_from_arguments(args, *, sequence_length: int | None = None, template: 
     elif template is not None:
         base = template
     else:
-        missing = [flags[0] for flags, field, _ in MODEL_COUNT_FLAGS[:4] if getattr(args, field, None) is None]
-        if missing:
-            raise InputError(f"{missing[0]} is required without --preset or --config")
+        if not model_arguments_given(args):
+            raise InputError("no model given: --preset NAME, --config PATH|org/name, or architecture flags "
+                             "(-l, -hs, ...)")
+        # the cookbook lets -l, -hs and -v default (calc/calc_transformer_params.py: 44, 6144, 51200) and its mem
+        # script -a (64; its params and flops scripts have no head count): the same values, each said in a note
+        assumed = {field: value for field, value in MODEL_COOKBOOK_DEFAULTS.items()
+                   if getattr(args, field, None) is None}
+        hidden = parse_count(getattr(args, "hidden_size"), "--hidden-size", allow_zero=True, limit=MODEL_MAX_WIDTH) \
+            if getattr(args, "hidden_size", None) is not None else assumed["hidden_size"]
+        if getattr(args, "num_attention_heads", None) is None:
+            ratio = getattr(args, "kv_size_ratio", None)
+            ratio = parse_number(ratio, "--kv-size-ratio", allow_zero=False) if ratio is not None else 1
+            heads = ([64] if hidden >= 64 * 64 else []) + [hidden // d for d in (128, 64, 32)
+                                                            if hidden and hidden % d == 0]
+            heads = [n for n in heads if hidden % n == 0 and abs(n * ratio - round(n * ratio)) < 1e-6]
+            if not heads:
+                raise InputError(f"--num-attention-heads is needed: neither 64 heads nor a head width of 128, 64 "
+                                 f"or 32 divides --hidden-size {hidden} into heads that -kv leaves whole")
+            assumed["num_attention_heads"] = heads[0]
         base = Model(num_layers=1, hidden_size=1, num_attention_heads=1, vocab_size=1, ffn_hidden_size=1,
                      gated_mlp=False, norm="layernorm")
+        for field, value in assumed.items():
+            setattr(args, field, str(value))
         notes.append(MODEL_FLAGS_ONLY_NOTE)
+        if assumed:
+            notes.append("assumed (the cookbook's defaults): " + ", ".join(
+                f"{_mb_flag(field)} {value}" for field, value in assumed.items())
+                + (f" (head_dim {hidden // assumed['num_attention_heads']}: the cookbook mem script's 64 heads where "
+                   "they leave heads of 64 or more, else heads of 128; heads change no parameter of a model with as "
+                   "many KV heads as query heads)" if "num_attention_heads" in assumed else ""))
     values = {f.name: getattr(base, f.name) for f in _dc.fields(Model)}
     given = {}
     for flags, field, _ in MODEL_COUNT_FLAGS:
@@ -1741,8 +1776,10 @@ def model_from_arguments(args, *, sequence_length: int | None = None, template: 
     values.update(given)
     if values["num_layers"] > MODEL_MAX_LAYERS:  # before anything is built per layer
         raise InputError(f"--num-layers {values['num_layers']} is beyond {MODEL_MAX_LAYERS:,}")
-    if getattr(args, "num_mlp_linears", None) is not None:
-        values["gated_mlp"] = str(args.num_mlp_linears) == "3"
+    if getattr(args, "swiglu", None) and str(getattr(args, "num_mlp_linears", None)) == "2":
+        raise InputError("--swiglu (3 linears) and -nl 2 contradict each other; give one")
+    if getattr(args, "num_mlp_linears", None) is not None or getattr(args, "swiglu", None):
+        values["gated_mlp"] = bool(getattr(args, "swiglu", None)) or str(args.num_mlp_linears) == "3"
     # the attention shape: -kv is the cookbook's ratio; a model's own head_dim is kept (as editing hidden_size in
     # a config.json keeps its head_dim field), and said so
     if getattr(args, "kv_size_ratio", None) is not None:
@@ -1809,7 +1846,11 @@ def model_from_arguments(args, *, sequence_length: int | None = None, template: 
         values["dropout"] = args.dropout == "on"
     # experts
     if getattr(args, "moe", False) and not values["num_experts"]:
-        raise InputError("--moe needs --num-experts")
+        if "num_experts" in given:
+            raise InputError("--moe needs --num-experts > 0")
+        values["num_experts"] = 8
+        notes.append("--moe without --num-experts: 8 experts assumed (the cookbook params script's default; its "
+                     "flops script's is 128)")
     # a flag whose field this model never reads would leave every number unchanged: refused, naming it
     if not values["num_experts"]:
         for field in _MB_EXPERT_FIELDS:

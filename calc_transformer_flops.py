@@ -171,6 +171,10 @@ class InputError(ValueError):
     """Bad input (a flag, a config.json field, a file): one line on stderr and exit status 2, never a number."""
 
 
+class HubFileMissing(InputError):
+    """hub_file: the repo, revision or file does not exist (404), or is not cached while HF_HUB_OFFLINE is set."""
+
+
 def run_cli(main) -> None:
     """Run a script's main() as a command and exit with its status.  A reader that stops early (`| head`) ends the
     run quietly with status 1 instead of a BrokenPipeError traceback (the Python docs' recipe for SIGPIPE)."""
@@ -1487,7 +1491,7 @@ def hub_file(repo: str, filename: str, revision: str = "main", *, flag: str = "-
         except OSError as exc:
             raise InputError(f"{where}: cannot read the cached {filename} ({exc.strerror or exc})") from None
     elif _os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in _MB_TRUE:
-        raise InputError(f"{where}: {filename} is not in the local Hugging Face cache and HF_HUB_OFFLINE is set; "
+        raise HubFileMissing(f"{where}: {filename} is not in the local Hugging Face cache and HF_HUB_OFFLINE is set; "
                          "download it once online, or give a local path")
     else:
         import urllib.error
@@ -1512,7 +1516,7 @@ def hub_file(repo: str, filename: str, revision: str = "main", *, flag: str = "-
                                  "licence on huggingface.co and set HF_TOKEN (or run `huggingface-cli login`)") \
                     from None
             if exc.code == 404:
-                raise InputError(f"{where}: no such repo, revision or file ({filename}) on {endpoint}") from None
+                raise HubFileMissing(f"{where}: no such repo, revision or file ({filename}) on {endpoint}") from None
             raise InputError(f"{where}: the Hub answered HTTP {exc.code} for {filename}") from None
         except (urllib.error.URLError, OSError, ValueError) as exc:
             reason = getattr(exc, "reason", None) or exc
@@ -1615,7 +1619,7 @@ def add_model_arguments(parser) -> tuple:
                       help="FFN width = F x hidden, which must come out whole (2.6875 for Llama-2-7B)")
     arch.add_argument("--num-mlp-linears", "-nl", dest="num_mlp_linears", choices=("2", "3"),
                       help="2: plain MLP; 3: gated (SwiGLU / GeGLU)")
-    arch.add_argument("--swiglu", dest="num_mlp_linears", action="store_const", const="3",
+    arch.add_argument("--swiglu", dest="swiglu", action="store_true", default=None,
                       help="the cookbook's older spelling of -nl 3 (a gated MLP of three --ffn-hidden-size linears)")
     arch.add_argument("--moe", action="store_true", help="the cookbook's switch for MoE layers (-e, default 8)")
     arch.add_argument("--dense-layers", dest="dense_layers", metavar="I,J,...",
@@ -1644,7 +1648,7 @@ def model_arguments_given(args) -> bool:
     """Whether the command line names a model at all (a preset, a config or any architecture flag)."""
     names = [field for _, field, _ in MODEL_COUNT_FLAGS] + [field for _, field, _ in MODEL_SWITCH_FLAGS] + [
         "preset", "config", "kv_size_ratio", "ffn_expansion_factor", "num_mlp_linears", "dense_layers",
-        "layer_types", "num_sliding_layers", "position_embedding", "norm", "qk_norm", "all_bias", "dropout"]
+        "layer_types", "num_sliding_layers", "position_embedding", "norm", "qk_norm", "all_bias", "dropout", "swiglu"]
     return any(getattr(args, name, None) is not None for name in names) or bool(getattr(args, "moe", False))
 
 
@@ -1707,18 +1711,22 @@ def model_from_arguments(args, *, sequence_length: int | None = None, template: 
         if not model_arguments_given(args):
             raise InputError("no model given: --preset NAME, --config PATH|org/name, or architecture flags "
                              "(-l, -hs, ...)")
-        # the cookbook lets -l, -hs and -v default (calc/calc_transformer_params.py: 44, 6144, 51200) and needs no
-        # head count (its MHA count does not depend on it): the same values, each said in a note
+        # the cookbook lets -l, -hs and -v default (calc/calc_transformer_params.py: 44, 6144, 51200) and its mem
+        # script -a (64; its params and flops scripts have no head count): the same values, each said in a note
         assumed = {field: value for field, value in MODEL_COOKBOOK_DEFAULTS.items()
                    if getattr(args, field, None) is None}
         hidden = parse_count(getattr(args, "hidden_size"), "--hidden-size", allow_zero=True, limit=MODEL_MAX_WIDTH) \
             if getattr(args, "hidden_size", None) is not None else assumed["hidden_size"]
         if getattr(args, "num_attention_heads", None) is None:
-            head_dim = next((d for d in (128, 64) if hidden and hidden % d == 0), 0)
-            if not head_dim:
-                raise InputError(f"--num-attention-heads is needed: --hidden-size {hidden} is not a multiple of 64 "
-                                 "or 128, so no head count can be assumed")
-            assumed["num_attention_heads"] = hidden // head_dim
+            ratio = getattr(args, "kv_size_ratio", None)
+            ratio = parse_number(ratio, "--kv-size-ratio", allow_zero=False) if ratio is not None else 1
+            heads = ([64] if hidden >= 64 * 64 else []) + [hidden // d for d in (128, 64, 32)
+                                                            if hidden and hidden % d == 0]
+            heads = [n for n in heads if hidden % n == 0 and abs(n * ratio - round(n * ratio)) < 1e-6]
+            if not heads:
+                raise InputError(f"--num-attention-heads is needed: neither 64 heads nor a head width of 128, 64 "
+                                 f"or 32 divides --hidden-size {hidden} into heads that -kv leaves whole")
+            assumed["num_attention_heads"] = heads[0]
         base = Model(num_layers=1, hidden_size=1, num_attention_heads=1, vocab_size=1, ffn_hidden_size=1,
                      gated_mlp=False, norm="layernorm")
         for field, value in assumed.items():
@@ -1727,8 +1735,9 @@ def model_from_arguments(args, *, sequence_length: int | None = None, template: 
         if assumed:
             notes.append("assumed (the cookbook's defaults): " + ", ".join(
                 f"{_mb_flag(field)} {value}" for field, value in assumed.items())
-                + (f" (head_dim {hidden // assumed['num_attention_heads']}; heads change no count of a model with "
-                   "as many KV heads as query heads)" if "num_attention_heads" in assumed else ""))
+                + (f" (head_dim {hidden // assumed['num_attention_heads']}: the cookbook mem script's 64 heads where "
+                   "they leave heads of 64 or more, else heads of 128; heads change no parameter of a model with as "
+                   "many KV heads as query heads)" if "num_attention_heads" in assumed else ""))
     values = {f.name: getattr(base, f.name) for f in _dc.fields(Model)}
     given = {}
     for flags, field, _ in MODEL_COUNT_FLAGS:
@@ -1754,8 +1763,10 @@ def model_from_arguments(args, *, sequence_length: int | None = None, template: 
     values.update(given)
     if values["num_layers"] > MODEL_MAX_LAYERS:  # before anything is built per layer
         raise InputError(f"--num-layers {values['num_layers']} is beyond {MODEL_MAX_LAYERS:,}")
-    if getattr(args, "num_mlp_linears", None) is not None:
-        values["gated_mlp"] = str(args.num_mlp_linears) == "3"
+    if getattr(args, "swiglu", None) and str(getattr(args, "num_mlp_linears", None)) == "2":
+        raise InputError("--swiglu (3 linears) and -nl 2 contradict each other; give one")
+    if getattr(args, "num_mlp_linears", None) is not None or getattr(args, "swiglu", None):
+        values["gated_mlp"] = bool(getattr(args, "swiglu", None)) or str(args.num_mlp_linears) == "3"
     # the attention shape: -kv is the cookbook's ratio; a model's own head_dim is kept (as editing hidden_size in
     # a config.json keeps its head_dim field), and said so
     if getattr(args, "kv_size_ratio", None) is not None:
@@ -2878,20 +2889,6 @@ def model_from_args(args, sequence_length: int | None, warn) -> Model:
     return model
 
 
-def check_swiglu(argv: list) -> None:
-    """--swiglu is the cookbook's older spelling of -nl 3 and shares its argparse slot, where the later of the two
-    would silently win: "--swiglu -nl 2" says gated and plain at once, and is refused."""
-    if "--swiglu" not in argv:
-        return
-    for i, token in enumerate(argv):
-        option, _, value = token.partition("=")
-        if option in ("-nl", "--num-mlp-linears"):
-            value = value or (argv[i + 1] if i + 1 < len(argv) else "")
-            if value.strip() != "3":
-                raise InputError(f"--swiglu is {option} 3 (a gated MLP of three linears) and {option} {value} "
-                                 "says otherwise: give one")
-
-
 def cookbook_notes(args, model: Model, serving: bool, warn) -> None:
     """A model from flags alone is a cookbook command line: where the cookbook's flops script would have assumed
     something this script does not, say so (the block's notes say the shape it assumed)."""
@@ -2957,7 +2954,6 @@ def run(argv=None, warnings=None) -> str:
     generate = parse_count(args.generate, "--generate", allow_zero=True, limit=MAX_SIZE) \
         if args.generate is not None else None
     check_flags_the_run_reads(args, argv, parser)  # every value is well formed: now, is each flag read?
-    check_swiglu(argv)
     # only a typed -s sizes a learned table that has no rows (as in the other scripts); the default length does not
     model = model_from_args(args, seq if args.sequence_length is not None else None, warn)
     cookbook_notes(args, model, prompt is not None or generate is not None, warn)

@@ -1717,8 +1717,8 @@ def model_from_arguments(args, *, sequence_length: int | None = None, template: 
         if not model_arguments_given(args):
             raise InputError("no model given: --preset NAME, --config PATH|org/name, or architecture flags "
                              "(-l, -hs, ...)")
-        # the cookbook lets -l, -hs and -v default (calc/calc_transformer_params.py: 44, 6144, 51200) and needs no
-        # head count (its MHA count does not depend on it): the same values, each said in a note
+        # the cookbook lets -l, -hs and -v default (calc/calc_transformer_params.py: 44, 6144, 51200) and its mem
+        # script -a (64; its params and flops scripts have no head count): the same values, each said in a note
         assumed = {field: value for field, value in MODEL_COOKBOOK_DEFAULTS.items()
                    if getattr(args, field, None) is None}
         hidden = parse_count(getattr(args, "hidden_size"), "--hidden-size", allow_zero=True, limit=MODEL_MAX_WIDTH) \
@@ -1726,12 +1726,13 @@ def model_from_arguments(args, *, sequence_length: int | None = None, template: 
         if getattr(args, "num_attention_heads", None) is None:
             ratio = getattr(args, "kv_size_ratio", None)
             ratio = parse_number(ratio, "--kv-size-ratio", allow_zero=False) if ratio is not None else 1
-            head_dim = next((d for d in (128, 64, 32) if hidden and hidden % d == 0 and
-                             abs(hidden // d * ratio - round(hidden // d * ratio)) < 1e-6), 0)
-            if not head_dim:
-                raise InputError(f"--num-attention-heads is needed: no head width of 128, 64 or 32 divides "
-                                 f"--hidden-size {hidden} into heads that -kv leaves whole")
-            assumed["num_attention_heads"] = hidden // head_dim
+            heads = ([64] if hidden >= 64 * 64 else []) + [hidden // d for d in (128, 64, 32)
+                                                            if hidden and hidden % d == 0]
+            heads = [n for n in heads if hidden % n == 0 and abs(n * ratio - round(n * ratio)) < 1e-6]
+            if not heads:
+                raise InputError(f"--num-attention-heads is needed: neither 64 heads nor a head width of 128, 64 "
+                                 f"or 32 divides --hidden-size {hidden} into heads that -kv leaves whole")
+            assumed["num_attention_heads"] = heads[0]
         base = Model(num_layers=1, hidden_size=1, num_attention_heads=1, vocab_size=1, ffn_hidden_size=1,
                      gated_mlp=False, norm="layernorm")
         for field, value in assumed.items():
@@ -1740,8 +1741,9 @@ def model_from_arguments(args, *, sequence_length: int | None = None, template: 
         if assumed:
             notes.append("assumed (the cookbook's defaults): " + ", ".join(
                 f"{_mb_flag(field)} {value}" for field, value in assumed.items())
-                + (f" (head_dim {hidden // assumed['num_attention_heads']}; heads change no count of a model with "
-                   "as many KV heads as query heads)" if "num_attention_heads" in assumed else ""))
+                + (f" (head_dim {hidden // assumed['num_attention_heads']}: the cookbook mem script's 64 heads where "
+                   "they leave heads of 64 or more, else heads of 128; heads change no parameter of a model with as "
+                   "many KV heads as query heads)" if "num_attention_heads" in assumed else ""))
     values = {f.name: getattr(base, f.name) for f in _dc.fields(Model)}
     given = {}
     for flags, field, _ in MODEL_COUNT_FLAGS:
@@ -3237,9 +3239,6 @@ def build_parser():
     return p
 
 
-COOKBOOK_MEM_HEADS = 64  # calc/calc_transformer_mem.py DEFAULTS["num_attention_heads"]
-
-
 def resolve_model(args):
     """The model the command line names -> (the block's Model, or None in --params mode; notes for the reader).
 
@@ -3261,18 +3260,8 @@ def resolve_model(args):
     sequence_length = None
     if not args.infer and args.sequence_length is not None:  # -s is a training flag (refused with --infer)
         sequence_length = parse_count(args.sequence_length, "--sequence-length")
-    heads_note = []
-    if args.preset is None and args.config is None and args.num_attention_heads is None:
-        # the cookbook's calc_transformer_mem.py defaults --num-attention-heads to 64 whatever the width (its
-        # params and flops scripts have no head count; the block assumes hidden/128 for them)
-        hidden = parse_count(args.hidden_size, "--hidden-size") if args.hidden_size is not None else \
-            MODEL_COOKBOOK_DEFAULTS["hidden_size"]
-        if hidden % COOKBOOK_MEM_HEADS == 0:
-            args.num_attention_heads = str(COOKBOOK_MEM_HEADS)
-            heads_note = [f"assumed (the cookbook mem's default): --num-attention-heads {COOKBOOK_MEM_HEADS} "
-                          f"(head_dim {hidden // COOKBOOK_MEM_HEADS})"]
-    model, notes = model_from_arguments(args, sequence_length=sequence_length)
-    return check_memory_model(model), notes + heads_note
+    model, notes = model_from_arguments(args, sequence_length=sequence_length)  # -a: the cookbook mem's 64
+    return check_memory_model(model), notes
 
 
 def optimizer_name(text):

@@ -168,7 +168,7 @@ def test_a_preset_plus_flags_is_one_model_in_every_script(argv):
     assert len(set(totals.values())) == 1, totals
 
 
-@pytest.mark.parametrize("argv", [["-l", "2"], ["--preset", "gemma-2-2b", "-l", "10"], ["-p", "llama-3-8b", "-kv", "0.3"],
+@pytest.mark.parametrize("argv", [["-hs", "100"], ["--preset", "gemma-2-2b", "-l", "10"], ["-p", "llama-3-8b", "-kv", "0.3"],
                                   FLAGS_ONLY + ["-ff", "1e308"], FLAGS_ONLY + ["-e", "8", "-t", "9"]], ids=" ".join)
 def test_a_bad_model_flag_is_one_line_and_exit_2_in_every_script(argv):
     for script in SCRIPTS:
@@ -208,6 +208,10 @@ SHARED_FLAG_MEANINGS = {
     "--num-gpus": "GPUs in the job",
     "--recompute": "activation recomputation: none, selective (attention) or full",
     "--seed": "random seed (quantization --measure, scaling-law bootstrap)",
+    "--infer": "an inference workload instead of training (flops: one forward pass over every token, the cookbook "
+               "flops' -i; mem: inference memory, the cookbook mem's)",
+    "-ca": "the cookbook's checkpoint flag, whose two scripts differ: flops --no-checkpoint-activations (= "
+           "--recompute none), mem --checkpoint-activations (= --recompute full)",
 }
 
 

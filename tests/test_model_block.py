@@ -472,9 +472,37 @@ def test_flags_alone_are_the_cookbooks_transformer_and_say_so(block):
     assert notes == [block.MODEL_FLAGS_ONLY_NOTE]
 
 
-def test_flags_alone_need_the_four_sizes(block):
-    with pytest.raises(block.InputError, match="--hidden-size is required without --preset or --config"):
-        _model(block, ["-l", "2"])
+def test_flags_alone_take_the_cookbooks_defaults_and_say_so(block):
+    # EleutherAI cookbook calc/calc_transformer_params.py: --hidden-size 6144, --vocab-size 51200, --num-layers 44;
+    # its mem script's --num-attention-heads 64 (its params and flops scripts have none: their MHA counts do not
+    # depend on one)
+    model, notes = _model(block, ["-l", "2"])
+    assert (model.num_layers, model.hidden_size, model.vocab_size, model.num_attention_heads) == (2, 6144, 51200, 64)
+    assert any(n.startswith("assumed (the cookbook's defaults): --hidden-size 6144, --vocab-size 51200, "
+                            "--num-attention-heads 64") for n in notes)
+    # 64 heads do not divide 768: a head width of 128 does (6 heads), unless -kv needs more heads to stay whole
+    assert _model(block, ["-hs", "768"])[0].num_attention_heads == 6
+    assert _model(block, ["-hs", "768", "-kv", "0.25"])[0].num_attention_heads == 12
+    with pytest.raises(block.InputError, match="no model given"):
+        _model(block, [])
+    with pytest.raises(block.InputError, match="--num-attention-heads is needed: neither 64 heads nor a head width"):
+        _model(block, ["-hs", "100"])
+
+
+def test_the_cookbooks_gpt3_command_line(block):
+    # calc/README.md: "Example with GPT-3 175B: python calc_transformer_params.py -l 96 -hs 12288". By hand with the
+    # cookbook's vocabulary 51200, untied, a 4h 2-linear MLP, LayerNorms with bias, no biases on linears, no position
+    # table: 2 x 51200 x 12288 + 96 x (4 x 12288^2 + 8 x 12288^2 + 4 x 12288) + 2 x 12288
+    model, _ = _model(block, ["-l", "96", "-hs", "12288"])
+    h = 12288
+    assert block.count_model(model)["total"] == 2 * 51200 * h + 96 * (12 * h * h + 4 * h) + 2 * h
+    assert model.num_attention_heads == 64  # the cookbook mem script's default (GPT-3 175B had 96; no count changes)
+
+
+def test_moe_alone_takes_eight_experts_and_swiglu_is_three_linears(block):
+    model, notes = _model(block, ["-l", "12", "-hs", "768", "--moe"])
+    assert model.num_experts == 8 and any("--moe without --num-experts: 8 experts" in n for n in notes)
+    assert _model(block, ["-l", "2", "-hs", "64", "--swiglu"])[0].gated_mlp
 
 
 def test_experts_without_topk_are_top1_with_a_note(block):

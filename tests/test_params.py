@@ -295,7 +295,7 @@ def test_list_presets_names_each_source(params):
     (["--preset", "nope"], "--preset"),
     (["-l", "2", "-hs", "64", "-a", "3", "-v", "10"], "--hidden-size"),
     (["-l", "0", "-hs", "64", "-a", "4", "-v", "10"], "--num-layers"),
-    (["-l", "2", "-hs", "64", "-a", "4"], "--vocab-size"),
+    (["-l", "2", "-hs", "100"], "--num-attention-heads"),  # no head count can be assumed for a width of 100
     (["--preset", "gpt2", "-v", "7.5"], "--vocab-size"),
     (["--preset", "gpt2", "--dtype", "fp7"], "--dtype"),
     (["--target-params", "1.3B", "--preset", "mixtral-8x7b"], "--target-params"),

@@ -984,7 +984,7 @@ BAD_ARGV = [
     ["--preset", "nope"], ["--params", "-5"], ["--params", "7Q"], ["--formats", "q9_k"], ["--context", "0"],
     ["--preset", "llama-3-8b", "--num-kv-heads", "5"], ["--overhead", "5 parsecs"], ["--measure", "random:0x5"],
     ["--measure", "nofile.npy"], ["--config", "/nonexistent/config.json"], ["--params", "7B", "--preset", "gpt2"],
-    ["-l", "2"], ["--preset", "llama-3-8b", "--kv-dtype", "q8_0", "--head-dim", "18"], ["--formats", ","],
+    ["-hs", "100"], ["--preset", "llama-3-8b", "--kv-dtype", "q8_0", "--head-dim", "18"], ["--formats", ","],
     [], ["--preset", "llama-3-8b", "-ff", "nan"], ["--preset", "llama-3-8b", "-kv", "0.3"],
     ["--preset", "llama-3-8b", "--ffn-expansion-factor", "1e308"], ["--params", "7B", "-l", "2"],
     ["--params", "7B", "--norm", "rmsnorm"], ["--measure", "random:8x64", "-p", "gpt2"], ["--overhead", "80G"],
