@@ -51,7 +51,9 @@ What it computes
    SentencePiece record of u64 length + ~7 text bytes + f32 score + i32 type; ``--gguf-kv-bytes`` overrides).
    GPU formats (bitsandbytes, GPTQ, AWQ, HQQ, EETQ, FP8, MX, NVFP4) quantize the linear layers inside the blocks
    (attention, MLP, experts); embeddings, lm_head, norms, biases and MoE routers stay 16-bit.
-3. **Memory**: load = weights + ``--overhead``; serve = load + KV cache, where
+3. **Memory**: load = weights + ``--overhead``; serve = load + KV cache, and nothing else: no activation
+   workspace (prefill activations, logits) and no allocator fragmentation, which ``calc_transformer_mem.py --infer``
+   estimates on top of the same three terms.  The KV cache is
    ``KV bytes = 2 (K and V) * layers * n_kv_heads * head_dim * context * batch * bytes/element``
    (MLA models cache ``kv_lora_rank + qk_rope_head_dim`` per layer and token once).  ``--kv-dtype`` takes the
    model block's one table of cache types (``KV_CACHE_DTYPES``, read by ``kv_cache_dtype`` and priced by
@@ -59,8 +61,9 @@ What it computes
    one byte, vLLM ``kv_cache_dtype``), int8, int4, and llama.cpp's block types (``-ctk/-ctv``) q8_0 34/32 B,
    q5_1, q5_0, q4_1, q4_0 and iq4_nl 18/32 B per element, whose rows must be whole blocks.  The output names the
    canonical type (fp16, not f16).  ``batch`` is ``--batch-size`` (``--batch`` is an alias): concurrent sequences,
-   each with its own cache.  The overhead (CUDA context, compute buffers) defaults to 0.5 GB, the flat allowance
-   public GGUF VRAM calculators use; it is a heuristic, set it with ``--overhead``.
+   each with its own cache.  The overhead (CUDA context, kernels, library workspaces) defaults to 1 GiB (2^30 B),
+   the memory script's default for the same flag, from the Ultra-Scale Playbook's 1-2 GB of CUDA context and
+   kernels; it is an allowance, not a measurement: set it with ``--overhead`` (``--overhead 0`` for weights + KV).
 4. **Quality cost**: published numbers only, with their source: llama.cpp ``tools/perplexity/README.md`` "LLaMA 3
    8b Scoreboard" (Wikitext-2 dPPL and mean KL divergence vs FP16) for GGUF file types (its importance-matrix row
    with ``--imatrix`` where it has one); Llama-2-7B WikiText-2 perplexities for AWQ (AWQ paper, arXiv 2306.00978)
@@ -2693,7 +2696,10 @@ class Options:
     context: int = 4096
     batch: int = 1             # --batch-size: concurrent sequences
     kv_dtype: str = "fp16"     # a KV_CACHE_DTYPES name (the block's); kv_cache_dtype reads the user's spelling
-    overhead: int = 500_000_000
+    # --overhead: one default for the spelling both memory scripts share (issue 11: mem says 1 GiB, from the
+    # Ultra-Scale Playbook's 1-2 GB of CUDA context and kernels; a smaller default here made the same model "fit"
+    # a 16 GiB card in this script and not in calc_transformer_mem.py)
+    overhead: int = 2**30
     imatrix: bool = False
     old_q2k: bool = False
     gguf_kv_bytes: int | None = None
@@ -3656,8 +3662,14 @@ def render_sizes(result: dict, markdown=False) -> str:
     if kv:
         lines.append(f"KV cache: {kv['dtype']}, {kv['bytes_per_token']:,} B/token x context {kv['context']:,} x batch "
                      f"size {kv['batch']} = {_fmt_bytes(kv['bytes'])} ({kv['note']})")
-    lines.append(f"overhead: {_fmt_bytes(result['overhead_bytes'])} (flat allowance for CUDA context and buffers; "
-                 "--overhead)")
+    lines.append(f"overhead: {_fmt_bytes(result['overhead_bytes'])} (flat allowance for CUDA context, kernels and "
+                 "workspaces; --overhead)")
+    if kv:
+        lines.append("load = weights + overhead; serve = weights + KV cache + overhead, without activation workspace "
+                     "or allocator fragmentation (calc_transformer_mem.py --infer estimates those)")
+    else:
+        lines.append("load = weights + overhead, without KV cache, activation workspace or allocator fragmentation "
+                     "(calc_transformer_mem.py --infer estimates those)")
     lines.append("GB = 10^9 B, GiB = 2^30 B; 'fits' names the smallest listed GPU (nominal GiB) that holds it")
     if markdown:
         lines = [f"- {line}" for line in lines] + [""]
@@ -3789,7 +3801,8 @@ def build_parser() -> OneLineParser:
     q.add_argument("--kv-dtype", metavar="TYPE",
                    help=f"KV cache element type: {', '.join(KV_CACHE_DTYPES)}; also f16, float16, bfloat16, "
                    f"fp8_e4m3, fp8_e5m2 (default {Options.kv_dtype})")
-    q.add_argument("--overhead", help=f"CUDA context + buffers (default {Options.overhead / GB:g}GB; e.g. 1GiB, 0)")
+    q.add_argument("--overhead", help="CUDA context, kernels and workspaces, added to load and serve (default 1GiB, as "
+                   "calc_transformer_mem.py; e.g. 1.5GiB, 2GB, 0)")
     q.add_argument("--imatrix", action="store_true", help="GGUF made with an importance matrix")
     q.add_argument("--old-q2k", action="store_true", help="pre-2024 llama.cpp Q2_K recipe (TheBloke 2023 files)")
     q.add_argument("--gguf-kv-bytes", help="GGUF key-value metadata bytes (default: estimated from the vocab)")

@@ -1667,3 +1667,50 @@ def test_measure_takes_no_model(quant):
         status, out, err = call_main(quant, ["--measure", "random:8x64"] + extra)
         assert status == 2 and out == "" and _refused(err) and "--measure" in err, (extra, err)
 
+
+
+def test_default_overhead_is_one_gib_and_serve_is_weights_kv_and_overhead(quant):
+    """Issue 11: "Llama-3-8B bf16 at 4k context 'fits' 16 GiB in one script and does not in another".  --overhead
+    is a spelling this script shares with calc_transformer_mem.py, so it has mem's default, 1 GiB = 2^30 B (the
+    Ultra-Scale Playbook's 1-2 GB of CUDA context and kernels); it used to be 0.5 GB here, and serve came to
+    15.92 GiB, listed as fitting a 16 GiB card, while mem's inference total was 17.64 GiB."""
+    status, out, err = call_main(quant, ["--preset", "llama-3-8b", "--formats", "fp16", "--context", "4096", "--json"])
+    assert status == 0, err
+    result = json.loads(out)
+    # weights: 8,030,261,248 parameters (the safetensors index's total) x 2 B
+    weight_bytes = 8_030_261_248 * 2
+    # KV: K and V x 32 layers x 8 kv heads x head_dim 128 x 2 B x 4,096 tokens x 1 sequence
+    kv_bytes = 2 * 32 * 8 * 128 * 2 * 4096
+    entry = result["formats"][0]
+    assert result["overhead_bytes"] == 2**30
+    assert entry["bytes"] == weight_bytes and result["kv_cache"]["bytes"] == kv_bytes
+    assert entry["load_bytes"] == weight_bytes + 2**30
+    assert entry["serve_bytes"] == weight_bytes + kv_bytes + 2**30 == 17_671_135_232
+    # 17,671,135,232 B is more than a 16 GiB card's 17,179,869,184 B and less than 24 GiB
+    assert weight_bytes + kv_bytes + 2**30 > 16 * 2**30
+    assert "RTX 4060 Ti 16GB" not in entry["fits"] and "RTX 3060 12GB" not in entry["fits"]
+    assert entry["fits"][0] == "RTX 4090 24GB"
+    # the same with no KV cache to price (--params): load = 2 B x 7e9 + 2^30
+    status, out, err = call_main(quant, ["--params", "7B", "--formats", "fp16", "--json"])
+    assert status == 0, err
+    entry = json.loads(out)["formats"][0]
+    assert entry["load_bytes"] == 14 * 10**9 + 2**30 and entry["serve_bytes"] is None
+    # --overhead 0 leaves weights + KV
+    status, out, err = call_main(quant, ["--preset", "llama-3-8b", "--formats", "fp16", "--context", "4096",
+                                         "--overhead", "0", "--json"])
+    assert status == 0 and json.loads(out)["formats"][0]["serve_bytes"] == weight_bytes + kv_bytes, err
+
+
+def test_text_output_says_what_serve_includes_and_leaves_out(quant):
+    # the header names the three terms of serve and the two it does not price, and where they are estimated
+    status, out, err = call_main(quant, ["--preset", "llama-3-8b", "--formats", "fp16", "--context", "4096"])
+    assert status == 0, err
+    assert "overhead: 1.074 GB / 1.000 GiB" in out
+    assert ("serve = weights + KV cache + overhead, without activation workspace or allocator fragmentation "
+            "(calc_transformer_mem.py --infer estimates those)") in out
+    # the table's serve column: (16,060,522,496 + 536,870,912 + 1,073,741,824) / 2^30 = 16.457 GiB
+    row = next(line for line in out.splitlines() if line.startswith("fp16 "))
+    assert "16.46" in row.split() and "RTX 4090 24GB" in row
+    status, out, err = call_main(quant, ["--params", "7B", "--formats", "fp16", "--format", "markdown"])
+    assert status == 0, err
+    assert "- load = weights + overhead, without KV cache, activation workspace or allocator fragmentation" in out
