@@ -75,8 +75,10 @@ What it computes
    Reports MSE, SQNR = 10 log10(sum x^2 / sum (x - x_hat)^2) dB, max |error| and the bpw actually stored.
 6. **A GGUF file against the prediction** (``--gguf FILE``): reads the header and tensor table of a GGUF v2/v3
    file with the standard library (llama.cpp docs/gguf.md; the tensor data is never read; every count and length is
-   bounded by the file and by caps, so a hostile header is one error line) and compares each tensor's ggml type and
-   shape with this script's recipe for one file type: ``--formats TYPE`` or the file's ``general.file_type``.  The
+   bounded by the file and by caps, so a hostile header is one error line; ``general.alignment`` must be a uint32
+   power of two and the tensors lie back to back in file order, each padded to it, as llama.cpp's gguf.cpp demands)
+   and compares each tensor's ggml type and shape with this script's recipe for one file type: ``--formats TYPE`` or
+   the file's ``general.file_type``.  The
    model is ``--preset``/``--config``/flags when given, else the file's own metadata (architectures llama, qwen2,
    qwen3: ``{arch}.block_count``, ``embedding_length``, ``attention.head_count(_kv)``, ``attention.key_length``,
    ``feed_forward_length``, ``expert_count``/``expert_used_count``, the ``tokenizer.ggml.tokens`` count; tied
@@ -2956,7 +2958,10 @@ GGUF_MAX_ELEMENTS = 2**50    # per tensor; the largest published tensors hold ~2
 # gguf value types (gguf.h enum gguf_type) -> struct format; 8 (string) and 9 (array) are read by hand
 _GGUF_SCALARS = {0: "<B", 1: "<b", 2: "<H", 3: "<h", 4: "<I", 5: "<i", 6: "<f", 7: "<B", 10: "<Q", 11: "<q",
                  12: "<d"}
-_GGUF_STRING, _GGUF_ARRAY, _GGUF_BOOL = 8, 9, 7
+_GGUF_STRING, _GGUF_ARRAY, _GGUF_BOOL, _GGUF_UINT32 = 8, 9, 7, 4
+# gguf.cpp's GGUF_TYPE_NAME, for its messages
+_GGUF_TYPE_NAMES = {0: "u8", 1: "i8", 2: "u16", 3: "i16", 4: "u32", 5: "i32", 6: "f32", 7: "bool", 8: "str", 9: "arr",
+                    10: "u64", 11: "i64", 12: "f64"}
 # ggml type ids (ggml/include/ggml.h enum ggml_type; the ids of removed types, 4, 5, 31-33 and 36-38, are absent)
 GGML_TYPE_IDS = {0: "F32", 1: "F16", 2: "Q4_0", 3: "Q4_1", 6: "Q5_0", 7: "Q5_1", 8: "Q8_0", 9: "Q8_1", 10: "Q2_K",
                  11: "Q3_K", 12: "Q4_K", 13: "Q5_K", 14: "Q6_K", 15: "Q8_K", 16: "IQ2_XXS", 17: "IQ2_XS",
@@ -3092,6 +3097,7 @@ def _read_gguf(r: _GgufReader, path: str, size: int) -> GgufHeader:
                       f"({size:,} bytes) or the caps ({GGUF_MAX_TENSORS:,} tensors, {GGUF_MAX_KV:,} key-values)")
     kv: dict = {}
     strings_walked = 0
+    alignment_type = None  # the value type of general.alignment
     kv_start = r.pos
     for index in range(kv_count):
         key = r.string(f"key {index}", GGUF_MAX_KEY_BYTES)
@@ -3129,9 +3135,15 @@ def _read_gguf(r: _GgufReader, path: str, size: int) -> GgufHeader:
         else:
             raise r.error(f"key {key!r} has unknown value type {vtype}")
         kv[key] = value
+        if key == "general.alignment":
+            alignment_type = vtype
     kv_bytes = r.pos - kv_start
+    # gguf.cpp (gguf_init_from_reader) takes general.alignment only as a scalar uint32 and only a power of two
+    if "general.alignment" in kv and alignment_type != _GGUF_UINT32:
+        raise r.error(f"general.alignment must be of type u32 but is {_GGUF_TYPE_NAMES[alignment_type]} "
+                      "(llama.cpp refuses the file)")
     alignment = kv.get("general.alignment", GGUF_DEFAULT_ALIGNMENT)
-    if isinstance(alignment, bool) or not isinstance(alignment, int) or alignment < 1 or alignment & (alignment - 1):
+    if alignment < 1 or alignment & (alignment - 1):
         raise r.error(f"general.alignment {alignment!r} is not a power of two")
     tensors, names = [], set()
     for index in range(tensor_count):
@@ -3160,12 +3172,22 @@ def _read_gguf(r: _GgufReader, path: str, size: int) -> GgufHeader:
     data_start = r.pos + -r.pos % alignment
     header = GgufHeader(path=path, file_bytes=size, version=version, kv=kv, tensors=tensors, alignment=alignment,
                         kv_bytes=kv_bytes, tensor_info_bytes=r.pos - kv_bytes, data_start=data_start)
+    # gguf.cpp walks the tensor infos in file order and requires each offset to be exactly the data laid out so far,
+    # every tensor padded to the alignment (ti.offset == ctx->size; ctx->size += GGML_PAD(nbytes, alignment)): no
+    # overlap, no gap, no other order.  The file must hold each tensor's bytes (llama-model-loader's bounds check);
+    # the padding after the last tensor need not be there.
+    expected = 0
     for name, ne, type_name, offset in tensors:
-        end = data_start + offset + header.tensor_data_bytes((name, ne, type_name, offset))
-        if offset % alignment or end > size:
-            raise r.error(f"tensor {name!r} at data offset {offset:,} " +
-                          (f"is not aligned to {alignment}" if offset % alignment else
-                           f"ends at byte {end:,}, beyond the file ({size:,} bytes): a truncated file"))
+        nbytes = header.tensor_data_bytes((name, ne, type_name, offset))
+        if offset != expected:
+            raise r.error(f"tensor {name!r} has data offset {offset:,}, expected {expected:,} " +
+                          (f"(not aligned to {alignment}; " if offset % alignment else "(") +
+                          "gguf.cpp needs the tensors back to back in file order, each padded to the alignment)")
+        end = data_start + offset + nbytes
+        if end > size:
+            raise r.error(f"tensor {name!r} at data offset {offset:,} ends at byte {end:,}, beyond the file "
+                          f"({size:,} bytes): a truncated file")
+        expected += nbytes + -nbytes % alignment
     return header
 
 

@@ -43,9 +43,12 @@ def recipe(matrix_type):
     return {name: (matrix_type if len(shape) == 2 else T.F32) for name, shape in tiny_llama_tensors()}
 
 
-def write_tiny_llama(path, types, file_type=None, metadata=True, arch="llama", drop_keys=(), strings=None):
+def write_tiny_llama(path, types, file_type=None, metadata=True, arch="llama", drop_keys=(), strings=None,
+                     alignment=None):
     """A real GGUF file from gguf-py's GGUFWriter: the tiny Llama's metadata and tensors, each in types[name]."""
     writer = gguf.GGUFWriter(str(path), arch)
+    if alignment is not None:  # written as general.alignment, a uint32
+        writer.add_custom_alignment(alignment)
     keys = {"general.name": lambda: writer.add_name("tiny"),
             "block_count": lambda: writer.add_block_count(LAYERS),
             "embedding_length": lambda: writer.add_embedding_length(HIDDEN),
@@ -79,14 +82,19 @@ def write_tiny_llama(path, types, file_type=None, metadata=True, arch="llama", d
     return path
 
 
-def data_bytes_by_hand(types):
-    """Tensor data: rows of ne[0] elements in blocks of the type (ggml-common.h: Q8_0 34 B per 32, F16 2, F32 4)."""
+def tensor_bytes_by_hand(types):
+    """Each tensor's data in file order: rows of ne[0] elements in blocks of the type (ggml-common.h: Q8_0 34 B per
+    32, Q4_0 18 B per 32, F16 2, F32 4)."""
     per_element = {T.F32: (4, 1), T.F16: (2, 1), T.Q8_0: (34, 32), T.Q4_0: (18, 32)}
-    total = 0
+    out = []
     for name, shape in tiny_llama_tensors():
         size, block = per_element[types[name]]
-        total += int(np.prod(shape)) // block * size
-    return total
+        out.append((name, int(np.prod(shape)) // block * size))
+    return out
+
+
+def data_bytes_by_hand(types):
+    return sum(nbytes for _, nbytes in tensor_bytes_by_hand(types))
 
 
 def run_json(quant, *argv):
@@ -226,13 +234,18 @@ def tensor_info(name, ne, type_id, offset):
         struct.pack("<IQ", type_id, offset)
 
 
-def build(kvs=None, infos=None, data=None, version=3, magic=b"GGUF", counts=None):
-    """A one-tensor F32 file (an 8 x 4 matrix 'w'), with the parts replaced as asked."""
+def kv_scalar(key, type_id, fmt, value):
+    return gstr(key) + struct.pack("<I", type_id) + struct.pack(fmt, value)
+
+
+def build(kvs=None, infos=None, data=None, version=3, magic=b"GGUF", counts=None, alignment=32):
+    """A one-tensor F32 file (an 8 x 4 matrix 'w'), with the parts replaced as asked; the header is padded to
+    `alignment` (which the caller writes in kvs when it is not the default 32)."""
     kvs = [kv_str("general.architecture", "llama"), kv_u32("general.file_type", 0)] if kvs is None else kvs
     infos = [tensor_info("w", (8, 4), 0, 0)] if infos is None else infos
     n_tensors, n_kv = counts or (len(infos), len(kvs))
     head = magic + struct.pack("<IQQ", version, n_tensors, n_kv) + b"".join(kvs) + b"".join(infos)
-    head += b"\0" * (-len(head) % 32)
+    head += b"\0" * (-len(head) % alignment)
     return head + (bytes(8 * 4 * 4) if data is None else data)
 
 
@@ -275,9 +288,68 @@ HOSTILE = {
     "long name": (build(infos=[tensor_info("w" * 64, (8, 4), 0, 0)]), "64 bytes"),
     "duplicate tensor": (build(infos=[tensor_info("w", (8, 4), 0, 0)] * 2), "duplicate tensor"),
     "misaligned offset": (build(infos=[tensor_info("w", (8, 4), 0, 4)]), "not aligned"),
-    "data beyond the file": (build(infos=[tensor_info("w", (8, 4), 0, 2**40)]), "beyond the file"),
+    "data beyond the file": (build(data=bytes(8 * 4 * 4 - 1)), "beyond the file"),
+    "offset far beyond the file": (build(infos=[tensor_info("w", (8, 4), 0, 2**40)]),
+                                   "'w' has data offset 1,099,511,627,776, expected 0"),
+    # gguf.cpp: each offset must be the data laid out before it, every tensor padded to the alignment.  'w' is
+    # 8 x 4 F32 = 128 bytes (a multiple of 32), so 'v' belongs at 128 exactly.
+    "overlapping tensors": (build(infos=[tensor_info("w", (8, 4), 0, 0), tensor_info("v", (8, 4), 0, 0)],
+                                  data=bytes(2 * 128)), "'v' has data offset 0, expected 128"),
+    "partly overlapping tensors": (build(infos=[tensor_info("w", (8, 4), 0, 0), tensor_info("v", (8, 4), 0, 96)],
+                                         data=bytes(2 * 128)), "'v' has data offset 96, expected 128"),
+    "gap between tensors": (build(infos=[tensor_info("w", (8, 4), 0, 0), tensor_info("v", (8, 4), 0, 256)],
+                                  data=bytes(3 * 128)), "'v' has data offset 256, expected 128"),
+    "tensors out of order": (build(infos=[tensor_info("w", (8, 4), 0, 128), tensor_info("v", (8, 4), 0, 0)],
+                                   data=bytes(2 * 128)), "'w' has data offset 128, expected 0"),
+    # 'w' 5 x 3 F32 = 60 bytes, padded to 64: 'v' right after the unpadded 60 bytes is refused
+    "unpadded previous tensor": (build(infos=[tensor_info("w", (5, 3), 0, 0), tensor_info("v", (8, 4), 0, 60)],
+                                       data=bytes(64 + 128)), "'v' has data offset 60, expected 64"),
+    # gguf.cpp: general.alignment must be a scalar of type uint32 (GGUF type 4), whatever its value
+    "alignment as int32": (build(kvs=[kv_scalar("general.alignment", 5, "<i", 32)]),
+                           "general.alignment must be of type u32 but is i32"),
+    "alignment as uint64": (build(kvs=[kv_scalar("general.alignment", 10, "<Q", 32)]),
+                            "general.alignment must be of type u32 but is u64"),
+    "alignment as uint8": (build(kvs=[kv_scalar("general.alignment", 0, "<B", 32)]),
+                           "general.alignment must be of type u32 but is u8"),
+    "alignment as an array": (build(kvs=[gstr("general.alignment") + struct.pack("<IIQI", 9, 4, 1, 32)]),
+                              "general.alignment must be of type u32 but is arr"),
+    "alignment zero": (build(kvs=[kv_u32("general.alignment", 0)]), "power of two"),
     "not UTF-8": (build(kvs=[gstr(b"\xff\xfe")]), "UTF-8"),
 }
+
+
+def test_offsets_as_gguf_cpp_lays_them_are_read(quant, tmp_path):
+    # two tensors, the first 5 x 3 F32 = 60 bytes padded to 64 (default alignment 32): 'v' at 64
+    path = tmp_path / "two.gguf"
+    path.write_bytes(build(infos=[tensor_info("w", (5, 3), 0, 0), tensor_info("v", (8, 4), 0, 64)],
+                           data=bytes(64 + 128)))
+    assert [t[3] for t in quant.read_gguf_header(str(path)).tensors] == [0, 64]
+    # the same with general.alignment = 256 as a uint32: 'v' at 256, the header padded to 256
+    path.write_bytes(build(kvs=[kv_u32("general.alignment", 256)], alignment=256,
+                           infos=[tensor_info("w", (5, 3), 0, 0), tensor_info("v", (8, 4), 0, 256)],
+                           data=bytes(256 + 128)))
+    header = quant.read_gguf_header(str(path))
+    assert header.alignment == 256 and header.data_start % 256 == 0
+    assert [t[3] for t in header.tensors] == [0, 256]
+
+
+@pytest.mark.parametrize("alignment", [None, 64, 256])
+def test_writer_offsets_are_what_gguf_cpp_expects(quant, tmp_path, alignment):
+    """GGUFWriter's files pass, and their offsets are gguf.cpp's layout computed by hand: each tensor starts where
+    the previous ended, padded to the alignment.  At 256, the 64 x 32 Q8_0 matrices (2 x 32 x 34 = 2,176 bytes)
+    and the 64-wide norms (256 bytes) exercise padding and its absence."""
+    types = recipe(T.Q8_0)
+    path = write_tiny_llama(tmp_path / "aligned.gguf", types, gguf.LlamaFileType.MOSTLY_Q8_0, alignment=alignment)
+    align = alignment or 32
+    expected, offset = [], 0
+    for name, nbytes in tensor_bytes_by_hand(types):
+        expected.append((name, offset))
+        offset += -(-nbytes // align) * align
+    header = quant.read_gguf_header(str(path))
+    assert [(t[0], t[3]) for t in header.tensors] == expected
+    assert header.alignment == align and header.data_start % align == 0
+    g, _ = run_json(quant, "--gguf", str(path))
+    assert g["differences"] == [] and g["alignment"] == align
 
 
 @pytest.mark.parametrize("case", sorted(HOSTILE))
