@@ -73,9 +73,11 @@ checkpoint-only elements: what ``save_pretrained`` writes, a tied head once), wh
 ``--config`` or flags, else from the config.json in the folder or repo (flags then replace its fields, e.g.
 ``--mtp-layers 1``). Each part of the difference that a tensor's name explains is listed: quantization tensors
 (``*_scale``, ``weight_scale_inv``, ``qweight``, ``qzeros``, ``scales``, ``g_idx``, bitsandbytes state), vision /
-audio towers and projectors, buffers of older checkpoints (``inv_freq``, causal-mask ``attn.bias``), layers
-numbered beyond the model (DeepSeek-V3's MTP modules), a tied LM head stored as well, an untied one not stored;
-the rest is printed as unexplained.
+audio towers and projectors, buffers of older checkpoints (``inv_freq``, ``masked_bias``, causal-mask
+``attn.bias`` of 3+ dimensions), DeepSeek-V3's MTP modules (layers numbered from num_layers, as many as its
+config's ``num_nextn_predict_layers``), a tied LM head stored as well, an untied one not stored; the rest is
+printed as unexplained (other layers beyond the model's included: for any other model they mean the architecture
+is not the checkpoint's).
 
 Command line: the model flags are the shared block's (``add_model_arguments``: ``--preset/-p`` case-insensitive,
 ``--config``, ``--generic``, the cookbook's architecture flags, ``--learned-positions N`` for a learned position
@@ -2077,7 +2079,10 @@ WEIGHTS_TOWER_NAME = _re.compile(
     r"(\.|$)")
 # Buffers older checkpoints carry: rotary inv_freq, GPT-2 / GPT-J / GPT-NeoX causal-mask tables (attn.bias of 4
 # dimensions, not a linear's 1-D bias) and masked_bias
-WEIGHTS_BUFFER_NAME = _re.compile(r"(\.inv_freq|\.masked_bias|(attn|attention)\.bias)$")
+# Buffers older checkpoints store: rotary inv_freq, GPT-2/GPT-J/GPT-NeoX's masked_bias (a 0-D scalar) and their
+# causal-mask tables named attn.bias / attention.bias (shape 1 x 1 x n x n); only the latter share a name with a
+# parameter (a linear's bias), so only they must also have 3 or more dimensions.
+WEIGHTS_BUFFER_NAME = _re.compile(r"(\.inv_freq|\.masked_bias|(?P<mask>attn|attention)\.bias)$")
 WEIGHTS_LAYER_INDEX = _re.compile(r"(?:^|\.)(?:layers|h|blocks|layer)\.([0-9]{1,9})\.")
 WEIGHTS_HEAD_NAMES = ("lm_head.weight", "embed_out.weight")  # the untied LM head (GPT-NeoX: embed_out)
 
@@ -2119,6 +2124,7 @@ class WeightsSource:
         self.text, self.shown = text, text if text.isprintable() else repr(text)
         self.repo = self.revision = None
         self.folder, self.files = None, []
+        self.not_cached = []  # Hub files exists() could not look for: not cached while HF_HUB_OFFLINE is set
         if not _os.path.exists(text) and _MB_HUB_ID.fullmatch(text):
             self.repo, _, revision = text.partition("@")
             self.revision = revision or "main"
@@ -2173,7 +2179,10 @@ class WeightsSource:
             return _os.path.isfile(_os.path.join(self.folder, name))
         try:
             self.read(name, 0, 1)
-        except HubFileMissing:  # the block's hub_file: a 404 or an offline cache miss
+        except HubFileMissing as exc:  # the block's hub_file: a 404, or (HubNotCached) an offline cache miss
+            # HubNotCached is named only here, so the script still imports with a block copy that predates it
+            if isinstance(exc, HubNotCached):
+                self.not_cached.append(name)  # perhaps there, unknown offline: a message must not say "no such"
             return False
         return True
 
@@ -2188,6 +2197,10 @@ class WeightsSource:
             index = WEIGHTS_INDEX
         elif self.exists(WEIGHTS_SINGLE):
             return None, [WEIGHTS_SINGLE]
+        elif self.not_cached:  # offline: a single-file repo has no index, so only both misses end here
+            raise InputError(f"--weights {self.shown}: {WEIGHTS_INDEX} and {WEIGHTS_SINGLE} are not in the local "
+                             "Hugging Face cache and HF_HUB_OFFLINE is set; download the checkpoint once online, or "
+                             "give a local path")
         else:
             raise InputError(f"--weights {self.shown}: neither {WEIGHTS_INDEX} nor {WEIGHTS_SINGLE} there"
                              + (" (or no such repo or revision)" if self.repo else "")
@@ -2295,10 +2308,12 @@ def read_weights(source: WeightsSource) -> tuple:
     return index, shards, tensors
 
 
-def compare_weights(model: Model, report: dict, source, index, shards, tensors: dict) -> dict:
+def compare_weights(model: Model, report: dict, source, index, shards, tensors: dict, *,
+                    checkpoint_mtp_layers: int = 0) -> dict:
     """The stored count beside the architecture's: per dtype, the difference, and each part of it that a tensor's
-    name explains (vision/audio towers, MTP modules, layers beyond the model, a tied LM head stored or an untied
-    one missing, quantization scales, old buffers); what no name explains is printed as unexplained."""
+    name explains (vision/audio towers, DeepSeek-V3's MTP modules up to `checkpoint_mtp_layers` (its config's
+    num_nextn_predict_layers), a tied LM head stored or an untied one missing, quantization scales, old buffers);
+    what no name explains (layers beyond the model's and its MTP modules included) is printed as unexplained."""
     by_dtype = {}
     for dtype, _, elements, size in tensors.values():
         row = by_dtype.setdefault(dtype, {"tensors": 0, "elements": 0, "bytes": 0})
@@ -2308,7 +2323,10 @@ def compare_weights(model: Model, report: dict, source, index, shards, tensors: 
     stored = sum(row["elements"] for row in by_dtype.values())
     expected = report["total"] + sum(report["checkpoint_only"].values())
     counted_layers = model.num_layers + model.mtp_layers
+    # DeepSeek-V3 stores its MTP modules as layers num_layers .. num_layers + num_nextn_predict_layers - 1 (report
+    # sec. 2.2); no other model numbers anything past its last layer, so there a layer beyond is a wrong architecture
     deepseek = model.model_type == "deepseek_v3" or model.router_score_correction_bias
+    mtp_end = model.num_layers + checkpoint_mtp_layers if deepseek else 0
     groups = {}  # label -> [tensors, elements]
 
     def add(label, elements):
@@ -2317,18 +2335,21 @@ def compare_weights(model: Model, report: dict, source, index, shards, tensors: 
         group[1] += elements
 
     packed = False
+    beyond = set()  # indices of stored layers past the model's (and past the config's MTP modules)
     for name, (dtype, shape, elements, _) in tensors.items():
-        layer = WEIGHTS_LAYER_INDEX.search(name)
+        layer, buffer = WEIGHTS_LAYER_INDEX.search(name), WEIGHTS_BUFFER_NAME.search(name)
         if WEIGHTS_QUANT_NAME.search(name):
             packed = packed or bool(WEIGHTS_PACKED_NAME.search(name))
             add("quantization tensors (scales, zero points, packed weights)", elements)
         elif WEIGHTS_TOWER_NAME.search(name):
             add("vision / audio tower and projector tensors (not the language model)", elements)
-        elif WEIGHTS_BUFFER_NAME.search(name) and (not name.endswith("bias") or len(shape) >= 3):
+        elif buffer and (buffer.group("mask") is None or len(shape) >= 3):
             add("buffers stored by older checkpoints (rotary inv_freq, causal-mask tables)", elements)
-        elif layer and int(layer.group(1)) >= counted_layers:
+        elif layer and counted_layers <= int(layer.group(1)) < mtp_end:
             add(f"MTP modules (layers {counted_layers}.. beyond num_layers {model.num_layers}; --mtp-layers N counts "
-                "them)" if deepseek else f"layers {counted_layers}.. beyond the model's {counted_layers}", elements)
+                "them)", elements)
+        elif layer and int(layer.group(1)) >= counted_layers:
+            beyond.add(int(layer.group(1)))  # no name explains them: left in the unexplained part
         elif model.tied_embeddings and name.endswith(WEIGHTS_HEAD_NAMES):
             add("tied LM head stored as well (the model ties it to the embedding)", elements)
     explained = [{"what": label, "tensors": n, "elements": elements} for label, (n, elements) in groups.items()]
@@ -2341,6 +2362,11 @@ def compare_weights(model: Model, report: dict, source, index, shards, tensors: 
     if unexplained and packed:
         notes.append("packed quantized weights (qweight / weight_packed) hold several parameters per stored "
                      "element, so the stored count of this checkpoint is not its parameter count")
+    if beyond:
+        notes.append((f"layers {min(beyond)}..{max(beyond)}" if len(beyond) > 1 else f"layer {min(beyond)}")
+                     + f" stored beyond the model's {counted_layers} layers"
+                     + (f" (num_nextn_predict_layers names {checkpoint_mtp_layers} MTP module(s))"
+                        if deepseek and checkpoint_mtp_layers else ""))
     if unexplained:
         notes.append(f"{unexplained:+,} elements are not explained by any tensor's name: the architecture "
                      "(preset, config or flags) may not be this checkpoint's")
@@ -2640,22 +2666,57 @@ def sequence_length_note(model: Model, sequence_length: int) -> str:
             f"rows, and the model has {positions}; --learned-positions N sets a table's rows")
 
 
+# num_nextn_predict_layers of the presets whose published checkpoint stores MTP modules (their config.json)
+WEIGHTS_PRESET_MTP = {"deepseek-v3": 1}  # huggingface.co/deepseek-ai/DeepSeek-V3 config.json
+# The block's note on a DeepSeek-V3 config.json with MTP modules (model_from_config); the config is read inside the
+# block (--config may be a pipe, read once), so its note is where num_nextn_predict_layers reaches this script
+WEIGHTS_MTP_NOTE = _re.compile(r"num_nextn_predict_layers = ([0-9]+):")
+
+
+def checkpoint_mtp_layers(args, notes) -> int:
+    """How many MTP modules the checkpoint may store past the model's layers, for --preset, --config or flags: the
+    --config's num_nextn_predict_layers (from the block's note, which it writes for a count above 0 and drops when
+    --mtp-layers counts them), a preset's published value, else 0."""
+    for note in notes:
+        found = WEIGHTS_MTP_NOTE.match(note)
+        if found:
+            return int(found.group(1))
+    if args.config is None and getattr(args, "preset", None) is not None:
+        return WEIGHTS_PRESET_MTP.get(str(args.preset).strip().lower(), 0)
+    return 0
+
+
+def config_mtp_layers(raw: dict, model: Model) -> int:
+    """num_nextn_predict_layers of a DeepSeek-V3 config.json; absent, transformers' DeepseekV3Config default (1,
+    its num_mtp_layers alias); 0 for any other model or a value that is not a count."""
+    if model.model_type != "deepseek_v3":
+        return 0
+    count = raw.get("num_nextn_predict_layers", 1)
+    return count if isinstance(count, int) and not isinstance(count, bool) and count > 0 else 0
+
+
 def weights_config(args, source: WeightsSource) -> tuple:
-    """(Model or None, notes): the config.json beside --weights (a folder's, a Hub repo's) when neither --preset nor
-    --config is given; None when the source has none and flags describe the model.  Errors name --weights."""
+    """(Model or None, notes, its MTP modules or None): the config.json beside --weights (a folder's, a Hub repo's)
+    when neither --preset nor --config is given; None when the source has none and flags describe the model.
+    Errors name --weights."""
     if args.preset is not None or args.config is not None:
-        return None, []
+        return None, [], None
     if source.files or not source.exists("config.json"):
         if model_arguments_given(args):
-            return None, []
+            return None, [], None
+        if "config.json" in source.not_cached:
+            raise InputError(f"--weights {source.shown}: config.json is not in the local Hugging Face cache and "
+                             "HF_HUB_OFFLINE is set; download it once online, or give the architecture with "
+                             "--preset, --config or flags")
         raise InputError(f"--weights {source.shown}: no config.json there to compare with; give the architecture "
                          "with --preset, --config or flags")
     label = f"{source.shown} config.json"
     raw = _mb_parse_json(source.read_whole("config.json", MODEL_MAX_CONFIG_BYTES), f"--weights {label}")
     try:
-        return model_from_config(raw, label, generic=args.generic)
+        model, notes = model_from_config(raw, label, generic=args.generic)
     except InputError as exc:  # the message names the file and its field; the flag too
         raise InputError(f"--weights {exc}") from None
+    return model, notes, config_mtp_layers(raw, model)
 
 
 def model_from_args(args, weights_model: Model | None = None) -> tuple:
@@ -2687,13 +2748,17 @@ def main(argv=None) -> int:
         fmt = "json" if args.json else args.format
         target = None if args.target_params is None else parse_count(args.target_params, "--target-params")
         top = parse_count(args.search_top, "--search-top")
-        source, weights_notes = None, []
+        source, weights_notes, mtp_stored = None, [], 0
         if args.weights is not None:
             if target is not None:
                 raise InputError("--weights compares one model's count with its checkpoint; not with --target-params")
             source = WeightsSource(args.weights)
-            weights_model, weights_notes = weights_config(args, source)
+            weights_model, weights_notes, mtp_stored = weights_config(args, source)
             model, notes = model_from_args(args, weights_model)
+            if mtp_stored is None:  # --preset, --config (read inside the block) or flags
+                mtp_stored = checkpoint_mtp_layers(args, notes)
+            if model.mtp_layers:  # --mtp-layers counts them: the folder config's "MTP not counted" note is untrue
+                weights_notes = [note for note in weights_notes if not WEIGHTS_MTP_NOTE.match(note)]
             notes = weights_notes + notes
         else:
             model, notes = model_from_args(args)
@@ -2706,7 +2771,8 @@ def main(argv=None) -> int:
             report = count_parameters(model, args.dtype)
             report["notes"] = notes + report["notes"]
             if source is not None:
-                report["weights"] = compare_weights(model, report, source, *read_weights(source))
+                report["weights"] = compare_weights(model, report, source, *read_weights(source),
+                                                    checkpoint_mtp_layers=mtp_stored)
             text = json.dumps(report, indent=2) + "\n" if fmt == "json" else render_report(report, fmt == "markdown")
     except InputError as exc:
         parser.error(str(exc))  # exits with status 2

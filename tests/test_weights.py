@@ -190,6 +190,69 @@ def test_deepseek_v3_buffers_mtp_modules_and_fp8_scales(tmp_path):
     assert "quantization" in stored["explained"][0]["what"]
 
 
+def _llama_layer_elements(config):
+    """One Llama decoder layer by hand: q and o (h x h), k and v (h x kv_heads * h / heads), gate, up and down
+    (h x f each), two RMSNorm weights (h each)."""
+    h, f = config["hidden_size"], config["intermediate_size"]
+    kv = config["num_key_value_heads"] * h // config["num_attention_heads"]
+    return 2 * h * h + 2 * h * kv + 3 * h * f + 2 * h
+
+
+def test_layers_beyond_the_model_are_unexplained_for_a_model_without_mtp(tmp_path):
+    deep = dict(LLAMA, num_hidden_layers=4)
+    _, tensors = build(deep)
+    folder = save(tmp_path / "deep4", tensors)
+    (tmp_path / "c2.json").write_text(json.dumps(LLAMA))  # the 2-layer architecture
+    stored = weights(["--weights", str(folder), "--config", str(tmp_path / "c2.json")])["weights"]
+    two_layers = 2 * _llama_layer_elements(LLAMA)
+    assert two_layers == 2 * (2 * 64 * 64 + 2 * 64 * 32 + 3 * 64 * 96 + 2 * 64) == 61_696
+    assert stored["difference"] == stored["unexplained"] == two_layers and stored["explained"] == []
+    assert any("layers 2..3 stored beyond the model's 2 layers" in note for note in stored["notes"])
+    assert any("may not be this checkpoint's" in note for note in stored["notes"])
+    status, out, _ = call_main(params, ["--weights", str(folder), "--config", str(tmp_path / "c2.json")])
+    assert status == 0 and "+61,696  unexplained" in out and "explained by the tensors' names" not in out
+
+
+def test_deepseek_v3_layers_beyond_its_mtp_modules_are_unexplained(tmp_path):
+    _, tensors = build(DEEPSEEK_V3)
+    mtp = _deepseek_mtp_tensors(tensors, DEEPSEEK_V3)  # layer 2, the config's num_nextn_predict_layers = 1
+    mtp_elements = sum(t.numel() for t in mtp.values())
+    # a second module, layer 3, past the config's count: no name explains it
+    extra = {name.replace("model.layers.2.", "model.layers.3."): t.clone() for name, t in mtp.items()}
+    config = dict(DEEPSEEK_V3, num_nextn_predict_layers=1)
+    stored = weights(["--weights", str(save(tmp_path / "two", dict(tensors, **mtp, **extra), config))])["weights"]
+    assert stored["difference"] == 2 * mtp_elements
+    assert [(p["tensors"], p["elements"]) for p in stored["explained"]] == [(len(mtp), mtp_elements)]
+    assert stored["unexplained"] == mtp_elements
+    assert any("layer 3 stored beyond the model's 2 layers" in note for note in stored["notes"])
+    # num_nextn_predict_layers = 0 (a DeepSeek-V3 model without MTP): its layer 2 is unexplained too
+    config = dict(DEEPSEEK_V3, num_nextn_predict_layers=0)
+    stored = weights(["--weights", str(save(tmp_path / "none", dict(tensors, **mtp), config))])["weights"]
+    assert stored["explained"] == [] and stored["unexplained"] == mtp_elements
+    # the same count from --config (read inside the block) explains layer 2 and not layer 3
+    (tmp_path / "v3.json").write_text(json.dumps(dict(DEEPSEEK_V3, num_nextn_predict_layers=1)))
+    stored = weights(["--weights", str(tmp_path / "two" / "model.safetensors"),
+                      "--config", str(tmp_path / "v3.json")])["weights"]
+    assert stored["explained"][0]["elements"] == stored["unexplained"] == mtp_elements
+
+
+def test_scalar_masked_bias_buffers_are_named_and_a_one_dimensional_attn_bias_is_not(tmp_path):
+    torch = pytest.importorskip("torch")
+    _, tensors = build(LLAMA)
+    # GPT-2 / GPT-J / GPT-NeoX store masked_bias as a 0-D tensor (one element, -1e4) per layer and the causal mask
+    # attn.bias as 1 x 1 x n x n
+    buffers = {f"model.layers.{i}.self_attn.masked_bias": torch.tensor(-1e4) for i in range(2)}
+    buffers["model.layers.0.attn.bias"] = torch.ones(1, 1, 8, 8)
+    stored = weights(["--weights", str(save(tmp_path / "mb", dict(tensors, **buffers), LLAMA))])["weights"]
+    assert stored["difference"] == 2 * 1 + 8 * 8 and stored["unexplained"] == 0
+    assert [(p["tensors"], p["elements"]) for p in stored["explained"]] == [(3, 66)]
+    assert "buffers" in stored["explained"][0]["what"]
+    # a one-dimensional attn.bias is a linear's bias the architecture lacks, not a mask
+    bias = {"model.layers.0.attn.bias": torch.zeros(64)}
+    stored = weights(["--weights", str(save(tmp_path / "b", dict(tensors, **bias), LLAMA))])["weights"]
+    assert stored["explained"] == [] and stored["unexplained"] == 64
+
+
 def test_vision_tower_tensors_are_named_and_the_rest_is_unexplained(tmp_path):
     torch = pytest.importorskip("torch")
     _, tensors = build(LLAMA)
@@ -317,10 +380,12 @@ class HubHandler(http.server.BaseHTTPRequestHandler):
         wanted = self.headers.get("Range")
         if wanted:
             first, last = (int(x) for x in wanted.removeprefix("bytes=").split("-"))
-            body = body[first:last + 1]
+            total, body = len(body), body[first:last + 1]
             if self.path in self.short:
                 body = body[: len(body) // 2]
             self.send_response(206)
+            # the range the Hub (RFC 9110 sec. 14.4) says it sends; a short answer still claims all of it
+            self.send_header("Content-Range", f"bytes {first}-{min(last, total - 1)}/{total}")
         else:
             self.send_response(200)
         self.send_header("Content-Length", str(len(body)))
@@ -396,6 +461,33 @@ def test_hub_failures_are_one_line(hub, tmp_path, monkeypatch):
     (hostile / "model.safetensors").write_bytes(safetensors_bytes(GOOD, bytes(24), length=10**5))
     publish(hub, "org/hostile", hostile)
     assert "ended after" in refused(["--weights", "org/hostile", "--preset", "gpt2"])  # header beyond the file
+
+
+def _cache(tmp_path, repo, folder, names):
+    """huggingface_hub's cache layout under the hub fixture's HF_HOME: refs/main -> snapshots/<commit>/<file>."""
+    commit = "c" * 40
+    cache = tmp_path / "hf_home" / "hub" / f"models--{repo.replace('/', '--')}"
+    (cache / "snapshots" / commit).mkdir(parents=True)
+    for name in names:
+        (cache / "snapshots" / commit / name).write_bytes((folder / name).read_bytes())
+    (cache / "refs").mkdir()
+    (cache / "refs" / "main").write_text(commit)
+
+
+def test_an_offline_cache_miss_says_so_and_a_cached_single_file_repo_reads(hub, tmp_path, monkeypatch):
+    model, tensors = build(LLAMA)
+    folder = save(tmp_path / "c", tensors, LLAMA)
+    publish(hub, "org/tiny", folder)  # on the server, but offline nothing is asked of it
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    err = refused(["--weights", "org/tiny", "--preset", "gpt2"])
+    assert "not in the local Hugging Face cache and HF_HUB_OFFLINE is set" in err and "no such" not in err, err
+    assert "not in the local Hugging Face cache" in refused(["--weights", "org/tiny"])  # config.json, too
+    assert hub.seen == []
+    # cached without an index (a single-file repo has none): the missing index is no obstacle
+    _cache(tmp_path, "org/tiny", folder, ["model.safetensors", "config.json"])
+    stored = weights(["--weights", "org/tiny"])["weights"]
+    assert stored["elements"] == sum(p.numel() for p in model.parameters()) and stored["difference"] == 0
+    assert hub.seen == []
 
 
 # --------------------------------------------------------------------------------------------------------------
