@@ -46,8 +46,9 @@ class HubHandler(http.server.BaseHTTPRequestHandler):
         wanted = self.headers.get("Range")
         if wanted:
             first, last = (int(x) for x in wanted.removeprefix("bytes=").split("-"))
-            body = body[first:last + 1]
+            size, body = len(body), body[first:last + 1]
             self.send_response(206)
+            self.send_header("Content-Range", f"bytes {first}-{first + len(body) - 1}/{size}")
         else:
             self.send_response(200)
         self.send_header("Content-Length", str(len(body)))
@@ -188,3 +189,90 @@ def _server_for_hypothesis():
             os.environ.pop(key, None)
         else:
             os.environ[key] = value
+
+
+class RedirectHandler(HubHandler):
+    """The Hub's resolve/ URL for an LFS file answers 302 to a CDN host: here, to a second local server."""
+    target = ""
+
+    def do_GET(self):
+        self.seen.append((self.path, self.headers.get("Authorization"), self.headers.get("Range")))
+        self.send_response(302)
+        self.send_header("Location", self.target + self.path)
+        self.end_headers()
+
+
+def test_a_redirect_to_another_host_does_not_carry_the_token(hub, monkeypatch):
+    # huggingface_hub's HTTP clients drop Authorization when a redirect leaves the host; urllib alone would not
+    cdn = http.server.ThreadingHTTPServer(("127.0.0.2", 0), HubHandler)  # serves HubHandler.files
+    front = http.server.ThreadingHTTPServer(("127.0.0.1", 0), RedirectHandler)
+    RedirectHandler.target = f"http://127.0.0.2:{cdn.server_address[1]}"
+    for server in (cdn, front):
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        monkeypatch.setenv("HF_ENDPOINT", f"http://127.0.0.1:{front.server_address[1]}")
+        monkeypatch.setenv("HF_TOKEN", "hf_secret")
+        assert _params_total(["--config", "meta-llama/Meta-Llama-3-8B"])[1] == 8_030_261_248
+        front_request, cdn_request = hub.seen[-2], hub.seen[-1]
+        assert front_request[1] == "Bearer hf_secret" and cdn_request[1] is None
+    finally:
+        cdn.shutdown()
+        front.shutdown()
+
+
+class WrongRangeHandler(HubHandler):
+    def do_GET(self):
+        body = b"x" * 64
+        self.send_response(206)
+        self.send_header("Content-Range", "bytes 0-7/64")  # asked for 8-15
+        self.send_header("Content-Length", "8")
+        self.end_headers()
+        self.wfile.write(body[:8])
+
+
+def test_a_range_answer_for_other_bytes_is_refused(monkeypatch, tmp_path):
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), WrongRangeHandler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        monkeypatch.setenv("HF_ENDPOINT", f"http://127.0.0.1:{server.server_address[1]}")
+        monkeypatch.setenv("HF_HOME", str(tmp_path))
+        block = load_script("calc_transformer_params")
+        with pytest.raises(block.InputError, match="answered bytes 'bytes 0-7/64' for model.safetensors, not bytes 8-15"):
+            block.hub_file("org/big", "model.safetensors", byte_range=(8, 15), flag="--weights")
+    finally:
+        server.shutdown()
+
+
+def _cache_config(home, repo, commit, files):
+    folder = home / "hub" / ("models--" + repo.replace("/", "--"))
+    (folder / "snapshots" / commit).mkdir(parents=True)
+    for name, body in files.items():
+        (folder / "snapshots" / commit / name).write_bytes(body)
+    (folder / "refs").mkdir()
+    (folder / "refs" / "main").write_text(commit)
+
+
+def test_paths_expand_and_the_older_offline_and_token_names_are_read(hub, tmp_path, monkeypatch):
+    # huggingface_hub's constants.py expands ~ and $VARS in HF_HOME / HF_HUB_CACHE / HF_TOKEN_PATH, reads
+    # TRANSFORMERS_OFFLINE like HF_HUB_OFFLINE and HUGGING_FACE_HUB_TOKEN like HF_TOKEN
+    _cache_config(tmp_path / "home", "cached/model", "b" * 40, {"config.json": json.dumps(LLAMA3).encode()})
+    monkeypatch.setenv("SOMEWHERE", str(tmp_path))
+    monkeypatch.setenv("HF_HOME", "$SOMEWHERE/home")
+    monkeypatch.setenv("TRANSFORMERS_OFFLINE", "1")
+    assert _params_total(["--config", "cached/model"])[1] == 8_030_261_248
+    status, _, err = _params_total(["--config", "meta-llama/Meta-Llama-3-8B"])
+    assert status == 2 and "HF_HUB_OFFLINE is set" in err and hub.seen == []
+    monkeypatch.delenv("TRANSFORMERS_OFFLINE")
+    monkeypatch.setenv("HUGGING_FACE_HUB_TOKEN", TOKEN)
+    assert _params_total(["--config", "gated/model"])[1] == 8_030_261_248
+
+
+def test_a_branch_the_cache_resolved_is_fetched_at_that_commit(hub, tmp_path, monkeypatch):
+    # the cache holds config.json of main at commit c...; a file it lacks is asked for at that commit, not at main
+    # (which may have moved), so one model's files never mix commits
+    commit = "c" * 40
+    _cache_config(tmp_path / "hf_home", "org/pinned", commit, {"config.json": json.dumps(LLAMA3).encode()})
+    hub.files[f"/org/pinned/resolve/{commit}/model.safetensors"] = b"0123456789"
+    block = load_script("calc_transformer_params")
+    assert block.hub_file("org/pinned", "model.safetensors", byte_range=(2, 5), flag="--weights") == b"2345"
+    assert hub.seen[-1][0] == f"/org/pinned/resolve/{commit}/model.safetensors"

@@ -480,9 +480,13 @@ def test_flags_alone_take_the_cookbooks_defaults_and_say_so(block):
     assert (model.num_layers, model.hidden_size, model.vocab_size, model.num_attention_heads) == (2, 6144, 51200, 64)
     assert any(n.startswith("assumed (the cookbook's defaults): --hidden-size 6144, --vocab-size 51200, "
                             "--num-attention-heads 64") for n in notes)
-    # 64 heads do not divide 768: a head width of 128 does (6 heads), unless -kv needs more heads to stay whole
-    assert _model(block, ["-hs", "768"])[0].num_attention_heads == 6
-    assert _model(block, ["-hs", "768", "-kv", "0.25"])[0].num_attention_heads == 12
+    # 64 heads divide 768 (head_dim 12, as the cookbook mem script would run it); neither 64 heads nor a head width
+    # of 128 or 64 divides 1120, heads of 32 do (35 heads), and -kv 0.5 leaves none whole
+    assert _model(block, ["-hs", "768"])[0].num_attention_heads == 64
+    assert _model(block, ["-hs", "768", "-kv", "0.125"])[0].num_attention_heads == 64
+    assert _model(block, ["-hs", "1120"])[0].num_attention_heads == 35
+    with pytest.raises(block.InputError, match="--num-attention-heads is needed"):
+        _model(block, ["-hs", "1120", "-kv", "0.5"])
     with pytest.raises(block.InputError, match="no model given"):
         _model(block, [])
     with pytest.raises(block.InputError, match="--num-attention-heads is needed: neither 64 heads nor a head width"):

@@ -25,6 +25,10 @@ class HubFileMissing(InputError):
     """hub_file: the repo, revision or file does not exist (404), or is not cached while HF_HUB_OFFLINE is set."""
 
 
+class HubNotCached(HubFileMissing):
+    """hub_file: the file is not in the local Hugging Face cache and HF_HUB_OFFLINE (or TRANSFORMERS_OFFLINE) is set."""
+
+
 def run_cli(main) -> None:
     """Run a script's main() as a command and exit with its status.  A reader that stops early (`| head`) ends the
     run quietly with status 1 instead of a BrokenPipeError traceback (the Python docs' recipe for SIGPIPE)."""
@@ -1289,66 +1293,107 @@ _MB_HUB_ID = _re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,95}/[A-Za-z0-9][A-Za-z0-9
 _MB_TRUE = ("1", "true", "yes", "on")
 
 
+def _mb_env_path(name: str) -> str:
+    """An environment variable holding a path, with ~ and $VARS expanded (as huggingface_hub's constants.py does)."""
+    value = _os.environ.get(name, "")
+    return _os.path.expandvars(_os.path.expanduser(value)) if value else ""
+
+
 def _mb_hf_home() -> str:
-    return _os.environ.get("HF_HOME") or _os.path.join(_os.path.expanduser("~"), ".cache", "huggingface")
+    return _mb_env_path("HF_HOME") or _os.path.join(
+        _mb_env_path("XDG_CACHE_HOME") or _os.path.join(_os.path.expanduser("~"), ".cache"), "huggingface")
+
+
+def _mb_hub_commit(repo: str, revision: str) -> tuple:
+    """(the repo's cache folder, the commit `revision` names there or None): a 40-hex revision is its own commit,
+    a branch or tag is looked up in refs/ (huggingface_hub's cache layout)."""
+    cache = _mb_env_path("HF_HUB_CACHE") or _mb_env_path("HUGGINGFACE_HUB_CACHE") or _os.path.join(_mb_hf_home(), "hub")
+    folder = _os.path.join(cache, "models--" + repo.replace("/", "--"))
+    if _re.fullmatch(r"[0-9a-f]{40}", revision):
+        return folder, revision
+    try:
+        with open(_os.path.join(folder, "refs", revision), encoding="utf-8") as handle:
+            commit = handle.read(100).strip()
+    except (OSError, UnicodeDecodeError):
+        return folder, None
+    return folder, (commit if _re.fullmatch(r"[0-9a-f]{40}", commit) else None)
 
 
 def hub_cache_path(repo: str, filename: str, revision: str = "main") -> str | None:
     """The file in the local Hugging Face cache (huggingface_hub's layout: HF_HUB_CACHE, else HF_HOME/hub;
     models--org--name/refs/<revision> holds the commit, snapshots/<commit>/<file> the file), or None."""
-    cache = _os.environ.get("HF_HUB_CACHE") or _os.environ.get("HUGGINGFACE_HUB_CACHE") or \
-        _os.path.join(_mb_hf_home(), "hub")
-    folder = _os.path.join(cache, "models--" + repo.replace("/", "--"))
-    commit = revision
-    if not _re.fullmatch(r"[0-9a-f]{40}", revision):
-        try:
-            with open(_os.path.join(folder, "refs", revision), encoding="utf-8") as handle:
-                commit = handle.read(100).strip()
-        except (OSError, UnicodeDecodeError):
-            return None
-    if not _re.fullmatch(r"[0-9a-f]{40}", commit):
-        return None
-    found = _os.path.join(folder, "snapshots", commit, filename)
-    return found if _os.path.isfile(found) else None
+    folder, commit = _mb_hub_commit(repo, revision)
+    found = _os.path.join(folder, "snapshots", commit, filename) if commit else ""
+    return found if commit and _os.path.isfile(found) else None
 
 
 def _mb_hub_token() -> str | None:
-    """HF_TOKEN, else the token `huggingface-cli login` saved (HF_TOKEN_PATH, else HF_HOME/token)."""
-    token = _os.environ.get("HF_TOKEN", "").strip()
+    """HF_TOKEN (or the older HUGGING_FACE_HUB_TOKEN), else the token `huggingface-cli login` saved
+    (HF_TOKEN_PATH, else HF_HOME/token)."""
+    token = (_os.environ.get("HF_TOKEN") or _os.environ.get("HUGGING_FACE_HUB_TOKEN") or "").strip()
     if token:
         return token
     try:
-        with open(_os.environ.get("HF_TOKEN_PATH") or _os.path.join(_mb_hf_home(), "token"), encoding="utf-8") as f:
+        with open(_mb_env_path("HF_TOKEN_PATH") or _os.path.join(_mb_hf_home(), "token"), encoding="utf-8") as f:
             return f.read(1000).strip() or None
     except (OSError, UnicodeDecodeError):
         return None
 
 
+def _mb_hub_offline() -> bool:
+    return any(_os.environ.get(name, "").strip().lower() in _MB_TRUE for name in ("HF_HUB_OFFLINE",
+                                                                                  "TRANSFORMERS_OFFLINE"))
+
+
+def _mb_urlopen(url: str, headers: dict):
+    """urllib.request.urlopen, except that a redirect to another host drops the token (the Hub sends LFS files to
+    a CDN: huggingface_hub's HTTP clients drop Authorization across hosts too) and https never falls back to http."""
+    import urllib.parse
+    import urllib.request
+
+    class SameHostAuth(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, req, fp, code, msg, hdrs, newurl):
+            new = super().redirect_request(req, fp, code, msg, hdrs, newurl)
+            if new is None:
+                return None
+            old, moved = urllib.parse.urlsplit(req.full_url), urllib.parse.urlsplit(new.full_url)
+            if old.scheme == "https" and moved.scheme != "https":
+                raise ValueError(f"a redirect from https to {moved.scheme} ({moved.netloc})")
+            if moved.netloc != old.netloc:
+                new.remove_header("Authorization")
+            return new
+
+    return urllib.request.build_opener(SameHostAuth).open(urllib.request.Request(url, headers=headers), timeout=30)
+
+
 def hub_file(repo: str, filename: str, revision: str = "main", *, flag: str = "--config",
              limit: int = MODEL_MAX_CONFIG_BYTES, byte_range: tuple | None = None) -> bytes:
     """The bytes of one file of a Hub model repo (at most `limit`; byte_range=(first, last) for a part of it, as an
-    HTTP range request): the local cache first, then, unless HF_HUB_OFFLINE is set, HF_ENDPOINT (default
-    https://huggingface.co)/{repo}/resolve/{revision}/{filename} with HF_TOKEN or the saved login token.  A gated,
-    private or missing repo, a network failure or an oversized answer is one InputError saying what to do."""
+    HTTP range request): the local cache first, then, unless HF_HUB_OFFLINE (or TRANSFORMERS_OFFLINE) is set,
+    HF_ENDPOINT (default https://huggingface.co)/{repo}/resolve/{revision}/{filename} with HF_TOKEN or the saved
+    login token.  A branch the cache has resolved is fetched at that commit, so a repo's files never mix commits.
+    A gated, private or missing repo, a network failure or an oversized answer is one InputError saying what to do
+    (HubFileMissing for a 404, HubNotCached for an offline cache miss)."""
     where = f"{flag} {repo}" + ("" if revision == "main" else f"@{revision}")
     first, last = byte_range if byte_range else (0, None)
+    wanted = limit + 1 if last is None else min(limit + 1, last - first + 1)
     cached = hub_cache_path(repo, filename, revision)
     if cached is not None:
         try:
             with open(cached, "rb") as handle:
                 handle.seek(first)
-                data = handle.read(limit + 1 if last is None else min(limit + 1, last - first + 1))
+                data = handle.read(wanted)
         except OSError as exc:
             raise InputError(f"{where}: cannot read the cached {filename} ({exc.strerror or exc})") from None
-    elif _os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in _MB_TRUE:
-        raise HubFileMissing(f"{where}: {filename} is not in the local Hugging Face cache and HF_HUB_OFFLINE is set; "
-                         "download it once online, or give a local path")
+    elif _mb_hub_offline():
+        raise HubNotCached(f"{where}: {filename} is not in the local Hugging Face cache and HF_HUB_OFFLINE is set; "
+                           "download it once online, or give a local path")
     else:
         import urllib.error
         import urllib.parse
-        import urllib.request
         endpoint = (_os.environ.get("HF_ENDPOINT") or "https://huggingface.co").rstrip("/")
-        url = f"{endpoint}/{repo}/resolve/{urllib.parse.quote(revision, safe='')}/{urllib.parse.quote(filename)}"
+        pinned = _mb_hub_commit(repo, revision)[1] or revision  # the commit the cache already holds files of
+        url = f"{endpoint}/{repo}/resolve/{urllib.parse.quote(pinned, safe='')}/{urllib.parse.quote(filename)}"
         headers = {"User-Agent": "transformer-sizing-calculators"}
         token = _mb_hub_token()
         if token:
@@ -1356,10 +1401,15 @@ def hub_file(repo: str, filename: str, revision: str = "main", *, flag: str = "-
         if byte_range:
             headers["Range"] = f"bytes={first}-{last}"
         try:
-            with urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=30) as answer:
-                if byte_range and answer.status != 206:  # a server without ranges: skip to the part asked for
+            with _mb_urlopen(url, headers) as answer:
+                if byte_range and answer.status == 206:  # the part asked for, and only that part
+                    got = _re.fullmatch(r"bytes (\d+)-(\d+)/(?:\d+|\*)", answer.headers.get("Content-Range", ""))
+                    if not got or (int(got[1]), int(got[2])) != (first, min(last, int(got[2]))):
+                        raise InputError(f"{where}: the Hub answered bytes {answer.headers.get('Content-Range')!r:.60}"
+                                         f" for {filename}, not bytes {first}-{last}")
+                elif byte_range:  # a server without ranges: skip to the part asked for
                     answer.read(first)
-                data = answer.read(limit + 1 if last is None else min(limit + 1, last - first + 1))
+                data = answer.read(wanted)
         except urllib.error.HTTPError as exc:
             if exc.code in (401, 403):
                 raise InputError(f"{where}: the Hub answered {exc.code}: a gated or private repo; accept its "
@@ -1368,6 +1418,8 @@ def hub_file(repo: str, filename: str, revision: str = "main", *, flag: str = "-
             if exc.code == 404:
                 raise HubFileMissing(f"{where}: no such repo, revision or file ({filename}) on {endpoint}") from None
             raise InputError(f"{where}: the Hub answered HTTP {exc.code} for {filename}") from None
+        except InputError:
+            raise
         except (urllib.error.URLError, OSError, ValueError) as exc:
             reason = getattr(exc, "reason", None) or exc
             raise InputError(f"{where}: cannot reach {endpoint} ({' '.join(str(reason).split())}); set "
@@ -1570,8 +1622,7 @@ def model_from_arguments(args, *, sequence_length: int | None = None, template: 
         if getattr(args, "num_attention_heads", None) is None:
             ratio = getattr(args, "kv_size_ratio", None)
             ratio = parse_number(ratio, "--kv-size-ratio", allow_zero=False) if ratio is not None else 1
-            heads = ([64] if hidden >= 64 * 64 else []) + [hidden // d for d in (128, 64, 32)
-                                                            if hidden and hidden % d == 0]
+            heads = [64] + [hidden // d for d in (128, 64, 32) if hidden and hidden % d == 0]
             heads = [n for n in heads if hidden % n == 0 and abs(n * ratio - round(n * ratio)) < 1e-6]
             if not heads:
                 raise InputError(f"--num-attention-heads is needed: neither 64 heads nor a head width of 128, 64 "
@@ -1586,8 +1637,9 @@ def model_from_arguments(args, *, sequence_length: int | None = None, template: 
             notes.append("assumed (the cookbook's defaults): " + ", ".join(
                 f"{_mb_flag(field)} {value}" for field, value in assumed.items())
                 + (f" (head_dim {hidden // assumed['num_attention_heads']}: the cookbook mem script's 64 heads where "
-                   "they leave heads of 64 or more, else heads of 128; heads change no parameter of a model with as "
-                   "many KV heads as query heads)" if "num_attention_heads" in assumed else ""))
+                   "they divide the width, else heads of 128; heads change no parameter or FLOP of a model with as "
+                   "many KV heads as query heads, but eager attention's activation memory)"
+                   if "num_attention_heads" in assumed else ""))
     values = {f.name: getattr(base, f.name) for f in _dc.fields(Model)}
     given = {}
     for flags, field, _ in MODEL_COUNT_FLAGS:
