@@ -33,6 +33,14 @@ except ImportError:  # hypothesis is in requirements.txt; tolerate its absence f
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 
+# No test reaches the network: a Hub-id-looking value a fuzzer draws for --config or --weights (a/b) is looked up in
+# an empty cache with HF_HUB_OFFLINE set. tests/test_hub.py and tests/test_weights.py lift this for their local
+# server only.
+os.environ["HF_HUB_OFFLINE"] = "1"
+os.environ["HF_HOME"] = os.path.join(os.path.dirname(os.path.abspath(__file__)), ".no-hf-home")
+for _name in ("HF_HUB_CACHE", "HUGGINGFACE_HUB_CACHE", "HF_TOKEN", "HUGGING_FACE_HUB_TOKEN", "HF_TOKEN_PATH"):
+    os.environ.pop(_name, None)
+
 _loaded: dict[str, object] = {}
 
 
