@@ -933,6 +933,8 @@ SUPPORTED_MODEL_TYPES = {
     "starcoder2": "LayerNorm, plain MLP, use_bias on every linear",
     "deepseek_v2": "MLA (optional q-LoRA), routed + shared experts, dense first layers",
     "deepseek_v3": "MLA, 256 experts + 1 shared, router score-correction bias (a buffer), MTP modules optional",
+    "granite": "the Llama block; its embedding, attention, residual and logits multipliers are scalars (no parameter, "
+               "no matmul)",
 }
 # Model types people run this year that are NOT modelled yet: what the reader would miss.  A config of one of these
 # is refused (even with --generic), never read as a Llama.
@@ -957,7 +959,6 @@ NOT_YET_MODELLED = {
     "hunyuan_v1_moe": "experts and their shared MLP",
     "dots1": "experts with a shared expert and dense first layers",
     "phimoe": "experts with LayerNorm",
-    "granite": "Granite's multipliers and tied head",
     "granitemoe": "experts",
     "dbrx": "fused expert tensors and clip_qkv",
     "olmo3": "sliding-window layers and post-norms",
@@ -1191,8 +1192,11 @@ def _mb_read_llama_style(r: _MBFields, mt: str) -> dict:
         v["qkv_bias"] = True
     elif mt == "qwen2_moe":
         v["qkv_bias"] = r.flag("qkv_bias", True)
-    if mt in ("llama", "deepseek_v2"):
+    if mt in ("llama", "deepseek_v2", "granite"):
         v["mlp_bias"] = r.flag("mlp_bias", False)
+    if mt == "granite":  # modeling_granite.py: scalars on the embedding, scores, residual branches and logits
+        for key in ("embedding_multiplier", "attention_multiplier", "residual_multiplier", "logits_scaling"):
+            r.number(key)
     else:
         r.get("mlp_bias")  # the other classes build their MLPs without reading it
     if mt == "gemma2":

@@ -299,6 +299,17 @@ REAL_CONFIGS = {
                          "v_head_dim": 128, "vocab_size": 102400},
     # huggingface.co/deepseek-ai/DeepSeek-V3 (quantization_config and rope_scaling omitted: no effect on counts)
     # checked: [mb] deepseek/test_deepseek_bridges.py ds_v3_config (every field equal)
+    # huggingface.co/ibm-granite/granite-3.3-8b-instruct (transformers_version 4.49.0), as dumped verbatim with its
+    # parameter shapes in a stored public document (the search library's code corpus, id 61558565367)
+    "granite": {"architectures": ["GraniteForCausalLM"], "attention_bias": False, "attention_dropout": 0.0,
+                "attention_multiplier": 0.0078125, "bos_token_id": 0, "embedding_multiplier": 12.0,
+                "eos_token_id": 0, "hidden_act": "silu", "hidden_size": 4096, "initializer_range": 0.02,
+                "intermediate_size": 12800, "logits_scaling": 16.0, "max_position_embeddings": 131072,
+                "mlp_bias": False, "model_type": "granite", "num_attention_heads": 32, "num_hidden_layers": 40,
+                "num_key_value_heads": 8, "pad_token_id": 0, "residual_multiplier": 0.22, "rms_norm_eps": 1e-05,
+                "rope_scaling": None, "rope_theta": 10000000.0, "tie_word_embeddings": True,
+                "torch_dtype": "bfloat16", "transformers_version": "4.49.0", "use_cache": True,
+                "vocab_size": 49159},
     "deepseek_v3": {"architectures": ["DeepseekV3ForCausalLM"], "attention_bias": False, "attention_dropout": 0.0,
                     "bos_token_id": 0, "eos_token_id": 1, "ep_size": 1, "first_k_dense_replace": 3,
                     "hidden_act": "silu", "hidden_size": 7168, "initializer_range": 0.02, "intermediate_size": 18432,
@@ -455,3 +466,11 @@ def test_random_small_configs_match_pytorch(family):
         assert script_counts(config) == torch_counts(config), config
 
     check()
+
+
+def test_granite_3_3_8b_is_its_published_size():
+    # IBM's model card and the Hub: "8.17B params". By hand: tied embedding 49159 x 4096; per layer q, o 4096^2,
+    # k, v 4096 x 1024, SwiGLU 3 x 4096 x 12800, two RMSNorms; a final norm
+    per_layer = 2 * 4096**2 + 2 * 4096 * 1024 + 3 * 4096 * 12800 + 2 * 4096
+    by_hand = 49159 * 4096 + 40 * per_layer + 4096
+    assert script_counts(REAL_CONFIGS["granite"])[0] == by_hand == 8_170_864_640
