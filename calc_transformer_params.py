@@ -889,6 +889,8 @@ SUPPORTED_MODEL_TYPES = {
     "deepseek_v3": "MLA, 256 experts + 1 shared, router score-correction bias (a buffer), MTP modules optional",
     "granite": "the Llama block; its embedding, attention, residual and logits multipliers are scalars (no parameter, "
                "no matmul)",
+    "gemma3_text": "sandwich norms (4 per layer), q/k RMSNorm over head_dim, 5 sliding : 1 full layers "
+                   "(sliding_window_pattern or layer_types), head_dim 256 and a tied head by default",
 }
 # Model types people run this year that are NOT modelled yet: what the reader would miss.  A config of one of these
 # is refused (even with --generic), never read as a Llama.
@@ -896,8 +898,7 @@ NOT_YET_MODELLED = {
     "gpt_oss": "expert biases, biased router and attention sinks",
     "llama4": "interleaved MoE layers, shared expert, chunked attention and NoPE layers",
     "llama4_text": "interleaved MoE layers, shared expert, chunked attention and NoPE layers",
-    "gemma3": "5:1 local/global layers, q/k norms and sandwich norms",
-    "gemma3_text": "5:1 local/global layers, q/k norms and sandwich norms",
+    "gemma3": "the multimodal wrapper without a text_config naming gemma3_text (the language model is read from one)",
     "gemma4": "its MoE block beside the dense MLP, global-layer head dims and K=V layers",
     "gemma4_text": "its MoE block beside the dense MLP, global-layer head dims and K=V layers",
     "qwen3_next": "gated delta-net layers and gated attention output",
@@ -1043,8 +1044,8 @@ CONFIG_FIELDS_OF = {
     "word_embed_proj_dim": ("word_embed_proj_dim",), "sliding_window": ("sliding_window",),
     "max_position_embeddings": ("n_positions", "max_position_embeddings"),
 }
-_MB_TIED_BY_DEFAULT = {"gpt2", "bloom", "opt", "falcon", "gemma", "gemma2", "starcoder2"}
-_MB_HEAD_DIM_DEFAULT = {"gemma": 256, "gemma2": 256, "qwen3": 128}
+_MB_TIED_BY_DEFAULT = {"gpt2", "bloom", "opt", "falcon", "gemma", "gemma2", "gemma3_text", "starcoder2"}
+_MB_HEAD_DIM_DEFAULT = {"gemma": 256, "gemma2": 256, "gemma3_text": 256, "qwen3": 128}
 # What a config class builds when the file leaves a field out, where that is not the generic rule (KV heads = query
 # heads, no window, no experts): transformers 5.23 configuration_<model_type>.py signature defaults.  An explicit
 # null is the generic rule where the class takes it (Llama, Qwen2/3, Phi-3, OLMo-2: `if num_key_value_heads is None:
@@ -1055,6 +1056,7 @@ _MB_CLASS_DEFAULTS = {
     "qwen2_moe": {"num_key_value_heads": 16, "num_experts": 60, "moe_intermediate_size": 1408},
     "qwen3_moe": {"num_key_value_heads": 4, "num_experts": 128, "moe_intermediate_size": 768},
     "gemma": {"num_key_value_heads": 16}, "gemma2": {"num_key_value_heads": 4, "sliding_window": 4096},
+    "gemma3_text": {"num_key_value_heads": 4, "sliding_window": 4096},
     "starcoder2": {"num_key_value_heads": 2},
 }
 # activation_function / hidden_act when the config omits it (GPT2Config, GPTJConfig, OPTConfig, PhiConfig)
@@ -1155,6 +1157,11 @@ def _mb_read_llama_style(r: _MBFields, mt: str) -> dict:
         r.get("mlp_bias")  # the other classes build their MLPs without reading it
     if mt == "gemma2":
         v.update(norms_per_layer=4, attn_softcap=bool(r.number("attn_logit_softcapping")))
+    if mt == "gemma3_text":  # modeling_gemma3.py: four norms per layer, q_norm / k_norm over head_dim
+        v.update(norms_per_layer=4, qk_norm="head", attn_softcap=bool(r.number("attn_logit_softcapping")),
+                 gguf_arch="gemma3")
+        r.expect("use_bidirectional_attention", False, mt)  # a bidirectional mask and half window: not modelled
+        r.get("rope_local_base_freq")  # the sliding layers' rotary base: no parameter, no matmul
     if mt.startswith("gemma"):
         v["norm_fp32_scale"] = True
     if mt in ("qwen3", "qwen3_moe"):
@@ -1251,7 +1258,7 @@ def _mb_read_windows(r: _MBFields, mt: str, v: dict) -> None:
         window = 0
     types = r.get("layer_types")[1]
     limit = r.int("max_window_layers", default=28 if qwen else 0, minimum=0)
-    if mt in ("gemma2", "qwen2", "qwen2_moe", "qwen3") or types is not None:
+    if mt in ("gemma2", "gemma3_text", "qwen2", "qwen2_moe", "qwen3") or types is not None:
         r.get("sliding_window_pattern")
     if types is not None:
         if not isinstance(types, list) or not all(t in ("full_attention", "sliding_attention") for t in types):
@@ -1262,6 +1269,9 @@ def _mb_read_windows(r: _MBFields, mt: str, v: dict) -> None:
         layer_types = tuple("sliding" if t == "sliding_attention" else "full" for t in types)
         if not window:
             layer_types = ()
+    elif window and mt == "gemma3_text":  # Gemma3TextConfig: every layer but each sliding_window_pattern-th slides
+        pattern = r.int("sliding_window_pattern", default=6)
+        layer_types = tuple("sliding" if (i + 1) % pattern else "full" for i in range(v["num_layers"]))
     elif window and mt == "gemma2":  # Gemma2Config: even layers slide
         layer_types = tuple("sliding" if i % 2 == 0 else "full" for i in range(v["num_layers"]))
     elif window and mt in ("qwen2", "qwen3"):  # configuration_qwen2/3.py: layers i >= max_window_layers slide

@@ -108,7 +108,7 @@ def test_generic_reads_an_unknown_type_as_a_dense_llama_and_says_so_first(block)
     assert block.count_model(model)["total"] == 100 * 64 + 2 * per_layer + 64 + 100 * 64
 
 
-@pytest.mark.parametrize("model_type", ["gpt_oss", "llama4_text", "gemma3_text", "qwen3_next", "deepseek_v32",
+@pytest.mark.parametrize("model_type", ["gpt_oss", "llama4_text", "gemma3", "qwen3_next", "deepseek_v32",
                                         "kimi_k2", "jamba", "nemotron_h", "lfm2"])
 def test_this_years_types_are_refused_even_with_generic(block, model_type):
     with pytest.raises(block.InputError, match=f"model_type '{model_type}' is not modelled yet"):
@@ -294,7 +294,7 @@ _MINIMAL_SIZES["deepseek_v3"] = _MINIMAL_SIZES["deepseek_v2"]
 @pytest.mark.parametrize("model_type", sorted(SUPPORTED := [
     "gpt2", "gptj", "gpt_neox", "opt", "bloom", "falcon", "llama", "mistral", "mixtral", "qwen2", "qwen2_moe", "qwen3",
     "qwen3_moe", "gemma", "gemma2", "phi", "phi3", "olmo", "olmo2", "starcoder2", "deepseek_v2", "deepseek_v3",
-    "granite"]))
+    "granite", "gemma3_text"]))
 def test_a_file_with_only_the_sizes_takes_the_class_defaults(block, model_type):
     from test_params_torch import torch_counts
     assert sorted(SUPPORTED) == sorted(block.SUPPORTED_MODEL_TYPES)

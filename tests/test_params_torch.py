@@ -299,6 +299,17 @@ REAL_CONFIGS = {
                          "v_head_dim": 128, "vocab_size": 102400},
     # huggingface.co/deepseek-ai/DeepSeek-V3 (quantization_config and rope_scaling omitted: no effect on counts)
     # checked: [mb] deepseek/test_deepseek_bridges.py ds_v3_config (every field equal)
+    # huggingface.co/google/gemma-3-1b-it (transformers_version 4.50.0.dev0), verbatim in [mlc] "gemma3_1b_it"
+    "gemma3": {"architectures": ["Gemma3ForCausalLM"], "attention_bias": False, "attention_dropout": 0.0,
+               "attn_logit_softcapping": None, "bos_token_id": 2, "cache_implementation": "hybrid",
+               "eos_token_id": [1, 106], "final_logit_softcapping": None, "head_dim": 256,
+               "hidden_activation": "gelu_pytorch_tanh", "hidden_size": 1152, "initializer_range": 0.02,
+               "intermediate_size": 6912, "max_position_embeddings": 32768, "model_type": "gemma3_text",
+               "num_attention_heads": 4, "num_hidden_layers": 26, "num_key_value_heads": 1, "pad_token_id": 0,
+               "query_pre_attn_scalar": 256, "rms_norm_eps": 1e-06, "rope_local_base_freq": 10000,
+               "rope_scaling": None, "rope_theta": 1000000, "sliding_window": 512, "sliding_window_pattern": 6,
+               "torch_dtype": "bfloat16", "transformers_version": "4.50.0.dev0", "use_cache": True,
+               "vocab_size": 262144},
     # huggingface.co/ibm-granite/granite-3.3-8b-instruct (transformers_version 4.49.0), as dumped verbatim with its
     # parameter shapes in a stored public document (the search library's code corpus, id 61558565367)
     "granite": {"architectures": ["GraniteForCausalLM"], "attention_bias": False, "attention_dropout": 0.0,
@@ -474,3 +485,13 @@ def test_granite_3_3_8b_is_its_published_size():
     per_layer = 2 * 4096**2 + 2 * 4096 * 1024 + 3 * 4096 * 12800 + 2 * 4096
     by_hand = 49159 * 4096 + 40 * per_layer + 4096
     assert script_counts(REAL_CONFIGS["granite"])[0] == by_hand == 8_170_864_640
+
+
+def test_gemma_3_1b_is_its_published_size_with_its_5_to_1_layers():
+    # Google's Gemma 3 1B: 999,885,952 parameters (the Hub's count). By hand: tied embedding 262144 x 1152; per layer
+    # q, o 1152 x 1024 (4 heads of 256), k, v 1152 x 256, GeGLU 3 x 1152 x 6912, four RMSNorms and q/k norms of 256
+    per_layer = 2 * 1152 * 1024 + 2 * 1152 * 256 + 3 * 1152 * 6912 + 4 * 1152 + 2 * 256
+    assert script_counts(REAL_CONFIGS["gemma3"])[0] == 262144 * 1152 + 26 * per_layer + 1152 == 999_885_952
+    model, _ = params.model_from_config(REAL_CONFIGS["gemma3"])
+    # Gemma3TextConfig: layer i slides unless (i + 1) % sliding_window_pattern == 0: layers 5, 11, 17, 23 are global
+    assert [i for i in range(26) if model.layer_attention(i) == "full"] == [5, 11, 17, 23]
