@@ -1425,7 +1425,8 @@ def model_from_config(raw, where: str = "config.json", generic: bool = False) ->
         raise InputError(f"{where}: {exc}") from None
 
 
-def _mb_parse_json(data: bytes, where: str):
+def parse_config_bytes(data: bytes, where: str):
+    """A config.json's bytes -> parsed JSON (at most MODEL_MAX_CONFIG_BYTES); one InputError naming `where`."""
     if len(data) > MODEL_MAX_CONFIG_BYTES:
         raise InputError(f"{where}: larger than {MODEL_MAX_CONFIG_BYTES // 2**20} MiB, not a config.json")
     try:
@@ -1449,10 +1450,10 @@ def read_config_json(path: str) -> tuple:
     cache first).  Errors are one line naming --config."""
     if not isinstance(path, str) or not path.strip():
         raise InputError(f"--config expects a path to a config.json or a folder holding one, got {path!r}")
-    if not _os.path.exists(path) and _MB_HUB_ID.fullmatch(path):
+    if not _os.path.exists(path) and HUB_ID_PATTERN.fullmatch(path):
         repo, _, revision = path.partition("@")
         data = hub_file(repo, "config.json", revision or "main")
-        return _mb_parse_json(data, f"--config {path}"), path
+        return parse_config_bytes(data, f"--config {path}"), path
     if _os.path.isdir(path):
         path = _os.path.join(path, "config.json")
     shown = path if path.isprintable() else repr(path)  # a newline in a path must not split the one-line error
@@ -1469,7 +1470,7 @@ def read_config_json(path: str) -> tuple:
             data = handle.read(MODEL_MAX_CONFIG_BYTES + 1)
     except OSError as exc:
         raise InputError(f"--config {shown}: cannot read ({exc.strerror or exc.__class__.__name__})") from None
-    raw = _mb_parse_json(data, f"--config {shown}")
+    raw = parse_config_bytes(data, f"--config {shown}")
     if _stat.S_ISFIFO(mode):
         label = "config.json (pipe)"
     elif _os.path.basename(path) == "config.json":  # the folder names the model (meta-llama/Llama-3.1-8B/...)
@@ -1484,7 +1485,7 @@ def read_config_json(path: str) -> tuple:
 # --------------------------------------------------------------------------------------------------------------
 # A Hub id as huggingface_hub accepts it (org/name, each part starting with a letter or digit) with an optional
 # @revision (branch, tag, commit or refs/pr/N; never '..', so it cannot walk out of the cache).
-_MB_HUB_ID = _re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,95}/[A-Za-z0-9][A-Za-z0-9._-]{0,95}"
+HUB_ID_PATTERN = _re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,95}/[A-Za-z0-9][A-Za-z0-9._-]{0,95}"
                          r"(?:@(?!.*\.\.)[A-Za-z0-9][A-Za-z0-9._/-]{0,199})?")
 _MB_TRUE = ("1", "true", "yes", "on")
 

@@ -130,6 +130,9 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
+import re
+import stat
 import sys
 from dataclasses import fields, replace
 
@@ -1379,7 +1382,8 @@ def model_from_config(raw, where: str = "config.json", generic: bool = False) ->
         raise InputError(f"{where}: {exc}") from None
 
 
-def _mb_parse_json(data: bytes, where: str):
+def parse_config_bytes(data: bytes, where: str):
+    """A config.json's bytes -> parsed JSON (at most MODEL_MAX_CONFIG_BYTES); one InputError naming `where`."""
     if len(data) > MODEL_MAX_CONFIG_BYTES:
         raise InputError(f"{where}: larger than {MODEL_MAX_CONFIG_BYTES // 2**20} MiB, not a config.json")
     try:
@@ -1403,10 +1407,10 @@ def read_config_json(path: str) -> tuple:
     cache first).  Errors are one line naming --config."""
     if not isinstance(path, str) or not path.strip():
         raise InputError(f"--config expects a path to a config.json or a folder holding one, got {path!r}")
-    if not _os.path.exists(path) and _MB_HUB_ID.fullmatch(path):
+    if not _os.path.exists(path) and HUB_ID_PATTERN.fullmatch(path):
         repo, _, revision = path.partition("@")
         data = hub_file(repo, "config.json", revision or "main")
-        return _mb_parse_json(data, f"--config {path}"), path
+        return parse_config_bytes(data, f"--config {path}"), path
     if _os.path.isdir(path):
         path = _os.path.join(path, "config.json")
     shown = path if path.isprintable() else repr(path)  # a newline in a path must not split the one-line error
@@ -1423,7 +1427,7 @@ def read_config_json(path: str) -> tuple:
             data = handle.read(MODEL_MAX_CONFIG_BYTES + 1)
     except OSError as exc:
         raise InputError(f"--config {shown}: cannot read ({exc.strerror or exc.__class__.__name__})") from None
-    raw = _mb_parse_json(data, f"--config {shown}")
+    raw = parse_config_bytes(data, f"--config {shown}")
     if _stat.S_ISFIFO(mode):
         label = "config.json (pipe)"
     elif _os.path.basename(path) == "config.json":  # the folder names the model (meta-llama/Llama-3.1-8B/...)
@@ -1438,7 +1442,7 @@ def read_config_json(path: str) -> tuple:
 # --------------------------------------------------------------------------------------------------------------
 # A Hub id as huggingface_hub accepts it (org/name, each part starting with a letter or digit) with an optional
 # @revision (branch, tag, commit or refs/pr/N; never '..', so it cannot walk out of the cache).
-_MB_HUB_ID = _re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,95}/[A-Za-z0-9][A-Za-z0-9._-]{0,95}"
+HUB_ID_PATTERN = _re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,95}/[A-Za-z0-9][A-Za-z0-9._-]{0,95}"
                          r"(?:@(?!.*\.\.)[A-Za-z0-9][A-Za-z0-9._/-]{0,199})?")
 _MB_TRUE = ("1", "true", "yes", "on")
 
@@ -2134,12 +2138,12 @@ WEIGHTS_SINGLE = "model.safetensors"
 # What a stored tensor that the architecture does not count is, by its name (checked in this order; the first
 # that matches names it).  Quantization: FP8 block scales (DeepSeek-V3 weight_scale_inv), compressed-tensors and
 # ModelOpt scales and zero points, GPTQ / AWQ packed weights (qweight, qzeros, scales, g_idx), bitsandbytes state.
-WEIGHTS_QUANT_NAME = _re.compile(
+WEIGHTS_QUANT_NAME = re.compile(
     r"(_scale|_scale_inv|_scale_2|\.scales|\.qweight|\.qzeros|\.g_idx|_zero_point|\.weight_packed|\.weight_shape"
     r"|\.absmax|\.quant_map|\.nested_absmax|\.nested_quant_map|\.quant_state\..*|\.SCB|\.weight_format)$")
 # Packed quantized weights hold several parameters per stored element: a checkpoint with them is not countable
-WEIGHTS_PACKED_NAME = _re.compile(r"(\.qweight|\.weight_packed|\.qzeros)$")
-WEIGHTS_TOWER_NAME = _re.compile(
+WEIGHTS_PACKED_NAME = re.compile(r"(\.qweight|\.weight_packed|\.qzeros)$")
+WEIGHTS_TOWER_NAME = re.compile(
     r"(^|\.)(vision_tower|vision_model|vision_encoder|visual|vision|image_encoder|image_newline|audio_tower|"
     r"audio_model|audio_encoder|audio|multi_modal_projector|mm_projector|embed_vision|embed_audio|speech_encoder)"
     r"(\.|$)")
@@ -2148,8 +2152,8 @@ WEIGHTS_TOWER_NAME = _re.compile(
 # Buffers older checkpoints store: rotary inv_freq, GPT-2/GPT-J/GPT-NeoX's masked_bias (a 0-D scalar) and their
 # causal-mask tables named attn.bias / attention.bias (shape 1 x 1 x n x n); only the latter share a name with a
 # parameter (a linear's bias), so only they must also have 3 or more dimensions.
-WEIGHTS_BUFFER_NAME = _re.compile(r"(\.inv_freq|\.masked_bias|(?P<mask>attn|attention)\.bias)$")
-WEIGHTS_LAYER_INDEX = _re.compile(r"(?:^|\.)(?:layers|h|blocks|layer)\.([0-9]{1,9})\.")
+WEIGHTS_BUFFER_NAME = re.compile(r"(\.inv_freq|\.masked_bias|(?P<mask>attn|attention)\.bias)$")
+WEIGHTS_LAYER_INDEX = re.compile(r"(?:^|\.)(?:layers|h|blocks|layer)\.([0-9]{1,9})\.")
 WEIGHTS_HEAD_NAMES = ("lm_head.weight", "embed_out.weight")  # the untied LM head (GPT-NeoX: embed_out)
 
 
@@ -2163,10 +2167,10 @@ def _weights_json(data: bytes, where: str):
             seen[key] = value
         return seen
     try:
-        parsed = _json.loads(data.decode("utf-8"), object_pairs_hook=unique)
+        parsed = json.loads(data.decode("utf-8"), object_pairs_hook=unique)
     except UnicodeDecodeError:
         raise InputError(f"{where}: not UTF-8 JSON") from None
-    except _json.JSONDecodeError as exc:
+    except json.JSONDecodeError as exc:
         raise InputError(f"{where}: not valid JSON (line {exc.lineno}: {exc.msg})") from None
     except RecursionError:
         raise InputError(f"{where}: JSON nested too deeply") from None
@@ -2191,13 +2195,13 @@ class WeightsSource:
         self.repo = self.revision = None
         self.folder, self.files = None, []
         self.not_cached = []  # Hub files exists() could not look for: not cached while HF_HUB_OFFLINE is set
-        if not _os.path.exists(text) and _MB_HUB_ID.fullmatch(text):
+        if not os.path.exists(text) and HUB_ID_PATTERN.fullmatch(text):
             self.repo, _, revision = text.partition("@")
             self.revision = revision or "main"
-        elif _os.path.isdir(text):
+        elif os.path.isdir(text):
             self.folder = text
-        elif _os.path.exists(text):
-            self.folder, self.files = _os.path.dirname(text) or ".", [_os.path.basename(text)]
+        elif os.path.exists(text):
+            self.folder, self.files = os.path.dirname(text) or ".", [os.path.basename(text)]
         else:
             raise InputError(f"--weights {self.shown}: no such file or folder (nor a Hub id org/name)")
 
@@ -2205,12 +2209,12 @@ class WeightsSource:
         return f"--weights {self.shown}" + (f" {name}" if name and not self.files == [name] else "")
 
     def local_size(self, name: str) -> int:
-        path = _os.path.join(self.folder, name)
+        path = os.path.join(self.folder, name)
         try:
-            mode = _os.stat(path)
+            mode = os.stat(path)
         except OSError as exc:
             raise InputError(f"{self.where(name)}: cannot read ({exc.strerror or exc.__class__.__name__})") from None
-        if not _stat.S_ISREG(mode.st_mode):
+        if not stat.S_ISREG(mode.st_mode):
             raise InputError(f"{self.where(name)}: not a regular file")
         return mode.st_size
 
@@ -2220,7 +2224,7 @@ class WeightsSource:
                             limit=count)
         self.local_size(name)
         try:
-            with open(_os.path.join(self.folder, name), "rb") as handle:
+            with open(os.path.join(self.folder, name), "rb") as handle:
                 handle.seek(first)
                 data = handle.read(count)
         except OSError as exc:
@@ -2242,7 +2246,7 @@ class WeightsSource:
         """Whether the source holds `name`: a local stat, else the Hub's answer (a 404 or an offline cache miss is
         no; any other failure, 401 included, is raised)."""
         if self.repo is None:
-            return _os.path.isfile(_os.path.join(self.folder, name))
+            return os.path.isfile(os.path.join(self.folder, name))
         try:
             self.read(name, 0, 1)
         except HubFileMissing as exc:  # the block's hub_file: a 404, or (HubNotCached) an offline cache miss
@@ -2736,7 +2740,7 @@ def sequence_length_note(model: Model, sequence_length: int) -> str:
 WEIGHTS_PRESET_MTP = {"deepseek-v3": 1}  # huggingface.co/deepseek-ai/DeepSeek-V3 config.json
 # The block's note on a DeepSeek-V3 config.json with MTP modules (model_from_config); the config is read inside the
 # block (--config may be a pipe, read once), so its note is where num_nextn_predict_layers reaches this script
-WEIGHTS_MTP_NOTE = _re.compile(r"num_nextn_predict_layers = ([0-9]+):")
+WEIGHTS_MTP_NOTE = re.compile(r"num_nextn_predict_layers = ([0-9]+):")
 
 
 def checkpoint_mtp_layers(args, notes) -> int:
@@ -2777,7 +2781,7 @@ def weights_config(args, source: WeightsSource) -> tuple:
         raise InputError(f"--weights {source.shown}: no config.json there to compare with; give the architecture "
                          "with --preset, --config or flags")
     label = f"{source.shown} config.json"
-    raw = _mb_parse_json(source.read_whole("config.json", MODEL_MAX_CONFIG_BYTES), f"--weights {label}")
+    raw = parse_config_bytes(source.read_whole("config.json", MODEL_MAX_CONFIG_BYTES), f"--weights {label}")
     try:
         model, notes = model_from_config(raw, label, generic=args.generic)
     except InputError as exc:  # the message names the file and its field; the flag too
