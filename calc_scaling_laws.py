@@ -55,7 +55,7 @@ deepseek, data-constrained, inference).  Read and counted by the shared model bl
 and tensor list as the other calc_*.py scripts): ``json`` alone, no transformers, no network, ``auto_map`` ignored,
 a nested ``text_config`` followed.  The model types it models are the block's SUPPORTED_MODEL_TYPES (gpt2, gptj,
 gpt_neox, opt, bloom, falcon, llama, mistral, mixtral, qwen2, qwen2_moe, qwen3, qwen3_moe, gemma, gemma2, phi, phi3,
-olmo, olmo2, starcoder2, deepseek_v2, deepseek_v3).  Any other model type, and any field that may change a count but
+olmo, olmo2, starcoder2, deepseek_v2, deepseek_v3, granite, gemma3_text).  Any other model type, and any field that may change a count but
 is not read, ends the run (exit 2, one line naming it); ``--generic`` reads an unknown model type as a dense
 Llama-style decoder and the output's first line says so (this year's types in NOT_YET_MODELLED, such as gpt_oss,
 are refused even then).  Counts are exact, as sum(p.numel() for p in model.parameters()) gives them (tied weights
@@ -1713,7 +1713,8 @@ def add_model_arguments(parser) -> tuple:
     for flags, field, text in MODEL_COUNT_FLAGS:
         arch.add_argument(*flags, dest=field, metavar="N", help=text)
     arch.add_argument("--kv-size-ratio", "-kv", dest="kv_size_ratio", metavar="R",
-                      help="kv heads / query heads (cookbook; 1 MHA, 1/heads MQA); --num-kv-heads is exact")
+                      help="kv heads / query heads as a decimal (cookbook; 1 MHA, 0.25 for 8 of 32 heads); "
+                           "--num-kv-heads is exact")
     arch.add_argument("--ffn-expansion-factor", "-ff", dest="ffn_expansion_factor", metavar="F",
                       help="FFN width = F x hidden, which must come out whole (2.6875 for Llama-2-7B)")
     arch.add_argument("--num-mlp-linears", "-nl", dest="num_mlp_linears", choices=("2", "3"),

@@ -1531,7 +1531,8 @@ def add_model_arguments(parser) -> tuple:
     for flags, field, text in MODEL_COUNT_FLAGS:
         arch.add_argument(*flags, dest=field, metavar="N", help=text)
     arch.add_argument("--kv-size-ratio", "-kv", dest="kv_size_ratio", metavar="R",
-                      help="kv heads / query heads (cookbook; 1 MHA, 1/heads MQA); --num-kv-heads is exact")
+                      help="kv heads / query heads as a decimal (cookbook; 1 MHA, 0.25 for 8 of 32 heads); "
+                           "--num-kv-heads is exact")
     arch.add_argument("--ffn-expansion-factor", "-ff", dest="ffn_expansion_factor", metavar="F",
                       help="FFN width = F x hidden, which must come out whole (2.6875 for Llama-2-7B)")
     arch.add_argument("--num-mlp-linears", "-nl", dest="num_mlp_linears", choices=("2", "3"),
