@@ -3932,7 +3932,10 @@ def model_from_args(args, sequence_length: int | None = None) -> tuple:
             m = replace(m, source=f"{key} ({own}){changed_by_flags}")
         return check_gguf_model(m, _flag_labels(args)), notes
     raw, label = read_config_json(args.config)
-    base, notes = model_from_config(raw, label, generic=args.generic)
+    try:
+        base, notes = model_from_config(raw, label, generic=args.generic)
+    except InputError as exc:  # the message names the file and its field; the flag too, as the block's reader does
+        raise InputError(f"--config {exc}") from None
     if base.model_type not in SUPPORTED_MODEL_TYPES:
         # read by --generic (the block's first note says so on stderr); the output's first line says it too
         base = replace(base, source=f"{label} (--generic: model_type {base.model_type or '(none)'!r} read as a "

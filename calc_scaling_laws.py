@@ -2963,10 +2963,13 @@ def config_model(path: str, moe_params: str = "active", generic: bool = False) -
     """The "model" JSON object for --config: the exact counts of the model the block reads, and the N each kind of
     law uses.  Bad input raises the block's InputError (one line naming the field or model type)."""
     raw, label = read_config_json(path)
-    model, notes = model_from_config(raw, label, generic=generic)
+    try:
+        model, notes = model_from_config(raw, label, generic=generic)
+    except InputError as exc:  # the message names the file and its field; the flag too, as the block's reader does
+        raise InputError(f"--config {exc}") from None
     counts = count_model(model)
     if counts["total"] > MAX_COUNT:
-        raise InputError(f"{label}: the model counts {counts['total']:.3e} parameters, beyond {MAX_COUNT:g}")
+        raise InputError(f"--config {label}: the model counts {counts['total']:.3e} parameters, beyond {MAX_COUNT:g}")
     embedding = {key: counts["roles"][role] for key, role in EMBEDDING_ROLES.items()}
     embedding["total"] = sum(embedding.values())
     non_embedding = counts["total"] - embedding["total"]

@@ -3693,6 +3693,8 @@ def reject_empty(parser, args):
     """An empty or blank value (--precision "") must not fall back to the default silently."""
     for action in parser._actions:
         value = getattr(args, action.dest, None)
+        if action.dest == "config":  # the shared block's reader words an empty --config as every script does
+            continue
         if isinstance(value, str) and not value.strip() and action.option_strings:
             flag = next((o for o in action.option_strings if o.startswith("--")), action.option_strings[0])
             raise ValueError(f"{flag} needs a value, got {value!r}")

@@ -2773,12 +2773,19 @@ def weights_config(args, source: WeightsSource) -> tuple:
     if args.preset is not None or args.config is not None:
         return None, [], None
     if source.files or not source.exists("config.json"):
+        not_cached = ("config.json is not in the local Hugging Face cache and HF_HUB_OFFLINE is set; download it "
+                      "once online, or give the architecture with --preset, --config or flags")
         if model_arguments_given(args):
+            if "config.json" in source.not_cached:
+                # Flags that edit a model (--mtp-layers 1) were meant for the repo's config.json, which is not here:
+                # say so, rather than the flags' own complaint about a model built from flags alone
+                try:
+                    model_from_args(args)
+                except InputError as exc:
+                    raise InputError(f"--weights {source.shown}: {not_cached} ({exc})") from None
             return None, [], None
         if "config.json" in source.not_cached:
-            raise InputError(f"--weights {source.shown}: config.json is not in the local Hugging Face cache and "
-                             "HF_HUB_OFFLINE is set; download it once online, or give the architecture with "
-                             "--preset, --config or flags")
+            raise InputError(f"--weights {source.shown}: {not_cached}")
         raise InputError(f"--weights {source.shown}: no config.json there to compare with; give the architecture "
                          "with --preset, --config or flags")
     label = f"{source.shown} config.json"

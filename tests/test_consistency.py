@@ -176,6 +176,21 @@ def test_a_bad_model_flag_is_one_line_and_exit_2_in_every_script(argv):
         assert status == 2 and out == "" and err.count("\n") == 1, (script, err)
 
 
+def test_a_bad_or_empty_config_is_worded_alike_in_every_script(tmp_path):
+    # Found in review: the quantization and scaling scripts dropped the "--config" a user typed from a config
+    # error, and mem worded an empty --config as its own generic "needs a value"
+    bad = tmp_path / "config.json"
+    bad.write_text(json.dumps({"model_type": "llama", "hidden_size": 64, "num_hidden_layers": 2, "vocab_size": 10}))
+    scaling = ["loss", "-D", "1T"]
+    for script in ALL_SCRIPTS:
+        lead = scaling if script == "calc_scaling_laws" else []
+        for value, expected in ((str(bad), ("error: --config ", ": field 'num_attention_heads' is missing")),
+                                ("", ("error: --config expects a path to a config.json", ""))):
+            status, out, err = call_main(load_script(script), lead + ["--config", value])
+            assert status == 2 and out == "" and err.count("\n") == 1, (script, err)
+            assert all(part in err for part in expected), (script, err)
+
+
 # --------------------------------------------------------------------------------------------------------------
 # One vocabulary: every spelling more than one script has means one thing (README: "One vocabulary")
 # --------------------------------------------------------------------------------------------------------------

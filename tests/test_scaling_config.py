@@ -38,7 +38,7 @@ def _config(name: str) -> dict:
     return copy.deepcopy(config[0] if isinstance(config, tuple) else config)
 
 
-LABEL = "model"  # the folder holding config.json: the script's messages name a config by its folder
+LABEL = "model"  # the folder holding config.json: the script's messages name --config and the config by its folder
 
 
 def run(config, *argv, json_out=True):
@@ -229,7 +229,7 @@ def test_unknown_model_type_is_refused_without_a_number(command):
     status, out, err = run(config, *argv, json_out=False)
     lines = err.splitlines()
     assert status == 2 and out == "" and len(lines) == 1, err
-    assert lines[0].startswith(f"calc_scaling_laws.py: error: {LABEL}: model_type 'brand_new_lm' ")
+    assert lines[0].startswith(f"calc_scaling_laws.py: error: --config {LABEL}: model_type 'brand_new_lm' ")
     assert "--generic" in lines[0] and not any(ch.isdigit() for ch in lines[0].split("error:")[1])
     config.pop("model_type")  # no model_type at all is no better
     status, out, err = run(config, *argv, json_out=False)
@@ -266,7 +266,7 @@ def test_gpt_oss_is_refused_even_with_generic(generic):
                            json_out=False)
     lines = err.splitlines()
     assert status == 2 and out == "" and len(lines) == 1, err
-    assert lines[0].startswith(f"calc_scaling_laws.py: error: {LABEL}: model_type 'gpt_oss' is not modelled yet")
+    assert lines[0].startswith(f"calc_scaling_laws.py: error: --config {LABEL}: model_type 'gpt_oss' is not modelled yet")
 
 
 @pytest.mark.parametrize("field, value", [("num_experts", 8), ("moe_intermediate_size", 1024),
@@ -277,7 +277,7 @@ def test_unread_structural_field_is_refused_naming_it(field, value):
                            json_out=False)
     lines = err.splitlines()
     assert status == 2 and out == "" and len(lines) == 1, err
-    assert lines[0].startswith(f"calc_scaling_laws.py: error: {LABEL}: field '{field}' is not modelled")
+    assert lines[0].startswith(f"calc_scaling_laws.py: error: --config {LABEL}: field '{field}' is not modelled")
 
 
 @pytest.mark.parametrize("field, value", [
@@ -291,15 +291,15 @@ def test_bad_field_is_one_line_naming_it(field, value):
     assert status == 2 and len(lines) == 1, err
     # a field read wrongly is named with the config's folder; one that breaks a rule between fields (KV heads that
     # do not divide the heads) is named as a config field, after the folder too
-    assert lines[0].startswith((f"calc_scaling_laws.py: error: {LABEL}: field '{field}'",
-                                f"calc_scaling_laws.py: error: {LABEL}: config field '{field}'")), err
+    assert lines[0].startswith((f"calc_scaling_laws.py: error: --config {LABEL}: field '{field}'",
+                                f"calc_scaling_laws.py: error: --config {LABEL}: config field '{field}'")), err
 
 
 def test_missing_field_is_named():
     config = _config("llama3")
     del config["num_hidden_layers"]
     status, _, err = run(config, "loss", "--config", "{path}", "-D", "1T")
-    assert status == 2 and err.strip() == (f"calc_scaling_laws.py: error: {LABEL}: field 'num_hidden_layers' is "
+    assert status == 2 and err.strip() == (f"calc_scaling_laws.py: error: --config {LABEL}: field 'num_hidden_layers' is "
                                            "missing (expected an integer >= 1)")
 
 

@@ -482,6 +482,10 @@ def test_an_offline_cache_miss_says_so_and_a_cached_single_file_repo_reads(hub, 
     err = refused(["--weights", "org/tiny", "--preset", "gpt2"])
     assert "not in the local Hugging Face cache and HF_HUB_OFFLINE is set" in err and "no such" not in err, err
     assert "not in the local Hugging Face cache" in refused(["--weights", "org/tiny"])  # config.json, too
+    # Found in review: a flag that edits the repo's model (--mtp-layers 1 for DeepSeek-V3) was read as a model from
+    # flags alone, and the user saw "MTP modules are modelled for DeepSeek-V3 only" instead of the cache miss
+    err = refused(["--weights", "org/tiny", "--mtp-layers", "1"])
+    assert "not in the local Hugging Face cache" in err and "--mtp-layers" in err, err
     assert hub.seen == []
     # cached without an index (a single-file repo has none): the missing index is no obstacle
     _cache(tmp_path, "org/tiny", folder, ["model.safetensors", "config.json"])
