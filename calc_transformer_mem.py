@@ -64,6 +64,14 @@ splits KV heads (one head per rank when kv_heads < tp; MLA's latent is replicate
 holds its layers' cache. Peak prefill activations: one sequence, ``--prefill-chunk``
 tokens per step, one layer live (see ``prefill_activation_bytes``).
 
+``--engine vllm`` (with ``--infer``): the KV pool as vLLM sizes it instead of a sum for a batch:
+``--gpu-memory-utilization`` x ``--gpu-memory`` - weights (exact) - non-torch memory - the profiling run's activation
+peak - CUDA graphs (estimates, each printed and overridable; vLLM's ``--kv-cache-memory-bytes`` gives the pool
+itself), cut into pages of ``--block-size`` tokens per layer (num_blocks = pool // page // layers,
+vllm/v1/core/kv_cache_utils.py); printed as vLLM's log prints it ("Available KV cache memory", "# GPU blocks", "GPU KV
+cache size", "Maximum concurrency for N tokens per request"). Sliding-window and MLA models and ``-pp`` are refused
+for now.
+
 Solvers: ``--max-micro-batch`` and ``--max-context`` (largest that fits ``--gpu-memory``); ``--search`` enumerates
 (TP, PP, DP, ZeRO, recompute, micro-batch) for ``--num-gpus`` and ranks the configurations that fit by the stated
 criterion (smallest tp x pp, then lowest ZeRO stage, then least recompute, then largest micro-batch); every
@@ -2929,6 +2937,129 @@ def inference_memory(model, inf):
 
 
 # --------------------------------------------------------------------------------------------------------------
+# Serving engines: the KV-cache pool as vLLM sizes it (--infer --engine vllm)
+# --------------------------------------------------------------------------------------------------------------
+# vLLM does not size the KV cache for a batch: it profiles one forward pass and gives the KV cache everything that
+# is left of its budget (vllm/v1/worker/gpu_worker.py determine_available_memory; PR #10511 "overhaul memory
+# profiling", whose log prints each term):
+#     available KV = gpu_memory_utilization x total GPU memory - weights - non-torch memory
+#                    - the activation peak of the profiling run - CUDA-graph memory (counted since v0.21.0)
+# then splits it into pages (vllm/v1/core/kv_cache_utils.py get_num_blocks, one KV-cache group of full attention):
+#     page bytes = block_size x 2 x kv_heads_per_rank x head_dim x dtype bytes   (FullAttentionSpec.page_size_bytes)
+#     num_blocks = available // page_bytes // num_layers
+#     GPU KV cache size = num_blocks x block_size tokens;  maximum concurrency = that / max_model_len
+# The pages are exact; the budget's terms other than the weights are estimates (defaults below, each printed and
+# overridable), or skipped altogether with vLLM's own --kv-cache-memory-bytes.
+ENGINES = ("sum", "vllm")
+VLLM_BLOCK_SIZE = 16                 # vllm CacheConfig.block_size default on CUDA
+VLLM_GPU_MEMORY_UTILIZATION = 0.9    # vllm CacheConfig.gpu_memory_utilization default
+VLLM_NON_TORCH_BYTES = 2**30         # assumed; logged: 0.35 GiB (RTX 3090, vllm#10517) to 1.79 GiB (80 GB, #10511)
+VLLM_LARGE_GPU = 70 * 2**30          # EngineArgs.get_batch_defaults: >= 70 GiB (not A100) takes the larger defaults
+# (max_num_batched_tokens, max_num_seqs) of `vllm serve` (UsageContext.OPENAI_API_SERVER), by GPU memory
+VLLM_SERVE_DEFAULTS = {True: (8192, 1024), False: (2048, 256)}
+
+
+@dataclass
+class VllmSetup:
+    gpu_bytes: int = 0                         # total GPU memory (0: --kv-cache-memory-bytes gives the pool)
+    gpu_memory_utilization: float = VLLM_GPU_MEMORY_UTILIZATION
+    block_size: int = VLLM_BLOCK_SIZE
+    max_num_batched_tokens: int = 0            # 0: vllm serve's default for this GPU size
+    max_num_seqs: int = 0                      # 0: vllm serve's default for this GPU size
+    non_torch_bytes: int = VLLM_NON_TORCH_BYTES
+    cuda_graph_bytes: int = 0                  # vLLM >= 0.21 profiles CUDA graphs into the budget; 0: --enforce-eager
+    activation_peak_bytes: int | None = None   # None: estimated from the profiling run's tokens
+    kv_cache_memory_bytes: int | None = None   # vLLM's --kv-cache-memory-bytes: the pool itself
+
+
+def vllm_refusal(model, inf):
+    """The layouts whose pages this planner does not reproduce yet, as one line (None when it does)."""
+    if model is None:
+        return "--engine vllm needs a model (its KV pages), not --params"
+    if model.is_mla:
+        return "--engine vllm: MLA pages (vLLM's MLA backends) are not modelled yet; use --engine sum"
+    if any(model.layer_attention(i) != "full" for i in range(model.num_layers)):
+        return ("--engine vllm: sliding-window layers go to vLLM's hybrid KV-cache groups, which are not modelled "
+                "yet; use --engine sum")
+    if inf.pp > 1:
+        return "--engine vllm: pipeline parallelism (the pool of the most loaded stage) is not modelled yet; drop -pp"
+    if inf.kv_dtype not in ("fp16", "bf16", "fp32", "fp8"):
+        return f"--engine vllm: --kv-dtype {inf.kv_dtype} is not a vLLM KV-cache type (auto, fp8, fp8_e4m3, fp8_e5m2)"
+    return None
+
+
+def vllm_kv_pool(model, inf, eng):
+    """{terms of vLLM's budget, available_kv_bytes, page_bytes, num_blocks, kv_tokens, max_concurrency} for one TP
+    rank, as vLLM computes them (see the section comment).  max_model_len is inf.context."""
+    refusal = vllm_refusal(model, inf)
+    if refusal:
+        raise ValueError(refusal)
+    kv = kv_cache_bytes(model, 1, 1, inf.kv_dtype, inf.tp)
+    per_layer_token = kv["bytes_per_token"] // model.num_layers   # uniform: every layer is full attention
+    page_bytes = eng.block_size * per_layer_token
+    large = eng.gpu_bytes >= VLLM_LARGE_GPU
+    batched = eng.max_num_batched_tokens or VLLM_SERVE_DEFAULTS[large][0]
+    seqs = eng.max_num_seqs or VLLM_SERVE_DEFAULTS[large][1]
+    bits = WEIGHT_BITS[inf.weight_dtype] if not inf.bits_per_weight else inf.bits_per_weight
+    from fractions import Fraction
+    weights = int(weight_bytes(model, Fraction(bits).limit_denominator(10**6), inf.tp, 1))
+    terms = {"weights": weights}
+    if eng.kv_cache_memory_bytes is not None:
+        available = eng.kv_cache_memory_bytes
+        budget = None
+    else:
+        if eng.activation_peak_bytes is None:
+            # the profiling run: one forward of max_num_batched_tokens tokens (one layer's transients live at once)
+            # and the sampler's fp32 logits for max_num_seqs requests
+            activation = max(prefill_activation_bytes(model, 1, batched, inf.tp, 2, "flash"),
+                             seqs * -(-model.padded_vocab // inf.tp) * 4)
+        else:
+            activation = eng.activation_peak_bytes
+        budget = int(eng.gpu_bytes * eng.gpu_memory_utilization)
+        terms.update(non_torch=eng.non_torch_bytes, activation_peak=activation, cuda_graphs=eng.cuda_graph_bytes)
+        available = budget - sum(terms.values())
+        if available <= 0:
+            raise ValueError(f"--engine vllm: nothing is left for the KV cache: {eng.gpu_memory_utilization:g} x "
+                             f"{_size(eng.gpu_bytes)} = {_size(budget)} is less than weights + non-torch memory + "
+                             "activation peak + CUDA graphs; raise --gpu-memory-utilization, use more -tp or smaller "
+                             "weights")
+    num_blocks = available // page_bytes // model.num_layers
+    tokens = num_blocks * eng.block_size
+    return {"engine": "vllm", "budget_bytes": budget, "terms": terms, "available_kv_bytes": available,
+            "bytes_per_token": kv["bytes_per_token"], "page_bytes": page_bytes, "block_size": eng.block_size,
+            "num_layers": model.num_layers, "num_blocks": num_blocks, "kv_tokens": tokens,
+            "kv_pool_bytes": num_blocks * page_bytes * model.num_layers, "max_model_len": inf.context,
+            "max_concurrency": tokens / inf.context, "max_num_batched_tokens": batched, "max_num_seqs": seqs,
+            "gpu_memory_utilization": eng.gpu_memory_utilization, "gpu_bytes": eng.gpu_bytes,
+            "fits_one_request": tokens >= inf.context,
+            "assumptions": _vllm_assumptions(eng, inf, batched, seqs)}
+
+
+def _vllm_assumptions(eng, inf, batched, seqs):
+    if eng.kv_cache_memory_bytes is not None:
+        return [f"vLLM: the KV pool is --kv-cache-memory-bytes {_size(eng.kv_cache_memory_bytes)} (no profiling "
+                "budget); pages of --block-size tokens per layer, num_blocks = pool // page // layers "
+                "(vllm/v1/core/kv_cache_utils.py get_num_blocks)"]
+    out = [f"vLLM budget: --gpu-memory-utilization {eng.gpu_memory_utilization:g} x --gpu-memory, minus weights "
+           "(exact), non-torch memory, the profiling run's activation peak and CUDA graphs "
+           "(vllm/v1/worker/gpu_worker.py determine_available_memory; vllm PR #10511)",
+           f"non-torch memory {_size(eng.non_torch_bytes)} (" + ("--non-torch-memory" if eng.non_torch_bytes !=
+           VLLM_NON_TORCH_BYTES else "assumed: CUDA context and library workspaces; vLLM logs show 0.35 GiB on an "
+           "RTX 3090 (vllm#10517) and 1.79 GiB on an 80 GB GPU (vllm#10511); more with -tp (NCCL buffers); set "
+           "--non-torch-memory") + ")"]
+    if eng.activation_peak_bytes is None:
+        out.append(f"activation peak estimated: one forward of --max-num-batched-tokens {batched:,} tokens (one "
+                   f"layer's transients) or the sampler's fp32 logits for --max-num-seqs {seqs:,}, the larger; "
+                   "defaults as `vllm serve` picks them by GPU memory (EngineArgs.get_batch_defaults: 8192 / 1024 "
+                   "from 70 GiB, except A100, else 2048 / 256); vLLM logs its measured value (\"PyTorch activation "
+                   "peak memory\"): give it with --activation-peak")
+    out.append("CUDA graphs: " + (f"{_size(eng.cuda_graph_bytes)} (--cuda-graph-memory)" if eng.cuda_graph_bytes
+               else "0 (--enforce-eager, or vLLM before 0.21.0; since then the graphs' memory comes out of the "
+                    "budget: give vLLM's \"Estimated CUDA graph memory\" with --cuda-graph-memory)"))
+    return out
+
+
+# --------------------------------------------------------------------------------------------------------------
 # Solvers
 # --------------------------------------------------------------------------------------------------------------
 def _largest_fitting(fits, low, high):
@@ -3131,7 +3262,7 @@ def render_text(result):
     for label, value, pct in _term_rows(terms):
         lines.append(f"  {label:<{width}}{gib(value):>12,.3f} GiB {gb(value):>12,.3f} GB {pct:>6.1f} %")
     lines.append(f"  {'total':<{width}}{gib(terms['total']):>12,.3f} GiB {gb(terms['total']):>12,.3f} GB")
-    if "gpu_memory_bytes" in result:
+    if "gpu_memory_bytes" in result and "engine" not in result:
         verdict = "fits" if result["fits"] else "does NOT fit"
         lines.append(f"  -> {verdict} in {_size(result['gpu_memory_bytes'])}")
     if result["mode"] == "train":
@@ -3144,6 +3275,8 @@ def render_text(result):
         kv = result["kv_cache"]
         lines.append(f"KV cache: {kv['bytes_per_token']:,} B per token of one sequence on each GPU ({kv['kv_dtype']},"
                      f" all layers); {_size(kv['total_bytes'])} for the batch")
+    if result.get("engine"):
+        lines += render_vllm(result["engine"])
     if result.get("solution"):
         sol = result["solution"]
         lines.append(f"solution: {sol['name']} = {sol['value']:,} (total {_size(sol['total_bytes'])})")
@@ -3167,6 +3300,30 @@ def render_text(result):
     lines.append("assumptions:")
     lines += [f"  - {a}" for a in result.get("assumptions", [])]
     return "\n".join(lines)
+
+
+def render_vllm(pool):
+    """The vLLM section of the text output, in the words vLLM's own start-up log uses."""
+    lines = ["vLLM KV cache (one TP rank):"]
+    if pool["budget_bytes"] is not None:
+        lines.append(f"  budget: --gpu-memory-utilization {pool['gpu_memory_utilization']:g} x "
+                     f"{_size(pool['gpu_bytes'])} = {_size(pool['budget_bytes'])}")
+        labels = {"weights": "model weights (exact)", "non_torch": "non-torch memory",
+                  "activation_peak": "activation peak (profiling run)", "cuda_graphs": "CUDA graphs"}
+        for key, value in pool["terms"].items():
+            lines.append(f"  - {labels[key]:<34}{gib(value):>10,.2f} GiB")
+    lines.append(f"  Available KV cache memory: {gib(pool['available_kv_bytes']):,.2f} GiB "
+                 f"({gb(pool['available_kv_bytes']):,.2f} GB)")
+    lines.append(f"  page: {pool['block_size']} tokens x {pool['page_bytes'] // pool['block_size']:,} B per token "
+                 f"and layer = {pool['page_bytes']:,} B; # GPU blocks: {pool['num_blocks']:,} "
+                 f"(per layer, {pool['num_layers']} layers)")
+    lines.append(f"  GPU KV cache size: {pool['kv_tokens']:,} tokens")
+    lines.append(f"  Maximum concurrency for {pool['max_model_len']:,} tokens per request: "
+                 f"{pool['max_concurrency']:.2f}x")
+    if not pool["fits_one_request"]:
+        lines.append(f"  -> does NOT start: one request of --max-model-len {pool['max_model_len']:,} tokens needs "
+                     f"more than the {pool['kv_tokens']:,} the pool holds")
+    return lines
 
 
 def render_markdown(result):
@@ -3285,15 +3442,37 @@ def build_parser():
     t.add_argument("--fragmentation", help="allowance as a fraction of allocated bytes (default 0.05)")
     i = p.add_argument_group("inference")
     i.add_argument("--batch-size", help="sequences served at once (default 1)")
-    i.add_argument("--context", help="tokens per sequence held in the KV cache (default 4096)")
+    i.add_argument("--context", "--max-model-len", dest="context",
+                   help="tokens per sequence held in the KV cache (default 4096); vLLM's --max-model-len")
     i.add_argument("-o", "--output-tokens", metavar="N",
                    help="tokens generated after an -s prompt: KV cache for -s + -o tokens (default 1 with -s)")
     i.add_argument("--weight-dtype", help=f"one of {', '.join(WEIGHT_BITS)} (default bf16)")
     i.add_argument("--bits-per-weight", help="quantised weights, e.g. 4.5 (overrides --weight-dtype)")
-    i.add_argument("--kv-dtype", help=f"KV-cache element type: one of {', '.join(KV_CACHE_DTYPES)} (also f16, "
-                                      "float16, bfloat16, f32, fp8_e4m3, fp8_e5m2; default bf16)")
+    i.add_argument("--kv-dtype", "--kv-cache-dtype", dest="kv_dtype",
+                   help=f"KV-cache element type: one of {', '.join(KV_CACHE_DTYPES)} (also f16, float16, bfloat16, "
+                        "f32, fp8_e4m3, fp8_e5m2; auto: the 16-bit weights' type, as vLLM's --kv-cache-dtype auto; "
+                        "default bf16)")
     i.add_argument("--kv-cache", help="window | hf-dynamic: tokens a sliding layer holds (default window)")
     i.add_argument("--prefill-chunk", help="tokens per prefill step (default whole prompt)")
+    e = p.add_argument_group("serving engine (--infer --engine vllm: the KV pool as vLLM sizes it)")
+    e.add_argument("--engine", help=f"one of {', '.join(ENGINES)}: sum = weights + KV cache of --batch-size "
+                                    "sequences + allowances (default); vllm = the pages vLLM allocates")
+    e.add_argument("--gpu-memory-utilization", metavar="F",
+                   help=f"vLLM's share of --gpu-memory (default {VLLM_GPU_MEMORY_UTILIZATION})")
+    e.add_argument("--block-size", metavar="N", help=f"vLLM's tokens per KV page (default {VLLM_BLOCK_SIZE})")
+    e.add_argument("--max-num-batched-tokens", metavar="N",
+                   help="tokens of vLLM's profiling forward (default as vllm serve: 8192 from 70 GiB, else 2048)")
+    e.add_argument("--max-num-seqs", metavar="N",
+                   help="requests of vLLM's sampler profiling (default as vllm serve: 1024 from 70 GiB, else 256)")
+    e.add_argument("--non-torch-memory", metavar="SIZE",
+                   help="CUDA context and library workspaces outside PyTorch (default 1GiB, assumed)")
+    e.add_argument("--activation-peak", metavar="SIZE",
+                   help="the profiling run's activation peak, as vLLM logs it (default: estimated)")
+    e.add_argument("--cuda-graph-memory", metavar="SIZE",
+                   help="vLLM >= 0.21's CUDA-graph estimate, taken from the budget (default 0: --enforce-eager)")
+    e.add_argument("--kv-cache-memory-bytes", metavar="SIZE",
+                   help="vLLM's own flag: the KV pool itself (e.g. from its log's \"Available KV cache memory\"); "
+                        "no budget is computed")
     o = p.add_argument_group("solvers and output")
     o.add_argument("--gpu-memory", help="GPU memory, e.g. 80GiB or 80GB (they differ)")
     o.add_argument("--max-micro-batch", action="store_true", help="largest micro-batch that fits --gpu-memory")
@@ -3572,6 +3751,16 @@ def build_infer_setup(args, model):
     return inf, notes
 
 
+def _kv_dtype_flag(text, weight_dtype):
+    """--kv-dtype / --kv-cache-dtype: a KV_CACHE_DTYPES spelling, or vLLM's auto (the model's 16- or 32-bit type:
+    the weights' when they are one of those, else bf16)."""
+    if text is None:
+        return "bf16"
+    if str(text).strip().lower() == "auto":
+        return weight_dtype if weight_dtype in ("fp16", "bf16", "fp32") else "bf16"
+    return kv_cache_dtype(text, "--kv-dtype")
+
+
 def _build_infer_setup(args, model, *, context, prompt, tp, pp, batch, weight_dtype, kv_dtype):
     bpw = 0.0
     if args.bits_per_weight is not None:
@@ -3583,7 +3772,7 @@ def _build_infer_setup(args, model, *, context, prompt, tp, pp, batch, weight_dt
         raise ValueError(f"--kv-cache must be window or hf-dynamic, got {conv!r}")
     return InferSetup(
         batch=batch, context=context, prompt=prompt, weight_dtype=weight_dtype, bits_per_weight=bpw,
-        kv_dtype=kv_dtype or (kv_cache_dtype(args.kv_dtype, "--kv-dtype") if args.kv_dtype is not None else "bf16"),
+        kv_dtype=kv_dtype or _kv_dtype_flag(args.kv_dtype, weight_dtype),
         kv_convention=conv, tp=tp, pp=pp,
         prefill_chunk=_opt(args.prefill_chunk, "--prefill-chunk", 0, allow_zero=True),
         **_attention_and_allowances(args),
@@ -3606,7 +3795,42 @@ TRAIN_ONLY_FLAGS = {
 INFER_ONLY_FLAGS = {
     "batch_size": "--batch-size", "context": "--context", "weight_dtype": "--weight-dtype",
     "bits_per_weight": "--bits-per-weight", "kv_dtype": "--kv-dtype", "kv_cache": "--kv-cache",
-    "prefill_chunk": "--prefill-chunk", "output_tokens": "-o/--output-tokens"}
+    "prefill_chunk": "--prefill-chunk", "output_tokens": "-o/--output-tokens", "engine": "--engine"}
+# Flags only --engine vllm reads
+VLLM_ONLY_FLAGS = {
+    "gpu_memory_utilization": "--gpu-memory-utilization", "block_size": "--block-size",
+    "max_num_batched_tokens": "--max-num-batched-tokens", "max_num_seqs": "--max-num-seqs",
+    "non_torch_memory": "--non-torch-memory", "activation_peak": "--activation-peak",
+    "cuda_graph_memory": "--cuda-graph-memory", "kv_cache_memory_bytes": "--kv-cache-memory-bytes"}
+
+
+def build_vllm_setup(args, gpu_bytes):
+    """--engine vllm's flags -> VllmSetup (sizes need a unit; the utilization is a fraction in (0, 1])."""
+    def size(raw, flag, default):
+        return default if raw is None else parse_bytes(raw, flag)
+    pool = size(args.kv_cache_memory_bytes, "--kv-cache-memory-bytes", None)
+    if pool is None and gpu_bytes is None:
+        raise ValueError("--engine vllm needs --gpu-memory (vLLM's budget is a share of it) or "
+                         "--kv-cache-memory-bytes")
+    if pool is not None:
+        budget_flags = [flag for dest, flag in VLLM_ONLY_FLAGS.items() if dest not in ("block_size",
+                        "kv_cache_memory_bytes") and getattr(args, dest) is not None]
+        if budget_flags:
+            raise ValueError(f"{budget_flags[0]} sizes vLLM's budget, which --kv-cache-memory-bytes replaces")
+    utilization = VLLM_GPU_MEMORY_UTILIZATION
+    if args.gpu_memory_utilization is not None:
+        utilization = parse_fraction(args.gpu_memory_utilization, "--gpu-memory-utilization", 0.0, 1.0)
+        if utilization <= 0:
+            raise ValueError("--gpu-memory-utilization must be in (0, 1]")
+    return VllmSetup(
+        gpu_bytes=gpu_bytes or 0, gpu_memory_utilization=utilization,
+        block_size=_opt(args.block_size, "--block-size", VLLM_BLOCK_SIZE),
+        max_num_batched_tokens=_opt(args.max_num_batched_tokens, "--max-num-batched-tokens", 0),
+        max_num_seqs=_opt(args.max_num_seqs, "--max-num-seqs", 0),
+        non_torch_bytes=size(args.non_torch_memory, "--non-torch-memory", VLLM_NON_TORCH_BYTES),
+        cuda_graph_bytes=size(args.cuda_graph_memory, "--cuda-graph-memory", 0),
+        activation_peak_bytes=size(args.activation_peak, "--activation-peak", None),
+        kv_cache_memory_bytes=pool)
 
 
 def compute(args):
@@ -3635,6 +3859,13 @@ def compute(args):
         raise ValueError("--search, --max-micro-batch, --max-context and --explain need a model, not --params")
     params = count_params(model) if model is not None else {"total": parse_count(args.params, "--params")}
     result = {"model": asdict(model) if model is not None else None, "params": params, "notes": notes}
+    engine = args.engine or "sum"
+    if engine not in ENGINES:
+        raise ValueError(f"--engine must be one of {', '.join(ENGINES)}, got {args.engine!r}")
+    if engine != "vllm":
+        stray = [flag for dest, flag in VLLM_ONLY_FLAGS.items() if getattr(args, dest) is not None]
+        if stray:
+            raise ValueError(f"{stray[0]} is for --engine vllm")
     if args.infer:
         inf, infer_notes = build_infer_setup(args, model)
         if args.max_context:
@@ -3645,6 +3876,14 @@ def compute(args):
             result["solution"] = {"name": "max context", "value": n}
         result.update(mode="inference", **inference_memory(model, inf))
         result["assumptions"][:0] = infer_notes
+        if engine == "vllm":
+            if args.max_context:
+                raise ValueError("--max-context is for --engine sum; --engine vllm prints the KV pool in tokens")
+            pool = vllm_kv_pool(model, inf, build_vllm_setup(args, gpu_bytes))
+            result["engine"] = pool
+            result["assumptions"] += pool.pop("assumptions")
+            # the verdict is vLLM's: it starts only when one request of max_model_len tokens fits the pool
+            result["fits"] = pool["fits_one_request"]
     else:
         setup = build_train_setup(args, model)
         if args.max_micro_batch:
@@ -3685,7 +3924,8 @@ def compute(args):
         result["solution"]["total_bytes"] = result["per_gpu"]["total"]
     if gpu_bytes is not None:
         result["gpu_memory_bytes"] = gpu_bytes
-        result["fits"] = result["per_gpu"]["total"] <= gpu_bytes
+        if "engine" not in result:
+            result["fits"] = result["per_gpu"]["total"] <= gpu_bytes
     return result, warnings
 
 

@@ -1,0 +1,175 @@
+"""calc_transformer_mem.py --infer --engine vllm against vLLM's own start-up logs.
+
+vLLM gives the KV cache what is left of gpu_memory_utilization x GPU memory after the weights, the non-torch memory,
+the profiling run's activation peak (and, since v0.21, CUDA graphs), then cuts it into pages of block_size tokens
+per layer (vllm/v1/core/kv_cache_utils.py get_num_blocks: num_blocks = available // page_bytes // num_layers).
+
+Each case quotes the log lines and names the thread they were posted in. The KV bytes per token are derived by hand
+in each test from the model's published shape; the pool in tokens is compared with the logged "# GPU blocks" / "GPU
+KV cache size" within 2 % (the logs round the memory they start from to 0.01 GiB, and vLLM versions differ in small
+reservations), and the logged budget terms to the log's own rounding (0.01 GiB per term).
+"""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from conftest import call_main, load_script
+
+mem = load_script("calc_transformer_mem")
+GIB = 2**30
+
+
+def vllm(argv):
+    status, out, err = call_main(mem, argv + ["--infer", "--engine", "vllm", "--json"])
+    assert status == 0, err
+    return json.loads(out)["engine"]
+
+
+def refused(argv):
+    status, out, err = call_main(mem, argv)
+    assert status == 2 and out == "" and err.count("\n") == 1, (status, out, err)
+    return err
+
+
+# Llama-3-8B / Llama-3.1-8B: 32 layers x 8 KV heads x head_dim 128 (Meta's config.json), K and V, 2 bytes (bf16)
+LLAMA3_8B_BYTES_PER_TOKEN = 32 * 8 * 128 * 2 * 2
+
+
+def test_llama_3_8b_budget_as_vllm_logged_it():
+    # vllm-project/vllm PR #10511 (youkaichao, 2024-12-14), `vllm serve meta-llama/Meta-Llama-3-8B`, defaults:
+    #   total_gpu_memory 79.22GiB / gpu_memory_utilization 0.90 / the current vLLM instance can use 71.29GiB /
+    #   model weights take 14.96GiB / non_torch_memory 1.79GiB / PyTorch activation peak memory 1.26GiB /
+    #   available_kv_cache_memory 53.29GiB
+    pool = vllm(["-p", "llama-3-8b", "--gpu-memory", "79.22GiB", "--max-model-len", "8192",
+                 "--non-torch-memory", "1.79GiB", "--activation-peak", "1.26GiB"])
+    assert round(pool["terms"]["weights"] / GIB, 2) == 14.96  # 8,030,261,248 parameters x 2 B, exact
+    assert abs(pool["budget_bytes"] / GIB - 71.29) <= 0.01
+    # each logged term is rounded to 0.01 GiB: the difference of five of them is good to 0.025 GiB
+    assert abs(pool["available_kv_bytes"] / GIB - 53.29) <= 0.025
+    assert pool["bytes_per_token"] == LLAMA3_8B_BYTES_PER_TOKEN
+
+
+def test_llama_3_8b_weights_at_tp_2_as_logged():
+    # same thread, `vllm serve meta-llama/Meta-Llama-3-8B -tp 2`: "model weights take 7.48GiB"
+    pool = vllm(["-p", "llama-3-8b", "--gpu-memory", "79.22GiB", "-tp", "2"])
+    assert round(pool["terms"]["weights"] / GIB, 2) == 7.48
+    assert pool["bytes_per_token"] == LLAMA3_8B_BYTES_PER_TOKEN // 2  # 4 of the 8 KV heads on each rank
+
+
+@pytest.mark.parametrize("max_model_len, kv_gib, blocks, concurrency, starts", [
+    (20000, "3.81GiB", 1952, "1.56", True),    # "GPU blocks: 1952" / "Maximum concurrency ... 20000 ...: 1.56x"
+    (29000, "2.89GiB", 1478, "0.82", False),   # "# GPU blocks: 1478" / "0.82x" / "max seq len (29000) is larger
+])                                             #   than the maximum number of tokens ... (23648)"
+def test_llama_3_1_8b_on_an_rtx_3090(max_model_len, kv_gib, blocks, concurrency, starts):
+    # vllm-project/vllm issue #10517 (kaspersiminski, 2024-12-02): meta-llama/Llama-3.1-8B-Instruct on an RTX 3090,
+    # gpu_memory_utilization 0.90, block size 16, "kv_cache_size=3.81GiB" at --max-model-len 20000 and 2.89GiB at
+    # 29000 (the pool vLLM started from)
+    pool = vllm(["-p", "llama-3.1-8b", "--max-model-len", str(max_model_len), "--kv-cache-memory-bytes", kv_gib])
+    # by hand: a page is 16 tokens x 32 KiB... per layer: 16 x 8 heads x 128 x 2 (K, V) x 2 B = 65,536 B
+    assert pool["page_bytes"] == 16 * 8 * 128 * 2 * 2
+    assert abs(pool["num_blocks"] - blocks) <= 0.02 * blocks
+    assert f"{pool['num_blocks'] * 16 / max_model_len:.2f}" == concurrency
+    assert pool["fits_one_request"] is starts
+
+
+def test_qwen3_8b_v1_log():
+    # LMCache/LMCache issue #3430 (vLLM >= 0.21, V1): Qwen3-8B, max_model_len 16,384:
+    #   "Available KV cache memory: 6.37 GiB" / "GPU KV cache size: 46,368 tokens" /
+    #   "Maximum concurrency for 16,384 tokens per request: 2.83x"
+    # Qwen3-8B (Qwen3 technical report Table 1; huggingface.co/Qwen/Qwen3-8B config.json): 36 layers, 32 query and
+    # 8 KV heads, head_dim 128; the other sizes do not change a page
+    pool = vllm(["-l", "36", "-hs", "4096", "-a", "32", "--num-kv-heads", "8", "--head-dim", "128", "-v", "151936",
+                 "--max-model-len", "16384", "--kv-cache-memory-bytes", "6.37GiB"])
+    assert pool["bytes_per_token"] == 36 * 8 * 128 * 2 * 2
+    assert abs(pool["kv_tokens"] - 46368) <= 0.02 * 46368
+    assert f"{pool['max_concurrency']:.2f}" == "2.83"
+
+
+def test_qwen3_235b_a22b_at_tp_4():
+    # vllm-project/vllm issue #21348: Qwen3-235B-A22B-FP8, --tensor-parallel-size 4, default utilization 0.9:
+    #   "Available KV cache memory: 8.11 GiB" / "GPU KV cache size: 178,880 tokens"
+    # Qwen3-235B-A22B (Qwen3 technical report Table 2; its config.json): 94 layers, 64 query and 4 KV heads,
+    # head_dim 128; at TP 4 each rank caches one KV head (bf16: --kv-cache-dtype auto)
+    pool = vllm(["-l", "94", "-hs", "4096", "-a", "64", "--num-kv-heads", "4", "--head-dim", "128", "-v", "151936",
+                 "-tp", "4", "--kv-cache-dtype", "auto", "--max-model-len", "40960",
+                 "--kv-cache-memory-bytes", "8.11GiB"])
+    assert pool["bytes_per_token"] == 94 * 1 * 128 * 2 * 2
+    assert abs(pool["kv_tokens"] - 178880) <= 0.02 * 178880
+
+
+def test_fp8_pages_are_half_the_bf16_pages():
+    bf16 = vllm(["-p", "llama-3-8b", "--kv-cache-memory-bytes", "10GiB"])
+    fp8 = vllm(["-p", "llama-3-8b", "--kv-cache-memory-bytes", "10GiB", "--kv-cache-dtype", "fp8"])
+    assert fp8["page_bytes"] * 2 == bf16["page_bytes"] and fp8["num_blocks"] == 2 * bf16["num_blocks"]
+
+
+def test_defaults_follow_vllm_serve_by_gpu_size():
+    # EngineArgs.get_batch_defaults (vllm/engine/arg_utils.py): from 70 GiB (A100 aside) 8192 batched tokens and
+    # 1024 sequences for `vllm serve`, else 2048 and 256
+    assert vllm(["-p", "llama-3-8b", "--gpu-memory", "80GiB"])["max_num_batched_tokens"] == 8192
+    small = vllm(["-p", "llama-3-8b", "--gpu-memory", "24GiB"])
+    assert (small["max_num_batched_tokens"], small["max_num_seqs"]) == (2048, 256)
+
+
+@pytest.mark.parametrize("argv, names", [
+    (["-p", "gemma-2-9b", "--infer", "--engine", "vllm", "--gpu-memory", "80GiB"], "sliding-window"),
+    (["-p", "deepseek-v2", "--infer", "--engine", "vllm", "--gpu-memory", "80GiB"], "MLA"),
+    (["-p", "llama-3-8b", "--infer", "--engine", "vllm"], "--gpu-memory"),
+    (["-p", "llama-3-8b", "--infer", "--engine", "vllm", "--gpu-memory", "16GiB"], "nothing is left"),
+    (["-p", "llama-3-8b", "--infer", "--engine", "vllm", "--gpu-memory", "80GiB", "-pp", "2"], "-pp"),
+    (["-p", "llama-3-8b", "--infer", "--engine", "tgi"], "--engine"),
+    (["-p", "llama-3-8b", "--infer", "--block-size", "32"], "--block-size is for --engine vllm"),
+    (["-p", "llama-3-8b", "--engine", "vllm"], "--engine is for inference"),
+    (["-p", "llama-3-8b", "--infer", "--engine", "vllm", "--gpu-memory-utilization", "1.5",
+      "--gpu-memory", "80GiB"], "--gpu-memory-utilization"),
+    (["-p", "llama-3-8b", "--infer", "--engine", "vllm", "--gpu-memory-utilization", "0",
+      "--gpu-memory", "80GiB"], "--gpu-memory-utilization"),
+    (["-p", "llama-3-8b", "--infer", "--engine", "vllm", "--kv-cache-memory-bytes", "10GiB",
+      "--non-torch-memory", "1GiB"], "--non-torch-memory"),
+    (["-p", "llama-3-8b", "--infer", "--engine", "vllm", "--kv-cache-memory-bytes", "10"], "--kv-cache-memory"),
+    (["-p", "llama-3-8b", "--infer", "--engine", "vllm", "--kv-cache-dtype", "q4_0",
+      "--kv-cache-memory-bytes", "10GiB"], "--kv-dtype q4_0"),
+])
+def test_what_the_vllm_planner_does_not_model_is_one_line(argv, names):
+    assert names in refused(argv)
+
+
+def test_text_output_speaks_vllms_words():
+    status, out, err = call_main(mem, ["-p", "llama-3-8b", "--infer", "--engine", "vllm", "--gpu-memory", "80GiB",
+                                       "--max-model-len", "8192"])
+    assert status == 0, err
+    for line in ("Available KV cache memory:", "# GPU blocks:", "GPU KV cache size:",
+                 "Maximum concurrency for 8,192 tokens per request:"):
+        assert line in out
+
+
+hypothesis = pytest.importorskip("hypothesis")
+from hypothesis import given, strategies as st  # noqa: E402
+
+import math  # noqa: E402
+
+ENGINE_TOKENS = st.sampled_from([
+    "--engine", "vllm", "sum", "--gpu-memory", "80GiB", "24GB", "--gpu-memory-utilization", "0.9", "1", "0", "-0.1",
+    "nan", "2", "--block-size", "16", "1e30", "--max-num-batched-tokens", "--max-num-seqs", "--non-torch-memory",
+    "1GiB", "1e400GiB", "--activation-peak", "--cuda-graph-memory", "--kv-cache-memory-bytes", "8.11GiB", "0",
+    "--max-model-len", "131072", "--kv-cache-dtype", "auto", "fp8", "q8_0", "-tp", "8", "--preset", "llama-3-8b",
+    "mixtral-8x7b", "gemma-2-9b", "--weight-dtype", "int4", "--bits-per-weight", "4.5", "", "x"])
+
+
+@given(st.lists(ENGINE_TOKENS, max_size=12))
+def test_hostile_engine_argv(argv):
+    status, out, err = call_main(mem, ["--infer"] + argv + ["--json"])
+    if status == 0:
+        stack = [json.loads(out)]
+        while stack:  # every number in the output is finite and not negative
+            item = stack.pop()
+            if isinstance(item, dict):
+                stack += item.values()
+            elif isinstance(item, list):
+                stack += item
+            elif isinstance(item, (int, float)) and not isinstance(item, bool):
+                assert math.isfinite(item) and item >= 0, (argv, item)
+    else:
+        assert status == 2 and len(err.strip().splitlines()) == 1 and "Traceback" not in err, (argv, err)
