@@ -2019,6 +2019,157 @@ def kv_row_bytes(values: int, dtype: str, flag: str = "--kv-dtype") -> int:
         raise InputError(f"{flag} {dtype}: a cache row of {values} values is not a whole number of its {block}-value "
                          "blocks")
     return values // block * block_bytes
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Accelerators: one catalogue for every script that needs a device (peaks, memory, bandwidth, links)
+# --------------------------------------------------------------------------------------------------------------
+# Per device: memory_gib (the marketed capacity; the "GB" of GPU DRAM/HBM and of unified memory are 2^30-byte
+# units: nvidia-smi shows an "80GB" A100 as 81,920 MiB and an H100 80GB as 81,559 MiB, the rest reserved), bandwidth
+# in GB/s (10^9 B/s); DENSE peak tensor TFLOP/s (TOPS for int8) per dtype, fp32 the non-tensor rate: where a
+# datasheet prints only "with sparsity" figures the dense one is half ("Specifications 1/2 lower without
+# sparsity"), None where the device has no such mode or no source gives it; GeForce cards with fp32 accumulation
+# (what training uses); link: the scale-up interconnect per GPU and direction in GB/s (NVLink 900 GB/s is 450 each
+# way), domain: the GPUs that link joins (8 on an HGX board, 72 in a GB200 NVL72 rack), nic: scale-out bandwidth
+# per GPU and direction in GB/s (400 Gb/s InfiniBand = 50), None where no source gives it; source: where each
+# number comes from ("secondary" where no vendor document was found).
+def _mb_gpu(name, memory_gib, bandwidth, fp32=None, tf32=None, bf16=None, fp16=None, fp8=None, int8=None, fp4=None,
+            link=None, domain=None, nic=None, gpu_share=None, source=""):
+    return dict(name=name, memory_gib=memory_gib, bandwidth=bandwidth, fp32=fp32, tf32=tf32, bf16=bf16, fp16=fp16,
+                fp8=fp8, int8=int8, fp4=fp4, link=link, domain=domain, nic=nic, gpu_share=gpu_share, source=source)
+
+
+GPU_CATALOGUE = {
+    "v100": _mb_gpu("NVIDIA Tesla V100 SXM2 32GB", 32, 900, fp32=15.7, fp16=125.0,
+                    source="NVIDIA Tesla V100 datasheet (SXM2): 15.7 FP32, 125 tensor TFLOPS, 32 GB HBM2, 900 GB/s"),
+    "a100-40gb": _mb_gpu("NVIDIA A100 40GB SXM4", 40, 1555, fp32=19.5, tf32=156.0, bf16=312.0, fp16=312.0, int8=624.0,
+                         link=300, domain=8, nic=25,
+                         source="NVIDIA A100 Tensor Core GPU datasheet (SXM 40GB): 1,555 GB/s, dense and sparse "
+                                "side by side, NVLink 600 GB/s; DGX A100: 8 GPUs, one 200 Gb/s HDR NIC each"),
+    "a100-80gb": _mb_gpu("NVIDIA A100 80GB SXM4", 80, 2039, fp32=19.5, tf32=156.0, bf16=312.0, fp16=312.0, int8=624.0,
+                         link=300, domain=8, nic=25,
+                         source="NVIDIA A100 Tensor Core GPU datasheet (SXM 80GB): 2,039 GB/s, NVLink 600 GB/s; DGX "
+                                "A100: 8 GPUs, one 200 Gb/s HDR NIC each"),
+    "h100-sxm": _mb_gpu("NVIDIA H100 SXM5 80GB", 80, 3350, fp32=67.0, tf32=494.5, bf16=989.5, fp16=989.5, fp8=1979.0,
+                        int8=1979.0, link=450, domain=8, nic=50,
+                        source="NVIDIA H100 Tensor Core GPU datasheet (SXM): 989 TF32 / 1,979 BF16 / 3,958 FP8 "
+                               "TFLOPS with sparsity, 3.35 TB/s, NVLink 900 GB/s; DGX H100: 8 GPUs, one 400 Gb/s "
+                               "ConnectX-7 each"),
+    "h100-pcie": _mb_gpu("NVIDIA H100 PCIe 80GB", 80, 2000, fp32=51.0, tf32=378.0, bf16=756.5, fp16=756.5,
+                         fp8=1513.0, int8=1513.0,
+                         source="NVIDIA H100 Tensor Core GPU datasheet (PCIe): 756 TF32 / 1,513 BF16 / 3,026 FP8 "
+                                "TFLOPS with sparsity, 2 TB/s"),
+    "h100-nvl": _mb_gpu("NVIDIA H100 NVL 94GB", 94, 3900, bf16=835.5, fp16=835.5,
+                        source="NVIDIA H100 datasheet (NVL, per GPU): 1,671 BF16 TFLOPS with sparsity (as torchtitan "
+                               "and OLMo-core read it), 94 GB HBM3, 3.9 TB/s (secondary)"),
+    "h200": _mb_gpu("NVIDIA H200 SXM 141GB", 141, 4800, fp32=67.0, tf32=494.5, bf16=989.5, fp16=989.5, fp8=1979.0,
+                    int8=1979.0, link=450, domain=8, nic=50,
+                    source="NVIDIA H200 Tensor Core GPU datasheet (SXM): H100 SXM compute, 141 GB HBM3e, 4.8 TB/s; "
+                           "NVIDIA MLPerf v4.1 H200-SXM-141GBx8: 8 GPUs, NVLink 900 GB/s, 400 Gb/s IB per GPU"),
+    "h800": _mb_gpu("NVIDIA H800 SXM5 80GB", 80, 3350, fp32=67.0, tf32=494.5, bf16=989.5, fp16=989.5, fp8=1979.0,
+                    int8=1979.0, link=200, domain=8, nic=50,
+                    source="secondary (no NVIDIA datasheet is hosted): H100 SXM silicon with NVLink 400 GB/s; "
+                           "DeepSeek-V3 report (arXiv 2412.19437) sec. 3.1: 8 GPUs per node, IB 50 GB/s"),
+    "h20": _mb_gpu("NVIDIA H20 96GB", 96, 4000, fp32=44.0, tf32=74.0, bf16=148.0, fp16=148.0, fp8=296.0, int8=296.0,
+                   link=450, domain=8,
+                   source="secondary (partner spec sheets as reported): 96 GB HBM3, 4.0 TB/s, 148 FP16/BF16 and 296 "
+                          "FP8/INT8 dense, NVLink 900 GB/s, 8-way HGX"),
+    "b200": _mb_gpu("NVIDIA B200 (HGX/DGX B200, per GPU)", 180, 8000, fp32=75.0, tf32=1100.0, bf16=2250.0,
+                    fp16=2250.0, fp8=4500.0, int8=4500.0, fp4=9000.0, link=900, domain=8, nic=50,
+                    source="NVIDIA HGX B200 specifications (per GPU): 2.2 TF32 / 4.5 BF16 / 9 FP8 / 18 FP4 PFLOPS "
+                           "with sparsity, NVLink 1.8 TB/s; DGX B200: 1,440 GB and 64 TB/s for 8 GPUs, one 400 Gb/s "
+                           "ConnectX-7 each"),
+    "gb200": _mb_gpu("NVIDIA GB200 NVL72 (per Blackwell GPU)", 186, 8000, fp32=80.0, tf32=1250.0, bf16=2500.0,
+                     fp16=2500.0, fp8=5000.0, int8=5000.0, fp4=10000.0, link=900, domain=72,
+                     source="NVIDIA GB200 NVL72 specifications, per GPU (/72): 180 TF32 / 360 BF16 / 720 FP8 / "
+                            "1,440 FP4 PFLOPS with sparsity, 5,760 FP32 TFLOPS, 576 TB/s, 186 GB HBM3E, NVLink "
+                            "1.8 TB/s in one 72-GPU domain"),
+    "b300": _mb_gpu("NVIDIA B300 (HGX B300, per GPU)", 288, 8000, fp32=75.0, tf32=1125.0, bf16=2250.0, fp16=2250.0,
+                    fp8=4500.0, fp4=13125.0, link=900, domain=8, nic=100,
+                    source="secondary (NVIDIA's HGX B300 table as reproduced): 288 GB HBM3e, 8 TB/s, NVLink 1.8 TB/s, "
+                           "800 Gb/s ConnectX-8 per GPU; dense = half the sparse figures; int8 left out (copies "
+                           "of the table disagree)"),
+    "mi250x": _mb_gpu("AMD Instinct MI250X", 128, 3277, fp32=47.9, bf16=383.0, fp16=383.0,
+                      source="AMD Instinct MI250X datasheet: 47.9 FP32 vector, 383 FP16/BF16 TFLOPS, 128 GB HBM2e, "
+                             "3.2768 TB/s"),
+    "mi300x": _mb_gpu("AMD Instinct MI300X", 192, 5300, fp32=163.4, tf32=653.7, bf16=1307.4, fp16=1307.4,
+                      fp8=2614.9, int8=2614.9, domain=8, nic=50,
+                      source="AMD Instinct MI300X datasheet: 163.4 FP32, 653.7 TF32, 1,307.4 BF16, 2,614.9 FP8 "
+                             "TFLOPS, 192 GB HBM3, 5.3 TB/s; 8 per OAM board (AMD MLPerf v4.1); Azure ND MI300X v5: "
+                             "8 x 400 Gb/s NDR"),
+    "mi325x": _mb_gpu("AMD Instinct MI325X", 256, 6000, fp32=163.4, tf32=653.7, bf16=1307.4, fp16=1307.4, fp8=2614.9,
+                      domain=8,
+                      source="AMD Instinct MI325X product page (as quoted by the ROCm inference cookbook) and ROCm "
+                             "GPU specifications: MI300X compute, 256 GB HBM3E, 6 TB/s"),
+    "mi355x": _mb_gpu("AMD Instinct MI355X", 288, 8000, bf16=2516.6, fp16=2516.6, fp8=5033.2, fp4=10066.4, domain=8,
+                      source="AMD dense peaks (AMD's own roofline tables: 2,516.6 BF16, 5,033.2 FP8, 10,066.4 MXFP4); "
+                             "ROCm GPU specifications: 288 GiB HBM3E; 8 TB/s"),
+    "gaudi3": _mb_gpu("Intel Gaudi 3 (HL-325L OAM)", 128, 3670, bf16=1835.0, fp8=1835.0, link=525, domain=8, nic=75,
+                      source="Intel, Gaudi 3, Hot Chips 2024: 1,835 BF16/FP8 matrix TFLOPS, 128 GB HBM2e, 3.67 TB/s; "
+                             "Intel Gaudi docs, Network Configuration: 21 x 200 GbE scale-up ports (525 GB/s each "
+                             "way), 3 x 200 GbE scale-out (75 GB/s each way)"),
+    "l4": _mb_gpu("NVIDIA L4", 24, 300, fp32=30.3, tf32=60.0, bf16=121.0, fp16=121.0, fp8=242.5, int8=242.5,
+                  source="NVIDIA L4 datasheet: 120 TF32 / 242 BF16 / 485 FP8 TFLOPS with sparsity, 24 GB GDDR6, "
+                         "300 GB/s"),
+    "l40s": _mb_gpu("NVIDIA L40S", 48, 864, fp32=91.6, tf32=183.0, bf16=362.05, fp16=362.05, fp8=733.0, int8=733.0,
+                    source="NVIDIA L40S datasheet: 366 TF32 / 733 BF16 / 1,466 FP8 TFLOPS with sparsity, 48 GB GDDR6, "
+                           "864 GB/s"),
+    "a10": _mb_gpu("NVIDIA A10", 24, 600, bf16=125.0, fp16=125.0, int8=250.0,
+                   source="NVIDIA A10 datasheet: 125 FP16/BF16 TFLOPS, 250 INT8 TOPS (dense), 24 GB GDDR6, 600 GB/s"),
+    "rtx-a6000": _mb_gpu("NVIDIA RTX A6000", 48, 768, fp32=38.7, bf16=154.8, fp16=154.8,
+                         source="NVIDIA RTX A6000 specifications (as reproduced by ServeTheHome and Microway): "
+                                "309.7 FP16 tensor TFLOPS with sparsity, 48 GB GDDR6, 768 GB/s"),
+    "rtx-3090": _mb_gpu("NVIDIA GeForce RTX 3090", 24, 936, fp32=35.6, bf16=71.0, fp16=71.0,
+                        source="NVIDIA Ampere GA102 whitepaper, Appendix A, as quoted (secondary): 35.6 FP32, 142 FP16 "
+                               "tensor TFLOPS with FP16 accumulation, half with FP32 accumulation; 936 GB/s"),
+    "rtx-4090": _mb_gpu("NVIDIA GeForce RTX 4090", 24, 1008, fp32=82.6, tf32=82.6, bf16=165.2, fp16=165.2, fp8=330.3,
+                        int8=660.6,
+                        source="NVIDIA Ada Lovelace architecture whitepaper v1.0, Appendix A (RTX 4090, FP32 "
+                               "accumulate), 1,008 GB/s"),
+    "rtx-5090": _mb_gpu("NVIDIA GeForce RTX 5090", 32, 1792, bf16=209.5, fp16=209.5, fp8=419.0,
+                        source="secondary (NVIDIA product page as quoted): 32 GB GDDR7, 1,792 GB/s; tensor rates with "
+                               "FP32 accumulation (half the FP16-accumulate 419 / sparse 838 TFLOPS)"),
+    "tpu-v4": _mb_gpu("Google Cloud TPU v4 (per chip)", 32, 1200, bf16=275.0,
+                      source="Google Cloud TPU v4 documentation: 275 BF16 TFLOPS, 32 GiB HBM2, 1,200 GB/s per chip"),
+    "tpu-v5e": _mb_gpu("Google Cloud TPU v5e (per chip)", 16, 819, bf16=197.0, int8=393.0, link=200, domain=256,
+                       source="Google Cloud TPU v5e documentation: 197 BF16 TFLOPS, 393 INT8 TOPS, 16 GB HBM2, "
+                              "819 GB/s, ICI 400 GB/s per chip (both ways), 256-chip pod"),
+    "tpu-v5p": _mb_gpu("Google Cloud TPU v5p (per chip)", 95, 2765, bf16=459.0, link=600, domain=8960,
+                       source="Google Cloud TPU v5p documentation: 459 BF16 TFLOPS, 95 GiB HBM2e, 2,765 GB/s, ICI "
+                              "1,200 GB/s per chip (both ways), 8,960-chip pod"),
+    "tpu-v6e": _mb_gpu("Google Cloud TPU v6e Trillium (per chip)", 32, 1638, bf16=918.0, int8=1836.0, link=400,
+                       domain=256,
+                       source="Google Cloud TPU v6e documentation: 918 BF16 TFLOPS, 1,836 INT8 TOPS, 32 GB HBM, "
+                              "1,638 GB/s, ICI 800 GB/s per chip (both ways), 256-chip pod"),
+    # Apple silicon: unified memory (the largest configuration; --gpu-memory for another), of which macOS lets the
+    # GPU wire about 3/4 by default on machines above 36 GB (Metal's recommendedMaxWorkingSetSize as llama.cpp logs
+    # it: 73,728 MB of 96 GB, ggml-org/llama.cpp#3213; 2/3 on 16 and 32 GB machines, ollama#434); Apple publishes
+    # no tensor FLOP/s
+    "m2-ultra": _mb_gpu("Apple M2 Ultra", 192, 800, gpu_share=0.75,
+                        source="Apple Newsroom, 'Apple introduces M2 Ultra' (2023-06-05): up to 192 GB unified "
+                               "memory, 800 GB/s"),
+    "m3-max": _mb_gpu("Apple M3 Max (40-core GPU)", 128, 400, gpu_share=0.75,
+                      source="Apple M3 Max specifications (secondary): up to 128 GB unified memory, 400 GB/s"),
+    "m4-max": _mb_gpu("Apple M4 Max (40-core GPU)", 128, 546, gpu_share=0.75,
+                      source="Apple M4 Max announcement as reported (2024-10-30): up to 128 GB unified memory, "
+                             "546 GB/s"),
+}
+GPU_PEAK_DTYPES = ("fp32", "tf32", "bf16", "fp16", "fp8", "int8", "fp4")
+
+
+def gpu_spec(name: str, flag: str = "--gpu") -> dict:
+    """The catalogue row of a device (case-insensitive key); InputError naming `flag` and the keys otherwise."""
+    key = str(name).strip().lower()
+    if key not in GPU_CATALOGUE:
+        raise InputError(f"{flag} {name!r}: unknown; choose from {', '.join(GPU_CATALOGUE)}")
+    return GPU_CATALOGUE[key]
+
+
+def gpu_memory_bytes(name: str, flag: str = "--gpu") -> int:
+    """The device's memory in bytes (memory_gib x 2^30); for Apple silicon, the share its GPU may wire by default."""
+    row = gpu_spec(name, flag)
+    total = row["memory_gib"] * 2**30
+    return int(total * row["gpu_share"]) if row["gpu_share"] else total
 # ============================================ end of the shared model block ===================================
 # [[[end]]]
 

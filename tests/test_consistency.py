@@ -208,6 +208,8 @@ SHARED_FLAG_MEANINGS = {
     "--params": "a parameter count N instead of a model (mem: model states only; quantization: a dense "
                 "approximation; scaling laws: the N of a law)",
     "--tokens": "training tokens D (7B, 1.4T, ...)",
+    "--gpu": "an accelerator of the shared block's GPU_CATALOGUE (h100-sxm, mi300x, ...; datasheet sources): flops "
+             "its peak FLOP/s and bandwidth, mem its memory",
     "-s": "tokens per sequence: the training or prefill length (params: only the rows of a learned position table "
           "that has none; quantization: --context)",
     "--sequence-length": "same as -s",
