@@ -55,10 +55,10 @@ deepseek, data-constrained, inference).  Read and counted by the shared model bl
 and tensor list as the other calc_*.py scripts): ``json`` alone, no transformers, no network, ``auto_map`` ignored,
 a nested ``text_config`` followed.  The model types it models are the block's SUPPORTED_MODEL_TYPES (gpt2, gptj,
 gpt_neox, opt, bloom, falcon, llama, mistral, mixtral, qwen2, qwen2_moe, qwen3, qwen3_moe, gemma, gemma2, phi, phi3,
-olmo, olmo2, starcoder2, deepseek_v2, deepseek_v3, granite, gemma3_text).  Any other model type, and any field that may change a count but
-is not read, ends the run (exit 2, one line naming it); ``--generic`` reads an unknown model type as a dense
-Llama-style decoder and the output's first line says so (this year's types in NOT_YET_MODELLED, such as gpt_oss,
-are refused even then).  Counts are exact, as sum(p.numel() for p in model.parameters()) gives them (tied weights
+olmo, olmo2, starcoder2, deepseek_v2, deepseek_v3, granite, gemma3_text, gpt_oss).  Any other model type, and any
+field that may change a count but is not read, ends the run (exit 2, one line naming it); ``--generic`` reads an
+unknown model type as a dense Llama-style decoder and the output's first line says so (this year's types in
+NOT_YET_MODELLED, such as llama4, are refused even then).  Counts are exact, as sum(p.numel() for p in model.parameters()) gives them (tied weights
 once):
   embedding = input token table + learned position table + untied LM head (and its bias);  non-embedding = total
   - embedding (Kaplan et al. 2020 sec. 1.1; OPT's project_in/out stay in it);  MoE active = every parameter except
@@ -393,6 +393,10 @@ class Model:
     # llama.cpp
     gguf_arch: str = ""              # llama.cpp architecture name where its quantization rules differ
     rope_freqs: bool = False         # Llama-3.1 "llama3" rope scaling: llama.cpp stores rope_freqs (head_dim / 2)
+    # gpt_oss (transformers modeling_gpt_oss.py: GptOssAttention.sinks, GptOssExperts' biases)
+    attention_sinks: bool = False    # one learned logit per query head, (num_attention_heads,): a parameter, no matmul
+    expert_bias: bool = False        # routed experts with biases: gate_up_proj_bias (E, 2f), down_proj_bias (E, h)
+    clamped_swiglu: bool = False     # GptOssExperts._apply_gate: clamp, gate * sigmoid(alpha gate) * (up + 1)
 
     @property
     def kv_heads(self) -> int:
@@ -607,11 +611,36 @@ def _mb_attention(m: Model) -> list:
         # Transformer-XL (Dai et al. 2019 sec. 3.3; Gopher/Chinchilla): W_kR and the per-head u, v biases
         out.append(ModelTensor("self_attn.rel_k_proj.weight", (a * d, h), "attention", "col"))
         out.append(ModelTensor("self_attn.rel_uv_bias", (2, a * d), "attention", kind="bias"))
+    out += _mb_attention_sinks(m)
     if m.qk_norm == "head":
         out += _mb_norms(m, "self_attn.q_norm", d) + _mb_norms(m, "self_attn.k_norm", d)
     elif m.qk_norm == "full":
         out += _mb_norms(m, "self_attn.q_norm", a * d) + _mb_norms(m, "self_attn.k_norm", k * d)
     return out
+
+
+def _mb_attention_sinks(m: Model) -> list:
+    """gpt-oss's attention sinks (modeling_gpt_oss.py GptOssAttention.sinks): one learned logit per query head,
+    appended as an extra column to each row of scores before the softmax and dropped after it (the sink takes a share
+    of the probability mass and adds nothing to the output).  A parameter of num_attention_heads values, no matmul;
+    split with the heads under tensor parallelism (its kind, bias, keeps it out of every matmul count)."""
+    if not m.attention_sinks:
+        return []
+    return [ModelTensor("self_attn.sinks", (m.num_attention_heads,), "attention", "col", kind="bias")]
+
+
+def _mb_expert_biases(m: Model) -> list:
+    """gpt-oss's expert biases (GptOssExperts): gate_up_proj_bias (E, 2f) after the stacked gate/up projection and
+    down_proj_bias (E, h) after the down projection: per expert, 2f + h values, added (no matmul).  Routed experts,
+    so a token uses top_k of the E rows (the active count); the down bias is replicated, not split, by expert
+    tensor parallelism, like any row-parallel bias."""
+    if not m.expert_bias:
+        return []
+    e, f, h = m.num_experts, m.moe_width, m.hidden_size
+    up = 2 * f if m.gated_mlp else f
+    return [ModelTensor("mlp.experts.gate_up_proj_bias" if m.gated_mlp else "mlp.experts.up_proj_bias", (e, up),
+                        "routed_experts", "col", kind="bias"),
+            ModelTensor("mlp.experts.down_proj_bias", (e, h), "routed_experts", None, kind="bias")]
 
 
 _MB_LAYER_CACHE: dict = {}
@@ -640,6 +669,7 @@ def model_layer_tensors(m: Model, moe: bool) -> tuple:
         out.append(ModelTensor("mlp.experts.gate_up_proj" if m.gated_mlp else "mlp.experts.up_proj", (e, up, h),
                           "routed_experts", "col"))
         out.append(ModelTensor("mlp.experts.down_proj", (e, h, f), "routed_experts", "row"))
+        out += _mb_expert_biases(m)
         if m.num_shared_experts:
             out += _mb_mlp(m, "mlp.shared_experts", m.shared_width, "shared_experts", m.mlp_bias)
             if m.shared_expert_gate:
@@ -746,7 +776,7 @@ def count_model(m: Model) -> dict:
 # --------------------------------------------------------------------------------------------------------------
 def _mb_hf(repo: str, model_type: str) -> dict:
     return dict(source=f"huggingface.co/{repo} config.json", model_type=model_type,
-                gguf_arch={"gpt_neox": "gptneox"}.get(model_type, model_type))
+                gguf_arch={"gpt_neox": "gptneox", "gpt_oss": "gpt-oss"}.get(model_type, model_type))
 
 
 def _mb_alternating(layers: int) -> tuple:  # Gemma-2: even layers slide, odd layers are global
@@ -768,6 +798,15 @@ _PRESET_GOPHER = dict(gated_mlp=False, position_embedding="relative", qkv_bias=T
                       sequence_length=2048)
 _PRESET_GEMMA2 = dict(_PRESET_LLAMA, vocab_size=256000, tied_embeddings=True, norms_per_layer=4, sliding_window=4096,
                       attn_softcap=True, norm_fp32_scale=True)
+# gpt-oss (OpenAI model card arXiv:2508.10925 sec. 2.1; config.json): every layer MoE, 4 of E experts with biases
+# behind a biased router, biased q/k/v/o, a sink logit per head, window 128 on the even layers, untied head,
+# GptOssRMSNorm's fp32 weight product and a softmax in the input dtype; 4096 tokens before YaRN (the config's
+# initial_context_length and rope_scaling.original_max_position_embeddings)
+_PRESET_GPT_OSS = dict(_PRESET_LLAMA, hidden_size=2880, num_attention_heads=64, num_kv_heads=8, head_dim=64,
+                       ffn_hidden_size=2880, vocab_size=201088, qkv_bias=True, o_bias=True, top_k=4, router_bias=True,
+                       expert_bias=True, attention_sinks=True, clamped_swiglu=True, sliding_window=128,
+                       norm_fp32_scale=True,
+                       softmax_fp32=False, sequence_length=4096)
 _PRESET_BLOOM = dict(gated_mlp=False, position_embedding="alibi", norm="layernorm", qkv_bias=True, o_bias=True,
                      mlp_bias=True, fused_qkv=True, embedding_norm=True, tied_embeddings=True, vocab_size=250880)
 
@@ -886,6 +925,10 @@ MODEL_PRESETS = {
                         **dict(_mb_hf("deepseek-ai/DeepSeek-V3", "deepseek_v3"),
                                source="huggingface.co/deepseek-ai/DeepSeek-V3 config.json (main model; the params "
                                       "script's --mtp-layers 1 adds the MTP module)")),
+    "gpt-oss-20b": dict(_PRESET_GPT_OSS, num_layers=24, num_experts=32, layer_types=_mb_alternating(24),
+                        **_mb_hf("openai/gpt-oss-20b", "gpt_oss")),
+    "gpt-oss-120b": dict(_PRESET_GPT_OSS, num_layers=36, num_experts=128, layer_types=_mb_alternating(36),
+                         **_mb_hf("openai/gpt-oss-120b", "gpt_oss")),
 }
 
 
@@ -937,11 +980,12 @@ SUPPORTED_MODEL_TYPES = {
                "no matmul)",
     "gemma3_text": "sandwich norms (4 per layer), q/k RMSNorm over head_dim, 5 sliding : 1 full layers "
                    "(sliding_window_pattern or layer_types), head_dim 256 and a tied head by default",
+    "gpt_oss": "every layer MoE: experts and router with biases, a learned attention sink per head (no matmul), "
+               "biased q/k/v/o, sliding (128) and full layers alternating",
 }
 # Model types people run this year that are NOT modelled yet: what the reader would miss.  A config of one of these
 # is refused (even with --generic), never read as a Llama.
 NOT_YET_MODELLED = {
-    "gpt_oss": "expert biases, biased router and attention sinks",
     "llama4": "interleaved MoE layers, shared expert, chunked attention and NoPE layers",
     "llama4_text": "interleaved MoE layers, shared expert, chunked attention and NoPE layers",
     "gemma3": "the multimodal wrapper without a text_config naming gemma3_text (the language model is read from one)",
@@ -1103,6 +1147,7 @@ _MB_CLASS_DEFAULTS = {
     "qwen3_moe": {"num_key_value_heads": 4, "num_experts": 128, "moe_intermediate_size": 768},
     "gemma": {"num_key_value_heads": 16}, "gemma2": {"num_key_value_heads": 4, "sliding_window": 4096},
     "gemma3_text": {"num_key_value_heads": 4, "sliding_window": 4096},
+    "gpt_oss": {"num_key_value_heads": 8, "sliding_window": 128},
     "starcoder2": {"num_key_value_heads": 2},
 }
 # activation_function / hidden_act when the config omits it (GPT2Config, GPTJConfig, OPTConfig, PhiConfig)
@@ -1288,6 +1333,37 @@ def _mb_moe_layer_freq(r: _MBFields) -> int:
     return freq
 
 
+def _mb_read_gpt_oss(r: _MBFields, mt: str) -> dict:
+    """gpt-oss (transformers 5.23 configuration_gpt_oss.py / modeling_gpt_oss.py; OpenAI's model card,
+    arXiv:2508.10925 sec. 2.1): the Llama block with biased q/k/v/o (attention_bias, true by default), one learned
+    sink logit per query head, and every layer MoE: a biased router (E x h + E) picking num_experts_per_tok of
+    num_local_experts experts, each a clamped SwiGLU of intermediate_size with biases on both projections.
+    GptOssConfig's defaults where the file leaves a field out: 8 KV heads, head_dim 64, 128 experts, top-4, window
+    128 on the even layers (layer_types); its strict dataclass rejects a null KV-head count or head_dim, and so does
+    this reader."""
+    for key in ("num_key_value_heads", "head_dim"):
+        if key in r.raw and r.raw[key] is None:
+            raise InputError(f"{r.where}: field '{key}' is null, which transformers' {mt} config does not accept; "
+                             "give a number")
+    heads = r.int("num_attention_heads")
+    bias = r.flag("attention_bias", True)
+    experts = r.int("num_local_experts", "num_experts", default=128)
+    top_k = r.int("num_experts_per_tok", default=4)
+    # OpenAI's own field for top-k, which GptOssConfig does not read: accepted only where it agrees
+    r.expect("experts_per_token", top_k, mt)
+    r.number("swiglu_alpha")  # the experts' clamped SwiGLU: elementwise scalars, no parameter, no matmul
+    r.number("swiglu_limit")
+    r.get("initial_context_length")  # the reference code's YaRN base context: no parameter
+    return dict(hidden_size=r.int("hidden_size"), num_layers=r.int("num_hidden_layers"), num_attention_heads=heads,
+                vocab_size=r.int("vocab_size"), ffn_hidden_size=r.int("intermediate_size"),
+                num_kv_heads=r.int("num_key_value_heads", default=_MB_CLASS_DEFAULTS[mt]["num_key_value_heads"]),
+                head_dim=r.int("head_dim", default=64),
+                qkv_bias=bias, o_bias=bias, num_experts=experts, top_k=top_k, router_bias=True, expert_bias=True,
+                attention_sinks=True, clamped_swiglu=True, gguf_arch="gpt-oss",
+                norm_fp32_scale=True,  # GptOssRMSNorm multiplies by its weight in fp32, then casts back
+                softmax_fp32=False)  # eager_attention_forward's softmax keeps the logits' dtype
+
+
 def _mb_read_windows(r: _MBFields, mt: str, v: dict) -> None:
     """Sliding-window attention: the window, and which layers use it (as each transformers config class says)."""
     if v["num_layers"] > MODEL_MAX_LAYERS:  # before anything is built per layer
@@ -1318,7 +1394,7 @@ def _mb_read_windows(r: _MBFields, mt: str, v: dict) -> None:
     elif window and mt == "gemma3_text":  # Gemma3TextConfig: every layer but each sliding_window_pattern-th slides
         pattern = r.int("sliding_window_pattern", default=6)
         layer_types = tuple("sliding" if (i + 1) % pattern else "full" for i in range(v["num_layers"]))
-    elif window and mt == "gemma2":  # Gemma2Config: even layers slide
+    elif window and mt in ("gemma2", "gpt_oss"):  # Gemma2Config, GptOssConfig: even layers slide
         layer_types = tuple("sliding" if i % 2 == 0 else "full" for i in range(v["num_layers"]))
     elif window and mt in ("qwen2", "qwen3"):  # configuration_qwen2/3.py: layers i >= max_window_layers slide
         layer_types = tuple("sliding" if i >= limit else "full" for i in range(v["num_layers"]))
@@ -1386,6 +1462,8 @@ def model_from_config(raw, where: str = "config.json", generic: bool = False) ->
         values = _mb_read_gpt(r, family)
     elif family in ("gpt_neox", "opt", "falcon"):
         values = _mb_read_neox_opt_falcon(r, family)
+    elif family == "gpt_oss":
+        values = _mb_read_gpt_oss(r, family)
     else:
         values = _mb_read_llama_style(r, family)
     values["tied_embeddings"] = r.flag("tie_word_embeddings", family in _MB_TIED_BY_DEFAULT)

@@ -534,12 +534,12 @@ def test_generic_reads_a_new_model_type_as_a_dense_llama_and_says_so(flops, tmp_
     assert status == 0 and "read as a dense Llama-style decoder" in text.splitlines()[2]
 
 
-def test_gpt_oss_refused_even_with_generic(flops, tmp_path):
-    """gpt-oss has expert biases, a biased router and attention sinks: read as a dense Llama it was 3.0B of its
-    116.8B parameters. Refused, --generic or not."""
-    config = dict(BRAND_NEW, model_type="gpt_oss")
+def test_jamba_refused_even_with_generic(flops, tmp_path):
+    """Jamba interleaves Mamba layers and experts with its attention layers: read as a dense Llama it would count
+    neither. Refused, --generic or not."""
+    config = dict(BRAND_NEW, model_type="jamba")
     for argv in ((), ("--generic",)):
-        assert "gpt_oss" in _refused(flops, tmp_path, config, *argv)
+        assert "jamba" in _refused(flops, tmp_path, config, *argv)
 
 
 def test_unknown_structural_field_refused_naming_it(flops, tmp_path):

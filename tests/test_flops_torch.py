@@ -295,6 +295,20 @@ SHRUNK = {
 SHRUNK["deepseek-v3-attention-bias"] = dict(SHRUNK["deepseek-v3"], attention_bias=True)
 
 
+def _gpt_oss_20b() -> dict:
+    """openai/gpt-oss-20b's config.json as tests/test_params_torch.py carries it (cited there)."""
+    from test_params_torch import REAL_CONFIGS
+    return dict(REAL_CONFIGS["gpt_oss_20b"])
+
+
+# gpt-oss: every layer MoE (experts and router with biases), biased q/k/v/o, one sink logit per head, window 8 (128
+# published) on the even layers; 3 layers so that a sliding layer follows a full one
+SHRUNK["gpt-oss"] = dict(_gpt_oss_20b(), num_hidden_layers=3, hidden_size=64, head_dim=16, num_attention_heads=4,
+                         num_key_value_heads=2, intermediate_size=48, num_local_experts=6, num_experts_per_tok=2,
+                         experts_per_token=2, vocab_size=503, sliding_window=8, pad_token_id=0, eos_token_id=1,
+                         layer_types=["sliding_attention", "full_attention", "sliding_attention"])
+
+
 def _arch_from(flops, tmp_path, config):
     """The Model --config gives: the file read by the shared model block the script carries."""
     path = tmp_path / "config.json"
@@ -354,7 +368,7 @@ def test_batch_and_length_scaling_match_counter(flops, tmp_path):
 
 
 @pytest.mark.parametrize("family", ["llama-3", "mistral", "gemma2", "gpt2", "mixtral", "qwen-moe", "deepseek-v3",
-                                    "opt-350m"])
+                                    "opt-350m", "gpt-oss"])
 def test_prefill_and_decode_step_match_counter(flops, tmp_path, family):
     """A 20-token prompt (logits for the last position only), then one decode step: the new token attends to
     21 keys, or to the window on a sliding-window layer (the shrunk Mistral and Gemma 2 use window 8, and
@@ -414,6 +428,33 @@ def test_sdpa_attention_counts_the_full_square(flops, tmp_path, family):
     ours = flops.forward_flops(arch, 2, 24)
     assert ours["total"] == forward_counter.get_total_flops()
     assert 3 * ours["total"] + ours["components"]["attention_scores"] == train_counter.get_total_flops()
+
+
+def test_gpt_oss_expert_flops_per_token_are_its_top_k_experts(flops, tmp_path):
+    """gpt-oss at its published widths (openai/gpt-oss-20b: h 2880, 32 experts of f 2880, top-4; 1 layer): the FLOPs
+    FlopCounterMode charges to the experts module (batched_mm: each token's 4 experts, one bmm each for gate_up and
+    down; the biases are adds, no matmul) are 2 x tokens x 4 x (2880 x 5760 + 2880 x 2880), and the router's biased
+    Linear 2 x tokens x 2880 x 32: the top-k cost this script counts.  transformers' default experts loop runs the
+    same products, only for the experts some token picked; nothing computes every expert for every token here."""
+    torch, transformers = torch_and_transformers()
+    from torch._subclasses.fake_tensor import FakeTensorMode
+    from torch.utils.flop_counter import FlopCounterMode
+
+    config = dict(_gpt_oss_20b(), num_hidden_layers=1, layer_types=["sliding_attention"])
+    batch, seq = 2, 5
+    with FakeTensorMode():
+        model = _hf_model(transformers, config)
+        with FlopCounterMode(display=False) as counter:
+            model(input_ids=torch.randint(0, config["vocab_size"], (batch, seq)))
+    by_module = counter.get_flop_counts()
+    experts = sum(by_module["GptOssForCausalLM.model.layers.0.mlp.experts"].values())
+    router = sum(by_module["GptOssForCausalLM.model.layers.0.mlp.router"].values())
+    tokens = batch * seq
+    assert experts == 2 * tokens * 4 * (2880 * 5760 + 2880 * 2880)
+    assert router == 2 * tokens * 2880 * 32
+    ours = flops.forward_flops(_arch_from(flops, tmp_path, config), batch, seq)
+    assert (ours["components"]["routed_experts"], ours["components"]["router"]) == (experts, router)
+    assert ours["total"] == counter.get_total_flops()
 
 
 # --- Full-size published configs: parameter totals on the meta device -----------------------------------------------
@@ -476,7 +517,8 @@ except ImportError:  # hypothesis is in requirements.txt; without it only this t
 if given is not None:
     @st.composite
     def random_family_config(draw):
-        family = draw(st.sampled_from(["llama-3", "mixtral", "deepseek-v3", "gemma2", "qwen-moe", "opt-350m"]))
+        family = draw(st.sampled_from(["llama-3", "mixtral", "deepseek-v3", "gemma2", "qwen-moe", "opt-350m",
+                                       "gpt-oss"]))
         kv_heads = draw(st.integers(1, 3))
         heads = kv_heads * draw(st.integers(1, 3))
         head_dim = 2 * draw(st.integers(2, 8))
@@ -494,6 +536,15 @@ if given is not None:
                           enable_bias=draw(st.booleans()), do_layer_norm_before=draw(st.booleans()),
                           tie_word_embeddings=draw(st.booleans()), layer_norm_elementwise_affine=draw(st.booleans()),
                           pad_token_id=0, bos_token_id=0, eos_token_id=0)
+        if family == "gpt-oss":  # head_dim decoupled; layer_types redrawn for the depth; window and biases drawn
+            experts = draw(st.integers(1, 6))
+            top_k = draw(st.integers(1, experts))
+            config.update(hidden_size=heads * 4 * draw(st.integers(1, 4)), head_dim=head_dim,
+                          num_local_experts=experts, num_experts_per_tok=top_k, experts_per_token=top_k,
+                          sliding_window=draw(st.integers(1, 12)), attention_bias=draw(st.booleans()),
+                          layer_types=draw(st.lists(st.sampled_from(["sliding_attention", "full_attention"]),
+                                                    min_size=config["num_hidden_layers"],
+                                                    max_size=config["num_hidden_layers"])))
         if family == "mixtral":
             experts = draw(st.integers(1, 6))
             config.update(num_local_experts=experts, num_experts_per_tok=draw(st.integers(1, experts)))

@@ -458,12 +458,12 @@ def test_generic_reads_an_unknown_model_type_as_llama_and_says_so(mem, tmp_path)
 
 
 def test_this_years_unmodelled_type_is_refused_even_with_generic(mem, tmp_path):
-    # openai/gpt-oss-20b: experts with biases, a biased router and attention sinks; a Llama reading is 14.5B, not 20.9B
-    path = _write_config(tmp_path, dict(TINY_LLAMA, model_type="gpt_oss"))
+    # Jamba: Mamba layers and experts between its attention layers; a Llama reading would count neither
+    path = _write_config(tmp_path, dict(TINY_LLAMA, model_type="jamba"))
     for extra in ([], ["--generic"]):
         status, out, err = call_main(mem, ["--config", path, "--infer", *extra])
         lines = err.strip().splitlines()
-        assert status == 2 and out == "" and len(lines) == 1 and "gpt_oss" in lines[0], err
+        assert status == 2 and out == "" and len(lines) == 1 and "jamba" in lines[0], err
 
 
 def test_unread_structural_field_is_refused_naming_it(mem, tmp_path):
@@ -884,7 +884,7 @@ def test_the_block_has_the_presets_this_script_had(mem):
            "pythia-12b", "llama-2-7b", "llama-2-13b", "llama-2-70b", "llama-3-8b", "llama-3-70b", "llama-3.1-8b",
            "llama-3.1-70b", "llama-3.1-405b", "llama-3.2-1b", "llama-3.2-3b", "mistral-7b", "mixtral-8x7b",
            "qwen2.5-7b", "qwen2.5-72b", "gemma-2-9b", "gemma-2-27b", "deepseek-v3"}
-    assert own <= set(BLOCK_PRESETS) and len(BLOCK_PRESETS) == 40
+    assert own <= set(BLOCK_PRESETS) and len(BLOCK_PRESETS) == 42  # 40, then gpt-oss-20b and gpt-oss-120b
 
 
 @pytest.mark.parametrize("mode", [[], ["--infer"]], ids=["train", "infer"])

@@ -112,13 +112,21 @@ FAMILY_CONFIGS = {
                             sliding_window=16, **SMALL),
 }
 
+# openai/gpt-oss-20b (test_params_torch.REAL_CONFIGS["gpt_oss_20b"]), shrunk: 64 / 8 heads of 64 -> 4 / 2 of 32,
+# 32 experts top-4 -> 4 top-2 of 256, window 128 -> 16 on the even layers; attention sinks, biased router and experts,
+# the clamped SwiGLU.  transformers has no SDPA path for it (GptOssPreTrainedModel._supports_sdpa = False).
+GPT_OSS = shrunk("gpt_oss_20b", intermediate_size=256, num_attention_heads=4, num_key_value_heads=2, head_dim=32,
+                 num_local_experts=4, num_experts_per_tok=2, experts_per_token=2, sliding_window=16,
+                 layer_types=["sliding_attention", "full_attention"], **SMALL)
+
 # Qwen1.5-MoE above with mlp_only_layers [0] (published as []): layer 0 keeps the dense MLP in transformers'
 # Qwen2MoeDecoderLayer; calc_transformer_params.py reads it the same way.
 QWEN2_MOE_DENSE_FIRST = dict(QWEN2_MOE, mlp_only_layers=[0])
 
 STATE_CONFIGS = {"llama-3-8b": LLAMA_3_8B, "llama-3.2-1b": LLAMA_32_1B, "qwen2.5-7b": QWEN25_7B,
                  "gemma-2-9b": GEMMA_2_9B, "mixtral-8x7b": MIXTRAL_8X7B, "gpt2": GPT2, "deepseek-v3": DEEPSEEK_V3,
-                 "qwen1.5-moe": QWEN2_MOE, "qwen1.5-moe (mlp_only_layers)": QWEN2_MOE_DENSE_FIRST, **FAMILY_CONFIGS}
+                 "qwen1.5-moe": QWEN2_MOE, "qwen1.5-moe (mlp_only_layers)": QWEN2_MOE_DENSE_FIRST, **FAMILY_CONFIGS,
+                 "gpt-oss-20b": GPT_OSS}
 
 
 def build(transformers, cfg, attn="eager", dtype=None):
@@ -184,6 +192,8 @@ def cache_bytes(cache):
     ("llama-3-8b", LLAMA_3_8B, 37), ("mistral-7b (all sliding)", MISTRAL_7B, 40),
     ("gemma-2-9b (alternating)", GEMMA_2_9B, 40), ("gemma-2-9b (short)", GEMMA_2_9B, 9),
     ("deepseek-v3 (MLA)", DEEPSEEK_V3, 12),
+    # gpt-oss: the sliding (even) layers keep window - 1 = 15 tokens of 40, the full ones all 40; the sinks are no cache
+    ("gpt-oss-20b (alternating)", GPT_OSS, 40), ("gpt-oss-20b (short)", GPT_OSS, 9),
     *[(name, cfg, 40) for name, cfg in FAMILY_CONFIGS.items()],
     # Qwen's use_sliding_window switched on (window 16): Qwen2 slides layers >= max_window_layers, Qwen2-MoE the
     # even layers below it; with it off (as published) the sliding_window field must not cap anything.
@@ -269,7 +279,10 @@ ACTIVATION_CASES = [("llama-3-8b", LLAMA_3_8B, "eager"), ("llama-3-8b", LLAMA_3_
                     ("llama-3.2-1b", LLAMA_32_1B, "sdpa"), ("gemma-2-9b", GEMMA_2_9B, "eager"),
                     ("mixtral-8x7b", MIXTRAL_8X7B, "eager"), ("mixtral-8x7b", MIXTRAL_8X7B, "sdpa"),
                     ("qwen1.5-moe", QWEN2_MOE, "sdpa"), ("deepseek-v3", DEEPSEEK_V3, "eager"),
-                    ("gpt2", GPT2, "eager"), ("gpt2", GPT2, "sdpa")]
+                    ("gpt2", GPT2, "eager"), ("gpt2", GPT2, "sdpa"),
+                    # eager experts (transformers' default loop): batched_mm would also save each token's gathered
+                    # copy of its experts' weights, a cost of that implementation, not of the model
+                    ("gpt-oss-20b", GPT_OSS, "eager")]
 # The other families with dropout off (the estimate's masks are checked on GPT-2 above). BLOOM and GPT-J have no
 # SDPA path in transformers. transformers' Falcon-7B hands SDPA a single K/V head for all query heads, which only
 # PyTorch's math kernel accepts (the flash and memory-efficient kernels need equal head counts unless enable_gqa),

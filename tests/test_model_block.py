@@ -108,7 +108,7 @@ def test_generic_reads_an_unknown_type_as_a_dense_llama_and_says_so_first(block)
     assert block.count_model(model)["total"] == 100 * 64 + 2 * per_layer + 64 + 100 * 64
 
 
-@pytest.mark.parametrize("model_type", ["gpt_oss", "llama4_text", "gemma3", "qwen3_next", "deepseek_v32",
+@pytest.mark.parametrize("model_type", ["minimax_m2", "llama4_text", "gemma3", "qwen3_next", "deepseek_v32",
                                         "kimi_k2", "jamba", "nemotron_h", "lfm2"])
 def test_this_years_types_are_refused_even_with_generic(block, model_type):
     with pytest.raises(block.InputError, match=f"model_type '{model_type}' is not modelled yet"):
@@ -183,7 +183,8 @@ PRESET_CONFIGS = {  # preset -> the published config.json the suite carries (tes
     "gpt2": "gpt2", "pythia-160m": "gpt_neox", "llama-2-7b": "llama2", "llama-3-8b": "llama3",
     "llama-3.1-8b": "llama3.1", "llama-3.2-1b": "llama3.2", "mistral-7b": "mistral", "mixtral-8x7b": "mixtral",
     "qwen2.5-7b": "qwen2", "qwen1.5-moe-a2.7b": "qwen2_moe", "qwen3-4b": "qwen3", "gemma-2-9b": "gemma2",
-    "deepseek-v2": "deepseek_v2_full", "deepseek-v3": "deepseek_v3",
+    "deepseek-v2": "deepseek_v2_full", "deepseek-v3": "deepseek_v3", "gpt-oss-20b": "gpt_oss_20b",
+    "gpt-oss-120b": "gpt_oss_120b",
 }
 
 
@@ -294,7 +295,7 @@ _MINIMAL_SIZES["deepseek_v3"] = _MINIMAL_SIZES["deepseek_v2"]
 @pytest.mark.parametrize("model_type", sorted(SUPPORTED := [
     "gpt2", "gptj", "gpt_neox", "opt", "bloom", "falcon", "llama", "mistral", "mixtral", "qwen2", "qwen2_moe", "qwen3",
     "qwen3_moe", "gemma", "gemma2", "phi", "phi3", "olmo", "olmo2", "starcoder2", "deepseek_v2", "deepseek_v3",
-    "granite", "gemma3_text"]))
+    "granite", "gemma3_text", "gpt_oss"]))
 def test_a_file_with_only_the_sizes_takes_the_class_defaults(block, model_type):
     from test_params_torch import torch_counts
     assert sorted(SUPPORTED) == sorted(block.SUPPORTED_MODEL_TYPES)

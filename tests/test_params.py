@@ -469,18 +469,34 @@ def test_generic_without_config_is_an_error(params):
     assert status == 2 and "--generic" in one_error_line(err) and "--config" in err
 
 
-def test_gpt_oss_is_refused_even_with_generic(params, tmp_path):
-    # huggingface.co/openai/gpt-oss-20b config.json (architecture fields): read as a dense Llama it would count
-    # 2.39B instead of 20.9B (issue 9), so it is refused until its experts, sinks and biases are modelled
+def test_gpt_oss_20b_is_read_exactly(params, tmp_path):
+    # huggingface.co/openai/gpt-oss-20b config.json (architecture fields; the rest GptOssConfig's defaults: biased
+    # q/k/v/o, alternating sliding / full layers).  Read as a dense Llama it would count 2.39B (issue 9); read as
+    # gpt-oss, 20.91B (the model card, arXiv:2508.10925 Table 1).  By hand: q, o 2880 x 4096 and k, v 2880 x 512 with
+    # biases, 64 sink logits; 32 experts of gate_up 2880 x 5760 and down 2880 x 2880 with biases, a biased router;
+    # two norms a layer, a final norm, untied 201088 x 2880 embedding and head.
     gpt_oss = {"architectures": ["GptOssForCausalLM"], "model_type": "gpt_oss", "hidden_size": 2880,
                "intermediate_size": 2880, "num_hidden_layers": 24, "num_attention_heads": 64,
                "num_key_value_heads": 8, "head_dim": 64, "vocab_size": 201088, "num_local_experts": 32,
                "num_experts_per_tok": 4, "sliding_window": 128, "tie_word_embeddings": False}
     path = write(tmp_path, gpt_oss)
+    attention = 2 * 2880 * 4096 + 2 * 2880 * 512 + 4096 + 512 + 512 + 2880 + 64
+    expert = 2880 * 5760 + 5760 + 2880 * 2880 + 2880
+    per_layer = attention + 32 * expert + 32 * 2880 + 32 + 2 * 2880
+    status, out, err = call_main(params, ["--config", str(path), "--json"])
+    assert status == 0, err
+    report = json.loads(out)
+    assert report["total"] == 24 * per_layer + 2880 + 2 * 201088 * 2880 == 20_914_757_184
+    assert report["active"]["total"] == report["total"] - 24 * 28 * expert
+
+
+def test_jamba_is_refused_even_with_generic(params, tmp_path):
+    # Jamba's Mamba layers and experts: read as a dense Llama it would count neither; refused until modelled
+    path = write(tmp_path, dict(LLAMA3_CONFIG, model_type="jamba"))
     for extra in ([], ["--generic"]):
         status, out, err = call_main(params, ["--config", str(path), "--json"] + extra)
         assert status == 2 and out == ""
-        assert "model_type 'gpt_oss' is not modelled yet" in one_error_line(err)
+        assert "model_type 'jamba' is not modelled yet" in one_error_line(err)
 
 
 def test_unknown_structural_field_is_refused_naming_it(params, tmp_path):

@@ -333,6 +333,41 @@ REAL_CONFIGS = {
                     "routed_scaling_factor": 2.5, "scoring_func": "sigmoid", "tie_word_embeddings": False,
                     "topk_group": 4, "topk_method": "noaux_tc", "torch_dtype": "bfloat16", "use_cache": True,
                     "v_head_dim": 128, "vocab_size": 129280},
+    # huggingface.co/openai/gpt-oss-120b config.json (transformers_version 4.55.0.dev0), as copied verbatim in a
+    # stored public test that names that URL (the search library's code corpus, id 71368259812); quantization_config
+    # ({"quant_method": "mxfp4", modules_to_not_convert: self_attn, router, embed_tokens, lm_head}) omitted: the
+    # storage of the experts, not the model.  layer_types: 18 x [sliding, full]
+    "gpt_oss_120b": {"architectures": ["GptOssForCausalLM"], "attention_bias": True, "attention_dropout": 0.0,
+                     "eos_token_id": 200002, "experts_per_token": 4, "head_dim": 64, "hidden_act": "silu",
+                     "hidden_size": 2880, "initial_context_length": 4096, "initializer_range": 0.02,
+                     "intermediate_size": 2880, "layer_types": ["sliding_attention", "full_attention"] * 18,
+                     "max_position_embeddings": 131072, "model_type": "gpt_oss", "num_attention_heads": 64,
+                     "num_experts_per_tok": 4, "num_hidden_layers": 36, "num_key_value_heads": 8,
+                     "num_local_experts": 128, "output_router_logits": False, "pad_token_id": 199999,
+                     "rms_norm_eps": 1e-05,
+                     "rope_scaling": {"beta_fast": 32.0, "beta_slow": 1.0, "factor": 32.0,
+                                      "original_max_position_embeddings": 4096, "rope_type": "yarn",
+                                      "truncate": False},
+                     "rope_theta": 150000, "router_aux_loss_coef": 0.9, "sliding_window": 128, "swiglu_limit": 7.0,
+                     "tie_word_embeddings": False, "transformers_version": "4.55.0.dev0", "use_cache": True,
+                     "vocab_size": 201088},
+    # huggingface.co/openai/gpt-oss-20b config.json (transformers_version 4.55.0.dev0), as written out field by field
+    # in a stored public test (the search library's code corpus, id 54188904742; its added _name_or_path left out);
+    # the same fields as gpt-oss-120b but 24 layers (12 x [sliding, full]) of 32 experts; quantization_config omitted
+    "gpt_oss_20b": {"architectures": ["GptOssForCausalLM"], "attention_bias": True, "attention_dropout": 0.0,
+                    "eos_token_id": 200002, "experts_per_token": 4, "head_dim": 64, "hidden_act": "silu",
+                    "hidden_size": 2880, "initial_context_length": 4096, "initializer_range": 0.02,
+                    "intermediate_size": 2880, "layer_types": ["sliding_attention", "full_attention"] * 12,
+                    "max_position_embeddings": 131072, "model_type": "gpt_oss", "num_attention_heads": 64,
+                    "num_experts_per_tok": 4, "num_hidden_layers": 24, "num_key_value_heads": 8,
+                    "num_local_experts": 32, "output_router_logits": False, "pad_token_id": 199999,
+                    "rms_norm_eps": 1e-05,
+                    "rope_scaling": {"beta_fast": 32.0, "beta_slow": 1.0, "factor": 32.0,
+                                     "original_max_position_embeddings": 4096, "rope_type": "yarn",
+                                     "truncate": False},
+                    "rope_theta": 150000, "router_aux_loss_coef": 0.9, "sliding_window": 128, "swiglu_limit": 7.0,
+                    "tie_word_embeddings": False, "transformers_version": "4.55.0.dev0", "use_cache": True,
+                    "vocab_size": 201088},
 }
 
 
@@ -448,6 +483,11 @@ def small_config(draw, family):
                    mlp_only_layers=draw(st.lists(st.integers(0, layers - 1), max_size=2, unique=True)))
         if family == "qwen2_moe":
             cfg.update(shared_expert_intermediate_size=draw(st.integers(1, 40)), qkv_bias=draw(st.booleans()))
+    if family == "gpt_oss":  # GptOssConfig: head_dim decoupled (64 by default), biases on q/k/v/o switchable
+        experts = draw(st.integers(1, 5))
+        cfg.update(num_local_experts=experts, num_experts_per_tok=draw(st.integers(1, experts)),
+                   head_dim=head_dim, attention_bias=draw(st.booleans()),
+                   hidden_size=heads * draw(st.sampled_from([4, 8, 12])), sliding_window=draw(st.integers(1, 16)))
     if family in ("deepseek_v2", "deepseek_v3"):
         experts = draw(st.integers(2, 6))
         cfg.update(q_lora_rank=draw(st.none() | st.integers(2, 24)), kv_lora_rank=draw(st.integers(2, 24)),
@@ -461,7 +501,7 @@ def small_config(draw, family):
 
 FAMILIES = ["gpt2", "gptj", "bloom", "gpt_neox", "opt", "falcon", "llama", "mistral", "mixtral", "qwen2",
             "qwen2_moe", "qwen3", "qwen3_moe", "gemma", "gemma2", "phi", "phi3", "olmo", "olmo2", "starcoder2",
-            "deepseek_v2", "deepseek_v3"]
+            "deepseek_v2", "deepseek_v3", "gpt_oss"]
 
 # Each example builds a model: a few per family keep the file fast (scaled from the conftest profile).
 FEW = max(3, settings.default.max_examples // 10)
@@ -495,3 +535,31 @@ def test_gemma_3_1b_is_its_published_size_with_its_5_to_1_layers():
     model, _ = params.model_from_config(REAL_CONFIGS["gemma3"])
     # Gemma3TextConfig: layer i slides unless (i + 1) % sliding_window_pattern == 0: layers 5, 11, 17, 23 are global
     assert [i for i in range(26) if model.layer_attention(i) == "full"] == [5, 11, 17, 23]
+
+
+def test_gpt_oss_is_its_published_size():
+    # OpenAI's gpt-oss model card (arXiv:2508.10925) Table 1: gpt-oss-120b 116.83B total, 5.13B active; gpt-oss-20b
+    # 20.91B total, 3.61B active ("MLP 114.71B / 19.12B, Attention 0.96B / 0.64B, Embed + Unembed 1.16B").
+    # By hand: q 2880 x 4096 (64 heads of 64), k, v 2880 x 512 (8 KV heads), o 4096 x 2880, with biases, and 64 sinks;
+    # each expert a gate_up 2880 x 5760 and a down 2880 x 2880 with biases; a router 2880 x E with E biases; two
+    # RMSNorms a layer and a final one; untied 201088 x 2880 embedding and head.  The card's active count leaves out
+    # the input embedding (a lookup): total - (E - 4) experts a layer - the table.
+    attention = 2 * 2880 * 4096 + 2 * 2880 * 512 + (4096 + 512 + 512 + 2880) + 64
+    expert = 2880 * 5760 + 5760 + 2880 * 2880 + 2880
+    table = 201088 * 2880
+    for name, layers, experts, total, active in (("gpt_oss_120b", 36, 128, 116.83e9, 5.13e9),
+                                                 ("gpt_oss_20b", 24, 32, 20.91e9, 3.61e9)):
+        mlp = layers * (experts * expert + 2880 * experts + experts)
+        assert round(mlp / 1e9, 2) == {"gpt_oss_120b": 114.71, "gpt_oss_20b": 19.12}[name]
+        assert round(layers * attention / 1e9, 2) == {"gpt_oss_120b": 0.96, "gpt_oss_20b": 0.64}[name]
+        by_hand = mlp + layers * attention + 2 * table + layers * 2 * 2880 + 2880
+        ours, ours_active = script_counts(REAL_CONFIGS[name])
+        assert ours == by_hand and round(ours / 1e7) == round(total / 1e7)
+        assert ours_active == by_hand - layers * (experts - 4) * expert
+        assert round((ours_active - table) / 1e7) == round(active / 1e7)
+    assert script_counts(REAL_CONFIGS["gpt_oss_120b"])[0] == 116_829_156_672
+    assert script_counts(REAL_CONFIGS["gpt_oss_20b"])[0] == 20_914_757_184
+    model, _ = params.model_from_config(REAL_CONFIGS["gpt_oss_20b"])
+    # layer_types: the even layers slide (window 128), the odd ones attend to everything
+    assert [model.layer_attention(i) for i in range(4)] == ["sliding", "full", "sliding", "full"]
+    assert model.sliding_window == 128

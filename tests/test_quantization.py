@@ -947,7 +947,7 @@ def test_expert_interval_flag_places_moe_layers_as_the_cookbook(quant):
 
 # Model types of this year's most used open models that the block does not model yet (issue 9 names them): each
 # would read as a dense Llama with a wrong total; refused, --generic or not.
-NOT_YET_MODELLED_TYPES = ["gpt_oss", "kimi_k2", "llama4", "llama4_text", "deepseek_v32", "glm_moe_dsa", "minimax_m2",
+NOT_YET_MODELLED_TYPES = ["dbrx", "kimi_k2", "llama4", "llama4_text", "deepseek_v32", "glm_moe_dsa", "minimax_m2",
                           "mimo_v2_flash", "gemma3", "gemma4", "smollm3", "cohere", "cohere2",
                           "qwen3_next", "qwen3_5", "qwen3_5_moe", "jamba", "nemotron_h", "lfm2"]
 
@@ -1714,3 +1714,26 @@ def test_text_output_says_what_serve_includes_and_leaves_out(quant):
     status, out, err = call_main(quant, ["--params", "7B", "--formats", "fp16", "--format", "markdown"])
     assert status == 0, err
     assert "- load = weights + overhead, without KV cache, activation workspace or allocator fragmentation" in out
+
+
+def test_gpt_oss_20b_gguf_has_the_converters_459_tensors(quant):
+    # llama.cpp's converter on openai/gpt-oss-20b: "gpt-oss-20b.gguf: n_tensors = 459" (danbev/learning-ai
+    # notes/llama.cpp/gpt-oss.md, a convert_hf_to_gguf.py log).  By hand (src/models/openai-moe.cpp
+    # load_arch_tensors): per layer attn_norm, post_attention_norm, attn_q/k/v/output weight + bias, attn_sinks,
+    # ffn_gate_inp weight + bias, ffn_gate/up/down_exps weight + bias = 19; x 24 layers + token_embd, output_norm,
+    # output = 459.
+    tensors = quant.tensor_list(quant.preset_model("gpt-oss-20b"))
+    assert len(tensors) == 24 * 19 + 3 == 459
+    layer0 = {t.name: t for t in tensors if t.layer == 0}
+    assert layer0["blk.0.attn_sinks.weight"].ne == (64,)
+    assert layer0["blk.0.ffn_gate_exps.weight"].ne == (2880, 2880, 32)
+    assert layer0["blk.0.ffn_gate_exps.bias"].ne == layer0["blk.0.ffn_up_exps.bias"].ne == (2880, 32)
+    assert layer0["blk.0.ffn_down_exps.bias"].ne == (2880, 32)
+    assert "blk.0.post_attention_norm.weight" in layer0 and "blk.0.ffn_norm.weight" not in layer0
+    # the converter writes every tensor not named *.weight as F32; MXFP4_MOE stores the expert stacks as MXFP4
+    # (17 B per 32 weights) and every other matrix as Q8_0
+    types = dict(zip((t.name for t in tensors), quant.gguf_types(quant.preset_model("gpt-oss-20b"), tensors,
+                                                                  "MXFP4_MOE")))
+    assert types["blk.0.ffn_down_exps.bias"] == types["blk.0.attn_sinks.weight"] == "F32"
+    assert types["blk.0.ffn_down_exps.weight"] == "MXFP4" and types["blk.0.attn_q.weight"] == "Q8_0"
+    assert quant.count_params(tensors) == 20_914_757_184
