@@ -108,7 +108,7 @@ def test_generic_reads_an_unknown_type_as_a_dense_llama_and_says_so_first(block)
     assert block.count_model(model)["total"] == 100 * 64 + 2 * per_layer + 64 + 100 * 64
 
 
-@pytest.mark.parametrize("model_type", ["gpt_oss", "llama4_text", "gemma3", "qwen3_next", "deepseek_v32",
+@pytest.mark.parametrize("model_type", ["gpt_oss", "llama4_text", "gemma3", "bamba", "deepseek_v32",
                                         "kimi_k2", "jamba", "nemotron_h", "lfm2"])
 def test_this_years_types_are_refused_even_with_generic(block, model_type):
     with pytest.raises(block.InputError, match=f"model_type '{model_type}' is not modelled yet"):
@@ -184,6 +184,7 @@ PRESET_CONFIGS = {  # preset -> the published config.json the suite carries (tes
     "llama-3.1-8b": "llama3.1", "llama-3.2-1b": "llama3.2", "mistral-7b": "mistral", "mixtral-8x7b": "mixtral",
     "qwen2.5-7b": "qwen2", "qwen1.5-moe-a2.7b": "qwen2_moe", "qwen3-4b": "qwen3", "gemma-2-9b": "gemma2",
     "deepseek-v2": "deepseek_v2_full", "deepseek-v3": "deepseek_v3",
+    "qwen3-next-80b-a3b": "qwen3_next",
 }
 
 
@@ -288,13 +289,16 @@ _MINIMAL_SIZES = {
                         kv_lora_rank=16, q_lora_rank=None, qk_nope_head_dim=8, qk_rope_head_dim=8, v_head_dim=8),
 }
 _MINIMAL_SIZES["deepseek_v3"] = _MINIMAL_SIZES["deepseek_v2"]
+# Qwen3NextConfig's defaults: 3 delta-net : 1 attention layers of 16/32 heads of 128, 512 experts top-10 of 512
+_MINIMAL_SIZES["qwen3_next"] = dict(hidden_size=64, num_hidden_layers=4, num_attention_heads=4, intermediate_size=96,
+                                    vocab_size=100)
 
 
 @pytest.mark.torch
 @pytest.mark.parametrize("model_type", sorted(SUPPORTED := [
     "gpt2", "gptj", "gpt_neox", "opt", "bloom", "falcon", "llama", "mistral", "mixtral", "qwen2", "qwen2_moe", "qwen3",
     "qwen3_moe", "gemma", "gemma2", "phi", "phi3", "olmo", "olmo2", "starcoder2", "deepseek_v2", "deepseek_v3",
-    "granite", "gemma3_text"]))
+    "granite", "gemma3_text", "qwen3_next"]))
 def test_a_file_with_only_the_sizes_takes_the_class_defaults(block, model_type):
     from test_params_torch import torch_counts
     assert sorted(SUPPORTED) == sorted(block.SUPPORTED_MODEL_TYPES)
