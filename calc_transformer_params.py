@@ -2178,10 +2178,11 @@ def model_values(m: Model) -> dict:
 LAYER_ROLES = ("attention", "mlp", "routed_experts", "shared_experts", "router", "norms")
 
 
-def layer_role_counts(m: Model, moe: bool) -> dict:
-    """Parameters of one decoder layer (MoE or dense) by role; buffers are not parameters."""
+def layer_role_counts(m: Model, moe: bool, linear: bool = False) -> dict:
+    """Parameters of one decoder layer (MoE or dense; linear: a gated delta-net mixer) by role; buffers are not
+    parameters."""
     per_layer = dict.fromkeys(LAYER_ROLES, 0)
-    for tensor in model_layer_tensors(m, moe):
+    for tensor in model_layer_tensors(m, moe, linear):
         if not tensor.buffer:
             per_layer[tensor.role] += tensor.numel
     return per_layer
@@ -2197,9 +2198,14 @@ def count_parameters(m: Model, dtype: str = "bf16") -> dict:
     counts = count_model(m)  # validates m
     roles, total = counts["roles"], counts["total"]
     layer_types = []
-    for kind, layers in (("dense", counts["dense_layers"]), ("moe", counts["moe_layers"])):
+    # Qwen3-Next: gated delta-net layers are a kind of their own ("dense/gated-deltanet", "moe/gated-deltanet")
+    kinds = {(kind, linear): n for (moe, linear), n in model_layer_kinds(m).items()
+             for kind in ("moe" if moe else "dense",)} if m.mixer_types else \
+        {("dense", False): counts["dense_layers"], ("moe", False): counts["moe_layers"]}
+    for (kind, linear), layers in sorted(kinds.items()):
         if layers:
-            per_layer = layer_role_counts(m, kind == "moe")
+            per_layer = layer_role_counts(m, kind == "moe", linear)
+            kind += "/gated-deltanet" if linear else ""
             layer_types.append({"type": kind, "layers": layers, "per_layer": per_layer,
                                 "params_per_layer": sum(per_layer.values()),
                                 "total": layers * sum(per_layer.values())})
@@ -2625,6 +2631,8 @@ def search_shapes(template: Model, target: int, top: int = 10, multiple: int = 1
     smallest shape to the largest) is refused naming --target-params: no shape is near it."""
     if template.is_moe or template.is_mla:
         raise InputError("--target-params searches dense, non-MLA shapes; drop --num-experts / --kv-lora-rank")
+    if template.mixer_types:
+        raise InputError("--target-params searches attention-only shapes; gated delta-net layers are not searched")
     if target < 1:
         raise InputError("--target-params must be positive")
     # per-layer lists (sliding / full attention, dense layers) are sized for the template's depth and hold no
@@ -2731,6 +2739,12 @@ def describe(cfg: dict) -> list:
                      + (f", first {cfg['first_k_dense']} layers dense" if cfg["first_k_dense"] else "")
                      + (f", dense layers {cfg['dense_layers']}" if cfg["dense_layers"] else "")
                      + (f", every {cfg['expert_interval']} layers" if cfg["expert_interval"] > 1 else ""))
+    if "linear" in cfg["mixer_types"]:  # Qwen3-Next
+        lines.append(f"gated delta-net on {cfg['mixer_types'].count('linear')} of {cfg['num_layers']} layers: "
+                     f"{cfg['linear_num_key_heads']} q/k heads of {cfg['linear_key_head_dim']}, "
+                     f"{cfg['linear_num_value_heads']} v heads of {cfg['linear_value_head_dim']}, conv kernel "
+                     f"{cfg['linear_conv_kernel']}"
+                     + ("; the other layers' attention is output-gated" if cfg["attn_output_gate"] else ""))
     return lines
 
 
