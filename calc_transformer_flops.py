@@ -2221,7 +2221,7 @@ DTYPE_BYTES = {"fp32": 4, "tf32": 4, "bf16": 2, "fp16": 2, "fp8": 1}
 MAX_SIZE = 10**12  # a sequence length, batch or token count beyond this is a typo, not a workload
 DEFAULT_MFU = 0.40  # a well-tuned large dense run: Llama 3 405B reports 38-43% (Dubey et al. 2024, Table 4)
 COMPONENTS = ("embeddings", "embedding_projections", "attention_qkv", "attention_scores", "attention_values",
-              "attention_output", "mlp", "routed_experts", "shared_experts", "router", "lm_head")
+              "attention_output", "linear_attention", "mlp", "routed_experts", "shared_experts", "router", "lm_head")
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -2358,6 +2358,45 @@ def projection_weights(m: Model) -> int:
 # ----------------------------------------------------------------------------------------------------------------
 
 
+# ----------------------------------------------------------------------------------------------------------------
+# Gated delta-net layers (Qwen3-Next): what transformers' PyTorch path runs
+# ----------------------------------------------------------------------------------------------------------------
+DELTA_NET_CHUNK = 64  # torch_chunk_gated_delta_rule's chunk_size (transformers 5.23 modeling_qwen3_next.py)
+
+
+def linear_attention_flops(m: Model, batch: int, new_tokens: int, past: int = 0, decode: bool = False) -> int:
+    """Matmul FLOPs of ONE gated delta-net layer (Qwen3NextGatedDeltaNet) for ``batch`` sequences of
+    ``new_tokens`` tokens, as FlopCounterMode counts transformers' PyTorch path (mm, bmm and convolution; the
+    triangular solves, the decays, the l2 norms, softplus and the gated RMSNorm are not matmuls and not counted).
+
+    With key width kd = H_k·d_k, value width vd = H_v·d_v, conv width c = 2·kd + vd, kernel K, chunk C = 64:
+
+    * projections: 2·b·s·h·(2·kd + 2·vd + 2·H_v) for in_proj_qkvz and in_proj_ba, 2·b·s·vd·h for out_proj;
+    * causal depthwise conv1d: 2·b·c·K per output column; a prefill with the cache convolves max(s, K) + K - 1
+      columns (padded to K, then K - 1 zeros each side), a later chunk its K cached + s new ones (+ K - 1), a
+      decode step (causal_conv1d_update) K + 1 columns without padding: 2 outputs;
+    * the chunked delta rule (prefill, s padded up to N = ceil(s / C) chunks), per sequence and value head
+      (q and k repeated to H_v heads): per chunk k_beta·kᵀ and q·kᵀ (2·C²·d_k each), then the scan's
+      k_cumdecay·S, q·S, kᵀ·v_new (2·C·d_k·d_v each) and attn·v_new (2·C²·d_v):
+      2·N·C·(2·C·d_k + 3·d_k·d_v + C·d_v);
+    * a decode step (torch_recurrent_gated_delta_rule) updates and reads the d_k x d_v state per head with
+      elementwise products and sums only: no matmul is counted (about 7·d_k·d_v multiply-adds per head run).
+    """
+    h, kernel = m.hidden_size, m.linear_conv_kernel
+    hv, dk, dv = m.linear_num_value_heads, m.linear_key_head_dim, m.linear_value_head_dim
+    kd, vd = m.linear_num_key_heads * dk, hv * dv
+    tokens = batch * new_tokens
+    projections = 2 * tokens * h * (2 * kd + 2 * vd + 2 * hv) + 2 * tokens * vd * h
+    per_column = 2 * batch * (2 * kd + vd) * kernel
+    if decode:
+        return projections + new_tokens * per_column * 2
+    columns = (kernel + new_tokens if past else max(new_tokens, kernel)) + kernel - 1
+    c = DELTA_NET_CHUNK
+    chunks = -(-new_tokens // c)
+    core = batch * hv * 2 * chunks * c * (2 * c * dk + 3 * dk * dv + c * dv)
+    return projections + columns * per_column + core
+
+
 def _causal_prefix_pairs(n: int, window: int) -> int:
     """Σ_{i<n} min(i+1, window): query-key pairs a causal (optionally windowed) mask keeps for positions 0..n-1."""
     if not window or n <= window:
@@ -2387,6 +2426,8 @@ def forward_flops(m: Model, batch: int, new_tokens: int, past: int = 0, attentio
     Projection weights come from the block's tensor list (layer_matmul_weights); the attention core is ours.
     """
     a, dq, dv, L = m.num_attention_heads, qk_head_dim(m), value_head_dim(m), m.num_layers
+    linear = m.linear_layer_count()  # Qwen3-Next's gated delta-net layers: no softmax attention, no KV cache
+    L_attn = L - linear
     T = batch * new_tokens
     causal = decode or attention == "causal"
     mode = "causal" if causal else "square"
@@ -2399,17 +2440,19 @@ def forward_flops(m: Model, batch: int, new_tokens: int, past: int = 0, attentio
     sliding = sliding_layer_count(m)
     full_pairs = attention_pairs(new_tokens, past, 0, mode)
     window_pairs = attention_pairs(new_tokens, past, m.sliding_window if causal else 0, mode)
-    pairs = (L - sliding) * full_pairs + sliding * window_pairs  # summed over layers
+    pairs = (L_attn - sliding) * full_pairs + sliding * window_pairs  # summed over layers
     positions = new_tokens if logits_positions is None else logits_positions
     components = {
         "embeddings": 0,
         # OPT: project_in before the first layer and project_out after the last run on every new token (the
         # decoder returns all hidden states; only the LM head is sliced to the logits positions)
         "embedding_projections": 2 * T * projection_weights(m),
-        "attention_qkv": 2 * T * L * dense["attention_qkv"] + 2 * batch * expanded * L * dense["attention_latent"],
+        "attention_qkv": 2 * T * L_attn * dense["attention_qkv"]
+        + 2 * batch * expanded * L_attn * dense["attention_latent"],
         "attention_scores": 2 * batch * a * pairs * dq,
         "attention_values": 2 * batch * a * pairs * dv,
-        "attention_output": 2 * T * L * dense["attention_output"],
+        "attention_output": 2 * T * L_attn * dense["attention_output"],
+        "linear_attention": linear * linear_attention_flops(m, batch, new_tokens, past, decode) if linear else 0,
         "mlp": 2 * T * (L - moe_layers) * dense["mlp"],
         "routed_experts": 2 * T * moe_layers * sparse["routed_experts"],
         "shared_experts": 2 * T * moe_layers * sparse["shared_experts"],
@@ -2573,7 +2616,8 @@ def kv_cache_bytes_per_token(m: Model, dtype_bytes: int) -> int:
     """KV cache per token, all layers: 2 tensors (K, V) of k heads; MLA keeps one latent of r_kv + d_rope."""
     if m.is_mla:
         return m.num_layers * (m.kv_lora_rank + m.qk_rope_head_dim) * dtype_bytes
-    return m.num_layers * m.kv_heads * (qk_head_dim(m) + value_head_dim(m)) * dtype_bytes
+    # gated delta-net layers (Qwen3-Next) keep a fixed state, no per-token K/V
+    return (m.num_layers - m.linear_layer_count()) * m.kv_heads * (qk_head_dim(m) + value_head_dim(m)) * dtype_bytes
 
 
 def _weights_read(m: Model, params: dict, tokens: int) -> int:
@@ -2613,7 +2657,8 @@ def inference(m: Model, params: dict, prompt_length: int, generate: int, batch_s
     # the last decode step reads the weights and every cached key/value; a sliding-window layer holds its window
     sliding = sliding_layer_count(m)
     keys_read = min(context, m.sliding_window) if sliding else context
-    kv_read = batch_size * kv_token * ((m.num_layers - sliding) * context + sliding * keys_read) // m.num_layers
+    attending = m.num_layers - m.linear_layer_count()  # kv_token covers these layers only
+    kv_read = batch_size * kv_token * ((attending - sliding) * context + sliding * keys_read) // attending
     decode_step_flops = batch_size * last_decode
     prefill_bytes = weights_prefill + batch_size * prompt_length * kv_token
     decode_bytes = weights_decode + kv_read
