@@ -2709,6 +2709,11 @@ def analyse(m: Model, sequence_length: int, batch_size: int = 1, tokens=None, at
         "estimates": estimates(m, params, sequence_length, train["model_flops_per_sequence"], tokens,
                                train["passes"]),
     }
+    if m.linear_layer_count():  # Qwen3-Next: the delta-net convention (linear_attention_flops)
+        result["conventions"]["linear_attention"] = (
+            f"{m.linear_layer_count()} gated delta-net layers as transformers' PyTorch path runs them: projections, "
+            "causal conv1d, the chunked delta rule over 64-token chunks (prefill); triangular solves and the "
+            "decode step's elementwise state update not counted (not matmuls)")
     spec = None
     if gpu is not None or peak_tflops is not None or bandwidth is not None:
         spec = hardware_spec(gpu, dtype, peak_tflops, bandwidth)
@@ -2887,7 +2892,8 @@ def _conventions_line(result: dict) -> str:
                  "causal": "causal (only unmasked query-key pairs; sliding windows applied)"}[c["attention"]]
     return (f"conventions: FLOP = {c['flop']}; attention {attention}; backward = {c['backward']}; "
             f"recompute {c['recompute']}; LM head on {c['lm_head']}; embeddings {c['embeddings']}; "
-            f"MFU uses {c['mfu_uses']}, HFU {c['hfu_uses']}")
+            f"MFU uses {c['mfu_uses']}, HFU {c['hfu_uses']}"
+            + (f"; {c['linear_attention']}" if "linear_attention" in c else ""))
 
 
 def render_text(result: dict) -> str:
