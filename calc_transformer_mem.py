@@ -2251,14 +2251,14 @@ EMBEDDING_ROLES = ("embedding", "positions", "lm_head")  # tables: no FP8 cast, 
 
 
 @functools.lru_cache(maxsize=256)
-def layer_tensors(model, moe):
-    """Parameter tensors of one decoder layer (dense or MoE): the block's list, in the Hugging Face transformers 5
+def layer_tensors(model, moe, linear=False):
+    """Parameter tensors of one decoder layer (dense or MoE; linear: Qwen3-Next's gated delta-net): the block's list, in the Hugging Face transformers 5
     layout (routed experts stacked in 3-D tensors gate_up_proj [E, 2f, h] and down_proj [E, h, f]).
 
     Buffers are left out: DeepSeek-V3's e_score_correction_bias (E fp32 values per MoE layer, 59 kB for the whole
     model) is in the checkpoint but is no parameter, so it has no gradient and no optimizer state, and neither
     transformers' parameters() nor the published parameter counts include it."""
-    return tuple(t for t in model_layer_tensors(model, moe) if not t.buffer)
+    return tuple(t for t in model_layer_tensors(model, moe, linear) if not t.buffer)
 
 
 def global_tensors(model):
@@ -2283,6 +2283,9 @@ def _count_params(model):
     n_moe = counted["moe_layers"]
     tensors = len(first) + len(last) + counted["dense_layers"] * len(layer_tensors(model, False)) + (
         n_moe * len(layer_tensors(model, True)) if n_moe else 0)
+    if model.mixer_types:  # Qwen3-Next: delta-net layers hold other tensors than the attention layers
+        tensors = len(first) + len(last) + sum(n * len(layer_tensors(model, moe, linear))
+                                               for (moe, linear), n in model_layer_kinds(model).items())
     return {"total": counted["total"], "embedding": embedding, "non_embedding": counted["total"] - embedding,
             "active": counted["active"], "per_group": roles, "tensors": tensors}
 
@@ -2931,6 +2934,8 @@ def kv_cache_bytes(model, batch, context, kv_dtype="bf16", tp=1, convention="win
     total = 0
     per_token = 0
     for i in range(model.num_layers):
+        if model.layer_is_linear(i):  # a gated delta-net layer caches no K/V: its fixed state is linear_state_bytes
+            continue
         kind = model.layer_attention(i)
         if model.is_mla:  # one latent row per token yields both K and V
             row_bytes = kv_row_bytes(model.kv_lora_rank + model.qk_rope_head_dim, kv_dtype, "--kv-dtype")
@@ -2956,10 +2961,48 @@ def kv_cache_bytes(model, batch, context, kv_dtype="bf16", tp=1, convention="win
             "per_layer_type": per_layer_type, "kv_dtype": kv_dtype, "convention": convention}
 
 
+# --- Gated delta-net layers (Qwen3-Next): their fixed state, and their weights per stage ----------------------------
+def linear_state_bytes(model, batch, tp=1, layers=None, conv_bytes=2):
+    """Exact bytes of the gated delta-net layers' cache (transformers 5.23 cache_utils.LinearAttentionLayer, as
+    Qwen3NextGatedDeltaNet fills it), which does not grow with the context:
+
+    * conv state: batch x (2 kd + vd) x kernel values per layer in the activations' dtype (``conv_bytes``, 2 for
+      bf16/fp16: the prefill pads or trims the q, k, v columns to the last `kernel`);
+    * recurrent state: batch x H_v x d_k x d_v values per layer in fp32 (the torch delta rule computes in fp32
+      and the cache keeps its output's dtype).
+
+    Heads split over tp (a rank holds kd / tp, vd / tp, H_v / tp); `layers`: only these layer indices (a stage)."""
+    kd = model.linear_num_key_heads * model.linear_key_head_dim
+    vd = model.linear_num_value_heads * model.linear_value_head_dim
+    if model.linear_num_key_heads % tp:
+        raise ValueError(f"-tp {tp} does not divide the model's {model.linear_num_key_heads} delta-net key heads")
+    conv = batch * (2 * kd + vd) // tp * model.linear_conv_kernel * conv_bytes
+    recurrent = batch * model.linear_num_value_heads // tp * model.linear_key_head_dim * model.linear_value_head_dim * 4
+    n = sum(1 for i in (range(model.num_layers) if layers is None else layers) if model.layer_is_linear(i))
+    return {"layers": n, "conv_bytes": n * conv, "recurrent_bytes": n * recurrent, "total_bytes": n * (conv + recurrent)}
+
+
+def _hybrid_weight_numel(model, tp, pp):
+    """Parameters on one rank of the largest pipeline stage of a model with gated delta-net layers (their layers
+    differ from the attention layers): the block's tensor list, split as _local_numel splits it."""
+    setup = TrainSetup(tp=tp, pp=pp, num_gpus=tp * pp, optimizer="sgd")
+    first, last = global_tensors(model)
+    best = 0
+    for stage in {0, pp - 1}:
+        tensors = [t for i in stage_layers(model.num_layers, pp, stage)
+                   for t in layer_tensors(model, model.layer_is_moe(i), model.layer_is_linear(i))]
+        tensors += list(first) if stage == 0 else []
+        tensors += list(last) + (list(first) if model.tied_embeddings and pp > 1 else []) if stage == pp - 1 else []
+        best = max(best, sum(_local_numel(t, tp, setup.ep, setup.etp or tp, model.kv_heads) for t in tensors))
+    return best
+
+
 def weight_bytes(model, bits, tp=1, pp=1, num_params=0):
     """Weights on one rank at `bits` per weight (all parameters at that width), worst pipeline stage."""
     if model is None:
         return -(-num_params * bits // (8 * tp * pp))
+    if model.mixer_types:
+        return -(-_hybrid_weight_numel(model, tp, pp) * bits // 8)
     setup = TrainSetup(tp=tp, pp=pp, num_gpus=tp * pp, optimizer="sgd")
     best = 0
     for stage in {0, pp - 1}:
@@ -3045,6 +3088,13 @@ def inference_memory(model, inf):
         first_stage = set(stage_layers(model.num_layers, inf.pp, 0))  # the stage with the most layers
         terms["kv_cache"] = (kv_cache_bytes(model, inf.batch, inf.context, inf.kv_dtype, inf.tp, inf.kv_convention,
                                             first_stage)["total_bytes"] if inf.pp > 1 else kv["total_bytes"])
+        if model.linear_layer_count():  # Qwen3-Next: the delta-net layers' fixed state, on its own line
+            state_layers = set(stage_layers(model.num_layers, inf.pp, 0)) if inf.pp > 1 else None
+            terms["linear_state"] = linear_state_bytes(model, inf.batch, inf.tp, state_layers)["total_bytes"]
+            kv["linear_state"] = linear_state_bytes(model, inf.batch, inf.tp)
+            kv["note"] = (f"K/V of the {model.num_layers - model.linear_layer_count()} attention layers only; the "
+                          f"{model.linear_layer_count()} gated delta-net layers keep a fixed state instead: conv "
+                          "state (kernel columns, 2 B per value) and fp32 recurrent state, as transformers' cache")
         prompt = min(inf.prompt or inf.context, inf.context)
         chunk = min(inf.prefill_chunk or prompt, prompt)
         # one sequence's prompt per prefill step, `chunk` tokens at a time (decode steps are far smaller)
@@ -3222,7 +3272,7 @@ TERM_LABELS = {
     "optimizer_states": "optimizer states", "gathered_params": "ZeRO-3/FSDP gathered params",
     "activations": "activations", "logits_loss": "logits / loss buffers", "comm_buckets": "communication buckets",
     "fragmentation": "fragmentation allowance", "framework_overhead": "framework overhead",
-    "kv_cache": "KV cache", "prefill_activations": "prefill activations (peak)", "logits": "logits",
+    "kv_cache": "KV cache", "linear_state": "delta-net conv + recurrent state", "prefill_activations": "prefill activations (peak)", "logits": "logits",
 }
 
 
@@ -3280,6 +3330,9 @@ def render_text(result):
         kv = result["kv_cache"]
         lines.append(f"KV cache: {kv['bytes_per_token']:,} B per token of one sequence on each GPU ({kv['kv_dtype']},"
                      f" all layers); {_size(kv['total_bytes'])} for the batch")
+        if kv.get("note"):  # Qwen3-Next: which layers cache K/V, and the delta-net state
+            lines[-1] = lines[-1].replace("all layers", "attention layers")
+            lines.append(f"  {kv['note']}")
     if result.get("solution"):
         sol = result["solution"]
         lines.append(f"solution: {sol['name']} = {sol['value']:,} (total {_size(sol['total_bytes'])})")
@@ -3754,6 +3807,9 @@ def compute(args):
     if args.top is not None and not args.search:
         raise ValueError("--top sets the rows --search prints; add --search")
     model, notes = resolve_model(args)
+    if model is not None and model.linear_layer_count() and not args.infer:  # Qwen3-Next, until modelled
+        raise InputError("training memory of gated delta-net layers (qwen3_next) is not modelled: their saved "
+                         "activations are not attention's; --infer gives inference memory")
     warnings = [f"{PROG}: note: {note}" for note in notes]  # the block's notes: assumed defaults, fields not read
     if model is None and args.params is None:
         raise InputError("give a model: --preset/-p, --config, flags alone (-l, -hs, -a, -v) or --params")
