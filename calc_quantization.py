@@ -2437,6 +2437,9 @@ def _gguf_tensors(m: Model, layer: int, t: ModelTensor, norm_names: tuple) -> li
         return [GgufTensor(f"{prefix}exp_probs_b.bias", ne, layer, force_f32=True, buffer=True)]
     if t.name == "self_attn.rel_uv_bias":  # Transformer-XL's per-head u and v (no llama.cpp name)
         return [GgufTensor(f"{prefix}attn_rel_uv", ne, layer, force_f32=True)]
+    if t.name.startswith("linear_attn."):  # Qwen3-Next's gated delta-net: its projections are Linears (GPU
+        # formats quantize them); this script has no llama.cpp names or types for it (size_gguf refuses the model)
+        return [GgufTensor(f"{prefix}{t.name}", ne, layer, linear=module.endswith("proj"), force_f32=len(ne) < 2)]
     if t.name == "mlp.shared_expert_gate.weight":
         ne = (m.hidden_size,)  # llama.cpp loads Qwen2-MoE's (1, hidden) gate as {n_embd}
     if layer < 0:
@@ -2970,11 +2973,20 @@ def kv_cache(m: Model, opts: Options) -> dict:
     else:
         rows = [m.kv_heads * m.d_head] * 2
         note = "K and V of n_kv_heads x head_dim per layer and token"
-    per_token = m.num_layers * sum(kv_row_bytes(width, opts.kv_dtype, "--kv-dtype") for width in rows)
+    attending = m.num_layers - m.linear_layer_count()  # Qwen3-Next's delta-net layers cache no K/V
+    per_token = attending * sum(kv_row_bytes(width, opts.kv_dtype, "--kv-dtype") for width in rows)
     if m.sliding_window:
         note += f"; full context cached in every layer (sliding_window {m.sliding_window} not applied)"
-    return {"dtype": opts.kv_dtype, "context": opts.context, "batch": opts.batch, "bytes_per_token": per_token,
-            "bytes": per_token * opts.context * opts.batch, "note": note}
+    out = {"dtype": opts.kv_dtype, "context": opts.context, "batch": opts.batch, "bytes_per_token": per_token,
+           "bytes": per_token * opts.context * opts.batch, "note": note}
+    if attending < m.num_layers:  # their fixed state, as calc_transformer_mem.py's linear_state_bytes prices it
+        conv = (2 * m.linear_num_key_heads * m.linear_key_head_dim + m.linear_num_value_heads * m.linear_value_head_dim)
+        state = conv * m.linear_conv_kernel * 2 + m.linear_num_value_heads * m.linear_key_head_dim \
+            * m.linear_value_head_dim * 4
+        out["linear_state_bytes"] = (m.num_layers - attending) * state * opts.batch
+        out["note"] += (f"; K/V in the {attending} attention layers only, plus the {m.num_layers - attending} "
+                        "gated delta-net layers' fixed state (bf16 conv, fp32 recurrent: transformers' cache)")
+    return out
 
 
 def gguf_quality(ftype: str, imatrix: bool = False):
@@ -2996,6 +3008,9 @@ def gpu_quality(fmt: GpuFormat):
 
 
 def size_gguf(m: Model, tensors: list[GgufTensor], ftype: str, opts: Options) -> dict:
+    if m.linear_layer_count():  # Qwen3-Next: llama.cpp's qwen3next recipe for the delta-net tensors is not modelled
+        raise InputError(f"{ftype}: llama.cpp's tensor types for gated delta-net layers (qwen3next) are not modelled "
+                         f"by {PROG}; GPU formats (fp16, fp8, int8, nf4, gptq, awq, ...) size this model")
     plan, imatrix_assumed = planned_gguf_types(m, tensors, ftype, opts)
     notes = []
     if imatrix_assumed:
@@ -3057,7 +3072,7 @@ def _finish(entry: dict, params: int, fp16_bytes: int, kv: dict | None, opts: Op
     entry["gib"] = entry["bytes"] / GIB
     entry["reduction_vs_fp16"] = fp16_bytes / entry["bytes"]
     entry["load_bytes"] = entry["bytes"] + opts.overhead
-    entry["serve_bytes"] = entry["load_bytes"] + kv["bytes"] if kv else None
+    entry["serve_bytes"] = entry["load_bytes"] + kv["bytes"] + kv.get("linear_state_bytes", 0) if kv else None
     entry["fits"] = fits(entry["serve_bytes"] if kv else entry["load_bytes"])
     return entry
 
