@@ -695,3 +695,47 @@ def test_kv_row_bytes_by_hand(block):
         block.kv_row_bytes(100, "q8_0")
     with pytest.raises(block.InputError, match="--kv-dtype must be one of"):
         block.kv_cache_dtype("fp12")
+
+
+# --------------------------------------------------------------------------------------------------------------
+# qwen3_next: hostile mixer fields are one InputError, never a traceback or a silent default
+# --------------------------------------------------------------------------------------------------------------
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+_ANY_JSON = st.none() | st.booleans() | st.integers(-3, 10**12) | st.floats(allow_nan=True) | st.text(max_size=8) \
+    | st.lists(st.sampled_from(["linear_attention", "full_attention", "sliding_attention", 3, None]), max_size=6)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.dictionaries(st.sampled_from(["layer_types", "full_attention_interval", "linear_num_key_heads",
+                                        "linear_num_value_heads", "linear_key_head_dim", "linear_value_head_dim",
+                                        "linear_conv_kernel_dim", "num_experts", "decoder_sparse_step",
+                                        "mlp_only_layers", "shared_expert_intermediate_size"]), _ANY_JSON, max_size=4))
+def test_qwen3_next_hostile_fields_are_one_input_error(block, fields):
+    config = dict(hidden_size=64, num_hidden_layers=4, num_attention_heads=4, intermediate_size=96, vocab_size=100,
+                  model_type="qwen3_next", **fields)
+    try:
+        model, _ = block.model_from_config(config)
+    except block.InputError as exc:
+        assert "\n" not in str(exc)
+        return
+    counts = block.count_model(model)
+    assert counts["total"] > 0 and len(model.mixer_types) in (0, 4)
+
+
+def test_qwen3_next_mixers_follow_the_interval_or_the_list(block):
+    # Qwen3NextConfig.__post_init__: "linear_attention" if (i + 1) % full_attention_interval else "full_attention"
+    sizes = dict(hidden_size=64, num_hidden_layers=6, num_attention_heads=4, intermediate_size=96, vocab_size=100,
+                 model_type="qwen3_next")
+    model, _ = block.model_from_config(dict(sizes, full_attention_interval=3))
+    assert [model.layer_is_linear(i) for i in range(6)] == [True, True, False, True, True, False]
+    listed = ["full_attention", "linear_attention"] * 3
+    model, _ = block.model_from_config(dict(sizes, layer_types=listed, full_attention_interval=3))
+    assert [model.layer_is_linear(i) for i in range(6)] == [t == "linear_attention" for t in listed]
+    with pytest.raises(block.InputError, match="layer_types"):
+        block.model_from_config(dict(sizes, layer_types=listed[:5]))
+    with pytest.raises(block.InputError, match="--num-layers 8"):
+        import argparse
+        parser = argparse.ArgumentParser()
+        block.add_model_arguments(parser)
+        block.model_from_arguments(parser.parse_args(["--preset", "qwen3-next-80b-a3b", "--num-layers", "8"]))

@@ -1268,7 +1268,12 @@ def test_every_real_config_sizes_in_every_format(quant, name, tmp_path):
     status, out, err = call_main(quant, ["--config", str(path), "--formats", "all", "--json"])
     assert status == 0, err
     result = json.loads(out)
-    assert result["skipped"] == [] and len(result["formats"]) == len(quant.ALL_FORMATS)
+    if name == "qwen3_next":  # no llama.cpp recipe for its gated delta-net tensors: every GGUF type skipped, saying so
+        gguf = {s["name"] for s in result["skipped"]}
+        assert gguf == set(quant.GGUF_FILE_TYPES) and len(result["formats"]) == len(quant.ALL_FORMATS) - len(gguf)
+        assert all("gated delta-net" in s["reason"] for s in result["skipped"])
+    else:
+        assert result["skipped"] == [] and len(result["formats"]) == len(quant.ALL_FORMATS)
     assert _valid_json_numbers(result)
 
 
@@ -1714,3 +1719,19 @@ def test_text_output_says_what_serve_includes_and_leaves_out(quant):
     status, out, err = call_main(quant, ["--params", "7B", "--formats", "fp16", "--format", "markdown"])
     assert status == 0, err
     assert "- load = weights + overhead, without KV cache, activation workspace or allocator fragmentation" in out
+
+
+def test_qwen3_next_gguf_refused_in_one_line_gpu_formats_serve_kv_and_state(quant):
+    # Qwen3-Next: a GGUF recipe alone is refused (exit 2, one line naming the delta-net layers); an fp16 serve is the
+    # weights (2 B x 79,674,391,296), the K/V of its 12 attention layers (2 KV heads of 256) and the 36 delta-net
+    # layers' fixed state ((2 x 2048 + 4096) x 4 bf16 conv values, 32 x 128 x 128 fp32 values) plus the overhead
+    status, out, err = call_main(quant, ["--preset", "qwen3-next-80b-a3b", "--formats", "q4_k_m"])
+    assert status == 2 and out == "" and err.count("\n") == 1 and "gated delta-net" in err
+    status, out, err = call_main(quant, ["--preset", "qwen3-next-80b-a3b", "--formats", "fp16", "--context", "4096",
+                                         "--kv-dtype", "fp16", "--json"])
+    assert status == 0, err
+    result = json.loads(out)
+    kv = 12 * 2 * 2 * 256 * 2 * 4096
+    state = 36 * (8192 * 4 * 2 + 32 * 128 * 128 * 4)
+    assert (result["kv_cache"]["bytes"], result["kv_cache"]["linear_state_bytes"]) == (kv, state)
+    assert result["formats"][0]["serve_bytes"] == 2 * 79_674_391_296 + kv + state + 2**30
