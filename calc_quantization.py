@@ -55,7 +55,9 @@ What it computes
    workspace (prefill activations, logits) and no allocator fragmentation, which ``calc_transformer_mem.py --infer``
    estimates on top of the same three terms.  The KV cache is
    ``KV bytes = 2 (K and V) * layers * n_kv_heads * head_dim * context * batch * bytes/element``
-   (MLA models cache ``kv_lora_rank + qk_rope_head_dim`` per layer and token once).  ``--kv-dtype`` takes the
+   (MLA models cache ``kv_lora_rank + qk_rope_head_dim`` per layer and token once; Qwen3-Next caches K/V in its
+   attention layers only, and serve adds its gated delta-net layers' fixed state, ``linear_state_bytes``; no GGUF
+   recipe is modelled for those layers, so GGUF types are skipped or refused for it).  ``--kv-dtype`` takes the
    model block's one table of cache types (``KV_CACHE_DTYPES``, read by ``kv_cache_dtype`` and priced by
    ``kv_row_bytes``, as the memory script does): fp32, fp16 (also f16, float16), bf16, fp8 (fp8_e4m3, fp8_e5m2:
    one byte, vLLM ``kv_cache_dtype``), int8, int4, and llama.cpp's block types (``-ctk/-ctv``) q8_0 34/32 B,

@@ -19,6 +19,10 @@ Forward pass of a batch of b sequences, q new tokens each, T = b·q tokens, per 
   formula ignores the mask), or only the unmasked pairs under the *causal* convention, Σ_i min(i+1, window)
   (about half; a sliding window caps it; closer to what a causal FlashAttention kernel executes);
 * ``attention_output`` = 2·T·a·d_v·h;
+* ``linear_attention`` (Qwen3-Next's gated delta-net layers, which have no softmax attention and no KV cache): the
+  projections, the causal conv1d and the chunked delta rule as transformers' PyTorch path runs them and
+  FlopCounterMode counts them (``linear_attention_flops``: 2·b·H_v·⌈s/64⌉·64·(2·64·d_k + 3·d_k·d_v + 64·d_v) for
+  the rule; a decode step's state update is elementwise, not counted);
 * ``mlp`` (dense layers) = 2·T·h·f per linear, with 3 linears when gated (SwiGLU/GeGLU) and 2 otherwise;
 * ``routed_experts`` = top_k · 2·T·h·f_expert per linear (each token runs through its top-k experts only),
   ``shared_experts`` = 2·T·h·f_shared per linear (+ 2·T·h for Qwen-MoE's shared-expert gate),

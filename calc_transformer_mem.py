@@ -56,6 +56,9 @@ Inference, per GPU: weights at any dtype or ``--bits-per-weight``; the KV cache,
 per token and layer (no factor 2); sliding-window layers hold min(context, window) tokens (``--kv-cache hf-dynamic``:
 window - 1, as transformers' DynamicSlidingWindowLayer keeps; and Falcon-40B's K/V broadcast to every query head,
 which transformers' Falcon caches, 16x the 8 groups the architecture needs); per-layer types (Gemma-2 alternates);
+Qwen3-Next's gated delta-net layers cache no K/V: their fixed conv state ((2 kd + vd) x kernel, 2 B) and fp32
+recurrent state (H_v x d_k x d_v) per sequence are a line of their own (``linear_state``), as transformers' cache
+keeps them (its training memory is refused: the delta-net activations are not modelled);
 ``--kv-dtype``: the shared block's KV_CACHE_DTYPES, the table the quantization script reads too (any spelling
 ``kv_cache_dtype`` knows: f16 = fp16 = float16, bfloat16, f32, fp8_e4m3 / fp8_e5m2 = fp8; the output names the
 canonical type): fp32/fp16/bf16/fp8/int8/int4 (per-tensor scales not counted) or llama.cpp's q8_0, q5_1, q5_0,
