@@ -499,6 +499,8 @@ def test_real_config_forward_equals_flop_counter_at_published_widths(flops, tmp_
     config = dict(_params_suite_configs()[name])
     depth = "num_hidden_layers" if "num_hidden_layers" in config else "n_layer"
     config[depth] = min(config[depth], 2 + (config.get("first_k_dense_replace") or 0))
+    if config.get("model_type") == "qwen3_next":  # up to its first attention layer: transformers' cache of
+        config[depth] = config["full_attention_interval"]  # delta-net layers alone has no sequence length
     if isinstance(config.get("layer_types"), list):
         config["layer_types"] = config["layer_types"][:config[depth]]
     arch = _arch_from(flops, tmp_path, config)
@@ -573,3 +575,84 @@ if given is not None:
         assert flops.forward_flops(arch, batch, seq)["total"] == torch_forward
         assert 3 * torch_forward == torch_train
         assert flops.parameter_counts(arch)["total"] == torch_params
+
+
+# --- Qwen3-Next: gated delta-net layers beside gated attention -----------------------------------------------------
+def _qwen3_next_shrunk():
+    """Qwen/Qwen3-Next-80B-A3B-Instruct's config.json (tests/test_params_torch.py REAL_CONFIGS, cited there), shrunk:
+    4 layers (3 delta-net : 1 attention, its full_attention_interval 4), 2 key / 4 value delta-net heads of 8 / 12,
+    8 experts top-2 with the gated shared expert, q_proj with its output gate."""
+    from test_params_torch import REAL_CONFIGS
+    return dict(REAL_CONFIGS["qwen3_next"], num_hidden_layers=4, hidden_size=64, head_dim=16, num_attention_heads=4,
+                num_key_value_heads=2, intermediate_size=96, linear_num_key_heads=2, linear_num_value_heads=4,
+                linear_key_head_dim=8, linear_value_head_dim=12, num_experts=8, num_experts_per_tok=2,
+                moe_intermediate_size=24, shared_expert_intermediate_size=24, vocab_size=1519)
+
+
+@pytest.mark.parametrize("batch, seq", [(2, 24), (1, 3), (2, 70)])
+def test_qwen3_next_forward_equals_flop_counter(flops, tmp_path, batch, seq):
+    """The delta-net layers' count (linear_attention_flops: projections, the causal conv1d, the chunked delta rule
+    with s padded to 64-token chunks) and the attention / MoE layers' equal FlopCounterMode's forward (mm, bmm,
+    convolution) on transformers' PyTorch path: a prompt shorter than the conv kernel (3 < 4: the cache pads it to
+    4 columns), one chunk, and two chunks (70 = 64 + 6, padded to 128)."""
+    config = _qwen3_next_shrunk()
+    arch = _arch_from(flops, tmp_path, config)
+    assert arch.linear_layer_count() == 3
+    torch_forward, _, torch_params = _count_with_pytorch(config, batch, seq, backward=False)
+    ours = flops.forward_flops(arch, batch, seq)
+    assert ours["total"] == torch_forward
+    assert flops.parameter_counts(arch)["total"] == torch_params
+    # one delta-net layer by hand at b=2, s=24 (h 64, kd 16, vd 48, conv width 80, kernel 4, one chunk of 64):
+    if (batch, seq) == (2, 24):
+        projections = 2 * 48 * 64 * (2 * 16 + 2 * 48 + 2 * 4) + 2 * 48 * 48 * 64
+        conv = 2 * 2 * 80 * 4 * (24 + 3)
+        core = 2 * 4 * 2 * 1 * 64 * (2 * 64 * 8 + 3 * 8 * 12 + 64 * 12)
+        assert ours["components"]["linear_attention"] == 3 * (projections + conv + core)
+
+
+def test_qwen3_next_backward_beyond_two_forwards_is_the_delta_rules_own(flops, tmp_path):
+    """Training counts 3 x forward (backward = 2 x forward, every family's convention). FlopCounterMode's own
+    backward of the delta-net layers differs, and only there: it charges the triangular solves' gradients as bmm
+    and its grouped-convolution backward formula ignores the depthwise groups. Every other matmul (projections,
+    experts, LM head: aten.mm) is exactly 2 x its forward in the backward."""
+    torch, transformers = torch_and_transformers()
+    from torch._subclasses.fake_tensor import FakeTensorMode
+    from torch.utils.flop_counter import FlopCounterMode
+
+    config = _qwen3_next_shrunk()
+    arch = _arch_from(flops, tmp_path, config)
+    with FakeTensorMode():
+        model = _hf_model(transformers, config)
+        ids = torch.randint(0, config["vocab_size"], (2, 24))
+        with FlopCounterMode(display=False) as forward_counter:
+            model(input_ids=ids)
+        with FlopCounterMode(display=False) as train_counter:
+            model(input_ids=ids, labels=ids).loss.backward()
+    fwd, train = forward_counter.get_flop_counts()["Global"], train_counter.get_flop_counts()["Global"]
+    aten = torch.ops.aten
+    assert train[aten.mm] == 3 * fwd[aten.mm]
+    assert train[aten.bmm] > 3 * fwd[aten.bmm] and aten.convolution_backward in train
+    assert flops.training_flops(arch, 24, batch_size=2)["model_flops_per_step"] == 3 * forward_counter.get_total_flops()
+
+
+def test_qwen3_next_prefill_and_decode_step_match_counter(flops, tmp_path):
+    """A 20-token prompt with the cache (logits for the last position), then one decode step: the attention layer
+    reads 21 keys; each delta-net layer convolves its 4 cached + 1 new columns (2 outputs) and updates its state
+    elementwise (no matmul counted)."""
+    torch, transformers = torch_and_transformers()
+    from torch._subclasses.fake_tensor import FakeTensorMode
+    from torch.utils.flop_counter import FlopCounterMode
+
+    config = _qwen3_next_shrunk()
+    arch = _arch_from(flops, tmp_path, config)
+    with FakeTensorMode():
+        model = _hf_model(transformers, config)
+        prompt = torch.randint(0, config["vocab_size"], (2, 20))
+        with FlopCounterMode(display=False) as prefill_counter:
+            out = model(input_ids=prompt, use_cache=True, logits_to_keep=1)
+        with FlopCounterMode(display=False) as decode_counter:
+            model(input_ids=prompt[:, :1], past_key_values=out.past_key_values, use_cache=True)
+    assert flops.forward_flops(arch, 2, 20, logits_positions=1)["total"] == prefill_counter.get_total_flops()
+    for attention in ("full", "causal"):
+        decode = flops.forward_flops(arch, 2, 1, past=20, attention=attention, decode=True)["total"]
+        assert decode == decode_counter.get_total_flops()

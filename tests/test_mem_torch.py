@@ -7,9 +7,11 @@ activation estimates must be within 10 % of the bytes autograd actually saves fo
 """
 from __future__ import annotations
 
+import json
+
 import pytest
 
-from conftest import torch_and_transformers
+from conftest import call_main, torch_and_transformers
 
 pytestmark = pytest.mark.torch
 
@@ -424,3 +426,49 @@ def test_real_config_json_parameter_count_equals_pytorch(mem, name, meta_models)
     counted = mem.count_params(mem_model)
     assert counted["total"] == numel
     assert counted["tensors"] == tensors
+
+
+# --- Qwen3-Next: K/V only in the attention layers; the delta-net layers' fixed conv and recurrent state ----------
+@pytest.mark.parametrize("length", [3, 40, 70])
+@pytest.mark.parametrize("dtype_name", ["fp32", "bf16"])
+def test_qwen3_next_cache_equals_transformers_after_a_prefill(mem, length, dtype_name):
+    """Qwen/Qwen3-Next-80B-A3B-Instruct's config.json (test_params_torch REAL_CONFIGS, cited there) shrunk to 8 layers
+    (layers 3 and 7 attend), a prefill of `length` tokens for 3 sequences: transformers' cache holds K and V of the
+    2 attention layers (kv_cache_bytes), and per delta-net layer a conv state of (3, 2 kd + vd, kernel) in the model
+    dtype and a recurrent state of (3, H_v, d_k, d_v) in fp32 (linear_state_bytes with conv_bytes = the dtype's)."""
+    torch, transformers = torch_and_transformers()
+    from test_params_torch import REAL_CONFIGS
+    cfg = dict(REAL_CONFIGS["qwen3_next"], num_hidden_layers=8, hidden_size=64, head_dim=16, num_attention_heads=4,
+               num_key_value_heads=2, intermediate_size=96, linear_num_key_heads=2, linear_num_value_heads=4,
+               linear_key_head_dim=8, linear_value_head_dim=12, num_experts=4, num_experts_per_tok=2,
+               moe_intermediate_size=24, shared_expert_intermediate_size=24, vocab_size=503,
+               bos_token_id=0, eos_token_id=0)
+    dtype = {"fp32": torch.float32, "bf16": torch.bfloat16}[dtype_name]
+    model = build(transformers, cfg, attn="eager", dtype=dtype).eval()
+    with torch.no_grad():
+        cache = model(input_ids=torch.randint(0, 503, (3, length)), use_cache=True).past_key_values
+    kv = sum(t.numel() * t.element_size() for layer in cache.layers for t in (getattr(layer, "keys", None),
+             getattr(layer, "values", None)) if t is not None and t.numel())  # delta-net layers have neither
+    conv = sum(t.numel() * t.element_size() for layer in cache.layers for t in getattr(layer, "conv_states", {}).values()
+               if t is not None)
+    recurrent = sum(t.numel() * t.element_size() for layer in cache.layers
+                    for t in getattr(layer, "recurrent_states", {}).values() if t is not None)
+    described_model = described(mem, cfg)
+    assert kv == mem.kv_cache_bytes(described_model, 3, length, dtype_name, 1, "hf-dynamic")["total_bytes"] \
+        == 2 * 3 * length * 2 * 2 * 16 * {"fp32": 4, "bf16": 2}[dtype_name]  # 2 layers x K, V of 2 heads x 16
+    state = mem.linear_state_bytes(described_model, 3, conv_bytes={"fp32": 4, "bf16": 2}[dtype_name])
+    assert (state["conv_bytes"], state["recurrent_bytes"]) == (conv, recurrent)
+    # by hand: 6 delta-net layers; conv width 2 x 16 + 48 = 80 over kernel 4; 4 value heads of an 8 x 12 fp32 state
+    assert (conv, recurrent) == (6 * 3 * 80 * 4 * {"fp32": 4, "bf16": 2}[dtype_name], 6 * 3 * 4 * 8 * 12 * 4)
+
+
+def test_qwen3_next_80b_a3b_serving_memory_by_hand(mem):
+    """The published model at 32k context, batch 1, bf16: weights 2 B x 79,674,391,296; K/V of its 12 attention
+    layers (2 KV heads of 256); 36 delta-net states of (2 x 2048 + 4096) x 4 bf16 conv values and 32 x 128 x 128
+    fp32 values."""
+    status, out, err = call_main(mem, ["--preset", "qwen3-next-80b-a3b", "--infer", "--context", "32768", "--json"])
+    assert status == 0, err
+    per_gpu = json.loads(out)["per_gpu"]
+    assert per_gpu["weights"] == 2 * 79_674_391_296
+    assert per_gpu["kv_cache"] == 12 * 2 * 2 * 256 * 2 * 32768
+    assert per_gpu["linear_state"] == 36 * (8192 * 4 * 2 + 32 * 128 * 128 * 4)

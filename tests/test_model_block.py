@@ -108,7 +108,7 @@ def test_generic_reads_an_unknown_type_as_a_dense_llama_and_says_so_first(block)
     assert block.count_model(model)["total"] == 100 * 64 + 2 * per_layer + 64 + 100 * 64
 
 
-@pytest.mark.parametrize("model_type", ["minimax_m2", "llama4_text", "gemma3", "qwen3_next", "deepseek_v32",
+@pytest.mark.parametrize("model_type", ["minimax_m2", "llama4_text", "gemma3", "bamba", "deepseek_v32",
                                         "kimi_k2", "jamba", "nemotron_h", "lfm2"])
 def test_this_years_types_are_refused_even_with_generic(block, model_type):
     with pytest.raises(block.InputError, match=f"model_type '{model_type}' is not modelled yet"):
@@ -185,6 +185,7 @@ PRESET_CONFIGS = {  # preset -> the published config.json the suite carries (tes
     "qwen2.5-7b": "qwen2", "qwen1.5-moe-a2.7b": "qwen2_moe", "qwen3-4b": "qwen3", "gemma-2-9b": "gemma2",
     "deepseek-v2": "deepseek_v2_full", "deepseek-v3": "deepseek_v3", "gpt-oss-20b": "gpt_oss_20b",
     "gpt-oss-120b": "gpt_oss_120b",
+    "qwen3-next-80b-a3b": "qwen3_next",
 }
 
 
@@ -289,13 +290,16 @@ _MINIMAL_SIZES = {
                         kv_lora_rank=16, q_lora_rank=None, qk_nope_head_dim=8, qk_rope_head_dim=8, v_head_dim=8),
 }
 _MINIMAL_SIZES["deepseek_v3"] = _MINIMAL_SIZES["deepseek_v2"]
+# Qwen3NextConfig's defaults: 3 delta-net : 1 attention layers of 16/32 heads of 128, 512 experts top-10 of 512
+_MINIMAL_SIZES["qwen3_next"] = dict(hidden_size=64, num_hidden_layers=4, num_attention_heads=4, intermediate_size=96,
+                                    vocab_size=100)
 
 
 @pytest.mark.torch
 @pytest.mark.parametrize("model_type", sorted(SUPPORTED := [
     "gpt2", "gptj", "gpt_neox", "opt", "bloom", "falcon", "llama", "mistral", "mixtral", "qwen2", "qwen2_moe", "qwen3",
     "qwen3_moe", "gemma", "gemma2", "phi", "phi3", "olmo", "olmo2", "starcoder2", "deepseek_v2", "deepseek_v3",
-    "granite", "gemma3_text", "gpt_oss"]))
+    "granite", "gemma3_text", "gpt_oss", "qwen3_next"]))
 def test_a_file_with_only_the_sizes_takes_the_class_defaults(block, model_type):
     from test_params_torch import torch_counts
     assert sorted(SUPPORTED) == sorted(block.SUPPORTED_MODEL_TYPES)
@@ -692,3 +696,47 @@ def test_kv_row_bytes_by_hand(block):
         block.kv_row_bytes(100, "q8_0")
     with pytest.raises(block.InputError, match="--kv-dtype must be one of"):
         block.kv_cache_dtype("fp12")
+
+
+# --------------------------------------------------------------------------------------------------------------
+# qwen3_next: hostile mixer fields are one InputError, never a traceback or a silent default
+# --------------------------------------------------------------------------------------------------------------
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+_ANY_JSON = st.none() | st.booleans() | st.integers(-3, 10**12) | st.floats(allow_nan=True) | st.text(max_size=8) \
+    | st.lists(st.sampled_from(["linear_attention", "full_attention", "sliding_attention", 3, None]), max_size=6)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.dictionaries(st.sampled_from(["layer_types", "full_attention_interval", "linear_num_key_heads",
+                                        "linear_num_value_heads", "linear_key_head_dim", "linear_value_head_dim",
+                                        "linear_conv_kernel_dim", "num_experts", "decoder_sparse_step",
+                                        "mlp_only_layers", "shared_expert_intermediate_size"]), _ANY_JSON, max_size=4))
+def test_qwen3_next_hostile_fields_are_one_input_error(block, fields):
+    config = dict(hidden_size=64, num_hidden_layers=4, num_attention_heads=4, intermediate_size=96, vocab_size=100,
+                  model_type="qwen3_next", **fields)
+    try:
+        model, _ = block.model_from_config(config)
+    except block.InputError as exc:
+        assert "\n" not in str(exc)
+        return
+    counts = block.count_model(model)
+    assert counts["total"] > 0 and len(model.mixer_types) in (0, 4)
+
+
+def test_qwen3_next_mixers_follow_the_interval_or_the_list(block):
+    # Qwen3NextConfig.__post_init__: "linear_attention" if (i + 1) % full_attention_interval else "full_attention"
+    sizes = dict(hidden_size=64, num_hidden_layers=6, num_attention_heads=4, intermediate_size=96, vocab_size=100,
+                 model_type="qwen3_next")
+    model, _ = block.model_from_config(dict(sizes, full_attention_interval=3))
+    assert [model.layer_is_linear(i) for i in range(6)] == [True, True, False, True, True, False]
+    listed = ["full_attention", "linear_attention"] * 3
+    model, _ = block.model_from_config(dict(sizes, layer_types=listed, full_attention_interval=3))
+    assert [model.layer_is_linear(i) for i in range(6)] == [t == "linear_attention" for t in listed]
+    with pytest.raises(block.InputError, match="layer_types"):
+        block.model_from_config(dict(sizes, layer_types=listed[:5]))
+    with pytest.raises(block.InputError, match="--num-layers 8"):
+        import argparse
+        parser = argparse.ArgumentParser()
+        block.add_model_arguments(parser)
+        block.model_from_arguments(parser.parse_args(["--preset", "qwen3-next-80b-a3b", "--num-layers", "8"]))

@@ -368,6 +368,22 @@ REAL_CONFIGS = {
                     "rope_theta": 150000, "router_aux_loss_coef": 0.9, "sliding_window": 128, "swiglu_limit": 7.0,
                     "tie_word_embeddings": False, "transformers_version": "4.55.0.dev0", "use_cache": True,
                     "vocab_size": 201088},
+    # huggingface.co/Qwen/Qwen3-Next-80B-A3B-Instruct (transformers_version 4.57.0.dev0)
+    # checked: aliyun/SimAI vidur-alibabacloud/data/hf_configs/qwen3-next-80B-A3B_config.json (every field equal);
+    # the model card's layout: 48 layers, hidden 2048, 12 x (3 x (Gated DeltaNet -> MoE) -> (Gated Attention ->
+    # MoE)), 16 Q / 2 KV heads of 256, 32 V / 16 QK delta-net heads of 128, 512 experts, 10 routed + 1 shared of 512
+    "qwen3_next": {"architectures": ["Qwen3NextForCausalLM"], "attention_dropout": 0.0, "bos_token_id": 151643,
+                   "decoder_sparse_step": 1, "eos_token_id": 151645, "full_attention_interval": 4, "head_dim": 256,
+                   "hidden_act": "silu", "hidden_size": 2048, "initializer_range": 0.02, "intermediate_size": 5120,
+                   "linear_conv_kernel_dim": 4, "linear_key_head_dim": 128, "linear_num_key_heads": 16,
+                   "linear_num_value_heads": 32, "linear_value_head_dim": 128, "max_position_embeddings": 262144,
+                   "mlp_only_layers": [], "model_type": "qwen3_next", "moe_intermediate_size": 512,
+                   "norm_topk_prob": True, "num_attention_heads": 16, "num_experts": 512, "num_experts_per_tok": 10,
+                   "num_hidden_layers": 48, "num_key_value_heads": 2, "output_router_logits": False,
+                   "partial_rotary_factor": 0.25, "rms_norm_eps": 1e-06, "rope_scaling": None,
+                   "rope_theta": 10000000, "router_aux_loss_coef": 0.001, "shared_expert_intermediate_size": 512,
+                   "tie_word_embeddings": False, "torch_dtype": "bfloat16", "transformers_version": "4.57.0.dev0",
+                   "use_cache": True, "use_sliding_window": False, "vocab_size": 151936},
 }
 
 
@@ -488,6 +504,21 @@ def small_config(draw, family):
         cfg.update(num_local_experts=experts, num_experts_per_tok=draw(st.integers(1, experts)),
                    head_dim=head_dim, attention_bias=draw(st.booleans()),
                    hidden_size=heads * draw(st.sampled_from([4, 8, 12])), sliding_window=draw(st.integers(1, 16)))
+    if family == "qwen3_next":  # gated delta-net widths, mixer pattern (interval or list), MoE placement
+        kh = draw(st.integers(1, 3))
+        cfg.update(head_dim=head_dim, linear_num_key_heads=kh, linear_num_value_heads=kh * draw(st.integers(1, 3)),
+                   linear_key_head_dim=draw(st.sampled_from([4, 8])), linear_value_head_dim=draw(st.sampled_from([4, 12])),
+                   linear_conv_kernel_dim=draw(st.integers(1, 4)))
+        if draw(st.booleans()):
+            cfg["full_attention_interval"] = draw(st.integers(1, 4))
+        else:
+            cfg["layer_types"] = draw(st.lists(st.sampled_from(["linear_attention", "full_attention"]),
+                                               min_size=layers, max_size=layers))
+        experts = draw(st.integers(0, 5))
+        cfg.update(num_experts=experts, num_experts_per_tok=draw(st.integers(1, max(experts, 1))),
+                   moe_intermediate_size=draw(st.integers(1, 40)), decoder_sparse_step=draw(st.integers(1, 3)),
+                   shared_expert_intermediate_size=draw(st.integers(1, 40)),
+                   mlp_only_layers=draw(st.lists(st.integers(0, layers - 1), max_size=2, unique=True)))
     if family in ("deepseek_v2", "deepseek_v3"):
         experts = draw(st.integers(2, 6))
         cfg.update(q_lora_rank=draw(st.none() | st.integers(2, 24)), kv_lora_rank=draw(st.integers(2, 24)),
@@ -501,7 +532,7 @@ def small_config(draw, family):
 
 FAMILIES = ["gpt2", "gptj", "bloom", "gpt_neox", "opt", "falcon", "llama", "mistral", "mixtral", "qwen2",
             "qwen2_moe", "qwen3", "qwen3_moe", "gemma", "gemma2", "phi", "phi3", "olmo", "olmo2", "starcoder2",
-            "deepseek_v2", "deepseek_v3", "gpt_oss"]
+            "deepseek_v2", "deepseek_v3", "gpt_oss", "qwen3_next"]
 
 # Each example builds a model: a few per family keep the file fast (scaled from the conftest profile).
 FEW = max(3, settings.default.max_examples // 10)
@@ -563,3 +594,27 @@ def test_gpt_oss_is_its_published_size():
     # layer_types: the even layers slide (window 128), the odd ones attend to everything
     assert [model.layer_attention(i) for i in range(4)] == ["sliding", "full", "sliding", "full"]
     assert model.sliding_window == 128
+
+
+def test_qwen3_next_80b_a3b_is_its_published_size():
+    # Qwen's model card: "Number of Parameters: 80B in total and 3B activated", "Non-Embedding: 79B". By hand, with
+    # h 2048, vocabulary 151936 (untied: embedding and LM head), 36 gated delta-net and 12 gated-attention layers:
+    h, vocab = 2048, 151936
+    # gated attention: q_proj 2 x 16 heads x 256 (query and gate), k, v 2 x 256, o_proj 16 x 256; q/k norms of 256
+    attention = 2 * 16 * 256 * h + 2 * (2 * 256 * h) + 16 * 256 * h + 2 * 256
+    # delta-net: key width 16 x 128 = 2048, value width 32 x 128 = 4096; in_proj_qkvz, in_proj_ba (2 x 32 heads),
+    # conv1d over q, k, v (kernel 4), dt_bias and A_log (32 each), gated RMSNorm over 128, out_proj
+    delta_net = (2 * 2048 + 2 * 4096) * h + 2 * 32 * h + (2 * 2048 + 4096) * 4 + 2 * 32 + 128 + 4096 * h
+    # every layer MoE: router 512 x h, 512 experts of 3 x 512 x h, shared expert 3 x 512 x h and its gate h -> 1
+    expert = 3 * 512 * h
+    moe = 512 * h + 512 * expert + expert + h
+    by_hand = 2 * vocab * h + 12 * attention + 36 * delta_net + 48 * (moe + 2 * h) + h
+    total, active = script_counts(REAL_CONFIGS["qwen3_next"])
+    assert total == by_hand == 79_674_391_296
+    assert round((total - 2 * vocab * h) / 1e9) == 79 and round(total / 1e9) == 80
+    # active: every parameter but the routed experts, plus 10 of the 512 in each layer (3.87B with the embedding and
+    # LM head; 3.25B without them, the card's "3B activated")
+    assert active == total - 48 * 512 * expert + 48 * 10 * expert == 3_874_929_408
+    model, _ = params.model_from_config(REAL_CONFIGS["qwen3_next"])
+    # Qwen3NextConfig: layer i is a delta-net unless (i + 1) % full_attention_interval == 0: 3, 7, ..., 47 attend
+    assert [i for i in range(48) if not model.layer_is_linear(i)] == list(range(3, 48, 4))

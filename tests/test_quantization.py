@@ -949,7 +949,7 @@ def test_expert_interval_flag_places_moe_layers_as_the_cookbook(quant):
 # would read as a dense Llama with a wrong total; refused, --generic or not.
 NOT_YET_MODELLED_TYPES = ["dbrx", "kimi_k2", "llama4", "llama4_text", "deepseek_v32", "glm_moe_dsa", "minimax_m2",
                           "mimo_v2_flash", "gemma3", "gemma4", "smollm3", "cohere", "cohere2",
-                          "qwen3_next", "qwen3_5", "qwen3_5_moe", "jamba", "nemotron_h", "lfm2"]
+                          "qwen3_5", "qwen3_5_moe", "jamba", "nemotron_h", "lfm2"]
 
 
 @pytest.mark.parametrize("model_type", NOT_YET_MODELLED_TYPES)
@@ -1268,7 +1268,12 @@ def test_every_real_config_sizes_in_every_format(quant, name, tmp_path):
     status, out, err = call_main(quant, ["--config", str(path), "--formats", "all", "--json"])
     assert status == 0, err
     result = json.loads(out)
-    assert result["skipped"] == [] and len(result["formats"]) == len(quant.ALL_FORMATS)
+    if name == "qwen3_next":  # no llama.cpp recipe for its gated delta-net tensors: every GGUF type skipped, saying so
+        gguf = {s["name"] for s in result["skipped"]}
+        assert gguf == set(quant.GGUF_FILE_TYPES) and len(result["formats"]) == len(quant.ALL_FORMATS) - len(gguf)
+        assert all("gated delta-net" in s["reason"] for s in result["skipped"])
+    else:
+        assert result["skipped"] == [] and len(result["formats"]) == len(quant.ALL_FORMATS)
     assert _valid_json_numbers(result)
 
 
@@ -1737,3 +1742,19 @@ def test_gpt_oss_20b_gguf_has_the_converters_459_tensors(quant):
     assert types["blk.0.ffn_down_exps.bias"] == types["blk.0.attn_sinks.weight"] == "F32"
     assert types["blk.0.ffn_down_exps.weight"] == "MXFP4" and types["blk.0.attn_q.weight"] == "Q8_0"
     assert quant.count_params(tensors) == 20_914_757_184
+
+
+def test_qwen3_next_gguf_refused_in_one_line_gpu_formats_serve_kv_and_state(quant):
+    # Qwen3-Next: a GGUF recipe alone is refused (exit 2, one line naming the delta-net layers); an fp16 serve is the
+    # weights (2 B x 79,674,391,296), the K/V of its 12 attention layers (2 KV heads of 256) and the 36 delta-net
+    # layers' fixed state ((2 x 2048 + 4096) x 4 bf16 conv values, 32 x 128 x 128 fp32 values) plus the overhead
+    status, out, err = call_main(quant, ["--preset", "qwen3-next-80b-a3b", "--formats", "q4_k_m"])
+    assert status == 2 and out == "" and err.count("\n") == 1 and "gated delta-net" in err
+    status, out, err = call_main(quant, ["--preset", "qwen3-next-80b-a3b", "--formats", "fp16", "--context", "4096",
+                                         "--kv-dtype", "fp16", "--json"])
+    assert status == 0, err
+    result = json.loads(out)
+    kv = 12 * 2 * 2 * 256 * 2 * 4096
+    state = 36 * (8192 * 4 * 2 + 32 * 128 * 128 * 4)
+    assert (result["kv_cache"]["bytes"], result["kv_cache"]["linear_state_bytes"]) == (kv, state)
+    assert result["formats"][0]["serve_bytes"] == 2 * 79_674_391_296 + kv + state + 2**30

@@ -215,6 +215,15 @@ class Model:
     attention_sinks: bool = False    # one learned logit per query head, (num_attention_heads,): a parameter, no matmul
     expert_bias: bool = False        # routed experts with biases: gate_up_proj_bias (E, 2f), down_proj_bias (E, h)
     clamped_swiglu: bool = False     # GptOssExperts._apply_gate: clamp, gate * sigmoid(alpha gate) * (up + 1)
+    # Qwen3-Next (qwen3_next): gated delta-net layers beside gated full attention (transformers 5.23
+    # modeling_qwen3_next.py; Yang, Kautz & Hatamizadeh 2024, "Gated Delta Networks", arXiv:2412.06464)
+    mixer_types: tuple = ()          # per layer "linear" (a gated delta-net, no KV cache) | "attention"; (): all
+    linear_num_key_heads: int = 0    # delta-net query/key heads (each serves value_heads / key_heads value heads)
+    linear_num_value_heads: int = 0
+    linear_key_head_dim: int = 0
+    linear_value_head_dim: int = 0
+    linear_conv_kernel: int = 0      # the depthwise causal conv over q, k and v (linear_conv_kernel_dim)
+    attn_output_gate: bool = False   # q_proj also emits a sigmoid gate per attention output channel (2 x a x d)
 
     @property
     def kv_heads(self) -> int:
@@ -266,6 +275,13 @@ class Model:
         if self.layer_types:
             return self.layer_types[i]
         return "sliding" if self.sliding_window else "full"
+
+    def layer_is_linear(self, i: int) -> bool:
+        """Layer i's token mixer is a gated delta-net (Qwen3-Next's "linear_attention"), not softmax attention."""
+        return i < len(self.mixer_types) and self.mixer_types[i] == "linear"
+
+    def linear_layer_count(self) -> int:
+        return self.mixer_types.count("linear")
 
     def moe_layer_count(self) -> int:
         dense = set(self.dense_layers)  # a set: a long mlp_only_layers list must not make this quadratic
@@ -340,7 +356,28 @@ def validate_model(m: Model, labels: dict | None = None) -> Model:
         raise InputError(f"layer_types must give 'full' or 'sliding' for each of the {m.num_layers} layers")
     if "sliding" in m.layer_types and not m.sliding_window:
         raise InputError(f"sliding layers need {name('sliding_window')} > 0")
+    _mb_validate_linear_attention(m, name)
     return m
+
+
+def _mb_validate_linear_attention(m: Model, name) -> None:
+    """Qwen3-Next's gated delta-net layers: one mixer per layer, positive widths, and value heads in whole groups
+    per key head (Qwen3NextGatedDeltaNet views q, k, v and z per key head and repeats q, k to the value heads)."""
+    if m.mixer_types and (len(m.mixer_types) != m.num_layers or set(m.mixer_types) - {"linear", "attention"}):
+        raise InputError(f"layer_types must give 'linear_attention' or 'full_attention' for each of the "
+                         f"{m.num_layers} layers")
+    if "linear" not in m.mixer_types:
+        return
+    for field in ("linear_num_key_heads", "linear_num_value_heads", "linear_key_head_dim", "linear_value_head_dim",
+                  "linear_conv_kernel"):
+        if getattr(m, field) < 1:
+            raise InputError(f"{name(field)} must be a positive integer with gated delta-net layers")
+    if m.linear_num_value_heads % m.linear_num_key_heads:
+        raise InputError(f"{name('linear_num_value_heads')} {m.linear_num_value_heads} is not a multiple of "
+                         f"{name('linear_num_key_heads')} {m.linear_num_key_heads}")
+    if m.is_mla or m.sliding_window or m.fused_qkv or m.norms_per_layer != 2 or m.norm_placement != "pre":
+        raise InputError(f"{m.source}: gated delta-net layers are modelled in Qwen3-Next's block only (pre-norm, "
+                         "separate q/k/v, no MLA, no sliding window)")
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -353,7 +390,7 @@ class ModelTensor:
     role: the component it belongs to (embedding, positions, embedding_projections, attention, mlp,
     routed_experts, shared_experts, router, norms, lm_head).  split: how tensor parallelism splits it (col: output
     features, row: input features, vocab: rows, kv: K/V heads, None: replicated).  kind: weight | bias | norm |
-    table.  buffer: stored in the checkpoint but not a PyTorch parameter (DeepSeek-V3's e_score_correction_bias).
+    table | conv (a depthwise convolution kernel: no matmul).  buffer: stored in the checkpoint but not a PyTorch parameter (DeepSeek-V3's e_score_correction_bias).
     """
     name: str
     shape: tuple
@@ -459,21 +496,45 @@ def _mb_expert_biases(m: Model) -> list:
     return [ModelTensor("mlp.experts.gate_up_proj_bias" if m.gated_mlp else "mlp.experts.up_proj_bias", (e, up),
                         "routed_experts", "col", kind="bias"),
             ModelTensor("mlp.experts.down_proj_bias", (e, h), "routed_experts", None, kind="bias")]
+def _mb_qwen3_next_mixer(m: Model, out: list, linear: bool) -> list:
+    """Qwen3-Next's token mixers (transformers 5.23 modeling_qwen3_next.py), on a layer's tensors so far.
+
+    Gated attention (Qwen3NextAttention): q_proj emits a query and a gate per head, a x 2d rows; the output is
+    o_proj(attention x sigmoid(gate)).  Gated delta-net (Qwen3NextGatedDeltaNet), in place of self-attention, with
+    key width kd = linear_num_key_heads x linear_key_head_dim and value width vd = linear_num_value_heads (Hv) x
+    linear_value_head_dim (dv): in_proj_qkvz (2 kd + 2 vd, h), in_proj_ba (2 Hv, h), a depthwise conv1d over q, k, v
+    (2 kd + vd, 1, kernel) without bias, dt_bias and A_log (Hv each), a gated RMSNorm over dv and out_proj (h, vd)."""
+    if linear:
+        kd = m.linear_num_key_heads * m.linear_key_head_dim
+        vd, hv, h = m.linear_num_value_heads * m.linear_value_head_dim, m.linear_num_value_heads, m.hidden_size
+        out = [t for t in out if not t.name.startswith("self_attn.")]
+        out += _mb_linear("linear_attn.in_proj_qkvz", h, 2 * kd + 2 * vd, "attention", False, "col")
+        out += _mb_linear("linear_attn.in_proj_ba", h, 2 * hv, "attention", False, "col")
+        out.append(ModelTensor("linear_attn.conv1d.weight", (2 * kd + vd, 1, m.linear_conv_kernel), "attention",
+                               "col", kind="conv"))
+        out += [ModelTensor(f"linear_attn.{p}", (hv,), "attention", "col", kind="bias") for p in ("dt_bias", "A_log")]
+        out += _mb_norms(m, "linear_attn.norm", m.linear_value_head_dim)
+        out += _mb_linear("linear_attn.out_proj", vd, h, "attention", False, "row")
+    elif m.attn_output_gate:  # twice the query rows: [query | gate] per head
+        out = [_dc.replace(t, shape=(2 * t.shape[0],) + t.shape[1:]) if t.name.startswith("self_attn.q_proj.")
+               else t for t in out]
+    return out
 
 
 _MB_LAYER_CACHE: dict = {}
 
 
-def model_layer_tensors(m: Model, moe: bool) -> tuple:
-    """The tensors of one decoder layer (dense or MoE), in the transformers 5 layout: routed experts stacked as
-    gate_up_proj (E, 2f, h) and down_proj (E, h, f)."""
-    key = (m, moe)
+def model_layer_tensors(m: Model, moe: bool, linear: bool = False) -> tuple:
+    """The tensors of one decoder layer (dense or MoE; linear: a gated delta-net in place of self-attention), in the
+    transformers 5 layout: routed experts stacked as gate_up_proj (E, 2f, h) and down_proj (E, h, f)."""
+    key = (m, moe, linear)
     if key in _MB_LAYER_CACHE:
         return _MB_LAYER_CACHE[key]
     h, out = m.hidden_size, []
     for i in range(m.norms_per_layer):
         out += _mb_norms(m, f"norm{i + 1}", h)
     out += _mb_attention(m)
+    out = _mb_qwen3_next_mixer(m, out, linear)
     if not moe:
         out += _mb_mlp(m, "mlp", m.ffn_hidden_size, "mlp", m.mlp_bias)
     else:
@@ -541,11 +602,20 @@ def model_param_tensors(m: Model) -> list:
     first, last = model_global_tensors(m)
     out = [(-1, t) for t in first]
     for i in range(m.num_layers):
-        out += [(i, t) for t in model_layer_tensors(m, m.layer_is_moe(i))]
+        out += [(i, t) for t in model_layer_tensors(m, m.layer_is_moe(i), m.layer_is_linear(i))]
     out += [(-1, t) for t in last]
     for j in range(m.mtp_layers):
         out += [(m.num_layers + j, t) for t in model_mtp_tensors(m, m.num_layers + j)]
     return out
+
+
+def model_layer_kinds(m: Model) -> dict:
+    """{(MoE, gated delta-net): number of layers}: the distinct decoder layers, for sums by layer kind."""
+    kinds = {}
+    for i in range(m.num_layers):
+        key = (m.layer_is_moe(i), m.layer_is_linear(i))
+        kinds[key] = kinds.get(key, 0) + 1
+    return kinds
 
 
 MODEL_ROLES = ("embedding", "positions", "embedding_projections", "attention", "mlp", "routed_experts",
@@ -565,6 +635,9 @@ def count_model(m: Model) -> dict:
     groups = [(first + last, 1), (model_layer_tensors(m, False), m.num_layers - n_moe)]
     if n_moe:
         groups.append((model_layer_tensors(m, True), n_moe))
+    if m.mixer_types:  # Qwen3-Next: the layers by (MoE, gated delta-net) kind
+        groups = groups[:1] + [(model_layer_tensors(m, moe, linear), n) for (moe, linear), n in
+                               model_layer_kinds(m).items()]
     for j in range(m.mtp_layers):
         groups.append((model_mtp_tensors(m, m.num_layers + j), 1))
     for tensors, times in groups:
@@ -747,6 +820,16 @@ MODEL_PRESETS = {
                         **_mb_hf("openai/gpt-oss-20b", "gpt_oss")),
     "gpt-oss-120b": dict(_PRESET_GPT_OSS, num_layers=36, num_experts=128, layer_types=_mb_alternating(36),
                          **_mb_hf("openai/gpt-oss-120b", "gpt_oss")),
+    # Qwen3-Next-80B-A3B: 12 x (3 gated delta-net + 1 gated attention) layers, every one MoE (model card layout)
+    "qwen3-next-80b-a3b": dict(_PRESET_LLAMA, num_layers=48, hidden_size=2048, num_attention_heads=16, num_kv_heads=2,
+                               head_dim=256, ffn_hidden_size=5120, vocab_size=151936, qk_norm="head",
+                               norm_fp32_scale=True, num_experts=512, top_k=10, moe_ffn_hidden_size=512,
+                               num_shared_experts=1, shared_expert_ffn_size=512, shared_expert_gate=True,
+                               mixer_types=tuple("linear" if (i + 1) % 4 else "attention" for i in range(48)),
+                               linear_num_key_heads=16, linear_num_value_heads=32, linear_key_head_dim=128,
+                               linear_value_head_dim=128, linear_conv_kernel=4, attn_output_gate=True,
+                               **dict(_mb_hf("Qwen/Qwen3-Next-80B-A3B-Instruct", "qwen3_next"),
+                                      gguf_arch="qwen3next")),
 }
 
 
@@ -800,6 +883,8 @@ SUPPORTED_MODEL_TYPES = {
                    "(sliding_window_pattern or layer_types), head_dim 256 and a tied head by default",
     "gpt_oss": "every layer MoE: experts and router with biases, a learned attention sink per head (no matmul), "
                "biased q/k/v/o, sliding (128) and full layers alternating",
+    "qwen3_next": "3 gated delta-net : 1 gated-attention layers (full_attention_interval or layer_types), q_proj "
+                  "emits an output gate, q/k RMSNorm, 512 experts top-10 with a sigmoid-gated shared expert",
 }
 # Model types people run this year that are NOT modelled yet: what the reader would miss.  A config of one of these
 # is refused (even with --generic), never read as a Llama.
@@ -809,7 +894,6 @@ NOT_YET_MODELLED = {
     "gemma3": "the multimodal wrapper without a text_config naming gemma3_text (the language model is read from one)",
     "gemma4": "its MoE block beside the dense MLP, global-layer head dims and K=V layers",
     "gemma4_text": "its MoE block beside the dense MLP, global-layer head dims and K=V layers",
-    "qwen3_next": "gated delta-net layers and gated attention output",
     "qwen3_5": "gated delta-net layers and gated attention output",
     "qwen3_5_moe": "gated delta-net layers, gated attention output and experts",
     "deepseek_v32": "the DSA indexer beside MLA",
@@ -951,9 +1035,12 @@ CONFIG_FIELDS_OF = {
     "num_shared_experts": ("n_shared_experts",), "shared_expert_ffn_size": ("shared_expert_intermediate_size",),
     "word_embed_proj_dim": ("word_embed_proj_dim",), "sliding_window": ("sliding_window",),
     "max_position_embeddings": ("n_positions", "max_position_embeddings"),
+    "linear_num_key_heads": ("linear_num_key_heads",), "linear_num_value_heads": ("linear_num_value_heads",),
+    "linear_key_head_dim": ("linear_key_head_dim",), "linear_value_head_dim": ("linear_value_head_dim",),
+    "linear_conv_kernel": ("linear_conv_kernel_dim",), "mixer_types": ("layer_types", "full_attention_interval"),
 }
 _MB_TIED_BY_DEFAULT = {"gpt2", "bloom", "opt", "falcon", "gemma", "gemma2", "gemma3_text", "starcoder2"}
-_MB_HEAD_DIM_DEFAULT = {"gemma": 256, "gemma2": 256, "gemma3_text": 256, "qwen3": 128}
+_MB_HEAD_DIM_DEFAULT = {"gemma": 256, "gemma2": 256, "gemma3_text": 256, "qwen3": 128, "qwen3_next": 256}
 # What a config class builds when the file leaves a field out, where that is not the generic rule (KV heads = query
 # heads, no window, no experts): transformers 5.23 configuration_<model_type>.py signature defaults.  An explicit
 # null is the generic rule where the class takes it (Llama, Qwen2/3, Phi-3, OLMo-2: `if num_key_value_heads is None:
@@ -966,6 +1053,7 @@ _MB_CLASS_DEFAULTS = {
     "gemma": {"num_key_value_heads": 16}, "gemma2": {"num_key_value_heads": 4, "sliding_window": 4096},
     "gemma3_text": {"num_key_value_heads": 4, "sliding_window": 4096},
     "gpt_oss": {"num_key_value_heads": 8, "sliding_window": 128},
+    "qwen3_next": {"num_key_value_heads": 2},
     "starcoder2": {"num_key_value_heads": 2},
 }
 # activation_function / hidden_act when the config omits it (GPT2Config, GPTJConfig, OPTConfig, PhiConfig)
@@ -1075,6 +1163,8 @@ def _mb_read_llama_style(r: _MBFields, mt: str) -> dict:
         v["norm_fp32_scale"] = True
     if mt in ("qwen3", "qwen3_moe"):
         v["qk_norm"] = "head"
+    if mt == "qwen3_next":
+        _mb_read_qwen3_next(r, mt, v)
     if mt == "olmo":
         v.update(norm="nonparametric", norm_fp32_input=True)
     if mt == "olmo2":
@@ -1139,6 +1229,45 @@ def _mb_read_llama_style(r: _MBFields, mt: str) -> dict:
     return v
 
 
+def _mb_read_qwen3_next(r: _MBFields, mt: str, v: dict) -> None:
+    """Qwen3NextConfig (transformers 5.23 configuration_qwen3_next.py and modeling_qwen3_next.py): layer i is a
+    gated delta-net unless (i + 1) % full_attention_interval == 0 (default 4), or as layer_types lists; the
+    attention layers' q_proj carries an output gate and q/k RMSNorm over head_dim; RMSNorms scale by (1 + w) in
+    fp32; MoE as Qwen3-MoE (decoder_sparse_step, mlp_only_layers) with one shared expert behind a sigmoid gate.
+    Defaults are the class signature's: 16 key / 32 value heads of 128, kernel 4, 512 experts of 512, top-10."""
+    layers = v["num_layers"]
+    if layers > MODEL_MAX_LAYERS:  # before anything is built per layer
+        raise InputError(f"{r.where}: field 'num_hidden_layers' {layers} is beyond {MODEL_MAX_LAYERS:,}")
+    interval = r.int("full_attention_interval", default=4)  # read by the class only when layer_types is absent
+    types = r.get("layer_types")[1]
+    if types is None:
+        mixers = tuple("linear" if (i + 1) % interval else "attention" for i in range(layers))
+    elif not isinstance(types, list) or not all(t in ("linear_attention", "full_attention") for t in types):
+        raise InputError(f"{r.where}: field 'layer_types' must list 'linear_attention' or 'full_attention' per "
+                         f"layer, got {types!r:.80}")
+    elif len(types) != layers:
+        raise InputError(f"{r.where}: field 'layer_types' has {len(types)} entries for {layers} layers")
+    else:
+        mixers = tuple("linear" if t == "linear_attention" else "attention" for t in types)
+    v.update(qk_norm="head", norm_fp32_scale=True, attn_output_gate=True, gguf_arch="qwen3next",
+             mixer_types=mixers if "linear" in mixers else (),
+             linear_num_key_heads=r.int("linear_num_key_heads", default=16),
+             linear_num_value_heads=r.int("linear_num_value_heads", default=32),
+             linear_key_head_dim=r.int("linear_key_head_dim", default=128),
+             linear_value_head_dim=r.int("linear_value_head_dim", default=128),
+             linear_conv_kernel=r.int("linear_conv_kernel_dim", default=4))
+    experts = 512 if r.absent("num_experts") else r.int("num_experts", default=0, minimum=0)
+    for key in ("moe_intermediate_size", "decoder_sparse_step", "mlp_only_layers", "num_experts_per_tok",
+                "shared_expert_intermediate_size"):
+        r.get(key)  # without experts the class builds every layer's MLP from intermediate_size alone
+    if experts:  # Qwen3NextSparseMoeBlock: router, stacked experts, shared_expert and shared_expert_gate (h -> 1)
+        v.update(num_experts=experts, top_k=r.int("num_experts_per_tok", default=10),
+                 moe_ffn_hidden_size=r.int("moe_intermediate_size", default=512),
+                 expert_interval=r.int("decoder_sparse_step", default=1), expert_interval_phase=1,
+                 dense_layers=r.layer_list("mlp_only_layers"), num_shared_experts=1, shared_expert_gate=True,
+                 shared_expert_ffn_size=r.int("shared_expert_intermediate_size", default=512))
+
+
 def _mb_moe_layer_freq(r: _MBFields) -> int:
     """DeepSeek's moe_layer_freq: its hub code (modeling_deepseek.py) makes layer i MoE only when
     i % moe_layer_freq == 0, while transformers' DeepseekV2/V3 ignore the field and make every layer past
@@ -1184,6 +1313,8 @@ def _mb_read_gpt_oss(r: _MBFields, mt: str) -> dict:
 
 def _mb_read_windows(r: _MBFields, mt: str, v: dict) -> None:
     """Sliding-window attention: the window, and which layers use it (as each transformers config class says)."""
+    if mt == "qwen3_next":  # no window; its layer_types name the mixers (_mb_read_qwen3_next)
+        return v.update(sliding_window=0, layer_types=())
     if v["num_layers"] > MODEL_MAX_LAYERS:  # before anything is built per layer
         raise InputError(f"{r.where}: field '{'n_layer' if 'n_layer' in r.raw else 'num_hidden_layers'}' "
                          f"{v['num_layers']} is beyond {MODEL_MAX_LAYERS:,}")
@@ -1892,6 +2023,9 @@ def model_from_arguments(args, *, sequence_length: int | None = None, template: 
     elif values["layer_types"] and len(values["layer_types"]) != layers:
         raise InputError(f"--num-layers {layers}: the model's layer_types lists {len(values['layer_types'])} layers "
                          "(sliding / full attention); give --layer-types or --num-sliding-layers for the new depth")
+    if values["mixer_types"] and len(values["mixer_types"]) != layers:  # Qwen3-Next: no flag lists its mixers
+        raise InputError(f"--num-layers {layers}: the model's layer_types lists {len(values['mixer_types'])} layers "
+                         "(gated delta-net / full attention); a new depth of it is not modelled")
     if "sliding" in values["layer_types"] and not values["sliding_window"]:
         raise InputError("sliding layers need --sliding-window N (the span in tokens)")
     if not values["sliding_window"] or "sliding" not in values["layer_types"]:
