@@ -872,6 +872,24 @@ MODEL_PRESETS = {
                         **dict(_mb_hf("deepseek-ai/DeepSeek-V3", "deepseek_v3"),
                                source="huggingface.co/deepseek-ai/DeepSeek-V3 config.json (main model; the params "
                                       "script's --mtp-layers 1 adds the MTP module)")),
+    # issue 10, branch families
+    "kimi-k2": dict(_PRESET_LLAMA, num_layers=61, hidden_size=7168, num_attention_heads=64, ffn_hidden_size=18432,
+                    vocab_size=163840, q_lora_rank=1536, kv_lora_rank=512, qk_nope_head_dim=128, qk_rope_head_dim=64,
+                    v_head_dim=128, num_experts=384, top_k=8, moe_ffn_hidden_size=2048, num_shared_experts=1,
+                    first_k_dense=1, expert_interval_phase=0, router_score_correction_bias=True,
+                    **dict(_mb_hf("moonshotai/Kimi-K2-Instruct-0905", "kimi_k2"), gguf_arch="deepseek_v3")),
+    "glm-4.5-air": dict(_PRESET_LLAMA, num_layers=46, hidden_size=4096, num_attention_heads=96, num_kv_heads=8,
+                        head_dim=128, ffn_hidden_size=10944, vocab_size=151552, qkv_bias=True, num_experts=128,
+                        top_k=8, moe_ffn_hidden_size=1408, num_shared_experts=1, first_k_dense=1,
+                        expert_interval_phase=0, router_score_correction_bias=True,
+                        **dict(_mb_hf("zai-org/GLM-4.5-Air", "glm4_moe"), gguf_arch="glm4moe")),
+    "glm-4.6": dict(_PRESET_LLAMA, num_layers=92, hidden_size=5120, num_attention_heads=96, num_kv_heads=8,
+                    head_dim=128, ffn_hidden_size=12288, vocab_size=151552, qkv_bias=True, qk_norm="head",
+                    num_experts=160, top_k=8, moe_ffn_hidden_size=1536, num_shared_experts=1, first_k_dense=3,
+                    expert_interval_phase=0, router_score_correction_bias=True,
+                    **dict(_mb_hf("zai-org/GLM-4.6", "glm4_moe"), gguf_arch="glm4moe",
+                           source="huggingface.co/zai-org/GLM-4.6 config.json (GLM-4.5's network; main model, the "
+                                  "params script's --mtp-layers 1 adds the MTP module)")),
 }
 
 
@@ -923,6 +941,10 @@ SUPPORTED_MODEL_TYPES = {
                "no matmul)",
     "gemma3_text": "sandwich norms (4 per layer), q/k RMSNorm over head_dim, 5 sliding : 1 full layers "
                    "(sliding_window_pattern or layer_types), head_dim 256 and a tied head by default",
+    # issue 10, branch families
+    "kimi_k2": "Kimi-K2: read as its architectures say, a DeepSeek-V3 network (MLA, 384 experts + 1 shared)",
+    "glm4_moe": "GLM-4.5/4.6: GQA with biased q/k/v (unbiased o), optional q/k RMSNorm, dense first layers, routed + "
+                "shared experts, router score-correction bias (a buffer), MTP modules optional",
 }
 # Model types people run this year that are NOT modelled yet: what the reader would miss.  A config of one of these
 # is refused (even with --generic), never read as a Llama.
@@ -938,8 +960,6 @@ NOT_YET_MODELLED = {
     "qwen3_5_moe": "gated delta-net layers, gated attention output and experts",
     "deepseek_v32": "the DSA indexer beside MLA",
     "glm_moe_dsa": "the DSA indexer beside MLA",
-    "kimi_k2": "a DeepSeek-V3 network under another model_type",
-    "glm4_moe": "experts with a shared expert and dense first layers",
     "minimax_m2": "experts and their router",
     "mimo_v2_flash": "hybrid SWA/full layers with different head shapes and attention-sink biases",
     "ernie4_5_moe": "experts and their placement",
@@ -1093,6 +1113,9 @@ _MB_CLASS_DEFAULTS = {
 }
 # activation_function / hidden_act when the config omits it (GPT2Config, GPTJConfig, OPTConfig, PhiConfig)
 _MB_ACTIVATION_DEFAULT = {"gpt2": "gelu_new", "gptj": "gelu_new", "opt": "relu", "phi": "gelu_new"}
+# issue 10, branch families: transformers 5.23 class defaults of the families added there
+_MB_CLASS_DEFAULTS.update({"glm4_moe": {"num_key_value_heads": 8, "n_routed_experts": 128,
+                                        "moe_intermediate_size": 1408}})
 
 
 def _mb_read_gpt(r: _MBFields, mt: str) -> dict:
@@ -1259,6 +1282,8 @@ def _mb_read_llama_style(r: _MBFields, mt: str) -> dict:
                      first_k_dense=r.int("first_k_dense_replace", default=3 if v3 else 0, minimum=0),
                      expert_interval=_mb_moe_layer_freq(r), expert_interval_phase=0,
                      router_score_correction_bias=v3)
+    if mt == "glm4_moe":
+        _mb_read_glm4_moe(r, v)
     return v
 
 
@@ -1272,6 +1297,28 @@ def _mb_moe_layer_freq(r: _MBFields) -> int:
         raise InputError(f"{r.where}: field 'moe_layer_freq' {freq}: DeepSeek's own code makes every {freq}-th layer "
                          "MoE and transformers makes them all MoE; refusing rather than guessing (1 is modelled)")
     return freq
+
+
+def _mb_read_glm4_moe(r: _MBFields, v: dict) -> None:
+    """GLM-4.5 / GLM-4.6 (transformers 5.23 modeling_glm4_moe.py): the Llama block with q/k/v biased by
+    attention_bias and o_proj never biased; q_norm / k_norm (RMSNorm over head_dim) when use_qk_norm; layers
+    i >= first_k_dense_replace are MoE: a sigmoid router (Glm4MoeTopkRouter: an (E, h) weight and the
+    e_score_correction_bias buffer), E stacked experts of moe_intermediate_size and one shared MLP of
+    moe_intermediate_size x n_shared_experts.  Its MTP modules (num_nextn_predict_layers) are not built by
+    transformers: the params script's --mtp-layers counts them as DeepSeek-V3's (report sec. 2.2 layout)."""
+    defaults = _MB_CLASS_DEFAULTS["glm4_moe"]
+    v.update(o_bias=False, gguf_arch="glm4moe")
+    if r.flag("use_qk_norm", False):
+        v["qk_norm"] = "head"
+    experts = defaults["n_routed_experts"] if r.absent("n_routed_experts", "num_local_experts") else \
+        r.int("n_routed_experts", "num_local_experts")  # Glm4MoeExperts of 0 experts is not a model
+    v.update(num_experts=experts, top_k=r.int("num_experts_per_tok", default=8),
+             moe_ffn_hidden_size=r.int("moe_intermediate_size", default=defaults["moe_intermediate_size"]),
+             # 0 shared experts would still build a zero-width shared MLP (three empty tensors): refused
+             num_shared_experts=r.int("n_shared_experts", default=1),
+             first_k_dense=r.int("first_k_dense_replace", default=1, minimum=0), expert_interval_phase=0,
+             router_score_correction_bias=True)
+    r.get("num_nextn_predict_layers", "num_mtp_layers")  # MTP modules: a note, counted only with --mtp-layers
 
 
 def _mb_read_windows(r: _MBFields, mt: str, v: dict) -> None:
@@ -1317,6 +1364,19 @@ def _mb_read_windows(r: _MBFields, mt: str, v: dict) -> None:
     if layer_types and "full" not in layer_types:
         layer_types = ()
     v.update(sliding_window=window, layer_types=layer_types)
+
+
+def _mb_read_kimi_k2(r: _MBFields, family: str) -> str:
+    """Kimi-K2 (moonshotai/Kimi-K2-*): its config.json names model_type kimi_k2 so that serving engines can tell it
+    apart, and architectures ["DeepseekV3ForCausalLM"] with auto_map to DeepSeek's own configuration_deepseek /
+    modeling_deepseek: the network is DeepSeek-V3's (Kimi K2 report, arXiv 2507.20534, sec. 2.3: 384 experts,
+    64 heads, one dense first layer).  transformers 5.23 has no kimi_k2 type; the fields are read as
+    DeepseekV3Config reads them.  Any other architecture under this model_type is refused."""
+    _, names = r.get("architectures")
+    if names is not None and names != ["DeepseekV3ForCausalLM"]:
+        raise InputError(f"{r.where}: field 'architectures' {names!r:.60} under model_type 'kimi_k2' is not "
+                         "modelled (only ['DeepseekV3ForCausalLM'], the network of every published Kimi-K2)")
+    return "deepseek_v3"
 
 
 def _mb_structural_field(name: str) -> bool:
@@ -1368,6 +1428,7 @@ def model_from_config(raw, where: str = "config.json", generic: bool = False) ->
                         "(RMSNorm, SwiGLU, GQA, untied unless tie_word_embeddings); nothing else is modelled")
     r = _MBFields(raw, where)
     family = model_type if model_type in SUPPORTED_MODEL_TYPES else "llama"
+    family = _mb_read_kimi_k2(r, family) if family == "kimi_k2" else family
     if family in ("gpt2", "gptj", "bloom"):
         values = _mb_read_gpt(r, family)
     elif family in ("gpt_neox", "opt", "falcon"):
@@ -1388,7 +1449,7 @@ def model_from_config(raw, where: str = "config.json", generic: bool = False) ->
     values["python_gelu"] = act == "gelu_new"  # written in Python: saves 4 MLP-wide tensors, not 1
     values["relu_mlp"] = act == "relu" and not values.get("gated_mlp", True)
     mtp = raw.get("num_nextn_predict_layers")
-    if family == "deepseek_v3" and isinstance(mtp, int) and not isinstance(mtp, bool) and mtp > 0:
+    if family in ("deepseek_v3", "glm4_moe") and isinstance(mtp, int) and not isinstance(mtp, bool) and mtp > 0:
         notes.append(f"num_nextn_predict_layers = {mtp}: the multi-token-prediction module(s) are not counted, as "
                      f"transformers does not build them (calc_transformer_params.py --mtp-layers {mtp} counts them)")
     values.update(model_type=model_type, source=where,

@@ -109,7 +109,7 @@ def test_generic_reads_an_unknown_type_as_a_dense_llama_and_says_so_first(block)
 
 
 @pytest.mark.parametrize("model_type", ["gpt_oss", "llama4_text", "gemma3", "qwen3_next", "deepseek_v32",
-                                        "kimi_k2", "jamba", "nemotron_h", "lfm2"])
+                                        "jamba", "nemotron_h", "lfm2"])
 def test_this_years_types_are_refused_even_with_generic(block, model_type):
     with pytest.raises(block.InputError, match=f"model_type '{model_type}' is not modelled yet"):
         block.model_from_config(dict(LLAMA_TINY, model_type=model_type), generic=True)
@@ -185,6 +185,7 @@ PRESET_CONFIGS = {  # preset -> the published config.json the suite carries (tes
     "qwen2.5-7b": "qwen2", "qwen1.5-moe-a2.7b": "qwen2_moe", "qwen3-4b": "qwen3", "gemma-2-9b": "gemma2",
     "deepseek-v2": "deepseek_v2_full", "deepseek-v3": "deepseek_v3",
 }
+PRESET_CONFIGS.update({"kimi-k2": "kimi_k2", "glm-4.5-air": "glm4_moe", "glm-4.6": "glm4_moe_355b"})  # issue 10
 
 
 def _comparable(model):
@@ -288,13 +289,17 @@ _MINIMAL_SIZES = {
                         kv_lora_rank=16, q_lora_rank=None, qk_nope_head_dim=8, qk_rope_head_dim=8, v_head_dim=8),
 }
 _MINIMAL_SIZES["deepseek_v3"] = _MINIMAL_SIZES["deepseek_v2"]
+# issue 10, branch families
+_MINIMAL_SIZES["kimi_k2"] = _MINIMAL_SIZES["deepseek_v2"]
+_MINIMAL_SIZES["glm4_moe"] = dict(hidden_size=512, num_hidden_layers=2, num_attention_heads=32, intermediate_size=96,
+                                  vocab_size=100, n_routed_experts=4, moe_intermediate_size=32, num_experts_per_tok=2)
 
 
 @pytest.mark.torch
 @pytest.mark.parametrize("model_type", sorted(SUPPORTED := [
     "gpt2", "gptj", "gpt_neox", "opt", "bloom", "falcon", "llama", "mistral", "mixtral", "qwen2", "qwen2_moe", "qwen3",
     "qwen3_moe", "gemma", "gemma2", "phi", "phi3", "olmo", "olmo2", "starcoder2", "deepseek_v2", "deepseek_v3",
-    "granite", "gemma3_text"]))
+    "granite", "gemma3_text", "kimi_k2", "glm4_moe"]))
 def test_a_file_with_only_the_sizes_takes_the_class_defaults(block, model_type):
     from test_params_torch import torch_counts
     assert sorted(SUPPORTED) == sorted(block.SUPPORTED_MODEL_TYPES)

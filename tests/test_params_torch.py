@@ -333,6 +333,54 @@ REAL_CONFIGS = {
                     "routed_scaling_factor": 2.5, "scoring_func": "sigmoid", "tie_word_embeddings": False,
                     "topk_group": 4, "topk_method": "noaux_tc", "torch_dtype": "bfloat16", "use_cache": True,
                     "v_head_dim": 128, "vocab_size": 129280},
+    # ---- issue 10, branch families -------------------------------------------------------------------------------
+    # huggingface.co/moonshotai/Kimi-K2-Instruct-0905 (model_type kimi_k2, architectures DeepseekV3ForCausalLM):
+    # every field but the sizes as dumped from that config in NVIDIA Model-Optimizer's default_kimik2_eagle_config
+    # (the search library's code corpus, id 8071482361; its num_hidden_layers 1 is the EAGLE head's and its EAGLE /
+    # generation keys are left out), hidden_size 7168, num_hidden_layers 61, vocab_size 163840 as the Hub lists them
+    # for that repo (ParagEkbote/hf-model-inspector model_inspection_report.md); the same architecture fields as the
+    # Kimi-K2.5 text_config (id 54513319266). quantization_config (fp8 storage) left out: no effect on counts.
+    "kimi_k2": {"architectures": ["DeepseekV3ForCausalLM"], "attention_bias": False, "attention_dropout": 0.0,
+                "aux_loss_alpha": 0.001, "bos_token_id": 163584, "eos_token_id": 163586,
+                "first_k_dense_replace": 1, "hidden_act": "silu", "hidden_size": 7168, "initializer_range": 0.02,
+                "intermediate_size": 18432, "kv_lora_rank": 512, "max_position_embeddings": 262144,
+                "model_type": "kimi_k2", "moe_intermediate_size": 2048, "moe_layer_freq": 1, "n_group": 1,
+                "n_routed_experts": 384, "n_shared_experts": 1, "norm_topk_prob": True, "num_attention_heads": 64,
+                "num_experts_per_tok": 8, "num_hidden_layers": 61, "num_key_value_heads": 64,
+                "num_nextn_predict_layers": 0, "pad_token_id": 163839, "pretraining_tp": 1, "q_lora_rank": 1536,
+                "qk_nope_head_dim": 128, "qk_rope_head_dim": 64, "rms_norm_eps": 1e-05,
+                "rope_scaling": {"beta_fast": 1.0, "beta_slow": 1.0, "factor": 64.0, "mscale": 1.0,
+                                 "mscale_all_dim": 1.0, "original_max_position_embeddings": 4096, "type": "yarn"},
+                "rope_theta": 50000.0, "routed_scaling_factor": 2.827, "scoring_func": "sigmoid", "seq_aux": True,
+                "tie_word_embeddings": False, "topk_group": 1, "topk_method": "noaux_tc", "torch_dtype": "bfloat16",
+                "transformers_version": "4.51.3", "use_cache": True, "v_head_dim": 128, "vocab_size": 163840},
+    # huggingface.co/zai-org/GLM-4.5-Air (transformers_version 4.54.1), as ms-swift printed the loaded Glm4MoeConfig
+    # in a stored public log (the search library's code corpus, id 48221590695); every field of the file
+    "glm4_moe": {"architectures": ["Glm4MoeForCausalLM"], "attention_bias": True, "attention_dropout": 0.0,
+                 "eos_token_id": [151329, 151336, 151338], "first_k_dense_replace": 1, "head_dim": 128,
+                 "hidden_act": "silu", "hidden_size": 4096, "initializer_range": 0.02, "intermediate_size": 10944,
+                 "max_position_embeddings": 131072, "model_type": "glm4_moe", "moe_intermediate_size": 1408,
+                 "n_group": 1, "n_routed_experts": 128, "n_shared_experts": 1, "norm_topk_prob": True,
+                 "num_attention_heads": 96, "num_experts_per_tok": 8, "num_hidden_layers": 46,
+                 "num_key_value_heads": 8, "num_nextn_predict_layers": 1, "pad_token_id": 151329,
+                 "partial_rotary_factor": 0.5, "rms_norm_eps": 1e-05, "rope_scaling": None, "rope_theta": 1000000,
+                 "routed_scaling_factor": 1.0, "tie_word_embeddings": False, "topk_group": 1,
+                 "torch_dtype": "bfloat16", "transformers_version": "4.54.1", "use_cache": True,
+                 "use_qk_norm": False, "vocab_size": 151552},
+    # huggingface.co/zai-org/GLM-4.6 (202752 positions; GLM-4.5 is the same network at 131072): the architecture
+    # fields as a stored public test fixture carries them ("FULL_CFG", the search library's code corpus, id
+    # 66506276105), whose safetensors-header fixture beside it shows the same layout: biased q/k/v, unbiased o_proj,
+    # q_norm / k_norm of 128, 3 dense layers, 160 experts of 1536 + a shared expert, the MTP module as layer 92
+    "glm4_moe_355b": {"architectures": ["Glm4MoeForCausalLM"], "attention_bias": True,
+                      "eos_token_id": [151329, 151336, 151338], "head_dim": 128, "hidden_act": "silu",
+                      "hidden_size": 5120, "partial_rotary_factor": 0.5, "intermediate_size": 12288,
+                      "max_position_embeddings": 202752, "model_type": "glm4_moe", "moe_intermediate_size": 1536,
+                      "norm_topk_prob": True, "num_attention_heads": 96, "n_group": 1, "topk_group": 1,
+                      "n_routed_experts": 160, "n_shared_experts": 1, "routed_scaling_factor": 2.5,
+                      "num_experts_per_tok": 8, "first_k_dense_replace": 3, "num_hidden_layers": 92,
+                      "num_key_value_heads": 8, "rms_norm_eps": 1e-5, "rope_scaling": None, "rope_theta": 1000000,
+                      "num_nextn_predict_layers": 1, "tie_word_embeddings": False, "use_qk_norm": True,
+                      "vocab_size": 151552},
 }
 
 
@@ -429,7 +477,8 @@ def small_config(draw, family):
            "tie_word_embeddings": draw(st.booleans()), "pad_token_id": 0, "bos_token_id": 0, "eos_token_id": 0}
     if decoupled or family in ("gemma", "gemma2", "qwen3", "qwen3_moe"):
         cfg["head_dim"] = head_dim
-    if family in ("llama", "gemma", "gemma2", "qwen3", "qwen3_moe", "olmo", "olmo2", "deepseek_v2", "deepseek_v3"):
+    if family in ("llama", "gemma", "gemma2", "qwen3", "qwen3_moe", "olmo", "olmo2", "deepseek_v2", "deepseek_v3",
+                  "kimi_k2", "glm4_moe"):
         cfg["attention_bias"] = draw(st.booleans())
     if family in ("llama", "deepseek_v2"):
         cfg["mlp_bias"] = draw(st.booleans())
@@ -448,7 +497,7 @@ def small_config(draw, family):
                    mlp_only_layers=draw(st.lists(st.integers(0, layers - 1), max_size=2, unique=True)))
         if family == "qwen2_moe":
             cfg.update(shared_expert_intermediate_size=draw(st.integers(1, 40)), qkv_bias=draw(st.booleans()))
-    if family in ("deepseek_v2", "deepseek_v3"):
+    if family in ("deepseek_v2", "deepseek_v3", "kimi_k2"):
         experts = draw(st.integers(2, 6))
         cfg.update(q_lora_rank=draw(st.none() | st.integers(2, 24)), kv_lora_rank=draw(st.integers(2, 24)),
                    qk_nope_head_dim=draw(st.sampled_from([4, 8])), qk_rope_head_dim=draw(st.sampled_from([2, 4])),
@@ -456,12 +505,19 @@ def small_config(draw, family):
                    num_experts_per_tok=draw(st.integers(1, experts)), moe_intermediate_size=draw(st.integers(1, 40)),
                    n_shared_experts=draw(st.integers(1, 2)), first_k_dense_replace=draw(st.integers(0, layers - 1)),
                    n_group=1, topk_group=1)
+    if family == "glm4_moe":  # GLM-4.5: dense first layers, routed + shared experts, optional q/k norms
+        experts = draw(st.integers(1, 5))
+        cfg.update(n_routed_experts=experts, num_experts_per_tok=draw(st.integers(1, experts)),
+                   moe_intermediate_size=draw(st.integers(1, 40)), n_shared_experts=draw(st.integers(1, 2)),
+                   first_k_dense_replace=draw(st.integers(0, layers)), use_qk_norm=draw(st.booleans()),
+                   head_dim=head_dim, n_group=1, topk_group=1)
     return cfg
 
 
 FAMILIES = ["gpt2", "gptj", "bloom", "gpt_neox", "opt", "falcon", "llama", "mistral", "mixtral", "qwen2",
             "qwen2_moe", "qwen3", "qwen3_moe", "gemma", "gemma2", "phi", "phi3", "olmo", "olmo2", "starcoder2",
             "deepseek_v2", "deepseek_v3"]
+FAMILIES += ["kimi_k2", "glm4_moe"]  # issue 10, branch families
 
 # Each example builds a model: a few per family keep the file fast (scaled from the conftest profile).
 FEW = max(3, settings.default.max_examples // 10)
@@ -495,3 +551,52 @@ def test_gemma_3_1b_is_its_published_size_with_its_5_to_1_layers():
     model, _ = params.model_from_config(REAL_CONFIGS["gemma3"])
     # Gemma3TextConfig: layer i slides unless (i + 1) % sliding_window_pattern == 0: layers 5, 11, 17, 23 are global
     assert [i for i in range(26) if model.layer_attention(i) == "full"] == [5, 11, 17, 23]
+
+
+# ---- issue 10, branch families ---------------------------------------------------------------------------------
+
+def test_kimi_k2_is_its_published_size():
+    # moonshotai/Kimi-K2-Instruct model card: "1 trillion total parameters", "32 billion activated parameters".
+    # By hand (DeepSeek-V3's network, 64 heads of 128 + 64 rope, q-LoRA 1536, KV latent 512): per layer q_a, q_a
+    # norm, q_b; kv_a (512 + 64), kv norm, kv_b (64 x 256); o; two RMSNorms. Layer 0 dense SwiGLU 18432; layers
+    # 1..60: 384 experts of 2048 + one shared expert of 2048 + a 384 x 7168 router; untied 163840-row head
+    h, vocab = 7168, 163840
+    attention = (h * 1536 + 1536 + 1536 * 64 * 192) + (h * 576 + 512 + 512 * 64 * 256) + 64 * 128 * h
+    expert = 3 * h * 2048
+    moe_layer = 384 * expert + expert + 384 * h
+    total = 2 * vocab * h + h + 61 * (attention + 2 * h) + 3 * h * 18432 + 60 * moe_layer
+    active = total - 60 * 384 * expert + 60 * 8 * expert
+    assert script_counts(REAL_CONFIGS["kimi_k2"]) == (total, active) == (1_026_408_209_408, 32_861_477_888)
+    assert round(total / 1e12) == 1 and int(active / 1e9) == 32
+
+
+def test_kimi_k2_under_another_architecture_is_refused():
+    with pytest.raises(params.InputError, match="architectures"):
+        params.model_from_config(dict(REAL_CONFIGS["kimi_k2"], architectures=["KimiLinearForCausalLM"]))
+
+
+def test_glm_4_5_air_and_glm_4_6_are_their_published_sizes():
+    # zai-org/GLM-4.5-Air card: "106 billion total parameters and 12 billion active parameters"; GLM-4.5 report
+    # (arXiv 2508.06471) Table 1: GLM-4.5 355B total / 32B activated, GLM-4.5-Air 106B / 12B. By hand: per layer
+    # q 4096 -> 96 x 128 with bias, k, v -> 8 x 128 with bias, o unbiased, two RMSNorms (GLM-4.6: + q/k norms of 128);
+    # dense SwiGLU in the first k layers; MoE layers: E experts + one shared expert of the expert width + E x h router
+    def by_hand(h, ffn, moe, experts, dense, layers, qk_norm):
+        attention = (h * 96 * 128 + 96 * 128) + 2 * (h * 8 * 128 + 8 * 128) + 96 * 128 * h + 2 * h
+        attention += 2 * 128 if qk_norm else 0
+        expert = 3 * h * moe
+        total = 2 * 151552 * h + h + layers * attention + dense * 3 * h * ffn + \
+            (layers - dense) * ((experts + 1) * expert + experts * h)
+        return total, total - (layers - dense) * (experts - 8) * expert
+    air = by_hand(4096, 10944, 1408, 128, 1, 46, False)
+    assert script_counts(REAL_CONFIGS["glm4_moe"]) == air == (106_852_245_504, 13_424_123_904)
+    big = by_hand(5120, 12288, 1536, 160, 3, 92, True)
+    assert script_counts(REAL_CONFIGS["glm4_moe_355b"]) == big == (352_797_814_784, 33_632_251_904)
+    # the active counts include the 151552-row embedding and head: without them 12.2B and 32.1B, the cards' 12B / 32B
+    assert (round((air[1] - 2 * 151552 * 4096) / 1e9), round((big[1] - 2 * 151552 * 5120) / 1e9)) == (12, 32)
+    # 355B: the main network (352.8B) plus its MTP module as DeepSeek-V3 lays one out (--mtp-layers 1: a MoE layer,
+    # eh_proj 2h -> h and three norms, 3.99B) is 356.8B
+    model, _ = params.model_from_config(REAL_CONFIGS["glm4_moe_355b"])
+    import dataclasses
+    with_mtp = params.count_parameters(dataclasses.replace(model, mtp_layers=1))["total"]
+    one_moe_layer = by_hand(5120, 12288, 1536, 160, 0, 1, True)[0] - 2 * 151552 * 5120 - 5120
+    assert with_mtp - big[0] == one_moe_layer + 2 * 5120 * 5120 + 3 * 5120 == 3_988_069_632
