@@ -285,7 +285,7 @@ MODEL_MAX_CONFIG_BYTES = 16 * 2**20  # published config.json files are a few kB
 # --------------------------------------------------------------------------------------------------------------
 NORM_KINDS = ("rmsnorm", "layernorm", "layernorm-nobias", "nonparametric")
 POSITION_KINDS = ("rotary", "alibi", "learned", "relative", "none")
-QK_NORM_KINDS = ("none", "head", "full")
+QK_NORM_KINDS = ("none", "head", "full", "per-head")  # per-head: Cohere, weights of shape (heads, head_dim)
 NORM_PLACEMENTS = ("pre", "parallel", "post")
 
 
@@ -579,6 +579,11 @@ def _mb_attention(m: Model) -> list:
         out += _mb_norms(m, "self_attn.q_norm", d) + _mb_norms(m, "self_attn.k_norm", d)
     elif m.qk_norm == "full":
         out += _mb_norms(m, "self_attn.q_norm", a * d) + _mb_norms(m, "self_attn.k_norm", k * d)
+    elif m.qk_norm == "per-head" and m.norm != "nonparametric":  # Cohere's use_qk_norm: one weight per head
+        for name, heads in (("self_attn.q_norm", a), ("self_attn.k_norm", k)):
+            out.append(ModelTensor(name + ".weight", (heads, d), "norms", kind="norm"))
+            if m.norm == "layernorm":
+                out.append(ModelTensor(name + ".bias", (heads, d), "norms", kind="norm"))
     return out
 
 
@@ -872,6 +877,10 @@ MODEL_PRESETS = {
                     **dict(_mb_hf("zai-org/GLM-4.6", "glm4_moe"), gguf_arch="glm4moe",
                            source="huggingface.co/zai-org/GLM-4.6 config.json (GLM-4.5's network; main model, the "
                                   "params script's --mtp-layers 1 adds the MTP module)")),
+    "olmo-3-7b": dict(_PRESET_LLAMA, num_layers=32, hidden_size=4096, num_attention_heads=32, ffn_hidden_size=11008,
+                      vocab_size=100278, qk_norm="full", norm_placement="post", norm_fp32_scale=True,
+                      sliding_window=4096, layer_types=tuple("sliding" if (i + 1) % 4 else "full" for i in range(32)),
+                      **_mb_hf("allenai/Olmo-3-1025-7B", "olmo3")),
 }
 
 
@@ -927,6 +936,17 @@ SUPPORTED_MODEL_TYPES = {
     "kimi_k2": "Kimi-K2: read as its architectures say, a DeepSeek-V3 network (MLA, 384 experts + 1 shared)",
     "glm4_moe": "GLM-4.5/4.6: GQA with biased q/k/v (unbiased o), optional q/k RMSNorm, dense first layers, routed + "
                 "shared experts, router score-correction bias (a buffer), MTP modules optional",
+    "olmo3": "the OLMo-2 block (post-norms, q/k RMSNorm over the whole projection) with 3 sliding : 1 full layers "
+             "(layer_types; window 4096 by default)",
+    "seed_oss": "the Llama block with q/k/v biases (attention_bias, on by default), o_proj bias (attention_out_bias) "
+                "and mlp_bias; head_dim 128 and 8 KV heads by default",
+    "olmoe": "every layer MoE (64 experts of intermediate_size, top-8 by default, no shared expert), q/k RMSNorm over "
+             "the whole projection",
+    "cohere": "parallel block with one LayerNorm without bias, optional q/k LayerNorm per head (use_qk_norm), logit "
+              "scale (a scalar), tied head by default",
+    "cohere2": "the Cohere block with 3 sliding : 1 full layers (sliding_window_pattern or layer_types), head_dim "
+               "hidden / heads",
+    "nemotron": "plain MLP (up, relu^2, down; no gate), LayerNorm1P with bias, attention_bias and mlp_bias",
 }
 # Model types people run this year that are NOT modelled yet: what the reader would miss.  A config of one of these
 # is refused (even with --generic), never read as a Llama.
@@ -950,15 +970,9 @@ NOT_YET_MODELLED = {
     "phimoe": "experts with LayerNorm",
     "granitemoe": "experts",
     "dbrx": "fused expert tensors and clip_qkv",
-    "olmo3": "sliding-window layers and post-norms",
-    "olmoe": "experts with q/k norms",
-    "cohere": "one norm per layer, tied head and logit scale",
-    "cohere2": "one norm per layer, sliding layers, tied head",
     "smollm3": "NoPE layers and a default-tied head",
     "stablelm": "partial rotary, LayerNorm and optional q/k norms",
     "exaone4": "hybrid attention with q/k norms",
-    "seed_oss": "attention and MLP biases",
-    "nemotron": "relu-squared MLP without a gate and LayerNorm1P",
     "jamba": "Mamba layers and experts",
     "nemotron_h": "Mamba-2 layers",
     "falcon_h1": "parallel Mamba-2 and attention",
@@ -1098,6 +1112,8 @@ _MB_ACTIVATION_DEFAULT = {"gpt2": "gelu_new", "gptj": "gelu_new", "opt": "relu",
 # issue 10, branch families: transformers 5.23 class defaults of the families added there
 _MB_CLASS_DEFAULTS.update({"glm4_moe": {"num_key_value_heads": 8, "n_routed_experts": 128,
                                         "moe_intermediate_size": 1408}})
+_MB_CLASS_DEFAULTS.update({"olmo3": {"sliding_window": 4096}, "cohere2": {"sliding_window": 4096}})
+_MB_TIED_BY_DEFAULT |= {"cohere", "cohere2"}  # CohereConfig / Cohere2Config: tie_word_embeddings=True
 
 
 def _mb_read_gpt(r: _MBFields, mt: str) -> dict:
@@ -1266,6 +1282,16 @@ def _mb_read_llama_style(r: _MBFields, mt: str) -> dict:
                      router_score_correction_bias=v3)
     if mt == "glm4_moe":
         _mb_read_glm4_moe(r, v)
+    if mt == "olmo3":  # modeling_olmo3.py: Olmo2's post-norm block and whole-projection q/k norms
+        v.update(qk_norm="full", norm_placement="post", norm_fp32_scale=True)
+    if mt == "seed_oss":
+        _mb_read_seed_oss(r, v)
+    if mt == "olmoe":
+        _mb_read_olmoe(r, v)
+    if mt in ("cohere", "cohere2"):
+        _mb_read_cohere(r, mt, v)
+    if mt == "nemotron":
+        _mb_read_nemotron(r, v)
     return v
 
 
@@ -1303,6 +1329,61 @@ def _mb_read_glm4_moe(r: _MBFields, v: dict) -> None:
     r.get("num_nextn_predict_layers", "num_mtp_layers")  # MTP modules: a note, counted only with --mtp-layers
 
 
+def _mb_read_seed_oss(r: _MBFields, v: dict) -> None:
+    """Seed-OSS (modeling_seed_oss.py): the Llama block; q/k/v biased by attention_bias (true by default), o_proj by
+    attention_out_bias (false), the MLP by mlp_bias (false).  SeedOssConfig: head_dim 128 and 8 KV heads when absent,
+    hidden / heads and as many KV heads as query heads when null."""
+    v.update(qkv_bias=r.flag("attention_bias", True), o_bias=r.flag("attention_out_bias", False),
+             mlp_bias=r.flag("mlp_bias", False), gguf_arch="seed_oss")
+    if r.absent("head_dim"):
+        v["head_dim"] = 128
+    if r.absent("num_key_value_heads"):
+        v["num_kv_heads"] = 8
+
+
+def _mb_read_olmoe(r: _MBFields, v: dict) -> None:
+    """OLMoE (modeling_olmoe.py): every layer is MoE: a bias-free router (E, h) and E stacked SwiGLU experts of
+    intermediate_size (OLMoE has no moe_intermediate_size), no shared expert; q_norm over hidden_size and k_norm over
+    (hidden / heads) x KV heads.  OlmoeConfig: 64 experts, top-8 when absent."""
+    h, heads = v["hidden_size"], v["num_attention_heads"]
+    if v["head_dim"] and v["head_dim"] * heads != h:  # q_norm is built hidden_size wide: another width cannot run
+        raise InputError(f"{r.where}: field 'head_dim' {v['head_dim']} is not hidden_size / num_attention_heads "
+                         f"({h} / {heads}), which OLMoE's q_norm and k_norm assume; not modelled")
+    r.expect("sliding_window", None, "olmoe")  # OlmoeConfig has no window; a value here is some other model's
+    v.update(qk_norm="full", num_experts=64 if r.absent("num_experts") else r.int("num_experts"),
+             top_k=r.int("num_experts_per_tok", default=8), gguf_arch="olmoe")
+
+
+def _mb_read_cohere(r: _MBFields, mt: str, v: dict) -> None:
+    """Command-R / Aya (cohere) and Command-R7B / Command-A (cohere2), modeling_cohere(2).py: one CohereLayerNorm
+    (weight only, no bias) per layer feeding attention and MLP in parallel, a final one, biases on all four
+    attention projections by attention_bias, a SwiGLU MLP without biases; logit_scale multiplies the logits (a
+    scalar).  Cohere's use_qk_norm adds LayerNorms whose weights are (heads, head_dim) and (KV heads, head_dim)
+    matrices (qk_norm "per-head": the elements of whole-projection norms, the shapes an optimizer factors).
+    Cohere2Config sets head_dim to hidden / heads whatever the file says."""
+    v.update(norm="layernorm-nobias", norms_per_layer=1, norm_placement="parallel", gguf_arch=mt)
+    r.number("logit_scale")
+    r.expect("layer_norm_bias", False, mt)  # no class reads it; CohereLayerNorm is built without a bias
+    if mt == "cohere":
+        v["qk_norm"] = "per-head" if r.flag("use_qk_norm", False) else "none"
+    else:
+        r.expect("use_qk_norm", False, mt)  # Cohere2Attention builds no q/k norm
+        if v["head_dim"] and v["head_dim"] * v["num_attention_heads"] != v["hidden_size"]:
+            raise InputError(f"{r.where}: field 'head_dim' {v['head_dim']} differs from hidden_size / "
+                             "num_attention_heads, which transformers' Cohere2Config uses instead; not modelled")
+        v["head_dim"] = 0
+
+
+def _mb_read_nemotron(r: _MBFields, v: dict) -> None:
+    """Nemotron-4 / Minitron (modeling_nemotron.py): LayerNorm1P (a LayerNorm with weight and bias; it normalises with
+    weight + 1), a plain MLP up_proj -> relu^2 -> down_proj (no gate) biased by mlp_bias, attention biased by
+    attention_bias; head_dim from the file, else hidden / heads."""
+    if r.raw.get("num_key_value_heads") is None:  # NemotronConfig leaves it None and NemotronAttention then fails
+        raise InputError(f"{r.where}: field 'num_key_value_heads' is missing or null, which transformers' nemotron "
+                         "model cannot build; give the number of KV heads")
+    v.update(gated_mlp=False, norm="layernorm", mlp_bias=r.flag("mlp_bias", False), gguf_arch="nemotron")
+
+
 def _mb_read_windows(r: _MBFields, mt: str, v: dict) -> None:
     """Sliding-window attention: the window, and which layers use it (as each transformers config class says)."""
     if v["num_layers"] > MODEL_MAX_LAYERS:  # before anything is built per layer
@@ -1332,6 +1413,9 @@ def _mb_read_windows(r: _MBFields, mt: str, v: dict) -> None:
             layer_types = ()
     elif window and mt == "gemma3_text":  # Gemma3TextConfig: every layer but each sliding_window_pattern-th slides
         pattern = r.int("sliding_window_pattern", default=6)
+        layer_types = tuple("sliding" if (i + 1) % pattern else "full" for i in range(v["num_layers"]))
+    elif window and mt in ("olmo3", "cohere2"):  # Olmo3Config: every 4th layer full; Cohere2Config: each pattern-th
+        pattern = r.int("sliding_window_pattern", default=4) if mt == "cohere2" else 4
         layer_types = tuple("sliding" if (i + 1) % pattern else "full" for i in range(v["num_layers"]))
     elif window and mt == "gemma2":  # Gemma2Config: even layers slide
         layer_types = tuple("sliding" if i % 2 == 0 else "full" for i in range(v["num_layers"]))
@@ -1424,6 +1508,8 @@ def model_from_config(raw, where: str = "config.json", generic: bool = False) ->
         values["rope_freqs"] = True  # llama.cpp stores the llama3 rope factors as rope_freqs (head_dim / 2)
     drop = max([r.number(k) for k in ("attention_dropout", "hidden_dropout", "resid_pdrop", "attn_pdrop",
                                       "embd_pdrop", "residual_dropout") if k in raw] or [0.0])
+    if family == "seed_oss" and (r.absent("attention_dropout") or r.absent("residual_dropout")):
+        drop = max(drop, 0.1)  # SeedOssConfig: attention_dropout and residual_dropout are 0.1 when absent
     values["dropout"] = drop > 0
     # the MLP activation as the eager module runs it (what autograd saves): each config class's own default
     act = r.text("activation_function", "hidden_act", "hidden_activation",
@@ -1884,7 +1970,8 @@ def model_from_arguments(args, *, sequence_length: int | None = None, template: 
                          "experts (Mixtral's with no MLP at all), not a dense model; describe the dense model with "
                          "flags or another preset")
     if given.get("mtp_layers") and (base.model_type != "deepseek_v3" and not base.router_score_correction_bias):
-        raise InputError("--mtp-layers: multi-token-prediction modules are modelled for DeepSeek-V3 only")
+        raise InputError("--mtp-layers: multi-token-prediction modules are modelled for DeepSeek-V3's layout only "
+                         "(DeepSeek-V3, Kimi-K2, GLM-4.5)")
     if "expert_interval" in given and given["expert_interval"] != 1 and base.num_experts \
             and base.expert_interval_phase == 0:
         raise InputError("--expert-interval on a DeepSeek model: DeepSeek's own code makes every N-th layer MoE and "

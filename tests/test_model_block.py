@@ -185,7 +185,8 @@ PRESET_CONFIGS = {  # preset -> the published config.json the suite carries (tes
     "qwen2.5-7b": "qwen2", "qwen1.5-moe-a2.7b": "qwen2_moe", "qwen3-4b": "qwen3", "gemma-2-9b": "gemma2",
     "deepseek-v2": "deepseek_v2_full", "deepseek-v3": "deepseek_v3",
 }
-PRESET_CONFIGS.update({"kimi-k2": "kimi_k2", "glm-4.5-air": "glm4_moe", "glm-4.6": "glm4_moe_355b"})  # issue 10
+PRESET_CONFIGS.update({"kimi-k2": "kimi_k2", "glm-4.5-air": "glm4_moe", "glm-4.6": "glm4_moe_355b",  # issue 10
+                       "olmo-3-7b": "olmo3"})
 
 
 def _comparable(model):
@@ -291,6 +292,8 @@ _MINIMAL_SIZES = {
 _MINIMAL_SIZES["deepseek_v3"] = _MINIMAL_SIZES["deepseek_v2"]
 # issue 10, branch families
 _MINIMAL_SIZES["kimi_k2"] = _MINIMAL_SIZES["deepseek_v2"]
+_MINIMAL_SIZES["nemotron"] = dict(hidden_size=512, num_hidden_layers=2, num_attention_heads=32, intermediate_size=96,
+                                  vocab_size=100, num_key_value_heads=8)  # NemotronConfig has no default: refused
 _MINIMAL_SIZES["glm4_moe"] = dict(hidden_size=512, num_hidden_layers=2, num_attention_heads=32, intermediate_size=96,
                                   vocab_size=100, n_routed_experts=4, moe_intermediate_size=32, num_experts_per_tok=2)
 
@@ -299,7 +302,7 @@ _MINIMAL_SIZES["glm4_moe"] = dict(hidden_size=512, num_hidden_layers=2, num_atte
 @pytest.mark.parametrize("model_type", sorted(SUPPORTED := [
     "gpt2", "gptj", "gpt_neox", "opt", "bloom", "falcon", "llama", "mistral", "mixtral", "qwen2", "qwen2_moe", "qwen3",
     "qwen3_moe", "gemma", "gemma2", "phi", "phi3", "olmo", "olmo2", "starcoder2", "deepseek_v2", "deepseek_v3",
-    "granite", "gemma3_text", "kimi_k2", "glm4_moe"]))
+    "granite", "gemma3_text", "kimi_k2", "glm4_moe", "olmo3", "seed_oss", "olmoe", "cohere", "cohere2", "nemotron"]))
 def test_a_file_with_only_the_sizes_takes_the_class_defaults(block, model_type):
     from test_params_torch import torch_counts
     assert sorted(SUPPORTED) == sorted(block.SUPPORTED_MODEL_TYPES)
