@@ -80,10 +80,31 @@ def run_cli(script: str, *args: str, timeout: float = 120) -> subprocess.Complet
 
 
 def torch_and_transformers():
-    """Return (torch, transformers) or skip the calling test when either does not import."""
+    """Return (torch, transformers) or skip the calling test when either does not import.
+
+    Kimi-K2's config.json says model_type "kimi_k2" with architectures ["DeepseekV3ForCausalLM"] and an auto_map to
+    DeepSeek-V3's own config and model classes; transformers 5.23 has no kimi_k2 type, so it is registered here as
+    DeepseekV3Config / DeepseekV3ForCausalLM under that name (classes that only rename the type): the reference for a
+    kimi_k2 file is DeepSeek-V3's model built from the same fields."""
     torch = pytest.importorskip("torch")
     transformers = pytest.importorskip("transformers")
+    _register_kimi_k2(transformers)
     return torch, transformers
+
+
+def _register_kimi_k2(transformers):
+    if "kimi_k2" in transformers.models.auto.configuration_auto.CONFIG_MAPPING:
+        return
+    from transformers.models.deepseek_v3 import DeepseekV3Config, DeepseekV3ForCausalLM
+
+    class KimiK2Config(DeepseekV3Config):
+        model_type = "kimi_k2"
+
+    class KimiK2ForCausalLM(DeepseekV3ForCausalLM):
+        config_class = KimiK2Config
+
+    transformers.AutoConfig.register("kimi_k2", KimiK2Config)
+    transformers.AutoModelForCausalLM.register(KimiK2Config, KimiK2ForCausalLM)
 
 
 def _fixture(name: str, script: str):

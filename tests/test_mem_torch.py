@@ -113,6 +113,30 @@ FAMILY_CONFIGS = {
     "starcoder2-3b": shrunk("starcoder2", intermediate_size=512, num_attention_heads=4, num_key_value_heads=1,
                             sliding_window=16, **SMALL),
 }
+# issue 10, branch families (repos as cited in test_params_torch.REAL_CONFIGS): OLMo-3-7B (post-norms, whole-width
+# q/k norms, 3 sliding : 1 full over 4 layers, window 4096 -> 16); GLM-4.5-Air (biased q/k/v, a dense first layer,
+# 128 -> 4 experts + a shared one); OLMoE-1B-7B (64 -> 4 experts in every layer); Seed-OSS-36B (q/k/v biases,
+# head_dim 128 -> 32); Aya-23-8B (parallel block, one bias-free LayerNorm, tied; its q/k LayerNorms switched on);
+# Nemotron (relu^2 MLP without gate, LayerNorm1P); Command-R7B's cohere2 block as Cohere2Config builds it from sizes
+# alone (window 4096 -> 16, every 4th layer full). Checked for model states and the KV cache; the activation estimate
+# is not yet checked on these blocks (Cohere's fp32 LayerNorm, GLM's fp32 router input).
+ISSUE10_CONFIGS = {
+    "olmo-3-7b": shrunk("olmo3", hidden_size=128, vocab_size=512, num_hidden_layers=4, intermediate_size=512,
+                        num_attention_heads=4, num_key_value_heads=2, sliding_window=16),
+    "glm-4.5-air": shrunk("glm4_moe", hidden_size=128, vocab_size=512, num_hidden_layers=2, intermediate_size=256,
+                          moe_intermediate_size=32, n_routed_experts=4, num_experts_per_tok=2, num_attention_heads=4,
+                          num_key_value_heads=2, head_dim=32),
+    "olmoe-1b-7b": shrunk("olmoe", intermediate_size=64, num_experts=4, num_experts_per_tok=2, num_attention_heads=4,
+                          num_key_value_heads=4, **SMALL),
+    "seed-oss-36b": shrunk("seed_oss", intermediate_size=256, num_attention_heads=4, num_key_value_heads=2,
+                           head_dim=32, attention_dropout=0.0, residual_dropout=0.0, **SMALL),
+    "aya-23-8b": shrunk("cohere", intermediate_size=256, num_attention_heads=4, num_key_value_heads=2,
+                        use_qk_norm=True, **SMALL),
+    "nemotron-mini": shrunk("nemotron", intermediate_size=256, num_attention_heads=4, num_key_value_heads=2, **SMALL),
+    "cohere2": {"model_type": "cohere2", "hidden_size": 128, "num_hidden_layers": 4, "num_attention_heads": 4,
+                "num_key_value_heads": 2, "intermediate_size": 256, "vocab_size": 512, "sliding_window": 16,
+                "pad_token_id": None},
+}
 
 # openai/gpt-oss-20b (test_params_torch.REAL_CONFIGS["gpt_oss_20b"]), shrunk: 64 / 8 heads of 64 -> 4 / 2 of 32,
 # 32 experts top-4 -> 4 top-2 of 256, window 128 -> 16 on the even layers; attention sinks, biased router and experts,
@@ -129,6 +153,7 @@ STATE_CONFIGS = {"llama-3-8b": LLAMA_3_8B, "llama-3.2-1b": LLAMA_32_1B, "qwen2.5
                  "gemma-2-9b": GEMMA_2_9B, "mixtral-8x7b": MIXTRAL_8X7B, "gpt2": GPT2, "deepseek-v3": DEEPSEEK_V3,
                  "qwen1.5-moe": QWEN2_MOE, "qwen1.5-moe (mlp_only_layers)": QWEN2_MOE_DENSE_FIRST, **FAMILY_CONFIGS,
                  "gpt-oss-20b": GPT_OSS}
+STATE_CONFIGS.update(ISSUE10_CONFIGS)
 
 
 def build(transformers, cfg, attn="eager", dtype=None):
@@ -197,6 +222,7 @@ def cache_bytes(cache):
     # gpt-oss: the sliding (even) layers keep window - 1 = 15 tokens of 40, the full ones all 40; the sinks are no cache
     ("gpt-oss-20b (alternating)", GPT_OSS, 40), ("gpt-oss-20b (short)", GPT_OSS, 9),
     *[(name, cfg, 40) for name, cfg in FAMILY_CONFIGS.items()],
+    *[(name, cfg, 40) for name, cfg in ISSUE10_CONFIGS.items()],
     # Qwen's use_sliding_window switched on (window 16): Qwen2 slides layers >= max_window_layers, Qwen2-MoE the
     # even layers below it; with it off (as published) the sliding_window field must not cap anything.
     ("qwen2.5-7b (use_sliding_window)", dict(QWEN25_7B, use_sliding_window=True, sliding_window=16,

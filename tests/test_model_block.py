@@ -109,7 +109,7 @@ def test_generic_reads_an_unknown_type_as_a_dense_llama_and_says_so_first(block)
 
 
 @pytest.mark.parametrize("model_type", ["minimax_m2", "llama4_text", "gemma3", "bamba", "deepseek_v32",
-                                        "kimi_k2", "jamba", "nemotron_h", "lfm2"])
+                                        "dbrx", "jamba", "nemotron_h", "lfm2"])
 def test_this_years_types_are_refused_even_with_generic(block, model_type):
     with pytest.raises(block.InputError, match=f"model_type '{model_type}' is not modelled yet"):
         block.model_from_config(dict(LLAMA_TINY, model_type=model_type), generic=True)
@@ -187,6 +187,8 @@ PRESET_CONFIGS = {  # preset -> the published config.json the suite carries (tes
     "gpt-oss-120b": "gpt_oss_120b",
     "qwen3-next-80b-a3b": "qwen3_next",
 }
+PRESET_CONFIGS.update({"kimi-k2": "kimi_k2", "glm-4.5-air": "glm4_moe", "glm-4.6": "glm4_moe_355b",  # issue 10
+                       "olmo-3-7b": "olmo3"})
 
 
 def _comparable(model):
@@ -293,13 +295,20 @@ _MINIMAL_SIZES["deepseek_v3"] = _MINIMAL_SIZES["deepseek_v2"]
 # Qwen3NextConfig's defaults: 3 delta-net : 1 attention layers of 16/32 heads of 128, 512 experts top-10 of 512
 _MINIMAL_SIZES["qwen3_next"] = dict(hidden_size=64, num_hidden_layers=4, num_attention_heads=4, intermediate_size=96,
                                     vocab_size=100)
+# issue 10, branch families
+_MINIMAL_SIZES["kimi_k2"] = _MINIMAL_SIZES["deepseek_v2"]
+_MINIMAL_SIZES["nemotron"] = dict(hidden_size=512, num_hidden_layers=2, num_attention_heads=32, intermediate_size=96,
+                                  vocab_size=100, num_key_value_heads=8)  # NemotronConfig has no default: refused
+_MINIMAL_SIZES["glm4_moe"] = dict(hidden_size=512, num_hidden_layers=2, num_attention_heads=32, intermediate_size=96,
+                                  vocab_size=100, n_routed_experts=4, moe_intermediate_size=32, num_experts_per_tok=2)
 
 
 @pytest.mark.torch
 @pytest.mark.parametrize("model_type", sorted(SUPPORTED := [
     "gpt2", "gptj", "gpt_neox", "opt", "bloom", "falcon", "llama", "mistral", "mixtral", "qwen2", "qwen2_moe", "qwen3",
     "qwen3_moe", "gemma", "gemma2", "phi", "phi3", "olmo", "olmo2", "starcoder2", "deepseek_v2", "deepseek_v3",
-    "granite", "gemma3_text", "gpt_oss", "qwen3_next"]))
+    "granite", "gemma3_text", "gpt_oss", "qwen3_next", "kimi_k2", "glm4_moe", "olmo3", "seed_oss", "olmoe", "cohere",
+    "cohere2", "nemotron"]))
 def test_a_file_with_only_the_sizes_takes_the_class_defaults(block, model_type):
     from test_params_torch import torch_counts
     assert sorted(SUPPORTED) == sorted(block.SUPPORTED_MODEL_TYPES)

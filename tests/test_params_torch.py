@@ -384,6 +384,94 @@ REAL_CONFIGS = {
                    "rope_theta": 10000000, "router_aux_loss_coef": 0.001, "shared_expert_intermediate_size": 512,
                    "tie_word_embeddings": False, "torch_dtype": "bfloat16", "transformers_version": "4.57.0.dev0",
                    "use_cache": True, "use_sliding_window": False, "vocab_size": 151936},
+    # ---- issue 10, branch families -------------------------------------------------------------------------------
+    # huggingface.co/moonshotai/Kimi-K2-Instruct-0905 (model_type kimi_k2, architectures DeepseekV3ForCausalLM):
+    # every field but the sizes as dumped from that config in NVIDIA Model-Optimizer's default_kimik2_eagle_config
+    # (the search library's code corpus, id 8071482361; its num_hidden_layers 1 is the EAGLE head's and its EAGLE /
+    # generation keys are left out), hidden_size 7168, num_hidden_layers 61, vocab_size 163840 as the Hub lists them
+    # for that repo (ParagEkbote/hf-model-inspector model_inspection_report.md); the same architecture fields as the
+    # Kimi-K2.5 text_config (id 54513319266). quantization_config (fp8 storage) left out: no effect on counts.
+    "kimi_k2": {"architectures": ["DeepseekV3ForCausalLM"], "attention_bias": False, "attention_dropout": 0.0,
+                "aux_loss_alpha": 0.001, "bos_token_id": 163584, "eos_token_id": 163586,
+                "first_k_dense_replace": 1, "hidden_act": "silu", "hidden_size": 7168, "initializer_range": 0.02,
+                "intermediate_size": 18432, "kv_lora_rank": 512, "max_position_embeddings": 262144,
+                "model_type": "kimi_k2", "moe_intermediate_size": 2048, "moe_layer_freq": 1, "n_group": 1,
+                "n_routed_experts": 384, "n_shared_experts": 1, "norm_topk_prob": True, "num_attention_heads": 64,
+                "num_experts_per_tok": 8, "num_hidden_layers": 61, "num_key_value_heads": 64,
+                "num_nextn_predict_layers": 0, "pad_token_id": 163839, "pretraining_tp": 1, "q_lora_rank": 1536,
+                "qk_nope_head_dim": 128, "qk_rope_head_dim": 64, "rms_norm_eps": 1e-05,
+                "rope_scaling": {"beta_fast": 1.0, "beta_slow": 1.0, "factor": 64.0, "mscale": 1.0,
+                                 "mscale_all_dim": 1.0, "original_max_position_embeddings": 4096, "type": "yarn"},
+                "rope_theta": 50000.0, "routed_scaling_factor": 2.827, "scoring_func": "sigmoid", "seq_aux": True,
+                "tie_word_embeddings": False, "topk_group": 1, "topk_method": "noaux_tc", "torch_dtype": "bfloat16",
+                "transformers_version": "4.51.3", "use_cache": True, "v_head_dim": 128, "vocab_size": 163840},
+    # huggingface.co/zai-org/GLM-4.5-Air (transformers_version 4.54.1), as ms-swift printed the loaded Glm4MoeConfig
+    # in a stored public log (the search library's code corpus, id 48221590695); every field of the file
+    "glm4_moe": {"architectures": ["Glm4MoeForCausalLM"], "attention_bias": True, "attention_dropout": 0.0,
+                 "eos_token_id": [151329, 151336, 151338], "first_k_dense_replace": 1, "head_dim": 128,
+                 "hidden_act": "silu", "hidden_size": 4096, "initializer_range": 0.02, "intermediate_size": 10944,
+                 "max_position_embeddings": 131072, "model_type": "glm4_moe", "moe_intermediate_size": 1408,
+                 "n_group": 1, "n_routed_experts": 128, "n_shared_experts": 1, "norm_topk_prob": True,
+                 "num_attention_heads": 96, "num_experts_per_tok": 8, "num_hidden_layers": 46,
+                 "num_key_value_heads": 8, "num_nextn_predict_layers": 1, "pad_token_id": 151329,
+                 "partial_rotary_factor": 0.5, "rms_norm_eps": 1e-05, "rope_scaling": None, "rope_theta": 1000000,
+                 "routed_scaling_factor": 1.0, "tie_word_embeddings": False, "topk_group": 1,
+                 "torch_dtype": "bfloat16", "transformers_version": "4.54.1", "use_cache": True,
+                 "use_qk_norm": False, "vocab_size": 151552},
+    # huggingface.co/zai-org/GLM-4.6 (202752 positions; GLM-4.5 is the same network at 131072): the architecture
+    # fields as a stored public test fixture carries them ("FULL_CFG", the search library's code corpus, id
+    # 66506276105), whose safetensors-header fixture beside it shows the same layout: biased q/k/v, unbiased o_proj,
+    # q_norm / k_norm of 128, 3 dense layers, 160 experts of 1536 + a shared expert, the MTP module as layer 92
+    "glm4_moe_355b": {"architectures": ["Glm4MoeForCausalLM"], "attention_bias": True,
+                      "eos_token_id": [151329, 151336, 151338], "head_dim": 128, "hidden_act": "silu",
+                      "hidden_size": 5120, "partial_rotary_factor": 0.5, "intermediate_size": 12288,
+                      "max_position_embeddings": 202752, "model_type": "glm4_moe", "moe_intermediate_size": 1536,
+                      "norm_topk_prob": True, "num_attention_heads": 96, "n_group": 1, "topk_group": 1,
+                      "n_routed_experts": 160, "n_shared_experts": 1, "routed_scaling_factor": 2.5,
+                      "num_experts_per_tok": 8, "first_k_dense_replace": 3, "num_hidden_layers": 92,
+                      "num_key_value_heads": 8, "rms_norm_eps": 1e-5, "rope_scaling": None, "rope_theta": 1000000,
+                      "num_nextn_predict_layers": 1, "tie_word_embeddings": False, "use_qk_norm": True,
+                      "vocab_size": 151552},
+    # (both GLM entries checked: [mb] glm/test_glm45_bridge.py glm45_355b_config / glm45_air_106b_config: every
+    # architecture field equal)
+    # allenai/Olmo-3-1025-7B: its sizes (4096 wide, 32 layers of 32 heads and 32 KV heads, FFN 11008, vocabulary
+    # 100278, window 4096 on 3 of every 4 layers) as an NCP-ArchPreview export contract built on it carries them (the
+    # search library's code corpus, id 69694500967); every other field is Olmo3Config's default (sizes-only file)
+    "olmo3": {"architectures": ["Olmo3ForCausalLM"], "hidden_size": 4096, "intermediate_size": 11008,
+              "model_type": "olmo3", "num_attention_heads": 32, "num_hidden_layers": 32, "num_key_value_heads": 32,
+              "sliding_window": 4096, "vocab_size": 100278},
+    # ByteDance-Seed/Seed-OSS-36B-Instruct: the sizes as a stored public test fixture carries that config.json (the
+    # search library's code corpus, id 55089675296); its bias switches as published (attention_bias true,
+    # attention_out_bias false, mlp_bias false; [mb]-style fixture id 69846294777 names the same pair)
+    "seed_oss": {"architectures": ["SeedOssForCausalLM"], "attention_bias": True, "attention_out_bias": False,
+                 "head_dim": 128, "hidden_size": 5120, "intermediate_size": 27648, "max_position_embeddings": 524288,
+                 "mlp_bias": False, "model_type": "seed_oss", "num_attention_heads": 80, "num_hidden_layers": 64,
+                 "num_key_value_heads": 8, "rms_norm_eps": 1e-06, "rope_scaling": {"rope_type": "default"},
+                 "rope_theta": 10000000.0, "tie_word_embeddings": False, "vocab_size": 155136},
+    # huggingface.co/allenai/OLMoE-1B-7B-0924, as [mb] olmoe/test_olmoe_bridge.py olmoe_1b_7b_config_dict carries it
+    "olmoe": {"architectures": ["OlmoeForCausalLM"], "attention_bias": False, "attention_dropout": 0.0,
+              "bos_token_id": 1, "eos_token_id": 2, "hidden_act": "silu", "hidden_size": 2048,
+              "initializer_range": 0.02, "intermediate_size": 1024, "max_position_embeddings": 4096,
+              "model_type": "olmoe", "num_attention_heads": 16, "num_experts": 64, "num_experts_per_tok": 8,
+              "num_hidden_layers": 16, "num_key_value_heads": 16, "pad_token_id": 0, "rms_norm_eps": 1e-05,
+              "rope_theta": 10000.0, "router_aux_loss_coef": 0.01, "tie_word_embeddings": False,
+              "torch_dtype": "bfloat16", "transformers_version": "4.40.0", "use_cache": True, "vocab_size": 50304},
+    # huggingface.co/CohereForAI/aya-23-8B, verbatim in [mlc] "aya-23" (tie_word_embeddings absent: CohereConfig ties)
+    "cohere": {"architectures": ["CohereForCausalLM"], "attention_bias": False, "attention_dropout": 0.0,
+               "bos_token_id": 5, "eos_token_id": 255001, "hidden_act": "silu", "hidden_size": 4096,
+               "initializer_range": 0.02, "intermediate_size": 14336, "layer_norm_eps": 1e-05, "logit_scale": 0.0625,
+               "max_position_embeddings": 8192, "model_type": "cohere", "num_attention_heads": 32,
+               "num_hidden_layers": 32, "num_key_value_heads": 8, "pad_token_id": 0, "rope_theta": 10000,
+               "torch_dtype": "float16", "transformers_version": "4.40.0.dev0", "use_cache": True,
+               "use_qk_norm": False, "vocab_size": 256000},
+    # a Nemotron config.json as [mb] nemotron/test_nemotron_bridge.py nemotron_config_dict carries it (3072 wide, 32
+    # layers, 24 heads / 8 KV heads, FFN 9216, 256000 tokens: the shape of nvidia/Nemotron-Mini-4B-Instruct)
+    "nemotron": {"architectures": ["NemotronForCausalLM"], "bos_token_id": 1, "eos_token_id": 2, "hidden_act": "relu2",
+                 "hidden_size": 3072, "initializer_range": 0.0134, "intermediate_size": 9216,
+                 "max_position_embeddings": 4096, "model_type": "nemotron", "norm_eps": 1e-05,
+                 "num_attention_heads": 24, "num_hidden_layers": 32, "num_key_value_heads": 8,
+                 "partial_rotary_factor": 0.5, "rope_theta": 10000.0, "tie_word_embeddings": False,
+                 "torch_dtype": "bfloat16", "use_cache": True, "vocab_size": 256000},
 }
 
 
@@ -473,14 +561,16 @@ def small_config(draw, family):
         return cfg
     # Llama-style families
     heads, kv, head_dim = draw(attention_shape())
-    decoupled = family in ("gemma", "gemma2", "qwen3", "qwen3_moe", "llama", "mistral") and draw(st.booleans())
+    decoupled = family in ("gemma", "gemma2", "qwen3", "qwen3_moe", "llama", "mistral", "seed_oss", "nemotron") and \
+        draw(st.booleans())
     hidden = heads * (draw(st.sampled_from([4, 8, 12])) if decoupled else head_dim)  # transformers wants heads | hidden
     cfg = {"model_type": family, "hidden_size": hidden, "num_hidden_layers": layers, "num_attention_heads": heads,
            "num_key_value_heads": kv, "intermediate_size": ffn, "vocab_size": vocab,
            "tie_word_embeddings": draw(st.booleans()), "pad_token_id": 0, "bos_token_id": 0, "eos_token_id": 0}
-    if decoupled or family in ("gemma", "gemma2", "qwen3", "qwen3_moe"):
+    if decoupled or family in ("gemma", "gemma2", "qwen3", "qwen3_moe", "seed_oss"):
         cfg["head_dim"] = head_dim
-    if family in ("llama", "gemma", "gemma2", "qwen3", "qwen3_moe", "olmo", "olmo2", "deepseek_v2", "deepseek_v3"):
+    if family in ("llama", "gemma", "gemma2", "qwen3", "qwen3_moe", "olmo", "olmo2", "deepseek_v2", "deepseek_v3",
+                  "kimi_k2", "glm4_moe", "olmo3", "olmoe", "cohere", "cohere2", "nemotron"):
         cfg["attention_bias"] = draw(st.booleans())
     if family in ("llama", "deepseek_v2"):
         cfg["mlp_bias"] = draw(st.booleans())
@@ -519,7 +609,7 @@ def small_config(draw, family):
                    moe_intermediate_size=draw(st.integers(1, 40)), decoder_sparse_step=draw(st.integers(1, 3)),
                    shared_expert_intermediate_size=draw(st.integers(1, 40)),
                    mlp_only_layers=draw(st.lists(st.integers(0, layers - 1), max_size=2, unique=True)))
-    if family in ("deepseek_v2", "deepseek_v3"):
+    if family in ("deepseek_v2", "deepseek_v3", "kimi_k2"):
         experts = draw(st.integers(2, 6))
         cfg.update(q_lora_rank=draw(st.none() | st.integers(2, 24)), kv_lora_rank=draw(st.integers(2, 24)),
                    qk_nope_head_dim=draw(st.sampled_from([4, 8])), qk_rope_head_dim=draw(st.sampled_from([2, 4])),
@@ -527,12 +617,36 @@ def small_config(draw, family):
                    num_experts_per_tok=draw(st.integers(1, experts)), moe_intermediate_size=draw(st.integers(1, 40)),
                    n_shared_experts=draw(st.integers(1, 2)), first_k_dense_replace=draw(st.integers(0, layers - 1)),
                    n_group=1, topk_group=1)
+    if family == "glm4_moe":  # GLM-4.5: dense first layers, routed + shared experts, optional q/k norms
+        experts = draw(st.integers(1, 5))
+        cfg.update(n_routed_experts=experts, num_experts_per_tok=draw(st.integers(1, experts)),
+                   moe_intermediate_size=draw(st.integers(1, 40)), n_shared_experts=draw(st.integers(1, 2)),
+                   first_k_dense_replace=draw(st.integers(0, layers)), use_qk_norm=draw(st.booleans()),
+                   head_dim=head_dim, n_group=1, topk_group=1)
+    if family in ("olmo3", "cohere2"):  # a small window; the class's 3 : 1 pattern or a drawn layer_types
+        cfg["sliding_window"] = draw(st.integers(1, 16))
+        if draw(st.booleans()):
+            cfg["layer_types"] = draw(st.lists(st.sampled_from(["sliding_attention", "full_attention"]),
+                                               min_size=layers, max_size=layers))
+        elif family == "cohere2":
+            cfg["sliding_window_pattern"] = draw(st.integers(1, 4))
+    if family == "seed_oss":
+        cfg.update(attention_bias=draw(st.booleans()), attention_out_bias=draw(st.booleans()),
+                   mlp_bias=draw(st.booleans()))
+    if family == "olmoe":
+        experts = draw(st.integers(1, 5))
+        cfg.update(num_experts=experts, num_experts_per_tok=draw(st.integers(1, experts)))
+    if family == "cohere":
+        cfg["use_qk_norm"] = draw(st.booleans())
+    if family == "nemotron":
+        cfg["mlp_bias"] = draw(st.booleans())
     return cfg
 
 
 FAMILIES = ["gpt2", "gptj", "bloom", "gpt_neox", "opt", "falcon", "llama", "mistral", "mixtral", "qwen2",
             "qwen2_moe", "qwen3", "qwen3_moe", "gemma", "gemma2", "phi", "phi3", "olmo", "olmo2", "starcoder2",
             "deepseek_v2", "deepseek_v3", "gpt_oss", "qwen3_next"]
+FAMILIES += ["kimi_k2", "glm4_moe", "olmo3", "seed_oss", "olmoe", "cohere", "cohere2", "nemotron"]  # issue 10
 
 # Each example builds a model: a few per family keep the file fast (scaled from the conftest profile).
 FEW = max(3, settings.default.max_examples // 10)
@@ -618,3 +732,109 @@ def test_qwen3_next_80b_a3b_is_its_published_size():
     model, _ = params.model_from_config(REAL_CONFIGS["qwen3_next"])
     # Qwen3NextConfig: layer i is a delta-net unless (i + 1) % full_attention_interval == 0: 3, 7, ..., 47 attend
     assert [i for i in range(48) if not model.layer_is_linear(i)] == list(range(3, 48, 4))
+
+
+# ---- issue 10, branch families ---------------------------------------------------------------------------------
+
+def test_kimi_k2_is_its_published_size():
+    # moonshotai/Kimi-K2-Instruct model card: "1 trillion total parameters", "32 billion activated parameters".
+    # By hand (DeepSeek-V3's network, 64 heads of 128 + 64 rope, q-LoRA 1536, KV latent 512): per layer q_a, q_a
+    # norm, q_b; kv_a (512 + 64), kv norm, kv_b (64 x 256); o; two RMSNorms. Layer 0 dense SwiGLU 18432; layers
+    # 1..60: 384 experts of 2048 + one shared expert of 2048 + a 384 x 7168 router; untied 163840-row head
+    h, vocab = 7168, 163840
+    attention = (h * 1536 + 1536 + 1536 * 64 * 192) + (h * 576 + 512 + 512 * 64 * 256) + 64 * 128 * h
+    expert = 3 * h * 2048
+    moe_layer = 384 * expert + expert + 384 * h
+    total = 2 * vocab * h + h + 61 * (attention + 2 * h) + 3 * h * 18432 + 60 * moe_layer
+    active = total - 60 * 384 * expert + 60 * 8 * expert
+    assert script_counts(REAL_CONFIGS["kimi_k2"]) == (total, active) == (1_026_408_209_408, 32_861_477_888)
+    assert round(total / 1e12) == 1 and int(active / 1e9) == 32
+
+
+def test_kimi_k2_under_another_architecture_is_refused():
+    with pytest.raises(params.InputError, match="architectures"):
+        params.model_from_config(dict(REAL_CONFIGS["kimi_k2"], architectures=["KimiLinearForCausalLM"]))
+
+
+def test_glm_4_5_air_and_glm_4_6_are_their_published_sizes():
+    # zai-org/GLM-4.5-Air card: "106 billion total parameters and 12 billion active parameters"; GLM-4.5 report
+    # (arXiv 2508.06471) Table 1: GLM-4.5 355B total / 32B activated, GLM-4.5-Air 106B / 12B. By hand: per layer
+    # q 4096 -> 96 x 128 with bias, k, v -> 8 x 128 with bias, o unbiased, two RMSNorms (GLM-4.6: + q/k norms of 128);
+    # dense SwiGLU in the first k layers; MoE layers: E experts + one shared expert of the expert width + E x h router
+    def by_hand(h, ffn, moe, experts, dense, layers, qk_norm):
+        attention = (h * 96 * 128 + 96 * 128) + 2 * (h * 8 * 128 + 8 * 128) + 96 * 128 * h + 2 * h
+        attention += 2 * 128 if qk_norm else 0
+        expert = 3 * h * moe
+        total = 2 * 151552 * h + h + layers * attention + dense * 3 * h * ffn + \
+            (layers - dense) * ((experts + 1) * expert + experts * h)
+        return total, total - (layers - dense) * (experts - 8) * expert
+    air = by_hand(4096, 10944, 1408, 128, 1, 46, False)
+    assert script_counts(REAL_CONFIGS["glm4_moe"]) == air == (106_852_245_504, 13_424_123_904)
+    big = by_hand(5120, 12288, 1536, 160, 3, 92, True)
+    assert script_counts(REAL_CONFIGS["glm4_moe_355b"]) == big == (352_797_814_784, 33_632_251_904)
+    # the active counts include the 151552-row embedding and head: without them 12.2B and 32.1B, the cards' 12B / 32B
+    assert (round((air[1] - 2 * 151552 * 4096) / 1e9), round((big[1] - 2 * 151552 * 5120) / 1e9)) == (12, 32)
+    # 355B: the main network (352.8B) plus its MTP module as DeepSeek-V3 lays one out (--mtp-layers 1: a MoE layer,
+    # eh_proj 2h -> h and three norms, 3.99B) is 356.8B
+    model, _ = params.model_from_config(REAL_CONFIGS["glm4_moe_355b"])
+    import dataclasses
+    with_mtp = params.count_parameters(dataclasses.replace(model, mtp_layers=1))["total"]
+    one_moe_layer = by_hand(5120, 12288, 1536, 160, 0, 1, True)[0] - 2 * 151552 * 5120 - 5120
+    assert with_mtp - big[0] == one_moe_layer + 2 * 5120 * 5120 + 3 * 5120 == 3_988_069_632
+
+
+def test_olmo3_7b_sizes_by_hand_with_its_3_to_1_layers():
+    # OLMo 3 7B ("7B"). By hand: untied 100278 x 4096 embedding and head; per layer q, k, v, o 4096^2, SwiGLU
+    # 3 x 4096 x 11008, q/k RMSNorm over the whole 4096-wide projections, two post-norms; a final norm
+    per_layer = 4 * 4096**2 + 3 * 4096 * 11008 + 2 * 4096 + 2 * 4096
+    assert script_counts(REAL_CONFIGS["olmo3"])[0] == 2 * 100278 * 4096 + 32 * per_layer + 4096 == 7_298_011_136
+    model, _ = params.model_from_config(REAL_CONFIGS["olmo3"])
+    # Olmo3Config: layer i slides unless (i + 1) % 4 == 0
+    assert [i for i in range(32) if model.layer_attention(i) == "full"] == list(range(3, 32, 4))
+    assert model.sliding_window == 4096
+
+
+def test_seed_oss_36b_is_its_published_size():
+    # Seed-OSS-36B ("36B"). By hand: untied 155136 x 5120 table and head; per layer q 5120 -> 80 x 128 and k, v -> 8 x
+    # 128, each with a bias; o 10240 -> 5120 without; SwiGLU 3 x 5120 x 27648; two RMSNorms
+    per_layer = (5120 * 10240 + 10240) + 2 * (5120 * 1024 + 1024) + 10240 * 5120 + 3 * 5120 * 27648 + 2 * 5120
+    assert script_counts(REAL_CONFIGS["seed_oss"])[0] == 2 * 155136 * 5120 + 64 * per_layer + 5120 == 36_151_104_512
+
+
+def test_olmoe_1b_7b_is_its_published_size():
+    # OLMoE paper (Muennighoff et al. 2024, arXiv 2409.02060): 6.9B total, 1.3B active. By hand: untied 50304 x 2048;
+    # per layer q, k, v, o 2048^2, q/k RMSNorm over 2048, two norms, a 64 x 2048 router and 64 experts of
+    # 3 x 2048 x 1024, 8 of them active
+    expert = 3 * 2048 * 1024
+    shared = 4 * 2048**2 + 2 * 2048 + 2 * 2048 + 64 * 2048
+    total = 2 * 50304 * 2048 + 16 * (shared + 64 * expert) + 2048
+    active = 2 * 50304 * 2048 + 16 * (shared + 8 * expert) + 2048
+    assert script_counts(REAL_CONFIGS["olmoe"]) == (total, active) == (6_919_161_856, 1_282_017_280)
+    assert (round(total / 1e9, 1), round(active / 1e9, 1)) == (6.9, 1.3)
+
+
+def test_aya_23_8b_and_nemotron_by_hand():
+    # Aya-23-8B ("8B"): tied 256000 x 4096 table; per layer q, o 4096^2, k, v 4096 x 1024, SwiGLU 3 x 4096 x 14336 and
+    # ONE LayerNorm without bias (the parallel block); a final one
+    per_layer = 2 * 4096**2 + 2 * 4096 * 1024 + 3 * 4096 * 14336 + 4096
+    assert script_counts(REAL_CONFIGS["cohere"])[0] == 256000 * 4096 + 32 * per_layer + 4096 == 8_028_033_024
+    # Nemotron (the Nemotron-Mini-4B shape): untied 256000 x 3072 table and head; per layer q, o 3072^2, k, v 3072 x
+    # 1024, up and down 3072 x 9216 (no gate), two LayerNorm1P with weight and bias; a final one
+    per_layer = 2 * 3072**2 + 2 * 3072 * 1024 + 2 * 3072 * 9216 + 4 * 3072
+    assert script_counts(REAL_CONFIGS["nemotron"])[0] == 2 * 256000 * 3072 + 32 * per_layer + 2 * 3072 == 4_190_509_056
+
+
+@pytest.mark.parametrize("family, field, value", [
+    ("olmoe", "head_dim", 64), ("olmoe", "sliding_window", 4096), ("cohere", "layer_norm_bias", True),
+    ("nemotron", "num_key_value_heads", None), ("glm4_moe", "n_shared_experts", 0),
+    ("glm4_moe", "moe_layer_freq", 2)])
+def test_a_field_the_family_cannot_build_is_refused(family, field, value):
+    with pytest.raises(params.InputError, match=field):
+        params.model_from_config(dict(REAL_CONFIGS[family], **{field: value}))
+
+
+def test_seed_oss_dropout_is_on_unless_the_file_turns_it_off():
+    # SeedOssConfig: attention_dropout 0.1 and residual_dropout 0.1 when absent (the activation estimate's masks)
+    published, _ = params.model_from_config(dict(REAL_CONFIGS["seed_oss"]))
+    off, _ = params.model_from_config(dict(REAL_CONFIGS["seed_oss"], attention_dropout=0.0, residual_dropout=0.0))
+    assert (published.dropout, off.dropout) == (True, False)

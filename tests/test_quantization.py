@@ -947,8 +947,8 @@ def test_expert_interval_flag_places_moe_layers_as_the_cookbook(quant):
 
 # Model types of this year's most used open models that the block does not model yet (issue 9 names them): each
 # would read as a dense Llama with a wrong total; refused, --generic or not.
-NOT_YET_MODELLED_TYPES = ["dbrx", "kimi_k2", "llama4", "llama4_text", "deepseek_v32", "glm_moe_dsa", "minimax_m2",
-                          "mimo_v2_flash", "gemma3", "gemma4", "smollm3", "cohere", "cohere2",
+NOT_YET_MODELLED_TYPES = ["dbrx", "llama4", "llama4_text", "deepseek_v32", "glm_moe_dsa", "minimax_m2",
+                          "mimo_v2_flash", "gemma3", "gemma4", "smollm3",
                           "qwen3_5", "qwen3_5_moe", "jamba", "nemotron_h", "lfm2"]
 
 
@@ -1237,9 +1237,10 @@ def test_every_real_config_matches_pytorch(quant, name, tmp_path):
     torch, transformers = torch_and_transformers()
     raw = _published(name)
     cfg, notes = read(quant, copy.deepcopy(raw))
-    # DeepSeek-V3's config announces an MTP module transformers does not build (nor count): said, not counted
+    # DeepSeek-V3's and GLM-4.5's configs announce an MTP module transformers does not build (nor count): said, not
+    # counted (Kimi-K2's says 0)
     mtp_note = [n for n in notes if n.startswith("num_nextn_predict_layers")]
-    assert notes == mtp_note and len(mtp_note) == (name == "deepseek_v3"), notes
+    assert notes == mtp_note and len(mtp_note) == (name in ("deepseek_v3", "glm4_moe", "glm4_moe_355b")), notes
     hf_config = transformers.AutoConfig.for_model(raw.pop("model_type"), **raw)
     with torch.device("meta"):
         net = transformers.AutoModelForCausalLM.from_config(hf_config)
@@ -1341,7 +1342,10 @@ def test_hostile_edits_of_real_configs_hypothesis(quant, tmp_path):
         path.write_text(json.dumps(cfg))
         status, out, err = call_main(quant, ["--config", str(path), "--formats", "Q4_K_M,nf4,gptq", "--json"])
         if status == 0:
-            assert _valid_json_numbers(json.loads(out)) and err.count("\n") <= 1
+            # notes may be several (DeepSeek-V3's uncounted MTP module and a field not read are two): each is one
+            # warning line, never a traceback
+            assert _valid_json_numbers(json.loads(out))
+            assert all(line.startswith("calc_quantization.py: warning: ") for line in err.splitlines()), err
         else:
             assert status == 2 and err.count("\n") == 1 and err.startswith("calc_quantization.py: error:"), err
 

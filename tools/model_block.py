@@ -135,7 +135,7 @@ MODEL_MAX_CONFIG_BYTES = 16 * 2**20  # published config.json files are a few kB
 # --------------------------------------------------------------------------------------------------------------
 NORM_KINDS = ("rmsnorm", "layernorm", "layernorm-nobias", "nonparametric")
 POSITION_KINDS = ("rotary", "alibi", "learned", "relative", "none")
-QK_NORM_KINDS = ("none", "head", "full")
+QK_NORM_KINDS = ("none", "head", "full", "per-head")  # per-head: Cohere, weights of shape (heads, head_dim)
 NORM_PLACEMENTS = ("pre", "parallel", "post")
 
 
@@ -471,6 +471,11 @@ def _mb_attention(m: Model) -> list:
         out += _mb_norms(m, "self_attn.q_norm", d) + _mb_norms(m, "self_attn.k_norm", d)
     elif m.qk_norm == "full":
         out += _mb_norms(m, "self_attn.q_norm", a * d) + _mb_norms(m, "self_attn.k_norm", k * d)
+    elif m.qk_norm == "per-head" and m.norm != "nonparametric":  # Cohere's use_qk_norm: one weight per head
+        for name, heads in (("self_attn.q_norm", a), ("self_attn.k_norm", k)):
+            out.append(ModelTensor(name + ".weight", (heads, d), "norms", kind="norm"))
+            if m.norm == "layernorm":
+                out.append(ModelTensor(name + ".bias", (heads, d), "norms", kind="norm"))
     return out
 
 
@@ -830,6 +835,28 @@ MODEL_PRESETS = {
                                linear_value_head_dim=128, linear_conv_kernel=4, attn_output_gate=True,
                                **dict(_mb_hf("Qwen/Qwen3-Next-80B-A3B-Instruct", "qwen3_next"),
                                       gguf_arch="qwen3next")),
+    # issue 10, branch families
+    "kimi-k2": dict(_PRESET_LLAMA, num_layers=61, hidden_size=7168, num_attention_heads=64, ffn_hidden_size=18432,
+                    vocab_size=163840, q_lora_rank=1536, kv_lora_rank=512, qk_nope_head_dim=128, qk_rope_head_dim=64,
+                    v_head_dim=128, num_experts=384, top_k=8, moe_ffn_hidden_size=2048, num_shared_experts=1,
+                    first_k_dense=1, expert_interval_phase=0, router_score_correction_bias=True,
+                    **dict(_mb_hf("moonshotai/Kimi-K2-Instruct-0905", "kimi_k2"), gguf_arch="deepseek_v3")),
+    "glm-4.5-air": dict(_PRESET_LLAMA, num_layers=46, hidden_size=4096, num_attention_heads=96, num_kv_heads=8,
+                        head_dim=128, ffn_hidden_size=10944, vocab_size=151552, qkv_bias=True, num_experts=128,
+                        top_k=8, moe_ffn_hidden_size=1408, num_shared_experts=1, first_k_dense=1,
+                        expert_interval_phase=0, router_score_correction_bias=True,
+                        **dict(_mb_hf("zai-org/GLM-4.5-Air", "glm4_moe"), gguf_arch="glm4moe")),
+    "glm-4.6": dict(_PRESET_LLAMA, num_layers=92, hidden_size=5120, num_attention_heads=96, num_kv_heads=8,
+                    head_dim=128, ffn_hidden_size=12288, vocab_size=151552, qkv_bias=True, qk_norm="head",
+                    num_experts=160, top_k=8, moe_ffn_hidden_size=1536, num_shared_experts=1, first_k_dense=3,
+                    expert_interval_phase=0, router_score_correction_bias=True,
+                    **dict(_mb_hf("zai-org/GLM-4.6", "glm4_moe"), gguf_arch="glm4moe",
+                           source="huggingface.co/zai-org/GLM-4.6 config.json (GLM-4.5's network; main model, the "
+                                  "params script's --mtp-layers 1 adds the MTP module)")),
+    "olmo-3-7b": dict(_PRESET_LLAMA, num_layers=32, hidden_size=4096, num_attention_heads=32, ffn_hidden_size=11008,
+                      vocab_size=100278, qk_norm="full", norm_placement="post", norm_fp32_scale=True,
+                      sliding_window=4096, layer_types=tuple("sliding" if (i + 1) % 4 else "full" for i in range(32)),
+                      **_mb_hf("allenai/Olmo-3-1025-7B", "olmo3")),
 }
 
 
@@ -885,6 +912,21 @@ SUPPORTED_MODEL_TYPES = {
                "biased q/k/v/o, sliding (128) and full layers alternating",
     "qwen3_next": "3 gated delta-net : 1 gated-attention layers (full_attention_interval or layer_types), q_proj "
                   "emits an output gate, q/k RMSNorm, 512 experts top-10 with a sigmoid-gated shared expert",
+    # issue 10, branch families
+    "kimi_k2": "Kimi-K2: read as its architectures say, a DeepSeek-V3 network (MLA, 384 experts + 1 shared)",
+    "glm4_moe": "GLM-4.5/4.6: GQA with biased q/k/v (unbiased o), optional q/k RMSNorm, dense first layers, routed + "
+                "shared experts, router score-correction bias (a buffer), MTP modules optional",
+    "olmo3": "the OLMo-2 block (post-norms, q/k RMSNorm over the whole projection) with 3 sliding : 1 full layers "
+             "(layer_types; window 4096 by default)",
+    "seed_oss": "the Llama block with q/k/v biases (attention_bias, on by default), o_proj bias (attention_out_bias) "
+                "and mlp_bias; head_dim 128 and 8 KV heads by default",
+    "olmoe": "every layer MoE (64 experts of intermediate_size, top-8 by default, no shared expert), q/k RMSNorm over "
+             "the whole projection",
+    "cohere": "parallel block with one LayerNorm without bias, optional q/k LayerNorm per head (use_qk_norm), logit "
+              "scale (a scalar), tied head by default",
+    "cohere2": "the Cohere block with 3 sliding : 1 full layers (sliding_window_pattern or layer_types), head_dim "
+               "hidden / heads",
+    "nemotron": "plain MLP (up, relu^2, down; no gate), LayerNorm1P with bias, attention_bias and mlp_bias",
 }
 # Model types people run this year that are NOT modelled yet: what the reader would miss.  A config of one of these
 # is refused (even with --generic), never read as a Llama.
@@ -898,8 +940,6 @@ NOT_YET_MODELLED = {
     "qwen3_5_moe": "gated delta-net layers, gated attention output and experts",
     "deepseek_v32": "the DSA indexer beside MLA",
     "glm_moe_dsa": "the DSA indexer beside MLA",
-    "kimi_k2": "a DeepSeek-V3 network under another model_type",
-    "glm4_moe": "experts with a shared expert and dense first layers",
     "minimax_m2": "experts and their router",
     "mimo_v2_flash": "hybrid SWA/full layers with different head shapes and attention-sink biases",
     "ernie4_5_moe": "experts and their placement",
@@ -908,15 +948,9 @@ NOT_YET_MODELLED = {
     "phimoe": "experts with LayerNorm",
     "granitemoe": "experts",
     "dbrx": "fused expert tensors and clip_qkv",
-    "olmo3": "sliding-window layers and post-norms",
-    "olmoe": "experts with q/k norms",
-    "cohere": "one norm per layer, tied head and logit scale",
-    "cohere2": "one norm per layer, sliding layers, tied head",
     "smollm3": "NoPE layers and a default-tied head",
     "stablelm": "partial rotary, LayerNorm and optional q/k norms",
     "exaone4": "hybrid attention with q/k norms",
-    "seed_oss": "attention and MLP biases",
-    "nemotron": "relu-squared MLP without a gate and LayerNorm1P",
     "jamba": "Mamba layers and experts",
     "nemotron_h": "Mamba-2 layers",
     "falcon_h1": "parallel Mamba-2 and attention",
@@ -1058,6 +1092,11 @@ _MB_CLASS_DEFAULTS = {
 }
 # activation_function / hidden_act when the config omits it (GPT2Config, GPTJConfig, OPTConfig, PhiConfig)
 _MB_ACTIVATION_DEFAULT = {"gpt2": "gelu_new", "gptj": "gelu_new", "opt": "relu", "phi": "gelu_new"}
+# issue 10, branch families: transformers 5.23 class defaults of the families added there
+_MB_CLASS_DEFAULTS.update({"glm4_moe": {"num_key_value_heads": 8, "n_routed_experts": 128,
+                                        "moe_intermediate_size": 1408}})
+_MB_CLASS_DEFAULTS.update({"olmo3": {"sliding_window": 4096}, "cohere2": {"sliding_window": 4096}})
+_MB_TIED_BY_DEFAULT |= {"cohere", "cohere2"}  # CohereConfig / Cohere2Config: tie_word_embeddings=True
 
 
 def _mb_read_gpt(r: _MBFields, mt: str) -> dict:
@@ -1226,6 +1265,18 @@ def _mb_read_llama_style(r: _MBFields, mt: str) -> dict:
                      first_k_dense=r.int("first_k_dense_replace", default=3 if v3 else 0, minimum=0),
                      expert_interval=_mb_moe_layer_freq(r), expert_interval_phase=0,
                      router_score_correction_bias=v3)
+    if mt == "glm4_moe":
+        _mb_read_glm4_moe(r, v)
+    if mt == "olmo3":  # modeling_olmo3.py: Olmo2's post-norm block and whole-projection q/k norms
+        v.update(qk_norm="full", norm_placement="post", norm_fp32_scale=True)
+    if mt == "seed_oss":
+        _mb_read_seed_oss(r, v)
+    if mt == "olmoe":
+        _mb_read_olmoe(r, v)
+    if mt in ("cohere", "cohere2"):
+        _mb_read_cohere(r, mt, v)
+    if mt == "nemotron":
+        _mb_read_nemotron(r, v)
     return v
 
 
@@ -1311,6 +1362,83 @@ def _mb_read_gpt_oss(r: _MBFields, mt: str) -> dict:
                 softmax_fp32=False)  # eager_attention_forward's softmax keeps the logits' dtype
 
 
+def _mb_read_glm4_moe(r: _MBFields, v: dict) -> None:
+    """GLM-4.5 / GLM-4.6 (transformers 5.23 modeling_glm4_moe.py): the Llama block with q/k/v biased by
+    attention_bias and o_proj never biased; q_norm / k_norm (RMSNorm over head_dim) when use_qk_norm; layers
+    i >= first_k_dense_replace are MoE: a sigmoid router (Glm4MoeTopkRouter: an (E, h) weight and the
+    e_score_correction_bias buffer), E stacked experts of moe_intermediate_size and one shared MLP of
+    moe_intermediate_size x n_shared_experts.  Its MTP modules (num_nextn_predict_layers) are not built by
+    transformers: the params script's --mtp-layers counts them as DeepSeek-V3's (report sec. 2.2 layout)."""
+    defaults = _MB_CLASS_DEFAULTS["glm4_moe"]
+    v.update(o_bias=False, gguf_arch="glm4moe")
+    if r.flag("use_qk_norm", False):
+        v["qk_norm"] = "head"
+    experts = defaults["n_routed_experts"] if r.absent("n_routed_experts", "num_local_experts") else \
+        r.int("n_routed_experts", "num_local_experts")  # Glm4MoeExperts of 0 experts is not a model
+    v.update(num_experts=experts, top_k=r.int("num_experts_per_tok", default=8),
+             moe_ffn_hidden_size=r.int("moe_intermediate_size", default=defaults["moe_intermediate_size"]),
+             # 0 shared experts would still build a zero-width shared MLP (three empty tensors): refused
+             num_shared_experts=r.int("n_shared_experts", default=1),
+             first_k_dense=r.int("first_k_dense_replace", default=1, minimum=0), expert_interval_phase=0,
+             router_score_correction_bias=True)
+    r.get("num_nextn_predict_layers", "num_mtp_layers")  # MTP modules: a note, counted only with --mtp-layers
+
+
+def _mb_read_seed_oss(r: _MBFields, v: dict) -> None:
+    """Seed-OSS (modeling_seed_oss.py): the Llama block; q/k/v biased by attention_bias (true by default), o_proj by
+    attention_out_bias (false), the MLP by mlp_bias (false).  SeedOssConfig: head_dim 128 and 8 KV heads when absent,
+    hidden / heads and as many KV heads as query heads when null."""
+    v.update(qkv_bias=r.flag("attention_bias", True), o_bias=r.flag("attention_out_bias", False),
+             mlp_bias=r.flag("mlp_bias", False), gguf_arch="seed_oss")
+    if r.absent("head_dim"):
+        v["head_dim"] = 128
+    if r.absent("num_key_value_heads"):
+        v["num_kv_heads"] = 8
+
+
+def _mb_read_olmoe(r: _MBFields, v: dict) -> None:
+    """OLMoE (modeling_olmoe.py): every layer is MoE: a bias-free router (E, h) and E stacked SwiGLU experts of
+    intermediate_size (OLMoE has no moe_intermediate_size), no shared expert; q_norm over hidden_size and k_norm over
+    (hidden / heads) x KV heads.  OlmoeConfig: 64 experts, top-8 when absent."""
+    h, heads = v["hidden_size"], v["num_attention_heads"]
+    if v["head_dim"] and v["head_dim"] * heads != h:  # q_norm is built hidden_size wide: another width cannot run
+        raise InputError(f"{r.where}: field 'head_dim' {v['head_dim']} is not hidden_size / num_attention_heads "
+                         f"({h} / {heads}), which OLMoE's q_norm and k_norm assume; not modelled")
+    r.expect("sliding_window", None, "olmoe")  # OlmoeConfig has no window; a value here is some other model's
+    v.update(qk_norm="full", num_experts=64 if r.absent("num_experts") else r.int("num_experts"),
+             top_k=r.int("num_experts_per_tok", default=8), gguf_arch="olmoe")
+
+
+def _mb_read_cohere(r: _MBFields, mt: str, v: dict) -> None:
+    """Command-R / Aya (cohere) and Command-R7B / Command-A (cohere2), modeling_cohere(2).py: one CohereLayerNorm
+    (weight only, no bias) per layer feeding attention and MLP in parallel, a final one, biases on all four
+    attention projections by attention_bias, a SwiGLU MLP without biases; logit_scale multiplies the logits (a
+    scalar).  Cohere's use_qk_norm adds LayerNorms whose weights are (heads, head_dim) and (KV heads, head_dim)
+    matrices (qk_norm "per-head": the elements of whole-projection norms, the shapes an optimizer factors).
+    Cohere2Config sets head_dim to hidden / heads whatever the file says."""
+    v.update(norm="layernorm-nobias", norms_per_layer=1, norm_placement="parallel", gguf_arch=mt)
+    r.number("logit_scale")
+    r.expect("layer_norm_bias", False, mt)  # no class reads it; CohereLayerNorm is built without a bias
+    if mt == "cohere":
+        v["qk_norm"] = "per-head" if r.flag("use_qk_norm", False) else "none"
+    else:
+        r.expect("use_qk_norm", False, mt)  # Cohere2Attention builds no q/k norm
+        if v["head_dim"] and v["head_dim"] * v["num_attention_heads"] != v["hidden_size"]:
+            raise InputError(f"{r.where}: field 'head_dim' {v['head_dim']} differs from hidden_size / "
+                             "num_attention_heads, which transformers' Cohere2Config uses instead; not modelled")
+        v["head_dim"] = 0
+
+
+def _mb_read_nemotron(r: _MBFields, v: dict) -> None:
+    """Nemotron-4 / Minitron (modeling_nemotron.py): LayerNorm1P (a LayerNorm with weight and bias; it normalises with
+    weight + 1), a plain MLP up_proj -> relu^2 -> down_proj (no gate) biased by mlp_bias, attention biased by
+    attention_bias; head_dim from the file, else hidden / heads."""
+    if r.raw.get("num_key_value_heads") is None:  # NemotronConfig leaves it None and NemotronAttention then fails
+        raise InputError(f"{r.where}: field 'num_key_value_heads' is missing or null, which transformers' nemotron "
+                         "model cannot build; give the number of KV heads")
+    v.update(gated_mlp=False, norm="layernorm", mlp_bias=r.flag("mlp_bias", False), gguf_arch="nemotron")
+
+
 def _mb_read_windows(r: _MBFields, mt: str, v: dict) -> None:
     """Sliding-window attention: the window, and which layers use it (as each transformers config class says)."""
     if mt == "qwen3_next":  # no window; its layer_types name the mixers (_mb_read_qwen3_next)
@@ -1343,6 +1471,9 @@ def _mb_read_windows(r: _MBFields, mt: str, v: dict) -> None:
     elif window and mt == "gemma3_text":  # Gemma3TextConfig: every layer but each sliding_window_pattern-th slides
         pattern = r.int("sliding_window_pattern", default=6)
         layer_types = tuple("sliding" if (i + 1) % pattern else "full" for i in range(v["num_layers"]))
+    elif window and mt in ("olmo3", "cohere2"):  # Olmo3Config: every 4th layer full; Cohere2Config: each pattern-th
+        pattern = r.int("sliding_window_pattern", default=4) if mt == "cohere2" else 4
+        layer_types = tuple("sliding" if (i + 1) % pattern else "full" for i in range(v["num_layers"]))
     elif window and mt in ("gemma2", "gpt_oss"):  # Gemma2Config, GptOssConfig: even layers slide
         layer_types = tuple("sliding" if i % 2 == 0 else "full" for i in range(v["num_layers"]))
     elif window and mt in ("qwen2", "qwen3"):  # configuration_qwen2/3.py: layers i >= max_window_layers slide
@@ -1356,6 +1487,19 @@ def _mb_read_windows(r: _MBFields, mt: str, v: dict) -> None:
     if layer_types and "full" not in layer_types:
         layer_types = ()
     v.update(sliding_window=window, layer_types=layer_types)
+
+
+def _mb_read_kimi_k2(r: _MBFields, family: str) -> str:
+    """Kimi-K2 (moonshotai/Kimi-K2-*): its config.json names model_type kimi_k2 so that serving engines can tell it
+    apart, and architectures ["DeepseekV3ForCausalLM"] with auto_map to DeepSeek's own configuration_deepseek /
+    modeling_deepseek: the network is DeepSeek-V3's (Kimi K2 report, arXiv 2507.20534, sec. 2.3: 384 experts,
+    64 heads, one dense first layer).  transformers 5.23 has no kimi_k2 type; the fields are read as
+    DeepseekV3Config reads them.  Any other architecture under this model_type is refused."""
+    _, names = r.get("architectures")
+    if names is not None and names != ["DeepseekV3ForCausalLM"]:
+        raise InputError(f"{r.where}: field 'architectures' {names!r:.60} under model_type 'kimi_k2' is not "
+                         "modelled (only ['DeepseekV3ForCausalLM'], the network of every published Kimi-K2)")
+    return "deepseek_v3"
 
 
 def _mb_structural_field(name: str) -> bool:
@@ -1407,6 +1551,7 @@ def model_from_config(raw, where: str = "config.json", generic: bool = False) ->
                         "(RMSNorm, SwiGLU, GQA, untied unless tie_word_embeddings); nothing else is modelled")
     r = _MBFields(raw, where)
     family = model_type if model_type in SUPPORTED_MODEL_TYPES else "llama"
+    family = _mb_read_kimi_k2(r, family) if family == "kimi_k2" else family
     if family in ("gpt2", "gptj", "bloom"):
         values = _mb_read_gpt(r, family)
     elif family in ("gpt_neox", "opt", "falcon"):
@@ -1422,6 +1567,8 @@ def model_from_config(raw, where: str = "config.json", generic: bool = False) ->
         values["rope_freqs"] = True  # llama.cpp stores the llama3 rope factors as rope_freqs (head_dim / 2)
     drop = max([r.number(k) for k in ("attention_dropout", "hidden_dropout", "resid_pdrop", "attn_pdrop",
                                       "embd_pdrop", "residual_dropout") if k in raw] or [0.0])
+    if family == "seed_oss" and (r.absent("attention_dropout") or r.absent("residual_dropout")):
+        drop = max(drop, 0.1)  # SeedOssConfig: attention_dropout and residual_dropout are 0.1 when absent
     values["dropout"] = drop > 0
     # the MLP activation as the eager module runs it (what autograd saves): each config class's own default
     act = r.text("activation_function", "hidden_act", "hidden_activation",
@@ -1429,7 +1576,7 @@ def model_from_config(raw, where: str = "config.json", generic: bool = False) ->
     values["python_gelu"] = act == "gelu_new"  # written in Python: saves 4 MLP-wide tensors, not 1
     values["relu_mlp"] = act == "relu" and not values.get("gated_mlp", True)
     mtp = raw.get("num_nextn_predict_layers")
-    if family == "deepseek_v3" and isinstance(mtp, int) and not isinstance(mtp, bool) and mtp > 0:
+    if family in ("deepseek_v3", "glm4_moe") and isinstance(mtp, int) and not isinstance(mtp, bool) and mtp > 0:
         notes.append(f"num_nextn_predict_layers = {mtp}: the multi-token-prediction module(s) are not counted, as "
                      f"transformers does not build them (calc_transformer_params.py --mtp-layers {mtp} counts them)")
     values.update(model_type=model_type, source=where,
@@ -1882,7 +2029,8 @@ def model_from_arguments(args, *, sequence_length: int | None = None, template: 
                          "experts (Mixtral's with no MLP at all), not a dense model; describe the dense model with "
                          "flags or another preset")
     if given.get("mtp_layers") and (base.model_type != "deepseek_v3" and not base.router_score_correction_bias):
-        raise InputError("--mtp-layers: multi-token-prediction modules are modelled for DeepSeek-V3 only")
+        raise InputError("--mtp-layers: multi-token-prediction modules are modelled for DeepSeek-V3's layout only "
+                         "(DeepSeek-V3, Kimi-K2, GLM-4.5)")
     if "expert_interval" in given and given["expert_interval"] != 1 and base.num_experts \
             and base.expert_interval_phase == 0:
         raise InputError("--expert-interval on a DeepSeek model: DeepSeek's own code makes every N-th layer MoE and "
