@@ -2916,6 +2916,273 @@ def training_memory(model, setup):
 
 
 # --------------------------------------------------------------------------------------------------------------
+# LoRA, QLoRA and DoRA (issue 12): peft's adapters on a frozen base
+# --------------------------------------------------------------------------------------------------------------
+# peft (huggingface/peft, tuners/lora/layer.py) wraps each targeted linear W (out x in): lora_A (r x in) and lora_B
+# (out x r), trainable; with use_dora a magnitude vector (out) too (tuners/lora/dora.py, lora_magnitude_vector).
+# Trainable parameters per adapted linear: r (in + out) [+ out], what get_nb_trainable_parameters() counts. "all-linear"
+# is every nn.Linear / Conv1D but the output layer (peft tuners_utils._maybe_include_all_linear_layers): in
+# transformers 5 the routers and the routed experts are no nn.Linear (a parameter in a router module; experts stacked
+# in 3-D tensors). peft 0.21's all-linear nevertheless adapts a MoE model's expert parameters (its target_parameters
+# path: Mixtral all-linear r 16 gives 359,665,664 trainable, only 13,631,488 in nn.Linear): all-linear on a MoE model
+# and targeting experts or routers are refused; named linears (attention, shared experts) are counted exactly.
+LORA_BASE_DTYPES = ("bf16", "fp16", "fp32", "int8", "nf4", "nf4-dq")
+LORA_ADAPTER_DTYPES = ("fp32", "bf16")
+LORA_SHORTHANDS = {"q": "q_proj", "k": "k_proj", "v": "v_proj", "o": "o_proj"}
+LORA_ROLES = ("attention", "mlp", "shared_experts", "embedding_projections")  # nn.Linear in transformers 5
+NF4_BLOCK = 64            # bitsandbytes quantize_4bit's default blocksize
+NF4_NESTED_BLOCK = 256    # double quantization: the absmax values quantised in blocks of 256 (quantize_blockwise)
+
+
+@dataclass(frozen=True)
+class LoraSetup:
+    rank: int = 8
+    alpha: float = 16.0               # scaling alpha / r: no memory effect, printed
+    targets: str = "q,v"              # "q,v" | "all-linear" | comma-separated module names (the block's)
+    dropout: float = 0.0              # > 0: nn.Dropout before lora_A keeps a mask and its output per adapted linear
+    base_dtype: str = "bf16"          # the frozen base: bf16 | fp16 | fp32 | int8 (LLM.int8) | nf4 | nf4-dq
+    adapter_dtype: str = "fp32"       # peft's autocast_adapter_dtype=True upcasts adapters of a 16-bit base to fp32
+    dora: bool = False
+
+
+def lora_linear_name(t):
+    """A parameter tensor's module name as --lora-targets spells it: the block's name less '.weight' and its path
+    (self_attn.q_proj.weight -> q_proj; mlp.shared_experts.gate_proj.weight -> gate_proj)."""
+    return t.name.rsplit(".", 2)[-2]
+
+
+def lora_candidates(tensors):
+    """The tensors peft can wrap: 2-D weights of nn.Linear modules (LORA_ROLES)."""
+    return [t for t in tensors if t.kind == "weight" and len(t.shape) == 2 and t.role in LORA_ROLES and not t.buffer]
+
+
+def lora_target_names(model, targets):
+    """--lora-targets -> the set of module names adapted, checked against the model's tensor list; ValueError naming
+    the flag for a name the model does not have or a module peft cannot wrap here."""
+    available = set()
+    unwrappable = set()
+    for moe in ((False, True) if model.is_moe else (False,)):
+        for t in layer_tensors(model, moe):
+            (available if t in lora_candidates([t]) else unwrappable).add(t.name.rsplit(".", 2)[-2])
+    first, last = global_tensors(model)
+    available |= {lora_linear_name(t) for t in lora_candidates(first + last)}
+    text = targets.strip().lower()
+    if text == "all-linear":
+        if model.is_moe:  # measured: Mixtral all-linear r16 -> 359,665,664 trainable, 13,631,488 of them nn.Linear
+            raise ValueError("--lora-targets all-linear on a MoE model: peft 0.21 also adapts the routed experts' 3-D "
+                             "parameters (target_parameters), whose adapter shapes are not modelled; list the linear "
+                             "modules instead (e.g. q,k,v,o)")
+        return frozenset(available)
+    names = [LORA_SHORTHANDS.get(n.strip(), n.strip()) for n in text.split(",") if n.strip()]
+    if not names:
+        raise ValueError(f"--lora-targets needs module names, 'q,v' or 'all-linear', got {targets!r}")
+    for n in names:
+        if n in available:
+            continue
+        if n in ("q_proj", "k_proj", "v_proj") and "qkv_proj" in available:
+            raise ValueError(f"--lora-targets {n}: this model fuses q, k and v into one linear (qkv_proj: GPT-2's "
+                             "c_attn, Falcon's query_key_value); target qkv_proj")
+        if n in ("experts", "router", "gate_up_proj", "up_proj", "down_proj") and model.is_moe and n in unwrappable | {
+                "experts", "router"}:
+            raise ValueError(f"--lora-targets {n}: routed experts and routers are no nn.Linear in transformers 5 "
+                             "(3-D expert tensors, a router parameter); peft's LoRA on them is not modelled")
+        raise ValueError(f"--lora-targets {n}: no such linear in this model; it has {', '.join(sorted(available))} "
+                         "(or give 'q,v' / 'all-linear')")
+    return frozenset(names)
+
+
+def lora_adapted(model, lora):
+    """[(ModelTensor of the base linear, times it occurs in the model)] for every adapted linear."""
+    names = lora_target_names(model, lora.targets)
+    n_moe = model.moe_layer_count()
+    out = []
+    for moe, times in ((False, model.num_layers - n_moe), (True, n_moe)):
+        if times:
+            out += [(t, times) for t in lora_candidates(layer_tensors(model, moe)) if lora_linear_name(t) in names]
+    first, last = global_tensors(model)
+    out += [(t, 1) for t in lora_candidates(first + last) if lora_linear_name(t) in names]
+    return out
+
+
+def lora_adapter_tensors(model, lora):
+    """[(ModelTensor, local numel)] of every trainable adapter tensor (all layers): lora_A (r, in), lora_B (out, r)
+    and with DoRA the magnitude (out,). Shapes as peft builds them; Conv1D's (in, out) has the same counts."""
+    out = []
+    for t, times in lora_adapted(model, lora):
+        n_out, n_in = t.shape
+        shapes = [(lora.rank, n_in), (n_out, lora.rank)] + ([(n_out,)] if lora.dora else [])
+        for _ in range(times):
+            out += [(ModelTensor(t.name + ".lora", shape, "lora"), math.prod(shape)) for shape in shapes]
+    return out
+
+
+def lora_trainable_params(model, lora):
+    """Exact trainable parameters: sum over adapted linears of r (in + out) (+ out with DoRA)."""
+    return sum(times * (lora.rank * sum(t.shape) + (t.shape[0] if lora.dora else 0))
+               for t, times in lora_adapted(model, lora))
+
+
+def quantized_linear_bytes(numel, rows, base_dtype):
+    """Stored bytes of one frozen linear weight of `numel` elements and `rows` output features, bitsandbytes layouts:
+
+    * int8 (LLM.int8(), Dettmers et al. 2022; bnb Linear8bitLt / Int8Params): int8 weights + one fp32 scale per
+      output row (SCB): numel + 4 rows.
+    * nf4 (QLoRA, Dettmers et al. 2023; bnb functional.quantize_4bit, blocksize 64): two 4-bit codes per byte
+      (ceil(numel / 2)), one fp32 absmax per 64-block, and the 16-entry fp32 NF4 table get_4bit_type makes for each
+      tensor (64 B).
+    * nf4-dq (double quantization, bnb_4bit_use_double_quant): the absmax values, less their mean (offset, an fp32
+      scalar), quantised by quantize_blockwise to uint8 in blocks of 256: 1 B per 64-block + an fp32 absmax per 256
+      blocks + the 256-entry fp32 dynamic map copied per tensor (1024 B) + the offset (4 B), with the NF4 table.
+    The CUDA caching allocator rounds every tensor up to 512 B; that rounding is not counted here."""
+    if base_dtype == "int8":
+        return numel + 4 * rows
+    blocks = -(-numel // NF4_BLOCK)
+    packed = -(-numel // 2)
+    if base_dtype == "nf4":
+        return packed + 4 * blocks + 64
+    nested = -(-blocks // NF4_NESTED_BLOCK)
+    return packed + blocks + 4 * nested + 1024 + 4 + 64
+
+
+def lora_base_weight_bytes(model, lora):
+    """Bytes of the frozen base. 16/32-bit: every parameter at that width. int8 / nf4: transformers' bitsandbytes
+    integration (integrations/bitsandbytes.py replace_with_bnb_linear) quantises every nn.Linear and Conv1D except
+    the output layer (quantizers/base.py get_keys_to_not_convert: the LM head and tied weights); embeddings, norms,
+    biases and the LM head stay at the compute dtype (bf16 here, bnb_4bit_compute_dtype / torch_dtype)."""
+    total = count_params(model)["total"]
+    if lora.base_dtype in ("bf16", "fp16", "fp32"):
+        return total * (4 if lora.base_dtype == "fp32" else 2)
+    if model.is_moe:
+        raise ValueError(f"--base-dtype {lora.base_dtype} with routed experts: bitsandbytes quantises nn.Linear only "
+                         "and transformers 5 stores experts as 3-D tensors; their stored layout is not modelled")
+    quantized = 0
+    quantized_numel = 0
+    n_moe = model.moe_layer_count()
+    groups = [(layer_tensors(model, False), model.num_layers - n_moe)]
+    first, last = global_tensors(model)
+    groups.append((tuple(first) + tuple(last), 1))
+    for tensors, times in groups:
+        for t in lora_candidates(tensors):  # the nn.Linear / Conv1D weights (the LM head is a table: kept)
+            quantized += times * quantized_linear_bytes(t.numel, t.shape[0], lora.base_dtype)
+            quantized_numel += times * t.numel
+    return quantized + 2 * (total - quantized_numel)
+
+
+def lora_model_states(model, setup, lora):
+    """(terms, assumption lines) of a LoRA / QLoRA / DoRA run: frozen base, fp32 (or bf16) adapters, their gradients
+    and optimizer states; no master copy (the adapters are the trainable copy)."""
+    adapters = lora_adapter_tensors(model, lora)
+    n = sum(k for _, k in adapters)
+    a_b = 4 if lora.adapter_dtype == "fp32" else 2
+    opt = optimizer_state_bytes(setup.optimizer, adapters, a_b)
+    terms = {"weights": lora_base_weight_bytes(model, lora) + a_b * n, "gradients": a_b * n, "master_weights": 0,
+             "optimizer_states": opt}
+    return terms, n
+
+
+def lora_activation_bytes(model, setup, lora, batch=None, seq=None):
+    """What peft's LoRA layers save on top of the base model's activations, per micro-batch, all layers: for each
+    adapted linear (in -> out) peft casts the input to the adapter dtype (tuners_utils._cast_input_dtype) and lora_A
+    saves that copy (T x in at the adapter width); with --lora-dropout > 0 nn.Dropout saves its mask (1 B) and
+    lora_A its output instead; lora_B saves lora_A's output (T x r). Under full recompute only one layer's."""
+    b, s = _micro_batch_tokens(setup, batch, seq)
+    T = b * s
+    a_b = 4 if lora.adapter_dtype == "fp32" else 2
+    names = lora_target_names(model, lora.targets)
+
+    def saved(tensors):
+        return sum(T * t.shape[1] * a_b + (T * t.shape[1] if lora.dropout > 0 else 0) + T * lora.rank * a_b
+                   for t in lora_candidates(tensors) if lora_linear_name(t) in names)
+
+    n_moe = model.moe_layer_count()
+    kinds = [(saved(layer_tensors(model, False)), model.num_layers - n_moe)]
+    if n_moe:
+        kinds.append((saved(layer_tensors(model, True)), n_moe))
+    first, last = global_tensors(model)
+    outside = saved(tuple(first) + tuple(last))
+    if setup.recompute == "full":  # one layer recomputed at a time in backward
+        return outside + max(k for k, times in kinds if times)
+    return outside + sum(k * times for k, times in kinds)
+
+
+def check_lora_setup(setup, model, lora):
+    """The combinations the LoRA model covers: one GPU's view of data parallelism (no tp/pp/cp/ep, no ZeRO sharding
+    of the frozen base), a model, a precision given by --base-dtype (not --precision)."""
+    if model is None:
+        raise ValueError("--lora-rank needs a model (--preset, --config or shape flags), not --params")
+    if not 1 <= lora.rank <= 1 << 20:
+        raise ValueError(f"--lora-rank must be in 1..{1 << 20}, got {lora.rank}")
+    if lora.base_dtype not in LORA_BASE_DTYPES:
+        raise ValueError(f"--base-dtype must be one of {', '.join(LORA_BASE_DTYPES)}, got {lora.base_dtype!r}")
+    if lora.adapter_dtype not in LORA_ADAPTER_DTYPES:
+        raise ValueError(f"--adapter-dtype must be fp32 or bf16, got {lora.adapter_dtype!r}")
+    if setup.tp * setup.pp * setup.cp * setup.ep > 1:
+        raise ValueError("--lora-rank with -tp/-pp/--cp/-ep: model-parallel LoRA is not modelled (data parallelism "
+                         "only: --num-gpus with -z 0)")
+    if setup.sharding != "zero0" or setup.offload_optimizer or setup.offload_params:
+        raise ValueError("--lora-rank with ZeRO/FSDP sharding or offload is not modelled (give -z 0)")
+    if setup.optimizer in ("muon",):
+        raise ValueError("--lora-rank with --optimizer muon is not modelled (its AdamW/Muon split is by module role)")
+    if setup.recompute == "selective":
+        raise ValueError("--lora-rank with --recompute selective is not modelled (HF gradient checkpointing is "
+                         "--recompute full / -ca)")
+    lora_target_names(model, lora.targets)
+
+
+def lora_training_memory(model, setup, lora):
+    """Per-GPU training memory of a LoRA / QLoRA / DoRA fine-tune: training_memory's terms with the model states
+    replaced by lora_model_states and the adapters' activations added. The base runs in its compute dtype (bf16
+    for int8 / nf4 / bf16 bases, fp16, fp32): the activation estimate is the full fine-tune's at that width, an
+    over-estimate where frozen layers save less (a frozen linear keeps no input for a weight gradient)."""
+    check_lora_setup(setup, model, lora)
+    compute = {"fp32": "fp32", "fp16": "fp16"}.get(lora.base_dtype, "bf16")
+    base_setup = replace(setup, precision=compute, grads="low", optimizer_state_dtype="")
+    result = training_memory(model, base_setup)
+    states, trainable = lora_model_states(model, setup, lora)
+    terms = dict(result["per_gpu"])
+    for key in ("fragmentation", "total"):
+        terms.pop(key)
+    terms.update(states)
+    terms["activations"] += lora_activation_bytes(model, setup, lora)
+    overhead = terms.pop("framework_overhead")
+    allocated = sum(terms.values())
+    terms["fragmentation"] = int(allocated * setup.fragmentation)
+    terms["framework_overhead"] = overhead
+    terms["total"] = sum(terms.values())
+    total = count_params(model)["total"]
+    names = sorted(lora_target_names(model, lora.targets))
+    result["per_gpu"] = terms
+    result["stages"] = {"first": {"terms": terms, "cpu_offloaded_bytes": 0}}
+    result["lora"] = dict(asdict(lora), trainable_params=trainable, total_params=total + trainable,
+                          trainable_percent=100.0 * trainable / (total + trainable), adapted_modules=names,
+                          base_weight_bytes=lora_base_weight_bytes(model, lora))
+    a_b = 4 if lora.adapter_dtype == "fp32" else 2
+    lines = [
+        f"LoRA (peft semantics): rank {lora.rank}, alpha {lora.alpha:g} (scaling alpha/r = {lora.alpha / lora.rank:g};"
+        f" no memory effect), targets {lora.targets} -> {', '.join(names)}; {trainable:,} trainable parameters of "
+        f"{total + trainable:,} ({100.0 * trainable / (total + trainable):.4f} %)"
+        + ("; DoRA magnitude vectors included" if lora.dora else ""),
+        f"frozen base at {lora.base_dtype}" + (
+            " (bitsandbytes: every nn.Linear/Conv1D but the LM head quantised; embeddings, norms, biases and the LM "
+            "head kept in bf16; CUDA's 512-B rounding per tensor not counted)" if lora.base_dtype in
+            ("int8", "nf4", "nf4-dq") else "") + f"; compute (activations) in {compute}",
+        f"adapters, their gradients and {setup.optimizer} states at {lora.adapter_dtype} ({a_b} B; peft's "
+        "autocast_adapter_dtype upcasts adapters of a 16-bit base to fp32); no master copy",
+        "activations: the full fine-tune's estimate at the compute dtype (an over-estimate: frozen linears keep no "
+        "input for a weight gradient) plus each adapted linear's input cast to the adapter dtype, lora_A's output"
+        + (" and the dropout mask" if lora.dropout > 0 else " (--lora-dropout 0: no dropout copies)")
+        + ("; full recompute (HF gradient checkpointing): one layer's adapter tensors" if setup.recompute == "full"
+           else ""),
+    ]
+    result["assumptions"] = [a for a in result["assumptions"] if not a.startswith("precision ")] + lines
+    result["bytes_per_param"] = {"weights": None, "gradients": a_b, "master_weights": 0,
+                                 "optimizer_state_dtype": lora.adapter_dtype}
+    result["checkpoint"] = {"weights_bytes": a_b * trainable, "full_bytes": a_b * trainable + states[
+        "optimizer_states"]}  # peft saves the adapters only
+    return result
+
+
+# --------------------------------------------------------------------------------------------------------------
 # Inference memory
 # --------------------------------------------------------------------------------------------------------------
 # KV-cache element types are the block's (KV_CACHE_DTYPES, kv_cache_dtype, kv_row_bytes: one table with the
@@ -3267,6 +3534,12 @@ def render_text(result):
                      f"{' (ep ' + str(s['ep']) + ')' if s['ep'] > 1 else ''}; {s['sharding']}; {s['precision']}"
                      f" + {s['optimizer']} (grads {s['grads']}); micro-batch {s['micro_batch']} x seq {s['seq_len']}"
                      f"; recompute {s['recompute']}{'; SP' if s['sp'] else ''}")
+        if result.get("lora"):
+            lo = result["lora"]
+            lines.append(f"LoRA: r {lo['rank']}, alpha {lo['alpha']:g}, {', '.join(lo['adapted_modules'])}; "
+                         f"{lo['trainable_params']:,} trainable of {lo['total_params']:,} parameters "
+                         f"({lo['trainable_percent']:.4f} %); base {lo['base_dtype']} {_size(lo['base_weight_bytes'])}"
+                         f"; adapters {lo['adapter_dtype']}{'; DoRA' if lo['dora'] else ''}")
         lines.append(f"per GPU ({result['worst_stage']} pipeline stage):")
     else:
         s = result["setup"]
@@ -3443,6 +3716,7 @@ def build_parser():
     i.add_argument("--kv-cache", help="window | hf-dynamic: tokens a sliding layer holds (default window)")
     i.add_argument("--prefill-chunk", help="tokens per prefill step (default whole prompt)")
     add_precision_mode_arguments(p)
+    add_lora_arguments(p)
     o = p.add_argument_group("solvers and output")
     o.add_argument("--gpu-memory", help="GPU memory, e.g. 80GiB or 80GB (they differ)")
     o.add_argument("--max-micro-batch", action="store_true", help="largest micro-batch that fits --gpu-memory")
@@ -3454,6 +3728,55 @@ def build_parser():
     o.add_argument("--format", choices=("text", "markdown", "json"), default="text")
     o.add_argument("--json", action="store_true", help="same as --format json")
     return p
+
+
+def add_lora_arguments(p):
+    """Issue 12's LoRA / QLoRA / DoRA flags, in their own group; --lora-rank turns the LoRA model on."""
+    g = p.add_argument_group("LoRA / QLoRA / DoRA (peft semantics; --lora-rank turns it on)")
+    g.add_argument("--lora-rank", metavar="R", help="adapter rank r: r (in + out) trainable parameters per adapted "
+                   "linear")
+    g.add_argument("--lora-alpha", metavar="A", help="LoRA alpha (scaling alpha / r; no memory effect, printed; "
+                   "default 16)")
+    g.add_argument("--lora-targets", help="q,v (default) | all-linear (every nn.Linear but the LM head, as peft) | "
+                   "module names from the model's tensor list (q_proj, k_proj, v_proj, o_proj, qkv_proj, gate_proj, "
+                   "up_proj, down_proj, gate_up_proj, ...)")
+    g.add_argument("--lora-dropout", metavar="P", help="dropout before lora_A (default 0: no copies; > 0 keeps a mask "
+                   "and the dropped input per adapted linear)")
+    g.add_argument("--base-dtype", help=f"frozen base: one of {', '.join(LORA_BASE_DTYPES)} (default bf16; int8 = "
+                   "LLM.int8, nf4 = QLoRA's 4-bit NormalFloat, nf4-dq with double quantization)")
+    g.add_argument("--adapter-dtype", help="adapters, their grads and optimizer states: fp32 (default, peft's "
+                   "autocast_adapter_dtype) or bf16")
+    g.add_argument("--dora", action="store_true", help="DoRA: adds a magnitude vector (out features) per adapted "
+                   "linear")
+
+
+LORA_FLAGS = {"lora_alpha": "--lora-alpha", "lora_targets": "--lora-targets", "lora_dropout": "--lora-dropout",
+              "base_dtype": "--base-dtype", "adapter_dtype": "--adapter-dtype", "dora": "--dora"}
+
+
+def build_lora_setup(args):
+    """-> LoraSetup, or None without --lora-rank (a LoRA flag without it is refused)."""
+    if args.lora_rank is None:
+        stray = [flag for dest, flag in LORA_FLAGS.items() if getattr(args, dest) not in (None, False)]
+        if stray:
+            raise ValueError(f"{stray[0]} needs --lora-rank")
+        return None
+    if args.infer:
+        raise ValueError("--lora-rank is for training; drop --infer")
+    for dest, flag in (("precision", "--precision"), ("grads", "--grads"), ("search", "--search"),
+                       ("optimizer_state_dtype", "--optimizer-state-dtype"), ("disable_mixed_precision",
+                                                                               "--disable-mixed-precision")):
+        if getattr(args, dest) not in (None, False):
+            raise ValueError(f"{flag} with --lora-rank: a LoRA run's precision is --base-dtype (frozen base) and "
+                             "--adapter-dtype; --search is not modelled for LoRA" if dest != "search" else
+                             "--search with --lora-rank: the layout search is not modelled for LoRA")
+    return LoraSetup(
+        rank=parse_count(args.lora_rank, "--lora-rank"),
+        alpha=16.0 if args.lora_alpha is None else parse_fraction(args.lora_alpha, "--lora-alpha", 0.0, 1e9),
+        targets=args.lora_targets or "q,v",
+        dropout=0.0 if args.lora_dropout is None else parse_fraction(args.lora_dropout, "--lora-dropout", 0.0, 1.0),
+        base_dtype=(args.base_dtype or "bf16").strip().lower(),
+        adapter_dtype=(args.adapter_dtype or "fp32").strip().lower(), dora=args.dora)
 
 
 def add_precision_mode_arguments(p):
@@ -3760,7 +4083,7 @@ TRAIN_ONLY_FLAGS = {
     "dropout": "--dropout", "partition_activations": "-pa/--partition-activations",
     "zero_allgather_bucket_size": "-zbs/--zero-allgather-bucket-size",
     "zero3_max_live_params": "-zmlp/--zero3-max-live-params", "bytes_per_grad_ele": "--bytes-per-grad-ele",
-    "optimizer_state_dtype": "--optimizer-state-dtype"}
+    "optimizer_state_dtype": "--optimizer-state-dtype", "lora_rank": "--lora-rank", **LORA_FLAGS}
 INFER_ONLY_FLAGS = {
     "batch_size": "--batch-size", "context": "--context", "weight_dtype": "--weight-dtype",
     "bits_per_weight": "--bits-per-weight", "kv_dtype": "--kv-dtype", "kv_cache": "--kv-cache",
@@ -3804,7 +4127,12 @@ def compute(args):
         result.update(mode="inference", **inference_memory(model, inf))
         result["assumptions"][:0] = infer_notes
     else:
+        lora = build_lora_setup(args)
         setup = build_train_setup(args, model)
+        if lora is not None:
+            check_lora_setup(setup, model, lora)
+            if args.max_micro_batch or args.max_context:
+                raise ValueError("--max-micro-batch / --max-context with --lora-rank are not modelled")
         if args.max_micro_batch:
             bmax = max_micro_batch(model, setup, gpu_bytes)
             if bmax == 0:
@@ -3827,7 +4155,8 @@ def compute(args):
                 setup = replace(setup, tp=best["tp"], pp=best["pp"], sharding=f"zero{best['zero']}",
                                 recompute=best["recompute"], micro_batch=best["micro_batch"],
                                 sp=best["tp"] > 1 and setup.sp)
-        result.update(mode="train", **training_memory(model, setup))
+        result.update(mode="train", **(training_memory(model, setup) if lora is None else
+                                       lora_training_memory(model, setup, lora)))
         result["assumptions"].insert(0, sequence_length_source(args, setup.seq_len))
         if args.explain:
             kinds = {}
