@@ -69,6 +69,26 @@ Solvers: ``--max-micro-batch`` and ``--max-context`` (largest that fits ``--gpu-
 criterion (smallest tp x pp, then lowest ZeRO stage, then least recompute, then largest micro-batch); every
 micro-batch dividing the per-replica batch is tried, > 10^5 candidates/s (bench/bench_mem_search.py).
 
+Precision modes (``--precision``; the output states the one assumed, see PRECISION_MODES): ``bf16`` / ``fp16``
+(Megatron-LM / DeepSpeed: 16-bit weights + fp32 master), ``fp8``, ``fp32``, ``amp-bf16`` / ``amp-fp16``
+(torch.autocast over fp32 weights, as HF Trainer's --bf16 / --fp16: 4 B weights, 4 B grads, fp32 states, no master,
+plus autocast's 16-bit copy of every parameter a matmul reads, ``autocast_weight_copies``; MoE refused) and
+``bf16-pure`` (model.to(bfloat16), no master; optimizer states bf16 as torch's optimizers keep them, or fp32 with
+``--optimizer-state-dtype fp32``). Model-state bytes equal a real AdamW step under each recipe
+(tests/test_mem_precision.py).
+
+LoRA / QLoRA / DoRA (``--lora-rank`` and its group): peft's adapters, r (in + out) trainable per adapted linear
+(+ out with ``--dora``), equal to peft's get_nb_trainable_parameters() on published configs; ``--lora-targets``
+q,v | all-linear (every nn.Linear but the LM head; refused on MoE models, whose experts peft 0.21 adapts as 3-D
+parameters) | the block's module names; the frozen base at ``--base-dtype`` bf16 / fp16 / fp32 / int8 (LLM.int8:
+int8 + fp32 row scales) / nf4 (4-bit packed + fp32 absmax per 64 + the NF4 table) / nf4-dq (double quantization),
+bitsandbytes' layouts, with embeddings, norms, biases and the LM head kept in bf16; adapters, their gradients and
+optimizer states at ``--adapter-dtype`` (fp32, peft's default). Activations: the full fine-tune's estimate at the
+compute dtype (an over-estimate for a frozen base) plus the adapters' input casts, dropout copies and r-wide
+outputs. One GPU's view (data parallelism only): -tp/-pp/--cp/-ep, ZeRO/FSDP, --search and --precision are refused
+with LoRA. JSON adds ``lora`` {rank, alpha, targets, dropout, base_dtype, adapter_dtype, dora, trainable_params,
+total_params, trainable_percent, adapted_modules, base_weight_bytes}; its ``checkpoint`` is the adapters'.
+
 ``--params N`` instead of a model gives model states only (how the ZeRO paper and DeepSpeed's estimators count).
 
 The model is the shared model block's ``Model`` (the same dataclass, presets, config.json reader, parameter tensor
@@ -139,6 +159,8 @@ Examples
     python calc_transformer_mem.py --params 7.5B --num-gpus 64 -z 1 --overhead 0 --comm-buffer 0 --fragmentation 0  # 31.4 GB
     python calc_transformer_mem.py --preset gpt3-175b -tp 8 -pp 16 --sp --recompute selective --num-gpus 1024 --explain
     python calc_transformer_mem.py --preset llama-3-70b --num-gpus 64 --search --gpu-memory 80GiB -s 8192 --global-batch 512
+    python calc_transformer_mem.py -p llama-3.2-1b --precision amp-bf16 -s 1024 -b 4 --profile hf
+    python calc_transformer_mem.py -p llama-3-8b --lora-rank 16 --lora-targets all-linear --base-dtype nf4-dq -ca --gpu-memory 24GiB
 """
 # /// script
 # requires-python = ">=3.9"
@@ -3531,8 +3553,10 @@ def render_text(result):
     if result["mode"] == "train":
         s = result["setup"]
         lines.append(f"setup: {s['num_gpus']} GPUs = tp {s['tp']} x pp {s['pp']} x cp {s['cp']} x dp {s['dp']}"
-                     f"{' (ep ' + str(s['ep']) + ')' if s['ep'] > 1 else ''}; {s['sharding']}; {s['precision']}"
-                     f" + {s['optimizer']} (grads {s['grads']}); micro-batch {s['micro_batch']} x seq {s['seq_len']}"
+                     f"{' (ep ' + str(s['ep']) + ')' if s['ep'] > 1 else ''}; {s['sharding']}; "
+                     + (f"LoRA on a {result['lora']['base_dtype']} base, {result['lora']['adapter_dtype']} adapters"
+                        if result.get("lora") else f"{s['precision']}") +
+                     f" + {s['optimizer']}" + ("" if result.get("lora") else f" (grads {s['grads']})") + f"; micro-batch {s['micro_batch']} x seq {s['seq_len']}"
                      f"; recompute {s['recompute']}{'; SP' if s['sp'] else ''}")
         if result.get("lora"):
             lo = result["lora"]
