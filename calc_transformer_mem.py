@@ -80,6 +80,26 @@ Solvers: ``--max-micro-batch`` and ``--max-context`` (largest that fits ``--gpu-
 criterion (smallest tp x pp, then lowest ZeRO stage, then least recompute, then largest micro-batch); every
 micro-batch dividing the per-replica batch is tried, > 10^5 candidates/s (bench/bench_mem_search.py).
 
+Precision modes (``--precision``; the output states the one assumed, see PRECISION_MODES): ``bf16`` / ``fp16``
+(Megatron-LM / DeepSpeed: 16-bit weights + fp32 master), ``fp8``, ``fp32``, ``amp-bf16`` / ``amp-fp16``
+(torch.autocast over fp32 weights, as HF Trainer's --bf16 / --fp16: 4 B weights, 4 B grads, fp32 states, no master,
+plus autocast's 16-bit copy of every parameter a matmul reads, ``autocast_weight_copies``; MoE refused) and
+``bf16-pure`` (model.to(bfloat16), no master; optimizer states bf16 as torch's optimizers keep them, or fp32 with
+``--optimizer-state-dtype fp32``). Model-state bytes equal a real AdamW step under each recipe
+(tests/test_mem_precision.py).
+
+LoRA / QLoRA / DoRA (``--lora-rank`` and its group): peft's adapters, r (in + out) trainable per adapted linear
+(+ out with ``--dora``), equal to peft's get_nb_trainable_parameters() on published configs; ``--lora-targets``
+q,v | all-linear (every nn.Linear but the LM head; refused on MoE models, whose experts peft 0.21 adapts as 3-D
+parameters) | the block's module names; the frozen base at ``--base-dtype`` bf16 / fp16 / fp32 / int8 (LLM.int8:
+int8 + fp32 row scales) / nf4 (4-bit packed + fp32 absmax per 64 + the NF4 table) / nf4-dq (double quantization),
+bitsandbytes' layouts, with embeddings, norms, biases and the LM head kept in bf16; adapters, their gradients and
+optimizer states at ``--adapter-dtype`` (fp32, peft's default). Activations: the full fine-tune's estimate at the
+compute dtype (an over-estimate for a frozen base) plus the adapters' input casts, dropout copies and r-wide
+outputs. One GPU's view (data parallelism only): -tp/-pp/--cp/-ep, ZeRO/FSDP, --search and --precision are refused
+with LoRA. JSON adds ``lora`` {rank, alpha, targets, dropout, base_dtype, adapter_dtype, dora, trainable_params,
+total_params, trainable_percent, adapted_modules, base_weight_bytes}; its ``checkpoint`` is the adapters'.
+
 ``--params N`` instead of a model gives model states only (how the ZeRO paper and DeepSpeed's estimators count).
 
 The model is the shared model block's ``Model`` (the same dataclass, presets, config.json reader, parameter tensor
@@ -150,6 +170,8 @@ Examples
     python calc_transformer_mem.py --params 7.5B --num-gpus 64 -z 1 --overhead 0 --comm-buffer 0 --fragmentation 0  # 31.4 GB
     python calc_transformer_mem.py --preset gpt3-175b -tp 8 -pp 16 --sp --recompute selective --num-gpus 1024 --explain
     python calc_transformer_mem.py --preset llama-3-70b --num-gpus 64 --search --gpu-memory 80GiB -s 8192 --global-batch 512
+    python calc_transformer_mem.py -p llama-3.2-1b --precision amp-bf16 -s 1024 -b 4 --profile hf
+    python calc_transformer_mem.py -p llama-3-8b --lora-rank 16 --lora-targets all-linear --base-dtype nf4-dq -ca --gpu-memory 24GiB
 """
 # /// script
 # requires-python = ">=3.9"
@@ -2679,7 +2701,7 @@ def _count_params(model):
 # --------------------------------------------------------------------------------------------------------------
 # Training setup and model states
 # --------------------------------------------------------------------------------------------------------------
-PRECISIONS = ("bf16", "fp16", "fp32", "fp8")
+PRECISIONS = ("bf16", "fp16", "fp32", "fp8", "amp-bf16", "amp-fp16", "bf16-pure")  # PRECISION_MODES says what each stores
 OPTIMIZERS = ("adamw", "adamw-8bit", "adafactor", "lion", "sgd", "sgd-momentum", "muon")
 SHARDINGS = ("zero0", "zero1", "zero2", "zero3", "fsdp-full", "fsdp-grad-op", "fsdp-hybrid")
 RECOMPUTE = ("none", "selective", "full")
@@ -2719,6 +2741,7 @@ class TrainSetup:
     partition_activations: bool = False  # DeepSpeed's partition_activations: full-recompute checkpoints split over tp
     max_live_params: int = 0         # ZeRO-3 stage3_max_live_parameters (-zmlp): caps the gathered params; 0 = no cap
     comm_buffer_source: str = "2 x torch DDP bucket_cap_mb=25"  # what comm_buffer stands for, for the assumptions
+    optimizer_state_dtype: str = ""  # bf16-pure only: "bf16" (torch's optimizers: the parameters' dtype) | "fp32"
 
     @property
     def dp(self):
@@ -2744,6 +2767,7 @@ def validate_setup(setup, model):
         raise ValueError(f"--recompute must be one of {', '.join(RECOMPUTE)}, got {s.recompute!r}")
     if s.grads not in ("low", "fp32", "low+fp32"):
         raise ValueError(f"--grads must be low, fp32 or low+fp32, got {s.grads!r}")
+    validate_precision_mode(s)
     if s.num_gpus % (s.tp * s.pp * s.cp):
         raise ValueError(f"--num-gpus {s.num_gpus} is not divisible by tp x pp x cp = {s.tp * s.pp * s.cp}")
     etp = s.etp or s.tp
@@ -2810,7 +2834,7 @@ def stage_layers(num_layers, pp, stage):
 
 
 @functools.lru_cache(maxsize=4096)
-def part_summary(model, part, tp, ep, etp, optimizer):
+def part_summary(model, part, tp, ep, etp, optimizer, state_bytes=4):
     """Per-rank sums for one part of the model: part is "dense" or "moe" (one layer), "first" (embedding,
     positions) or "last" (final norm, LM head). Returns (dense numel, dense optimizer bytes, expert numel, expert
     optimizer bytes, FP8-cast linear numel, largest single tensor numel). Cached: a search asks thousands of times."""
@@ -2822,8 +2846,9 @@ def part_summary(model, part, tp, ep, etp, optimizer):
     dense = [(t, n) for t, n in local if t.role != "routed_experts"]
     expert = [(t, n) for t, n in local if t.role == "routed_experts"]
     linear = sum(n for t, n in local if len(t.shape) >= 2 and t.role not in EMBEDDING_ROLES and t.kind != "bias")
-    return (sum(n for _, n in dense), optimizer_state_bytes(optimizer, dense), sum(n for _, n in expert),
-            optimizer_state_bytes(optimizer, expert), linear, max([n for _, n in local] or [0]))
+    return (sum(n for _, n in dense), optimizer_state_bytes(optimizer, dense, state_bytes),
+            sum(n for _, n in expert), optimizer_state_bytes(optimizer, expert, state_bytes), linear,
+            max([n for _, n in local] or [0]))
 
 
 def stage_params(model, setup, stage, layer_counts=None):
@@ -2846,7 +2871,7 @@ def stage_params(model, setup, stage, layer_counts=None):
     for part, count in parts:
         if not count:
             continue
-        summary = part_summary(model, part, setup.tp, setup.ep, etp, setup.optimizer)
+        summary = part_summary(model, part, setup.tp, setup.ep, etp, setup.optimizer, optimizer_state_width(setup))
         for j in range(5):
             out[j] += summary[j] * count
         unit = max(unit, summary[0] + summary[2] if part in ("dense", "moe") else summary[5])
@@ -2854,14 +2879,18 @@ def stage_params(model, setup, stage, layer_counts=None):
             "unit": unit}
 
 
-def optimizer_state_bytes(opt, tensors):
+def optimizer_state_bytes(opt, tensors, state_bytes=4):
     """Exact optimizer-state bytes of optimizer `opt` for a list of (ModelTensor, local numel); role "all" stands for
-    the whole model in --params mode, whose tensors are unknown."""
+    the whole model in --params mode, whose tensors are unknown. state_bytes: the width of each state element (4:
+    fp32; 2: bf16, what torch's optimizers keep for bf16 parameters, --precision bf16-pure); the step counter stays
+    a float32 scalar and bitsandbytes' 8-bit states are uint8 + fp32 absmax (small tensors fp32) whatever the
+    parameters' dtype."""
     total = 0
+    w = state_bytes
     for t, n in tensors:
         step = 4 if t.role != "all" else 0  # torch's float32 step per parameter tensor (unknown with --params)
         if opt == "adamw":
-            total += 8 * n + step
+            total += 2 * w * n + step
         elif opt == "adamw-8bit":
             total += 8 * n if n < 4096 else 2 * n + 2 * 4 * (-(-n // 256))
         elif opt == "adafactor":
@@ -2869,14 +2898,14 @@ def optimizer_state_bytes(opt, tensors):
                 lead = n // (t.shape[-1] * t.shape[-2]) if t.shape[-1] * t.shape[-2] else 0
                 rows = n // t.shape[-1]
                 cols = lead * t.shape[-1]
-                total += 4 * (rows + cols) + step
+                total += w * (rows + cols) + step
             else:
-                total += 4 * n + step
+                total += w * n + step
         elif opt == "lion" or opt == "sgd-momentum":
-            total += 4 * n
+            total += w * n
         elif opt == "muon":
             hidden_matrix = len(t.shape) >= 2 and t.role not in EMBEDDING_ROLES
-            total += 4 * n if hidden_matrix else 8 * n + step
+            total += w * n if hidden_matrix else 2 * w * n + step
     return total
 
 
@@ -2884,6 +2913,8 @@ def bytes_per_param(setup):
     """(weights, grads persistent, fp32 grad copy owned by the optimizer, master) bytes per parameter."""
     p = setup.precision
     fsdp = setup.sharding.startswith("fsdp")
+    if p in PRECISION_STATE_BYTES:  # the modes without a master copy (PRECISION_MODES)
+        return PRECISION_STATE_BYTES[p]
     if p == "fp32":
         return 4, 4, 0, 0
     if fsdp:
@@ -2914,7 +2945,7 @@ def sharded_states(setup, n, opt_bytes, shard):
     fsdp = setup.sharding.startswith("fsdp")
     weights = part(n * w_b, 0 if fsdp else 3)  # FSDP always keeps its parameters sharded at rest
     if setup.sharding == "fsdp-grad-op":  # ...but SHARD_GRAD_OP keeps the unsharded compute copy fwd -> bwd
-        weights += n * (4 if setup.precision == "fp32" else 2)
+        weights += n * compute_weight_bytes(setup)
     # ZeRO-3 with an fp32 copy reduces 16-bit grads straight into the fp32 partition (DeepSpeed estimator: 18/N)
     low_grads = 0 if (copy_b and z >= 3) else part(n * g_b, 2)
     copy = part(n * copy_b, 1)
@@ -2949,10 +2980,125 @@ def model_state_terms(setup, held, dense_shard, expert_shard):
 
 
 # --------------------------------------------------------------------------------------------------------------
+# Precision modes as people name them (issue 12): what each --precision stores, per parameter
+# --------------------------------------------------------------------------------------------------------------
+# (weights, gradients, fp32 grad copy owned by the optimizer, master) bytes per parameter of the modes that keep no
+# master copy; bf16 / fp16 / fp8 (Megatron-LM, DeepSpeed) and fp32 are bytes_per_param's own rows.
+PRECISION_STATE_BYTES = {"amp-bf16": (4, 4, 0, 0), "amp-fp16": (4, 4, 0, 0), "bf16-pure": (2, 2, 0, 0)}
+AMP_PRECISIONS = ("amp-bf16", "amp-fp16")
+OPTIMIZER_STATE_DTYPES = ("bf16", "fp32")
+PRECISION_MODES = {
+    "bf16": "Megatron-LM / DeepSpeed bf16 mixed precision: bf16 weights (2 B) run forward and backward, the optimizer "
+            "updates an fp32 master copy (4 B); fp32 optimizer states; gradients per --grads (Micikevicius et al. "
+            "2018; Megatron-LM --bf16; FSDP MixedPrecision: sharded fp32 parameters 4 B + fp32 grads 4 B)",
+    "fp16": "fp16 mixed precision with loss scaling: fp16 weights (2 B) + fp32 master (4 B), fp32 optimizer states "
+            "(Micikevicius et al. 2018; Megatron-LM --fp16)",
+    "fp8": "bf16 mixed precision (2 B weights + 4 B master) plus an FP8 cast of every linear weight (1 B; Transformer "
+           "Engine) and FP8 linear inputs",
+    "fp32": "fp32 training: weights, gradients and optimizer states fp32 (4 B each), 4-byte activations, no master",
+    "amp-bf16": "torch.autocast(bfloat16) over an fp32 model, as Hugging Face Trainer's --bf16 runs it: fp32 weights "
+                "(4 B) and gradients (4 B), no master copy (the weights are the fp32 copy), fp32 optimizer states; "
+                "matmuls in bf16 (2-byte matmul inputs/outputs; norms and the residual stream stay fp32); autocast "
+                "caches a bf16 copy of every parameter a matmul reads (2 B) until the forward ends",
+    "amp-fp16": "torch.autocast(float16) + GradScaler over an fp32 model (HF Trainer --fp16): as amp-bf16 with fp16 "
+                "casts (the scaler's fp32 scale and growth tracker are two scalars, not counted)",
+    "bf16-pure": "the model itself in bf16 (model.to(torch.bfloat16)), no master copy: weights 2 B, gradients 2 B; "
+                 "optimizer states in the parameters' dtype (torch.optim.AdamW/SGD/Adafactor/Muon allocate them "
+                 "zeros_like(param): bf16, 2 B per state; the step counter a float32 scalar per tensor) or fp32 with "
+                 "--optimizer-state-dtype fp32 (an optimizer that keeps fp32 states for bf16 parameters, e.g. "
+                 "torchdistx's AnyPrecisionAdamW with momentum_dtype and variance_dtype float32)",
+}
+
+
+def validate_precision_mode(setup):
+    """--optimizer-state-dtype is bf16-pure's choice only; the other modes' states are fp32 (their papers' and
+    frameworks' layout). --grads chooses between 16-bit and fp32 gradients, which only the master-copy modes have."""
+    if setup.optimizer_state_dtype not in ("",) + OPTIMIZER_STATE_DTYPES:
+        raise ValueError(f"--optimizer-state-dtype must be bf16 or fp32, got {setup.optimizer_state_dtype!r}")
+    if setup.optimizer_state_dtype and setup.precision != "bf16-pure":
+        raise ValueError(f"--optimizer-state-dtype applies to --precision bf16-pure (the other modes keep fp32 "
+                         f"optimizer states), got --precision {setup.precision}")
+    if setup.precision in PRECISION_STATE_BYTES and setup.grads != "low":
+        raise ValueError(f"--grads {setup.grads} does not apply with --precision {setup.precision} (its gradients "
+                         "have the weights' dtype)")
+    if setup.precision == "bf16-pure" and setup.optimizer == "adamw-8bit" and setup.optimizer_state_dtype:
+        raise ValueError("--optimizer-state-dtype does not apply to adamw-8bit (bitsandbytes keeps uint8 states)")
+
+
+def optimizer_state_width(setup):
+    """Bytes per optimizer-state element: 2 for bf16-pure's default (the parameters' dtype), else 4 (fp32)."""
+    if setup.precision == "bf16-pure":
+        return 4 if setup.optimizer_state_dtype == "fp32" else 2
+    return 4
+
+
+def optimizer_state_dtype_name(setup):
+    return "bf16" if optimizer_state_width(setup) == 2 else "fp32"
+
+
+def compute_weight_bytes(setup):
+    """Bytes per element of the weights forward and backward read (the gathered copy under ZeRO-3/FSDP): 4 for fp32
+    and autocast over fp32 weights (FSDP without MixedPrecision gathers fp32), else 2."""
+    return 4 if setup.precision == "fp32" or setup.precision in AMP_PRECISIONS else 2
+
+
+def autocast_cast_numel(model, setup, stage):
+    """Elements of the parameters a matmul reads on one rank of `stage`: what autocast casts to 16 bits.
+
+    torch.autocast casts the floating inputs of the ops on its lower-precision list (linear, addmm, matmul, bmm,
+    ...) and caches the cast of a leaf tensor that requires grad (aten/src/ATen/autocast_mode.cpp, cached_cast)
+    until the outermost autocast region exits: every linear weight and bias, the LM head (or the tied embedding it
+    reads), the router; not the embedding lookups (F.embedding runs in fp32) nor the norms. The weight casts are also
+    saved for backward (the input gradient needs them), so they outlive the cache and are freed layer by layer in
+    backward. Counted once, unsharded by ZeRO/FSDP (the casts are of the gathered weights). Routed experts are
+    refused: transformers 5 runs them through its experts kernels (integrations/moe.py: grouped_mm, batched_mm or an
+    eager loop over weight slices), and what autocast casts and keeps differs by kernel and device (measured on the
+    CPU: no expert cast at all), so no one number is right."""
+    if setup.precision not in AMP_PRECISIONS:
+        return 0
+    if model.is_moe:
+        raise ValueError(f"--precision {setup.precision} with routed experts (--num-experts): autocast's casts of "
+                         "the expert weights depend on transformers' experts kernel; not modelled (use bf16, "
+                         "bf16-pure or fp32)")
+    etp = setup.etp or setup.tp
+
+    def cast(tensors, table_read=False):
+        total = 0
+        for t in tensors:
+            if t.buffer or t.kind == "norm" or t.role == "positions":
+                continue
+            if t.kind == "table" and not (t.role == "lm_head" or table_read):
+                continue
+            total += _local_numel(t, setup.tp, setup.ep, etp, model.kv_heads)
+        return total
+
+    layers = stage_layers(model.num_layers, setup.pp, stage)
+    n_moe = sum(1 for i in layers if model.layer_is_moe(i))
+    total = (len(layers) - n_moe) * cast(layer_tensors(model, False)) + (
+        n_moe * cast(layer_tensors(model, True)) if n_moe else 0)
+    first, last = global_tensors(model)
+    if stage == 0:
+        total += cast([t for t in first if t.kind != "table"])  # OPT's project_in
+    if stage == setup.pp - 1:
+        total += cast(last)
+        if model.tied_embeddings:  # the LM head's F.linear reads the embedding table
+            total += cast([t for t in first if t.role == "embedding"], table_read=True)
+    return total
+
+
+def precision_assumption(setup):
+    """One line for the output: the precision mode assumed, in words, with its bytes per parameter."""
+    w_b, g_b, copy_b, m_b = bytes_per_param(setup)
+    line = (f"precision {setup.precision}: {PRECISION_MODES[setup.precision]}; per parameter here: weights {w_b} B, "
+            f"gradients {g_b + copy_b} B, master {m_b} B, optimizer states {optimizer_state_dtype_name(setup)}")
+    return line
+
+
+# --------------------------------------------------------------------------------------------------------------
 # Activations (Korthikanti et al. 2022, Table 2, generalised)
 # --------------------------------------------------------------------------------------------------------------
 def _act_bytes(setup):
-    return 4 if setup.precision == "fp32" else 2
+    return 4 if setup.precision == "fp32" else 2  # amp-*: the matmuls' inputs and outputs (autocast's casts)
 
 
 def _micro_batch_tokens(setup, batch=None, seq=None):
@@ -2992,20 +3138,24 @@ def layer_activation_tensors(model, setup, moe, attention_kind, batch=None, seq=
 
     T = s * b
 
+    # under autocast (amp-*) the residual stream stays fp32 (embeddings, adds and norms are not autocast to bf16),
+    # so what a norm saves is fp32; only the matmuls' inputs and outputs are 2-byte casts
+    norm_B = 4 if setup.precision in AMP_PRECISIONS else B
+
     def norm(name, width=h, split="sp"):
         div = sp_div if split == "sp" else 1
         rows = T // div if split == "sp" else T
         if model.norm == "nonparametric" and not hf:
-            add(name + " input", (rows, width), B, split)
+            add(name + " input", (rows, width), norm_B, split)
             return
         if hf and model.norm == "rmsnorm":
             add(name + " input upcast (fp32)", (rows, width), 4, split)
-            add(name + " normalised", (rows, width), 4 if model.norm_fp32_scale else B, split)
+            add(name + " normalised", (rows, width), 4 if model.norm_fp32_scale else norm_B, split)
             add(name + " rstd (fp32)", (rows,), 4, split)
         else:
             # OLMo-1's parameter-free LayerNorm runs F.layer_norm on an fp32 copy of its input
             add(name + " input" + (" upcast (fp32)" if hf and model.norm_fp32_input else ""), (rows, width),
-                4 if hf and model.norm_fp32_input else B, split)
+                4 if hf and model.norm_fp32_input else norm_B, split)
             if hf:  # the paper (and the megatron profile) ignores the 4-8 B per token of norm statistics
                 add(name + " mean+rstd (fp32)", (rows, 2 if model.norm != "rmsnorm" else 1), 4, split)
 
@@ -3210,7 +3360,7 @@ def _gathered_bytes(setup, unit_params):
     z3 = setup.sharding in ("zero3", "fsdp-full", "fsdp-hybrid")
     if not z3 or not unit_params:
         return 0
-    w_b = 2 if setup.precision != "fp32" else 4
+    w_b = compute_weight_bytes(setup)
     fp8_cast = 1 if setup.precision == "fp8" else 0  # sharded models cast only the gathered layers to FP8
     live = (1 + setup.prefetch_units) * unit_params
     if setup.max_live_params:
@@ -3229,12 +3379,15 @@ def training_memory(model, setup):
     if model is None:
         n_local = -(-setup.num_params // (setup.tp * setup.pp))
         fake = [(ModelTensor("params", (n_local,), "all"), n_local)]
-        held = {"dense": n_local, "dense_opt": optimizer_state_bytes(setup.optimizer, fake), "expert": 0,
+        held = {"dense": n_local, "dense_opt": optimizer_state_bytes(setup.optimizer, fake, optimizer_state_width(setup)),
+                "expert": 0,
                 "expert_opt": 0, "fp8_linear": n_local}
         terms, cpu = model_state_terms(setup, held, dense_shard, expert_shard)
         terms["gathered_params"] = _gathered_bytes(setup, setup.largest_unit_params)
         terms["activations"] = 0
         terms["logits_loss"] = 0
+        if setup.precision in AMP_PRECISIONS:  # tensors unknown: every parameter taken as read by a matmul
+            terms["autocast_weight_copies"] = 2 * n_local
         stages["first"] = (terms, cpu)
         assumptions.append("--params mode: model states only, parameters split evenly over tp x pp; no activations")
         if setup.optimizer in ("adafactor", "muon"):
@@ -3248,6 +3401,8 @@ def training_memory(model, setup):
             terms["gathered_params"] = _gathered_bytes(setup, held["unit"])
             terms["activations"] = stage_activation_bytes(model, setup, stage)
             terms["logits_loss"] = logits_bytes(model, setup) if stage == setup.pp - 1 else 0
+            if setup.precision in AMP_PRECISIONS:
+                terms["autocast_weight_copies"] = 2 * autocast_cast_numel(model, setup, stage)
             stages[label] = (terms, cpu)
     out_stages = {}
     for label, (terms, cpu) in stages.items():
@@ -3263,11 +3418,23 @@ def training_memory(model, setup):
     total_params = count_params(model)["total"] if model is not None else setup.num_params
     ckpt_w = total_params * (4 if w_b == 4 else 2)  # fp32 or FSDP's fp32 parameters are saved as fp32
     if model is not None:
-        whole = stage_params(model, TrainSetup(optimizer=setup.optimizer), 0)  # tp = pp = 1: the whole model
+        whole = stage_params(model, TrainSetup(optimizer=setup.optimizer, precision=setup.precision,  # tp = pp = 1
+                                               optimizer_state_dtype=setup.optimizer_state_dtype), 0)
         opt_full = whole["dense_opt"] + whole["expert_opt"]
     else:
-        opt_full = optimizer_state_bytes(setup.optimizer, [(ModelTensor("p", (total_params,), "all"), total_params)])
+        opt_full = optimizer_state_bytes(setup.optimizer, [(ModelTensor("p", (total_params,), "all"), total_params)],
+                                         optimizer_state_width(setup))
     ckpt_full = ckpt_w + total_params * m_b + opt_full
+    assumptions.append(precision_assumption(setup))
+    if setup.precision in AMP_PRECISIONS:
+        assumptions.append("autocast weight copies: the 16-bit cast of every parameter a matmul reads, all alive at "
+                           "the end of the forward pass (autocast's cache; the weight casts are saved for backward)"
+                           + (" (--params: every parameter counted)" if model is None else ""))
+        if model is not None:
+            assumptions.append("activations under autocast: the profile's tensors with 2-byte matmul inputs and "
+                               "outputs and fp32 norm tensors; NOT checked to 10 %: on 128-wide Llama/Qwen/OLMo "
+                               "models (hf, sdpa) it is 5-13 % below the tensors autograd saves (fp32 products "
+                               "such as RoPE's are not listed), up to 35 % below for Falcon eager")
     assumptions += [
         f"ZeRO/FSDP shard over dp x cp = {setup.dp * setup.cp} ranks (dense) and expert-dp = {expert_shard} (experts)",
         f"framework overhead {gib(setup.overhead):.2f} GiB (CUDA context, cuBLAS/NCCL workspaces); "
@@ -3298,11 +3465,279 @@ def training_memory(model, setup):
         "stages": out_stages,
         "cpu_per_gpu_bytes": out_stages[worst]["cpu_offloaded_bytes"],
         "checkpoint": {"weights_bytes": ckpt_w, "full_bytes": ckpt_full},
-        "bytes_per_param": {"weights": w_b, "gradients": g_b + copy_b, "master_weights": m_b},
+        "bytes_per_param": {"weights": w_b, "gradients": g_b + copy_b, "master_weights": m_b,
+                            "optimizer_state_dtype": optimizer_state_dtype_name(setup)},
         "setup": dict(asdict(setup), dp=setup.dp, dense_shard=dense_shard, expert_shard=expert_shard,
                       micro_batches=micro_batches(setup) if model is not None else None),
         "assumptions": assumptions,
     }
+
+
+# --------------------------------------------------------------------------------------------------------------
+# LoRA, QLoRA and DoRA (issue 12): peft's adapters on a frozen base
+# --------------------------------------------------------------------------------------------------------------
+# peft (huggingface/peft, tuners/lora/layer.py) wraps each targeted linear W (out x in): lora_A (r x in) and lora_B
+# (out x r), trainable; with use_dora a magnitude vector (out) too (tuners/lora/dora.py, lora_magnitude_vector).
+# Trainable parameters per adapted linear: r (in + out) [+ out], what get_nb_trainable_parameters() counts. "all-linear"
+# is every nn.Linear / Conv1D but the output layer (peft tuners_utils._maybe_include_all_linear_layers): in
+# transformers 5 the routers and the routed experts are no nn.Linear (a parameter in a router module; experts stacked
+# in 3-D tensors). peft 0.21's all-linear nevertheless adapts a MoE model's expert parameters (its target_parameters
+# path: Mixtral all-linear r 16 gives 359,665,664 trainable, only 13,631,488 in nn.Linear): all-linear on a MoE model
+# and targeting experts or routers are refused; named linears (attention, shared experts) are counted exactly.
+LORA_BASE_DTYPES = ("bf16", "fp16", "fp32", "int8", "nf4", "nf4-dq")
+LORA_ADAPTER_DTYPES = ("fp32", "bf16")
+LORA_SHORTHANDS = {"q": "q_proj", "k": "k_proj", "v": "v_proj", "o": "o_proj"}
+LORA_ROLES = ("attention", "mlp", "shared_experts", "embedding_projections")  # nn.Linear in transformers 5
+NF4_BLOCK = 64            # bitsandbytes quantize_4bit's default blocksize
+NF4_NESTED_BLOCK = 256    # double quantization: the absmax values quantised in blocks of 256 (quantize_blockwise)
+
+
+@dataclass(frozen=True)
+class LoraSetup:
+    rank: int = 8
+    alpha: float = 16.0               # scaling alpha / r: no memory effect, printed
+    targets: str = "q,v"              # "q,v" | "all-linear" | comma-separated module names (the block's)
+    dropout: float = 0.0              # > 0: nn.Dropout before lora_A keeps a mask and its output per adapted linear
+    base_dtype: str = "bf16"          # the frozen base: bf16 | fp16 | fp32 | int8 (LLM.int8) | nf4 | nf4-dq
+    adapter_dtype: str = "fp32"       # peft's autocast_adapter_dtype=True upcasts adapters of a 16-bit base to fp32
+    dora: bool = False
+
+
+def lora_linear_name(t):
+    """A parameter tensor's module name as --lora-targets spells it: the block's name less '.weight' and its path
+    (self_attn.q_proj.weight -> q_proj; mlp.shared_experts.gate_proj.weight -> gate_proj)."""
+    return t.name.rsplit(".", 2)[-2]
+
+
+def lora_candidates(tensors):
+    """The tensors peft can wrap: 2-D weights of nn.Linear modules (LORA_ROLES)."""
+    return [t for t in tensors if t.kind == "weight" and len(t.shape) == 2 and t.role in LORA_ROLES and not t.buffer]
+
+
+def lora_target_names(model, targets):
+    """--lora-targets -> the set of module names adapted, checked against the model's tensor list; ValueError naming
+    the flag for a name the model does not have or a module peft cannot wrap here."""
+    available = set()
+    unwrappable = set()
+    for moe in ((False, True) if model.is_moe else (False,)):
+        for t in layer_tensors(model, moe):
+            (available if t in lora_candidates([t]) else unwrappable).add(t.name.rsplit(".", 2)[-2])
+    first, last = global_tensors(model)
+    available |= {lora_linear_name(t) for t in lora_candidates(first + last)}
+    text = targets.strip().lower()
+    if text == "all-linear":
+        if model.is_moe:  # measured: Mixtral all-linear r16 -> 359,665,664 trainable, 13,631,488 of them nn.Linear
+            raise ValueError("--lora-targets all-linear on a MoE model: peft 0.21 also adapts the routed experts' 3-D "
+                             "parameters (target_parameters), whose adapter shapes are not modelled; list the linear "
+                             "modules instead (e.g. q,k,v,o)")
+        return frozenset(available)
+    names = [LORA_SHORTHANDS.get(n.strip(), n.strip()) for n in text.split(",") if n.strip()]
+    if not names:
+        raise ValueError(f"--lora-targets needs module names, 'q,v' or 'all-linear', got {targets!r}")
+    for n in names:
+        if n in available:
+            continue
+        if n in ("q_proj", "k_proj", "v_proj") and "qkv_proj" in available:
+            raise ValueError(f"--lora-targets {n}: this model fuses q, k and v into one linear (qkv_proj: GPT-2's "
+                             "c_attn, Falcon's query_key_value); target qkv_proj")
+        if n in ("experts", "router", "gate_up_proj", "up_proj", "down_proj") and model.is_moe and n in unwrappable | {
+                "experts", "router"}:
+            raise ValueError(f"--lora-targets {n}: routed experts and routers are no nn.Linear in transformers 5 "
+                             "(3-D expert tensors, a router parameter); peft's LoRA on them is not modelled")
+        raise ValueError(f"--lora-targets {n}: no such linear in this model; it has {', '.join(sorted(available))} "
+                         "(or give 'q,v' / 'all-linear')")
+    return frozenset(names)
+
+
+def lora_adapted(model, lora):
+    """[(ModelTensor of the base linear, times it occurs in the model)] for every adapted linear."""
+    names = lora_target_names(model, lora.targets)
+    n_moe = model.moe_layer_count()
+    out = []
+    for moe, times in ((False, model.num_layers - n_moe), (True, n_moe)):
+        if times:
+            out += [(t, times) for t in lora_candidates(layer_tensors(model, moe)) if lora_linear_name(t) in names]
+    first, last = global_tensors(model)
+    out += [(t, 1) for t in lora_candidates(first + last) if lora_linear_name(t) in names]
+    return out
+
+
+def lora_adapter_tensors(model, lora):
+    """[(ModelTensor, local numel)] of every trainable adapter tensor (all layers): lora_A (r, in), lora_B (out, r)
+    and with DoRA the magnitude (out,). Shapes as peft builds them; Conv1D's (in, out) has the same counts."""
+    out = []
+    for t, times in lora_adapted(model, lora):
+        n_out, n_in = t.shape
+        shapes = [(lora.rank, n_in), (n_out, lora.rank)] + ([(n_out,)] if lora.dora else [])
+        for _ in range(times):
+            out += [(ModelTensor(t.name + ".lora", shape, "lora"), math.prod(shape)) for shape in shapes]
+    return out
+
+
+def lora_trainable_params(model, lora):
+    """Exact trainable parameters: sum over adapted linears of r (in + out) (+ out with DoRA)."""
+    return sum(times * (lora.rank * sum(t.shape) + (t.shape[0] if lora.dora else 0))
+               for t, times in lora_adapted(model, lora))
+
+
+def quantized_linear_bytes(numel, rows, base_dtype):
+    """Stored bytes of one frozen linear weight of `numel` elements and `rows` output features, bitsandbytes layouts:
+
+    * int8 (LLM.int8(), Dettmers et al. 2022; bnb Linear8bitLt / Int8Params): int8 weights + one fp32 scale per
+      output row (SCB): numel + 4 rows.
+    * nf4 (QLoRA, Dettmers et al. 2023; bnb functional.quantize_4bit, blocksize 64): two 4-bit codes per byte
+      (ceil(numel / 2)), one fp32 absmax per 64-block, and the 16-entry fp32 NF4 table get_4bit_type makes for each
+      tensor (64 B).
+    * nf4-dq (double quantization, bnb_4bit_use_double_quant): the absmax values, less their mean (offset, an fp32
+      scalar), quantised by quantize_blockwise to uint8 in blocks of 256: 1 B per 64-block + an fp32 absmax per 256
+      blocks + the 256-entry fp32 dynamic map copied per tensor (1024 B) + the offset (4 B), with the NF4 table.
+    The CUDA caching allocator rounds every tensor up to 512 B; that rounding is not counted here."""
+    if base_dtype == "int8":
+        return numel + 4 * rows
+    blocks = -(-numel // NF4_BLOCK)
+    packed = -(-numel // 2)
+    if base_dtype == "nf4":
+        return packed + 4 * blocks + 64
+    nested = -(-blocks // NF4_NESTED_BLOCK)
+    return packed + blocks + 4 * nested + 1024 + 4 + 64
+
+
+def lora_base_weight_bytes(model, lora):
+    """Bytes of the frozen base. 16/32-bit: every parameter at that width. int8 / nf4: transformers' bitsandbytes
+    integration (integrations/bitsandbytes.py replace_with_bnb_linear) quantises every nn.Linear and Conv1D except
+    the output layer (quantizers/base.py get_keys_to_not_convert: the LM head and tied weights); embeddings, norms,
+    biases and the LM head stay at the compute dtype (bf16 here, bnb_4bit_compute_dtype / torch_dtype)."""
+    total = count_params(model)["total"]
+    if lora.base_dtype in ("bf16", "fp16", "fp32"):
+        return total * (4 if lora.base_dtype == "fp32" else 2)
+    if model.is_moe:
+        raise ValueError(f"--base-dtype {lora.base_dtype} with routed experts: bitsandbytes quantises nn.Linear only "
+                         "and transformers 5 stores experts as 3-D tensors; their stored layout is not modelled")
+    quantized = 0
+    quantized_numel = 0
+    n_moe = model.moe_layer_count()
+    groups = [(layer_tensors(model, False), model.num_layers - n_moe)]
+    first, last = global_tensors(model)
+    groups.append((tuple(first) + tuple(last), 1))
+    for tensors, times in groups:
+        for t in lora_candidates(tensors):  # the nn.Linear / Conv1D weights (the LM head is a table: kept)
+            quantized += times * quantized_linear_bytes(t.numel, t.shape[0], lora.base_dtype)
+            quantized_numel += times * t.numel
+    return quantized + 2 * (total - quantized_numel)
+
+
+def lora_model_states(model, setup, lora):
+    """(terms, assumption lines) of a LoRA / QLoRA / DoRA run: frozen base, fp32 (or bf16) adapters, their gradients
+    and optimizer states; no master copy (the adapters are the trainable copy)."""
+    adapters = lora_adapter_tensors(model, lora)
+    n = sum(k for _, k in adapters)
+    a_b = 4 if lora.adapter_dtype == "fp32" else 2
+    opt = optimizer_state_bytes(setup.optimizer, adapters, a_b)
+    terms = {"weights": lora_base_weight_bytes(model, lora) + a_b * n, "gradients": a_b * n, "master_weights": 0,
+             "optimizer_states": opt}
+    return terms, n
+
+
+def lora_activation_bytes(model, setup, lora, batch=None, seq=None):
+    """What peft's LoRA layers save on top of the base model's activations, per micro-batch, all layers: for each
+    adapted linear (in -> out) peft casts the input to the adapter dtype (tuners_utils._cast_input_dtype) and lora_A
+    saves that copy (T x in at the adapter width); with --lora-dropout > 0 nn.Dropout saves its mask (1 B) and
+    lora_A its output instead; lora_B saves lora_A's output (T x r). Under full recompute only one layer's."""
+    b, s = _micro_batch_tokens(setup, batch, seq)
+    T = b * s
+    a_b = 4 if lora.adapter_dtype == "fp32" else 2
+    names = lora_target_names(model, lora.targets)
+
+    def saved(tensors):
+        return sum(T * t.shape[1] * a_b + (T * t.shape[1] if lora.dropout > 0 else 0) + T * lora.rank * a_b
+                   for t in lora_candidates(tensors) if lora_linear_name(t) in names)
+
+    n_moe = model.moe_layer_count()
+    kinds = [(saved(layer_tensors(model, False)), model.num_layers - n_moe)]
+    if n_moe:
+        kinds.append((saved(layer_tensors(model, True)), n_moe))
+    first, last = global_tensors(model)
+    outside = saved(tuple(first) + tuple(last))
+    if setup.recompute == "full":  # one layer recomputed at a time in backward
+        return outside + max(k for k, times in kinds if times)
+    return outside + sum(k * times for k, times in kinds)
+
+
+def check_lora_setup(setup, model, lora):
+    """The combinations the LoRA model covers: one GPU's view of data parallelism (no tp/pp/cp/ep, no ZeRO sharding
+    of the frozen base), a model, a precision given by --base-dtype (not --precision)."""
+    if model is None:
+        raise ValueError("--lora-rank needs a model (--preset, --config or shape flags), not --params")
+    if not 1 <= lora.rank <= 1 << 20:
+        raise ValueError(f"--lora-rank must be in 1..{1 << 20}, got {lora.rank}")
+    if lora.base_dtype not in LORA_BASE_DTYPES:
+        raise ValueError(f"--base-dtype must be one of {', '.join(LORA_BASE_DTYPES)}, got {lora.base_dtype!r}")
+    if lora.adapter_dtype not in LORA_ADAPTER_DTYPES:
+        raise ValueError(f"--adapter-dtype must be fp32 or bf16, got {lora.adapter_dtype!r}")
+    if setup.tp * setup.pp * setup.cp * setup.ep > 1:
+        raise ValueError("--lora-rank with -tp/-pp/--cp/-ep: model-parallel LoRA is not modelled (data parallelism "
+                         "only: --num-gpus with -z 0)")
+    if setup.sharding != "zero0" or setup.offload_optimizer or setup.offload_params:
+        raise ValueError("--lora-rank with ZeRO/FSDP sharding or offload is not modelled (give -z 0)")
+    if setup.optimizer in ("muon",):
+        raise ValueError("--lora-rank with --optimizer muon is not modelled (its AdamW/Muon split is by module role)")
+    if setup.recompute == "selective":
+        raise ValueError("--lora-rank with --recompute selective is not modelled (HF gradient checkpointing is "
+                         "--recompute full / -ca)")
+    lora_target_names(model, lora.targets)
+
+
+def lora_training_memory(model, setup, lora):
+    """Per-GPU training memory of a LoRA / QLoRA / DoRA fine-tune: training_memory's terms with the model states
+    replaced by lora_model_states and the adapters' activations added. The base runs in its compute dtype (bf16
+    for int8 / nf4 / bf16 bases, fp16, fp32): the activation estimate is the full fine-tune's at that width, an
+    over-estimate where frozen layers save less (a frozen linear keeps no input for a weight gradient)."""
+    check_lora_setup(setup, model, lora)
+    compute = {"fp32": "fp32", "fp16": "fp16"}.get(lora.base_dtype, "bf16")
+    base_setup = replace(setup, precision=compute, grads="low", optimizer_state_dtype="")
+    result = training_memory(model, base_setup)
+    states, trainable = lora_model_states(model, setup, lora)
+    terms = dict(result["per_gpu"])
+    for key in ("fragmentation", "total"):
+        terms.pop(key)
+    terms.update(states)
+    terms["activations"] += lora_activation_bytes(model, setup, lora)
+    overhead = terms.pop("framework_overhead")
+    allocated = sum(terms.values())
+    terms["fragmentation"] = int(allocated * setup.fragmentation)
+    terms["framework_overhead"] = overhead
+    terms["total"] = sum(terms.values())
+    total = count_params(model)["total"]
+    names = sorted(lora_target_names(model, lora.targets))
+    result["per_gpu"] = terms
+    result["stages"] = {"first": {"terms": terms, "cpu_offloaded_bytes": 0}}
+    result["lora"] = dict(asdict(lora), trainable_params=trainable, total_params=total + trainable,
+                          trainable_percent=100.0 * trainable / (total + trainable), adapted_modules=names,
+                          base_weight_bytes=lora_base_weight_bytes(model, lora))
+    a_b = 4 if lora.adapter_dtype == "fp32" else 2
+    lines = [
+        f"LoRA (peft semantics): rank {lora.rank}, alpha {lora.alpha:g} (scaling alpha/r = {lora.alpha / lora.rank:g};"
+        f" no memory effect), targets {lora.targets} -> {', '.join(names)}; {trainable:,} trainable parameters of "
+        f"{total + trainable:,} ({100.0 * trainable / (total + trainable):.4f} %)"
+        + ("; DoRA magnitude vectors included" if lora.dora else ""),
+        f"frozen base at {lora.base_dtype}" + (
+            " (bitsandbytes: every nn.Linear/Conv1D but the LM head quantised; embeddings, norms, biases and the LM "
+            "head kept in bf16; CUDA's 512-B rounding per tensor not counted)" if lora.base_dtype in
+            ("int8", "nf4", "nf4-dq") else "") + f"; compute (activations) in {compute}",
+        f"adapters, their gradients and {setup.optimizer} states at {lora.adapter_dtype} ({a_b} B; peft's "
+        "autocast_adapter_dtype upcasts adapters of a 16-bit base to fp32); no master copy",
+        "activations: the full fine-tune's estimate at the compute dtype (an over-estimate: frozen linears keep no "
+        "input for a weight gradient) plus each adapted linear's input cast to the adapter dtype, lora_A's output"
+        + (" and the dropout mask" if lora.dropout > 0 else " (--lora-dropout 0: no dropout copies)")
+        + ("; full recompute (HF gradient checkpointing): one layer's adapter tensors" if setup.recompute == "full"
+           else ""),
+    ]
+    result["assumptions"] = [a for a in result["assumptions"] if not a.startswith("precision ")] + lines
+    result["bytes_per_param"] = {"weights": None, "gradients": a_b, "master_weights": 0,
+                                 "optimizer_state_dtype": lora.adapter_dtype}
+    result["checkpoint"] = {"weights_bytes": a_b * trainable, "full_bytes": a_b * trainable + states[
+        "optimizer_states"]}  # peft saves the adapters only
+    return result
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -3789,7 +4224,8 @@ def search_configs(model, base, gpu_bytes, max_tp=8, top=10):
 TERM_LABELS = {
     "weights": "weights", "gradients": "gradients", "master_weights": "fp32 master weights",
     "optimizer_states": "optimizer states", "gathered_params": "ZeRO-3/FSDP gathered params",
-    "activations": "activations", "logits_loss": "logits / loss buffers", "comm_buckets": "communication buckets",
+    "activations": "activations", "logits_loss": "logits / loss buffers",
+    "autocast_weight_copies": "autocast 16-bit weight copies", "comm_buckets": "communication buckets",
     "fragmentation": "fragmentation allowance", "framework_overhead": "framework overhead",
     "kv_cache": "KV cache", "linear_state": "delta-net conv + recurrent state", "prefill_activations": "prefill activations (peak)", "logits": "logits",
 }
@@ -3823,9 +4259,17 @@ def render_text(result):
     if result["mode"] == "train":
         s = result["setup"]
         lines.append(f"setup: {s['num_gpus']} GPUs = tp {s['tp']} x pp {s['pp']} x cp {s['cp']} x dp {s['dp']}"
-                     f"{' (ep ' + str(s['ep']) + ')' if s['ep'] > 1 else ''}; {s['sharding']}; {s['precision']}"
-                     f" + {s['optimizer']} (grads {s['grads']}); micro-batch {s['micro_batch']} x seq {s['seq_len']}"
+                     f"{' (ep ' + str(s['ep']) + ')' if s['ep'] > 1 else ''}; {s['sharding']}; "
+                     + (f"LoRA on a {result['lora']['base_dtype']} base, {result['lora']['adapter_dtype']} adapters"
+                        if result.get("lora") else f"{s['precision']}") +
+                     f" + {s['optimizer']}" + ("" if result.get("lora") else f" (grads {s['grads']})") + f"; micro-batch {s['micro_batch']} x seq {s['seq_len']}"
                      f"; recompute {s['recompute']}{'; SP' if s['sp'] else ''}")
+        if result.get("lora"):
+            lo = result["lora"]
+            lines.append(f"LoRA: r {lo['rank']}, alpha {lo['alpha']:g}, {', '.join(lo['adapted_modules'])}; "
+                         f"{lo['trainable_params']:,} trainable of {lo['total_params']:,} parameters "
+                         f"({lo['trainable_percent']:.4f} %); base {lo['base_dtype']} {_size(lo['base_weight_bytes'])}"
+                         f"; adapters {lo['adapter_dtype']}{'; DoRA' if lo['dora'] else ''}")
         lines.append(f"per GPU ({result['worst_stage']} pipeline stage):")
     else:
         s = result["setup"]
@@ -3989,7 +4433,9 @@ def build_parser():
     t.add_argument("--sharding", help=f"one of {', '.join(SHARDINGS)} (default zero0)")
     t.add_argument("--fsdp-shard-size", help="fsdp-hybrid shard-group size (default --gpus-per-node)")
     t.add_argument("--prefetch-units", help="ZeRO-3/FSDP units gathered ahead (default 1)")
-    t.add_argument("--precision", help=f"one of {', '.join(PRECISIONS)} (default bf16)")
+    t.add_argument("--precision", help=f"one of {', '.join(PRECISIONS)} (default bf16: Megatron/DeepSpeed bf16 weights "
+                   "+ fp32 master; amp-bf16: HF Trainer --bf16, autocast over fp32 weights; bf16-pure: bf16 weights, "
+                   "no master); the output states what the mode stores")
     t.add_argument("--grads", help="low | fp32 | low+fp32 (default low)")
     t.add_argument("-opt", "--optimizer", help=f"one of {', '.join(OPTIMIZERS)} (default adamw; sgd_momentum is "
                                                 "sgd-momentum)")
@@ -4050,6 +4496,8 @@ def build_parser():
     e.add_argument("--kv-cache-memory-bytes", metavar="SIZE",
                    help="vLLM's own flag: the KV pool itself (e.g. from its log's \"Available KV cache memory\"); "
                         "no budget is computed")
+    add_precision_mode_arguments(p)
+    add_lora_arguments(p)
     o = p.add_argument_group("solvers and output")
     o.add_argument("--gpu-memory", help="GPU memory, e.g. 80GiB or 80GB (they differ)")
     o.add_argument("--gpu", metavar="NAME", help="an accelerator of the shared catalogue (h100-sxm, mi300x, ...): "
@@ -4063,6 +4511,62 @@ def build_parser():
     o.add_argument("--format", choices=("text", "markdown", "json"), default="text")
     o.add_argument("--json", action="store_true", help="same as --format json")
     return p
+
+
+def add_lora_arguments(p):
+    """Issue 12's LoRA / QLoRA / DoRA flags, in their own group; --lora-rank turns the LoRA model on."""
+    g = p.add_argument_group("LoRA / QLoRA / DoRA (peft semantics; --lora-rank turns it on)")
+    g.add_argument("--lora-rank", metavar="R", help="adapter rank r: r (in + out) trainable parameters per adapted "
+                   "linear")
+    g.add_argument("--lora-alpha", metavar="A", help="LoRA alpha (scaling alpha / r; no memory effect, printed; "
+                   "default 16)")
+    g.add_argument("--lora-targets", help="q,v (default) | all-linear (every nn.Linear but the LM head, as peft) | "
+                   "module names from the model's tensor list (q_proj, k_proj, v_proj, o_proj, qkv_proj, gate_proj, "
+                   "up_proj, down_proj, gate_up_proj, ...)")
+    g.add_argument("--lora-dropout", metavar="P", help="dropout before lora_A (default 0: no copies; > 0 keeps a mask "
+                   "and the dropped input per adapted linear)")
+    g.add_argument("--base-dtype", help=f"frozen base: one of {', '.join(LORA_BASE_DTYPES)} (default bf16; int8 = "
+                   "LLM.int8, nf4 = QLoRA's 4-bit NormalFloat, nf4-dq with double quantization)")
+    g.add_argument("--adapter-dtype", help="adapters, their grads and optimizer states: fp32 (default, peft's "
+                   "autocast_adapter_dtype) or bf16")
+    g.add_argument("--dora", action="store_true", help="DoRA: adds a magnitude vector (out features) per adapted "
+                   "linear")
+
+
+LORA_FLAGS = {"lora_alpha": "--lora-alpha", "lora_targets": "--lora-targets", "lora_dropout": "--lora-dropout",
+              "base_dtype": "--base-dtype", "adapter_dtype": "--adapter-dtype", "dora": "--dora"}
+
+
+def build_lora_setup(args):
+    """-> LoraSetup, or None without --lora-rank (a LoRA flag without it is refused)."""
+    if args.lora_rank is None:
+        stray = [flag for dest, flag in LORA_FLAGS.items() if getattr(args, dest) not in (None, False)]
+        if stray:
+            raise ValueError(f"{stray[0]} needs --lora-rank")
+        return None
+    if args.infer:
+        raise ValueError("--lora-rank is for training; drop --infer")
+    for dest, flag in (("precision", "--precision"), ("grads", "--grads"), ("search", "--search"),
+                       ("optimizer_state_dtype", "--optimizer-state-dtype"), ("disable_mixed_precision",
+                                                                               "--disable-mixed-precision")):
+        if getattr(args, dest) not in (None, False):
+            raise ValueError(f"{flag} with --lora-rank: a LoRA run's precision is --base-dtype (frozen base) and "
+                             "--adapter-dtype; --search is not modelled for LoRA" if dest != "search" else
+                             "--search with --lora-rank: the layout search is not modelled for LoRA")
+    return LoraSetup(
+        rank=parse_count(args.lora_rank, "--lora-rank"),
+        alpha=16.0 if args.lora_alpha is None else parse_fraction(args.lora_alpha, "--lora-alpha", 0.0, 1e9),
+        targets=args.lora_targets or "q,v",
+        dropout=0.0 if args.lora_dropout is None else parse_fraction(args.lora_dropout, "--lora-dropout", 0.0, 1.0),
+        base_dtype=(args.base_dtype or "bf16").strip().lower(),
+        adapter_dtype=(args.adapter_dtype or "fp32").strip().lower(), dora=args.dora)
+
+
+def add_precision_mode_arguments(p):
+    """Issue 12's precision flags, in their own group (the modes themselves are --precision's values)."""
+    g = p.add_argument_group("precision modes (see PRECISION_MODES: what each --precision stores)")
+    g.add_argument("--optimizer-state-dtype", help="with --precision bf16-pure: bf16 (default; torch's optimizers "
+                   "keep states in the parameters' dtype) or fp32 (e.g. AnyPrecisionAdamW with fp32 states)")
 
 
 def resolve_model(args):
@@ -4235,7 +4739,7 @@ def build_train_setup(args, model):
             raise ValueError("-zbs/--zero-allgather-bucket-size is DeepSpeed ZeRO's all-gather bucket: it needs "
                              "-z 1, 2 or 3")
         elements = parse_count(args.zero_allgather_bucket_size, "--zero-allgather-bucket-size")
-        value_bytes = 4 if precision.get("precision", args.precision) == "fp32" else 2
+        value_bytes = 4 if precision.get("precision", args.precision) in ("fp32",) + AMP_PRECISIONS else 2
         comm_buffer = elements * value_bytes
         comm_source = f"-zbs: a ZeRO all-gather bucket of {elements:,} elements x {value_bytes} B"
     if args.zero3_max_live_params is not None and sharding != "zero3":
@@ -4263,6 +4767,7 @@ def build_train_setup(args, model):
         offload_optimizer=args.offload_optimizer, offload_params=args.offload_params, recompute=recompute,
         profile=profile, comm_buffer=comm_buffer, comm_buffer_source=comm_source,
         partition_activations=args.partition_activations,
+        optimizer_state_dtype=(args.optimizer_state_dtype or "").strip().lower(),
         max_live_params=_opt(args.zero3_max_live_params, "--zero3-max-live-params", 0),
         **_attention_and_allowances(args),
         num_params=_opt(args.params, "--params", 0) if model is None else 0,
@@ -4370,7 +4875,8 @@ TRAIN_ONLY_FLAGS = {
     "max_micro_batch": "--max-micro-batch", "search": "--search", "explain": "--explain", "top": "--top",
     "dropout": "--dropout", "partition_activations": "-pa/--partition-activations",
     "zero_allgather_bucket_size": "-zbs/--zero-allgather-bucket-size",
-    "zero3_max_live_params": "-zmlp/--zero3-max-live-params", "bytes_per_grad_ele": "--bytes-per-grad-ele"}
+    "zero3_max_live_params": "-zmlp/--zero3-max-live-params", "bytes_per_grad_ele": "--bytes-per-grad-ele",
+    "optimizer_state_dtype": "--optimizer-state-dtype", "lora_rank": "--lora-rank", **LORA_FLAGS}
 INFER_ONLY_FLAGS = {
     "batch_size": "--batch-size", "context": "--context", "weight_dtype": "--weight-dtype",
     "bits_per_weight": "--bits-per-weight", "kv_dtype": "--kv-dtype", "kv_cache": "--kv-cache",
@@ -4478,7 +4984,12 @@ def compute(args):
             # the verdict is vLLM's: it starts only when one request of max_model_len tokens fits the pool
             result["fits"] = pool["fits_one_request"]
     else:
+        lora = build_lora_setup(args)
         setup = build_train_setup(args, model)
+        if lora is not None:
+            check_lora_setup(setup, model, lora)
+            if args.max_micro_batch or args.max_context:
+                raise ValueError("--max-micro-batch / --max-context with --lora-rank are not modelled")
         if args.max_micro_batch:
             bmax = max_micro_batch(model, setup, gpu_bytes)
             if bmax == 0:
@@ -4501,7 +5012,8 @@ def compute(args):
                 setup = replace(setup, tp=best["tp"], pp=best["pp"], sharding=f"zero{best['zero']}",
                                 recompute=best["recompute"], micro_batch=best["micro_batch"],
                                 sp=best["tp"] > 1 and setup.sp)
-        result.update(mode="train", **training_memory(model, setup))
+        result.update(mode="train", **(training_memory(model, setup) if lora is None else
+                                       lora_training_memory(model, setup, lora)))
         result["assumptions"].insert(0, sequence_length_source(args, setup.seq_len))
         if args.explain:
             kinds = {}
