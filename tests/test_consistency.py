@@ -205,6 +205,8 @@ SHARED_FLAG_MEANINGS = {
                   "the Ultra-Scale Playbook's 1-2 GB of CUDA context and kernels)",
     "--dtype": "the number format of the weights (params: the checkpoint's; flops: the compute's peak and bytes)",
     "--num-gpus": "GPUs in the job",
+    "--gpu": "an accelerator of the script's table (flops: GPUS; mem: STEP_GPUS, the step-time model's)",
+    "--peak-tflops": "dense peak TFLOP/s per GPU, overriding the --gpu table's",
     "--recompute": "activation recomputation: none, selective (attention) or full",
     "--seed": "random seed (quantization --measure, scaling-law bootstrap)",
     "--infer": "an inference workload instead of training (flops: one forward pass over every token, the cookbook "
