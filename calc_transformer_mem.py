@@ -3295,7 +3295,8 @@ def step_time(model, setup, hw):
         "mfu": flops / total / setup.num_gpus / hw.peak_flops,
         "model_tflops_per_gpu_causal": causal / total / setup.num_gpus / 1e12,
         "mfu_causal": causal / total / setup.num_gpus / hw.peak_flops, "terms_s": {k: terms[k] for k in STEP_TERMS},
-        "comm": comm, "hardware": asdict(hw), "assumptions": step_assumptions(hw)}
+        "comm": comm, "zero_stage": ZERO_LEVEL[setup.sharding], "hardware": asdict(hw),
+        "assumptions": step_assumptions(hw)}
 
 
 def step_assumptions(hw):
@@ -3673,7 +3674,9 @@ def render_step_text(step):
         v = step["terms_s"][key]
         extra = ""
         comm = step["comm"].get("dp" if key == "zero3_gather" else key)
-        if comm and comm["bytes"] and key != "dp" or (key == "dp" and comm and comm["bytes"]):
+        shown = comm and comm["bytes"] and (key not in ("dp", "zero3_gather")
+                                            or (key == "zero3_gather") == (step["zero_stage"] == 3))
+        if shown:
             extra = f"  ({gb(comm['bytes']):,.3g} GB per GPU over {comm['link']})"
         lines.append(f"  {STEP_TERM_LABELS[key]:<46}{v:>10,.4g} s {100 * v / T:>6.1f} %{extra}")
     return lines
@@ -4292,6 +4295,8 @@ def compute(args):
             result["step"] = step_time(model, setup, build_step_hardware(args, setup))
         result.update(mode="train", **training_memory(model, setup))
         result["assumptions"].insert(0, sequence_length_source(args, setup.seq_len))
+        if result.get("step"):
+            result["assumptions"] += result["step"]["assumptions"]
         if args.explain:
             kinds = {}
             for j in range(model.num_layers):
