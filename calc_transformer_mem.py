@@ -65,9 +65,18 @@ holds its layers' cache. Peak prefill activations: one sequence, ``--prefill-chu
 tokens per step, one layer live (see ``prefill_activation_bytes``).
 
 Solvers: ``--max-micro-batch`` and ``--max-context`` (largest that fits ``--gpu-memory``); ``--search`` enumerates
-(TP, PP, DP, ZeRO, recompute, micro-batch) for ``--num-gpus`` and ranks the configurations that fit by the stated
-criterion (smallest tp x pp, then lowest ZeRO stage, then least recompute, then largest micro-batch); every
-micro-batch dividing the per-replica batch is tried, > 10^5 candidates/s (bench/bench_mem_search.py).
+(TP, PP, interleaving, DP, ZeRO, recompute, micro-batch) for ``--num-gpus`` (the global batch checked per layout)
+and ranks the layouts that fit by predicted tokens per second (``--rank memory``: smallest tp x pp, then lowest
+ZeRO stage, then least recompute, then largest micro-batch); every micro-batch dividing the per-replica batch is
+tried, > 10^5 candidates/s, the whole search well under a second (bench/bench_mem_search.py).
+
+Step time (``--predict-step``, and every ``--search`` row; ``step_time``): compute from the block's tensor list and
+causal attention at one stated fraction of the dense peak (COMPUTE_EFFICIENCY), memory-bound traffic (3 x the bytes
+a layer saves, at the HBM bandwidth), TP/SP and EP collectives and PP sends (exposed), CP ring attention, ZeRO-3
+gathers and DP gradient reduction (overlapped up to the compute), the 1F1B bubble (pp-1)/(m vpp); each
+communication term with its bytes and link (NVLink inside a node, the NIC between nodes: STEP_GPUS, ``--gpu`` and
+its overrides); MFU in the Megatron/PaLM convention (full s x s attention) and the causal one. Checked against 28
+published runs (tests/test_mem_layout.py; docs/calc_transformer_mem.md "Step time and the layout search").
 
 ``--params N`` instead of a model gives model states only (how the ZeRO paper and DeepSpeed's estimators count).
 
@@ -128,8 +137,12 @@ positions and LM head), non_embedding, active, per_group{role in the shared bloc
 * ``--explain``: ``activation_tensors`` {"dense|moe/full|sliding": [{name, shape, dtype_bytes, bytes, split,
   core}]}: one layer of each kind, one micro-batch, one rank (core = dropped by selective recompute).
 * ``--max-micro-batch`` / ``--max-context``: ``solution`` {name, value, total_bytes}.
-* ``--search``: ``search`` {candidates_evaluated, criterion, results [{tp, pp, dp, cp, zero, recompute,
-  micro_batch, total_bytes}]}; the top row is also expanded in ``per_gpu``.
+* ``--search``: ``search`` {candidates_evaluated, rank, criterion, explanation, results [{tp, pp, dp, cp, vpp, zero,
+  recompute, micro_batch, total_bytes, step}]}; the top row is also expanded in ``per_gpu`` and ``step``.
+* ``--predict-step`` (and ``--search``): ``step`` {step_time_s, tokens_per_step, tokens_per_s, tokens_per_s_per_gpu,
+  micro_batches, bubble_fraction, model_flops_per_step, model_tflops_per_gpu(_causal), mfu, mfu_causal,
+  terms_s{compute, recompute, bubble, tp, cp, ep, pp_p2p, zero3_gather, dp}, comm{tp, cp, ep, pp_p2p, dp: {bytes,
+  link, exposed_s}}, zero_stage, hardware, assumptions}.
 
 Examples
 ========
@@ -139,6 +152,7 @@ Examples
     python calc_transformer_mem.py --params 7.5B --num-gpus 64 -z 1 --overhead 0 --comm-buffer 0 --fragmentation 0  # 31.4 GB
     python calc_transformer_mem.py --preset gpt3-175b -tp 8 -pp 16 --sp --recompute selective --num-gpus 1024 --explain
     python calc_transformer_mem.py --preset llama-3-70b --num-gpus 64 --search --gpu-memory 80GiB -s 8192 --global-batch 512
+    python calc_transformer_mem.py --preset llama-3.1-405b --num-gpus 16384 -tp 8 -pp 16 --vpp 4 -s 8192 --sp --global-batch 2048 -z 1 --predict-step
 """
 # /// script
 # requires-python = ">=3.9"
@@ -2963,7 +2977,7 @@ DEFAULT_STEP_GPU = "h100-sxm"
 # The two efficiencies are the model's only fitted numbers, one each for every GPU and every run (issue 14: no
 # per-run tuning). COMPUTE_EFFICIENCY is the fraction of the dense peak a large transformer matmul (and the fused
 # attention kernel) reaches; it was chosen once against the published runs in docs/calc_transformer_mem.md ("Step
-# time"), which lists how far each run lands. COMM_EFFICIENCY is the fraction of the link rate a NCCL ring
+# time and the layout search"), which lists how far each run lands. COMM_EFFICIENCY is the fraction of the link rate a NCCL ring
 # collective reaches as "bus bandwidth" (nccl-tests' PERFORMANCE.md convention), not fitted: a stated allowance.
 COMPUTE_EFFICIENCY = 0.62
 COMM_EFFICIENCY = 0.8
@@ -3302,7 +3316,7 @@ def step_time(model, setup, hw):
 def step_assumptions(hw):
     return [
         f"step time on {hw.name}: {hw.peak_flops / 1e12:,.1f} TFLOP/s dense peak x {hw.compute_efficiency:g} "
-        f"achieved by every matmul and the attention kernel (one fitted number, docs 'Step time'); NVLink "
+        f"achieved by every matmul and the attention kernel (one fitted number, docs 'Step time and the layout search'); NVLink "
         f"{hw.intra_node_bw / 1e9:g} GB/s, network {hw.inter_node_bw / 1e9:g} GB/s per GPU and direction x "
         f"{hw.comm_efficiency:g} (ring bus bandwidth), {hw.gpus_per_node} GPUs per node; ranks ordered tp-cp-ep-dp-pp",
         "exposed: TP/SP and EP collectives, PP sends, the pipeline bubble (pp-1)/(m vpp); overlapped up to the "

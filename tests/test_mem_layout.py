@@ -356,3 +356,34 @@ def test_deepseek_v3(mem):
     terms = row["step"]["terms_s"]
     assert terms["ep"] == max(terms[k] for k in terms if k != "compute")  # the exposed all-to-all is why
     assert place == 5  # MISS
+
+
+hypothesis = pytest.importorskip("hypothesis")
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+FLAG_VALUES = st.one_of(st.text(max_size=12), st.sampled_from(["0", "-1", "1e400", "nan", "inf", "0.5", "2", "1,2",
+                                                               "0,0", "full,none", "3,", ""]))
+
+
+@settings(max_examples=40, deadline=None)
+@given(flag=st.sampled_from(["--compute-efficiency", "--comm-efficiency", "--peak-tflops", "--intra-node-bw",
+                             "--inter-node-bw", "--hbm-bw", "--gpu", "--gpus-per-node"]), value=FLAG_VALUES)
+def test_hostile_step_flag_values(mem, flag, value):
+    status, out, err = call_main(mem, ["-l", "2", "-hs", "64", "-a", "4", "-v", "100", "-s", "64", "--num-gpus", "2",
+                                       "--predict-step", flag, value, "--json"])
+    if status == 0:
+        step = json.loads(out)["step"]
+        assert step["step_time_s"] > 0 and all(v >= 0 for v in step["terms_s"].values())
+        assert 0 < step["mfu"] < float("inf")
+    else:
+        assert status == 2 and out == "" and len(err.strip().splitlines()) == 1, err
+
+
+@settings(max_examples=25, deadline=None)
+@given(flag=st.sampled_from(["--zero-stages", "--recompute-options"]), value=FLAG_VALUES)
+def test_hostile_search_choices(mem, flag, value):
+    status, out, err = call_main(mem, ["-l", "2", "-hs", "64", "-a", "4", "-v", "100", "-s", "64", "--num-gpus", "4",
+                                       "--search", "--gpu-memory", "80GiB", flag, value, "--json"])
+    assert status in (0, 2), err
+    if status == 2:
+        assert out == "" and len(err.strip().splitlines()) == 1, err
