@@ -152,7 +152,8 @@ Examples
     python calc_transformer_mem.py --params 7.5B --num-gpus 64 -z 1 --overhead 0 --comm-buffer 0 --fragmentation 0  # 31.4 GB
     python calc_transformer_mem.py --preset gpt3-175b -tp 8 -pp 16 --sp --recompute selective --num-gpus 1024 --explain
     python calc_transformer_mem.py --preset llama-3-70b --num-gpus 64 --search --gpu-memory 80GiB -s 8192 --global-batch 512
-    python calc_transformer_mem.py --preset llama-3.1-405b --num-gpus 16384 -tp 8 -pp 16 --vpp 4 -s 8192 --sp --global-batch 2048 -z 1 --predict-step
+    python calc_transformer_mem.py --preset llama-3.1-405b --num-gpus 16384 -tp 8 -pp 16 --vpp 4 -s 8192 --sp \\
+        --global-batch 2048 -z 1 --predict-step
 """
 # /// script
 # requires-python = ">=3.9"
@@ -2950,35 +2951,42 @@ def inference_memory(model, inf):
 # direction between nodes; GPUs per node). Peak figures equal calc_transformer_flops.py's GPUS where both have the
 # GPU (datasheets print "with sparsity" figures: dense is half). Bandwidths in GB/s = 10^9 B/s, one direction.
 STEP_GPUS = {
-    "a100-40gb": dict(bf16=312.0, fp16=312.0, fp8=None, intra_node_bw=300.0, inter_node_bw=25.0, gpus_per_node=8,
-                      hbm_bw=1555.0,
-                      source="NVIDIA A100 Tensor Core GPU datasheet (SXM 40GB): 312 BF16/FP16 TFLOPS dense, 1,555 GB/s "
-                             "HBM2, NVLink 600 GB/s (300 each way); NVIDIA DGX A100 user guide: 8 single-port ConnectX-6 200 Gb/s "
-                             "HDR InfiniBand cards for compute traffic, one per GPU (25 GB/s)"),
-    "a100-80gb": dict(bf16=312.0, fp16=312.0, fp8=None, intra_node_bw=300.0, inter_node_bw=25.0, gpus_per_node=8,
-                      hbm_bw=2039.0, source="NVIDIA A100 Tensor Core GPU datasheet (SXM 80GB, 2,039 GB/s): as a100-40gb; DGX A100 (8 x HDR "
-                             "200 Gb/s)"),
-    "h100-sxm": dict(bf16=989.5, fp16=989.5, fp8=1979.0, intra_node_bw=450.0, inter_node_bw=50.0, gpus_per_node=8,
-                     hbm_bw=3350.0, source="NVIDIA H100 Tensor Core GPU datasheet (SXM): 1,979 BF16 / 3,958 FP8 TFLOPS with "
-                            "sparsity, 3.35 TB/s HBM3, NVLink 900 GB/s (450 each way); NVIDIA DGX H100: 8 ConnectX-7 400 Gb/s "
-                            "(50 GB/s) NICs, one per GPU"),
-    "h800": dict(bf16=989.5, fp16=989.5, fp8=1979.0, intra_node_bw=200.0, inter_node_bw=50.0, gpus_per_node=8,
-                 hbm_bw=3350.0, source="NVIDIA H800 SXM5: H100 SXM compute and 3.35 TB/s HBM3 with NVLink 400 GB/s (200 each way); DeepSeek-V3 "
-                        "technical report (arXiv:2412.19437) Sec. 3.1: 8 GPUs per node, 400 Gb/s (50 GB/s) "
-                        "InfiniBand per GPU"),
-    "h200": dict(bf16=989.5, fp16=989.5, fp8=1979.0, intra_node_bw=450.0, inter_node_bw=50.0, gpus_per_node=8,
-                 hbm_bw=4800.0, source="NVIDIA H200 Tensor Core GPU datasheet (SXM): H100 SXM compute, 4.8 TB/s, NVLink 900 GB/s; "
-                        "ConnectX-7 400 Gb/s per GPU (HGX H200)"),
-    "b200": dict(bf16=2250.0, fp16=2250.0, fp8=4500.0, intra_node_bw=900.0, inter_node_bw=50.0, gpus_per_node=8,
-                 hbm_bw=8000.0, source="NVIDIA HGX B200 specifications: 4.5 BF16 / 9 FP8 PFLOPS with sparsity per GPU, 8 TB/s, NVLink 5 "
-                        "1.8 TB/s (900 GB/s each way); DGX B200: 8 ConnectX-7 400 Gb/s NICs"),
+    "a100-40gb": dict(
+        bf16=312.0, fp16=312.0, fp8=None, intra_node_bw=300.0, inter_node_bw=25.0, gpus_per_node=8, hbm_bw=1555.0,
+        source="NVIDIA A100 Tensor Core GPU datasheet (SXM 40GB): 312 BF16/FP16 TFLOPS dense, 1,555 GB/s HBM2, "
+               "NVLink 600 GB/s (300 each way); NVIDIA DGX A100 user guide: 8 single-port ConnectX-6 200 Gb/s HDR "
+               "InfiniBand cards for compute traffic, one per GPU (25 GB/s)"),
+    "a100-80gb": dict(
+        bf16=312.0, fp16=312.0, fp8=None, intra_node_bw=300.0, inter_node_bw=25.0, gpus_per_node=8, hbm_bw=2039.0,
+        source="NVIDIA A100 Tensor Core GPU datasheet (SXM 80GB, 2,039 GB/s): as a100-40gb; DGX A100 (8 x HDR "
+               "200 Gb/s)"),
+    "h100-sxm": dict(
+        bf16=989.5, fp16=989.5, fp8=1979.0, intra_node_bw=450.0, inter_node_bw=50.0, gpus_per_node=8, hbm_bw=3350.0,
+        source="NVIDIA H100 Tensor Core GPU datasheet (SXM): 1,979 BF16 / 3,958 FP8 TFLOPS with sparsity, 3.35 TB/s "
+               "HBM3, NVLink 900 GB/s (450 each way); NVIDIA DGX H100: 8 ConnectX-7 400 Gb/s (50 GB/s) NICs, one "
+               "per GPU"),
+    "h800": dict(
+        bf16=989.5, fp16=989.5, fp8=1979.0, intra_node_bw=200.0, inter_node_bw=50.0, gpus_per_node=8, hbm_bw=3350.0,
+        source="NVIDIA H800 SXM5: H100 SXM compute and 3.35 TB/s HBM3 with NVLink 400 GB/s (200 each way); "
+               "DeepSeek-V3 technical report (arXiv:2412.19437) Sec. 3.1: 8 GPUs per node, 400 Gb/s (50 GB/s) "
+               "InfiniBand per GPU"),
+    "h200": dict(
+        bf16=989.5, fp16=989.5, fp8=1979.0, intra_node_bw=450.0, inter_node_bw=50.0, gpus_per_node=8, hbm_bw=4800.0,
+        source="NVIDIA H200 Tensor Core GPU datasheet (SXM): H100 SXM compute, 4.8 TB/s, NVLink 900 GB/s; "
+               "ConnectX-7 400 Gb/s per GPU (HGX H200)"),
+    "b200": dict(
+        bf16=2250.0, fp16=2250.0, fp8=4500.0, intra_node_bw=900.0, inter_node_bw=50.0, gpus_per_node=8,
+        hbm_bw=8000.0,
+        source="NVIDIA HGX B200 specifications: 4.5 BF16 / 9 FP8 PFLOPS with sparsity per GPU, 8 TB/s, NVLink 5 "
+               "1.8 TB/s (900 GB/s each way); DGX B200: 8 ConnectX-7 400 Gb/s NICs"),
 }
 DEFAULT_STEP_GPU = "h100-sxm"
 # The two efficiencies are the model's only fitted numbers, one each for every GPU and every run (issue 14: no
 # per-run tuning). COMPUTE_EFFICIENCY is the fraction of the dense peak a large transformer matmul (and the fused
 # attention kernel) reaches; it was chosen once against the published runs in docs/calc_transformer_mem.md ("Step
-# time and the layout search"), which lists how far each run lands. COMM_EFFICIENCY is the fraction of the link rate a NCCL ring
-# collective reaches as "bus bandwidth" (nccl-tests' PERFORMANCE.md convention), not fitted: a stated allowance.
+# time and the layout search"), which lists how far each run lands. COMM_EFFICIENCY is the fraction of the link
+# rate a NCCL ring collective reaches as "bus bandwidth" (nccl-tests' PERFORMANCE.md convention), not fitted: a
+# stated allowance.
 COMPUTE_EFFICIENCY = 0.62
 COMM_EFFICIENCY = 0.8
 STEP_TERMS = ("compute", "recompute", "bubble", "tp", "cp", "ep", "pp_p2p", "zero3_gather", "dp")
@@ -3316,7 +3324,8 @@ def step_time(model, setup, hw):
 def step_assumptions(hw):
     return [
         f"step time on {hw.name}: {hw.peak_flops / 1e12:,.1f} TFLOP/s dense peak x {hw.compute_efficiency:g} "
-        f"achieved by every matmul and the attention kernel (one fitted number, docs 'Step time and the layout search'); NVLink "
+        f"achieved by every matmul and the attention kernel (one fitted number; docs: 'Step time and the layout "
+        f"search'); NVLink "
         f"{hw.intra_node_bw / 1e9:g} GB/s, network {hw.inter_node_bw / 1e9:g} GB/s per GPU and direction x "
         f"{hw.comm_efficiency:g} (ring bus bandwidth), {hw.gpus_per_node} GPUs per node; ranks ordered tp-cp-ep-dp-pp",
         "exposed: TP/SP and EP collectives, PP sends, the pipeline bubble (pp-1)/(m vpp); overlapped up to the "
@@ -3670,7 +3679,8 @@ def render_search_time_rows(rows):
         st = r["step"]
         out.append(f"  {r['tp']:>3} {r['pp']:>3} {r['dp']:>4} {r['cp']:>3} {r['vpp']:>3} {r['zero']:>4} "
                    f"{r['recompute']:<9} {r['micro_batch']:>3} {gib(r['total_bytes']):>6.1f} {st['step_time_s']:>8.3g} "
-                   f"{st['tokens_per_s_per_gpu']:>13,.0f} {100 * st['mfu']:>5.1f}% {100 * st['bubble_fraction']:>5.1f}%  "
+                   f"{st['tokens_per_s_per_gpu']:>13,.0f} {100 * st['mfu']:>5.1f}% "
+                   f"{100 * st['bubble_fraction']:>5.1f}%  "
                    f"{_short_terms(st)}")
     return out
 
@@ -3718,7 +3728,8 @@ def render_markdown(result):
         for r in result["search"]["results"]:
             st = r["step"]
             out.append(f"| {r['tp']} | {r['pp']} | {r['dp']} | {r['cp']} | {r['vpp']} | {r['zero']} | "
-                       f"{r['recompute']} | {r['micro_batch']} | {gib(r['total_bytes']):.1f} | {st['step_time_s']:.3g} | "
+                       f"{r['recompute']} | {r['micro_batch']} | {gib(r['total_bytes']):.1f} | "
+                       f"{st['step_time_s']:.3g} | "
                        f"{st['tokens_per_s_per_gpu']:,.0f} | {100 * st['mfu']:.1f} % | "
                        f"{100 * st['bubble_fraction']:.1f} % | {_short_terms(st)} |")
         if result["search"].get("explanation"):
@@ -4283,8 +4294,8 @@ def compute(args):
         if args.search:
             top = _opt(args.top, "--top", 10, allow_zero=True)
             rank = args.rank or "time"
-            zero_stages = tuple(int(z) for z in parse_choices(args.zero_stages, "--zero-stages", ("0", "1", "2", "3"))) \
-                if args.zero_stages is not None else (0, 1, 2, 3)
+            zero_stages = (0, 1, 2, 3) if args.zero_stages is None else tuple(
+                int(z) for z in parse_choices(args.zero_stages, "--zero-stages", ("0", "1", "2", "3")))
             recomputes = parse_choices(args.recompute_options, "--recompute-options", RECOMPUTE) \
                 if args.recompute_options is not None else RECOMPUTE
             hw = build_step_hardware(args, setup) if rank == "time" else None
