@@ -76,9 +76,18 @@ cache size", "Maximum concurrency for N tokens per request"). Sliding-window and
 for now.
 
 Solvers: ``--max-micro-batch`` and ``--max-context`` (largest that fits ``--gpu-memory``); ``--search`` enumerates
-(TP, PP, DP, ZeRO, recompute, micro-batch) for ``--num-gpus`` and ranks the configurations that fit by the stated
-criterion (smallest tp x pp, then lowest ZeRO stage, then least recompute, then largest micro-batch); every
-micro-batch dividing the per-replica batch is tried, > 10^5 candidates/s (bench/bench_mem_search.py).
+(TP, PP, interleaving, DP, ZeRO, recompute, micro-batch) for ``--num-gpus`` (the global batch checked per layout)
+and ranks the layouts that fit by predicted tokens per second (``--rank memory``: smallest tp x pp, then lowest
+ZeRO stage, then least recompute, then largest micro-batch); every micro-batch dividing the per-replica batch is
+tried, > 10^5 candidates/s, the whole search well under a second (bench/bench_mem_search.py).
+
+Step time (``--predict-step``, and every ``--search`` row; ``step_time``): compute from the block's tensor list and
+causal attention at one stated fraction of the dense peak (COMPUTE_EFFICIENCY), memory-bound traffic (3 x the bytes
+a layer saves, at the HBM bandwidth), TP/SP and EP collectives and PP sends (exposed), CP ring attention, ZeRO-3
+gathers and DP gradient reduction (overlapped up to the compute), the 1F1B bubble (pp-1)/(m vpp); each
+communication term with its bytes and link (NVLink inside a node, the NIC between nodes: the block's GPU_CATALOGUE, ``--gpu`` and
+its overrides); MFU in the Megatron/PaLM convention (full s x s attention) and the causal one. Checked against 28
+published runs (tests/test_mem_layout.py; docs/calc_transformer_mem.md "Step time and the layout search").
 
 Precision modes (``--precision``; the output states the one assumed, see PRECISION_MODES): ``bf16`` / ``fp16``
 (Megatron-LM / DeepSpeed: 16-bit weights + fp32 master), ``fp8``, ``fp32``, ``amp-bf16`` / ``amp-fp16``
@@ -159,8 +168,12 @@ positions and LM head), non_embedding, active, per_group{role in the shared bloc
 * ``--explain``: ``activation_tensors`` {"dense|moe/full|sliding": [{name, shape, dtype_bytes, bytes, split,
   core}]}: one layer of each kind, one micro-batch, one rank (core = dropped by selective recompute).
 * ``--max-micro-batch`` / ``--max-context``: ``solution`` {name, value, total_bytes}.
-* ``--search``: ``search`` {candidates_evaluated, criterion, results [{tp, pp, dp, cp, zero, recompute,
-  micro_batch, total_bytes}]}; the top row is also expanded in ``per_gpu``.
+* ``--search``: ``search`` {candidates_evaluated, rank, criterion, explanation, results [{tp, pp, dp, cp, vpp, zero,
+  recompute, micro_batch, total_bytes, step}]}; the top row is also expanded in ``per_gpu`` and ``step``.
+* ``--predict-step`` (and ``--search``): ``step`` {step_time_s, tokens_per_step, tokens_per_s, tokens_per_s_per_gpu,
+  micro_batches, bubble_fraction, model_flops_per_step, model_tflops_per_gpu(_causal), mfu, mfu_causal,
+  terms_s{compute, recompute, bubble, tp, cp, ep, pp_p2p, zero3_gather, dp}, comm{tp, cp, ep, pp_p2p, dp: {bytes,
+  link, exposed_s}}, zero_stage, hardware, assumptions}.
 
 Examples
 ========
@@ -172,6 +185,8 @@ Examples
     python calc_transformer_mem.py --preset llama-3-70b --num-gpus 64 --search --gpu-memory 80GiB -s 8192 --global-batch 512
     python calc_transformer_mem.py -p llama-3.2-1b --precision amp-bf16 -s 1024 -b 4 --profile hf
     python calc_transformer_mem.py -p llama-3-8b --lora-rank 16 --lora-targets all-linear --base-dtype nf4-dq -ca --gpu-memory 24GiB
+    python calc_transformer_mem.py --preset llama-3.1-405b --num-gpus 16384 -tp 8 -pp 16 --vpp 4 -s 8192 --sp \\
+        --global-batch 2048 -z 1 --predict-step
 """
 # /// script
 # requires-python = ">=3.9"
@@ -3945,6 +3960,380 @@ def inference_memory(model, inf):
                 f"framework overhead {gib(inf.overhead):.2f} GiB; fragmentation {inf.fragmentation:.0%}"]}
 
 
+# ==============================================================================================================
+# Step time (issue 14): how long one training step takes on a layout, term by term, and what it makes of the GPUs
+# ==============================================================================================================
+# The accelerator figures the step-time model reads come from the shared block's GPU_CATALOGUE (one row per device,
+# each with its datasheet source): dense peak TFLOP/s per dtype, link (NVLink/NVSwitch per GPU and direction inside
+# its scale-up domain), nic (the per-GPU InfiniBand / RoCE bandwidth per direction between nodes), domain (GPUs per
+# node on that link) and bandwidth (HBM). GB/s = 10^9 B/s, one direction.
+DEFAULT_STEP_GPU = "h100-sxm"
+# The two efficiencies are the model's only fitted numbers, one each for every GPU and every run (issue 14: no
+# per-run tuning). COMPUTE_EFFICIENCY is the fraction of the dense peak a large transformer matmul (and the fused
+# attention kernel) reaches; it was chosen once against the published runs in docs/calc_transformer_mem.md ("Step
+# time and the layout search"), which lists how far each run lands. COMM_EFFICIENCY is the fraction of the link
+# rate a NCCL ring collective reaches as "bus bandwidth" (nccl-tests' PERFORMANCE.md convention), not fitted: a
+# stated allowance.
+COMPUTE_EFFICIENCY = 0.62
+COMM_EFFICIENCY = 0.8
+STEP_TERMS = ("compute", "recompute", "bubble", "tp", "cp", "ep", "pp_p2p", "zero3_gather", "dp")
+STEP_TERM_LABELS = {
+    "compute": "forward + backward compute", "recompute": "activation recompute",
+    "bubble": "pipeline bubble", "tp": "TP/SP all-gather + reduce-scatter", "cp": "CP ring attention (exposed)",
+    "ep": "EP all-to-all (dispatch + combine)", "pp_p2p": "PP point-to-point", "zero3_gather":
+    "ZeRO-3 gathers + grad reduce-scatter (exposed)", "dp": "DP gradient reduce / param gather (exposed)"}
+
+
+@dataclass(frozen=True)
+class StepHardware:
+    """What the step-time model needs of a machine: FLOP/s per GPU at the training dtype, bytes/s per GPU and
+    direction over NVLink and over the network, GPUs per node and the two efficiencies (see COMPUTE_EFFICIENCY)."""
+    name: str
+    peak_flops: float
+    intra_node_bw: float
+    inter_node_bw: float
+    gpus_per_node: int
+    hbm_bw: float = 0.0
+    compute_efficiency: float = COMPUTE_EFFICIENCY
+    comm_efficiency: float = COMM_EFFICIENCY
+    source: str = ""
+
+
+def step_hardware(gpu=DEFAULT_STEP_GPU, precision="bf16", peak_tflops=None, intra_node_bw=None, inter_node_bw=None,
+                  gpus_per_node=None, compute_efficiency=None, comm_efficiency=None, hbm_bw=None):
+    """A StepHardware from the block's GPU_CATALOGUE[gpu], each figure overridable (TFLOP/s and GB/s, as the flags give them).
+    The peak is the dtype the matmuls run in: bf16, fp16 or fp8 (Transformer Engine FP8 GEMMs); fp32 training has
+    no tensor-core figure here and needs peak_tflops."""
+    spec = gpu_spec(gpu)  # the block's catalogue: an unknown name is one line listing the devices
+    if precision == "fp32" and peak_tflops is None:
+        # fp32 matmuls run at the plain fp32 rate or, with TF32 allowed (torch.backends.cuda.matmul.allow_tf32,
+        # off by default since PyTorch 1.12), at the TF32 tensor rate: the user says which
+        raise InputError(f"--precision fp32: give --peak-tflops (the fp32 rate, {spec['fp32']} on {gpu}, or the "
+                         f"TF32 tensor rate, {spec['tf32']}, when TF32 matmuls are allowed)")
+    peak = peak_tflops if peak_tflops is not None else spec.get(precision)
+    if peak is None:
+        raise InputError(f"--gpu {gpu} has no {precision} peak in the GPU catalogue; give --peak-tflops")
+
+    def figure(given, key, flag):
+        if given is not None:
+            return given
+        if spec[key] is None:
+            what = {"link": "scale-up (NVLink) bandwidth", "nic": "network bandwidth per GPU",
+                    "domain": "GPUs per node", "bandwidth": "memory bandwidth"}[key]
+            raise InputError(f"--gpu {gpu}: the GPU catalogue has no sourced {what}; give {flag}")
+        return spec[key]
+    return StepHardware(
+        name=gpu, peak_flops=peak * 1e12,
+        intra_node_bw=figure(intra_node_bw, "link", "--intra-node-bw") * 1e9,
+        inter_node_bw=figure(inter_node_bw, "nic", "--inter-node-bw") * 1e9,
+        gpus_per_node=figure(gpus_per_node, "domain", "--gpus-per-node"),
+        hbm_bw=figure(hbm_bw, "bandwidth", "--hbm-bw") * 1e9,
+        compute_efficiency=COMPUTE_EFFICIENCY if compute_efficiency is None else compute_efficiency,
+        comm_efficiency=COMM_EFFICIENCY if comm_efficiency is None else comm_efficiency, source=spec["source"])
+
+
+def _link(hw, size, stride):
+    """(bus bandwidth in B/s, link name) of a communication group of `size` ranks `stride` apart in rank order.
+    Ranks are laid out tp (innermost), cp, ep, dp, pp (Megatron-Core's default order "tp-cp-ep-dp-pp"), nodes
+    holding consecutive ranks: a group whose span size x stride fits in a node runs over NVLink, any other over
+    each GPU's own NIC (rail-optimised fabrics: one NIC per GPU)."""
+    if size * stride <= hw.gpus_per_node:
+        return hw.intra_node_bw * hw.comm_efficiency, "NVLink"
+    return hw.inter_node_bw * hw.comm_efficiency, "network"
+
+
+def causal_pairs(seq, window=0):
+    """Query-key pairs of one head that a causal mask keeps (Σ_i min(i + 1, window)): what flash attention computes
+    (it skips the fully masked blocks)."""
+    if not window or seq <= window:
+        return seq * (seq + 1) // 2
+    return window * (window + 1) // 2 + (seq - window) * window
+
+
+def _attention_head_dims(model):
+    """(query-key width, value width) of one head: MLA's nope + rope and v_head_dim, else head_dim for both."""
+    if model.is_mla:
+        return model.qk_nope_head_dim + model.qk_rope_head_dim, model.v_head_dim
+    return model.d_head, model.d_head
+
+
+@functools.lru_cache(maxsize=1024)
+def layer_matmul_elements(model, moe, tp, etp):
+    """Weight elements one token multiplies on one tensor-parallel rank in one (dense or MoE) layer: the shared
+    block's tensor list (model_layer_tensors), every 2-D weight (biases and norms are no matmul), split as TP splits
+    it ("col"/"row": 1/tp; "kv": the K/V heads one rank holds; None: replicated, every rank multiplies it: router,
+    MLA down-projections); routed experts: top_k of the E stacked experts, each split over etp. Gopher's
+    relative-key projection is a parameter without a per-token matmul here (as calc_transformer_flops.py).
+    A forward costs 2 FLOPs per element per token."""
+    total = 0.0
+    for t in layer_tensors(model, moe):
+        if t.kind != "weight" or len(t.shape) < 2 or "rel_k_proj" in t.name:
+            continue
+        if t.role == "routed_experts":
+            total += t.numel / model.num_experts * model.top_k / etp
+        elif t.split in ("col", "row"):
+            total += t.numel / tp
+        elif t.split == "kv":
+            total += t.numel / model.kv_heads * kv_heads_per_rank(model.kv_heads, tp)
+        else:
+            total += t.numel
+    return total
+
+
+def head_matmul_elements(model, tp):
+    """(first stage, last stage) weight elements per token outside the layers on one rank: OPT's project_in on the
+    first stage; project_out and the LM head (embed_width x the padded vocabulary, vocab-parallel: ceil(V / tp)
+    rows per rank, tied or not: a tied head multiplies the same table) on the last. The embedding is a lookup."""
+    first, last = global_tensors(model)
+    proj_in = sum(t.numel for t in first if t.role == "embedding_projections" and t.kind == "weight")
+    proj_out = sum(t.numel for t in last if t.role == "embedding_projections" and t.kind == "weight")
+    return proj_in, proj_out + model.embed_width * -(-model.padded_vocab // tp)
+
+
+def model_flops_per_sequence(model, seq, attention="square"):
+    """Model FLOPs of one training sequence, the convention of Megatron-LM's and PaLM's MFU (Narayanan et al. 2021
+    eq. 3; Chowdhery et al. 2022 App. B): 3 x the forward (backward = 2 x forward), every matmul weight from the
+    shared block's tensor list (routed experts: top_k of E), the LM head over the padded vocabulary, and the
+    attention scores and values over the full s x s square, no recompute. attention="causal" counts only the
+    pairs a causal mask keeps (sliding layers: their window), the FLOPs flash attention executes."""
+    dq, dv = _attention_head_dims(model)
+    matmul = sum(layer_matmul_elements(model, model.layer_is_moe(i), 1, 1) for i in range(model.num_layers))
+    proj_in, last = head_matmul_elements(model, 1)
+    if attention == "square":
+        pairs = model.num_layers * seq * seq
+    else:
+        pairs = sum(causal_pairs(seq, model.sliding_window if model.layer_attention(i) == "sliding" else 0)
+                    for i in range(model.num_layers))
+    attention = 2 * model.num_attention_heads * pairs * (dq + dv)
+    return 3 * (2 * seq * (matmul + proj_in + last) + attention)
+
+
+@functools.lru_cache(maxsize=4096)
+def layer_step_costs(model, moe, attention, seq, tp, cp, ep, etp, act_bytes):
+    """One layer, one sequence (micro-batch 1), one rank, the forward: (matmul FLOPs, attention-core FLOPs, TP
+    bytes, CP bytes, EP bytes). Each rank holds seq / cp tokens.
+
+    * matmul: 2 (seq / cp) x layer_matmul_elements.
+    * attention core: 2 (heads / tp) x causal pairs / cp x (d_qk + d_v) (scores and values; context parallelism
+      load-balances the causal mask, as Megatron-Core's CP does; sliding layers keep their window).
+    * TP: Megatron's sequence-parallel all-gather before and reduce-scatter after each of the attention and MLP
+      blocks (one pair for a parallel block sharing its norm), (tp - 1)/tp x (seq / cp) x h values each (ring
+      algorithm; without SP the same volume moves as two all-reduces, Korthikanti et al. 2022 Sec. 4.2.2).
+    * CP: ring attention passes every other rank's K and V chunk around: (cp - 1) x (seq / cp) x (K/V heads per
+      rank) x (d_qk + d_v) values (MLA and GQA K/V as the attention kernel sees them: MLA expanded per head).
+    * EP: a dispatch and a combine all-to-all of the top_k copies of each token: 2 (ep - 1)/ep x seq / (cp tp) x
+      top_k x h values (each TP rank routes its sequence-parallel share)."""
+    h = model.hidden_size
+    tokens = seq / cp
+    dq, dv = _attention_head_dims(model)
+    heads = model.num_attention_heads / tp
+    window = model.sliding_window if attention == "sliding" else 0
+    matmul = 2 * tokens * layer_matmul_elements(model, moe, tp, etp)
+    core = 2 * heads * causal_pairs(seq, window) / cp * (dq + dv)
+    collectives = 4 if model.norms_per_layer >= 2 else 2
+    tp_bytes = collectives * (tp - 1) / tp * tokens * h * act_bytes
+    kv_local = heads if model.is_mla else kv_heads_per_rank(model.kv_heads, tp)
+    cp_bytes = (cp - 1) * tokens * kv_local * (dq + dv) * act_bytes
+    ep_bytes = 2 * (ep - 1) / ep * tokens / tp * model.top_k * h * act_bytes if moe else 0.0
+    return matmul, core, tp_bytes, cp_bytes, ep_bytes
+
+
+def saved_bytes_per_sequence(model, setup, moe, attention):
+    """Bytes one layer saves for backward for one sequence on one rank (layer_activation_tensors, no recompute),
+    the yardstick of the memory-bound work of a layer: every saved tensor was written once by the forward's
+    elementwise kernels (norms, activation functions, softmax, dropout) and is read once by the backward, which
+    writes a gradient of its size, so the step-time model charges 3 x these bytes at the HBM bandwidth, once per
+    forward (the 1/3 that is the forward) and twice per backward. This is what makes eager attention (the s x s
+    scores, softmax and dropout masks of 2021-22 Megatron runs) and narrow models (more elementwise bytes per
+    matmul FLOP) slower than their FLOPs alone say; flash attention saves no s x s tensor."""
+    key = (model, moe, attention, setup.tp, setup.cp, setup.sp, setup.etp, setup.seq_len, setup.precision,
+           setup.profile, setup.attn_implementation, setup.dropout)
+    if key not in _SAVED_BYTES:
+        one = replace(setup, micro_batch=1, recompute="none")
+        _SAVED_BYTES[key] = activation_sum(layer_activation_tensors(model, one, moe, attention), "none")
+    return _SAVED_BYTES[key]
+
+
+_SAVED_BYTES = {}
+
+
+def stage_step_costs(model, setup, hw, stage, layer_kinds=None):
+    """Per-sequence seconds of one pipeline stage (forward, one rank) and the bytes it moves, for step_terms:
+    {fwd (all forward compute), layers_fwd (recomputed by full recompute), attn_fwd (by selective), tp, cp
+    (exposed: ring attention overlaps the attention core it feeds), ep, p2p (one send), and their bytes and links}.
+    layer_kinds: {(moe, attention): layers} of the stage (default: stage_layers)."""
+    if layer_kinds is None:
+        layer_kinds = {}
+        for i in stage_layers(model.num_layers, setup.pp, stage):
+            key = (model.layer_is_moe(i), model.layer_attention(i))
+            layer_kinds[key] = layer_kinds.get(key, 0) + 1
+    etp = setup.etp or setup.tp
+    B = _act_bytes(setup)
+    rate = hw.peak_flops * hw.compute_efficiency
+    tp_bw, tp_link = _link(hw, setup.tp, 1)
+    cp_bw, cp_link = _link(hw, setup.cp, setup.tp)
+    ep_bw, ep_link = _link(hw, setup.ep, setup.tp * setup.cp)
+    pp_bw, pp_link = _link(hw, setup.pp, setup.num_gpus // setup.pp)
+    out = dict.fromkeys(("layers_fwd", "attn_fwd", "tp", "cp", "ep", "tp_bytes", "cp_bytes", "ep_bytes"), 0.0)
+    for (moe, attention), count in layer_kinds.items():
+        mm, core, tpb, cpb, epb = layer_step_costs(model, moe, attention, setup.seq_len, setup.tp, setup.cp,
+                                                   setup.ep, etp, B)
+        out["layers_fwd"] += count * (mm + core) / rate
+        out["attn_fwd"] += count * core / rate
+        out["tp"] += count * tpb / tp_bw
+        out["cp"] += count * max(0.0, cpb / cp_bw - core / rate)
+        out["ep"] += count * epb / ep_bw
+        out["tp_bytes"] += count * tpb
+        out["cp_bytes"] += count * cpb
+        out["ep_bytes"] += count * epb
+    for (moe, attention), count in layer_kinds.items():
+        # the memory-bound work between the matmuls (norms, activations, softmax, dropout, residuals): as much
+        # traffic as the layer saves for backward, read by the backward (see saved_bytes_per_sequence)
+        traffic = count * saved_bytes_per_sequence(model, setup, moe, attention) / hw.hbm_bw
+        out["layers_fwd"] += traffic
+    proj_in, last = head_matmul_elements(model, setup.tp)
+    head = (proj_in if stage == 0 else 0) + (last if stage == setup.pp - 1 else 0)
+    out["fwd"] = out["layers_fwd"] + 2 * setup.seq_len / setup.cp * head / rate
+    out["p2p_bytes"] = setup.seq_len / setup.cp * model.hidden_size * B / setup.tp if setup.pp > 1 else 0.0
+    out["p2p"] = out["p2p_bytes"] / pp_bw
+    out["links"] = {"tp": tp_link, "cp": cp_link, "ep": ep_link, "pp_p2p": pp_link}
+    return out
+
+
+def dp_step_costs(model, setup, hw, held):
+    """Seconds and bytes of the data-parallel traffic of one rank, from stage_params' `held` (parameters per rank):
+    dense parameters over the dp x cp ranks that hold the same weights (ZeRO's and Megatron's distributed-optimizer
+    group), experts over their expert-data-parallel group. Ring collectives move (n - 1)/n of the buffer per rank:
+    grad = the gradient reduce-scatter (x 2 for ZeRO-0's all-reduce), gather = one all-gather of the 16-bit
+    parameters. Gradient bytes per value as --grads (bytes_per_param); parameters 2 B (4 B in fp32)."""
+    dense_n, expert_n = _shard_sizes(setup)
+    _, g_bytes, _, _ = bytes_per_param(setup)
+    w_bytes = 4 if setup.precision == "fp32" else 2
+    d_bw, d_link = _link(hw, dense_n, setup.tp)
+    e_bw, e_link = _link(hw, expert_n, setup.num_gpus // setup.pp // max(expert_n, 1))
+    grad = gather = volume = 0.0
+    for n, numel, bw in ((dense_n, held["dense"], d_bw), (expert_n, held["expert"], e_bw)):
+        if n > 1 and numel:
+            share = (n - 1) / n * numel
+            grad += share * g_bytes / bw
+            gather += share * w_bytes / bw
+            volume += share * (g_bytes + w_bytes)
+    return {"grad": grad, "gather": gather, "bytes": volume, "link": d_link if held["dense"] else e_link}
+
+
+def step_terms(stages, pp, vpp, m, mb, zero, recompute):
+    """Seconds per step, term by term, from the per-stage costs (stage_step_costs with dp_step_costs as 'dp').
+
+    One micro-batch of mb sequences on a stage: forward F = mb x fwd, backward 2F; recompute adds the layers'
+    forward (full) or the attention core's (selective); TP and EP collectives run in the forward, the backward and
+    (full recompute) the recomputed forward, exposed (Megatron runs them on the critical path unless TP comm
+    overlap is set); CP's exposed ring time in each of those (x 2 in the backward: dK, dV travel too); PP sends
+    one activation and receives one gradient per model chunk (x vpp), exposed. ZeRO-3 / FSDP gather the
+    parameters in the forward and again in the backward and reduce-scatter the gradients, every micro-batch,
+    overlapped with that micro-batch's compute (prefetch), the excess exposed.
+    The pipeline (1F1B, Narayanan et al. 2021 Sec. 2.2): (m + (pp - 1)/vpp) micro-batch times of the slowest stage,
+    the bubble being (pp - 1)/vpp of them, a fraction (pp - 1)/(m vpp) of the ideal. ZeRO 0-2 reduce the gradients
+    once per step, overlapped with the last micro-batch's backward, and (ZeRO 1-2, distributed optimizer) gather
+    the updated parameters, overlapped with the first micro-batch's forward (Megatron's --overlap-grad-reduce and
+    --overlap-param-gather); the excess is exposed. Optimizer arithmetic, data loading and kernel launch latency are
+    not modelled. Returns (step seconds, terms of the slowest stage, t_mb)."""
+    passes = 3 if recompute == "full" else 2
+    worst = None
+    dp_exposed = 0.0
+    for st in stages:
+        fwd = mb * st["fwd"]
+        rec = mb * (st["layers_fwd"] if recompute == "full" else st["attn_fwd"] if recompute == "selective" else 0)
+        terms = {"compute": 3 * fwd, "recompute": rec, "tp": mb * passes * st["tp"],
+                 "cp": mb * (passes + 1) * st["cp"], "ep": mb * passes * st["ep"],
+                 "pp_p2p": 2 * vpp * mb * st["p2p"] if pp > 1 else 0.0, "zero3_gather": 0.0}
+        dp = st["dp"]
+        if zero == 3:
+            terms["zero3_gather"] = max(0.0, 2 * dp["gather"] + dp["grad"] - 3 * fwd - rec)
+            exposed = 0.0
+        else:
+            grad = dp["grad"] * (2 if zero == 0 else 1)
+            exposed = max(0.0, grad - 2 * fwd - rec) + (max(0.0, dp["gather"] - fwd) if zero else 0.0)
+        t_mb = sum(terms.values())
+        if worst is None or t_mb > worst[0]:
+            worst = (t_mb, terms)
+        dp_exposed = max(dp_exposed, exposed)
+    t_mb, per_mb = worst
+    out = {k: v * m for k, v in per_mb.items()}
+    out["bubble"] = (pp - 1) / vpp * t_mb
+    out["dp"] = dp_exposed
+    return sum(out.values()), out, t_mb
+
+
+def _stage_costs_with_dp(model, setup, hw, stage, layer_kinds=None, held=None):
+    st = stage_step_costs(model, setup, hw, stage, layer_kinds)
+    if held is None:
+        held = stage_params(model, setup, stage)
+    st["dp"] = dp_step_costs(model, setup, hw, held)
+    return st
+
+
+def step_time(model, setup, hw):
+    """Predicted time of one training step of `setup` on `hw`, with every term, the throughput and the MFU.
+
+    Returns {step_time_s, tokens_per_step, tokens_per_s, tokens_per_s_per_gpu, micro_batches, bubble_fraction,
+    model_flops_per_step, model_tflops_per_gpu, mfu, terms_s{term: seconds of the step}, comm{term: {bytes
+    (per GPU per step), link, exposed_s}}, hardware{...}, assumptions[...]}. The MFU counts model FLOPs
+    (model_flops_per_sequence: Megatron/PaLM convention, full s x s attention, no recompute) over the dense peak of
+    every GPU for the whole step."""
+    validate_setup(setup, model)
+    m = micro_batches(setup)
+    if setup.vpp > 1 and m % setup.pp:
+        # Megatron-LM's interleaved 1F1B runs the micro-batches in groups of pp (schedules.py: "number of
+        # microbatches is not divisible by pipeline-parallel size when using interleaved schedule"); with fewer the
+        # bubble formula (pp - 1)/(m vpp) would promise what no schedule delivers
+        raise ValueError(f"--vpp {setup.vpp}: the {m} micro-batches per step must be a multiple of -pp {setup.pp} "
+                         "for the interleaved schedule (set --global-batch / -b)")
+    stages = [_stage_costs_with_dp(model, setup, hw, s) for s in sorted({0, setup.pp - 1})]
+    total, terms, t_mb = step_terms(stages, setup.pp, setup.vpp, m, setup.micro_batch, ZERO_LEVEL[setup.sharding],
+                                    setup.recompute)
+    sequences = m * setup.micro_batch * setup.dp
+    tokens = sequences * setup.seq_len
+    flops = model_flops_per_sequence(model, setup.seq_len) * sequences
+    causal = model_flops_per_sequence(model, setup.seq_len, attention="causal") * sequences
+    worst = max(stages, key=lambda st: st["fwd"])
+    passes = 3 if setup.recompute == "full" else 2
+    per_step = m * setup.micro_batch
+    comm = {
+        "tp": {"bytes": per_step * passes * worst["tp_bytes"], "link": worst["links"]["tp"]},
+        "cp": {"bytes": per_step * (passes + 1) * worst["cp_bytes"], "link": worst["links"]["cp"]},
+        "ep": {"bytes": per_step * passes * worst["ep_bytes"], "link": worst["links"]["ep"]},
+        "pp_p2p": {"bytes": 2 * setup.vpp * per_step * worst["p2p_bytes"], "link": worst["links"]["pp_p2p"]},
+        "dp": {"bytes": worst["dp"]["bytes"] * (m if ZERO_LEVEL[setup.sharding] == 3 else 1),
+               "link": worst["dp"]["link"]},
+    }
+    for key in comm:
+        comm[key]["exposed_s"] = terms["zero3_gather" if key == "dp" and ZERO_LEVEL[setup.sharding] == 3 else key]
+    return {
+        "step_time_s": total, "tokens_per_step": tokens, "tokens_per_s": tokens / total,
+        "tokens_per_s_per_gpu": tokens / total / setup.num_gpus, "micro_batches": m,
+        "bubble_fraction": (setup.pp - 1) / (m * setup.vpp), "model_flops_per_step": flops,
+        "model_tflops_per_gpu": flops / total / setup.num_gpus / 1e12,
+        "mfu": flops / total / setup.num_gpus / hw.peak_flops,
+        "model_tflops_per_gpu_causal": causal / total / setup.num_gpus / 1e12,
+        "mfu_causal": causal / total / setup.num_gpus / hw.peak_flops, "terms_s": {k: terms[k] for k in STEP_TERMS},
+        "comm": comm, "zero_stage": ZERO_LEVEL[setup.sharding], "hardware": asdict(hw),
+        "assumptions": step_assumptions(hw)}
+
+
+def step_assumptions(hw):
+    return [
+        f"step time on {hw.name}: {hw.peak_flops / 1e12:,.1f} TFLOP/s dense peak x {hw.compute_efficiency:g} "
+        f"achieved by every matmul and the attention kernel (one fitted number; docs: 'Step time and the layout "
+        f"search'); scale-up link (NVLink) "
+        f"{hw.intra_node_bw / 1e9:g} GB/s, network {hw.inter_node_bw / 1e9:g} GB/s per GPU and direction x "
+        f"{hw.comm_efficiency:g} (ring bus bandwidth), {hw.gpus_per_node} GPUs per node; ranks ordered tp-cp-ep-dp-pp",
+        "exposed: TP/SP and EP collectives, PP sends, the pipeline bubble (pp-1)/(m vpp); overlapped up to the "
+        "compute: CP ring attention, ZeRO-3 gathers (per micro-batch), DP gradient reduce (last backward) and "
+        "parameter gather (first forward); not modelled: optimizer step, data loading, launch latency, stragglers",
+        "MFU = model FLOPs (3 x forward, full s x s attention, no recompute: Megatron/PaLM convention) / (step "
+        "time x GPUs x peak); the time itself counts the causal half of the attention square and the recompute"]
+
+
 # --------------------------------------------------------------------------------------------------------------
 # Serving engines: the KV-cache pool as vLLM sizes it (--infer --engine vllm)
 # --------------------------------------------------------------------------------------------------------------
@@ -4117,22 +4506,42 @@ def _divisors(n):
 
 
 MAX_SEARCH_MICRO_BATCH = 1024
-SEARCH_CRITERION = ("feasible configurations ranked by: smallest tp x pp (least model-parallel communication), "
+SEARCH_CRITERION = ("layouts (tp, pp, dp, cp) ranked by predicted tokens per second, then lowest memory; each shown "
+                    "with its fastest ZeRO stage, recompute, micro-batch and interleaving that fit")
+MEMORY_CRITERION = ("feasible configurations ranked by: smallest tp x pp (least model-parallel communication), "
                     "then lowest ZeRO stage, then least recompute (none < selective < full), then largest "
                     "micro-batch, then lowest memory")
 
 
-def search_configs(model, base, gpu_bytes, max_tp=8, top=10):
-    """Enumerate (tp, pp, dp, zero, recompute, micro-batch) for base.num_gpus; keep those that fit gpu_bytes.
+def search_vpps(model, pp):
+    """Interleaving degrees --search tries: 1, and for pp > 1 every divisor of the layers per stage (rounded up),
+    so that every model chunk holds whole layers (Megatron-LM's --num-layers-per-virtual-pipeline-stage)."""
+    if pp == 1:
+        return [1]
+    per_stage = -(-model.num_layers // pp)
+    return [v for v in _divisors(per_stage) if pp * v <= model.num_layers]
+
+
+def search_configs(model, base, gpu_bytes, max_tp=8, top=10, hw=None, rank="time", zero_stages=(0, 1, 2, 3),
+                   recomputes=RECOMPUTE):
+    """Enumerate (tp, pp, vpp, dp, zero, recompute, micro-batch) for base.num_gpus; keep those that fit gpu_bytes.
 
     For a fixed tp every term is a sum over layer kinds (dense/MoE x full/sliding) and is linear in the micro-batch,
-    so each tp gets per-kind coefficients once, each pp a few sums, and the inner loop over (zero, recompute,
-    micro-batch) is arithmetic only. The shown rows are then recomputed exactly with training_memory.
-    Returns (rows, candidates evaluated)."""
+    so each tp gets per-kind coefficients once, each pp a few sums, and the inner loop over (vpp, zero, recompute,
+    micro-batch) is arithmetic only: the memory of training_memory and the step time of step_time (step_terms on
+    the same per-stage costs). The global batch must be a whole number of micro-batches on each candidate's dp
+    ranks (checked per candidate).
+
+    rank "time": each layout (tp, pp, dp, cp) keeps its fastest fitting configuration and the layouts are ranked
+    by predicted tokens per second (then memory); rank "memory": every fitting configuration, ranked by
+    MEMORY_CRITERION. zero_stages / recomputes: what the search may choose (a framework without ZeRO: (0,)).
+    The shown rows are recomputed exactly with training_memory and step_time. Returns (rows, candidates evaluated)."""
+    hw = hw or step_hardware(DEFAULT_STEP_GPU, base.precision if base.precision != "fp32" else "bf16")
     results = []
+    best = {}
     evaluated = 0
     gbs = base.global_batch
-    zeros = ("zero0", "zero1", "zero2", "zero3")
+    zeros = tuple(f"zero{z}" for z in zero_stages)
     kinds = sorted({(model.layer_is_moe(i), model.layer_attention(i)) for i in range(model.num_layers)})
     kind_of = [kinds.index((model.layer_is_moe(i), model.layer_attention(i))) for i in range(model.num_layers)]
     frag = 1 + base.fragmentation
@@ -4143,6 +4552,8 @@ def search_configs(model, base, gpu_bytes, max_tp=8, top=10):
             continue
         etp = base.etp or tp
         if model.is_moe and model.moe_width % etp:
+            continue
+        if base.num_gpus % (tp * base.cp) or (model.is_moe and (base.num_gpus % (base.ep * etp))):
             continue
         s1 = replace(base, tp=tp, pp=1, vpp=1, sp=tp > 1 and base.sp, micro_batch=1, global_batch=0, num_gpus=tp)
         act = {rc: [activation_sum(layer_activation_tensors(model, replace(s1, recompute=rc), moe, att), rc)
@@ -4168,6 +4579,7 @@ def search_configs(model, base, gpu_bytes, max_tp=8, top=10):
             sp_setup = replace(s1, pp=pp, num_gpus=base.num_gpus)
             dense_shard, expert_shard = _shard_sizes(sp_setup)
             stages = []
+            costs = []
             for stage in ((0, pp - 1) if pp > 1 else (0,)):
                 counts = [0] * len(kinds)
                 for i in stage_layers(model.num_layers, pp, stage):
@@ -4183,39 +4595,99 @@ def search_configs(model, base, gpu_bytes, max_tp=8, top=10):
                 per = {}
                 for rc in RECOMPUTE:
                     worst_kind = max(a for a, c in zip(act[rc], counts) if c)
-                    if rc == "full":
-                        per[rc] = (layer_in * n_layers + (emb if stage == 0 else 0), worst_kind)
-                    else:
-                        per[rc] = (sum(a * c for a, c in zip(act[rc], counts)) + (emb if stage == 0 else 0), 0)
+                    per[rc] = (sum(a * c for a, c in zip(act[rc], counts)), layer_in, worst_kind, n_layers)
                 stages.append((stage, fixed, per, logit if stage == pp - 1 else 0))
+                if rank == "time":
+                    costs.append(_stage_costs_with_dp(model, sp_setup, hw, stage,
+                                                      {k: c for k, c in zip(kinds, counts) if c}, held))
             overhead = base.overhead
-            for z in zeros:
-                zi = int(z[-1])
-                for rci, rc in enumerate(RECOMPUTE):
-                    # per stage: fixed bytes, bytes per in-flight micro-batch, bytes once, in-flight cap (1F1B)
-                    rows = [(fixed[z], per[rc][0], per[rc][1] + lg, pp - stage) for stage, fixed, per, lg in stages]
-                    for mb in mbs:
-                        m = gbs // (dp * mb) if gbs else pp
-                        worst = 0
-                        for fixed_bytes, chunk, once, cap in rows:
-                            total = (fixed_bytes + (chunk * (cap if m > cap else m) + once) * mb) * frag + overhead
-                            if total > worst:
-                                worst = total
-                        if worst <= gpu_bytes:
-                            results.append((tp * pp, zi, rci, -mb, worst, tp, pp, dp))
-                    evaluated += len(mbs)
-    results.sort()
+            for v in (search_vpps(model, pp) if rank == "time" else [1]):
+                # per stage and recompute: (bytes per in-flight chunk, bytes once, in-flight cap) as
+                # stage_activation_bytes counts them (Megatron-LM schedules.py: 1F1B holds pp - stage micro-batches,
+                # interleaving 2(pp - stage - 1) + (v - 1)pp + 1 chunks of ceil(layers / v) layers)
+                shapes = {}
+                for stage, fixed, per, lg in stages:
+                    cap = pp - stage if v == 1 else 2 * (pp - stage - 1) + (v - 1) * pp + 1
+                    e = emb if stage == 0 else 0
+                    for rc in RECOMPUTE:
+                        summed, lin, worst_kind, n = per[rc]
+                        per_chunk = -(-n // v)
+                        if rc == "full":
+                            chunk, once = lin * per_chunk + e, worst_kind + lg
+                        elif v > 1:
+                            chunk, once = worst_kind * per_chunk + e, lg
+                        else:
+                            chunk, once = summed + e, lg
+                        shapes.setdefault(rc, []).append((fixed, chunk, once, cap))
+                for z in zeros:
+                    zi = int(z[-1])
+                    for rci, rc in enumerate(RECOMPUTE):
+                        if rc not in recomputes:
+                            continue
+                        rows = [(fixed[z], chunk, once, cap) for fixed, chunk, once, cap in shapes[rc]]
+                        for mb in mbs:
+                            m = gbs // (dp * mb) if gbs else pp
+                            in_flight = m * v
+                            worst = 0
+                            for fixed_bytes, chunk, once, cap in rows:
+                                total = (fixed_bytes + (chunk * (cap if in_flight > cap else in_flight) + once)
+                                         * mb) * frag + overhead
+                                if total > worst:
+                                    worst = total
+                            if worst > gpu_bytes:
+                                continue
+                            if rank == "time":
+                                if v > 1 and m % pp:
+                                    continue  # interleaving needs whole groups of pp micro-batches (step_time)
+                                seconds = step_terms(costs, pp, v, m, mb, zi, rc)[0]
+                                key = (-m * mb * dp / seconds, worst, tp * pp, zi, rci, -mb)
+                                layout = (tp, pp, dp)
+                                if layout not in best or key < best[layout][0]:
+                                    best[layout] = (key, tp, pp, v, dp, zi, rci, mb)
+                            else:
+                                results.append(((tp * pp, zi, rci, -mb, worst), tp, pp, v, dp, zi, rci, mb))
+                        evaluated += len(mbs)
+    results = sorted(best.values() if rank == "time" else results)
     rows = []
-    for _, zero, rc, neg_mb, _, tp, pp, dp in results:
+    for _, tp, pp, v, dp, zero, rc, mb in results:
         if top and len(rows) >= top:
             break
-        exact = training_memory(model, replace(base, tp=tp, pp=pp, vpp=1, sp=tp > 1 and base.sp, micro_batch=-neg_mb,
-                                              sharding=f"zero{zero}", recompute=RECOMPUTE[rc]))
+        setup = replace(base, tp=tp, pp=pp, vpp=v, sp=tp > 1 and base.sp, micro_batch=mb, sharding=f"zero{zero}",
+                        recompute=RECOMPUTE[rc])
+        exact = training_memory(model, setup)
         total = exact["per_gpu"]["total"]
         if total <= gpu_bytes:
-            rows.append({"tp": tp, "pp": pp, "dp": dp, "cp": base.cp, "zero": zero, "recompute": RECOMPUTE[rc],
-                         "micro_batch": -neg_mb, "total_bytes": total})
+            row = {"tp": tp, "pp": pp, "dp": dp, "cp": base.cp, "vpp": v, "zero": zero, "recompute": RECOMPUTE[rc],
+                   "micro_batch": mb, "total_bytes": total}
+            if rank == "time":
+                row["step"] = step_time(model, setup, hw)
+            rows.append(row)
     return rows, evaluated
+
+
+def explain_winner(rows):
+    """One line: why the first layout wins (its throughput, what its step is made of) and what costs the
+    runner-up its place (the term by which its step is longest compared with the winner's)."""
+    if not rows or "step" not in rows[0]:
+        return ""
+    first = rows[0]
+    st = first["step"]
+    T = st["step_time_s"]
+    parts = sorted(((v, k) for k, v in st["terms_s"].items() if k != "compute" and v > 0), reverse=True)[:2]
+    overheads = ", ".join(f"{STEP_TERM_LABELS[k]} {100 * v / T:.0f} %" for v, k in parts) or "nothing else"
+    line = (f"tp {first['tp']} x pp {first['pp']} x dp {first['dp']} is fastest: {st['tokens_per_s']:,.0f} tokens/s, "
+            f"MFU {100 * st['mfu']:.1f} %; its {T:.3g} s step is {100 * st['terms_s']['compute'] / T:.0f} % compute, "
+            f"then {overheads}")
+    if len(rows) > 1:
+        second = rows[1]
+        other = second["step"]
+        # compare per token: the runner-up's step may carry another number of tokens (no --global-batch)
+        scale = st["tokens_per_step"] / other["tokens_per_step"]
+        worse = max(STEP_TERMS, key=lambda k: other["terms_s"][k] * scale - st["terms_s"][k])
+        line += (f"; next, tp {second['tp']} x pp {second['pp']} x dp {second['dp']}, is "
+                 f"{100 * (1 - other['tokens_per_s'] / st['tokens_per_s']):.0f} % slower, mostly in "
+                 f"{STEP_TERM_LABELS[worse]}")
+    return line
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -4307,10 +4779,17 @@ def render_text(result):
                      f"{srch['criterion']}")
         if not srch["results"]:
             lines.append("  no configuration fits; the breakdown above is the setup as given")
-        lines.append("   tp  pp   dp  cp zero recompute  mb       GiB")
-        for r in srch["results"]:
-            lines.append(f"  {r['tp']:>3} {r['pp']:>3} {r['dp']:>4} {r['cp']:>3} {r['zero']:>4} {r['recompute']:<9}"
-                         f" {r['micro_batch']:>3} {gib(r['total_bytes']):>9.2f}")
+        if srch.get("rank") == "time":
+            lines += render_search_time_rows(srch["results"])
+            if srch.get("explanation"):
+                lines.append("why: " + srch["explanation"])
+        else:
+            lines.append("   tp  pp   dp  cp zero recompute  mb       GiB")
+            for r in srch["results"]:
+                lines.append(f"  {r['tp']:>3} {r['pp']:>3} {r['dp']:>4} {r['cp']:>3} {r['zero']:>4} "
+                             f"{r['recompute']:<9} {r['micro_batch']:>3} {gib(r['total_bytes']):>9.2f}")
+    if result.get("step"):
+        lines += render_step_text(result["step"])
     if result.get("activation_tensors"):
         for kind, tensors in result["activation_tensors"].items():
             lines.append(f"activations saved per layer ({kind}), one micro-batch, this rank:")
@@ -4347,6 +4826,46 @@ def render_vllm(pool):
     return lines
 
 
+def _short_terms(step, n=3):
+    """The n largest exposed non-compute terms of a step, as 'label seconds'."""
+    parts = sorted(((v, k) for k, v in step["terms_s"].items() if k != "compute" and v > 0), reverse=True)[:n]
+    return ", ".join(f"{k} {v:.3g}s" for v, k in parts)
+
+
+def render_search_time_rows(rows):
+    """The ranked layouts: the parallel sizes, the configuration chosen for each, memory, and the step."""
+    out = ["   tp  pp   dp  cp vpp zero recompute  mb    GiB   step s  tokens/s/GPU   MFU  bubble  largest exposed"]
+    for r in rows:
+        st = r["step"]
+        out.append(f"  {r['tp']:>3} {r['pp']:>3} {r['dp']:>4} {r['cp']:>3} {r['vpp']:>3} {r['zero']:>4} "
+                   f"{r['recompute']:<9} {r['micro_batch']:>3} {gib(r['total_bytes']):>6.1f} {st['step_time_s']:>8.3g} "
+                   f"{st['tokens_per_s_per_gpu']:>13,.0f} {100 * st['mfu']:>5.1f}% "
+                   f"{100 * st['bubble_fraction']:>5.1f}%  "
+                   f"{_short_terms(st)}")
+    return out
+
+
+def render_step_text(step):
+    """The step-time breakdown of one layout: each term's seconds, share, and for communication its bytes per GPU
+    per step and the link it crosses."""
+    T = step["step_time_s"]
+    lines = [f"step time: {T:,.4g} s for {step['tokens_per_step']:,} tokens ({step['micro_batches']} micro-batches "
+             f"per pipeline, bubble (pp-1)/(m vpp) = {100 * step['bubble_fraction']:.1f} %): "
+             f"{step['tokens_per_s']:,.0f} tokens/s, {step['tokens_per_s_per_gpu']:,.1f} per GPU; "
+             f"{step['model_tflops_per_gpu']:,.1f} model TFLOP/s per GPU, MFU {100 * step['mfu']:.1f} % "
+             f"(causal-attention FLOPs: {100 * step['mfu_causal']:.1f} %)"]
+    for key in STEP_TERMS:
+        v = step["terms_s"][key]
+        extra = ""
+        comm = step["comm"].get("dp" if key == "zero3_gather" else key)
+        shown = comm and comm["bytes"] and (key not in ("dp", "zero3_gather")
+                                            or (key == "zero3_gather") == (step["zero_stage"] == 3))
+        if shown:
+            extra = f"  ({gb(comm['bytes']):,.3g} GB per GPU over {comm['link']})"
+        lines.append(f"  {STEP_TERM_LABELS[key]:<46}{v:>10,.4g} s {100 * v / T:>6.1f} %{extra}")
+    return lines
+
+
 def render_markdown(result):
     terms = result["per_gpu"]
     s = result["setup"]
@@ -4363,7 +4882,19 @@ def render_markdown(result):
     for label, value, pct in _term_rows(terms):
         out.append(f"| {label} | {gib(value):,.3f} | {gb(value):,.3f} | {pct:.1f} |")
     out.append(f"| **total** | **{gib(terms['total']):,.3f}** | **{gb(terms['total']):,.3f}** | 100.0 |")
-    if result.get("search"):
+    if result.get("search") and result["search"].get("rank") == "time":
+        out += ["", "| tp | pp | dp | cp | vpp | zero | recompute | micro-batch | GiB | step s | tokens/s/GPU | MFU | "
+                "bubble | largest exposed |", "|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---|"]
+        for r in result["search"]["results"]:
+            st = r["step"]
+            out.append(f"| {r['tp']} | {r['pp']} | {r['dp']} | {r['cp']} | {r['vpp']} | {r['zero']} | "
+                       f"{r['recompute']} | {r['micro_batch']} | {gib(r['total_bytes']):.1f} | "
+                       f"{st['step_time_s']:.3g} | "
+                       f"{st['tokens_per_s_per_gpu']:,.0f} | {100 * st['mfu']:.1f} % | "
+                       f"{100 * st['bubble_fraction']:.1f} % | {_short_terms(st)} |")
+        if result["search"].get("explanation"):
+            out += ["", "Why: " + result["search"]["explanation"]]
+    elif result.get("search"):
         out += ["", "| tp | pp | dp | cp | zero | recompute | micro-batch | GiB |", "|---:|---:|---:|---:|---:|---|---:|---:|"]
         for r in result["search"]["results"]:
             out.append(f"| {r['tp']} | {r['pp']} | {r['dp']} | {r['cp']} | {r['zero']} | {r['recompute']} | "
@@ -4498,10 +5029,31 @@ def build_parser():
                         "no budget is computed")
     add_precision_mode_arguments(p)
     add_lora_arguments(p)
+    st = p.add_argument_group("step time and layout ranking (--predict-step, --search; docs: 'Step time')")
+    st.add_argument("--predict-step", action="store_true", help="predict the step time, tokens/s and MFU of the layout "
+                    "given (-tp, -pp, --vpp, --cp, -ep, -z, --recompute, -b, --global-batch)")
+    st.add_argument("--peak-tflops", metavar="X", help="dense peak TFLOP/s per GPU at the training dtype (default: "
+                                                       "the --gpu table's)")
+    st.add_argument("--intra-node-bw", metavar="GB/s", help="NVLink/NVSwitch bandwidth per GPU and direction in "
+                                                            "GB/s (default: the --gpu table's)")
+    st.add_argument("--inter-node-bw", metavar="GB/s", help="network (InfiniBand/RoCE) bandwidth per GPU and "
+                                                            "direction in GB/s (default: the --gpu table's)")
+    st.add_argument("--hbm-bw", metavar="GB/s", help="GPU memory bandwidth in GB/s (default: the --gpu table's)")
+    st.add_argument("--compute-efficiency", metavar="F", help=f"fraction of the peak the matmuls reach (default "
+                                                              f"{COMPUTE_EFFICIENCY})")
+    st.add_argument("--comm-efficiency", metavar="F", help=f"fraction of the link rate collectives reach (default "
+                                                           f"{COMM_EFFICIENCY})")
+    st.add_argument("--rank", choices=("time", "memory"), help="--search order: time = layouts by predicted "
+                    "tokens/s (default); memory = the old criterion (least tp x pp, ZeRO, recompute)")
+    st.add_argument("--zero-stages", metavar="LIST", help="--search: ZeRO stages to try, e.g. 0 or 0,1 (default "
+                                                          "0,1,2,3; a framework without ZeRO: 0)")
+    st.add_argument("--recompute-options", metavar="LIST", help="--search: recompute modes to try, e.g. full "
+                                                                "(default none,selective,full)")
     o = p.add_argument_group("solvers and output")
     o.add_argument("--gpu-memory", help="GPU memory, e.g. 80GiB or 80GB (they differ)")
     o.add_argument("--gpu", metavar="NAME", help="an accelerator of the shared catalogue (h100-sxm, mi300x, ...): "
-                                                 "its memory, unless --gpu-memory gives it")
+                                                 "its memory unless --gpu-memory gives it, and its peaks and links "
+                                                 f"for --predict-step / --search (default {DEFAULT_STEP_GPU})")
     o.add_argument("--max-micro-batch", action="store_true", help="largest micro-batch that fits --gpu-memory")
     o.add_argument("--max-context", action="store_true", help="longest sequence / context that fits --gpu-memory")
     o.add_argument("--search", action="store_true", help="search (tp, pp, dp, zero, recompute, mb) for --num-gpus")
@@ -4783,8 +5335,8 @@ def build_train_setup(args, model):
         (args.prefetch_units is not None and not gathers, "--prefetch-units needs ZeRO-3 or fsdp-full/-hybrid"),
         (args.largest_layer_params is not None and not gathers,
          "--largest-layer-params needs ZeRO-3 or fsdp-full/-hybrid"),
-        (args.gpus_per_node is not None and sharding != "fsdp-hybrid" and not args.search,
-         "--gpus-per-node is read by --search and --sharding fsdp-hybrid only"),
+        (args.gpus_per_node is not None and sharding != "fsdp-hybrid" and not args.search and not args.predict_step,
+         "--gpus-per-node is read by --search, --predict-step and --sharding fsdp-hybrid only"),
         ((args.grads is not None or args.bytes_per_grad_ele is not None) and sharding.startswith("fsdp"),
          ("--grads" if args.grads is not None else "--bytes-per-grad-ele")
          + " does not apply with FSDP (its gradients are fp32)"),
@@ -4797,6 +5349,12 @@ def build_train_setup(args, model):
     for is_unread, message in unread:
         if is_unread:
             raise ValueError(message)
+    if args.search:
+        # --search chooses tp and pp, so the global batch must divide micro-batch x dp of each candidate it tries
+        # (search_configs checks that per layout), not of the all-data-parallel setup it starts from (issue 14:
+        # --global-batch 2048 on 16,384 GPUs was refused although tp 8 x pp 16 leaves dp 128)
+        validate_setup(replace(setup, global_batch=0), model)
+        return setup
     return validate_setup(setup, model)
 
 
@@ -4863,6 +5421,59 @@ def _build_infer_setup(args, model, *, context, prompt, tp, pp, batch, weight_dt
         num_params=_opt(args.params, "--params", 0) if model is None else 0)
 
 
+# --------------------------------------------------------------------------------------------------------------
+# Step-time flags (issue 14)
+# --------------------------------------------------------------------------------------------------------------
+# (--gpu is not among them: it also gives --gpu-memory, in every mode)
+STEP_FLAGS = ("predict_step", "peak_tflops", "intra_node_bw", "inter_node_bw", "hbm_bw", "compute_efficiency",
+              "comm_efficiency", "rank", "zero_stages", "recompute_options")
+SEARCH_ONLY_FLAGS = ("rank", "zero_stages", "recompute_options")
+
+
+def check_step_flags(args, model):
+    """The step-time flags are read by --predict-step and --search only; --rank, --zero-stages and --recompute-options
+    by --search only; each needs a model (not --params)."""
+    typed = [d for d in STEP_FLAGS if getattr(args, d) not in (None, False)]
+    if args.predict_step and args.search:
+        raise ValueError("--predict-step is what --search shows for each layout; give one of them")
+    if not (args.predict_step or args.search):
+        if typed:
+            raise ValueError(f"--{typed[0].replace('_', '-')} is read by --predict-step and --search; add one")
+        return
+    stray = [d for d in typed if d in SEARCH_ONLY_FLAGS and not args.search]
+    if stray:
+        raise ValueError(f"--{stray[0].replace('_', '-')} is read by --search only")
+    if model is None:
+        raise ValueError("--predict-step and --search need a model, not --params")
+    if args.rank == "memory" and any(getattr(args, d) is not None for d in STEP_FLAGS[1:7]):
+        raise ValueError("--rank memory does not read the step-time flags (--peak-tflops, --intra-node-bw, ...)")
+
+
+def build_step_hardware(args, setup):
+    """StepHardware from --gpu and its overrides; the peak is the --precision dtype's."""
+    def num(raw, flag, low=1e-9, high=None):
+        value = None if raw is None else parse_fraction(raw, flag, 0.0, high)
+        if value is not None and value < low:
+            raise ValueError(f"{flag} must be > 0, got {raw!r}")
+        return value
+    gpu = (args.gpu or DEFAULT_STEP_GPU).strip().lower()
+    gpn = _opt(args.gpus_per_node, "--gpus-per-node", None) if args.gpus_per_node is not None else None
+    return step_hardware(gpu, setup.precision, peak_tflops=num(args.peak_tflops, "--peak-tflops", high=1e9),
+                         intra_node_bw=num(args.intra_node_bw, "--intra-node-bw", high=1e9),
+                         inter_node_bw=num(args.inter_node_bw, "--inter-node-bw", high=1e9),
+                         hbm_bw=num(args.hbm_bw, "--hbm-bw", high=1e9), gpus_per_node=gpn,
+                         compute_efficiency=num(args.compute_efficiency, "--compute-efficiency", high=1.0),
+                         comm_efficiency=num(args.comm_efficiency, "--comm-efficiency", high=1.0))
+
+
+def parse_choices(raw, flag, allowed):
+    """'0,1' -> (0, 1) for --zero-stages, 'full' -> ('full',) for --recompute-options; each entry once, known."""
+    items = [x.strip().lower() for x in str(raw).split(",")]
+    if not items or any(x not in allowed for x in items) or len(set(items)) != len(items):
+        raise ValueError(f"{flag} expects a comma-separated list of {', '.join(allowed)}, got {raw!r}")
+    return tuple(items)
+
+
 # Flags that only one mode reads (dest -> flag as the user types it): given to the other mode they would be ignored.
 TRAIN_ONLY_FLAGS = {
     "micro_batch": "--micro-batch", "global_batch": "--global-batch",
@@ -4876,7 +5487,8 @@ TRAIN_ONLY_FLAGS = {
     "dropout": "--dropout", "partition_activations": "-pa/--partition-activations",
     "zero_allgather_bucket_size": "-zbs/--zero-allgather-bucket-size",
     "zero3_max_live_params": "-zmlp/--zero3-max-live-params", "bytes_per_grad_ele": "--bytes-per-grad-ele",
-    "optimizer_state_dtype": "--optimizer-state-dtype", "lora_rank": "--lora-rank", **LORA_FLAGS}
+    "optimizer_state_dtype": "--optimizer-state-dtype", "lora_rank": "--lora-rank", **LORA_FLAGS,
+    **{dest: "--" + dest.replace("_", "-") for dest in STEP_FLAGS}}
 INFER_ONLY_FLAGS = {
     "batch_size": "--batch-size", "context": "--context", "weight_dtype": "--weight-dtype",
     "bits_per_weight": "--bits-per-weight", "kv_dtype": "--kv-dtype", "kv_cache": "--kv-cache",
@@ -4954,6 +5566,8 @@ def compute(args):
         raise ValueError("--max-micro-batch, --max-context and --search need --gpu-memory")
     if sum(map(bool, (args.max_micro_batch, args.max_context, args.search))) > 1:
         raise ValueError("give one of --max-micro-batch, --max-context, --search")
+    if not args.infer:
+        check_step_flags(args, model)
     if (args.search or args.max_micro_batch or args.max_context or args.explain) and model is None:
         raise ValueError("--search, --max-micro-batch, --max-context and --explain need a model, not --params")
     params = count_params(model) if model is not None else {"total": parse_count(args.params, "--params")}
@@ -5004,17 +5618,36 @@ def compute(args):
             result["solution"] = {"name": "max sequence length", "value": n}
         if args.search:
             top = _opt(args.top, "--top", 10, allow_zero=True)
+            rank = args.rank or "time"
+            zero_stages = (0, 1, 2, 3) if args.zero_stages is None else tuple(
+                int(z) for z in parse_choices(args.zero_stages, "--zero-stages", ("0", "1", "2", "3")))
+            recomputes = parse_choices(args.recompute_options, "--recompute-options", RECOMPUTE) \
+                if args.recompute_options is not None else RECOMPUTE
+            hw = build_step_hardware(args, setup) if rank == "time" else None
             found, evaluated = search_configs(model, setup, gpu_bytes,
-                                              max_tp=_opt(args.gpus_per_node, "--gpus-per-node", 8), top=top)
-            result["search"] = {"candidates_evaluated": evaluated, "criterion": SEARCH_CRITERION, "results": found}
+                                              max_tp=_opt(args.gpus_per_node, "--gpus-per-node", 8), top=top, hw=hw,
+                                              rank=rank, zero_stages=zero_stages, recomputes=recomputes)
+            result["search"] = {"candidates_evaluated": evaluated, "rank": rank,
+                                "criterion": SEARCH_CRITERION if rank == "time" else MEMORY_CRITERION,
+                                "results": found, "explanation": explain_winner(found)}
             if found:
                 best = found[0]
-                setup = replace(setup, tp=best["tp"], pp=best["pp"], sharding=f"zero{best['zero']}",
+                setup = replace(setup, tp=best["tp"], pp=best["pp"], vpp=best["vpp"], sharding=f"zero{best['zero']}",
                                 recompute=best["recompute"], micro_batch=best["micro_batch"],
                                 sp=best["tp"] > 1 and setup.sp)
+                if "step" in best:
+                    result["step"] = best["step"]
+            elif setup.global_batch and setup.global_batch % (setup.micro_batch * setup.dp):
+                raise ValueError(f"--search: no layout of --num-gpus {setup.num_gpus} fits --gpu-memory with "
+                                 f"--global-batch {setup.global_batch} a whole number of micro-batches per "
+                                 "data-parallel rank")
+        if args.predict_step:
+            result["step"] = step_time(model, setup, build_step_hardware(args, setup))
         result.update(mode="train", **(training_memory(model, setup) if lora is None else
                                        lora_training_memory(model, setup, lora)))
         result["assumptions"].insert(0, sequence_length_source(args, setup.seq_len))
+        if result.get("step"):
+            result["assumptions"] += result["step"]["assumptions"]
         if args.explain:
             kinds = {}
             for j in range(model.num_layers):

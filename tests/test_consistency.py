@@ -217,8 +217,6 @@ SHARED_FLAG_MEANINGS = {
     "--params": "a parameter count N instead of a model (mem: model states only; quantization: a dense "
                 "approximation; scaling laws: the N of a law)",
     "--tokens": "training tokens D (7B, 1.4T, ...)",
-    "--gpu": "an accelerator of the shared block's GPU_CATALOGUE (h100-sxm, mi300x, ...; datasheet sources): flops "
-             "its peak FLOP/s and bandwidth, mem its memory",
     "-s": "tokens per sequence: the training or prefill length (params: only the rows of a learned position table "
           "that has none; quantization: --context)",
     "--sequence-length": "same as -s",
@@ -231,6 +229,9 @@ SHARED_FLAG_MEANINGS = {
                   "the Ultra-Scale Playbook's 1-2 GB of CUDA context and kernels)",
     "--dtype": "the number format of the weights (params: the checkpoint's; flops: the compute's peak and bytes)",
     "--num-gpus": "GPUs in the job",
+    "--gpu": "an accelerator of the shared block's GPU_CATALOGUE (h100-sxm, mi300x, ...; datasheet sources): flops "
+             "its peak FLOP/s and bandwidth, mem its memory, peaks and links",
+    "--peak-tflops": "dense peak TFLOP/s per GPU, overriding the --gpu table's",
     "--recompute": "activation recomputation: none, selective (attention) or full",
     "--seed": "random seed (quantization --measure, scaling-law bootstrap)",
     "--infer": "an inference workload instead of training (flops: one forward pass over every token, the cookbook "

@@ -369,8 +369,8 @@ def test_max_context_inference(mem):
 
 def test_search_results_fit_and_follow_the_criterion(mem):
     r = run_json(mem, "--preset", "llama-3-70b", "--num-gpus", "64", "--search", "--gpu-memory", "80GiB", "-s",
-                 "4096", "--global-batch", "256", "--sp", "--top", "0")
-    rows = r["search"]["results"]
+                 "4096", "--global-batch", "256", "--sp", "--top", "0", "--rank", "memory")  # the memory criterion (issue 14
+    rows = r["search"]["results"]  # made predicted tokens/s the default order: tests/test_mem_layout.py)
     assert rows and r["search"]["candidates_evaluated"] >= len(rows)
     assert all(row["total_bytes"] <= 80 * GiB for row in rows)
     order = {"none": 0, "selective": 1, "full": 2}
