@@ -1131,6 +1131,9 @@ SUPPORTED_MODEL_TYPES = {
     "cohere2": "the Cohere block with 3 sliding : 1 full layers (sliding_window_pattern or layer_types), head_dim "
                "hidden / heads",
     "nemotron": "plain MLP (up, relu^2, down; no gate), LayerNorm1P with bias, attention_bias and mlp_bias",
+    # issue 10, branch families2
+    "smollm3": "the Llama block with NoPE layers (no_rope_layers or every no_rope_layer_interval-th: no count "
+               "changes), attention_bias and mlp_bias, 4 KV heads and a tied head by default",
 }
 # Model types people run this year that are NOT modelled yet: what the reader would miss.  A config of one of these
 # is refused (even with --generic), never read as a Llama.
@@ -1152,7 +1155,6 @@ NOT_YET_MODELLED = {
     "phimoe": "experts with LayerNorm",
     "granitemoe": "experts",
     "dbrx": "fused expert tensors and clip_qkv",
-    "smollm3": "NoPE layers and a default-tied head",
     "stablelm": "partial rotary, LayerNorm and optional q/k norms",
     "exaone4": "hybrid attention with q/k norms",
     "jamba": "Mamba layers and experts",
@@ -1301,6 +1303,8 @@ _MB_CLASS_DEFAULTS.update({"glm4_moe": {"num_key_value_heads": 8, "n_routed_expe
                                         "moe_intermediate_size": 1408}})
 _MB_CLASS_DEFAULTS.update({"olmo3": {"sliding_window": 4096}, "cohere2": {"sliding_window": 4096}})
 _MB_TIED_BY_DEFAULT |= {"cohere", "cohere2"}  # CohereConfig / Cohere2Config: tie_word_embeddings=True
+# issue 10, branch families2
+_MB_TIED_BY_DEFAULT |= {"smollm3"}  # SmolLM3Config: tie_word_embeddings=True
 
 
 def _mb_read_gpt(r: _MBFields, mt: str) -> dict:
@@ -1481,6 +1485,8 @@ def _mb_read_llama_style(r: _MBFields, mt: str) -> dict:
         _mb_read_cohere(r, mt, v)
     if mt == "nemotron":
         _mb_read_nemotron(r, v)
+    if mt == "smollm3":
+        _mb_read_smollm3(r, v)
     return v
 
 
@@ -1643,6 +1649,57 @@ def _mb_read_nemotron(r: _MBFields, v: dict) -> None:
     v.update(gated_mlp=False, norm="layernorm", mlp_bias=r.flag("mlp_bias", False), gguf_arch="nemotron")
 
 
+def _mb_read_smollm3(r: _MBFields, v: dict) -> None:
+    """SmolLM3 (transformers 5.23 modeling_smollm3.py): the Llama block, q/k/v/o biased by attention_bias and the
+    MLP by mlp_bias (both false by default), a tied head by default; 4 KV heads when the file leaves the count out
+    (SmolLM3Config), as many as query heads when null.  Its NoPE layers (no_rope_layers, else every
+    no_rope_layer_interval-th layer) skip the rotary embedding only: an elementwise rotation, no parameter and no
+    matmul, so they change no count here; the list is checked (one 0/1 per layer) since the class indexes it."""
+    v.update(mlp_bias=r.flag("mlp_bias", False), gguf_arch="smollm3")
+    if r.absent("num_key_value_heads"):
+        v["num_kv_heads"] = 4
+    _, rope = r.get("no_rope_layers")
+    if rope is None:
+        r.int("no_rope_layer_interval", default=4)  # 0 would divide by zero in SmolLM3Config
+    else:
+        r.get("no_rope_layer_interval")  # the class reads the interval only without a list
+    if rope is not None and (not isinstance(rope, list) or len(rope) < v["num_layers"] or
+                             any(isinstance(x, bool) or x not in (0, 1) for x in rope)):
+        raise InputError(f"{r.where}: field 'no_rope_layers' must list 1 (RoPE) or 0 (NoPE) for each of the "
+                         f"{v['num_layers']} layers, got {rope!r:.60}")
+
+
+def _mb_read_smollm3_windows(r: _MBFields, v: dict) -> None:
+    """SmolLM3Config's windows: when layer_types is absent, a layer slides only if use_sliding_window, a
+    sliding_window is given and the layer is a NoPE layer; the attention module slides only under
+    use_sliding_window.  A layer_types naming sliding layers without both is built inconsistently (the mask and the
+    cache slide, flash attention does not): refused."""
+    layers = v["num_layers"]
+    use = r.flag("use_sliding_window", False)
+    window = r.int("sliding_window", default=0)  # 0 is not "no window" to SmolLM3Config (it tests None)
+    types = r.get("layer_types")[1]
+    if types is None:
+        rope = r.raw.get("no_rope_layers")
+        if rope is None:
+            interval = r.int("no_rope_layer_interval", default=4)
+            rope = [int((i + 1) % interval != 0) for i in range(layers)]
+        slides = tuple("sliding" if use and window and not rope[i] else "full" for i in range(layers))
+    elif not isinstance(types, list) or len(types) != layers or \
+            not all(t in ("full_attention", "sliding_attention") for t in types):
+        raise InputError(f"{r.where}: field 'layer_types' must list 'full_attention' or 'sliding_attention' for each "
+                         f"of the {layers} layers, got {types!r:.80}")
+    else:
+        slides = tuple("sliding" if t == "sliding_attention" else "full" for t in types)
+        if "sliding" in slides and not (use and window):
+            raise InputError(f"{r.where}: field 'layer_types' names sliding layers without use_sliding_window and a "
+                             "sliding_window; transformers' SmolLM3 builds those inconsistently; not modelled")
+    if "sliding" not in slides:
+        window, slides = 0, ()
+    elif "full" not in slides:
+        slides = ()
+    v.update(sliding_window=window, layer_types=slides)
+
+
 def _mb_read_windows(r: _MBFields, mt: str, v: dict) -> None:
     """Sliding-window attention: the window, and which layers use it (as each transformers config class says)."""
     if mt == "qwen3_next":  # no window; its layer_types name the mixers (_mb_read_qwen3_next)
@@ -1650,6 +1707,8 @@ def _mb_read_windows(r: _MBFields, mt: str, v: dict) -> None:
     if v["num_layers"] > MODEL_MAX_LAYERS:  # before anything is built per layer
         raise InputError(f"{r.where}: field '{'n_layer' if 'n_layer' in r.raw else 'num_hidden_layers'}' "
                          f"{v['num_layers']} is beyond {MODEL_MAX_LAYERS:,}")
+    if mt == "smollm3":
+        return _mb_read_smollm3_windows(r, v)
     window = _MB_CLASS_DEFAULTS.get(mt, {}).get("sliding_window", 0) if r.absent("sliding_window") else \
         r.int("sliding_window", default=0, minimum=0)
     if "sliding_window_size" in r.raw:  # Gemma-2's files repeat the window under this name, which no class reads

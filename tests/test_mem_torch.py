@@ -154,6 +154,18 @@ STATE_CONFIGS = {"llama-3-8b": LLAMA_3_8B, "llama-3.2-1b": LLAMA_32_1B, "qwen2.5
                  "qwen1.5-moe": QWEN2_MOE, "qwen1.5-moe (mlp_only_layers)": QWEN2_MOE_DENSE_FIRST, **FAMILY_CONFIGS,
                  "gpt-oss-20b": GPT_OSS}
 STATE_CONFIGS.update(ISSUE10_CONFIGS)
+# issue 10, branch families2 (repos as cited in test_params_torch.REAL_CONFIGS), shrunk with every switch kept:
+# SmolLM3-3B (tied, NoPE every 4th layer; and with its use_sliding_window on, window 16 on those NoPE layers).
+FAMILIES2_CONFIGS = {
+    "smollm3-3b": shrunk("smollm3", intermediate_size=256, num_attention_heads=4, num_key_value_heads=2,
+                         layer_types=["full_attention"] * 4, no_rope_layers=[1, 1, 1, 0], hidden_size=128,
+                         num_hidden_layers=4, vocab_size=512),
+    "smollm3-3b (NoPE layers slide)": {k: v for k, v in shrunk(
+        "smollm3", intermediate_size=256, num_attention_heads=4, num_key_value_heads=2, no_rope_layers=[1, 0, 1, 0],
+        use_sliding_window=True, sliding_window=16, hidden_size=128, num_hidden_layers=4, vocab_size=512).items()
+        if k != "layer_types"},
+}
+STATE_CONFIGS.update(FAMILIES2_CONFIGS)
 
 
 def build(transformers, cfg, attn="eager", dtype=None):
@@ -223,6 +235,7 @@ def cache_bytes(cache):
     ("gpt-oss-20b (alternating)", GPT_OSS, 40), ("gpt-oss-20b (short)", GPT_OSS, 9),
     *[(name, cfg, 40) for name, cfg in FAMILY_CONFIGS.items()],
     *[(name, cfg, 40) for name, cfg in ISSUE10_CONFIGS.items()],
+    *[(name, cfg, 40) for name, cfg in FAMILIES2_CONFIGS.items()],
     # Qwen's use_sliding_window switched on (window 16): Qwen2 slides layers >= max_window_layers, Qwen2-MoE the
     # even layers below it; with it off (as published) the sliding_window field must not cap anything.
     ("qwen2.5-7b (use_sliding_window)", dict(QWEN25_7B, use_sliding_window=True, sliding_window=16,

@@ -472,6 +472,19 @@ REAL_CONFIGS = {
                  "num_attention_heads": 24, "num_hidden_layers": 32, "num_key_value_heads": 8,
                  "partial_rotary_factor": 0.5, "rope_theta": 10000.0, "tie_word_embeddings": False,
                  "torch_dtype": "bfloat16", "use_cache": True, "vocab_size": 256000},
+    # ---- issue 10, branch families2 ------------------------------------------------------------------------------
+    # huggingface.co/HuggingFaceTB/SmolLM3-3B: the fields as two stored public tests carry that config.json "from the
+    # revision pinned by the manifest" (the search library's code corpus, ids 58509272504 and 67102569544: sizes,
+    # token ids, tying, and every other field); a third (id 71057199304) carries the same architecture fields
+    "smollm3": {"architectures": ["SmolLM3ForCausalLM"], "attention_bias": False, "attention_dropout": 0.0,
+                "bos_token_id": 128000, "eos_token_id": 128012, "hidden_act": "silu", "hidden_size": 2048,
+                "intermediate_size": 11008, "layer_types": ["full_attention"] * 36, "max_position_embeddings": 65536,
+                "max_window_layers": 28, "mlp_bias": False, "model_type": "smollm3", "no_rope_layer_interval": 4,
+                "no_rope_layers": [int((i + 1) % 4 != 0) for i in range(36)], "num_attention_heads": 16,
+                "num_hidden_layers": 36, "num_key_value_heads": 4, "pad_token_id": 128004, "pretraining_tp": 2,
+                "rms_norm_eps": 1e-06, "rope_scaling": None, "rope_theta": 5000000.0, "sliding_window": None,
+                "tie_word_embeddings": True, "torch_dtype": "bfloat16", "use_cache": False,
+                "use_sliding_window": False, "vocab_size": 128256},
 }
 
 
@@ -640,6 +653,13 @@ def small_config(draw, family):
         cfg["use_qk_norm"] = draw(st.booleans())
     if family == "nemotron":
         cfg["mlp_bias"] = draw(st.booleans())
+    if family == "smollm3":  # NoPE layers by list or interval; windows on the NoPE layers when switched on
+        cfg.update(attention_bias=draw(st.booleans()), mlp_bias=draw(st.booleans()),
+                   use_sliding_window=draw(st.booleans()), sliding_window=draw(st.none() | st.integers(1, 16)))
+        if draw(st.booleans()):
+            cfg["no_rope_layers"] = draw(st.lists(st.sampled_from([0, 1]), min_size=layers, max_size=layers))
+        else:
+            cfg["no_rope_layer_interval"] = draw(st.integers(1, 4))
     return cfg
 
 
@@ -647,6 +667,7 @@ FAMILIES = ["gpt2", "gptj", "bloom", "gpt_neox", "opt", "falcon", "llama", "mist
             "qwen2_moe", "qwen3", "qwen3_moe", "gemma", "gemma2", "phi", "phi3", "olmo", "olmo2", "starcoder2",
             "deepseek_v2", "deepseek_v3", "gpt_oss", "qwen3_next"]
 FAMILIES += ["kimi_k2", "glm4_moe", "olmo3", "seed_oss", "olmoe", "cohere", "cohere2", "nemotron"]  # issue 10
+FAMILIES += ["smollm3"]  # issue 10, branch families2
 
 # Each example builds a model: a few per family keep the file fast (scaled from the conftest profile).
 FEW = max(3, settings.default.max_examples // 10)
@@ -838,3 +859,37 @@ def test_seed_oss_dropout_is_on_unless_the_file_turns_it_off():
     published, _ = params.model_from_config(dict(REAL_CONFIGS["seed_oss"]))
     off, _ = params.model_from_config(dict(REAL_CONFIGS["seed_oss"], attention_dropout=0.0, residual_dropout=0.0))
     assert (published.dropout, off.dropout) == (True, False)
+
+
+# ---- issue 10, branch families2 --------------------------------------------------------------------------------
+
+def test_smollm3_3b_is_its_published_size_with_its_nope_layers():
+    # HuggingFaceTB/SmolLM3-3B model card: "3B". By hand: tied 128256 x 2048 table; per layer q, o 2048^2, k, v
+    # 2048 x 512 (4 KV heads of 128), SwiGLU 3 x 2048 x 11008, two RMSNorms; a final norm. 3,075,098,624 is also
+    # the count a stored public test derives by hand for that config (code corpus id 71057199304: "3b": 3_075_098_624)
+    per_layer = 2 * 2048**2 + 2 * 2048 * 512 + 3 * 2048 * 11008 + 2 * 2048
+    assert script_counts(REAL_CONFIGS["smollm3"])[0] == 128256 * 2048 + 36 * per_layer + 2048 == 3_075_098_624
+    model, _ = params.model_from_config(REAL_CONFIGS["smollm3"])
+    assert (model.tied_embeddings, model.sliding_window, model.layer_types) == (True, 0, ())
+    # absent fields: SmolLM3Config ties the head and builds 4 KV heads
+    bare = {k: v for k, v in REAL_CONFIGS["smollm3"].items() if k not in ("tie_word_embeddings", "num_key_value_heads")}
+    model, _ = params.model_from_config(bare)
+    assert (model.tied_embeddings, model.num_kv_heads) == (True, 4)
+    # use_sliding_window with a window: the NoPE layers (every 4th) slide, the RoPE layers attend to everything
+    cfg = {k: v for k, v in REAL_CONFIGS["smollm3"].items() if k != "layer_types"}
+    model, _ = params.model_from_config(dict(cfg, use_sliding_window=True, sliding_window=4096))
+    assert [i for i in range(36) if model.layer_attention(i) == "sliding"] == list(range(3, 36, 4))
+
+
+@pytest.mark.parametrize("family, field, value", [
+    ("smollm3", "no_rope_layers", [1, 0]), ("smollm3", "no_rope_layers", [2] * 36),
+    ("smollm3", "no_rope_layer_interval", 0), ("smollm3", "sliding_window", 0),
+    ("smollm3", "layer_types", ["sliding_attention"] * 36)])
+def test_a_field_the_family_cannot_build_is_refused_families2(family, field, value):
+    config = dict(REAL_CONFIGS[family], **{field: value})
+    if field == "no_rope_layer_interval":
+        config.pop("no_rope_layers")
+    if field == "sliding_window":
+        config.update(use_sliding_window=True)
+    with pytest.raises(params.InputError, match=field):
+        params.model_from_config(config)
