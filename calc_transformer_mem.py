@@ -1134,6 +1134,8 @@ SUPPORTED_MODEL_TYPES = {
     # issue 10, branch families2
     "smollm3": "the Llama block with NoPE layers (no_rope_layers or every no_rope_layer_interval-th: no count "
                "changes), attention_bias and mlp_bias, 4 KV heads and a tied head by default",
+    "granitemoe": "Granite's multipliers (scalars) on a Mixtral-style block: every layer MoE, a bias-free router, "
+                  "experts of intermediate_size (8, top-2 by default), attention_bias",
 }
 # Model types people run this year that are NOT modelled yet: what the reader would miss.  A config of one of these
 # is refused (even with --generic), never read as a Llama.
@@ -1153,7 +1155,6 @@ NOT_YET_MODELLED = {
     "hunyuan_v1_moe": "experts and their shared MLP",
     "dots1": "experts with a shared expert and dense first layers",
     "phimoe": "experts with LayerNorm",
-    "granitemoe": "experts",
     "dbrx": "fused expert tensors and clip_qkv",
     "stablelm": "partial rotary, LayerNorm and optional q/k norms",
     "exaone4": "hybrid attention with q/k norms",
@@ -1487,6 +1488,8 @@ def _mb_read_llama_style(r: _MBFields, mt: str) -> dict:
         _mb_read_nemotron(r, v)
     if mt == "smollm3":
         _mb_read_smollm3(r, v)
+    if mt == "granitemoe":
+        _mb_read_granitemoe(r, v)
     return v
 
 
@@ -1667,6 +1670,19 @@ def _mb_read_smollm3(r: _MBFields, v: dict) -> None:
                              any(isinstance(x, bool) or x not in (0, 1) for x in rope)):
         raise InputError(f"{r.where}: field 'no_rope_layers' must list 1 (RoPE) or 0 (NoPE) for each of the "
                          f"{v['num_layers']} layers, got {rope!r:.60}")
+
+
+def _mb_read_granitemoe(r: _MBFields, v: dict) -> None:
+    """Granite 3.0/3.1 MoE (transformers 5.23 modeling_granitemoe.py): Granite's scalars (embedding_multiplier,
+    attention_multiplier as the softmax scale, residual_multiplier, logits_scaling: no parameter, no matmul) on a
+    Mixtral-style block: every layer MoE, a bias-free router (E, h) (GraniteMoeTopKRouter) and E stacked SwiGLU
+    experts of intermediate_size (GraniteMoeExperts: gate_up_proj (E, 2f, h), down_proj (E, h, f)), no shared
+    expert; q/k/v/o biased by attention_bias.  GraniteMoeConfig: 8 experts, top-2, untied when absent."""
+    for key in ("embedding_multiplier", "attention_multiplier", "residual_multiplier", "logits_scaling"):
+        r.number(key)
+    r.expect("sliding_window", None, "granitemoe")  # GraniteMoeConfig has no window; a value is another model's
+    v.update(num_experts=r.int("num_local_experts", default=8), top_k=r.int("num_experts_per_tok", default=2),
+             gguf_arch="granitemoe")
 
 
 def _mb_read_smollm3_windows(r: _MBFields, v: dict) -> None:

@@ -164,6 +164,11 @@ FAMILIES2_CONFIGS = {
         "smollm3", intermediate_size=256, num_attention_heads=4, num_key_value_heads=2, no_rope_layers=[1, 0, 1, 0],
         use_sliding_window=True, sliding_window=16, hidden_size=128, num_hidden_layers=4, vocab_size=512).items()
         if k != "layer_types"},
+    # granite-3.1-3b-a800m: 40 experts top-8 -> 4 top-2, tied; its multipliers as scalars
+    "granite-3.1-3b-a800m": shrunk("granitemoe", intermediate_size=64, num_attention_heads=4, num_key_value_heads=2,
+                                   num_local_experts=4, num_experts_per_tok=2, embedding_multiplier=12.0,
+                                   attention_multiplier=0.015625, residual_multiplier=0.22, logits_scaling=6.0,
+                                   **SMALL),
 }
 STATE_CONFIGS.update(FAMILIES2_CONFIGS)
 

@@ -485,6 +485,15 @@ REAL_CONFIGS = {
                 "rms_norm_eps": 1e-06, "rope_scaling": None, "rope_theta": 5000000.0, "sliding_window": None,
                 "tie_word_embeddings": True, "torch_dtype": "bfloat16", "use_cache": False,
                 "use_sliding_window": False, "vocab_size": 128256},
+    # huggingface.co/ibm-granite/granite-3.1-3b-a800m-instruct: the fields a stored public planner test carries from
+    # that config.json (the search library's code corpus, id 71463455676: sizes, heads, experts, tying); the same
+    # sizes in two more stored tests (ids 70988719928, 70868823560). Granite's four multipliers are left out there
+    # (scalars: no count; the hypothesis test below draws them)
+    "granitemoe": {"architectures": ["GraniteMoeForCausalLM"], "hidden_act": "silu", "hidden_size": 1536,
+                   "intermediate_size": 512, "max_position_embeddings": 131072, "model_type": "granitemoe",
+                   "num_attention_heads": 24, "num_experts_per_tok": 8, "num_hidden_layers": 32,
+                   "num_key_value_heads": 8, "num_local_experts": 40, "rope_theta": 10000000.0,
+                   "tie_word_embeddings": True, "vocab_size": 49155},
 }
 
 
@@ -660,6 +669,11 @@ def small_config(draw, family):
             cfg["no_rope_layers"] = draw(st.lists(st.sampled_from([0, 1]), min_size=layers, max_size=layers))
         else:
             cfg["no_rope_layer_interval"] = draw(st.integers(1, 4))
+    if family == "granitemoe":  # every layer MoE; the multipliers are scalars
+        experts = draw(st.integers(1, 5))
+        cfg.update(num_local_experts=experts, num_experts_per_tok=draw(st.integers(1, experts)),
+                   attention_bias=draw(st.booleans()), embedding_multiplier=12.0, attention_multiplier=0.015625,
+                   residual_multiplier=0.22, logits_scaling=6.0)
     return cfg
 
 
@@ -667,7 +681,7 @@ FAMILIES = ["gpt2", "gptj", "bloom", "gpt_neox", "opt", "falcon", "llama", "mist
             "qwen2_moe", "qwen3", "qwen3_moe", "gemma", "gemma2", "phi", "phi3", "olmo", "olmo2", "starcoder2",
             "deepseek_v2", "deepseek_v3", "gpt_oss", "qwen3_next"]
 FAMILIES += ["kimi_k2", "glm4_moe", "olmo3", "seed_oss", "olmoe", "cohere", "cohere2", "nemotron"]  # issue 10
-FAMILIES += ["smollm3"]  # issue 10, branch families2
+FAMILIES += ["smollm3", "granitemoe"]  # issue 10, branch families2
 
 # Each example builds a model: a few per family keep the file fast (scaled from the conftest profile).
 FEW = max(3, settings.default.max_examples // 10)
@@ -881,7 +895,21 @@ def test_smollm3_3b_is_its_published_size_with_its_nope_layers():
     assert [i for i in range(36) if model.layer_attention(i) == "sliding"] == list(range(3, 36, 4))
 
 
+def test_granite_3_1_3b_a800m_is_its_published_size():
+    # ibm-granite/granite-3.1-3b-a800m: "3B" total, "A800M" active (the model's name). By hand: tied 49155 x 1536
+    # table; per layer q, o 1536^2 (24 heads of 64), k, v 1536 x 512 (8 KV heads), two RMSNorms, a 40 x 1536 router
+    # and 40 SwiGLU experts of 3 x 1536 x 512, 8 of them active; a final norm
+    expert = 3 * 1536 * 512
+    shared = 2 * 1536**2 + 2 * 1536 * 512 + 2 * 1536 + 40 * 1536
+    total = 49155 * 1536 + 32 * (shared + 40 * expert) + 1536
+    active = 49155 * 1536 + 32 * (shared + 8 * expert) + 1536
+    assert script_counts(REAL_CONFIGS["granitemoe"]) == (total, active) == (3_298_793_472, 882_874_368)
+    # 3.3B in all; without the (tied) table 0.81B active: the name's 800M
+    assert (round(total / 1e8), round((active - 49155 * 1536) / 1e8)) == (33, 8)
+
+
 @pytest.mark.parametrize("family, field, value", [
+    ("granitemoe", "sliding_window", 4096), ("granitemoe", "num_local_experts", 0),
     ("smollm3", "no_rope_layers", [1, 0]), ("smollm3", "no_rope_layers", [2] * 36),
     ("smollm3", "no_rope_layer_interval", 0), ("smollm3", "sliding_window", 0),
     ("smollm3", "layer_types", ["sliding_attention"] * 36)])
