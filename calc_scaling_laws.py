@@ -1114,6 +1114,8 @@ SUPPORTED_MODEL_TYPES = {
                "changes), attention_bias and mlp_bias, 4 KV heads and a tied head by default",
     "granitemoe": "Granite's multipliers (scalars) on a Mixtral-style block: every layer MoE, a bias-free router, "
                   "experts of intermediate_size (8, top-2 by default), attention_bias",
+    "phimoe": "Phi-3.5-MoE: LayerNorm with bias, attention_bias and lm_head_bias, every layer MoE (16 experts of "
+              "intermediate_size, top-2, bias-free router), a window on every layer when sliding_window is set",
 }
 # Model types people run this year that are NOT modelled yet: what the reader would miss.  A config of one of these
 # is refused (even with --generic), never read as a Llama.
@@ -1132,7 +1134,6 @@ NOT_YET_MODELLED = {
     "ernie4_5_moe": "experts and their placement",
     "hunyuan_v1_moe": "experts and their shared MLP",
     "dots1": "experts with a shared expert and dense first layers",
-    "phimoe": "experts with LayerNorm",
     "dbrx": "fused expert tensors and clip_qkv",
     "stablelm": "partial rotary, LayerNorm and optional q/k norms",
     "exaone4": "hybrid attention with q/k norms",
@@ -1468,6 +1469,8 @@ def _mb_read_llama_style(r: _MBFields, mt: str) -> dict:
         _mb_read_smollm3(r, v)
     if mt == "granitemoe":
         _mb_read_granitemoe(r, v)
+    if mt == "phimoe":
+        _mb_read_phimoe(r, v)
     return v
 
 
@@ -1661,6 +1664,19 @@ def _mb_read_granitemoe(r: _MBFields, v: dict) -> None:
     r.expect("sliding_window", None, "granitemoe")  # GraniteMoeConfig has no window; a value is another model's
     v.update(num_experts=r.int("num_local_experts", default=8), top_k=r.int("num_experts_per_tok", default=2),
              gguf_arch="granitemoe")
+
+
+def _mb_read_phimoe(r: _MBFields, v: dict) -> None:
+    """Phi-3.5-MoE (transformers 5.23 modeling_phimoe.py): nn.LayerNorm with weight and bias (two per layer and a
+    final one), q/k/v/o biased by attention_bias, an LM-head bias by lm_head_bias; every layer MoE: a bias-free
+    router (PhimoeTopKRouter, E x h) and E stacked SwiGLU experts of intermediate_size without biases.  PhimoeConfig:
+    16 experts, top-2, 8 KV heads when absent (as many as query heads when null); sliding_window, when set, makes
+    every layer slide (Mistral's rule)."""
+    if r.absent("num_key_value_heads"):
+        v["num_kv_heads"] = 8
+    r.number("input_jitter_noise")  # a training-time scaling of the input: no parameter, no matmul
+    v.update(norm="layernorm", lm_head_bias=r.flag("lm_head_bias", False), num_experts=r.int("num_local_experts",
+             default=16), top_k=r.int("num_experts_per_tok", default=2), gguf_arch="phimoe")
 
 
 def _mb_read_smollm3_windows(r: _MBFields, v: dict) -> None:

@@ -169,6 +169,9 @@ FAMILIES2_CONFIGS = {
                                    num_local_experts=4, num_experts_per_tok=2, embedding_multiplier=12.0,
                                    attention_multiplier=0.015625, residual_multiplier=0.22, logits_scaling=6.0,
                                    **SMALL),
+    # Phi-3.5-MoE: 16 experts -> 4 top-2; LayerNorm with bias, its attention and LM-head biases on, window 16
+    "phi-3.5-moe": shrunk("phimoe", intermediate_size=64, num_attention_heads=4, num_key_value_heads=2,
+                          num_local_experts=4, attention_bias=True, lm_head_bias=True, sliding_window=16, **SMALL),
 }
 STATE_CONFIGS.update(FAMILIES2_CONFIGS)
 

@@ -494,6 +494,16 @@ REAL_CONFIGS = {
                    "num_attention_heads": 24, "num_experts_per_tok": 8, "num_hidden_layers": 32,
                    "num_key_value_heads": 8, "num_local_experts": 40, "rope_theta": 10000000.0,
                    "tie_word_embeddings": True, "vocab_size": 49155},
+    # microsoft/Phi-3.5-MoE-instruct, sizes only (no stored public copy of the whole file was found): hidden 4096,
+    # FFN 6400, 32 layers of 32 heads / 8 KV heads, 16 experts top-2 and input_jitter_noise 0.01 as a stored public
+    # script builds PhiMoEConfig from it (code corpus id 7043489506); vocabulary 32064 as a stored "trimmed config
+    # matching the phi-3.5-moe-instruct checkpoint" carries it (id 54525692000). Its bias switches are left at
+    # PhimoeConfig's defaults (no bias): the hypothesis test and the hand count below switch them on.
+    "phimoe": {"architectures": ["PhimoeForCausalLM"], "hidden_size": 4096, "input_jitter_noise": 0.01,
+               "intermediate_size": 6400, "max_position_embeddings": 131072, "model_type": "phimoe",
+               "num_attention_heads": 32, "num_experts_per_tok": 2, "num_hidden_layers": 32,
+               "num_key_value_heads": 8, "num_local_experts": 16, "original_max_position_embeddings": 4096,
+               "vocab_size": 32064},
 }
 
 
@@ -674,6 +684,11 @@ def small_config(draw, family):
         cfg.update(num_local_experts=experts, num_experts_per_tok=draw(st.integers(1, experts)),
                    attention_bias=draw(st.booleans()), embedding_multiplier=12.0, attention_multiplier=0.015625,
                    residual_multiplier=0.22, logits_scaling=6.0)
+    if family == "phimoe":  # LayerNorm with bias, attention and LM-head biases, a window on every layer
+        experts = draw(st.integers(1, 5))
+        cfg.update(num_local_experts=experts, num_experts_per_tok=draw(st.integers(1, experts)),
+                   attention_bias=draw(st.booleans()), lm_head_bias=draw(st.booleans()),
+                   sliding_window=draw(st.none() | st.integers(1, 16)))
     return cfg
 
 
@@ -681,7 +696,7 @@ FAMILIES = ["gpt2", "gptj", "bloom", "gpt_neox", "opt", "falcon", "llama", "mist
             "qwen2_moe", "qwen3", "qwen3_moe", "gemma", "gemma2", "phi", "phi3", "olmo", "olmo2", "starcoder2",
             "deepseek_v2", "deepseek_v3", "gpt_oss", "qwen3_next"]
 FAMILIES += ["kimi_k2", "glm4_moe", "olmo3", "seed_oss", "olmoe", "cohere", "cohere2", "nemotron"]  # issue 10
-FAMILIES += ["smollm3", "granitemoe"]  # issue 10, branch families2
+FAMILIES += ["smollm3", "granitemoe", "phimoe"]  # issue 10, branch families2
 
 # Each example builds a model: a few per family keep the file fast (scaled from the conftest profile).
 FEW = max(3, settings.default.max_examples // 10)
@@ -908,7 +923,23 @@ def test_granite_3_1_3b_a800m_is_its_published_size():
     assert (round(total / 1e8), round((active - 49155 * 1536) / 1e8)) == (33, 8)
 
 
+def test_phi_3_5_moe_is_its_published_size():
+    # microsoft/Phi-3.5-MoE-instruct model card: "16x3.8B parameters with 6.6B active parameters when using 2
+    # experts", 42B in all. By hand: untied 32064 x 4096 table and head; per layer q, o 4096^2, k, v 4096 x 1024, two
+    # LayerNorms with bias, a 16 x 4096 router and 16 SwiGLU experts of 3 x 4096 x 6400; a final LayerNorm
+    expert = 3 * 4096 * 6400
+    shared = 2 * 4096**2 + 2 * 4096 * 1024 + 4 * 4096 + 16 * 4096
+    total = 2 * 32064 * 4096 + 32 * (shared + 16 * expert) + 2 * 4096
+    active = total - 32 * 14 * expert
+    assert script_counts(REAL_CONFIGS["phimoe"]) == (total, active) == (41_873_153_024, 6_634_074_112)
+    assert (round(total / 1e9), round(active / 1e8)) == (42, 66)
+    # with the biases Phi-3.5-MoE's file switches on: q, k, v, o biases per layer and a 32064-entry LM-head bias
+    biased = dict(REAL_CONFIGS["phimoe"], attention_bias=True, lm_head_bias=True)
+    assert script_counts(biased)[0] == total + 32 * (4096 + 1024 + 1024 + 4096) + 32064
+
+
 @pytest.mark.parametrize("family, field, value", [
+    ("phimoe", "num_key_value_heads", 5),
     ("granitemoe", "sliding_window", 4096), ("granitemoe", "num_local_experts", 0),
     ("smollm3", "no_rope_layers", [1, 0]), ("smollm3", "no_rope_layers", [2] * 36),
     ("smollm3", "no_rope_layer_interval", 0), ("smollm3", "sliding_window", 0),
