@@ -172,6 +172,12 @@ FAMILIES2_CONFIGS = {
     # Phi-3.5-MoE: 16 experts -> 4 top-2; LayerNorm with bias, its attention and LM-head biases on, window 16
     "phi-3.5-moe": shrunk("phimoe", intermediate_size=64, num_attention_heads=4, num_key_value_heads=2,
                           num_local_experts=4, attention_bias=True, lm_head_bias=True, sliding_window=16, **SMALL),
+    # DBRX: d_model 6144 -> 128, 48 heads / 8 KV -> 4 / 2, 16 experts of 10752 top-4 -> 4 of 64 top-2; clip_qkv 8 kept
+    "dbrx": dict({k: v for k, v in _published("dbrx").items() if k not in ("torch_dtype", "architectures")},
+                 d_model=128, n_heads=4, n_layers=2, vocab_size=512,
+                 attn_config=dict(_published("dbrx")["attn_config"], kv_n_heads=2),
+                 ffn_config=dict(_published("dbrx")["ffn_config"], ffn_hidden_size=64, moe_num_experts=4,
+                                 moe_top_k=2)),
 }
 STATE_CONFIGS.update(FAMILIES2_CONFIGS)
 

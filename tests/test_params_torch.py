@@ -504,6 +504,26 @@ REAL_CONFIGS = {
                "num_attention_heads": 32, "num_experts_per_tok": 2, "num_hidden_layers": 32,
                "num_key_value_heads": 8, "num_local_experts": 16, "original_max_position_embeddings": 4096,
                "vocab_size": 32064},
+    # huggingface.co/databricks/dbrx-instruct, as a stored public test carries "the real config" (the search library's
+    # code corpus, id 61021081746), with the nested attn_config / ffn_config as transformers 4.39 saved them (their
+    # PretrainedConfig keys included); MLX's "quantization" entry there left out. Sizes as a stored public write-up
+    # quotes "the official Hugging Face model configuration" (id 41881475696). moe_normalize_expert_weights is 1 in
+    # the file; written 1.0 here because transformers 5.23's strict DbrxFFNConfig takes only a float there (a type
+    # check: the same value, no count changes)
+    "dbrx": {"architectures": ["DbrxForCausalLM"],
+             "attn_config": {"return_dict": True, "output_hidden_states": False, "torch_dtype": None,
+                             "tie_word_embeddings": True, "max_length": 20, "temperature": 1.0, "top_k": 50,
+                             "top_p": 1.0, "id2label": {"0": "LABEL_0", "1": "LABEL_1"}, "model_type": "",
+                             "attn_pdrop": 0, "clip_qkv": 8, "kv_n_heads": 8, "rope_theta": 500000},
+             "d_model": 6144, "emb_pdrop": 0.0,
+             "ffn_config": {"return_dict": True, "tie_word_embeddings": True, "temperature": 1.0, "model_type": "",
+                            "ffn_act_fn": {"name": "silu"}, "ffn_hidden_size": 10752, "moe_num_experts": 16,
+                            "moe_top_k": 4, "moe_jitter_eps": 0, "moe_loss_weight": 0.05,
+                            "moe_normalize_expert_weights": 1.0, "uniform_expert_assignment": False},
+             "initializer_range": 0.02, "max_seq_len": 32768, "model_type": "dbrx", "n_heads": 48, "n_layers": 40,
+             "output_router_logits": False, "resid_pdrop": 0.0, "router_aux_loss_coef": 0.05,
+             "tie_word_embeddings": False, "torch_dtype": "bfloat16", "transformers_version": "4.39.2",
+             "use_cache": True, "vocab_size": 100352},
 }
 
 
@@ -522,14 +542,21 @@ def torch_counts(config: dict) -> tuple:
             routed[layer] = routed.get(layer, 0) + p.numel()
     if not routed:
         return total, None
-    experts = getattr(hf_config, "num_local_experts", None) or getattr(hf_config, "n_routed_experts", None) \
-        or hf_config.num_experts
-    top_k = hf_config.num_experts_per_tok
+    experts, top_k = moe_sizes(hf_config)
     active = total
     for count in routed.values():
         assert count % experts == 0
         active += count // experts * top_k - count
     return total, active
+
+
+def moe_sizes(hf_config) -> tuple:
+    """(routed experts, experts per token) of a transformers config, under each family's own field names."""
+    if hf_config.model_type == "dbrx":  # DbrxFFNConfig
+        return hf_config.ffn_config.moe_num_experts, hf_config.ffn_config.moe_top_k
+    experts = getattr(hf_config, "num_local_experts", None) or getattr(hf_config, "n_routed_experts", None) \
+        or hf_config.num_experts
+    return experts, hf_config.num_experts_per_tok
 
 
 def script_counts(config: dict) -> tuple:
@@ -591,6 +618,14 @@ def small_config(draw, family):
                        multi_query=draw(st.booleans()), parallel_attn=draw(st.booleans()), bias=draw(st.booleans()),
                        num_ln_in_parallel_attn=draw(st.sampled_from([None, 1, 2])) if new_arch else None)
         return cfg
+    if family == "dbrx":  # its own field names and nested blocks; every layer MoE
+        heads, kv, head_dim = draw(attention_shape())
+        experts = draw(st.integers(1, 5))
+        return {"model_type": "dbrx", "d_model": heads * head_dim, "n_heads": heads, "n_layers": layers,
+                "vocab_size": vocab, "pad_token_id": 0,
+                "attn_config": {"kv_n_heads": kv, "clip_qkv": draw(st.none() | st.just(8.0)), "rope_theta": 10000.0},
+                "ffn_config": {"ffn_hidden_size": ffn, "moe_num_experts": experts,
+                               "moe_top_k": draw(st.integers(1, experts))}}
     # Llama-style families
     heads, kv, head_dim = draw(attention_shape())
     decoupled = family in ("gemma", "gemma2", "qwen3", "qwen3_moe", "llama", "mistral", "seed_oss", "nemotron") and \
@@ -696,7 +731,7 @@ FAMILIES = ["gpt2", "gptj", "bloom", "gpt_neox", "opt", "falcon", "llama", "mist
             "qwen2_moe", "qwen3", "qwen3_moe", "gemma", "gemma2", "phi", "phi3", "olmo", "olmo2", "starcoder2",
             "deepseek_v2", "deepseek_v3", "gpt_oss", "qwen3_next"]
 FAMILIES += ["kimi_k2", "glm4_moe", "olmo3", "seed_oss", "olmoe", "cohere", "cohere2", "nemotron"]  # issue 10
-FAMILIES += ["smollm3", "granitemoe", "phimoe"]  # issue 10, branch families2
+FAMILIES += ["smollm3", "granitemoe", "phimoe", "dbrx"]  # issue 10, branch families2
 
 # Each example builds a model: a few per family keep the file fast (scaled from the conftest profile).
 FEW = max(3, settings.default.max_examples // 10)
@@ -936,6 +971,28 @@ def test_phi_3_5_moe_is_its_published_size():
     # with the biases Phi-3.5-MoE's file switches on: q, k, v, o biases per layer and a 32064-entry LM-head bias
     biased = dict(REAL_CONFIGS["phimoe"], attention_bias=True, lm_head_bias=True)
     assert script_counts(biased)[0] == total + 32 * (4096 + 1024 + 1024 + 4096) + 32064
+
+
+def test_dbrx_is_its_published_size():
+    # Databricks' DBRX announcement and model card: "132B total parameters of which 36B parameters are active on any
+    # input". By hand: untied 100352 x 6144 table and head; per layer a fused Wqkv 6144 -> 6144 + 2 x 8 x 128, an
+    # out_proj 6144^2, two LayerNorms without bias, a 16 x 6144 router and 16 experts of 3 x 6144 x 10752 (w1, v1, w2),
+    # 4 of them active; a final LayerNorm
+    expert = 3 * 6144 * 10752
+    shared = 6144 * (6144 + 2 * 8 * 128) + 6144**2 + 2 * 6144 + 16 * 6144
+    total = 2 * 100352 * 6144 + 40 * (shared + 16 * expert) + 6144
+    active = 2 * 100352 * 6144 + 40 * (shared + 4 * expert) + 6144
+    assert script_counts(REAL_CONFIGS["dbrx"]) == (total, active) == (131_596_523_520, 36_469_708_800)
+    assert (round(total / 1e9), round(active / 1e9)) == (132, 36)
+
+
+@pytest.mark.parametrize("field, value", [
+    ("tie_word_embeddings", True), ("attn_config", {"kv_n_heads": 5}), ("attn_config", {"sliding_window": 8}),
+    ("ffn_config", {"moe_num_experts": 0}), ("ffn_config", {"ffn_act_fn": {"name": "gelu"}}), ("d_model", 6145),
+    ("ffn_config", {"moe_shared_experts": 1})])
+def test_dbrx_fields_it_cannot_build_are_refused(field, value):
+    with pytest.raises(params.InputError, match=field.split("_")[0]):
+        params.model_from_config(dict(REAL_CONFIGS["dbrx"], **{field: value}))
 
 
 @pytest.mark.parametrize("family, field, value", [

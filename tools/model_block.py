@@ -224,6 +224,9 @@ class Model:
     linear_value_head_dim: int = 0
     linear_conv_kernel: int = 0      # the depthwise causal conv over q, k and v (linear_conv_kernel_dim)
     attn_output_gate: bool = False   # q_proj also emits a sigmoid gate per attention output channel (2 x a x d)
+    # issue 10, branch families2 -- dbrx (modeling_dbrx.py DbrxExpertGLU): the routed experts stored fused as w1, v1
+    # and w2, each an (E x ffn, h) matrix, in place of the stacked gate_up_proj (E, 2 ffn, h) and down_proj (E, h, ffn)
+    expert_rows_fused: bool = False
 
     @property
     def kv_heads(self) -> int:
@@ -501,6 +504,17 @@ def _mb_expert_biases(m: Model) -> list:
     return [ModelTensor("mlp.experts.gate_up_proj_bias" if m.gated_mlp else "mlp.experts.up_proj_bias", (e, up),
                         "routed_experts", "col", kind="bias"),
             ModelTensor("mlp.experts.down_proj_bias", (e, h), "routed_experts", None, kind="bias")]
+def _mb_dbrx_experts(m: Model, out: list) -> list:
+    """DBRX's experts (DbrxExpertGLU): three parameters w1 (gate), v1 (up) and w2 (down), each (E x ffn, h), in place of
+    the stacked pair: the same elements, but three 2-D tensors (what an optimizer factors and keeps a step for)."""
+    if not m.expert_rows_fused:
+        return out
+    rows = (m.num_experts * m.moe_width, m.hidden_size)
+    out = [t for t in out if t.name not in ("mlp.experts.gate_up_proj", "mlp.experts.down_proj")]
+    return out + [ModelTensor("mlp.experts." + name, rows, "routed_experts", split)
+                  for name, split in (("w1", "col"), ("v1", "col"), ("w2", "row"))]
+
+
 def _mb_qwen3_next_mixer(m: Model, out: list, linear: bool) -> list:
     """Qwen3-Next's token mixers (transformers 5.23 modeling_qwen3_next.py), on a layer's tensors so far.
 
@@ -554,6 +568,7 @@ def model_layer_tensors(m: Model, moe: bool, linear: bool = False) -> tuple:
                           "routed_experts", "col"))
         out.append(ModelTensor("mlp.experts.down_proj", (e, h, f), "routed_experts", "row"))
         out += _mb_expert_biases(m)
+        out = _mb_dbrx_experts(m, out)
         if m.num_shared_experts:
             out += _mb_mlp(m, "mlp.shared_experts", m.shared_width, "shared_experts", m.mlp_bias)
             if m.shared_expert_gate:
@@ -934,6 +949,8 @@ SUPPORTED_MODEL_TYPES = {
                   "experts of intermediate_size (8, top-2 by default), attention_bias",
     "phimoe": "Phi-3.5-MoE: LayerNorm with bias, attention_bias and lm_head_bias, every layer MoE (16 experts of "
               "intermediate_size, top-2, bias-free router), a window on every layer when sliding_window is set",
+    "dbrx": "DBRX: nested attn_config / ffn_config read, fused Wqkv without biases, clip_qkv (a clamp), bias-free "
+            "LayerNorm, every layer MoE (experts stored fused as w1, v1, w2), untied head",
 }
 # Model types people run this year that are NOT modelled yet: what the reader would miss.  A config of one of these
 # is refused (even with --generic), never read as a Llama.
@@ -952,7 +969,6 @@ NOT_YET_MODELLED = {
     "ernie4_5_moe": "experts and their placement",
     "hunyuan_v1_moe": "experts and their shared MLP",
     "dots1": "experts with a shared expert and dense first layers",
-    "dbrx": "fused expert tensors and clip_qkv",
     "stablelm": "partial rotary, LayerNorm and optional q/k norms",
     "exaone4": "hybrid attention with q/k norms",
     "jamba": "Mamba layers and experts",
@@ -1374,6 +1390,72 @@ def _mb_read_gpt_oss(r: _MBFields, mt: str) -> dict:
                 softmax_fp32=False)  # eager_attention_forward's softmax keeps the logits' dtype
 
 
+# PretrainedConfig's own attributes, which transformers 4.x wrote into every nested sub-config it saved (DBRX's
+# attn_config / ffn_config): no DBRX module reads them from a sub-config
+_MB_NESTED_CONFIG_GENERIC = frozenset("""
+return_dict output_hidden_states output_attentions torchscript torch_dtype dtype use_bfloat16 tf_legacy_loss
+pruned_heads tie_word_embeddings chunk_size_feed_forward is_encoder_decoder is_decoder cross_attention_hidden_size
+add_cross_attention tie_encoder_decoder max_length min_length do_sample early_stopping num_beams num_beam_groups
+diversity_penalty temperature top_k top_p typical_p repetition_penalty length_penalty no_repeat_ngram_size
+encoder_no_repeat_ngram_size bad_words_ids num_return_sequences output_scores return_dict_in_generate
+forced_bos_token_id forced_eos_token_id remove_invalid_values exponential_decay_length_penalty suppress_tokens
+begin_suppress_tokens architectures finetuning_task id2label label2id tokenizer_class prefix bos_token_id
+pad_token_id eos_token_id sep_token_id decoder_start_token_id task_specific_params problem_type _name_or_path
+transformers_version model_type
+""".split())
+
+
+def _mb_read_dbrx(r: _MBFields) -> dict:
+    """DBRX (transformers 5.23 configuration_dbrx.py / modeling_dbrx.py): d_model, n_heads, n_layers at the top and
+    two nested blocks.  attn_config: kv_n_heads (1 by default), clip_qkv (a clamp of the fused projection: no
+    parameter, no matmul), rope_theta, attn_pdrop.  ffn_config: moe_num_experts (4), moe_top_k (1),
+    ffn_hidden_size (3584), ffn_act_fn ({"name": "silu"}), router scalars.  Each layer: a bias-free LayerNorm, one
+    fused Wqkv (h + 2 x KV heads x head_dim, h) and out_proj (h, h) without biases (head_dim = d_model / n_heads), a
+    second bias-free LayerNorm, a bias-free router (E, h) and E SwiGLU experts stored fused as w1, v1, w2 of
+    (E x ffn, h) each: 3 x E x ffn x h elements, as the stacked layout counts them.  A final bias-free LayerNorm and
+    an untied head (DbrxConfig refuses tie_word_embeddings).  Any nested key other than these and PretrainedConfig's
+    own is refused."""
+    blocks = {}
+    known = {"attn_config": {"kv_n_heads", "clip_qkv", "rope_theta", "attn_pdrop"},
+             "ffn_config": {"moe_num_experts", "moe_top_k", "ffn_hidden_size", "ffn_act_fn", "moe_jitter_eps",
+                            "moe_loss_weight", "moe_normalize_expert_weights", "uniform_expert_assignment",
+                            "hidden_size"}}  # ffn_config.hidden_size: DbrxConfig overwrites it with d_model
+    for name, keys in known.items():
+        _, block = r.get(name)
+        if block is not None and not isinstance(block, dict):
+            raise InputError(f"{r.where}: field '{name}' must be a JSON object, got {block!r:.60}")
+        block = block or {}
+        for key in block:
+            if key not in keys and key not in _MB_NESTED_CONFIG_GENERIC:
+                raise InputError(f"{r.where}: field '{name}.{key}' is not modelled for model_type 'dbrx'; refusing "
+                                 "rather than guessing")
+        blocks[name] = _MBFields(block, f"{r.where} {name}")
+    attn, ffn = blocks["attn_config"], blocks["ffn_config"]
+    h, heads = r.int("d_model", default=2048), r.int("n_heads", default=16)
+    if r.raw.get("tie_word_embeddings") is True:
+        raise InputError(f"{r.where}: field 'tie_word_embeddings' true: DbrxConfig refuses a tied head")
+    if h % heads:  # DbrxAttention: head_dim = d_model // n_heads, q of d_model rows: another width cannot run
+        raise InputError(f"{r.where}: field 'd_model' {h} is not divisible by 'n_heads' {heads}")
+    kv = attn.int("kv_n_heads", default=1)
+    if heads % kv:
+        raise InputError(f"{r.where}: field 'attn_config.kv_n_heads' {kv} does not divide 'n_heads' {heads}")
+    attn.number("clip_qkv")
+    attn.number("rope_theta")
+    act = ffn.get("ffn_act_fn")[1]
+    if act is not None and (not isinstance(act, dict) or act.get("name", "silu") != "silu" or set(act) - {"name"}):
+        raise InputError(f"{r.where}: field 'ffn_config.ffn_act_fn' {act!r:.60} is not modelled (only "
+                         "{'name': 'silu'}, DBRX's SwiGLU experts)")
+    for key in ("moe_jitter_eps", "moe_loss_weight", "moe_normalize_expert_weights"):
+        ffn.number(key)
+    ffn.flag("uniform_expert_assignment", False)
+    experts = ffn.int("moe_num_experts", default=4)
+    dropout = max(r.number("emb_pdrop"), r.number("resid_pdrop"), attn.number("attn_pdrop")) > 0
+    return dict(hidden_size=h, num_layers=r.int("n_layers", default=24), num_attention_heads=heads,
+                vocab_size=r.int("vocab_size", default=32000), ffn_hidden_size=ffn.int("ffn_hidden_size", default=3584),
+                num_kv_heads=kv, fused_qkv=True, norm="layernorm-nobias", num_experts=experts,
+                top_k=ffn.int("moe_top_k", default=1), dropout=dropout, expert_rows_fused=True, gguf_arch="dbrx")
+
+
 def _mb_read_glm4_moe(r: _MBFields, v: dict) -> None:
     """GLM-4.5 / GLM-4.6 (transformers 5.23 modeling_glm4_moe.py): the Llama block with q/k/v biased by
     attention_bias and o_proj never biased; q_norm / k_norm (RMSNorm over head_dim) when use_qk_norm; layers
@@ -1649,6 +1731,8 @@ def model_from_config(raw, where: str = "config.json", generic: bool = False) ->
         values = _mb_read_neox_opt_falcon(r, family)
     elif family == "gpt_oss":
         values = _mb_read_gpt_oss(r, family)
+    elif family == "dbrx":
+        values = _mb_read_dbrx(r)
     else:
         values = _mb_read_llama_style(r, family)
     values["tied_embeddings"] = r.flag("tie_word_embeddings", family in _MB_TIED_BY_DEFAULT)
@@ -1660,7 +1744,7 @@ def model_from_config(raw, where: str = "config.json", generic: bool = False) ->
                                       "embd_pdrop", "residual_dropout") if k in raw] or [0.0])
     if family == "seed_oss" and (r.absent("attention_dropout") or r.absent("residual_dropout")):
         drop = max(drop, 0.1)  # SeedOssConfig: attention_dropout and residual_dropout are 0.1 when absent
-    values["dropout"] = drop > 0
+    values["dropout"] = drop > 0 or values.get("dropout", False)  # a reader may have found nested dropout (DBRX)
     # the MLP activation as the eager module runs it (what autograd saves): each config class's own default
     act = r.text("activation_function", "hidden_act", "hidden_activation",
                  default=_MB_ACTIVATION_DEFAULT.get(family, ""))
