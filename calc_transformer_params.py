@@ -366,6 +366,9 @@ class Model:
     # issue 10, branch families2 -- dbrx (modeling_dbrx.py DbrxExpertGLU): the routed experts stored fused as w1, v1
     # and w2, each an (E x ffn, h) matrix, in place of the stacked gate_up_proj (E, 2 ffn, h) and down_proj (E, h, ffn)
     expert_rows_fused: bool = False
+    # issue 10, branch families2 -- stablelm (modeling_stablelm.py StableLmLayerNormPerHead): q/k LayerNorms as one
+    # bias-free nn.LayerNorm(head_dim) per head, in place of the per-head kind's (heads, head_dim) matrices
+    qk_norm_module_per_head: bool = False
 
     @property
     def kv_heads(self) -> int:
@@ -643,6 +646,16 @@ def _mb_expert_biases(m: Model) -> list:
     return [ModelTensor("mlp.experts.gate_up_proj_bias" if m.gated_mlp else "mlp.experts.up_proj_bias", (e, up),
                         "routed_experts", "col", kind="bias"),
             ModelTensor("mlp.experts.down_proj_bias", (e, h), "routed_experts", None, kind="bias")]
+def _mb_stablelm_qk_norms(m: Model, out: list) -> list:
+    """StableLM's qk_layernorm (StableLmLayerNormPerHead): a ModuleList of heads (KV heads for k) nn.LayerNorm(head_dim,
+    bias=False): one (head_dim,) weight per head, without bias even where the block's LayerNorms have one."""
+    if not m.qk_norm_module_per_head:
+        return out
+    out = [t for t in out if not t.name.startswith(("self_attn.q_norm.", "self_attn.k_norm."))]
+    return out + [ModelTensor(f"self_attn.{name}.norms.{i}.weight", (m.d_head,), "norms", kind="norm")
+                  for name, heads in (("q_norm", m.num_attention_heads), ("k_norm", m.kv_heads)) for i in range(heads)]
+
+
 def _mb_dbrx_experts(m: Model, out: list) -> list:
     """DBRX's experts (DbrxExpertGLU): three parameters w1 (gate), v1 (up) and w2 (down), each (E x ffn, h), in place of
     the stacked pair: the same elements, but three 2-D tensors (what an optimizer factors and keeps a step for)."""
@@ -692,6 +705,7 @@ def model_layer_tensors(m: Model, moe: bool, linear: bool = False) -> tuple:
     for i in range(m.norms_per_layer):
         out += _mb_norms(m, f"norm{i + 1}", h)
     out += _mb_attention(m)
+    out = _mb_stablelm_qk_norms(m, out)
     out = _mb_qwen3_next_mixer(m, out, linear)
     if not moe:
         out += _mb_mlp(m, "mlp", m.ffn_hidden_size, "mlp", m.mlp_bias)
@@ -1090,6 +1104,8 @@ SUPPORTED_MODEL_TYPES = {
               "intermediate_size, top-2, bias-free router), a window on every layer when sliding_window is set",
     "dbrx": "DBRX: nested attn_config / ffn_config read, fused Wqkv without biases, clip_qkv (a clamp), bias-free "
             "LayerNorm, every layer MoE (experts stored fused as w1, v1, w2), untied head",
+    "stablelm": "StableLM: LayerNorm with bias, q/k/v biased by use_qkv_bias, partial rotary (no count), "
+                "use_parallel_residual (one LayerNorm), qk_layernorm (a bias-free LayerNorm per head)",
 }
 # Model types people run this year that are NOT modelled yet: what the reader would miss.  A config of one of these
 # is refused (even with --generic), never read as a Llama.
@@ -1108,7 +1124,6 @@ NOT_YET_MODELLED = {
     "ernie4_5_moe": "experts and their placement",
     "hunyuan_v1_moe": "experts and their shared MLP",
     "dots1": "experts with a shared expert and dense first layers",
-    "stablelm": "partial rotary, LayerNorm and optional q/k norms",
     "exaone4": "hybrid attention with q/k norms",
     "jamba": "Mamba layers and experts",
     "nemotron_h": "Mamba-2 layers",
@@ -1444,6 +1459,8 @@ def _mb_read_llama_style(r: _MBFields, mt: str) -> dict:
         _mb_read_granitemoe(r, v)
     if mt == "phimoe":
         _mb_read_phimoe(r, v)
+    if mt == "stablelm":
+        _mb_read_stablelm(r, v)
     return v
 
 
@@ -1716,6 +1733,24 @@ def _mb_read_phimoe(r: _MBFields, v: dict) -> None:
     r.number("input_jitter_noise")  # a training-time scaling of the input: no parameter, no matmul
     v.update(norm="layernorm", lm_head_bias=r.flag("lm_head_bias", False), num_experts=r.int("num_local_experts",
              default=16), top_k=r.int("num_experts_per_tok", default=2), gguf_arch="phimoe")
+
+
+def _mb_read_stablelm(r: _MBFields, v: dict) -> None:
+    """StableLM-3B-4E1T / StableLM 2 (transformers 5.23 modeling_stablelm.py): nn.LayerNorm with weight and bias,
+    q/k/v biased by use_qkv_bias (o_proj never), a SwiGLU MLP without biases; use_parallel_residual: attention and
+    MLP both read input_layernorm's output (one LayerNorm per layer), else two; qk_layernorm: a bias-free LayerNorm
+    per head on q and k.  Rotary on partial_rotary_factor of each head (no parameter).  head_dim is hidden / heads
+    whatever the file says (StableLmAttention)."""
+    if v["head_dim"] and v["head_dim"] * v["num_attention_heads"] != v["hidden_size"]:
+        raise InputError(f"{r.where}: field 'head_dim' {v['head_dim']} differs from hidden_size / "
+                         "num_attention_heads, which StableLmAttention uses instead; not modelled")
+    r.expect("sliding_window", None, "stablelm")  # StableLmConfig has no window; a value is another model's
+    bias = r.flag("use_qkv_bias", False)
+    parallel = r.flag("use_parallel_residual", False)
+    qk = r.flag("qk_layernorm", False)
+    v.update(head_dim=0, norm="layernorm", qkv_bias=bias, o_bias=False, gguf_arch="stablelm",
+             norms_per_layer=1 if parallel else 2, norm_placement="parallel" if parallel else "pre",
+             qk_norm="per-head" if qk else "none", qk_norm_module_per_head=qk)
 
 
 def _mb_read_smollm3_windows(r: _MBFields, v: dict) -> None:

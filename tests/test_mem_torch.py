@@ -178,6 +178,9 @@ FAMILIES2_CONFIGS = {
                  attn_config=dict(_published("dbrx")["attn_config"], kv_n_heads=2),
                  ffn_config=dict(_published("dbrx")["ffn_config"], ffn_hidden_size=64, moe_num_experts=4,
                                  moe_top_k=2)),
+    # StableLM 2 1.6B (q/k/v biases) with its qk_layernorm and use_parallel_residual switched on
+    "stablelm-2-1.6b": shrunk("stablelm_2", intermediate_size=256, num_attention_heads=4, num_key_value_heads=2,
+                              qk_layernorm=True, use_parallel_residual=True, **SMALL),
 }
 STATE_CONFIGS.update(FAMILIES2_CONFIGS)
 

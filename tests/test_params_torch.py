@@ -524,6 +524,22 @@ REAL_CONFIGS = {
              "output_router_logits": False, "resid_pdrop": 0.0, "router_aux_loss_coef": 0.05,
              "tie_word_embeddings": False, "torch_dtype": "bfloat16", "transformers_version": "4.39.2",
              "use_cache": True, "vocab_size": 100352},
+    # huggingface.co/stabilityai/stablelm-3b-4e1t, verbatim in [mlc] "stablelm"
+    "stablelm": {"architectures": ["StableLmForCausalLM"], "bos_token_id": 0, "eos_token_id": 0, "hidden_act": "silu",
+                 "hidden_size": 2560, "initializer_range": 0.02, "intermediate_size": 6912,
+                 "max_position_embeddings": 4096, "model_type": "stablelm", "layer_norm_eps": 1e-05,
+                 "num_attention_heads": 32, "num_hidden_layers": 32, "num_key_value_heads": 32,
+                 "partial_rotary_factor": 0.25, "rope_theta": 10000, "tie_word_embeddings": False,
+                 "torch_dtype": "bfloat16", "transformers_version": "4.38.0", "use_cache": True,
+                 "use_qkv_bias": False, "vocab_size": 50304},
+    # huggingface.co/stabilityai/stablelm-2-zephyr-1_6b (q/k/v biases), verbatim in [mlc] "stablelm-2-zephyr-1_6b"
+    "stablelm_2": {"architectures": ["StableLmForCausalLM"], "bos_token_id": 100257, "eos_token_id": 100257,
+                   "hidden_act": "silu", "hidden_size": 2048, "initializer_range": 0.02, "intermediate_size": 5632,
+                   "max_position_embeddings": 4096, "model_type": "stablelm", "layer_norm_eps": 1e-05,
+                   "num_attention_heads": 32, "num_hidden_layers": 24, "num_key_value_heads": 32,
+                   "partial_rotary_factor": 0.25, "rope_theta": 10000, "tie_word_embeddings": False,
+                   "torch_dtype": "float16", "transformers_version": "4.38.0", "use_cache": True,
+                   "use_qkv_bias": True, "vocab_size": 100352},
 }
 
 
@@ -719,6 +735,9 @@ def small_config(draw, family):
         cfg.update(num_local_experts=experts, num_experts_per_tok=draw(st.integers(1, experts)),
                    attention_bias=draw(st.booleans()), embedding_multiplier=12.0, attention_multiplier=0.015625,
                    residual_multiplier=0.22, logits_scaling=6.0)
+    if family == "stablelm":  # q/k/v biases, parallel residual, a LayerNorm per head on q and k
+        cfg.update(use_qkv_bias=draw(st.booleans()), use_parallel_residual=draw(st.booleans()),
+                   qk_layernorm=draw(st.booleans()), partial_rotary_factor=0.5)
     if family == "phimoe":  # LayerNorm with bias, attention and LM-head biases, a window on every layer
         experts = draw(st.integers(1, 5))
         cfg.update(num_local_experts=experts, num_experts_per_tok=draw(st.integers(1, experts)),
@@ -731,7 +750,7 @@ FAMILIES = ["gpt2", "gptj", "bloom", "gpt_neox", "opt", "falcon", "llama", "mist
             "qwen2_moe", "qwen3", "qwen3_moe", "gemma", "gemma2", "phi", "phi3", "olmo", "olmo2", "starcoder2",
             "deepseek_v2", "deepseek_v3", "gpt_oss", "qwen3_next"]
 FAMILIES += ["kimi_k2", "glm4_moe", "olmo3", "seed_oss", "olmoe", "cohere", "cohere2", "nemotron"]  # issue 10
-FAMILIES += ["smollm3", "granitemoe", "phimoe", "dbrx"]  # issue 10, branch families2
+FAMILIES += ["smollm3", "granitemoe", "phimoe", "dbrx", "stablelm"]  # issue 10, branch families2
 
 # Each example builds a model: a few per family keep the file fast (scaled from the conftest profile).
 FEW = max(3, settings.default.max_examples // 10)
@@ -986,6 +1005,20 @@ def test_dbrx_is_its_published_size():
     assert (round(total / 1e9), round(active / 1e9)) == (132, 36)
 
 
+def test_stablelm_3b_4e1t_is_its_published_size():
+    # stabilityai/stablelm-3b-4e1t model card, "Parameters: 2,795,443,200" (stored copies of the card: code corpus ids
+    # 47270880946, 15710750240). By hand: untied 50304 x 2560 table and head; per layer q, k, v, o 2560^2, SwiGLU
+    # 3 x 2560 x 6912, two LayerNorms with weight and bias; a final LayerNorm
+    per_layer = 4 * 2560**2 + 3 * 2560 * 6912 + 2 * 2 * 2560
+    assert script_counts(REAL_CONFIGS["stablelm"])[0] == 2 * 50304 * 2560 + 32 * per_layer + 2 * 2560 == 2_795_443_200
+    # StableLM 2 1.6B: q, k, v with biases (use_qkv_bias), o without
+    per_layer = 4 * 2048**2 + 3 * 2048 + 3 * 2048 * 5632 + 2 * 2 * 2048
+    assert script_counts(REAL_CONFIGS["stablelm_2"])[0] == 2 * 100352 * 2048 + 24 * per_layer + 2 * 2048
+    # qk_layernorm: one bias-free LayerNorm(80) per head for q (32) and k (32); use_parallel_residual: one LayerNorm
+    switched = dict(REAL_CONFIGS["stablelm"], qk_layernorm=True, use_parallel_residual=True)
+    assert script_counts(switched)[0] == 2_795_443_200 + 32 * (64 * 80 - 2 * 2560)
+
+
 @pytest.mark.parametrize("field, value", [
     ("tie_word_embeddings", True), ("attn_config", {"kv_n_heads": 5}), ("attn_config", {"sliding_window": 8}),
     ("ffn_config", {"moe_num_experts": 0}), ("ffn_config", {"ffn_act_fn": {"name": "gelu"}}), ("d_model", 6145),
@@ -997,6 +1030,7 @@ def test_dbrx_fields_it_cannot_build_are_refused(field, value):
 
 @pytest.mark.parametrize("family, field, value", [
     ("phimoe", "num_key_value_heads", 5),
+    ("stablelm", "head_dim", 64), ("stablelm", "sliding_window", 4096),
     ("granitemoe", "sliding_window", 4096), ("granitemoe", "num_local_experts", 0),
     ("smollm3", "no_rope_layers", [1, 0]), ("smollm3", "no_rope_layers", [2] * 36),
     ("smollm3", "no_rope_layer_interval", 0), ("smollm3", "sliding_window", 0),
