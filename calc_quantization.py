@@ -3024,6 +3024,13 @@ def _gguf_tensors(m: Model, layer: int, t: ModelTensor, norm_names: tuple) -> li
     if t.name == "mlp.experts.gate_up_proj":  # [gate; up] stacked per expert: llama.cpp keeps two tensors
         half = (ne[0], ne[1] // 2, ne[2])
         return [GgufTensor(f"{prefix}ffn_{which}_exps.weight", half, layer, linear=True) for which in ("gate", "up")]
+    if t.name.startswith(("self_attn.q_norm.norms.", "self_attn.k_norm.norms.")):
+        # StableLM's LayerNorm per head: convert_hf_to_gguf.py (StableLMModel) stacks the heads' weights into one
+        # attn_q_norm / attn_k_norm of {head_dim, heads}; a *_norm.weight stays F32
+        if not t.name.endswith(".norms.0.weight"):
+            return []  # stacked into head 0's entry
+        heads = m.num_attention_heads if t.name.startswith("self_attn.q_norm") else m.kv_heads
+        return [GgufTensor(f"{prefix}attn_{t.name[10]}_norm.weight", (t.shape[0], heads), layer, force_f32=True)]
     if t.name in ("mlp.experts.w1", "mlp.experts.v1", "mlp.experts.w2"):
         # DBRX's fused (E x ffn, h) experts: convert_hf_to_gguf.py (DbrxModel) reshapes w1 and v1 to {n_embd, n_ff,
         # n_expert} (ffn_gate_exps, ffn_up_exps) and w2, permuted, to {n_ff, n_embd, n_expert} (ffn_down_exps)
