@@ -363,6 +363,12 @@ class Model:
     linear_value_head_dim: int = 0
     linear_conv_kernel: int = 0      # the depthwise causal conv over q, k and v (linear_conv_kernel_dim)
     attn_output_gate: bool = False   # q_proj also emits a sigmoid gate per attention output channel (2 x a x d)
+    # issue 10, branch families2 -- dbrx (modeling_dbrx.py DbrxExpertGLU): the routed experts stored fused as w1, v1
+    # and w2, each an (E x ffn, h) matrix, in place of the stacked gate_up_proj (E, 2 ffn, h) and down_proj (E, h, ffn)
+    expert_rows_fused: bool = False
+    # issue 10, branch families2 -- stablelm (modeling_stablelm.py StableLmLayerNormPerHead): q/k LayerNorms as one
+    # bias-free nn.LayerNorm(head_dim) per head, in place of the per-head kind's (heads, head_dim) matrices
+    qk_norm_module_per_head: bool = False
 
     @property
     def kv_heads(self) -> int:
@@ -640,6 +646,27 @@ def _mb_expert_biases(m: Model) -> list:
     return [ModelTensor("mlp.experts.gate_up_proj_bias" if m.gated_mlp else "mlp.experts.up_proj_bias", (e, up),
                         "routed_experts", "col", kind="bias"),
             ModelTensor("mlp.experts.down_proj_bias", (e, h), "routed_experts", None, kind="bias")]
+def _mb_stablelm_qk_norms(m: Model, out: list) -> list:
+    """StableLM's qk_layernorm (StableLmLayerNormPerHead): a ModuleList of heads (KV heads for k) nn.LayerNorm(head_dim,
+    bias=False): one (head_dim,) weight per head, without bias even where the block's LayerNorms have one."""
+    if not m.qk_norm_module_per_head:
+        return out
+    out = [t for t in out if not t.name.startswith(("self_attn.q_norm.", "self_attn.k_norm."))]
+    return out + [ModelTensor(f"self_attn.{name}.norms.{i}.weight", (m.d_head,), "norms", kind="norm")
+                  for name, heads in (("q_norm", m.num_attention_heads), ("k_norm", m.kv_heads)) for i in range(heads)]
+
+
+def _mb_dbrx_experts(m: Model, out: list) -> list:
+    """DBRX's experts (DbrxExpertGLU): three parameters w1 (gate), v1 (up) and w2 (down), each (E x ffn, h), in place of
+    the stacked pair: the same elements, but three 2-D tensors (what an optimizer factors and keeps a step for)."""
+    if not m.expert_rows_fused:
+        return out
+    rows = (m.num_experts * m.moe_width, m.hidden_size)
+    out = [t for t in out if t.name not in ("mlp.experts.gate_up_proj", "mlp.experts.down_proj")]
+    return out + [ModelTensor("mlp.experts." + name, rows, "routed_experts", split)
+                  for name, split in (("w1", "col"), ("v1", "col"), ("w2", "row"))]
+
+
 def _mb_qwen3_next_mixer(m: Model, out: list, linear: bool) -> list:
     """Qwen3-Next's token mixers (transformers 5.23 modeling_qwen3_next.py), on a layer's tensors so far.
 
@@ -678,6 +705,7 @@ def model_layer_tensors(m: Model, moe: bool, linear: bool = False) -> tuple:
     for i in range(m.norms_per_layer):
         out += _mb_norms(m, f"norm{i + 1}", h)
     out += _mb_attention(m)
+    out = _mb_stablelm_qk_norms(m, out)
     out = _mb_qwen3_next_mixer(m, out, linear)
     if not moe:
         out += _mb_mlp(m, "mlp", m.ffn_hidden_size, "mlp", m.mlp_bias)
@@ -693,6 +721,7 @@ def model_layer_tensors(m: Model, moe: bool, linear: bool = False) -> tuple:
                           "routed_experts", "col"))
         out.append(ModelTensor("mlp.experts.down_proj", (e, h, f), "routed_experts", "row"))
         out += _mb_expert_biases(m)
+        out = _mb_dbrx_experts(m, out)
         if m.num_shared_experts:
             out += _mb_mlp(m, "mlp.shared_experts", m.shared_width, "shared_experts", m.mlp_bias)
             if m.shared_expert_gate:
@@ -1066,6 +1095,17 @@ SUPPORTED_MODEL_TYPES = {
     "cohere2": "the Cohere block with 3 sliding : 1 full layers (sliding_window_pattern or layer_types), head_dim "
                "hidden / heads",
     "nemotron": "plain MLP (up, relu^2, down; no gate), LayerNorm1P with bias, attention_bias and mlp_bias",
+    # issue 10, branch families2
+    "smollm3": "the Llama block with NoPE layers (no_rope_layers or every no_rope_layer_interval-th: no count "
+               "changes), attention_bias and mlp_bias, 4 KV heads and a tied head by default",
+    "granitemoe": "Granite's multipliers (scalars) on a Mixtral-style block: every layer MoE, a bias-free router, "
+                  "experts of intermediate_size (8, top-2 by default), attention_bias",
+    "phimoe": "Phi-3.5-MoE: LayerNorm with bias, attention_bias and lm_head_bias, every layer MoE (16 experts of "
+              "intermediate_size, top-2, bias-free router), a window on every layer when sliding_window is set",
+    "dbrx": "DBRX: nested attn_config / ffn_config read, fused Wqkv without biases, clip_qkv (a clamp), bias-free "
+            "LayerNorm, every layer MoE (experts stored fused as w1, v1, w2), untied head",
+    "stablelm": "StableLM: LayerNorm with bias, q/k/v biased by use_qkv_bias, partial rotary (no count), "
+                "use_parallel_residual (one LayerNorm), qk_layernorm (a bias-free LayerNorm per head)",
 }
 # Model types people run this year that are NOT modelled yet: what the reader would miss.  A config of one of these
 # is refused (even with --generic), never read as a Llama.
@@ -1084,11 +1124,6 @@ NOT_YET_MODELLED = {
     "ernie4_5_moe": "experts and their placement",
     "hunyuan_v1_moe": "experts and their shared MLP",
     "dots1": "experts with a shared expert and dense first layers",
-    "phimoe": "experts with LayerNorm",
-    "granitemoe": "experts",
-    "dbrx": "fused expert tensors and clip_qkv",
-    "smollm3": "NoPE layers and a default-tied head",
-    "stablelm": "partial rotary, LayerNorm and optional q/k norms",
     "exaone4": "hybrid attention with q/k norms",
     "jamba": "Mamba layers and experts",
     "nemotron_h": "Mamba-2 layers",
@@ -1236,6 +1271,8 @@ _MB_CLASS_DEFAULTS.update({"glm4_moe": {"num_key_value_heads": 8, "n_routed_expe
                                         "moe_intermediate_size": 1408}})
 _MB_CLASS_DEFAULTS.update({"olmo3": {"sliding_window": 4096}, "cohere2": {"sliding_window": 4096}})
 _MB_TIED_BY_DEFAULT |= {"cohere", "cohere2"}  # CohereConfig / Cohere2Config: tie_word_embeddings=True
+# issue 10, branch families2
+_MB_TIED_BY_DEFAULT |= {"smollm3"}  # SmolLM3Config: tie_word_embeddings=True
 
 
 def _mb_read_gpt(r: _MBFields, mt: str) -> dict:
@@ -1416,6 +1453,14 @@ def _mb_read_llama_style(r: _MBFields, mt: str) -> dict:
         _mb_read_cohere(r, mt, v)
     if mt == "nemotron":
         _mb_read_nemotron(r, v)
+    if mt == "smollm3":
+        _mb_read_smollm3(r, v)
+    if mt == "granitemoe":
+        _mb_read_granitemoe(r, v)
+    if mt == "phimoe":
+        _mb_read_phimoe(r, v)
+    if mt == "stablelm":
+        _mb_read_stablelm(r, v)
     return v
 
 
@@ -1501,6 +1546,72 @@ def _mb_read_gpt_oss(r: _MBFields, mt: str) -> dict:
                 softmax_fp32=False)  # eager_attention_forward's softmax keeps the logits' dtype
 
 
+# PretrainedConfig's own attributes, which transformers 4.x wrote into every nested sub-config it saved (DBRX's
+# attn_config / ffn_config): no DBRX module reads them from a sub-config
+_MB_NESTED_CONFIG_GENERIC = frozenset("""
+return_dict output_hidden_states output_attentions torchscript torch_dtype dtype use_bfloat16 tf_legacy_loss
+pruned_heads tie_word_embeddings chunk_size_feed_forward is_encoder_decoder is_decoder cross_attention_hidden_size
+add_cross_attention tie_encoder_decoder max_length min_length do_sample early_stopping num_beams num_beam_groups
+diversity_penalty temperature top_k top_p typical_p repetition_penalty length_penalty no_repeat_ngram_size
+encoder_no_repeat_ngram_size bad_words_ids num_return_sequences output_scores return_dict_in_generate
+forced_bos_token_id forced_eos_token_id remove_invalid_values exponential_decay_length_penalty suppress_tokens
+begin_suppress_tokens architectures finetuning_task id2label label2id tokenizer_class prefix bos_token_id
+pad_token_id eos_token_id sep_token_id decoder_start_token_id task_specific_params problem_type _name_or_path
+transformers_version model_type
+""".split())
+
+
+def _mb_read_dbrx(r: _MBFields) -> dict:
+    """DBRX (transformers 5.23 configuration_dbrx.py / modeling_dbrx.py): d_model, n_heads, n_layers at the top and
+    two nested blocks.  attn_config: kv_n_heads (1 by default), clip_qkv (a clamp of the fused projection: no
+    parameter, no matmul), rope_theta, attn_pdrop.  ffn_config: moe_num_experts (4), moe_top_k (1),
+    ffn_hidden_size (3584), ffn_act_fn ({"name": "silu"}), router scalars.  Each layer: a bias-free LayerNorm, one
+    fused Wqkv (h + 2 x KV heads x head_dim, h) and out_proj (h, h) without biases (head_dim = d_model / n_heads), a
+    second bias-free LayerNorm, a bias-free router (E, h) and E SwiGLU experts stored fused as w1, v1, w2 of
+    (E x ffn, h) each: 3 x E x ffn x h elements, as the stacked layout counts them.  A final bias-free LayerNorm and
+    an untied head (DbrxConfig refuses tie_word_embeddings).  Any nested key other than these and PretrainedConfig's
+    own is refused."""
+    blocks = {}
+    known = {"attn_config": {"kv_n_heads", "clip_qkv", "rope_theta", "attn_pdrop"},
+             "ffn_config": {"moe_num_experts", "moe_top_k", "ffn_hidden_size", "ffn_act_fn", "moe_jitter_eps",
+                            "moe_loss_weight", "moe_normalize_expert_weights", "uniform_expert_assignment",
+                            "hidden_size"}}  # ffn_config.hidden_size: DbrxConfig overwrites it with d_model
+    for name, keys in known.items():
+        _, block = r.get(name)
+        if block is not None and not isinstance(block, dict):
+            raise InputError(f"{r.where}: field '{name}' must be a JSON object, got {block!r:.60}")
+        block = block or {}
+        for key in block:
+            if key not in keys and key not in _MB_NESTED_CONFIG_GENERIC:
+                raise InputError(f"{r.where}: field '{name}.{key}' is not modelled for model_type 'dbrx'; refusing "
+                                 "rather than guessing")
+        blocks[name] = _MBFields(block, f"{r.where} {name}")
+    attn, ffn = blocks["attn_config"], blocks["ffn_config"]
+    h, heads = r.int("d_model", default=2048), r.int("n_heads", default=16)
+    if r.raw.get("tie_word_embeddings") is True:
+        raise InputError(f"{r.where}: field 'tie_word_embeddings' true: DbrxConfig refuses a tied head")
+    if h % heads:  # DbrxAttention: head_dim = d_model // n_heads, q of d_model rows: another width cannot run
+        raise InputError(f"{r.where}: field 'd_model' {h} is not divisible by 'n_heads' {heads}")
+    kv = attn.int("kv_n_heads", default=1)
+    if heads % kv:
+        raise InputError(f"{r.where}: field 'attn_config.kv_n_heads' {kv} does not divide 'n_heads' {heads}")
+    attn.number("clip_qkv")
+    attn.number("rope_theta")
+    act = ffn.get("ffn_act_fn")[1]
+    if act is not None and (not isinstance(act, dict) or act.get("name", "silu") != "silu" or set(act) - {"name"}):
+        raise InputError(f"{r.where}: field 'ffn_config.ffn_act_fn' {act!r:.60} is not modelled (only "
+                         "{'name': 'silu'}, DBRX's SwiGLU experts)")
+    for key in ("moe_jitter_eps", "moe_loss_weight", "moe_normalize_expert_weights"):
+        ffn.number(key)
+    ffn.flag("uniform_expert_assignment", False)
+    experts = ffn.int("moe_num_experts", default=4)
+    dropout = max(r.number("emb_pdrop"), r.number("resid_pdrop"), attn.number("attn_pdrop")) > 0
+    return dict(hidden_size=h, num_layers=r.int("n_layers", default=24), num_attention_heads=heads,
+                vocab_size=r.int("vocab_size", default=32000), ffn_hidden_size=ffn.int("ffn_hidden_size", default=3584),
+                num_kv_heads=kv, fused_qkv=True, norm="layernorm-nobias", num_experts=experts,
+                top_k=ffn.int("moe_top_k", default=1), dropout=dropout, expert_rows_fused=True, gguf_arch="dbrx")
+
+
 def _mb_read_glm4_moe(r: _MBFields, v: dict) -> None:
     """GLM-4.5 / GLM-4.6 (transformers 5.23 modeling_glm4_moe.py): the Llama block with q/k/v biased by
     attention_bias and o_proj never biased; q_norm / k_norm (RMSNorm over head_dim) when use_qk_norm; layers
@@ -1578,6 +1689,101 @@ def _mb_read_nemotron(r: _MBFields, v: dict) -> None:
     v.update(gated_mlp=False, norm="layernorm", mlp_bias=r.flag("mlp_bias", False), gguf_arch="nemotron")
 
 
+def _mb_read_smollm3(r: _MBFields, v: dict) -> None:
+    """SmolLM3 (transformers 5.23 modeling_smollm3.py): the Llama block, q/k/v/o biased by attention_bias and the
+    MLP by mlp_bias (both false by default), a tied head by default; 4 KV heads when the file leaves the count out
+    (SmolLM3Config), as many as query heads when null.  Its NoPE layers (no_rope_layers, else every
+    no_rope_layer_interval-th layer) skip the rotary embedding only: an elementwise rotation, no parameter and no
+    matmul, so they change no count here; the list is checked (one 0/1 per layer) since the class indexes it."""
+    v.update(mlp_bias=r.flag("mlp_bias", False), gguf_arch="smollm3")
+    if r.absent("num_key_value_heads"):
+        v["num_kv_heads"] = 4
+    _, rope = r.get("no_rope_layers")
+    if rope is None:
+        r.int("no_rope_layer_interval", default=4)  # 0 would divide by zero in SmolLM3Config
+    else:
+        r.get("no_rope_layer_interval")  # the class reads the interval only without a list
+    if rope is not None and (not isinstance(rope, list) or len(rope) < v["num_layers"] or
+                             any(isinstance(x, bool) or x not in (0, 1) for x in rope)):
+        raise InputError(f"{r.where}: field 'no_rope_layers' must list 1 (RoPE) or 0 (NoPE) for each of the "
+                         f"{v['num_layers']} layers, got {rope!r:.60}")
+
+
+def _mb_read_granitemoe(r: _MBFields, v: dict) -> None:
+    """Granite 3.0/3.1 MoE (transformers 5.23 modeling_granitemoe.py): Granite's scalars (embedding_multiplier,
+    attention_multiplier as the softmax scale, residual_multiplier, logits_scaling: no parameter, no matmul) on a
+    Mixtral-style block: every layer MoE, a bias-free router (E, h) (GraniteMoeTopKRouter) and E stacked SwiGLU
+    experts of intermediate_size (GraniteMoeExperts: gate_up_proj (E, 2f, h), down_proj (E, h, f)), no shared
+    expert; q/k/v/o biased by attention_bias.  GraniteMoeConfig: 8 experts, top-2, untied when absent."""
+    for key in ("embedding_multiplier", "attention_multiplier", "residual_multiplier", "logits_scaling"):
+        r.number(key)
+    r.expect("sliding_window", None, "granitemoe")  # GraniteMoeConfig has no window; a value is another model's
+    v.update(num_experts=r.int("num_local_experts", default=8), top_k=r.int("num_experts_per_tok", default=2),
+             gguf_arch="granitemoe")
+
+
+def _mb_read_phimoe(r: _MBFields, v: dict) -> None:
+    """Phi-3.5-MoE (transformers 5.23 modeling_phimoe.py): nn.LayerNorm with weight and bias (two per layer and a
+    final one), q/k/v/o biased by attention_bias, an LM-head bias by lm_head_bias; every layer MoE: a bias-free
+    router (PhimoeTopKRouter, E x h) and E stacked SwiGLU experts of intermediate_size without biases.  PhimoeConfig:
+    16 experts, top-2, 8 KV heads when absent (as many as query heads when null); sliding_window, when set, makes
+    every layer slide (Mistral's rule)."""
+    if r.absent("num_key_value_heads"):
+        v["num_kv_heads"] = 8
+    r.number("input_jitter_noise")  # a training-time scaling of the input: no parameter, no matmul
+    v.update(norm="layernorm", lm_head_bias=r.flag("lm_head_bias", False), num_experts=r.int("num_local_experts",
+             default=16), top_k=r.int("num_experts_per_tok", default=2), gguf_arch="phimoe")
+
+
+def _mb_read_stablelm(r: _MBFields, v: dict) -> None:
+    """StableLM-3B-4E1T / StableLM 2 (transformers 5.23 modeling_stablelm.py): nn.LayerNorm with weight and bias,
+    q/k/v biased by use_qkv_bias (o_proj never), a SwiGLU MLP without biases; use_parallel_residual: attention and
+    MLP both read input_layernorm's output (one LayerNorm per layer), else two; qk_layernorm: a bias-free LayerNorm
+    per head on q and k.  Rotary on partial_rotary_factor of each head (no parameter).  head_dim is hidden / heads
+    whatever the file says (StableLmAttention)."""
+    if v["head_dim"] and v["head_dim"] * v["num_attention_heads"] != v["hidden_size"]:
+        raise InputError(f"{r.where}: field 'head_dim' {v['head_dim']} differs from hidden_size / "
+                         "num_attention_heads, which StableLmAttention uses instead; not modelled")
+    r.expect("sliding_window", None, "stablelm")  # StableLmConfig has no window; a value is another model's
+    bias = r.flag("use_qkv_bias", False)
+    parallel = r.flag("use_parallel_residual", False)
+    qk = r.flag("qk_layernorm", False)
+    v.update(head_dim=0, norm="layernorm", qkv_bias=bias, o_bias=False, gguf_arch="stablelm",
+             norms_per_layer=1 if parallel else 2, norm_placement="parallel" if parallel else "pre",
+             qk_norm="per-head" if qk else "none", qk_norm_module_per_head=qk)
+
+
+def _mb_read_smollm3_windows(r: _MBFields, v: dict) -> None:
+    """SmolLM3Config's windows: when layer_types is absent, a layer slides only if use_sliding_window, a
+    sliding_window is given and the layer is a NoPE layer; the attention module slides only under
+    use_sliding_window.  A layer_types naming sliding layers without both is built inconsistently (the mask and the
+    cache slide, flash attention does not): refused."""
+    layers = v["num_layers"]
+    use = r.flag("use_sliding_window", False)
+    window = r.int("sliding_window", default=0)  # 0 is not "no window" to SmolLM3Config (it tests None)
+    types = r.get("layer_types")[1]
+    if types is None:
+        rope = r.raw.get("no_rope_layers")
+        if rope is None:
+            interval = r.int("no_rope_layer_interval", default=4)
+            rope = [int((i + 1) % interval != 0) for i in range(layers)]
+        slides = tuple("sliding" if use and window and not rope[i] else "full" for i in range(layers))
+    elif not isinstance(types, list) or len(types) != layers or \
+            not all(t in ("full_attention", "sliding_attention") for t in types):
+        raise InputError(f"{r.where}: field 'layer_types' must list 'full_attention' or 'sliding_attention' for each "
+                         f"of the {layers} layers, got {types!r:.80}")
+    else:
+        slides = tuple("sliding" if t == "sliding_attention" else "full" for t in types)
+        if "sliding" in slides and not (use and window):
+            raise InputError(f"{r.where}: field 'layer_types' names sliding layers without use_sliding_window and a "
+                             "sliding_window; transformers' SmolLM3 builds those inconsistently; not modelled")
+    if "sliding" not in slides:
+        window, slides = 0, ()
+    elif "full" not in slides:
+        slides = ()
+    v.update(sliding_window=window, layer_types=slides)
+
+
 def _mb_read_windows(r: _MBFields, mt: str, v: dict) -> None:
     """Sliding-window attention: the window, and which layers use it (as each transformers config class says)."""
     if mt == "qwen3_next":  # no window; its layer_types name the mixers (_mb_read_qwen3_next)
@@ -1585,6 +1791,8 @@ def _mb_read_windows(r: _MBFields, mt: str, v: dict) -> None:
     if v["num_layers"] > MODEL_MAX_LAYERS:  # before anything is built per layer
         raise InputError(f"{r.where}: field '{'n_layer' if 'n_layer' in r.raw else 'num_hidden_layers'}' "
                          f"{v['num_layers']} is beyond {MODEL_MAX_LAYERS:,}")
+    if mt == "smollm3":
+        return _mb_read_smollm3_windows(r, v)
     window = _MB_CLASS_DEFAULTS.get(mt, {}).get("sliding_window", 0) if r.absent("sliding_window") else \
         r.int("sliding_window", default=0, minimum=0)
     if "sliding_window_size" in r.raw:  # Gemma-2's files repeat the window under this name, which no class reads
@@ -1697,6 +1905,8 @@ def model_from_config(raw, where: str = "config.json", generic: bool = False) ->
         values = _mb_read_neox_opt_falcon(r, family)
     elif family == "gpt_oss":
         values = _mb_read_gpt_oss(r, family)
+    elif family == "dbrx":
+        values = _mb_read_dbrx(r)
     else:
         values = _mb_read_llama_style(r, family)
     values["tied_embeddings"] = r.flag("tie_word_embeddings", family in _MB_TIED_BY_DEFAULT)
@@ -1708,7 +1918,7 @@ def model_from_config(raw, where: str = "config.json", generic: bool = False) ->
                                       "embd_pdrop", "residual_dropout") if k in raw] or [0.0])
     if family == "seed_oss" and (r.absent("attention_dropout") or r.absent("residual_dropout")):
         drop = max(drop, 0.1)  # SeedOssConfig: attention_dropout and residual_dropout are 0.1 when absent
-    values["dropout"] = drop > 0
+    values["dropout"] = drop > 0 or values.get("dropout", False)  # a reader may have found nested dropout (DBRX)
     # the MLP activation as the eager module runs it (what autograd saves): each config class's own default
     act = r.text("activation_function", "hidden_act", "hidden_activation",
                  default=_MB_ACTIVATION_DEFAULT.get(family, ""))

@@ -154,6 +154,35 @@ STATE_CONFIGS = {"llama-3-8b": LLAMA_3_8B, "llama-3.2-1b": LLAMA_32_1B, "qwen2.5
                  "qwen1.5-moe": QWEN2_MOE, "qwen1.5-moe (mlp_only_layers)": QWEN2_MOE_DENSE_FIRST, **FAMILY_CONFIGS,
                  "gpt-oss-20b": GPT_OSS}
 STATE_CONFIGS.update(ISSUE10_CONFIGS)
+# issue 10, branch families2 (repos as cited in test_params_torch.REAL_CONFIGS), shrunk with every switch kept:
+# SmolLM3-3B (tied, NoPE every 4th layer; and with its use_sliding_window on, window 16 on those NoPE layers).
+FAMILIES2_CONFIGS = {
+    "smollm3-3b": shrunk("smollm3", intermediate_size=256, num_attention_heads=4, num_key_value_heads=2,
+                         layer_types=["full_attention"] * 4, no_rope_layers=[1, 1, 1, 0], hidden_size=128,
+                         num_hidden_layers=4, vocab_size=512),
+    "smollm3-3b (NoPE layers slide)": {k: v for k, v in shrunk(
+        "smollm3", intermediate_size=256, num_attention_heads=4, num_key_value_heads=2, no_rope_layers=[1, 0, 1, 0],
+        use_sliding_window=True, sliding_window=16, hidden_size=128, num_hidden_layers=4, vocab_size=512).items()
+        if k != "layer_types"},
+    # granite-3.1-3b-a800m: 40 experts top-8 -> 4 top-2, tied; its multipliers as scalars
+    "granite-3.1-3b-a800m": shrunk("granitemoe", intermediate_size=64, num_attention_heads=4, num_key_value_heads=2,
+                                   num_local_experts=4, num_experts_per_tok=2, embedding_multiplier=12.0,
+                                   attention_multiplier=0.015625, residual_multiplier=0.22, logits_scaling=6.0,
+                                   **SMALL),
+    # Phi-3.5-MoE: 16 experts -> 4 top-2; LayerNorm with bias, its attention and LM-head biases on, window 16
+    "phi-3.5-moe": shrunk("phimoe", intermediate_size=64, num_attention_heads=4, num_key_value_heads=2,
+                          num_local_experts=4, attention_bias=True, lm_head_bias=True, sliding_window=16, **SMALL),
+    # DBRX: d_model 6144 -> 128, 48 heads / 8 KV -> 4 / 2, 16 experts of 10752 top-4 -> 4 of 64 top-2; clip_qkv 8 kept
+    "dbrx": dict({k: v for k, v in _published("dbrx").items() if k not in ("torch_dtype", "architectures")},
+                 d_model=128, n_heads=4, n_layers=2, vocab_size=512,
+                 attn_config=dict(_published("dbrx")["attn_config"], kv_n_heads=2),
+                 ffn_config=dict(_published("dbrx")["ffn_config"], ffn_hidden_size=64, moe_num_experts=4,
+                                 moe_top_k=2)),
+    # StableLM 2 1.6B (q/k/v biases) with its qk_layernorm and use_parallel_residual switched on
+    "stablelm-2-1.6b": shrunk("stablelm_2", intermediate_size=256, num_attention_heads=4, num_key_value_heads=2,
+                              qk_layernorm=True, use_parallel_residual=True, **SMALL),
+}
+STATE_CONFIGS.update(FAMILIES2_CONFIGS)
 
 
 def build(transformers, cfg, attn="eager", dtype=None):
@@ -223,6 +252,7 @@ def cache_bytes(cache):
     ("gpt-oss-20b (alternating)", GPT_OSS, 40), ("gpt-oss-20b (short)", GPT_OSS, 9),
     *[(name, cfg, 40) for name, cfg in FAMILY_CONFIGS.items()],
     *[(name, cfg, 40) for name, cfg in ISSUE10_CONFIGS.items()],
+    *[(name, cfg, 40) for name, cfg in FAMILIES2_CONFIGS.items()],
     # Qwen's use_sliding_window switched on (window 16): Qwen2 slides layers >= max_window_layers, Qwen2-MoE the
     # even layers below it; with it off (as published) the sliding_window field must not cap anything.
     ("qwen2.5-7b (use_sliding_window)", dict(QWEN25_7B, use_sliding_window=True, sliding_window=16,

@@ -472,6 +472,74 @@ REAL_CONFIGS = {
                  "num_attention_heads": 24, "num_hidden_layers": 32, "num_key_value_heads": 8,
                  "partial_rotary_factor": 0.5, "rope_theta": 10000.0, "tie_word_embeddings": False,
                  "torch_dtype": "bfloat16", "use_cache": True, "vocab_size": 256000},
+    # ---- issue 10, branch families2 ------------------------------------------------------------------------------
+    # huggingface.co/HuggingFaceTB/SmolLM3-3B: the fields as two stored public tests carry that config.json "from the
+    # revision pinned by the manifest" (the search library's code corpus, ids 58509272504 and 67102569544: sizes,
+    # token ids, tying, and every other field); a third (id 71057199304) carries the same architecture fields
+    "smollm3": {"architectures": ["SmolLM3ForCausalLM"], "attention_bias": False, "attention_dropout": 0.0,
+                "bos_token_id": 128000, "eos_token_id": 128012, "hidden_act": "silu", "hidden_size": 2048,
+                "intermediate_size": 11008, "layer_types": ["full_attention"] * 36, "max_position_embeddings": 65536,
+                "max_window_layers": 28, "mlp_bias": False, "model_type": "smollm3", "no_rope_layer_interval": 4,
+                "no_rope_layers": [int((i + 1) % 4 != 0) for i in range(36)], "num_attention_heads": 16,
+                "num_hidden_layers": 36, "num_key_value_heads": 4, "pad_token_id": 128004, "pretraining_tp": 2,
+                "rms_norm_eps": 1e-06, "rope_scaling": None, "rope_theta": 5000000.0, "sliding_window": None,
+                "tie_word_embeddings": True, "torch_dtype": "bfloat16", "use_cache": False,
+                "use_sliding_window": False, "vocab_size": 128256},
+    # huggingface.co/ibm-granite/granite-3.1-3b-a800m-instruct: the fields a stored public planner test carries from
+    # that config.json (the search library's code corpus, id 71463455676: sizes, heads, experts, tying); the same
+    # sizes in two more stored tests (ids 70988719928, 70868823560). Granite's four multipliers are left out there
+    # (scalars: no count; the hypothesis test below draws them)
+    "granitemoe": {"architectures": ["GraniteMoeForCausalLM"], "hidden_act": "silu", "hidden_size": 1536,
+                   "intermediate_size": 512, "max_position_embeddings": 131072, "model_type": "granitemoe",
+                   "num_attention_heads": 24, "num_experts_per_tok": 8, "num_hidden_layers": 32,
+                   "num_key_value_heads": 8, "num_local_experts": 40, "rope_theta": 10000000.0,
+                   "tie_word_embeddings": True, "vocab_size": 49155},
+    # microsoft/Phi-3.5-MoE-instruct, sizes only (no stored public copy of the whole file was found): hidden 4096,
+    # FFN 6400, 32 layers of 32 heads / 8 KV heads, 16 experts top-2 and input_jitter_noise 0.01 as a stored public
+    # script builds PhiMoEConfig from it (code corpus id 7043489506); vocabulary 32064 as a stored "trimmed config
+    # matching the phi-3.5-moe-instruct checkpoint" carries it (id 54525692000). Its bias switches are left at
+    # PhimoeConfig's defaults (no bias): the hypothesis test and the hand count below switch them on.
+    "phimoe": {"architectures": ["PhimoeForCausalLM"], "hidden_size": 4096, "input_jitter_noise": 0.01,
+               "intermediate_size": 6400, "max_position_embeddings": 131072, "model_type": "phimoe",
+               "num_attention_heads": 32, "num_experts_per_tok": 2, "num_hidden_layers": 32,
+               "num_key_value_heads": 8, "num_local_experts": 16, "original_max_position_embeddings": 4096,
+               "vocab_size": 32064},
+    # huggingface.co/databricks/dbrx-instruct, as a stored public test carries "the real config" (the search library's
+    # code corpus, id 61021081746), with the nested attn_config / ffn_config as transformers 4.39 saved them (their
+    # PretrainedConfig keys included); MLX's "quantization" entry there left out. Sizes as a stored public write-up
+    # quotes "the official Hugging Face model configuration" (id 41881475696). moe_normalize_expert_weights is 1 in
+    # the file; written 1.0 here because transformers 5.23's strict DbrxFFNConfig takes only a float there (a type
+    # check: the same value, no count changes)
+    "dbrx": {"architectures": ["DbrxForCausalLM"],
+             "attn_config": {"return_dict": True, "output_hidden_states": False, "torch_dtype": None,
+                             "tie_word_embeddings": True, "max_length": 20, "temperature": 1.0, "top_k": 50,
+                             "top_p": 1.0, "id2label": {"0": "LABEL_0", "1": "LABEL_1"}, "model_type": "",
+                             "attn_pdrop": 0, "clip_qkv": 8, "kv_n_heads": 8, "rope_theta": 500000},
+             "d_model": 6144, "emb_pdrop": 0.0,
+             "ffn_config": {"return_dict": True, "tie_word_embeddings": True, "temperature": 1.0, "model_type": "",
+                            "ffn_act_fn": {"name": "silu"}, "ffn_hidden_size": 10752, "moe_num_experts": 16,
+                            "moe_top_k": 4, "moe_jitter_eps": 0, "moe_loss_weight": 0.05,
+                            "moe_normalize_expert_weights": 1.0, "uniform_expert_assignment": False},
+             "initializer_range": 0.02, "max_seq_len": 32768, "model_type": "dbrx", "n_heads": 48, "n_layers": 40,
+             "output_router_logits": False, "resid_pdrop": 0.0, "router_aux_loss_coef": 0.05,
+             "tie_word_embeddings": False, "torch_dtype": "bfloat16", "transformers_version": "4.39.2",
+             "use_cache": True, "vocab_size": 100352},
+    # huggingface.co/stabilityai/stablelm-3b-4e1t, verbatim in [mlc] "stablelm"
+    "stablelm": {"architectures": ["StableLmForCausalLM"], "bos_token_id": 0, "eos_token_id": 0, "hidden_act": "silu",
+                 "hidden_size": 2560, "initializer_range": 0.02, "intermediate_size": 6912,
+                 "max_position_embeddings": 4096, "model_type": "stablelm", "layer_norm_eps": 1e-05,
+                 "num_attention_heads": 32, "num_hidden_layers": 32, "num_key_value_heads": 32,
+                 "partial_rotary_factor": 0.25, "rope_theta": 10000, "tie_word_embeddings": False,
+                 "torch_dtype": "bfloat16", "transformers_version": "4.38.0", "use_cache": True,
+                 "use_qkv_bias": False, "vocab_size": 50304},
+    # huggingface.co/stabilityai/stablelm-2-zephyr-1_6b (q/k/v biases), verbatim in [mlc] "stablelm-2-zephyr-1_6b"
+    "stablelm_2": {"architectures": ["StableLmForCausalLM"], "bos_token_id": 100257, "eos_token_id": 100257,
+                   "hidden_act": "silu", "hidden_size": 2048, "initializer_range": 0.02, "intermediate_size": 5632,
+                   "max_position_embeddings": 4096, "model_type": "stablelm", "layer_norm_eps": 1e-05,
+                   "num_attention_heads": 32, "num_hidden_layers": 24, "num_key_value_heads": 32,
+                   "partial_rotary_factor": 0.25, "rope_theta": 10000, "tie_word_embeddings": False,
+                   "torch_dtype": "float16", "transformers_version": "4.38.0", "use_cache": True,
+                   "use_qkv_bias": True, "vocab_size": 100352},
 }
 
 
@@ -490,14 +558,21 @@ def torch_counts(config: dict) -> tuple:
             routed[layer] = routed.get(layer, 0) + p.numel()
     if not routed:
         return total, None
-    experts = getattr(hf_config, "num_local_experts", None) or getattr(hf_config, "n_routed_experts", None) \
-        or hf_config.num_experts
-    top_k = hf_config.num_experts_per_tok
+    experts, top_k = moe_sizes(hf_config)
     active = total
     for count in routed.values():
         assert count % experts == 0
         active += count // experts * top_k - count
     return total, active
+
+
+def moe_sizes(hf_config) -> tuple:
+    """(routed experts, experts per token) of a transformers config, under each family's own field names."""
+    if hf_config.model_type == "dbrx":  # DbrxFFNConfig
+        return hf_config.ffn_config.moe_num_experts, hf_config.ffn_config.moe_top_k
+    experts = getattr(hf_config, "num_local_experts", None) or getattr(hf_config, "n_routed_experts", None) \
+        or hf_config.num_experts
+    return experts, hf_config.num_experts_per_tok
 
 
 def script_counts(config: dict) -> tuple:
@@ -559,6 +634,14 @@ def small_config(draw, family):
                        multi_query=draw(st.booleans()), parallel_attn=draw(st.booleans()), bias=draw(st.booleans()),
                        num_ln_in_parallel_attn=draw(st.sampled_from([None, 1, 2])) if new_arch else None)
         return cfg
+    if family == "dbrx":  # its own field names and nested blocks; every layer MoE
+        heads, kv, head_dim = draw(attention_shape())
+        experts = draw(st.integers(1, 5))
+        return {"model_type": "dbrx", "d_model": heads * head_dim, "n_heads": heads, "n_layers": layers,
+                "vocab_size": vocab, "pad_token_id": 0,
+                "attn_config": {"kv_n_heads": kv, "clip_qkv": draw(st.none() | st.just(8.0)), "rope_theta": 10000.0},
+                "ffn_config": {"ffn_hidden_size": ffn, "moe_num_experts": experts,
+                               "moe_top_k": draw(st.integers(1, experts))}}
     # Llama-style families
     heads, kv, head_dim = draw(attention_shape())
     decoupled = family in ("gemma", "gemma2", "qwen3", "qwen3_moe", "llama", "mistral", "seed_oss", "nemotron") and \
@@ -640,6 +723,26 @@ def small_config(draw, family):
         cfg["use_qk_norm"] = draw(st.booleans())
     if family == "nemotron":
         cfg["mlp_bias"] = draw(st.booleans())
+    if family == "smollm3":  # NoPE layers by list or interval; windows on the NoPE layers when switched on
+        cfg.update(attention_bias=draw(st.booleans()), mlp_bias=draw(st.booleans()),
+                   use_sliding_window=draw(st.booleans()), sliding_window=draw(st.none() | st.integers(1, 16)))
+        if draw(st.booleans()):
+            cfg["no_rope_layers"] = draw(st.lists(st.sampled_from([0, 1]), min_size=layers, max_size=layers))
+        else:
+            cfg["no_rope_layer_interval"] = draw(st.integers(1, 4))
+    if family == "granitemoe":  # every layer MoE; the multipliers are scalars
+        experts = draw(st.integers(1, 5))
+        cfg.update(num_local_experts=experts, num_experts_per_tok=draw(st.integers(1, experts)),
+                   attention_bias=draw(st.booleans()), embedding_multiplier=12.0, attention_multiplier=0.015625,
+                   residual_multiplier=0.22, logits_scaling=6.0)
+    if family == "stablelm":  # q/k/v biases, parallel residual, a LayerNorm per head on q and k
+        cfg.update(use_qkv_bias=draw(st.booleans()), use_parallel_residual=draw(st.booleans()),
+                   qk_layernorm=draw(st.booleans()), partial_rotary_factor=0.5)
+    if family == "phimoe":  # LayerNorm with bias, attention and LM-head biases, a window on every layer
+        experts = draw(st.integers(1, 5))
+        cfg.update(num_local_experts=experts, num_experts_per_tok=draw(st.integers(1, experts)),
+                   attention_bias=draw(st.booleans()), lm_head_bias=draw(st.booleans()),
+                   sliding_window=draw(st.none() | st.integers(1, 16)))
     return cfg
 
 
@@ -647,6 +750,7 @@ FAMILIES = ["gpt2", "gptj", "bloom", "gpt_neox", "opt", "falcon", "llama", "mist
             "qwen2_moe", "qwen3", "qwen3_moe", "gemma", "gemma2", "phi", "phi3", "olmo", "olmo2", "starcoder2",
             "deepseek_v2", "deepseek_v3", "gpt_oss", "qwen3_next"]
 FAMILIES += ["kimi_k2", "glm4_moe", "olmo3", "seed_oss", "olmoe", "cohere", "cohere2", "nemotron"]  # issue 10
+FAMILIES += ["smollm3", "granitemoe", "phimoe", "dbrx", "stablelm"]  # issue 10, branch families2
 
 # Each example builds a model: a few per family keep the file fast (scaled from the conftest profile).
 FEW = max(3, settings.default.max_examples // 10)
@@ -838,3 +942,104 @@ def test_seed_oss_dropout_is_on_unless_the_file_turns_it_off():
     published, _ = params.model_from_config(dict(REAL_CONFIGS["seed_oss"]))
     off, _ = params.model_from_config(dict(REAL_CONFIGS["seed_oss"], attention_dropout=0.0, residual_dropout=0.0))
     assert (published.dropout, off.dropout) == (True, False)
+
+
+# ---- issue 10, branch families2 --------------------------------------------------------------------------------
+
+def test_smollm3_3b_is_its_published_size_with_its_nope_layers():
+    # HuggingFaceTB/SmolLM3-3B model card: "3B". By hand: tied 128256 x 2048 table; per layer q, o 2048^2, k, v
+    # 2048 x 512 (4 KV heads of 128), SwiGLU 3 x 2048 x 11008, two RMSNorms; a final norm. 3,075,098,624 is also
+    # the count a stored public test derives by hand for that config (code corpus id 71057199304: "3b": 3_075_098_624)
+    per_layer = 2 * 2048**2 + 2 * 2048 * 512 + 3 * 2048 * 11008 + 2 * 2048
+    assert script_counts(REAL_CONFIGS["smollm3"])[0] == 128256 * 2048 + 36 * per_layer + 2048 == 3_075_098_624
+    model, _ = params.model_from_config(REAL_CONFIGS["smollm3"])
+    assert (model.tied_embeddings, model.sliding_window, model.layer_types) == (True, 0, ())
+    # absent fields: SmolLM3Config ties the head and builds 4 KV heads
+    bare = {k: v for k, v in REAL_CONFIGS["smollm3"].items() if k not in ("tie_word_embeddings", "num_key_value_heads")}
+    model, _ = params.model_from_config(bare)
+    assert (model.tied_embeddings, model.num_kv_heads) == (True, 4)
+    # use_sliding_window with a window: the NoPE layers (every 4th) slide, the RoPE layers attend to everything
+    cfg = {k: v for k, v in REAL_CONFIGS["smollm3"].items() if k != "layer_types"}
+    model, _ = params.model_from_config(dict(cfg, use_sliding_window=True, sliding_window=4096))
+    assert [i for i in range(36) if model.layer_attention(i) == "sliding"] == list(range(3, 36, 4))
+
+
+def test_granite_3_1_3b_a800m_is_its_published_size():
+    # ibm-granite/granite-3.1-3b-a800m: "3B" total, "A800M" active (the model's name). By hand: tied 49155 x 1536
+    # table; per layer q, o 1536^2 (24 heads of 64), k, v 1536 x 512 (8 KV heads), two RMSNorms, a 40 x 1536 router
+    # and 40 SwiGLU experts of 3 x 1536 x 512, 8 of them active; a final norm
+    expert = 3 * 1536 * 512
+    shared = 2 * 1536**2 + 2 * 1536 * 512 + 2 * 1536 + 40 * 1536
+    total = 49155 * 1536 + 32 * (shared + 40 * expert) + 1536
+    active = 49155 * 1536 + 32 * (shared + 8 * expert) + 1536
+    assert script_counts(REAL_CONFIGS["granitemoe"]) == (total, active) == (3_298_793_472, 882_874_368)
+    # 3.3B in all; without the (tied) table 0.81B active: the name's 800M
+    assert (round(total / 1e8), round((active - 49155 * 1536) / 1e8)) == (33, 8)
+
+
+def test_phi_3_5_moe_is_its_published_size():
+    # microsoft/Phi-3.5-MoE-instruct model card: "16x3.8B parameters with 6.6B active parameters when using 2
+    # experts", 42B in all. By hand: untied 32064 x 4096 table and head; per layer q, o 4096^2, k, v 4096 x 1024, two
+    # LayerNorms with bias, a 16 x 4096 router and 16 SwiGLU experts of 3 x 4096 x 6400; a final LayerNorm
+    expert = 3 * 4096 * 6400
+    shared = 2 * 4096**2 + 2 * 4096 * 1024 + 4 * 4096 + 16 * 4096
+    total = 2 * 32064 * 4096 + 32 * (shared + 16 * expert) + 2 * 4096
+    active = total - 32 * 14 * expert
+    assert script_counts(REAL_CONFIGS["phimoe"]) == (total, active) == (41_872_793_600, 6_640_640_000)
+    assert (round(total / 1e9), round(active / 1e8)) == (42, 66)
+    # with the biases Phi-3.5-MoE's file switches on: q, k, v, o biases per layer and a 32064-entry LM-head bias
+    biased = dict(REAL_CONFIGS["phimoe"], attention_bias=True, lm_head_bias=True)
+    assert script_counts(biased)[0] == total + 32 * (4096 + 1024 + 1024 + 4096) + 32064
+
+
+def test_dbrx_is_its_published_size():
+    # Databricks' DBRX announcement and model card: "132B total parameters of which 36B parameters are active on any
+    # input". By hand: untied 100352 x 6144 table and head; per layer a fused Wqkv 6144 -> 6144 + 2 x 8 x 128, an
+    # out_proj 6144^2, two LayerNorms without bias, a 16 x 6144 router and 16 experts of 3 x 6144 x 10752 (w1, v1, w2),
+    # 4 of them active; a final LayerNorm
+    expert = 3 * 6144 * 10752
+    shared = 6144 * (6144 + 2 * 8 * 128) + 6144**2 + 2 * 6144 + 16 * 6144
+    total = 2 * 100352 * 6144 + 40 * (shared + 16 * expert) + 6144
+    active = 2 * 100352 * 6144 + 40 * (shared + 4 * expert) + 6144
+    assert script_counts(REAL_CONFIGS["dbrx"]) == (total, active) == (131_596_523_520, 36_469_708_800)
+    assert (round(total / 1e9), round(active / 1e9)) == (132, 36)
+
+
+def test_stablelm_3b_4e1t_is_its_published_size():
+    # stabilityai/stablelm-3b-4e1t model card, "Parameters: 2,795,443,200" (stored copies of the card: code corpus ids
+    # 47270880946, 15710750240). By hand: untied 50304 x 2560 table and head; per layer q, k, v, o 2560^2, SwiGLU
+    # 3 x 2560 x 6912, two LayerNorms with weight and bias; a final LayerNorm
+    per_layer = 4 * 2560**2 + 3 * 2560 * 6912 + 2 * 2 * 2560
+    assert script_counts(REAL_CONFIGS["stablelm"])[0] == 2 * 50304 * 2560 + 32 * per_layer + 2 * 2560 == 2_795_443_200
+    # StableLM 2 1.6B: q, k, v with biases (use_qkv_bias), o without
+    per_layer = 4 * 2048**2 + 3 * 2048 + 3 * 2048 * 5632 + 2 * 2 * 2048
+    assert script_counts(REAL_CONFIGS["stablelm_2"])[0] == 2 * 100352 * 2048 + 24 * per_layer + 2 * 2048
+    # qk_layernorm: one bias-free LayerNorm(80) per head for q (32) and k (32); use_parallel_residual: one LayerNorm
+    switched = dict(REAL_CONFIGS["stablelm"], qk_layernorm=True, use_parallel_residual=True)
+    assert script_counts(switched)[0] == 2_795_443_200 + 32 * (64 * 80 - 2 * 2560)
+
+
+@pytest.mark.parametrize("field, value", [
+    ("tie_word_embeddings", True), ("attn_config", {"kv_n_heads": 5}), ("attn_config", {"sliding_window": 8}),
+    ("ffn_config", {"moe_num_experts": 0}), ("ffn_config", {"ffn_act_fn": {"name": "gelu"}}), ("d_model", 6145),
+    ("ffn_config", {"moe_shared_experts": 1})])
+def test_dbrx_fields_it_cannot_build_are_refused(field, value):
+    with pytest.raises(params.InputError, match=field.split("_")[0]):
+        params.model_from_config(dict(REAL_CONFIGS["dbrx"], **{field: value}))
+
+
+@pytest.mark.parametrize("family, field, value", [
+    ("phimoe", "num_key_value_heads", 5),
+    ("stablelm", "head_dim", 64), ("stablelm", "sliding_window", 4096),
+    ("granitemoe", "sliding_window", 4096), ("granitemoe", "num_local_experts", 0),
+    ("smollm3", "no_rope_layers", [1, 0]), ("smollm3", "no_rope_layers", [2] * 36),
+    ("smollm3", "no_rope_layer_interval", 0), ("smollm3", "sliding_window", 0),
+    ("smollm3", "layer_types", ["sliding_attention"] * 36)])
+def test_a_field_the_family_cannot_build_is_refused_families2(family, field, value):
+    config = dict(REAL_CONFIGS[family], **{field: value})
+    if field == "no_rope_layer_interval":
+        config.pop("no_rope_layers")
+    if field == "sliding_window":
+        config.update(use_sliding_window=True)
+    with pytest.raises(params.InputError, match=field):
+        params.model_from_config(config)

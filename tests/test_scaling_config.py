@@ -80,8 +80,8 @@ def pytorch_counts(config: dict) -> dict:
             layer = name.split(".experts.")[0]
             experts_per_layer[layer] = experts_per_layer.get(layer, 0) + p.numel()
     if experts_per_layer:
-        experts = config.get("num_local_experts") or config.get("n_routed_experts") or config["num_experts"]
-        top_k = config["num_experts_per_tok"]
+        from test_params_torch import moe_sizes  # each family's own field names (DBRX's ffn_config)
+        experts, top_k = moe_sizes(hf_config)
         active = total
         for routed in experts_per_layer.values():
             assert routed % experts == 0
