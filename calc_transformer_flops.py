@@ -2840,14 +2840,24 @@ def _causal_prefix_pairs(n: int, window: int) -> int:
     return window * (window + 1) // 2 + (n - window) * window
 
 
-def attention_pairs(new_tokens: int, past: int, window: int, mode: str) -> int:
+def _chunked_prefix_pairs(n: int, chunk: int) -> int:
+    """Σ_{i<n} (i mod chunk + 1): query-key pairs a chunked causal mask keeps for positions 0..n-1 (Llama 4's
+    chunked attention: position i sees only the positions of its own aligned chunk, from chunk·floor(i / chunk))."""
+    whole, rest = divmod(n, chunk)
+    return whole * chunk * (chunk + 1) // 2 + rest * (rest + 1) // 2
+
+
+def attention_pairs(new_tokens: int, past: int, window: int, mode: str, chunked: bool = False) -> int:
     """Query-key pairs per head and sequence for ``new_tokens`` queries after ``past`` cached tokens.
 
     mode "square": every query scores every key (new_tokens·(past + new_tokens)), as eager attention executes it
-    and FlopCounterMode counts it; "causal": only pairs the causal mask (and a sliding window, when given) keeps.
+    and FlopCounterMode counts it; "causal": only pairs the causal mask (and a sliding window, when given) keeps;
+    with ``chunked`` the window is a chunk (Llama 4): only pairs within each query's aligned chunk.
     """
     if mode == "square":
         return new_tokens * (past + new_tokens)
+    if chunked and window:
+        return _chunked_prefix_pairs(past + new_tokens, window) - _chunked_prefix_pairs(past, window)
     return _causal_prefix_pairs(past + new_tokens, window) - _causal_prefix_pairs(past, window)
 
 
@@ -2859,6 +2869,10 @@ def forward_flops(m: Model, batch: int, new_tokens: int, past: int = 0, attentio
     ``attention``: "full" (the square PyTorch executes) or "causal" (unmasked pairs, sliding windows applied).
     ``decode``: the new tokens are generated one at a time: no query sees a later key, and a sliding-window
     layer's cache holds only its window, so both conventions count min(context + 1, window) keys per step.
+    Llama 4's chunked layers (``attention_chunked``): transformers caches them as a window of the chunk size (the
+    last chunk - 1 tokens), so "full" counts min(context + 1, chunk) keys per decode step, as eager attention runs
+    them, and "causal" only the keys of the token's own chunk, context mod chunk + 1 (its prefill square alike:
+    "full" the whole square, "causal" the pairs inside each chunk).
     Projection weights come from the block's tensor list (layer_matmul_weights); the attention core is ours.
     """
     a, dq, dv, L = m.num_attention_heads, qk_head_dim(m), value_head_dim(m), m.num_layers
@@ -2876,6 +2890,8 @@ def forward_flops(m: Model, batch: int, new_tokens: int, past: int = 0, attentio
     sliding = sliding_layer_count(m)
     full_pairs = attention_pairs(new_tokens, past, 0, mode)
     window_pairs = attention_pairs(new_tokens, past, m.sliding_window if causal else 0, mode)
+    if m.attention_chunked and attention == "causal":  # only the pairs inside each query's chunk
+        window_pairs = attention_pairs(new_tokens, past, m.sliding_window, "causal", chunked=True)
     pairs = (L_attn - sliding) * full_pairs + sliding * window_pairs  # summed over layers
     positions = new_tokens if logits_positions is None else logits_positions
     components = {
@@ -3317,7 +3333,8 @@ def _config_line(result: dict) -> str:
     if m["kv_lora_rank"]:
         parts.append(f"MLA r_q={m['q_lora_rank']} r_kv={m['kv_lora_rank']} rope={m['qk_rope_head_dim']}")
     if shape["sliding_layers"]:
-        parts.append(f"window {m['sliding_window']} on {shape['sliding_layers']} layers")
+        span = "chunks of" if m.get("attention_chunked") else "window"  # Llama 4's chunked RoPE layers
+        parts.append(f"{span} {m['sliding_window']} on {shape['sliding_layers']} layers")
     p = result["parameters"]
     return (f"model: {m['name']}  ({', '.join(parts)})\n"
             f"parameters: {p['total']:,} total, {p['non_embedding']:,} non-embedding, {p['active']:,} active"
