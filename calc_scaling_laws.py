@@ -55,10 +55,10 @@ deepseek, data-constrained, inference).  Read and counted by the shared model bl
 and tensor list as the other calc_*.py scripts): ``json`` alone, no transformers, no network, ``auto_map`` ignored,
 a nested ``text_config`` followed.  The model types it models are the block's SUPPORTED_MODEL_TYPES (gpt2, gptj,
 gpt_neox, opt, bloom, falcon, llama, mistral, mixtral, qwen2, qwen2_moe, qwen3, qwen3_moe, gemma, gemma2, phi, phi3,
-olmo, olmo2, starcoder2, deepseek_v2, deepseek_v3, granite, gemma3_text, gpt_oss).  Any other model type, and any
-field that may change a count but is not read, ends the run (exit 2, one line naming it); ``--generic`` reads an
+olmo, olmo2, starcoder2, deepseek_v2, deepseek_v3, granite, gemma3_text, gpt_oss, llama4, ...).  Any other model
+type, and any field that may change a count but is not read, ends the run (exit 2, one line naming it); ``--generic`` reads an
 unknown model type as a dense Llama-style decoder and the output's first line says so (this year's types in
-NOT_YET_MODELLED, such as llama4, are refused even then).  Counts are exact, as sum(p.numel() for p in model.parameters()) gives them (tied weights
+NOT_YET_MODELLED, such as gemma4, are refused even then).  Counts are exact, as sum(p.numel() for p in model.parameters()) gives them (tied weights
 once):
   embedding = input token table + learned position table + untied LM head (and its bias);  non-embedding = total
   - embedding (Kaplan et al. 2020 sec. 1.1; OPT's project_in/out stay in it);  MoE active = every parameter except

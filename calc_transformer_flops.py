@@ -17,14 +17,19 @@ Forward pass of a batch of b sequences, q new tokens each, T = b·q tokens, per 
   number of query-key pairs per head and sequence: P = q·(past + q) under the *full* convention (every score of
   the square: what eager attention executes, and what FlopCounterMode counts for eager and for SDPA, whose
   formula ignores the mask), or only the unmasked pairs under the *causal* convention, Σ_i min(i+1, window)
-  (about half; a sliding window caps it; closer to what a causal FlashAttention kernel executes);
+  (about half; a sliding window caps it; closer to what a causal FlashAttention kernel executes); Llama 4's
+  chunked layers keep, under the causal convention, only the pairs inside each aligned chunk of C tokens,
+  Σ_i (i mod C + 1), and under the full one the square eager attention computes (a decode step: min(c + 1, C)
+  keys, as transformers caches them);
 * ``attention_output`` = 2·T·a·d_v·h;
 * ``linear_attention`` (Qwen3-Next's gated delta-net layers, which have no softmax attention and no KV cache): the
   projections, the causal conv1d and the chunked delta rule as transformers' PyTorch path runs them and
   FlopCounterMode counts them (``linear_attention_flops``: 2·b·H_v·⌈s/64⌉·64·(2·64·d_k + 3·d_k·d_v + 64·d_v) for
   the rule; a decode step's state update is elementwise, not counted);
 * ``mlp`` (dense layers) = 2·T·h·f per linear, with 3 linears when gated (SwiGLU/GeGLU) and 2 otherwise;
-* ``routed_experts`` = top_k · 2·T·h·f_expert per linear (each token runs through its top-k experts only),
+* ``routed_experts`` = top_k · 2·T·h·f_expert per linear (each token runs through its top-k experts only; for
+  Llama 4 too, although transformers' Llama4TextMoe multiplies every token by every expert and zeroes the ones its
+  router did not pick: E / top_k times this, counted in the tests and set aside as that module's, not the model's),
   ``shared_experts`` = 2·T·h·f_shared per linear (+ 2·T·h for Qwen-MoE's shared-expert gate),
   ``router`` = 2·T·h·E;
 

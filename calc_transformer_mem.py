@@ -55,7 +55,8 @@ Inference, per GPU: weights at any dtype or ``--bits-per-weight``; the KV cache,
 2 x layers x kv_heads x head_dim x bytes per token for MHA/GQA/MQA; MLA stores kv_lora_rank + qk_rope_head_dim
 per token and layer (no factor 2); sliding-window layers hold min(context, window) tokens (``--kv-cache hf-dynamic``:
 window - 1, as transformers' DynamicSlidingWindowLayer keeps; and Falcon-40B's K/V broadcast to every query head,
-which transformers' Falcon caches, 16x the 8 groups the architecture needs); per-layer types (Gemma-2 alternates);
+which transformers' Falcon caches, 16x the 8 groups the architecture needs); per-layer types (Gemma-2 alternates;
+Llama 4's chunked layers are cached like windows of the chunk size, as transformers' cache holds them);
 Qwen3-Next's gated delta-net layers cache no K/V: their fixed conv state ((2 kd + vd) x kernel, 2 B) and fp32
 recurrent state (H_v x d_k x d_v) per sequence are a line of their own (``linear_state``), as transformers' cache
 keeps them (its training memory is refused: the delta-net activations are not modelled);
@@ -5639,6 +5640,11 @@ def compute(args):
     if model is not None and model.linear_layer_count() and not args.infer:  # Qwen3-Next, until modelled
         raise InputError("training memory of gated delta-net layers (qwen3_next) is not modelled: their saved "
                          "activations are not attention's; --infer gives inference memory")
+    if model is not None and model.model_type in ("llama4", "llama4_text") and args.profile == "hf" and model.is_moe \
+            and not args.infer:  # the megatron profile counts routed experts, as Megatron-style MoE training runs
+        raise InputError("--profile hf with Llama 4: transformers' Llama4TextMoe runs every expert on every token "
+                         "(what autograd saves is E / top_k times a routed MoE's); not modelled, use --profile "
+                         "megatron")
     warnings = [f"{PROG}: note: {note}" for note in notes]  # the block's notes: assumed defaults, fields not read
     if model is None and args.params is None:
         raise InputError("give a model: --preset/-p, --config, flags alone (-l, -hs, -a, -v) or --params")

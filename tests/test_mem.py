@@ -1116,3 +1116,12 @@ def test_a_config_or_flags_alone_default_to_2048_tokens(mem, tmp_path):
     r = run_json(mem, *TINY_FLAGS, "--max-context", "--gpu-memory", "2GiB")
     assert r["assumptions"][0] == f"sequence length {r['setup']['seq_len']:,}: the longest that fits --gpu-memory " \
                                   "(--max-context)"
+
+
+def test_llama4_hf_profile_training_is_refused_in_one_line(mem):
+    # transformers' Llama4TextMoe runs every expert on every token: autograd saves E / top_k times a routed MoE's
+    # activations; the megatron profile (routed experts, the default) is counted, the hf one refused
+    status, out, err = call_main(mem, ["-p", "llama-4-scout", "--profile", "hf"])
+    assert status == 2 and out == "" and len(err.strip().splitlines()) == 1 and "Llama4TextMoe" in err
+    status, out, err = call_main(mem, ["-p", "llama-4-scout", "--json"])
+    assert status == 0, err
