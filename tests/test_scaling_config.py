@@ -80,8 +80,9 @@ def pytorch_counts(config: dict) -> dict:
             layer = name.split(".experts.")[0]
             experts_per_layer[layer] = experts_per_layer.get(layer, 0) + p.numel()
     if experts_per_layer:
-        experts = config.get("num_local_experts") or config.get("n_routed_experts") or config["num_experts"]
-        top_k = config["num_experts_per_tok"]
+        text = config.get("text_config", config)  # a wrapper (llama4): its language model's fields
+        experts = text.get("num_local_experts") or text.get("n_routed_experts") or text["num_experts"]
+        top_k = text["num_experts_per_tok"]
         active = total
         for routed in experts_per_layer.values():
             assert routed % experts == 0
