@@ -55,10 +55,10 @@ deepseek, data-constrained, inference).  Read and counted by the shared model bl
 and tensor list as the other calc_*.py scripts): ``json`` alone, no transformers, no network, ``auto_map`` ignored,
 a nested ``text_config`` followed.  The model types it models are the block's SUPPORTED_MODEL_TYPES (gpt2, gptj,
 gpt_neox, opt, bloom, falcon, llama, mistral, mixtral, qwen2, qwen2_moe, qwen3, qwen3_moe, gemma, gemma2, phi, phi3,
-olmo, olmo2, starcoder2, deepseek_v2, deepseek_v3, granite, gemma3_text, gpt_oss).  Any other model type, and any
-field that may change a count but is not read, ends the run (exit 2, one line naming it); ``--generic`` reads an
+olmo, olmo2, starcoder2, deepseek_v2, deepseek_v3, granite, gemma3_text, gpt_oss, llama4, ...).  Any other model
+type, and any field that may change a count but is not read, ends the run (exit 2, one line naming it); ``--generic`` reads an
 unknown model type as a dense Llama-style decoder and the output's first line says so (this year's types in
-NOT_YET_MODELLED, such as llama4, are refused even then).  Counts are exact, as sum(p.numel() for p in model.parameters()) gives them (tied weights
+NOT_YET_MODELLED, such as gemma4, are refused even then).  Counts are exact, as sum(p.numel() for p in model.parameters()) gives them (tied weights
 once):
   embedding = input token table + learned position table + untied LM head (and its bias);  non-embedding = total
   - embedding (Kaplan et al. 2020 sec. 1.1; OPT's project_in/out stay in it);  MoE active = every parameter except
@@ -412,6 +412,8 @@ class Model:
     # issue 10, branch families2 -- stablelm (modeling_stablelm.py StableLmLayerNormPerHead): q/k LayerNorms as one
     # bias-free nn.LayerNorm(head_dim) per head, in place of the per-head kind's (heads, head_dim) matrices
     qk_norm_module_per_head: bool = False
+    # Llama 4 (llama4 / llama4_text; transformers 5.23 modeling_llama4.py): chunked attention on the RoPE layers
+    attention_chunked: bool = False  # the "sliding" layers attend within aligned chunks of sliding_window tokens
 
     @property
     def kv_heads(self) -> int:
@@ -914,6 +916,14 @@ _PRESET_GPT_OSS = dict(_PRESET_LLAMA, hidden_size=2880, num_attention_heads=64, 
                        expert_bias=True, attention_sinks=True, clamped_swiglu=True, sliding_window=128,
                        norm_fp32_scale=True,
                        softmax_fp32=False, sequence_length=4096)
+# Llama 4 (text_config of the published config.json, transformers 5.23 Llama4TextConfig): 40 query / 8 KV heads of
+# 128, routed and shared experts of 8192, dense MLPs of 16384, top-1, untied 202048-token head, chunked attention
+# (8192) on the RoPE layers and full attention on every 4th (NoPE) layer, softmax in the logits' dtype
+_PRESET_LLAMA4 = dict(_PRESET_LLAMA, num_layers=48, hidden_size=5120, num_attention_heads=40, num_kv_heads=8,
+                      head_dim=128, ffn_hidden_size=16384, vocab_size=202048, top_k=1, moe_ffn_hidden_size=8192,
+                      num_shared_experts=1, shared_expert_ffn_size=8192, sliding_window=8192, attention_chunked=True,
+                      layer_types=tuple("full" if (i + 1) % 4 == 0 else "sliding" for i in range(48)),
+                      softmax_fp32=False)
 _PRESET_BLOOM = dict(gated_mlp=False, position_embedding="alibi", norm="layernorm", qkv_bias=True, o_bias=True,
                      mlp_bias=True, fused_qkv=True, embedding_norm=True, tied_embeddings=True, vocab_size=250880)
 
@@ -1068,6 +1078,14 @@ MODEL_PRESETS = {
                       vocab_size=100278, qk_norm="full", norm_placement="post", norm_fp32_scale=True,
                       sliding_window=4096, layer_types=tuple("sliding" if (i + 1) % 4 else "full" for i in range(32)),
                       **_mb_hf("allenai/Olmo-3-1025-7B", "olmo3")),
+    # Llama 4 (the text model of the llama4 file): 48 layers, 16 routed experts top-1 + a shared one per MoE layer,
+    # chunks of 8192 tokens on the RoPE layers, every 4th layer NoPE with full attention
+    "llama-4-scout": dict(_PRESET_LLAMA4, num_experts=16, dense_layers=(), rope_freqs=True,
+                          **dict(_mb_hf("meta-llama/Llama-4-Scout-17B-16E", "llama4_text"), gguf_arch="llama4")),
+    # Maverick: 128 experts, MoE on the odd layers (interleave_moe_layer_step 2), dense 16384-wide MLPs between
+    "llama-4-maverick": dict(_PRESET_LLAMA4, num_experts=128, dense_layers=tuple(range(0, 48, 2)),
+                             **dict(_mb_hf("meta-llama/Llama-4-Maverick-17B-128E", "llama4_text"),
+                                    gguf_arch="llama4")),
 }
 
 
@@ -1149,12 +1167,16 @@ SUPPORTED_MODEL_TYPES = {
             "LayerNorm, every layer MoE (experts stored fused as w1, v1, w2), untied head",
     "stablelm": "StableLM: LayerNorm with bias, q/k/v biased by use_qkv_bias, partial rotary (no count), "
                 "use_parallel_residual (one LayerNorm), qk_layernorm (a bias-free LayerNorm per head)",
+    # Llama 4 Scout / Maverick (issue 10)
+    "llama4": "the Llama 4 wrapper: its text_config is read (AutoModelForCausalLM builds Llama4ForCausalLM from it; "
+              "the vision tower is not part of that model)",
+    "llama4_text": "MoE layers (moe_layers or every interleave_moe_layer_step-th) of routed experts + one shared expert, "
+                   "dense layers of intermediate_size_mlp, chunked attention (attention_chunk_size) on the RoPE "
+                   "layers and full attention on the NoPE ones (no_rope_layers), a weightless q/k L2 norm",
 }
 # Model types people run this year that are NOT modelled yet: what the reader would miss.  A config of one of these
 # is refused (even with --generic), never read as a Llama.
 NOT_YET_MODELLED = {
-    "llama4": "interleaved MoE layers, shared expert, chunked attention and NoPE layers",
-    "llama4_text": "interleaved MoE layers, shared expert, chunked attention and NoPE layers",
     "gemma3": "the multimodal wrapper without a text_config naming gemma3_text (the language model is read from one)",
     "gemma4": "its MoE block beside the dense MLP, global-layer head dims and K=V layers",
     "gemma4_text": "its MoE block beside the dense MLP, global-layer head dims and K=V layers",
@@ -1316,6 +1338,9 @@ _MB_CLASS_DEFAULTS.update({"olmo3": {"sliding_window": 4096}, "cohere2": {"slidi
 _MB_TIED_BY_DEFAULT |= {"cohere", "cohere2"}  # CohereConfig / Cohere2Config: tie_word_embeddings=True
 # issue 10, branch families2
 _MB_TIED_BY_DEFAULT |= {"smollm3"}  # SmolLM3Config: tie_word_embeddings=True
+# Llama4TextConfig (transformers 5.23): 8 KV heads and head_dim 128 when the file leaves them out
+_MB_CLASS_DEFAULTS.update({"llama4": {"num_key_value_heads": 8}, "llama4_text": {"num_key_value_heads": 8}})
+_MB_HEAD_DIM_DEFAULT.update({"llama4": 128, "llama4_text": 128})
 
 
 def _mb_read_gpt(r: _MBFields, mt: str) -> dict:
@@ -1504,6 +1529,8 @@ def _mb_read_llama_style(r: _MBFields, mt: str) -> dict:
         _mb_read_phimoe(r, v)
     if mt == "stablelm":
         _mb_read_stablelm(r, v)
+    if mt in ("llama4", "llama4_text"):
+        _mb_read_llama4(r, mt, v)
     return v
 
 
@@ -1825,12 +1852,80 @@ def _mb_read_smollm3_windows(r: _MBFields, v: dict) -> None:
     elif "full" not in slides:
         slides = ()
     v.update(sliding_window=window, layer_types=slides)
+def _mb_read_llama4(r: _MBFields, mt: str, v: dict) -> None:
+    """Llama 4 Scout / Maverick, the text model (transformers 5.23 configuration_llama4.py Llama4TextConfig and
+    modeling_llama4.py; AutoModelForCausalLM builds Llama4ForCausalLM from a llama4 file's text_config alone).
+
+    The Llama block (q/k/v/o biased by attention_bias, RMSNorms, untied head by default) where layer i is MoE when i
+    is in moe_layers, else when (i + 1) % interleave_moe_layer_step == 0 (Scout: every layer; Maverick: the odd
+    ones).  A MoE layer (Llama4TextMoe) holds a bias-free router (E, h), E stacked SwiGLU experts of
+    intermediate_size and one shared SwiGLU expert of intermediate_size; a dense layer a SwiGLU MLP of
+    intermediate_size_mlp.  Layer i uses RoPE when no_rope_layers[i] is 1 (absent or []: every
+    no_rope_layer_interval-th layer, default 4, is NoPE); RoPE layers attend within aligned chunks of
+    attention_chunk_size tokens (layer_types "chunked_attention", here "sliding" layers with attention_chunked),
+    NoPE layers to the whole context.  use_qk_norm's Llama4TextL2Norm and the NoPE layers' temperature tuning carry
+    no parameter and no matmul.  Llama4TextConfig rejects a null KV-head count or head_dim (so does this reader); a
+    null attention_chunk_size builds a model whose forward raises (create_chunked_causal_mask), refused too."""
+    if mt == "llama4" and not r.where.endswith(" text_config"):
+        raise InputError(f"{r.where}: model_type 'llama4' without a text_config: transformers' Llama4Config builds its "
+                         "default text model whatever the top-level fields say; give the text_config (or model_type "
+                         "llama4_text)")
+    layers = v["num_layers"]
+    if layers > MODEL_MAX_LAYERS:  # before anything is built per layer
+        raise InputError(f"{r.where}: field 'num_hidden_layers' {layers} is beyond {MODEL_MAX_LAYERS:,}")
+    for key in ("num_key_value_heads", "head_dim", "attention_chunk_size"):
+        if key in r.raw and r.raw[key] is None:
+            raise InputError(f"{r.where}: field '{key}' is null, which transformers' Llama 4 cannot build or run; "
+                             "give a number")
+
+    def per_layer(key, allowed):
+        _, value = r.get(key)
+        if not isinstance(value, list) or len(value) != layers or any(
+                type(x) not in (int, str) or x not in allowed for x in value):
+            raise InputError(f"{r.where}: field '{key}' must list one of {', '.join(map(repr, allowed))} for each of "
+                             f"the {layers} layers, got {value!r:.80}")
+        return value
+
+    step = r.int("interleave_moe_layer_step", default=1)
+    if r.get("moe_layers")[1] is None:  # Llama4TextConfig: range(step - 1, layers, step)
+        moe = set(range(step - 1, layers, step))
+    else:
+        moe = set(r.layer_list("moe_layers"))
+        if any(i >= layers for i in moe):
+            raise InputError(f"{r.where}: field 'moe_layers' names layer {max(moe)} of a {layers}-layer model")
+    interval = r.int("no_rope_layer_interval", default=4)
+    if r.get("no_rope_layers")[1] in (None, []):  # the class's default: every interval-th layer is NoPE
+        rope = [int((i + 1) % interval != 0) for i in range(layers)]
+    else:
+        rope = per_layer("no_rope_layers", (0, 1))
+    if r.get("layer_types")[1] is None:  # Llama4TextConfig: the RoPE layers are the chunked ones
+        chunked = tuple(bool(x) for x in rope)
+    else:
+        chunked = tuple(t == "chunked_attention" for t in per_layer("layer_types", ("chunked_attention",
+                                                                                  "full_attention")))
+    chunk = r.int("attention_chunk_size", default=8192)
+    r.flag("use_qk_norm", True)  # Llama4TextL2Norm on q and k of the RoPE layers: no weight
+    for key in ("attn_temperature_tuning", "attn_scale", "floor_scale", "for_llm_compressor"):
+        r.get(key)  # the NoPE layers' query scaling (scalars) and a checkpoint-tool switch: no parameter
+    experts, top_k = r.int("num_local_experts", default=16), r.int("num_experts_per_tok", default=1)
+    expert_width = v["ffn_hidden_size"]  # intermediate_size: each routed expert and the shared one
+    v.update(ffn_hidden_size=r.int("intermediate_size_mlp", default=16384), gguf_arch="llama4",
+             softmax_fp32=False,  # modeling_llama4.eager_attention_forward keeps the softmax in the logits' dtype
+             sliding_window=chunk if any(chunked) else 0, attention_chunked=any(chunked),
+             layer_types=tuple("sliding" if c else "full" for c in chunked) if any(chunked) and not all(chunked)
+             else ())
+    if moe:
+        v.update(num_experts=experts, top_k=top_k, moe_ffn_hidden_size=expert_width, num_shared_experts=1,
+                 shared_expert_ffn_size=expert_width, expert_interval=1, expert_interval_phase=1,
+                 dense_layers=tuple(i for i in range(layers) if i not in moe))
 
 
 def _mb_read_windows(r: _MBFields, mt: str, v: dict) -> None:
     """Sliding-window attention: the window, and which layers use it (as each transformers config class says)."""
     if mt == "qwen3_next":  # no window; its layer_types name the mixers (_mb_read_qwen3_next)
         return v.update(sliding_window=0, layer_types=())
+    if mt in ("llama4", "llama4_text"):  # chunks, not windows: _mb_read_llama4 set sliding_window and layer_types
+        return None
     if v["num_layers"] > MODEL_MAX_LAYERS:  # before anything is built per layer
         raise InputError(f"{r.where}: field '{'n_layer' if 'n_layer' in r.raw else 'num_hidden_layers'}' "
                          f"{v['num_layers']} is beyond {MODEL_MAX_LAYERS:,}")
@@ -1920,7 +2015,7 @@ def model_from_config(raw, where: str = "config.json", generic: bool = False) ->
         outer = raw
         raw = dict(outer["text_config"])
         for key in ("tie_word_embeddings", "model_type"):
-            if key not in raw and key in outer:
+            if key not in raw and key in outer and (key, outer.get("model_type")) != ("tie_word_embeddings", "llama4"):
                 raw[key] = outer[key]
         where += " text_config"
         notes.append("nested text_config read: the language model only (no vision or audio tower)")

@@ -498,6 +498,13 @@ def test_real_config_forward_equals_flop_counter_at_published_widths(flops, tmp_
     the depth cut to 2 layers after any dense-first ones, so the trace stays fast: the forward count of (1 x 6)
     tokens equals FlopCounterMode's (the backward = 2 x forward rule is checked on the shrunk families above)."""
     config = dict(_params_suite_configs()[name])
+    if config.get("model_type") == "llama4":  # the wrapper: cut its language model (text_config) to 4 layers, so
+        text = dict(config["text_config"], num_hidden_layers=4)  # that a NoPE (full) layer follows chunked ones
+        arch = _arch_from(flops, tmp_path, dict(config, text_config=text))
+        torch_forward, _, torch_params = _count_llama4_with_pytorch(dict(config, text_config=text), 1, 6)
+        assert flops.forward_flops(arch, 1, 6)["total"] == torch_forward
+        assert flops.parameter_counts(arch)["total"] == torch_params
+        return
     if config["model_type"] == "dbrx":
         pytest.skip("DbrxExperts picks the experts it runs with a data-dependent nonzero, which fake tensors cannot "
                     "trace: checked on real tensors, shrunk, in test_dbrx_forward_and_backward_equal_flop_counter")
@@ -689,3 +696,165 @@ def test_dbrx_forward_and_backward_equal_flop_counter(flops, tmp_path):
     ours = flops.forward_flops(_arch_from(flops, tmp_path, config), batch, seq)["total"]
     assert ours == forward.get_total_flops()
     assert 3 * ours == train.get_total_flops()
+
+
+# --- Llama 4: chunked attention on the RoPE layers, routed + shared experts ----------------------------------------
+def _llama4(name: str = "llama4_maverick", **text) -> dict:
+    """A published Llama 4 config.json (tests/test_params_torch.py REAL_CONFIGS, cited there) with its text_config
+    changed by ``text``."""
+    from test_params_torch import REAL_CONFIGS
+    config = json.loads(json.dumps(REAL_CONFIGS[name]))
+    config["text_config"].update(text, bos_token_id=0, eos_token_id=1, pad_token_id=0)
+    return config
+
+
+# Maverick shrunk: 4 layers (MoE on the odd ones, dense between; RoPE layers 0-2 chunked, layer 3 NoPE and full),
+# 6 experts top-2 of 24 beside a shared one of 24, dense MLPs of 40, chunks of 8 tokens (8192 published)
+LLAMA4_SHRUNK = _llama4(num_hidden_layers=4, hidden_size=64, head_dim=16, num_attention_heads=4, num_key_value_heads=2,
+                        intermediate_size=24, intermediate_size_mlp=40, num_local_experts=6, num_experts_per_tok=2,
+                        vocab_size=503, attention_chunk_size=8, use_qk_norm=True)
+
+
+def _llama4_experts_as_routed(counter, config: dict) -> int:
+    """FlopCounterMode's total with each experts module's FLOPs cut to top_k / E of them.
+
+    transformers 5.23's Llama4TextMoe runs every token through every expert: it repeats the hidden states E times,
+    scales each copy by the token's router score (sigmoid(-inf) = 0 for the experts it did not pick) and runs
+    Llama4TextExperts' two bmm over all E·tokens rows.  The model routes each token to its top_k experts (the zero-
+    scaled rows add nothing to the output; Meta's reference code and vLLM compute only the picked experts), and
+    that is what calc_transformer_flops.py counts.  The experts module's own FLOPs are 2·E·T·h·3f per pass (checked
+    by hand at published widths below), so top_k / E of them is the routed count; every other FLOP is compared as
+    counted."""
+    text = config["text_config"]
+    experts, top_k = text["num_local_experts"], text["num_experts_per_tok"]
+    total = counter.get_total_flops()
+    for module, counts in counter.get_flop_counts().items():
+        if module.endswith(".feed_forward.experts"):
+            flops = sum(counts.values())
+            assert flops % experts == 0
+            total -= flops - flops // experts * top_k
+    return total
+
+
+def _count_llama4_with_pytorch(config: dict, batch: int, seq: int, backward: bool = False):
+    """(forward, forward + backward or None, parameters) as FlopCounterMode counts transformers' Llama 4 (eager
+    attention), the experts as routed (_llama4_experts_as_routed)."""
+    torch, transformers = torch_and_transformers()
+    from torch._subclasses.fake_tensor import FakeTensorMode
+    from torch.utils.flop_counter import FlopCounterMode
+
+    with FakeTensorMode():
+        model = _hf_model(transformers, config)
+        n_params = sum(p.numel() for p in model.parameters())
+        ids = torch.randint(0, config["text_config"]["vocab_size"], (batch, seq))
+        with FlopCounterMode(display=False) as forward_counter:
+            model(input_ids=ids)
+        train = None
+        if backward:
+            with FlopCounterMode(display=False) as train_counter:
+                model(input_ids=ids, labels=ids).loss.backward()
+            train = _llama4_experts_as_routed(train_counter, config)
+    return _llama4_experts_as_routed(forward_counter, config), train, n_params
+
+
+@pytest.mark.parametrize("seq", [6, 24])
+def test_llama4_forward_and_backward_equal_flop_counter(flops, tmp_path, seq):
+    """Maverick shrunk (MoE and dense layers, chunked and full attention): forward and forward + backward (3 x) equal
+    FlopCounterMode's with the experts counted as routed; 24 tokens span three 8-token chunks, and eager attention
+    still computes the whole 24 x 24 square on the chunked layers (the full convention)."""
+    arch = _arch_from(flops, tmp_path, LLAMA4_SHRUNK)
+    assert (arch.attention_chunked, arch.sliding_window, arch.moe_layer_count()) == (True, 8, 2)
+    torch_forward, torch_train, torch_params = _count_llama4_with_pytorch(LLAMA4_SHRUNK, 2, seq, backward=True)
+    ours = flops.forward_flops(arch, 2, seq)["total"]
+    assert ours == torch_forward and 3 * ours == torch_train
+    assert flops.parameter_counts(arch)["total"] == torch_params
+
+
+def test_llama4_experts_module_runs_every_expert_on_every_token(flops, tmp_path):
+    """Scout at its published widths (h 5120, 16 experts of f 8192, top-1; 1 layer, 2 x 3 tokens): FlopCounterMode
+    charges Llama4TextExperts 2·T·E·(5120·16384 + 8192·5120), every expert on every token; the router's Linear
+    2·T·5120·16 and the shared expert 2·T·3·5120·8192.  This script counts the one routed expert: 1/16 of it."""
+    torch, transformers = torch_and_transformers()
+    from torch._subclasses.fake_tensor import FakeTensorMode
+    from torch.utils.flop_counter import FlopCounterMode
+
+    config = _llama4("llama4_scout", num_hidden_layers=1)
+    with FakeTensorMode():
+        model = _hf_model(transformers, config)
+        with FlopCounterMode(display=False) as counter:
+            model(input_ids=torch.randint(0, 202048, (2, 3)))
+    by_module = counter.get_flop_counts()
+    layer = "Llama4ForCausalLM.model.layers.0.feed_forward"
+    tokens = 6
+    assert sum(by_module[layer + ".experts"].values()) == 2 * tokens * 16 * (5120 * 16384 + 8192 * 5120)
+    assert sum(by_module[layer + ".router"].values()) == 2 * tokens * 5120 * 16
+    assert sum(by_module[layer + ".shared_expert"].values()) == 2 * tokens * 3 * 5120 * 8192
+    ours = flops.forward_flops(_arch_from(flops, tmp_path, config), 2, 3)["components"]
+    assert ours["routed_experts"] == 2 * tokens * 1 * 3 * 5120 * 8192
+    assert (ours["router"], ours["shared_experts"]) == (2 * tokens * 5120 * 16, 2 * tokens * 3 * 5120 * 8192)
+
+
+def test_llama4_prefill_and_decode_step_match_counter(flops, tmp_path):
+    """A 20-token prompt, then one decode step.  transformers caches a chunked layer as a window of the chunk size
+    (DynamicSlidingWindowLayer keeps chunk - 1 = 7 tokens), so the step's eager attention scores 8 keys there and
+    21 on the NoPE layer: the full convention.  The causal convention counts only the keys of the token's own chunk
+    (position 20 opens no chunk: 20 mod 8 + 1 = 5 keys) on the 3 chunked layers."""
+    torch, transformers = torch_and_transformers()
+    from torch._subclasses.fake_tensor import FakeTensorMode
+    from torch.utils.flop_counter import FlopCounterMode
+
+    arch = _arch_from(flops, tmp_path, LLAMA4_SHRUNK)
+    with FakeTensorMode():
+        model = _hf_model(transformers, LLAMA4_SHRUNK)
+        prompt = torch.randint(0, 503, (2, 20))
+        with FlopCounterMode(display=False) as prefill_counter:
+            out = model(input_ids=prompt, use_cache=True, logits_to_keep=1)
+        with FlopCounterMode(display=False) as decode_counter:
+            model(input_ids=prompt[:, :1], past_key_values=out.past_key_values, use_cache=True)
+    prefill = flops.forward_flops(arch, 2, 20, logits_positions=1)["total"]
+    assert prefill == _llama4_experts_as_routed(prefill_counter, LLAMA4_SHRUNK)
+    full = flops.forward_flops(arch, 2, 1, past=20, attention="full", decode=True)
+    assert full["total"] == _llama4_experts_as_routed(decode_counter, LLAMA4_SHRUNK)
+    causal = flops.forward_flops(arch, 2, 1, past=20, attention="causal", decode=True)
+    # scores and values: 2 sequences x 4 heads x 16 wide, 2 FLOPs a product; 3 chunked layers lose 8 - 5 keys
+    assert full["total"] - causal["total"] == 2 * (2 * 2 * 4 * 16) * 3 * (8 - 5)
+
+
+def test_llama4_causal_pairs_stay_inside_each_chunk(flops, tmp_path):
+    """The causal convention on a chunked layer: position i sees i mod C + 1 keys.  20 tokens in chunks of 8:
+    2 whole chunks of 1 + ... + 8 = 36 pairs and 4 tokens of the third, 1 + 2 + 3 + 4 = 10: 82 pairs, where a
+    sliding window of 8 keeps 36 + 12 x 8 = 132 and full causal attention 210."""
+    assert flops.attention_pairs(20, 0, 8, "causal", chunked=True) == 82
+    assert flops.attention_pairs(20, 0, 8, "causal") == 132 and flops.attention_pairs(20, 0, 0, "causal") == 210
+    assert flops.attention_pairs(4, 16, 8, "causal", chunked=True) == 10  # the third chunk after 16 cached tokens
+    arch = _arch_from(flops, tmp_path, LLAMA4_SHRUNK)
+    ours = flops.forward_flops(arch, 1, 20, attention="causal")["components"]
+    assert ours["attention_scores"] == 2 * 4 * 16 * (3 * 82 + 210)  # 3 chunked layers and the NoPE one
+
+
+if given is not None:
+    @st.composite
+    def random_llama4_config(draw):
+        """Llama 4 shapes: depth, GQA, decoupled head_dim, experts and top-k, MoE placement, RoPE / NoPE and
+        chunked / full layers, the chunk size against the sequence, biases; then batch and sequence length."""
+        layers, kv = draw(st.integers(1, 4)), draw(st.integers(1, 2))
+        heads, experts = kv * draw(st.integers(1, 3)), draw(st.integers(1, 4))
+        text = dict(num_hidden_layers=layers, num_attention_heads=heads, num_key_value_heads=kv,
+                    head_dim=2 * draw(st.integers(2, 6)), hidden_size=heads * 4 * draw(st.integers(1, 3)),
+                    intermediate_size=draw(st.integers(4, 40)), intermediate_size_mlp=draw(st.integers(4, 40)),
+                    num_local_experts=experts, num_experts_per_tok=draw(st.integers(1, experts)),
+                    interleave_moe_layer_step=draw(st.integers(1, 3)), attention_chunk_size=draw(st.integers(1, 12)),
+                    no_rope_layers=draw(st.lists(st.sampled_from([0, 1]), min_size=layers, max_size=layers)),
+                    attention_bias=draw(st.booleans()), use_qk_norm=draw(st.booleans()),
+                    vocab_size=draw(st.integers(8, 300)))
+        return _llama4(**text), draw(st.integers(1, 2)), draw(st.integers(1, 20))
+
+    @settings(max_examples=6)
+    @given(random_llama4_config())
+    def test_random_llama4_shapes_equal_flop_counter(flops, tmp_path_factory, case):
+        config, batch, seq = case
+        arch = _arch_from(flops, tmp_path_factory.mktemp("cfg"), config)
+        torch_forward, torch_train, torch_params = _count_llama4_with_pytorch(config, batch, seq, backward=True)
+        assert flops.forward_flops(arch, batch, seq)["total"] == torch_forward
+        assert 3 * torch_forward == torch_train
+        assert flops.parameter_counts(arch)["total"] == torch_params

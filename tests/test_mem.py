@@ -885,7 +885,7 @@ def test_the_block_has_the_presets_this_script_had(mem):
            "llama-3.1-70b", "llama-3.1-405b", "llama-3.2-1b", "llama-3.2-3b", "mistral-7b", "mixtral-8x7b",
            "qwen2.5-7b", "qwen2.5-72b", "gemma-2-9b", "gemma-2-27b", "deepseek-v3"}
     issue_10 = {"gpt-oss-20b", "gpt-oss-120b", "qwen3-next-80b-a3b", "kimi-k2", "glm-4.5-air", "glm-4.6",
-                "olmo-3-7b"}  # added with their families
+                "olmo-3-7b", "llama-4-scout", "llama-4-maverick"}  # added with their families
     assert own <= set(BLOCK_PRESETS) and len(set(BLOCK_PRESETS) - issue_10) == 40 and issue_10 <= set(BLOCK_PRESETS)
 
 
@@ -1116,3 +1116,12 @@ def test_a_config_or_flags_alone_default_to_2048_tokens(mem, tmp_path):
     r = run_json(mem, *TINY_FLAGS, "--max-context", "--gpu-memory", "2GiB")
     assert r["assumptions"][0] == f"sequence length {r['setup']['seq_len']:,}: the longest that fits --gpu-memory " \
                                   "(--max-context)"
+
+
+def test_llama4_hf_profile_training_is_refused_in_one_line(mem):
+    # transformers' Llama4TextMoe runs every expert on every token: autograd saves E / top_k times a routed MoE's
+    # activations; the megatron profile (routed experts, the default) is counted, the hf one refused
+    status, out, err = call_main(mem, ["-p", "llama-4-scout", "--profile", "hf"])
+    assert status == 2 and out == "" and len(err.strip().splitlines()) == 1 and "Llama4TextMoe" in err
+    status, out, err = call_main(mem, ["-p", "llama-4-scout", "--json"])
+    assert status == 0, err

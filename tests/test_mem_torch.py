@@ -185,6 +185,28 @@ FAMILIES2_CONFIGS = {
 STATE_CONFIGS.update(FAMILIES2_CONFIGS)
 
 
+def _llama4_text(name, **sizes):
+    """The language model (text_config, model_type llama4_text) of a published Llama 4 config.json
+    (test_params_torch.REAL_CONFIGS, cited there) with smaller sizes; token ids and the checkpoint dtype dropped."""
+    text = {k: v for k, v in _published(name)["text_config"].items()
+            if not k.endswith("token_id") and k not in ("torch_dtype", "eos_token_id")}
+    return dict(text, pad_token_id=None, **sizes)
+
+
+# Llama 4, shrunk: 4 layers (RoPE layers 0-2 chunked, layer 3 NoPE with full attention), chunks of 16 (8192
+# published); Scout every layer MoE with its q/k L2 norm, Maverick MoE on the odd layers with dense MLPs between
+LLAMA4_CONFIGS = {
+    "llama-4-scout": _llama4_text("llama4_scout", intermediate_size=64, intermediate_size_mlp=96, num_local_experts=4,
+                                  num_attention_heads=4, num_key_value_heads=2, head_dim=32, attention_chunk_size=16,
+                                  num_hidden_layers=4, hidden_size=128, vocab_size=512),
+    "llama-4-maverick": _llama4_text("llama4_maverick", intermediate_size=64, intermediate_size_mlp=96,
+                                     num_local_experts=4, num_experts_per_tok=2, num_attention_heads=4,
+                                     num_key_value_heads=2, head_dim=32, attention_chunk_size=16,
+                                     num_hidden_layers=4, hidden_size=128, vocab_size=512),
+}
+STATE_CONFIGS.update(LLAMA4_CONFIGS)
+
+
 def build(transformers, cfg, attn="eager", dtype=None):
     import torch
     kwargs = {k: v for k, v in cfg.items() if k != "model_type"}
@@ -274,6 +296,27 @@ def test_kv_cache_equals_transformers_dynamic_cache(mem, name, cfg, length, dtyp
     # transformers keeps window - 1 tokens in a dynamic sliding layer ("hf-dynamic"); MLA caches the latent
     expected = mem.kv_cache_bytes(described(mem, cfg), 3, length, dtype_name, 1, "hf-dynamic")["total_bytes"]
     assert measured == expected
+
+
+@pytest.mark.parametrize("name", sorted(LLAMA4_CONFIGS))
+@pytest.mark.parametrize("length", [9, 16, 17, 40])
+@pytest.mark.parametrize("dtype_name", ["fp32", "bf16"])
+def test_llama4_kv_cache_equals_transformers_dynamic_cache(mem, name, length, dtype_name):
+    """transformers caches a chunked layer as a sliding one of the chunk size (cache_utils: "chunked_attention" ->
+    DynamicSlidingWindowLayer(attention_chunk_size)), keeping the last chunk - 1 = 15 tokens after a prefill; the
+    NoPE layer keeps all of them.  By hand for 3 sequences of 40 tokens, 2 KV heads of 32, K and V, fp32:
+    3 x (3 x 15 + 40) x 2 x 2 x 32 x 4 B = 130,560 B."""
+    torch, transformers = torch_and_transformers()
+    cfg = LLAMA4_CONFIGS[name]
+    dtype = {"fp32": torch.float32, "bf16": torch.bfloat16}[dtype_name]
+    model = build(transformers, cfg, attn="eager", dtype=dtype).eval()
+    ids = torch.randint(0, cfg["vocab_size"], (3, length))
+    with torch.no_grad():
+        out = model(input_ids=ids, use_cache=True)
+    expected = mem.kv_cache_bytes(described(mem, cfg), 3, length, dtype_name, 1, "hf-dynamic")["total_bytes"]
+    assert cache_bytes(out.past_key_values) == expected
+    if (length, dtype_name) == (40, "fp32"):
+        assert expected == 3 * (3 * 15 + 40) * 2 * 2 * 32 * 4 == 130_560
 
 
 def test_falcon_kv_cache_per_token_from_the_published_configs(mem):

@@ -540,6 +540,73 @@ REAL_CONFIGS = {
                    "partial_rotary_factor": 0.25, "rope_theta": 10000, "tie_word_embeddings": False,
                    "torch_dtype": "float16", "transformers_version": "4.38.0", "use_cache": True,
                    "use_qkv_bias": True, "vocab_size": 100352},
+    # ---- issue 10, Llama 4 ---------------------------------------------------------------------------------------
+    # huggingface.co/meta-llama/Llama-4-Scout-17B-16E config.json, as quoted field by field from that URL in the
+    # description of AMD-AGI/Primus pull request #165 (the search library's issues corpus) up to router_jitter_noise;
+    # the rest of its text_config (torch_dtype, use_cache, use_qk_norm true, vocab_size 202048), the wrapper's
+    # tie_word_embeddings false and the vision_config as the stored printout of that model's Llama4Config (code
+    # corpus, id 41112263523) gives them.  checked: that printout and the text-only fine-tune of it quoted in vLLM
+    # issue #20581 (id 56810493199) name the same architecture fields (48 layers all MoE, 16 experts top-1 of 8192,
+    # dense width 16384, 40 / 8 heads of 128, chunk 8192, every 4th layer NoPE, q/k norm on).
+    "llama4_scout": {"architectures": ["Llama4ForConditionalGeneration"], "boi_token_index": 200080,
+                     "eoi_token_index": 200081, "image_token_index": 200092, "model_type": "llama4",
+                     "text_config": {"attention_bias": False, "attention_chunk_size": 8192, "attention_dropout": 0.0,
+                                     "bos_token_id": 200000, "eos_token_id": [200001, 200007, 200008],
+                                     "for_llm_compressor": False, "head_dim": 128, "hidden_act": "silu",
+                                     "hidden_size": 5120, "initializer_range": 0.02, "interleave_moe_layer_step": 1,
+                                     "intermediate_size": 8192, "intermediate_size_mlp": 16384,
+                                     "max_position_embeddings": 262144, "model_type": "llama4_text",
+                                     "no_rope_layers": [], "num_attention_heads": 40, "num_experts_per_tok": 1,
+                                     "num_hidden_layers": 48, "num_key_value_heads": 8, "num_local_experts": 16,
+                                     "output_router_logits": False, "pad_token_id": 200018, "rms_norm_eps": 1e-05,
+                                     "rope_scaling": {"factor": 16.0, "high_freq_factor": 1.0,
+                                                      "low_freq_factor": 1.0,
+                                                      "original_max_position_embeddings": 8192,
+                                                      "rope_type": "llama3"},
+                                     "rope_theta": 500000.0, "router_aux_loss_coef": 0.001,
+                                     "router_jitter_noise": 0.0, "torch_dtype": "bfloat16", "use_cache": True,
+                                     "use_qk_norm": True, "vocab_size": 202048},
+                     "tie_word_embeddings": False,
+                     "vision_config": {"attention_dropout": 0.0, "hidden_act": "gelu", "hidden_size": 1408,
+                                       "image_size": 336, "initializer_range": 0.02, "intermediate_size": 5632,
+                                       "model_type": "llama4_vision_model", "multi_modal_projector_bias": False,
+                                       "norm_eps": 1e-05, "num_attention_heads": 16, "num_channels": 3,
+                                       "num_hidden_layers": 34, "patch_size": 14, "pixel_shuffle_ratio": 0.5,
+                                       "projector_dropout": 0.0, "projector_input_dim": 4096,
+                                       "projector_output_dim": 4096, "rope_theta": 10000, "vision_feature_layer": -1,
+                                       "vision_feature_select_strategy": "default", "vision_output_dim": 4096}},
+    # meta-llama/Llama-4-Maverick-17B-128E(-Instruct) config.json as NVIDIA TensorRT-LLM's test
+    # LLAMA_4_MAVERICK_TWO_LAYER_CONFIG carries it (code corpus, id 115210306), with the two edits that test names
+    # undone: num_hidden_layers 48 (it cut them to 2) and its added no_rope_layer_interval 2 removed (the vision
+    # tower's 34 layers, which it zeroed, are put back as in Scout's identical vision_config); its _attn_implementation
+    # _autoset bookkeeping left out.  checked: ai-dynamo/aiconfigurator pull request #582 (48 layers, 128 experts,
+    # interleave step 2: 24 MoE + 24 dense of 16384, experts of 8192) and flashinfer-bench pull request #382 (5120
+    # wide, 40 / 8 heads of 128); use_qk_norm false ("the 128E model does not use qk_norm", modeling_llama4.py)
+    "llama4_maverick": {"architectures": ["Llama4ForConditionalGeneration"], "boi_token_index": 200080,
+                        "eoi_token_index": 200081, "image_token_index": 200092, "model_type": "llama4",
+                        "text_config": {"attention_bias": False, "attention_chunk_size": 8192,
+                                        "attention_dropout": 0.0, "bos_token_id": 200000,
+                                        "eos_token_id": [200001, 200007, 200008], "for_llm_compressor": False,
+                                        "head_dim": 128, "hidden_act": "silu", "hidden_size": 5120,
+                                        "initializer_range": 0.02, "interleave_moe_layer_step": 2,
+                                        "intermediate_size": 8192, "intermediate_size_mlp": 16384,
+                                        "max_position_embeddings": 1048576, "model_type": "llama4_text",
+                                        "num_attention_heads": 40, "num_experts_per_tok": 1, "num_hidden_layers": 48,
+                                        "num_key_value_heads": 8, "num_local_experts": 128,
+                                        "output_router_logits": False, "pad_token_id": 200018, "rms_norm_eps": 1e-05,
+                                        "rope_scaling": None, "rope_theta": 500000.0, "router_aux_loss_coef": 0.001,
+                                        "router_jitter_noise": 0.0, "torch_dtype": "bfloat16", "use_cache": True,
+                                        "use_qk_norm": False, "vocab_size": 202048},
+                        "torch_dtype": "bfloat16", "transformers_version": "4.51.0.dev0",
+                        "vision_config": {"attention_dropout": 0.0, "hidden_act": "gelu", "hidden_size": 1408,
+                                          "image_size": 336, "initializer_range": 0.02, "intermediate_size": 5632,
+                                          "model_type": "llama4_vision_model", "multi_modal_projector_bias": False,
+                                          "norm_eps": 1e-05, "num_attention_heads": 16, "num_channels": 3,
+                                          "num_hidden_layers": 34, "patch_size": 14, "pixel_shuffle_ratio": 0.5,
+                                          "projector_dropout": 0.0, "projector_input_dim": 4096,
+                                          "projector_output_dim": 4096, "rope_theta": 10000,
+                                          "vision_feature_layer": -1, "vision_feature_select_strategy": "default",
+                                          "vision_output_dim": 4096}},
 }
 
 
@@ -570,9 +637,10 @@ def moe_sizes(hf_config) -> tuple:
     """(routed experts, experts per token) of a transformers config, under each family's own field names."""
     if hf_config.model_type == "dbrx":  # DbrxFFNConfig
         return hf_config.ffn_config.moe_num_experts, hf_config.ffn_config.moe_top_k
-    experts = getattr(hf_config, "num_local_experts", None) or getattr(hf_config, "n_routed_experts", None) \
-        or hf_config.num_experts
-    return experts, hf_config.num_experts_per_tok
+    text = hf_config.get_text_config()  # a wrapper's (llama4) language-model config; the config itself otherwise
+    experts = getattr(text, "num_local_experts", None) or getattr(text, "n_routed_experts", None) \
+        or text.num_experts
+    return experts, text.num_experts_per_tok
 
 
 def script_counts(config: dict) -> tuple:
@@ -743,7 +811,34 @@ def small_config(draw, family):
         cfg.update(num_local_experts=experts, num_experts_per_tok=draw(st.integers(1, experts)),
                    attention_bias=draw(st.booleans()), lm_head_bias=draw(st.booleans()),
                    sliding_window=draw(st.none() | st.integers(1, 16)))
+    if family in ("llama4_text", "llama4"):
+        return _llama4_small(draw, cfg, family, head_dim, layers)
     return cfg
+
+
+def _llama4_small(draw, cfg, family, head_dim, layers):
+    """Llama4TextConfig's switches: MoE placement (interleave_moe_layer_step or an explicit moe_layers list), the
+    dense width, RoPE / NoPE layers (no_rope_layers list, [] or no_rope_layer_interval), explicit layer_types, q/k
+    norm, biases; llama4 wraps it in text_config with the wrapper's own tie_word_embeddings (which the language
+    model does not take)."""
+    experts = draw(st.integers(1, 5))
+    cfg.update(head_dim=head_dim, num_local_experts=experts, num_experts_per_tok=draw(st.integers(1, experts)),
+               intermediate_size_mlp=draw(st.integers(1, 80)), interleave_moe_layer_step=draw(st.integers(1, 3)),
+               attention_chunk_size=draw(st.integers(1, 16)), use_qk_norm=draw(st.booleans()),
+               attention_bias=draw(st.booleans()), no_rope_layer_interval=draw(st.integers(1, 4)),
+               no_rope_layers=draw(st.just([]) | st.lists(st.sampled_from([0, 1]), min_size=layers,
+                                                          max_size=layers)))
+    if draw(st.booleans()):
+        cfg["moe_layers"] = draw(st.lists(st.integers(0, layers - 1), max_size=layers, unique=True))
+    if draw(st.booleans()):
+        cfg["layer_types"] = draw(st.lists(st.sampled_from(["chunked_attention", "full_attention"]), min_size=layers,
+                                           max_size=layers))
+    if family == "llama4_text":
+        return cfg
+    text = dict(cfg, model_type="llama4_text")
+    if draw(st.booleans()):
+        del text["tie_word_embeddings"]
+    return {"model_type": "llama4", "text_config": text, "tie_word_embeddings": draw(st.booleans())}
 
 
 FAMILIES = ["gpt2", "gptj", "bloom", "gpt_neox", "opt", "falcon", "llama", "mistral", "mixtral", "qwen2",
@@ -751,6 +846,7 @@ FAMILIES = ["gpt2", "gptj", "bloom", "gpt_neox", "opt", "falcon", "llama", "mist
             "deepseek_v2", "deepseek_v3", "gpt_oss", "qwen3_next"]
 FAMILIES += ["kimi_k2", "glm4_moe", "olmo3", "seed_oss", "olmoe", "cohere", "cohere2", "nemotron"]  # issue 10
 FAMILIES += ["smollm3", "granitemoe", "phimoe", "dbrx", "stablelm"]  # issue 10, branch families2
+FAMILIES += ["llama4_text", "llama4"]  # issue 10, Llama 4
 
 # Each example builds a model: a few per family keep the file fast (scaled from the conftest profile).
 FEW = max(3, settings.default.max_examples // 10)
@@ -1043,3 +1139,64 @@ def test_a_field_the_family_cannot_build_is_refused_families2(family, field, val
         config.update(use_sliding_window=True)
     with pytest.raises(params.InputError, match=field):
         params.model_from_config(config)
+
+
+def test_llama_4_scout_and_maverick_are_their_published_sizes():
+    # Meta's Llama 4 model card (huggingface.co/meta-llama/Llama-4-Scout-17B-16E): "Llama 4 Scout (17B activated /
+    # 109B total parameters, 16 experts) and Llama 4 Maverick (17B activated / 400B total parameters, 128 experts)".
+    # By hand, per layer: q, o 5120 x 5120 (40 heads of 128), k, v 5120 x 1024 (8 KV heads), two RMSNorms; a MoE
+    # layer E experts and one shared expert of 3 x 5120 x 8192 each and a router 5120 x E; a dense layer a SwiGLU of
+    # 3 x 5120 x 16384; untied 202048 x 5120 embedding and head, a final norm.  Active: one routed expert of E.
+    attention = 2 * 5120 * 5120 + 2 * 5120 * 1024 + 2 * 5120
+    expert = 3 * 5120 * 8192
+    tables = 2 * 202048 * 5120 + 5120
+    scout = tables + 48 * (attention + 17 * expert + 5120 * 16)
+    maverick = tables + 24 * (attention + 129 * expert + 5120 * 128) + 24 * (attention + 3 * 5120 * 16384)
+    assert script_counts(REAL_CONFIGS["llama4_scout"]) == (scout, scout - 48 * 15 * expert) \
+        == (107_769_861_120, 17_172_894_720)
+    assert script_counts(REAL_CONFIGS["llama4_maverick"]) == (maverick, maverick - 24 * 127 * expert) \
+        == (400_711_848_960, 17_184_691_200)
+    # The card's totals are of the multimodal checkpoint: with the vision tower and projector transformers builds
+    # for Llama4ForConditionalGeneration (871,932,416 parameters, counted on the meta device) Scout is 108.64B, the
+    # card's 109B; Maverick's 401.58B (400.71B without it) is its "400B" to within 0.4 %; 17.17B / 17.18B active.
+    torch, transformers = torch_and_transformers()
+    raw = copy.deepcopy(REAL_CONFIGS["llama4_scout"])
+    with torch.device("meta"):
+        full = transformers.Llama4ForConditionalGeneration(transformers.AutoConfig.for_model(raw.pop("model_type"),
+                                                                                             **raw))
+    vision = sum(p.numel() for name, p in full.named_parameters() if name.startswith(("vision_model.",
+                                                                                      "multi_modal_projector.")))
+    assert vision == 871_932_416
+    assert round((scout + vision) / 1e9) == 109 and abs(maverick + vision - 400e9) < 0.004 * 400e9
+    assert round((scout - 48 * 15 * expert) / 1e9) == round((maverick - 24 * 127 * expert) / 1e9) == 17
+
+
+def test_llama_4_layer_schedule_as_the_config_class_builds_it():
+    scout, notes = params.model_from_config(json.loads(json.dumps(REAL_CONFIGS["llama4_scout"])))
+    maverick, _ = params.model_from_config(json.loads(json.dumps(REAL_CONFIGS["llama4_maverick"])))
+    # Llama4TextConfig: no_rope_layers [] -> every 4th layer NoPE (full attention), the rest RoPE with 8192-token
+    # chunks; moe_layers = range(step - 1, 48, step): Scout every layer, Maverick the odd ones
+    assert [i for i in range(48) if scout.layer_attention(i) == "full"] == list(range(3, 48, 4))
+    assert scout.attention_chunked and scout.sliding_window == 8192
+    assert scout.moe_layer_count() == 48 and [i for i in range(48) if maverick.layer_is_moe(i)] == list(range(1, 48, 2))
+    assert any("language model only" in note for note in notes)
+
+
+@pytest.mark.parametrize("edit, field", [
+    ({"attention_chunk_size": None}, "attention_chunk_size"),  # transformers' forward raises on it
+    ({"head_dim": None}, "head_dim"), ({"num_key_value_heads": None}, "num_key_value_heads"),
+    ({"moe_layers": [0, 48]}, "moe_layers"), ({"no_rope_layers": [1, 0]}, "no_rope_layers"),
+    ({"no_rope_layers": [2] * 48}, "no_rope_layers"), ({"layer_types": ["sliding_attention"] * 48}, "layer_types"),
+    ({"interleave_moe_layer_step": 0}, "interleave_moe_layer_step")])
+def test_a_llama_4_field_transformers_cannot_build_is_refused(edit, field):
+    config = copy.deepcopy(REAL_CONFIGS["llama4_scout"])
+    config["text_config"].update(edit)
+    with pytest.raises(params.InputError, match=f"'{field}'"):
+        params.model_from_config(config)
+
+
+def test_llama4_without_its_text_config_is_refused():
+    # Llama4Config(**top-level fields) would build its default text model (Scout's sizes), not the file's
+    flat = dict(REAL_CONFIGS["llama4_scout"]["text_config"], model_type="llama4")
+    with pytest.raises(params.InputError, match="without a text_config"):
+        params.model_from_config(flat)
