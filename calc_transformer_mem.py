@@ -3855,6 +3855,14 @@ def _timeline_pieces(model, setup, lora=None):
         "head_acts": logits_bytes(model, setup) - T * V * (4 if setup.profile == "megatron" else B + 8) - 8 * T,
         "logits": T * V * B, "logits_fp32": T * V * 4, "labels": 8 * T,
         "table_grad": table * grad_b if model.tied_embeddings and lora is None else 0,
+        # Gemma-2's final_logit_softcapping (Gemma2Config's default 30.0): logits = tanh(logits / cap) * cap, and
+        # tanh saves its output (T V B) until the LM head's backward
+        "softcap": T * V * B if model.model_type == "gemma2" else 0,
+        # eager attention's backward holds the gradient of the attention probabilities next to the saved ones: one
+        # b x heads x s x s tensor, fp32 where the softmax runs in fp32 (measured: phi-2, Gemma-2, Llama, recomputed)
+        "attention_grad": (b * model.num_attention_heads * s * s * (4 if setup.profile == "hf" and model.softmax_fp32
+                                                                     else B)
+                           if setup.attn_implementation == "eager" else 0),
     }
 
 
@@ -3870,14 +3878,15 @@ def step_timeline(model, setup, static, lora=None, optimizer_impl="foreach", zer
        input only); under autocast the 16-bit weight casts, all alive (they are saved for backward).
     2. forward, loss (transformers' ForCausalLMLoss): + final norm / LM-head inputs, the logits in the activation
        dtype (T V B), their fp32 upcast (logits.float(); the same tensor when B = 4) and cross_entropy's saved
-       log-softmax (T V 4).
+       log-softmax (T V 4); Gemma-2's final soft-cap keeps its tanh output (T V B) until step 4.
     3. backward, loss gradient: the output is dropped before backward (the logits and the upcast freed: HF Trainer's
        compute_loss returns the loss alone); nll_loss_backward's and log_softmax_backward's T x V fp32 gradients
        with the saved log-softmax: 3 T V 4.
     4. backward, LM head: the logits' gradient cast back to B (when B < 4) and the head's weight gradient (tied: the
        table's gradient, held in the autograd input buffer until the embedding adds its own).
     5. backward, decoder layer i (last to first): layers <= i saved tensors (full recompute: layer i recomputed
-       whole), the gradients of layers >= i and the head, the gradient flowing in and out (2 T h B).
+       whole), the gradients of layers >= i and the head, the gradient flowing in and out (2 T h B), and with eager
+       attention the gradient of the attention probabilities (b a s^2, fp32 with an fp32 softmax).
     6. backward, embedding: every gradient; a tied table's two partial gradients and their sum (3 V h, measured).
     7. optimizer step: + optimizer_step_temporaries.
     8. zero_grad: gradients freed (set_to_none) or kept (zero)."""
@@ -3905,15 +3914,16 @@ def step_timeline(model, setup, static, lora=None, optimizer_impl="foreach", zer
               autocast_weight_copies=casts_all)
         event("forward" + label, "loss: logits, fp32 upcast, log-softmax", gradients=grads, activations=held,
               autocast_weight_copies=casts_all,
-              logits_loss=P["head_acts"] + P["logits"] + (P["logits_fp32"] if P["B"] != 4 else 0)
+              logits_loss=P["head_acts"] + P["softcap"] + P["logits"] + (P["logits_fp32"] if P["B"] != 4 else 0)
               + P["logits_fp32"] + P["labels"])
         event("backward" + label, "loss gradient (nll and log-softmax)", gradients=grads, activations=held,
-              autocast_weight_copies=casts_all, logits_loss=P["head_acts"] + P["logits_fp32"] + P["labels"],
+              autocast_weight_copies=casts_all,
+              logits_loss=P["head_acts"] + P["softcap"] + P["logits_fp32"] + P["labels"],
               temporaries=2 * P["logits_fp32"])
         head_grad = P["last_grads"] + (P["table_grad"] if P["table_grad"] else 0)
         event("backward" + label, "LM head", gradients=grads + (head_grad if not grads else 0),
               activations=held, autocast_weight_copies=casts_all,
-              logits_loss=P["head_acts"] + (P["logits"] if P["B"] != 4 else P["logits_fp32"]),
+              logits_loss=P["head_acts"] + P["softcap"] + (P["logits"] if P["B"] != 4 else P["logits_fp32"]),
               temporaries=P["T"] * P["h"] * P["B"] + (head_grad if grads else 0))
         worst = None
         for i in reversed(range(n_layers)):
@@ -3923,7 +3933,7 @@ def step_timeline(model, setup, static, lora=None, optimizer_impl="foreach", zer
                 saved = P["embedding_acts"] + sum(P["layer_acts"][: i + 1])
             new_grads = head_grad + sum(P["layer_grads"][i:])
             g_now = grads if grads else new_grads
-            temps = 2 * P["T"] * P["h"] * P["B"] + (P["layer_grads"][i] if grads else 0)
+            temps = 2 * P["T"] * P["h"] * P["B"] + P["attention_grad"] + (P["layer_grads"][i] if grads else 0)
             e = (saved + g_now + temps + sum(P["casts"][: i + 1]), i, saved, g_now, temps)
             if worst is None or e[0] > worst[0]:
                 worst = e
