@@ -5021,6 +5021,8 @@ def render_text(result):
                              f"{r['recompute']:<9} {r['micro_batch']:>3} {gib(r['total_bytes']):>9.2f}")
     if result.get("step"):
         lines += render_step_text(result["step"])
+    if result.get("timeline"):
+        lines += render_timeline_text(result["timeline"], explain=bool(result.get("activation_tensors")))
     if result.get("activation_tensors"):
         for kind, tensors in result["activation_tensors"].items():
             lines.append(f"activations saved per layer ({kind}), one micro-batch, this rank:")
@@ -5031,6 +5033,24 @@ def render_text(result):
     lines.append("assumptions:")
     lines += [f"  - {a}" for a in result.get("assumptions", [])]
     return "\n".join(lines)
+
+
+def render_timeline_text(tl, explain=False):
+    """The step timeline's peak in one line; with --explain every event and the breakdown at the peak."""
+    peak = tl["peak"]
+    lines = [f"step timeline peak: {gib(peak['total']):.3f} GiB allocated in {peak['phase']}: {peak['moment']} "
+             f"({gib(tl['peak_total']):.3f} GiB with fragmentation and overhead; the table above is the sum)"]
+    if not explain:
+        return lines
+    lines.append("step timeline (live bytes, GiB; the peak marked *):")
+    for e in tl["events"]:
+        top = sorted(((v, k) for k, v in e["terms"].items() if v), reverse=True)[:3]
+        lines.append(f"  {'*' if e is peak else ' '} {e['phase'] + ': ' + e['moment']:<66} {gib(e['total']):>9.3f}"
+                     f"   {', '.join(f'{k} {gib(v):.2f}' for v, k in top)}")
+    lines.append("breakdown at the peak:")
+    lines += [f"  {label:<32} {gib(v):>9.3f} GiB {pct:5.1f} %"
+              for label, v, pct in _term_rows(dict(peak["terms"], total=peak["total"])) if v]
+    return lines
 
 
 def render_vllm(pool):
@@ -5133,8 +5153,38 @@ def render_markdown(result):
     return "\n".join(out)
 
 
+def plot_timeline(result, path):
+    """Training: the step timeline as stacked bars, one per event (terms as in the table), the sum dashed."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    tl = result["timeline"]
+    events = tl["events"]
+    keys = [k for k in dict.fromkeys(k for e in events for k in e["terms"]) if any(e["terms"].get(k) for e in events)]
+    fig, ax = plt.subplots(figsize=(9, 4.5))
+    bottom = [0.0] * len(events)
+    for k in keys:
+        values = [gib(e["terms"].get(k, 0)) for e in events]
+        ax.bar(range(len(events)), values, bottom=bottom, label=TERM_LABELS.get(k, k))
+        bottom = [b + v for b, v in zip(bottom, values)]
+    ax.axhline(gib(result["per_gpu"]["total"]), color="k", linestyle="--", label="the sum (table, with overhead and fragmentation)")
+    if "gpu_memory_bytes" in result:
+        ax.axhline(gib(result["gpu_memory_bytes"]), color="r", linestyle=":", label="GPU memory")
+    ax.set_xticks(range(len(events)))
+    ax.set_xticklabels([f"{e['phase']}\n{e['moment'][:28]}" + (" (peak)" if e is tl["peak"] else "")
+                        for e in events], rotation=60, ha="right", fontsize=6)
+    ax.set_ylabel("GiB allocated per GPU")
+    ax.set_title(f"{(result.get('model') or {}).get('name', 'model')}: one training step "
+                 f"(peak {gib(tl['peak']['total']):.1f} GiB in {tl['peak']['phase']})")
+    ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.0, 0.5))
+    fig.savefig(path, bbox_inches="tight", dpi=120)
+    plt.close(fig)
+
+
 def plot_breakdown(result, path):
-    """Stacked bar of the per-GPU terms (matplotlib imported here only)."""
+    """Stacked bar of the per-GPU terms (matplotlib imported here only); training with a timeline: plot_timeline."""
+    if result.get("timeline"):
+        return plot_timeline(result, path)
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -5260,6 +5310,7 @@ def build_parser():
                         "no budget is computed")
     add_precision_mode_arguments(p)
     add_lora_arguments(p)
+    add_timeline_arguments(p)
     st = p.add_argument_group("step time and layout ranking (--predict-step, --search; docs: 'Step time')")
     st.add_argument("--predict-step", action="store_true", help="predict the step time, tokens/s and MFU of the layout "
                     "given (-tp, -pp, --vpp, --cp, -ep, -z, --recompute, -b, --global-batch)")
@@ -5343,6 +5394,26 @@ def build_lora_setup(args):
         dropout=0.0 if args.lora_dropout is None else parse_fraction(args.lora_dropout, "--lora-dropout", 0.0, 1.0),
         base_dtype=(args.base_dtype or "bf16").strip().lower(),
         adapter_dtype=(args.adapter_dtype or "fp32").strip().lower(), dora=args.dora)
+
+
+def add_timeline_arguments(p):
+    """Issue 12's step-timeline flags, in their own group (the timeline itself is always drawn where it applies)."""
+    g = p.add_argument_group("step timeline (training: live bytes through one step; --explain prints it)")
+    g.add_argument("--optimizer-impl", help="foreach (default: torch's choice on CUDA; one state-width sqrt copy of "
+                   "every parameter inside AdamW's step) | fused (none) | for-loop (two of the largest tensor)")
+    g.add_argument("--zero-grad", help="none (default: zero_grad(set_to_none=True), gradients freed after the step) "
+                   "| zero (gradients zeroed and kept through the next forward)")
+
+
+def timeline_options(args):
+    """(--optimizer-impl, --zero-grad) checked: one line naming the flag for anything else."""
+    impl = (args.optimizer_impl or "foreach").strip().lower()
+    if impl not in OPTIMIZER_IMPLS:
+        raise ValueError(f"--optimizer-impl must be one of {', '.join(OPTIMIZER_IMPLS)}, got {args.optimizer_impl!r}")
+    zero = (args.zero_grad or "none").strip().lower()
+    if zero not in ZERO_GRAD_MODES:
+        raise ValueError(f"--zero-grad must be none (set_to_none=True) or zero, got {args.zero_grad!r}")
+    return impl, zero
 
 
 def add_precision_mode_arguments(p):
@@ -5719,6 +5790,7 @@ TRAIN_ONLY_FLAGS = {
     "zero_allgather_bucket_size": "-zbs/--zero-allgather-bucket-size",
     "zero3_max_live_params": "-zmlp/--zero3-max-live-params", "bytes_per_grad_ele": "--bytes-per-grad-ele",
     "optimizer_state_dtype": "--optimizer-state-dtype", "lora_rank": "--lora-rank", **LORA_FLAGS,
+    "optimizer_impl": "--optimizer-impl", "zero_grad": "--zero-grad",
     **{dest: "--" + dest.replace("_", "-") for dest in STEP_FLAGS}}
 INFER_ONLY_FLAGS = {
     "batch_size": "--batch-size", "context": "--context", "weight_dtype": "--weight-dtype",
@@ -5876,6 +5948,8 @@ def compute(args):
             result["step"] = step_time(model, setup, build_step_hardware(args, setup))
         result.update(mode="train", **(training_memory(model, setup) if lora is None else
                                        lora_training_memory(model, setup, lora)))
+        impl, zero = timeline_options(args)
+        attach_timeline(result, model, setup, lora, impl, zero)
         result["assumptions"].insert(0, sequence_length_source(args, setup.seq_len))
         if result.get("step"):
             result["assumptions"] += result["step"]["assumptions"]

@@ -11,7 +11,7 @@ Recipe (what made the numbers in tests/test_mem_timeline.py MEASURED; rerun when
 * gradient checkpointing: transformers' activation_checkpointing_enable() (torch.utils.checkpoint, use_reentrant
   False, one decoder layer per checkpoint);
 * the step: out = model(input_ids=ids, labels=ids); loss = out.loss; del out; loss.backward();
-  torch.optim.AdamW(trainable params, foreach=True).step(); zero_grad(set_to_none=True) -- two iterations, fresh
+  torch.optim.AdamW(trainable params, foreach=True (or fused=True / foreach=False)).step(); zero_grad(set_to_none=True) -- two iterations, fresh
   int64 ids each time (as a data loader hands them over);
 * torch.distributed._tools.mem_tracker.MemTracker tracks every storage (parameters, gradients, optimizer states,
   activations, temporaries); the peak is the largest total it sees in the second iteration (the steady state: the
@@ -97,7 +97,7 @@ def build_model(cfg, attn, precision, checkpointing=False, lora=None):
 
 
 def measure(cfg, *, attn="sdpa", precision="fp32", batch=1, seq=256, checkpointing=False, lora=None,
-            iterations=2, accumulation=1, set_to_none=True):
+            iterations=2, accumulation=1, set_to_none=True, optimizer_impl="foreach"):
     """One case: {peak, phase, module, breakdown} of the last iteration, and every iteration's peak."""
     import torch
     from torch._subclasses.fake_tensor import FakeTensorMode
@@ -105,7 +105,8 @@ def measure(cfg, *, attn="sdpa", precision="fp32", batch=1, seq=256, checkpointi
     with FakeTensorMode():
         model = build_model(cfg, attn, precision, checkpointing, lora)
         params = [p for p in model.parameters() if p.requires_grad]
-        opt = torch.optim.AdamW(params, lr=1e-4, foreach=True)
+        impl = {"foreach": {"foreach": True}, "fused": {"fused": True}, "for-loop": {"foreach": False}}[optimizer_impl]
+        opt = torch.optim.AdamW(params, lr=1e-4, **impl)
         tracker = _tracker_class()()
         tracker.track_external(model, opt)
         autocast = (torch.autocast("cpu", dtype=torch.bfloat16) if precision == "amp-bf16"
@@ -137,14 +138,15 @@ def measure(cfg, *, attn="sdpa", precision="fp32", batch=1, seq=256, checkpointi
 
 def main(argv=None) -> int:
     sys.path.insert(0, __file__.rsplit("/bench/", 1)[0] + "/tests")
-    from test_mem_timeline import CASES, case_config
+    from test_mem_timeline import CASES, case_config, measure_kwargs
 
     print("MEASURED = {  # bytes; bench/measure_train_peaks.py, torch %s, transformers %s"
           % (__import__("torch").__version__, __import__("transformers").__version__))
     for key in CASES:
         t0 = time.perf_counter()
-        r = measure(case_config(key), **CASES[key])
-        print(f"    {key!r}: ({r['peak']}, {r['phase']!r}),  # {time.perf_counter() - t0:.1f} s, {r['module']}")
+        r = measure(case_config(key), **measure_kwargs(key))
+        print(f"    {key!r}: ({r['peak']}, {r['phase']!r}),  # {r['peak'] / 2**30:.3f} GiB, "
+              f"{time.perf_counter() - t0:.1f} s")
     print("}")
     return 0
 
