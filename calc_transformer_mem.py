@@ -109,6 +109,14 @@ outputs. One GPU's view (data parallelism only): -tp/-pp/--cp/-ep, ZeRO/FSDP, --
 with LoRA. JSON adds ``lora`` {rank, alpha, targets, dropout, base_dtype, adapter_dtype, dora, trainable_params,
 total_params, trainable_percent, adapted_modules, base_weight_bytes}; its ``checkpoint`` is the adapters'.
 
+Step timeline (issue 12; ``step_timeline``): every training run on one device also walks one Hugging Face training
+step (forward, the loss's fp32 upcast and log-softmax, backward layer by layer, the optimizer step's temporaries,
+zero_grad) and prints its largest moment, the phase and the breakdown there (``--explain``: every event; ``--plot``:
+the timeline); ``--optimizer-impl`` foreach | fused | for-loop, ``--zero-grad`` none | zero; gradient accumulation
+from ``--global-batch``. The table stays the sum. Within 3 % of MemTracker on 22 measured steps
+(tests/test_mem_timeline.py, bench/measure_train_peaks.py). JSON: ``timeline`` {events, peak, peak_total, ...} (null
+with ``timeline_refusal`` where it does not apply).
+
 ``--params N`` instead of a model gives model states only (how the ZeRO paper and DeepSpeed's estimators count).
 
 The model is the shared model block's ``Model`` (the same dataclass, presets, config.json reader, parameter tensor
