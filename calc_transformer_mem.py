@@ -110,6 +110,14 @@ outputs. One GPU's view (data parallelism only): -tp/-pp/--cp/-ep, ZeRO/FSDP, --
 with LoRA. JSON adds ``lora`` {rank, alpha, targets, dropout, base_dtype, adapter_dtype, dora, trainable_params,
 total_params, trainable_percent, adapted_modules, base_weight_bytes}; its ``checkpoint`` is the adapters'.
 
+Step timeline (issue 12; ``step_timeline``): every training run on one device also walks one Hugging Face training
+step (forward, the loss's fp32 upcast and log-softmax, backward layer by layer, the optimizer step's temporaries,
+zero_grad) and prints its largest moment, the phase and the breakdown there (``--explain``: every event; ``--plot``:
+the timeline); ``--optimizer-impl`` foreach | fused | for-loop, ``--zero-grad`` none | zero; gradient accumulation
+from ``--global-batch``. The table stays the sum. Within 3 % of MemTracker on 22 measured steps
+(tests/test_mem_timeline.py, bench/measure_train_peaks.py). JSON: ``timeline`` {events, peak, peak_total, ...} (null
+with ``timeline_refusal`` where it does not apply).
+
 ``--params N`` instead of a model gives model states only (how the ZeRO paper and DeepSpeed's estimators count).
 
 The model is the shared model block's ``Model`` (the same dataclass, presets, config.json reader, parameter tensor
@@ -4061,6 +4069,237 @@ def lora_training_memory(model, setup, lora):
     return result
 
 
+# ==============================================================================================================
+# Training step timeline (issue 12): live bytes through one step instead of a sum of every term
+# ==============================================================================================================
+# The sum above adds every term as if all were alive at once. They are not: in a Hugging Face / PyTorch training step
+# (model(input_ids, labels) -> loss.backward() -> optimizer.step() -> optimizer.zero_grad(set_to_none=True)) the
+# gradients do not exist during the forward pass, the fp32 logits and the loss's temporaries are gone before the
+# layers' gradients appear, and the activations are freed layer by layer as the gradients are made. step_timeline
+# walks the step and reports the largest moment. It is checked against torch.distributed._tools.mem_tracker.MemTracker
+# on real transformers models (tests/test_mem_timeline.py; bench/measure_train_peaks.py regenerates the numbers).
+OPTIMIZER_IMPLS = ("foreach", "fused", "for-loop")   # torch.optim's three AdamW implementations
+ZERO_GRAD_MODES = ("none", "zero")                   # zero_grad(set_to_none=True) (torch >= 2.0 default) | zeroing
+
+
+def optimizer_step_temporaries(setup, tensors, state_bytes, impl):
+    """Bytes torch.optim allocates inside optimizer.step() on top of parameters, gradients and states, for the
+    trainable tensors [(ModelTensor, numel)] whose states are `state_bytes` wide.
+
+    AdamW (torch/optim/adam.py): foreach (torch's default on CUDA) runs _multi_tensor_adam, whose only full-size
+    intermediate is exp_avg_sq_sqrt = torch._foreach_sqrt(exp_avg_sqs): one state-width copy of every parameter of a
+    (device, dtype) group, alive until the final addcdiv_ (weight decay and the moment updates are in place); fused
+    (_fused_adamw_) updates in one kernel: nothing; for-loop (_single_tensor_adam, torch's default on the CPU) makes
+    denom = (exp_avg_sq.sqrt() / bias_correction2_sqrt).add_(eps) per tensor: two state-width copies of the largest
+    tensor at once. bitsandbytes' 8-bit AdamW updates its uint8 states in one kernel per tensor: nothing counted.
+    SGD without momentum updates in place (foreach add_): nothing. Other optimizers: not measured, counted 0 (the
+    assumptions say so)."""
+    opt = setup.optimizer
+    if opt == "adamw":
+        if impl == "foreach":
+            return state_bytes * sum(n for _, n in tensors)
+        if impl == "for-loop":
+            return 2 * state_bytes * max((n for _, n in tensors), default=0)
+        return 0
+    return 0
+
+
+def timeline_refusal(model, setup):
+    """Why no timeline is drawn for this setup (None when one is): the walk covers one device's view of a step
+    without model parallelism or sharding (data parallelism adds only its buckets)."""
+    if model is None:
+        return "--params: no architecture, no timeline"
+    if setup.tp * setup.pp * setup.cp * setup.ep > 1:
+        return "timeline not modelled with -tp/-pp/--cp/-ep (one device's step only)"
+    if setup.sharding != "zero0" or setup.offload_optimizer or setup.offload_params:
+        return "timeline not modelled with ZeRO/FSDP sharding or offload"
+    if setup.precision in ("fp8",):
+        return "timeline not modelled for --precision fp8"
+    return None
+
+
+def _timeline_pieces(model, setup, lora=None):
+    """The sizes the walk moves around, per micro-batch, one device: per-layer saved activations, their checkpoint
+    (layer input) under full recompute, per-layer gradients and autocast copies, the embedding's and the head's saved
+    tensors, the logits in the activation dtype and in fp32, the tied table's gradient."""
+    b, s = _micro_batch_tokens(setup)
+    T = b * s
+    B = _act_bytes(setup)
+    h = model.hidden_size
+    V = model.padded_vocab
+    w_b, g_b, copy_b, m_b = bytes_per_param(setup)
+    grad_b = g_b + copy_b
+    kinds = [(model.layer_is_moe(i), model.layer_attention(i)) for i in range(model.num_layers)]
+    acts = {}
+    for kind in set(kinds):
+        acts[kind] = activation_sum(layer_activation_tensors(model, setup, kind[0], kind[1]),
+                                    "none" if setup.recompute == "full" else setup.recompute)
+    layer_acts = [acts[k] for k in kinds]
+    # the residual stream is fp32 under autocast (the adds and norms are not autocast): the checkpointed input too
+    layer_input = T * h * (4 if setup.precision in AMP_PRECISIONS else B)
+    layer_numel = [part_summary(model, "moe" if m else "dense", 1, 1, 1, setup.optimizer)[0]
+                   + part_summary(model, "moe" if m else "dense", 1, 1, 1, setup.optimizer)[2] for m, _ in kinds]
+    first_numel = part_summary(model, "first", 1, 1, 1, setup.optimizer)[0]
+    last_numel = part_summary(model, "last", 1, 1, 1, setup.optimizer)[0]
+    table = next((t.numel for t in global_tensors(model)[0] if t.role == "embedding"), 0)
+    layer_grads = [n * grad_b for n in layer_numel]
+    first_grads, last_grads = first_numel * grad_b, last_numel * grad_b
+    casts = [0] * model.num_layers
+    head_cast = 0
+    if setup.precision in AMP_PRECISIONS:
+        for i, (m, _) in enumerate(kinds):
+            casts[i] = 2 * sum(_local_numel(t, 1, 1, 1, model.kv_heads) for t in layer_tensors(model, m)
+                               if not (t.buffer or t.kind == "norm" or t.role == "positions" or t.kind == "table"))
+        head_cast = 2 * autocast_cast_numel(model, setup, 0) - sum(casts)
+    if lora is not None:
+        # a frozen base: gradients only for the adapters (layer by layer: each layer's share of them)
+        adapters = lora_adapter_tensors(model, lora)
+        a_b = 4 if lora.adapter_dtype == "fp32" else 2
+        per_layer = a_b * sum(n for _, n in adapters) // max(1, model.num_layers)
+        layer_grads = [per_layer] * model.num_layers
+        first_grads = last_grads = 0
+        extra = lora_activation_bytes(model, setup, lora) if setup.recompute != "full" else 0
+        layer_acts = [a + extra // model.num_layers for a in layer_acts]
+    return {
+        "T": T, "B": B, "h": h, "V": V,
+        "layer_acts": layer_acts, "layer_input": layer_input, "layer_grads": layer_grads,
+        "first_grads": first_grads, "last_grads": last_grads, "casts": casts, "head_cast": head_cast,
+        "embedding_acts": embedding_activation_bytes(model, setup),
+        # final-norm input and output (the LM head's input) and its statistics: logits_bytes' own head_in
+        "head_acts": logits_bytes(model, setup) - T * V * (4 if setup.profile == "megatron" else B + 8) - 8 * T,
+        "logits": T * V * B, "logits_fp32": T * V * 4, "labels": 8 * T,
+        "table_grad": table * grad_b if model.tied_embeddings and lora is None else 0,
+        # Gemma-2's final_logit_softcapping (Gemma2Config's default 30.0): logits = tanh(logits / cap) * cap, and
+        # tanh saves its output (T V B) until the LM head's backward
+        "softcap": T * V * B if model.model_type == "gemma2" else 0,
+        # eager attention's backward holds the gradient of the attention probabilities next to the saved ones: one
+        # b x heads x s x s tensor, fp32 where the softmax runs in fp32 (measured: phi-2, Gemma-2, Llama, recomputed)
+        "attention_grad": (b * model.num_attention_heads * s * s * (4 if setup.profile == "hf" and model.softmax_fp32
+                                                                     else B)
+                           if setup.attn_implementation == "eager" else 0),
+    }
+
+
+def step_timeline(model, setup, static, lora=None, optimizer_impl="foreach", zero_grad="none"):
+    """Live bytes through one training step on one device, as a list of events, and the largest of them.
+
+    static: the terms alive the whole step ({weights, master_weights, optimizer_states, comm_buckets}, from the sum).
+    Each event is {phase, moment, terms{...}, total}; the terms are the sum's names plus 'temporaries' (what a kernel
+    or the autograd engine holds for an instant). The walk, per micro-batch (k of m; gradient accumulation keeps the
+    gradients from micro-batch 2 on, and so does zero_grad(set_to_none=False) from the first):
+
+    1. forward, end of the decoder layers: embedding + every layer's saved tensors (full recompute: every layer's
+       input only); under autocast the 16-bit weight casts, all alive (they are saved for backward).
+    2. forward, loss (transformers' ForCausalLMLoss): + final norm / LM-head inputs, the logits in the activation
+       dtype (T V B), their fp32 upcast (logits.float(); the same tensor when B = 4) and cross_entropy's saved
+       log-softmax (T V 4); Gemma-2's final soft-cap keeps its tanh output (T V B) until step 4.
+    3. backward, loss gradient: the output is dropped before backward (the logits and the upcast freed: HF Trainer's
+       compute_loss returns the loss alone); nll_loss_backward's and log_softmax_backward's T x V fp32 gradients
+       with the saved log-softmax: 3 T V 4.
+    4. backward, LM head: the logits' gradient cast back to B (when B < 4) and the head's weight gradient (tied: the
+       table's gradient, held in the autograd input buffer until the embedding adds its own).
+    5. backward, decoder layer i (last to first): layers <= i saved tensors (full recompute: layer i recomputed
+       whole), the gradients of layers >= i and the head, the gradient flowing in and out (2 T h B), and with eager
+       attention the gradient of the attention probabilities (b a s^2, fp32 with an fp32 softmax).
+    6. backward, embedding: every gradient; a tied table's two partial gradients and their sum (3 V h, measured).
+    7. optimizer step: + optimizer_step_temporaries.
+    8. zero_grad: gradients freed (set_to_none) or kept (zero)."""
+    P = _timeline_pieces(model, setup, lora)
+    n_layers = model.num_layers
+    m = micro_batches(setup)
+    G = sum(P["layer_grads"]) + P["first_grads"] + P["last_grads"]
+    events = []
+
+    def event(phase, moment, **terms):
+        t = dict(static)
+        for key, value in terms.items():
+            t[key] = t.get(key, 0) + value
+        t = {k: v for k, v in t.items()}
+        events.append({"phase": phase, "moment": moment, "terms": t, "total": sum(t.values())})
+
+    acts_all = sum(P["layer_acts"]) if setup.recompute != "full" else P["layer_input"] * n_layers
+    casts_all = sum(P["casts"]) + P["head_cast"]
+    mb_names = range(min(m, 2))  # micro-batch 1, and 2 standing for 2..m (the same bytes)
+    for k in mb_names:
+        label = "" if m == 1 else (" (micro-batch 1)" if k == 0 else f" (micro-batches 2-{m})")
+        grads = G if (k > 0 or zero_grad == "zero") else 0
+        held = P["embedding_acts"] + acts_all
+        event("forward" + label, "after the decoder layers", gradients=grads, activations=held,
+              autocast_weight_copies=casts_all)
+        event("forward" + label, "loss: logits, fp32 upcast, log-softmax", gradients=grads, activations=held,
+              autocast_weight_copies=casts_all,
+              logits_loss=P["head_acts"] + P["softcap"] + P["logits"] + (P["logits_fp32"] if P["B"] != 4 else 0)
+              + P["logits_fp32"] + P["labels"])
+        event("backward" + label, "loss gradient (nll and log-softmax)", gradients=grads, activations=held,
+              autocast_weight_copies=casts_all,
+              logits_loss=P["head_acts"] + P["softcap"] + P["logits_fp32"] + P["labels"],
+              temporaries=2 * P["logits_fp32"])
+        head_grad = P["last_grads"] + (P["table_grad"] if P["table_grad"] else 0)
+        event("backward" + label, "LM head", gradients=grads + (head_grad if not grads else 0),
+              activations=held, autocast_weight_copies=casts_all,
+              logits_loss=P["head_acts"] + P["softcap"] + (P["logits"] if P["B"] != 4 else P["logits_fp32"]),
+              temporaries=P["T"] * P["h"] * P["B"] + (head_grad if grads else 0))
+        worst = None
+        for i in reversed(range(n_layers)):
+            if setup.recompute == "full":
+                saved = P["embedding_acts"] + P["layer_input"] * (i + 1) + P["layer_acts"][i]
+            else:
+                saved = P["embedding_acts"] + sum(P["layer_acts"][: i + 1])
+            new_grads = head_grad + sum(P["layer_grads"][i:])
+            g_now = grads if grads else new_grads
+            temps = 2 * P["T"] * P["h"] * P["B"] + P["attention_grad"] + (P["layer_grads"][i] if grads else 0)
+            e = (saved + g_now + temps + sum(P["casts"][: i + 1]), i, saved, g_now, temps)
+            if worst is None or e[0] > worst[0]:
+                worst = e
+        _, i, saved, g_now, temps = worst
+        event("backward" + label, f"decoder layer {i} (the largest)", gradients=g_now, activations=saved,
+              autocast_weight_copies=sum(P["casts"][: i + 1]), temporaries=temps)
+        event("backward" + label, "embedding (end of backward)", gradients=G,
+              temporaries=2 * P["table_grad"] + (P["first_grads"] if grads else 0))
+    opt_temps = optimizer_step_temporaries(setup, _timeline_trainable(model, lora), optimizer_state_width(setup)
+                                           if lora is None else (4 if lora.adapter_dtype == "fp32" else 2),
+                                           optimizer_impl)
+    event("optimizer step", f"AdamW {optimizer_impl}" if setup.optimizer == "adamw" else setup.optimizer,
+          gradients=G, temporaries=opt_temps)
+    event("zero_grad", "set_to_none=True: gradients freed" if zero_grad == "none" else "gradients zeroed, kept",
+          gradients=G if zero_grad == "zero" else 0)
+    peak = max(events, key=lambda e: e["total"])
+    return {"events": events, "peak": peak, "micro_batches": m, "optimizer_impl": optimizer_impl,
+            "zero_grad": zero_grad}
+
+
+def _timeline_trainable(model, lora):
+    """[(ModelTensor, numel)] the optimizer steps: every parameter, or the adapters."""
+    if lora is not None:
+        return lora_adapter_tensors(model, lora)
+    return [(t, t.numel) for i, t in model_param_tensors(model) if not t.buffer and i < model.num_layers]
+
+
+def attach_timeline(result, model, setup, lora=None, optimizer_impl="foreach", zero_grad="none"):
+    """Add result["timeline"] (step_timeline over the sum's model states) and its assumption lines; the per-term
+    table stays the sum. None with the reason where the walk does not apply."""
+    why = timeline_refusal(model, setup)
+    if why is not None:
+        result["timeline"] = None
+        result["timeline_refusal"] = why
+        return result
+    terms = result["per_gpu"]
+    static = {k: terms.get(k, 0) for k in ("weights", "master_weights", "optimizer_states", "comm_buckets")}
+    tl = step_timeline(model, setup, static, lora, optimizer_impl, zero_grad)
+    frag = setup.fragmentation
+    peak = tl["peak"]
+    tl["peak_total"] = peak["total"] + int(peak["total"] * frag) + setup.overhead
+    result["timeline"] = tl
+    result["assumptions"].append(
+        f"step timeline: the largest moment is {peak['phase']}: {peak['moment']}, {gib(peak['total']):.2f} GiB "
+        f"allocated ({gib(tl['peak_total']):.2f} GiB with fragmentation and overhead) against the sum's "
+        f"{gib(terms['total']):.2f} GiB; Hugging Face loop (ForCausalLMLoss, output dropped before backward), "
+        f"torch AdamW {optimizer_impl}, zero_grad(set_to_none={zero_grad == 'none'})"
+        + ("" if setup.optimizer in ("adamw", "adamw-8bit", "sgd") else
+           f"; {setup.optimizer}'s step temporaries not measured, counted 0"))
+    return result
+
+
 # --------------------------------------------------------------------------------------------------------------
 # Inference memory
 # --------------------------------------------------------------------------------------------------------------
@@ -5096,6 +5335,8 @@ def render_text(result):
                              f"{r['recompute']:<9} {r['micro_batch']:>3} {gib(r['total_bytes']):>9.2f}")
     if result.get("step"):
         lines += render_step_text(result["step"])
+    if result.get("timeline"):
+        lines += render_timeline_text(result["timeline"], explain=bool(result.get("activation_tensors")))
     if result.get("activation_tensors"):
         for kind, tensors in result["activation_tensors"].items():
             lines.append(f"activations saved per layer ({kind}), one micro-batch, this rank:")
@@ -5106,6 +5347,24 @@ def render_text(result):
     lines.append("assumptions:")
     lines += [f"  - {a}" for a in result.get("assumptions", [])]
     return "\n".join(lines)
+
+
+def render_timeline_text(tl, explain=False):
+    """The step timeline's peak in one line; with --explain every event and the breakdown at the peak."""
+    peak = tl["peak"]
+    lines = [f"step timeline peak: {gib(peak['total']):.3f} GiB allocated in {peak['phase']}: {peak['moment']} "
+             f"({gib(tl['peak_total']):.3f} GiB with fragmentation and overhead; the table above is the sum)"]
+    if not explain:
+        return lines
+    lines.append("step timeline (live bytes, GiB; the peak marked *):")
+    for e in tl["events"]:
+        top = sorted(((v, k) for k, v in e["terms"].items() if v), reverse=True)[:3]
+        lines.append(f"  {'*' if e is peak else ' '} {e['phase'] + ': ' + e['moment']:<66} {gib(e['total']):>9.3f}"
+                     f"   {', '.join(f'{k} {gib(v):.2f}' for v, k in top)}")
+    lines.append("breakdown at the peak:")
+    lines += [f"  {label:<32} {gib(v):>9.3f} GiB {pct:5.1f} %"
+              for label, v, pct in _term_rows(dict(peak["terms"], total=peak["total"])) if v]
+    return lines
 
 
 def render_vllm(pool):
@@ -5208,8 +5467,38 @@ def render_markdown(result):
     return "\n".join(out)
 
 
+def plot_timeline(result, path):
+    """Training: the step timeline as stacked bars, one per event (terms as in the table), the sum dashed."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    tl = result["timeline"]
+    events = tl["events"]
+    keys = [k for k in dict.fromkeys(k for e in events for k in e["terms"]) if any(e["terms"].get(k) for e in events)]
+    fig, ax = plt.subplots(figsize=(9, 4.5))
+    bottom = [0.0] * len(events)
+    for k in keys:
+        values = [gib(e["terms"].get(k, 0)) for e in events]
+        ax.bar(range(len(events)), values, bottom=bottom, label=TERM_LABELS.get(k, k))
+        bottom = [b + v for b, v in zip(bottom, values)]
+    ax.axhline(gib(result["per_gpu"]["total"]), color="k", linestyle="--", label="the sum (table, with overhead and fragmentation)")
+    if "gpu_memory_bytes" in result:
+        ax.axhline(gib(result["gpu_memory_bytes"]), color="r", linestyle=":", label="GPU memory")
+    ax.set_xticks(range(len(events)))
+    ax.set_xticklabels([f"{e['phase']}\n{e['moment'][:28]}" + (" (peak)" if e is tl["peak"] else "")
+                        for e in events], rotation=60, ha="right", fontsize=6)
+    ax.set_ylabel("GiB allocated per GPU")
+    ax.set_title(f"{(result.get('model') or {}).get('name', 'model')}: one training step "
+                 f"(peak {gib(tl['peak']['total']):.1f} GiB in {tl['peak']['phase']})")
+    ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.0, 0.5))
+    fig.savefig(path, bbox_inches="tight", dpi=120)
+    plt.close(fig)
+
+
 def plot_breakdown(result, path):
-    """Stacked bar of the per-GPU terms (matplotlib imported here only)."""
+    """Stacked bar of the per-GPU terms (matplotlib imported here only); training with a timeline: plot_timeline."""
+    if result.get("timeline"):
+        return plot_timeline(result, path)
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -5335,6 +5624,7 @@ def build_parser():
                         "no budget is computed")
     add_precision_mode_arguments(p)
     add_lora_arguments(p)
+    add_timeline_arguments(p)
     st = p.add_argument_group("step time and layout ranking (--predict-step, --search; docs: 'Step time')")
     st.add_argument("--predict-step", action="store_true", help="predict the step time, tokens/s and MFU of the layout "
                     "given (-tp, -pp, --vpp, --cp, -ep, -z, --recompute, -b, --global-batch)")
@@ -5418,6 +5708,26 @@ def build_lora_setup(args):
         dropout=0.0 if args.lora_dropout is None else parse_fraction(args.lora_dropout, "--lora-dropout", 0.0, 1.0),
         base_dtype=(args.base_dtype or "bf16").strip().lower(),
         adapter_dtype=(args.adapter_dtype or "fp32").strip().lower(), dora=args.dora)
+
+
+def add_timeline_arguments(p):
+    """Issue 12's step-timeline flags, in their own group (the timeline itself is always drawn where it applies)."""
+    g = p.add_argument_group("step timeline (training: live bytes through one step; --explain prints it)")
+    g.add_argument("--optimizer-impl", help="foreach (default: torch's choice on CUDA; one state-width sqrt copy of "
+                   "every parameter inside AdamW's step) | fused (none) | for-loop (two of the largest tensor)")
+    g.add_argument("--zero-grad", help="none (default: zero_grad(set_to_none=True), gradients freed after the step) "
+                   "| zero (gradients zeroed and kept through the next forward)")
+
+
+def timeline_options(args):
+    """(--optimizer-impl, --zero-grad) checked: one line naming the flag for anything else."""
+    impl = (args.optimizer_impl or "foreach").strip().lower()
+    if impl not in OPTIMIZER_IMPLS:
+        raise ValueError(f"--optimizer-impl must be one of {', '.join(OPTIMIZER_IMPLS)}, got {args.optimizer_impl!r}")
+    zero = (args.zero_grad or "none").strip().lower()
+    if zero not in ZERO_GRAD_MODES:
+        raise ValueError(f"--zero-grad must be none (set_to_none=True) or zero, got {args.zero_grad!r}")
+    return impl, zero
 
 
 def add_precision_mode_arguments(p):
@@ -5794,6 +6104,7 @@ TRAIN_ONLY_FLAGS = {
     "zero_allgather_bucket_size": "-zbs/--zero-allgather-bucket-size",
     "zero3_max_live_params": "-zmlp/--zero3-max-live-params", "bytes_per_grad_ele": "--bytes-per-grad-ele",
     "optimizer_state_dtype": "--optimizer-state-dtype", "lora_rank": "--lora-rank", **LORA_FLAGS,
+    "optimizer_impl": "--optimizer-impl", "zero_grad": "--zero-grad",
     **{dest: "--" + dest.replace("_", "-") for dest in STEP_FLAGS}}
 INFER_ONLY_FLAGS = {
     "batch_size": "--batch-size", "context": "--context", "weight_dtype": "--weight-dtype",
@@ -5956,6 +6267,8 @@ def compute(args):
             result["step"] = step_time(model, setup, build_step_hardware(args, setup))
         result.update(mode="train", **(training_memory(model, setup) if lora is None else
                                        lora_training_memory(model, setup, lora)))
+        impl, zero = timeline_options(args)
+        attach_timeline(result, model, setup, lora, impl, zero)
         result["assumptions"].insert(0, sequence_length_source(args, setup.seq_len))
         if result.get("step"):
             result["assumptions"] += result["step"]["assumptions"]

@@ -1,0 +1,155 @@
+"""Measure the peak memory of real training steps, to check calc_transformer_mem.py's step timeline (issue 12).
+
+Recipe (what made the numbers in tests/test_mem_timeline.py MEASURED; rerun when torch or transformers change):
+
+* the model is built by transformers (AutoModelForCausalLM.from_config) from a published config.json, cut to a few
+  layers with its widths and vocabulary kept, inside torch._subclasses.fake_tensor.FakeTensorMode on the CPU: no
+  byte is allocated, every tensor has its real shape, dtype and storage, and CPU kernels decide what is saved;
+* LoRA runs wrap it with peft (get_peft_model, LoraConfig(r, target_modules), peft's default fp32 adapters);
+* precision: fp32 (an fp32 model), amp-bf16 (an fp32 model, forward and loss under torch.autocast("cpu",
+  torch.bfloat16), as Hugging Face Trainer's --bf16), bf16-pure (model.to(torch.bfloat16));
+* gradient checkpointing: transformers' activation_checkpointing_enable() (torch.utils.checkpoint, use_reentrant
+  False, one decoder layer per checkpoint);
+* the step: out = model(input_ids=ids, labels=ids); loss = out.loss; del out; loss.backward();
+  torch.optim.AdamW(trainable params, foreach=True (or fused=True / foreach=False)).step(); zero_grad(set_to_none=True) -- two iterations, fresh
+  int64 ids each time (as a data loader hands them over);
+* torch.distributed._tools.mem_tracker.MemTracker tracks every storage (parameters, gradients, optimizer states,
+  activations, temporaries); the peak is the largest total it sees in the second iteration (the steady state: the
+  optimizer states exist), with the phase it happens in and MemTracker's categories at that moment. Bytes are
+  storage bytes: no allocator rounding, no fragmentation, no CUDA context.
+
+Run:  python bench/measure_train_peaks.py            (prints the MEASURED table of tests/test_mem_timeline.py)
+"""
+from __future__ import annotations
+
+import contextlib
+import sys
+import time
+
+PHASES = ("forward", "backward", "optimizer step", "zero_grad")
+
+
+def _tracker_class():
+    from torch.distributed._tools.mem_tracker import _TOTAL_KEY, MemTracker
+
+    class PhaseTracker(MemTracker):
+        """MemTracker that also remembers, per iteration, the largest total it saw, the phase it happened in (set
+        by the training loop), the innermost module running and MemTracker's categories at that moment."""
+
+        def __init__(self):
+            super().__init__()
+            self.phase = "forward"
+            self.iteration = 0
+            self.peaks = {}
+            self.by_region = {}  # (iteration, phase, region) -> largest total
+
+        def region(self):
+            """Where the step is: 'layers' inside a decoder layer, 'embedding', 'head' (final norm, LM head and the
+            loss, which run outside any decoder layer) or '' outside the model."""
+            names = self._mod_tracker.parents
+            if any(".layers." in n or n.endswith(".h") or ".h." in n for n in names):
+                return "layers"
+            if any("embed" in n or n.endswith(".wte") for n in names):
+                return "embedding"
+            return "head" if len(names) > 1 else ""
+
+        def _note(self):
+            for dev, snap in self._curr_mem_snap.items():
+                total = snap[_TOTAL_KEY]
+                key = (self.iteration, self.phase, self.region() if self.phase in ("forward", "backward") else "")
+                self.by_region[key] = max(self.by_region.get(key, 0), total)
+                best = self.peaks.get(self.iteration)
+                if best is None or total > best["peak"]:
+                    parents = sorted(self._mod_tracker.parents, key=len)
+                    self.peaks[self.iteration] = {
+                        "peak": total, "phase": self.phase, "module": parents[-1] if parents else "",
+                        "breakdown": {str(k.value if hasattr(k, "value") else k): v for k, v in snap.items()}}
+
+        def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+            out = super().__torch_dispatch__(func, types, args, kwargs)
+            self._note()
+            return out
+
+    return PhaseTracker
+
+
+def build_model(cfg, attn, precision, checkpointing=False, lora=None):
+    """The model transformers builds from `cfg` (a config dict with model_type), on the current device (call inside
+    FakeTensorMode), in train mode, with `precision`'s dtype, checkpointing and LoRA as the recipe says."""
+    import torch
+    import transformers
+
+    kwargs = {k: v for k, v in cfg.items() if k != "model_type"}
+    config = transformers.AutoConfig.for_model(cfg["model_type"], **kwargs)
+    config._attn_implementation = attn
+    bf16 = precision == "bf16-pure" or bool(lora and lora.get("base") == "bf16")
+    # built in bf16 rather than .to(bfloat16): FakeTensorMode cannot swap the tied parameters in place
+    model = transformers.AutoModelForCausalLM.from_config(config, dtype=torch.bfloat16 if bf16 else torch.float32)
+    if checkpointing:
+        model.activation_checkpointing_enable()
+    if lora:
+        import peft
+
+        model = peft.get_peft_model(model, peft.LoraConfig(r=lora["r"], lora_alpha=2 * lora["r"],
+                                                           target_modules=lora["targets"], lora_dropout=0.0))
+    model.train()
+    return model
+
+
+def measure(cfg, *, attn="sdpa", precision="fp32", batch=1, seq=256, checkpointing=False, lora=None,
+            iterations=2, accumulation=1, set_to_none=True, optimizer_impl="foreach"):
+    """One case: {peak, phase, module, breakdown} of the last iteration, and every iteration's peak."""
+    import torch
+    from torch._subclasses.fake_tensor import FakeTensorMode
+
+    with FakeTensorMode():
+        model = build_model(cfg, attn, precision, checkpointing, lora)
+        params = [p for p in model.parameters() if p.requires_grad]
+        impl = {"foreach": {"foreach": True}, "fused": {"fused": True}, "for-loop": {"foreach": False}}[optimizer_impl]
+        opt = torch.optim.AdamW(params, lr=1e-4, **impl)
+        tracker = _tracker_class()()
+        tracker.track_external(model, opt)
+        autocast = (torch.autocast("cpu", dtype=torch.bfloat16) if precision == "amp-bf16"
+                    else contextlib.nullcontext())
+        with tracker:
+            for it in range(iterations):
+                tracker.iteration = it
+                for _ in range(accumulation):
+                    tracker.reset_mod_stats()  # per-module stats are per call; the totals carry on
+                    ids = torch.randint(0, cfg["vocab_size"], (batch, seq))
+                    tracker.phase = "forward"
+                    with autocast:
+                        out = model(input_ids=ids, labels=ids)
+                    loss = out.loss
+                    del out, ids
+                    tracker.phase = "backward"
+                    loss.backward()
+                    del loss
+                tracker.phase = "optimizer step"
+                opt.step()
+                tracker.phase = "zero_grad"
+                opt.zero_grad(set_to_none=set_to_none)
+    last = dict(tracker.peaks[iterations - 1])
+    last["per_iteration"] = [tracker.peaks[i]["peak"] for i in range(iterations)]
+    last["regions"] = {f"{phase}/{where}" if where else phase: v
+                       for (i, phase, where), v in tracker.by_region.items() if i == iterations - 1}
+    return last
+
+
+def main(argv=None) -> int:
+    sys.path.insert(0, __file__.rsplit("/bench/", 1)[0] + "/tests")
+    from test_mem_timeline import CASES, case_config, measure_kwargs
+
+    print("MEASURED = {  # bytes; bench/measure_train_peaks.py, torch %s, transformers %s"
+          % (__import__("torch").__version__, __import__("transformers").__version__))
+    for key in CASES:
+        t0 = time.perf_counter()
+        r = measure(case_config(key), **measure_kwargs(key))
+        print(f"    {key!r}: ({r['peak']}, {r['phase']!r}),  # {r['peak'] / 2**30:.3f} GiB, "
+              f"{time.perf_counter() - t0:.1f} s")
+    print("}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
