@@ -75,6 +75,18 @@ vllm/v1/core/kv_cache_utils.py); printed as vLLM's log prints it ("Available KV 
 cache size", "Maximum concurrency for N tokens per request"). Sliding-window and MLA models and ``-pp`` are refused
 for now.
 
+``--engine llama.cpp`` (with ``--infer``): the buffers llama.cpp logs at load, for its own flags (``-c``, ``-np``,
+``-ctk``/``-ctv``, ``-ngl``, ``-ub``, ``-fa``, ``--kv-unified``, ``--swa-full``, ``-nkvo``): the KV caches exact
+(n_ctx padded to 256, a second sliding-window cache of pad256(min(n_ctx, n_swa x seqs + n_ubatch)) cells for
+models mixing sliding and full layers, llama-kv-cache-iswa.cpp), the model buffers split host / GPU as load_tensors
+places them (weights at ``--gguf-type``, ``--bits-per-weight`` or scaled to ``--model-bytes``), the compute buffer
+estimated. MLA, recurrent layers and ``-tp``/``-pp`` are refused.
+
+``--speed`` / ``--sweep`` (with ``--infer`` and ``--gpu`` or ``--bandwidth``): prefill time (compute-bound at
+``--prefill-efficiency`` of the dense peak), decode step (memory-bound at ``--decode-efficiency`` of the bandwidth:
+weights once, MoE experts touched E(1-(1-k/E)^B), the batch's KV), time to first token, tokens/s per user and in
+total; ``--sweep`` for batch 1, 2, 4, ... up to the sequences of ``--context`` that fit (``--plot FILE`` draws it).
+
 Solvers: ``--max-micro-batch`` and ``--max-context`` (largest that fits ``--gpu-memory``); ``--search`` enumerates
 (TP, PP, interleaving, DP, ZeRO, recompute, micro-batch) for ``--num-gpus`` (the global batch checked per layout)
 and ranks the layouts that fit by predicted tokens per second (``--rank memory``: smallest tp x pp, then lowest
@@ -4942,7 +4954,8 @@ def add_serving_arguments(p):
                    f"(default {SERVE_DECODE_EFFICIENCY})")
     s.add_argument("--prefill-efficiency", metavar="F", help=f"fraction of the dense tensor peak prefill reaches "
                    f"(default {SERVE_PREFILL_EFFICIENCY})")
-    s.add_argument("--bandwidth", metavar="GB/s", help="memory bandwidth (default: the --gpu catalogue's)")
+    s.add_argument("--bandwidth", help="memory bandwidth, e.g. 3.35TB/s or 3350GB/s (a plain number: GB/s; "
+                   "default: the --gpu catalogue's)")
     s.add_argument("--tflops", metavar="X", help="dense tensor TFLOP/s at the weights' matmul type (default: the "
                    "--gpu catalogue's fp16 / bf16, fp8 for --weight-dtype fp8)")
 
@@ -5016,6 +5029,21 @@ def build_llamacpp_setup(args, inf, parallel=None, n_ctx=None):
         model_bytes=None if args.model_bytes is None else parse_bytes(args.model_bytes, "--model-bytes"))
 
 
+def parse_bandwidth_gbs(text):
+    """--bandwidth as calc_transformer_flops.py reads it: '3.35TB/s', '3350GB/s', '2TiB/s', or a plain number of
+    GB/s -> GB/s (10^9 B/s)."""
+    raw = str(text).strip().replace(" ", "")
+    scale = 1.0
+    for unit, factor in (("tib/s", 2**40 / 1e9), ("gib/s", 2**30 / 1e9), ("tb/s", 1e3), ("gb/s", 1.0)):
+        if raw.lower().endswith(unit):
+            raw, scale = raw[: -len(unit)], factor
+            break
+    value = parse_number(raw, "--bandwidth")
+    if not value or value <= 0:
+        raise ValueError(f"--bandwidth {text!r}: expected a positive bandwidth such as 3.35TB/s or 3350GB/s")
+    return float(value) * scale
+
+
 def build_serve_device(args, inf):
     """--gpu's catalogue row with --bandwidth / --tflops / the efficiencies over it."""
     name, bandwidth, peak = "", None, None
@@ -5024,7 +5052,7 @@ def build_serve_device(args, inf):
         name, bandwidth = row["name"], row["bandwidth"]
         peak = row["fp8"] if inf.weight_dtype == "fp8" and row["fp8"] else (row["fp16"] or row["bf16"])
     if args.bandwidth is not None:
-        bandwidth = parse_fraction(args.bandwidth, "--bandwidth", 0.0, 1e6)
+        bandwidth = parse_bandwidth_gbs(args.bandwidth)
     if args.tflops is not None:
         peak = parse_fraction(args.tflops, "--tflops", 0.0, 1e7)
     if not bandwidth or bandwidth <= 0:
