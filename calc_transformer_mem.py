@@ -5069,6 +5069,21 @@ def build_serve_device(args, inf):
                        prefill_efficiency=effs[1])
 
 
+def vllm_max_model_len(model, inf, eng):
+    """--engine vllm --max-context: the longest --max-model-len at which vLLM's pool serves --batch-size requests at
+    once. vLLM counts a request as cdiv(max_model_len, block_size) blocks (kv_cache_utils.py
+    get_max_concurrency_for_kv_cache_config), so L = (num_blocks // B) x block_size; the pool itself does not depend
+    on max_model_len here (the profiling run's tokens are --max-num-batched-tokens). -> (InferSetup, solution)."""
+    pool = vllm_kv_pool(model, inf, eng)
+    blocks = pool["num_blocks"] // inf.batch
+    if blocks == 0:
+        raise ValueError(f"nothing fits: vLLM's pool of {pool['num_blocks']:,} blocks is fewer than one per request "
+                         f"of --batch-size {inf.batch}")
+    n = blocks * pool["block_size"]
+    return replace(inf, context=n), {"name": f"max --max-model-len for {inf.batch:,} concurrent requests (vLLM's "
+                                             "pool)", "value": n}
+
+
 def llamacpp_infer_setup(args, inf, engine):
     """--engine llama.cpp: the summed breakdown printed above llama.cpp's buffers uses its weights' width
     (--gguf-type) and, when -ctk and -ctv agree, its cache type, so that the two sections price the same model."""
@@ -6280,7 +6295,9 @@ def compute(args):
     if args.infer:
         inf, infer_notes = build_infer_setup(args, model)
         inf = llamacpp_infer_setup(args, inf, engine)
-        if args.max_context:
+        if args.max_context and engine == "vllm":  # the longest --max-model-len at --batch-size requests
+            inf, result["solution"] = vllm_max_model_len(model, inf, build_vllm_setup(args, gpu_bytes))
+        elif args.max_context:
             n = max_inference_context(model, inf, gpu_bytes)
             if n == 0:
                 raise ValueError("nothing fits: even a 1-token context exceeds --gpu-memory")
@@ -6289,8 +6306,6 @@ def compute(args):
         result.update(mode="inference", **inference_memory(model, inf))
         result["assumptions"][:0] = infer_notes
         if engine == "vllm":
-            if args.max_context:
-                raise ValueError("--max-context is for --engine sum; --engine vllm prints the KV pool in tokens")
             pool = vllm_kv_pool(model, inf, build_vllm_setup(args, gpu_bytes))
             result["engine"] = pool
             result["assumptions"] += pool.pop("assumptions")

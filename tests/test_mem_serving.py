@@ -329,3 +329,17 @@ def test_hostile_serving_argv(argv):
                 assert math.isfinite(item) and item >= 0, (argv, item)
     else:
         assert status == 2 and len(err.strip().splitlines()) == 1 and "Traceback" not in err, (argv, err)
+
+
+def test_vllm_max_context_at_a_concurrency():
+    # vllm-project/vllm issue #10517 (RTX 3090, Llama-3.1-8B-Instruct): "kv_cache_size=3.81GiB", "GPU blocks: 1952"
+    # at --max-model-len 20000, "Maximum concurrency ... 1.56x". By hand: 1952 blocks of 16 tokens; two requests at
+    # once get 976 blocks each: --max-model-len 15,616; one request all 31,232 tokens
+    base = ["-p", "llama-3.1-8b", "--infer", "--engine", "vllm", "--gpu-memory", "23.58GiB", "--max-context",
+            "--kv-cache-memory-bytes", "3.81GiB"]
+    out = run(base + ["--batch-size", "2"])
+    blocks = out["engine"]["num_blocks"]
+    assert abs(blocks - 1952) <= 0.02 * 1952
+    assert out["solution"]["value"] == blocks // 2 * 16
+    assert out["engine"]["max_concurrency"] >= 2 > blocks * 16 / (out["solution"]["value"] + 16)
+    assert run(base)["solution"]["value"] == blocks * 16
