@@ -76,6 +76,18 @@ vllm/v1/core/kv_cache_utils.py); printed as vLLM's log prints it ("Available KV 
 cache size", "Maximum concurrency for N tokens per request"). Sliding-window and MLA models and ``-pp`` are refused
 for now.
 
+``--engine llama.cpp`` (with ``--infer``): the buffers llama.cpp logs at load, for its own flags (``-c``, ``-np``,
+``-ctk``/``-ctv``, ``-ngl``, ``-ub``, ``-fa``, ``--kv-unified``, ``--swa-full``, ``-nkvo``): the KV caches exact
+(n_ctx padded to 256, a second sliding-window cache of pad256(min(n_ctx, n_swa x seqs + n_ubatch)) cells for
+models mixing sliding and full layers, llama-kv-cache-iswa.cpp), the model buffers split host / GPU as load_tensors
+places them (weights at ``--gguf-type``, ``--bits-per-weight`` or scaled to ``--model-bytes``), the compute buffer
+estimated. MLA, recurrent layers and ``-tp``/``-pp`` are refused.
+
+``--speed`` / ``--sweep`` (with ``--infer`` and ``--gpu`` or ``--bandwidth``): prefill time (compute-bound at
+``--prefill-efficiency`` of the dense peak), decode step (memory-bound at ``--decode-efficiency`` of the bandwidth:
+weights once, MoE experts touched E(1-(1-k/E)^B), the batch's KV), time to first token, tokens/s per user and in
+total; ``--sweep`` for batch 1, 2, 4, ... up to the sequences of ``--context`` that fit (``--plot FILE`` draws it).
+
 Solvers: ``--max-micro-batch`` and ``--max-context`` (largest that fits ``--gpu-memory``); ``--search`` enumerates
 (TP, PP, interleaving, DP, ZeRO, recompute, micro-batch) for ``--num-gpus`` (the global batch checked per layout)
 and ranks the layouts that fit by predicted tokens per second (``--rank memory``: smallest tp x pp, then lowest
@@ -4893,7 +4905,7 @@ def step_assumptions(hw):
 #     GPU KV cache size = num_blocks x block_size tokens;  maximum concurrency = that / max_model_len
 # The pages are exact; the budget's terms other than the weights are estimates (defaults below, each printed and
 # overridable), or skipped altogether with vLLM's own --kv-cache-memory-bytes.
-ENGINES = ("sum", "vllm")
+ENGINES = ("sum", "vllm", "llama.cpp")
 VLLM_BLOCK_SIZE = 16                 # vllm CacheConfig.block_size default on CUDA
 VLLM_GPU_MEMORY_UTILIZATION = 0.9    # vllm CacheConfig.gpu_memory_utilization default
 VLLM_NON_TORCH_BYTES = 2**30         # assumed; logged: 0.35 GiB (RTX 3090, vllm#10517) to 1.79 GiB (80 GB, #10511)
@@ -5000,6 +5012,699 @@ def _vllm_assumptions(eng, inf, batched, seqs):
                else "0 (--enforce-eager, or vLLM before 0.21.0; since then the graphs' memory comes out of the "
                     "budget: give vLLM's \"Estimated CUDA graph memory\" with --cuda-graph-memory)"))
     return out
+
+
+# ==============================================================================================================
+# Serving engines: llama.cpp's buffers (--infer --engine llama.cpp)
+# ==============================================================================================================
+# llama.cpp allocates three kinds of buffers at start-up and logs each one (llama_model_load / llama_context):
+#   model buffers   the GGUF tensors where they live: the token embedding always on the host (the input layer),
+#                   the last -ngl repeating layers on the GPU and the output layer (final norm + LM head) too when
+#                   -ngl exceeds the layer count (llama-model.cpp load_tensors: i_gpu_start = n_layer - ngl; "offloaded
+#                   N/(n_layer+1) layers to GPU"); a tied LM head is loaded a second time for the output device
+#   KV cache        llama_kv_cache: per layer a K and a V tensor of ggml_row_size(type, n_embd_k_gqa) bytes per cell,
+#                   kv_size cells per stream, 1 stream (--kv-unified) or one per sequence (-np); the context is
+#                   first padded: n_ctx = GGML_PAD(-c, 256) (llama-context.cpp, PR #17046), per stream n_ctx_seq =
+#                   GGML_PAD(n_ctx / n_seq_max, 256) unless unified. Models that mix sliding-window and full layers
+#                   (gemma2/3, gpt-oss, cohere2, olmo3) get two caches (llama-kv-cache-iswa.cpp): the full layers
+#                   n_ctx cells, the sliding layers GGML_PAD(min(n_ctx, n_swa x (unified ? n_seq_max : 1) +
+#                   n_ubatch), 256) cells per stream ("the SWA cache is always padded to 256", issue #17037), or n_ctx
+#                   with --swa-full. A model whose every layer slides (Mistral-7B-v0.1's config) runs as the llama
+#                   architecture in llama.cpp, which keeps the whole context: one full cache.
+#   compute buffer  ggml-alloc's peak for the worst-case graph of one ubatch: an ESTIMATE here (see
+#                   llamacpp_compute_buffer), stated as such.
+# llama.cpp prints sizes in MiB (bytes / 2^20) with two decimals; so does this section.
+LLAMACPP_CTX_PAD = 256             # llama-context.cpp: cparams.n_ctx = GGML_PAD(cparams.n_ctx, 256)
+LLAMACPP_SWA_PAD = 256             # llama-kv-cache-iswa.cpp: size_swa = GGML_PAD(min(...), 256)
+LLAMACPP_N_UBATCH = 512            # common.h: n_ubatch 512 (n_batch 2048; n_ubatch = min(n_batch, n_ubatch))
+# GGUF tensor types: (bytes per block, values per block), ggml-common.h (block_q4_0 = fp16 scale + 16 B of nibbles,
+# block_q4_K = 2 fp16 + 12 B of scales + 128 B, block_q6_K = 128 + 64 + 16 + 2, block_mxfp4 = 1 B e8m0 + 16 B, ...)
+GGUF_TYPE_BLOCKS = {"f32": (4, 1), "f16": (2, 1), "bf16": (2, 1), "q8_0": (34, 32), "q6_k": (210, 256),
+                    "q5_k": (176, 256), "q5_1": (24, 32), "q5_0": (22, 32), "q4_k": (144, 256), "q4_1": (20, 32),
+                    "q4_0": (18, 32), "iq4_nl": (18, 32), "iq4_xs": (136, 256), "mxfp4": (17, 32),
+                    "q3_k": (110, 256), "q2_k": (84, 256)}
+
+
+@dataclass
+class LlamaCppSetup:
+    n_ctx: int = 4096                  # -c, before the 256 padding
+    n_parallel: int = 1                # -np: sequences (server slots)
+    type_k: str = "fp16"               # -ctk (the block's KV_CACHE_DTYPES names; f16 = fp16)
+    type_v: str = "fp16"               # -ctv
+    n_gpu_layers: int | None = None    # -ngl; None: every layer and the output layer (llama.cpp's 999)
+    n_ubatch: int = LLAMACPP_N_UBATCH  # -ub
+    flash_attn: bool = True            # -fa: only the compute-buffer estimate depends on it
+    kv_unified: bool = False           # --kv-unified: one stream shared by all sequences
+    swa_full: bool = False             # --swa-full: the sliding layers keep n_ctx cells too
+    kv_offload: bool = True            # -nkvo turns it off: the whole cache stays on the host
+    weight_bits: object = 16           # bits per 2-D weight (a Fraction); 1-D tensors (norms, biases) stay f32
+    model_bytes: int | None = None     # the GGUF's tensor bytes, if known: 2-D weights scaled to match
+
+
+def llamacpp_refusal(model, inf):
+    """The models and layouts this section does not reproduce, as one line (None when it does)."""
+    if model is None:
+        return "--engine llama.cpp needs a model (its tensors and KV rows), not --params"
+    if model.is_mla:
+        return "--engine llama.cpp: MLA caches (DeepSeek) are not modelled yet; use --engine sum"
+    if model.linear_layer_count():
+        return "--engine llama.cpp: recurrent / delta-net layers (llama_memory_hybrid) are not modelled yet"
+    if inf.tp > 1 or inf.pp > 1:
+        return "--engine llama.cpp: -tp / -pp are not llama.cpp's; it splits layers over devices (-ts), which is " \
+               "not modelled: drop -tp / -pp"
+    return None
+
+
+def llamacpp_iswa(model):
+    """True when llama.cpp gives the model two caches (some layers slide, some do not)."""
+    kinds = {model.layer_attention(i) for i in range(model.num_layers)}
+    return kinds == {"sliding", "full"}
+
+
+def llamacpp_cells(model, ll):
+    """{n_ctx (padded), n_ctx_seq, streams, base_cells, swa_cells} with the cells PER STREAM (see the section)."""
+    n_ctx = -(-ll.n_ctx // LLAMACPP_CTX_PAD) * LLAMACPP_CTX_PAD
+    streams = 1 if ll.kv_unified else ll.n_parallel
+    if ll.kv_unified:
+        n_ctx_seq = n_ctx
+    else:
+        n_ctx_seq = -(-(n_ctx // ll.n_parallel) // LLAMACPP_CTX_PAD) * LLAMACPP_CTX_PAD
+        if n_ctx_seq == 0:
+            raise ValueError(f"-c {ll.n_ctx} is less than one cell per -np {ll.n_parallel} slot")
+        n_ctx = n_ctx_seq * ll.n_parallel  # llama.cpp: "n_ctx is not divisible by n_seq_max - rounding"
+    swa = 0
+    if llamacpp_iswa(model):
+        if ll.swa_full:
+            swa = n_ctx_seq
+        else:
+            want = model.sliding_window * (ll.n_parallel if ll.kv_unified else 1) + ll.n_ubatch
+            swa = -(-min(n_ctx_seq, want) // LLAMACPP_SWA_PAD) * LLAMACPP_SWA_PAD
+    return {"n_ctx": n_ctx, "n_ctx_seq": n_ctx_seq, "streams": streams, "base_cells": n_ctx_seq, "swa_cells": swa}
+
+
+def llamacpp_gpu_layers(model, ll):
+    """(first offloaded layer, layers offloaded, output layer offloaded): llama-model.cpp load_tensors offloads the
+    LAST -ngl repeating layers (i_gpu_start = max(n_layer - ngl, 0)) and the output layer when ngl > n_layer."""
+    n = model.num_layers
+    ngl = n + 1 if ll.n_gpu_layers is None else ll.n_gpu_layers
+    start = max(n - ngl, 0)
+    return start, n - start, ngl > n
+
+
+def llamacpp_kv_cache(model, ll):
+    """The KV caches llama.cpp logs, exact: one entry per cache (non-SWA / SWA), with its cells, layers, K and V
+    bytes (ggml_row_size of the block's kv_row_bytes: q8_0 ... q4_0 include their scales), and the bytes on the GPU
+    (the cache of the offloaded layers, unless -nkvo)."""
+    cells = llamacpp_cells(model, ll)
+    start, _, _ = llamacpp_gpu_layers(model, ll)
+    iswa = llamacpp_iswa(model)
+    caches = []
+    for kind in (("full", "sliding") if iswa else ("all",)):
+        layers = [i for i in range(model.num_layers) if kind == "all" or model.layer_attention(i) == kind]
+        n_cells = cells["swa_cells"] if kind == "sliding" else cells["base_cells"]
+        width = model.kv_heads * model.d_head  # n_embd_k_gqa = n_embd_v_gqa
+        k_row = kv_row_bytes(width, ll.type_k, "-ctk")
+        v_row = kv_row_bytes(width, ll.type_v, "-ctv")
+        per_layer = (k_row + v_row) * n_cells * cells["streams"]
+        on_gpu = sum(1 for i in layers if i >= start) if ll.kv_offload else 0
+        caches.append({"kind": {"full": "non-SWA", "sliding": "SWA", "all": "all layers"}[kind],
+                       "cells": n_cells, "streams": cells["streams"], "layers": len(layers),
+                       "k_bytes": k_row * n_cells * cells["streams"] * len(layers),
+                       "v_bytes": v_row * n_cells * cells["streams"] * len(layers),
+                       "bytes": per_layer * len(layers), "gpu_bytes": per_layer * on_gpu})
+    return {"cells": cells, "caches": caches, "total_bytes": sum(c["bytes"] for c in caches),
+            "gpu_bytes": sum(c["gpu_bytes"] for c in caches)}
+
+
+def _gguf_tensor_bytes(t, bits):
+    """Bytes of one tensor in a GGUF whose 2-D weights all take `bits` bits (1-D norms and biases are f32, as
+    llama.cpp's quantizer leaves them)."""
+    if len(t.shape) < 2:
+        return t.numel * 4
+    return t.numel * bits / 8
+
+
+def llamacpp_model_buffers(model, ll):
+    """{host_bytes, gpu_bytes, file_bytes}: where the GGUF's tensors are loaded (see the section). Weights at
+    ll.weight_bits per 2-D value (f32 1-D tensors); with ll.model_bytes the 2-D tensors are scaled so that the whole
+    file's tensors sum to it (the size llama-bench and the model card print), keeping each one's share."""
+    start, _, output_on_gpu = llamacpp_gpu_layers(model, ll)
+    first, last = global_tensors(model)
+    groups = {"input": list(first), "output": list(last)}
+    layers = [[t for t in layer_tensors(model, model.layer_is_moe(i))] for i in range(model.num_layers)]
+    flat = groups["input"] + groups["output"] + [t for layer in layers for t in layer]
+    one_d = sum(t.numel * 4 for t in flat if len(t.shape) < 2)
+    two_d_values = sum(t.numel for t in flat if len(t.shape) >= 2)
+    if ll.model_bytes is not None:
+        if ll.model_bytes <= one_d:
+            raise ValueError(f"--model-bytes {ll.model_bytes:,} B is not even the model's f32 norms ({one_d:,} B)")
+        scale = (ll.model_bytes - one_d) / two_d_values  # bytes per 2-D value
+    else:
+        scale = float(ll.weight_bits) / 8
+
+    def size(tensors):
+        return sum(t.numel * 4 if len(t.shape) < 2 else t.numel * scale for t in tensors)
+    host = size(groups["input"])
+    gpu = 0.0
+    for i, layer in enumerate(layers):
+        if i >= start:
+            gpu += size(layer)
+        else:
+            host += size(layer)
+    out = size(groups["output"])
+    tied = size([t for t in first if t.role == "embedding"]) if model.tied_embeddings else 0
+    if output_on_gpu:
+        gpu += out + tied  # a tied head: token_embd loaded again for the output device (TENSOR_DUPLICATED)
+    else:
+        host += out        # on the host the tied head reads the same mapped table
+    return {"host_bytes": int(round(host)), "gpu_bytes": int(round(gpu)),
+            "file_bytes": int(round(size(flat))), "bytes_per_2d_value": scale}
+
+
+def llamacpp_compute_buffer(model, ll, n_kv):
+    """ESTIMATE of the GPU compute buffer (ggml-alloc's peak over the worst-case graph of one ubatch), in bytes:
+
+        n_ubatch x 4 B x (n_head x n_kv  [the f32 scores KQ of one layer, materialised only without -fa]
+                          + 2 x n_embd   [the residual stream and the normed input]
+                          + n_ff)        [the FFN intermediate; MoE: top_k x the expert width + shared experts]
+
+    where n_kv is the cells one stream's attention spans (the full cache). Compared with two logs with
+    flash_attn = 0 (tests/test_mem_serving.py: 588.01 and 150.00 MiB, within 10 %); with -fa the scores vanish
+    and the estimate is smaller. The logits (n_ubatch x n_vocab x 4 B) and host-side buffers are not included."""
+    ff = model.ffn_hidden_size if not model.is_moe else model.moe_width * model.top_k + \
+        model.num_shared_experts * (model.shared_expert_ffn_size or model.moe_width)
+    scores = 0 if ll.flash_attn else model.num_attention_heads * n_kv
+    return ll.n_ubatch * 4 * (scores + 2 * model.hidden_size + ff)
+
+
+def llamacpp_memory(model, inf, ll):
+    """Everything llama.cpp logs at start-up for these flags: model buffers, KV caches, compute buffer (estimate);
+    the GPU total is their GPU shares (the CUDA context, ~150-300 MiB, is not included: give it with --overhead
+    to the fit check)."""
+    refusal = llamacpp_refusal(model, inf)
+    if refusal:
+        raise ValueError(refusal)
+    kv = llamacpp_kv_cache(model, ll)
+    buffers = llamacpp_model_buffers(model, ll)
+    start, offloaded, output_on_gpu = llamacpp_gpu_layers(model, ll)
+    any_gpu = offloaded > 0 or output_on_gpu
+    compute = llamacpp_compute_buffer(model, ll, kv["cells"]["base_cells"]) if any_gpu else 0
+    gpu_total = buffers["gpu_bytes"] + kv["gpu_bytes"] + compute
+    host_total = buffers["host_bytes"] + kv["total_bytes"] - kv["gpu_bytes"]
+    return {"engine": "llama.cpp", "setup": asdict(ll) | {"weight_bits": float(ll.weight_bits)},
+            "kv": kv, "model_buffers": buffers, "compute_buffer_bytes": compute,
+            "offloaded_layers": offloaded + (1 if output_on_gpu else 0), "total_layers": model.num_layers + 1,
+            "gpu_bytes": gpu_total, "host_bytes": host_total,
+            "slots": ll.n_parallel, "context_per_slot": kv["cells"]["n_ctx_seq"] if not ll.kv_unified
+            else kv["cells"]["n_ctx"] // ll.n_parallel,
+            "assumptions": _llamacpp_assumptions(ll)}
+
+
+def _llamacpp_assumptions(ll):
+    weights = (f"model buffers: the 2-D weights scaled to --model-bytes {_size(ll.model_bytes)} (1-D norms f32)"
+               if ll.model_bytes is not None else
+               f"model buffers: every 2-D weight at {float(ll.weight_bits):g} bits (a GGUF mixes types: Q4_K_M keeps "
+               "some tensors at q6_K; give --model-bytes, the GGUF's size, for its real total), 1-D norms f32")
+    return [weights + "; token embedding on the host, the last -ngl layers and (when -ngl > layers) the output "
+            "layer on the GPU (llama-model.cpp load_tensors)",
+            "KV caches exact (llama_kv_cache / llama_kv_cache_iswa: n_ctx padded to 256, SWA cells "
+            "pad256(min(n_ctx, n_swa x seqs + n_ubatch)))",
+            "compute buffer ESTIMATED: n_ubatch x 4 B x (heads x n_kv without -fa + 2 x hidden + FFN width); "
+            "llama.cpp's own figure is in its log ('compute buffer size'); the CUDA context (~150-300 MiB) is not "
+            "counted"]
+
+
+def render_llamacpp(res):
+    """The llama.cpp section of the text output, in the words of llama.cpp's start-up log (MiB, 2 decimals)."""
+    mib = 2**20
+    s, kv, b = res["setup"], res["kv"], res["model_buffers"]
+    lines = [f"llama.cpp buffers (-c {s['n_ctx']} -> n_ctx {kv['cells']['n_ctx']}, -np {s['n_parallel']}"
+             f"{' unified' if s['kv_unified'] else ''}, -ctk {s['type_k']} -ctv {s['type_v']}, -ub {s['n_ubatch']}, "
+             f"-fa {'on' if s['flash_attn'] else 'off'}):",
+             f"  load_tensors: offloaded {res['offloaded_layers']}/{res['total_layers']} layers to GPU",
+             f"  load_tensors:   GPU model buffer size = {b['gpu_bytes'] / mib:10.2f} MiB",
+             f"  load_tensors:   CPU model buffer size = {b['host_bytes'] / mib:10.2f} MiB"]
+    for c in kv["caches"]:
+        lines.append(f"  llama_kv_cache ({c['kind']}): size = {c['bytes'] / mib:8.2f} MiB ({c['cells']:6d} cells, "
+                     f"{c['layers']:3d} layers, {s['n_parallel']}/{c['streams']} seqs), K ({s['type_k']}): "
+                     f"{c['k_bytes'] / mib:8.2f} MiB, V ({s['type_v']}): {c['v_bytes'] / mib:8.2f} MiB"
+                     + (f"; on GPU {c['gpu_bytes'] / mib:.2f} MiB" if c["gpu_bytes"] != c["bytes"] else ""))
+    lines.append(f"  GPU compute buffer size = {res['compute_buffer_bytes'] / mib:10.2f} MiB (estimate)")
+    lines.append(f"  GPU total {res['gpu_bytes'] / mib:,.2f} MiB ({gib(res['gpu_bytes']):.2f} GiB); host "
+                 f"{res['host_bytes'] / mib:,.2f} MiB; {res['slots']} slot(s) of up to "
+                 f"{res['context_per_slot']:,} tokens each")
+    return lines
+
+
+# ==============================================================================================================
+# Serving speed (--infer with --gpu / --bandwidth; --sweep): prefill, decode, time to first token, tokens/s
+# ==============================================================================================================
+# A roofline per phase, every efficiency printed and overridable:
+#   prefill of P tokens: compute-bound; FLOPs = 2 x P x (the matmul weights one token multiplies: routed experts
+#       top_k of E) + 2 x the LM head once (only the last token's logits) + attention 2 x heads x (d_qk + d_v) x
+#       the causal pairs (sliding layers: within the window), at --prefill-efficiency of the device's dense 16-bit
+#       tensor peak (fp8 weights: its fp8 peak); never faster than reading the weights once.
+#   decode step of B sequences holding T tokens each: memory-bound; bytes = every weight outside the routed
+#       experts once + for each MoE layer the experts the batch touches, E x (1 - (1 - k/E)^B) expected under
+#       uniform routing (each token picks k of E; an expert is missed by all B tokens with probability
+#       (1 - k/E)^B) + the KV cache the batch reads (B x T tokens, sliding layers their window), at
+#       --decode-efficiency of the device's memory bandwidth; never faster than its FLOPs at the prefill efficiency.
+#   time to first token = prefill of the prompt + one decode step; tokens/s per user = 1 / step, total = B / step.
+# No tensor/pipeline parallelism, no host offload, no scheduler or sampling overhead, no speculative decoding.
+SERVE_DECODE_EFFICIENCY = 0.8    # assumed fraction of the memory bandwidth a decode step's reads reach
+SERVE_PREFILL_EFFICIENCY = 0.7   # assumed fraction of the dense 16-bit tensor peak a prefill reaches
+SERVE_MAX_SWEEP_BATCH = 4096
+
+
+@dataclass
+class ServeDevice:
+    name: str = ""
+    bandwidth: float = 0.0           # GB/s (10^9 B/s)
+    peak_tflops: float | None = None  # dense TFLOP/s at the weights' matmul dtype; None: no prefill prediction
+    decode_efficiency: float = SERVE_DECODE_EFFICIENCY
+    prefill_efficiency: float = SERVE_PREFILL_EFFICIENCY
+
+
+def expected_experts_touched(num_experts, top_k, tokens):
+    """E x (1 - (1 - k/E)^B): the expected distinct experts B tokens route to when each picks k of E uniformly
+    (expert e is missed by one token with probability 1 - k/E, by all B independently with its B-th power)."""
+    return num_experts * (1.0 - (1.0 - top_k / num_experts) ** tokens)
+
+
+def decode_weight_bytes(model, bytes_per_value, batch):
+    """Weight bytes one decode step reads: every tensor once except the routed experts (the touched ones only) and
+    the token embedding (a lookup: `batch` rows; a tied LM head reads the whole table as the head)."""
+    first, last = global_tensors(model)
+    total = 0.0
+    for t in first:
+        if t.role == "embedding":
+            total += (t.numel if model.tied_embeddings else min(t.numel, batch * t.shape[-1])) * bytes_per_value
+        else:
+            total += t.numel * bytes_per_value
+    total += sum(t.numel for t in last) * bytes_per_value
+    for i in range(model.num_layers):
+        moe = model.layer_is_moe(i)
+        for t in layer_tensors(model, moe, model.layer_is_linear(i)):
+            if t.role == "routed_experts":
+                touched = expected_experts_touched(model.num_experts, model.top_k, batch)
+                total += t.numel / model.num_experts * touched * bytes_per_value
+            else:
+                total += t.numel * bytes_per_value
+    return total
+
+
+def _attention_pairs_per_token(model, held):
+    """Key positions one new token attends to, summed over the attention layers (sliding: at most the window)."""
+    return sum(min(held, model.sliding_window) if model.layer_attention(i) == "sliding" else held
+               for i in range(model.num_layers) if not model.layer_is_linear(i))
+
+
+def prefill_flops(model, tokens):
+    """Forward FLOPs of prefilling `tokens` prompt tokens of one sequence (see the section)."""
+    dq, dv = _attention_head_dims(model)
+    matmul = sum(layer_matmul_elements(model, model.layer_is_moe(i), 1, 1) for i in range(model.num_layers))
+    proj_in, last = head_matmul_elements(model, 1)
+    pairs = sum(causal_pairs(tokens, model.sliding_window if model.layer_attention(i) == "sliding" else 0)
+                for i in range(model.num_layers) if not model.layer_is_linear(i))
+    return 2 * tokens * (matmul + proj_in) + 2 * last + 2 * model.num_attention_heads * pairs * (dq + dv)
+
+
+def decode_flops(model, batch, held):
+    """FLOPs of one decode step: each of `batch` tokens multiplies the active weights and attends to `held`."""
+    dq, dv = _attention_head_dims(model)
+    matmul = sum(layer_matmul_elements(model, model.layer_is_moe(i), 1, 1) for i in range(model.num_layers))
+    proj_in, last = head_matmul_elements(model, 1)
+    attention = 2 * model.num_attention_heads * _attention_pairs_per_token(model, held) * (dq + dv)
+    return batch * (2 * (matmul + proj_in + last) + attention)
+
+
+def decode_step(model, dev, bytes_per_value, kv_bytes_per_token_fn, batch, held):
+    """{seconds, memory_seconds, compute_seconds, weight_bytes, kv_bytes, bound} of one decode step."""
+    weights = decode_weight_bytes(model, bytes_per_value, batch)
+    kv = kv_bytes_per_token_fn(batch, held)
+    mem = (weights + kv) / (dev.decode_efficiency * dev.bandwidth * 1e9)
+    comp = decode_flops(model, batch, held) / (dev.prefill_efficiency * dev.peak_tflops * 1e12) \
+        if dev.peak_tflops else 0.0
+    return {"seconds": max(mem, comp), "memory_seconds": mem, "compute_seconds": comp, "weight_bytes": weights,
+            "kv_bytes": kv, "bound": "memory" if mem >= comp else "compute"}
+
+
+def prefill_time(model, dev, bytes_per_value, tokens):
+    """{seconds, flops, bound} of prefilling one prompt of `tokens` tokens (None without a peak)."""
+    if not dev.peak_tflops:
+        return None
+    flops = prefill_flops(model, tokens)
+    comp = flops / (dev.prefill_efficiency * dev.peak_tflops * 1e12)
+    mem = decode_weight_bytes(model, bytes_per_value, tokens) / (dev.decode_efficiency * dev.bandwidth * 1e9)
+    return {"seconds": max(comp, mem), "flops": flops, "bound": "compute" if comp >= mem else "memory",
+            "tokens_per_second": tokens / max(comp, mem)}
+
+
+def sweep_batches(capacity):
+    """1, 2, 4, ... up to capacity, and capacity itself."""
+    out, b = [], 1
+    while b <= capacity:
+        out.append(b)
+        b *= 2
+    if out and out[-1] != capacity:
+        out.append(capacity)
+    return out
+
+
+def serving_speed(model, dev, bytes_per_value, kv_fn, memory_fn, *, batch, held, prompt, capacity, sweep):
+    """The speed report: TTFT, one decode step at `batch`, and (sweep) a row per batch up to `capacity`.
+    kv_fn(B, T): KV bytes B sequences of T tokens read; memory_fn(B): the memory that batch occupies (or None)."""
+    pre = prefill_time(model, dev, bytes_per_value, prompt)
+    first_step = decode_step(model, dev, bytes_per_value, kv_fn, 1, prompt)
+    ttft = pre["seconds"] + first_step["seconds"] if pre else None
+
+    def row(b):
+        step = decode_step(model, dev, bytes_per_value, kv_fn, b, held)
+        return {"batch": b, "step_seconds": step["seconds"], "tokens_per_second_per_user": 1 / step["seconds"],
+                "tokens_per_second": b / step["seconds"], "bound": step["bound"],
+                "weight_bytes": step["weight_bytes"], "kv_bytes": step["kv_bytes"], "memory_bytes": memory_fn(b)}
+    rows = [row(b) for b in sweep_batches(min(capacity, SERVE_MAX_SWEEP_BATCH))] if sweep else []
+    return {"device": asdict(dev), "prompt_tokens": prompt, "held_tokens": held, "batch": batch,
+            "capacity": capacity, "prefill": pre, "time_to_first_token_seconds": ttft, "decode": row(batch),
+            "sweep": rows, "assumptions": _speed_assumptions(dev, held)}
+
+
+def _speed_assumptions(dev, held):
+    return [f"speed on {dev.name or 'the given device'}: decode reads the weights once per step (MoE: the experts "
+            "the batch touches under uniform routing, E(1-(1-k/E)^B)) and the KV cache of the batch at "
+            f"--decode-efficiency {dev.decode_efficiency:g} x {dev.bandwidth:,.0f} GB/s; prefill at "
+            f"--prefill-efficiency {dev.prefill_efficiency:g} x "
+            + (f"{dev.peak_tflops:,.1f} dense TFLOP/s" if dev.peak_tflops else "no peak (none known: give --tflops)")
+            + f"; each sequence holds {held:,} tokens during decode (--context: the last, slowest step); no "
+              "scheduler, sampling or launch overheads; one GPU, every layer on it"]
+
+
+def render_speed(sp):
+    lines = ["serving speed (roofline estimate; efficiencies in the assumptions):"]
+    if sp["prefill"]:
+        lines.append(f"  prefill of {sp['prompt_tokens']:,} tokens: {sp['prefill']['seconds'] * 1e3:,.1f} ms "
+                     f"({sp['prefill']['tokens_per_second']:,.0f} tokens/s, {sp['prefill']['bound']}-bound); "
+                     f"time to first token {sp['time_to_first_token_seconds'] * 1e3:,.1f} ms")
+    else:
+        lines.append("  prefill: no tensor peak for this device (give --tflops)")
+    d = sp["decode"]
+    lines.append(f"  decode at batch {d['batch']}: {d['step_seconds'] * 1e3:,.2f} ms per step, "
+                 f"{d['tokens_per_second_per_user']:,.1f} tokens/s per user, {d['tokens_per_second']:,.1f} total "
+                 f"({d['bound']}-bound; reads {_size(d['weight_bytes'])} weights + {_size(d['kv_bytes'])} KV)")
+    if sp["sweep"]:
+        lines.append(f"  batch sweep up to the capacity of {sp['capacity']:,} sequences of the context:")
+        lines.append(f"  {'batch':>7} {'ms/step':>9} {'tok/s/user':>11} {'tok/s total':>12} {'memory GiB':>11} bound")
+        for r in sp["sweep"]:
+            mem = f"{gib(r['memory_bytes']):11,.2f}" if r["memory_bytes"] is not None else f"{'-':>11}"
+            lines.append(f"  {r['batch']:>7,} {r['step_seconds'] * 1e3:>9,.2f} "
+                         f"{r['tokens_per_second_per_user']:>11,.1f} {r['tokens_per_second']:>12,.1f} {mem} "
+                         f"{r['bound']}")
+    return lines
+
+
+def plot_sweep(speed, path):
+    """--plot with --sweep: tokens/s (total and per user) and memory against the batch (matplotlib, imported only
+    here)."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    rows = speed["sweep"]
+    batches = [r["batch"] for r in rows]
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4))
+    ax1.plot(batches, [r["tokens_per_second"] for r in rows], marker="o", label="total tokens/s")
+    ax1.plot(batches, [r["tokens_per_second_per_user"] for r in rows], marker="s", label="tokens/s per user")
+    ax1.set_xscale("log", base=2)
+    ax1.set_xlabel("concurrent sequences")
+    ax1.set_ylabel("tokens/s")
+    ax1.legend()
+    mem = [r["memory_bytes"] for r in rows]
+    if all(m is not None for m in mem):
+        ax2.plot(batches, [gib(m) for m in mem], marker="o")
+    ax2.set_xscale("log", base=2)
+    ax2.set_xlabel("concurrent sequences")
+    ax2.set_ylabel("memory (GiB)")
+    fig.suptitle(f"decode on {speed['device']['name']}, {speed['held_tokens']:,} tokens per sequence")
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Serving CLI (--engine llama.cpp's flags, --speed / --sweep): parsing and assembly
+# --------------------------------------------------------------------------------------------------------------
+# Flags only --engine llama.cpp reads (dest -> flag), spelled as llama.cpp spells them
+LLAMACPP_ONLY_FLAGS = {
+    "ctx_size": "-c/--ctx-size", "parallel": "-np/--parallel", "cache_type_k": "-ctk/--cache-type-k",
+    "cache_type_v": "-ctv/--cache-type-v", "n_gpu_layers": "-ngl/--n-gpu-layers", "ubatch_size": "-ub/--ubatch-size",
+    "flash_attn": "-fa/--flash-attn", "kv_unified": "--kv-unified", "swa_full": "--swa-full",
+    "no_kv_offload": "-nkvo/--no-kv-offload", "gguf_type": "--gguf-type", "model_bytes": "--model-bytes"}
+# Flags of the speed estimate (inference only)
+SERVE_SPEED_FLAGS = {
+    "speed": "--speed", "sweep": "--sweep", "decode_efficiency": "--decode-efficiency",
+    "prefill_efficiency": "--prefill-efficiency", "bandwidth": "--bandwidth", "tflops": "--tflops"}
+
+
+def add_serving_arguments(p):
+    """llama.cpp's start-up flags (--engine llama.cpp) and the speed estimate's, each in its own group."""
+    g = p.add_argument_group("llama.cpp (--infer --engine llama.cpp: its model, KV and compute buffers; llama.cpp's "
+                             "flag names)")
+    g.add_argument("-c", "--ctx-size", dest="ctx_size", metavar="N",
+                   help="llama.cpp's n_ctx, all slots together, padded to 256 (default --context x -np)")
+    g.add_argument("-np", "--parallel", dest="parallel", metavar="N", help="sequences / server slots (default 1; "
+                   "llama-server's auto is 4 with --kv-unified)")
+    g.add_argument("-ctk", "--cache-type-k", dest="cache_type_k", metavar="TYPE",
+                   help="K cache type: f16 (default), bf16, f32, q8_0, q5_1, q5_0, q4_1, q4_0, iq4_nl")
+    g.add_argument("-ctv", "--cache-type-v", dest="cache_type_v", metavar="TYPE", help="V cache type (as -ctk)")
+    g.add_argument("-ngl", "--n-gpu-layers", dest="n_gpu_layers", metavar="N",
+                   help="layers on the GPU, the last N; N > layers also offloads the output layer (default all)")
+    g.add_argument("-ub", "--ubatch-size", dest="ubatch_size", metavar="N",
+                   help=f"physical batch n_ubatch (default {LLAMACPP_N_UBATCH}; with llama.cpp's -b B below it, "
+                        "give B)")
+    g.add_argument("-fa", "--flash-attn", dest="flash_attn", metavar="on|off|auto",
+                   help="flash attention: only the compute-buffer estimate reads it (default auto = on)")
+    g.add_argument("--kv-unified", action="store_true", help="one KV stream shared by all -np sequences")
+    g.add_argument("--swa-full", action="store_true", help="sliding-window layers keep the full context too")
+    g.add_argument("-nkvo", "--no-kv-offload", dest="no_kv_offload", action="store_true",
+                   help="keep the KV cache in host memory")
+    g.add_argument("--gguf-type", metavar="TYPE", help=f"every 2-D weight of this GGUF type: "
+                   f"{', '.join(GGUF_TYPE_BLOCKS)} (instead of --bits-per-weight)")
+    g.add_argument("--model-bytes", metavar="SIZE", help="the GGUF's tensor bytes (its file size, or llama-bench's "
+                   "'size'): the 2-D weights are scaled to it")
+    s = p.add_argument_group("serving speed (--infer --speed / --sweep; docs: 'How many users can I serve?')")
+    s.add_argument("--speed", action="store_true", help="prefill time, time to first token and decode tokens/s at "
+                   "the batch (-np for llama.cpp) on --gpu")
+    s.add_argument("--sweep", action="store_true", help="--speed plus a table over batch 1, 2, 4, ... up to the "
+                   "sequences of --context that fit (--plot FILE draws it)")
+    s.add_argument("--decode-efficiency", metavar="F", help=f"fraction of the memory bandwidth decode reaches "
+                   f"(default {SERVE_DECODE_EFFICIENCY})")
+    s.add_argument("--prefill-efficiency", metavar="F", help=f"fraction of the dense tensor peak prefill reaches "
+                   f"(default {SERVE_PREFILL_EFFICIENCY})")
+    s.add_argument("--bandwidth", help="memory bandwidth, e.g. 3.35TB/s or 3350GB/s (a plain number: GB/s; "
+                   "default: the --gpu catalogue's)")
+    s.add_argument("--tflops", metavar="X", help="dense tensor TFLOP/s at the weights' matmul type (default: the "
+                   "--gpu catalogue's fp16 / bf16, fp8 for --weight-dtype fp8)")
+
+
+def check_serving_flags(args, engine):
+    """Refuse serving flags where they would be ignored (one line naming the flag)."""
+    if engine != "llama.cpp":
+        stray = [flag for dest, flag in LLAMACPP_ONLY_FLAGS.items() if getattr(args, dest) not in (None, False)]
+        if stray:
+            raise ValueError(f"{stray[0]} is for --engine llama.cpp")
+    if not args.infer:
+        stray = [flag for dest, flag in SERVE_SPEED_FLAGS.items() if getattr(args, dest) not in (None, False)]
+        if stray:
+            raise ValueError(f"{stray[0]} is for inference; add --infer")
+    if not (args.speed or args.sweep):
+        stray = [flag for dest, flag in SERVE_SPEED_FLAGS.items() if dest not in ("speed", "sweep")
+                 and getattr(args, dest) is not None]
+        if stray:
+            raise ValueError(f"{stray[0]} sets the speed estimate; add --speed or --sweep")
+
+
+def _on_off(raw, flag):
+    text = str(raw).strip().lower()
+    if text in ("on", "1", "true", "auto", "yes"):
+        return True
+    if text in ("off", "0", "false", "no"):
+        return False
+    raise ValueError(f"{flag} must be on, off or auto, got {raw!r}")
+
+
+def llamacpp_weight_bits(args, inf):
+    """Bits per 2-D weight: --gguf-type's block layout, else --bits-per-weight, else --weight-dtype."""
+    from fractions import Fraction
+    if args.gguf_type is not None:
+        if args.bits_per_weight is not None:
+            raise ValueError("--gguf-type and --bits-per-weight both set the weights' width: give one")
+        name = str(args.gguf_type).strip().lower()
+        if name not in GGUF_TYPE_BLOCKS:
+            raise ValueError(f"--gguf-type must be one of {', '.join(GGUF_TYPE_BLOCKS)}, got {args.gguf_type!r}")
+        block_bytes, block = GGUF_TYPE_BLOCKS[name]
+        return Fraction(block_bytes * 8, block)
+    if inf.bits_per_weight:
+        return Fraction(inf.bits_per_weight).limit_denominator(10**6)
+    return Fraction(WEIGHT_BITS[inf.weight_dtype])
+
+
+def build_llamacpp_setup(args, inf, parallel=None, n_ctx=None):
+    """--engine llama.cpp's flags -> LlamaCppSetup (parallel / n_ctx: the sweep's overrides)."""
+    if args.kv_dtype is not None:
+        raise ValueError("--kv-dtype: llama.cpp takes -ctk and -ctv (K and V cache types)")
+    if args.ctx_size is not None and args.context is not None:
+        raise ValueError("-c/--ctx-size is llama.cpp's n_ctx for all slots, --context one sequence's: give one")
+    np_ = parallel or _opt(args.parallel, "-np", 1)
+    if n_ctx is None:
+        n_ctx = _opt(args.ctx_size, "-c", 0) or inf.context * np_
+    ngl = None if args.n_gpu_layers is None or str(args.n_gpu_layers).strip().lower() in ("all", "auto") else \
+        parse_count(args.n_gpu_layers, "-ngl", allow_zero=True)
+    types = [kv_cache_dtype(raw or "f16", flag) for raw, flag in ((args.cache_type_k, "-ctk"),
+                                                                   (args.cache_type_v, "-ctv"))]
+    bad = [t for t in types if t in ("fp8", "int8", "int4")]
+    if bad:
+        raise ValueError(f"-ctk/-ctv {bad[0]} is not a llama.cpp cache type (f16, bf16, f32, q8_0, q5_1, q5_0, "
+                         "q4_1, q4_0, iq4_nl)")
+    fa = True if args.flash_attn is None else _on_off(args.flash_attn, "-fa")
+    if KV_CACHE_DTYPES[types[1]][1] > 1 and not fa:
+        raise ValueError(f"-ctv {types[1]}: llama.cpp needs flash attention (-fa on) for a quantized V cache")
+    return LlamaCppSetup(
+        n_ctx=n_ctx, n_parallel=np_, type_k=types[0], type_v=types[1], n_gpu_layers=ngl,
+        n_ubatch=_opt(args.ubatch_size, "-ub", LLAMACPP_N_UBATCH), flash_attn=fa, kv_unified=bool(args.kv_unified),
+        swa_full=bool(args.swa_full), kv_offload=not args.no_kv_offload, weight_bits=llamacpp_weight_bits(args, inf),
+        model_bytes=None if args.model_bytes is None else parse_bytes(args.model_bytes, "--model-bytes"))
+
+
+def parse_bandwidth_gbs(text):
+    """--bandwidth as calc_transformer_flops.py reads it: '3.35TB/s', '3350GB/s', '2TiB/s', or a plain number of
+    GB/s -> GB/s (10^9 B/s)."""
+    raw = str(text).strip().replace(" ", "")
+    scale = 1.0
+    for unit, factor in (("tib/s", 2**40 / 1e9), ("gib/s", 2**30 / 1e9), ("tb/s", 1e3), ("gb/s", 1.0)):
+        if raw.lower().endswith(unit):
+            raw, scale = raw[: -len(unit)], factor
+            break
+    value = parse_number(raw, "--bandwidth")
+    if not value or value <= 0:
+        raise ValueError(f"--bandwidth {text!r}: expected a positive bandwidth such as 3.35TB/s or 3350GB/s")
+    return float(value) * scale
+
+
+def build_serve_device(args, inf):
+    """--gpu's catalogue row with --bandwidth / --tflops / the efficiencies over it."""
+    name, bandwidth, peak = "", None, None
+    if args.gpu is not None:
+        row = gpu_spec(args.gpu)
+        name, bandwidth = row["name"], row["bandwidth"]
+        peak = row["fp8"] if inf.weight_dtype == "fp8" and row["fp8"] else (row["fp16"] or row["bf16"])
+    if args.bandwidth is not None:
+        bandwidth = parse_bandwidth_gbs(args.bandwidth)
+    if args.tflops is not None:
+        peak = parse_fraction(args.tflops, "--tflops", 0.0, 1e7)
+    if not bandwidth or bandwidth <= 0:
+        raise ValueError("--speed / --sweep need a device: --gpu NAME (the catalogue) or --bandwidth GB/s")
+    effs = []
+    for raw, flag, default in ((args.decode_efficiency, "--decode-efficiency", SERVE_DECODE_EFFICIENCY),
+                               (args.prefill_efficiency, "--prefill-efficiency", SERVE_PREFILL_EFFICIENCY)):
+        value = default if raw is None else parse_fraction(raw, flag, 0.0, 1.0)
+        if value <= 0:
+            raise ValueError(f"{flag} must be in (0, 1]")
+        effs.append(value)
+    return ServeDevice(name=name or f"{bandwidth:g} GB/s", bandwidth=float(bandwidth),
+                       peak_tflops=float(peak) if peak else None, decode_efficiency=effs[0],
+                       prefill_efficiency=effs[1])
+
+
+def vllm_max_model_len(model, inf, eng):
+    """--engine vllm --max-context: the longest --max-model-len at which vLLM's pool serves --batch-size requests at
+    once. vLLM counts a request as cdiv(max_model_len, block_size) blocks (kv_cache_utils.py
+    get_max_concurrency_for_kv_cache_config), so L = (num_blocks // B) x block_size; the pool itself does not depend
+    on max_model_len here (the profiling run's tokens are --max-num-batched-tokens). -> (InferSetup, solution)."""
+    pool = vllm_kv_pool(model, inf, eng)
+    blocks = pool["num_blocks"] // inf.batch
+    if blocks == 0:
+        raise ValueError(f"nothing fits: vLLM's pool of {pool['num_blocks']:,} blocks is fewer than one per request "
+                         f"of --batch-size {inf.batch}")
+    n = blocks * pool["block_size"]
+    return replace(inf, context=n), {"name": f"max --max-model-len for {inf.batch:,} concurrent requests (vLLM's "
+                                             "pool)", "value": n}
+
+
+def llamacpp_infer_setup(args, inf, engine):
+    """--engine llama.cpp: the summed breakdown printed above llama.cpp's buffers uses its weights' width
+    (--gguf-type) and, when -ctk and -ctv agree, its cache type, so that the two sections price the same model."""
+    if engine != "llama.cpp":
+        return inf
+    if args.gguf_type is not None:
+        inf = replace(inf, bits_per_weight=float(llamacpp_weight_bits(args, inf)))
+    k, v = (kv_cache_dtype(raw or "f16", flag) for raw, flag in ((args.cache_type_k, "-ctk"),
+                                                                  (args.cache_type_v, "-ctv")))
+    return replace(inf, kv_dtype=k) if k == v else inf
+
+
+def serving_extras(args, model, inf, result, gpu_bytes, engine):
+    """--engine llama.cpp's buffers and the --speed / --sweep report, added to an inference result."""
+    ll = None
+    if engine == "llama.cpp":
+        if args.max_context:
+            raise ValueError("--max-context is for --engine sum; --engine llama.cpp prints its buffers for -c")
+        ll = build_llamacpp_setup(args, inf)
+        res = llamacpp_memory(model, inf, ll)
+        result["engine"] = res
+        result["assumptions"] += res.pop("assumptions")
+        if gpu_bytes is not None:
+            result["fits"] = res["gpu_bytes"] <= gpu_bytes
+    if not (args.speed or args.sweep):
+        return
+    if model is None:
+        raise ValueError("--speed / --sweep need a model (its tensors), not --params")
+    if inf.tp > 1 or inf.pp > 1:
+        raise ValueError("--speed / --sweep: tensor and pipeline parallelism are not modelled yet; drop -tp / -pp")
+    if model.is_mla or model.linear_layer_count():
+        raise ValueError("--speed / --sweep: MLA and delta-net layers' decode reads are not modelled yet")
+    dev = build_serve_device(args, inf)
+    held, prompt = inf.context, inf.prompt or inf.context
+    if ll is not None:
+        if ll.n_gpu_layers is not None and ll.n_gpu_layers <= model.num_layers or not ll.kv_offload:
+            raise ValueError("--speed / --sweep with layers or KV on the host (-ngl below all, -nkvo) are not "
+                             "modelled: host layers run at host speed")
+        bytes_per_value = result["engine"]["model_buffers"]["bytes_per_2d_value"]
+        held = result["engine"]["context_per_slot"]
+        prompt = inf.prompt or held
+
+        def kv_fn(b, t):
+            return sum(kv_cache_bytes(model, b, t, dtype)["total_bytes"] for dtype in (ll.type_k, ll.type_v)) / 2
+
+        def memory_fn(b):
+            return llamacpp_memory(model, inf, replace(ll, n_parallel=b, n_ctx=held * b))["gpu_bytes"]
+        batch = ll.n_parallel
+        capacity = ll.n_parallel
+        if gpu_bytes is not None:
+            capacity = _largest_fitting(lambda b: memory_fn(b) <= gpu_bytes, 1, SERVE_MAX_SWEEP_BATCH)
+    else:
+        bits = inf.bits_per_weight or WEIGHT_BITS[inf.weight_dtype]
+        bytes_per_value = float(bits) / 8
+
+        def kv_fn(b, t):
+            return kv_cache_bytes(model, b, t, inf.kv_dtype, inf.tp, inf.kv_convention)["total_bytes"]
+        batch = inf.batch
+        if engine == "vllm":
+            pool = result["engine"]
+
+            def memory_fn(b):
+                return pool["terms"]["weights"] + kv_fn(b, held)
+            capacity = min(int(pool["kv_tokens"] // held), pool["max_num_seqs"])
+        else:
+            def memory_fn(b):
+                return inference_memory(model, replace(inf, batch=b))["per_gpu"]["total"]
+            capacity = inf.batch
+            if gpu_bytes is not None:
+                capacity = _largest_fitting(lambda b: memory_fn(b) <= gpu_bytes, 1, SERVE_MAX_SWEEP_BATCH)
+    if args.sweep and capacity < 1:
+        raise ValueError(f"--sweep: not one sequence of {held:,} tokens fits the memory given")
+    speed = serving_speed(model, dev, bytes_per_value, kv_fn, memory_fn, batch=batch, held=held, prompt=prompt,
+                          capacity=capacity, sweep=args.sweep)
+    result["speed"] = speed
+    result["assumptions"] += speed.pop("assumptions")
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -5314,7 +6019,12 @@ def render_text(result):
             lines[-1] = lines[-1].replace("all layers", "attention layers")
             lines.append(f"  {kv['note']}")
     if result.get("engine"):
-        lines += render_vllm(result["engine"])
+        lines += render_llamacpp(result["engine"]) if result["engine"]["engine"] == "llama.cpp" else \
+            render_vllm(result["engine"])
+        if result["engine"]["engine"] == "llama.cpp" and "gpu_memory_bytes" in result:
+            lines.append(f"  -> {'fits' if result['fits'] else 'does NOT fit'} in {_size(result['gpu_memory_bytes'])}")
+    if result.get("speed"):
+        lines += render_speed(result["speed"])
     if result.get("solution"):
         sol = result["solution"]
         lines.append(f"solution: {sol['name']} = {sol['value']:,} (total {_size(sol['total_bytes'])})")
@@ -5605,7 +6315,8 @@ def build_parser():
     i.add_argument("--prefill-chunk", help="tokens per prefill step (default whole prompt)")
     e = p.add_argument_group("serving engine (--infer --engine vllm: the KV pool as vLLM sizes it)")
     e.add_argument("--engine", help=f"one of {', '.join(ENGINES)}: sum = weights + KV cache of --batch-size "
-                                    "sequences + allowances (default); vllm = the pages vLLM allocates")
+                                    "sequences + allowances (default); vllm = the pages vLLM allocates; llama.cpp "
+                                    "= the buffers llama.cpp logs (its flags below)")
     e.add_argument("--gpu-memory-utilization", metavar="F",
                    help=f"vLLM's share of --gpu-memory (default {VLLM_GPU_MEMORY_UTILIZATION})")
     e.add_argument("--block-size", metavar="N", help=f"vLLM's tokens per KV page (default {VLLM_BLOCK_SIZE})")
@@ -5622,6 +6333,7 @@ def build_parser():
     e.add_argument("--kv-cache-memory-bytes", metavar="SIZE",
                    help="vLLM's own flag: the KV pool itself (e.g. from its log's \"Available KV cache memory\"); "
                         "no budget is computed")
+    add_serving_arguments(p)
     add_precision_mode_arguments(p)
     add_lora_arguments(p)
     add_timeline_arguments(p)
@@ -6201,9 +6913,13 @@ def compute(args):
         stray = [flag for dest, flag in VLLM_ONLY_FLAGS.items() if getattr(args, dest) is not None]
         if stray:
             raise ValueError(f"{stray[0]} is for --engine vllm")
+    check_serving_flags(args, engine)
     if args.infer:
         inf, infer_notes = build_infer_setup(args, model)
-        if args.max_context:
+        inf = llamacpp_infer_setup(args, inf, engine)
+        if args.max_context and engine == "vllm":  # the longest --max-model-len at --batch-size requests
+            inf, result["solution"] = vllm_max_model_len(model, inf, build_vllm_setup(args, gpu_bytes))
+        elif args.max_context:
             n = max_inference_context(model, inf, gpu_bytes)
             if n == 0:
                 raise ValueError("nothing fits: even a 1-token context exceeds --gpu-memory")
@@ -6212,13 +6928,12 @@ def compute(args):
         result.update(mode="inference", **inference_memory(model, inf))
         result["assumptions"][:0] = infer_notes
         if engine == "vllm":
-            if args.max_context:
-                raise ValueError("--max-context is for --engine sum; --engine vllm prints the KV pool in tokens")
             pool = vllm_kv_pool(model, inf, build_vllm_setup(args, gpu_bytes))
             result["engine"] = pool
             result["assumptions"] += pool.pop("assumptions")
             # the verdict is vLLM's: it starts only when one request of max_model_len tokens fits the pool
             result["fits"] = pool["fits_one_request"]
+        serving_extras(args, model, inf, result, gpu_bytes, engine)
     else:
         lora = build_lora_setup(args)
         setup = build_train_setup(args, model)
@@ -6327,7 +7042,10 @@ def main(argv=None):
         print(render_text(result))
     if args.plot:
         try:
-            plot_breakdown(result, args.plot)
+            if result.get("speed", {}).get("sweep"):
+                plot_sweep(result["speed"], args.plot)
+            else:
+                plot_breakdown(result, args.plot)
         except (OSError, ValueError) as exc:
             print(f"{PROG}: error: --plot {args.plot}: {str(exc).splitlines()[0]}", file=sys.stderr)
             return 2

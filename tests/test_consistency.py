@@ -232,6 +232,8 @@ SHARED_FLAG_MEANINGS = {
     "--gpu": "an accelerator of the shared block's GPU_CATALOGUE (h100-sxm, mi300x, ...; datasheet sources): flops "
              "its peak FLOP/s and bandwidth, mem its memory, peaks and links",
     "--peak-tflops": "dense peak TFLOP/s per GPU, overriding the --gpu table's",
+    "--bandwidth": "memory bandwidth of an inference roofline, e.g. 3.35TB/s or 3350GB/s (a plain number: GB/s), "
+                   "overriding the --gpu table's",
     "--recompute": "activation recomputation: none, selective (attention) or full",
     "--seed": "random seed (quantization --measure, scaling-law bootstrap)",
     "--infer": "an inference workload instead of training (flops: one forward pass over every token, the cookbook "
