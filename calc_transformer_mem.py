@@ -4931,16 +4931,93 @@ def vllm_refusal(model, inf):
     """The layouts whose pages this planner does not reproduce yet, as one line (None when it does)."""
     if model is None:
         return "--engine vllm needs a model (its KV pages), not --params"
-    if model.is_mla:
-        return "--engine vllm: MLA pages (vLLM's MLA backends) are not modelled yet; use --engine sum"
-    if any(model.layer_attention(i) != "full" for i in range(model.num_layers)):
-        return ("--engine vllm: sliding-window layers go to vLLM's hybrid KV-cache groups, which are not modelled "
-                "yet; use --engine sum")
+    if any(model.layer_is_linear(i) for i in range(model.num_layers)):
+        return ("--engine vllm: linear-attention / SSM layers (vLLM's Mamba-style state pages) are not modelled yet; "
+                "use --engine sum")
     if inf.pp > 1:
         return "--engine vllm: pipeline parallelism (the pool of the most loaded stage) is not modelled yet; drop -pp"
     if inf.kv_dtype not in ("fp16", "bf16", "fp32", "fp8"):
         return f"--engine vllm: --kv-dtype {inf.kv_dtype} is not a vLLM KV-cache type (auto, fp8, fp8_e4m3, fp8_e5m2)"
     return None
+
+
+def _cdiv(a, b):
+    return -(-a // b)
+
+
+def vllm_kv_groups(model, inf, block_size):
+    """vLLM's KV-cache groups for this model (vllm/v1/core/kv_cache_utils.py get_kv_cache_groups, hybrid KV-cache
+    manager on, its default), as {"kind", "span", "block_size", "layers"} dicts, and the page bytes of one layer.
+
+    Each attention layer has a spec: full attention (FullAttentionSpec, MLA's MLAAttentionSpec: one latent row of
+    kv_lora_rank + qk_rope_head_dim per token), a sliding window (SlidingWindowSpec) or Llama 4's chunks
+    (ChunkedLocalAttentionSpec); its page is block_size tokens of that layer's K and V rows on one TP rank.
+    * every layer the same spec, or every layer full attention: one group (UniformTypeKVCacheSpecs when the pages
+      differ);
+    * several kinds (gpt-oss, Gemma 2/3, Llama 4): the pages are unified by multiplying the smaller ones' block
+      size (unify_kv_cache_spec_page_size; vLLM refuses when they do not divide), then each kind's layers are split
+      into groups of group_size layers, group_size the fewest layers of a kind, or the most when the most is under
+      1.5 x the fewest (_get_kv_cache_groups_uniform_page_size)."""
+    specs = []
+    for i in range(model.num_layers):
+        row = kv_cache_bytes(model, 1, 1, inf.kv_dtype, inf.tp, layers={i})["total_bytes"]  # one token, layer i
+        if model.layer_attention(i) == "sliding":
+            kind = ("chunked" if model.attention_chunked else "sliding", model.sliding_window)
+        else:
+            kind = ("full", 0)
+        specs.append((kind, row))
+    kinds = {}
+    for i, (kind, row) in enumerate(specs):
+        kinds.setdefault(kind, []).append(i)
+    if len(kinds) == 1 or all(kind[0] == "full" for kind in kinds):
+        pages = [row * block_size for _, row in specs]
+        kind = next(iter(kinds))
+        group = {"kind": kind[0], "span": kind[1], "block_size": block_size, "layers": list(range(model.num_layers))}
+        return [group], pages, True
+    page = max(row for _, row in specs) * block_size
+    groups = []
+    for (kind, span), layers in kinds.items():
+        row = specs[layers[0]][1]
+        if any(specs[i][1] != row for i in layers) or page % (row * block_size):
+            raise ValueError("--engine vllm: this model's layers have pages vLLM cannot unify (vLLM raises "
+                             "NotImplementedError too); use --engine sum")
+        groups.append({"kind": kind, "span": span, "block_size": block_size * (page // (row * block_size)),
+                       "layers": layers})
+    fewest = min(len(g["layers"]) for g in groups)
+    most = max(len(g["layers"]) for g in groups)
+    group_size = most if most < 1.5 * fewest else fewest
+    split = []
+    for g in groups:
+        n = _cdiv(len(g["layers"]), group_size)
+        split += [dict(g, layers=g["layers"][k::n]) for k in range(n)]
+    return split, [page] * model.num_layers, False
+
+
+def vllm_request_bytes(group, page, max_model_len, batched):
+    """One request's most pages of one layer of a group, in bytes (vllm/v1/kv_cache_interface.py
+    max_memory_usage_bytes): full attention every token; a window its last window - 1 tokens plus a chunked
+    prefill's batch, and one page more for a window that starts mid-page; Llama 4's chunks one chunk plus the
+    batch; never more than max_model_len tokens."""
+    bs = group["block_size"]
+    if group["kind"] == "full":
+        return _cdiv(max_model_len, bs) * page
+    if group["kind"] == "sliding":
+        return (_cdiv(min(group["span"] - 1 + batched, max_model_len), bs) + 1) * page
+    return _cdiv(min(group["span"] + batched, max_model_len), bs) * page
+
+
+def vllm_blocks_per_request(groups, pages, uniform, max_model_len, batched):
+    """(blocks one request needs, bytes it needs) under vLLM's accounting: get_max_concurrency_for_kv_cache_config
+    and _max_memory_usage_bytes_from_groups (the start-up check)."""
+    if uniform:  # one group: each layer's own pages, num_blocks counted against their sum
+        g = groups[0]
+        needed = sum(vllm_request_bytes(g, page, max_model_len, batched) for page in pages)
+        return _cdiv(needed, sum(pages)), needed
+    group_size = max(len(g["layers"]) for g in groups)
+    page = pages[0]
+    per_layer = sum(vllm_request_bytes(g, page, max_model_len, batched) for g in groups)
+    return _cdiv(group_size * per_layer, page * group_size), \
+        group_size * page * sum(_cdiv(vllm_request_bytes(g, page, max_model_len, batched), page) for g in groups)
 
 
 def vllm_kv_pool(model, inf, eng):
@@ -4950,11 +5027,10 @@ def vllm_kv_pool(model, inf, eng):
     if refusal:
         raise ValueError(refusal)
     kv = kv_cache_bytes(model, 1, 1, inf.kv_dtype, inf.tp)
-    per_layer_token = kv["bytes_per_token"] // model.num_layers   # uniform: every layer is full attention
-    page_bytes = eng.block_size * per_layer_token
     large = eng.gpu_bytes >= VLLM_LARGE_GPU
     batched = eng.max_num_batched_tokens or VLLM_SERVE_DEFAULTS[large][0]
     seqs = eng.max_num_seqs or VLLM_SERVE_DEFAULTS[large][1]
+    groups, pages, uniform = vllm_kv_groups(model, inf, eng.block_size)
     bits = WEIGHT_BITS[inf.weight_dtype] if not inf.bits_per_weight else inf.bits_per_weight
     from fractions import Fraction
     weights = int(weight_bytes(model, Fraction(bits).limit_denominator(10**6), inf.tp, 1))
@@ -4978,24 +5054,44 @@ def vllm_kv_pool(model, inf, eng):
                              f"{_size(eng.gpu_bytes)} = {_size(budget)} is less than weights + non-torch memory + "
                              "activation peak + CUDA graphs; raise --gpu-memory-utilization, use more -tp or smaller "
                              "weights")
-    num_blocks = available // page_bytes // model.num_layers
-    tokens = num_blocks * eng.block_size
+    if uniform:
+        num_blocks = available // sum(pages)
+        pool_bytes = num_blocks * sum(pages)
+        tokens = num_blocks * eng.block_size
+        group_size = model.num_layers
+    else:
+        group_size = max(len(g["layers"]) for g in groups)
+        num_blocks = available // pages[0] // group_size
+        pool_bytes = num_blocks * pages[0] * group_size
+        # _report_kv_cache_config: the blocks shared out among the groups, at the smallest block size
+        tokens = num_blocks // len(groups) * min(g["block_size"] for g in groups)
+    per_request, needed = vllm_blocks_per_request(groups, pages, uniform, inf.context, batched)
     return {"engine": "vllm", "budget_bytes": budget, "terms": terms, "available_kv_bytes": available,
-            "bytes_per_token": kv["bytes_per_token"], "page_bytes": page_bytes, "block_size": eng.block_size,
+            "bytes_per_token": kv["bytes_per_token"], "page_bytes": pages[0], "block_size": eng.block_size,
             "num_layers": model.num_layers, "num_blocks": num_blocks, "kv_tokens": tokens,
-            "kv_pool_bytes": num_blocks * page_bytes * model.num_layers, "max_model_len": inf.context,
-            "max_concurrency": tokens / inf.context, "max_num_batched_tokens": batched, "max_num_seqs": seqs,
+            "kv_pool_bytes": pool_bytes, "max_model_len": inf.context,
+            "groups": [{"kind": g["kind"], "span": g["span"], "block_size": g["block_size"],
+                        "layers": len(g["layers"])} for g in groups],
+            "group_size": group_size, "blocks_per_request": per_request, "needed_bytes_one_request": needed,
+            "max_concurrency": num_blocks / per_request, "max_num_batched_tokens": batched, "max_num_seqs": seqs,
             "gpu_memory_utilization": eng.gpu_memory_utilization, "gpu_bytes": eng.gpu_bytes,
-            "fits_one_request": tokens >= inf.context,
-            "assumptions": _vllm_assumptions(eng, inf, batched, seqs)}
+            "fits_one_request": needed <= available,
+            "assumptions": _vllm_assumptions(eng, inf, batched, seqs, hybrid=not uniform)}
 
 
-def _vllm_assumptions(eng, inf, batched, seqs):
+def _vllm_assumptions(eng, inf, batched, seqs, hybrid=False):
+    pages = []
+    if hybrid:
+        pages.append("vLLM's hybrid KV-cache manager (its default): layers grouped by kind, a window's request "
+                     f"holds its last window - 1 tokens plus --max-num-batched-tokens {batched:,} and one page, a "
+                     "chunk one chunk plus that batch (kv_cache_interface.py max_memory_usage_bytes); 'GPU KV cache "
+                     "size' as kv_cache_utils.py _report_kv_cache_config logs it: blocks // groups x block_size, "
+                     "the tokens of one group, not of a request")
     if eng.kv_cache_memory_bytes is not None:
-        return [f"vLLM: the KV pool is --kv-cache-memory-bytes {_size(eng.kv_cache_memory_bytes)} (no profiling "
+        return pages + [f"vLLM: the KV pool is --kv-cache-memory-bytes {_size(eng.kv_cache_memory_bytes)} (no profiling "
                 "budget); pages of --block-size tokens per layer, num_blocks = pool // page // layers "
                 "(vllm/v1/core/kv_cache_utils.py get_num_blocks)"]
-    out = [f"vLLM budget: --gpu-memory-utilization {eng.gpu_memory_utilization:g} x --gpu-memory, minus weights "
+    out = pages + [f"vLLM budget: --gpu-memory-utilization {eng.gpu_memory_utilization:g} x --gpu-memory, minus weights "
            "(exact), non-torch memory, the profiling run's activation peak and CUDA graphs "
            "(vllm/v1/worker/gpu_worker.py determine_available_memory; vllm PR #10511)",
            f"non-torch memory {_size(eng.non_torch_bytes)} (" + ("--non-torch-memory" if eng.non_torch_bytes !=
@@ -5616,17 +5712,31 @@ def build_serve_device(args, inf):
 
 def vllm_max_model_len(model, inf, eng):
     """--engine vllm --max-context: the longest --max-model-len at which vLLM's pool serves --batch-size requests at
-    once. vLLM counts a request as cdiv(max_model_len, block_size) blocks (kv_cache_utils.py
-    get_max_concurrency_for_kv_cache_config), so L = (num_blocks // B) x block_size; the pool itself does not depend
-    on max_model_len here (the profiling run's tokens are --max-num-batched-tokens). -> (InferSetup, solution)."""
+    once: the largest L with B x (blocks one request of L tokens needs) <= num_blocks, the accounting of
+    kv_cache_utils.py get_max_concurrency_for_kv_cache_config (full attention: cdiv(L, block_size) blocks, so
+    L = (num_blocks // B) x block_size; windows and chunks add blocks that stop growing with L).  The pool itself does
+    not depend on max_model_len here (the profiling run's tokens are --max-num-batched-tokens).
+    -> (InferSetup, solution)."""
     pool = vllm_kv_pool(model, inf, eng)
-    blocks = pool["num_blocks"] // inf.batch
-    if blocks == 0:
-        raise ValueError(f"nothing fits: vLLM's pool of {pool['num_blocks']:,} blocks is fewer than one per request "
-                         f"of --batch-size {inf.batch}")
-    n = blocks * pool["block_size"]
-    return replace(inf, context=n), {"name": f"max --max-model-len for {inf.batch:,} concurrent requests (vLLM's "
-                                             "pool)", "value": n}
+    groups, pages, uniform = vllm_kv_groups(model, inf, eng.block_size)
+    batched = pool["max_num_batched_tokens"]
+
+    def fits(length):
+        return inf.batch * vllm_blocks_per_request(groups, pages, uniform, length, batched)[0] <= pool["num_blocks"]
+
+    if not fits(1):
+        raise ValueError(f"nothing fits: vLLM's pool of {pool['num_blocks']:,} blocks is fewer than one request of "
+                         f"one token needs, times --batch-size {inf.batch}")
+    ceiling = 2**40
+    if fits(ceiling):
+        raise ValueError("--max-context: every layer of this model holds a window or a chunk, so vLLM's pool does not "
+                         "limit the request length; give --max-model-len and read the concurrency")
+    low, high = 1, ceiling
+    while high - low > 1:  # fits(low) and not fits(high)
+        mid = (low + high) // 2
+        low, high = (mid, high) if fits(mid) else (low, mid)
+    return replace(inf, context=low), {"name": f"max --max-model-len for {inf.batch:,} concurrent requests (vLLM's "
+                                               "pool)", "value": low}
 
 
 def llamacpp_infer_setup(args, inf, engine):
@@ -6089,15 +6199,25 @@ def render_vllm(pool):
             lines.append(f"  - {labels[key]:<34}{gib(value):>10,.2f} GiB")
     lines.append(f"  Available KV cache memory: {gib(pool['available_kv_bytes']):,.2f} GiB "
                  f"({gb(pool['available_kv_bytes']):,.2f} GB)")
-    lines.append(f"  page: {pool['block_size']} tokens x {pool['page_bytes'] // pool['block_size']:,} B per token "
-                 f"and layer = {pool['page_bytes']:,} B; # GPU blocks: {pool['num_blocks']:,} "
-                 f"(per layer, {pool['num_layers']} layers)")
+    groups = pool["groups"]
+    if len(groups) == 1:
+        lines.append(f"  page: {pool['block_size']} tokens of one layer = {pool['page_bytes']:,} B; # GPU blocks: "
+                     f"{pool['num_blocks']:,} (each holds a page of every one of the {pool['num_layers']} layers)")
+    else:
+        kinds = {}
+        for g in groups:
+            label = "full" if g["kind"] == "full" else f"{g['kind']} {g['span']:,}"
+            kinds[label] = kinds.get(label, 0) + 1
+        lines.append(f"  hybrid KV-cache manager: {len(groups)} groups of {pool['group_size']} layers ("
+                     + ", ".join(f"{label}: {n} group{'s' if n > 1 else ''}" for label, n in kinds.items())
+                     + f"); page {pool['page_bytes']:,} B; # GPU blocks: {pool['num_blocks']:,}, shared by the groups")
     lines.append(f"  GPU KV cache size: {pool['kv_tokens']:,} tokens")
     lines.append(f"  Maximum concurrency for {pool['max_model_len']:,} tokens per request: "
-                 f"{pool['max_concurrency']:.2f}x")
+                 f"{pool['max_concurrency']:.2f}x ({pool['blocks_per_request']:,} blocks a request)")
     if not pool["fits_one_request"]:
         lines.append(f"  -> does NOT start: one request of --max-model-len {pool['max_model_len']:,} tokens needs "
-                     f"more than the {pool['kv_tokens']:,} the pool holds")
+                     f"{gib(pool['needed_bytes_one_request']):,.2f} GiB of KV cache, more than the "
+                     f"{gib(pool['available_kv_bytes']):,.2f} GiB available")
     return lines
 
 
@@ -6839,8 +6959,9 @@ def build_vllm_setup(args, gpu_bytes):
         raise ValueError("--engine vllm needs --gpu-memory (vLLM's budget is a share of it) or "
                          "--kv-cache-memory-bytes")
     if pool is not None:
+        # --max-num-batched-tokens also sizes a window's pages (a chunked prefill's batch), so it stays
         budget_flags = [flag for dest, flag in VLLM_ONLY_FLAGS.items() if dest not in ("block_size",
-                        "kv_cache_memory_bytes") and getattr(args, dest) is not None]
+                        "kv_cache_memory_bytes", "max_num_batched_tokens") and getattr(args, dest) is not None]
         if budget_flags:
             raise ValueError(f"{budget_flags[0]} sizes vLLM's budget, which --kv-cache-memory-bytes replaces")
     utilization = VLLM_GPU_MEMORY_UTILIZATION
@@ -6896,7 +7017,8 @@ def compute(args):
                                "give --gpu-memory for the exact figure)"))
             notes = notes + [warnings_gpu]
             warnings.append(f"{PROG}: note: {warnings_gpu}")
-    if (args.max_micro_batch or args.max_context or args.search) and gpu_bytes is None:
+    vllm_pool_given = args.engine == "vllm" and args.kv_cache_memory_bytes is not None  # the pool, not a GPU
+    if (args.max_micro_batch or args.max_context or args.search) and gpu_bytes is None and not vllm_pool_given:
         raise ValueError("--max-micro-batch, --max-context and --search need --gpu-memory")
     if sum(map(bool, (args.max_micro_batch, args.max_context, args.search))) > 1:
         raise ValueError("give one of --max-micro-batch, --max-context, --search")
