@@ -5860,6 +5860,53 @@ def max_inference_context(model, inf, gpu_bytes, limit=1 << 24):
     return _largest_fitting(fits, 1, limit)
 
 
+def _inference_fits(model, inf, gpu_bytes, engine, args):
+    """Whether an inference setup fits: vLLM's verdict (--engine vllm: one request of --max-model-len fits its
+    pool, and --batch-size of them at once), llama.cpp's GPU buffers, else the summed per-GPU total."""
+    if engine == "vllm":
+        pool = vllm_kv_pool(model, inf, build_vllm_setup(args, gpu_bytes))
+        return pool["fits_one_request"] and pool["max_concurrency"] >= inf.batch
+    if engine == "llama.cpp":
+        return llamacpp_memory(model, inf, build_llamacpp_setup(args, inf))["gpu_bytes"] <= gpu_bytes
+    return inference_memory(model, inf)["per_gpu"]["total"] <= gpu_bytes
+
+
+def max_inference_batch(model, inf, gpu_bytes, engine, args, limit=1 << 20):
+    """--max-batch-size: the most concurrent sequences of --context tokens that fit (weights once, KV cache and
+    prefill logits per sequence).  -> (InferSetup, solution)."""
+    if engine == "llama.cpp":
+        raise ValueError("--max-batch-size: llama.cpp's slots are -np with -c shared among them; vary -np instead")
+    b = _largest_fitting(lambda n: _inference_fits(model, replace(inf, batch=n), gpu_bytes, engine, args), 1, limit)
+    if b == 0:
+        raise ValueError(f"nothing fits: even one sequence of {inf.context:,} tokens exceeds --gpu-memory")
+    return replace(inf, batch=b), {"name": f"max --batch-size at {inf.context:,} tokens of context", "value": b}
+
+
+MIN_TP_CANDIDATES = (1, 2, 4, 8, 16, 32, 64)
+
+
+def min_inference_tp(model, inf, gpu_bytes, engine, args):
+    """--min-tp: the smallest tensor-parallel size among 1, 2, 4 ... 64 that the model's heads allow (the KV heads
+    split evenly or replicate evenly, as the per-rank KV cache requires) at which every GPU fits.
+    -> (InferSetup, solution)."""
+    if inf.pp > 1:
+        raise ValueError("--min-tp searches tensor parallelism with one pipeline stage; drop -pp")
+    tried = []
+    for tp in MIN_TP_CANDIDATES:
+        if model.num_attention_heads % tp or (not model.is_mla and model.kv_heads % tp and tp % model.kv_heads):
+            continue
+        candidate = replace(inf, tp=tp)
+        try:
+            ok = _inference_fits(model, candidate, gpu_bytes, engine, args)
+        except ValueError:  # vLLM: nothing left for the KV cache at this tp
+            ok = False
+        tried.append(tp)
+        if ok:
+            return candidate, {"name": "smallest -tp that fits", "value": tp}
+    raise ValueError(f"nothing fits: no tensor-parallel size the heads allow ({', '.join(map(str, tried))}) fits "
+                     "--gpu-memory; use -pp, smaller weights (--bits-per-weight) or a bigger GPU")
+
+
 def _divisors(n):
     small = [d for d in range(1, math.isqrt(n) + 1) if n % d == 0]
     return sorted(set(small + [n // d for d in small]))
@@ -6484,6 +6531,10 @@ def build_parser():
                                                  f"for --predict-step / --search (default {DEFAULT_STEP_GPU})")
     o.add_argument("--max-micro-batch", action="store_true", help="largest micro-batch that fits --gpu-memory")
     o.add_argument("--max-context", action="store_true", help="longest sequence / context that fits --gpu-memory")
+    o.add_argument("--max-batch-size", action="store_true", help="--infer: most concurrent sequences (--batch-size) "
+                                                               "of --context tokens that fit --gpu-memory")
+    o.add_argument("--min-tp", action="store_true", help="--infer: smallest tensor-parallel size (1, 2, 4, ... 64) at "
+                                                       "which every GPU fits --gpu-memory")
     o.add_argument("--search", action="store_true", help="search (tp, pp, dp, zero, recompute, mb) for --num-gpus")
     o.add_argument("--top", help="rows --search prints (default 10; 0 = all)")
     o.add_argument("--explain", action="store_true", help="list every activation tensor saved per layer")
@@ -6941,7 +6992,8 @@ TRAIN_ONLY_FLAGS = {
 INFER_ONLY_FLAGS = {
     "batch_size": "--batch-size", "context": "--context", "weight_dtype": "--weight-dtype",
     "bits_per_weight": "--bits-per-weight", "kv_dtype": "--kv-dtype", "kv_cache": "--kv-cache",
-    "prefill_chunk": "--prefill-chunk", "output_tokens": "-o/--output-tokens", "engine": "--engine"}
+    "prefill_chunk": "--prefill-chunk", "output_tokens": "-o/--output-tokens", "engine": "--engine",
+    "max_batch_size": "--max-batch-size", "min_tp": "--min-tp"}
 # Flags only --engine vllm reads
 VLLM_ONLY_FLAGS = {
     "gpu_memory_utilization": "--gpu-memory-utilization", "block_size": "--block-size",
@@ -7018,14 +7070,17 @@ def compute(args):
             notes = notes + [warnings_gpu]
             warnings.append(f"{PROG}: note: {warnings_gpu}")
     vllm_pool_given = args.engine == "vllm" and args.kv_cache_memory_bytes is not None  # the pool, not a GPU
-    if (args.max_micro_batch or args.max_context or args.search) and gpu_bytes is None and not vllm_pool_given:
-        raise ValueError("--max-micro-batch, --max-context and --search need --gpu-memory")
-    if sum(map(bool, (args.max_micro_batch, args.max_context, args.search))) > 1:
-        raise ValueError("give one of --max-micro-batch, --max-context, --search")
+    solvers = (args.max_micro_batch, args.max_context, args.search, args.max_batch_size, args.min_tp)
+    if any(solvers) and gpu_bytes is None and not vllm_pool_given:
+        raise ValueError("--max-micro-batch, --max-context, --max-batch-size, --min-tp and --search need --gpu-memory "
+                         "(or --gpu)")
+    if sum(map(bool, solvers)) > 1:
+        raise ValueError("give one of --max-micro-batch, --max-context, --max-batch-size, --min-tp, --search")
     if not args.infer:
         check_step_flags(args, model)
-    if (args.search or args.max_micro_batch or args.max_context or args.explain) and model is None:
-        raise ValueError("--search, --max-micro-batch, --max-context and --explain need a model, not --params")
+    if (any(solvers) or args.explain) and model is None:
+        raise ValueError("--search, --max-micro-batch, --max-context, --max-batch-size, --min-tp and --explain need a "
+                         "model, not --params")
     params = count_params(model) if model is not None else {"total": parse_count(args.params, "--params")}
     result = {"model": asdict(model) if model is not None else None, "params": params, "notes": notes}
     engine = args.engine or "sum"
@@ -7047,6 +7102,10 @@ def compute(args):
                 raise ValueError("nothing fits: even a 1-token context exceeds --gpu-memory")
             inf = replace(inf, context=n)
             result["solution"] = {"name": "max context", "value": n}
+        elif args.max_batch_size:
+            inf, result["solution"] = max_inference_batch(model, inf, gpu_bytes, engine, args)
+        elif args.min_tp:
+            inf, result["solution"] = min_inference_tp(model, inf, gpu_bytes, engine, args)
         result.update(mode="inference", **inference_memory(model, inf))
         result["assumptions"][:0] = infer_notes
         if engine == "vllm":

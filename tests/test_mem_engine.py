@@ -257,3 +257,51 @@ def test_max_context_of_a_sliding_only_model_is_refused_as_unbounded():
     err = refused(["-p", "mistral-7b", "--infer", "--engine", "vllm", "--kv-cache-memory-bytes", "10GiB",
                    "--max-context"])
     assert "window" in err
+
+
+# --- the solvers: most concurrent sequences, smallest tensor parallelism ------------------------------------------
+
+def test_max_batch_size_under_vllm_is_the_pool_over_one_requests_blocks():
+    # Llama-3-8B, a 10 GiB pool: a block is a 16-token page of each of the 32 layers, 16 x 8 x 128 x 2 x 2 x 32 =
+    # 2 MiB, so 5,120 blocks; a request of 8,192 tokens needs 512 of them: 10 requests at once, not 11.
+    status, out, err = call_main(mem, ["-p", "llama-3-8b", "--infer", "--engine", "vllm", "--max-model-len", "8192",
+                                       "--kv-cache-memory-bytes", "10GiB", "--max-batch-size", "--json"])
+    assert status == 0, err
+    result = json.loads(out)
+    assert result["solution"]["value"] == 5120 // 512 == 10
+    assert result["engine"]["num_blocks"] == 10 * GIB // (2 * 2**20)
+
+
+def test_max_batch_size_is_the_last_batch_that_fits():
+    # the summed breakdown: the solver's batch fits --gpu-memory and one more sequence does not
+    argv = ["-p", "llama-3-8b", "--infer", "--context", "8192", "--gpu-memory", "80GiB", "--json"]
+    status, out, err = call_main(mem, argv + ["--max-batch-size"])
+    assert status == 0, err
+    b = json.loads(out)["solution"]["value"]
+    totals = []
+    for batch in (b, b + 1):
+        status, out, err = call_main(mem, argv + ["--batch-size", str(batch)])
+        totals.append(json.loads(out)["per_gpu"]["total"])
+    assert totals[0] <= 80 * GIB < totals[1]
+    # and by hand, the KV cache alone bounds it: (80 GiB - 16-bit weights) / (8,192 x 131,072 B per token) = 62.5
+    assert b <= (80 * GIB - 8_030_261_248 * 2) // (8192 * 32 * 8 * 128 * 2 * 2)
+
+
+def test_min_tp_for_llama_3_70b_at_32k_times_8():
+    # Llama-3-70B in bf16 (70,553,706,496 parameters) with 8 sequences of 32,768 tokens on 80 GiB GPUs.  By hand:
+    # at -tp 2 each GPU holds 65.7 GiB of weights and 40 GiB of KV cache (80 layers x 4 KV heads x 128 x 2 x 2 B x
+    # 262,144 tokens): more than 80 GiB before any activation; at -tp 4, 32.9 + 20 GiB, 27 GiB left for the prefill
+    # workspace and allowances.
+    assert 70_553_706_496 * 2 // 2 + 80 * 4 * 128 * 2 * 2 * 262144 > 80 * GIB
+    assert 70_553_706_496 * 2 // 4 + 80 * 2 * 128 * 2 * 2 * 262144 < 60 * GIB
+    status, out, err = call_main(mem, ["-p", "llama-3-70b", "--infer", "--context", "32768", "--batch-size", "8",
+                                       "--gpu-memory", "80GiB", "--min-tp", "--json"])
+    assert status == 0, err
+    result = json.loads(out)
+    assert result["solution"]["value"] == 4 and result["per_gpu"]["total"] <= 80 * GIB
+
+
+def test_min_tp_refuses_in_one_line_when_nothing_fits():
+    err = refused(["-p", "llama-3.1-405b", "--infer", "--context", "131072", "--batch-size", "64",
+                   "--gpu-memory", "24GiB", "--min-tp"])
+    assert "nothing fits" in err and "tensor-parallel" in err
