@@ -100,7 +100,9 @@ field of the block's ``Model`` (``num_layers``, ``hidden_size``, ``top_k``, ``fi
 {``name``, ``kind`` ("gguf", "gpu", "float"),
 ``format_bpw`` (float, the block layout), ``file_bpw`` (float, whole file), ``bytes`` (int), ``gb``, ``gib``,
 ``reduction_vs_fp16`` (float, fp16 bytes / bytes), ``load_bytes`` (int), ``serve_bytes`` (int or null),
-``fits`` (list of GPU names that hold ``serve_bytes``, or ``load_bytes`` if no KV), ``quality`` ({``metric``,
+``fits`` (the shared GPU catalogue's keys that hold ``serve_bytes``, or ``load_bytes`` if no KV, smallest
+memory first, TPUs left out), with ``--gpu``/``--gpu-memory`` ``fits_target`` (bool) and a top-level ``target``
+({``name``, ``bytes``, ``need``, ``largest_fitting``, ``fitting``, ``formats``}), ``quality`` ({``metric``,
 ``value``, ``model``, ``source``} or null), ``notes`` (list of strings), and by kind: GGUF ``tensor_types``
 ({type: count}; null in parameter-count mode) and ``tensor_bytes`` (tensor data without metadata; architecture
 mode); "gpu" and "float" ``description`` and ``source`` (the layout and where it is defined) and
@@ -2818,6 +2820,13 @@ GPU_CATALOGUE = {
     "rtx-3090": _mb_gpu("NVIDIA GeForce RTX 3090", 24, 936, fp32=35.6, bf16=71.0, fp16=71.0,
                         source="NVIDIA Ampere GA102 whitepaper, Appendix A, as quoted (secondary): 35.6 FP32, 142 FP16 "
                                "tensor TFLOPS with FP16 accumulation, half with FP32 accumulation; 936 GB/s"),
+    # the 12 and 16 GB cards people run quantized models on: memory and bandwidth only (bus width x data rate)
+    "rtx-3060": _mb_gpu("NVIDIA GeForce RTX 3060 12GB", 12, 360,
+                        source="NVIDIA's GeForce RTX 30/40 spec table as printed by guru3d.com (secondary): 12 GB "
+                               "GDDR6, 192-bit, 360 GB/s (15 Gbps x 192 / 8)"),
+    "rtx-4060-ti-16gb": _mb_gpu("NVIDIA GeForce RTX 4060 Ti 16GB", 16, 288,
+                                source="NVIDIA's RTX 4060 Ti announcement as reported (secondary): 16 GB GDDR6, "
+                                       "128-bit, 288 GB/s (18 Gbps x 128 / 8)"),
     "rtx-4090": _mb_gpu("NVIDIA GeForce RTX 4090", 24, 1008, fp32=82.6, tf32=82.6, bf16=165.2, fp16=165.2, fp8=330.3,
                         int8=660.6,
                         source="NVIDIA Ada Lovelace architecture whitepaper v1.0, Appendix A (RTX 4090, FP32 "
@@ -2949,12 +2958,6 @@ FP4_BNB_MAGNITUDES = (0.0, 0.0625 / 12, 2 / 12, 3 / 12, 4 / 12, 6 / 12, 8 / 12, 
 # IQ4_NL levels (kvalues_iq4nl in ggml-common.h), multiplied by the block's fp16 d.
 IQ4_NL_LEVELS = (-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113)
 
-# Nominal memory of common accelerators (vendor spec sheets; the marketed "GB" of GPU DRAM are GiB).
-GPUS = [
-    ("RTX 3060 12GB", 12 * GIB), ("RTX 4060 Ti 16GB", 16 * GIB), ("RTX 4090 24GB", 24 * GIB),
-    ("L4 24GB", 24 * GIB), ("RTX 5090 32GB", 32 * GIB), ("A100 40GB", 40 * GIB), ("L40S 48GB", 48 * GIB),
-    ("A100 80GB", 80 * GIB), ("H100 80GB", 80 * GIB), ("MI300X 192GB", 192 * GIB),
-]
 
 # ----------------------------------------------------------------------------------------------------------------
 # Published quality numbers
@@ -3625,6 +3628,8 @@ class Options:
     imatrix: bool = False
     old_q2k: bool = False
     gguf_kv_bytes: int | None = None
+    target_bytes: int | None = None   # --gpu-memory, or --gpu's memory: the memory a format must fit
+    target_name: str | None = None
 
 
 DEFAULT_FORMATS = ["fp16", "fp8", "int8", "nf4", "nf4-dq", "gptq", "awq", "hqq", "mxfp4", "nvfp4",
@@ -3776,7 +3781,30 @@ def size_gpu(m: Model, tensors: list[GgufTensor], fmt: GpuFormat, opts: Options)
 
 
 def fits(need: int) -> list:
-    return [name for name, capacity in GPUS if need <= capacity]
+    """The shared catalogue's GPUs that hold `need` bytes, smallest memory first (the block's GPU_CATALOGUE:
+    memory_gib x 2^30, Apple silicon the share its GPU may wire by default; gpu_memory_bytes).  TPUs are left out:
+    none of these formats' kernels (llama.cpp, bitsandbytes, GPTQ, AWQ, HQQ) runs on them; --gpu still takes one."""
+    sized = sorted((gpu_memory_bytes(key), index, key) for index, key in enumerate(GPU_CATALOGUE)
+                   if not key.startswith("tpu-"))
+    return [key for capacity, _, key in sized if need <= capacity]
+
+
+def fit_target(result: dict, opts) -> None:
+    """--gpu / --gpu-memory: mark each format that fits the target (serve bytes, or load bytes without a KV cache)
+    and name the largest one, the least quantized of those that fit: the one to pick when memory is the only
+    constraint (its quality column says what it costs)."""
+    if opts.target_bytes is None:
+        return
+    kv = result["kv_cache"] is not None
+    fitting = []
+    for entry in result["formats"]:
+        entry["fits_target"] = (entry["serve_bytes"] if kv else entry["load_bytes"]) <= opts.target_bytes
+        if entry["fits_target"]:
+            fitting.append(entry)
+    best = max(fitting, key=lambda e: (e["bytes"], e["name"])) if fitting else None
+    result["target"] = {"name": opts.target_name, "bytes": opts.target_bytes, "need": "serve" if kv else "load",
+                        "largest_fitting": best["name"] if best else None, "fitting": len(fitting),
+                        "formats": len(result["formats"])}
 
 
 def _finish(entry: dict, params: int, fp16_bytes: int, kv: dict | None, opts: Options) -> dict:
@@ -3823,9 +3851,11 @@ def compute_sizes(m: Model, opts: Options) -> dict:
     note = f"exact tensor list ({len(tensors)} tensors)"
     if m.num_experts:
         note += "; GPU formats treat every expert as a quantized Linear"
-    return {"model": {"source": m.source, "mode": "architecture", "params": params,
-                      "config": config_dict(m), "note": note},
-            "kv_cache": kv, "overhead_bytes": opts.overhead, "formats": entries, "skipped": skipped}
+    result = {"model": {"source": m.source, "mode": "architecture", "params": params,
+                        "config": config_dict(m), "note": note},
+              "kv_cache": kv, "overhead_bytes": opts.overhead, "formats": entries, "skipped": skipped}
+    fit_target(result, opts)
+    return result
 
 
 def compute_sizes_from_params(params: int, opts: Options) -> dict:
@@ -3847,9 +3877,11 @@ def compute_sizes_from_params(params: int, opts: Options) -> dict:
         entry["notes"] = ["dense approximation: all parameters at the block bpw (real files keep embeddings, "
                           "output and norms at higher precision and are larger)"]
         entries.append(_finish(entry, params, fp16_bytes, None, opts))
-    return {"model": {"source": "--params", "mode": "parameter-count", "params": params, "config": None,
-                      "note": "dense approximation; give an architecture for exact sizes and the KV cache"},
-            "kv_cache": None, "overhead_bytes": opts.overhead, "formats": entries, "skipped": []}
+    result = {"model": {"source": "--params", "mode": "parameter-count", "params": params, "config": None,
+                        "note": "dense approximation; give an architecture for exact sizes and the KV cache"},
+              "kv_cache": None, "overhead_bytes": opts.overhead, "formats": entries, "skipped": []}
+    fit_target(result, opts)
+    return result
 
 
 def format_layouts() -> list[dict]:
@@ -4595,6 +4627,9 @@ def _size_rows(result: dict) -> tuple[list, list]:
                      f"{e['reduction_vs_fp16']:.2f}x", f"{e['load_bytes'] / GIB:.2f}",
                      f"{e['serve_bytes'] / GIB:.2f}" if kv else "", (e["fits"][0] if e["fits"] else "none"),
                      f"{q['metric']} ({q['model']})" if q else "-"])
+    if result.get("target"):  # --gpu / --gpu-memory: a yes/no column before the quality one
+        head = head[:-1] + ["target"] + head[-1:]
+        rows = [r[:-1] + ["yes" if e["fits_target"] else "no"] + r[-1:] for r, e in zip(rows, result["formats"])]
     if not kv:
         head, rows = head[:7] + head[8:], [r[:7] + r[8:] for r in rows]
     return head, rows
@@ -4624,11 +4659,24 @@ def render_sizes(result: dict, markdown=False) -> str:
     else:
         lines.append("load = weights + overhead, without KV cache, activation workspace or allocator fragmentation "
                      "(calc_transformer_mem.py --infer estimates those)")
-    lines.append("GB = 10^9 B, GiB = 2^30 B; 'fits' names the smallest listed GPU (nominal GiB) that holds it")
+    lines.append("GB = 10^9 B, GiB = 2^30 B; 'fits' names the smallest device of the shared GPU catalogue that "
+                 "holds it (its marketed GB read as GiB; Apple silicon: the GPU's default share; TPUs left out)")
+    target = result.get("target")
+    if target:
+        need = f"{target['need']} bytes"
+        if target["largest_fitting"]:
+            lines.append(f"target {target['name']}, {target['bytes'] / GIB:,.2f} GiB: {target['fitting']} of "
+                         f"{target['formats']} formats fit ({need}); the largest, least quantized, is "
+                         f"{target['largest_fitting']} (column 'target')")
+        else:
+            lines.append(f"target {target['name']}, {target['bytes'] / GIB:,.2f} GiB: none of the {target['formats']} "
+                         f"formats fits ({need}); try more GPUs (calc_transformer_mem.py --min-tp) or a shorter "
+                         "--context")
     if markdown:
         lines = [f"- {line}" for line in lines] + [""]
     head, rows = _size_rows(result)
-    lines.append(format_table(head, rows, markdown, left=(0, len(head) - 2, len(head) - 1)))  # fits, quality: text
+    text_columns = tuple(i for i, name in enumerate(head) if i == 0 or name.startswith(("fits", "target", "quality")))
+    lines.append(format_table(head, rows, markdown, left=text_columns))  # names, verdicts and quality: text
     by_note: dict = {}
     for e in result["formats"]:
         for n in e["notes"]:
@@ -4757,6 +4805,9 @@ def build_parser() -> OneLineParser:
                    f"fp8_e4m3, fp8_e5m2 (default {Options.kv_dtype})")
     q.add_argument("--overhead", help="CUDA context, kernels and workspaces, added to load and serve (default 1GiB, as "
                    "calc_transformer_mem.py; e.g. 1.5GiB, 2GB, 0)")
+    q.add_argument("--gpu", metavar="NAME", help="a device of the shared catalogue (h100-sxm, rtx-4090, m4-max, ...): "
+                                                "which formats fit its memory, and the largest that does")
+    q.add_argument("--gpu-memory", metavar="SIZE", help="the memory a format must fit, e.g. 24GiB (overrides --gpu's)")
     q.add_argument("--imatrix", action="store_true", help="GGUF made with an importance matrix")
     q.add_argument("--old-q2k", action="store_true", help="pre-2024 llama.cpp Q2_K recipe (TheBloke 2023 files)")
     q.add_argument("--gguf-kv-bytes", help="GGUF key-value metadata bytes (default: estimated from the vocab)")
@@ -4835,6 +4886,15 @@ def _options(args) -> tuple:
         given["overhead"] = parse_memory(args.overhead, "--overhead")
     if args.gguf_kv_bytes is not None:
         given["gguf_kv_bytes"] = parse_count(args.gguf_kv_bytes, "--gguf-kv-bytes", allow_zero=True)
+    if args.gpu_memory is not None:
+        given["target_bytes"] = parse_memory(args.gpu_memory, "--gpu-memory")
+        given["target_name"] = f"--gpu-memory {args.gpu_memory}"
+        if args.gpu is not None:
+            gpu_spec(args.gpu)  # an unknown name is still an error
+            given["target_name"] = f"--gpu {args.gpu} at --gpu-memory {args.gpu_memory}"
+    elif args.gpu is not None:
+        given["target_bytes"] = gpu_memory_bytes(args.gpu)
+        given["target_name"] = f"--gpu {args.gpu} ({gpu_spec(args.gpu)['name']})"
     opts = Options(formats=formats, imatrix=args.imatrix, old_q2k=args.old_q2k, **given)
     if opts.context * opts.batch > 10**12:
         raise ValueError(f"--context x {getattr(args, 'batch_size_flag', '--batch-size')} is above 1e12 tokens")

@@ -2830,6 +2830,13 @@ GPU_CATALOGUE = {
     "rtx-3090": _mb_gpu("NVIDIA GeForce RTX 3090", 24, 936, fp32=35.6, bf16=71.0, fp16=71.0,
                         source="NVIDIA Ampere GA102 whitepaper, Appendix A, as quoted (secondary): 35.6 FP32, 142 FP16 "
                                "tensor TFLOPS with FP16 accumulation, half with FP32 accumulation; 936 GB/s"),
+    # the 12 and 16 GB cards people run quantized models on: memory and bandwidth only (bus width x data rate)
+    "rtx-3060": _mb_gpu("NVIDIA GeForce RTX 3060 12GB", 12, 360,
+                        source="NVIDIA's GeForce RTX 30/40 spec table as printed by guru3d.com (secondary): 12 GB "
+                               "GDDR6, 192-bit, 360 GB/s (15 Gbps x 192 / 8)"),
+    "rtx-4060-ti-16gb": _mb_gpu("NVIDIA GeForce RTX 4060 Ti 16GB", 16, 288,
+                                source="NVIDIA's RTX 4060 Ti announcement as reported (secondary): 16 GB GDDR6, "
+                                       "128-bit, 288 GB/s (18 Gbps x 128 / 8)"),
     "rtx-4090": _mb_gpu("NVIDIA GeForce RTX 4090", 24, 1008, fp32=82.6, tf32=82.6, bf16=165.2, fp16=165.2, fp8=330.3,
                         int8=660.6,
                         source="NVIDIA Ada Lovelace architecture whitepaper v1.0, Appendix A (RTX 4090, FP32 "

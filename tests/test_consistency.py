@@ -230,7 +230,9 @@ SHARED_FLAG_MEANINGS = {
     "--dtype": "the number format of the weights (params: the checkpoint's; flops: the compute's peak and bytes)",
     "--num-gpus": "GPUs in the job",
     "--gpu": "an accelerator of the shared block's GPU_CATALOGUE (h100-sxm, mi300x, ...; datasheet sources): flops "
-             "its peak FLOP/s and bandwidth, mem its memory, peaks and links",
+             "its peak FLOP/s and bandwidth, mem its memory, peaks and links, quantization its memory as the target",
+    "--gpu-memory": "one GPU's memory, a size with its unit (80GiB and 80GB differ), overriding --gpu's: mem's "
+                    "verdict and solvers, quantization's target",
     "--peak-tflops": "dense peak TFLOP/s per GPU, overriding the --gpu table's",
     "--bandwidth": "memory bandwidth of an inference roofline, e.g. 3.35TB/s or 3350GB/s (a plain number: GB/s), "
                    "overriding the --gpu table's",

@@ -1702,8 +1702,9 @@ def test_default_overhead_is_one_gib_and_serve_is_weights_kv_and_overhead(quant)
     assert entry["serve_bytes"] == weight_bytes + kv_bytes + 2**30 == 17_671_135_232
     # 17,671,135,232 B is more than a 16 GiB card's 17,179,869,184 B and less than 24 GiB
     assert weight_bytes + kv_bytes + 2**30 > 16 * 2**30
-    assert "RTX 4060 Ti 16GB" not in entry["fits"] and "RTX 3060 12GB" not in entry["fits"]
-    assert entry["fits"][0] == "RTX 4090 24GB"
+    # (the shared catalogue's "24 GB" cards: L4, A10, RTX 3090 and 4090, each 24 x 2^30 B; no 16 GB GPU listed)
+    assert all(quant.gpu_memory_bytes(name) >= 24 * 2**30 for name in entry["fits"])
+    assert entry["fits"][:4] == ["l4", "a10", "rtx-3090", "rtx-4090"]
     # the same with no KV cache to price (--params): load = 2 B x 7e9 + 2^30
     status, out, err = call_main(quant, ["--params", "7B", "--formats", "fp16", "--json"])
     assert status == 0, err
@@ -1724,7 +1725,7 @@ def test_text_output_says_what_serve_includes_and_leaves_out(quant):
             "(calc_transformer_mem.py --infer estimates those)") in out
     # the table's serve column: (16,060,522,496 + 536,870,912 + 1,073,741,824) / 2^30 = 16.457 GiB
     row = next(line for line in out.splitlines() if line.startswith("fp16 "))
-    assert "16.46" in row.split() and "RTX 4090 24GB" in row
+    assert "16.46" in row.split() and "l4" in row.split()  # the first 24 GiB GPU of the shared catalogue
     status, out, err = call_main(quant, ["--params", "7B", "--formats", "fp16", "--format", "markdown"])
     assert status == 0, err
     assert "- load = weights + overhead, without KV cache, activation workspace or allocator fragmentation" in out
@@ -1767,3 +1768,26 @@ def test_qwen3_next_gguf_refused_in_one_line_gpu_formats_serve_kv_and_state(quan
     state = 36 * (8192 * 4 * 2 + 32 * 128 * 128 * 4)
     assert (result["kv_cache"]["bytes"], result["kv_cache"]["linear_state_bytes"]) == (kv, state)
     assert result["formats"][0]["serve_bytes"] == 2 * 79_674_391_296 + kv + state + 2**30
+
+
+def test_gpu_target_names_the_largest_format_that_fits(quant):
+    # Llama-3.1-70B (70,553,706,496 parameters) at 8,192 tokens on a 48 GiB card.  By hand: fp16 weights alone are
+    # 141.1 GB; Q8_0 stores 34 B per 32 weights (8.5 bpw): over 70 GB; the KV cache is 80 layers x 8 KV heads x 128
+    # x 2 (K, V) x 2 B x 8,192 = 2.5 GiB.  So neither fits 48 GiB, and the verdict column matches serve <= 48 GiB.
+    assert 70_553_706_496 * 2 > 48 * 2**30 and 70_553_706_496 * 8.5 / 8 > 48 * 2**30
+    status, out, err = call_main(quant, ["--preset", "llama-3.1-70b", "--formats", "fp16,Q8_0,Q4_K_M,IQ3_M",
+                                         "--context", "8192", "--gpu-memory", "48GiB", "--json"])
+    assert status == 0, err
+    result = json.loads(out)
+    assert result["kv_cache"]["bytes"] == 80 * 8 * 128 * 2 * 2 * 8192
+    verdicts = {e["name"]: e["fits_target"] for e in result["formats"]}
+    assert verdicts == {e["name"]: e["serve_bytes"] <= 48 * 2**30 for e in result["formats"]}
+    assert verdicts["fp16"] is False and verdicts["Q8_0"] is False and verdicts["IQ3_M"] is True
+    fitting = [e for e in result["formats"] if e["fits_target"]]
+    assert result["target"]["largest_fitting"] == max(fitting, key=lambda e: e["bytes"])["name"] == "Q4_K_M"
+    # --gpu takes the catalogue's memory (an RTX 4090: 24 x 2^30 B); an unknown name is one line naming --gpu
+    status, out, err = call_main(quant, ["--preset", "llama-3.1-70b", "--formats", "Q4_K_M", "--gpu", "rtx-4090",
+                                         "--json"])
+    assert status == 0 and json.loads(out)["target"]["bytes"] == 24 * 2**30
+    status, out, err = call_main(quant, ["--preset", "llama-3.1-70b", "--gpu", "rtx-9090"])
+    assert status == 2 and out == "" and "--gpu" in err and err.count("\n") == 1
