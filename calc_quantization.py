@@ -456,6 +456,16 @@ class Model:
             return self.layer_types[i]
         return "sliding" if self.sliding_window else "full"
 
+    def kv_tokens_held(self, i: int, context: int, convention: str = "window") -> int:
+        """Tokens layer i's K/V cache holds for one sequence of `context` tokens: all of them on a full-attention
+        layer; on a sliding (or Llama 4 chunked) layer at most its window: sliding_window tokens ('window': static
+        caches and every script's summed breakdown) or the sliding_window - 1 that transformers'
+        DynamicSlidingWindowLayer keeps ('hf-dynamic').  Engines round these up to their pages (vLLM) or cells
+        (llama.cpp); calc_transformer_mem.py --engine prints those."""
+        if self.layer_attention(i) != "sliding":
+            return context
+        return min(context, self.sliding_window - (1 if convention == "hf-dynamic" else 0))
+
     def layer_is_linear(self, i: int) -> bool:
         """Layer i's token mixer is a gated delta-net (Qwen3-Next's "linear_attention"), not softmax attention."""
         return i < len(self.mixer_types) and self.mixer_types[i] == "linear"
@@ -3692,11 +3702,17 @@ def kv_cache(m: Model, opts: Options) -> dict:
         rows = [m.kv_heads * m.d_head] * 2
         note = "K and V of n_kv_heads x head_dim per layer and token"
     attending = m.num_layers - m.linear_layer_count()  # Qwen3-Next's delta-net layers cache no K/V
-    per_token = attending * sum(kv_row_bytes(width, opts.kv_dtype, "--kv-dtype") for width in rows)
-    if m.sliding_window:
-        note += f"; full context cached in every layer (sliding_window {m.sliding_window} not applied)"
+    row_bytes = sum(kv_row_bytes(width, opts.kv_dtype, "--kv-dtype") for width in rows)
+    per_token = attending * row_bytes
+    # each attention layer holds the tokens the block's kv_tokens_held gives it: the whole context, or at most the
+    # window on a sliding (or chunked) layer, the memory script's convention for the same question
+    held = sum(m.kv_tokens_held(i, opts.context) for i in range(m.num_layers) if not m.layer_is_linear(i))
+    sliding = sum(1 for i in range(m.num_layers) if not m.layer_is_linear(i) and m.layer_attention(i) == "sliding")
+    if sliding:
+        note += (f"; the {sliding} sliding-window layers hold at most {m.sliding_window:,} tokens (llama.cpp's own "
+                 "cache cells: calc_transformer_mem.py --infer --engine llama.cpp)")
     out = {"dtype": opts.kv_dtype, "context": opts.context, "batch": opts.batch, "bytes_per_token": per_token,
-           "bytes": per_token * opts.context * opts.batch, "note": note}
+           "bytes": row_bytes * held * opts.batch, "note": note}
     if attending < m.num_layers:  # their fixed state, as calc_transformer_mem.py's linear_state_bytes prices it
         conv = (2 * m.linear_num_key_heads * m.linear_key_head_dim + m.linear_num_value_heads * m.linear_value_head_dim)
         state = conv * m.linear_conv_kernel * 2 + m.linear_num_value_heads * m.linear_key_head_dim \
@@ -4649,8 +4665,13 @@ def render_sizes(result: dict, markdown=False) -> str:
     else:
         lines.append(f"model: {m['params']:,} parameters ({m['note']})")
     if kv:
-        lines.append(f"KV cache: {kv['dtype']}, {kv['bytes_per_token']:,} B/token x context {kv['context']:,} x batch "
-                     f"size {kv['batch']} = {_fmt_bytes(kv['bytes'])} ({kv['note']})")
+        if kv["bytes"] == kv["bytes_per_token"] * kv["context"] * kv["batch"]:
+            lines.append(f"KV cache: {kv['dtype']}, {kv['bytes_per_token']:,} B/token x context {kv['context']:,} x "
+                         f"batch size {kv['batch']} = {_fmt_bytes(kv['bytes'])} ({kv['note']})")
+        else:  # windows hold fewer tokens than the context
+            lines.append(f"KV cache: {kv['dtype']}, {kv['bytes_per_token']:,} B/token while the context is within "
+                         f"every window; context {kv['context']:,} x batch size {kv['batch']} = "
+                         f"{_fmt_bytes(kv['bytes'])} ({kv['note']})")
     lines.append(f"overhead: {_fmt_bytes(result['overhead_bytes'])} (flat allowance for CUDA context, kernels and "
                  "workspaces; --overhead)")
     if kv:

@@ -509,6 +509,16 @@ class Model:
             return self.layer_types[i]
         return "sliding" if self.sliding_window else "full"
 
+    def kv_tokens_held(self, i: int, context: int, convention: str = "window") -> int:
+        """Tokens layer i's K/V cache holds for one sequence of `context` tokens: all of them on a full-attention
+        layer; on a sliding (or Llama 4 chunked) layer at most its window: sliding_window tokens ('window': static
+        caches and every script's summed breakdown) or the sliding_window - 1 that transformers'
+        DynamicSlidingWindowLayer keeps ('hf-dynamic').  Engines round these up to their pages (vLLM) or cells
+        (llama.cpp); calc_transformer_mem.py --engine prints those."""
+        if self.layer_attention(i) != "sliding":
+            return context
+        return min(context, self.sliding_window - (1 if convention == "hf-dynamic" else 0))
+
     def layer_is_linear(self, i: int) -> bool:
         """Layer i's token mixer is a gated delta-net (Qwen3-Next's "linear_attention"), not softmax attention."""
         return i < len(self.mixer_types) and self.mixer_types[i] == "linear"
@@ -4354,11 +4364,7 @@ def kv_cache_bytes(model, batch, context, kv_dtype="bf16", tp=1, convention="win
                 else model.kv_heads
             heads = kv_heads_per_rank(cached, tp)
             row_bytes = 2 * kv_row_bytes(heads * model.d_head, kv_dtype, "--kv-dtype")
-        if kind == "sliding":
-            cap = model.sliding_window - (1 if convention == "hf-dynamic" else 0)
-            tokens = min(context, cap)
-        else:
-            tokens = context
+        tokens = model.kv_tokens_held(i, context, convention)  # the block's rule, quantization's too
         per_token += row_bytes
         if layers is not None and i not in layers:
             continue
@@ -4408,7 +4414,8 @@ def _hybrid_weight_numel(model, tp, pp):
 
 
 def weight_bytes(model, bits, tp=1, pp=1, num_params=0):
-    """Weights on one rank at `bits` per weight (all parameters at that width), worst pipeline stage."""
+    """Weights on one rank at `bits` per weight (all parameters, and the buffers a checkpoint stores, at that width),
+    worst pipeline stage."""
     if model is None:
         return -(-num_params * bits // (8 * tp * pp))
     if model.mixer_types:
@@ -4417,7 +4424,11 @@ def weight_bytes(model, bits, tp=1, pp=1, num_params=0):
     best = 0
     for stage in {0, pp - 1}:
         held = stage_params(model, setup, stage)
-        best = max(best, -(-(held["dense"] + held["expert"]) * bits // 8))
+        # DeepSeek-V3's e_score_correction_bias: a buffer, no parameter, but loaded with the weights (and cast with
+        # them) on every rank of each MoE layer's stage
+        buffers = model.num_experts * sum(1 for i in stage_layers(model.num_layers, pp, stage)
+                                          if model.layer_is_moe(i)) if model.router_score_correction_bias else 0
+        best = max(best, -(-(held["dense"] + held["expert"] + buffers) * bits // 8))
     return best
 
 

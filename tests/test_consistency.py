@@ -313,20 +313,29 @@ def test_memory_and_quantization_read_the_same_kv_cache_types(spelling):
         == by_hand
 
 
-@pytest.mark.parametrize("preset, context", [("llama-3-8b", 4096), ("llama-2-7b", 4096), ("qwen2.5-7b", 8192)])
-def test_memory_and_quantization_serve_the_same_weights_kv_and_allowance(preset, context):
-    # Issue 11: "Llama-3-8B bf16 at 4k context 'fits' 16 GiB in one script and does not in another". Both scripts now
-    # price the same 16-bit weights, the same KV cache and the same default --overhead (1 GiB); quantization's "serve"
-    # is those three, mem's inference total adds the prefill workspace and a fragmentation allowance on top.
-    # (Models without sliding windows: mem keeps a window's tokens for a sliding layer, as transformers' cache does,
-    # and quantization the whole context, as llama.cpp's cache does for Mistral; that convention is still per script.)
-    mem_status, mem_out, mem_err = call_main(load_script("calc_transformer_mem"), [
-        "--preset", preset, "--infer", "--context", str(context), "--kv-dtype", "fp16", "--json"])
-    quant_status, quant_out, quant_err = call_main(load_script("calc_quantization"), [
-        "--preset", preset, "--formats", "fp16", "--context", str(context), "--kv-dtype", "fp16", "--json"])
+@pytest.mark.parametrize("preset", _shared_presets())
+def test_memory_and_quantization_serve_the_same_weights_kv_and_allowance(preset):
+    # Issue 11: "Llama-3-8B bf16 at 4k context 'fits' 16 GiB in one script and does not in another"; issue 13: inference
+    # memory agrees across the scripts for every preset.  Both price the same 16-bit weights, the same KV cache (the
+    # block's kv_tokens_held: sliding layers hold at most their window; delta-net layers their fixed state) and the
+    # same default --overhead (1 GiB); quantization's "serve" is exactly those, mem's inference total adds the prefill
+    # workspace and a fragmentation allowance on top, so whatever mem says fits, quantization says fits too.  The
+    # context (8,192 x 2 sequences) is longer than every preset's window, so the windows are exercised.
+    argv = ["--preset", preset, "--context", "8192", "--batch-size", "2", "--kv-dtype", "fp16", "--json"]
+    mem_status, mem_out, mem_err = call_main(load_script("calc_transformer_mem"), argv + ["--infer"])
+    quant_status, quant_out, quant_err = call_main(load_script("calc_quantization"), argv + ["--formats", "fp16"])
     assert mem_status == 0 and quant_status == 0, (mem_err, quant_err)
     per_gpu, quant = json.loads(mem_out)["per_gpu"], json.loads(quant_out)
-    served = quant["formats"][0]["serve_bytes"]
-    assert served == per_gpu["weights"] + per_gpu["kv_cache"] + per_gpu["framework_overhead"]
+    entry = quant["formats"][0]
+    state = per_gpu.get("linear_state", 0)
+    assert entry["bytes"] == per_gpu["weights"]
+    assert quant["kv_cache"]["bytes"] == per_gpu["kv_cache"]
+    assert quant["kv_cache"].get("linear_state_bytes", 0) == state
+    assert entry["serve_bytes"] == per_gpu["weights"] + per_gpu["kv_cache"] + state + per_gpu["framework_overhead"]
     assert quant["overhead_bytes"] == per_gpu["framework_overhead"] == 2**30
-    assert served <= per_gpu["total"]
+    assert entry["serve_bytes"] <= per_gpu["total"]
+    quant_fits = set(entry["fits"])
+    for name in ("rtx-4090", "l40s", "h100-sxm", "h200", "mi300x"):
+        status, out, err = call_main(load_script("calc_transformer_mem"), argv + ["--infer", "--gpu", name])
+        if json.loads(out)["fits"]:
+            assert name in quant_fits, (preset, name)

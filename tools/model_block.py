@@ -284,6 +284,16 @@ class Model:
             return self.layer_types[i]
         return "sliding" if self.sliding_window else "full"
 
+    def kv_tokens_held(self, i: int, context: int, convention: str = "window") -> int:
+        """Tokens layer i's K/V cache holds for one sequence of `context` tokens: all of them on a full-attention
+        layer; on a sliding (or Llama 4 chunked) layer at most its window: sliding_window tokens ('window': static
+        caches and every script's summed breakdown) or the sliding_window - 1 that transformers'
+        DynamicSlidingWindowLayer keeps ('hf-dynamic').  Engines round these up to their pages (vLLM) or cells
+        (llama.cpp); calc_transformer_mem.py --engine prints those."""
+        if self.layer_attention(i) != "sliding":
+            return context
+        return min(context, self.sliding_window - (1 if convention == "hf-dynamic" else 0))
+
     def layer_is_linear(self, i: int) -> bool:
         """Layer i's token mixer is a gated delta-net (Qwen3-Next's "linear_attention"), not softmax attention."""
         return i < len(self.mixer_types) and self.mixer_types[i] == "linear"
