@@ -55,6 +55,8 @@ What it computes
    workspace (prefill activations, logits) and no allocator fragmentation, which ``calc_transformer_mem.py --infer``
    estimates on top of the same three terms.  The KV cache is
    ``KV bytes = 2 (K and V) * layers * n_kv_heads * head_dim * context * batch * bytes/element``
+   with ``context`` capped at the window on sliding-window and chunked layers (the block's ``kv_tokens_held``, the
+   memory script's rule; llama.cpp's own cells: ``calc_transformer_mem.py --engine llama.cpp``)
    (MLA models cache ``kv_lora_rank + qk_rope_head_dim`` per layer and token once; Qwen3-Next caches K/V in its
    attention layers only, and serve adds its gated delta-net layers' fixed state, ``linear_state_bytes``; no GGUF
    recipe is modelled for those layers, so GGUF types are skipped or refused for it).  ``--kv-dtype`` takes the
