@@ -4923,7 +4923,7 @@ def step_assumptions(hw):
 #     GPU KV cache size = num_blocks x block_size tokens;  maximum concurrency = that / max_model_len
 # The pages are exact; the budget's terms other than the weights are estimates (defaults below, each printed and
 # overridable), or skipped altogether with vLLM's own --kv-cache-memory-bytes.
-ENGINES = ("sum", "vllm", "llama.cpp")
+ENGINES = ("sum", "hf", "vllm", "llama.cpp")
 VLLM_BLOCK_SIZE = 16                 # vllm CacheConfig.block_size default on CUDA
 VLLM_GPU_MEMORY_UTILIZATION = 0.9    # vllm CacheConfig.gpu_memory_utilization default
 VLLM_NON_TORCH_BYTES = 2**30         # assumed; logged: 0.35 GiB (RTX 3090, vllm#10517) to 1.79 GiB (80 GB, #10511)
@@ -6500,8 +6500,10 @@ def build_parser():
     i.add_argument("--prefill-chunk", help="tokens per prefill step (default whole prompt)")
     e = p.add_argument_group("serving engine (--infer --engine vllm: the KV pool as vLLM sizes it)")
     e.add_argument("--engine", help=f"one of {', '.join(ENGINES)}: sum = weights + KV cache of --batch-size "
-                                    "sequences + allowances (default); vllm = the pages vLLM allocates; llama.cpp "
-                                    "= the buffers llama.cpp logs (its flags below)")
+                                    "sequences + allowances (default); hf = the same sum with transformers' "
+                                    "DynamicCache (--kv-cache hf-dynamic: a sliding layer keeps window - 1 tokens); "
+                                    "vllm = the pages vLLM allocates; llama.cpp = the buffers llama.cpp logs (its "
+                                    "flags below)")
     e.add_argument("--gpu-memory-utilization", metavar="F",
                    help=f"vLLM's share of --gpu-memory (default {VLLM_GPU_MEMORY_UTILIZATION})")
     e.add_argument("--block-size", metavar="N", help=f"vLLM's tokens per KV page (default {VLLM_BLOCK_SIZE})")
@@ -7104,6 +7106,11 @@ def compute(args):
     engine = args.engine or "sum"
     if engine not in ENGINES:
         raise ValueError(f"--engine must be one of {', '.join(ENGINES)}, got {args.engine!r}")
+    if engine == "hf":  # transformers' generate(): the summed breakdown with the cache transformers keeps
+        if args.kv_cache not in (None, "hf-dynamic"):
+            raise ValueError("--engine hf keeps transformers' DynamicCache (--kv-cache hf-dynamic); drop --kv-cache "
+                             f"{args.kv_cache}")
+        args.kv_cache = "hf-dynamic"
     if engine != "vllm":
         stray = [flag for dest, flag in VLLM_ONLY_FLAGS.items() if getattr(args, dest) is not None]
         if stray:

@@ -305,3 +305,17 @@ def test_min_tp_refuses_in_one_line_when_nothing_fits():
     err = refused(["-p", "llama-3.1-405b", "--infer", "--context", "131072", "--batch-size", "64",
                    "--gpu-memory", "24GiB", "--min-tp"])
     assert "nothing fits" in err and "tensor-parallel" in err
+
+
+def test_engine_hf_is_the_sum_with_transformers_dynamic_cache():
+    # Gemma-2-9B (google/gemma-2-9b config.json: 42 layers alternating sliding (window 4096) and full, 8 KV heads of
+    # 256): a layer caches 8 x 256 x 2 (K, V) x 2 B = 8,192 B per token.  transformers' DynamicSlidingWindowLayer
+    # keeps window - 1 = 4,095 tokens (tests/test_mem_torch.py checks that against the real cache), a static /
+    # paged cache the window: at 8,192 tokens the two differ by 21 x 8,192 B.
+    def kv(extra):
+        status, out, err = call_main(mem, ["-p", "gemma-2-9b", "--infer", "--context", "8192", "--json"] + extra)
+        assert status == 0, err
+        return json.loads(out)["per_gpu"]["kv_cache"]
+    assert kv(["--engine", "hf"]) == 21 * 8192 * (8192 + 4095) == kv(["--kv-cache", "hf-dynamic"])
+    assert kv([]) == kv(["--engine", "sum"]) == 21 * 8192 * (8192 + 4096)
+    assert "--kv-cache" in refused(["-p", "gemma-2-9b", "--infer", "--engine", "hf", "--kv-cache", "window"])
