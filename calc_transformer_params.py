@@ -75,7 +75,8 @@ checkpoint-only elements: what ``save_pretrained`` writes, a tied head once), wh
 (``*_scale``, ``weight_scale_inv``, ``qweight``, ``qzeros``, ``scales``, ``g_idx``, bitsandbytes state), vision /
 audio towers and projectors, buffers of older checkpoints (``inv_freq``, ``masked_bias``, causal-mask
 ``attn.bias`` of 3+ dimensions), DeepSeek-V3's MTP modules (layers numbered from num_layers, as many as its
-config's ``num_nextn_predict_layers``), a tied LM head stored as well, an untied one not stored; the rest is
+config's ``num_nextn_predict_layers``), Qwen3-Next's and Qwen3.5's MTP layer (``mtp.*``, which transformers drops),
+a tied LM head stored as well, an untied one not stored; the rest is
 printed as unexplained (other layers beyond the model's included: for any other model they mean the architecture
 is not the checkpoint's).
 
@@ -3317,7 +3318,8 @@ def compare_weights(model: Model, report: dict, source, index, shards, tensors: 
                     checkpoint_mtp_layers: int = 0) -> dict:
     """The stored count beside the architecture's: per dtype, the difference, and each part of it that a tensor's
     name explains (vision/audio towers, DeepSeek-V3's MTP modules up to `checkpoint_mtp_layers` (its config's
-    num_nextn_predict_layers), a tied LM head stored or an untied one missing, quantization scales, old buffers);
+    num_nextn_predict_layers), Qwen3-Next's / Qwen3.5's mtp.* layer, a tied LM head stored or an untied one
+    missing, quantization scales, old buffers);
     what no name explains (layers beyond the model's and its MTP modules included) is printed as unexplained."""
     by_dtype = {}
     for dtype, _, elements, size in tensors.values():
@@ -3332,6 +3334,9 @@ def compare_weights(model: Model, report: dict, source, index, shards, tensors: 
     # sec. 2.2); no other model numbers anything past its last layer, so there a layer beyond is a wrong architecture
     deepseek = model.model_type == "deepseek_v3" or model.router_score_correction_bias
     mtp_end = model.num_layers + checkpoint_mtp_layers if deepseek else 0
+    # Qwen3-Next and Qwen3.5 keep their MTP layer under mtp.* (mtp.fc, mtp.layers.0, mtp.norm, ...), which
+    # Qwen3NextForCausalLM / Qwen3_5ForCausalLM drop on load (_keys_to_ignore_on_load_unexpected "^mtp.*")
+    qwen_mtp = model.model_type in ("qwen3_next", "qwen3_5", "qwen3_5_text", "qwen3_5_moe", "qwen3_5_moe_text")
     groups = {}  # label -> [tensors, elements]
 
     def add(label, elements):
@@ -3350,6 +3355,8 @@ def compare_weights(model: Model, report: dict, source, index, shards, tensors: 
             add("vision / audio tower and projector tensors (not the language model)", elements)
         elif buffer and (buffer.group("mask") is None or len(shape) >= 3):
             add("buffers stored by older checkpoints (rotary inv_freq, causal-mask tables)", elements)
+        elif qwen_mtp and name.startswith("mtp."):
+            add("MTP layer (mtp.*: Qwen3-Next / Qwen3.5 store it apart; transformers does not build it)", elements)
         elif layer and counted_layers <= int(layer.group(1)) < mtp_end:
             add(f"MTP modules (layers {counted_layers}.. beyond num_layers {model.num_layers}; --mtp-layers N counts "
                 "them)", elements)

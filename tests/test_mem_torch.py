@@ -573,7 +573,7 @@ def test_qwen3_next_80b_a3b_serving_memory_by_hand(mem):
     assert per_gpu["linear_state"] == 36 * (8192 * 4 * 2 + 32 * 128 * 128 * 4)
 
 
-# --- Qwen3.5 (issue 10, branch qwen35): Qwen3-Next's cache layout, read from the multimodal file's text_config ---------
+# --- Qwen3.5 (issue 10, branch qwen35): Qwen3-Next's cache layout, read from the multimodal file's text_config ---
 def _qwen3_5_shrunk(name):
     """The published Qwen3.5 files (test_params_torch REAL_CONFIGS "qwen3_5" = the 27B dense, "qwen3_5_moe" = the
     397B-A17B; cited there), their text_config shrunk to 8 layers (layers 3 and 7 attend): 2 key / 4 value
@@ -608,8 +608,8 @@ def test_qwen3_5_cache_equals_transformers_after_a_prefill(mem, name, length, dt
         cache = model(input_ids=torch.randint(0, 503, (3, length)), use_cache=True).past_key_values
     kv = sum(t.numel() * t.element_size() for layer in cache.layers for t in (getattr(layer, "keys", None),
              getattr(layer, "values", None)) if t is not None and t.numel())
-    conv = sum(t.numel() * t.element_size() for layer in cache.layers for t in getattr(layer, "conv_states", {}).values()
-               if t is not None)
+    conv = sum(t.numel() * t.element_size() for layer in cache.layers
+               for t in getattr(layer, "conv_states", {}).values() if t is not None)
     recurrent = sum(t.numel() * t.element_size() for layer in cache.layers
                     for t in getattr(layer, "recurrent_states", {}).values() if t is not None)
     described_model = described(mem, cfg)

@@ -621,7 +621,8 @@ REAL_CONFIGS = {
                                 "bos_token_id": 248044, "dtype": "bfloat16", "eos_token_id": 248044,
                                 "full_attention_interval": 4, "head_dim": 256, "hidden_act": "silu",
                                 "hidden_size": 5120, "initializer_range": 0.02, "intermediate_size": 17408,
-                                "layer_types": [("linear_attention" if (i + 1) % 4 else "full_attention") for i in range(64)],
+                                "layer_types": [("linear_attention" if (i + 1) % 4 else "full_attention")
+                                                for i in range(64)],
                                 "linear_conv_kernel_dim": 4, "linear_key_head_dim": 128, "linear_num_key_heads": 16,
                                 "linear_num_value_heads": 48, "linear_value_head_dim": 128,
                                 "mamba_ssm_dtype": "float32", "max_position_embeddings": 262144,
@@ -651,7 +652,8 @@ REAL_CONFIGS = {
                                     "dtype": "bfloat16", "eos_token_id": 248044, "full_attention_interval": 4,
                                     "head_dim": 256, "hidden_act": "silu", "hidden_size": 4096,
                                     "initializer_range": 0.02,
-                                    "layer_types": [("linear_attention" if (i + 1) % 4 else "full_attention") for i in range(60)],
+                                    "layer_types": [("linear_attention" if (i + 1) % 4 else "full_attention")
+                                                    for i in range(60)],
                                     "linear_conv_kernel_dim": 4, "linear_key_head_dim": 128,
                                     "linear_num_key_heads": 16, "linear_num_value_heads": 64,
                                     "linear_value_head_dim": 128, "max_position_embeddings": 262144,
