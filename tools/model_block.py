@@ -1463,8 +1463,10 @@ def _mb_read_qwen3_5(r: _MBFields, mt: str, v: dict) -> None:
     * multimodal RoPE (mrope_section, interleaved) over partial_rotary_factor 0.25 of head_dim: for text the three
       position axes are equal, and no parameter or counted matmul changes;
     * the published files carry fields the class does not read: attn_output_gate (the gate is always built: only
-      true is accepted), output_gate_type, mamba_ssm_dtype (serving engines' state dtype; transformers' cache keeps
-      the recurrent state in fp32 whatever it says) and mtp_num_hidden_layers (a note: the MTP layer is not built).
+      true is accepted), output_gate_type (the delta-net's gated-RMSNorm activation, "swish" in the published files;
+      transformers' Qwen3_5RMSNormGated applies silu whatever it says: elementwise, no count or counted FLOP either
+      way), mamba_ssm_dtype (serving engines' state dtype; transformers' cache keeps the recurrent state in fp32
+      whatever it says) and mtp_num_hidden_layers (a note: the MTP layer is not built).
     Class defaults: 4 (dense) / 2 (MoE) KV heads, head_dim 256; the sizes must be in the file."""
     if mt in ("qwen3_5", "qwen3_5_moe") and not r.where.endswith(" text_config"):
         raise InputError(f"{r.where}: model_type '{mt}' without a text_config: transformers' {mt} config builds its "
@@ -1473,7 +1475,7 @@ def _mb_read_qwen3_5(r: _MBFields, mt: str, v: dict) -> None:
     _mb_read_delta_net_mixers(r, v)
     v.update(linear_proj_split=True, gguf_arch="qwen35moe" if mt in _MB_QWEN3_5_MOE else "qwen35")
     r.expect("attn_output_gate", True, mt)
-    r.text("output_gate_type")  # no parameter, no counted matmul, no cached byte in transformers
+    r.text("output_gate_type")  # an activation: no parameter, no counted matmul, no cached byte
     r.text("mamba_ssm_dtype")
     r.int("mtp_num_hidden_layers", default=0, minimum=0)  # model_from_config notes it
     r.flag("mtp_use_dedicated_embeddings", False)
