@@ -22,8 +22,8 @@ Forward pass of a batch of b sequences, q new tokens each, T = b·q tokens, per 
   Σ_i (i mod C + 1), and under the full one the square eager attention computes (a decode step: min(c + 1, C)
   keys, as transformers caches them);
 * ``attention_output`` = 2·T·a·d_v·h;
-* ``linear_attention`` (Qwen3-Next's gated delta-net layers, which have no softmax attention and no KV cache): the
-  projections, the causal conv1d and the chunked delta rule as transformers' PyTorch path runs them and
+* ``linear_attention`` (Qwen3-Next's and Qwen3.5's gated delta-net layers, which have no softmax attention and no KV
+  cache; Qwen3.5's four input projections are the rows of Qwen3-Next's two): the projections, the causal conv1d and the chunked delta rule as transformers' PyTorch path runs them and
   FlopCounterMode counts them (``linear_attention_flops``: 2·b·H_v·⌈s/64⌉·64·(2·64·d_k + 3·d_k·d_v + 64·d_v) for
   the rule; a decode step's state update is elementwise, not counted);
 * ``mlp`` (dense layers) = 2·T·h·f per linear, with 3 linears when gated (SwiGLU/GeGLU) and 2 otherwise;
@@ -391,6 +391,10 @@ class Model:
     qk_norm_module_per_head: bool = False
     # Llama 4 (llama4 / llama4_text; transformers 5.23 modeling_llama4.py): chunked attention on the RoPE layers
     attention_chunked: bool = False  # the "sliding" layers attend within aligned chunks of sliding_window tokens
+    # issue 10, branch qwen35 -- qwen3_5 / qwen3_5_moe (transformers 5.23 modeling_qwen3_5.py Qwen3_5GatedDeltaNet):
+    # the delta-net input projections stored as in_proj_qkv (2 kd + vd, h), in_proj_z (vd, h), in_proj_b and
+    # in_proj_a (H_v, h each) in place of Qwen3-Next's in_proj_qkvz and in_proj_ba: the same elements and matmuls
+    linear_proj_split: bool = False
 
     @property
     def kv_heads(self) -> int:
@@ -706,13 +710,21 @@ def _mb_qwen3_next_mixer(m: Model, out: list, linear: bool) -> list:
     o_proj(attention x sigmoid(gate)).  Gated delta-net (Qwen3NextGatedDeltaNet), in place of self-attention, with
     key width kd = linear_num_key_heads x linear_key_head_dim and value width vd = linear_num_value_heads (Hv) x
     linear_value_head_dim (dv): in_proj_qkvz (2 kd + 2 vd, h), in_proj_ba (2 Hv, h), a depthwise conv1d over q, k, v
-    (2 kd + vd, 1, kernel) without bias, dt_bias and A_log (Hv each), a gated RMSNorm over dv and out_proj (h, vd)."""
+    (2 kd + vd, 1, kernel) without bias, dt_bias and A_log (Hv each), a gated RMSNorm over dv and out_proj (h, vd).
+    Qwen3.5 (Qwen3_5GatedDeltaNet) splits the input projections into in_proj_qkv, in_proj_z, in_proj_b and
+    in_proj_a (linear_proj_split): the same rows, so the same count and matmul FLOPs."""
     if linear:
         kd = m.linear_num_key_heads * m.linear_key_head_dim
         vd, hv, h = m.linear_num_value_heads * m.linear_value_head_dim, m.linear_num_value_heads, m.hidden_size
         out = [t for t in out if not t.name.startswith("self_attn.")]
-        out += _mb_linear("linear_attn.in_proj_qkvz", h, 2 * kd + 2 * vd, "attention", False, "col")
-        out += _mb_linear("linear_attn.in_proj_ba", h, 2 * hv, "attention", False, "col")
+        if m.linear_proj_split:  # Qwen3.5: four projections, the same rows as in_proj_qkvz + in_proj_ba
+            out += _mb_linear("linear_attn.in_proj_qkv", h, 2 * kd + vd, "attention", False, "col")
+            out += _mb_linear("linear_attn.in_proj_z", h, vd, "attention", False, "col")
+            out += _mb_linear("linear_attn.in_proj_b", h, hv, "attention", False, "col")
+            out += _mb_linear("linear_attn.in_proj_a", h, hv, "attention", False, "col")
+        else:
+            out += _mb_linear("linear_attn.in_proj_qkvz", h, 2 * kd + 2 * vd, "attention", False, "col")
+            out += _mb_linear("linear_attn.in_proj_ba", h, 2 * hv, "attention", False, "col")
         out.append(ModelTensor("linear_attn.conv1d.weight", (2 * kd + vd, 1, m.linear_conv_kernel), "attention",
                                "col", kind="conv"))
         out += [ModelTensor(f"linear_attn.{p}", (hv,), "attention", "col", kind="bias") for p in ("dt_bias", "A_log")]
@@ -1073,6 +1085,24 @@ MODEL_PRESETS = {
     "llama-4-maverick": dict(_PRESET_LLAMA4, num_experts=128, dense_layers=tuple(range(0, 48, 2)),
                              **dict(_mb_hf("meta-llama/Llama-4-Maverick-17B-128E", "llama4_text"),
                                     gguf_arch="llama4")),
+    # issue 10, branch qwen35 -- Qwen3.5 (the text model of the multimodal file): Qwen3-Next's 3 gated delta-net :
+    # 1 gated attention layers with the delta-net projections split four ways; 27B dense, 397B-A17B every layer MoE
+    "qwen3.5-27b": dict(_PRESET_LLAMA, num_layers=64, hidden_size=5120, num_attention_heads=24, num_kv_heads=4,
+                        head_dim=256, ffn_hidden_size=17408, vocab_size=248320, qk_norm="head", norm_fp32_scale=True,
+                        mixer_types=tuple("linear" if (i + 1) % 4 else "attention" for i in range(64)),
+                        linear_num_key_heads=16, linear_num_value_heads=48, linear_key_head_dim=128,
+                        linear_value_head_dim=128, linear_conv_kernel=4, attn_output_gate=True,
+                        linear_proj_split=True,
+                        **dict(_mb_hf("Qwen/Qwen3.5-27B", "qwen3_5_text"), gguf_arch="qwen35")),
+    "qwen3.5-397b-a17b": dict(_PRESET_LLAMA, num_layers=60, hidden_size=4096, num_attention_heads=32, num_kv_heads=2,
+                              head_dim=256, ffn_hidden_size=1024, vocab_size=248320, qk_norm="head",
+                              norm_fp32_scale=True, num_experts=512, top_k=10, moe_ffn_hidden_size=1024,
+                              num_shared_experts=1, shared_expert_ffn_size=1024, shared_expert_gate=True,
+                              mixer_types=tuple("linear" if (i + 1) % 4 else "attention" for i in range(60)),
+                              linear_num_key_heads=16, linear_num_value_heads=64, linear_key_head_dim=128,
+                              linear_value_head_dim=128, linear_conv_kernel=4, attn_output_gate=True,
+                              linear_proj_split=True,
+                              **dict(_mb_hf("Qwen/Qwen3.5-397B-A17B", "qwen3_5_moe_text"), gguf_arch="qwen35moe")),
 }
 
 
@@ -1160,6 +1190,15 @@ SUPPORTED_MODEL_TYPES = {
     "llama4_text": "MoE layers (moe_layers or every interleave_moe_layer_step-th) of routed experts + one shared expert, "
                    "dense layers of intermediate_size_mlp, chunked attention (attention_chunk_size) on the RoPE "
                    "layers and full attention on the NoPE ones (no_rope_layers), a weightless q/k L2 norm",
+    # Qwen3.5 (issue 10, branch qwen35)
+    "qwen3_5": "the Qwen3.5 wrapper: its text_config is read (AutoModelForCausalLM builds Qwen3_5ForCausalLM from it; "
+               "no vision tower, no MTP layer)",
+    "qwen3_5_text": "Qwen3-Next's 3 gated delta-net : 1 gated-attention layers (in_proj_qkv / _z / _b / _a), a dense "
+                    "SwiGLU MLP in every layer, 4 KV heads of 256 by default",
+    "qwen3_5_moe": "the Qwen3.5-MoE wrapper: its text_config is read (Qwen3_5MoeForCausalLM; no vision tower, no MTP "
+                   "layer)",
+    "qwen3_5_moe_text": "Qwen3-Next's 3 gated delta-net : 1 gated-attention layers (in_proj_qkv / _z / _b / _a), every "
+                        "layer MoE (256 experts top-8 by default) with a sigmoid-gated shared expert",
 }
 # Model types people run this year that are NOT modelled yet: what the reader would miss.  A config of one of these
 # is refused (even with --generic), never read as a Llama.
@@ -1167,8 +1206,6 @@ NOT_YET_MODELLED = {
     "gemma3": "the multimodal wrapper without a text_config naming gemma3_text (the language model is read from one)",
     "gemma4": "its MoE block beside the dense MLP, global-layer head dims and K=V layers",
     "gemma4_text": "its MoE block beside the dense MLP, global-layer head dims and K=V layers",
-    "qwen3_5": "gated delta-net layers and gated attention output",
-    "qwen3_5_moe": "gated delta-net layers, gated attention output and experts",
     "deepseek_v32": "the DSA indexer beside MLA",
     "glm_moe_dsa": "the DSA indexer beside MLA",
     "minimax_m2": "experts and their router",
@@ -1328,6 +1365,10 @@ _MB_TIED_BY_DEFAULT |= {"smollm3"}  # SmolLM3Config: tie_word_embeddings=True
 # Llama4TextConfig (transformers 5.23): 8 KV heads and head_dim 128 when the file leaves them out
 _MB_CLASS_DEFAULTS.update({"llama4": {"num_key_value_heads": 8}, "llama4_text": {"num_key_value_heads": 8}})
 _MB_HEAD_DIM_DEFAULT.update({"llama4": 128, "llama4_text": 128})
+# issue 10, branch qwen35: Qwen3_5TextConfig / Qwen3_5MoeTextConfig (transformers 5.23) defaults
+_MB_CLASS_DEFAULTS.update({"qwen3_5": {"num_key_value_heads": 4}, "qwen3_5_text": {"num_key_value_heads": 4},
+                           "qwen3_5_moe": {"num_key_value_heads": 2}, "qwen3_5_moe_text": {"num_key_value_heads": 2}})
+_MB_HEAD_DIM_DEFAULT.update({"qwen3_5": 256, "qwen3_5_text": 256, "qwen3_5_moe": 256, "qwen3_5_moe_text": 256})
 
 
 def _mb_read_gpt(r: _MBFields, mt: str) -> dict:
@@ -1400,7 +1441,7 @@ def _mb_read_llama_style(r: _MBFields, mt: str) -> dict:
              num_kv_heads=_MB_CLASS_DEFAULTS.get(mt, {}).get("num_key_value_heads", heads)
              if r.absent("num_key_value_heads") else r.int("num_key_value_heads", default=heads),
              head_dim=r.int("head_dim", default=_MB_HEAD_DIM_DEFAULT.get(mt, 0)),  # 0 would build 0-wide heads
-             ffn_hidden_size=r.int("intermediate_size"), gguf_arch=mt)
+             ffn_hidden_size=0 if mt in _MB_QWEN3_5_MOE else r.int("intermediate_size"), gguf_arch=mt)
     if mt in _MB_CLASS_DEFAULTS and "num_key_value_heads" in _MB_CLASS_DEFAULTS[mt] and mt not in ("qwen2", "qwen3") \
             and "num_key_value_heads" in r.raw and r.raw["num_key_value_heads"] is None:
         raise InputError(f"{r.where}: field 'num_key_value_heads' is null, which transformers' {mt} config does not "
@@ -1435,6 +1476,8 @@ def _mb_read_llama_style(r: _MBFields, mt: str) -> dict:
         v["qk_norm"] = "head"
     if mt == "qwen3_next":
         _mb_read_qwen3_next(r, mt, v)
+    if mt in _MB_QWEN3_5_DENSE + _MB_QWEN3_5_MOE:
+        _mb_read_qwen3_5(r, mt, v)
     if mt == "olmo":
         v.update(norm="nonparametric", norm_fp32_input=True)
     if mt == "olmo2":
@@ -1527,27 +1570,8 @@ def _mb_read_qwen3_next(r: _MBFields, mt: str, v: dict) -> None:
     attention layers' q_proj carries an output gate and q/k RMSNorm over head_dim; RMSNorms scale by (1 + w) in
     fp32; MoE as Qwen3-MoE (decoder_sparse_step, mlp_only_layers) with one shared expert behind a sigmoid gate.
     Defaults are the class signature's: 16 key / 32 value heads of 128, kernel 4, 512 experts of 512, top-10."""
-    layers = v["num_layers"]
-    if layers > MODEL_MAX_LAYERS:  # before anything is built per layer
-        raise InputError(f"{r.where}: field 'num_hidden_layers' {layers} is beyond {MODEL_MAX_LAYERS:,}")
-    interval = r.int("full_attention_interval", default=4)  # read by the class only when layer_types is absent
-    types = r.get("layer_types")[1]
-    if types is None:
-        mixers = tuple("linear" if (i + 1) % interval else "attention" for i in range(layers))
-    elif not isinstance(types, list) or not all(t in ("linear_attention", "full_attention") for t in types):
-        raise InputError(f"{r.where}: field 'layer_types' must list 'linear_attention' or 'full_attention' per "
-                         f"layer, got {types!r:.80}")
-    elif len(types) != layers:
-        raise InputError(f"{r.where}: field 'layer_types' has {len(types)} entries for {layers} layers")
-    else:
-        mixers = tuple("linear" if t == "linear_attention" else "attention" for t in types)
-    v.update(qk_norm="head", norm_fp32_scale=True, attn_output_gate=True, gguf_arch="qwen3next",
-             mixer_types=mixers if "linear" in mixers else (),
-             linear_num_key_heads=r.int("linear_num_key_heads", default=16),
-             linear_num_value_heads=r.int("linear_num_value_heads", default=32),
-             linear_key_head_dim=r.int("linear_key_head_dim", default=128),
-             linear_value_head_dim=r.int("linear_value_head_dim", default=128),
-             linear_conv_kernel=r.int("linear_conv_kernel_dim", default=4))
+    _mb_read_delta_net_mixers(r, v)
+    v["gguf_arch"] = "qwen3next"
     experts = 512 if r.absent("num_experts") else r.int("num_experts", default=0, minimum=0)
     for key in ("moe_intermediate_size", "decoder_sparse_step", "mlp_only_layers", "num_experts_per_tok",
                 "shared_expert_intermediate_size"):
@@ -1558,6 +1582,88 @@ def _mb_read_qwen3_next(r: _MBFields, mt: str, v: dict) -> None:
                  expert_interval=r.int("decoder_sparse_step", default=1), expert_interval_phase=1,
                  dense_layers=r.layer_list("mlp_only_layers"), num_shared_experts=1, shared_expert_gate=True,
                  shared_expert_ffn_size=r.int("shared_expert_intermediate_size", default=512))
+
+
+def _mb_read_delta_net_mixers(r: _MBFields, v: dict) -> None:
+    """The Qwen3-Next / Qwen3.5 token mixers: layer i is a gated delta-net unless (i + 1) % full_attention_interval
+    == 0 (default 4; the config classes read it only when layer_types is absent), or as layer_types lists; the
+    attention layers are gated (q_proj emits an output gate) with q/k RMSNorm over head_dim; every RMSNorm scales
+    by (1 + w) in fp32.  Delta-net defaults are both classes' signatures: 16 key / 32 value heads of 128, kernel 4."""
+    layers = v["num_layers"]
+    if layers > MODEL_MAX_LAYERS:  # before anything is built per layer
+        raise InputError(f"{r.where}: field 'num_hidden_layers' {layers} is beyond {MODEL_MAX_LAYERS:,}")
+    interval = r.int("full_attention_interval", default=4)
+    types = r.get("layer_types")[1]
+    if types is None:
+        mixers = tuple("linear" if (i + 1) % interval else "attention" for i in range(layers))
+    elif not isinstance(types, list) or not all(t in ("linear_attention", "full_attention") for t in types):
+        raise InputError(f"{r.where}: field 'layer_types' must list 'linear_attention' or 'full_attention' per "
+                         f"layer, got {types!r:.80}")
+    elif len(types) != layers:
+        raise InputError(f"{r.where}: field 'layer_types' has {len(types)} entries for {layers} layers")
+    else:
+        mixers = tuple("linear" if t == "linear_attention" else "attention" for t in types)
+    v.update(qk_norm="head", norm_fp32_scale=True, attn_output_gate=True,
+             mixer_types=mixers if "linear" in mixers else (),
+             linear_num_key_heads=r.int("linear_num_key_heads", default=16),
+             linear_num_value_heads=r.int("linear_num_value_heads", default=32),
+             linear_key_head_dim=r.int("linear_key_head_dim", default=128),
+             linear_value_head_dim=r.int("linear_value_head_dim", default=128),
+             linear_conv_kernel=r.int("linear_conv_kernel_dim", default=4))
+
+
+_MB_QWEN3_5_DENSE = ("qwen3_5", "qwen3_5_text")
+_MB_QWEN3_5_MOE = ("qwen3_5_moe", "qwen3_5_moe_text")
+
+
+def _mb_read_qwen3_5(r: _MBFields, mt: str, v: dict) -> None:
+    """Qwen3.5, dense (qwen3_5 / qwen3_5_text) and MoE (qwen3_5_moe / qwen3_5_moe_text): transformers 5.23
+    configuration_qwen3_5(_moe).py and modeling_qwen3_5(_moe).py.  AutoModelForCausalLM builds Qwen3_5ForCausalLM /
+    Qwen3_5MoeForCausalLM from the wrapper's text_config alone (no vision tower, no MTP layer; its head is tied only
+    when the text_config says so).  What differs from Qwen3-Next (everything else is its block, read by
+    _mb_read_delta_net_mixers):
+
+    * the delta-net input projections are four Linears, in_proj_qkv / in_proj_z / in_proj_b / in_proj_a (the same
+      rows as in_proj_qkvz / in_proj_ba; no per-key-head interleaving to undo);
+    * dense: every layer has a SwiGLU MLP of intermediate_size (no MoE field exists; a file's MoE field is refused);
+    * MoE: every layer is MoE (the class has no decoder_sparse_step or mlp_only_layers: only 1 and [] are accepted),
+      top-k weights always renormalised (norm_topk_prob is not read: no count changes), one shared expert behind a
+      sigmoid gate; defaults 256 experts of 512, top-8, shared 512;
+    * multimodal RoPE (mrope_section, interleaved) over partial_rotary_factor 0.25 of head_dim: for text the three
+      position axes are equal, and no parameter or counted matmul changes;
+    * the published files carry fields the class does not read: attn_output_gate (the gate is always built: only
+      true is accepted), output_gate_type (the delta-net's gated-RMSNorm activation, "swish" in the published files;
+      transformers' Qwen3_5RMSNormGated applies silu whatever it says: elementwise, no count or counted FLOP either
+      way), mamba_ssm_dtype (serving engines' state dtype; transformers' cache keeps the recurrent state in fp32
+      whatever it says) and mtp_num_hidden_layers (a note: the MTP layer is not built).
+    Class defaults: 4 (dense) / 2 (MoE) KV heads, head_dim 256; the sizes must be in the file."""
+    if mt in ("qwen3_5", "qwen3_5_moe") and not r.where.endswith(" text_config"):
+        raise InputError(f"{r.where}: model_type '{mt}' without a text_config: transformers' {mt} config builds its "
+                         f"default text model whatever the top-level fields say; give the text_config (or model_type "
+                         f"{mt}_text)")
+    _mb_read_delta_net_mixers(r, v)
+    v.update(linear_proj_split=True, gguf_arch="qwen35moe" if mt in _MB_QWEN3_5_MOE else "qwen35")
+    r.expect("attn_output_gate", True, mt)
+    r.text("output_gate_type")  # an activation: no parameter, no counted matmul, no cached byte
+    r.text("mamba_ssm_dtype")
+    r.int("mtp_num_hidden_layers", default=0, minimum=0)  # model_from_config notes it
+    r.flag("mtp_use_dedicated_embeddings", False)
+    if mt in _MB_QWEN3_5_DENSE:
+        return
+    # Qwen3_5MoeSparseMoeBlock in every layer: router (E, h), stacked experts, shared_expert, shared_expert_gate
+    r.get("intermediate_size", "norm_topk_prob")  # no dense MLP is built; the router always renormalises top-k
+    r.expect("decoder_sparse_step", 1, mt)
+    if r.layer_list("mlp_only_layers"):
+        raise InputError(f"{r.where}: field 'mlp_only_layers' is not modelled for model_type '{mt}' (transformers "
+                         "builds every layer MoE whatever it lists; only [] is accepted)")
+    moe_width = r.int("moe_intermediate_size", default=512)
+    v.update(num_experts=r.int("num_experts", default=256), top_k=r.int("num_experts_per_tok", default=8),
+             moe_ffn_hidden_size=moe_width, ffn_hidden_size=moe_width, expert_interval=1, expert_interval_phase=1,
+             num_shared_experts=1, shared_expert_gate=True,
+             shared_expert_ffn_size=r.int("shared_expert_intermediate_size", default=512))
+    if v["top_k"] > v["num_experts"]:
+        raise InputError(f"{r.where}: field 'num_experts_per_tok' {v['top_k']} is more than num_experts "
+                         f"{v['num_experts']}")
 
 
 def _mb_moe_layer_freq(r: _MBFields) -> int:
@@ -1909,7 +2015,7 @@ def _mb_read_llama4(r: _MBFields, mt: str, v: dict) -> None:
 
 def _mb_read_windows(r: _MBFields, mt: str, v: dict) -> None:
     """Sliding-window attention: the window, and which layers use it (as each transformers config class says)."""
-    if mt == "qwen3_next":  # no window; its layer_types name the mixers (_mb_read_qwen3_next)
+    if mt == "qwen3_next" or mt in _MB_QWEN3_5_DENSE + _MB_QWEN3_5_MOE:  # no window; layer_types name the mixers
         return v.update(sliding_window=0, layer_types=())
     if mt in ("llama4", "llama4_text"):  # chunks, not windows: _mb_read_llama4 set sliding_window and layer_types
         return None
@@ -2002,10 +2108,15 @@ def model_from_config(raw, where: str = "config.json", generic: bool = False) ->
         outer = raw
         raw = dict(outer["text_config"])
         for key in ("tie_word_embeddings", "model_type"):
-            if key not in raw and key in outer and (key, outer.get("model_type")) != ("tie_word_embeddings", "llama4"):
+            if key not in raw and key in outer and not (key == "tie_word_embeddings" and outer.get("model_type") in
+                                                        ("llama4", "qwen3_5", "qwen3_5_moe")):  # text_config's only
                 raw[key] = outer[key]
         where += " text_config"
         notes.append("nested text_config read: the language model only (no vision or audio tower)")
+        if outer.get("model_type") in ("qwen3_5", "qwen3_5_moe") and raw.get("model_type") != outer["model_type"] and \
+                raw.get("model_type") != f"{outer['model_type']}_text":  # the wrapper builds its own text class
+            raise InputError(f"{where}: model_type {raw.get('model_type')!r:.40} inside a {outer['model_type']} file: "
+                             f"transformers builds {outer['model_type']}_text from it whatever it names; not modelled")
     model_type = raw.get("model_type")
     if model_type is not None and not isinstance(model_type, str):
         raise InputError(f"{where}: field 'model_type' must be a string, got {model_type!r:.60}")
@@ -2053,6 +2164,9 @@ def model_from_config(raw, where: str = "config.json", generic: bool = False) ->
     if family in ("deepseek_v3", "glm4_moe") and isinstance(mtp, int) and not isinstance(mtp, bool) and mtp > 0:
         notes.append(f"num_nextn_predict_layers = {mtp}: the multi-token-prediction module(s) are not counted, as "
                      f"transformers does not build them (calc_transformer_params.py --mtp-layers {mtp} counts them)")
+    if family in _MB_QWEN3_5_DENSE + _MB_QWEN3_5_MOE and (raw.get("mtp_num_hidden_layers") or 0) > 0:
+        notes.append(f"mtp_num_hidden_layers = {raw['mtp_num_hidden_layers']}: the multi-token-prediction layer is not "
+                     "counted, as transformers does not build it (Qwen3_5ForCausalLM drops the mtp.* weights)")
     values.update(model_type=model_type, source=where,
                   name=raw.get("_name_or_path") if isinstance(raw.get("_name_or_path"), str) and
                   raw.get("_name_or_path") else (model_type or "config"))

@@ -321,7 +321,8 @@ def _hf_model(transformers, config: dict, attention: str = "eager"):
     """transformers' causal LM for a config.json dict (build it under FakeTensorMode). MoE experts run through
     ``batched_mm``, so each token goes through its top-k experts only (the default loops over every expert)."""
     kwargs = {"attn_implementation": attention}
-    if any(k in config for k in ("num_local_experts", "num_experts", "n_routed_experts")):
+    text = config.get("text_config") or {}  # a wrapper's (qwen3_5_moe) language model
+    if any(k in config or k in text for k in ("num_local_experts", "num_experts", "n_routed_experts")):
         kwargs["experts_implementation"] = "batched_mm"
     return transformers.AutoModelForCausalLM.from_config(transformers.AutoConfig.for_model(**config), **kwargs)
 
@@ -335,7 +336,8 @@ def _count_with_pytorch(config: dict, batch: int, seq: int, backward: bool = Tru
     with FakeTensorMode():
         model = _hf_model(transformers, config)
         n_params = sum(p.numel() for p in model.parameters())
-        ids = torch.randint(0, config["vocab_size"], (batch, seq))
+        vocab = config["vocab_size"] if "vocab_size" in config else config["text_config"]["vocab_size"]  # a wrapper
+        ids = torch.randint(0, vocab, (batch, seq))
         with FlopCounterMode(display=False) as forward_counter:
             model(input_ids=ids)
         if not backward:
@@ -502,6 +504,15 @@ def test_real_config_forward_equals_flop_counter_at_published_widths(flops, tmp_
         text = dict(config["text_config"], num_hidden_layers=4)  # that a NoPE (full) layer follows chunked ones
         arch = _arch_from(flops, tmp_path, dict(config, text_config=text))
         torch_forward, _, torch_params = _count_llama4_with_pytorch(dict(config, text_config=text), 1, 6)
+        assert flops.forward_flops(arch, 1, 6)["total"] == torch_forward
+        assert flops.parameter_counts(arch)["total"] == torch_params
+        return
+    if config["model_type"] in ("qwen3_5", "qwen3_5_moe"):  # the wrapper: its language model (text_config) up to
+        text = dict(config["text_config"], num_hidden_layers=4)  # its first attention layer, as Qwen3-Next's below
+        text["layer_types"] = text["layer_types"][:4]
+        arch = _arch_from(flops, tmp_path, dict(config, text_config=text))
+        assert arch.linear_layer_count() == 3
+        torch_forward, _, torch_params = _count_with_pytorch(dict(config, text_config=text), 1, 6, backward=False)
         assert flops.forward_flops(arch, 1, 6)["total"] == torch_forward
         assert flops.parameter_counts(arch)["total"] == torch_params
         return
@@ -858,3 +869,89 @@ if given is not None:
         assert flops.forward_flops(arch, batch, seq)["total"] == torch_forward
         assert 3 * torch_forward == torch_train
         assert flops.parameter_counts(arch)["total"] == torch_params
+
+
+# --- Qwen3.5 (issue 10, branch qwen35): Qwen3-Next's layers, the delta-net projections split four ways ---------------
+def _qwen3_5_shrunk(name: str) -> dict:
+    """A published Qwen3.5 file (tests/test_params_torch.py REAL_CONFIGS "qwen3_5" = 27B dense, "qwen3_5_moe" =
+    397B-A17B; cited there) with its text_config shrunk to 4 layers (3 delta-net : 1 attention), 2 key / 4 value
+    delta-net heads of 8 / 12; the MoE one with 8 experts top-2 beside the gated shared expert, experts run as routed
+    (batched_mm, _hf_model)."""
+    from test_params_torch import REAL_CONFIGS
+    config = json.loads(json.dumps(REAL_CONFIGS[name]))
+    text = dict(config["text_config"], num_hidden_layers=4, hidden_size=64, head_dim=16, num_attention_heads=4,
+                num_key_value_heads=2, linear_num_key_heads=2, linear_num_value_heads=4, linear_key_head_dim=8,
+                linear_value_head_dim=12, vocab_size=1519, bos_token_id=0, eos_token_id=0)
+    text["layer_types"] = text["layer_types"][:4]
+    if name == "qwen3_5_moe":
+        text.update(num_experts=8, num_experts_per_tok=2, moe_intermediate_size=24, shared_expert_intermediate_size=24)
+    else:
+        text["intermediate_size"] = 96
+    return dict(config, text_config=text)
+
+
+@pytest.mark.parametrize("name", ["qwen3_5", "qwen3_5_moe"])
+@pytest.mark.parametrize("batch, seq", [(2, 24), (1, 3), (2, 70)])
+def test_qwen3_5_forward_equals_flop_counter(flops, tmp_path, name, batch, seq):
+    """Qwen3_5GatedDeltaNet runs in_proj_qkv, in_proj_z, in_proj_b and in_proj_a where Qwen3-Next runs in_proj_qkvz
+    and in_proj_ba: the same rows, so linear_attention_flops (projections, causal conv1d, the chunked delta rule over
+    64-token chunks) equals FlopCounterMode's forward on the PyTorch path; a prompt shorter than the kernel, one
+    chunk and two chunks.  Its multimodal RoPE adds no counted matmul over Qwen3-Next's."""
+    config = _qwen3_5_shrunk(name)
+    arch = _arch_from(flops, tmp_path, config)
+    assert arch.linear_layer_count() == 3 and arch.linear_proj_split
+    torch_forward, _, torch_params = _count_with_pytorch(config, batch, seq, backward=False)
+    ours = flops.forward_flops(arch, batch, seq)
+    assert ours["total"] == torch_forward
+    assert flops.parameter_counts(arch)["total"] == torch_params
+    if (batch, seq) == (2, 24):  # one delta-net layer by hand (h 64, kd 16, vd 48, conv width 80, kernel 4)
+        projections = 2 * 48 * 64 * ((2 * 16 + 48) + 48 + 4 + 4) + 2 * 48 * 48 * 64
+        conv = 2 * 2 * 80 * 4 * (24 + 3)
+        core = 2 * 4 * 2 * 1 * 64 * (2 * 64 * 8 + 3 * 8 * 12 + 64 * 12)
+        assert ours["components"]["linear_attention"] == 3 * (projections + conv + core)
+
+
+def test_qwen3_5_prefill_and_decode_step_match_counter(flops, tmp_path):
+    """The shrunk Qwen3.5 MoE: a 20-token prompt with the cache (logits for the last position), then one decode step
+    (the attention layer reads 21 keys; each delta-net layer convolves 4 cached + 1 new columns and updates its
+    state elementwise)."""
+    torch, transformers = torch_and_transformers()
+    from torch._subclasses.fake_tensor import FakeTensorMode
+    from torch.utils.flop_counter import FlopCounterMode
+
+    config = _qwen3_5_shrunk("qwen3_5_moe")
+    arch = _arch_from(flops, tmp_path, config)
+    with FakeTensorMode():
+        model = _hf_model(transformers, config)
+        prompt = torch.randint(0, 1519, (2, 20))
+        with FlopCounterMode(display=False) as prefill_counter:
+            out = model(input_ids=prompt, use_cache=True, logits_to_keep=1)
+        with FlopCounterMode(display=False) as decode_counter:
+            model(input_ids=prompt[:, :1], past_key_values=out.past_key_values, use_cache=True)
+    assert flops.forward_flops(arch, 2, 20, logits_positions=1)["total"] == prefill_counter.get_total_flops()
+    for attention in ("full", "causal"):
+        assert flops.forward_flops(arch, 2, 1, past=20, attention=attention, decode=True)["total"] \
+            == decode_counter.get_total_flops()
+
+
+def test_qwen3_5_training_is_three_forwards_with_mm_exactly_three(flops, tmp_path):
+    """Training counts 3 x forward (the suite's convention); FlopCounterMode's own backward differs only in the
+    delta rule (bmm of the triangular solves' gradients, grouped-convolution backward), as for Qwen3-Next: every
+    aten.mm (projections, experts, LM head) is exactly 3 x its forward."""
+    torch, transformers = torch_and_transformers()
+    from torch._subclasses.fake_tensor import FakeTensorMode
+    from torch.utils.flop_counter import FlopCounterMode
+
+    config = _qwen3_5_shrunk("qwen3_5")
+    arch = _arch_from(flops, tmp_path, config)
+    with FakeTensorMode():
+        model = _hf_model(transformers, config)
+        ids = torch.randint(0, 1519, (2, 24))
+        with FlopCounterMode(display=False) as forward_counter:
+            model(input_ids=ids)
+        with FlopCounterMode(display=False) as train_counter:
+            model(input_ids=ids, labels=ids).loss.backward()
+    fwd, train = forward_counter.get_flop_counts()["Global"], train_counter.get_flop_counts()["Global"]
+    aten = torch.ops.aten
+    assert train[aten.mm] == 3 * fwd[aten.mm]
+    assert flops.training_flops(arch, 24, batch_size=2)["model_flops_per_step"] == 3 * forward_counter.get_total_flops()

@@ -571,3 +571,66 @@ def test_qwen3_next_80b_a3b_serving_memory_by_hand(mem):
     assert per_gpu["weights"] == 2 * 79_674_391_296
     assert per_gpu["kv_cache"] == 12 * 2 * 2 * 256 * 2 * 32768
     assert per_gpu["linear_state"] == 36 * (8192 * 4 * 2 + 32 * 128 * 128 * 4)
+
+
+# --- Qwen3.5 (issue 10, branch qwen35): Qwen3-Next's cache layout, read from the multimodal file's text_config ---
+def _qwen3_5_shrunk(name):
+    """The published Qwen3.5 files (test_params_torch REAL_CONFIGS "qwen3_5" = the 27B dense, "qwen3_5_moe" = the
+    397B-A17B; cited there), their text_config shrunk to 8 layers (layers 3 and 7 attend): 2 key / 4 value
+    delta-net heads of 8 / 12, 2 KV heads of 16; the MoE one with 4 experts top-2."""
+    from test_params_torch import REAL_CONFIGS
+    config = json.loads(json.dumps(REAL_CONFIGS[name]))
+    text = dict(config["text_config"], num_hidden_layers=8, hidden_size=64, head_dim=16, num_attention_heads=4,
+                num_key_value_heads=2, linear_num_key_heads=2, linear_num_value_heads=4, linear_key_head_dim=8,
+                linear_value_head_dim=12, vocab_size=503, bos_token_id=0, eos_token_id=0)
+    text["layer_types"] = text["layer_types"][:8]
+    if name == "qwen3_5_moe":
+        text.update(num_experts=4, num_experts_per_tok=2, moe_intermediate_size=24, shared_expert_intermediate_size=24)
+    else:
+        text["intermediate_size"] = 96
+    return dict(config, text_config=text)
+
+
+@pytest.mark.parametrize("name", ["qwen3_5", "qwen3_5_moe"])
+@pytest.mark.parametrize("length", [3, 70])
+@pytest.mark.parametrize("dtype_name", ["fp32", "bf16"])
+def test_qwen3_5_cache_equals_transformers_after_a_prefill(mem, name, length, dtype_name):
+    """A prefill of `length` tokens for 3 sequences on the shrunk Qwen3.5 files: transformers' cache holds K and V of
+    the 2 attention layers only (kv_cache_bytes), and per delta-net layer a conv state of (3, 2 kd + vd, kernel) in
+    the model dtype and a fp32 recurrent state of (3, H_v, d_k, d_v) (linear_state_bytes): Qwen3-Next's layout, the
+    file's mamba_ssm_dtype (float32) changing nothing in transformers."""
+    torch, transformers = torch_and_transformers()
+    cfg = _qwen3_5_shrunk(name)
+    dtype = {"fp32": torch.float32, "bf16": torch.bfloat16}[dtype_name]
+    model = build(transformers, cfg, attn="eager", dtype=dtype).eval()
+    assert type(model).__name__ == {"qwen3_5": "Qwen3_5ForCausalLM", "qwen3_5_moe": "Qwen3_5MoeForCausalLM"}[name]
+    with torch.no_grad():
+        cache = model(input_ids=torch.randint(0, 503, (3, length)), use_cache=True).past_key_values
+    kv = sum(t.numel() * t.element_size() for layer in cache.layers for t in (getattr(layer, "keys", None),
+             getattr(layer, "values", None)) if t is not None and t.numel())
+    conv = sum(t.numel() * t.element_size() for layer in cache.layers
+               for t in getattr(layer, "conv_states", {}).values() if t is not None)
+    recurrent = sum(t.numel() * t.element_size() for layer in cache.layers
+                    for t in getattr(layer, "recurrent_states", {}).values() if t is not None)
+    described_model = described(mem, cfg)
+    size = {"fp32": 4, "bf16": 2}[dtype_name]
+    assert kv == mem.kv_cache_bytes(described_model, 3, length, dtype_name, 1, "hf-dynamic")["total_bytes"] \
+        == 2 * 3 * length * 2 * 2 * 16 * size  # 2 layers x K, V of 2 heads x 16
+    state = mem.linear_state_bytes(described_model, 3, conv_bytes=size)
+    assert (state["conv_bytes"], state["recurrent_bytes"]) == (conv, recurrent)
+    # by hand: 6 delta-net layers; conv width 2 x 16 + 48 = 80 over kernel 4; 4 value heads of an 8 x 12 fp32 state
+    assert (conv, recurrent) == (6 * 3 * 80 * 4 * size, 6 * 3 * 4 * 8 * 12 * 4)
+
+
+def test_qwen3_5_397b_a17b_serving_memory_by_hand(mem):
+    """The published MoE at 32k context, batch 1, bf16: weights 2 B x 396,346,350,336 (the language model); K/V of
+    its 15 attention layers (2 KV heads of 256); 45 delta-net states of (2 x 2048 + 8192) x 4 bf16 conv values and
+    64 x 128 x 128 fp32 values.  Its training memory is refused in one line, as Qwen3-Next's."""
+    status, out, err = call_main(mem, ["--preset", "qwen3.5-397b-a17b", "--infer", "--context", "32768", "--json"])
+    assert status == 0, err
+    per_gpu = json.loads(out)["per_gpu"]
+    assert per_gpu["weights"] == 2 * 396_346_350_336
+    assert per_gpu["kv_cache"] == 15 * 2 * 2 * 256 * 2 * 32768
+    assert per_gpu["linear_state"] == 45 * (12288 * 4 * 2 + 64 * 128 * 128 * 4)
+    status, out, err = call_main(mem, ["--preset", "qwen3.5-27b"])
+    assert status == 2 and "gated delta-net" in err and len(err.strip().splitlines()) == 1

@@ -108,7 +108,7 @@ def test_generic_reads_an_unknown_type_as_a_dense_llama_and_says_so_first(block)
     assert block.count_model(model)["total"] == 100 * 64 + 2 * per_layer + 64 + 100 * 64
 
 
-@pytest.mark.parametrize("model_type", ["minimax_m2", "qwen3_5", "gemma3", "bamba", "deepseek_v32",
+@pytest.mark.parametrize("model_type", ["minimax_m2", "glm_moe_dsa", "gemma3", "bamba", "deepseek_v32",
                                         "jamba", "nemotron_h", "lfm2"])
 def test_this_years_types_are_refused_even_with_generic(block, model_type):
     with pytest.raises(block.InputError, match=f"model_type '{model_type}' is not modelled yet"):
@@ -190,6 +190,7 @@ PRESET_CONFIGS = {  # preset -> the published config.json the suite carries (tes
 PRESET_CONFIGS.update({"kimi-k2": "kimi_k2", "glm-4.5-air": "glm4_moe", "glm-4.6": "glm4_moe_355b",  # issue 10
                        "olmo-3-7b": "olmo3"})
 PRESET_CONFIGS.update({"llama-4-scout": "llama4_scout", "llama-4-maverick": "llama4_maverick"})  # issue 10
+PRESET_CONFIGS.update({"qwen3.5-27b": "qwen3_5", "qwen3.5-397b-a17b": "qwen3_5_moe"})  # issue 10, qwen35
 
 
 def _comparable(model):
@@ -311,6 +312,14 @@ _MINIMAL_SIZES["glm4_moe"] = dict(hidden_size=512, num_hidden_layers=2, num_atte
 _MINIMAL_SIZES["smollm3"] = dict(hidden_size=512, num_hidden_layers=2, num_attention_heads=32, intermediate_size=96,
                                  vocab_size=100, pad_token_id=0)  # SmolLM3Config's pad id 128004: outside the table
 _MINIMAL_SIZES["dbrx"] = dict(d_model=64, n_heads=4, n_layers=2, vocab_size=100, attn_config={"rope_theta": 10000.0})
+# issue 10, branch qwen35: Qwen3_5TextConfig / Qwen3_5MoeTextConfig defaults (head_dim 256, 4 / 2 KV heads, 16 / 32
+# delta-net heads of 128, kernel 4; MoE 256 experts top-8 of 512 with a shared expert of 512); the wrappers carry the
+# same sizes in their text_config (no model_type there: the wrapper's class builds its own text config)
+_MINIMAL_SIZES["qwen3_5_text"] = dict(hidden_size=64, num_hidden_layers=4, num_attention_heads=4,
+                                      intermediate_size=96, vocab_size=100)
+_MINIMAL_SIZES["qwen3_5_moe_text"] = dict(hidden_size=64, num_hidden_layers=4, num_attention_heads=4, vocab_size=100)
+_MINIMAL_SIZES["qwen3_5"] = dict(text_config=_MINIMAL_SIZES["qwen3_5_text"])
+_MINIMAL_SIZES["qwen3_5_moe"] = dict(text_config=_MINIMAL_SIZES["qwen3_5_moe_text"])
 
 
 @pytest.mark.torch
@@ -318,7 +327,8 @@ _MINIMAL_SIZES["dbrx"] = dict(d_model=64, n_heads=4, n_layers=2, vocab_size=100,
     "gpt2", "gptj", "gpt_neox", "opt", "bloom", "falcon", "llama", "mistral", "mixtral", "qwen2", "qwen2_moe", "qwen3",
     "qwen3_moe", "gemma", "gemma2", "phi", "phi3", "olmo", "olmo2", "starcoder2", "deepseek_v2", "deepseek_v3",
     "granite", "gemma3_text", "gpt_oss", "qwen3_next", "kimi_k2", "glm4_moe", "olmo3", "seed_oss", "olmoe", "cohere",
-    "cohere2", "nemotron", "smollm3", "granitemoe", "phimoe", "dbrx", "stablelm", "llama4_text", "llama4"]))
+    "cohere2", "nemotron", "smollm3", "granitemoe", "phimoe", "dbrx", "stablelm", "llama4_text", "llama4",
+    "qwen3_5", "qwen3_5_text", "qwen3_5_moe", "qwen3_5_moe_text"]))
 def test_a_file_with_only_the_sizes_takes_the_class_defaults(block, model_type):
     from test_params_torch import torch_counts
     assert sorted(SUPPORTED) == sorted(block.SUPPORTED_MODEL_TYPES)
@@ -759,3 +769,24 @@ def test_qwen3_next_mixers_follow_the_interval_or_the_list(block):
         parser = argparse.ArgumentParser()
         block.add_model_arguments(parser)
         block.model_from_arguments(parser.parse_args(["--preset", "qwen3-next-80b-a3b", "--num-layers", "8"]))
+
+
+# issue 10, branch qwen35 -- qwen3_5 / qwen3_5_moe: the same hostility, plus the fields only Qwen3.5 files carry
+@settings(max_examples=60, deadline=None)
+@given(st.sampled_from(["qwen3_5_text", "qwen3_5_moe_text"]),
+       st.dictionaries(st.sampled_from(["layer_types", "full_attention_interval", "linear_num_key_heads",
+                                        "linear_num_value_heads", "linear_conv_kernel_dim", "num_experts",
+                                        "num_experts_per_tok", "decoder_sparse_step", "mlp_only_layers",
+                                        "attn_output_gate", "output_gate_type", "mamba_ssm_dtype",
+                                        "mtp_num_hidden_layers", "mtp_use_dedicated_embeddings"]), _ANY_JSON,
+                       max_size=4))
+def test_qwen3_5_hostile_fields_are_one_input_error(block, model_type, fields):
+    config = dict(hidden_size=64, num_hidden_layers=4, num_attention_heads=4, intermediate_size=96, vocab_size=100,
+                  model_type=model_type, **fields)
+    try:
+        model, _ = block.model_from_config(config)
+    except block.InputError as exc:
+        assert "\n" not in str(exc)
+        return
+    counts = block.count_model(model)
+    assert counts["total"] > 0 and len(model.mixer_types) in (0, 4) and model.linear_proj_split

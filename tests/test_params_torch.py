@@ -607,6 +607,69 @@ REAL_CONFIGS = {
                                           "projector_output_dim": 4096, "rope_theta": 10000,
                                           "vision_feature_layer": -1, "vision_feature_select_strategy": "default",
                                           "vision_output_dim": 4096}},
+    # issue 10, branch qwen35 -- Qwen3.5, the multimodal files (AutoModelForCausalLM reads their text_config only).
+    # Qwen/Qwen3.5-27B, dense: the file carried is Qwen/Qwen3.6-27B's config.json at revision 6a9e13bd, quoted
+    # verbatim in a stored test file (code corpus, id 70270571784; Qwen3.6 keeps Qwen3.5's architecture and
+    # model_type, as transformers' qwen3_5_moe docs say).  Its architecture fields are Qwen3.5-27B's: checked against
+    # THUDM/slime scripts/models/qwen3.5-27B.sh (64 layers, hidden 5120, ffn 17408, 24 heads / 4 KV groups of 256,
+    # vocab 248320, untied, gated attention, rotary 0.25) and the GGUF metadata of a Qwen3.5/3.6 27B printed in
+    # ggml-org/llama.cpp PR #22673 (ssm.group_count 16, time_step_rank 48, state_size 128, inner_size 6144,
+    # conv_kernel 4, full_attention_interval 4).  layer_types written as the comprehension of its 64 listed values.
+    "qwen3_5": {"architectures": ["Qwen3_5ForConditionalGeneration"], "image_token_id": 248056,
+                "language_model_only": False, "model_type": "qwen3_5",
+                "text_config": {"attention_bias": False, "attention_dropout": 0.0, "attn_output_gate": True,
+                                "bos_token_id": 248044, "dtype": "bfloat16", "eos_token_id": 248044,
+                                "full_attention_interval": 4, "head_dim": 256, "hidden_act": "silu",
+                                "hidden_size": 5120, "initializer_range": 0.02, "intermediate_size": 17408,
+                                "layer_types": [("linear_attention" if (i + 1) % 4 else "full_attention")
+                                                for i in range(64)],
+                                "linear_conv_kernel_dim": 4, "linear_key_head_dim": 128, "linear_num_key_heads": 16,
+                                "linear_num_value_heads": 48, "linear_value_head_dim": 128,
+                                "mamba_ssm_dtype": "float32", "max_position_embeddings": 262144,
+                                "model_type": "qwen3_5_text", "mtp_num_hidden_layers": 1,
+                                "mtp_use_dedicated_embeddings": False, "num_attention_heads": 24,
+                                "num_hidden_layers": 64, "num_key_value_heads": 4, "output_gate_type": "swish",
+                                "pad_token_id": None, "partial_rotary_factor": 0.25, "rms_norm_eps": 1e-06,
+                                "rope_parameters": {"mrope_interleaved": True, "mrope_section": [11, 11, 10],
+                                                    "partial_rotary_factor": 0.25, "rope_theta": 10000000,
+                                                    "rope_type": "default"},
+                                "tie_word_embeddings": False, "use_cache": True, "vocab_size": 248320},
+                "tie_word_embeddings": False, "transformers_version": "4.57.1", "video_token_id": 248057,
+                "vision_config": {"deepstack_visual_indexes": [], "depth": 27, "hidden_act": "gelu_pytorch_tanh",
+                                  "hidden_size": 1152, "in_channels": 3, "initializer_range": 0.02,
+                                  "intermediate_size": 4304, "model_type": "qwen3_5", "num_heads": 16,
+                                  "num_position_embeddings": 2304, "out_hidden_size": 5120, "patch_size": 16,
+                                  "spatial_merge_size": 2, "temporal_patch_size": 2},
+                "vision_end_token_id": 248054, "vision_start_token_id": 248053},
+    # huggingface.co/Qwen/Qwen3.5-397B-A17B (transformers_version 4.57.0.dev0), as stored in ai-dynamo/aiconfigurator
+    # src/aiconfigurator/model_configs/Qwen--Qwen3.5-397B-A17B_config.json (commit 87fe4b0c), every field copied;
+    # layer_types written as the comprehension of its 60 listed values.  checked: THUDM/slime
+    # scripts/models/qwen3.5-397B-A17B.sh (60 layers, hidden 4096, 32 heads / 2 KV groups of 256, 512 experts top-10
+    # of 1024 with a gated shared expert of 1024, vocab 248320, untied, gated attention)
+    "qwen3_5_moe": {"architectures": ["Qwen3_5MoeForConditionalGeneration"], "image_token_id": 248056,
+                    "model_type": "qwen3_5_moe",
+                    "text_config": {"attention_bias": False, "attention_dropout": 0.0, "attn_output_gate": True,
+                                    "dtype": "bfloat16", "eos_token_id": 248044, "full_attention_interval": 4,
+                                    "head_dim": 256, "hidden_act": "silu", "hidden_size": 4096,
+                                    "initializer_range": 0.02,
+                                    "layer_types": [("linear_attention" if (i + 1) % 4 else "full_attention")
+                                                    for i in range(60)],
+                                    "linear_conv_kernel_dim": 4, "linear_key_head_dim": 128,
+                                    "linear_num_key_heads": 16, "linear_num_value_heads": 64,
+                                    "linear_value_head_dim": 128, "max_position_embeddings": 262144,
+                                    "mlp_only_layers": [], "model_type": "qwen3_5_moe_text",
+                                    "moe_intermediate_size": 1024, "mtp_num_hidden_layers": 1,
+                                    "mtp_use_dedicated_embeddings": False, "num_attention_heads": 32,
+                                    "num_experts": 512, "num_experts_per_tok": 10, "num_hidden_layers": 60,
+                                    "num_key_value_heads": 2, "rms_norm_eps": 1e-06, "router_aux_loss_coef": 0.001,
+                                    "shared_expert_intermediate_size": 1024, "use_cache": True,
+                                    "vocab_size": 248320},
+                    "tie_word_embeddings": False, "transformers_version": "4.57.0.dev0", "video_token_id": 248057,
+                    "vision_config": {"depth": 27, "hidden_act": "gelu_pytorch_tanh", "hidden_size": 1152,
+                                      "in_channels": 3, "intermediate_size": 4304, "model_type": "qwen3_5_moe",
+                                      "num_heads": 16, "num_position_embeddings": 2304, "out_hidden_size": 4096,
+                                      "patch_size": 16, "spatial_merge_size": 2, "temporal_patch_size": 2},
+                    "vision_end_token_id": 248054, "vision_start_token_id": 248053},
 }
 
 
@@ -813,7 +876,38 @@ def small_config(draw, family):
                    sliding_window=draw(st.none() | st.integers(1, 16)))
     if family in ("llama4_text", "llama4"):
         return _llama4_small(draw, cfg, family, head_dim, layers)
+    if family in ("qwen3_5", "qwen3_5_text", "qwen3_5_moe", "qwen3_5_moe_text"):
+        return _qwen3_5_small(draw, cfg, family, head_dim, layers)
     return cfg
+
+
+def _qwen3_5_small(draw, cfg, family, head_dim, layers):
+    """Qwen3_5TextConfig / Qwen3_5MoeTextConfig's switches: delta-net widths and kernel, the mixer pattern
+    (full_attention_interval or layer_types), attention_bias; MoE: experts, top-k, expert and shared widths.  The
+    wrappers (qwen3_5, qwen3_5_moe) nest it in text_config with their own tie_word_embeddings, which the language
+    model does not take (only the text_config's ties the head)."""
+    kh = draw(st.integers(1, 3))
+    cfg.update(head_dim=head_dim, attention_bias=draw(st.booleans()), linear_num_key_heads=kh,
+               linear_num_value_heads=kh * draw(st.integers(1, 3)), linear_key_head_dim=draw(st.sampled_from([4, 8])),
+               linear_value_head_dim=draw(st.sampled_from([4, 12])), linear_conv_kernel_dim=draw(st.integers(1, 4)))
+    if draw(st.booleans()):
+        cfg["full_attention_interval"] = draw(st.integers(1, 4))
+    else:
+        cfg["layer_types"] = draw(st.lists(st.sampled_from(["linear_attention", "full_attention"]),
+                                           min_size=layers, max_size=layers))
+    moe = "moe" in family
+    if moe:
+        experts = draw(st.integers(1, 5))
+        del cfg["intermediate_size"]  # Qwen3_5MoeTextConfig has none: every layer is MoE
+        cfg.update(num_experts=experts, num_experts_per_tok=draw(st.integers(1, experts)),
+                   moe_intermediate_size=draw(st.integers(1, 40)),
+                   shared_expert_intermediate_size=draw(st.integers(1, 40)))
+    if family in ("qwen3_5_text", "qwen3_5_moe_text"):
+        return cfg
+    text = dict(cfg, model_type="qwen3_5_moe_text" if moe else "qwen3_5_text")
+    if draw(st.booleans()):
+        del text["tie_word_embeddings"]
+    return {"model_type": family, "text_config": text, "tie_word_embeddings": draw(st.booleans())}
 
 
 def _llama4_small(draw, cfg, family, head_dim, layers):
@@ -847,6 +941,7 @@ FAMILIES = ["gpt2", "gptj", "bloom", "gpt_neox", "opt", "falcon", "llama", "mist
 FAMILIES += ["kimi_k2", "glm4_moe", "olmo3", "seed_oss", "olmoe", "cohere", "cohere2", "nemotron"]  # issue 10
 FAMILIES += ["smollm3", "granitemoe", "phimoe", "dbrx", "stablelm"]  # issue 10, branch families2
 FAMILIES += ["llama4_text", "llama4"]  # issue 10, Llama 4
+FAMILIES += ["qwen3_5_text", "qwen3_5", "qwen3_5_moe_text", "qwen3_5_moe"]  # issue 10, branch qwen35
 
 # Each example builds a model: a few per family keep the file fast (scaled from the conftest profile).
 FEW = max(3, settings.default.max_examples // 10)
@@ -932,6 +1027,104 @@ def test_qwen3_next_80b_a3b_is_its_published_size():
     model, _ = params.model_from_config(REAL_CONFIGS["qwen3_next"])
     # Qwen3NextConfig: layer i is a delta-net unless (i + 1) % full_attention_interval == 0: 3, 7, ..., 47 attend
     assert [i for i in range(48) if not model.layer_is_linear(i)] == list(range(3, 48, 4))
+
+
+# ---- issue 10, branch qwen35: Qwen3.5 ----------------------------------------------------------------------------
+def _vision_tower(config: dict) -> int:
+    """Parameters of the vision tower the multimodal class adds (not part of AutoModelForCausalLM's model): the
+    published sizes count it."""
+    torch, transformers = torch_and_transformers()
+    raw = copy.deepcopy(config)
+    hf_config = transformers.AutoConfig.for_model(raw.pop("model_type"), **raw)
+    with torch.device("meta"):
+        full = transformers.AutoModelForImageTextToText.from_config(hf_config)
+    return sum(p.numel() for p in full.model.visual.parameters())
+
+
+def test_qwen3_5_27b_is_its_published_size():
+    # Qwen's model card: "27B" parameters (the whole multimodal model). By hand, the language model: h 5120,
+    # vocabulary 248320 untied, 48 gated delta-net and 16 gated-attention layers, every one with a SwiGLU of 17408.
+    h, vocab = 5120, 248320
+    # gated attention: q_proj 2 x 24 heads x 256 (query and gate), k, v 4 x 256, o_proj 24 x 256; q/k norms of 256
+    attention = 2 * 24 * 256 * h + 2 * (4 * 256 * h) + 24 * 256 * h + 2 * 256
+    # delta-net: key width 16 x 128 = 2048, value width 48 x 128 = 6144; in_proj_qkv (2 x 2048 + 6144), in_proj_z
+    # (6144), in_proj_b and in_proj_a (48 each), conv1d over q, k, v (kernel 4), dt_bias and A_log (48 each), the
+    # gated RMSNorm over 128, out_proj
+    delta_net = (2 * 2048 + 6144) * h + 6144 * h + 2 * 48 * h + (2 * 2048 + 6144) * 4 + 2 * 48 + 128 + 6144 * h
+    by_hand = 2 * vocab * h + 16 * attention + 48 * delta_net + 64 * (3 * 17408 * h + 2 * h) + h
+    total, active = script_counts(REAL_CONFIGS["qwen3_5"])
+    assert total == by_hand == 26_895_998_464 and active is None
+    # with the vision tower transformers' Qwen3_5ForConditionalGeneration adds, the card's 27B
+    assert round((total + _vision_tower(REAL_CONFIGS["qwen3_5"])) / 1e9) == 27
+    model, notes = params.model_from_config(REAL_CONFIGS["qwen3_5"])
+    assert [i for i in range(64) if not model.layer_is_linear(i)] == list(range(3, 64, 4))
+    assert any("mtp_num_hidden_layers = 1" in note for note in notes)
+
+
+def test_qwen3_5_397b_a17b_is_its_published_size():
+    # Qwen's model card: "397B in total and 17B activated" (the whole multimodal model). By hand, the language model:
+    # h 4096, vocabulary 248320 untied, 45 gated delta-net and 15 gated-attention layers, every one MoE.
+    h, vocab = 4096, 248320
+    attention = 2 * 32 * 256 * h + 2 * (2 * 256 * h) + 32 * 256 * h + 2 * 256
+    # delta-net: key width 16 x 128 = 2048, value width 64 x 128 = 8192, 64 value heads
+    delta_net = (2 * 2048 + 8192) * h + 8192 * h + 2 * 64 * h + (2 * 2048 + 8192) * 4 + 2 * 64 + 128 + 8192 * h
+    # router 512 x h, 512 experts of 3 x 1024 x h, the shared expert 3 x 1024 x h and its gate h -> 1
+    expert = 3 * 1024 * h
+    moe = 512 * h + 512 * expert + expert + h
+    by_hand = 2 * vocab * h + 15 * attention + 45 * delta_net + 60 * (moe + 2 * h) + h
+    total, active = script_counts(REAL_CONFIGS["qwen3_5_moe"])
+    assert total == by_hand == 396_346_350_336
+    # active: every parameter but the routed experts, plus 10 of the 512 in each layer (17.35B, the card's 17B)
+    assert active == total - 60 * 502 * expert == 17_349_040_896 and round(active / 1e9) == 17
+    vision = _vision_tower(REAL_CONFIGS["qwen3_5_moe"])
+    assert round((total + vision) / 1e9) == 397 and round(total / 1e9) == 396  # the card's 397B has the tower
+
+
+def test_qwen3_5_wrappers_without_a_text_config_are_refused():
+    # Qwen3_5Config(**top-level fields) builds its default text model (the 9B-style sizes), not the file's
+    for name in ("qwen3_5", "qwen3_5_moe"):
+        flat = dict(REAL_CONFIGS[name]["text_config"], model_type=name)
+        with pytest.raises(params.InputError, match="without a text_config"):
+            params.model_from_config(flat)
+
+
+@pytest.mark.parametrize("name, edit", [
+    ("qwen3_5", {"attn_output_gate": False}),  # transformers builds the gate whatever the file says
+    ("qwen3_5", {"num_experts": 8}),  # no MoE field in Qwen3_5TextConfig: a dense file with one is not modelled
+    ("qwen3_5_moe", {"mlp_only_layers": [0]}),  # Qwen3_5Moe builds every layer MoE whatever it lists
+    ("qwen3_5_moe", {"decoder_sparse_step": 2}),
+    ("qwen3_5_moe", {"num_experts_per_tok": 600}),
+    ("qwen3_5_moe", {"num_experts": 0}),
+])
+def test_qwen3_5_fields_transformers_would_not_build_are_refused(name, edit):
+    config = copy.deepcopy(REAL_CONFIGS[name])
+    config["text_config"].update(edit)
+    with pytest.raises(params.InputError, match=f"'{next(iter(edit))}'"):
+        params.model_from_config(config)
+
+
+def test_qwen3_5_wrapper_with_the_other_text_type_is_refused():
+    # Qwen3_5Config builds Qwen3_5TextConfig (dense) from its text_config whatever model_type that names
+    config = copy.deepcopy(REAL_CONFIGS["qwen3_5"])
+    config["text_config"]["model_type"] = "qwen3_5_moe_text"
+    with pytest.raises(params.InputError, match="inside a qwen3_5 file"):
+        params.model_from_config(config)
+
+
+def test_qwen3_5_wrapper_tie_is_ignored_and_the_text_tie_read():
+    # transformers 5.23: Qwen3_5ForCausalLM ties its head only when the text_config says so (the wrapper's flag is
+    # not passed down); the torch counts of the two files below differ by one vocab x hidden matrix
+    text = dict(REAL_CONFIGS["qwen3_5"]["text_config"], num_hidden_layers=4, layer_types=None, hidden_size=64,
+                num_attention_heads=4, num_key_value_heads=2, head_dim=16, intermediate_size=96,
+                linear_num_key_heads=2, linear_num_value_heads=4, linear_key_head_dim=8, linear_value_head_dim=12,
+                vocab_size=1000)
+    del text["tie_word_embeddings"]
+    outer_only = {"model_type": "qwen3_5", "tie_word_embeddings": True, "text_config": text}
+    inner = {"model_type": "qwen3_5", "tie_word_embeddings": False,
+             "text_config": dict(text, tie_word_embeddings=True)}
+    assert script_counts(outer_only) == torch_counts(outer_only)
+    assert script_counts(inner) == torch_counts(inner)
+    assert script_counts(outer_only)[0] - script_counts(inner)[0] == 1000 * 64
 
 
 # ---- issue 10, branch families ---------------------------------------------------------------------------------

@@ -511,3 +511,24 @@ def test_weights_json_keys_are_the_documented_ones(tmp_path):
     assert all(set(part) == {"what", "tensors", "elements"} for part in report["weights"]["explained"])
     doc = params.__doc__
     assert all(f"``{key}``" in doc for key in WEIGHTS_KEYS | {"weights", "by_dtype", "explained"})
+
+
+def test_qwen3_5_checkpoint_vision_tower_and_mtp_layer_are_named(tmp_path):
+    """A Qwen3.5 checkpoint (issue 10, branch qwen35): the language model transformers builds from the text_config,
+    plus the vision tower (model.visual.*) and the MTP layer under mtp.* (mtp.fc, mtp.layers.0, mtp.norm), which
+    Qwen3_5ForCausalLM drops on load; each part is named, nothing is left unexplained."""
+    torch = pytest.importorskip("torch")
+    text = {"model_type": "qwen3_5_text", "hidden_size": 32, "intermediate_size": 48, "num_hidden_layers": 4,
+            "num_attention_heads": 2, "num_key_value_heads": 1, "head_dim": 16, "linear_num_key_heads": 1,
+            "linear_num_value_heads": 2, "linear_key_head_dim": 8, "linear_value_head_dim": 8, "vocab_size": 96,
+            "tie_word_embeddings": False, "mtp_num_hidden_layers": 1}
+    model, tensors = build(text)
+    parameters = sum(p.numel() for p in model.parameters())
+    extra = {"mtp.fc.weight": torch.zeros(32, 64), "mtp.norm.weight": torch.ones(32),
+             "mtp.layers.0.mlp.down_proj.weight": torch.zeros(32, 48),
+             "model.visual.blocks.0.attn.qkv.weight": torch.zeros(48, 16)}
+    config = {"model_type": "qwen3_5", "text_config": text, "tie_word_embeddings": False}
+    stored = weights(["--weights", str(save(tmp_path / "q35", dict(tensors, **extra), config))])["weights"]
+    assert stored["expected_elements"] == parameters and stored["unexplained"] == 0
+    parts = {p["what"].split(" (")[0]: (p["tensors"], p["elements"]) for p in stored["explained"]}
+    assert parts == {"MTP layer": (3, 32 * 64 + 32 + 32 * 48), "vision / audio tower and projector tensors": (1, 768)}
