@@ -1077,6 +1077,17 @@ MODEL_PRESETS = {
                       vocab_size=100278, qk_norm="full", norm_placement="post", norm_fp32_scale=True,
                       sliding_window=4096, layer_types=tuple("sliding" if (i + 1) % 4 else "full" for i in range(32)),
                       **_mb_hf("allenai/Olmo-3-1025-7B", "olmo3")),
+    # issue 10: the late-2026 list's Qwen3 MoE, OLMo-2 and Phi-4 (each the published config.json the suite carries)
+    "qwen3-30b-a3b": dict(_PRESET_LLAMA, num_layers=48, hidden_size=2048, num_attention_heads=32, num_kv_heads=4,
+                          head_dim=128, ffn_hidden_size=6144, vocab_size=151936, qk_norm="head", num_experts=128,
+                          top_k=8, moe_ffn_hidden_size=768, **_mb_hf("Qwen/Qwen3-30B-A3B", "qwen3_moe")),
+    "olmo-2-7b": dict(_PRESET_LLAMA, num_layers=32, hidden_size=4096, num_attention_heads=32, num_kv_heads=32,
+                      ffn_hidden_size=11008, vocab_size=100352, norm_placement="post", qk_norm="full",
+                      norm_fp32_scale=True, **_mb_hf("allenai/OLMo-2-1124-7B", "olmo2")),
+    "phi-4-mini": dict(_PRESET_LLAMA, num_layers=32, hidden_size=3072, num_attention_heads=24, num_kv_heads=8,
+                       ffn_hidden_size=8192, vocab_size=200064, fused_qkv=True, fused_gate_up=True,
+                       tied_embeddings=True, sliding_window=262144,
+                       **_mb_hf("microsoft/Phi-4-mini-instruct", "phi3")),
     # Llama 4 (the text model of the llama4 file): 48 layers, 16 routed experts top-1 + a shared one per MoE layer,
     # chunks of 8192 tokens on the RoPE layers, every 4th layer NoPE with full attention
     "llama-4-scout": dict(_PRESET_LLAMA4, num_experts=16, dense_layers=(), rope_freqs=True,

@@ -191,6 +191,7 @@ PRESET_CONFIGS.update({"kimi-k2": "kimi_k2", "glm-4.5-air": "glm4_moe", "glm-4.6
                        "olmo-3-7b": "olmo3"})
 PRESET_CONFIGS.update({"llama-4-scout": "llama4_scout", "llama-4-maverick": "llama4_maverick"})  # issue 10
 PRESET_CONFIGS.update({"qwen3.5-27b": "qwen3_5", "qwen3.5-397b-a17b": "qwen3_5_moe"})  # issue 10, qwen35
+PRESET_CONFIGS.update({"qwen3-30b-a3b": "qwen3_moe", "olmo-2-7b": "olmo2"})  # issue 10
 
 
 def _comparable(model):
@@ -203,6 +204,12 @@ def test_preset_is_what_the_reader_makes_of_the_published_config(block, preset):
     from test_params_torch import REAL_CONFIGS
     from_file, _ = block.model_from_config(json.loads(json.dumps(REAL_CONFIGS[PRESET_CONFIGS[preset]])))
     assert _comparable(block.preset_model(preset)) == _comparable(from_file)
+
+
+def test_phi_4_mini_preset_is_what_the_reader_makes_of_its_config(block):
+    # PHI4_MINI below: microsoft/Phi-4-mini-instruct's config.json (cited there)
+    from_file, _ = block.model_from_config(json.loads(json.dumps(PHI4_MINI)))
+    assert _comparable(block.preset_model("phi-4-mini")) == _comparable(from_file)
 
 
 def test_every_preset_is_a_valid_model_with_a_source(block):
