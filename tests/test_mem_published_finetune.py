@@ -55,7 +55,8 @@ def timeline_peak(mem, *argv, allowances=False):
 # bf16, adapters included, so torch AdamW keeps bf16 states (--adapter-dtype bf16). lora_query and lora_value: LitGPT's
 # fused qkv linear with adapters on the q and v slices, the same trainable count as peft on q_proj, v_proj.
 # Sequence: litgpt pads a batch to its longest sample and truncates samples to max_seq_length 512; the peak over two
-# epochs of Alpaca2k is the batch holding a sample at the cap, so -s 512.
+# epochs of Alpaca2k is the batch holding the longest sample, so -s 512 assumes one sample reaches the cap (lora.py
+# logs "The longest sequence length in the train data is ...", not published: an assumption, not checked).
 LITGPT_LORA = ("--lora-rank", "32", "--lora-targets", "q,v", "--lora-dropout", "0.05", "--adapter-dtype", "bf16",
                "-s", "512")
 
