@@ -128,8 +128,8 @@ def test_torchtune_llama31_8b_lora_documented_miss(mem):
 def test_torchtune_llama31_8b_qlora_documented_miss(mem):
     # "| Llama 3.1 8B | QLoRA | 1x 4090 | 7.4 GiB | 2413  |"
     # 8B_qlora_single_device.yaml: lora_attn_modules ['q_proj', 'v_proj', 'k_proj', 'output_proj'],
-    # apply_lora_to_mlp True, lora_rank 8, torchao NF4 base (blocks of 64, scalers quantised per 256: our nf4-dq
-    # layout), AdamW fused. MISS (docs: why): 1.67 x, the same loss difference on a smaller total.
+    # apply_lora_to_mlp True, lora_rank 8, torchao NF4 base (blocks of 64, scalers quantised per 256: close to our
+    # nf4-dq layout), AdamW fused. MISS (docs: why): 1.67 x, the same loss difference on a smaller total.
     published = 7.4 * GiB
     ours = timeline_peak(mem, *TORCHTUNE, "--lora-rank", "8",
                          "--lora-targets", "q_proj,k_proj,v_proj,o_proj,gate_proj,up_proj,down_proj",
@@ -170,9 +170,10 @@ def test_universal_llm_trainer_llama31_8b_lora_documented_miss(mem):
 def test_universal_llm_trainer_llama31_8b_qlora_documented_miss(mem):
     # "| [Llama 3.1 8B](../config//llm_llama3.1_qlora.yaml) ** | QLoRA | H100 x 1 | 48 GiB (8.0 GiB) | 26.1 |"
     # "**: 4-bit QLoRA training. QLoRA does not always use less GPU than LoRA". llm_llama3.1_qlora.yaml: bit 4,
-    # quant_config config_quant/bnb_4bit.yaml (not in the index), and the config's own note "4, 8bit model
-    # automatically loads neccesaries to 32bit": norms, embeddings and LM head in fp32. MISS (docs: why): 0.70 x;
-    # fp32 non-quantised modules (fp32 logits and residual stream) are not modelled.
+    # quant_config config_quant/bnb_4bit.yaml (not in the index); the repository's note on load_unnecessary_half
+    # (llm_llama3.1_lora.yaml): "(4, 8bit model automatically loads neccesaries to 32bit)": norms, embeddings and
+    # LM head in fp32. MISS (docs: why): 0.70 x; fp32 non-quantised modules (fp32 logits and residual stream) are
+    # not modelled.
     published = 48 * GiB
     ours = timeline_peak(mem, *ULT, *ULT_LORA, "--base-dtype", "nf4")
     assert 0.67 < ours / published < 0.72, ours / published
