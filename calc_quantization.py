@@ -3545,6 +3545,8 @@ def gguf_type_plan(m: Model, tensors: list[GgufTensor], ftype: str, has_imatrix:
         if not allows_quantization(t):
             kept = "F32" if (t.force_f32 or len(t.ne) < 2) else "F16"
             plan.append((kept, kept))
+        elif m.gguf_arch == "gpt-oss" and len(t.ne) == 3 and t.ne[2] > 1 and t.linear:
+            plan.append(("MXFP4", "MXFP4"))  # the converter's MXFP4 experts (GPT_OSS_GGUF_TYPES)
         elif default in UNQUANTIZED_GGML:
             plan.append((default, default))
         else:
@@ -3871,7 +3873,19 @@ def gpu_quality(fmt: GpuFormat):
     return None
 
 
+# gpt-oss ships its routed experts in MXFP4 (E2M1 values, one E8M0 scale per 32: 17 B per 32 weights) and llama.cpp's
+# convert_hf_to_gguf.py writes them as GGML MXFP4 whatever --outtype says: a llama.cpp developer's conversion log of
+# gpt-oss-20b with --outtype bf16 prints "n_tensors = 459, total_size = 13.8G" (the experts at 16 bits would make it
+# 41.8 GB).  What llama-quantize then does with those MXFP4 experts for the K- and I-quant types is not modelled
+# here; MXFP4_MOE (experts MXFP4, the other matrices Q8_0: llama-quant.cpp) and the 16-bit conversions are.
+GPT_OSS_GGUF_TYPES = ("F32", "F16", "BF16", "MXFP4_MOE")
+
+
 def size_gguf(m: Model, tensors: list[GgufTensor], ftype: str, opts: Options) -> dict:
+    if m.gguf_arch == "gpt-oss" and ftype not in GPT_OSS_GGUF_TYPES:
+        raise InputError(f"{ftype}: llama.cpp keeps gpt-oss's experts in MXFP4 (its converter writes them so); what "
+                         f"llama-quantize makes of them for {ftype} is not modelled by {PROG}: "
+                         f"{', '.join(GPT_OSS_GGUF_TYPES)} and the GPU formats size this model")
     if m.linear_layer_count():  # Qwen3-Next / Qwen3.5: llama.cpp's qwen3next / qwen35(moe) recipes for the delta-net
         # tensors are not modelled
         raise InputError(f"{ftype}: llama.cpp's tensor types for gated delta-net layers ({m.gguf_arch or 'qwen3next'}) "
