@@ -5392,17 +5392,25 @@ def llamacpp_model_buffers(model, ll):
     groups = {"input": list(first), "output": list(last)}
     layers = [[t for t in layer_tensors(model, model.layer_is_moe(i))] for i in range(model.num_layers)]
     flat = groups["input"] + groups["output"] + [t for layer in layers for t in layer]
+
+    def mxfp4(t):
+        # gpt-oss: llama.cpp's converter writes the routed experts as MXFP4 (17 B per 32 weights) whatever the file
+        # type (calc_quantization.py's GPT_OSS_GGUF_TYPES); they keep that width here too
+        return model.gguf_arch == "gpt-oss" and t.role == "routed_experts" and t.kind == "weight"
     one_d = sum(t.numel * 4 for t in flat if len(t.shape) < 2)
-    two_d_values = sum(t.numel for t in flat if len(t.shape) >= 2)
+    fixed = sum(t.numel * 17 / 32 for t in flat if mxfp4(t))
+    two_d_values = sum(t.numel for t in flat if len(t.shape) >= 2 and not mxfp4(t))
     if ll.model_bytes is not None:
-        if ll.model_bytes <= one_d:
-            raise ValueError(f"--model-bytes {ll.model_bytes:,} B is not even the model's f32 norms ({one_d:,} B)")
-        scale = (ll.model_bytes - one_d) / two_d_values  # bytes per 2-D value
+        if ll.model_bytes <= one_d + fixed:
+            raise ValueError(f"--model-bytes {ll.model_bytes:,} B is not even the model's f32 norms"
+                             + (" and MXFP4 experts" if fixed else "") + f" ({int(one_d + fixed):,} B)")
+        scale = (ll.model_bytes - one_d - fixed) / two_d_values  # bytes per 2-D value
     else:
         scale = float(ll.weight_bits) / 8
 
     def size(tensors):
-        return sum(t.numel * 4 if len(t.shape) < 2 else t.numel * scale for t in tensors)
+        return sum(t.numel * 4 if len(t.shape) < 2 else t.numel * 17 / 32 if mxfp4(t) else t.numel * scale
+                   for t in tensors)
     host = size(groups["input"])
     gpu = 0.0
     for i, layer in enumerate(layers):
@@ -5456,14 +5464,17 @@ def llamacpp_memory(model, inf, ll):
             "gpu_bytes": gpu_total, "host_bytes": host_total,
             "slots": ll.n_parallel, "context_per_slot": kv["cells"]["n_ctx_seq"] if not ll.kv_unified
             else kv["cells"]["n_ctx"] // ll.n_parallel,
-            "assumptions": _llamacpp_assumptions(ll)}
+            "assumptions": _llamacpp_assumptions(ll, model)}
 
 
-def _llamacpp_assumptions(ll):
+def _llamacpp_assumptions(ll, model=None):
     weights = (f"model buffers: the 2-D weights scaled to --model-bytes {_size(ll.model_bytes)} (1-D norms f32)"
                if ll.model_bytes is not None else
                f"model buffers: every 2-D weight at {float(ll.weight_bits):g} bits (a GGUF mixes types: Q4_K_M keeps "
                "some tensors at q6_K; give --model-bytes, the GGUF's size, for its real total), 1-D norms f32")
+    if model is not None and model.gguf_arch == "gpt-oss":
+        weights += "; gpt-oss's routed experts in MXFP4 (17 B per 32 weights) whatever the type, as llama.cpp's " \
+                   "converter writes them"
     return [weights + "; token embedding on the host, the last -ngl layers and (when -ngl > layers) the output "
             "layer on the GPU (llama-model.cpp load_tensors)",
             "KV caches exact (llama_kv_cache / llama_kv_cache_iswa: n_ctx padded to 256, SWA cells "

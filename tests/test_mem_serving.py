@@ -343,3 +343,16 @@ def test_vllm_max_context_at_a_concurrency():
     assert out["solution"]["value"] == blocks // 2 * 16
     assert out["engine"]["max_concurrency"] >= 2 > blocks * 16 / (out["solution"]["value"] + 16)
     assert run(base)["solution"]["value"] == blocks * 16
+
+
+def test_gpt_oss_model_buffers_keep_the_mxfp4_experts():
+    # gpt-oss-20b converted by llama.cpp with --outtype bf16 logs "n_tensors = 459, total_size = 13.8G" (a llama.cpp
+    # developer's notes, search library code corpus id 39904171211): the converter keeps the routed experts in MXFP4
+    # (17 B per 32 weights), so the model buffers of a 16-bit file are near 13.8 GB, not the 41.8 GB of 16-bit
+    # experts
+    status, out, err = call_main(mem, ["-p", "gpt-oss-20b", "--infer", "--engine", "llama.cpp", "-c", "8192",
+                                       "--json"])
+    assert status == 0, err
+    buffers = json.loads(out)["engine"]["model_buffers"]
+    assert 13.75e9 <= buffers["file_bytes"] < 13.85e9
+    assert buffers["host_bytes"] + buffers["gpu_bytes"] == buffers["file_bytes"]
