@@ -7045,6 +7045,13 @@ def build_infer_setup(args, model):
                              batch=_opt(getattr(args, batch_dest) if batch_dest else None, batch_flag, 1),
                              weight_dtype=precision.get("weight_dtype", args.weight_dtype or "bf16"),
                              kv_dtype=precision.get("kv_dtype"))
+    if model is not None and model.gguf_arch == "gpt-oss" and not inf.bits_per_weight \
+            and WEIGHT_BITS[inf.weight_dtype] > 4:
+        # the published checkpoint is not 16-bit: say so beside a 16-bit price
+        notes.append(f"gpt-oss: every weight is priced at {inf.weight_dtype}, but OpenAI's checkpoint stores the "
+                     "routed experts in MXFP4 (4.25 bits) and vLLM / llama.cpp load them so (calc_quantization.py --formats "
+                     "BF16: 13.8 GB for gpt-oss-20b, 65.4 GB for gpt-oss-120b); --bits-per-weight prices every weight at "
+                     "one width")
     return inf, notes
 
 
