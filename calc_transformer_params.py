@@ -1150,8 +1150,13 @@ SUPPORTED_MODEL_TYPES = {
 # Model types people run this year that are NOT modelled yet: what the reader would miss.  A config of one of these
 # is refused (even with --generic), never read as a Llama.
 NOT_YET_MODELLED = {
-    "gemma4": "its MoE block beside the dense MLP, global-layer head dims and K=V layers",
-    "gemma4_text": "its MoE block beside the dense MLP, global-layer head dims and K=V layers",
+    # transformers 5.23 modeling_gemma4.py (checked on branch gemma, issue 10): shapes that differ layer by layer,
+    # which the one head_dim / KV-head count of Model cannot hold
+    "gemma4": "the Gemma 4 wrapper; its text_config (gemma4_text) has per-layer attention shapes, KV-shared layers, "
+              "per-layer input embeddings and an MoE block beside the dense MLP",
+    "gemma4_text": "per-layer attention shapes (full layers: global_head_dim, num_global_key_value_heads, K=V without "
+                   "v_proj), KV-shared layers without k/v projections, per-layer input embeddings (PLE), an MoE block "
+                   "beside the dense MLP with a scaled router, use_double_wide_mlp",
     "qwen3_5": "gated delta-net layers and gated attention output",
     "qwen3_5_moe": "gated delta-net layers, gated attention output and experts",
     "deepseek_v32": "the DSA indexer beside MLA",

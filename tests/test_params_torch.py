@@ -1355,3 +1355,14 @@ def test_gemma3_vision_config_it_does_not_know_is_said_not_counted():
     config["vision_config"]["num_register_tokens"] = 4
     _, notes = params.model_from_config(config)
     assert any("vision tower and projector (vision_config) are not counted here" in n for n in notes)
+
+
+@pytest.mark.parametrize("inner", [{"model_type": "gemma4_text"}, {}])
+def test_a_gemma4_wrapper_is_refused_through_its_text_config(inner):
+    # Gemma 4 stays refused (NOT_YET_MODELLED names what modeling_gemma4.py builds that the block cannot hold); a
+    # wrapper's text_config, with or without its own model_type, is refused too, never read as a dense model
+    config = {"model_type": "gemma4", "text_config": dict(inner, hidden_size=64, num_hidden_layers=2,
+                                                          num_attention_heads=4, intermediate_size=96,
+                                                          vocab_size=100)}
+    with pytest.raises(params.InputError, match="is not modelled yet"):
+        params.model_from_config(config, generic=True)
