@@ -347,6 +347,52 @@ def _count_with_pytorch(config: dict, batch: int, seq: int, backward: bool = Tru
     return forward_counter.get_total_flops(), train_counter.get_total_flops(), n_params
 
 
+def _count_gemma3_with_pytorch(config: dict, batch: int, seq: int, backward: bool = False):
+    """(forward FLOPs, language-model parameters[, forward+backward FLOPs]) of Gemma3ForConditionalGeneration, the
+    model AutoModelForCausalLM builds from a gemma3 file, on token ids only (no image: the vision tower and projector
+    do not run, and their parameters, test_params_torch.TOWER_PREFIXES, are the note's, not the count's).  Built
+    without weight initialisation: SigLIP's truncated-normal init asks a fake tensor for a value."""
+    torch, transformers = torch_and_transformers()
+    from torch._subclasses.fake_tensor import FakeTensorMode
+    from torch.utils.flop_counter import FlopCounterMode
+    from transformers.initialization import no_init_weights
+    from test_params_torch import TOWER_PREFIXES
+
+    with FakeTensorMode():
+        with no_init_weights():
+            model = _hf_model(transformers, config)
+        model.tie_weights()  # what post_init does after initialising (no_init_weights skips both)
+        n_params = sum(p.numel() for n, p in model.named_parameters() if not n.startswith(TOWER_PREFIXES))
+        ids = torch.randint(0, model.config.text_config.vocab_size, (batch, seq))
+        with FlopCounterMode(display=False) as counter:
+            model(input_ids=ids)
+        if not backward:
+            return counter.get_total_flops(), n_params
+        with FlopCounterMode(display=False) as train_counter:
+            model(input_ids=ids, labels=ids).loss.backward()
+    return counter.get_total_flops(), n_params, train_counter.get_total_flops()
+
+
+def test_gemma3_wrapper_forward_and_backward_equal_flop_counter(flops, tmp_path):
+    """google/gemma-3-27b-it's gemma3 wrapper (tests/test_params_torch.py REAL_CONFIGS["gemma3_27b"], cited there),
+    shrunk to 7 layers (a full layer after 5 sliding ones, then a sliding one) of 4 / 2 heads of 16 and a 512-token
+    vocabulary, window 4: forward and forward+backward (3 x) of Gemma3ForConditionalGeneration on token ids equal
+    FlopCounterMode at 2 x 12 tokens, with the sliding layers counted as the eager module runs them (the full square,
+    the window applied as a mask: attention="full"), as the shrunk families above are."""
+    config = json.loads(json.dumps(_params_suite_configs()["gemma3_27b"]))
+    config["text_config"].update(num_hidden_layers=7, hidden_size=64, num_attention_heads=4, num_key_value_heads=2,
+                                 head_dim=16, intermediate_size=96, vocab_size=512, sliding_window=4,
+                                 query_pre_attn_scalar=16, pad_token_id=0, bos_token_id=0, eos_token_id=0)
+    config.pop("eos_token_id")
+    arch = _arch_from(flops, tmp_path, config)
+    assert [arch.layer_attention(i) for i in range(7)] == ["sliding"] * 5 + ["full", "sliding"]
+    forward, n_params, train = _count_gemma3_with_pytorch(config, 2, 12, backward=True)
+    ours = flops.forward_flops(arch, 2, 12, attention="full")["total"]
+    assert ours == forward and 3 * ours == train
+    assert flops.training_flops(arch, 12, batch_size=2)["model_flops_per_step"] == train
+    assert flops.parameter_counts(arch)["total"] == n_params
+
+
 @pytest.mark.parametrize("family", sorted(SHRUNK))
 def test_forward_and_backward_equal_flop_counter(flops, tmp_path, family):
     config = SHRUNK[family]
@@ -483,7 +529,10 @@ def test_real_config_parameters_equal_pytorch_at_full_size(flops, tmp_path, name
     with torch.device("meta"):
         model = transformers.AutoModelForCausalLM.from_config(hf_config)
     total = routed = 0
+    from test_params_torch import TOWER_PREFIXES  # a Gemma 3 wrapper's vision tower and projector: said in a note
     for param_name, param in model.named_parameters():
+        if param_name.startswith(TOWER_PREFIXES):
+            continue
         total += param.numel()
         routed += param.numel() if ".experts." in param_name else 0
     assert ours["total"] == total
@@ -513,6 +562,13 @@ def test_real_config_forward_equals_flop_counter_at_published_widths(flops, tmp_
         arch = _arch_from(flops, tmp_path, dict(config, text_config=text))
         assert arch.linear_layer_count() == 3
         torch_forward, _, torch_params = _count_with_pytorch(dict(config, text_config=text), 1, 6, backward=False)
+        assert flops.forward_flops(arch, 1, 6)["total"] == torch_forward
+        assert flops.parameter_counts(arch)["total"] == torch_params
+        return
+    if config.get("model_type") == "gemma3":  # the wrapper: its language model (text_config) cut to 2 layers, run by
+        text = dict(config["text_config"], num_hidden_layers=2)  # Gemma3ForConditionalGeneration on token ids only
+        arch = _arch_from(flops, tmp_path, dict(config, text_config=text))
+        torch_forward, torch_params = _count_gemma3_with_pytorch(dict(config, text_config=text), 1, 6)
         assert flops.forward_flops(arch, 1, 6)["total"] == torch_forward
         assert flops.parameter_counts(arch)["total"] == torch_params
         return

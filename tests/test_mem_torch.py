@@ -513,7 +513,8 @@ def meta_model_counts(name, cache):
         config = transformers.AutoConfig.for_model(raw.pop("model_type"), **raw)
         with torch.device("meta"):
             model = transformers.AutoModelForCausalLM.from_config(config)
-        tensors = list(model.parameters())  # tied weights appear once
+        from test_params_torch import TOWER_PREFIXES  # a Gemma 3 wrapper's vision tower and projector: a note's
+        tensors = [p for n, p in model.named_parameters() if not n.startswith(TOWER_PREFIXES)]  # tied ones once
         cache[name] = (sum(p.numel() for p in tensors), len(tensors))
     return cache[name]
 
@@ -634,3 +635,64 @@ def test_qwen3_5_397b_a17b_serving_memory_by_hand(mem):
     assert per_gpu["linear_state"] == 45 * (12288 * 4 * 2 + 64 * 128 * 128 * 4)
     status, out, err = call_main(mem, ["--preset", "qwen3.5-27b"])
     assert status == 2 and "gated delta-net" in err and len(err.strip().splitlines()) == 1
+
+
+# issue 10, branch gemma -- google/gemma-3-27b-it's gemma3 wrapper (test_params_torch.REAL_CONFIGS["gemma3_27b"],
+# cited there), shrunk with its switches kept: 7 layers (5 sliding, 1 full, 1 sliding), 4 / 2 heads of 16 (32 / 16 of
+# 128 published), window 16 (1024), a 512-token vocabulary, and a one-layer SigLIP tower of 8 on 28-pixel images
+# (mm_tokens_per_image 1: one soft token per image, so the projector's pooling fits the small image).
+# AutoModelForCausalLM builds Gemma3ForConditionalGeneration; text-only input runs its language model alone.
+def _gemma3_wrapper():
+    published = _published("gemma3_27b")
+    text = dict(published["text_config"], num_hidden_layers=7, hidden_size=64, num_attention_heads=4,
+                num_key_value_heads=2, head_dim=16, intermediate_size=96, vocab_size=512, sliding_window=16,
+                query_pre_attn_scalar=16, pad_token_id=None, bos_token_id=None, eos_token_id=None)
+    vision = dict(published["vision_config"], hidden_size=8, intermediate_size=16, num_hidden_layers=1,
+                  num_attention_heads=2, image_size=28)
+    return {k: v for k, v in dict(published, text_config=text, vision_config=vision, mm_tokens_per_image=1).items()
+            if not k.endswith(("token_id", "token_index")) and k not in ("torch_dtype", "architectures")}
+
+
+@pytest.mark.parametrize("length", [9, 16, 17, 40])
+@pytest.mark.parametrize("dtype_name", ["fp32", "bf16"])
+def test_gemma3_wrapper_kv_cache_equals_transformers_dynamic_cache(mem, length, dtype_name):
+    """The sliding layers keep window - 1 = 15 tokens after a prefill (DynamicSlidingWindowLayer), the full layer all
+    of them.  By hand for 3 sequences of 40 tokens, 2 KV heads of 16, K and V, fp32:
+    3 x (6 x 15 + 40) x 2 x 2 x 16 x 4 B = 99,840 B."""
+    torch, transformers = torch_and_transformers()
+    cfg = _gemma3_wrapper()
+    dtype = {"fp32": torch.float32, "bf16": torch.bfloat16}[dtype_name]
+    model = build(transformers, cfg, attn="eager", dtype=dtype).eval()
+    ids = torch.randint(0, 512, (3, length))
+    with torch.no_grad():
+        out = model(input_ids=ids, use_cache=True)
+    expected = mem.kv_cache_bytes(described(mem, cfg), 3, length, dtype_name, 1, "hf-dynamic")["total_bytes"]
+    assert cache_bytes(out.past_key_values) == expected
+    if (length, dtype_name) == (40, "fp32"):
+        assert expected == 3 * (6 * 15 + 40) * 2 * 2 * 16 * 4 == 99_840
+
+
+def test_gemma3_wrapper_model_states_equal_tensor_bytes_after_a_real_step(mem):
+    """Weights, gradients and optimizer states of the language model (the vision tower and projector, which the
+    script's note counts apart, get no gradient from text and are left out of the step) equal the script's."""
+    torch, transformers = torch_and_transformers()
+    from test_params_torch import TOWER_PREFIXES
+    cfg = _gemma3_wrapper()
+    model = build(transformers, cfg).train()
+    params = list({p.data_ptr(): p for n, p in model.named_parameters() if not n.startswith(TOWER_PREFIXES)}.values())
+    ids = torch.randint(0, 512, (2, 16))
+    model(input_ids=ids, labels=ids).loss.backward()
+    assert all(p.grad is None for n, p in model.named_parameters() if n.startswith(TOWER_PREFIXES))
+    mem_model = described(mem, cfg)
+    assert mem.count_params(mem_model)["total"] == sum(p.numel() for p in params)
+    weights, grads = unique_bytes(params), unique_bytes([p.grad for p in params])
+    for optimizer, make in (("adamw", lambda: torch.optim.AdamW(params, lr=1e-3)),
+                            ("adafactor", lambda: torch.optim.Adafactor(params, lr=1e-3)),
+                            ("sgd-momentum", lambda: torch.optim.SGD(params, lr=1e-3, momentum=0.9))):
+        opt = make()
+        opt.step()
+        states = unique_bytes([v for st in opt.state.values() for v in st.values() if torch.is_tensor(v)])
+        setup = mem.TrainSetup(precision="fp32", optimizer=optimizer, seq_len=16, micro_batch=2)
+        r = mem.training_memory(mem_model, setup)["per_gpu"]
+        assert (r["weights"], r["gradients"], r["master_weights"]) == (weights, grads, 0)
+        assert r["optimizer_states"] == states, optimizer

@@ -108,7 +108,7 @@ def test_generic_reads_an_unknown_type_as_a_dense_llama_and_says_so_first(block)
     assert block.count_model(model)["total"] == 100 * 64 + 2 * per_layer + 64 + 100 * 64
 
 
-@pytest.mark.parametrize("model_type", ["minimax_m2", "glm_moe_dsa", "gemma3", "bamba", "deepseek_v32",
+@pytest.mark.parametrize("model_type", ["minimax_m2", "glm_moe_dsa", "gemma4", "bamba", "deepseek_v32",
                                         "jamba", "nemotron_h", "lfm2"])
 def test_this_years_types_are_refused_even_with_generic(block, model_type):
     with pytest.raises(block.InputError, match=f"model_type '{model_type}' is not modelled yet"):
@@ -192,6 +192,7 @@ PRESET_CONFIGS.update({"kimi-k2": "kimi_k2", "glm-4.5-air": "glm4_moe", "glm-4.6
 PRESET_CONFIGS.update({"llama-4-scout": "llama4_scout", "llama-4-maverick": "llama4_maverick"})  # issue 10
 PRESET_CONFIGS.update({"qwen3.5-27b": "qwen3_5", "qwen3.5-397b-a17b": "qwen3_5_moe"})  # issue 10, qwen35
 PRESET_CONFIGS.update({"qwen3-30b-a3b": "qwen3_moe", "olmo-2-7b": "olmo2"})  # issue 10
+PRESET_CONFIGS.update({"gemma-3-27b": "gemma3_27b"})  # issue 10, branch gemma
 
 
 def _comparable(model):
@@ -318,6 +319,10 @@ _MINIMAL_SIZES["glm4_moe"] = dict(hidden_size=512, num_hidden_layers=2, num_atte
 # reads attn_config.rope_theta, which DbrxAttentionConfig does not define: a file without it cannot be built
 _MINIMAL_SIZES["smollm3"] = dict(hidden_size=512, num_hidden_layers=2, num_attention_heads=32, intermediate_size=96,
                                  vocab_size=100, pad_token_id=0)  # SmolLM3Config's pad id 128004: outside the table
+# issue 10, branch gemma: the gemma3 wrapper carries its sizes in text_config (vocab_size and the rest of
+# Gemma3TextConfig's defaults otherwise); what it builds beside the language model is left out by torch_counts
+_MINIMAL_SIZES["gemma3"] = dict(text_config=dict(hidden_size=512, num_hidden_layers=2, num_attention_heads=32,
+                                                 intermediate_size=96, vocab_size=100))
 _MINIMAL_SIZES["dbrx"] = dict(d_model=64, n_heads=4, n_layers=2, vocab_size=100, attn_config={"rope_theta": 10000.0})
 # issue 10, branch qwen35: Qwen3_5TextConfig / Qwen3_5MoeTextConfig defaults (head_dim 256, 4 / 2 KV heads, 16 / 32
 # delta-net heads of 128, kernel 4; MoE 256 experts top-8 of 512 with a shared expert of 512); the wrappers carry the
@@ -335,7 +340,7 @@ _MINIMAL_SIZES["qwen3_5_moe"] = dict(text_config=_MINIMAL_SIZES["qwen3_5_moe_tex
     "qwen3_moe", "gemma", "gemma2", "phi", "phi3", "olmo", "olmo2", "starcoder2", "deepseek_v2", "deepseek_v3",
     "granite", "gemma3_text", "gpt_oss", "qwen3_next", "kimi_k2", "glm4_moe", "olmo3", "seed_oss", "olmoe", "cohere",
     "cohere2", "nemotron", "smollm3", "granitemoe", "phimoe", "dbrx", "stablelm", "llama4_text", "llama4",
-    "qwen3_5", "qwen3_5_text", "qwen3_5_moe", "qwen3_5_moe_text"]))
+    "qwen3_5", "qwen3_5_text", "qwen3_5_moe", "qwen3_5_moe_text", "gemma3"]))
 def test_a_file_with_only_the_sizes_takes_the_class_defaults(block, model_type):
     from test_params_torch import torch_counts
     assert sorted(SUPPORTED) == sorted(block.SUPPORTED_MODEL_TYPES)

@@ -67,9 +67,13 @@ def pytorch_counts(config: dict) -> dict:
     hf_config = transformers.AutoConfig.for_model(raw.pop("model_type"), **raw)
     with torch.device("meta"):
         model = transformers.AutoModelForCausalLM.from_config(hf_config)
-    total = sum(p.numel() for p in model.parameters())
+    # the language model: a Gemma 3 wrapper's vision tower and projector (test_params_torch.TOWER_PREFIXES) are said in
+    # a note, not counted
+    from test_params_torch import TOWER_PREFIXES
+    total = sum(p.numel() for n, p in model.named_parameters() if not n.startswith(TOWER_PREFIXES))
     embedding_tensors = {}
-    modules = [m for m in model.modules() if isinstance(m, torch.nn.Embedding)] + [model.get_output_embeddings()]
+    modules = [m for n, m in model.named_modules() if isinstance(m, torch.nn.Embedding)
+               and not (n + ".").startswith(TOWER_PREFIXES)] + [model.get_output_embeddings()]
     for module in modules:
         for p in module.parameters():
             embedding_tensors[id(p)] = p.numel()  # by identity: a tied head is the input table again

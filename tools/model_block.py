@@ -955,6 +955,18 @@ MODEL_PRESETS = {
                               linear_value_head_dim=128, linear_conv_kernel=4, attn_output_gate=True,
                               linear_proj_split=True,
                               **dict(_mb_hf("Qwen/Qwen3.5-397B-A17B", "qwen3_5_moe_text"), gguf_arch="qwen35moe")),
+    # issue 10, branch gemma -- Gemma 3 27B: the language model of google/gemma-3-27b-it's gemma3 wrapper (its
+    # text_config, vocab_size left to Gemma3TextConfig's 262,208): 62 layers, 5 sliding (window 1024) : 1 full, 32
+    # query / 16 KV heads of 128, q/k RMSNorm over head_dim, sandwich norms, tied head; pre-trained on 32K sequences
+    # before the RoPE rescaling to 128K (Gemma 3 report, arXiv:2503.19786, "Long context")
+    "gemma-3-27b": dict(_PRESET_LLAMA, num_layers=62, hidden_size=5376, num_attention_heads=32, num_kv_heads=16,
+                        head_dim=128, ffn_hidden_size=21504, vocab_size=262208, tied_embeddings=True, norms_per_layer=4,
+                        qk_norm="head", norm_fp32_scale=True, sliding_window=1024,
+                        layer_types=tuple("sliding" if (i + 1) % 6 else "full" for i in range(62)),
+                        sequence_length=32768,
+                        **dict(_mb_hf("google/gemma-3-27b-it", "gemma3_text"), gguf_arch="gemma3",
+                               source="huggingface.co/google/gemma-3-27b-it config.json (text_config: the language "
+                                      "model; the SigLIP vision tower is not counted)")),
 }
 
 
@@ -1051,13 +1063,21 @@ SUPPORTED_MODEL_TYPES = {
                    "layer)",
     "qwen3_5_moe_text": "Qwen3-Next's 3 gated delta-net : 1 gated-attention layers (in_proj_qkv / _z / _b / _a), every "
                         "layer MoE (256 experts top-8 by default) with a sigmoid-gated shared expert",
+    # Gemma 3 (issue 10, branch gemma)
+    "gemma3": "the Gemma 3 multimodal wrapper: its text_config is read as gemma3_text and the head is tied as the "
+              "wrapper's tie_word_embeddings says; AutoModelForCausalLM builds Gemma3ForConditionalGeneration, whose "
+              "SigLIP vision tower and projector a note counts apart",
 }
 # Model types people run this year that are NOT modelled yet: what the reader would miss.  A config of one of these
 # is refused (even with --generic), never read as a Llama.
 NOT_YET_MODELLED = {
-    "gemma3": "the multimodal wrapper without a text_config naming gemma3_text (the language model is read from one)",
-    "gemma4": "its MoE block beside the dense MLP, global-layer head dims and K=V layers",
-    "gemma4_text": "its MoE block beside the dense MLP, global-layer head dims and K=V layers",
+    # transformers 5.23 modeling_gemma4.py (checked on branch gemma, issue 10): shapes that differ layer by layer,
+    # which the one head_dim / KV-head count of Model cannot hold
+    "gemma4": "the Gemma 4 wrapper; its text_config (gemma4_text) has per-layer attention shapes, KV-shared layers, "
+              "per-layer input embeddings and an MoE block beside the dense MLP",
+    "gemma4_text": "per-layer attention shapes (full layers: global_head_dim, num_global_key_value_heads, K=V without "
+                   "v_proj), KV-shared layers without k/v projections, per-layer input embeddings (PLE), an MoE block "
+                   "beside the dense MLP with a scaled router, use_double_wide_mlp",
     "deepseek_v32": "the DSA indexer beside MLA",
     "glm_moe_dsa": "the DSA indexer beside MLA",
     "minimax_m2": "experts and their router",
@@ -1221,6 +1241,10 @@ _MB_HEAD_DIM_DEFAULT.update({"llama4": 128, "llama4_text": 128})
 _MB_CLASS_DEFAULTS.update({"qwen3_5": {"num_key_value_heads": 4}, "qwen3_5_text": {"num_key_value_heads": 4},
                            "qwen3_5_moe": {"num_key_value_heads": 2}, "qwen3_5_moe_text": {"num_key_value_heads": 2}})
 _MB_HEAD_DIM_DEFAULT.update({"qwen3_5": 256, "qwen3_5_text": 256, "qwen3_5_moe": 256, "qwen3_5_moe_text": 256})
+# issue 10, branch gemma -- Gemma3TextConfig (transformers 5.23 configuration_gemma3.py) builds these sizes when the file
+# leaves them out; the published wrappers' text_config omit vocab_size (google/gemma-3-27b-it: 262,208 rows)
+_MB_SIZE_DEFAULTS = {"gemma3_text": {"vocab_size": 262_208, "hidden_size": 2304, "intermediate_size": 9216,
+                                     "num_hidden_layers": 26, "num_attention_heads": 8}}
 
 
 def _mb_read_gpt(r: _MBFields, mt: str) -> dict:
@@ -1919,6 +1943,64 @@ def _mb_read_windows(r: _MBFields, mt: str, v: dict) -> None:
     v.update(sliding_window=window, layer_types=layer_types)
 
 
+def _mb_gemma3_text_config(outer: dict, raw: dict, where: str) -> dict:
+    """The language model of a Gemma 3 wrapper (transformers 5.23 configuration_gemma3.py Gemma3Config): text_config is
+    built as Gemma3TextConfig whatever else it names, so a text_config of another model_type is refused.  The head is
+    tied when the wrapper's tie_word_embeddings says so (True when absent): PreTrainedModel.tie_weights reads the
+    config of the model it ties, Gemma3ForConditionalGeneration's Gemma3Config, not the text_config's field."""
+    inner = raw.get("model_type")
+    if inner not in ("gemma3", "gemma3_text"):
+        raise InputError(f"{where}: model_type {inner!r:.40} inside a gemma3 wrapper: transformers builds its "
+                         "text_config as Gemma3TextConfig; only 'gemma3_text' is modelled there")
+    tie = outer.get("tie_word_embeddings", True)
+    if not isinstance(tie, bool):
+        raise InputError(f"{where}: field 'tie_word_embeddings' of the gemma3 wrapper must be true or false, got "
+                         f"{tie!r:.60}")
+    return dict(raw, model_type="gemma3_text", tie_word_embeddings=tie)
+
+
+# SiglipVisionConfig (transformers 5.23 configuration_siglip.py): the fields that shape its parameters, with defaults
+_MB_SIGLIP_DEFAULTS = {"hidden_size": 768, "intermediate_size": 3072, "num_hidden_layers": 12, "num_attention_heads": 12,
+                       "num_channels": 3, "image_size": 224, "patch_size": 16}
+_MB_SIGLIP_QUIET = {"model_type", "hidden_act", "layer_norm_eps", "attention_dropout", "vision_use_head"}
+
+
+def gemma3_tower_parameters(outer: dict, text_hidden: int) -> tuple | None:
+    """(vision tower, projector) parameters that Gemma3ForConditionalGeneration adds to the language model, or None
+    when its vision_config holds a field this count does not know.
+
+    The tower is SiglipVisionModel (modeling_siglip.py) of width h, MLP width i, L layers, c channels, patches of p
+    pixels over images of s pixels: a Conv2d patch embedding (c p^2 h + h), a position table of (s // p)^2 rows,
+    per layer two LayerNorms (4h), biased q/k/v/out projections (4 h^2 + 4h) and a biased fc1/fc2 MLP
+    (2 h i + i + h); a final LayerNorm (2h); with vision_use_head (SiglipVisionConfig's default, false in every
+    Gemma 3 file) a pooling head: probe (h), nn.MultiheadAttention (4 h^2 + 4h), LayerNorm (2h) and an MLP
+    (2 h i + i + h).  The projector (Gemma3MultiModalProjector): mm_input_projection_weight (h, text hidden) and the
+    RMSNorm mm_soft_emb_norm (h).  Google's Gemma 3 report (arXiv:2503.19786) Table 1: a 417M vision encoder."""
+    vision = outer.get("vision_config")
+    vision = {} if vision is None else vision
+    if not isinstance(vision, dict) or vision.get("model_type", "siglip_vision_model") != "siglip_vision_model":
+        return None
+    sizes = dict(_MB_SIGLIP_DEFAULTS)
+    for key, value in vision.items():
+        if key in sizes:
+            if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MODEL_MAX_WIDTH:
+                return None
+            sizes[key] = value
+        elif key not in _MB_SIGLIP_QUIET and key not in _MB_NESTED_CONFIG_GENERIC and not key.startswith("_") \
+                and key not in HARMLESS_FIELDS:
+            return None
+    head = vision.get("vision_use_head", True)
+    if not isinstance(head, bool):
+        return None
+    h, i, c, p = sizes["hidden_size"], sizes["intermediate_size"], sizes["num_channels"], sizes["patch_size"]
+    mlp = 2 * h * i + i + h
+    tower = c * p * p * h + h + (sizes["image_size"] // p) ** 2 * h
+    tower += sizes["num_hidden_layers"] * (4 * h + 4 * h * h + 4 * h + mlp) + 2 * h
+    if head:
+        tower += h + 4 * h * h + 4 * h + 2 * h + mlp
+    return tower, h * text_hidden + h
+
+
 def _mb_read_kimi_k2(r: _MBFields, family: str) -> str:
     """Kimi-K2 (moonshotai/Kimi-K2-*): its config.json names model_type kimi_k2 so that serving engines can tell it
     apart, and architectures ["DeepseekV3ForCausalLM"] with auto_map to DeepSeek's own configuration_deepseek /
@@ -1952,7 +2034,7 @@ def model_from_config(raw, where: str = "config.json", generic: bool = False) ->
     count, and named in a note otherwise."""
     if not isinstance(raw, dict):
         raise InputError(f"{where}: expected a JSON object, got {type(raw).__name__}")
-    notes = []
+    notes, outer = [], {}
     if raw.get("text_config") is not None:
         if not isinstance(raw["text_config"], dict):
             raise InputError(f"{where}: field 'text_config' must be a JSON object, got "
@@ -1969,6 +2051,8 @@ def model_from_config(raw, where: str = "config.json", generic: bool = False) ->
                 raw.get("model_type") != f"{outer['model_type']}_text":  # the wrapper builds its own text class
             raise InputError(f"{where}: model_type {raw.get('model_type')!r:.40} inside a {outer['model_type']} file: "
                              f"transformers builds {outer['model_type']}_text from it whatever it names; not modelled")
+        if outer.get("model_type") == "gemma3":
+            raw = _mb_gemma3_text_config(outer, raw, where)
     model_type = raw.get("model_type")
     if model_type is not None and not isinstance(model_type, str):
         raise InputError(f"{where}: field 'model_type' must be a string, got {model_type!r:.60}")
@@ -1984,6 +2068,12 @@ def model_from_config(raw, where: str = "config.json", generic: bool = False) ->
                              "of supported model types")
         notes.insert(0, f"--generic: model_type {model_type or '(none)'!r} read as a dense Llama-style decoder "
                         "(RMSNorm, SwiGLU, GQA, untied unless tie_word_embeddings); nothing else is modelled")
+    if model_type == "gemma3":  # a wrapper with a text_config was read as gemma3_text above
+        raise InputError(f"{where}: model_type 'gemma3' without a text_config: transformers' Gemma3Config builds its "
+                         "default text model whatever the top-level fields say; give the text_config (or model_type "
+                         "gemma3_text)")
+    if model_type in _MB_SIZE_DEFAULTS:  # the config class's sizes where the file leaves them out (not where null)
+        raw = dict(_MB_SIZE_DEFAULTS[model_type], **raw)
     r = _MBFields(raw, where)
     family = model_type if model_type in SUPPORTED_MODEL_TYPES else "llama"
     family = _mb_read_kimi_k2(r, family) if family == "kimi_k2" else family
@@ -2034,9 +2124,25 @@ def model_from_config(raw, where: str = "config.json", generic: bool = False) ->
     labels = {field: "config field '%s'" % next((k for k in keys if k in raw), keys[0])
               for field, keys in CONFIG_FIELDS_OF.items()}
     try:
-        return validate_model(Model(**values), labels), notes
+        model = validate_model(Model(**values), labels)
     except InputError as exc:
         raise InputError(f"{where}: {exc}") from None
+    if outer.get("model_type") == "gemma3":
+        notes.append(_mb_gemma3_note(outer, model))
+    return model, notes
+
+
+def _mb_gemma3_note(outer: dict, model: Model) -> str:
+    """What AutoModelForCausalLM builds from a gemma3 file (transformers 5.23 MODEL_FOR_CAUSAL_LM_MAPPING: gemma3 ->
+    Gemma3ForConditionalGeneration): the language model counted here plus the vision tower and projector."""
+    towers = gemma3_tower_parameters(outer, model.hidden_size)
+    if towers is None:
+        return ("model_type 'gemma3': AutoModelForCausalLM builds Gemma3ForConditionalGeneration, whose vision tower "
+                "and projector (vision_config) are not counted here")
+    language = count_model(model)["total"]
+    return (f"model_type 'gemma3': AutoModelForCausalLM builds Gemma3ForConditionalGeneration, which adds a SigLIP "
+            f"vision tower of {towers[0]:,} and a projector of {towers[1]:,} parameters to the {language:,} of the "
+            f"language model counted here ({language + sum(towers):,} in all); they run on images only")
 
 
 def parse_config_bytes(data: bytes, where: str):
