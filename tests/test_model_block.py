@@ -108,7 +108,7 @@ def test_generic_reads_an_unknown_type_as_a_dense_llama_and_says_so_first(block)
     assert block.count_model(model)["total"] == 100 * 64 + 2 * per_layer + 64 + 100 * 64
 
 
-@pytest.mark.parametrize("model_type", ["minimax_m2", "qwen3_5", "gemma3", "bamba", "deepseek_v32",
+@pytest.mark.parametrize("model_type", ["minimax_m2", "qwen3_5", "gemma3", "bamba", "mimo_v2_flash",
                                         "jamba", "nemotron_h", "lfm2"])
 def test_this_years_types_are_refused_even_with_generic(block, model_type):
     with pytest.raises(block.InputError, match=f"model_type '{model_type}' is not modelled yet"):
@@ -190,6 +190,7 @@ PRESET_CONFIGS = {  # preset -> the published config.json the suite carries (tes
 PRESET_CONFIGS.update({"kimi-k2": "kimi_k2", "glm-4.5-air": "glm4_moe", "glm-4.6": "glm4_moe_355b",  # issue 10
                        "olmo-3-7b": "olmo3"})
 PRESET_CONFIGS.update({"llama-4-scout": "llama4_scout", "llama-4-maverick": "llama4_maverick"})  # issue 10
+PRESET_CONFIGS.update({"deepseek-v3.2": "deepseek_v32", "glm-5": "glm_moe_dsa"})  # issue 10, branch dsa
 
 
 def _comparable(model):
