@@ -22,6 +22,10 @@ Forward pass of a batch of b sequences, q new tokens each, T = b·q tokens, per 
   Σ_i (i mod C + 1), and under the full one the square eager attention computes (a decode step: min(c + 1, C)
   keys, as transformers caches them);
 * ``attention_output`` = 2·T·a·d_v·h;
+* ``indexer`` (DeepSeek Sparse Attention: DeepSeek-V3.2, GLM-5): each layer's lightning indexer, 2·T·(r_q·H_I·d_I +
+  h·d_I + h·H_I) for its projections and 2·b·H_I·(d_I + 1) per query-key pair for its scores (``indexer_flops``);
+  the full convention counts every cached key for it and for the attention (eager masks all but the top-k), the
+  causal one min(i + 1, index_topk) attended keys per query; it has no backward (transformers: ``torch.no_grad``);
 * ``linear_attention`` (Qwen3-Next's gated delta-net layers, which have no softmax attention and no KV cache): the
   projections, the causal conv1d and the chunked delta rule as transformers' PyTorch path runs them and
   FlopCounterMode counts them (``linear_attention_flops``: 2·b·H_v·⌈s/64⌉·64·(2·64·d_k + 3·d_k·d_v + 64·d_v) for
@@ -101,7 +105,7 @@ JSON keys (``--json``)
   params_per_expert, roles {embedding, positions, embedding_projections, attention, mlp, routed_experts,
   shared_experts, router, norms, lm_head, mtp} (the block's count_model).
 * ``forward``: tokens, components {embeddings, embedding_projections, attention_qkv, attention_scores, attention_values,
-  attention_output, mlp, routed_experts, shared_experts, router, lm_head}, total, for one step (b x s tokens).
+  attention_output, indexer, mlp, routed_experts, shared_experts, router, lm_head}, total, for one step (b x s tokens).
 * ``training``: workload (training | forward only), passes (3, or 1 with --infer), sequence_length, batch_size,
   forward_per_sequence, backward_per_sequence,
   model_flops_per_sequence, recompute_flops_per_sequence, hardware_flops_per_sequence, model_flops_per_token,
@@ -2668,7 +2672,7 @@ def model_from_arguments(args, *, sequence_length: int | None = None, template: 
                          "flags or another preset")
     if given.get("mtp_layers") and (base.model_type != "deepseek_v3" and not base.router_score_correction_bias):
         raise InputError("--mtp-layers: multi-token-prediction modules are modelled for DeepSeek-V3's layout only "
-                         "(DeepSeek-V3, Kimi-K2, GLM-4.5)")
+                         "(DeepSeek-V3, Kimi-K2, GLM-4.5, DeepSeek-V3.2, GLM-5)")
     if "expert_interval" in given and given["expert_interval"] != 1 and base.num_experts \
             and base.expert_interval_phase == 0:
         raise InputError("--expert-interval on a DeepSeek model: DeepSeek's own code makes every N-th layer MoE and "
@@ -3044,7 +3048,8 @@ DTYPE_BYTES = {"fp32": 4, "tf32": 4, "bf16": 2, "fp16": 2, "fp8": 1}
 MAX_SIZE = 10**12  # a sequence length, batch or token count beyond this is a typo, not a workload
 DEFAULT_MFU = 0.40  # a well-tuned large dense run: Llama 3 405B reports 38-43% (Dubey et al. 2024, Table 4)
 COMPONENTS = ("embeddings", "embedding_projections", "attention_qkv", "attention_scores", "attention_values",
-              "attention_output", "linear_attention", "mlp", "routed_experts", "shared_experts", "router", "lm_head")
+              "attention_output", "indexer", "linear_attention", "mlp", "routed_experts", "shared_experts", "router",
+              "lm_head")
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -3137,7 +3142,7 @@ def parameter_counts(m: Model) -> dict:
 
 
 # Per-token matmul weights of one layer, by FLOP component; see layer_matmul_weights.
-LAYER_COMPONENTS = ("attention_qkv", "attention_latent", "attention_output", "mlp", "routed_experts",
+LAYER_COMPONENTS = ("attention_qkv", "attention_latent", "attention_output", "indexer", "mlp", "routed_experts",
                     "shared_experts", "router")
 
 
@@ -3147,7 +3152,8 @@ def layer_matmul_weights(m: Model, moe: bool) -> dict:
 
     attention_qkv: every attention projection but the output one (q/k/v, fused qkv; MLA's q_a/q_b or q_proj and
     kv_a_proj_with_mqa); attention_latent: MLA's kv_b_proj, which transformers runs on every cached latent, not
-    only the new tokens (see forward_flops); attention_output: o_proj; mlp; routed_experts: top_k of the E
+    only the new tokens (see forward_flops); attention_output: o_proj; indexer: the DSA indexer's wq_b, wk and
+    weights_proj (DeepSeek-V3.2, GLM-5); mlp; routed_experts: top_k of the E
     stacked experts; shared_experts (Qwen-MoE's gate included); router. Biases and norm vectors are no matmul.
     Transformer-XL's relative-key projection (Gopher, Chinchilla) is a parameter only: its FLOPs are not modelled.
     """
@@ -3159,7 +3165,8 @@ def layer_matmul_weights(m: Model, moe: bool) -> dict:
             projection = t.name.split(".")[1]  # self_attn.<projection>.weight
             if projection == "rel_k_proj":
                 continue
-            part = {"o_proj": "attention_output", "kv_b_proj": "attention_latent"}.get(projection, "attention_qkv")
+            part = {"o_proj": "attention_output", "kv_b_proj": "attention_latent",
+                    "indexer": "indexer"}.get(projection, "attention_qkv")
             out[part] += t.numel
         elif t.role == "routed_experts":
             out["routed_experts"] += t.numel // m.num_experts * m.top_k  # stacked (E, ...): top_k of them
@@ -3248,6 +3255,23 @@ def attention_pairs(new_tokens: int, past: int, window: int, mode: str, chunked:
     return _causal_prefix_pairs(past + new_tokens, window) - _causal_prefix_pairs(past, window)
 
 
+def indexer_flops(m: Model, batch: int, new_tokens: int, past: int, mode: str) -> int:
+    """Matmul FLOPs of the DSA lightning indexers of all layers (DeepSeek-V3.2, GLM-5; transformers 5.23
+    DeepseekV32Indexer.forward), for ``batch`` sequences of ``new_tokens`` queries after ``past`` cached keys.
+
+    Per layer and token, with H_I heads of d_I and q-LoRA rank r_q: the projections wq_b (r_q -> H_I·d_I) on MLA's
+    q-LoRA latent, wk (h -> d_I: the one key per token it caches) and weights_proj (h -> H_I): 2·(r_q·H_I·d_I +
+    h·d_I + h·H_I).  Per query-key pair: the scores q·kᵀ of every head (2·H_I·d_I), ReLU, then the head-weighted sum
+    weights·scores (2·H_I): 2·H_I·(d_I + 1), over the pairs of ``mode`` ("square": every cached key, as transformers
+    computes them before masking and as FlopCounterMode counts them; "causal": only the keys at or before the
+    query).  The top-k selection and the mask are not matmuls.  transformers runs the indexer under torch.no_grad:
+    it has no backward (training_flops)."""
+    w = layer_matmul_weights(m, False)["indexer"]
+    pairs = attention_pairs(new_tokens, past, 0, mode)
+    per_layer = 2 * batch * new_tokens * w + 2 * batch * pairs * m.index_n_heads * (m.index_head_dim + 1)
+    return m.num_layers * per_layer
+
+
 def forward_flops(m: Model, batch: int, new_tokens: int, past: int = 0, attention: str = "full",
                   logits_positions=None, decode: bool = False) -> dict:
     """Forward-pass matmul FLOPs per component for ``batch`` sequences of ``new_tokens`` tokens each.
@@ -3260,6 +3284,10 @@ def forward_flops(m: Model, batch: int, new_tokens: int, past: int = 0, attentio
     last chunk - 1 tokens), so "full" counts min(context + 1, chunk) keys per decode step, as eager attention runs
     them, and "causal" only the keys of the token's own chunk, context mod chunk + 1 (its prefill square alike:
     "full" the whole square, "causal" the pairs inside each chunk).
+    DeepSeek Sparse Attention (DeepSeek-V3.2, GLM-5): "full" counts the square (transformers' eager attention scores
+    every key, then masks all but the indexer's top-k), "causal" the keys each query attends to, min(i + 1, index_topk)
+    (a decode step: min(context + 1, index_topk), where transformers scores all context + 1); the ``indexer`` component
+    is indexer_flops.
     Projection weights come from the block's tensor list (layer_matmul_weights); the attention core is ours.
     """
     a, dq, dv, L = m.num_attention_heads, qk_head_dim(m), value_head_dim(m), m.num_layers
@@ -3279,6 +3307,8 @@ def forward_flops(m: Model, batch: int, new_tokens: int, past: int = 0, attentio
     window_pairs = attention_pairs(new_tokens, past, m.sliding_window if causal else 0, mode)
     if m.attention_chunked and attention == "causal":  # only the pairs inside each query's chunk
         window_pairs = attention_pairs(new_tokens, past, m.sliding_window, "causal", chunked=True)
+    if m.has_indexer:  # DSA: each query attends to the top-k keys its indexer picks ("causal"); eager runs them all
+        full_pairs = attention_pairs(new_tokens, past, m.index_topk if attention == "causal" else 0, mode)
     pairs = (L_attn - sliding) * full_pairs + sliding * window_pairs  # summed over layers
     positions = new_tokens if logits_positions is None else logits_positions
     components = {
@@ -3291,6 +3321,7 @@ def forward_flops(m: Model, batch: int, new_tokens: int, past: int = 0, attentio
         "attention_scores": 2 * batch * a * pairs * dq,
         "attention_values": 2 * batch * a * pairs * dv,
         "attention_output": 2 * T * L_attn * dense["attention_output"],
+        "indexer": indexer_flops(m, batch, new_tokens, past, mode) if m.has_indexer else 0,
         "linear_attention": linear * linear_attention_flops(m, batch, new_tokens, past, decode) if linear else 0,
         "mlp": 2 * T * (L - moe_layers) * dense["mlp"],
         "routed_experts": 2 * T * moe_layers * sparse["routed_experts"],
@@ -3323,7 +3354,9 @@ def training_flops(m: Model, sequence_length: int, batch_size: int = 1, tokens=N
     if forward_only and extra:
         raise InputError(f"--recompute {recompute}: a forward-only run (--infer) keeps no activations to recompute")
     passes = 1 if forward_only else 3  # forward, or forward + backward (2 x forward)
-    model = passes * fwd["total"]
+    # the DSA indexer runs under torch.no_grad in transformers: forward only, no backward
+    backward = (passes - 1) * (fwd["total"] - parts["indexer"])
+    model = fwd["total"] + backward
     hardware = model + extra
     out = {
         "workload": "forward only" if forward_only else "training",
@@ -3331,7 +3364,7 @@ def training_flops(m: Model, sequence_length: int, batch_size: int = 1, tokens=N
         "sequence_length": sequence_length,
         "batch_size": batch_size,
         "forward_per_sequence": fwd["total"],
-        "backward_per_sequence": (passes - 1) * fwd["total"],
+        "backward_per_sequence": backward,
         "model_flops_per_sequence": model,
         "recompute_flops_per_sequence": extra,
         "hardware_flops_per_sequence": hardware,
@@ -3454,9 +3487,10 @@ def measured_utilisation(model_flops_per_token: float, hardware_flops_per_token:
 
 
 def kv_cache_bytes_per_token(m: Model, dtype_bytes: int) -> int:
-    """KV cache per token, all layers: 2 tensors (K, V) of k heads; MLA keeps one latent of r_kv + d_rope."""
+    """KV cache per token, all layers: 2 tensors (K, V) of k heads; MLA keeps one latent of r_kv + d_rope, and
+    DeepSeek Sparse Attention (DeepSeek-V3.2, GLM-5) the indexer's key of index_head_dim beside it."""
     if m.is_mla:
-        return m.num_layers * (m.kv_lora_rank + m.qk_rope_head_dim) * dtype_bytes
+        return m.num_layers * (m.kv_lora_rank + m.qk_rope_head_dim + m.index_head_dim * m.has_indexer) * dtype_bytes
     # gated delta-net layers (Qwen3-Next) keep a fixed state, no per-token K/V
     return (m.num_layers - m.linear_layer_count()) * m.kv_heads * (qk_head_dim(m) + value_head_dim(m)) * dtype_bytes
 
@@ -3537,7 +3571,8 @@ def analyse(m: Model, sequence_length: int, batch_size: int = 1, tokens=None, at
         "conventions": {
             "flop": "2·m·n·k per matmul; biases, norms, softmax, activations not counted (FlopCounterMode's rule)",
             "attention": attention, "recompute": recompute,
-            "backward": "none (--infer: forward only)" if forward_only else "2 x forward",
+            "backward": "none (--infer: forward only)" if forward_only else "2 x forward" + (
+                " (the DSA indexer: none, transformers runs it under no_grad)" if m.has_indexer else ""),
             "lm_head": ("every position (--infer: a forward over every token)" if forward_only else
                         "every position in training, last position in prefill, one per decode step"),
             "embeddings": "0 (lookup)", "mfu_uses": "model FLOPs (no recompute)", "hfu_uses": "hardware FLOPs",
@@ -3632,7 +3667,8 @@ def _rows(result: dict) -> list:
     rows.append((section, "forward total", human(total), "100.00%"))
     passes = train["passes"]
     section = "training" if passes == 3 else "forward only (--infer: no backward pass, logits at every position)"
-    rows += [(section, f"model FLOPs per token ({passes} x fwd)", human(train["model_flops_per_token"]), ""),
+    label = f"{passes} x fwd" + (", indexer fwd once" if model["index_n_heads"] and passes == 3 else "")
+    rows += [(section, f"model FLOPs per token ({label})", human(train["model_flops_per_token"]), ""),
              (section, "model FLOPs per sequence", human(train["model_flops_per_sequence"]), ""),
              (section, "model FLOPs per step", human(train["model_flops_per_step"]), ""),
              (section, f"recompute ({result['conventions']['recompute']}) per sequence",

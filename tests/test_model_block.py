@@ -312,6 +312,12 @@ _MINIMAL_SIZES["glm4_moe"] = dict(hidden_size=512, num_hidden_layers=2, num_atte
 _MINIMAL_SIZES["smollm3"] = dict(hidden_size=512, num_hidden_layers=2, num_attention_heads=32, intermediate_size=96,
                                  vocab_size=100, pad_token_id=0)  # SmolLM3Config's pad id 128004: outside the table
 _MINIMAL_SIZES["dbrx"] = dict(d_model=64, n_heads=4, n_layers=2, vocab_size=100, attn_config={"rope_theta": 10000.0})
+# issue 10, branch dsa: DeepseekV32Config / GlmMoeDsaConfig defaults (KV heads 128 / 64, which must equal the heads;
+# q-LoRA 1536 / 2048, indexer 64 / 32 heads of 128, 3 dense layers then 256 experts top-8 of 2048 + 1 shared)
+_MINIMAL_SIZES["deepseek_v32"] = dict(hidden_size=64, num_hidden_layers=4, num_attention_heads=128,
+                                      intermediate_size=96, vocab_size=100)
+_MINIMAL_SIZES["glm_moe_dsa"] = dict(hidden_size=64, num_hidden_layers=4, num_attention_heads=64,
+                                     intermediate_size=96, vocab_size=100)
 
 
 @pytest.mark.torch
@@ -319,7 +325,8 @@ _MINIMAL_SIZES["dbrx"] = dict(d_model=64, n_heads=4, n_layers=2, vocab_size=100,
     "gpt2", "gptj", "gpt_neox", "opt", "bloom", "falcon", "llama", "mistral", "mixtral", "qwen2", "qwen2_moe", "qwen3",
     "qwen3_moe", "gemma", "gemma2", "phi", "phi3", "olmo", "olmo2", "starcoder2", "deepseek_v2", "deepseek_v3",
     "granite", "gemma3_text", "gpt_oss", "qwen3_next", "kimi_k2", "glm4_moe", "olmo3", "seed_oss", "olmoe", "cohere",
-    "cohere2", "nemotron", "smollm3", "granitemoe", "phimoe", "dbrx", "stablelm", "llama4_text", "llama4"]))
+    "cohere2", "nemotron", "smollm3", "granitemoe", "phimoe", "dbrx", "stablelm", "llama4_text", "llama4",
+    "deepseek_v32", "glm_moe_dsa"]))
 def test_a_file_with_only_the_sizes_takes_the_class_defaults(block, model_type):
     from test_params_torch import torch_counts
     assert sorted(SUPPORTED) == sorted(block.SUPPORTED_MODEL_TYPES)

@@ -1244,7 +1244,8 @@ def test_every_real_config_matches_pytorch(quant, name, tmp_path):
     wrapper_note = [n for n in notes if n.startswith("nested text_config read")]
     assert len(wrapper_note) == ("text_config" in raw)
     notes = [n for n in notes if n not in wrapper_note]
-    assert notes == mtp_note and len(mtp_note) == (name in ("deepseek_v3", "glm4_moe", "glm4_moe_355b")), notes
+    assert notes == mtp_note and len(mtp_note) == (name in ("deepseek_v3", "glm4_moe", "glm4_moe_355b",
+                                                            "deepseek_v32", "glm_moe_dsa")), notes
     hf_config = transformers.AutoConfig.for_model(raw.pop("model_type"), **raw)
     with torch.device("meta"):
         net = transformers.AutoModelForCausalLM.from_config(hf_config)
@@ -1278,6 +1279,10 @@ def test_every_real_config_sizes_in_every_format(quant, name, tmp_path):
         gguf = {s["name"] for s in result["skipped"]}
         assert gguf == set(quant.GGUF_FILE_TYPES) and len(result["formats"]) == len(quant.ALL_FORMATS) - len(gguf)
         assert all("gated delta-net" in s["reason"] for s in result["skipped"])
+    elif name in ("deepseek_v32", "glm_moe_dsa"):  # issue 10, branch dsa: no llama.cpp recipe for the DSA indexer
+        gguf = {s["name"] for s in result["skipped"]}
+        assert gguf == set(quant.GGUF_FILE_TYPES) and len(result["formats"]) == len(quant.ALL_FORMATS) - len(gguf)
+        assert all("DSA lightning indexer" in s["reason"] for s in result["skipped"])
     else:
         assert result["skipped"] == [] and len(result["formats"]) == len(quant.ALL_FORMATS)
     assert _valid_json_numbers(result)
@@ -1767,3 +1772,14 @@ def test_qwen3_next_gguf_refused_in_one_line_gpu_formats_serve_kv_and_state(quan
     state = 36 * (8192 * 4 * 2 + 32 * 128 * 128 * 4)
     assert (result["kv_cache"]["bytes"], result["kv_cache"]["linear_state_bytes"]) == (kv, state)
     assert result["formats"][0]["serve_bytes"] == 2 * 79_674_391_296 + kv + state + 2**30
+
+
+def test_dsa_kv_cache_adds_the_indexer_key_to_the_mla_latent(quant):
+    # issue 10, branch dsa. By hand: DeepSeek-V3.2 caches per layer and token its MLA latent (512 + 64) and its
+    # indexer's key (128), 61 layers; GLM-5 the same widths, 78 layers (transformers' DynamicIndexedLayer,
+    # checked against a prefill in tests/test_mem_torch.py)
+    for preset, layers in (("deepseek-v3.2", 61), ("glm-5", 78)):
+        kv = quant.kv_cache(quant.preset_model(preset), quant.Options(context=1000, kv_dtype="bf16"))
+        assert kv["bytes_per_token"] == layers * (512 + 64 + 128) * 2 and "indexer" in kv["note"]
+    assert quant.kv_cache(quant.preset_model("deepseek-v3.2"),
+                          quant.Options(context=1000, kv_dtype="bf16"))["bytes_per_token"] == 85_888

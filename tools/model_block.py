@@ -2509,7 +2509,7 @@ def model_from_arguments(args, *, sequence_length: int | None = None, template: 
                          "flags or another preset")
     if given.get("mtp_layers") and (base.model_type != "deepseek_v3" and not base.router_score_correction_bias):
         raise InputError("--mtp-layers: multi-token-prediction modules are modelled for DeepSeek-V3's layout only "
-                         "(DeepSeek-V3, Kimi-K2, GLM-4.5)")
+                         "(DeepSeek-V3, Kimi-K2, GLM-4.5, DeepSeek-V3.2, GLM-5)")
     if "expert_interval" in given and given["expert_interval"] != 1 and base.num_experts \
             and base.expert_interval_phase == 0:
         raise InputError("--expert-interval on a DeepSeek model: DeepSeek's own code makes every N-th layer MoE and "
