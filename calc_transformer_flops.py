@@ -22,6 +22,10 @@ Forward pass of a batch of b sequences, q new tokens each, T = b·q tokens, per 
   Σ_i (i mod C + 1), and under the full one the square eager attention computes (a decode step: min(c + 1, C)
   keys, as transformers caches them);
 * ``attention_output`` = 2·T·a·d_v·h;
+* ``indexer`` (DeepSeek Sparse Attention: DeepSeek-V3.2, GLM-5): each layer's lightning indexer, 2·T·(r_q·H_I·d_I +
+  h·d_I + h·H_I) for its projections and 2·b·H_I·(d_I + 1) per query-key pair for its scores (``indexer_flops``);
+  the full convention counts every cached key for it and for the attention (eager masks all but the top-k), the
+  causal one min(i + 1, index_topk) attended keys per query; it has no backward (transformers: ``torch.no_grad``);
 * ``linear_attention`` (Qwen3-Next's and Qwen3.5's gated delta-net layers, which have no softmax attention and no KV
   cache; Qwen3.5's four input projections are the rows of Qwen3-Next's two): the projections, the causal conv1d and the chunked delta rule as transformers' PyTorch path runs them and
   FlopCounterMode counts them (``linear_attention_flops``: 2·b·H_v·⌈s/64⌉·64·(2·64·d_k + 3·d_k·d_v + 64·d_v) for
@@ -101,7 +105,7 @@ JSON keys (``--json``)
   params_per_expert, roles {embedding, positions, embedding_projections, attention, mlp, routed_experts,
   shared_experts, router, norms, lm_head, mtp} (the block's count_model).
 * ``forward``: tokens, components {embeddings, embedding_projections, attention_qkv, attention_scores, attention_values,
-  attention_output, mlp, routed_experts, shared_experts, router, lm_head}, total, for one step (b x s tokens).
+  attention_output, indexer, mlp, routed_experts, shared_experts, router, lm_head}, total, for one step (b x s tokens).
 * ``training``: workload (training | forward only), passes (3, or 1 with --infer), sequence_length, batch_size,
   forward_per_sequence, backward_per_sequence,
   model_flops_per_sequence, recompute_flops_per_sequence, hardware_flops_per_sequence, model_flops_per_token,
@@ -395,6 +399,11 @@ class Model:
     # the delta-net input projections stored as in_proj_qkv (2 kd + vd, h), in_proj_z (vd, h), in_proj_b and
     # in_proj_a (H_v, h each) in place of Qwen3-Next's in_proj_qkvz and in_proj_ba: the same elements and matmuls
     linear_proj_split: bool = False
+    # issue 10, branch dsa -- deepseek_v32 / glm_moe_dsa (transformers 5.23 modeling_deepseek_v32.py
+    # DeepseekV32Indexer): DeepSeek Sparse Attention's lightning indexer beside MLA in every layer
+    index_n_heads: int = 0           # indexer query heads (0: no indexer)
+    index_head_dim: int = 0          # width of an indexer query head and of the one indexer key cached per token
+    index_topk: int = 0              # keys each query attends to: the top-k of the indexer's scores
 
     @property
     def kv_heads(self) -> int:
@@ -411,6 +420,11 @@ class Model:
     @property
     def is_moe(self) -> bool:
         return self.num_experts > 0
+
+    @property
+    def has_indexer(self) -> bool:
+        """DeepSeek Sparse Attention (DeepSeek-V3.2, GLM-5): a lightning indexer in every layer's attention."""
+        return self.index_n_heads > 0
 
     @property
     def moe_width(self) -> int:
@@ -538,7 +552,24 @@ def validate_model(m: Model, labels: dict | None = None) -> Model:
     if "sliding" in m.layer_types and not m.sliding_window:
         raise InputError(f"sliding layers need {name('sliding_window')} > 0")
     _mb_validate_linear_attention(m, name)
+    _mb_validate_indexer(m, name)
     return m
+
+
+def _mb_validate_indexer(m: Model, name) -> None:
+    """The DSA indexer (DeepseekV32Indexer) reads MLA's q-LoRA latent (wq_b: q_lora_rank -> heads x head_dim) and
+    ropes the first qk_rope_head_dim values of each of its heads: it needs MLA with a q-LoRA and heads at least that
+    wide, and a top-k of at least one key."""
+    if not m.index_n_heads:
+        return
+    if not m.is_mla or not m.q_lora_rank:
+        raise InputError(f"{name('q_lora_rank') if m.is_mla else name('kv_lora_rank')}: the DSA indexer reads MLA's "
+                         "q-LoRA latent; it needs MLA with q_lora_rank > 0")
+    if m.index_head_dim < max(1, m.qk_rope_head_dim):
+        raise InputError(f"{name('index_head_dim')} {m.index_head_dim} is narrower than {name('qk_rope_head_dim')} "
+                         f"{m.qk_rope_head_dim}, which the indexer ropes in each head; transformers cannot run it")
+    if m.index_topk < 1:
+        raise InputError(f"{name('index_topk')} must be a positive integer with a DSA indexer")
 
 
 def _mb_validate_linear_attention(m: Model, name) -> None:
@@ -634,7 +665,7 @@ def _mb_attention(m: Model) -> list:
         out += _mb_linear("self_attn.kv_b_proj", m.kv_lora_rank, a * (m.qk_nope_head_dim + m.v_head_dim),
                                "attention", False, "col")
         out += _mb_linear("self_attn.o_proj", a * m.v_head_dim, h, "attention", m.o_bias, "row")
-        return out
+        return out + _mb_indexer(m)
     k, d = m.kv_heads, m.d_head
     if m.fused_qkv:
         out += _mb_linear("self_attn.qkv_proj", h, (a + 2 * k) * d, "attention", m.qkv_bias, "col")
@@ -658,6 +689,23 @@ def _mb_attention(m: Model) -> list:
             if m.norm == "layernorm":
                 out.append(ModelTensor(name + ".bias", (heads, d), "norms", kind="norm"))
     return out
+
+
+def _mb_indexer(m: Model) -> list:
+    """DeepSeek Sparse Attention's lightning indexer (the DeepSeek-V3.2 report, sec. 2.1: DSA and its indexer;
+    transformers 5.23 DeepseekV32Indexer, which GlmMoeDsaIndexer inherits): with H_I = index_n_heads heads of
+    d_I = index_head_dim, wq_b (H_I x d_I, q_lora_rank) on MLA's normalised q-LoRA latent, wk (d_I, h) to one key per
+    token, k_norm an nn.LayerNorm(d_I) with weight and bias whatever the block's norm, weights_proj (H_I, h) to one
+    weight per head and token; no biases.  Replicated under tensor parallelism (the config classes' tp_plan names
+    none of them; the keys are one head)."""
+    if not m.index_n_heads:
+        return []
+    hi, di, h = m.index_n_heads, m.index_head_dim, m.hidden_size
+    return [ModelTensor("self_attn.indexer.wq_b.weight", (hi * di, m.q_lora_rank), "attention"),
+            ModelTensor("self_attn.indexer.wk.weight", (di, h), "attention"),
+            ModelTensor("self_attn.indexer.k_norm.weight", (di,), "norms", kind="norm"),
+            ModelTensor("self_attn.indexer.k_norm.bias", (di,), "norms", kind="norm"),
+            ModelTensor("self_attn.indexer.weights_proj.weight", (hi, h), "attention")]
 
 
 def _mb_attention_sinks(m: Model) -> list:
@@ -1126,6 +1174,24 @@ MODEL_PRESETS = {
                         **dict(_mb_hf("google/gemma-3-27b-it", "gemma3_text"), gguf_arch="gemma3",
                                source="huggingface.co/google/gemma-3-27b-it config.json (text_config: the language "
                                       "model; the SigLIP vision tower is not counted)")),
+    # issue 10, branch dsa: DeepSeek Sparse Attention (a lightning indexer in every layer, top-2048 keys per query)
+    "deepseek-v3.2": dict(_PRESET_LLAMA, num_layers=61, hidden_size=7168, num_attention_heads=128,
+                          ffn_hidden_size=18432, vocab_size=129280, q_lora_rank=1536, kv_lora_rank=512,
+                          qk_nope_head_dim=128, qk_rope_head_dim=64, v_head_dim=128, num_experts=256, top_k=8,
+                          moe_ffn_hidden_size=2048, num_shared_experts=1, dense_layers=(0, 1, 2),
+                          expert_interval_phase=0, router_score_correction_bias=True, index_n_heads=64,
+                          index_head_dim=128, index_topk=2048,
+                          **dict(_mb_hf("deepseek-ai/DeepSeek-V3.2", "deepseek_v32"),
+                                 source="huggingface.co/deepseek-ai/DeepSeek-V3.2 config.json (main model; the params "
+                                        "script's --mtp-layers 1 adds the MTP module)")),
+    "glm-5": dict(_PRESET_LLAMA, num_layers=78, hidden_size=6144, num_attention_heads=64, ffn_hidden_size=12288,
+                  vocab_size=154880, q_lora_rank=2048, kv_lora_rank=512, qk_nope_head_dim=192, qk_rope_head_dim=64,
+                  v_head_dim=256, num_experts=256, top_k=8, moe_ffn_hidden_size=2048, num_shared_experts=1,
+                  dense_layers=(0, 1, 2), expert_interval_phase=0, router_score_correction_bias=True,
+                  index_n_heads=32, index_head_dim=128, index_topk=2048,
+                  **dict(_mb_hf("zai-org/GLM-5", "glm_moe_dsa"),
+                         source="huggingface.co/zai-org/GLM-5 config.json (main model; the params script's "
+                                "--mtp-layers 1 adds the MTP module)")),
 }
 
 
@@ -1226,6 +1292,13 @@ SUPPORTED_MODEL_TYPES = {
     "gemma3": "the Gemma 3 multimodal wrapper: its text_config is read as gemma3_text and the head is tied as the "
               "wrapper's tie_word_embeddings says; AutoModelForCausalLM builds Gemma3ForConditionalGeneration, whose "
               "SigLIP vision tower and projector a note counts apart",
+    # issue 10, branch dsa: DeepSeek Sparse Attention
+    "deepseek_v32": "DeepSeek-V3.2: DeepSeek-V3's network (MLA with q-LoRA, 256 experts + 1 shared, dense first layers) "
+                    "with a DSA lightning indexer in every layer (its keys cached beside the latent), top-k keys per "
+                    "query",
+    "glm_moe_dsa": "GLM-5: MLA with q-LoRA and a DSA lightning indexer in every layer, dense first layers "
+                   "(mlp_layer_types), 256 experts + 1 shared with a score-correction bias; shared-index layers "
+                   "(GLM-5.2's indexer_types) refused",
 }
 # Model types people run this year that are NOT modelled yet: what the reader would miss.  A config of one of these
 # is refused (even with --generic), never read as a Llama.
@@ -1237,8 +1310,6 @@ NOT_YET_MODELLED = {
     "gemma4_text": "per-layer attention shapes (full layers: global_head_dim, num_global_key_value_heads, K=V without "
                    "v_proj), KV-shared layers without k/v projections, per-layer input embeddings (PLE), an MoE block "
                    "beside the dense MLP with a scaled router, use_double_wide_mlp",
-    "deepseek_v32": "the DSA indexer beside MLA",
-    "glm_moe_dsa": "the DSA indexer beside MLA",
     "minimax_m2": "experts and their router",
     "mimo_v2_flash": "hybrid SWA/full layers with different head shapes and attention-sink biases",
     "ernie4_5_moe": "experts and their placement",
@@ -1366,6 +1437,7 @@ CONFIG_FIELDS_OF = {
     "linear_num_key_heads": ("linear_num_key_heads",), "linear_num_value_heads": ("linear_num_value_heads",),
     "linear_key_head_dim": ("linear_key_head_dim",), "linear_value_head_dim": ("linear_value_head_dim",),
     "linear_conv_kernel": ("linear_conv_kernel_dim",), "mixer_types": ("layer_types", "full_attention_interval"),
+    "index_n_heads": ("index_n_heads",), "index_head_dim": ("index_head_dim",), "index_topk": ("index_topk",),
 }
 _MB_TIED_BY_DEFAULT = {"gpt2", "bloom", "opt", "falcon", "gemma", "gemma2", "gemma3_text", "starcoder2"}
 _MB_HEAD_DIM_DEFAULT = {"gemma": 256, "gemma2": 256, "gemma3_text": 256, "qwen3": 128, "qwen3_next": 256}
@@ -1576,6 +1648,8 @@ def _mb_read_llama_style(r: _MBFields, mt: str) -> dict:
                      router_score_correction_bias=v3)
     if mt == "glm4_moe":
         _mb_read_glm4_moe(r, v)
+    if mt in ("deepseek_v32", "glm_moe_dsa"):
+        _mb_read_dsa(r, mt, v)
     if mt == "olmo3":  # modeling_olmo3.py: Olmo2's post-norm block and whole-projection q/k norms
         v.update(qk_norm="full", norm_placement="post", norm_fp32_scale=True)
     if mt == "seed_oss":
@@ -1832,6 +1906,101 @@ def _mb_read_glm4_moe(r: _MBFields, v: dict) -> None:
     r.get("num_nextn_predict_layers", "num_mtp_layers")  # MTP modules: a note, counted only with --mtp-layers
 
 
+# DeepseekV32Config / GlmMoeDsaConfig (transformers 5.23) signature defaults where the file leaves a field out
+_MB_DSA_DEFAULTS = {
+    "deepseek_v32": dict(num_key_value_heads=128, q_lora_rank=1536, qk_nope_head_dim=128, v_head_dim=128,
+                         index_n_heads=64),
+    "glm_moe_dsa": dict(num_key_value_heads=64, q_lora_rank=2048, qk_nope_head_dim=192, v_head_dim=256,
+                        index_n_heads=32),
+}
+
+
+def _mb_read_dsa(r: _MBFields, mt: str, v: dict) -> None:
+    """DeepSeek-V3.2 (deepseek_v32) and GLM-5 (glm_moe_dsa), transformers 5.23 configuration_/modeling_deepseek_v32.py
+    and _glm_moe_dsa.py.  Attention is MLA always with a q-LoRA (q_a_proj, q_a_layernorm, q_b_proj; a null or 0
+    q_lora_rank is not a model these classes build), kv_a_proj_with_mqa, kv_a_layernorm, kv_b_proj, o_proj (q_a,
+    kv_a and o biased by attention_bias), plus the DSA indexer (_mb_indexer: index_n_heads, index_head_dim;
+    index_topk keys per query).  The MLP of layer i is dense when mlp_layer_types[i] is "dense" (by default the first
+    first_k_dense_replace layers, 3), else a sigmoid router (an (E, h) weight and the e_score_correction_bias buffer),
+    E stacked experts of moe_intermediate_size and one shared MLP of moe_intermediate_size x n_shared_experts.
+    head_dim is overwritten by the class (qk_rope_head_dim), qk_head_dim is nope + rope; num_key_value_heads only
+    sets how often eager attention repeats the already per-head keys, so anything but num_attention_heads cannot
+    run.  GLM-5's indexer_types "shared" layers (GLM-5.2's IndexShare: no indexer, the previous layer's top-k reused)
+    are refused, not modelled.  MTP modules (num_nextn_predict_layers) are not built by transformers; the params
+    script's --mtp-layers counts them as DeepSeek-V3 lays one out (their layer has an indexer: the checkpoints'
+    layer 61 / 78)."""
+    defaults = _MB_DSA_DEFAULTS[mt]
+    heads = v["num_attention_heads"]
+    kv = defaults["num_key_value_heads"] if r.absent("num_key_value_heads") else r.int("num_key_value_heads")
+    if kv != heads:
+        raise InputError(f"{r.where}: field 'num_key_value_heads' {kv} differs from 'num_attention_heads' {heads}: "
+                         f"{mt}'s eager attention repeats its per-head keys heads / num_key_value_heads times, which "
+                         "cannot run; give num_key_value_heads = num_attention_heads")
+    if not r.absent("q_lora_rank") and r.raw["q_lora_rank"] is None:
+        raise InputError(f"{r.where}: field 'q_lora_rank' is null, which {mt}'s attention (always a q-LoRA) does not "
+                         "build; give its rank")
+    nope, rope = r.int("qk_nope_head_dim", default=defaults["qk_nope_head_dim"]), r.int("qk_rope_head_dim", default=64)
+    r.expect("qk_head_dim", nope + rope, mt)  # the class sets nope + rope whatever the file says
+    r.get("head_dim")  # overwritten with qk_rope_head_dim by the class
+    v.update(q_lora_rank=r.int("q_lora_rank", default=defaults["q_lora_rank"]),
+             kv_lora_rank=r.int("kv_lora_rank", default=512), qk_nope_head_dim=nope, qk_rope_head_dim=rope,
+             v_head_dim=r.int("v_head_dim", default=defaults["v_head_dim"]), head_dim=0, num_kv_heads=0,
+             index_n_heads=r.int("index_n_heads", default=defaults["index_n_heads"]),
+             index_head_dim=r.int("index_head_dim", default=128), index_topk=r.int("index_topk", default=2048),
+             gguf_arch=mt)
+    for key in ("rope_interleave", "indexer_rope_interleave"):  # RoPE layouts: no count
+        r.flag(key, True)
+    _mb_moe_layer_freq(r)  # not read by these classes; DeepSeek's own code would place experts otherwise
+    experts = 256 if r.absent("n_routed_experts", "num_local_experts", "num_experts") else         r.int("n_routed_experts", "num_local_experts", "num_experts")
+    layers = v["num_layers"]
+    if layers > MODEL_MAX_LAYERS:  # before anything is built per layer
+        raise InputError(f"{r.where}: field 'num_hidden_layers' {layers} is beyond {MODEL_MAX_LAYERS:,}")
+    first = r.int("first_k_dense_replace", default=3, minimum=0)
+    types = r.get("mlp_layer_types")[1]
+    if types is None:
+        dense = tuple(range(min(first, layers)))
+    elif not isinstance(types, list) or len(types) != layers or set(types) - {"dense", "sparse"}:
+        raise InputError(f"{r.where}: field 'mlp_layer_types' must list 'dense' or 'sparse' for each of the "
+                         f"{layers} layers, got {types!r:.80}")
+    else:
+        dense = tuple(i for i, t in enumerate(types) if t == "dense")
+    v.update(num_experts=experts, top_k=r.int("num_experts_per_tok", default=8),
+             moe_ffn_hidden_size=r.int("moe_intermediate_size", default=2048),
+             num_shared_experts=r.int("n_shared_experts", default=1), dense_layers=dense, first_k_dense=0,
+             expert_interval_phase=0, router_score_correction_bias=True)
+    r.get("num_nextn_predict_layers")  # MTP modules: a note, counted only with --mtp-layers
+    _mb_read_index_share(r, mt, layers)
+
+
+def _mb_read_index_share(r: _MBFields, mt: str, layers: int) -> None:
+    """GlmMoeDsaConfig.__post_init__: indexer_types, else index_topk_pattern ("F" full, "S" shared), else layer i is
+    "full" when max(i - index_skip_topk_offset + 1, 0) % index_topk_freq == 0 (freq 1, offset 2 by default: every
+    layer full).  A "shared" layer has no indexer and reuses the previous full layer's top-k (GLM-5.2's IndexShare):
+    not modelled, refused.  DeepseekV32Config reads none of these fields."""
+    keys = ("indexer_types", "index_topk_pattern", "index_topk_freq", "index_skip_topk_offset")
+    if mt != "glm_moe_dsa":
+        for key in keys:
+            r.expect(key, None, mt)
+        return
+    types, pattern = r.get("indexer_types")[1], r.get("index_topk_pattern")[1]
+    freq, offset = r.int("index_topk_freq", default=1, minimum=0), r.int("index_skip_topk_offset", default=2,
+                                                                         minimum=0)
+    if types is None and pattern is not None:
+        types = [{"F": "full", "S": "shared"}.get(c, c) for c in pattern] if isinstance(pattern, str) else pattern
+        key = "index_topk_pattern"
+    elif types is None:
+        types = ["full" if max(i - offset + 1, 0) % max(freq, 1) == 0 else "shared" for i in range(layers)]
+        key = "index_topk_freq"
+    else:
+        key = "indexer_types"
+    if not isinstance(types, list) or len(types) != layers or set(types) - {"full", "shared"}:
+        raise InputError(f"{r.where}: field '{key}' must give 'full' or 'shared' for each of the {layers} layers, "
+                         f"got {types!r:.80}")
+    if "shared" in types:
+        raise InputError(f"{r.where}: field '{key}' makes {types.count('shared')} layers reuse another layer's top-k "
+                         "without an indexer of their own (GLM-5.2's IndexShare); not modelled yet")
+
+
 def _mb_read_seed_oss(r: _MBFields, v: dict) -> None:
     """Seed-OSS (modeling_seed_oss.py): the Llama block; q/k/v biased by attention_bias (true by default), o_proj by
     attention_out_bias (false), the MLP by mlp_bias (false).  SeedOssConfig: head_dim 128 and 8 KV heads when absent,
@@ -2054,6 +2223,14 @@ def _mb_read_windows(r: _MBFields, mt: str, v: dict) -> None:
         return v.update(sliding_window=0, layer_types=())
     if mt in ("llama4", "llama4_text"):  # chunks, not windows: _mb_read_llama4 set sliding_window and layer_types
         return None
+    if mt in ("deepseek_v32", "glm_moe_dsa"):  # no window; layer_types only picks the indexed cache layer per layer
+        r.expect("sliding_window", None, mt)
+        types = r.get("layer_types")[1]
+        if types is not None and (not isinstance(types, list) or len(types) != v["num_layers"]
+                                  or set(types) != {"indexed_attention"}):
+            raise InputError(f"{r.where}: field 'layer_types' must give 'indexed_attention' for each of the "
+                             f"{v['num_layers']} layers (the only kind {mt} builds), got {types!r:.80}")
+        return v.update(sliding_window=0, layer_types=())
     if v["num_layers"] > MODEL_MAX_LAYERS:  # before anything is built per layer
         raise InputError(f"{r.where}: field '{'n_layer' if 'n_layer' in r.raw else 'num_hidden_layers'}' "
                          f"{v['num_layers']} is beyond {MODEL_MAX_LAYERS:,}")
@@ -2262,7 +2439,8 @@ def model_from_config(raw, where: str = "config.json", generic: bool = False) ->
     values["python_gelu"] = act == "gelu_new"  # written in Python: saves 4 MLP-wide tensors, not 1
     values["relu_mlp"] = act == "relu" and not values.get("gated_mlp", True)
     mtp = raw.get("num_nextn_predict_layers")
-    if family in ("deepseek_v3", "glm4_moe") and isinstance(mtp, int) and not isinstance(mtp, bool) and mtp > 0:
+    if family in ("deepseek_v3", "glm4_moe", "deepseek_v32", "glm_moe_dsa") and isinstance(mtp, int) \
+            and not isinstance(mtp, bool) and mtp > 0:
         notes.append(f"num_nextn_predict_layers = {mtp}: the multi-token-prediction module(s) are not counted, as "
                      f"transformers does not build them (calc_transformer_params.py --mtp-layers {mtp} counts them)")
     if family in _MB_QWEN3_5_DENSE + _MB_QWEN3_5_MOE and (raw.get("mtp_num_hidden_layers") or 0) > 0:
@@ -2735,7 +2913,7 @@ def model_from_arguments(args, *, sequence_length: int | None = None, template: 
                          "flags or another preset")
     if given.get("mtp_layers") and (base.model_type != "deepseek_v3" and not base.router_score_correction_bias):
         raise InputError("--mtp-layers: multi-token-prediction modules are modelled for DeepSeek-V3's layout only "
-                         "(DeepSeek-V3, Kimi-K2, GLM-4.5)")
+                         "(DeepSeek-V3, Kimi-K2, GLM-4.5, DeepSeek-V3.2, GLM-5)")
     if "expert_interval" in given and given["expert_interval"] != 1 and base.num_experts \
             and base.expert_interval_phase == 0:
         raise InputError("--expert-interval on a DeepSeek model: DeepSeek's own code makes every N-th layer MoE and "
@@ -3118,7 +3296,8 @@ DTYPE_BYTES = {"fp32": 4, "tf32": 4, "bf16": 2, "fp16": 2, "fp8": 1}
 MAX_SIZE = 10**12  # a sequence length, batch or token count beyond this is a typo, not a workload
 DEFAULT_MFU = 0.40  # a well-tuned large dense run: Llama 3 405B reports 38-43% (Dubey et al. 2024, Table 4)
 COMPONENTS = ("embeddings", "embedding_projections", "attention_qkv", "attention_scores", "attention_values",
-              "attention_output", "linear_attention", "mlp", "routed_experts", "shared_experts", "router", "lm_head")
+              "attention_output", "indexer", "linear_attention", "mlp", "routed_experts", "shared_experts", "router",
+              "lm_head")
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -3211,7 +3390,7 @@ def parameter_counts(m: Model) -> dict:
 
 
 # Per-token matmul weights of one layer, by FLOP component; see layer_matmul_weights.
-LAYER_COMPONENTS = ("attention_qkv", "attention_latent", "attention_output", "mlp", "routed_experts",
+LAYER_COMPONENTS = ("attention_qkv", "attention_latent", "attention_output", "indexer", "mlp", "routed_experts",
                     "shared_experts", "router")
 
 
@@ -3221,7 +3400,8 @@ def layer_matmul_weights(m: Model, moe: bool) -> dict:
 
     attention_qkv: every attention projection but the output one (q/k/v, fused qkv; MLA's q_a/q_b or q_proj and
     kv_a_proj_with_mqa); attention_latent: MLA's kv_b_proj, which transformers runs on every cached latent, not
-    only the new tokens (see forward_flops); attention_output: o_proj; mlp; routed_experts: top_k of the E
+    only the new tokens (see forward_flops); attention_output: o_proj; indexer: the DSA indexer's wq_b, wk and
+    weights_proj (DeepSeek-V3.2, GLM-5); mlp; routed_experts: top_k of the E
     stacked experts; shared_experts (Qwen-MoE's gate included); router. Biases and norm vectors are no matmul.
     Transformer-XL's relative-key projection (Gopher, Chinchilla) is a parameter only: its FLOPs are not modelled.
     """
@@ -3233,7 +3413,8 @@ def layer_matmul_weights(m: Model, moe: bool) -> dict:
             projection = t.name.split(".")[1]  # self_attn.<projection>.weight
             if projection == "rel_k_proj":
                 continue
-            part = {"o_proj": "attention_output", "kv_b_proj": "attention_latent"}.get(projection, "attention_qkv")
+            part = {"o_proj": "attention_output", "kv_b_proj": "attention_latent",
+                    "indexer": "indexer"}.get(projection, "attention_qkv")
             out[part] += t.numel
         elif t.role == "routed_experts":
             out["routed_experts"] += t.numel // m.num_experts * m.top_k  # stacked (E, ...): top_k of them
@@ -3322,6 +3503,23 @@ def attention_pairs(new_tokens: int, past: int, window: int, mode: str, chunked:
     return _causal_prefix_pairs(past + new_tokens, window) - _causal_prefix_pairs(past, window)
 
 
+def indexer_flops(m: Model, batch: int, new_tokens: int, past: int, mode: str) -> int:
+    """Matmul FLOPs of the DSA lightning indexers of all layers (DeepSeek-V3.2, GLM-5; transformers 5.23
+    DeepseekV32Indexer.forward), for ``batch`` sequences of ``new_tokens`` queries after ``past`` cached keys.
+
+    Per layer and token, with H_I heads of d_I and q-LoRA rank r_q: the projections wq_b (r_q -> H_I·d_I) on MLA's
+    q-LoRA latent, wk (h -> d_I: the one key per token it caches) and weights_proj (h -> H_I): 2·(r_q·H_I·d_I +
+    h·d_I + h·H_I).  Per query-key pair: the scores q·kᵀ of every head (2·H_I·d_I), ReLU, then the head-weighted sum
+    weights·scores (2·H_I): 2·H_I·(d_I + 1), over the pairs of ``mode`` ("square": every cached key, as transformers
+    computes them before masking and as FlopCounterMode counts them; "causal": only the keys at or before the
+    query).  The top-k selection and the mask are not matmuls.  transformers runs the indexer under torch.no_grad:
+    it has no backward (training_flops)."""
+    w = layer_matmul_weights(m, False)["indexer"]
+    pairs = attention_pairs(new_tokens, past, 0, mode)
+    per_layer = 2 * batch * new_tokens * w + 2 * batch * pairs * m.index_n_heads * (m.index_head_dim + 1)
+    return m.num_layers * per_layer
+
+
 def forward_flops(m: Model, batch: int, new_tokens: int, past: int = 0, attention: str = "full",
                   logits_positions=None, decode: bool = False) -> dict:
     """Forward-pass matmul FLOPs per component for ``batch`` sequences of ``new_tokens`` tokens each.
@@ -3334,6 +3532,10 @@ def forward_flops(m: Model, batch: int, new_tokens: int, past: int = 0, attentio
     last chunk - 1 tokens), so "full" counts min(context + 1, chunk) keys per decode step, as eager attention runs
     them, and "causal" only the keys of the token's own chunk, context mod chunk + 1 (its prefill square alike:
     "full" the whole square, "causal" the pairs inside each chunk).
+    DeepSeek Sparse Attention (DeepSeek-V3.2, GLM-5): "full" counts the square (transformers' eager attention scores
+    every key, then masks all but the indexer's top-k), "causal" the keys each query attends to, min(i + 1, index_topk)
+    (a decode step: min(context + 1, index_topk), where transformers scores all context + 1); the ``indexer`` component
+    is indexer_flops.
     Projection weights come from the block's tensor list (layer_matmul_weights); the attention core is ours.
     """
     a, dq, dv, L = m.num_attention_heads, qk_head_dim(m), value_head_dim(m), m.num_layers
@@ -3353,6 +3555,8 @@ def forward_flops(m: Model, batch: int, new_tokens: int, past: int = 0, attentio
     window_pairs = attention_pairs(new_tokens, past, m.sliding_window if causal else 0, mode)
     if m.attention_chunked and attention == "causal":  # only the pairs inside each query's chunk
         window_pairs = attention_pairs(new_tokens, past, m.sliding_window, "causal", chunked=True)
+    if m.has_indexer:  # DSA: each query attends to the top-k keys its indexer picks ("causal"); eager runs them all
+        full_pairs = attention_pairs(new_tokens, past, m.index_topk if attention == "causal" else 0, mode)
     pairs = (L_attn - sliding) * full_pairs + sliding * window_pairs  # summed over layers
     positions = new_tokens if logits_positions is None else logits_positions
     components = {
@@ -3365,6 +3569,7 @@ def forward_flops(m: Model, batch: int, new_tokens: int, past: int = 0, attentio
         "attention_scores": 2 * batch * a * pairs * dq,
         "attention_values": 2 * batch * a * pairs * dv,
         "attention_output": 2 * T * L_attn * dense["attention_output"],
+        "indexer": indexer_flops(m, batch, new_tokens, past, mode) if m.has_indexer else 0,
         "linear_attention": linear * linear_attention_flops(m, batch, new_tokens, past, decode) if linear else 0,
         "mlp": 2 * T * (L - moe_layers) * dense["mlp"],
         "routed_experts": 2 * T * moe_layers * sparse["routed_experts"],
@@ -3397,7 +3602,9 @@ def training_flops(m: Model, sequence_length: int, batch_size: int = 1, tokens=N
     if forward_only and extra:
         raise InputError(f"--recompute {recompute}: a forward-only run (--infer) keeps no activations to recompute")
     passes = 1 if forward_only else 3  # forward, or forward + backward (2 x forward)
-    model = passes * fwd["total"]
+    # the DSA indexer runs under torch.no_grad in transformers: forward only, no backward
+    backward = (passes - 1) * (fwd["total"] - parts["indexer"])
+    model = fwd["total"] + backward
     hardware = model + extra
     out = {
         "workload": "forward only" if forward_only else "training",
@@ -3405,7 +3612,7 @@ def training_flops(m: Model, sequence_length: int, batch_size: int = 1, tokens=N
         "sequence_length": sequence_length,
         "batch_size": batch_size,
         "forward_per_sequence": fwd["total"],
-        "backward_per_sequence": (passes - 1) * fwd["total"],
+        "backward_per_sequence": backward,
         "model_flops_per_sequence": model,
         "recompute_flops_per_sequence": extra,
         "hardware_flops_per_sequence": hardware,
@@ -3528,9 +3735,10 @@ def measured_utilisation(model_flops_per_token: float, hardware_flops_per_token:
 
 
 def kv_cache_bytes_per_token(m: Model, dtype_bytes: int) -> int:
-    """KV cache per token, all layers: 2 tensors (K, V) of k heads; MLA keeps one latent of r_kv + d_rope."""
+    """KV cache per token, all layers: 2 tensors (K, V) of k heads; MLA keeps one latent of r_kv + d_rope, and
+    DeepSeek Sparse Attention (DeepSeek-V3.2, GLM-5) the indexer's key of index_head_dim beside it."""
     if m.is_mla:
-        return m.num_layers * (m.kv_lora_rank + m.qk_rope_head_dim) * dtype_bytes
+        return m.num_layers * (m.kv_lora_rank + m.qk_rope_head_dim + m.index_head_dim * m.has_indexer) * dtype_bytes
     # gated delta-net layers (Qwen3-Next) keep a fixed state, no per-token K/V
     return (m.num_layers - m.linear_layer_count()) * m.kv_heads * (qk_head_dim(m) + value_head_dim(m)) * dtype_bytes
 
@@ -3611,7 +3819,8 @@ def analyse(m: Model, sequence_length: int, batch_size: int = 1, tokens=None, at
         "conventions": {
             "flop": "2·m·n·k per matmul; biases, norms, softmax, activations not counted (FlopCounterMode's rule)",
             "attention": attention, "recompute": recompute,
-            "backward": "none (--infer: forward only)" if forward_only else "2 x forward",
+            "backward": "none (--infer: forward only)" if forward_only else "2 x forward" + (
+                " (the DSA indexer: none, transformers runs it under no_grad)" if m.has_indexer else ""),
             "lm_head": ("every position (--infer: a forward over every token)" if forward_only else
                         "every position in training, last position in prefill, one per decode step"),
             "embeddings": "0 (lookup)", "mfu_uses": "model FLOPs (no recompute)", "hfu_uses": "hardware FLOPs",
@@ -3706,7 +3915,8 @@ def _rows(result: dict) -> list:
     rows.append((section, "forward total", human(total), "100.00%"))
     passes = train["passes"]
     section = "training" if passes == 3 else "forward only (--infer: no backward pass, logits at every position)"
-    rows += [(section, f"model FLOPs per token ({passes} x fwd)", human(train["model_flops_per_token"]), ""),
+    label = f"{passes} x fwd" + (", indexer fwd once" if model["index_n_heads"] and passes == 3 else "")
+    rows += [(section, f"model FLOPs per token ({label})", human(train["model_flops_per_token"]), ""),
              (section, "model FLOPs per sequence", human(train["model_flops_per_sequence"]), ""),
              (section, "model FLOPs per step", human(train["model_flops_per_step"]), ""),
              (section, f"recompute ({result['conventions']['recompute']}) per sequence",

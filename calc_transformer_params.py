@@ -376,6 +376,11 @@ class Model:
     # the delta-net input projections stored as in_proj_qkv (2 kd + vd, h), in_proj_z (vd, h), in_proj_b and
     # in_proj_a (H_v, h each) in place of Qwen3-Next's in_proj_qkvz and in_proj_ba: the same elements and matmuls
     linear_proj_split: bool = False
+    # issue 10, branch dsa -- deepseek_v32 / glm_moe_dsa (transformers 5.23 modeling_deepseek_v32.py
+    # DeepseekV32Indexer): DeepSeek Sparse Attention's lightning indexer beside MLA in every layer
+    index_n_heads: int = 0           # indexer query heads (0: no indexer)
+    index_head_dim: int = 0          # width of an indexer query head and of the one indexer key cached per token
+    index_topk: int = 0              # keys each query attends to: the top-k of the indexer's scores
 
     @property
     def kv_heads(self) -> int:
@@ -392,6 +397,11 @@ class Model:
     @property
     def is_moe(self) -> bool:
         return self.num_experts > 0
+
+    @property
+    def has_indexer(self) -> bool:
+        """DeepSeek Sparse Attention (DeepSeek-V3.2, GLM-5): a lightning indexer in every layer's attention."""
+        return self.index_n_heads > 0
 
     @property
     def moe_width(self) -> int:
@@ -519,7 +529,24 @@ def validate_model(m: Model, labels: dict | None = None) -> Model:
     if "sliding" in m.layer_types and not m.sliding_window:
         raise InputError(f"sliding layers need {name('sliding_window')} > 0")
     _mb_validate_linear_attention(m, name)
+    _mb_validate_indexer(m, name)
     return m
+
+
+def _mb_validate_indexer(m: Model, name) -> None:
+    """The DSA indexer (DeepseekV32Indexer) reads MLA's q-LoRA latent (wq_b: q_lora_rank -> heads x head_dim) and
+    ropes the first qk_rope_head_dim values of each of its heads: it needs MLA with a q-LoRA and heads at least that
+    wide, and a top-k of at least one key."""
+    if not m.index_n_heads:
+        return
+    if not m.is_mla or not m.q_lora_rank:
+        raise InputError(f"{name('q_lora_rank') if m.is_mla else name('kv_lora_rank')}: the DSA indexer reads MLA's "
+                         "q-LoRA latent; it needs MLA with q_lora_rank > 0")
+    if m.index_head_dim < max(1, m.qk_rope_head_dim):
+        raise InputError(f"{name('index_head_dim')} {m.index_head_dim} is narrower than {name('qk_rope_head_dim')} "
+                         f"{m.qk_rope_head_dim}, which the indexer ropes in each head; transformers cannot run it")
+    if m.index_topk < 1:
+        raise InputError(f"{name('index_topk')} must be a positive integer with a DSA indexer")
 
 
 def _mb_validate_linear_attention(m: Model, name) -> None:
@@ -615,7 +642,7 @@ def _mb_attention(m: Model) -> list:
         out += _mb_linear("self_attn.kv_b_proj", m.kv_lora_rank, a * (m.qk_nope_head_dim + m.v_head_dim),
                                "attention", False, "col")
         out += _mb_linear("self_attn.o_proj", a * m.v_head_dim, h, "attention", m.o_bias, "row")
-        return out
+        return out + _mb_indexer(m)
     k, d = m.kv_heads, m.d_head
     if m.fused_qkv:
         out += _mb_linear("self_attn.qkv_proj", h, (a + 2 * k) * d, "attention", m.qkv_bias, "col")
@@ -639,6 +666,23 @@ def _mb_attention(m: Model) -> list:
             if m.norm == "layernorm":
                 out.append(ModelTensor(name + ".bias", (heads, d), "norms", kind="norm"))
     return out
+
+
+def _mb_indexer(m: Model) -> list:
+    """DeepSeek Sparse Attention's lightning indexer (the DeepSeek-V3.2 report, sec. 2.1: DSA and its indexer;
+    transformers 5.23 DeepseekV32Indexer, which GlmMoeDsaIndexer inherits): with H_I = index_n_heads heads of
+    d_I = index_head_dim, wq_b (H_I x d_I, q_lora_rank) on MLA's normalised q-LoRA latent, wk (d_I, h) to one key per
+    token, k_norm an nn.LayerNorm(d_I) with weight and bias whatever the block's norm, weights_proj (H_I, h) to one
+    weight per head and token; no biases.  Replicated under tensor parallelism (the config classes' tp_plan names
+    none of them; the keys are one head)."""
+    if not m.index_n_heads:
+        return []
+    hi, di, h = m.index_n_heads, m.index_head_dim, m.hidden_size
+    return [ModelTensor("self_attn.indexer.wq_b.weight", (hi * di, m.q_lora_rank), "attention"),
+            ModelTensor("self_attn.indexer.wk.weight", (di, h), "attention"),
+            ModelTensor("self_attn.indexer.k_norm.weight", (di,), "norms", kind="norm"),
+            ModelTensor("self_attn.indexer.k_norm.bias", (di,), "norms", kind="norm"),
+            ModelTensor("self_attn.indexer.weights_proj.weight", (hi, h), "attention")]
 
 
 def _mb_attention_sinks(m: Model) -> list:
@@ -1107,6 +1151,24 @@ MODEL_PRESETS = {
                         **dict(_mb_hf("google/gemma-3-27b-it", "gemma3_text"), gguf_arch="gemma3",
                                source="huggingface.co/google/gemma-3-27b-it config.json (text_config: the language "
                                       "model; the SigLIP vision tower is not counted)")),
+    # issue 10, branch dsa: DeepSeek Sparse Attention (a lightning indexer in every layer, top-2048 keys per query)
+    "deepseek-v3.2": dict(_PRESET_LLAMA, num_layers=61, hidden_size=7168, num_attention_heads=128,
+                          ffn_hidden_size=18432, vocab_size=129280, q_lora_rank=1536, kv_lora_rank=512,
+                          qk_nope_head_dim=128, qk_rope_head_dim=64, v_head_dim=128, num_experts=256, top_k=8,
+                          moe_ffn_hidden_size=2048, num_shared_experts=1, dense_layers=(0, 1, 2),
+                          expert_interval_phase=0, router_score_correction_bias=True, index_n_heads=64,
+                          index_head_dim=128, index_topk=2048,
+                          **dict(_mb_hf("deepseek-ai/DeepSeek-V3.2", "deepseek_v32"),
+                                 source="huggingface.co/deepseek-ai/DeepSeek-V3.2 config.json (main model; the params "
+                                        "script's --mtp-layers 1 adds the MTP module)")),
+    "glm-5": dict(_PRESET_LLAMA, num_layers=78, hidden_size=6144, num_attention_heads=64, ffn_hidden_size=12288,
+                  vocab_size=154880, q_lora_rank=2048, kv_lora_rank=512, qk_nope_head_dim=192, qk_rope_head_dim=64,
+                  v_head_dim=256, num_experts=256, top_k=8, moe_ffn_hidden_size=2048, num_shared_experts=1,
+                  dense_layers=(0, 1, 2), expert_interval_phase=0, router_score_correction_bias=True,
+                  index_n_heads=32, index_head_dim=128, index_topk=2048,
+                  **dict(_mb_hf("zai-org/GLM-5", "glm_moe_dsa"),
+                         source="huggingface.co/zai-org/GLM-5 config.json (main model; the params script's "
+                                "--mtp-layers 1 adds the MTP module)")),
 }
 
 
@@ -1207,6 +1269,13 @@ SUPPORTED_MODEL_TYPES = {
     "gemma3": "the Gemma 3 multimodal wrapper: its text_config is read as gemma3_text and the head is tied as the "
               "wrapper's tie_word_embeddings says; AutoModelForCausalLM builds Gemma3ForConditionalGeneration, whose "
               "SigLIP vision tower and projector a note counts apart",
+    # issue 10, branch dsa: DeepSeek Sparse Attention
+    "deepseek_v32": "DeepSeek-V3.2: DeepSeek-V3's network (MLA with q-LoRA, 256 experts + 1 shared, dense first layers) "
+                    "with a DSA lightning indexer in every layer (its keys cached beside the latent), top-k keys per "
+                    "query",
+    "glm_moe_dsa": "GLM-5: MLA with q-LoRA and a DSA lightning indexer in every layer, dense first layers "
+                   "(mlp_layer_types), 256 experts + 1 shared with a score-correction bias; shared-index layers "
+                   "(GLM-5.2's indexer_types) refused",
 }
 # Model types people run this year that are NOT modelled yet: what the reader would miss.  A config of one of these
 # is refused (even with --generic), never read as a Llama.
@@ -1218,8 +1287,6 @@ NOT_YET_MODELLED = {
     "gemma4_text": "per-layer attention shapes (full layers: global_head_dim, num_global_key_value_heads, K=V without "
                    "v_proj), KV-shared layers without k/v projections, per-layer input embeddings (PLE), an MoE block "
                    "beside the dense MLP with a scaled router, use_double_wide_mlp",
-    "deepseek_v32": "the DSA indexer beside MLA",
-    "glm_moe_dsa": "the DSA indexer beside MLA",
     "minimax_m2": "experts and their router",
     "mimo_v2_flash": "hybrid SWA/full layers with different head shapes and attention-sink biases",
     "ernie4_5_moe": "experts and their placement",
@@ -1347,6 +1414,7 @@ CONFIG_FIELDS_OF = {
     "linear_num_key_heads": ("linear_num_key_heads",), "linear_num_value_heads": ("linear_num_value_heads",),
     "linear_key_head_dim": ("linear_key_head_dim",), "linear_value_head_dim": ("linear_value_head_dim",),
     "linear_conv_kernel": ("linear_conv_kernel_dim",), "mixer_types": ("layer_types", "full_attention_interval"),
+    "index_n_heads": ("index_n_heads",), "index_head_dim": ("index_head_dim",), "index_topk": ("index_topk",),
 }
 _MB_TIED_BY_DEFAULT = {"gpt2", "bloom", "opt", "falcon", "gemma", "gemma2", "gemma3_text", "starcoder2"}
 _MB_HEAD_DIM_DEFAULT = {"gemma": 256, "gemma2": 256, "gemma3_text": 256, "qwen3": 128, "qwen3_next": 256}
@@ -1557,6 +1625,8 @@ def _mb_read_llama_style(r: _MBFields, mt: str) -> dict:
                      router_score_correction_bias=v3)
     if mt == "glm4_moe":
         _mb_read_glm4_moe(r, v)
+    if mt in ("deepseek_v32", "glm_moe_dsa"):
+        _mb_read_dsa(r, mt, v)
     if mt == "olmo3":  # modeling_olmo3.py: Olmo2's post-norm block and whole-projection q/k norms
         v.update(qk_norm="full", norm_placement="post", norm_fp32_scale=True)
     if mt == "seed_oss":
@@ -1813,6 +1883,101 @@ def _mb_read_glm4_moe(r: _MBFields, v: dict) -> None:
     r.get("num_nextn_predict_layers", "num_mtp_layers")  # MTP modules: a note, counted only with --mtp-layers
 
 
+# DeepseekV32Config / GlmMoeDsaConfig (transformers 5.23) signature defaults where the file leaves a field out
+_MB_DSA_DEFAULTS = {
+    "deepseek_v32": dict(num_key_value_heads=128, q_lora_rank=1536, qk_nope_head_dim=128, v_head_dim=128,
+                         index_n_heads=64),
+    "glm_moe_dsa": dict(num_key_value_heads=64, q_lora_rank=2048, qk_nope_head_dim=192, v_head_dim=256,
+                        index_n_heads=32),
+}
+
+
+def _mb_read_dsa(r: _MBFields, mt: str, v: dict) -> None:
+    """DeepSeek-V3.2 (deepseek_v32) and GLM-5 (glm_moe_dsa), transformers 5.23 configuration_/modeling_deepseek_v32.py
+    and _glm_moe_dsa.py.  Attention is MLA always with a q-LoRA (q_a_proj, q_a_layernorm, q_b_proj; a null or 0
+    q_lora_rank is not a model these classes build), kv_a_proj_with_mqa, kv_a_layernorm, kv_b_proj, o_proj (q_a,
+    kv_a and o biased by attention_bias), plus the DSA indexer (_mb_indexer: index_n_heads, index_head_dim;
+    index_topk keys per query).  The MLP of layer i is dense when mlp_layer_types[i] is "dense" (by default the first
+    first_k_dense_replace layers, 3), else a sigmoid router (an (E, h) weight and the e_score_correction_bias buffer),
+    E stacked experts of moe_intermediate_size and one shared MLP of moe_intermediate_size x n_shared_experts.
+    head_dim is overwritten by the class (qk_rope_head_dim), qk_head_dim is nope + rope; num_key_value_heads only
+    sets how often eager attention repeats the already per-head keys, so anything but num_attention_heads cannot
+    run.  GLM-5's indexer_types "shared" layers (GLM-5.2's IndexShare: no indexer, the previous layer's top-k reused)
+    are refused, not modelled.  MTP modules (num_nextn_predict_layers) are not built by transformers; the params
+    script's --mtp-layers counts them as DeepSeek-V3 lays one out (their layer has an indexer: the checkpoints'
+    layer 61 / 78)."""
+    defaults = _MB_DSA_DEFAULTS[mt]
+    heads = v["num_attention_heads"]
+    kv = defaults["num_key_value_heads"] if r.absent("num_key_value_heads") else r.int("num_key_value_heads")
+    if kv != heads:
+        raise InputError(f"{r.where}: field 'num_key_value_heads' {kv} differs from 'num_attention_heads' {heads}: "
+                         f"{mt}'s eager attention repeats its per-head keys heads / num_key_value_heads times, which "
+                         "cannot run; give num_key_value_heads = num_attention_heads")
+    if not r.absent("q_lora_rank") and r.raw["q_lora_rank"] is None:
+        raise InputError(f"{r.where}: field 'q_lora_rank' is null, which {mt}'s attention (always a q-LoRA) does not "
+                         "build; give its rank")
+    nope, rope = r.int("qk_nope_head_dim", default=defaults["qk_nope_head_dim"]), r.int("qk_rope_head_dim", default=64)
+    r.expect("qk_head_dim", nope + rope, mt)  # the class sets nope + rope whatever the file says
+    r.get("head_dim")  # overwritten with qk_rope_head_dim by the class
+    v.update(q_lora_rank=r.int("q_lora_rank", default=defaults["q_lora_rank"]),
+             kv_lora_rank=r.int("kv_lora_rank", default=512), qk_nope_head_dim=nope, qk_rope_head_dim=rope,
+             v_head_dim=r.int("v_head_dim", default=defaults["v_head_dim"]), head_dim=0, num_kv_heads=0,
+             index_n_heads=r.int("index_n_heads", default=defaults["index_n_heads"]),
+             index_head_dim=r.int("index_head_dim", default=128), index_topk=r.int("index_topk", default=2048),
+             gguf_arch=mt)
+    for key in ("rope_interleave", "indexer_rope_interleave"):  # RoPE layouts: no count
+        r.flag(key, True)
+    _mb_moe_layer_freq(r)  # not read by these classes; DeepSeek's own code would place experts otherwise
+    experts = 256 if r.absent("n_routed_experts", "num_local_experts", "num_experts") else         r.int("n_routed_experts", "num_local_experts", "num_experts")
+    layers = v["num_layers"]
+    if layers > MODEL_MAX_LAYERS:  # before anything is built per layer
+        raise InputError(f"{r.where}: field 'num_hidden_layers' {layers} is beyond {MODEL_MAX_LAYERS:,}")
+    first = r.int("first_k_dense_replace", default=3, minimum=0)
+    types = r.get("mlp_layer_types")[1]
+    if types is None:
+        dense = tuple(range(min(first, layers)))
+    elif not isinstance(types, list) or len(types) != layers or set(types) - {"dense", "sparse"}:
+        raise InputError(f"{r.where}: field 'mlp_layer_types' must list 'dense' or 'sparse' for each of the "
+                         f"{layers} layers, got {types!r:.80}")
+    else:
+        dense = tuple(i for i, t in enumerate(types) if t == "dense")
+    v.update(num_experts=experts, top_k=r.int("num_experts_per_tok", default=8),
+             moe_ffn_hidden_size=r.int("moe_intermediate_size", default=2048),
+             num_shared_experts=r.int("n_shared_experts", default=1), dense_layers=dense, first_k_dense=0,
+             expert_interval_phase=0, router_score_correction_bias=True)
+    r.get("num_nextn_predict_layers")  # MTP modules: a note, counted only with --mtp-layers
+    _mb_read_index_share(r, mt, layers)
+
+
+def _mb_read_index_share(r: _MBFields, mt: str, layers: int) -> None:
+    """GlmMoeDsaConfig.__post_init__: indexer_types, else index_topk_pattern ("F" full, "S" shared), else layer i is
+    "full" when max(i - index_skip_topk_offset + 1, 0) % index_topk_freq == 0 (freq 1, offset 2 by default: every
+    layer full).  A "shared" layer has no indexer and reuses the previous full layer's top-k (GLM-5.2's IndexShare):
+    not modelled, refused.  DeepseekV32Config reads none of these fields."""
+    keys = ("indexer_types", "index_topk_pattern", "index_topk_freq", "index_skip_topk_offset")
+    if mt != "glm_moe_dsa":
+        for key in keys:
+            r.expect(key, None, mt)
+        return
+    types, pattern = r.get("indexer_types")[1], r.get("index_topk_pattern")[1]
+    freq, offset = r.int("index_topk_freq", default=1, minimum=0), r.int("index_skip_topk_offset", default=2,
+                                                                         minimum=0)
+    if types is None and pattern is not None:
+        types = [{"F": "full", "S": "shared"}.get(c, c) for c in pattern] if isinstance(pattern, str) else pattern
+        key = "index_topk_pattern"
+    elif types is None:
+        types = ["full" if max(i - offset + 1, 0) % max(freq, 1) == 0 else "shared" for i in range(layers)]
+        key = "index_topk_freq"
+    else:
+        key = "indexer_types"
+    if not isinstance(types, list) or len(types) != layers or set(types) - {"full", "shared"}:
+        raise InputError(f"{r.where}: field '{key}' must give 'full' or 'shared' for each of the {layers} layers, "
+                         f"got {types!r:.80}")
+    if "shared" in types:
+        raise InputError(f"{r.where}: field '{key}' makes {types.count('shared')} layers reuse another layer's top-k "
+                         "without an indexer of their own (GLM-5.2's IndexShare); not modelled yet")
+
+
 def _mb_read_seed_oss(r: _MBFields, v: dict) -> None:
     """Seed-OSS (modeling_seed_oss.py): the Llama block; q/k/v biased by attention_bias (true by default), o_proj by
     attention_out_bias (false), the MLP by mlp_bias (false).  SeedOssConfig: head_dim 128 and 8 KV heads when absent,
@@ -2035,6 +2200,14 @@ def _mb_read_windows(r: _MBFields, mt: str, v: dict) -> None:
         return v.update(sliding_window=0, layer_types=())
     if mt in ("llama4", "llama4_text"):  # chunks, not windows: _mb_read_llama4 set sliding_window and layer_types
         return None
+    if mt in ("deepseek_v32", "glm_moe_dsa"):  # no window; layer_types only picks the indexed cache layer per layer
+        r.expect("sliding_window", None, mt)
+        types = r.get("layer_types")[1]
+        if types is not None and (not isinstance(types, list) or len(types) != v["num_layers"]
+                                  or set(types) != {"indexed_attention"}):
+            raise InputError(f"{r.where}: field 'layer_types' must give 'indexed_attention' for each of the "
+                             f"{v['num_layers']} layers (the only kind {mt} builds), got {types!r:.80}")
+        return v.update(sliding_window=0, layer_types=())
     if v["num_layers"] > MODEL_MAX_LAYERS:  # before anything is built per layer
         raise InputError(f"{r.where}: field '{'n_layer' if 'n_layer' in r.raw else 'num_hidden_layers'}' "
                          f"{v['num_layers']} is beyond {MODEL_MAX_LAYERS:,}")
@@ -2243,7 +2416,8 @@ def model_from_config(raw, where: str = "config.json", generic: bool = False) ->
     values["python_gelu"] = act == "gelu_new"  # written in Python: saves 4 MLP-wide tensors, not 1
     values["relu_mlp"] = act == "relu" and not values.get("gated_mlp", True)
     mtp = raw.get("num_nextn_predict_layers")
-    if family in ("deepseek_v3", "glm4_moe") and isinstance(mtp, int) and not isinstance(mtp, bool) and mtp > 0:
+    if family in ("deepseek_v3", "glm4_moe", "deepseek_v32", "glm_moe_dsa") and isinstance(mtp, int) \
+            and not isinstance(mtp, bool) and mtp > 0:
         notes.append(f"num_nextn_predict_layers = {mtp}: the multi-token-prediction module(s) are not counted, as "
                      f"transformers does not build them (calc_transformer_params.py --mtp-layers {mtp} counts them)")
     if family in _MB_QWEN3_5_DENSE + _MB_QWEN3_5_MOE and (raw.get("mtp_num_hidden_layers") or 0) > 0:
@@ -2716,7 +2890,7 @@ def model_from_arguments(args, *, sequence_length: int | None = None, template: 
                          "flags or another preset")
     if given.get("mtp_layers") and (base.model_type != "deepseek_v3" and not base.router_score_correction_bias):
         raise InputError("--mtp-layers: multi-token-prediction modules are modelled for DeepSeek-V3's layout only "
-                         "(DeepSeek-V3, Kimi-K2, GLM-4.5)")
+                         "(DeepSeek-V3, Kimi-K2, GLM-4.5, DeepSeek-V3.2, GLM-5)")
     if "expert_interval" in given and given["expert_interval"] != 1 and base.num_experts \
             and base.expert_interval_phase == 0:
         raise InputError("--expert-interval on a DeepSeek model: DeepSeek's own code makes every N-th layer MoE and "

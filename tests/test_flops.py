@@ -834,3 +834,8 @@ def test_attention_flops_replaces_attention(flops):
         assert result["conventions"]["attention"] == convention
     status, out, err = call_main(flops, [*FLAGS_ALONE, "--attention", "causal"])
     assert status == 2 and out == "" and "unrecognized arguments: --attention causal" in err
+
+
+def test_dsa_kv_bytes_per_token_count_the_indexer_key(flops):
+    # issue 10, branch dsa: DeepSeek-V3.2's 61 layers cache the MLA latent (512 + 64) and the indexer's key (128)
+    assert flops.kv_cache_bytes_per_token(flops.preset_model("deepseek-v3.2"), 2) == 61 * (512 + 64 + 128) * 2

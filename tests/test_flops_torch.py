@@ -1011,3 +1011,98 @@ def test_qwen3_5_training_is_three_forwards_with_mm_exactly_three(flops, tmp_pat
     aten = torch.ops.aten
     assert train[aten.mm] == 3 * fwd[aten.mm]
     assert flops.training_flops(arch, 24, batch_size=2)["model_flops_per_step"] == 3 * forward_counter.get_total_flops()
+
+
+# ---- issue 10, branch dsa: DeepSeek Sparse Attention -------------------------------------------------------------
+def _dsa_shrunk(name: str) -> dict:
+    """DeepSeek-V3.2 / GLM-5's config.json (test_params_torch.REAL_CONFIGS, cited there) shrunk with every switch
+    kept: MLA with its q-LoRA, the indexer (64 / 32 heads of 128 -> 3 of 16, top-2048 -> top-8 keys, so a 24-token
+    sequence is sparse), 3 dense layers -> 1, 256 experts top-8 -> 16 top-4 in 4 groups (V3.2) or 1 (GLM-5)."""
+    from test_params_torch import REAL_CONFIGS
+    config = {k: v for k, v in REAL_CONFIGS[name].items() if k not in ("bos_token_id", "eos_token_id", "pad_token_id")}
+    config.update(num_hidden_layers=3, first_k_dense_replace=1, hidden_size=64, intermediate_size=184,
+                  moe_intermediate_size=32, n_routed_experts=16, num_experts_per_tok=4, num_attention_heads=4,
+                  num_key_value_heads=4, q_lora_rank=48, kv_lora_rank=32, qk_nope_head_dim=16, qk_rope_head_dim=8,
+                  v_head_dim=16, index_n_heads=3, index_head_dim=16, index_topk=8, vocab_size=1293)
+    if name == "deepseek_v32":
+        config.update(n_group=4, topk_group=2)
+    else:
+        config.update(qk_head_dim=24)
+    return config
+
+
+DSA_SHRUNK = {"deepseek-v3.2": _dsa_shrunk("deepseek_v32"), "glm-5": _dsa_shrunk("glm_moe_dsa")}
+
+
+def _indexer_flops_counted(counter) -> int:
+    """FlopCounterMode's count inside the indexer modules (its per-module table: ...layers.N.self_attn.indexer)."""
+    return sum(sum(ops.values()) for module, ops in counter.get_flop_counts().items()
+               if module.endswith("self_attn.indexer"))
+
+
+@pytest.mark.parametrize("name", sorted(DSA_SHRUNK))
+@pytest.mark.parametrize("batch, seq", [(2, 24), (1, 5)])
+def test_dsa_forward_and_backward_equal_flop_counter(flops, tmp_path, name, batch, seq):
+    """Forward: every projection, MLA's latent expansion, the attention square eager computes before masking all but
+    the top-k keys, and the indexers (indexer_flops: wq_b, wk, weights_proj per token; 2·H_I·(d_I + 1) per
+    query-key pair, q·kᵀ and the head-weighted sum), as FlopCounterMode counts them inside the indexer modules.
+    Forward + backward: 3 x forward less 2 x the indexers', which transformers runs under torch.no_grad."""
+    torch, transformers = torch_and_transformers()
+    from torch._subclasses.fake_tensor import FakeTensorMode
+    from torch.utils.flop_counter import FlopCounterMode
+
+    config = DSA_SHRUNK[name]
+    arch = _arch_from(flops, tmp_path, config)
+    with FakeTensorMode():
+        model = _hf_model(transformers, config)
+        ids = torch.randint(0, config["vocab_size"], (batch, seq))
+        with FlopCounterMode(display=False) as forward_counter:
+            model(input_ids=ids)
+        with FlopCounterMode(display=False) as train_counter:
+            model(input_ids=ids, labels=ids).loss.backward()
+    ours = flops.forward_flops(arch, batch, seq, attention="full")
+    assert ours["total"] == forward_counter.get_total_flops()
+    # the indexers by hand: 3 layers x (tokens x 2 x (48 x 3·16 + 64 x 16 + 64 x 3) + pairs x 2 x 3 x 17)
+    by_hand = 3 * (batch * seq * 2 * (48 * 48 + 64 * 16 + 64 * 3) + batch * seq * seq * 2 * 3 * 17)
+    assert ours["components"]["indexer"] == _indexer_flops_counted(forward_counter) == by_hand
+    assert _indexer_flops_counted(train_counter) == by_hand  # forward only: no backward through it
+    train = flops.training_flops(arch, seq, batch_size=batch)
+    assert train["model_flops_per_step"] == train_counter.get_total_flops() == 3 * ours["total"] - 2 * by_hand
+
+
+@pytest.mark.parametrize("name", sorted(DSA_SHRUNK))
+def test_dsa_prefill_and_decode_step_match_counter(flops, tmp_path, name):
+    """A 20-token prompt (logits for the last position), then one decode step: the new token's indexer scores all 21
+    cached indexer keys, MLA re-expands all 21 latents, and eager attention scores all 21 keys before masking all
+    but the top-8 (the full convention); the causal one counts the 8 keys it attends to."""
+    torch, transformers = torch_and_transformers()
+    from torch._subclasses.fake_tensor import FakeTensorMode
+    from torch.utils.flop_counter import FlopCounterMode
+
+    config = DSA_SHRUNK[name]
+    arch = _arch_from(flops, tmp_path, config)
+    with FakeTensorMode():
+        model = _hf_model(transformers, config)
+        prompt = torch.randint(0, config["vocab_size"], (2, 20))
+        with FlopCounterMode(display=False) as prefill_counter:
+            out = model(input_ids=prompt, use_cache=True, logits_to_keep=1)
+        with FlopCounterMode(display=False) as decode_counter:
+            model(input_ids=prompt[:, :1], past_key_values=out.past_key_values, use_cache=True)
+    assert flops.forward_flops(arch, 2, 20, logits_positions=1)["total"] == prefill_counter.get_total_flops()
+    full = flops.forward_flops(arch, 2, 1, past=20, attention="full", decode=True)
+    assert full["total"] == decode_counter.get_total_flops()
+    causal = flops.forward_flops(arch, 2, 1, past=20, attention="causal", decode=True)
+    # 3 layers x 2 sequences x 4 heads x (21 - 8) keys fewer x (24 + 16) for scores and values
+    assert full["total"] - causal["total"] == 3 * 2 * 4 * 13 * 2 * (24 + 16)
+    assert causal["components"]["indexer"] == full["components"]["indexer"]  # the indexer scores every key
+
+
+def test_dsa_causal_convention_counts_the_top_k_keys_each_query_attends(flops, tmp_path):
+    """Under the causal convention a DSA layer's query i attends to min(i + 1, index_topk) keys (DeepSeek-V3.2's
+    O(L·k) attention), and its indexer scores the i + 1 keys at or before it."""
+    arch = _arch_from(flops, tmp_path, DSA_SHRUNK["deepseek-v3.2"])
+    ours = flops.forward_flops(arch, 1, 20, attention="causal")["components"]
+    attended = sum(min(i + 1, 8) for i in range(20))  # 36 + 12 x 8 = 132
+    assert ours["attention_scores"] == 3 * 2 * 4 * attended * 24 == 3 * 2 * 4 * 132 * 24
+    assert ours["attention_values"] == 3 * 2 * 4 * attended * 16
+    assert ours["indexer"] == 3 * (20 * 2 * (48 * 48 + 64 * 16 + 64 * 3) + 210 * 2 * 3 * 17)

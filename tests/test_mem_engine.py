@@ -116,6 +116,7 @@ def test_defaults_follow_vllm_serve_by_gpu_size():
 @pytest.mark.parametrize("argv, names", [
     (["-p", "qwen3-next-80b-a3b", "--infer", "--engine", "vllm", "--kv-cache-memory-bytes", "10GiB"],
      "linear-attention"),
+    (["-p", "deepseek-v3.2", "--infer", "--engine", "vllm", "--kv-cache-memory-bytes", "10GiB"], "DSA indexer"),
     (["-p", "llama-3-8b", "--infer", "--engine", "vllm"], "--gpu-memory"),
     (["-p", "llama-3-8b", "--infer", "--engine", "vllm", "--gpu-memory", "16GiB"], "nothing is left"),
     (["-p", "llama-3-8b", "--infer", "--engine", "vllm", "--gpu-memory", "80GiB", "-pp", "2"], "-pp"),

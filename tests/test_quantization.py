@@ -947,7 +947,7 @@ def test_expert_interval_flag_places_moe_layers_as_the_cookbook(quant):
 
 # Model types of this year's most used open models that the block does not model yet (issue 9 names them): each
 # would read as a dense Llama with a wrong total; refused, --generic or not.
-NOT_YET_MODELLED_TYPES = ["deepseek_v32", "glm_moe_dsa", "minimax_m2",
+NOT_YET_MODELLED_TYPES = ["minimax_m2",
                           "mimo_v2_flash", "gemma4",
                           "jamba", "nemotron_h", "lfm2"]
 
@@ -1248,7 +1248,7 @@ def test_every_real_config_matches_pytorch(quant, name, tmp_path):
     assert len(wrapper_note) == ("text_config" in raw) * (1 + (raw["model_type"] == "gemma3"))
     notes = [n for n in notes if n not in wrapper_note]
     assert notes == mtp_note and len(mtp_note) == (name in ("deepseek_v3", "glm4_moe", "glm4_moe_355b", "qwen3_5",
-                                                            "qwen3_5_moe")), notes
+                                                            "qwen3_5_moe", "deepseek_v32", "glm_moe_dsa")), notes
     hf_config = transformers.AutoConfig.for_model(raw.pop("model_type"), **raw)
     with torch.device("meta"):
         net = transformers.AutoModelForCausalLM.from_config(hf_config)
@@ -1288,6 +1288,10 @@ def test_every_real_config_sizes_in_every_format(quant, name, tmp_path):
         assert set(skipped) == set(quant.GGUF_FILE_TYPES)
         assert len(result["formats"]) == len(quant.ALL_FORMATS) - len(result["skipped"])
         assert all("gated delta-net" in reason for reason in skipped.values())
+    elif name in ("deepseek_v32", "glm_moe_dsa"):  # issue 10, branch dsa: no llama.cpp recipe for the DSA indexer
+        gguf = {s["name"] for s in result["skipped"]}
+        assert gguf == set(quant.GGUF_FILE_TYPES) and len(result["formats"]) == len(quant.ALL_FORMATS) - len(gguf)
+        assert all("DSA lightning indexer" in s["reason"] for s in result["skipped"])
     elif name.startswith("gpt_oss"):  # the converter's MXFP4 experts: only the 16-bit conversions and MXFP4_MOE
         skipped = {s["name"]: s["reason"] for s in result["skipped"]}
         assert set(skipped) == set(quant.GGUF_FILE_TYPES) - {"F32", "F16", "BF16", "MXFP4_MOE"}
@@ -1824,3 +1828,14 @@ def test_gpt_oss_gguf_keeps_the_converters_mxfp4_experts(quant):
     # the K-quant types: what llama-quantize does with the MXFP4 experts is not modelled; refused in one line
     status, out, err = call_main(quant, ["--preset", "gpt-oss-20b", "--formats", "Q4_K_M"])
     assert status == 2 and out == "" and "MXFP4" in err and err.count("\n") == 1
+
+
+def test_dsa_kv_cache_adds_the_indexer_key_to_the_mla_latent(quant):
+    # issue 10, branch dsa. By hand: DeepSeek-V3.2 caches per layer and token its MLA latent (512 + 64) and its
+    # indexer's key (128), 61 layers; GLM-5 the same widths, 78 layers (transformers' DynamicIndexedLayer,
+    # checked against a prefill in tests/test_mem_torch.py)
+    for preset, layers in (("deepseek-v3.2", 61), ("glm-5", 78)):
+        kv = quant.kv_cache(quant.preset_model(preset), quant.Options(context=1000, kv_dtype="bf16"))
+        assert kv["bytes_per_token"] == layers * (512 + 64 + 128) * 2 and "indexer" in kv["note"]
+    assert quant.kv_cache(quant.preset_model("deepseek-v3.2"),
+                          quant.Options(context=1000, kv_dtype="bf16"))["bytes_per_token"] == 85_888

@@ -135,6 +135,9 @@ PUBLISHED = [
     # DeepSeek-V3 report (arXiv 2412.19437) abstract: "671B total parameters with 37B activated for each token"
     # (the 14B multi-token-prediction module comes on top: 685B in the checkpoint)
     ("deepseek_v3", 0, 671, None, 37),
+    # zai-org/GLM-5 model card: "744B parameters (40B active)"; its 40B leaves out the 154880-row embedding and head
+    # (1.9B), which the active count here includes (test_params_torch.test_glm_5_is_its_published_size checks both)
+    ("glm_moe_dsa", 0, 744, None, None),
 ]
 
 
