@@ -3148,6 +3148,10 @@ def mamba2_flops(m: Model, batch: int, new_tokens: int, past: int = 0, decode: b
       over the n + 1 chunk states (2·(n + 1)²·P·N) and C·state out (2·n·C·N·P):
       2·b·H·[n·C²·(N + P) + 2·n·C·N·P + (n + 1)²·P·N];
     * a decode step reads its state with one bmm: 2·b·H·P·N.
+
+    torch.einsum runs a contraction over a dimension of size 1 as an elementwise product, not a bmm, and the counter
+    then charges nothing: with N = 1 the C·Bᵀ and C·state terms, with C = 1 the two in-chunk ones and B·x drop out
+    (no published model has either; the count follows the counter there too).
     """
     h, kernel, heads, head_dim = m.hidden_size, m.mamba_d_conv, m.mamba_num_heads, m.mamba_head_dim
     d, conv, state = m.mamba_width, m.mamba_conv_dim, m.mamba_d_state
@@ -3159,7 +3163,9 @@ def mamba2_flops(m: Model, batch: int, new_tokens: int, past: int = 0, decode: b
     columns = (kernel + new_tokens if past else max(new_tokens, kernel)) + kernel - 1
     c = m.mamba_chunk_size
     n = -(-new_tokens // c)
-    scan = 2 * batch * heads * (n * c * c * (state + head_dim) + 2 * n * c * state * head_dim
+    wide_state, wide_chunk = state > 1, c > 1  # a size-1 contraction is a mul in torch.einsum: no bmm counted
+    scan = 2 * batch * heads * (n * c * c * (state * wide_state + head_dim * wide_chunk)
+                                + n * c * state * head_dim * (wide_chunk + wide_state)
                                 + (n + 1) ** 2 * head_dim * state)
     return projections + columns * per_column + scan
 

@@ -960,3 +960,47 @@ def test_bamba_prefill_and_decode_step_match_counter(flops, tmp_path):
     for attention in ("full", "causal"):
         decode = flops.forward_flops(arch, 2, 1, past=20, attention=attention, decode=True)["total"]
         assert decode == decode_counter.get_total_flops()
+
+
+if given is not None:
+    @st.composite
+    def random_bamba_config(draw):
+        """Bamba shapes: depth and attention layers, GQA, Mamba-2 heads / groups / state / kernel / chunk against the
+        sequence, biases; then batch and sequence length."""
+        layers, kv = draw(st.integers(1, 4)), draw(st.integers(1, 2))
+        heads = kv * draw(st.integers(1, 3))
+        hidden = heads * 4 * draw(st.integers(1, 3))
+        groups = draw(st.integers(1, 2))
+        mamba_heads = groups * draw(st.integers(1, 3))
+        while (2 * hidden) % mamba_heads:  # BambaConfig: mamba_n_heads divides mamba_expand x hidden
+            mamba_heads -= groups
+        config = _bamba_shrunk()
+        config.update(mamba_n_groups=groups, num_hidden_layers=layers, num_attention_heads=heads, num_key_value_heads=kv, hidden_size=hidden,
+                      mamba_n_heads=mamba_heads, mamba_d_head=2 * hidden // mamba_heads,
+                      mamba_d_state=draw(st.integers(1, 8)), mamba_d_conv=draw(st.integers(1, 4)),
+                      mamba_chunk_size=draw(st.integers(1, 12)), mamba_conv_bias=draw(st.booleans()),
+                      mamba_proj_bias=draw(st.booleans()), attention_bias=draw(st.booleans()),
+                      attn_layer_indices=draw(st.lists(st.integers(0, layers - 1), min_size=1, max_size=layers,
+                                                       unique=True)),
+                      intermediate_size=draw(st.integers(4, 40)), vocab_size=draw(st.integers(8, 300)))
+        return config, draw(st.integers(1, 2)), draw(st.integers(1, 20))
+
+    @settings(max_examples=8, deadline=None)
+    @given(random_bamba_config())
+    def test_random_bamba_shapes_equal_flop_counter(flops, tmp_path_factory, case):
+        config, batch, seq = case
+        arch = _arch_from(flops, tmp_path_factory.mktemp("cfg"), config)
+        torch_forward, _, torch_params = _count_with_pytorch(config, batch, seq, backward=False)
+        assert flops.forward_flops(arch, batch, seq)["total"] == torch_forward
+        assert flops.parameter_counts(arch)["total"] == torch_params
+
+
+@pytest.mark.parametrize("edit", [dict(mamba_d_state=1), dict(mamba_chunk_size=1), dict(mamba_d_conv=1)])
+def test_bamba_size_one_contractions_are_not_matmuls(flops, tmp_path, edit):
+    """torch.einsum runs a contraction over a dimension of size 1 as an elementwise product: with a state of 1 or
+    chunks of 1 token some of the scan's einsums are no bmm, and FlopCounterMode charges them nothing; so does
+    mamba2_flops (and a 1-tap conv is still a convolution)."""
+    config = dict(_bamba_shrunk(), **edit)
+    arch = _arch_from(flops, tmp_path, config)
+    torch_forward, _, _ = _count_with_pytorch(config, 2, 5, backward=False)
+    assert flops.forward_flops(arch, 2, 5)["total"] == torch_forward
