@@ -29,7 +29,9 @@ Forward pass of a batch of b sequences, q new tokens each, T = b·q tokens, per 
 * ``linear_attention`` (Qwen3-Next's and Qwen3.5's gated delta-net layers, which have no softmax attention and no KV
   cache; Qwen3.5's four input projections are the rows of Qwen3-Next's two): the projections, the causal conv1d and the chunked delta rule as transformers' PyTorch path runs them and
   FlopCounterMode counts them (``linear_attention_flops``: 2·b·H_v·⌈s/64⌉·64·(2·64·d_k + 3·d_k·d_v + 64·d_v) for
-  the rule; a decode step's state update is elementwise, not counted);
+  the rule; a decode step's state update is elementwise, not counted); Bamba's Mamba-2 layers likewise
+  (``mamba2_flops``: in_proj, out_proj, the conv1d and the chunked scan's bmm,
+  2·b·H·[n·C²·(N + P) + 2·n·C·N·P + (n + 1)²·P·N] over n = ⌈s/C⌉ chunks; a decode step 2·b·H·P·N);
 * ``mlp`` (dense layers) = 2·T·h·f per linear, with 3 linears when gated (SwiGLU/GeGLU) and 2 otherwise;
 * ``routed_experts`` = top_k · 2·T·h·f_expert per linear (each token runs through its top-k experts only; for
   Llama 4 too, although transformers' Llama4TextMoe multiplies every token by every expert and zeroes the ones its
@@ -404,6 +406,17 @@ class Model:
     index_n_heads: int = 0           # indexer query heads (0: no indexer)
     index_head_dim: int = 0          # width of an indexer query head and of the one indexer key cached per token
     index_topk: int = 0              # keys each query attends to: the top-k of the indexer's scores
+    # issue 10, branch mamba -- Bamba (bamba; transformers 5.23 modeling_bamba.py BambaMixer; Dao & Gu 2024,
+    # "Transformers are SSMs", arXiv:2405.21060): the "linear" layers of mixer_types are Mamba-2 mixers
+    ssm_kind: str = ""               # "" : gated delta-nets (Qwen3-Next) | "mamba2": Mamba-2 mixers
+    mamba_num_heads: int = 0         # SSM heads H (mamba_n_heads); the mixer is H x mamba_head_dim wide
+    mamba_head_dim: int = 0          # P (mamba_d_head)
+    mamba_n_groups: int = 0          # G groups of B and C, each d_state wide, shared by H / G heads
+    mamba_d_state: int = 0           # N (mamba_d_state)
+    mamba_d_conv: int = 0            # the depthwise causal conv's kernel over x, B and C
+    mamba_chunk_size: int = 0        # the chunked scan's chunk (mamba_chunk_size): the torch path pads to it
+    mamba_conv_bias: bool = False    # conv1d bias (mamba_conv_bias)
+    mamba_proj_bias: bool = False    # in_proj / out_proj biases (mamba_proj_bias)
 
     @property
     def kv_heads(self) -> int:
@@ -477,6 +490,21 @@ class Model:
 
     def linear_layer_count(self) -> int:
         return self.mixer_types.count("linear")
+
+    @property
+    def mamba_width(self) -> int:
+        """The Mamba-2 mixer's inner width, H x P (Bamba: mamba_expand x hidden_size)."""
+        return self.mamba_num_heads * self.mamba_head_dim
+
+    @property
+    def mamba_conv_dim(self) -> int:
+        """Channels of the Mamba-2 conv1d and its cached conv state: x, B and C (H P + 2 G N)."""
+        return self.mamba_width + 2 * self.mamba_n_groups * self.mamba_d_state
+
+    @property
+    def linear_mixer_name(self) -> str:
+        """What the "linear" layers are, in words (output lines and refusals)."""
+        return "Mamba-2" if self.ssm_kind == "mamba2" else "gated delta-net"
 
     def moe_layer_count(self) -> int:
         dense = set(self.dense_layers)  # a set: a long mlp_only_layers list must not make this quadratic
@@ -578,8 +606,12 @@ def _mb_validate_linear_attention(m: Model, name) -> None:
     if m.mixer_types and (len(m.mixer_types) != m.num_layers or set(m.mixer_types) - {"linear", "attention"}):
         raise InputError(f"layer_types must give 'linear_attention' or 'full_attention' for each of the "
                          f"{m.num_layers} layers")
+    if m.ssm_kind not in ("", "mamba2"):
+        raise InputError(f"ssm_kind must be '' or 'mamba2', got {m.ssm_kind!r}")
     if "linear" not in m.mixer_types:
         return
+    if m.ssm_kind == "mamba2":
+        return _mb_validate_mamba2(m, name)
     for field in ("linear_num_key_heads", "linear_num_value_heads", "linear_key_head_dim", "linear_value_head_dim",
                   "linear_conv_kernel"):
         if getattr(m, field) < 1:
@@ -590,6 +622,22 @@ def _mb_validate_linear_attention(m: Model, name) -> None:
     if m.is_mla or m.sliding_window or m.fused_qkv or m.norms_per_layer != 2 or m.norm_placement != "pre":
         raise InputError(f"{m.source}: gated delta-net layers are modelled in Qwen3-Next's block only (pre-norm, "
                          "separate q/k/v, no MLA, no sliding window)")
+
+
+def _mb_validate_mamba2(m: Model, name) -> None:
+    """Bamba's Mamba-2 layers: positive widths, heads in whole groups (mamba2_chunk_scan repeats B and C to the
+    heads, H / G each), in Bamba's pre-norm block beside plain attention layers."""
+    for field in ("mamba_num_heads", "mamba_head_dim", "mamba_n_groups", "mamba_d_state", "mamba_d_conv",
+                  "mamba_chunk_size"):
+        if getattr(m, field) < 1:
+            raise InputError(f"{name(field)} must be a positive integer with Mamba-2 layers")
+    if m.mamba_num_heads % m.mamba_n_groups:
+        raise InputError(f"{name('mamba_num_heads')} {m.mamba_num_heads} is not a multiple of "
+                         f"{name('mamba_n_groups')} {m.mamba_n_groups}")
+    if m.is_mla or m.sliding_window or m.fused_qkv or m.norms_per_layer != 2 or m.norm_placement != "pre" \
+            or m.attn_output_gate or m.is_moe:
+        raise InputError(f"{m.source}: Mamba-2 layers are modelled in Bamba's block only (pre-norm, separate q/k/v, "
+                         "no MLA, no sliding window, no experts)")
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -761,6 +809,8 @@ def _mb_qwen3_next_mixer(m: Model, out: list, linear: bool) -> list:
     (2 kd + vd, 1, kernel) without bias, dt_bias and A_log (Hv each), a gated RMSNorm over dv and out_proj (h, vd).
     Qwen3.5 (Qwen3_5GatedDeltaNet) splits the input projections into in_proj_qkv, in_proj_z, in_proj_b and
     in_proj_a (linear_proj_split): the same rows, so the same count and matmul FLOPs."""
+    if linear and m.ssm_kind == "mamba2":
+        return _mb_mamba2_mixer(m, out)
     if linear:
         kd = m.linear_num_key_heads * m.linear_key_head_dim
         vd, hv, h = m.linear_num_value_heads * m.linear_value_head_dim, m.linear_num_value_heads, m.hidden_size
@@ -781,6 +831,23 @@ def _mb_qwen3_next_mixer(m: Model, out: list, linear: bool) -> list:
     elif m.attn_output_gate:  # twice the query rows: [query | gate] per head
         out = [_dc.replace(t, shape=(2 * t.shape[0],) + t.shape[1:]) if t.name.startswith("self_attn.q_proj.")
                else t for t in out]
+    return out
+
+
+def _mb_mamba2_mixer(m: Model, out: list) -> list:
+    """A Mamba-2 mixer in place of self-attention (transformers 5.23 modeling_bamba.py BambaMixer), with inner width
+    d = H x P, conv channels c = d + 2 G N: in_proj (d + c + H, h) emitting the gate z, x, B, C and dt; a depthwise
+    conv1d (c, 1, kernel) with a bias when mamba_conv_bias; dt_bias, A_log and D (H each); a gated RMSNorm over d
+    (normalised in G groups, one weight of d); out_proj (h, d); in_proj / out_proj biased when mamba_proj_bias."""
+    h, d, c, heads = m.hidden_size, m.mamba_width, m.mamba_conv_dim, m.mamba_num_heads
+    out = [t for t in out if not t.name.startswith("self_attn.")]
+    out += _mb_linear("mamba.in_proj", h, d + c + heads, "attention", m.mamba_proj_bias, "col")
+    out.append(ModelTensor("mamba.conv1d.weight", (c, 1, m.mamba_d_conv), "attention", "col", kind="conv"))
+    if m.mamba_conv_bias:
+        out.append(ModelTensor("mamba.conv1d.bias", (c,), "attention", "col", kind="bias"))
+    out += [ModelTensor(f"mamba.{p}", (heads,), "attention", "col", kind="bias") for p in ("dt_bias", "A_log", "D")]
+    out.append(ModelTensor("mamba.norm.weight", (d,), "norms", "col", kind="norm"))
+    out += _mb_linear("mamba.out_proj", d, h, "attention", m.mamba_proj_bias, "row")
     return out
 
 
@@ -1299,6 +1366,10 @@ SUPPORTED_MODEL_TYPES = {
     "glm_moe_dsa": "GLM-5: MLA with q-LoRA and a DSA lightning indexer in every layer, dense first layers "
                    "(mlp_layer_types), 256 experts + 1 shared with a score-correction bias; shared-index layers "
                    "(GLM-5.2's indexer_types) refused",
+    # issue 10, branch mamba
+    "bamba": "Mamba-2 mixers (attn_layer_indices name the attention layers; mamba_n_heads x mamba_d_head wide, "
+             "mamba_n_groups groups of B and C of mamba_d_state, conv kernel mamba_d_conv) beside Llama attention, "
+             "a SwiGLU MLP in every layer",
 }
 # Model types people run this year that are NOT modelled yet: what the reader would miss.  A config of one of these
 # is refused (even with --generic), never read as a Llama.
@@ -1319,7 +1390,6 @@ NOT_YET_MODELLED = {
     "jamba": "Mamba layers and experts",
     "nemotron_h": "Mamba-2 layers",
     "falcon_h1": "parallel Mamba-2 and attention",
-    "bamba": "Mamba-2 layers",
     "lfm2": "short-convolution layers",
 }
 # Fields that change no parameter, FLOP or byte this block describes (token ids, epsilons, initialisation, rope
@@ -1439,6 +1509,10 @@ CONFIG_FIELDS_OF = {
     "linear_conv_kernel": ("linear_conv_kernel_dim",), "mixer_types": ("layer_types", "full_attention_interval"),
     "index_n_heads": ("index_n_heads",), "index_head_dim": ("index_head_dim",), "index_topk": ("index_topk",),
 }
+CONFIG_FIELDS_OF.update({  # issue 10, branch mamba: Bamba's Mamba-2 fields
+    "mamba_num_heads": ("mamba_n_heads",), "mamba_head_dim": ("mamba_d_head",), "mamba_n_groups": ("mamba_n_groups",),
+    "mamba_d_state": ("mamba_d_state",), "mamba_d_conv": ("mamba_d_conv",), "mamba_chunk_size": ("mamba_chunk_size",),
+})
 _MB_TIED_BY_DEFAULT = {"gpt2", "bloom", "opt", "falcon", "gemma", "gemma2", "gemma3_text", "starcoder2"}
 _MB_HEAD_DIM_DEFAULT = {"gemma": 256, "gemma2": 256, "gemma3_text": 256, "qwen3": 128, "qwen3_next": 256}
 # What a config class builds when the file leaves a field out, where that is not the generic rule (KV heads = query
@@ -1476,6 +1550,8 @@ _MB_HEAD_DIM_DEFAULT.update({"qwen3_5": 256, "qwen3_5_text": 256, "qwen3_5_moe":
 # leaves them out; the published wrappers' text_config omit vocab_size (google/gemma-3-27b-it: 262,208 rows)
 _MB_SIZE_DEFAULTS = {"gemma3_text": {"vocab_size": 262_208, "hidden_size": 2304, "intermediate_size": 9216,
                                      "num_hidden_layers": 26, "num_attention_heads": 8}}
+# issue 10, branch mamba: BambaConfig's 8 KV heads (an explicit null: as many as query heads)
+_MB_CLASS_DEFAULTS.update({"bamba": {"num_key_value_heads": 8}})
 
 
 def _mb_read_gpt(r: _MBFields, mt: str) -> dict:
@@ -1549,7 +1625,7 @@ def _mb_read_llama_style(r: _MBFields, mt: str) -> dict:
              if r.absent("num_key_value_heads") else r.int("num_key_value_heads", default=heads),
              head_dim=r.int("head_dim", default=_MB_HEAD_DIM_DEFAULT.get(mt, 0)),  # 0 would build 0-wide heads
              ffn_hidden_size=0 if mt in _MB_QWEN3_5_MOE else r.int("intermediate_size"), gguf_arch=mt)
-    if mt in _MB_CLASS_DEFAULTS and "num_key_value_heads" in _MB_CLASS_DEFAULTS[mt] and mt not in ("qwen2", "qwen3") \
+    if mt in _MB_CLASS_DEFAULTS and "num_key_value_heads" in _MB_CLASS_DEFAULTS[mt] and mt not in ("qwen2", "qwen3", "bamba") \
             and "num_key_value_heads" in r.raw and r.raw["num_key_value_heads"] is None:
         raise InputError(f"{r.where}: field 'num_key_value_heads' is null, which transformers' {mt} config does not "
                          "accept; give the number of KV heads")
@@ -1563,7 +1639,7 @@ def _mb_read_llama_style(r: _MBFields, mt: str) -> dict:
         v["qkv_bias"] = True
     elif mt == "qwen2_moe":
         v["qkv_bias"] = r.flag("qkv_bias", True)
-    if mt in ("llama", "deepseek_v2", "granite"):
+    if mt in ("llama", "deepseek_v2", "granite", "bamba"):
         v["mlp_bias"] = r.flag("mlp_bias", False)
     if mt == "granite":  # modeling_granite.py: scalars on the embedding, scores, residual branches and logits
         for key in ("embedding_multiplier", "attention_multiplier", "residual_multiplier", "logits_scaling"):
@@ -1670,7 +1746,46 @@ def _mb_read_llama_style(r: _MBFields, mt: str) -> dict:
         _mb_read_stablelm(r, v)
     if mt in ("llama4", "llama4_text"):
         _mb_read_llama4(r, mt, v)
+    if mt == "bamba":
+        _mb_read_bamba(r, v)
     return v
+
+
+def _mb_read_bamba(r: _MBFields, v: dict) -> None:
+    """BambaConfig (transformers 5.23 configuration_bamba.py, modeling_bamba.py): layer i is full attention when i
+    is in attn_layer_indices and a Mamba-2 mixer otherwise (layers_block_type); every layer has the SwiGLU MLP
+    (mlp_bias) and two RMSNorms; attention is the Llama one (attention_bias, head_dim hidden / heads unless the file
+    gives one, partial rotary: no count).  The mixer: mamba_n_heads (128) heads of mamba_d_head ("auto": mamba_expand
+    (2) x hidden / heads; the class refuses a product other than mamba_expand x hidden), mamba_n_groups (1) groups of
+    B and C of mamba_d_state (256), conv kernel mamba_d_conv (4) with a bias (mamba_conv_bias, true), in/out
+    projections biased by mamba_proj_bias (false), the torch scan's chunk mamba_chunk_size (256)."""
+    layers, h = v["num_layers"], v["hidden_size"]
+    if layers > MODEL_MAX_LAYERS:  # before anything is built per layer
+        raise InputError(f"{r.where}: field 'num_hidden_layers' {layers} is beyond {MODEL_MAX_LAYERS:,}")
+    attention = r.layer_list("attn_layer_indices")
+    if any(i >= layers for i in attention):  # the class ignores them: a typo, not a model
+        raise InputError(f"{r.where}: field 'attn_layer_indices' names layer {max(attention)} of a "
+                         f"{layers}-layer model")
+    r.get("layers_block_type", "layer_types")  # derived by the class from attn_layer_indices (a property)
+    mixers = tuple("attention" if i in attention else "linear" for i in range(layers))
+    heads = r.int("mamba_n_heads", default=128)
+    expand = r.int("mamba_expand", default=2)
+    _, head_dim = r.get("mamba_d_head")
+    if head_dim is None or head_dim == "auto":
+        head_dim = expand * h // heads
+    elif isinstance(head_dim, bool) or not isinstance(head_dim, int) or not 1 <= head_dim <= MODEL_MAX_WIDTH:
+        raise InputError(f"{r.where}: field 'mamba_d_head' must be a positive integer or \"auto\", got "
+                         f"{head_dim!r:.60}")
+    if (expand * h) % heads or head_dim * heads != expand * h:  # BambaConfig.validate_architecture
+        raise InputError(f"{r.where}: fields 'mamba_n_heads' {heads} x 'mamba_d_head' {head_dim} must equal "
+                         f"'mamba_expand' {expand} x 'hidden_size' {h}, as BambaConfig requires")
+    for key in ("num_logits_to_keep", "time_step_limit", "z_loss_coefficient", "attn_rotary_emb"):
+        r.get(key)  # logits kept at generation, dt clamp, a loss term, the rotary width: no count, no matmul
+    v.update(mixer_types=mixers if "linear" in mixers else (), ssm_kind="mamba2" if "linear" in mixers else "",
+             mamba_num_heads=heads, mamba_head_dim=head_dim, mamba_n_groups=r.int("mamba_n_groups", default=1),
+             mamba_d_state=r.int("mamba_d_state", default=256), mamba_d_conv=r.int("mamba_d_conv", default=4),
+             mamba_chunk_size=r.int("mamba_chunk_size", default=256),
+             mamba_conv_bias=r.flag("mamba_conv_bias", True), mamba_proj_bias=r.flag("mamba_proj_bias", False))
 
 
 def _mb_read_qwen3_next(r: _MBFields, mt: str, v: dict) -> None:
@@ -2230,6 +2345,8 @@ def _mb_read_windows(r: _MBFields, mt: str, v: dict) -> None:
                                   or set(types) != {"indexed_attention"}):
             raise InputError(f"{r.where}: field 'layer_types' must give 'indexed_attention' for each of the "
                              f"{v['num_layers']} layers (the only kind {mt} builds), got {types!r:.80}")
+        return v.update(sliding_window=0, layer_types=())
+    if mt == "bamba":  # BambaConfig has no window
         return v.update(sliding_window=0, layer_types=())
     if v["num_layers"] > MODEL_MAX_LAYERS:  # before anything is built per layer
         raise InputError(f"{r.where}: field '{'n_layer' if 'n_layer' in r.raw else 'num_hidden_layers'}' "
@@ -3442,6 +3559,46 @@ def projection_weights(m: Model) -> int:
 DELTA_NET_CHUNK = 64  # torch_chunk_gated_delta_rule's chunk_size (transformers 5.23 modeling_qwen3_next.py)
 
 
+def mamba2_flops(m: Model, batch: int, new_tokens: int, past: int = 0, decode: bool = False) -> int:
+    """Matmul FLOPs of ONE Mamba-2 mixer (Bamba's BambaMixer, transformers 5.23 modeling_bamba.py) for ``batch``
+    sequences of ``new_tokens`` tokens, as FlopCounterMode counts transformers' PyTorch path (torch_forward's
+    causal_conv1d_fn / mamba2_chunk_scan / mamba2_selective_state_update without the CUDA kernels: mm, bmm and
+    convolution).  Not counted, because they are not matmuls: softplus(dt), the exp / cumsum / segment sums of the
+    decays, the D skip, the gated RMSNorm and a decode step's elementwise state update (b·H·P·N multiply-adds).
+
+    With H heads of P (inner width d = H·P), G groups of B and C of N (the SSM state), conv channels c = d + 2·G·N,
+    kernel K and the scan's chunk C (mamba_chunk_size), s new tokens padded up to n = ⌈s / C⌉ chunks:
+
+    * projections: 2·b·s·h·(d + c + H) for in_proj (gate z, x, B, C, dt) and 2·b·s·d·h for out_proj;
+    * causal depthwise conv1d over x, B, C: 2·b·c·K per output column, columns as for the delta-net
+      (max(s, K) + K − 1 in a prefill with the cache, K + s + K − 1 after cached tokens, 2 in a decode step);
+    * the chunked scan (B and C repeated to the H heads), per sequence and head: C·Bᵀ within each chunk
+      (2·n·C²·N), its product with x (2·n·C²·P), each chunk's state B·x (2·n·C·N·P), the inter-chunk recurrence
+      over the n + 1 chunk states (2·(n + 1)²·P·N) and C·state out (2·n·C·N·P):
+      2·b·H·[n·C²·(N + P) + 2·n·C·N·P + (n + 1)²·P·N];
+    * a decode step reads its state with one bmm: 2·b·H·P·N.
+
+    torch.einsum runs a contraction over a dimension of size 1 as an elementwise product, not a bmm, and the counter
+    then charges nothing: with N = 1 the C·Bᵀ and C·state terms, with C = 1 the two in-chunk ones and B·x drop out
+    (no published model has either; the count follows the counter there too).
+    """
+    h, kernel, heads, head_dim = m.hidden_size, m.mamba_d_conv, m.mamba_num_heads, m.mamba_head_dim
+    d, conv, state = m.mamba_width, m.mamba_conv_dim, m.mamba_d_state
+    tokens = batch * new_tokens
+    projections = 2 * tokens * h * (d + conv + heads) + 2 * tokens * d * h
+    per_column = 2 * batch * conv * kernel
+    if decode:
+        return projections + new_tokens * (per_column * 2 + 2 * batch * heads * head_dim * state)
+    columns = (kernel + new_tokens if past else max(new_tokens, kernel)) + kernel - 1
+    c = m.mamba_chunk_size
+    n = -(-new_tokens // c)
+    wide_state, wide_chunk = state > 1, c > 1  # a size-1 contraction is a mul in torch.einsum: no bmm counted
+    scan = 2 * batch * heads * (n * c * c * (state * wide_state + head_dim * wide_chunk)
+                                + n * c * state * head_dim * (wide_chunk + wide_state)
+                                + (n + 1) ** 2 * head_dim * state)
+    return projections + columns * per_column + scan
+
+
 def linear_attention_flops(m: Model, batch: int, new_tokens: int, past: int = 0, decode: bool = False) -> int:
     """Matmul FLOPs of ONE gated delta-net layer (Qwen3NextGatedDeltaNet) for ``batch`` sequences of
     ``new_tokens`` tokens, as FlopCounterMode counts transformers' PyTorch path (mm, bmm and convolution; the
@@ -3460,6 +3617,8 @@ def linear_attention_flops(m: Model, batch: int, new_tokens: int, past: int = 0,
     * a decode step (torch_recurrent_gated_delta_rule) updates and reads the d_k x d_v state per head with
       elementwise products and sums only: no matmul is counted (about 7·d_k·d_v multiply-adds per head run).
     """
+    if m.ssm_kind == "mamba2":  # Bamba: a Mamba-2 mixer in these layers
+        return mamba2_flops(m, batch, new_tokens, past, decode)
     h, kernel = m.hidden_size, m.linear_conv_kernel
     hv, dk, dv = m.linear_num_value_heads, m.linear_key_head_dim, m.linear_value_head_dim
     kd, vd = m.linear_num_key_heads * dk, hv * dv
@@ -3781,7 +3940,7 @@ def inference(m: Model, params: dict, prompt_length: int, generate: int, batch_s
     sliding = sliding_layer_count(m)
     keys_read = min(context, m.sliding_window) if sliding else context
     attending = m.num_layers - m.linear_layer_count()  # kv_token covers these layers only
-    kv_read = batch_size * kv_token * ((attending - sliding) * context + sliding * keys_read) // attending
+    kv_read = batch_size * kv_token * ((attending - sliding) * context + sliding * keys_read) // max(attending, 1)
     decode_step_flops = batch_size * last_decode
     prefill_bytes = weights_prefill + batch_size * prompt_length * kv_token
     decode_bytes = weights_decode + kv_read
@@ -3833,7 +3992,13 @@ def analyse(m: Model, sequence_length: int, batch_size: int = 1, tokens=None, at
         "estimates": estimates(m, params, sequence_length, train["model_flops_per_sequence"], tokens,
                                train["passes"]),
     }
-    if m.linear_layer_count():  # Qwen3-Next: the delta-net convention (linear_attention_flops)
+    if m.linear_layer_count() and m.ssm_kind == "mamba2":  # Bamba: the Mamba-2 convention (mamba2_flops)
+        result["conventions"]["linear_attention"] = (
+            f"{m.linear_layer_count()} Mamba-2 layers as transformers' PyTorch path runs them: in_proj / out_proj, "
+            f"causal conv1d, the chunked scan's bmm over {m.mamba_chunk_size}-token chunks (prefill) or one state "
+            "read (decode); the discretization, decays, D skip, gated norm and the decode step's elementwise state "
+            "update not counted (not matmuls)")
+    elif m.linear_layer_count():  # Qwen3-Next: the delta-net convention (linear_attention_flops)
         result["conventions"]["linear_attention"] = (
             f"{m.linear_layer_count()} gated delta-net layers as transformers' PyTorch path runs them: projections, "
             "causal conv1d, the chunked delta rule over 64-token chunks (prefill); triangular solves and the "

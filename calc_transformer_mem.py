@@ -61,6 +61,8 @@ Llama 4's chunked layers are cached like windows of the chunk size, as transform
 Qwen3-Next's (and Qwen3.5's) gated delta-net layers cache no K/V: their fixed conv state ((2 kd + vd) x kernel,
 2 B) and fp32 recurrent state (H_v x d_k x d_v) per sequence are a line of their own (``linear_state``), as
 transformers' cache keeps them (their training memory is refused: the delta-net activations are not modelled);
+Bamba's Mamba-2 layers likewise (conv state (H P + 2 G N) x kernel, 2 B; fp32 SSM state H x P x N:
+``mamba_state_bytes``);
 ``--kv-dtype``: the shared block's KV_CACHE_DTYPES, the table the quantization script reads too (any spelling
 ``kv_cache_dtype`` knows: f16 = fp16 = float16, bfloat16, f32, fp8_e4m3 / fp8_e5m2 = fp8; the output names the
 canonical type): fp32/fp16/bf16/fp8/int8/int4 (per-tensor scales not counted) or llama.cpp's q8_0, q5_1, q5_0,
@@ -467,6 +469,17 @@ class Model:
     index_n_heads: int = 0           # indexer query heads (0: no indexer)
     index_head_dim: int = 0          # width of an indexer query head and of the one indexer key cached per token
     index_topk: int = 0              # keys each query attends to: the top-k of the indexer's scores
+    # issue 10, branch mamba -- Bamba (bamba; transformers 5.23 modeling_bamba.py BambaMixer; Dao & Gu 2024,
+    # "Transformers are SSMs", arXiv:2405.21060): the "linear" layers of mixer_types are Mamba-2 mixers
+    ssm_kind: str = ""               # "" : gated delta-nets (Qwen3-Next) | "mamba2": Mamba-2 mixers
+    mamba_num_heads: int = 0         # SSM heads H (mamba_n_heads); the mixer is H x mamba_head_dim wide
+    mamba_head_dim: int = 0          # P (mamba_d_head)
+    mamba_n_groups: int = 0          # G groups of B and C, each d_state wide, shared by H / G heads
+    mamba_d_state: int = 0           # N (mamba_d_state)
+    mamba_d_conv: int = 0            # the depthwise causal conv's kernel over x, B and C
+    mamba_chunk_size: int = 0        # the chunked scan's chunk (mamba_chunk_size): the torch path pads to it
+    mamba_conv_bias: bool = False    # conv1d bias (mamba_conv_bias)
+    mamba_proj_bias: bool = False    # in_proj / out_proj biases (mamba_proj_bias)
 
     @property
     def kv_heads(self) -> int:
@@ -540,6 +553,21 @@ class Model:
 
     def linear_layer_count(self) -> int:
         return self.mixer_types.count("linear")
+
+    @property
+    def mamba_width(self) -> int:
+        """The Mamba-2 mixer's inner width, H x P (Bamba: mamba_expand x hidden_size)."""
+        return self.mamba_num_heads * self.mamba_head_dim
+
+    @property
+    def mamba_conv_dim(self) -> int:
+        """Channels of the Mamba-2 conv1d and its cached conv state: x, B and C (H P + 2 G N)."""
+        return self.mamba_width + 2 * self.mamba_n_groups * self.mamba_d_state
+
+    @property
+    def linear_mixer_name(self) -> str:
+        """What the "linear" layers are, in words (output lines and refusals)."""
+        return "Mamba-2" if self.ssm_kind == "mamba2" else "gated delta-net"
 
     def moe_layer_count(self) -> int:
         dense = set(self.dense_layers)  # a set: a long mlp_only_layers list must not make this quadratic
@@ -641,8 +669,12 @@ def _mb_validate_linear_attention(m: Model, name) -> None:
     if m.mixer_types and (len(m.mixer_types) != m.num_layers or set(m.mixer_types) - {"linear", "attention"}):
         raise InputError(f"layer_types must give 'linear_attention' or 'full_attention' for each of the "
                          f"{m.num_layers} layers")
+    if m.ssm_kind not in ("", "mamba2"):
+        raise InputError(f"ssm_kind must be '' or 'mamba2', got {m.ssm_kind!r}")
     if "linear" not in m.mixer_types:
         return
+    if m.ssm_kind == "mamba2":
+        return _mb_validate_mamba2(m, name)
     for field in ("linear_num_key_heads", "linear_num_value_heads", "linear_key_head_dim", "linear_value_head_dim",
                   "linear_conv_kernel"):
         if getattr(m, field) < 1:
@@ -653,6 +685,22 @@ def _mb_validate_linear_attention(m: Model, name) -> None:
     if m.is_mla or m.sliding_window or m.fused_qkv or m.norms_per_layer != 2 or m.norm_placement != "pre":
         raise InputError(f"{m.source}: gated delta-net layers are modelled in Qwen3-Next's block only (pre-norm, "
                          "separate q/k/v, no MLA, no sliding window)")
+
+
+def _mb_validate_mamba2(m: Model, name) -> None:
+    """Bamba's Mamba-2 layers: positive widths, heads in whole groups (mamba2_chunk_scan repeats B and C to the
+    heads, H / G each), in Bamba's pre-norm block beside plain attention layers."""
+    for field in ("mamba_num_heads", "mamba_head_dim", "mamba_n_groups", "mamba_d_state", "mamba_d_conv",
+                  "mamba_chunk_size"):
+        if getattr(m, field) < 1:
+            raise InputError(f"{name(field)} must be a positive integer with Mamba-2 layers")
+    if m.mamba_num_heads % m.mamba_n_groups:
+        raise InputError(f"{name('mamba_num_heads')} {m.mamba_num_heads} is not a multiple of "
+                         f"{name('mamba_n_groups')} {m.mamba_n_groups}")
+    if m.is_mla or m.sliding_window or m.fused_qkv or m.norms_per_layer != 2 or m.norm_placement != "pre" \
+            or m.attn_output_gate or m.is_moe:
+        raise InputError(f"{m.source}: Mamba-2 layers are modelled in Bamba's block only (pre-norm, separate q/k/v, "
+                         "no MLA, no sliding window, no experts)")
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -824,6 +872,8 @@ def _mb_qwen3_next_mixer(m: Model, out: list, linear: bool) -> list:
     (2 kd + vd, 1, kernel) without bias, dt_bias and A_log (Hv each), a gated RMSNorm over dv and out_proj (h, vd).
     Qwen3.5 (Qwen3_5GatedDeltaNet) splits the input projections into in_proj_qkv, in_proj_z, in_proj_b and
     in_proj_a (linear_proj_split): the same rows, so the same count and matmul FLOPs."""
+    if linear and m.ssm_kind == "mamba2":
+        return _mb_mamba2_mixer(m, out)
     if linear:
         kd = m.linear_num_key_heads * m.linear_key_head_dim
         vd, hv, h = m.linear_num_value_heads * m.linear_value_head_dim, m.linear_num_value_heads, m.hidden_size
@@ -844,6 +894,23 @@ def _mb_qwen3_next_mixer(m: Model, out: list, linear: bool) -> list:
     elif m.attn_output_gate:  # twice the query rows: [query | gate] per head
         out = [_dc.replace(t, shape=(2 * t.shape[0],) + t.shape[1:]) if t.name.startswith("self_attn.q_proj.")
                else t for t in out]
+    return out
+
+
+def _mb_mamba2_mixer(m: Model, out: list) -> list:
+    """A Mamba-2 mixer in place of self-attention (transformers 5.23 modeling_bamba.py BambaMixer), with inner width
+    d = H x P, conv channels c = d + 2 G N: in_proj (d + c + H, h) emitting the gate z, x, B, C and dt; a depthwise
+    conv1d (c, 1, kernel) with a bias when mamba_conv_bias; dt_bias, A_log and D (H each); a gated RMSNorm over d
+    (normalised in G groups, one weight of d); out_proj (h, d); in_proj / out_proj biased when mamba_proj_bias."""
+    h, d, c, heads = m.hidden_size, m.mamba_width, m.mamba_conv_dim, m.mamba_num_heads
+    out = [t for t in out if not t.name.startswith("self_attn.")]
+    out += _mb_linear("mamba.in_proj", h, d + c + heads, "attention", m.mamba_proj_bias, "col")
+    out.append(ModelTensor("mamba.conv1d.weight", (c, 1, m.mamba_d_conv), "attention", "col", kind="conv"))
+    if m.mamba_conv_bias:
+        out.append(ModelTensor("mamba.conv1d.bias", (c,), "attention", "col", kind="bias"))
+    out += [ModelTensor(f"mamba.{p}", (heads,), "attention", "col", kind="bias") for p in ("dt_bias", "A_log", "D")]
+    out.append(ModelTensor("mamba.norm.weight", (d,), "norms", "col", kind="norm"))
+    out += _mb_linear("mamba.out_proj", d, h, "attention", m.mamba_proj_bias, "row")
     return out
 
 
@@ -1362,6 +1429,10 @@ SUPPORTED_MODEL_TYPES = {
     "glm_moe_dsa": "GLM-5: MLA with q-LoRA and a DSA lightning indexer in every layer, dense first layers "
                    "(mlp_layer_types), 256 experts + 1 shared with a score-correction bias; shared-index layers "
                    "(GLM-5.2's indexer_types) refused",
+    # issue 10, branch mamba
+    "bamba": "Mamba-2 mixers (attn_layer_indices name the attention layers; mamba_n_heads x mamba_d_head wide, "
+             "mamba_n_groups groups of B and C of mamba_d_state, conv kernel mamba_d_conv) beside Llama attention, "
+             "a SwiGLU MLP in every layer",
 }
 # Model types people run this year that are NOT modelled yet: what the reader would miss.  A config of one of these
 # is refused (even with --generic), never read as a Llama.
@@ -1382,7 +1453,6 @@ NOT_YET_MODELLED = {
     "jamba": "Mamba layers and experts",
     "nemotron_h": "Mamba-2 layers",
     "falcon_h1": "parallel Mamba-2 and attention",
-    "bamba": "Mamba-2 layers",
     "lfm2": "short-convolution layers",
 }
 # Fields that change no parameter, FLOP or byte this block describes (token ids, epsilons, initialisation, rope
@@ -1502,6 +1572,10 @@ CONFIG_FIELDS_OF = {
     "linear_conv_kernel": ("linear_conv_kernel_dim",), "mixer_types": ("layer_types", "full_attention_interval"),
     "index_n_heads": ("index_n_heads",), "index_head_dim": ("index_head_dim",), "index_topk": ("index_topk",),
 }
+CONFIG_FIELDS_OF.update({  # issue 10, branch mamba: Bamba's Mamba-2 fields
+    "mamba_num_heads": ("mamba_n_heads",), "mamba_head_dim": ("mamba_d_head",), "mamba_n_groups": ("mamba_n_groups",),
+    "mamba_d_state": ("mamba_d_state",), "mamba_d_conv": ("mamba_d_conv",), "mamba_chunk_size": ("mamba_chunk_size",),
+})
 _MB_TIED_BY_DEFAULT = {"gpt2", "bloom", "opt", "falcon", "gemma", "gemma2", "gemma3_text", "starcoder2"}
 _MB_HEAD_DIM_DEFAULT = {"gemma": 256, "gemma2": 256, "gemma3_text": 256, "qwen3": 128, "qwen3_next": 256}
 # What a config class builds when the file leaves a field out, where that is not the generic rule (KV heads = query
@@ -1539,6 +1613,8 @@ _MB_HEAD_DIM_DEFAULT.update({"qwen3_5": 256, "qwen3_5_text": 256, "qwen3_5_moe":
 # leaves them out; the published wrappers' text_config omit vocab_size (google/gemma-3-27b-it: 262,208 rows)
 _MB_SIZE_DEFAULTS = {"gemma3_text": {"vocab_size": 262_208, "hidden_size": 2304, "intermediate_size": 9216,
                                      "num_hidden_layers": 26, "num_attention_heads": 8}}
+# issue 10, branch mamba: BambaConfig's 8 KV heads (an explicit null: as many as query heads)
+_MB_CLASS_DEFAULTS.update({"bamba": {"num_key_value_heads": 8}})
 
 
 def _mb_read_gpt(r: _MBFields, mt: str) -> dict:
@@ -1612,7 +1688,7 @@ def _mb_read_llama_style(r: _MBFields, mt: str) -> dict:
              if r.absent("num_key_value_heads") else r.int("num_key_value_heads", default=heads),
              head_dim=r.int("head_dim", default=_MB_HEAD_DIM_DEFAULT.get(mt, 0)),  # 0 would build 0-wide heads
              ffn_hidden_size=0 if mt in _MB_QWEN3_5_MOE else r.int("intermediate_size"), gguf_arch=mt)
-    if mt in _MB_CLASS_DEFAULTS and "num_key_value_heads" in _MB_CLASS_DEFAULTS[mt] and mt not in ("qwen2", "qwen3") \
+    if mt in _MB_CLASS_DEFAULTS and "num_key_value_heads" in _MB_CLASS_DEFAULTS[mt] and mt not in ("qwen2", "qwen3", "bamba") \
             and "num_key_value_heads" in r.raw and r.raw["num_key_value_heads"] is None:
         raise InputError(f"{r.where}: field 'num_key_value_heads' is null, which transformers' {mt} config does not "
                          "accept; give the number of KV heads")
@@ -1626,7 +1702,7 @@ def _mb_read_llama_style(r: _MBFields, mt: str) -> dict:
         v["qkv_bias"] = True
     elif mt == "qwen2_moe":
         v["qkv_bias"] = r.flag("qkv_bias", True)
-    if mt in ("llama", "deepseek_v2", "granite"):
+    if mt in ("llama", "deepseek_v2", "granite", "bamba"):
         v["mlp_bias"] = r.flag("mlp_bias", False)
     if mt == "granite":  # modeling_granite.py: scalars on the embedding, scores, residual branches and logits
         for key in ("embedding_multiplier", "attention_multiplier", "residual_multiplier", "logits_scaling"):
@@ -1733,7 +1809,46 @@ def _mb_read_llama_style(r: _MBFields, mt: str) -> dict:
         _mb_read_stablelm(r, v)
     if mt in ("llama4", "llama4_text"):
         _mb_read_llama4(r, mt, v)
+    if mt == "bamba":
+        _mb_read_bamba(r, v)
     return v
+
+
+def _mb_read_bamba(r: _MBFields, v: dict) -> None:
+    """BambaConfig (transformers 5.23 configuration_bamba.py, modeling_bamba.py): layer i is full attention when i
+    is in attn_layer_indices and a Mamba-2 mixer otherwise (layers_block_type); every layer has the SwiGLU MLP
+    (mlp_bias) and two RMSNorms; attention is the Llama one (attention_bias, head_dim hidden / heads unless the file
+    gives one, partial rotary: no count).  The mixer: mamba_n_heads (128) heads of mamba_d_head ("auto": mamba_expand
+    (2) x hidden / heads; the class refuses a product other than mamba_expand x hidden), mamba_n_groups (1) groups of
+    B and C of mamba_d_state (256), conv kernel mamba_d_conv (4) with a bias (mamba_conv_bias, true), in/out
+    projections biased by mamba_proj_bias (false), the torch scan's chunk mamba_chunk_size (256)."""
+    layers, h = v["num_layers"], v["hidden_size"]
+    if layers > MODEL_MAX_LAYERS:  # before anything is built per layer
+        raise InputError(f"{r.where}: field 'num_hidden_layers' {layers} is beyond {MODEL_MAX_LAYERS:,}")
+    attention = r.layer_list("attn_layer_indices")
+    if any(i >= layers for i in attention):  # the class ignores them: a typo, not a model
+        raise InputError(f"{r.where}: field 'attn_layer_indices' names layer {max(attention)} of a "
+                         f"{layers}-layer model")
+    r.get("layers_block_type", "layer_types")  # derived by the class from attn_layer_indices (a property)
+    mixers = tuple("attention" if i in attention else "linear" for i in range(layers))
+    heads = r.int("mamba_n_heads", default=128)
+    expand = r.int("mamba_expand", default=2)
+    _, head_dim = r.get("mamba_d_head")
+    if head_dim is None or head_dim == "auto":
+        head_dim = expand * h // heads
+    elif isinstance(head_dim, bool) or not isinstance(head_dim, int) or not 1 <= head_dim <= MODEL_MAX_WIDTH:
+        raise InputError(f"{r.where}: field 'mamba_d_head' must be a positive integer or \"auto\", got "
+                         f"{head_dim!r:.60}")
+    if (expand * h) % heads or head_dim * heads != expand * h:  # BambaConfig.validate_architecture
+        raise InputError(f"{r.where}: fields 'mamba_n_heads' {heads} x 'mamba_d_head' {head_dim} must equal "
+                         f"'mamba_expand' {expand} x 'hidden_size' {h}, as BambaConfig requires")
+    for key in ("num_logits_to_keep", "time_step_limit", "z_loss_coefficient", "attn_rotary_emb"):
+        r.get(key)  # logits kept at generation, dt clamp, a loss term, the rotary width: no count, no matmul
+    v.update(mixer_types=mixers if "linear" in mixers else (), ssm_kind="mamba2" if "linear" in mixers else "",
+             mamba_num_heads=heads, mamba_head_dim=head_dim, mamba_n_groups=r.int("mamba_n_groups", default=1),
+             mamba_d_state=r.int("mamba_d_state", default=256), mamba_d_conv=r.int("mamba_d_conv", default=4),
+             mamba_chunk_size=r.int("mamba_chunk_size", default=256),
+             mamba_conv_bias=r.flag("mamba_conv_bias", True), mamba_proj_bias=r.flag("mamba_proj_bias", False))
 
 
 def _mb_read_qwen3_next(r: _MBFields, mt: str, v: dict) -> None:
@@ -2293,6 +2408,8 @@ def _mb_read_windows(r: _MBFields, mt: str, v: dict) -> None:
                                   or set(types) != {"indexed_attention"}):
             raise InputError(f"{r.where}: field 'layer_types' must give 'indexed_attention' for each of the "
                              f"{v['num_layers']} layers (the only kind {mt} builds), got {types!r:.80}")
+        return v.update(sliding_window=0, layer_types=())
+    if mt == "bamba":  # BambaConfig has no window
         return v.update(sliding_window=0, layer_types=())
     if v["num_layers"] > MODEL_MAX_LAYERS:  # before anything is built per layer
         raise InputError(f"{r.where}: field '{'n_layer' if 'n_layer' in r.raw else 'num_hidden_layers'}' "
@@ -4796,13 +4913,37 @@ def linear_state_bytes(model, batch, tp=1, layers=None, conv_bytes=2):
     * recurrent state: batch x H_v x d_k x d_v values per layer in fp32 (the torch delta rule computes in fp32
       and the cache keeps its output's dtype).
 
-    Heads split over tp (a rank holds kd / tp, vd / tp, H_v / tp); `layers`: only these layer indices (a stage)."""
+    Heads split over tp (a rank holds kd / tp, vd / tp, H_v / tp); `layers`: only these layer indices (a stage).
+    Bamba's Mamba-2 layers: mamba_state_bytes."""
+    if model.ssm_kind == "mamba2":
+        return mamba_state_bytes(model, batch, tp, layers, conv_bytes)
     kd = model.linear_num_key_heads * model.linear_key_head_dim
     vd = model.linear_num_value_heads * model.linear_value_head_dim
     if model.linear_num_key_heads % tp:
         raise ValueError(f"-tp {tp} does not divide the model's {model.linear_num_key_heads} delta-net key heads")
     conv = batch * (2 * kd + vd) // tp * model.linear_conv_kernel * conv_bytes
     recurrent = batch * model.linear_num_value_heads // tp * model.linear_key_head_dim * model.linear_value_head_dim * 4
+    n = sum(1 for i in (range(model.num_layers) if layers is None else layers) if model.layer_is_linear(i))
+    return {"layers": n, "conv_bytes": n * conv, "recurrent_bytes": n * recurrent, "total_bytes": n * (conv + recurrent)}
+
+
+def mamba_state_bytes(model, batch, tp=1, layers=None, conv_bytes=2):
+    """Exact bytes of the Mamba-2 layers' cache (transformers 5.23 cache_utils.LinearAttentionLayer, as Bamba's
+    BambaMixer fills it), which does not grow with the context:
+
+    * conv state: batch x (H P + 2 G N) x kernel values per layer (x, B and C channels) in the activations' dtype
+      (``conv_bytes``: the prefill pads or trims them to the last `kernel` columns);
+    * SSM state: batch x H x P x N values per layer in fp32 (mamba2_chunk_scan computes the states in fp32 and the
+      cache keeps its output's dtype).
+
+    Heads split over tp (H / tp per rank); B and C's G groups split when tp divides them and are repeated on every
+    rank when G = 1 (vLLM's MambaMixer2 replicates a single group); `layers`: only these layer indices (a stage)."""
+    heads, groups = model.mamba_num_heads, model.mamba_n_groups
+    if heads % tp or (groups % tp and groups != 1):
+        raise ValueError(f"-tp {tp} does not divide the model's {heads} Mamba-2 heads and {groups} groups")
+    local_groups = groups // tp if groups % tp == 0 else groups
+    conv = batch * (model.mamba_width // tp + 2 * local_groups * model.mamba_d_state) * model.mamba_d_conv * conv_bytes
+    recurrent = batch * heads // tp * model.mamba_head_dim * model.mamba_d_state * 4
     n = sum(1 for i in (range(model.num_layers) if layers is None else layers) if model.layer_is_linear(i))
     return {"layers": n, "conv_bytes": n * conv, "recurrent_bytes": n * recurrent, "total_bytes": n * (conv + recurrent)}
 
@@ -4923,8 +5064,9 @@ def inference_memory(model, inf):
             terms["linear_state"] = linear_state_bytes(model, inf.batch, inf.tp, state_layers)["total_bytes"]
             kv["linear_state"] = linear_state_bytes(model, inf.batch, inf.tp)
             kv["note"] = (f"K/V of the {model.num_layers - model.linear_layer_count()} attention layers only; the "
-                          f"{model.linear_layer_count()} gated delta-net layers keep a fixed state instead: conv "
-                          "state (kernel columns, 2 B per value) and fp32 recurrent state, as transformers' cache")
+                          f"{model.linear_layer_count()} {model.linear_mixer_name} layers keep a fixed state "
+                          "instead: conv state (kernel columns, 2 B per value) and fp32 recurrent state, as "
+                          "transformers' cache")
         prompt = min(inf.prompt or inf.context, inf.context)
         chunk = min(inf.prefill_chunk or prompt, prompt)
         # one sequence's prompt per prefill step, `chunk` tokens at a time (decode steps are far smaller)
@@ -6547,7 +6689,7 @@ TERM_LABELS = {
     "activations": "activations", "logits_loss": "logits / loss buffers",
     "autocast_weight_copies": "autocast 16-bit weight copies", "comm_buckets": "communication buckets",
     "fragmentation": "fragmentation allowance", "framework_overhead": "framework overhead",
-    "kv_cache": "KV cache", "linear_state": "delta-net conv + recurrent state", "prefill_activations": "prefill activations (peak)", "logits": "logits",
+    "kv_cache": "KV cache", "linear_state": "delta-net / Mamba-2 conv + recurrent state", "prefill_activations": "prefill activations (peak)", "logits": "logits",
 }
 
 
@@ -7492,7 +7634,8 @@ def compute(args):
         raise ValueError("--top sets the rows --search prints; add --search")
     model, notes = resolve_model(args)
     if model is not None and model.linear_layer_count() and not args.infer:  # Qwen3-Next, until modelled
-        raise InputError("training memory of gated delta-net layers (qwen3_next, qwen3_5) is not modelled: their saved "
+        raise InputError(f"training memory of {model.linear_mixer_name} layers ({model.model_type or 'hybrid'}) "
+                         "is not modelled: their saved "
                          "activations are not attention's; --infer gives inference memory")
     if model is not None and model.model_type in ("llama4", "llama4_text") and args.profile == "hf" and model.is_moe \
             and not args.infer:  # the megatron profile counts routed experts, as Megatron-style MoE training runs

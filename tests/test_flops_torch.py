@@ -579,6 +579,8 @@ def test_real_config_forward_equals_flop_counter_at_published_widths(flops, tmp_
     config[depth] = min(config[depth], 2 + (config.get("first_k_dense_replace") or 0))
     if config.get("model_type") == "qwen3_next":  # up to its first attention layer: transformers' cache of
         config[depth] = config["full_attention_interval"]  # delta-net layers alone has no sequence length
+    if config.get("model_type") == "bamba":  # its first attention layer (9) moved into the 2 layers kept
+        config["attn_layer_indices"] = [1]
     if isinstance(config.get("layer_types"), list):
         config["layer_types"] = config["layer_types"][:config[depth]]
     arch = _arch_from(flops, tmp_path, config)
@@ -1106,3 +1108,147 @@ def test_dsa_causal_convention_counts_the_top_k_keys_each_query_attends(flops, t
     assert ours["attention_scores"] == 3 * 2 * 4 * attended * 24 == 3 * 2 * 4 * 132 * 24
     assert ours["attention_values"] == 3 * 2 * 4 * attended * 16
     assert ours["indexer"] == 3 * (20 * 2 * (48 * 48 + 64 * 16 + 64 * 3) + 210 * 2 * 3 * 17)
+
+
+# --- issue 10, branch mamba: Bamba's Mamba-2 mixers ----------------------------------------------------------------
+def _bamba_shrunk(**edit):
+    """ibm-ai-platform/Bamba-9B's config.json (tests/test_params_torch.py REAL_CONFIGS, cited there), shrunk: 4
+    layers (layer 2 attends), h 64, 4 / 2 heads of 16, Mamba-2 of 8 heads x 16 (expand 2) in 2 groups of B and C of
+    N = 12, kernel 4, chunks of 16 tokens (256 published)."""
+    from test_params_torch import REAL_CONFIGS
+    return dict(REAL_CONFIGS["bamba"], num_hidden_layers=4, attn_layer_indices=[2], hidden_size=64,
+                num_attention_heads=4, num_key_value_heads=2, intermediate_size=96, mamba_n_heads=8, mamba_d_head=16,
+                mamba_n_groups=2, mamba_d_state=12, mamba_chunk_size=16, vocab_size=503, **edit)
+
+
+@pytest.mark.parametrize("batch, seq", [(2, 16), (1, 3), (2, 37)])
+def test_bamba_forward_equals_flop_counter(flops, tmp_path, batch, seq):
+    """The Mamba-2 layers' count (mamba2_flops: in_proj, out_proj, the causal conv1d, the chunked scan's einsums
+    with s padded to 16-token chunks) and the attention / MLP layers' equal FlopCounterMode's forward on
+    transformers' PyTorch path (mm, bmm, convolution; no CUDA kernels here): one whole chunk, a prompt shorter than
+    the kernel (3 < 4: the cache pads it to 4 columns) and three chunks (37 = 2 x 16 + 5, padded to 48)."""
+    config = _bamba_shrunk()
+    arch = _arch_from(flops, tmp_path, config)
+    assert arch.linear_layer_count() == 3 and arch.ssm_kind == "mamba2"
+    torch_forward, _, torch_params = _count_with_pytorch(config, batch, seq, backward=False)
+    ours = flops.forward_flops(arch, batch, seq)
+    assert ours["total"] == torch_forward
+    assert flops.parameter_counts(arch)["total"] == torch_params
+    if (batch, seq) == (2, 16):  # one Mamba-2 layer by hand: d 128, conv channels 128 + 2 x 2 x 12 = 176, 1 chunk
+        projections = 2 * 32 * 64 * (128 + 176 + 8) + 2 * 32 * 128 * 64
+        conv = 2 * 2 * 176 * 4 * (16 + 3)
+        scan = 2 * 2 * 8 * (16 * 16 * (12 + 16) + 2 * 16 * 12 * 16 + 2 ** 2 * 16 * 12)
+        assert ours["components"]["linear_attention"] == 3 * (projections + conv + scan)
+
+
+def test_bamba_scan_counted_is_the_counters_bmm_of_one_mixer(flops, tmp_path):
+    """Which convention the counter sees, per module: FlopCounterMode charges one Mamba-2 mixer exactly
+    mamba2_flops (its in_proj / out_proj mm, the conv1d's convolution and the scan's einsums as bmm) and nothing
+    for the elementwise work; its aten ops are only those three."""
+    torch, transformers = torch_and_transformers()
+    from torch._subclasses.fake_tensor import FakeTensorMode
+    from torch.utils.flop_counter import FlopCounterMode
+
+    config = _bamba_shrunk()
+    arch = _arch_from(flops, tmp_path, config)
+    with FakeTensorMode():
+        model = _hf_model(transformers, config)
+        with FlopCounterMode(display=False) as counter:
+            model(input_ids=torch.randint(0, 503, (2, 40)))
+    mixer = counter.get_flop_counts()["BambaForCausalLM.model.layers.0.mamba"]
+    aten = torch.ops.aten
+    assert set(mixer) == {aten.mm, aten.convolution, aten.bmm}
+    assert sum(mixer.values()) == flops.mamba2_flops(arch, 2, 40)
+    n = 3  # 40 tokens in chunks of 16
+    assert mixer[aten.bmm] == 2 * 2 * 8 * (n * 16 * 16 * (12 + 16) + 2 * n * 16 * 12 * 16 + (n + 1) ** 2 * 16 * 12)
+
+
+def test_bamba_backward_is_two_forwards_but_in_the_scan(flops, tmp_path):
+    """Training counts 3 x forward (backward = 2 x forward, every family's convention).  FlopCounterMode's backward
+    of the Mamba-2 layers charges more: its grouped-convolution backward formula ignores the depthwise groups.  Every
+    mm (projections, MLP, LM head) and the scan's bmm are exactly 2 x their forward in the backward."""
+    torch, transformers = torch_and_transformers()
+    from torch._subclasses.fake_tensor import FakeTensorMode
+    from torch.utils.flop_counter import FlopCounterMode
+
+    config = _bamba_shrunk()
+    arch = _arch_from(flops, tmp_path, config)
+    with FakeTensorMode():
+        model = _hf_model(transformers, config)
+        ids = torch.randint(0, 503, (2, 24))
+        with FlopCounterMode(display=False) as forward_counter:
+            model(input_ids=ids)
+        with FlopCounterMode(display=False) as train_counter:
+            model(input_ids=ids, labels=ids).loss.backward()
+    fwd, train = forward_counter.get_flop_counts()["Global"], train_counter.get_flop_counts()["Global"]
+    aten = torch.ops.aten
+    assert train[aten.mm] == 3 * fwd[aten.mm] and train[aten.bmm] == 3 * fwd[aten.bmm]
+    assert aten.convolution_backward in train
+    assert flops.training_flops(arch, 24, batch_size=2)["model_flops_per_step"] == 3 * forward_counter.get_total_flops()
+
+
+def test_bamba_prefill_and_decode_step_match_counter(flops, tmp_path):
+    """A 20-token prompt with the cache (logits for the last position), then one decode step: the attention layer
+    reads 21 keys; each Mamba-2 layer convolves its 4 cached + 1 new columns (2 outputs) and reads its state with
+    one bmm (2·b·H·P·N), its update elementwise."""
+    torch, transformers = torch_and_transformers()
+    from torch._subclasses.fake_tensor import FakeTensorMode
+    from torch.utils.flop_counter import FlopCounterMode
+
+    config = _bamba_shrunk()
+    arch = _arch_from(flops, tmp_path, config)
+    with FakeTensorMode():
+        model = _hf_model(transformers, config)
+        prompt = torch.randint(0, 503, (2, 20))
+        with FlopCounterMode(display=False) as prefill_counter:
+            out = model(input_ids=prompt, use_cache=True, logits_to_keep=1)
+        with FlopCounterMode(display=False) as decode_counter:
+            model(input_ids=prompt[:, :1], past_key_values=out.past_key_values, use_cache=True)
+    assert flops.forward_flops(arch, 2, 20, logits_positions=1)["total"] == prefill_counter.get_total_flops()
+    for attention in ("full", "causal"):
+        decode = flops.forward_flops(arch, 2, 1, past=20, attention=attention, decode=True)["total"]
+        assert decode == decode_counter.get_total_flops()
+
+
+if given is not None:
+    @st.composite
+    def random_bamba_config(draw):
+        """Bamba shapes: depth and attention layers, GQA, Mamba-2 heads / groups / state / kernel / chunk against the
+        sequence, biases; then batch and sequence length."""
+        layers, kv = draw(st.integers(1, 4)), draw(st.integers(1, 2))
+        heads = kv * draw(st.integers(1, 3))
+        hidden = heads * 4 * draw(st.integers(1, 3))
+        groups = draw(st.integers(1, 2))
+        mamba_heads = groups * draw(st.integers(1, 3))
+        while (2 * hidden) % mamba_heads:  # BambaConfig: mamba_n_heads divides mamba_expand x hidden
+            mamba_heads -= groups
+        config = _bamba_shrunk()
+        config.update(mamba_n_groups=groups, num_hidden_layers=layers, num_attention_heads=heads, num_key_value_heads=kv, hidden_size=hidden,
+                      mamba_n_heads=mamba_heads, mamba_d_head=2 * hidden // mamba_heads,
+                      mamba_d_state=draw(st.integers(1, 8)), mamba_d_conv=draw(st.integers(1, 4)),
+                      mamba_chunk_size=draw(st.integers(1, 12)), mamba_conv_bias=draw(st.booleans()),
+                      mamba_proj_bias=draw(st.booleans()), attention_bias=draw(st.booleans()),
+                      attn_layer_indices=draw(st.lists(st.integers(0, layers - 1), min_size=1, max_size=layers,
+                                                       unique=True)),
+                      intermediate_size=draw(st.integers(4, 40)), vocab_size=draw(st.integers(8, 300)))
+        return config, draw(st.integers(1, 2)), draw(st.integers(1, 20))
+
+    @settings(max_examples=8, deadline=None)
+    @given(random_bamba_config())
+    def test_random_bamba_shapes_equal_flop_counter(flops, tmp_path_factory, case):
+        config, batch, seq = case
+        arch = _arch_from(flops, tmp_path_factory.mktemp("cfg"), config)
+        torch_forward, _, torch_params = _count_with_pytorch(config, batch, seq, backward=False)
+        assert flops.forward_flops(arch, batch, seq)["total"] == torch_forward
+        assert flops.parameter_counts(arch)["total"] == torch_params
+
+
+@pytest.mark.parametrize("edit", [dict(mamba_d_state=1), dict(mamba_chunk_size=1), dict(mamba_d_conv=1)])
+def test_bamba_size_one_contractions_are_not_matmuls(flops, tmp_path, edit):
+    """torch.einsum runs a contraction over a dimension of size 1 as an elementwise product: with a state of 1 or
+    chunks of 1 token some of the scan's einsums are no bmm, and FlopCounterMode charges them nothing; so does
+    mamba2_flops (and a 1-tap conv is still a convolution)."""
+    config = dict(_bamba_shrunk(), **edit)
+    arch = _arch_from(flops, tmp_path, config)
+    torch_forward, _, _ = _count_with_pytorch(config, 2, 5, backward=False)
+    assert flops.forward_flops(arch, 2, 5)["total"] == torch_forward

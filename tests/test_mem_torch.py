@@ -774,3 +774,58 @@ def test_dsa_model_states_after_a_real_step(mem, name):
         r = mem.training_memory(mem_model, setup)["per_gpu"]
         assert (r["weights"], r["gradients"], r["master_weights"]) == (weights, grads, 0)
         assert r["optimizer_states"] == states, optimizer
+
+
+# --- issue 10, branch mamba: Bamba: K/V only in the attention layers; the Mamba-2 layers' conv and SSM state -------
+@pytest.mark.parametrize("length", [3, 40])
+@pytest.mark.parametrize("dtype_name", ["fp32", "bf16"])
+def test_bamba_cache_equals_transformers_after_a_prefill(mem, length, dtype_name):
+    """ibm-ai-platform/Bamba-9B's config.json (test_params_torch REAL_CONFIGS, cited there) shrunk to 6 layers
+    (layers 2 and 5 attend), a prefill of `length` tokens for 3 sequences: transformers' cache holds K and V of the
+    2 attention layers (kv_cache_bytes), and per Mamba-2 layer a conv state of (3, H P + 2 G N, kernel) in the model
+    dtype and an SSM state of (3, H, P, N) in fp32 (linear_state_bytes with conv_bytes = the dtype's)."""
+    torch, transformers = torch_and_transformers()
+    from test_params_torch import REAL_CONFIGS
+    cfg = dict(REAL_CONFIGS["bamba"], num_hidden_layers=6, attn_layer_indices=[2, 5], hidden_size=64,
+               num_attention_heads=4, num_key_value_heads=2, intermediate_size=96, mamba_n_heads=8, mamba_d_head=16,
+               mamba_n_groups=2, mamba_d_state=12, mamba_chunk_size=16, vocab_size=503)
+    dtype = {"fp32": torch.float32, "bf16": torch.bfloat16}[dtype_name]
+    model = build(transformers, cfg, attn="eager", dtype=dtype).eval()
+    with torch.no_grad():
+        cache = model(input_ids=torch.randint(0, 503, (3, length)), use_cache=True).past_key_values
+    kv = sum(t.numel() * t.element_size() for layer in cache.layers for t in (getattr(layer, "keys", None),
+             getattr(layer, "values", None)) if t is not None and t.numel())  # Mamba-2 layers have neither
+    conv = sum(t.numel() * t.element_size() for layer in cache.layers for t in getattr(layer, "conv_states", {}).values()
+               if t is not None)
+    recurrent = sum(t.numel() * t.element_size() for layer in cache.layers
+                    for t in getattr(layer, "recurrent_states", {}).values() if t is not None)
+    size = {"fp32": 4, "bf16": 2}[dtype_name]
+    described_model = described(mem, cfg)
+    assert kv == mem.kv_cache_bytes(described_model, 3, length, dtype_name, 1, "hf-dynamic")["total_bytes"] \
+        == 2 * 3 * length * 2 * 2 * 16 * size  # 2 layers x K, V of 2 heads x 16
+    state = mem.linear_state_bytes(described_model, 3, conv_bytes=size)
+    assert (state["conv_bytes"], state["recurrent_bytes"]) == (conv, recurrent)
+    # by hand: 4 Mamba-2 layers; conv channels 8 x 16 + 2 x 2 x 12 = 176 over kernel 4; 8 heads of a 16 x 12 fp32 state
+    assert (conv, recurrent) == (4 * 3 * 176 * 4 * size, 4 * 3 * 8 * 16 * 12 * 4)
+
+
+def test_bamba_9b_serving_memory_by_hand(mem):
+    """Bamba-9B from its config.json at 32k context, batch 1, bf16: weights 2 B x 9,780,235,392; K/V of its 3
+    attention layers (8 KV heads of 128); 29 Mamba-2 states of (8192 + 2 x 128) x 4 bf16 conv values and
+    128 x 64 x 128 fp32 values, on their own line; training memory refused in one line."""
+    import tempfile, os
+    from test_params_torch import REAL_CONFIGS
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "config.json")
+        with open(path, "w") as f:
+            json.dump(REAL_CONFIGS["bamba"], f)
+        status, out, err = call_main(mem, ["--config", path, "--infer", "--context", "32768", "--json"])
+        assert status == 0, err
+        per_gpu = json.loads(out)["per_gpu"]
+        assert per_gpu["weights"] == 2 * 9_780_235_392
+        assert per_gpu["kv_cache"] == 3 * 2 * 8 * 128 * 2 * 32768
+        assert per_gpu["linear_state"] == 29 * (8448 * 4 * 2 + 128 * 64 * 128 * 4)
+        status, out, err = call_main(mem, ["--config", path, "--infer", "--context", "32768"])
+        assert status == 0 and "29 Mamba-2 layers keep a fixed state" in out, err
+        status, out, err = call_main(mem, ["--config", path])
+        assert status == 2 and out == "" and err.count("\n") == 1 and "Mamba-2 layers (bamba)" in err

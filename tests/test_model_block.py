@@ -108,7 +108,7 @@ def test_generic_reads_an_unknown_type_as_a_dense_llama_and_says_so_first(block)
     assert block.count_model(model)["total"] == 100 * 64 + 2 * per_layer + 64 + 100 * 64
 
 
-@pytest.mark.parametrize("model_type", ["minimax_m2", "mimo_v2_flash", "gemma4", "bamba", "ernie4_5_moe",
+@pytest.mark.parametrize("model_type", ["minimax_m2", "mimo_v2_flash", "gemma4", "falcon_h1", "ernie4_5_moe",
                                         "jamba", "nemotron_h", "lfm2"])
 def test_this_years_types_are_refused_even_with_generic(block, model_type):
     with pytest.raises(block.InputError, match=f"model_type '{model_type}' is not modelled yet"):
@@ -347,7 +347,8 @@ _MINIMAL_SIZES["glm_moe_dsa"] = dict(hidden_size=64, num_hidden_layers=4, num_at
     "qwen3_moe", "gemma", "gemma2", "phi", "phi3", "olmo", "olmo2", "starcoder2", "deepseek_v2", "deepseek_v3",
     "granite", "gemma3_text", "gpt_oss", "qwen3_next", "kimi_k2", "glm4_moe", "olmo3", "seed_oss", "olmoe", "cohere",
     "cohere2", "nemotron", "smollm3", "granitemoe", "phimoe", "dbrx", "stablelm", "llama4_text", "llama4",
-    "qwen3_5", "qwen3_5_text", "qwen3_5_moe", "qwen3_5_moe_text", "gemma3", "deepseek_v32", "glm_moe_dsa"]))
+    "qwen3_5", "qwen3_5_text", "qwen3_5_moe", "qwen3_5_moe_text", "gemma3", "deepseek_v32", "glm_moe_dsa",
+    "bamba"]))
 def test_a_file_with_only_the_sizes_takes_the_class_defaults(block, model_type):
     from test_params_torch import torch_counts
     assert sorted(SUPPORTED) == sorted(block.SUPPORTED_MODEL_TYPES)
@@ -809,3 +810,39 @@ def test_qwen3_5_hostile_fields_are_one_input_error(block, model_type, fields):
         return
     counts = block.count_model(model)
     assert counts["total"] > 0 and len(model.mixer_types) in (0, 4) and model.linear_proj_split
+
+
+# --------------------------------------------------------------------------------------------------------------
+# issue 10, branch mamba -- bamba: hostile Mamba-2 fields are one InputError, never a traceback or a silent default
+# --------------------------------------------------------------------------------------------------------------
+_ANY_BAMBA_JSON = st.none() | st.booleans() | st.integers(-3, 10**12) | st.floats(allow_nan=True) \
+    | st.text(max_size=8) | st.just("auto") | st.lists(st.integers(-2, 6), max_size=6)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.dictionaries(st.sampled_from(["attn_layer_indices", "mamba_n_heads", "mamba_d_head", "mamba_expand",
+                                        "mamba_n_groups", "mamba_d_state", "mamba_d_conv", "mamba_chunk_size",
+                                        "mamba_conv_bias", "mamba_proj_bias", "num_key_value_heads"]),
+                       _ANY_BAMBA_JSON, max_size=4))
+def test_bamba_hostile_fields_are_one_input_error(block, fields):
+    config = dict(hidden_size=64, num_hidden_layers=4, num_attention_heads=4, intermediate_size=96, vocab_size=100,
+                  mamba_n_heads=8, model_type="bamba")
+    config.update(fields)
+    try:
+        model, _ = block.model_from_config(config)
+    except block.InputError as exc:
+        assert "\n" not in str(exc)
+        return
+    counts = block.count_model(model)
+    assert counts["total"] > 0 and len(model.mixer_types) in (0, 4)
+
+
+def test_bamba_layers_follow_attn_layer_indices(block):
+    # BambaConfig.layers_block_type: "full_attention" if i in attn_layer_indices else "linear_attention" (Mamba-2)
+    sizes = dict(hidden_size=64, num_hidden_layers=5, num_attention_heads=4, intermediate_size=96, vocab_size=100,
+                 num_key_value_heads=2, mamba_n_heads=8, model_type="bamba")
+    model, _ = block.model_from_config(dict(sizes, attn_layer_indices=[1, 4]))
+    assert [model.layer_is_linear(i) for i in range(5)] == [True, False, True, True, False]
+    assert model.ssm_kind == "mamba2" and (model.mamba_head_dim, model.mamba_d_state) == (16, 256)  # "auto", default
+    model, _ = block.model_from_config(dict(sizes, attn_layer_indices=list(range(5))))  # no Mamba layer: a Llama
+    assert model.mixer_types == () and model.ssm_kind == ""

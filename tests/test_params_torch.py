@@ -730,6 +730,24 @@ REAL_CONFIGS = {
                     "topk_group": 1, "topk_method": "noaux_tc", "transformers_version": "5.0.2.dev0",
                     "use_cache": True, "v_head_dim": 256, "vocab_size": 154880},
 }
+# issue 10, branch mamba.  ibm-ai-platform/Bamba-9B (model card: "Bamba 9B (9.78B)", 32 layers, hidden 4096, 32
+# heads, 8 KV heads, untied).  No copy of its config.json is in the search index, so this file is assembled, field by
+# field, from the two sources that make it: the architecture of fms-fsdp's "mamba_9.8b" variant
+# (foundation-model-stack/fms-fsdp fms_fsdp/utils/config_utils.py: d_model 4096, d_intermediate 14336, n_layer 32,
+# vocab_size 128256, Mamba2 layers, attn_layer_idx [9, 18, 27], attention head_dim 128 with 32 / 8 heads,
+# rotary_emb_dim 64, tie_embeddings false) and the converter that wrote the Hub's file
+# (foundation-model-stack/bamba evaluation/convert_mamba_ssm_checkpoint_file_to_huggingface_model_file.py: its
+# "unsettables" mamba_d_head 64, mamba_d_state 128, mamba_n_groups 1, rms_norm_eps 1e-5; mamba_n_heads = 2 x 4096 /
+# 64 = 128; attn_rotary_emb = rotary_emb_dim); every other field is BambaConfig's default.
+REAL_CONFIGS["bamba"] = {
+    "architectures": ["BambaForCausalLM"], "attention_bias": False, "attention_dropout": 0.0,
+    "attn_layer_indices": [9, 18, 27], "attn_rotary_emb": 64, "bos_token_id": 1, "eos_token_id": 2,
+    "hidden_act": "silu", "hidden_size": 4096, "initializer_range": 0.02, "intermediate_size": 14336,
+    "mamba_chunk_size": 256, "mamba_conv_bias": True, "mamba_d_conv": 4, "mamba_d_head": 64, "mamba_d_state": 128,
+    "mamba_expand": 2, "mamba_n_groups": 1, "mamba_n_heads": 128, "mamba_proj_bias": False,
+    "max_position_embeddings": 262144, "model_type": "bamba", "num_attention_heads": 32, "num_hidden_layers": 32,
+    "num_key_value_heads": 8, "num_logits_to_keep": 1, "pad_token_id": 0, "rms_norm_eps": 1e-05,
+    "tie_word_embeddings": False, "torch_dtype": "bfloat16", "use_cache": True, "vocab_size": 128256}
 
 
 # What AutoModelForCausalLM builds beside the language model from a wrapper it does not unwrap: gemma3 ->
@@ -954,6 +972,20 @@ def small_config(draw, family):
         cfg.update(num_local_experts=experts, num_experts_per_tok=draw(st.integers(1, experts)),
                    attention_bias=draw(st.booleans()), lm_head_bias=draw(st.booleans()),
                    sliding_window=draw(st.none() | st.integers(1, 16)))
+    if family == "bamba":  # issue 10, branch mamba: Mamba-2 widths, attention layer indices, biases
+        groups = draw(st.integers(1, 3))
+        mamba_heads = groups * draw(st.integers(1, 3))
+        expand = draw(st.integers(1, 2))
+        while (expand * hidden) % mamba_heads:  # BambaConfig: mamba_n_heads divides mamba_expand x hidden
+            mamba_heads -= 1
+        groups = draw(st.sampled_from([g for g in range(1, mamba_heads + 1) if mamba_heads % g == 0]))
+        cfg.update(mamba_n_heads=mamba_heads, mamba_expand=expand, mamba_n_groups=groups,
+                   mamba_d_state=draw(st.integers(1, 12)), mamba_d_conv=draw(st.integers(1, 4)),
+                   mamba_conv_bias=draw(st.booleans()), mamba_proj_bias=draw(st.booleans()),
+                   attention_bias=draw(st.booleans()), mlp_bias=draw(st.booleans()),
+                   attn_layer_indices=draw(st.lists(st.integers(0, layers - 1), max_size=layers, unique=True)))
+        if draw(st.booleans()):
+            cfg["mamba_d_head"] = expand * hidden // mamba_heads
     if family in ("llama4_text", "llama4"):
         return _llama4_small(draw, cfg, family, head_dim, layers)
     if family in ("qwen3_5", "qwen3_5_text", "qwen3_5_moe", "qwen3_5_moe_text"):
@@ -990,6 +1022,7 @@ def _dsa_small(draw, cfg, layers):
 def _qwen3_5_small(draw, cfg, family, head_dim, layers):
     """Qwen3_5TextConfig / Qwen3_5MoeTextConfig's switches: delta-net widths and kernel, the mixer pattern
     (full_attention_interval or layer_types), attention_bias; MoE: experts, top-k, expert and shared widths.  The
+FAMILIES += ["bamba"]  # issue 10, branch mamba
     wrappers (qwen3_5, qwen3_5_moe) nest it in text_config with their own tie_word_embeddings, which the language
     model does not take (only the text_config's ties the head)."""
     kh = draw(st.integers(1, 3))
@@ -1709,3 +1742,35 @@ def test_dsa_dense_layers_follow_mlp_layer_types_and_an_all_full_index_pattern_i
     assert [model.layer_is_moe(i) for i in range(78)] == [t == "sparse" for t in types]
     assert script_counts(dict(REAL_CONFIGS["glm_moe_dsa"], mlp_layer_types=types)) == \
         torch_counts(dict(REAL_CONFIGS["glm_moe_dsa"], mlp_layer_types=types))
+
+
+# --- issue 10, branch mamba: Bamba (Mamba-2 mixers beside Llama attention) ----------------------------------------
+def test_bamba_9b_is_its_published_size():
+    # The model card: "Bamba 9B (9.78B)", 32 layers, 3 of them attention (layers 9, 18, 27). By hand, h 4096, vocab
+    # 128256 untied (embedding and LM head):
+    h, vocab = 4096, 128256
+    # Mamba-2 mixer: inner d = 128 heads x 64 = 8192, conv channels c = d + 2 x 1 group x 128 = 8448; in_proj
+    # (d + c + 128 heads) x h, conv1d c x 4 and its bias c, dt_bias / A_log / D 128 each, gated norm d, out_proj h x d
+    d, c = 128 * 64, 128 * 64 + 2 * 128
+    mixer = (d + c + 128) * h + c * 4 + c + 3 * 128 + d + d * h
+    # attention: q, o 32 x 128 x h; k, v 8 x 128 x h; no biases.  Every layer: SwiGLU 3 x h x 14336, two RMSNorms
+    attention = 2 * 32 * 128 * h + 2 * 8 * 128 * h
+    mlp_and_norms = 3 * h * 14336 + 2 * h
+    by_hand = 2 * vocab * h + 29 * (mixer + mlp_and_norms) + 3 * (attention + mlp_and_norms) + h
+    total, active = script_counts(REAL_CONFIGS["bamba"])
+    assert total == by_hand == 9_780_235_392 and active is None
+    assert round(total / 1e7) == 978  # the card's 9.78B
+    model, _ = params.model_from_config(REAL_CONFIGS["bamba"])
+    assert [i for i in range(32) if not model.layer_is_linear(i)] == [9, 18, 27]
+    assert (model.mamba_width, model.mamba_conv_dim) == (d, c)
+
+
+@pytest.mark.parametrize("edit, field", [
+    (dict(mamba_d_head=60), "mamba_n_heads"), (dict(mamba_n_heads=96), "mamba_n_heads"),
+    (dict(mamba_n_groups=3), "mamba_n_heads"), (dict(attn_layer_indices=[9, 32]), "attn_layer_indices"),
+    (dict(mamba_d_head="wide"), "mamba_d_head"), (dict(mamba_d_state=0), "mamba_d_state")])
+def test_a_bamba_field_transformers_cannot_build_or_run_is_refused(edit, field):
+    # BambaConfig.validate_architecture: mamba_n_heads x mamba_d_head == mamba_expand x hidden_size; the torch scan
+    # repeats B and C to the heads (H / G each); an attention index past the last layer is a typo
+    with pytest.raises(params.InputError, match=field):
+        params.model_from_config(dict(REAL_CONFIGS["bamba"], **edit))
