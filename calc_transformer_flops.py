@@ -1063,6 +1063,15 @@ MODEL_PRESETS = {
     "llama-4-maverick": dict(_PRESET_LLAMA4, num_experts=128, dense_layers=tuple(range(0, 48, 2)),
                              **dict(_mb_hf("meta-llama/Llama-4-Maverick-17B-128E", "llama4_text"),
                                     gguf_arch="llama4")),
+    # issue 10, branch moefams -- MiniMax-M2 (its config.json: 62 layers, 48 heads / 8 KV heads of 128, every layer
+    # MoE with 256 experts of 1536 top-8, sigmoid router with its correction bias, q/k RMSNorm over the whole
+    # projection, untied head; the 3 MTP modules are not counted, as transformers does not build them)
+    "minimax-m2": dict(_PRESET_LLAMA, num_layers=62, hidden_size=3072, num_attention_heads=48, num_kv_heads=8,
+                       head_dim=128, ffn_hidden_size=1536, vocab_size=200064, qk_norm="full", num_experts=256, top_k=8,
+                       router_score_correction_bias=True,
+                       **dict(_mb_hf("MiniMaxAI/MiniMax-M2", "minimax_m2"), gguf_arch="minimax-m2",
+                              source="huggingface.co/MiniMaxAI/MiniMax-M2 config.json (main model; its 3 MTP modules "
+                                     "are not counted)")),
 }
 
 
@@ -1150,6 +1159,10 @@ SUPPORTED_MODEL_TYPES = {
     "llama4_text": "MoE layers (moe_layers or every interleave_moe_layer_step-th) of routed experts + one shared expert, "
                    "dense layers of intermediate_size_mlp, chunked attention (attention_chunk_size) on the RoPE "
                    "layers and full attention on the NoPE ones (no_rope_layers), a weightless q/k L2 norm",
+    # issue 10, branch moefams
+    "minimax_m2": "MiniMax-M2: every layer MoE (256 experts of intermediate_size, top-8 by default, no shared expert) "
+                  "behind a sigmoid router with a score-correction bias (a buffer), q/k RMSNorm over the whole "
+                  "projection, no biases, full attention on every layer; its MTP modules not built (a note)",
 }
 # Model types people run this year that are NOT modelled yet: what the reader would miss.  A config of one of these
 # is refused (even with --generic), never read as a Llama.
@@ -1161,7 +1174,6 @@ NOT_YET_MODELLED = {
     "qwen3_5_moe": "gated delta-net layers, gated attention output and experts",
     "deepseek_v32": "the DSA indexer beside MLA",
     "glm_moe_dsa": "the DSA indexer beside MLA",
-    "minimax_m2": "experts and their router",
     "mimo_v2_flash": "hybrid SWA/full layers with different head shapes and attention-sink biases",
     "ernie4_5_moe": "experts and their placement",
     "hunyuan_v1_moe": "experts and their shared MLP",
@@ -1318,6 +1330,9 @@ _MB_TIED_BY_DEFAULT |= {"smollm3"}  # SmolLM3Config: tie_word_embeddings=True
 # Llama4TextConfig (transformers 5.23): 8 KV heads and head_dim 128 when the file leaves them out
 _MB_CLASS_DEFAULTS.update({"llama4": {"num_key_value_heads": 8}, "llama4_text": {"num_key_value_heads": 8}})
 _MB_HEAD_DIM_DEFAULT.update({"llama4": 128, "llama4_text": 128})
+# issue 10, branch moefams: MiniMaxM2Config (transformers 5.23): 8 KV heads and head_dim 128 when absent
+_MB_CLASS_DEFAULTS.update({"minimax_m2": {"num_key_value_heads": 8}})
+_MB_HEAD_DIM_DEFAULT.update({"minimax_m2": 128})
 
 
 def _mb_read_gpt(r: _MBFields, mt: str) -> dict:
@@ -1396,7 +1411,7 @@ def _mb_read_llama_style(r: _MBFields, mt: str) -> dict:
         raise InputError(f"{r.where}: field 'num_key_value_heads' is null, which transformers' {mt} config does not "
                          "accept; give the number of KV heads")
     # these classes do not read attention_bias: their biases are fixed (Qwen2: q/k/v only) or come from elsewhere
-    if mt in ("mistral", "mixtral", "qwen2", "qwen2_moe", "phi", "phi3", "starcoder2"):
+    if mt in ("mistral", "mixtral", "qwen2", "qwen2_moe", "phi", "phi3", "starcoder2", "minimax_m2"):
         r.get("attention_bias")
     else:
         bias = r.flag("attention_bias", False)
@@ -1508,6 +1523,8 @@ def _mb_read_llama_style(r: _MBFields, mt: str) -> dict:
         _mb_read_stablelm(r, v)
     if mt in ("llama4", "llama4_text"):
         _mb_read_llama4(r, mt, v)
+    if mt == "minimax_m2":
+        _mb_read_minimax_m2(r, v)
     return v
 
 
@@ -1679,6 +1696,55 @@ def _mb_read_glm4_moe(r: _MBFields, v: dict) -> None:
              first_k_dense=r.int("first_k_dense_replace", default=1, minimum=0), expert_interval_phase=0,
              router_score_correction_bias=True)
     r.get("num_nextn_predict_layers", "num_mtp_layers")  # MTP modules: a note, counted only with --mtp-layers
+
+
+def _mb_read_minimax_m2(r: _MBFields, v: dict) -> None:
+    """MiniMax-M2 (transformers 5.23 configuration_minimax_m2.py / modeling_minimax_m2.py): the Mixtral block with
+    q/k/v/o never biased (MiniMaxM2Attention does not read attention_bias), q_norm / k_norm RMSNorms over the whole
+    projection (heads x head_dim and KV heads x head_dim, before the split into heads: the published
+    qk_norm_type "per_layer"), partial rotary (rotary_dim: no parameter); every layer MoE: a bias-free sigmoid router
+    (E, h), the e_score_correction_bias buffer (E) on the MoE block and E stacked SwiGLU experts of intermediate_size,
+    no shared expert.  MiniMaxM2Config: 8 KV heads, head_dim 128, 256 experts, top-8 when absent; its strict
+    dataclass rejects a null KV-head count or head_dim, and so does this reader.
+
+    The published file also carries MiniMax's own switches, which transformers does not read: accepted at the values
+    transformers builds (use_qk_norm and use_routing_bias true, qk_norm_type "per_layer", shared_intermediate_size 0,
+    attn_type_list all 1 = softmax attention, no sliding_window) and refused at any other; its multi-token-prediction
+    modules (use_mtp, num_mtp_modules, mtp_transformer_layers) are not built by transformers: a note, not counted."""
+    mt = "minimax_m2"
+    for key in ("num_key_value_heads", "head_dim"):
+        if key in r.raw and r.raw[key] is None:
+            raise InputError(f"{r.where}: field '{key}' is null, which transformers' {mt} config does not accept; "
+                             "give a number")
+    r.expect("attention_bias", False, mt)
+    r.expect("use_qk_norm", True, mt)
+    r.expect("qk_norm_type", "per_layer", mt)
+    r.expect("use_routing_bias", True, mt)
+    r.expect("shared_intermediate_size", 0, mt)
+    r.expect("sliding_window", None, mt)  # MiniMaxM2Model masks causally whatever the field says
+    # MiniMax-01's per-layer 0 (lightning attention) or 1 (softmax attention); MiniMax's own code indexes it by layer
+    _, kinds = r.get("attn_type_list")
+    if kinds is not None and (not isinstance(kinds, list) or len(kinds) < v["num_layers"]
+                              or any(k != 1 or isinstance(k, bool) for k in kinds)):
+        raise InputError(f"{r.where}: field 'attn_type_list' {kinds!r:.60} is not modelled for model_type '{mt}' "
+                         f"(only 1, softmax attention, for each of the {v['num_layers']} layers)")
+    r.flag("use_mtp", False)
+    r.int("num_mtp_modules", default=0, minimum=0)
+    r.int("mtp_transformer_layers", default=0, minimum=0)
+    r.number("rotary_dim")
+    v.update(qkv_bias=False, o_bias=False, qk_norm="full", gguf_arch="minimax-m2",
+             num_experts=r.int("num_local_experts", "num_experts", default=256),
+             top_k=r.int("num_experts_per_tok", default=8), router_score_correction_bias=True)
+
+
+def _mb_minimax_m2_mtp_note(raw: dict) -> list:
+    """MiniMax-M2's config announces MTP modules (use_mtp, num_mtp_modules of mtp_transformer_layers layers) that
+    transformers does not build: said, not counted (their layout is MiniMax's own, not DeepSeek-V3's)."""
+    modules = raw.get("num_mtp_modules")
+    if raw.get("use_mtp") is not True or not isinstance(modules, int) or isinstance(modules, bool) or modules < 1:
+        return []
+    return [f"num_mtp_modules = {modules} (use_mtp): MiniMax-M2's multi-token-prediction modules are not counted, as "
+            "transformers does not build them"]
 
 
 def _mb_read_seed_oss(r: _MBFields, v: dict) -> None:
@@ -2043,6 +2109,8 @@ def model_from_config(raw, where: str = "config.json", generic: bool = False) ->
     if family in ("deepseek_v3", "glm4_moe") and isinstance(mtp, int) and not isinstance(mtp, bool) and mtp > 0:
         notes.append(f"num_nextn_predict_layers = {mtp}: the multi-token-prediction module(s) are not counted, as "
                      f"transformers does not build them (calc_transformer_params.py --mtp-layers {mtp} counts them)")
+    if family == "minimax_m2":
+        notes += _mb_minimax_m2_mtp_note(raw)
     values.update(model_type=model_type, source=where,
                   name=raw.get("_name_or_path") if isinstance(raw.get("_name_or_path"), str) and
                   raw.get("_name_or_path") else (model_type or "config"))

@@ -885,7 +885,7 @@ def test_the_block_has_the_presets_this_script_had(mem):
            "llama-3.1-70b", "llama-3.1-405b", "llama-3.2-1b", "llama-3.2-3b", "mistral-7b", "mixtral-8x7b",
            "qwen2.5-7b", "qwen2.5-72b", "gemma-2-9b", "gemma-2-27b", "deepseek-v3"}
     issue_10 = {"gpt-oss-20b", "gpt-oss-120b", "qwen3-next-80b-a3b", "kimi-k2", "glm-4.5-air", "glm-4.6",
-                "olmo-3-7b", "llama-4-scout", "llama-4-maverick"}  # added with their families
+                "olmo-3-7b", "llama-4-scout", "llama-4-maverick", "minimax-m2"}  # added with their families
     assert own <= set(BLOCK_PRESETS) and len(set(BLOCK_PRESETS) - issue_10) == 40 and issue_10 <= set(BLOCK_PRESETS)
 
 

@@ -108,7 +108,7 @@ def test_generic_reads_an_unknown_type_as_a_dense_llama_and_says_so_first(block)
     assert block.count_model(model)["total"] == 100 * 64 + 2 * per_layer + 64 + 100 * 64
 
 
-@pytest.mark.parametrize("model_type", ["minimax_m2", "qwen3_5", "gemma3", "bamba", "deepseek_v32",
+@pytest.mark.parametrize("model_type", ["mimo_v2_flash", "qwen3_5", "gemma3", "bamba", "deepseek_v32",
                                         "jamba", "nemotron_h", "lfm2"])
 def test_this_years_types_are_refused_even_with_generic(block, model_type):
     with pytest.raises(block.InputError, match=f"model_type '{model_type}' is not modelled yet"):
@@ -190,6 +190,7 @@ PRESET_CONFIGS = {  # preset -> the published config.json the suite carries (tes
 PRESET_CONFIGS.update({"kimi-k2": "kimi_k2", "glm-4.5-air": "glm4_moe", "glm-4.6": "glm4_moe_355b",  # issue 10
                        "olmo-3-7b": "olmo3"})
 PRESET_CONFIGS.update({"llama-4-scout": "llama4_scout", "llama-4-maverick": "llama4_maverick"})  # issue 10
+PRESET_CONFIGS.update({"minimax-m2": "minimax_m2"})  # issue 10, branch moefams
 
 
 def _comparable(model):
@@ -318,7 +319,8 @@ _MINIMAL_SIZES["dbrx"] = dict(d_model=64, n_heads=4, n_layers=2, vocab_size=100,
     "gpt2", "gptj", "gpt_neox", "opt", "bloom", "falcon", "llama", "mistral", "mixtral", "qwen2", "qwen2_moe", "qwen3",
     "qwen3_moe", "gemma", "gemma2", "phi", "phi3", "olmo", "olmo2", "starcoder2", "deepseek_v2", "deepseek_v3",
     "granite", "gemma3_text", "gpt_oss", "qwen3_next", "kimi_k2", "glm4_moe", "olmo3", "seed_oss", "olmoe", "cohere",
-    "cohere2", "nemotron", "smollm3", "granitemoe", "phimoe", "dbrx", "stablelm", "llama4_text", "llama4"]))
+    "cohere2", "nemotron", "smollm3", "granitemoe", "phimoe", "dbrx", "stablelm", "llama4_text", "llama4",
+    "minimax_m2"]))
 def test_a_file_with_only_the_sizes_takes_the_class_defaults(block, model_type):
     from test_params_torch import torch_counts
     assert sorted(SUPPORTED) == sorted(block.SUPPORTED_MODEL_TYPES)

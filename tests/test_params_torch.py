@@ -609,6 +609,24 @@ REAL_CONFIGS = {
                                           "vision_output_dim": 4096}},
 }
 
+# issue 10, branch moefams.
+# MiniMaxAI/MiniMax-M2's config.json: every field of the file as a stored public guide prints it (a W8A8
+# quantization walkthrough for MiniMax-M2.5, the same network, printing the BF16 file with its quantization_config
+# removed: the search library's code corpus, id 62530921554; 196608 positions, transformers_version 4.46.1).
+# checked: every architecture field equal to transformers 5.23's MiniMaxM2Config defaults, which are MiniMax-M2's
+# (vocab 200064, hidden 3072, experts of 1536, 62 layers, 48 / 8 heads of 128, 256 experts top-8, 196608
+# positions) and to a serving engine's test fixture of the official file (id 54675701775: the same sizes and
+# switches, max_position_embeddings 204800 as MiniMax-M2.1/2.5 publish it)
+REAL_CONFIGS["minimax_m2"] = {
+    "architectures": ["MiniMaxM2ForCausalLM"], "attn_type_list": [1] * 62, "head_dim": 128, "hidden_act": "silu",
+    "hidden_size": 3072, "intermediate_size": 1536, "max_position_embeddings": 196608, "model_type": "minimax_m2",
+    "mtp_transformer_layers": 1, "num_attention_heads": 48, "num_experts_per_tok": 8, "num_hidden_layers": 62,
+    "num_key_value_heads": 8, "num_local_experts": 256, "num_mtp_modules": 3, "qk_norm_type": "per_layer",
+    "rms_norm_eps": 1e-06, "rope_theta": 5000000, "rotary_dim": 64, "scoring_func": "sigmoid",
+    "shared_intermediate_size": 0, "tie_word_embeddings": False, "transformers_version": "4.46.1",
+    "use_cache": True, "use_mtp": True, "use_qk_norm": True, "use_routing_bias": True, "vocab_size": 200064,
+    "torch_dtype": "bfloat16"}
+
 
 def torch_counts(config: dict) -> tuple:
     """(total, active or None) counted by PyTorch on the transformers model built from `config` on meta."""
@@ -811,6 +829,13 @@ def small_config(draw, family):
         cfg.update(num_local_experts=experts, num_experts_per_tok=draw(st.integers(1, experts)),
                    attention_bias=draw(st.booleans()), lm_head_bias=draw(st.booleans()),
                    sliding_window=draw(st.none() | st.integers(1, 16)))
+    if family == "minimax_m2":  # every layer MoE; head_dim decoupled; the published switches at their only values
+        experts = draw(st.integers(1, 5))
+        cfg.update(num_local_experts=experts, num_experts_per_tok=draw(st.integers(1, experts)), head_dim=head_dim,
+                   hidden_size=heads * draw(st.sampled_from([4, 8, 12])), rotary_dim=head_dim // 2,
+                   use_qk_norm=True, qk_norm_type="per_layer", use_routing_bias=True, shared_intermediate_size=0,
+                   scoring_func="sigmoid", attn_type_list=[1] * layers, use_mtp=draw(st.booleans()),
+                   num_mtp_modules=draw(st.integers(0, 3)), mtp_transformer_layers=1)
     if family in ("llama4_text", "llama4"):
         return _llama4_small(draw, cfg, family, head_dim, layers)
     return cfg
@@ -847,6 +872,7 @@ FAMILIES = ["gpt2", "gptj", "bloom", "gpt_neox", "opt", "falcon", "llama", "mist
 FAMILIES += ["kimi_k2", "glm4_moe", "olmo3", "seed_oss", "olmoe", "cohere", "cohere2", "nemotron"]  # issue 10
 FAMILIES += ["smollm3", "granitemoe", "phimoe", "dbrx", "stablelm"]  # issue 10, branch families2
 FAMILIES += ["llama4_text", "llama4"]  # issue 10, Llama 4
+FAMILIES += ["minimax_m2"]  # issue 10, branch moefams
 
 # Each example builds a model: a few per family keep the file fast (scaled from the conftest profile).
 FEW = max(3, settings.default.max_examples // 10)
@@ -1200,3 +1226,35 @@ def test_llama4_without_its_text_config_is_refused():
     flat = dict(REAL_CONFIGS["llama4_scout"]["text_config"], model_type="llama4")
     with pytest.raises(params.InputError, match="without a text_config"):
         params.model_from_config(flat)
+
+
+# --------------------------------------------------------------------------------------------------------------
+# issue 10, branch moefams
+# --------------------------------------------------------------------------------------------------------------
+def test_minimax_m2_is_its_published_size():
+    # MiniMax-M2 (transformers' model_doc/minimax_m2.md and the model card): "230 billion total parameters with 10
+    # billion active parameters". By hand, per layer: q 3072 -> 48 x 128 and o back, k, v 3072 -> 8 x 128, no biases;
+    # q_norm over 6144 and k_norm over 1024 (the whole projections); two RMSNorms; 256 experts of 3 x 3072 x 1536 and
+    # a 256 x 3072 router (its 256-value correction bias is a buffer); untied 200064 x 3072 embedding and head, a
+    # final norm.  Active: 8 of the 256 experts.
+    attention = 2 * 3072 * 6144 + 2 * 3072 * 1024 + 6144 + 1024 + 2 * 3072
+    expert = 3 * 3072 * 1536
+    total = 2 * 200064 * 3072 + 3072 + 62 * (attention + 256 * expert + 256 * 3072)
+    active = total - 62 * 248 * expert
+    assert script_counts(REAL_CONFIGS["minimax_m2"]) == (total, active) == (228_689_748_992, 11_030_537_216)
+    # the card's 230B total; its 10B active is without the 1.23B embedding and head (9.80B)
+    assert round(total / 1e10) == 23 and round((active - 2 * 200064 * 3072) / 1e9) == 10
+    model, notes = params.model_from_config(json.loads(json.dumps(REAL_CONFIGS["minimax_m2"])))
+    assert (model.qk_norm, model.moe_layer_count(), model.router_score_correction_bias) == ("full", 62, True)
+    assert [n for n in notes if "multi-token-prediction" in n] == [
+        "num_mtp_modules = 3 (use_mtp): MiniMax-M2's multi-token-prediction modules are not counted, as transformers "
+        "does not build them"]
+
+
+@pytest.mark.parametrize("field, value", [
+    ("attention_bias", True), ("use_qk_norm", False), ("qk_norm_type", "per_head"), ("use_routing_bias", False),
+    ("shared_intermediate_size", 1536), ("sliding_window", 4096), ("attn_type_list", [0] + [1] * 61),
+    ("attn_type_list", [1] * 61), ("head_dim", None), ("num_key_value_heads", None), ("num_mtp_modules", -1)])
+def test_a_minimax_m2_field_transformers_does_not_build_is_refused(field, value):
+    with pytest.raises(params.InputError, match=f"'{field}'"):
+        params.model_from_config(dict(REAL_CONFIGS["minimax_m2"], **{field: value}))

@@ -947,7 +947,7 @@ def test_expert_interval_flag_places_moe_layers_as_the_cookbook(quant):
 
 # Model types of this year's most used open models that the block does not model yet (issue 9 names them): each
 # would read as a dense Llama with a wrong total; refused, --generic or not.
-NOT_YET_MODELLED_TYPES = ["deepseek_v32", "glm_moe_dsa", "minimax_m2",
+NOT_YET_MODELLED_TYPES = ["deepseek_v32", "glm_moe_dsa",
                           "mimo_v2_flash", "gemma3", "gemma4",
                           "qwen3_5", "qwen3_5_moe", "jamba", "nemotron_h", "lfm2"]
 
@@ -1240,11 +1240,14 @@ def test_every_real_config_matches_pytorch(quant, name, tmp_path):
     # DeepSeek-V3's and GLM-4.5's configs announce an MTP module transformers does not build (nor count): said, not
     # counted (Kimi-K2's says 0)
     mtp_note = [n for n in notes if n.startswith("num_nextn_predict_layers")]
+    # MiniMax-M2's announces its own MTP modules (num_mtp_modules), not built by transformers either
+    mtp_note += [n for n in notes if n.startswith("num_mtp_modules")]
     # a wrapper (Llama 4): its text_config is the language model AutoModelForCausalLM builds, and a note says so
     wrapper_note = [n for n in notes if n.startswith("nested text_config read")]
     assert len(wrapper_note) == ("text_config" in raw)
     notes = [n for n in notes if n not in wrapper_note]
-    assert notes == mtp_note and len(mtp_note) == (name in ("deepseek_v3", "glm4_moe", "glm4_moe_355b")), notes
+    assert notes == mtp_note and len(mtp_note) == (name in ("deepseek_v3", "glm4_moe", "glm4_moe_355b",
+                                                            "minimax_m2")), notes
     hf_config = transformers.AutoConfig.for_model(raw.pop("model_type"), **raw)
     with torch.device("meta"):
         net = transformers.AutoModelForCausalLM.from_config(hf_config)
