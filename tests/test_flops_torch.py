@@ -323,6 +323,20 @@ SHRUNK["minimax-m2"] = dict(_minimax_m2(), num_hidden_layers=2, attn_type_list=[
                             num_local_experts=6, num_experts_per_tok=2, vocab_size=503)
 
 
+
+def _dots1() -> dict:
+    """rednote-hilab/dots.llm1.inst's config.json as tests/test_params_torch.py carries it (cited there)."""
+    from test_params_torch import REAL_CONFIGS
+    return dict(REAL_CONFIGS["dots1"])
+
+
+# dots.llm1: a dense first layer, then routed experts (128 top-6 -> 6 top-2) with 2 shared experts, biased q/k/v/o
+# switched on, q/k norms over head_dim, window 8 on layer 2 (max_window_layers 2)
+SHRUNK["dots1"] = dict(_dots1(), num_hidden_layers=3, hidden_size=64, num_attention_heads=4, num_key_value_heads=2,
+                       intermediate_size=96, moe_intermediate_size=24, n_routed_experts=6, num_experts_per_tok=2, vocab_size=503,
+                       attention_bias=True, sliding_window=8, max_window_layers=2)
+
+
 def _arch_from(flops, tmp_path, config):
     """The Model --config gives: the file read by the shared model block the script carries."""
     path = tmp_path / "config.json"

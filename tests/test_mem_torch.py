@@ -212,6 +212,11 @@ MOEFAMS_CONFIGS = {
     "minimax-m2": shrunk("minimax_m2", intermediate_size=64, num_attention_heads=4, num_key_value_heads=2,
                          head_dim=32, rotary_dim=16, num_local_experts=4, num_experts_per_tok=2,
                          attn_type_list=[1, 1], **SMALL),
+    # dots.llm1: a dense first layer, 128 experts top-6 -> 4 top-2 and its 2 shared experts, biases on, window 16 on
+    # layer 1 (max_window_layers 1)
+    "dots.llm1": shrunk("dots1", intermediate_size=256, moe_intermediate_size=32, n_routed_experts=4,
+                        num_experts_per_tok=2, num_attention_heads=4, num_key_value_heads=2, attention_bias=True,
+                        sliding_window=16, max_window_layers=1, **SMALL),
 }
 STATE_CONFIGS.update(MOEFAMS_CONFIGS)
 

@@ -311,6 +311,9 @@ _MINIMAL_SIZES["glm4_moe"] = dict(hidden_size=512, num_hidden_layers=2, num_atte
 # reads attn_config.rope_theta, which DbrxAttentionConfig does not define: a file without it cannot be built
 _MINIMAL_SIZES["smollm3"] = dict(hidden_size=512, num_hidden_layers=2, num_attention_heads=32, intermediate_size=96,
                                  vocab_size=100, pad_token_id=0)  # SmolLM3Config's pad id 128004: outside the table
+# Dots1Config leaves the expert counts None, which its modules cannot build: the sizes include them
+_MINIMAL_SIZES["dots1"] = dict(hidden_size=512, num_hidden_layers=2, num_attention_heads=32, intermediate_size=96,
+                               vocab_size=100, n_routed_experts=4, num_experts_per_tok=2, n_shared_experts=1)
 _MINIMAL_SIZES["dbrx"] = dict(d_model=64, n_heads=4, n_layers=2, vocab_size=100, attn_config={"rope_theta": 10000.0})
 
 
@@ -320,7 +323,7 @@ _MINIMAL_SIZES["dbrx"] = dict(d_model=64, n_heads=4, n_layers=2, vocab_size=100,
     "qwen3_moe", "gemma", "gemma2", "phi", "phi3", "olmo", "olmo2", "starcoder2", "deepseek_v2", "deepseek_v3",
     "granite", "gemma3_text", "gpt_oss", "qwen3_next", "kimi_k2", "glm4_moe", "olmo3", "seed_oss", "olmoe", "cohere",
     "cohere2", "nemotron", "smollm3", "granitemoe", "phimoe", "dbrx", "stablelm", "llama4_text", "llama4",
-    "minimax_m2"]))
+    "minimax_m2", "dots1"]))
 def test_a_file_with_only_the_sizes_takes_the_class_defaults(block, model_type):
     from test_params_torch import torch_counts
     assert sorted(SUPPORTED) == sorted(block.SUPPORTED_MODEL_TYPES)

@@ -627,6 +627,17 @@ REAL_CONFIGS["minimax_m2"] = {
     "use_cache": True, "use_mtp": True, "use_qk_norm": True, "use_routing_bias": True, "vocab_size": 200064,
     "torch_dtype": "bfloat16"}
 
+# rednote-hilab/dots.llm1.inst: the architecture fields of its config.json as a stored public test fixture carries
+# them ("a trimmed dots.llm1.inst-mixed-4-6bit config carrying the fields the loader reads", the search library's
+# code corpus, id 55020445748; its MLX "quantization" block and token ids left out); everything else is
+# Dots1Config's default (head_dim hidden / heads, window 4096 on layers >= max_window_layers 62: none of the 62)
+REAL_CONFIGS["dots1"] = {
+    "model_type": "dots1", "hidden_size": 4096, "num_hidden_layers": 62, "intermediate_size": 10944,
+    "num_attention_heads": 32, "num_key_value_heads": 32, "rms_norm_eps": 1e-05, "vocab_size": 152064,
+    "first_k_dense_replace": 1, "moe_intermediate_size": 1408, "n_routed_experts": 128, "n_shared_experts": 2,
+    "num_experts_per_tok": 6, "norm_topk_prob": True, "routed_scaling_factor": 2.5, "max_position_embeddings": 32768,
+    "rope_theta": 10000000, "scoring_func": "sigmoid", "attention_bias": False, "tie_word_embeddings": False}
+
 
 def torch_counts(config: dict) -> tuple:
     """(total, active or None) counted by PyTorch on the transformers model built from `config` on meta."""
@@ -836,6 +847,13 @@ def small_config(draw, family):
                    use_qk_norm=True, qk_norm_type="per_layer", use_routing_bias=True, shared_intermediate_size=0,
                    scoring_func="sigmoid", attn_type_list=[1] * layers, use_mtp=draw(st.booleans()),
                    num_mtp_modules=draw(st.integers(0, 3)), mtp_transformer_layers=1)
+    if family == "dots1":  # dense first layers, routed + shared experts, biases, windows from max_window_layers
+        experts = draw(st.integers(1, 5))
+        cfg.update(n_routed_experts=experts, num_experts_per_tok=draw(st.integers(1, experts)),
+                   moe_intermediate_size=draw(st.integers(1, 40)), n_shared_experts=draw(st.integers(1, 2)),
+                   first_k_dense_replace=draw(st.integers(0, layers)), attention_bias=draw(st.booleans()),
+                   sliding_window=draw(st.none() | st.integers(1, 16)),
+                   max_window_layers=draw(st.integers(0, layers)), n_group=1, topk_group=1)
     if family in ("llama4_text", "llama4"):
         return _llama4_small(draw, cfg, family, head_dim, layers)
     return cfg
@@ -872,7 +890,7 @@ FAMILIES = ["gpt2", "gptj", "bloom", "gpt_neox", "opt", "falcon", "llama", "mist
 FAMILIES += ["kimi_k2", "glm4_moe", "olmo3", "seed_oss", "olmoe", "cohere", "cohere2", "nemotron"]  # issue 10
 FAMILIES += ["smollm3", "granitemoe", "phimoe", "dbrx", "stablelm"]  # issue 10, branch families2
 FAMILIES += ["llama4_text", "llama4"]  # issue 10, Llama 4
-FAMILIES += ["minimax_m2"]  # issue 10, branch moefams
+FAMILIES += ["minimax_m2", "dots1"]  # issue 10, branch moefams
 
 # Each example builds a model: a few per family keep the file fast (scaled from the conftest profile).
 FEW = max(3, settings.default.max_examples // 10)
@@ -1258,3 +1276,30 @@ def test_minimax_m2_is_its_published_size():
 def test_a_minimax_m2_field_transformers_does_not_build_is_refused(field, value):
     with pytest.raises(params.InputError, match=f"'{field}'"):
         params.model_from_config(dict(REAL_CONFIGS["minimax_m2"], **{field: value}))
+
+
+def test_dots_llm1_is_its_published_size():
+    # rednote-hilab/dots.llm1 card: "activates 14B parameters out of a total of 142B parameters". By hand, per layer:
+    # q, k, v, o 4096 x 4096 (32 heads and 32 KV heads of 128), q/k norms of 128, two RMSNorms; layer 0 a SwiGLU of
+    # 3 x 4096 x 10944; layers 1-61 128 experts of 3 x 4096 x 1408, the shared SwiGLU of 2 x 1408 and a 128 x 4096
+    # router (its correction bias a buffer); untied 152064 x 4096 embedding and head, a final norm.  Active: 6 of 128.
+    attention = 4 * 4096 * 4096 + 2 * 128 + 2 * 4096
+    expert = 3 * 4096 * 1408
+    total = 2 * 152064 * 4096 + 4096 + 62 * attention + 3 * 4096 * 10944 + \
+        61 * (128 * expert + 3 * 4096 * 2816 + 128 * 4096)
+    active = total - 61 * 122 * expert
+    assert script_counts(REAL_CONFIGS["dots1"]) == (total, active) == (142_774_373_888, 14_016_581_120)
+    assert (round(total / 1e9), round(active / 1e9)) == (143, 14)  # the card's 142B is the total rounded down
+    model, _ = params.model_from_config(json.loads(json.dumps(REAL_CONFIGS["dots1"])))
+    assert (model.moe_layer_count(), model.shared_width, model.sliding_window) == (61, 2816, 0)
+    # max_window_layers below the depth: Dots1Config slides layers i >= it whenever sliding_window is not null
+    windowed, _ = params.model_from_config(dict(REAL_CONFIGS["dots1"], max_window_layers=60))
+    assert windowed.sliding_window == 4096 and [windowed.layer_attention(i) for i in (59, 60, 61)] == \
+        ["full", "sliding", "sliding"]
+
+
+@pytest.mark.parametrize("field, value", [("n_shared_experts", 0), ("n_routed_experts", None),
+                                          ("num_experts_per_tok", None), ("moe_layer_freq", 2)])
+def test_a_dots1_field_transformers_cannot_build_is_refused(field, value):
+    with pytest.raises(params.InputError, match=f"'{field}'"):
+        params.model_from_config(dict(REAL_CONFIGS["dots1"], **{field: value}))

@@ -1004,6 +1004,9 @@ SUPPORTED_MODEL_TYPES = {
     "minimax_m2": "MiniMax-M2: every layer MoE (256 experts of intermediate_size, top-8 by default, no shared expert) "
                   "behind a sigmoid router with a score-correction bias (a buffer), q/k RMSNorm over the whole "
                   "projection, no biases, full attention on every layer; its MTP modules not built (a note)",
+    "dots1": "dots.llm1: GQA with q/k RMSNorm over head_dim, q/k/v/o biased by attention_bias, dense first layers, "
+             "routed experts + shared experts (n_shared_experts x moe_intermediate_size wide) behind a sigmoid router "
+             "with a score-correction bias (a buffer), sliding layers from max_window_layers or layer_types",
 }
 # Model types people run this year that are NOT modelled yet: what the reader would miss.  A config of one of these
 # is refused (even with --generic), never read as a Llama.
@@ -1018,7 +1021,6 @@ NOT_YET_MODELLED = {
     "mimo_v2_flash": "hybrid SWA/full layers with different head shapes and attention-sink biases",
     "ernie4_5_moe": "experts and their placement",
     "hunyuan_v1_moe": "experts and their shared MLP",
-    "dots1": "experts with a shared expert and dense first layers",
     "exaone4": "hybrid attention with q/k norms",
     "jamba": "Mamba layers and experts",
     "nemotron_h": "Mamba-2 layers",
@@ -1174,6 +1176,9 @@ _MB_HEAD_DIM_DEFAULT.update({"llama4": 128, "llama4_text": 128})
 # issue 10, branch moefams: MiniMaxM2Config (transformers 5.23): 8 KV heads and head_dim 128 when absent
 _MB_CLASS_DEFAULTS.update({"minimax_m2": {"num_key_value_heads": 8}})
 _MB_HEAD_DIM_DEFAULT.update({"minimax_m2": 128})
+# Dots1Config (transformers 5.23): 32 KV heads when absent (as many as query heads when null), window 4096 on the
+# layers i >= max_window_layers (62 by default)
+_MB_CLASS_DEFAULTS.update({"dots1": {"num_key_value_heads": 32, "sliding_window": 4096}})
 
 
 def _mb_read_gpt(r: _MBFields, mt: str) -> dict:
@@ -1247,7 +1252,8 @@ def _mb_read_llama_style(r: _MBFields, mt: str) -> dict:
              if r.absent("num_key_value_heads") else r.int("num_key_value_heads", default=heads),
              head_dim=r.int("head_dim", default=_MB_HEAD_DIM_DEFAULT.get(mt, 0)),  # 0 would build 0-wide heads
              ffn_hidden_size=r.int("intermediate_size"), gguf_arch=mt)
-    if mt in _MB_CLASS_DEFAULTS and "num_key_value_heads" in _MB_CLASS_DEFAULTS[mt] and mt not in ("qwen2", "qwen3") \
+    if mt in _MB_CLASS_DEFAULTS and "num_key_value_heads" in _MB_CLASS_DEFAULTS[mt] and \
+            mt not in ("qwen2", "qwen3", "dots1") \
             and "num_key_value_heads" in r.raw and r.raw["num_key_value_heads"] is None:
         raise InputError(f"{r.where}: field 'num_key_value_heads' is null, which transformers' {mt} config does not "
                          "accept; give the number of KV heads")
@@ -1366,6 +1372,8 @@ def _mb_read_llama_style(r: _MBFields, mt: str) -> dict:
         _mb_read_llama4(r, mt, v)
     if mt == "minimax_m2":
         _mb_read_minimax_m2(r, v)
+    if mt == "dots1":
+        _mb_read_dots1(r, v)
     return v
 
 
@@ -1576,6 +1584,23 @@ def _mb_read_minimax_m2(r: _MBFields, v: dict) -> None:
     v.update(qkv_bias=False, o_bias=False, qk_norm="full", gguf_arch="minimax-m2",
              num_experts=r.int("num_local_experts", "num_experts", default=256),
              top_k=r.int("num_experts_per_tok", default=8), router_score_correction_bias=True)
+
+
+def _mb_read_dots1(r: _MBFields, v: dict) -> None:
+    """dots.llm1 (transformers 5.23 configuration_dots1.py / modeling_dots1.py): the Qwen3 attention (q/k/v/o biased
+    by attention_bias, q_norm / k_norm RMSNorm over head_dim; head_dim from the file, else hidden / heads) and
+    DeepSeek-V3's MoE: layers i >= first_k_dense_replace hold a sigmoid router (Dots1TopkRouter: an (E, h) weight and
+    the e_score_correction_bias buffer), E stacked SwiGLU experts of moe_intermediate_size and one shared SwiGLU of
+    moe_intermediate_size x n_shared_experts; the others a SwiGLU of intermediate_size.  Dots1Config leaves
+    n_routed_experts, num_experts_per_tok and n_shared_experts None when absent, which its modules cannot build:
+    each is required here (0 shared experts would build a zero-width shared MLP: refused, as for GLM-4.5).
+    moe_layer_freq, which the class does not read, is accepted only at 1 (every layer past the dense ones)."""
+    v.update(qk_norm="head", gguf_arch="dots1",
+             num_experts=r.int("n_routed_experts", "num_local_experts"), top_k=r.int("num_experts_per_tok"),
+             moe_ffn_hidden_size=r.int("moe_intermediate_size", default=1408),
+             num_shared_experts=r.int("n_shared_experts"),
+             first_k_dense=r.int("first_k_dense_replace", default=0, minimum=0), expert_interval=_mb_moe_layer_freq(r),
+             expert_interval_phase=0, router_score_correction_bias=True)
 
 
 def _mb_minimax_m2_mtp_note(raw: dict) -> list:
@@ -1825,7 +1850,7 @@ def _mb_read_windows(r: _MBFields, mt: str, v: dict) -> None:
     if qwen and not r.flag("use_sliding_window", False):
         window = 0
     types = r.get("layer_types")[1]
-    limit = r.int("max_window_layers", default=28 if qwen else 0, minimum=0)
+    limit = r.int("max_window_layers", default=28 if qwen else 62 if mt == "dots1" else 0, minimum=0)
     if mt in ("gemma2", "gemma3_text", "qwen2", "qwen2_moe", "qwen3") or types is not None:
         r.get("sliding_window_pattern")
     if types is not None:
@@ -1845,7 +1870,7 @@ def _mb_read_windows(r: _MBFields, mt: str, v: dict) -> None:
         layer_types = tuple("sliding" if (i + 1) % pattern else "full" for i in range(v["num_layers"]))
     elif window and mt in ("gemma2", "gpt_oss"):  # Gemma2Config, GptOssConfig: even layers slide
         layer_types = tuple("sliding" if i % 2 == 0 else "full" for i in range(v["num_layers"]))
-    elif window and mt in ("qwen2", "qwen3"):  # configuration_qwen2/3.py: layers i >= max_window_layers slide
+    elif window and mt in ("qwen2", "qwen3", "dots1"):  # configuration_qwen2/3.py, dots1: i >= max_window_layers
         layer_types = tuple("sliding" if i >= limit else "full" for i in range(v["num_layers"]))
     elif window and mt == "qwen2_moe":  # configuration_qwen2_moe.py: even layers below max_window_layers slide
         layer_types = tuple("sliding" if i % 2 == 0 and i < limit else "full" for i in range(v["num_layers"]))
