@@ -1177,6 +1177,9 @@ SUPPORTED_MODEL_TYPES = {
     "dots1": "dots.llm1: GQA with q/k RMSNorm over head_dim, q/k/v/o biased by attention_bias, dense first layers, "
              "routed experts + shared experts (n_shared_experts x moe_intermediate_size wide) behind a sigmoid router "
              "with a score-correction bias (a buffer), sliding layers from max_window_layers or layer_types",
+    "exaone4": "EXAONE 4.0: post-norms only (after attention and after the MLP, as OLMo-2), q/k RMSNorm over head_dim, "
+               "no biases, 3 sliding : 1 full layers (sliding_window_pattern or layer_types; NoPE on the full "
+               "layers: no count changes)",
 }
 # Model types people run this year that are NOT modelled yet: what the reader would miss.  A config of one of these
 # is refused (even with --generic), never read as a Llama.
@@ -1191,7 +1194,6 @@ NOT_YET_MODELLED = {
     "mimo_v2_flash": "hybrid SWA/full layers with different head shapes and attention-sink biases",
     "ernie4_5_moe": "experts and their placement",
     "hunyuan_v1_moe": "experts and their shared MLP",
-    "exaone4": "hybrid attention with q/k norms",
     "jamba": "Mamba layers and experts",
     "nemotron_h": "Mamba-2 layers",
     "falcon_h1": "parallel Mamba-2 and attention",
@@ -1349,6 +1351,8 @@ _MB_HEAD_DIM_DEFAULT.update({"minimax_m2": 128})
 # Dots1Config (transformers 5.23): 32 KV heads when absent (as many as query heads when null), window 4096 on the
 # layers i >= max_window_layers (62 by default)
 _MB_CLASS_DEFAULTS.update({"dots1": {"num_key_value_heads": 32, "sliding_window": 4096}})
+# Exaone4Config: 32 KV heads (a null is rejected by its strict dataclass), window 4096 on all but every 4th layer
+_MB_CLASS_DEFAULTS.update({"exaone4": {"num_key_value_heads": 32, "sliding_window": 4096}})
 
 
 def _mb_read_gpt(r: _MBFields, mt: str) -> dict:
@@ -1544,6 +1548,8 @@ def _mb_read_llama_style(r: _MBFields, mt: str) -> dict:
         _mb_read_minimax_m2(r, v)
     if mt == "dots1":
         _mb_read_dots1(r, v)
+    if mt == "exaone4":  # modeling_exaone4.py: Exaone4DecoderLayer normalises each sub-layer's output only
+        v.update(qk_norm="head", norm_placement="post", gguf_arch="exaone4")
     return v
 
 
@@ -2010,6 +2016,8 @@ def _mb_read_windows(r: _MBFields, mt: str, v: dict) -> None:
                          f"{v['num_layers']} is beyond {MODEL_MAX_LAYERS:,}")
     if mt == "smollm3":
         return _mb_read_smollm3_windows(r, v)
+    if mt == "exaone4":
+        _mb_check_exaone4_windows(r, v)
     window = _MB_CLASS_DEFAULTS.get(mt, {}).get("sliding_window", 0) if r.absent("sliding_window") else \
         r.int("sliding_window", default=0, minimum=0)
     if "sliding_window_size" in r.raw:  # Gemma-2's files repeat the window under this name, which no class reads
@@ -2035,8 +2043,10 @@ def _mb_read_windows(r: _MBFields, mt: str, v: dict) -> None:
     elif window and mt == "gemma3_text":  # Gemma3TextConfig: every layer but each sliding_window_pattern-th slides
         pattern = r.int("sliding_window_pattern", default=6)
         layer_types = tuple("sliding" if (i + 1) % pattern else "full" for i in range(v["num_layers"]))
-    elif window and mt in ("olmo3", "cohere2"):  # Olmo3Config: every 4th layer full; Cohere2Config: each pattern-th
-        pattern = r.int("sliding_window_pattern", default=4) if mt == "cohere2" else 4
+    elif window and mt in ("olmo3", "cohere2", "exaone4"):  # Olmo3Config: every 4th layer full; Cohere2Config,
+        # Exaone4Config: every sliding_window_pattern-th (a string such as "LLLG" there builds nothing without
+        # layer_types: transformers' (i + 1) % pattern fails, and the reader refuses it)
+        pattern = r.int("sliding_window_pattern", default=4) if mt in ("cohere2", "exaone4") else 4
         layer_types = tuple("sliding" if (i + 1) % pattern else "full" for i in range(v["num_layers"]))
     elif window and mt in ("gemma2", "gpt_oss"):  # Gemma2Config, GptOssConfig: even layers slide
         layer_types = tuple("sliding" if i % 2 == 0 else "full" for i in range(v["num_layers"]))
@@ -2051,6 +2061,29 @@ def _mb_read_windows(r: _MBFields, mt: str, v: dict) -> None:
     if layer_types and "full" not in layer_types:
         layer_types = ()
     v.update(sliding_window=window, layer_types=layer_types)
+
+
+def _mb_check_exaone4_windows(r: _MBFields, v: dict) -> None:
+    """Exaone4Config (transformers 5.23): without layer_types, layer i slides unless (i + 1) % sliding_window_pattern
+    is 0, with the pattern 0 when sliding_window is null: that division fails, as does a string pattern ("LLLG", which
+    the published files carry beside their layer_types); sliding layers named in layer_types need a window (the
+    module would attend fully and the mask slide).  Each is refused rather than guessed; a null KV-head count too."""
+    if "num_key_value_heads" in r.raw and r.raw["num_key_value_heads"] is None:
+        raise InputError(f"{r.where}: field 'num_key_value_heads' is null, which transformers' exaone4 config does not "
+                         "accept; give the number of KV heads")
+    types = r.raw.get("layer_types")
+    window = r.raw.get("sliding_window", 4096)
+    if types is None:
+        pattern = r.raw.get("sliding_window_pattern", 4)
+        if window is None or not isinstance(pattern, int) or isinstance(pattern, bool) or pattern < 1:
+            raise InputError(f"{r.where}: field 'sliding_window_pattern' {pattern!r:.20} with sliding_window "
+                             f"{window!r:.20} and no layer_types: transformers' exaone4 config cannot place its "
+                             "sliding layers; give layer_types")
+    else:
+        r.get("sliding_window_pattern")  # the class reads it only without layer_types
+        if window is None and isinstance(types, list) and "sliding_attention" in types:
+            raise InputError(f"{r.where}: field 'layer_types' names sliding layers with sliding_window null; "
+                             "not modelled for model_type 'exaone4'")
 
 
 def _mb_read_kimi_k2(r: _MBFields, family: str) -> str:

@@ -337,6 +337,18 @@ SHRUNK["dots1"] = dict(_dots1(), num_hidden_layers=3, hidden_size=64, num_attent
                        attention_bias=True, sliding_window=8, max_window_layers=2)
 
 
+def _exaone4() -> dict:
+    """LGAI-EXAONE/EXAONE-4.0-32B's config.json as tests/test_params_torch.py carries it (cited there)."""
+    from test_params_torch import REAL_CONFIGS
+    return dict(REAL_CONFIGS["exaone4"])
+
+
+# EXAONE 4.0: post-norms, q/k norms over head_dim, 4 layers with window 8 on layers 0-2 and layer 3 full (NoPE)
+SHRUNK["exaone4"] = dict(_exaone4(), num_hidden_layers=4, hidden_size=64, head_dim=16, num_attention_heads=4,
+                         num_key_value_heads=2, intermediate_size=96, vocab_size=503, sliding_window=8,
+                         pad_token_id=0, eos_token_id=1, bos_token_id=1)
+
+
 def _arch_from(flops, tmp_path, config):
     """The Model --config gives: the file read by the shared model block the script carries."""
     path = tmp_path / "config.json"

@@ -217,6 +217,10 @@ MOEFAMS_CONFIGS = {
     "dots.llm1": shrunk("dots1", intermediate_size=256, moe_intermediate_size=32, n_routed_experts=4,
                         num_experts_per_tok=2, num_attention_heads=4, num_key_value_heads=2, attention_bias=True,
                         sliding_window=16, max_window_layers=1, **SMALL),
+    # EXAONE-4.0-32B: post-norms, q/k norms over head_dim, 40 / 8 heads of 128 -> 4 / 2 of 32, window 4096 -> 16 on
+    # layers 0-2 of 4, layer 3 full
+    "exaone-4.0-32b": shrunk("exaone4", intermediate_size=256, num_attention_heads=4, num_key_value_heads=2,
+                             head_dim=32, sliding_window=16, hidden_size=128, num_hidden_layers=4, vocab_size=512),
 }
 STATE_CONFIGS.update(MOEFAMS_CONFIGS)
 

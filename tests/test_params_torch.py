@@ -638,6 +638,20 @@ REAL_CONFIGS["dots1"] = {
     "num_experts_per_tok": 6, "norm_topk_prob": True, "routed_scaling_factor": 2.5, "max_position_embeddings": 32768,
     "rope_theta": 10000000, "scoring_func": "sigmoid", "attention_bias": False, "tie_word_embeddings": False}
 
+# LGAI-EXAONE/EXAONE-4.0-32B's config.json as a stored public test of TensorRT-LLM carries it (the search library's
+# code corpus, id 336080770: "EXAONE4_SINGLE_LAYER_CONFIG"), with the two values that test says it changed put back
+# ("num_hidden_layers": 4, "we use 4 instead of 64"; "sliding_window": 4, "instead of 4096") and its runtime
+# "attn_implementation" left out; every other field as published (transformers_version 4.54.0.dev0)
+REAL_CONFIGS["exaone4"] = {
+    "architectures": ["Exaone4ForCausalLM"], "attention_dropout": 0.0, "bos_token_id": 1, "eos_token_id": 361,
+    "head_dim": 128, "hidden_act": "silu", "hidden_size": 5120, "initializer_range": 0.02, "intermediate_size": 27392,
+    "max_position_embeddings": 131072, "model_type": "exaone4", "num_attention_heads": 40, "num_hidden_layers": 64,
+    "num_key_value_heads": 8, "pad_token_id": 0, "rms_norm_eps": 1e-05,
+    "rope_scaling": {"factor": 16.0, "high_freq_factor": 4.0, "low_freq_factor": 1.0,
+                     "original_max_position_embeddings": 8192, "rope_type": "llama3"},
+    "rope_theta": 1000000, "sliding_window": 4096, "sliding_window_pattern": 4, "tie_word_embeddings": False,
+    "torch_dtype": "bfloat16", "transformers_version": "4.54.0.dev0", "use_cache": True, "vocab_size": 102400}
+
 
 def torch_counts(config: dict) -> tuple:
     """(total, active or None) counted by PyTorch on the transformers model built from `config` on meta."""
@@ -854,6 +868,12 @@ def small_config(draw, family):
                    first_k_dense_replace=draw(st.integers(0, layers)), attention_bias=draw(st.booleans()),
                    sliding_window=draw(st.none() | st.integers(1, 16)),
                    max_window_layers=draw(st.integers(0, layers)), n_group=1, topk_group=1)
+    if family == "exaone4":  # post-norms, q/k norms over head_dim, a window by pattern or by layer_types
+        cfg.update(head_dim=head_dim, hidden_size=heads * draw(st.sampled_from([4, 8, 12])),
+                   sliding_window=draw(st.integers(1, 16)), sliding_window_pattern=draw(st.integers(1, 4)))
+        if draw(st.booleans()):
+            cfg["layer_types"] = draw(st.lists(st.sampled_from(["sliding_attention", "full_attention"]),
+                                               min_size=layers, max_size=layers))
     if family in ("llama4_text", "llama4"):
         return _llama4_small(draw, cfg, family, head_dim, layers)
     return cfg
@@ -890,7 +910,7 @@ FAMILIES = ["gpt2", "gptj", "bloom", "gpt_neox", "opt", "falcon", "llama", "mist
 FAMILIES += ["kimi_k2", "glm4_moe", "olmo3", "seed_oss", "olmoe", "cohere", "cohere2", "nemotron"]  # issue 10
 FAMILIES += ["smollm3", "granitemoe", "phimoe", "dbrx", "stablelm"]  # issue 10, branch families2
 FAMILIES += ["llama4_text", "llama4"]  # issue 10, Llama 4
-FAMILIES += ["minimax_m2", "dots1"]  # issue 10, branch moefams
+FAMILIES += ["minimax_m2", "dots1", "exaone4"]  # issue 10, branch moefams
 
 # Each example builds a model: a few per family keep the file fast (scaled from the conftest profile).
 FEW = max(3, settings.default.max_examples // 10)
@@ -1303,3 +1323,25 @@ def test_dots_llm1_is_its_published_size():
 def test_a_dots1_field_transformers_cannot_build_is_refused(field, value):
     with pytest.raises(params.InputError, match=f"'{field}'"):
         params.model_from_config(dict(REAL_CONFIGS["dots1"], **{field: value}))
+
+
+def test_exaone_4_0_32b_is_its_published_size():
+    # LGAI-EXAONE/EXAONE-4.0-32B card: "Number of Parameters (without embeddings): 30.95B". By hand, per layer: q, o
+    # 5120 x 5120 (40 heads of 128), k, v 5120 x 1024 (8 KV heads), q/k norms of 128, the two post-norms, a SwiGLU of
+    # 3 x 5120 x 27392; untied 102400 x 5120 embedding and head, a final norm
+    per_layer = 2 * 5120 * 5120 + 2 * 5120 * 1024 + 2 * 128 + 2 * 5120 + 3 * 5120 * 27392
+    non_embedding = 64 * per_layer + 5120
+    assert script_counts(REAL_CONFIGS["exaone4"])[0] == 2 * 102400 * 5120 + non_embedding == 32_003_216_384
+    assert round(non_embedding / 1e7) == 3095
+    model, _ = params.model_from_config(json.loads(json.dumps(REAL_CONFIGS["exaone4"])))
+    # Exaone4Config: every 4th layer full (and NoPE), the rest slide over 4096 tokens
+    assert [i for i in range(64) if model.layer_attention(i) == "full"] == list(range(3, 64, 4))
+    assert (model.norm_placement, model.qk_norm, model.sliding_window) == ("post", "head", 4096)
+
+
+@pytest.mark.parametrize("edit", [{"sliding_window_pattern": "LLLG"}, {"sliding_window": None},
+                                  {"sliding_window": None, "layer_types": ["sliding_attention"] * 64},
+                                  {"num_key_value_heads": None}])
+def test_an_exaone4_config_transformers_cannot_build_is_refused(edit):
+    with pytest.raises(params.InputError, match="exaone4"):
+        params.model_from_config(dict(REAL_CONFIGS["exaone4"], **edit))
