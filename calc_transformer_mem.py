@@ -1322,6 +1322,15 @@ MODEL_PRESETS = {
                   **dict(_mb_hf("zai-org/GLM-5", "glm_moe_dsa"),
                          source="huggingface.co/zai-org/GLM-5 config.json (main model; the params script's "
                                 "--mtp-layers 1 adds the MTP module)")),
+    # issue 10, branch moefams -- MiniMax-M2 (its config.json: 62 layers, 48 heads / 8 KV heads of 128, every layer
+    # MoE with 256 experts of 1536 top-8, sigmoid router with its correction bias, q/k RMSNorm over the whole
+    # projection, untied head; the 3 MTP modules are not counted, as transformers does not build them)
+    "minimax-m2": dict(_PRESET_LLAMA, num_layers=62, hidden_size=3072, num_attention_heads=48, num_kv_heads=8,
+                       head_dim=128, ffn_hidden_size=1536, vocab_size=200064, qk_norm="full", num_experts=256, top_k=8,
+                       router_score_correction_bias=True,
+                       **dict(_mb_hf("MiniMaxAI/MiniMax-M2", "minimax_m2"), gguf_arch="minimax-m2",
+                              source="huggingface.co/MiniMaxAI/MiniMax-M2 config.json (main model; its 3 MTP modules "
+                                     "are not counted)")),
 }
 
 
@@ -1433,6 +1442,16 @@ SUPPORTED_MODEL_TYPES = {
     "bamba": "Mamba-2 mixers (attn_layer_indices name the attention layers; mamba_n_heads x mamba_d_head wide, "
              "mamba_n_groups groups of B and C of mamba_d_state, conv kernel mamba_d_conv) beside Llama attention, "
              "a SwiGLU MLP in every layer",
+    # issue 10, branch moefams
+    "minimax_m2": "MiniMax-M2: every layer MoE (256 experts of intermediate_size, top-8 by default, no shared expert) "
+                  "behind a sigmoid router with a score-correction bias (a buffer), q/k RMSNorm over the whole "
+                  "projection, no biases, full attention on every layer; its MTP modules not built (a note)",
+    "dots1": "dots.llm1: GQA with q/k RMSNorm over head_dim, q/k/v/o biased by attention_bias, dense first layers, "
+             "routed experts + shared experts (n_shared_experts x moe_intermediate_size wide) behind a sigmoid router "
+             "with a score-correction bias (a buffer), sliding layers from max_window_layers or layer_types",
+    "exaone4": "EXAONE 4.0: post-norms only (after attention and after the MLP, as OLMo-2), q/k RMSNorm over head_dim, "
+               "no biases, 3 sliding : 1 full layers (sliding_window_pattern or layer_types; NoPE on the full "
+               "layers: no count changes)",
 }
 # Model types people run this year that are NOT modelled yet: what the reader would miss.  A config of one of these
 # is refused (even with --generic), never read as a Llama.
@@ -1444,12 +1463,9 @@ NOT_YET_MODELLED = {
     "gemma4_text": "per-layer attention shapes (full layers: global_head_dim, num_global_key_value_heads, K=V without "
                    "v_proj), KV-shared layers without k/v projections, per-layer input embeddings (PLE), an MoE block "
                    "beside the dense MLP with a scaled router, use_double_wide_mlp",
-    "minimax_m2": "experts and their router",
     "mimo_v2_flash": "hybrid SWA/full layers with different head shapes and attention-sink biases",
     "ernie4_5_moe": "experts and their placement",
     "hunyuan_v1_moe": "experts and their shared MLP",
-    "dots1": "experts with a shared expert and dense first layers",
-    "exaone4": "hybrid attention with q/k norms",
     "jamba": "Mamba layers and experts",
     "nemotron_h": "Mamba-2 layers",
     "falcon_h1": "parallel Mamba-2 and attention",
@@ -1615,6 +1631,14 @@ _MB_SIZE_DEFAULTS = {"gemma3_text": {"vocab_size": 262_208, "hidden_size": 2304,
                                      "num_hidden_layers": 26, "num_attention_heads": 8}}
 # issue 10, branch mamba: BambaConfig's 8 KV heads (an explicit null: as many as query heads)
 _MB_CLASS_DEFAULTS.update({"bamba": {"num_key_value_heads": 8}})
+# issue 10, branch moefams: MiniMaxM2Config (transformers 5.23): 8 KV heads and head_dim 128 when absent
+_MB_CLASS_DEFAULTS.update({"minimax_m2": {"num_key_value_heads": 8}})
+_MB_HEAD_DIM_DEFAULT.update({"minimax_m2": 128})
+# Dots1Config (transformers 5.23): 32 KV heads when absent (as many as query heads when null), window 4096 on the
+# layers i >= max_window_layers (62 by default)
+_MB_CLASS_DEFAULTS.update({"dots1": {"num_key_value_heads": 32, "sliding_window": 4096}})
+# Exaone4Config: 32 KV heads (a null is rejected by its strict dataclass), window 4096 on all but every 4th layer
+_MB_CLASS_DEFAULTS.update({"exaone4": {"num_key_value_heads": 32, "sliding_window": 4096}})
 
 
 def _mb_read_gpt(r: _MBFields, mt: str) -> dict:
@@ -1688,12 +1712,13 @@ def _mb_read_llama_style(r: _MBFields, mt: str) -> dict:
              if r.absent("num_key_value_heads") else r.int("num_key_value_heads", default=heads),
              head_dim=r.int("head_dim", default=_MB_HEAD_DIM_DEFAULT.get(mt, 0)),  # 0 would build 0-wide heads
              ffn_hidden_size=0 if mt in _MB_QWEN3_5_MOE else r.int("intermediate_size"), gguf_arch=mt)
-    if mt in _MB_CLASS_DEFAULTS and "num_key_value_heads" in _MB_CLASS_DEFAULTS[mt] and mt not in ("qwen2", "qwen3", "bamba") \
+    if mt in _MB_CLASS_DEFAULTS and "num_key_value_heads" in _MB_CLASS_DEFAULTS[mt] and \
+            mt not in ("qwen2", "qwen3", "bamba", "dots1") \
             and "num_key_value_heads" in r.raw and r.raw["num_key_value_heads"] is None:
         raise InputError(f"{r.where}: field 'num_key_value_heads' is null, which transformers' {mt} config does not "
                          "accept; give the number of KV heads")
     # these classes do not read attention_bias: their biases are fixed (Qwen2: q/k/v only) or come from elsewhere
-    if mt in ("mistral", "mixtral", "qwen2", "qwen2_moe", "phi", "phi3", "starcoder2"):
+    if mt in ("mistral", "mixtral", "qwen2", "qwen2_moe", "phi", "phi3", "starcoder2", "minimax_m2"):
         r.get("attention_bias")
     else:
         bias = r.flag("attention_bias", False)
@@ -1811,6 +1836,12 @@ def _mb_read_llama_style(r: _MBFields, mt: str) -> dict:
         _mb_read_llama4(r, mt, v)
     if mt == "bamba":
         _mb_read_bamba(r, v)
+    if mt == "minimax_m2":
+        _mb_read_minimax_m2(r, v)
+    if mt == "dots1":
+        _mb_read_dots1(r, v)
+    if mt == "exaone4":  # modeling_exaone4.py: Exaone4DecoderLayer normalises each sub-layer's output only
+        v.update(qk_norm="head", norm_placement="post", gguf_arch="exaone4")
     return v
 
 
@@ -2179,6 +2210,72 @@ def _mb_read_index_share(r: _MBFields, mt: str, layers: int) -> None:
                          "without an indexer of their own (GLM-5.2's IndexShare); not modelled yet")
 
 
+def _mb_read_minimax_m2(r: _MBFields, v: dict) -> None:
+    """MiniMax-M2 (transformers 5.23 configuration_minimax_m2.py / modeling_minimax_m2.py): the Mixtral block with
+    q/k/v/o never biased (MiniMaxM2Attention does not read attention_bias), q_norm / k_norm RMSNorms over the whole
+    projection (heads x head_dim and KV heads x head_dim, before the split into heads: the published
+    qk_norm_type "per_layer"), partial rotary (rotary_dim: no parameter); every layer MoE: a bias-free sigmoid router
+    (E, h), the e_score_correction_bias buffer (E) on the MoE block and E stacked SwiGLU experts of intermediate_size,
+    no shared expert.  MiniMaxM2Config: 8 KV heads, head_dim 128, 256 experts, top-8 when absent; its strict
+    dataclass rejects a null KV-head count or head_dim, and so does this reader.
+
+    The published file also carries MiniMax's own switches, which transformers does not read: accepted at the values
+    transformers builds (use_qk_norm and use_routing_bias true, qk_norm_type "per_layer", shared_intermediate_size 0,
+    attn_type_list all 1 = softmax attention, no sliding_window) and refused at any other; its multi-token-prediction
+    modules (use_mtp, num_mtp_modules, mtp_transformer_layers) are not built by transformers: a note, not counted."""
+    mt = "minimax_m2"
+    for key in ("num_key_value_heads", "head_dim"):
+        if key in r.raw and r.raw[key] is None:
+            raise InputError(f"{r.where}: field '{key}' is null, which transformers' {mt} config does not accept; "
+                             "give a number")
+    r.expect("attention_bias", False, mt)
+    r.expect("use_qk_norm", True, mt)
+    r.expect("qk_norm_type", "per_layer", mt)
+    r.expect("use_routing_bias", True, mt)
+    r.expect("shared_intermediate_size", 0, mt)
+    r.expect("sliding_window", None, mt)  # MiniMaxM2Model masks causally whatever the field says
+    # MiniMax-01's per-layer 0 (lightning attention) or 1 (softmax attention); MiniMax's own code indexes it by layer
+    _, kinds = r.get("attn_type_list")
+    if kinds is not None and (not isinstance(kinds, list) or len(kinds) < v["num_layers"]
+                              or any(k != 1 or isinstance(k, bool) for k in kinds)):
+        raise InputError(f"{r.where}: field 'attn_type_list' {kinds!r:.60} is not modelled for model_type '{mt}' "
+                         f"(only 1, softmax attention, for each of the {v['num_layers']} layers)")
+    r.flag("use_mtp", False)
+    r.int("num_mtp_modules", default=0, minimum=0)
+    r.int("mtp_transformer_layers", default=0, minimum=0)
+    r.number("rotary_dim")
+    v.update(qkv_bias=False, o_bias=False, qk_norm="full", gguf_arch="minimax-m2",
+             num_experts=r.int("num_local_experts", "num_experts", default=256),
+             top_k=r.int("num_experts_per_tok", default=8), router_score_correction_bias=True)
+
+
+def _mb_read_dots1(r: _MBFields, v: dict) -> None:
+    """dots.llm1 (transformers 5.23 configuration_dots1.py / modeling_dots1.py): the Qwen3 attention (q/k/v/o biased
+    by attention_bias, q_norm / k_norm RMSNorm over head_dim; head_dim from the file, else hidden / heads) and
+    DeepSeek-V3's MoE: layers i >= first_k_dense_replace hold a sigmoid router (Dots1TopkRouter: an (E, h) weight and
+    the e_score_correction_bias buffer), E stacked SwiGLU experts of moe_intermediate_size and one shared SwiGLU of
+    moe_intermediate_size x n_shared_experts; the others a SwiGLU of intermediate_size.  Dots1Config leaves
+    n_routed_experts, num_experts_per_tok and n_shared_experts None when absent, which its modules cannot build:
+    each is required here (0 shared experts would build a zero-width shared MLP: refused, as for GLM-4.5).
+    moe_layer_freq, which the class does not read, is accepted only at 1 (every layer past the dense ones)."""
+    v.update(qk_norm="head", gguf_arch="dots1",
+             num_experts=r.int("n_routed_experts", "num_local_experts"), top_k=r.int("num_experts_per_tok"),
+             moe_ffn_hidden_size=r.int("moe_intermediate_size", default=1408),
+             num_shared_experts=r.int("n_shared_experts"),
+             first_k_dense=r.int("first_k_dense_replace", default=0, minimum=0), expert_interval=_mb_moe_layer_freq(r),
+             expert_interval_phase=0, router_score_correction_bias=True)
+
+
+def _mb_minimax_m2_mtp_note(raw: dict) -> list:
+    """MiniMax-M2's config announces MTP modules (use_mtp, num_mtp_modules of mtp_transformer_layers layers) that
+    transformers does not build: said, not counted (their layout is MiniMax's own, not DeepSeek-V3's)."""
+    modules = raw.get("num_mtp_modules")
+    if raw.get("use_mtp") is not True or not isinstance(modules, int) or isinstance(modules, bool) or modules < 1:
+        return []
+    return [f"num_mtp_modules = {modules} (use_mtp): MiniMax-M2's multi-token-prediction modules are not counted, as "
+            "transformers does not build them"]
+
+
 def _mb_read_seed_oss(r: _MBFields, v: dict) -> None:
     """Seed-OSS (modeling_seed_oss.py): the Llama block; q/k/v biased by attention_bias (true by default), o_proj by
     attention_out_bias (false), the MLP by mlp_bias (false).  SeedOssConfig: head_dim 128 and 8 KV heads when absent,
@@ -2416,6 +2513,8 @@ def _mb_read_windows(r: _MBFields, mt: str, v: dict) -> None:
                          f"{v['num_layers']} is beyond {MODEL_MAX_LAYERS:,}")
     if mt == "smollm3":
         return _mb_read_smollm3_windows(r, v)
+    if mt == "exaone4":
+        _mb_check_exaone4_windows(r, v)
     window = _MB_CLASS_DEFAULTS.get(mt, {}).get("sliding_window", 0) if r.absent("sliding_window") else \
         r.int("sliding_window", default=0, minimum=0)
     if "sliding_window_size" in r.raw:  # Gemma-2's files repeat the window under this name, which no class reads
@@ -2426,7 +2525,7 @@ def _mb_read_windows(r: _MBFields, mt: str, v: dict) -> None:
     if qwen and not r.flag("use_sliding_window", False):
         window = 0
     types = r.get("layer_types")[1]
-    limit = r.int("max_window_layers", default=28 if qwen else 0, minimum=0)
+    limit = r.int("max_window_layers", default=28 if qwen else 62 if mt == "dots1" else 0, minimum=0)
     if mt in ("gemma2", "gemma3_text", "qwen2", "qwen2_moe", "qwen3") or types is not None:
         r.get("sliding_window_pattern")
     if types is not None:
@@ -2441,12 +2540,14 @@ def _mb_read_windows(r: _MBFields, mt: str, v: dict) -> None:
     elif window and mt == "gemma3_text":  # Gemma3TextConfig: every layer but each sliding_window_pattern-th slides
         pattern = r.int("sliding_window_pattern", default=6)
         layer_types = tuple("sliding" if (i + 1) % pattern else "full" for i in range(v["num_layers"]))
-    elif window and mt in ("olmo3", "cohere2"):  # Olmo3Config: every 4th layer full; Cohere2Config: each pattern-th
-        pattern = r.int("sliding_window_pattern", default=4) if mt == "cohere2" else 4
+    elif window and mt in ("olmo3", "cohere2", "exaone4"):  # Olmo3Config: every 4th layer full; Cohere2Config,
+        # Exaone4Config: every sliding_window_pattern-th (a string such as "LLLG" there builds nothing without
+        # layer_types: transformers' (i + 1) % pattern fails, and the reader refuses it)
+        pattern = r.int("sliding_window_pattern", default=4) if mt in ("cohere2", "exaone4") else 4
         layer_types = tuple("sliding" if (i + 1) % pattern else "full" for i in range(v["num_layers"]))
     elif window and mt in ("gemma2", "gpt_oss"):  # Gemma2Config, GptOssConfig: even layers slide
         layer_types = tuple("sliding" if i % 2 == 0 else "full" for i in range(v["num_layers"]))
-    elif window and mt in ("qwen2", "qwen3"):  # configuration_qwen2/3.py: layers i >= max_window_layers slide
+    elif window and mt in ("qwen2", "qwen3", "dots1"):  # configuration_qwen2/3.py, dots1: i >= max_window_layers
         layer_types = tuple("sliding" if i >= limit else "full" for i in range(v["num_layers"]))
     elif window and mt == "qwen2_moe":  # configuration_qwen2_moe.py: even layers below max_window_layers slide
         layer_types = tuple("sliding" if i % 2 == 0 and i < limit else "full" for i in range(v["num_layers"]))
@@ -2515,6 +2616,29 @@ def gemma3_tower_parameters(outer: dict, text_hidden: int) -> tuple | None:
     if head:
         tower += h + 4 * h * h + 4 * h + 2 * h + mlp
     return tower, h * text_hidden + h
+
+
+def _mb_check_exaone4_windows(r: _MBFields, v: dict) -> None:
+    """Exaone4Config (transformers 5.23): without layer_types, layer i slides unless (i + 1) % sliding_window_pattern
+    is 0, with the pattern 0 when sliding_window is null: that division fails, as does a string pattern ("LLLG", which
+    the published files carry beside their layer_types); sliding layers named in layer_types need a window (the
+    module would attend fully and the mask slide).  Each is refused rather than guessed; a null KV-head count too."""
+    if "num_key_value_heads" in r.raw and r.raw["num_key_value_heads"] is None:
+        raise InputError(f"{r.where}: field 'num_key_value_heads' is null, which transformers' exaone4 config does not "
+                         "accept; give the number of KV heads")
+    types = r.raw.get("layer_types")
+    window = r.raw.get("sliding_window", 4096)
+    if types is None:
+        pattern = r.raw.get("sliding_window_pattern", 4)
+        if window is None or not isinstance(pattern, int) or isinstance(pattern, bool) or pattern < 1:
+            raise InputError(f"{r.where}: field 'sliding_window_pattern' {pattern!r:.20} with sliding_window "
+                             f"{window!r:.20} and no layer_types: transformers' exaone4 config cannot place its "
+                             "sliding layers; give layer_types")
+    else:
+        r.get("sliding_window_pattern")  # the class reads it only without layer_types
+        if window is None and isinstance(types, list) and "sliding_attention" in types:
+            raise InputError(f"{r.where}: field 'layer_types' names sliding layers with sliding_window null; "
+                             "not modelled for model_type 'exaone4'")
 
 
 def _mb_read_kimi_k2(r: _MBFields, family: str) -> str:
@@ -2626,6 +2750,8 @@ def model_from_config(raw, where: str = "config.json", generic: bool = False) ->
     if family in _MB_QWEN3_5_DENSE + _MB_QWEN3_5_MOE and (raw.get("mtp_num_hidden_layers") or 0) > 0:
         notes.append(f"mtp_num_hidden_layers = {raw['mtp_num_hidden_layers']}: the multi-token-prediction layer is not "
                      "counted, as transformers does not build it (Qwen3_5ForCausalLM drops the mtp.* weights)")
+    if family == "minimax_m2":
+        notes += _mb_minimax_m2_mtp_note(raw)
     values.update(model_type=model_type, source=where,
                   name=raw.get("_name_or_path") if isinstance(raw.get("_name_or_path"), str) and
                   raw.get("_name_or_path") else (model_type or "config"))

@@ -309,6 +309,46 @@ SHRUNK["gpt-oss"] = dict(_gpt_oss_20b(), num_hidden_layers=3, hidden_size=64, he
                          layer_types=["sliding_attention", "full_attention", "sliding_attention"])
 
 
+def _minimax_m2() -> dict:
+    """MiniMaxAI/MiniMax-M2's config.json as tests/test_params_torch.py carries it (cited there)."""
+    from test_params_torch import REAL_CONFIGS
+    return dict(REAL_CONFIGS["minimax_m2"])
+
+
+# issue 10, branch moefams -- MiniMax-M2: every layer MoE (256 experts top-8 -> 6 top-2) behind a sigmoid router with
+# its correction bias (a buffer: an add, no matmul), q/k RMSNorm over the whole projection (no matmul), 48 / 8 heads
+# of 128 -> 4 / 2 of 16 with rotary on half of each head; batched_mm runs each token's top-k experts only
+SHRUNK["minimax-m2"] = dict(_minimax_m2(), num_hidden_layers=2, attn_type_list=[1, 1], hidden_size=64, head_dim=16,
+                            rotary_dim=8, num_attention_heads=4, num_key_value_heads=2, intermediate_size=48,
+                            num_local_experts=6, num_experts_per_tok=2, vocab_size=503)
+
+
+
+def _dots1() -> dict:
+    """rednote-hilab/dots.llm1.inst's config.json as tests/test_params_torch.py carries it (cited there)."""
+    from test_params_torch import REAL_CONFIGS
+    return dict(REAL_CONFIGS["dots1"])
+
+
+# dots.llm1: a dense first layer, then routed experts (128 top-6 -> 6 top-2) with 2 shared experts, biased q/k/v/o
+# switched on, q/k norms over head_dim, window 8 on layer 2 (max_window_layers 2)
+SHRUNK["dots1"] = dict(_dots1(), num_hidden_layers=3, hidden_size=64, num_attention_heads=4, num_key_value_heads=2,
+                       intermediate_size=96, moe_intermediate_size=24, n_routed_experts=6, num_experts_per_tok=2, vocab_size=503,
+                       attention_bias=True, sliding_window=8, max_window_layers=2)
+
+
+def _exaone4() -> dict:
+    """LGAI-EXAONE/EXAONE-4.0-32B's config.json as tests/test_params_torch.py carries it (cited there)."""
+    from test_params_torch import REAL_CONFIGS
+    return dict(REAL_CONFIGS["exaone4"])
+
+
+# EXAONE 4.0: post-norms, q/k norms over head_dim, 4 layers with window 8 on layers 0-2 and layer 3 full (NoPE)
+SHRUNK["exaone4"] = dict(_exaone4(), num_hidden_layers=4, hidden_size=64, head_dim=16, num_attention_heads=4,
+                         num_key_value_heads=2, intermediate_size=96, vocab_size=503, sliding_window=8,
+                         pad_token_id=0, eos_token_id=1, bos_token_id=1)
+
+
 def _arch_from(flops, tmp_path, config):
     """The Model --config gives: the file read by the shared model block the script carries."""
     path = tmp_path / "config.json"

@@ -205,6 +205,24 @@ LLAMA4_CONFIGS = {
                                      num_hidden_layers=4, hidden_size=128, vocab_size=512),
 }
 STATE_CONFIGS.update(LLAMA4_CONFIGS)
+# issue 10, branch moefams (repos as cited in test_params_torch.REAL_CONFIGS), shrunk with every switch kept:
+# MiniMax-M2 (256 experts top-8 -> 4 top-2 in every layer, the router's correction-bias buffer, q/k RMSNorm over the
+# whole projection, 48 / 8 heads of 128 -> 4 / 2 of 32, its MTP fields announcing modules transformers does not build)
+MOEFAMS_CONFIGS = {
+    "minimax-m2": shrunk("minimax_m2", intermediate_size=64, num_attention_heads=4, num_key_value_heads=2,
+                         head_dim=32, rotary_dim=16, num_local_experts=4, num_experts_per_tok=2,
+                         attn_type_list=[1, 1], **SMALL),
+    # dots.llm1: a dense first layer, 128 experts top-6 -> 4 top-2 and its 2 shared experts, biases on, window 16 on
+    # layer 1 (max_window_layers 1)
+    "dots.llm1": shrunk("dots1", intermediate_size=256, moe_intermediate_size=32, n_routed_experts=4,
+                        num_experts_per_tok=2, num_attention_heads=4, num_key_value_heads=2, attention_bias=True,
+                        sliding_window=16, max_window_layers=1, **SMALL),
+    # EXAONE-4.0-32B: post-norms, q/k norms over head_dim, 40 / 8 heads of 128 -> 4 / 2 of 32, window 4096 -> 16 on
+    # layers 0-2 of 4, layer 3 full
+    "exaone-4.0-32b": shrunk("exaone4", intermediate_size=256, num_attention_heads=4, num_key_value_heads=2,
+                             head_dim=32, sliding_window=16, hidden_size=128, num_hidden_layers=4, vocab_size=512),
+}
+STATE_CONFIGS.update(MOEFAMS_CONFIGS)
 
 
 def build(transformers, cfg, attn="eager", dtype=None):
@@ -275,6 +293,7 @@ def cache_bytes(cache):
     *[(name, cfg, 40) for name, cfg in FAMILY_CONFIGS.items()],
     *[(name, cfg, 40) for name, cfg in ISSUE10_CONFIGS.items()],
     *[(name, cfg, 40) for name, cfg in FAMILIES2_CONFIGS.items()],
+    *[(name, cfg, 40) for name, cfg in MOEFAMS_CONFIGS.items()],
     # Qwen's use_sliding_window switched on (window 16): Qwen2 slides layers >= max_window_layers, Qwen2-MoE the
     # even layers below it; with it off (as published) the sliding_window field must not cap anything.
     ("qwen2.5-7b (use_sliding_window)", dict(QWEN25_7B, use_sliding_window=True, sliding_window=16,

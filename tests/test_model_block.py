@@ -108,7 +108,7 @@ def test_generic_reads_an_unknown_type_as_a_dense_llama_and_says_so_first(block)
     assert block.count_model(model)["total"] == 100 * 64 + 2 * per_layer + 64 + 100 * 64
 
 
-@pytest.mark.parametrize("model_type", ["minimax_m2", "mimo_v2_flash", "gemma4", "falcon_h1", "ernie4_5_moe",
+@pytest.mark.parametrize("model_type", ["hunyuan_v1_moe", "mimo_v2_flash", "gemma4", "falcon_h1", "ernie4_5_moe",
                                         "jamba", "nemotron_h", "lfm2"])
 def test_this_years_types_are_refused_even_with_generic(block, model_type):
     with pytest.raises(block.InputError, match=f"model_type '{model_type}' is not modelled yet"):
@@ -194,6 +194,7 @@ PRESET_CONFIGS.update({"qwen3.5-27b": "qwen3_5", "qwen3.5-397b-a17b": "qwen3_5_m
 PRESET_CONFIGS.update({"qwen3-30b-a3b": "qwen3_moe", "olmo-2-7b": "olmo2"})  # issue 10
 PRESET_CONFIGS.update({"gemma-3-27b": "gemma3_27b"})  # issue 10, branch gemma
 PRESET_CONFIGS.update({"deepseek-v3.2": "deepseek_v32", "glm-5": "glm_moe_dsa"})  # issue 10, branch dsa
+PRESET_CONFIGS.update({"minimax-m2": "minimax_m2"})  # issue 10, branch moefams
 
 
 def _comparable(model):
@@ -324,6 +325,9 @@ _MINIMAL_SIZES["smollm3"] = dict(hidden_size=512, num_hidden_layers=2, num_atten
 # Gemma3TextConfig's defaults otherwise); what it builds beside the language model is left out by torch_counts
 _MINIMAL_SIZES["gemma3"] = dict(text_config=dict(hidden_size=512, num_hidden_layers=2, num_attention_heads=32,
                                                  intermediate_size=96, vocab_size=100))
+# Dots1Config leaves the expert counts None, which its modules cannot build: the sizes include them
+_MINIMAL_SIZES["dots1"] = dict(hidden_size=512, num_hidden_layers=2, num_attention_heads=32, intermediate_size=96,
+                               vocab_size=100, n_routed_experts=4, num_experts_per_tok=2, n_shared_experts=1)
 _MINIMAL_SIZES["dbrx"] = dict(d_model=64, n_heads=4, n_layers=2, vocab_size=100, attn_config={"rope_theta": 10000.0})
 # issue 10, branch qwen35: Qwen3_5TextConfig / Qwen3_5MoeTextConfig defaults (head_dim 256, 4 / 2 KV heads, 16 / 32
 # delta-net heads of 128, kernel 4; MoE 256 experts top-8 of 512 with a shared expert of 512); the wrappers carry the
@@ -348,7 +352,7 @@ _MINIMAL_SIZES["glm_moe_dsa"] = dict(hidden_size=64, num_hidden_layers=4, num_at
     "granite", "gemma3_text", "gpt_oss", "qwen3_next", "kimi_k2", "glm4_moe", "olmo3", "seed_oss", "olmoe", "cohere",
     "cohere2", "nemotron", "smollm3", "granitemoe", "phimoe", "dbrx", "stablelm", "llama4_text", "llama4",
     "qwen3_5", "qwen3_5_text", "qwen3_5_moe", "qwen3_5_moe_text", "gemma3", "deepseek_v32", "glm_moe_dsa",
-    "bamba"]))
+    "bamba", "minimax_m2", "dots1", "exaone4"]))
 def test_a_file_with_only_the_sizes_takes_the_class_defaults(block, model_type):
     from test_params_torch import torch_counts
     assert sorted(SUPPORTED) == sorted(block.SUPPORTED_MODEL_TYPES)

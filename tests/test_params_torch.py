@@ -749,6 +749,49 @@ REAL_CONFIGS["bamba"] = {
     "num_key_value_heads": 8, "num_logits_to_keep": 1, "pad_token_id": 0, "rms_norm_eps": 1e-05,
     "tie_word_embeddings": False, "torch_dtype": "bfloat16", "use_cache": True, "vocab_size": 128256}
 
+# issue 10, branch moefams.
+# MiniMaxAI/MiniMax-M2's config.json: every field of the file as a stored public guide prints it (a W8A8
+# quantization walkthrough for MiniMax-M2.5, the same network, printing the BF16 file with its quantization_config
+# removed: the search library's code corpus, id 62530921554; 196608 positions, transformers_version 4.46.1).
+# checked: every architecture field equal to transformers 5.23's MiniMaxM2Config defaults, which are MiniMax-M2's
+# (vocab 200064, hidden 3072, experts of 1536, 62 layers, 48 / 8 heads of 128, 256 experts top-8, 196608
+# positions) and to a serving engine's test fixture of the official file (id 54675701775: the same sizes and
+# switches, max_position_embeddings 204800 as MiniMax-M2.1/2.5 publish it)
+REAL_CONFIGS["minimax_m2"] = {
+    "architectures": ["MiniMaxM2ForCausalLM"], "attn_type_list": [1] * 62, "head_dim": 128, "hidden_act": "silu",
+    "hidden_size": 3072, "intermediate_size": 1536, "max_position_embeddings": 196608, "model_type": "minimax_m2",
+    "mtp_transformer_layers": 1, "num_attention_heads": 48, "num_experts_per_tok": 8, "num_hidden_layers": 62,
+    "num_key_value_heads": 8, "num_local_experts": 256, "num_mtp_modules": 3, "qk_norm_type": "per_layer",
+    "rms_norm_eps": 1e-06, "rope_theta": 5000000, "rotary_dim": 64, "scoring_func": "sigmoid",
+    "shared_intermediate_size": 0, "tie_word_embeddings": False, "transformers_version": "4.46.1",
+    "use_cache": True, "use_mtp": True, "use_qk_norm": True, "use_routing_bias": True, "vocab_size": 200064,
+    "torch_dtype": "bfloat16"}
+
+# rednote-hilab/dots.llm1.inst: the architecture fields of its config.json as a stored public test fixture carries
+# them ("a trimmed dots.llm1.inst-mixed-4-6bit config carrying the fields the loader reads", the search library's
+# code corpus, id 55020445748; its MLX "quantization" block and token ids left out); everything else is
+# Dots1Config's default (head_dim hidden / heads, window 4096 on layers >= max_window_layers 62: none of the 62)
+REAL_CONFIGS["dots1"] = {
+    "model_type": "dots1", "hidden_size": 4096, "num_hidden_layers": 62, "intermediate_size": 10944,
+    "num_attention_heads": 32, "num_key_value_heads": 32, "rms_norm_eps": 1e-05, "vocab_size": 152064,
+    "first_k_dense_replace": 1, "moe_intermediate_size": 1408, "n_routed_experts": 128, "n_shared_experts": 2,
+    "num_experts_per_tok": 6, "norm_topk_prob": True, "routed_scaling_factor": 2.5, "max_position_embeddings": 32768,
+    "rope_theta": 10000000, "scoring_func": "sigmoid", "attention_bias": False, "tie_word_embeddings": False}
+
+# LGAI-EXAONE/EXAONE-4.0-32B's config.json as a stored public test of TensorRT-LLM carries it (the search library's
+# code corpus, id 336080770: "EXAONE4_SINGLE_LAYER_CONFIG"), with the two values that test says it changed put back
+# ("num_hidden_layers": 4, "we use 4 instead of 64"; "sliding_window": 4, "instead of 4096") and its runtime
+# "attn_implementation" left out; every other field as published (transformers_version 4.54.0.dev0)
+REAL_CONFIGS["exaone4"] = {
+    "architectures": ["Exaone4ForCausalLM"], "attention_dropout": 0.0, "bos_token_id": 1, "eos_token_id": 361,
+    "head_dim": 128, "hidden_act": "silu", "hidden_size": 5120, "initializer_range": 0.02, "intermediate_size": 27392,
+    "max_position_embeddings": 131072, "model_type": "exaone4", "num_attention_heads": 40, "num_hidden_layers": 64,
+    "num_key_value_heads": 8, "pad_token_id": 0, "rms_norm_eps": 1e-05,
+    "rope_scaling": {"factor": 16.0, "high_freq_factor": 4.0, "low_freq_factor": 1.0,
+                     "original_max_position_embeddings": 8192, "rope_type": "llama3"},
+    "rope_theta": 1000000, "sliding_window": 4096, "sliding_window_pattern": 4, "tie_word_embeddings": False,
+    "torch_dtype": "bfloat16", "transformers_version": "4.54.0.dev0", "use_cache": True, "vocab_size": 102400}
+
 
 # What AutoModelForCausalLM builds beside the language model from a wrapper it does not unwrap: gemma3 ->
 # Gemma3ForConditionalGeneration with its SigLIP vision tower and projector (transformers 5.23 modeling_auto.py).  The
@@ -986,6 +1029,26 @@ def small_config(draw, family):
                    attn_layer_indices=draw(st.lists(st.integers(0, layers - 1), max_size=layers, unique=True)))
         if draw(st.booleans()):
             cfg["mamba_d_head"] = expand * hidden // mamba_heads
+    if family == "minimax_m2":  # every layer MoE; head_dim decoupled; the published switches at their only values
+        experts = draw(st.integers(1, 5))
+        cfg.update(num_local_experts=experts, num_experts_per_tok=draw(st.integers(1, experts)), head_dim=head_dim,
+                   hidden_size=heads * draw(st.sampled_from([4, 8, 12])), rotary_dim=head_dim // 2,
+                   use_qk_norm=True, qk_norm_type="per_layer", use_routing_bias=True, shared_intermediate_size=0,
+                   scoring_func="sigmoid", attn_type_list=[1] * layers, use_mtp=draw(st.booleans()),
+                   num_mtp_modules=draw(st.integers(0, 3)), mtp_transformer_layers=1)
+    if family == "dots1":  # dense first layers, routed + shared experts, biases, windows from max_window_layers
+        experts = draw(st.integers(1, 5))
+        cfg.update(n_routed_experts=experts, num_experts_per_tok=draw(st.integers(1, experts)),
+                   moe_intermediate_size=draw(st.integers(1, 40)), n_shared_experts=draw(st.integers(1, 2)),
+                   first_k_dense_replace=draw(st.integers(0, layers)), attention_bias=draw(st.booleans()),
+                   sliding_window=draw(st.none() | st.integers(1, 16)),
+                   max_window_layers=draw(st.integers(0, layers)), n_group=1, topk_group=1)
+    if family == "exaone4":  # post-norms, q/k norms over head_dim, a window by pattern or by layer_types
+        cfg.update(head_dim=head_dim, hidden_size=heads * draw(st.sampled_from([4, 8, 12])),
+                   sliding_window=draw(st.integers(1, 16)), sliding_window_pattern=draw(st.integers(1, 4)))
+        if draw(st.booleans()):
+            cfg["layer_types"] = draw(st.lists(st.sampled_from(["sliding_attention", "full_attention"]),
+                                               min_size=layers, max_size=layers))
     if family in ("llama4_text", "llama4"):
         return _llama4_small(draw, cfg, family, head_dim, layers)
     if family in ("qwen3_5", "qwen3_5_text", "qwen3_5_moe", "qwen3_5_moe_text"):
@@ -1117,6 +1180,7 @@ FAMILIES += ["llama4_text", "llama4"]  # issue 10, Llama 4
 FAMILIES += ["qwen3_5_text", "qwen3_5", "qwen3_5_moe_text", "qwen3_5_moe"]  # issue 10, branch qwen35
 FAMILIES += ["gemma3_text", "gemma3"]  # issue 10, branch gemma
 FAMILIES += ["deepseek_v32", "glm_moe_dsa"]  # issue 10, branch dsa
+FAMILIES += ["minimax_m2", "dots1", "exaone4"]  # issue 10, branch moefams
 
 # Each example builds a model: a few per family keep the file fast (scaled from the conftest profile).
 FEW = max(3, settings.default.max_examples // 10)
@@ -1774,3 +1838,84 @@ def test_a_bamba_field_transformers_cannot_build_or_run_is_refused(edit, field):
     # repeats B and C to the heads (H / G each); an attention index past the last layer is a typo
     with pytest.raises(params.InputError, match=field):
         params.model_from_config(dict(REAL_CONFIGS["bamba"], **edit))
+
+
+# --------------------------------------------------------------------------------------------------------------
+# issue 10, branch moefams
+# --------------------------------------------------------------------------------------------------------------
+def test_minimax_m2_is_its_published_size():
+    # MiniMax-M2 (transformers' model_doc/minimax_m2.md and the model card): "230 billion total parameters with 10
+    # billion active parameters". By hand, per layer: q 3072 -> 48 x 128 and o back, k, v 3072 -> 8 x 128, no biases;
+    # q_norm over 6144 and k_norm over 1024 (the whole projections); two RMSNorms; 256 experts of 3 x 3072 x 1536 and
+    # a 256 x 3072 router (its 256-value correction bias is a buffer); untied 200064 x 3072 embedding and head, a
+    # final norm.  Active: 8 of the 256 experts.
+    attention = 2 * 3072 * 6144 + 2 * 3072 * 1024 + 6144 + 1024 + 2 * 3072
+    expert = 3 * 3072 * 1536
+    total = 2 * 200064 * 3072 + 3072 + 62 * (attention + 256 * expert + 256 * 3072)
+    active = total - 62 * 248 * expert
+    assert script_counts(REAL_CONFIGS["minimax_m2"]) == (total, active) == (228_689_748_992, 11_030_537_216)
+    # the card's 230B total; its 10B active is without the 1.23B embedding and head (9.80B)
+    assert round(total / 1e10) == 23 and round((active - 2 * 200064 * 3072) / 1e9) == 10
+    model, notes = params.model_from_config(json.loads(json.dumps(REAL_CONFIGS["minimax_m2"])))
+    assert (model.qk_norm, model.moe_layer_count(), model.router_score_correction_bias) == ("full", 62, True)
+    assert [n for n in notes if "multi-token-prediction" in n] == [
+        "num_mtp_modules = 3 (use_mtp): MiniMax-M2's multi-token-prediction modules are not counted, as transformers "
+        "does not build them"]
+
+
+@pytest.mark.parametrize("field, value", [
+    ("attention_bias", True), ("use_qk_norm", False), ("qk_norm_type", "per_head"), ("use_routing_bias", False),
+    ("shared_intermediate_size", 1536), ("sliding_window", 4096), ("attn_type_list", [0] + [1] * 61),
+    ("attn_type_list", [1] * 61), ("head_dim", None), ("num_key_value_heads", None), ("num_mtp_modules", -1)])
+def test_a_minimax_m2_field_transformers_does_not_build_is_refused(field, value):
+    with pytest.raises(params.InputError, match=f"'{field}'"):
+        params.model_from_config(dict(REAL_CONFIGS["minimax_m2"], **{field: value}))
+
+
+def test_dots_llm1_is_its_published_size():
+    # rednote-hilab/dots.llm1 card: "activates 14B parameters out of a total of 142B parameters". By hand, per layer:
+    # q, k, v, o 4096 x 4096 (32 heads and 32 KV heads of 128), q/k norms of 128, two RMSNorms; layer 0 a SwiGLU of
+    # 3 x 4096 x 10944; layers 1-61 128 experts of 3 x 4096 x 1408, the shared SwiGLU of 2 x 1408 and a 128 x 4096
+    # router (its correction bias a buffer); untied 152064 x 4096 embedding and head, a final norm.  Active: 6 of 128.
+    attention = 4 * 4096 * 4096 + 2 * 128 + 2 * 4096
+    expert = 3 * 4096 * 1408
+    total = 2 * 152064 * 4096 + 4096 + 62 * attention + 3 * 4096 * 10944 + \
+        61 * (128 * expert + 3 * 4096 * 2816 + 128 * 4096)
+    active = total - 61 * 122 * expert
+    assert script_counts(REAL_CONFIGS["dots1"]) == (total, active) == (142_774_373_888, 14_016_581_120)
+    assert (round(total / 1e9), round(active / 1e9)) == (143, 14)  # the card's 142B is the total rounded down
+    model, _ = params.model_from_config(json.loads(json.dumps(REAL_CONFIGS["dots1"])))
+    assert (model.moe_layer_count(), model.shared_width, model.sliding_window) == (61, 2816, 0)
+    # max_window_layers below the depth: Dots1Config slides layers i >= it whenever sliding_window is not null
+    windowed, _ = params.model_from_config(dict(REAL_CONFIGS["dots1"], max_window_layers=60))
+    assert windowed.sliding_window == 4096 and [windowed.layer_attention(i) for i in (59, 60, 61)] == \
+        ["full", "sliding", "sliding"]
+
+
+@pytest.mark.parametrize("field, value", [("n_shared_experts", 0), ("n_routed_experts", None),
+                                          ("num_experts_per_tok", None), ("moe_layer_freq", 2)])
+def test_a_dots1_field_transformers_cannot_build_is_refused(field, value):
+    with pytest.raises(params.InputError, match=f"'{field}'"):
+        params.model_from_config(dict(REAL_CONFIGS["dots1"], **{field: value}))
+
+
+def test_exaone_4_0_32b_is_its_published_size():
+    # LGAI-EXAONE/EXAONE-4.0-32B card: "Number of Parameters (without embeddings): 30.95B". By hand, per layer: q, o
+    # 5120 x 5120 (40 heads of 128), k, v 5120 x 1024 (8 KV heads), q/k norms of 128, the two post-norms, a SwiGLU of
+    # 3 x 5120 x 27392; untied 102400 x 5120 embedding and head, a final norm
+    per_layer = 2 * 5120 * 5120 + 2 * 5120 * 1024 + 2 * 128 + 2 * 5120 + 3 * 5120 * 27392
+    non_embedding = 64 * per_layer + 5120
+    assert script_counts(REAL_CONFIGS["exaone4"])[0] == 2 * 102400 * 5120 + non_embedding == 32_003_216_384
+    assert round(non_embedding / 1e7) == 3095
+    model, _ = params.model_from_config(json.loads(json.dumps(REAL_CONFIGS["exaone4"])))
+    # Exaone4Config: every 4th layer full (and NoPE), the rest slide over 4096 tokens
+    assert [i for i in range(64) if model.layer_attention(i) == "full"] == list(range(3, 64, 4))
+    assert (model.norm_placement, model.qk_norm, model.sliding_window) == ("post", "head", 4096)
+
+
+@pytest.mark.parametrize("edit", [{"sliding_window_pattern": "LLLG"}, {"sliding_window": None},
+                                  {"sliding_window": None, "layer_types": ["sliding_attention"] * 64},
+                                  {"num_key_value_heads": None}])
+def test_an_exaone4_config_transformers_cannot_build_is_refused(edit):
+    with pytest.raises(params.InputError, match="exaone4"):
+        params.model_from_config(dict(REAL_CONFIGS["exaone4"], **edit))

@@ -947,8 +947,7 @@ def test_expert_interval_flag_places_moe_layers_as_the_cookbook(quant):
 
 # Model types of this year's most used open models that the block does not model yet (issue 9 names them): each
 # would read as a dense Llama with a wrong total; refused, --generic or not.
-NOT_YET_MODELLED_TYPES = ["minimax_m2",
-                          "mimo_v2_flash", "gemma4",
+NOT_YET_MODELLED_TYPES = ["mimo_v2_flash", "gemma4",
                           "jamba", "nemotron_h", "lfm2"]
 
 
@@ -1241,6 +1240,8 @@ def test_every_real_config_matches_pytorch(quant, name, tmp_path):
     # counted (Kimi-K2's says 0)
     # (Kimi-K2's says 0); Qwen3.5's says mtp_num_hidden_layers 1 (issue 10, branch qwen35)
     mtp_note = [n for n in notes if n.startswith(("num_nextn_predict_layers", "mtp_num_hidden_layers"))]
+    # MiniMax-M2's announces its own MTP modules (num_mtp_modules), not built by transformers either
+    mtp_note += [n for n in notes if n.startswith("num_mtp_modules")]
     # a wrapper (Llama 4): its text_config is the language model AutoModelForCausalLM builds, and a note says so
     # (Gemma 3: AutoModelForCausalLM builds the vision tower and projector too; a second note counts them, and they are
     # left out of the comparison below: test_params_torch.TOWER_PREFIXES)
@@ -1248,7 +1249,8 @@ def test_every_real_config_matches_pytorch(quant, name, tmp_path):
     assert len(wrapper_note) == ("text_config" in raw) * (1 + (raw["model_type"] == "gemma3"))
     notes = [n for n in notes if n not in wrapper_note]
     assert notes == mtp_note and len(mtp_note) == (name in ("deepseek_v3", "glm4_moe", "glm4_moe_355b", "qwen3_5",
-                                                            "qwen3_5_moe", "deepseek_v32", "glm_moe_dsa")), notes
+                                                            "qwen3_5_moe", "deepseek_v32", "glm_moe_dsa",
+                                                            "minimax_m2")), notes
     hf_config = transformers.AutoConfig.for_model(raw.pop("model_type"), **raw)
     with torch.device("meta"):
         net = transformers.AutoModelForCausalLM.from_config(hf_config)
