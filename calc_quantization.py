@@ -402,6 +402,11 @@ class Model:
     qk_norm_module_per_head: bool = False
     # Llama 4 (llama4 / llama4_text; transformers 5.23 modeling_llama4.py): chunked attention on the RoPE layers
     attention_chunked: bool = False  # the "sliding" layers attend within aligned chunks of sliding_window tokens
+    # issue 10, branch mimo -- mimo_v2_flash (transformers 5.23 modeling_mimo_v2_flash.py MiMoV2FlashAttention): the
+    # sliding layers' own head shape, twice the full layers' KV heads, and their attention sinks (the full layers have
+    # none); values narrower than queries and keys come from v_head_dim, read for plain attention too (see v_dim)
+    sliding_kv_heads: int = 0        # KV heads of each sliding layer; 0: num_kv_heads, as every other layer
+    sinks_sliding_only: bool = False  # attention_sinks on the sliding layers only
 
     @property
     def kv_heads(self) -> int:
@@ -410,6 +415,26 @@ class Model:
     @property
     def d_head(self) -> int:
         return self.head_dim or self.hidden_size // self.num_attention_heads
+
+    @property
+    def v_dim(self) -> int:
+        """Value width per head: MLA's v_head_dim; MiMo-V2-Flash's v_head_dim (128 beside 192-wide queries and keys);
+        else the head width (values as wide as keys)."""
+        return self.v_head_dim or self.d_head
+
+    @property
+    def has_sliding_shape(self) -> bool:
+        """The sliding layers hold other tensors than the full ones (MiMo-V2-Flash: KV heads, sinks)."""
+        return bool(self.sliding_kv_heads or self.sinks_sliding_only) and "sliding" in self.layer_types
+
+    def layer_sliding_shape(self, i: int) -> bool:
+        """Layer i is a sliding layer with the sliding layers' own head shape (see has_sliding_shape)."""
+        return self.has_sliding_shape and self.layer_types[i] == "sliding"
+
+    def layer_kv_heads(self, i: int) -> int:
+        """KV heads of layer i: the sliding layers' own count where the model gives one."""
+        return self.sliding_kv_heads if self.sliding_kv_heads and self.layer_attention(i) == "sliding" \
+            else self.kv_heads
 
     @property
     def is_mla(self) -> bool:
@@ -520,6 +545,13 @@ def validate_model(m: Model, labels: dict | None = None) -> Model:
         if m.kv_heads > m.num_attention_heads or m.num_attention_heads % m.kv_heads:
             raise InputError(f"{name('num_kv_heads')} {m.kv_heads} does not divide "
                              f"{name('num_attention_heads')} {m.num_attention_heads}")
+    if m.sliding_kv_heads and (m.sliding_kv_heads > m.num_attention_heads
+                               or m.num_attention_heads % m.sliding_kv_heads or m.is_mla):
+        raise InputError(f"{name('sliding_kv_heads')} {m.sliding_kv_heads} does not divide "
+                         f"{name('num_attention_heads')} {m.num_attention_heads}")
+    if m.v_head_dim and not m.is_mla and m.fused_qkv:
+        raise InputError(f"{name('v_head_dim')}: values narrower than keys are modelled with separate q/k/v "
+                         "projections only")
     if m.num_experts:
         if not 1 <= m.top_k <= m.num_experts:
             raise InputError(f"{name('top_k')} must be between 1 and {name('num_experts')} {m.num_experts}, "
@@ -614,7 +646,7 @@ def _mb_mlp(m: Model, prefix: str, width: int, role: str, bias: bool) -> list:
     return up + _mb_linear(prefix + ".down_proj", width, h, role, bias, "row")
 
 
-def _mb_attention(m: Model) -> list:
+def _mb_attention(m: Model, sliding: bool = False) -> list:
     h, a = m.hidden_size, m.num_attention_heads
     out = []
     if m.is_mla:  # DeepSeek-V2 paper sec. 2.1; transformers DeepseekV3Attention
@@ -632,19 +664,19 @@ def _mb_attention(m: Model) -> list:
                                "attention", False, "col")
         out += _mb_linear("self_attn.o_proj", a * m.v_head_dim, h, "attention", m.o_bias, "row")
         return out
-    k, d = m.kv_heads, m.d_head
+    k, d, dv = (m.sliding_kv_heads or m.kv_heads) if sliding else m.kv_heads, m.d_head, m.v_dim
     if m.fused_qkv:
         out += _mb_linear("self_attn.qkv_proj", h, (a + 2 * k) * d, "attention", m.qkv_bias, "col")
     else:
         out += _mb_linear("self_attn.q_proj", h, a * d, "attention", m.qkv_bias, "col")
         out += _mb_linear("self_attn.k_proj", h, k * d, "attention", m.qkv_bias, "kv")
-        out += _mb_linear("self_attn.v_proj", h, k * d, "attention", m.qkv_bias, "kv")
-    out += _mb_linear("self_attn.o_proj", a * d, h, "attention", m.o_bias, "row")
+        out += _mb_linear("self_attn.v_proj", h, k * dv, "attention", m.qkv_bias, "kv")
+    out += _mb_linear("self_attn.o_proj", a * dv, h, "attention", m.o_bias, "row")
     if m.position_embedding == "relative":
         # Transformer-XL (Dai et al. 2019 sec. 3.3; Gopher/Chinchilla): W_kR and the per-head u, v biases
         out.append(ModelTensor("self_attn.rel_k_proj.weight", (a * d, h), "attention", "col"))
         out.append(ModelTensor("self_attn.rel_uv_bias", (2, a * d), "attention", kind="bias"))
-    out += _mb_attention_sinks(m)
+    out += _mb_attention_sinks(m) if sliding or not m.sinks_sliding_only else []
     if m.qk_norm == "head":
         out += _mb_norms(m, "self_attn.q_norm", d) + _mb_norms(m, "self_attn.k_norm", d)
     elif m.qk_norm == "full":
@@ -728,16 +760,18 @@ def _mb_qwen3_next_mixer(m: Model, out: list, linear: bool) -> list:
 _MB_LAYER_CACHE: dict = {}
 
 
-def model_layer_tensors(m: Model, moe: bool, linear: bool = False) -> tuple:
-    """The tensors of one decoder layer (dense or MoE; linear: a gated delta-net in place of self-attention), in the
+def model_layer_tensors(m: Model, moe: bool, linear: bool = False, sliding: bool = False) -> tuple:
+    """The tensors of one decoder layer (dense or MoE; linear: a gated delta-net in place of self-attention;
+    sliding: a sliding layer of a model whose sliding layers have their own head shape, MiMo-V2-Flash), in the
     transformers 5 layout: routed experts stacked as gate_up_proj (E, 2f, h) and down_proj (E, h, f)."""
-    key = (m, moe, linear)
+    sliding = bool(sliding and m.has_sliding_shape)
+    key = (m, moe, linear, sliding)
     if key in _MB_LAYER_CACHE:
         return _MB_LAYER_CACHE[key]
     h, out = m.hidden_size, []
     for i in range(m.norms_per_layer):
         out += _mb_norms(m, f"norm{i + 1}", h)
-    out += _mb_attention(m)
+    out += _mb_attention(m, sliding)
     out = _mb_stablelm_qk_norms(m, out)
     out = _mb_qwen3_next_mixer(m, out, linear)
     if not moe:
@@ -808,7 +842,8 @@ def model_param_tensors(m: Model) -> list:
     first, last = model_global_tensors(m)
     out = [(-1, t) for t in first]
     for i in range(m.num_layers):
-        out += [(i, t) for t in model_layer_tensors(m, m.layer_is_moe(i), m.layer_is_linear(i))]
+        out += [(i, t) for t in model_layer_tensors(m, m.layer_is_moe(i), m.layer_is_linear(i),
+                                                    m.layer_sliding_shape(i))]
     out += [(-1, t) for t in last]
     for j in range(m.mtp_layers):
         out += [(m.num_layers + j, t) for t in model_mtp_tensors(m, m.num_layers + j)]
@@ -816,10 +851,11 @@ def model_param_tensors(m: Model) -> list:
 
 
 def model_layer_kinds(m: Model) -> dict:
-    """{(MoE, gated delta-net): number of layers}: the distinct decoder layers, for sums by layer kind."""
+    """{(MoE, gated delta-net, sliding shape): number of layers}: the distinct decoder layers, for sums by layer
+    kind (model_layer_tensors takes the key's three switches)."""
     kinds = {}
     for i in range(m.num_layers):
-        key = (m.layer_is_moe(i), m.layer_is_linear(i))
+        key = (m.layer_is_moe(i), m.layer_is_linear(i), m.layer_sliding_shape(i))
         kinds[key] = kinds.get(key, 0) + 1
     return kinds
 
@@ -841,9 +877,8 @@ def count_model(m: Model) -> dict:
     groups = [(first + last, 1), (model_layer_tensors(m, False), m.num_layers - n_moe)]
     if n_moe:
         groups.append((model_layer_tensors(m, True), n_moe))
-    if m.mixer_types:  # Qwen3-Next: the layers by (MoE, gated delta-net) kind
-        groups = groups[:1] + [(model_layer_tensors(m, moe, linear), n) for (moe, linear), n in
-                               model_layer_kinds(m).items()]
+    if m.mixer_types or m.has_sliding_shape:  # Qwen3-Next, MiMo-V2-Flash: the layers by kind
+        groups = groups[:1] + [(model_layer_tensors(m, *kind), n) for kind, n in model_layer_kinds(m).items()]
     for j in range(m.mtp_layers):
         groups.append((model_mtp_tensors(m, m.num_layers + j), 1))
     for tensors, times in groups:
@@ -1161,6 +1196,11 @@ SUPPORTED_MODEL_TYPES = {
     "llama4_text": "MoE layers (moe_layers or every interleave_moe_layer_step-th) of routed experts + one shared expert, "
                    "dense layers of intermediate_size_mlp, chunked attention (attention_chunk_size) on the RoPE "
                    "layers and full attention on the NoPE ones (no_rope_layers), a weightless q/k L2 norm",
+    # issue 10, branch mimo
+    "mimo_v2_flash": "MiMo-V2-Flash: full layers (first and every 6th, or layer_types) beside sliding ones with twice "
+                     "the KV heads and a sink per head, values narrower than queries/keys (v_head_dim), a dense first "
+                     "MLP then 256 experts top-8 (sigmoid router, no shared expert); the hub's own layer fields "
+                     "checked against what transformers builds",
 }
 # Model types people run this year that are NOT modelled yet: what the reader would miss.  A config of one of these
 # is refused (even with --generic), never read as a Llama.
@@ -1173,7 +1213,6 @@ NOT_YET_MODELLED = {
     "deepseek_v32": "the DSA indexer beside MLA",
     "glm_moe_dsa": "the DSA indexer beside MLA",
     "minimax_m2": "experts and their router",
-    "mimo_v2_flash": "hybrid SWA/full layers with different head shapes and attention-sink biases",
     "ernie4_5_moe": "experts and their placement",
     "hunyuan_v1_moe": "experts and their shared MLP",
     "dots1": "experts with a shared expert and dense first layers",
@@ -1299,6 +1338,7 @@ CONFIG_FIELDS_OF = {
     "linear_num_key_heads": ("linear_num_key_heads",), "linear_num_value_heads": ("linear_num_value_heads",),
     "linear_key_head_dim": ("linear_key_head_dim",), "linear_value_head_dim": ("linear_value_head_dim",),
     "linear_conv_kernel": ("linear_conv_kernel_dim",), "mixer_types": ("layer_types", "full_attention_interval"),
+    "sliding_kv_heads": ("swa_num_key_value_heads", "num_key_value_heads"),
 }
 _MB_TIED_BY_DEFAULT = {"gpt2", "bloom", "opt", "falcon", "gemma", "gemma2", "gemma3_text", "starcoder2"}
 _MB_HEAD_DIM_DEFAULT = {"gemma": 256, "gemma2": 256, "gemma3_text": 256, "qwen3": 128, "qwen3_next": 256}
@@ -1329,6 +1369,8 @@ _MB_TIED_BY_DEFAULT |= {"smollm3"}  # SmolLM3Config: tie_word_embeddings=True
 # Llama4TextConfig (transformers 5.23): 8 KV heads and head_dim 128 when the file leaves them out
 _MB_CLASS_DEFAULTS.update({"llama4": {"num_key_value_heads": 8}, "llama4_text": {"num_key_value_heads": 8}})
 _MB_HEAD_DIM_DEFAULT.update({"llama4": 128, "llama4_text": 128})
+# issue 10, branch mimo: MiMoV2FlashConfig's defaults are read in _mb_read_mimo_v2_flash (4 KV heads, head_dim 192,
+# v_head_dim 128, window 129, 256 experts of 2048, top-8, untied head)
 
 
 def _mb_read_gpt(r: _MBFields, mt: str) -> dict:
@@ -1602,6 +1644,103 @@ def _mb_read_gpt_oss(r: _MBFields, mt: str) -> dict:
                 attention_sinks=True, clamped_swiglu=True, gguf_arch="gpt-oss",
                 norm_fp32_scale=True,  # GptOssRMSNorm multiplies by its weight in fp32, then casts back
                 softmax_fp32=False)  # eager_attention_forward's softmax keeps the logits' dtype
+
+
+def _mb_type_list(r: _MBFields, key: str, allowed: tuple, layers: int):
+    """A per-layer list of names (layer_types, mlp_layer_types): None when absent or null."""
+    value = r.get(key)[1]
+    if value is None:
+        return None
+    if not isinstance(value, list) or not all(isinstance(t, str) and t in allowed for t in value):
+        raise InputError(f"{r.where}: field '{key}' must list {' or '.join(map(repr, allowed))} per layer, "
+                         f"got {value!r:.80}")
+    if len(value) != layers:
+        raise InputError(f"{r.where}: field '{key}' has {len(value)} entries for {layers} layers")
+    return value
+
+
+def _mb_hub_pattern(r: _MBFields, key: str, built: list, meaning: str) -> None:
+    """MiMo's own per-layer 0/1 lists (hybrid_layer_pattern, moe_layer_freq), which MiMoV2FlashConfig does not read:
+    accepted where they describe the layers transformers builds, refused where they would build another model."""
+    value = r.get(key)[1]
+    if value is not None and value != built:
+        raise InputError(f"{r.where}: field '{key}' {value!r:.60} disagrees with the layers transformers' "
+                         f"mimo_v2_flash builds ({meaning}); refusing rather than guessing")
+
+
+def _mb_read_mimo_v2_flash(r: _MBFields, mt: str) -> dict:
+    """MiMo-V2-Flash (transformers 5.23 configuration_mimo_v2_flash.py / modeling_mimo_v2_flash.py; Xiaomi's
+    model card, 309B total / 15B active): the Llama block (RMSNorm, SwiGLU) with queries and keys of head_dim (192)
+    and values of v_head_dim (128), so o_proj reads heads x v_head_dim; o_proj never has a bias, q/k/v one with
+    attention_bias.  Full-attention layers (the first and every 6th, or layer_types) have num_key_value_heads
+    KV heads; sliding layers twice as many and one learned sink logit per query head (MiMoV2FlashAttention:
+    num_key_value_heads * 2 if is_swa), a window of sliding_window_size + 1 tokens where the hub file gives
+    sliding_window_size (the SGLang reference attends to that many previous tokens plus the query), else
+    sliding_window (129).  MLP per mlp_layer_types: "dense" (intermediate_size) for the first layer, "sparse"
+    for the rest: n_routed_experts (256) experts of moe_intermediate_size (2048), top num_experts_per_tok (8), a
+    sigmoid router with a score-correction bias (a buffer), no shared expert.  The hub file's own fields
+    (hybrid_layer_pattern, moe_layer_freq, swa_*, add_*_attention_sink_bias) are not read by transformers: each is
+    accepted where it describes the model transformers builds and refused where it does not.  The checkpoint's
+    MTP modules are not built by transformers (ignored on load) and not counted."""
+    for key in ("num_key_value_heads", "head_dim", "v_head_dim"):
+        if key in r.raw and r.raw[key] is None:
+            raise InputError(f"{r.where}: field '{key}' is null, which transformers' {mt} config does not accept; "
+                             "give a number")
+    layers = r.int("num_hidden_layers")
+    if layers > MODEL_MAX_LAYERS:  # before anything is built per layer
+        raise InputError(f"{r.where}: field 'num_hidden_layers' {layers} is beyond {MODEL_MAX_LAYERS:,}")
+    heads = r.int("num_attention_heads")
+    kv = r.int("num_key_value_heads", default=4)
+    head_dim, v_dim = r.int("head_dim", default=192), r.int("v_head_dim", default=128)
+    types = _mb_type_list(r, "layer_types", ("full_attention", "sliding_attention"), layers)
+    if types is None:  # MiMoV2FlashConfig.__post_init__: full at layer 0 and every 6th layer
+        types = ["full_attention" if i == 0 or not (i + 1) % 6 else "sliding_attention" for i in range(layers)]
+    mlp = _mb_type_list(r, "mlp_layer_types", ("dense", "sparse"), layers)
+    if mlp is None:
+        mlp = ["dense"] + ["sparse"] * (layers - 1)
+    _mb_hub_pattern(r, "hybrid_layer_pattern", [int(t == "sliding_attention") for t in types], "1 = sliding")
+    _mb_hub_pattern(r, "moe_layer_freq", [int(t == "sparse") for t in mlp], "1 = experts")
+    r.expect("swa_num_attention_heads", heads, mt)
+    r.expect("swa_num_key_value_heads", 2 * kv, mt)
+    r.expect("swa_head_dim", head_dim, mt)
+    r.expect("swa_v_head_dim", v_dim, mt)
+    r.expect("add_swa_attention_sink_bias", True, mt)
+    r.expect("add_full_attention_sink_bias", False, mt)
+    r.expect("use_qk_norm", False, mt)  # MiMoV2FlashConfig drops it: no q/k norm is built
+    r.expect("mlp_bias", False, mt)  # its MLPs are built without biases whatever the file says
+    shared = r.get("n_shared_experts")[1]
+    if shared not in (None, 0):  # MiMoV2FlashMoE deletes DeepseekV3MoE's shared experts
+        raise InputError(f"{r.where}: field 'n_shared_experts' {shared!r:.40} is not modelled for model_type "
+                         f"'{mt}' (transformers builds no shared expert); refusing rather than guessing")
+    if r.get("hybrid_block_size")[1] is not None:
+        raise InputError(f"{r.where}: field 'hybrid_block_size' is not modelled for model_type '{mt}'")
+    window = r.int("sliding_window", default=129)
+    size = r.get("sliding_window_size")[1]
+    if size is not None:
+        window = r.int("sliding_window_size", minimum=0) + 1
+    r.get("attention_chunk_size")  # hub-only: transformers' MiMo builds no chunked attention from it
+    r.number("attention_value_scale")  # a scalar on the values: no parameter, no matmul
+    r.number("swa_rope_theta")
+    r.number("layernorm_epsilon")
+    experts = r.int("n_routed_experts", "num_local_experts", default=256)
+    bias = r.flag("attention_bias", False)
+    sliding = tuple("sliding" if t == "sliding_attention" else "full" for t in types)
+    dense = tuple(i for i, t in enumerate(mlp) if t == "dense")
+    v = dict(hidden_size=r.int("hidden_size"), num_layers=layers, num_attention_heads=heads,
+             vocab_size=r.int("vocab_size"), ffn_hidden_size=r.int("intermediate_size", default=16384),
+             num_kv_heads=kv, head_dim=head_dim, v_head_dim=v_dim, qkv_bias=bias, o_bias=False,
+             softmax_fp32=False)  # its eager attention takes the softmax in the logits' dtype
+    if "sliding" in sliding:
+        v.update(sliding_window=window, layer_types=sliding, sliding_kv_heads=2 * kv, attention_sinks=True,
+                 sinks_sliding_only=True)
+    if len(dense) < layers:
+        v.update(num_experts=experts, top_k=r.int("num_experts_per_tok", default=8),
+                 moe_ffn_hidden_size=r.int("moe_intermediate_size", default=2048), dense_layers=dense,
+                 expert_interval=1, expert_interval_phase=0, router_score_correction_bias=True)
+    else:  # no "sparse" layer: the expert fields build nothing
+        r.get("num_experts_per_tok")
+        r.get("moe_intermediate_size")
+    return v
 
 
 # PretrainedConfig's own attributes, which transformers 4.x wrote into every nested sub-config it saved (DBRX's
@@ -1914,6 +2053,8 @@ def _mb_read_windows(r: _MBFields, mt: str, v: dict) -> None:
         return v.update(sliding_window=0, layer_types=())
     if mt in ("llama4", "llama4_text"):  # chunks, not windows: _mb_read_llama4 set sliding_window and layer_types
         return None
+    if mt == "mimo_v2_flash":  # _mb_read_mimo_v2_flash set the window and its layers (all sliding kept as a list)
+        return None
     if v["num_layers"] > MODEL_MAX_LAYERS:  # before anything is built per layer
         raise InputError(f"{r.where}: field '{'n_layer' if 'n_layer' in r.raw else 'num_hidden_layers'}' "
                          f"{v['num_layers']} is beyond {MODEL_MAX_LAYERS:,}")
@@ -2033,6 +2174,8 @@ def model_from_config(raw, where: str = "config.json", generic: bool = False) ->
         values = _mb_read_gpt_oss(r, family)
     elif family == "dbrx":
         values = _mb_read_dbrx(r)
+    elif family == "mimo_v2_flash":
+        values = _mb_read_mimo_v2_flash(r, family)
     else:
         values = _mb_read_llama_style(r, family)
     values["tied_embeddings"] = r.flag("tie_word_embeddings", family in _MB_TIED_BY_DEFAULT)
@@ -3684,10 +3827,16 @@ def kv_cache(m: Model, opts: Options) -> dict:
         rows = [m.kv_lora_rank + m.qk_rope_head_dim]
         note = "MLA: one compressed latent (kv_lora_rank + qk_rope_head_dim) per layer and token"
     else:
-        rows = [m.kv_heads * m.d_head] * 2
+        rows = [m.kv_heads * m.d_head, m.kv_heads * m.v_dim]
         note = "K and V of n_kv_heads x head_dim per layer and token"
     attending = m.num_layers - m.linear_layer_count()  # Qwen3-Next's delta-net layers cache no K/V
     per_token = attending * sum(kv_row_bytes(width, opts.kv_dtype, "--kv-dtype") for width in rows)
+    if m.sliding_kv_heads:  # MiMo-V2-Flash: its sliding layers cache twice the KV heads of its full layers
+        per_token = sum(kv_row_bytes(m.layer_kv_heads(i) * m.d_head, opts.kv_dtype, "--kv-dtype")
+                        + kv_row_bytes(m.layer_kv_heads(i) * m.v_dim, opts.kv_dtype, "--kv-dtype")
+                        for i in range(m.num_layers))
+        note = ("K (head_dim) and V (v_head_dim) of each layer's KV heads per token, the sliding layers' "
+                f"{m.sliding_kv_heads} beside the full layers' {m.kv_heads}")
     if m.sliding_window:
         note += f"; full context cached in every layer (sliding_window {m.sliding_window} not applied)"
     out = {"dtype": opts.kv_dtype, "context": opts.context, "batch": opts.batch, "bytes_per_token": per_token,
@@ -3724,6 +3873,10 @@ def size_gguf(m: Model, tensors: list[GgufTensor], ftype: str, opts: Options) ->
     if m.linear_layer_count():  # Qwen3-Next: llama.cpp's qwen3next recipe for the delta-net tensors is not modelled
         raise InputError(f"{ftype}: llama.cpp's tensor types for gated delta-net layers (qwen3next) are not modelled "
                          f"by {PROG}; GPU formats (fp16, fp8, int8, nf4, gptq, awq, ...) size this model")
+    if m.model_type == "mimo_v2_flash":  # per-layer KV heads, v_head_dim, sinks on sliding layers only
+        raise InputError(f"{ftype}: llama.cpp's tensors and types for mimo_v2_flash (per-layer KV heads, values "
+                         f"narrower than keys, sinks on the sliding layers only) are not modelled by {PROG}; GPU "
+                         "formats (fp16, fp8, int8, nf4, gptq, awq, ...) size this model")
     plan, imatrix_assumed = planned_gguf_types(m, tensors, ftype, opts)
     notes = []
     if imatrix_assumed:

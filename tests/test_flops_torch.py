@@ -309,6 +309,24 @@ SHRUNK["gpt-oss"] = dict(_gpt_oss_20b(), num_hidden_layers=3, hidden_size=64, he
                          layer_types=["sliding_attention", "full_attention", "sliding_attention"])
 
 
+def _mimo_v2_flash() -> dict:
+    """XiaomiMiMo/MiMo-V2-Flash's config.json as tests/test_params_torch.py carries it (cited there)."""
+    from test_params_torch import REAL_CONFIGS
+    return dict(REAL_CONFIGS["mimo_v2_flash"])
+
+
+# MiMo-V2-Flash (issue 10, branch mimo): full layers of 2 KV heads, sliding layers of 4 with a sink per head, q/k of
+# 16 and v of 8 per head, window 8 + 1 (sliding_window_size 8), a dense first layer then 5 experts top-2; 3 layers
+# (full, sliding, full: the hub lists cut as the depth is).  The eager attention counts (MiMo supports no SDPA);
+# its experts run through batched_mm (each token's top-2)
+SHRUNK["mimo"] = dict(_mimo_v2_flash(), num_hidden_layers=3, hidden_size=64, head_dim=16, v_head_dim=8,
+                      num_attention_heads=4, num_key_value_heads=2, swa_num_attention_heads=4,
+                      swa_num_key_value_heads=4, swa_head_dim=16, swa_v_head_dim=8, intermediate_size=48,
+                      moe_intermediate_size=24, n_routed_experts=5, num_experts_per_tok=2, vocab_size=503,
+                      sliding_window_size=8, layer_types=["full_attention", "sliding_attention", "full_attention"],
+                      hybrid_layer_pattern=[0, 1, 0], moe_layer_freq=[0, 1, 1], pad_token_id=0)
+
+
 def _arch_from(flops, tmp_path, config):
     """The Model --config gives: the file read by the shared model block the script carries."""
     path = tmp_path / "config.json"
@@ -368,7 +386,7 @@ def test_batch_and_length_scaling_match_counter(flops, tmp_path):
 
 
 @pytest.mark.parametrize("family", ["llama-3", "mistral", "gemma2", "gpt2", "mixtral", "qwen-moe", "deepseek-v3",
-                                    "opt-350m", "gpt-oss"])
+                                    "opt-350m", "gpt-oss", "mimo"])
 def test_prefill_and_decode_step_match_counter(flops, tmp_path, family):
     """A 20-token prompt (logits for the last position only), then one decode step: the new token attends to
     21 keys, or to the window on a sliding-window layer (the shrunk Mistral and Gemma 2 use window 8, and
@@ -512,8 +530,9 @@ def test_real_config_forward_equals_flop_counter_at_published_widths(flops, tmp_
     config[depth] = min(config[depth], 2 + (config.get("first_k_dense_replace") or 0))
     if config.get("model_type") == "qwen3_next":  # up to its first attention layer: transformers' cache of
         config[depth] = config["full_attention_interval"]  # delta-net layers alone has no sequence length
-    if isinstance(config.get("layer_types"), list):
-        config["layer_types"] = config["layer_types"][:config[depth]]
+    for key in ("layer_types", "hybrid_layer_pattern", "moe_layer_freq"):  # per-layer lists cut with the depth
+        if isinstance(config.get(key), list):
+            config[key] = config[key][:config[depth]]
     arch = _arch_from(flops, tmp_path, config)
     torch_forward, _, torch_params = _count_with_pytorch(config, 1, 6, backward=False)
     assert flops.forward_flops(arch, 1, 6)["total"] == torch_forward

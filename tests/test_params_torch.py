@@ -607,6 +607,34 @@ REAL_CONFIGS = {
                                           "projector_output_dim": 4096, "rope_theta": 10000,
                                           "vision_feature_layer": -1, "vision_feature_select_strategy": "default",
                                           "vision_output_dim": 4096}},
+    # ---- issue 10, branch mimo -------------------------------------------------------------------------------------
+    # huggingface.co/XiaomiMiMo/MiMo-V2-Flash config.json (model_type mimo_v2_flash): the fields as NVIDIA-NeMo's
+    # Megatron-Bridge carries them in its MiMo-V2-Flash bridge test (tests/unit_tests/models/mimo_v2_flash/, the
+    # search library's code corpus, id 55001597284; [mb] above), at the release's 48 layers with its 48-entry
+    # hybrid_layer_pattern (full = 0 at layer 0 and every 6th) and moe_layer_freq (layer 0 dense) as a stored Rust
+    # test of the hub config writes them (id 70913730321: "pattern[l] = !(l == 0 || (l + 1) % 6 == 0)",
+    # "freq[l] = l != 0"); the fixture's 6-layer cut of those lists is the only change.  quantization_config (FP8
+    # blocks) left out: the storage, not the model; the fixture's "rope_scaling": null left out too (transformers
+    # 5.23's MiMoV2FlashConfig then has no per-layer rope_parameters and cannot build the model).  checked: the release geometry of a stored tensor checker
+    # (id 69676226332: 48 layers, vocab 152576, 64 heads, 4 / 8 KV heads, head_dim 192, v 128, 256 experts of 2048)
+    "mimo_v2_flash": {"architectures": ["MiMoV2FlashForCausalLM"], "model_type": "mimo_v2_flash",
+                      "transformers_version": "4.40.1", "use_cache": True, "torch_dtype": "bfloat16",
+                      "num_hidden_layers": 48, "hidden_size": 4096, "intermediate_size": 16384,
+                      "num_attention_heads": 64, "num_key_value_heads": 4, "head_dim": 192, "vocab_size": 152576,
+                      "max_position_embeddings": 262144, "rope_theta": 5000000, "rms_norm_eps": 1e-5,
+                      "initializer_range": 0.02, "tie_word_embeddings": False, "attention_bias": False,
+                      "mlp_bias": False, "hidden_act": "silu", "partial_rotary_factor": 0.334,
+                      "use_qk_norm": False, "attention_dropout": 0.0, "hidden_dropout": 0.0,
+                      "layernorm_epsilon": 1e-5, "v_head_dim": 128,
+                      "hybrid_layer_pattern": [0 if i == 0 or (i + 1) % 6 == 0 else 1 for i in range(48)],
+                      "sliding_window_size": 128, "sliding_window": 128, "attention_chunk_size": 128,
+                      "swa_rope_theta": 10000, "swa_num_key_value_heads": 8, "swa_num_attention_heads": 64,
+                      "swa_head_dim": 192, "swa_v_head_dim": 128, "add_swa_attention_sink_bias": True,
+                      "add_full_attention_sink_bias": False, "attention_value_scale": 0.707,
+                      "moe_layer_freq": [0] + [1] * 47, "n_routed_experts": 256, "moe_intermediate_size": 2048,
+                      "num_experts_per_tok": 8, "scoring_func": "sigmoid", "n_shared_experts": None, "n_group": 1,
+                      "topk_group": 1, "topk_method": "noaux_tc", "norm_topk_prob": True,
+                      "routed_scaling_factor": None},
 }
 
 
@@ -813,6 +841,40 @@ def small_config(draw, family):
                    sliding_window=draw(st.none() | st.integers(1, 16)))
     if family in ("llama4_text", "llama4"):
         return _llama4_small(draw, cfg, family, head_dim, layers)
+    if family == "mimo_v2_flash":
+        return _mimo_small(draw, cfg, head_dim, layers)
+    return cfg
+
+
+def _mimo_small(draw, cfg, head_dim, layers):
+    """MiMoV2FlashConfig's switches: the full / sliding layers (its default pattern or layer_types, with the hub's
+    hybrid_layer_pattern agreeing or absent), dense / expert MLPs (default, mlp_layer_types or the hub's
+    moe_layer_freq), head_dim and a narrower or wider v_head_dim, attention_bias, the window (sliding_window or the
+    hub's sliding_window_size), experts.  The sliding layers' 2 x KV heads must divide the query heads."""
+    kv = cfg["num_key_value_heads"]
+    heads = 2 * kv * draw(st.integers(1, 2))
+    experts = draw(st.integers(1, 5))
+    cfg.update(num_attention_heads=heads, head_dim=head_dim, v_head_dim=draw(st.sampled_from([4, 8, 12])),
+               hidden_size=heads * draw(st.sampled_from([2, 4])), attention_bias=draw(st.booleans()),
+               n_routed_experts=experts, num_experts_per_tok=draw(st.integers(1, experts)),
+               moe_intermediate_size=draw(st.integers(1, 40)), n_group=1, topk_group=1)
+    types = draw(st.lists(st.sampled_from(["sliding_attention", "full_attention"]), min_size=layers, max_size=layers))
+    if draw(st.booleans()):
+        cfg["layer_types"] = types
+    else:
+        types = ["full_attention" if i == 0 or (i + 1) % 6 == 0 else "sliding_attention" for i in range(layers)]
+    if draw(st.booleans()):
+        cfg["hybrid_layer_pattern"] = [int(t == "sliding_attention") for t in types]
+    mlp = draw(st.lists(st.sampled_from(["dense", "sparse"]), min_size=layers, max_size=layers))
+    choice = draw(st.sampled_from(["default", "list", "hub"]))
+    if choice == "list":
+        cfg["mlp_layer_types"] = mlp
+    elif choice == "hub":
+        cfg["moe_layer_freq"] = [0] + [1] * (layers - 1)
+    if draw(st.booleans()):
+        cfg["sliding_window_size"] = draw(st.integers(1, 16))
+    else:
+        cfg["sliding_window"] = draw(st.integers(1, 16))
     return cfg
 
 
@@ -847,6 +909,7 @@ FAMILIES = ["gpt2", "gptj", "bloom", "gpt_neox", "opt", "falcon", "llama", "mist
 FAMILIES += ["kimi_k2", "glm4_moe", "olmo3", "seed_oss", "olmoe", "cohere", "cohere2", "nemotron"]  # issue 10
 FAMILIES += ["smollm3", "granitemoe", "phimoe", "dbrx", "stablelm"]  # issue 10, branch families2
 FAMILIES += ["llama4_text", "llama4"]  # issue 10, Llama 4
+FAMILIES += ["mimo_v2_flash"]  # issue 10, branch mimo
 
 # Each example builds a model: a few per family keep the file fast (scaled from the conftest profile).
 FEW = max(3, settings.default.max_examples // 10)
@@ -1200,3 +1263,40 @@ def test_llama4_without_its_text_config_is_refused():
     flat = dict(REAL_CONFIGS["llama4_scout"]["text_config"], model_type="llama4")
     with pytest.raises(params.InputError, match="without a text_config"):
         params.model_from_config(flat)
+
+
+# ---- issue 10, branch mimo ------------------------------------------------------------------------------------------
+
+def test_mimo_v2_flash_is_its_published_size():
+    # Xiaomi's MiMo-V2-Flash model card: "309B total parameters and 15B active parameters".  By hand, h 4096, 64
+    # query heads of 192, values of 128, vocabulary 152576 (untied: embedding and LM head): a full layer's attention
+    # q 4096 x 64·192, k 4096 x 4·192, v 4096 x 4·128, o 64·128 x 4096; a sliding layer's the same with 8 KV heads
+    # and 64 sink logits; 9 full layers (0, 5, 11, ..., 47) and 39 sliding; layer 0 a SwiGLU MLP of 16384, the other
+    # 47 layers 256 experts (3 x 4096 x 2048 each) and a 4096 x 256 router, no shared expert; two RMSNorms a layer,
+    # a final one.  Active: all but 248 of the 256 experts in each MoE layer.
+    h, vocab = 4096, 152576
+    full = h * 64 * 192 + h * 4 * 192 + h * 4 * 128 + 64 * 128 * h
+    sliding = h * 64 * 192 + h * 8 * 192 + h * 8 * 128 + 64 * 128 * h + 64
+    expert = 3 * h * 2048
+    by_hand = (2 * vocab * h + 9 * full + 39 * sliding + 3 * h * 16384 + 47 * (256 * expert + h * 256)
+               + 48 * 2 * h + h)
+    total, active = script_counts(REAL_CONFIGS["mimo_v2_flash"])
+    assert total == by_hand == 308_778_768_832 and round(total / 1e9) == 309
+    assert active == by_hand - 47 * (256 - 8) * expert == 15_445_924_288 and round(active / 1e9) == 15
+    model, _ = params.model_from_config(REAL_CONFIGS["mimo_v2_flash"])
+    assert [i for i in range(48) if model.layer_attention(i) == "full"] == [0, 5, 11, 17, 23, 29, 35, 41, 47]
+    assert (model.layer_kv_heads(0), model.layer_kv_heads(1), model.v_dim, model.dense_layers) == (4, 8, 128, (0,))
+    assert model.sliding_window == 129  # sliding_window_size 128 + 1, as MiMoV2FlashConfig sets it
+
+
+@pytest.mark.parametrize("field, value", [
+    ("hybrid_layer_pattern", [1] + [0] * 47), ("moe_layer_freq", [1] * 48), ("swa_num_key_value_heads", 4),
+    ("swa_head_dim", 128), ("swa_v_head_dim", 192), ("swa_num_attention_heads", 32),
+    ("add_full_attention_sink_bias", True), ("add_swa_attention_sink_bias", False), ("n_shared_experts", 1),
+    ("use_qk_norm", True), ("mlp_bias", True), ("hybrid_block_size", 8), ("layer_types", ["full_attention"] * 47)])
+def test_a_mimo_v2_flash_field_transformers_does_not_build_is_refused(field, value):
+    """The hub file's own fields, which MiMoV2FlashConfig does not read: where they describe another model than
+    the one transformers builds (its own default pattern, 2 x KV heads on sliding layers, sinks there only, no
+    shared expert, no q/k norm, bias-free MLPs), the file is refused in one line naming the field."""
+    with pytest.raises(params.InputError, match=field):
+        params.model_from_config(dict(REAL_CONFIGS["mimo_v2_flash"], **{field: value}))
