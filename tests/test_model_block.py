@@ -109,7 +109,7 @@ def test_generic_reads_an_unknown_type_as_a_dense_llama_and_says_so_first(block)
 
 
 @pytest.mark.parametrize("model_type", ["minimax_m2", "qwen3_5", "gemma3", "bamba", "deepseek_v32",
-                                        "jamba", "nemotron_h", "lfm2"])
+                                        "jamba", "nemotron_h", "falcon_h1"])
 def test_this_years_types_are_refused_even_with_generic(block, model_type):
     with pytest.raises(block.InputError, match=f"model_type '{model_type}' is not modelled yet"):
         block.model_from_config(dict(LLAMA_TINY, model_type=model_type), generic=True)
@@ -319,7 +319,7 @@ _MINIMAL_SIZES["dbrx"] = dict(d_model=64, n_heads=4, n_layers=2, vocab_size=100,
     "qwen3_moe", "gemma", "gemma2", "phi", "phi3", "olmo", "olmo2", "starcoder2", "deepseek_v2", "deepseek_v3",
     "granite", "gemma3_text", "gpt_oss", "qwen3_next", "kimi_k2", "glm4_moe", "olmo3", "seed_oss", "olmoe", "cohere",
     "cohere2", "nemotron", "smollm3", "granitemoe", "phimoe", "dbrx", "stablelm", "llama4_text", "llama4",
-    "mimo_v2_flash"]))
+    "mimo_v2_flash", "lfm2"]))
 def test_a_file_with_only_the_sizes_takes_the_class_defaults(block, model_type):
     from test_params_torch import torch_counts
     assert sorted(SUPPORTED) == sorted(block.SUPPORTED_MODEL_TYPES)

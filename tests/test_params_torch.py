@@ -635,6 +635,22 @@ REAL_CONFIGS = {
                       "num_experts_per_tok": 8, "scoring_func": "sigmoid", "n_shared_experts": None, "n_group": 1,
                       "topk_group": 1, "topk_method": "noaux_tc", "norm_topk_prob": True,
                       "routed_scaling_factor": None},
+    # huggingface.co/LiquidAI/LFM2-1.2B config.json: as a stored test copies it verbatim from the LFM2-1.2B-NPU2
+    # container's config.json (the search library's code corpus, id 68303452161), which carries the published file's
+    # fields and two of its own, intermediate_size 8192 (block_ff_dim 12288 replaces it: Lfm2Config pops it in) and
+    # head_dim 64 (= 2048 / 32, what the class derives anyway).  checked: a stored test of the published file
+    # (id 60797780217: 16 layers, full_attn_idxs [2, 5, 8, 10, 12, 14], hidden 2048, 32 heads, 8 KV heads,
+    # conv_L_cache 3, no head_dim field)
+    "lfm2": {"architectures": ["Lfm2ForCausalLM"], "block_auto_adjust_ff_dim": True, "block_dim": 2048,
+             "block_ff_dim": 12288, "block_ffn_dim_multiplier": 1.0, "block_mlp_init_scale": 1.0,
+             "block_multiple_of": 256, "block_norm_eps": 1e-05, "block_out_init_scale": 1.0, "block_use_swiglu": True,
+             "block_use_xavier_init": True, "bos_token_id": 1, "conv_L_cache": 3, "conv_bias": False,
+             "conv_dim": 2048, "conv_dim_out": 2048, "conv_use_xavier_init": True, "eos_token_id": 7,
+             "intermediate_size": 8192, "full_attn_idxs": [2, 5, 8, 10, 12, 14], "hidden_size": 2048,
+             "initializer_range": 0.02, "max_position_embeddings": 128000, "model_type": "lfm2", "norm_eps": 1e-05,
+             "num_attention_heads": 32, "head_dim": 64, "num_heads": 32, "num_hidden_layers": 16,
+             "num_key_value_heads": 8, "pad_token_id": 0, "rope_theta": 1000000.0, "torch_dtype": "bfloat16",
+             "use_cache": True, "use_pos_enc": True, "vocab_size": 65536},
 }
 
 
@@ -843,6 +859,29 @@ def small_config(draw, family):
         return _llama4_small(draw, cfg, family, head_dim, layers)
     if family == "mimo_v2_flash":
         return _mimo_small(draw, cfg, head_dim, layers)
+    if family == "lfm2":
+        return _lfm2_small(draw, cfg, layers)
+    return cfg
+
+
+def _lfm2_small(draw, cfg, layers):
+    """Lfm2Config's switches: conv / attention layers (layer_types, full_attn_idxs or neither: all attention), the
+    kernel, conv_bias, the MLP width rule (block_ff_dim or intermediate_size; auto-adjust, multiplier, multiple),
+    tie_embedding beside tie_word_embeddings."""
+    cfg.pop("pad_token_id")
+    cfg.update(conv_L_cache=draw(st.integers(1, 4)), conv_bias=draw(st.booleans()),
+               block_auto_adjust_ff_dim=draw(st.booleans()), block_multiple_of=draw(st.sampled_from([1, 8, 32])),
+               block_ffn_dim_multiplier=draw(st.sampled_from([1.0, 1.5, 0.75])))
+    if draw(st.booleans()):
+        cfg["block_ff_dim"] = draw(st.integers(2, 90))
+    how = draw(st.sampled_from(["layer_types", "full_attn_idxs", "neither"]))
+    if how == "layer_types":
+        cfg["layer_types"] = draw(st.lists(st.sampled_from(["conv", "full_attention"]), min_size=layers,
+                                           max_size=layers))
+    elif how == "full_attn_idxs":
+        cfg["full_attn_idxs"] = draw(st.lists(st.integers(0, layers - 1), max_size=layers, unique=True))
+    if draw(st.booleans()):
+        cfg["tie_embedding"] = draw(st.booleans())
     return cfg
 
 
@@ -909,7 +948,7 @@ FAMILIES = ["gpt2", "gptj", "bloom", "gpt_neox", "opt", "falcon", "llama", "mist
 FAMILIES += ["kimi_k2", "glm4_moe", "olmo3", "seed_oss", "olmoe", "cohere", "cohere2", "nemotron"]  # issue 10
 FAMILIES += ["smollm3", "granitemoe", "phimoe", "dbrx", "stablelm"]  # issue 10, branch families2
 FAMILIES += ["llama4_text", "llama4"]  # issue 10, Llama 4
-FAMILIES += ["mimo_v2_flash"]  # issue 10, branch mimo
+FAMILIES += ["mimo_v2_flash", "lfm2"]  # issue 10, branch mimo
 
 # Each example builds a model: a few per family keep the file fast (scaled from the conftest profile).
 FEW = max(3, settings.default.max_examples // 10)
@@ -1300,3 +1339,28 @@ def test_a_mimo_v2_flash_field_transformers_does_not_build_is_refused(field, val
     shared expert, no q/k norm, bias-free MLPs), the file is refused in one line naming the field."""
     with pytest.raises(params.InputError, match=field):
         params.model_from_config(dict(REAL_CONFIGS["mimo_v2_flash"], **{field: value}))
+
+
+def test_lfm2_1_2b_is_its_published_size():
+    # LiquidAI's LFM2 model card table: LFM2-1.2B "Parameters 1,170,340,608", 16 layers (10 conv + 6 attn).  By hand,
+    # h 2048, tied 65536 x 2048 table: a conv layer in_proj 2048 x 6144, a depthwise conv 2048 x 1 x 3, out_proj
+    # 2048 x 2048; an attention layer q, out 2048 x 2048, k, v 2048 x 512 (8 KV heads of 64), q/k RMSNorms of 64;
+    # every layer a SwiGLU of int(2 x 12288 / 3) = 8192 (already a multiple of 256) and two RMSNorms; a final norm.
+    h = 2048
+    conv = h * 3 * h + h * 3 + h * h
+    attention = 2 * h * h + 2 * h * 512 + 2 * 64
+    by_hand = 65536 * h + 10 * conv + 6 * attention + 16 * (3 * h * 8192 + 2 * h) + h
+    assert script_counts(REAL_CONFIGS["lfm2"]) == (by_hand, None) and by_hand == 1_170_340_608
+    model, _ = params.model_from_config(REAL_CONFIGS["lfm2"])
+    assert [i for i in range(16) if not model.layer_is_linear(i)] == [2, 5, 8, 10, 12, 14]
+    assert (model.ffn_hidden_size, model.short_conv_kernel, model.tied_embeddings) == (8192, 3, True)
+
+
+@pytest.mark.parametrize("field, value", [
+    ("block_dim", 1024), ("conv_dim", 1024), ("conv_dim_out", 4096), ("num_heads", 16), ("block_use_swiglu", False),
+    ("use_pos_enc", False), ("layer_types", ["conv", "sliding_attention"] * 8), ("full_attn_idxs", "2,5")])
+def test_an_lfm2_field_transformers_does_not_build_is_refused(field, value):
+    """The hub file's own fields, which Lfm2Config does not read: where they describe another model than the one
+    transformers builds (widths of hidden_size, SwiGLU, RoPE), refused in one line naming the field."""
+    with pytest.raises(params.InputError, match=field):
+        params.model_from_config(dict(REAL_CONFIGS["lfm2"], **{field: value}))

@@ -237,6 +237,10 @@ class Model:
     # none); values narrower than queries and keys come from v_head_dim, read for plain attention too (see v_dim)
     sliding_kv_heads: int = 0        # KV heads of each sliding layer; 0: num_kv_heads, as every other layer
     sinks_sliding_only: bool = False  # attention_sinks on the sliding layers only
+    # issue 10, branch mimo -- lfm2 (transformers 5.23 modeling_lfm2.py Lfm2ShortConv): short-convolution layers,
+    # mixer_types "conv", beside attention layers; like a gated delta-net they cache no K/V but a fixed conv state
+    short_conv_kernel: int = 0       # conv_L_cache: the depthwise causal conv's width
+    short_conv_bias: bool = False    # conv_bias: biases on in_proj, the conv and out_proj
 
     @property
     def kv_heads(self) -> int:
@@ -310,11 +314,17 @@ class Model:
         return "sliding" if self.sliding_window else "full"
 
     def layer_is_linear(self, i: int) -> bool:
-        """Layer i's token mixer is a gated delta-net (Qwen3-Next's "linear_attention"), not softmax attention."""
-        return i < len(self.mixer_types) and self.mixer_types[i] == "linear"
+        """Layer i's token mixer is no softmax attention but a layer with a fixed state and no K/V: a gated
+        delta-net (Qwen3-Next's "linear_attention") or a short convolution (LFM2's "conv")."""
+        return i < len(self.mixer_types) and self.mixer_types[i] in ("linear", "conv")
 
     def linear_layer_count(self) -> int:
-        return self.mixer_types.count("linear")
+        return self.mixer_types.count("linear") + self.mixer_types.count("conv")
+
+    @property
+    def short_conv(self) -> bool:
+        """The model's non-attention layers are LFM2 short convolutions (not gated delta-nets)."""
+        return "conv" in self.mixer_types
 
     def moe_layer_count(self) -> int:
         dense = set(self.dense_layers)  # a set: a long mlp_only_layers list must not make this quadratic
@@ -403,9 +413,18 @@ def validate_model(m: Model, labels: dict | None = None) -> Model:
 def _mb_validate_linear_attention(m: Model, name) -> None:
     """Qwen3-Next's gated delta-net layers: one mixer per layer, positive widths, and value heads in whole groups
     per key head (Qwen3NextGatedDeltaNet views q, k, v and z per key head and repeats q, k to the value heads)."""
-    if m.mixer_types and (len(m.mixer_types) != m.num_layers or set(m.mixer_types) - {"linear", "attention"}):
-        raise InputError(f"layer_types must give 'linear_attention' or 'full_attention' for each of the "
-                         f"{m.num_layers} layers")
+    if m.mixer_types and (len(m.mixer_types) != m.num_layers or set(m.mixer_types) - {"linear", "attention", "conv"}
+                          or {"linear", "conv"} <= set(m.mixer_types)):
+        raise InputError(f"layer_types must give 'linear_attention' or 'full_attention' (LFM2: 'conv' or "
+                         f"'full_attention') for each of the {m.num_layers} layers")
+    if "conv" in m.mixer_types:  # LFM2's short convolutions
+        if m.short_conv_kernel < 1:
+            raise InputError(f"{name('short_conv_kernel')} must be a positive integer with short-convolution layers")
+        if m.is_mla or m.sliding_window or m.fused_qkv or m.norms_per_layer != 2 or m.norm_placement != "pre" \
+                or m.is_moe:
+            raise InputError(f"{m.source}: short-convolution layers are modelled in LFM2's block only (pre-norm, "
+                             "separate q/k/v, no MLA, window or experts)")
+        return
     if "linear" not in m.mixer_types:
         return
     for field in ("linear_num_key_heads", "linear_num_value_heads", "linear_key_head_dim", "linear_value_head_dim",
@@ -570,7 +589,15 @@ def _mb_qwen3_next_mixer(m: Model, out: list, linear: bool) -> list:
     key width kd = linear_num_key_heads x linear_key_head_dim and value width vd = linear_num_value_heads (Hv) x
     linear_value_head_dim (dv): in_proj_qkvz (2 kd + 2 vd, h), in_proj_ba (2 Hv, h), a depthwise conv1d over q, k, v
     (2 kd + vd, 1, kernel) without bias, dt_bias and A_log (Hv each), a gated RMSNorm over dv and out_proj (h, vd)."""
-    if linear:
+    if linear and m.short_conv:  # LFM2 (Lfm2ShortConv): in_proj h -> 3h (B, C, x), a depthwise conv over B*x of
+        h, bias = m.hidden_size, m.short_conv_bias  # kernel conv_L_cache, out_proj h -> h; biases by conv_bias
+        out = [t for t in out if not t.name.startswith("self_attn.")]
+        out += _mb_linear("conv.in_proj", h, 3 * h, "attention", bias, "col")
+        out.append(ModelTensor("conv.conv.weight", (h, 1, m.short_conv_kernel), "attention", "col", kind="conv"))
+        if bias:
+            out.append(ModelTensor("conv.conv.bias", (h,), "attention", "col", kind="bias"))
+        out += _mb_linear("conv.out_proj", h, h, "attention", bias, "row")
+    elif linear:
         kd = m.linear_num_key_heads * m.linear_key_head_dim
         vd, hv, h = m.linear_num_value_heads * m.linear_value_head_dim, m.linear_num_value_heads, m.hidden_size
         out = [t for t in out if not t.name.startswith("self_attn.")]
@@ -1031,6 +1058,9 @@ SUPPORTED_MODEL_TYPES = {
                      "the KV heads and a sink per head, values narrower than queries/keys (v_head_dim), a dense first "
                      "MLP then 256 experts top-8 (sigmoid router, no shared expert); the hub's own layer fields "
                      "checked against what transformers builds",
+    "lfm2": "LFM2: short-convolution layers (in_proj to B, C, x; a depthwise causal conv of conv_L_cache taps; "
+            "out_proj) beside GQA attention layers with q/k RMSNorm (layer_types or full_attn_idxs), a SwiGLU of "
+            "the adjusted block_ff_dim, a tied head by default",
 }
 # Model types people run this year that are NOT modelled yet: what the reader would miss.  A config of one of these
 # is refused (even with --generic), never read as a Llama.
@@ -1051,7 +1081,6 @@ NOT_YET_MODELLED = {
     "nemotron_h": "Mamba-2 layers",
     "falcon_h1": "parallel Mamba-2 and attention",
     "bamba": "Mamba-2 layers",
-    "lfm2": "short-convolution layers",
 }
 # Fields that change no parameter, FLOP or byte this block describes (token ids, epsilons, initialisation, rope
 # scaling, dropout rates, router loss weights, runtime switches): read quietly.
@@ -1169,6 +1198,7 @@ CONFIG_FIELDS_OF = {
     "linear_key_head_dim": ("linear_key_head_dim",), "linear_value_head_dim": ("linear_value_head_dim",),
     "linear_conv_kernel": ("linear_conv_kernel_dim",), "mixer_types": ("layer_types", "full_attention_interval"),
     "sliding_kv_heads": ("swa_num_key_value_heads", "num_key_value_heads"),
+    "short_conv_kernel": ("conv_L_cache",),
 }
 _MB_TIED_BY_DEFAULT = {"gpt2", "bloom", "opt", "falcon", "gemma", "gemma2", "gemma3_text", "starcoder2"}
 _MB_HEAD_DIM_DEFAULT = {"gemma": 256, "gemma2": 256, "gemma3_text": 256, "qwen3": 128, "qwen3_next": 256}
@@ -1196,6 +1226,7 @@ _MB_CLASS_DEFAULTS.update({"olmo3": {"sliding_window": 4096}, "cohere2": {"slidi
 _MB_TIED_BY_DEFAULT |= {"cohere", "cohere2"}  # CohereConfig / Cohere2Config: tie_word_embeddings=True
 # issue 10, branch families2
 _MB_TIED_BY_DEFAULT |= {"smollm3"}  # SmolLM3Config: tie_word_embeddings=True
+_MB_TIED_BY_DEFAULT |= {"lfm2"}  # Lfm2Config: tie_word_embeddings=True (issue 10, branch mimo)
 # Llama4TextConfig (transformers 5.23): 8 KV heads and head_dim 128 when the file leaves them out
 _MB_CLASS_DEFAULTS.update({"llama4": {"num_key_value_heads": 8}, "llama4_text": {"num_key_value_heads": 8}})
 _MB_HEAD_DIM_DEFAULT.update({"llama4": 128, "llama4_text": 128})
@@ -1474,6 +1505,63 @@ def _mb_read_gpt_oss(r: _MBFields, mt: str) -> dict:
                 attention_sinks=True, clamped_swiglu=True, gguf_arch="gpt-oss",
                 norm_fp32_scale=True,  # GptOssRMSNorm multiplies by its weight in fp32, then casts back
                 softmax_fp32=False)  # eager_attention_forward's softmax keeps the logits' dtype
+
+
+def _mb_read_lfm2(r: _MBFields, mt: str) -> dict:
+    """LFM2 (transformers 5.23 configuration_lfm2.py / modeling_lfm2.py; LiquidAI's LFM2 model cards): each layer
+    a short convolution ("conv": Lfm2ShortConv, in_proj h -> 3h giving B, C, x; a depthwise causal conv of
+    conv_L_cache taps over B*x; C times it; out_proj h -> h; biases by conv_bias) or GQA attention with q/k RMSNorm
+    over head_dim and an out_proj, as layer_types says, else attention on full_attn_idxs (every layer when that is
+    null too); then an RMSNorm'd SwiGLU (w1, w3, w2) of the adjusted width: block_ff_dim (else intermediate_size),
+    with block_auto_adjust_ff_dim int(2 f / 3), times block_ffn_dim_multiplier, rounded up to block_multiple_of
+    (Lfm2MLP).  Two RMSNorms a layer (operator_norm, ffn_norm) and one after the last layer (embedding_norm); the
+    head tied (tie_embedding, else tie_word_embeddings, true by default).  The hub file's own fields that transformers
+    does not read (block_dim, conv_dim, conv_dim_out, num_heads, block_use_swiglu, use_pos_enc) are accepted where
+    they describe that model and refused where they do not."""
+    layers, hidden, heads = r.int("num_hidden_layers"), r.int("hidden_size"), r.int("num_attention_heads")
+    if layers > MODEL_MAX_LAYERS:  # before anything is built per layer
+        raise InputError(f"{r.where}: field 'num_hidden_layers' {layers} is beyond {MODEL_MAX_LAYERS:,}")
+    if "num_key_value_heads" in r.raw and r.raw["num_key_value_heads"] is None:
+        raise InputError(f"{r.where}: field 'num_key_value_heads' is null, which transformers' {mt} config does not "
+                         "accept; give a number")
+    types = _mb_type_list(r, "layer_types", ("full_attention", "conv"), layers)
+    attention_at = r.get("full_attn_idxs")[1]
+    if types is None:
+        if attention_at is not None and (not isinstance(attention_at, list) or any(
+                isinstance(i, bool) or not isinstance(i, int) for i in attention_at)):
+            raise InputError(f"{r.where}: field 'full_attn_idxs' must be a list of layer indices, got "
+                             f"{attention_at!r:.60}")
+        chosen = set(range(layers)) if attention_at is None else set(attention_at)
+        types = ["full_attention" if i in chosen else "conv" for i in range(layers)]
+    width = r.int("block_ff_dim") if not r.absent("block_ff_dim") else r.int("intermediate_size", default=12288)
+    r.get("intermediate_size")  # block_ff_dim, when given, replaces it (Lfm2Config pops it into intermediate_size)
+    if r.flag("block_auto_adjust_ff_dim", True):  # Lfm2MLP's arithmetic, float for float
+        width = int(2 * width / 3)
+        if "block_ffn_dim_multiplier" in r.raw and r.raw["block_ffn_dim_multiplier"] is None:
+            raise InputError(f"{r.where}: field 'block_ffn_dim_multiplier' is null, which transformers' {mt} config "
+                             "does not accept; give a number")
+        multiplier = r.number("block_ffn_dim_multiplier", 1.0)
+        multiple = r.int("block_multiple_of", default=256)
+        width = multiple * ((int(multiplier * width) + multiple - 1) // multiple)
+    else:
+        r.get("block_ffn_dim_multiplier")
+        r.get("block_multiple_of")
+    if width < 1:
+        raise InputError(f"{r.where}: the MLP width Lfm2MLP derives from block_ff_dim / intermediate_size is {width}")
+    for key in ("block_dim", "conv_dim", "conv_dim_out"):
+        r.expect(key, hidden, mt)
+    r.expect("num_heads", heads, mt)
+    r.expect("block_use_swiglu", True, mt)
+    r.expect("use_pos_enc", True, mt)
+    for key in ("block_norm_eps", "block_mlp_init_scale", "block_out_init_scale"):
+        r.number(key)  # an epsilon and initialisation scales: no parameter
+    for key in ("block_use_xavier_init", "conv_use_xavier_init"):
+        r.flag(key, True)  # initialisation only
+    mixers = tuple("conv" if t == "conv" else "attention" for t in types)
+    return dict(hidden_size=hidden, num_layers=layers, num_attention_heads=heads, vocab_size=r.int("vocab_size"),
+                num_kv_heads=r.int("num_key_value_heads", default=8), head_dim=r.int("head_dim", default=0),
+                ffn_hidden_size=width, qk_norm="head", gguf_arch="lfm2", mixer_types=mixers if "conv" in mixers else (),
+                short_conv_kernel=r.int("conv_L_cache", default=3), short_conv_bias=r.flag("conv_bias", False))
 
 
 def _mb_type_list(r: _MBFields, key: str, allowed: tuple, layers: int):
@@ -1885,6 +1973,8 @@ def _mb_read_windows(r: _MBFields, mt: str, v: dict) -> None:
         return None
     if mt == "mimo_v2_flash":  # _mb_read_mimo_v2_flash set the window and its layers (all sliding kept as a list)
         return None
+    if mt == "lfm2":  # no window; its layer_types name the mixers (_mb_read_lfm2)
+        return v.update(sliding_window=0, layer_types=())
     if v["num_layers"] > MODEL_MAX_LAYERS:  # before anything is built per layer
         raise InputError(f"{r.where}: field '{'n_layer' if 'n_layer' in r.raw else 'num_hidden_layers'}' "
                          f"{v['num_layers']} is beyond {MODEL_MAX_LAYERS:,}")
@@ -2006,9 +2096,13 @@ def model_from_config(raw, where: str = "config.json", generic: bool = False) ->
         values = _mb_read_dbrx(r)
     elif family == "mimo_v2_flash":
         values = _mb_read_mimo_v2_flash(r, family)
+    elif family == "lfm2":
+        values = _mb_read_lfm2(r, family)
     else:
         values = _mb_read_llama_style(r, family)
     values["tied_embeddings"] = r.flag("tie_word_embeddings", family in _MB_TIED_BY_DEFAULT)
+    if family == "lfm2" and not r.absent("tie_embedding"):  # Lfm2Config: tie_embedding, when given, wins
+        values["tied_embeddings"] = r.flag("tie_embedding", True)
     _mb_read_windows(r, family, values)
     rope = raw.get("rope_scaling")
     if isinstance(rope, dict) and (rope.get("rope_type") or rope.get("type")) == "llama3":
