@@ -434,6 +434,15 @@ class Model:
     mamba_chunk_size: int = 0        # the chunked scan's chunk (mamba_chunk_size): the torch path pads to it
     mamba_conv_bias: bool = False    # conv1d bias (mamba_conv_bias)
     mamba_proj_bias: bool = False    # in_proj / out_proj biases (mamba_proj_bias)
+    # issue 10, branch mimo -- mimo_v2_flash (transformers 5.23 modeling_mimo_v2_flash.py MiMoV2FlashAttention): the
+    # sliding layers' own head shape, twice the full layers' KV heads, and their attention sinks (the full layers have
+    # none); values narrower than queries and keys come from v_head_dim, read for plain attention too (see v_dim)
+    sliding_kv_heads: int = 0        # KV heads of each sliding layer; 0: num_kv_heads, as every other layer
+    sinks_sliding_only: bool = False  # attention_sinks on the sliding layers only
+    # issue 10, branch mimo -- lfm2 (transformers 5.23 modeling_lfm2.py Lfm2ShortConv): short-convolution layers,
+    # mixer_types "conv", beside attention layers; like a gated delta-net they cache no K/V but a fixed conv state
+    short_conv_kernel: int = 0       # conv_L_cache: the depthwise causal conv's width
+    short_conv_bias: bool = False    # conv_bias: biases on in_proj, the conv and out_proj
 
     @property
     def kv_heads(self) -> int:
@@ -442,6 +451,26 @@ class Model:
     @property
     def d_head(self) -> int:
         return self.head_dim or self.hidden_size // self.num_attention_heads
+
+    @property
+    def v_dim(self) -> int:
+        """Value width per head: MLA's v_head_dim; MiMo-V2-Flash's v_head_dim (128 beside 192-wide queries and keys);
+        else the head width (values as wide as keys)."""
+        return self.v_head_dim or self.d_head
+
+    @property
+    def has_sliding_shape(self) -> bool:
+        """The sliding layers hold other tensors than the full ones (MiMo-V2-Flash: KV heads, sinks)."""
+        return bool(self.sliding_kv_heads or self.sinks_sliding_only) and "sliding" in self.layer_types
+
+    def layer_sliding_shape(self, i: int) -> bool:
+        """Layer i is a sliding layer with the sliding layers' own head shape (see has_sliding_shape)."""
+        return self.has_sliding_shape and self.layer_types[i] == "sliding"
+
+    def layer_kv_heads(self, i: int) -> int:
+        """KV heads of layer i: the sliding layers' own count where the model gives one."""
+        return self.sliding_kv_heads if self.sliding_kv_heads and self.layer_attention(i) == "sliding" \
+            else self.kv_heads
 
     @property
     def is_mla(self) -> bool:
@@ -502,11 +531,17 @@ class Model:
         return min(context, self.sliding_window - (1 if convention == "hf-dynamic" else 0))
 
     def layer_is_linear(self, i: int) -> bool:
-        """Layer i's token mixer is a gated delta-net (Qwen3-Next's "linear_attention"), not softmax attention."""
-        return i < len(self.mixer_types) and self.mixer_types[i] == "linear"
+        """Layer i's token mixer is no softmax attention but a layer with a fixed state and no K/V: a gated
+        delta-net (Qwen3-Next's "linear_attention") or a short convolution (LFM2's "conv")."""
+        return i < len(self.mixer_types) and self.mixer_types[i] in ("linear", "conv")
 
     def linear_layer_count(self) -> int:
-        return self.mixer_types.count("linear")
+        return self.mixer_types.count("linear") + self.mixer_types.count("conv")
+
+    @property
+    def short_conv(self) -> bool:
+        """The model's non-attention layers are LFM2 short convolutions (not gated delta-nets)."""
+        return "conv" in self.mixer_types
 
     @property
     def mamba_width(self) -> int:
@@ -521,7 +556,8 @@ class Model:
     @property
     def linear_mixer_name(self) -> str:
         """What the "linear" layers are, in words (output lines and refusals)."""
-        return "Mamba-2" if self.ssm_kind == "mamba2" else "gated delta-net"
+        return "Mamba-2" if self.ssm_kind == "mamba2" else "short-convolution" if self.short_conv \
+            else "gated delta-net"
 
     def moe_layer_count(self) -> int:
         dense = set(self.dense_layers)  # a set: a long mlp_only_layers list must not make this quadratic
@@ -582,6 +618,13 @@ def validate_model(m: Model, labels: dict | None = None) -> Model:
         if m.kv_heads > m.num_attention_heads or m.num_attention_heads % m.kv_heads:
             raise InputError(f"{name('num_kv_heads')} {m.kv_heads} does not divide "
                              f"{name('num_attention_heads')} {m.num_attention_heads}")
+    if m.sliding_kv_heads and (m.sliding_kv_heads > m.num_attention_heads
+                               or m.num_attention_heads % m.sliding_kv_heads or m.is_mla):
+        raise InputError(f"{name('sliding_kv_heads')} {m.sliding_kv_heads} does not divide "
+                         f"{name('num_attention_heads')} {m.num_attention_heads}")
+    if m.v_head_dim and not m.is_mla and m.fused_qkv:
+        raise InputError(f"{name('v_head_dim')}: values narrower than keys are modelled with separate q/k/v "
+                         "projections only")
     if m.num_experts:
         if not 1 <= m.top_k <= m.num_experts:
             raise InputError(f"{name('top_k')} must be between 1 and {name('num_experts')} {m.num_experts}, "
@@ -620,11 +663,20 @@ def _mb_validate_indexer(m: Model, name) -> None:
 def _mb_validate_linear_attention(m: Model, name) -> None:
     """Qwen3-Next's gated delta-net layers: one mixer per layer, positive widths, and value heads in whole groups
     per key head (Qwen3NextGatedDeltaNet views q, k, v and z per key head and repeats q, k to the value heads)."""
-    if m.mixer_types and (len(m.mixer_types) != m.num_layers or set(m.mixer_types) - {"linear", "attention"}):
-        raise InputError(f"layer_types must give 'linear_attention' or 'full_attention' for each of the "
-                         f"{m.num_layers} layers")
+    if m.mixer_types and (len(m.mixer_types) != m.num_layers or set(m.mixer_types) - {"linear", "attention", "conv"}
+                          or {"linear", "conv"} <= set(m.mixer_types)):
+        raise InputError(f"layer_types must give 'linear_attention' or 'full_attention' (LFM2: 'conv' or "
+                         f"'full_attention') for each of the {m.num_layers} layers")
     if m.ssm_kind not in ("", "mamba2"):
         raise InputError(f"ssm_kind must be '' or 'mamba2', got {m.ssm_kind!r}")
+    if "conv" in m.mixer_types:  # LFM2's short convolutions
+        if m.short_conv_kernel < 1:
+            raise InputError(f"{name('short_conv_kernel')} must be a positive integer with short-convolution layers")
+        if m.is_mla or m.sliding_window or m.fused_qkv or m.norms_per_layer != 2 or m.norm_placement != "pre" \
+                or m.is_moe:
+            raise InputError(f"{m.source}: short-convolution layers are modelled in LFM2's block only (pre-norm, "
+                             "separate q/k/v, no MLA, window or experts)")
+        return
     if "linear" not in m.mixer_types:
         return
     if m.ssm_kind == "mamba2":
@@ -713,7 +765,7 @@ def _mb_mlp(m: Model, prefix: str, width: int, role: str, bias: bool) -> list:
     return up + _mb_linear(prefix + ".down_proj", width, h, role, bias, "row")
 
 
-def _mb_attention(m: Model) -> list:
+def _mb_attention(m: Model, sliding: bool = False) -> list:
     h, a = m.hidden_size, m.num_attention_heads
     out = []
     if m.is_mla:  # DeepSeek-V2 paper sec. 2.1; transformers DeepseekV3Attention
@@ -731,19 +783,19 @@ def _mb_attention(m: Model) -> list:
                                "attention", False, "col")
         out += _mb_linear("self_attn.o_proj", a * m.v_head_dim, h, "attention", m.o_bias, "row")
         return out + _mb_indexer(m)
-    k, d = m.kv_heads, m.d_head
+    k, d, dv = (m.sliding_kv_heads or m.kv_heads) if sliding else m.kv_heads, m.d_head, m.v_dim
     if m.fused_qkv:
         out += _mb_linear("self_attn.qkv_proj", h, (a + 2 * k) * d, "attention", m.qkv_bias, "col")
     else:
         out += _mb_linear("self_attn.q_proj", h, a * d, "attention", m.qkv_bias, "col")
         out += _mb_linear("self_attn.k_proj", h, k * d, "attention", m.qkv_bias, "kv")
-        out += _mb_linear("self_attn.v_proj", h, k * d, "attention", m.qkv_bias, "kv")
-    out += _mb_linear("self_attn.o_proj", a * d, h, "attention", m.o_bias, "row")
+        out += _mb_linear("self_attn.v_proj", h, k * dv, "attention", m.qkv_bias, "kv")
+    out += _mb_linear("self_attn.o_proj", a * dv, h, "attention", m.o_bias, "row")
     if m.position_embedding == "relative":
         # Transformer-XL (Dai et al. 2019 sec. 3.3; Gopher/Chinchilla): W_kR and the per-head u, v biases
         out.append(ModelTensor("self_attn.rel_k_proj.weight", (a * d, h), "attention", "col"))
         out.append(ModelTensor("self_attn.rel_uv_bias", (2, a * d), "attention", kind="bias"))
-    out += _mb_attention_sinks(m)
+    out += _mb_attention_sinks(m) if sliding or not m.sinks_sliding_only else []
     if m.qk_norm == "head":
         out += _mb_norms(m, "self_attn.q_norm", d) + _mb_norms(m, "self_attn.k_norm", d)
     elif m.qk_norm == "full":
@@ -828,7 +880,15 @@ def _mb_qwen3_next_mixer(m: Model, out: list, linear: bool) -> list:
     in_proj_a (linear_proj_split): the same rows, so the same count and matmul FLOPs."""
     if linear and m.ssm_kind == "mamba2":
         return _mb_mamba2_mixer(m, out)
-    if linear:
+    if linear and m.short_conv:  # LFM2 (Lfm2ShortConv): in_proj h -> 3h (B, C, x), a depthwise conv over B*x of
+        h, bias = m.hidden_size, m.short_conv_bias  # kernel conv_L_cache, out_proj h -> h; biases by conv_bias
+        out = [t for t in out if not t.name.startswith("self_attn.")]
+        out += _mb_linear("conv.in_proj", h, 3 * h, "attention", bias, "col")
+        out.append(ModelTensor("conv.conv.weight", (h, 1, m.short_conv_kernel), "attention", "col", kind="conv"))
+        if bias:
+            out.append(ModelTensor("conv.conv.bias", (h,), "attention", "col", kind="bias"))
+        out += _mb_linear("conv.out_proj", h, h, "attention", bias, "row")
+    elif linear:
         kd = m.linear_num_key_heads * m.linear_key_head_dim
         vd, hv, h = m.linear_num_value_heads * m.linear_value_head_dim, m.linear_num_value_heads, m.hidden_size
         out = [t for t in out if not t.name.startswith("self_attn.")]
@@ -871,16 +931,18 @@ def _mb_mamba2_mixer(m: Model, out: list) -> list:
 _MB_LAYER_CACHE: dict = {}
 
 
-def model_layer_tensors(m: Model, moe: bool, linear: bool = False) -> tuple:
-    """The tensors of one decoder layer (dense or MoE; linear: a gated delta-net in place of self-attention), in the
+def model_layer_tensors(m: Model, moe: bool, linear: bool = False, sliding: bool = False) -> tuple:
+    """The tensors of one decoder layer (dense or MoE; linear: a gated delta-net in place of self-attention;
+    sliding: a sliding layer of a model whose sliding layers have their own head shape, MiMo-V2-Flash), in the
     transformers 5 layout: routed experts stacked as gate_up_proj (E, 2f, h) and down_proj (E, h, f)."""
-    key = (m, moe, linear)
+    sliding = bool(sliding and m.has_sliding_shape)
+    key = (m, moe, linear, sliding)
     if key in _MB_LAYER_CACHE:
         return _MB_LAYER_CACHE[key]
     h, out = m.hidden_size, []
     for i in range(m.norms_per_layer):
         out += _mb_norms(m, f"norm{i + 1}", h)
-    out += _mb_attention(m)
+    out += _mb_attention(m, sliding)
     out = _mb_stablelm_qk_norms(m, out)
     out = _mb_qwen3_next_mixer(m, out, linear)
     if not moe:
@@ -951,7 +1013,8 @@ def model_param_tensors(m: Model) -> list:
     first, last = model_global_tensors(m)
     out = [(-1, t) for t in first]
     for i in range(m.num_layers):
-        out += [(i, t) for t in model_layer_tensors(m, m.layer_is_moe(i), m.layer_is_linear(i))]
+        out += [(i, t) for t in model_layer_tensors(m, m.layer_is_moe(i), m.layer_is_linear(i),
+                                                    m.layer_sliding_shape(i))]
     out += [(-1, t) for t in last]
     for j in range(m.mtp_layers):
         out += [(m.num_layers + j, t) for t in model_mtp_tensors(m, m.num_layers + j)]
@@ -959,10 +1022,11 @@ def model_param_tensors(m: Model) -> list:
 
 
 def model_layer_kinds(m: Model) -> dict:
-    """{(MoE, gated delta-net): number of layers}: the distinct decoder layers, for sums by layer kind."""
+    """{(MoE, gated delta-net, sliding shape): number of layers}: the distinct decoder layers, for sums by layer
+    kind (model_layer_tensors takes the key's three switches)."""
     kinds = {}
     for i in range(m.num_layers):
-        key = (m.layer_is_moe(i), m.layer_is_linear(i))
+        key = (m.layer_is_moe(i), m.layer_is_linear(i), m.layer_sliding_shape(i))
         kinds[key] = kinds.get(key, 0) + 1
     return kinds
 
@@ -984,9 +1048,8 @@ def count_model(m: Model) -> dict:
     groups = [(first + last, 1), (model_layer_tensors(m, False), m.num_layers - n_moe)]
     if n_moe:
         groups.append((model_layer_tensors(m, True), n_moe))
-    if m.mixer_types:  # Qwen3-Next: the layers by (MoE, gated delta-net) kind
-        groups = groups[:1] + [(model_layer_tensors(m, moe, linear), n) for (moe, linear), n in
-                               model_layer_kinds(m).items()]
+    if m.mixer_types or m.has_sliding_shape:  # Qwen3-Next, MiMo-V2-Flash: the layers by kind
+        groups = groups[:1] + [(model_layer_tensors(m, *kind), n) for kind, n in model_layer_kinds(m).items()]
     for j in range(m.mtp_layers):
         groups.append((model_mtp_tensors(m, m.num_layers + j), 1))
     for tensors, times in groups:
@@ -1406,6 +1469,14 @@ SUPPORTED_MODEL_TYPES = {
     "exaone4": "EXAONE 4.0: post-norms only (after attention and after the MLP, as OLMo-2), q/k RMSNorm over head_dim, "
                "no biases, 3 sliding : 1 full layers (sliding_window_pattern or layer_types; NoPE on the full "
                "layers: no count changes)",
+    # issue 10, branch mimo
+    "mimo_v2_flash": "MiMo-V2-Flash: full layers (first and every 6th, or layer_types) beside sliding ones with twice "
+                     "the KV heads and a sink per head, values narrower than queries/keys (v_head_dim), a dense first "
+                     "MLP then 256 experts top-8 (sigmoid router, no shared expert); the hub's own layer fields "
+                     "checked against what transformers builds",
+    "lfm2": "LFM2: short-convolution layers (in_proj to B, C, x; a depthwise causal conv of conv_L_cache taps; "
+            "out_proj) beside GQA attention layers with q/k RMSNorm (layer_types or full_attn_idxs), a SwiGLU of "
+            "the adjusted block_ff_dim, a tied head by default",
 }
 # Model types people run this year that are NOT modelled yet: what the reader would miss.  A config of one of these
 # is refused (even with --generic), never read as a Llama.
@@ -1417,13 +1488,11 @@ NOT_YET_MODELLED = {
     "gemma4_text": "per-layer attention shapes (full layers: global_head_dim, num_global_key_value_heads, K=V without "
                    "v_proj), KV-shared layers without k/v projections, per-layer input embeddings (PLE), an MoE block "
                    "beside the dense MLP with a scaled router, use_double_wide_mlp",
-    "mimo_v2_flash": "hybrid SWA/full layers with different head shapes and attention-sink biases",
     "ernie4_5_moe": "experts and their placement",
     "hunyuan_v1_moe": "experts and their shared MLP",
     "jamba": "Mamba layers and experts",
     "nemotron_h": "Mamba-2 layers",
     "falcon_h1": "parallel Mamba-2 and attention",
-    "lfm2": "short-convolution layers",
 }
 # Fields that change no parameter, FLOP or byte this block describes (token ids, epsilons, initialisation, rope
 # scaling, dropout rates, router loss weights, runtime switches): read quietly.
@@ -1541,6 +1610,8 @@ CONFIG_FIELDS_OF = {
     "linear_key_head_dim": ("linear_key_head_dim",), "linear_value_head_dim": ("linear_value_head_dim",),
     "linear_conv_kernel": ("linear_conv_kernel_dim",), "mixer_types": ("layer_types", "full_attention_interval"),
     "index_n_heads": ("index_n_heads",), "index_head_dim": ("index_head_dim",), "index_topk": ("index_topk",),
+    "sliding_kv_heads": ("swa_num_key_value_heads", "num_key_value_heads"),
+    "short_conv_kernel": ("conv_L_cache",),
 }
 CONFIG_FIELDS_OF.update({  # issue 10, branch mamba: Bamba's Mamba-2 fields
     "mamba_num_heads": ("mamba_n_heads",), "mamba_head_dim": ("mamba_d_head",), "mamba_n_groups": ("mamba_n_groups",),
@@ -1572,6 +1643,7 @@ _MB_CLASS_DEFAULTS.update({"olmo3": {"sliding_window": 4096}, "cohere2": {"slidi
 _MB_TIED_BY_DEFAULT |= {"cohere", "cohere2"}  # CohereConfig / Cohere2Config: tie_word_embeddings=True
 # issue 10, branch families2
 _MB_TIED_BY_DEFAULT |= {"smollm3"}  # SmolLM3Config: tie_word_embeddings=True
+_MB_TIED_BY_DEFAULT |= {"lfm2"}  # Lfm2Config: tie_word_embeddings=True (issue 10, branch mimo)
 # Llama4TextConfig (transformers 5.23): 8 KV heads and head_dim 128 when the file leaves them out
 _MB_CLASS_DEFAULTS.update({"llama4": {"num_key_value_heads": 8}, "llama4_text": {"num_key_value_heads": 8}})
 _MB_HEAD_DIM_DEFAULT.update({"llama4": 128, "llama4_text": 128})
@@ -1593,6 +1665,8 @@ _MB_HEAD_DIM_DEFAULT.update({"minimax_m2": 128})
 _MB_CLASS_DEFAULTS.update({"dots1": {"num_key_value_heads": 32, "sliding_window": 4096}})
 # Exaone4Config: 32 KV heads (a null is rejected by its strict dataclass), window 4096 on all but every 4th layer
 _MB_CLASS_DEFAULTS.update({"exaone4": {"num_key_value_heads": 32, "sliding_window": 4096}})
+# issue 10, branch mimo: MiMoV2FlashConfig's defaults are read in _mb_read_mimo_v2_flash (4 KV heads, head_dim 192,
+# v_head_dim 128, window 129, 256 experts of 2048, top-8, untied head)
 
 
 def _mb_read_gpt(r: _MBFields, mt: str) -> dict:
@@ -1979,6 +2053,160 @@ def _mb_read_gpt_oss(r: _MBFields, mt: str) -> dict:
                 attention_sinks=True, clamped_swiglu=True, gguf_arch="gpt-oss",
                 norm_fp32_scale=True,  # GptOssRMSNorm multiplies by its weight in fp32, then casts back
                 softmax_fp32=False)  # eager_attention_forward's softmax keeps the logits' dtype
+
+
+def _mb_read_lfm2(r: _MBFields, mt: str) -> dict:
+    """LFM2 (transformers 5.23 configuration_lfm2.py / modeling_lfm2.py; LiquidAI's LFM2 model cards): each layer
+    a short convolution ("conv": Lfm2ShortConv, in_proj h -> 3h giving B, C, x; a depthwise causal conv of
+    conv_L_cache taps over B*x; C times it; out_proj h -> h; biases by conv_bias) or GQA attention with q/k RMSNorm
+    over head_dim and an out_proj, as layer_types says, else attention on full_attn_idxs (every layer when that is
+    null too); then an RMSNorm'd SwiGLU (w1, w3, w2) of the adjusted width: block_ff_dim (else intermediate_size),
+    with block_auto_adjust_ff_dim int(2 f / 3), times block_ffn_dim_multiplier, rounded up to block_multiple_of
+    (Lfm2MLP).  Two RMSNorms a layer (operator_norm, ffn_norm) and one after the last layer (embedding_norm); the
+    head tied (tie_embedding, else tie_word_embeddings, true by default).  The hub file's own fields that transformers
+    does not read (block_dim, conv_dim, conv_dim_out, num_heads, block_use_swiglu, use_pos_enc) are accepted where
+    they describe that model and refused where they do not."""
+    layers, hidden, heads = r.int("num_hidden_layers"), r.int("hidden_size"), r.int("num_attention_heads")
+    if layers > MODEL_MAX_LAYERS:  # before anything is built per layer
+        raise InputError(f"{r.where}: field 'num_hidden_layers' {layers} is beyond {MODEL_MAX_LAYERS:,}")
+    if "num_key_value_heads" in r.raw and r.raw["num_key_value_heads"] is None:
+        raise InputError(f"{r.where}: field 'num_key_value_heads' is null, which transformers' {mt} config does not "
+                         "accept; give a number")
+    types = _mb_type_list(r, "layer_types", ("full_attention", "conv"), layers)
+    attention_at = r.get("full_attn_idxs")[1]
+    if types is None:
+        if attention_at is not None and (not isinstance(attention_at, list) or any(
+                isinstance(i, bool) or not isinstance(i, int) for i in attention_at)):
+            raise InputError(f"{r.where}: field 'full_attn_idxs' must be a list of layer indices, got "
+                             f"{attention_at!r:.60}")
+        chosen = set(range(layers)) if attention_at is None else set(attention_at)
+        types = ["full_attention" if i in chosen else "conv" for i in range(layers)]
+    width = r.int("block_ff_dim") if not r.absent("block_ff_dim") else r.int("intermediate_size", default=12288)
+    r.get("intermediate_size")  # block_ff_dim, when given, replaces it (Lfm2Config pops it into intermediate_size)
+    if r.flag("block_auto_adjust_ff_dim", True):  # Lfm2MLP's arithmetic, float for float
+        width = int(2 * width / 3)
+        if "block_ffn_dim_multiplier" in r.raw and r.raw["block_ffn_dim_multiplier"] is None:
+            raise InputError(f"{r.where}: field 'block_ffn_dim_multiplier' is null, which transformers' {mt} config "
+                             "does not accept; give a number")
+        multiplier = r.number("block_ffn_dim_multiplier", 1.0)
+        multiple = r.int("block_multiple_of", default=256)
+        width = multiple * ((int(multiplier * width) + multiple - 1) // multiple)
+    else:
+        r.get("block_ffn_dim_multiplier")
+        r.get("block_multiple_of")
+    if width < 1:
+        raise InputError(f"{r.where}: the MLP width Lfm2MLP derives from block_ff_dim / intermediate_size is {width}")
+    for key in ("block_dim", "conv_dim", "conv_dim_out"):
+        r.expect(key, hidden, mt)
+    r.expect("num_heads", heads, mt)
+    r.expect("block_use_swiglu", True, mt)
+    r.expect("use_pos_enc", True, mt)
+    for key in ("block_norm_eps", "block_mlp_init_scale", "block_out_init_scale"):
+        r.number(key)  # an epsilon and initialisation scales: no parameter
+    for key in ("block_use_xavier_init", "conv_use_xavier_init"):
+        r.flag(key, True)  # initialisation only
+    mixers = tuple("conv" if t == "conv" else "attention" for t in types)
+    return dict(hidden_size=hidden, num_layers=layers, num_attention_heads=heads, vocab_size=r.int("vocab_size"),
+                num_kv_heads=r.int("num_key_value_heads", default=8), head_dim=r.int("head_dim", default=0),
+                ffn_hidden_size=width, qk_norm="head", gguf_arch="lfm2", mixer_types=mixers if "conv" in mixers else (),
+                short_conv_kernel=r.int("conv_L_cache", default=3), short_conv_bias=r.flag("conv_bias", False))
+
+
+def _mb_type_list(r: _MBFields, key: str, allowed: tuple, layers: int):
+    """A per-layer list of names (layer_types, mlp_layer_types): None when absent or null."""
+    value = r.get(key)[1]
+    if value is None:
+        return None
+    if not isinstance(value, list) or not all(isinstance(t, str) and t in allowed for t in value):
+        raise InputError(f"{r.where}: field '{key}' must list {' or '.join(map(repr, allowed))} per layer, "
+                         f"got {value!r:.80}")
+    if len(value) != layers:
+        raise InputError(f"{r.where}: field '{key}' has {len(value)} entries for {layers} layers")
+    return value
+
+
+def _mb_hub_pattern(r: _MBFields, key: str, built: list, meaning: str) -> None:
+    """MiMo's own per-layer 0/1 lists (hybrid_layer_pattern, moe_layer_freq), which MiMoV2FlashConfig does not read:
+    accepted where they describe the layers transformers builds, refused where they would build another model."""
+    value = r.get(key)[1]
+    if value is not None and value != built:
+        raise InputError(f"{r.where}: field '{key}' {value!r:.60} disagrees with the layers transformers' "
+                         f"mimo_v2_flash builds ({meaning}); refusing rather than guessing")
+
+
+def _mb_read_mimo_v2_flash(r: _MBFields, mt: str) -> dict:
+    """MiMo-V2-Flash (transformers 5.23 configuration_mimo_v2_flash.py / modeling_mimo_v2_flash.py; Xiaomi's
+    model card, 309B total / 15B active): the Llama block (RMSNorm, SwiGLU) with queries and keys of head_dim (192)
+    and values of v_head_dim (128), so o_proj reads heads x v_head_dim; o_proj never has a bias, q/k/v one with
+    attention_bias.  Full-attention layers (the first and every 6th, or layer_types) have num_key_value_heads
+    KV heads; sliding layers twice as many and one learned sink logit per query head (MiMoV2FlashAttention:
+    num_key_value_heads * 2 if is_swa), a window of sliding_window_size + 1 tokens where the hub file gives
+    sliding_window_size (the SGLang reference attends to that many previous tokens plus the query), else
+    sliding_window (129).  MLP per mlp_layer_types: "dense" (intermediate_size) for the first layer, "sparse"
+    for the rest: n_routed_experts (256) experts of moe_intermediate_size (2048), top num_experts_per_tok (8), a
+    sigmoid router with a score-correction bias (a buffer), no shared expert.  The hub file's own fields
+    (hybrid_layer_pattern, moe_layer_freq, swa_*, add_*_attention_sink_bias) are not read by transformers: each is
+    accepted where it describes the model transformers builds and refused where it does not.  The checkpoint's
+    MTP modules are not built by transformers (ignored on load) and not counted."""
+    for key in ("num_key_value_heads", "head_dim", "v_head_dim"):
+        if key in r.raw and r.raw[key] is None:
+            raise InputError(f"{r.where}: field '{key}' is null, which transformers' {mt} config does not accept; "
+                             "give a number")
+    layers = r.int("num_hidden_layers")
+    if layers > MODEL_MAX_LAYERS:  # before anything is built per layer
+        raise InputError(f"{r.where}: field 'num_hidden_layers' {layers} is beyond {MODEL_MAX_LAYERS:,}")
+    heads = r.int("num_attention_heads")
+    kv = r.int("num_key_value_heads", default=4)
+    head_dim, v_dim = r.int("head_dim", default=192), r.int("v_head_dim", default=128)
+    types = _mb_type_list(r, "layer_types", ("full_attention", "sliding_attention"), layers)
+    if types is None:  # MiMoV2FlashConfig.__post_init__: full at layer 0 and every 6th layer
+        types = ["full_attention" if i == 0 or not (i + 1) % 6 else "sliding_attention" for i in range(layers)]
+    mlp = _mb_type_list(r, "mlp_layer_types", ("dense", "sparse"), layers)
+    if mlp is None:
+        mlp = ["dense"] + ["sparse"] * (layers - 1)
+    _mb_hub_pattern(r, "hybrid_layer_pattern", [int(t == "sliding_attention") for t in types], "1 = sliding")
+    _mb_hub_pattern(r, "moe_layer_freq", [int(t == "sparse") for t in mlp], "1 = experts")
+    r.expect("swa_num_attention_heads", heads, mt)
+    r.expect("swa_num_key_value_heads", 2 * kv, mt)
+    r.expect("swa_head_dim", head_dim, mt)
+    r.expect("swa_v_head_dim", v_dim, mt)
+    r.expect("add_swa_attention_sink_bias", True, mt)
+    r.expect("add_full_attention_sink_bias", False, mt)
+    r.expect("use_qk_norm", False, mt)  # MiMoV2FlashConfig drops it: no q/k norm is built
+    r.expect("mlp_bias", False, mt)  # its MLPs are built without biases whatever the file says
+    shared = r.get("n_shared_experts")[1]
+    if shared not in (None, 0):  # MiMoV2FlashMoE deletes DeepseekV3MoE's shared experts
+        raise InputError(f"{r.where}: field 'n_shared_experts' {shared!r:.40} is not modelled for model_type "
+                         f"'{mt}' (transformers builds no shared expert); refusing rather than guessing")
+    if r.get("hybrid_block_size")[1] is not None:
+        raise InputError(f"{r.where}: field 'hybrid_block_size' is not modelled for model_type '{mt}'")
+    window = r.int("sliding_window", default=129)
+    size = r.get("sliding_window_size")[1]
+    if size is not None:
+        window = r.int("sliding_window_size", minimum=0) + 1
+    r.get("attention_chunk_size")  # hub-only: transformers' MiMo builds no chunked attention from it
+    r.number("attention_value_scale")  # a scalar on the values: no parameter, no matmul
+    r.number("swa_rope_theta")
+    r.number("layernorm_epsilon")
+    experts = r.int("n_routed_experts", "num_local_experts", default=256)
+    bias = r.flag("attention_bias", False)
+    sliding = tuple("sliding" if t == "sliding_attention" else "full" for t in types)
+    dense = tuple(i for i, t in enumerate(mlp) if t == "dense")
+    v = dict(hidden_size=r.int("hidden_size"), num_layers=layers, num_attention_heads=heads,
+             vocab_size=r.int("vocab_size"), ffn_hidden_size=r.int("intermediate_size", default=16384),
+             num_kv_heads=kv, head_dim=head_dim, v_head_dim=v_dim, qkv_bias=bias, o_bias=False,
+             softmax_fp32=False)  # its eager attention takes the softmax in the logits' dtype
+    if "sliding" in sliding:
+        v.update(sliding_window=window, layer_types=sliding, sliding_kv_heads=2 * kv, attention_sinks=True,
+                 sinks_sliding_only=True)
+    if len(dense) < layers:
+        v.update(num_experts=experts, top_k=r.int("num_experts_per_tok", default=8),
+                 moe_ffn_hidden_size=r.int("moe_intermediate_size", default=2048), dense_layers=dense,
+                 expert_interval=1, expert_interval_phase=0, router_score_correction_bias=True)
+    else:  # no "sparse" layer: the expert fields build nothing
+        r.get("num_experts_per_tok")
+        r.get("moe_intermediate_size")
+    return v
 
 
 # PretrainedConfig's own attributes, which transformers 4.x wrote into every nested sub-config it saved (DBRX's
@@ -2462,6 +2690,10 @@ def _mb_read_windows(r: _MBFields, mt: str, v: dict) -> None:
         return v.update(sliding_window=0, layer_types=())
     if mt == "bamba":  # BambaConfig has no window
         return v.update(sliding_window=0, layer_types=())
+    if mt == "mimo_v2_flash":  # _mb_read_mimo_v2_flash set the window and its layers (all sliding kept as a list)
+        return None
+    if mt == "lfm2":  # no window; its layer_types name the mixers (_mb_read_lfm2)
+        return v.update(sliding_window=0, layer_types=())
     if v["num_layers"] > MODEL_MAX_LAYERS:  # before anything is built per layer
         raise InputError(f"{r.where}: field '{'n_layer' if 'n_layer' in r.raw else 'num_hidden_layers'}' "
                          f"{v['num_layers']} is beyond {MODEL_MAX_LAYERS:,}")
@@ -2679,9 +2911,15 @@ def model_from_config(raw, where: str = "config.json", generic: bool = False) ->
         values = _mb_read_gpt_oss(r, family)
     elif family == "dbrx":
         values = _mb_read_dbrx(r)
+    elif family == "mimo_v2_flash":
+        values = _mb_read_mimo_v2_flash(r, family)
+    elif family == "lfm2":
+        values = _mb_read_lfm2(r, family)
     else:
         values = _mb_read_llama_style(r, family)
     values["tied_embeddings"] = r.flag("tie_word_embeddings", family in _MB_TIED_BY_DEFAULT)
+    if family == "lfm2" and not r.absent("tie_embedding"):  # Lfm2Config: tie_embedding, when given, wins
+        values["tied_embeddings"] = r.flag("tie_embedding", True)
     _mb_read_windows(r, family, values)
     rope = raw.get("rope_scaling")
     if isinstance(rope, dict) and (rope.get("rope_type") or rope.get("type")) == "llama3":

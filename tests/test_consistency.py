@@ -45,6 +45,8 @@ def test_every_script_offers_the_blocks_presets_and_no_other(script):
 MEM_INFER_ONLY = {"qwen3-next-80b-a3b", "qwen3_next", "bamba",
                   "qwen3.5-27b", "qwen3_5", "qwen3.5-397b-a17b", "qwen3_5_moe"}  # issue 10, branch qwen35
 
+MEM_INFER_ONLY |= {"mimo_v2_flash", "lfm2"}  # issue 10, branch mimo: training memory refused
+
 
 def _mode(script: str, name: str) -> list:
     return ["--infer"] if script == "calc_transformer_mem" and name in MEM_INFER_ONLY else []

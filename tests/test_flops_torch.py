@@ -349,6 +349,39 @@ SHRUNK["exaone4"] = dict(_exaone4(), num_hidden_layers=4, hidden_size=64, head_d
                          pad_token_id=0, eos_token_id=1, bos_token_id=1)
 
 
+def _params_real(name: str) -> dict:
+    """A published config.json as tests/test_params_torch.py carries it (cited there)."""
+    from test_params_torch import REAL_CONFIGS
+    return dict(REAL_CONFIGS[name])
+
+
+def _mimo_v2_flash() -> dict:
+    """XiaomiMiMo/MiMo-V2-Flash's config.json as tests/test_params_torch.py carries it (cited there)."""
+    from test_params_torch import REAL_CONFIGS
+    return dict(REAL_CONFIGS["mimo_v2_flash"])
+
+
+# MiMo-V2-Flash (issue 10, branch mimo): full layers of 2 KV heads, sliding layers of 4 with a sink per head, q/k of
+# 16 and v of 8 per head, window 8 + 1 (sliding_window_size 8), a dense first layer then 5 experts top-2; 3 layers
+# (full, sliding, full: the hub lists cut as the depth is).  The eager attention counts (MiMo supports no SDPA);
+# its experts run through batched_mm (each token's top-2)
+SHRUNK["mimo"] = dict(_mimo_v2_flash(), num_hidden_layers=3, hidden_size=64, head_dim=16, v_head_dim=8,
+                      num_attention_heads=4, num_key_value_heads=2, swa_num_attention_heads=4,
+                      swa_num_key_value_heads=4, swa_head_dim=16, swa_v_head_dim=8, intermediate_size=48,
+                      moe_intermediate_size=24, n_routed_experts=5, num_experts_per_tok=2, vocab_size=503,
+                      sliding_window_size=8, layer_types=["full_attention", "sliding_attention", "full_attention"],
+                      hybrid_layer_pattern=[0, 1, 0], moe_layer_freq=[0, 1, 1], pad_token_id=0)
+
+
+# LFM2 (issue 10, branch mimo): LiquidAI/LFM2-1.2B's config.json (tests/test_params_torch.py REAL_CONFIGS, cited
+# there) shrunk to 4 layers (conv, conv, attention, conv), kernel 3, biases on the conv layers
+SHRUNK["lfm2"] = dict({k: v for k, v in _params_real("lfm2").items() if k not in ("full_attn_idxs", "head_dim")},
+                      num_hidden_layers=4, hidden_size=64, block_dim=64, conv_dim=64, conv_dim_out=64,
+                      num_attention_heads=4, num_heads=4, num_key_value_heads=2, block_ff_dim=96,
+                      block_multiple_of=16, vocab_size=503, conv_bias=True,
+                      layer_types=["conv", "conv", "full_attention", "conv"])
+
+
 def _arch_from(flops, tmp_path, config):
     """The Model --config gives: the file read by the shared model block the script carries."""
     path = tmp_path / "config.json"
@@ -441,6 +474,15 @@ def test_forward_and_backward_equal_flop_counter(flops, tmp_path, family):
     torch_forward, torch_train, torch_params = _count_with_pytorch(config, batch, seq)
     ours = flops.forward_flops(arch, batch, seq, attention="full")["total"]
     assert ours == torch_forward
+    if family == "lfm2":
+        # FlopCounterMode's convolution backward rule counts the weight gradient of LFM2's depthwise conv (groups =
+        # h, one input channel each) as if every output channel read all h inputs: 2·b·L'·K·h·h per conv layer for
+        # the 2·b·L'·K·h it takes (L' = max(s, K) + K - 1 = 26 output columns, K = 3, h = 64, 3 conv layers).  The
+        # input gradient it counts right, so forward + backward = 3 x forward + that surplus, by hand:
+        surplus = 3 * 2 * batch * 26 * 3 * 64 * (64 - 1)
+        assert 3 * ours + surplus == torch_train
+        assert flops.parameter_counts(arch)["total"] == torch_params
+        return
     assert 3 * ours == torch_train
     train = flops.training_flops(arch, seq, batch_size=batch)
     assert train["model_flops_per_step"] == torch_train
@@ -456,7 +498,7 @@ def test_batch_and_length_scaling_match_counter(flops, tmp_path):
 
 
 @pytest.mark.parametrize("family", ["llama-3", "mistral", "gemma2", "gpt2", "mixtral", "qwen-moe", "deepseek-v3",
-                                    "opt-350m", "gpt-oss"])
+                                    "opt-350m", "gpt-oss", "mimo", "lfm2"])
 def test_prefill_and_decode_step_match_counter(flops, tmp_path, family):
     """A 20-token prompt (logits for the last position only), then one decode step: the new token attends to
     21 keys, or to the window on a sliding-window layer (the shrunk Mistral and Gemma 2 use window 8, and
@@ -621,8 +663,11 @@ def test_real_config_forward_equals_flop_counter_at_published_widths(flops, tmp_
         config[depth] = config["full_attention_interval"]  # delta-net layers alone has no sequence length
     if config.get("model_type") == "bamba":  # its first attention layer (9) moved into the 2 layers kept
         config["attn_layer_indices"] = [1]
-    if isinstance(config.get("layer_types"), list):
-        config["layer_types"] = config["layer_types"][:config[depth]]
+    if config.get("model_type") == "lfm2":  # up to its first attention layer (2), for the same reason
+        config[depth] = 3
+    for key in ("layer_types", "hybrid_layer_pattern", "moe_layer_freq"):  # per-layer lists cut with the depth
+        if isinstance(config.get(key), list):
+            config[key] = config[key][:config[depth]]
     arch = _arch_from(flops, tmp_path, config)
     torch_forward, _, torch_params = _count_with_pytorch(config, 1, 6, backward=False)
     assert flops.forward_flops(arch, 1, 6)["total"] == torch_forward

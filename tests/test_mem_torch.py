@@ -848,3 +848,87 @@ def test_bamba_9b_serving_memory_by_hand(mem):
         assert status == 0 and "29 Mamba-2 layers keep a fixed state" in out, err
         status, out, err = call_main(mem, ["--config", path])
         assert status == 2 and out == "" and err.count("\n") == 1 and "Mamba-2 layers (bamba)" in err
+
+
+# --- MiMo-V2-Flash (issue 10, branch mimo): sliding layers cache twice the KV heads, values narrower than keys -----
+@pytest.mark.parametrize("length", [5, 9, 40])
+@pytest.mark.parametrize("dtype_name", ["fp32", "bf16"])
+def test_mimo_v2_flash_kv_cache_equals_transformers_dynamic_cache(mem, length, dtype_name):
+    """XiaomiMiMo/MiMo-V2-Flash's config.json (test_params_torch REAL_CONFIGS, cited there) shrunk to 4 layers (full,
+    sliding, sliding, full), 2 KV heads on full layers and 4 on sliding ones, keys of 16 and values of 8 per head,
+    sliding_window_size 8 (window 9): after a prefill of `length` tokens for 3 sequences transformers' cache holds,
+    per full layer, K (3, 2, length, 16) and V (3, 2, length, 8); per sliding layer the last window - 1 = 8 tokens
+    of K (3, 4, ., 16) and V (3, 4, ., 8).  The sinks are parameters, no cache."""
+    torch, transformers = torch_and_transformers()
+    types = ["full_attention", "sliding_attention", "sliding_attention", "full_attention"]
+    cfg = shrunk("mimo_v2_flash", num_hidden_layers=4, hidden_size=64, head_dim=16, v_head_dim=8,
+                 num_attention_heads=4, num_key_value_heads=2, swa_num_attention_heads=4, swa_num_key_value_heads=4,
+                 swa_head_dim=16, swa_v_head_dim=8, intermediate_size=48, moe_intermediate_size=24,
+                 n_routed_experts=4, num_experts_per_tok=2, vocab_size=503, sliding_window_size=8, layer_types=types,
+                 hybrid_layer_pattern=[0, 1, 1, 0], moe_layer_freq=[0, 1, 1, 1])
+    dtype = {"fp32": torch.float32, "bf16": torch.bfloat16}[dtype_name]
+    model = build(transformers, cfg, attn="eager", dtype=dtype).eval()
+    with torch.no_grad():
+        out = model(input_ids=torch.randint(0, 503, (3, length)), use_cache=True)
+    measured = cache_bytes(out.past_key_values)
+    size = {"fp32": 4, "bf16": 2}[dtype_name]
+    by_hand = 2 * 3 * length * 2 * (16 + 8) * size + 2 * 3 * min(length, 8) * 4 * (16 + 8) * size
+    assert measured == by_hand
+    assert mem.kv_cache_bytes(described(mem, cfg), 3, length, dtype_name, 1, "hf-dynamic")["total_bytes"] == by_hand
+
+
+def test_mimo_v2_flash_serving_memory_by_hand_and_training_refused(mem, tmp_path):
+    """The published config at 32k context, batch 1, bf16 ('window' convention: a sliding layer holds its 129-token
+    window): weights 2 B x 308,778,768,832; K/V of 9 full layers (4 heads x (192 + 128)) over 32768 tokens and of 39
+    sliding layers (8 heads) over 129.  Training memory is refused in one line (per-layer saved activations not
+    modelled)."""
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(_published("mimo_v2_flash")))
+    status, out, err = call_main(mem, ["--config", str(path), "--infer", "--context", "32768", "--json"])
+    assert status == 0, err
+    per_gpu = json.loads(out)["per_gpu"]
+    assert per_gpu["weights"] == 2 * 308_778_768_832
+    assert per_gpu["kv_cache"] == 9 * 4 * 320 * 2 * 32768 + 39 * 8 * 320 * 2 * 129
+    status, out, err = call_main(mem, ["--config", str(path)])
+    assert status == 2 and "mimo_v2_flash" in err and len(err.strip().splitlines()) == 1
+
+
+# --- LFM2 (issue 10, branch mimo): K/V in the attention layers only; each short-convolution layer's conv state -----
+@pytest.mark.parametrize("length", [2, 40])
+@pytest.mark.parametrize("dtype_name", ["fp32", "bf16"])
+def test_lfm2_cache_equals_transformers_after_a_prefill(mem, length, dtype_name):
+    """LiquidAI/LFM2-1.2B's config.json (test_params_torch REAL_CONFIGS, cited there) shrunk to 4 layers (conv, conv,
+    attention, conv), h 64, 4 heads / 2 KV heads of 16, kernel 3: after a prefill of `length` tokens for 3 sequences
+    transformers' cache holds K and V (3, 2, length, 16) of the attention layer (kv_cache_bytes) and per conv layer
+    a conv state (3, 64, 3) in the model dtype (linear_state_bytes), by hand."""
+    torch, transformers = torch_and_transformers()
+    cfg = shrunk("lfm2", num_hidden_layers=4, hidden_size=64, block_dim=64, conv_dim=64, conv_dim_out=64,
+                 num_attention_heads=4, num_heads=4, num_key_value_heads=2, head_dim=16, block_ff_dim=96,
+                 block_multiple_of=16, vocab_size=503, layer_types=["conv", "conv", "full_attention", "conv"])
+    dtype = {"fp32": torch.float32, "bf16": torch.bfloat16}[dtype_name]
+    size = {"fp32": 4, "bf16": 2}[dtype_name]
+    model = build(transformers, cfg, attn="eager", dtype=dtype).eval()
+    with torch.no_grad():
+        cache = model(input_ids=torch.randint(0, 503, (3, length)), use_cache=True).past_key_values
+    kv = sum(t.numel() * t.element_size() for layer in cache.layers for t in (getattr(layer, "keys", None),
+             getattr(layer, "values", None)) if t is not None and t.numel())
+    conv = sum(t.numel() * t.element_size() for layer in cache.layers for t in getattr(layer, "conv_states", {}).values()
+               if t is not None)
+    described_model = described(mem, cfg)
+    assert kv == mem.kv_cache_bytes(described_model, 3, length, dtype_name, 1, "hf-dynamic")["total_bytes"] \
+        == 3 * length * 2 * 2 * 16 * size
+    state = mem.linear_state_bytes(described_model, 3, conv_bytes=size)
+    assert (state["conv_bytes"], state["recurrent_bytes"]) == (conv, 0) == (3 * 3 * 64 * 3 * size, 0)
+
+
+def test_lfm2_1_2b_serving_memory_by_hand(mem, tmp_path):
+    """The published LFM2-1.2B at 32k context, batch 1, bf16: weights 2 B x 1,170,340,608; K/V of its 6 attention
+    layers (8 KV heads of 64); 10 short-conv states of 2048 x 3 bf16 values, on their own line."""
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(_published("lfm2")))
+    status, out, err = call_main(mem, ["--config", str(path), "--infer", "--context", "32768", "--json"])
+    assert status == 0, err
+    per_gpu = json.loads(out)["per_gpu"]
+    assert per_gpu["weights"] == 2 * 1_170_340_608
+    assert per_gpu["kv_cache"] == 6 * 2 * 8 * 64 * 2 * 32768
+    assert per_gpu["conv_state"] == 10 * 2048 * 3 * 2

@@ -729,6 +729,50 @@ REAL_CONFIGS = {
                     "routed_scaling_factor": 2.5, "scoring_func": "sigmoid", "tie_word_embeddings": False,
                     "topk_group": 1, "topk_method": "noaux_tc", "transformers_version": "5.0.2.dev0",
                     "use_cache": True, "v_head_dim": 256, "vocab_size": 154880},
+    # ---- issue 10, branch mimo -------------------------------------------------------------------------------------
+    # huggingface.co/XiaomiMiMo/MiMo-V2-Flash config.json (model_type mimo_v2_flash): the fields as NVIDIA-NeMo's
+    # Megatron-Bridge carries them in its MiMo-V2-Flash bridge test (tests/unit_tests/models/mimo_v2_flash/, the
+    # search library's code corpus, id 55001597284; [mb] above), at the release's 48 layers with its 48-entry
+    # hybrid_layer_pattern (full = 0 at layer 0 and every 6th) and moe_layer_freq (layer 0 dense) as a stored Rust
+    # test of the hub config writes them (id 70913730321: "pattern[l] = !(l == 0 || (l + 1) % 6 == 0)",
+    # "freq[l] = l != 0"); the fixture's 6-layer cut of those lists is the only change.  quantization_config (FP8
+    # blocks) left out: the storage, not the model; the fixture's "rope_scaling": null left out too (transformers
+    # 5.23's MiMoV2FlashConfig then has no per-layer rope_parameters and cannot build the model).  checked: the release geometry of a stored tensor checker
+    # (id 69676226332: 48 layers, vocab 152576, 64 heads, 4 / 8 KV heads, head_dim 192, v 128, 256 experts of 2048)
+    "mimo_v2_flash": {"architectures": ["MiMoV2FlashForCausalLM"], "model_type": "mimo_v2_flash",
+                      "transformers_version": "4.40.1", "use_cache": True, "torch_dtype": "bfloat16",
+                      "num_hidden_layers": 48, "hidden_size": 4096, "intermediate_size": 16384,
+                      "num_attention_heads": 64, "num_key_value_heads": 4, "head_dim": 192, "vocab_size": 152576,
+                      "max_position_embeddings": 262144, "rope_theta": 5000000, "rms_norm_eps": 1e-5,
+                      "initializer_range": 0.02, "tie_word_embeddings": False, "attention_bias": False,
+                      "mlp_bias": False, "hidden_act": "silu", "partial_rotary_factor": 0.334,
+                      "use_qk_norm": False, "attention_dropout": 0.0, "hidden_dropout": 0.0,
+                      "layernorm_epsilon": 1e-5, "v_head_dim": 128,
+                      "hybrid_layer_pattern": [0 if i == 0 or (i + 1) % 6 == 0 else 1 for i in range(48)],
+                      "sliding_window_size": 128, "sliding_window": 128, "attention_chunk_size": 128,
+                      "swa_rope_theta": 10000, "swa_num_key_value_heads": 8, "swa_num_attention_heads": 64,
+                      "swa_head_dim": 192, "swa_v_head_dim": 128, "add_swa_attention_sink_bias": True,
+                      "add_full_attention_sink_bias": False, "attention_value_scale": 0.707,
+                      "moe_layer_freq": [0] + [1] * 47, "n_routed_experts": 256, "moe_intermediate_size": 2048,
+                      "num_experts_per_tok": 8, "scoring_func": "sigmoid", "n_shared_experts": None, "n_group": 1,
+                      "topk_group": 1, "topk_method": "noaux_tc", "norm_topk_prob": True,
+                      "routed_scaling_factor": None},
+    # huggingface.co/LiquidAI/LFM2-1.2B config.json: as a stored test copies it verbatim from the LFM2-1.2B-NPU2
+    # container's config.json (the search library's code corpus, id 68303452161), which carries the published file's
+    # fields and two of its own, intermediate_size 8192 (block_ff_dim 12288 replaces it: Lfm2Config pops it in) and
+    # head_dim 64 (= 2048 / 32, what the class derives anyway).  checked: a stored test of the published file
+    # (id 60797780217: 16 layers, full_attn_idxs [2, 5, 8, 10, 12, 14], hidden 2048, 32 heads, 8 KV heads,
+    # conv_L_cache 3, no head_dim field)
+    "lfm2": {"architectures": ["Lfm2ForCausalLM"], "block_auto_adjust_ff_dim": True, "block_dim": 2048,
+             "block_ff_dim": 12288, "block_ffn_dim_multiplier": 1.0, "block_mlp_init_scale": 1.0,
+             "block_multiple_of": 256, "block_norm_eps": 1e-05, "block_out_init_scale": 1.0, "block_use_swiglu": True,
+             "block_use_xavier_init": True, "bos_token_id": 1, "conv_L_cache": 3, "conv_bias": False,
+             "conv_dim": 2048, "conv_dim_out": 2048, "conv_use_xavier_init": True, "eos_token_id": 7,
+             "intermediate_size": 8192, "full_attn_idxs": [2, 5, 8, 10, 12, 14], "hidden_size": 2048,
+             "initializer_range": 0.02, "max_position_embeddings": 128000, "model_type": "lfm2", "norm_eps": 1e-05,
+             "num_attention_heads": 32, "head_dim": 64, "num_heads": 32, "num_hidden_layers": 16,
+             "num_key_value_heads": 8, "pad_token_id": 0, "rope_theta": 1000000.0, "torch_dtype": "bfloat16",
+             "use_cache": True, "use_pos_enc": True, "vocab_size": 65536},
 }
 # issue 10, branch mamba.  ibm-ai-platform/Bamba-9B (model card: "Bamba 9B (9.78B)", 32 layers, hidden 4096, 32
 # heads, 8 KV heads, untied).  No copy of its config.json is in the search index, so this file is assembled, field by
@@ -1057,6 +1101,63 @@ def small_config(draw, family):
         return _gemma3_small(draw, cfg, family, heads, head_dim, layers)
     if family in ("deepseek_v32", "glm_moe_dsa"):
         return _dsa_small(draw, cfg, layers)
+    if family == "mimo_v2_flash":
+        return _mimo_small(draw, cfg, head_dim, layers)
+    if family == "lfm2":
+        return _lfm2_small(draw, cfg, layers)
+    return cfg
+
+
+def _lfm2_small(draw, cfg, layers):
+    """Lfm2Config's switches: conv / attention layers (layer_types, full_attn_idxs or neither: all attention), the
+    kernel, conv_bias, the MLP width rule (block_ff_dim or intermediate_size; auto-adjust, multiplier, multiple),
+    tie_embedding beside tie_word_embeddings."""
+    cfg.pop("pad_token_id")
+    cfg.update(conv_L_cache=draw(st.integers(1, 4)), conv_bias=draw(st.booleans()),
+               block_auto_adjust_ff_dim=draw(st.booleans()), block_multiple_of=draw(st.sampled_from([1, 8, 32])),
+               block_ffn_dim_multiplier=draw(st.sampled_from([1.0, 1.5, 0.75])))
+    if draw(st.booleans()):
+        cfg["block_ff_dim"] = draw(st.integers(2, 90))
+    how = draw(st.sampled_from(["layer_types", "full_attn_idxs", "neither"]))
+    if how == "layer_types":
+        cfg["layer_types"] = draw(st.lists(st.sampled_from(["conv", "full_attention"]), min_size=layers,
+                                           max_size=layers))
+    elif how == "full_attn_idxs":
+        cfg["full_attn_idxs"] = draw(st.lists(st.integers(0, layers - 1), max_size=layers, unique=True))
+    if draw(st.booleans()):
+        cfg["tie_embedding"] = draw(st.booleans())
+    return cfg
+
+
+def _mimo_small(draw, cfg, head_dim, layers):
+    """MiMoV2FlashConfig's switches: the full / sliding layers (its default pattern or layer_types, with the hub's
+    hybrid_layer_pattern agreeing or absent), dense / expert MLPs (default, mlp_layer_types or the hub's
+    moe_layer_freq), head_dim and a narrower or wider v_head_dim, attention_bias, the window (sliding_window or the
+    hub's sliding_window_size), experts.  The sliding layers' 2 x KV heads must divide the query heads."""
+    kv = cfg["num_key_value_heads"]
+    heads = 2 * kv * draw(st.integers(1, 2))
+    experts = draw(st.integers(1, 5))
+    cfg.update(num_attention_heads=heads, head_dim=head_dim, v_head_dim=draw(st.sampled_from([4, 8, 12])),
+               hidden_size=heads * draw(st.sampled_from([2, 4])), attention_bias=draw(st.booleans()),
+               n_routed_experts=experts, num_experts_per_tok=draw(st.integers(1, experts)),
+               moe_intermediate_size=draw(st.integers(1, 40)), n_group=1, topk_group=1)
+    types = draw(st.lists(st.sampled_from(["sliding_attention", "full_attention"]), min_size=layers, max_size=layers))
+    if draw(st.booleans()):
+        cfg["layer_types"] = types
+    else:
+        types = ["full_attention" if i == 0 or (i + 1) % 6 == 0 else "sliding_attention" for i in range(layers)]
+    if draw(st.booleans()):
+        cfg["hybrid_layer_pattern"] = [int(t == "sliding_attention") for t in types]
+    mlp = draw(st.lists(st.sampled_from(["dense", "sparse"]), min_size=layers, max_size=layers))
+    choice = draw(st.sampled_from(["default", "list", "hub"]))
+    if choice == "list":
+        cfg["mlp_layer_types"] = mlp
+    elif choice == "hub":
+        cfg["moe_layer_freq"] = [0] + [1] * (layers - 1)
+    if draw(st.booleans()):
+        cfg["sliding_window_size"] = draw(st.integers(1, 16))
+    else:
+        cfg["sliding_window"] = draw(st.integers(1, 16))
     return cfg
 
 
@@ -1181,6 +1282,7 @@ FAMILIES += ["qwen3_5_text", "qwen3_5", "qwen3_5_moe_text", "qwen3_5_moe"]  # is
 FAMILIES += ["gemma3_text", "gemma3"]  # issue 10, branch gemma
 FAMILIES += ["deepseek_v32", "glm_moe_dsa"]  # issue 10, branch dsa
 FAMILIES += ["minimax_m2", "dots1", "exaone4"]  # issue 10, branch moefams
+FAMILIES += ["mimo_v2_flash", "lfm2"]  # issue 10, branch mimo
 
 # Each example builds a model: a few per family keep the file fast (scaled from the conftest profile).
 FEW = max(3, settings.default.max_examples // 10)
@@ -1919,3 +2021,65 @@ def test_exaone_4_0_32b_is_its_published_size():
 def test_an_exaone4_config_transformers_cannot_build_is_refused(edit):
     with pytest.raises(params.InputError, match="exaone4"):
         params.model_from_config(dict(REAL_CONFIGS["exaone4"], **edit))
+
+
+# ---- issue 10, branch mimo ------------------------------------------------------------------------------------------
+
+def test_mimo_v2_flash_is_its_published_size():
+    # Xiaomi's MiMo-V2-Flash model card: "309B total parameters and 15B active parameters".  By hand, h 4096, 64
+    # query heads of 192, values of 128, vocabulary 152576 (untied: embedding and LM head): a full layer's attention
+    # q 4096 x 64·192, k 4096 x 4·192, v 4096 x 4·128, o 64·128 x 4096; a sliding layer's the same with 8 KV heads
+    # and 64 sink logits; 9 full layers (0, 5, 11, ..., 47) and 39 sliding; layer 0 a SwiGLU MLP of 16384, the other
+    # 47 layers 256 experts (3 x 4096 x 2048 each) and a 4096 x 256 router, no shared expert; two RMSNorms a layer,
+    # a final one.  Active: all but 248 of the 256 experts in each MoE layer.
+    h, vocab = 4096, 152576
+    full = h * 64 * 192 + h * 4 * 192 + h * 4 * 128 + 64 * 128 * h
+    sliding = h * 64 * 192 + h * 8 * 192 + h * 8 * 128 + 64 * 128 * h + 64
+    expert = 3 * h * 2048
+    by_hand = (2 * vocab * h + 9 * full + 39 * sliding + 3 * h * 16384 + 47 * (256 * expert + h * 256)
+               + 48 * 2 * h + h)
+    total, active = script_counts(REAL_CONFIGS["mimo_v2_flash"])
+    assert total == by_hand == 308_778_768_832 and round(total / 1e9) == 309
+    assert active == by_hand - 47 * (256 - 8) * expert == 15_445_924_288 and round(active / 1e9) == 15
+    model, _ = params.model_from_config(REAL_CONFIGS["mimo_v2_flash"])
+    assert [i for i in range(48) if model.layer_attention(i) == "full"] == [0, 5, 11, 17, 23, 29, 35, 41, 47]
+    assert (model.layer_kv_heads(0), model.layer_kv_heads(1), model.v_dim, model.dense_layers) == (4, 8, 128, (0,))
+    assert model.sliding_window == 129  # sliding_window_size 128 + 1, as MiMoV2FlashConfig sets it
+
+
+@pytest.mark.parametrize("field, value", [
+    ("hybrid_layer_pattern", [1] + [0] * 47), ("moe_layer_freq", [1] * 48), ("swa_num_key_value_heads", 4),
+    ("swa_head_dim", 128), ("swa_v_head_dim", 192), ("swa_num_attention_heads", 32),
+    ("add_full_attention_sink_bias", True), ("add_swa_attention_sink_bias", False), ("n_shared_experts", 1),
+    ("use_qk_norm", True), ("mlp_bias", True), ("hybrid_block_size", 8), ("layer_types", ["full_attention"] * 47)])
+def test_a_mimo_v2_flash_field_transformers_does_not_build_is_refused(field, value):
+    """The hub file's own fields, which MiMoV2FlashConfig does not read: where they describe another model than
+    the one transformers builds (its own default pattern, 2 x KV heads on sliding layers, sinks there only, no
+    shared expert, no q/k norm, bias-free MLPs), the file is refused in one line naming the field."""
+    with pytest.raises(params.InputError, match=field):
+        params.model_from_config(dict(REAL_CONFIGS["mimo_v2_flash"], **{field: value}))
+
+
+def test_lfm2_1_2b_is_its_published_size():
+    # LiquidAI's LFM2 model card table: LFM2-1.2B "Parameters 1,170,340,608", 16 layers (10 conv + 6 attn).  By hand,
+    # h 2048, tied 65536 x 2048 table: a conv layer in_proj 2048 x 6144, a depthwise conv 2048 x 1 x 3, out_proj
+    # 2048 x 2048; an attention layer q, out 2048 x 2048, k, v 2048 x 512 (8 KV heads of 64), q/k RMSNorms of 64;
+    # every layer a SwiGLU of int(2 x 12288 / 3) = 8192 (already a multiple of 256) and two RMSNorms; a final norm.
+    h = 2048
+    conv = h * 3 * h + h * 3 + h * h
+    attention = 2 * h * h + 2 * h * 512 + 2 * 64
+    by_hand = 65536 * h + 10 * conv + 6 * attention + 16 * (3 * h * 8192 + 2 * h) + h
+    assert script_counts(REAL_CONFIGS["lfm2"]) == (by_hand, None) and by_hand == 1_170_340_608
+    model, _ = params.model_from_config(REAL_CONFIGS["lfm2"])
+    assert [i for i in range(16) if not model.layer_is_linear(i)] == [2, 5, 8, 10, 12, 14]
+    assert (model.ffn_hidden_size, model.short_conv_kernel, model.tied_embeddings) == (8192, 3, True)
+
+
+@pytest.mark.parametrize("field, value", [
+    ("block_dim", 1024), ("conv_dim", 1024), ("conv_dim_out", 4096), ("num_heads", 16), ("block_use_swiglu", False),
+    ("use_pos_enc", False), ("layer_types", ["conv", "sliding_attention"] * 8), ("full_attn_idxs", "2,5")])
+def test_an_lfm2_field_transformers_does_not_build_is_refused(field, value):
+    """The hub file's own fields, which Lfm2Config does not read: where they describe another model than the one
+    transformers builds (widths of hidden_size, SwiGLU, RoPE), refused in one line naming the field."""
+    with pytest.raises(params.InputError, match=field):
+        params.model_from_config(dict(REAL_CONFIGS["lfm2"], **{field: value}))
