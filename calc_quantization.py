@@ -51,7 +51,9 @@ What it computes
    SentencePiece record of u64 length + ~7 text bytes + f32 score + i32 type; ``--gguf-kv-bytes`` overrides).
    GPU formats (bitsandbytes, GPTQ, AWQ, HQQ, EETQ, FP8, MX, NVFP4) quantize the linear layers inside the blocks
    (attention, MLP, experts); embeddings, lm_head, norms, biases and MoE routers stay 16-bit.
-3. **Memory**: load = weights + ``--overhead``; serve = load + KV cache, and nothing else: no activation
+3. **Memory** (``--gpu NAME`` or ``--gpu-memory SIZE``: each format's yes/no against that memory and the largest
+   format that fits; 'fits' names the shared GPU catalogue's smallest device that holds it):
+   load = weights + ``--overhead``; serve = load + KV cache, and nothing else: no activation
    workspace (prefill activations, logits) and no allocator fragmentation, which ``calc_transformer_mem.py --infer``
    estimates on top of the same three terms.  The KV cache is
    ``KV bytes = 2 (K and V) * layers * n_kv_heads * head_dim * context * batch * bytes/element``
@@ -134,6 +136,7 @@ Examples
     python calc_quantization.py --config path/to/config.json --formats all --context 8k --batch-size 4 --kv-dtype q8_0
     python calc_quantization.py --params 70B --formats fp16,nf4,Q4_K_M --json
     python calc_quantization.py -l 32 -hs 4096 -a 32 --num-kv-heads 8 -v 32000 -ff 3.5 -nl 3 --norm rmsnorm
+    python calc_quantization.py --preset llama-3.1-70b --context 8k --gpu rtx-4090   # which formats fit, the largest
     python calc_quantization.py --list-formats
     python calc_quantization.py --measure random:1024x4096 --seed 0
     python calc_quantization.py --preset llama-3-8b --plot size_vs_quality.png

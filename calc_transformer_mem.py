@@ -76,8 +76,13 @@ tokens per step, one layer live (see ``prefill_activation_bytes``).
 peak - CUDA graphs (estimates, each printed and overridable; vLLM's ``--kv-cache-memory-bytes`` gives the pool
 itself), cut into pages of ``--block-size`` tokens per layer (num_blocks = pool // page // layers,
 vllm/v1/core/kv_cache_utils.py); printed as vLLM's log prints it ("Available KV cache memory", "# GPU blocks", "GPU KV
-cache size", "Maximum concurrency for N tokens per request"). Sliding-window and MLA models and ``-pp`` are refused
-for now.
+cache size", "Maximum concurrency for N tokens per request"). Sliding-window, Llama 4 chunked and MLA layers are paged as
+vLLM's hybrid KV-cache manager groups them (kv_cache_interface.py max_memory_usage_bytes: a window's request holds its
+last window - 1 tokens plus the chunked-prefill batch and one page); linear-attention / SSM layers, the DSA indexer
+and ``-pp`` are refused for now.
+
+``--engine hf`` (with ``--infer``): the summed breakdown with transformers' DynamicCache (``--kv-cache hf-dynamic``: a
+sliding layer keeps window - 1 tokens); ``--engine sum`` (the default) counts a static or paged cache's window.
 
 ``--engine llama.cpp`` (with ``--infer``): the buffers llama.cpp logs at load, for its own flags (``-c``, ``-np``,
 ``-ctk``/``-ctv``, ``-ngl``, ``-ub``, ``-fa``, ``--kv-unified``, ``--swa-full``, ``-nkvo``): the KV caches exact
@@ -91,7 +96,10 @@ estimated. MLA, recurrent layers and ``-tp``/``-pp`` are refused.
 weights once, MoE experts touched E(1-(1-k/E)^B), the batch's KV), time to first token, tokens/s per user and in
 total; ``--sweep`` for batch 1, 2, 4, ... up to the sequences of ``--context`` that fit (``--plot FILE`` draws it).
 
-Solvers: ``--max-micro-batch`` and ``--max-context`` (largest that fits ``--gpu-memory``); ``--search`` enumerates
+Solvers: ``--max-micro-batch`` and ``--max-context`` (largest that fits ``--gpu-memory``; with ``--engine vllm`` the
+longest ``--max-model-len`` by vLLM's block accounting), ``--max-batch-size`` and ``--min-tp`` (inference: most
+concurrent sequences at ``--context``, smallest tensor-parallel size the heads allow, each engine's verdict);
+``--search`` enumerates
 (TP, PP, interleaving, DP, ZeRO, recompute, micro-batch) for ``--num-gpus`` (the global batch checked per layout)
 and ranks the layouts that fit by predicted tokens per second (``--rank memory``: smallest tp x pp, then lowest
 ZeRO stage, then least recompute, then largest micro-batch); every micro-batch dividing the per-replica batch is
@@ -191,7 +199,8 @@ positions and LM head), non_embedding, active, per_group{role in the shared bloc
   {full/sliding: {layers, bytes, tokens_held}}, kv_dtype, convention} (null with ``--params``).
 * ``--explain``: ``activation_tensors`` {"dense|moe/full|sliding": [{name, shape, dtype_bytes, bytes, split,
   core}]}: one layer of each kind, one micro-batch, one rank (core = dropped by selective recompute).
-* ``--max-micro-batch`` / ``--max-context``: ``solution`` {name, value, total_bytes}.
+* ``--max-micro-batch`` / ``--max-context`` / ``--max-batch-size`` / ``--min-tp``: ``solution`` {name, value,
+  total_bytes}.
 * ``--search``: ``search`` {candidates_evaluated, rank, criterion, explanation, results [{tp, pp, dp, cp, vpp, zero,
   recompute, micro_batch, total_bytes, step}]}; the top row is also expanded in ``per_gpu`` and ``step``.
 * ``--predict-step`` (and ``--search``): ``step`` {step_time_s, tokens_per_step, tokens_per_s, tokens_per_s_per_gpu,
@@ -7364,6 +7373,14 @@ def plot_breakdown(result, path):
 # --------------------------------------------------------------------------------------------------------------
 # CLI
 # --------------------------------------------------------------------------------------------------------------
+class _SpellingKept(argparse.Action):
+    """Stores the value and, in DEST_flag, the spelling typed (--context or vLLM's --max-model-len): errors name it."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        setattr(namespace, self.dest, values)
+        setattr(namespace, f"{self.dest}_flag", option_string)
+
+
 def build_parser():
     p = OneLineParser(prog=PROG, description="Training and inference GPU memory of a transformer, per GPU.",
                       formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -7434,7 +7451,7 @@ def build_parser():
     t.add_argument("--fragmentation", help="allowance as a fraction of allocated bytes (default 0.05)")
     i = p.add_argument_group("inference")
     i.add_argument("--batch-size", help="sequences served at once (default 1)")
-    i.add_argument("--context", "--max-model-len", dest="context",
+    i.add_argument("--context", "--max-model-len", dest="context", action=_SpellingKept,
                    help="tokens per sequence held in the KV cache (default 4096); vLLM's --max-model-len")
     i.add_argument("-o", "--output-tokens", metavar="N",
                    help="tokens generated after an -s prompt: KV cache for -s + -o tokens (default 1 with -s)")
@@ -7833,7 +7850,7 @@ def build_infer_setup(args, model):
     precision = cookbook_precision(args)
     batch_dest, batch_flag = _one_of(args, ("batch_size_per_gpu", "-b/--batch-size-per-gpu"),
                                      ("batch_size", "--batch-size"))
-    context, prompt = _opt(args.context, "--context", 4096), 0
+    context, prompt = _opt(args.context, getattr(args, "context_flag", None) or "--context", 4096), 0
     if args.sequence_length is not None or args.output_tokens is not None:
         if args.context is not None:
             raise ValueError("--context is the KV-cache length; -s (prompt) and -o (generated tokens) make it: "
