@@ -439,6 +439,16 @@ class Model:
     # mixer_types "conv", beside attention layers; like a gated delta-net they cache no K/V but a fixed conv state
     short_conv_kernel: int = 0       # conv_L_cache: the depthwise causal conv's width
     short_conv_bias: bool = False    # conv_bias: biases on in_proj, the conv and out_proj
+    # issue 10, branch gemma4 -- gemma4_text (transformers 5.23 modeling_gemma4.py): the sliding-layer shape above
+    # extended to the head width; the full layers take head_dim = global_head_dim and num_kv_heads =
+    # num_global_key_value_heads (with attention_k_eq_v), the sliding ones sliding_head_dim and sliding_kv_heads
+    sliding_head_dim: int = 0        # head width of each sliding layer; 0: head_dim, as every other layer
+    full_k_eq_v: bool = False        # attention_k_eq_v: the full layers' values are their keys (no v_proj)
+    kv_shared_layers: int = 0        # num_kv_shared_layers: the last N layers reuse an earlier layer's K/V
+    double_wide_shared_mlp: bool = False  # use_double_wide_mlp: the KV-shared layers' MLPs are 2 x intermediate
+    per_layer_input_size: int = 0    # hidden_size_per_layer_input: per-layer input embeddings (PLE) of this width
+    per_layer_vocab: int = 0         # vocab_size_per_layer_input: rows of the PLE table
+    moe_beside_mlp: bool = False     # enable_moe_block: every layer runs its dense MLP and routed experts side by side
 
     @property
     def kv_heads(self) -> int:
@@ -456,8 +466,24 @@ class Model:
 
     @property
     def has_sliding_shape(self) -> bool:
-        """The sliding layers hold other tensors than the full ones (MiMo-V2-Flash: KV heads, sinks)."""
-        return bool(self.sliding_kv_heads or self.sinks_sliding_only) and "sliding" in self.layer_types
+        """The sliding layers hold other tensors than the full ones (MiMo-V2-Flash: KV heads, sinks; Gemma 4: KV
+        heads, head width, K=V on the full layers only)."""
+        return bool(self.sliding_kv_heads or self.sinks_sliding_only or self.sliding_head_dim or self.full_k_eq_v) \
+            and "sliding" in self.layer_types
+
+    def layer_head_dim(self, i: int) -> int:
+        """Head width of layer i's queries, keys and values (not MLA): the sliding layers' own where given."""
+        return self.sliding_head_dim if self.sliding_head_dim and self.layer_attention(i) == "sliding" \
+            else self.d_head
+
+    def layer_v_dim(self, i: int) -> int:
+        """Value width per head of layer i: v_head_dim where given (MLA, MiMo-V2-Flash), else its head width."""
+        return self.v_head_dim or self.layer_head_dim(i)
+
+    def layer_kv_shared(self, i: int) -> bool:
+        """Layer i reuses the K/V of an earlier layer of its kind (Gemma 4's last num_kv_shared_layers layers): no
+        k/v projections of its own and no cache."""
+        return i >= self.num_layers - self.kv_shared_layers
 
     def layer_sliding_shape(self, i: int) -> bool:
         """Layer i is a sliding layer with the sliding layers' own head shape (see has_sliding_shape)."""
@@ -618,6 +644,7 @@ def validate_model(m: Model, labels: dict | None = None) -> Model:
                                or m.num_attention_heads % m.sliding_kv_heads or m.is_mla):
         raise InputError(f"{name('sliding_kv_heads')} {m.sliding_kv_heads} does not divide "
                          f"{name('num_attention_heads')} {m.num_attention_heads}")
+    _mb_validate_gemma4(m, name)
     if m.v_head_dim and not m.is_mla and m.fused_qkv:
         raise InputError(f"{name('v_head_dim')}: values narrower than keys are modelled with separate q/k/v "
                          "projections only")
@@ -638,6 +665,33 @@ def validate_model(m: Model, labels: dict | None = None) -> Model:
     _mb_validate_linear_attention(m, name)
     _mb_validate_indexer(m, name)
     return m
+
+
+def _mb_validate_gemma4(m: Model, name) -> None:
+    """Gemma 4's switches (issue 10, branch gemma4): modelled in its own block only (separate q/k/v, no MLA, no
+    gated delta-nets); KV-shared layers must find a layer of each of their kinds before them (Gemma4TextConfig.
+    kv_sharing_modes raises otherwise); the PLE table needs rows; the MoE block beside the MLP needs experts."""
+    gemma4 = (m.sliding_head_dim or m.full_k_eq_v or m.kv_shared_layers or m.double_wide_shared_mlp
+              or m.per_layer_input_size or m.moe_beside_mlp)
+    if not gemma4:
+        return
+    if m.is_mla or m.fused_qkv or m.mixer_types or m.v_head_dim:
+        raise InputError(f"{m.source}: Gemma 4's per-layer shapes, KV sharing, PLE and MoE block are modelled in its "
+                         "own block only (separate q/k/v, no MLA, no linear-attention layers)")
+    if m.kv_shared_layers >= m.num_layers:
+        raise InputError(f"{name('kv_shared_layers')} {m.kv_shared_layers} leaves no layer of the {m.num_layers} to "
+                         "compute the keys and values it shares")
+    if m.kv_shared_layers:
+        first = m.num_layers - m.kv_shared_layers
+        if {m.layer_attention(i) for i in range(first)} != {m.layer_attention(i) for i in range(m.num_layers)}:
+            raise InputError(f"{name('kv_shared_layers')} {m.kv_shared_layers}: the layers before the shared ones do "
+                             "not hold every attention kind the shared ones reuse (transformers refuses it too)")
+    if m.sliding_head_dim and "sliding" not in m.layer_types:
+        raise InputError(f"{name('sliding_head_dim')} needs sliding layers")
+    if m.per_layer_input_size and not m.per_layer_vocab:
+        raise InputError(f"{name('per_layer_vocab')} must be positive with per-layer input embeddings")
+    if m.moe_beside_mlp and not m.num_experts:
+        raise InputError(f"{name('moe_beside_mlp')} needs {name('num_experts')} > 0")
 
 
 def _mb_validate_indexer(m: Model, name) -> None:
@@ -761,7 +815,11 @@ def _mb_mlp(m: Model, prefix: str, width: int, role: str, bias: bool) -> list:
     return up + _mb_linear(prefix + ".down_proj", width, h, role, bias, "row")
 
 
-def _mb_attention(m: Model, sliding: bool = False) -> list:
+def _mb_attention(m: Model, sliding: bool = False, shared: bool = False) -> list:
+    """One layer's attention tensors; ``sliding``: a sliding layer with the sliding layers' own shape (MiMo-V2-Flash,
+    Gemma 4); ``shared``: a Gemma 4 KV-shared layer (Gemma4TextAttention with is_kv_shared_layer): q_proj, q_norm and
+    o_proj only, the keys and values being an earlier layer's.  Gemma 4's full layers with attention_k_eq_v build
+    no v_proj (the values are k_proj's output, normalised by v_norm, an RMSNorm without weight)."""
     h, a = m.hidden_size, m.num_attention_heads
     out = []
     if m.is_mla:  # DeepSeek-V2 paper sec. 2.1; transformers DeepseekV3Attention
@@ -779,13 +837,17 @@ def _mb_attention(m: Model, sliding: bool = False) -> list:
                                "attention", False, "col")
         out += _mb_linear("self_attn.o_proj", a * m.v_head_dim, h, "attention", m.o_bias, "row")
         return out + _mb_indexer(m)
-    k, d, dv = (m.sliding_kv_heads or m.kv_heads) if sliding else m.kv_heads, m.d_head, m.v_dim
+    k = (m.sliding_kv_heads or m.kv_heads) if sliding else m.kv_heads
+    d = (m.sliding_head_dim or m.d_head) if sliding else m.d_head
+    dv = m.v_head_dim or d
     if m.fused_qkv:
         out += _mb_linear("self_attn.qkv_proj", h, (a + 2 * k) * d, "attention", m.qkv_bias, "col")
     else:
         out += _mb_linear("self_attn.q_proj", h, a * d, "attention", m.qkv_bias, "col")
-        out += _mb_linear("self_attn.k_proj", h, k * d, "attention", m.qkv_bias, "kv")
-        out += _mb_linear("self_attn.v_proj", h, k * dv, "attention", m.qkv_bias, "kv")
+        if not shared:
+            out += _mb_linear("self_attn.k_proj", h, k * d, "attention", m.qkv_bias, "kv")
+        if not shared and not (m.full_k_eq_v and not sliding):
+            out += _mb_linear("self_attn.v_proj", h, k * dv, "attention", m.qkv_bias, "kv")
     out += _mb_linear("self_attn.o_proj", a * dv, h, "attention", m.o_bias, "row")
     if m.position_embedding == "relative":
         # Transformer-XL (Dai et al. 2019 sec. 3.3; Gopher/Chinchilla): W_kR and the per-head u, v biases
@@ -793,7 +855,7 @@ def _mb_attention(m: Model, sliding: bool = False) -> list:
         out.append(ModelTensor("self_attn.rel_uv_bias", (2, a * d), "attention", kind="bias"))
     out += _mb_attention_sinks(m) if sliding or not m.sinks_sliding_only else []
     if m.qk_norm == "head":
-        out += _mb_norms(m, "self_attn.q_norm", d) + _mb_norms(m, "self_attn.k_norm", d)
+        out += _mb_norms(m, "self_attn.q_norm", d) + ([] if shared else _mb_norms(m, "self_attn.k_norm", d))
     elif m.qk_norm == "full":
         out += _mb_norms(m, "self_attn.q_norm", a * d) + _mb_norms(m, "self_attn.k_norm", k * d)
     elif m.qk_norm == "per-head" and m.norm != "nonparametric":  # Cohere's use_qk_norm: one weight per head
@@ -927,23 +989,30 @@ def _mb_mamba2_mixer(m: Model, out: list) -> list:
 _MB_LAYER_CACHE: dict = {}
 
 
-def model_layer_tensors(m: Model, moe: bool, linear: bool = False, sliding: bool = False) -> tuple:
+def model_layer_tensors(m: Model, moe: bool, linear: bool = False, sliding: bool = False,
+                        shared: bool = False) -> tuple:
     """The tensors of one decoder layer (dense or MoE; linear: a gated delta-net in place of self-attention;
-    sliding: a sliding layer of a model whose sliding layers have their own head shape, MiMo-V2-Flash), in the
-    transformers 5 layout: routed experts stacked as gate_up_proj (E, 2f, h) and down_proj (E, h, f)."""
+    sliding: a sliding layer of a model whose sliding layers have their own head shape, MiMo-V2-Flash, Gemma 4;
+    shared: a Gemma 4 KV-shared layer), in the transformers 5 layout: routed experts stacked as gate_up_proj
+    (E, 2f, h) and down_proj (E, h, f)."""
     sliding = bool(sliding and m.has_sliding_shape)
-    key = (m, moe, linear, sliding)
+    shared = bool(shared and m.kv_shared_layers)
+    key = (m, moe, linear, sliding, shared)
     if key in _MB_LAYER_CACHE:
         return _MB_LAYER_CACHE[key]
     h, out = m.hidden_size, []
     for i in range(m.norms_per_layer):
         out += _mb_norms(m, f"norm{i + 1}", h)
-    out += _mb_attention(m, sliding)
+    out += _mb_attention(m, sliding, shared)
     out = _mb_stablelm_qk_norms(m, out)
     out = _mb_qwen3_next_mixer(m, out, linear)
-    if not moe:
-        out += _mb_mlp(m, "mlp", m.ffn_hidden_size, "mlp", m.mlp_bias)
-    else:
+    if not moe or m.moe_beside_mlp:
+        out += _mb_mlp(m, "mlp", m.ffn_hidden_size * (2 if shared and m.double_wide_shared_mlp else 1), "mlp",
+                       m.mlp_bias)
+    out += _mb_per_layer_input(m)
+    if moe and m.moe_beside_mlp:
+        out += _mb_gemma4_moe_block(m)
+    elif moe:
         e, f = m.num_experts, m.moe_width
         out.append(ModelTensor("mlp.router.weight", (e, h), "router"))
         if m.router_bias:
@@ -966,6 +1035,37 @@ def model_layer_tensors(m: Model, moe: bool, linear: bool = False, sliding: bool
     return _MB_LAYER_CACHE[key]
 
 
+def _mb_per_layer_input(m: Model) -> list:
+    """Gemma 4's per-layer input (PLE) inside each decoder layer (Gemma4TextDecoderLayer with
+    hidden_size_per_layer_input p): per_layer_input_gate (p, h), per_layer_projection (h, p) and
+    post_per_layer_input_norm (h): h -> p, gelu times the layer's slice of the per-layer inputs, p -> h, normalised,
+    added to the residual.  The two matmuls carry the role embedding_projections (PLE's, with the model-level
+    per_layer_model_projection)."""
+    if not m.per_layer_input_size:
+        return []
+    h, p = m.hidden_size, m.per_layer_input_size
+    return (_mb_linear("per_layer_input_gate", h, p, "embedding_projections", False, None)
+            + _mb_linear("per_layer_projection", p, h, "embedding_projections", False, None)
+            + _mb_norms(m, "post_per_layer_input_norm", h))
+
+
+def _mb_gemma4_moe_block(m: Model) -> list:
+    """Gemma 4's MoE block beside the dense MLP (Gemma4TextDecoderLayer with enable_moe_block; Gemma4TextRouter,
+    Gemma4TextExperts): the router normalises the residual stream (RMSNorm without weight), scales it by a learned
+    vector `scale` (h) and h^-1/2, projects it to E logits (proj: (E, h), no bias), takes the softmax's top-k,
+    renormalises and multiplies by a learned per_expert_scale (E); E experts of moe_intermediate_size f stacked as
+    gate_up_proj (E, 2f, h) and down_proj (E, h, f), on the residual normalised by pre_feedforward_layernorm_2;
+    post_feedforward_layernorm_1 / _2 on the MLP's and the experts' outputs before they are summed."""
+    e, f, h = m.num_experts, m.moe_width, m.hidden_size
+    return [ModelTensor("router.proj.weight", (e, h), "router"),
+            ModelTensor("router.scale", (h,), "router", kind="norm"),
+            ModelTensor("router.per_expert_scale", (e,), "router", kind="norm"),
+            ModelTensor("experts.gate_up_proj", (e, 2 * f, h), "routed_experts", "col"),
+            ModelTensor("experts.down_proj", (e, h, f), "routed_experts", "row")] + \
+        [t for name in ("post_feedforward_layernorm_1", "post_feedforward_layernorm_2", "pre_feedforward_layernorm_2")
+         for t in _mb_norms(m, name, h)]
+
+
 def model_global_tensors(m: Model) -> tuple:
     """(tensors before the first layer, tensors after the last): embedding, positions, OPT's project_in/out,
     embedding norm, final norm, LM head (absent when tied)."""
@@ -977,6 +1077,12 @@ def model_global_tensors(m: Model) -> tuple:
         first += _mb_linear("project_in", e, h, "embedding_projections", False, None)
     if m.embedding_norm:
         first += _mb_norms(m, "embed_norm", h)
+    if m.per_layer_input_size:  # Gemma 4's PLE (Gemma4TextModel): a table looked up per token, packed for all layers
+        width = m.num_layers * m.per_layer_input_size
+        first.append(ModelTensor("embed_tokens_per_layer.weight", (m.per_layer_vocab, width), "embedding", "vocab",
+                                 kind="table"))
+        first += _mb_linear("per_layer_model_projection", h, width, "embedding_projections", False, None)
+        first += _mb_norms(m, "per_layer_projection_norm", m.per_layer_input_size)
     last = _mb_norms(m, "final_norm", h) if m.final_norm else []
     if e != h:
         last += _mb_linear("project_out", h, e, "embedding_projections", False, None)
@@ -1010,7 +1116,7 @@ def model_param_tensors(m: Model) -> list:
     out = [(-1, t) for t in first]
     for i in range(m.num_layers):
         out += [(i, t) for t in model_layer_tensors(m, m.layer_is_moe(i), m.layer_is_linear(i),
-                                                    m.layer_sliding_shape(i))]
+                                                    m.layer_sliding_shape(i), m.layer_kv_shared(i))]
     out += [(-1, t) for t in last]
     for j in range(m.mtp_layers):
         out += [(m.num_layers + j, t) for t in model_mtp_tensors(m, m.num_layers + j)]
@@ -1018,11 +1124,11 @@ def model_param_tensors(m: Model) -> list:
 
 
 def model_layer_kinds(m: Model) -> dict:
-    """{(MoE, gated delta-net, sliding shape): number of layers}: the distinct decoder layers, for sums by layer
-    kind (model_layer_tensors takes the key's three switches)."""
+    """{(MoE, gated delta-net, sliding shape, KV-shared): number of layers}: the distinct decoder layers, for sums
+    by layer kind (model_layer_tensors takes the key's four switches)."""
     kinds = {}
     for i in range(m.num_layers):
-        key = (m.layer_is_moe(i), m.layer_is_linear(i), m.layer_sliding_shape(i))
+        key = (m.layer_is_moe(i), m.layer_is_linear(i), m.layer_sliding_shape(i), m.layer_kv_shared(i))
         kinds[key] = kinds.get(key, 0) + 1
     return kinds
 
@@ -1044,7 +1150,7 @@ def count_model(m: Model) -> dict:
     groups = [(first + last, 1), (model_layer_tensors(m, False), m.num_layers - n_moe)]
     if n_moe:
         groups.append((model_layer_tensors(m, True), n_moe))
-    if m.mixer_types or m.has_sliding_shape:  # Qwen3-Next, MiMo-V2-Flash: the layers by kind
+    if m.mixer_types or m.has_sliding_shape or m.kv_shared_layers:  # Qwen3-Next, MiMo, Gemma 4: layers by kind
         groups = groups[:1] + [(model_layer_tensors(m, *kind), n) for kind, n in model_layer_kinds(m).items()]
     for j in range(m.mtp_layers):
         groups.append((model_mtp_tensors(m, m.num_layers + j), 1))
@@ -1473,17 +1579,19 @@ SUPPORTED_MODEL_TYPES = {
     "lfm2": "LFM2: short-convolution layers (in_proj to B, C, x; a depthwise causal conv of conv_L_cache taps; "
             "out_proj) beside GQA attention layers with q/k RMSNorm (layer_types or full_attn_idxs), a SwiGLU of "
             "the adjusted block_ff_dim, a tied head by default",
+    # issue 10, branch gemma4
+    "gemma4_text": "Gemma 4: Gemma 3's block with per-layer attention shapes (full layers: global_head_dim, "
+                   "num_global_key_value_heads and K=V without v_proj under attention_k_eq_v), KV-shared last layers "
+                   "without k/v projections or cache (num_kv_shared_layers; use_double_wide_mlp doubles their MLP), "
+                   "per-layer input embeddings (PLE: a looked-up table, a projection, a gate per layer) and an MoE "
+                   "block beside the dense MLP (enable_moe_block)",
+    "gemma4": "the Gemma 4 multimodal wrapper: its text_config is read as gemma4_text and the head is tied as the "
+              "wrapper's tie_word_embeddings says; AutoModelForCausalLM builds Gemma4ForConditionalGeneration, whose "
+              "vision / audio towers and embedders a note names and does not count",
 }
 # Model types people run this year that are NOT modelled yet: what the reader would miss.  A config of one of these
 # is refused (even with --generic), never read as a Llama.
 NOT_YET_MODELLED = {
-    # transformers 5.23 modeling_gemma4.py (checked on branch gemma, issue 10): shapes that differ layer by layer,
-    # which the one head_dim / KV-head count of Model cannot hold
-    "gemma4": "the Gemma 4 wrapper; its text_config (gemma4_text) has per-layer attention shapes, KV-shared layers, "
-              "per-layer input embeddings and an MoE block beside the dense MLP",
-    "gemma4_text": "per-layer attention shapes (full layers: global_head_dim, num_global_key_value_heads, K=V without "
-                   "v_proj), KV-shared layers without k/v projections, per-layer input embeddings (PLE), an MoE block "
-                   "beside the dense MLP with a scaled router, use_double_wide_mlp",
     "ernie4_5_moe": "experts and their placement",
     "hunyuan_v1_moe": "experts and their shared MLP",
     "jamba": "Mamba layers and experts",
@@ -1609,6 +1717,14 @@ CONFIG_FIELDS_OF = {
     "sliding_kv_heads": ("swa_num_key_value_heads", "num_key_value_heads"),
     "short_conv_kernel": ("conv_L_cache",),
 }
+CONFIG_FIELDS_OF.update({  # issue 10, branch gemma4: Gemma4TextConfig's fields
+    "sliding_head_dim": ("head_dim",), "kv_shared_layers": ("num_kv_shared_layers",),
+    "per_layer_input_size": ("hidden_size_per_layer_input",), "per_layer_vocab": ("vocab_size_per_layer_input",),
+    "moe_beside_mlp": ("enable_moe_block",),
+})
+CONFIG_FIELDS_OF["top_k"] += ("top_k_experts",)
+CONFIG_FIELDS_OF["head_dim"] += ("global_head_dim",)
+CONFIG_FIELDS_OF["num_kv_heads"] += ("num_global_key_value_heads",)
 CONFIG_FIELDS_OF.update({  # issue 10, branch mamba: Bamba's Mamba-2 fields
     "mamba_num_heads": ("mamba_n_heads",), "mamba_head_dim": ("mamba_d_head",), "mamba_n_groups": ("mamba_n_groups",),
     "mamba_d_state": ("mamba_d_state",), "mamba_d_conv": ("mamba_d_conv",), "mamba_chunk_size": ("mamba_chunk_size",),
@@ -1640,6 +1756,7 @@ _MB_TIED_BY_DEFAULT |= {"cohere", "cohere2"}  # CohereConfig / Cohere2Config: ti
 # issue 10, branch families2
 _MB_TIED_BY_DEFAULT |= {"smollm3"}  # SmolLM3Config: tie_word_embeddings=True
 _MB_TIED_BY_DEFAULT |= {"lfm2"}  # Lfm2Config: tie_word_embeddings=True (issue 10, branch mimo)
+_MB_TIED_BY_DEFAULT |= {"gemma4_text"}  # Gemma4TextConfig: tie_word_embeddings=True (issue 10, branch gemma4)
 # Llama4TextConfig (transformers 5.23): 8 KV heads and head_dim 128 when the file leaves them out
 _MB_CLASS_DEFAULTS.update({"llama4": {"num_key_value_heads": 8}, "llama4_text": {"num_key_value_heads": 8}})
 _MB_HEAD_DIM_DEFAULT.update({"llama4": 128, "llama4_text": 128})
@@ -2049,6 +2166,79 @@ def _mb_read_gpt_oss(r: _MBFields, mt: str) -> dict:
                 attention_sinks=True, clamped_swiglu=True, gguf_arch="gpt-oss",
                 norm_fp32_scale=True,  # GptOssRMSNorm multiplies by its weight in fp32, then casts back
                 softmax_fp32=False)  # eager_attention_forward's softmax keeps the logits' dtype
+
+
+def _mb_read_gemma4_text(r: _MBFields, mt: str) -> dict:
+    """Gemma 4's language model (transformers 5.23 configuration_gemma4.py Gemma4TextConfig, modeling_gemma4.py
+    Gemma4TextModel): Gemma 3's block (four RMSNorms per layer, q/k RMSNorm over the head, GeGLU, tied head by
+    default, final-logit soft-capping) with
+
+    * per-layer attention shapes: a sliding layer has num_key_value_heads heads of head_dim (256); a full layer
+      (layer_types; by default every 6th and always the last) heads of global_head_dim (512), and with
+      attention_k_eq_v num_global_key_value_heads KV heads (else num_key_value_heads) and no v_proj, its values
+      being k_proj's output (Gemma4TextConfig.__post_init__ per_layer_config; Gemma4TextAttention);
+    * KV sharing: the last num_kv_shared_layers layers build no k_proj, v_proj or k_norm and reuse the K/V of the
+      last earlier layer of their kind (kv_sharing_modes), caching nothing; with use_double_wide_mlp their MLPs are
+      twice intermediate_size wide;
+    * per-layer input embeddings (PLE), with p = hidden_size_per_layer_input (0 or null: none): a table of
+      vocab_size_per_layer_input x (layers x p) looked up per token, per_layer_model_projection (h -> layers x p) and
+      its RMSNorm (p), and in each layer a gate (h -> p), a projection (p -> h) and an RMSNorm (h);
+    * with enable_moe_block, beside every layer's dense MLP a router (proj E x h, scale h, per_expert_scale E), E
+      experts of moe_intermediate_size, top_k_experts per token, and three more RMSNorms (_mb_gemma4_moe_block).
+
+    The multimodal wrapper's use_bidirectional_attention "vision" changes the mask of image tokens only (text-only
+    counts are unchanged); "all" (no causal mask, a halved window) is refused."""
+    layers = r.int("num_hidden_layers", default=30)
+    if layers > MODEL_MAX_LAYERS:
+        raise InputError(f"{r.where}: field 'num_hidden_layers' {layers} is beyond {MODEL_MAX_LAYERS:,}")
+    if "per_layer_config" in r.raw:
+        raise InputError(f"{r.where}: field 'per_layer_config' (explicit per-layer attention shapes) is not modelled "
+                         f"for model_type '{mt}'; refusing rather than guessing")
+    bidirectional = r.get("use_bidirectional_attention")[1]
+    if bidirectional not in (None, "vision"):
+        raise InputError(f"{r.where}: field 'use_bidirectional_attention' {bidirectional!r:.20} is not modelled for "
+                         f"model_type '{mt}' (only null or 'vision'); refusing rather than guessing")
+    for key in ("num_key_value_heads", "head_dim", "global_head_dim", "vocab_size_per_layer_input"):
+        if key in r.raw and r.raw[key] is None:
+            raise InputError(f"{r.where}: field '{key}' is null, which transformers' {mt} config does not accept; "
+                             "give a number")
+    heads = r.int("num_attention_heads", default=8)
+    kv = r.int("num_key_value_heads", default=4)
+    head_dim, global_dim = r.int("head_dim", default=256), r.int("global_head_dim", default=512)
+    k_eq_v = r.flag("attention_k_eq_v", False)
+    global_kv = r.int("num_global_key_value_heads", default=kv) if k_eq_v else kv
+    if not k_eq_v:
+        r.get("num_global_key_value_heads")  # read by the class only with attention_k_eq_v
+    types = _mb_type_list(r, "layer_types", ("full_attention", "sliding_attention"), layers)
+    if types is None:  # Gemma4TextConfig.__post_init__: 5 sliding : 1 full (sliding_window_pattern is not read)
+        types = ["sliding_attention" if (i + 1) % 6 else "full_attention" for i in range(layers)]
+    types = list(types[:-1]) + ["full_attention"]  # the class forces the last layer to full attention
+    r.get("sliding_window_pattern")  # some published files carry it; Gemma4TextConfig does not read it
+    window = r.int("sliding_window", default=512)
+    shared = r.int("num_kv_shared_layers", default=0, minimum=0)
+    ple = r.int("hidden_size_per_layer_input", default=256, minimum=0) if r.absent("hidden_size_per_layer_input") \
+        or r.raw["hidden_size_per_layer_input"] is not None else 0
+    r.get("hidden_size_per_layer_input")
+    ple_vocab = r.int("vocab_size_per_layer_input", default=262_144)
+    layer_types = tuple("sliding" if t == "sliding_attention" else "full" for t in types)
+    bias = r.flag("attention_bias", False)
+    v = dict(hidden_size=r.int("hidden_size", default=2304), num_layers=layers, num_attention_heads=heads,
+             vocab_size=r.int("vocab_size", default=262_144), ffn_hidden_size=r.int("intermediate_size", default=9216),
+             num_kv_heads=global_kv, head_dim=global_dim, qkv_bias=bias, o_bias=bias, norms_per_layer=4,
+             qk_norm="head", norm_fp32_scale=True, gguf_arch="gemma4", full_k_eq_v=k_eq_v, kv_shared_layers=shared,
+             double_wide_shared_mlp=r.flag("use_double_wide_mlp", False), per_layer_input_size=ple,
+             per_layer_vocab=ple_vocab if ple else 0)
+    if "sliding" in layer_types:
+        v.update(sliding_window=window, layer_types=layer_types, sliding_kv_heads=kv, sliding_head_dim=head_dim)
+    if r.flag("enable_moe_block", False):
+        v.update(num_experts=r.int("num_experts"), top_k=r.int("top_k_experts"),
+                 moe_ffn_hidden_size=r.int("moe_intermediate_size"), moe_beside_mlp=True)
+    else:  # the expert fields build nothing without the MoE block
+        r.get("num_experts", "top_k_experts", "moe_intermediate_size")
+        r.get("top_k_experts")
+        r.get("moe_intermediate_size")
+    r.number("final_logit_softcapping")  # tanh on the logits: no parameter, no matmul
+    return v
 
 
 def _mb_read_lfm2(r: _MBFields, mt: str) -> dict:
@@ -2688,6 +2878,8 @@ def _mb_read_windows(r: _MBFields, mt: str, v: dict) -> None:
         return v.update(sliding_window=0, layer_types=())
     if mt == "mimo_v2_flash":  # _mb_read_mimo_v2_flash set the window and its layers (all sliding kept as a list)
         return None
+    if mt == "gemma4_text":  # _mb_read_gemma4_text set the window and its layers
+        return None
     if mt == "lfm2":  # no window; its layer_types name the mixers (_mb_read_lfm2)
         return v.update(sliding_window=0, layer_types=())
     if v["num_layers"] > MODEL_MAX_LAYERS:  # before anything is built per layer
@@ -2747,15 +2939,16 @@ def _mb_gemma3_text_config(outer: dict, raw: dict, where: str) -> dict:
     built as Gemma3TextConfig whatever else it names, so a text_config of another model_type is refused.  The head is
     tied when the wrapper's tie_word_embeddings says so (True when absent): PreTrainedModel.tie_weights reads the
     config of the model it ties, Gemma3ForConditionalGeneration's Gemma3Config, not the text_config's field."""
+    wrapper = outer["model_type"]  # gemma3, or gemma4 (Gemma4Config: text_config built as Gemma4TextConfig alike)
     inner = raw.get("model_type")
-    if inner not in ("gemma3", "gemma3_text"):
-        raise InputError(f"{where}: model_type {inner!r:.40} inside a gemma3 wrapper: transformers builds its "
-                         "text_config as Gemma3TextConfig; only 'gemma3_text' is modelled there")
+    if inner not in (wrapper, f"{wrapper}_text"):
+        raise InputError(f"{where}: model_type {inner!r:.40} inside a {wrapper} wrapper: transformers builds its "
+                         f"text_config as {wrapper.capitalize()}TextConfig; only '{wrapper}_text' is modelled there")
     tie = outer.get("tie_word_embeddings", True)
     if not isinstance(tie, bool):
-        raise InputError(f"{where}: field 'tie_word_embeddings' of the gemma3 wrapper must be true or false, got "
+        raise InputError(f"{where}: field 'tie_word_embeddings' of the {wrapper} wrapper must be true or false, got "
                          f"{tie!r:.60}")
-    return dict(raw, model_type="gemma3_text", tie_word_embeddings=tie)
+    return dict(raw, model_type=f"{wrapper}_text", tie_word_embeddings=tie)
 
 
 # SiglipVisionConfig (transformers 5.23 configuration_siglip.py): the fields that shape its parameters, with defaults
@@ -2873,7 +3066,7 @@ def model_from_config(raw, where: str = "config.json", generic: bool = False) ->
                 raw.get("model_type") != f"{outer['model_type']}_text":  # the wrapper builds its own text class
             raise InputError(f"{where}: model_type {raw.get('model_type')!r:.40} inside a {outer['model_type']} file: "
                              f"transformers builds {outer['model_type']}_text from it whatever it names; not modelled")
-        if outer.get("model_type") == "gemma3":
+        if outer.get("model_type") in ("gemma3", "gemma4"):
             raw = _mb_gemma3_text_config(outer, raw, where)
     model_type = raw.get("model_type")
     if model_type is not None and not isinstance(model_type, str):
@@ -2890,10 +3083,10 @@ def model_from_config(raw, where: str = "config.json", generic: bool = False) ->
                              "of supported model types")
         notes.insert(0, f"--generic: model_type {model_type or '(none)'!r} read as a dense Llama-style decoder "
                         "(RMSNorm, SwiGLU, GQA, untied unless tie_word_embeddings); nothing else is modelled")
-    if model_type == "gemma3":  # a wrapper with a text_config was read as gemma3_text above
-        raise InputError(f"{where}: model_type 'gemma3' without a text_config: transformers' Gemma3Config builds its "
-                         "default text model whatever the top-level fields say; give the text_config (or model_type "
-                         "gemma3_text)")
+    if model_type in ("gemma3", "gemma4"):  # a wrapper with a text_config was read as <wrapper>_text above
+        raise InputError(f"{where}: model_type '{model_type}' without a text_config: transformers' "
+                         f"{model_type.capitalize()}Config builds its default text model whatever the top-level fields "
+                         f"say; give the text_config (or model_type {model_type}_text)")
     if model_type in _MB_SIZE_DEFAULTS:  # the config class's sizes where the file leaves them out (not where null)
         raw = dict(_MB_SIZE_DEFAULTS[model_type], **raw)
     r = _MBFields(raw, where)
@@ -2911,6 +3104,8 @@ def model_from_config(raw, where: str = "config.json", generic: bool = False) ->
         values = _mb_read_mimo_v2_flash(r, family)
     elif family == "lfm2":
         values = _mb_read_lfm2(r, family)
+    elif family == "gemma4_text":
+        values = _mb_read_gemma4_text(r, family)
     else:
         values = _mb_read_llama_style(r, family)
     values["tied_embeddings"] = r.flag("tie_word_embeddings", family in _MB_TIED_BY_DEFAULT)
@@ -2960,6 +3155,12 @@ def model_from_config(raw, where: str = "config.json", generic: bool = False) ->
         raise InputError(f"{where}: {exc}") from None
     if outer.get("model_type") == "gemma3":
         notes.append(_mb_gemma3_note(outer, model))
+    if outer.get("model_type") == "gemma4":
+        towers = [k for k in ("vision_config", "audio_config") if outer.get(k) is not None]
+        notes.append("model_type 'gemma4': AutoModelForCausalLM builds Gemma4ForConditionalGeneration; the language "
+                     "model is counted here" + (f", its {' and '.join(t.split('_')[0] for t in towers)} tower(s) and "
+                                                "their embedders (" + ", ".join(towers) + ") are not counted; they run "
+                                                "on images / audio only" if towers else ""))
     return model, notes
 
 
