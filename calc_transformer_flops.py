@@ -4057,6 +4057,8 @@ def parameter_counts(m: Model) -> dict:
     first, last = model_global_tensors(m)
     embedding = sum(t.numel for t in first + last if t.kind == "table" and not t.buffer)
     lookup = 0 if m.tied_embeddings else roles["embedding"]  # a tied table is also the LM head's matmul weight
+    if m.tied_embeddings:  # Gemma 4's per-layer input table (PLE) is looked up only, tied head or not
+        lookup = sum(t.numel for t in first if t.role == "embedding" and t.name != "embed_tokens.weight")
     matmul = total - roles["positions"] - lookup
     inactive = total - counts["active"]
     return {
@@ -4074,10 +4076,10 @@ def parameter_counts(m: Model) -> dict:
 
 # Per-token matmul weights of one layer, by FLOP component; see layer_matmul_weights.
 LAYER_COMPONENTS = ("attention_qkv", "attention_latent", "attention_output", "indexer", "mlp", "routed_experts",
-                    "shared_experts", "router")
+                    "shared_experts", "router", "embedding_projections")
 
 
-def layer_matmul_weights(m: Model, moe: bool, sliding: bool = False) -> dict:
+def layer_matmul_weights(m: Model, moe: bool, sliding: bool = False, shared: bool = False) -> dict:
     """Weights one token multiplies in one (dense or MoE) layer, by FLOP component, from the block's tensor list:
     a Linear of shape (out, in) costs 2·out·in FLOPs per token.
 
@@ -4086,11 +4088,13 @@ def layer_matmul_weights(m: Model, moe: bool, sliding: bool = False) -> dict:
     only the new tokens (see forward_flops); attention_output: o_proj; indexer: the DSA indexer's wq_b, wk and
     weights_proj (DeepSeek-V3.2, GLM-5); mlp; routed_experts: top_k of the E
     stacked experts; shared_experts (Qwen-MoE's gate included); router. Biases and norm vectors are no matmul.
-    ``sliding``: a sliding layer of a model whose sliding layers have their own head shape (MiMo-V2-Flash).
+    ``sliding``: a sliding layer of a model whose sliding layers have their own head shape (MiMo-V2-Flash, Gemma 4);
+    ``shared``: a Gemma 4 KV-shared layer (no k/v projections); embedding_projections: Gemma 4's per-layer input
+    gate and projection (PLE).
     Transformer-XL's relative-key projection (Gopher, Chinchilla) is a parameter only: its FLOPs are not modelled.
     """
     out = dict.fromkeys(LAYER_COMPONENTS, 0)
-    for t in model_layer_tensors(m, moe, False, sliding):
+    for t in model_layer_tensors(m, moe, False, sliding, shared):
         if t.kind != "weight" or t.buffer:
             continue
         if t.role == "attention":
@@ -4102,7 +4106,7 @@ def layer_matmul_weights(m: Model, moe: bool, sliding: bool = False) -> dict:
             out[part] += t.numel
         elif t.role == "routed_experts":
             out["routed_experts"] += t.numel // m.num_experts * m.top_k  # stacked (E, ...): top_k of them
-        elif t.role in ("mlp", "shared_experts", "router"):
+        elif t.role in ("mlp", "shared_experts", "router", "embedding_projections"):
             out[t.role] += t.numel
         else:
             raise InputError(f"{m.source}: a {t.role} tensor inside a layer ({t.name}) is not modelled by {PROG}")
@@ -4285,7 +4289,11 @@ def forward_flops(m: Model, batch: int, new_tokens: int, past: int = 0, attentio
     (a decode step: min(context + 1, index_topk), where transformers scores all context + 1); the ``indexer`` component
     is indexer_flops.
     Projection weights come from the block's tensor list (layer_matmul_weights); the attention core is ours.
+    Gemma 4 (per-layer head widths, KV-shared layers, PLE, the MoE block beside the MLP) is counted layer by layer
+    (per_layer_forward_flops).
     """
+    if m.sliding_head_dim or m.kv_shared_layers or m.per_layer_input_size or m.moe_beside_mlp or m.full_k_eq_v:
+        return per_layer_forward_flops(m, batch, new_tokens, past, attention, logits_positions, decode)
     a, dq, dv, L = m.num_attention_heads, qk_head_dim(m), value_head_dim(m), m.num_layers
     linear = m.linear_layer_count()  # Qwen3-Next's gated delta-net layers: no softmax attention, no KV cache
     L_attn = L - linear
@@ -4332,6 +4340,51 @@ def forward_flops(m: Model, batch: int, new_tokens: int, past: int = 0, attentio
         "lm_head": 2 * batch * positions * m.embed_width * m.padded_vocab,  # a tied head multiplies all the same
     }
     return {"tokens": T, "components": components, "total": sum(components.values())}
+
+
+def per_layer_forward_flops(m: Model, batch: int, new_tokens: int, past: int = 0, attention: str = "full",
+                            logits_positions=None, decode: bool = False) -> dict:
+    """forward_flops summed layer by layer, for Gemma 4 (transformers 5.23 modeling_gemma4.py), whose layers differ:
+
+    * layer i's heads are layer_head_dim(i) wide (full layers: global_head_dim; sliding: head_dim), so its scores
+      and weighted values cost 2·b·a·pairs_i·d_i each, and its q/k/v/o projections are its own (a full layer with
+      attention_k_eq_v has no v_proj; a KV-shared layer only q_proj and o_proj);
+    * every layer runs its dense MLP (twice as wide on KV-shared layers with use_double_wide_mlp) and, with the MoE
+      block, the router (2·h·E per token) and top_k experts beside it;
+    * PLE: per_layer_model_projection (h -> layers·p) once per token, a gate (h -> p) and a projection (p -> h) in
+      every layer (component embedding_projections; the per-layer table is looked up, no matmul);
+    * Gemma4TextModel._maybe_slice_kv_shared_inputs: with logits at ``logits_positions`` only (an integer
+      logits_to_keep, as generate's prefill asks) and more than one new token, the KV-shared layers run on those
+      last positions only (eager attention; their keys are the stored ones, so each of those queries still scores
+      every cached key).  A decode step (one token) and a training forward (logits everywhere) run every position.
+    """
+    a, L, T = m.num_attention_heads, m.num_layers, batch * new_tokens
+    causal = decode or attention == "causal"
+    mode = "causal" if causal else "square"
+    positions = new_tokens if logits_positions is None else logits_positions
+    sliced = logits_positions is not None and not decode and new_tokens > 1
+    comps = dict.fromkeys(COMPONENTS, 0)
+    comps["embedding_projections"] = 2 * T * projection_weights(m)
+    for i in range(L):
+        sliding, shared = m.layer_attention(i) == "sliding", m.layer_kv_shared(i)
+        w = layer_matmul_weights(m, m.layer_is_moe(i), m.layer_sliding_shape(i), shared)
+        queries = min(positions, new_tokens) if sliced and shared else new_tokens
+        window = m.sliding_window if sliding and causal else 0
+        if queries == new_tokens:
+            pairs = attention_pairs(new_tokens, past, window, mode)
+        elif mode == "square":  # the last `queries` new tokens against every cached and new key
+            pairs = queries * (past + new_tokens)
+        else:
+            pairs = attention_pairs(queries, past + new_tokens - queries, window, "causal")
+        tokens = batch * queries
+        comps["attention_qkv"] += 2 * tokens * w["attention_qkv"]
+        comps["attention_output"] += 2 * tokens * w["attention_output"]
+        comps["attention_scores"] += 2 * batch * a * pairs * m.layer_head_dim(i)
+        comps["attention_values"] += 2 * batch * a * pairs * m.layer_v_dim(i)
+        for part in ("mlp", "routed_experts", "shared_experts", "router", "embedding_projections"):
+            comps[part] += 2 * tokens * w[part]
+    comps["lm_head"] = 2 * batch * positions * m.embed_width * m.padded_vocab
+    return {"tokens": T, "components": comps, "total": sum(comps.values())}
 
 
 def training_flops(m: Model, sequence_length: int, batch_size: int = 1, tokens=None,
@@ -4494,9 +4547,9 @@ def kv_cache_bytes_per_token(m: Model, dtype_bytes: int) -> int:
     if m.is_mla:
         return m.num_layers * (m.kv_lora_rank + m.qk_rope_head_dim + m.index_head_dim * m.has_indexer) * dtype_bytes
     # gated delta-net layers (Qwen3-Next) keep a fixed state, no per-token K/V; MiMo-V2-Flash's sliding layers hold
-    # twice the KV heads of its full layers
-    return sum(m.layer_kv_heads(i) for i in range(m.num_layers) if not m.layer_is_linear(i)) \
-        * (qk_head_dim(m) + value_head_dim(m)) * dtype_bytes
+    # twice the KV heads of its full layers; Gemma 4's layers their own heads and widths, its KV-shared layers none
+    return sum(m.layer_kv_heads(i) * (m.layer_head_dim(i) + m.layer_v_dim(i)) for i in range(m.num_layers)
+               if not m.layer_is_linear(i) and not m.layer_kv_shared(i)) * dtype_bytes
 
 
 def _weights_read(m: Model, params: dict, tokens: int) -> int:
@@ -4537,10 +4590,11 @@ def inference(m: Model, params: dict, prompt_length: int, generate: int, batch_s
     sliding = sliding_layer_count(m)
     keys_read = min(context, m.sliding_window) if sliding else context
     attending = m.num_layers - m.linear_layer_count()  # kv_token covers these layers only
-    if m.sliding_kv_heads:  # MiMo-V2-Flash: the sliding layers' rows are wider (twice the KV heads)
-        row = (qk_head_dim(m) + value_head_dim(m)) * dtype_bytes
-        kv_read = batch_size * row * sum(m.layer_kv_heads(i) * (keys_read if m.layer_attention(i) == "sliding"
-                                                                 else context) for i in range(m.num_layers))
+    if m.sliding_kv_heads or m.sliding_head_dim:  # MiMo-V2-Flash, Gemma 4: rows differ by layer (Gemma 4's
+        # KV-shared layers read the rows of the layer they share)
+        kv_read = batch_size * dtype_bytes * sum(
+            m.layer_kv_heads(i) * (m.layer_head_dim(i) + m.layer_v_dim(i))
+            * (keys_read if m.layer_attention(i) == "sliding" else context) for i in range(m.num_layers))
     else:
         kv_read = batch_size * kv_token * ((attending - sliding) * context + sliding * keys_read) // max(attending, 1)
     decode_step_flops = batch_size * last_decode
