@@ -471,6 +471,13 @@ class Model:
         return bool(self.sliding_kv_heads or self.sinks_sliding_only or self.sliding_head_dim or self.full_k_eq_v) \
             and "sliding" in self.layer_types
 
+    @property
+    def gemma4_layers(self) -> bool:
+        """Gemma 4's per-layer differences are in use: head widths, K=V full layers, KV-shared layers, PLE or the
+        MoE block beside the MLP (scripts count these layer by layer, or refuse what they do not model)."""
+        return bool(self.sliding_head_dim or self.full_k_eq_v or self.kv_shared_layers or self.per_layer_input_size
+                    or self.moe_beside_mlp)
+
     def layer_head_dim(self, i: int) -> int:
         """Head width of layer i's queries, keys and values (not MLA): the sliding layers' own where given."""
         return self.sliding_head_dim if self.sliding_head_dim and self.layer_attention(i) == "sliding" \
@@ -671,9 +678,7 @@ def _mb_validate_gemma4(m: Model, name) -> None:
     """Gemma 4's switches (issue 10, branch gemma4): modelled in its own block only (separate q/k/v, no MLA, no
     gated delta-nets); KV-shared layers must find a layer of each of their kinds before them (Gemma4TextConfig.
     kv_sharing_modes raises otherwise); the PLE table needs rows; the MoE block beside the MLP needs experts."""
-    gemma4 = (m.sliding_head_dim or m.full_k_eq_v or m.kv_shared_layers or m.double_wide_shared_mlp
-              or m.per_layer_input_size or m.moe_beside_mlp)
-    if not gemma4:
+    if not (m.gemma4_layers or m.double_wide_shared_mlp):
         return
     if m.is_mla or m.fused_qkv or m.mixer_types or m.v_head_dim:
         raise InputError(f"{m.source}: Gemma 4's per-layer shapes, KV sharing, PLE and MoE block are modelled in its "
@@ -2237,6 +2242,10 @@ def _mb_read_gemma4_text(r: _MBFields, mt: str) -> dict:
         r.get("num_experts", "top_k_experts", "moe_intermediate_size")
         r.get("top_k_experts")
         r.get("moe_intermediate_size")
+    # the published files carry expert_intermediate_size (null), which Gemma4TextConfig does not read: accepted null
+    # or equal to what the experts are built with, refused otherwise
+    r.expect("expert_intermediate_size", v.get("moe_ffn_hidden_size") or None, mt) \
+        if v.get("moe_ffn_hidden_size") else r.expect("expert_intermediate_size", None, mt)
     r.number("final_logit_softcapping")  # tanh on the logits: no parameter, no matmul
     return v
 
@@ -4265,6 +4274,14 @@ def _gguf_tensors(m: Model, layer: int, t: ModelTensor, norm_names: tuple) -> li
         proj = module.endswith("proj")
         return [GgufTensor(f"{prefix}{t.name}", ne, layer, linear=proj and part == "weight", force_f32=len(ne) < 2,
                            linear_bias=proj and part == "bias")]
+    if m.gemma4_layers and t.name.startswith(("experts.", "router.", "per_layer_", "embed_tokens_per_layer.",
+                                              "post_per_layer_input_norm.", "post_feedforward_layernorm_",
+                                              "pre_feedforward_layernorm_")):
+        # Gemma 4's MoE block beside the MLP, its router and the per-layer inputs (PLE): the Linears (the PLE
+        # projections and gate) and the stacked experts are what GPU formats quantize; the PLE table is an
+        # embedding, the router a gate kept as the other routers are; no llama.cpp names (size_gguf refuses)
+        linear = t.kind == "weight" and (t.name.startswith("per_layer_") or t.role == "routed_experts")
+        return [GgufTensor(f"{prefix}{t.name}", ne, layer, linear=linear, force_f32=len(ne) < 2)]
     if t.name == "mlp.shared_expert_gate.weight":
         ne = (m.hidden_size,)  # llama.cpp loads Qwen2-MoE's (1, hidden) gate as {n_embd}
     if layer < 0:
@@ -4812,14 +4829,22 @@ def kv_cache(m: Model, opts: Options) -> dict:
     per_token = attending * row_bytes
     # each attention layer holds the tokens the block's kv_tokens_held gives it: the whole context, or at most the
     # window on a sliding (or chunked) layer, the memory script's convention for the same question
-    if m.sliding_kv_heads:  # MiMo-V2-Flash: its sliding layers cache twice the KV heads of its full layers
+    if m.sliding_kv_heads or m.gemma4_layers:  # MiMo-V2-Flash: its sliding layers cache twice the KV heads of its
+        # full layers; Gemma 4: each layer's own heads and head width, none in its KV-shared layers
         def layer_row(i):
-            return kv_row_bytes(m.layer_kv_heads(i) * m.d_head, opts.kv_dtype, "--kv-dtype") \
-                + kv_row_bytes(m.layer_kv_heads(i) * m.v_dim, opts.kv_dtype, "--kv-dtype")
+            if m.layer_kv_shared(i):
+                return 0
+            return kv_row_bytes(m.layer_kv_heads(i) * m.layer_head_dim(i), opts.kv_dtype, "--kv-dtype") \
+                + kv_row_bytes(m.layer_kv_heads(i) * m.layer_v_dim(i), opts.kv_dtype, "--kv-dtype")
         per_token = sum(layer_row(i) for i in range(m.num_layers))
         held_bytes = sum(layer_row(i) * m.kv_tokens_held(i, opts.context) for i in range(m.num_layers))
         note = ("K (head_dim) and V (v_head_dim) of each layer's KV heads per token, the sliding layers' "
                 f"{m.sliding_kv_heads} beside the full layers' {m.kv_heads}")
+        if m.gemma4_layers:
+            note = (f"K and V of each layer's KV heads per token: the sliding layers' {m.sliding_kv_heads} of "
+                    f"{m.sliding_head_dim or m.d_head} beside the full layers' {m.kv_heads} of {m.d_head}"
+                    + (f"; the last {m.kv_shared_layers} layers reuse earlier layers' K/V and cache none"
+                       if m.kv_shared_layers else ""))
     else:
         held_bytes = row_bytes * sum(m.kv_tokens_held(i, opts.context) for i in range(m.num_layers)
                                      if not m.layer_is_linear(i))
@@ -4883,6 +4908,10 @@ def size_gguf(m: Model, tensors: list[GgufTensor], ftype: str, opts: Options) ->
         raise InputError(f"{ftype}: llama.cpp's tensor names and types for the DSA lightning indexer (DeepSeek-V3.2, "
                          f"GLM-5) are not modelled by {PROG}; GPU formats (fp16, fp8, int8, nf4, gptq, awq, ...) "
                          "size this model")
+    if m.gemma4_layers:  # issue 10, branch gemma4
+        raise InputError(f"{ftype}: llama.cpp's tensors and types for gemma4 (per-layer head widths, K=V and KV-shared "
+                         f"layers, per-layer embeddings, the MoE block beside the MLP) are not modelled by {PROG}; GPU "
+                         "formats (fp16, fp8, int8, nf4, gptq, awq, ...) size this model")
     if m.model_type == "mimo_v2_flash":  # per-layer KV heads, v_head_dim, sinks on sliding layers only
         raise InputError(f"{ftype}: llama.cpp's tensors and types for mimo_v2_flash (per-layer KV heads, values "
                          f"narrower than keys, sinks on the sliding layers only) are not modelled by {PROG}; GPU "

@@ -475,6 +475,13 @@ class Model:
         return bool(self.sliding_kv_heads or self.sinks_sliding_only or self.sliding_head_dim or self.full_k_eq_v) \
             and "sliding" in self.layer_types
 
+    @property
+    def gemma4_layers(self) -> bool:
+        """Gemma 4's per-layer differences are in use: head widths, K=V full layers, KV-shared layers, PLE or the
+        MoE block beside the MLP (scripts count these layer by layer, or refuse what they do not model)."""
+        return bool(self.sliding_head_dim or self.full_k_eq_v or self.kv_shared_layers or self.per_layer_input_size
+                    or self.moe_beside_mlp)
+
     def layer_head_dim(self, i: int) -> int:
         """Head width of layer i's queries, keys and values (not MLA): the sliding layers' own where given."""
         return self.sliding_head_dim if self.sliding_head_dim and self.layer_attention(i) == "sliding" \
@@ -675,9 +682,7 @@ def _mb_validate_gemma4(m: Model, name) -> None:
     """Gemma 4's switches (issue 10, branch gemma4): modelled in its own block only (separate q/k/v, no MLA, no
     gated delta-nets); KV-shared layers must find a layer of each of their kinds before them (Gemma4TextConfig.
     kv_sharing_modes raises otherwise); the PLE table needs rows; the MoE block beside the MLP needs experts."""
-    gemma4 = (m.sliding_head_dim or m.full_k_eq_v or m.kv_shared_layers or m.double_wide_shared_mlp
-              or m.per_layer_input_size or m.moe_beside_mlp)
-    if not gemma4:
+    if not (m.gemma4_layers or m.double_wide_shared_mlp):
         return
     if m.is_mla or m.fused_qkv or m.mixer_types or m.v_head_dim:
         raise InputError(f"{m.source}: Gemma 4's per-layer shapes, KV sharing, PLE and MoE block are modelled in its "
@@ -2241,6 +2246,10 @@ def _mb_read_gemma4_text(r: _MBFields, mt: str) -> dict:
         r.get("num_experts", "top_k_experts", "moe_intermediate_size")
         r.get("top_k_experts")
         r.get("moe_intermediate_size")
+    # the published files carry expert_intermediate_size (null), which Gemma4TextConfig does not read: accepted null
+    # or equal to what the experts are built with, refused otherwise
+    r.expect("expert_intermediate_size", v.get("moe_ffn_hidden_size") or None, mt) \
+        if v.get("moe_ffn_hidden_size") else r.expect("expert_intermediate_size", None, mt)
     r.number("final_logit_softcapping")  # tanh on the logits: no parameter, no matmul
     return v
 

@@ -530,6 +530,13 @@ class Model:
         return bool(self.sliding_kv_heads or self.sinks_sliding_only or self.sliding_head_dim or self.full_k_eq_v) \
             and "sliding" in self.layer_types
 
+    @property
+    def gemma4_layers(self) -> bool:
+        """Gemma 4's per-layer differences are in use: head widths, K=V full layers, KV-shared layers, PLE or the
+        MoE block beside the MLP (scripts count these layer by layer, or refuse what they do not model)."""
+        return bool(self.sliding_head_dim or self.full_k_eq_v or self.kv_shared_layers or self.per_layer_input_size
+                    or self.moe_beside_mlp)
+
     def layer_head_dim(self, i: int) -> int:
         """Head width of layer i's queries, keys and values (not MLA): the sliding layers' own where given."""
         return self.sliding_head_dim if self.sliding_head_dim and self.layer_attention(i) == "sliding" \
@@ -730,9 +737,7 @@ def _mb_validate_gemma4(m: Model, name) -> None:
     """Gemma 4's switches (issue 10, branch gemma4): modelled in its own block only (separate q/k/v, no MLA, no
     gated delta-nets); KV-shared layers must find a layer of each of their kinds before them (Gemma4TextConfig.
     kv_sharing_modes raises otherwise); the PLE table needs rows; the MoE block beside the MLP needs experts."""
-    gemma4 = (m.sliding_head_dim or m.full_k_eq_v or m.kv_shared_layers or m.double_wide_shared_mlp
-              or m.per_layer_input_size or m.moe_beside_mlp)
-    if not gemma4:
+    if not (m.gemma4_layers or m.double_wide_shared_mlp):
         return
     if m.is_mla or m.fused_qkv or m.mixer_types or m.v_head_dim:
         raise InputError(f"{m.source}: Gemma 4's per-layer shapes, KV sharing, PLE and MoE block are modelled in its "
@@ -2296,6 +2301,10 @@ def _mb_read_gemma4_text(r: _MBFields, mt: str) -> dict:
         r.get("num_experts", "top_k_experts", "moe_intermediate_size")
         r.get("top_k_experts")
         r.get("moe_intermediate_size")
+    # the published files carry expert_intermediate_size (null), which Gemma4TextConfig does not read: accepted null
+    # or equal to what the experts are built with, refused otherwise
+    r.expect("expert_intermediate_size", v.get("moe_ffn_hidden_size") or None, mt) \
+        if v.get("moe_ffn_hidden_size") else r.expect("expert_intermediate_size", None, mt)
     r.number("final_logit_softcapping")  # tanh on the logits: no parameter, no matmul
     return v
 
@@ -4114,7 +4123,7 @@ EMBEDDING_ROLES = ("embedding", "positions", "lm_head")  # tables: no FP8 cast, 
 
 
 @functools.lru_cache(maxsize=256)
-def layer_tensors(model, moe, linear=False, sliding=False):
+def layer_tensors(model, moe, linear=False, sliding=False, shared=False):
     """Parameter tensors of one decoder layer (dense or MoE; linear: Qwen3-Next's gated delta-net; sliding: a
     MiMo-V2-Flash sliding layer, its own head shape): the block's list, in the Hugging Face transformers 5
     layout (routed experts stacked in 3-D tensors gate_up_proj [E, 2f, h] and down_proj [E, h, f]).
@@ -4122,7 +4131,7 @@ def layer_tensors(model, moe, linear=False, sliding=False):
     Buffers are left out: DeepSeek-V3's e_score_correction_bias (E fp32 values per MoE layer, 59 kB for the whole
     model) is in the checkpoint but is no parameter, so it has no gradient and no optimizer state, and neither
     transformers' parameters() nor the published parameter counts include it."""
-    return tuple(t for t in model_layer_tensors(model, moe, linear, sliding) if not t.buffer)
+    return tuple(t for t in model_layer_tensors(model, moe, linear, sliding, shared) if not t.buffer)
 
 
 def global_tensors(model):
@@ -4147,7 +4156,7 @@ def _count_params(model):
     n_moe = counted["moe_layers"]
     tensors = len(first) + len(last) + counted["dense_layers"] * len(layer_tensors(model, False)) + (
         n_moe * len(layer_tensors(model, True)) if n_moe else 0)
-    if model.mixer_types or model.has_sliding_shape:  # Qwen3-Next, MiMo-V2-Flash: layers of other tensors
+    if model.mixer_types or model.has_sliding_shape or model.kv_shared_layers:  # Qwen3-Next, MiMo, Gemma 4
         tensors = len(first) + len(last) + sum(n * len(layer_tensors(model, *kind))
                                                for kind, n in model_layer_kinds(model).items())
     return {"total": counted["total"], "embedding": embedding, "non_embedding": counted["total"] - embedding,
@@ -5455,6 +5464,8 @@ def kv_cache_bytes(model, batch, context, kv_dtype="bf16", tp=1, convention="win
     for i in range(model.num_layers):
         if model.layer_is_linear(i):  # a gated delta-net layer caches no K/V: its fixed state is linear_state_bytes
             continue
+        if model.layer_kv_shared(i):  # Gemma 4: a KV-shared layer reads an earlier layer's K/V and caches none
+            continue  # (transformers' DynamicCache gives it a "dummy" layer, cache_utils.py)
         kind = model.layer_attention(i)
         if model.is_mla:  # one latent row per token yields both K and V
             row_bytes = kv_row_bytes(model.kv_lora_rank + model.qk_rope_head_dim, kv_dtype, "--kv-dtype")
@@ -5464,9 +5475,10 @@ def kv_cache_bytes(model, batch, context, kv_dtype="bf16", tp=1, convention="win
             cached = model.num_attention_heads if model.hf_kv_broadcast and convention == "hf-dynamic" \
                 else model.layer_kv_heads(i)  # MiMo-V2-Flash: its sliding layers cache twice the KV heads
             heads = kv_heads_per_rank(cached, tp)
-            # MiMo-V2-Flash: values narrower than keys (v_head_dim 128 beside head_dim 192)
-            row_bytes = kv_row_bytes(heads * model.d_head, kv_dtype, "--kv-dtype") \
-                + kv_row_bytes(heads * model.v_dim, kv_dtype, "--kv-dtype")
+            # MiMo-V2-Flash: values narrower than keys (v_head_dim 128 beside head_dim 192); Gemma 4: each layer's
+            # own head width (global_head_dim on the full layers)
+            row_bytes = kv_row_bytes(heads * model.layer_head_dim(i), kv_dtype, "--kv-dtype") \
+                + kv_row_bytes(heads * model.layer_v_dim(i), kv_dtype, "--kv-dtype")
         tokens = model.kv_tokens_held(i, context, convention)  # the block's rule, quantization's too
         per_token += row_bytes
         if layers is not None and i not in layers:
@@ -5541,7 +5553,7 @@ def _hybrid_weight_numel(model, tp, pp):
     for stage in {0, pp - 1}:
         tensors = [(t, model.layer_kv_heads(i)) for i in stage_layers(model.num_layers, pp, stage)
                    for t in layer_tensors(model, model.layer_is_moe(i), model.layer_is_linear(i),
-                                          model.layer_sliding_shape(i))]
+                                          model.layer_sliding_shape(i), model.layer_kv_shared(i))]
         tensors += [(t, model.kv_heads) for t in first] if stage == 0 else []
         tensors += [(t, model.kv_heads) for t in list(last) + (list(first) if model.tied_embeddings and pp > 1
                                                               else [])] if stage == pp - 1 else []
@@ -5554,7 +5566,7 @@ def weight_bytes(model, bits, tp=1, pp=1, num_params=0):
     worst pipeline stage."""
     if model is None:
         return -(-num_params * bits // (8 * tp * pp))
-    if model.mixer_types or model.has_sliding_shape:
+    if model.mixer_types or model.has_sliding_shape or model.gemma4_layers:
         return -(-_hybrid_weight_numel(model, tp, pp) * bits // 8)
     setup = TrainSetup(tp=tp, pp=pp, num_gpus=tp * pp, optimizer="sgd")
     best = 0
@@ -5579,14 +5591,16 @@ def prefill_activation_bytes(model, batch, tokens, tp=1, act_bytes=2, attn_imple
         qk = model.qk_nope_head_dim + model.qk_rope_head_dim
         attn = T * (model.num_attention_heads // tp) * (2 * qk + 2 * model.v_head_dim) * act_bytes
     else:
-        # the widest layer: MiMo-V2-Flash's sliding layers have twice the KV heads, its values are v_dim wide
-        k_l = kv_heads_per_rank(max(model.kv_heads, model.sliding_kv_heads), tp)
-        attn = T * ((model.num_attention_heads // tp + k_l) * (model.d_head + model.v_dim)) * act_bytes
+        # the widest layer: MiMo-V2-Flash's sliding layers have twice the KV heads, its values are v_dim wide;
+        # Gemma 4's full layers have heads of global_head_dim
+        attn = T * max((model.num_attention_heads // tp + kv_heads_per_rank(model.layer_kv_heads(i), tp))
+                       * (model.layer_head_dim(i) + model.layer_v_dim(i)) for i in range(model.num_layers)) * act_bytes
     if attn_implementation == "eager":
         attn += batch * (model.num_attention_heads // tp) * tokens * tokens * 4
     widths = []
-    if model.ffn_hidden_size:
-        widths.append(model.ffn_hidden_size // tp)
+    if model.ffn_hidden_size:  # Gemma 4's KV-shared layers with use_double_wide_mlp: twice as wide
+        widths.append(model.ffn_hidden_size * (2 if model.double_wide_shared_mlp and model.kv_shared_layers else 1)
+                      // tp)
     if model.is_moe:
         widths.append(model.moe_width * model.top_k // tp)
     mlp = max(widths) * T * act_bytes * (3 if model.gated_mlp else 2)
@@ -6098,6 +6112,9 @@ def vllm_refusal(model, inf):
     if model.has_indexer:
         return ("--engine vllm: the DSA indexer's key cache (vLLM's sparse-MLA pages beside the latent) is not "
                 "modelled yet; use --engine sum")
+    if model.gemma4_layers:
+        return ("--engine vllm: Gemma 4's per-layer head widths and KV-shared layers (vLLM's pages per layer kind) "
+                "are not modelled yet; use --engine sum or hf")
     if inf.pp > 1:
         return "--engine vllm: pipeline parallelism (the pool of the most loaded stage) is not modelled yet; drop -pp"
     if inf.kv_dtype not in ("fp16", "bf16", "fp32", "fp8"):
@@ -6329,6 +6346,9 @@ def llamacpp_refusal(model, inf):
         return "--engine llama.cpp: MLA caches (DeepSeek) are not modelled yet; use --engine sum"
     if model.linear_layer_count():
         return "--engine llama.cpp: recurrent / delta-net layers (llama_memory_hybrid) are not modelled yet"
+    if model.gemma4_layers:
+        return ("--engine llama.cpp: Gemma 4's per-layer head widths, KV-shared layers and per-layer embeddings "
+                "(llama.cpp's gemma4 tensors and caches) are not modelled yet; use --engine sum or hf")
     if inf.tp > 1 or inf.pp > 1:
         return "--engine llama.cpp: -tp / -pp are not llama.cpp's; it splits layers over devices (-ts), which is " \
                "not modelled: drop -tp / -pp"
@@ -8241,6 +8261,10 @@ def compute(args):
         raise InputError(f"training memory of {model.linear_mixer_name} layers ({model.model_type or 'hybrid'}) "
                          "is not modelled: their saved "
                          "activations are not attention's; --infer gives inference memory")
+    if model is not None and model.gemma4_layers and not args.infer:
+        raise InputError("training memory of gemma4_text is not modelled: its saved activations differ per layer "
+                         "(global_head_dim on full layers, KV-shared layers, per-layer embeddings, an MoE block "
+                         "beside the MLP); --infer gives inference memory")
     if model is not None and (model.sliding_kv_heads or (model.v_head_dim and not model.is_mla)) and not args.infer:
         raise InputError("training memory of mimo_v2_flash is not modelled: its saved activations differ per layer "
                          "kind (twice the KV heads and sinks on sliding layers, values narrower than keys); --infer "

@@ -433,6 +433,13 @@ class Model:
         return bool(self.sliding_kv_heads or self.sinks_sliding_only or self.sliding_head_dim or self.full_k_eq_v) \
             and "sliding" in self.layer_types
 
+    @property
+    def gemma4_layers(self) -> bool:
+        """Gemma 4's per-layer differences are in use: head widths, K=V full layers, KV-shared layers, PLE or the
+        MoE block beside the MLP (scripts count these layer by layer, or refuse what they do not model)."""
+        return bool(self.sliding_head_dim or self.full_k_eq_v or self.kv_shared_layers or self.per_layer_input_size
+                    or self.moe_beside_mlp)
+
     def layer_head_dim(self, i: int) -> int:
         """Head width of layer i's queries, keys and values (not MLA): the sliding layers' own where given."""
         return self.sliding_head_dim if self.sliding_head_dim and self.layer_attention(i) == "sliding" \
@@ -633,9 +640,7 @@ def _mb_validate_gemma4(m: Model, name) -> None:
     """Gemma 4's switches (issue 10, branch gemma4): modelled in its own block only (separate q/k/v, no MLA, no
     gated delta-nets); KV-shared layers must find a layer of each of their kinds before them (Gemma4TextConfig.
     kv_sharing_modes raises otherwise); the PLE table needs rows; the MoE block beside the MLP needs experts."""
-    gemma4 = (m.sliding_head_dim or m.full_k_eq_v or m.kv_shared_layers or m.double_wide_shared_mlp
-              or m.per_layer_input_size or m.moe_beside_mlp)
-    if not gemma4:
+    if not (m.gemma4_layers or m.double_wide_shared_mlp):
         return
     if m.is_mla or m.fused_qkv or m.mixer_types or m.v_head_dim:
         raise InputError(f"{m.source}: Gemma 4's per-layer shapes, KV sharing, PLE and MoE block are modelled in its "
@@ -2199,6 +2204,10 @@ def _mb_read_gemma4_text(r: _MBFields, mt: str) -> dict:
         r.get("num_experts", "top_k_experts", "moe_intermediate_size")
         r.get("top_k_experts")
         r.get("moe_intermediate_size")
+    # the published files carry expert_intermediate_size (null), which Gemma4TextConfig does not read: accepted null
+    # or equal to what the experts are built with, refused otherwise
+    r.expect("expert_intermediate_size", v.get("moe_ffn_hidden_size") or None, mt) \
+        if v.get("moe_ffn_hidden_size") else r.expect("expert_intermediate_size", None, mt)
     r.number("final_logit_softcapping")  # tanh on the logits: no parameter, no matmul
     return v
 
@@ -3961,13 +3970,14 @@ def model_values(m: Model) -> dict:
 LAYER_ROLES = ("attention", "mlp", "routed_experts", "shared_experts", "router", "norms")
 
 
-def layer_role_counts(m: Model, moe: bool, linear: bool = False, sliding: bool = False) -> dict:
+def layer_role_counts(m: Model, moe: bool, linear: bool = False, sliding: bool = False, shared: bool = False) -> dict:
     """Parameters of one decoder layer (MoE or dense; linear: a gated delta-net mixer; sliding: a sliding layer
-    with its own head shape, MiMo-V2-Flash) by role; buffers are not parameters."""
+    with its own head shape, MiMo-V2-Flash; shared: a Gemma 4 KV-shared layer) by role
+    (embedding_projections: Gemma 4's per-layer input gate and projection); buffers are not parameters."""
     per_layer = dict.fromkeys(LAYER_ROLES, 0)
-    for tensor in model_layer_tensors(m, moe, linear, sliding):
-        if not tensor.buffer:
-            per_layer[tensor.role] += tensor.numel
+    for tensor in model_layer_tensors(m, moe, linear, sliding, shared):
+        if not tensor.buffer:  # Gemma 4's per-layer input gate / projection: embedding_projections, only there
+            per_layer[tensor.role] = per_layer.get(tensor.role, 0) + tensor.numel
     return per_layer
 
 
@@ -3983,14 +3993,16 @@ def count_parameters(m: Model, dtype: str = "bf16") -> dict:
     layer_types = []
     # Qwen3-Next: gated delta-net layers are a kind of their own ("dense/gated-deltanet", "moe/gated-deltanet");
     # MiMo-V2-Flash: so are its sliding layers, with twice the KV heads and sinks ("moe/sliding")
-    kinds = {(kind, linear, sliding): n for (moe, linear, sliding), n in model_layer_kinds(m).items()
-             for kind in ("moe" if moe else "dense",)} if m.mixer_types or m.has_sliding_shape else \
-        {("dense", False, False): counts["dense_layers"], ("moe", False, False): counts["moe_layers"]}
-    for (kind, linear, sliding), layers in sorted(kinds.items()):
+    # Gemma 4: its KV-shared layers too ("dense/kv-shared", "dense/sliding/kv-shared")
+    kinds = {(kind, linear, sliding, shared): n for (moe, linear, sliding, shared), n in model_layer_kinds(m).items()
+             for kind in ("moe" if moe else "dense",)} if m.mixer_types or m.has_sliding_shape or m.kv_shared_layers \
+        else {("dense", False, False, False): counts["dense_layers"], ("moe", False, False, False): counts["moe_layers"]}
+    for (kind, linear, sliding, shared), layers in sorted(kinds.items()):
         if layers:
-            per_layer = layer_role_counts(m, kind == "moe", linear, sliding)
+            per_layer = layer_role_counts(m, kind == "moe", linear, sliding, shared)
             kind += ("/mamba2" if m.ssm_kind == "mamba2" else "/short-conv" if m.short_conv else "/gated-deltanet") if linear \
                 else "/sliding" if sliding else ""
+            kind += "/kv-shared" if shared else ""
             layer_types.append({"type": kind, "layers": layers, "per_layer": per_layer,
                                 "params_per_layer": sum(per_layer.values()),
                                 "total": layers * sum(per_layer.values())})
@@ -4508,7 +4520,10 @@ def describe(cfg: dict) -> list:
         attention = (f"{cfg['num_attention_heads']} heads, {cfg['num_kv_heads']} kv heads, head_dim "
                      f"{cfg['head_dim']}" + (f", v {cfg['v_head_dim']}" if cfg["v_head_dim"] else "")
                      + (f"; sliding layers {cfg['sliding_kv_heads']} kv heads" if cfg["sliding_kv_heads"] else "")
-                     + (" with sinks" if cfg["sinks_sliding_only"] else ""))
+                     + (f" of {cfg['sliding_head_dim']}" if cfg.get("sliding_head_dim") else "")
+                     + (" with sinks" if cfg["sinks_sliding_only"] else "")
+                     + ("; full layers K=V (no v_proj)" if cfg.get("full_k_eq_v") else "")
+                     + (f"; last {cfg['kv_shared_layers']} layers share K/V" if cfg.get("kv_shared_layers") else ""))
     biases = [n for n, on in (("qkv", cfg["qkv_bias"]), ("out", cfg["o_bias"]), ("mlp", cfg["mlp_bias"]),
                               ("lm_head", cfg["lm_head_bias"])) if on]
     expert_width = cfg["moe_ffn_hidden_size"] or cfg["ffn_hidden_size"]
@@ -4525,8 +4540,13 @@ def describe(cfg: dict) -> list:
         + (", final" if cfg["final_norm"] else "") + (", embedding norm" if cfg["embedding_norm"] else "")
         + f"; biases: {', '.join(biases) or 'none'}",
     ]
+    if cfg.get("per_layer_input_size"):  # Gemma 4's PLE
+        lines.append(f"per-layer inputs: a {cfg['per_layer_vocab']} x {cfg['num_layers']}x"
+                     f"{cfg['per_layer_input_size']} table (looked up), a projection and a gate per layer"
+                     + ("; KV-shared layers' MLPs twice as wide" if cfg.get("double_wide_shared_mlp") else ""))
     if cfg["num_experts"]:
         lines.append(f"MoE: {cfg['num_experts']} experts (top-{cfg['top_k']}, ffn {expert_width})"
+                     + (" beside every layer's dense MLP" if cfg.get("moe_beside_mlp") else "")
                      + (f", {cfg['num_shared_experts']} shared (ffn "
                         f"{cfg['shared_expert_ffn_size'] or expert_width})" if cfg["num_shared_experts"] else "")
                      + (", shared-expert gate" if cfg["shared_expert_gate"] else "")
