@@ -2189,7 +2189,7 @@ def _mb_read_gemma4_text(r: _MBFields, mt: str) -> dict:
     * KV sharing: the last num_kv_shared_layers layers build no k_proj, v_proj or k_norm and reuse the K/V of the
       last earlier layer of their kind (kv_sharing_modes), caching nothing; with use_double_wide_mlp their MLPs are
       twice intermediate_size wide;
-    * per-layer input embeddings (PLE), with p = hidden_size_per_layer_input (0 or null: none): a table of
+    * per-layer input embeddings (PLE), with p = hidden_size_per_layer_input (256 by default; 0: none): a table of
       vocab_size_per_layer_input x (layers x p) looked up per token, per_layer_model_projection (h -> layers x p) and
       its RMSNorm (p), and in each layer a gate (h -> p), a projection (p -> h) and an RMSNorm (h);
     * with enable_moe_block, beside every layer's dense MLP a router (proj E x h, scale h, per_expert_scale E), E
@@ -2207,10 +2207,14 @@ def _mb_read_gemma4_text(r: _MBFields, mt: str) -> dict:
     if bidirectional not in (None, "vision"):
         raise InputError(f"{r.where}: field 'use_bidirectional_attention' {bidirectional!r:.20} is not modelled for "
                          f"model_type '{mt}' (only null or 'vision'); refusing rather than guessing")
-    for key in ("num_key_value_heads", "head_dim", "global_head_dim", "vocab_size_per_layer_input"):
+    # Gemma4TextConfig is a strict dataclass: these fields must be numbers / booleans, null is rejected
+    for key in ("num_key_value_heads", "head_dim", "global_head_dim", "vocab_size_per_layer_input", "vocab_size",
+                "hidden_size_per_layer_input", "num_kv_shared_layers", "hidden_size", "intermediate_size",
+                "num_hidden_layers", "num_attention_heads", "sliding_window", "attention_k_eq_v", "enable_moe_block",
+                "use_double_wide_mlp", "attention_bias", "tie_word_embeddings"):
         if key in r.raw and r.raw[key] is None:
             raise InputError(f"{r.where}: field '{key}' is null, which transformers' {mt} config does not accept; "
-                             "give a number")
+                             "give a value")
     heads = r.int("num_attention_heads", default=8)
     kv = r.int("num_key_value_heads", default=4)
     head_dim, global_dim = r.int("head_dim", default=256), r.int("global_head_dim", default=512)
@@ -2225,9 +2229,7 @@ def _mb_read_gemma4_text(r: _MBFields, mt: str) -> dict:
     r.get("sliding_window_pattern")  # some published files carry it; Gemma4TextConfig does not read it
     window = r.int("sliding_window", default=512)
     shared = r.int("num_kv_shared_layers", default=0, minimum=0)
-    ple = r.int("hidden_size_per_layer_input", default=256, minimum=0) if r.absent("hidden_size_per_layer_input") \
-        or r.raw["hidden_size_per_layer_input"] is not None else 0
-    r.get("hidden_size_per_layer_input")
+    ple = r.int("hidden_size_per_layer_input", default=256, minimum=0)  # 0: no PLE
     ple_vocab = r.int("vocab_size_per_layer_input", default=262_144)
     layer_types = tuple("sliding" if t == "sliding_attention" else "full" for t in types)
     bias = r.flag("attention_bias", False)

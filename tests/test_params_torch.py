@@ -837,10 +837,78 @@ REAL_CONFIGS["exaone4"] = {
     "torch_dtype": "bfloat16", "transformers_version": "4.54.0.dev0", "use_cache": True, "vocab_size": 102400}
 
 
+# ---- issue 10, branch gemma4 ----------------------------------------------------------------------------------------
+# huggingface.co/google/gemma-4-E2B-it config.json: its text_config as NVIDIA's TensorRT-Edge-LLM carries it "faithful
+# to the published checkpoint" (NVIDIA/TensorRT-Edge-LLM tests/python-unittests/test_gemma4_config.py,
+# _GEMMA4_E2B_TEXT_CONFIG, commit 334353972a62), inside the wrapper its _write_checkpoint writes (architectures,
+# model_type gemma4, tie_word_embeddings true; no vision / audio config, so no tower is built).  35 layers (4 sliding
+# : 1 full), 20 KV-shared layers with double-wide MLPs, PLE of 256 per layer, one KV head of 256 (512 on full
+# layers).  The language model: 4,628,569,344 parameters, 2,751,463,424 of them the two embedding tables (the
+# main table and the per-layer table, both looked up): 1.88B beside them (Google's card: 2.3B effective, 5.1B with
+# embeddings, counting the vision and audio encoders too).
+REAL_CONFIGS["gemma4_e2b"] = {
+    "architectures": ["Gemma4ForConditionalGeneration"], "model_type": "gemma4", "tie_word_embeddings": True,
+    "text_config": {
+        "attention_bias": False, "attention_k_eq_v": False, "enable_moe_block": False,
+        "expert_intermediate_size": None, "final_logit_softcapping": 30.0, "global_head_dim": 512, "head_dim": 256,
+        "hidden_activation": "gelu_pytorch_tanh", "hidden_size": 1536, "hidden_size_per_layer_input": 256,
+        "intermediate_size": 6144, "layer_types": (["sliding_attention"] * 4 + ["full_attention"]) * 7,
+        "max_position_embeddings": 131072, "model_type": "gemma4_text", "num_attention_heads": 8, "num_experts": None,
+        "num_global_key_value_heads": None, "num_hidden_layers": 35, "num_key_value_heads": 1,
+        "num_kv_shared_layers": 20, "moe_intermediate_size": None, "rms_norm_eps": 1e-06,
+        "rope_parameters": {"full_attention": {"partial_rotary_factor": 0.25, "rope_theta": 1000000.0,
+                                               "rope_type": "proportional"},
+                            "sliding_attention": {"rope_theta": 10000.0, "rope_type": "default"}},
+        "sliding_window": 512, "tie_word_embeddings": True, "top_k_experts": None, "use_double_wide_mlp": True,
+        "vocab_size": 262144, "vocab_size_per_layer_input": 262144}}
+# huggingface.co/google/gemma-4-31B-it config.json, the text_config as transformers 5.7.0 prints the published file
+# (a public model report of gemma-4-31B-it: "Gemma4Config {...}", code index id 62810419502, with the checkpoint's
+# tensor list: layer 5's k_proj [2048, 5376] and no v_proj, q_norm [512]): 60 layers (5 sliding : 1 full), 32 heads,
+# 16 KV heads of 256 on sliding layers, 4 of 512 with K=V on full layers, no PLE, no KV sharing.  The language model:
+# 30,697,345,280 parameters, the card's 30.7B.
+REAL_CONFIGS["gemma4_31b"] = {
+    "attention_bias": False, "attention_dropout": 0.0, "attention_k_eq_v": True, "bos_token_id": 2,
+    "dtype": "bfloat16", "enable_moe_block": False, "eos_token_id": 1, "expert_intermediate_size": None,
+    "final_logit_softcapping": 30.0, "global_head_dim": 512, "head_dim": 256, "hidden_activation": "gelu_pytorch_tanh",
+    "hidden_size": 5376, "hidden_size_per_layer_input": 0, "initializer_range": 0.02, "intermediate_size": 21504,
+    "layer_types": (["sliding_attention"] * 5 + ["full_attention"]) * 10, "max_position_embeddings": 262144,
+    "model_type": "gemma4_text", "moe_intermediate_size": None, "num_attention_heads": 32, "num_experts": None,
+    "num_global_key_value_heads": 4, "num_hidden_layers": 60, "num_key_value_heads": 16, "num_kv_shared_layers": 0,
+    "pad_token_id": 0, "rms_norm_eps": 1e-06,
+    "rope_parameters": {"full_attention": {"partial_rotary_factor": 0.25, "rope_theta": 1000000.0,
+                                           "rope_type": "proportional"},
+                        "sliding_attention": {"rope_theta": 10000.0, "rope_type": "default"}},
+    "sliding_window": 1024, "tie_word_embeddings": True, "top_k_experts": None, "use_bidirectional_attention": "vision",
+    "use_cache": True, "use_double_wide_mlp": False, "vocab_size": 262144, "vocab_size_per_layer_input": 262144}
+# huggingface.co/google/gemma-4-26B-A4B-it config.json: the text_config fields a Gemma 4 TPU server's tests carry from
+# it ("GEMMA4_26B_A4B_TEXT": the 31B's fields with hidden 2816, intermediate 2112, 16 heads, 8 KV heads, 2 global KV
+# heads, 30 layers, the MoE block with 128 experts of 704, top-8; code index id 57550032974), laid over the 31B's
+# printed text_config above for the fields that copy trims (PLE off: hidden_size_per_layer_input 0, as the
+# published file and the card's count say; with the class's default of 256 the model would have 27.3B).  The
+# language model: 25,233,141,760 parameters, 3,822,530,560 active: the card's 25.2B total, 3.8B active.
+REAL_CONFIGS["gemma4_26b_a4b"] = {
+    "attention_bias": False, "attention_dropout": 0.0, "attention_k_eq_v": True, "bos_token_id": 2,
+    "dtype": "bfloat16", "enable_moe_block": True, "eos_token_id": 1, "expert_intermediate_size": None,
+    "final_logit_softcapping": 30.0, "global_head_dim": 512, "head_dim": 256, "hidden_activation": "gelu_pytorch_tanh",
+    "hidden_size": 2816, "hidden_size_per_layer_input": 0, "initializer_range": 0.02, "intermediate_size": 2112,
+    "layer_types": (["sliding_attention"] * 5 + ["full_attention"]) * 5, "max_position_embeddings": 262144,
+    "model_type": "gemma4_text", "moe_intermediate_size": 704, "num_attention_heads": 16, "num_experts": 128,
+    "num_global_key_value_heads": 2, "num_hidden_layers": 30, "num_key_value_heads": 8, "num_kv_shared_layers": 0,
+    "pad_token_id": 0, "rms_norm_eps": 1e-06,
+    "rope_parameters": {"full_attention": {"partial_rotary_factor": 0.25, "rope_theta": 1000000.0,
+                                           "rope_type": "proportional"},
+                        "sliding_attention": {"rope_theta": 10000.0, "rope_type": "default"}},
+    "sliding_window": 1024, "tie_word_embeddings": True, "top_k_experts": 8, "use_bidirectional_attention": "vision",
+    "use_cache": True, "use_double_wide_mlp": False, "vocab_size": 262144, "vocab_size_per_layer_input": 262144}
+
+
 # What AutoModelForCausalLM builds beside the language model from a wrapper it does not unwrap: gemma3 ->
 # Gemma3ForConditionalGeneration with its SigLIP vision tower and projector (transformers 5.23 modeling_auto.py).  The
 # scripts count the language model and say the towers' count in a note (test_gemma3_wrapper_note_counts_the_towers).
-TOWER_PREFIXES = ("model.vision_tower.", "model.multi_modal_projector.")
+GEMMA3_TOWER_PREFIXES = TOWER_PREFIXES = ("model.vision_tower.", "model.multi_modal_projector.")
+# gemma4 -> Gemma4ForConditionalGeneration: vision / audio towers and their embedders, when the file gives their
+# configs (a note names them; they are not counted)
+TOWER_PREFIXES += ("model.audio_tower.", "model.embed_vision.", "model.embed_audio.")
 
 
 def torch_towers(config: dict) -> dict:
@@ -850,9 +918,9 @@ def torch_towers(config: dict) -> dict:
     hf_config = transformers.AutoConfig.for_model(raw.pop("model_type"), **raw)
     with torch.device("meta"):
         model = transformers.AutoModelForCausalLM.from_config(hf_config)
-    towers = dict.fromkeys(TOWER_PREFIXES, 0)
+    towers = dict.fromkeys(GEMMA3_TOWER_PREFIXES, 0)  # the two a gemma3 note counts
     for name, p in model.named_parameters():
-        for prefix in TOWER_PREFIXES:
+        for prefix in GEMMA3_TOWER_PREFIXES:
             towers[prefix] += p.numel() if name.startswith(prefix) else 0
     return towers
 
@@ -888,7 +956,7 @@ def moe_sizes(hf_config) -> tuple:
     text = hf_config.get_text_config()  # a wrapper's (llama4) language-model config; the config itself otherwise
     experts = getattr(text, "num_local_experts", None) or getattr(text, "n_routed_experts", None) \
         or text.num_experts
-    return experts, text.num_experts_per_tok
+    return experts, getattr(text, "num_experts_per_tok", None) or text.top_k_experts  # Gemma4TextConfig's name
 
 
 def script_counts(config: dict) -> tuple:
@@ -1105,7 +1173,57 @@ def small_config(draw, family):
         return _mimo_small(draw, cfg, head_dim, layers)
     if family == "lfm2":
         return _lfm2_small(draw, cfg, layers)
+    if family in ("gemma4_text", "gemma4"):
+        return _gemma4_small(draw, cfg, family, heads, head_dim)
     return cfg
+
+
+def _gemma4_small(draw, cfg, family, heads, head_dim):
+    """Gemma4TextConfig's switches (issue 10, branch gemma4): up to 6 layers, sliding / full by layer_types or the
+    class's 5:1 default (the last layer forced full), head_dim and global_head_dim apart from hidden / heads,
+    attention_k_eq_v with or without num_global_key_value_heads, KV-shared last layers (only counts transformers
+    accepts: the layers before them hold every kind), use_double_wide_mlp, PLE on (a width, its own vocabulary),
+    off (0) or the class's default width, the MoE block beside the MLP, attention_bias; gemma4 wraps it in text_config (model_type
+    gemma4_text or none) with the wrapper's tie_word_embeddings (what the head follows)."""
+    layers = draw(st.integers(1, 6))
+    kv = cfg["num_key_value_heads"]
+    cfg.update(num_hidden_layers=layers, head_dim=head_dim, global_head_dim=2 * draw(st.integers(1, 8)),
+               hidden_size=heads * draw(st.sampled_from([4, 8, 12])), attention_bias=draw(st.booleans()),
+               sliding_window=draw(st.integers(1, 16)), attention_k_eq_v=draw(st.booleans()),
+               use_double_wide_mlp=draw(st.booleans()), final_logit_softcapping=draw(st.none() | st.just(30.0)))
+    if draw(st.booleans()):
+        cfg["num_global_key_value_heads"] = draw(st.sampled_from([k for k in range(1, heads + 1) if heads % k == 0]))
+    if draw(st.booleans()):
+        cfg["layer_types"] = draw(st.lists(st.sampled_from(["sliding_attention", "full_attention"]),
+                                           min_size=layers, max_size=layers))
+    types = list(cfg.get("layer_types") or ["sliding_attention" if (i + 1) % 6 else "full_attention"
+                                            for i in range(layers)])
+    types[-1] = "full_attention"
+    cfg["num_kv_shared_layers"] = draw(st.sampled_from(
+        [n for n in range(layers) if set(types[:layers - n]) == set(types)]))
+    ple = draw(st.sampled_from(["on", "zero", "absent"]))
+    if ple == "on":
+        cfg.update(hidden_size_per_layer_input=draw(st.integers(1, 12)),
+                   vocab_size_per_layer_input=draw(st.integers(8, 300)))
+    elif ple == "zero":
+        cfg["hidden_size_per_layer_input"] = 0
+    else:  # the class's 256-wide PLE over its 262,144-row default table: too big here, so its own vocabulary
+        cfg["vocab_size_per_layer_input"] = draw(st.integers(8, 300))
+    if draw(st.booleans()):
+        experts = draw(st.integers(1, 5))
+        cfg.update(enable_moe_block=True, num_experts=experts, top_k_experts=draw(st.integers(1, experts)),
+                   moe_intermediate_size=draw(st.integers(1, 40)))
+    del kv
+    if family == "gemma4_text":
+        return cfg
+    text = dict(cfg, model_type="gemma4_text")
+    for key in ("model_type", "tie_word_embeddings"):
+        if draw(st.booleans()):
+            del text[key]
+    wrapper = {"model_type": "gemma4", "text_config": text}
+    if draw(st.booleans()):
+        wrapper["tie_word_embeddings"] = draw(st.booleans())
+    return wrapper
 
 
 def _lfm2_small(draw, cfg, layers):
@@ -1283,6 +1401,7 @@ FAMILIES += ["gemma3_text", "gemma3"]  # issue 10, branch gemma
 FAMILIES += ["deepseek_v32", "glm_moe_dsa"]  # issue 10, branch dsa
 FAMILIES += ["minimax_m2", "dots1", "exaone4"]  # issue 10, branch moefams
 FAMILIES += ["mimo_v2_flash", "lfm2"]  # issue 10, branch mimo
+FAMILIES += ["gemma4_text", "gemma4"]  # issue 10, branch gemma4
 
 # Each example builds a model: a few per family keep the file fast (scaled from the conftest profile).
 FEW = max(3, settings.default.max_examples // 10)
@@ -1815,14 +1934,68 @@ def test_gemma3_vision_config_it_does_not_know_is_said_not_counted():
 
 
 @pytest.mark.parametrize("inner", [{"model_type": "gemma4_text"}, {}])
-def test_a_gemma4_wrapper_is_refused_through_its_text_config(inner):
-    # Gemma 4 stays refused (NOT_YET_MODELLED names what modeling_gemma4.py builds that the block cannot hold); a
-    # wrapper's text_config, with or without its own model_type, is refused too, never read as a dense model
+def test_a_gemma4_wrapper_is_read_through_its_text_config(inner):
+    # issue 10, branch gemma4: a wrapper's text_config, with or without its own model_type, is read as gemma4_text
+    # (Gemma4Config builds Gemma4TextConfig from it); another model_type inside is refused, as is a wrapper without one
     config = {"model_type": "gemma4", "text_config": dict(inner, hidden_size=64, num_hidden_layers=2,
                                                           num_attention_heads=4, intermediate_size=96,
-                                                          vocab_size=100)}
-    with pytest.raises(params.InputError, match="is not modelled yet"):
-        params.model_from_config(config, generic=True)
+                                                          vocab_size=100, vocab_size_per_layer_input=100)}
+    model, notes = params.model_from_config(config)
+    assert model.model_type == "gemma4_text" and model.tied_embeddings
+    assert any("Gemma4ForConditionalGeneration" in n for n in notes)
+    assert script_counts(config) == torch_counts(config)
+    with pytest.raises(params.InputError, match="inside a gemma4 wrapper"):
+        params.model_from_config(dict(config, text_config=dict(config["text_config"], model_type="gemma3_text")))
+    with pytest.raises(params.InputError, match="without a text_config"):
+        params.model_from_config({"model_type": "gemma4", "hidden_size": 64})
+
+
+def test_gemma4_published_sizes_by_hand_and_the_cards():
+    """Google's Gemma 4 cards: 31B "30.7B" parameters; 26B A4B "25.2B" total and "3.8B" active.  By hand from
+    modeling_gemma4.py (no PLE in either): per sliding layer q, o (h x a·256), k, v (h x k·256), q/k norms of 256;
+    per full layer q, o (h x a·512), k only (K=V: 4 or 2 KV heads of 512), q/k norms of 512; four RMSNorms and the
+    GeGLU MLP everywhere; the 26B's MoE block: router proj E x h, scale h, per-expert scale E, experts E x 3 x h x 704,
+    three more RMSNorms; a tied 262,144-row table and a final norm."""
+    def count(h, a, k_s, k_f, f, layers, experts=0, top_k=0):
+        sliding = 2 * h * a * 256 + 2 * h * k_s * 256 + 2 * 256
+        full = 2 * h * a * 512 + h * k_f * 512 + 2 * 512
+        common = 4 * h + 3 * h * f
+        moe = (experts * h + h + experts + experts * 3 * h * 704 + 3 * h) if experts else 0
+        per_expert = 3 * h * 704
+        full_layers = layers // 6
+        total = 262144 * h + h + (layers - full_layers) * sliding + full_layers * full + layers * (common + moe)
+        return total, total - layers * (experts - top_k) * per_expert
+    assert script_counts(REAL_CONFIGS["gemma4_31b"]) == (count(5376, 32, 16, 4, 21504, 60)[0], None)
+    assert script_counts(REAL_CONFIGS["gemma4_31b"])[0] == 30_697_345_280  # the card: 30.7B
+    assert script_counts(REAL_CONFIGS["gemma4_26b_a4b"]) == count(2816, 16, 8, 2, 2112, 30, 128, 8) \
+        == (25_233_141_760, 3_822_530_560)  # the card: 25.2B total, 3.8B active
+    # E2B: 15 layers of their own K/V (12 sliding, 3 full) and 20 KV-shared ones (q, o, q_norm only) with GeGLUs of
+    # 2 x 6144; PLE: the 262,144 x 35·256 table, per_layer_model_projection (1536 -> 35·256) and its norm (256), and
+    # per layer a gate (1536 -> 256), a projection (256 -> 1536) and a norm (1536)
+    h, ple = 1536, 256
+    sliding, full = 2 * h * 8 * 256 + 2 * h * 256 + 2 * 256, 2 * h * 8 * 512 + 2 * h * 512 + 2 * 512
+    shared_sliding, shared_full = 2 * h * 8 * 256 + 256, 2 * h * 8 * 512 + 512
+    per_layer = 4 * h + 2 * h * ple + h
+    by_hand = (262144 * h + h + 262144 * 35 * ple + h * 35 * ple + ple
+               + 12 * sliding + 3 * full + 16 * shared_sliding + 4 * shared_full
+               + 15 * 3 * h * 6144 + 20 * 3 * h * 2 * 6144 + 35 * per_layer)
+    assert script_counts(REAL_CONFIGS["gemma4_e2b"]) == (by_hand, None) and by_hand == 4_628_569_344
+
+
+def test_gemma4_fields_transformers_rejects_or_we_do_not_model_are_refused():
+    text = REAL_CONFIGS["gemma4_31b"]
+    for key, value, words in (("hidden_size_per_layer_input", None, "is null"),
+                              ("use_bidirectional_attention", "all", "use_bidirectional_attention"),
+                              ("expert_intermediate_size", 512, "expert_intermediate_size"),
+                              ("num_kv_shared_layers", 60, "num_kv_shared_layers"),
+                              ("per_layer_config", {}, "per_layer_config")):
+        with pytest.raises(params.InputError, match=words):
+            params.model_from_config(dict(text, **{key: value}))
+    # KV-shared layers need a layer of each kind before them (Gemma4TextConfig.kv_sharing_modes raises otherwise)
+    with pytest.raises(params.InputError, match="num_kv_shared_layers"):
+        params.model_from_config(dict(text, num_kv_shared_layers=55))
+
+
 # ---- issue 10, branch dsa: DeepSeek Sparse Attention -------------------------------------------------------------
 
 def _dsa_by_hand(h, vocab, layers, dense, ffn, heads, q_lora, nope, rope, v, index_heads, index_dim):
