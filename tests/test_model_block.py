@@ -108,8 +108,7 @@ def test_generic_reads_an_unknown_type_as_a_dense_llama_and_says_so_first(block)
     assert block.count_model(model)["total"] == 100 * 64 + 2 * per_layer + 64 + 100 * 64
 
 
-@pytest.mark.parametrize("model_type", ["hunyuan_v1_moe", "gemma4_text", "gemma4", "falcon_h1", "ernie4_5_moe",
-                                        "jamba", "nemotron_h"])
+@pytest.mark.parametrize("model_type", ["hunyuan_v1_moe", "falcon_h1", "ernie4_5_moe", "jamba", "nemotron_h"])
 def test_this_years_types_are_refused_even_with_generic(block, model_type):
     with pytest.raises(block.InputError, match=f"model_type '{model_type}' is not modelled yet"):
         block.model_from_config(dict(LLAMA_TINY, model_type=model_type), generic=True)
@@ -344,6 +343,13 @@ _MINIMAL_SIZES["deepseek_v32"] = dict(hidden_size=64, num_hidden_layers=4, num_a
 _MINIMAL_SIZES["glm_moe_dsa"] = dict(hidden_size=64, num_hidden_layers=4, num_attention_heads=64,
                                      intermediate_size=96, vocab_size=100)
 
+# issue 10, branch gemma4: Gemma4TextConfig's defaults (4 KV heads of 256, 512 on the full layers,
+# window 512, the 5:1 pattern with the last layer full, PLE of 256 over 262,144 rows, tied head); the wrapper carries
+# the same sizes in its text_config
+_MINIMAL_SIZES["gemma4_text"] = dict(hidden_size=64, num_hidden_layers=2, num_attention_heads=4,
+                                     intermediate_size=96, vocab_size=100)
+_MINIMAL_SIZES["gemma4"] = dict(text_config=_MINIMAL_SIZES["gemma4_text"])
+
 
 @pytest.mark.torch
 @pytest.mark.parametrize("model_type", sorted(SUPPORTED := [
@@ -353,7 +359,7 @@ _MINIMAL_SIZES["glm_moe_dsa"] = dict(hidden_size=64, num_hidden_layers=4, num_at
     "cohere2", "nemotron", "smollm3", "granitemoe", "phimoe", "dbrx", "stablelm", "llama4_text", "llama4",
     "qwen3_5", "qwen3_5_text", "qwen3_5_moe", "qwen3_5_moe_text", "gemma3", "deepseek_v32", "glm_moe_dsa",
     "bamba", "minimax_m2", "dots1", "exaone4",
-    "mimo_v2_flash", "lfm2"]))
+    "mimo_v2_flash", "lfm2", "gemma4_text", "gemma4"]))
 def test_a_file_with_only_the_sizes_takes_the_class_defaults(block, model_type):
     from test_params_torch import torch_counts
     assert sorted(SUPPORTED) == sorted(block.SUPPORTED_MODEL_TYPES)

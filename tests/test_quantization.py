@@ -947,7 +947,7 @@ def test_expert_interval_flag_places_moe_layers_as_the_cookbook(quant):
 
 # Model types of this year's most used open models that the block does not model yet (issue 9 names them): each
 # would read as a dense Llama with a wrong total; refused, --generic or not.
-NOT_YET_MODELLED_TYPES = ["gemma4", "ernie4_5_moe", "hunyuan_v1_moe",
+NOT_YET_MODELLED_TYPES = ["ernie4_5_moe", "hunyuan_v1_moe",
                           "jamba", "nemotron_h", "falcon_h1"]
 
 
@@ -1245,8 +1245,9 @@ def test_every_real_config_matches_pytorch(quant, name, tmp_path):
     # a wrapper (Llama 4): its text_config is the language model AutoModelForCausalLM builds, and a note says so
     # (Gemma 3: AutoModelForCausalLM builds the vision tower and projector too; a second note counts them, and they are
     # left out of the comparison below: test_params_torch.TOWER_PREFIXES)
-    wrapper_note = [n for n in notes if n.startswith(("nested text_config read", "model_type 'gemma3'"))]
-    assert len(wrapper_note) == ("text_config" in raw) * (1 + (raw["model_type"] == "gemma3"))
+    wrapper_note = [n for n in notes if n.startswith(("nested text_config read", "model_type 'gemma3'",
+                                                      "model_type 'gemma4'"))]
+    assert len(wrapper_note) == ("text_config" in raw) * (1 + (raw["model_type"] in ("gemma3", "gemma4")))
     notes = [n for n in notes if n not in wrapper_note]
     assert notes == mtp_note and len(mtp_note) == (name in ("deepseek_v3", "glm4_moe", "glm4_moe_355b", "qwen3_5",
                                                             "qwen3_5_moe", "deepseek_v32", "glm_moe_dsa",
@@ -1307,6 +1308,10 @@ def test_every_real_config_sizes_in_every_format(quant, name, tmp_path):
         gguf = {s["name"] for s in result["skipped"]}
         assert gguf == set(quant.GGUF_FILE_TYPES) and len(result["formats"]) == len(quant.ALL_FORMATS) - len(gguf)
         assert all(name in s["reason"] for s in result["skipped"])
+    elif name.startswith("gemma4"):  # issue 10, branch gemma4: GGUF recipes refused in one line, GPU sized
+        gguf = {s["name"] for s in result["skipped"]}
+        assert gguf == set(quant.GGUF_FILE_TYPES) and len(result["formats"]) == len(quant.ALL_FORMATS) - len(gguf)
+        assert all("gemma4" in s["reason"] for s in result["skipped"])
     else:
         assert result["skipped"] == [] and len(result["formats"]) == len(quant.ALL_FORMATS)
     assert _valid_json_numbers(result)
