@@ -654,6 +654,18 @@ def test_real_config_forward_equals_flop_counter_at_published_widths(flops, tmp_
         assert flops.forward_flops(arch, 1, 6)["total"] == torch_forward
         assert flops.parameter_counts(arch)["total"] == torch_params
         return
+    if config.get("model_type") == "gemma4":  # issue 10, branch gemma4: the E2B wrapper's language model cut to 7
+        # layers (4 sliding, a full one, then 2 KV-shared ones: a sliding and the forced-full last), PLE at its width,
+        # run by Gemma4ForConditionalGeneration on token ids (no vision / audio config, so no tower)
+        text = dict(config["text_config"], num_hidden_layers=7, num_kv_shared_layers=2)
+        text["layer_types"] = text["layer_types"][:7]
+        config = dict(config, text_config=text)
+        arch = _arch_from(flops, tmp_path, config)
+        assert [arch.layer_kv_shared(i) for i in range(7)] == [False] * 5 + [True] * 2
+        torch_forward, _, torch_params = _count_with_pytorch(config, 1, 6, backward=False)
+        assert flops.forward_flops(arch, 1, 6)["total"] == torch_forward
+        assert flops.parameter_counts(arch)["total"] == torch_params
+        return
     if config["model_type"] == "dbrx":
         pytest.skip("DbrxExperts picks the experts it runs with a data-dependent nonzero, which fake tensors cannot "
                     "trace: checked on real tensors, shrunk, in test_dbrx_forward_and_backward_equal_flop_counter")
@@ -1337,3 +1349,69 @@ def test_bamba_size_one_contractions_are_not_matmuls(flops, tmp_path, edit):
     arch = _arch_from(flops, tmp_path, config)
     torch_forward, _, _ = _count_with_pytorch(config, 2, 5, backward=False)
     assert flops.forward_flops(arch, 2, 5)["total"] == torch_forward
+
+
+# --- Gemma 4 (issue 10, branch gemma4): per-layer head widths, K=V, KV-shared layers, PLE, MoE beside the MLP ------
+
+def _gemma4_shrunk(name: str) -> dict:
+    """A published Gemma 4 config (tests/test_params_torch.py REAL_CONFIGS, cited there) with every switch kept and the
+    sizes shrunk: 64 wide, 4 heads, 2 KV heads of 16 on sliding layers, 32-wide heads on full ones, window 4, a
+    512-token vocabulary; E2B (the wrapper's text_config): 6 layers (2 sliding : 1 full) of which the last 3 share
+    K/V, double-wide MLPs, PLE of 8 over a 300-row table; 31B: 4 layers, K=V full layers with 1 KV head; 26B-A4B: 3
+    layers, 4 experts of 24, top-2."""
+    from test_params_torch import REAL_CONFIGS
+    published = json.loads(json.dumps(REAL_CONFIGS[name]))
+    text = published.get("text_config", published)
+    layers = {"gemma4_e2b": 6, "gemma4_31b": 4, "gemma4_26b_a4b": 3}[name]
+    text.update(hidden_size=64, intermediate_size=96, num_attention_heads=4, num_key_value_heads=2, head_dim=16,
+                global_head_dim=32, vocab_size=512, sliding_window=4, pad_token_id=0, bos_token_id=0,
+                eos_token_id=0, num_hidden_layers=layers,
+                layer_types=["sliding_attention" if (i + 1) % (3 if name == "gemma4_e2b" else 2) else "full_attention"
+                             for i in range(layers)])
+    if name == "gemma4_e2b":
+        text.update(num_kv_shared_layers=3, hidden_size_per_layer_input=8, vocab_size_per_layer_input=300)
+    else:
+        text.update(num_global_key_value_heads=1)
+    if name == "gemma4_26b_a4b":
+        text.update(num_experts=4, top_k_experts=2, moe_intermediate_size=24)
+    return published
+
+
+@pytest.mark.parametrize("name", ["gemma4_e2b", "gemma4_31b", "gemma4_26b_a4b"])
+def test_gemma4_forward_backward_prefill_and_decode_equal_flop_counter(flops, tmp_path, name):
+    """Gemma 4 counted layer by layer (per_layer_forward_flops) equals FlopCounterMode on transformers 5.23's eager
+    Gemma4 model (experts through batched_mm: top-k per token): a training forward of 2 x 12 tokens and its backward
+    (3 x), a 12-token prefill with logits for the last position only (generate's logits_to_keep=1: the KV-shared
+    layers then run on that position alone, Gemma4TextModel._maybe_slice_kv_shared_inputs), and one decode step after
+    it, whose sliding layers see the window (4 keys) in both conventions."""
+    torch, transformers = torch_and_transformers()
+    from torch._subclasses.fake_tensor import FakeTensorMode
+    from torch.utils.flop_counter import FlopCounterMode
+
+    config = _gemma4_shrunk(name)
+    arch = _arch_from(flops, tmp_path, config)
+    forward, train, n_params = _count_with_pytorch(config, 2, 12)
+    assert flops.forward_flops(arch, 2, 12, attention="full")["total"] == forward and 3 * forward == train
+    assert flops.training_flops(arch, 12, batch_size=2)["model_flops_per_step"] == train
+    assert flops.parameter_counts(arch)["total"] == n_params
+    with FakeTensorMode():
+        model = _hf_model(transformers, config)
+        prompt = torch.randint(0, 512, (2, 12))
+        with FlopCounterMode(display=False) as prefill_counter:
+            out = model(input_ids=prompt, use_cache=True, logits_to_keep=1)
+        with FlopCounterMode(display=False) as decode_counter:
+            model(input_ids=prompt[:, :1], past_key_values=out.past_key_values, use_cache=True)
+    prefill = flops.forward_flops(arch, 2, 12, logits_positions=1)
+    assert prefill["total"] == prefill_counter.get_total_flops()
+    for attention in ("full", "causal"):
+        assert flops.forward_flops(arch, 2, 1, past=12, attention=attention, decode=True)["total"] \
+            == decode_counter.get_total_flops()
+
+
+def test_gemma4_kv_bytes_skip_shared_layers_and_use_each_layers_width(flops):
+    """google/gemma-4-E2B-it (REAL_CONFIGS, cited there): K and V per token of its 15 layers with their own cache, 12
+    sliding (one KV head of 256) and 3 full (one of 512): (12 x 2 x 256 + 3 x 2 x 512) x 2 B; the 20 KV-shared layers
+    add nothing."""
+    from test_params_torch import REAL_CONFIGS
+    arch, _ = flops.model_from_config(json.loads(json.dumps(REAL_CONFIGS["gemma4_e2b"])))
+    assert flops.kv_cache_bytes_per_token(arch, 2) == (12 * 2 * 256 + 3 * 2 * 512) * 2 == 18_432
