@@ -932,3 +932,53 @@ def test_lfm2_1_2b_serving_memory_by_hand(mem, tmp_path):
     assert per_gpu["weights"] == 2 * 1_170_340_608
     assert per_gpu["kv_cache"] == 6 * 2 * 8 * 64 * 2 * 32768
     assert per_gpu["conv_state"] == 10 * 2048 * 3 * 2
+
+
+# --- Gemma 4 (issue 10, branch gemma4): each layer's own KV heads and width; KV-shared layers cache nothing ---------
+def _gemma4_small_e2b():
+    """google/gemma-4-E2B-it's wrapper (test_params_torch REAL_CONFIGS, cited there) with every switch kept and small
+    sizes: 6 layers (sliding, sliding, full, sliding, sliding, full), the last 3 KV-shared; 2 KV heads of 16 on the
+    sliding layers and of 32 on the full ones; window 4; PLE of 8 over 300 rows; 4 heads, 64 wide, 503 tokens."""
+    cfg = json.loads(json.dumps(_published("gemma4_e2b")))
+    cfg["text_config"].update(hidden_size=64, intermediate_size=48, num_attention_heads=4, num_key_value_heads=2,
+                              head_dim=16, global_head_dim=32, vocab_size=503, sliding_window=4, num_hidden_layers=6,
+                              num_kv_shared_layers=3, hidden_size_per_layer_input=8, vocab_size_per_layer_input=300,
+                              layer_types=["sliding_attention", "sliding_attention", "full_attention"] * 2,
+                              pad_token_id=0, bos_token_id=2, eos_token_id=1)
+    return cfg
+
+
+@pytest.mark.parametrize("length", [3, 9, 40])
+@pytest.mark.parametrize("dtype_name", ["fp32", "bf16"])
+def test_gemma4_kv_cache_equals_transformers_dynamic_cache(mem, length, dtype_name):
+    """After a prefill of `length` tokens for 3 sequences transformers' DynamicCache holds K and V for layers 0-2
+    only (layers 3-5 reuse layer 1's / 2's K/V: "dummy" cache layers): the full layer 2 (3, 2, length, 32) each, the
+    sliding layers 0 and 1 the last window - 1 = 3 tokens of (3, 2, ., 16)."""
+    torch, transformers = torch_and_transformers()
+    cfg = _gemma4_small_e2b()
+    dtype = {"fp32": torch.float32, "bf16": torch.bfloat16}[dtype_name]
+    model = build(transformers, cfg, attn="eager", dtype=dtype).eval()
+    with torch.no_grad():
+        out = model(input_ids=torch.randint(0, 300, (3, length)), use_cache=True)  # ids the PLE table has
+    measured = cache_bytes(out.past_key_values)
+    size = {"fp32": 4, "bf16": 2}[dtype_name]
+    by_hand = 2 * 3 * length * 2 * 32 * size + 2 * 2 * 3 * min(length, 3) * 2 * 16 * size
+    assert measured == by_hand
+    assert mem.kv_cache_bytes(described(mem, cfg), 3, length, dtype_name, 1, "hf-dynamic")["total_bytes"] == by_hand
+
+
+def test_gemma4_serving_memory_by_hand_and_training_refused(mem, tmp_path):
+    """google/gemma-4-31B-it's text_config (REAL_CONFIGS, cited there), --infer at 32,768 tokens: the weights are
+    its 30,697,345,280 parameters at 2 B; the KV cache 50 sliding layers x 1,024 tokens x 2 x 16 heads x 256 plus
+    10 full layers x 32,768 tokens x 2 x 4 heads x 512 (K=V layers still cache K and V apart), at 2 B.  Training
+    memory is refused in one line, as are the engines whose Gemma 4 pages are not modelled."""
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(_published("gemma4_31b")))
+    status, out, err = call_main(mem, ["--config", str(path), "--infer", "--context", "32768", "--json"])
+    assert status == 0, err
+    per_gpu = json.loads(out)["per_gpu"]
+    assert per_gpu["weights"] == 2 * 30_697_345_280
+    assert per_gpu["kv_cache"] == 2 * (50 * 1024 * 2 * 16 * 256 + 10 * 32768 * 2 * 4 * 512)
+    for args in ([], ["--infer", "--engine", "vllm", "--gpu-memory", "80GiB"], ["--infer", "--engine", "llama.cpp"]):
+        status, out, err = call_main(mem, ["--config", str(path)] + args)
+        assert status == 2 and out == "" and err.count("\n") == 1 and ("Gemma 4" in err or "gemma4" in err), err
