@@ -1432,6 +1432,27 @@ MODEL_PRESETS = {
                         **dict(_mb_hf("google/gemma-3-27b-it", "gemma3_text"), gguf_arch="gemma3",
                                source="huggingface.co/google/gemma-3-27b-it config.json (text_config: the language "
                                       "model; the SigLIP vision tower is not counted)")),
+    # issue 10, branch gemma4 -- Gemma 4 (the text_config of the published config.json; tests/test_params_torch.py
+    # REAL_CONFIGS cites its copies): 5 sliding layers (16 KV heads of 256, window 1024) : 1 full layer (4 KV heads of
+    # 512, K=V without v_proj), tied 262,144-token table; the 26B A4B adds 128 experts of 704 (top-8) beside every
+    # layer's dense MLP.  No PLE or KV sharing in these two (the E2B / E4B have both: read their config.json).
+    "gemma-4-31b": dict(_PRESET_LLAMA, num_layers=60, hidden_size=5376, num_attention_heads=32, num_kv_heads=4,
+                        head_dim=512, ffn_hidden_size=21504, vocab_size=262144, tied_embeddings=True, norms_per_layer=4,
+                        qk_norm="head", norm_fp32_scale=True, sliding_window=1024,
+                        layer_types=tuple("sliding" if (i + 1) % 6 else "full" for i in range(60)),
+                        sliding_kv_heads=16, sliding_head_dim=256, full_k_eq_v=True,
+                        **dict(_mb_hf("google/gemma-4-31B-it", "gemma4_text"), gguf_arch="gemma4",
+                               source="huggingface.co/google/gemma-4-31B-it config.json (text_config: the language "
+                                      "model; the vision tower is not counted)")),
+    "gemma-4-26b-a4b": dict(_PRESET_LLAMA, num_layers=30, hidden_size=2816, num_attention_heads=16, num_kv_heads=2,
+                            head_dim=512, ffn_hidden_size=2112, vocab_size=262144, tied_embeddings=True,
+                            norms_per_layer=4, qk_norm="head", norm_fp32_scale=True, sliding_window=1024,
+                            layer_types=tuple("sliding" if (i + 1) % 6 else "full" for i in range(30)),
+                            sliding_kv_heads=8, sliding_head_dim=256, full_k_eq_v=True, num_experts=128, top_k=8,
+                            moe_ffn_hidden_size=704, moe_beside_mlp=True,
+                            **dict(_mb_hf("google/gemma-4-26B-A4B-it", "gemma4_text"), gguf_arch="gemma4",
+                                   source="huggingface.co/google/gemma-4-26B-A4B-it config.json (text_config: the "
+                                          "language model; the vision tower is not counted)")),
     # issue 10, branch dsa: DeepSeek Sparse Attention (a lightning indexer in every layer, top-2048 keys per query)
     "deepseek-v3.2": dict(_PRESET_LLAMA, num_layers=61, hidden_size=7168, num_attention_heads=128,
                           ffn_hidden_size=18432, vocab_size=129280, q_lora_rank=1536, kv_lora_rank=512,
