@@ -4393,14 +4393,14 @@ def per_layer_forward_flops(m: Model, batch: int, new_tokens: int, past: int = 0
     a, L, T = m.num_attention_heads, m.num_layers, batch * new_tokens
     causal = decode or attention == "causal"
     mode = "causal" if causal else "square"
-    positions = new_tokens if logits_positions is None else logits_positions
+    positions = new_tokens if logits_positions is None else min(logits_positions, new_tokens)  # a slice of them
     sliced = logits_positions is not None and not decode and new_tokens > 1
     comps = dict.fromkeys(COMPONENTS, 0)
     comps["embedding_projections"] = 2 * T * projection_weights(m)
     for i in range(L):
         sliding, shared = m.layer_attention(i) == "sliding", m.layer_kv_shared(i)
         w = layer_matmul_weights(m, m.layer_is_moe(i), m.layer_sliding_shape(i), shared)
-        queries = min(positions, new_tokens) if sliced and shared else new_tokens
+        queries = positions if sliced and shared else new_tokens
         window = m.sliding_window if sliding and causal else 0
         if queries == new_tokens:
             pairs = attention_pairs(new_tokens, past, window, mode)

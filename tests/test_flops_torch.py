@@ -689,7 +689,7 @@ def test_real_config_forward_equals_flop_counter_at_published_widths(flops, tmp_
 # --- Random small shapes per family (hypothesis): the count stays exact off the published shapes too ----------------
 
 try:
-    from hypothesis import given, settings, strategies as st
+    from hypothesis import HealthCheck, given, settings, strategies as st
 except ImportError:  # hypothesis is in requirements.txt; without it only this test goes
     given = None
 
@@ -1415,3 +1415,44 @@ def test_gemma4_kv_bytes_skip_shared_layers_and_use_each_layers_width(flops):
     from test_params_torch import REAL_CONFIGS
     arch, _ = flops.model_from_config(json.loads(json.dumps(REAL_CONFIGS["gemma4_e2b"])))
     assert flops.kv_cache_bytes_per_token(arch, 2) == (12 * 2 * 256 + 3 * 2 * 512) * 2 == 18_432
+
+
+if given is not None:
+    @pytest.mark.parametrize("family", ["gemma4_text", "gemma4"])
+    def test_gemma4_random_small_configs_equal_flop_counter(flops, tmp_path, family):
+        """The params suite's small random Gemma 4 configs (test_params_torch.small_config: per-layer head widths,
+        K=V, KV-shared layers, PLE, the MoE block, the wrapper) through FlopCounterMode: a forward, a prefill keeping
+        the logits of its last 1-3 positions, and a decode step after it (both conventions).  Left out: a window of
+        1 (transformers' sliding cache then keeps a token the window excludes, for every family) and KV-shared
+        layers without PLE (transformers 5.23's _maybe_slice_kv_shared_inputs indexes the absent per-layer inputs
+        and fails)."""
+        from test_params_torch import small_config
+        torch, transformers = torch_and_transformers()
+        from torch._subclasses.fake_tensor import FakeTensorMode
+        from torch.utils.flop_counter import FlopCounterMode
+
+        @settings(max_examples=max(3, settings.default.max_examples // 10), deadline=None,
+                  suppress_health_check=list(HealthCheck))
+        @given(small_config(family), st.integers(1, 9), st.integers(1, 3))
+        def check(config, seq, keep):
+            text = config.get("text_config", config)
+            if text["sliding_window"] < 2 or (text.get("num_kv_shared_layers")
+                                              and not text.get("hidden_size_per_layer_input", 256)):
+                return
+            arch = _arch_from(flops, tmp_path, config)
+            with FakeTensorMode():
+                model = _hf_model(transformers, json.loads(json.dumps(config)))
+                ids = torch.randint(0, 8, (2, seq))
+                with FlopCounterMode(display=False) as forward:
+                    model(input_ids=ids)
+                with FlopCounterMode(display=False) as prefill:
+                    out = model(input_ids=ids, use_cache=True, logits_to_keep=keep)
+                with FlopCounterMode(display=False) as decode:
+                    model(input_ids=ids[:, :1], past_key_values=out.past_key_values, use_cache=True)
+            assert flops.forward_flops(arch, 2, seq)["total"] == forward.get_total_flops(), config
+            assert flops.forward_flops(arch, 2, seq, logits_positions=keep)["total"] == prefill.get_total_flops()
+            for attention in ("full", "causal"):
+                assert flops.forward_flops(arch, 2, 1, past=seq, attention=attention, decode=True)["total"] \
+                    == decode.get_total_flops(), (config, attention)
+
+        check()
