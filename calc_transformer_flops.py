@@ -4669,7 +4669,9 @@ def analyse(m: Model, sequence_length: int, batch_size: int = 1, tokens=None, at
             "backward": "none (--infer: forward only)" if forward_only else "2 x forward" + (
                 " (the DSA indexer: none, transformers runs it under no_grad)" if m.has_indexer else ""),
             "lm_head": ("every position (--infer: a forward over every token)" if forward_only else
-                        "every position in training, last position in prefill, one per decode step"),
+                        "every position in training, last position in prefill, one per decode step"
+                        + ("; the KV-shared layers run on that last position only in a prefill (transformers' "
+                           "Gemma4TextModel with logits_to_keep)" if m.kv_shared_layers else "")),
             "embeddings": "0 (lookup)", "mfu_uses": "model FLOPs (no recompute)", "hfu_uses": "hardware FLOPs",
             "decode": "a new token attends to every cached key; a sliding-window layer caches only its window; "
                       "MLA re-expands every cached latent each step (as transformers runs it)",
@@ -4863,6 +4865,15 @@ def _config_line(result: dict) -> str:
     if shape["sliding_layers"]:
         span = "chunks of" if m.get("attention_chunked") else "window"  # Llama 4's chunked RoPE layers
         parts.append(f"{span} {m['sliding_window']} on {shape['sliding_layers']} layers")
+    if m.get("sliding_head_dim"):  # Gemma 4: the sliding layers' own heads (kv / d above are the full layers')
+        parts.append(f"sliding layers kv={m['sliding_kv_heads'] or shape['kv_heads']} d={m['sliding_head_dim']}"
+                     + (", full layers K=V" if m.get("full_k_eq_v") else ""))
+    if m.get("kv_shared_layers"):
+        parts.append(f"last {m['kv_shared_layers']} layers share K/V")
+    if m.get("per_layer_input_size"):
+        parts.append(f"per-layer inputs p={m['per_layer_input_size']}")
+    if m.get("moe_beside_mlp"):
+        parts.append("experts beside the dense MLP")
     p = result["parameters"]
     return (f"model: {m['name']}  ({', '.join(parts)})\n"
             f"parameters: {p['total']:,} total, {p['non_embedding']:,} non-embedding, {p['active']:,} active"
