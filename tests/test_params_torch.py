@@ -2256,3 +2256,18 @@ def test_an_lfm2_field_transformers_does_not_build_is_refused(field, value):
     transformers builds (widths of hidden_size, SwiGLU, RoPE), refused in one line naming the field."""
     with pytest.raises(params.InputError, match=field):
         params.model_from_config(dict(REAL_CONFIGS["lfm2"], **{field: value}))
+
+
+def test_gemma4_wrapper_towers_are_named_not_counted():
+    """Gemma4ForConditionalGeneration (what AutoModelForCausalLM builds from a gemma4 file) adds a vision tower (the
+    vision_config google/gemma-4-31B-it's printed config carries: 27 layers of 1152) and, with audio_config, an
+    audio tower, each with its embedder: the scripts count the language model only and a note names the towers."""
+    config = copy.deepcopy(REAL_CONFIGS["gemma4_e2b"])
+    config["vision_config"] = {"model_type": "gemma4_vision", "hidden_size": 1152, "intermediate_size": 4304,
+                               "num_hidden_layers": 27, "num_attention_heads": 16, "num_key_value_heads": 16,
+                               "head_dim": 72, "patch_size": 16, "pooling_kernel_size": 3,
+                               "position_embedding_size": 10240, "standardize": True, "use_clipped_linears": False}
+    config["audio_config"] = {"model_type": "gemma4_audio"}
+    _, notes = params.model_from_config(copy.deepcopy(config))
+    assert any("vision and audio tower(s)" in n and "not counted" in n for n in notes), notes
+    assert script_counts(config) == torch_counts(config) == (4_628_569_344, None)
