@@ -654,14 +654,14 @@ def test_real_config_forward_equals_flop_counter_at_published_widths(flops, tmp_
         assert flops.forward_flops(arch, 1, 6)["total"] == torch_forward
         assert flops.parameter_counts(arch)["total"] == torch_params
         return
-    if config.get("model_type") == "gemma4":  # issue 10, branch gemma4: the E2B wrapper's language model cut to 7
-        # layers (4 sliding, a full one, then 2 KV-shared ones: a sliding and the forced-full last), PLE at its width,
-        # run by Gemma4ForConditionalGeneration on token ids (no vision / audio config, so no tower)
-        text = dict(config["text_config"], num_hidden_layers=7, num_kv_shared_layers=2)
-        text["layer_types"] = text["layer_types"][:7]
+    if config.get("model_type") == "gemma4":  # issue 10, branch gemma4: the E2B / E4B wrapper's language model cut
+        # to 8 layers (a full one among the first 6, then 2 KV-shared ones: a sliding and the forced-full last), PLE
+        # at its width, run by Gemma4ForConditionalGeneration on token ids (no vision / audio config, so no tower)
+        text = dict(config["text_config"], num_hidden_layers=8, num_kv_shared_layers=2)
+        text["layer_types"] = text["layer_types"][:8]
         config = dict(config, text_config=text)
         arch = _arch_from(flops, tmp_path, config)
-        assert [arch.layer_kv_shared(i) for i in range(7)] == [False] * 5 + [True] * 2
+        assert [arch.layer_kv_shared(i) for i in range(8)] == [False] * 6 + [True] * 2
         torch_forward, _, torch_params = _count_with_pytorch(config, 1, 6, backward=False)
         assert flops.forward_flops(arch, 1, 6)["total"] == torch_forward
         assert flops.parameter_counts(arch)["total"] == torch_params

@@ -861,6 +861,24 @@ REAL_CONFIGS["gemma4_e2b"] = {
                             "sliding_attention": {"rope_theta": 10000.0, "rope_type": "default"}},
         "sliding_window": 512, "tie_word_embeddings": True, "top_k_experts": None, "use_double_wide_mlp": True,
         "vocab_size": 262144, "vocab_size_per_layer_input": 262144}}
+# huggingface.co/google/gemma-4-E4B-it: the fields of its text_config as a Gemma 4 loader's tests transcribe them from
+# google/gemma-4-E4B-it-qat-w4a16-ct's config.json ("E4B_HF_CONFIG", "trimmed to the fields config_from_hf reads",
+# nested in text_config as the checkpoint ships it, with the model_type gemma4_text every published text_config
+# carries; code index id 57658815156): 42 layers (5 sliding : 1 full), 2 KV
+# heads, 18 KV-shared layers without double-wide MLPs, PLE of 256.  The language model: 7,463,013,376 parameters,
+# 3,973,352,448 beside the two embedding tables (Google's card: 4.5B effective, 8B with embeddings, the vision and
+# audio encoders included).
+REAL_CONFIGS["gemma4_e4b"] = {
+    "model_type": "gemma4",
+    "text_config": {
+        "model_type": "gemma4_text", "vocab_size": 262144, "hidden_size": 2560, "intermediate_size": 10240, "num_hidden_layers": 42,
+        "num_attention_heads": 8, "num_key_value_heads": 2, "head_dim": 256, "num_global_key_value_heads": None,
+        "global_head_dim": 512, "num_kv_shared_layers": 18, "hidden_size_per_layer_input": 256,
+        "vocab_size_per_layer_input": 262144, "use_double_wide_mlp": False, "sliding_window": 512,
+        "rms_norm_eps": 1e-6, "final_logit_softcapping": 30.0, "attention_k_eq_v": False,
+        "rope_parameters": {"full_attention": {"rope_theta": 1000000.0, "partial_rotary_factor": 0.25},
+                            "sliding_attention": {"rope_theta": 10000.0}},
+        "layer_types": ["full_attention" if i % 6 == 5 else "sliding_attention" for i in range(42)]}}
 # huggingface.co/google/gemma-4-31B-it config.json, the text_config as transformers 5.7.0 prints the published file
 # (a public model report of gemma-4-31B-it: "Gemma4Config {...}", code index id 62810419502, with the checkpoint's
 # tensor list: layer 5's k_proj [2048, 5376] and no v_proj, q_norm [512]): 60 layers (5 sliding : 1 full), 32 heads,
