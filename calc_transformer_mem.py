@@ -1403,6 +1403,31 @@ MODEL_PRESETS = {
                        **dict(_mb_hf("MiniMaxAI/MiniMax-M2", "minimax_m2"), gguf_arch="minimax-m2",
                               source="huggingface.co/MiniMaxAI/MiniMax-M2 config.json (main model; its 3 MTP modules "
                                      "are not counted)")),
+    # Mistral Small 3 (24B, January 2025): a plain Mistral decoder (GQA 32/8 heads of 128, no sliding window, untied
+    # 131,072-token head). Its params.json (dim 5120, n_layers 40, head_dim 128, hidden_dim 32768, n_heads 32,
+    # n_kv_heads 8, vocab_size 131072) and model.safetensors.index.json (total_size 47,144,806,400 B of bf16 =
+    # 23,572,403,200 parameters) as stored in OpenMOSE/RWKV-LM-RLHF main/tokenizer/mistralsmall3/
+    "mistral-small-24b": dict(_PRESET_LLAMA, num_layers=40, hidden_size=5120, num_attention_heads=32, num_kv_heads=8,
+                              head_dim=128, ffn_hidden_size=32768, vocab_size=131072,
+                              **dict(_mb_hf("mistralai/Mistral-Small-24B-Instruct-2501", "mistral"),
+                                     source="huggingface.co/mistralai/Mistral-Small-24B-Instruct-2501 params.json and "
+                                            "model.safetensors.index.json (23,572,403,200 bf16 parameters)")),
+    # Phi-4 (14B): phi3 with fused qkv and gate_up, GQA 40/10, untied 100,352-token head, no sliding window
+    "phi-4": dict(_PRESET_LLAMA, num_layers=40, hidden_size=5120, num_attention_heads=40, num_kv_heads=10,
+                  ffn_hidden_size=17920, vocab_size=100352, fused_qkv=True, fused_gate_up=True,
+                  **_mb_hf("microsoft/phi-4", "phi3")),
+    # DeepSeek-V3.1 (August 2025): its model card -- "post-trained on the top of DeepSeek-V3.1-Base, which is built
+    # upon the original V3 base checkpoint", 671B total / 37B activated like V3 -- and its config.json
+    # (DeepseekV3ForCausalLM) keep V3's shapes; only the chat template and the long-context training differ.
+    "deepseek-v3.1": dict(_PRESET_LLAMA, num_layers=61, hidden_size=7168, num_attention_heads=128,
+                          ffn_hidden_size=18432, vocab_size=129280, q_lora_rank=1536, kv_lora_rank=512,
+                          qk_nope_head_dim=128, qk_rope_head_dim=64, v_head_dim=128, num_experts=256, top_k=8,
+                          moe_ffn_hidden_size=2048, num_shared_experts=1, first_k_dense=3, expert_interval_phase=0,
+                          router_score_correction_bias=True, sequence_length=4096,
+                          **dict(_mb_hf("deepseek-ai/DeepSeek-V3.1", "deepseek_v3"),
+                                 source="huggingface.co/deepseek-ai/DeepSeek-V3.1 model card (V3's architecture: "
+                                        "671B total, 37B activated; main model, the params script's --mtp-layers 1 "
+                                        "adds the MTP module)")),
 }
 
 

@@ -887,7 +887,8 @@ def test_the_block_has_the_presets_this_script_had(mem):
     issue_10 = {"gpt-oss-20b", "gpt-oss-120b", "qwen3-next-80b-a3b", "kimi-k2", "glm-4.5-air", "glm-4.6",
                 "olmo-3-7b", "llama-4-scout", "llama-4-maverick",
                 "qwen3.5-27b", "qwen3.5-397b-a17b",
-                "qwen3-30b-a3b", "olmo-2-7b", "phi-4-mini", "gemma-3-27b", "deepseek-v3.2", "glm-5", "minimax-m2"}  # added with their families
+                "qwen3-30b-a3b", "olmo-2-7b", "phi-4-mini", "gemma-3-27b", "deepseek-v3.2", "glm-5", "minimax-m2",
+                "mistral-small-24b", "phi-4", "deepseek-v3.1"}  # added with their families
     assert own <= set(BLOCK_PRESETS) and len(set(BLOCK_PRESETS) - issue_10) == 40 and issue_10 <= set(BLOCK_PRESETS)
 
 

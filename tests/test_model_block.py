@@ -195,6 +195,7 @@ PRESET_CONFIGS.update({"qwen3-30b-a3b": "qwen3_moe", "olmo-2-7b": "olmo2"})  # i
 PRESET_CONFIGS.update({"gemma-3-27b": "gemma3_27b"})  # issue 10, branch gemma
 PRESET_CONFIGS.update({"deepseek-v3.2": "deepseek_v32", "glm-5": "glm_moe_dsa"})  # issue 10, branch dsa
 PRESET_CONFIGS.update({"minimax-m2": "minimax_m2"})  # issue 10, branch moefams
+PRESET_CONFIGS.update({"phi-4": "phi4"})  # issue 10, presets
 
 
 def _comparable(model):

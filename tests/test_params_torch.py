@@ -836,6 +836,17 @@ REAL_CONFIGS["exaone4"] = {
     "rope_theta": 1000000, "sliding_window": 4096, "sliding_window_pattern": 4, "tie_word_embeddings": False,
     "torch_dtype": "bfloat16", "transformers_version": "4.54.0.dev0", "use_cache": True, "vocab_size": 102400}
 
+# issue 10, presets: microsoft/phi-4's config.json, as quoted whole in a public blog post's copy (public index id
+# 58256788114: "_name_or_path": "microsoft/phi-4"; its inline comments left out). Card: 14B parameters.
+REAL_CONFIGS["phi4"] = {
+    "architectures": ["Phi3ForCausalLM"], "attention_bias": False, "attention_dropout": 0.0, "bos_token_id": 100257,
+    "embd_pdrop": 0.0, "eos_token_id": 100257, "hidden_act": "silu", "hidden_size": 5120, "initializer_range": 0.02,
+    "intermediate_size": 17920, "max_position_embeddings": 16384, "model_type": "phi3", "num_attention_heads": 40,
+    "num_hidden_layers": 40, "num_key_value_heads": 10, "original_max_position_embeddings": 16384,
+    "pad_token_id": 100257, "resid_pdrop": 0.0, "rms_norm_eps": 1e-05, "rope_scaling": None, "rope_theta": 250000,
+    "sliding_window": None, "tie_word_embeddings": False, "torch_dtype": "bfloat16", "transformers_version": "4.47.0",
+    "use_cache": True, "vocab_size": 100352}
+
 
 # What AutoModelForCausalLM builds beside the language model from a wrapper it does not unwrap: gemma3 ->
 # Gemma3ForConditionalGeneration with its SigLIP vision tower and projector (transformers 5.23 modeling_auto.py).  The
@@ -2083,3 +2094,23 @@ def test_an_lfm2_field_transformers_does_not_build_is_refused(field, value):
     transformers builds (widths of hidden_size, SwiGLU, RoPE), refused in one line naming the field."""
     with pytest.raises(params.InputError, match=field):
         params.model_from_config(dict(REAL_CONFIGS["lfm2"], **{field: value}))
+
+
+def test_phi_4_mistral_small_and_deepseek_v3_1_presets_are_their_published_sizes():
+    """Issue 10's preset list. phi-4: the count of its config.json (REAL_CONFIGS["phi4"], PyTorch-checked by
+    test_real_config_matches_pytorch) is its checkpoint's, 29,319,014,400 B of bf16 (model.safetensors.index.json
+    total_size, as quoted in public index id 69570358100) / 2, and the card's "14B". Mistral Small 3: its
+    model.safetensors.index.json total_size 47,144,806,400 B of bf16 (OpenMOSE/RWKV-LM-RLHF
+    main/tokenizer/mistralsmall3/) / 2; by hand from its params.json: 2 x 131072 x 5120 + 40 x (5120 x (4096 + 2 x
+    1024) + 4096 x 5120 + 3 x 5120 x 32768 + 2 x 5120) + 5120. DeepSeek-V3.1: its card's 671B total / 37B activated,
+    the V3 shapes (the deepseek-v3 preset is checked against V3's config.json)."""
+    phi4 = params.count_parameters(params.preset_model("phi-4"))
+    assert phi4["total"] == script_counts(REAL_CONFIGS["phi4"])[0] == 29_319_014_400 // 2
+    assert int(phi4["total"] / 1e9) == 14  # the card's "14B" (14.66B, truncated as the card does)
+    small = params.count_parameters(params.preset_model("mistral-small-24b"))["total"]
+    by_hand = 2 * 131072 * 5120 + 40 * (5120 * (4096 + 2 * 1024) + 4096 * 5120 + 3 * 5120 * 32768 + 2 * 5120) + 5120
+    assert small == by_hand == 47_144_806_400 // 2
+    v31 = params.count_parameters(params.preset_model("deepseek-v3.1"))
+    v3 = params.count_parameters(params.preset_model("deepseek-v3"))
+    assert (v31["total"], v31["active"]["total"]) == (v3["total"], v3["active"]["total"])
+    assert (int(v31["total"] / 1e9), int(v31["active"]["total"] / 1e9)) == (671, 37)  # the card's, truncated
