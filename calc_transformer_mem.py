@@ -81,6 +81,15 @@ vLLM's hybrid KV-cache manager groups them (kv_cache_interface.py max_memory_usa
 last window - 1 tokens plus the chunked-prefill batch and one page); linear-attention / SSM layers, the DSA indexer
 and ``-pp`` are refused for now.
 
+``--engine sglang`` (with ``--infer``): the KV pool as SGLang 0.5.8 sizes it (model_runner_kv_cache_mixin.py
+profile_max_num_token): free memory after the weights - (1 - ``--mem-fraction-static``) x free memory before them, in
+cells of one token of every layer (MHA: kv_heads per rank x (head_dim + v_head_dim); MLA: the latent), whole
+``--page-size`` pages, capped by ``--max-total-tokens``; the default fraction is SGLang's by GPU memory and TP
+(server_args.py _handle_gpu_memory_settings); the memory before and after the weights load is estimated or taken
+from its log (``--avail-mem-before-load``, ``--avail-mem-after-load``); printed as SGLang logs it ("KV Cache is
+allocated. #tokens: N, K size: X GB, V size: Y GB", "max_total_num_tokens=N", max_running_requests). Sliding /
+chunked layers (SWAKVPool), linear-attention layers, the DSA indexer and ``-pp`` are refused for now.
+
 ``--engine hf`` (with ``--infer``): the summed breakdown with transformers' DynamicCache (``--kv-cache hf-dynamic``: a
 sliding layer keeps window - 1 tokens); ``--engine sum`` (the default) counts a static or paged cache's window.
 

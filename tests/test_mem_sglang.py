@@ -196,6 +196,21 @@ def test_solvers_read_sglangs_pool():
     assert json.loads(out)["solution"]["value"] == tokens // 4
 
 
+def test_min_tp_for_llama_3_70b_under_sglang():
+    # Llama-3-70B in bf16 (70,553,706,496 parameters), 8 requests of 32,768 tokens (262,144 tokens, 80 layers x 8 KV
+    # heads x 128, split by TP) on 80 GiB GPUs.  By hand at -tp 2: 79 GiB free before the weights (80 less the
+    # assumed 1 GiB), 65.71 GiB of weights, so 13.29 GiB after; SGLang's default fraction at TP 2 is round((81,920 -
+    # 13,568) / 81,920, 3) = 0.834, reserving 0.166 x 79 = 13.11 GiB: under 0.2 GiB left, far from the 40 GiB the
+    # requests need.  At -tp 4 (fraction 0.825): 79 - 32.86 - 0.175 x 79 = 32.31 GiB for 20 GiB of requests.
+    assert 79 * GIB - 70_553_706_496 - 0.166 * 79 * GIB < 0.2 * GIB
+    assert 79 * GIB - 70_553_706_496 // 2 - 0.175 * 79 * GIB > 80 * 4 * 128 * 2 * 2 * 262144
+    status, out, err = call_main(mem, ["-p", "llama-3-70b", "--infer", "--engine", "sglang", "--gpu-memory", "80GiB",
+                                       "--context-length", "32768", "--batch-size", "8", "--min-tp", "--json"])
+    assert status == 0, err
+    result = json.loads(out)
+    assert result["solution"]["value"] == 4 and result["engine"]["mem_fraction_static"] == 0.825
+
+
 def test_text_output_speaks_sglangs_words():
     status, out, err = call_main(mem, ["-p", "llama-3.1-8b", "--infer", "--engine", "sglang", "--gpu-memory",
                                        "81559MiB"])
