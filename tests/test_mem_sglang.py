@@ -203,7 +203,7 @@ def test_min_tp_for_llama_3_70b_under_sglang():
     # 13,568) / 81,920, 3) = 0.834, reserving 0.166 x 79 = 13.11 GiB: under 0.2 GiB left, far from the 40 GiB the
     # requests need.  At -tp 4 (fraction 0.825): 79 - 32.86 - 0.175 x 79 = 32.31 GiB for 20 GiB of requests.
     assert 79 * GIB - 70_553_706_496 - 0.166 * 79 * GIB < 0.2 * GIB
-    assert 79 * GIB - 70_553_706_496 // 2 - 0.175 * 79 * GIB > 80 * 4 * 128 * 2 * 2 * 262144
+    assert 79 * GIB - 70_553_706_496 // 2 - 0.175 * 79 * GIB > 80 * 2 * 128 * 2 * 2 * 262144 == 20 * GIB
     status, out, err = call_main(mem, ["-p", "llama-3-70b", "--infer", "--engine", "sglang", "--gpu-memory", "80GiB",
                                        "--context-length", "32768", "--batch-size", "8", "--min-tp", "--json"])
     assert status == 0, err
