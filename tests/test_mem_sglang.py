@@ -65,6 +65,26 @@ def test_llama_3_1_8b_on_an_h100_as_the_sglang_docs_logged_it():
     assert pool["max_running_requests"] == 2048
 
 
+def test_llama_3_1_8b_k_size_and_running_requests_as_a_2025_log_shows():
+    # github.com/MaxUhl98/Thesis, inference_server/readme.md (lmsysorg/sglang:latest, 2025-07-14; start_server.sh:
+    #   python3 -m sglang.launch_server --model-path .../models--meta-llama--Llama-3.1-8B-Instruct --host 0.0.0.0
+    #     --port 30000 --dtype bfloat16 --context-length 8192 --attention-backend "fa3" --enable-metrics)
+    # its log:
+    #   "Load weight end. type=LlamaForCausalLM, dtype=torch.bfloat16, avail mem=7.37 GB, mem usage=15.02 GB."
+    #   "KV Cache is allocated. #tokens: 38141, K size: 2.33 GB, V size: 2.33 GB"
+    #   "max_total_num_tokens=38141, chunked_prefill_size=2048, max_prefill_tokens=16384, max_running_requests=2048,
+    #    context_len=131072, available_gpu_mem=0.83 GB"
+    # The log gives the memory before (7.37 + 15.02 GB) and after the weights but not the fraction (its default
+    # depends on a GPU the readme does not name), so the pool is capped at the logged count with --max-total-tokens
+    # and what is checked is exact: K size = (38,141 + 1) x 65,536 B, and the scheduler's max_running_requests =
+    # min(38,141 // 2, request pool min(max(int(tokens / 131,072 x 512), 2048), 4096) = 2048) = 2048.
+    pool = sglang(["-p", "llama-3.1-8b", "--mem-fraction-static", "0.88", "--avail-mem-before-load", "22.39GiB",
+                   "--avail-mem-after-load", "7.37GiB", "--max-total-tokens", "38141", "--context-length", "131072"])
+    assert pool["max_total_num_tokens"] == 38141 and 38141 <= pool["profiled_tokens"] < 524288
+    assert logged_gib(38141, pool["k_bytes_per_token"]) == "2.33" == f"{pool['k_bytes'] / GIB:.2f}"
+    assert pool["max_running_requests"] == 2048
+
+
 def test_weights_alone_price_the_memory_after_load():
     # Without --avail-mem-after-load the weights are subtracted exactly: Llama-3.1-8B has 8,030,261,248 parameters,
     # 16,060,522,496 B in bf16 (14.96 GiB; the log above lost 78.81 - 63.72 = 15.09 GiB, the weights and a few
