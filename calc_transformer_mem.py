@@ -6230,7 +6230,7 @@ def sglang_kv_pool(model, inf, eng):
             "profiled_tokens": profiled, "max_total_tokens": eng.max_total_tokens, "page_size": eng.page_size,
             "max_total_num_tokens": tokens, "k_bytes": rows * k_cell, "v_bytes": rows * v_cell,
             "kv_pool_bytes": rows * cell, "max_num_reqs": max_num_reqs, "max_running_requests": running,
-            "context_len": inf.context, "requests_at_context_len": tokens // inf.context,
+            "context_len": inf.context, "requests_at_context_len": tokens // inf.context, "batch": inf.batch,
             "assumptions": _sglang_assumptions(eng, fraction, chunk, graphs, reserved, inf)}
 
 
@@ -6302,6 +6302,10 @@ def render_sglang(pool):
                  f"{pool['max_running_requests']}, context_len={pool['context_len']}")
     lines.append(f"  cell: {pool['bytes_per_token']:,} B per token ({pool['kv_dtype']}, every layer); "
                  f"{pool['requests_at_context_len']:,} requests of {pool['context_len']:,} tokens fit at once")
+    if not sglang_serves(pool, replace(InferSetup(), batch=pool["batch"], context=pool["context_len"])):
+        lines.append(f"  -> --batch-size {pool['batch']:,} requests of {pool['context_len']:,} tokens do NOT run at "
+                     f"once: the pool holds {pool['requests_at_context_len']:,} of them and SGLang admits "
+                     f"{pool['max_running_requests']:,}")
     return lines
 
 

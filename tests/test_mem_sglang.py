@@ -239,6 +239,12 @@ def test_text_output_speaks_sglangs_words():
                  "KV Cache is allocated. #tokens: ", ", K size: ", "max_total_num_tokens=", "max_running_requests=",
                  "SGLang 0.5.8"):
         assert line in out
+    # 24 GiB: 8.04 GiB free after the 14.96 GiB of weights, 0.153 x 23 GiB kept back: about 37,000 tokens, one
+    # request of 32,768
+    status, out, err = call_main(mem, ["-p", "llama-3.1-8b", "--infer", "--engine", "sglang", "--gpu-memory", "24GiB",
+                                       "--context-length", "32768", "--batch-size", "4"])
+    assert status == 0, err
+    assert "-> --batch-size 4 requests of 32,768 tokens do NOT run at once: the pool holds 1 of them" in out
 
 
 @pytest.mark.parametrize("argv, names", [
