@@ -81,6 +81,15 @@ vLLM's hybrid KV-cache manager groups them (kv_cache_interface.py max_memory_usa
 last window - 1 tokens plus the chunked-prefill batch and one page); linear-attention / SSM layers, the DSA indexer
 and ``-pp`` are refused for now.
 
+``--engine sglang`` (with ``--infer``): the KV pool as SGLang 0.5.8 sizes it (model_runner_kv_cache_mixin.py
+profile_max_num_token): free memory after the weights - (1 - ``--mem-fraction-static``) x free memory before them, in
+cells of one token of every layer (MHA: kv_heads per rank x (head_dim + v_head_dim); MLA: the latent), whole
+``--page-size`` pages, capped by ``--max-total-tokens``; the default fraction is SGLang's by GPU memory and TP
+(server_args.py _handle_gpu_memory_settings); the memory before and after the weights load is estimated or taken
+from its log (``--avail-mem-before-load``, ``--avail-mem-after-load``); printed as SGLang logs it ("KV Cache is
+allocated. #tokens: N, K size: X GB, V size: Y GB", "max_total_num_tokens=N", max_running_requests). Sliding /
+chunked layers (SWAKVPool), linear-attention layers, the DSA indexer and ``-pp`` are refused for now.
+
 ``--engine hf`` (with ``--infer``): the summed breakdown with transformers' DynamicCache (``--kv-cache hf-dynamic``: a
 sliding layer keeps window - 1 tokens); ``--engine sum`` (the default) counts a static or paged cache's window.
 
@@ -5890,7 +5899,7 @@ def step_assumptions(hw):
 #     GPU KV cache size = num_blocks x block_size tokens;  maximum concurrency = that / max_model_len
 # The pages are exact; the budget's terms other than the weights are estimates (defaults below, each printed and
 # overridable), or skipped altogether with vLLM's own --kv-cache-memory-bytes.
-ENGINES = ("sum", "hf", "vllm", "llama.cpp")
+ENGINES = ("sum", "hf", "vllm", "sglang", "llama.cpp")
 VLLM_BLOCK_SIZE = 16                 # vllm CacheConfig.block_size default on CUDA
 VLLM_GPU_MEMORY_UTILIZATION = 0.9    # vllm CacheConfig.gpu_memory_utilization default
 VLLM_NON_TORCH_BYTES = 2**30         # assumed; logged: 0.35 GiB (RTX 3090, vllm#10517) to 1.79 GiB (80 GB, #10511)
@@ -6096,6 +6105,233 @@ def _vllm_assumptions(eng, inf, batched, seqs, hybrid=False):
                else "0 (--enforce-eager, or vLLM before 0.21.0; since then the graphs' memory comes out of the "
                     "budget: give vLLM's \"Estimated CUDA graph memory\" with --cuda-graph-memory)"))
     return out
+
+
+# ==============================================================================================================
+# Serving engines: SGLang's KV pool (--infer --engine sglang)
+# ==============================================================================================================
+# SGLang (the version modelled: 0.5.8; the KV formula below is the same in 0.4.x) does not profile a forward pass.
+# It reserves a fixed share of the memory it saw before loading the weights and gives the KV pool what is left
+# (python/sglang/srt/model_executor/model_runner_kv_cache_mixin.py, ModelRunnerKVCacheMixin.profile_max_num_token;
+# model_runner.py before the mixin was split out):
+#     rest = avail_after_load - avail_before_load x (1 - mem_fraction_static)          (GiB, as SGLang measures)
+#     max_total_num_tokens = int(rest x 2^30) // cell_size
+#     cell_size = kv_heads_per_rank x (head_dim + v_head_dim) x layers x dtype bytes   (MHA / GQA)
+#               = (kv_lora_rank + qk_rope_head_dim) x layers x dtype bytes            (MLA: one latent, replicated)
+# avail_before_load is the free memory when the weights start loading (its log: "Load weight begin. avail mem="),
+# avail_after_load the free memory after ("Load weight end. ... avail mem="); both are the minimum over the TP ranks.
+# ModelRunnerKVCacheMixin.init_memory then: max_num_reqs (the request pool) = --max-running-requests, else
+# min(max(int(tokens / context_len x 512), 2048), 4096); tokens = min(tokens, --max-total-tokens); tokens rounded
+# down to whole pages (--page-size); "Not enough memory" when nothing is left.  The pool (mem_cache/memory_pool.py
+# MHATokenToKVPool / MLATokenToKVPool) allocates tokens + page_size rows per layer (the padded slot 0) and logs
+# "KV Cache is allocated. #tokens: N, K size: X GB, V size: Y GB" (MLA: "KV size"), its GB being 2^30 bytes.
+# The scheduler's max_running_requests = min(tokens // 2 or --max-running-requests, max_num_reqs).
+# mem_fraction_static's default (server_args.py ServerArgs._handle_gpu_memory_settings), GPU memory in MiB:
+#     chunked_prefill_size, cuda_graph_max_bs by GPU memory (< 20 GiB: 2048, 8; < 35: 2048, 24 (80 at tp >= 4);
+#     < 60: 4096, 32 (160); < 90: 8192, 256 (512); < 160: 8192, 256 (512); else 16384, 512)
+#     reserved = 512 + 1.5 x max(chunked_prefill_size, 2048) + 2 x cuda_graph_max_bs + tp x pp / 8 x 1024 (MiB),
+#                at least 10 GiB on a GPU above 60 GiB
+#     mem_fraction_static = round((gpu_mem - reserved) / gpu_mem, 3)
+# (multimodal models, DP attention and speculative decoding reserve more; not modelled: give --mem-fraction-static)
+SGLANG_VERSION = "0.5.8"
+SGLANG_INIT_BYTES = 2**30   # assumed: what CUDA / NCCL take before the weights load (logs: 0.84 GiB on an H100,
+                            # docs.sglang.ai 2025-01; 1.2 GiB on an H200, sglang PR #4826)
+SGLANG_KV_BYTES = {"fp32": 4, "fp16": 2, "bf16": 2, "fp8": 1}   # fp8 stored as uint8 (memory_pool.py store_dtype)
+# (GPU memory below, MiB) -> (chunked_prefill_size, cuda_graph_max_bs at tp < 4, at tp >= 4)
+SGLANG_GPU_TIERS = ((20 * 1024, 2048, 8, 8), (35 * 1024, 2048, 24, 80), (60 * 1024, 4096, 32, 160),
+                    (90 * 1024, 8192, 256, 512), (160 * 1024, 8192, 256, 512), (math.inf, 16384, 512, 512))
+
+
+@dataclass
+class SglangSetup:
+    gpu_bytes: int = 0                        # total GPU memory (nvidia-smi's memory.total), for the defaults
+    mem_fraction_static: float | None = None  # None: SGLang's default for this GPU
+    max_total_tokens: int | None = None
+    page_size: int = 1
+    chunked_prefill_size: int | None = None   # None: by GPU memory
+    cuda_graph_max_bs: int | None = None      # None: by GPU memory and tp
+    max_running_requests: int | None = None
+    avail_before_load: int | None = None      # None: gpu_bytes - SGLANG_INIT_BYTES
+    avail_after_load: int | None = None       # None: avail_before_load - the weights (exact)
+
+
+def sglang_refusal(model, inf):
+    """The layouts whose pool this planner does not reproduce, as one line (None when it does)."""
+    if model is None:
+        return "--engine sglang needs a model (its KV cells), not --params"
+    if any(model.layer_is_linear(i) for i in range(model.num_layers)):
+        return ("--engine sglang: linear-attention / SSM layers (SGLang's HybridLinearKVPool and its mamba state "
+                "pool) are not modelled yet; use --engine sum")
+    if model.has_indexer:
+        return ("--engine sglang: the DSA indexer's key cache (SGLang's NSATokenToKVPool) is not modelled yet; use "
+                "--engine sum")
+    if any(model.layer_attention(i) == "sliding" for i in range(model.num_layers)):
+        return ("--engine sglang: sliding-window / chunked layers (SGLang's SWAKVPool, --swa-full-tokens-ratio) are "
+                "not modelled yet; use --engine sum or --engine vllm")
+    if inf.pp > 1:
+        return "--engine sglang: pipeline parallelism (each stage's own pool) is not modelled yet; drop -pp"
+    if inf.kv_dtype not in SGLANG_KV_BYTES:
+        return f"--engine sglang: --kv-cache-dtype {inf.kv_dtype} is not an SGLang KV-cache type (auto, bf16, " \
+               "fp8_e4m3, fp8_e5m2)"
+    return None
+
+
+def sglang_cell_bytes(model, inf):
+    """(K bytes, V bytes) one token takes in every layer of one TP rank, as SGLang's pools hold it: MHA / GQA keep
+    kv_heads_per_rank x head_dim keys and kv_heads_per_rank x v_head_dim values (ModelConfig.get_num_kv_heads:
+    max(1, kv_heads // tp)); MLA one latent of kv_lora_rank + qk_rope_head_dim, on every rank (V 0)."""
+    size = SGLANG_KV_BYTES[inf.kv_dtype]
+    if model.is_mla:
+        return (model.kv_lora_rank + model.qk_rope_head_dim) * model.num_layers * size, 0
+    heads = kv_heads_per_rank(model.kv_heads, inf.tp)
+    return heads * model.d_head * model.num_layers * size, heads * model.v_dim * model.num_layers * size
+
+
+def sglang_default_fraction(gpu_bytes, tp, pp=1, chunked_prefill_size=None, cuda_graph_max_bs=None):
+    """SGLang's default mem_fraction_static for a GPU of gpu_bytes (ServerArgs._handle_gpu_memory_settings)
+    -> (mem_fraction_static, chunked_prefill_size, cuda_graph_max_bs, reserved MiB)."""
+    gpu_mem = gpu_bytes / 2**20  # SGLang reads the capacity in MiB
+    for below, chunk, bs_small, bs_large in SGLANG_GPU_TIERS:
+        if gpu_mem < below:
+            break
+    chunk = chunk if chunked_prefill_size is None else chunked_prefill_size
+    graphs = (bs_small if tp < 4 else bs_large) if cuda_graph_max_bs is None else cuda_graph_max_bs
+    reserved = 512 + max(chunk, 2048) * 1.5 + graphs * 2 + tp * pp / 8 * 1024
+    if gpu_mem > 60 * 1024:
+        reserved = max(reserved, 10 * 1024)
+    return round((gpu_mem - reserved) / gpu_mem, 3), chunk, graphs, reserved
+
+
+def sglang_kv_pool(model, inf, eng):
+    """SGLang's KV pool on one TP rank (see the section comment): {mem_fraction_static, avail_before_load,
+    avail_after_load, rest_bytes, cell_bytes, max_total_num_tokens, k_bytes, v_bytes, max_running_requests, ...}.
+    context_len is inf.context."""
+    refusal = sglang_refusal(model, inf)
+    if refusal:
+        raise ValueError(refusal)
+    k_cell, v_cell = sglang_cell_bytes(model, inf)
+    cell = k_cell + v_cell
+    bits = WEIGHT_BITS[inf.weight_dtype] if not inf.bits_per_weight else inf.bits_per_weight
+    from fractions import Fraction
+    weights = int(weight_bytes(model, Fraction(bits).limit_denominator(10**6), inf.tp, 1))
+    fraction, chunk, graphs, reserved = (eng.mem_fraction_static, eng.chunked_prefill_size, eng.cuda_graph_max_bs,
+                                         None)
+    if eng.gpu_bytes:
+        default, chunk, graphs, reserved = sglang_default_fraction(eng.gpu_bytes, inf.tp, inf.pp,
+                                                                   eng.chunked_prefill_size, eng.cuda_graph_max_bs)
+        fraction = default if fraction is None else fraction
+    if fraction is None:
+        raise ValueError("--engine sglang: the default --mem-fraction-static depends on the GPU's memory; give "
+                         "--gpu-memory (or --gpu) or --mem-fraction-static")
+    if eng.avail_before_load is not None:
+        before = eng.avail_before_load
+    elif eng.gpu_bytes:
+        before = eng.gpu_bytes - SGLANG_INIT_BYTES
+    else:
+        raise ValueError("--engine sglang needs --gpu-memory (or --gpu) or --avail-mem-before-load (SGLang's "
+                         "\"Load weight begin. avail mem=\")")
+    after = before - weights if eng.avail_after_load is None else eng.avail_after_load
+    if after > before:
+        raise ValueError("--avail-mem-after-load is more than the memory before the weights loaded "
+                         "(--avail-mem-before-load or --gpu-memory less the start-up memory)")
+    rest = after - before * (1 - fraction)
+    profiled = int(rest) // cell if rest > 0 else 0
+    max_num_reqs = eng.max_running_requests or min(max(int(profiled / inf.context * 512), 2048), 4096)
+    tokens = profiled if eng.max_total_tokens is None else min(profiled, eng.max_total_tokens)
+    tokens = tokens // eng.page_size * eng.page_size
+    if tokens <= 0:
+        raise ValueError(f"--engine sglang: not enough memory (SGLang: \"Not enough memory. Please try to increase "
+                         f"--mem-fraction-static\"): {gib(after):,.2f} GiB free after the weights, less "
+                         f"(1 - {fraction:g}) x {gib(before):,.2f} GiB reserved, leaves no KV cell of {cell:,} B")
+    running = min(tokens // 2 if eng.max_running_requests is None else eng.max_running_requests, max_num_reqs)
+    rows = tokens + eng.page_size  # the padded slot 0 (one page) beside the tokens
+    return {"engine": "sglang", "version": SGLANG_VERSION, "mem_fraction_static": fraction,
+            "fraction_given": eng.mem_fraction_static is not None, "gpu_bytes": eng.gpu_bytes,
+            "chunked_prefill_size": chunk, "cuda_graph_max_bs": graphs, "reserved_mib": reserved,
+            "weights_bytes": weights, "avail_before_load": before, "avail_after_load": after,
+            "before_given": eng.avail_before_load is not None, "after_given": eng.avail_after_load is not None,
+            "rest_bytes": max(rest, 0.0), "mla": model.is_mla, "kv_dtype": inf.kv_dtype,
+            "bytes_per_token": cell, "k_bytes_per_token": k_cell, "v_bytes_per_token": v_cell,
+            "profiled_tokens": profiled, "max_total_tokens": eng.max_total_tokens, "page_size": eng.page_size,
+            "max_total_num_tokens": tokens, "k_bytes": rows * k_cell, "v_bytes": rows * v_cell,
+            "kv_pool_bytes": rows * cell, "max_num_reqs": max_num_reqs, "max_running_requests": running,
+            "context_len": inf.context, "requests_at_context_len": tokens // inf.context, "batch": inf.batch,
+            "assumptions": _sglang_assumptions(eng, fraction, chunk, graphs, reserved, inf)}
+
+
+def _sglang_assumptions(eng, fraction, chunk, graphs, reserved, inf):
+    out = [f"SGLang {SGLANG_VERSION}: KV pool = free memory after the weights - (1 - mem_fraction_static) x free "
+           "memory before them, in cells of one token of every layer (model_runner_kv_cache_mixin.py "
+           "profile_max_num_token); page-aligned; the pool allocates one page more (the padded slot 0, "
+           "memory_pool.py); its log's GB are 2^30 bytes"]
+    if eng.mem_fraction_static is None:
+        out.append(f"mem_fraction_static {fraction:g}: SGLang's default for {eng.gpu_bytes / 2**20:,.0f} MiB "
+                   f"(server_args.py _handle_gpu_memory_settings: reserved {reserved:,.0f} MiB = 512 + 1.5 x "
+                   f"chunked_prefill_size {chunk:,} + 2 x cuda_graph_max_bs {graphs} + tp x pp / 8 x 1024, at "
+                   "least 10 GiB above 60 GiB; multimodal models, DP attention and speculative decoding reserve "
+                   "more: give --mem-fraction-static)")
+    if eng.avail_before_load is None:
+        out.append(f"memory before the weights load: --gpu-memory less {_size(SGLANG_INIT_BYTES)} assumed for the "
+                   "CUDA context and NCCL (SGLang logs it: \"Load weight begin. avail mem=\"; give it with "
+                   "--avail-mem-before-load)")
+    if eng.avail_after_load is None:
+        out.append("memory after the weights load: that less the weights (exact; SGLang logs it: \"Load weight "
+                   "end. ... avail mem=\"; give it with --avail-mem-after-load)")
+    out.append(f"context_len {inf.context:,} (--context-length; SGLang's default is the model's "
+               "max_position_embeddings) sets the request pool: min(max(int(tokens / context_len x 512), 2048), "
+               "4096) unless --max-running-requests")
+    return out
+
+
+def sglang_serves(pool, inf):
+    """--batch-size requests of --context tokens run at once: the pool holds their tokens and the scheduler admits
+    that many (max_running_requests)."""
+    return inf.batch * inf.context <= pool["max_total_num_tokens"] and inf.batch <= pool["max_running_requests"]
+
+
+def sglang_max_context(model, inf, eng):
+    """--engine sglang --max-context: the longest context at which --batch-size requests share SGLang's pool at once
+    (max_total_num_tokens // batch; the pool does not depend on the context, only the request pool does, and the
+    scheduler must still admit --batch-size requests).  -> (InferSetup, solution)."""
+    pool = sglang_kv_pool(model, inf, eng)
+    if inf.batch > pool["max_running_requests"]:
+        raise ValueError(f"nothing fits: SGLang admits {pool['max_running_requests']:,} requests at once, fewer than "
+                         f"--batch-size {inf.batch}")
+    longest = pool["max_total_num_tokens"] // inf.batch
+    if longest < 1:
+        raise ValueError(f"nothing fits: SGLang's pool of {pool['max_total_num_tokens']:,} tokens is less than one "
+                         f"token for each of --batch-size {inf.batch} requests")
+    return replace(inf, context=longest), {"name": f"max --context-length for {inf.batch:,} concurrent requests "
+                                                   "(SGLang's pool)", "value": longest}
+
+
+def render_sglang(pool):
+    """The SGLang section of the text output, in the words SGLang's own start-up log uses."""
+    lines = [f"SGLang {pool['version']} KV cache (one TP rank):"]
+    source = "--mem-fraction-static" if pool["fraction_given"] else (
+        f"default for {pool['gpu_bytes'] / 2**20:,.0f} MiB: chunked_prefill_size {pool['chunked_prefill_size']:,}, "
+        f"cuda_graph_max_bs {pool['cuda_graph_max_bs']}")
+    lines.append(f"  mem_fraction_static={pool['mem_fraction_static']:g} ({source})")
+    lines.append(f"  Load weight begin. avail mem={gib(pool['avail_before_load']):.2f} GB"
+                 + ("" if pool["before_given"] else " (--gpu-memory less the assumed start-up memory)"))
+    lines.append(f"  Load weight end. avail mem={gib(pool['avail_after_load']):.2f} GB, mem usage="
+                 f"{gib(pool['avail_before_load'] - pool['avail_after_load']):.2f} GB"
+                 + ("" if pool["after_given"] else " (the weights, exact)"))
+    if pool["mla"]:
+        lines.append(f"  KV Cache is allocated. #tokens: {pool['max_total_num_tokens']}, KV size: "
+                     f"{gib(pool['k_bytes']):.2f} GB")
+    else:
+        lines.append(f"  KV Cache is allocated. #tokens: {pool['max_total_num_tokens']}, K size: "
+                     f"{gib(pool['k_bytes']):.2f} GB, V size: {gib(pool['v_bytes']):.2f} GB")
+    lines.append(f"  max_total_num_tokens={pool['max_total_num_tokens']}, max_running_requests="
+                 f"{pool['max_running_requests']}, context_len={pool['context_len']}")
+    lines.append(f"  cell: {pool['bytes_per_token']:,} B per token ({pool['kv_dtype']}, every layer); "
+                 f"{pool['requests_at_context_len']:,} requests of {pool['context_len']:,} tokens fit at once")
+    if not sglang_serves(pool, replace(InferSetup(), batch=pool["batch"], context=pool["context_len"])):
+        lines.append(f"  -> --batch-size {pool['batch']:,} requests of {pool['context_len']:,} tokens do NOT run at "
+                     f"once: the pool holds {pool['requests_at_context_len']:,} of them and SGLang admits "
+                     f"{pool['max_running_requests']:,}")
+    return lines
 
 
 # ==============================================================================================================
@@ -6802,6 +7038,12 @@ def serving_extras(args, model, inf, result, gpu_bytes, engine):
             def memory_fn(b):
                 return pool["terms"]["weights"] + kv_fn(b, held)
             capacity = min(int(pool["kv_tokens"] // held), pool["max_num_seqs"])
+        elif engine == "sglang":
+            pool = result["engine"]
+
+            def memory_fn(b):
+                return pool["weights_bytes"] + kv_fn(b, held)
+            capacity = min(pool["max_total_num_tokens"] // held, pool["max_running_requests"])
         else:
             def memory_fn(b):
                 return inference_memory(model, replace(inf, batch=b))["per_gpu"]["total"]
@@ -6865,6 +7107,13 @@ def _inference_fits(model, inf, gpu_bytes, engine, args):
     if engine == "vllm":
         pool = vllm_kv_pool(model, inf, build_vllm_setup(args, gpu_bytes))
         return pool["fits_one_request"] and pool["max_concurrency"] >= inf.batch
+    if engine == "sglang":
+        try:
+            return sglang_serves(sglang_kv_pool(model, inf, build_sglang_setup(args, gpu_bytes)), inf)
+        except ValueError as err:  # no pool at all ("Not enough memory"); a refusal is still an error
+            if "not enough memory" in str(err):
+                return False
+            raise
     if engine == "llama.cpp":
         return llamacpp_memory(model, inf, build_llamacpp_setup(args, inf))["gpu_bytes"] <= gpu_bytes
     return inference_memory(model, inf)["per_gpu"]["total"] <= gpu_bytes
@@ -7176,8 +7425,8 @@ def render_text(result):
             lines[-1] = lines[-1].replace("all layers", "attention layers")
             lines.append(f"  {kv['note']}")
     if result.get("engine"):
-        lines += render_llamacpp(result["engine"]) if result["engine"]["engine"] == "llama.cpp" else \
-            render_vllm(result["engine"])
+        renderers = {"llama.cpp": render_llamacpp, "vllm": render_vllm, "sglang": render_sglang}
+        lines += renderers[result["engine"]["engine"]](result["engine"])
         if result["engine"]["engine"] == "llama.cpp" and "gpu_memory_bytes" in result:
             lines.append(f"  -> {'fits' if result['fits'] else 'does NOT fit'} in {_size(result['gpu_memory_bytes'])}")
     if result.get("speed"):
@@ -7428,7 +7677,8 @@ def build_parser():
     t.add_argument("--global-batch", help="global batch in sequences (sets micro-batches per step)")
     t.add_argument("--num-gpus", help="GPUs in the job (default tp x pp x cp); with --infer: replicas x tp x pp")
     t.add_argument("--gpus-per-node", help="for --search's tp limit and fsdp-hybrid (default 8)")
-    t.add_argument("-tp", "--tensor-parallel-size", dest="tp", help="tensor-parallel size")
+    t.add_argument("-tp", "--tensor-parallel-size", "--tp-size", dest="tp", help="tensor-parallel size (SGLang's "
+                   "--tp-size)")
     t.add_argument("-pp", "--pipeline-parallel-size", dest="pp", help="pipeline-parallel size")
     t.add_argument("--vpp", help="virtual pipeline chunks per stage (interleaved 1F1B)")
     t.add_argument("--cp", help="context-parallel size")
@@ -7476,8 +7726,9 @@ def build_parser():
     t.add_argument("--fragmentation", help="allowance as a fraction of allocated bytes (default 0.05)")
     i = p.add_argument_group("inference")
     i.add_argument("--batch-size", help="sequences served at once (default 1)")
-    i.add_argument("--context", "--max-model-len", dest="context", action=_SpellingKept,
-                   help="tokens per sequence held in the KV cache (default 4096); vLLM's --max-model-len")
+    i.add_argument("--context", "--max-model-len", "--context-length", dest="context", action=_SpellingKept,
+                   help="tokens per sequence held in the KV cache (default 4096); vLLM's --max-model-len, SGLang's "
+                        "--context-length")
     i.add_argument("-o", "--output-tokens", metavar="N",
                    help="tokens generated after an -s prompt: KV cache for -s + -o tokens (default 1 with -s)")
     i.add_argument("--weight-dtype", help=f"one of {', '.join(WEIGHT_BITS)} (default bf16)")
@@ -7510,6 +7761,24 @@ def build_parser():
     e.add_argument("--kv-cache-memory-bytes", metavar="SIZE",
                    help="vLLM's own flag: the KV pool itself (e.g. from its log's \"Available KV cache memory\"); "
                         "no budget is computed")
+    sg = p.add_argument_group(f"SGLang (--infer --engine sglang: the KV pool as SGLang {SGLANG_VERSION} sizes it; "
+                              "SGLang's flag names; -tp is its --tp-size, --kv-cache-dtype and --context-length as "
+                              "above)")
+    sg.add_argument("--mem-fraction-static", metavar="F", help="share of the memory before the weights load that "
+                    "weights + KV pool may take (default: SGLang's, by --gpu-memory and -tp)")
+    sg.add_argument("--max-total-tokens", metavar="N", help="cap on the pool's tokens")
+    sg.add_argument("--page-size", metavar="N", help="tokens per page; the pool is whole pages (default 1)")
+    sg.add_argument("--chunked-prefill-size", metavar="N", help="only sets the default --mem-fraction-static "
+                    "(default by GPU memory: 2048 to 16384)")
+    sg.add_argument("--cuda-graph-max-bs", metavar="N", help="only sets the default --mem-fraction-static (default "
+                    "by GPU memory and -tp: 8 to 512)")
+    sg.add_argument("--max-running-requests", metavar="N", help="requests at once (default: min(tokens // 2, "
+                    "the request pool))")
+    sg.add_argument("--avail-mem-before-load", metavar="SIZE", help="free memory when the weights start loading: "
+                    "SGLang's \"Load weight begin. avail mem=X GB\" (its GB are GiB: give XGiB; default --gpu-memory "
+                    "less 1 GiB)")
+    sg.add_argument("--avail-mem-after-load", metavar="SIZE", help="free memory after the weights: SGLang's \"Load "
+                    "weight end. ... avail mem=X GB\" (XGiB; default: the memory before less the weights, exact)")
     add_serving_arguments(p)
     add_precision_mode_arguments(p)
     add_lora_arguments(p)
@@ -8010,6 +8279,10 @@ INFER_ONLY_FLAGS = {
     "batch_size": "--batch-size", "context": "--context", "weight_dtype": "--weight-dtype",
     "bits_per_weight": "--bits-per-weight", "kv_dtype": "--kv-dtype", "kv_cache": "--kv-cache",
     "prefill_chunk": "--prefill-chunk", "output_tokens": "-o/--output-tokens", "engine": "--engine",
+    **{dest: "--" + dest.replace("_", "-") for dest in ("mem_fraction_static", "max_total_tokens", "page_size",
+                                                      "chunked_prefill_size", "cuda_graph_max_bs",
+                                                      "max_running_requests", "avail_mem_before_load",
+                                                      "avail_mem_after_load")},
     "max_batch_size": "--max-batch-size", "min_tp": "--min-tp"}
 # Flags only --engine vllm reads
 VLLM_ONLY_FLAGS = {
@@ -8017,6 +8290,33 @@ VLLM_ONLY_FLAGS = {
     "max_num_batched_tokens": "--max-num-batched-tokens", "max_num_seqs": "--max-num-seqs",
     "non_torch_memory": "--non-torch-memory", "activation_peak": "--activation-peak",
     "cuda_graph_memory": "--cuda-graph-memory", "kv_cache_memory_bytes": "--kv-cache-memory-bytes"}
+
+
+# Flags only --engine sglang reads
+SGLANG_ONLY_FLAGS = {dest: "--" + dest.replace("_", "-") for dest in (
+    "mem_fraction_static", "max_total_tokens", "page_size", "chunked_prefill_size", "cuda_graph_max_bs",
+    "max_running_requests", "avail_mem_before_load", "avail_mem_after_load")}
+
+
+def build_sglang_setup(args, gpu_bytes):
+    """--engine sglang's flags -> SglangSetup (sizes need a unit; SGLang's logged "GB" are GiB)."""
+    fraction = None
+    if args.mem_fraction_static is not None:
+        fraction = parse_fraction(args.mem_fraction_static, "--mem-fraction-static", 0.0, 1.0)
+        if fraction <= 0:
+            raise ValueError("--mem-fraction-static must be in (0, 1]")
+    if gpu_bytes is None and args.avail_mem_before_load is None:
+        raise ValueError("--engine sglang needs --gpu-memory (or --gpu) or --avail-mem-before-load (SGLang's "
+                         "\"Load weight begin. avail mem=\")")
+    return SglangSetup(
+        gpu_bytes=gpu_bytes or 0, mem_fraction_static=fraction,
+        max_total_tokens=_opt(args.max_total_tokens, "--max-total-tokens", None),
+        page_size=_opt(args.page_size, "--page-size", 1),
+        chunked_prefill_size=_opt(args.chunked_prefill_size, "--chunked-prefill-size", None),
+        cuda_graph_max_bs=_opt(args.cuda_graph_max_bs, "--cuda-graph-max-bs", None),
+        max_running_requests=_opt(args.max_running_requests, "--max-running-requests", None),
+        avail_before_load=_opt(args.avail_mem_before_load, "--avail-mem-before-load", None, parse_bytes),
+        avail_after_load=_opt(args.avail_mem_after_load, "--avail-mem-after-load", None, parse_bytes))
 
 
 def build_vllm_setup(args, gpu_bytes):
@@ -8094,7 +8394,8 @@ def compute(args):
                                "give --gpu-memory for the exact figure)"))
             notes = notes + [warnings_gpu]
             warnings.append(f"{PROG}: note: {warnings_gpu}")
-    vllm_pool_given = args.engine == "vllm" and args.kv_cache_memory_bytes is not None  # the pool, not a GPU
+    vllm_pool_given = (args.engine == "vllm" and args.kv_cache_memory_bytes is not None) or \
+        (args.engine == "sglang" and args.avail_mem_before_load is not None)  # the pool's memory, not a GPU
     solvers = (args.max_micro_batch, args.max_context, args.search, args.max_batch_size, args.min_tp)
     if any(solvers) and gpu_bytes is None and not vllm_pool_given:
         raise ValueError("--max-micro-batch, --max-context, --max-batch-size, --min-tp and --search need --gpu-memory "
@@ -8120,12 +8421,18 @@ def compute(args):
         stray = [flag for dest, flag in VLLM_ONLY_FLAGS.items() if getattr(args, dest) is not None]
         if stray:
             raise ValueError(f"{stray[0]} is for --engine vllm")
+    if engine != "sglang":
+        stray = [flag for dest, flag in SGLANG_ONLY_FLAGS.items() if getattr(args, dest) is not None]
+        if stray:
+            raise ValueError(f"{stray[0]} is for --engine sglang")
     check_serving_flags(args, engine)
     if args.infer:
         inf, infer_notes = build_infer_setup(args, model)
         inf = llamacpp_infer_setup(args, inf, engine)
         if args.max_context and engine == "vllm":  # the longest --max-model-len at --batch-size requests
             inf, result["solution"] = vllm_max_model_len(model, inf, build_vllm_setup(args, gpu_bytes))
+        elif args.max_context and engine == "sglang":  # the pool's tokens shared by --batch-size requests
+            inf, result["solution"] = sglang_max_context(model, inf, build_sglang_setup(args, gpu_bytes))
         elif args.max_context:
             n = max_inference_context(model, inf, gpu_bytes)
             if n == 0:
@@ -8144,6 +8451,13 @@ def compute(args):
             result["assumptions"] += pool.pop("assumptions")
             # the verdict is vLLM's: it starts only when one request of max_model_len tokens fits the pool
             result["fits"] = pool["fits_one_request"]
+        elif engine == "sglang":
+            pool = sglang_kv_pool(model, inf, build_sglang_setup(args, gpu_bytes))
+            result["engine"] = pool
+            result["assumptions"] += pool.pop("assumptions")
+            # SGLang starts whenever one page is left; --batch-size requests of --context tokens run at once when
+            # the pool holds their tokens and the scheduler admits that many
+            result["fits"] = sglang_serves(pool, inf)
         serving_extras(args, model, inf, result, gpu_bytes, engine)
     else:
         lora = build_lora_setup(args)
