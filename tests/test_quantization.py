@@ -1281,8 +1281,8 @@ def test_every_real_config_sizes_in_every_format(quant, name, tmp_path):
     status, out, err = call_main(quant, ["--config", str(path), "--formats", "all", "--json"])
     assert status == 0, err
     result = json.loads(out)
-    if name in ("qwen3_next", "qwen3_5", "qwen3_5_moe"):  # no llama.cpp recipe for gated delta-net tensors: every
-        # GGUF type skipped, saying so
+    if name in ("qwen3_5", "qwen3_5_moe"):  # no llama.cpp recipe for Qwen3.5's gated delta-net tensors: every GGUF
+        # type skipped, saying so (Qwen3-Next's are modelled: tests/test_gguf_hybrid.py)
         skipped = {s["name"]: s["reason"] for s in result["skipped"]}
         if name == "qwen3_5":  # Qwen3.5-27B's in_proj_b / in_proj_a have 48 rows: 3-bit GPTQ's qzeros pack the
             # output features into int32 words (48 x 3 bits = 4.5 words), so that layout cannot store them
@@ -1783,11 +1783,12 @@ def test_gpt_oss_20b_gguf_has_the_converters_459_tensors(quant):
     assert quant.count_params(tensors) == 20_914_757_184
 
 
-def test_qwen3_next_gguf_refused_in_one_line_gpu_formats_serve_kv_and_state(quant):
-    # Qwen3-Next: a GGUF recipe alone is refused (exit 2, one line naming the delta-net layers); an fp16 serve is the
+def test_qwen3_next_serve_kv_and_state_and_qwen3_5_gguf_refused_in_one_line(quant):
+    # Qwen3.5: a GGUF recipe alone is refused (exit 2, one line naming the delta-net layers; Qwen3-Next's GGUF files
+    # are modelled, tests/test_gguf_hybrid.py).  Qwen3-Next: an fp16 serve is the
     # weights (2 B x 79,674,391,296), the K/V of its 12 attention layers (2 KV heads of 256) and the 36 delta-net
     # layers' fixed state ((2 x 2048 + 4096) x 4 bf16 conv values, 32 x 128 x 128 fp32 values) plus the overhead
-    status, out, err = call_main(quant, ["--preset", "qwen3-next-80b-a3b", "--formats", "q4_k_m"])
+    status, out, err = call_main(quant, ["--preset", "qwen3.5-27b", "--formats", "q4_k_m"])
     assert status == 2 and out == "" and err.count("\n") == 1 and "gated delta-net" in err
     status, out, err = call_main(quant, ["--preset", "qwen3-next-80b-a3b", "--formats", "fp16", "--context", "4096",
                                          "--kv-dtype", "fp16", "--json"])
