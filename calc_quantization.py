@@ -4071,10 +4071,54 @@ def _gguf_delta_net(m: Model, layer: int, t: ModelTensor, prefix: str, old_qwen3
              "conv1d.weight": ("ssm_conv1d.weight", (m.linear_conv_kernel, 2 * kd + vd), False),
              "dt_bias": ("ssm_dt.bias", (hv,), False), "A_log": ("ssm_a", (hv,), False),
              "norm.weight": ("ssm_norm.weight", (m.linear_value_head_dim,), False)}
-    if part not in named:  # a tensor the block gained that this script cannot name: refuse rather than drop it
-        raise InputError(f"{m.source}: tensor {t.name} has no GGUF name in {PROG}; not modelled")
+    return _gguf_named(m, layer, t, prefix, "linear_attn.", named)
+
+
+def _gguf_mamba2(m: Model, layer: int, t: ModelTensor, prefix: str) -> list[GgufTensor]:
+    """One tensor of Bamba's Mamba-2 mixer as llama.cpp writes it.  Bamba is llama.cpp's ``granitehybrid``
+    architecture: conversion/granite.py ``GraniteHybridModel`` (registered for "BambaForCausalLM") hands the SSM
+    layers' tensors to conversion/mamba.py ``Mamba2Model.modify_tensors``; names from gguf-py's tensor map, shapes as
+    the granitehybrid loader creates them (src/llama-model.cpp / src/models, ``hparams.is_recr(i)`` branch), with d =
+    H x P the inner width, c = d + 2 G N the conv channels:
+
+    * in_proj -> ssm_in {h, d + c + H}; out_proj -> ssm_out {d, h} (llama.cpp loads no in_proj / out_proj bias);
+    * conv1d.weight (c, 1, kernel) squeezed -> ssm_conv1d {kernel, c}, F32 (always-F32 list) and never quantized
+      (tensor_allows_quantization skips "ssm_conv1d"); conv1d.bias -> ssm_conv1d.bias {c};
+    * dt_bias -> ssm_dt.bias {H}; A_log -> ssm_a = -exp(A_log) and D -> ssm_d, each reshaped to {1, H} ("no weight
+      suffix for these"); norm.weight reshaped to ssm_norm {d / G, G}: all F32, none quantized (not ".weight", or a
+      norm)."""
+    h, d, c, heads, groups = m.hidden_size, m.mamba_width, m.mamba_conv_dim, m.mamba_num_heads, m.mamba_n_groups
+    named = {"in_proj.weight": ("ssm_in.weight", (h, d + c + heads), True),
+             "out_proj.weight": ("ssm_out.weight", (d, h), True),
+             "conv1d.weight": ("ssm_conv1d.weight", (m.mamba_d_conv, c), False),
+             "conv1d.bias": ("ssm_conv1d.bias", (c,), False), "dt_bias": ("ssm_dt.bias", (heads,), False),
+             "A_log": ("ssm_a", (1, heads), False), "D": ("ssm_d", (1, heads), False),
+             "norm.weight": ("ssm_norm.weight", (d // groups, groups), False)}
+    return _gguf_named(m, layer, t, prefix, "mamba.", named)
+
+
+def _gguf_short_conv(m: Model, layer: int, t: ModelTensor, prefix: str) -> list[GgufTensor]:
+    """One tensor of LFM2's short-convolution mixer as llama.cpp writes it (conversion/lfm2.py
+    ``LFM2Model.modify_tensors``: "conv op requires 2d tensor", the kernel squeezed; shapes as
+    src/models/lfm2.cpp ``llama_model_lfm2::load_arch_tensors`` creates them): in_proj -> shortconv.in_proj {h, 3h},
+    out_proj -> shortconv.out_proj {h, h}, conv.weight (h, 1, L) -> shortconv.conv {L, h}, F32 (the converter's
+    always-F32 SHORTCONV_CONV) and never quantized ("shortconv.conv.weight" in tensor_allows_quantization)."""
+    h = m.hidden_size
+    named = {"in_proj.weight": ("shortconv.in_proj.weight", (h, 3 * h), True),
+             "out_proj.weight": ("shortconv.out_proj.weight", (h, h), True),
+             "conv.weight": ("shortconv.conv.weight", (m.short_conv_kernel, h), False)}
+    return _gguf_named(m, layer, t, prefix, "conv.", named)
+
+
+def _gguf_named(m: Model, layer: int, t: ModelTensor, prefix: str, module: str, named: dict) -> list[GgufTensor]:
+    """The GgufTensor of block tensor ``t`` from a {block name after ``module``: (GGUF name, ne, a Linear weight)}
+    table; a tensor the table lacks, or whose element count differs, is refused rather than guessed."""
+    part = t.name[len(module):]
+    if part not in named:
+        raise InputError(f"{m.source}: tensor {t.name} has no GGUF name in {PROG} (llama.cpp loads none); not "
+                         "modelled")
     name, ne, linear = named[part]
-    if math.prod(ne) != t.numel:  # the block's shapes and llama.cpp's must hold the same parameters
+    if math.prod(ne) != t.numel:  # the block's shape and llama.cpp's must hold the same parameters
         raise InputError(f"{m.source}: tensor {t.name} does not match llama.cpp's {name} {ne}; not modelled")
     return [GgufTensor(f"{prefix}{name}", ne, layer, linear=linear, force_f32=not linear)]
 
@@ -4087,6 +4131,13 @@ def _gguf_tensors(m: Model, layer: int, t: ModelTensor, norm_names: tuple,
     prefix = f"blk.{layer}." if layer >= 0 else ""
     if t.name.startswith("linear_attn.") and m.gguf_arch == "qwen3next":
         return _gguf_delta_net(m, layer, t, prefix, old_qwen3next)
+    if t.name.startswith("mamba.") and m.model_type == "bamba" and gguf_hybrid_modelled(m):
+        return _gguf_mamba2(m, layer, t, prefix)
+    if t.name.startswith("conv.") and m.model_type == "lfm2" and gguf_hybrid_modelled(m):
+        return _gguf_short_conv(m, layer, t, prefix)
+    if t.name == "final_norm.weight" and m.gguf_arch == "lfm2":  # LLM_TENSOR_OUTPUT_NORM_LFM2: "token_embd_norm"
+        # (llama-arch.cpp, "fix for wrong tensor name"), the norm after the last layer (lfm2.cpp load_arch_tensors)
+        return [GgufTensor("token_embd_norm.weight", ne, layer, force_f32=True)]
     if t.name == "mlp.experts.gate_up_proj":  # [gate; up] stacked per expert: llama.cpp keeps two tensors
         half = (ne[0], ne[1] // 2, ne[2])
         return [GgufTensor(f"{prefix}ffn_{which}_exps.weight", half, layer, linear=True) for which in ("gate", "up")]
@@ -4222,12 +4273,24 @@ def is_llama_70b(m: Model) -> bool:
         and m.gguf_arch != "falcon"
 
 
+def gguf_n_gqa(m: Model) -> int:
+    """llama_hparams::n_gqa() as llama-quantize calls it (layer 0): n_head / n_head_kv, or 0 when layer 0 has no KV
+    heads.  The Bamba (granitehybrid) and LFM2 converters write head_count_kv per layer, 0 on the SSM / short-conv
+    layers (conversion/granite.py set_gguf_parameters, conversion/lfm2.py set_gguf_parameters), so a model whose
+    first layer is one of those takes the n_gqa < 4 branches; Qwen3-Next's converter writes one head count."""
+    if m.is_mla:
+        return 1
+    if m.model_type in ("bamba", "lfm2") and m.layer_is_linear(0):
+        return 0
+    return m.num_attention_heads // m.kv_heads
+
+
 def _type_impl(ft: str, default: str, t: GgufTensor, cat: str, m: Model, state: dict,
                has_imatrix: bool, old_q2k: bool) -> str:
     """llama_tensor_get_type_impl, for ftype ``ft`` (our paraphrase, same branch order)."""
     new = default
     n_layer = m.num_layers
-    n_gqa = m.num_attention_heads // m.kv_heads if not m.is_mla else 1
+    n_gqa = gguf_n_gqa(m)
     n_expert = m.num_experts
     low_iq = ("IQ2_XXS", "IQ2_XS", "IQ1_S", "IQ2_S", "IQ2_M", "IQ1_M")
     falcon = m.gguf_arch == "falcon"
@@ -4754,13 +4817,21 @@ def gpu_quality(fmt: GpuFormat):
 GPT_OSS_GGUF_TYPES = ("F32", "F16", "BF16", "MXFP4_MOE")
 
 
+def gguf_hybrid_modelled(m: Model) -> bool:
+    """The hybrid layers whose llama.cpp tensors this script names: Qwen3-Next's gated delta-net (_gguf_delta_net),
+    Bamba's Mamba-2 mixer without in_proj / out_proj biases (_gguf_mamba2: the granitehybrid loader has none) and
+    LFM2's short convolution without biases (_gguf_short_conv: lfm2.cpp loads none)."""
+    return (m.gguf_arch == "qwen3next" or (m.model_type == "bamba" and not m.mamba_proj_bias)
+            or (m.model_type == "lfm2" and not m.short_conv_bias))
+
+
 def size_gguf(m: Model, tensors: list[GgufTensor], ftype: str, opts: Options) -> dict:
     if m.gguf_arch == "gpt-oss" and ftype not in GPT_OSS_GGUF_TYPES:
         raise InputError(f"{ftype}: llama.cpp keeps gpt-oss's experts in MXFP4 (its converter writes them so); what "
                          f"llama-quantize makes of them for {ftype} is not modelled by {PROG}: "
                          f"{', '.join(GPT_OSS_GGUF_TYPES)} and the GPU formats size this model")
-    if m.linear_layer_count() and m.gguf_arch != "qwen3next":  # Qwen3.5, Bamba, LFM2: llama.cpp's tensors for
-        # their delta-net / SSM / short-conv layers are not modelled (Qwen3-Next's are: _gguf_delta_net)
+    if m.linear_layer_count() and not gguf_hybrid_modelled(m):  # Qwen3.5, ...: llama.cpp's tensors for their
+        # delta-net / SSM layers are not modelled (Qwen3-Next's, Bamba's and LFM2's are)
         raise InputError(f"{ftype}: llama.cpp's tensor types for {m.linear_mixer_name} layers ({m.gguf_arch}) are not "
                          f"modelled by {PROG}; GPU formats (fp16, fp8, int8, nf4, gptq, awq, ...) size this model")
     if m.has_indexer:  # issue 10, branch dsa: deepseek_v32 / glm_moe_dsa

@@ -130,7 +130,100 @@ def test_qwen3_next_q4_k_m_and_q8_0_of_todays_converter_by_hand(quant):
     assert got["Q4_K_M"]["tensor_bytes"] == q4 * 144 // 256 + q6 * 210 // 256 + 4 * f32
 
 
-def test_qwen3_5_bamba_lfm2_gguf_still_refused(quant):
+def test_qwen3_5_gguf_still_refused(quant):
     # llama.cpp's tensors for Qwen3.5's delta-net are not modelled here: one line, exit 2
     status, out, err = call_main(quant, ["--preset", "qwen3.5-27b", "--formats", "Q4_K_M"])
     assert status == 2 and out == "" and err.count("\n") == 1 and "not modelled" in err
+
+
+# --------------------------------------------------------------------------------------------------------------
+# LFM2 (llama.cpp arch "lfm2") and Bamba (llama.cpp arch "granitehybrid"), from the published config.json copies
+# of tests/test_params_torch.py REAL_CONFIGS (each cited and PyTorch-checked there)
+# --------------------------------------------------------------------------------------------------------------
+
+def _model(quant, name):
+    from test_params_torch import REAL_CONFIGS
+    m, _ = quant.model_from_config(REAL_CONFIGS[name])
+    return m
+
+
+def _by_layer(tensors):
+    out = {}
+    for t in tensors:
+        out.setdefault(t.layer, {})[t.name.split(".", 2)[2] if t.layer >= 0 else t.name] = t.ne
+    return out
+
+
+def test_lfm2_tensors_are_the_ones_llama_cpp_creates(quant):
+    # LFM2-1.2B: n_embd 2048, n_ff 8192 (block_ff_dim 12288 auto-adjusted: the converter's _add_feed_forward_length),
+    # 32 heads of 64, 8 KV heads, conv_L_cache 3, 65536 tokens, tied head; attention on layers 2, 5, 8, 10, 12, 14.
+    # src/models/lfm2.cpp llama_model_lfm2::load_arch_tensors, by hand: token_embd, the final norm under
+    # LLM_TENSOR_OUTPUT_NORM_LFM2 ("token_embd_norm"), no output (tied); per layer ffn_norm, ffn_gate/up/down,
+    # attn_norm, then either attn_q_norm/attn_k_norm {64}, attn_q/k/v, attn_output, or shortconv.conv {3, 2048},
+    # shortconv.in_proj {2048, 3 x 2048}, shortconv.out_proj {2048, 2048}
+    m = _model(quant, "lfm2")
+    layers = _by_layer(quant.tensor_list(m))
+    assert layers[-1] == {"token_embd.weight": (2048, 65536), "token_embd_norm.weight": (2048,)}
+    common = {"attn_norm.weight": (2048,), "ffn_norm.weight": (2048,), "ffn_gate.weight": (2048, 8192),
+              "ffn_up.weight": (2048, 8192), "ffn_down.weight": (8192, 2048)}
+    attention = {"attn_q.weight": (2048, 2048), "attn_k.weight": (2048, 512), "attn_v.weight": (2048, 512),
+                 "attn_output.weight": (2048, 2048), "attn_q_norm.weight": (64,), "attn_k_norm.weight": (64,)}
+    conv = {"shortconv.conv.weight": (3, 2048), "shortconv.in_proj.weight": (2048, 6144),
+            "shortconv.out_proj.weight": (2048, 2048)}
+    for layer in range(16):
+        assert layers[layer] == {**common, **(attention if layer in (2, 5, 8, 10, 12, 14) else conv)}, layer
+
+
+def test_lfm2_1_2b_f16_matches_llama_bench_and_q4_k_m_by_hand(quant):
+    # ggml-org/llama.cpp PR #16204 (tdakhran, "model : add label for LiquidAI LFM2-2.6B model"), llama-bench of the
+    # converted F16 file (size: the tensor data in GiB, params: every tensor's elements, 2 decimals each):
+    #   | lfm2 1.2B F16                  |   2.18 GiB |     1.17 B | CPU        |      10 |           pp512 | ...
+    m = _model(quant, "lfm2")
+    tensors = quant.tensor_list(m)
+    got = {e["name"]: e for e in quant.compute_sizes(m, quant.Options(formats=["F16", "Q4_K_M"]))["formats"]}
+    assert round(got["F16"]["tensor_bytes"] / GIB, 2) == 2.18
+    assert round(sum(t.numel for t in tensors) / 1e9, 2) == 1.17
+    # Q4_K_M by hand: the tied token_embd takes the output's rule (Q6_K); attn_v of the 6 attention layers where
+    # use_more_bits(i, 6) (i = 2, 5); ffn_down where use_more_bits(layer, 16) (0, 1, 4, 7, 10, 13, 14, 15): 11 Q6_K;
+    # quantizable: token_embd + 6 x 7 + 10 x 5 = 93, so 82 Q4_K; F32: 2 norms x 16, 10 conv kernels, 6 x 2 q/k norms,
+    # the final norm = 55
+    assert [i for i in range(6) if use_more_bits(i, 6)] == [2, 5]
+    assert [i for i in range(16) if use_more_bits(i, 16)] == [0, 1, 4, 7, 10, 13, 14, 15]
+    assert got["Q4_K_M"]["tensor_types"] == {"Q6_K": 11, "Q4_K": 82, "F32": 55}
+
+
+def test_bamba_tensors_are_the_ones_llama_cpp_creates(quant):
+    # Bamba-9B: n_embd 4096, 32 layers with attention on 9, 18, 27; Mamba-2 with 128 heads of 64 (d_inner 8192), 1
+    # group of d_state 128, conv kernel 4 with a bias; SwiGLU 14336; 32 heads / 8 KV heads of 128; untied head.
+    # The granitehybrid loader (llama-model.cpp, hparams.is_recr(i) branch), by hand: attn_norm; ssm_in {4096,
+    # d_in_proj = 2 x 8192 + 2 x 1 x 128 + 128}; ssm_conv1d {4, 8192 + 2 x 128} and its bias; ssm_dt.bias {128};
+    # ssm_a, ssm_d {1, 128}; ssm_norm {8192 / 1, 1}; ssm_out {8192, 4096}; else attn_q/k/v, attn_output; then
+    # ffn_norm, ffn_gate/up/down
+    m = _model(quant, "bamba")
+    layers = _by_layer(quant.tensor_list(m))
+    assert layers[-1] == {"token_embd.weight": (4096, 128256), "output_norm.weight": (4096,),
+                          "output.weight": (4096, 128256)}
+    common = {"attn_norm.weight": (4096,), "ffn_norm.weight": (4096,), "ffn_gate.weight": (4096, 14336),
+              "ffn_up.weight": (4096, 14336), "ffn_down.weight": (14336, 4096)}
+    attention = {"attn_q.weight": (4096, 4096), "attn_k.weight": (4096, 1024), "attn_v.weight": (4096, 1024),
+                 "attn_output.weight": (4096, 4096)}
+    ssm = {"ssm_in.weight": (4096, 16768), "ssm_conv1d.weight": (4, 8448), "ssm_conv1d.bias": (8448,),
+           "ssm_dt.bias": (128,), "ssm_a": (1, 128), "ssm_d": (1, 128), "ssm_norm.weight": (8192, 1),
+           "ssm_out.weight": (8192, 4096)}
+    for layer in range(32):
+        assert layers[layer] == {**common, **(attention if layer in (9, 18, 27) else ssm)}, layer
+
+
+def test_bamba_q4_k_m_and_q2_k_by_hand(quant):
+    # No published GGUF of Bamba with its tensor types or sizes was found; the types are derived by hand from
+    # llama-quant.cpp.  Quantizable: token_embd, output, 29 x (ssm_in, ssm_out) + 3 x 4 attention + 32 x 3 MLP = 168;
+    # the rest (2 norms x 32, the final norm, 29 x (conv weight, conv bias, dt, A, D, norm)) stay F32: 239.
+    # Q4_K_M: output; attn_v where use_more_bits(i, 3) (i = 2); ffn_down where use_more_bits(layer, 32) (16 layers):
+    # 18 Q6_K.  Q2_K: the converter writes head_count_kv per layer (0 on the Mamba-2 layers), so n_gqa() of layer 0
+    # is 0 and attn_v takes Q3_K (not the GQA >= 4 Q4_K); ffn_down (32) and attn_output (3) Q3_K; output Q6_K.
+    m = _model(quant, "bamba")
+    got = {e["name"]: e["tensor_types"]
+           for e in quant.compute_sizes(m, quant.Options(formats=["Q4_K_M", "Q2_K"]))["formats"]}
+    assert sum(use_more_bits(i, 32) for i in range(32)) == 16 and [i for i in range(3) if use_more_bits(i, 3)] == [2]
+    assert got["Q4_K_M"] == {"Q4_K": 150, "Q6_K": 18, "F32": 239}
+    assert got["Q2_K"] == {"Q2_K": 129, "Q3_K": 38, "Q6_K": 1, "F32": 239}
