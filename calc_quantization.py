@@ -35,12 +35,17 @@ What it computes
    shape ``ne`` (``token_embd``, ``blk.N.attn_q``..., ``output``; PyTorch's shape reversed), splits the stacked
    expert ``gate_up_proj`` into ``ffn_gate_exps`` + ``ffn_up_exps`` as llama.cpp's converter does, keeps a fused
    ``attn_qkv`` where llama.cpp keeps it (GPT-2, BLOOM, GPT-NeoX, Falcon, Phi-3) and adds the ``rope_freqs`` table
-   (not a parameter) for Llama-3.1's rope scaling.  For a GGUF file type (Q4_K_M, IQ3_M, ...) each tensor's
-   type follows llama.cpp ``src/llama-quant.cpp``
+   (not a parameter) for Llama-3.1's rope scaling.  Hybrid layers take llama.cpp's names too: Qwen3-Next's gated
+   delta-net (attn_qkv + attn_gate, ssm_ba, ssm_conv1d, ssm_dt, ssm_a, ssm_norm, ssm_out; ``--old-qwen3next-gguf``:
+   the Dec 2025 files' one ssm_in), Bamba's Mamba-2 (llama.cpp's granitehybrid: ssm_in, ssm_conv1d, ssm_dt, ssm_a,
+   ssm_d, ssm_norm, ssm_out) and LFM2's short convolution (shortconv.in_proj / conv / out_proj); their conv kernels
+   stay F32 (see _gguf_delta_net, _gguf_mamba2, _gguf_short_conv).  For a GGUF file type (Q4_K_M, IQ3_M, ...)
+   each tensor's type follows llama.cpp ``src/llama-quant.cpp``
    (``llama_ftype_get_default_type``, ``llama_tensor_get_type_impl``, ``tensor_type_fallback``,
    ``tensor_allows_quantization``): output/token_embd types, the "use_more_bits" layers
    ``i < n/8 or i >= 7n/8 or (i - n/8) % 3 == 2``, attn_v / ffn_down promotions (a fused attn_qkv takes the attn_v
-   rule), GQA- (n_head/n_head_kv >= 4) and 70B-dependent cases, Falcon's own output / ffn_down / attn_output
+   rule), GQA- (n_head/n_head_kv of layer 0 >= 4: 0 for Bamba and LFM2, whose first layer has no KV heads) and
+   70B-dependent cases, Falcon's own output / ffn_down / attn_output
    branches, the importance-matrix cases, and the fallback to 32-blocks when a row is not a multiple of 256 (a
    32-block type has no fallback: llama-quantize refuses such a row, and the file type is listed under ``skipped``).
    ``--old-q2k`` selects the 2023 Q2_K recipe: "mostly Q3_K except for tok_embeddings, attention.wq, attention.wk,
@@ -61,8 +66,8 @@ What it computes
    memory script's rule; llama.cpp's own cells: ``calc_transformer_mem.py --engine llama.cpp``)
    (MLA models cache ``kv_lora_rank + qk_rope_head_dim`` per layer and token once; Qwen3-Next (and Qwen3.5)
    caches K/V in its attention layers only, and serve adds its gated delta-net layers' fixed state,
-   ``linear_state_bytes``; no GGUF recipe is modelled for those layers, so GGUF types are skipped or refused for
-   it).  ``--kv-dtype`` takes the
+   ``linear_state_bytes``; Bamba's and LFM2's SSM / conv layers likewise; no GGUF recipe is modelled for Qwen3.5's
+   layers, so GGUF types are skipped or refused for it).  ``--kv-dtype`` takes the
    model block's one table of cache types (``KV_CACHE_DTYPES``, read by ``kv_cache_dtype`` and priced by
    ``kv_row_bytes``, as the memory script does): fp32, fp16 (also f16, float16), bf16, fp8 (fp8_e4m3, fp8_e5m2:
    one byte, vLLM ``kv_cache_dtype``), int8, int4, and llama.cpp's block types (``-ctk/-ctv``) q8_0 34/32 B,
