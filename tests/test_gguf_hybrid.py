@@ -227,3 +227,83 @@ def test_bamba_q4_k_m_and_q2_k_by_hand(quant):
     assert sum(use_more_bits(i, 32) for i in range(32)) == 16 and [i for i in range(3) if use_more_bits(i, 3)] == [2]
     assert got["Q4_K_M"] == {"Q4_K": 150, "Q6_K": 18, "F32": 239}
     assert got["Q2_K"] == {"Q2_K": 129, "Q3_K": 38, "Q6_K": 1, "F32": 239}
+
+
+# --------------------------------------------------------------------------------------------------------------
+# --gguf on a real file: a tiny Qwen3-Next written with llama.cpp's own writer (gguf-py's GGUFWriter), its tensors
+# named and shaped by hand from qwen3next.cpp load_arch_tensors, each in the type llama-quant.cpp gives it at Q8_0
+# (every quantizable weight Q8_0: no Q8_0 rule changes a type; the rest F32)
+# --------------------------------------------------------------------------------------------------------------
+
+TINY = dict(hidden_size=64, num_hidden_layers=4, num_attention_heads=4, num_key_value_heads=2, head_dim=16,
+            intermediate_size=128, linear_num_key_heads=2, linear_num_value_heads=4, linear_key_head_dim=16,
+            linear_value_head_dim=16, linear_conv_kernel_dim=4, num_experts=4, num_experts_per_tok=2,
+            moe_intermediate_size=32, shared_expert_intermediate_size=32, vocab_size=96, tie_word_embeddings=False)
+
+
+def tiny_qwen3_next_tensors(old):
+    """{name: (PyTorch-order shape, quantizable)} by hand: h 64; delta-net key width 2 x 16 = 32, value width
+    4 x 16 = 64 (qkv 2 x 32 + 64 = 128 rows, z 64, ba 2 x 4, conv channels 128); attention q 4 x 16 x 2 = 128 rows
+    (query + gate), k / v 2 x 16; 4 experts of 32 and a shared one of 32; 96 tokens, untied."""
+    out = {"token_embd.weight": ((96, 64), True), "output_norm.weight": ((64,), False),
+           "output.weight": ((96, 64), True)}
+    for i in range(4):
+        p = f"blk.{i}."
+        out.update({p + "attn_norm.weight": ((64,), False), p + "post_attention_norm.weight": ((64,), False),
+                    p + "ffn_gate_inp.weight": ((4, 64), False), p + "ffn_gate_exps.weight": ((4, 32, 64), True),
+                    p + "ffn_up_exps.weight": ((4, 32, 64), True), p + "ffn_down_exps.weight": ((4, 64, 32), True),
+                    p + "ffn_gate_shexp.weight": ((32, 64), True), p + "ffn_up_shexp.weight": ((32, 64), True),
+                    p + "ffn_down_shexp.weight": ((64, 32), True)})
+        # the shared-expert gate: F32 {64} today; the Dec 2025 converter's 2-D F16 {64, 1}, which stays F16
+        out[p + "ffn_gate_inp_shexp.weight"] = ((1, 64), "F16") if old else ((64,), False)
+        if i == 3:
+            out.update({p + "attn_q.weight": ((128, 64), True), p + "attn_k.weight": ((32, 64), True),
+                        p + "attn_v.weight": ((32, 64), True), p + "attn_output.weight": ((64, 64), True),
+                        p + "attn_q_norm.weight": ((16,), False), p + "attn_k_norm.weight": ((16,), False)})
+        else:
+            if old:
+                out[p + "ssm_in.weight"] = ((192, 64), True)
+            else:
+                out.update({p + "attn_qkv.weight": ((128, 64), True), p + "attn_gate.weight": ((64, 64), True)})
+            out.update({p + "ssm_ba.weight": ((8, 64), True), p + "ssm_conv1d.weight": ((128, 4), False),
+                        p + "ssm_dt.bias": ((4,), False), p + "ssm_a": ((4,), False),
+                        p + "ssm_norm.weight": ((16,), False), p + "ssm_out.weight": ((64, 64), True)})
+    return out
+
+
+@pytest.mark.parametrize("old", [False, True])
+def test_gguf_compare_on_a_tiny_qwen3_next_file(quant, tmp_path, old):
+    gguf = pytest.importorskip("gguf")
+    import numpy as np
+    from gguf.quants import quantize
+    from test_params_torch import REAL_CONFIGS
+    config = tmp_path / "config.json"
+    config.write_text(json.dumps(dict(REAL_CONFIGS["qwen3_next"], **TINY)))
+    path = tmp_path / "tiny.gguf"
+    writer = gguf.GGUFWriter(str(path), "qwen3next")
+    writer.add_file_type(int(gguf.LlamaFileType.MOSTLY_Q8_0))
+    rng = np.random.default_rng(0)
+    data_bytes = 0
+    for name, (shape, kind) in tiny_qwen3_next_tensors(old).items():
+        x = rng.standard_normal(shape).astype(np.float32)
+        if kind == "F16":
+            writer.add_tensor(name, x.astype(np.float16))
+            data_bytes += 2 * x.size
+        elif kind:  # Q8_0: 34 B per 32 values along the row
+            writer.add_tensor(name, quantize(x, gguf.GGMLQuantizationType.Q8_0),
+                              raw_dtype=gguf.GGMLQuantizationType.Q8_0)
+            data_bytes += x.size // 32 * 34
+        else:
+            writer.add_tensor(name, x)
+            data_bytes += 4 * x.size
+    writer.write_header_to_file()
+    writer.write_kv_data_to_file()
+    writer.write_tensors_to_file()
+    writer.close()
+    argv = ["--gguf", str(path), "--config", str(config), "--json"] + (["--old-qwen3next-gguf"] if old else [])
+    status, out, err = call_main(quant, argv)
+    assert status == 0, err
+    g = json.loads(out)["gguf"]
+    assert g["differences"] == [] and g["compared_format"] == "Q8_0"
+    assert g["matching_tensors"] == g["tensor_count"] == 3 + 16 + 3 * (17 if old else 18)
+    assert g["file_tensor_data_bytes"] == g["predicted_tensor_data_bytes"] == data_bytes
