@@ -35,12 +35,17 @@ What it computes
    shape ``ne`` (``token_embd``, ``blk.N.attn_q``..., ``output``; PyTorch's shape reversed), splits the stacked
    expert ``gate_up_proj`` into ``ffn_gate_exps`` + ``ffn_up_exps`` as llama.cpp's converter does, keeps a fused
    ``attn_qkv`` where llama.cpp keeps it (GPT-2, BLOOM, GPT-NeoX, Falcon, Phi-3) and adds the ``rope_freqs`` table
-   (not a parameter) for Llama-3.1's rope scaling.  For a GGUF file type (Q4_K_M, IQ3_M, ...) each tensor's
-   type follows llama.cpp ``src/llama-quant.cpp``
+   (not a parameter) for Llama-3.1's rope scaling.  Hybrid layers take llama.cpp's names too: Qwen3-Next's gated
+   delta-net (attn_qkv + attn_gate, ssm_ba, ssm_conv1d, ssm_dt, ssm_a, ssm_norm, ssm_out; ``--old-qwen3next-gguf``:
+   the Dec 2025 files' one ssm_in), Bamba's Mamba-2 (llama.cpp's granitehybrid: ssm_in, ssm_conv1d, ssm_dt, ssm_a,
+   ssm_d, ssm_norm, ssm_out) and LFM2's short convolution (shortconv.in_proj / conv / out_proj); their conv kernels
+   stay F32 (see _gguf_delta_net, _gguf_mamba2, _gguf_short_conv).  For a GGUF file type (Q4_K_M, IQ3_M, ...)
+   each tensor's type follows llama.cpp ``src/llama-quant.cpp``
    (``llama_ftype_get_default_type``, ``llama_tensor_get_type_impl``, ``tensor_type_fallback``,
    ``tensor_allows_quantization``): output/token_embd types, the "use_more_bits" layers
    ``i < n/8 or i >= 7n/8 or (i - n/8) % 3 == 2``, attn_v / ffn_down promotions (a fused attn_qkv takes the attn_v
-   rule), GQA- (n_head/n_head_kv >= 4) and 70B-dependent cases, Falcon's own output / ffn_down / attn_output
+   rule), GQA- (n_head/n_head_kv of layer 0 >= 4: 0 for Bamba and LFM2, whose first layer has no KV heads) and
+   70B-dependent cases, Falcon's own output / ffn_down / attn_output
    branches, the importance-matrix cases, and the fallback to 32-blocks when a row is not a multiple of 256 (a
    32-block type has no fallback: llama-quantize refuses such a row, and the file type is listed under ``skipped``).
    ``--old-q2k`` selects the 2023 Q2_K recipe: "mostly Q3_K except for tok_embeddings, attention.wq, attention.wk,
@@ -61,8 +66,8 @@ What it computes
    memory script's rule; llama.cpp's own cells: ``calc_transformer_mem.py --engine llama.cpp``)
    (MLA models cache ``kv_lora_rank + qk_rope_head_dim`` per layer and token once; Qwen3-Next (and Qwen3.5)
    caches K/V in its attention layers only, and serve adds its gated delta-net layers' fixed state,
-   ``linear_state_bytes``; no GGUF recipe is modelled for those layers, so GGUF types are skipped or refused for
-   it).  ``--kv-dtype`` takes the
+   ``linear_state_bytes``; Bamba's and LFM2's SSM / conv layers likewise; no GGUF recipe is modelled for Qwen3.5's
+   layers, so GGUF types are skipped or refused for it).  ``--kv-dtype`` takes the
    model block's one table of cache types (``KV_CACHE_DTYPES``, read by ``kv_cache_dtype`` and priced by
    ``kv_row_bytes``, as the memory script does): fp32, fp16 (also f16, float16), bf16, fp8 (fp8_e4m3, fp8_e5m2:
    one byte, vLLM ``kv_cache_dtype``), int8, int4, and llama.cpp's block types (``-ctk/-ctv``) q8_0 34/32 B,
@@ -4017,7 +4022,10 @@ _GGUF_LAYER_NORMS = {
 # An architecture whose llama.cpp graph names a layer's norms otherwise: gpt-oss's second norm (before the MoE block)
 # is attn_post_norm, "blk.N.post_attention_norm" (src/models/openai-moe.cpp load_arch_tensors).
 _GGUF_ARCH_LAYER_NORMS = {"gpt-oss": ("attn_norm", "post_attention_norm"),
-                          "dbrx": ("attn_norm", "attn_output_norm")}  # llama.cpp LLM_ARCH_DBRX: norm_1, norm_2
+                          "dbrx": ("attn_norm", "attn_output_norm"),  # llama.cpp LLM_ARCH_DBRX: norm_1, norm_2
+                          # Qwen3-Next: input_layernorm, post_attention_layernorm -> attn_norm, attn_post_norm
+                          # ("blk.N.post_attention_norm"; src/models/qwen3next.cpp load_arch_tensors)
+                          "qwen3next": ("attn_norm", "post_attention_norm")}
 
 
 def check_gguf_model(m: Model, labels: dict | None = None) -> Model:
@@ -4039,11 +4047,102 @@ def check_gguf_model(m: Model, labels: dict | None = None) -> Model:
     return m
 
 
-def _gguf_tensors(m: Model, layer: int, t: ModelTensor, norm_names: tuple) -> list[GgufTensor]:
+def _gguf_delta_net(m: Model, layer: int, t: ModelTensor, prefix: str, old_qwen3next: bool) -> list[GgufTensor]:
+    """One tensor of Qwen3-Next's gated delta-net as llama.cpp's converter writes it (conversion/qwen.py
+    Qwen3NextModel.modify_tensors, names from gguf-py's QWEN3NEXT tensor list, shapes as src/models/qwen3next.cpp
+    load_arch_tensors creates them; kd = key heads x key head dim, vd = value heads x value head dim, Hv value heads):
+
+    * in_proj_qkvz (2 kd + 2 vd, h), whose rows interleave [q, k, v, z] per key head, is reordered and split into
+      attn_qkv {h, 2 kd + vd} and attn_gate {h, vd}.  Files converted before that split (``old_qwen3next``, the
+      loader's "ssm_in is used by legacy GGUF", e.g. the Dec 2025 conversions) hold one ssm_in {h, 2 kd + 2 vd};
+    * in_proj_ba -> ssm_ba {h, 2 Hv}; out_proj -> ssm_out {vd, h};
+    * conv1d.weight (2 kd + vd, 1, kernel) is squeezed to 2-D -> ssm_conv1d {kernel, 2 kd + vd}, written F32 (the
+      converter's always-F32 list holds SSM_CONV1D) and never quantized (tensor_allows_quantization skips
+      "ssm_conv1d");
+    * dt_bias -> ssm_dt.bias {Hv}, A_log -> ssm_a {Hv} (stored as -exp(A_log), no ".weight" suffix), the gated
+      RMSNorm -> ssm_norm.weight {value head dim}: 1-D, F32.
+    In llama-quant.cpp's categories attn_qkv is attention-QKV (it takes the attn_v rules and counts in
+    n_attention_wv); attn_gate, ssm_in, ssm_ba and ssm_out are "other" (the file type's default type)."""
+    kd = m.linear_num_key_heads * m.linear_key_head_dim
+    vd, hv, h = m.linear_num_value_heads * m.linear_value_head_dim, m.linear_num_value_heads, m.hidden_size
+    part = t.name[len("linear_attn."):]
+    if part == "in_proj_qkvz.weight":
+        if old_qwen3next:
+            return [GgufTensor(f"{prefix}ssm_in.weight", (h, 2 * kd + 2 * vd), layer, linear=True)]
+        return [GgufTensor(f"{prefix}attn_qkv.weight", (h, 2 * kd + vd), layer, linear=True),
+                GgufTensor(f"{prefix}attn_gate.weight", (h, vd), layer, linear=True)]
+    named = {"in_proj_ba.weight": ("ssm_ba.weight", (h, 2 * hv), True),
+             "out_proj.weight": ("ssm_out.weight", (vd, h), True),
+             "conv1d.weight": ("ssm_conv1d.weight", (m.linear_conv_kernel, 2 * kd + vd), False),
+             "dt_bias": ("ssm_dt.bias", (hv,), False), "A_log": ("ssm_a", (hv,), False),
+             "norm.weight": ("ssm_norm.weight", (m.linear_value_head_dim,), False)}
+    return _gguf_named(m, layer, t, prefix, "linear_attn.", named)
+
+
+def _gguf_mamba2(m: Model, layer: int, t: ModelTensor, prefix: str) -> list[GgufTensor]:
+    """One tensor of Bamba's Mamba-2 mixer as llama.cpp writes it.  Bamba is llama.cpp's ``granitehybrid``
+    architecture: conversion/granite.py ``GraniteHybridModel`` (registered for "BambaForCausalLM") hands the SSM
+    layers' tensors to conversion/mamba.py ``Mamba2Model.modify_tensors``; names from gguf-py's tensor map, shapes as
+    the granitehybrid loader creates them (src/llama-model.cpp / src/models, ``hparams.is_recr(i)`` branch), with d =
+    H x P the inner width, c = d + 2 G N the conv channels:
+
+    * in_proj -> ssm_in {h, d + c + H}; out_proj -> ssm_out {d, h} (llama.cpp loads no in_proj / out_proj bias);
+    * conv1d.weight (c, 1, kernel) squeezed -> ssm_conv1d {kernel, c}, F32 (always-F32 list) and never quantized
+      (tensor_allows_quantization skips "ssm_conv1d"); conv1d.bias -> ssm_conv1d.bias {c};
+    * dt_bias -> ssm_dt.bias {H}; A_log -> ssm_a = -exp(A_log) and D -> ssm_d, each reshaped to {1, H} ("no weight
+      suffix for these"); norm.weight reshaped to ssm_norm {d / G, G}: all F32, none quantized (not ".weight", or a
+      norm)."""
+    h, d, c, heads, groups = m.hidden_size, m.mamba_width, m.mamba_conv_dim, m.mamba_num_heads, m.mamba_n_groups
+    named = {"in_proj.weight": ("ssm_in.weight", (h, d + c + heads), True),
+             "out_proj.weight": ("ssm_out.weight", (d, h), True),
+             "conv1d.weight": ("ssm_conv1d.weight", (m.mamba_d_conv, c), False),
+             "conv1d.bias": ("ssm_conv1d.bias", (c,), False), "dt_bias": ("ssm_dt.bias", (heads,), False),
+             "A_log": ("ssm_a", (1, heads), False), "D": ("ssm_d", (1, heads), False),
+             "norm.weight": ("ssm_norm.weight", (d // groups, groups), False)}
+    return _gguf_named(m, layer, t, prefix, "mamba.", named)
+
+
+def _gguf_short_conv(m: Model, layer: int, t: ModelTensor, prefix: str) -> list[GgufTensor]:
+    """One tensor of LFM2's short-convolution mixer as llama.cpp writes it (conversion/lfm2.py
+    ``LFM2Model.modify_tensors``: "conv op requires 2d tensor", the kernel squeezed; shapes as
+    src/models/lfm2.cpp ``llama_model_lfm2::load_arch_tensors`` creates them): in_proj -> shortconv.in_proj {h, 3h},
+    out_proj -> shortconv.out_proj {h, h}, conv.weight (h, 1, L) -> shortconv.conv {L, h}, F32 (the converter's
+    always-F32 SHORTCONV_CONV) and never quantized ("shortconv.conv.weight" in tensor_allows_quantization)."""
+    h = m.hidden_size
+    named = {"in_proj.weight": ("shortconv.in_proj.weight", (h, 3 * h), True),
+             "out_proj.weight": ("shortconv.out_proj.weight", (h, h), True),
+             "conv.weight": ("shortconv.conv.weight", (m.short_conv_kernel, h), False)}
+    return _gguf_named(m, layer, t, prefix, "conv.", named)
+
+
+def _gguf_named(m: Model, layer: int, t: ModelTensor, prefix: str, module: str, named: dict) -> list[GgufTensor]:
+    """The GgufTensor of block tensor ``t`` from a {block name after ``module``: (GGUF name, ne, a Linear weight)}
+    table; a tensor the table lacks, or whose element count differs, is refused rather than guessed."""
+    part = t.name[len(module):]
+    if part not in named:
+        raise InputError(f"{m.source}: tensor {t.name} has no GGUF name in {PROG} (llama.cpp loads none); not "
+                         "modelled")
+    name, ne, linear = named[part]
+    if math.prod(ne) != t.numel:  # the block's shape and llama.cpp's must hold the same parameters
+        raise InputError(f"{m.source}: tensor {t.name} does not match llama.cpp's {name} {ne}; not modelled")
+    return [GgufTensor(f"{prefix}{name}", ne, layer, linear=linear, force_f32=not linear)]
+
+
+def _gguf_tensors(m: Model, layer: int, t: ModelTensor, norm_names: tuple,
+                  old_qwen3next: bool = False) -> list[GgufTensor]:
     """One tensor of the block's list as the GGUF file stores it (one, or two for a stacked expert gate_up_proj)."""
     module, _, part = t.name.rpartition(".")
     ne = tuple(reversed(t.shape))  # PyTorch (E, out, in) -> ggml (in, out, E)
     prefix = f"blk.{layer}." if layer >= 0 else ""
+    if t.name.startswith("linear_attn.") and m.gguf_arch == "qwen3next":
+        return _gguf_delta_net(m, layer, t, prefix, old_qwen3next)
+    if t.name.startswith("mamba.") and m.model_type == "bamba" and gguf_hybrid_modelled(m):
+        return _gguf_mamba2(m, layer, t, prefix)
+    if t.name.startswith("conv.") and m.model_type == "lfm2" and gguf_hybrid_modelled(m):
+        return _gguf_short_conv(m, layer, t, prefix)
+    if t.name == "final_norm.weight" and m.gguf_arch == "lfm2":  # LLM_TENSOR_OUTPUT_NORM_LFM2: "token_embd_norm"
+        # (llama-arch.cpp, "fix for wrong tensor name"), the norm after the last layer (lfm2.cpp load_arch_tensors)
+        return [GgufTensor("token_embd_norm.weight", ne, layer, force_f32=True)]
     if t.name == "mlp.experts.gate_up_proj":  # [gate; up] stacked per expert: llama.cpp keeps two tensors
         half = (ne[0], ne[1] // 2, ne[2])
         return [GgufTensor(f"{prefix}ffn_{which}_exps.weight", half, layer, linear=True) for which in ("gate", "up")]
@@ -4090,7 +4189,11 @@ def _gguf_tensors(m: Model, layer: int, t: ModelTensor, norm_names: tuple) -> li
         return [GgufTensor(f"{prefix}{t.name}", ne, layer, linear=proj and part == "weight", force_f32=len(ne) < 2,
                            linear_bias=proj and part == "bias")]
     if t.name == "mlp.shared_expert_gate.weight":
-        ne = (m.hidden_size,)  # llama.cpp loads Qwen2-MoE's (1, hidden) gate as {n_embd}
+        if old_qwen3next and m.gguf_arch == "qwen3next":  # the Dec 2025 converter wrote the (1, hidden) gate as a
+            # 2-D {hidden, 1} at the output type (its always-F32 list lacked FFN_GATE_INP_SHEXP); ggml_n_dims is 1,
+            # so llama-quantize keeps it: the "type f16: 48 tensors" of lmstudio-community's Q4_K_M (tests)
+            return [GgufTensor(f"{prefix}ffn_gate_inp_shexp.weight", (m.hidden_size, 1), layer)]
+        ne = (m.hidden_size,)  # llama.cpp loads Qwen2-MoE's (1, hidden) gate as {n_embd}; the converter writes F32
     if layer < 0:
         known = _GGUF_GLOBAL_MODULES.get(module)
     elif module.startswith("norm") and module[4:].isdigit():
@@ -4105,7 +4208,7 @@ def _gguf_tensors(m: Model, layer: int, t: ModelTensor, norm_names: tuple) -> li
                        linear_bias=linear and part == "bias")]
 
 
-def tensor_list(m: Model) -> list[GgufTensor]:
+def tensor_list(m: Model, old_qwen3next: bool = False) -> list[GgufTensor]:
     """Every tensor of the model as a GGUF file holds it: the block's model_param_tensors(m), each under its
     llama.cpp name (token_embd, blk.N.attn_q, blk.N.ffn_gate_exps, output, ...) with ggml's ``ne``, plus
     rope_freqs (head_dim / 2 factors, not a parameter) for Llama-3.1's "llama3" rope scaling."""
@@ -4119,7 +4222,7 @@ def tensor_list(m: Model) -> list[GgufTensor]:
     for layer, t in model_param_tensors(m):
         if layer == 0 and rope_freqs:  # after the embedding tensors, before the first block
             out, rope_freqs = out + rope_freqs, []
-        out.extend(_gguf_tensors(m, layer, t, norm_names))
+        out.extend(_gguf_tensors(m, layer, t, norm_names, old_qwen3next))
     return out
 
 
@@ -4147,10 +4250,21 @@ def tensor_category(name: str) -> str:
     return "other"
 
 
+def ggml_n_dims(ne: tuple) -> int:
+    """ggml_n_dims: the dimensions up to the last one longer than 1 (a {4096, 1} tensor is 1-D), at least 1."""
+    n = len(ne)
+    while n > 1 and ne[n - 1] == 1:
+        n -= 1
+    return n
+
+
 def allows_quantization(t: GgufTensor) -> bool:
-    """llama-quant.cpp tensor_allows_quantization for the tensors this script writes."""
-    return (len(t.ne) >= 2 and t.name.endswith("weight") and "_norm.weight" not in t.name
-            and "ffn_gate_inp.weight" not in t.name and t.name != "position_embd.weight")
+    """llama-quant.cpp tensor_allows_quantization for the tensors this script writes: 2-D and 3-D weights, except
+    norms, routers, position tables and the small convolution kernels of SSM / delta-net ("ssm_conv1d") and
+    short-conv ("shortconv.conv.weight") layers."""
+    return (ggml_n_dims(t.ne) >= 2 and t.name.endswith("weight") and "_norm.weight" not in t.name
+            and "ffn_gate_inp.weight" not in t.name and t.name != "position_embd.weight"
+            and "ssm_conv1d" not in t.name and "shortconv.conv.weight" not in t.name)
 
 
 def use_more_bits(i_layer: int, n_layers: int) -> bool:
@@ -4164,12 +4278,24 @@ def is_llama_70b(m: Model) -> bool:
         and m.gguf_arch != "falcon"
 
 
+def gguf_n_gqa(m: Model) -> int:
+    """llama_hparams::n_gqa() as llama-quantize calls it (layer 0): n_head / n_head_kv, or 0 when layer 0 has no KV
+    heads.  The Bamba (granitehybrid) and LFM2 converters write head_count_kv per layer, 0 on the SSM / short-conv
+    layers (conversion/granite.py set_gguf_parameters, conversion/lfm2.py set_gguf_parameters), so a model whose
+    first layer is one of those takes the n_gqa < 4 branches; Qwen3-Next's converter writes one head count."""
+    if m.is_mla:
+        return 1
+    if m.model_type in ("bamba", "lfm2") and m.layer_is_linear(0):
+        return 0
+    return m.num_attention_heads // m.kv_heads
+
+
 def _type_impl(ft: str, default: str, t: GgufTensor, cat: str, m: Model, state: dict,
                has_imatrix: bool, old_q2k: bool) -> str:
     """llama_tensor_get_type_impl, for ftype ``ft`` (our paraphrase, same branch order)."""
     new = default
     n_layer = m.num_layers
-    n_gqa = m.num_attention_heads // m.kv_heads if not m.is_mla else 1
+    n_gqa = gguf_n_gqa(m)
     n_expert = m.num_experts
     low_iq = ("IQ2_XXS", "IQ2_XS", "IQ1_S", "IQ2_S", "IQ2_M", "IQ1_M")
     falcon = m.gguf_arch == "falcon"
@@ -4564,6 +4690,7 @@ class Options:
     overhead: int = 2**30
     imatrix: bool = False
     old_q2k: bool = False
+    old_qwen3next: bool = False  # --old-qwen3next-gguf: Qwen3-Next as llama.cpp's Dec 2025 converter wrote it
     gguf_kv_bytes: int | None = None
     target_bytes: int | None = None   # --gpu-memory, or --gpu's memory: the memory a format must fit
     target_name: str | None = None
@@ -4695,12 +4822,21 @@ def gpu_quality(fmt: GpuFormat):
 GPT_OSS_GGUF_TYPES = ("F32", "F16", "BF16", "MXFP4_MOE")
 
 
+def gguf_hybrid_modelled(m: Model) -> bool:
+    """The hybrid layers whose llama.cpp tensors this script names: Qwen3-Next's gated delta-net (_gguf_delta_net),
+    Bamba's Mamba-2 mixer without in_proj / out_proj biases (_gguf_mamba2: the granitehybrid loader has none) and
+    LFM2's short convolution without biases (_gguf_short_conv: lfm2.cpp loads none)."""
+    return (m.gguf_arch == "qwen3next" or (m.model_type == "bamba" and not m.mamba_proj_bias)
+            or (m.model_type == "lfm2" and not m.short_conv_bias))
+
+
 def size_gguf(m: Model, tensors: list[GgufTensor], ftype: str, opts: Options) -> dict:
     if m.gguf_arch == "gpt-oss" and ftype not in GPT_OSS_GGUF_TYPES:
         raise InputError(f"{ftype}: llama.cpp keeps gpt-oss's experts in MXFP4 (its converter writes them so); what "
                          f"llama-quantize makes of them for {ftype} is not modelled by {PROG}: "
                          f"{', '.join(GPT_OSS_GGUF_TYPES)} and the GPU formats size this model")
-    if m.linear_layer_count():  # Qwen3-Next, Bamba: llama.cpp's recipe for the delta-net / SSM tensors is not modelled
+    if m.linear_layer_count() and not gguf_hybrid_modelled(m):  # Qwen3.5, ...: llama.cpp's tensors for their
+        # delta-net / SSM layers are not modelled (Qwen3-Next's, Bamba's and LFM2's are)
         raise InputError(f"{ftype}: llama.cpp's tensor types for {m.linear_mixer_name} layers ({m.gguf_arch}) are not "
                          f"modelled by {PROG}; GPU formats (fp16, fp8, int8, nf4, gptq, awq, ...) size this model")
     if m.has_indexer:  # issue 10, branch dsa: deepseek_v32 / glm_moe_dsa
@@ -4815,7 +4951,7 @@ def config_dict(m: Model) -> dict:
 
 def compute_sizes(m: Model, opts: Options) -> dict:
     """Architecture mode: exact sizes of every requested format from the tensor list."""
-    tensors = tensor_list(m)
+    tensors = tensor_list(m, opts.old_qwen3next)
     params = count_params(tensors)
     kv = kv_cache(m, opts)
     fp16_bytes = size_gpu(m, tensors, parse_gpu_format("fp16"), opts)["bytes"]
@@ -5230,7 +5366,7 @@ def gguf_file_type(h: GgufHeader):
 def compare_gguf(h: GgufHeader, m: Model, ftype: str, format_from: str, model_from: str, entry: dict,
                  opts: Options) -> dict:
     """The JSON "gguf" object: the file's header against the prediction for ``ftype`` tensor by tensor."""
-    tensors = tensor_list(m)
+    tensors = tensor_list(m, opts.old_qwen3next)
     plan, _ = planned_gguf_types(m, tensors, ftype, opts)
     predicted = {t.name: (t.ne, stored) for t, (_, stored) in zip(tensors, plan)}
     in_file = {name: (ne, type_name) for name, ne, type_name, _ in h.tensors}
@@ -5797,6 +5933,9 @@ def build_parser() -> OneLineParser:
     q.add_argument("--gpu-memory", metavar="SIZE", help="the memory a format must fit, e.g. 24GiB (overrides --gpu's)")
     q.add_argument("--imatrix", action="store_true", help="GGUF made with an importance matrix")
     q.add_argument("--old-q2k", action="store_true", help="pre-2024 llama.cpp Q2_K recipe (TheBloke 2023 files)")
+    q.add_argument("--old-qwen3next-gguf", action="store_true",
+                   help="Qwen3-Next as llama.cpp's Dec 2025 converter wrote it (one ssm_in per delta-net layer, not "
+                   "attn_qkv + attn_gate; an F16 shared-expert gate): the files published then")
     q.add_argument("--gguf-kv-bytes", help="GGUF key-value metadata bytes (default: estimated from the vocab)")
     g = p.add_argument_group("GGUF file")
     g.add_argument("--gguf", metavar="FILE", help="read a GGUF file's header and tensor table (never its data) and "
@@ -5882,7 +6021,8 @@ def _options(args) -> tuple:
     elif args.gpu is not None:
         given["target_bytes"] = gpu_memory_bytes(args.gpu)
         given["target_name"] = f"--gpu {args.gpu} ({gpu_spec(args.gpu)['name']})"
-    opts = Options(formats=formats, imatrix=args.imatrix, old_q2k=args.old_q2k, **given)
+    opts = Options(formats=formats, imatrix=args.imatrix, old_q2k=args.old_q2k,
+                   old_qwen3next=args.old_qwen3next_gguf, **given)
     if opts.context * opts.batch > 10**12:
         raise ValueError(f"--context x {getattr(args, 'batch_size_flag', '--batch-size')} is above 1e12 tokens")
     return opts, notes

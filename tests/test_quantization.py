@@ -1281,8 +1281,8 @@ def test_every_real_config_sizes_in_every_format(quant, name, tmp_path):
     status, out, err = call_main(quant, ["--config", str(path), "--formats", "all", "--json"])
     assert status == 0, err
     result = json.loads(out)
-    if name in ("qwen3_next", "qwen3_5", "qwen3_5_moe"):  # no llama.cpp recipe for gated delta-net tensors: every
-        # GGUF type skipped, saying so
+    if name in ("qwen3_5", "qwen3_5_moe"):  # no llama.cpp recipe for Qwen3.5's gated delta-net tensors: every GGUF
+        # type skipped, saying so (Qwen3-Next's are modelled: tests/test_gguf_hybrid.py)
         skipped = {s["name"]: s["reason"] for s in result["skipped"]}
         if name == "qwen3_5":  # Qwen3.5-27B's in_proj_b / in_proj_a have 48 rows: 3-bit GPTQ's qzeros pack the
             # output features into int32 words (48 x 3 bits = 4.5 words), so that layout cannot store them
@@ -1290,10 +1290,6 @@ def test_every_real_config_sizes_in_every_format(quant, name, tmp_path):
         assert set(skipped) == set(quant.GGUF_FILE_TYPES)
         assert len(result["formats"]) == len(quant.ALL_FORMATS) - len(result["skipped"])
         assert all("gated delta-net" in reason for reason in skipped.values())
-    elif name == "bamba":  # no llama.cpp recipe for its Mamba-2 tensors: every GGUF type skipped, saying so
-        gguf = {s["name"] for s in result["skipped"]}
-        assert gguf == set(quant.GGUF_FILE_TYPES) and len(result["formats"]) == len(quant.ALL_FORMATS) - len(gguf)
-        assert all("Mamba-2" in s["reason"] for s in result["skipped"])
     elif name in ("deepseek_v32", "glm_moe_dsa"):  # issue 10, branch dsa: no llama.cpp recipe for the DSA indexer
         gguf = {s["name"] for s in result["skipped"]}
         assert gguf == set(quant.GGUF_FILE_TYPES) and len(result["formats"]) == len(quant.ALL_FORMATS) - len(gguf)
@@ -1303,7 +1299,8 @@ def test_every_real_config_sizes_in_every_format(quant, name, tmp_path):
         assert set(skipped) == set(quant.GGUF_FILE_TYPES) - {"F32", "F16", "BF16", "MXFP4_MOE"}
         assert all("MXFP4" in reason for reason in skipped.values())
         assert len(result["formats"]) == len(quant.ALL_FORMATS) - len(result["skipped"])
-    elif name in ("mimo_v2_flash", "lfm2"):  # issue 10, branch mimo: GGUF recipes refused in one line, GPU sized
+    elif name == "mimo_v2_flash":  # issue 10, branch mimo: GGUF recipes refused in one line, GPU sized (LFM2's,
+        # Bamba's and Qwen3-Next's are modelled: tests/test_gguf_hybrid.py)
         gguf = {s["name"] for s in result["skipped"]}
         assert gguf == set(quant.GGUF_FILE_TYPES) and len(result["formats"]) == len(quant.ALL_FORMATS) - len(gguf)
         assert all(name in s["reason"] for s in result["skipped"])
@@ -1783,11 +1780,12 @@ def test_gpt_oss_20b_gguf_has_the_converters_459_tensors(quant):
     assert quant.count_params(tensors) == 20_914_757_184
 
 
-def test_qwen3_next_gguf_refused_in_one_line_gpu_formats_serve_kv_and_state(quant):
-    # Qwen3-Next: a GGUF recipe alone is refused (exit 2, one line naming the delta-net layers); an fp16 serve is the
+def test_qwen3_next_serve_kv_and_state_and_qwen3_5_gguf_refused_in_one_line(quant):
+    # Qwen3.5: a GGUF recipe alone is refused (exit 2, one line naming the delta-net layers; Qwen3-Next's GGUF files
+    # are modelled, tests/test_gguf_hybrid.py).  Qwen3-Next: an fp16 serve is the
     # weights (2 B x 79,674,391,296), the K/V of its 12 attention layers (2 KV heads of 256) and the 36 delta-net
     # layers' fixed state ((2 x 2048 + 4096) x 4 bf16 conv values, 32 x 128 x 128 fp32 values) plus the overhead
-    status, out, err = call_main(quant, ["--preset", "qwen3-next-80b-a3b", "--formats", "q4_k_m"])
+    status, out, err = call_main(quant, ["--preset", "qwen3.5-27b", "--formats", "q4_k_m"])
     assert status == 2 and out == "" and err.count("\n") == 1 and "gated delta-net" in err
     status, out, err = call_main(quant, ["--preset", "qwen3-next-80b-a3b", "--formats", "fp16", "--context", "4096",
                                          "--kv-dtype", "fp16", "--json"])
@@ -1851,16 +1849,19 @@ def test_dsa_kv_cache_adds_the_indexer_key_to_the_mla_latent(quant):
                           quant.Options(context=1000, kv_dtype="bf16"))["bytes_per_token"] == 85_888
 
 
-def test_bamba_gguf_refused_in_one_line_gpu_formats_serve_kv_and_state(quant, tmp_path):
-    # Bamba-9B (tests/test_params_torch.py REAL_CONFIGS, cited there): a GGUF recipe alone is refused (exit 2, one
-    # line naming the Mamba-2 layers); an fp16 serve is the weights (2 B x 9,780,235,392), the K/V of its 3 attention
+def test_bamba_gguf_with_proj_bias_refused_in_one_line_gpu_formats_serve_kv_and_state(quant, tmp_path):
+    # Bamba-9B (tests/test_params_torch.py REAL_CONFIGS, cited there): its GGUF types are modelled
+    # (tests/test_gguf_hybrid.py), but an in_proj / out_proj bias (mamba_proj_bias), which llama.cpp's granitehybrid
+    # loader does not load, is refused (exit 2, one line naming the Mamba-2 layers); an fp16 serve is the weights
+    # (2 B x 9,780,235,392), the K/V of its 3 attention
     # layers (8 KV heads of 128) and the 29 Mamba-2 layers' fixed state ((8192 + 2 x 128) x 4 bf16 conv values,
     # 128 x 64 x 128 fp32 values) plus the overhead
     from test_params_torch import REAL_CONFIGS
     path = tmp_path / "config.json"
-    path.write_text(json.dumps(REAL_CONFIGS["bamba"]))
+    path.write_text(json.dumps(dict(REAL_CONFIGS["bamba"], mamba_proj_bias=True)))
     status, out, err = call_main(quant, ["--config", str(path), "--formats", "q4_k_m"])
     assert status == 2 and out == "" and err.count("\n") == 1 and "Mamba-2" in err
+    path.write_text(json.dumps(REAL_CONFIGS["bamba"]))
     status, out, err = call_main(quant, ["--config", str(path), "--formats", "fp16", "--context", "4096",
                                          "--kv-dtype", "fp16", "--json"])
     assert status == 0, err
