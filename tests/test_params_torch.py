@@ -793,6 +793,43 @@ REAL_CONFIGS["bamba"] = {
     "num_key_value_heads": 8, "num_logits_to_keep": 1, "pad_token_id": 0, "rms_norm_eps": 1e-05,
     "tie_word_embeddings": False, "torch_dtype": "bfloat16", "use_cache": True, "vocab_size": 128256}
 
+# issue 10, branch hybrid -- nemotron_h.  nvidia/Nemotron-H-8B-Base-8K's config.json as NVIDIA's Megatron-Bridge copies
+# it for its converter tests (NVIDIA-NeMo/Megatron-Bridge tests/unit_tests/models/nemotronh/test_nemotron_h_bridge.py,
+# fixture nemotronh_8b_config_dict; its auto_map and the test's own "n_routed_experts": None, added there to switch
+# MoE off in a Mock, left out).  transformers 5.23 builds 8,100,852,736 parameters from it (the card's "8B"): 52
+# layers, 24 Mamba-2, 4 attention, 24 relu^2 MLP.
+REAL_CONFIGS["nemotron_h"] = {
+    "architectures": ["NemotronHForCausalLM"], "attention_bias": False, "attention_dropout": 0.0,
+    "attention_head_dim": 128, "bos_token_id": 1, "chunk_size": 128, "conv_kernel": 4, "eos_token_id": 2,
+    "expand": 2, "hidden_act": "relu2", "hidden_dropout": 0.0, "hidden_size": 4096,
+    "hybrid_override_pattern": "M-M-M-M*-M-M-M-M-M*-M-M-M-M-M*-M-M-M-M-M*-M-M-M-M-M-", "initializer_range": 0.02,
+    "intermediate_size": 21504, "layer_norm_epsilon": 1e-05, "mamba_head_dim": 64, "mamba_hidden_act": "silu",
+    "mamba_num_heads": 128, "mamba_proj_bias": False, "max_position_embeddings": 8192, "mlp_bias": False,
+    "mlp_hidden_act": "relu2", "model_type": "nemotron_h", "n_groups": 8, "num_attention_heads": 32,
+    "num_hidden_layers": 52, "num_key_value_heads": 8, "num_logits_to_keep": 1, "pad_token_id": 0,
+    "rescale_prenorm_residual": True, "residual_in_fp32": False, "rms_norm_eps": 1e-05, "ssm_state_size": 128,
+    "tie_word_embeddings": False, "torch_dtype": "bfloat16", "transformers_version": "4.48.0.dev0",
+    "use_bias": False, "use_cache": True, "use_conv_bias": True, "use_mamba_kernels": True, "vocab_size": 131072}
+# nvidia/NVIDIA-Nemotron-3-Nano-30B-A3B-BF16's config.json, every field as a JAX port's tests print it (the search
+# library's code corpus, id 53713423135: "NEMOTRON3_30B_JSON", transformers_version 4.55.4).  The model card: 52
+# layers, 23 Mamba-2, 23 MoE (128 experts + 1 shared, top-6), 6 GQA attention; 31.6B parameters in total (the Hub's
+# size) and about 3.5B active; transformers 5.23 builds 31,577,937,344 total, 3,580,073,408 active.
+REAL_CONFIGS["nemotron_h_moe"] = {
+    "architectures": ["NemotronHForCausalLM"], "attention_bias": False, "attention_dropout": 0.0, "bos_token_id": 1,
+    "chunk_size": 128, "conv_kernel": 4, "eos_token_id": 2, "expand": 2, "head_dim": 128, "hidden_dropout": 0.0,
+    "hidden_size": 2688, "hybrid_override_pattern": "MEMEM*EMEMEM*EMEMEM*EMEMEM*EMEMEM*EMEMEMEM*EMEMEMEME",
+    "initializer_range": 0.02, "intermediate_size": 1856, "layer_norm_epsilon": 1e-05, "mamba_head_dim": 64,
+    "mamba_hidden_act": "silu", "mamba_num_heads": 64, "mamba_proj_bias": False, "mamba_ssm_cache_dtype": "float32",
+    "max_position_embeddings": 262144, "mlp_bias": False, "mlp_hidden_act": "relu2", "model_type": "nemotron_h",
+    "moe_intermediate_size": 1856, "moe_shared_expert_intermediate_size": 3712, "n_group": 1, "n_groups": 8,
+    "n_routed_experts": 128, "n_shared_experts": 1, "norm_eps": 1e-05, "norm_topk_prob": True,
+    "num_attention_heads": 32, "num_experts_per_tok": 6, "num_hidden_layers": 52, "num_key_value_heads": 2,
+    "num_logits_to_keep": 1, "pad_token_id": 0, "partial_rotary_factor": 1.0, "rescale_prenorm_residual": True,
+    "residual_in_fp32": False, "rope_theta": 10000, "routed_scaling_factor": 2.5, "sliding_window": None,
+    "ssm_state_size": 128, "tie_word_embeddings": False, "time_step_floor": 0.0001, "time_step_max": 0.1,
+    "time_step_min": 0.001, "topk_group": 1, "torch_dtype": "bfloat16", "transformers_version": "4.55.4",
+    "use_bias": False, "use_cache": True, "use_conv_bias": True, "use_mamba_kernels": True, "vocab_size": 131072}
+
 # issue 10, branch moefams.
 # MiniMaxAI/MiniMax-M2's config.json: every field of the file as a stored public guide prints it (a W8A8
 # quantization walkthrough for MiniMax-M2.5, the same network, printing the BF16 file with its quantization_config
@@ -950,6 +987,8 @@ def small_config(draw, family):
                        multi_query=draw(st.booleans()), parallel_attn=draw(st.booleans()), bias=draw(st.booleans()),
                        num_ln_in_parallel_attn=draw(st.sampled_from([None, 1, 2])) if new_arch else None)
         return cfg
+    if family == "nemotron_h":  # issue 10, branch hybrid: one block per layer
+        return _nemotron_h_small(draw, vocab, ffn)
     if family == "dbrx":  # its own field names and nested blocks; every layer MoE
         heads, kv, head_dim = draw(attention_shape())
         experts = draw(st.integers(1, 5))
@@ -1183,6 +1222,32 @@ def _dsa_small(draw, cfg, layers):
     return cfg
 
 
+def _nemotron_h_small(draw, vocab, ffn):
+    """NemotronHConfig's switches (issue 10, branch hybrid): the layer list as hybrid_override_pattern or
+    layers_block_type (legacy names too), GQA, Mamba-2 heads / head width / groups / state / kernel, use_bias (in_proj,
+    out_proj), use_conv_bias, mlp_bias, and experts, top-k, expert and shared widths when an E layer is drawn."""
+    heads, kv, head_dim = draw(attention_shape())
+    blocks = draw(st.lists(st.sampled_from("M*-E"), min_size=1, max_size=5))
+    groups = draw(st.integers(1, 3))
+    cfg = {"model_type": "nemotron_h", "hidden_size": draw(st.sampled_from([8, 12, 16])), "vocab_size": vocab,
+           "num_attention_heads": heads, "num_key_value_heads": kv, "head_dim": head_dim, "intermediate_size": ffn,
+           "mamba_num_heads": groups * draw(st.integers(1, 3)), "mamba_head_dim": draw(st.sampled_from([2, 4, 8])),
+           "n_groups": groups, "ssm_state_size": draw(st.integers(1, 12)), "conv_kernel": draw(st.integers(1, 4)),
+           "use_bias": draw(st.booleans()), "use_conv_bias": draw(st.booleans()), "mlp_bias": draw(st.booleans()),
+           "pad_token_id": 0, "bos_token_id": 0, "eos_token_id": 0}
+    if draw(st.booleans()):
+        cfg["hybrid_override_pattern"] = "".join(blocks)
+    else:
+        names = {"M": ("mamba", "linear_attention"), "*": ("attention", "full_attention"), "-": ("mlp",),
+                 "E": ("moe",)}
+        cfg["layers_block_type"] = [draw(st.sampled_from(names[b])) for b in blocks]
+    experts = draw(st.integers(1, 5))
+    cfg.update(n_routed_experts=experts, num_experts_per_tok=draw(st.integers(1, experts)), n_group=1, topk_group=1,
+               moe_intermediate_size=draw(st.integers(1, 40)),
+               moe_shared_expert_intermediate_size=draw(st.integers(1, 40)))
+    return cfg
+
+
 def _qwen3_5_small(draw, cfg, family, head_dim, layers):
     """Qwen3_5TextConfig / Qwen3_5MoeTextConfig's switches: delta-net widths and kernel, the mixer pattern
     (full_attention_interval or layer_types), attention_bias; MoE: experts, top-k, expert and shared widths.  The
@@ -1283,6 +1348,7 @@ FAMILIES += ["gemma3_text", "gemma3"]  # issue 10, branch gemma
 FAMILIES += ["deepseek_v32", "glm_moe_dsa"]  # issue 10, branch dsa
 FAMILIES += ["minimax_m2", "dots1", "exaone4"]  # issue 10, branch moefams
 FAMILIES += ["mimo_v2_flash", "lfm2"]  # issue 10, branch mimo
+FAMILIES += ["nemotron_h"]  # issue 10, branch hybrid
 
 # Each example builds a model: a few per family keep the file fast (scaled from the conftest profile).
 FEW = max(3, settings.default.max_examples // 10)
@@ -2083,3 +2149,44 @@ def test_an_lfm2_field_transformers_does_not_build_is_refused(field, value):
     transformers builds (widths of hidden_size, SwiGLU, RoPE), refused in one line naming the field."""
     with pytest.raises(params.InputError, match=field):
         params.model_from_config(dict(REAL_CONFIGS["lfm2"], **{field: value}))
+
+
+# --- issue 10, branch hybrid: Nemotron-H (one Mamba-2 / attention / MLP / MoE block per layer) ----------------------
+def test_nemotron_h_8b_is_its_published_size():
+    # nvidia/Nemotron-H-8B-Base-8K ("8B"): 52 layers, M-M-M-M*-..., h 4096, vocab 131072, untied.  By hand: a Mamba-2
+    # layer: in_proj 4096 x (8192 + 10240 + 128) (gate z, x B C, dt; x B C = 128 x 64 + 2 x 8 x 128 = 10240),
+    # conv1d 10240 x 4 + bias, dt_bias / A_log / D 128 each, gated norm 8192, out_proj 8192 x 4096; an attention layer
+    # q, o 4096 x 4096 and k, v 4096 x 1024 without biases; an MLP layer up and down 4096 x 21504; one norm a layer
+    mamba = 4096 * 18560 + 10240 * 5 + 3 * 128 + 8192 + 8192 * 4096
+    attention = 2 * 4096 * 4096 + 2 * 4096 * 1024
+    mlp = 2 * 4096 * 21504
+    by_hand = 2 * 131072 * 4096 + 24 * mamba + 4 * attention + 24 * mlp + 52 * 4096 + 4096
+    assert script_counts(REAL_CONFIGS["nemotron_h"]) == (by_hand, None) == (8_100_852_736, None)
+    model, _ = params.model_from_config(REAL_CONFIGS["nemotron_h"])
+    assert [i for i in range(52) if model.layer_has_attention(i)] == [7, 18, 29, 40]
+    assert model.linear_layer_count() == 24 and model.dense_mlp_layer_count() == 24
+
+
+def test_nemotron_3_nano_30b_a3b_is_its_published_size():
+    # NVIDIA-Nemotron-3-Nano-30B-A3B: 31.6B total (the Hub), about 3.5B active (the card).  By hand: 23 MoE layers of
+    # 128 ungated experts (up 1856 x 2688, down 2688 x 1856), a router 128 x 2688 and one shared MLP of 3712; 6
+    # attention layers of 32 heads / 2 KV heads of 128; 23 Mamba-2 layers of 64 x 64 in 8 groups of state 128
+    expert = 2 * 2688 * 1856
+    moe = 128 * expert + 128 * 2688 + 2 * 2688 * 3712
+    mamba = 2688 * (4096 + 6144 + 64) + 6144 * 5 + 3 * 64 + 4096 + 4096 * 2688
+    attention = 2 * 2688 * 4096 + 2 * 2688 * 256
+    total = 2 * 131072 * 2688 + 23 * (moe + mamba) + 6 * attention + 52 * 2688 + 2688
+    active = total - 23 * (128 - 6) * expert
+    assert script_counts(REAL_CONFIGS["nemotron_h_moe"]) == (total, active) == (31_577_937_344, 3_580_073_408)
+
+
+@pytest.mark.parametrize("edit, field", [
+    (dict(tie_word_embeddings=True), "tie_word_embeddings"), (dict(moe_latent_size=1024), "moe_latent_size"),
+    (dict(hybrid_override_pattern="M-X"), "hybrid_override_pattern"), (dict(sliding_window=4096), "sliding_window"),
+    (dict(attention_head_dim=64), "attention_head_dim"), (dict(n_groups=3), "n_groups"),
+    (dict(layers_block_type=["mamba", "ssm"]), "layers_block_type"), (dict(n_shared_experts=2), "n_shared_experts")])
+def test_a_nemotron_h_field_not_modelled_is_refused(edit, field):
+    # NemotronHForCausalLM ties nothing (its _tied_weights_keys is empty); moe_latent_size adds latent projections;
+    # the class reads head_dim, not the hub's attention_head_dim; 128 Mamba heads do not split into 3 groups
+    with pytest.raises(params.InputError, match=field):
+        params.model_from_config(dict(REAL_CONFIGS["nemotron_h"], **edit))
