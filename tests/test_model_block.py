@@ -854,3 +854,37 @@ def test_bamba_layers_follow_attn_layer_indices(block):
     assert model.ssm_kind == "mamba2" and (model.mamba_head_dim, model.mamba_d_state) == (16, 256)  # "auto", default
     model, _ = block.model_from_config(dict(sizes, attn_layer_indices=list(range(5))))  # no Mamba layer: a Llama
     assert model.mixer_types == () and model.ssm_kind == ""
+
+
+# issue 10, branch hybrid -- nemotron_h: the layer list read as NemotronHConfig reads it
+def test_nemotron_h_layers_follow_the_list_or_the_pattern(block):
+    # NemotronHConfig: layers_block_type (legacy "mamba" / "attention" remapped) wins over hybrid_override_pattern,
+    # which wins over the class default [Mamba-2, MoE, attention, MLP]; num_hidden_layers is not read
+    sizes = dict(model_type="nemotron_h", hidden_size=64, num_attention_heads=4, num_key_value_heads=2,
+                 intermediate_size=96, vocab_size=100, num_hidden_layers=7, mamba_num_heads=8, n_groups=2)
+    by_pattern, _ = block.model_from_config(dict(sizes, hybrid_override_pattern="M*-E"))
+    by_list, _ = block.model_from_config(dict(sizes, hybrid_override_pattern="----",
+                                              layers_block_type=["mamba", "full_attention", "mlp", "moe"]))
+    default, _ = block.model_from_config(dict(sizes))
+    for model, kinds in ((by_pattern, "M*-E"), (by_list, "M*-E"), (default, "ME*-")):
+        assert model.num_layers == 4
+        assert "".join("M" if model.layer_is_linear(i) else "*" if model.layer_has_attention(i) else
+                       "E" if model.layer_is_moe(i) else "-" for i in range(4)) == kinds
+        assert [model.layer_has_mlp(i) for i in range(4)] == [k in "-E" for k in kinds]
+
+
+@given(st.dictionaries(st.sampled_from(["hybrid_override_pattern", "layers_block_type", "mamba_num_heads",
+                                        "mamba_head_dim", "n_groups", "ssm_state_size", "conv_kernel", "chunk_size",
+                                        "use_bias", "use_conv_bias", "num_key_value_heads", "n_routed_experts",
+                                        "num_experts_per_tok", "moe_latent_size", "tie_word_embeddings"]),
+                       st.none() | st.booleans() | st.integers(-3, 300) | st.text(max_size=6) |
+                       st.lists(st.sampled_from(["mamba", "moe", "mlp", "attention", "x"]), max_size=4)))
+def test_nemotron_h_hostile_fields_are_one_input_error(block, fields):
+    config = dict(dict(model_type="nemotron_h", hidden_size=64, num_attention_heads=4, num_key_value_heads=2,
+                       intermediate_size=96, vocab_size=100, mamba_num_heads=8, n_groups=2), **fields)
+    try:
+        model, _ = block.model_from_config(config)
+    except block.InputError as exc:
+        assert "\n" not in str(exc)
+    else:
+        assert block.count_model(model)["total"] > 0

@@ -1303,6 +1303,10 @@ def test_every_real_config_sizes_in_every_format(quant, name, tmp_path):
         assert set(skipped) == set(quant.GGUF_FILE_TYPES) - {"F32", "F16", "BF16", "MXFP4_MOE"}
         assert all("MXFP4" in reason for reason in skipped.values())
         assert len(result["formats"]) == len(quant.ALL_FORMATS) - len(result["skipped"])
+    elif name.startswith("nemotron_h"):  # issue 10, branch hybrid: GGUF recipes refused in one line, GPU sized
+        gguf = {s["name"] for s in result["skipped"]}
+        assert gguf == set(quant.GGUF_FILE_TYPES) and len(result["formats"]) == len(quant.ALL_FORMATS) - len(gguf)
+        assert all("nemotron_h" in s["reason"] for s in result["skipped"])
     elif name in ("mimo_v2_flash", "lfm2"):  # issue 10, branch mimo: GGUF recipes refused in one line, GPU sized
         gguf = {s["name"] for s in result["skipped"]}
         assert gguf == set(quant.GGUF_FILE_TYPES) and len(result["formats"]) == len(quant.ALL_FORMATS) - len(gguf)
