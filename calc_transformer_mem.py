@@ -502,6 +502,12 @@ class Model:
     # ONE block behind one RMSNorm: its token mixer (mixer_types "attention" or "linear", a Mamba-2 mixer) with no MLP,
     # or its MLP (mixer_types "none": a dense MLP, or MoE where layer_is_moe) with no token mixer
     single_block_layers: bool = False
+    # issue 10, branch hybrid -- falcon_h1 (transformers 5.23 modeling_falcon_h1.py FalconH1DecoderLayer): every layer
+    # runs a Mamba-2 mixer (ssm_kind "mamba2", the mamba_* widths) BESIDE its attention on the same normed input, then
+    # the MLP; mixer_types stays () (every layer attends and caches K/V)
+    parallel_ssm: bool = False
+    mamba_gated_norm: bool = True    # the Mamba-2 output's gated RMSNorm (d weights); Falcon-H1: mamba_rms_norm
+    mamba_out_proj_bias: bool = False  # Falcon-H1's projectors_bias on out_proj (in_proj: mamba_proj_bias)
 
     @property
     def kv_heads(self) -> int:
@@ -615,6 +621,14 @@ class Model:
         """Layer i's token mixer is no softmax attention but a layer with a fixed state and no K/V: a gated
         delta-net (Qwen3-Next's "linear_attention") or a short convolution (LFM2's "conv")."""
         return i < len(self.mixer_types) and self.mixer_types[i] in ("linear", "conv")
+
+    def state_layer_count(self) -> int:
+        """Layers with a fixed conv / recurrent state: the linear-mixer layers, or every layer of Falcon-H1."""
+        return self.num_layers if self.parallel_ssm else self.linear_layer_count()
+
+    def layer_has_state(self, i: int) -> bool:
+        """Layer i keeps a fixed conv / recurrent state (a linear mixer; Falcon-H1's Mamba-2 beside attention)."""
+        return self.parallel_ssm or self.layer_is_linear(i)
 
     def linear_layer_count(self) -> int:
         return self.mixer_types.count("linear") + self.mixer_types.count("conv")
@@ -754,6 +768,12 @@ def _mb_validate_linear_attention(m: Model, name) -> None:
                          "mixer or one MLP per layer, layer by layer)")
     if m.single_block_layers:
         _mb_validate_single_block(m, name)
+    if m.parallel_ssm:  # Falcon-H1
+        if m.ssm_kind != "mamba2" or m.mixer_types or m.is_mla or m.sliding_window or m.fused_qkv \
+                or m.norms_per_layer != 2 or m.norm_placement != "pre" or m.attn_output_gate or m.is_moe:
+            raise InputError(f"{m.source}: a Mamba-2 mixer beside attention is modelled in Falcon-H1's block only "
+                             "(pre-norm, separate q/k/v, a dense MLP, no MLA, window or experts)")
+        return _mb_validate_mamba2(m, name)
     if m.ssm_kind not in ("", "mamba2"):
         raise InputError(f"ssm_kind must be '' or 'mamba2', got {m.ssm_kind!r}")
     if "conv" in m.mixer_types:  # LFM2's short convolutions
@@ -790,7 +810,7 @@ def _mb_validate_mamba2(m: Model, name) -> None:
     if m.mamba_num_heads % m.mamba_n_groups:
         raise InputError(f"{name('mamba_num_heads')} {m.mamba_num_heads} is not a multiple of "
                          f"{name('mamba_n_groups')} {m.mamba_n_groups}")
-    if m.single_block_layers:  # Nemotron-H: _mb_validate_single_block checked its block
+    if m.single_block_layers or m.parallel_ssm:  # Nemotron-H, Falcon-H1: checked with their blocks
         return
     if m.is_mla or m.sliding_window or m.fused_qkv or m.norms_per_layer != 2 or m.norm_placement != "pre" \
             or m.attn_output_gate or m.is_moe:
@@ -980,7 +1000,7 @@ def _mb_qwen3_next_mixer(m: Model, out: list, linear: bool) -> list:
     (2 kd + vd, 1, kernel) without bias, dt_bias and A_log (Hv each), a gated RMSNorm over dv and out_proj (h, vd).
     Qwen3.5 (Qwen3_5GatedDeltaNet) splits the input projections into in_proj_qkv, in_proj_z, in_proj_b and
     in_proj_a (linear_proj_split): the same rows, so the same count and matmul FLOPs."""
-    if linear and m.ssm_kind == "mamba2":
+    if (linear or m.parallel_ssm) and m.ssm_kind == "mamba2":  # Falcon-H1: beside attention in every layer
         return _mb_mamba2_mixer(m, out)
     if linear and m.short_conv:  # LFM2 (Lfm2ShortConv): in_proj h -> 3h (B, C, x), a depthwise conv over B*x of
         h, bias = m.hidden_size, m.short_conv_bias  # kernel conv_L_cache, out_proj h -> h; biases by conv_bias
@@ -1017,16 +1037,22 @@ def _mb_mamba2_mixer(m: Model, out: list) -> list:
     """A Mamba-2 mixer in place of self-attention (transformers 5.23 modeling_bamba.py BambaMixer), with inner width
     d = H x P, conv channels c = d + 2 G N: in_proj (d + c + H, h) emitting the gate z, x, B, C and dt; a depthwise
     conv1d (c, 1, kernel) with a bias when mamba_conv_bias; dt_bias, A_log and D (H each); a gated RMSNorm over d
-    (normalised in G groups, one weight of d); out_proj (h, d); in_proj / out_proj biased when mamba_proj_bias."""
+    (normalised in G groups, one weight of d); out_proj (h, d); in_proj / out_proj biased when mamba_proj_bias.
+    Falcon-H1 (parallel_ssm, modeling_falcon_h1.py FalconH1Mixer): the mixer is kept BESIDE self-attention; its
+    gated RMSNorm only with mamba_gated_norm (mamba_rms_norm), out_proj biased by mamba_out_proj_bias
+    (projectors_bias) and in_proj by mamba_proj_bias."""
     h, d, c, heads = m.hidden_size, m.mamba_width, m.mamba_conv_dim, m.mamba_num_heads
-    out = [t for t in out if not t.name.startswith("self_attn.")]
+    if not m.parallel_ssm:
+        out = [t for t in out if not t.name.startswith("self_attn.")]
     out += _mb_linear("mamba.in_proj", h, d + c + heads, "attention", m.mamba_proj_bias, "col")
     out.append(ModelTensor("mamba.conv1d.weight", (c, 1, m.mamba_d_conv), "attention", "col", kind="conv"))
     if m.mamba_conv_bias:
         out.append(ModelTensor("mamba.conv1d.bias", (c,), "attention", "col", kind="bias"))
     out += [ModelTensor(f"mamba.{p}", (heads,), "attention", "col", kind="bias") for p in ("dt_bias", "A_log", "D")]
-    out.append(ModelTensor("mamba.norm.weight", (d,), "norms", "col", kind="norm"))
-    out += _mb_linear("mamba.out_proj", d, h, "attention", m.mamba_proj_bias, "row")
+    if m.mamba_gated_norm:
+        out.append(ModelTensor("mamba.norm.weight", (d,), "norms", "col", kind="norm"))
+    out += _mb_linear("mamba.out_proj", d, h, "attention",
+                      m.mamba_out_proj_bias if m.parallel_ssm else m.mamba_proj_bias, "row")
     return out
 
 
@@ -1588,6 +1614,9 @@ SUPPORTED_MODEL_TYPES = {
                      "MLP then 256 experts top-8 (sigmoid router, no shared expert); the hub's own layer fields "
                      "checked against what transformers builds",
     # issue 10, branch hybrid
+    "falcon_h1": "Falcon-H1: a Mamba-2 mixer (mamba_d_ssm wide, gated RMSNorm only with mamba_rms_norm, out_proj "
+                 "biased by projectors_bias) beside GQA attention in every layer on one RMSNorm, then a SwiGLU MLP; "
+                 "the muP multipliers scale activations only",
     "nemotron_h": "Nemotron-H: one block per layer behind one RMSNorm, as layers_block_type or "
                   "hybrid_override_pattern says: a Mamba-2 mixer (M), attention without rotary or biases (*), a "
                   "relu^2 MLP without gate (-) or an MoE of ungated experts and one shared MLP (E); untied head",
@@ -1608,7 +1637,6 @@ NOT_YET_MODELLED = {
     "ernie4_5_moe": "experts and their placement",
     "hunyuan_v1_moe": "experts and their shared MLP",
     "jamba": "Mamba layers and experts",
-    "falcon_h1": "parallel Mamba-2 and attention",
 }
 # Fields that change no parameter, FLOP or byte this block describes (token ids, epsilons, initialisation, rope
 # scaling, dropout rates, router loss weights, runtime switches): read quietly.
@@ -2333,6 +2361,73 @@ def _mb_read_nemotron_h(r: _MBFields, mt: str) -> dict:
     return v
 
 
+def _mb_read_falcon_h1(r: _MBFields, mt: str) -> dict:
+    """Falcon-H1 (transformers 5.23 configuration_falcon_h1.py / modeling_falcon_h1.py; TII, "Falcon-H1: A Family of
+    Hybrid-Head Language Models", arXiv:2507.22448): every layer (FalconH1DecoderLayer) normalises its input once
+    (input_layernorm) and runs a Mamba-2 mixer and GQA attention side by side on it, sums them into the residual,
+    then a pre-normed SwiGLU MLP (pre_ff_layernorm; gate/up/down of intermediate_size, biased by mlp_bias); a final
+    RMSNorm; the head tied by tie_word_embeddings (false by default).
+
+    * attention: num_key_value_heads (8; null: as many as the heads), head_dim from the file (the class has no such
+      field; FalconH1Attention reads it when present), else hidden / heads; q/k/v/o biased by attention_bias; rotary;
+    * Mamba-2 (FalconH1Mixer): width mamba_d_ssm (1024; null: mamba_expand x hidden) in mamba_n_heads (128) heads of
+      mamba_d_head ("auto": width / heads; FalconH1Config.validate_architecture refuses heads x head width other than
+      the width), mamba_n_groups (1) groups of B and C of mamba_d_state (256), conv kernel mamba_d_conv (4) biased by
+      mamba_conv_bias (true), in_proj biased by mamba_proj_bias (false), out_proj by projectors_bias (false), the
+      gated RMSNorm over the width only with mamba_rms_norm (false; else silu(z) gates the scan, elementwise), the
+      torch scan's chunk mamba_chunk_size (256);
+    * the muP multipliers (embedding_multiplier, lm_head_multiplier, key_multiplier, attention_in/out_multiplier,
+      ssm_in/out_multiplier, mlp_multipliers, ssm_multipliers as the mixer's mup_vector buffer, not persistent) scale
+      activations elementwise: no parameter, no counted FLOP, no cached byte; read and checked, nothing else.
+    The hub files' own mamba_use_mlp (the MLP is always built: only true accepted) and attn_layer_indices (every
+    layer attends: only null accepted) are not read by the class.  Refused: a sliding window."""
+    h, heads = r.int("hidden_size", default=4096), r.int("num_attention_heads", default=32)
+    layers = r.int("num_hidden_layers", default=32)
+    if layers > MODEL_MAX_LAYERS:
+        raise InputError(f"{r.where}: field 'num_hidden_layers' {layers} is beyond {MODEL_MAX_LAYERS:,}")
+    kv = heads if "num_key_value_heads" in r.raw and r.raw["num_key_value_heads"] is None else \
+        r.int("num_key_value_heads", default=8)
+    expand = r.int("mamba_expand", default=2)
+    width = expand * h if "mamba_d_ssm" in r.raw and r.get("mamba_d_ssm")[1] is None else \
+        r.int("mamba_d_ssm", default=1024)
+    m_heads = r.int("mamba_n_heads", default=128)
+    _, head_dim = r.get("mamba_d_head")
+    if head_dim is None or head_dim == "auto":
+        head_dim = width // m_heads
+    elif isinstance(head_dim, bool) or not isinstance(head_dim, int) or not 1 <= head_dim <= MODEL_MAX_WIDTH:
+        raise InputError(f"{r.where}: field 'mamba_d_head' must be a positive integer or \"auto\", got "
+                         f"{head_dim!r:.60}")
+    if width % m_heads or head_dim * m_heads != width:  # FalconH1Config.validate_architecture
+        raise InputError(f"{r.where}: fields 'mamba_n_heads' {m_heads} x 'mamba_d_head' {head_dim} must equal the "
+                         f"Mamba-2 width {width} ('mamba_d_ssm', else 'mamba_expand' x 'hidden_size'), as "
+                         "FalconH1Config requires")
+    r.expect("mamba_use_mlp", True, mt)
+    r.expect("attn_layer_indices", None, mt)
+    r.expect("sliding_window", None, mt)
+    for key in ("lm_head_multiplier", "embedding_multiplier", "key_multiplier", "attention_out_multiplier",
+                "attention_in_multiplier", "ssm_in_multiplier", "ssm_out_multiplier"):
+        r.number(key, 1.0)
+    for key, size in (("mlp_multipliers", 2), ("ssm_multipliers", 5)):
+        value = r.get(key)[1]
+        if value is not None and (not isinstance(value, list) or len(value) != size or any(
+                isinstance(x, bool) or not isinstance(x, (int, float)) for x in value)):
+            raise InputError(f"{r.where}: field '{key}' must be a list of {size} numbers, got {value!r:.60}")
+    r.flag("mamba_norm_before_gate", True)  # where the gate meets the norm: elementwise either way
+    for key in ("time_step_limit", "num_logits_to_keep"):
+        r.get(key)  # the dt clamp and the logits kept at generation: no count, no matmul
+    return dict(hidden_size=h, num_layers=layers, num_attention_heads=heads, vocab_size=r.int("vocab_size",
+                                                                                               default=128000),
+                num_kv_heads=kv, head_dim=r.int("head_dim", default=0),
+                ffn_hidden_size=r.int("intermediate_size", default=14336), qkv_bias=r.flag("attention_bias", False),
+                o_bias=r.flag("attention_bias", False), mlp_bias=r.flag("mlp_bias", False), gguf_arch="falcon-h1",
+                parallel_ssm=True, ssm_kind="mamba2", mamba_num_heads=m_heads, mamba_head_dim=head_dim,
+                mamba_n_groups=r.int("mamba_n_groups", default=1), mamba_d_state=r.int("mamba_d_state", default=256),
+                mamba_d_conv=r.int("mamba_d_conv", default=4), mamba_chunk_size=r.int("mamba_chunk_size", default=256),
+                mamba_conv_bias=r.flag("mamba_conv_bias", True), mamba_proj_bias=r.flag("mamba_proj_bias", False),
+                mamba_out_proj_bias=r.flag("projectors_bias", False),
+                mamba_gated_norm=r.flag("mamba_rms_norm", False))
+
+
 def _mb_type_list(r: _MBFields, key: str, allowed: tuple, layers: int):
     """A per-layer list of names (layer_types, mlp_layer_types): None when absent or null."""
     value = r.get(key)[1]
@@ -2915,7 +3010,7 @@ def _mb_read_windows(r: _MBFields, mt: str, v: dict) -> None:
         return None
     if mt == "lfm2":  # no window; its layer_types name the mixers (_mb_read_lfm2)
         return v.update(sliding_window=0, layer_types=())
-    if mt == "nemotron_h":  # no window (refused in _mb_read_nemotron_h); its layer types name the blocks
+    if mt in ("nemotron_h", "falcon_h1"):  # no window (refused by their readers); every layer is full attention
         return v.update(sliding_window=0, layer_types=())
     if v["num_layers"] > MODEL_MAX_LAYERS:  # before anything is built per layer
         raise InputError(f"{r.where}: field '{'n_layer' if 'n_layer' in r.raw else 'num_hidden_layers'}' "
@@ -3140,6 +3235,8 @@ def model_from_config(raw, where: str = "config.json", generic: bool = False) ->
         values = _mb_read_lfm2(r, family)
     elif family == "nemotron_h":
         values = _mb_read_nemotron_h(r, family)
+    elif family == "falcon_h1":
+        values = _mb_read_falcon_h1(r, family)
     else:
         values = _mb_read_llama_style(r, family)
     values["tied_embeddings"] = r.flag("tie_word_embeddings", family in _MB_TIED_BY_DEFAULT)
@@ -5497,7 +5594,7 @@ def mamba_state_bytes(model, batch, tp=1, layers=None, conv_bytes=2):
     local_groups = groups // tp if groups % tp == 0 else groups
     conv = batch * (model.mamba_width // tp + 2 * local_groups * model.mamba_d_state) * model.mamba_d_conv * conv_bytes
     recurrent = batch * heads // tp * model.mamba_head_dim * model.mamba_d_state * 4
-    n = sum(1 for i in (range(model.num_layers) if layers is None else layers) if model.layer_is_linear(i))
+    n = sum(1 for i in (range(model.num_layers) if layers is None else layers) if model.layer_has_state(i))
     return {"layers": n, "conv_bytes": n * conv, "recurrent_bytes": n * recurrent, "total_bytes": n * (conv + recurrent)}
 
 
@@ -5615,7 +5712,7 @@ def inference_memory(model, inf):
         first_stage = set(stage_layers(model.num_layers, inf.pp, 0))  # the stage with the most layers
         terms["kv_cache"] = (kv_cache_bytes(model, inf.batch, inf.context, inf.kv_dtype, inf.tp, inf.kv_convention,
                                             first_stage)["total_bytes"] if inf.pp > 1 else kv["total_bytes"])
-        if model.linear_layer_count():  # Qwen3-Next: the delta-net layers' fixed state, on its own line
+        if model.state_layer_count():  # Qwen3-Next: the delta-net layers' fixed state, on its own line
             state_layers = set(stage_layers(model.num_layers, inf.pp, 0)) if inf.pp > 1 else None
             terms["conv_state" if model.short_conv else "linear_state"] = linear_state_bytes(  # LFM2: conv only
                 model, inf.batch, inf.tp, state_layers)["total_bytes"]
@@ -5624,6 +5721,10 @@ def inference_memory(model, inf):
                           f"{model.linear_layer_count()} {model.linear_mixer_name} layers keep a fixed state "
                           "instead: conv state (kernel columns, 2 B per value) and fp32 recurrent state, as "
                           "transformers' cache")
+            if model.parallel_ssm:  # Falcon-H1
+                kv["note"] = (f"K/V of all {model.num_layers} layers, and beside it each layer's Mamba-2 mixer keeps "
+                              "a fixed state: conv state (kernel columns, 2 B per value) and fp32 recurrent state, "
+                              "as transformers' cache")
             if model.short_conv:  # LFM2
                 kv["note"] = (f"K/V of the {model.attention_layer_count()} attention layers only; "
                               f"the {model.linear_layer_count()} short-convolution layers keep a fixed conv state "
@@ -6061,7 +6162,7 @@ def vllm_refusal(model, inf):
     """The layouts whose pages this planner does not reproduce yet, as one line (None when it does)."""
     if model is None:
         return "--engine vllm needs a model (its KV pages), not --params"
-    if any(model.layer_is_linear(i) for i in range(model.num_layers)) or model.single_block_layers:
+    if model.state_layer_count() or model.single_block_layers:
         return ("--engine vllm: linear-attention / SSM layers (vLLM's Mamba-style state pages) are not modelled yet; "
                 "use --engine sum")
     if model.has_indexer:
@@ -6296,7 +6397,7 @@ def llamacpp_refusal(model, inf):
         return "--engine llama.cpp needs a model (its tensors and KV rows), not --params"
     if model.is_mla:
         return "--engine llama.cpp: MLA caches (DeepSeek) are not modelled yet; use --engine sum"
-    if model.linear_layer_count() or model.single_block_layers:
+    if model.state_layer_count() or model.single_block_layers:
         return "--engine llama.cpp: recurrent / delta-net layers (llama_memory_hybrid) are not modelled yet"
     if inf.tp > 1 or inf.pp > 1:
         return "--engine llama.cpp: -tp / -pp are not llama.cpp's; it splits layers over devices (-ts), which is " \
@@ -6913,7 +7014,7 @@ def serving_extras(args, model, inf, result, gpu_bytes, engine):
         raise ValueError("--speed / --sweep need a model (its tensors), not --params")
     if inf.tp > 1 or inf.pp > 1:
         raise ValueError("--speed / --sweep: tensor and pipeline parallelism are not modelled yet; drop -tp / -pp")
-    if model.is_mla or model.linear_layer_count() or model.single_block_layers:
+    if model.is_mla or model.state_layer_count() or model.single_block_layers:
         raise ValueError("--speed / --sweep: MLA, delta-net / Mamba-2 and one-block layers' decode reads are not "
                          "modelled yet")
     dev = build_serve_device(args, inf)
@@ -8210,7 +8311,7 @@ def compute(args):
     if model is not None and model.single_block_layers and not args.infer:  # Nemotron-H, until modelled
         raise InputError(f"training memory of one-block layers ({model.model_type or 'hybrid'}: a Mamba-2 mixer, "
                          "attention, an MLP or an MoE per layer) is not modelled; --infer gives inference memory")
-    if model is not None and model.linear_layer_count() and not args.infer:  # Qwen3-Next, until modelled
+    if model is not None and model.state_layer_count() and not args.infer:  # Qwen3-Next, until modelled
         raise InputError(f"training memory of {model.linear_mixer_name} layers ({model.model_type or 'hybrid'}) "
                          "is not modelled: their saved "
                          "activations are not attention's; --infer gives inference memory")

@@ -830,6 +830,29 @@ REAL_CONFIGS["nemotron_h_moe"] = {
     "time_step_min": 0.001, "topk_group": 1, "torch_dtype": "bfloat16", "transformers_version": "4.55.4",
     "use_bias": False, "use_cache": True, "use_conv_bias": True, "use_mamba_kernels": True, "vocab_size": 131072}
 
+# tiiuae/Falcon-H1-0.5B's config.json as NVIDIA's Megatron-Bridge copies it for its converter tests
+# (NVIDIA-NeMo/Megatron-Bridge tests/unit_tests/models/falcon_h1/test_falcon_h1_bridge.py FALCON_H1_500M_CONFIG, code corpus
+# id 54893243323), with the one field that copy leaves out: mamba_d_ssm 1536.  It is the only value transformers can
+# load the file with (FalconH1Config.validate_architecture: mamba_n_heads 24 x mamba_d_head 64 must equal mamba_d_ssm,
+# whose absence means 1024 and whose null means mamba_expand x hidden = 2048), and what the same bridge writes back
+# (its megatron_to_hf_config: mamba_d_ssm = heads x head width).  transformers 5.23 builds 521,411,104 parameters from
+# it (the card's 0.5B).
+REAL_CONFIGS["falcon_h1"] = {
+    "architectures": ["FalconH1ForCausalLM"], "attention_bias": False, "attention_dropout": 0.0,
+    "attention_in_multiplier": 1.0, "attention_out_multiplier": 0.9375, "attn_layer_indices": None,
+    "embedding_multiplier": 5.656854249492381, "head_dim": 64, "hidden_act": "silu", "hidden_size": 1024,
+    "initializer_range": 0.02, "intermediate_size": 2048, "key_multiplier": 0.39062499999999994,
+    "lm_head_multiplier": 0.0390625, "mamba_chunk_size": 128, "mamba_conv_bias": True, "mamba_d_conv": 4,
+    "mamba_d_head": 64, "mamba_d_ssm": 1536, "mamba_d_state": 128, "mamba_expand": 2, "mamba_n_groups": 1,
+    "mamba_n_heads": 24, "mamba_norm_before_gate": False, "mamba_proj_bias": False, "mamba_rms_norm": False,
+    "mamba_use_mlp": True, "max_position_embeddings": 16384, "mlp_bias": False,
+    "mlp_multipliers": [0.8838834764831844, 0.5859375], "model_type": "falcon_h1", "num_attention_heads": 8,
+    "num_hidden_layers": 36, "num_key_value_heads": 2, "projectors_bias": False, "rms_norm_eps": 1e-05,
+    "rope_scaling": None, "rope_theta": 100000000000.0, "ssm_in_multiplier": 1.25,
+    "ssm_multipliers": [0.3535533905932738, 0.25, 0.3535533905932738, 0.5, 0.3535533905932738],
+    "ssm_out_multiplier": 0.23570226039551587, "tie_word_embeddings": False, "torch_dtype": "bfloat16",
+    "vocab_size": 32784}
+
 # issue 10, branch moefams.
 # MiniMaxAI/MiniMax-M2's config.json: every field of the file as a stored public guide prints it (a W8A8
 # quantization walkthrough for MiniMax-M2.5, the same network, printing the BF16 file with its quantization_config
@@ -989,6 +1012,8 @@ def small_config(draw, family):
         return cfg
     if family == "nemotron_h":  # issue 10, branch hybrid: one block per layer
         return _nemotron_h_small(draw, vocab, ffn)
+    if family == "falcon_h1":  # issue 10, branch hybrid: Mamba-2 beside attention in every layer
+        return _falcon_h1_small(draw, vocab, ffn, layers)
     if family == "dbrx":  # its own field names and nested blocks; every layer MoE
         heads, kv, head_dim = draw(attention_shape())
         experts = draw(st.integers(1, 5))
@@ -1248,6 +1273,35 @@ def _nemotron_h_small(draw, vocab, ffn):
     return cfg
 
 
+def _falcon_h1_small(draw, vocab, ffn, layers):
+    """FalconH1Config's switches (issue 10, branch hybrid): GQA with a decoupled head_dim, the Mamba-2 width
+    (mamba_d_ssm, or null: mamba_expand x hidden) in heads of "auto" or given width, groups, state, kernel, the gated
+    norm (mamba_rms_norm), in_proj / out_proj / conv / attention / MLP biases, tied head, the muP multipliers."""
+    heads, kv, head_dim = draw(attention_shape())
+    hidden = draw(st.sampled_from([8, 12, 16]))
+    groups = draw(st.integers(1, 3))
+    m_heads = groups * draw(st.integers(1, 3))
+    cfg = {"model_type": "falcon_h1", "hidden_size": hidden, "num_hidden_layers": layers, "vocab_size": vocab,
+           "num_attention_heads": heads, "num_key_value_heads": kv, "head_dim": head_dim, "intermediate_size": ffn,
+           "mamba_n_heads": m_heads, "mamba_n_groups": groups, "mamba_d_state": draw(st.integers(1, 12)),
+           "mamba_d_conv": draw(st.integers(1, 4)), "mamba_rms_norm": draw(st.booleans()),
+           "mamba_conv_bias": draw(st.booleans()), "mamba_proj_bias": draw(st.booleans()),
+           "projectors_bias": draw(st.booleans()), "attention_bias": draw(st.booleans()),
+           "mlp_bias": draw(st.booleans()), "tie_word_embeddings": draw(st.booleans()),
+           "key_multiplier": 0.5, "ssm_multipliers": [0.5, 1.0, 1.5, 2.0, 2.5], "mlp_multipliers": [0.5, 2.0],
+           "pad_token_id": 0, "bos_token_id": 0, "eos_token_id": 0}
+    if draw(st.booleans()):
+        cfg["mamba_d_ssm"] = m_heads * draw(st.sampled_from([2, 4, 8]))
+    else:  # null: mamba_expand x hidden, which the heads must divide
+        expand = draw(st.integers(1, 2))
+        while (expand * hidden) % m_heads:
+            m_heads -= 1
+        cfg.update(mamba_d_ssm=None, mamba_expand=expand, mamba_n_heads=m_heads, mamba_n_groups=1)
+    if draw(st.booleans()):
+        cfg["mamba_d_head"] = (cfg["mamba_d_ssm"] or cfg["mamba_expand"] * hidden) // cfg["mamba_n_heads"]
+    return cfg
+
+
 def _qwen3_5_small(draw, cfg, family, head_dim, layers):
     """Qwen3_5TextConfig / Qwen3_5MoeTextConfig's switches: delta-net widths and kernel, the mixer pattern
     (full_attention_interval or layer_types), attention_bias; MoE: experts, top-k, expert and shared widths.  The
@@ -1348,7 +1402,7 @@ FAMILIES += ["gemma3_text", "gemma3"]  # issue 10, branch gemma
 FAMILIES += ["deepseek_v32", "glm_moe_dsa"]  # issue 10, branch dsa
 FAMILIES += ["minimax_m2", "dots1", "exaone4"]  # issue 10, branch moefams
 FAMILIES += ["mimo_v2_flash", "lfm2"]  # issue 10, branch mimo
-FAMILIES += ["nemotron_h"]  # issue 10, branch hybrid
+FAMILIES += ["nemotron_h", "falcon_h1"]  # issue 10, branch hybrid
 
 # Each example builds a model: a few per family keep the file fast (scaled from the conftest profile).
 FEW = max(3, settings.default.max_examples // 10)
@@ -2190,3 +2244,31 @@ def test_a_nemotron_h_field_not_modelled_is_refused(edit, field):
     # the class reads head_dim, not the hub's attention_head_dim; 128 Mamba heads do not split into 3 groups
     with pytest.raises(params.InputError, match=field):
         params.model_from_config(dict(REAL_CONFIGS["nemotron_h"], **edit))
+
+
+# --- issue 10, branch hybrid: Falcon-H1 (Mamba-2 beside attention in every layer) -----------------------------------
+def test_falcon_h1_0_5b_is_its_published_size():
+    # tiiuae/Falcon-H1-0.5B ("0.5B"): 36 layers, h 1024, vocab 32784, untied.  By hand, per layer: q, o 1024 x 512
+    # (8 heads of 64), k, v 1024 x 128 (2 KV heads); a Mamba-2 mixer of 24 heads x 64 = 1536 with one group of state
+    # 128: in_proj 1024 x (1536 + 1792 + 24) (gate z, x B C, dt; x B C = 1536 + 2 x 128 = 1792), conv1d 1792 x 4 with
+    # a bias, dt_bias / A_log / D 24 each, no gated norm (mamba_rms_norm false), out_proj 1536 x 1024; a SwiGLU of
+    # 2048; two RMSNorms
+    attention = 2 * 1024 * 512 + 2 * 1024 * 128
+    mamba = 1024 * 3352 + 1792 * 5 + 3 * 24 + 1536 * 1024
+    per_layer = attention + mamba + 3 * 1024 * 2048 + 2 * 1024
+    by_hand = 2 * 32784 * 1024 + 36 * per_layer + 1024
+    assert script_counts(REAL_CONFIGS["falcon_h1"]) == (by_hand, None) == (521_411_104, None)
+    model, _ = params.model_from_config(REAL_CONFIGS["falcon_h1"])
+    assert model.state_layer_count() == 36 == model.attention_layer_count() and not model.mamba_gated_norm
+
+
+@pytest.mark.parametrize("edit, field", [
+    (dict(mamba_d_ssm=1024), "mamba_n_heads"), (dict(mamba_d_ssm=None), "mamba_n_heads"),
+    (dict(mamba_use_mlp=False), "mamba_use_mlp"), (dict(attn_layer_indices=[3]), "attn_layer_indices"),
+    (dict(sliding_window=512), "sliding_window"), (dict(ssm_multipliers=[1.0]), "ssm_multipliers"),
+    (dict(mamba_d_head="wide"), "mamba_d_head"), (dict(mamba_n_groups=5), "mamba_n_groups")])
+def test_a_falcon_h1_field_not_modelled_is_refused(edit, field):
+    # FalconH1Config.validate_architecture: heads x head width = mamba_d_ssm (absent: 1024, null: 2 x 1024); the hub's
+    # mamba_use_mlp / attn_layer_indices are not read by transformers (every layer has both): only true / null
+    with pytest.raises(params.InputError, match=field):
+        params.model_from_config(dict(REAL_CONFIGS["falcon_h1"], **edit))
