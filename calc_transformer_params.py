@@ -4492,7 +4492,7 @@ def search_shapes(template: Model, target: int, top: int = 10, multiple: int = 1
     smallest shape to the largest) is refused naming --target-params: no shape is near it."""
     if template.is_moe or template.is_mla:
         raise InputError("--target-params searches dense, non-MLA shapes; drop --num-experts / --kv-lora-rank")
-    if template.mixer_types:
+    if template.mixer_types or template.parallel_ssm:  # Falcon-H1: a Mamba-2 mixer beside attention
         raise InputError(f"--target-params searches attention-only shapes; {template.linear_mixer_name} layers are "
                          "not searched")
     if target < 1:
