@@ -888,3 +888,22 @@ def test_nemotron_h_hostile_fields_are_one_input_error(block, fields):
         assert "\n" not in str(exc)
     else:
         assert block.count_model(model)["total"] > 0
+
+
+# issue 10, branch hybrid -- falcon_h1: hostile Mamba-2 / multiplier fields are one InputError, never a traceback
+@given(st.dictionaries(st.sampled_from(["mamba_d_ssm", "mamba_n_heads", "mamba_d_head", "mamba_expand",
+                                        "mamba_n_groups", "mamba_d_state", "mamba_d_conv", "mamba_chunk_size",
+                                        "mamba_rms_norm", "projectors_bias", "mamba_use_mlp", "attn_layer_indices",
+                                        "ssm_multipliers", "mlp_multipliers", "key_multiplier", "num_key_value_heads"]),
+                       st.none() | st.booleans() | st.integers(-3, 300) | st.text(max_size=6) |
+                       st.lists(st.floats(allow_nan=True) | st.integers(0, 3), max_size=6)))
+def test_falcon_h1_hostile_fields_are_one_input_error(block, fields):
+    config = dict(dict(model_type="falcon_h1", hidden_size=64, num_hidden_layers=2, num_attention_heads=4,
+                       num_key_value_heads=2, intermediate_size=96, vocab_size=100, mamba_d_ssm=128, mamba_n_heads=8),
+                  **fields)
+    try:
+        model, _ = block.model_from_config(config)
+    except block.InputError as exc:
+        assert "\n" not in str(exc)
+    else:
+        assert block.count_model(model)["total"] > 0
