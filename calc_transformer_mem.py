@@ -507,6 +507,16 @@ class Model:
     # mixer_types "conv", beside attention layers; like a gated delta-net they cache no K/V but a fixed conv state
     short_conv_kernel: int = 0       # conv_L_cache: the depthwise causal conv's width
     short_conv_bias: bool = False    # conv_bias: biases on in_proj, the conv and out_proj
+    # issue 10, branch hybrid -- nemotron_h (transformers 5.23 modeling_nemotron_h.py NemotronHBlock): each layer is
+    # ONE block behind one RMSNorm: its token mixer (mixer_types "attention" or "linear", a Mamba-2 mixer) with no MLP,
+    # or its MLP (mixer_types "none": a dense MLP, or MoE where layer_is_moe) with no token mixer
+    single_block_layers: bool = False
+    # issue 10, branch hybrid -- falcon_h1 (transformers 5.23 modeling_falcon_h1.py FalconH1DecoderLayer): every layer
+    # runs a Mamba-2 mixer (ssm_kind "mamba2", the mamba_* widths) BESIDE its attention on the same normed input, then
+    # the MLP; mixer_types stays () (every layer attends and caches K/V)
+    parallel_ssm: bool = False
+    mamba_gated_norm: bool = True    # the Mamba-2 output's gated RMSNorm (d weights); Falcon-H1: mamba_rms_norm
+    mamba_out_proj_bias: bool = False  # Falcon-H1's projectors_bias on out_proj (in_proj: mamba_proj_bias)
 
     @property
     def kv_heads(self) -> int:
@@ -594,10 +604,40 @@ class Model:
             return context
         return min(context, self.sliding_window - (1 if convention == "hf-dynamic" else 0))
 
+    def layer_has_mixer(self, i: int) -> bool:
+        """Layer i has a token mixer (attention, a gated delta-net, a short convolution or a Mamba-2 mixer); only
+        Nemotron-H's MLP / MoE layers (mixer_types "none") have none."""
+        return not (i < len(self.mixer_types) and self.mixer_types[i] == "none")
+
+    def layer_has_attention(self, i: int) -> bool:
+        """Layer i attends with softmax attention and so caches K/V."""
+        return self.layer_has_mixer(i) and not self.layer_is_linear(i)
+
+    def layer_has_mlp(self, i: int) -> bool:
+        """Layer i has an MLP (dense or MoE): every layer but Nemotron-H's mixer layers (single_block_layers)."""
+        return not self.single_block_layers or not self.layer_has_mixer(i)
+
+    def attention_layer_count(self) -> int:
+        """Layers with softmax attention (and a K/V cache)."""
+        return self.num_layers - self.linear_layer_count() - self.mixer_types.count("none")
+
+    def dense_mlp_layer_count(self) -> int:
+        """Layers with a dense MLP: all but the MoE layers, and, in Nemotron-H, but its mixer layers."""
+        with_mlp = self.mixer_types.count("none") if self.single_block_layers else self.num_layers
+        return with_mlp - self.moe_layer_count()
+
     def layer_is_linear(self, i: int) -> bool:
         """Layer i's token mixer is no softmax attention but a layer with a fixed state and no K/V: a gated
         delta-net (Qwen3-Next's "linear_attention") or a short convolution (LFM2's "conv")."""
         return i < len(self.mixer_types) and self.mixer_types[i] in ("linear", "conv")
+
+    def state_layer_count(self) -> int:
+        """Layers with a fixed conv / recurrent state: the linear-mixer layers, or every layer of Falcon-H1."""
+        return self.num_layers if self.parallel_ssm else self.linear_layer_count()
+
+    def layer_has_state(self, i: int) -> bool:
+        """Layer i keeps a fixed conv / recurrent state (a linear mixer; Falcon-H1's Mamba-2 beside attention)."""
+        return self.parallel_ssm or self.layer_is_linear(i)
 
     def linear_layer_count(self) -> int:
         return self.mixer_types.count("linear") + self.mixer_types.count("conv")
@@ -727,10 +767,22 @@ def _mb_validate_indexer(m: Model, name) -> None:
 def _mb_validate_linear_attention(m: Model, name) -> None:
     """Qwen3-Next's gated delta-net layers: one mixer per layer, positive widths, and value heads in whole groups
     per key head (Qwen3NextGatedDeltaNet views q, k, v and z per key head and repeats q, k to the value heads)."""
-    if m.mixer_types and (len(m.mixer_types) != m.num_layers or set(m.mixer_types) - {"linear", "attention", "conv"}
+    if m.mixer_types and (len(m.mixer_types) != m.num_layers
+                          or set(m.mixer_types) - {"linear", "attention", "conv", "none"}
                           or {"linear", "conv"} <= set(m.mixer_types)):
         raise InputError(f"layer_types must give 'linear_attention' or 'full_attention' (LFM2: 'conv' or "
                          f"'full_attention') for each of the {m.num_layers} layers")
+    if ("none" in m.mixer_types or m.single_block_layers) and not (m.single_block_layers and m.mixer_types):
+        raise InputError(f"{m.source}: layers without a token mixer are modelled in Nemotron-H's block only (one "
+                         "mixer or one MLP per layer, layer by layer)")
+    if m.single_block_layers:
+        _mb_validate_single_block(m, name)
+    if m.parallel_ssm:  # Falcon-H1
+        if m.ssm_kind != "mamba2" or m.mixer_types or m.is_mla or m.sliding_window or m.fused_qkv \
+                or m.norms_per_layer != 2 or m.norm_placement != "pre" or m.attn_output_gate or m.is_moe:
+            raise InputError(f"{m.source}: a Mamba-2 mixer beside attention is modelled in Falcon-H1's block only "
+                             "(pre-norm, separate q/k/v, a dense MLP, no MLA, window or experts)")
+        return _mb_validate_mamba2(m, name)
     if m.ssm_kind not in ("", "mamba2"):
         raise InputError(f"ssm_kind must be '' or 'mamba2', got {m.ssm_kind!r}")
     if "conv" in m.mixer_types:  # LFM2's short convolutions
@@ -767,10 +819,25 @@ def _mb_validate_mamba2(m: Model, name) -> None:
     if m.mamba_num_heads % m.mamba_n_groups:
         raise InputError(f"{name('mamba_num_heads')} {m.mamba_num_heads} is not a multiple of "
                          f"{name('mamba_n_groups')} {m.mamba_n_groups}")
+    if m.single_block_layers or m.parallel_ssm:  # Nemotron-H, Falcon-H1: checked with their blocks
+        return
     if m.is_mla or m.sliding_window or m.fused_qkv or m.norms_per_layer != 2 or m.norm_placement != "pre" \
             or m.attn_output_gate or m.is_moe:
         raise InputError(f"{m.source}: Mamba-2 layers are modelled in Bamba's block only (pre-norm, separate q/k/v, "
                          "no MLA, no sliding window, no experts)")
+
+
+def _mb_validate_single_block(m: Model, name) -> None:
+    """Nemotron-H's block (NemotronHBlock): one pre-norm, then ONE of attention, a Mamba-2 mixer, an MLP or an MoE;
+    experts only in the layers without a mixer; plain attention (separate q/k/v, no MLA, window or output gate)."""
+    if m.norms_per_layer != 1 or m.norm_placement != "pre" or m.is_mla or m.sliding_window or m.fused_qkv \
+            or m.attn_output_gate or m.short_conv or ("linear" in m.mixer_types and m.ssm_kind != "mamba2"):
+        raise InputError(f"{m.source}: one-block layers are modelled in Nemotron-H's block only (one pre-norm, "
+                         "separate q/k/v, Mamba-2 mixers, no MLA, no sliding window)")
+    wrong = next((i for i in range(m.num_layers) if m.layer_is_moe(i) and m.layer_has_mixer(i)), None)
+    if wrong is not None:
+        raise InputError(f"{name('dense_layers')}: layer {wrong} holds a token mixer, so it cannot be an MoE layer "
+                         "in Nemotron-H's one-block layers")
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -942,7 +1009,7 @@ def _mb_qwen3_next_mixer(m: Model, out: list, linear: bool) -> list:
     (2 kd + vd, 1, kernel) without bias, dt_bias and A_log (Hv each), a gated RMSNorm over dv and out_proj (h, vd).
     Qwen3.5 (Qwen3_5GatedDeltaNet) splits the input projections into in_proj_qkv, in_proj_z, in_proj_b and
     in_proj_a (linear_proj_split): the same rows, so the same count and matmul FLOPs."""
-    if linear and m.ssm_kind == "mamba2":
+    if (linear or m.parallel_ssm) and m.ssm_kind == "mamba2":  # Falcon-H1: beside attention in every layer
         return _mb_mamba2_mixer(m, out)
     if linear and m.short_conv:  # LFM2 (Lfm2ShortConv): in_proj h -> 3h (B, C, x), a depthwise conv over B*x of
         h, bias = m.hidden_size, m.short_conv_bias  # kernel conv_L_cache, out_proj h -> h; biases by conv_bias
@@ -979,37 +1046,49 @@ def _mb_mamba2_mixer(m: Model, out: list) -> list:
     """A Mamba-2 mixer in place of self-attention (transformers 5.23 modeling_bamba.py BambaMixer), with inner width
     d = H x P, conv channels c = d + 2 G N: in_proj (d + c + H, h) emitting the gate z, x, B, C and dt; a depthwise
     conv1d (c, 1, kernel) with a bias when mamba_conv_bias; dt_bias, A_log and D (H each); a gated RMSNorm over d
-    (normalised in G groups, one weight of d); out_proj (h, d); in_proj / out_proj biased when mamba_proj_bias."""
+    (normalised in G groups, one weight of d); out_proj (h, d); in_proj / out_proj biased when mamba_proj_bias.
+    Falcon-H1 (parallel_ssm, modeling_falcon_h1.py FalconH1Mixer): the mixer is kept BESIDE self-attention; its
+    gated RMSNorm only with mamba_gated_norm (mamba_rms_norm), out_proj biased by mamba_out_proj_bias
+    (projectors_bias) and in_proj by mamba_proj_bias."""
     h, d, c, heads = m.hidden_size, m.mamba_width, m.mamba_conv_dim, m.mamba_num_heads
-    out = [t for t in out if not t.name.startswith("self_attn.")]
+    if not m.parallel_ssm:
+        out = [t for t in out if not t.name.startswith("self_attn.")]
     out += _mb_linear("mamba.in_proj", h, d + c + heads, "attention", m.mamba_proj_bias, "col")
     out.append(ModelTensor("mamba.conv1d.weight", (c, 1, m.mamba_d_conv), "attention", "col", kind="conv"))
     if m.mamba_conv_bias:
         out.append(ModelTensor("mamba.conv1d.bias", (c,), "attention", "col", kind="bias"))
     out += [ModelTensor(f"mamba.{p}", (heads,), "attention", "col", kind="bias") for p in ("dt_bias", "A_log", "D")]
-    out.append(ModelTensor("mamba.norm.weight", (d,), "norms", "col", kind="norm"))
-    out += _mb_linear("mamba.out_proj", d, h, "attention", m.mamba_proj_bias, "row")
+    if m.mamba_gated_norm:
+        out.append(ModelTensor("mamba.norm.weight", (d,), "norms", "col", kind="norm"))
+    out += _mb_linear("mamba.out_proj", d, h, "attention",
+                      m.mamba_out_proj_bias if m.parallel_ssm else m.mamba_proj_bias, "row")
     return out
 
 
 _MB_LAYER_CACHE: dict = {}
 
 
-def model_layer_tensors(m: Model, moe: bool, linear: bool = False, sliding: bool = False) -> tuple:
+def model_layer_tensors(m: Model, moe: bool, linear: bool = False, sliding: bool = False, mixer: bool = True) -> tuple:
     """The tensors of one decoder layer (dense or MoE; linear: a gated delta-net in place of self-attention;
     sliding: a sliding layer of a model whose sliding layers have their own head shape, MiMo-V2-Flash), in the
-    transformers 5 layout: routed experts stacked as gate_up_proj (E, 2f, h) and down_proj (E, h, f)."""
+    transformers 5 layout: routed experts stacked as gate_up_proj (E, 2f, h) and down_proj (E, h, f).
+    Nemotron-H (single_block_layers): a layer with a mixer (mixer=True) holds its norm and that mixer only, a layer
+    without one (mixer=False) its norm and its MLP (dense, or MoE with moe) only."""
     sliding = bool(sliding and m.has_sliding_shape)
-    key = (m, moe, linear, sliding)
+    mixer = bool(mixer or not m.single_block_layers)
+    key = (m, moe, linear, sliding, mixer)
     if key in _MB_LAYER_CACHE:
         return _MB_LAYER_CACHE[key]
     h, out = m.hidden_size, []
     for i in range(m.norms_per_layer):
         out += _mb_norms(m, f"norm{i + 1}", h)
-    out += _mb_attention(m, sliding)
-    out = _mb_stablelm_qk_norms(m, out)
-    out = _mb_qwen3_next_mixer(m, out, linear)
-    if not moe:
+    if mixer:
+        out += _mb_attention(m, sliding)
+        out = _mb_stablelm_qk_norms(m, out)
+        out = _mb_qwen3_next_mixer(m, out, linear)
+    if m.single_block_layers and mixer:  # Nemotron-H: a mixer layer has no MLP
+        pass
+    elif not moe:
         out += _mb_mlp(m, "mlp", m.ffn_hidden_size, "mlp", m.mlp_bias)
     else:
         e, f = m.num_experts, m.moe_width
@@ -1077,20 +1156,24 @@ def model_param_tensors(m: Model) -> list:
     first, last = model_global_tensors(m)
     out = [(-1, t) for t in first]
     for i in range(m.num_layers):
-        out += [(i, t) for t in model_layer_tensors(m, m.layer_is_moe(i), m.layer_is_linear(i),
-                                                    m.layer_sliding_shape(i))]
+        out += [(i, t) for t in model_layer_tensors(m, *model_layer_kind(m, i))]
     out += [(-1, t) for t in last]
     for j in range(m.mtp_layers):
         out += [(m.num_layers + j, t) for t in model_mtp_tensors(m, m.num_layers + j)]
     return out
 
 
+def model_layer_kind(m: Model, i: int) -> tuple:
+    """(MoE, linear mixer, sliding shape, has a mixer) of layer i: the switches model_layer_tensors takes."""
+    return m.layer_is_moe(i), m.layer_is_linear(i), m.layer_sliding_shape(i), m.layer_has_mixer(i)
+
+
 def model_layer_kinds(m: Model) -> dict:
-    """{(MoE, gated delta-net, sliding shape): number of layers}: the distinct decoder layers, for sums by layer
-    kind (model_layer_tensors takes the key's three switches)."""
+    """{(MoE, linear mixer, sliding shape, has a mixer): number of layers}: the distinct decoder layers, for sums by
+    layer kind (model_layer_tensors takes the key's four switches)."""
     kinds = {}
     for i in range(m.num_layers):
-        key = (m.layer_is_moe(i), m.layer_is_linear(i), m.layer_sliding_shape(i))
+        key = model_layer_kind(m, i)
         kinds[key] = kinds.get(key, 0) + 1
     return kinds
 
@@ -1125,7 +1208,8 @@ def count_model(m: Model) -> dict:
             else:
                 roles[t.role] += t.numel * times
     total = sum(roles.values())
-    per_expert = sum(t.numel for t in model_layer_tensors(m, True) if t.role == "routed_experts") // m.num_experts \
+    per_expert = sum(t.numel for t in model_layer_tensors(m, True, mixer=False) if t.role == "routed_experts") \
+        // m.num_experts \
         if n_moe else 0
     active = total - roles["routed_experts"] - roles["mtp"] + n_moe * m.top_k * per_expert
     return {"total": total, "roles": roles, "dense_layers": m.num_layers - n_moe, "moe_layers": n_moe,
@@ -1563,6 +1647,13 @@ SUPPORTED_MODEL_TYPES = {
                      "the KV heads and a sink per head, values narrower than queries/keys (v_head_dim), a dense first "
                      "MLP then 256 experts top-8 (sigmoid router, no shared expert); the hub's own layer fields "
                      "checked against what transformers builds",
+    # issue 10, branch hybrid
+    "falcon_h1": "Falcon-H1: a Mamba-2 mixer (mamba_d_ssm wide, gated RMSNorm only with mamba_rms_norm, out_proj "
+                 "biased by projectors_bias) beside GQA attention in every layer on one RMSNorm, then a SwiGLU MLP; "
+                 "the muP multipliers scale activations only",
+    "nemotron_h": "Nemotron-H: one block per layer behind one RMSNorm, as layers_block_type or "
+                  "hybrid_override_pattern says: a Mamba-2 mixer (M), attention without rotary or biases (*), a "
+                  "relu^2 MLP without gate (-) or an MoE of ungated experts and one shared MLP (E); untied head",
     "lfm2": "LFM2: short-convolution layers (in_proj to B, C, x; a depthwise causal conv of conv_L_cache taps; "
             "out_proj) beside GQA attention layers with q/k RMSNorm (layer_types or full_attn_idxs), a SwiGLU of "
             "the adjusted block_ff_dim, a tied head by default",
@@ -1580,8 +1671,6 @@ NOT_YET_MODELLED = {
     "ernie4_5_moe": "experts and their placement",
     "hunyuan_v1_moe": "experts and their shared MLP",
     "jamba": "Mamba layers and experts",
-    "nemotron_h": "Mamba-2 layers",
-    "falcon_h1": "parallel Mamba-2 and attention",
 }
 # Fields that change no parameter, FLOP or byte this block describes (token ids, epsilons, initialisation, rope
 # scaling, dropout rates, router loss weights, runtime switches): read quietly.
@@ -1706,6 +1795,10 @@ CONFIG_FIELDS_OF.update({  # issue 10, branch mamba: Bamba's Mamba-2 fields
     "mamba_num_heads": ("mamba_n_heads",), "mamba_head_dim": ("mamba_d_head",), "mamba_n_groups": ("mamba_n_groups",),
     "mamba_d_state": ("mamba_d_state",), "mamba_d_conv": ("mamba_d_conv",), "mamba_chunk_size": ("mamba_chunk_size",),
 })
+for _field, _names in {"mamba_num_heads": "mamba_num_heads", "mamba_head_dim": "mamba_head_dim",  # branch hybrid:
+                       "mamba_n_groups": "n_groups", "mamba_d_state": "ssm_state_size",  # Nemotron-H's names
+                       "mamba_d_conv": "conv_kernel", "mamba_chunk_size": "chunk_size"}.items():
+    CONFIG_FIELDS_OF[_field] += (_names,)
 _MB_TIED_BY_DEFAULT = {"gpt2", "bloom", "opt", "falcon", "gemma", "gemma2", "gemma3_text", "starcoder2"}
 _MB_HEAD_DIM_DEFAULT = {"gemma": 256, "gemma2": 256, "gemma3_text": 256, "qwen3": 128, "qwen3_next": 256}
 # What a config class builds when the file leaves a field out, where that is not the generic rule (KV heads = query
@@ -2199,6 +2292,174 @@ def _mb_read_lfm2(r: _MBFields, mt: str) -> dict:
                 num_kv_heads=r.int("num_key_value_heads", default=8), head_dim=r.int("head_dim", default=0),
                 ffn_hidden_size=width, qk_norm="head", gguf_arch="lfm2", mixer_types=mixers if "conv" in mixers else (),
                 short_conv_kernel=r.int("conv_L_cache", default=3), short_conv_bias=r.flag("conv_bias", False))
+
+
+_MB_NEMOTRON_H_BLOCKS = {"M": "linear", "*": "attention", "-": "mlp", "E": "moe"}  # hybrid_override_pattern
+# NemotronHConfig's layers_block_type names, with the legacy ones remap_legacy_layer_types turns into them
+_MB_NEMOTRON_H_TYPES = {"linear_attention": "linear", "mamba": "linear", "full_attention": "attention",
+                        "attention": "attention", "mlp": "mlp", "moe": "moe"}
+
+
+def _mb_read_nemotron_h(r: _MBFields, mt: str) -> dict:
+    """Nemotron-H (transformers 5.23 configuration_nemotron_h.py / modeling_nemotron_h.py; NVIDIA, "Nemotron-H: A
+    Family of Accurate and Efficient Hybrid Mamba-Transformer Models", arXiv:2504.03624): every layer
+    (NemotronHBlock) is one RMSNorm and ONE block, named per layer by layers_block_type (alias layer_types; legacy
+    "mamba" / "attention" remapped), else by hybrid_override_pattern (M Mamba-2, * attention, - MLP, E MoE), else
+    the class default [Mamba-2, MoE, attention, MLP]; num_hidden_layers is ignored (the list's length wins).
+
+    * attention (NemotronHAttention): q/k/v/o without bias whatever attention_bias says, num_key_value_heads (8;
+      null: as many as the heads) heads of head_dim (128), no rotary embedding (no count changes);
+    * Mamba-2 (NemotronHMamba2Mixer, Bamba's mixer): mamba_num_heads (128) x mamba_head_dim (64) wide, n_groups
+      (8) groups of B and C of ssm_state_size (128), conv kernel conv_kernel (4) biased by use_conv_bias (true),
+      in_proj / out_proj biased by use_bias (false; mamba_proj_bias and expand are not read), chunk_size (128);
+      the legacy names mamba_n_groups / mamba_d_conv / mamba_conv_bias / mamba_chunk_size win when given;
+    * MLP (NemotronHMLP): up_proj -> relu^2 -> down_proj of intermediate_size (21504), biased by mlp_bias;
+    * MoE (NemotronHMoE): a sigmoid router (n_routed_experts, h) with a score-correction bias (a buffer), stacked
+      ungated experts up_proj (E, moe_intermediate_size, h) / down_proj, top num_experts_per_tok, and ONE shared
+      NemotronHMLP of moe_shared_expert_intermediate_size (n_shared_experts is not read);
+    * one final RMSNorm (norm_f) and an untied LM head: NemotronHForCausalLM ties nothing (_tied_weights_keys is
+      empty), so a file asking for a tied head is refused rather than counted either way.
+    Refused: moe_latent_size (latent expert projections), a sliding window.  num_nextn_predict_layers: a note (the
+    MTP layers are not built)."""
+    types = r.get("layers_block_type", "layer_types")[1]
+    if types is not None:
+        if not isinstance(types, list) or not types or not all(isinstance(t, str) and t in _MB_NEMOTRON_H_TYPES
+                                                                 for t in types):
+            raise InputError(f"{r.where}: field 'layers_block_type' must list 'mamba' / 'linear_attention', "
+                             f"'attention' / 'full_attention', 'mlp' or 'moe' per layer, got {types!r:.80}")
+        blocks = [_MB_NEMOTRON_H_TYPES[t] for t in types]
+        r.get("hybrid_override_pattern")  # the class ignores it when the list is given
+    else:
+        pattern = r.get("hybrid_override_pattern")[1]
+        if pattern is None:
+            blocks = ["linear", "moe", "attention", "mlp"]  # NemotronHConfig's default layers_block_type
+        elif not isinstance(pattern, str) or not pattern or set(pattern) - set(_MB_NEMOTRON_H_BLOCKS):
+            raise InputError(f"{r.where}: field 'hybrid_override_pattern' must be a string of M (Mamba-2), "
+                             f"* (attention), - (MLP) and E (MoE), got {pattern!r:.80}")
+        else:
+            blocks = [_MB_NEMOTRON_H_BLOCKS[c] for c in pattern]
+    if len(blocks) > MODEL_MAX_LAYERS:
+        raise InputError(f"{r.where}: {len(blocks)} layers is beyond {MODEL_MAX_LAYERS:,}")
+    r.get("num_hidden_layers")  # deprecated: the class derives the depth from the layer list
+    heads = r.int("num_attention_heads", default=32)
+    # absent: the class's 8; an explicit null: as many as the query heads (NemotronHConfig.__post_init__)
+    kv = heads if "num_key_value_heads" in r.raw and r.raw["num_key_value_heads"] is None else \
+        r.int("num_key_value_heads", default=8)
+    head_dim = r.int("head_dim", default=128)
+    r.expect("attention_head_dim", head_dim, mt)  # the hub files' own name; the class reads head_dim
+    r.get("attention_bias")  # NemotronHAttention builds q/k/v/o without bias whatever it says
+    r.expect("sliding_window", None, mt)
+    if r.flag("tie_word_embeddings", False):
+        raise InputError(f"{r.where}: field 'tie_word_embeddings' true is not modelled for nemotron_h "
+                         "(transformers 5.23 NemotronHForCausalLM ties nothing and builds an untied head)")
+    if r.get("moe_latent_size")[1] is not None:
+        raise InputError(f"{r.where}: field 'moe_latent_size' (latent expert projections) is not modelled for "
+                         "nemotron_h; refusing rather than guessing")
+    r.expect("n_shared_experts", 1, mt)  # NemotronHMoE builds one shared MLP whatever it says
+    for key in ("mamba_hidden_act", "mlp_hidden_act", "mamba_ssm_cache_dtype"):
+        r.text(key)  # activations (elementwise) and a serving engine's state dtype: transformers keeps fp32
+    for key in ("expand", "mamba_expand", "mamba_proj_bias", "time_step_min", "time_step_max", "time_step_limit",
+                "time_step_floor", "mamba_dt_min", "mamba_dt_max", "mamba_dt_limit", "mamba_dt_init_floor",
+                "use_mamba_kernels", "num_logits_to_keep", "residual_in_fp32", "rescale_prenorm_residual",
+                "moe_shared_expert_overlap", "mtp_layers_block_type", "mtp_hybrid_override_pattern",
+                "num_nextn_predict_layers"):
+        r.get(key)  # not read by the modules transformers builds (widths come from the heads), or runtime only
+    moe_layers = [i for i, b in enumerate(blocks) if b == "moe"]
+    v = dict(hidden_size=r.int("hidden_size", default=4096), num_layers=len(blocks), num_attention_heads=heads,
+             vocab_size=r.int("vocab_size", default=131072), num_kv_heads=kv, head_dim=head_dim,
+             ffn_hidden_size=r.int("intermediate_size", default=21504), gated_mlp=False,
+             mlp_bias=r.flag("mlp_bias", False), norms_per_layer=1, norm_fp32_scale=True,
+             position_embedding="none", single_block_layers=True, gguf_arch="nemotron_h",
+             mixer_types=tuple({"linear": "linear", "attention": "attention"}.get(b, "none") for b in blocks),
+             ssm_kind="mamba2" if "linear" in blocks else "",
+             mamba_num_heads=r.int("mamba_num_heads", default=128), mamba_head_dim=r.int("mamba_head_dim", default=64),
+             mamba_n_groups=r.int("mamba_n_groups", "n_groups", default=8),
+             mamba_d_state=r.int("ssm_state_size", default=128), mamba_d_conv=r.int("mamba_d_conv", "conv_kernel",
+                                                                                   default=4),
+             mamba_chunk_size=r.int("mamba_chunk_size", "chunk_size", default=128),
+             mamba_conv_bias=r.flag("mamba_conv_bias" if "mamba_conv_bias" in r.raw else "use_conv_bias", True),
+             mamba_proj_bias=r.flag("use_bias", False))
+    if "mamba_conv_bias" in r.raw:
+        r.get("use_conv_bias")
+    experts = r.int("n_routed_experts", "num_local_experts", default=8) if moe_layers else 0
+    width = r.int("moe_intermediate_size", default=7688) if moe_layers else 0
+    shared = r.int("moe_shared_expert_intermediate_size", default=7688) if moe_layers else 0
+    top_k = r.int("num_experts_per_tok", default=2) if moe_layers else 0
+    for key in ("n_routed_experts", "num_local_experts", "moe_intermediate_size", "moe_shared_expert_intermediate_size",
+                "num_experts_per_tok"):
+        r.get(key)  # without an MoE layer the class builds no expert
+    if moe_layers:
+        v.update(num_experts=experts, top_k=top_k, moe_ffn_hidden_size=width, num_shared_experts=1,
+                 shared_expert_ffn_size=shared, router_score_correction_bias=True,
+                 dense_layers=tuple(i for i in range(len(blocks)) if i not in set(moe_layers)))
+    return v
+
+
+def _mb_read_falcon_h1(r: _MBFields, mt: str) -> dict:
+    """Falcon-H1 (transformers 5.23 configuration_falcon_h1.py / modeling_falcon_h1.py; TII, "Falcon-H1: A Family of
+    Hybrid-Head Language Models", arXiv:2507.22448): every layer (FalconH1DecoderLayer) normalises its input once
+    (input_layernorm) and runs a Mamba-2 mixer and GQA attention side by side on it, sums them into the residual,
+    then a pre-normed SwiGLU MLP (pre_ff_layernorm; gate/up/down of intermediate_size, biased by mlp_bias); a final
+    RMSNorm; the head tied by tie_word_embeddings (false by default).
+
+    * attention: num_key_value_heads (8; null: as many as the heads), head_dim from the file (the class has no such
+      field; FalconH1Attention reads it when present), else hidden / heads; q/k/v/o biased by attention_bias; rotary;
+    * Mamba-2 (FalconH1Mixer): width mamba_d_ssm (1024; null: mamba_expand x hidden) in mamba_n_heads (128) heads of
+      mamba_d_head ("auto": width / heads; FalconH1Config.validate_architecture refuses heads x head width other than
+      the width), mamba_n_groups (1) groups of B and C of mamba_d_state (256), conv kernel mamba_d_conv (4) biased by
+      mamba_conv_bias (true), in_proj biased by mamba_proj_bias (false), out_proj by projectors_bias (false), the
+      gated RMSNorm over the width only with mamba_rms_norm (false; else silu(z) gates the scan, elementwise), the
+      torch scan's chunk mamba_chunk_size (256);
+    * the muP multipliers (embedding_multiplier, lm_head_multiplier, key_multiplier, attention_in/out_multiplier,
+      ssm_in/out_multiplier, mlp_multipliers, ssm_multipliers as the mixer's mup_vector buffer, not persistent) scale
+      activations elementwise: no parameter, no counted FLOP, no cached byte; read and checked, nothing else.
+    The hub files' own mamba_use_mlp (the MLP is always built: only true accepted) and attn_layer_indices (every
+    layer attends: only null accepted) are not read by the class.  Refused: a sliding window."""
+    h, heads = r.int("hidden_size", default=4096), r.int("num_attention_heads", default=32)
+    layers = r.int("num_hidden_layers", default=32)
+    if layers > MODEL_MAX_LAYERS:
+        raise InputError(f"{r.where}: field 'num_hidden_layers' {layers} is beyond {MODEL_MAX_LAYERS:,}")
+    kv = heads if "num_key_value_heads" in r.raw and r.raw["num_key_value_heads"] is None else \
+        r.int("num_key_value_heads", default=8)
+    expand = r.int("mamba_expand", default=2)
+    width = expand * h if "mamba_d_ssm" in r.raw and r.get("mamba_d_ssm")[1] is None else \
+        r.int("mamba_d_ssm", default=1024)
+    m_heads = r.int("mamba_n_heads", default=128)
+    _, head_dim = r.get("mamba_d_head")
+    if head_dim is None or head_dim == "auto":
+        head_dim = width // m_heads
+    elif isinstance(head_dim, bool) or not isinstance(head_dim, int) or not 1 <= head_dim <= MODEL_MAX_WIDTH:
+        raise InputError(f"{r.where}: field 'mamba_d_head' must be a positive integer or \"auto\", got "
+                         f"{head_dim!r:.60}")
+    if width % m_heads or head_dim * m_heads != width:  # FalconH1Config.validate_architecture
+        raise InputError(f"{r.where}: fields 'mamba_n_heads' {m_heads} x 'mamba_d_head' {head_dim} must equal the "
+                         f"Mamba-2 width {width} ('mamba_d_ssm', else 'mamba_expand' x 'hidden_size'), as "
+                         "FalconH1Config requires")
+    r.expect("mamba_use_mlp", True, mt)
+    r.expect("attn_layer_indices", None, mt)
+    r.expect("sliding_window", None, mt)
+    for key in ("lm_head_multiplier", "embedding_multiplier", "key_multiplier", "attention_out_multiplier",
+                "attention_in_multiplier", "ssm_in_multiplier", "ssm_out_multiplier"):
+        r.number(key, 1.0)
+    for key, size in (("mlp_multipliers", 2), ("ssm_multipliers", 5)):
+        value = r.get(key)[1]
+        if value is not None and (not isinstance(value, list) or len(value) != size or any(
+                isinstance(x, bool) or not isinstance(x, (int, float)) for x in value)):
+            raise InputError(f"{r.where}: field '{key}' must be a list of {size} numbers, got {value!r:.60}")
+    r.flag("mamba_norm_before_gate", True)  # where the gate meets the norm: elementwise either way
+    for key in ("time_step_limit", "num_logits_to_keep"):
+        r.get(key)  # the dt clamp and the logits kept at generation: no count, no matmul
+    return dict(hidden_size=h, num_layers=layers, num_attention_heads=heads, vocab_size=r.int("vocab_size",
+                                                                                               default=128000),
+                num_kv_heads=kv, head_dim=r.int("head_dim", default=0),
+                ffn_hidden_size=r.int("intermediate_size", default=14336), qkv_bias=r.flag("attention_bias", False),
+                o_bias=r.flag("attention_bias", False), mlp_bias=r.flag("mlp_bias", False), gguf_arch="falcon-h1",
+                parallel_ssm=True, ssm_kind="mamba2", mamba_num_heads=m_heads, mamba_head_dim=head_dim,
+                mamba_n_groups=r.int("mamba_n_groups", default=1), mamba_d_state=r.int("mamba_d_state", default=256),
+                mamba_d_conv=r.int("mamba_d_conv", default=4), mamba_chunk_size=r.int("mamba_chunk_size", default=256),
+                mamba_conv_bias=r.flag("mamba_conv_bias", True), mamba_proj_bias=r.flag("mamba_proj_bias", False),
+                mamba_out_proj_bias=r.flag("projectors_bias", False),
+                mamba_gated_norm=r.flag("mamba_rms_norm", False))
 
 
 def _mb_type_list(r: _MBFields, key: str, allowed: tuple, layers: int):
@@ -2783,6 +3044,8 @@ def _mb_read_windows(r: _MBFields, mt: str, v: dict) -> None:
         return None
     if mt == "lfm2":  # no window; its layer_types name the mixers (_mb_read_lfm2)
         return v.update(sliding_window=0, layer_types=())
+    if mt in ("nemotron_h", "falcon_h1"):  # no window (refused by their readers); every layer is full attention
+        return v.update(sliding_window=0, layer_types=())
     if v["num_layers"] > MODEL_MAX_LAYERS:  # before anything is built per layer
         raise InputError(f"{r.where}: field '{'n_layer' if 'n_layer' in r.raw else 'num_hidden_layers'}' "
                          f"{v['num_layers']} is beyond {MODEL_MAX_LAYERS:,}")
@@ -3004,6 +3267,10 @@ def model_from_config(raw, where: str = "config.json", generic: bool = False) ->
         values = _mb_read_mimo_v2_flash(r, family)
     elif family == "lfm2":
         values = _mb_read_lfm2(r, family)
+    elif family == "nemotron_h":
+        values = _mb_read_nemotron_h(r, family)
+    elif family == "falcon_h1":
+        values = _mb_read_falcon_h1(r, family)
     else:
         values = _mb_read_llama_style(r, family)
     values["tied_embeddings"] = r.flag("tie_word_embeddings", family in _MB_TIED_BY_DEFAULT)
@@ -3947,7 +4214,7 @@ EMBEDDING_ROLES = ("embedding", "positions", "lm_head")  # tables: no FP8 cast, 
 
 
 @functools.lru_cache(maxsize=256)
-def layer_tensors(model, moe, linear=False, sliding=False):
+def layer_tensors(model, moe, linear=False, sliding=False, mixer=True):
     """Parameter tensors of one decoder layer (dense or MoE; linear: Qwen3-Next's gated delta-net; sliding: a
     MiMo-V2-Flash sliding layer, its own head shape): the block's list, in the Hugging Face transformers 5
     layout (routed experts stacked in 3-D tensors gate_up_proj [E, 2f, h] and down_proj [E, h, f]).
@@ -3955,7 +4222,7 @@ def layer_tensors(model, moe, linear=False, sliding=False):
     Buffers are left out: DeepSeek-V3's e_score_correction_bias (E fp32 values per MoE layer, 59 kB for the whole
     model) is in the checkpoint but is no parameter, so it has no gradient and no optimizer state, and neither
     transformers' parameters() nor the published parameter counts include it."""
-    return tuple(t for t in model_layer_tensors(model, moe, linear, sliding) if not t.buffer)
+    return tuple(t for t in model_layer_tensors(model, moe, linear, sliding, mixer) if not t.buffer)
 
 
 def global_tensors(model):
@@ -5286,7 +5553,8 @@ def kv_cache_bytes(model, batch, context, kv_dtype="bf16", tp=1, convention="win
     total = 0
     per_token = 0
     for i in range(model.num_layers):
-        if model.layer_is_linear(i):  # a gated delta-net layer caches no K/V: its fixed state is linear_state_bytes
+        if not model.layer_has_attention(i):  # a gated delta-net layer caches no K/V: its fixed state is
+            # linear_state_bytes; Nemotron-H's MLP / MoE layers cache nothing
             continue
         kind = model.layer_attention(i)
         if model.is_mla:  # one latent row per token yields both K and V
@@ -5360,7 +5628,7 @@ def mamba_state_bytes(model, batch, tp=1, layers=None, conv_bytes=2):
     local_groups = groups // tp if groups % tp == 0 else groups
     conv = batch * (model.mamba_width // tp + 2 * local_groups * model.mamba_d_state) * model.mamba_d_conv * conv_bytes
     recurrent = batch * heads // tp * model.mamba_head_dim * model.mamba_d_state * 4
-    n = sum(1 for i in (range(model.num_layers) if layers is None else layers) if model.layer_is_linear(i))
+    n = sum(1 for i in (range(model.num_layers) if layers is None else layers) if model.layer_has_state(i))
     return {"layers": n, "conv_bytes": n * conv, "recurrent_bytes": n * recurrent, "total_bytes": n * (conv + recurrent)}
 
 
@@ -5373,8 +5641,7 @@ def _hybrid_weight_numel(model, tp, pp):
     best = 0
     for stage in {0, pp - 1}:
         tensors = [(t, model.layer_kv_heads(i)) for i in stage_layers(model.num_layers, pp, stage)
-                   for t in layer_tensors(model, model.layer_is_moe(i), model.layer_is_linear(i),
-                                          model.layer_sliding_shape(i))]
+                   for t in layer_tensors(model, *model_layer_kind(model, i))]
         tensors += [(t, model.kv_heads) for t in first] if stage == 0 else []
         tensors += [(t, model.kv_heads) for t in list(last) + (list(first) if model.tied_embeddings and pp > 1
                                                               else [])] if stage == pp - 1 else []
@@ -5479,17 +5746,21 @@ def inference_memory(model, inf):
         first_stage = set(stage_layers(model.num_layers, inf.pp, 0))  # the stage with the most layers
         terms["kv_cache"] = (kv_cache_bytes(model, inf.batch, inf.context, inf.kv_dtype, inf.tp, inf.kv_convention,
                                             first_stage)["total_bytes"] if inf.pp > 1 else kv["total_bytes"])
-        if model.linear_layer_count():  # Qwen3-Next: the delta-net layers' fixed state, on its own line
+        if model.state_layer_count():  # Qwen3-Next: the delta-net layers' fixed state, on its own line
             state_layers = set(stage_layers(model.num_layers, inf.pp, 0)) if inf.pp > 1 else None
             terms["conv_state" if model.short_conv else "linear_state"] = linear_state_bytes(  # LFM2: conv only
                 model, inf.batch, inf.tp, state_layers)["total_bytes"]
             kv["linear_state"] = linear_state_bytes(model, inf.batch, inf.tp)
-            kv["note"] = (f"K/V of the {model.num_layers - model.linear_layer_count()} attention layers only; the "
+            kv["note"] = (f"K/V of the {model.attention_layer_count()} attention layers only; the "
                           f"{model.linear_layer_count()} {model.linear_mixer_name} layers keep a fixed state "
                           "instead: conv state (kernel columns, 2 B per value) and fp32 recurrent state, as "
                           "transformers' cache")
+            if model.parallel_ssm:  # Falcon-H1
+                kv["note"] = (f"K/V of all {model.num_layers} layers, and beside it each layer's Mamba-2 mixer keeps "
+                              "a fixed state: conv state (kernel columns, 2 B per value) and fp32 recurrent state, "
+                              "as transformers' cache")
             if model.short_conv:  # LFM2
-                kv["note"] = (f"K/V of the {model.num_layers - model.linear_layer_count()} attention layers only; "
+                kv["note"] = (f"K/V of the {model.attention_layer_count()} attention layers only; "
                               f"the {model.linear_layer_count()} short-convolution layers keep a fixed conv state "
                               "instead (hidden x conv_L_cache values, 2 B each), as transformers' cache")
         prompt = min(inf.prompt or inf.context, inf.context)
@@ -5925,7 +6196,7 @@ def vllm_refusal(model, inf):
     """The layouts whose pages this planner does not reproduce yet, as one line (None when it does)."""
     if model is None:
         return "--engine vllm needs a model (its KV pages), not --params"
-    if any(model.layer_is_linear(i) for i in range(model.num_layers)):
+    if model.state_layer_count() or model.single_block_layers:
         return ("--engine vllm: linear-attention / SSM layers (vLLM's Mamba-style state pages) are not modelled yet; "
                 "use --engine sum")
     if model.has_indexer:
@@ -6387,7 +6658,7 @@ def llamacpp_refusal(model, inf):
         return "--engine llama.cpp needs a model (its tensors and KV rows), not --params"
     if model.is_mla:
         return "--engine llama.cpp: MLA caches (DeepSeek) are not modelled yet; use --engine sum"
-    if model.linear_layer_count():
+    if model.state_layer_count() or model.single_block_layers:
         return "--engine llama.cpp: recurrent / delta-net layers (llama_memory_hybrid) are not modelled yet"
     if inf.tp > 1 or inf.pp > 1:
         return "--engine llama.cpp: -tp / -pp are not llama.cpp's; it splits layers over devices (-ts), which is " \
@@ -7004,8 +7275,9 @@ def serving_extras(args, model, inf, result, gpu_bytes, engine):
         raise ValueError("--speed / --sweep need a model (its tensors), not --params")
     if inf.tp > 1 or inf.pp > 1:
         raise ValueError("--speed / --sweep: tensor and pipeline parallelism are not modelled yet; drop -tp / -pp")
-    if model.is_mla or model.linear_layer_count():
-        raise ValueError("--speed / --sweep: MLA and delta-net layers' decode reads are not modelled yet")
+    if model.is_mla or model.state_layer_count() or model.single_block_layers:
+        raise ValueError("--speed / --sweep: MLA, delta-net / Mamba-2 and one-block layers' decode reads are not "
+                         "modelled yet")
     dev = build_serve_device(args, inf)
     held, prompt = inf.context, inf.prompt or inf.context
     if ll is not None:
@@ -8361,7 +8633,10 @@ def compute(args):
     if model is not None and model.short_conv and not args.infer:  # LFM2, until modelled
         raise InputError("training memory of short-convolution layers (lfm2) is not modelled: their saved "
                          "activations are not attention's; --infer gives inference memory")
-    if model is not None and model.linear_layer_count() and not args.infer:  # Qwen3-Next, until modelled
+    if model is not None and model.single_block_layers and not args.infer:  # Nemotron-H, until modelled
+        raise InputError(f"training memory of one-block layers ({model.model_type or 'hybrid'}: a Mamba-2 mixer, "
+                         "attention, an MLP or an MoE per layer) is not modelled; --infer gives inference memory")
+    if model is not None and model.state_layer_count() and not args.infer:  # Qwen3-Next, until modelled
         raise InputError(f"training memory of {model.linear_mixer_name} layers ({model.model_type or 'hybrid'}) "
                          "is not modelled: their saved "
                          "activations are not attention's; --infer gives inference memory")

@@ -850,6 +850,117 @@ def test_bamba_9b_serving_memory_by_hand(mem):
         assert status == 2 and out == "" and err.count("\n") == 1 and "Mamba-2 layers (bamba)" in err
 
 
+# --- issue 10, branch hybrid: Nemotron-H: K/V only in its attention layers, the Mamba-2 state on its own line ------
+@pytest.mark.parametrize("length", [3, 40])
+@pytest.mark.parametrize("dtype_name", ["fp32", "bf16"])
+def test_nemotron_h_cache_equals_transformers_after_a_prefill(mem, length, dtype_name):
+    """NVIDIA-Nemotron-3-Nano-30B-A3B's config.json (test_params_torch REAL_CONFIGS "nemotron_h_moe", cited there)
+    shrunk to 8 layers M-*EM*-E, a prefill of `length` tokens for 3 sequences: transformers' cache holds K and V of
+    the 2 attention layers only (the MLP and MoE layers cache nothing), and per Mamba-2 layer a conv state of
+    (3, H P + 2 G N, kernel) in the model dtype and an SSM state of (3, H, P, N) in fp32."""
+    torch, transformers = torch_and_transformers()
+    from test_params_torch import REAL_CONFIGS
+    cfg = dict(REAL_CONFIGS["nemotron_h_moe"], hybrid_override_pattern="M-*EM*-E", hidden_size=64,
+               num_attention_heads=4, num_key_value_heads=2, head_dim=16, mamba_num_heads=8, mamba_head_dim=16,
+               n_groups=2, ssm_state_size=12, chunk_size=16, intermediate_size=96, vocab_size=503, n_routed_experts=4,
+               num_experts_per_tok=2, moe_intermediate_size=24, moe_shared_expert_intermediate_size=40)
+    dtype = {"fp32": torch.float32, "bf16": torch.bfloat16}[dtype_name]
+    model = build(transformers, cfg, attn="eager", dtype=dtype).eval()
+    with torch.no_grad():
+        cache = model(input_ids=torch.randint(0, 503, (3, length)), use_cache=True).past_key_values
+    kv = sum(t.numel() * t.element_size() for layer in cache.layers for t in (getattr(layer, "keys", None),
+             getattr(layer, "values", None)) if t is not None and t.numel())
+    conv = sum(t.numel() * t.element_size() for layer in cache.layers for t in getattr(layer, "conv_states", {}).values()
+               if t is not None)
+    recurrent = sum(t.numel() * t.element_size() for layer in cache.layers
+                    for t in getattr(layer, "recurrent_states", {}).values() if t is not None)
+    size = {"fp32": 4, "bf16": 2}[dtype_name]
+    described_model = described(mem, cfg)
+    assert kv == mem.kv_cache_bytes(described_model, 3, length, dtype_name, 1, "hf-dynamic")["total_bytes"] \
+        == 2 * 3 * length * 2 * 2 * 16 * size  # 2 attention layers x K, V of 2 heads x 16
+    state = mem.linear_state_bytes(described_model, 3, conv_bytes=size)
+    assert (state["conv_bytes"], state["recurrent_bytes"]) == (conv, recurrent)
+    # by hand: 2 Mamba-2 layers; conv channels 8 x 16 + 2 x 2 x 12 = 176 over kernel 4; 8 heads of a 16 x 12 fp32 state
+    assert (conv, recurrent) == (2 * 3 * 176 * 4 * size, 2 * 3 * 8 * 16 * 12 * 4)
+
+
+def test_nemotron_h_8b_serving_memory_by_hand(mem):
+    """Nemotron-H-8B from its config.json at 32k context, batch 1, bf16: weights 2 B x 8,100,852,736; K/V of its 4
+    attention layers (8 KV heads of 128); 24 Mamba-2 states of (8192 + 2 x 8 x 128) x 4 bf16 conv values and
+    128 x 64 x 128 fp32 values, on their own line; training memory refused in one line."""
+    import tempfile, os
+    from test_params_torch import REAL_CONFIGS
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "config.json")
+        with open(path, "w") as f:
+            json.dump(REAL_CONFIGS["nemotron_h"], f)
+        status, out, err = call_main(mem, ["--config", path, "--infer", "--context", "32768", "--json"])
+        assert status == 0, err
+        per_gpu = json.loads(out)["per_gpu"]
+        assert per_gpu["weights"] == 2 * 8_100_852_736
+        assert per_gpu["kv_cache"] == 4 * 2 * 8 * 128 * 2 * 32768
+        assert per_gpu["linear_state"] == 24 * (10240 * 4 * 2 + 128 * 64 * 128 * 4)
+        status, out, err = call_main(mem, ["--config", path, "--infer", "--context", "32768"])
+        assert status == 0 and "K/V of the 4 attention layers only; the 24 Mamba-2 layers keep a fixed state" in out
+        status, out, err = call_main(mem, ["--config", path])
+        assert status == 2 and out == "" and err.count("\n") == 1 and "one-block layers (nemotron_h" in err
+
+
+# --- issue 10, branch hybrid: Falcon-H1: K/V in every layer AND each layer's Mamba-2 state, on its own line ----------
+@pytest.mark.parametrize("length", [3, 40])
+@pytest.mark.parametrize("dtype_name", ["fp32", "bf16"])
+def test_falcon_h1_cache_equals_transformers_after_a_prefill(mem, length, dtype_name):
+    """tiiuae/Falcon-H1-0.5B's config.json (test_params_torch REAL_CONFIGS "falcon_h1", cited there) shrunk to 3
+    layers, a prefill of `length` tokens for 3 sequences: transformers' cache holds K and V of every layer (attention
+    runs beside the mixer in each) and, per layer, a conv state of (3, H P + 2 G N, kernel) in the model dtype and an
+    SSM state of (3, H, P, N) in fp32."""
+    torch, transformers = torch_and_transformers()
+    from test_params_torch import REAL_CONFIGS
+    cfg = dict(REAL_CONFIGS["falcon_h1"], num_hidden_layers=3, hidden_size=64, num_attention_heads=4,
+               num_key_value_heads=2, head_dim=16, mamba_d_ssm=128, mamba_n_heads=8, mamba_d_head=16, mamba_n_groups=2,
+               mamba_d_state=12, mamba_chunk_size=16, intermediate_size=96, vocab_size=503)
+    dtype = {"fp32": torch.float32, "bf16": torch.bfloat16}[dtype_name]
+    model = build(transformers, cfg, attn="eager", dtype=dtype).eval()
+    with torch.no_grad():
+        cache = model(input_ids=torch.randint(0, 503, (3, length)), use_cache=True).past_key_values
+    kv = sum(t.numel() * t.element_size() for layer in cache.layers for t in (getattr(layer, "keys", None),
+             getattr(layer, "values", None)) if t is not None and t.numel())
+    conv = sum(t.numel() * t.element_size() for layer in cache.layers for t in getattr(layer, "conv_states", {}).values()
+               if t is not None)
+    recurrent = sum(t.numel() * t.element_size() for layer in cache.layers
+                    for t in getattr(layer, "recurrent_states", {}).values() if t is not None)
+    size = {"fp32": 4, "bf16": 2}[dtype_name]
+    described_model = described(mem, cfg)
+    assert kv == mem.kv_cache_bytes(described_model, 3, length, dtype_name, 1, "hf-dynamic")["total_bytes"] \
+        == 3 * 3 * length * 2 * 2 * 16 * size  # 3 layers x K, V of 2 heads x 16
+    state = mem.linear_state_bytes(described_model, 3, conv_bytes=size)
+    assert (state["conv_bytes"], state["recurrent_bytes"]) == (conv, recurrent)
+    # by hand: 3 layers; conv channels 128 + 2 x 2 x 12 = 176 over kernel 4; 8 heads of a 16 x 12 fp32 state
+    assert (conv, recurrent) == (3 * 3 * 176 * 4 * size, 3 * 3 * 8 * 16 * 12 * 4)
+
+
+def test_falcon_h1_0_5b_serving_memory_by_hand(mem):
+    """Falcon-H1-0.5B from its config.json at 32k context, batch 1, bf16: weights 2 B x 521,411,104; K/V of all 36
+    layers (2 KV heads of 64); 36 Mamba-2 states of (1536 + 2 x 128) x 4 bf16 conv values and 24 x 64 x 128 fp32
+    values, on their own line; training memory refused in one line."""
+    import tempfile, os
+    from test_params_torch import REAL_CONFIGS
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "config.json")
+        with open(path, "w") as f:
+            json.dump(REAL_CONFIGS["falcon_h1"], f)
+        status, out, err = call_main(mem, ["--config", path, "--infer", "--context", "32768", "--json"])
+        assert status == 0, err
+        per_gpu = json.loads(out)["per_gpu"]
+        assert per_gpu["weights"] == 2 * 521_411_104
+        assert per_gpu["kv_cache"] == 36 * 2 * 2 * 64 * 2 * 32768
+        assert per_gpu["linear_state"] == 36 * (1792 * 4 * 2 + 24 * 64 * 128 * 4)
+        status, out, err = call_main(mem, ["--config", path, "--infer", "--context", "32768"])
+        assert status == 0 and "K/V of all 36 layers, and beside it each layer's Mamba-2 mixer" in out, err
+        status, out, err = call_main(mem, ["--config", path])
+        assert status == 2 and out == "" and err.count("\n") == 1 and "Mamba-2 layers (falcon_h1)" in err
+
+
 # --- MiMo-V2-Flash (issue 10, branch mimo): sliding layers cache twice the KV heads, values narrower than keys -----
 @pytest.mark.parametrize("length", [5, 9, 40])
 @pytest.mark.parametrize("dtype_name", ["fp32", "bf16"])

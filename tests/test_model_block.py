@@ -108,8 +108,8 @@ def test_generic_reads_an_unknown_type_as_a_dense_llama_and_says_so_first(block)
     assert block.count_model(model)["total"] == 100 * 64 + 2 * per_layer + 64 + 100 * 64
 
 
-@pytest.mark.parametrize("model_type", ["hunyuan_v1_moe", "gemma4_text", "gemma4", "falcon_h1", "ernie4_5_moe",
-                                        "jamba", "nemotron_h"])
+@pytest.mark.parametrize("model_type", ["hunyuan_v1_moe", "gemma4_text", "gemma4", "ernie4_5_moe",
+                                        "jamba"])  # nemotron_h, falcon_h1: modelled (issue 10, branch hybrid)
 def test_this_years_types_are_refused_even_with_generic(block, model_type):
     with pytest.raises(block.InputError, match=f"model_type '{model_type}' is not modelled yet"):
         block.model_from_config(dict(LLAMA_TINY, model_type=model_type), generic=True)
@@ -342,6 +342,9 @@ _MINIMAL_SIZES["qwen3_5_moe"] = dict(text_config=_MINIMAL_SIZES["qwen3_5_moe_tex
 # q-LoRA 1536 / 2048, indexer 64 / 32 heads of 128, 3 dense layers then 256 experts top-8 of 2048 + 1 shared)
 _MINIMAL_SIZES["deepseek_v32"] = dict(hidden_size=64, num_hidden_layers=4, num_attention_heads=128,
                                       intermediate_size=96, vocab_size=100)
+# issue 10, branch hybrid: NemotronHConfig's defaults (the layers [Mamba-2, MoE, attention, MLP]: num_hidden_layers is
+# not read; 128 Mamba-2 heads of 64 in 8 groups of state 128; 8 experts of 7688 top-2 + a shared MLP of 7688)
+_MINIMAL_SIZES["nemotron_h"] = dict(hidden_size=64, num_attention_heads=8, intermediate_size=96, vocab_size=100)
 _MINIMAL_SIZES["glm_moe_dsa"] = dict(hidden_size=64, num_hidden_layers=4, num_attention_heads=64,
                                      intermediate_size=96, vocab_size=100)
 
@@ -354,7 +357,7 @@ _MINIMAL_SIZES["glm_moe_dsa"] = dict(hidden_size=64, num_hidden_layers=4, num_at
     "cohere2", "nemotron", "smollm3", "granitemoe", "phimoe", "dbrx", "stablelm", "llama4_text", "llama4",
     "qwen3_5", "qwen3_5_text", "qwen3_5_moe", "qwen3_5_moe_text", "gemma3", "deepseek_v32", "glm_moe_dsa",
     "bamba", "minimax_m2", "dots1", "exaone4",
-    "mimo_v2_flash", "lfm2"]))
+    "mimo_v2_flash", "lfm2", "nemotron_h", "falcon_h1"]))
 def test_a_file_with_only_the_sizes_takes_the_class_defaults(block, model_type):
     from test_params_torch import torch_counts
     assert sorted(SUPPORTED) == sorted(block.SUPPORTED_MODEL_TYPES)
@@ -852,3 +855,56 @@ def test_bamba_layers_follow_attn_layer_indices(block):
     assert model.ssm_kind == "mamba2" and (model.mamba_head_dim, model.mamba_d_state) == (16, 256)  # "auto", default
     model, _ = block.model_from_config(dict(sizes, attn_layer_indices=list(range(5))))  # no Mamba layer: a Llama
     assert model.mixer_types == () and model.ssm_kind == ""
+
+
+# issue 10, branch hybrid -- nemotron_h: the layer list read as NemotronHConfig reads it
+def test_nemotron_h_layers_follow_the_list_or_the_pattern(block):
+    # NemotronHConfig: layers_block_type (legacy "mamba" / "attention" remapped) wins over hybrid_override_pattern,
+    # which wins over the class default [Mamba-2, MoE, attention, MLP]; num_hidden_layers is not read
+    sizes = dict(model_type="nemotron_h", hidden_size=64, num_attention_heads=4, num_key_value_heads=2,
+                 intermediate_size=96, vocab_size=100, num_hidden_layers=7, mamba_num_heads=8, n_groups=2)
+    by_pattern, _ = block.model_from_config(dict(sizes, hybrid_override_pattern="M*-E"))
+    by_list, _ = block.model_from_config(dict(sizes, hybrid_override_pattern="----",
+                                              layers_block_type=["mamba", "full_attention", "mlp", "moe"]))
+    default, _ = block.model_from_config(dict(sizes))
+    for model, kinds in ((by_pattern, "M*-E"), (by_list, "M*-E"), (default, "ME*-")):
+        assert model.num_layers == 4
+        assert "".join("M" if model.layer_is_linear(i) else "*" if model.layer_has_attention(i) else
+                       "E" if model.layer_is_moe(i) else "-" for i in range(4)) == kinds
+        assert [model.layer_has_mlp(i) for i in range(4)] == [k in "-E" for k in kinds]
+
+
+@given(st.dictionaries(st.sampled_from(["hybrid_override_pattern", "layers_block_type", "mamba_num_heads",
+                                        "mamba_head_dim", "n_groups", "ssm_state_size", "conv_kernel", "chunk_size",
+                                        "use_bias", "use_conv_bias", "num_key_value_heads", "n_routed_experts",
+                                        "num_experts_per_tok", "moe_latent_size", "tie_word_embeddings"]),
+                       st.none() | st.booleans() | st.integers(-3, 300) | st.text(max_size=6) |
+                       st.lists(st.sampled_from(["mamba", "moe", "mlp", "attention", "x"]), max_size=4)))
+def test_nemotron_h_hostile_fields_are_one_input_error(block, fields):
+    config = dict(dict(model_type="nemotron_h", hidden_size=64, num_attention_heads=4, num_key_value_heads=2,
+                       intermediate_size=96, vocab_size=100, mamba_num_heads=8, n_groups=2), **fields)
+    try:
+        model, _ = block.model_from_config(config)
+    except block.InputError as exc:
+        assert "\n" not in str(exc)
+    else:
+        assert block.count_model(model)["total"] > 0
+
+
+# issue 10, branch hybrid -- falcon_h1: hostile Mamba-2 / multiplier fields are one InputError, never a traceback
+@given(st.dictionaries(st.sampled_from(["mamba_d_ssm", "mamba_n_heads", "mamba_d_head", "mamba_expand",
+                                        "mamba_n_groups", "mamba_d_state", "mamba_d_conv", "mamba_chunk_size",
+                                        "mamba_rms_norm", "projectors_bias", "mamba_use_mlp", "attn_layer_indices",
+                                        "ssm_multipliers", "mlp_multipliers", "key_multiplier", "num_key_value_heads"]),
+                       st.none() | st.booleans() | st.integers(-3, 300) | st.text(max_size=6) |
+                       st.lists(st.floats(allow_nan=True) | st.integers(0, 3), max_size=6)))
+def test_falcon_h1_hostile_fields_are_one_input_error(block, fields):
+    config = dict(dict(model_type="falcon_h1", hidden_size=64, num_hidden_layers=2, num_attention_heads=4,
+                       num_key_value_heads=2, intermediate_size=96, vocab_size=100, mamba_d_ssm=128, mamba_n_heads=8),
+                  **fields)
+    try:
+        model, _ = block.model_from_config(config)
+    except block.InputError as exc:
+        assert "\n" not in str(exc)
+    else:
+        assert block.count_model(model)["total"] > 0

@@ -793,6 +793,66 @@ REAL_CONFIGS["bamba"] = {
     "num_key_value_heads": 8, "num_logits_to_keep": 1, "pad_token_id": 0, "rms_norm_eps": 1e-05,
     "tie_word_embeddings": False, "torch_dtype": "bfloat16", "use_cache": True, "vocab_size": 128256}
 
+# issue 10, branch hybrid -- nemotron_h.  nvidia/Nemotron-H-8B-Base-8K's config.json as NVIDIA's Megatron-Bridge copies
+# it for its converter tests (NVIDIA-NeMo/Megatron-Bridge tests/unit_tests/models/nemotronh/test_nemotron_h_bridge.py,
+# fixture nemotronh_8b_config_dict; its auto_map and the test's own "n_routed_experts": None, added there to switch
+# MoE off in a Mock, left out).  transformers 5.23 builds 8,100,852,736 parameters from it (the card's "8B"): 52
+# layers, 24 Mamba-2, 4 attention, 24 relu^2 MLP.
+REAL_CONFIGS["nemotron_h"] = {
+    "architectures": ["NemotronHForCausalLM"], "attention_bias": False, "attention_dropout": 0.0,
+    "attention_head_dim": 128, "bos_token_id": 1, "chunk_size": 128, "conv_kernel": 4, "eos_token_id": 2,
+    "expand": 2, "hidden_act": "relu2", "hidden_dropout": 0.0, "hidden_size": 4096,
+    "hybrid_override_pattern": "M-M-M-M*-M-M-M-M-M*-M-M-M-M-M*-M-M-M-M-M*-M-M-M-M-M-", "initializer_range": 0.02,
+    "intermediate_size": 21504, "layer_norm_epsilon": 1e-05, "mamba_head_dim": 64, "mamba_hidden_act": "silu",
+    "mamba_num_heads": 128, "mamba_proj_bias": False, "max_position_embeddings": 8192, "mlp_bias": False,
+    "mlp_hidden_act": "relu2", "model_type": "nemotron_h", "n_groups": 8, "num_attention_heads": 32,
+    "num_hidden_layers": 52, "num_key_value_heads": 8, "num_logits_to_keep": 1, "pad_token_id": 0,
+    "rescale_prenorm_residual": True, "residual_in_fp32": False, "rms_norm_eps": 1e-05, "ssm_state_size": 128,
+    "tie_word_embeddings": False, "torch_dtype": "bfloat16", "transformers_version": "4.48.0.dev0",
+    "use_bias": False, "use_cache": True, "use_conv_bias": True, "use_mamba_kernels": True, "vocab_size": 131072}
+# nvidia/NVIDIA-Nemotron-3-Nano-30B-A3B-BF16's config.json, every field as a JAX port's tests print it (the search
+# library's code corpus, id 53713423135: "NEMOTRON3_30B_JSON", transformers_version 4.55.4).  The model card: 52
+# layers, 23 Mamba-2, 23 MoE (128 experts + 1 shared, top-6), 6 GQA attention; 31.6B parameters in total (the Hub's
+# size) and about 3.5B active; transformers 5.23 builds 31,577,937,344 total, 3,580,073,408 active.
+REAL_CONFIGS["nemotron_h_moe"] = {
+    "architectures": ["NemotronHForCausalLM"], "attention_bias": False, "attention_dropout": 0.0, "bos_token_id": 1,
+    "chunk_size": 128, "conv_kernel": 4, "eos_token_id": 2, "expand": 2, "head_dim": 128, "hidden_dropout": 0.0,
+    "hidden_size": 2688, "hybrid_override_pattern": "MEMEM*EMEMEM*EMEMEM*EMEMEM*EMEMEM*EMEMEMEM*EMEMEMEME",
+    "initializer_range": 0.02, "intermediate_size": 1856, "layer_norm_epsilon": 1e-05, "mamba_head_dim": 64,
+    "mamba_hidden_act": "silu", "mamba_num_heads": 64, "mamba_proj_bias": False, "mamba_ssm_cache_dtype": "float32",
+    "max_position_embeddings": 262144, "mlp_bias": False, "mlp_hidden_act": "relu2", "model_type": "nemotron_h",
+    "moe_intermediate_size": 1856, "moe_shared_expert_intermediate_size": 3712, "n_group": 1, "n_groups": 8,
+    "n_routed_experts": 128, "n_shared_experts": 1, "norm_eps": 1e-05, "norm_topk_prob": True,
+    "num_attention_heads": 32, "num_experts_per_tok": 6, "num_hidden_layers": 52, "num_key_value_heads": 2,
+    "num_logits_to_keep": 1, "pad_token_id": 0, "partial_rotary_factor": 1.0, "rescale_prenorm_residual": True,
+    "residual_in_fp32": False, "rope_theta": 10000, "routed_scaling_factor": 2.5, "sliding_window": None,
+    "ssm_state_size": 128, "tie_word_embeddings": False, "time_step_floor": 0.0001, "time_step_max": 0.1,
+    "time_step_min": 0.001, "topk_group": 1, "torch_dtype": "bfloat16", "transformers_version": "4.55.4",
+    "use_bias": False, "use_cache": True, "use_conv_bias": True, "use_mamba_kernels": True, "vocab_size": 131072}
+
+# tiiuae/Falcon-H1-0.5B's config.json as NVIDIA's Megatron-Bridge copies it for its converter tests
+# (NVIDIA-NeMo/Megatron-Bridge tests/unit_tests/models/falcon_h1/test_falcon_h1_bridge.py FALCON_H1_500M_CONFIG, code corpus
+# id 54893243323), with the one field that copy leaves out: mamba_d_ssm 1536.  It is the only value transformers can
+# load the file with (FalconH1Config.validate_architecture: mamba_n_heads 24 x mamba_d_head 64 must equal mamba_d_ssm,
+# whose absence means 1024 and whose null means mamba_expand x hidden = 2048), and what the same bridge writes back
+# (its megatron_to_hf_config: mamba_d_ssm = heads x head width).  transformers 5.23 builds 521,411,104 parameters from
+# it (the card's 0.5B).
+REAL_CONFIGS["falcon_h1"] = {
+    "architectures": ["FalconH1ForCausalLM"], "attention_bias": False, "attention_dropout": 0.0,
+    "attention_in_multiplier": 1.0, "attention_out_multiplier": 0.9375, "attn_layer_indices": None,
+    "embedding_multiplier": 5.656854249492381, "head_dim": 64, "hidden_act": "silu", "hidden_size": 1024,
+    "initializer_range": 0.02, "intermediate_size": 2048, "key_multiplier": 0.39062499999999994,
+    "lm_head_multiplier": 0.0390625, "mamba_chunk_size": 128, "mamba_conv_bias": True, "mamba_d_conv": 4,
+    "mamba_d_head": 64, "mamba_d_ssm": 1536, "mamba_d_state": 128, "mamba_expand": 2, "mamba_n_groups": 1,
+    "mamba_n_heads": 24, "mamba_norm_before_gate": False, "mamba_proj_bias": False, "mamba_rms_norm": False,
+    "mamba_use_mlp": True, "max_position_embeddings": 16384, "mlp_bias": False,
+    "mlp_multipliers": [0.8838834764831844, 0.5859375], "model_type": "falcon_h1", "num_attention_heads": 8,
+    "num_hidden_layers": 36, "num_key_value_heads": 2, "projectors_bias": False, "rms_norm_eps": 1e-05,
+    "rope_scaling": None, "rope_theta": 100000000000.0, "ssm_in_multiplier": 1.25,
+    "ssm_multipliers": [0.3535533905932738, 0.25, 0.3535533905932738, 0.5, 0.3535533905932738],
+    "ssm_out_multiplier": 0.23570226039551587, "tie_word_embeddings": False, "torch_dtype": "bfloat16",
+    "vocab_size": 32784}
+
 # issue 10, branch moefams.
 # MiniMaxAI/MiniMax-M2's config.json: every field of the file as a stored public guide prints it (a W8A8
 # quantization walkthrough for MiniMax-M2.5, the same network, printing the BF16 file with its quantization_config
@@ -961,6 +1021,10 @@ def small_config(draw, family):
                        multi_query=draw(st.booleans()), parallel_attn=draw(st.booleans()), bias=draw(st.booleans()),
                        num_ln_in_parallel_attn=draw(st.sampled_from([None, 1, 2])) if new_arch else None)
         return cfg
+    if family == "nemotron_h":  # issue 10, branch hybrid: one block per layer
+        return _nemotron_h_small(draw, vocab, ffn)
+    if family == "falcon_h1":  # issue 10, branch hybrid: Mamba-2 beside attention in every layer
+        return _falcon_h1_small(draw, vocab, ffn, layers)
     if family == "dbrx":  # its own field names and nested blocks; every layer MoE
         heads, kv, head_dim = draw(attention_shape())
         experts = draw(st.integers(1, 5))
@@ -1194,6 +1258,61 @@ def _dsa_small(draw, cfg, layers):
     return cfg
 
 
+def _nemotron_h_small(draw, vocab, ffn):
+    """NemotronHConfig's switches (issue 10, branch hybrid): the layer list as hybrid_override_pattern or
+    layers_block_type (legacy names too), GQA, Mamba-2 heads / head width / groups / state / kernel, use_bias (in_proj,
+    out_proj), use_conv_bias, mlp_bias, and experts, top-k, expert and shared widths when an E layer is drawn."""
+    heads, kv, head_dim = draw(attention_shape())
+    blocks = draw(st.lists(st.sampled_from("M*-E"), min_size=1, max_size=5))
+    groups = draw(st.integers(1, 3))
+    cfg = {"model_type": "nemotron_h", "hidden_size": draw(st.sampled_from([8, 12, 16])), "vocab_size": vocab,
+           "num_attention_heads": heads, "num_key_value_heads": kv, "head_dim": head_dim, "intermediate_size": ffn,
+           "mamba_num_heads": groups * draw(st.integers(1, 3)), "mamba_head_dim": draw(st.sampled_from([2, 4, 8])),
+           "n_groups": groups, "ssm_state_size": draw(st.integers(1, 12)), "conv_kernel": draw(st.integers(1, 4)),
+           "use_bias": draw(st.booleans()), "use_conv_bias": draw(st.booleans()), "mlp_bias": draw(st.booleans()),
+           "pad_token_id": 0, "bos_token_id": 0, "eos_token_id": 0}
+    if draw(st.booleans()):
+        cfg["hybrid_override_pattern"] = "".join(blocks)
+    else:
+        names = {"M": ("mamba", "linear_attention"), "*": ("attention", "full_attention"), "-": ("mlp",),
+                 "E": ("moe",)}
+        cfg["layers_block_type"] = [draw(st.sampled_from(names[b])) for b in blocks]
+    experts = draw(st.integers(1, 5))
+    cfg.update(n_routed_experts=experts, num_experts_per_tok=draw(st.integers(1, experts)), n_group=1, topk_group=1,
+               moe_intermediate_size=draw(st.integers(1, 40)),
+               moe_shared_expert_intermediate_size=draw(st.integers(1, 40)))
+    return cfg
+
+
+def _falcon_h1_small(draw, vocab, ffn, layers):
+    """FalconH1Config's switches (issue 10, branch hybrid): GQA with a decoupled head_dim, the Mamba-2 width
+    (mamba_d_ssm, or null: mamba_expand x hidden) in heads of "auto" or given width, groups, state, kernel, the gated
+    norm (mamba_rms_norm), in_proj / out_proj / conv / attention / MLP biases, tied head, the muP multipliers."""
+    heads, kv, head_dim = draw(attention_shape())
+    hidden = draw(st.sampled_from([8, 12, 16]))
+    groups = draw(st.integers(1, 3))
+    m_heads = groups * draw(st.integers(1, 3))
+    cfg = {"model_type": "falcon_h1", "hidden_size": hidden, "num_hidden_layers": layers, "vocab_size": vocab,
+           "num_attention_heads": heads, "num_key_value_heads": kv, "head_dim": head_dim, "intermediate_size": ffn,
+           "mamba_n_heads": m_heads, "mamba_n_groups": groups, "mamba_d_state": draw(st.integers(1, 12)),
+           "mamba_d_conv": draw(st.integers(1, 4)), "mamba_rms_norm": draw(st.booleans()),
+           "mamba_conv_bias": draw(st.booleans()), "mamba_proj_bias": draw(st.booleans()),
+           "projectors_bias": draw(st.booleans()), "attention_bias": draw(st.booleans()),
+           "mlp_bias": draw(st.booleans()), "tie_word_embeddings": draw(st.booleans()),
+           "key_multiplier": 0.5, "ssm_multipliers": [0.5, 1.0, 1.5, 2.0, 2.5], "mlp_multipliers": [0.5, 2.0],
+           "pad_token_id": 0, "bos_token_id": 0, "eos_token_id": 0}
+    if draw(st.booleans()):
+        cfg["mamba_d_ssm"] = m_heads * draw(st.sampled_from([2, 4, 8]))
+    else:  # null: mamba_expand x hidden, which the heads must divide
+        expand = draw(st.integers(1, 2))
+        while (expand * hidden) % m_heads:
+            m_heads -= 1
+        cfg.update(mamba_d_ssm=None, mamba_expand=expand, mamba_n_heads=m_heads, mamba_n_groups=1)
+    if draw(st.booleans()):
+        cfg["mamba_d_head"] = (cfg["mamba_d_ssm"] or cfg["mamba_expand"] * hidden) // cfg["mamba_n_heads"]
+    return cfg
+
+
 def _qwen3_5_small(draw, cfg, family, head_dim, layers):
     """Qwen3_5TextConfig / Qwen3_5MoeTextConfig's switches: delta-net widths and kernel, the mixer pattern
     (full_attention_interval or layer_types), attention_bias; MoE: experts, top-k, expert and shared widths.  The
@@ -1294,6 +1413,7 @@ FAMILIES += ["gemma3_text", "gemma3"]  # issue 10, branch gemma
 FAMILIES += ["deepseek_v32", "glm_moe_dsa"]  # issue 10, branch dsa
 FAMILIES += ["minimax_m2", "dots1", "exaone4"]  # issue 10, branch moefams
 FAMILIES += ["mimo_v2_flash", "lfm2"]  # issue 10, branch mimo
+FAMILIES += ["nemotron_h", "falcon_h1"]  # issue 10, branch hybrid
 
 # Each example builds a model: a few per family keep the file fast (scaled from the conftest profile).
 FEW = max(3, settings.default.max_examples // 10)
@@ -2114,3 +2234,72 @@ def test_phi_4_mistral_small_and_deepseek_v3_1_presets_are_their_published_sizes
     v3 = params.count_parameters(params.preset_model("deepseek-v3"))
     assert (v31["total"], v31["active"]["total"]) == (v3["total"], v3["active"]["total"])
     assert (int(v31["total"] / 1e9), int(v31["active"]["total"] / 1e9)) == (671, 37)  # the card's, truncated
+
+
+# --- issue 10, branch hybrid: Nemotron-H (one Mamba-2 / attention / MLP / MoE block per layer) ----------------------
+def test_nemotron_h_8b_is_its_published_size():
+    # nvidia/Nemotron-H-8B-Base-8K ("8B"): 52 layers, M-M-M-M*-..., h 4096, vocab 131072, untied.  By hand: a Mamba-2
+    # layer: in_proj 4096 x (8192 + 10240 + 128) (gate z, x B C, dt; x B C = 128 x 64 + 2 x 8 x 128 = 10240),
+    # conv1d 10240 x 4 + bias, dt_bias / A_log / D 128 each, gated norm 8192, out_proj 8192 x 4096; an attention layer
+    # q, o 4096 x 4096 and k, v 4096 x 1024 without biases; an MLP layer up and down 4096 x 21504; one norm a layer
+    mamba = 4096 * 18560 + 10240 * 5 + 3 * 128 + 8192 + 8192 * 4096
+    attention = 2 * 4096 * 4096 + 2 * 4096 * 1024
+    mlp = 2 * 4096 * 21504
+    by_hand = 2 * 131072 * 4096 + 24 * mamba + 4 * attention + 24 * mlp + 52 * 4096 + 4096
+    assert script_counts(REAL_CONFIGS["nemotron_h"]) == (by_hand, None) == (8_100_852_736, None)
+    model, _ = params.model_from_config(REAL_CONFIGS["nemotron_h"])
+    assert [i for i in range(52) if model.layer_has_attention(i)] == [7, 18, 29, 40]
+    assert model.linear_layer_count() == 24 and model.dense_mlp_layer_count() == 24
+
+
+def test_nemotron_3_nano_30b_a3b_is_its_published_size():
+    # NVIDIA-Nemotron-3-Nano-30B-A3B: 31.6B total (the Hub), about 3.5B active (the card).  By hand: 23 MoE layers of
+    # 128 ungated experts (up 1856 x 2688, down 2688 x 1856), a router 128 x 2688 and one shared MLP of 3712; 6
+    # attention layers of 32 heads / 2 KV heads of 128; 23 Mamba-2 layers of 64 x 64 in 8 groups of state 128
+    expert = 2 * 2688 * 1856
+    moe = 128 * expert + 128 * 2688 + 2 * 2688 * 3712
+    mamba = 2688 * (4096 + 6144 + 64) + 6144 * 5 + 3 * 64 + 4096 + 4096 * 2688
+    attention = 2 * 2688 * 4096 + 2 * 2688 * 256
+    total = 2 * 131072 * 2688 + 23 * (moe + mamba) + 6 * attention + 52 * 2688 + 2688
+    active = total - 23 * (128 - 6) * expert
+    assert script_counts(REAL_CONFIGS["nemotron_h_moe"]) == (total, active) == (31_577_937_344, 3_580_073_408)
+
+
+@pytest.mark.parametrize("edit, field", [
+    (dict(tie_word_embeddings=True), "tie_word_embeddings"), (dict(moe_latent_size=1024), "moe_latent_size"),
+    (dict(hybrid_override_pattern="M-X"), "hybrid_override_pattern"), (dict(sliding_window=4096), "sliding_window"),
+    (dict(attention_head_dim=64), "attention_head_dim"), (dict(n_groups=3), "n_groups"),
+    (dict(layers_block_type=["mamba", "ssm"]), "layers_block_type"), (dict(n_shared_experts=2), "n_shared_experts")])
+def test_a_nemotron_h_field_not_modelled_is_refused(edit, field):
+    # NemotronHForCausalLM ties nothing (its _tied_weights_keys is empty); moe_latent_size adds latent projections;
+    # the class reads head_dim, not the hub's attention_head_dim; 128 Mamba heads do not split into 3 groups
+    with pytest.raises(params.InputError, match=field):
+        params.model_from_config(dict(REAL_CONFIGS["nemotron_h"], **edit))
+
+
+# --- issue 10, branch hybrid: Falcon-H1 (Mamba-2 beside attention in every layer) -----------------------------------
+def test_falcon_h1_0_5b_is_its_published_size():
+    # tiiuae/Falcon-H1-0.5B ("0.5B"): 36 layers, h 1024, vocab 32784, untied.  By hand, per layer: q, o 1024 x 512
+    # (8 heads of 64), k, v 1024 x 128 (2 KV heads); a Mamba-2 mixer of 24 heads x 64 = 1536 with one group of state
+    # 128: in_proj 1024 x (1536 + 1792 + 24) (gate z, x B C, dt; x B C = 1536 + 2 x 128 = 1792), conv1d 1792 x 4 with
+    # a bias, dt_bias / A_log / D 24 each, no gated norm (mamba_rms_norm false), out_proj 1536 x 1024; a SwiGLU of
+    # 2048; two RMSNorms
+    attention = 2 * 1024 * 512 + 2 * 1024 * 128
+    mamba = 1024 * 3352 + 1792 * 5 + 3 * 24 + 1536 * 1024
+    per_layer = attention + mamba + 3 * 1024 * 2048 + 2 * 1024
+    by_hand = 2 * 32784 * 1024 + 36 * per_layer + 1024
+    assert script_counts(REAL_CONFIGS["falcon_h1"]) == (by_hand, None) == (521_411_104, None)
+    model, _ = params.model_from_config(REAL_CONFIGS["falcon_h1"])
+    assert model.state_layer_count() == 36 == model.attention_layer_count() and not model.mamba_gated_norm
+
+
+@pytest.mark.parametrize("edit, field", [
+    (dict(mamba_d_ssm=1024), "mamba_n_heads"), (dict(mamba_d_ssm=None), "mamba_n_heads"),
+    (dict(mamba_use_mlp=False), "mamba_use_mlp"), (dict(attn_layer_indices=[3]), "attn_layer_indices"),
+    (dict(sliding_window=512), "sliding_window"), (dict(ssm_multipliers=[1.0]), "ssm_multipliers"),
+    (dict(mamba_d_head="wide"), "mamba_d_head"), (dict(mamba_n_groups=5), "mamba_n_groups")])
+def test_a_falcon_h1_field_not_modelled_is_refused(edit, field):
+    # FalconH1Config.validate_architecture: heads x head width = mamba_d_ssm (absent: 1024, null: 2 x 1024); the hub's
+    # mamba_use_mlp / attn_layer_indices are not read by transformers (every layer has both): only true / null
+    with pytest.raises(params.InputError, match=field):
+        params.model_from_config(dict(REAL_CONFIGS["falcon_h1"], **edit))
