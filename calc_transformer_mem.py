@@ -4368,11 +4368,15 @@ def _dropout_on(model, setup):
     return model.dropout if setup.dropout is None else setup.dropout
 
 
-def layer_activation_tensors(model, setup, moe, attention_kind, batch=None, seq=None):
+def layer_activation_tensors(model, setup, moe, attention_kind, batch=None, seq=None, lora=None):
     """Tensors one layer saves for backward for one micro-batch on one rank: list of dicts
     {name, shape, dtype_bytes, bytes, split, core} ('core' marks what selective recompute drops).
 
-    split: 'tp' always divided by tp; 'sp' divided by tp only with sequence parallelism; '-' never."""
+    split: 'tp' always divided by tp; 'sp' divided by tp only with sequence parallelism; '-' never.
+
+    lora (a LoraSetup): the base is frozen, so autograd keeps nothing that only a weight gradient needs (a frozen
+    linear's input, a norm's normalised output that only its weight's gradient reads); lora_frozen_base_tensors
+    takes those out and adds what peft's adapters save."""
     b, s = _micro_batch_tokens(setup, batch, seq)
     s_kv = setup.seq_len if seq is None else seq
     h, tp = model.hidden_size, setup.tp
@@ -4384,12 +4388,14 @@ def layer_activation_tensors(model, setup, moe, attention_kind, batch=None, seq=
     eager = setup.attn_implementation == "eager"
     out = []
 
-    def add(name, shape, nbytes_per, split, core=False):
+    def add(name, shape, nbytes_per, split, core=False, weight_grad_only=False, reads=None):
+        """weight_grad_only: saved only for a weight's gradient (a linear's input, a norm's normalised output);
+        reads: the linears (LoRA input group, lora_input_group) whose input this tensor is."""
         n = 1
         for d in shape:
             n *= d
         out.append({"name": name, "shape": list(shape), "dtype_bytes": nbytes_per, "bytes": n * nbytes_per,
-                    "split": split, "core": core})
+                    "split": split, "core": core, "weight_grad_only": weight_grad_only, "reads": reads})
 
     T = s * b
 
@@ -4405,7 +4411,9 @@ def layer_activation_tensors(model, setup, moe, attention_kind, batch=None, seq=
             return
         if hf and model.norm == "rmsnorm":
             add(name + " input upcast (fp32)", (rows, width), 4, split)
-            add(name + " normalised", (rows, width), 4 if model.norm_fp32_scale else norm_B, split)
+            # the scale's mul saves the normalised tensor for the scale's (weight's) gradient alone
+            add(name + " normalised", (rows, width), 4 if model.norm_fp32_scale else norm_B, split,
+                weight_grad_only=True)
             add(name + " rstd (fp32)", (rows,), 4, split)
         else:
             # OLMo-1's parameter-free LayerNorm runs F.layer_norm on an fp32 copy of its input
@@ -4418,16 +4426,18 @@ def layer_activation_tensors(model, setup, moe, attention_kind, batch=None, seq=
     a_l = model.num_attention_heads // tp
     # --- attention block ---
     norm("attn norm")
-    add("qkv input (norm output)", (rows_sp, h), lin_in, "sp")
+    add("qkv input (norm output)", (rows_sp, h), lin_in, "sp", weight_grad_only=True, reads="attention input")
     if model.is_mla:
         d_qk = model.qk_nope_head_dim + model.qk_rope_head_dim
         d_v = model.v_head_dim
         k_l = v_l = a_l
         if model.q_lora_rank:
             norm("q_a norm", model.q_lora_rank, "-")
-            add("q_b input (q_a norm output)", (T, model.q_lora_rank), lin_in, "-")
+            add("q_b input (q_a norm output)", (T, model.q_lora_rank), lin_in, "-", weight_grad_only=True,
+                reads="q_b_proj")
         norm("kv_a norm", model.kv_lora_rank, "-")
-        add("kv_b input (kv_a norm output)", (T, model.kv_lora_rank), lin_in, "-")
+        add("kv_b input (kv_a norm output)", (T, model.kv_lora_rank), lin_in, "-", weight_grad_only=True,
+            reads="kv_b_proj")
     else:
         d_qk = d_v = model.d_head
         k_l = kv_heads_per_rank(model.kv_heads, tp)
@@ -4455,9 +4465,11 @@ def layer_activation_tensors(model, setup, moe, attention_kind, batch=None, seq=
             add("attention dropout output", (b, a_l, s, kv_len), B, "tp", core=True)
         elif soft_b != B:
             add("softmax output cast to activation dtype", (b, a_l, s, kv_len), B, "tp", core=True)
-        add("o_proj input (attention output)", (rows_sp * sp_div, a_l * d_v), lin_in, "tp")
+        add("o_proj input (attention output)", (rows_sp * sp_div, a_l * d_v), lin_in, "tp", weight_grad_only=True,
+            reads="o_proj")
     else:
-        add("attention output (also o_proj input)", (b, s, a_l, d_v), B, "tp")
+        # saved by the attention kernel itself (its backward reads it), frozen o_proj or not
+        add("attention output (also o_proj input)", (b, s, a_l, d_v), B, "tp", reads="o_proj")
         add("softmax log-sum-exp (fp32)", (b, a_l, s), 4, "tp")
         if lin_in != B:
             add("o_proj input (fp8 cast)", (T, a_l * d_v), lin_in, "tp")
@@ -4468,7 +4480,7 @@ def layer_activation_tensors(model, setup, moe, attention_kind, batch=None, seq=
     # --- MLP / MoE block ---
     if model.norms_per_layer >= 2:
         norm("mlp norm")
-        add("mlp input (norm output)", (rows_sp, h), lin_in, "sp")
+        add("mlp input (norm output)", (rows_sp, h), lin_in, "sp", weight_grad_only=True, reads="mlp input")
 
     def mlp(label, tokens, width_local):
         if hf and model.clamped_swiglu and label == "experts":
@@ -4489,7 +4501,8 @@ def layer_activation_tensors(model, setup, moe, attention_kind, batch=None, seq=
                 add(f"{label} {what}", (tokens, width_local), B, "tp")
         elif not model.relu_mlp:  # ReLU's backward needs only its output, which is the down_proj input below
             add(label + " act input", (tokens, width_local), B, "tp")
-        add(label + " down_proj input", (tokens, width_local), lin_in, "tp")
+        add(label + " down_proj input", (tokens, width_local), lin_in, "tp", weight_grad_only=True,
+            reads="shared down_proj" if label == "shared experts" else "down_proj" if label == "mlp" else None)
 
     if not moe:
         mlp("mlp", T, model.ffn_hidden_size // tp)
@@ -4498,7 +4511,7 @@ def layer_activation_tensors(model, setup, moe, attention_kind, batch=None, seq=
         routed = T * model.top_k
         add("router logits (fp32)", (T, model.num_experts), 4, "-")
         add("routing weights (fp32)", (T, model.top_k), 4, "-")
-        add("expert input (dispatched tokens)", (routed, h), lin_in, "-")
+        add("expert input (dispatched tokens)", (routed, h), lin_in, "-", weight_grad_only=True)
         mlp("experts", routed, model.moe_width // etp)
         add("expert output (for weighting)", (routed, h), B, "-")
         if model.num_shared_experts:  # run as one MLP of the summed width (DeepSeek's shared_experts)
@@ -4508,7 +4521,65 @@ def layer_activation_tensors(model, setup, moe, attention_kind, batch=None, seq=
     if dropout:
         add("mlp residual dropout mask", (rows_sp, h), 1, "sp")
     # sp-split items were built with local rows already; tp items with local heads/width.
+    if lora is not None:
+        return lora_frozen_base_tensors(model, setup, lora, moe, out, T)
     return out
+
+
+def lora_input_group(model, t):
+    """Which saved activation a linear reads (the reads= of layer_activation_tensors): q, k, v (and MLA's q_a /
+    kv_a) read the attention norm's output, gate / up the MLP norm's (the attention norm's in a parallel block such
+    as phi-2's, whose one norm feeds both), down_proj the activation product; shared experts have their own."""
+    name = lora_linear_name(t)
+    if name in ("q_proj", "k_proj", "v_proj", "qkv_proj", "q_a_proj", "kv_a_proj_with_mqa"):
+        return "attention input"
+    if name in ("gate_proj", "up_proj", "gate_up_proj"):
+        return "mlp input" if model.norms_per_layer >= 2 else "attention input"
+    if name == "down_proj":
+        return "shared down_proj" if t.role == "shared_experts" else "down_proj"
+    return name
+
+
+def lora_frozen_base_tensors(model, setup, lora, moe, tensors, tokens):
+    """One layer's saved tensors with a frozen base and peft's adapters (measured against MemTracker on peft-wrapped
+    transformers models, tests/test_mem_lora_timeline.py):
+
+    * out: what only a weight's gradient needs (weight_grad_only: a frozen linear's input -- F.linear saves its input
+      only for the weight's gradient -- and the normalised tensor an RMSNorm's scale multiplies);
+    * in, per adapted linear (in -> out features), from peft's Linear.forward, result + lora_B(lora_A(dropout(x))) *
+      scaling with x cast to the adapter's dtype (_cast_input_dtype, a no-op when they agree):
+      - lora_A's input: when x already has the adapter's width the very tensor x, kept once for all the adapters
+        that read it (q and v read one norm output) and not again where something else saves it (the attention
+        kernel's output, o_proj's input); otherwise each adapter's own cast copy, tokens x in at the adapter width;
+      - with --lora-dropout > 0, nn.Dropout's mask (1 B, bool) and its output (lora_A's input) instead, per adapter;
+      - lora_A's output, saved by lora_B: tokens x r at the adapter width.
+    The adapters' scaling multiplies by a Python number and the adds save nothing."""
+    a_b = 4 if lora.adapter_dtype == "fp32" else 2
+    names = lora_target_names(model, lora.targets)
+    adapted = [t for t in lora_candidates(layer_tensors(model, moe)) if lora_linear_name(t) in names]
+    groups = {lora_input_group(model, t) for t in adapted}
+    kept = []
+    for e in tensors:
+        if not e["weight_grad_only"]:
+            kept.append(e)
+        elif (lora.dropout == 0 and e["reads"] in groups and e["dtype_bytes"] == a_b
+              and not any(k["reads"] == e["reads"] for k in kept)):
+            kept.append(dict(e, name=e["name"] + " (kept by lora_A)"))
+    for t in adapted:
+        n_in = t.shape[1]
+        label = "lora " + lora_linear_name(t)
+        if lora.dropout > 0:
+            kept.append(_saved(label + " dropout mask (bool)", (tokens, n_in), 1))
+            kept.append(_saved(label + " dropout output (lora_A input)", (tokens, n_in), a_b))
+        elif not any(k["reads"] == lora_input_group(model, t) and k["dtype_bytes"] == a_b for k in kept):
+            kept.append(_saved(label + " input cast to the adapter dtype", (tokens, n_in), a_b))
+        kept.append(_saved(label + " lora_A output", (tokens, lora.rank), a_b))
+    return kept
+
+
+def _saved(name, shape, nbytes_per):
+    return {"name": name, "shape": list(shape), "dtype_bytes": nbytes_per, "bytes": math.prod(shape) * nbytes_per,
+            "split": "-", "core": False, "weight_grad_only": False, "reads": None}
 
 
 def activation_sum(tensors, recompute):
@@ -4942,14 +5013,21 @@ def check_lora_setup(setup, model, lora):
     lora_target_names(model, lora.targets)
 
 
+def lora_compute_setup(setup, lora):
+    """The setup the frozen base computes in: --base-dtype's compute dtype (fp32, fp16, else bf16: int8 / nf4
+    dequantise to bf16) as the precision, no master copy (the sum and the timeline both use it)."""
+    compute = {"fp32": "fp32", "fp16": "fp16"}.get(lora.base_dtype, "bf16")
+    return replace(setup, precision=compute, grads="low", optimizer_state_dtype="")
+
+
 def lora_training_memory(model, setup, lora):
     """Per-GPU training memory of a LoRA / QLoRA / DoRA fine-tune: training_memory's terms with the model states
     replaced by lora_model_states and the adapters' activations added. The base runs in its compute dtype (bf16
     for int8 / nf4 / bf16 bases, fp16, fp32): the activation estimate is the full fine-tune's at that width, an
     over-estimate where frozen layers save less (a frozen linear keeps no input for a weight gradient)."""
     check_lora_setup(setup, model, lora)
-    compute = {"fp32": "fp32", "fp16": "fp16"}.get(lora.base_dtype, "bf16")
-    base_setup = replace(setup, precision=compute, grads="low", optimizer_state_dtype="")
+    base_setup = lora_compute_setup(setup, lora)
+    compute = base_setup.precision
     result = training_memory(model, base_setup)
     states, trainable = lora_model_states(model, setup, lora)
     terms = dict(result["per_gpu"])
@@ -5057,10 +5135,17 @@ def _timeline_pieces(model, setup, lora=None):
     grad_b = g_b + copy_b
     kinds = [(model.layer_is_moe(i), model.layer_attention(i)) for i in range(model.num_layers)]
     acts = {}
+    first_norm = 0
     for kind in set(kinds):
-        acts[kind] = activation_sum(layer_activation_tensors(model, setup, kind[0], kind[1]),
-                                    "none" if setup.recompute == "full" else setup.recompute)
+        tensors = layer_activation_tensors(model, setup, kind[0], kind[1], lora=lora)
+        acts[kind] = activation_sum(tensors, "none" if setup.recompute == "full" else setup.recompute)
+        if kind == kinds[0]:
+            first_norm = sum(t["bytes"] for t in tensors if t["name"].startswith("attn norm "))
     layer_acts = [acts[k] for k in kinds]
+    if lora is not None and setup.recompute != "full":
+        # the first layer's attention norm reads the frozen embedding's output, which needs no gradient: autograd
+        # records nothing there (its input upcast and statistics are not saved)
+        layer_acts[0] -= first_norm
     # the residual stream is fp32 under autocast (the adds and norms are not autocast): the checkpointed input too
     layer_input = T * h * (4 if setup.precision in AMP_PRECISIONS else B)
     layer_numel = [part_summary(model, "moe" if m else "dense", 1, 1, 1, setup.optimizer)[0]
@@ -5084,15 +5169,15 @@ def _timeline_pieces(model, setup, lora=None):
         per_layer = a_b * sum(n for _, n in adapters) // max(1, model.num_layers)
         layer_grads = [per_layer] * model.num_layers
         first_grads = last_grads = 0
-        extra = lora_activation_bytes(model, setup, lora) if setup.recompute != "full" else 0
-        layer_acts = [a + extra // model.num_layers for a in layer_acts]
     return {
         "T": T, "B": B, "h": h, "V": V,
         "layer_acts": layer_acts, "layer_input": layer_input, "layer_grads": layer_grads,
         "first_grads": first_grads, "last_grads": last_grads, "casts": casts, "head_cast": head_cast,
-        "embedding_acts": embedding_activation_bytes(model, setup),
-        # final-norm input and output (the LM head's input) and its statistics: logits_bytes' own head_in
-        "head_acts": logits_bytes(model, setup) - T * V * (4 if setup.profile == "megatron" else B + 8) - 8 * T,
+        "embedding_acts": embedding_activation_bytes(model, setup) if lora is None else 0,
+        # final-norm input and output (the LM head's input) and its statistics: logits_bytes' own head_in; a frozen
+        # LM head keeps no input (only its weight's gradient would read it), nor a frozen embedding its ids
+        "head_acts": logits_bytes(model, setup) - T * V * (4 if setup.profile == "megatron" else B + 8) - 8 * T
+        - (T * model.embed_width * B if lora is not None else 0),
         "logits": T * V * B, "logits_fp32": T * V * 4, "labels": 8 * T,
         "table_grad": table * grad_b if model.tied_embeddings and lora is None else 0,
         # Gemma-2's final_logit_softcapping (Gemma2Config's default 30.0): logits = tanh(logits / cap) * cap, and
@@ -5211,6 +5296,8 @@ def attach_timeline(result, model, setup, lora=None, optimizer_impl="foreach", z
         return result
     terms = result["per_gpu"]
     static = {k: terms.get(k, 0) for k in ("weights", "master_weights", "optimizer_states", "comm_buckets")}
+    if lora is not None:
+        setup = lora_compute_setup(setup, lora)  # activations at the base's compute width
     tl = step_timeline(model, setup, static, lora, optimizer_impl, zero_grad)
     frag = setup.fragmentation
     peak = tl["peak"]

@@ -29,6 +29,11 @@ import time
 PHASES = ("forward", "backward", "optimizer step", "zero_grad")
 
 
+class _NoHook:
+    def remove(self):
+        pass
+
+
 def _tracker_class():
     from torch.distributed._tools.mem_tracker import _TOTAL_KEY, MemTracker
 
@@ -65,6 +70,14 @@ def _tracker_class():
                         "peak": total, "phase": self.phase, "module": parents[-1] if parents else "",
                         "breakdown": {str(k.value if hasattr(k, "value") else k): v for k, v in snap.items()}}
 
+        def _track_module_params_and_buffers(self, module, install_grad_hooks=True):
+            # MemTracker hooks every parameter's gradient, and register_hook refuses a frozen parameter (LoRA's
+            # base): such a parameter gets a do-nothing handle pair, so it is counted but never hooked
+            for param in module.parameters():
+                if not param.requires_grad and self._param_to_grad_hook_handles.get(param) is None:
+                    self._param_to_grad_hook_handles[param] = (_NoHook(), _NoHook())
+            return super()._track_module_params_and_buffers(module, install_grad_hooks)
+
         def __torch_dispatch__(self, func, types, args=(), kwargs=None):
             out = super().__torch_dispatch__(func, types, args, kwargs)
             self._note()
@@ -82,18 +95,54 @@ def build_model(cfg, attn, precision, checkpointing=False, lora=None):
     kwargs = {k: v for k, v in cfg.items() if k != "model_type"}
     config = transformers.AutoConfig.for_model(cfg["model_type"], **kwargs)
     config._attn_implementation = attn
-    bf16 = precision == "bf16-pure" or bool(lora and lora.get("base") == "bf16")
-    # built in bf16 rather than .to(bfloat16): FakeTensorMode cannot swap the tied parameters in place
-    model = transformers.AutoModelForCausalLM.from_config(config, dtype=torch.bfloat16 if bf16 else torch.float32)
-    if checkpointing:
-        model.activation_checkpointing_enable()
-    if lora:
-        import peft
+    bf16 = precision == "bf16-pure"
+    dtype = torch.bfloat16 if bf16 else torch.float32
+    if not lora:
+        # built in bf16 rather than .to(bfloat16): FakeTensorMode cannot swap the tied parameters in place
+        model = transformers.AutoModelForCausalLM.from_config(config, dtype=dtype)
+        if checkpointing:
+            model.activation_checkpointing_enable()
+        model.train()
+        return model
+    import peft
 
-        model = peft.get_peft_model(model, peft.LoraConfig(r=lora["r"], lora_alpha=2 * lora["r"],
-                                                           target_modules=lora["targets"], lora_dropout=0.0))
+    # peft cannot wrap a model of fake tensors: its LoRA layers move each new adapter to the base layer's device
+    # and dtype with nn.Module.to, whose _apply must swap a FakeTensor parameter in place, which fails ("Couldn't
+    # swap Linear.weight"). So the model is built and wrapped on the meta device (shapes and dtypes only, peft's
+    # own code choosing every adapter's shape and dtype: autocast_adapter_dtype upcasts the adapters of a bf16 base
+    # to fp32), then every parameter and buffer is replaced by an empty CPU tensor of the same shape, dtype and
+    # requires_grad under the caller's FakeTensorMode, one replacement per distinct tensor (a tied table stays
+    # one parameter). The forward and backward that follow run transformers' and peft's real code on those.
+    from torch._subclasses.fake_tensor import unset_fake_temporarily
+
+    with unset_fake_temporarily():  # the meta build runs outside the caller's FakeTensorMode
+        with torch.device("meta"):
+            model = transformers.AutoModelForCausalLM.from_config(config, dtype=dtype)
+            if checkpointing:
+                model.activation_checkpointing_enable()
+            model = peft.get_peft_model(model, peft.LoraConfig(
+                r=lora["r"], lora_alpha=2 * lora["r"], target_modules=lora["targets"],
+                lora_dropout=lora.get("dropout", 0.0)))
+    materialize(model)
     model.train()
     return model
+
+
+def materialize(model):
+    """Replace every meta parameter and buffer of `model` by an empty tensor on the CPU (a FakeTensor under the
+    active FakeTensorMode) of the same shape, dtype and requires_grad; shared tensors stay shared."""
+    import torch
+
+    made = {}
+    for module in model.modules():
+        for store, as_param in ((module._parameters, True), (module._buffers, False)):
+            for name, t in list(store.items()):
+                if t is None:
+                    continue
+                if id(t) not in made:
+                    new = torch.empty(t.shape, dtype=t.dtype, device="cpu")
+                    made[id(t)] = torch.nn.Parameter(new, requires_grad=t.requires_grad) if as_param else new
+                store[name] = made[id(t)]
 
 
 def measure(cfg, *, attn="sdpa", precision="fp32", batch=1, seq=256, checkpointing=False, lora=None,
