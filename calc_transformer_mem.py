@@ -4368,7 +4368,8 @@ def _dropout_on(model, setup):
     return model.dropout if setup.dropout is None else setup.dropout
 
 
-def layer_activation_tensors(model, setup, moe, attention_kind, batch=None, seq=None, lora=None):
+def layer_activation_tensors(model, setup, moe, attention_kind, batch=None, seq=None, lora=None,
+                             first_layer=False):
     """Tensors one layer saves for backward for one micro-batch on one rank: list of dicts
     {name, shape, dtype_bytes, bytes, split, core} ('core' marks what selective recompute drops).
 
@@ -4376,7 +4377,8 @@ def layer_activation_tensors(model, setup, moe, attention_kind, batch=None, seq=
 
     lora (a LoraSetup): the base is frozen, so autograd keeps nothing that only a weight gradient needs (a frozen
     linear's input, a norm's normalised output that only its weight's gradient reads); lora_frozen_base_tensors
-    takes those out and adds what peft's adapters save."""
+    takes those out and adds what peft's adapters save (first_layer: the first decoder layer, whose input needs
+    no gradient)."""
     b, s = _micro_batch_tokens(setup, batch, seq)
     s_kv = setup.seq_len if seq is None else seq
     h, tp = model.hidden_size, setup.tp
@@ -4522,7 +4524,7 @@ def layer_activation_tensors(model, setup, moe, attention_kind, batch=None, seq=
         add("mlp residual dropout mask", (rows_sp, h), 1, "sp")
     # sp-split items were built with local rows already; tp items with local heads/width.
     if lora is not None:
-        return lora_frozen_base_tensors(model, setup, lora, moe, out, T)
+        return lora_frozen_base_tensors(model, setup, lora, moe, out, T, first_layer)
     return out
 
 
@@ -4540,7 +4542,7 @@ def lora_input_group(model, t):
     return name
 
 
-def lora_frozen_base_tensors(model, setup, lora, moe, tensors, tokens):
+def lora_frozen_base_tensors(model, setup, lora, moe, tensors, tokens, first_layer=False):
     """One layer's saved tensors with a frozen base and peft's adapters (measured against MemTracker on peft-wrapped
     transformers models, tests/test_mem_lora_timeline.py):
 
@@ -4553,13 +4555,30 @@ def lora_frozen_base_tensors(model, setup, lora, moe, tensors, tokens):
         kernel's output, o_proj's input); otherwise each adapter's own cast copy, tokens x in at the adapter width;
       - with --lora-dropout > 0, nn.Dropout's mask (1 B, bool) and its output (lora_A's input) instead, per adapter;
       - lora_A's output, saved by lora_B: tokens x r at the adapter width.
-    The adapters' scaling multiplies by a Python number and the adds save nothing."""
+    The adapters' scaling multiplies by a Python number and the adds save nothing.
+
+    The first decoder layer reads the frozen embedding's output, which needs no gradient, and autograd records an
+    op only where an input needs one: its attention norm saves nothing, nor (in a parallel block such as phi-2's,
+    whose MLP reads that norm's output) its MLP unless an adapter sits on the MLP's input linears, nor the dropout
+    in front of an adapter that reads the norm's output (its lora_A still saves the dropped input for its weight's
+    gradient). The attention is taken to need a gradient (an adapter on q, k, v or their fused linear; the cases
+    measured)."""
     a_b = 4 if lora.adapter_dtype == "fp32" else 2
     names = lora_target_names(model, lora.targets)
     adapted = [t for t in lora_candidates(layer_tensors(model, moe)) if lora_linear_name(t) in names]
     groups = {lora_input_group(model, t) for t in adapted}
+    no_grad_inputs = set()
+    if first_layer:
+        no_grad_inputs.add("attention input")
+        if model.norms_per_layer < 2 and "attention input" not in {
+                lora_input_group(model, t) for t in adapted if lora_linear_name(t) in ("gate_proj", "up_proj",
+                                                                                      "gate_up_proj")}:
+            no_grad_inputs.add("mlp")  # the parallel MLP runs without a gradient to its down_proj
     kept = []
     for e in tensors:
+        if first_layer and (e["name"].startswith("attn norm ")
+                            or ("mlp" in no_grad_inputs and e["name"].startswith("mlp ") and not e["reads"])):
+            continue
         if not e["weight_grad_only"]:
             kept.append(e)
         elif (lora.dropout == 0 and e["reads"] in groups and e["dtype_bytes"] == a_b
@@ -4569,7 +4588,9 @@ def lora_frozen_base_tensors(model, setup, lora, moe, tensors, tokens):
         n_in = t.shape[1]
         label = "lora " + lora_linear_name(t)
         if lora.dropout > 0:
-            kept.append(_saved(label + " dropout mask (bool)", (tokens, n_in), 1))
+            if lora_input_group(model, t) not in no_grad_inputs:
+                # CUDA's native_dropout saves a bool mask (the CPU's dropout saves an input-width noise tensor)
+                kept.append(_saved(label + " dropout mask (bool)", (tokens, n_in), 1))
             kept.append(_saved(label + " dropout output (lora_A input)", (tokens, n_in), a_b))
         elif not any(k["reads"] == lora_input_group(model, t) and k["dtype_bytes"] == a_b for k in kept):
             kept.append(_saved(label + " input cast to the adapter dtype", (tokens, n_in), a_b))
@@ -5135,17 +5156,14 @@ def _timeline_pieces(model, setup, lora=None):
     grad_b = g_b + copy_b
     kinds = [(model.layer_is_moe(i), model.layer_attention(i)) for i in range(model.num_layers)]
     acts = {}
-    first_norm = 0
+    recompute = "none" if setup.recompute == "full" else setup.recompute
     for kind in set(kinds):
-        tensors = layer_activation_tensors(model, setup, kind[0], kind[1], lora=lora)
-        acts[kind] = activation_sum(tensors, "none" if setup.recompute == "full" else setup.recompute)
-        if kind == kinds[0]:
-            first_norm = sum(t["bytes"] for t in tensors if t["name"].startswith("attn norm "))
+        acts[kind] = activation_sum(layer_activation_tensors(model, setup, kind[0], kind[1], lora=lora), recompute)
     layer_acts = [acts[k] for k in kinds]
-    if lora is not None and setup.recompute != "full":
-        # the first layer's attention norm reads the frozen embedding's output, which needs no gradient: autograd
-        # records nothing there (its input upcast and statistics are not saved)
-        layer_acts[0] -= first_norm
+    if lora is not None:
+        # the first layer reads the frozen embedding's output, which needs no gradient (lora_frozen_base_tensors)
+        layer_acts[0] = activation_sum(layer_activation_tensors(model, setup, kinds[0][0], kinds[0][1], lora=lora,
+                                                                first_layer=True), recompute)
     # the residual stream is fp32 under autocast (the adds and norms are not autocast): the checkpointed input too
     layer_input = T * h * (4 if setup.precision in AMP_PRECISIONS else B)
     layer_numel = [part_summary(model, "moe" if m else "dense", 1, 1, 1, setup.optimizer)[0]

@@ -5,7 +5,9 @@ Recipe (what made the numbers in tests/test_mem_timeline.py MEASURED; rerun when
 * the model is built by transformers (AutoModelForCausalLM.from_config) from a published config.json, cut to a few
   layers with its widths and vocabulary kept, inside torch._subclasses.fake_tensor.FakeTensorMode on the CPU: no
   byte is allocated, every tensor has its real shape, dtype and storage, and CPU kernels decide what is saved;
-* LoRA runs wrap it with peft (get_peft_model, LoraConfig(r, target_modules), peft's default fp32 adapters);
+* LoRA runs wrap it with peft (get_peft_model, LoraConfig(r, target_modules, lora_dropout), peft's default fp32
+  adapters); peft cannot wrap fake tensors, so a LoRA model is built and wrapped on the meta device and then
+  materialized as fake tensors (build_model, materialize); MemTracker's gradient hooks skip the frozen parameters;
 * precision: fp32 (an fp32 model), amp-bf16 (an fp32 model, forward and loss under torch.autocast("cpu",
   torch.bfloat16), as Hugging Face Trainer's --bf16), bf16-pure (model.to(torch.bfloat16));
 * gradient checkpointing: transformers' activation_checkpointing_enable() (torch.utils.checkpoint, use_reentrant
@@ -19,6 +21,7 @@ Recipe (what made the numbers in tests/test_mem_timeline.py MEASURED; rerun when
   storage bytes: no allocator rounding, no fragmentation, no CUDA context.
 
 Run:  python bench/measure_train_peaks.py            (prints the MEASURED table of tests/test_mem_timeline.py)
+      python bench/measure_train_peaks.py --lora     (prints the MEASURED table of tests/test_mem_lora_timeline.py)
 """
 from __future__ import annotations
 
@@ -186,11 +189,17 @@ def measure(cfg, *, attn="sdpa", precision="fp32", batch=1, seq=256, checkpointi
 
 
 def main(argv=None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
     sys.path.insert(0, __file__.rsplit("/bench/", 1)[0] + "/tests")
-    from test_mem_timeline import CASES, case_config, measure_kwargs
-
-    print("MEASURED = {  # bytes; bench/measure_train_peaks.py, torch %s, transformers %s"
-          % (__import__("torch").__version__, __import__("transformers").__version__))
+    if "--lora" in argv:  # tests/test_mem_lora_timeline.py's cases
+        from test_mem_lora_timeline import CASES, case_config, measure_kwargs
+    else:
+        from test_mem_timeline import CASES, case_config, measure_kwargs
+    versions = "torch %s, transformers %s" % (__import__("torch").__version__, __import__("transformers").__version__)
+    if "--lora" in argv:
+        versions += ", peft %s" % __import__("peft").__version__
+    print("MEASURED = {  # bytes; bench/measure_train_peaks.py%s, %s" % (" --lora" if "--lora" in argv else "",
+                                                                      versions))
     for key in CASES:
         t0 = time.perf_counter()
         r = measure(case_config(key), **measure_kwargs(key))
