@@ -15,7 +15,8 @@ checks that this route measures the full fine-tune's bytes of tests/test_mem_tim
 Precision: "fp32" is an fp32 model with fp32 adapters (--base-dtype fp32); "bf16-pure" a bf16 model with peft's fp32
 adapters (--base-dtype bf16, the default). Autocast over an fp32 base is not a LoRA mode of the script (its LoRA
 precision is --base-dtype). Models: Llama-3.2-1B (tied), Llama-3-8B (untied GQA), Gemma-2-9B (sandwich norms,
-eager), phi-2 (parallel block, LayerNorm, biases), Mixtral-8x7B (MoE, q,v only: all-linear on it is refused).
+eager), phi-2 (parallel block, LayerNorm, biases), Mixtral-8x7B (MoE, q,v only: all-linear on it is refused),
+Qwen3-4B (q/k RMSNorm), Qwen2-0.5B (q/k/v biases).
 
 LoRA dropout: on a CUDA device dropout is native_dropout, which saves a bool mask (1 B per element); on the CPU
 ATen's dropout (_dropout_impl, aten/src/ATen/native/Dropout.cpp, taken where is_fused_kernel_acceptable fails: a
@@ -63,6 +64,11 @@ CASES = {
     "phi-sdpa-bf16-all-r16": _lora("phi", 2, "sdpa", "bf16-pure", 2, 2048, 16, "all-linear"),
     "phi-eager-fp32-qv-r8": _lora("phi", 2, "eager", "fp32", 2, 2048, 8, QV),   # first layer's MLP: no gradient
     "mixtral-sdpa-bf16-qv-r8": _lora("mixtral", 2, "sdpa", "bf16-pure", 2, 2048, 8, QV),
+    "mixtral-eager-bf16-qv-r8-ckpt": _lora("mixtral", 2, "eager", "bf16-pure", 1, 2048, 8, QV, ckpt=True),
+    "mixtral-sdpa-bf16-qv-r64-ckpt": _lora("mixtral", 2, "sdpa", "bf16-pure", 2, 2048, 64, QV, ckpt=True),
+    "qwen3-sdpa-bf16-qv-r8": _lora("qwen3", 2, "sdpa", "bf16-pure", 2, 2048, 8, QV),   # q/k norms
+    "qwen3-sdpa-fp32-all-r16": _lora("qwen3", 2, "sdpa", "fp32", 2, 2048, 16, "all-linear"),
+    "qwen2-0.5b-eager-bf16-qv-r64": _lora("qwen2_tied", 2, "eager", "bf16-pure", 2, 2048, 64, QV),  # biases
 }
 # bench/measure_train_peaks.py --lora's table (bytes, the measured phase): torch 2.13.0+cpu, transformers 5.23,
 # peft 0.21.2; CPU bytes (the dropout cases' noise tensors included: see cuda_bytes)
@@ -87,9 +93,23 @@ MEASURED = {
     'phi-sdpa-bf16-all-r16': (5013631208, 'backward'),  # 4.669 GiB, 2.5 s
     'phi-eager-fp32-qv-r8': (7393894568, 'backward'),  # 6.886 GiB, 1.2 s
     'mixtral-sdpa-bf16-qv-r8': (10156581480, 'backward'),  # 9.459 GiB, 1.8 s
+    'mixtral-eager-bf16-qv-r8-ckpt': (8187019816, 'backward'),  # 7.625 GiB, 4.5 s
+    'mixtral-sdpa-bf16-qv-r64-ckpt': (8358830664, 'backward'),  # 7.785 GiB, 20.1 s
+    'qwen3-sdpa-bf16-qv-r8': (9787894312, 'backward'),  # 9.116 GiB, 9.6 s
+    'qwen3-sdpa-fp32-all-r16': (11975381624, 'backward'),  # 11.153 GiB, 4.3 s
+    'qwen2-0.5b-eager-bf16-qv-r64': (9611490856, 'backward'),  # 8.951 GiB, 2.9 s
 }
 RECHECK = ("llama3.2-sdpa-fp32-qv-r8", "llama3.2-sdpa-bf16-qv-r64-ckpt", "phi-eager-fp32-qv-r8",
            "llama3.2-sdpa-fp32-qv-r8-dropout")
+
+
+# Known miss, kept visible (strict: it fails loudly once fixed): the measured peak is inside the routed experts'
+# backward of the recomputed last layer (MemTracker's module: layers.1.mlp.experts), 4.0 % above our largest moment
+# (the loss gradient; our moment in that layer's backward is 9 % under). Not modelled yet: the gradients that grouped experts'
+# backward holds at once (the gate_up output's gradient is a cat of the gate's and the up's, top_k T x 2 moe_width,
+# next to the dispatched tokens' gradient) and, under checkpointing, 4 T h B that MemTracker still counts after
+# the step (also in the Llama checkpointed cases, there inside the 3 %: tensors of the checkpoint frames freed late).
+KNOWN_MISSES = {"mixtral-sdpa-bf16-qv-r64-ckpt"}
 
 
 def case_config(key):
@@ -144,7 +164,8 @@ def cuda_bytes(key, measured):
     return measured - (4 - 1) * tokens * recorded
 
 
-@pytest.mark.parametrize("key", sorted(CASES))
+@pytest.mark.parametrize("key", [pytest.param(k, marks=pytest.mark.xfail(strict=True, reason="see KNOWN_MISSES"))
+                                 if k in KNOWN_MISSES else k for k in sorted(CASES)])
 def test_lora_timeline_peak_within_3_percent_of_memtracker(mem, key):
     measured, phase = MEASURED[key]
     measured = cuda_bytes(key, measured)
