@@ -4562,7 +4562,11 @@ def lora_frozen_base_tensors(model, setup, lora, moe, tensors, tokens, first_lay
     whose MLP reads that norm's output) its MLP unless an adapter sits on the MLP's input linears, nor the dropout
     in front of an adapter that reads the norm's output (its lora_A still saves the dropped input for its weight's
     gradient). The attention is taken to need a gradient (an adapter on q, k, v or their fused linear; the cases
-    measured)."""
+    measured).
+
+    A bitsandbytes base (--base-dtype int8 / nf4 / nf4-dq) keeps every frozen quantised linear's input (its autograd
+    function saves A whenever A needs a gradient), in the compute dtype: not measured here (bitsandbytes kernels
+    need a GPU), read from bitsandbytes' code."""
     a_b = 4 if lora.adapter_dtype == "fp32" else 2
     names = lora_target_names(model, lora.targets)
     adapted = [t for t in lora_candidates(layer_tensors(model, moe)) if lora_linear_name(t) in names]
@@ -4574,6 +4578,10 @@ def lora_frozen_base_tensors(model, setup, lora, moe, tensors, tokens, first_lay
                 lora_input_group(model, t) for t in adapted if lora_linear_name(t) in ("gate_proj", "up_proj",
                                                                                       "gate_up_proj")}:
             no_grad_inputs.add("mlp")  # the parallel MLP runs without a gradient to its down_proj
+    # bitsandbytes' frozen linears (int8: MatMul8bitLt, nf4: MatMul4Bit, bitsandbytes/autograd/_functions.py) keep
+    # their input whenever it needs a gradient: `if any(ctx.needs_input_grad[:2]): ctx.tensors = (A, B)` (int8:
+    # (CAt, subA, A)); only the 16/32-bit nn.Linear (F.linear) drops it
+    bnb = lora.base_dtype in ("int8", "nf4", "nf4-dq")
     kept = []
     for e in tensors:
         if first_layer and (e["name"].startswith("attn norm ")
@@ -4581,6 +4589,8 @@ def lora_frozen_base_tensors(model, setup, lora, moe, tensors, tokens, first_lay
             continue
         if not e["weight_grad_only"]:
             kept.append(e)
+        elif bnb and e["reads"] and not (first_layer and e["reads"] in no_grad_inputs):
+            kept.append(e)  # (a frozen linear reading the first norm's output: its input needs no gradient)
         elif (lora.dropout == 0 and e["reads"] in groups and e["dtype_bytes"] == a_b
               and not any(k["reads"] == e["reads"] for k in kept)):
             kept.append(dict(e, name=e["name"] + " (kept by lora_A)"))
@@ -4986,28 +4996,27 @@ def lora_model_states(model, setup, lora):
 
 
 def lora_activation_bytes(model, setup, lora, batch=None, seq=None):
-    """What peft's LoRA layers save on top of the base model's activations, per micro-batch, all layers: for each
-    adapted linear (in -> out) peft casts the input to the adapter dtype (tuners_utils._cast_input_dtype) and lora_A
-    saves that copy (T x in at the adapter width); with --lora-dropout > 0 nn.Dropout saves its mask (1 B) and
-    lora_A its output instead; lora_B saves lora_A's output (T x r). Under full recompute only one layer's."""
+    """Activations a LoRA step saves, per micro-batch, all layers (setup: the base's compute setup,
+    lora_compute_setup): each layer's layer_activation_tensors with the frozen base (lora_frozen_base_tensors: no
+    frozen linear's input, peft's adapter inputs and lora_A outputs; the first layer, reading the frozen
+    embedding's output, records nothing before its adapters); the frozen embedding keeps no ids. Under full
+    recompute (HF gradient checkpointing): every layer's input plus the largest layer recomputed."""
+    kinds = [(model.layer_is_moe(i), model.layer_attention(i)) for i in range(model.num_layers)]
+    per_kind = {kind: activation_sum(layer_activation_tensors(model, setup, kind[0], kind[1], batch, seq, lora=lora),
+                                     "none") for kind in set(kinds)}
+    layers = [per_kind[k] for k in kinds]
+    layers[0] = activation_sum(layer_activation_tensors(model, setup, kinds[0][0], kinds[0][1], batch, seq,
+                                                        lora=lora, first_layer=True), "none")
+    if setup.recompute == "full":
+        return layer_input_bytes(model, setup, batch, seq) * model.num_layers + max(layers)
+    return sum(layers)
+
+
+def lora_head_input_bytes(model, setup, batch=None, seq=None):
+    """The LM head's input, which logits_bytes counts and a frozen head does not keep (its weight's gradient alone
+    would read it)."""
     b, s = _micro_batch_tokens(setup, batch, seq)
-    T = b * s
-    a_b = 4 if lora.adapter_dtype == "fp32" else 2
-    names = lora_target_names(model, lora.targets)
-
-    def saved(tensors):
-        return sum(T * t.shape[1] * a_b + (T * t.shape[1] if lora.dropout > 0 else 0) + T * lora.rank * a_b
-                   for t in lora_candidates(tensors) if lora_linear_name(t) in names)
-
-    n_moe = model.moe_layer_count()
-    kinds = [(saved(layer_tensors(model, False)), model.num_layers - n_moe)]
-    if n_moe:
-        kinds.append((saved(layer_tensors(model, True)), n_moe))
-    first, last = global_tensors(model)
-    outside = saved(tuple(first) + tuple(last))
-    if setup.recompute == "full":  # one layer recomputed at a time in backward
-        return outside + max(k for k, times in kinds if times)
-    return outside + sum(k * times for k, times in kinds)
+    return b * s * model.embed_width * _act_bytes(setup)
 
 
 def check_lora_setup(setup, model, lora):
@@ -5055,7 +5064,8 @@ def lora_training_memory(model, setup, lora):
     for key in ("fragmentation", "total"):
         terms.pop(key)
     terms.update(states)
-    terms["activations"] += lora_activation_bytes(model, setup, lora)
+    terms["activations"] = lora_activation_bytes(model, base_setup, lora)
+    terms["logits_loss"] -= lora_head_input_bytes(model, base_setup)
     overhead = terms.pop("framework_overhead")
     allocated = sum(terms.values())
     terms["fragmentation"] = int(allocated * setup.fragmentation)
@@ -5080,11 +5090,14 @@ def lora_training_memory(model, setup, lora):
             ("int8", "nf4", "nf4-dq") else "") + f"; compute (activations) in {compute}",
         f"adapters, their gradients and {setup.optimizer} states at {lora.adapter_dtype} ({a_b} B; peft's "
         "autocast_adapter_dtype upcasts adapters of a 16-bit base to fp32); no master copy",
-        "activations: the full fine-tune's estimate at the compute dtype (an over-estimate: frozen linears keep no "
-        "input for a weight gradient) plus each adapted linear's input cast to the adapter dtype, lora_A's output"
-        + (" and the dropout mask" if lora.dropout > 0 else " (--lora-dropout 0: no dropout copies)")
-        + ("; full recompute (HF gradient checkpointing): one layer's adapter tensors" if setup.recompute == "full"
-           else ""),
+        "activations: what a frozen base saves at the compute dtype (no frozen linear's input, no norm output kept "
+        "only for a norm weight's gradient, nothing before the first layer's adapters, no LM-head input) plus each "
+        "adapter's input (the same tensor when its dtype is the adapter's, else a cast copy per adapter) and lora_A's "
+        "output" + (" and, before each adapter, CUDA dropout's bool mask and its output" if lora.dropout > 0 else
+                    " (--lora-dropout 0: no dropout copies)")
+        + ("; full recompute (HF gradient checkpointing): every layer's input and one layer recomputed"
+           if setup.recompute == "full" else "")
+        + "; measured within 3 % of MemTracker on peft-wrapped transformers models (tests/test_mem_lora_timeline.py)",
     ]
     result["assumptions"] = [a for a in result["assumptions"] if not a.startswith("precision ")] + lines
     result["bytes_per_param"] = {"weights": None, "gradients": a_b, "master_weights": 0,

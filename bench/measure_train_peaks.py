@@ -13,8 +13,8 @@ Recipe (what made the numbers in tests/test_mem_timeline.py MEASURED; rerun when
 * gradient checkpointing: transformers' activation_checkpointing_enable() (torch.utils.checkpoint, use_reentrant
   False, one decoder layer per checkpoint);
 * the step: out = model(input_ids=ids, labels=ids); loss = out.loss; del out; loss.backward();
-  torch.optim.AdamW(trainable params, foreach=True (or fused=True / foreach=False)).step(); zero_grad(set_to_none=True) -- two iterations, fresh
-  int64 ids each time (as a data loader hands them over);
+  torch.optim.AdamW(trainable params, foreach=True (or fused=True / foreach=False)).step();
+  zero_grad(set_to_none=True) -- two iterations, fresh int64 ids each time (as a data loader hands them over);
 * torch.distributed._tools.mem_tracker.MemTracker tracks every storage (parameters, gradients, optimizer states,
   activations, temporaries); the peak is the largest total it sees in the second iteration (the steady state: the
   optimizer states exist), with the phase it happens in and MemTracker's categories at that moment. Bytes are

@@ -105,10 +105,10 @@ RECHECK = ("llama3.2-sdpa-fp32-qv-r8", "llama3.2-sdpa-bf16-qv-r64-ckpt", "phi-ea
 
 # Known miss, kept visible (strict: it fails loudly once fixed): the measured peak is inside the routed experts'
 # backward of the recomputed last layer (MemTracker's module: layers.1.mlp.experts), 4.0 % above our largest moment
-# (the loss gradient; our moment in that layer's backward is 9 % under). Not modelled yet: the gradients that grouped experts'
-# backward holds at once (the gate_up output's gradient is a cat of the gate's and the up's, top_k T x 2 moe_width,
-# next to the dispatched tokens' gradient) and, under checkpointing, 4 T h B that MemTracker still counts after
-# the step (also in the Llama checkpointed cases, there inside the 3 %: tensors of the checkpoint frames freed late).
+# (the loss gradient; our moment in that layer's backward is 9 % under). Not modelled yet: the gradients that grouped
+# experts' backward holds at once (the gate_up output's gradient is a cat of the gate's and the up's, top_k T x 2
+# moe_width, next to the dispatched tokens' gradient) and, under checkpointing, 4 T h B that MemTracker still counts
+# after the step (also in the Llama checkpointed cases, there inside the 3 %; not yet traced to their source).
 KNOWN_MISSES = {"mixtral-sdpa-bf16-qv-r64-ckpt"}
 
 
