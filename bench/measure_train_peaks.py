@@ -125,7 +125,7 @@ def build_model(cfg, attn, precision, checkpointing=False, lora=None):
                 model.activation_checkpointing_enable()
             model = peft.get_peft_model(model, peft.LoraConfig(
                 r=lora["r"], lora_alpha=2 * lora["r"], target_modules=lora["targets"],
-                lora_dropout=lora.get("dropout", 0.0)))
+                lora_dropout=lora.get("dropout", 0.0), use_dora=lora.get("dora", False)))
     materialize(model)
     model.train()
     return model

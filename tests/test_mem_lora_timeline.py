@@ -243,3 +243,20 @@ def test_meta_then_fake_build_measures_what_the_fake_build_does(monkeypatch):
     for key in ("llama3.2-sdpa-fp32-2x2048", "llama3.2-eager-bf16-ckpt"):
         r = bench.measure(full_config(key), **full_kwargs(key))
         assert (r["peak"], r["phase"]) == FULL[key]
+
+
+def test_dora_gets_no_timeline_as_its_measured_peak_is_above_the_lora_walk(mem):
+    """DoRA (peft use_dora=True) composes each adapted weight and its norm every forward, which the LoRA walk does not
+    hold: measured with bench/measure_train_peaks.py (lora={"r": 16, "targets": "all-linear", "dora": True}) on
+    Llama-3.2-1B cut to 2 layers, bf16 base, sdpa, 2 x 2048: 9,595,806,128 B against 8,386,728,312 B without DoRA
+    (llama3.2-sdpa-bf16-all-r16). The walk (no DoRA term) would be 13 % under, so the timeline is refused."""
+    dora_measured = 9_595_806_128
+    key = "llama3.2-sdpa-bf16-all-r16"
+    walk = our_timeline(mem, key)["timeline"]["peak"]["total"]
+    assert walk < 0.97 * dora_measured
+    c = CASES[key]
+    model, _ = mem.model_from_config(case_config(key), c["model"])
+    setup = mem.TrainSetup(micro_batch=2, seq_len=2048, attn_implementation="sdpa", profile="hf")
+    lora = mem.LoraSetup(rank=16, targets="all-linear", dora=True)
+    result = mem.attach_timeline(mem.lora_training_memory(model, setup, lora), model, setup, lora)
+    assert result["timeline"] is None and "--dora" in result["timeline_refusal"]
