@@ -5207,6 +5207,11 @@ def _timeline_pieces(model, setup, lora=None):
     return {
         "T": T, "B": B, "h": h, "V": V,
         "layer_acts": layer_acts, "layer_input": layer_input, "layer_grads": layer_grads,
+        # a gated MLP's backward (SwiGLU/GeGLU, HF): the down projection's input gradient and, from act(gate) * up,
+        # the gradients of the act output and of up, three tokens x width tensors at once while the saved gate, up
+        # and act outputs are still held (measured: MemTracker's live temporaries inside the routed experts' backward
+        # of a recomputed Mixtral layer are 3 x top_k T x moe_width + 2 T h, at B)
+        "mlp_backward_temps": [_mlp_backward_temporaries(model, setup, m, T, B) for m, _ in kinds],
         "first_grads": first_grads, "last_grads": last_grads, "casts": casts, "head_cast": head_cast,
         "embedding_acts": embedding_activation_bytes(model, setup) if lora is None else 0,
         # final-norm input and output (the LM head's input) and its statistics: logits_bytes' own head_in; a frozen
@@ -5224,6 +5229,19 @@ def _timeline_pieces(model, setup, lora=None):
                                                                      else B)
                            if setup.attn_implementation == "eager" else 0),
     }
+
+
+def _mlp_backward_temporaries(model, setup, moe, tokens, act_bytes):
+    """Bytes a gated MLP's backward holds at once beyond the saved tensors (hf profile): 3 x tokens x width (the
+    gradient of act(gate) * up, then those of the act output and of up); routed experts: top_k x tokens at the expert
+    width, or the shared experts' if larger. 0 for non-gated MLPs (their measured layer moments need none)."""
+    if setup.profile != "hf" or not model.gated_mlp:
+        return 0
+    if not moe:
+        return 3 * tokens * model.ffn_hidden_size * act_bytes
+    routed = 3 * tokens * model.top_k * model.moe_width * act_bytes
+    shared = 3 * tokens * model.shared_width * act_bytes if model.num_shared_experts else 0
+    return max(routed, shared)
 
 
 def step_timeline(model, setup, static, lora=None, optimizer_impl="foreach", zero_grad="none"):
@@ -5245,8 +5263,10 @@ def step_timeline(model, setup, static, lora=None, optimizer_impl="foreach", zer
     4. backward, LM head: the logits' gradient cast back to B (when B < 4) and the head's weight gradient (tied: the
        table's gradient, held in the autograd input buffer until the embedding adds its own).
     5. backward, decoder layer i (last to first): layers <= i saved tensors (full recompute: layer i recomputed
-       whole), the gradients of layers >= i and the head, the gradient flowing in and out (2 T h B), and with eager
-       attention the gradient of the attention probabilities (b a s^2, fp32 with an fp32 softmax).
+       whole), the gradients of layers >= i and the head, the gradient flowing in and out (2 T h B), and the larger
+       of eager attention's gradient of the attention probabilities (b a s^2, fp32 with an fp32 softmax) and a gated
+       MLP's backward gradients (_mlp_backward_temporaries). A LoRA base is frozen: only the adapters' gradients,
+       and the layers' saved tensors as lora_frozen_base_tensors says.
     6. backward, embedding: every gradient; a tied table's two partial gradients and their sum (3 V h, measured).
     7. optimizer step: + optimizer_step_temporaries.
     8. zero_grad: gradients freed (set_to_none) or kept (zero)."""
@@ -5293,7 +5313,9 @@ def step_timeline(model, setup, static, lora=None, optimizer_impl="foreach", zer
                 saved = P["embedding_acts"] + sum(P["layer_acts"][: i + 1])
             new_grads = head_grad + sum(P["layer_grads"][i:])
             g_now = grads if grads else new_grads
-            temps = 2 * P["T"] * P["h"] * P["B"] + P["attention_grad"] + (P["layer_grads"][i] if grads else 0)
+            # the attention's and the MLP's backward temporaries come at different moments: the larger counts
+            temps = (2 * P["T"] * P["h"] * P["B"] + max(P["attention_grad"], P["mlp_backward_temps"][i])
+                     + (P["layer_grads"][i] if grads else 0))
             e = (saved + g_now + temps + sum(P["casts"][: i + 1]), i, saved, g_now, temps)
             if worst is None or e[0] > worst[0]:
                 worst = e
