@@ -5084,7 +5084,8 @@ def lora_training_memory(model, setup, lora):
         f" no memory effect), targets {lora.targets} -> {', '.join(names)}; {trainable:,} trainable parameters of "
         f"{total + trainable:,} ({100.0 * trainable / (total + trainable):.4f} %)"
         + ("; DoRA magnitude vectors included (DoRA's activations, each adapted weight composed and normed every "
-           "forward, are not: a measured step peak 13 % above the LoRA walk's on Llama-3.2-1B, so no step timeline)" if lora.dora else ""),
+           "forward, are not: a measured step peak 13 % above the LoRA walk's on Llama-3.2-1B, so no step "
+           "timeline)" if lora.dora else ""),
         f"frozen base at {lora.base_dtype}" + (
             " (bitsandbytes: every nn.Linear/Conv1D but the LM head quantised; embeddings, norms, biases and the LM "
             "head kept in bf16; CUDA's 512-B rounding per tensor not counted)" if lora.base_dtype in

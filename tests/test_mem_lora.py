@@ -1,5 +1,5 @@
 """Issue 12, LoRA / QLoRA / DoRA: trainable counts equal peft's, model states equal a real peft step, the frozen
-base's bitsandbytes bytes derived by hand, and QLoRA below LoRA.
+base's bitsandbytes bytes derived by hand, and QLoRA's model states below LoRA's.
 
 * Trainable parameters: peft.get_peft_model(model, LoraConfig(...)).get_nb_trainable_parameters() on the transformers
   model built on the meta device from published config.json files (tests/test_params_torch.py REAL_CONFIGS, each
