@@ -127,10 +127,14 @@ q,v | all-linear (every nn.Linear but the LM head; refused on MoE models, whose 
 parameters) | the block's module names; the frozen base at ``--base-dtype`` bf16 / fp16 / fp32 / int8 (LLM.int8:
 int8 + fp32 row scales) / nf4 (4-bit packed + fp32 absmax per 64 + the NF4 table) / nf4-dq (double quantization),
 bitsandbytes' layouts, with embeddings, norms, biases and the LM head kept in bf16; adapters, their gradients and
-optimizer states at ``--adapter-dtype`` (fp32, peft's default). Activations: the full fine-tune's estimate at the
-compute dtype (an over-estimate for a frozen base) plus the adapters' input casts, dropout copies and r-wide
-outputs. One GPU's view (data parallelism only): -tp/-pp/--cp/-ep, ZeRO/FSDP, --search and --precision are refused
-with LoRA. JSON adds ``lora`` {rank, alpha, targets, dropout, base_dtype, adapter_dtype, dora, trainable_params,
+optimizer states at ``--adapter-dtype`` (fp32, peft's default); ``--base-dtype fp32 --precision amp-bf16`` (or
+amp-fp16) runs the fp32 base under autocast. Activations: what a frozen base saves at the compute dtype (no frozen
+nn.Linear's input, bitsandbytes' quantised linears keeping theirs, nothing before the first layer's adapters) plus
+the adapters' inputs, dropout copies and r-wide outputs (lora_frozen_base_tensors; the step timeline measured within
+3 % of MemTracker on peft-wrapped models, tests/test_mem_lora_timeline.py). One GPU's view (data parallelism only):
+-tp/-pp/--cp/-ep, ZeRO/FSDP, --search and --precision other than amp over an fp32 base are refused with LoRA; DoRA
+gets no step timeline. JSON adds ``lora`` {rank, alpha, targets, dropout, base_dtype, adapter_dtype, dora, autocast,
+trainable_params,
 total_params, trainable_percent, adapted_modules, base_weight_bytes}; its ``checkpoint`` is the adapters'.
 
 Step timeline (issue 12; ``step_timeline``): every training run on one device also walks one Hugging Face training
@@ -4564,13 +4568,21 @@ def lora_frozen_base_tensors(model, setup, lora, moe, tensors, tokens, first_lay
     gradient). The attention is taken to need a gradient (an adapter on q, k, v or their fused linear; the cases
     measured).
 
+    Under autocast (an fp32 base, --precision amp-bf16) each adapter saves its own 16-bit cast of its input (autocast
+    caches casts of leaf parameters only) and a 16-bit lora_A output.
+
     A bitsandbytes base (--base-dtype int8 / nf4 / nf4-dq) keeps every frozen quantised linear's input (its autograd
     function saves A whenever A needs a gradient), in the compute dtype: not measured here (bitsandbytes kernels
     need a GPU), read from bitsandbytes' code."""
     a_b = 4 if lora.adapter_dtype == "fp32" else 2
+    amp = setup.precision in AMP_PRECISIONS
+    if amp:
+        # under autocast lora_A's F.linear casts its (fp32) input to 16 bits and saves that cast, its own for each
+        # adapter (autocast caches casts of leaf parameters only), and lora_A's output is 16-bit
+        a_b = 2
     names = lora_target_names(model, lora.targets)
     adapted = [t for t in lora_candidates(layer_tensors(model, moe)) if lora_linear_name(t) in names]
-    groups = {lora_input_group(model, t) for t in adapted}
+    groups = {lora_input_group(model, t) for t in adapted} if not amp else set()
     no_grad_inputs = set()
     if first_layer:
         no_grad_inputs.add("attention input")
@@ -4602,7 +4614,7 @@ def lora_frozen_base_tensors(model, setup, lora, moe, tensors, tokens, first_lay
                 # CUDA's native_dropout saves a bool mask (the CPU's dropout saves an input-width noise tensor)
                 kept.append(_saved(label + " dropout mask (bool)", (tokens, n_in), 1))
             kept.append(_saved(label + " dropout output (lora_A input)", (tokens, n_in), a_b))
-        elif not any(k["reads"] == lora_input_group(model, t) and k["dtype_bytes"] == a_b for k in kept):
+        elif amp or not any(k["reads"] == lora_input_group(model, t) and k["dtype_bytes"] == a_b for k in kept):
             kept.append(_saved(label + " input cast to the adapter dtype", (tokens, n_in), a_b))
         kept.append(_saved(label + " lora_A output", (tokens, lora.rank), a_b))
     return kept
@@ -4858,6 +4870,7 @@ class LoraSetup:
     base_dtype: str = "bf16"          # the frozen base: bf16 | fp16 | fp32 | int8 (LLM.int8) | nf4 | nf4-dq
     adapter_dtype: str = "fp32"       # peft's autocast_adapter_dtype=True upcasts adapters of a 16-bit base to fp32
     dora: bool = False
+    autocast: str = ""                # "amp-bf16" / "amp-fp16": an fp32 base run under torch.autocast (HF --bf16)
 
 
 def lora_linear_name(t):
@@ -5030,6 +5043,10 @@ def check_lora_setup(setup, model, lora):
         raise ValueError(f"--base-dtype must be one of {', '.join(LORA_BASE_DTYPES)}, got {lora.base_dtype!r}")
     if lora.adapter_dtype not in LORA_ADAPTER_DTYPES:
         raise ValueError(f"--adapter-dtype must be fp32 or bf16, got {lora.adapter_dtype!r}")
+    if lora.autocast and (lora.autocast not in AMP_PRECISIONS or lora.base_dtype != "fp32"
+                          or lora.adapter_dtype != "fp32"):
+        raise ValueError(f"--precision {lora.autocast} with --lora-rank: autocast runs over an fp32 model; give "
+                         "--base-dtype fp32 (and fp32 adapters), or leave --precision out")
     if setup.tp * setup.pp * setup.cp * setup.ep > 1:
         raise ValueError("--lora-rank with -tp/-pp/--cp/-ep: model-parallel LoRA is not modelled (data parallelism "
                          "only: --num-gpus with -z 0)")
@@ -5046,7 +5063,7 @@ def check_lora_setup(setup, model, lora):
 def lora_compute_setup(setup, lora):
     """The setup the frozen base computes in: --base-dtype's compute dtype (fp32, fp16, else bf16: int8 / nf4
     dequantise to bf16) as the precision, no master copy (the sum and the timeline both use it)."""
-    compute = {"fp32": "fp32", "fp16": "fp16"}.get(lora.base_dtype, "bf16")
+    compute = lora.autocast or {"fp32": "fp32", "fp16": "fp16"}.get(lora.base_dtype, "bf16")
     return replace(setup, precision=compute, grads="low", optimizer_state_dtype="")
 
 
@@ -5198,6 +5215,20 @@ def _timeline_pieces(model, setup, lora=None):
             casts[i] = 2 * sum(_local_numel(t, 1, 1, 1, model.kv_heads) for t in layer_tensors(model, m)
                                if not (t.buffer or t.kind == "norm" or t.role == "positions" or t.kind == "table"))
         head_cast = 2 * autocast_cast_numel(model, setup, 0) - sum(casts)
+        if lora is not None:
+            # a frozen weight's cast is not cached (autocast caches leaf tensors that require grad) and is saved only
+            # for its input's gradient: every frozen linear weight's cast whose input needs a gradient (not those
+            # reading the first layer's norm output, lora_frozen_base_tensors), no bias casts (a frozen bias needs
+            # no gradient); the adapters' own casts are r (in + out) each, not counted
+            for i, (m, _) in enumerate(kinds):
+                first = {"attention input"} if i == 0 else set()
+                if i == 0 and model.norms_per_layer < 2 and not any(
+                        lora_linear_name(t) in lora_target_names(model, lora.targets)
+                        for t in lora_candidates(layer_tensors(model, m)) if lora_input_group(model, t) ==
+                        "attention input" and lora_linear_name(t) in ("gate_proj", "up_proj", "gate_up_proj")):
+                    first |= {"down_proj"}  # phi-2's parallel MLP without an adapter needs no gradient
+                casts[i] = 2 * sum(_local_numel(t, 1, 1, 1, model.kv_heads) for t in lora_candidates(
+                    layer_tensors(model, m)) if lora_input_group(model, t) not in first)
     if lora is not None:
         # a frozen base: gradients only for the adapters (layer by layer: each layer's share of them)
         adapters = lora_adapter_tensors(model, lora)
@@ -7712,10 +7743,17 @@ def build_lora_setup(args):
         return None
     if args.infer:
         raise ValueError("--lora-rank is for training; drop --infer")
+    autocast = ""
+    if args.precision is not None and str(args.precision).strip().lower() in AMP_PRECISIONS:
+        # an fp32 base under torch.autocast (Hugging Face Trainer's --bf16 / --fp16 on an fp32-loaded model)
+        autocast = str(args.precision).strip().lower()
+        if (args.base_dtype or "").strip().lower() != "fp32":
+            raise ValueError(f"--precision {autocast} with --lora-rank: autocast runs over an fp32 model; give "
+                             "--base-dtype fp32")
     for dest, flag in (("precision", "--precision"), ("grads", "--grads"), ("search", "--search"),
                        ("optimizer_state_dtype", "--optimizer-state-dtype"), ("disable_mixed_precision",
                                                                                "--disable-mixed-precision")):
-        if getattr(args, dest) not in (None, False):
+        if getattr(args, dest) not in (None, False) and not (dest == "precision" and autocast):
             raise ValueError(f"{flag} with --lora-rank: a LoRA run's precision is --base-dtype (frozen base) and "
                              "--adapter-dtype; --search is not modelled for LoRA" if dest != "search" else
                              "--search with --lora-rank: the layout search is not modelled for LoRA")
@@ -7725,7 +7763,7 @@ def build_lora_setup(args):
         targets=args.lora_targets or "q,v",
         dropout=0.0 if args.lora_dropout is None else parse_fraction(args.lora_dropout, "--lora-dropout", 0.0, 1.0),
         base_dtype=(args.base_dtype or "bf16").strip().lower(),
-        adapter_dtype=(args.adapter_dtype or "fp32").strip().lower(), dora=args.dora)
+        adapter_dtype=(args.adapter_dtype or "fp32").strip().lower(), dora=args.dora, autocast=autocast)
 
 
 def add_timeline_arguments(p):

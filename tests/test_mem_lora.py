@@ -149,10 +149,25 @@ def test_cli_prints_the_lora_assumptions(mem):
     assert "frozen base at nf4" in out and "GiB" in out and "alpha 16" in out
 
 
+def test_cli_lora_under_autocast_over_an_fp32_base(mem):
+    """--base-dtype fp32 --precision amp-bf16: fp32 weights, adapters and AdamW states (4 + 4 + 8 B per adapter
+    parameter), the step timeline drawn (its peak checked against MemTracker in tests/test_mem_lora_timeline.py)."""
+    code, out, err = call_main(mem, ["-p", "llama-3.2-1b", "--lora-rank", "8", "--base-dtype", "fp32", "--precision",
+                                     "amp-bf16", "-s", "2048", "--json"])
+    assert code == 0, err
+    import json
+    result = json.loads(out)
+    assert result["lora"]["autocast"] == "amp-bf16" and result["timeline"] is not None
+    assert result["per_gpu"]["gradients"] == 4 * result["lora"]["trainable_params"]
+
+
 @pytest.mark.parametrize("argv, flag", [
     (["-p", "gpt2", "--lora-rank", "8", "--lora-targets", "q,v"], "qkv_proj"),
     (["-p", "llama-3-8b", "--lora-rank", "8", "-tp", "2", "--num-gpus", "2"], "-tp"),
     (["-p", "llama-3-8b", "--lora-rank", "8", "--precision", "amp-bf16"], "--precision"),
+    (["-p", "llama-3-8b", "--lora-rank", "8", "--precision", "bf16-pure", "--base-dtype", "fp32"], "--precision"),
+    (["-p", "llama-3-8b", "--lora-rank", "8", "--precision", "amp-bf16", "--base-dtype", "fp32", "--adapter-dtype",
+      "bf16"], "--precision"),
     (["-p", "llama-3-8b", "--lora-alpha", "16"], "--lora-rank"),
     (["-p", "llama-3-8b", "--lora-rank", "8", "--lora-targets", "wq"], "--lora-targets"),
     (["-p", "llama-3-8b", "--lora-rank", "0"], "--lora-rank"),

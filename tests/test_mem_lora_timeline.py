@@ -13,8 +13,8 @@ backward with the CPU kernels deciding what autograd saves; MemTracker's gradien
 checks that this route measures the full fine-tune's bytes of tests/test_mem_timeline.py to the byte.
 
 Precision: "fp32" is an fp32 model with fp32 adapters (--base-dtype fp32); "bf16-pure" a bf16 model with peft's fp32
-adapters (--base-dtype bf16, the default). Autocast over an fp32 base is not a LoRA mode of the script (its LoRA
-precision is --base-dtype). Models: Llama-3.2-1B (tied), Llama-3-8B (untied GQA), Gemma-2-9B (sandwich norms,
+adapters (--base-dtype bf16, the default); "amp-bf16" an fp32 model and adapters with forward and loss under
+torch.autocast (--base-dtype fp32 --precision amp-bf16). Models: Llama-3.2-1B (tied), Llama-3-8B (untied GQA), Gemma-2-9B (sandwich norms,
 eager), phi-2 (parallel block, LayerNorm, biases), Mixtral-8x7B (MoE, q,v only: all-linear on it is refused),
 Qwen3-4B (q/k RMSNorm), Qwen2-0.5B (q/k/v biases).
 
@@ -67,6 +67,13 @@ CASES = {
     "mixtral-eager-bf16-qv-r8-ckpt": _lora("mixtral", 2, "eager", "bf16-pure", 1, 2048, 8, QV, ckpt=True),
     # the peak inside the routed experts' backward of the recomputed layer (gated-MLP backward temporaries)
     "mixtral-sdpa-bf16-qv-r64-ckpt": _lora("mixtral", 2, "sdpa", "bf16-pure", 2, 2048, 64, QV, ckpt=True),
+    # autocast over an fp32 base (HF Trainer --bf16 on an fp32-loaded model): --base-dtype fp32 --precision amp-bf16
+    "llama3.2-sdpa-amp-qv-r8": _lora("llama3.2", 2, "sdpa", "amp-bf16", 2, 2048, 8, QV),
+    "llama3.2-sdpa-amp-all-r16": _lora("llama3.2", 2, "sdpa", "amp-bf16", 2, 2048, 16, "all-linear"),
+    "llama3.2-eager-amp-qv-r64-ckpt": _lora("llama3.2", 2, "eager", "amp-bf16", 2, 2048, 64, QV, ckpt=True),
+    "llama3-sdpa-amp-all-r16": _lora("llama3", 2, "sdpa", "amp-bf16", 2, 2048, 16, "all-linear"),
+    "phi-sdpa-amp-qv-r8": _lora("phi", 2, "sdpa", "amp-bf16", 2, 2048, 8, QV),
+    "gemma2-eager-amp-qv-r8": _lora("gemma2", 2, "eager", "amp-bf16", 1, 2048, 8, QV),
     "qwen3-sdpa-bf16-qv-r8": _lora("qwen3", 2, "sdpa", "bf16-pure", 2, 2048, 8, QV),   # q/k norms
     "qwen3-sdpa-fp32-all-r16": _lora("qwen3", 2, "sdpa", "fp32", 2, 2048, 16, "all-linear"),
     "qwen2-0.5b-eager-bf16-qv-r64": _lora("qwen2_tied", 2, "eager", "bf16-pure", 2, 2048, 64, QV),  # biases
@@ -96,11 +103,17 @@ MEASURED = {
     'mixtral-sdpa-bf16-qv-r8': (10156581480, 'backward'),  # 9.459 GiB, 1.8 s
     'mixtral-eager-bf16-qv-r8-ckpt': (8187019816, 'backward'),  # 7.625 GiB, 4.5 s
     'mixtral-sdpa-bf16-qv-r64-ckpt': (8358830664, 'backward'),  # 7.785 GiB, 20.1 s
+    'llama3.2-sdpa-amp-qv-r8': (9289031976, 'backward'),  # 8.651 GiB
+    'llama3.2-sdpa-amp-all-r16': (9577144696, 'backward'),  # 8.919 GiB
+    'llama3.2-eager-amp-qv-r64-ckpt': (8579260712, 'backward'),  # 7.990 GiB
+    'llama3-sdpa-amp-all-r16': (15944139384, 'backward'),  # 14.849 GiB
+    'phi-sdpa-amp-qv-r8': (5302493352, 'backward'),  # 4.938 GiB
+    'gemma2-eager-amp-qv-r8': (16975559724, 'backward'),  # 15.810 GiB
     'qwen3-sdpa-bf16-qv-r8': (9787894312, 'backward'),  # 9.116 GiB, 9.6 s
     'qwen3-sdpa-fp32-all-r16': (11975381624, 'backward'),  # 11.153 GiB, 4.3 s
     'qwen2-0.5b-eager-bf16-qv-r64': (9611490856, 'backward'),  # 8.951 GiB, 2.9 s
 }
-RECHECK = ("llama3.2-sdpa-fp32-qv-r8", "llama3.2-sdpa-bf16-qv-r64-ckpt", "phi-eager-fp32-qv-r8",
+RECHECK = ("llama3.2-sdpa-fp32-qv-r8", "llama3.2-sdpa-amp-qv-r8", "llama3.2-sdpa-bf16-qv-r64-ckpt", "phi-eager-fp32-qv-r8",
            "llama3.2-sdpa-fp32-qv-r8-dropout")
 
 
@@ -130,7 +143,8 @@ def our_timeline(mem, key):
                            attn_implementation=c["attn"], profile="hf", recompute="full" if c["checkpointing"]
                            else "none", overhead=0, fragmentation=0, comm_buffer=0)
     lora = mem.LoraSetup(rank=c["lora"]["r"], targets=ours_targets(c["lora"]["targets"]),
-                         dropout=c["lora"]["dropout"], base_dtype="fp32" if c["precision"] == "fp32" else "bf16")
+                         dropout=c["lora"]["dropout"], base_dtype="bf16" if c["precision"] == "bf16-pure" else "fp32",
+                         autocast=c["precision"] if c["precision"].startswith("amp") else "")
     result = mem.lora_training_memory(model, setup, lora)
     mem.attach_timeline(result, model, setup, lora)
     return result
