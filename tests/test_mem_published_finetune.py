@@ -84,13 +84,14 @@ def test_litgpt_llama3_8b_qlora_documented_miss(mem):
     # qlora.yaml: quantize bnb.nf4 (no double quantization), bf16-true, lora_r 32 on q and v, dropout 0.05,
     # micro_batch_size 2, max_seq_length 512. The optimizer is bitsandbytes' PagedAdamW (lora.py picks it under
     # BitsandbytesPrecision); its states live in CUDA unified memory outside PyTorch's allocator (a few MB here).
-    # MISS (docs: why): we predict 14.06 GiB, 13 % under. The setup is as specified as the LoRA rows, which we meet;
-    # the extra ~2.3 GB is not explained. The same table suggests bitsandbytes' 4-bit path holds more than the
+    # MISS (docs: why): we predict 13.52 GiB, 17 % under (bitsandbytes' MatMul4Bit keeps each frozen linear's input,
+    # counted). The setup is as specified as the LoRA rows, which we meet within 2 %; the extra ~2.9 GB is not
+    # explained. The same table suggests bitsandbytes' 4-bit path holds more than the
     # bf16 path beyond the weights: its llama-2-7b rows, micro batch 2 each, show QLoRA saving 6.1 GB
     # (19.77 - 13.68) where the stored weights alone differ by ~9.3 GB, bf16 against nf4.
     published = 17.41 * GB
     ours = timeline_peak(mem, "-p", "llama-3-8b", "-b", "2", *LITGPT_LORA, "--base-dtype", "nf4")
-    assert 0.84 < ours / published < 0.89, ours / published
+    assert 0.81 < ours / published < 0.86, ours / published
 
 
 # ---------------------------------------------------------------------------------------------------------------------
