@@ -138,11 +138,13 @@ int8 + fp32 row scales) / nf4 (4-bit packed + fp32 absmax per 64 + the NF4 table
 bitsandbytes' layouts, with embeddings, norms, biases and the LM head kept in bf16; adapters, their gradients and
 optimizer states at ``--adapter-dtype`` (fp32, peft's default); ``--base-dtype fp32 --precision amp-bf16`` (or
 amp-fp16) runs the fp32 base under autocast. Activations: what a frozen base saves at the compute dtype (no frozen
-nn.Linear's input, bitsandbytes' quantised linears keeping theirs, nothing before the first layer's adapters) plus
+nn.Linear's input; LLM.int8's quantised linears keeping theirs, and 4-bit ones too with ``--bnb-version`` before
+0.43.3, bitsandbytes PR #1270; nothing before the first layer's adapters) plus
 the adapters' inputs, dropout copies and r-wide outputs (lora_frozen_base_tensors; the step timeline measured within
 3 % of MemTracker on peft-wrapped models, tests/test_mem_lora_timeline.py). One GPU's view (data parallelism only):
 -tp/-pp/--cp/-ep, ZeRO/FSDP, --search and --precision other than amp over an fp32 base are refused with LoRA; DoRA
 gets no step timeline. JSON adds ``lora`` {rank, alpha, targets, dropout, base_dtype, adapter_dtype, dora, autocast,
+bnb_version,
 trainable_params,
 total_params, trainable_percent, adapted_modules, base_weight_bytes}; its ``checkpoint`` is the adapters'.
 
@@ -4894,7 +4896,7 @@ def lora_frozen_base_tensors(model, setup, lora, moe, tensors, tokens, first_lay
     # bitsandbytes' frozen linears (int8: MatMul8bitLt, nf4: MatMul4Bit, bitsandbytes/autograd/_functions.py) keep
     # their input whenever it needs a gradient: `if any(ctx.needs_input_grad[:2]): ctx.tensors = (A, B)` (int8:
     # (CAt, subA, A)); only the 16/32-bit nn.Linear (F.linear) drops it
-    bnb = lora.base_dtype in ("int8", "nf4", "nf4-dq")
+    bnb = bnb_keeps_input(lora)
     kept = []
     for e in tensors:
         if first_layer and (e["name"].startswith("attn norm ")
@@ -5162,6 +5164,18 @@ NF4_BLOCK = 64            # bitsandbytes quantize_4bit's default blocksize
 NF4_NESTED_BLOCK = 256    # double quantization: the absmax values quantised in blocks of 256 (quantize_blockwise)
 
 
+BNB_4BIT_DROPS_INPUT = (0, 43, 3)  # bitsandbytes PR #1270, released in 0.43.3 (bnb_keeps_input)
+BNB_CURRENT = (0, 49, 0)           # --bnb-version's default: any release from 0.43.3 on behaves alike here
+
+
+def parse_bnb_version(text):
+    """--bnb-version X.Y[.Z] -> (X, Y, Z); ValueError naming the flag otherwise."""
+    parts = str(text).strip().split(".")
+    if not 2 <= len(parts) <= 3 or not all(p.isdigit() and len(p) <= 4 for p in parts):
+        raise ValueError(f"--bnb-version must be a bitsandbytes release such as 0.42.0 or 0.45.5, got {text!r:.40}")
+    return tuple(int(p) for p in parts) + (0,) * (3 - len(parts))
+
+
 @dataclass(frozen=True)
 class LoraSetup:
     rank: int = 8
@@ -5172,6 +5186,19 @@ class LoraSetup:
     adapter_dtype: str = "fp32"       # peft's autocast_adapter_dtype=True upcasts adapters of a 16-bit base to fp32
     dora: bool = False
     autocast: str = ""                # "amp-bf16" / "amp-fp16": an fp32 base run under torch.autocast (HF --bf16)
+    bnb_version: tuple = BNB_CURRENT  # bitsandbytes release: before 0.43.3 MatMul4Bit kept every 4-bit input
+
+
+def bnb_keeps_input(lora) -> bool:
+    """Whether the frozen quantised linears keep their input for backward. LLM.int8 (MatMul8bitLt) does in every
+    release: `if any(ctx.needs_input_grad[:2]): ctx.tensors = (CAt, subA, A)`. 4-bit (MatMul4Bit) did until
+    bitsandbytes PR #1270 ("delete useless buffered activation", merged 2024-07-16: `ctx.tensors = (None, B)`), which
+    a bitsandbytes maintainer names as shipped in 0.43.3 ("the current patch release 0.43.3 fixed a very significant
+    issue with QLoRA", georgian-io/LLM-Finetuning-Toolkit issue #189, 2024-07-25). 16/32-bit bases: F.linear with a
+    frozen weight saves no input."""
+    if lora.base_dtype == "int8":
+        return True
+    return lora.base_dtype in ("nf4", "nf4-dq") and lora.bnb_version < BNB_4BIT_DROPS_INPUT
 
 
 def lora_linear_name(t):
@@ -5411,8 +5438,11 @@ def lora_training_memory(model, setup, lora):
         f"adapters, their gradients and {setup.optimizer} states at {lora.adapter_dtype} ({a_b} B; peft's "
         "autocast_adapter_dtype upcasts adapters of a 16-bit base to fp32); no master copy",
         "activations: what a frozen base saves at the compute dtype ("
-        + ("bitsandbytes' frozen linears keep their inputs (MatMul4Bit / MatMul8bitLt save A)"
-           if lora.base_dtype in ("int8", "nf4", "nf4-dq") else "no frozen linear's input")
+        + ("bitsandbytes' frozen linears keep their inputs (" + ("MatMul8bitLt saves A" if lora.base_dtype == "int8"
+                                                                  else "MatMul4Bit saved A before bitsandbytes 0.43.3")
+           + ")" if bnb_keeps_input(lora) else "no frozen linear's input" + (
+               " (bitsandbytes >= 0.43.3: MatMul4Bit keeps the packed weight only; --bnb-version 0.42.0 for older "
+               "releases)" if lora.base_dtype in ("nf4", "nf4-dq") else ""))
         + ", no norm output kept only for a norm weight's gradient, nothing before the first layer's adapters, no "
         "LM-head input) plus each "
         "adapter's input (the same tensor when its dtype is the adapter's, else a cast copy per adapter) and lora_A's "
@@ -8294,10 +8324,13 @@ def add_lora_arguments(p):
                    "autocast_adapter_dtype) or bf16")
     g.add_argument("--dora", action="store_true", help="DoRA: adds a magnitude vector (out features) per adapted "
                    "linear")
+    g.add_argument("--bnb-version", metavar="X.Y.Z", help="bitsandbytes release of a 4-bit base (default: 0.43.3 or "
+                   "later, whose MatMul4Bit keeps no input; before 0.43.3 every frozen 4-bit linear kept its input)")
 
 
 LORA_FLAGS = {"lora_alpha": "--lora-alpha", "lora_targets": "--lora-targets", "lora_dropout": "--lora-dropout",
-              "base_dtype": "--base-dtype", "adapter_dtype": "--adapter-dtype", "dora": "--dora"}
+              "base_dtype": "--base-dtype", "adapter_dtype": "--adapter-dtype", "dora": "--dora",
+              "bnb_version": "--bnb-version"}
 
 
 def build_lora_setup(args):
@@ -8323,13 +8356,16 @@ def build_lora_setup(args):
             raise ValueError(f"{flag} with --lora-rank: a LoRA run's precision is --base-dtype (frozen base) and "
                              "--adapter-dtype; --search is not modelled for LoRA" if dest != "search" else
                              "--search with --lora-rank: the layout search is not modelled for LoRA")
+    if args.bnb_version is not None and (args.base_dtype or "bf16").strip().lower() not in ("int8", "nf4", "nf4-dq"):
+        raise ValueError("--bnb-version applies to a bitsandbytes base (--base-dtype int8, nf4 or nf4-dq)")
     return LoraSetup(
         rank=parse_count(args.lora_rank, "--lora-rank"),
         alpha=16.0 if args.lora_alpha is None else parse_fraction(args.lora_alpha, "--lora-alpha", 0.0, 1e9),
         targets=args.lora_targets or "q,v",
         dropout=0.0 if args.lora_dropout is None else parse_fraction(args.lora_dropout, "--lora-dropout", 0.0, 1.0),
         base_dtype=(args.base_dtype or "bf16").strip().lower(),
-        adapter_dtype=(args.adapter_dtype or "fp32").strip().lower(), dora=args.dora, autocast=autocast)
+        adapter_dtype=(args.adapter_dtype or "fp32").strip().lower(), dora=args.dora, autocast=autocast,
+        bnb_version=BNB_CURRENT if args.bnb_version is None else parse_bnb_version(args.bnb_version))
 
 
 def add_timeline_arguments(p):
