@@ -439,6 +439,13 @@ class Model:
     # mixer_types "conv", beside attention layers; like a gated delta-net they cache no K/V but a fixed conv state
     short_conv_kernel: int = 0       # conv_L_cache: the depthwise causal conv's width
     short_conv_bias: bool = False    # conv_bias: biases on in_proj, the conv and out_proj
+    # issue 10, branch jamba -- Jamba (jamba; transformers 5.23 modeling_jamba.py JambaMambaMixer; Gu & Dao 2023,
+    # "Mamba", arXiv:2312.00752; Lieber et al. 2024, "Jamba", arXiv:2403.19887): with ssm_kind "mamba1" the "linear"
+    # layers are Mamba-1 mixers; they share mamba_d_state (N), mamba_d_conv, mamba_conv_bias and mamba_proj_bias with
+    # the Mamba-2 fields above and add these
+    mamba1_inner: int = 0            # d: the mixer's inner width, mamba_expand x hidden_size
+    mamba_dt_rank: int = 0           # R: x_proj emits dt of rank R (and B, C of N each); dt_proj lifts it to d
+    mamba_bcdt_norms: bool = False   # Jamba's RMSNorms over dt (R), B and C (N each) inside the mixer
 
     @property
     def kv_heads(self) -> int:
@@ -552,8 +559,8 @@ class Model:
     @property
     def linear_mixer_name(self) -> str:
         """What the "linear" layers are, in words (output lines and refusals)."""
-        return "Mamba-2" if self.ssm_kind == "mamba2" else "short-convolution" if self.short_conv \
-            else "gated delta-net"
+        return "Mamba-2" if self.ssm_kind == "mamba2" else "Mamba-1" if self.ssm_kind == "mamba1" \
+            else "short-convolution" if self.short_conv else "gated delta-net"
 
     def moe_layer_count(self) -> int:
         dense = set(self.dense_layers)  # a set: a long mlp_only_layers list must not make this quadratic
@@ -663,8 +670,8 @@ def _mb_validate_linear_attention(m: Model, name) -> None:
                           or {"linear", "conv"} <= set(m.mixer_types)):
         raise InputError(f"layer_types must give 'linear_attention' or 'full_attention' (LFM2: 'conv' or "
                          f"'full_attention') for each of the {m.num_layers} layers")
-    if m.ssm_kind not in ("", "mamba2"):
-        raise InputError(f"ssm_kind must be '' or 'mamba2', got {m.ssm_kind!r}")
+    if m.ssm_kind not in ("", "mamba2", "mamba1"):
+        raise InputError(f"ssm_kind must be '', 'mamba2' or 'mamba1', got {m.ssm_kind!r}")
     if "conv" in m.mixer_types:  # LFM2's short convolutions
         if m.short_conv_kernel < 1:
             raise InputError(f"{name('short_conv_kernel')} must be a positive integer with short-convolution layers")
@@ -677,6 +684,8 @@ def _mb_validate_linear_attention(m: Model, name) -> None:
         return
     if m.ssm_kind == "mamba2":
         return _mb_validate_mamba2(m, name)
+    if m.ssm_kind == "mamba1":  # issue 10, branch jamba
+        return _mb_validate_mamba1(m, name)
     for field in ("linear_num_key_heads", "linear_num_value_heads", "linear_key_head_dim", "linear_value_head_dim",
                   "linear_conv_kernel"):
         if getattr(m, field) < 1:
@@ -703,6 +712,18 @@ def _mb_validate_mamba2(m: Model, name) -> None:
             or m.attn_output_gate or m.is_moe:
         raise InputError(f"{m.source}: Mamba-2 layers are modelled in Bamba's block only (pre-norm, separate q/k/v, "
                          "no MLA, no sliding window, no experts)")
+
+
+def _mb_validate_mamba1(m: Model, name) -> None:
+    """Jamba's Mamba-1 layers: positive widths (inner d, dt rank R, state N, conv kernel), in Jamba's pre-norm block
+    beside plain attention layers; dense or MoE feed-forward alike."""
+    for field in ("mamba1_inner", "mamba_dt_rank", "mamba_d_state", "mamba_d_conv"):
+        if getattr(m, field) < 1:
+            raise InputError(f"{name(field)} must be a positive integer with Mamba-1 layers")
+    if m.is_mla or m.sliding_window or m.fused_qkv or m.norms_per_layer != 2 or m.norm_placement != "pre" \
+            or m.attn_output_gate or m.num_shared_experts:
+        raise InputError(f"{m.source}: Mamba-1 layers are modelled in Jamba's block only (pre-norm, separate q/k/v, "
+                         "no MLA, no sliding window, no shared expert)")
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -876,6 +897,8 @@ def _mb_qwen3_next_mixer(m: Model, out: list, linear: bool) -> list:
     in_proj_a (linear_proj_split): the same rows, so the same count and matmul FLOPs."""
     if linear and m.ssm_kind == "mamba2":
         return _mb_mamba2_mixer(m, out)
+    if linear and m.ssm_kind == "mamba1":  # issue 10, branch jamba
+        return _mb_mamba1_mixer(m, out)
     if linear and m.short_conv:  # LFM2 (Lfm2ShortConv): in_proj h -> 3h (B, C, x), a depthwise conv over B*x of
         h, bias = m.hidden_size, m.short_conv_bias  # kernel conv_L_cache, out_proj h -> h; biases by conv_bias
         out = [t for t in out if not t.name.startswith("self_attn.")]
@@ -920,6 +943,31 @@ def _mb_mamba2_mixer(m: Model, out: list) -> list:
         out.append(ModelTensor("mamba.conv1d.bias", (c,), "attention", "col", kind="bias"))
     out += [ModelTensor(f"mamba.{p}", (heads,), "attention", "col", kind="bias") for p in ("dt_bias", "A_log", "D")]
     out.append(ModelTensor("mamba.norm.weight", (d,), "norms", "col", kind="norm"))
+    out += _mb_linear("mamba.out_proj", d, h, "attention", m.mamba_proj_bias, "row")
+    return out
+
+
+def _mb_mamba1_mixer(m: Model, out: list) -> list:
+    """A Mamba-1 mixer in place of self-attention (transformers 5.23 modeling_jamba.py JambaMambaMixer; Gu & Dao
+    2023 Algorithm 2), with inner width d = mamba_expand x h, state N, dt rank R and kernel K: in_proj (2d, h) emitting
+    x and the gate z; a depthwise conv1d (d, 1, K) with a bias when mamba_conv_bias; x_proj (R + 2N, d) without bias
+    emitting dt, B and C; dt_proj (d, R) with its bias; A_log (d, N) and D (d), elementwise parameters (no matmul);
+    Jamba's RMSNorms over dt, B and C (R, N, N); out_proj (h, d); in_proj / out_proj biased when mamba_proj_bias.
+    Tensor parallelism splits d (vLLM's MambaMixer: in_proj, conv1d, dt_proj column-, x_proj and out_proj
+    row-parallel); the three small norms are replicated."""
+    h, d, n, rank = m.hidden_size, m.mamba1_inner, m.mamba_d_state, m.mamba_dt_rank
+    out = [t for t in out if not t.name.startswith("self_attn.")]
+    out += _mb_linear("mamba.in_proj", h, 2 * d, "attention", m.mamba_proj_bias, "col")
+    out.append(ModelTensor("mamba.conv1d.weight", (d, 1, m.mamba_d_conv), "attention", "col", kind="conv"))
+    if m.mamba_conv_bias:
+        out.append(ModelTensor("mamba.conv1d.bias", (d,), "attention", "col", kind="bias"))
+    out += _mb_linear("mamba.x_proj", d, rank + 2 * n, "attention", False, "row")
+    out += _mb_linear("mamba.dt_proj", rank, d, "attention", True, "col")
+    out.append(ModelTensor("mamba.A_log", (d, n), "attention", "col", kind="bias"))
+    out.append(ModelTensor("mamba.D", (d,), "attention", "col", kind="bias"))
+    if m.mamba_bcdt_norms:
+        out += [ModelTensor(f"mamba.{p}_layernorm.weight", (w,), "norms", kind="norm")
+                for p, w in (("dt", rank), ("b", n), ("c", n))]
     out += _mb_linear("mamba.out_proj", d, h, "attention", m.mamba_proj_bias, "row")
     return out
 
@@ -1473,6 +1521,11 @@ SUPPORTED_MODEL_TYPES = {
     "lfm2": "LFM2: short-convolution layers (in_proj to B, C, x; a depthwise causal conv of conv_L_cache taps; "
             "out_proj) beside GQA attention layers with q/k RMSNorm (layer_types or full_attn_idxs), a SwiGLU of "
             "the adjusted block_ff_dim, a tied head by default",
+    # issue 10, branch jamba
+    "jamba": "Jamba: Mamba-1 mixers (mamba_expand x hidden wide, state mamba_d_state, dt rank mamba_dt_rank, RMSNorms "
+             "on dt, B and C) beside attention without positions every attn_layer_period-th layer from "
+             "attn_layer_offset; MoE (num_experts top-num_experts_per_tok, softmax router) every expert_layer_period-th "
+             "layer from expert_layer_offset, a SwiGLU MLP elsewhere",
 }
 # Model types people run this year that are NOT modelled yet: what the reader would miss.  A config of one of these
 # is refused (even with --generic), never read as a Llama.
@@ -1486,7 +1539,6 @@ NOT_YET_MODELLED = {
                    "beside the dense MLP with a scaled router, use_double_wide_mlp",
     "ernie4_5_moe": "experts and their placement",
     "hunyuan_v1_moe": "experts and their shared MLP",
-    "jamba": "Mamba layers and experts",
     "nemotron_h": "Mamba-2 layers",
     "falcon_h1": "parallel Mamba-2 and attention",
 }
@@ -1609,6 +1661,10 @@ CONFIG_FIELDS_OF = {
     "sliding_kv_heads": ("swa_num_key_value_heads", "num_key_value_heads"),
     "short_conv_kernel": ("conv_L_cache",),
 }
+CONFIG_FIELDS_OF.update({  # issue 10, branch jamba: Jamba's Mamba-1 fields
+    "mamba1_inner": ("mamba_expand",), "mamba_dt_rank": ("mamba_dt_rank",),
+    "expert_interval": ("expert_layer_period", "decoder_sparse_step", "moe_layer_freq"),
+})
 CONFIG_FIELDS_OF.update({  # issue 10, branch mamba: Bamba's Mamba-2 fields
     "mamba_num_heads": ("mamba_n_heads",), "mamba_head_dim": ("mamba_d_head",), "mamba_n_groups": ("mamba_n_groups",),
     "mamba_d_state": ("mamba_d_state",), "mamba_d_conv": ("mamba_d_conv",), "mamba_chunk_size": ("mamba_chunk_size",),
@@ -2106,6 +2162,69 @@ def _mb_read_lfm2(r: _MBFields, mt: str) -> dict:
                 num_kv_heads=r.int("num_key_value_heads", default=8), head_dim=r.int("head_dim", default=0),
                 ffn_hidden_size=width, qk_norm="head", gguf_arch="lfm2", mixer_types=mixers if "conv" in mixers else (),
                 short_conv_kernel=r.int("conv_L_cache", default=3), short_conv_bias=r.flag("conv_bias", False))
+
+
+def _mb_read_jamba(r: _MBFields, mt: str) -> dict:
+    """JambaConfig (transformers 5.23 configuration_jamba.py, modeling_jamba.py; Lieber et al. 2024, arXiv:2403.19887):
+    layer i is attention when i % attn_layer_period == attn_layer_offset (8, 4) and a Mamba-1 mixer otherwise
+    (layers_block_type); its feed-forward is a sparse MoE block when i % expert_layer_period == expert_layer_offset
+    (2, 1) and num_experts (16) > 1 (layers_num_experts), a SwiGLU JambaMLP of intermediate_size otherwise.  The MoE
+    block: a bias-free router (num_experts, h), softmax top-num_experts_per_tok (2) weights left unnormalised, experts
+    of intermediate_size, no shared expert.  Attention: JambaAttention, no biases, no positional encoding at all,
+    head_dim hidden / heads (a head_dim field, which getattr would read, too), 8 KV heads by default.  The mixer:
+    inner d = mamba_expand (2) x hidden, state mamba_d_state (16), conv kernel mamba_d_conv (4) with a bias
+    (mamba_conv_bias, true), dt rank mamba_dt_rank ("auto": ceil(hidden / 16)), in/out projections biased by
+    mamba_proj_bias (false), RMSNorms on dt, B and C.  Two RMSNorms a layer and a final one; untied head by default.
+    use_mamba_kernels / use_mambapy / use_associative_scan pick how the scan runs, not what it computes (the same
+    matmuls: calc_transformer_flops.py's mamba1_flops)."""
+    layers, hidden, heads = r.int("num_hidden_layers"), r.int("hidden_size"), r.int("num_attention_heads")
+    if layers > MODEL_MAX_LAYERS:  # before anything is built per layer
+        raise InputError(f"{r.where}: field 'num_hidden_layers' {layers} is beyond {MODEL_MAX_LAYERS:,}")
+    if "num_key_value_heads" in r.raw and r.raw["num_key_value_heads"] is None:
+        kv = heads  # JambaConfig.__post_init__: a null KV-head count is as many as query heads
+        r.get("num_key_value_heads")
+    else:
+        kv = r.int("num_key_value_heads", default=8)
+    periods = {}
+    for period, offset, default in (("attn_layer_period", "attn_layer_offset", (8, 4)),
+                                    ("expert_layer_period", "expert_layer_offset", (2, 1))):
+        every, first = r.int(period, default=default[0]), r.int(offset, default=default[1], minimum=0)
+        if first >= every:  # JambaConfig.validate_architecture
+            raise InputError(f"{r.where}: field '{offset}' {first} must be smaller than '{period}' {every}, as "
+                             "JambaConfig requires")
+        periods[period] = (every, first)
+    attn_every, attn_first = periods["attn_layer_period"]
+    expert_every, expert_first = periods["expert_layer_period"]
+    mixers = tuple("attention" if i % attn_every == attn_first else "linear" for i in range(layers))
+    experts = r.int("num_experts", "num_local_experts", default=16)
+    top_k = r.int("num_experts_per_tok", default=2)
+    moe = experts > 1 and any(i % expert_every == expert_first for i in range(layers))
+    for key, built in (("layers_block_type", ["attention" if t == "attention" else "mamba" for t in mixers]),
+                       ("layer_types", ["full_attention" if t == "attention" else "linear_attention" for t in mixers]),
+                       ("layers_num_experts", [experts if i % expert_every == expert_first else 1
+                                               for i in range(layers)])):
+        _, found = r.get(key)  # properties of JambaConfig: a file may repeat them, never override them
+        if found is not None and found != built:
+            raise InputError(f"{r.where}: field '{key}' does not match what JambaConfig derives from the layer "
+                             "periods and offsets; refusing rather than guessing")
+    expand = r.int("mamba_expand", default=2)
+    _, rank = r.get("mamba_dt_rank")
+    if rank is None or rank == "auto":
+        rank = -(-hidden // 16)  # math.ceil(hidden_size / 16)
+    elif isinstance(rank, bool) or not isinstance(rank, int) or not 1 <= rank <= MODEL_MAX_WIDTH:
+        raise InputError(f"{r.where}: field 'mamba_dt_rank' must be a positive integer or \"auto\", got {rank!r:.60}")
+    for key in ("use_mamba_kernels", "use_mambapy", "use_associative_scan"):
+        r.flag(key, key != "use_mambapy")  # how the scan runs (kernels, pscan, associative scan): the same matmuls
+    r.get("num_logits_to_keep")  # logits kept at generation: no count
+    return dict(hidden_size=hidden, num_layers=layers, num_attention_heads=heads, vocab_size=r.int("vocab_size"),
+                num_kv_heads=kv, head_dim=r.int("head_dim", default=0), ffn_hidden_size=r.int("intermediate_size"),
+                position_embedding="none", gguf_arch="jamba",
+                num_experts=experts if moe else 0, top_k=top_k if moe else 0,
+                expert_interval=expert_every, expert_interval_phase=(expert_every - expert_first) % expert_every,
+                mixer_types=mixers if "linear" in mixers else (), ssm_kind="mamba1" if "linear" in mixers else "",
+                mamba1_inner=expand * hidden, mamba_dt_rank=rank, mamba_bcdt_norms=True,
+                mamba_d_state=r.int("mamba_d_state", default=16), mamba_d_conv=r.int("mamba_d_conv", default=4),
+                mamba_conv_bias=r.flag("mamba_conv_bias", True), mamba_proj_bias=r.flag("mamba_proj_bias", False))
 
 
 def _mb_type_list(r: _MBFields, key: str, allowed: tuple, layers: int):
@@ -2690,6 +2809,9 @@ def _mb_read_windows(r: _MBFields, mt: str, v: dict) -> None:
         return None
     if mt == "lfm2":  # no window; its layer_types name the mixers (_mb_read_lfm2)
         return v.update(sliding_window=0, layer_types=())
+    if mt == "jamba":  # JambaConfig has no window (AI21's files write "sliding_window": null)
+        r.expect("sliding_window", None, mt)
+        return v.update(sliding_window=0, layer_types=())
     if v["num_layers"] > MODEL_MAX_LAYERS:  # before anything is built per layer
         raise InputError(f"{r.where}: field '{'n_layer' if 'n_layer' in r.raw else 'num_hidden_layers'}' "
                          f"{v['num_layers']} is beyond {MODEL_MAX_LAYERS:,}")
@@ -2911,6 +3033,8 @@ def model_from_config(raw, where: str = "config.json", generic: bool = False) ->
         values = _mb_read_mimo_v2_flash(r, family)
     elif family == "lfm2":
         values = _mb_read_lfm2(r, family)
+    elif family == "jamba":  # issue 10, branch jamba
+        values = _mb_read_jamba(r, family)
     else:
         values = _mb_read_llama_style(r, family)
     values["tied_embeddings"] = r.flag("tie_word_embeddings", family in _MB_TIED_BY_DEFAULT)

@@ -109,7 +109,7 @@ def test_generic_reads_an_unknown_type_as_a_dense_llama_and_says_so_first(block)
 
 
 @pytest.mark.parametrize("model_type", ["hunyuan_v1_moe", "gemma4_text", "gemma4", "falcon_h1", "ernie4_5_moe",
-                                        "jamba", "nemotron_h"])
+                                        "nemotron_h"])
 def test_this_years_types_are_refused_even_with_generic(block, model_type):
     with pytest.raises(block.InputError, match=f"model_type '{model_type}' is not modelled yet"):
         block.model_from_config(dict(LLAMA_TINY, model_type=model_type), generic=True)
@@ -344,6 +344,10 @@ _MINIMAL_SIZES["deepseek_v32"] = dict(hidden_size=64, num_hidden_layers=4, num_a
 _MINIMAL_SIZES["glm_moe_dsa"] = dict(hidden_size=64, num_hidden_layers=4, num_attention_heads=64,
                                      intermediate_size=96, vocab_size=100)
 
+# issue 10, branch jamba: JambaConfig's defaults (8 KV heads, attention on i % 8 == 4, 16 experts top-2 on the odd
+# layers, Mamba-1 of expand 2, state 16, kernel 4, dt rank ceil(h / 16)): 9 layers reach the attention layer (4)
+_MINIMAL_SIZES["jamba"] = dict(hidden_size=64, num_hidden_layers=9, num_attention_heads=8, intermediate_size=24,
+                               vocab_size=100)
 
 @pytest.mark.torch
 @pytest.mark.parametrize("model_type", sorted(SUPPORTED := [
@@ -353,7 +357,7 @@ _MINIMAL_SIZES["glm_moe_dsa"] = dict(hidden_size=64, num_hidden_layers=4, num_at
     "cohere2", "nemotron", "smollm3", "granitemoe", "phimoe", "dbrx", "stablelm", "llama4_text", "llama4",
     "qwen3_5", "qwen3_5_text", "qwen3_5_moe", "qwen3_5_moe_text", "gemma3", "deepseek_v32", "glm_moe_dsa",
     "bamba", "minimax_m2", "dots1", "exaone4",
-    "mimo_v2_flash", "lfm2"]))
+    "mimo_v2_flash", "lfm2", "jamba"]))
 def test_a_file_with_only_the_sizes_takes_the_class_defaults(block, model_type):
     from test_params_torch import torch_counts
     assert sorted(SUPPORTED) == sorted(block.SUPPORTED_MODEL_TYPES)

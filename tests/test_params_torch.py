@@ -836,6 +836,22 @@ REAL_CONFIGS["exaone4"] = {
     "rope_theta": 1000000, "sliding_window": 4096, "sliding_window_pattern": 4, "tie_word_embeddings": False,
     "torch_dtype": "bfloat16", "transformers_version": "4.54.0.dev0", "use_cache": True, "vocab_size": 102400}
 
+# issue 10, branch jamba.  ai21labs/AI21-Jamba-1.5-Mini (model card: "52B total parameters", "12B active"; the card of
+# Jamba-v0.1 gives the same 52B / 12B for the same architecture).  The config.json as copied, field by field, in
+# sdpython/experimental-experiment experimental_experiment/torch_models/llm_model_helper.py get_ai21_jamba_15_mini
+# (which cites huggingface.co/ai21labs/AI21-Jamba-1.5-Mini/blob/main/config.json); its "use_mamba_kernels" left out
+# (that copy overrides it, and it only picks how the scan runs).
+REAL_CONFIGS["jamba"] = {
+    "architectures": ["JambaForCausalLM"], "attention_dropout": 0.0, "attn_layer_offset": 4, "attn_layer_period": 8,
+    "bos_token_id": 1, "eos_token_id": [2, 518], "expert_layer_offset": 1, "expert_layer_period": 2,
+    "hidden_act": "silu", "hidden_size": 4096, "initializer_range": 0.02, "intermediate_size": 14336,
+    "mamba_conv_bias": True, "mamba_d_conv": 4, "mamba_d_state": 16, "mamba_dt_rank": 256, "mamba_expand": 2,
+    "mamba_proj_bias": False, "max_position_embeddings": 262144, "model_type": "jamba", "num_attention_heads": 32,
+    "num_experts": 16, "num_experts_per_tok": 2, "num_hidden_layers": 32, "num_key_value_heads": 8,
+    "num_logits_to_keep": 1, "output_router_logits": False, "pad_token_id": 0, "rms_norm_eps": 1e-06,
+    "router_aux_loss_coef": 0.001, "sliding_window": None, "tie_word_embeddings": False, "torch_dtype": "bfloat16",
+    "transformers_version": "4.40.2", "use_cache": True, "vocab_size": 65536}
+
 
 # What AutoModelForCausalLM builds beside the language model from a wrapper it does not unwrap: gemma3 ->
 # Gemma3ForConditionalGeneration with its SigLIP vision tower and projector (transformers 5.23 modeling_auto.py).  The
@@ -1105,6 +1121,23 @@ def small_config(draw, family):
         return _mimo_small(draw, cfg, head_dim, layers)
     if family == "lfm2":
         return _lfm2_small(draw, cfg, layers)
+    if family == "jamba":
+        return _jamba_small(draw, cfg, layers)
+    return cfg
+
+
+def _jamba_small(draw, cfg, layers):
+    """JambaConfig's switches (issue 10, branch jamba): attention and expert layer periods / offsets, experts and
+    top-k (1 expert: dense everywhere), Mamba-1 expand, state, conv kernel, dt rank ("auto" or drawn), biases."""
+    attn_every, expert_every = draw(st.integers(1, 4)), draw(st.integers(1, 3))
+    experts = draw(st.integers(1, 5))
+    cfg.update(attn_layer_period=attn_every, attn_layer_offset=draw(st.integers(0, attn_every - 1)),
+               expert_layer_period=expert_every, expert_layer_offset=draw(st.integers(0, expert_every - 1)),
+               num_experts=experts, num_experts_per_tok=draw(st.integers(1, experts)),
+               mamba_expand=draw(st.integers(1, 2)), mamba_d_state=draw(st.integers(1, 8)),
+               mamba_d_conv=draw(st.integers(1, 4)), mamba_dt_rank=draw(st.just("auto") | st.integers(1, 6)),
+               mamba_conv_bias=draw(st.booleans()), mamba_proj_bias=draw(st.booleans()))
+    cfg.pop("head_dim", None)  # JambaAttention: hidden / heads
     return cfg
 
 
@@ -1283,6 +1316,7 @@ FAMILIES += ["gemma3_text", "gemma3"]  # issue 10, branch gemma
 FAMILIES += ["deepseek_v32", "glm_moe_dsa"]  # issue 10, branch dsa
 FAMILIES += ["minimax_m2", "dots1", "exaone4"]  # issue 10, branch moefams
 FAMILIES += ["mimo_v2_flash", "lfm2"]  # issue 10, branch mimo
+FAMILIES += ["jamba"]  # issue 10, branch jamba
 
 # Each example builds a model: a few per family keep the file fast (scaled from the conftest profile).
 FEW = max(3, settings.default.max_examples // 10)
@@ -2083,3 +2117,36 @@ def test_an_lfm2_field_transformers_does_not_build_is_refused(field, value):
     transformers builds (widths of hidden_size, SwiGLU, RoPE), refused in one line naming the field."""
     with pytest.raises(params.InputError, match=field):
         params.model_from_config(dict(REAL_CONFIGS["lfm2"], **{field: value}))
+
+
+# --- issue 10, branch jamba: Jamba (Mamba-1 mixers beside attention, MoE every other layer) -------------------------
+def test_jamba_1_5_mini_is_its_published_size():
+    # The model card: 52B total, 12B active.  By hand, h 4096, vocab 65536 untied (embedding and LM head), 32 layers:
+    # attention on i % 8 == 4 (4, 12, 20, 28), MoE on the odd layers (16), a SwiGLU of 14336 on the other 16.
+    h, vocab, f = 4096, 65536, 14336
+    # Mamba-1 mixer: d = 2 x 4096 = 8192, N 16, R 256, K 4: in_proj 2d x h, conv1d d x 4 + bias d, x_proj (R + 2N) x d,
+    # dt_proj d x R + bias d, A_log d x N, D d, dt / B / C RMSNorms R + 2N, out_proj h x d
+    d, n, rank = 8192, 16, 256
+    mixer = 2 * d * h + d * 4 + d + (rank + 2 * n) * d + d * rank + d + d * n + d + rank + 2 * n + h * d
+    attention = 2 * 32 * 128 * h + 2 * 8 * 128 * h  # q, o; k, v of 8 KV heads; no biases, no positions
+    mlp, moe = 3 * h * f, 16 * 3 * h * f + 16 * h  # 16 experts of 14336 and a bias-free router
+    norms = 2 * h
+    by_hand = 2 * vocab * h + h + 4 * (attention + mlp + norms) + 12 * (mixer + mlp + norms) + 16 * (mixer + moe + norms)
+    active = by_hand - 16 * 14 * 3 * h * f  # 2 of 16 experts a token
+    assert script_counts(REAL_CONFIGS["jamba"]) == (by_hand, active) == (51_570_323_328, 12_110_311_296)
+    assert (round(by_hand / 1e9), round(active / 1e9)) == (52, 12)  # the card's 52B / 12B
+    model, _ = params.model_from_config(REAL_CONFIGS["jamba"])
+    assert [i for i in range(32) if not model.layer_is_linear(i)] == [4, 12, 20, 28]
+    assert [i for i in range(32) if model.layer_is_moe(i)] == list(range(1, 32, 2))
+
+
+@pytest.mark.parametrize("edit, field", [
+    (dict(attn_layer_offset=8), "attn_layer_offset"), (dict(expert_layer_offset=2), "expert_layer_offset"),
+    (dict(mamba_dt_rank="wide"), "mamba_dt_rank"), (dict(mamba_d_state=0), "mamba_d_state"),
+    (dict(sliding_window=4096), "sliding_window"), (dict(layers_block_type=["mamba"] * 32), "layers_block_type"),
+    (dict(num_experts_per_tok=17), "num_experts_per_tok")])
+def test_a_jamba_field_transformers_cannot_build_or_the_block_does_not_model_is_refused(edit, field):
+    # JambaConfig.validate_architecture: each offset below its period; a window JambaAttention never applies and a
+    # layers_block_type JambaConfig would recompute are refused rather than guessed
+    with pytest.raises(params.InputError, match=field):
+        params.model_from_config(dict(REAL_CONFIGS["jamba"], **edit))
