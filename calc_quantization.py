@@ -4184,7 +4184,8 @@ def _gguf_tensors(m: Model, layer: int, t: ModelTensor, norm_names: tuple) -> li
         # formats quantize the Linears); this script has no llama.cpp names or types for it (size_gguf refuses)
         return [GgufTensor(f"{prefix}{t.name}", ne, layer, linear=t.kind == "weight", force_f32=len(ne) < 2)]
     if t.name.startswith("mamba."):  # Bamba's Mamba-2 mixer: in_proj / out_proj are Linears (GPU formats quantize
-        # them); this script has no llama.cpp names or types for it (size_gguf refuses the model)
+        # them); this script has no llama.cpp names or types for it (size_gguf refuses the model); Jamba's Mamba-1
+        # mixer adds x_proj and dt_proj (Linears too) and A_log (d, N), an elementwise parameter
         proj = module.endswith("proj")
         return [GgufTensor(f"{prefix}{t.name}", ne, layer, linear=proj and part == "weight", force_f32=len(ne) < 2,
                            linear_bias=proj and part == "bias")]
@@ -4754,6 +4755,8 @@ def kv_cache(m: Model, opts: Options) -> dict:
            "bytes": held_bytes * opts.batch, "note": note}
     if attending < m.num_layers and m.ssm_kind == "mamba2":  # Bamba: conv (x, B, C) x kernel at 2 B, fp32 SSM state
         state = m.mamba_conv_dim * m.mamba_d_conv * 2 + m.mamba_num_heads * m.mamba_head_dim * m.mamba_d_state * 4
+    elif attending < m.num_layers and m.ssm_kind == "mamba1":  # Jamba: conv (x) x kernel at 2 B, fp32 d x N state
+        state = m.mamba1_inner * m.mamba_d_conv * 2 + m.mamba1_inner * m.mamba_d_state * 4
     elif attending < m.num_layers and m.short_conv:  # LFM2: a bf16 conv state of hidden x conv_L_cache, no other
         state = m.hidden_size * m.short_conv_kernel * 2
     elif attending < m.num_layers:  # their fixed state, as calc_transformer_mem.py's linear_state_bytes prices it

@@ -5414,9 +5414,11 @@ def linear_state_bytes(model, batch, tp=1, layers=None, conv_bytes=2):
       and the cache keeps its output's dtype).
 
     Heads split over tp (a rank holds kd / tp, vd / tp, H_v / tp); `layers`: only these layer indices (a stage).
-    Bamba's Mamba-2 layers: mamba_state_bytes."""
+    Bamba's Mamba-2 layers: mamba_state_bytes; Jamba's Mamba-1 layers: mamba1_state_bytes."""
     if model.ssm_kind == "mamba2":
         return mamba_state_bytes(model, batch, tp, layers, conv_bytes)
+    if model.ssm_kind == "mamba1":  # issue 10, branch jamba
+        return mamba1_state_bytes(model, batch, tp, layers, conv_bytes)
     n = sum(1 for i in (range(model.num_layers) if layers is None else layers) if model.layer_is_linear(i))
     if model.short_conv:  # LFM2: a conv state of (batch, hidden, conv_L_cache) per short-convolution layer, in the
         if model.hidden_size % tp:  # model dtype (update_conv_state keeps the last kernel columns), no recurrent one
@@ -5450,6 +5452,26 @@ def mamba_state_bytes(model, batch, tp=1, layers=None, conv_bytes=2):
     local_groups = groups // tp if groups % tp == 0 else groups
     conv = batch * (model.mamba_width // tp + 2 * local_groups * model.mamba_d_state) * model.mamba_d_conv * conv_bytes
     recurrent = batch * heads // tp * model.mamba_head_dim * model.mamba_d_state * 4
+    n = sum(1 for i in (range(model.num_layers) if layers is None else layers) if model.layer_is_linear(i))
+    return {"layers": n, "conv_bytes": n * conv, "recurrent_bytes": n * recurrent, "total_bytes": n * (conv + recurrent)}
+
+
+def mamba1_state_bytes(model, batch, tp=1, layers=None, conv_bytes=2):
+    """Exact bytes of the Mamba-1 layers' cache (transformers 5.23 cache_utils.LinearAttentionLayer, as Jamba's
+    JambaMambaMixer fills it), which does not grow with the context:
+
+    * conv state: batch x d x kernel values per layer (the x channels; d = mamba_expand x hidden) in the
+      activations' dtype (``conv_bytes``: update_conv_state pads or trims them to the last `kernel` columns);
+    * SSM state: batch x d x N values per layer in fp32 (mamba_selective_scan discretizes A and B in fp32, so its
+      last state, which the cache keeps, is fp32 whatever the model dtype).
+
+    The inner width split over tp (d / tp per rank, as vLLM's MambaMixer splits it); `layers`: only these layer
+    indices (a stage)."""
+    d = model.mamba1_inner
+    if d % tp:
+        raise ValueError(f"-tp {tp} does not divide the model's Mamba-1 inner width {d}")
+    conv = batch * d // tp * model.mamba_d_conv * conv_bytes
+    recurrent = batch * d // tp * model.mamba_d_state * 4
     n = sum(1 for i in (range(model.num_layers) if layers is None else layers) if model.layer_is_linear(i))
     return {"layers": n, "conv_bytes": n * conv, "recurrent_bytes": n * recurrent, "total_bytes": n * (conv + recurrent)}
 
@@ -7204,7 +7226,7 @@ TERM_LABELS = {
     "activations": "activations", "logits_loss": "logits / loss buffers",
     "autocast_weight_copies": "autocast 16-bit weight copies", "comm_buckets": "communication buckets",
     "fragmentation": "fragmentation allowance", "framework_overhead": "framework overhead",
-    "kv_cache": "KV cache", "linear_state": "delta-net / Mamba-2 conv + recurrent state",
+    "kv_cache": "KV cache", "linear_state": "delta-net / Mamba conv + recurrent state",
     "conv_state": "short-conv state", "prefill_activations": "prefill activations (peak)", "logits": "logits",
 }
 

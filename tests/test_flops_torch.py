@@ -665,6 +665,8 @@ def test_real_config_forward_equals_flop_counter_at_published_widths(flops, tmp_
         config["attn_layer_indices"] = [1]
     if config.get("model_type") == "lfm2":  # up to its first attention layer (2), for the same reason
         config[depth] = 3
+    if config.get("model_type") == "jamba":  # up to its first attention layer (4), for the same reason: layers 0-4,
+        config[depth] = 5  # Mamba-1 and MoE on 1 and 3
     for key in ("layer_types", "hybrid_layer_pattern", "moe_layer_freq"):  # per-layer lists cut with the depth
         if isinstance(config.get(key), list):
             config[key] = config[key][:config[depth]]
@@ -1337,3 +1339,135 @@ def test_bamba_size_one_contractions_are_not_matmuls(flops, tmp_path, edit):
     arch = _arch_from(flops, tmp_path, config)
     torch_forward, _, _ = _count_with_pytorch(config, 2, 5, backward=False)
     assert flops.forward_flops(arch, 2, 5)["total"] == torch_forward
+
+
+# --- issue 10, branch jamba: Jamba's Mamba-1 mixers beside attention, MoE every other layer ------------------------
+def _jamba_shrunk(**edit):
+    """ai21labs/AI21-Jamba-1.5-Mini's config.json (tests/test_params_torch.py REAL_CONFIGS, cited there), shrunk: 4
+    layers with attention on layer 2 (period 4, offset 2; 8 / 4 published), MoE on the odd layers (as published), h 64,
+    4 / 2 heads of 16, 6 experts top-2 of 24, Mamba-1 of d = 128 (expand 2), state 12, dt rank 8, kernel 4."""
+    from test_params_torch import REAL_CONFIGS
+    return dict(REAL_CONFIGS["jamba"], num_hidden_layers=4, attn_layer_period=4, attn_layer_offset=2, hidden_size=64,
+                num_attention_heads=4, num_key_value_heads=2, intermediate_size=24, num_experts=6, mamba_d_state=12,
+                mamba_dt_rank=8, vocab_size=503, **edit)
+
+
+@pytest.mark.parametrize("batch, seq", [(2, 16), (1, 3), (2, 37)])
+def test_jamba_forward_equals_flop_counter(flops, tmp_path, batch, seq):
+    """The Mamba-1 layers' count (mamba1_flops: in_proj, x_proj, dt_proj, out_proj, the causal conv1d and the
+    selective scan's read-out, one bmm per token) and the attention / MLP / MoE layers' equal FlopCounterMode's
+    forward on transformers' PyTorch path (mm, bmm, convolution; no CUDA kernels here), also for a prompt shorter
+    than the kernel (3 < 4: the cache pads it to 4 columns)."""
+    config = _jamba_shrunk()
+    arch = _arch_from(flops, tmp_path, config)
+    assert arch.linear_layer_count() == 3 and arch.ssm_kind == "mamba1" and arch.moe_layer_count() == 2
+    torch_forward, _, torch_params = _count_with_pytorch(config, batch, seq, backward=False)
+    ours = flops.forward_flops(arch, batch, seq)
+    assert ours["total"] == torch_forward
+    assert flops.parameter_counts(arch)["total"] == torch_params
+    if (batch, seq) == (2, 16):  # one Mamba-1 layer by hand: d 128, N 12, R 8, K 4; T = 32 tokens
+        projections = 2 * 32 * (64 * 256 + 128 * (8 + 24) + 8 * 128 + 128 * 64)
+        conv = 2 * 2 * 128 * 4 * (16 + 3)
+        read_out = 2 * 32 * 128 * 12  # C_t . h_t: the (2, 128, 12) state times (2, 12, 1), once per token
+        assert ours["components"]["linear_attention"] == 3 * (projections + conv + read_out)
+
+
+def test_jamba_scan_counted_is_the_counters_bmm_of_one_mixer(flops, tmp_path):
+    """Which convention the counter sees, per module: FlopCounterMode charges one Mamba-1 mixer exactly mamba1_flops
+    (its in_proj / x_proj / out_proj mm, dt_proj's weight @ dt and the scan's C_t . h_t as bmm, the conv1d's
+    convolution) and nothing for the discretization and the recurrence's elementwise update."""
+    torch, transformers = torch_and_transformers()
+    from torch._subclasses.fake_tensor import FakeTensorMode
+    from torch.utils.flop_counter import FlopCounterMode
+
+    config = _jamba_shrunk()
+    arch = _arch_from(flops, tmp_path, config)
+    with FakeTensorMode():
+        model = _hf_model(transformers, config)
+        with FlopCounterMode(display=False) as counter:
+            model(input_ids=torch.randint(0, 503, (2, 40)))
+    mixer = counter.get_flop_counts()["JambaForCausalLM.model.layers.0.mamba"]
+    aten = torch.ops.aten
+    assert set(mixer) <= {aten.mm, aten.convolution, aten.bmm}
+    assert sum(mixer.values()) == flops.mamba1_flops(arch, 2, 40)
+    assert mixer[aten.convolution] == 2 * 2 * 128 * 4 * (40 + 3)
+
+
+def test_jamba_backward_is_two_forwards_but_in_the_conv(flops, tmp_path):
+    """Training counts 3 x forward (backward = 2 x forward, every family's convention).  FlopCounterMode's backward of
+    the Mamba-1 layers charges more for the conv only (its grouped-convolution backward formula ignores the depthwise
+    groups, as for Bamba and LFM2); every mm and bmm (projections, dt_proj, the scan's read-out, MLP, experts, LM head)
+    is exactly 2 x its forward in the backward."""
+    torch, transformers = torch_and_transformers()
+    from torch._subclasses.fake_tensor import FakeTensorMode
+    from torch.utils.flop_counter import FlopCounterMode
+
+    config = _jamba_shrunk()
+    arch = _arch_from(flops, tmp_path, config)
+    with FakeTensorMode():
+        model = _hf_model(transformers, config)
+        ids = torch.randint(0, 503, (2, 24))
+        with FlopCounterMode(display=False) as forward_counter:
+            model(input_ids=ids)
+        with FlopCounterMode(display=False) as train_counter:
+            model(input_ids=ids, labels=ids).loss.backward()
+    fwd, train = forward_counter.get_flop_counts()["Global"], train_counter.get_flop_counts()["Global"]
+    aten = torch.ops.aten
+    assert train[aten.mm] == 3 * fwd[aten.mm] and train[aten.bmm] == 3 * fwd[aten.bmm]
+    assert aten.convolution_backward in train
+    assert flops.training_flops(arch, 24, batch_size=2)["model_flops_per_step"] == 3 * forward_counter.get_total_flops()
+
+
+def test_jamba_prefill_and_decode_step_match_counter(flops, tmp_path):
+    """A 20-token prompt with the cache (logits for the last position), then one decode step: the attention layer
+    reads 21 keys; each Mamba-1 layer convolves its 4 cached + 1 new columns (2 outputs) and reads its state with one
+    bmm (2·b·d·N) in mamba_selective_state_update, its update elementwise."""
+    torch, transformers = torch_and_transformers()
+    from torch._subclasses.fake_tensor import FakeTensorMode
+    from torch.utils.flop_counter import FlopCounterMode
+
+    config = _jamba_shrunk()
+    arch = _arch_from(flops, tmp_path, config)
+    with FakeTensorMode():
+        model = _hf_model(transformers, config)
+        prompt = torch.randint(0, 503, (2, 20))
+        with FlopCounterMode(display=False) as prefill_counter:
+            out = model(input_ids=prompt, use_cache=True, logits_to_keep=1)
+        with FlopCounterMode(display=False) as decode_counter:
+            model(input_ids=prompt[:, :1], past_key_values=out.past_key_values, use_cache=True)
+    assert flops.forward_flops(arch, 2, 20, logits_positions=1)["total"] == prefill_counter.get_total_flops()
+    for attention in ("full", "causal"):
+        decode = flops.forward_flops(arch, 2, 1, past=20, attention=attention, decode=True)["total"]
+        assert decode == decode_counter.get_total_flops()
+
+
+if given is not None:
+    @st.composite
+    def random_jamba_config(draw):
+        """Jamba shapes: depth, attention and expert periods / offsets, GQA, experts and top-k (1: dense), Mamba-1
+        expand / state / dt rank / kernel against the sequence, biases; then batch and sequence length."""
+        layers, kv = draw(st.integers(1, 4)), draw(st.integers(1, 2))
+        heads = kv * draw(st.integers(1, 3))
+        attn_every, expert_every = draw(st.integers(1, 4)), draw(st.integers(1, 2))
+        experts = draw(st.integers(1, 4))
+        config = _jamba_shrunk()
+        config.update(num_hidden_layers=layers, num_attention_heads=heads, num_key_value_heads=kv,
+                      hidden_size=heads * 4 * draw(st.integers(1, 3)), attn_layer_period=attn_every,
+                      attn_layer_offset=draw(st.integers(0, min(attn_every, layers) - 1)),  # one attention
+                      expert_layer_period=expert_every,  # layer at least: a cache of Mamba layers alone has no length
+                      expert_layer_offset=draw(st.integers(0, expert_every - 1)), num_experts=experts,
+                      num_experts_per_tok=draw(st.integers(1, experts)), mamba_expand=draw(st.integers(1, 2)),
+                      mamba_d_state=draw(st.integers(1, 8)), mamba_d_conv=draw(st.integers(1, 4)),
+                      mamba_dt_rank=draw(st.just("auto") | st.integers(1, 6)), mamba_conv_bias=draw(st.booleans()),
+                      mamba_proj_bias=draw(st.booleans()), intermediate_size=draw(st.integers(4, 40)),
+                      vocab_size=draw(st.integers(8, 300)))
+        return config, draw(st.integers(1, 2)), draw(st.integers(1, 20))
+
+    @settings(max_examples=8, deadline=None)
+    @given(random_jamba_config())
+    def test_random_jamba_shapes_equal_flop_counter(flops, tmp_path_factory, case):
+        config, batch, seq = case
+        arch = _arch_from(flops, tmp_path_factory.mktemp("cfg"), config)
+        torch_forward, _, torch_params = _count_with_pytorch(config, batch, seq, backward=False)
+        assert flops.forward_flops(arch, batch, seq)["total"] == torch_forward
+        assert flops.parameter_counts(arch)["total"] == torch_params

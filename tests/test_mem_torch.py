@@ -932,3 +932,59 @@ def test_lfm2_1_2b_serving_memory_by_hand(mem, tmp_path):
     assert per_gpu["weights"] == 2 * 1_170_340_608
     assert per_gpu["kv_cache"] == 6 * 2 * 8 * 64 * 2 * 32768
     assert per_gpu["conv_state"] == 10 * 2048 * 3 * 2
+
+
+# --- issue 10, branch jamba: Jamba: K/V only in the attention layers; the Mamba-1 layers' conv and SSM state -------
+@pytest.mark.parametrize("length", [3, 40])
+@pytest.mark.parametrize("dtype_name", ["fp32", "bf16"])
+def test_jamba_cache_equals_transformers_after_a_prefill(mem, length, dtype_name):
+    """ai21labs/AI21-Jamba-1.5-Mini's config.json (test_params_torch REAL_CONFIGS, cited there) shrunk to 6 layers
+    (attention on layers 1 and 4: period 3, offset 1; MoE on the odd ones), a prefill of `length` tokens for 3
+    sequences: transformers' cache holds K and V of the 2 attention layers (kv_cache_bytes), and per Mamba-1 layer a
+    conv state of (3, d, kernel) in the model dtype and an SSM state of (3, d, N) in fp32 (linear_state_bytes with
+    conv_bytes = the dtype's)."""
+    torch, transformers = torch_and_transformers()
+    from test_params_torch import REAL_CONFIGS
+    cfg = dict(REAL_CONFIGS["jamba"], num_hidden_layers=6, attn_layer_period=3, attn_layer_offset=1, hidden_size=64,
+               num_attention_heads=4, num_key_value_heads=2, intermediate_size=24, num_experts=4, mamba_d_state=12,
+               mamba_dt_rank=8, vocab_size=503)
+    dtype = {"fp32": torch.float32, "bf16": torch.bfloat16}[dtype_name]
+    model = build(transformers, cfg, attn="eager", dtype=dtype).eval()
+    with torch.no_grad():
+        cache = model(input_ids=torch.randint(0, 503, (3, length)), use_cache=True).past_key_values
+    kv = sum(t.numel() * t.element_size() for layer in cache.layers for t in (getattr(layer, "keys", None),
+             getattr(layer, "values", None)) if t is not None and t.numel())  # Mamba-1 layers have neither
+    conv = sum(t.numel() * t.element_size() for layer in cache.layers for t in getattr(layer, "conv_states", {}).values()
+               if t is not None)
+    recurrent = sum(t.numel() * t.element_size() for layer in cache.layers
+                    for t in getattr(layer, "recurrent_states", {}).values() if t is not None)
+    size = {"fp32": 4, "bf16": 2}[dtype_name]
+    described_model = described(mem, cfg)
+    assert kv == mem.kv_cache_bytes(described_model, 3, length, dtype_name, 1, "hf-dynamic")["total_bytes"] \
+        == 2 * 3 * length * 2 * 2 * 16 * size  # 2 layers x K, V of 2 heads x 16
+    state = mem.linear_state_bytes(described_model, 3, conv_bytes=size)
+    assert (state["conv_bytes"], state["recurrent_bytes"]) == (conv, recurrent)
+    # by hand: 4 Mamba-1 layers; d = 2 x 64 = 128 channels over kernel 4; a 128 x 12 fp32 state
+    assert (conv, recurrent) == (4 * 3 * 128 * 4 * size, 4 * 3 * 128 * 12 * 4)
+
+
+def test_jamba_1_5_mini_serving_memory_by_hand(mem):
+    """AI21-Jamba-1.5-Mini from its config.json at 32k context, batch 1, bf16: weights 2 B x 51,570,323,328; K/V of
+    its 4 attention layers (8 KV heads of 128); 28 Mamba-1 states of 8192 x 4 bf16 conv values and 8192 x 16 fp32
+    values, on their own line; training memory refused in one line."""
+    import tempfile, os
+    from test_params_torch import REAL_CONFIGS
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "config.json")
+        with open(path, "w") as f:
+            json.dump(REAL_CONFIGS["jamba"], f)
+        status, out, err = call_main(mem, ["--config", path, "--infer", "--context", "32768", "--json"])
+        assert status == 0, err
+        per_gpu = json.loads(out)["per_gpu"]
+        assert per_gpu["weights"] == 2 * 51_570_323_328
+        assert per_gpu["kv_cache"] == 4 * 2 * 8 * 128 * 2 * 32768
+        assert per_gpu["linear_state"] == 28 * (8192 * 4 * 2 + 8192 * 16 * 4)
+        status, out, err = call_main(mem, ["--config", path, "--infer", "--context", "32768"])
+        assert status == 0 and "28 Mamba-1 layers keep a fixed state" in out, err
+        status, out, err = call_main(mem, ["--config", path])
+        assert status == 2 and out == "" and err.count("\n") == 1 and "Mamba-1 layers (jamba)" in err

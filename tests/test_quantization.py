@@ -1294,6 +1294,10 @@ def test_every_real_config_sizes_in_every_format(quant, name, tmp_path):
         gguf = {s["name"] for s in result["skipped"]}
         assert gguf == set(quant.GGUF_FILE_TYPES) and len(result["formats"]) == len(quant.ALL_FORMATS) - len(gguf)
         assert all("Mamba-2" in s["reason"] for s in result["skipped"])
+    elif name == "jamba":  # issue 10, branch jamba: no llama.cpp recipe for its Mamba-1 tensors: GGUF skipped
+        gguf = {s["name"] for s in result["skipped"]}
+        assert gguf == set(quant.GGUF_FILE_TYPES) and len(result["formats"]) == len(quant.ALL_FORMATS) - len(gguf)
+        assert all("Mamba-1" in s["reason"] for s in result["skipped"])
     elif name in ("deepseek_v32", "glm_moe_dsa"):  # issue 10, branch dsa: no llama.cpp recipe for the DSA indexer
         gguf = {s["name"] for s in result["skipped"]}
         assert gguf == set(quant.GGUF_FILE_TYPES) and len(result["formats"]) == len(quant.ALL_FORMATS) - len(gguf)
@@ -1869,3 +1873,23 @@ def test_bamba_gguf_refused_in_one_line_gpu_formats_serve_kv_and_state(quant, tm
     state = 29 * (8448 * 4 * 2 + 128 * 64 * 128 * 4)
     assert (result["kv_cache"]["bytes"], result["kv_cache"]["linear_state_bytes"]) == (kv, state)
     assert result["formats"][0]["serve_bytes"] == 2 * 9_780_235_392 + kv + state + 2**30
+
+
+def test_jamba_gguf_refused_in_one_line_gpu_formats_serve_kv_and_state(quant, tmp_path):
+    # AI21-Jamba-1.5-Mini (tests/test_params_torch.py REAL_CONFIGS, cited there): a GGUF recipe alone is refused (exit
+    # 2, one line naming the Mamba-1 layers); an fp16 serve is the weights (2 B x 51,570,323,328), the K/V of its 4
+    # attention layers (8 KV heads of 128) and the 28 Mamba-1 layers' fixed state (8192 x 4 bf16 conv values,
+    # 8192 x 16 fp32 values) plus the overhead
+    from test_params_torch import REAL_CONFIGS
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(REAL_CONFIGS["jamba"]))
+    status, out, err = call_main(quant, ["--config", str(path), "--formats", "q4_k_m"])
+    assert status == 2 and out == "" and err.count("\n") == 1 and "Mamba-1" in err
+    status, out, err = call_main(quant, ["--config", str(path), "--formats", "fp16", "--context", "4096",
+                                         "--kv-dtype", "fp16", "--json"])
+    assert status == 0, err
+    result = json.loads(out)
+    kv = 4 * 2 * 8 * 128 * 2 * 4096
+    state = 28 * (8192 * 4 * 2 + 8192 * 16 * 4)
+    assert (result["kv_cache"]["bytes"], result["kv_cache"]["linear_state_bytes"]) == (kv, state)
+    assert result["formats"][0]["serve_bytes"] == 2 * 51_570_323_328 + kv + state + 2**30
