@@ -855,3 +855,42 @@ def test_bamba_layers_follow_attn_layer_indices(block):
     assert model.ssm_kind == "mamba2" and (model.mamba_head_dim, model.mamba_d_state) == (16, 256)  # "auto", default
     model, _ = block.model_from_config(dict(sizes, attn_layer_indices=list(range(5))))  # no Mamba layer: a Llama
     assert model.mixer_types == () and model.ssm_kind == ""
+
+
+# --------------------------------------------------------------------------------------------------------------
+# issue 10, branch jamba -- jamba: hostile layer-pattern and Mamba-1 fields are one InputError, never a traceback
+# --------------------------------------------------------------------------------------------------------------
+@settings(max_examples=60, deadline=None)
+@given(st.dictionaries(st.sampled_from(["attn_layer_period", "attn_layer_offset", "expert_layer_period",
+                                        "expert_layer_offset", "num_experts", "num_experts_per_tok", "mamba_expand",
+                                        "mamba_d_state", "mamba_d_conv", "mamba_dt_rank", "mamba_conv_bias",
+                                        "mamba_proj_bias", "num_key_value_heads", "layers_block_type",
+                                        "sliding_window"]),
+                       _ANY_BAMBA_JSON, max_size=4))
+def test_jamba_hostile_fields_are_one_input_error(block, fields):
+    config = dict(hidden_size=64, num_hidden_layers=4, num_attention_heads=4, intermediate_size=96, vocab_size=100,
+                  model_type="jamba")
+    config.update(fields)
+    try:
+        model, _ = block.model_from_config(config)
+    except block.InputError as exc:
+        assert "\n" not in str(exc)
+        return
+    counts = block.count_model(model)
+    assert counts["total"] > 0 and len(model.mixer_types) in (0, 4)
+
+
+def test_jamba_layers_follow_the_periods_and_offsets(block):
+    # JambaConfig.layers_block_type: attention when i % attn_layer_period == attn_layer_offset; layers_num_experts:
+    # num_experts when i % expert_layer_period == expert_layer_offset, else a dense JambaMLP (and none with 1 expert)
+    sizes = dict(hidden_size=64, num_hidden_layers=6, num_attention_heads=4, intermediate_size=96, vocab_size=100,
+                 num_key_value_heads=2, model_type="jamba")
+    model, _ = block.model_from_config(dict(sizes, attn_layer_period=3, attn_layer_offset=2, expert_layer_period=3,
+                                            expert_layer_offset=0, num_experts=4))
+    assert [model.layer_is_linear(i) for i in range(6)] == [True, True, False, True, True, False]
+    assert [model.layer_is_moe(i) for i in range(6)] == [True, False, False, True, False, False]
+    assert model.ssm_kind == "mamba1" and (model.mamba1_inner, model.mamba_dt_rank, model.mamba_d_state) == (128, 4, 16)
+    model, _ = block.model_from_config(dict(sizes, num_experts=1))  # one expert: JambaMLP everywhere
+    assert not model.is_moe and model.top_k == 0
+    model, _ = block.model_from_config(dict(sizes, attn_layer_period=1, attn_layer_offset=0))  # no Mamba layer
+    assert model.mixer_types == () and model.ssm_kind == ""
