@@ -395,7 +395,8 @@ def _hf_model(transformers, config: dict, attention: str = "eager"):
     ``batched_mm``, so each token goes through its top-k experts only (the default loops over every expert)."""
     kwargs = {"attn_implementation": attention}
     text = config.get("text_config") or {}  # a wrapper's (qwen3_5_moe) language model
-    if any(k in config or k in text for k in ("num_local_experts", "num_experts", "n_routed_experts")):
+    if any(k in config or k in text for k in ("num_local_experts", "num_experts", "n_routed_experts",
+                                              "moe_num_experts")):  # ERNIE 4.5's name (issue 10, branch jamba)
         kwargs["experts_implementation"] = "batched_mm"
     return transformers.AutoModelForCausalLM.from_config(transformers.AutoConfig.for_model(**config), **kwargs)
 
@@ -1471,3 +1472,29 @@ if given is not None:
         torch_forward, _, torch_params = _count_with_pytorch(config, batch, seq, backward=False)
         assert flops.forward_flops(arch, batch, seq)["total"] == torch_forward
         assert flops.parameter_counts(arch)["total"] == torch_params
+
+
+# --- issue 10, branch jamba: ERNIE 4.5 MoE (its router in fp32: the same matmul FLOPs) -------------------------------
+def _ernie_shrunk(**edit):
+    """baidu/ERNIE-4.5-21B-A3B-PT's config.json (tests/test_params_torch.py REAL_CONFIGS, cited there), shrunk: 4
+    layers (layer 0 dense, 1-3 MoE as published), h 64, 4 / 2 heads of 16, 6 experts top-2 of 16 beside 2 shared
+    ones, use_bias on (every Linear and the LM head)."""
+    from test_params_torch import REAL_CONFIGS
+    return dict(REAL_CONFIGS["ernie4_5_moe"], num_hidden_layers=4, moe_layer_end_index=-1, hidden_size=64,
+                num_attention_heads=4, num_key_value_heads=2, intermediate_size=96, moe_intermediate_size=16,
+                moe_num_experts=6, moe_k=2, vocab_size=503, use_bias=True, **edit)
+
+
+@pytest.mark.parametrize("batch, seq", [(2, 16), (1, 5)])
+def test_ernie_forward_and_backward_equal_flop_counter(flops, tmp_path, batch, seq):
+    """The router's fp32 matmul (F.linear on fp32 copies: 2·T·h·E, as any router) and moe_statics' addition (no
+    matmul) change no count: forward equals FlopCounterMode, forward + backward is 3 x forward (experts routed,
+    batched_mm)."""
+    config = _ernie_shrunk()
+    arch = _arch_from(flops, tmp_path, config)
+    assert arch.router_fp32 and arch.router_frozen_bias and arch.moe_layer_count() == 3
+    torch_forward, torch_train, torch_params = _count_with_pytorch(config, batch, seq)
+    assert flops.forward_flops(arch, batch, seq)["total"] == torch_forward
+    assert 3 * torch_forward == torch_train
+    assert flops.training_flops(arch, seq, batch_size=batch)["model_flops_per_step"] == torch_train
+    assert flops.parameter_counts(arch)["total"] == torch_params

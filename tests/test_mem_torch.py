@@ -988,3 +988,46 @@ def test_jamba_1_5_mini_serving_memory_by_hand(mem):
         assert status == 0 and "28 Mamba-1 layers keep a fixed state" in out, err
         status, out, err = call_main(mem, ["--config", path])
         assert status == 2 and out == "" and err.count("\n") == 1 and "Mamba-1 layers (jamba)" in err
+
+
+# --- issue 10, branch jamba: ERNIE 4.5 MoE: routers held in fp32 -----------------------------------------------------
+@pytest.mark.parametrize("dtype_name", ["bf16", "fp32"])
+def test_ernie_weights_equal_transformers_tensor_bytes(mem, dtype_name):
+    """ERNIE-4.5-21B-A3B-PT's config.json (test_params_torch REAL_CONFIGS, cited there) shrunk, built by transformers
+    in bf16 / fp32 on meta: its parameters' bytes (router weights and moe_statics fp32 whatever the dtype) equal
+    --infer's weights line; the KV cache is the plain GQA one."""
+    torch, transformers = torch_and_transformers()
+    from test_params_torch import REAL_CONFIGS
+    cfg = dict(REAL_CONFIGS["ernie4_5_moe"], num_hidden_layers=4, hidden_size=64, num_attention_heads=4,
+               num_key_value_heads=2, intermediate_size=96, moe_intermediate_size=16, moe_num_experts=6, moe_k=2,
+               moe_layer_end_index=-1, vocab_size=503, use_bias=True)
+    raw = json.loads(json.dumps(cfg))
+    hf_config = transformers.AutoConfig.for_model(raw.pop("model_type"), **raw)
+    dtype = {"bf16": torch.bfloat16, "fp32": torch.float32}[dtype_name]
+    with torch.device("meta"):
+        model = transformers.AutoModelForCausalLM.from_config(hf_config, dtype=dtype)
+    torch_bytes = sum(p.numel() * p.element_size() for p in model.parameters())
+    bits = {"bf16": 16, "fp32": 32}[dtype_name]
+    assert mem.weight_bytes(described(mem, cfg), bits) == torch_bytes
+    if dtype_name == "bf16":  # by hand: 3 MoE layers of a 6 x 64 router and 6 statics held in fp32
+        n = sum(p.numel() for p in model.parameters())
+        assert torch_bytes == 2 * n + 2 * 3 * (6 * 64 + 6)
+
+
+def test_ernie_4_5_21b_a3b_serving_memory_by_hand(mem):
+    """ERNIE-4.5-21B-A3B-PT at 32k context, batch 1, bf16: weights 2 B x 21,825,437,888 plus 2 more bytes for each of
+    the 27 MoE layers' 64 x 2560 + 64 fp32 router values; K/V of 28 layers of 4 KV heads of 128; training memory
+    refused in one line."""
+    import tempfile, os
+    from test_params_torch import REAL_CONFIGS
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "config.json")
+        with open(path, "w") as f:
+            json.dump(REAL_CONFIGS["ernie4_5_moe"], f)
+        status, out, err = call_main(mem, ["--config", path, "--infer", "--context", "32768", "--json"])
+        assert status == 0, err
+        per_gpu = json.loads(out)["per_gpu"]
+        assert per_gpu["weights"] == 2 * 21_825_437_888 + 2 * 27 * (64 * 2560 + 64)
+        assert per_gpu["kv_cache"] == 28 * 2 * 4 * 128 * 2 * 32768
+        status, out, err = call_main(mem, ["--config", path])
+        assert status == 2 and out == "" and err.count("\n") == 1 and "fp32" in err and "ernie4_5_moe" in err

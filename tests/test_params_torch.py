@@ -852,6 +852,22 @@ REAL_CONFIGS["jamba"] = {
     "router_aux_loss_coef": 0.001, "sliding_window": None, "tie_word_embeddings": False, "torch_dtype": "bfloat16",
     "transformers_version": "4.40.2", "use_cache": True, "vocab_size": 65536}
 
+# issue 10, branch jamba.  baidu/ERNIE-4.5-21B-A3B-PT (model card: "21B total parameters", "3B activated"; 28 layers,
+# 20 query / 4 KV heads, 64 routed experts top-6 and 2 shared ones).  No verbatim copy of its config.json was found in
+# the search index, so this file is assembled, field by field, from two copies of its values: Huawei MindIE's ERNIE-MoE
+# config test (atb_llm tests, code corpus id 20156564511: FAKE_CONFIG_DICT, hidden 2560, intermediate 12288,
+# moe_intermediate 1536, moe_k 6, moe_layer_start/end/interval 1 / 27 / 1, 64 experts, 2 shared, 20 / 4 heads, 28
+# layers, vocab 103424, rope_theta 500000, rms_norm_eps 1e-5, max_position_embeddings 131072, pad / bos / eos 0 / 1 / 2)
+# and a fixture of the 21B-A3B (code corpus id 70957858900, ERNIE_45_21B_A3B: the same sizes, tie_word_embeddings
+# true, hidden_act silu); use_bias false is Ernie4_5_MoeConfig's default.
+REAL_CONFIGS["ernie4_5_moe"] = {
+    "architectures": ["Ernie4_5_MoeForCausalLM"], "bos_token_id": 1, "eos_token_id": 2, "hidden_act": "silu",
+    "hidden_size": 2560, "intermediate_size": 12288, "max_position_embeddings": 131072, "model_type": "ernie4_5_moe",
+    "moe_intermediate_size": 1536, "moe_k": 6, "moe_layer_end_index": 27, "moe_layer_interval": 1,
+    "moe_layer_start_index": 1, "moe_num_experts": 64, "moe_num_shared_experts": 2, "num_attention_heads": 20,
+    "num_hidden_layers": 28, "num_key_value_heads": 4, "pad_token_id": 0, "rms_norm_eps": 1e-05, "rope_theta": 500000.0,
+    "tie_word_embeddings": True, "use_bias": False, "vocab_size": 103424}
+
 
 # What AutoModelForCausalLM builds beside the language model from a wrapper it does not unwrap: gemma3 ->
 # Gemma3ForConditionalGeneration with its SigLIP vision tower and projector (transformers 5.23 modeling_auto.py).  The
@@ -1123,6 +1139,19 @@ def small_config(draw, family):
         return _lfm2_small(draw, cfg, layers)
     if family == "jamba":
         return _jamba_small(draw, cfg, layers)
+    if family == "ernie4_5_moe":
+        return _ernie_small(draw, cfg, layers)
+    return cfg
+
+
+def _ernie_small(draw, cfg, layers):
+    """Ernie4_5_MoeConfig's switches (issue 10, branch jamba): MoE placement (start, end or -1, interval), experts,
+    top-k, shared experts (0 too), expert width, use_bias (every Linear and the LM head), a tied or untied head."""
+    experts = draw(st.integers(1, 5))
+    cfg.update(moe_num_experts=experts, moe_k=draw(st.integers(1, experts)),
+               moe_num_shared_experts=draw(st.integers(0, 2)), moe_intermediate_size=draw(st.integers(1, 24)),
+               moe_layer_start_index=draw(st.integers(0, layers)), moe_layer_interval=draw(st.integers(1, 2)),
+               moe_layer_end_index=draw(st.sampled_from([-1] + list(range(layers)))), use_bias=draw(st.booleans()))
     return cfg
 
 
@@ -1316,7 +1345,7 @@ FAMILIES += ["gemma3_text", "gemma3"]  # issue 10, branch gemma
 FAMILIES += ["deepseek_v32", "glm_moe_dsa"]  # issue 10, branch dsa
 FAMILIES += ["minimax_m2", "dots1", "exaone4"]  # issue 10, branch moefams
 FAMILIES += ["mimo_v2_flash", "lfm2"]  # issue 10, branch mimo
-FAMILIES += ["jamba"]  # issue 10, branch jamba
+FAMILIES += ["jamba", "ernie4_5_moe"]  # issue 10, branch jamba
 
 # Each example builds a model: a few per family keep the file fast (scaled from the conftest profile).
 FEW = max(3, settings.default.max_examples // 10)
@@ -2150,3 +2179,46 @@ def test_a_jamba_field_transformers_cannot_build_or_the_block_does_not_model_is_
     # layers_block_type JambaConfig would recompute are refused rather than guessed
     with pytest.raises(params.InputError, match=field):
         params.model_from_config(dict(REAL_CONFIGS["jamba"], **edit))
+
+
+# --- issue 10, branch jamba: ERNIE 4.5 MoE (fp32 router, frozen fp32 score-correction parameter) --------------------
+def test_ernie_4_5_21b_a3b_is_its_published_size():
+    # The model card: 21B total, 3B activated.  By hand, h 2560, vocab 103424 tied, 28 layers: layer 0 dense (SwiGLU of
+    # 12288), layers 1-27 MoE: 64 experts of 1536 (3 x 2560 x 1536 each), 2 shared fused into one SwiGLU of 3072, a
+    # router 64 x 2560 (fp32) and moe_statics' e_score_correction_bias (1, 64) (fp32, requires_grad False: still a
+    # parameter); attention q, o 2560 x 2560, k, v 512 x 2560, no biases; two RMSNorms a layer and a final one
+    h, expert = 2560, 3 * 2560 * 1536
+    attention = 2 * h * h + 2 * 512 * h
+    moe = 64 * expert + 3 * h * 3072 + 64 * h + 64
+    by_hand = 103424 * h + h + 28 * (attention + 2 * h) + 3 * h * 12288 + 27 * moe
+    active = by_hand - 27 * 58 * expert  # 6 of 64 experts a token
+    assert script_counts(REAL_CONFIGS["ernie4_5_moe"]) == (by_hand, active) == (21_825_437_888, 3_352_150_208)
+    assert (int(by_hand / 1e9), round(active / 1e9)) == (21, 3)  # the card's 21B / 3B
+    counts = params.count_model(params.model_from_config(REAL_CONFIGS["ernie4_5_moe"])[0])
+    assert (counts["fp32_params"], counts["frozen_params"]) == (27 * (64 * h + 64), 27 * 64)
+
+
+def test_ernie_fp32_and_frozen_parameters_are_what_transformers_holds():
+    # Built on meta in bf16 with use_bias on: the router weights and moe_statics stay fp32 (_keep_in_fp32_modules_strict
+    # and their fp32 creation), the statics without gradient; the block's fp32 / frozen tensors are exactly those
+    torch, transformers = torch_and_transformers()
+    cfg = dict(REAL_CONFIGS["ernie4_5_moe"], num_hidden_layers=3, hidden_size=64, num_attention_heads=4,
+               num_key_value_heads=2, intermediate_size=48, moe_intermediate_size=16, moe_num_experts=4, moe_k=2,
+               moe_layer_end_index=-1, vocab_size=100, use_bias=True)
+    raw = copy.deepcopy(cfg)
+    hf_config = transformers.AutoConfig.for_model(raw.pop("model_type"), **raw)
+    with torch.device("meta"):
+        model = transformers.AutoModelForCausalLM.from_config(hf_config, dtype=torch.bfloat16)
+    fp32 = sum(p.numel() for p in model.parameters() if p.dtype == torch.float32)
+    frozen = sum(p.numel() for p in model.parameters() if not p.requires_grad)
+    counts = params.count_model(params.model_from_config(cfg)[0])
+    assert (counts["fp32_params"], counts["frozen_params"]) == (fp32, frozen) == (2 * (4 * 64 + 4), 2 * 4)
+    assert counts["total"] == sum(p.numel() for p in model.parameters())  # lm_head.bias kept beside the tied head
+
+
+@pytest.mark.parametrize("edit, field", [
+    (dict(moe_gate="top2"), "moe_gate"), (dict(moe_layer_end_index="last"), "moe_layer_end_index"),
+    (dict(moe_k=65), "moe_k"), (dict(sliding_window=4096), "sliding_window"), (dict(use_rmsnorm=False), "use_rmsnorm")])
+def test_an_ernie_field_the_block_does_not_model_is_refused(edit, field):
+    with pytest.raises(params.InputError, match=field):
+        params.model_from_config(dict(REAL_CONFIGS["ernie4_5_moe"], **edit))

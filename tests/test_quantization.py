@@ -947,7 +947,7 @@ def test_expert_interval_flag_places_moe_layers_as_the_cookbook(quant):
 
 # Model types of this year's most used open models that the block does not model yet (issue 9 names them): each
 # would read as a dense Llama with a wrong total; refused, --generic or not.
-NOT_YET_MODELLED_TYPES = ["gemma4", "ernie4_5_moe", "hunyuan_v1_moe",
+NOT_YET_MODELLED_TYPES = ["gemma4", "hunyuan_v1_moe",
                           "nemotron_h", "falcon_h1"]
 
 
@@ -1893,3 +1893,19 @@ def test_jamba_gguf_refused_in_one_line_gpu_formats_serve_kv_and_state(quant, tm
     state = 28 * (8192 * 4 * 2 + 8192 * 16 * 4)
     assert (result["kv_cache"]["bytes"], result["kv_cache"]["linear_state_bytes"]) == (kv, state)
     assert result["formats"][0]["serve_bytes"] == 2 * 51_570_323_328 + kv + state + 2**30
+
+
+def test_ernie_routers_are_sized_as_transformers_holds_them(quant, tmp_path):
+    # ERNIE-4.5-21B-A3B-PT (tests/test_params_torch.py REAL_CONFIGS, cited there): transformers keeps each of the 27
+    # MoE layers' router (64 x 2560) and moe_statics bias (64) in fp32 (_keep_in_fp32_modules_strict), so an fp16
+    # checkpoint in memory is 2 B x 21,825,437,888 plus 2 more bytes for each of those values, and a GPU-quantized one
+    # keeps them at 4 B too; both say so
+    from test_params_torch import REAL_CONFIGS
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(REAL_CONFIGS["ernie4_5_moe"]))
+    status, out, err = call_main(quant, ["--config", str(path), "--formats", "fp16,int8", "--json"])
+    assert status == 0, err
+    fp16, int8 = json.loads(out)["formats"]
+    fp32_values = 27 * (64 * 2560 + 64)
+    assert fp16["bytes"] == 2 * 21_825_437_888 + 2 * fp32_values
+    assert any("fp32" in note for note in fp16["notes"]) and any("fp32" in note for note in int8["notes"])

@@ -268,6 +268,12 @@ class Model:
     mamba1_inner: int = 0            # d: the mixer's inner width, mamba_expand x hidden_size
     mamba_dt_rank: int = 0           # R: x_proj emits dt of rank R (and B, C of N each); dt_proj lifts it to d
     mamba_bcdt_norms: bool = False   # Jamba's RMSNorms over dt (R), B and C (N each) inside the mixer
+    # issue 10, branch jamba -- router parameters transformers keeps in fp32 whatever the model dtype: ERNIE 4.5's
+    # (modeling_ernie4_5_moe.py: _keep_in_fp32_modules_strict = ["gate.weight", "moe_statics"]) and Hunyuan's
+    # (modeling_hunyuan_v1_moe.py: the router an nn.Linear(..., dtype=torch.float32))
+    router_fp32: bool = False        # the router weight (E, h) is held in fp32
+    router_frozen_bias: bool = False  # ERNIE's moe_statics.e_score_correction_bias: an fp32 Parameter (1, E) with
+    #                                   requires_grad=False (counted by sum(p.numel()); no gradient, no optimizer state)
 
     @property
     def kv_heads(self) -> int:
@@ -566,6 +572,9 @@ class ModelTensor:
     split: str | None = None
     kind: str = "weight"
     buffer: bool = False
+    # issue 10, branch jamba: how transformers holds it, where that is not the model dtype and a trained parameter
+    fp32: bool = False    # kept in fp32 whatever the model dtype (ERNIE 4.5's and Hunyuan's routers)
+    frozen: bool = False  # a Parameter with requires_grad=False: counted, but no gradient and no optimizer state
 
     @property
     def numel(self) -> int:
@@ -794,6 +803,21 @@ def _mb_mamba1_mixer(m: Model, out: list) -> list:
     return out
 
 
+def _mb_fp32_router(m: Model, out: list) -> list:
+    """Router parameters transformers keeps in fp32 (issue 10, branch jamba).  ERNIE 4.5 (modeling_ernie4_5_moe.py
+    Ernie4_5_MoeTopKRouter): the router weight (E, h) created in fp32 and listed in _keep_in_fp32_modules_strict, and
+    moe_statics.e_score_correction_bias, an fp32 nn.Parameter of (1, E) with requires_grad=False (added to the
+    softmax scores for the top-k choice only): a parameter, so sum(p.numel()) counts it, but frozen.  Hunyuan
+    (HunYuanMoEV1Gate): the router an nn.Linear(h, E, bias=False, dtype=torch.float32).  Both routers run in fp32."""
+    if not (m.router_fp32 or m.router_frozen_bias):
+        return out
+    out = [_dc.replace(t, fp32=True) if t.name == "mlp.router.weight" and m.router_fp32 else t for t in out]
+    if m.router_frozen_bias:
+        out.append(ModelTensor("mlp.router.e_score_correction_bias", (m.num_experts,), "router", kind="bias",
+                               fp32=True, frozen=True))
+    return out
+
+
 _MB_LAYER_CACHE: dict = {}
 
 
@@ -826,6 +850,7 @@ def model_layer_tensors(m: Model, moe: bool, linear: bool = False, sliding: bool
         out.append(ModelTensor("mlp.experts.down_proj", (e, h, f), "routed_experts", "row"))
         out += _mb_expert_biases(m)
         out = _mb_dbrx_experts(m, out)
+        out = _mb_fp32_router(m, out)
         if m.num_shared_experts:
             out += _mb_mlp(m, "mlp.shared_experts", m.shared_width, "shared_experts", m.mlp_bias)
             if m.shared_expert_gate:
@@ -918,8 +943,11 @@ def count_model(m: Model) -> dict:
         groups = groups[:1] + [(model_layer_tensors(m, *kind), n) for kind, n in model_layer_kinds(m).items()]
     for j in range(m.mtp_layers):
         groups.append((model_mtp_tensors(m, m.num_layers + j), 1))
+    fp32_kept = frozen = 0  # issue 10, branch jamba: parameters held in fp32 / without gradient
     for tensors, times in groups:
         for t in tensors:
+            fp32_kept += t.numel * times if t.fp32 and not t.buffer else 0
+            frozen += t.numel * times if t.frozen and not t.buffer else 0
             if t.buffer:
                 key = "mtp_embedding_and_head_copies" if t.role in ("embedding", "lm_head") \
                     else "router_score_correction_bias"
@@ -932,7 +960,8 @@ def count_model(m: Model) -> dict:
     active = total - roles["routed_experts"] - roles["mtp"] + n_moe * m.top_k * per_expert
     return {"total": total, "roles": roles, "dense_layers": m.num_layers - n_moe, "moe_layers": n_moe,
             "params_per_expert": per_expert, "active": active if n_moe else total,
-            "routed_experts_active": n_moe * m.top_k * per_expert, "checkpoint_only": stored}
+            "routed_experts_active": n_moe * m.top_k * per_expert, "checkpoint_only": stored,
+            "fp32_params": fp32_kept, "frozen_params": frozen}
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -1348,6 +1377,11 @@ SUPPORTED_MODEL_TYPES = {
              "on dt, B and C) beside attention without positions every attn_layer_period-th layer from "
              "attn_layer_offset; MoE (num_experts top-num_experts_per_tok, softmax router) every expert_layer_period-th "
              "layer from expert_layer_offset, a SwiGLU MLP elsewhere",
+    "ernie4_5_moe": "ERNIE 4.5 MoE: MoE layers from moe_layer_start_index to moe_layer_end_index every "
+                    "moe_layer_interval-th (routed experts of moe_intermediate_size top-moe_k beside "
+                    "moe_num_shared_experts shared ones), dense SwiGLU elsewhere; an fp32 router and a frozen fp32 "
+                    "score-correction parameter (moe_statics); use_bias on every Linear including the LM head; a tied "
+                    "head by default",
 }
 # Model types people run this year that are NOT modelled yet: what the reader would miss.  A config of one of these
 # is refused (even with --generic), never read as a Llama.
@@ -1359,7 +1393,6 @@ NOT_YET_MODELLED = {
     "gemma4_text": "per-layer attention shapes (full layers: global_head_dim, num_global_key_value_heads, K=V without "
                    "v_proj), KV-shared layers without k/v projections, per-layer input embeddings (PLE), an MoE block "
                    "beside the dense MLP with a scaled router, use_double_wide_mlp",
-    "ernie4_5_moe": "experts and their placement",
     "hunyuan_v1_moe": "experts and their shared MLP",
     "nemotron_h": "Mamba-2 layers",
     "falcon_h1": "parallel Mamba-2 and attention",
@@ -1485,7 +1518,10 @@ CONFIG_FIELDS_OF = {
 }
 CONFIG_FIELDS_OF.update({  # issue 10, branch jamba: Jamba's Mamba-1 fields
     "mamba1_inner": ("mamba_expand",), "mamba_dt_rank": ("mamba_dt_rank",),
-    "expert_interval": ("expert_layer_period", "decoder_sparse_step", "moe_layer_freq"),
+    "expert_interval": ("expert_layer_period", "decoder_sparse_step", "moe_layer_freq", "moe_layer_interval"),
+    "top_k": ("num_experts_per_tok", "moe_k", "moe_topk"),  # ERNIE 4.5 and Hunyuan name them their own way
+    "num_experts": ("num_experts", "num_local_experts", "n_routed_experts", "moe_num_experts"),
+    "moe_ffn_hidden_size": ("moe_intermediate_size",), "first_k_dense": ("first_k_dense_replace", "moe_layer_start_index"),
 })
 CONFIG_FIELDS_OF.update({  # issue 10, branch mamba: Bamba's Mamba-2 fields
     "mamba_num_heads": ("mamba_n_heads",), "mamba_head_dim": ("mamba_d_head",), "mamba_n_groups": ("mamba_n_groups",),
@@ -1518,6 +1554,7 @@ _MB_TIED_BY_DEFAULT |= {"cohere", "cohere2"}  # CohereConfig / Cohere2Config: ti
 # issue 10, branch families2
 _MB_TIED_BY_DEFAULT |= {"smollm3"}  # SmolLM3Config: tie_word_embeddings=True
 _MB_TIED_BY_DEFAULT |= {"lfm2"}  # Lfm2Config: tie_word_embeddings=True (issue 10, branch mimo)
+_MB_TIED_BY_DEFAULT |= {"ernie4_5_moe"}  # Ernie4_5_MoeConfig: tie_word_embeddings=True (issue 10, branch jamba)
 # Llama4TextConfig (transformers 5.23): 8 KV heads and head_dim 128 when the file leaves them out
 _MB_CLASS_DEFAULTS.update({"llama4": {"num_key_value_heads": 8}, "llama4_text": {"num_key_value_heads": 8}})
 _MB_HEAD_DIM_DEFAULT.update({"llama4": 128, "llama4_text": 128})
@@ -2047,6 +2084,54 @@ def _mb_read_jamba(r: _MBFields, mt: str) -> dict:
                 mamba1_inner=expand * hidden, mamba_dt_rank=rank, mamba_bcdt_norms=True,
                 mamba_d_state=r.int("mamba_d_state", default=16), mamba_d_conv=r.int("mamba_d_conv", default=4),
                 mamba_conv_bias=r.flag("mamba_conv_bias", True), mamba_proj_bias=r.flag("mamba_proj_bias", False))
+
+
+def _mb_read_ernie4_5_moe(r: _MBFields, mt: str) -> dict:
+    """Ernie4_5_MoeConfig (transformers 5.23 configuration_ernie4_5_moe.py, modeling_ernie4_5_moe.py; Baidu's ERNIE
+    4.5 technical report and model cards): the Llama block (GQA, head_dim hidden / heads unless the file gives one,
+    RMSNorm, SwiGLU of intermediate_size) with use_bias (false) on q/k/v/o, the dense and shared MLPs and the LM head
+    (Ernie4_5_MoeForCausalLM's lm_head = nn.Linear(h, V, bias=use_bias), a bias kept even with the tied head), a
+    tied head by default; layer i is MoE when (i + 1) % moe_layer_interval (1) == 0 and moe_layer_start_index (1) <= i
+    <= moe_layer_end_index (-1: the last layer): moe_num_experts (64) stacked SwiGLU experts of moe_intermediate_size
+    (1536) without bias, top-moe_k (6) of a softmax router (E, h) held in fp32, moe_statics.e_score_correction_bias
+    (1, E) an fp32 Parameter without gradient, and moe_num_shared_experts (2) shared experts fused into one SwiGLU of
+    2 x moe_intermediate_size.  Paddle's own switches the class does not read are accepted where they describe that
+    model (moe_gate "topk", use_rmsnorm true; moe_capacity and moe_use_aux_free change no tensor: the statics are
+    built either way); num_nextn_predict_layers: MTP modules transformers does not build (a note)."""
+    layers, hidden, heads = r.int("num_hidden_layers"), r.int("hidden_size"), r.int("num_attention_heads")
+    if layers > MODEL_MAX_LAYERS:  # before anything is built per layer
+        raise InputError(f"{r.where}: field 'num_hidden_layers' {layers} is beyond {MODEL_MAX_LAYERS:,}")
+    bias = r.flag("use_bias", False)
+    experts = r.int("moe_num_experts", "num_experts", default=64)
+    top_k = r.int("moe_k", "num_experts_per_tok", default=6)
+    start = r.int("moe_layer_start_index", default=1, minimum=0)
+    _, end = r.get("moe_layer_end_index")
+    end = layers - 1 if end is None or end == -1 else end  # Ernie4_5_MoeConfig.__post_init__
+    if isinstance(end, bool) or not isinstance(end, int) or end < 0:
+        raise InputError(f"{r.where}: field 'moe_layer_end_index' must be -1 or a layer index, got {end!r:.60}")
+    interval = r.int("moe_layer_interval", default=1)
+    moe_layers = [i for i in range(layers) if (i + 1) % interval == 0 and start <= i <= end]
+    shared = r.int("moe_num_shared_experts", default=2, minimum=0)
+    width = r.int("moe_intermediate_size", default=1536)
+    r.expect("moe_gate", "topk", mt)
+    r.expect("use_rmsnorm", True, mt)
+    r.flag("moe_use_aux_free", True)  # Paddle's switch; transformers builds moe_statics whatever it says
+    _, capacity = r.get("moe_capacity")  # Paddle's training capacity: transformers drops no token
+    if capacity is not None and not isinstance(capacity, list):
+        raise InputError(f"{r.where}: field 'moe_capacity' must be a list, got {capacity!r:.60}")
+    r.number("moe_norm_min")
+    r.number("multi_token_pred_lambda")
+    v = dict(hidden_size=hidden, num_layers=layers, num_attention_heads=heads, vocab_size=r.int("vocab_size"),
+             num_kv_heads=heads if "num_key_value_heads" in r.raw and r.raw["num_key_value_heads"] is None
+             else r.int("num_key_value_heads", default=4), head_dim=r.int("head_dim", default=0),
+             ffn_hidden_size=r.int("intermediate_size", default=12288), qkv_bias=bias, o_bias=bias, mlp_bias=bias,
+             lm_head_bias=bias, gguf_arch="ernie4_5-moe")
+    if moe_layers:
+        v.update(num_experts=experts, top_k=top_k, moe_ffn_hidden_size=width, num_shared_experts=shared,
+                 shared_expert_ffn_size=width if shared else 0, first_k_dense=start, expert_interval=interval,
+                 expert_interval_phase=1, dense_layers=tuple(range(end + 1, layers)), router_fp32=True,
+                 router_frozen_bias=True)
+    return v
 
 
 def _mb_type_list(r: _MBFields, key: str, allowed: tuple, layers: int):
@@ -2631,6 +2716,9 @@ def _mb_read_windows(r: _MBFields, mt: str, v: dict) -> None:
         return None
     if mt == "lfm2":  # no window; its layer_types name the mixers (_mb_read_lfm2)
         return v.update(sliding_window=0, layer_types=())
+    if mt == "ernie4_5_moe":  # Ernie4_5_MoeConfig has no window
+        r.expect("sliding_window", None, mt)
+        return v.update(sliding_window=0, layer_types=())
     if mt == "jamba":  # JambaConfig has no window (AI21's files write "sliding_window": null)
         r.expect("sliding_window", None, mt)
         return v.update(sliding_window=0, layer_types=())
@@ -2857,6 +2945,8 @@ def model_from_config(raw, where: str = "config.json", generic: bool = False) ->
         values = _mb_read_lfm2(r, family)
     elif family == "jamba":  # issue 10, branch jamba
         values = _mb_read_jamba(r, family)
+    elif family == "ernie4_5_moe":  # issue 10, branch jamba
+        values = _mb_read_ernie4_5_moe(r, family)
     else:
         values = _mb_read_llama_style(r, family)
     values["tied_embeddings"] = r.flag("tie_word_embeddings", family in _MB_TIED_BY_DEFAULT)
@@ -2886,6 +2976,9 @@ def model_from_config(raw, where: str = "config.json", generic: bool = False) ->
                      "counted, as transformers does not build it (Qwen3_5ForCausalLM drops the mtp.* weights)")
     if family == "minimax_m2":
         notes += _mb_minimax_m2_mtp_note(raw)
+    if family == "ernie4_5_moe" and isinstance(mtp, int) and not isinstance(mtp, bool) and mtp > 0:
+        notes.append(f"num_nextn_predict_layers = {mtp}: the multi-token-prediction module(s) are not counted, as "
+                     "transformers does not build them (Ernie4_5_MoePreTrainedModel ignores the mtp.* weights)")
     values.update(model_type=model_type, source=where,
                   name=raw.get("_name_or_path") if isinstance(raw.get("_name_or_path"), str) and
                   raw.get("_name_or_path") else (model_type or "config"))
