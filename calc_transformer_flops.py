@@ -1549,6 +1549,10 @@ SUPPORTED_MODEL_TYPES = {
                     "moe_num_shared_experts shared ones), dense SwiGLU elsewhere; an fp32 router and a frozen fp32 "
                     "score-correction parameter (moe_statics); use_bias on every Linear including the LM head; a tied "
                     "head by default",
+    "hunyuan_v1_moe": "Hunyuan-A13B: every layer MoE (num_experts of intermediate_size, top-moe_topk, a softmax router "
+                      "held in fp32) beside one shared SwiGLU of intermediate_size, q/k RMSNorm over head_dim "
+                      "(which the file must give), attention_bias on q/k/v/o; the Hub file's per-layer lists accepted "
+                      "where transformers builds what they say",
 }
 # Model types people run this year that are NOT modelled yet: what the reader would miss.  A config of one of these
 # is refused (even with --generic), never read as a Llama.
@@ -1560,7 +1564,6 @@ NOT_YET_MODELLED = {
     "gemma4_text": "per-layer attention shapes (full layers: global_head_dim, num_global_key_value_heads, K=V without "
                    "v_proj), KV-shared layers without k/v projections, per-layer input embeddings (PLE), an MoE block "
                    "beside the dense MLP with a scaled router, use_double_wide_mlp",
-    "hunyuan_v1_moe": "experts and their shared MLP",
     "nemotron_h": "Mamba-2 layers",
     "falcon_h1": "parallel Mamba-2 and attention",
 }
@@ -2301,6 +2304,66 @@ def _mb_read_ernie4_5_moe(r: _MBFields, mt: str) -> dict:
     return v
 
 
+def _mb_one_per_layer(r: _MBFields, key: str, layers: int, default: int, minimum: int = 1) -> int:
+    """A field that is an integer or a per-layer list (Hunyuan's moe_topk, moe_intermediate_size, num_shared_expert):
+    its one value; a list must give it for every layer, the same each time (the block has one value per model)."""
+    _, value = r.get(key)
+    if isinstance(value, list):
+        if len(value) < layers or len(set(map(repr, value[:layers]))) != 1:
+            raise InputError(f"{r.where}: field '{key}' must give one value for each of the {layers} layers, the same "
+                             f"each time (per-layer values are not modelled), got {value!r:.60}")
+        value = value[0]
+    if value is None:
+        return default
+    if isinstance(value, bool) or not isinstance(value, int) or not minimum <= value <= MODEL_MAX_WIDTH:
+        raise InputError(f"{r.where}: field '{key}' must be an integer >= {minimum}, got {value!r:.60}")
+    return value
+
+
+def _mb_read_hunyuan_v1_moe(r: _MBFields, mt: str) -> dict:
+    """HunYuanMoEV1Config (transformers 5.23 configuration_hunyuan_v1_moe.py, modeling_hunyuan_v1_moe.py; Tencent's
+    Hunyuan-A13B model card): every layer HunYuanMoEV1Moe: a router nn.Linear(h, num_experts, bias=False,
+    dtype=torch.float32) with softmax top-moe_topk weights renormalised, num_experts stacked SwiGLU experts of
+    intermediate_size (HunYuanMoEV1Experts reads that, not moe_intermediate_size) and one shared SwiGLU (shared_mlp) of
+    intermediate_size, none biased; attention with attention_bias on q/k/v/o and RMSNorms over head_dim on queries and
+    keys (query_layernorm / key_layernorm, always built); two RMSNorms a layer, a final one; untied head by default.
+    head_dim must be in the file: HunYuanMoEV1Attention takes getattr(config, "head_dim"), which the class leaves None
+    (no model can be built without it).  The Hub file's own fields are accepted where they describe what transformers
+    builds (attention_head_dim = head_dim; moe_intermediate_size = intermediate_size and num_shared_expert 1, for
+    every layer; use_mixed_mlp_moe and use_qk_norm true, use_cla false, moe_layer_num_skipped 0, mlp_bias false) and
+    refused otherwise; num_experts must be one integer (HunYuanMoEV1Experts cannot stack a per-layer list)."""
+    layers, hidden, heads = r.int("num_hidden_layers"), r.int("hidden_size"), r.int("num_attention_heads")
+    if layers > MODEL_MAX_LAYERS:  # before anything is built per layer
+        raise InputError(f"{r.where}: field 'num_hidden_layers' {layers} is beyond {MODEL_MAX_LAYERS:,}")
+    if r.absent("head_dim") or r.raw["head_dim"] is None:
+        raise InputError(f"{r.where}: field 'head_dim' is missing: transformers' HunYuanMoEV1Attention reads it "
+                         "(attention_head_dim is not read) and builds no model without it")
+    head_dim = r.int("head_dim")
+    r.expect("attention_head_dim", head_dim, mt)
+    width = r.int("intermediate_size", default=11008)
+    if _mb_one_per_layer(r, "moe_intermediate_size", layers, width) != width:
+        raise InputError(f"{r.where}: field 'moe_intermediate_size' differs from 'intermediate_size' {width}, which "
+                         "transformers' HunYuanMoEV1Experts uses for every expert; refusing rather than guessing")
+    if _mb_one_per_layer(r, "num_shared_expert", layers, 1) != 1:
+        raise InputError(f"{r.where}: field 'num_shared_expert' is not 1: transformers builds one shared MLP a layer")
+    for key, value in (("use_mixed_mlp_moe", True), ("use_qk_norm", True), ("use_cla", False),
+                       ("moe_layer_num_skipped", 0), ("mlp_bias", False)):
+        r.expect(key, value, mt)
+    r.number("cla_share_factor")  # cross-layer attention's sharing factor, unused with use_cla false
+    _, experts = r.get("num_experts", "num_local_experts")
+    experts = 1 if experts is None else experts
+    if isinstance(experts, bool) or not isinstance(experts, int) or not 1 <= experts <= MODEL_MAX_WIDTH:
+        raise InputError(f"{r.where}: field 'num_experts' must be one positive integer (HunYuanMoEV1Experts stacks "
+                         f"that many for every layer), got {experts!r:.60}")
+    kv = r.raw.get("num_key_value_heads")
+    bias = r.flag("attention_bias", False)
+    return dict(hidden_size=hidden, num_layers=layers, num_attention_heads=heads, vocab_size=r.int("vocab_size"),
+                num_kv_heads=heads if kv is None else r.int("num_key_value_heads"), head_dim=head_dim,
+                ffn_hidden_size=width, qkv_bias=bias, o_bias=bias, qk_norm="head", gguf_arch="hunyuan-moe",
+                num_experts=experts, top_k=_mb_one_per_layer(r, "moe_topk", layers, 1), moe_ffn_hidden_size=width,
+                num_shared_experts=1, shared_expert_ffn_size=width, router_fp32=True)
+
+
 def _mb_type_list(r: _MBFields, key: str, allowed: tuple, layers: int):
     """A per-layer list of names (layer_types, mlp_layer_types): None when absent or null."""
     value = r.get(key)[1]
@@ -2883,7 +2946,7 @@ def _mb_read_windows(r: _MBFields, mt: str, v: dict) -> None:
         return None
     if mt == "lfm2":  # no window; its layer_types name the mixers (_mb_read_lfm2)
         return v.update(sliding_window=0, layer_types=())
-    if mt == "ernie4_5_moe":  # Ernie4_5_MoeConfig has no window
+    if mt in ("ernie4_5_moe", "hunyuan_v1_moe"):  # neither config class has a window
         r.expect("sliding_window", None, mt)
         return v.update(sliding_window=0, layer_types=())
     if mt == "jamba":  # JambaConfig has no window (AI21's files write "sliding_window": null)
@@ -3114,6 +3177,8 @@ def model_from_config(raw, where: str = "config.json", generic: bool = False) ->
         values = _mb_read_jamba(r, family)
     elif family == "ernie4_5_moe":  # issue 10, branch jamba
         values = _mb_read_ernie4_5_moe(r, family)
+    elif family == "hunyuan_v1_moe":  # issue 10, branch jamba
+        values = _mb_read_hunyuan_v1_moe(r, family)
     else:
         values = _mb_read_llama_style(r, family)
     values["tied_embeddings"] = r.flag("tie_word_embeddings", family in _MB_TIED_BY_DEFAULT)

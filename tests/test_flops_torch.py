@@ -1498,3 +1498,28 @@ def test_ernie_forward_and_backward_equal_flop_counter(flops, tmp_path, batch, s
     assert 3 * torch_forward == torch_train
     assert flops.training_flops(arch, seq, batch_size=batch)["model_flops_per_step"] == torch_train
     assert flops.parameter_counts(arch)["total"] == torch_params
+
+
+# --- issue 10, branch jamba: Hunyuan-A13B (the shared MLP on every token, the router in fp32) -----------------------
+def _hunyuan_shrunk(**edit):
+    """tencent/Hunyuan-A13B-Instruct's config.json (tests/test_params_torch.py REAL_CONFIGS, cited there), shrunk: 3
+    layers, h 64, 4 / 2 heads of 16 with q/k RMSNorms, 6 experts top-2 of 24 beside the shared MLP of 24, biased
+    attention."""
+    from test_params_torch import REAL_CONFIGS
+    return dict(REAL_CONFIGS["hunyuan_v1_moe"], num_hidden_layers=3, hidden_size=64, num_attention_heads=4,
+                num_key_value_heads=2, head_dim=16, attention_head_dim=16, intermediate_size=24,
+                moe_intermediate_size=[24] * 3, moe_topk=[2] * 3, num_shared_expert=[1] * 3, num_experts=6,
+                vocab_size=503, attention_bias=True, **edit)
+
+
+@pytest.mark.parametrize("batch, seq", [(2, 16), (1, 5)])
+def test_hunyuan_forward_and_backward_equal_flop_counter(flops, tmp_path, batch, seq):
+    """The fp32 router (a matmul on an fp32 copy of the tokens: 2·T·h·E), the shared MLP on every token and the routed
+    top-2 (batched_mm) equal FlopCounterMode's forward; forward + backward is 3 x forward."""
+    config = _hunyuan_shrunk()
+    arch = _arch_from(flops, tmp_path, config)
+    assert arch.router_fp32 and not arch.router_frozen_bias and arch.moe_layer_count() == 3
+    torch_forward, torch_train, torch_params = _count_with_pytorch(config, batch, seq)
+    assert flops.forward_flops(arch, batch, seq)["total"] == torch_forward
+    assert 3 * torch_forward == torch_train
+    assert flops.parameter_counts(arch)["total"] == torch_params

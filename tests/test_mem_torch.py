@@ -1031,3 +1031,35 @@ def test_ernie_4_5_21b_a3b_serving_memory_by_hand(mem):
         assert per_gpu["kv_cache"] == 28 * 2 * 4 * 128 * 2 * 32768
         status, out, err = call_main(mem, ["--config", path])
         assert status == 2 and out == "" and err.count("\n") == 1 and "fp32" in err and "ernie4_5_moe" in err
+
+
+def test_hunyuan_weights_equal_transformers_tensor_bytes(mem):
+    """Hunyuan-A13B-Instruct's config.json (test_params_torch REAL_CONFIGS, cited there) shrunk, built in bf16 on
+    meta: the routers (nn.Linear(..., dtype=torch.float32)) stay fp32, and --infer's weights equal the parameters'
+    bytes; the full model at 32k: 2 B x 80,393,183,232 + 2 B x its 32 x 64 x 4096 fp32 router values, K/V of 32 layers
+    of 8 KV heads of 128; training memory refused in one line."""
+    torch, transformers = torch_and_transformers()
+    import tempfile, os
+    from test_params_torch import REAL_CONFIGS
+    cfg = dict(REAL_CONFIGS["hunyuan_v1_moe"], num_hidden_layers=3, hidden_size=64, num_attention_heads=4,
+               num_key_value_heads=2, head_dim=16, attention_head_dim=16, intermediate_size=24,
+               moe_intermediate_size=[24] * 3, moe_topk=[2] * 3, num_shared_expert=[1] * 3, num_experts=6,
+               vocab_size=503)
+    raw = json.loads(json.dumps(cfg))
+    hf_config = transformers.AutoConfig.for_model(raw.pop("model_type"), **raw)
+    with torch.device("meta"):
+        model = transformers.AutoModelForCausalLM.from_config(hf_config, dtype=torch.bfloat16)
+    torch_bytes = sum(p.numel() * p.element_size() for p in model.parameters())
+    assert mem.weight_bytes(described(mem, cfg), 16) == torch_bytes
+    assert torch_bytes == 2 * sum(p.numel() for p in model.parameters()) + 2 * 3 * 6 * 64
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "config.json")
+        with open(path, "w") as f:
+            json.dump(REAL_CONFIGS["hunyuan_v1_moe"], f)
+        status, out, err = call_main(mem, ["--config", path, "--infer", "--context", "32768", "--json"])
+        assert status == 0, err
+        per_gpu = json.loads(out)["per_gpu"]
+        assert per_gpu["weights"] == 2 * 80_393_183_232 + 2 * 32 * 64 * 4096
+        assert per_gpu["kv_cache"] == 32 * 2 * 8 * 128 * 2 * 32768
+        status, out, err = call_main(mem, ["--config", path])
+        assert status == 2 and out == "" and err.count("\n") == 1 and "hunyuan_v1_moe" in err

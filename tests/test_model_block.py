@@ -108,7 +108,7 @@ def test_generic_reads_an_unknown_type_as_a_dense_llama_and_says_so_first(block)
     assert block.count_model(model)["total"] == 100 * 64 + 2 * per_layer + 64 + 100 * 64
 
 
-@pytest.mark.parametrize("model_type", ["hunyuan_v1_moe", "gemma4_text", "gemma4", "falcon_h1", "nemotron_h"])
+@pytest.mark.parametrize("model_type", ["gemma4_text", "gemma4", "falcon_h1", "nemotron_h"])
 def test_this_years_types_are_refused_even_with_generic(block, model_type):
     with pytest.raises(block.InputError, match=f"model_type '{model_type}' is not modelled yet"):
         block.model_from_config(dict(LLAMA_TINY, model_type=model_type), generic=True)
@@ -345,6 +345,9 @@ _MINIMAL_SIZES["glm_moe_dsa"] = dict(hidden_size=64, num_hidden_layers=4, num_at
 
 # issue 10, branch jamba: JambaConfig's defaults (8 KV heads, attention on i % 8 == 4, 16 experts top-2 on the odd
 # layers, Mamba-1 of expand 2, state 16, kernel 4, dt rank ceil(h / 16)): 9 layers reach the attention layer (4)
+# HunYuanMoEV1Config: head_dim must be given (the class leaves it None); 1 expert top-1 and KV heads = heads by default
+_MINIMAL_SIZES["hunyuan_v1_moe"] = dict(hidden_size=64, num_hidden_layers=2, num_attention_heads=4, head_dim=16,
+                                        intermediate_size=24, vocab_size=100)
 _MINIMAL_SIZES["jamba"] = dict(hidden_size=64, num_hidden_layers=9, num_attention_heads=8, intermediate_size=24,
                                vocab_size=100)
 
@@ -356,7 +359,7 @@ _MINIMAL_SIZES["jamba"] = dict(hidden_size=64, num_hidden_layers=9, num_attentio
     "cohere2", "nemotron", "smollm3", "granitemoe", "phimoe", "dbrx", "stablelm", "llama4_text", "llama4",
     "qwen3_5", "qwen3_5_text", "qwen3_5_moe", "qwen3_5_moe_text", "gemma3", "deepseek_v32", "glm_moe_dsa",
     "bamba", "minimax_m2", "dots1", "exaone4",
-    "mimo_v2_flash", "lfm2", "jamba", "ernie4_5_moe"]))
+    "mimo_v2_flash", "lfm2", "jamba", "ernie4_5_moe", "hunyuan_v1_moe"]))
 def test_a_file_with_only_the_sizes_takes_the_class_defaults(block, model_type):
     from test_params_torch import torch_counts
     assert sorted(SUPPORTED) == sorted(block.SUPPORTED_MODEL_TYPES)

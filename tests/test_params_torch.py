@@ -868,6 +868,21 @@ REAL_CONFIGS["ernie4_5_moe"] = {
     "num_hidden_layers": 28, "num_key_value_heads": 4, "pad_token_id": 0, "rms_norm_eps": 1e-05, "rope_theta": 500000.0,
     "tie_word_embeddings": True, "use_bias": False, "vocab_size": 103424}
 
+# issue 10, branch jamba.  tencent/Hunyuan-A13B-Instruct (model card: "80 billion total parameters", "13 billion
+# active"; 32 layers, 64 experts top-8 beside a shared one, GQA 32 / 8 of 128).  The config.json as copied in a
+# fixture (code corpus id 55421597645: HunyuanTestFixtures.hunyuanA13BMoEConfigJSON, architectures
+# HunYuanMoEV1ForCausalLM), with two changes: model_type "hunyuan_v1_moe" (the architecture's transformers type; the
+# fixture writes the older "hunyuan") and "head_dim": 128 added, equal to its attention_head_dim: transformers 5.23's
+# HunYuanMoEV1Attention reads head_dim (HunYuanMoEV1Config leaves it None) and cannot build the model without it.
+REAL_CONFIGS["hunyuan_v1_moe"] = {
+    "architectures": ["HunYuanMoEV1ForCausalLM"], "attention_bias": False, "attention_head_dim": 128, "head_dim": 128,
+    "hidden_size": 4096, "intermediate_size": 3072, "model_type": "hunyuan_v1_moe", "moe_intermediate_size": [3072] * 32,
+    "moe_topk": [8] * 32, "num_attention_heads": 32, "num_experts": 64, "num_hidden_layers": 32,
+    "num_key_value_heads": 8, "num_shared_expert": [1] * 32, "rms_norm_eps": 1e-05,
+    "rope_scaling": {"alpha": 1000.0, "factor": 1.0, "type": "dynamic"}, "rope_theta": 10000.0,
+    "tie_word_embeddings": True, "use_cla": False, "use_mixed_mlp_moe": True, "use_qk_norm": True,
+    "vocab_size": 128167}
+
 
 # What AutoModelForCausalLM builds beside the language model from a wrapper it does not unwrap: gemma3 ->
 # Gemma3ForConditionalGeneration with its SigLIP vision tower and projector (transformers 5.23 modeling_auto.py).  The
@@ -920,7 +935,11 @@ def moe_sizes(hf_config) -> tuple:
     text = hf_config.get_text_config()  # a wrapper's (llama4) language-model config; the config itself otherwise
     experts = getattr(text, "num_local_experts", None) or getattr(text, "n_routed_experts", None) \
         or text.num_experts
-    return experts, text.num_experts_per_tok
+    top_k = text.num_experts_per_tok
+    if isinstance(top_k, list):  # Hunyuan's per-layer moe_topk (issue 10, branch jamba): one value, repeated
+        assert len(set(top_k)) == 1
+        top_k = top_k[0]
+    return experts, top_k
 
 
 def script_counts(config: dict) -> tuple:
@@ -1141,6 +1160,21 @@ def small_config(draw, family):
         return _jamba_small(draw, cfg, layers)
     if family == "ernie4_5_moe":
         return _ernie_small(draw, cfg, layers)
+    if family == "hunyuan_v1_moe":
+        return _hunyuan_small(draw, cfg, head_dim, layers)
+    return cfg
+
+
+def _hunyuan_small(draw, cfg, head_dim, layers):
+    """HunYuanMoEV1Config's switches (issue 10, branch jamba): experts (1 too), top-k as one integer or a per-layer
+    list, attention_bias, head_dim (required), the Hub file's per-layer lists at the values transformers builds."""
+    experts = draw(st.integers(1, 5))
+    top_k = draw(st.integers(1, experts))
+    cfg.update(num_experts=experts, moe_topk=draw(st.sampled_from([top_k, [top_k] * layers])), head_dim=head_dim,
+               attention_bias=draw(st.booleans()))
+    if draw(st.booleans()):
+        cfg.update(moe_intermediate_size=[cfg["intermediate_size"]] * layers, num_shared_expert=[1] * layers,
+                   use_mixed_mlp_moe=True, use_qk_norm=True, use_cla=False, attention_head_dim=head_dim)
     return cfg
 
 
@@ -1345,7 +1379,7 @@ FAMILIES += ["gemma3_text", "gemma3"]  # issue 10, branch gemma
 FAMILIES += ["deepseek_v32", "glm_moe_dsa"]  # issue 10, branch dsa
 FAMILIES += ["minimax_m2", "dots1", "exaone4"]  # issue 10, branch moefams
 FAMILIES += ["mimo_v2_flash", "lfm2"]  # issue 10, branch mimo
-FAMILIES += ["jamba", "ernie4_5_moe"]  # issue 10, branch jamba
+FAMILIES += ["jamba", "ernie4_5_moe", "hunyuan_v1_moe"]  # issue 10, branch jamba
 
 # Each example builds a model: a few per family keep the file fast (scaled from the conftest profile).
 FEW = max(3, settings.default.max_examples // 10)
@@ -2222,3 +2256,30 @@ def test_ernie_fp32_and_frozen_parameters_are_what_transformers_holds():
 def test_an_ernie_field_the_block_does_not_model_is_refused(edit, field):
     with pytest.raises(params.InputError, match=field):
         params.model_from_config(dict(REAL_CONFIGS["ernie4_5_moe"], **edit))
+
+
+# --- issue 10, branch jamba: Hunyuan-A13B (every layer MoE with a shared MLP, an fp32 router) -------------------------
+def test_hunyuan_a13b_is_its_published_size():
+    # The model card: 80B total, 13B active.  By hand, h 4096, vocab 128167 tied, 32 layers each of: attention q, o
+    # 4096 x 4096, k, v 1024 x 4096, q/k RMSNorms of 128; 64 experts of 3072 (3 x 4096 x 3072 each), top-8; one shared
+    # SwiGLU of 3072; a router 64 x 4096 held in fp32; two RMSNorms; and a final norm
+    h, expert = 4096, 3 * 4096 * 3072
+    layer = 2 * h * h + 2 * 1024 * h + 2 * 128 + 64 * expert + expert + 64 * h + 2 * h
+    by_hand = 128167 * h + h + 32 * layer
+    active = by_hand - 32 * 56 * expert
+    assert script_counts(REAL_CONFIGS["hunyuan_v1_moe"]) == (by_hand, active) == (80_393_183_232, 12_747_448_320)
+    assert (round(by_hand / 1e9), round(active / 1e9)) == (80, 13)  # the card's 80B / 13B
+    counts = params.count_model(params.model_from_config(REAL_CONFIGS["hunyuan_v1_moe"])[0])
+    assert (counts["fp32_params"], counts["frozen_params"]) == (32 * 64 * h, 0)
+
+
+@pytest.mark.parametrize("edit, field", [
+    (dict(head_dim=None), "head_dim"), (dict(attention_head_dim=96), "attention_head_dim"),
+    (dict(moe_intermediate_size=[2048] * 32), "moe_intermediate_size"), (dict(moe_topk=[8] * 31 + [4]), "moe_topk"),
+    (dict(num_shared_expert=[2] * 32), "num_shared_expert"), (dict(use_cla=True), "use_cla"),
+    (dict(num_experts=[64] * 32), "num_experts"), (dict(use_mixed_mlp_moe=False), "use_mixed_mlp_moe")])
+def test_a_hunyuan_field_transformers_does_not_build_is_refused(edit, field):
+    # HunYuanMoEV1Attention needs head_dim; its experts and shared MLP are intermediate_size wide, one shared MLP a
+    # layer, no cross-layer attention; per-layer values other than one repeated are not modelled
+    with pytest.raises(params.InputError, match=field):
+        params.model_from_config(dict(REAL_CONFIGS["hunyuan_v1_moe"], **edit))
