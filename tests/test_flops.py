@@ -534,12 +534,13 @@ def test_generic_reads_a_new_model_type_as_a_dense_llama_and_says_so(flops, tmp_
     assert status == 0 and "read as a dense Llama-style decoder" in text.splitlines()[2]
 
 
-def test_jamba_refused_even_with_generic(flops, tmp_path):
-    """Jamba interleaves Mamba layers and experts with its attention layers: read as a dense Llama it would count
-    neither. Refused, --generic or not."""
-    config = dict(BRAND_NEW, model_type="jamba")
+def test_unmodelled_gemma4_text_refused_even_with_generic(flops, tmp_path):
+    """Gemma 4's text model has per-layer attention shapes, KV-shared layers and an MoE block beside the MLP: read
+    as a dense Llama it would count none of them. Refused, --generic or not (jamba, refused here until issue 10's
+    branch jamba modelled it, is read exactly now)."""
+    config = dict(BRAND_NEW, model_type="gemma4_text")
     for argv in ((), ("--generic",)):
-        assert "jamba" in _refused(flops, tmp_path, config, *argv)
+        assert "gemma4_text" in _refused(flops, tmp_path, config, *argv)
 
 
 def test_unknown_structural_field_refused_naming_it(flops, tmp_path):

@@ -458,12 +458,12 @@ def test_generic_reads_an_unknown_model_type_as_llama_and_says_so(mem, tmp_path)
 
 
 def test_this_years_unmodelled_type_is_refused_even_with_generic(mem, tmp_path):
-    # Jamba: Mamba layers and experts between its attention layers; a Llama reading would count neither
-    path = _write_config(tmp_path, dict(TINY_LLAMA, model_type="jamba"))
+    # Gemma 4's text model: per-layer attention shapes, KV-shared layers; a Llama reading would count neither
+    path = _write_config(tmp_path, dict(TINY_LLAMA, model_type="gemma4_text"))
     for extra in ([], ["--generic"]):
         status, out, err = call_main(mem, ["--config", path, "--infer", *extra])
         lines = err.strip().splitlines()
-        assert status == 2 and out == "" and len(lines) == 1 and "jamba" in lines[0], err
+        assert status == 2 and out == "" and len(lines) == 1 and "gemma4_text" in lines[0], err
 
 
 def test_unread_structural_field_is_refused_naming_it(mem, tmp_path):

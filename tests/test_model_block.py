@@ -108,8 +108,8 @@ def test_generic_reads_an_unknown_type_as_a_dense_llama_and_says_so_first(block)
     assert block.count_model(model)["total"] == 100 * 64 + 2 * per_layer + 64 + 100 * 64
 
 
-@pytest.mark.parametrize("model_type", ["hunyuan_v1_moe", "gemma4_text", "gemma4", "ernie4_5_moe",
-                                        "jamba"])  # nemotron_h, falcon_h1: modelled (issue 10, branch hybrid)
+@pytest.mark.parametrize("model_type", ["gemma4_text", "gemma4"])  # nemotron_h, falcon_h1 (branch hybrid), jamba,
+# ernie4_5_moe, hunyuan_v1_moe (branch jamba): modelled
 def test_this_years_types_are_refused_even_with_generic(block, model_type):
     with pytest.raises(block.InputError, match=f"model_type '{model_type}' is not modelled yet"):
         block.model_from_config(dict(LLAMA_TINY, model_type=model_type), generic=True)
@@ -348,6 +348,13 @@ _MINIMAL_SIZES["nemotron_h"] = dict(hidden_size=64, num_attention_heads=8, inter
 _MINIMAL_SIZES["glm_moe_dsa"] = dict(hidden_size=64, num_hidden_layers=4, num_attention_heads=64,
                                      intermediate_size=96, vocab_size=100)
 
+# issue 10, branch jamba: JambaConfig's defaults (8 KV heads, attention on i % 8 == 4, 16 experts top-2 on the odd
+# layers, Mamba-1 of expand 2, state 16, kernel 4, dt rank ceil(h / 16)): 9 layers reach the attention layer (4)
+# HunYuanMoEV1Config: head_dim must be given (the class leaves it None); 1 expert top-1 and KV heads = heads by default
+_MINIMAL_SIZES["hunyuan_v1_moe"] = dict(hidden_size=64, num_hidden_layers=2, num_attention_heads=4, head_dim=16,
+                                        intermediate_size=24, vocab_size=100)
+_MINIMAL_SIZES["jamba"] = dict(hidden_size=64, num_hidden_layers=9, num_attention_heads=8, intermediate_size=24,
+                               vocab_size=100)
 
 @pytest.mark.torch
 @pytest.mark.parametrize("model_type", sorted(SUPPORTED := [
@@ -357,7 +364,7 @@ _MINIMAL_SIZES["glm_moe_dsa"] = dict(hidden_size=64, num_hidden_layers=4, num_at
     "cohere2", "nemotron", "smollm3", "granitemoe", "phimoe", "dbrx", "stablelm", "llama4_text", "llama4",
     "qwen3_5", "qwen3_5_text", "qwen3_5_moe", "qwen3_5_moe_text", "gemma3", "deepseek_v32", "glm_moe_dsa",
     "bamba", "minimax_m2", "dots1", "exaone4",
-    "mimo_v2_flash", "lfm2", "nemotron_h", "falcon_h1"]))
+    "mimo_v2_flash", "lfm2", "nemotron_h", "falcon_h1", "jamba", "ernie4_5_moe", "hunyuan_v1_moe"]))
 def test_a_file_with_only_the_sizes_takes_the_class_defaults(block, model_type):
     from test_params_torch import torch_counts
     assert sorted(SUPPORTED) == sorted(block.SUPPORTED_MODEL_TYPES)
@@ -854,6 +861,45 @@ def test_bamba_layers_follow_attn_layer_indices(block):
     assert [model.layer_is_linear(i) for i in range(5)] == [True, False, True, True, False]
     assert model.ssm_kind == "mamba2" and (model.mamba_head_dim, model.mamba_d_state) == (16, 256)  # "auto", default
     model, _ = block.model_from_config(dict(sizes, attn_layer_indices=list(range(5))))  # no Mamba layer: a Llama
+    assert model.mixer_types == () and model.ssm_kind == ""
+
+
+# --------------------------------------------------------------------------------------------------------------
+# issue 10, branch jamba -- jamba: hostile layer-pattern and Mamba-1 fields are one InputError, never a traceback
+# --------------------------------------------------------------------------------------------------------------
+@settings(max_examples=60, deadline=None)
+@given(st.dictionaries(st.sampled_from(["attn_layer_period", "attn_layer_offset", "expert_layer_period",
+                                        "expert_layer_offset", "num_experts", "num_experts_per_tok", "mamba_expand",
+                                        "mamba_d_state", "mamba_d_conv", "mamba_dt_rank", "mamba_conv_bias",
+                                        "mamba_proj_bias", "num_key_value_heads", "layers_block_type",
+                                        "sliding_window"]),
+                       _ANY_BAMBA_JSON, max_size=4))
+def test_jamba_hostile_fields_are_one_input_error(block, fields):
+    config = dict(hidden_size=64, num_hidden_layers=4, num_attention_heads=4, intermediate_size=96, vocab_size=100,
+                  model_type="jamba")
+    config.update(fields)
+    try:
+        model, _ = block.model_from_config(config)
+    except block.InputError as exc:
+        assert "\n" not in str(exc)
+        return
+    counts = block.count_model(model)
+    assert counts["total"] > 0 and len(model.mixer_types) in (0, 4)
+
+
+def test_jamba_layers_follow_the_periods_and_offsets(block):
+    # JambaConfig.layers_block_type: attention when i % attn_layer_period == attn_layer_offset; layers_num_experts:
+    # num_experts when i % expert_layer_period == expert_layer_offset, else a dense JambaMLP (and none with 1 expert)
+    sizes = dict(hidden_size=64, num_hidden_layers=6, num_attention_heads=4, intermediate_size=96, vocab_size=100,
+                 num_key_value_heads=2, model_type="jamba")
+    model, _ = block.model_from_config(dict(sizes, attn_layer_period=3, attn_layer_offset=2, expert_layer_period=3,
+                                            expert_layer_offset=0, num_experts=4))
+    assert [model.layer_is_linear(i) for i in range(6)] == [True, True, False, True, True, False]
+    assert [model.layer_is_moe(i) for i in range(6)] == [True, False, False, True, False, False]
+    assert model.ssm_kind == "mamba1" and (model.mamba1_inner, model.mamba_dt_rank, model.mamba_d_state) == (128, 4, 16)
+    model, _ = block.model_from_config(dict(sizes, num_experts=1))  # one expert: JambaMLP everywhere
+    assert not model.is_moe and model.top_k == 0
+    model, _ = block.model_from_config(dict(sizes, attn_layer_period=1, attn_layer_offset=0))  # no Mamba layer
     assert model.mixer_types == () and model.ssm_kind == ""
 
 

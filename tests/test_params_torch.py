@@ -907,6 +907,53 @@ REAL_CONFIGS["phi4"] = {
     "sliding_window": None, "tie_word_embeddings": False, "torch_dtype": "bfloat16", "transformers_version": "4.47.0",
     "use_cache": True, "vocab_size": 100352}
 
+# issue 10, branch jamba.  ai21labs/AI21-Jamba-1.5-Mini (model card: "52B total parameters", "12B active"; the card of
+# Jamba-v0.1 gives the same 52B / 12B for the same architecture).  The config.json as copied, field by field, in
+# sdpython/experimental-experiment experimental_experiment/torch_models/llm_model_helper.py get_ai21_jamba_15_mini
+# (which cites huggingface.co/ai21labs/AI21-Jamba-1.5-Mini/blob/main/config.json); its "use_mamba_kernels" left out
+# (that copy overrides it, and it only picks how the scan runs).
+REAL_CONFIGS["jamba"] = {
+    "architectures": ["JambaForCausalLM"], "attention_dropout": 0.0, "attn_layer_offset": 4, "attn_layer_period": 8,
+    "bos_token_id": 1, "eos_token_id": [2, 518], "expert_layer_offset": 1, "expert_layer_period": 2,
+    "hidden_act": "silu", "hidden_size": 4096, "initializer_range": 0.02, "intermediate_size": 14336,
+    "mamba_conv_bias": True, "mamba_d_conv": 4, "mamba_d_state": 16, "mamba_dt_rank": 256, "mamba_expand": 2,
+    "mamba_proj_bias": False, "max_position_embeddings": 262144, "model_type": "jamba", "num_attention_heads": 32,
+    "num_experts": 16, "num_experts_per_tok": 2, "num_hidden_layers": 32, "num_key_value_heads": 8,
+    "num_logits_to_keep": 1, "output_router_logits": False, "pad_token_id": 0, "rms_norm_eps": 1e-06,
+    "router_aux_loss_coef": 0.001, "sliding_window": None, "tie_word_embeddings": False, "torch_dtype": "bfloat16",
+    "transformers_version": "4.40.2", "use_cache": True, "vocab_size": 65536}
+
+# issue 10, branch jamba.  baidu/ERNIE-4.5-21B-A3B-PT (model card: "21B total parameters", "3B activated"; 28 layers,
+# 20 query / 4 KV heads, 64 routed experts top-6 and 2 shared ones).  No verbatim copy of its config.json was found in
+# the search index, so this file is assembled, field by field, from two copies of its values: Huawei MindIE's ERNIE-MoE
+# config test (atb_llm tests, code corpus id 20156564511: FAKE_CONFIG_DICT, hidden 2560, intermediate 12288,
+# moe_intermediate 1536, moe_k 6, moe_layer_start/end/interval 1 / 27 / 1, 64 experts, 2 shared, 20 / 4 heads, 28
+# layers, vocab 103424, rope_theta 500000, rms_norm_eps 1e-5, max_position_embeddings 131072, pad / bos / eos 0 / 1 / 2)
+# and a fixture of the 21B-A3B (code corpus id 70957858900, ERNIE_45_21B_A3B: the same sizes, tie_word_embeddings
+# true, hidden_act silu); use_bias false is Ernie4_5_MoeConfig's default.
+REAL_CONFIGS["ernie4_5_moe"] = {
+    "architectures": ["Ernie4_5_MoeForCausalLM"], "bos_token_id": 1, "eos_token_id": 2, "hidden_act": "silu",
+    "hidden_size": 2560, "intermediate_size": 12288, "max_position_embeddings": 131072, "model_type": "ernie4_5_moe",
+    "moe_intermediate_size": 1536, "moe_k": 6, "moe_layer_end_index": 27, "moe_layer_interval": 1,
+    "moe_layer_start_index": 1, "moe_num_experts": 64, "moe_num_shared_experts": 2, "num_attention_heads": 20,
+    "num_hidden_layers": 28, "num_key_value_heads": 4, "pad_token_id": 0, "rms_norm_eps": 1e-05, "rope_theta": 500000.0,
+    "tie_word_embeddings": True, "use_bias": False, "vocab_size": 103424}
+
+# issue 10, branch jamba.  tencent/Hunyuan-A13B-Instruct (model card: "80 billion total parameters", "13 billion
+# active"; 32 layers, 64 experts top-8 beside a shared one, GQA 32 / 8 of 128).  The config.json as copied in a
+# fixture (code corpus id 55421597645: HunyuanTestFixtures.hunyuanA13BMoEConfigJSON, architectures
+# HunYuanMoEV1ForCausalLM), with two changes: model_type "hunyuan_v1_moe" (the architecture's transformers type; the
+# fixture writes the older "hunyuan") and "head_dim": 128 added, equal to its attention_head_dim: transformers 5.23's
+# HunYuanMoEV1Attention reads head_dim (HunYuanMoEV1Config leaves it None) and cannot build the model without it.
+REAL_CONFIGS["hunyuan_v1_moe"] = {
+    "architectures": ["HunYuanMoEV1ForCausalLM"], "attention_bias": False, "attention_head_dim": 128, "head_dim": 128,
+    "hidden_size": 4096, "intermediate_size": 3072, "model_type": "hunyuan_v1_moe", "moe_intermediate_size": [3072] * 32,
+    "moe_topk": [8] * 32, "num_attention_heads": 32, "num_experts": 64, "num_hidden_layers": 32,
+    "num_key_value_heads": 8, "num_shared_expert": [1] * 32, "rms_norm_eps": 1e-05,
+    "rope_scaling": {"alpha": 1000.0, "factor": 1.0, "type": "dynamic"}, "rope_theta": 10000.0,
+    "tie_word_embeddings": True, "use_cla": False, "use_mixed_mlp_moe": True, "use_qk_norm": True,
+    "vocab_size": 128167}
+
 
 # What AutoModelForCausalLM builds beside the language model from a wrapper it does not unwrap: gemma3 ->
 # Gemma3ForConditionalGeneration with its SigLIP vision tower and projector (transformers 5.23 modeling_auto.py).  The
@@ -959,7 +1006,11 @@ def moe_sizes(hf_config) -> tuple:
     text = hf_config.get_text_config()  # a wrapper's (llama4) language-model config; the config itself otherwise
     experts = getattr(text, "num_local_experts", None) or getattr(text, "n_routed_experts", None) \
         or text.num_experts
-    return experts, text.num_experts_per_tok
+    top_k = text.num_experts_per_tok
+    if isinstance(top_k, list):  # Hunyuan's per-layer moe_topk (issue 10, branch jamba): one value, repeated
+        assert len(set(top_k)) == 1
+        top_k = top_k[0]
+    return experts, top_k
 
 
 def script_counts(config: dict) -> tuple:
@@ -1180,6 +1231,51 @@ def small_config(draw, family):
         return _mimo_small(draw, cfg, head_dim, layers)
     if family == "lfm2":
         return _lfm2_small(draw, cfg, layers)
+    if family == "jamba":
+        return _jamba_small(draw, cfg, layers)
+    if family == "ernie4_5_moe":
+        return _ernie_small(draw, cfg, layers)
+    if family == "hunyuan_v1_moe":
+        return _hunyuan_small(draw, cfg, head_dim, layers)
+    return cfg
+
+
+def _hunyuan_small(draw, cfg, head_dim, layers):
+    """HunYuanMoEV1Config's switches (issue 10, branch jamba): experts (1 too), top-k as one integer or a per-layer
+    list, attention_bias, head_dim (required), the Hub file's per-layer lists at the values transformers builds."""
+    experts = draw(st.integers(1, 5))
+    top_k = draw(st.integers(1, experts))
+    cfg.update(num_experts=experts, moe_topk=draw(st.sampled_from([top_k, [top_k] * layers])), head_dim=head_dim,
+               attention_bias=draw(st.booleans()))
+    if draw(st.booleans()):
+        cfg.update(moe_intermediate_size=[cfg["intermediate_size"]] * layers, num_shared_expert=[1] * layers,
+                   use_mixed_mlp_moe=True, use_qk_norm=True, use_cla=False, attention_head_dim=head_dim)
+    return cfg
+
+
+def _ernie_small(draw, cfg, layers):
+    """Ernie4_5_MoeConfig's switches (issue 10, branch jamba): MoE placement (start, end or -1, interval), experts,
+    top-k, shared experts (0 too), expert width, use_bias (every Linear and the LM head), a tied or untied head."""
+    experts = draw(st.integers(1, 5))
+    cfg.update(moe_num_experts=experts, moe_k=draw(st.integers(1, experts)),
+               moe_num_shared_experts=draw(st.integers(0, 2)), moe_intermediate_size=draw(st.integers(1, 24)),
+               moe_layer_start_index=draw(st.integers(0, layers)), moe_layer_interval=draw(st.integers(1, 2)),
+               moe_layer_end_index=draw(st.sampled_from([-1] + list(range(layers)))), use_bias=draw(st.booleans()))
+    return cfg
+
+
+def _jamba_small(draw, cfg, layers):
+    """JambaConfig's switches (issue 10, branch jamba): attention and expert layer periods / offsets, experts and
+    top-k (1 expert: dense everywhere), Mamba-1 expand, state, conv kernel, dt rank ("auto" or drawn), biases."""
+    attn_every, expert_every = draw(st.integers(1, 4)), draw(st.integers(1, 3))
+    experts = draw(st.integers(1, 5))
+    cfg.update(attn_layer_period=attn_every, attn_layer_offset=draw(st.integers(0, attn_every - 1)),
+               expert_layer_period=expert_every, expert_layer_offset=draw(st.integers(0, expert_every - 1)),
+               num_experts=experts, num_experts_per_tok=draw(st.integers(1, experts)),
+               mamba_expand=draw(st.integers(1, 2)), mamba_d_state=draw(st.integers(1, 8)),
+               mamba_d_conv=draw(st.integers(1, 4)), mamba_dt_rank=draw(st.just("auto") | st.integers(1, 6)),
+               mamba_conv_bias=draw(st.booleans()), mamba_proj_bias=draw(st.booleans()))
+    cfg.pop("head_dim", None)  # JambaAttention: hidden / heads
     return cfg
 
 
@@ -1413,6 +1509,7 @@ FAMILIES += ["gemma3_text", "gemma3"]  # issue 10, branch gemma
 FAMILIES += ["deepseek_v32", "glm_moe_dsa"]  # issue 10, branch dsa
 FAMILIES += ["minimax_m2", "dots1", "exaone4"]  # issue 10, branch moefams
 FAMILIES += ["mimo_v2_flash", "lfm2"]  # issue 10, branch mimo
+FAMILIES += ["jamba", "ernie4_5_moe", "hunyuan_v1_moe"]  # issue 10, branch jamba
 FAMILIES += ["nemotron_h", "falcon_h1"]  # issue 10, branch hybrid
 
 # Each example builds a model: a few per family keep the file fast (scaled from the conftest profile).
@@ -2303,3 +2400,106 @@ def test_a_falcon_h1_field_not_modelled_is_refused(edit, field):
     # mamba_use_mlp / attn_layer_indices are not read by transformers (every layer has both): only true / null
     with pytest.raises(params.InputError, match=field):
         params.model_from_config(dict(REAL_CONFIGS["falcon_h1"], **edit))
+
+
+# --- issue 10, branch jamba: Jamba (Mamba-1 mixers beside attention, MoE every other layer) -------------------------
+def test_jamba_1_5_mini_is_its_published_size():
+    # The model card: 52B total, 12B active.  By hand, h 4096, vocab 65536 untied (embedding and LM head), 32 layers:
+    # attention on i % 8 == 4 (4, 12, 20, 28), MoE on the odd layers (16), a SwiGLU of 14336 on the other 16.
+    h, vocab, f = 4096, 65536, 14336
+    # Mamba-1 mixer: d = 2 x 4096 = 8192, N 16, R 256, K 4: in_proj 2d x h, conv1d d x 4 + bias d, x_proj (R + 2N) x d,
+    # dt_proj d x R + bias d, A_log d x N, D d, dt / B / C RMSNorms R + 2N, out_proj h x d
+    d, n, rank = 8192, 16, 256
+    mixer = 2 * d * h + d * 4 + d + (rank + 2 * n) * d + d * rank + d + d * n + d + rank + 2 * n + h * d
+    attention = 2 * 32 * 128 * h + 2 * 8 * 128 * h  # q, o; k, v of 8 KV heads; no biases, no positions
+    mlp, moe = 3 * h * f, 16 * 3 * h * f + 16 * h  # 16 experts of 14336 and a bias-free router
+    norms = 2 * h
+    by_hand = 2 * vocab * h + h + 4 * (attention + mlp + norms) + 12 * (mixer + mlp + norms) + 16 * (mixer + moe + norms)
+    active = by_hand - 16 * 14 * 3 * h * f  # 2 of 16 experts a token
+    assert script_counts(REAL_CONFIGS["jamba"]) == (by_hand, active) == (51_570_323_328, 12_110_311_296)
+    assert (round(by_hand / 1e9), round(active / 1e9)) == (52, 12)  # the card's 52B / 12B
+    model, _ = params.model_from_config(REAL_CONFIGS["jamba"])
+    assert [i for i in range(32) if not model.layer_is_linear(i)] == [4, 12, 20, 28]
+    assert [i for i in range(32) if model.layer_is_moe(i)] == list(range(1, 32, 2))
+
+
+@pytest.mark.parametrize("edit, field", [
+    (dict(attn_layer_offset=8), "attn_layer_offset"), (dict(expert_layer_offset=2), "expert_layer_offset"),
+    (dict(mamba_dt_rank="wide"), "mamba_dt_rank"), (dict(mamba_d_state=0), "mamba_d_state"),
+    (dict(sliding_window=4096), "sliding_window"), (dict(layers_block_type=["mamba"] * 32), "layers_block_type"),
+    (dict(num_experts_per_tok=17), "num_experts_per_tok")])
+def test_a_jamba_field_transformers_cannot_build_or_the_block_does_not_model_is_refused(edit, field):
+    # JambaConfig.validate_architecture: each offset below its period; a window JambaAttention never applies and a
+    # layers_block_type JambaConfig would recompute are refused rather than guessed
+    with pytest.raises(params.InputError, match=field):
+        params.model_from_config(dict(REAL_CONFIGS["jamba"], **edit))
+
+
+# --- issue 10, branch jamba: ERNIE 4.5 MoE (fp32 router, frozen fp32 score-correction parameter) --------------------
+def test_ernie_4_5_21b_a3b_is_its_published_size():
+    # The model card: 21B total, 3B activated.  By hand, h 2560, vocab 103424 tied, 28 layers: layer 0 dense (SwiGLU of
+    # 12288), layers 1-27 MoE: 64 experts of 1536 (3 x 2560 x 1536 each), 2 shared fused into one SwiGLU of 3072, a
+    # router 64 x 2560 (fp32) and moe_statics' e_score_correction_bias (1, 64) (fp32, requires_grad False: still a
+    # parameter); attention q, o 2560 x 2560, k, v 512 x 2560, no biases; two RMSNorms a layer and a final one
+    h, expert = 2560, 3 * 2560 * 1536
+    attention = 2 * h * h + 2 * 512 * h
+    moe = 64 * expert + 3 * h * 3072 + 64 * h + 64
+    by_hand = 103424 * h + h + 28 * (attention + 2 * h) + 3 * h * 12288 + 27 * moe
+    active = by_hand - 27 * 58 * expert  # 6 of 64 experts a token
+    assert script_counts(REAL_CONFIGS["ernie4_5_moe"]) == (by_hand, active) == (21_825_437_888, 3_352_150_208)
+    assert (int(by_hand / 1e9), round(active / 1e9)) == (21, 3)  # the card's 21B / 3B
+    counts = params.count_model(params.model_from_config(REAL_CONFIGS["ernie4_5_moe"])[0])
+    assert (counts["fp32_params"], counts["frozen_params"]) == (27 * (64 * h + 64), 27 * 64)
+
+
+def test_ernie_fp32_and_frozen_parameters_are_what_transformers_holds():
+    # Built on meta in bf16 with use_bias on: the router weights and moe_statics stay fp32 (_keep_in_fp32_modules_strict
+    # and their fp32 creation), the statics without gradient; the block's fp32 / frozen tensors are exactly those
+    torch, transformers = torch_and_transformers()
+    cfg = dict(REAL_CONFIGS["ernie4_5_moe"], num_hidden_layers=3, hidden_size=64, num_attention_heads=4,
+               num_key_value_heads=2, intermediate_size=48, moe_intermediate_size=16, moe_num_experts=4, moe_k=2,
+               moe_layer_end_index=-1, vocab_size=100, use_bias=True)
+    raw = copy.deepcopy(cfg)
+    hf_config = transformers.AutoConfig.for_model(raw.pop("model_type"), **raw)
+    with torch.device("meta"):
+        model = transformers.AutoModelForCausalLM.from_config(hf_config, dtype=torch.bfloat16)
+    fp32 = sum(p.numel() for p in model.parameters() if p.dtype == torch.float32)
+    frozen = sum(p.numel() for p in model.parameters() if not p.requires_grad)
+    counts = params.count_model(params.model_from_config(cfg)[0])
+    assert (counts["fp32_params"], counts["frozen_params"]) == (fp32, frozen) == (2 * (4 * 64 + 4), 2 * 4)
+    assert counts["total"] == sum(p.numel() for p in model.parameters())  # lm_head.bias kept beside the tied head
+
+
+@pytest.mark.parametrize("edit, field", [
+    (dict(moe_gate="top2"), "moe_gate"), (dict(moe_layer_end_index="last"), "moe_layer_end_index"),
+    (dict(moe_k=65), "moe_k"), (dict(sliding_window=4096), "sliding_window"), (dict(use_rmsnorm=False), "use_rmsnorm")])
+def test_an_ernie_field_the_block_does_not_model_is_refused(edit, field):
+    with pytest.raises(params.InputError, match=field):
+        params.model_from_config(dict(REAL_CONFIGS["ernie4_5_moe"], **edit))
+
+
+# --- issue 10, branch jamba: Hunyuan-A13B (every layer MoE with a shared MLP, an fp32 router) -------------------------
+def test_hunyuan_a13b_is_its_published_size():
+    # The model card: 80B total, 13B active.  By hand, h 4096, vocab 128167 tied, 32 layers each of: attention q, o
+    # 4096 x 4096, k, v 1024 x 4096, q/k RMSNorms of 128; 64 experts of 3072 (3 x 4096 x 3072 each), top-8; one shared
+    # SwiGLU of 3072; a router 64 x 4096 held in fp32; two RMSNorms; and a final norm
+    h, expert = 4096, 3 * 4096 * 3072
+    layer = 2 * h * h + 2 * 1024 * h + 2 * 128 + 64 * expert + expert + 64 * h + 2 * h
+    by_hand = 128167 * h + h + 32 * layer
+    active = by_hand - 32 * 56 * expert
+    assert script_counts(REAL_CONFIGS["hunyuan_v1_moe"]) == (by_hand, active) == (80_393_183_232, 12_747_448_320)
+    assert (round(by_hand / 1e9), round(active / 1e9)) == (80, 13)  # the card's 80B / 13B
+    counts = params.count_model(params.model_from_config(REAL_CONFIGS["hunyuan_v1_moe"])[0])
+    assert (counts["fp32_params"], counts["frozen_params"]) == (32 * 64 * h, 0)
+
+
+@pytest.mark.parametrize("edit, field", [
+    (dict(head_dim=None), "head_dim"), (dict(attention_head_dim=96), "attention_head_dim"),
+    (dict(moe_intermediate_size=[2048] * 32), "moe_intermediate_size"), (dict(moe_topk=[8] * 31 + [4]), "moe_topk"),
+    (dict(num_shared_expert=[2] * 32), "num_shared_expert"), (dict(use_cla=True), "use_cla"),
+    (dict(num_experts=[64] * 32), "num_experts"), (dict(use_mixed_mlp_moe=False), "use_mixed_mlp_moe")])
+def test_a_hunyuan_field_transformers_does_not_build_is_refused(edit, field):
+    # HunYuanMoEV1Attention needs head_dim; its experts and shared MLP are intermediate_size wide, one shared MLP a
+    # layer, no cross-layer attention; per-layer values other than one repeated are not modelled
+    with pytest.raises(params.InputError, match=field):
+        params.model_from_config(dict(REAL_CONFIGS["hunyuan_v1_moe"], **edit))

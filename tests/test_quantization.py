@@ -947,8 +947,8 @@ def test_expert_interval_flag_places_moe_layers_as_the_cookbook(quant):
 
 # Model types of this year's most used open models that the block does not model yet (issue 9 names them): each
 # would read as a dense Llama with a wrong total; refused, --generic or not.
-NOT_YET_MODELLED_TYPES = ["gemma4", "ernie4_5_moe", "hunyuan_v1_moe",
-                          "jamba"]  # nemotron_h, falcon_h1: modelled (issue 10, branch hybrid)
+NOT_YET_MODELLED_TYPES = ["gemma4"]  # nemotron_h, falcon_h1 (branch hybrid), jamba, ernie4_5_moe, hunyuan_v1_moe
+# (branch jamba): modelled
 
 
 @pytest.mark.parametrize("model_type", NOT_YET_MODELLED_TYPES)
@@ -1294,6 +1294,10 @@ def test_every_real_config_sizes_in_every_format(quant, name, tmp_path):
         gguf = {s["name"] for s in result["skipped"]}
         assert gguf == set(quant.GGUF_FILE_TYPES) and len(result["formats"]) == len(quant.ALL_FORMATS) - len(gguf)
         assert all("DSA lightning indexer" in s["reason"] for s in result["skipped"])
+    elif name == "jamba":  # issue 10, branch jamba: no llama.cpp recipe for its Mamba-1 tensors: GGUF skipped
+        gguf = {s["name"] for s in result["skipped"]}
+        assert gguf == set(quant.GGUF_FILE_TYPES) and len(result["formats"]) == len(quant.ALL_FORMATS) - len(gguf)
+        assert all("Mamba-1" in s["reason"] for s in result["skipped"])
     elif name.startswith("gpt_oss"):  # the converter's MXFP4 experts: only the 16-bit conversions and MXFP4_MOE
         skipped = {s["name"]: s["reason"] for s in result["skipped"]}
         assert set(skipped) == set(quant.GGUF_FILE_TYPES) - {"F32", "F16", "BF16", "MXFP4_MOE"}
@@ -1882,3 +1886,39 @@ def test_bamba_gguf_with_proj_bias_refused_in_one_line_gpu_formats_serve_kv_and_
     state = 29 * (8448 * 4 * 2 + 128 * 64 * 128 * 4)
     assert (result["kv_cache"]["bytes"], result["kv_cache"]["linear_state_bytes"]) == (kv, state)
     assert result["formats"][0]["serve_bytes"] == 2 * 9_780_235_392 + kv + state + 2**30
+
+
+def test_jamba_gguf_refused_in_one_line_gpu_formats_serve_kv_and_state(quant, tmp_path):
+    # AI21-Jamba-1.5-Mini (tests/test_params_torch.py REAL_CONFIGS, cited there): a GGUF recipe alone is refused (exit
+    # 2, one line naming the Mamba-1 layers); an fp16 serve is the weights (2 B x 51,570,323,328), the K/V of its 4
+    # attention layers (8 KV heads of 128) and the 28 Mamba-1 layers' fixed state (8192 x 4 bf16 conv values,
+    # 8192 x 16 fp32 values) plus the overhead
+    from test_params_torch import REAL_CONFIGS
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(REAL_CONFIGS["jamba"]))
+    status, out, err = call_main(quant, ["--config", str(path), "--formats", "q4_k_m"])
+    assert status == 2 and out == "" and err.count("\n") == 1 and "Mamba-1" in err
+    status, out, err = call_main(quant, ["--config", str(path), "--formats", "fp16", "--context", "4096",
+                                         "--kv-dtype", "fp16", "--json"])
+    assert status == 0, err
+    result = json.loads(out)
+    kv = 4 * 2 * 8 * 128 * 2 * 4096
+    state = 28 * (8192 * 4 * 2 + 8192 * 16 * 4)
+    assert (result["kv_cache"]["bytes"], result["kv_cache"]["linear_state_bytes"]) == (kv, state)
+    assert result["formats"][0]["serve_bytes"] == 2 * 51_570_323_328 + kv + state + 2**30
+
+
+def test_ernie_routers_are_sized_as_transformers_holds_them(quant, tmp_path):
+    # ERNIE-4.5-21B-A3B-PT (tests/test_params_torch.py REAL_CONFIGS, cited there): transformers keeps each of the 27
+    # MoE layers' router (64 x 2560) and moe_statics bias (64) in fp32 (_keep_in_fp32_modules_strict), so an fp16
+    # checkpoint in memory is 2 B x 21,825,437,888 plus 2 more bytes for each of those values, and a GPU-quantized one
+    # keeps them at 4 B too; both say so
+    from test_params_torch import REAL_CONFIGS
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(REAL_CONFIGS["ernie4_5_moe"]))
+    status, out, err = call_main(quant, ["--config", str(path), "--formats", "fp16,int8", "--json"])
+    assert status == 0, err
+    fp16, int8 = json.loads(out)["formats"]
+    fp32_values = 27 * (64 * 2560 + 64)
+    assert fp16["bytes"] == 2 * 21_825_437_888 + 2 * fp32_values
+    assert any("fp32" in note for note in fp16["notes"]) and any("fp32" in note for note in int8["notes"])

@@ -266,14 +266,14 @@ def test_generic_without_config_is_an_error():
 
 
 @pytest.mark.parametrize("generic", [False, True])
-def test_jamba_is_refused_even_with_generic(generic):
-    # Jamba has Mamba layers and experts between its attention layers: read as a dense Llama it would count neither
-    config = dict(_config("llama3"), model_type="jamba")
+def test_gemma4_text_is_refused_even_with_generic(generic):
+    # Gemma 4's text model has per-layer attention shapes and KV-shared layers: a dense Llama reading counts neither
+    config = dict(_config("llama3"), model_type="gemma4_text")
     status, out, err = run(config, "loss", "--config", "{path}", "-D", "1T", *(["--generic"] if generic else []),
                            json_out=False)
     lines = err.splitlines()
     assert status == 2 and out == "" and len(lines) == 1, err
-    assert lines[0].startswith(f"calc_scaling_laws.py: error: --config {LABEL}: model_type 'jamba' is not modelled yet")
+    assert lines[0].startswith(f"calc_scaling_laws.py: error: --config {LABEL}: model_type 'gemma4_text' is not modelled yet")
 
 
 @pytest.mark.parametrize("field, value", [("num_experts", 8), ("moe_intermediate_size", 1024),

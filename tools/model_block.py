@@ -271,6 +271,19 @@ class Model:
     parallel_ssm: bool = False
     mamba_gated_norm: bool = True    # the Mamba-2 output's gated RMSNorm (d weights); Falcon-H1: mamba_rms_norm
     mamba_out_proj_bias: bool = False  # Falcon-H1's projectors_bias on out_proj (in_proj: mamba_proj_bias)
+    # issue 10, branch jamba -- Jamba (jamba; transformers 5.23 modeling_jamba.py JambaMambaMixer; Gu & Dao 2023,
+    # "Mamba", arXiv:2312.00752; Lieber et al. 2024, "Jamba", arXiv:2403.19887): with ssm_kind "mamba1" the "linear"
+    # layers are Mamba-1 mixers; they share mamba_d_state (N), mamba_d_conv, mamba_conv_bias and mamba_proj_bias with
+    # the Mamba-2 fields above and add these
+    mamba1_inner: int = 0            # d: the mixer's inner width, mamba_expand x hidden_size
+    mamba_dt_rank: int = 0           # R: x_proj emits dt of rank R (and B, C of N each); dt_proj lifts it to d
+    mamba_bcdt_norms: bool = False   # Jamba's RMSNorms over dt (R), B and C (N each) inside the mixer
+    # issue 10, branch jamba -- router parameters transformers keeps in fp32 whatever the model dtype: ERNIE 4.5's
+    # (modeling_ernie4_5_moe.py: _keep_in_fp32_modules_strict = ["gate.weight", "moe_statics"]) and Hunyuan's
+    # (modeling_hunyuan_v1_moe.py: the router an nn.Linear(..., dtype=torch.float32))
+    router_fp32: bool = False        # the router weight (E, h) is held in fp32
+    router_frozen_bias: bool = False  # ERNIE's moe_statics.e_score_correction_bias: an fp32 Parameter (1, E) with
+    #                                   requires_grad=False (counted by sum(p.numel()); no gradient, no optimizer state)
 
     @property
     def kv_heads(self) -> int:
@@ -414,8 +427,8 @@ class Model:
     @property
     def linear_mixer_name(self) -> str:
         """What the "linear" layers are, in words (output lines and refusals)."""
-        return "Mamba-2" if self.ssm_kind == "mamba2" else "short-convolution" if self.short_conv \
-            else "gated delta-net"
+        return "Mamba-2" if self.ssm_kind == "mamba2" else "Mamba-1" if self.ssm_kind == "mamba1" \
+            else "short-convolution" if self.short_conv else "gated delta-net"
 
     def moe_layer_count(self) -> int:
         dense = set(self.dense_layers)  # a set: a long mlp_only_layers list must not make this quadratic
@@ -537,8 +550,8 @@ def _mb_validate_linear_attention(m: Model, name) -> None:
             raise InputError(f"{m.source}: a Mamba-2 mixer beside attention is modelled in Falcon-H1's block only "
                              "(pre-norm, separate q/k/v, a dense MLP, no MLA, window or experts)")
         return _mb_validate_mamba2(m, name)
-    if m.ssm_kind not in ("", "mamba2"):
-        raise InputError(f"ssm_kind must be '' or 'mamba2', got {m.ssm_kind!r}")
+    if m.ssm_kind not in ("", "mamba2", "mamba1"):
+        raise InputError(f"ssm_kind must be '', 'mamba2' or 'mamba1', got {m.ssm_kind!r}")
     if "conv" in m.mixer_types:  # LFM2's short convolutions
         if m.short_conv_kernel < 1:
             raise InputError(f"{name('short_conv_kernel')} must be a positive integer with short-convolution layers")
@@ -551,6 +564,8 @@ def _mb_validate_linear_attention(m: Model, name) -> None:
         return
     if m.ssm_kind == "mamba2":
         return _mb_validate_mamba2(m, name)
+    if m.ssm_kind == "mamba1":  # issue 10, branch jamba
+        return _mb_validate_mamba1(m, name)
     for field in ("linear_num_key_heads", "linear_num_value_heads", "linear_key_head_dim", "linear_value_head_dim",
                   "linear_conv_kernel"):
         if getattr(m, field) < 1:
@@ -594,6 +609,18 @@ def _mb_validate_single_block(m: Model, name) -> None:
                          "in Nemotron-H's one-block layers")
 
 
+def _mb_validate_mamba1(m: Model, name) -> None:
+    """Jamba's Mamba-1 layers: positive widths (inner d, dt rank R, state N, conv kernel), in Jamba's pre-norm block
+    beside plain attention layers; dense or MoE feed-forward alike."""
+    for field in ("mamba1_inner", "mamba_dt_rank", "mamba_d_state", "mamba_d_conv"):
+        if getattr(m, field) < 1:
+            raise InputError(f"{name(field)} must be a positive integer with Mamba-1 layers")
+    if m.is_mla or m.sliding_window or m.fused_qkv or m.norms_per_layer != 2 or m.norm_placement != "pre" \
+            or m.attn_output_gate or m.num_shared_experts:
+        raise InputError(f"{m.source}: Mamba-1 layers are modelled in Jamba's block only (pre-norm, separate q/k/v, "
+                         "no MLA, no sliding window, no shared expert)")
+
+
 # --------------------------------------------------------------------------------------------------------------
 # The parameter tensors
 # --------------------------------------------------------------------------------------------------------------
@@ -612,6 +639,9 @@ class ModelTensor:
     split: str | None = None
     kind: str = "weight"
     buffer: bool = False
+    # issue 10, branch jamba: how transformers holds it, where that is not the model dtype and a trained parameter
+    fp32: bool = False    # kept in fp32 whatever the model dtype (ERNIE 4.5's and Hunyuan's routers)
+    frozen: bool = False  # a Parameter with requires_grad=False: counted, but no gradient and no optimizer state
 
     @property
     def numel(self) -> int:
@@ -765,6 +795,8 @@ def _mb_qwen3_next_mixer(m: Model, out: list, linear: bool) -> list:
     in_proj_a (linear_proj_split): the same rows, so the same count and matmul FLOPs."""
     if (linear or m.parallel_ssm) and m.ssm_kind == "mamba2":  # Falcon-H1: beside attention in every layer
         return _mb_mamba2_mixer(m, out)
+    if linear and m.ssm_kind == "mamba1":  # issue 10, branch jamba
+        return _mb_mamba1_mixer(m, out)
     if linear and m.short_conv:  # LFM2 (Lfm2ShortConv): in_proj h -> 3h (B, C, x), a depthwise conv over B*x of
         h, bias = m.hidden_size, m.short_conv_bias  # kernel conv_L_cache, out_proj h -> h; biases by conv_bias
         out = [t for t in out if not t.name.startswith("self_attn.")]
@@ -819,6 +851,46 @@ def _mb_mamba2_mixer(m: Model, out: list) -> list:
     return out
 
 
+def _mb_mamba1_mixer(m: Model, out: list) -> list:
+    """A Mamba-1 mixer in place of self-attention (transformers 5.23 modeling_jamba.py JambaMambaMixer; Gu & Dao
+    2023 Algorithm 2), with inner width d = mamba_expand x h, state N, dt rank R and kernel K: in_proj (2d, h) emitting
+    x and the gate z; a depthwise conv1d (d, 1, K) with a bias when mamba_conv_bias; x_proj (R + 2N, d) without bias
+    emitting dt, B and C; dt_proj (d, R) with its bias; A_log (d, N) and D (d), elementwise parameters (no matmul);
+    Jamba's RMSNorms over dt, B and C (R, N, N); out_proj (h, d); in_proj / out_proj biased when mamba_proj_bias.
+    Tensor parallelism splits d (vLLM's MambaMixer: in_proj, conv1d, dt_proj column-, x_proj and out_proj
+    row-parallel); the three small norms are replicated."""
+    h, d, n, rank = m.hidden_size, m.mamba1_inner, m.mamba_d_state, m.mamba_dt_rank
+    out = [t for t in out if not t.name.startswith("self_attn.")]
+    out += _mb_linear("mamba.in_proj", h, 2 * d, "attention", m.mamba_proj_bias, "col")
+    out.append(ModelTensor("mamba.conv1d.weight", (d, 1, m.mamba_d_conv), "attention", "col", kind="conv"))
+    if m.mamba_conv_bias:
+        out.append(ModelTensor("mamba.conv1d.bias", (d,), "attention", "col", kind="bias"))
+    out += _mb_linear("mamba.x_proj", d, rank + 2 * n, "attention", False, "row")
+    out += _mb_linear("mamba.dt_proj", rank, d, "attention", True, "col")
+    out.append(ModelTensor("mamba.A_log", (d, n), "attention", "col", kind="bias"))
+    out.append(ModelTensor("mamba.D", (d,), "attention", "col", kind="bias"))
+    if m.mamba_bcdt_norms:
+        out += [ModelTensor(f"mamba.{p}_layernorm.weight", (w,), "norms", kind="norm")
+                for p, w in (("dt", rank), ("b", n), ("c", n))]
+    out += _mb_linear("mamba.out_proj", d, h, "attention", m.mamba_proj_bias, "row")
+    return out
+
+
+def _mb_fp32_router(m: Model, out: list) -> list:
+    """Router parameters transformers keeps in fp32 (issue 10, branch jamba).  ERNIE 4.5 (modeling_ernie4_5_moe.py
+    Ernie4_5_MoeTopKRouter): the router weight (E, h) created in fp32 and listed in _keep_in_fp32_modules_strict, and
+    moe_statics.e_score_correction_bias, an fp32 nn.Parameter of (1, E) with requires_grad=False (added to the
+    softmax scores for the top-k choice only): a parameter, so sum(p.numel()) counts it, but frozen.  Hunyuan
+    (HunYuanMoEV1Gate): the router an nn.Linear(h, E, bias=False, dtype=torch.float32).  Both routers run in fp32."""
+    if not (m.router_fp32 or m.router_frozen_bias):
+        return out
+    out = [_dc.replace(t, fp32=True) if t.name == "mlp.router.weight" and m.router_fp32 else t for t in out]
+    if m.router_frozen_bias:
+        out.append(ModelTensor("mlp.router.e_score_correction_bias", (m.num_experts,), "router", kind="bias",
+                               fp32=True, frozen=True))
+    return out
+
+
 _MB_LAYER_CACHE: dict = {}
 
 
@@ -857,6 +929,7 @@ def model_layer_tensors(m: Model, moe: bool, linear: bool = False, sliding: bool
         out.append(ModelTensor("mlp.experts.down_proj", (e, h, f), "routed_experts", "row"))
         out += _mb_expert_biases(m)
         out = _mb_dbrx_experts(m, out)
+        out = _mb_fp32_router(m, out)
         if m.num_shared_experts:
             out += _mb_mlp(m, "mlp.shared_experts", m.shared_width, "shared_experts", m.mlp_bias)
             if m.shared_expert_gate:
@@ -953,8 +1026,11 @@ def count_model(m: Model) -> dict:
         groups = groups[:1] + [(model_layer_tensors(m, *kind), n) for kind, n in model_layer_kinds(m).items()]
     for j in range(m.mtp_layers):
         groups.append((model_mtp_tensors(m, m.num_layers + j), 1))
+    fp32_kept = frozen = 0  # issue 10, branch jamba: parameters held in fp32 / without gradient
     for tensors, times in groups:
         for t in tensors:
+            fp32_kept += t.numel * times if t.fp32 and not t.buffer else 0
+            frozen += t.numel * times if t.frozen and not t.buffer else 0
             if t.buffer:
                 key = "mtp_embedding_and_head_copies" if t.role in ("embedding", "lm_head") \
                     else "router_score_correction_bias"
@@ -968,7 +1044,8 @@ def count_model(m: Model) -> dict:
     active = total - roles["routed_experts"] - roles["mtp"] + n_moe * m.top_k * per_expert
     return {"total": total, "roles": roles, "dense_layers": m.num_layers - n_moe, "moe_layers": n_moe,
             "params_per_expert": per_expert, "active": active if n_moe else total,
-            "routed_experts_active": n_moe * m.top_k * per_expert, "checkpoint_only": stored}
+            "routed_experts_active": n_moe * m.top_k * per_expert, "checkpoint_only": stored,
+            "fp32_params": fp32_kept, "frozen_params": frozen}
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -1411,6 +1488,20 @@ SUPPORTED_MODEL_TYPES = {
     "lfm2": "LFM2: short-convolution layers (in_proj to B, C, x; a depthwise causal conv of conv_L_cache taps; "
             "out_proj) beside GQA attention layers with q/k RMSNorm (layer_types or full_attn_idxs), a SwiGLU of "
             "the adjusted block_ff_dim, a tied head by default",
+    # issue 10, branch jamba
+    "jamba": "Jamba: Mamba-1 mixers (mamba_expand x hidden wide, state mamba_d_state, dt rank mamba_dt_rank, RMSNorms "
+             "on dt, B and C) beside attention without positions every attn_layer_period-th layer from "
+             "attn_layer_offset; MoE (num_experts top-num_experts_per_tok, softmax router) every expert_layer_period-th "
+             "layer from expert_layer_offset, a SwiGLU MLP elsewhere",
+    "ernie4_5_moe": "ERNIE 4.5 MoE: MoE layers from moe_layer_start_index to moe_layer_end_index every "
+                    "moe_layer_interval-th (routed experts of moe_intermediate_size top-moe_k beside "
+                    "moe_num_shared_experts shared ones), dense SwiGLU elsewhere; an fp32 router and a frozen fp32 "
+                    "score-correction parameter (moe_statics); use_bias on every Linear including the LM head; a tied "
+                    "head by default",
+    "hunyuan_v1_moe": "Hunyuan-A13B: every layer MoE (num_experts of intermediate_size, top-moe_topk, a softmax router "
+                      "held in fp32) beside one shared SwiGLU of intermediate_size, q/k RMSNorm over head_dim "
+                      "(which the file must give), attention_bias on q/k/v/o; the Hub file's per-layer lists accepted "
+                      "where transformers builds what they say",
 }
 # Model types people run this year that are NOT modelled yet: what the reader would miss.  A config of one of these
 # is refused (even with --generic), never read as a Llama.
@@ -1422,9 +1513,6 @@ NOT_YET_MODELLED = {
     "gemma4_text": "per-layer attention shapes (full layers: global_head_dim, num_global_key_value_heads, K=V without "
                    "v_proj), KV-shared layers without k/v projections, per-layer input embeddings (PLE), an MoE block "
                    "beside the dense MLP with a scaled router, use_double_wide_mlp",
-    "ernie4_5_moe": "experts and their placement",
-    "hunyuan_v1_moe": "experts and their shared MLP",
-    "jamba": "Mamba layers and experts",
 }
 # Fields that change no parameter, FLOP or byte this block describes (token ids, epsilons, initialisation, rope
 # scaling, dropout rates, router loss weights, runtime switches): read quietly.
@@ -1545,6 +1633,13 @@ CONFIG_FIELDS_OF = {
     "sliding_kv_heads": ("swa_num_key_value_heads", "num_key_value_heads"),
     "short_conv_kernel": ("conv_L_cache",),
 }
+CONFIG_FIELDS_OF.update({  # issue 10, branch jamba: Jamba's Mamba-1 fields
+    "mamba1_inner": ("mamba_expand",), "mamba_dt_rank": ("mamba_dt_rank",),
+    "expert_interval": ("expert_layer_period", "decoder_sparse_step", "moe_layer_freq", "moe_layer_interval"),
+    "top_k": ("num_experts_per_tok", "moe_k", "moe_topk"),  # ERNIE 4.5 and Hunyuan name them their own way
+    "num_experts": ("num_experts", "num_local_experts", "n_routed_experts", "moe_num_experts"),
+    "moe_ffn_hidden_size": ("moe_intermediate_size",), "first_k_dense": ("first_k_dense_replace", "moe_layer_start_index"),
+})
 CONFIG_FIELDS_OF.update({  # issue 10, branch mamba: Bamba's Mamba-2 fields
     "mamba_num_heads": ("mamba_n_heads",), "mamba_head_dim": ("mamba_d_head",), "mamba_n_groups": ("mamba_n_groups",),
     "mamba_d_state": ("mamba_d_state",), "mamba_d_conv": ("mamba_d_conv",), "mamba_chunk_size": ("mamba_chunk_size",),
@@ -1580,6 +1675,7 @@ _MB_TIED_BY_DEFAULT |= {"cohere", "cohere2"}  # CohereConfig / Cohere2Config: ti
 # issue 10, branch families2
 _MB_TIED_BY_DEFAULT |= {"smollm3"}  # SmolLM3Config: tie_word_embeddings=True
 _MB_TIED_BY_DEFAULT |= {"lfm2"}  # Lfm2Config: tie_word_embeddings=True (issue 10, branch mimo)
+_MB_TIED_BY_DEFAULT |= {"ernie4_5_moe"}  # Ernie4_5_MoeConfig: tie_word_embeddings=True (issue 10, branch jamba)
 # Llama4TextConfig (transformers 5.23): 8 KV heads and head_dim 128 when the file leaves them out
 _MB_CLASS_DEFAULTS.update({"llama4": {"num_key_value_heads": 8}, "llama4_text": {"num_key_value_heads": 8}})
 _MB_HEAD_DIM_DEFAULT.update({"llama4": 128, "llama4_text": 128})
@@ -2214,6 +2310,175 @@ def _mb_read_falcon_h1(r: _MBFields, mt: str) -> dict:
                 mamba_conv_bias=r.flag("mamba_conv_bias", True), mamba_proj_bias=r.flag("mamba_proj_bias", False),
                 mamba_out_proj_bias=r.flag("projectors_bias", False),
                 mamba_gated_norm=r.flag("mamba_rms_norm", False))
+def _mb_read_jamba(r: _MBFields, mt: str) -> dict:
+    """JambaConfig (transformers 5.23 configuration_jamba.py, modeling_jamba.py; Lieber et al. 2024, arXiv:2403.19887):
+    layer i is attention when i % attn_layer_period == attn_layer_offset (8, 4) and a Mamba-1 mixer otherwise
+    (layers_block_type); its feed-forward is a sparse MoE block when i % expert_layer_period == expert_layer_offset
+    (2, 1) and num_experts (16) > 1 (layers_num_experts), a SwiGLU JambaMLP of intermediate_size otherwise.  The MoE
+    block: a bias-free router (num_experts, h), softmax top-num_experts_per_tok (2) weights left unnormalised, experts
+    of intermediate_size, no shared expert.  Attention: JambaAttention, no biases, no positional encoding at all,
+    head_dim hidden / heads (a head_dim field, which getattr would read, too), 8 KV heads by default.  The mixer:
+    inner d = mamba_expand (2) x hidden, state mamba_d_state (16), conv kernel mamba_d_conv (4) with a bias
+    (mamba_conv_bias, true), dt rank mamba_dt_rank ("auto": ceil(hidden / 16)), in/out projections biased by
+    mamba_proj_bias (false), RMSNorms on dt, B and C.  Two RMSNorms a layer and a final one; untied head by default.
+    use_mamba_kernels / use_mambapy / use_associative_scan pick how the scan runs, not what it computes (the same
+    matmuls: calc_transformer_flops.py's mamba1_flops)."""
+    layers, hidden, heads = r.int("num_hidden_layers"), r.int("hidden_size"), r.int("num_attention_heads")
+    if layers > MODEL_MAX_LAYERS:  # before anything is built per layer
+        raise InputError(f"{r.where}: field 'num_hidden_layers' {layers} is beyond {MODEL_MAX_LAYERS:,}")
+    if "num_key_value_heads" in r.raw and r.raw["num_key_value_heads"] is None:
+        kv = heads  # JambaConfig.__post_init__: a null KV-head count is as many as query heads
+        r.get("num_key_value_heads")
+    else:
+        kv = r.int("num_key_value_heads", default=8)
+    periods = {}
+    for period, offset, default in (("attn_layer_period", "attn_layer_offset", (8, 4)),
+                                    ("expert_layer_period", "expert_layer_offset", (2, 1))):
+        every, first = r.int(period, default=default[0]), r.int(offset, default=default[1], minimum=0)
+        if first >= every:  # JambaConfig.validate_architecture
+            raise InputError(f"{r.where}: field '{offset}' {first} must be smaller than '{period}' {every}, as "
+                             "JambaConfig requires")
+        periods[period] = (every, first)
+    attn_every, attn_first = periods["attn_layer_period"]
+    expert_every, expert_first = periods["expert_layer_period"]
+    mixers = tuple("attention" if i % attn_every == attn_first else "linear" for i in range(layers))
+    experts = r.int("num_experts", "num_local_experts", default=16)
+    top_k = r.int("num_experts_per_tok", default=2)
+    moe = experts > 1 and any(i % expert_every == expert_first for i in range(layers))
+    for key, built in (("layers_block_type", ["attention" if t == "attention" else "mamba" for t in mixers]),
+                       ("layer_types", ["full_attention" if t == "attention" else "linear_attention" for t in mixers]),
+                       ("layers_num_experts", [experts if i % expert_every == expert_first else 1
+                                               for i in range(layers)])):
+        _, found = r.get(key)  # properties of JambaConfig: a file may repeat them, never override them
+        if found is not None and found != built:
+            raise InputError(f"{r.where}: field '{key}' does not match what JambaConfig derives from the layer "
+                             "periods and offsets; refusing rather than guessing")
+    expand = r.int("mamba_expand", default=2)
+    _, rank = r.get("mamba_dt_rank")
+    if rank is None or rank == "auto":
+        rank = -(-hidden // 16)  # math.ceil(hidden_size / 16)
+    elif isinstance(rank, bool) or not isinstance(rank, int) or not 1 <= rank <= MODEL_MAX_WIDTH:
+        raise InputError(f"{r.where}: field 'mamba_dt_rank' must be a positive integer or \"auto\", got {rank!r:.60}")
+    for key in ("use_mamba_kernels", "use_mambapy", "use_associative_scan"):
+        r.flag(key, key != "use_mambapy")  # how the scan runs (kernels, pscan, associative scan): the same matmuls
+    r.get("num_logits_to_keep")  # logits kept at generation: no count
+    return dict(hidden_size=hidden, num_layers=layers, num_attention_heads=heads, vocab_size=r.int("vocab_size"),
+                num_kv_heads=kv, head_dim=r.int("head_dim", default=0), ffn_hidden_size=r.int("intermediate_size"),
+                position_embedding="none", gguf_arch="jamba",
+                num_experts=experts if moe else 0, top_k=top_k if moe else 0,
+                expert_interval=expert_every, expert_interval_phase=(expert_every - expert_first) % expert_every,
+                mixer_types=mixers if "linear" in mixers else (), ssm_kind="mamba1" if "linear" in mixers else "",
+                mamba1_inner=expand * hidden, mamba_dt_rank=rank, mamba_bcdt_norms=True,
+                mamba_d_state=r.int("mamba_d_state", default=16), mamba_d_conv=r.int("mamba_d_conv", default=4),
+                mamba_conv_bias=r.flag("mamba_conv_bias", True), mamba_proj_bias=r.flag("mamba_proj_bias", False))
+
+
+def _mb_read_ernie4_5_moe(r: _MBFields, mt: str) -> dict:
+    """Ernie4_5_MoeConfig (transformers 5.23 configuration_ernie4_5_moe.py, modeling_ernie4_5_moe.py; Baidu's ERNIE
+    4.5 technical report and model cards): the Llama block (GQA, head_dim hidden / heads unless the file gives one,
+    RMSNorm, SwiGLU of intermediate_size) with use_bias (false) on q/k/v/o, the dense and shared MLPs and the LM head
+    (Ernie4_5_MoeForCausalLM's lm_head = nn.Linear(h, V, bias=use_bias), a bias kept even with the tied head), a
+    tied head by default; layer i is MoE when (i + 1) % moe_layer_interval (1) == 0 and moe_layer_start_index (1) <= i
+    <= moe_layer_end_index (-1: the last layer): moe_num_experts (64) stacked SwiGLU experts of moe_intermediate_size
+    (1536) without bias, top-moe_k (6) of a softmax router (E, h) held in fp32, moe_statics.e_score_correction_bias
+    (1, E) an fp32 Parameter without gradient, and moe_num_shared_experts (2) shared experts fused into one SwiGLU of
+    2 x moe_intermediate_size.  Paddle's own switches the class does not read are accepted where they describe that
+    model (moe_gate "topk", use_rmsnorm true; moe_capacity and moe_use_aux_free change no tensor: the statics are
+    built either way); num_nextn_predict_layers: MTP modules transformers does not build (a note)."""
+    layers, hidden, heads = r.int("num_hidden_layers"), r.int("hidden_size"), r.int("num_attention_heads")
+    if layers > MODEL_MAX_LAYERS:  # before anything is built per layer
+        raise InputError(f"{r.where}: field 'num_hidden_layers' {layers} is beyond {MODEL_MAX_LAYERS:,}")
+    bias = r.flag("use_bias", False)
+    experts = r.int("moe_num_experts", "num_experts", default=64)
+    top_k = r.int("moe_k", "num_experts_per_tok", default=6)
+    start = r.int("moe_layer_start_index", default=1, minimum=0)
+    _, end = r.get("moe_layer_end_index")
+    end = layers - 1 if end is None or end == -1 else end  # Ernie4_5_MoeConfig.__post_init__
+    if isinstance(end, bool) or not isinstance(end, int) or end < 0:
+        raise InputError(f"{r.where}: field 'moe_layer_end_index' must be -1 or a layer index, got {end!r:.60}")
+    interval = r.int("moe_layer_interval", default=1)
+    moe_layers = [i for i in range(layers) if (i + 1) % interval == 0 and start <= i <= end]
+    shared = r.int("moe_num_shared_experts", default=2, minimum=0)
+    width = r.int("moe_intermediate_size", default=1536)
+    r.expect("moe_gate", "topk", mt)
+    r.expect("use_rmsnorm", True, mt)
+    r.flag("moe_use_aux_free", True)  # Paddle's switch; transformers builds moe_statics whatever it says
+    _, capacity = r.get("moe_capacity")  # Paddle's training capacity: transformers drops no token
+    if capacity is not None and not isinstance(capacity, list):
+        raise InputError(f"{r.where}: field 'moe_capacity' must be a list, got {capacity!r:.60}")
+    r.number("moe_norm_min")
+    r.number("multi_token_pred_lambda")
+    v = dict(hidden_size=hidden, num_layers=layers, num_attention_heads=heads, vocab_size=r.int("vocab_size"),
+             num_kv_heads=heads if "num_key_value_heads" in r.raw and r.raw["num_key_value_heads"] is None
+             else r.int("num_key_value_heads", default=4), head_dim=r.int("head_dim", default=0),
+             ffn_hidden_size=r.int("intermediate_size", default=12288), qkv_bias=bias, o_bias=bias, mlp_bias=bias,
+             lm_head_bias=bias, gguf_arch="ernie4_5-moe")
+    if moe_layers:
+        v.update(num_experts=experts, top_k=top_k, moe_ffn_hidden_size=width, num_shared_experts=shared,
+                 shared_expert_ffn_size=width if shared else 0, first_k_dense=start, expert_interval=interval,
+                 expert_interval_phase=1, dense_layers=tuple(range(end + 1, layers)), router_fp32=True,
+                 router_frozen_bias=True)
+    return v
+
+
+def _mb_one_per_layer(r: _MBFields, key: str, layers: int, default: int, minimum: int = 1) -> int:
+    """A field that is an integer or a per-layer list (Hunyuan's moe_topk, moe_intermediate_size, num_shared_expert):
+    its one value; a list must give it for every layer, the same each time (the block has one value per model)."""
+    _, value = r.get(key)
+    if isinstance(value, list):
+        if len(value) < layers or len(set(map(repr, value[:layers]))) != 1:
+            raise InputError(f"{r.where}: field '{key}' must give one value for each of the {layers} layers, the same "
+                             f"each time (per-layer values are not modelled), got {value!r:.60}")
+        value = value[0]
+    if value is None:
+        return default
+    if isinstance(value, bool) or not isinstance(value, int) or not minimum <= value <= MODEL_MAX_WIDTH:
+        raise InputError(f"{r.where}: field '{key}' must be an integer >= {minimum}, got {value!r:.60}")
+    return value
+
+
+def _mb_read_hunyuan_v1_moe(r: _MBFields, mt: str) -> dict:
+    """HunYuanMoEV1Config (transformers 5.23 configuration_hunyuan_v1_moe.py, modeling_hunyuan_v1_moe.py; Tencent's
+    Hunyuan-A13B model card): every layer HunYuanMoEV1Moe: a router nn.Linear(h, num_experts, bias=False,
+    dtype=torch.float32) with softmax top-moe_topk weights renormalised, num_experts stacked SwiGLU experts of
+    intermediate_size (HunYuanMoEV1Experts reads that, not moe_intermediate_size) and one shared SwiGLU (shared_mlp) of
+    intermediate_size, none biased; attention with attention_bias on q/k/v/o and RMSNorms over head_dim on queries and
+    keys (query_layernorm / key_layernorm, always built); two RMSNorms a layer, a final one; untied head by default.
+    head_dim must be in the file: HunYuanMoEV1Attention takes getattr(config, "head_dim"), which the class leaves None
+    (no model can be built without it).  The Hub file's own fields are accepted where they describe what transformers
+    builds (attention_head_dim = head_dim; moe_intermediate_size = intermediate_size and num_shared_expert 1, for
+    every layer; use_mixed_mlp_moe and use_qk_norm true, use_cla false, moe_layer_num_skipped 0, mlp_bias false) and
+    refused otherwise; num_experts must be one integer (HunYuanMoEV1Experts cannot stack a per-layer list)."""
+    layers, hidden, heads = r.int("num_hidden_layers"), r.int("hidden_size"), r.int("num_attention_heads")
+    if layers > MODEL_MAX_LAYERS:  # before anything is built per layer
+        raise InputError(f"{r.where}: field 'num_hidden_layers' {layers} is beyond {MODEL_MAX_LAYERS:,}")
+    if r.absent("head_dim") or r.raw["head_dim"] is None:
+        raise InputError(f"{r.where}: field 'head_dim' is missing: transformers' HunYuanMoEV1Attention reads it "
+                         "(attention_head_dim is not read) and builds no model without it")
+    head_dim = r.int("head_dim")
+    r.expect("attention_head_dim", head_dim, mt)
+    width = r.int("intermediate_size", default=11008)
+    if _mb_one_per_layer(r, "moe_intermediate_size", layers, width) != width:
+        raise InputError(f"{r.where}: field 'moe_intermediate_size' differs from 'intermediate_size' {width}, which "
+                         "transformers' HunYuanMoEV1Experts uses for every expert; refusing rather than guessing")
+    if _mb_one_per_layer(r, "num_shared_expert", layers, 1) != 1:
+        raise InputError(f"{r.where}: field 'num_shared_expert' is not 1: transformers builds one shared MLP a layer")
+    for key, value in (("use_mixed_mlp_moe", True), ("use_qk_norm", True), ("use_cla", False),
+                       ("moe_layer_num_skipped", 0), ("mlp_bias", False)):
+        r.expect(key, value, mt)
+    r.number("cla_share_factor")  # cross-layer attention's sharing factor, unused with use_cla false
+    _, experts = r.get("num_experts", "num_local_experts")
+    experts = 1 if experts is None else experts
+    if isinstance(experts, bool) or not isinstance(experts, int) or not 1 <= experts <= MODEL_MAX_WIDTH:
+        raise InputError(f"{r.where}: field 'num_experts' must be one positive integer (HunYuanMoEV1Experts stacks "
+                         f"that many for every layer), got {experts!r:.60}")
+    kv = r.raw.get("num_key_value_heads")
+    bias = r.flag("attention_bias", False)
+    return dict(hidden_size=hidden, num_layers=layers, num_attention_heads=heads, vocab_size=r.int("vocab_size"),
+                num_kv_heads=heads if kv is None else r.int("num_key_value_heads"), head_dim=head_dim,
+                ffn_hidden_size=width, qkv_bias=bias, o_bias=bias, qk_norm="head", gguf_arch="hunyuan-moe",
+                num_experts=experts, top_k=_mb_one_per_layer(r, "moe_topk", layers, 1), moe_ffn_hidden_size=width,
+                num_shared_experts=1, shared_expert_ffn_size=width, router_fp32=True)
 
 
 def _mb_type_list(r: _MBFields, key: str, allowed: tuple, layers: int):
@@ -2800,6 +3065,12 @@ def _mb_read_windows(r: _MBFields, mt: str, v: dict) -> None:
         return v.update(sliding_window=0, layer_types=())
     if mt in ("nemotron_h", "falcon_h1"):  # no window (refused by their readers); every layer is full attention
         return v.update(sliding_window=0, layer_types=())
+    if mt in ("ernie4_5_moe", "hunyuan_v1_moe"):  # neither config class has a window
+        r.expect("sliding_window", None, mt)
+        return v.update(sliding_window=0, layer_types=())
+    if mt == "jamba":  # JambaConfig has no window (AI21's files write "sliding_window": null)
+        r.expect("sliding_window", None, mt)
+        return v.update(sliding_window=0, layer_types=())
     if v["num_layers"] > MODEL_MAX_LAYERS:  # before anything is built per layer
         raise InputError(f"{r.where}: field '{'n_layer' if 'n_layer' in r.raw else 'num_hidden_layers'}' "
                          f"{v['num_layers']} is beyond {MODEL_MAX_LAYERS:,}")
@@ -3025,6 +3296,12 @@ def model_from_config(raw, where: str = "config.json", generic: bool = False) ->
         values = _mb_read_nemotron_h(r, family)
     elif family == "falcon_h1":
         values = _mb_read_falcon_h1(r, family)
+    elif family == "jamba":  # issue 10, branch jamba
+        values = _mb_read_jamba(r, family)
+    elif family == "ernie4_5_moe":  # issue 10, branch jamba
+        values = _mb_read_ernie4_5_moe(r, family)
+    elif family == "hunyuan_v1_moe":  # issue 10, branch jamba
+        values = _mb_read_hunyuan_v1_moe(r, family)
     else:
         values = _mb_read_llama_style(r, family)
     values["tied_embeddings"] = r.flag("tie_word_embeddings", family in _MB_TIED_BY_DEFAULT)
@@ -3054,6 +3331,9 @@ def model_from_config(raw, where: str = "config.json", generic: bool = False) ->
                      "counted, as transformers does not build it (Qwen3_5ForCausalLM drops the mtp.* weights)")
     if family == "minimax_m2":
         notes += _mb_minimax_m2_mtp_note(raw)
+    if family == "ernie4_5_moe" and isinstance(mtp, int) and not isinstance(mtp, bool) and mtp > 0:
+        notes.append(f"num_nextn_predict_layers = {mtp}: the multi-token-prediction module(s) are not counted, as "
+                     "transformers does not build them (Ernie4_5_MoePreTrainedModel ignores the mtp.* weights)")
     values.update(model_type=model_type, source=where,
                   name=raw.get("_name_or_path") if isinstance(raw.get("_name_or_path"), str) and
                   raw.get("_name_or_path") else (model_type or "config"))
