@@ -81,6 +81,15 @@ vLLM's hybrid KV-cache manager groups them (kv_cache_interface.py max_memory_usa
 last window - 1 tokens plus the chunked-prefill batch and one page); linear-attention / SSM layers, the DSA indexer
 and ``-pp`` are refused for now.
 
+``--engine sglang`` (with ``--infer``): the KV pool as SGLang 0.5.8 sizes it (model_runner_kv_cache_mixin.py
+profile_max_num_token): free memory after the weights - (1 - ``--mem-fraction-static``) x free memory before them, in
+cells of one token of every layer (MHA: kv_heads per rank x (head_dim + v_head_dim); MLA: the latent), whole
+``--page-size`` pages, capped by ``--max-total-tokens``; the default fraction is SGLang's by GPU memory and TP
+(server_args.py _handle_gpu_memory_settings); the memory before and after the weights load is estimated or taken
+from its log (``--avail-mem-before-load``, ``--avail-mem-after-load``); printed as SGLang logs it ("KV Cache is
+allocated. #tokens: N, K size: X GB, V size: Y GB", "max_total_num_tokens=N", max_running_requests). Sliding /
+chunked layers (SWAKVPool), linear-attention layers, the DSA indexer and ``-pp`` are refused for now.
+
 ``--engine hf`` (with ``--infer``): the summed breakdown with transformers' DynamicCache (``--kv-cache hf-dynamic``: a
 sliding layer keeps window - 1 tokens); ``--engine sum`` (the default) counts a static or paged cache's window.
 
@@ -127,10 +136,16 @@ q,v | all-linear (every nn.Linear but the LM head; refused on MoE models, whose 
 parameters) | the block's module names; the frozen base at ``--base-dtype`` bf16 / fp16 / fp32 / int8 (LLM.int8:
 int8 + fp32 row scales) / nf4 (4-bit packed + fp32 absmax per 64 + the NF4 table) / nf4-dq (double quantization),
 bitsandbytes' layouts, with embeddings, norms, biases and the LM head kept in bf16; adapters, their gradients and
-optimizer states at ``--adapter-dtype`` (fp32, peft's default). Activations: the full fine-tune's estimate at the
-compute dtype (an over-estimate for a frozen base) plus the adapters' input casts, dropout copies and r-wide
-outputs. One GPU's view (data parallelism only): -tp/-pp/--cp/-ep, ZeRO/FSDP, --search and --precision are refused
-with LoRA. JSON adds ``lora`` {rank, alpha, targets, dropout, base_dtype, adapter_dtype, dora, trainable_params,
+optimizer states at ``--adapter-dtype`` (fp32, peft's default); ``--base-dtype fp32 --precision amp-bf16`` (or
+amp-fp16) runs the fp32 base under autocast. Activations: what a frozen base saves at the compute dtype (no frozen
+nn.Linear's input; LLM.int8's quantised linears keeping theirs, and 4-bit ones too with ``--bnb-version`` before
+0.43.3, bitsandbytes PR #1270; nothing before the first layer's adapters) plus
+the adapters' inputs, dropout copies and r-wide outputs (lora_frozen_base_tensors; the step timeline measured within
+3 % of MemTracker on peft-wrapped models, tests/test_mem_lora_timeline.py). One GPU's view (data parallelism only):
+-tp/-pp/--cp/-ep, ZeRO/FSDP, --search and --precision other than amp over an fp32 base are refused with LoRA; DoRA
+gets no step timeline. JSON adds ``lora`` {rank, alpha, targets, dropout, base_dtype, adapter_dtype, dora, autocast,
+bnb_version,
+trainable_params,
 total_params, trainable_percent, adapted_modules, base_weight_bytes}; its ``checkpoint`` is the adapters'.
 
 Step timeline (issue 12; ``step_timeline``): every training run on one device also walks one Hugging Face training
@@ -508,6 +523,29 @@ class Model:
     per_layer_input_size: int = 0    # hidden_size_per_layer_input: per-layer input embeddings (PLE) of this width
     per_layer_vocab: int = 0         # vocab_size_per_layer_input: rows of the PLE table
     moe_beside_mlp: bool = False     # enable_moe_block: every layer runs its dense MLP and routed experts side by side
+    # issue 10, branch hybrid -- nemotron_h (transformers 5.23 modeling_nemotron_h.py NemotronHBlock): each layer is
+    # ONE block behind one RMSNorm: its token mixer (mixer_types "attention" or "linear", a Mamba-2 mixer) with no MLP,
+    # or its MLP (mixer_types "none": a dense MLP, or MoE where layer_is_moe) with no token mixer
+    single_block_layers: bool = False
+    # issue 10, branch hybrid -- falcon_h1 (transformers 5.23 modeling_falcon_h1.py FalconH1DecoderLayer): every layer
+    # runs a Mamba-2 mixer (ssm_kind "mamba2", the mamba_* widths) BESIDE its attention on the same normed input, then
+    # the MLP; mixer_types stays () (every layer attends and caches K/V)
+    parallel_ssm: bool = False
+    mamba_gated_norm: bool = True    # the Mamba-2 output's gated RMSNorm (d weights); Falcon-H1: mamba_rms_norm
+    mamba_out_proj_bias: bool = False  # Falcon-H1's projectors_bias on out_proj (in_proj: mamba_proj_bias)
+    # issue 10, branch jamba -- Jamba (jamba; transformers 5.23 modeling_jamba.py JambaMambaMixer; Gu & Dao 2023,
+    # "Mamba", arXiv:2312.00752; Lieber et al. 2024, "Jamba", arXiv:2403.19887): with ssm_kind "mamba1" the "linear"
+    # layers are Mamba-1 mixers; they share mamba_d_state (N), mamba_d_conv, mamba_conv_bias and mamba_proj_bias with
+    # the Mamba-2 fields above and add these
+    mamba1_inner: int = 0            # d: the mixer's inner width, mamba_expand x hidden_size
+    mamba_dt_rank: int = 0           # R: x_proj emits dt of rank R (and B, C of N each); dt_proj lifts it to d
+    mamba_bcdt_norms: bool = False   # Jamba's RMSNorms over dt (R), B and C (N each) inside the mixer
+    # issue 10, branch jamba -- router parameters transformers keeps in fp32 whatever the model dtype: ERNIE 4.5's
+    # (modeling_ernie4_5_moe.py: _keep_in_fp32_modules_strict = ["gate.weight", "moe_statics"]) and Hunyuan's
+    # (modeling_hunyuan_v1_moe.py: the router an nn.Linear(..., dtype=torch.float32))
+    router_fp32: bool = False        # the router weight (E, h) is held in fp32
+    router_frozen_bias: bool = False  # ERNIE's moe_statics.e_score_correction_bias: an fp32 Parameter (1, E) with
+    #                                   requires_grad=False (counted by sum(p.numel()); no gradient, no optimizer state)
 
     @property
     def kv_heads(self) -> int:
@@ -618,10 +656,40 @@ class Model:
             return context
         return min(context, self.sliding_window - (1 if convention == "hf-dynamic" else 0))
 
+    def layer_has_mixer(self, i: int) -> bool:
+        """Layer i has a token mixer (attention, a gated delta-net, a short convolution or a Mamba-2 mixer); only
+        Nemotron-H's MLP / MoE layers (mixer_types "none") have none."""
+        return not (i < len(self.mixer_types) and self.mixer_types[i] == "none")
+
+    def layer_has_attention(self, i: int) -> bool:
+        """Layer i attends with softmax attention and so caches K/V."""
+        return self.layer_has_mixer(i) and not self.layer_is_linear(i)
+
+    def layer_has_mlp(self, i: int) -> bool:
+        """Layer i has an MLP (dense or MoE): every layer but Nemotron-H's mixer layers (single_block_layers)."""
+        return not self.single_block_layers or not self.layer_has_mixer(i)
+
+    def attention_layer_count(self) -> int:
+        """Layers with softmax attention (and a K/V cache)."""
+        return self.num_layers - self.linear_layer_count() - self.mixer_types.count("none")
+
+    def dense_mlp_layer_count(self) -> int:
+        """Layers with a dense MLP: all but the MoE layers, and, in Nemotron-H, but its mixer layers."""
+        with_mlp = self.mixer_types.count("none") if self.single_block_layers else self.num_layers
+        return with_mlp - self.moe_layer_count()
+
     def layer_is_linear(self, i: int) -> bool:
         """Layer i's token mixer is no softmax attention but a layer with a fixed state and no K/V: a gated
         delta-net (Qwen3-Next's "linear_attention") or a short convolution (LFM2's "conv")."""
         return i < len(self.mixer_types) and self.mixer_types[i] in ("linear", "conv")
+
+    def state_layer_count(self) -> int:
+        """Layers with a fixed conv / recurrent state: the linear-mixer layers, or every layer of Falcon-H1."""
+        return self.num_layers if self.parallel_ssm else self.linear_layer_count()
+
+    def layer_has_state(self, i: int) -> bool:
+        """Layer i keeps a fixed conv / recurrent state (a linear mixer; Falcon-H1's Mamba-2 beside attention)."""
+        return self.parallel_ssm or self.layer_is_linear(i)
 
     def linear_layer_count(self) -> int:
         return self.mixer_types.count("linear") + self.mixer_types.count("conv")
@@ -644,8 +712,8 @@ class Model:
     @property
     def linear_mixer_name(self) -> str:
         """What the "linear" layers are, in words (output lines and refusals)."""
-        return "Mamba-2" if self.ssm_kind == "mamba2" else "short-convolution" if self.short_conv \
-            else "gated delta-net"
+        return "Mamba-2" if self.ssm_kind == "mamba2" else "Mamba-1" if self.ssm_kind == "mamba1" \
+            else "short-convolution" if self.short_conv else "gated delta-net"
 
     def moe_layer_count(self) -> int:
         dense = set(self.dense_layers)  # a set: a long mlp_only_layers list must not make this quadratic
@@ -777,12 +845,24 @@ def _mb_validate_indexer(m: Model, name) -> None:
 def _mb_validate_linear_attention(m: Model, name) -> None:
     """Qwen3-Next's gated delta-net layers: one mixer per layer, positive widths, and value heads in whole groups
     per key head (Qwen3NextGatedDeltaNet views q, k, v and z per key head and repeats q, k to the value heads)."""
-    if m.mixer_types and (len(m.mixer_types) != m.num_layers or set(m.mixer_types) - {"linear", "attention", "conv"}
+    if m.mixer_types and (len(m.mixer_types) != m.num_layers
+                          or set(m.mixer_types) - {"linear", "attention", "conv", "none"}
                           or {"linear", "conv"} <= set(m.mixer_types)):
         raise InputError(f"layer_types must give 'linear_attention' or 'full_attention' (LFM2: 'conv' or "
                          f"'full_attention') for each of the {m.num_layers} layers")
-    if m.ssm_kind not in ("", "mamba2"):
-        raise InputError(f"ssm_kind must be '' or 'mamba2', got {m.ssm_kind!r}")
+    if ("none" in m.mixer_types or m.single_block_layers) and not (m.single_block_layers and m.mixer_types):
+        raise InputError(f"{m.source}: layers without a token mixer are modelled in Nemotron-H's block only (one "
+                         "mixer or one MLP per layer, layer by layer)")
+    if m.single_block_layers:
+        _mb_validate_single_block(m, name)
+    if m.parallel_ssm:  # Falcon-H1
+        if m.ssm_kind != "mamba2" or m.mixer_types or m.is_mla or m.sliding_window or m.fused_qkv \
+                or m.norms_per_layer != 2 or m.norm_placement != "pre" or m.attn_output_gate or m.is_moe:
+            raise InputError(f"{m.source}: a Mamba-2 mixer beside attention is modelled in Falcon-H1's block only "
+                             "(pre-norm, separate q/k/v, a dense MLP, no MLA, window or experts)")
+        return _mb_validate_mamba2(m, name)
+    if m.ssm_kind not in ("", "mamba2", "mamba1"):
+        raise InputError(f"ssm_kind must be '', 'mamba2' or 'mamba1', got {m.ssm_kind!r}")
     if "conv" in m.mixer_types:  # LFM2's short convolutions
         if m.short_conv_kernel < 1:
             raise InputError(f"{name('short_conv_kernel')} must be a positive integer with short-convolution layers")
@@ -795,6 +875,8 @@ def _mb_validate_linear_attention(m: Model, name) -> None:
         return
     if m.ssm_kind == "mamba2":
         return _mb_validate_mamba2(m, name)
+    if m.ssm_kind == "mamba1":  # issue 10, branch jamba
+        return _mb_validate_mamba1(m, name)
     for field in ("linear_num_key_heads", "linear_num_value_heads", "linear_key_head_dim", "linear_value_head_dim",
                   "linear_conv_kernel"):
         if getattr(m, field) < 1:
@@ -817,10 +899,37 @@ def _mb_validate_mamba2(m: Model, name) -> None:
     if m.mamba_num_heads % m.mamba_n_groups:
         raise InputError(f"{name('mamba_num_heads')} {m.mamba_num_heads} is not a multiple of "
                          f"{name('mamba_n_groups')} {m.mamba_n_groups}")
+    if m.single_block_layers or m.parallel_ssm:  # Nemotron-H, Falcon-H1: checked with their blocks
+        return
     if m.is_mla or m.sliding_window or m.fused_qkv or m.norms_per_layer != 2 or m.norm_placement != "pre" \
             or m.attn_output_gate or m.is_moe:
         raise InputError(f"{m.source}: Mamba-2 layers are modelled in Bamba's block only (pre-norm, separate q/k/v, "
                          "no MLA, no sliding window, no experts)")
+
+
+def _mb_validate_single_block(m: Model, name) -> None:
+    """Nemotron-H's block (NemotronHBlock): one pre-norm, then ONE of attention, a Mamba-2 mixer, an MLP or an MoE;
+    experts only in the layers without a mixer; plain attention (separate q/k/v, no MLA, window or output gate)."""
+    if m.norms_per_layer != 1 or m.norm_placement != "pre" or m.is_mla or m.sliding_window or m.fused_qkv \
+            or m.attn_output_gate or m.short_conv or ("linear" in m.mixer_types and m.ssm_kind != "mamba2"):
+        raise InputError(f"{m.source}: one-block layers are modelled in Nemotron-H's block only (one pre-norm, "
+                         "separate q/k/v, Mamba-2 mixers, no MLA, no sliding window)")
+    wrong = next((i for i in range(m.num_layers) if m.layer_is_moe(i) and m.layer_has_mixer(i)), None)
+    if wrong is not None:
+        raise InputError(f"{name('dense_layers')}: layer {wrong} holds a token mixer, so it cannot be an MoE layer "
+                         "in Nemotron-H's one-block layers")
+
+
+def _mb_validate_mamba1(m: Model, name) -> None:
+    """Jamba's Mamba-1 layers: positive widths (inner d, dt rank R, state N, conv kernel), in Jamba's pre-norm block
+    beside plain attention layers; dense or MoE feed-forward alike."""
+    for field in ("mamba1_inner", "mamba_dt_rank", "mamba_d_state", "mamba_d_conv"):
+        if getattr(m, field) < 1:
+            raise InputError(f"{name(field)} must be a positive integer with Mamba-1 layers")
+    if m.is_mla or m.sliding_window or m.fused_qkv or m.norms_per_layer != 2 or m.norm_placement != "pre" \
+            or m.attn_output_gate or m.num_shared_experts:
+        raise InputError(f"{m.source}: Mamba-1 layers are modelled in Jamba's block only (pre-norm, separate q/k/v, "
+                         "no MLA, no sliding window, no shared expert)")
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -841,6 +950,9 @@ class ModelTensor:
     split: str | None = None
     kind: str = "weight"
     buffer: bool = False
+    # issue 10, branch jamba: how transformers holds it, where that is not the model dtype and a trained parameter
+    fp32: bool = False    # kept in fp32 whatever the model dtype (ERNIE 4.5's and Hunyuan's routers)
+    frozen: bool = False  # a Parameter with requires_grad=False: counted, but no gradient and no optimizer state
 
     @property
     def numel(self) -> int:
@@ -1000,8 +1112,10 @@ def _mb_qwen3_next_mixer(m: Model, out: list, linear: bool) -> list:
     (2 kd + vd, 1, kernel) without bias, dt_bias and A_log (Hv each), a gated RMSNorm over dv and out_proj (h, vd).
     Qwen3.5 (Qwen3_5GatedDeltaNet) splits the input projections into in_proj_qkv, in_proj_z, in_proj_b and
     in_proj_a (linear_proj_split): the same rows, so the same count and matmul FLOPs."""
-    if linear and m.ssm_kind == "mamba2":
+    if (linear or m.parallel_ssm) and m.ssm_kind == "mamba2":  # Falcon-H1: beside attention in every layer
         return _mb_mamba2_mixer(m, out)
+    if linear and m.ssm_kind == "mamba1":  # issue 10, branch jamba
+        return _mb_mamba1_mixer(m, out)
     if linear and m.short_conv:  # LFM2 (Lfm2ShortConv): in_proj h -> 3h (B, C, x), a depthwise conv over B*x of
         h, bias = m.hidden_size, m.short_conv_bias  # kernel conv_L_cache, out_proj h -> h; biases by conv_bias
         out = [t for t in out if not t.name.startswith("self_attn.")]
@@ -1037,46 +1151,98 @@ def _mb_mamba2_mixer(m: Model, out: list) -> list:
     """A Mamba-2 mixer in place of self-attention (transformers 5.23 modeling_bamba.py BambaMixer), with inner width
     d = H x P, conv channels c = d + 2 G N: in_proj (d + c + H, h) emitting the gate z, x, B, C and dt; a depthwise
     conv1d (c, 1, kernel) with a bias when mamba_conv_bias; dt_bias, A_log and D (H each); a gated RMSNorm over d
-    (normalised in G groups, one weight of d); out_proj (h, d); in_proj / out_proj biased when mamba_proj_bias."""
+    (normalised in G groups, one weight of d); out_proj (h, d); in_proj / out_proj biased when mamba_proj_bias.
+    Falcon-H1 (parallel_ssm, modeling_falcon_h1.py FalconH1Mixer): the mixer is kept BESIDE self-attention; its
+    gated RMSNorm only with mamba_gated_norm (mamba_rms_norm), out_proj biased by mamba_out_proj_bias
+    (projectors_bias) and in_proj by mamba_proj_bias."""
     h, d, c, heads = m.hidden_size, m.mamba_width, m.mamba_conv_dim, m.mamba_num_heads
-    out = [t for t in out if not t.name.startswith("self_attn.")]
+    if not m.parallel_ssm:
+        out = [t for t in out if not t.name.startswith("self_attn.")]
     out += _mb_linear("mamba.in_proj", h, d + c + heads, "attention", m.mamba_proj_bias, "col")
     out.append(ModelTensor("mamba.conv1d.weight", (c, 1, m.mamba_d_conv), "attention", "col", kind="conv"))
     if m.mamba_conv_bias:
         out.append(ModelTensor("mamba.conv1d.bias", (c,), "attention", "col", kind="bias"))
     out += [ModelTensor(f"mamba.{p}", (heads,), "attention", "col", kind="bias") for p in ("dt_bias", "A_log", "D")]
-    out.append(ModelTensor("mamba.norm.weight", (d,), "norms", "col", kind="norm"))
+    if m.mamba_gated_norm:
+        out.append(ModelTensor("mamba.norm.weight", (d,), "norms", "col", kind="norm"))
+    out += _mb_linear("mamba.out_proj", d, h, "attention",
+                      m.mamba_out_proj_bias if m.parallel_ssm else m.mamba_proj_bias, "row")
+    return out
+
+
+def _mb_mamba1_mixer(m: Model, out: list) -> list:
+    """A Mamba-1 mixer in place of self-attention (transformers 5.23 modeling_jamba.py JambaMambaMixer; Gu & Dao
+    2023 Algorithm 2), with inner width d = mamba_expand x h, state N, dt rank R and kernel K: in_proj (2d, h) emitting
+    x and the gate z; a depthwise conv1d (d, 1, K) with a bias when mamba_conv_bias; x_proj (R + 2N, d) without bias
+    emitting dt, B and C; dt_proj (d, R) with its bias; A_log (d, N) and D (d), elementwise parameters (no matmul);
+    Jamba's RMSNorms over dt, B and C (R, N, N); out_proj (h, d); in_proj / out_proj biased when mamba_proj_bias.
+    Tensor parallelism splits d (vLLM's MambaMixer: in_proj, conv1d, dt_proj column-, x_proj and out_proj
+    row-parallel); the three small norms are replicated."""
+    h, d, n, rank = m.hidden_size, m.mamba1_inner, m.mamba_d_state, m.mamba_dt_rank
+    out = [t for t in out if not t.name.startswith("self_attn.")]
+    out += _mb_linear("mamba.in_proj", h, 2 * d, "attention", m.mamba_proj_bias, "col")
+    out.append(ModelTensor("mamba.conv1d.weight", (d, 1, m.mamba_d_conv), "attention", "col", kind="conv"))
+    if m.mamba_conv_bias:
+        out.append(ModelTensor("mamba.conv1d.bias", (d,), "attention", "col", kind="bias"))
+    out += _mb_linear("mamba.x_proj", d, rank + 2 * n, "attention", False, "row")
+    out += _mb_linear("mamba.dt_proj", rank, d, "attention", True, "col")
+    out.append(ModelTensor("mamba.A_log", (d, n), "attention", "col", kind="bias"))
+    out.append(ModelTensor("mamba.D", (d,), "attention", "col", kind="bias"))
+    if m.mamba_bcdt_norms:
+        out += [ModelTensor(f"mamba.{p}_layernorm.weight", (w,), "norms", kind="norm")
+                for p, w in (("dt", rank), ("b", n), ("c", n))]
     out += _mb_linear("mamba.out_proj", d, h, "attention", m.mamba_proj_bias, "row")
+    return out
+
+
+def _mb_fp32_router(m: Model, out: list) -> list:
+    """Router parameters transformers keeps in fp32 (issue 10, branch jamba).  ERNIE 4.5 (modeling_ernie4_5_moe.py
+    Ernie4_5_MoeTopKRouter): the router weight (E, h) created in fp32 and listed in _keep_in_fp32_modules_strict, and
+    moe_statics.e_score_correction_bias, an fp32 nn.Parameter of (1, E) with requires_grad=False (added to the
+    softmax scores for the top-k choice only): a parameter, so sum(p.numel()) counts it, but frozen.  Hunyuan
+    (HunYuanMoEV1Gate): the router an nn.Linear(h, E, bias=False, dtype=torch.float32).  Both routers run in fp32."""
+    if not (m.router_fp32 or m.router_frozen_bias):
+        return out
+    out = [_dc.replace(t, fp32=True) if t.name == "mlp.router.weight" and m.router_fp32 else t for t in out]
+    if m.router_frozen_bias:
+        out.append(ModelTensor("mlp.router.e_score_correction_bias", (m.num_experts,), "router", kind="bias",
+                               fp32=True, frozen=True))
     return out
 
 
 _MB_LAYER_CACHE: dict = {}
 
 
-def model_layer_tensors(m: Model, moe: bool, linear: bool = False, sliding: bool = False,
+def model_layer_tensors(m: Model, moe: bool, linear: bool = False, sliding: bool = False, mixer: bool = True,
                         shared: bool = False) -> tuple:
     """The tensors of one decoder layer (dense or MoE; linear: a gated delta-net in place of self-attention;
     sliding: a sliding layer of a model whose sliding layers have their own head shape, MiMo-V2-Flash, Gemma 4;
     shared: a Gemma 4 KV-shared layer), in the transformers 5 layout: routed experts stacked as gate_up_proj
-    (E, 2f, h) and down_proj (E, h, f)."""
+    (E, 2f, h) and down_proj (E, h, f).
+    Nemotron-H (single_block_layers): a layer with a mixer (mixer=True) holds its norm and that mixer only, a layer
+    without one (mixer=False) its norm and its MLP (dense, or MoE with moe) only.  The positional switches are those
+    of model_layer_kind's key, (moe, linear, sliding, mixer, shared)."""
     sliding = bool(sliding and m.has_sliding_shape)
+    mixer = bool(mixer or not m.single_block_layers)
     shared = bool(shared and m.kv_shared_layers)
-    key = (m, moe, linear, sliding, shared)
+    key = (m, moe, linear, sliding, mixer, shared)
     if key in _MB_LAYER_CACHE:
         return _MB_LAYER_CACHE[key]
     h, out = m.hidden_size, []
     for i in range(m.norms_per_layer):
         out += _mb_norms(m, f"norm{i + 1}", h)
-    out += _mb_attention(m, sliding, shared)
-    out = _mb_stablelm_qk_norms(m, out)
-    out = _mb_qwen3_next_mixer(m, out, linear)
-    if not moe or m.moe_beside_mlp:
+    if mixer:
+        out += _mb_attention(m, sliding, shared)
+        out = _mb_stablelm_qk_norms(m, out)
+        out = _mb_qwen3_next_mixer(m, out, linear)
+    has_mlp = not (m.single_block_layers and mixer)  # Nemotron-H: a mixer layer has no MLP
+    if has_mlp and (not moe or m.moe_beside_mlp):
         out += _mb_mlp(m, "mlp", m.ffn_hidden_size * (2 if shared and m.double_wide_shared_mlp else 1), "mlp",
                        m.mlp_bias)
     out += _mb_per_layer_input(m)
-    if moe and m.moe_beside_mlp:
+    if has_mlp and moe and m.moe_beside_mlp:
         out += _mb_gemma4_moe_block(m)
-    elif moe:
+    elif has_mlp and moe:
         e, f = m.num_experts, m.moe_width
         out.append(ModelTensor("mlp.router.weight", (e, h), "router"))
         if m.router_bias:
@@ -1089,6 +1255,7 @@ def model_layer_tensors(m: Model, moe: bool, linear: bool = False, sliding: bool
         out.append(ModelTensor("mlp.experts.down_proj", (e, h, f), "routed_experts", "row"))
         out += _mb_expert_biases(m)
         out = _mb_dbrx_experts(m, out)
+        out = _mb_fp32_router(m, out)
         if m.num_shared_experts:
             out += _mb_mlp(m, "mlp.shared_experts", m.shared_width, "shared_experts", m.mlp_bias)
             if m.shared_expert_gate:
@@ -1179,20 +1346,26 @@ def model_param_tensors(m: Model) -> list:
     first, last = model_global_tensors(m)
     out = [(-1, t) for t in first]
     for i in range(m.num_layers):
-        out += [(i, t) for t in model_layer_tensors(m, m.layer_is_moe(i), m.layer_is_linear(i),
-                                                    m.layer_sliding_shape(i), m.layer_kv_shared(i))]
+        out += [(i, t) for t in model_layer_tensors(m, *model_layer_kind(m, i))]
     out += [(-1, t) for t in last]
     for j in range(m.mtp_layers):
         out += [(m.num_layers + j, t) for t in model_mtp_tensors(m, m.num_layers + j)]
     return out
 
 
+def model_layer_kind(m: Model, i: int) -> tuple:
+    """(MoE, linear mixer, sliding shape, has a mixer, KV-shared) of layer i: the switches model_layer_tensors takes,
+    in its positional order."""
+    return (m.layer_is_moe(i), m.layer_is_linear(i), m.layer_sliding_shape(i), m.layer_has_mixer(i),
+            m.layer_kv_shared(i))
+
+
 def model_layer_kinds(m: Model) -> dict:
-    """{(MoE, gated delta-net, sliding shape, KV-shared): number of layers}: the distinct decoder layers, for sums
-    by layer kind (model_layer_tensors takes the key's four switches)."""
+    """{(MoE, linear mixer, sliding shape, has a mixer, KV-shared): number of layers}: the distinct decoder layers,
+    for sums by layer kind (model_layer_tensors takes the key's five switches)."""
     kinds = {}
     for i in range(m.num_layers):
-        key = (m.layer_is_moe(i), m.layer_is_linear(i), m.layer_sliding_shape(i), m.layer_kv_shared(i))
+        key = model_layer_kind(m, i)
         kinds[key] = kinds.get(key, 0) + 1
     return kinds
 
@@ -1218,8 +1391,11 @@ def count_model(m: Model) -> dict:
         groups = groups[:1] + [(model_layer_tensors(m, *kind), n) for kind, n in model_layer_kinds(m).items()]
     for j in range(m.mtp_layers):
         groups.append((model_mtp_tensors(m, m.num_layers + j), 1))
+    fp32_kept = frozen = 0  # issue 10, branch jamba: parameters held in fp32 / without gradient
     for tensors, times in groups:
         for t in tensors:
+            fp32_kept += t.numel * times if t.fp32 and not t.buffer else 0
+            frozen += t.numel * times if t.frozen and not t.buffer else 0
             if t.buffer:
                 key = "mtp_embedding_and_head_copies" if t.role in ("embedding", "lm_head") \
                     else "router_score_correction_bias"
@@ -1227,12 +1403,14 @@ def count_model(m: Model) -> dict:
             else:
                 roles[t.role] += t.numel * times
     total = sum(roles.values())
-    per_expert = sum(t.numel for t in model_layer_tensors(m, True) if t.role == "routed_experts") // m.num_experts \
+    per_expert = sum(t.numel for t in model_layer_tensors(m, True, mixer=False) if t.role == "routed_experts") \
+        // m.num_experts \
         if n_moe else 0
     active = total - roles["routed_experts"] - roles["mtp"] + n_moe * m.top_k * per_expert
     return {"total": total, "roles": roles, "dense_layers": m.num_layers - n_moe, "moe_layers": n_moe,
             "params_per_expert": per_expert, "active": active if n_moe else total,
-            "routed_experts_active": n_moe * m.top_k * per_expert, "checkpoint_only": stored}
+            "routed_experts_active": n_moe * m.top_k * per_expert, "checkpoint_only": stored,
+            "fp32_params": fp32_kept, "frozen_params": frozen}
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -1535,6 +1713,31 @@ MODEL_PRESETS = {
                        **dict(_mb_hf("MiniMaxAI/MiniMax-M2", "minimax_m2"), gguf_arch="minimax-m2",
                               source="huggingface.co/MiniMaxAI/MiniMax-M2 config.json (main model; its 3 MTP modules "
                                      "are not counted)")),
+    # Mistral Small 3 (24B, January 2025): a plain Mistral decoder (GQA 32/8 heads of 128, no sliding window, untied
+    # 131,072-token head). Its params.json (dim 5120, n_layers 40, head_dim 128, hidden_dim 32768, n_heads 32,
+    # n_kv_heads 8, vocab_size 131072) and model.safetensors.index.json (total_size 47,144,806,400 B of bf16 =
+    # 23,572,403,200 parameters) as stored in OpenMOSE/RWKV-LM-RLHF main/tokenizer/mistralsmall3/
+    "mistral-small-24b": dict(_PRESET_LLAMA, num_layers=40, hidden_size=5120, num_attention_heads=32, num_kv_heads=8,
+                              head_dim=128, ffn_hidden_size=32768, vocab_size=131072,
+                              **dict(_mb_hf("mistralai/Mistral-Small-24B-Instruct-2501", "mistral"),
+                                     source="huggingface.co/mistralai/Mistral-Small-24B-Instruct-2501 params.json and "
+                                            "model.safetensors.index.json (23,572,403,200 bf16 parameters)")),
+    # Phi-4 (14B): phi3 with fused qkv and gate_up, GQA 40/10, untied 100,352-token head, no sliding window
+    "phi-4": dict(_PRESET_LLAMA, num_layers=40, hidden_size=5120, num_attention_heads=40, num_kv_heads=10,
+                  ffn_hidden_size=17920, vocab_size=100352, fused_qkv=True, fused_gate_up=True,
+                  **_mb_hf("microsoft/phi-4", "phi3")),
+    # DeepSeek-V3.1 (August 2025): its model card -- "post-trained on the top of DeepSeek-V3.1-Base, which is built
+    # upon the original V3 base checkpoint", 671B total / 37B activated like V3 -- and its config.json
+    # (DeepseekV3ForCausalLM) keep V3's shapes; only the chat template and the long-context training differ.
+    "deepseek-v3.1": dict(_PRESET_LLAMA, num_layers=61, hidden_size=7168, num_attention_heads=128,
+                          ffn_hidden_size=18432, vocab_size=129280, q_lora_rank=1536, kv_lora_rank=512,
+                          qk_nope_head_dim=128, qk_rope_head_dim=64, v_head_dim=128, num_experts=256, top_k=8,
+                          moe_ffn_hidden_size=2048, num_shared_experts=1, first_k_dense=3, expert_interval_phase=0,
+                          router_score_correction_bias=True, sequence_length=4096,
+                          **dict(_mb_hf("deepseek-ai/DeepSeek-V3.1", "deepseek_v3"),
+                                 source="huggingface.co/deepseek-ai/DeepSeek-V3.1 model card (V3's architecture: "
+                                        "671B total, 37B activated; main model, the params script's --mtp-layers 1 "
+                                        "adds the MTP module)")),
 }
 
 
@@ -1661,6 +1864,13 @@ SUPPORTED_MODEL_TYPES = {
                      "the KV heads and a sink per head, values narrower than queries/keys (v_head_dim), a dense first "
                      "MLP then 256 experts top-8 (sigmoid router, no shared expert); the hub's own layer fields "
                      "checked against what transformers builds",
+    # issue 10, branch hybrid
+    "falcon_h1": "Falcon-H1: a Mamba-2 mixer (mamba_d_ssm wide, gated RMSNorm only with mamba_rms_norm, out_proj "
+                 "biased by projectors_bias) beside GQA attention in every layer on one RMSNorm, then a SwiGLU MLP; "
+                 "the muP multipliers scale activations only",
+    "nemotron_h": "Nemotron-H: one block per layer behind one RMSNorm, as layers_block_type or "
+                  "hybrid_override_pattern says: a Mamba-2 mixer (M), attention without rotary or biases (*), a "
+                  "relu^2 MLP without gate (-) or an MoE of ungated experts and one shared MLP (E); untied head",
     "lfm2": "LFM2: short-convolution layers (in_proj to B, C, x; a depthwise causal conv of conv_L_cache taps; "
             "out_proj) beside GQA attention layers with q/k RMSNorm (layer_types or full_attn_idxs), a SwiGLU of "
             "the adjusted block_ff_dim, a tied head by default",
@@ -1673,15 +1883,26 @@ SUPPORTED_MODEL_TYPES = {
     "gemma4": "the Gemma 4 multimodal wrapper: its text_config is read as gemma4_text and the head is tied as the "
               "wrapper's tie_word_embeddings says; AutoModelForCausalLM builds Gemma4ForConditionalGeneration, whose "
               "vision / audio towers and embedders a note names and does not count",
+    # issue 10, branch jamba
+    "jamba": "Jamba: Mamba-1 mixers (mamba_expand x hidden wide, state mamba_d_state, dt rank mamba_dt_rank, RMSNorms "
+             "on dt, B and C) beside attention without positions every attn_layer_period-th layer from "
+             "attn_layer_offset; MoE (num_experts top-num_experts_per_tok, softmax router) every expert_layer_period-th "
+             "layer from expert_layer_offset, a SwiGLU MLP elsewhere",
+    "ernie4_5_moe": "ERNIE 4.5 MoE: MoE layers from moe_layer_start_index to moe_layer_end_index every "
+                    "moe_layer_interval-th (routed experts of moe_intermediate_size top-moe_k beside "
+                    "moe_num_shared_experts shared ones), dense SwiGLU elsewhere; an fp32 router and a frozen fp32 "
+                    "score-correction parameter (moe_statics); use_bias on every Linear including the LM head; a tied "
+                    "head by default",
+    "hunyuan_v1_moe": "Hunyuan-A13B: every layer MoE (num_experts of intermediate_size, top-moe_topk, a softmax router "
+                      "held in fp32) beside one shared SwiGLU of intermediate_size, q/k RMSNorm over head_dim "
+                      "(which the file must give), attention_bias on q/k/v/o; the Hub file's per-layer lists accepted "
+                      "where transformers builds what they say",
 }
 # Model types people run this year that are NOT modelled yet: what the reader would miss.  A config of one of these
 # is refused (even with --generic), never read as a Llama.
 NOT_YET_MODELLED = {
-    "ernie4_5_moe": "experts and their placement",
-    "hunyuan_v1_moe": "experts and their shared MLP",
-    "jamba": "Mamba layers and experts",
-    "nemotron_h": "Mamba-2 layers",
-    "falcon_h1": "parallel Mamba-2 and attention",
+    # (none left of issue 10's list: gemma4 / gemma4_text landed on branch gemma4.)  The mechanism stays: a type
+    # named here is refused by the reader, even with --generic.
 }
 # Fields that change no parameter, FLOP or byte this block describes (token ids, epsilons, initialisation, rope
 # scaling, dropout rates, router loss weights, runtime switches): read quietly.
@@ -1802,6 +2023,13 @@ CONFIG_FIELDS_OF = {
     "sliding_kv_heads": ("swa_num_key_value_heads", "num_key_value_heads"),
     "short_conv_kernel": ("conv_L_cache",),
 }
+CONFIG_FIELDS_OF.update({  # issue 10, branch jamba: Jamba's Mamba-1 fields
+    "mamba1_inner": ("mamba_expand",), "mamba_dt_rank": ("mamba_dt_rank",),
+    "expert_interval": ("expert_layer_period", "decoder_sparse_step", "moe_layer_freq", "moe_layer_interval"),
+    "top_k": ("num_experts_per_tok", "moe_k", "moe_topk"),  # ERNIE 4.5 and Hunyuan name them their own way
+    "num_experts": ("num_experts", "num_local_experts", "n_routed_experts", "moe_num_experts"),
+    "moe_ffn_hidden_size": ("moe_intermediate_size",), "first_k_dense": ("first_k_dense_replace", "moe_layer_start_index"),
+})
 CONFIG_FIELDS_OF.update({  # issue 10, branch gemma4: Gemma4TextConfig's fields
     "sliding_head_dim": ("head_dim",), "kv_shared_layers": ("num_kv_shared_layers",),
     "per_layer_input_size": ("hidden_size_per_layer_input",), "per_layer_vocab": ("vocab_size_per_layer_input",),
@@ -1814,6 +2042,10 @@ CONFIG_FIELDS_OF.update({  # issue 10, branch mamba: Bamba's Mamba-2 fields
     "mamba_num_heads": ("mamba_n_heads",), "mamba_head_dim": ("mamba_d_head",), "mamba_n_groups": ("mamba_n_groups",),
     "mamba_d_state": ("mamba_d_state",), "mamba_d_conv": ("mamba_d_conv",), "mamba_chunk_size": ("mamba_chunk_size",),
 })
+for _field, _names in {"mamba_num_heads": "mamba_num_heads", "mamba_head_dim": "mamba_head_dim",  # branch hybrid:
+                       "mamba_n_groups": "n_groups", "mamba_d_state": "ssm_state_size",  # Nemotron-H's names
+                       "mamba_d_conv": "conv_kernel", "mamba_chunk_size": "chunk_size"}.items():
+    CONFIG_FIELDS_OF[_field] += (_names,)
 _MB_TIED_BY_DEFAULT = {"gpt2", "bloom", "opt", "falcon", "gemma", "gemma2", "gemma3_text", "starcoder2"}
 _MB_HEAD_DIM_DEFAULT = {"gemma": 256, "gemma2": 256, "gemma3_text": 256, "qwen3": 128, "qwen3_next": 256}
 # What a config class builds when the file leaves a field out, where that is not the generic rule (KV heads = query
@@ -1842,6 +2074,7 @@ _MB_TIED_BY_DEFAULT |= {"cohere", "cohere2"}  # CohereConfig / Cohere2Config: ti
 _MB_TIED_BY_DEFAULT |= {"smollm3"}  # SmolLM3Config: tie_word_embeddings=True
 _MB_TIED_BY_DEFAULT |= {"lfm2"}  # Lfm2Config: tie_word_embeddings=True (issue 10, branch mimo)
 _MB_TIED_BY_DEFAULT |= {"gemma4_text"}  # Gemma4TextConfig: tie_word_embeddings=True (issue 10, branch gemma4)
+_MB_TIED_BY_DEFAULT |= {"ernie4_5_moe"}  # Ernie4_5_MoeConfig: tie_word_embeddings=True (issue 10, branch jamba)
 # Llama4TextConfig (transformers 5.23): 8 KV heads and head_dim 128 when the file leaves them out
 _MB_CLASS_DEFAULTS.update({"llama4": {"num_key_value_heads": 8}, "llama4_text": {"num_key_value_heads": 8}})
 _MB_HEAD_DIM_DEFAULT.update({"llama4": 128, "llama4_text": 128})
@@ -2387,6 +2620,343 @@ def _mb_read_lfm2(r: _MBFields, mt: str) -> dict:
                 num_kv_heads=r.int("num_key_value_heads", default=8), head_dim=r.int("head_dim", default=0),
                 ffn_hidden_size=width, qk_norm="head", gguf_arch="lfm2", mixer_types=mixers if "conv" in mixers else (),
                 short_conv_kernel=r.int("conv_L_cache", default=3), short_conv_bias=r.flag("conv_bias", False))
+
+
+_MB_NEMOTRON_H_BLOCKS = {"M": "linear", "*": "attention", "-": "mlp", "E": "moe"}  # hybrid_override_pattern
+# NemotronHConfig's layers_block_type names, with the legacy ones remap_legacy_layer_types turns into them
+_MB_NEMOTRON_H_TYPES = {"linear_attention": "linear", "mamba": "linear", "full_attention": "attention",
+                        "attention": "attention", "mlp": "mlp", "moe": "moe"}
+
+
+def _mb_read_nemotron_h(r: _MBFields, mt: str) -> dict:
+    """Nemotron-H (transformers 5.23 configuration_nemotron_h.py / modeling_nemotron_h.py; NVIDIA, "Nemotron-H: A
+    Family of Accurate and Efficient Hybrid Mamba-Transformer Models", arXiv:2504.03624): every layer
+    (NemotronHBlock) is one RMSNorm and ONE block, named per layer by layers_block_type (alias layer_types; legacy
+    "mamba" / "attention" remapped), else by hybrid_override_pattern (M Mamba-2, * attention, - MLP, E MoE), else
+    the class default [Mamba-2, MoE, attention, MLP]; num_hidden_layers is ignored (the list's length wins).
+
+    * attention (NemotronHAttention): q/k/v/o without bias whatever attention_bias says, num_key_value_heads (8;
+      null: as many as the heads) heads of head_dim (128), no rotary embedding (no count changes);
+    * Mamba-2 (NemotronHMamba2Mixer, Bamba's mixer): mamba_num_heads (128) x mamba_head_dim (64) wide, n_groups
+      (8) groups of B and C of ssm_state_size (128), conv kernel conv_kernel (4) biased by use_conv_bias (true),
+      in_proj / out_proj biased by use_bias (false; mamba_proj_bias and expand are not read), chunk_size (128);
+      the legacy names mamba_n_groups / mamba_d_conv / mamba_conv_bias / mamba_chunk_size win when given;
+    * MLP (NemotronHMLP): up_proj -> relu^2 -> down_proj of intermediate_size (21504), biased by mlp_bias;
+    * MoE (NemotronHMoE): a sigmoid router (n_routed_experts, h) with a score-correction bias (a buffer), stacked
+      ungated experts up_proj (E, moe_intermediate_size, h) / down_proj, top num_experts_per_tok, and ONE shared
+      NemotronHMLP of moe_shared_expert_intermediate_size (n_shared_experts is not read);
+    * one final RMSNorm (norm_f) and an untied LM head: NemotronHForCausalLM ties nothing (_tied_weights_keys is
+      empty), so a file asking for a tied head is refused rather than counted either way.
+    Refused: moe_latent_size (latent expert projections), a sliding window.  num_nextn_predict_layers: a note (the
+    MTP layers are not built)."""
+    types = r.get("layers_block_type", "layer_types")[1]
+    if types is not None:
+        if not isinstance(types, list) or not types or not all(isinstance(t, str) and t in _MB_NEMOTRON_H_TYPES
+                                                                 for t in types):
+            raise InputError(f"{r.where}: field 'layers_block_type' must list 'mamba' / 'linear_attention', "
+                             f"'attention' / 'full_attention', 'mlp' or 'moe' per layer, got {types!r:.80}")
+        blocks = [_MB_NEMOTRON_H_TYPES[t] for t in types]
+        r.get("hybrid_override_pattern")  # the class ignores it when the list is given
+    else:
+        pattern = r.get("hybrid_override_pattern")[1]
+        if pattern is None:
+            blocks = ["linear", "moe", "attention", "mlp"]  # NemotronHConfig's default layers_block_type
+        elif not isinstance(pattern, str) or not pattern or set(pattern) - set(_MB_NEMOTRON_H_BLOCKS):
+            raise InputError(f"{r.where}: field 'hybrid_override_pattern' must be a string of M (Mamba-2), "
+                             f"* (attention), - (MLP) and E (MoE), got {pattern!r:.80}")
+        else:
+            blocks = [_MB_NEMOTRON_H_BLOCKS[c] for c in pattern]
+    if len(blocks) > MODEL_MAX_LAYERS:
+        raise InputError(f"{r.where}: {len(blocks)} layers is beyond {MODEL_MAX_LAYERS:,}")
+    r.get("num_hidden_layers")  # deprecated: the class derives the depth from the layer list
+    heads = r.int("num_attention_heads", default=32)
+    # absent: the class's 8; an explicit null: as many as the query heads (NemotronHConfig.__post_init__)
+    kv = heads if "num_key_value_heads" in r.raw and r.raw["num_key_value_heads"] is None else \
+        r.int("num_key_value_heads", default=8)
+    head_dim = r.int("head_dim", default=128)
+    r.expect("attention_head_dim", head_dim, mt)  # the hub files' own name; the class reads head_dim
+    r.get("attention_bias")  # NemotronHAttention builds q/k/v/o without bias whatever it says
+    r.expect("sliding_window", None, mt)
+    if r.flag("tie_word_embeddings", False):
+        raise InputError(f"{r.where}: field 'tie_word_embeddings' true is not modelled for nemotron_h "
+                         "(transformers 5.23 NemotronHForCausalLM ties nothing and builds an untied head)")
+    if r.get("moe_latent_size")[1] is not None:
+        raise InputError(f"{r.where}: field 'moe_latent_size' (latent expert projections) is not modelled for "
+                         "nemotron_h; refusing rather than guessing")
+    r.expect("n_shared_experts", 1, mt)  # NemotronHMoE builds one shared MLP whatever it says
+    for key in ("mamba_hidden_act", "mlp_hidden_act", "mamba_ssm_cache_dtype"):
+        r.text(key)  # activations (elementwise) and a serving engine's state dtype: transformers keeps fp32
+    for key in ("expand", "mamba_expand", "mamba_proj_bias", "time_step_min", "time_step_max", "time_step_limit",
+                "time_step_floor", "mamba_dt_min", "mamba_dt_max", "mamba_dt_limit", "mamba_dt_init_floor",
+                "use_mamba_kernels", "num_logits_to_keep", "residual_in_fp32", "rescale_prenorm_residual",
+                "moe_shared_expert_overlap", "mtp_layers_block_type", "mtp_hybrid_override_pattern",
+                "num_nextn_predict_layers"):
+        r.get(key)  # not read by the modules transformers builds (widths come from the heads), or runtime only
+    moe_layers = [i for i, b in enumerate(blocks) if b == "moe"]
+    v = dict(hidden_size=r.int("hidden_size", default=4096), num_layers=len(blocks), num_attention_heads=heads,
+             vocab_size=r.int("vocab_size", default=131072), num_kv_heads=kv, head_dim=head_dim,
+             ffn_hidden_size=r.int("intermediate_size", default=21504), gated_mlp=False,
+             mlp_bias=r.flag("mlp_bias", False), norms_per_layer=1, norm_fp32_scale=True,
+             position_embedding="none", single_block_layers=True, gguf_arch="nemotron_h",
+             mixer_types=tuple({"linear": "linear", "attention": "attention"}.get(b, "none") for b in blocks),
+             ssm_kind="mamba2" if "linear" in blocks else "",
+             mamba_num_heads=r.int("mamba_num_heads", default=128), mamba_head_dim=r.int("mamba_head_dim", default=64),
+             mamba_n_groups=r.int("mamba_n_groups", "n_groups", default=8),
+             mamba_d_state=r.int("ssm_state_size", default=128), mamba_d_conv=r.int("mamba_d_conv", "conv_kernel",
+                                                                                   default=4),
+             mamba_chunk_size=r.int("mamba_chunk_size", "chunk_size", default=128),
+             mamba_conv_bias=r.flag("mamba_conv_bias" if "mamba_conv_bias" in r.raw else "use_conv_bias", True),
+             mamba_proj_bias=r.flag("use_bias", False))
+    if "mamba_conv_bias" in r.raw:
+        r.get("use_conv_bias")
+    experts = r.int("n_routed_experts", "num_local_experts", default=8) if moe_layers else 0
+    width = r.int("moe_intermediate_size", default=7688) if moe_layers else 0
+    shared = r.int("moe_shared_expert_intermediate_size", default=7688) if moe_layers else 0
+    top_k = r.int("num_experts_per_tok", default=2) if moe_layers else 0
+    for key in ("n_routed_experts", "num_local_experts", "moe_intermediate_size", "moe_shared_expert_intermediate_size",
+                "num_experts_per_tok"):
+        r.get(key)  # without an MoE layer the class builds no expert
+    if moe_layers:
+        v.update(num_experts=experts, top_k=top_k, moe_ffn_hidden_size=width, num_shared_experts=1,
+                 shared_expert_ffn_size=shared, router_score_correction_bias=True,
+                 dense_layers=tuple(i for i in range(len(blocks)) if i not in set(moe_layers)))
+    return v
+
+
+def _mb_read_falcon_h1(r: _MBFields, mt: str) -> dict:
+    """Falcon-H1 (transformers 5.23 configuration_falcon_h1.py / modeling_falcon_h1.py; TII, "Falcon-H1: A Family of
+    Hybrid-Head Language Models", arXiv:2507.22448): every layer (FalconH1DecoderLayer) normalises its input once
+    (input_layernorm) and runs a Mamba-2 mixer and GQA attention side by side on it, sums them into the residual,
+    then a pre-normed SwiGLU MLP (pre_ff_layernorm; gate/up/down of intermediate_size, biased by mlp_bias); a final
+    RMSNorm; the head tied by tie_word_embeddings (false by default).
+
+    * attention: num_key_value_heads (8; null: as many as the heads), head_dim from the file (the class has no such
+      field; FalconH1Attention reads it when present), else hidden / heads; q/k/v/o biased by attention_bias; rotary;
+    * Mamba-2 (FalconH1Mixer): width mamba_d_ssm (1024; null: mamba_expand x hidden) in mamba_n_heads (128) heads of
+      mamba_d_head ("auto": width / heads; FalconH1Config.validate_architecture refuses heads x head width other than
+      the width), mamba_n_groups (1) groups of B and C of mamba_d_state (256), conv kernel mamba_d_conv (4) biased by
+      mamba_conv_bias (true), in_proj biased by mamba_proj_bias (false), out_proj by projectors_bias (false), the
+      gated RMSNorm over the width only with mamba_rms_norm (false; else silu(z) gates the scan, elementwise), the
+      torch scan's chunk mamba_chunk_size (256);
+    * the muP multipliers (embedding_multiplier, lm_head_multiplier, key_multiplier, attention_in/out_multiplier,
+      ssm_in/out_multiplier, mlp_multipliers, ssm_multipliers as the mixer's mup_vector buffer, not persistent) scale
+      activations elementwise: no parameter, no counted FLOP, no cached byte; read and checked, nothing else.
+    The hub files' own mamba_use_mlp (the MLP is always built: only true accepted) and attn_layer_indices (every
+    layer attends: only null accepted) are not read by the class.  Refused: a sliding window."""
+    h, heads = r.int("hidden_size", default=4096), r.int("num_attention_heads", default=32)
+    layers = r.int("num_hidden_layers", default=32)
+    if layers > MODEL_MAX_LAYERS:
+        raise InputError(f"{r.where}: field 'num_hidden_layers' {layers} is beyond {MODEL_MAX_LAYERS:,}")
+    kv = heads if "num_key_value_heads" in r.raw and r.raw["num_key_value_heads"] is None else \
+        r.int("num_key_value_heads", default=8)
+    expand = r.int("mamba_expand", default=2)
+    width = expand * h if "mamba_d_ssm" in r.raw and r.get("mamba_d_ssm")[1] is None else \
+        r.int("mamba_d_ssm", default=1024)
+    m_heads = r.int("mamba_n_heads", default=128)
+    _, head_dim = r.get("mamba_d_head")
+    if head_dim is None or head_dim == "auto":
+        head_dim = width // m_heads
+    elif isinstance(head_dim, bool) or not isinstance(head_dim, int) or not 1 <= head_dim <= MODEL_MAX_WIDTH:
+        raise InputError(f"{r.where}: field 'mamba_d_head' must be a positive integer or \"auto\", got "
+                         f"{head_dim!r:.60}")
+    if width % m_heads or head_dim * m_heads != width:  # FalconH1Config.validate_architecture
+        raise InputError(f"{r.where}: fields 'mamba_n_heads' {m_heads} x 'mamba_d_head' {head_dim} must equal the "
+                         f"Mamba-2 width {width} ('mamba_d_ssm', else 'mamba_expand' x 'hidden_size'), as "
+                         "FalconH1Config requires")
+    r.expect("mamba_use_mlp", True, mt)
+    r.expect("attn_layer_indices", None, mt)
+    r.expect("sliding_window", None, mt)
+    for key in ("lm_head_multiplier", "embedding_multiplier", "key_multiplier", "attention_out_multiplier",
+                "attention_in_multiplier", "ssm_in_multiplier", "ssm_out_multiplier"):
+        r.number(key, 1.0)
+    for key, size in (("mlp_multipliers", 2), ("ssm_multipliers", 5)):
+        value = r.get(key)[1]
+        if value is not None and (not isinstance(value, list) or len(value) != size or any(
+                isinstance(x, bool) or not isinstance(x, (int, float)) for x in value)):
+            raise InputError(f"{r.where}: field '{key}' must be a list of {size} numbers, got {value!r:.60}")
+    r.flag("mamba_norm_before_gate", True)  # where the gate meets the norm: elementwise either way
+    for key in ("time_step_limit", "num_logits_to_keep"):
+        r.get(key)  # the dt clamp and the logits kept at generation: no count, no matmul
+    return dict(hidden_size=h, num_layers=layers, num_attention_heads=heads, vocab_size=r.int("vocab_size",
+                                                                                               default=128000),
+                num_kv_heads=kv, head_dim=r.int("head_dim", default=0),
+                ffn_hidden_size=r.int("intermediate_size", default=14336), qkv_bias=r.flag("attention_bias", False),
+                o_bias=r.flag("attention_bias", False), mlp_bias=r.flag("mlp_bias", False), gguf_arch="falcon-h1",
+                parallel_ssm=True, ssm_kind="mamba2", mamba_num_heads=m_heads, mamba_head_dim=head_dim,
+                mamba_n_groups=r.int("mamba_n_groups", default=1), mamba_d_state=r.int("mamba_d_state", default=256),
+                mamba_d_conv=r.int("mamba_d_conv", default=4), mamba_chunk_size=r.int("mamba_chunk_size", default=256),
+                mamba_conv_bias=r.flag("mamba_conv_bias", True), mamba_proj_bias=r.flag("mamba_proj_bias", False),
+                mamba_out_proj_bias=r.flag("projectors_bias", False),
+                mamba_gated_norm=r.flag("mamba_rms_norm", False))
+def _mb_read_jamba(r: _MBFields, mt: str) -> dict:
+    """JambaConfig (transformers 5.23 configuration_jamba.py, modeling_jamba.py; Lieber et al. 2024, arXiv:2403.19887):
+    layer i is attention when i % attn_layer_period == attn_layer_offset (8, 4) and a Mamba-1 mixer otherwise
+    (layers_block_type); its feed-forward is a sparse MoE block when i % expert_layer_period == expert_layer_offset
+    (2, 1) and num_experts (16) > 1 (layers_num_experts), a SwiGLU JambaMLP of intermediate_size otherwise.  The MoE
+    block: a bias-free router (num_experts, h), softmax top-num_experts_per_tok (2) weights left unnormalised, experts
+    of intermediate_size, no shared expert.  Attention: JambaAttention, no biases, no positional encoding at all,
+    head_dim hidden / heads (a head_dim field, which getattr would read, too), 8 KV heads by default.  The mixer:
+    inner d = mamba_expand (2) x hidden, state mamba_d_state (16), conv kernel mamba_d_conv (4) with a bias
+    (mamba_conv_bias, true), dt rank mamba_dt_rank ("auto": ceil(hidden / 16)), in/out projections biased by
+    mamba_proj_bias (false), RMSNorms on dt, B and C.  Two RMSNorms a layer and a final one; untied head by default.
+    use_mamba_kernels / use_mambapy / use_associative_scan pick how the scan runs, not what it computes (the same
+    matmuls: calc_transformer_flops.py's mamba1_flops)."""
+    layers, hidden, heads = r.int("num_hidden_layers"), r.int("hidden_size"), r.int("num_attention_heads")
+    if layers > MODEL_MAX_LAYERS:  # before anything is built per layer
+        raise InputError(f"{r.where}: field 'num_hidden_layers' {layers} is beyond {MODEL_MAX_LAYERS:,}")
+    if "num_key_value_heads" in r.raw and r.raw["num_key_value_heads"] is None:
+        kv = heads  # JambaConfig.__post_init__: a null KV-head count is as many as query heads
+        r.get("num_key_value_heads")
+    else:
+        kv = r.int("num_key_value_heads", default=8)
+    periods = {}
+    for period, offset, default in (("attn_layer_period", "attn_layer_offset", (8, 4)),
+                                    ("expert_layer_period", "expert_layer_offset", (2, 1))):
+        every, first = r.int(period, default=default[0]), r.int(offset, default=default[1], minimum=0)
+        if first >= every:  # JambaConfig.validate_architecture
+            raise InputError(f"{r.where}: field '{offset}' {first} must be smaller than '{period}' {every}, as "
+                             "JambaConfig requires")
+        periods[period] = (every, first)
+    attn_every, attn_first = periods["attn_layer_period"]
+    expert_every, expert_first = periods["expert_layer_period"]
+    mixers = tuple("attention" if i % attn_every == attn_first else "linear" for i in range(layers))
+    experts = r.int("num_experts", "num_local_experts", default=16)
+    top_k = r.int("num_experts_per_tok", default=2)
+    moe = experts > 1 and any(i % expert_every == expert_first for i in range(layers))
+    for key, built in (("layers_block_type", ["attention" if t == "attention" else "mamba" for t in mixers]),
+                       ("layer_types", ["full_attention" if t == "attention" else "linear_attention" for t in mixers]),
+                       ("layers_num_experts", [experts if i % expert_every == expert_first else 1
+                                               for i in range(layers)])):
+        _, found = r.get(key)  # properties of JambaConfig: a file may repeat them, never override them
+        if found is not None and found != built:
+            raise InputError(f"{r.where}: field '{key}' does not match what JambaConfig derives from the layer "
+                             "periods and offsets; refusing rather than guessing")
+    expand = r.int("mamba_expand", default=2)
+    _, rank = r.get("mamba_dt_rank")
+    if rank is None or rank == "auto":
+        rank = -(-hidden // 16)  # math.ceil(hidden_size / 16)
+    elif isinstance(rank, bool) or not isinstance(rank, int) or not 1 <= rank <= MODEL_MAX_WIDTH:
+        raise InputError(f"{r.where}: field 'mamba_dt_rank' must be a positive integer or \"auto\", got {rank!r:.60}")
+    for key in ("use_mamba_kernels", "use_mambapy", "use_associative_scan"):
+        r.flag(key, key != "use_mambapy")  # how the scan runs (kernels, pscan, associative scan): the same matmuls
+    r.get("num_logits_to_keep")  # logits kept at generation: no count
+    return dict(hidden_size=hidden, num_layers=layers, num_attention_heads=heads, vocab_size=r.int("vocab_size"),
+                num_kv_heads=kv, head_dim=r.int("head_dim", default=0), ffn_hidden_size=r.int("intermediate_size"),
+                position_embedding="none", gguf_arch="jamba",
+                num_experts=experts if moe else 0, top_k=top_k if moe else 0,
+                expert_interval=expert_every, expert_interval_phase=(expert_every - expert_first) % expert_every,
+                mixer_types=mixers if "linear" in mixers else (), ssm_kind="mamba1" if "linear" in mixers else "",
+                mamba1_inner=expand * hidden, mamba_dt_rank=rank, mamba_bcdt_norms=True,
+                mamba_d_state=r.int("mamba_d_state", default=16), mamba_d_conv=r.int("mamba_d_conv", default=4),
+                mamba_conv_bias=r.flag("mamba_conv_bias", True), mamba_proj_bias=r.flag("mamba_proj_bias", False))
+
+
+def _mb_read_ernie4_5_moe(r: _MBFields, mt: str) -> dict:
+    """Ernie4_5_MoeConfig (transformers 5.23 configuration_ernie4_5_moe.py, modeling_ernie4_5_moe.py; Baidu's ERNIE
+    4.5 technical report and model cards): the Llama block (GQA, head_dim hidden / heads unless the file gives one,
+    RMSNorm, SwiGLU of intermediate_size) with use_bias (false) on q/k/v/o, the dense and shared MLPs and the LM head
+    (Ernie4_5_MoeForCausalLM's lm_head = nn.Linear(h, V, bias=use_bias), a bias kept even with the tied head), a
+    tied head by default; layer i is MoE when (i + 1) % moe_layer_interval (1) == 0 and moe_layer_start_index (1) <= i
+    <= moe_layer_end_index (-1: the last layer): moe_num_experts (64) stacked SwiGLU experts of moe_intermediate_size
+    (1536) without bias, top-moe_k (6) of a softmax router (E, h) held in fp32, moe_statics.e_score_correction_bias
+    (1, E) an fp32 Parameter without gradient, and moe_num_shared_experts (2) shared experts fused into one SwiGLU of
+    2 x moe_intermediate_size.  Paddle's own switches the class does not read are accepted where they describe that
+    model (moe_gate "topk", use_rmsnorm true; moe_capacity and moe_use_aux_free change no tensor: the statics are
+    built either way); num_nextn_predict_layers: MTP modules transformers does not build (a note)."""
+    layers, hidden, heads = r.int("num_hidden_layers"), r.int("hidden_size"), r.int("num_attention_heads")
+    if layers > MODEL_MAX_LAYERS:  # before anything is built per layer
+        raise InputError(f"{r.where}: field 'num_hidden_layers' {layers} is beyond {MODEL_MAX_LAYERS:,}")
+    bias = r.flag("use_bias", False)
+    experts = r.int("moe_num_experts", "num_experts", default=64)
+    top_k = r.int("moe_k", "num_experts_per_tok", default=6)
+    start = r.int("moe_layer_start_index", default=1, minimum=0)
+    _, end = r.get("moe_layer_end_index")
+    end = layers - 1 if end is None or end == -1 else end  # Ernie4_5_MoeConfig.__post_init__
+    if isinstance(end, bool) or not isinstance(end, int) or end < 0:
+        raise InputError(f"{r.where}: field 'moe_layer_end_index' must be -1 or a layer index, got {end!r:.60}")
+    interval = r.int("moe_layer_interval", default=1)
+    moe_layers = [i for i in range(layers) if (i + 1) % interval == 0 and start <= i <= end]
+    shared = r.int("moe_num_shared_experts", default=2, minimum=0)
+    width = r.int("moe_intermediate_size", default=1536)
+    r.expect("moe_gate", "topk", mt)
+    r.expect("use_rmsnorm", True, mt)
+    r.flag("moe_use_aux_free", True)  # Paddle's switch; transformers builds moe_statics whatever it says
+    _, capacity = r.get("moe_capacity")  # Paddle's training capacity: transformers drops no token
+    if capacity is not None and not isinstance(capacity, list):
+        raise InputError(f"{r.where}: field 'moe_capacity' must be a list, got {capacity!r:.60}")
+    r.number("moe_norm_min")
+    r.number("multi_token_pred_lambda")
+    v = dict(hidden_size=hidden, num_layers=layers, num_attention_heads=heads, vocab_size=r.int("vocab_size"),
+             num_kv_heads=heads if "num_key_value_heads" in r.raw and r.raw["num_key_value_heads"] is None
+             else r.int("num_key_value_heads", default=4), head_dim=r.int("head_dim", default=0),
+             ffn_hidden_size=r.int("intermediate_size", default=12288), qkv_bias=bias, o_bias=bias, mlp_bias=bias,
+             lm_head_bias=bias, gguf_arch="ernie4_5-moe")
+    if moe_layers:
+        v.update(num_experts=experts, top_k=top_k, moe_ffn_hidden_size=width, num_shared_experts=shared,
+                 shared_expert_ffn_size=width if shared else 0, first_k_dense=start, expert_interval=interval,
+                 expert_interval_phase=1, dense_layers=tuple(range(end + 1, layers)), router_fp32=True,
+                 router_frozen_bias=True)
+    return v
+
+
+def _mb_one_per_layer(r: _MBFields, key: str, layers: int, default: int, minimum: int = 1) -> int:
+    """A field that is an integer or a per-layer list (Hunyuan's moe_topk, moe_intermediate_size, num_shared_expert):
+    its one value; a list must give it for every layer, the same each time (the block has one value per model)."""
+    _, value = r.get(key)
+    if isinstance(value, list):
+        if len(value) < layers or len(set(map(repr, value[:layers]))) != 1:
+            raise InputError(f"{r.where}: field '{key}' must give one value for each of the {layers} layers, the same "
+                             f"each time (per-layer values are not modelled), got {value!r:.60}")
+        value = value[0]
+    if value is None:
+        return default
+    if isinstance(value, bool) or not isinstance(value, int) or not minimum <= value <= MODEL_MAX_WIDTH:
+        raise InputError(f"{r.where}: field '{key}' must be an integer >= {minimum}, got {value!r:.60}")
+    return value
+
+
+def _mb_read_hunyuan_v1_moe(r: _MBFields, mt: str) -> dict:
+    """HunYuanMoEV1Config (transformers 5.23 configuration_hunyuan_v1_moe.py, modeling_hunyuan_v1_moe.py; Tencent's
+    Hunyuan-A13B model card): every layer HunYuanMoEV1Moe: a router nn.Linear(h, num_experts, bias=False,
+    dtype=torch.float32) with softmax top-moe_topk weights renormalised, num_experts stacked SwiGLU experts of
+    intermediate_size (HunYuanMoEV1Experts reads that, not moe_intermediate_size) and one shared SwiGLU (shared_mlp) of
+    intermediate_size, none biased; attention with attention_bias on q/k/v/o and RMSNorms over head_dim on queries and
+    keys (query_layernorm / key_layernorm, always built); two RMSNorms a layer, a final one; untied head by default.
+    head_dim must be in the file: HunYuanMoEV1Attention takes getattr(config, "head_dim"), which the class leaves None
+    (no model can be built without it).  The Hub file's own fields are accepted where they describe what transformers
+    builds (attention_head_dim = head_dim; moe_intermediate_size = intermediate_size and num_shared_expert 1, for
+    every layer; use_mixed_mlp_moe and use_qk_norm true, use_cla false, moe_layer_num_skipped 0, mlp_bias false) and
+    refused otherwise; num_experts must be one integer (HunYuanMoEV1Experts cannot stack a per-layer list)."""
+    layers, hidden, heads = r.int("num_hidden_layers"), r.int("hidden_size"), r.int("num_attention_heads")
+    if layers > MODEL_MAX_LAYERS:  # before anything is built per layer
+        raise InputError(f"{r.where}: field 'num_hidden_layers' {layers} is beyond {MODEL_MAX_LAYERS:,}")
+    if r.absent("head_dim") or r.raw["head_dim"] is None:
+        raise InputError(f"{r.where}: field 'head_dim' is missing: transformers' HunYuanMoEV1Attention reads it "
+                         "(attention_head_dim is not read) and builds no model without it")
+    head_dim = r.int("head_dim")
+    r.expect("attention_head_dim", head_dim, mt)
+    width = r.int("intermediate_size", default=11008)
+    if _mb_one_per_layer(r, "moe_intermediate_size", layers, width) != width:
+        raise InputError(f"{r.where}: field 'moe_intermediate_size' differs from 'intermediate_size' {width}, which "
+                         "transformers' HunYuanMoEV1Experts uses for every expert; refusing rather than guessing")
+    if _mb_one_per_layer(r, "num_shared_expert", layers, 1) != 1:
+        raise InputError(f"{r.where}: field 'num_shared_expert' is not 1: transformers builds one shared MLP a layer")
+    for key, value in (("use_mixed_mlp_moe", True), ("use_qk_norm", True), ("use_cla", False),
+                       ("moe_layer_num_skipped", 0), ("mlp_bias", False)):
+        r.expect(key, value, mt)
+    r.number("cla_share_factor")  # cross-layer attention's sharing factor, unused with use_cla false
+    _, experts = r.get("num_experts", "num_local_experts")
+    experts = 1 if experts is None else experts
+    if isinstance(experts, bool) or not isinstance(experts, int) or not 1 <= experts <= MODEL_MAX_WIDTH:
+        raise InputError(f"{r.where}: field 'num_experts' must be one positive integer (HunYuanMoEV1Experts stacks "
+                         f"that many for every layer), got {experts!r:.60}")
+    kv = r.raw.get("num_key_value_heads")
+    bias = r.flag("attention_bias", False)
+    return dict(hidden_size=hidden, num_layers=layers, num_attention_heads=heads, vocab_size=r.int("vocab_size"),
+                num_kv_heads=heads if kv is None else r.int("num_key_value_heads"), head_dim=head_dim,
+                ffn_hidden_size=width, qkv_bias=bias, o_bias=bias, qk_norm="head", gguf_arch="hunyuan-moe",
+                num_experts=experts, top_k=_mb_one_per_layer(r, "moe_topk", layers, 1), moe_ffn_hidden_size=width,
+                num_shared_experts=1, shared_expert_ffn_size=width, router_fp32=True)
 
 
 def _mb_type_list(r: _MBFields, key: str, allowed: tuple, layers: int):
@@ -2973,6 +3543,14 @@ def _mb_read_windows(r: _MBFields, mt: str, v: dict) -> None:
         return None
     if mt == "lfm2":  # no window; its layer_types name the mixers (_mb_read_lfm2)
         return v.update(sliding_window=0, layer_types=())
+    if mt in ("nemotron_h", "falcon_h1"):  # no window (refused by their readers); every layer is full attention
+        return v.update(sliding_window=0, layer_types=())
+    if mt in ("ernie4_5_moe", "hunyuan_v1_moe"):  # neither config class has a window
+        r.expect("sliding_window", None, mt)
+        return v.update(sliding_window=0, layer_types=())
+    if mt == "jamba":  # JambaConfig has no window (AI21's files write "sliding_window": null)
+        r.expect("sliding_window", None, mt)
+        return v.update(sliding_window=0, layer_types=())
     if v["num_layers"] > MODEL_MAX_LAYERS:  # before anything is built per layer
         raise InputError(f"{r.where}: field '{'n_layer' if 'n_layer' in r.raw else 'num_hidden_layers'}' "
                          f"{v['num_layers']} is beyond {MODEL_MAX_LAYERS:,}")
@@ -3197,6 +3775,16 @@ def model_from_config(raw, where: str = "config.json", generic: bool = False) ->
         values = _mb_read_lfm2(r, family)
     elif family == "gemma4_text":
         values = _mb_read_gemma4_text(r, family)
+    elif family == "nemotron_h":
+        values = _mb_read_nemotron_h(r, family)
+    elif family == "falcon_h1":
+        values = _mb_read_falcon_h1(r, family)
+    elif family == "jamba":  # issue 10, branch jamba
+        values = _mb_read_jamba(r, family)
+    elif family == "ernie4_5_moe":  # issue 10, branch jamba
+        values = _mb_read_ernie4_5_moe(r, family)
+    elif family == "hunyuan_v1_moe":  # issue 10, branch jamba
+        values = _mb_read_hunyuan_v1_moe(r, family)
     else:
         values = _mb_read_llama_style(r, family)
     values["tied_embeddings"] = r.flag("tie_word_embeddings", family in _MB_TIED_BY_DEFAULT)
@@ -3226,6 +3814,9 @@ def model_from_config(raw, where: str = "config.json", generic: bool = False) ->
                      "counted, as transformers does not build it (Qwen3_5ForCausalLM drops the mtp.* weights)")
     if family == "minimax_m2":
         notes += _mb_minimax_m2_mtp_note(raw)
+    if family == "ernie4_5_moe" and isinstance(mtp, int) and not isinstance(mtp, bool) and mtp > 0:
+        notes.append(f"num_nextn_predict_layers = {mtp}: the multi-token-prediction module(s) are not counted, as "
+                     "transformers does not build them (Ernie4_5_MoePreTrainedModel ignores the mtp.* weights)")
     values.update(model_type=model_type, source=where,
                   name=raw.get("_name_or_path") if isinstance(raw.get("_name_or_path"), str) and
                   raw.get("_name_or_path") else (model_type or "config"))
@@ -4146,7 +4737,7 @@ EMBEDDING_ROLES = ("embedding", "positions", "lm_head")  # tables: no FP8 cast, 
 
 
 @functools.lru_cache(maxsize=256)
-def layer_tensors(model, moe, linear=False, sliding=False, shared=False):
+def layer_tensors(model, moe, linear=False, sliding=False, mixer=True, shared=False):
     """Parameter tensors of one decoder layer (dense or MoE; linear: Qwen3-Next's gated delta-net; sliding: a
     MiMo-V2-Flash sliding layer, its own head shape): the block's list, in the Hugging Face transformers 5
     layout (routed experts stacked in 3-D tensors gate_up_proj [E, 2f, h] and down_proj [E, h, f]).
@@ -4154,7 +4745,7 @@ def layer_tensors(model, moe, linear=False, sliding=False, shared=False):
     Buffers are left out: DeepSeek-V3's e_score_correction_bias (E fp32 values per MoE layer, 59 kB for the whole
     model) is in the checkpoint but is no parameter, so it has no gradient and no optimizer state, and neither
     transformers' parameters() nor the published parameter counts include it."""
-    return tuple(t for t in model_layer_tensors(model, moe, linear, sliding, shared) if not t.buffer)
+    return tuple(t for t in model_layer_tensors(model, moe, linear, sliding, mixer, shared) if not t.buffer)
 
 
 def global_tensors(model):
@@ -4601,11 +5192,17 @@ def _dropout_on(model, setup):
     return model.dropout if setup.dropout is None else setup.dropout
 
 
-def layer_activation_tensors(model, setup, moe, attention_kind, batch=None, seq=None):
+def layer_activation_tensors(model, setup, moe, attention_kind, batch=None, seq=None, lora=None,
+                             first_layer=False):
     """Tensors one layer saves for backward for one micro-batch on one rank: list of dicts
     {name, shape, dtype_bytes, bytes, split, core} ('core' marks what selective recompute drops).
 
-    split: 'tp' always divided by tp; 'sp' divided by tp only with sequence parallelism; '-' never."""
+    split: 'tp' always divided by tp; 'sp' divided by tp only with sequence parallelism; '-' never.
+
+    lora (a LoraSetup): the base is frozen, so autograd keeps nothing that only a weight gradient needs (a frozen
+    linear's input, a norm's normalised output that only its weight's gradient reads); lora_frozen_base_tensors
+    takes those out and adds what peft's adapters save (first_layer: the first decoder layer, whose input needs
+    no gradient)."""
     b, s = _micro_batch_tokens(setup, batch, seq)
     s_kv = setup.seq_len if seq is None else seq
     h, tp = model.hidden_size, setup.tp
@@ -4617,12 +5214,14 @@ def layer_activation_tensors(model, setup, moe, attention_kind, batch=None, seq=
     eager = setup.attn_implementation == "eager"
     out = []
 
-    def add(name, shape, nbytes_per, split, core=False):
+    def add(name, shape, nbytes_per, split, core=False, weight_grad_only=False, reads=None):
+        """weight_grad_only: saved only for a weight's gradient (a linear's input, a norm's normalised output);
+        reads: the linears (LoRA input group, lora_input_group) whose input this tensor is."""
         n = 1
         for d in shape:
             n *= d
         out.append({"name": name, "shape": list(shape), "dtype_bytes": nbytes_per, "bytes": n * nbytes_per,
-                    "split": split, "core": core})
+                    "split": split, "core": core, "weight_grad_only": weight_grad_only, "reads": reads})
 
     T = s * b
 
@@ -4638,7 +5237,9 @@ def layer_activation_tensors(model, setup, moe, attention_kind, batch=None, seq=
             return
         if hf and model.norm == "rmsnorm":
             add(name + " input upcast (fp32)", (rows, width), 4, split)
-            add(name + " normalised", (rows, width), 4 if model.norm_fp32_scale else norm_B, split)
+            # the scale's mul saves the normalised tensor for the scale's (weight's) gradient alone
+            add(name + " normalised", (rows, width), 4 if model.norm_fp32_scale else norm_B, split,
+                weight_grad_only=True)
             add(name + " rstd (fp32)", (rows,), 4, split)
         else:
             # OLMo-1's parameter-free LayerNorm runs F.layer_norm on an fp32 copy of its input
@@ -4651,16 +5252,18 @@ def layer_activation_tensors(model, setup, moe, attention_kind, batch=None, seq=
     a_l = model.num_attention_heads // tp
     # --- attention block ---
     norm("attn norm")
-    add("qkv input (norm output)", (rows_sp, h), lin_in, "sp")
+    add("qkv input (norm output)", (rows_sp, h), lin_in, "sp", weight_grad_only=True, reads="attention input")
     if model.is_mla:
         d_qk = model.qk_nope_head_dim + model.qk_rope_head_dim
         d_v = model.v_head_dim
         k_l = v_l = a_l
         if model.q_lora_rank:
             norm("q_a norm", model.q_lora_rank, "-")
-            add("q_b input (q_a norm output)", (T, model.q_lora_rank), lin_in, "-")
+            add("q_b input (q_a norm output)", (T, model.q_lora_rank), lin_in, "-", weight_grad_only=True,
+                reads="q_b_proj")
         norm("kv_a norm", model.kv_lora_rank, "-")
-        add("kv_b input (kv_a norm output)", (T, model.kv_lora_rank), lin_in, "-")
+        add("kv_b input (kv_a norm output)", (T, model.kv_lora_rank), lin_in, "-", weight_grad_only=True,
+            reads="kv_b_proj")
     else:
         d_qk = d_v = model.d_head
         k_l = kv_heads_per_rank(model.kv_heads, tp)
@@ -4688,9 +5291,11 @@ def layer_activation_tensors(model, setup, moe, attention_kind, batch=None, seq=
             add("attention dropout output", (b, a_l, s, kv_len), B, "tp", core=True)
         elif soft_b != B:
             add("softmax output cast to activation dtype", (b, a_l, s, kv_len), B, "tp", core=True)
-        add("o_proj input (attention output)", (rows_sp * sp_div, a_l * d_v), lin_in, "tp")
+        add("o_proj input (attention output)", (rows_sp * sp_div, a_l * d_v), lin_in, "tp", weight_grad_only=True,
+            reads="o_proj")
     else:
-        add("attention output (also o_proj input)", (b, s, a_l, d_v), B, "tp")
+        # saved by the attention kernel itself (its backward reads it), frozen o_proj or not
+        add("attention output (also o_proj input)", (b, s, a_l, d_v), B, "tp", reads="o_proj")
         add("softmax log-sum-exp (fp32)", (b, a_l, s), 4, "tp")
         if lin_in != B:
             add("o_proj input (fp8 cast)", (T, a_l * d_v), lin_in, "tp")
@@ -4701,7 +5306,7 @@ def layer_activation_tensors(model, setup, moe, attention_kind, batch=None, seq=
     # --- MLP / MoE block ---
     if model.norms_per_layer >= 2:
         norm("mlp norm")
-        add("mlp input (norm output)", (rows_sp, h), lin_in, "sp")
+        add("mlp input (norm output)", (rows_sp, h), lin_in, "sp", weight_grad_only=True, reads="mlp input")
 
     def mlp(label, tokens, width_local):
         if hf and model.clamped_swiglu and label == "experts":
@@ -4722,7 +5327,8 @@ def layer_activation_tensors(model, setup, moe, attention_kind, batch=None, seq=
                 add(f"{label} {what}", (tokens, width_local), B, "tp")
         elif not model.relu_mlp:  # ReLU's backward needs only its output, which is the down_proj input below
             add(label + " act input", (tokens, width_local), B, "tp")
-        add(label + " down_proj input", (tokens, width_local), lin_in, "tp")
+        add(label + " down_proj input", (tokens, width_local), lin_in, "tp", weight_grad_only=True,
+            reads="shared down_proj" if label == "shared experts" else "down_proj" if label == "mlp" else None)
 
     if not moe:
         mlp("mlp", T, model.ffn_hidden_size // tp)
@@ -4731,7 +5337,7 @@ def layer_activation_tensors(model, setup, moe, attention_kind, batch=None, seq=
         routed = T * model.top_k
         add("router logits (fp32)", (T, model.num_experts), 4, "-")
         add("routing weights (fp32)", (T, model.top_k), 4, "-")
-        add("expert input (dispatched tokens)", (routed, h), lin_in, "-")
+        add("expert input (dispatched tokens)", (routed, h), lin_in, "-", weight_grad_only=True)
         mlp("experts", routed, model.moe_width // etp)
         add("expert output (for weighting)", (routed, h), B, "-")
         if model.num_shared_experts:  # run as one MLP of the summed width (DeepSeek's shared_experts)
@@ -4741,7 +5347,102 @@ def layer_activation_tensors(model, setup, moe, attention_kind, batch=None, seq=
     if dropout:
         add("mlp residual dropout mask", (rows_sp, h), 1, "sp")
     # sp-split items were built with local rows already; tp items with local heads/width.
+    if lora is not None:
+        return lora_frozen_base_tensors(model, setup, lora, moe, out, T, first_layer)
     return out
+
+
+def lora_input_group(model, t):
+    """Which saved activation a linear reads (the reads= of layer_activation_tensors): q, k, v (and MLA's q_a /
+    kv_a) read the attention norm's output, gate / up the MLP norm's (the attention norm's in a parallel block such
+    as phi-2's, whose one norm feeds both), down_proj the activation product; shared experts have their own."""
+    name = lora_linear_name(t)
+    if name in ("q_proj", "k_proj", "v_proj", "qkv_proj", "q_a_proj", "kv_a_proj_with_mqa"):
+        return "attention input"
+    if name in ("gate_proj", "up_proj", "gate_up_proj"):
+        return "mlp input" if model.norms_per_layer >= 2 else "attention input"
+    if name == "down_proj":
+        return "shared down_proj" if t.role == "shared_experts" else "down_proj"
+    return name
+
+
+def lora_frozen_base_tensors(model, setup, lora, moe, tensors, tokens, first_layer=False):
+    """One layer's saved tensors with a frozen base and peft's adapters (measured against MemTracker on peft-wrapped
+    transformers models, tests/test_mem_lora_timeline.py):
+
+    * out: what only a weight's gradient needs (weight_grad_only: a frozen linear's input -- F.linear saves its input
+      only for the weight's gradient -- and the normalised tensor an RMSNorm's scale multiplies);
+    * in, per adapted linear (in -> out features), from peft's Linear.forward, result + lora_B(lora_A(dropout(x))) *
+      scaling with x cast to the adapter's dtype (_cast_input_dtype, a no-op when they agree):
+      - lora_A's input: when x already has the adapter's width the very tensor x, kept once for all the adapters
+        that read it (q and v read one norm output) and not again where something else saves it (the attention
+        kernel's output, o_proj's input); otherwise each adapter's own cast copy, tokens x in at the adapter width;
+      - with --lora-dropout > 0, nn.Dropout's mask (1 B, bool) and its output (lora_A's input) instead, per adapter;
+      - lora_A's output, saved by lora_B: tokens x r at the adapter width.
+    The adapters' scaling multiplies by a Python number and the adds save nothing.
+
+    The first decoder layer reads the frozen embedding's output, which needs no gradient, and autograd records an
+    op only where an input needs one: its attention norm saves nothing, nor (in a parallel block such as phi-2's,
+    whose MLP reads that norm's output) its MLP unless an adapter sits on the MLP's input linears, nor the dropout
+    in front of an adapter that reads the norm's output (its lora_A still saves the dropped input for its weight's
+    gradient). The attention is taken to need a gradient (an adapter on q, k, v or their fused linear; the cases
+    measured).
+
+    Under autocast (an fp32 base, --precision amp-bf16) each adapter saves its own 16-bit cast of its input (autocast
+    caches casts of leaf parameters only) and a 16-bit lora_A output.
+
+    A bitsandbytes base (--base-dtype int8 / nf4 / nf4-dq) keeps every frozen quantised linear's input (its autograd
+    function saves A whenever A needs a gradient), in the compute dtype: not measured here (bitsandbytes kernels
+    need a GPU), read from bitsandbytes' code."""
+    a_b = 4 if lora.adapter_dtype == "fp32" else 2
+    amp = setup.precision in AMP_PRECISIONS
+    if amp:
+        # under autocast lora_A's F.linear casts its (fp32) input to 16 bits and saves that cast, its own for each
+        # adapter (autocast caches casts of leaf parameters only), and lora_A's output is 16-bit
+        a_b = 2
+    names = lora_target_names(model, lora.targets)
+    adapted = [t for t in lora_candidates(layer_tensors(model, moe)) if lora_linear_name(t) in names]
+    groups = {lora_input_group(model, t) for t in adapted} if not amp else set()
+    no_grad_inputs = set()
+    if first_layer:
+        no_grad_inputs.add("attention input")
+        if model.norms_per_layer < 2 and "attention input" not in {
+                lora_input_group(model, t) for t in adapted if lora_linear_name(t) in ("gate_proj", "up_proj",
+                                                                                      "gate_up_proj")}:
+            no_grad_inputs.add("mlp")  # the parallel MLP runs without a gradient to its down_proj
+    # bitsandbytes' frozen linears (int8: MatMul8bitLt, nf4: MatMul4Bit, bitsandbytes/autograd/_functions.py) keep
+    # their input whenever it needs a gradient: `if any(ctx.needs_input_grad[:2]): ctx.tensors = (A, B)` (int8:
+    # (CAt, subA, A)); only the 16/32-bit nn.Linear (F.linear) drops it
+    bnb = bnb_keeps_input(lora)
+    kept = []
+    for e in tensors:
+        if first_layer and (e["name"].startswith("attn norm ")
+                            or ("mlp" in no_grad_inputs and e["name"].startswith("mlp ") and not e["reads"])):
+            continue
+        if not e["weight_grad_only"]:
+            kept.append(e)
+        elif bnb and e["reads"] and not (first_layer and e["reads"] in no_grad_inputs):
+            kept.append(e)  # (a frozen linear reading the first norm's output: its input needs no gradient)
+        elif (lora.dropout == 0 and e["reads"] in groups and e["dtype_bytes"] == a_b
+              and not any(k["reads"] == e["reads"] for k in kept)):
+            kept.append(dict(e, name=e["name"] + " (kept by lora_A)"))
+    for t in adapted:
+        n_in = t.shape[1]
+        label = "lora " + lora_linear_name(t)
+        if lora.dropout > 0:
+            if lora_input_group(model, t) not in no_grad_inputs:
+                # CUDA's native_dropout saves a bool mask (the CPU's dropout saves an input-width noise tensor)
+                kept.append(_saved(label + " dropout mask (bool)", (tokens, n_in), 1))
+            kept.append(_saved(label + " dropout output (lora_A input)", (tokens, n_in), a_b))
+        elif amp or not any(k["reads"] == lora_input_group(model, t) and k["dtype_bytes"] == a_b for k in kept):
+            kept.append(_saved(label + " input cast to the adapter dtype", (tokens, n_in), a_b))
+        kept.append(_saved(label + " lora_A output", (tokens, lora.rank), a_b))
+    return kept
+
+
+def _saved(name, shape, nbytes_per):
+    return {"name": name, "shape": list(shape), "dtype_bytes": nbytes_per, "bytes": math.prod(shape) * nbytes_per,
+            "split": "-", "core": False, "weight_grad_only": False, "reads": None}
 
 
 def activation_sum(tensors, recompute):
@@ -4980,6 +5681,18 @@ NF4_BLOCK = 64            # bitsandbytes quantize_4bit's default blocksize
 NF4_NESTED_BLOCK = 256    # double quantization: the absmax values quantised in blocks of 256 (quantize_blockwise)
 
 
+BNB_4BIT_DROPS_INPUT = (0, 43, 3)  # bitsandbytes PR #1270, released in 0.43.3 (bnb_keeps_input)
+BNB_CURRENT = (0, 49, 0)           # --bnb-version's default: any release from 0.43.3 on behaves alike here
+
+
+def parse_bnb_version(text):
+    """--bnb-version X.Y[.Z] -> (X, Y, Z); ValueError naming the flag otherwise."""
+    parts = str(text).strip().split(".")
+    if not 2 <= len(parts) <= 3 or not all(p.isdigit() and len(p) <= 4 for p in parts):
+        raise ValueError(f"--bnb-version must be a bitsandbytes release such as 0.42.0 or 0.45.5, got {text!r:.40}")
+    return tuple(int(p) for p in parts) + (0,) * (3 - len(parts))
+
+
 @dataclass(frozen=True)
 class LoraSetup:
     rank: int = 8
@@ -4989,6 +5702,20 @@ class LoraSetup:
     base_dtype: str = "bf16"          # the frozen base: bf16 | fp16 | fp32 | int8 (LLM.int8) | nf4 | nf4-dq
     adapter_dtype: str = "fp32"       # peft's autocast_adapter_dtype=True upcasts adapters of a 16-bit base to fp32
     dora: bool = False
+    autocast: str = ""                # "amp-bf16" / "amp-fp16": an fp32 base run under torch.autocast (HF --bf16)
+    bnb_version: tuple = BNB_CURRENT  # bitsandbytes release: before 0.43.3 MatMul4Bit kept every 4-bit input
+
+
+def bnb_keeps_input(lora) -> bool:
+    """Whether the frozen quantised linears keep their input for backward. LLM.int8 (MatMul8bitLt) does in every
+    release: `if any(ctx.needs_input_grad[:2]): ctx.tensors = (CAt, subA, A)`. 4-bit (MatMul4Bit) did until
+    bitsandbytes PR #1270 ("delete useless buffered activation", merged 2024-07-16: `ctx.tensors = (None, B)`), which
+    a bitsandbytes maintainer names as shipped in 0.43.3 ("the current patch release 0.43.3 fixed a very significant
+    issue with QLoRA", georgian-io/LLM-Finetuning-Toolkit issue #189, 2024-07-25). 16/32-bit bases: F.linear with a
+    frozen weight saves no input."""
+    if lora.base_dtype == "int8":
+        return True
+    return lora.base_dtype in ("nf4", "nf4-dq") and lora.bnb_version < BNB_4BIT_DROPS_INPUT
 
 
 def lora_linear_name(t):
@@ -5127,28 +5854,27 @@ def lora_model_states(model, setup, lora):
 
 
 def lora_activation_bytes(model, setup, lora, batch=None, seq=None):
-    """What peft's LoRA layers save on top of the base model's activations, per micro-batch, all layers: for each
-    adapted linear (in -> out) peft casts the input to the adapter dtype (tuners_utils._cast_input_dtype) and lora_A
-    saves that copy (T x in at the adapter width); with --lora-dropout > 0 nn.Dropout saves its mask (1 B) and
-    lora_A its output instead; lora_B saves lora_A's output (T x r). Under full recompute only one layer's."""
+    """Activations a LoRA step saves, per micro-batch, all layers (setup: the base's compute setup,
+    lora_compute_setup): each layer's layer_activation_tensors with the frozen base (lora_frozen_base_tensors: no
+    frozen linear's input, peft's adapter inputs and lora_A outputs; the first layer, reading the frozen
+    embedding's output, records nothing before its adapters); the frozen embedding keeps no ids. Under full
+    recompute (HF gradient checkpointing): every layer's input plus the largest layer recomputed."""
+    kinds = [(model.layer_is_moe(i), model.layer_attention(i)) for i in range(model.num_layers)]
+    per_kind = {kind: activation_sum(layer_activation_tensors(model, setup, kind[0], kind[1], batch, seq, lora=lora),
+                                     "none") for kind in set(kinds)}
+    layers = [per_kind[k] for k in kinds]
+    layers[0] = activation_sum(layer_activation_tensors(model, setup, kinds[0][0], kinds[0][1], batch, seq,
+                                                        lora=lora, first_layer=True), "none")
+    if setup.recompute == "full":
+        return layer_input_bytes(model, setup, batch, seq) * model.num_layers + max(layers)
+    return sum(layers)
+
+
+def lora_head_input_bytes(model, setup, batch=None, seq=None):
+    """The LM head's input, which logits_bytes counts and a frozen head does not keep (its weight's gradient alone
+    would read it)."""
     b, s = _micro_batch_tokens(setup, batch, seq)
-    T = b * s
-    a_b = 4 if lora.adapter_dtype == "fp32" else 2
-    names = lora_target_names(model, lora.targets)
-
-    def saved(tensors):
-        return sum(T * t.shape[1] * a_b + (T * t.shape[1] if lora.dropout > 0 else 0) + T * lora.rank * a_b
-                   for t in lora_candidates(tensors) if lora_linear_name(t) in names)
-
-    n_moe = model.moe_layer_count()
-    kinds = [(saved(layer_tensors(model, False)), model.num_layers - n_moe)]
-    if n_moe:
-        kinds.append((saved(layer_tensors(model, True)), n_moe))
-    first, last = global_tensors(model)
-    outside = saved(tuple(first) + tuple(last))
-    if setup.recompute == "full":  # one layer recomputed at a time in backward
-        return outside + max(k for k, times in kinds if times)
-    return outside + sum(k * times for k, times in kinds)
+    return b * s * model.embed_width * _act_bytes(setup)
 
 
 def check_lora_setup(setup, model, lora):
@@ -5162,6 +5888,10 @@ def check_lora_setup(setup, model, lora):
         raise ValueError(f"--base-dtype must be one of {', '.join(LORA_BASE_DTYPES)}, got {lora.base_dtype!r}")
     if lora.adapter_dtype not in LORA_ADAPTER_DTYPES:
         raise ValueError(f"--adapter-dtype must be fp32 or bf16, got {lora.adapter_dtype!r}")
+    if lora.autocast and (lora.autocast not in AMP_PRECISIONS or lora.base_dtype != "fp32"
+                          or lora.adapter_dtype != "fp32"):
+        raise ValueError(f"--precision {lora.autocast} with --lora-rank: autocast runs over an fp32 model; give "
+                         "--base-dtype fp32 (and fp32 adapters), or leave --precision out")
     if setup.tp * setup.pp * setup.cp * setup.ep > 1:
         raise ValueError("--lora-rank with -tp/-pp/--cp/-ep: model-parallel LoRA is not modelled (data parallelism "
                          "only: --num-gpus with -z 0)")
@@ -5175,21 +5905,29 @@ def check_lora_setup(setup, model, lora):
     lora_target_names(model, lora.targets)
 
 
+def lora_compute_setup(setup, lora):
+    """The setup the frozen base computes in: --base-dtype's compute dtype (fp32, fp16, else bf16: int8 / nf4
+    dequantise to bf16) as the precision, no master copy (the sum and the timeline both use it)."""
+    compute = lora.autocast or {"fp32": "fp32", "fp16": "fp16"}.get(lora.base_dtype, "bf16")
+    return replace(setup, precision=compute, grads="low", optimizer_state_dtype="")
+
+
 def lora_training_memory(model, setup, lora):
     """Per-GPU training memory of a LoRA / QLoRA / DoRA fine-tune: training_memory's terms with the model states
     replaced by lora_model_states and the adapters' activations added. The base runs in its compute dtype (bf16
     for int8 / nf4 / bf16 bases, fp16, fp32): the activation estimate is the full fine-tune's at that width, an
     over-estimate where frozen layers save less (a frozen linear keeps no input for a weight gradient)."""
     check_lora_setup(setup, model, lora)
-    compute = {"fp32": "fp32", "fp16": "fp16"}.get(lora.base_dtype, "bf16")
-    base_setup = replace(setup, precision=compute, grads="low", optimizer_state_dtype="")
+    base_setup = lora_compute_setup(setup, lora)
+    compute = base_setup.precision
     result = training_memory(model, base_setup)
     states, trainable = lora_model_states(model, setup, lora)
     terms = dict(result["per_gpu"])
     for key in ("fragmentation", "total"):
         terms.pop(key)
     terms.update(states)
-    terms["activations"] += lora_activation_bytes(model, setup, lora)
+    terms["activations"] = lora_activation_bytes(model, base_setup, lora)
+    terms["logits_loss"] -= lora_head_input_bytes(model, base_setup)
     overhead = terms.pop("framework_overhead")
     allocated = sum(terms.values())
     terms["fragmentation"] = int(allocated * setup.fragmentation)
@@ -5207,18 +5945,29 @@ def lora_training_memory(model, setup, lora):
         f"LoRA (peft semantics): rank {lora.rank}, alpha {lora.alpha:g} (scaling alpha/r = {lora.alpha / lora.rank:g};"
         f" no memory effect), targets {lora.targets} -> {', '.join(names)}; {trainable:,} trainable parameters of "
         f"{total + trainable:,} ({100.0 * trainable / (total + trainable):.4f} %)"
-        + ("; DoRA magnitude vectors included" if lora.dora else ""),
+        + ("; DoRA magnitude vectors included (DoRA's activations, each adapted weight composed and normed every "
+           "forward, are not: a measured step peak 13 % above the LoRA walk's on Llama-3.2-1B, so no step "
+           "timeline)" if lora.dora else ""),
         f"frozen base at {lora.base_dtype}" + (
             " (bitsandbytes: every nn.Linear/Conv1D but the LM head quantised; embeddings, norms, biases and the LM "
             "head kept in bf16; CUDA's 512-B rounding per tensor not counted)" if lora.base_dtype in
             ("int8", "nf4", "nf4-dq") else "") + f"; compute (activations) in {compute}",
         f"adapters, their gradients and {setup.optimizer} states at {lora.adapter_dtype} ({a_b} B; peft's "
         "autocast_adapter_dtype upcasts adapters of a 16-bit base to fp32); no master copy",
-        "activations: the full fine-tune's estimate at the compute dtype (an over-estimate: frozen linears keep no "
-        "input for a weight gradient) plus each adapted linear's input cast to the adapter dtype, lora_A's output"
-        + (" and the dropout mask" if lora.dropout > 0 else " (--lora-dropout 0: no dropout copies)")
-        + ("; full recompute (HF gradient checkpointing): one layer's adapter tensors" if setup.recompute == "full"
-           else ""),
+        "activations: what a frozen base saves at the compute dtype ("
+        + ("bitsandbytes' frozen linears keep their inputs (" + ("MatMul8bitLt saves A" if lora.base_dtype == "int8"
+                                                                  else "MatMul4Bit saved A before bitsandbytes 0.43.3")
+           + ")" if bnb_keeps_input(lora) else "no frozen linear's input" + (
+               " (bitsandbytes >= 0.43.3: MatMul4Bit keeps the packed weight only; --bnb-version 0.42.0 for older "
+               "releases)" if lora.base_dtype in ("nf4", "nf4-dq") else ""))
+        + ", no norm output kept only for a norm weight's gradient, nothing before the first layer's adapters, no "
+        "LM-head input) plus each "
+        "adapter's input (the same tensor when its dtype is the adapter's, else a cast copy per adapter) and lora_A's "
+        "output" + (" and, before each adapter, CUDA dropout's bool mask and its output" if lora.dropout > 0 else
+                    " (--lora-dropout 0: no dropout copies)")
+        + ("; full recompute (HF gradient checkpointing): every layer's input and one layer recomputed"
+           if setup.recompute == "full" else "")
+        + "; measured within 3 % of MemTracker on peft-wrapped transformers models (tests/test_mem_lora_timeline.py)",
     ]
     result["assumptions"] = [a for a in result["assumptions"] if not a.startswith("precision ")] + lines
     result["bytes_per_param"] = {"weights": None, "gradients": a_b, "master_weights": 0,
@@ -5290,10 +6039,14 @@ def _timeline_pieces(model, setup, lora=None):
     grad_b = g_b + copy_b
     kinds = [(model.layer_is_moe(i), model.layer_attention(i)) for i in range(model.num_layers)]
     acts = {}
+    recompute = "none" if setup.recompute == "full" else setup.recompute
     for kind in set(kinds):
-        acts[kind] = activation_sum(layer_activation_tensors(model, setup, kind[0], kind[1]),
-                                    "none" if setup.recompute == "full" else setup.recompute)
+        acts[kind] = activation_sum(layer_activation_tensors(model, setup, kind[0], kind[1], lora=lora), recompute)
     layer_acts = [acts[k] for k in kinds]
+    if lora is not None:
+        # the first layer reads the frozen embedding's output, which needs no gradient (lora_frozen_base_tensors)
+        layer_acts[0] = activation_sum(layer_activation_tensors(model, setup, kinds[0][0], kinds[0][1], lora=lora,
+                                                                first_layer=True), recompute)
     # the residual stream is fp32 under autocast (the adds and norms are not autocast): the checkpointed input too
     layer_input = T * h * (4 if setup.precision in AMP_PRECISIONS else B)
     layer_numel = [part_summary(model, "moe" if m else "dense", 1, 1, 1, setup.optimizer)[0]
@@ -5310,6 +6063,20 @@ def _timeline_pieces(model, setup, lora=None):
             casts[i] = 2 * sum(_local_numel(t, 1, 1, 1, model.kv_heads) for t in layer_tensors(model, m)
                                if not (t.buffer or t.kind == "norm" or t.role == "positions" or t.kind == "table"))
         head_cast = 2 * autocast_cast_numel(model, setup, 0) - sum(casts)
+        if lora is not None:
+            # a frozen weight's cast is not cached (autocast caches leaf tensors that require grad) and is saved only
+            # for its input's gradient: every frozen linear weight's cast whose input needs a gradient (not those
+            # reading the first layer's norm output, lora_frozen_base_tensors), no bias casts (a frozen bias needs
+            # no gradient); the adapters' own casts are r (in + out) each, not counted
+            for i, (m, _) in enumerate(kinds):
+                first = {"attention input"} if i == 0 else set()
+                if i == 0 and model.norms_per_layer < 2 and not any(
+                        lora_linear_name(t) in lora_target_names(model, lora.targets)
+                        for t in lora_candidates(layer_tensors(model, m)) if lora_input_group(model, t) ==
+                        "attention input" and lora_linear_name(t) in ("gate_proj", "up_proj", "gate_up_proj")):
+                    first |= {"down_proj"}  # phi-2's parallel MLP without an adapter needs no gradient
+                casts[i] = 2 * sum(_local_numel(t, 1, 1, 1, model.kv_heads) for t in lora_candidates(
+                    layer_tensors(model, m)) if lora_input_group(model, t) not in first)
     if lora is not None:
         # a frozen base: gradients only for the adapters (layer by layer: each layer's share of them)
         adapters = lora_adapter_tensors(model, lora)
@@ -5317,15 +6084,20 @@ def _timeline_pieces(model, setup, lora=None):
         per_layer = a_b * sum(n for _, n in adapters) // max(1, model.num_layers)
         layer_grads = [per_layer] * model.num_layers
         first_grads = last_grads = 0
-        extra = lora_activation_bytes(model, setup, lora) if setup.recompute != "full" else 0
-        layer_acts = [a + extra // model.num_layers for a in layer_acts]
     return {
         "T": T, "B": B, "h": h, "V": V,
         "layer_acts": layer_acts, "layer_input": layer_input, "layer_grads": layer_grads,
+        # a gated MLP's backward (SwiGLU/GeGLU, HF): the down projection's input gradient and, from act(gate) * up,
+        # the gradients of the act output and of up, three tokens x width tensors at once while the saved gate, up
+        # and act outputs are still held (measured: MemTracker's live temporaries inside the routed experts' backward
+        # of a recomputed Mixtral layer are 3 x top_k T x moe_width + 2 T h, at B)
+        "mlp_backward_temps": [_mlp_backward_temporaries(model, setup, m, T, B) for m, _ in kinds],
         "first_grads": first_grads, "last_grads": last_grads, "casts": casts, "head_cast": head_cast,
-        "embedding_acts": embedding_activation_bytes(model, setup),
-        # final-norm input and output (the LM head's input) and its statistics: logits_bytes' own head_in
-        "head_acts": logits_bytes(model, setup) - T * V * (4 if setup.profile == "megatron" else B + 8) - 8 * T,
+        "embedding_acts": embedding_activation_bytes(model, setup) if lora is None else 0,
+        # final-norm input and output (the LM head's input) and its statistics: logits_bytes' own head_in; a frozen
+        # LM head keeps no input (only its weight's gradient would read it), nor a frozen embedding its ids
+        "head_acts": logits_bytes(model, setup) - T * V * (4 if setup.profile == "megatron" else B + 8) - 8 * T
+        - (T * model.embed_width * B if lora is not None else 0),
         "logits": T * V * B, "logits_fp32": T * V * 4, "labels": 8 * T,
         "table_grad": table * grad_b if model.tied_embeddings and lora is None else 0,
         # Gemma-2's final_logit_softcapping (Gemma2Config's default 30.0): logits = tanh(logits / cap) * cap, and
@@ -5337,6 +6109,19 @@ def _timeline_pieces(model, setup, lora=None):
                                                                      else B)
                            if setup.attn_implementation == "eager" else 0),
     }
+
+
+def _mlp_backward_temporaries(model, setup, moe, tokens, act_bytes):
+    """Bytes a gated MLP's backward holds at once beyond the saved tensors (hf profile): 3 x tokens x width (the
+    gradient of act(gate) * up, then those of the act output and of up); routed experts: top_k x tokens at the expert
+    width, or the shared experts' if larger. 0 for non-gated MLPs (their measured layer moments need none)."""
+    if setup.profile != "hf" or not model.gated_mlp:
+        return 0
+    if not moe:
+        return 3 * tokens * model.ffn_hidden_size * act_bytes
+    routed = 3 * tokens * model.top_k * model.moe_width * act_bytes
+    shared = 3 * tokens * model.shared_width * act_bytes if model.num_shared_experts else 0
+    return max(routed, shared)
 
 
 def step_timeline(model, setup, static, lora=None, optimizer_impl="foreach", zero_grad="none"):
@@ -5358,8 +6143,10 @@ def step_timeline(model, setup, static, lora=None, optimizer_impl="foreach", zer
     4. backward, LM head: the logits' gradient cast back to B (when B < 4) and the head's weight gradient (tied: the
        table's gradient, held in the autograd input buffer until the embedding adds its own).
     5. backward, decoder layer i (last to first): layers <= i saved tensors (full recompute: layer i recomputed
-       whole), the gradients of layers >= i and the head, the gradient flowing in and out (2 T h B), and with eager
-       attention the gradient of the attention probabilities (b a s^2, fp32 with an fp32 softmax).
+       whole), the gradients of layers >= i and the head, the gradient flowing in and out (2 T h B), and the larger
+       of eager attention's gradient of the attention probabilities (b a s^2, fp32 with an fp32 softmax) and a gated
+       MLP's backward gradients (_mlp_backward_temporaries). A LoRA base is frozen: only the adapters' gradients,
+       and the layers' saved tensors as lora_frozen_base_tensors says.
     6. backward, embedding: every gradient; a tied table's two partial gradients and their sum (3 V h, measured).
     7. optimizer step: + optimizer_step_temporaries.
     8. zero_grad: gradients freed (set_to_none) or kept (zero)."""
@@ -5406,7 +6193,9 @@ def step_timeline(model, setup, static, lora=None, optimizer_impl="foreach", zer
                 saved = P["embedding_acts"] + sum(P["layer_acts"][: i + 1])
             new_grads = head_grad + sum(P["layer_grads"][i:])
             g_now = grads if grads else new_grads
-            temps = 2 * P["T"] * P["h"] * P["B"] + P["attention_grad"] + (P["layer_grads"][i] if grads else 0)
+            # the attention's and the MLP's backward temporaries come at different moments: the larger counts
+            temps = (2 * P["T"] * P["h"] * P["B"] + max(P["attention_grad"], P["mlp_backward_temps"][i])
+                     + (P["layer_grads"][i] if grads else 0))
             e = (saved + g_now + temps + sum(P["casts"][: i + 1]), i, saved, g_now, temps)
             if worst is None or e[0] > worst[0]:
                 worst = e
@@ -5438,12 +6227,19 @@ def attach_timeline(result, model, setup, lora=None, optimizer_impl="foreach", z
     """Add result["timeline"] (step_timeline over the sum's model states) and its assumption lines; the per-term
     table stays the sum. None with the reason where the walk does not apply."""
     why = timeline_refusal(model, setup)
+    if why is None and lora is not None and lora.dora:
+        # measured (peft 0.21, Llama-3.2-1B cut to 2 layers, all-linear r 16, bf16 base, 2 x 2048): the peak is 13 %
+        # above the LoRA walk's; DoRA's forward composes each adapted weight (out x in) and its column norms anew,
+        # which the walk does not hold
+        why = "timeline not modelled with --dora (its per-forward weight norms are not counted)"
     if why is not None:
         result["timeline"] = None
         result["timeline_refusal"] = why
         return result
     terms = result["per_gpu"]
     static = {k: terms.get(k, 0) for k in ("weights", "master_weights", "optimizer_states", "comm_buckets")}
+    if lora is not None:
+        setup = lora_compute_setup(setup, lora)  # activations at the base's compute width
     tl = step_timeline(model, setup, static, lora, optimizer_impl, zero_grad)
     frag = setup.fragmentation
     peak = tl["peak"]
@@ -5485,7 +6281,8 @@ def kv_cache_bytes(model, batch, context, kv_dtype="bf16", tp=1, convention="win
     total = 0
     per_token = 0
     for i in range(model.num_layers):
-        if model.layer_is_linear(i):  # a gated delta-net layer caches no K/V: its fixed state is linear_state_bytes
+        if not model.layer_has_attention(i):  # a gated delta-net layer caches no K/V: its fixed state is
+            # linear_state_bytes; Nemotron-H's MLP / MoE layers cache nothing
             continue
         if model.layer_kv_shared(i):  # Gemma 4: a KV-shared layer reads an earlier layer's K/V and caches none
             continue  # (transformers' DynamicCache gives it a "dummy" layer, cache_utils.py)
@@ -5526,9 +6323,11 @@ def linear_state_bytes(model, batch, tp=1, layers=None, conv_bytes=2):
       and the cache keeps its output's dtype).
 
     Heads split over tp (a rank holds kd / tp, vd / tp, H_v / tp); `layers`: only these layer indices (a stage).
-    Bamba's Mamba-2 layers: mamba_state_bytes."""
+    Bamba's Mamba-2 layers: mamba_state_bytes; Jamba's Mamba-1 layers: mamba1_state_bytes."""
     if model.ssm_kind == "mamba2":
         return mamba_state_bytes(model, batch, tp, layers, conv_bytes)
+    if model.ssm_kind == "mamba1":  # issue 10, branch jamba
+        return mamba1_state_bytes(model, batch, tp, layers, conv_bytes)
     n = sum(1 for i in (range(model.num_layers) if layers is None else layers) if model.layer_is_linear(i))
     if model.short_conv:  # LFM2: a conv state of (batch, hidden, conv_L_cache) per short-convolution layer, in the
         if model.hidden_size % tp:  # model dtype (update_conv_state keeps the last kernel columns), no recurrent one
@@ -5562,6 +6361,26 @@ def mamba_state_bytes(model, batch, tp=1, layers=None, conv_bytes=2):
     local_groups = groups // tp if groups % tp == 0 else groups
     conv = batch * (model.mamba_width // tp + 2 * local_groups * model.mamba_d_state) * model.mamba_d_conv * conv_bytes
     recurrent = batch * heads // tp * model.mamba_head_dim * model.mamba_d_state * 4
+    n = sum(1 for i in (range(model.num_layers) if layers is None else layers) if model.layer_has_state(i))
+    return {"layers": n, "conv_bytes": n * conv, "recurrent_bytes": n * recurrent, "total_bytes": n * (conv + recurrent)}
+
+
+def mamba1_state_bytes(model, batch, tp=1, layers=None, conv_bytes=2):
+    """Exact bytes of the Mamba-1 layers' cache (transformers 5.23 cache_utils.LinearAttentionLayer, as Jamba's
+    JambaMambaMixer fills it), which does not grow with the context:
+
+    * conv state: batch x d x kernel values per layer (the x channels; d = mamba_expand x hidden) in the
+      activations' dtype (``conv_bytes``: update_conv_state pads or trims them to the last `kernel` columns);
+    * SSM state: batch x d x N values per layer in fp32 (mamba_selective_scan discretizes A and B in fp32, so its
+      last state, which the cache keeps, is fp32 whatever the model dtype).
+
+    The inner width split over tp (d / tp per rank, as vLLM's MambaMixer splits it); `layers`: only these layer
+    indices (a stage)."""
+    d = model.mamba1_inner
+    if d % tp:
+        raise ValueError(f"-tp {tp} does not divide the model's Mamba-1 inner width {d}")
+    conv = batch * d // tp * model.mamba_d_conv * conv_bytes
+    recurrent = batch * d // tp * model.mamba_d_state * 4
     n = sum(1 for i in (range(model.num_layers) if layers is None else layers) if model.layer_is_linear(i))
     return {"layers": n, "conv_bytes": n * conv, "recurrent_bytes": n * recurrent, "total_bytes": n * (conv + recurrent)}
 
@@ -5575,8 +6394,7 @@ def _hybrid_weight_numel(model, tp, pp):
     best = 0
     for stage in {0, pp - 1}:
         tensors = [(t, model.layer_kv_heads(i)) for i in stage_layers(model.num_layers, pp, stage)
-                   for t in layer_tensors(model, model.layer_is_moe(i), model.layer_is_linear(i),
-                                          model.layer_sliding_shape(i), model.layer_kv_shared(i))]
+                   for t in layer_tensors(model, *model_layer_kind(model, i))]
         tensors += [(t, model.kv_heads) for t in first] if stage == 0 else []
         tensors += [(t, model.kv_heads) for t in list(last) + (list(first) if model.tied_embeddings and pp > 1
                                                               else [])] if stage == pp - 1 else []
@@ -5599,7 +6417,12 @@ def weight_bytes(model, bits, tp=1, pp=1, num_params=0):
         # them) on every rank of each MoE layer's stage
         buffers = model.num_experts * sum(1 for i in stage_layers(model.num_layers, pp, stage)
                                           if model.layer_is_moe(i)) if model.router_score_correction_bias else 0
-        best = max(best, -(-(held["dense"] + held["expert"] + buffers) * bits // 8))
+        # issue 10, branch jamba: routers transformers holds in fp32 whatever the dtype (ERNIE 4.5's and Hunyuan's
+        # router weight, ERNIE's frozen moe_statics bias): 4 bytes each, replicated on every rank of their stage
+        fp32_kept = model.num_experts * (model.hidden_size * model.router_fp32 + model.router_frozen_bias) * sum(
+            1 for i in stage_layers(model.num_layers, pp, stage) if model.layer_is_moe(i))
+        best = max(best, -(-(held["dense"] + held["expert"] + buffers) * bits // 8)
+                   + -(-fp32_kept * max(0, 32 - bits) // 8))
     return best
 
 
@@ -5683,17 +6506,21 @@ def inference_memory(model, inf):
         first_stage = set(stage_layers(model.num_layers, inf.pp, 0))  # the stage with the most layers
         terms["kv_cache"] = (kv_cache_bytes(model, inf.batch, inf.context, inf.kv_dtype, inf.tp, inf.kv_convention,
                                             first_stage)["total_bytes"] if inf.pp > 1 else kv["total_bytes"])
-        if model.linear_layer_count():  # Qwen3-Next: the delta-net layers' fixed state, on its own line
+        if model.state_layer_count():  # Qwen3-Next: the delta-net layers' fixed state, on its own line
             state_layers = set(stage_layers(model.num_layers, inf.pp, 0)) if inf.pp > 1 else None
             terms["conv_state" if model.short_conv else "linear_state"] = linear_state_bytes(  # LFM2: conv only
                 model, inf.batch, inf.tp, state_layers)["total_bytes"]
             kv["linear_state"] = linear_state_bytes(model, inf.batch, inf.tp)
-            kv["note"] = (f"K/V of the {model.num_layers - model.linear_layer_count()} attention layers only; the "
+            kv["note"] = (f"K/V of the {model.attention_layer_count()} attention layers only; the "
                           f"{model.linear_layer_count()} {model.linear_mixer_name} layers keep a fixed state "
                           "instead: conv state (kernel columns, 2 B per value) and fp32 recurrent state, as "
                           "transformers' cache")
+            if model.parallel_ssm:  # Falcon-H1
+                kv["note"] = (f"K/V of all {model.num_layers} layers, and beside it each layer's Mamba-2 mixer keeps "
+                              "a fixed state: conv state (kernel columns, 2 B per value) and fp32 recurrent state, "
+                              "as transformers' cache")
             if model.short_conv:  # LFM2
-                kv["note"] = (f"K/V of the {model.num_layers - model.linear_layer_count()} attention layers only; "
+                kv["note"] = (f"K/V of the {model.attention_layer_count()} attention layers only; "
                               f"the {model.linear_layer_count()} short-convolution layers keep a fixed conv state "
                               "instead (hidden x conv_L_cache values, 2 B each), as transformers' cache")
         prompt = min(inf.prompt or inf.context, inf.context)
@@ -6103,7 +6930,7 @@ def step_assumptions(hw):
 #     GPU KV cache size = num_blocks x block_size tokens;  maximum concurrency = that / max_model_len
 # The pages are exact; the budget's terms other than the weights are estimates (defaults below, each printed and
 # overridable), or skipped altogether with vLLM's own --kv-cache-memory-bytes.
-ENGINES = ("sum", "hf", "vllm", "llama.cpp")
+ENGINES = ("sum", "hf", "vllm", "sglang", "llama.cpp")
 VLLM_BLOCK_SIZE = 16                 # vllm CacheConfig.block_size default on CUDA
 VLLM_GPU_MEMORY_UTILIZATION = 0.9    # vllm CacheConfig.gpu_memory_utilization default
 VLLM_NON_TORCH_BYTES = 2**30         # assumed; logged: 0.35 GiB (RTX 3090, vllm#10517) to 1.79 GiB (80 GB, #10511)
@@ -6129,7 +6956,7 @@ def vllm_refusal(model, inf):
     """The layouts whose pages this planner does not reproduce yet, as one line (None when it does)."""
     if model is None:
         return "--engine vllm needs a model (its KV pages), not --params"
-    if any(model.layer_is_linear(i) for i in range(model.num_layers)):
+    if model.state_layer_count() or model.single_block_layers:
         return ("--engine vllm: linear-attention / SSM layers (vLLM's Mamba-style state pages) are not modelled yet; "
                 "use --engine sum")
     if model.has_indexer:
@@ -6315,6 +7142,236 @@ def _vllm_assumptions(eng, inf, batched, seqs, hybrid=False):
 
 
 # ==============================================================================================================
+# Serving engines: SGLang's KV pool (--infer --engine sglang)
+# ==============================================================================================================
+# SGLang (the version modelled: 0.5.8; the KV formula below is the same in 0.4.x) does not profile a forward pass.
+# It reserves a fixed share of the memory it saw before loading the weights and gives the KV pool what is left
+# (python/sglang/srt/model_executor/model_runner_kv_cache_mixin.py, ModelRunnerKVCacheMixin.profile_max_num_token;
+# model_runner.py before the mixin was split out):
+#     rest = avail_after_load - avail_before_load x (1 - mem_fraction_static)          (GiB, as SGLang measures)
+#     max_total_num_tokens = int(rest x 2^30) // cell_size
+#     cell_size = kv_heads_per_rank x (head_dim + v_head_dim) x layers x dtype bytes   (MHA / GQA)
+#               = (kv_lora_rank + qk_rope_head_dim) x layers x dtype bytes            (MLA: one latent, replicated)
+# avail_before_load is the free memory when the weights start loading (its log: "Load weight begin. avail mem="),
+# avail_after_load the free memory after ("Load weight end. ... avail mem="); both are the minimum over the TP ranks.
+# ModelRunnerKVCacheMixin.init_memory then: max_num_reqs (the request pool) = --max-running-requests, else
+# min(max(int(tokens / context_len x 512), 2048), 4096); tokens = min(tokens, --max-total-tokens); tokens rounded
+# down to whole pages (--page-size); "Not enough memory" when nothing is left.  The pool (mem_cache/memory_pool.py
+# MHATokenToKVPool / MLATokenToKVPool) allocates tokens + page_size rows per layer (the padded slot 0) and logs
+# "KV Cache is allocated. #tokens: N, K size: X GB, V size: Y GB" (MLA: "KV size"), its GB being 2^30 bytes.
+# The scheduler's max_running_requests = min(tokens // 2 or --max-running-requests, max_num_reqs).
+# mem_fraction_static's default (server_args.py ServerArgs._handle_gpu_memory_settings), GPU memory in MiB:
+#     chunked_prefill_size, cuda_graph_max_bs by GPU memory (< 20 GiB: 2048, 8; < 35: 2048, 24 (80 at tp >= 4);
+#     < 60: 4096, 32 (160); < 90: 8192, 256 (512); < 160: 8192, 256 (512); else 16384, 512)
+#     reserved = 512 + 1.5 x max(chunked_prefill_size, 2048) + 2 x cuda_graph_max_bs + tp x pp / 8 x 1024 (MiB),
+#                at least 10 GiB on a GPU above 60 GiB
+#     mem_fraction_static = round((gpu_mem - reserved) / gpu_mem, 3)
+# (multimodal models, DP attention and speculative decoding reserve more; not modelled: give --mem-fraction-static)
+SGLANG_VERSION = "0.5.8"
+SGLANG_INIT_BYTES = 2**30   # assumed: what CUDA / NCCL take before the weights load (logs: 0.84 GiB on an H100,
+                            # docs.sglang.ai 2025-01; 1.2 GiB on an H200, sglang PR #4826)
+SGLANG_KV_BYTES = {"fp32": 4, "fp16": 2, "bf16": 2, "fp8": 1}   # fp8 stored as uint8 (memory_pool.py store_dtype)
+# (GPU memory below, MiB) -> (chunked_prefill_size, cuda_graph_max_bs at tp < 4, at tp >= 4)
+SGLANG_GPU_TIERS = ((20 * 1024, 2048, 8, 8), (35 * 1024, 2048, 24, 80), (60 * 1024, 4096, 32, 160),
+                    (90 * 1024, 8192, 256, 512), (160 * 1024, 8192, 256, 512), (math.inf, 16384, 512, 512))
+
+
+@dataclass
+class SglangSetup:
+    gpu_bytes: int = 0                        # total GPU memory (nvidia-smi's memory.total), for the defaults
+    mem_fraction_static: float | None = None  # None: SGLang's default for this GPU
+    max_total_tokens: int | None = None
+    page_size: int = 1
+    chunked_prefill_size: int | None = None   # None: by GPU memory
+    cuda_graph_max_bs: int | None = None      # None: by GPU memory and tp
+    max_running_requests: int | None = None
+    avail_before_load: int | None = None      # None: gpu_bytes - SGLANG_INIT_BYTES
+    avail_after_load: int | None = None       # None: avail_before_load - the weights (exact)
+
+
+def sglang_refusal(model, inf):
+    """The layouts whose pool this planner does not reproduce, as one line (None when it does)."""
+    if model is None:
+        return "--engine sglang needs a model (its KV cells), not --params"
+    if any(model.layer_is_linear(i) for i in range(model.num_layers)):
+        return ("--engine sglang: linear-attention / SSM layers (SGLang's HybridLinearKVPool and its mamba state "
+                "pool) are not modelled yet; use --engine sum")
+    if model.has_indexer:
+        return ("--engine sglang: the DSA indexer's key cache (SGLang's NSATokenToKVPool) is not modelled yet; use "
+                "--engine sum")
+    if model.gemma4_layers:  # issue 10, branch gemma4 (as --engine vllm / llama.cpp)
+        return ("--engine sglang: Gemma 4's per-layer head widths and KV-shared layers (SGLang's pools per layer "
+                "kind) are not modelled yet; use --engine sum or hf")
+    if any(model.layer_attention(i) == "sliding" for i in range(model.num_layers)):
+        return ("--engine sglang: sliding-window / chunked layers (SGLang's SWAKVPool, --swa-full-tokens-ratio) are "
+                "not modelled yet; use --engine sum or --engine vllm")
+    if inf.pp > 1:
+        return "--engine sglang: pipeline parallelism (each stage's own pool) is not modelled yet; drop -pp"
+    if inf.kv_dtype not in SGLANG_KV_BYTES:
+        return f"--engine sglang: --kv-cache-dtype {inf.kv_dtype} is not an SGLang KV-cache type (auto, bf16, " \
+               "fp8_e4m3, fp8_e5m2)"
+    return None
+
+
+def sglang_cell_bytes(model, inf):
+    """(K bytes, V bytes) one token takes in every layer of one TP rank, as SGLang's pools hold it: MHA / GQA keep
+    kv_heads_per_rank x head_dim keys and kv_heads_per_rank x v_head_dim values (ModelConfig.get_num_kv_heads:
+    max(1, kv_heads // tp)); MLA one latent of kv_lora_rank + qk_rope_head_dim, on every rank (V 0)."""
+    size = SGLANG_KV_BYTES[inf.kv_dtype]
+    if model.is_mla:
+        return (model.kv_lora_rank + model.qk_rope_head_dim) * model.num_layers * size, 0
+    heads = kv_heads_per_rank(model.kv_heads, inf.tp)
+    return heads * model.d_head * model.num_layers * size, heads * model.v_dim * model.num_layers * size
+
+
+def sglang_default_fraction(gpu_bytes, tp, pp=1, chunked_prefill_size=None, cuda_graph_max_bs=None):
+    """SGLang's default mem_fraction_static for a GPU of gpu_bytes (ServerArgs._handle_gpu_memory_settings)
+    -> (mem_fraction_static, chunked_prefill_size, cuda_graph_max_bs, reserved MiB)."""
+    gpu_mem = gpu_bytes / 2**20  # SGLang reads the capacity in MiB
+    for below, chunk, bs_small, bs_large in SGLANG_GPU_TIERS:
+        if gpu_mem < below:
+            break
+    chunk = chunk if chunked_prefill_size is None else chunked_prefill_size
+    graphs = (bs_small if tp < 4 else bs_large) if cuda_graph_max_bs is None else cuda_graph_max_bs
+    reserved = 512 + max(chunk, 2048) * 1.5 + graphs * 2 + tp * pp / 8 * 1024
+    if gpu_mem > 60 * 1024:
+        reserved = max(reserved, 10 * 1024)
+    return round((gpu_mem - reserved) / gpu_mem, 3), chunk, graphs, reserved
+
+
+def sglang_kv_pool(model, inf, eng):
+    """SGLang's KV pool on one TP rank (see the section comment): {mem_fraction_static, avail_before_load,
+    avail_after_load, rest_bytes, cell_bytes, max_total_num_tokens, k_bytes, v_bytes, max_running_requests, ...}.
+    context_len is inf.context."""
+    refusal = sglang_refusal(model, inf)
+    if refusal:
+        raise ValueError(refusal)
+    k_cell, v_cell = sglang_cell_bytes(model, inf)
+    cell = k_cell + v_cell
+    bits = WEIGHT_BITS[inf.weight_dtype] if not inf.bits_per_weight else inf.bits_per_weight
+    from fractions import Fraction
+    weights = int(weight_bytes(model, Fraction(bits).limit_denominator(10**6), inf.tp, 1))
+    fraction, chunk, graphs, reserved = (eng.mem_fraction_static, eng.chunked_prefill_size, eng.cuda_graph_max_bs,
+                                         None)
+    if eng.gpu_bytes:
+        default, chunk, graphs, reserved = sglang_default_fraction(eng.gpu_bytes, inf.tp, inf.pp,
+                                                                   eng.chunked_prefill_size, eng.cuda_graph_max_bs)
+        fraction = default if fraction is None else fraction
+    if fraction is None:
+        raise ValueError("--engine sglang: the default --mem-fraction-static depends on the GPU's memory; give "
+                         "--gpu-memory (or --gpu) or --mem-fraction-static")
+    if eng.avail_before_load is not None:
+        before = eng.avail_before_load
+    elif eng.gpu_bytes:
+        before = eng.gpu_bytes - SGLANG_INIT_BYTES
+    else:
+        raise ValueError("--engine sglang needs --gpu-memory (or --gpu) or --avail-mem-before-load (SGLang's "
+                         "\"Load weight begin. avail mem=\")")
+    after = before - weights if eng.avail_after_load is None else eng.avail_after_load
+    if after > before:
+        raise ValueError("--avail-mem-after-load is more than the memory before the weights loaded "
+                         "(--avail-mem-before-load or --gpu-memory less the start-up memory)")
+    rest = after - before * (1 - fraction)
+    profiled = int(rest) // cell if rest > 0 else 0
+    max_num_reqs = eng.max_running_requests or min(max(int(profiled / inf.context * 512), 2048), 4096)
+    tokens = profiled if eng.max_total_tokens is None else min(profiled, eng.max_total_tokens)
+    tokens = tokens // eng.page_size * eng.page_size
+    if tokens <= 0:
+        raise ValueError(f"--engine sglang: not enough memory (SGLang: \"Not enough memory. Please try to increase "
+                         f"--mem-fraction-static\"): {gib(after):,.2f} GiB free after the weights, less "
+                         f"(1 - {fraction:g}) x {gib(before):,.2f} GiB reserved, leaves no KV cell of {cell:,} B")
+    running = min(tokens // 2 if eng.max_running_requests is None else eng.max_running_requests, max_num_reqs)
+    rows = tokens + eng.page_size  # the padded slot 0 (one page) beside the tokens
+    return {"engine": "sglang", "version": SGLANG_VERSION, "mem_fraction_static": fraction,
+            "fraction_given": eng.mem_fraction_static is not None, "gpu_bytes": eng.gpu_bytes,
+            "chunked_prefill_size": chunk, "cuda_graph_max_bs": graphs, "reserved_mib": reserved,
+            "weights_bytes": weights, "avail_before_load": before, "avail_after_load": after,
+            "before_given": eng.avail_before_load is not None, "after_given": eng.avail_after_load is not None,
+            "rest_bytes": max(rest, 0.0), "mla": model.is_mla, "kv_dtype": inf.kv_dtype,
+            "bytes_per_token": cell, "k_bytes_per_token": k_cell, "v_bytes_per_token": v_cell,
+            "profiled_tokens": profiled, "max_total_tokens": eng.max_total_tokens, "page_size": eng.page_size,
+            "max_total_num_tokens": tokens, "k_bytes": rows * k_cell, "v_bytes": rows * v_cell,
+            "kv_pool_bytes": rows * cell, "max_num_reqs": max_num_reqs, "max_running_requests": running,
+            "context_len": inf.context, "requests_at_context_len": tokens // inf.context, "batch": inf.batch,
+            "assumptions": _sglang_assumptions(eng, fraction, chunk, graphs, reserved, inf)}
+
+
+def _sglang_assumptions(eng, fraction, chunk, graphs, reserved, inf):
+    out = [f"SGLang {SGLANG_VERSION}: KV pool = free memory after the weights - (1 - mem_fraction_static) x free "
+           "memory before them, in cells of one token of every layer (model_runner_kv_cache_mixin.py "
+           "profile_max_num_token); page-aligned; the pool allocates one page more (the padded slot 0, "
+           "memory_pool.py); its log's GB are 2^30 bytes"]
+    if eng.mem_fraction_static is None:
+        out.append(f"mem_fraction_static {fraction:g}: SGLang's default for {eng.gpu_bytes / 2**20:,.0f} MiB "
+                   f"(server_args.py _handle_gpu_memory_settings: reserved {reserved:,.0f} MiB = 512 + 1.5 x "
+                   f"chunked_prefill_size {chunk:,} + 2 x cuda_graph_max_bs {graphs} + tp x pp / 8 x 1024, at "
+                   "least 10 GiB above 60 GiB; multimodal models, DP attention and speculative decoding reserve "
+                   "more: give --mem-fraction-static)")
+    if eng.avail_before_load is None:
+        out.append(f"memory before the weights load: --gpu-memory less {_size(SGLANG_INIT_BYTES)} assumed for the "
+                   "CUDA context and NCCL (SGLang logs it: \"Load weight begin. avail mem=\"; give it with "
+                   "--avail-mem-before-load)")
+    if eng.avail_after_load is None:
+        out.append("memory after the weights load: that less the weights (exact; SGLang logs it: \"Load weight "
+                   "end. ... avail mem=\"; give it with --avail-mem-after-load)")
+    out.append(f"context_len {inf.context:,} (--context-length; SGLang's default is the model's "
+               "max_position_embeddings) sets the request pool: min(max(int(tokens / context_len x 512), 2048), "
+               "4096) unless --max-running-requests")
+    return out
+
+
+def sglang_serves(pool, inf):
+    """--batch-size requests of --context tokens run at once: the pool holds their tokens and the scheduler admits
+    that many (max_running_requests)."""
+    return inf.batch * inf.context <= pool["max_total_num_tokens"] and inf.batch <= pool["max_running_requests"]
+
+
+def sglang_max_context(model, inf, eng):
+    """--engine sglang --max-context: the longest context at which --batch-size requests share SGLang's pool at once
+    (max_total_num_tokens // batch; the pool does not depend on the context, only the request pool does, and the
+    scheduler must still admit --batch-size requests).  -> (InferSetup, solution)."""
+    pool = sglang_kv_pool(model, inf, eng)
+    if inf.batch > pool["max_running_requests"]:
+        raise ValueError(f"nothing fits: SGLang admits {pool['max_running_requests']:,} requests at once, fewer than "
+                         f"--batch-size {inf.batch}")
+    longest = pool["max_total_num_tokens"] // inf.batch
+    if longest < 1:
+        raise ValueError(f"nothing fits: SGLang's pool of {pool['max_total_num_tokens']:,} tokens is less than one "
+                         f"token for each of --batch-size {inf.batch} requests")
+    return replace(inf, context=longest), {"name": f"max --context-length for {inf.batch:,} concurrent requests "
+                                                   "(SGLang's pool)", "value": longest}
+
+
+def render_sglang(pool):
+    """The SGLang section of the text output, in the words SGLang's own start-up log uses."""
+    lines = [f"SGLang {pool['version']} KV cache (one TP rank):"]
+    source = "--mem-fraction-static" if pool["fraction_given"] else (
+        f"default for {pool['gpu_bytes'] / 2**20:,.0f} MiB: chunked_prefill_size {pool['chunked_prefill_size']:,}, "
+        f"cuda_graph_max_bs {pool['cuda_graph_max_bs']}")
+    lines.append(f"  mem_fraction_static={pool['mem_fraction_static']:g} ({source})")
+    lines.append(f"  Load weight begin. avail mem={gib(pool['avail_before_load']):.2f} GB"
+                 + ("" if pool["before_given"] else " (--gpu-memory less the assumed start-up memory)"))
+    lines.append(f"  Load weight end. avail mem={gib(pool['avail_after_load']):.2f} GB, mem usage="
+                 f"{gib(pool['avail_before_load'] - pool['avail_after_load']):.2f} GB"
+                 + ("" if pool["after_given"] else " (the weights, exact)"))
+    if pool["mla"]:
+        lines.append(f"  KV Cache is allocated. #tokens: {pool['max_total_num_tokens']}, KV size: "
+                     f"{gib(pool['k_bytes']):.2f} GB")
+    else:
+        lines.append(f"  KV Cache is allocated. #tokens: {pool['max_total_num_tokens']}, K size: "
+                     f"{gib(pool['k_bytes']):.2f} GB, V size: {gib(pool['v_bytes']):.2f} GB")
+    lines.append(f"  max_total_num_tokens={pool['max_total_num_tokens']}, max_running_requests="
+                 f"{pool['max_running_requests']}, context_len={pool['context_len']}")
+    lines.append(f"  cell: {pool['bytes_per_token']:,} B per token ({pool['kv_dtype']}, every layer); "
+                 f"{pool['requests_at_context_len']:,} requests of {pool['context_len']:,} tokens fit at once")
+    if not sglang_serves(pool, replace(InferSetup(), batch=pool["batch"], context=pool["context_len"])):
+        lines.append(f"  -> --batch-size {pool['batch']:,} requests of {pool['context_len']:,} tokens do NOT run at "
+                     f"once: the pool holds {pool['requests_at_context_len']:,} of them and SGLang admits "
+                     f"{pool['max_running_requests']:,}")
+    return lines
+
+
+# ==============================================================================================================
 # Serving engines: llama.cpp's buffers (--infer --engine llama.cpp)
 # ==============================================================================================================
 # llama.cpp allocates three kinds of buffers at start-up and logs each one (llama_model_load / llama_context):
@@ -6367,7 +7424,7 @@ def llamacpp_refusal(model, inf):
         return "--engine llama.cpp needs a model (its tensors and KV rows), not --params"
     if model.is_mla:
         return "--engine llama.cpp: MLA caches (DeepSeek) are not modelled yet; use --engine sum"
-    if model.linear_layer_count():
+    if model.state_layer_count() or model.single_block_layers:
         return "--engine llama.cpp: recurrent / delta-net layers (llama_memory_hybrid) are not modelled yet"
     if model.gemma4_layers:
         return ("--engine llama.cpp: Gemma 4's per-layer head widths, KV-shared layers and per-layer embeddings "
@@ -6987,8 +8044,9 @@ def serving_extras(args, model, inf, result, gpu_bytes, engine):
         raise ValueError("--speed / --sweep need a model (its tensors), not --params")
     if inf.tp > 1 or inf.pp > 1:
         raise ValueError("--speed / --sweep: tensor and pipeline parallelism are not modelled yet; drop -tp / -pp")
-    if model.is_mla or model.linear_layer_count():
-        raise ValueError("--speed / --sweep: MLA and delta-net layers' decode reads are not modelled yet")
+    if model.is_mla or model.state_layer_count() or model.single_block_layers:
+        raise ValueError("--speed / --sweep: MLA, delta-net / Mamba-2 and one-block layers' decode reads are not "
+                         "modelled yet")
     dev = build_serve_device(args, inf)
     held, prompt = inf.context, inf.prompt or inf.context
     if ll is not None:
@@ -7021,6 +8079,12 @@ def serving_extras(args, model, inf, result, gpu_bytes, engine):
             def memory_fn(b):
                 return pool["terms"]["weights"] + kv_fn(b, held)
             capacity = min(int(pool["kv_tokens"] // held), pool["max_num_seqs"])
+        elif engine == "sglang":
+            pool = result["engine"]
+
+            def memory_fn(b):
+                return pool["weights_bytes"] + kv_fn(b, held)
+            capacity = min(pool["max_total_num_tokens"] // held, pool["max_running_requests"])
         else:
             def memory_fn(b):
                 return inference_memory(model, replace(inf, batch=b))["per_gpu"]["total"]
@@ -7084,6 +8148,13 @@ def _inference_fits(model, inf, gpu_bytes, engine, args):
     if engine == "vllm":
         pool = vllm_kv_pool(model, inf, build_vllm_setup(args, gpu_bytes))
         return pool["fits_one_request"] and pool["max_concurrency"] >= inf.batch
+    if engine == "sglang":
+        try:
+            return sglang_serves(sglang_kv_pool(model, inf, build_sglang_setup(args, gpu_bytes)), inf)
+        except ValueError as err:  # no pool at all ("Not enough memory"); a refusal is still an error
+            if "not enough memory" in str(err):
+                return False
+            raise
     if engine == "llama.cpp":
         return llamacpp_memory(model, inf, build_llamacpp_setup(args, inf))["gpu_bytes"] <= gpu_bytes
     return inference_memory(model, inf)["per_gpu"]["total"] <= gpu_bytes
@@ -7324,7 +8395,7 @@ TERM_LABELS = {
     "activations": "activations", "logits_loss": "logits / loss buffers",
     "autocast_weight_copies": "autocast 16-bit weight copies", "comm_buckets": "communication buckets",
     "fragmentation": "fragmentation allowance", "framework_overhead": "framework overhead",
-    "kv_cache": "KV cache", "linear_state": "delta-net / Mamba-2 conv + recurrent state",
+    "kv_cache": "KV cache", "linear_state": "delta-net / Mamba conv + recurrent state",
     "conv_state": "short-conv state", "prefill_activations": "prefill activations (peak)", "logits": "logits",
 }
 
@@ -7395,8 +8466,8 @@ def render_text(result):
             lines[-1] = lines[-1].replace("all layers", "attention layers")
             lines.append(f"  {kv['note']}")
     if result.get("engine"):
-        lines += render_llamacpp(result["engine"]) if result["engine"]["engine"] == "llama.cpp" else \
-            render_vllm(result["engine"])
+        renderers = {"llama.cpp": render_llamacpp, "vllm": render_vllm, "sglang": render_sglang}
+        lines += renderers[result["engine"]["engine"]](result["engine"])
         if result["engine"]["engine"] == "llama.cpp" and "gpu_memory_bytes" in result:
             lines.append(f"  -> {'fits' if result['fits'] else 'does NOT fit'} in {_size(result['gpu_memory_bytes'])}")
     if result.get("speed"):
@@ -7647,7 +8718,8 @@ def build_parser():
     t.add_argument("--global-batch", help="global batch in sequences (sets micro-batches per step)")
     t.add_argument("--num-gpus", help="GPUs in the job (default tp x pp x cp); with --infer: replicas x tp x pp")
     t.add_argument("--gpus-per-node", help="for --search's tp limit and fsdp-hybrid (default 8)")
-    t.add_argument("-tp", "--tensor-parallel-size", dest="tp", help="tensor-parallel size")
+    t.add_argument("-tp", "--tensor-parallel-size", "--tp-size", dest="tp", help="tensor-parallel size (SGLang's "
+                   "--tp-size)")
     t.add_argument("-pp", "--pipeline-parallel-size", dest="pp", help="pipeline-parallel size")
     t.add_argument("--vpp", help="virtual pipeline chunks per stage (interleaved 1F1B)")
     t.add_argument("--cp", help="context-parallel size")
@@ -7695,8 +8767,9 @@ def build_parser():
     t.add_argument("--fragmentation", help="allowance as a fraction of allocated bytes (default 0.05)")
     i = p.add_argument_group("inference")
     i.add_argument("--batch-size", help="sequences served at once (default 1)")
-    i.add_argument("--context", "--max-model-len", dest="context", action=_SpellingKept,
-                   help="tokens per sequence held in the KV cache (default 4096); vLLM's --max-model-len")
+    i.add_argument("--context", "--max-model-len", "--context-length", dest="context", action=_SpellingKept,
+                   help="tokens per sequence held in the KV cache (default 4096); vLLM's --max-model-len, SGLang's "
+                        "--context-length")
     i.add_argument("-o", "--output-tokens", metavar="N",
                    help="tokens generated after an -s prompt: KV cache for -s + -o tokens (default 1 with -s)")
     i.add_argument("--weight-dtype", help=f"one of {', '.join(WEIGHT_BITS)} (default bf16)")
@@ -7729,6 +8802,24 @@ def build_parser():
     e.add_argument("--kv-cache-memory-bytes", metavar="SIZE",
                    help="vLLM's own flag: the KV pool itself (e.g. from its log's \"Available KV cache memory\"); "
                         "no budget is computed")
+    sg = p.add_argument_group(f"SGLang (--infer --engine sglang: the KV pool as SGLang {SGLANG_VERSION} sizes it; "
+                              "SGLang's flag names; -tp is its --tp-size, --kv-cache-dtype and --context-length as "
+                              "above)")
+    sg.add_argument("--mem-fraction-static", metavar="F", help="share of the memory before the weights load that "
+                    "weights + KV pool may take (default: SGLang's, by --gpu-memory and -tp)")
+    sg.add_argument("--max-total-tokens", metavar="N", help="cap on the pool's tokens")
+    sg.add_argument("--page-size", metavar="N", help="tokens per page; the pool is whole pages (default 1)")
+    sg.add_argument("--chunked-prefill-size", metavar="N", help="only sets the default --mem-fraction-static "
+                    "(default by GPU memory: 2048 to 16384)")
+    sg.add_argument("--cuda-graph-max-bs", metavar="N", help="only sets the default --mem-fraction-static (default "
+                    "by GPU memory and -tp: 8 to 512)")
+    sg.add_argument("--max-running-requests", metavar="N", help="requests at once (default: min(tokens // 2, "
+                    "the request pool))")
+    sg.add_argument("--avail-mem-before-load", metavar="SIZE", help="free memory when the weights start loading: "
+                    "SGLang's \"Load weight begin. avail mem=X GB\" (its GB are GiB: give XGiB; default --gpu-memory "
+                    "less 1 GiB)")
+    sg.add_argument("--avail-mem-after-load", metavar="SIZE", help="free memory after the weights: SGLang's \"Load "
+                    "weight end. ... avail mem=X GB\" (XGiB; default: the memory before less the weights, exact)")
     add_serving_arguments(p)
     add_precision_mode_arguments(p)
     add_lora_arguments(p)
@@ -7791,10 +8882,13 @@ def add_lora_arguments(p):
                    "autocast_adapter_dtype) or bf16")
     g.add_argument("--dora", action="store_true", help="DoRA: adds a magnitude vector (out features) per adapted "
                    "linear")
+    g.add_argument("--bnb-version", metavar="X.Y.Z", help="bitsandbytes release of a 4-bit base (default: 0.43.3 or "
+                   "later, whose MatMul4Bit keeps no input; before 0.43.3 every frozen 4-bit linear kept its input)")
 
 
 LORA_FLAGS = {"lora_alpha": "--lora-alpha", "lora_targets": "--lora-targets", "lora_dropout": "--lora-dropout",
-              "base_dtype": "--base-dtype", "adapter_dtype": "--adapter-dtype", "dora": "--dora"}
+              "base_dtype": "--base-dtype", "adapter_dtype": "--adapter-dtype", "dora": "--dora",
+              "bnb_version": "--bnb-version"}
 
 
 def build_lora_setup(args):
@@ -7806,20 +8900,30 @@ def build_lora_setup(args):
         return None
     if args.infer:
         raise ValueError("--lora-rank is for training; drop --infer")
+    autocast = ""
+    if args.precision is not None and str(args.precision).strip().lower() in AMP_PRECISIONS:
+        # an fp32 base under torch.autocast (Hugging Face Trainer's --bf16 / --fp16 on an fp32-loaded model)
+        autocast = str(args.precision).strip().lower()
+        if (args.base_dtype or "").strip().lower() != "fp32":
+            raise ValueError(f"--precision {autocast} with --lora-rank: autocast runs over an fp32 model; give "
+                             "--base-dtype fp32")
     for dest, flag in (("precision", "--precision"), ("grads", "--grads"), ("search", "--search"),
                        ("optimizer_state_dtype", "--optimizer-state-dtype"), ("disable_mixed_precision",
                                                                                "--disable-mixed-precision")):
-        if getattr(args, dest) not in (None, False):
+        if getattr(args, dest) not in (None, False) and not (dest == "precision" and autocast):
             raise ValueError(f"{flag} with --lora-rank: a LoRA run's precision is --base-dtype (frozen base) and "
                              "--adapter-dtype; --search is not modelled for LoRA" if dest != "search" else
                              "--search with --lora-rank: the layout search is not modelled for LoRA")
+    if args.bnb_version is not None and (args.base_dtype or "bf16").strip().lower() not in ("int8", "nf4", "nf4-dq"):
+        raise ValueError("--bnb-version applies to a bitsandbytes base (--base-dtype int8, nf4 or nf4-dq)")
     return LoraSetup(
         rank=parse_count(args.lora_rank, "--lora-rank"),
         alpha=16.0 if args.lora_alpha is None else parse_fraction(args.lora_alpha, "--lora-alpha", 0.0, 1e9),
         targets=args.lora_targets or "q,v",
         dropout=0.0 if args.lora_dropout is None else parse_fraction(args.lora_dropout, "--lora-dropout", 0.0, 1.0),
         base_dtype=(args.base_dtype or "bf16").strip().lower(),
-        adapter_dtype=(args.adapter_dtype or "fp32").strip().lower(), dora=args.dora)
+        adapter_dtype=(args.adapter_dtype or "fp32").strip().lower(), dora=args.dora, autocast=autocast,
+        bnb_version=BNB_CURRENT if args.bnb_version is None else parse_bnb_version(args.bnb_version))
 
 
 def add_timeline_arguments(p):
@@ -8229,6 +9333,10 @@ INFER_ONLY_FLAGS = {
     "batch_size": "--batch-size", "context": "--context", "weight_dtype": "--weight-dtype",
     "bits_per_weight": "--bits-per-weight", "kv_dtype": "--kv-dtype", "kv_cache": "--kv-cache",
     "prefill_chunk": "--prefill-chunk", "output_tokens": "-o/--output-tokens", "engine": "--engine",
+    **{dest: "--" + dest.replace("_", "-") for dest in ("mem_fraction_static", "max_total_tokens", "page_size",
+                                                      "chunked_prefill_size", "cuda_graph_max_bs",
+                                                      "max_running_requests", "avail_mem_before_load",
+                                                      "avail_mem_after_load")},
     "max_batch_size": "--max-batch-size", "min_tp": "--min-tp"}
 # Flags only --engine vllm reads
 VLLM_ONLY_FLAGS = {
@@ -8236,6 +9344,33 @@ VLLM_ONLY_FLAGS = {
     "max_num_batched_tokens": "--max-num-batched-tokens", "max_num_seqs": "--max-num-seqs",
     "non_torch_memory": "--non-torch-memory", "activation_peak": "--activation-peak",
     "cuda_graph_memory": "--cuda-graph-memory", "kv_cache_memory_bytes": "--kv-cache-memory-bytes"}
+
+
+# Flags only --engine sglang reads
+SGLANG_ONLY_FLAGS = {dest: "--" + dest.replace("_", "-") for dest in (
+    "mem_fraction_static", "max_total_tokens", "page_size", "chunked_prefill_size", "cuda_graph_max_bs",
+    "max_running_requests", "avail_mem_before_load", "avail_mem_after_load")}
+
+
+def build_sglang_setup(args, gpu_bytes):
+    """--engine sglang's flags -> SglangSetup (sizes need a unit; SGLang's logged "GB" are GiB)."""
+    fraction = None
+    if args.mem_fraction_static is not None:
+        fraction = parse_fraction(args.mem_fraction_static, "--mem-fraction-static", 0.0, 1.0)
+        if fraction <= 0:
+            raise ValueError("--mem-fraction-static must be in (0, 1]")
+    if gpu_bytes is None and args.avail_mem_before_load is None:
+        raise ValueError("--engine sglang needs --gpu-memory (or --gpu) or --avail-mem-before-load (SGLang's "
+                         "\"Load weight begin. avail mem=\")")
+    return SglangSetup(
+        gpu_bytes=gpu_bytes or 0, mem_fraction_static=fraction,
+        max_total_tokens=_opt(args.max_total_tokens, "--max-total-tokens", None),
+        page_size=_opt(args.page_size, "--page-size", 1),
+        chunked_prefill_size=_opt(args.chunked_prefill_size, "--chunked-prefill-size", None),
+        cuda_graph_max_bs=_opt(args.cuda_graph_max_bs, "--cuda-graph-max-bs", None),
+        max_running_requests=_opt(args.max_running_requests, "--max-running-requests", None),
+        avail_before_load=_opt(args.avail_mem_before_load, "--avail-mem-before-load", None, parse_bytes),
+        avail_after_load=_opt(args.avail_mem_after_load, "--avail-mem-after-load", None, parse_bytes))
 
 
 def build_vllm_setup(args, gpu_bytes):
@@ -8280,7 +9415,14 @@ def compute(args):
     if model is not None and model.short_conv and not args.infer:  # LFM2, until modelled
         raise InputError("training memory of short-convolution layers (lfm2) is not modelled: their saved "
                          "activations are not attention's; --infer gives inference memory")
-    if model is not None and model.linear_layer_count() and not args.infer:  # Qwen3-Next, until modelled
+    if model is not None and model.single_block_layers and not args.infer:  # Nemotron-H, until modelled
+        raise InputError(f"training memory of one-block layers ({model.model_type or 'hybrid'}: a Mamba-2 mixer, "
+                         "attention, an MLP or an MoE per layer) is not modelled; --infer gives inference memory")
+    if model is not None and (model.router_fp32 or model.router_frozen_bias) and not args.infer:  # issue 10, jamba
+        raise InputError(f"training memory of routers held in fp32{' with a frozen bias' if model.router_frozen_bias else ''}"
+                         f" ({model.model_type}) is not modelled: their gradients and optimizer states differ from the "
+                         "other parameters'; --infer gives inference memory")
+    if model is not None and model.state_layer_count() and not args.infer:  # Qwen3-Next, until modelled
         raise InputError(f"training memory of {model.linear_mixer_name} layers ({model.model_type or 'hybrid'}) "
                          "is not modelled: their saved "
                          "activations are not attention's; --infer gives inference memory")
@@ -8317,7 +9459,8 @@ def compute(args):
                                "give --gpu-memory for the exact figure)"))
             notes = notes + [warnings_gpu]
             warnings.append(f"{PROG}: note: {warnings_gpu}")
-    vllm_pool_given = args.engine == "vllm" and args.kv_cache_memory_bytes is not None  # the pool, not a GPU
+    vllm_pool_given = (args.engine == "vllm" and args.kv_cache_memory_bytes is not None) or \
+        (args.engine == "sglang" and args.avail_mem_before_load is not None)  # the pool's memory, not a GPU
     solvers = (args.max_micro_batch, args.max_context, args.search, args.max_batch_size, args.min_tp)
     if any(solvers) and gpu_bytes is None and not vllm_pool_given:
         raise ValueError("--max-micro-batch, --max-context, --max-batch-size, --min-tp and --search need --gpu-memory "
@@ -8343,12 +9486,18 @@ def compute(args):
         stray = [flag for dest, flag in VLLM_ONLY_FLAGS.items() if getattr(args, dest) is not None]
         if stray:
             raise ValueError(f"{stray[0]} is for --engine vllm")
+    if engine != "sglang":
+        stray = [flag for dest, flag in SGLANG_ONLY_FLAGS.items() if getattr(args, dest) is not None]
+        if stray:
+            raise ValueError(f"{stray[0]} is for --engine sglang")
     check_serving_flags(args, engine)
     if args.infer:
         inf, infer_notes = build_infer_setup(args, model)
         inf = llamacpp_infer_setup(args, inf, engine)
         if args.max_context and engine == "vllm":  # the longest --max-model-len at --batch-size requests
             inf, result["solution"] = vllm_max_model_len(model, inf, build_vllm_setup(args, gpu_bytes))
+        elif args.max_context and engine == "sglang":  # the pool's tokens shared by --batch-size requests
+            inf, result["solution"] = sglang_max_context(model, inf, build_sglang_setup(args, gpu_bytes))
         elif args.max_context:
             n = max_inference_context(model, inf, gpu_bytes)
             if n == 0:
@@ -8367,6 +9516,13 @@ def compute(args):
             result["assumptions"] += pool.pop("assumptions")
             # the verdict is vLLM's: it starts only when one request of max_model_len tokens fits the pool
             result["fits"] = pool["fits_one_request"]
+        elif engine == "sglang":
+            pool = sglang_kv_pool(model, inf, build_sglang_setup(args, gpu_bytes))
+            result["engine"] = pool
+            result["assumptions"] += pool.pop("assumptions")
+            # SGLang starts whenever one page is left; --batch-size requests of --context tokens run at once when
+            # the pool holds their tokens and the scheduler admits that many
+            result["fits"] = sglang_serves(pool, inf)
         serving_extras(args, model, inf, result, gpu_bytes, engine)
     else:
         lora = build_lora_setup(args)

@@ -411,6 +411,29 @@ class Model:
     per_layer_input_size: int = 0    # hidden_size_per_layer_input: per-layer input embeddings (PLE) of this width
     per_layer_vocab: int = 0         # vocab_size_per_layer_input: rows of the PLE table
     moe_beside_mlp: bool = False     # enable_moe_block: every layer runs its dense MLP and routed experts side by side
+    # issue 10, branch hybrid -- nemotron_h (transformers 5.23 modeling_nemotron_h.py NemotronHBlock): each layer is
+    # ONE block behind one RMSNorm: its token mixer (mixer_types "attention" or "linear", a Mamba-2 mixer) with no MLP,
+    # or its MLP (mixer_types "none": a dense MLP, or MoE where layer_is_moe) with no token mixer
+    single_block_layers: bool = False
+    # issue 10, branch hybrid -- falcon_h1 (transformers 5.23 modeling_falcon_h1.py FalconH1DecoderLayer): every layer
+    # runs a Mamba-2 mixer (ssm_kind "mamba2", the mamba_* widths) BESIDE its attention on the same normed input, then
+    # the MLP; mixer_types stays () (every layer attends and caches K/V)
+    parallel_ssm: bool = False
+    mamba_gated_norm: bool = True    # the Mamba-2 output's gated RMSNorm (d weights); Falcon-H1: mamba_rms_norm
+    mamba_out_proj_bias: bool = False  # Falcon-H1's projectors_bias on out_proj (in_proj: mamba_proj_bias)
+    # issue 10, branch jamba -- Jamba (jamba; transformers 5.23 modeling_jamba.py JambaMambaMixer; Gu & Dao 2023,
+    # "Mamba", arXiv:2312.00752; Lieber et al. 2024, "Jamba", arXiv:2403.19887): with ssm_kind "mamba1" the "linear"
+    # layers are Mamba-1 mixers; they share mamba_d_state (N), mamba_d_conv, mamba_conv_bias and mamba_proj_bias with
+    # the Mamba-2 fields above and add these
+    mamba1_inner: int = 0            # d: the mixer's inner width, mamba_expand x hidden_size
+    mamba_dt_rank: int = 0           # R: x_proj emits dt of rank R (and B, C of N each); dt_proj lifts it to d
+    mamba_bcdt_norms: bool = False   # Jamba's RMSNorms over dt (R), B and C (N each) inside the mixer
+    # issue 10, branch jamba -- router parameters transformers keeps in fp32 whatever the model dtype: ERNIE 4.5's
+    # (modeling_ernie4_5_moe.py: _keep_in_fp32_modules_strict = ["gate.weight", "moe_statics"]) and Hunyuan's
+    # (modeling_hunyuan_v1_moe.py: the router an nn.Linear(..., dtype=torch.float32))
+    router_fp32: bool = False        # the router weight (E, h) is held in fp32
+    router_frozen_bias: bool = False  # ERNIE's moe_statics.e_score_correction_bias: an fp32 Parameter (1, E) with
+    #                                   requires_grad=False (counted by sum(p.numel()); no gradient, no optimizer state)
 
     @property
     def kv_heads(self) -> int:
@@ -521,10 +544,40 @@ class Model:
             return context
         return min(context, self.sliding_window - (1 if convention == "hf-dynamic" else 0))
 
+    def layer_has_mixer(self, i: int) -> bool:
+        """Layer i has a token mixer (attention, a gated delta-net, a short convolution or a Mamba-2 mixer); only
+        Nemotron-H's MLP / MoE layers (mixer_types "none") have none."""
+        return not (i < len(self.mixer_types) and self.mixer_types[i] == "none")
+
+    def layer_has_attention(self, i: int) -> bool:
+        """Layer i attends with softmax attention and so caches K/V."""
+        return self.layer_has_mixer(i) and not self.layer_is_linear(i)
+
+    def layer_has_mlp(self, i: int) -> bool:
+        """Layer i has an MLP (dense or MoE): every layer but Nemotron-H's mixer layers (single_block_layers)."""
+        return not self.single_block_layers or not self.layer_has_mixer(i)
+
+    def attention_layer_count(self) -> int:
+        """Layers with softmax attention (and a K/V cache)."""
+        return self.num_layers - self.linear_layer_count() - self.mixer_types.count("none")
+
+    def dense_mlp_layer_count(self) -> int:
+        """Layers with a dense MLP: all but the MoE layers, and, in Nemotron-H, but its mixer layers."""
+        with_mlp = self.mixer_types.count("none") if self.single_block_layers else self.num_layers
+        return with_mlp - self.moe_layer_count()
+
     def layer_is_linear(self, i: int) -> bool:
         """Layer i's token mixer is no softmax attention but a layer with a fixed state and no K/V: a gated
         delta-net (Qwen3-Next's "linear_attention") or a short convolution (LFM2's "conv")."""
         return i < len(self.mixer_types) and self.mixer_types[i] in ("linear", "conv")
+
+    def state_layer_count(self) -> int:
+        """Layers with a fixed conv / recurrent state: the linear-mixer layers, or every layer of Falcon-H1."""
+        return self.num_layers if self.parallel_ssm else self.linear_layer_count()
+
+    def layer_has_state(self, i: int) -> bool:
+        """Layer i keeps a fixed conv / recurrent state (a linear mixer; Falcon-H1's Mamba-2 beside attention)."""
+        return self.parallel_ssm or self.layer_is_linear(i)
 
     def linear_layer_count(self) -> int:
         return self.mixer_types.count("linear") + self.mixer_types.count("conv")
@@ -547,8 +600,8 @@ class Model:
     @property
     def linear_mixer_name(self) -> str:
         """What the "linear" layers are, in words (output lines and refusals)."""
-        return "Mamba-2" if self.ssm_kind == "mamba2" else "short-convolution" if self.short_conv \
-            else "gated delta-net"
+        return "Mamba-2" if self.ssm_kind == "mamba2" else "Mamba-1" if self.ssm_kind == "mamba1" \
+            else "short-convolution" if self.short_conv else "gated delta-net"
 
     def moe_layer_count(self) -> int:
         dense = set(self.dense_layers)  # a set: a long mlp_only_layers list must not make this quadratic
@@ -680,12 +733,24 @@ def _mb_validate_indexer(m: Model, name) -> None:
 def _mb_validate_linear_attention(m: Model, name) -> None:
     """Qwen3-Next's gated delta-net layers: one mixer per layer, positive widths, and value heads in whole groups
     per key head (Qwen3NextGatedDeltaNet views q, k, v and z per key head and repeats q, k to the value heads)."""
-    if m.mixer_types and (len(m.mixer_types) != m.num_layers or set(m.mixer_types) - {"linear", "attention", "conv"}
+    if m.mixer_types and (len(m.mixer_types) != m.num_layers
+                          or set(m.mixer_types) - {"linear", "attention", "conv", "none"}
                           or {"linear", "conv"} <= set(m.mixer_types)):
         raise InputError(f"layer_types must give 'linear_attention' or 'full_attention' (LFM2: 'conv' or "
                          f"'full_attention') for each of the {m.num_layers} layers")
-    if m.ssm_kind not in ("", "mamba2"):
-        raise InputError(f"ssm_kind must be '' or 'mamba2', got {m.ssm_kind!r}")
+    if ("none" in m.mixer_types or m.single_block_layers) and not (m.single_block_layers and m.mixer_types):
+        raise InputError(f"{m.source}: layers without a token mixer are modelled in Nemotron-H's block only (one "
+                         "mixer or one MLP per layer, layer by layer)")
+    if m.single_block_layers:
+        _mb_validate_single_block(m, name)
+    if m.parallel_ssm:  # Falcon-H1
+        if m.ssm_kind != "mamba2" or m.mixer_types or m.is_mla or m.sliding_window or m.fused_qkv \
+                or m.norms_per_layer != 2 or m.norm_placement != "pre" or m.attn_output_gate or m.is_moe:
+            raise InputError(f"{m.source}: a Mamba-2 mixer beside attention is modelled in Falcon-H1's block only "
+                             "(pre-norm, separate q/k/v, a dense MLP, no MLA, window or experts)")
+        return _mb_validate_mamba2(m, name)
+    if m.ssm_kind not in ("", "mamba2", "mamba1"):
+        raise InputError(f"ssm_kind must be '', 'mamba2' or 'mamba1', got {m.ssm_kind!r}")
     if "conv" in m.mixer_types:  # LFM2's short convolutions
         if m.short_conv_kernel < 1:
             raise InputError(f"{name('short_conv_kernel')} must be a positive integer with short-convolution layers")
@@ -698,6 +763,8 @@ def _mb_validate_linear_attention(m: Model, name) -> None:
         return
     if m.ssm_kind == "mamba2":
         return _mb_validate_mamba2(m, name)
+    if m.ssm_kind == "mamba1":  # issue 10, branch jamba
+        return _mb_validate_mamba1(m, name)
     for field in ("linear_num_key_heads", "linear_num_value_heads", "linear_key_head_dim", "linear_value_head_dim",
                   "linear_conv_kernel"):
         if getattr(m, field) < 1:
@@ -720,10 +787,37 @@ def _mb_validate_mamba2(m: Model, name) -> None:
     if m.mamba_num_heads % m.mamba_n_groups:
         raise InputError(f"{name('mamba_num_heads')} {m.mamba_num_heads} is not a multiple of "
                          f"{name('mamba_n_groups')} {m.mamba_n_groups}")
+    if m.single_block_layers or m.parallel_ssm:  # Nemotron-H, Falcon-H1: checked with their blocks
+        return
     if m.is_mla or m.sliding_window or m.fused_qkv or m.norms_per_layer != 2 or m.norm_placement != "pre" \
             or m.attn_output_gate or m.is_moe:
         raise InputError(f"{m.source}: Mamba-2 layers are modelled in Bamba's block only (pre-norm, separate q/k/v, "
                          "no MLA, no sliding window, no experts)")
+
+
+def _mb_validate_single_block(m: Model, name) -> None:
+    """Nemotron-H's block (NemotronHBlock): one pre-norm, then ONE of attention, a Mamba-2 mixer, an MLP or an MoE;
+    experts only in the layers without a mixer; plain attention (separate q/k/v, no MLA, window or output gate)."""
+    if m.norms_per_layer != 1 or m.norm_placement != "pre" or m.is_mla or m.sliding_window or m.fused_qkv \
+            or m.attn_output_gate or m.short_conv or ("linear" in m.mixer_types and m.ssm_kind != "mamba2"):
+        raise InputError(f"{m.source}: one-block layers are modelled in Nemotron-H's block only (one pre-norm, "
+                         "separate q/k/v, Mamba-2 mixers, no MLA, no sliding window)")
+    wrong = next((i for i in range(m.num_layers) if m.layer_is_moe(i) and m.layer_has_mixer(i)), None)
+    if wrong is not None:
+        raise InputError(f"{name('dense_layers')}: layer {wrong} holds a token mixer, so it cannot be an MoE layer "
+                         "in Nemotron-H's one-block layers")
+
+
+def _mb_validate_mamba1(m: Model, name) -> None:
+    """Jamba's Mamba-1 layers: positive widths (inner d, dt rank R, state N, conv kernel), in Jamba's pre-norm block
+    beside plain attention layers; dense or MoE feed-forward alike."""
+    for field in ("mamba1_inner", "mamba_dt_rank", "mamba_d_state", "mamba_d_conv"):
+        if getattr(m, field) < 1:
+            raise InputError(f"{name(field)} must be a positive integer with Mamba-1 layers")
+    if m.is_mla or m.sliding_window or m.fused_qkv or m.norms_per_layer != 2 or m.norm_placement != "pre" \
+            or m.attn_output_gate or m.num_shared_experts:
+        raise InputError(f"{m.source}: Mamba-1 layers are modelled in Jamba's block only (pre-norm, separate q/k/v, "
+                         "no MLA, no sliding window, no shared expert)")
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -744,6 +838,9 @@ class ModelTensor:
     split: str | None = None
     kind: str = "weight"
     buffer: bool = False
+    # issue 10, branch jamba: how transformers holds it, where that is not the model dtype and a trained parameter
+    fp32: bool = False    # kept in fp32 whatever the model dtype (ERNIE 4.5's and Hunyuan's routers)
+    frozen: bool = False  # a Parameter with requires_grad=False: counted, but no gradient and no optimizer state
 
     @property
     def numel(self) -> int:
@@ -903,8 +1000,10 @@ def _mb_qwen3_next_mixer(m: Model, out: list, linear: bool) -> list:
     (2 kd + vd, 1, kernel) without bias, dt_bias and A_log (Hv each), a gated RMSNorm over dv and out_proj (h, vd).
     Qwen3.5 (Qwen3_5GatedDeltaNet) splits the input projections into in_proj_qkv, in_proj_z, in_proj_b and
     in_proj_a (linear_proj_split): the same rows, so the same count and matmul FLOPs."""
-    if linear and m.ssm_kind == "mamba2":
+    if (linear or m.parallel_ssm) and m.ssm_kind == "mamba2":  # Falcon-H1: beside attention in every layer
         return _mb_mamba2_mixer(m, out)
+    if linear and m.ssm_kind == "mamba1":  # issue 10, branch jamba
+        return _mb_mamba1_mixer(m, out)
     if linear and m.short_conv:  # LFM2 (Lfm2ShortConv): in_proj h -> 3h (B, C, x), a depthwise conv over B*x of
         h, bias = m.hidden_size, m.short_conv_bias  # kernel conv_L_cache, out_proj h -> h; biases by conv_bias
         out = [t for t in out if not t.name.startswith("self_attn.")]
@@ -940,46 +1039,98 @@ def _mb_mamba2_mixer(m: Model, out: list) -> list:
     """A Mamba-2 mixer in place of self-attention (transformers 5.23 modeling_bamba.py BambaMixer), with inner width
     d = H x P, conv channels c = d + 2 G N: in_proj (d + c + H, h) emitting the gate z, x, B, C and dt; a depthwise
     conv1d (c, 1, kernel) with a bias when mamba_conv_bias; dt_bias, A_log and D (H each); a gated RMSNorm over d
-    (normalised in G groups, one weight of d); out_proj (h, d); in_proj / out_proj biased when mamba_proj_bias."""
+    (normalised in G groups, one weight of d); out_proj (h, d); in_proj / out_proj biased when mamba_proj_bias.
+    Falcon-H1 (parallel_ssm, modeling_falcon_h1.py FalconH1Mixer): the mixer is kept BESIDE self-attention; its
+    gated RMSNorm only with mamba_gated_norm (mamba_rms_norm), out_proj biased by mamba_out_proj_bias
+    (projectors_bias) and in_proj by mamba_proj_bias."""
     h, d, c, heads = m.hidden_size, m.mamba_width, m.mamba_conv_dim, m.mamba_num_heads
-    out = [t for t in out if not t.name.startswith("self_attn.")]
+    if not m.parallel_ssm:
+        out = [t for t in out if not t.name.startswith("self_attn.")]
     out += _mb_linear("mamba.in_proj", h, d + c + heads, "attention", m.mamba_proj_bias, "col")
     out.append(ModelTensor("mamba.conv1d.weight", (c, 1, m.mamba_d_conv), "attention", "col", kind="conv"))
     if m.mamba_conv_bias:
         out.append(ModelTensor("mamba.conv1d.bias", (c,), "attention", "col", kind="bias"))
     out += [ModelTensor(f"mamba.{p}", (heads,), "attention", "col", kind="bias") for p in ("dt_bias", "A_log", "D")]
-    out.append(ModelTensor("mamba.norm.weight", (d,), "norms", "col", kind="norm"))
+    if m.mamba_gated_norm:
+        out.append(ModelTensor("mamba.norm.weight", (d,), "norms", "col", kind="norm"))
+    out += _mb_linear("mamba.out_proj", d, h, "attention",
+                      m.mamba_out_proj_bias if m.parallel_ssm else m.mamba_proj_bias, "row")
+    return out
+
+
+def _mb_mamba1_mixer(m: Model, out: list) -> list:
+    """A Mamba-1 mixer in place of self-attention (transformers 5.23 modeling_jamba.py JambaMambaMixer; Gu & Dao
+    2023 Algorithm 2), with inner width d = mamba_expand x h, state N, dt rank R and kernel K: in_proj (2d, h) emitting
+    x and the gate z; a depthwise conv1d (d, 1, K) with a bias when mamba_conv_bias; x_proj (R + 2N, d) without bias
+    emitting dt, B and C; dt_proj (d, R) with its bias; A_log (d, N) and D (d), elementwise parameters (no matmul);
+    Jamba's RMSNorms over dt, B and C (R, N, N); out_proj (h, d); in_proj / out_proj biased when mamba_proj_bias.
+    Tensor parallelism splits d (vLLM's MambaMixer: in_proj, conv1d, dt_proj column-, x_proj and out_proj
+    row-parallel); the three small norms are replicated."""
+    h, d, n, rank = m.hidden_size, m.mamba1_inner, m.mamba_d_state, m.mamba_dt_rank
+    out = [t for t in out if not t.name.startswith("self_attn.")]
+    out += _mb_linear("mamba.in_proj", h, 2 * d, "attention", m.mamba_proj_bias, "col")
+    out.append(ModelTensor("mamba.conv1d.weight", (d, 1, m.mamba_d_conv), "attention", "col", kind="conv"))
+    if m.mamba_conv_bias:
+        out.append(ModelTensor("mamba.conv1d.bias", (d,), "attention", "col", kind="bias"))
+    out += _mb_linear("mamba.x_proj", d, rank + 2 * n, "attention", False, "row")
+    out += _mb_linear("mamba.dt_proj", rank, d, "attention", True, "col")
+    out.append(ModelTensor("mamba.A_log", (d, n), "attention", "col", kind="bias"))
+    out.append(ModelTensor("mamba.D", (d,), "attention", "col", kind="bias"))
+    if m.mamba_bcdt_norms:
+        out += [ModelTensor(f"mamba.{p}_layernorm.weight", (w,), "norms", kind="norm")
+                for p, w in (("dt", rank), ("b", n), ("c", n))]
     out += _mb_linear("mamba.out_proj", d, h, "attention", m.mamba_proj_bias, "row")
+    return out
+
+
+def _mb_fp32_router(m: Model, out: list) -> list:
+    """Router parameters transformers keeps in fp32 (issue 10, branch jamba).  ERNIE 4.5 (modeling_ernie4_5_moe.py
+    Ernie4_5_MoeTopKRouter): the router weight (E, h) created in fp32 and listed in _keep_in_fp32_modules_strict, and
+    moe_statics.e_score_correction_bias, an fp32 nn.Parameter of (1, E) with requires_grad=False (added to the
+    softmax scores for the top-k choice only): a parameter, so sum(p.numel()) counts it, but frozen.  Hunyuan
+    (HunYuanMoEV1Gate): the router an nn.Linear(h, E, bias=False, dtype=torch.float32).  Both routers run in fp32."""
+    if not (m.router_fp32 or m.router_frozen_bias):
+        return out
+    out = [_dc.replace(t, fp32=True) if t.name == "mlp.router.weight" and m.router_fp32 else t for t in out]
+    if m.router_frozen_bias:
+        out.append(ModelTensor("mlp.router.e_score_correction_bias", (m.num_experts,), "router", kind="bias",
+                               fp32=True, frozen=True))
     return out
 
 
 _MB_LAYER_CACHE: dict = {}
 
 
-def model_layer_tensors(m: Model, moe: bool, linear: bool = False, sliding: bool = False,
+def model_layer_tensors(m: Model, moe: bool, linear: bool = False, sliding: bool = False, mixer: bool = True,
                         shared: bool = False) -> tuple:
     """The tensors of one decoder layer (dense or MoE; linear: a gated delta-net in place of self-attention;
     sliding: a sliding layer of a model whose sliding layers have their own head shape, MiMo-V2-Flash, Gemma 4;
     shared: a Gemma 4 KV-shared layer), in the transformers 5 layout: routed experts stacked as gate_up_proj
-    (E, 2f, h) and down_proj (E, h, f)."""
+    (E, 2f, h) and down_proj (E, h, f).
+    Nemotron-H (single_block_layers): a layer with a mixer (mixer=True) holds its norm and that mixer only, a layer
+    without one (mixer=False) its norm and its MLP (dense, or MoE with moe) only.  The positional switches are those
+    of model_layer_kind's key, (moe, linear, sliding, mixer, shared)."""
     sliding = bool(sliding and m.has_sliding_shape)
+    mixer = bool(mixer or not m.single_block_layers)
     shared = bool(shared and m.kv_shared_layers)
-    key = (m, moe, linear, sliding, shared)
+    key = (m, moe, linear, sliding, mixer, shared)
     if key in _MB_LAYER_CACHE:
         return _MB_LAYER_CACHE[key]
     h, out = m.hidden_size, []
     for i in range(m.norms_per_layer):
         out += _mb_norms(m, f"norm{i + 1}", h)
-    out += _mb_attention(m, sliding, shared)
-    out = _mb_stablelm_qk_norms(m, out)
-    out = _mb_qwen3_next_mixer(m, out, linear)
-    if not moe or m.moe_beside_mlp:
+    if mixer:
+        out += _mb_attention(m, sliding, shared)
+        out = _mb_stablelm_qk_norms(m, out)
+        out = _mb_qwen3_next_mixer(m, out, linear)
+    has_mlp = not (m.single_block_layers and mixer)  # Nemotron-H: a mixer layer has no MLP
+    if has_mlp and (not moe or m.moe_beside_mlp):
         out += _mb_mlp(m, "mlp", m.ffn_hidden_size * (2 if shared and m.double_wide_shared_mlp else 1), "mlp",
                        m.mlp_bias)
     out += _mb_per_layer_input(m)
-    if moe and m.moe_beside_mlp:
+    if has_mlp and moe and m.moe_beside_mlp:
         out += _mb_gemma4_moe_block(m)
-    elif moe:
+    elif has_mlp and moe:
         e, f = m.num_experts, m.moe_width
         out.append(ModelTensor("mlp.router.weight", (e, h), "router"))
         if m.router_bias:
@@ -992,6 +1143,7 @@ def model_layer_tensors(m: Model, moe: bool, linear: bool = False, sliding: bool
         out.append(ModelTensor("mlp.experts.down_proj", (e, h, f), "routed_experts", "row"))
         out += _mb_expert_biases(m)
         out = _mb_dbrx_experts(m, out)
+        out = _mb_fp32_router(m, out)
         if m.num_shared_experts:
             out += _mb_mlp(m, "mlp.shared_experts", m.shared_width, "shared_experts", m.mlp_bias)
             if m.shared_expert_gate:
@@ -1082,20 +1234,26 @@ def model_param_tensors(m: Model) -> list:
     first, last = model_global_tensors(m)
     out = [(-1, t) for t in first]
     for i in range(m.num_layers):
-        out += [(i, t) for t in model_layer_tensors(m, m.layer_is_moe(i), m.layer_is_linear(i),
-                                                    m.layer_sliding_shape(i), m.layer_kv_shared(i))]
+        out += [(i, t) for t in model_layer_tensors(m, *model_layer_kind(m, i))]
     out += [(-1, t) for t in last]
     for j in range(m.mtp_layers):
         out += [(m.num_layers + j, t) for t in model_mtp_tensors(m, m.num_layers + j)]
     return out
 
 
+def model_layer_kind(m: Model, i: int) -> tuple:
+    """(MoE, linear mixer, sliding shape, has a mixer, KV-shared) of layer i: the switches model_layer_tensors takes,
+    in its positional order."""
+    return (m.layer_is_moe(i), m.layer_is_linear(i), m.layer_sliding_shape(i), m.layer_has_mixer(i),
+            m.layer_kv_shared(i))
+
+
 def model_layer_kinds(m: Model) -> dict:
-    """{(MoE, gated delta-net, sliding shape, KV-shared): number of layers}: the distinct decoder layers, for sums
-    by layer kind (model_layer_tensors takes the key's four switches)."""
+    """{(MoE, linear mixer, sliding shape, has a mixer, KV-shared): number of layers}: the distinct decoder layers,
+    for sums by layer kind (model_layer_tensors takes the key's five switches)."""
     kinds = {}
     for i in range(m.num_layers):
-        key = (m.layer_is_moe(i), m.layer_is_linear(i), m.layer_sliding_shape(i), m.layer_kv_shared(i))
+        key = model_layer_kind(m, i)
         kinds[key] = kinds.get(key, 0) + 1
     return kinds
 
@@ -1121,8 +1279,11 @@ def count_model(m: Model) -> dict:
         groups = groups[:1] + [(model_layer_tensors(m, *kind), n) for kind, n in model_layer_kinds(m).items()]
     for j in range(m.mtp_layers):
         groups.append((model_mtp_tensors(m, m.num_layers + j), 1))
+    fp32_kept = frozen = 0  # issue 10, branch jamba: parameters held in fp32 / without gradient
     for tensors, times in groups:
         for t in tensors:
+            fp32_kept += t.numel * times if t.fp32 and not t.buffer else 0
+            frozen += t.numel * times if t.frozen and not t.buffer else 0
             if t.buffer:
                 key = "mtp_embedding_and_head_copies" if t.role in ("embedding", "lm_head") \
                     else "router_score_correction_bias"
@@ -1130,12 +1291,14 @@ def count_model(m: Model) -> dict:
             else:
                 roles[t.role] += t.numel * times
     total = sum(roles.values())
-    per_expert = sum(t.numel for t in model_layer_tensors(m, True) if t.role == "routed_experts") // m.num_experts \
+    per_expert = sum(t.numel for t in model_layer_tensors(m, True, mixer=False) if t.role == "routed_experts") \
+        // m.num_experts \
         if n_moe else 0
     active = total - roles["routed_experts"] - roles["mtp"] + n_moe * m.top_k * per_expert
     return {"total": total, "roles": roles, "dense_layers": m.num_layers - n_moe, "moe_layers": n_moe,
             "params_per_expert": per_expert, "active": active if n_moe else total,
-            "routed_experts_active": n_moe * m.top_k * per_expert, "checkpoint_only": stored}
+            "routed_experts_active": n_moe * m.top_k * per_expert, "checkpoint_only": stored,
+            "fp32_params": fp32_kept, "frozen_params": frozen}
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -1438,6 +1601,31 @@ MODEL_PRESETS = {
                        **dict(_mb_hf("MiniMaxAI/MiniMax-M2", "minimax_m2"), gguf_arch="minimax-m2",
                               source="huggingface.co/MiniMaxAI/MiniMax-M2 config.json (main model; its 3 MTP modules "
                                      "are not counted)")),
+    # Mistral Small 3 (24B, January 2025): a plain Mistral decoder (GQA 32/8 heads of 128, no sliding window, untied
+    # 131,072-token head). Its params.json (dim 5120, n_layers 40, head_dim 128, hidden_dim 32768, n_heads 32,
+    # n_kv_heads 8, vocab_size 131072) and model.safetensors.index.json (total_size 47,144,806,400 B of bf16 =
+    # 23,572,403,200 parameters) as stored in OpenMOSE/RWKV-LM-RLHF main/tokenizer/mistralsmall3/
+    "mistral-small-24b": dict(_PRESET_LLAMA, num_layers=40, hidden_size=5120, num_attention_heads=32, num_kv_heads=8,
+                              head_dim=128, ffn_hidden_size=32768, vocab_size=131072,
+                              **dict(_mb_hf("mistralai/Mistral-Small-24B-Instruct-2501", "mistral"),
+                                     source="huggingface.co/mistralai/Mistral-Small-24B-Instruct-2501 params.json and "
+                                            "model.safetensors.index.json (23,572,403,200 bf16 parameters)")),
+    # Phi-4 (14B): phi3 with fused qkv and gate_up, GQA 40/10, untied 100,352-token head, no sliding window
+    "phi-4": dict(_PRESET_LLAMA, num_layers=40, hidden_size=5120, num_attention_heads=40, num_kv_heads=10,
+                  ffn_hidden_size=17920, vocab_size=100352, fused_qkv=True, fused_gate_up=True,
+                  **_mb_hf("microsoft/phi-4", "phi3")),
+    # DeepSeek-V3.1 (August 2025): its model card -- "post-trained on the top of DeepSeek-V3.1-Base, which is built
+    # upon the original V3 base checkpoint", 671B total / 37B activated like V3 -- and its config.json
+    # (DeepseekV3ForCausalLM) keep V3's shapes; only the chat template and the long-context training differ.
+    "deepseek-v3.1": dict(_PRESET_LLAMA, num_layers=61, hidden_size=7168, num_attention_heads=128,
+                          ffn_hidden_size=18432, vocab_size=129280, q_lora_rank=1536, kv_lora_rank=512,
+                          qk_nope_head_dim=128, qk_rope_head_dim=64, v_head_dim=128, num_experts=256, top_k=8,
+                          moe_ffn_hidden_size=2048, num_shared_experts=1, first_k_dense=3, expert_interval_phase=0,
+                          router_score_correction_bias=True, sequence_length=4096,
+                          **dict(_mb_hf("deepseek-ai/DeepSeek-V3.1", "deepseek_v3"),
+                                 source="huggingface.co/deepseek-ai/DeepSeek-V3.1 model card (V3's architecture: "
+                                        "671B total, 37B activated; main model, the params script's --mtp-layers 1 "
+                                        "adds the MTP module)")),
 }
 
 
@@ -1564,6 +1752,13 @@ SUPPORTED_MODEL_TYPES = {
                      "the KV heads and a sink per head, values narrower than queries/keys (v_head_dim), a dense first "
                      "MLP then 256 experts top-8 (sigmoid router, no shared expert); the hub's own layer fields "
                      "checked against what transformers builds",
+    # issue 10, branch hybrid
+    "falcon_h1": "Falcon-H1: a Mamba-2 mixer (mamba_d_ssm wide, gated RMSNorm only with mamba_rms_norm, out_proj "
+                 "biased by projectors_bias) beside GQA attention in every layer on one RMSNorm, then a SwiGLU MLP; "
+                 "the muP multipliers scale activations only",
+    "nemotron_h": "Nemotron-H: one block per layer behind one RMSNorm, as layers_block_type or "
+                  "hybrid_override_pattern says: a Mamba-2 mixer (M), attention without rotary or biases (*), a "
+                  "relu^2 MLP without gate (-) or an MoE of ungated experts and one shared MLP (E); untied head",
     "lfm2": "LFM2: short-convolution layers (in_proj to B, C, x; a depthwise causal conv of conv_L_cache taps; "
             "out_proj) beside GQA attention layers with q/k RMSNorm (layer_types or full_attn_idxs), a SwiGLU of "
             "the adjusted block_ff_dim, a tied head by default",
@@ -1576,15 +1771,26 @@ SUPPORTED_MODEL_TYPES = {
     "gemma4": "the Gemma 4 multimodal wrapper: its text_config is read as gemma4_text and the head is tied as the "
               "wrapper's tie_word_embeddings says; AutoModelForCausalLM builds Gemma4ForConditionalGeneration, whose "
               "vision / audio towers and embedders a note names and does not count",
+    # issue 10, branch jamba
+    "jamba": "Jamba: Mamba-1 mixers (mamba_expand x hidden wide, state mamba_d_state, dt rank mamba_dt_rank, RMSNorms "
+             "on dt, B and C) beside attention without positions every attn_layer_period-th layer from "
+             "attn_layer_offset; MoE (num_experts top-num_experts_per_tok, softmax router) every expert_layer_period-th "
+             "layer from expert_layer_offset, a SwiGLU MLP elsewhere",
+    "ernie4_5_moe": "ERNIE 4.5 MoE: MoE layers from moe_layer_start_index to moe_layer_end_index every "
+                    "moe_layer_interval-th (routed experts of moe_intermediate_size top-moe_k beside "
+                    "moe_num_shared_experts shared ones), dense SwiGLU elsewhere; an fp32 router and a frozen fp32 "
+                    "score-correction parameter (moe_statics); use_bias on every Linear including the LM head; a tied "
+                    "head by default",
+    "hunyuan_v1_moe": "Hunyuan-A13B: every layer MoE (num_experts of intermediate_size, top-moe_topk, a softmax router "
+                      "held in fp32) beside one shared SwiGLU of intermediate_size, q/k RMSNorm over head_dim "
+                      "(which the file must give), attention_bias on q/k/v/o; the Hub file's per-layer lists accepted "
+                      "where transformers builds what they say",
 }
 # Model types people run this year that are NOT modelled yet: what the reader would miss.  A config of one of these
 # is refused (even with --generic), never read as a Llama.
 NOT_YET_MODELLED = {
-    "ernie4_5_moe": "experts and their placement",
-    "hunyuan_v1_moe": "experts and their shared MLP",
-    "jamba": "Mamba layers and experts",
-    "nemotron_h": "Mamba-2 layers",
-    "falcon_h1": "parallel Mamba-2 and attention",
+    # (none left of issue 10's list: gemma4 / gemma4_text landed on branch gemma4.)  The mechanism stays: a type
+    # named here is refused by the reader, even with --generic.
 }
 # Fields that change no parameter, FLOP or byte this block describes (token ids, epsilons, initialisation, rope
 # scaling, dropout rates, router loss weights, runtime switches): read quietly.
@@ -1705,6 +1911,13 @@ CONFIG_FIELDS_OF = {
     "sliding_kv_heads": ("swa_num_key_value_heads", "num_key_value_heads"),
     "short_conv_kernel": ("conv_L_cache",),
 }
+CONFIG_FIELDS_OF.update({  # issue 10, branch jamba: Jamba's Mamba-1 fields
+    "mamba1_inner": ("mamba_expand",), "mamba_dt_rank": ("mamba_dt_rank",),
+    "expert_interval": ("expert_layer_period", "decoder_sparse_step", "moe_layer_freq", "moe_layer_interval"),
+    "top_k": ("num_experts_per_tok", "moe_k", "moe_topk"),  # ERNIE 4.5 and Hunyuan name them their own way
+    "num_experts": ("num_experts", "num_local_experts", "n_routed_experts", "moe_num_experts"),
+    "moe_ffn_hidden_size": ("moe_intermediate_size",), "first_k_dense": ("first_k_dense_replace", "moe_layer_start_index"),
+})
 CONFIG_FIELDS_OF.update({  # issue 10, branch gemma4: Gemma4TextConfig's fields
     "sliding_head_dim": ("head_dim",), "kv_shared_layers": ("num_kv_shared_layers",),
     "per_layer_input_size": ("hidden_size_per_layer_input",), "per_layer_vocab": ("vocab_size_per_layer_input",),
@@ -1717,6 +1930,10 @@ CONFIG_FIELDS_OF.update({  # issue 10, branch mamba: Bamba's Mamba-2 fields
     "mamba_num_heads": ("mamba_n_heads",), "mamba_head_dim": ("mamba_d_head",), "mamba_n_groups": ("mamba_n_groups",),
     "mamba_d_state": ("mamba_d_state",), "mamba_d_conv": ("mamba_d_conv",), "mamba_chunk_size": ("mamba_chunk_size",),
 })
+for _field, _names in {"mamba_num_heads": "mamba_num_heads", "mamba_head_dim": "mamba_head_dim",  # branch hybrid:
+                       "mamba_n_groups": "n_groups", "mamba_d_state": "ssm_state_size",  # Nemotron-H's names
+                       "mamba_d_conv": "conv_kernel", "mamba_chunk_size": "chunk_size"}.items():
+    CONFIG_FIELDS_OF[_field] += (_names,)
 _MB_TIED_BY_DEFAULT = {"gpt2", "bloom", "opt", "falcon", "gemma", "gemma2", "gemma3_text", "starcoder2"}
 _MB_HEAD_DIM_DEFAULT = {"gemma": 256, "gemma2": 256, "gemma3_text": 256, "qwen3": 128, "qwen3_next": 256}
 # What a config class builds when the file leaves a field out, where that is not the generic rule (KV heads = query
@@ -1745,6 +1962,7 @@ _MB_TIED_BY_DEFAULT |= {"cohere", "cohere2"}  # CohereConfig / Cohere2Config: ti
 _MB_TIED_BY_DEFAULT |= {"smollm3"}  # SmolLM3Config: tie_word_embeddings=True
 _MB_TIED_BY_DEFAULT |= {"lfm2"}  # Lfm2Config: tie_word_embeddings=True (issue 10, branch mimo)
 _MB_TIED_BY_DEFAULT |= {"gemma4_text"}  # Gemma4TextConfig: tie_word_embeddings=True (issue 10, branch gemma4)
+_MB_TIED_BY_DEFAULT |= {"ernie4_5_moe"}  # Ernie4_5_MoeConfig: tie_word_embeddings=True (issue 10, branch jamba)
 # Llama4TextConfig (transformers 5.23): 8 KV heads and head_dim 128 when the file leaves them out
 _MB_CLASS_DEFAULTS.update({"llama4": {"num_key_value_heads": 8}, "llama4_text": {"num_key_value_heads": 8}})
 _MB_HEAD_DIM_DEFAULT.update({"llama4": 128, "llama4_text": 128})
@@ -2290,6 +2508,343 @@ def _mb_read_lfm2(r: _MBFields, mt: str) -> dict:
                 num_kv_heads=r.int("num_key_value_heads", default=8), head_dim=r.int("head_dim", default=0),
                 ffn_hidden_size=width, qk_norm="head", gguf_arch="lfm2", mixer_types=mixers if "conv" in mixers else (),
                 short_conv_kernel=r.int("conv_L_cache", default=3), short_conv_bias=r.flag("conv_bias", False))
+
+
+_MB_NEMOTRON_H_BLOCKS = {"M": "linear", "*": "attention", "-": "mlp", "E": "moe"}  # hybrid_override_pattern
+# NemotronHConfig's layers_block_type names, with the legacy ones remap_legacy_layer_types turns into them
+_MB_NEMOTRON_H_TYPES = {"linear_attention": "linear", "mamba": "linear", "full_attention": "attention",
+                        "attention": "attention", "mlp": "mlp", "moe": "moe"}
+
+
+def _mb_read_nemotron_h(r: _MBFields, mt: str) -> dict:
+    """Nemotron-H (transformers 5.23 configuration_nemotron_h.py / modeling_nemotron_h.py; NVIDIA, "Nemotron-H: A
+    Family of Accurate and Efficient Hybrid Mamba-Transformer Models", arXiv:2504.03624): every layer
+    (NemotronHBlock) is one RMSNorm and ONE block, named per layer by layers_block_type (alias layer_types; legacy
+    "mamba" / "attention" remapped), else by hybrid_override_pattern (M Mamba-2, * attention, - MLP, E MoE), else
+    the class default [Mamba-2, MoE, attention, MLP]; num_hidden_layers is ignored (the list's length wins).
+
+    * attention (NemotronHAttention): q/k/v/o without bias whatever attention_bias says, num_key_value_heads (8;
+      null: as many as the heads) heads of head_dim (128), no rotary embedding (no count changes);
+    * Mamba-2 (NemotronHMamba2Mixer, Bamba's mixer): mamba_num_heads (128) x mamba_head_dim (64) wide, n_groups
+      (8) groups of B and C of ssm_state_size (128), conv kernel conv_kernel (4) biased by use_conv_bias (true),
+      in_proj / out_proj biased by use_bias (false; mamba_proj_bias and expand are not read), chunk_size (128);
+      the legacy names mamba_n_groups / mamba_d_conv / mamba_conv_bias / mamba_chunk_size win when given;
+    * MLP (NemotronHMLP): up_proj -> relu^2 -> down_proj of intermediate_size (21504), biased by mlp_bias;
+    * MoE (NemotronHMoE): a sigmoid router (n_routed_experts, h) with a score-correction bias (a buffer), stacked
+      ungated experts up_proj (E, moe_intermediate_size, h) / down_proj, top num_experts_per_tok, and ONE shared
+      NemotronHMLP of moe_shared_expert_intermediate_size (n_shared_experts is not read);
+    * one final RMSNorm (norm_f) and an untied LM head: NemotronHForCausalLM ties nothing (_tied_weights_keys is
+      empty), so a file asking for a tied head is refused rather than counted either way.
+    Refused: moe_latent_size (latent expert projections), a sliding window.  num_nextn_predict_layers: a note (the
+    MTP layers are not built)."""
+    types = r.get("layers_block_type", "layer_types")[1]
+    if types is not None:
+        if not isinstance(types, list) or not types or not all(isinstance(t, str) and t in _MB_NEMOTRON_H_TYPES
+                                                                 for t in types):
+            raise InputError(f"{r.where}: field 'layers_block_type' must list 'mamba' / 'linear_attention', "
+                             f"'attention' / 'full_attention', 'mlp' or 'moe' per layer, got {types!r:.80}")
+        blocks = [_MB_NEMOTRON_H_TYPES[t] for t in types]
+        r.get("hybrid_override_pattern")  # the class ignores it when the list is given
+    else:
+        pattern = r.get("hybrid_override_pattern")[1]
+        if pattern is None:
+            blocks = ["linear", "moe", "attention", "mlp"]  # NemotronHConfig's default layers_block_type
+        elif not isinstance(pattern, str) or not pattern or set(pattern) - set(_MB_NEMOTRON_H_BLOCKS):
+            raise InputError(f"{r.where}: field 'hybrid_override_pattern' must be a string of M (Mamba-2), "
+                             f"* (attention), - (MLP) and E (MoE), got {pattern!r:.80}")
+        else:
+            blocks = [_MB_NEMOTRON_H_BLOCKS[c] for c in pattern]
+    if len(blocks) > MODEL_MAX_LAYERS:
+        raise InputError(f"{r.where}: {len(blocks)} layers is beyond {MODEL_MAX_LAYERS:,}")
+    r.get("num_hidden_layers")  # deprecated: the class derives the depth from the layer list
+    heads = r.int("num_attention_heads", default=32)
+    # absent: the class's 8; an explicit null: as many as the query heads (NemotronHConfig.__post_init__)
+    kv = heads if "num_key_value_heads" in r.raw and r.raw["num_key_value_heads"] is None else \
+        r.int("num_key_value_heads", default=8)
+    head_dim = r.int("head_dim", default=128)
+    r.expect("attention_head_dim", head_dim, mt)  # the hub files' own name; the class reads head_dim
+    r.get("attention_bias")  # NemotronHAttention builds q/k/v/o without bias whatever it says
+    r.expect("sliding_window", None, mt)
+    if r.flag("tie_word_embeddings", False):
+        raise InputError(f"{r.where}: field 'tie_word_embeddings' true is not modelled for nemotron_h "
+                         "(transformers 5.23 NemotronHForCausalLM ties nothing and builds an untied head)")
+    if r.get("moe_latent_size")[1] is not None:
+        raise InputError(f"{r.where}: field 'moe_latent_size' (latent expert projections) is not modelled for "
+                         "nemotron_h; refusing rather than guessing")
+    r.expect("n_shared_experts", 1, mt)  # NemotronHMoE builds one shared MLP whatever it says
+    for key in ("mamba_hidden_act", "mlp_hidden_act", "mamba_ssm_cache_dtype"):
+        r.text(key)  # activations (elementwise) and a serving engine's state dtype: transformers keeps fp32
+    for key in ("expand", "mamba_expand", "mamba_proj_bias", "time_step_min", "time_step_max", "time_step_limit",
+                "time_step_floor", "mamba_dt_min", "mamba_dt_max", "mamba_dt_limit", "mamba_dt_init_floor",
+                "use_mamba_kernels", "num_logits_to_keep", "residual_in_fp32", "rescale_prenorm_residual",
+                "moe_shared_expert_overlap", "mtp_layers_block_type", "mtp_hybrid_override_pattern",
+                "num_nextn_predict_layers"):
+        r.get(key)  # not read by the modules transformers builds (widths come from the heads), or runtime only
+    moe_layers = [i for i, b in enumerate(blocks) if b == "moe"]
+    v = dict(hidden_size=r.int("hidden_size", default=4096), num_layers=len(blocks), num_attention_heads=heads,
+             vocab_size=r.int("vocab_size", default=131072), num_kv_heads=kv, head_dim=head_dim,
+             ffn_hidden_size=r.int("intermediate_size", default=21504), gated_mlp=False,
+             mlp_bias=r.flag("mlp_bias", False), norms_per_layer=1, norm_fp32_scale=True,
+             position_embedding="none", single_block_layers=True, gguf_arch="nemotron_h",
+             mixer_types=tuple({"linear": "linear", "attention": "attention"}.get(b, "none") for b in blocks),
+             ssm_kind="mamba2" if "linear" in blocks else "",
+             mamba_num_heads=r.int("mamba_num_heads", default=128), mamba_head_dim=r.int("mamba_head_dim", default=64),
+             mamba_n_groups=r.int("mamba_n_groups", "n_groups", default=8),
+             mamba_d_state=r.int("ssm_state_size", default=128), mamba_d_conv=r.int("mamba_d_conv", "conv_kernel",
+                                                                                   default=4),
+             mamba_chunk_size=r.int("mamba_chunk_size", "chunk_size", default=128),
+             mamba_conv_bias=r.flag("mamba_conv_bias" if "mamba_conv_bias" in r.raw else "use_conv_bias", True),
+             mamba_proj_bias=r.flag("use_bias", False))
+    if "mamba_conv_bias" in r.raw:
+        r.get("use_conv_bias")
+    experts = r.int("n_routed_experts", "num_local_experts", default=8) if moe_layers else 0
+    width = r.int("moe_intermediate_size", default=7688) if moe_layers else 0
+    shared = r.int("moe_shared_expert_intermediate_size", default=7688) if moe_layers else 0
+    top_k = r.int("num_experts_per_tok", default=2) if moe_layers else 0
+    for key in ("n_routed_experts", "num_local_experts", "moe_intermediate_size", "moe_shared_expert_intermediate_size",
+                "num_experts_per_tok"):
+        r.get(key)  # without an MoE layer the class builds no expert
+    if moe_layers:
+        v.update(num_experts=experts, top_k=top_k, moe_ffn_hidden_size=width, num_shared_experts=1,
+                 shared_expert_ffn_size=shared, router_score_correction_bias=True,
+                 dense_layers=tuple(i for i in range(len(blocks)) if i not in set(moe_layers)))
+    return v
+
+
+def _mb_read_falcon_h1(r: _MBFields, mt: str) -> dict:
+    """Falcon-H1 (transformers 5.23 configuration_falcon_h1.py / modeling_falcon_h1.py; TII, "Falcon-H1: A Family of
+    Hybrid-Head Language Models", arXiv:2507.22448): every layer (FalconH1DecoderLayer) normalises its input once
+    (input_layernorm) and runs a Mamba-2 mixer and GQA attention side by side on it, sums them into the residual,
+    then a pre-normed SwiGLU MLP (pre_ff_layernorm; gate/up/down of intermediate_size, biased by mlp_bias); a final
+    RMSNorm; the head tied by tie_word_embeddings (false by default).
+
+    * attention: num_key_value_heads (8; null: as many as the heads), head_dim from the file (the class has no such
+      field; FalconH1Attention reads it when present), else hidden / heads; q/k/v/o biased by attention_bias; rotary;
+    * Mamba-2 (FalconH1Mixer): width mamba_d_ssm (1024; null: mamba_expand x hidden) in mamba_n_heads (128) heads of
+      mamba_d_head ("auto": width / heads; FalconH1Config.validate_architecture refuses heads x head width other than
+      the width), mamba_n_groups (1) groups of B and C of mamba_d_state (256), conv kernel mamba_d_conv (4) biased by
+      mamba_conv_bias (true), in_proj biased by mamba_proj_bias (false), out_proj by projectors_bias (false), the
+      gated RMSNorm over the width only with mamba_rms_norm (false; else silu(z) gates the scan, elementwise), the
+      torch scan's chunk mamba_chunk_size (256);
+    * the muP multipliers (embedding_multiplier, lm_head_multiplier, key_multiplier, attention_in/out_multiplier,
+      ssm_in/out_multiplier, mlp_multipliers, ssm_multipliers as the mixer's mup_vector buffer, not persistent) scale
+      activations elementwise: no parameter, no counted FLOP, no cached byte; read and checked, nothing else.
+    The hub files' own mamba_use_mlp (the MLP is always built: only true accepted) and attn_layer_indices (every
+    layer attends: only null accepted) are not read by the class.  Refused: a sliding window."""
+    h, heads = r.int("hidden_size", default=4096), r.int("num_attention_heads", default=32)
+    layers = r.int("num_hidden_layers", default=32)
+    if layers > MODEL_MAX_LAYERS:
+        raise InputError(f"{r.where}: field 'num_hidden_layers' {layers} is beyond {MODEL_MAX_LAYERS:,}")
+    kv = heads if "num_key_value_heads" in r.raw and r.raw["num_key_value_heads"] is None else \
+        r.int("num_key_value_heads", default=8)
+    expand = r.int("mamba_expand", default=2)
+    width = expand * h if "mamba_d_ssm" in r.raw and r.get("mamba_d_ssm")[1] is None else \
+        r.int("mamba_d_ssm", default=1024)
+    m_heads = r.int("mamba_n_heads", default=128)
+    _, head_dim = r.get("mamba_d_head")
+    if head_dim is None or head_dim == "auto":
+        head_dim = width // m_heads
+    elif isinstance(head_dim, bool) or not isinstance(head_dim, int) or not 1 <= head_dim <= MODEL_MAX_WIDTH:
+        raise InputError(f"{r.where}: field 'mamba_d_head' must be a positive integer or \"auto\", got "
+                         f"{head_dim!r:.60}")
+    if width % m_heads or head_dim * m_heads != width:  # FalconH1Config.validate_architecture
+        raise InputError(f"{r.where}: fields 'mamba_n_heads' {m_heads} x 'mamba_d_head' {head_dim} must equal the "
+                         f"Mamba-2 width {width} ('mamba_d_ssm', else 'mamba_expand' x 'hidden_size'), as "
+                         "FalconH1Config requires")
+    r.expect("mamba_use_mlp", True, mt)
+    r.expect("attn_layer_indices", None, mt)
+    r.expect("sliding_window", None, mt)
+    for key in ("lm_head_multiplier", "embedding_multiplier", "key_multiplier", "attention_out_multiplier",
+                "attention_in_multiplier", "ssm_in_multiplier", "ssm_out_multiplier"):
+        r.number(key, 1.0)
+    for key, size in (("mlp_multipliers", 2), ("ssm_multipliers", 5)):
+        value = r.get(key)[1]
+        if value is not None and (not isinstance(value, list) or len(value) != size or any(
+                isinstance(x, bool) or not isinstance(x, (int, float)) for x in value)):
+            raise InputError(f"{r.where}: field '{key}' must be a list of {size} numbers, got {value!r:.60}")
+    r.flag("mamba_norm_before_gate", True)  # where the gate meets the norm: elementwise either way
+    for key in ("time_step_limit", "num_logits_to_keep"):
+        r.get(key)  # the dt clamp and the logits kept at generation: no count, no matmul
+    return dict(hidden_size=h, num_layers=layers, num_attention_heads=heads, vocab_size=r.int("vocab_size",
+                                                                                               default=128000),
+                num_kv_heads=kv, head_dim=r.int("head_dim", default=0),
+                ffn_hidden_size=r.int("intermediate_size", default=14336), qkv_bias=r.flag("attention_bias", False),
+                o_bias=r.flag("attention_bias", False), mlp_bias=r.flag("mlp_bias", False), gguf_arch="falcon-h1",
+                parallel_ssm=True, ssm_kind="mamba2", mamba_num_heads=m_heads, mamba_head_dim=head_dim,
+                mamba_n_groups=r.int("mamba_n_groups", default=1), mamba_d_state=r.int("mamba_d_state", default=256),
+                mamba_d_conv=r.int("mamba_d_conv", default=4), mamba_chunk_size=r.int("mamba_chunk_size", default=256),
+                mamba_conv_bias=r.flag("mamba_conv_bias", True), mamba_proj_bias=r.flag("mamba_proj_bias", False),
+                mamba_out_proj_bias=r.flag("projectors_bias", False),
+                mamba_gated_norm=r.flag("mamba_rms_norm", False))
+def _mb_read_jamba(r: _MBFields, mt: str) -> dict:
+    """JambaConfig (transformers 5.23 configuration_jamba.py, modeling_jamba.py; Lieber et al. 2024, arXiv:2403.19887):
+    layer i is attention when i % attn_layer_period == attn_layer_offset (8, 4) and a Mamba-1 mixer otherwise
+    (layers_block_type); its feed-forward is a sparse MoE block when i % expert_layer_period == expert_layer_offset
+    (2, 1) and num_experts (16) > 1 (layers_num_experts), a SwiGLU JambaMLP of intermediate_size otherwise.  The MoE
+    block: a bias-free router (num_experts, h), softmax top-num_experts_per_tok (2) weights left unnormalised, experts
+    of intermediate_size, no shared expert.  Attention: JambaAttention, no biases, no positional encoding at all,
+    head_dim hidden / heads (a head_dim field, which getattr would read, too), 8 KV heads by default.  The mixer:
+    inner d = mamba_expand (2) x hidden, state mamba_d_state (16), conv kernel mamba_d_conv (4) with a bias
+    (mamba_conv_bias, true), dt rank mamba_dt_rank ("auto": ceil(hidden / 16)), in/out projections biased by
+    mamba_proj_bias (false), RMSNorms on dt, B and C.  Two RMSNorms a layer and a final one; untied head by default.
+    use_mamba_kernels / use_mambapy / use_associative_scan pick how the scan runs, not what it computes (the same
+    matmuls: calc_transformer_flops.py's mamba1_flops)."""
+    layers, hidden, heads = r.int("num_hidden_layers"), r.int("hidden_size"), r.int("num_attention_heads")
+    if layers > MODEL_MAX_LAYERS:  # before anything is built per layer
+        raise InputError(f"{r.where}: field 'num_hidden_layers' {layers} is beyond {MODEL_MAX_LAYERS:,}")
+    if "num_key_value_heads" in r.raw and r.raw["num_key_value_heads"] is None:
+        kv = heads  # JambaConfig.__post_init__: a null KV-head count is as many as query heads
+        r.get("num_key_value_heads")
+    else:
+        kv = r.int("num_key_value_heads", default=8)
+    periods = {}
+    for period, offset, default in (("attn_layer_period", "attn_layer_offset", (8, 4)),
+                                    ("expert_layer_period", "expert_layer_offset", (2, 1))):
+        every, first = r.int(period, default=default[0]), r.int(offset, default=default[1], minimum=0)
+        if first >= every:  # JambaConfig.validate_architecture
+            raise InputError(f"{r.where}: field '{offset}' {first} must be smaller than '{period}' {every}, as "
+                             "JambaConfig requires")
+        periods[period] = (every, first)
+    attn_every, attn_first = periods["attn_layer_period"]
+    expert_every, expert_first = periods["expert_layer_period"]
+    mixers = tuple("attention" if i % attn_every == attn_first else "linear" for i in range(layers))
+    experts = r.int("num_experts", "num_local_experts", default=16)
+    top_k = r.int("num_experts_per_tok", default=2)
+    moe = experts > 1 and any(i % expert_every == expert_first for i in range(layers))
+    for key, built in (("layers_block_type", ["attention" if t == "attention" else "mamba" for t in mixers]),
+                       ("layer_types", ["full_attention" if t == "attention" else "linear_attention" for t in mixers]),
+                       ("layers_num_experts", [experts if i % expert_every == expert_first else 1
+                                               for i in range(layers)])):
+        _, found = r.get(key)  # properties of JambaConfig: a file may repeat them, never override them
+        if found is not None and found != built:
+            raise InputError(f"{r.where}: field '{key}' does not match what JambaConfig derives from the layer "
+                             "periods and offsets; refusing rather than guessing")
+    expand = r.int("mamba_expand", default=2)
+    _, rank = r.get("mamba_dt_rank")
+    if rank is None or rank == "auto":
+        rank = -(-hidden // 16)  # math.ceil(hidden_size / 16)
+    elif isinstance(rank, bool) or not isinstance(rank, int) or not 1 <= rank <= MODEL_MAX_WIDTH:
+        raise InputError(f"{r.where}: field 'mamba_dt_rank' must be a positive integer or \"auto\", got {rank!r:.60}")
+    for key in ("use_mamba_kernels", "use_mambapy", "use_associative_scan"):
+        r.flag(key, key != "use_mambapy")  # how the scan runs (kernels, pscan, associative scan): the same matmuls
+    r.get("num_logits_to_keep")  # logits kept at generation: no count
+    return dict(hidden_size=hidden, num_layers=layers, num_attention_heads=heads, vocab_size=r.int("vocab_size"),
+                num_kv_heads=kv, head_dim=r.int("head_dim", default=0), ffn_hidden_size=r.int("intermediate_size"),
+                position_embedding="none", gguf_arch="jamba",
+                num_experts=experts if moe else 0, top_k=top_k if moe else 0,
+                expert_interval=expert_every, expert_interval_phase=(expert_every - expert_first) % expert_every,
+                mixer_types=mixers if "linear" in mixers else (), ssm_kind="mamba1" if "linear" in mixers else "",
+                mamba1_inner=expand * hidden, mamba_dt_rank=rank, mamba_bcdt_norms=True,
+                mamba_d_state=r.int("mamba_d_state", default=16), mamba_d_conv=r.int("mamba_d_conv", default=4),
+                mamba_conv_bias=r.flag("mamba_conv_bias", True), mamba_proj_bias=r.flag("mamba_proj_bias", False))
+
+
+def _mb_read_ernie4_5_moe(r: _MBFields, mt: str) -> dict:
+    """Ernie4_5_MoeConfig (transformers 5.23 configuration_ernie4_5_moe.py, modeling_ernie4_5_moe.py; Baidu's ERNIE
+    4.5 technical report and model cards): the Llama block (GQA, head_dim hidden / heads unless the file gives one,
+    RMSNorm, SwiGLU of intermediate_size) with use_bias (false) on q/k/v/o, the dense and shared MLPs and the LM head
+    (Ernie4_5_MoeForCausalLM's lm_head = nn.Linear(h, V, bias=use_bias), a bias kept even with the tied head), a
+    tied head by default; layer i is MoE when (i + 1) % moe_layer_interval (1) == 0 and moe_layer_start_index (1) <= i
+    <= moe_layer_end_index (-1: the last layer): moe_num_experts (64) stacked SwiGLU experts of moe_intermediate_size
+    (1536) without bias, top-moe_k (6) of a softmax router (E, h) held in fp32, moe_statics.e_score_correction_bias
+    (1, E) an fp32 Parameter without gradient, and moe_num_shared_experts (2) shared experts fused into one SwiGLU of
+    2 x moe_intermediate_size.  Paddle's own switches the class does not read are accepted where they describe that
+    model (moe_gate "topk", use_rmsnorm true; moe_capacity and moe_use_aux_free change no tensor: the statics are
+    built either way); num_nextn_predict_layers: MTP modules transformers does not build (a note)."""
+    layers, hidden, heads = r.int("num_hidden_layers"), r.int("hidden_size"), r.int("num_attention_heads")
+    if layers > MODEL_MAX_LAYERS:  # before anything is built per layer
+        raise InputError(f"{r.where}: field 'num_hidden_layers' {layers} is beyond {MODEL_MAX_LAYERS:,}")
+    bias = r.flag("use_bias", False)
+    experts = r.int("moe_num_experts", "num_experts", default=64)
+    top_k = r.int("moe_k", "num_experts_per_tok", default=6)
+    start = r.int("moe_layer_start_index", default=1, minimum=0)
+    _, end = r.get("moe_layer_end_index")
+    end = layers - 1 if end is None or end == -1 else end  # Ernie4_5_MoeConfig.__post_init__
+    if isinstance(end, bool) or not isinstance(end, int) or end < 0:
+        raise InputError(f"{r.where}: field 'moe_layer_end_index' must be -1 or a layer index, got {end!r:.60}")
+    interval = r.int("moe_layer_interval", default=1)
+    moe_layers = [i for i in range(layers) if (i + 1) % interval == 0 and start <= i <= end]
+    shared = r.int("moe_num_shared_experts", default=2, minimum=0)
+    width = r.int("moe_intermediate_size", default=1536)
+    r.expect("moe_gate", "topk", mt)
+    r.expect("use_rmsnorm", True, mt)
+    r.flag("moe_use_aux_free", True)  # Paddle's switch; transformers builds moe_statics whatever it says
+    _, capacity = r.get("moe_capacity")  # Paddle's training capacity: transformers drops no token
+    if capacity is not None and not isinstance(capacity, list):
+        raise InputError(f"{r.where}: field 'moe_capacity' must be a list, got {capacity!r:.60}")
+    r.number("moe_norm_min")
+    r.number("multi_token_pred_lambda")
+    v = dict(hidden_size=hidden, num_layers=layers, num_attention_heads=heads, vocab_size=r.int("vocab_size"),
+             num_kv_heads=heads if "num_key_value_heads" in r.raw and r.raw["num_key_value_heads"] is None
+             else r.int("num_key_value_heads", default=4), head_dim=r.int("head_dim", default=0),
+             ffn_hidden_size=r.int("intermediate_size", default=12288), qkv_bias=bias, o_bias=bias, mlp_bias=bias,
+             lm_head_bias=bias, gguf_arch="ernie4_5-moe")
+    if moe_layers:
+        v.update(num_experts=experts, top_k=top_k, moe_ffn_hidden_size=width, num_shared_experts=shared,
+                 shared_expert_ffn_size=width if shared else 0, first_k_dense=start, expert_interval=interval,
+                 expert_interval_phase=1, dense_layers=tuple(range(end + 1, layers)), router_fp32=True,
+                 router_frozen_bias=True)
+    return v
+
+
+def _mb_one_per_layer(r: _MBFields, key: str, layers: int, default: int, minimum: int = 1) -> int:
+    """A field that is an integer or a per-layer list (Hunyuan's moe_topk, moe_intermediate_size, num_shared_expert):
+    its one value; a list must give it for every layer, the same each time (the block has one value per model)."""
+    _, value = r.get(key)
+    if isinstance(value, list):
+        if len(value) < layers or len(set(map(repr, value[:layers]))) != 1:
+            raise InputError(f"{r.where}: field '{key}' must give one value for each of the {layers} layers, the same "
+                             f"each time (per-layer values are not modelled), got {value!r:.60}")
+        value = value[0]
+    if value is None:
+        return default
+    if isinstance(value, bool) or not isinstance(value, int) or not minimum <= value <= MODEL_MAX_WIDTH:
+        raise InputError(f"{r.where}: field '{key}' must be an integer >= {minimum}, got {value!r:.60}")
+    return value
+
+
+def _mb_read_hunyuan_v1_moe(r: _MBFields, mt: str) -> dict:
+    """HunYuanMoEV1Config (transformers 5.23 configuration_hunyuan_v1_moe.py, modeling_hunyuan_v1_moe.py; Tencent's
+    Hunyuan-A13B model card): every layer HunYuanMoEV1Moe: a router nn.Linear(h, num_experts, bias=False,
+    dtype=torch.float32) with softmax top-moe_topk weights renormalised, num_experts stacked SwiGLU experts of
+    intermediate_size (HunYuanMoEV1Experts reads that, not moe_intermediate_size) and one shared SwiGLU (shared_mlp) of
+    intermediate_size, none biased; attention with attention_bias on q/k/v/o and RMSNorms over head_dim on queries and
+    keys (query_layernorm / key_layernorm, always built); two RMSNorms a layer, a final one; untied head by default.
+    head_dim must be in the file: HunYuanMoEV1Attention takes getattr(config, "head_dim"), which the class leaves None
+    (no model can be built without it).  The Hub file's own fields are accepted where they describe what transformers
+    builds (attention_head_dim = head_dim; moe_intermediate_size = intermediate_size and num_shared_expert 1, for
+    every layer; use_mixed_mlp_moe and use_qk_norm true, use_cla false, moe_layer_num_skipped 0, mlp_bias false) and
+    refused otherwise; num_experts must be one integer (HunYuanMoEV1Experts cannot stack a per-layer list)."""
+    layers, hidden, heads = r.int("num_hidden_layers"), r.int("hidden_size"), r.int("num_attention_heads")
+    if layers > MODEL_MAX_LAYERS:  # before anything is built per layer
+        raise InputError(f"{r.where}: field 'num_hidden_layers' {layers} is beyond {MODEL_MAX_LAYERS:,}")
+    if r.absent("head_dim") or r.raw["head_dim"] is None:
+        raise InputError(f"{r.where}: field 'head_dim' is missing: transformers' HunYuanMoEV1Attention reads it "
+                         "(attention_head_dim is not read) and builds no model without it")
+    head_dim = r.int("head_dim")
+    r.expect("attention_head_dim", head_dim, mt)
+    width = r.int("intermediate_size", default=11008)
+    if _mb_one_per_layer(r, "moe_intermediate_size", layers, width) != width:
+        raise InputError(f"{r.where}: field 'moe_intermediate_size' differs from 'intermediate_size' {width}, which "
+                         "transformers' HunYuanMoEV1Experts uses for every expert; refusing rather than guessing")
+    if _mb_one_per_layer(r, "num_shared_expert", layers, 1) != 1:
+        raise InputError(f"{r.where}: field 'num_shared_expert' is not 1: transformers builds one shared MLP a layer")
+    for key, value in (("use_mixed_mlp_moe", True), ("use_qk_norm", True), ("use_cla", False),
+                       ("moe_layer_num_skipped", 0), ("mlp_bias", False)):
+        r.expect(key, value, mt)
+    r.number("cla_share_factor")  # cross-layer attention's sharing factor, unused with use_cla false
+    _, experts = r.get("num_experts", "num_local_experts")
+    experts = 1 if experts is None else experts
+    if isinstance(experts, bool) or not isinstance(experts, int) or not 1 <= experts <= MODEL_MAX_WIDTH:
+        raise InputError(f"{r.where}: field 'num_experts' must be one positive integer (HunYuanMoEV1Experts stacks "
+                         f"that many for every layer), got {experts!r:.60}")
+    kv = r.raw.get("num_key_value_heads")
+    bias = r.flag("attention_bias", False)
+    return dict(hidden_size=hidden, num_layers=layers, num_attention_heads=heads, vocab_size=r.int("vocab_size"),
+                num_kv_heads=heads if kv is None else r.int("num_key_value_heads"), head_dim=head_dim,
+                ffn_hidden_size=width, qkv_bias=bias, o_bias=bias, qk_norm="head", gguf_arch="hunyuan-moe",
+                num_experts=experts, top_k=_mb_one_per_layer(r, "moe_topk", layers, 1), moe_ffn_hidden_size=width,
+                num_shared_experts=1, shared_expert_ffn_size=width, router_fp32=True)
 
 
 def _mb_type_list(r: _MBFields, key: str, allowed: tuple, layers: int):
@@ -2876,6 +3431,14 @@ def _mb_read_windows(r: _MBFields, mt: str, v: dict) -> None:
         return None
     if mt == "lfm2":  # no window; its layer_types name the mixers (_mb_read_lfm2)
         return v.update(sliding_window=0, layer_types=())
+    if mt in ("nemotron_h", "falcon_h1"):  # no window (refused by their readers); every layer is full attention
+        return v.update(sliding_window=0, layer_types=())
+    if mt in ("ernie4_5_moe", "hunyuan_v1_moe"):  # neither config class has a window
+        r.expect("sliding_window", None, mt)
+        return v.update(sliding_window=0, layer_types=())
+    if mt == "jamba":  # JambaConfig has no window (AI21's files write "sliding_window": null)
+        r.expect("sliding_window", None, mt)
+        return v.update(sliding_window=0, layer_types=())
     if v["num_layers"] > MODEL_MAX_LAYERS:  # before anything is built per layer
         raise InputError(f"{r.where}: field '{'n_layer' if 'n_layer' in r.raw else 'num_hidden_layers'}' "
                          f"{v['num_layers']} is beyond {MODEL_MAX_LAYERS:,}")
@@ -3100,6 +3663,16 @@ def model_from_config(raw, where: str = "config.json", generic: bool = False) ->
         values = _mb_read_lfm2(r, family)
     elif family == "gemma4_text":
         values = _mb_read_gemma4_text(r, family)
+    elif family == "nemotron_h":
+        values = _mb_read_nemotron_h(r, family)
+    elif family == "falcon_h1":
+        values = _mb_read_falcon_h1(r, family)
+    elif family == "jamba":  # issue 10, branch jamba
+        values = _mb_read_jamba(r, family)
+    elif family == "ernie4_5_moe":  # issue 10, branch jamba
+        values = _mb_read_ernie4_5_moe(r, family)
+    elif family == "hunyuan_v1_moe":  # issue 10, branch jamba
+        values = _mb_read_hunyuan_v1_moe(r, family)
     else:
         values = _mb_read_llama_style(r, family)
     values["tied_embeddings"] = r.flag("tie_word_embeddings", family in _MB_TIED_BY_DEFAULT)
@@ -3129,6 +3702,9 @@ def model_from_config(raw, where: str = "config.json", generic: bool = False) ->
                      "counted, as transformers does not build it (Qwen3_5ForCausalLM drops the mtp.* weights)")
     if family == "minimax_m2":
         notes += _mb_minimax_m2_mtp_note(raw)
+    if family == "ernie4_5_moe" and isinstance(mtp, int) and not isinstance(mtp, bool) and mtp > 0:
+        notes.append(f"num_nextn_predict_layers = {mtp}: the multi-token-prediction module(s) are not counted, as "
+                     "transformers does not build them (Ernie4_5_MoePreTrainedModel ignores the mtp.* weights)")
     values.update(model_type=model_type, source=where,
                   name=raw.get("_name_or_path") if isinstance(raw.get("_name_or_path"), str) and
                   raw.get("_name_or_path") else (model_type or "config"))
@@ -3993,12 +4569,14 @@ def model_values(m: Model) -> dict:
 LAYER_ROLES = ("attention", "mlp", "routed_experts", "shared_experts", "router", "norms")
 
 
-def layer_role_counts(m: Model, moe: bool, linear: bool = False, sliding: bool = False, shared: bool = False) -> dict:
+def layer_role_counts(m: Model, moe: bool, linear: bool = False, sliding: bool = False, mixer: bool = True,
+                      shared: bool = False) -> dict:
     """Parameters of one decoder layer (MoE or dense; linear: a gated delta-net mixer; sliding: a sliding layer
-    with its own head shape, MiMo-V2-Flash; shared: a Gemma 4 KV-shared layer) by role
-    (embedding_projections: Gemma 4's per-layer input gate and projection); buffers are not parameters."""
+    with its own head shape, MiMo-V2-Flash; mixer False: a Nemotron-H MLP / MoE layer without a mixer; shared: a
+    Gemma 4 KV-shared layer) by role (embedding_projections: Gemma 4's per-layer input gate and projection); buffers
+    are not parameters."""
     per_layer = dict.fromkeys(LAYER_ROLES, 0)
-    for tensor in model_layer_tensors(m, moe, linear, sliding, shared):
+    for tensor in model_layer_tensors(m, moe, linear, sliding, mixer, shared):
         if not tensor.buffer:  # Gemma 4's per-layer input gate / projection: embedding_projections, only there
             per_layer[tensor.role] = per_layer.get(tensor.role, 0) + tensor.numel
     return per_layer
@@ -4016,15 +4594,21 @@ def count_parameters(m: Model, dtype: str = "bf16") -> dict:
     layer_types = []
     # Qwen3-Next: gated delta-net layers are a kind of their own ("dense/gated-deltanet", "moe/gated-deltanet");
     # MiMo-V2-Flash: so are its sliding layers, with twice the KV heads and sinks ("moe/sliding")
+    # Nemotron-H: one block per layer, "mamba2", "attention", "mlp" or "moe"
     # Gemma 4: its KV-shared layers too ("dense/kv-shared", "dense/sliding/kv-shared")
-    kinds = {(kind, linear, sliding, shared): n for (moe, linear, sliding, shared), n in model_layer_kinds(m).items()
+    kinds = {(kind, linear, sliding, mixer, shared): n
+             for (moe, linear, sliding, mixer, shared), n in model_layer_kinds(m).items()
              for kind in ("moe" if moe else "dense",)} if m.mixer_types or m.has_sliding_shape or m.kv_shared_layers \
-        else {("dense", False, False, False): counts["dense_layers"], ("moe", False, False, False): counts["moe_layers"]}
-    for (kind, linear, sliding, shared), layers in sorted(kinds.items()):
+        else {("dense", False, False, True, False): counts["dense_layers"],
+              ("moe", False, False, True, False): counts["moe_layers"]}
+    for (kind, linear, sliding, mixer, shared), layers in sorted(kinds.items()):
         if layers:
-            per_layer = layer_role_counts(m, kind == "moe", linear, sliding, shared)
-            kind += ("/mamba2" if m.ssm_kind == "mamba2" else "/short-conv" if m.short_conv else "/gated-deltanet") if linear \
+            per_layer = layer_role_counts(m, kind == "moe", linear, sliding, mixer, shared)
+            kind += ("/mamba2" if m.ssm_kind == "mamba2" else "/mamba1" if m.ssm_kind == "mamba1"  # Jamba: Mamba-1
+                     else "/short-conv" if m.short_conv else "/gated-deltanet") if linear \
                 else "/sliding" if sliding else ""
+            if m.single_block_layers:
+                kind = ("mamba2" if linear else "attention") if mixer else "moe" if kind == "moe" else "mlp"
             kind += "/kv-shared" if shared else ""
             layer_types.append({"type": kind, "layers": layers, "per_layer": per_layer,
                                 "params_per_layer": sum(per_layer.values()),
@@ -4049,6 +4633,12 @@ def count_parameters(m: Model, dtype: str = "bf16") -> dict:
     if "router_score_correction_bias" in stored:
         report["notes"].append("router score-correction bias (DeepSeek-V3) is a buffer in transformers, not a "
                                "parameter: in the checkpoint size, not in the total")
+    if counts.get("fp32_params"):  # issue 10, branch jamba: ERNIE 4.5's and Hunyuan's routers
+        report["fp32_params"], report["frozen_params"] = counts["fp32_params"], counts["frozen_params"]
+        report["notes"].append(f"{counts['fp32_params']:,} router parameters are held in fp32 by transformers whatever "
+                               "the model dtype" + (f"; {counts['frozen_params']:,} of them frozen (requires_grad="
+                                                    "False: no gradient, no optimizer state)"
+                                                    if counts["frozen_params"] else ""))
     if m.mtp_layers:
         report["notes"].append("MTP modules share the main embedding and head (DeepSeek-V3 report sec. 2.2); the "
                                "HF checkpoint stores a copy of both per module: in the checkpoint size only")
@@ -4457,7 +5047,7 @@ def search_shapes(template: Model, target: int, top: int = 10, multiple: int = 1
     smallest shape to the largest) is refused naming --target-params: no shape is near it."""
     if template.is_moe or template.is_mla:
         raise InputError("--target-params searches dense, non-MLA shapes; drop --num-experts / --kv-lora-rank")
-    if template.mixer_types:
+    if template.mixer_types or template.parallel_ssm:  # Falcon-H1: a Mamba-2 mixer beside attention
         raise InputError(f"--target-params searches attention-only shapes; {template.linear_mixer_name} layers are "
                          "not searched")
     if target < 1:
@@ -4574,17 +5164,32 @@ def describe(cfg: dict) -> list:
                         f"{cfg['shared_expert_ffn_size'] or expert_width})" if cfg["num_shared_experts"] else "")
                      + (", shared-expert gate" if cfg["shared_expert_gate"] else "")
                      + (f", first {cfg['first_k_dense']} layers dense" if cfg["first_k_dense"] else "")
-                     + (f", dense layers {cfg['dense_layers']}" if cfg["dense_layers"] else "")
+                     + (f", dense layers {cfg['dense_layers']}" if cfg["dense_layers"] and
+                        not cfg.get("single_block_layers") else "")
                      + (f", every {cfg['expert_interval']} layers" if cfg["expert_interval"] > 1 else ""))
     if "conv" in cfg["mixer_types"]:  # LFM2
         lines.append(f"short convolution on {cfg['mixer_types'].count('conv')} of {cfg['num_layers']} layers: "
                      f"in_proj to 3 x {cfg['hidden_size']}, a depthwise causal conv of {cfg['short_conv_kernel']} "
                      f"taps, out_proj{' (biased)' if cfg['short_conv_bias'] else ''}")
-    if "linear" in cfg["mixer_types"] and cfg.get("ssm_kind") == "mamba2":  # Bamba
+    if cfg.get("single_block_layers"):  # Nemotron-H: one block per layer
+        blocks = ["E" if t == "none" and i not in cfg["dense_layers"] and cfg["num_experts"] else
+                  {"linear": "M", "attention": "*", "none": "-"}[t] for i, t in enumerate(cfg["mixer_types"])]
+        lines.append(f"one block per layer (M Mamba-2, * attention, - MLP, E MoE): {''.join(blocks)}")
+    if cfg.get("parallel_ssm"):  # Falcon-H1
+        lines.append(f"Mamba-2 beside attention in all {cfg['num_layers']} layers: {cfg['mamba_num_heads']} heads of "
+                     f"{cfg['mamba_head_dim']}, {cfg['mamba_n_groups']} group(s) of B and C of state "
+                     f"{cfg['mamba_d_state']}, conv kernel {cfg['mamba_d_conv']}"
+                     + ("" if cfg["mamba_gated_norm"] else ", no gated norm"))
+    if "linear" in cfg["mixer_types"] and cfg.get("ssm_kind") == "mamba2":  # Bamba, Nemotron-H
         lines.append(f"Mamba-2 on {cfg['mixer_types'].count('linear')} of {cfg['num_layers']} layers: "
                      f"{cfg['mamba_num_heads']} heads of {cfg['mamba_head_dim']}, {cfg['mamba_n_groups']} group(s) "
                      f"of B and C of state {cfg['mamba_d_state']}, conv kernel {cfg['mamba_d_conv']}; attention "
                      f"on layers {[i for i, t in enumerate(cfg['mixer_types']) if t == 'attention']}")
+    elif "linear" in cfg["mixer_types"] and cfg.get("ssm_kind") == "mamba1":  # Jamba (issue 10, branch jamba)
+        lines.append(f"Mamba-1 on {cfg['mixer_types'].count('linear')} of {cfg['num_layers']} layers: inner width "
+                     f"{cfg['mamba1_inner']}, state {cfg['mamba_d_state']}, dt rank {cfg['mamba_dt_rank']}, conv "
+                     f"kernel {cfg['mamba_d_conv']}" + (", RMSNorms on dt, B and C" if cfg["mamba_bcdt_norms"] else "")
+                     + f"; attention on layers {[i for i, t in enumerate(cfg['mixer_types']) if t == 'attention']}")
     elif "linear" in cfg["mixer_types"]:  # Qwen3-Next
         lines.append(f"gated delta-net on {cfg['mixer_types'].count('linear')} of {cfg['num_layers']} layers: "
                      f"{cfg['linear_num_key_heads']} q/k heads of {cfg['linear_key_head_dim']}, "

@@ -5,20 +5,23 @@ Recipe (what made the numbers in tests/test_mem_timeline.py MEASURED; rerun when
 * the model is built by transformers (AutoModelForCausalLM.from_config) from a published config.json, cut to a few
   layers with its widths and vocabulary kept, inside torch._subclasses.fake_tensor.FakeTensorMode on the CPU: no
   byte is allocated, every tensor has its real shape, dtype and storage, and CPU kernels decide what is saved;
-* LoRA runs wrap it with peft (get_peft_model, LoraConfig(r, target_modules), peft's default fp32 adapters);
+* LoRA runs wrap it with peft (get_peft_model, LoraConfig(r, target_modules, lora_dropout), peft's default fp32
+  adapters); peft cannot wrap fake tensors, so a LoRA model is built and wrapped on the meta device and then
+  materialized as fake tensors (build_model, materialize); MemTracker's gradient hooks skip the frozen parameters;
 * precision: fp32 (an fp32 model), amp-bf16 (an fp32 model, forward and loss under torch.autocast("cpu",
   torch.bfloat16), as Hugging Face Trainer's --bf16), bf16-pure (model.to(torch.bfloat16));
 * gradient checkpointing: transformers' activation_checkpointing_enable() (torch.utils.checkpoint, use_reentrant
   False, one decoder layer per checkpoint);
 * the step: out = model(input_ids=ids, labels=ids); loss = out.loss; del out; loss.backward();
-  torch.optim.AdamW(trainable params, foreach=True (or fused=True / foreach=False)).step(); zero_grad(set_to_none=True) -- two iterations, fresh
-  int64 ids each time (as a data loader hands them over);
+  torch.optim.AdamW(trainable params, foreach=True (or fused=True / foreach=False)).step();
+  zero_grad(set_to_none=True) -- two iterations, fresh int64 ids each time (as a data loader hands them over);
 * torch.distributed._tools.mem_tracker.MemTracker tracks every storage (parameters, gradients, optimizer states,
   activations, temporaries); the peak is the largest total it sees in the second iteration (the steady state: the
   optimizer states exist), with the phase it happens in and MemTracker's categories at that moment. Bytes are
   storage bytes: no allocator rounding, no fragmentation, no CUDA context.
 
 Run:  python bench/measure_train_peaks.py            (prints the MEASURED table of tests/test_mem_timeline.py)
+      python bench/measure_train_peaks.py --lora     (prints the MEASURED table of tests/test_mem_lora_timeline.py)
 """
 from __future__ import annotations
 
@@ -27,6 +30,11 @@ import sys
 import time
 
 PHASES = ("forward", "backward", "optimizer step", "zero_grad")
+
+
+class _NoHook:
+    def remove(self):
+        pass
 
 
 def _tracker_class():
@@ -65,6 +73,14 @@ def _tracker_class():
                         "peak": total, "phase": self.phase, "module": parents[-1] if parents else "",
                         "breakdown": {str(k.value if hasattr(k, "value") else k): v for k, v in snap.items()}}
 
+        def _track_module_params_and_buffers(self, module, install_grad_hooks=True):
+            # MemTracker hooks every parameter's gradient, and register_hook refuses a frozen parameter (LoRA's
+            # base): such a parameter gets a do-nothing handle pair, so it is counted but never hooked
+            for param in module.parameters():
+                if not param.requires_grad and self._param_to_grad_hook_handles.get(param) is None:
+                    self._param_to_grad_hook_handles[param] = (_NoHook(), _NoHook())
+            return super()._track_module_params_and_buffers(module, install_grad_hooks)
+
         def __torch_dispatch__(self, func, types, args=(), kwargs=None):
             out = super().__torch_dispatch__(func, types, args, kwargs)
             self._note()
@@ -82,18 +98,54 @@ def build_model(cfg, attn, precision, checkpointing=False, lora=None):
     kwargs = {k: v for k, v in cfg.items() if k != "model_type"}
     config = transformers.AutoConfig.for_model(cfg["model_type"], **kwargs)
     config._attn_implementation = attn
-    bf16 = precision == "bf16-pure" or bool(lora and lora.get("base") == "bf16")
-    # built in bf16 rather than .to(bfloat16): FakeTensorMode cannot swap the tied parameters in place
-    model = transformers.AutoModelForCausalLM.from_config(config, dtype=torch.bfloat16 if bf16 else torch.float32)
-    if checkpointing:
-        model.activation_checkpointing_enable()
-    if lora:
-        import peft
+    bf16 = precision == "bf16-pure"
+    dtype = torch.bfloat16 if bf16 else torch.float32
+    if not lora:
+        # built in bf16 rather than .to(bfloat16): FakeTensorMode cannot swap the tied parameters in place
+        model = transformers.AutoModelForCausalLM.from_config(config, dtype=dtype)
+        if checkpointing:
+            model.activation_checkpointing_enable()
+        model.train()
+        return model
+    import peft
 
-        model = peft.get_peft_model(model, peft.LoraConfig(r=lora["r"], lora_alpha=2 * lora["r"],
-                                                           target_modules=lora["targets"], lora_dropout=0.0))
+    # peft cannot wrap a model of fake tensors: its LoRA layers move each new adapter to the base layer's device
+    # and dtype with nn.Module.to, whose _apply must swap a FakeTensor parameter in place, which fails ("Couldn't
+    # swap Linear.weight"). So the model is built and wrapped on the meta device (shapes and dtypes only, peft's
+    # own code choosing every adapter's shape and dtype: autocast_adapter_dtype upcasts the adapters of a bf16 base
+    # to fp32), then every parameter and buffer is replaced by an empty CPU tensor of the same shape, dtype and
+    # requires_grad under the caller's FakeTensorMode, one replacement per distinct tensor (a tied table stays
+    # one parameter). The forward and backward that follow run transformers' and peft's real code on those.
+    from torch._subclasses.fake_tensor import unset_fake_temporarily
+
+    with unset_fake_temporarily():  # the meta build runs outside the caller's FakeTensorMode
+        with torch.device("meta"):
+            model = transformers.AutoModelForCausalLM.from_config(config, dtype=dtype)
+            if checkpointing:
+                model.activation_checkpointing_enable()
+            model = peft.get_peft_model(model, peft.LoraConfig(
+                r=lora["r"], lora_alpha=2 * lora["r"], target_modules=lora["targets"],
+                lora_dropout=lora.get("dropout", 0.0), use_dora=lora.get("dora", False)))
+    materialize(model)
     model.train()
     return model
+
+
+def materialize(model):
+    """Replace every meta parameter and buffer of `model` by an empty tensor on the CPU (a FakeTensor under the
+    active FakeTensorMode) of the same shape, dtype and requires_grad; shared tensors stay shared."""
+    import torch
+
+    made = {}
+    for module in model.modules():
+        for store, as_param in ((module._parameters, True), (module._buffers, False)):
+            for name, t in list(store.items()):
+                if t is None:
+                    continue
+                if id(t) not in made:
+                    new = torch.empty(t.shape, dtype=t.dtype, device="cpu")
+                    made[id(t)] = torch.nn.Parameter(new, requires_grad=t.requires_grad) if as_param else new
+                store[name] = made[id(t)]
 
 
 def measure(cfg, *, attn="sdpa", precision="fp32", batch=1, seq=256, checkpointing=False, lora=None,
@@ -137,11 +189,17 @@ def measure(cfg, *, attn="sdpa", precision="fp32", batch=1, seq=256, checkpointi
 
 
 def main(argv=None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
     sys.path.insert(0, __file__.rsplit("/bench/", 1)[0] + "/tests")
-    from test_mem_timeline import CASES, case_config, measure_kwargs
-
-    print("MEASURED = {  # bytes; bench/measure_train_peaks.py, torch %s, transformers %s"
-          % (__import__("torch").__version__, __import__("transformers").__version__))
+    if "--lora" in argv:  # tests/test_mem_lora_timeline.py's cases
+        from test_mem_lora_timeline import CASES, case_config, measure_kwargs
+    else:
+        from test_mem_timeline import CASES, case_config, measure_kwargs
+    versions = "torch %s, transformers %s" % (__import__("torch").__version__, __import__("transformers").__version__)
+    if "--lora" in argv:
+        versions += ", peft %s" % __import__("peft").__version__
+    print("MEASURED = {  # bytes; bench/measure_train_peaks.py%s, %s" % (" --lora" if "--lora" in argv else "",
+                                                                      versions))
     for key in CASES:
         t0 = time.perf_counter()
         r = measure(case_config(key), **measure_kwargs(key))

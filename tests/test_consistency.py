@@ -46,6 +46,8 @@ MEM_INFER_ONLY = {"qwen3-next-80b-a3b", "qwen3_next", "bamba",
                   "qwen3.5-27b", "qwen3_5", "qwen3.5-397b-a17b", "qwen3_5_moe"}  # issue 10, branch qwen35
 
 MEM_INFER_ONLY |= {"mimo_v2_flash", "lfm2"}  # issue 10, branch mimo: training memory refused
+MEM_INFER_ONLY |= {"jamba", "ernie4_5_moe", "hunyuan_v1_moe"}  # issue 10, branch jamba: training memory refused
+MEM_INFER_ONLY |= {"nemotron_h", "nemotron_h_moe", "falcon_h1"}  # issue 10, branch hybrid: training memory refused
 MEM_INFER_ONLY |= {"gemma-4-31b", "gemma-4-26b-a4b", "gemma4_e2b", "gemma4_e4b", "gemma4_31b",  # issue 10, gemma4:
                    "gemma4_26b_a4b"}  # training memory refused
 

@@ -534,12 +534,15 @@ def test_generic_reads_a_new_model_type_as_a_dense_llama_and_says_so(flops, tmp_
     assert status == 0 and "read as a dense Llama-style decoder" in text.splitlines()[2]
 
 
-def test_jamba_refused_even_with_generic(flops, tmp_path):
-    """Jamba interleaves Mamba layers and experts with its attention layers: read as a dense Llama it would count
-    neither. Refused, --generic or not."""
-    config = dict(BRAND_NEW, model_type="jamba")
+def test_a_not_yet_modelled_type_refused_even_with_generic(flops, tmp_path, monkeypatch):
+    """A type the block names in NOT_YET_MODELLED, read as a dense Llama, would miss what it has: refused, --generic
+    or not. None of issue 10's list is left there (jamba, then gemma4_text, refused here until their branches
+    modelled them, are read exactly now), so a hypothetical type stands in for the next one."""
+    monkeypatch.setitem(flops.NOT_YET_MODELLED, "hypothetical_hybrid_xyz", "its mixer layers")
+    config = dict(BRAND_NEW, model_type="hypothetical_hybrid_xyz")
     for argv in ((), ("--generic",)):
-        assert "jamba" in _refused(flops, tmp_path, config, *argv)
+        assert "'hypothetical_hybrid_xyz' is not modelled yet (its mixer layers)" in _refused(flops, tmp_path, config,
+                                                                                               *argv)
 
 
 def test_unknown_structural_field_refused_naming_it(flops, tmp_path):

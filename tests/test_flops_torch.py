@@ -395,7 +395,8 @@ def _hf_model(transformers, config: dict, attention: str = "eager"):
     ``batched_mm``, so each token goes through its top-k experts only (the default loops over every expert)."""
     kwargs = {"attn_implementation": attention}
     text = config.get("text_config") or {}  # a wrapper's (qwen3_5_moe) language model
-    if any(k in config or k in text for k in ("num_local_experts", "num_experts", "n_routed_experts")):
+    if any(k in config or k in text for k in ("num_local_experts", "num_experts", "n_routed_experts",
+                                              "moe_num_experts")):  # ERNIE 4.5's name (issue 10, branch jamba)
         kwargs["experts_implementation"] = "batched_mm"
     return transformers.AutoModelForCausalLM.from_config(transformers.AutoConfig.for_model(**config), **kwargs)
 
@@ -677,6 +678,11 @@ def test_real_config_forward_equals_flop_counter_at_published_widths(flops, tmp_
         config["attn_layer_indices"] = [1]
     if config.get("model_type") == "lfm2":  # up to its first attention layer (2), for the same reason
         config[depth] = 3
+    if config.get("model_type") == "jamba":  # up to its first attention layer (4), for the same reason: layers 0-4,
+        config[depth] = 5  # Mamba-1 and MoE on 1 and 3
+    if config.get("model_type") == "nemotron_h":  # one layer of each kind, in the published order (M-* / ME*)
+        pattern = config["hybrid_override_pattern"]
+        config["hybrid_override_pattern"] = "".join(sorted(set(pattern), key=pattern.index))
     for key in ("layer_types", "hybrid_layer_pattern", "moe_layer_freq"):  # per-layer lists cut with the depth
         if isinstance(config.get(key), list):
             config[key] = config[key][:config[depth]]
@@ -1346,9 +1352,420 @@ def test_bamba_size_one_contractions_are_not_matmuls(flops, tmp_path, edit):
     chunks of 1 token some of the scan's einsums are no bmm, and FlopCounterMode charges them nothing; so does
     mamba2_flops (and a 1-tap conv is still a convolution)."""
     config = dict(_bamba_shrunk(), **edit)
+
+
+# --- issue 10, branch jamba: Jamba's Mamba-1 mixers beside attention, MoE every other layer ------------------------
+def _jamba_shrunk(**edit):
+    """ai21labs/AI21-Jamba-1.5-Mini's config.json (tests/test_params_torch.py REAL_CONFIGS, cited there), shrunk: 4
+    layers with attention on layer 2 (period 4, offset 2; 8 / 4 published), MoE on the odd layers (as published), h 64,
+    4 / 2 heads of 16, 6 experts top-2 of 24, Mamba-1 of d = 128 (expand 2), state 12, dt rank 8, kernel 4."""
+    from test_params_torch import REAL_CONFIGS
+    return dict(REAL_CONFIGS["jamba"], num_hidden_layers=4, attn_layer_period=4, attn_layer_offset=2, hidden_size=64,
+                num_attention_heads=4, num_key_value_heads=2, intermediate_size=24, num_experts=6, mamba_d_state=12,
+                mamba_dt_rank=8, vocab_size=503, **edit)
+
+
+@pytest.mark.parametrize("batch, seq", [(2, 16), (1, 3), (2, 37)])
+def test_jamba_forward_equals_flop_counter(flops, tmp_path, batch, seq):
+    """The Mamba-1 layers' count (mamba1_flops: in_proj, x_proj, dt_proj, out_proj, the causal conv1d and the
+    selective scan's read-out, one bmm per token) and the attention / MLP / MoE layers' equal FlopCounterMode's
+    forward on transformers' PyTorch path (mm, bmm, convolution; no CUDA kernels here), also for a prompt shorter
+    than the kernel (3 < 4: the cache pads it to 4 columns)."""
+    config = _jamba_shrunk()
+    arch = _arch_from(flops, tmp_path, config)
+    assert arch.linear_layer_count() == 3 and arch.ssm_kind == "mamba1" and arch.moe_layer_count() == 2
+    torch_forward, _, torch_params = _count_with_pytorch(config, batch, seq, backward=False)
+    ours = flops.forward_flops(arch, batch, seq)
+    assert ours["total"] == torch_forward
+    assert flops.parameter_counts(arch)["total"] == torch_params
+    if (batch, seq) == (2, 16):  # one Mamba-1 layer by hand: d 128, N 12, R 8, K 4; T = 32 tokens
+        projections = 2 * 32 * (64 * 256 + 128 * (8 + 24) + 8 * 128 + 128 * 64)
+        conv = 2 * 2 * 128 * 4 * (16 + 3)
+        read_out = 2 * 32 * 128 * 12  # C_t . h_t: the (2, 128, 12) state times (2, 12, 1), once per token
+        assert ours["components"]["linear_attention"] == 3 * (projections + conv + read_out)
+
+
+def test_jamba_scan_counted_is_the_counters_bmm_of_one_mixer(flops, tmp_path):
+    """Which convention the counter sees, per module: FlopCounterMode charges one Mamba-1 mixer exactly mamba1_flops
+    (its in_proj / x_proj / out_proj mm, dt_proj's weight @ dt and the scan's C_t . h_t as bmm, the conv1d's
+    convolution) and nothing for the discretization and the recurrence's elementwise update."""
+    torch, transformers = torch_and_transformers()
+    from torch._subclasses.fake_tensor import FakeTensorMode
+    from torch.utils.flop_counter import FlopCounterMode
+
+    config = _jamba_shrunk()
+    arch = _arch_from(flops, tmp_path, config)
+    with FakeTensorMode():
+        model = _hf_model(transformers, config)
+        with FlopCounterMode(display=False) as counter:
+            model(input_ids=torch.randint(0, 503, (2, 40)))
+    mixer = counter.get_flop_counts()["JambaForCausalLM.model.layers.0.mamba"]
+    aten = torch.ops.aten
+    assert set(mixer) <= {aten.mm, aten.convolution, aten.bmm}
+    assert sum(mixer.values()) == flops.mamba1_flops(arch, 2, 40)
+    assert mixer[aten.convolution] == 2 * 2 * 128 * 4 * (40 + 3)
+
+
+def test_jamba_backward_is_two_forwards_but_in_the_conv(flops, tmp_path):
+    """Training counts 3 x forward (backward = 2 x forward, every family's convention).  FlopCounterMode's backward of
+    the Mamba-1 layers charges more for the conv only (its grouped-convolution backward formula ignores the depthwise
+    groups, as for Bamba and LFM2); every mm and bmm (projections, dt_proj, the scan's read-out, MLP, experts, LM head)
+    is exactly 2 x its forward in the backward."""
+    torch, transformers = torch_and_transformers()
+    from torch._subclasses.fake_tensor import FakeTensorMode
+    from torch.utils.flop_counter import FlopCounterMode
+
+    config = _jamba_shrunk()
+    arch = _arch_from(flops, tmp_path, config)
+    with FakeTensorMode():
+        model = _hf_model(transformers, config)
+        ids = torch.randint(0, 503, (2, 24))
+        with FlopCounterMode(display=False) as forward_counter:
+            model(input_ids=ids)
+        with FlopCounterMode(display=False) as train_counter:
+            model(input_ids=ids, labels=ids).loss.backward()
+    fwd, train = forward_counter.get_flop_counts()["Global"], train_counter.get_flop_counts()["Global"]
+    aten = torch.ops.aten
+    assert train[aten.mm] == 3 * fwd[aten.mm] and train[aten.bmm] == 3 * fwd[aten.bmm]
+    assert aten.convolution_backward in train
+    assert flops.training_flops(arch, 24, batch_size=2)["model_flops_per_step"] == 3 * forward_counter.get_total_flops()
+
+
+def test_jamba_prefill_and_decode_step_match_counter(flops, tmp_path):
+    """A 20-token prompt with the cache (logits for the last position), then one decode step: the attention layer
+    reads 21 keys; each Mamba-1 layer convolves its 4 cached + 1 new columns (2 outputs) and reads its state with one
+    bmm (2·b·d·N) in mamba_selective_state_update, its update elementwise."""
+    torch, transformers = torch_and_transformers()
+    from torch._subclasses.fake_tensor import FakeTensorMode
+    from torch.utils.flop_counter import FlopCounterMode
+
+    config = _jamba_shrunk()
+    arch = _arch_from(flops, tmp_path, config)
+    with FakeTensorMode():
+        model = _hf_model(transformers, config)
+        prompt = torch.randint(0, 503, (2, 20))
+        with FlopCounterMode(display=False) as prefill_counter:
+            out = model(input_ids=prompt, use_cache=True, logits_to_keep=1)
+        with FlopCounterMode(display=False) as decode_counter:
+            model(input_ids=prompt[:, :1], past_key_values=out.past_key_values, use_cache=True)
+    assert flops.forward_flops(arch, 2, 20, logits_positions=1)["total"] == prefill_counter.get_total_flops()
+    for attention in ("full", "causal"):
+        decode = flops.forward_flops(arch, 2, 1, past=20, attention=attention, decode=True)["total"]
+        assert decode == decode_counter.get_total_flops()
+
+
+if given is not None:
+    @st.composite
+    def random_jamba_config(draw):
+        """Jamba shapes: depth, attention and expert periods / offsets, GQA, experts and top-k (1: dense), Mamba-1
+        expand / state / dt rank / kernel against the sequence, biases; then batch and sequence length."""
+        layers, kv = draw(st.integers(1, 4)), draw(st.integers(1, 2))
+        heads = kv * draw(st.integers(1, 3))
+        attn_every, expert_every = draw(st.integers(1, 4)), draw(st.integers(1, 2))
+        experts = draw(st.integers(1, 4))
+        config = _jamba_shrunk()
+        config.update(num_hidden_layers=layers, num_attention_heads=heads, num_key_value_heads=kv,
+                      hidden_size=heads * 4 * draw(st.integers(1, 3)), attn_layer_period=attn_every,
+                      attn_layer_offset=draw(st.integers(0, min(attn_every, layers) - 1)),  # one attention
+                      expert_layer_period=expert_every,  # layer at least: a cache of Mamba layers alone has no length
+                      expert_layer_offset=draw(st.integers(0, expert_every - 1)), num_experts=experts,
+                      num_experts_per_tok=draw(st.integers(1, experts)), mamba_expand=draw(st.integers(1, 2)),
+                      mamba_d_state=draw(st.integers(1, 8)), mamba_d_conv=draw(st.integers(1, 4)),
+                      mamba_dt_rank=draw(st.just("auto") | st.integers(1, 6)), mamba_conv_bias=draw(st.booleans()),
+                      mamba_proj_bias=draw(st.booleans()), intermediate_size=draw(st.integers(4, 40)),
+                      vocab_size=draw(st.integers(8, 300)))
+        return config, draw(st.integers(1, 2)), draw(st.integers(1, 20))
+
+    @settings(max_examples=8, deadline=None)
+    @given(random_jamba_config())
+    def test_random_jamba_shapes_equal_flop_counter(flops, tmp_path_factory, case):
+        config, batch, seq = case
+        arch = _arch_from(flops, tmp_path_factory.mktemp("cfg"), config)
+        torch_forward, _, torch_params = _count_with_pytorch(config, batch, seq, backward=False)
+        assert flops.forward_flops(arch, batch, seq)["total"] == torch_forward
+        assert flops.parameter_counts(arch)["total"] == torch_params
+
+
+# --- issue 10, branch jamba: ERNIE 4.5 MoE (its router in fp32: the same matmul FLOPs) -------------------------------
+def _ernie_shrunk(**edit):
+    """baidu/ERNIE-4.5-21B-A3B-PT's config.json (tests/test_params_torch.py REAL_CONFIGS, cited there), shrunk: 4
+    layers (layer 0 dense, 1-3 MoE as published), h 64, 4 / 2 heads of 16, 6 experts top-2 of 16 beside 2 shared
+    ones, use_bias on (every Linear and the LM head)."""
+    from test_params_torch import REAL_CONFIGS
+    return dict(REAL_CONFIGS["ernie4_5_moe"], num_hidden_layers=4, moe_layer_end_index=-1, hidden_size=64,
+                num_attention_heads=4, num_key_value_heads=2, intermediate_size=96, moe_intermediate_size=16,
+                moe_num_experts=6, moe_k=2, vocab_size=503, use_bias=True, **edit)
+
+
+@pytest.mark.parametrize("batch, seq", [(2, 16), (1, 5)])
+def test_ernie_forward_and_backward_equal_flop_counter(flops, tmp_path, batch, seq):
+    """The router's fp32 matmul (F.linear on fp32 copies: 2·T·h·E, as any router) and moe_statics' addition (no
+    matmul) change no count: forward equals FlopCounterMode, forward + backward is 3 x forward (experts routed,
+    batched_mm)."""
+    config = _ernie_shrunk()
+    arch = _arch_from(flops, tmp_path, config)
+    assert arch.router_fp32 and arch.router_frozen_bias and arch.moe_layer_count() == 3
+    torch_forward, torch_train, torch_params = _count_with_pytorch(config, batch, seq)
+    assert flops.forward_flops(arch, batch, seq)["total"] == torch_forward
+    assert 3 * torch_forward == torch_train
+    assert flops.training_flops(arch, seq, batch_size=batch)["model_flops_per_step"] == torch_train
+    assert flops.parameter_counts(arch)["total"] == torch_params
+
+
+# --- issue 10, branch jamba: Hunyuan-A13B (the shared MLP on every token, the router in fp32) -----------------------
+def _hunyuan_shrunk(**edit):
+    """tencent/Hunyuan-A13B-Instruct's config.json (tests/test_params_torch.py REAL_CONFIGS, cited there), shrunk: 3
+    layers, h 64, 4 / 2 heads of 16 with q/k RMSNorms, 6 experts top-2 of 24 beside the shared MLP of 24, biased
+    attention."""
+    from test_params_torch import REAL_CONFIGS
+    return dict(REAL_CONFIGS["hunyuan_v1_moe"], num_hidden_layers=3, hidden_size=64, num_attention_heads=4,
+                num_key_value_heads=2, head_dim=16, attention_head_dim=16, intermediate_size=24,
+                moe_intermediate_size=[24] * 3, moe_topk=[2] * 3, num_shared_expert=[1] * 3, num_experts=6,
+                vocab_size=503, attention_bias=True, **edit)
+
+
+@pytest.mark.parametrize("batch, seq", [(2, 16), (1, 5)])
+def test_hunyuan_forward_and_backward_equal_flop_counter(flops, tmp_path, batch, seq):
+    """The fp32 router (a matmul on an fp32 copy of the tokens: 2·T·h·E), the shared MLP on every token and the routed
+    top-2 (batched_mm) equal FlopCounterMode's forward; forward + backward is 3 x forward."""
+    config = _hunyuan_shrunk()
+    arch = _arch_from(flops, tmp_path, config)
+    assert arch.router_fp32 and not arch.router_frozen_bias and arch.moe_layer_count() == 3
+    torch_forward, torch_train, torch_params = _count_with_pytorch(config, batch, seq)
+    assert flops.forward_flops(arch, batch, seq)["total"] == torch_forward
+    assert 3 * torch_forward == torch_train
+    assert flops.parameter_counts(arch)["total"] == torch_params
     arch = _arch_from(flops, tmp_path, config)
     torch_forward, _, _ = _count_with_pytorch(config, 2, 5, backward=False)
     assert flops.forward_flops(arch, 2, 5)["total"] == torch_forward
+
+
+# --- issue 10, branch hybrid: Nemotron-H's one-block layers (Mamba-2, attention, MLP, MoE) ---------------------------
+def _nemotron_h_shrunk(**edit):
+    """nvidia/NVIDIA-Nemotron-3-Nano-30B-A3B's config.json (tests/test_params_torch.py REAL_CONFIGS "nemotron_h_moe",
+    cited there), shrunk: 8 layers M-*EM*-E (3 kinds twice, MoE twice), h 64, 4 / 2 heads of 16, Mamba-2 of 8 heads x
+    16 in 2 groups of B and C of N = 12, kernel 4, chunks of 16 tokens, MLP 96, 4 experts of 24 top-2 and a shared MLP
+    of 40."""
+    from test_params_torch import REAL_CONFIGS
+    return dict(REAL_CONFIGS["nemotron_h_moe"], hybrid_override_pattern="M-*EM*-E", hidden_size=64,
+                num_attention_heads=4, num_key_value_heads=2, head_dim=16, mamba_num_heads=8, mamba_head_dim=16,
+                n_groups=2, ssm_state_size=12, chunk_size=16, intermediate_size=96, vocab_size=503, n_routed_experts=4,
+                num_experts_per_tok=2, moe_intermediate_size=24, moe_shared_expert_intermediate_size=40, **edit)
+
+
+@pytest.mark.parametrize("batch, seq", [(2, 16), (1, 3), (2, 37)])
+def test_nemotron_h_forward_equals_flop_counter(flops, tmp_path, batch, seq):
+    """Each layer runs only its block: the 2 Mamba-2 layers mamba2_flops (Bamba's convention: in_proj, out_proj, the
+    causal conv1d and the chunked scan's einsums, s padded to 16-token chunks), the 2 attention layers q/k/v/o and the
+    score square, the 2 MLP layers up/down, the 2 MoE layers the router, top-2 of the ungated experts (batched_mm) and
+    the shared MLP; FlopCounterMode's forward on transformers' PyTorch path (mm, bmm, convolution) equals it."""
+    config = _nemotron_h_shrunk()
+    arch = _arch_from(flops, tmp_path, config)
+    assert (arch.linear_layer_count(), arch.attention_layer_count(), arch.dense_mlp_layer_count(),
+            arch.moe_layer_count()) == (2, 2, 2, 2)
+    torch_forward, _, torch_params = _count_with_pytorch(config, batch, seq, backward=False)
+    ours = flops.forward_flops(arch, batch, seq)
+    assert ours["total"] == torch_forward
+    assert flops.parameter_counts(arch)["total"] == torch_params
+    if (batch, seq) == (2, 16):  # by hand, 32 tokens: only the layers that hold each block
+        parts = ours["components"]
+        assert parts["mlp"] == 2 * 2 * 32 * 2 * 64 * 96
+        assert parts["routed_experts"] == 2 * 2 * 32 * 2 * (2 * 64 * 24)
+        assert parts["shared_experts"] == 2 * 2 * 32 * 2 * 64 * 40 and parts["router"] == 2 * 2 * 32 * 64 * 4
+        assert parts["attention_qkv"] == 2 * 2 * 32 * (64 * 64 + 2 * 64 * 32)
+        assert parts["attention_scores"] == 2 * 2 * 2 * 4 * 16 * 16 * 16
+        assert parts["linear_attention"] == 2 * flops.mamba2_flops(arch, 2, 16)
+
+
+def test_nemotron_h_backward_is_two_forwards_but_in_the_conv(flops, tmp_path):
+    """Training counts 3 x forward (every family's convention).  FlopCounterMode's backward charges every mm and bmm
+    (projections, experts, the scan, the LM head) exactly 2 x its forward, and more for the depthwise conv1d (its
+    grouped-convolution backward formula ignores the groups), as for Bamba."""
+    torch, transformers = torch_and_transformers()
+    from torch._subclasses.fake_tensor import FakeTensorMode
+    from torch.utils.flop_counter import FlopCounterMode
+
+    config = _nemotron_h_shrunk()
+    arch = _arch_from(flops, tmp_path, config)
+    with FakeTensorMode():
+        model = _hf_model(transformers, config)
+        ids = torch.randint(0, 503, (2, 24))
+        with FlopCounterMode(display=False) as forward_counter:
+            model(input_ids=ids)
+        with FlopCounterMode(display=False) as train_counter:
+            model(input_ids=ids, labels=ids).loss.backward()
+    fwd, train = forward_counter.get_flop_counts()["Global"], train_counter.get_flop_counts()["Global"]
+    aten = torch.ops.aten
+    assert train[aten.mm] == 3 * fwd[aten.mm] and train[aten.bmm] == 3 * fwd[aten.bmm]
+    assert aten.convolution_backward in train
+    assert flops.training_flops(arch, 24, batch_size=2)["model_flops_per_step"] == 3 * forward_counter.get_total_flops()
+
+
+def test_nemotron_h_prefill_and_decode_step_match_counter(flops, tmp_path):
+    """A 20-token prompt with the cache (logits for the last position), then one decode step: the attention layers
+    read 21 keys, each Mamba-2 layer convolves its cached columns and reads its state with one bmm, the MLP and MoE
+    layers run one token."""
+    torch, transformers = torch_and_transformers()
+    from torch._subclasses.fake_tensor import FakeTensorMode
+    from torch.utils.flop_counter import FlopCounterMode
+
+    config = _nemotron_h_shrunk()
+    arch = _arch_from(flops, tmp_path, config)
+    with FakeTensorMode():
+        model = _hf_model(transformers, config)
+        prompt = torch.randint(0, 503, (2, 20))
+        with FlopCounterMode(display=False) as prefill_counter:
+            out = model(input_ids=prompt, use_cache=True, logits_to_keep=1)
+        with FlopCounterMode(display=False) as decode_counter:
+            model(input_ids=prompt[:, :1], past_key_values=out.past_key_values, use_cache=True)
+    assert flops.forward_flops(arch, 2, 20, logits_positions=1)["total"] == prefill_counter.get_total_flops()
+    for attention in ("full", "causal"):
+        decode = flops.forward_flops(arch, 2, 1, past=20, attention=attention, decode=True)["total"]
+        assert decode == decode_counter.get_total_flops()
+
+
+if given is not None:
+    @st.composite
+    def random_nemotron_h_config(draw):
+        """Nemotron-H shapes: the layer list (any mix of M, *, -, E), GQA, Mamba-2 heads / groups / state / kernel /
+        chunk against the sequence, biases, experts; then batch and sequence length."""
+        kv = draw(st.integers(1, 2))
+        heads = kv * draw(st.integers(1, 3))
+        groups = draw(st.integers(1, 2))
+        experts = draw(st.integers(2, 4))  # NemotronHTopkRouter takes the top 2 scores of each expert group
+        config = _nemotron_h_shrunk()
+        blocks = draw(st.lists(st.sampled_from("M*-E"), min_size=1, max_size=5))
+        blocks.insert(draw(st.integers(0, len(blocks))), "*")  # transformers' cache of Mamba-2 layers alone has no
+        config.update(hybrid_override_pattern="".join(blocks),  # sequence length: one attention layer somewhere
+                      num_attention_heads=heads, num_key_value_heads=kv, head_dim=draw(st.sampled_from([4, 8])),
+                      hidden_size=draw(st.sampled_from([8, 16, 24])), n_groups=groups,
+                      mamba_num_heads=groups * draw(st.integers(1, 3)), mamba_head_dim=draw(st.sampled_from([2, 4, 8])),
+                      ssm_state_size=draw(st.integers(1, 8)), conv_kernel=draw(st.integers(1, 4)),
+                      chunk_size=draw(st.integers(1, 12)), use_conv_bias=draw(st.booleans()),
+                      use_bias=draw(st.booleans()), mlp_bias=draw(st.booleans()),
+                      intermediate_size=draw(st.integers(4, 40)), vocab_size=draw(st.integers(8, 300)),
+                      n_routed_experts=experts, num_experts_per_tok=draw(st.integers(1, experts)),
+                      moe_intermediate_size=draw(st.integers(1, 20)),
+                      moe_shared_expert_intermediate_size=draw(st.integers(1, 20)))
+        return config, draw(st.integers(1, 2)), draw(st.integers(1, 20))
+
+    @settings(max_examples=8, deadline=None)
+    @given(random_nemotron_h_config())
+    def test_random_nemotron_h_shapes_equal_flop_counter(flops, tmp_path_factory, case):
+        config, batch, seq = case
+        arch = _arch_from(flops, tmp_path_factory.mktemp("cfg"), config)
+        torch_forward, _, torch_params = _count_with_pytorch(config, batch, seq, backward=False)
+        assert flops.forward_flops(arch, batch, seq)["total"] == torch_forward
+        assert flops.parameter_counts(arch)["total"] == torch_params
+
+
+# --- issue 10, branch hybrid: Falcon-H1's Mamba-2 beside attention in every layer -------------------------------------
+def _falcon_h1_shrunk(**edit):
+    """tiiuae/Falcon-H1-0.5B's config.json (tests/test_params_torch.py REAL_CONFIGS "falcon_h1", cited there), shrunk:
+    3 layers, h 64, 4 / 2 heads of 16, Mamba-2 of 8 heads x 16 (mamba_d_ssm 128) in 2 groups of B and C of N = 12,
+    kernel 4, chunks of 16 tokens, SwiGLU 96; its muP multipliers kept (elementwise: nothing to count)."""
+    from test_params_torch import REAL_CONFIGS
+    return dict(REAL_CONFIGS["falcon_h1"], num_hidden_layers=3, hidden_size=64, num_attention_heads=4,
+                num_key_value_heads=2, head_dim=16, mamba_d_ssm=128, mamba_n_heads=8, mamba_d_head=16, mamba_n_groups=2,
+                mamba_d_state=12, mamba_chunk_size=16, intermediate_size=96, vocab_size=503, **edit)
+
+
+@pytest.mark.parametrize("edit", [dict(), dict(mamba_rms_norm=True, projectors_bias=True, attention_bias=True)])
+@pytest.mark.parametrize("batch, seq", [(2, 16), (1, 3), (2, 37)])
+def test_falcon_h1_forward_equals_flop_counter(flops, tmp_path, batch, seq, edit):
+    """Every layer runs attention (q/k/v/o and the score square) AND a Mamba-2 mixer (mamba2_flops, Bamba's
+    convention) on the same normed input, then its SwiGLU: FlopCounterMode's forward on transformers' PyTorch path
+    equals it, with the gated norm or silu(z) (elementwise either way)."""
+    config = _falcon_h1_shrunk(**edit)
+    arch = _arch_from(flops, tmp_path, config)
+    assert arch.state_layer_count() == 3 == arch.attention_layer_count() and arch.parallel_ssm
+    torch_forward, _, torch_params = _count_with_pytorch(config, batch, seq, backward=False)
+    ours = flops.forward_flops(arch, batch, seq)
+    assert ours["total"] == torch_forward
+    assert flops.parameter_counts(arch)["total"] == torch_params
+    if (batch, seq) == (2, 16):  # by hand: 3 layers x (attention projections + Mamba-2 + SwiGLU) over 32 tokens
+        parts = ours["components"]
+        assert parts["attention_qkv"] == 3 * 2 * 32 * (64 * 64 + 2 * 64 * 32)
+        assert parts["linear_attention"] == 3 * flops.mamba2_flops(arch, 2, 16)
+        assert parts["mlp"] == 3 * 2 * 32 * 3 * 64 * 96
+
+
+def test_falcon_h1_backward_is_two_forwards_but_in_the_conv(flops, tmp_path):
+    """Training counts 3 x forward; FlopCounterMode's backward is 2 x forward for every mm and bmm, more for the
+    depthwise conv1d (its grouped-convolution backward formula), as for Bamba."""
+    torch, transformers = torch_and_transformers()
+    from torch._subclasses.fake_tensor import FakeTensorMode
+    from torch.utils.flop_counter import FlopCounterMode
+
+    config = _falcon_h1_shrunk()
+    arch = _arch_from(flops, tmp_path, config)
+    with FakeTensorMode():
+        model = _hf_model(transformers, config)
+        ids = torch.randint(0, 503, (2, 24))
+        with FlopCounterMode(display=False) as forward_counter:
+            model(input_ids=ids)
+        with FlopCounterMode(display=False) as train_counter:
+            model(input_ids=ids, labels=ids).loss.backward()
+    fwd, train = forward_counter.get_flop_counts()["Global"], train_counter.get_flop_counts()["Global"]
+    aten = torch.ops.aten
+    assert train[aten.mm] == 3 * fwd[aten.mm] and train[aten.bmm] == 3 * fwd[aten.bmm]
+    assert aten.convolution_backward in train
+    assert flops.training_flops(arch, 24, batch_size=2)["model_flops_per_step"] == 3 * forward_counter.get_total_flops()
+
+
+@pytest.mark.parametrize("edit", [dict(), dict(mamba_rms_norm=True)])
+def test_falcon_h1_prefill_and_decode_step_match_counter(flops, tmp_path, edit):
+    """A 20-token prompt with the cache, then one decode step: every layer's attention reads 21 keys and its Mamba-2
+    mixer convolves its cached columns and reads its state with one bmm (silu(z) or the gated norm: elementwise)."""
+    torch, transformers = torch_and_transformers()
+    from torch._subclasses.fake_tensor import FakeTensorMode
+    from torch.utils.flop_counter import FlopCounterMode
+
+    config = _falcon_h1_shrunk(**edit)
+    arch = _arch_from(flops, tmp_path, config)
+    with FakeTensorMode():
+        model = _hf_model(transformers, config)
+        prompt = torch.randint(0, 503, (2, 20))
+        with FlopCounterMode(display=False) as prefill_counter:
+            out = model(input_ids=prompt, use_cache=True, logits_to_keep=1)
+        with FlopCounterMode(display=False) as decode_counter:
+            model(input_ids=prompt[:, :1], past_key_values=out.past_key_values, use_cache=True)
+    assert flops.forward_flops(arch, 2, 20, logits_positions=1)["total"] == prefill_counter.get_total_flops()
+    for attention in ("full", "causal"):
+        decode = flops.forward_flops(arch, 2, 1, past=20, attention=attention, decode=True)["total"]
+        assert decode == decode_counter.get_total_flops()
+
+
+if given is not None:
+    @st.composite
+    def random_falcon_h1_config(draw):
+        """Falcon-H1 shapes: depth, GQA, the Mamba-2 width / heads / groups / state / kernel / chunk against the
+        sequence, the gated norm, biases, a tied head; then batch and sequence length."""
+        kv = draw(st.integers(1, 2))
+        heads = kv * draw(st.integers(1, 3))
+        groups = draw(st.integers(1, 2))
+        m_heads = groups * draw(st.integers(1, 3))
+        config = _falcon_h1_shrunk()
+        config.update(num_hidden_layers=draw(st.integers(1, 3)), num_attention_heads=heads, num_key_value_heads=kv,
+                      head_dim=draw(st.sampled_from([4, 8])), hidden_size=draw(st.sampled_from([8, 16, 24])),
+                      mamba_n_groups=groups, mamba_n_heads=m_heads, mamba_d_head=draw(st.sampled_from([2, 4, 8])),
+                      mamba_d_state=draw(st.integers(1, 8)), mamba_d_conv=draw(st.integers(1, 4)),
+                      mamba_chunk_size=draw(st.integers(1, 12)), mamba_rms_norm=draw(st.booleans()),
+                      mamba_conv_bias=draw(st.booleans()), mamba_proj_bias=draw(st.booleans()),
+                      projectors_bias=draw(st.booleans()), attention_bias=draw(st.booleans()),
+                      mlp_bias=draw(st.booleans()), tie_word_embeddings=draw(st.booleans()),
+                      intermediate_size=draw(st.integers(4, 40)), vocab_size=draw(st.integers(8, 300)))
+        config["mamba_d_ssm"] = config["mamba_n_heads"] * config["mamba_d_head"]
+        return config, draw(st.integers(1, 2)), draw(st.integers(1, 20))
+
+    @settings(max_examples=8, deadline=None)
+    @given(random_falcon_h1_config())
+    def test_random_falcon_h1_shapes_equal_flop_counter(flops, tmp_path_factory, case):
+        config, batch, seq = case
+        arch = _arch_from(flops, tmp_path_factory.mktemp("cfg"), config)
+        torch_forward, _, torch_params = _count_with_pytorch(config, batch, seq, backward=False)
+        assert flops.forward_flops(arch, batch, seq)["total"] == torch_forward
+        assert flops.parameter_counts(arch)["total"] == torch_params
 
 
 # --- Gemma 4 (issue 10, branch gemma4): per-layer head widths, K=V, KV-shared layers, PLE, MoE beside the MLP ------

@@ -457,13 +457,17 @@ def test_generic_reads_an_unknown_model_type_as_llama_and_says_so(mem, tmp_path)
         assert status == 0 and out.splitlines()[0].startswith("note: --generic") and "brand_new_lm" in out
 
 
-def test_this_years_unmodelled_type_is_refused_even_with_generic(mem, tmp_path):
-    # Jamba: Mamba layers and experts between its attention layers; a Llama reading would count neither
-    path = _write_config(tmp_path, dict(TINY_LLAMA, model_type="jamba"))
+def test_a_not_yet_modelled_type_is_refused_even_with_generic(mem, tmp_path, monkeypatch):
+    # a type the block names in NOT_YET_MODELLED: a Llama reading would miss what it has.  None of issue 10's list is
+    # left there (gemma4_text, the example here until its branch modelled it, is read exactly now), so a
+    # hypothetical type stands in for the next one
+    monkeypatch.setitem(mem.NOT_YET_MODELLED, "hypothetical_hybrid_xyz", "its mixer layers")
+    path = _write_config(tmp_path, dict(TINY_LLAMA, model_type="hypothetical_hybrid_xyz"))
     for extra in ([], ["--generic"]):
         status, out, err = call_main(mem, ["--config", path, "--infer", *extra])
         lines = err.strip().splitlines()
-        assert status == 2 and out == "" and len(lines) == 1 and "jamba" in lines[0], err
+        assert status == 2 and out == "" and len(lines) == 1, err
+        assert "'hypothetical_hybrid_xyz' is not modelled yet (its mixer layers)" in lines[0], err
 
 
 def test_unread_structural_field_is_refused_naming_it(mem, tmp_path):
@@ -888,6 +892,7 @@ def test_the_block_has_the_presets_this_script_had(mem):
                 "olmo-3-7b", "llama-4-scout", "llama-4-maverick",
                 "qwen3.5-27b", "qwen3.5-397b-a17b",
                 "qwen3-30b-a3b", "olmo-2-7b", "phi-4-mini", "gemma-3-27b", "deepseek-v3.2", "glm-5", "minimax-m2",
+                "mistral-small-24b", "phi-4", "deepseek-v3.1",
                 "gemma-4-31b", "gemma-4-26b-a4b"}  # added with their families
     assert own <= set(BLOCK_PRESETS) and len(set(BLOCK_PRESETS) - issue_10) == 40 and issue_10 <= set(BLOCK_PRESETS)
 

@@ -84,13 +84,34 @@ def test_litgpt_llama3_8b_qlora_documented_miss(mem):
     # qlora.yaml: quantize bnb.nf4 (no double quantization), bf16-true, lora_r 32 on q and v, dropout 0.05,
     # micro_batch_size 2, max_seq_length 512. The optimizer is bitsandbytes' PagedAdamW (lora.py picks it under
     # BitsandbytesPrecision); its states live in CUDA unified memory outside PyTorch's allocator (a few MB here).
-    # MISS (docs: why): we predict 14.06 GiB, 13 % under. The setup is as specified as the LoRA rows, which we meet;
-    # the extra ~2.3 GB is not explained. The same table suggests bitsandbytes' 4-bit path holds more than the
-    # bf16 path beyond the weights: its llama-2-7b rows, micro batch 2 each, show QLoRA saving 6.1 GB
-    # (19.77 - 13.68) where the stored weights alone differ by ~9.3 GB, bf16 against nf4.
+    # bitsandbytes 0.42.0: litgpt/finetune/lora.py warns "LitGPT only supports bitsandbytes v0.42.0" for any other
+    # release, and before 0.43.3 MatMul4Bit kept each frozen 4-bit linear's input (counted: --bnb-version).
+    # MISS (docs: why): we predict 14.51 GB, 17 % under. The setup is as specified as the LoRA rows, which we meet
+    # within 4 %; the extra ~2.9 GB is not explained (nor the ~2.7 GB of the llama-2-7b row below).
     published = 17.41 * GB
-    ours = timeline_peak(mem, "-p", "llama-3-8b", "-b", "2", *LITGPT_LORA, "--base-dtype", "nf4")
-    assert 0.84 < ours / published < 0.89, ours / published
+    ours = timeline_peak(mem, "-p", "llama-3-8b", "-b", "2", *LITGPT_LORA, "--base-dtype", "nf4",
+                         "--bnb-version", "0.42.0")
+    assert 0.81 < ours / published < 0.86, ours / published
+
+
+def test_litgpt_llama2_7b_lora(mem):
+    # "| llama-2-7b/lora.yaml | llama-2-7b | Alpaca2k | 4 | 512 | 2 | bf16-true | 1xA10G | 32.67 min | 1.0$ |
+    # 19.77 GB | ..." (config_hub/finetune/README.md): lora.yaml as llama-3-8b's (bf16-true, r 32 on q and v,
+    # dropout 0.05, max_seq_length 512), micro_batch_size 2. Ours 19.08 GB, -3.5 %.
+    published = 19.77 * GB
+    ours = timeline_peak(mem, "-p", "llama-2-7b", "-b", "2", *LITGPT_LORA)
+    assert abs(ours / published - 1) <= 0.10, ours / published
+
+
+def test_litgpt_llama2_7b_qlora_documented_miss(mem):
+    # "| llama-2-7b/qlora.yaml | llama-2-7b | Alpaca2k | 4 | 512 | 2 | bf16-true | 1xA10G | 45.52 min | 1.4$ |
+    # 13.68 GB | ..." (one listing of the table prints 13.67 GB): bnb.nf4, bitsandbytes 0.42.0, otherwise the LoRA
+    # row's setup. MISS (docs: why): ours 11.02 GB, 19 % under; the LoRA row above is met within 4 %, so the ~2.7 GB
+    # are what bitsandbytes 0.42's 4-bit path holds beyond its inputs (counted) and the 4-bit weights (counted).
+    published = 13.68 * GB
+    ours = timeline_peak(mem, "-p", "llama-2-7b", "-b", "2", *LITGPT_LORA, "--base-dtype", "nf4",
+                         "--bnb-version", "0.42.0")
+    assert 0.78 < ours / published < 0.83, ours / published
 
 
 # ---------------------------------------------------------------------------------------------------------------------

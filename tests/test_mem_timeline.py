@@ -10,10 +10,13 @@ cheap cases, so a torch or transformers change that moves a number fails here: r
 Models (different shapes): Llama-3.2-1B (tied, GQA, head_dim 64), Llama-3-8B (untied, GQA), Gemma-2-9B (sandwich
 norms, soft-capped attention and logits, 256k vocabulary, eager only in transformers), phi-2 (parallel block,
 LayerNorm and biases, partial rotary), Mixtral-8x7B (MoE: bf16 only, transformers' grouped_mm needs bf16 on the CPU;
-autocast over experts is refused by the script). Precision fp32 / amp-bf16 / bf16-pure, sdpa and eager, with and
-without gradient checkpointing, foreach / fused / for-loop AdamW, gradient accumulation and zeroing instead of
-set_to_none. Our peak (overhead, fragmentation and buckets 0) must be within 3 % of the measured peak in every case.
-Not yet measured: LoRA (peft cannot wrap a fake-tensor model: nn.Module cannot swap its adapters' parameters).
+autocast over experts is refused by the script), Qwen3-4B (q/k RMSNorm over head_dim 128 != 2560 / 32, tied, 152k
+vocabulary) and Qwen2-0.5B (q/k/v biases, tied, 2 KV heads). Precision fp32 / amp-bf16 / bf16-pure, sdpa and eager,
+with and without gradient checkpointing, foreach / fused / for-loop AdamW, gradient accumulation and zeroing instead
+of set_to_none. Our peak (overhead, fragmentation and buckets 0) must be within 3 % of the measured peak in every
+case.
+LoRA is measured in tests/test_mem_lora_timeline.py (peft wraps the model on the meta device, then it is
+materialized as fake tensors).
 """
 from __future__ import annotations
 
@@ -60,6 +63,12 @@ CASES = {
     "phi-eager-bf16-ckpt": _case("phi", 2, "eager", "bf16-pure", 2, 2048, ckpt=True),
     "mixtral-sdpa-bf16": _case("mixtral", 2, "sdpa", "bf16-pure", 2, 2048),
     "mixtral-eager-bf16-ckpt": _case("mixtral", 2, "eager", "bf16-pure", 2, 2048, ckpt=True),
+    "qwen3-sdpa-fp32": _case("qwen3", 2, "sdpa", "fp32", 2, 2048),
+    "qwen3-eager-amp": _case("qwen3", 2, "eager", "amp-bf16", 2, 2048),
+    "qwen3-sdpa-bf16-ckpt": _case("qwen3", 2, "sdpa", "bf16-pure", 2, 2048, ckpt=True),
+    "qwen3-sdpa-fp32-1x512": _case("qwen3", 2, "sdpa", "fp32", 1, 512),              # end of backward (tied)
+    "qwen2-0.5b-sdpa-amp-ckpt": _case("qwen2_tied", 2, "sdpa", "amp-bf16", 2, 2048, ckpt=True),
+    "qwen2-0.5b-eager-bf16": _case("qwen2_tied", 2, "eager", "bf16-pure", 2, 2048),
 }
 # bench/measure_train_peaks.py's table (bytes, the measured phase): torch 2.13.0+cpu, transformers 5.23
 MEASURED = {
@@ -85,6 +94,12 @@ MEASURED = {
     'phi-eager-bf16-ckpt': (6439984396, 'backward'),  # 5.998 GiB, 1.4 s
     'mixtral-sdpa-bf16': (31646884436, 'optimizer step'),  # 29.473 GiB, 1.3 s
     'mixtral-eager-bf16-ckpt': (31646884436, 'optimizer step'),  # 29.473 GiB, 2.0 s
+    'qwen3-sdpa-fp32': (17137676904, 'backward'),  # 15.961 GiB, 5.0 s
+    'qwen3-eager-amp': (20771910248, 'backward'),  # 19.345 GiB, 2.3 s
+    'qwen3-sdpa-bf16-ckpt': (11148212840, 'backward'),  # 10.383 GiB, 3.6 s
+    'qwen3-sdpa-fp32-1x512': (12564775528, 'backward'),  # 11.702 GiB, 2.3 s
+    'qwen2-0.5b-sdpa-amp-ckpt': (9807314800, 'backward'),  # 9.134 GiB, 3.1 s
+    'qwen2-0.5b-eager-bf16': (10397933680, 'backward'),  # 9.684 GiB, 2.2 s
 }
 SLOW = {"llama3.2-16L-eager-fp32-4x1024"}  # ~15 s on fake tensors: not re-measured in the suite
 

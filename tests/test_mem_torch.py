@@ -850,6 +850,117 @@ def test_bamba_9b_serving_memory_by_hand(mem):
         assert status == 2 and out == "" and err.count("\n") == 1 and "Mamba-2 layers (bamba)" in err
 
 
+# --- issue 10, branch hybrid: Nemotron-H: K/V only in its attention layers, the Mamba-2 state on its own line ------
+@pytest.mark.parametrize("length", [3, 40])
+@pytest.mark.parametrize("dtype_name", ["fp32", "bf16"])
+def test_nemotron_h_cache_equals_transformers_after_a_prefill(mem, length, dtype_name):
+    """NVIDIA-Nemotron-3-Nano-30B-A3B's config.json (test_params_torch REAL_CONFIGS "nemotron_h_moe", cited there)
+    shrunk to 8 layers M-*EM*-E, a prefill of `length` tokens for 3 sequences: transformers' cache holds K and V of
+    the 2 attention layers only (the MLP and MoE layers cache nothing), and per Mamba-2 layer a conv state of
+    (3, H P + 2 G N, kernel) in the model dtype and an SSM state of (3, H, P, N) in fp32."""
+    torch, transformers = torch_and_transformers()
+    from test_params_torch import REAL_CONFIGS
+    cfg = dict(REAL_CONFIGS["nemotron_h_moe"], hybrid_override_pattern="M-*EM*-E", hidden_size=64,
+               num_attention_heads=4, num_key_value_heads=2, head_dim=16, mamba_num_heads=8, mamba_head_dim=16,
+               n_groups=2, ssm_state_size=12, chunk_size=16, intermediate_size=96, vocab_size=503, n_routed_experts=4,
+               num_experts_per_tok=2, moe_intermediate_size=24, moe_shared_expert_intermediate_size=40)
+    dtype = {"fp32": torch.float32, "bf16": torch.bfloat16}[dtype_name]
+    model = build(transformers, cfg, attn="eager", dtype=dtype).eval()
+    with torch.no_grad():
+        cache = model(input_ids=torch.randint(0, 503, (3, length)), use_cache=True).past_key_values
+    kv = sum(t.numel() * t.element_size() for layer in cache.layers for t in (getattr(layer, "keys", None),
+             getattr(layer, "values", None)) if t is not None and t.numel())
+    conv = sum(t.numel() * t.element_size() for layer in cache.layers for t in getattr(layer, "conv_states", {}).values()
+               if t is not None)
+    recurrent = sum(t.numel() * t.element_size() for layer in cache.layers
+                    for t in getattr(layer, "recurrent_states", {}).values() if t is not None)
+    size = {"fp32": 4, "bf16": 2}[dtype_name]
+    described_model = described(mem, cfg)
+    assert kv == mem.kv_cache_bytes(described_model, 3, length, dtype_name, 1, "hf-dynamic")["total_bytes"] \
+        == 2 * 3 * length * 2 * 2 * 16 * size  # 2 attention layers x K, V of 2 heads x 16
+    state = mem.linear_state_bytes(described_model, 3, conv_bytes=size)
+    assert (state["conv_bytes"], state["recurrent_bytes"]) == (conv, recurrent)
+    # by hand: 2 Mamba-2 layers; conv channels 8 x 16 + 2 x 2 x 12 = 176 over kernel 4; 8 heads of a 16 x 12 fp32 state
+    assert (conv, recurrent) == (2 * 3 * 176 * 4 * size, 2 * 3 * 8 * 16 * 12 * 4)
+
+
+def test_nemotron_h_8b_serving_memory_by_hand(mem):
+    """Nemotron-H-8B from its config.json at 32k context, batch 1, bf16: weights 2 B x 8,100,852,736; K/V of its 4
+    attention layers (8 KV heads of 128); 24 Mamba-2 states of (8192 + 2 x 8 x 128) x 4 bf16 conv values and
+    128 x 64 x 128 fp32 values, on their own line; training memory refused in one line."""
+    import tempfile, os
+    from test_params_torch import REAL_CONFIGS
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "config.json")
+        with open(path, "w") as f:
+            json.dump(REAL_CONFIGS["nemotron_h"], f)
+        status, out, err = call_main(mem, ["--config", path, "--infer", "--context", "32768", "--json"])
+        assert status == 0, err
+        per_gpu = json.loads(out)["per_gpu"]
+        assert per_gpu["weights"] == 2 * 8_100_852_736
+        assert per_gpu["kv_cache"] == 4 * 2 * 8 * 128 * 2 * 32768
+        assert per_gpu["linear_state"] == 24 * (10240 * 4 * 2 + 128 * 64 * 128 * 4)
+        status, out, err = call_main(mem, ["--config", path, "--infer", "--context", "32768"])
+        assert status == 0 and "K/V of the 4 attention layers only; the 24 Mamba-2 layers keep a fixed state" in out
+        status, out, err = call_main(mem, ["--config", path])
+        assert status == 2 and out == "" and err.count("\n") == 1 and "one-block layers (nemotron_h" in err
+
+
+# --- issue 10, branch hybrid: Falcon-H1: K/V in every layer AND each layer's Mamba-2 state, on its own line ----------
+@pytest.mark.parametrize("length", [3, 40])
+@pytest.mark.parametrize("dtype_name", ["fp32", "bf16"])
+def test_falcon_h1_cache_equals_transformers_after_a_prefill(mem, length, dtype_name):
+    """tiiuae/Falcon-H1-0.5B's config.json (test_params_torch REAL_CONFIGS "falcon_h1", cited there) shrunk to 3
+    layers, a prefill of `length` tokens for 3 sequences: transformers' cache holds K and V of every layer (attention
+    runs beside the mixer in each) and, per layer, a conv state of (3, H P + 2 G N, kernel) in the model dtype and an
+    SSM state of (3, H, P, N) in fp32."""
+    torch, transformers = torch_and_transformers()
+    from test_params_torch import REAL_CONFIGS
+    cfg = dict(REAL_CONFIGS["falcon_h1"], num_hidden_layers=3, hidden_size=64, num_attention_heads=4,
+               num_key_value_heads=2, head_dim=16, mamba_d_ssm=128, mamba_n_heads=8, mamba_d_head=16, mamba_n_groups=2,
+               mamba_d_state=12, mamba_chunk_size=16, intermediate_size=96, vocab_size=503)
+    dtype = {"fp32": torch.float32, "bf16": torch.bfloat16}[dtype_name]
+    model = build(transformers, cfg, attn="eager", dtype=dtype).eval()
+    with torch.no_grad():
+        cache = model(input_ids=torch.randint(0, 503, (3, length)), use_cache=True).past_key_values
+    kv = sum(t.numel() * t.element_size() for layer in cache.layers for t in (getattr(layer, "keys", None),
+             getattr(layer, "values", None)) if t is not None and t.numel())
+    conv = sum(t.numel() * t.element_size() for layer in cache.layers for t in getattr(layer, "conv_states", {}).values()
+               if t is not None)
+    recurrent = sum(t.numel() * t.element_size() for layer in cache.layers
+                    for t in getattr(layer, "recurrent_states", {}).values() if t is not None)
+    size = {"fp32": 4, "bf16": 2}[dtype_name]
+    described_model = described(mem, cfg)
+    assert kv == mem.kv_cache_bytes(described_model, 3, length, dtype_name, 1, "hf-dynamic")["total_bytes"] \
+        == 3 * 3 * length * 2 * 2 * 16 * size  # 3 layers x K, V of 2 heads x 16
+    state = mem.linear_state_bytes(described_model, 3, conv_bytes=size)
+    assert (state["conv_bytes"], state["recurrent_bytes"]) == (conv, recurrent)
+    # by hand: 3 layers; conv channels 128 + 2 x 2 x 12 = 176 over kernel 4; 8 heads of a 16 x 12 fp32 state
+    assert (conv, recurrent) == (3 * 3 * 176 * 4 * size, 3 * 3 * 8 * 16 * 12 * 4)
+
+
+def test_falcon_h1_0_5b_serving_memory_by_hand(mem):
+    """Falcon-H1-0.5B from its config.json at 32k context, batch 1, bf16: weights 2 B x 521,411,104; K/V of all 36
+    layers (2 KV heads of 64); 36 Mamba-2 states of (1536 + 2 x 128) x 4 bf16 conv values and 24 x 64 x 128 fp32
+    values, on their own line; training memory refused in one line."""
+    import tempfile, os
+    from test_params_torch import REAL_CONFIGS
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "config.json")
+        with open(path, "w") as f:
+            json.dump(REAL_CONFIGS["falcon_h1"], f)
+        status, out, err = call_main(mem, ["--config", path, "--infer", "--context", "32768", "--json"])
+        assert status == 0, err
+        per_gpu = json.loads(out)["per_gpu"]
+        assert per_gpu["weights"] == 2 * 521_411_104
+        assert per_gpu["kv_cache"] == 36 * 2 * 2 * 64 * 2 * 32768
+        assert per_gpu["linear_state"] == 36 * (1792 * 4 * 2 + 24 * 64 * 128 * 4)
+        status, out, err = call_main(mem, ["--config", path, "--infer", "--context", "32768"])
+        assert status == 0 and "K/V of all 36 layers, and beside it each layer's Mamba-2 mixer" in out, err
+        status, out, err = call_main(mem, ["--config", path])
+        assert status == 2 and out == "" and err.count("\n") == 1 and "Mamba-2 layers (falcon_h1)" in err
+
+
 # --- MiMo-V2-Flash (issue 10, branch mimo): sliding layers cache twice the KV heads, values narrower than keys -----
 @pytest.mark.parametrize("length", [5, 9, 40])
 @pytest.mark.parametrize("dtype_name", ["fp32", "bf16"])
@@ -934,6 +1045,137 @@ def test_lfm2_1_2b_serving_memory_by_hand(mem, tmp_path):
     assert per_gpu["conv_state"] == 10 * 2048 * 3 * 2
 
 
+# --- issue 10, branch jamba: Jamba: K/V only in the attention layers; the Mamba-1 layers' conv and SSM state -------
+@pytest.mark.parametrize("length", [3, 40])
+@pytest.mark.parametrize("dtype_name", ["fp32", "bf16"])
+def test_jamba_cache_equals_transformers_after_a_prefill(mem, length, dtype_name):
+    """ai21labs/AI21-Jamba-1.5-Mini's config.json (test_params_torch REAL_CONFIGS, cited there) shrunk to 6 layers
+    (attention on layers 1 and 4: period 3, offset 1; MoE on the odd ones), a prefill of `length` tokens for 3
+    sequences: transformers' cache holds K and V of the 2 attention layers (kv_cache_bytes), and per Mamba-1 layer a
+    conv state of (3, d, kernel) in the model dtype and an SSM state of (3, d, N) in fp32 (linear_state_bytes with
+    conv_bytes = the dtype's)."""
+    torch, transformers = torch_and_transformers()
+    from test_params_torch import REAL_CONFIGS
+    cfg = dict(REAL_CONFIGS["jamba"], num_hidden_layers=6, attn_layer_period=3, attn_layer_offset=1, hidden_size=64,
+               num_attention_heads=4, num_key_value_heads=2, intermediate_size=24, num_experts=4, mamba_d_state=12,
+               mamba_dt_rank=8, vocab_size=503)
+    dtype = {"fp32": torch.float32, "bf16": torch.bfloat16}[dtype_name]
+    model = build(transformers, cfg, attn="eager", dtype=dtype).eval()
+    with torch.no_grad():
+        cache = model(input_ids=torch.randint(0, 503, (3, length)), use_cache=True).past_key_values
+    kv = sum(t.numel() * t.element_size() for layer in cache.layers for t in (getattr(layer, "keys", None),
+             getattr(layer, "values", None)) if t is not None and t.numel())  # Mamba-1 layers have neither
+    conv = sum(t.numel() * t.element_size() for layer in cache.layers for t in getattr(layer, "conv_states", {}).values()
+               if t is not None)
+    recurrent = sum(t.numel() * t.element_size() for layer in cache.layers
+                    for t in getattr(layer, "recurrent_states", {}).values() if t is not None)
+    size = {"fp32": 4, "bf16": 2}[dtype_name]
+    described_model = described(mem, cfg)
+    assert kv == mem.kv_cache_bytes(described_model, 3, length, dtype_name, 1, "hf-dynamic")["total_bytes"] \
+        == 2 * 3 * length * 2 * 2 * 16 * size  # 2 layers x K, V of 2 heads x 16
+    state = mem.linear_state_bytes(described_model, 3, conv_bytes=size)
+    assert (state["conv_bytes"], state["recurrent_bytes"]) == (conv, recurrent)
+    # by hand: 4 Mamba-1 layers; d = 2 x 64 = 128 channels over kernel 4; a 128 x 12 fp32 state
+    assert (conv, recurrent) == (4 * 3 * 128 * 4 * size, 4 * 3 * 128 * 12 * 4)
+
+
+def test_jamba_1_5_mini_serving_memory_by_hand(mem):
+    """AI21-Jamba-1.5-Mini from its config.json at 32k context, batch 1, bf16: weights 2 B x 51,570,323,328; K/V of
+    its 4 attention layers (8 KV heads of 128); 28 Mamba-1 states of 8192 x 4 bf16 conv values and 8192 x 16 fp32
+    values, on their own line; training memory refused in one line."""
+    import tempfile, os
+    from test_params_torch import REAL_CONFIGS
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "config.json")
+        with open(path, "w") as f:
+            json.dump(REAL_CONFIGS["jamba"], f)
+        status, out, err = call_main(mem, ["--config", path, "--infer", "--context", "32768", "--json"])
+        assert status == 0, err
+        per_gpu = json.loads(out)["per_gpu"]
+        assert per_gpu["weights"] == 2 * 51_570_323_328
+        assert per_gpu["kv_cache"] == 4 * 2 * 8 * 128 * 2 * 32768
+        assert per_gpu["linear_state"] == 28 * (8192 * 4 * 2 + 8192 * 16 * 4)
+        status, out, err = call_main(mem, ["--config", path, "--infer", "--context", "32768"])
+        assert status == 0 and "28 Mamba-1 layers keep a fixed state" in out, err
+        status, out, err = call_main(mem, ["--config", path])
+        assert status == 2 and out == "" and err.count("\n") == 1 and "Mamba-1 layers (jamba)" in err
+
+
+# --- issue 10, branch jamba: ERNIE 4.5 MoE: routers held in fp32 -----------------------------------------------------
+@pytest.mark.parametrize("dtype_name", ["bf16", "fp32"])
+def test_ernie_weights_equal_transformers_tensor_bytes(mem, dtype_name):
+    """ERNIE-4.5-21B-A3B-PT's config.json (test_params_torch REAL_CONFIGS, cited there) shrunk, built by transformers
+    in bf16 / fp32 on meta: its parameters' bytes (router weights and moe_statics fp32 whatever the dtype) equal
+    --infer's weights line; the KV cache is the plain GQA one."""
+    torch, transformers = torch_and_transformers()
+    from test_params_torch import REAL_CONFIGS
+    cfg = dict(REAL_CONFIGS["ernie4_5_moe"], num_hidden_layers=4, hidden_size=64, num_attention_heads=4,
+               num_key_value_heads=2, intermediate_size=96, moe_intermediate_size=16, moe_num_experts=6, moe_k=2,
+               moe_layer_end_index=-1, vocab_size=503, use_bias=True)
+    raw = json.loads(json.dumps(cfg))
+    hf_config = transformers.AutoConfig.for_model(raw.pop("model_type"), **raw)
+    dtype = {"bf16": torch.bfloat16, "fp32": torch.float32}[dtype_name]
+    with torch.device("meta"):
+        model = transformers.AutoModelForCausalLM.from_config(hf_config, dtype=dtype)
+    torch_bytes = sum(p.numel() * p.element_size() for p in model.parameters())
+    bits = {"bf16": 16, "fp32": 32}[dtype_name]
+    assert mem.weight_bytes(described(mem, cfg), bits) == torch_bytes
+    if dtype_name == "bf16":  # by hand: 3 MoE layers of a 6 x 64 router and 6 statics held in fp32
+        n = sum(p.numel() for p in model.parameters())
+        assert torch_bytes == 2 * n + 2 * 3 * (6 * 64 + 6)
+
+
+def test_ernie_4_5_21b_a3b_serving_memory_by_hand(mem):
+    """ERNIE-4.5-21B-A3B-PT at 32k context, batch 1, bf16: weights 2 B x 21,825,437,888 plus 2 more bytes for each of
+    the 27 MoE layers' 64 x 2560 + 64 fp32 router values; K/V of 28 layers of 4 KV heads of 128; training memory
+    refused in one line."""
+    import tempfile, os
+    from test_params_torch import REAL_CONFIGS
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "config.json")
+        with open(path, "w") as f:
+            json.dump(REAL_CONFIGS["ernie4_5_moe"], f)
+        status, out, err = call_main(mem, ["--config", path, "--infer", "--context", "32768", "--json"])
+        assert status == 0, err
+        per_gpu = json.loads(out)["per_gpu"]
+        assert per_gpu["weights"] == 2 * 21_825_437_888 + 2 * 27 * (64 * 2560 + 64)
+        assert per_gpu["kv_cache"] == 28 * 2 * 4 * 128 * 2 * 32768
+        status, out, err = call_main(mem, ["--config", path])
+        assert status == 2 and out == "" and err.count("\n") == 1 and "fp32" in err and "ernie4_5_moe" in err
+
+
+def test_hunyuan_weights_equal_transformers_tensor_bytes(mem):
+    """Hunyuan-A13B-Instruct's config.json (test_params_torch REAL_CONFIGS, cited there) shrunk, built in bf16 on
+    meta: the routers (nn.Linear(..., dtype=torch.float32)) stay fp32, and --infer's weights equal the parameters'
+    bytes; the full model at 32k: 2 B x 80,393,183,232 + 2 B x its 32 x 64 x 4096 fp32 router values, K/V of 32 layers
+    of 8 KV heads of 128; training memory refused in one line."""
+    torch, transformers = torch_and_transformers()
+    import tempfile, os
+    from test_params_torch import REAL_CONFIGS
+    cfg = dict(REAL_CONFIGS["hunyuan_v1_moe"], num_hidden_layers=3, hidden_size=64, num_attention_heads=4,
+               num_key_value_heads=2, head_dim=16, attention_head_dim=16, intermediate_size=24,
+               moe_intermediate_size=[24] * 3, moe_topk=[2] * 3, num_shared_expert=[1] * 3, num_experts=6,
+               vocab_size=503)
+    raw = json.loads(json.dumps(cfg))
+    hf_config = transformers.AutoConfig.for_model(raw.pop("model_type"), **raw)
+    with torch.device("meta"):
+        model = transformers.AutoModelForCausalLM.from_config(hf_config, dtype=torch.bfloat16)
+    torch_bytes = sum(p.numel() * p.element_size() for p in model.parameters())
+    assert mem.weight_bytes(described(mem, cfg), 16) == torch_bytes
+    assert torch_bytes == 2 * sum(p.numel() for p in model.parameters()) + 2 * 3 * 6 * 64
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "config.json")
+        with open(path, "w") as f:
+            json.dump(REAL_CONFIGS["hunyuan_v1_moe"], f)
+        status, out, err = call_main(mem, ["--config", path, "--infer", "--context", "32768", "--json"])
+        assert status == 0, err
+        per_gpu = json.loads(out)["per_gpu"]
+        assert per_gpu["weights"] == 2 * 80_393_183_232 + 2 * 32 * 64 * 4096
+        assert per_gpu["kv_cache"] == 32 * 2 * 8 * 128 * 2 * 32768
+        status, out, err = call_main(mem, ["--config", path])
+        assert status == 2 and out == "" and err.count("\n") == 1 and "hunyuan_v1_moe" in err
+
+
 # --- Gemma 4 (issue 10, branch gemma4): each layer's own KV heads and width; KV-shared layers cache nothing ---------
 def _gemma4_small_e2b():
     """google/gemma-4-E2B-it's wrapper (test_params_torch REAL_CONFIGS, cited there) with every switch kept and small
@@ -979,6 +1221,7 @@ def test_gemma4_serving_memory_by_hand_and_training_refused(mem, tmp_path):
     per_gpu = json.loads(out)["per_gpu"]
     assert per_gpu["weights"] == 2 * 30_697_345_280
     assert per_gpu["kv_cache"] == 2 * (50 * 1024 * 2 * 16 * 256 + 10 * 32768 * 2 * 4 * 512)
-    for args in ([], ["--infer", "--engine", "vllm", "--gpu-memory", "80GiB"], ["--infer", "--engine", "llama.cpp"]):
+    for args in ([], ["--infer", "--engine", "vllm", "--gpu-memory", "80GiB"], ["--infer", "--engine", "llama.cpp"],
+                 ["--infer", "--engine", "sglang", "--gpu-memory", "80GiB"]):
         status, out, err = call_main(mem, ["--config", str(path)] + args)
         assert status == 2 and out == "" and err.count("\n") == 1 and ("Gemma 4" in err or "gemma4" in err), err

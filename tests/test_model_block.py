@@ -108,10 +108,16 @@ def test_generic_reads_an_unknown_type_as_a_dense_llama_and_says_so_first(block)
     assert block.count_model(model)["total"] == 100 * 64 + 2 * per_layer + 64 + 100 * 64
 
 
-@pytest.mark.parametrize("model_type", ["hunyuan_v1_moe", "falcon_h1", "ernie4_5_moe", "jamba", "nemotron_h"])
-def test_this_years_types_are_refused_even_with_generic(block, model_type):
-    with pytest.raises(block.InputError, match=f"model_type '{model_type}' is not modelled yet"):
-        block.model_from_config(dict(LLAMA_TINY, model_type=model_type), generic=True)
+def test_a_type_named_not_yet_modelled_is_refused_even_with_generic(block, monkeypatch):
+    # Nothing of issue 10's list is refused any more (gemma4 / gemma4_text, the last, landed on branch gemma4), so
+    # NOT_YET_MODELLED may be empty; the mechanism stays for the next type: one named there is refused even with
+    # --generic (which would otherwise read it as a dense Llama), and the reason is named
+    model_type = "hypothetical_hybrid_xyz"
+    monkeypatch.setitem(block.NOT_YET_MODELLED, model_type, "its mixer layers")
+    for generic in (False, True):
+        with pytest.raises(block.InputError, match=f"model_type '{model_type}' is not modelled yet "
+                                                   r"\(its mixer layers\)"):
+            block.model_from_config(dict(LLAMA_TINY, model_type=model_type), generic=generic)
 
 
 def test_every_not_yet_modelled_type_is_refused(block):
@@ -195,6 +201,7 @@ PRESET_CONFIGS.update({"gemma-3-27b": "gemma3_27b"})  # issue 10, branch gemma
 PRESET_CONFIGS.update({"deepseek-v3.2": "deepseek_v32", "glm-5": "glm_moe_dsa"})  # issue 10, branch dsa
 PRESET_CONFIGS.update({"minimax-m2": "minimax_m2"})  # issue 10, branch moefams
 PRESET_CONFIGS.update({"gemma-4-31b": "gemma4_31b", "gemma-4-26b-a4b": "gemma4_26b_a4b"})  # issue 10, branch gemma4
+PRESET_CONFIGS.update({"phi-4": "phi4"})  # issue 10, presets
 
 
 def _comparable(model):
@@ -341,8 +348,19 @@ _MINIMAL_SIZES["qwen3_5_moe"] = dict(text_config=_MINIMAL_SIZES["qwen3_5_moe_tex
 # q-LoRA 1536 / 2048, indexer 64 / 32 heads of 128, 3 dense layers then 256 experts top-8 of 2048 + 1 shared)
 _MINIMAL_SIZES["deepseek_v32"] = dict(hidden_size=64, num_hidden_layers=4, num_attention_heads=128,
                                       intermediate_size=96, vocab_size=100)
+# issue 10, branch hybrid: NemotronHConfig's defaults (the layers [Mamba-2, MoE, attention, MLP]: num_hidden_layers is
+# not read; 128 Mamba-2 heads of 64 in 8 groups of state 128; 8 experts of 7688 top-2 + a shared MLP of 7688)
+_MINIMAL_SIZES["nemotron_h"] = dict(hidden_size=64, num_attention_heads=8, intermediate_size=96, vocab_size=100)
 _MINIMAL_SIZES["glm_moe_dsa"] = dict(hidden_size=64, num_hidden_layers=4, num_attention_heads=64,
                                      intermediate_size=96, vocab_size=100)
+
+# issue 10, branch jamba: JambaConfig's defaults (8 KV heads, attention on i % 8 == 4, 16 experts top-2 on the odd
+# layers, Mamba-1 of expand 2, state 16, kernel 4, dt rank ceil(h / 16)): 9 layers reach the attention layer (4)
+# HunYuanMoEV1Config: head_dim must be given (the class leaves it None); 1 expert top-1 and KV heads = heads by default
+_MINIMAL_SIZES["hunyuan_v1_moe"] = dict(hidden_size=64, num_hidden_layers=2, num_attention_heads=4, head_dim=16,
+                                        intermediate_size=24, vocab_size=100)
+_MINIMAL_SIZES["jamba"] = dict(hidden_size=64, num_hidden_layers=9, num_attention_heads=8, intermediate_size=24,
+                               vocab_size=100)
 
 # issue 10, branch gemma4: Gemma4TextConfig's defaults (4 KV heads of 256, 512 on the full layers,
 # window 512, the 5:1 pattern with the last layer full, PLE of 256 over 262,144 rows, tied head); the wrapper carries
@@ -360,7 +378,8 @@ _MINIMAL_SIZES["gemma4"] = dict(text_config=_MINIMAL_SIZES["gemma4_text"])
     "cohere2", "nemotron", "smollm3", "granitemoe", "phimoe", "dbrx", "stablelm", "llama4_text", "llama4",
     "qwen3_5", "qwen3_5_text", "qwen3_5_moe", "qwen3_5_moe_text", "gemma3", "deepseek_v32", "glm_moe_dsa",
     "bamba", "minimax_m2", "dots1", "exaone4",
-    "mimo_v2_flash", "lfm2", "gemma4_text", "gemma4"]))
+    "mimo_v2_flash", "lfm2", "nemotron_h", "falcon_h1", "jamba", "ernie4_5_moe", "hunyuan_v1_moe", "gemma4_text",
+    "gemma4"]))
 def test_a_file_with_only_the_sizes_takes_the_class_defaults(block, model_type):
     from test_params_torch import torch_counts
     assert sorted(SUPPORTED) == sorted(block.SUPPORTED_MODEL_TYPES)
@@ -858,3 +877,95 @@ def test_bamba_layers_follow_attn_layer_indices(block):
     assert model.ssm_kind == "mamba2" and (model.mamba_head_dim, model.mamba_d_state) == (16, 256)  # "auto", default
     model, _ = block.model_from_config(dict(sizes, attn_layer_indices=list(range(5))))  # no Mamba layer: a Llama
     assert model.mixer_types == () and model.ssm_kind == ""
+
+
+# --------------------------------------------------------------------------------------------------------------
+# issue 10, branch jamba -- jamba: hostile layer-pattern and Mamba-1 fields are one InputError, never a traceback
+# --------------------------------------------------------------------------------------------------------------
+@settings(max_examples=60, deadline=None)
+@given(st.dictionaries(st.sampled_from(["attn_layer_period", "attn_layer_offset", "expert_layer_period",
+                                        "expert_layer_offset", "num_experts", "num_experts_per_tok", "mamba_expand",
+                                        "mamba_d_state", "mamba_d_conv", "mamba_dt_rank", "mamba_conv_bias",
+                                        "mamba_proj_bias", "num_key_value_heads", "layers_block_type",
+                                        "sliding_window"]),
+                       _ANY_BAMBA_JSON, max_size=4))
+def test_jamba_hostile_fields_are_one_input_error(block, fields):
+    config = dict(hidden_size=64, num_hidden_layers=4, num_attention_heads=4, intermediate_size=96, vocab_size=100,
+                  model_type="jamba")
+    config.update(fields)
+    try:
+        model, _ = block.model_from_config(config)
+    except block.InputError as exc:
+        assert "\n" not in str(exc)
+        return
+    counts = block.count_model(model)
+    assert counts["total"] > 0 and len(model.mixer_types) in (0, 4)
+
+
+def test_jamba_layers_follow_the_periods_and_offsets(block):
+    # JambaConfig.layers_block_type: attention when i % attn_layer_period == attn_layer_offset; layers_num_experts:
+    # num_experts when i % expert_layer_period == expert_layer_offset, else a dense JambaMLP (and none with 1 expert)
+    sizes = dict(hidden_size=64, num_hidden_layers=6, num_attention_heads=4, intermediate_size=96, vocab_size=100,
+                 num_key_value_heads=2, model_type="jamba")
+    model, _ = block.model_from_config(dict(sizes, attn_layer_period=3, attn_layer_offset=2, expert_layer_period=3,
+                                            expert_layer_offset=0, num_experts=4))
+    assert [model.layer_is_linear(i) for i in range(6)] == [True, True, False, True, True, False]
+    assert [model.layer_is_moe(i) for i in range(6)] == [True, False, False, True, False, False]
+    assert model.ssm_kind == "mamba1" and (model.mamba1_inner, model.mamba_dt_rank, model.mamba_d_state) == (128, 4, 16)
+    model, _ = block.model_from_config(dict(sizes, num_experts=1))  # one expert: JambaMLP everywhere
+    assert not model.is_moe and model.top_k == 0
+    model, _ = block.model_from_config(dict(sizes, attn_layer_period=1, attn_layer_offset=0))  # no Mamba layer
+    assert model.mixer_types == () and model.ssm_kind == ""
+
+
+# issue 10, branch hybrid -- nemotron_h: the layer list read as NemotronHConfig reads it
+def test_nemotron_h_layers_follow_the_list_or_the_pattern(block):
+    # NemotronHConfig: layers_block_type (legacy "mamba" / "attention" remapped) wins over hybrid_override_pattern,
+    # which wins over the class default [Mamba-2, MoE, attention, MLP]; num_hidden_layers is not read
+    sizes = dict(model_type="nemotron_h", hidden_size=64, num_attention_heads=4, num_key_value_heads=2,
+                 intermediate_size=96, vocab_size=100, num_hidden_layers=7, mamba_num_heads=8, n_groups=2)
+    by_pattern, _ = block.model_from_config(dict(sizes, hybrid_override_pattern="M*-E"))
+    by_list, _ = block.model_from_config(dict(sizes, hybrid_override_pattern="----",
+                                              layers_block_type=["mamba", "full_attention", "mlp", "moe"]))
+    default, _ = block.model_from_config(dict(sizes))
+    for model, kinds in ((by_pattern, "M*-E"), (by_list, "M*-E"), (default, "ME*-")):
+        assert model.num_layers == 4
+        assert "".join("M" if model.layer_is_linear(i) else "*" if model.layer_has_attention(i) else
+                       "E" if model.layer_is_moe(i) else "-" for i in range(4)) == kinds
+        assert [model.layer_has_mlp(i) for i in range(4)] == [k in "-E" for k in kinds]
+
+
+@given(st.dictionaries(st.sampled_from(["hybrid_override_pattern", "layers_block_type", "mamba_num_heads",
+                                        "mamba_head_dim", "n_groups", "ssm_state_size", "conv_kernel", "chunk_size",
+                                        "use_bias", "use_conv_bias", "num_key_value_heads", "n_routed_experts",
+                                        "num_experts_per_tok", "moe_latent_size", "tie_word_embeddings"]),
+                       st.none() | st.booleans() | st.integers(-3, 300) | st.text(max_size=6) |
+                       st.lists(st.sampled_from(["mamba", "moe", "mlp", "attention", "x"]), max_size=4)))
+def test_nemotron_h_hostile_fields_are_one_input_error(block, fields):
+    config = dict(dict(model_type="nemotron_h", hidden_size=64, num_attention_heads=4, num_key_value_heads=2,
+                       intermediate_size=96, vocab_size=100, mamba_num_heads=8, n_groups=2), **fields)
+    try:
+        model, _ = block.model_from_config(config)
+    except block.InputError as exc:
+        assert "\n" not in str(exc)
+    else:
+        assert block.count_model(model)["total"] > 0
+
+
+# issue 10, branch hybrid -- falcon_h1: hostile Mamba-2 / multiplier fields are one InputError, never a traceback
+@given(st.dictionaries(st.sampled_from(["mamba_d_ssm", "mamba_n_heads", "mamba_d_head", "mamba_expand",
+                                        "mamba_n_groups", "mamba_d_state", "mamba_d_conv", "mamba_chunk_size",
+                                        "mamba_rms_norm", "projectors_bias", "mamba_use_mlp", "attn_layer_indices",
+                                        "ssm_multipliers", "mlp_multipliers", "key_multiplier", "num_key_value_heads"]),
+                       st.none() | st.booleans() | st.integers(-3, 300) | st.text(max_size=6) |
+                       st.lists(st.floats(allow_nan=True) | st.integers(0, 3), max_size=6)))
+def test_falcon_h1_hostile_fields_are_one_input_error(block, fields):
+    config = dict(dict(model_type="falcon_h1", hidden_size=64, num_hidden_layers=2, num_attention_heads=4,
+                       num_key_value_heads=2, intermediate_size=96, vocab_size=100, mamba_d_ssm=128, mamba_n_heads=8),
+                  **fields)
+    try:
+        model, _ = block.model_from_config(config)
+    except block.InputError as exc:
+        assert "\n" not in str(exc)
+    else:
+        assert block.count_model(model)["total"] > 0

@@ -490,13 +490,16 @@ def test_gpt_oss_20b_is_read_exactly(params, tmp_path):
     assert report["active"]["total"] == report["total"] - 24 * 28 * expert
 
 
-def test_jamba_is_refused_even_with_generic(params, tmp_path):
-    # Jamba's Mamba layers and experts: read as a dense Llama it would count neither; refused until modelled
-    path = write(tmp_path, dict(LLAMA3_CONFIG, model_type="jamba"))
+def test_a_not_yet_modelled_type_is_refused_even_with_generic(params, tmp_path, monkeypatch):
+    # A type named in the block's NOT_YET_MODELLED, read as a dense Llama, would miss what it has: refused until
+    # modelled.  Nothing of issue 10's list is left there (jamba, then gemma4_text, once the examples here, are
+    # modelled since its branches jamba and gemma4), so a hypothetical type stands in for the next one
+    monkeypatch.setitem(params.NOT_YET_MODELLED, "hypothetical_hybrid_xyz", "its mixer layers")
+    path = write(tmp_path, dict(LLAMA3_CONFIG, model_type="hypothetical_hybrid_xyz"))
     for extra in ([], ["--generic"]):
         status, out, err = call_main(params, ["--config", str(path), "--json"] + extra)
         assert status == 2 and out == ""
-        assert "model_type 'jamba' is not modelled yet" in one_error_line(err)
+        assert "model_type 'hypothetical_hybrid_xyz' is not modelled yet (its mixer layers)" in one_error_line(err)
 
 
 def test_unknown_structural_field_is_refused_naming_it(params, tmp_path):

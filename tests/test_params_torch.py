@@ -793,6 +793,66 @@ REAL_CONFIGS["bamba"] = {
     "num_key_value_heads": 8, "num_logits_to_keep": 1, "pad_token_id": 0, "rms_norm_eps": 1e-05,
     "tie_word_embeddings": False, "torch_dtype": "bfloat16", "use_cache": True, "vocab_size": 128256}
 
+# issue 10, branch hybrid -- nemotron_h.  nvidia/Nemotron-H-8B-Base-8K's config.json as NVIDIA's Megatron-Bridge copies
+# it for its converter tests (NVIDIA-NeMo/Megatron-Bridge tests/unit_tests/models/nemotronh/test_nemotron_h_bridge.py,
+# fixture nemotronh_8b_config_dict; its auto_map and the test's own "n_routed_experts": None, added there to switch
+# MoE off in a Mock, left out).  transformers 5.23 builds 8,100,852,736 parameters from it (the card's "8B"): 52
+# layers, 24 Mamba-2, 4 attention, 24 relu^2 MLP.
+REAL_CONFIGS["nemotron_h"] = {
+    "architectures": ["NemotronHForCausalLM"], "attention_bias": False, "attention_dropout": 0.0,
+    "attention_head_dim": 128, "bos_token_id": 1, "chunk_size": 128, "conv_kernel": 4, "eos_token_id": 2,
+    "expand": 2, "hidden_act": "relu2", "hidden_dropout": 0.0, "hidden_size": 4096,
+    "hybrid_override_pattern": "M-M-M-M*-M-M-M-M-M*-M-M-M-M-M*-M-M-M-M-M*-M-M-M-M-M-", "initializer_range": 0.02,
+    "intermediate_size": 21504, "layer_norm_epsilon": 1e-05, "mamba_head_dim": 64, "mamba_hidden_act": "silu",
+    "mamba_num_heads": 128, "mamba_proj_bias": False, "max_position_embeddings": 8192, "mlp_bias": False,
+    "mlp_hidden_act": "relu2", "model_type": "nemotron_h", "n_groups": 8, "num_attention_heads": 32,
+    "num_hidden_layers": 52, "num_key_value_heads": 8, "num_logits_to_keep": 1, "pad_token_id": 0,
+    "rescale_prenorm_residual": True, "residual_in_fp32": False, "rms_norm_eps": 1e-05, "ssm_state_size": 128,
+    "tie_word_embeddings": False, "torch_dtype": "bfloat16", "transformers_version": "4.48.0.dev0",
+    "use_bias": False, "use_cache": True, "use_conv_bias": True, "use_mamba_kernels": True, "vocab_size": 131072}
+# nvidia/NVIDIA-Nemotron-3-Nano-30B-A3B-BF16's config.json, every field as a JAX port's tests print it (the search
+# library's code corpus, id 53713423135: "NEMOTRON3_30B_JSON", transformers_version 4.55.4).  The model card: 52
+# layers, 23 Mamba-2, 23 MoE (128 experts + 1 shared, top-6), 6 GQA attention; 31.6B parameters in total (the Hub's
+# size) and about 3.5B active; transformers 5.23 builds 31,577,937,344 total, 3,580,073,408 active.
+REAL_CONFIGS["nemotron_h_moe"] = {
+    "architectures": ["NemotronHForCausalLM"], "attention_bias": False, "attention_dropout": 0.0, "bos_token_id": 1,
+    "chunk_size": 128, "conv_kernel": 4, "eos_token_id": 2, "expand": 2, "head_dim": 128, "hidden_dropout": 0.0,
+    "hidden_size": 2688, "hybrid_override_pattern": "MEMEM*EMEMEM*EMEMEM*EMEMEM*EMEMEM*EMEMEMEM*EMEMEMEME",
+    "initializer_range": 0.02, "intermediate_size": 1856, "layer_norm_epsilon": 1e-05, "mamba_head_dim": 64,
+    "mamba_hidden_act": "silu", "mamba_num_heads": 64, "mamba_proj_bias": False, "mamba_ssm_cache_dtype": "float32",
+    "max_position_embeddings": 262144, "mlp_bias": False, "mlp_hidden_act": "relu2", "model_type": "nemotron_h",
+    "moe_intermediate_size": 1856, "moe_shared_expert_intermediate_size": 3712, "n_group": 1, "n_groups": 8,
+    "n_routed_experts": 128, "n_shared_experts": 1, "norm_eps": 1e-05, "norm_topk_prob": True,
+    "num_attention_heads": 32, "num_experts_per_tok": 6, "num_hidden_layers": 52, "num_key_value_heads": 2,
+    "num_logits_to_keep": 1, "pad_token_id": 0, "partial_rotary_factor": 1.0, "rescale_prenorm_residual": True,
+    "residual_in_fp32": False, "rope_theta": 10000, "routed_scaling_factor": 2.5, "sliding_window": None,
+    "ssm_state_size": 128, "tie_word_embeddings": False, "time_step_floor": 0.0001, "time_step_max": 0.1,
+    "time_step_min": 0.001, "topk_group": 1, "torch_dtype": "bfloat16", "transformers_version": "4.55.4",
+    "use_bias": False, "use_cache": True, "use_conv_bias": True, "use_mamba_kernels": True, "vocab_size": 131072}
+
+# tiiuae/Falcon-H1-0.5B's config.json as NVIDIA's Megatron-Bridge copies it for its converter tests
+# (NVIDIA-NeMo/Megatron-Bridge tests/unit_tests/models/falcon_h1/test_falcon_h1_bridge.py FALCON_H1_500M_CONFIG, code corpus
+# id 54893243323), with the one field that copy leaves out: mamba_d_ssm 1536.  It is the only value transformers can
+# load the file with (FalconH1Config.validate_architecture: mamba_n_heads 24 x mamba_d_head 64 must equal mamba_d_ssm,
+# whose absence means 1024 and whose null means mamba_expand x hidden = 2048), and what the same bridge writes back
+# (its megatron_to_hf_config: mamba_d_ssm = heads x head width).  transformers 5.23 builds 521,411,104 parameters from
+# it (the card's 0.5B).
+REAL_CONFIGS["falcon_h1"] = {
+    "architectures": ["FalconH1ForCausalLM"], "attention_bias": False, "attention_dropout": 0.0,
+    "attention_in_multiplier": 1.0, "attention_out_multiplier": 0.9375, "attn_layer_indices": None,
+    "embedding_multiplier": 5.656854249492381, "head_dim": 64, "hidden_act": "silu", "hidden_size": 1024,
+    "initializer_range": 0.02, "intermediate_size": 2048, "key_multiplier": 0.39062499999999994,
+    "lm_head_multiplier": 0.0390625, "mamba_chunk_size": 128, "mamba_conv_bias": True, "mamba_d_conv": 4,
+    "mamba_d_head": 64, "mamba_d_ssm": 1536, "mamba_d_state": 128, "mamba_expand": 2, "mamba_n_groups": 1,
+    "mamba_n_heads": 24, "mamba_norm_before_gate": False, "mamba_proj_bias": False, "mamba_rms_norm": False,
+    "mamba_use_mlp": True, "max_position_embeddings": 16384, "mlp_bias": False,
+    "mlp_multipliers": [0.8838834764831844, 0.5859375], "model_type": "falcon_h1", "num_attention_heads": 8,
+    "num_hidden_layers": 36, "num_key_value_heads": 2, "projectors_bias": False, "rms_norm_eps": 1e-05,
+    "rope_scaling": None, "rope_theta": 100000000000.0, "ssm_in_multiplier": 1.25,
+    "ssm_multipliers": [0.3535533905932738, 0.25, 0.3535533905932738, 0.5, 0.3535533905932738],
+    "ssm_out_multiplier": 0.23570226039551587, "tie_word_embeddings": False, "torch_dtype": "bfloat16",
+    "vocab_size": 32784}
+
 # issue 10, branch moefams.
 # MiniMaxAI/MiniMax-M2's config.json: every field of the file as a stored public guide prints it (a W8A8
 # quantization walkthrough for MiniMax-M2.5, the same network, printing the BF16 file with its quantization_config
@@ -835,6 +895,64 @@ REAL_CONFIGS["exaone4"] = {
                      "original_max_position_embeddings": 8192, "rope_type": "llama3"},
     "rope_theta": 1000000, "sliding_window": 4096, "sliding_window_pattern": 4, "tie_word_embeddings": False,
     "torch_dtype": "bfloat16", "transformers_version": "4.54.0.dev0", "use_cache": True, "vocab_size": 102400}
+
+# issue 10, presets: microsoft/phi-4's config.json, as quoted whole in a public blog post's copy (public index id
+# 58256788114: "_name_or_path": "microsoft/phi-4"; its inline comments left out). Card: 14B parameters.
+REAL_CONFIGS["phi4"] = {
+    "architectures": ["Phi3ForCausalLM"], "attention_bias": False, "attention_dropout": 0.0, "bos_token_id": 100257,
+    "embd_pdrop": 0.0, "eos_token_id": 100257, "hidden_act": "silu", "hidden_size": 5120, "initializer_range": 0.02,
+    "intermediate_size": 17920, "max_position_embeddings": 16384, "model_type": "phi3", "num_attention_heads": 40,
+    "num_hidden_layers": 40, "num_key_value_heads": 10, "original_max_position_embeddings": 16384,
+    "pad_token_id": 100257, "resid_pdrop": 0.0, "rms_norm_eps": 1e-05, "rope_scaling": None, "rope_theta": 250000,
+    "sliding_window": None, "tie_word_embeddings": False, "torch_dtype": "bfloat16", "transformers_version": "4.47.0",
+    "use_cache": True, "vocab_size": 100352}
+
+# issue 10, branch jamba.  ai21labs/AI21-Jamba-1.5-Mini (model card: "52B total parameters", "12B active"; the card of
+# Jamba-v0.1 gives the same 52B / 12B for the same architecture).  The config.json as copied, field by field, in
+# sdpython/experimental-experiment experimental_experiment/torch_models/llm_model_helper.py get_ai21_jamba_15_mini
+# (which cites huggingface.co/ai21labs/AI21-Jamba-1.5-Mini/blob/main/config.json); its "use_mamba_kernels" left out
+# (that copy overrides it, and it only picks how the scan runs).
+REAL_CONFIGS["jamba"] = {
+    "architectures": ["JambaForCausalLM"], "attention_dropout": 0.0, "attn_layer_offset": 4, "attn_layer_period": 8,
+    "bos_token_id": 1, "eos_token_id": [2, 518], "expert_layer_offset": 1, "expert_layer_period": 2,
+    "hidden_act": "silu", "hidden_size": 4096, "initializer_range": 0.02, "intermediate_size": 14336,
+    "mamba_conv_bias": True, "mamba_d_conv": 4, "mamba_d_state": 16, "mamba_dt_rank": 256, "mamba_expand": 2,
+    "mamba_proj_bias": False, "max_position_embeddings": 262144, "model_type": "jamba", "num_attention_heads": 32,
+    "num_experts": 16, "num_experts_per_tok": 2, "num_hidden_layers": 32, "num_key_value_heads": 8,
+    "num_logits_to_keep": 1, "output_router_logits": False, "pad_token_id": 0, "rms_norm_eps": 1e-06,
+    "router_aux_loss_coef": 0.001, "sliding_window": None, "tie_word_embeddings": False, "torch_dtype": "bfloat16",
+    "transformers_version": "4.40.2", "use_cache": True, "vocab_size": 65536}
+
+# issue 10, branch jamba.  baidu/ERNIE-4.5-21B-A3B-PT (model card: "21B total parameters", "3B activated"; 28 layers,
+# 20 query / 4 KV heads, 64 routed experts top-6 and 2 shared ones).  No verbatim copy of its config.json was found in
+# the search index, so this file is assembled, field by field, from two copies of its values: Huawei MindIE's ERNIE-MoE
+# config test (atb_llm tests, code corpus id 20156564511: FAKE_CONFIG_DICT, hidden 2560, intermediate 12288,
+# moe_intermediate 1536, moe_k 6, moe_layer_start/end/interval 1 / 27 / 1, 64 experts, 2 shared, 20 / 4 heads, 28
+# layers, vocab 103424, rope_theta 500000, rms_norm_eps 1e-5, max_position_embeddings 131072, pad / bos / eos 0 / 1 / 2)
+# and a fixture of the 21B-A3B (code corpus id 70957858900, ERNIE_45_21B_A3B: the same sizes, tie_word_embeddings
+# true, hidden_act silu); use_bias false is Ernie4_5_MoeConfig's default.
+REAL_CONFIGS["ernie4_5_moe"] = {
+    "architectures": ["Ernie4_5_MoeForCausalLM"], "bos_token_id": 1, "eos_token_id": 2, "hidden_act": "silu",
+    "hidden_size": 2560, "intermediate_size": 12288, "max_position_embeddings": 131072, "model_type": "ernie4_5_moe",
+    "moe_intermediate_size": 1536, "moe_k": 6, "moe_layer_end_index": 27, "moe_layer_interval": 1,
+    "moe_layer_start_index": 1, "moe_num_experts": 64, "moe_num_shared_experts": 2, "num_attention_heads": 20,
+    "num_hidden_layers": 28, "num_key_value_heads": 4, "pad_token_id": 0, "rms_norm_eps": 1e-05, "rope_theta": 500000.0,
+    "tie_word_embeddings": True, "use_bias": False, "vocab_size": 103424}
+
+# issue 10, branch jamba.  tencent/Hunyuan-A13B-Instruct (model card: "80 billion total parameters", "13 billion
+# active"; 32 layers, 64 experts top-8 beside a shared one, GQA 32 / 8 of 128).  The config.json as copied in a
+# fixture (code corpus id 55421597645: HunyuanTestFixtures.hunyuanA13BMoEConfigJSON, architectures
+# HunYuanMoEV1ForCausalLM), with two changes: model_type "hunyuan_v1_moe" (the architecture's transformers type; the
+# fixture writes the older "hunyuan") and "head_dim": 128 added, equal to its attention_head_dim: transformers 5.23's
+# HunYuanMoEV1Attention reads head_dim (HunYuanMoEV1Config leaves it None) and cannot build the model without it.
+REAL_CONFIGS["hunyuan_v1_moe"] = {
+    "architectures": ["HunYuanMoEV1ForCausalLM"], "attention_bias": False, "attention_head_dim": 128, "head_dim": 128,
+    "hidden_size": 4096, "intermediate_size": 3072, "model_type": "hunyuan_v1_moe", "moe_intermediate_size": [3072] * 32,
+    "moe_topk": [8] * 32, "num_attention_heads": 32, "num_experts": 64, "num_hidden_layers": 32,
+    "num_key_value_heads": 8, "num_shared_expert": [1] * 32, "rms_norm_eps": 1e-05,
+    "rope_scaling": {"alpha": 1000.0, "factor": 1.0, "type": "dynamic"}, "rope_theta": 10000.0,
+    "tie_word_embeddings": True, "use_cla": False, "use_mixed_mlp_moe": True, "use_qk_norm": True,
+    "vocab_size": 128167}
 
 
 # ---- issue 10, branch gemma4 ----------------------------------------------------------------------------------------
@@ -974,7 +1092,11 @@ def moe_sizes(hf_config) -> tuple:
     text = hf_config.get_text_config()  # a wrapper's (llama4) language-model config; the config itself otherwise
     experts = getattr(text, "num_local_experts", None) or getattr(text, "n_routed_experts", None) \
         or text.num_experts
-    return experts, getattr(text, "num_experts_per_tok", None) or text.top_k_experts  # Gemma4TextConfig's name
+    top_k = getattr(text, "num_experts_per_tok", None) or text.top_k_experts  # Gemma4TextConfig's name
+    if isinstance(top_k, list):  # Hunyuan's per-layer moe_topk (issue 10, branch jamba): one value, repeated
+        assert len(set(top_k)) == 1
+        top_k = top_k[0]
+    return experts, top_k
 
 
 def script_counts(config: dict) -> tuple:
@@ -1036,6 +1158,10 @@ def small_config(draw, family):
                        multi_query=draw(st.booleans()), parallel_attn=draw(st.booleans()), bias=draw(st.booleans()),
                        num_ln_in_parallel_attn=draw(st.sampled_from([None, 1, 2])) if new_arch else None)
         return cfg
+    if family == "nemotron_h":  # issue 10, branch hybrid: one block per layer
+        return _nemotron_h_small(draw, vocab, ffn)
+    if family == "falcon_h1":  # issue 10, branch hybrid: Mamba-2 beside attention in every layer
+        return _falcon_h1_small(draw, vocab, ffn, layers)
     if family == "dbrx":  # its own field names and nested blocks; every layer MoE
         heads, kv, head_dim = draw(attention_shape())
         experts = draw(st.integers(1, 5))
@@ -1193,6 +1319,51 @@ def small_config(draw, family):
         return _lfm2_small(draw, cfg, layers)
     if family in ("gemma4_text", "gemma4"):
         return _gemma4_small(draw, cfg, family, heads, head_dim)
+    if family == "jamba":
+        return _jamba_small(draw, cfg, layers)
+    if family == "ernie4_5_moe":
+        return _ernie_small(draw, cfg, layers)
+    if family == "hunyuan_v1_moe":
+        return _hunyuan_small(draw, cfg, head_dim, layers)
+    return cfg
+
+
+def _hunyuan_small(draw, cfg, head_dim, layers):
+    """HunYuanMoEV1Config's switches (issue 10, branch jamba): experts (1 too), top-k as one integer or a per-layer
+    list, attention_bias, head_dim (required), the Hub file's per-layer lists at the values transformers builds."""
+    experts = draw(st.integers(1, 5))
+    top_k = draw(st.integers(1, experts))
+    cfg.update(num_experts=experts, moe_topk=draw(st.sampled_from([top_k, [top_k] * layers])), head_dim=head_dim,
+               attention_bias=draw(st.booleans()))
+    if draw(st.booleans()):
+        cfg.update(moe_intermediate_size=[cfg["intermediate_size"]] * layers, num_shared_expert=[1] * layers,
+                   use_mixed_mlp_moe=True, use_qk_norm=True, use_cla=False, attention_head_dim=head_dim)
+    return cfg
+
+
+def _ernie_small(draw, cfg, layers):
+    """Ernie4_5_MoeConfig's switches (issue 10, branch jamba): MoE placement (start, end or -1, interval), experts,
+    top-k, shared experts (0 too), expert width, use_bias (every Linear and the LM head), a tied or untied head."""
+    experts = draw(st.integers(1, 5))
+    cfg.update(moe_num_experts=experts, moe_k=draw(st.integers(1, experts)),
+               moe_num_shared_experts=draw(st.integers(0, 2)), moe_intermediate_size=draw(st.integers(1, 24)),
+               moe_layer_start_index=draw(st.integers(0, layers)), moe_layer_interval=draw(st.integers(1, 2)),
+               moe_layer_end_index=draw(st.sampled_from([-1] + list(range(layers)))), use_bias=draw(st.booleans()))
+    return cfg
+
+
+def _jamba_small(draw, cfg, layers):
+    """JambaConfig's switches (issue 10, branch jamba): attention and expert layer periods / offsets, experts and
+    top-k (1 expert: dense everywhere), Mamba-1 expand, state, conv kernel, dt rank ("auto" or drawn), biases."""
+    attn_every, expert_every = draw(st.integers(1, 4)), draw(st.integers(1, 3))
+    experts = draw(st.integers(1, 5))
+    cfg.update(attn_layer_period=attn_every, attn_layer_offset=draw(st.integers(0, attn_every - 1)),
+               expert_layer_period=expert_every, expert_layer_offset=draw(st.integers(0, expert_every - 1)),
+               num_experts=experts, num_experts_per_tok=draw(st.integers(1, experts)),
+               mamba_expand=draw(st.integers(1, 2)), mamba_d_state=draw(st.integers(1, 8)),
+               mamba_d_conv=draw(st.integers(1, 4)), mamba_dt_rank=draw(st.just("auto") | st.integers(1, 6)),
+               mamba_conv_bias=draw(st.booleans()), mamba_proj_bias=draw(st.booleans()))
+    cfg.pop("head_dim", None)  # JambaAttention: hidden / heads
     return cfg
 
 
@@ -1319,6 +1490,61 @@ def _dsa_small(draw, cfg, layers):
     return cfg
 
 
+def _nemotron_h_small(draw, vocab, ffn):
+    """NemotronHConfig's switches (issue 10, branch hybrid): the layer list as hybrid_override_pattern or
+    layers_block_type (legacy names too), GQA, Mamba-2 heads / head width / groups / state / kernel, use_bias (in_proj,
+    out_proj), use_conv_bias, mlp_bias, and experts, top-k, expert and shared widths when an E layer is drawn."""
+    heads, kv, head_dim = draw(attention_shape())
+    blocks = draw(st.lists(st.sampled_from("M*-E"), min_size=1, max_size=5))
+    groups = draw(st.integers(1, 3))
+    cfg = {"model_type": "nemotron_h", "hidden_size": draw(st.sampled_from([8, 12, 16])), "vocab_size": vocab,
+           "num_attention_heads": heads, "num_key_value_heads": kv, "head_dim": head_dim, "intermediate_size": ffn,
+           "mamba_num_heads": groups * draw(st.integers(1, 3)), "mamba_head_dim": draw(st.sampled_from([2, 4, 8])),
+           "n_groups": groups, "ssm_state_size": draw(st.integers(1, 12)), "conv_kernel": draw(st.integers(1, 4)),
+           "use_bias": draw(st.booleans()), "use_conv_bias": draw(st.booleans()), "mlp_bias": draw(st.booleans()),
+           "pad_token_id": 0, "bos_token_id": 0, "eos_token_id": 0}
+    if draw(st.booleans()):
+        cfg["hybrid_override_pattern"] = "".join(blocks)
+    else:
+        names = {"M": ("mamba", "linear_attention"), "*": ("attention", "full_attention"), "-": ("mlp",),
+                 "E": ("moe",)}
+        cfg["layers_block_type"] = [draw(st.sampled_from(names[b])) for b in blocks]
+    experts = draw(st.integers(1, 5))
+    cfg.update(n_routed_experts=experts, num_experts_per_tok=draw(st.integers(1, experts)), n_group=1, topk_group=1,
+               moe_intermediate_size=draw(st.integers(1, 40)),
+               moe_shared_expert_intermediate_size=draw(st.integers(1, 40)))
+    return cfg
+
+
+def _falcon_h1_small(draw, vocab, ffn, layers):
+    """FalconH1Config's switches (issue 10, branch hybrid): GQA with a decoupled head_dim, the Mamba-2 width
+    (mamba_d_ssm, or null: mamba_expand x hidden) in heads of "auto" or given width, groups, state, kernel, the gated
+    norm (mamba_rms_norm), in_proj / out_proj / conv / attention / MLP biases, tied head, the muP multipliers."""
+    heads, kv, head_dim = draw(attention_shape())
+    hidden = draw(st.sampled_from([8, 12, 16]))
+    groups = draw(st.integers(1, 3))
+    m_heads = groups * draw(st.integers(1, 3))
+    cfg = {"model_type": "falcon_h1", "hidden_size": hidden, "num_hidden_layers": layers, "vocab_size": vocab,
+           "num_attention_heads": heads, "num_key_value_heads": kv, "head_dim": head_dim, "intermediate_size": ffn,
+           "mamba_n_heads": m_heads, "mamba_n_groups": groups, "mamba_d_state": draw(st.integers(1, 12)),
+           "mamba_d_conv": draw(st.integers(1, 4)), "mamba_rms_norm": draw(st.booleans()),
+           "mamba_conv_bias": draw(st.booleans()), "mamba_proj_bias": draw(st.booleans()),
+           "projectors_bias": draw(st.booleans()), "attention_bias": draw(st.booleans()),
+           "mlp_bias": draw(st.booleans()), "tie_word_embeddings": draw(st.booleans()),
+           "key_multiplier": 0.5, "ssm_multipliers": [0.5, 1.0, 1.5, 2.0, 2.5], "mlp_multipliers": [0.5, 2.0],
+           "pad_token_id": 0, "bos_token_id": 0, "eos_token_id": 0}
+    if draw(st.booleans()):
+        cfg["mamba_d_ssm"] = m_heads * draw(st.sampled_from([2, 4, 8]))
+    else:  # null: mamba_expand x hidden, which the heads must divide
+        expand = draw(st.integers(1, 2))
+        while (expand * hidden) % m_heads:
+            m_heads -= 1
+        cfg.update(mamba_d_ssm=None, mamba_expand=expand, mamba_n_heads=m_heads, mamba_n_groups=1)
+    if draw(st.booleans()):
+        cfg["mamba_d_head"] = (cfg["mamba_d_ssm"] or cfg["mamba_expand"] * hidden) // cfg["mamba_n_heads"]
+    return cfg
+
+
 def _qwen3_5_small(draw, cfg, family, head_dim, layers):
     """Qwen3_5TextConfig / Qwen3_5MoeTextConfig's switches: delta-net widths and kernel, the mixer pattern
     (full_attention_interval or layer_types), attention_bias; MoE: experts, top-k, expert and shared widths.  The
@@ -1419,6 +1645,8 @@ FAMILIES += ["gemma3_text", "gemma3"]  # issue 10, branch gemma
 FAMILIES += ["deepseek_v32", "glm_moe_dsa"]  # issue 10, branch dsa
 FAMILIES += ["minimax_m2", "dots1", "exaone4"]  # issue 10, branch moefams
 FAMILIES += ["mimo_v2_flash", "lfm2"]  # issue 10, branch mimo
+FAMILIES += ["jamba", "ernie4_5_moe", "hunyuan_v1_moe"]  # issue 10, branch jamba
+FAMILIES += ["nemotron_h", "falcon_h1"]  # issue 10, branch hybrid
 FAMILIES += ["gemma4_text", "gemma4"]  # issue 10, branch gemma4
 
 # Each example builds a model: a few per family keep the file fast (scaled from the conftest profile).
@@ -2274,6 +2502,198 @@ def test_an_lfm2_field_transformers_does_not_build_is_refused(field, value):
     transformers builds (widths of hidden_size, SwiGLU, RoPE), refused in one line naming the field."""
     with pytest.raises(params.InputError, match=field):
         params.model_from_config(dict(REAL_CONFIGS["lfm2"], **{field: value}))
+
+
+def test_phi_4_mistral_small_and_deepseek_v3_1_presets_are_their_published_sizes():
+    """Issue 10's preset list. phi-4: the count of its config.json (REAL_CONFIGS["phi4"], PyTorch-checked by
+    test_real_config_matches_pytorch) is its checkpoint's, 29,319,014,400 B of bf16 (model.safetensors.index.json
+    total_size, as quoted in public index id 69570358100) / 2, and the card's "14B". Mistral Small 3: its
+    model.safetensors.index.json total_size 47,144,806,400 B of bf16 (OpenMOSE/RWKV-LM-RLHF
+    main/tokenizer/mistralsmall3/) / 2; by hand from its params.json: 2 x 131072 x 5120 + 40 x (5120 x (4096 + 2 x
+    1024) + 4096 x 5120 + 3 x 5120 x 32768 + 2 x 5120) + 5120. DeepSeek-V3.1: its card's 671B total / 37B activated,
+    the V3 shapes (the deepseek-v3 preset is checked against V3's config.json)."""
+    phi4 = params.count_parameters(params.preset_model("phi-4"))
+    assert phi4["total"] == script_counts(REAL_CONFIGS["phi4"])[0] == 29_319_014_400 // 2
+    assert int(phi4["total"] / 1e9) == 14  # the card's "14B" (14.66B, truncated as the card does)
+    small = params.count_parameters(params.preset_model("mistral-small-24b"))["total"]
+    by_hand = 2 * 131072 * 5120 + 40 * (5120 * (4096 + 2 * 1024) + 4096 * 5120 + 3 * 5120 * 32768 + 2 * 5120) + 5120
+    assert small == by_hand == 47_144_806_400 // 2
+    v31 = params.count_parameters(params.preset_model("deepseek-v3.1"))
+    v3 = params.count_parameters(params.preset_model("deepseek-v3"))
+    assert (v31["total"], v31["active"]["total"]) == (v3["total"], v3["active"]["total"])
+    assert (int(v31["total"] / 1e9), int(v31["active"]["total"] / 1e9)) == (671, 37)  # the card's, truncated
+
+
+# --- issue 10, branch hybrid: Nemotron-H (one Mamba-2 / attention / MLP / MoE block per layer) ----------------------
+def test_nemotron_h_8b_is_its_published_size():
+    # nvidia/Nemotron-H-8B-Base-8K ("8B"): 52 layers, M-M-M-M*-..., h 4096, vocab 131072, untied.  By hand: a Mamba-2
+    # layer: in_proj 4096 x (8192 + 10240 + 128) (gate z, x B C, dt; x B C = 128 x 64 + 2 x 8 x 128 = 10240),
+    # conv1d 10240 x 4 + bias, dt_bias / A_log / D 128 each, gated norm 8192, out_proj 8192 x 4096; an attention layer
+    # q, o 4096 x 4096 and k, v 4096 x 1024 without biases; an MLP layer up and down 4096 x 21504; one norm a layer
+    mamba = 4096 * 18560 + 10240 * 5 + 3 * 128 + 8192 + 8192 * 4096
+    attention = 2 * 4096 * 4096 + 2 * 4096 * 1024
+    mlp = 2 * 4096 * 21504
+    by_hand = 2 * 131072 * 4096 + 24 * mamba + 4 * attention + 24 * mlp + 52 * 4096 + 4096
+    assert script_counts(REAL_CONFIGS["nemotron_h"]) == (by_hand, None) == (8_100_852_736, None)
+    model, _ = params.model_from_config(REAL_CONFIGS["nemotron_h"])
+    assert [i for i in range(52) if model.layer_has_attention(i)] == [7, 18, 29, 40]
+    assert model.linear_layer_count() == 24 and model.dense_mlp_layer_count() == 24
+
+
+def test_nemotron_3_nano_30b_a3b_is_its_published_size():
+    # NVIDIA-Nemotron-3-Nano-30B-A3B: 31.6B total (the Hub), about 3.5B active (the card).  By hand: 23 MoE layers of
+    # 128 ungated experts (up 1856 x 2688, down 2688 x 1856), a router 128 x 2688 and one shared MLP of 3712; 6
+    # attention layers of 32 heads / 2 KV heads of 128; 23 Mamba-2 layers of 64 x 64 in 8 groups of state 128
+    expert = 2 * 2688 * 1856
+    moe = 128 * expert + 128 * 2688 + 2 * 2688 * 3712
+    mamba = 2688 * (4096 + 6144 + 64) + 6144 * 5 + 3 * 64 + 4096 + 4096 * 2688
+    attention = 2 * 2688 * 4096 + 2 * 2688 * 256
+    total = 2 * 131072 * 2688 + 23 * (moe + mamba) + 6 * attention + 52 * 2688 + 2688
+    active = total - 23 * (128 - 6) * expert
+    assert script_counts(REAL_CONFIGS["nemotron_h_moe"]) == (total, active) == (31_577_937_344, 3_580_073_408)
+
+
+@pytest.mark.parametrize("edit, field", [
+    (dict(tie_word_embeddings=True), "tie_word_embeddings"), (dict(moe_latent_size=1024), "moe_latent_size"),
+    (dict(hybrid_override_pattern="M-X"), "hybrid_override_pattern"), (dict(sliding_window=4096), "sliding_window"),
+    (dict(attention_head_dim=64), "attention_head_dim"), (dict(n_groups=3), "n_groups"),
+    (dict(layers_block_type=["mamba", "ssm"]), "layers_block_type"), (dict(n_shared_experts=2), "n_shared_experts")])
+def test_a_nemotron_h_field_not_modelled_is_refused(edit, field):
+    # NemotronHForCausalLM ties nothing (its _tied_weights_keys is empty); moe_latent_size adds latent projections;
+    # the class reads head_dim, not the hub's attention_head_dim; 128 Mamba heads do not split into 3 groups
+    with pytest.raises(params.InputError, match=field):
+        params.model_from_config(dict(REAL_CONFIGS["nemotron_h"], **edit))
+
+
+# --- issue 10, branch hybrid: Falcon-H1 (Mamba-2 beside attention in every layer) -----------------------------------
+def test_falcon_h1_0_5b_is_its_published_size():
+    # tiiuae/Falcon-H1-0.5B ("0.5B"): 36 layers, h 1024, vocab 32784, untied.  By hand, per layer: q, o 1024 x 512
+    # (8 heads of 64), k, v 1024 x 128 (2 KV heads); a Mamba-2 mixer of 24 heads x 64 = 1536 with one group of state
+    # 128: in_proj 1024 x (1536 + 1792 + 24) (gate z, x B C, dt; x B C = 1536 + 2 x 128 = 1792), conv1d 1792 x 4 with
+    # a bias, dt_bias / A_log / D 24 each, no gated norm (mamba_rms_norm false), out_proj 1536 x 1024; a SwiGLU of
+    # 2048; two RMSNorms
+    attention = 2 * 1024 * 512 + 2 * 1024 * 128
+    mamba = 1024 * 3352 + 1792 * 5 + 3 * 24 + 1536 * 1024
+    per_layer = attention + mamba + 3 * 1024 * 2048 + 2 * 1024
+    by_hand = 2 * 32784 * 1024 + 36 * per_layer + 1024
+    assert script_counts(REAL_CONFIGS["falcon_h1"]) == (by_hand, None) == (521_411_104, None)
+    model, _ = params.model_from_config(REAL_CONFIGS["falcon_h1"])
+    assert model.state_layer_count() == 36 == model.attention_layer_count() and not model.mamba_gated_norm
+
+
+@pytest.mark.parametrize("edit, field", [
+    (dict(mamba_d_ssm=1024), "mamba_n_heads"), (dict(mamba_d_ssm=None), "mamba_n_heads"),
+    (dict(mamba_use_mlp=False), "mamba_use_mlp"), (dict(attn_layer_indices=[3]), "attn_layer_indices"),
+    (dict(sliding_window=512), "sliding_window"), (dict(ssm_multipliers=[1.0]), "ssm_multipliers"),
+    (dict(mamba_d_head="wide"), "mamba_d_head"), (dict(mamba_n_groups=5), "mamba_n_groups")])
+def test_a_falcon_h1_field_not_modelled_is_refused(edit, field):
+    # FalconH1Config.validate_architecture: heads x head width = mamba_d_ssm (absent: 1024, null: 2 x 1024); the hub's
+    # mamba_use_mlp / attn_layer_indices are not read by transformers (every layer has both): only true / null
+    with pytest.raises(params.InputError, match=field):
+        params.model_from_config(dict(REAL_CONFIGS["falcon_h1"], **edit))
+
+
+# --- issue 10, branch jamba: Jamba (Mamba-1 mixers beside attention, MoE every other layer) -------------------------
+def test_jamba_1_5_mini_is_its_published_size():
+    # The model card: 52B total, 12B active.  By hand, h 4096, vocab 65536 untied (embedding and LM head), 32 layers:
+    # attention on i % 8 == 4 (4, 12, 20, 28), MoE on the odd layers (16), a SwiGLU of 14336 on the other 16.
+    h, vocab, f = 4096, 65536, 14336
+    # Mamba-1 mixer: d = 2 x 4096 = 8192, N 16, R 256, K 4: in_proj 2d x h, conv1d d x 4 + bias d, x_proj (R + 2N) x d,
+    # dt_proj d x R + bias d, A_log d x N, D d, dt / B / C RMSNorms R + 2N, out_proj h x d
+    d, n, rank = 8192, 16, 256
+    mixer = 2 * d * h + d * 4 + d + (rank + 2 * n) * d + d * rank + d + d * n + d + rank + 2 * n + h * d
+    attention = 2 * 32 * 128 * h + 2 * 8 * 128 * h  # q, o; k, v of 8 KV heads; no biases, no positions
+    mlp, moe = 3 * h * f, 16 * 3 * h * f + 16 * h  # 16 experts of 14336 and a bias-free router
+    norms = 2 * h
+    by_hand = 2 * vocab * h + h + 4 * (attention + mlp + norms) + 12 * (mixer + mlp + norms) + 16 * (mixer + moe + norms)
+    active = by_hand - 16 * 14 * 3 * h * f  # 2 of 16 experts a token
+    assert script_counts(REAL_CONFIGS["jamba"]) == (by_hand, active) == (51_570_323_328, 12_110_311_296)
+    assert (round(by_hand / 1e9), round(active / 1e9)) == (52, 12)  # the card's 52B / 12B
+    model, _ = params.model_from_config(REAL_CONFIGS["jamba"])
+    assert [i for i in range(32) if not model.layer_is_linear(i)] == [4, 12, 20, 28]
+    assert [i for i in range(32) if model.layer_is_moe(i)] == list(range(1, 32, 2))
+
+
+@pytest.mark.parametrize("edit, field", [
+    (dict(attn_layer_offset=8), "attn_layer_offset"), (dict(expert_layer_offset=2), "expert_layer_offset"),
+    (dict(mamba_dt_rank="wide"), "mamba_dt_rank"), (dict(mamba_d_state=0), "mamba_d_state"),
+    (dict(sliding_window=4096), "sliding_window"), (dict(layers_block_type=["mamba"] * 32), "layers_block_type"),
+    (dict(num_experts_per_tok=17), "num_experts_per_tok")])
+def test_a_jamba_field_transformers_cannot_build_or_the_block_does_not_model_is_refused(edit, field):
+    # JambaConfig.validate_architecture: each offset below its period; a window JambaAttention never applies and a
+    # layers_block_type JambaConfig would recompute are refused rather than guessed
+    with pytest.raises(params.InputError, match=field):
+        params.model_from_config(dict(REAL_CONFIGS["jamba"], **edit))
+
+
+# --- issue 10, branch jamba: ERNIE 4.5 MoE (fp32 router, frozen fp32 score-correction parameter) --------------------
+def test_ernie_4_5_21b_a3b_is_its_published_size():
+    # The model card: 21B total, 3B activated.  By hand, h 2560, vocab 103424 tied, 28 layers: layer 0 dense (SwiGLU of
+    # 12288), layers 1-27 MoE: 64 experts of 1536 (3 x 2560 x 1536 each), 2 shared fused into one SwiGLU of 3072, a
+    # router 64 x 2560 (fp32) and moe_statics' e_score_correction_bias (1, 64) (fp32, requires_grad False: still a
+    # parameter); attention q, o 2560 x 2560, k, v 512 x 2560, no biases; two RMSNorms a layer and a final one
+    h, expert = 2560, 3 * 2560 * 1536
+    attention = 2 * h * h + 2 * 512 * h
+    moe = 64 * expert + 3 * h * 3072 + 64 * h + 64
+    by_hand = 103424 * h + h + 28 * (attention + 2 * h) + 3 * h * 12288 + 27 * moe
+    active = by_hand - 27 * 58 * expert  # 6 of 64 experts a token
+    assert script_counts(REAL_CONFIGS["ernie4_5_moe"]) == (by_hand, active) == (21_825_437_888, 3_352_150_208)
+    assert (int(by_hand / 1e9), round(active / 1e9)) == (21, 3)  # the card's 21B / 3B
+    counts = params.count_model(params.model_from_config(REAL_CONFIGS["ernie4_5_moe"])[0])
+    assert (counts["fp32_params"], counts["frozen_params"]) == (27 * (64 * h + 64), 27 * 64)
+
+
+def test_ernie_fp32_and_frozen_parameters_are_what_transformers_holds():
+    # Built on meta in bf16 with use_bias on: the router weights and moe_statics stay fp32 (_keep_in_fp32_modules_strict
+    # and their fp32 creation), the statics without gradient; the block's fp32 / frozen tensors are exactly those
+    torch, transformers = torch_and_transformers()
+    cfg = dict(REAL_CONFIGS["ernie4_5_moe"], num_hidden_layers=3, hidden_size=64, num_attention_heads=4,
+               num_key_value_heads=2, intermediate_size=48, moe_intermediate_size=16, moe_num_experts=4, moe_k=2,
+               moe_layer_end_index=-1, vocab_size=100, use_bias=True)
+    raw = copy.deepcopy(cfg)
+    hf_config = transformers.AutoConfig.for_model(raw.pop("model_type"), **raw)
+    with torch.device("meta"):
+        model = transformers.AutoModelForCausalLM.from_config(hf_config, dtype=torch.bfloat16)
+    fp32 = sum(p.numel() for p in model.parameters() if p.dtype == torch.float32)
+    frozen = sum(p.numel() for p in model.parameters() if not p.requires_grad)
+    counts = params.count_model(params.model_from_config(cfg)[0])
+    assert (counts["fp32_params"], counts["frozen_params"]) == (fp32, frozen) == (2 * (4 * 64 + 4), 2 * 4)
+    assert counts["total"] == sum(p.numel() for p in model.parameters())  # lm_head.bias kept beside the tied head
+
+
+@pytest.mark.parametrize("edit, field", [
+    (dict(moe_gate="top2"), "moe_gate"), (dict(moe_layer_end_index="last"), "moe_layer_end_index"),
+    (dict(moe_k=65), "moe_k"), (dict(sliding_window=4096), "sliding_window"), (dict(use_rmsnorm=False), "use_rmsnorm")])
+def test_an_ernie_field_the_block_does_not_model_is_refused(edit, field):
+    with pytest.raises(params.InputError, match=field):
+        params.model_from_config(dict(REAL_CONFIGS["ernie4_5_moe"], **edit))
+
+
+# --- issue 10, branch jamba: Hunyuan-A13B (every layer MoE with a shared MLP, an fp32 router) -------------------------
+def test_hunyuan_a13b_is_its_published_size():
+    # The model card: 80B total, 13B active.  By hand, h 4096, vocab 128167 tied, 32 layers each of: attention q, o
+    # 4096 x 4096, k, v 1024 x 4096, q/k RMSNorms of 128; 64 experts of 3072 (3 x 4096 x 3072 each), top-8; one shared
+    # SwiGLU of 3072; a router 64 x 4096 held in fp32; two RMSNorms; and a final norm
+    h, expert = 4096, 3 * 4096 * 3072
+    layer = 2 * h * h + 2 * 1024 * h + 2 * 128 + 64 * expert + expert + 64 * h + 2 * h
+    by_hand = 128167 * h + h + 32 * layer
+    active = by_hand - 32 * 56 * expert
+    assert script_counts(REAL_CONFIGS["hunyuan_v1_moe"]) == (by_hand, active) == (80_393_183_232, 12_747_448_320)
+    assert (round(by_hand / 1e9), round(active / 1e9)) == (80, 13)  # the card's 80B / 13B
+    counts = params.count_model(params.model_from_config(REAL_CONFIGS["hunyuan_v1_moe"])[0])
+    assert (counts["fp32_params"], counts["frozen_params"]) == (32 * 64 * h, 0)
+
+
+@pytest.mark.parametrize("edit, field", [
+    (dict(head_dim=None), "head_dim"), (dict(attention_head_dim=96), "attention_head_dim"),
+    (dict(moe_intermediate_size=[2048] * 32), "moe_intermediate_size"), (dict(moe_topk=[8] * 31 + [4]), "moe_topk"),
+    (dict(num_shared_expert=[2] * 32), "num_shared_expert"), (dict(use_cla=True), "use_cla"),
+    (dict(num_experts=[64] * 32), "num_experts"), (dict(use_mixed_mlp_moe=False), "use_mixed_mlp_moe")])
+def test_a_hunyuan_field_transformers_does_not_build_is_refused(edit, field):
+    # HunYuanMoEV1Attention needs head_dim; its experts and shared MLP are intermediate_size wide, one shared MLP a
+    # layer, no cross-layer attention; per-layer values other than one repeated are not modelled
+    with pytest.raises(params.InputError, match=field):
+        params.model_from_config(dict(REAL_CONFIGS["hunyuan_v1_moe"], **edit))
 
 
 def test_gemma4_wrapper_towers_are_named_not_counted():

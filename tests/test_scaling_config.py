@@ -266,14 +266,18 @@ def test_generic_without_config_is_an_error():
 
 
 @pytest.mark.parametrize("generic", [False, True])
-def test_jamba_is_refused_even_with_generic(generic):
-    # Jamba has Mamba layers and experts between its attention layers: read as a dense Llama it would count neither
-    config = dict(_config("llama3"), model_type="jamba")
+def test_a_not_yet_modelled_type_is_refused_even_with_generic(generic, monkeypatch):
+    # a type named in the block's NOT_YET_MODELLED is refused, not read as a dense Llama; nothing of issue 10's list
+    # is left there (gemma4_text, once the example here, is modelled since its branch gemma4), so a hypothetical
+    # type stands in for the next one
+    monkeypatch.setitem(scaling.NOT_YET_MODELLED, "hypothetical_hybrid_xyz", "its mixer layers")
+    config = dict(_config("llama3"), model_type="hypothetical_hybrid_xyz")
     status, out, err = run(config, "loss", "--config", "{path}", "-D", "1T", *(["--generic"] if generic else []),
                            json_out=False)
     lines = err.splitlines()
     assert status == 2 and out == "" and len(lines) == 1, err
-    assert lines[0].startswith(f"calc_scaling_laws.py: error: --config {LABEL}: model_type 'jamba' is not modelled yet")
+    assert lines[0].startswith(f"calc_scaling_laws.py: error: --config {LABEL}: model_type 'hypothetical_hybrid_xyz' "
+                               "is not modelled yet (its mixer layers)")
 
 
 @pytest.mark.parametrize("field, value", [("num_experts", 8), ("moe_intermediate_size", 1024),
