@@ -5914,9 +5914,8 @@ def lora_compute_setup(setup, lora):
 
 def lora_training_memory(model, setup, lora):
     """Per-GPU training memory of a LoRA / QLoRA / DoRA fine-tune: training_memory's terms with the model states
-    replaced by lora_model_states and the adapters' activations added. The base runs in its compute dtype (bf16
-    for int8 / nf4 / bf16 bases, fp16, fp32): the activation estimate is the full fine-tune's at that width, an
-    over-estimate where frozen layers save less (a frozen linear keeps no input for a weight gradient)."""
+    replaced by lora_model_states and the activations a frozen base and its adapters save (lora_activation_bytes).
+    The base runs in its compute dtype (bf16 for int8 / nf4 / bf16 bases, fp16, fp32; lora_compute_setup)."""
     check_lora_setup(setup, model, lora)
     base_setup = lora_compute_setup(setup, lora)
     compute = base_setup.precision
@@ -9579,10 +9578,14 @@ def compute(args):
             result["assumptions"] += result["step"]["assumptions"]
         if args.explain:
             kinds = {}
+            # a LoRA run lists what its frozen base and adapters save, at the base's compute dtype (the tensors its
+            # activation term sums; the first layer saves less, nothing before its adapters)
+            act_setup = setup if lora is None else lora_compute_setup(setup, lora)
             for j in range(model.num_layers):
                 key = ("moe" if model.layer_is_moe(j) else "dense") + "/" + model.layer_attention(j)
                 if key not in kinds:
-                    tensors = layer_activation_tensors(model, setup, model.layer_is_moe(j), model.layer_attention(j))
+                    tensors = layer_activation_tensors(model, act_setup, model.layer_is_moe(j),
+                                                       model.layer_attention(j), lora=lora)
                     if setup.recompute == "selective":
                         tensors = [t for t in tensors if not t["core"]]
                     kinds[key] = tensors
