@@ -78,8 +78,10 @@ itself), cut into pages of ``--block-size`` tokens per layer (num_blocks = pool 
 vllm/v1/core/kv_cache_utils.py); printed as vLLM's log prints it ("Available KV cache memory", "# GPU blocks", "GPU KV
 cache size", "Maximum concurrency for N tokens per request"). Sliding-window, Llama 4 chunked and MLA layers are paged as
 vLLM's hybrid KV-cache manager groups them (kv_cache_interface.py max_memory_usage_bytes: a window's request holds its
-last window - 1 tokens plus the chunked-prefill batch and one page); linear-attention / SSM layers, the DSA indexer
-and ``-pp`` are refused for now.
+last window - 1 tokens plus the chunked-prefill batch and one page). Linear-attention / SSM layers (gated delta-nets,
+Mamba-1/2, short convolutions) hold one state page per request and layer, the attention block size raised until its
+page holds one (vllm_hybrid_state_pool; ``--mamba-cache-mode``, ``--mamba-ssm-cache-dtype``,
+``--num-speculative-tokens``, ``--draft-attention-layers``); the DSA indexer and ``-pp`` are refused for now.
 
 ``--engine sglang`` (with ``--infer``): the KV pool as SGLang 0.5.8 sizes it (model_runner_kv_cache_mixin.py
 profile_max_num_token): free memory after the weights - (1 - ``--mem-fraction-static``) x free memory before them, in
@@ -7045,7 +7047,7 @@ def vllm_hybrid_state_pool(model, inf, eng):
         + (f" ({draft} MTP draft attention layer{'s' if draft != 1 else ''} joining the attention kind)" if draft
            else ""),
         f"a request holds cdiv(--max-model-len, {block}) attention pages per attention group and {state_pages} state "
-        f"pages per state group (--mamba-cache-mode {eng.mamba_cache_mode}: {1 if eng.mamba_cache_mode == 'none' else 2}"
+        f"page(s) per state group (--mamba-cache-mode {eng.mamba_cache_mode}: {1 if eng.mamba_cache_mode == 'none' else 2}"
         f" + {spec} speculative; MambaSpec.max_memory_usage_bytes); 'GPU KV cache size' = int(concurrency x "
         "max_model_len) as vLLM >= 0.24 logs it (kv_cache_utils.py _report_kv_cache_config)"]
     return {"engine": "vllm", "budget_bytes": budget, "terms": terms, "available_kv_bytes": available,
@@ -7060,10 +7062,10 @@ def vllm_hybrid_state_pool(model, inf, eng):
                       "ssm_dtype": ssm_name, "layers": n_state, "attention_layers": n_attention,
                       "draft_attention_layers": draft, "mamba_cache_mode": eng.mamba_cache_mode,
                       "num_speculative_tokens": spec, "pages_per_request": state_pages},
-            "assumptions": assumptions + _vllm_assumptions(eng, inf, batched, seqs)}
+            "assumptions": assumptions + _vllm_assumptions(eng, inf, batched, seqs, state=True)}
 
 
-def _vllm_assumptions(eng, inf, batched, seqs, hybrid=False):
+def _vllm_assumptions(eng, inf, batched, seqs, hybrid=False, state=False):
     pages = []
     if hybrid:
         pages.append("vLLM's hybrid KV-cache manager (its default): layers grouped by kind, a window's request "
@@ -7073,8 +7075,8 @@ def _vllm_assumptions(eng, inf, batched, seqs, hybrid=False):
                      "the tokens of one group, not of a request")
     if eng.kv_cache_memory_bytes is not None:
         return pages + [f"vLLM: the KV pool is --kv-cache-memory-bytes {_size(eng.kv_cache_memory_bytes)} (no profiling "
-                "budget); pages of --block-size tokens per layer, num_blocks = pool // page // layers "
-                "(vllm/v1/core/kv_cache_utils.py get_num_blocks)"]
+                "budget); " + ("num_blocks = pool // page // group_size" if state else "pages of --block-size tokens "
+                "per layer, num_blocks = pool // page // layers") + " (vllm/v1/core/kv_cache_utils.py get_num_blocks)"]
     out = pages + [f"vLLM budget: --gpu-memory-utilization {eng.gpu_memory_utilization:g} x --gpu-memory, minus weights "
            "(exact), non-torch memory, the profiling run's activation peak and CUDA graphs "
            "(vllm/v1/worker/gpu_worker.py determine_available_memory; vllm PR #10511)",
