@@ -7047,8 +7047,9 @@ def vllm_hybrid_state_pool(model, inf, eng):
         + (f" ({draft} MTP draft attention layer{'s' if draft != 1 else ''} joining the attention kind)" if draft
            else ""),
         f"a request holds cdiv(--max-model-len, {block}) attention pages per attention group and {state_pages} state "
-        f"page(s) per state group (--mamba-cache-mode {eng.mamba_cache_mode}: {1 if eng.mamba_cache_mode == 'none' else 2}"
-        f" + {spec} speculative; MambaSpec.max_memory_usage_bytes); 'GPU KV cache size' = int(concurrency x "
+        f"page(s) per state group (--mamba-cache-mode {eng.mamba_cache_mode}: "
+        f"{1 if eng.mamba_cache_mode == 'none' else 2} + {spec} speculative; MambaSpec.max_memory_usage_bytes); "
+        "'GPU KV cache size' = int(concurrency x "
         "max_model_len) as vLLM >= 0.24 logs it (kv_cache_utils.py _report_kv_cache_config)"]
     return {"engine": "vllm", "budget_bytes": budget, "terms": terms, "available_kv_bytes": available,
             "bytes_per_token": kv["bytes_per_token"], "page_bytes": page, "block_size": block,
@@ -7075,8 +7076,9 @@ def _vllm_assumptions(eng, inf, batched, seqs, hybrid=False, state=False):
                      "the tokens of one group, not of a request")
     if eng.kv_cache_memory_bytes is not None:
         return pages + [f"vLLM: the KV pool is --kv-cache-memory-bytes {_size(eng.kv_cache_memory_bytes)} (no profiling "
-                "budget); " + ("num_blocks = pool // page // group_size" if state else "pages of --block-size tokens "
-                "per layer, num_blocks = pool // page // layers") + " (vllm/v1/core/kv_cache_utils.py get_num_blocks)"]
+                "budget); " + ("num_blocks = pool // page // group_size" if state else
+                               "pages of --block-size tokens per layer, num_blocks = pool // page // layers")
+                + " (vllm/v1/core/kv_cache_utils.py get_num_blocks)"]
     out = pages + [f"vLLM budget: --gpu-memory-utilization {eng.gpu_memory_utilization:g} x --gpu-memory, minus weights "
            "(exact), non-torch memory, the profiling run's activation peak and CUDA graphs "
            "(vllm/v1/worker/gpu_worker.py determine_available_memory; vllm PR #10511)",

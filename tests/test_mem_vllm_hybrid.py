@@ -6,7 +6,7 @@ the state page to it (vllm/model_executor/models/config.py HybridAttentionMambaM
 block_size = 16 x cdiv(state page, 16 x attention bytes per token)), groups the layers
 (vllm/v1/core/kv_cache_utils.py _get_kv_cache_groups_uniform_page_size), and logs
     num_blocks = available // page // group_size                               (get_kv_cache_config_from_groups)
-    concurrency = num_blocks / (attention pages + state pages of one request)   (get_max_concurrency_for_kv_cache_config)
+    concurrency = num_blocks / (attention + state pages of one request)   (get_max_concurrency_for_kv_cache_config)
     "GPU KV cache size" = int(concurrency x max_model_len)                      (_report_kv_cache_config, v0.24)
 A request's state pages per state group: 1 + S without prefix caching, 2 + S with it ('align'), S the speculative
 tokens (MambaSpec.max_memory_usage_bytes); the conv state keeps kernel - 1 + S columns
