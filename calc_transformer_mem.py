@@ -78,8 +78,10 @@ itself), cut into pages of ``--block-size`` tokens per layer (num_blocks = pool 
 vllm/v1/core/kv_cache_utils.py); printed as vLLM's log prints it ("Available KV cache memory", "# GPU blocks", "GPU KV
 cache size", "Maximum concurrency for N tokens per request"). Sliding-window, Llama 4 chunked and MLA layers are paged as
 vLLM's hybrid KV-cache manager groups them (kv_cache_interface.py max_memory_usage_bytes: a window's request holds its
-last window - 1 tokens plus the chunked-prefill batch and one page); linear-attention / SSM layers, the DSA indexer
-and ``-pp`` are refused for now.
+last window - 1 tokens plus the chunked-prefill batch and one page). Linear-attention / SSM layers (gated delta-nets,
+Mamba-1/2, short convolutions) hold one state page per request and layer, the attention block size raised until its
+page holds one (vllm_hybrid_state_pool; ``--mamba-cache-mode``, ``--mamba-ssm-cache-dtype``,
+``--num-speculative-tokens``, ``--draft-attention-layers``); the DSA indexer and ``-pp`` are refused for now.
 
 ``--engine sglang`` (with ``--infer``): the KV pool as SGLang 0.5.8 sizes it (model_runner_kv_cache_mixin.py
 profile_max_num_token): free memory after the weights - (1 - ``--mem-fraction-static``) x free memory before them, in
@@ -6949,15 +6951,19 @@ class VllmSetup:
     cuda_graph_bytes: int = 0                  # vLLM >= 0.21 profiles CUDA graphs into the budget; 0: --enforce-eager
     activation_peak_bytes: int | None = None   # None: estimated from the profiling run's tokens
     kv_cache_memory_bytes: int | None = None   # vLLM's --kv-cache-memory-bytes: the pool itself
+    # hybrid models with Mamba-style state layers (vllm_hybrid_state_pool)
+    block_size_given: bool = False             # --block-size typed (vLLM raises a smaller one to fit a state page)
+    mamba_cache_mode: str | None = None        # vLLM's --mamba-cache-mode: none | align (None: not given)
+    mamba_ssm_cache_dtype: str = "auto"        # vLLM's --mamba-ssm-cache-dtype
+    num_speculative_tokens: int = 0            # speculative_config num_speculative_tokens (MTP drafts)
+    draft_attention_layers: int | None = None  # the MTP drafter's attention layers (None: from the config.json)
+    config_path: str | None = None             # --config: vLLM reads mamba_ssm_dtype / mtp_num_hidden_layers there
 
 
 def vllm_refusal(model, inf):
     """The layouts whose pages this planner does not reproduce yet, as one line (None when it does)."""
     if model is None:
         return "--engine vllm needs a model (its KV pages), not --params"
-    if model.state_layer_count() or model.single_block_layers:
-        return ("--engine vllm: linear-attention / SSM layers (vLLM's Mamba-style state pages) are not modelled yet; "
-                "use --engine sum")
     if model.has_indexer:
         return ("--engine vllm: the DSA indexer's key cache (vLLM's sparse-MLA pages beside the latent) is not "
                 "modelled yet; use --engine sum")
@@ -7050,40 +7056,49 @@ def vllm_blocks_per_request(groups, pages, uniform, max_model_len, batched):
         group_size * page * sum(_cdiv(vllm_request_bytes(g, page, max_model_len, batched), page) for g in groups)
 
 
-def vllm_kv_pool(model, inf, eng):
-    """{terms of vLLM's budget, available_kv_bytes, page_bytes, num_blocks, kv_tokens, max_concurrency} for one TP
-    rank, as vLLM computes them (see the section comment).  max_model_len is inf.context."""
-    refusal = vllm_refusal(model, inf)
-    if refusal:
-        raise ValueError(refusal)
-    kv = kv_cache_bytes(model, 1, 1, inf.kv_dtype, inf.tp)
+def _vllm_available_memory(model, inf, eng):
+    """(budget, terms, available KV bytes, max_num_batched_tokens, max_num_seqs) of one TP rank: the profiling
+    budget of the section comment, or --kv-cache-memory-bytes itself (budget None)."""
     large = eng.gpu_bytes >= VLLM_LARGE_GPU
     batched = eng.max_num_batched_tokens or VLLM_SERVE_DEFAULTS[large][0]
     seqs = eng.max_num_seqs or VLLM_SERVE_DEFAULTS[large][1]
-    groups, pages, uniform = vllm_kv_groups(model, inf, eng.block_size)
     bits = WEIGHT_BITS[inf.weight_dtype] if not inf.bits_per_weight else inf.bits_per_weight
     from fractions import Fraction
     weights = int(weight_bytes(model, Fraction(bits).limit_denominator(10**6), inf.tp, 1))
     terms = {"weights": weights}
     if eng.kv_cache_memory_bytes is not None:
-        available = eng.kv_cache_memory_bytes
-        budget = None
+        return None, terms, eng.kv_cache_memory_bytes, batched, seqs
+    if eng.activation_peak_bytes is None:
+        # the profiling run: one forward of max_num_batched_tokens tokens (one layer's transients live at once)
+        # and the sampler's fp32 logits for max_num_seqs requests
+        activation = max(prefill_activation_bytes(model, 1, batched, inf.tp, 2, "flash"),
+                         seqs * -(-model.padded_vocab // inf.tp) * 4)
     else:
-        if eng.activation_peak_bytes is None:
-            # the profiling run: one forward of max_num_batched_tokens tokens (one layer's transients live at once)
-            # and the sampler's fp32 logits for max_num_seqs requests
-            activation = max(prefill_activation_bytes(model, 1, batched, inf.tp, 2, "flash"),
-                             seqs * -(-model.padded_vocab // inf.tp) * 4)
-        else:
-            activation = eng.activation_peak_bytes
-        budget = int(eng.gpu_bytes * eng.gpu_memory_utilization)
-        terms.update(non_torch=eng.non_torch_bytes, activation_peak=activation, cuda_graphs=eng.cuda_graph_bytes)
-        available = budget - sum(terms.values())
-        if available <= 0:
-            raise ValueError(f"--engine vllm: nothing is left for the KV cache: {eng.gpu_memory_utilization:g} x "
-                             f"{_size(eng.gpu_bytes)} = {_size(budget)} is less than weights + non-torch memory + "
-                             "activation peak + CUDA graphs; raise --gpu-memory-utilization, use more -tp or smaller "
-                             "weights")
+        activation = eng.activation_peak_bytes
+    budget = int(eng.gpu_bytes * eng.gpu_memory_utilization)
+    terms.update(non_torch=eng.non_torch_bytes, activation_peak=activation, cuda_graphs=eng.cuda_graph_bytes)
+    available = budget - sum(terms.values())
+    if available <= 0:
+        raise ValueError(f"--engine vllm: nothing is left for the KV cache: {eng.gpu_memory_utilization:g} x "
+                         f"{_size(eng.gpu_bytes)} = {_size(budget)} is less than weights + non-torch memory + "
+                         "activation peak + CUDA graphs; raise --gpu-memory-utilization, use more -tp or smaller "
+                         "weights")
+    return budget, terms, available, batched, seqs
+
+
+def vllm_kv_pool(model, inf, eng):
+    """{terms of vLLM's budget, available_kv_bytes, page_bytes, num_blocks, kv_tokens, max_concurrency} for one TP
+    rank, as vLLM computes them (see the section comment).  max_model_len is inf.context.  Models with Mamba-style
+    state layers (gated delta-nets, Mamba-1/2, short convolutions): vllm_hybrid_state_pool."""
+    refusal = vllm_refusal(model, inf)
+    if refusal:
+        raise ValueError(refusal)
+    if model.state_layer_count():
+        return vllm_hybrid_state_pool(model, inf, eng)
+    vllm_state_flags_refusal(model, eng)
+    kv = kv_cache_bytes(model, 1, 1, inf.kv_dtype, inf.tp)
+    groups, pages, uniform = vllm_kv_groups(model, inf, eng.block_size)
+    budget, terms, available, batched, seqs = _vllm_available_memory(model, inf, eng)
     if uniform:
         num_blocks = available // sum(pages)
         pool_bytes = num_blocks * sum(pages)
@@ -7109,7 +7124,194 @@ def vllm_kv_pool(model, inf, eng):
             "assumptions": _vllm_assumptions(eng, inf, batched, seqs, hybrid=not uniform)}
 
 
-def _vllm_assumptions(eng, inf, batched, seqs, hybrid=False):
+# --- vLLM's hybrid models: attention pages beside Mamba-style state pages -----------------------------------------
+# Models with gated delta-nets (Qwen3-Next, Qwen3.5), Mamba-2 (Bamba, Nemotron-H, Falcon-H1), Mamba-1 (Jamba) or
+# short convolutions (LFM2) keep, per request and per such layer, a fixed state instead of K/V rows.  vLLM V1 (the
+# arithmetic below is the one the v0.24.0 start-up logs of tests/test_mem_vllm_hybrid.py reproduce exactly) gives
+# every such layer a MambaSpec (vllm/v1/kv_cache_interface.py) whose page is one request's whole state:
+#     state page = sum over the state's tensors of prod(shape) x dtype bytes          (MambaSpec.page_size_bytes)
+# with the shapes of vllm/model_executor/layers/mamba/mamba_utils.py MambaStateShapeCalculator, per TP rank (S =
+# speculative tokens, K = the conv kernel; the conv state keeps K - 1 columns, plus S with speculative decoding):
+#     gated delta-net  conv (2 kd + vd) / tp x (K - 1 + S)   temporal H_v / tp x d_v x d_k
+#     Mamba-2          conv (H P + 2 G' N) / tp x (K - 1 + S) temporal H / tp x P x N   (G' = G, or tp when G < tp)
+#     Mamba-1          conv d / tp x (K - 1)                  temporal d / tp x N
+#     short conv       conv hidden / tp x (K - 1)
+# the conv state in the model dtype, the temporal one in --mamba-ssm-cache-dtype ('auto': the model dtype, except
+# Qwen3.5, which takes its config.json's mamba_ssm_dtype, and Nemotron-H, which takes float32:
+# vllm/model_executor/models/config.py Qwen3_5ForConditionalGenerationConfig / NemotronHForCausalLMConfig).
+# One page size for all layers (HybridAttentionMambaModelConfig.verify_and_update_config): the attention block
+# size is raised to the smallest multiple of 16 whose page holds a state page,
+#     block_size = 16 x cdiv(state page, 16 x attention bytes per token of one layer),
+# and the state page is padded to that attention page.  The layers are then grouped as for any hybrid model
+# (_get_kv_cache_groups_uniform_page_size: group_size = the fewer layers of the two kinds, or the more when under
+# 1.5 x the fewer; the MTP drafter's attention layers join the attention kind), num_blocks = available // page //
+# group_size (get_kv_cache_config_from_groups), and a request needs, per group, cdiv(max_model_len, block_size)
+# attention pages, and 1 + S state pages ('none': prefix caching off) or 2 + S ('align': prefix caching on)
+# (MambaSpec.max_memory_usage_bytes; S: vllm/model_executor/layers/mamba/abstract.py num_speculative_blocks =
+# num_speculative_tokens).  The log's concurrency is num_blocks / that sum of pages
+# (get_max_concurrency_for_kv_cache_config) and its "GPU KV cache size" int(concurrency x max_model_len)
+# (_report_kv_cache_config since vLLM v0.24: older versions logged num_blocks // groups x block_size).
+VLLM_MAMBA_CACHE_MODES = ("none", "align")
+VLLM_SSM_DTYPE_BYTES = {"float32": 4, "bfloat16": 2, "float16": 2}
+VLLM_STATE_FLAGS = {"mamba_cache_mode": "--mamba-cache-mode", "mamba_ssm_cache_dtype": "--mamba-ssm-cache-dtype",
+                    "num_speculative_tokens": "--num-speculative-tokens",
+                    "draft_attention_layers": "--draft-attention-layers"}
+
+
+def vllm_state_flags_refusal(model, eng):
+    """The state-page flags name nothing on a model without state layers: one line naming the first given."""
+    given = {"mamba_cache_mode": eng.mamba_cache_mode is not None,
+             "mamba_ssm_cache_dtype": eng.mamba_ssm_cache_dtype != "auto",
+             "num_speculative_tokens": eng.num_speculative_tokens > 0,
+             "draft_attention_layers": eng.draft_attention_layers is not None}
+    for dest, flag in VLLM_STATE_FLAGS.items():
+        if given[dest]:
+            raise ValueError(f"{flag} is for models with linear-attention / SSM layers (vLLM's state pages); "
+                             "speculative decoding on other models is not modelled")
+
+
+def _vllm_config_fields(eng):
+    """The config.json fields vLLM reads for the state dtype and the MTP drafter (None: no config.json given)."""
+    if not eng.config_path:
+        return None
+    raw, _ = read_config_json(eng.config_path)
+    text = raw.get("text_config") if isinstance(raw.get("text_config"), dict) else raw
+    return {key: text[key] for key in ("mamba_ssm_dtype", "mamba_ssm_cache_dtype", "mtp_num_hidden_layers")
+            if key in text}
+
+
+def vllm_ssm_dtype(model, eng, fields):
+    """(vLLM's temporal-state dtype name, where it comes from) for --mamba-ssm-cache-dtype (see the section)."""
+    if eng.mamba_ssm_cache_dtype != "auto":
+        return eng.mamba_ssm_cache_dtype, "--mamba-ssm-cache-dtype"
+    if model.gguf_arch in ("qwen35", "qwen35moe"):  # Qwen3_5ForConditionalGenerationConfig
+        if fields is None:
+            raise ValueError("--engine vllm: Qwen3.5's state dtype is its config.json's mamba_ssm_dtype (vLLM adopts "
+                             "it for 'auto'), which a preset or flags do not carry; give --config or "
+                             "--mamba-ssm-cache-dtype (float32 in the published Qwen3.5 / 3.6 files that have it)")
+        if "mamba_ssm_dtype" in fields:
+            return str(fields["mamba_ssm_dtype"]), "config.json mamba_ssm_dtype (vLLM's 'auto' for Qwen3.5)"
+    if model.gguf_arch == "nemotron_h":  # NemotronHForCausalLMConfig: the config's mamba_ssm_cache_dtype, or fp32
+        if fields is not None and "mamba_ssm_cache_dtype" in fields:
+            return str(fields["mamba_ssm_cache_dtype"]), "config.json mamba_ssm_cache_dtype (Nemotron-H)"
+        if fields is None:
+            raise ValueError("--engine vllm: Nemotron-H's state dtype is its config.json's mamba_ssm_cache_dtype, "
+                             "float32 when absent (vLLM's NemotronHForCausalLMConfig); give --config or "
+                             "--mamba-ssm-cache-dtype")
+        return "float32", "vLLM's default for Nemotron-H (NemotronHForCausalLMConfig)"
+    return "bfloat16", "'auto': the model dtype, bf16 assumed"
+
+
+def vllm_state_page(model, tp, ssm_bytes, spec_tokens, conv_bytes=2):
+    """One state layer's page on one TP rank, in bytes, and its tensors' shapes (MambaStateShapeCalculator; the
+    section comment).  conv_bytes: the model dtype's (bf16 / fp16)."""
+    def split(n, what):
+        if n % tp:
+            raise ValueError(f"--engine vllm: -tp {tp} does not divide the model's {what} ({n}); vLLM's divide() "
+                             "asserts it")
+        return n // tp
+    if model.short_conv:  # LFM2
+        conv = (split(model.hidden_size, "hidden size"), model.short_conv_kernel - 1)
+        return conv[0] * conv[1] * conv_bytes, (conv,)
+    if model.ssm_kind == "mamba1":  # Jamba
+        d = split(model.mamba1_inner, "Mamba-1 inner width")
+        conv, temporal = (d, model.mamba_d_conv - 1), (d, model.mamba_d_state)
+    elif model.ssm_kind == "mamba2":  # Bamba, Nemotron-H, Falcon-H1
+        groups = model.mamba_n_groups + (0 if model.mamba_n_groups % tp == 0 else tp - model.mamba_n_groups)
+        conv = (split(model.mamba_width + 2 * groups * model.mamba_d_state, "Mamba-2 conv channels"),
+                model.mamba_d_conv - 1 + spec_tokens)
+        temporal = (split(model.mamba_num_heads, "Mamba-2 heads"), model.mamba_head_dim, model.mamba_d_state)
+    else:  # gated delta-net (Qwen3-Next, Qwen3.5)
+        kd = model.linear_num_key_heads * model.linear_key_head_dim
+        vd = model.linear_num_value_heads * model.linear_value_head_dim
+        conv = (split(2 * kd + vd, "delta-net conv channels"), model.linear_conv_kernel - 1 + spec_tokens)
+        temporal = (split(model.linear_num_value_heads, "delta-net value heads"), model.linear_value_head_dim,
+                    model.linear_key_head_dim)
+    return math.prod(conv) * conv_bytes + math.prod(temporal) * ssm_bytes, (conv, temporal)
+
+
+def vllm_hybrid_state_pool(model, inf, eng):
+    """vllm_kv_pool for a model with state layers (see the section comment): the same keys, plus "state"."""
+    if model.is_mla:
+        raise ValueError("--engine vllm: MLA beside state layers is not modelled; use --engine sum")
+    if any(model.layer_has_attention(i) and model.layer_attention(i) == "sliding" for i in range(model.num_layers)):
+        raise ValueError("--engine vllm: sliding-window layers beside state layers (three page kinds) are not "
+                         "modelled; use --engine sum")
+    if eng.mamba_cache_mode is None:
+        raise ValueError(f"--engine vllm: a request's {model.linear_mixer_name} state pages depend on prefix caching: "
+                         "give --mamba-cache-mode none (prefix caching off) or align (--enable-prefix-caching; "
+                         "'all' is not modelled)")
+    spec = eng.num_speculative_tokens
+    if spec and (model.short_conv or model.ssm_kind == "mamba1"):
+        raise ValueError(f"--num-speculative-tokens: speculative decoding with {model.linear_mixer_name} layers is "
+                         "not modelled")
+    fields = _vllm_config_fields(eng)
+    draft = 0
+    if spec:
+        draft = eng.draft_attention_layers
+        if draft is None:
+            if fields is None or "mtp_num_hidden_layers" not in fields:
+                raise ValueError("--num-speculative-tokens: give --draft-attention-layers (the MTP drafter's "
+                                 "attention layers, config.json mtp_num_hidden_layers)")
+            draft = int(fields["mtp_num_hidden_layers"])
+    elif eng.draft_attention_layers is not None:
+        raise ValueError("--draft-attention-layers needs --num-speculative-tokens (the drafter's proposals)")
+    ssm_name, ssm_source = vllm_ssm_dtype(model, eng, fields)
+    if ssm_name not in VLLM_SSM_DTYPE_BYTES:
+        raise ValueError(f"--engine vllm: state dtype {ssm_name!r} ({ssm_source}) is not float32, bfloat16 or float16")
+    state_raw, shapes = vllm_state_page(model, inf.tp, VLLM_SSM_DTYPE_BYTES[ssm_name], spec)
+    attention = [i for i in range(model.num_layers) if model.layer_has_attention(i)]
+    rows = {kv_cache_bytes(model, 1, 1, inf.kv_dtype, inf.tp, layers={i})["total_bytes"] for i in attention}
+    if len(rows) != 1:
+        raise ValueError("--engine vllm: attention layers of different widths beside state layers are not modelled; "
+                         "use --engine sum")
+    row = rows.pop()  # one layer's K and V bytes for one token on one rank
+    block = 16 * _cdiv(state_raw, 16 * row)  # HybridAttentionMambaModelConfig: attention page >= state page
+    if eng.block_size_given and eng.block_size >= block:
+        block = eng.block_size
+    page = block * row  # the state page padded up to it
+    n_attention, n_state = len(attention) + draft, model.state_layer_count()
+    fewest, most = min(n_attention, n_state), max(n_attention, n_state)
+    group_size = most if most < 1.5 * fewest else fewest
+    attention_groups, state_groups = _cdiv(n_attention, group_size), _cdiv(n_state, group_size)
+    budget, terms, available, batched, seqs = _vllm_available_memory(model, inf, eng)
+    num_blocks = available // page // group_size
+    state_pages = (1 if eng.mamba_cache_mode == "none" else 2) + spec
+    per_request = attention_groups * _cdiv(inf.context, block) + state_groups * state_pages
+    needed = group_size * page * per_request  # _max_memory_usage_bytes_from_groups
+    concurrency = num_blocks / per_request
+    groups = [{"kind": "full", "span": 0, "block_size": block, "layers": group_size}] * attention_groups + \
+        [{"kind": model.linear_mixer_name, "span": 0, "block_size": block, "layers": group_size}] * state_groups
+    kv = kv_cache_bytes(model, 1, 1, inf.kv_dtype, inf.tp)
+    assumptions = [
+        f"vLLM's hybrid KV-cache manager with {model.linear_mixer_name} state pages (vllm/v1/kv_cache_interface.py "
+        f"MambaSpec): a state page of {state_raw:,} B per layer (shapes {shapes}, conv in the model dtype, bf16 "
+        f"assumed; temporal state {ssm_name}: {ssm_source}), padded to the attention page of {block} tokens "
+        f"(HybridAttentionMambaModelConfig: 16 x cdiv(state page, 16 x {row:,} B)); {attention_groups} attention "
+        f"and {state_groups} state groups of {group_size} layers"
+        + (f" ({draft} MTP draft attention layer{'s' if draft != 1 else ''} joining the attention kind)" if draft
+           else ""),
+        f"a request holds cdiv(--max-model-len, {block}) attention pages per attention group and {state_pages} state "
+        f"page(s) per state group (--mamba-cache-mode {eng.mamba_cache_mode}: "
+        f"{1 if eng.mamba_cache_mode == 'none' else 2} + {spec} speculative; MambaSpec.max_memory_usage_bytes); "
+        "'GPU KV cache size' = int(concurrency x "
+        "max_model_len) as vLLM >= 0.24 logs it (kv_cache_utils.py _report_kv_cache_config)"]
+    return {"engine": "vllm", "budget_bytes": budget, "terms": terms, "available_kv_bytes": available,
+            "bytes_per_token": kv["bytes_per_token"], "page_bytes": page, "block_size": block,
+            "num_layers": model.num_layers, "num_blocks": num_blocks, "kv_tokens": int(concurrency * inf.context),
+            "kv_pool_bytes": num_blocks * page * group_size, "max_model_len": inf.context,
+            "groups": groups, "group_size": group_size, "blocks_per_request": per_request,
+            "needed_bytes_one_request": needed, "max_concurrency": concurrency, "max_num_batched_tokens": batched,
+            "max_num_seqs": seqs, "gpu_memory_utilization": eng.gpu_memory_utilization, "gpu_bytes": eng.gpu_bytes,
+            "fits_one_request": needed <= available,
+            "state": {"mixer": model.linear_mixer_name, "page_bytes_unpadded": state_raw, "shapes": shapes,
+                      "ssm_dtype": ssm_name, "layers": n_state, "attention_layers": n_attention,
+                      "draft_attention_layers": draft, "mamba_cache_mode": eng.mamba_cache_mode,
+                      "num_speculative_tokens": spec, "pages_per_request": state_pages},
+            "assumptions": assumptions + _vllm_assumptions(eng, inf, batched, seqs, state=True)}
+
+
+def _vllm_assumptions(eng, inf, batched, seqs, hybrid=False, state=False):
     pages = []
     if hybrid:
         pages.append("vLLM's hybrid KV-cache manager (its default): layers grouped by kind, a window's request "
@@ -7119,8 +7321,9 @@ def _vllm_assumptions(eng, inf, batched, seqs, hybrid=False):
                      "the tokens of one group, not of a request")
     if eng.kv_cache_memory_bytes is not None:
         return pages + [f"vLLM: the KV pool is --kv-cache-memory-bytes {_size(eng.kv_cache_memory_bytes)} (no profiling "
-                "budget); pages of --block-size tokens per layer, num_blocks = pool // page // layers "
-                "(vllm/v1/core/kv_cache_utils.py get_num_blocks)"]
+                "budget); " + ("num_blocks = pool // page // group_size" if state else
+                               "pages of --block-size tokens per layer, num_blocks = pool // page // layers")
+                + " (vllm/v1/core/kv_cache_utils.py get_num_blocks)"]
     out = pages + [f"vLLM budget: --gpu-memory-utilization {eng.gpu_memory_utilization:g} x --gpu-memory, minus weights "
            "(exact), non-torch memory, the profiling run's activation peak and CUDA graphs "
            "(vllm/v1/worker/gpu_worker.py determine_available_memory; vllm PR #10511)",
@@ -7991,6 +8194,9 @@ def vllm_max_model_len(model, inf, eng):
     L = (num_blocks // B) x block_size; windows and chunks add blocks that stop growing with L).  The pool itself does
     not depend on max_model_len here (the profiling run's tokens are --max-num-batched-tokens).
     -> (InferSetup, solution)."""
+    if model.state_layer_count():
+        raise ValueError("--max-context with --engine vllm: the longest request of a model with linear-attention / "
+                         "SSM layers is not modelled yet; give --max-model-len and read the concurrency")
     pool = vllm_kv_pool(model, inf, eng)
     groups, pages, uniform = vllm_kv_groups(model, inf, eng.block_size)
     batched = pool["max_num_batched_tokens"]
@@ -8542,11 +8748,17 @@ def render_vllm(pool):
     else:
         kinds = {}
         for g in groups:
-            label = "full" if g["kind"] == "full" else f"{g['kind']} {g['span']:,}"
+            label = f"{g['kind']} {g['span']:,}" if g["span"] else g["kind"]
             kinds[label] = kinds.get(label, 0) + 1
         lines.append(f"  hybrid KV-cache manager: {len(groups)} groups of {pool['group_size']} layers ("
                      + ", ".join(f"{label}: {n} group{'s' if n > 1 else ''}" for label, n in kinds.items())
                      + f"); page {pool['page_bytes']:,} B; # GPU blocks: {pool['num_blocks']:,}, shared by the groups")
+    if pool.get("state"):
+        st = pool["state"]
+        lines.append(f"  {st['mixer']} state: {st['page_bytes_unpadded']:,} B a layer ({st['ssm_dtype']} temporal "
+                     f"state), padded to the page of {pool['block_size']:,} attention tokens; {st['pages_per_request']}"
+                     f" page{'s' if st['pages_per_request'] > 1 else ''} a request per state group "
+                     f"(--mamba-cache-mode {st['mamba_cache_mode']})")
     lines.append(f"  GPU KV cache size: {pool['kv_tokens']:,} tokens")
     lines.append(f"  Maximum concurrency for {pool['max_model_len']:,} tokens per request: "
                  f"{pool['max_concurrency']:.2f}x ({pool['blocks_per_request']:,} blocks a request)")
@@ -8798,6 +9010,15 @@ def build_parser():
                    help="the profiling run's activation peak, as vLLM logs it (default: estimated)")
     e.add_argument("--cuda-graph-memory", metavar="SIZE",
                    help="vLLM >= 0.21's CUDA-graph estimate, taken from the budget (default 0: --enforce-eager)")
+    e.add_argument("--mamba-cache-mode", metavar="MODE",
+                   help="state pages a request of a linear-attention / SSM model holds: none (prefix caching off: "
+                        "1) or align (--enable-prefix-caching: 2), each plus --num-speculative-tokens")
+    e.add_argument("--mamba-ssm-cache-dtype", metavar="DTYPE",
+                   help="auto | float32 | bfloat16 | float16: the temporal state's dtype (auto: as vLLM resolves it)")
+    e.add_argument("--num-speculative-tokens", metavar="N",
+                   help="MTP speculative tokens: wider conv states, more state pages, the drafter's attention layers")
+    e.add_argument("--draft-attention-layers", metavar="N",
+                   help="the MTP drafter's attention layers (default: config.json mtp_num_hidden_layers)")
     e.add_argument("--kv-cache-memory-bytes", metavar="SIZE",
                    help="vLLM's own flag: the KV pool itself (e.g. from its log's \"Available KV cache memory\"); "
                         "no budget is computed")
@@ -9342,7 +9563,9 @@ VLLM_ONLY_FLAGS = {
     "gpu_memory_utilization": "--gpu-memory-utilization", "block_size": "--block-size",
     "max_num_batched_tokens": "--max-num-batched-tokens", "max_num_seqs": "--max-num-seqs",
     "non_torch_memory": "--non-torch-memory", "activation_peak": "--activation-peak",
-    "cuda_graph_memory": "--cuda-graph-memory", "kv_cache_memory_bytes": "--kv-cache-memory-bytes"}
+    "cuda_graph_memory": "--cuda-graph-memory", "kv_cache_memory_bytes": "--kv-cache-memory-bytes",
+    "mamba_cache_mode": "--mamba-cache-mode", "mamba_ssm_cache_dtype": "--mamba-ssm-cache-dtype",
+    "num_speculative_tokens": "--num-speculative-tokens", "draft_attention_layers": "--draft-attention-layers"}
 
 
 # Flags only --engine sglang reads
@@ -9383,7 +9606,8 @@ def build_vllm_setup(args, gpu_bytes):
     if pool is not None:
         # --max-num-batched-tokens also sizes a window's pages (a chunked prefill's batch), so it stays
         budget_flags = [flag for dest, flag in VLLM_ONLY_FLAGS.items() if dest not in ("block_size",
-                        "kv_cache_memory_bytes", "max_num_batched_tokens") and getattr(args, dest) is not None]
+                        "kv_cache_memory_bytes", "max_num_batched_tokens", *VLLM_STATE_FLAGS)
+                        and getattr(args, dest) is not None]
         if budget_flags:
             raise ValueError(f"{budget_flags[0]} sizes vLLM's budget, which --kv-cache-memory-bytes replaces")
     utilization = VLLM_GPU_MEMORY_UTILIZATION
@@ -9399,7 +9623,30 @@ def build_vllm_setup(args, gpu_bytes):
         non_torch_bytes=size(args.non_torch_memory, "--non-torch-memory", VLLM_NON_TORCH_BYTES),
         cuda_graph_bytes=size(args.cuda_graph_memory, "--cuda-graph-memory", 0),
         activation_peak_bytes=size(args.activation_peak, "--activation-peak", None),
-        kv_cache_memory_bytes=pool)
+        kv_cache_memory_bytes=pool, block_size_given=args.block_size is not None,
+        **_vllm_state_setup(args))
+
+
+def _vllm_state_setup(args):
+    """--mamba-cache-mode, --mamba-ssm-cache-dtype, --num-speculative-tokens, --draft-attention-layers -> the
+    VllmSetup fields vllm_hybrid_state_pool reads (vLLM's own flag names and values)."""
+    mode = None
+    if args.mamba_cache_mode is not None:
+        mode = args.mamba_cache_mode.strip().lower()
+        if mode not in VLLM_MAMBA_CACHE_MODES:
+            raise ValueError(f"--mamba-cache-mode must be none or align ('all' is not modelled), got "
+                             f"{args.mamba_cache_mode!r}")
+    ssm = "auto"
+    if args.mamba_ssm_cache_dtype is not None:
+        ssm = args.mamba_ssm_cache_dtype.strip().lower()
+        if ssm not in ("auto", *VLLM_SSM_DTYPE_BYTES):
+            raise ValueError(f"--mamba-ssm-cache-dtype must be auto, float32, bfloat16 or float16, got "
+                             f"{args.mamba_ssm_cache_dtype!r}")
+    return dict(mamba_cache_mode=mode, mamba_ssm_cache_dtype=ssm,
+                num_speculative_tokens=_opt(args.num_speculative_tokens, "--num-speculative-tokens", 0),
+                draft_attention_layers=_opt(args.draft_attention_layers, "--draft-attention-layers", None,
+                                            parse_count),
+                config_path=getattr(args, "config", None))
 
 
 def compute(args):
