@@ -4640,9 +4640,28 @@ def validate_setup(setup, model):
             raise ValueError(f"-ep {s.ep} does not divide --num-experts {model.num_experts}")
         if not model.is_moe and s.ep > 1:
             raise ValueError("-ep > 1 needs a MoE model (--num-experts)")
+        if model.linear_layer_count():
+            why = gated_delta_net_training_refusal(model, s)
+            if why:
+                raise InputError(why)
     elif s.num_params <= 0:
         raise ValueError("give an architecture (--preset, --config or shape flags) or --params")
     return setup
+
+
+def gated_delta_net_training_refusal(model, setup):
+    """Why training memory of a model with gated delta-net layers is not given for this setup (None when it is):
+    what those layers save is measured (tests/test_mem_timeline_hybrid.py) for transformers' PyTorch path with the
+    --profile hf, one device, fp32 / bf16 activations and no autocast (autocast would run the chunked rule's matmuls
+    in 16 bits and keep their casts: not measured)."""
+    where = f"training memory of gated delta-net layers ({model.model_type or 'hybrid'})"
+    if setup.profile != "hf":
+        return f"{where} is modelled for --profile hf (transformers' PyTorch path) only"
+    if setup.precision in AMP_PRECISIONS or setup.precision == "fp8":
+        return f"{where} with --precision {setup.precision} is not modelled (measured: fp32, bf16, bf16-pure)"
+    if setup.tp * setup.cp > 1:
+        return f"{where} with -tp/--cp is not modelled (its saved tensors are one device's)"
+    return None
 
 
 def kv_heads_per_rank(kv_heads, tp):
@@ -4680,8 +4699,8 @@ def part_summary(model, part, tp, ep, etp, optimizer, state_bytes=4):
     """Per-rank sums for one part of the model: part is "dense" or "moe" (one layer), "first" (embedding,
     positions) or "last" (final norm, LM head). Returns (dense numel, dense optimizer bytes, expert numel, expert
     optimizer bytes, FP8-cast linear numel, largest single tensor numel). Cached: a search asks thousands of times."""
-    if part in ("dense", "moe"):
-        tensors = layer_tensors(model, part == "moe")
+    if part.split("+")[0] in ("dense", "moe"):  # "+linear": a gated delta-net layer's (Qwen3-Next)
+        tensors = layer_tensors(model, part.startswith("moe"), linear=part.endswith("+linear"))
     else:
         tensors = global_tensors(model)[0 if part == "first" else 1]
     local = [(t, _local_numel(t, tp, ep, etp, model.kv_heads)) for t in tensors]
@@ -4698,10 +4717,17 @@ def stage_params(model, setup, stage, layer_counts=None):
     linear numel, and the largest unit ZeRO-3/FSDP gathers (one layer, or the embedding / LM head alone)."""
     etp = setup.etp or setup.tp
     if layer_counts is None:
+        # each layer by its own tensors: dense or MoE, attention or (Qwen3-Next) a gated delta-net
         layers = stage_layers(model.num_layers, setup.pp, stage)
-        n_moe = sum(1 for i in layers if model.layer_is_moe(i))
-        layer_counts = (len(layers) - n_moe, n_moe)
-    parts = [("dense", layer_counts[0]), ("moe", layer_counts[1])]
+        counts = {}
+        for i in layers:
+            part = ("moe" if model.layer_is_moe(i) else "dense") + ("+linear" if model.layer_is_linear(i) else "")
+            counts[part] = counts.get(part, 0) + 1
+        parts = sorted(counts.items())
+    elif isinstance(layer_counts, dict):  # {part: layers}, the parts as above
+        parts = sorted(layer_counts.items())
+    else:
+        parts = [("dense", layer_counts[0]), ("moe", layer_counts[1])]
     if stage == 0:
         parts.append(("first", 1))
     if stage == setup.pp - 1:
@@ -4716,7 +4742,7 @@ def stage_params(model, setup, stage, layer_counts=None):
         summary = part_summary(model, part, setup.tp, setup.ep, etp, setup.optimizer, optimizer_state_width(setup))
         for j in range(5):
             out[j] += summary[j] * count
-        unit = max(unit, summary[0] + summary[2] if part in ("dense", "moe") else summary[5])
+        unit = max(unit, summary[0] + summary[2] if part.split("+")[0] in ("dense", "moe") else summary[5])
     return {"dense": out[0], "dense_opt": out[1], "expert": out[2], "expert_opt": out[3], "fp8_linear": out[4],
             "unit": unit}
 
@@ -4955,6 +4981,12 @@ def _dropout_on(model, setup):
     return model.dropout if setup.dropout is None else setup.dropout
 
 
+def activation_kind(model, i):
+    """Layer i's token mixer as layer_activation_tensors takes it: 'linear' for a gated delta-net layer, else its
+    attention kind ('full', 'sliding', ...)."""
+    return "linear" if model.layer_is_linear(i) else model.layer_attention(i)
+
+
 def layer_activation_tensors(model, setup, moe, attention_kind, batch=None, seq=None, lora=None,
                              first_layer=False):
     """Tensors one layer saves for backward for one micro-batch on one rank: list of dicts
@@ -5016,52 +5048,67 @@ def layer_activation_tensors(model, setup, moe, attention_kind, batch=None, seq=
     # --- attention block ---
     norm("attn norm")
     add("qkv input (norm output)", (rows_sp, h), lin_in, "sp", weight_grad_only=True, reads="attention input")
-    if model.is_mla:
-        d_qk = model.qk_nope_head_dim + model.qk_rope_head_dim
-        d_v = model.v_head_dim
-        k_l = v_l = a_l
-        if model.q_lora_rank:
-            norm("q_a norm", model.q_lora_rank, "-")
-            add("q_b input (q_a norm output)", (T, model.q_lora_rank), lin_in, "-", weight_grad_only=True,
-                reads="q_b_proj")
-        norm("kv_a norm", model.kv_lora_rank, "-")
-        add("kv_b input (kv_a norm output)", (T, model.kv_lora_rank), lin_in, "-", weight_grad_only=True,
-            reads="kv_b_proj")
+    if attention_kind == "linear":  # Qwen3-Next's gated delta-net (transformers' PyTorch path)
+        out += gated_delta_net_saved_tensors(model, b, s, B)
     else:
-        d_qk = d_v = model.d_head
-        k_l = kv_heads_per_rank(model.kv_heads, tp)
-        v_l = k_l
-        if model.qk_norm != "none":  # Qwen3 / OLMo-2 / Phi qk_layernorm: q and k projections pass through a norm
-            norm("q norm", a_l * d_qk, "tp")
-            norm("k norm", k_l * d_qk, "tp")
-    if eager or (hf and model.hf_kv_broadcast):
-        k_l = v_l = a_l  # unfused attention repeats K/V to every query head before the batched matmuls
-    add("q", (b, a_l, s, d_qk), B, "tp")
-    add("k", (b, k_l, s, d_qk), B, "tp")
-    add("v", (b, v_l, s, d_v), B, "tp")
-    if eager:
-        kv_len = s_kv  # eager kernels materialise full score rows even for sliding-window layers
-        if model.attn_softcap:
-            add("softcap tanh output", (b, a_l, s, kv_len), B, "tp", core=True)
-        soft_b = 4 if hf and model.softmax_fp32 else B
-        if model.attention_sinks:  # gpt-oss: the sink logit is one more column of the softmax, after a max
-            add("softmax output (with the sink column)", (b, a_l, s, kv_len + 1), soft_b, "tp", core=True)
-            add("row max indices (int64)", (b, a_l, s, 1), 8, "tp", core=True)
+        if model.is_mla:
+            d_qk = model.qk_nope_head_dim + model.qk_rope_head_dim
+            d_v = model.v_head_dim
+            k_l = v_l = a_l
+            if model.q_lora_rank:
+                norm("q_a norm", model.q_lora_rank, "-")
+                add("q_b input (q_a norm output)", (T, model.q_lora_rank), lin_in, "-", weight_grad_only=True,
+                    reads="q_b_proj")
+            norm("kv_a norm", model.kv_lora_rank, "-")
+            add("kv_b input (kv_a norm output)", (T, model.kv_lora_rank), lin_in, "-", weight_grad_only=True,
+                reads="kv_b_proj")
         else:
-            add("softmax output", (b, a_l, s, kv_len), soft_b, "tp", core=True)
-        if dropout:
-            add("attention dropout mask", (b, a_l, s, kv_len), 1, "tp", core=True)
-            add("attention dropout output", (b, a_l, s, kv_len), B, "tp", core=True)
-        elif soft_b != B:
-            add("softmax output cast to activation dtype", (b, a_l, s, kv_len), B, "tp", core=True)
-        add("o_proj input (attention output)", (rows_sp * sp_div, a_l * d_v), lin_in, "tp", weight_grad_only=True,
-            reads="o_proj")
-    else:
-        # saved by the attention kernel itself (its backward reads it), frozen o_proj or not
-        add("attention output (also o_proj input)", (b, s, a_l, d_v), B, "tp", reads="o_proj")
-        add("softmax log-sum-exp (fp32)", (b, a_l, s), 4, "tp")
-        if lin_in != B:
-            add("o_proj input (fp8 cast)", (T, a_l * d_v), lin_in, "tp")
+            d_qk = d_v = model.d_head
+            k_l = kv_heads_per_rank(model.kv_heads, tp)
+            v_l = k_l
+            if model.qk_norm != "none":  # Qwen3 / OLMo-2 / Phi qk_layernorm: q and k projections pass through a norm
+                norm("q norm", a_l * d_qk, "tp")
+                norm("k norm", k_l * d_qk, "tp")
+        if eager or (hf and model.hf_kv_broadcast):
+            k_l = v_l = a_l  # unfused attention repeats K/V to every query head before the batched matmuls
+        add("q", (b, a_l, s, d_qk), B, "tp")
+        add("k", (b, k_l, s, d_qk), B, "tp")
+        add("v", (b, v_l, s, d_v), B, "tp")
+        if eager:
+            kv_len = s_kv  # eager kernels materialise full score rows even for sliding-window layers
+            if model.attn_softcap:
+                add("softcap tanh output", (b, a_l, s, kv_len), B, "tp", core=True)
+            soft_b = 4 if hf and model.softmax_fp32 else B
+            if model.attention_sinks:  # gpt-oss: the sink logit is one more column of the softmax, after a max
+                add("softmax output (with the sink column)", (b, a_l, s, kv_len + 1), soft_b, "tp", core=True)
+                add("row max indices (int64)", (b, a_l, s, 1), 8, "tp", core=True)
+            else:
+                add("softmax output", (b, a_l, s, kv_len), soft_b, "tp", core=True)
+            if dropout:
+                add("attention dropout mask", (b, a_l, s, kv_len), 1, "tp", core=True)
+                add("attention dropout output", (b, a_l, s, kv_len), B, "tp", core=True)
+            elif soft_b != B:
+                add("softmax output cast to activation dtype", (b, a_l, s, kv_len), B, "tp", core=True)
+            add("o_proj input (attention output)", (rows_sp * sp_div, a_l * d_v), lin_in, "tp", weight_grad_only=True,
+                reads="o_proj")
+        else:
+            # saved by the attention kernel itself (its backward reads it), frozen o_proj or not
+            add("attention output (also o_proj input)", (b, s, a_l, d_v), B, "tp", reads="o_proj")
+            add("softmax log-sum-exp (fp32)", (b, a_l, s), 4, "tp")
+            if lin_in != B:
+                add("o_proj input (fp8 cast)", (T, a_l * d_v), lin_in, "tp")
+        if model.attn_output_gate:
+            # Qwen3-Next's gated attention (Qwen3NextAttention.forward): attn_output * torch.sigmoid(gate) saves the
+            # sigmoid's output and the attention output in (b, s, a d) order (sdpa: a transposed copy beside the
+            # kernel's own; eager: the one o_proj would have read), and o_proj saves the product as its input
+            add("output gate sigmoid output", (T, a_l * d_v), B, "tp")
+            add("attention output, (b, s, a d) copy (the gate's other factor)", (T, a_l * d_v), B, "tp")
+            if not eager:
+                add("gated attention output (o_proj input)", (T, a_l * d_v), lin_in, "tp")
+            if B == 4 and model.qk_norm != "none":
+                # in fp32 the q norm's .float() is a no-op: what it saves is a view of q_proj's whole output
+                # ([query | gate] per head), which keeps the gate half alive too
+                add("q_proj output's gate half (under the q norm's saved view)", (T, a_l * d_qk), 4, "tp")
     if dropout:
         add("attention residual dropout mask", (rows_sp, h), 1, "sp")
     if model.norms_per_layer == 4:
@@ -5105,6 +5152,10 @@ def layer_activation_tensors(model, setup, moe, attention_kind, batch=None, seq=
         add("expert output (for weighting)", (routed, h), B, "-")
         if model.num_shared_experts:  # run as one MLP of the summed width (DeepSeek's shared_experts)
             mlp("shared experts", T, model.shared_width // tp)
+            if model.shared_expert_gate:
+                # Qwen2-MoE's / Qwen3-Next's sigmoid(shared_expert_gate(x)) * shared_expert(x) saves both factors
+                add("shared expert output (for its gate)", (T, h), B, "-")
+                add("shared expert gate sigmoid output", (T, 1), B, "-")
     if model.norms_per_layer == 4:
         norm("post-mlp norm")
     if dropout:
@@ -5113,6 +5164,65 @@ def layer_activation_tensors(model, setup, moe, attention_kind, batch=None, seq=
     if lora is not None:
         return lora_frozen_base_tensors(model, setup, lora, moe, out, T, first_layer)
     return out
+
+
+GATED_DELTA_CHUNK = 64  # torch_chunk_gated_delta_rule's chunk_size default (transformers 5.23, qwen3_next)
+
+
+def gated_delta_net_saved_tensors(model, b, s, B):
+    """What one Qwen3-Next gated delta-net layer saves for backward beyond its input norm, as transformers 5.23's
+    PyTorch path runs it (Qwen3NextGatedDeltaNet.forward, causal_conv1d_fn, torch_chunk_gated_delta_rule,
+    Qwen3NextRMSNormGated; no flash-linear-attention / causal-conv1d kernels), B the activation dtype's bytes.
+
+    Widths: Hk key heads and Hv value heads of dk / dv, kd = Hk dk, vd = Hv dv, conv channels c = 2 kd + vd, kernel
+    K; tokens T = b s; the chunked rule pads the sequence to S = ceil(s / C) C (C = 64) in N = S / C chunks and
+    runs in fp32 whatever the model's dtype (every input is .to(torch.float32)), with X = b Hv S rows:
+      * the causal conv: its input, the transposed q|k|v (b, c, s) and the conv output before the slice that the
+        SiLU saves (b, c, s + K - 1), both at B;
+      * beta = sigmoid(b): its output (T, Hv) at B; g = -exp(A_log) softplus(a.float() + dt_bias): softplus's input
+        and output (T, Hv) in fp32 and exp(A_log) (Hv) twice;
+      * q and k repeated to Hv heads and upcast (b, Hv, s, dk) fp32, saved by l2norm with its two inverse norms
+        (b, Hv, s, 1);
+      * after the pad: 6 dk-wide tensors X x dk (the padded key, k_beta twice over (its product and the copy read
+        by the matmul), the decayed k_beta's triangular solve, and the decayed query and key the chunk loop reads),
+        3 dv-wide X x dv (the padded value, the solved new values, and v_new over the N chunks), 5 chunk-square
+        X x C (the pairwise decay, the two score products, the UT system and the intra-chunk attention), 4
+        X-rows (the padded beta, the cumulative decay and its exps), the (C, C) bool mask, (b, Hv, N) chunk decays;
+      * the recurrent state entering each chunk, N x (b, Hv, dk, dv) fp32 (the loop's matmuls save it);
+      * the gated RMSNorm over (T Hv, dv): the fp32 input, its rstd, the normalised tensor cast to B, the weight
+        product at B, z upcast to fp32 and silu(z) in fp32 (an fp32 model: five fp32 copies);
+      * out_proj's input (T, vd) at B.
+    Counted storage by storage with torch.autograd.graph.saved_tensors_hooks on fake tensors and checked against
+    MemTracker's peak of real training steps (tests/test_mem_timeline_hybrid.py)."""
+    Hv, dk, dv = model.linear_num_value_heads, model.linear_key_head_dim, model.linear_value_head_dim
+    kd = model.linear_num_key_heads * dk
+    c = 2 * kd + Hv * dv
+    K = model.linear_conv_kernel
+    C = GATED_DELTA_CHUNK
+    N = -(-s // C)
+    S = N * C
+    T = b * s
+    X = b * Hv * S
+    return [
+        _saved("delta-net conv input (q|k|v, transposed)", (b, c, s), B),
+        _saved("delta-net conv output (SiLU input, unsliced)", (b, c, s + K - 1), B),
+        _saved("delta-net beta (sigmoid output)", (T, Hv), B),
+        _saved("delta-net softplus input and output (fp32)", (2, T, Hv), 4),
+        _saved("delta-net exp(A_log) (fp32)", (2, Hv), 4),
+        _saved("delta-net q, k upcast to Hv heads (fp32, l2norm inputs)", (2, b, Hv, s, dk), 4),
+        _saved("delta-net q, k inverse norms (fp32)", (2, b, Hv, s), 4),
+        _saved("delta-net chunked dk-wide tensors (fp32)", (6, X, dk), 4),
+        _saved("delta-net chunked dv-wide tensors (fp32)", (3, X, dv), 4),
+        _saved("delta-net chunk-square tensors (fp32)", (5, X, C), 4),
+        _saved("delta-net per-row decays and beta (fp32)", (4, X), 4),
+        _saved("delta-net causal chunk mask (bool)", (C, C), 1),
+        _saved("delta-net chunk decays (fp32)", (b, Hv, N), 4),
+        _saved("delta-net recurrent state per chunk (fp32)", (N, b, Hv, dk, dv), 4),
+        _saved("gated RMSNorm fp32 input, z upcast, silu(z)", (3, T * Hv, dv), 4),
+        _saved("gated RMSNorm rstd (fp32)", (T * Hv,), 4),
+        _saved("gated RMSNorm normalised cast and weight product", (2, T * Hv, dv), B),
+        _saved("out_proj input", (T, Hv * dv), B),
+    ]
 
 
 def lora_input_group(model, t):
@@ -5278,11 +5388,11 @@ def stage_activation_bytes(model, setup, stage, batch=None, seq=None):
     chunks = in_flight_chunks(setup, stage, m)
     by_kind = {}
     for i in layers:
-        kind = (model.layer_is_moe(i), model.layer_attention(i))
+        kind = (model.layer_is_moe(i), activation_kind(model, i))
         if kind not in by_kind:
             tensors = layer_activation_tensors(model, setup, kind[0], kind[1], batch, seq)
             by_kind[kind] = activation_sum(tensors, setup.recompute)
-    per_layer = [by_kind[(model.layer_is_moe(i), model.layer_attention(i))] for i in layers]
+    per_layer = [by_kind[(model.layer_is_moe(i), activation_kind(model, i))] for i in layers]
     worst = max(per_layer)
     if setup.recompute == "full":
         layers_per_chunk = -(-len(layers) // setup.vpp)
@@ -5622,7 +5732,7 @@ def lora_activation_bytes(model, setup, lora, batch=None, seq=None):
     frozen linear's input, peft's adapter inputs and lora_A outputs; the first layer, reading the frozen
     embedding's output, records nothing before its adapters); the frozen embedding keeps no ids. Under full
     recompute (HF gradient checkpointing): every layer's input plus the largest layer recomputed."""
-    kinds = [(model.layer_is_moe(i), model.layer_attention(i)) for i in range(model.num_layers)]
+    kinds = [(model.layer_is_moe(i), activation_kind(model, i)) for i in range(model.num_layers)]
     per_kind = {kind: activation_sum(layer_activation_tensors(model, setup, kind[0], kind[1], batch, seq, lora=lora),
                                      "none") for kind in set(kinds)}
     layers = [per_kind[k] for k in kinds]
@@ -5645,6 +5755,9 @@ def check_lora_setup(setup, model, lora):
     of the frozen base), a model, a precision given by --base-dtype (not --precision)."""
     if model is None:
         raise ValueError("--lora-rank needs a model (--preset, --config or shape flags), not --params")
+    if model.linear_layer_count():
+        raise ValueError("--lora-rank with gated delta-net layers is not modelled (LoRA's saved tensors are measured "
+                         "on attention + MLP layers only)")
     if not 1 <= lora.rank <= 1 << 20:
         raise ValueError(f"--lora-rank must be in 1..{1 << 20}, got {lora.rank}")
     if lora.base_dtype not in LORA_BASE_DTYPES:
@@ -5799,7 +5912,7 @@ def _timeline_pieces(model, setup, lora=None):
     V = model.padded_vocab
     w_b, g_b, copy_b, m_b = bytes_per_param(setup)
     grad_b = g_b + copy_b
-    kinds = [(model.layer_is_moe(i), model.layer_attention(i)) for i in range(model.num_layers)]
+    kinds = [(model.layer_is_moe(i), activation_kind(model, i)) for i in range(model.num_layers)]
     acts = {}
     recompute = "none" if setup.recompute == "full" else setup.recompute
     for kind in set(kinds):
@@ -5811,8 +5924,9 @@ def _timeline_pieces(model, setup, lora=None):
                                                                 first_layer=True), recompute)
     # the residual stream is fp32 under autocast (the adds and norms are not autocast): the checkpointed input too
     layer_input = T * h * (4 if setup.precision in AMP_PRECISIONS else B)
-    layer_numel = [part_summary(model, "moe" if m else "dense", 1, 1, 1, setup.optimizer)[0]
-                   + part_summary(model, "moe" if m else "dense", 1, 1, 1, setup.optimizer)[2] for m, _ in kinds]
+    parts = [("moe" if m else "dense") + ("+linear" if kind == "linear" else "") for m, kind in kinds]
+    layer_numel = [part_summary(model, part, 1, 1, 1, setup.optimizer)[0]
+                   + part_summary(model, part, 1, 1, 1, setup.optimizer)[2] for part in parts]
     first_numel = part_summary(model, "first", 1, 1, 1, setup.optimizer)[0]
     last_numel = part_summary(model, "last", 1, 1, 1, setup.optimizer)[0]
     table = next((t.numel for t in global_tensors(model)[0] if t.role == "embedding"), 0)
@@ -7986,8 +8100,8 @@ def search_configs(model, base, gpu_bytes, max_tp=8, top=10, hw=None, rank="time
     evaluated = 0
     gbs = base.global_batch
     zeros = tuple(f"zero{z}" for z in zero_stages)
-    kinds = sorted({(model.layer_is_moe(i), model.layer_attention(i)) for i in range(model.num_layers)})
-    kind_of = [kinds.index((model.layer_is_moe(i), model.layer_attention(i))) for i in range(model.num_layers)]
+    kinds = sorted({(model.layer_is_moe(i), activation_kind(model, i)) for i in range(model.num_layers)})
+    kind_of = [kinds.index((model.layer_is_moe(i), activation_kind(model, i))) for i in range(model.num_layers)]
     frag = 1 + base.fragmentation
     for tp in _divisors(base.num_gpus):
         if tp > max_tp or model.num_attention_heads % tp or (model.ffn_hidden_size and model.ffn_hidden_size % tp):
@@ -8028,8 +8142,11 @@ def search_configs(model, base, gpu_bytes, max_tp=8, top=10, hw=None, rank="time
                 counts = [0] * len(kinds)
                 for i in stage_layers(model.num_layers, pp, stage):
                     counts[kind_of[i]] += 1
-                n_moe = sum(c for c, (moe, _) in zip(counts, kinds) if moe)
-                held = stage_params(model, sp_setup, stage, (sum(counts) - n_moe, n_moe))
+                parts = {}
+                for c, (moe, att) in zip(counts, kinds):
+                    part = ("moe" if moe else "dense") + ("+linear" if att == "linear" else "")
+                    parts[part] = parts.get(part, 0) + c
+                held = stage_params(model, sp_setup, stage, parts)
                 fixed = {}
                 for z in zeros:
                     sz = replace(sp_setup, sharding=z)
@@ -9151,6 +9268,13 @@ def build_vllm_setup(args, gpu_bytes):
         kv_cache_memory_bytes=pool)
 
 
+def gated_delta_net_trainable(model):
+    """Training memory is modelled for Qwen3-Next's gated delta-net layers (gated_delta_net_saved_tensors, measured
+    against MemTracker); Qwen3.5's (the same mixer in a multimodal model), Mamba and short convolutions are not."""
+    return (model.model_type == "qwen3_next" and not model.ssm_kind and not model.short_conv
+            and not model.parallel_ssm)
+
+
 def compute(args):
     """Parsed CLI arguments -> (result dict, warnings)."""
     other_mode = TRAIN_ONLY_FLAGS if args.infer else INFER_ONLY_FLAGS
@@ -9170,7 +9294,7 @@ def compute(args):
         raise InputError(f"training memory of routers held in fp32{' with a frozen bias' if model.router_frozen_bias else ''}"
                          f" ({model.model_type}) is not modelled: their gradients and optimizer states differ from the "
                          "other parameters'; --infer gives inference memory")
-    if model is not None and model.state_layer_count() and not args.infer:  # Qwen3-Next, until modelled
+    if model is not None and model.state_layer_count() and not args.infer and not gated_delta_net_trainable(model):
         raise InputError(f"training memory of {model.linear_mixer_name} layers ({model.model_type or 'hybrid'}) "
                          "is not modelled: their saved "
                          "activations are not attention's; --infer gives inference memory")
@@ -9327,10 +9451,10 @@ def compute(args):
             # activation term sums; the first layer saves less, nothing before its adapters)
             act_setup = setup if lora is None else lora_compute_setup(setup, lora)
             for j in range(model.num_layers):
-                key = ("moe" if model.layer_is_moe(j) else "dense") + "/" + model.layer_attention(j)
+                key = ("moe" if model.layer_is_moe(j) else "dense") + "/" + activation_kind(model, j)
                 if key not in kinds:
                     tensors = layer_activation_tensors(model, act_setup, model.layer_is_moe(j),
-                                                       model.layer_attention(j), lora=lora)
+                                                       activation_kind(model, j), lora=lora)
                     if setup.recompute == "selective":
                         tensors = [t for t in tensors if not t["core"]]
                     kinds[key] = tensors

@@ -1,0 +1,115 @@
+"""Issue 10 / issue 12: training memory of Qwen3-Next's gated delta-net layers, against MemTracker's measured peak.
+
+Same standard and recipe as tests/test_mem_timeline.py (bench/measure_train_peaks.py --hybrid regenerates MEASURED):
+the real model built by transformers 5.23 from Qwen/Qwen3-Next-80B-A3B-Instruct's published config.json
+(tests/test_params_torch.py REAL_CONFIGS["qwen3_next"], cited there), cut to 4 layers with its widths, 512 experts and
+vocabulary kept -- full_attention_interval 4 makes them three gated delta-net layers and one gated attention layer,
+each with the sparse MoE block (10 of 512 experts + the gated shared expert) -- on fake tensors, two training
+iterations (forward with labels, backward, foreach AdamW, zero_grad(set_to_none)); the peak of the second.
+
+transformers runs the delta-net through its PyTorch fallbacks on the CPU (torch_chunk_gated_delta_rule: chunks of 64,
+fp32 whatever the model's dtype; causal_conv1d_fn), which is what calc_transformer_mem.py's
+gated_delta_net_saved_tensors counts, storage by storage.  Its grouped_mm experts need bf16 on the CPU, so the
+published (MoE) config is measured in bf16-pure; fp32 is measured with the same config and mlp_only_layers naming
+every layer (Qwen3NextConfig's own switch: each layer's MoE block becomes the dense intermediate_size 5120 SwiGLU
+MLP; the delta-net and attention layers unchanged).  Autocast (amp-bf16) would run the chunked rule's matmuls in 16
+bits and is refused, as are LoRA and -tp/--cp on these layers.  Our peak (overhead, fragmentation and buckets 0)
+must be within 3 % of the measured peak, in the same phase.
+"""
+from __future__ import annotations
+
+import pytest
+
+from conftest import call_main, torch_and_transformers
+from test_mem_timeline import NO_DROPOUT, _bench
+
+DENSE = {"mlp_only_layers": [0, 1, 2, 3]}  # every layer's MoE block replaced by the dense MLP (fp32 on the CPU)
+
+
+def _case(attn, precision, batch, seq, ckpt=False, extra=None):
+    return {"model": "qwen3_next", "layers": 4, "attn": attn, "precision": precision, "batch": batch, "seq": seq,
+            "checkpointing": ckpt, "extra": extra or {}}
+
+
+CASES = {
+    # big micro-batches: 512 experts make the model states ~72 GB in bf16-pure, so the delta-net layers' saved tensors
+    # decide the peak only from ~30k tokens on (smaller runs peak in the optimizer step)
+    "qwen3next-sdpa-bf16-8x4096": _case("sdpa", "bf16-pure", 8, 4096),
+    "qwen3next-eager-bf16-16x2048": _case("eager", "bf16-pure", 16, 2048),
+    "qwen3next-sdpa-bf16-ckpt-8x4096": _case("sdpa", "bf16-pure", 8, 4096, ckpt=True),
+    "qwen3next-sdpa-bf16-30x1000": _case("sdpa", "bf16-pure", 30, 1000),     # 1000 pads to 16 chunks of 64
+    "qwen3next-sdpa-bf16-1x512": _case("sdpa", "bf16-pure", 1, 512),         # the optimizer step's peak
+    "qwen3next-dense-sdpa-fp32-2x2048": _case("sdpa", "fp32", 2, 2048, extra=DENSE),
+    "qwen3next-dense-eager-fp32-ckpt-2x2048": _case("eager", "fp32", 2, 2048, ckpt=True, extra=DENSE),
+    "qwen3next-dense-sdpa-bf16-2x2048": _case("sdpa", "bf16-pure", 2, 2048, extra=DENSE),
+}
+MEASURED = {
+}
+
+
+def case_config(key):
+    """The published config of CASES[key], cut to 4 layers, with the case's switches, dropout off."""
+    from test_mem_torch import shrunk
+    c = CASES[key]
+    cfg = shrunk(c["model"], num_hidden_layers=c["layers"])
+    cfg.update(c["extra"])
+    cfg.update({k: v for k, v in NO_DROPOUT.items() if k in cfg})
+    return cfg
+
+
+def measure_kwargs(key):
+    c = dict(CASES[key])
+    for k in ("model", "layers", "extra"):
+        c.pop(k)
+    return c
+
+
+def our_timeline(mem, key):
+    c = CASES[key]
+    model, _ = mem.model_from_config(case_config(key), c["model"])
+    setup = mem.TrainSetup(precision=c["precision"], micro_batch=c["batch"], seq_len=c["seq"],
+                           global_batch=c["batch"], attn_implementation=c["attn"], profile="hf",
+                           recompute="full" if c["checkpointing"] else "none", overhead=0, fragmentation=0,
+                           comm_buffer=0)
+    result = mem.training_memory(model, setup)
+    mem.attach_timeline(result, model, setup)
+    return result
+
+
+@pytest.mark.parametrize("key", sorted(CASES))
+def test_delta_net_timeline_peak_within_3_percent_of_memtracker(mem, key):
+    measured, phase = MEASURED[key]
+    result = our_timeline(mem, key)
+    peak = result["timeline"]["peak"]
+    print(f"{key}: measured {measured:,} B ({phase}), timeline {peak['total']:,} B ({peak['phase']}: "
+          f"{peak['moment']}), sum {result['per_gpu']['total']:,} B")
+    assert abs(peak["total"] - measured) <= 0.03 * measured
+    assert peak["phase"].split(" (")[0] == phase
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("key", ["qwen3next-dense-sdpa-bf16-2x2048"])
+def test_measured_bytes_still_hold(key):
+    """Re-measure the cheapest case (the others take ~10-30 s each on fake tensors; bench/measure_train_peaks.py
+    --hybrid re-measures them all)."""
+    torch_and_transformers()
+    r = _bench().measure(case_config(key), **measure_kwargs(key))
+    assert (r["peak"], r["phase"]) == MEASURED[key]
+
+
+@pytest.mark.parametrize("argv, words", [
+    (["--precision", "amp-bf16"], "--precision amp-bf16"),
+    (["--profile", "megatron"], "--profile hf"),
+    (["-tp", "2", "-n", "2"], "-tp/--cp"),
+    (["--lora-rank", "8"], "gated delta-net"),
+])
+def test_unmeasured_delta_net_setups_are_refused_in_one_line(mem, argv, words):
+    code, out, err = call_main(mem, ["-p", "qwen3-next-80b-a3b", "--profile", "hf"] + argv)
+    assert code == 2 and words in err and len(err.strip().splitlines()) == 1, err
+
+
+def test_qwen3_next_training_runs_and_lists_the_delta_net_tensors(mem):
+    code, out, err = call_main(mem, ["-p", "qwen3-next-80b-a3b", "--profile", "hf", "--precision", "bf16-pure",
+                                     "-s", "4096", "--explain"])
+    assert code == 0, err
+    assert "delta-net recurrent state per chunk" in out
