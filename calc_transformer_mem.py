@@ -5185,6 +5185,9 @@ def gated_delta_net_saved_tensors(model, b, s, B):
         (b, Hv, s, 1);
       * after the pad: 6 dk-wide tensors X x dk (the padded key, k_beta twice over (its product and the copy read
         by the matmul), the decayed k_beta's triangular solve, and the decayed query and key the chunk loop reads),
+        4 more in an fp32 model when s is a whole number of chunks (F.pad then pads nothing and the chunked views'
+        matmuls keep their own contiguous and transposed copies: measured, two (b Hv N, dk, C) and two
+        (b, Hv, N, C, dk) storages),
         3 dv-wide X x dv (the padded value, the solved new values, and v_new over the N chunks), 5 chunk-square
         X x C (the pairwise decay, the two score products, the UT system and the intra-chunk attention), 4
         X-rows (the padded beta, the cumulative decay and its exps), the (C, C) bool mask, (b, Hv, N) chunk decays;
@@ -5211,7 +5214,7 @@ def gated_delta_net_saved_tensors(model, b, s, B):
         _saved("delta-net exp(A_log) (fp32)", (2, Hv), 4),
         _saved("delta-net q, k upcast to Hv heads (fp32, l2norm inputs)", (2, b, Hv, s, dk), 4),
         _saved("delta-net q, k inverse norms (fp32)", (2, b, Hv, s), 4),
-        _saved("delta-net chunked dk-wide tensors (fp32)", (6, X, dk), 4),
+        _saved("delta-net chunked dk-wide tensors (fp32)", (6 + (4 if B == 4 and s % C == 0 else 0), X, dk), 4),
         _saved("delta-net chunked dv-wide tensors (fp32)", (3, X, dv), 4),
         _saved("delta-net chunk-square tensors (fp32)", (5, X, C), 4),
         _saved("delta-net per-row decays and beta (fp32)", (4, X), 4),
@@ -9298,6 +9301,9 @@ def compute(args):
         raise InputError(f"training memory of {model.linear_mixer_name} layers ({model.model_type or 'hybrid'}) "
                          "is not modelled: their saved "
                          "activations are not attention's; --infer gives inference memory")
+    if model is not None and model.linear_layer_count() and not args.infer and (args.search or args.predict_step):
+        raise InputError(f"{'--search' if args.search else '--predict-step'} with gated delta-net layers "
+                         f"({model.model_type}) is not modelled (their step time and layouts are not); drop it")
     if model is not None and (model.sliding_kv_heads or (model.v_head_dim and not model.is_mla)) and not args.infer:
         raise InputError("training memory of mimo_v2_flash is not modelled: its saved activations differ per layer "
                          "kind (twice the KV heads and sinks on sliding layers, values narrower than keys); --infer "

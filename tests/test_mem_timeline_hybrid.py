@@ -43,7 +43,15 @@ CASES = {
     "qwen3next-dense-eager-fp32-ckpt-2x2048": _case("eager", "fp32", 2, 2048, ckpt=True, extra=DENSE),
     "qwen3next-dense-sdpa-bf16-2x2048": _case("sdpa", "bf16-pure", 2, 2048, extra=DENSE),
 }
-MEASURED = {
+MEASURED = {  # bench/measure_train_peaks.py --hybrid (bytes, the measured phase): torch 2.13.0+cpu, transformers 5.23.0
+    'qwen3next-sdpa-bf16-8x4096': (164721067664, 'backward'),  # 153.408 GiB, 51.1 s
+    'qwen3next-eager-bf16-16x2048': (171363403408, 'backward'),  # 159.595 GiB, 18.5 s
+    'qwen3next-sdpa-bf16-ckpt-8x4096': (104347347856, 'backward'),  # 97.181 GiB, 46.7 s
+    'qwen3next-sdpa-bf16-30x1000': (154942446032, 'backward'),  # 144.301 GiB, 10.8 s
+    'qwen3next-sdpa-bf16-1x512': (72100035720, 'optimizer step'),  # 67.148 GiB, 6.9 s
+    'qwen3next-dense-sdpa-fp32-2x2048': (26750455760, 'backward'),  # 24.913 GiB, 14.4 s
+    'qwen3next-dense-eager-fp32-ckpt-2x2048': (18256671952, 'backward'),  # 17.003 GiB, 20.6 s
+    'qwen3next-dense-sdpa-bf16-2x2048': (18926552656, 'backward'),  # 17.627 GiB, 13.6 s
 }
 
 
@@ -100,8 +108,10 @@ def test_measured_bytes_still_hold(key):
 @pytest.mark.parametrize("argv, words", [
     (["--precision", "amp-bf16"], "--precision amp-bf16"),
     (["--profile", "megatron"], "--profile hf"),
-    (["-tp", "2", "-n", "2"], "-tp/--cp"),
+    (["-tp", "2"], "-tp/--cp"),
     (["--lora-rank", "8"], "gated delta-net"),
+    (["--predict-step"], "--predict-step"),
+    (["--search", "--gpu", "h100-sxm", "--num-gpus", "8"], "--search"),
 ])
 def test_unmeasured_delta_net_setups_are_refused_in_one_line(mem, argv, words):
     code, out, err = call_main(mem, ["-p", "qwen3-next-80b-a3b", "--profile", "hf"] + argv)
