@@ -9272,9 +9272,11 @@ def build_vllm_setup(args, gpu_bytes):
 
 
 def gated_delta_net_trainable(model):
-    """Training memory is modelled for Qwen3-Next's gated delta-net layers (gated_delta_net_saved_tensors, measured
-    against MemTracker); Qwen3.5's (the same mixer in a multimodal model), Mamba and short convolutions are not."""
-    return (model.model_type == "qwen3_next" and not model.ssm_kind and not model.short_conv
+    """Training memory is modelled for the gated delta-net layers of Qwen3-Next and of Qwen3.5's language model
+    (qwen3_5_text; gated_delta_net_saved_tensors, measured against MemTracker); the multimodal qwen3_5 /
+    qwen3_5_moe files (a vision tower beside it), the MoE text model (not measured), Mamba and short convolutions
+    are not."""
+    return (model.model_type in ("qwen3_next", "qwen3_5_text") and not model.ssm_kind and not model.short_conv
             and not model.parallel_ssm)
 
 
@@ -9299,8 +9301,8 @@ def compute(args):
                          "other parameters'; --infer gives inference memory")
     if model is not None and model.state_layer_count() and not args.infer and not gated_delta_net_trainable(model):
         raise InputError(f"training memory of {model.linear_mixer_name} layers ({model.model_type or 'hybrid'}) "
-                         "is not modelled: their saved "
-                         "activations are not attention's; --infer gives inference memory")
+                         "is not modelled: their saved activations are not attention's (measured for qwen3_next "
+                         "and qwen3_5_text only); --infer gives inference memory")
     if model is not None and model.linear_layer_count() and not args.infer and (args.search or args.predict_step):
         raise InputError(f"{'--search' if args.search else '--predict-step'} with gated delta-net layers "
                          f"({model.model_type}) is not modelled (their step time and layouts are not); drop it")

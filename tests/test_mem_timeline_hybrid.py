@@ -15,6 +15,9 @@ every layer (Qwen3NextConfig's own switch: each layer's MoE block becomes the de
 MLP; the delta-net and attention layers unchanged).  Autocast (amp-bf16) would run the chunked rule's matmuls in 16
 bits and is refused, as are LoRA and -tp/--cp on these layers.  Our peak (overhead, fragmentation and buckets 0)
 must be within 3 % of the measured peak, in the same phase.
+
+Qwen3.5's language model (qwen3_5_text, Qwen/Qwen3.5-27B's text_config: the same delta-net with 48 value heads,
+gated attention, a dense MLP) is measured the same way, its first 4 layers, fp32 and bf16-pure.
 """
 from __future__ import annotations
 
@@ -26,8 +29,8 @@ from test_mem_timeline import NO_DROPOUT, _bench
 DENSE = {"mlp_only_layers": [0, 1, 2, 3]}  # every layer's MoE block replaced by the dense MLP (fp32 on the CPU)
 
 
-def _case(attn, precision, batch, seq, ckpt=False, extra=None):
-    return {"model": "qwen3_next", "layers": 4, "attn": attn, "precision": precision, "batch": batch, "seq": seq,
+def _case(attn, precision, batch, seq, ckpt=False, extra=None, model="qwen3_next"):
+    return {"model": model, "layers": 4, "attn": attn, "precision": precision, "batch": batch, "seq": seq,
             "checkpointing": ckpt, "extra": extra or {}}
 
 
@@ -42,6 +45,13 @@ CASES = {
     "qwen3next-dense-sdpa-fp32-2x2048": _case("sdpa", "fp32", 2, 2048, extra=DENSE),
     "qwen3next-dense-eager-fp32-ckpt-2x2048": _case("eager", "fp32", 2, 2048, ckpt=True, extra=DENSE),
     "qwen3next-dense-sdpa-bf16-2x2048": _case("sdpa", "bf16-pure", 2, 2048, extra=DENSE),
+    # Qwen3.5-27B's language model (qwen3_5_text: the same delta-net, 48 value heads, and gated attention over a dense
+    # SwiGLU MLP), cut to its first 4 layers
+    "qwen3.5-text-sdpa-fp32-2x2048": _case("sdpa", "fp32", 2, 2048, model="qwen3_5_text"),
+    "qwen3.5-text-eager-bf16-ckpt-2x2048": _case("eager", "bf16-pure", 2, 2048, ckpt=True, model="qwen3_5_text"),
+    "qwen3.5-text-sdpa-fp32-4x4096": _case("sdpa", "fp32", 4, 4096, model="qwen3_5_text"),
+    "qwen3.5-text-eager-bf16-ckpt-8x4096": _case("eager", "bf16-pure", 8, 4096, ckpt=True, model="qwen3_5_text"),
+    "qwen3.5-text-sdpa-bf16-3x1000": _case("sdpa", "bf16-pure", 3, 1000, model="qwen3_5_text"),
 }
 MEASURED = {  # bench/measure_train_peaks.py --hybrid (bytes, the measured phase): torch 2.13.0+cpu, transformers 5.23.0
     'qwen3next-sdpa-bf16-8x4096': (164721067664, 'backward'),  # 153.408 GiB, 51.1 s
@@ -52,6 +62,11 @@ MEASURED = {  # bench/measure_train_peaks.py --hybrid (bytes, the measured phase
     'qwen3next-dense-sdpa-fp32-2x2048': (26750455760, 'backward'),  # 24.913 GiB, 14.4 s
     'qwen3next-dense-eager-fp32-ckpt-2x2048': (18256671952, 'backward'),  # 17.003 GiB, 20.6 s
     'qwen3next-dense-sdpa-bf16-2x2048': (18926552656, 'backward'),  # 17.627 GiB, 13.6 s
+    'qwen3.5-text-sdpa-fp32-2x2048': (81297534560, 'optimizer step'),  # 75.714 GiB, 18.1 s
+    'qwen3.5-text-eager-bf16-ckpt-2x2048': (40648767520, 'optimizer step'),  # 37.857 GiB, 21.5 s
+    'qwen3.5-text-sdpa-bf16-3x1000': (41633858632, 'backward'),  # 38.775 GiB, 8.5 s
+    'qwen3.5-text-sdpa-fp32-4x4096': (163303650792, 'backward'),  # 152.088 GiB, 27.6 s
+    'qwen3.5-text-eager-bf16-ckpt-8x4096': (125329827240, 'backward'),  # 116.722 GiB, 40.0 s
 }
 
 
@@ -59,7 +74,13 @@ def case_config(key):
     """The published config of CASES[key], cut to 4 layers, with the case's switches, dropout off."""
     from test_mem_torch import shrunk
     c = CASES[key]
-    cfg = shrunk(c["model"], num_hidden_layers=c["layers"])
+    if c["model"] == "qwen3_5_text":  # Qwen/Qwen3.5-27B's text_config (REAL_CONFIGS["qwen3_5"], cited there)
+        from test_params_torch import REAL_CONFIGS
+        cfg = {k: v for k, v in REAL_CONFIGS["qwen3_5"]["text_config"].items()
+               if not k.endswith("token_id") and k != "dtype"}
+        cfg.update(num_hidden_layers=c["layers"], layer_types=cfg["layer_types"][:c["layers"]], pad_token_id=None)
+    else:
+        cfg = shrunk(c["model"], num_hidden_layers=c["layers"])
     cfg.update(c["extra"])
     cfg.update({k: v for k, v in NO_DROPOUT.items() if k in cfg})
     return cfg
