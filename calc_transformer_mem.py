@@ -4654,7 +4654,7 @@ def gated_delta_net_training_refusal(model, setup):
     what those layers save is measured (tests/test_mem_timeline_hybrid.py) for transformers' PyTorch path with the
     --profile hf, one device, fp32 / bf16 activations and no autocast (autocast would run the chunked rule's matmuls
     in 16 bits and keep their casts: not measured)."""
-    where = f"training memory of gated delta-net layers ({model.model_type or 'hybrid'})"
+    where = f"training memory of {model.linear_mixer_name} layers ({model.model_type or 'hybrid'})"
     if setup.profile != "hf":
         return f"{where} is modelled for --profile hf (transformers' PyTorch path) only"
     if setup.precision in AMP_PRECISIONS or setup.precision == "fp8":
@@ -5048,7 +5048,9 @@ def layer_activation_tensors(model, setup, moe, attention_kind, batch=None, seq=
     # --- attention block ---
     norm("attn norm")
     add("qkv input (norm output)", (rows_sp, h), lin_in, "sp", weight_grad_only=True, reads="attention input")
-    if attention_kind == "linear":  # Qwen3-Next's gated delta-net (transformers' PyTorch path)
+    if attention_kind == "linear" and model.ssm_kind == "mamba2":  # Bamba's Mamba-2 mixer (PyTorch path)
+        out += mamba2_saved_tensors(model, b, s, B)
+    elif attention_kind == "linear":  # Qwen3-Next's gated delta-net (transformers' PyTorch path)
         out += gated_delta_net_saved_tensors(model, b, s, B)
     else:
         if model.is_mla:
@@ -5069,7 +5071,9 @@ def layer_activation_tensors(model, setup, moe, attention_kind, batch=None, seq=
             if model.qk_norm != "none":  # Qwen3 / OLMo-2 / Phi qk_layernorm: q and k projections pass through a norm
                 norm("q norm", a_l * d_qk, "tp")
                 norm("k norm", k_l * d_qk, "tp")
-        if eager or (hf and model.hf_kv_broadcast):
+        # Bamba hands sdpa its materialised 4-D mask, so transformers' sdpa_attention_forward repeats K/V to every
+        # query head (repeat_kv) instead of enable_gqa, and the kernel saves the repeated ones (measured)
+        if eager or (hf and (model.hf_kv_broadcast or model.model_type == "bamba")):
             k_l = v_l = a_l  # unfused attention repeats K/V to every query head before the batched matmuls
         add("q", (b, a_l, s, d_qk), B, "tp")
         add("k", (b, k_l, s, d_qk), B, "tp")
@@ -5097,6 +5101,11 @@ def layer_activation_tensors(model, setup, moe, attention_kind, batch=None, seq=
             add("softmax log-sum-exp (fp32)", (b, a_l, s), 4, "tp")
             if lin_in != B:
                 add("o_proj input (fp8 cast)", (T, a_l * d_v), lin_in, "tp")
+            elif hf and model.model_type == "bamba":
+                # with Bamba's explicit mask the kernel's output is not in (b, s, a, d) order: o_proj's input is a
+                # contiguous copy of it (measured)
+                add("o_proj input (contiguous copy of the attention output)", (T, a_l * d_v), lin_in, "tp",
+                    weight_grad_only=True, reads="o_proj")
         if model.attn_output_gate:
             # Qwen3-Next's gated attention (Qwen3NextAttention.forward): attn_output * torch.sigmoid(gate) saves the
             # sigmoid's output and the attention output in (b, s, a d) order (sdpa: a transposed copy beside the
@@ -5228,6 +5237,60 @@ def gated_delta_net_saved_tensors(model, b, s, B):
     ]
 
 
+def mamba2_saved_tensors(model, b, s, B):
+    """What one Bamba Mamba-2 mixer saves for backward beyond its input norm, as transformers 5.23's PyTorch path
+    runs it in training (BambaMixer.forward without the fused mamba_split_conv1d_scan_combined kernel:
+    causal_conv1d_fn, mamba2_chunk_scan (torch_forward's chunked SSD scan), BambaRMSNormGated), B the activation
+    dtype's bytes.
+
+    Widths: H heads of P (d = H P), G groups of B and C of state N, conv channels c = d + 2 G N, in_proj's output
+    d + c + H, kernel K, chunk l (mamba_chunk_size); the scan pads the sequence to S = nc l and runs in fp32, with
+    X = b H S rows (B and C repeated to the H heads):
+      * in_proj's whole output (the conv input is a transposed view of it) (b, s, d + c + H) at B; the conv output
+        before the slice (b, c, s + K - 1) at B; -exp(A_log) (H, fp32) twice;
+      * dt + dt_bias and its softplus (b, s, H) at B, and dt in fp32: the clamp's output in an fp32 model, two fp32
+        copies (dt[..., None].float() and dt.float()) in a 16-bit one;
+      * x in fp32: in an fp32 model a view of the conv's SiLU output, which keeps all of it (b, s, c); else its fp32
+        copy (b, s, d);
+      * the scan: 3 chunk-square X x l (L = exp(segsum), G = C B^T and the permuted M), 5 X x N (the C and B
+        operand copies, the repeated B, the decayed-B copy, C again), 5 X x P (the padded x for D's residual, two x
+        operand copies, C x states and the padded output the norm reads), 2 X (the decays), the chunk states
+        (b, H, nc + 1, P, N) and (b, nc, H, P, N), and the small (b, H, nc + 1, nc + 1) decays with their masks;
+      * the gated RMSNorm (norm_before_gate False): silu(z), the gated product, the normalised tensor (b, s, d) in
+        fp32 (and z upcast in a 16-bit model), its rstd per group; out_proj's input (b, s, d) at B.
+    Counted storage by storage with torch.autograd.graph.saved_tensors_hooks on fake tensors and checked against
+    MemTracker's peak of real training steps (tests/test_mem_timeline_hybrid.py)."""
+    H, P, N, G = model.mamba_num_heads, model.mamba_head_dim, model.mamba_d_state, model.mamba_n_groups
+    d = H * P
+    c = d + 2 * G * N
+    K = model.mamba_d_conv
+    l = model.mamba_chunk_size
+    nc = -(-s // l)
+    S = nc * l
+    X = b * H * S
+    fp32_model = B == 4
+    return [
+        _saved("mamba in_proj output (conv input view)", (b, s, d + c + H), B),
+        _saved("mamba conv output (SiLU input, unsliced)", (b, c, s + K - 1), B),
+        _saved("mamba -exp(A_log) (fp32)", (2, H), 4),
+        _saved("mamba dt + dt_bias and softplus", (2, b, s, H), B),
+        _saved("mamba dt in fp32", (1 if fp32_model else 2, b, s, H), 4),
+        _saved("mamba x in fp32" + (" (the SiLU output it views)" if fp32_model else ""),
+               (b, s, c if fp32_model else d), 4),
+        _saved("mamba scan chunk-square tensors (fp32)", (3, X, l), 4),
+        _saved("mamba scan N-wide tensors (fp32)", (5, X, N), 4),
+        _saved("mamba scan P-wide tensors (fp32)", (5, X, P), 4),
+        _saved("mamba scan decays (fp32)", (2, X), 4),
+        _saved("mamba chunk states (fp32)", (b, H, 2 * nc + 1, P, N), 4),
+        _saved("mamba inter-chunk decays (fp32) and masks", (b * H + 1, nc + 1, nc + 1), 4),
+        _saved("mamba causal chunk masks (bool)", (2, l, l), 1),
+        _saved("gated RMSNorm silu(z), product, normalised (fp32)" + ("" if fp32_model else ", z upcast"),
+               (3 if fp32_model else 4, b, s, d), 4),
+        _saved("gated RMSNorm rstd (fp32)", (b, s, G), 4),
+        _saved("out_proj input", (b, s, d), B),
+    ]
+
+
 def lora_input_group(model, t):
     """Which saved activation a linear reads (the reads= of layer_activation_tensors): q, k, v (and MLA's q_a /
     kv_a) read the attention norm's output, gate / up the MLP norm's (the attention norm's in a parallel block such
@@ -5348,6 +5411,11 @@ def embedding_activation_bytes(model, setup, batch=None, seq=None):
     e = model.embed_width
     if e != model.hidden_size:
         saved += s * b * e * _act_bytes(setup)
+    if model.model_type == "bamba" and setup.profile == "hf" and model.attention_layer_count() \
+            and setup.attn_implementation != "eager":  # (eager adds it to the scores, which saves nothing)
+        # BambaModel builds one (b, 1, s, s) additive causal mask in the activation dtype that every attention layer's
+        # kernel saves: held once, from the first attention layer to the end of backward (measured)
+        saved += b * s * s * _act_bytes(setup)
     return 8 * s * b + mask + saved
 
 
@@ -5759,8 +5827,8 @@ def check_lora_setup(setup, model, lora):
     if model is None:
         raise ValueError("--lora-rank needs a model (--preset, --config or shape flags), not --params")
     if model.linear_layer_count():
-        raise ValueError("--lora-rank with gated delta-net layers is not modelled (LoRA's saved tensors are measured "
-                         "on attention + MLP layers only)")
+        raise ValueError(f"--lora-rank with {model.linear_mixer_name} layers is not modelled (LoRA's saved tensors "
+                         "are measured on attention + MLP layers only)")
     if not 1 <= lora.rank <= 1 << 20:
         raise ValueError(f"--lora-rank must be in 1..{1 << 20}, got {lora.rank}")
     if lora.base_dtype not in LORA_BASE_DTYPES:
@@ -9276,8 +9344,8 @@ def gated_delta_net_trainable(model):
     (qwen3_5_text; gated_delta_net_saved_tensors, measured against MemTracker); the multimodal qwen3_5 /
     qwen3_5_moe files (a vision tower beside it), the MoE text model (not measured), Mamba and short convolutions
     are not."""
-    return (model.model_type in ("qwen3_next", "qwen3_5_text") and not model.ssm_kind and not model.short_conv
-            and not model.parallel_ssm)
+    return ((model.model_type in ("qwen3_next", "qwen3_5_text") and not model.ssm_kind)
+            or model.model_type == "bamba") and not model.short_conv and not model.parallel_ssm
 
 
 def compute(args):
@@ -9304,7 +9372,7 @@ def compute(args):
                          "is not modelled: their saved activations are not attention's (measured for qwen3_next "
                          "and qwen3_5_text only); --infer gives inference memory")
     if model is not None and model.linear_layer_count() and not args.infer and (args.search or args.predict_step):
-        raise InputError(f"{'--search' if args.search else '--predict-step'} with gated delta-net layers "
+        raise InputError(f"{'--search' if args.search else '--predict-step'} with {model.linear_mixer_name} layers "
                          f"({model.model_type}) is not modelled (their step time and layouts are not); drop it")
     if model is not None and (model.sliding_kv_heads or (model.v_head_dim and not model.is_mla)) and not args.infer:
         raise InputError("training memory of mimo_v2_flash is not modelled: its saved activations differ per layer "

@@ -1,4 +1,5 @@
-"""Issue 10 / issue 12: training memory of Qwen3-Next's gated delta-net layers, against MemTracker's measured peak.
+"""Issue 10 / issue 12: training memory of gated delta-net (Qwen3-Next, Qwen3.5's language model) and Mamba-2 (Bamba)
+layers, against MemTracker's measured peak.
 
 Same standard and recipe as tests/test_mem_timeline.py (bench/measure_train_peaks.py --hybrid regenerates MEASURED):
 the real model built by transformers 5.23 from Qwen/Qwen3-Next-80B-A3B-Instruct's published config.json
@@ -18,6 +19,11 @@ must be within 3 % of the measured peak, in the same phase.
 
 Qwen3.5's language model (qwen3_5_text, Qwen/Qwen3.5-27B's text_config: the same delta-net with 48 value heads,
 gated attention, a dense MLP) is measured the same way, its first 4 layers, fp32 and bf16-pure.
+
+Bamba-9B (REAL_CONFIGS["bamba"]) cut to 10 layers (Mamba-2 mixers 0-8, attention layer 9): BambaMixer's training
+path without the fused mamba_split_conv1d_scan_combined kernel (causal_conv1d_fn, mamba2_chunk_scan with chunks of 256,
+the gated RMSNorm), which calc_transformer_mem.py's mamba2_saved_tensors counts; its attention layer gets the model's
+materialised 4-D mask, so sdpa repeats K/V to every head and the mask is held through the step.
 """
 from __future__ import annotations
 
@@ -29,8 +35,8 @@ from test_mem_timeline import NO_DROPOUT, _bench
 DENSE = {"mlp_only_layers": [0, 1, 2, 3]}  # every layer's MoE block replaced by the dense MLP (fp32 on the CPU)
 
 
-def _case(attn, precision, batch, seq, ckpt=False, extra=None, model="qwen3_next"):
-    return {"model": model, "layers": 4, "attn": attn, "precision": precision, "batch": batch, "seq": seq,
+def _case(attn, precision, batch, seq, ckpt=False, extra=None, model="qwen3_next", layers=4):
+    return {"model": model, "layers": layers, "attn": attn, "precision": precision, "batch": batch, "seq": seq,
             "checkpointing": ckpt, "extra": extra or {}}
 
 
@@ -51,6 +57,13 @@ CASES = {
     "qwen3.5-text-eager-bf16-ckpt-2x2048": _case("eager", "bf16-pure", 2, 2048, ckpt=True, model="qwen3_5_text"),
     "qwen3.5-text-sdpa-fp32-4x4096": _case("sdpa", "fp32", 4, 4096, model="qwen3_5_text"),
     "qwen3.5-text-eager-bf16-ckpt-8x4096": _case("eager", "bf16-pure", 8, 4096, ckpt=True, model="qwen3_5_text"),
+    # Bamba-9B (ibm-ai-platform/Bamba-9B's fields, REAL_CONFIGS["bamba"]) cut to its first 10 layers: 9 Mamba-2 mixers
+    # and the attention layer 9 (attn_layer_indices as published), each with the SwiGLU MLP
+    "bamba-sdpa-fp32-1x4096": _case("sdpa", "fp32", 1, 4096, model="bamba", layers=10),
+    "bamba-eager-bf16-2x2048": _case("eager", "bf16-pure", 2, 2048, model="bamba", layers=10),
+    "bamba-sdpa-bf16-ckpt-2x4096": _case("sdpa", "bf16-pure", 2, 4096, ckpt=True, model="bamba", layers=10),
+    "bamba-sdpa-bf16-3x1000": _case("sdpa", "bf16-pure", 3, 1000, model="bamba", layers=10),  # pads to 1024
+    "bamba-sdpa-fp32-1x512": _case("sdpa", "fp32", 1, 512, model="bamba", layers=10),
     "qwen3.5-text-sdpa-bf16-3x1000": _case("sdpa", "bf16-pure", 3, 1000, model="qwen3_5_text"),
 }
 MEASURED = {  # bench/measure_train_peaks.py --hybrid (bytes, the measured phase): torch 2.13.0+cpu, transformers 5.23.0
@@ -67,6 +80,11 @@ MEASURED = {  # bench/measure_train_peaks.py --hybrid (bytes, the measured phase
     'qwen3.5-text-sdpa-bf16-3x1000': (41633858632, 'backward'),  # 38.775 GiB, 8.5 s
     'qwen3.5-text-sdpa-fp32-4x4096': (163303650792, 'backward'),  # 152.088 GiB, 27.6 s
     'qwen3.5-text-eager-bf16-ckpt-8x4096': (125329827240, 'backward'),  # 116.722 GiB, 40.0 s
+    'bamba-sdpa-fp32-1x4096': (109218101086, 'backward'),  # 101.717 GiB, 12.4 s
+    'bamba-eager-bf16-2x2048': (80713956286, 'backward'),  # 75.171 GiB, 10.9 s
+    'bamba-sdpa-bf16-ckpt-2x4096': (40226234446, 'backward'),  # 37.464 GiB, 15.0 s
+    'bamba-sdpa-bf16-3x1000': (64639432654, 'backward'),  # 60.200 GiB, 10.0 s
+    'bamba-sdpa-fp32-1x512': (75497854212, 'optimizer step'),  # 70.313 GiB, 9.9 s
 }
 
 
@@ -81,6 +99,8 @@ def case_config(key):
         cfg.update(num_hidden_layers=c["layers"], layer_types=cfg["layer_types"][:c["layers"]], pad_token_id=None)
     else:
         cfg = shrunk(c["model"], num_hidden_layers=c["layers"])
+    if c["model"] == "bamba":  # the attention layers of the cut model (the published 9, 18, 27 -> 9)
+        cfg["attn_layer_indices"] = [i for i in cfg["attn_layer_indices"] if i < c["layers"]]
     cfg.update(c["extra"])
     cfg.update({k: v for k, v in NO_DROPOUT.items() if k in cfg})
     return cfg
