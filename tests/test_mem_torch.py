@@ -889,8 +889,7 @@ def test_nemotron_h_cache_equals_transformers_after_a_prefill(mem, length, dtype
 def test_nemotron_h_8b_serving_memory_by_hand(mem):
     """Nemotron-H-8B from its config.json at 32k context, batch 1, bf16: weights 2 B x 8,100,852,736; K/V of its 4
     attention layers (8 KV heads of 128); 24 Mamba-2 states of (8192 + 2 x 8 x 128) x 4 bf16 conv values and
-    128 x 64 x 128 fp32 values, on their own line; training memory refused in one line
-    under the default megatron profile (measured for --profile hf only: tests/test_mem_timeline_hybrid.py)."""
+    128 x 64 x 128 fp32 values, on their own line; training memory refused in one line."""
     import tempfile, os
     from test_params_torch import REAL_CONFIGS
     with tempfile.TemporaryDirectory() as tmp:
@@ -945,8 +944,7 @@ def test_falcon_h1_cache_equals_transformers_after_a_prefill(mem, length, dtype_
 def test_falcon_h1_0_5b_serving_memory_by_hand(mem):
     """Falcon-H1-0.5B from its config.json at 32k context, batch 1, bf16: weights 2 B x 521,411,104; K/V of all 36
     layers (2 KV heads of 64); 36 Mamba-2 states of (1536 + 2 x 128) x 4 bf16 conv values and 24 x 64 x 128 fp32
-    values, on their own line; training memory refused in one line
-    under the default megatron profile (measured for --profile hf only: tests/test_mem_timeline_hybrid.py)."""
+    values, on their own line; training memory refused in one line."""
     import tempfile, os
     from test_params_torch import REAL_CONFIGS
     with tempfile.TemporaryDirectory() as tmp:
@@ -1086,8 +1084,7 @@ def test_jamba_cache_equals_transformers_after_a_prefill(mem, length, dtype_name
 def test_jamba_1_5_mini_serving_memory_by_hand(mem):
     """AI21-Jamba-1.5-Mini from its config.json at 32k context, batch 1, bf16: weights 2 B x 51,570,323,328; K/V of
     its 4 attention layers (8 KV heads of 128); 28 Mamba-1 states of 8192 x 4 bf16 conv values and 8192 x 16 fp32
-    values, on their own line; training memory refused in one line
-    under the default megatron profile (measured for --profile hf only: tests/test_mem_timeline_hybrid.py)."""
+    values, on their own line; training memory refused in one line."""
     import tempfile, os
     from test_params_torch import REAL_CONFIGS
     with tempfile.TemporaryDirectory() as tmp:
