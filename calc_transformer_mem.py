@@ -4699,8 +4699,9 @@ def part_summary(model, part, tp, ep, etp, optimizer, state_bytes=4):
     """Per-rank sums for one part of the model: part is "dense" or "moe" (one layer), "first" (embedding,
     positions) or "last" (final norm, LM head). Returns (dense numel, dense optimizer bytes, expert numel, expert
     optimizer bytes, FP8-cast linear numel, largest single tensor numel). Cached: a search asks thousands of times."""
-    if part.split("+")[0] in ("dense", "moe"):  # "+linear": a gated delta-net layer's (Qwen3-Next)
-        tensors = layer_tensors(model, part.startswith("moe"), linear=part.endswith("+linear"))
+    if part.split("+")[0] in ("dense", "moe"):  # "+linear": a gated delta-net / Mamba layer's; "+nomixer": Nemotron-H's
+        tensors = layer_tensors(model, part.startswith("moe"), linear=part.endswith("+linear"),
+                                mixer=not part.endswith("+nomixer"))
     else:
         tensors = global_tensors(model)[0 if part == "first" else 1]
     local = [(t, _local_numel(t, tp, ep, etp, model.kv_heads)) for t in tensors]
@@ -4721,7 +4722,8 @@ def stage_params(model, setup, stage, layer_counts=None):
         layers = stage_layers(model.num_layers, setup.pp, stage)
         counts = {}
         for i in layers:
-            part = ("moe" if model.layer_is_moe(i) else "dense") + ("+linear" if model.layer_is_linear(i) else "")
+            part = ("moe" if model.layer_is_moe(i) else "dense") + ("+linear" if model.layer_is_linear(i) else
+                                                                    "" if model.layer_has_mixer(i) else "+nomixer")
             counts[part] = counts.get(part, 0) + 1
         parts = sorted(counts.items())
     elif isinstance(layer_counts, dict):  # {part: layers}, the parts as above
@@ -4981,9 +4983,14 @@ def _dropout_on(model, setup):
     return model.dropout if setup.dropout is None else setup.dropout
 
 
+MASKED_SDPA_TYPES = ("bamba", "nemotron_h")  # hybrids whose attention gets an explicit (b, 1, s, s) mask
+
+
 def activation_kind(model, i):
     """Layer i's token mixer as layer_activation_tensors takes it: 'linear' for a gated delta-net layer, else its
     attention kind ('full', 'sliding', ...)."""
+    if not model.layer_has_mixer(i):
+        return "none"  # Nemotron-H's MLP / MoE layers: a norm and the MLP only
     return "linear" if model.layer_is_linear(i) else model.layer_attention(i)
 
 
@@ -5047,8 +5054,11 @@ def layer_activation_tensors(model, setup, moe, attention_kind, batch=None, seq=
     a_l = model.num_attention_heads // tp
     # --- attention block ---
     norm("attn norm")
-    add("qkv input (norm output)", (rows_sp, h), lin_in, "sp", weight_grad_only=True, reads="attention input")
-    if attention_kind == "linear" and model.ssm_kind == "mamba2":  # Bamba's Mamba-2 mixer (PyTorch path)
+    if attention_kind != "none":
+        add("qkv input (norm output)", (rows_sp, h), lin_in, "sp", weight_grad_only=True, reads="attention input")
+    if attention_kind == "none":  # Nemotron-H's MLP / MoE layer: its one norm feeds the MLP
+        add("mlp input (norm output)", (rows_sp, h), lin_in, "sp", weight_grad_only=True, reads="mlp input")
+    elif attention_kind == "linear" and model.ssm_kind == "mamba2":  # Bamba's Mamba-2 mixer (PyTorch path)
         out += mamba2_saved_tensors(model, b, s, B)
     elif attention_kind == "linear":  # Qwen3-Next's gated delta-net (transformers' PyTorch path)
         out += gated_delta_net_saved_tensors(model, b, s, B)
@@ -5071,9 +5081,9 @@ def layer_activation_tensors(model, setup, moe, attention_kind, batch=None, seq=
             if model.qk_norm != "none":  # Qwen3 / OLMo-2 / Phi qk_layernorm: q and k projections pass through a norm
                 norm("q norm", a_l * d_qk, "tp")
                 norm("k norm", k_l * d_qk, "tp")
-        # Bamba hands sdpa its materialised 4-D mask, so transformers' sdpa_attention_forward repeats K/V to every
-        # query head (repeat_kv) instead of enable_gqa, and the kernel saves the repeated ones (measured)
-        if eager or (hf and (model.hf_kv_broadcast or model.model_type == "bamba")):
+        # Bamba and Nemotron-H hand sdpa a materialised 4-D mask, so transformers' sdpa_attention_forward repeats K/V
+        # to every query head (repeat_kv) instead of enable_gqa, and the kernel saves the repeated ones (measured)
+        if eager or (hf and (model.hf_kv_broadcast or model.model_type in MASKED_SDPA_TYPES)):
             k_l = v_l = a_l  # unfused attention repeats K/V to every query head before the batched matmuls
         add("q", (b, a_l, s, d_qk), B, "tp")
         add("k", (b, k_l, s, d_qk), B, "tp")
@@ -5122,6 +5132,8 @@ def layer_activation_tensors(model, setup, moe, attention_kind, batch=None, seq=
         add("attention residual dropout mask", (rows_sp, h), 1, "sp")
     if model.norms_per_layer == 4:
         norm("post-attention norm")
+    if model.single_block_layers and attention_kind != "none":  # Nemotron-H: a mixer layer has no MLP
+        return out if lora is None else lora_frozen_base_tensors(model, setup, lora, moe, out, T, first_layer)
     # --- MLP / MoE block ---
     if model.norms_per_layer >= 2:
         norm("mlp norm")
@@ -5411,10 +5423,10 @@ def embedding_activation_bytes(model, setup, batch=None, seq=None):
     e = model.embed_width
     if e != model.hidden_size:
         saved += s * b * e * _act_bytes(setup)
-    if model.model_type == "bamba" and setup.profile == "hf" and model.attention_layer_count() \
+    if model.model_type in MASKED_SDPA_TYPES and setup.profile == "hf" and model.attention_layer_count() \
             and setup.attn_implementation != "eager":  # (eager adds it to the scores, which saves nothing)
-        # BambaModel builds one (b, 1, s, s) additive causal mask in the activation dtype that every attention layer's
-        # kernel saves: held once, from the first attention layer to the end of backward (measured)
+        # BambaModel / NemotronHModel build one (b, 1, s, s) additive causal mask in the activation dtype that every
+        # attention layer's kernel saves: held once, from the first attention layer to the end of backward (measured)
         saved += b * s * s * _act_bytes(setup)
     return 8 * s * b + mask + saved
 
@@ -5995,7 +6007,7 @@ def _timeline_pieces(model, setup, lora=None):
                                                                 first_layer=True), recompute)
     # the residual stream is fp32 under autocast (the adds and norms are not autocast): the checkpointed input too
     layer_input = T * h * (4 if setup.precision in AMP_PRECISIONS else B)
-    parts = [("moe" if m else "dense") + ("+linear" if kind == "linear" else "") for m, kind in kinds]
+    parts = [("moe" if m else "dense") + {"linear": "+linear", "none": "+nomixer"}.get(kind, "") for m, kind in kinds]
     layer_numel = [part_summary(model, part, 1, 1, 1, setup.optimizer)[0]
                    + part_summary(model, part, 1, 1, 1, setup.optimizer)[2] for part in parts]
     first_numel = part_summary(model, "first", 1, 1, 1, setup.optimizer)[0]
@@ -8215,7 +8227,7 @@ def search_configs(model, base, gpu_bytes, max_tp=8, top=10, hw=None, rank="time
                     counts[kind_of[i]] += 1
                 parts = {}
                 for c, (moe, att) in zip(counts, kinds):
-                    part = ("moe" if moe else "dense") + ("+linear" if att == "linear" else "")
+                    part = ("moe" if moe else "dense") + {"linear": "+linear", "none": "+nomixer"}.get(att, "")
                     parts[part] = parts.get(part, 0) + c
                 held = stage_params(model, sp_setup, stage, parts)
                 fixed = {}
@@ -9345,7 +9357,8 @@ def gated_delta_net_trainable(model):
     qwen3_5_moe files (a vision tower beside it), the MoE text model (not measured), Mamba and short convolutions
     are not."""
     return ((model.model_type in ("qwen3_next", "qwen3_5_text") and not model.ssm_kind)
-            or model.model_type == "bamba") and not model.short_conv and not model.parallel_ssm
+            or model.model_type == "bamba" or (model.model_type == "nemotron_h" and not model.is_moe)) \
+        and not model.short_conv and not model.parallel_ssm
 
 
 def compute(args):
@@ -9360,9 +9373,10 @@ def compute(args):
     if model is not None and model.short_conv and not args.infer:  # LFM2, until modelled
         raise InputError("training memory of short-convolution layers (lfm2) is not modelled: their saved "
                          "activations are not attention's; --infer gives inference memory")
-    if model is not None and model.single_block_layers and not args.infer:  # Nemotron-H, until modelled
+    if model is not None and model.single_block_layers and not args.infer and not gated_delta_net_trainable(model):
         raise InputError(f"training memory of one-block layers ({model.model_type or 'hybrid'}: a Mamba-2 mixer, "
-                         "attention, an MLP or an MoE per layer) is not modelled; --infer gives inference memory")
+                         "attention, an MLP or an MoE per layer) is not modelled with MoE blocks (measured: the dense "
+                         "Nemotron-H); --infer gives inference memory")
     if model is not None and (model.router_fp32 or model.router_frozen_bias) and not args.infer:  # issue 10, jamba
         raise InputError(f"training memory of routers held in fp32{' with a frozen bias' if model.router_frozen_bias else ''}"
                          f" ({model.model_type}) is not modelled: their gradients and optimizer states differ from the "

@@ -1,5 +1,5 @@
-"""Issue 10 / issue 12: training memory of gated delta-net (Qwen3-Next, Qwen3.5's language model) and Mamba-2 (Bamba)
-layers, against MemTracker's measured peak.
+"""Issue 10 / issue 12: training memory of gated delta-net (Qwen3-Next, Qwen3.5's language model) and Mamba-2 (Bamba,
+Nemotron-H) layers, against MemTracker's measured peak.
 
 Same standard and recipe as tests/test_mem_timeline.py (bench/measure_train_peaks.py --hybrid regenerates MEASURED):
 the real model built by transformers 5.23 from Qwen/Qwen3-Next-80B-A3B-Instruct's published config.json
@@ -24,6 +24,9 @@ Bamba-9B (REAL_CONFIGS["bamba"]) cut to 10 layers (Mamba-2 mixers 0-8, attention
 path without the fused mamba_split_conv1d_scan_combined kernel (causal_conv1d_fn, mamba2_chunk_scan with chunks of 256,
 the gated RMSNorm), which calc_transformer_mem.py's mamba2_saved_tensors counts; its attention layer gets the model's
 materialised 4-D mask, so sdpa repeats K/V to every head and the mask is held through the step.
+
+Nemotron-H-8B (REAL_CONFIGS["nemotron_h"]) cut to 8 blocks ("M-M-M-M*"): one norm and one mixer (the same Mamba-2
+mixer code as Bamba's), relu^2 MLP or attention (masked as Bamba's) per block.
 """
 from __future__ import annotations
 
@@ -64,6 +67,12 @@ CASES = {
     "bamba-sdpa-bf16-ckpt-2x4096": _case("sdpa", "bf16-pure", 2, 4096, ckpt=True, model="bamba", layers=10),
     "bamba-sdpa-bf16-3x1000": _case("sdpa", "bf16-pure", 3, 1000, model="bamba", layers=10),  # pads to 1024
     "bamba-sdpa-fp32-1x512": _case("sdpa", "fp32", 1, 512, model="bamba", layers=10),
+    # Nemotron-H-8B (REAL_CONFIGS["nemotron_h"]) cut to its first 8 blocks, hybrid_override_pattern "M-M-M-M*": 4
+    # Mamba-2 mixers, 3 relu^2 MLPs, 1 attention block (NoPE), one norm and one mixer or MLP per block
+    "nemotronh-sdpa-fp32-1x4096": _case("sdpa", "fp32", 1, 4096, model="nemotron_h", layers=8),
+    "nemotronh-eager-bf16-2x2048": _case("eager", "bf16-pure", 2, 2048, model="nemotron_h", layers=8),
+    "nemotronh-sdpa-bf16-ckpt-2x4096": _case("sdpa", "bf16-pure", 2, 4096, ckpt=True, model="nemotron_h", layers=8),
+    "nemotronh-sdpa-bf16-3x1000": _case("sdpa", "bf16-pure", 3, 1000, model="nemotron_h", layers=8),
     "qwen3.5-text-sdpa-bf16-3x1000": _case("sdpa", "bf16-pure", 3, 1000, model="qwen3_5_text"),
 }
 MEASURED = {  # bench/measure_train_peaks.py --hybrid (bytes, the measured phase): torch 2.13.0+cpu, transformers 5.23.0
@@ -85,6 +94,10 @@ MEASURED = {  # bench/measure_train_peaks.py --hybrid (bytes, the measured phase
     'bamba-sdpa-bf16-ckpt-2x4096': (40226234446, 'backward'),  # 37.464 GiB, 15.0 s
     'bamba-sdpa-bf16-3x1000': (64639432654, 'backward'),  # 60.200 GiB, 10.0 s
     'bamba-sdpa-fp32-1x512': (75497854212, 'optimizer step'),  # 70.313 GiB, 9.9 s
+    'nemotronh-sdpa-fp32-1x4096': (52645921508, 'backward'),  # 49.030 GiB, 5.4 s
+    'nemotronh-eager-bf16-2x2048': (39573384676, 'backward'),  # 36.856 GiB, 3.2 s
+    'nemotronh-sdpa-bf16-ckpt-2x4096': (26253952220, 'backward'),  # 24.451 GiB, 4.2 s
+    'nemotronh-sdpa-bf16-3x1000': (31355259652, 'backward'),  # 29.202 GiB, 3.3 s
 }
 
 
@@ -101,6 +114,8 @@ def case_config(key):
         cfg = shrunk(c["model"], num_hidden_layers=c["layers"])
     if c["model"] == "bamba":  # the attention layers of the cut model (the published 9, 18, 27 -> 9)
         cfg["attn_layer_indices"] = [i for i in cfg["attn_layer_indices"] if i < c["layers"]]
+    if c["model"] == "nemotron_h":  # the pattern of the cut model's blocks
+        cfg["hybrid_override_pattern"] = cfg["hybrid_override_pattern"][:c["layers"]]
     cfg.update(c["extra"])
     cfg.update({k: v for k, v in NO_DROPOUT.items() if k in cfg})
     return cfg
