@@ -4983,7 +4983,7 @@ def _dropout_on(model, setup):
     return model.dropout if setup.dropout is None else setup.dropout
 
 
-MASKED_SDPA_TYPES = ("bamba", "nemotron_h")  # hybrids whose attention gets an explicit (b, 1, s, s) mask
+MASKED_SDPA_TYPES = ("bamba", "nemotron_h", "lfm2")  # hybrids whose attention gets an explicit (b, 1, s, s) mask
 
 
 def activation_kind(model, i):
@@ -5058,6 +5058,15 @@ def layer_activation_tensors(model, setup, moe, attention_kind, batch=None, seq=
         add("qkv input (norm output)", (rows_sp, h), lin_in, "sp", weight_grad_only=True, reads="attention input")
     if attention_kind == "none":  # Nemotron-H's MLP / MoE layer: its one norm feeds the MLP
         add("mlp input (norm output)", (rows_sp, h), lin_in, "sp", weight_grad_only=True, reads="mlp input")
+    elif attention_kind == "linear" and model.short_conv:  # LFM2's short convolution (Lfm2ShortConv.forward)
+        # BCx = in_proj(x) (b, s, 3h) whose B, C, x chunks B * x and C * conv(...) save (views: the whole output),
+        # the conv's input B * x (b, h, s), its unsliced output (b, h, s + K - 1) that C * (...) saves a view of,
+        # and out_proj's input, the contiguous (b, s, h) copy of the product (measured)
+        K = model.short_conv_kernel
+        out.append(_saved("short conv in_proj output (B, C, x)", (b, s, 3 * h), B))
+        out.append(_saved("short conv input B * x", (b, h, s), B))
+        out.append(_saved("short conv output (unsliced)", (b, h, s + K - 1), B))
+        out.append(_saved("out_proj input", (b, s, h), B))
     elif attention_kind == "linear" and model.ssm_kind == "mamba2":  # Bamba's Mamba-2 mixer (PyTorch path)
         out += mamba2_saved_tensors(model, b, s, B)
     elif attention_kind == "linear":  # Qwen3-Next's gated delta-net (transformers' PyTorch path)
@@ -5081,7 +5090,7 @@ def layer_activation_tensors(model, setup, moe, attention_kind, batch=None, seq=
             if model.qk_norm != "none":  # Qwen3 / OLMo-2 / Phi qk_layernorm: q and k projections pass through a norm
                 norm("q norm", a_l * d_qk, "tp")
                 norm("k norm", k_l * d_qk, "tp")
-        # Bamba and Nemotron-H hand sdpa a materialised 4-D mask, so transformers' sdpa_attention_forward repeats K/V
+        # Bamba, Nemotron-H and LFM2 hand sdpa a materialised 4-D mask, so transformers' sdpa_attention_forward repeats K/V
         # to every query head (repeat_kv) instead of enable_gqa, and the kernel saves the repeated ones (measured)
         if eager or (hf and (model.hf_kv_broadcast or model.model_type in MASKED_SDPA_TYPES)):
             k_l = v_l = a_l  # unfused attention repeats K/V to every query head before the batched matmuls
@@ -5425,7 +5434,7 @@ def embedding_activation_bytes(model, setup, batch=None, seq=None):
         saved += s * b * e * _act_bytes(setup)
     if model.model_type in MASKED_SDPA_TYPES and setup.profile == "hf" and model.attention_layer_count() \
             and setup.attn_implementation != "eager":  # (eager adds it to the scores, which saves nothing)
-        # BambaModel / NemotronHModel build one (b, 1, s, s) additive causal mask in the activation dtype that every
+        # BambaModel / NemotronHModel / Lfm2Model build one (b, 1, s, s) additive causal mask in the activation dtype that every
         # attention layer's kernel saves: held once, from the first attention layer to the end of backward (measured)
         saved += b * s * s * _act_bytes(setup)
     return 8 * s * b + mask + saved
@@ -9357,8 +9366,8 @@ def gated_delta_net_trainable(model):
     qwen3_5_moe files (a vision tower beside it), the MoE text model (not measured), Mamba and short convolutions
     are not."""
     return ((model.model_type in ("qwen3_next", "qwen3_5_text") and not model.ssm_kind)
-            or model.model_type == "bamba" or (model.model_type == "nemotron_h" and not model.is_moe)) \
-        and not model.short_conv and not model.parallel_ssm
+            or model.model_type in ("bamba", "lfm2") or (model.model_type == "nemotron_h" and not model.is_moe)) \
+        and not model.parallel_ssm
 
 
 def compute(args):
@@ -9370,7 +9379,7 @@ def compute(args):
     if args.top is not None and not args.search:
         raise ValueError("--top sets the rows --search prints; add --search")
     model, notes = resolve_model(args)
-    if model is not None and model.short_conv and not args.infer:  # LFM2, until modelled
+    if model is not None and model.short_conv and not args.infer and not gated_delta_net_trainable(model):
         raise InputError("training memory of short-convolution layers (lfm2) is not modelled: their saved "
                          "activations are not attention's; --infer gives inference memory")
     if model is not None and model.single_block_layers and not args.infer and not gated_delta_net_trainable(model):

@@ -1,5 +1,5 @@
 """Issue 10 / issue 12: training memory of gated delta-net (Qwen3-Next, Qwen3.5's language model) and Mamba-2 (Bamba,
-Nemotron-H) layers, against MemTracker's measured peak.
+Nemotron-H) layers and LFM2's short convolutions, against MemTracker's measured peak.
 
 Same standard and recipe as tests/test_mem_timeline.py (bench/measure_train_peaks.py --hybrid regenerates MEASURED):
 the real model built by transformers 5.23 from Qwen/Qwen3-Next-80B-A3B-Instruct's published config.json
@@ -27,6 +27,9 @@ materialised 4-D mask, so sdpa repeats K/V to every head and the mask is held th
 
 Nemotron-H-8B (REAL_CONFIGS["nemotron_h"]) cut to 8 blocks ("M-M-M-M*"): one norm and one mixer (the same Mamba-2
 mixer code as Bamba's), relu^2 MLP or attention (masked as Bamba's) per block.
+
+LFM2-1.2B (REAL_CONFIGS["lfm2"]) cut to 3 layers: two Lfm2ShortConv layers and the attention layer 2 (masked as
+Bamba's), each with its SwiGLU MLP.
 """
 from __future__ import annotations
 
@@ -73,6 +76,11 @@ CASES = {
     "nemotronh-eager-bf16-2x2048": _case("eager", "bf16-pure", 2, 2048, model="nemotron_h", layers=8),
     "nemotronh-sdpa-bf16-ckpt-2x4096": _case("sdpa", "bf16-pure", 2, 4096, ckpt=True, model="nemotron_h", layers=8),
     "nemotronh-sdpa-bf16-3x1000": _case("sdpa", "bf16-pure", 3, 1000, model="nemotron_h", layers=8),
+    # LFM2-1.2B (REAL_CONFIGS["lfm2"]) cut to its first 3 layers: 2 short convolutions and the attention layer 2
+    "lfm2-sdpa-fp32-2x2048": _case("sdpa", "fp32", 2, 2048, model="lfm2", layers=3),
+    "lfm2-eager-bf16-4x2048": _case("eager", "bf16-pure", 4, 2048, model="lfm2", layers=3),
+    "lfm2-sdpa-bf16-ckpt-4x4096": _case("sdpa", "bf16-pure", 4, 4096, ckpt=True, model="lfm2", layers=3),
+    "lfm2-sdpa-fp32-3x1000": _case("sdpa", "fp32", 3, 1000, model="lfm2", layers=3),
     "qwen3.5-text-sdpa-bf16-3x1000": _case("sdpa", "bf16-pure", 3, 1000, model="qwen3_5_text"),
 }
 MEASURED = {  # bench/measure_train_peaks.py --hybrid (bytes, the measured phase): torch 2.13.0+cpu, transformers 5.23.0
@@ -98,6 +106,10 @@ MEASURED = {  # bench/measure_train_peaks.py --hybrid (bytes, the measured phase
     'nemotronh-eager-bf16-2x2048': (39573384676, 'backward'),  # 36.856 GiB, 3.2 s
     'nemotronh-sdpa-bf16-ckpt-2x4096': (26253952220, 'backward'),  # 24.451 GiB, 4.2 s
     'nemotronh-sdpa-bf16-3x1000': (31355259652, 'backward'),  # 29.202 GiB, 3.3 s
+    'lfm2-sdpa-fp32-2x2048': (10060703612, 'backward'),  # 9.370 GiB, 2.8 s
+    'lfm2-eager-bf16-4x2048': (14854386812, 'backward'),  # 13.834 GiB, 1.2 s
+    'lfm2-sdpa-bf16-ckpt-4x4096': (15398728828, 'backward'),  # 14.341 GiB, 1.2 s
+    'lfm2-sdpa-fp32-3x1000': (8425770076, 'backward'),  # 7.847 GiB, 0.8 s
 }
 
 
@@ -114,6 +126,8 @@ def case_config(key):
         cfg = shrunk(c["model"], num_hidden_layers=c["layers"])
     if c["model"] == "bamba":  # the attention layers of the cut model (the published 9, 18, 27 -> 9)
         cfg["attn_layer_indices"] = [i for i in cfg["attn_layer_indices"] if i < c["layers"]]
+    if c["model"] == "lfm2":  # the attention layers of the cut model
+        cfg["full_attn_idxs"] = [i for i in cfg["full_attn_idxs"] if i < c["layers"]]
     if c["model"] == "nemotron_h":  # the pattern of the cut model's blocks
         cfg["hybrid_override_pattern"] = cfg["hybrid_override_pattern"][:c["layers"]]
     cfg.update(c["extra"])
