@@ -4879,9 +4879,34 @@ def validate_setup(setup, model):
             raise ValueError(f"-ep {s.ep} does not divide --num-experts {model.num_experts}")
         if not model.is_moe and s.ep > 1:
             raise ValueError("-ep > 1 needs a MoE model (--num-experts)")
+        if model.linear_layer_count():
+            why = gated_delta_net_training_refusal(model, s)
+            if why:
+                raise InputError(why)
     elif s.num_params <= 0:
         raise ValueError("give an architecture (--preset, --config or shape flags) or --params")
     return setup
+
+
+def gated_delta_net_training_refusal(model, setup):
+    """Why training memory of a model with gated delta-net layers is not given for this setup (None when it is):
+    what those layers save is measured (tests/test_mem_timeline_hybrid.py) for transformers' PyTorch path with the
+    --profile hf, one device, fp32 / bf16 activations and no autocast (autocast would run the chunked rule's matmuls
+    in 16 bits and keep their casts: not measured)."""
+    where = f"training memory of {model.linear_mixer_name} layers ({model.model_type or 'hybrid'})"
+    if setup.profile != "hf":
+        return f"{where} is modelled for --profile hf (transformers' PyTorch path) only"
+    if setup.precision in AMP_PRECISIONS or setup.precision == "fp8":
+        return f"{where} with --precision {setup.precision} is not modelled (measured: fp32, bf16, bf16-pure)"
+    if setup.tp * setup.cp > 1:
+        return f"{where} with -tp/--cp is not modelled (its saved tensors are one device's)"
+    if setup.recompute == "selective":
+        return f"{where} with --recompute selective is not modelled (measured: none and full)"
+    if setup.recompute == "full" and model.model_type == "nemotron_h" and model.is_moe:
+        # measured: Nemotron-3-Nano cut to 8 blocks, bf16-pure, 8 x 4096, checkpointed: the peak comes inside a
+        # recomputed MoE block's backward, 5.6 % above this timeline's (its backward temporaries are not modelled)
+        return f"{where} with MoE blocks and --recompute full is not modelled (a recomputed MoE block's backward)"
+    return None
 
 
 def kv_heads_per_rank(kv_heads, tp):
@@ -4919,8 +4944,9 @@ def part_summary(model, part, tp, ep, etp, optimizer, state_bytes=4):
     """Per-rank sums for one part of the model: part is "dense" or "moe" (one layer), "first" (embedding,
     positions) or "last" (final norm, LM head). Returns (dense numel, dense optimizer bytes, expert numel, expert
     optimizer bytes, FP8-cast linear numel, largest single tensor numel). Cached: a search asks thousands of times."""
-    if part in ("dense", "moe"):
-        tensors = layer_tensors(model, part == "moe")
+    if part.split("+")[0] in ("dense", "moe"):  # "+linear": a gated delta-net / Mamba layer's; "+nomixer": Nemotron-H's
+        tensors = layer_tensors(model, part.startswith("moe"), linear=part.endswith("+linear"),
+                                mixer=not part.endswith("+nomixer"))
     else:
         tensors = global_tensors(model)[0 if part == "first" else 1]
     local = [(t, _local_numel(t, tp, ep, etp, model.kv_heads)) for t in tensors]
@@ -4937,10 +4963,18 @@ def stage_params(model, setup, stage, layer_counts=None):
     linear numel, and the largest unit ZeRO-3/FSDP gathers (one layer, or the embedding / LM head alone)."""
     etp = setup.etp or setup.tp
     if layer_counts is None:
+        # each layer by its own tensors: dense or MoE, attention or (Qwen3-Next) a gated delta-net
         layers = stage_layers(model.num_layers, setup.pp, stage)
-        n_moe = sum(1 for i in layers if model.layer_is_moe(i))
-        layer_counts = (len(layers) - n_moe, n_moe)
-    parts = [("dense", layer_counts[0]), ("moe", layer_counts[1])]
+        counts = {}
+        for i in layers:
+            part = ("moe" if model.layer_is_moe(i) else "dense") + ("+linear" if model.layer_is_linear(i) else
+                                                                    "" if model.layer_has_mixer(i) else "+nomixer")
+            counts[part] = counts.get(part, 0) + 1
+        parts = sorted(counts.items())
+    elif isinstance(layer_counts, dict):  # {part: layers}, the parts as above
+        parts = sorted(layer_counts.items())
+    else:
+        parts = [("dense", layer_counts[0]), ("moe", layer_counts[1])]
     if stage == 0:
         parts.append(("first", 1))
     if stage == setup.pp - 1:
@@ -4955,7 +4989,7 @@ def stage_params(model, setup, stage, layer_counts=None):
         summary = part_summary(model, part, setup.tp, setup.ep, etp, setup.optimizer, optimizer_state_width(setup))
         for j in range(5):
             out[j] += summary[j] * count
-        unit = max(unit, summary[0] + summary[2] if part in ("dense", "moe") else summary[5])
+        unit = max(unit, summary[0] + summary[2] if part.split("+")[0] in ("dense", "moe") else summary[5])
     return {"dense": out[0], "dense_opt": out[1], "expert": out[2], "expert_opt": out[3], "fp8_linear": out[4],
             "unit": unit}
 
@@ -5194,6 +5228,17 @@ def _dropout_on(model, setup):
     return model.dropout if setup.dropout is None else setup.dropout
 
 
+MASKED_SDPA_TYPES = ("bamba", "nemotron_h", "lfm2")  # hybrids whose attention gets an explicit (b, 1, s, s) mask
+
+
+def activation_kind(model, i):
+    """Layer i's token mixer as layer_activation_tensors takes it: 'linear' for a gated delta-net layer, else its
+    attention kind ('full', 'sliding', ...)."""
+    if not model.layer_has_mixer(i):
+        return "none"  # Nemotron-H's MLP / MoE layers: a norm and the MLP only
+    return "linear" if model.layer_is_linear(i) else model.layer_attention(i)
+
+
 def layer_activation_tensors(model, setup, moe, attention_kind, batch=None, seq=None, lora=None,
                              first_layer=False):
     """Tensors one layer saves for backward for one micro-batch on one rank: list of dicts
@@ -5254,57 +5299,95 @@ def layer_activation_tensors(model, setup, moe, attention_kind, batch=None, seq=
     a_l = model.num_attention_heads // tp
     # --- attention block ---
     norm("attn norm")
-    add("qkv input (norm output)", (rows_sp, h), lin_in, "sp", weight_grad_only=True, reads="attention input")
-    if model.is_mla:
-        d_qk = model.qk_nope_head_dim + model.qk_rope_head_dim
-        d_v = model.v_head_dim
-        k_l = v_l = a_l
-        if model.q_lora_rank:
-            norm("q_a norm", model.q_lora_rank, "-")
-            add("q_b input (q_a norm output)", (T, model.q_lora_rank), lin_in, "-", weight_grad_only=True,
-                reads="q_b_proj")
-        norm("kv_a norm", model.kv_lora_rank, "-")
-        add("kv_b input (kv_a norm output)", (T, model.kv_lora_rank), lin_in, "-", weight_grad_only=True,
-            reads="kv_b_proj")
+    if attention_kind != "none":
+        add("qkv input (norm output)", (rows_sp, h), lin_in, "sp", weight_grad_only=True, reads="attention input")
+    if attention_kind == "none":  # Nemotron-H's MLP / MoE layer: its one norm feeds the MLP
+        add("mlp input (norm output)", (rows_sp, h), lin_in, "sp", weight_grad_only=True, reads="mlp input")
+    elif attention_kind == "linear" and model.short_conv:  # LFM2's short convolution (Lfm2ShortConv.forward)
+        # BCx = in_proj(x) (b, s, 3h) whose B, C, x chunks B * x and C * conv(...) save (views: the whole output),
+        # the conv's input B * x (b, h, s), its unsliced output (b, h, s + K - 1) that C * (...) saves a view of,
+        # and out_proj's input, the contiguous (b, s, h) copy of the product (measured)
+        K = model.short_conv_kernel
+        out.append(_saved("short conv in_proj output (B, C, x)", (b, s, 3 * h), B))
+        out.append(_saved("short conv input B * x", (b, h, s), B))
+        out.append(_saved("short conv output (unsliced)", (b, h, s + K - 1), B))
+        out.append(_saved("out_proj input", (b, s, h), B))
+    elif attention_kind == "linear" and model.ssm_kind == "mamba2":  # Bamba's Mamba-2 mixer (PyTorch path)
+        out += mamba2_saved_tensors(model, b, s, B)
+    elif attention_kind == "linear":  # Qwen3-Next's gated delta-net (transformers' PyTorch path)
+        out += gated_delta_net_saved_tensors(model, b, s, B)
     else:
-        d_qk = d_v = model.d_head
-        k_l = kv_heads_per_rank(model.kv_heads, tp)
-        v_l = k_l
-        if model.qk_norm != "none":  # Qwen3 / OLMo-2 / Phi qk_layernorm: q and k projections pass through a norm
-            norm("q norm", a_l * d_qk, "tp")
-            norm("k norm", k_l * d_qk, "tp")
-    if eager or (hf and model.hf_kv_broadcast):
-        k_l = v_l = a_l  # unfused attention repeats K/V to every query head before the batched matmuls
-    add("q", (b, a_l, s, d_qk), B, "tp")
-    add("k", (b, k_l, s, d_qk), B, "tp")
-    add("v", (b, v_l, s, d_v), B, "tp")
-    if eager:
-        kv_len = s_kv  # eager kernels materialise full score rows even for sliding-window layers
-        if model.attn_softcap:
-            add("softcap tanh output", (b, a_l, s, kv_len), B, "tp", core=True)
-        soft_b = 4 if hf and model.softmax_fp32 else B
-        if model.attention_sinks:  # gpt-oss: the sink logit is one more column of the softmax, after a max
-            add("softmax output (with the sink column)", (b, a_l, s, kv_len + 1), soft_b, "tp", core=True)
-            add("row max indices (int64)", (b, a_l, s, 1), 8, "tp", core=True)
+        if model.is_mla:
+            d_qk = model.qk_nope_head_dim + model.qk_rope_head_dim
+            d_v = model.v_head_dim
+            k_l = v_l = a_l
+            if model.q_lora_rank:
+                norm("q_a norm", model.q_lora_rank, "-")
+                add("q_b input (q_a norm output)", (T, model.q_lora_rank), lin_in, "-", weight_grad_only=True,
+                    reads="q_b_proj")
+            norm("kv_a norm", model.kv_lora_rank, "-")
+            add("kv_b input (kv_a norm output)", (T, model.kv_lora_rank), lin_in, "-", weight_grad_only=True,
+                reads="kv_b_proj")
         else:
-            add("softmax output", (b, a_l, s, kv_len), soft_b, "tp", core=True)
-        if dropout:
-            add("attention dropout mask", (b, a_l, s, kv_len), 1, "tp", core=True)
-            add("attention dropout output", (b, a_l, s, kv_len), B, "tp", core=True)
-        elif soft_b != B:
-            add("softmax output cast to activation dtype", (b, a_l, s, kv_len), B, "tp", core=True)
-        add("o_proj input (attention output)", (rows_sp * sp_div, a_l * d_v), lin_in, "tp", weight_grad_only=True,
-            reads="o_proj")
-    else:
-        # saved by the attention kernel itself (its backward reads it), frozen o_proj or not
-        add("attention output (also o_proj input)", (b, s, a_l, d_v), B, "tp", reads="o_proj")
-        add("softmax log-sum-exp (fp32)", (b, a_l, s), 4, "tp")
-        if lin_in != B:
-            add("o_proj input (fp8 cast)", (T, a_l * d_v), lin_in, "tp")
+            d_qk = d_v = model.d_head
+            k_l = kv_heads_per_rank(model.kv_heads, tp)
+            v_l = k_l
+            if model.qk_norm != "none":  # Qwen3 / OLMo-2 / Phi qk_layernorm: q and k projections pass through a norm
+                norm("q norm", a_l * d_qk, "tp")
+                norm("k norm", k_l * d_qk, "tp")
+        # Bamba, Nemotron-H and LFM2 hand sdpa a materialised 4-D mask, so transformers' sdpa_attention_forward repeats K/V
+        # to every query head (repeat_kv) instead of enable_gqa, and the kernel saves the repeated ones (measured)
+        if eager or (hf and (model.hf_kv_broadcast or model.model_type in MASKED_SDPA_TYPES)):
+            k_l = v_l = a_l  # unfused attention repeats K/V to every query head before the batched matmuls
+        add("q", (b, a_l, s, d_qk), B, "tp")
+        add("k", (b, k_l, s, d_qk), B, "tp")
+        add("v", (b, v_l, s, d_v), B, "tp")
+        if eager:
+            kv_len = s_kv  # eager kernels materialise full score rows even for sliding-window layers
+            if model.attn_softcap:
+                add("softcap tanh output", (b, a_l, s, kv_len), B, "tp", core=True)
+            soft_b = 4 if hf and model.softmax_fp32 else B
+            if model.attention_sinks:  # gpt-oss: the sink logit is one more column of the softmax, after a max
+                add("softmax output (with the sink column)", (b, a_l, s, kv_len + 1), soft_b, "tp", core=True)
+                add("row max indices (int64)", (b, a_l, s, 1), 8, "tp", core=True)
+            else:
+                add("softmax output", (b, a_l, s, kv_len), soft_b, "tp", core=True)
+            if dropout:
+                add("attention dropout mask", (b, a_l, s, kv_len), 1, "tp", core=True)
+                add("attention dropout output", (b, a_l, s, kv_len), B, "tp", core=True)
+            elif soft_b != B:
+                add("softmax output cast to activation dtype", (b, a_l, s, kv_len), B, "tp", core=True)
+            add("o_proj input (attention output)", (rows_sp * sp_div, a_l * d_v), lin_in, "tp", weight_grad_only=True,
+                reads="o_proj")
+        else:
+            # saved by the attention kernel itself (its backward reads it), frozen o_proj or not
+            add("attention output (also o_proj input)", (b, s, a_l, d_v), B, "tp", reads="o_proj")
+            add("softmax log-sum-exp (fp32)", (b, a_l, s), 4, "tp")
+            if lin_in != B:
+                add("o_proj input (fp8 cast)", (T, a_l * d_v), lin_in, "tp")
+            elif hf and model.model_type == "bamba":
+                # with Bamba's explicit mask the kernel's output is not in (b, s, a, d) order: o_proj's input is a
+                # contiguous copy of it (measured)
+                add("o_proj input (contiguous copy of the attention output)", (T, a_l * d_v), lin_in, "tp",
+                    weight_grad_only=True, reads="o_proj")
+        if model.attn_output_gate:
+            # Qwen3-Next's gated attention (Qwen3NextAttention.forward): attn_output * torch.sigmoid(gate) saves the
+            # sigmoid's output and the attention output in (b, s, a d) order (sdpa: a transposed copy beside the
+            # kernel's own; eager: the one o_proj would have read), and o_proj saves the product as its input
+            add("output gate sigmoid output", (T, a_l * d_v), B, "tp")
+            add("attention output, (b, s, a d) copy (the gate's other factor)", (T, a_l * d_v), B, "tp")
+            if not eager:
+                add("gated attention output (o_proj input)", (T, a_l * d_v), lin_in, "tp")
+            if B == 4 and model.qk_norm != "none":
+                # in fp32 the q norm's .float() is a no-op: what it saves is a view of q_proj's whole output
+                # ([query | gate] per head), which keeps the gate half alive too
+                add("q_proj output's gate half (under the q norm's saved view)", (T, a_l * d_qk), 4, "tp")
     if dropout:
         add("attention residual dropout mask", (rows_sp, h), 1, "sp")
     if model.norms_per_layer == 4:
         norm("post-attention norm")
+    if model.single_block_layers and attention_kind != "none":  # Nemotron-H: a mixer layer has no MLP
+        return out if lora is None else lora_frozen_base_tensors(model, setup, lora, moe, out, T, first_layer)
     # --- MLP / MoE block ---
     if model.norms_per_layer >= 2:
         norm("mlp norm")
@@ -5339,11 +5422,25 @@ def layer_activation_tensors(model, setup, moe, attention_kind, batch=None, seq=
         routed = T * model.top_k
         add("router logits (fp32)", (T, model.num_experts), 4, "-")
         add("routing weights (fp32)", (T, model.top_k), 4, "-")
+        if hf and model.model_type == "nemotron_h":
+            # NemotronHTopkRouter: F.linear(hidden.float(), weight.float()) saves fp32 copies of its input and (in a
+            # 16-bit model) of its weight; the group-limited top-k saves a (T, E) bool mask and int64 indices, and
+            # the experts' dispatch three (T k) int64 index vectors and (T k) fp32 weights (measured)
+            if B != 4:
+                add("router input upcast (fp32)", (T, h), 4, "-")
+                add("router weight upcast (fp32)", (model.num_experts, h), 4, "-")
+            add("router group mask (bool)", (T, model.num_experts), 1, "-")
+            add("top-k and dispatch indices (int64)", (4 * T * model.top_k + 3 * T,), 8, "-")
+            add("dispatched routing weights (fp32)", (T * model.top_k,), 4, "-")
         add("expert input (dispatched tokens)", (routed, h), lin_in, "-", weight_grad_only=True)
         mlp("experts", routed, model.moe_width // etp)
         add("expert output (for weighting)", (routed, h), B, "-")
         if model.num_shared_experts:  # run as one MLP of the summed width (DeepSeek's shared_experts)
             mlp("shared experts", T, model.shared_width // tp)
+            if model.shared_expert_gate:
+                # Qwen2-MoE's / Qwen3-Next's sigmoid(shared_expert_gate(x)) * shared_expert(x) saves both factors
+                add("shared expert output (for its gate)", (T, h), B, "-")
+                add("shared expert gate sigmoid output", (T, 1), B, "-")
     if model.norms_per_layer == 4:
         norm("post-mlp norm")
     if dropout:
@@ -5352,6 +5449,122 @@ def layer_activation_tensors(model, setup, moe, attention_kind, batch=None, seq=
     if lora is not None:
         return lora_frozen_base_tensors(model, setup, lora, moe, out, T, first_layer)
     return out
+
+
+GATED_DELTA_CHUNK = 64  # torch_chunk_gated_delta_rule's chunk_size default (transformers 5.23, qwen3_next)
+
+
+def gated_delta_net_saved_tensors(model, b, s, B):
+    """What one Qwen3-Next gated delta-net layer saves for backward beyond its input norm, as transformers 5.23's
+    PyTorch path runs it (Qwen3NextGatedDeltaNet.forward, causal_conv1d_fn, torch_chunk_gated_delta_rule,
+    Qwen3NextRMSNormGated; no flash-linear-attention / causal-conv1d kernels), B the activation dtype's bytes.
+
+    Widths: Hk key heads and Hv value heads of dk / dv, kd = Hk dk, vd = Hv dv, conv channels c = 2 kd + vd, kernel
+    K; tokens T = b s; the chunked rule pads the sequence to S = ceil(s / C) C (C = 64) in N = S / C chunks and
+    runs in fp32 whatever the model's dtype (every input is .to(torch.float32)), with X = b Hv S rows:
+      * the causal conv: its input, the transposed q|k|v (b, c, s) and the conv output before the slice that the
+        SiLU saves (b, c, s + K - 1), both at B;
+      * beta = sigmoid(b): its output (T, Hv) at B; g = -exp(A_log) softplus(a.float() + dt_bias): softplus's input
+        and output (T, Hv) in fp32 and exp(A_log) (Hv) twice;
+      * q and k repeated to Hv heads and upcast (b, Hv, s, dk) fp32, saved by l2norm with its two inverse norms
+        (b, Hv, s, 1);
+      * after the pad: 6 dk-wide tensors X x dk (the padded key, k_beta twice over (its product and the copy read
+        by the matmul), the decayed k_beta's triangular solve, and the decayed query and key the chunk loop reads),
+        4 more in an fp32 model when s is a whole number of chunks (F.pad then pads nothing and the chunked views'
+        matmuls keep their own contiguous and transposed copies: measured, two (b Hv N, dk, C) and two
+        (b, Hv, N, C, dk) storages),
+        3 dv-wide X x dv (the padded value, the solved new values, and v_new over the N chunks), 5 chunk-square
+        X x C (the pairwise decay, the two score products, the UT system and the intra-chunk attention), 4
+        X-rows (the padded beta, the cumulative decay and its exps), the (C, C) bool mask, (b, Hv, N) chunk decays;
+      * the recurrent state entering each chunk, N x (b, Hv, dk, dv) fp32 (the loop's matmuls save it);
+      * the gated RMSNorm over (T Hv, dv): the fp32 input, its rstd, the normalised tensor cast to B, the weight
+        product at B, z upcast to fp32 and silu(z) in fp32 (an fp32 model: five fp32 copies);
+      * out_proj's input (T, vd) at B.
+    Counted storage by storage with torch.autograd.graph.saved_tensors_hooks on fake tensors and checked against
+    MemTracker's peak of real training steps (tests/test_mem_timeline_hybrid.py)."""
+    Hv, dk, dv = model.linear_num_value_heads, model.linear_key_head_dim, model.linear_value_head_dim
+    kd = model.linear_num_key_heads * dk
+    c = 2 * kd + Hv * dv
+    K = model.linear_conv_kernel
+    C = GATED_DELTA_CHUNK
+    N = -(-s // C)
+    S = N * C
+    T = b * s
+    X = b * Hv * S
+    return [
+        _saved("delta-net conv input (q|k|v, transposed)", (b, c, s), B),
+        _saved("delta-net conv output (SiLU input, unsliced)", (b, c, s + K - 1), B),
+        _saved("delta-net beta (sigmoid output)", (T, Hv), B),
+        _saved("delta-net softplus input and output (fp32)", (2, T, Hv), 4),
+        _saved("delta-net exp(A_log) (fp32)", (2, Hv), 4),
+        _saved("delta-net q, k upcast to Hv heads (fp32, l2norm inputs)", (2, b, Hv, s, dk), 4),
+        _saved("delta-net q, k inverse norms (fp32)", (2, b, Hv, s), 4),
+        _saved("delta-net chunked dk-wide tensors (fp32)", (6 + (4 if B == 4 and s % C == 0 else 0), X, dk), 4),
+        _saved("delta-net chunked dv-wide tensors (fp32)", (3, X, dv), 4),
+        _saved("delta-net chunk-square tensors (fp32)", (5, X, C), 4),
+        _saved("delta-net per-row decays and beta (fp32)", (4, X), 4),
+        _saved("delta-net causal chunk mask (bool)", (C, C), 1),
+        _saved("delta-net chunk decays (fp32)", (b, Hv, N), 4),
+        _saved("delta-net recurrent state per chunk (fp32)", (N, b, Hv, dk, dv), 4),
+        _saved("gated RMSNorm fp32 input, z upcast, silu(z)", (3, T * Hv, dv), 4),
+        _saved("gated RMSNorm rstd (fp32)", (T * Hv,), 4),
+        _saved("gated RMSNorm normalised cast and weight product", (2, T * Hv, dv), B),
+        _saved("out_proj input", (T, Hv * dv), B),
+    ]
+
+
+def mamba2_saved_tensors(model, b, s, B):
+    """What one Bamba Mamba-2 mixer saves for backward beyond its input norm, as transformers 5.23's PyTorch path
+    runs it in training (BambaMixer.forward without the fused mamba_split_conv1d_scan_combined kernel:
+    causal_conv1d_fn, mamba2_chunk_scan (torch_forward's chunked SSD scan), BambaRMSNormGated), B the activation
+    dtype's bytes.
+
+    Widths: H heads of P (d = H P), G groups of B and C of state N, conv channels c = d + 2 G N, in_proj's output
+    d + c + H, kernel K, chunk l (mamba_chunk_size); the scan pads the sequence to S = nc l and runs in fp32, with
+    X = b H S rows (B and C repeated to the H heads):
+      * in_proj's whole output (the conv input is a transposed view of it) (b, s, d + c + H) at B; the conv output
+        before the slice (b, c, s + K - 1) at B; -exp(A_log) (H, fp32) twice;
+      * dt + dt_bias and its softplus (b, s, H) at B, and dt in fp32: the clamp's output in an fp32 model, two fp32
+        copies (dt[..., None].float() and dt.float()) in a 16-bit one;
+      * x in fp32: in an fp32 model a view of the conv's SiLU output, which keeps all of it (b, s, c); else its fp32
+        copy (b, s, d);
+      * the scan: 3 chunk-square X x l (L = exp(segsum), G = C B^T and the permuted M), 5 X x N (the C and B
+        operand copies, the repeated B, the decayed-B copy, C again), 5 X x P (the padded x for D's residual, two x
+        operand copies, C x states and the padded output the norm reads), 2 X (the decays), the chunk states
+        (b, H, nc + 1, P, N) and (b, nc, H, P, N), and the small (b, H, nc + 1, nc + 1) decays with their masks;
+      * the gated RMSNorm (norm_before_gate False): silu(z), the gated product, the normalised tensor (b, s, d) in
+        fp32 (and z upcast in a 16-bit model), its rstd per group; out_proj's input (b, s, d) at B.
+    Counted storage by storage with torch.autograd.graph.saved_tensors_hooks on fake tensors and checked against
+    MemTracker's peak of real training steps (tests/test_mem_timeline_hybrid.py)."""
+    H, P, N, G = model.mamba_num_heads, model.mamba_head_dim, model.mamba_d_state, model.mamba_n_groups
+    d = H * P
+    c = d + 2 * G * N
+    K = model.mamba_d_conv
+    l = model.mamba_chunk_size
+    nc = -(-s // l)
+    S = nc * l
+    X = b * H * S
+    fp32_model = B == 4
+    return [
+        _saved("mamba in_proj output (conv input view)", (b, s, d + c + H), B),
+        _saved("mamba conv output (SiLU input, unsliced)", (b, c, s + K - 1), B),
+        _saved("mamba -exp(A_log) (fp32)", (2, H), 4),
+        _saved("mamba dt + dt_bias and softplus", (2, b, s, H), B),
+        _saved("mamba dt in fp32", (1 if fp32_model else 2, b, s, H), 4),
+        _saved("mamba x in fp32" + (" (the SiLU output it views)" if fp32_model else ""),
+               (b, s, c if fp32_model else d), 4),
+        _saved("mamba scan chunk-square tensors (fp32)", (3, X, l), 4),
+        _saved("mamba scan N-wide tensors (fp32)", (5, X, N), 4),
+        _saved("mamba scan P-wide tensors (fp32)", (5, X, P), 4),
+        _saved("mamba scan decays (fp32)", (2, X), 4),
+        _saved("mamba chunk states (fp32)", (b, H, 2 * nc + 1, P, N), 4),
+        _saved("mamba inter-chunk decays (fp32) and masks", (b * H + 1, nc + 1, nc + 1), 4),
+        _saved("mamba causal chunk masks (bool)", (2, l, l), 1),
+        _saved("gated RMSNorm silu(z), product, normalised (fp32)" + ("" if fp32_model else ", z upcast"),
+               (3 if fp32_model else 4, b, s, d), 4),
+        _saved("gated RMSNorm rstd (fp32)", (b, s, G), 4),
+        _saved("out_proj input", (b, s, d), B),
+    ]
 
 
 def lora_input_group(model, t):
@@ -5474,6 +5687,11 @@ def embedding_activation_bytes(model, setup, batch=None, seq=None):
     e = model.embed_width
     if e != model.hidden_size:
         saved += s * b * e * _act_bytes(setup)
+    if model.model_type in MASKED_SDPA_TYPES and setup.profile == "hf" and model.attention_layer_count() \
+            and setup.attn_implementation != "eager":  # (eager adds it to the scores, which saves nothing)
+        # BambaModel / NemotronHModel / Lfm2Model build one (b, 1, s, s) additive causal mask in the activation dtype that every
+        # attention layer's kernel saves: held once, from the first attention layer to the end of backward (measured)
+        saved += b * s * s * _act_bytes(setup)
     return 8 * s * b + mask + saved
 
 
@@ -5517,11 +5735,11 @@ def stage_activation_bytes(model, setup, stage, batch=None, seq=None):
     chunks = in_flight_chunks(setup, stage, m)
     by_kind = {}
     for i in layers:
-        kind = (model.layer_is_moe(i), model.layer_attention(i))
+        kind = (model.layer_is_moe(i), activation_kind(model, i))
         if kind not in by_kind:
             tensors = layer_activation_tensors(model, setup, kind[0], kind[1], batch, seq)
             by_kind[kind] = activation_sum(tensors, setup.recompute)
-    per_layer = [by_kind[(model.layer_is_moe(i), model.layer_attention(i))] for i in layers]
+    per_layer = [by_kind[(model.layer_is_moe(i), activation_kind(model, i))] for i in layers]
     worst = max(per_layer)
     if setup.recompute == "full":
         layers_per_chunk = -(-len(layers) // setup.vpp)
@@ -5861,7 +6079,7 @@ def lora_activation_bytes(model, setup, lora, batch=None, seq=None):
     frozen linear's input, peft's adapter inputs and lora_A outputs; the first layer, reading the frozen
     embedding's output, records nothing before its adapters); the frozen embedding keeps no ids. Under full
     recompute (HF gradient checkpointing): every layer's input plus the largest layer recomputed."""
-    kinds = [(model.layer_is_moe(i), model.layer_attention(i)) for i in range(model.num_layers)]
+    kinds = [(model.layer_is_moe(i), activation_kind(model, i)) for i in range(model.num_layers)]
     per_kind = {kind: activation_sum(layer_activation_tensors(model, setup, kind[0], kind[1], batch, seq, lora=lora),
                                      "none") for kind in set(kinds)}
     layers = [per_kind[k] for k in kinds]
@@ -5884,6 +6102,9 @@ def check_lora_setup(setup, model, lora):
     of the frozen base), a model, a precision given by --base-dtype (not --precision)."""
     if model is None:
         raise ValueError("--lora-rank needs a model (--preset, --config or shape flags), not --params")
+    if model.linear_layer_count():
+        raise ValueError(f"--lora-rank with {model.linear_mixer_name} layers is not modelled (LoRA's saved tensors "
+                         "are measured on attention + MLP layers only)")
     if not 1 <= lora.rank <= 1 << 20:
         raise ValueError(f"--lora-rank must be in 1..{1 << 20}, got {lora.rank}")
     if lora.base_dtype not in LORA_BASE_DTYPES:
@@ -6038,7 +6259,7 @@ def _timeline_pieces(model, setup, lora=None):
     V = model.padded_vocab
     w_b, g_b, copy_b, m_b = bytes_per_param(setup)
     grad_b = g_b + copy_b
-    kinds = [(model.layer_is_moe(i), model.layer_attention(i)) for i in range(model.num_layers)]
+    kinds = [(model.layer_is_moe(i), activation_kind(model, i)) for i in range(model.num_layers)]
     acts = {}
     recompute = "none" if setup.recompute == "full" else setup.recompute
     for kind in set(kinds):
@@ -6050,8 +6271,9 @@ def _timeline_pieces(model, setup, lora=None):
                                                                 first_layer=True), recompute)
     # the residual stream is fp32 under autocast (the adds and norms are not autocast): the checkpointed input too
     layer_input = T * h * (4 if setup.precision in AMP_PRECISIONS else B)
-    layer_numel = [part_summary(model, "moe" if m else "dense", 1, 1, 1, setup.optimizer)[0]
-                   + part_summary(model, "moe" if m else "dense", 1, 1, 1, setup.optimizer)[2] for m, _ in kinds]
+    parts = [("moe" if m else "dense") + {"linear": "+linear", "none": "+nomixer"}.get(kind, "") for m, kind in kinds]
+    layer_numel = [part_summary(model, part, 1, 1, 1, setup.optimizer)[0]
+                   + part_summary(model, part, 1, 1, 1, setup.optimizer)[2] for part in parts]
     first_numel = part_summary(model, "first", 1, 1, 1, setup.optimizer)[0]
     last_numel = part_summary(model, "last", 1, 1, 1, setup.optimizer)[0]
     table = next((t.numel for t in global_tensors(model)[0] if t.role == "embedding"), 0)
@@ -8443,8 +8665,8 @@ def search_configs(model, base, gpu_bytes, max_tp=8, top=10, hw=None, rank="time
     evaluated = 0
     gbs = base.global_batch
     zeros = tuple(f"zero{z}" for z in zero_stages)
-    kinds = sorted({(model.layer_is_moe(i), model.layer_attention(i)) for i in range(model.num_layers)})
-    kind_of = [kinds.index((model.layer_is_moe(i), model.layer_attention(i))) for i in range(model.num_layers)]
+    kinds = sorted({(model.layer_is_moe(i), activation_kind(model, i)) for i in range(model.num_layers)})
+    kind_of = [kinds.index((model.layer_is_moe(i), activation_kind(model, i))) for i in range(model.num_layers)]
     frag = 1 + base.fragmentation
     for tp in _divisors(base.num_gpus):
         if tp > max_tp or model.num_attention_heads % tp or (model.ffn_hidden_size and model.ffn_hidden_size % tp):
@@ -8485,8 +8707,11 @@ def search_configs(model, base, gpu_bytes, max_tp=8, top=10, hw=None, rank="time
                 counts = [0] * len(kinds)
                 for i in stage_layers(model.num_layers, pp, stage):
                     counts[kind_of[i]] += 1
-                n_moe = sum(c for c, (moe, _) in zip(counts, kinds) if moe)
-                held = stage_params(model, sp_setup, stage, (sum(counts) - n_moe, n_moe))
+                parts = {}
+                for c, (moe, att) in zip(counts, kinds):
+                    part = ("moe" if moe else "dense") + {"linear": "+linear", "none": "+nomixer"}.get(att, "")
+                    parts[part] = parts.get(part, 0) + c
+                held = stage_params(model, sp_setup, stage, parts)
                 fixed = {}
                 for z in zeros:
                     sz = replace(sp_setup, sharding=z)
@@ -9649,6 +9874,17 @@ def _vllm_state_setup(args):
                 config_path=getattr(args, "config", None))
 
 
+def gated_delta_net_trainable(model):
+    """Training memory is modelled (measured against MemTracker, tests/test_mem_timeline_hybrid.py) for the gated
+    delta-net layers of Qwen3-Next and of Qwen3.5's language model (qwen3_5_text; gated_delta_net_saved_tensors),
+    the Mamba-2 layers of Bamba and Nemotron-H (dense and MoE; mamba2_saved_tensors) and LFM2's short convolutions;
+    not for the multimodal qwen3_5 / qwen3_5_moe files (a vision tower beside them), qwen3_5_moe_text, Falcon-H1's
+    parallel Mamba-2 or Jamba's Mamba-1 (not measured)."""
+    return ((model.model_type in ("qwen3_next", "qwen3_5_text") and not model.ssm_kind)
+            or model.model_type in ("bamba", "lfm2") or model.model_type == "nemotron_h") \
+        and not model.parallel_ssm
+
+
 def compute(args):
     """Parsed CLI arguments -> (result dict, warnings)."""
     other_mode = TRAIN_ONLY_FLAGS if args.infer else INFER_ONLY_FLAGS
@@ -9658,20 +9894,24 @@ def compute(args):
     if args.top is not None and not args.search:
         raise ValueError("--top sets the rows --search prints; add --search")
     model, notes = resolve_model(args)
-    if model is not None and model.short_conv and not args.infer:  # LFM2, until modelled
+    if model is not None and model.short_conv and not args.infer and not gated_delta_net_trainable(model):
         raise InputError("training memory of short-convolution layers (lfm2) is not modelled: their saved "
                          "activations are not attention's; --infer gives inference memory")
-    if model is not None and model.single_block_layers and not args.infer:  # Nemotron-H, until modelled
+    if model is not None and model.single_block_layers and not args.infer and not gated_delta_net_trainable(model):
         raise InputError(f"training memory of one-block layers ({model.model_type or 'hybrid'}: a Mamba-2 mixer, "
-                         "attention, an MLP or an MoE per layer) is not modelled; --infer gives inference memory")
+                         "attention, an MLP or an MoE per layer) is not modelled (measured: nemotron_h); --infer gives "
+                         "inference memory")
     if model is not None and (model.router_fp32 or model.router_frozen_bias) and not args.infer:  # issue 10, jamba
         raise InputError(f"training memory of routers held in fp32{' with a frozen bias' if model.router_frozen_bias else ''}"
                          f" ({model.model_type}) is not modelled: their gradients and optimizer states differ from the "
                          "other parameters'; --infer gives inference memory")
-    if model is not None and model.state_layer_count() and not args.infer:  # Qwen3-Next, until modelled
+    if model is not None and model.state_layer_count() and not args.infer and not gated_delta_net_trainable(model):
         raise InputError(f"training memory of {model.linear_mixer_name} layers ({model.model_type or 'hybrid'}) "
-                         "is not modelled: their saved "
-                         "activations are not attention's; --infer gives inference memory")
+                         "is not modelled: their saved activations are not attention's (measured for qwen3_next "
+                         "and qwen3_5_text only); --infer gives inference memory")
+    if model is not None and model.linear_layer_count() and not args.infer and (args.search or args.predict_step):
+        raise InputError(f"{'--search' if args.search else '--predict-step'} with {model.linear_mixer_name} layers "
+                         f"({model.model_type}) is not modelled (their step time and layouts are not); drop it")
     if model is not None and model.gemma4_layers and not args.infer:
         raise InputError("training memory of gemma4_text is not modelled: its saved activations differ per layer "
                          "(global_head_dim on full layers, KV-shared layers, per-layer embeddings, an MoE block "
@@ -9829,10 +10069,10 @@ def compute(args):
             # activation term sums; the first layer saves less, nothing before its adapters)
             act_setup = setup if lora is None else lora_compute_setup(setup, lora)
             for j in range(model.num_layers):
-                key = ("moe" if model.layer_is_moe(j) else "dense") + "/" + model.layer_attention(j)
+                key = ("moe" if model.layer_is_moe(j) else "dense") + "/" + activation_kind(model, j)
                 if key not in kinds:
                     tensors = layer_activation_tensors(model, act_setup, model.layer_is_moe(j),
-                                                       model.layer_attention(j), lora=lora)
+                                                       activation_kind(model, j), lora=lora)
                     if setup.recompute == "selective":
                         tensors = [t for t in tensors if not t["core"]]
                     kinds[key] = tensors

@@ -22,6 +22,8 @@ Recipe (what made the numbers in tests/test_mem_timeline.py MEASURED; rerun when
 
 Run:  python bench/measure_train_peaks.py            (prints the MEASURED table of tests/test_mem_timeline.py)
       python bench/measure_train_peaks.py --lora     (prints the MEASURED table of tests/test_mem_lora_timeline.py)
+      python bench/measure_train_peaks.py --hybrid   (prints the MEASURED table of tests/test_mem_timeline_hybrid.py:
+                                                      Qwen3-Next's gated delta-net layers, PyTorch fallbacks)
 """
 from __future__ import annotations
 
@@ -193,14 +195,19 @@ def main(argv=None) -> int:
     sys.path.insert(0, __file__.rsplit("/bench/", 1)[0] + "/tests")
     if "--lora" in argv:  # tests/test_mem_lora_timeline.py's cases
         from test_mem_lora_timeline import CASES, case_config, measure_kwargs
+    elif "--hybrid" in argv:  # tests/test_mem_timeline_hybrid.py's cases
+        from test_mem_timeline_hybrid import CASES, case_config, measure_kwargs
     else:
         from test_mem_timeline import CASES, case_config, measure_kwargs
     versions = "torch %s, transformers %s" % (__import__("torch").__version__, __import__("transformers").__version__)
     if "--lora" in argv:
         versions += ", peft %s" % __import__("peft").__version__
-    print("MEASURED = {  # bytes; bench/measure_train_peaks.py%s, %s" % (" --lora" if "--lora" in argv else "",
-                                                                      versions))
+    flag = " --lora" if "--lora" in argv else " --hybrid" if "--hybrid" in argv else ""
+    print("MEASURED = {  # bytes; bench/measure_train_peaks.py%s, %s" % (flag, versions))
+    only = [a for a in argv if not a.startswith("--")]  # case keys to measure (default: all)
     for key in CASES:
+        if only and key not in only:
+            continue
         t0 = time.perf_counter()
         r = measure(case_config(key), **measure_kwargs(key))
         print(f"    {key!r}: ({r['peak']}, {r['phase']!r}),  # {r['peak'] / 2**30:.3f} GiB, "

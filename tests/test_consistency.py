@@ -40,8 +40,9 @@ def test_every_script_offers_the_blocks_presets_and_no_other(script):
     assert listed == set(module.MODEL_PRESETS)
 
 
-# calc_transformer_mem.py refuses training memory for these (gated delta-net layers: activations not modelled); its
-# parameter count is the same in --infer mode (count_params, before the mode branches)
+# calc_transformer_mem.py refuses training memory for these under its default (megatron) profile -- qwen3_next,
+# qwen3.5-27b (qwen3_5_text), bamba, dense nemotron_h and lfm2 train under --profile hf only, the others not at all;
+# its parameter count is the same in --infer mode (count_params, before the mode branches)
 MEM_INFER_ONLY = {"qwen3-next-80b-a3b", "qwen3_next", "bamba",
                   "qwen3.5-27b", "qwen3_5", "qwen3.5-397b-a17b", "qwen3_5_moe"}  # issue 10, branch qwen35
 

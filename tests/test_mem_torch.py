@@ -831,7 +831,8 @@ def test_bamba_cache_equals_transformers_after_a_prefill(mem, length, dtype_name
 def test_bamba_9b_serving_memory_by_hand(mem):
     """Bamba-9B from its config.json at 32k context, batch 1, bf16: weights 2 B x 9,780,235,392; K/V of its 3
     attention layers (8 KV heads of 128); 29 Mamba-2 states of (8192 + 2 x 128) x 4 bf16 conv values and
-    128 x 64 x 128 fp32 values, on their own line; training memory refused in one line."""
+    128 x 64 x 128 fp32 values, on their own line; training memory refused in one line
+    under the default megatron profile (measured for --profile hf only: tests/test_mem_timeline_hybrid.py)."""
     import tempfile, os
     from test_params_torch import REAL_CONFIGS
     with tempfile.TemporaryDirectory() as tmp:
@@ -848,6 +849,7 @@ def test_bamba_9b_serving_memory_by_hand(mem):
         assert status == 0 and "29 Mamba-2 layers keep a fixed state" in out, err
         status, out, err = call_main(mem, ["--config", path])
         assert status == 2 and out == "" and err.count("\n") == 1 and "Mamba-2 layers (bamba)" in err
+        assert "--profile hf" in err
 
 
 # --- issue 10, branch hybrid: Nemotron-H: K/V only in its attention layers, the Mamba-2 state on its own line ------
@@ -887,7 +889,8 @@ def test_nemotron_h_cache_equals_transformers_after_a_prefill(mem, length, dtype
 def test_nemotron_h_8b_serving_memory_by_hand(mem):
     """Nemotron-H-8B from its config.json at 32k context, batch 1, bf16: weights 2 B x 8,100,852,736; K/V of its 4
     attention layers (8 KV heads of 128); 24 Mamba-2 states of (8192 + 2 x 8 x 128) x 4 bf16 conv values and
-    128 x 64 x 128 fp32 values, on their own line; training memory refused in one line."""
+    128 x 64 x 128 fp32 values, on their own line; training memory refused in one line under the default megatron
+    profile (measured for --profile hf only: tests/test_mem_timeline_hybrid.py)."""
     import tempfile, os
     from test_params_torch import REAL_CONFIGS
     with tempfile.TemporaryDirectory() as tmp:
@@ -903,7 +906,8 @@ def test_nemotron_h_8b_serving_memory_by_hand(mem):
         status, out, err = call_main(mem, ["--config", path, "--infer", "--context", "32768"])
         assert status == 0 and "K/V of the 4 attention layers only; the 24 Mamba-2 layers keep a fixed state" in out
         status, out, err = call_main(mem, ["--config", path])
-        assert status == 2 and out == "" and err.count("\n") == 1 and "one-block layers (nemotron_h" in err
+        assert status == 2 and out == "" and err.count("\n") == 1 and "Mamba-2 layers (nemotron_h)" in err
+        assert "--profile hf" in err
 
 
 # --- issue 10, branch hybrid: Falcon-H1: K/V in every layer AND each layer's Mamba-2 state, on its own line ----------
