@@ -9907,8 +9907,8 @@ def compute(args):
                          "other parameters'; --infer gives inference memory")
     if model is not None and model.state_layer_count() and not args.infer and not gated_delta_net_trainable(model):
         raise InputError(f"training memory of {model.linear_mixer_name} layers ({model.model_type or 'hybrid'}) "
-                         "is not modelled: their saved activations are not attention's (measured for qwen3_next "
-                         "and qwen3_5_text only); --infer gives inference memory")
+                         "is not modelled: their saved activations are not attention's (measured: qwen3_next, "
+                         "qwen3_5_text, bamba, nemotron_h, lfm2); --infer gives inference memory")
     if model is not None and model.linear_layer_count() and not args.infer and (args.search or args.predict_step):
         raise InputError(f"{'--search' if args.search else '--predict-step'} with {model.linear_mixer_name} layers "
                          f"({model.model_type}) is not modelled (their step time and layouts are not); drop it")
