@@ -4879,7 +4879,7 @@ def validate_setup(setup, model):
             raise ValueError(f"-ep {s.ep} does not divide --num-experts {model.num_experts}")
         if not model.is_moe and s.ep > 1:
             raise ValueError("-ep > 1 needs a MoE model (--num-experts)")
-        if model.linear_layer_count():
+        if model.state_layer_count():
             why = gated_delta_net_training_refusal(model, s)
             if why:
                 raise InputError(why)
@@ -5301,6 +5301,10 @@ def layer_activation_tensors(model, setup, moe, attention_kind, batch=None, seq=
     norm("attn norm")
     if attention_kind != "none":
         add("qkv input (norm output)", (rows_sp, h), lin_in, "sp", weight_grad_only=True, reads="attention input")
+    if model.parallel_ssm:  # Falcon-H1: the Mamba-2 mixer beside attention reads the same norm output, scaled
+        # (hidden_states * ssm_in_multiplier: a new tensor in_proj saves; attention's input is its own scaled copy)
+        out.append(_saved("mamba in_proj input (norm output x ssm_in_multiplier)", (b, s, h), B))
+        out += mamba2_saved_tensors(model, b, s, B)
     if attention_kind == "none":  # Nemotron-H's MLP / MoE layer: its one norm feeds the MLP
         add("mlp input (norm output)", (rows_sp, h), lin_in, "sp", weight_grad_only=True, reads="mlp input")
     elif attention_kind == "linear" and model.short_conv:  # LFM2's short convolution (Lfm2ShortConv.forward)
@@ -5560,9 +5564,14 @@ def mamba2_saved_tensors(model, b, s, B):
         _saved("mamba chunk states (fp32)", (b, H, 2 * nc + 1, P, N), 4),
         _saved("mamba inter-chunk decays (fp32) and masks", (b * H + 1, nc + 1, nc + 1), 4),
         _saved("mamba causal chunk masks (bool)", (2, l, l), 1),
+    ] + ([
         _saved("gated RMSNorm silu(z), product, normalised (fp32)" + ("" if fp32_model else ", z upcast"),
                (3 if fp32_model else 4, b, s, d), 4),
         _saved("gated RMSNorm rstd (fp32)", (b, s, G), 4),
+    ] if model.mamba_gated_norm else [
+        # Falcon-H1 without mamba_rms_norm: scan_output * silu(gate) saves silu(gate) (the scan output is counted)
+        _saved("mamba silu(z)", (b, s, d), B),
+    ]) + [
         _saved("out_proj input", (b, s, d), B),
     ]
 
@@ -6102,7 +6111,7 @@ def check_lora_setup(setup, model, lora):
     of the frozen base), a model, a precision given by --base-dtype (not --precision)."""
     if model is None:
         raise ValueError("--lora-rank needs a model (--preset, --config or shape flags), not --params")
-    if model.linear_layer_count():
+    if model.state_layer_count():
         raise ValueError(f"--lora-rank with {model.linear_mixer_name} layers is not modelled (LoRA's saved tensors "
                          "are measured on attention + MLP layers only)")
     if not 1 <= lora.rank <= 1 << 20:
@@ -9877,12 +9886,13 @@ def _vllm_state_setup(args):
 def gated_delta_net_trainable(model):
     """Training memory is modelled (measured against MemTracker, tests/test_mem_timeline_hybrid.py) for the gated
     delta-net layers of Qwen3-Next and of Qwen3.5's language model (qwen3_5_text; gated_delta_net_saved_tensors),
-    the Mamba-2 layers of Bamba and Nemotron-H (dense and MoE; mamba2_saved_tensors) and LFM2's short convolutions;
-    not for the multimodal qwen3_5 / qwen3_5_moe files (a vision tower beside them), qwen3_5_moe_text, Falcon-H1's
-    parallel Mamba-2 or Jamba's Mamba-1 (not measured)."""
+    the Mamba-2 layers of Bamba and Nemotron-H (dense and MoE; mamba2_saved_tensors), Falcon-H1's Mamba-2 mixer
+    beside attention in every layer (parallel_ssm: the mixer's tensors, its own ssm_in_multiplier-scaled input and
+    silu(z) in place of the gated norm, plus attention's) and LFM2's short convolutions; not for the multimodal
+    qwen3_5 / qwen3_5_moe files (a vision tower beside them), qwen3_5_moe_text or Jamba's Mamba-1 (not measured)."""
     return ((model.model_type in ("qwen3_next", "qwen3_5_text") and not model.ssm_kind)
             or model.model_type in ("bamba", "lfm2") or model.model_type == "nemotron_h") \
-        and not model.parallel_ssm
+        or model.model_type == "falcon_h1"
 
 
 def compute(args):
@@ -9908,8 +9918,8 @@ def compute(args):
     if model is not None and model.state_layer_count() and not args.infer and not gated_delta_net_trainable(model):
         raise InputError(f"training memory of {model.linear_mixer_name} layers ({model.model_type or 'hybrid'}) "
                          "is not modelled: their saved activations are not attention's (measured: qwen3_next, "
-                         "qwen3_5_text, bamba, nemotron_h, lfm2); --infer gives inference memory")
-    if model is not None and model.linear_layer_count() and not args.infer and (args.search or args.predict_step):
+                         "qwen3_5_text, bamba, nemotron_h, falcon_h1, lfm2); --infer gives inference memory")
+    if model is not None and model.state_layer_count() and not args.infer and (args.search or args.predict_step):
         raise InputError(f"{'--search' if args.search else '--predict-step'} with {model.linear_mixer_name} layers "
                          f"({model.model_type}) is not modelled (their step time and layouts are not); drop it")
     if model is not None and model.gemma4_layers and not args.infer:

@@ -23,7 +23,9 @@ Recipe (what made the numbers in tests/test_mem_timeline.py MEASURED; rerun when
 Run:  python bench/measure_train_peaks.py            (prints the MEASURED table of tests/test_mem_timeline.py)
       python bench/measure_train_peaks.py --lora     (prints the MEASURED table of tests/test_mem_lora_timeline.py)
       python bench/measure_train_peaks.py --hybrid   (prints the MEASURED table of tests/test_mem_timeline_hybrid.py:
-                                                      Qwen3-Next's gated delta-net layers, PyTorch fallbacks)
+                                                      Qwen3-Next's gated delta-net layers, Bamba's, Nemotron-H's
+                                                      and Falcon-H1's Mamba-2, LFM2's short convolutions; PyTorch
+                                                      fallbacks)
 """
 from __future__ import annotations
 

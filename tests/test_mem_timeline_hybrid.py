@@ -1,5 +1,5 @@
 """Issue 10 / issue 12: training memory of gated delta-net (Qwen3-Next, Qwen3.5's language model) and Mamba-2 (Bamba,
-Nemotron-H) layers and LFM2's short convolutions, against MemTracker's measured peak.
+Nemotron-H, Falcon-H1's mixer beside attention) layers and LFM2's short convolutions, against MemTracker's measured peak.
 
 Same standard and recipe as tests/test_mem_timeline.py (bench/measure_train_peaks.py --hybrid regenerates MEASURED):
 the real model built by transformers 5.23 from Qwen/Qwen3-Next-80B-A3B-Instruct's published config.json
@@ -27,6 +27,14 @@ materialised 4-D mask, so sdpa repeats K/V to every head and the mask is held th
 
 Nemotron-H-8B (REAL_CONFIGS["nemotron_h"]) cut to 8 blocks ("M-M-M-M*"): one norm and one mixer (the same Mamba-2
 mixer code as Bamba's), relu^2 MLP or attention (masked as Bamba's) per block.
+
+Falcon-H1-0.5B (REAL_CONFIGS["falcon_h1"]) cut to 4 layers: in every layer FalconH1Mixer (the same PyTorch Mamba-2
+path as Bamba's, without the gated RMSNorm: mamba_rms_norm false, so scan_output * silu(z)) BESIDE grouped-query
+attention on the same norm output, each branch reading its own muP-scaled copy (ssm_in_multiplier,
+attention_in_multiplier; the mup_vector product is what the conv views), then the SwiGLU MLP (its multipliers scale by
+Python numbers and save nothing more).  sdpa gets no materialised mask here (enable_gqa, K/V not repeated).  One
+layer's saved tensors, counted storage by storage with saved_tensors_hooks on fake tensors, are within 0.1 % of
+layer_activation_tensors (fp32 2 x 2048, bf16 3 x 1000, eager bf16 2 x 2048).
 
 LFM2-1.2B (REAL_CONFIGS["lfm2"]) cut to 3 layers: two Lfm2ShortConv layers and the attention layer 2 (masked as
 Bamba's), each with its SwiGLU MLP.
@@ -89,6 +97,14 @@ CASES = {
     "lfm2-sdpa-bf16-ckpt-4x4096": _case("sdpa", "bf16-pure", 4, 4096, ckpt=True, model="lfm2", layers=3),
     "lfm2-sdpa-fp32-3x1000": _case("sdpa", "fp32", 3, 1000, model="lfm2", layers=3),
     "qwen3.5-text-sdpa-bf16-3x1000": _case("sdpa", "bf16-pure", 3, 1000, model="qwen3_5_text"),
+    # Falcon-H1-0.5B (REAL_CONFIGS["falcon_h1"]) cut to its first 4 layers: in every layer a Mamba-2 mixer (24 heads
+    # of 64, state 128, no gated norm: mamba_rms_norm false) BESIDE grouped-query attention (8 heads, 2 K/V), muP
+    # multipliers on both branches' inputs and outputs, then the SwiGLU MLP
+    "falconh1-sdpa-fp32-2x2048": _case("sdpa", "fp32", 2, 2048, model="falcon_h1"),
+    "falconh1-sdpa-bf16-4x2048": _case("sdpa", "bf16-pure", 4, 2048, model="falcon_h1"),
+    "falconh1-sdpa-bf16-3x1000": _case("sdpa", "bf16-pure", 3, 1000, model="falcon_h1"),
+    "falconh1-sdpa-fp32-ckpt-2x4096": _case("sdpa", "fp32", 2, 4096, ckpt=True, model="falcon_h1"),
+    "falconh1-eager-bf16-2x2048": _case("eager", "bf16-pure", 2, 2048, model="falcon_h1"),
 }
 MEASURED = {  # bench/measure_train_peaks.py --hybrid (bytes, the measured phase): torch 2.13.0+cpu, transformers 5.23.0
     'qwen3next-sdpa-bf16-8x4096': (164721067664, 'backward'),  # 153.408 GiB, 51.1 s
@@ -120,6 +136,11 @@ MEASURED = {  # bench/measure_train_peaks.py --hybrid (bytes, the measured phase
     'nemotronh-moe-sdpa-bf16-4x4096': (98216265480, 'backward'),  # 91.471 GiB, 6.2 s
     'nemotronh-moe-sdpa-bf16-9x1000': (67249401032, 'backward'),  # 62.631 GiB, 4.1 s
     'nemotronh-moe-eager-bf16-2x4096': (70003834632, 'backward'),  # 65.196 GiB, 6.0 s
+    'falconh1-sdpa-fp32-2x2048': (7151284252, 'backward'),  # 6.660 GiB, 7.4 s
+    'falconh1-sdpa-bf16-4x2048': (10621649820, 'backward'),  # 9.892 GiB, 4.4 s
+    'falconh1-sdpa-bf16-3x1000': (4382774076, 'backward'),  # 4.082 GiB, 3.9 s
+    'falconh1-sdpa-fp32-ckpt-2x4096': (4904919316, 'backward'),  # 4.568 GiB, 5.6 s
+    'falconh1-eager-bf16-2x2048': (7299272860, 'backward'),  # 6.798 GiB, 7.8 s
 }
 
 

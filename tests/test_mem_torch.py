@@ -946,7 +946,7 @@ def test_falcon_h1_cache_equals_transformers_after_a_prefill(mem, length, dtype_
 def test_falcon_h1_0_5b_serving_memory_by_hand(mem):
     """Falcon-H1-0.5B from its config.json at 32k context, batch 1, bf16: weights 2 B x 521,411,104; K/V of all 36
     layers (2 KV heads of 64); 36 Mamba-2 states of (1536 + 2 x 128) x 4 bf16 conv values and 24 x 64 x 128 fp32
-    values, on their own line; training memory refused in one line."""
+    values, on their own line; training memory refused in one line without --profile hf."""
     import tempfile, os
     from test_params_torch import REAL_CONFIGS
     with tempfile.TemporaryDirectory() as tmp:
@@ -961,8 +961,10 @@ def test_falcon_h1_0_5b_serving_memory_by_hand(mem):
         assert per_gpu["linear_state"] == 36 * (1792 * 4 * 2 + 24 * 64 * 128 * 4)
         status, out, err = call_main(mem, ["--config", path, "--infer", "--context", "32768"])
         assert status == 0 and "K/V of all 36 layers, and beside it each layer's Mamba-2 mixer" in out, err
+        # training: measured under --profile hf only (tests/test_mem_timeline_hybrid.py); the default profile refused
         status, out, err = call_main(mem, ["--config", path])
         assert status == 2 and out == "" and err.count("\n") == 1 and "Mamba-2 layers (falcon_h1)" in err
+        assert "--profile hf" in err
 
 
 # --- MiMo-V2-Flash (issue 10, branch mimo): sliding layers cache twice the KV heads, values narrower than keys -----
