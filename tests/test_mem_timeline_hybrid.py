@@ -236,3 +236,32 @@ def test_nemotron_h_moe_checkpointing_is_refused(mem):
     setup = mem.TrainSetup(precision="bf16-pure", micro_batch=1, seq_len=1024, profile="hf", recompute="full")
     with pytest.raises(mem.InputError, match="MoE blocks and --recompute full"):
         mem.validate_setup(setup, model)
+
+
+@pytest.mark.parametrize("argv, words", [
+    ([], "--profile hf"),
+    (["--profile", "hf", "--precision", "amp-bf16"], "--precision amp-bf16"),
+    (["--profile", "hf", "-tp", "2"], "-tp/--cp"),
+    (["--profile", "hf", "--lora-rank", "8"], "--lora-rank with Mamba-2 layers"),
+    (["--profile", "hf", "--recompute", "selective"], "--recompute selective"),
+    (["--profile", "hf", "--predict-step"], "--predict-step"),
+])
+def test_unmeasured_falcon_h1_setups_are_refused_in_one_line(mem, tmp_path, argv, words):
+    """Falcon-H1's Mamba-2 mixers sit beside attention (no layer is 'linear'): the hybrid refusals still apply."""
+    import json
+    from test_params_torch import REAL_CONFIGS
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(REAL_CONFIGS["falcon_h1"]))
+    code, out, err = call_main(mem, ["--config", str(path)] + argv)
+    assert code == 2 and words in err and len(err.strip().splitlines()) == 1, err
+
+
+def test_falcon_h1_training_runs_and_lists_the_mixer_tensors(mem, tmp_path):
+    import json
+    from test_params_torch import REAL_CONFIGS
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(REAL_CONFIGS["falcon_h1"]))
+    code, out, err = call_main(mem, ["--config", str(path), "--profile", "hf", "--precision", "bf16-pure", "-s",
+                                     "4096", "--explain"])
+    assert code == 0, err
+    assert "mamba silu(z)" in out and "mamba in_proj input (norm output x ssm_in_multiplier)" in out
