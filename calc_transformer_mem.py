@@ -4906,6 +4906,8 @@ def gated_delta_net_training_refusal(model, setup):
         # measured: Nemotron-3-Nano cut to 8 blocks, bf16-pure, 8 x 4096, checkpointed: the peak comes inside a
         # recomputed MoE block's backward, 5.6 % above this timeline's (its backward temporaries are not modelled)
         return f"{where} with MoE blocks and --recompute full is not modelled (a recomputed MoE block's backward)"
+    if setup.recompute == "full" and model.ssm_kind == "mamba1":  # Jamba: measured without checkpointing only
+        return f"{where} with --recompute full is not modelled (measured: none)"
     return None
 
 
@@ -5318,6 +5320,8 @@ def layer_activation_tensors(model, setup, moe, attention_kind, batch=None, seq=
         out.append(_saved("out_proj input", (b, s, h), B))
     elif attention_kind == "linear" and model.ssm_kind == "mamba2":  # Bamba's Mamba-2 mixer (PyTorch path)
         out += mamba2_saved_tensors(model, b, s, B)
+    elif attention_kind == "linear" and model.ssm_kind == "mamba1":  # Jamba's Mamba-1 mixer (PyTorch path)
+        out += mamba1_saved_tensors(model, b, s, B)
     elif attention_kind == "linear":  # Qwen3-Next's gated delta-net (transformers' PyTorch path)
         out += gated_delta_net_saved_tensors(model, b, s, B)
     else:
@@ -5574,6 +5578,60 @@ def mamba2_saved_tensors(model, b, s, B):
     ]) + [
         _saved("out_proj input", (b, s, d), B),
     ]
+
+
+def mamba1_saved_tensors(model, b, s, B):
+    """What one Jamba Mamba-1 mixer saves for backward beyond its input norm, as transformers 5.23's PyTorch path runs
+    it in training (modeling_jamba.py JambaMambaMixer.forward without mamba-ssm / causal-conv1d: causal_conv1d_fn,
+    the dt / B / C RMSNorms, mamba_selective_scan's recurrent loop over the s positions), B the activation dtype's
+    bytes; d = mamba_expand x h inner width, N state, R dt rank, K kernel, T = b s:
+
+      * in_proj's whole output (T, 2 d) (z is a view of it) and the conv's unsliced output (b, d, s + K - 1);
+      * the SiLU output the scan reads (b, d, s), x_proj's input (its (b, s, d) transpose: a view when b = 1, a copy
+        otherwise), dt after softplus, its [..., None] and the x fp32 copy, the scan output, silu(z) and out_proj's
+        input: 6 or 7 (T, d) tensors in an fp32 model (the fp32 copies are the tensors themselves), 7 or 8 in a
+        16-bit one, 2 of them fp32, and D's fp32 copy (d);
+      * the dt / B / C RMSNorms: in fp32 x_proj's output (T, R + 2 N) (the norms' .float() views it), 2 (T, R) and
+        4 (T, N); in a 16-bit model the (T, R) and two (T, N) fp32 upcasts, 2 (T, R) and 2 (T, N) normalised / output
+        copies, B's fp32 copy; rstd 3 T fp32; -exp(A_log) and exp's output (d, N) fp32;
+      * the discretisation: exp(A dt) and dt B, (b, d, s, N) fp32 each;
+      * the loop's states: each (b, d, N) state the next step's multiply saves (s - 1 fp32, plus the zero initial
+        state) and the matmul's cast of it to the input dtype (s, the same tensor in an fp32 model).
+    Counted storage by storage with torch.autograd.graph.saved_tensors_hooks on fake tensors (one layer of
+    ai21labs/AI21-Jamba-1.5-Mini's widths, fp32 and bf16) and checked against MemTracker's peak
+    (tests/test_mem_timeline_hybrid.py)."""
+    d, N, R, K = model.mamba1_inner, model.mamba_d_state, model.mamba_dt_rank, model.mamba_d_conv
+    T = b * s
+    fp32_model = B == 4
+    out = [
+        _saved("mamba in_proj output (z views it)", (T, 2 * d), B),
+        _saved("mamba conv output (SiLU input, unsliced)", (b, d, s + K - 1), B),
+        # x_proj reads the SiLU output transposed to (b, s, d): a view when b = 1, a contiguous copy otherwise
+        _saved("mamba d-wide tensors (SiLU output, x_proj's input copy when b > 1, dt, scan output, silu(z), "
+               "out_proj input)", ((6 if fp32_model else 5) + (b > 1), T, d), B),
+        _saved("mamba -exp(A_log), exp output (fp32)", (2, d, N), 4),
+        _saved("mamba discretised A and B (fp32)", (2, b, d, s, N), 4),
+        _saved("mamba dt / B / C norm rstd (fp32)", (3, T), 4),
+    ]
+    if fp32_model:
+        out += [
+            _saved("mamba x_proj output (the norms' fp32 view)", (T, R + 2 * N), 4),
+            _saved("mamba dt norm normalised and output", (2, T, R), 4),
+            _saved("mamba B, C norms normalised and outputs", (4, T, N), 4),
+            _saved("mamba scan states (the zero one and each step's)", (s + 1, b, d, N), 4),
+        ]
+    else:
+        out += [
+            _saved("mamba dt fp32 and [..., None] copies", (2, T, d), 4),
+            _saved("mamba D fp32 copy", (d,), 4),
+            _saved("mamba dt norm input upcast (fp32)", (T, R), 4),
+            _saved("mamba dt norm normalised and output", (2, T, R), B),
+            _saved("mamba B, C norm inputs upcast and B fp32 copy", (3, T, N), 4),
+            _saved("mamba B, C norm normalised / output", (3, T, N), B),
+            _saved("mamba scan states (fp32, steps 1 to s - 1)", (s - 1, b, d, N), 4),
+            _saved("mamba scan states cast for the matmul (and the zero one)", (s + 1, b, d, N), B),
+        ]
+    return out
 
 
 def lora_input_group(model, t):
@@ -6324,6 +6382,13 @@ def _timeline_pieces(model, setup, lora=None):
         # and act outputs are still held (measured: MemTracker's live temporaries inside the routed experts' backward
         # of a recomputed Mixtral layer are 3 x top_k T x moe_width + 2 T h, at B)
         "mlp_backward_temps": [_mlp_backward_temporaries(model, setup, m, T, B) for m, _ in kinds],
+        # Jamba's Mamba-1 scan loop (mamba_selective_scan): each step's backward of discrete_A[:, :, t] and
+        # deltaB_u[:, :, t] is a full (b, d, s, N) fp32 zeros-and-slice gradient added into the two accumulated ones:
+        # three such tensors at once, and in a 16-bit model one more (b, d, s, N) at the activation dtype (the
+        # gradient reaching a 16-bit operand of the broadcast discretisation products; measured: fp32 2 x 1024
+        # -0.9 %, bf16 3 x 1000 and 1 x 2048 within 0.5 %, tests/test_mem_timeline_hybrid.py)
+        "mixer_backward_temps": [T * model.mamba1_inner * model.mamba_d_state * (3 * 4 + (B if B != 4 else 0))
+                                 if kind == "linear" and model.ssm_kind == "mamba1" else 0 for _, kind in kinds],
         "first_grads": first_grads, "last_grads": last_grads, "casts": casts, "head_cast": head_cast,
         "embedding_acts": embedding_activation_bytes(model, setup) if lora is None else 0,
         # final-norm input and output (the LM head's input) and its statistics: logits_bytes' own head_in; a frozen
@@ -6426,7 +6491,8 @@ def step_timeline(model, setup, static, lora=None, optimizer_impl="foreach", zer
             new_grads = head_grad + sum(P["layer_grads"][i:])
             g_now = grads if grads else new_grads
             # the attention's and the MLP's backward temporaries come at different moments: the larger counts
-            temps = (2 * P["T"] * P["h"] * P["B"] + max(P["attention_grad"], P["mlp_backward_temps"][i])
+            temps = (2 * P["T"] * P["h"] * P["B"] + max(P["attention_grad"], P["mlp_backward_temps"][i],
+                                                         P["mixer_backward_temps"][i])
                      + (P["layer_grads"][i] if grads else 0))
             e = (saved + g_now + temps + sum(P["casts"][: i + 1]), i, saved, g_now, temps)
             if worst is None or e[0] > worst[0]:
@@ -9889,10 +9955,11 @@ def gated_delta_net_trainable(model):
     the Mamba-2 layers of Bamba and Nemotron-H (dense and MoE; mamba2_saved_tensors), Falcon-H1's Mamba-2 mixer
     beside attention in every layer (parallel_ssm: the mixer's tensors, its own ssm_in_multiplier-scaled input and
     silu(z) in place of the gated norm, plus attention's) and LFM2's short convolutions; not for the multimodal
-    qwen3_5 / qwen3_5_moe files (a vision tower beside them), qwen3_5_moe_text or Jamba's Mamba-1 (not measured)."""
+    qwen3_5 / qwen3_5_moe files (a vision tower beside them) or qwen3_5_moe_text (not measured); Jamba's Mamba-1
+    layers (mamba1_saved_tensors and the scan loop's backward temporaries) without checkpointing."""
     return ((model.model_type in ("qwen3_next", "qwen3_5_text") and not model.ssm_kind)
             or model.model_type in ("bamba", "lfm2") or model.model_type == "nemotron_h") \
-        or model.model_type == "falcon_h1"
+        or model.model_type in ("falcon_h1", "jamba")
 
 
 def compute(args):
@@ -9918,7 +9985,7 @@ def compute(args):
     if model is not None and model.state_layer_count() and not args.infer and not gated_delta_net_trainable(model):
         raise InputError(f"training memory of {model.linear_mixer_name} layers ({model.model_type or 'hybrid'}) "
                          "is not modelled: their saved activations are not attention's (measured: qwen3_next, "
-                         "qwen3_5_text, bamba, nemotron_h, falcon_h1, lfm2); --infer gives inference memory")
+                         "qwen3_5_text, bamba, nemotron_h, falcon_h1, jamba, lfm2); --infer gives inference memory")
     if model is not None and model.state_layer_count() and not args.infer and (args.search or args.predict_step):
         raise InputError(f"{'--search' if args.search else '--predict-step'} with {model.linear_mixer_name} layers "
                          f"({model.model_type}) is not modelled (their step time and layouts are not); drop it")

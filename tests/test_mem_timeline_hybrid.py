@@ -1,5 +1,5 @@
 """Issue 10 / issue 12: training memory of gated delta-net (Qwen3-Next, Qwen3.5's language model) and Mamba-2 (Bamba,
-Nemotron-H, Falcon-H1's mixer beside attention) layers and LFM2's short convolutions, against MemTracker's measured peak.
+Nemotron-H, Falcon-H1's mixer beside attention) and Mamba-1 (Jamba) layers and LFM2's short convolutions, against MemTracker's measured peak.
 
 Same standard and recipe as tests/test_mem_timeline.py (bench/measure_train_peaks.py --hybrid regenerates MEASURED):
 the real model built by transformers 5.23 from Qwen/Qwen3-Next-80B-A3B-Instruct's published config.json
@@ -35,6 +35,13 @@ attention_in_multiplier; the mup_vector product is what the conv views), then th
 Python numbers and save nothing more).  sdpa gets no materialised mask here (enable_gqa, K/V not repeated).  One
 layer's saved tensors, counted storage by storage with saved_tensors_hooks on fake tensors, are within 0.1 % of
 layer_activation_tensors (fp32 2 x 2048, bf16 3 x 1000, eager bf16 2 x 2048).
+
+AI21-Jamba-1.5-Mini (REAL_CONFIGS["jamba"]) cut to its first layer (a Mamba-1 mixer and the dense MLP, fp32 and bf16)
+and to its first 5 (Mamba-1 layers 0-3, MoE blocks on layers 1 and 3, attention layer 4; bf16), use_cache off:
+JambaMambaMixer's PyTorch path (causal_conv1d_fn, the dt / B / C RMSNorms, mamba_selective_scan's recurrent loop),
+which calc_transformer_mem.py's mamba1_saved_tensors counts (one layer's saved tensors equal saved_tensors_hooks'
+count to the byte: fp32 2 x 48 and 1 x 40, bf16 1 x 64 and 3 x 40); the loop's backward holds three (b, d, s, N) fp32
+gradients (and one at the activation dtype in bf16) at its peak.  Checkpointing is not measured and refused.
 
 LFM2-1.2B (REAL_CONFIGS["lfm2"]) cut to 3 layers: two Lfm2ShortConv layers and the attention layer 2 (masked as
 Bamba's), each with its SwiGLU MLP.
@@ -105,6 +112,13 @@ CASES = {
     "falconh1-sdpa-bf16-3x1000": _case("sdpa", "bf16-pure", 3, 1000, model="falcon_h1"),
     "falconh1-sdpa-fp32-ckpt-2x4096": _case("sdpa", "fp32", 2, 4096, ckpt=True, model="falcon_h1"),
     "falconh1-eager-bf16-2x2048": _case("eager", "bf16-pure", 2, 2048, model="falcon_h1"),
+    # AI21-Jamba-1.5-Mini (REAL_CONFIGS["jamba"]) cut to its first layer (a Mamba-1 mixer and the dense SwiGLU MLP;
+    # fp32 too) and to its first 5 (Mamba-1 layers 0-3, MoE blocks of 16 experts top 2 on layers 1 and 3, attention
+    # layer 4; bf16 only: grouped_mm experts on the CPU)
+    "jamba-sdpa-fp32-2x1024": _case("sdpa", "fp32", 2, 1024, model="jamba", layers=1),
+    "jamba-sdpa-bf16-3x1000": _case("sdpa", "bf16-pure", 3, 1000, model="jamba", layers=1),
+    "jamba-sdpa-bf16-1x2048": _case("sdpa", "bf16-pure", 1, 2048, model="jamba", layers=1),
+    "jamba5-sdpa-bf16-2x1024": _case("sdpa", "bf16-pure", 2, 1024, model="jamba", layers=5),
 }
 MEASURED = {  # bench/measure_train_peaks.py --hybrid (bytes, the measured phase): torch 2.13.0+cpu, transformers 5.23.0
     'qwen3next-sdpa-bf16-8x4096': (164721067664, 'backward'),  # 153.408 GiB, 51.1 s
@@ -141,6 +155,10 @@ MEASURED = {  # bench/measure_train_peaks.py --hybrid (bytes, the measured phase
     'falconh1-sdpa-bf16-3x1000': (4382774076, 'backward'),  # 4.082 GiB, 3.9 s
     'falconh1-sdpa-fp32-ckpt-2x4096': (4904919316, 'backward'),  # 4.568 GiB, 5.6 s
     'falconh1-eager-bf16-2x2048': (7299272860, 'backward'),  # 6.798 GiB, 7.8 s
+    'jamba-sdpa-fp32-2x1024': (20062899672, 'backward'),  # 18.685 GiB, 36.9s
+    'jamba-sdpa-bf16-3x1000': (18332509784, 'backward'),  # 17.073 GiB, 34.4s
+    'jamba-sdpa-bf16-1x2048': (14377723672, 'backward'),  # 13.390 GiB, 70.1s
+    'jamba5-sdpa-bf16-2x1024': (72192064648, 'backward'),  # 67.234 GiB, 197.5s
 }
 
 
@@ -159,6 +177,8 @@ def case_config(key):
         cfg["attn_layer_indices"] = [i for i in cfg["attn_layer_indices"] if i < c["layers"]]
     if c["model"] == "lfm2":  # the attention layers of the cut model
         cfg["full_attn_idxs"] = [i for i in cfg["full_attn_idxs"] if i < c["layers"]]
+    if c["model"] == "jamba":  # no cache in the training step (a cut without attention layers cannot build one)
+        cfg["use_cache"] = False
     if c["model"].startswith("nemotron_h"):  # the pattern of the cut model's blocks
         cfg["hybrid_override_pattern"] = cfg["hybrid_override_pattern"][:c["layers"]]
     cfg.update(c["extra"])
@@ -265,3 +285,13 @@ def test_falcon_h1_training_runs_and_lists_the_mixer_tensors(mem, tmp_path):
                                      "4096", "--explain"])
     assert code == 0, err
     assert "mamba silu(z)" in out and "mamba in_proj input (norm output x ssm_in_multiplier)" in out
+
+
+def test_jamba_checkpointing_is_refused(mem):
+    """Jamba is measured without checkpointing only: --recompute full refused, not guessed."""
+    from test_mem_torch import shrunk
+    cfg = shrunk("jamba", num_hidden_layers=5)
+    model, _ = mem.model_from_config(cfg, "jamba")
+    setup = mem.TrainSetup(precision="bf16-pure", micro_batch=1, seq_len=1024, profile="hf", recompute="full")
+    with pytest.raises(mem.InputError, match="Mamba-1 layers.*--recompute full"):
+        mem.validate_setup(setup, model)
