@@ -1423,8 +1423,11 @@ def _lfm2_small(draw, cfg, layers):
     cfg.update(conv_L_cache=draw(st.integers(1, 4)), conv_bias=draw(st.booleans()),
                block_auto_adjust_ff_dim=draw(st.booleans()), block_multiple_of=draw(st.sampled_from([1, 8, 32])),
                block_ffn_dim_multiplier=draw(st.sampled_from([1.0, 1.5, 0.75])))
+    # widths of 3 and more: the adjusted width int(0.75 * int(2 w / 3)) stays >= 1 (a 0-wide MLP, which transformers
+    # would build empty, is refused by the reader: test_lfm2_zero_width_mlp_is_refused)
+    cfg["intermediate_size"] = max(3, cfg.get("intermediate_size", 3))
     if draw(st.booleans()):
-        cfg["block_ff_dim"] = draw(st.integers(2, 90))
+        cfg["block_ff_dim"] = draw(st.integers(3, 90))
     how = draw(st.sampled_from(["layer_types", "full_attn_idxs", "neither"]))
     if how == "layer_types":
         cfg["layer_types"] = draw(st.lists(st.sampled_from(["conv", "full_attention"]), min_size=layers,
@@ -2709,3 +2712,11 @@ def test_gemma4_wrapper_towers_are_named_not_counted():
     _, notes = params.model_from_config(copy.deepcopy(config))
     assert any("vision and audio tower(s)" in n and "not counted" in n for n in notes), notes
     assert script_counts(config) == torch_counts(config) == (4_628_569_344, None)
+
+
+def test_lfm2_zero_width_mlp_is_refused():
+    # block_ff_dim 2 with the auto-adjust rule and multiplier 0.75: int(0.75 * int(2 * 2 / 3)) = 0 features; the
+    # reader refuses a 0-wide MLP in one line rather than count an empty block
+    with pytest.raises(params.InputError, match="MLP width Lfm2MLP derives"):
+        params.model_from_config(dict(REAL_CONFIGS["lfm2"], block_ff_dim=2, block_ffn_dim_multiplier=0.75,
+                                      block_multiple_of=1, block_auto_adjust_ff_dim=True))
