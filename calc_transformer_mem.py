@@ -4880,7 +4880,7 @@ def validate_setup(setup, model):
         if not model.is_moe and s.ep > 1:
             raise ValueError("-ep > 1 needs a MoE model (--num-experts)")
         if model.state_layer_count():
-            why = gated_delta_net_training_refusal(model, s)
+            why = state_layer_training_refusal(model, s)
             if why:
                 raise InputError(why)
     elif s.num_params <= 0:
@@ -4888,7 +4888,7 @@ def validate_setup(setup, model):
     return setup
 
 
-def gated_delta_net_training_refusal(model, setup):
+def state_layer_training_refusal(model, setup):
     """Why training memory of a model with gated delta-net layers is not given for this setup (None when it is):
     what those layers save is measured (tests/test_mem_timeline_hybrid.py) for transformers' PyTorch path with the
     --profile hf, one device, fp32 / bf16 activations and no autocast (autocast would run the chunked rule's matmuls
@@ -9949,7 +9949,7 @@ def _vllm_state_setup(args):
                 config_path=getattr(args, "config", None))
 
 
-def gated_delta_net_trainable(model):
+def state_layer_training_modelled(model):
     """Training memory is modelled (measured against MemTracker, tests/test_mem_timeline_hybrid.py) for the gated
     delta-net layers of Qwen3-Next and of Qwen3.5's language model (qwen3_5_text; gated_delta_net_saved_tensors),
     the Mamba-2 layers of Bamba and Nemotron-H (dense and MoE; mamba2_saved_tensors), Falcon-H1's Mamba-2 mixer
@@ -9971,10 +9971,10 @@ def compute(args):
     if args.top is not None and not args.search:
         raise ValueError("--top sets the rows --search prints; add --search")
     model, notes = resolve_model(args)
-    if model is not None and model.short_conv and not args.infer and not gated_delta_net_trainable(model):
+    if model is not None and model.short_conv and not args.infer and not state_layer_training_modelled(model):
         raise InputError("training memory of short-convolution layers (lfm2) is not modelled: their saved "
                          "activations are not attention's; --infer gives inference memory")
-    if model is not None and model.single_block_layers and not args.infer and not gated_delta_net_trainable(model):
+    if model is not None and model.single_block_layers and not args.infer and not state_layer_training_modelled(model):
         raise InputError(f"training memory of one-block layers ({model.model_type or 'hybrid'}: a Mamba-2 mixer, "
                          "attention, an MLP or an MoE per layer) is not modelled (measured: nemotron_h); --infer gives "
                          "inference memory")
@@ -9982,7 +9982,7 @@ def compute(args):
         raise InputError(f"training memory of routers held in fp32{' with a frozen bias' if model.router_frozen_bias else ''}"
                          f" ({model.model_type}) is not modelled: their gradients and optimizer states differ from the "
                          "other parameters'; --infer gives inference memory")
-    if model is not None and model.state_layer_count() and not args.infer and not gated_delta_net_trainable(model):
+    if model is not None and model.state_layer_count() and not args.infer and not state_layer_training_modelled(model):
         raise InputError(f"training memory of {model.linear_mixer_name} layers ({model.model_type or 'hybrid'}) "
                          "is not modelled: their saved activations are not attention's (measured: qwen3_next, "
                          "qwen3_5_text, bamba, nemotron_h, falcon_h1, jamba, lfm2); --infer gives inference memory")

@@ -94,7 +94,7 @@ CASES = {
     # Nemotron-3-Nano-30B-A3B (REAL_CONFIGS["nemotron_h_moe"]) cut to 8 blocks ("MEMEM*EM": 4 Mamba-2, 3 MoE of 128
     # relu^2 experts, top 6, + a shared expert, 1 attention); bf16 only (grouped_mm experts on the CPU).  Checkpointed
     # (8 x 4096) it measured 86,779,381,632 B inside a recomputed MoE block's backward, 5.6 % above our timeline:
-    # refused (gated_delta_net_training_refusal), not listed here
+    # refused (state_layer_training_refusal), not listed here
     "nemotronh-moe-sdpa-bf16-4x4096": _case("sdpa", "bf16-pure", 4, 4096, model="nemotron_h_moe", layers=8),
     "nemotronh-moe-eager-bf16-2x4096": _case("eager", "bf16-pure", 2, 4096, model="nemotron_h_moe", layers=8),
     "nemotronh-moe-sdpa-bf16-9x1000": _case("sdpa", "bf16-pure", 9, 1000, model="nemotron_h_moe", layers=8),
