@@ -7948,9 +7948,11 @@ def llamacpp_refusal(model, inf, ll=None):
     if hybrid and llamacpp_iswa(model):
         return "--engine llama.cpp: sliding-window layers beside recurrent layers are not modelled"
     if hybrid and ll is not None and ll.n_parallel > 1 and not ll.kv_unified:
+        # llama-model.cpp create_memory gave llama_memory_hybrid the padded n_ctx as EVERY stream's size in late-2025
+        # builds, n_ctx_seq (n_ctx / n_seq_max) in 2026 ones; no published log settles which a user runs
         return ("--engine llama.cpp: a recurrent / hybrid model with -np > 1 and one KV stream per sequence is not "
-                "modelled (llama_memory_hybrid's per-stream cells are not verified); add --kv-unified (llama-server's "
-                "default with -np auto) or use -np 1")
+                "modelled (llama_memory_hybrid's cells per stream changed between llama.cpp versions); add "
+                "--kv-unified (llama-server's default with -np auto) or use -np 1")
     if model.gemma4_layers:
         return ("--engine llama.cpp: Gemma 4's per-layer head widths, KV-shared layers and per-layer embeddings "
                 "(llama.cpp's gemma4 tensors and caches) are not modelled yet; use --engine sum or hf")
