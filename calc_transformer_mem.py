@@ -7887,6 +7887,22 @@ def render_sglang(pool):
 #                   n_ubatch), 256) cells per stream ("the SWA cache is always padded to 256", issue #17037), or n_ctx
 #                   with --swa-full. A model whose every layer slides (Mistral-7B-v0.1's config) runs as the llama
 #                   architecture in llama.cpp, which keeps the whole context: one full cache.
+#   MLA caches      DeepSeek-style models (llama.cpp arch deepseek2: DeepSeek-V2/V3/R1, Kimi-K2) cache, per layer and
+#                   cell, ONE row: the compressed latent and the roped key, kv_lora_rank + qk_rope_head_dim values
+#                   (the converter writes attention.key_length 576, head_count_kv 1; PR #12801). Since PR #19067
+#                   ("kv-cache : support V-less cache", 2026-01-24) mainline keeps no V tensor for them: V is read
+#                   from the K row, so the log prints "V (f16): 0.00 MiB". Builds before it kept a V row of
+#                   kv_lora_rank values too (tests/test_mem_llamacpp_state.py quotes both). Modelled with -fa on;
+#                   without flash attention the V layout is not verified here (refused). ik_llama.cpp, a fork,
+#                   prints other lines ("c^KV (q8_0): ...") and is not modelled.
+#   recurrent state llama_memory_recurrent (llama-memory-recurrent.cpp), inside llama_memory_hybrid for the hybrid
+#                   archs (qwen3next, qwen35, qwen35moe, lfm2, granitehybrid = Bamba, nemotron_h, falcon-h1, jamba):
+#                   per recurrent layer an R tensor (the conv state) of n_embd_r() and an S tensor (the SSM /
+#                   delta-net state) of n_embd_s() f32 values per cell, max(1, n_seq_max) cells (-np; one per
+#                   sequence, whatever the context). llama-hparams.cpp: n_embd_r = (ssm_d_conv - 1) x (ssm_d_inner +
+#                   2 x ssm_n_group x ssm_d_state), LFM2 n_embd x (L_cache - 1); n_embd_s = ssm_d_state x
+#                   ssm_d_inner (LFM2: 0). The attention layers of a hybrid keep a normal llama_kv_cache of their
+#                   own layers only. Its log prints n_layer (every layer) in the recurrent line.
 #   compute buffer  ggml-alloc's peak for the worst-case graph of one ubatch: an ESTIMATE here (see
 #                   llamacpp_compute_buffer), stated as such.
 # llama.cpp prints sizes in MiB (bytes / 2^20) with two decimals; so does this section.
@@ -7917,14 +7933,26 @@ class LlamaCppSetup:
     model_bytes: int | None = None     # the GGUF's tensor bytes, if known: 2-D weights scaled to match
 
 
-def llamacpp_refusal(model, inf):
-    """The models and layouts this section does not reproduce, as one line (None when it does)."""
+def llamacpp_refusal(model, inf, ll=None):
+    """The models and layouts this section does not reproduce, as one line (None when it does); ll: the llama.cpp
+    flags, for the refusals that depend on them."""
     if model is None:
         return "--engine llama.cpp needs a model (its tensors and KV rows), not --params"
-    if model.is_mla:
-        return "--engine llama.cpp: MLA caches (DeepSeek) are not modelled yet; use --engine sum"
-    if model.state_layer_count() or model.single_block_layers:
-        return "--engine llama.cpp: recurrent / delta-net layers (llama_memory_hybrid) are not modelled yet"
+    if model.has_indexer:
+        return ("--engine llama.cpp: DeepSeek Sparse Attention's indexer cache (llama_kv_cache_dsa: DeepSeek-V3.2, "
+                "GLM-5) is not modelled yet; use --engine sum")
+    if model.is_mla and ll is not None and not ll.flash_attn:
+        return ("--engine llama.cpp: an MLA cache without flash attention (-fa off) is not modelled (the V-less "
+                "cache is checked with -fa on only); drop -fa off")
+    hybrid = bool(model.state_layer_count())
+    if hybrid and llamacpp_iswa(model):
+        return "--engine llama.cpp: sliding-window layers beside recurrent layers are not modelled"
+    if hybrid and ll is not None and ll.n_parallel > 1 and not ll.kv_unified:
+        # llama-model.cpp create_memory gave llama_memory_hybrid the padded n_ctx as EVERY stream's size in late-2025
+        # builds, n_ctx_seq (n_ctx / n_seq_max) in 2026 ones; no published log settles which a user runs
+        return ("--engine llama.cpp: a recurrent / hybrid model with -np > 1 and one KV stream per sequence is not "
+                "modelled (llama_memory_hybrid's cells per stream changed between llama.cpp versions); add "
+                "--kv-unified (llama-server's default with -np auto) or use -np 1")
     if model.gemma4_layers:
         return ("--engine llama.cpp: Gemma 4's per-layer head widths, KV-shared layers and per-layer embeddings "
                 "(llama.cpp's gemma4 tensors and caches) are not modelled yet; use --engine sum or hf")
@@ -7978,12 +8006,15 @@ def llamacpp_kv_cache(model, ll):
     start, _, _ = llamacpp_gpu_layers(model, ll)
     iswa = llamacpp_iswa(model)
     caches = []
+    k_width, v_width = llamacpp_kv_widths(model)
+    k_row = kv_row_bytes(k_width, ll.type_k, "-ctk")
+    v_row = kv_row_bytes(v_width, ll.type_v, "-ctv") if v_width else 0
     for kind in (("full", "sliding") if iswa else ("all",)):
-        layers = [i for i in range(model.num_layers) if kind == "all" or model.layer_attention(i) == kind]
+        # a hybrid's recurrent layers (and Nemotron-H's MLP-only layers) hold no K/V: the cache is built for the
+        # attention layers only (llama_memory_hybrid's filter_attn)
+        layers = [i for i in range(model.num_layers) if model.layer_has_attention(i)
+                  and (kind == "all" or model.layer_attention(i) == kind)]
         n_cells = cells["swa_cells"] if kind == "sliding" else cells["base_cells"]
-        width = model.kv_heads * model.d_head  # n_embd_k_gqa = n_embd_v_gqa
-        k_row = kv_row_bytes(width, ll.type_k, "-ctk")
-        v_row = kv_row_bytes(width, ll.type_v, "-ctv")
         per_layer = (k_row + v_row) * n_cells * cells["streams"]
         on_gpu = sum(1 for i in layers if i >= start) if ll.kv_offload else 0
         caches.append({"kind": {"full": "non-SWA", "sliding": "SWA", "all": "all layers"}[kind],
@@ -7993,6 +8024,79 @@ def llamacpp_kv_cache(model, ll):
                        "bytes": per_layer * len(layers), "gpu_bytes": per_layer * on_gpu})
     return {"cells": cells, "caches": caches, "total_bytes": sum(c["bytes"] for c in caches),
             "gpu_bytes": sum(c["gpu_bytes"] for c in caches)}
+
+
+def llamacpp_kv_widths(model):
+    """(K, V) values one cell of one layer caches: n_embd_k_gqa and n_embd_v_gqa.  MLA (deepseek2): one row of
+    kv_lora_rank + qk_rope_head_dim (the latent and the roped key; n_head_kv 1) and no V row (the V-less cache of
+    PR #19067).  Otherwise KV heads x head width each (values: the value head width)."""
+    if model.is_mla:
+        return model.kv_lora_rank + model.qk_rope_head_dim, 0
+    return model.kv_heads * model.d_head, model.kv_heads * model.v_dim
+
+
+# llama.cpp's architecture for each kind of state layer the block reads (the label the recurrent line is printed
+# under; the widths come from the fields, llamacpp_state_widths)
+LLAMACPP_STATE_ARCHS = {"delta-net": "qwen3next / qwen35 / qwen35moe", "short-conv": "lfm2",
+                        "mamba2": "granitehybrid (Bamba)", "mamba2-single-block": "nemotron_h",
+                        "mamba2-parallel": "falcon-h1", "mamba1": "jamba"}
+
+
+def llamacpp_state_kind(model):
+    """Which of llama.cpp's recurrent layers the model's state layers are (a key of LLAMACPP_STATE_ARCHS)."""
+    if model.short_conv:
+        return "short-conv"
+    if model.ssm_kind == "mamba1":
+        return "mamba1"
+    if model.ssm_kind == "mamba2":
+        return "mamba2-single-block" if model.single_block_layers else \
+            "mamba2-parallel" if model.parallel_ssm else "mamba2"
+    return "delta-net"
+
+
+def llamacpp_state_widths(model):
+    """(n_embd_r, n_embd_s): the f32 values of one cell's conv state (R) and recurrent state (S) per layer, as
+    llama-hparams.cpp computes them from the GGUF's ssm.* keys, with the keys the converter writes from the
+    config (llama.cpp convert_hf_to_gguf.py):
+      n_embd_r = (ssm_d_conv - 1) x (ssm_d_inner + 2 x ssm_n_group x ssm_d_state)   [the conv's last K-1 inputs]
+      n_embd_s = ssm_d_state x ssm_d_inner
+    gated delta-net (Qwen3-Next, Qwen3.5): d_conv = linear_conv_kernel, d_inner = value heads x value head width,
+        n_group = key heads, d_state = key head width: R = (K-1)(2 Hk dk + Hv dv), S = dk Hv dv (a dk x dv matrix per
+        value head);
+    Mamba-2 (Bamba, Nemotron-H, Falcon-H1): d_inner = heads x head width, n_group = mamba_n_groups, d_state =
+        mamba_d_state: R = (K-1)(H P + 2 G N), S = N H P;
+    Mamba-1 (Jamba): n_group 0, d_inner = mamba_expand x hidden: R = (K-1) d, S = N d;
+    LFM2's short convolution: n_embd_r = n_embd x (L_cache - 1), and no S (ssm_d_state 0)."""
+    kind = llamacpp_state_kind(model)
+    if kind == "short-conv":
+        return model.hidden_size * (model.short_conv_kernel - 1), 0
+    if kind == "delta-net":
+        key_width = model.linear_num_key_heads * model.linear_key_head_dim
+        inner = model.linear_num_value_heads * model.linear_value_head_dim
+        return (model.linear_conv_kernel - 1) * (inner + 2 * key_width), model.linear_key_head_dim * inner
+    if kind == "mamba1":
+        return (model.mamba_d_conv - 1) * model.mamba1_inner, model.mamba_d_state * model.mamba1_inner
+    return (model.mamba_d_conv - 1) * model.mamba_conv_dim, model.mamba_d_state * model.mamba_width
+
+
+def llamacpp_recurrent_state(model, ll):
+    """llama_memory_recurrent's buffer, exact (None for a model without state layers): max(1, -np) cells, each
+    recurrent layer an R tensor of n_embd_r and an S tensor of n_embd_s f32 values per cell (type_r = type_s = f32,
+    whatever -ctk / -ctv), on the layer's device unless -nkvo.  No rollback snapshots (n_rs_seq 0, the default:
+    speculative decoding with rollback multiplies the rows by 1 + n_rs_seq)."""
+    layers = [i for i in range(model.num_layers) if model.layer_has_state(i)]
+    if not layers:
+        return None
+    r_width, s_width = llamacpp_state_widths(model)
+    cells = max(1, ll.n_parallel)
+    start, _, _ = llamacpp_gpu_layers(model, ll)
+    r_bytes = 4 * r_width * cells * len(layers)
+    s_bytes = 4 * s_width * cells * len(layers)
+    per_layer = 4 * (r_width + s_width) * cells
+    on_gpu = sum(1 for i in layers if i >= start) if ll.kv_offload else 0
+    return {"arch": LLAMACPP_STATE_ARCHS[llamacpp_state_kind(model)], "n_embd_r": r_width, "n_embd_s": s_width,
+            "cells": cells, "seqs": ll.n_parallel, "recurrent_layers": len(layers), "n_layer": model.num_layers,
+            "r_bytes": r_bytes, "s_bytes": s_bytes, "bytes": r_bytes + s_bytes, "gpu_bytes": per_layer * on_gpu}
 
 
 def _gguf_tensor_bytes(t, bits):
@@ -8010,7 +8114,7 @@ def llamacpp_model_buffers(model, ll):
     start, _, output_on_gpu = llamacpp_gpu_layers(model, ll)
     first, last = global_tensors(model)
     groups = {"input": list(first), "output": list(last)}
-    layers = [[t for t in layer_tensors(model, model.layer_is_moe(i))] for i in range(model.num_layers)]
+    layers = [list(layer_tensors(model, *model_layer_kind(model, i))) for i in range(model.num_layers)]
     flat = groups["input"] + groups["output"] + [t for layer in layers for t in layer]
 
     def mxfp4(t):
@@ -8068,18 +8172,20 @@ def llamacpp_memory(model, inf, ll):
     """Everything llama.cpp logs at start-up for these flags: model buffers, KV caches, compute buffer (estimate);
     the GPU total is their GPU shares (the CUDA context, ~150-300 MiB, is not included: give it with --overhead
     to the fit check)."""
-    refusal = llamacpp_refusal(model, inf)
+    refusal = llamacpp_refusal(model, inf, ll)
     if refusal:
         raise ValueError(refusal)
     kv = llamacpp_kv_cache(model, ll)
+    rs = llamacpp_recurrent_state(model, ll)
     buffers = llamacpp_model_buffers(model, ll)
     start, offloaded, output_on_gpu = llamacpp_gpu_layers(model, ll)
     any_gpu = offloaded > 0 or output_on_gpu
     compute = llamacpp_compute_buffer(model, ll, kv["cells"]["base_cells"]) if any_gpu else 0
-    gpu_total = buffers["gpu_bytes"] + kv["gpu_bytes"] + compute
-    host_total = buffers["host_bytes"] + kv["total_bytes"] - kv["gpu_bytes"]
+    rs_gpu, rs_total = (rs["gpu_bytes"], rs["bytes"]) if rs else (0, 0)
+    gpu_total = buffers["gpu_bytes"] + kv["gpu_bytes"] + rs_gpu + compute
+    host_total = buffers["host_bytes"] + kv["total_bytes"] - kv["gpu_bytes"] + rs_total - rs_gpu
     return {"engine": "llama.cpp", "setup": asdict(ll) | {"weight_bits": float(ll.weight_bits)},
-            "kv": kv, "model_buffers": buffers, "compute_buffer_bytes": compute,
+            "kv": kv, "recurrent": rs, "model_buffers": buffers, "compute_buffer_bytes": compute,
             "offloaded_layers": offloaded + (1 if output_on_gpu else 0), "total_layers": model.num_layers + 1,
             "gpu_bytes": gpu_total, "host_bytes": host_total,
             "slots": ll.n_parallel, "context_per_slot": kv["cells"]["n_ctx_seq"] if not ll.kv_unified
@@ -8095,13 +8201,24 @@ def _llamacpp_assumptions(ll, model=None):
     if model is not None and model.gguf_arch == "gpt-oss":
         weights += "; gpt-oss's routed experts in MXFP4 (17 B per 32 weights) whatever the type, as llama.cpp's " \
                    "converter writes them"
-    return [weights + "; token embedding on the host, the last -ngl layers and (when -ngl > layers) the output "
-            "layer on the GPU (llama-model.cpp load_tensors)",
-            "KV caches exact (llama_kv_cache / llama_kv_cache_iswa: n_ctx padded to 256, SWA cells "
-            "pad256(min(n_ctx, n_swa x seqs + n_ubatch)))",
-            "compute buffer ESTIMATED: n_ubatch x 4 B x (heads x n_kv without -fa + 2 x hidden + FFN width); "
-            "llama.cpp's own figure is in its log ('compute buffer size'); the CUDA context (~150-300 MiB) is not "
-            "counted"]
+    out = [weights + "; token embedding on the host, the last -ngl layers and (when -ngl > layers) the output "
+           "layer on the GPU (llama-model.cpp load_tensors)",
+           "KV caches exact (llama_kv_cache / llama_kv_cache_iswa: n_ctx padded to 256, SWA cells "
+           "pad256(min(n_ctx, n_swa x seqs + n_ubatch)))"]
+    if model is not None and model.is_mla:
+        out.append(f"MLA (llama.cpp deepseek2): one K row of kv_lora_rank {model.kv_lora_rank} + qk_rope_head_dim "
+                   f"{model.qk_rope_head_dim} values per layer and cell, no V row (mainline since PR #19067, "
+                   "2026-01-24; older builds also kept a V row of kv_lora_rank values); the model buffers count "
+                   "kv_b_proj once, as the checkpoint does (a GGUF split into attn_k_b / attn_v_b holds the same "
+                   "values)")
+    if model is not None and model.state_layer_count():
+        out.append("recurrent state exact (llama_memory_recurrent: max(1, -np) cells of n_embd_r + n_embd_s f32 "
+                   "values per recurrent layer, llama-hparams.cpp); no rollback snapshots (n_rs_seq 0: speculative "
+                   "decoding with state rollback adds 1 + n_rs_seq rows per cell); the attention layers alone in "
+                   "the KV cache")
+    return out + ["compute buffer ESTIMATED: n_ubatch x 4 B x (heads x n_kv without -fa + 2 x hidden + FFN width); "
+                  "llama.cpp's own figure is in its log ('compute buffer size'); the CUDA context (~150-300 MiB) is "
+                  "not counted"]
 
 
 def render_llamacpp(res):
@@ -8119,6 +8236,18 @@ def render_llamacpp(res):
                      f"{c['layers']:3d} layers, {s['n_parallel']}/{c['streams']} seqs), K ({s['type_k']}): "
                      f"{c['k_bytes'] / mib:8.2f} MiB, V ({s['type_v']}): {c['v_bytes'] / mib:8.2f} MiB"
                      + (f"; on GPU {c['gpu_bytes'] / mib:.2f} MiB" if c["gpu_bytes"] != c["bytes"] else ""))
+    rs = res.get("recurrent")
+    if rs:
+        # llama-memory-recurrent.cpp: one "RS buffer size" line per device, then the total with every layer counted
+        if rs["gpu_bytes"]:
+            lines.append(f"  llama_memory_recurrent:    GPU RS buffer size = {rs['gpu_bytes'] / mib:8.2f} MiB")
+        if rs["bytes"] > rs["gpu_bytes"]:
+            lines.append(f"  llama_memory_recurrent:    CPU RS buffer size = "
+                         f"{(rs['bytes'] - rs['gpu_bytes']) / mib:8.2f} MiB")
+        lines.append(f"  llama_memory_recurrent: size = {rs['bytes'] / mib:7.2f} MiB ({rs['cells']:6d} cells, "
+                     f"{rs['n_layer']:3d} layers, {rs['seqs']:2d} seqs), R (f32): {rs['r_bytes'] / mib:7.2f} MiB, "
+                     f"S (f32): {rs['s_bytes'] / mib:7.2f} MiB  [{rs['arch']}: {rs['recurrent_layers']} recurrent "
+                     f"layers, n_embd_r {rs['n_embd_r']:,}, n_embd_s {rs['n_embd_s']:,}]")
     lines.append(f"  GPU compute buffer size = {res['compute_buffer_bytes'] / mib:10.2f} MiB (estimate)")
     lines.append(f"  GPU total {res['gpu_bytes'] / mib:,.2f} MiB ({gib(res['gpu_bytes']):.2f} GiB); host "
                  f"{res['host_bytes'] / mib:,.2f} MiB; {res['slots']} slot(s) of up to "

@@ -287,7 +287,7 @@ def test_text_output_speaks_llamacpps_words():
     (["-p", "llama-3-8b", "--infer", "--engine", "llama.cpp", "-c", "4096", "--context", "4096"], "give one"),
     (["-p", "llama-3-8b", "--infer", "--engine", "llama.cpp", "--gguf-type", "q9"], "--gguf-type"),
     (["-p", "llama-3-8b", "--infer", "--engine", "llama.cpp", "--model-bytes", "1MiB"], "--model-bytes"),
-    (["-p", "deepseek-v2", "--infer", "--engine", "llama.cpp"], "MLA"),
+    (["-p", "deepseek-v2", "--infer", "--engine", "llama.cpp", "-fa", "off"], "MLA"),  # -fa on: modelled
     (["-p", "llama-3-8b", "--infer", "--engine", "llama.cpp", "-tp", "2"], "-tp"),
     (["-p", "llama-3-8b", "--infer", "--speed"], "--gpu"),
     (["-p", "llama-3-8b", "--speed", "--gpu", "h100-sxm"], "--speed is for inference"),
