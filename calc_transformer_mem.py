@@ -89,8 +89,11 @@ cells of one token of every layer (MHA: kv_heads per rank x (head_dim + v_head_d
 ``--page-size`` pages, capped by ``--max-total-tokens``; the default fraction is SGLang's by GPU memory and TP
 (server_args.py _handle_gpu_memory_settings); the memory before and after the weights load is estimated or taken
 from its log (``--avail-mem-before-load``, ``--avail-mem-after-load``); printed as SGLang logs it ("KV Cache is
-allocated. #tokens: N, K size: X GB, V size: Y GB", "max_total_num_tokens=N", max_running_requests). Sliding /
-chunked layers (SWAKVPool), linear-attention layers, the DSA indexer and ``-pp`` are refused for now.
+allocated. #tokens: N, K size: X GB, V size: Y GB", "max_total_num_tokens=N", max_running_requests). gpt-oss, Llama
+4 and MiMo-V2-Flash get SGLang's SWAKVPool (0.5.8's token-layer split, ``--swa-full-tokens-ratio``,
+``--disable-hybrid-swa-memory``: "Use sliding window memory pool. full_layer_tokens=F, swa_layer_tokens=S"); other
+sliding models keep every layer at full length, as SGLang does. Linear-attention layers, the DSA indexer and ``-pp``
+are refused for now.
 
 ``--engine hf`` (with ``--infer``): the summed breakdown with transformers' DynamicCache (``--kv-cache hf-dynamic``: a
 sliding layer keeps window - 1 tokens); ``--engine sum`` (the default) counts a static or paged cache's window.
