@@ -7738,8 +7738,9 @@ def sglang_refusal(model, inf, eng=None):
     if model is None:
         return "--engine sglang needs a model (its KV cells), not --params"
     if any(model.layer_is_linear(i) for i in range(model.num_layers)):
-        return ("--engine sglang: linear-attention / SSM layers (SGLang's HybridLinearKVPool and its mamba state "
-                "pool) are not modelled yet; use --engine sum")
+        return ("--engine sglang: linear-attention / SSM layers (SGLang's HybridLinearKVPool beside its MambaPool, "
+                "split by --mamba-full-memory-ratio) are not modelled yet: no published log to check them against; "
+                "use --engine sum")
     if model.has_indexer:
         return ("--engine sglang: the DSA indexer's key cache (SGLang's NSATokenToKVPool) is not modelled yet; use "
                 "--engine sum")
