@@ -289,3 +289,34 @@ def test_all_sliding_mistral_is_one_pool():
 ])
 def test_what_the_swa_planner_does_not_model_is_one_line(argv, names):
     assert names in refused(argv)
+
+
+hypothesis = pytest.importorskip("hypothesis")
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+import math  # noqa: E402
+
+SWA_TOKENS = st.sampled_from([
+    "--engine", "sglang", "--gpu-memory", "80GiB", "--mem-fraction-static", "0.9", "--swa-full-tokens-ratio", "0.5",
+    "1", "0", "-1", "nan", "inf", "1e-300", "--disable-hybrid-swa-memory", "--page-size", "64", "--max-total-tokens",
+    "16", "--avail-mem-before-load", "70GiB", "--avail-mem-after-load", "10GiB", "--context-length", "131072",
+    "--batch-size", "400", "--max-context", "--max-batch-size", "-tp", "8", "--preset", "gpt-oss-120b",
+    "gpt-oss-20b", "llama-4-scout", "gemma-3-27b", "mistral-7b", "olmo-3-7b", "--kv-cache-dtype", "fp8", ""])
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(SWA_TOKENS, max_size=12))
+def test_hostile_swa_argv(argv):
+    status, out, err = call_main(mem, ["--infer"] + argv + ["--json"])
+    if status == 0:
+        stack = [json.loads(out)]
+        while stack:  # every number in the output is finite and not negative
+            item = stack.pop()
+            if isinstance(item, dict):
+                stack += item.values()
+            elif isinstance(item, list):
+                stack += item
+            elif isinstance(item, (int, float)) and not isinstance(item, bool):
+                assert math.isfinite(item) and item >= 0, (argv, item)
+    else:
+        assert status == 2 and len(err.strip().splitlines()) == 1 and "Traceback" not in err, (argv, err)
