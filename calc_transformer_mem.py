@@ -7804,7 +7804,7 @@ def sglang_cell_bytes(model, inf):
         return (model.kv_lora_rank + model.qk_rope_head_dim) * model.num_layers * size, 0
     heads = kv_heads_per_rank(model.kv_heads, inf.tp)
     k, v = heads * model.d_head * model.num_layers * size, heads * model.v_dim * model.num_layers * size
-    if model.model_type == "mimo_v2_flash" and model.has_sliding_shape:
+    if model.model_type == "mimo_v2_flash" and _sglang_sliding_layers(model):  # by architecture, as SGLang adds it
         sliding = _sglang_sliding_layers(model)
         swa_heads = kv_heads_per_rank(model.layer_kv_heads(sliding[0]), inf.tp)
         k += swa_heads * model.layer_head_dim(sliding[0]) * len(sliding) * size
