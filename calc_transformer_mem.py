@@ -89,8 +89,11 @@ cells of one token of every layer (MHA: kv_heads per rank x (head_dim + v_head_d
 ``--page-size`` pages, capped by ``--max-total-tokens``; the default fraction is SGLang's by GPU memory and TP
 (server_args.py _handle_gpu_memory_settings); the memory before and after the weights load is estimated or taken
 from its log (``--avail-mem-before-load``, ``--avail-mem-after-load``); printed as SGLang logs it ("KV Cache is
-allocated. #tokens: N, K size: X GB, V size: Y GB", "max_total_num_tokens=N", max_running_requests). Sliding /
-chunked layers (SWAKVPool), linear-attention layers, the DSA indexer and ``-pp`` are refused for now.
+allocated. #tokens: N, K size: X GB, V size: Y GB", "max_total_num_tokens=N", max_running_requests). gpt-oss, Llama
+4 and MiMo-V2-Flash get SGLang's SWAKVPool (0.5.8's token-layer split, ``--swa-full-tokens-ratio``,
+``--disable-hybrid-swa-memory``: "Use sliding window memory pool. full_layer_tokens=F, swa_layer_tokens=S"); other
+sliding models keep every layer at full length, as SGLang does. Linear-attention layers, the DSA indexer and ``-pp``
+are refused for now.
 
 ``--engine hf`` (with ``--infer``): the summed breakdown with transformers' DynamicCache (``--kv-cache hf-dynamic``: a
 sliding layer keeps window - 1 tokens); ``--engine sum`` (the default) counts a static or paged cache's window.
@@ -7666,6 +7669,41 @@ def _vllm_assumptions(eng, inf, batched, seqs, hybrid=False, state=False):
 #                at least 10 GiB on a GPU above 60 GiB
 #     mem_fraction_static = round((gpu_mem - reserved) / gpu_mem, 3)
 # (multimodal models, DP attention and speculative decoding reserve more; not modelled: give --mem-fraction-static)
+#
+# Sliding-window layers (SGLang 0.5.8, the wheel of 2026-01-23).  Only the architectures listed in
+# configs/model_config.py is_hybrid_swa_model get a second pool for them (mem_cache/swa_memory_pool.py SWAKVPool:
+# one MHATokenToKVPool for the full layers, one for the sliding ones), with the layers from get_hybrid_layer_ids:
+#     GptOssForCausalLM               config layer_types ("sliding_attention" / "full_attention")
+#     Llama4ForConditionalGeneration  every layer with (i + 1) % 4 != 0 chunked, the rest full
+#     MiMoV2FlashForCausalLM          hybrid_layer_pattern (1: sliding), its sliding layers with their own heads
+# Every other architecture keeps all its layers at full length in the one pool, sliding or not: Gemma 2 / 3 / 3n and
+# Olmo2/3 (server_args.py _handle_model_specific_adjustments sets disable_hybrid_swa_memory: "not yet supported"),
+# Cohere2, Mistral and Phi-3 (not in the list).  --disable-hybrid-swa-memory does the same for the listed ones (and
+# server_args.py sets it for gpt-oss when the attention backend is trtllm_mha, Blackwell's default, or with
+# speculative decoding).  For the hybrid ones model_runner_kv_cache_mixin.py then:
+#     profile:  cell_size = kv_heads_per_rank x (head_dim + v_head_dim) x ALL layers x bytes
+#               (+ swa_kv_heads_per_rank x (swa_head_dim + swa_v_head_dim) x sliding layers x bytes for MiMo-V2-Flash)
+#               max_total_num_tokens = int(rest x 2^30) // cell_size; capped; whole pages       (as above)
+#     set_num_tokens_hybrid_swa (token-layers, not bytes):
+#               full = int(max_total_num_tokens x num_hidden_layers / (ratio x sliding layers + full layers))
+#               swa  = int(full x ratio); each rounded down to whole pages; max_total_num_tokens = full
+#     log:      "Use sliding window memory pool. full_layer_tokens=F, swa_layer_tokens=S"
+# with ratio = --swa-full-tokens-ratio (server_args.py, default 0.8).  SWAKVPool builds the sliding pool first, so
+# its "KV Cache is allocated. #tokens: S, ..." line comes before the full pool's "#tokens: F" one, then "SWAKVPool
+# mem usage: X GB, swa size: S, full size: F" (X: both pools' K + V).  sglang PR #18039 ("Fix swa kv cache memory
+# allocation", merged 2026-01-31, so not in 0.5.8) later counts each kind of layer at its own per-token bytes in
+# both steps and splits the memory rather than the token-layers; that version is not modelled.
+SGLANG_SWA_FULL_TOKENS_RATIO = 0.8
+SGLANG_HYBRID_SWA_ARCHS = {"gpt_oss": "GptOssForCausalLM", "llama4": "Llama4ForConditionalGeneration",
+                           "llama4_text": "Llama4ForConditionalGeneration",
+                           "mimo_v2_flash": "MiMoV2FlashForCausalLM"}
+SGLANG_SLIDING_IN_ONE_POOL = {"gemma2": "Gemma2ForCausalLM", "gemma3": "Gemma3ForConditionalGeneration",
+                              "gemma3_text": "Gemma3ForCausalLM", "olmo3": "Olmo2ForCausalLM",
+                              "cohere2": "Cohere2ForCausalLM", "mistral": "MistralForCausalLM",
+                              "phi3": "Phi3ForCausalLM"}
+# published as vision-language checkpoints: SGLang lowers the default fraction for the vision tower
+# (server_args.py adjust_mem_fraction_for_vlm) and loads its weights, neither of which this model holds
+SGLANG_VISION_WRAPPED = {"llama4", "llama4_text", "gemma3", "gemma3_text"}
 SGLANG_VERSION = "0.5.8"
 SGLANG_INIT_BYTES = 2**30   # assumed: what CUDA / NCCL take before the weights load (logs: 0.84 GiB on an H100,
                             # docs.sglang.ai 2025-01; 1.2 GiB on an H200, sglang PR #4826)
@@ -7686,41 +7724,101 @@ class SglangSetup:
     max_running_requests: int | None = None
     avail_before_load: int | None = None      # None: gpu_bytes - SGLANG_INIT_BYTES
     avail_after_load: int | None = None       # None: avail_before_load - the weights (exact)
+    swa_full_tokens_ratio: float = SGLANG_SWA_FULL_TOKENS_RATIO  # sliding-layer tokens / full-layer tokens
+    disable_hybrid_swa_memory: bool = False   # one pool of every layer for the hybrid-SWA architectures too
 
 
-def sglang_refusal(model, inf):
+def _sglang_sliding_layers(model):
+    return [i for i in range(model.num_layers) if model.layer_attention(i) == "sliding"]
+
+
+def sglang_refusal(model, inf, eng=None):
     """The layouts whose pool this planner does not reproduce, as one line (None when it does)."""
+    eng = eng or SglangSetup()
     if model is None:
         return "--engine sglang needs a model (its KV cells), not --params"
     if any(model.layer_is_linear(i) for i in range(model.num_layers)):
-        return ("--engine sglang: linear-attention / SSM layers (SGLang's HybridLinearKVPool and its mamba state "
-                "pool) are not modelled yet; use --engine sum")
+        return ("--engine sglang: linear-attention / SSM layers (SGLang's HybridLinearKVPool beside its MambaPool, "
+                "split by --mamba-full-memory-ratio) are not modelled yet: no published log to check them against; "
+                "use --engine sum")
     if model.has_indexer:
         return ("--engine sglang: the DSA indexer's key cache (SGLang's NSATokenToKVPool) is not modelled yet; use "
                 "--engine sum")
     if model.gemma4_layers:  # issue 10, branch gemma4 (as --engine vllm / llama.cpp)
         return ("--engine sglang: Gemma 4's per-layer head widths and KV-shared layers (SGLang's pools per layer "
                 "kind) are not modelled yet; use --engine sum or hf")
-    if any(model.layer_attention(i) == "sliding" for i in range(model.num_layers)):
-        return ("--engine sglang: sliding-window / chunked layers (SGLang's SWAKVPool, --swa-full-tokens-ratio) are "
-                "not modelled yet; use --engine sum or --engine vllm")
+    sliding = _sglang_sliding_layers(model)
+    mt = model.model_type
+    if sliding and mt not in SGLANG_HYBRID_SWA_ARCHS and mt not in SGLANG_SLIDING_IN_ONE_POOL:
+        return (f"--engine sglang: which pool SGLang {SGLANG_VERSION} gives the sliding-window layers of model_type "
+                f"'{mt or 'custom'}' is not modelled (modelled: gpt-oss, Llama 4 and MiMo-V2-Flash's SWAKVPool; "
+                "Gemma 2/3, OLMo-3, Cohere2, Mistral, Phi-3 in one pool); use --engine sum")
+    if sliding and mt in SGLANG_HYBRID_SWA_ARCHS:
+        if len(sliding) == model.num_layers:
+            return "--engine sglang: a hybrid-SWA model without full-attention layers is not modelled"
+        if mt == "mimo_v2_flash" and eng.disable_hybrid_swa_memory:
+            return ("--engine sglang: MiMo-V2-Flash without the SWA pool (its sliding layers' own heads in one "
+                    "pool) is not modelled; drop --disable-hybrid-swa-memory")
+        if mt.startswith("llama4") and sliding != [i for i in range(model.num_layers) if (i + 1) % 4]:
+            return ("--engine sglang: SGLang takes Llama 4's chunked layers as every layer but each 4th "
+                    "(get_hybrid_layer_ids); this model's layer_types differ")
     if inf.pp > 1:
         return "--engine sglang: pipeline parallelism (each stage's own pool) is not modelled yet; drop -pp"
     if inf.kv_dtype not in SGLANG_KV_BYTES:
         return f"--engine sglang: --kv-cache-dtype {inf.kv_dtype} is not an SGLang KV-cache type (auto, bf16, " \
                "fp8_e4m3, fp8_e5m2)"
+    if model.model_type in SGLANG_VISION_WRAPPED and (eng.mem_fraction_static is None or
+                                                      eng.avail_after_load is None):
+        return (f"--engine sglang: {model.model_type}'s published checkpoints are vision-language models: SGLang "
+                "lowers its default --mem-fraction-static for the vision tower and loads its weights, neither "
+                "modelled; give --mem-fraction-static and --avail-mem-after-load (its \"Load weight end\" line)")
     return None
 
 
+def sglang_swa_layout(model, inf, eng):
+    """SGLang's hybrid-SWA layout for this model, or None when every layer is in one pool (see the section comment):
+    {full_layers, swa_layers, full_k, full_v, swa_k, swa_v} with the K / V bytes one token takes in ONE layer of
+    each kind on one TP rank."""
+    sliding = _sglang_sliding_layers(model)
+    if not sliding or model.model_type not in SGLANG_HYBRID_SWA_ARCHS or eng.disable_hybrid_swa_memory:
+        return None
+    size = SGLANG_KV_BYTES[inf.kv_dtype]
+    full_heads = kv_heads_per_rank(model.kv_heads, inf.tp)
+    # MiMo-V2-Flash's sliding pool takes swa_num_key_value_heads / swa_head_dim / swa_v_head_dim
+    # (model_runner_kv_cache_mixin.py init_memory_pool, is_hybrid_swa_compress); the others the full layers' heads
+    s = sliding[0]
+    swa_heads = kv_heads_per_rank(model.layer_kv_heads(s), inf.tp)
+    return {"full_layers": model.num_layers - len(sliding), "swa_layers": len(sliding),
+            "full_k": full_heads * model.d_head * size, "full_v": full_heads * model.v_dim * size,
+            "swa_k": swa_heads * model.layer_head_dim(s) * size, "swa_v": swa_heads * model.layer_v_dim(s) * size}
+
+
 def sglang_cell_bytes(model, inf):
-    """(K bytes, V bytes) one token takes in every layer of one TP rank, as SGLang's pools hold it: MHA / GQA keep
-    kv_heads_per_rank x head_dim keys and kv_heads_per_rank x v_head_dim values (ModelConfig.get_num_kv_heads:
-    max(1, kv_heads // tp)); MLA one latent of kv_lora_rank + qk_rope_head_dim, on every rank (V 0)."""
+    """(K bytes, V bytes) of the cell SGLang 0.5.8 profiles the pool with (get_cell_size_per_token), one TP rank:
+    MHA / GQA keep kv_heads_per_rank x head_dim keys and kv_heads_per_rank x v_head_dim values in every layer
+    (ModelConfig.get_num_kv_heads: max(1, kv_heads // tp)) -- sliding layers included, even for the hybrid-SWA
+    models; MiMo-V2-Flash adds its sliding layers once more at their own heads; MLA one latent of kv_lora_rank +
+    qk_rope_head_dim, on every rank (V 0)."""
     size = SGLANG_KV_BYTES[inf.kv_dtype]
     if model.is_mla:
         return (model.kv_lora_rank + model.qk_rope_head_dim) * model.num_layers * size, 0
     heads = kv_heads_per_rank(model.kv_heads, inf.tp)
-    return heads * model.d_head * model.num_layers * size, heads * model.v_dim * model.num_layers * size
+    k, v = heads * model.d_head * model.num_layers * size, heads * model.v_dim * model.num_layers * size
+    if model.model_type == "mimo_v2_flash" and _sglang_sliding_layers(model):  # by architecture, as SGLang adds it
+        sliding = _sglang_sliding_layers(model)
+        swa_heads = kv_heads_per_rank(model.layer_kv_heads(sliding[0]), inf.tp)
+        k += swa_heads * model.layer_head_dim(sliding[0]) * len(sliding) * size
+        v += swa_heads * model.layer_v_dim(sliding[0]) * len(sliding) * size
+    return k, v
+
+
+def sglang_split_swa(tokens, num_layers, layout, ratio, page_size):
+    """set_num_tokens_hybrid_swa (SGLang 0.5.8): the profiled tokens of every layer shared out as token-layers,
+    the sliding layers getting ratio x the full layers' tokens, each rounded down to whole pages
+    -> (full_layer_tokens, swa_layer_tokens).  The same float operations as SGLang's, so the same rounding."""
+    full = int(tokens * num_layers / (ratio * layout["swa_layers"] + layout["full_layers"]))
+    swa = int(full * ratio)
+    return full // page_size * page_size, swa // page_size * page_size
 
 
 def sglang_default_fraction(gpu_bytes, tp, pp=1, chunked_prefill_size=None, cuda_graph_max_bs=None):
@@ -7740,9 +7838,9 @@ def sglang_default_fraction(gpu_bytes, tp, pp=1, chunked_prefill_size=None, cuda
 
 def sglang_kv_pool(model, inf, eng):
     """SGLang's KV pool on one TP rank (see the section comment): {mem_fraction_static, avail_before_load,
-    avail_after_load, rest_bytes, cell_bytes, max_total_num_tokens, k_bytes, v_bytes, max_running_requests, ...}.
-    context_len is inf.context."""
-    refusal = sglang_refusal(model, inf)
+    avail_after_load, rest_bytes, cell_bytes, max_total_num_tokens, k_bytes, v_bytes, max_running_requests, swa,
+    ...}.  context_len is inf.context; swa is None or the two pools of a hybrid-SWA model."""
+    refusal = sglang_refusal(model, inf, eng)
     if refusal:
         raise ValueError(refusal)
     k_cell, v_cell = sglang_cell_bytes(model, inf)
@@ -7775,13 +7873,29 @@ def sglang_kv_pool(model, inf, eng):
     max_num_reqs = eng.max_running_requests or min(max(int(profiled / inf.context * 512), 2048), 4096)
     tokens = profiled if eng.max_total_tokens is None else min(profiled, eng.max_total_tokens)
     tokens = tokens // eng.page_size * eng.page_size
+    layout = sglang_swa_layout(model, inf, eng)
+    swa = None
+    if layout:
+        pool_tokens = tokens  # what the profile gave every layer, before the split
+        tokens, swa_tokens = sglang_split_swa(pool_tokens, model.num_layers, layout, eng.swa_full_tokens_ratio,
+                                              eng.page_size)
+        full_rows, swa_rows = tokens + eng.page_size, swa_tokens + eng.page_size  # each pool pads one page
+        swa = dict(layout, ratio=eng.swa_full_tokens_ratio, profiled_pool_tokens=pool_tokens,
+                   full_layer_tokens=tokens, swa_layer_tokens=swa_tokens, sliding_window=model.sliding_window,
+                   architecture=SGLANG_HYBRID_SWA_ARCHS[model.model_type],
+                   full_k_bytes=full_rows * layout["full_k"] * layout["full_layers"],
+                   full_v_bytes=full_rows * layout["full_v"] * layout["full_layers"],
+                   swa_k_bytes=swa_rows * layout["swa_k"] * layout["swa_layers"],
+                   swa_v_bytes=swa_rows * layout["swa_v"] * layout["swa_layers"])
     if tokens <= 0:
         raise ValueError(f"--engine sglang: not enough memory (SGLang: \"Not enough memory. Please try to increase "
                          f"--mem-fraction-static\"): {gib(after):,.2f} GiB free after the weights, less "
                          f"(1 - {fraction:g}) x {gib(before):,.2f} GiB reserved, leaves no KV cell of {cell:,} B")
     running = min(tokens // 2 if eng.max_running_requests is None else eng.max_running_requests, max_num_reqs)
     rows = tokens + eng.page_size  # the padded slot 0 (one page) beside the tokens
-    return {"engine": "sglang", "version": SGLANG_VERSION, "mem_fraction_static": fraction,
+    k_bytes, v_bytes = (rows * k_cell, rows * v_cell) if swa is None else (
+        swa["full_k_bytes"] + swa["swa_k_bytes"], swa["full_v_bytes"] + swa["swa_v_bytes"])
+    pool = {"engine": "sglang", "version": SGLANG_VERSION, "mem_fraction_static": fraction,
             "fraction_given": eng.mem_fraction_static is not None, "gpu_bytes": eng.gpu_bytes,
             "chunked_prefill_size": chunk, "cuda_graph_max_bs": graphs, "reserved_mib": reserved,
             "weights_bytes": weights, "avail_before_load": before, "avail_after_load": after,
@@ -7789,13 +7903,15 @@ def sglang_kv_pool(model, inf, eng):
             "rest_bytes": max(rest, 0.0), "mla": model.is_mla, "kv_dtype": inf.kv_dtype,
             "bytes_per_token": cell, "k_bytes_per_token": k_cell, "v_bytes_per_token": v_cell,
             "profiled_tokens": profiled, "max_total_tokens": eng.max_total_tokens, "page_size": eng.page_size,
-            "max_total_num_tokens": tokens, "k_bytes": rows * k_cell, "v_bytes": rows * v_cell,
-            "kv_pool_bytes": rows * cell, "max_num_reqs": max_num_reqs, "max_running_requests": running,
-            "context_len": inf.context, "requests_at_context_len": tokens // inf.context, "batch": inf.batch,
-            "assumptions": _sglang_assumptions(eng, fraction, chunk, graphs, reserved, inf)}
+            "max_total_num_tokens": tokens, "k_bytes": k_bytes, "v_bytes": v_bytes,
+            "kv_pool_bytes": k_bytes + v_bytes, "max_num_reqs": max_num_reqs, "max_running_requests": running,
+            "context_len": inf.context, "batch": inf.batch, "swa": swa,
+            "assumptions": _sglang_assumptions(eng, fraction, chunk, graphs, reserved, inf, model, swa)}
+    pool["requests_at_context_len"] = sglang_requests_at(pool, inf.context)
+    return pool
 
 
-def _sglang_assumptions(eng, fraction, chunk, graphs, reserved, inf):
+def _sglang_assumptions(eng, fraction, chunk, graphs, reserved, inf, model, swa):
     out = [f"SGLang {SGLANG_VERSION}: KV pool = free memory after the weights - (1 - mem_fraction_static) x free "
            "memory before them, in cells of one token of every layer (model_runner_kv_cache_mixin.py "
            "profile_max_num_token); page-aligned; the pool allocates one page more (the padded slot 0, "
@@ -7816,24 +7932,58 @@ def _sglang_assumptions(eng, fraction, chunk, graphs, reserved, inf):
     out.append(f"context_len {inf.context:,} (--context-length; SGLang's default is the model's "
                "max_position_embeddings) sets the request pool: min(max(int(tokens / context_len x 512), 2048), "
                "4096) unless --max-running-requests")
+    sliding = _sglang_sliding_layers(model) if model is not None else []
+    if swa:
+        out.append(f"{swa['architecture']}: SGLang's hybrid SWA pool (SWAKVPool) -- the profile counts every layer "
+                   f"at the full layers' heads, then set_num_tokens_hybrid_swa shares its {swa['profiled_pool_tokens']:,} "
+                   f"tokens x {model.num_layers} layers out as token-layers: full = int(tokens x layers / (ratio "
+                   f"{swa['ratio']:g} x {swa['swa_layers']} sliding + {swa['full_layers']} full)), swa = int(full x "
+                   "ratio), each page-aligned (--swa-full-tokens-ratio); sglang PR #18039, after 0.5.8, splits by "
+                   "bytes instead (not modelled)")
+        out.append(f"a running request keeps min(its tokens, sliding_window {swa['sliding_window']:,}) in the "
+                   "sliding layers' pool (SGLang frees older ones from it: swa_radix_cache.py) and all its tokens in "
+                   "the full layers' pool; a prompt being admitted needs its tokens free in both (schedule_policy.py "
+                   "rem_total_tokens: the smaller of the two pools)")
+        if model.model_type == "gpt_oss":
+            out.append("gpt-oss: SGLang turns the SWA pool off with the trtllm_mha attention backend (its default on "
+                       "Blackwell, sm100) and with speculative decoding; then give --disable-hybrid-swa-memory")
+    elif sliding:
+        why = ("--disable-hybrid-swa-memory" if model.model_type in SGLANG_HYBRID_SWA_ARCHS else
+               f"SGLang {SGLANG_VERSION} has no SWA pool for {SGLANG_SLIDING_IN_ONE_POOL[model.model_type]}")
+        out.append(f"the {len(sliding)} sliding-window layers are kept at full length in the one pool ({why}): "
+                   "each token takes a cell of every layer")
     return out
 
 
+def sglang_requests_at(pool, context):
+    """Requests of `context` tokens SGLang's pools hold at once: the full (or only) pool's tokens // context and,
+    for a hybrid-SWA model, the sliding pool's tokens // min(context, sliding_window)."""
+    n = pool["max_total_num_tokens"] // context
+    swa = pool.get("swa")
+    if swa:
+        n = min(n, swa["swa_layer_tokens"] // min(context, swa["sliding_window"]))
+    return n
+
+
 def sglang_serves(pool, inf):
-    """--batch-size requests of --context tokens run at once: the pool holds their tokens and the scheduler admits
-    that many (max_running_requests)."""
-    return inf.batch * inf.context <= pool["max_total_num_tokens"] and inf.batch <= pool["max_running_requests"]
+    """--batch-size requests of --context tokens run at once: the pool(s) hold their tokens and the scheduler
+    admits that many (max_running_requests)."""
+    return inf.batch <= sglang_requests_at(pool, inf.context) and inf.batch <= pool["max_running_requests"]
 
 
 def sglang_max_context(model, inf, eng):
     """--engine sglang --max-context: the longest context at which --batch-size requests share SGLang's pool at once
-    (max_total_num_tokens // batch; the pool does not depend on the context, only the request pool does, and the
-    scheduler must still admit --batch-size requests).  -> (InferSetup, solution)."""
+    (max_total_num_tokens // batch, and for a hybrid-SWA model whatever the sliding pool allows; the pool does not
+    depend on the context, only the request pool does, and the scheduler must still admit --batch-size requests).
+    -> (InferSetup, solution)."""
     pool = sglang_kv_pool(model, inf, eng)
     if inf.batch > pool["max_running_requests"]:
         raise ValueError(f"nothing fits: SGLang admits {pool['max_running_requests']:,} requests at once, fewer than "
                          f"--batch-size {inf.batch}")
     longest = pool["max_total_num_tokens"] // inf.batch
+    swa = pool["swa"]
+    if swa and inf.batch * min(longest, swa["sliding_window"]) > swa["swa_layer_tokens"]:
+        longest = min(longest, swa["swa_layer_tokens"] // inf.batch)  # under a window each: its tokens, all held
     if longest < 1:
         raise ValueError(f"nothing fits: SGLang's pool of {pool['max_total_num_tokens']:,} tokens is less than one "
                          f"token for each of --batch-size {inf.batch} requests")
@@ -7853,7 +8003,17 @@ def render_sglang(pool):
     lines.append(f"  Load weight end. avail mem={gib(pool['avail_after_load']):.2f} GB, mem usage="
                  f"{gib(pool['avail_before_load'] - pool['avail_after_load']):.2f} GB"
                  + ("" if pool["after_given"] else " (the weights, exact)"))
-    if pool["mla"]:
+    swa = pool["swa"]
+    if swa:
+        lines.append(f"  Use sliding window memory pool. full_layer_tokens={swa['full_layer_tokens']}, "
+                     f"swa_layer_tokens={swa['swa_layer_tokens']}")
+        lines.append(f"  KV Cache is allocated. #tokens: {swa['swa_layer_tokens']}, K size: "
+                     f"{gib(swa['swa_k_bytes']):.2f} GB, V size: {gib(swa['swa_v_bytes']):.2f} GB")
+        lines.append(f"  KV Cache is allocated. #tokens: {swa['full_layer_tokens']}, K size: "
+                     f"{gib(swa['full_k_bytes']):.2f} GB, V size: {gib(swa['full_v_bytes']):.2f} GB")
+        lines.append(f"  SWAKVPool mem usage: {gib(pool['kv_pool_bytes']):.2f} GB, swa size: "
+                     f"{swa['swa_layer_tokens']}, full size: {swa['full_layer_tokens']}")
+    elif pool["mla"]:
         lines.append(f"  KV Cache is allocated. #tokens: {pool['max_total_num_tokens']}, KV size: "
                      f"{gib(pool['k_bytes']):.2f} GB")
     else:
@@ -7861,8 +8021,15 @@ def render_sglang(pool):
                      f"{gib(pool['k_bytes']):.2f} GB, V size: {gib(pool['v_bytes']):.2f} GB")
     lines.append(f"  max_total_num_tokens={pool['max_total_num_tokens']}, max_running_requests="
                  f"{pool['max_running_requests']}, context_len={pool['context_len']}")
-    lines.append(f"  cell: {pool['bytes_per_token']:,} B per token ({pool['kv_dtype']}, every layer); "
-                 f"{pool['requests_at_context_len']:,} requests of {pool['context_len']:,} tokens fit at once")
+    if swa:
+        lines.append(f"  cell: {pool['bytes_per_token']:,} B per token as the profile counts it ({pool['kv_dtype']}, "
+                     f"every layer); a token then takes {swa['full_k'] + swa['full_v']:,} B in each of "
+                     f"{swa['full_layers']} full layers and {swa['swa_k'] + swa['swa_v']:,} B in each of "
+                     f"{swa['swa_layers']} sliding ones; {pool['requests_at_context_len']:,} requests of "
+                     f"{pool['context_len']:,} tokens fit at once")
+    else:
+        lines.append(f"  cell: {pool['bytes_per_token']:,} B per token ({pool['kv_dtype']}, every layer); "
+                     f"{pool['requests_at_context_len']:,} requests of {pool['context_len']:,} tokens fit at once")
     if not sglang_serves(pool, replace(InferSetup(), batch=pool["batch"], context=pool["context_len"])):
         lines.append(f"  -> --batch-size {pool['batch']:,} requests of {pool['context_len']:,} tokens do NOT run at "
                      f"once: the pool holds {pool['requests_at_context_len']:,} of them and SGLang admits "
@@ -8715,7 +8882,7 @@ def serving_extras(args, model, inf, result, gpu_bytes, engine):
 
             def memory_fn(b):
                 return pool["weights_bytes"] + kv_fn(b, held)
-            capacity = min(pool["max_total_num_tokens"] // held, pool["max_running_requests"])
+            capacity = min(sglang_requests_at(pool, held), pool["max_running_requests"])
         else:
             def memory_fn(b):
                 return inference_memory(model, replace(inf, batch=b))["per_gpu"]["total"]
@@ -9469,6 +9636,11 @@ def build_parser():
                     "less 1 GiB)")
     sg.add_argument("--avail-mem-after-load", metavar="SIZE", help="free memory after the weights: SGLang's \"Load "
                     "weight end. ... avail mem=X GB\" (XGiB; default: the memory before less the weights, exact)")
+    sg.add_argument("--swa-full-tokens-ratio", metavar="R", help="hybrid-SWA models (gpt-oss, Llama 4, "
+                    "MiMo-V2-Flash): the sliding layers' tokens / the full layers' tokens, in (0, 1] (default 0.8)")
+    sg.add_argument("--disable-hybrid-swa-memory", action="store_true", default=None, help="one pool of every layer "
+                    "at full length for the hybrid-SWA models too (SGLang does this itself for gpt-oss on trtllm_mha "
+                    "and with speculative decoding)")
     add_serving_arguments(p)
     add_precision_mode_arguments(p)
     add_lora_arguments(p)
@@ -10000,7 +10172,8 @@ VLLM_ONLY_FLAGS = {
 # Flags only --engine sglang reads
 SGLANG_ONLY_FLAGS = {dest: "--" + dest.replace("_", "-") for dest in (
     "mem_fraction_static", "max_total_tokens", "page_size", "chunked_prefill_size", "cuda_graph_max_bs",
-    "max_running_requests", "avail_mem_before_load", "avail_mem_after_load")}
+    "max_running_requests", "avail_mem_before_load", "avail_mem_after_load", "swa_full_tokens_ratio",
+    "disable_hybrid_swa_memory")}
 
 
 def build_sglang_setup(args, gpu_bytes):
@@ -10013,7 +10186,13 @@ def build_sglang_setup(args, gpu_bytes):
     if gpu_bytes is None and args.avail_mem_before_load is None:
         raise ValueError("--engine sglang needs --gpu-memory (or --gpu) or --avail-mem-before-load (SGLang's "
                          "\"Load weight begin. avail mem=\")")
+    ratio = SGLANG_SWA_FULL_TOKENS_RATIO
+    if args.swa_full_tokens_ratio is not None:  # server_args.py check_server_args: 0 < ratio <= 1
+        ratio = parse_fraction(args.swa_full_tokens_ratio, "--swa-full-tokens-ratio", 0.0, 1.0)
+        if ratio <= 0:
+            raise ValueError("--swa-full-tokens-ratio must be in (0, 1]")
     return SglangSetup(
+        swa_full_tokens_ratio=ratio, disable_hybrid_swa_memory=bool(args.disable_hybrid_swa_memory),
         gpu_bytes=gpu_bytes or 0, mem_fraction_static=fraction,
         max_total_tokens=_opt(args.max_total_tokens, "--max-total-tokens", None),
         page_size=_opt(args.page_size, "--page-size", 1),

@@ -252,9 +252,9 @@ def test_text_output_speaks_sglangs_words():
     (["-p", "qwen3-next-80b-a3b", "--infer", "--engine", "sglang", "--gpu-memory", "80GiB"], "linear-attention"),
     # DeepSeek-V3.2's indexer keys (sglang PR #11309 added them to the cell size): NSATokenToKVPool
     (["-p", "deepseek-v3.2", "--infer", "--engine", "sglang", "--gpu-memory", "141GiB"], "DSA indexer"),
-    # sliding windows (SWAKVPool with --swa-full-tokens-ratio)
-    (["-p", "gemma-2-9b", "--infer", "--engine", "sglang", "--gpu-memory", "80GiB"], "sliding-window"),
-    (["-p", "llama-4-scout", "--infer", "--engine", "sglang", "--gpu-memory", "80GiB"], "sliding-window"),
+    # Llama 4's published checkpoints are vision-language models: SGLang's default fraction for them
+    # (adjust_mem_fraction_for_vlm) and the vision tower's weights need its log (tests/test_mem_sglang_swa.py)
+    (["-p", "llama-4-scout", "--infer", "--engine", "sglang", "--gpu-memory", "80GiB"], "vision-language"),
     # Gemma 4's per-layer head widths and KV-shared layers (issue 10, branch gemma4)
     (["-p", "gemma-4-31b", "--infer", "--engine", "sglang", "--gpu-memory", "80GiB"], "Gemma 4"),
     (["-p", "llama-3-8b", "--infer", "--engine", "sglang", "--gpu-memory", "80GiB", "-pp", "2"], "-pp"),
