@@ -10044,7 +10044,7 @@ def build_infer_setup(args, model):
                              weight_dtype=precision.get("weight_dtype", args.weight_dtype or "bf16"),
                              kv_dtype=precision.get("kv_dtype"))
     if model is not None and model.gguf_arch == "gpt-oss" and not inf.bits_per_weight \
-            and WEIGHT_BITS[inf.weight_dtype] > 4:
+            and WEIGHT_BITS.get(inf.weight_dtype, 0) > 4:  # an unknown dtype is refused later, by name
         # the published checkpoint is not 16-bit: say so beside a 16-bit price
         notes.append(f"gpt-oss: every weight is priced at {inf.weight_dtype}, but OpenAI's checkpoint stores the "
                      "routed experts in MXFP4 (4.25 bits) and vLLM / llama.cpp load them so (calc_quantization.py --formats "

@@ -1140,3 +1140,11 @@ def test_llama4_hf_profile_training_is_refused_in_one_line(mem):
     assert status == 2 and out == "" and len(err.strip().splitlines()) == 1 and "Llama4TextMoe" in err
     status, out, err = call_main(mem, ["-p", "llama-4-scout", "--json"])
     assert status == 0, err
+
+
+@pytest.mark.parametrize("preset", ["gpt-oss-20b", "llama-3-8b"])
+def test_unknown_weight_dtype_is_one_line_for_every_model(mem, preset):
+    # gpt-oss's MXFP4 note read WEIGHT_BITS[--weight-dtype] before the flag was validated: "mxfp4" (a natural guess
+    # for gpt-oss) ended in a KeyError traceback. Every model now gets the flag's one-line refusal, exit 2.
+    status, out, err = call_main(mem, ["-p", preset, "--weight-dtype", "mxfp4", "--infer"])
+    assert status == 2 and out == "" and err.count("\n") == 1 and "--weight-dtype" in err, (status, err)
