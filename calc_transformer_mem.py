@@ -7235,6 +7235,10 @@ VLLM_NON_TORCH_BYTES = 2**30         # assumed; logged: 0.35 GiB (RTX 3090, vllm
 VLLM_LARGE_GPU = 70 * 2**30          # EngineArgs.get_batch_defaults: >= 70 GiB (not A100) takes the larger defaults
 # (max_num_batched_tokens, max_num_seqs) of `vllm serve` (UsageContext.OPENAI_API_SERVER), by GPU memory
 VLLM_SERVE_DEFAULTS = {True: (8192, 1024), False: (2048, 256)}
+# Gemma 4, -pp (and what follows from them) are read from this release's code (vllm/v1/core/kv_cache_utils.py,
+# vllm/v1/kv_cache_interface.py, vllm/model_executor/models/gemma4.py, vllm/distributed/utils.py); the paths
+# above were checked against the older logs of tests/test_mem_engine.py
+VLLM_V024 = "0.24.0"
 
 
 @dataclass
@@ -7264,11 +7268,12 @@ def vllm_refusal(model, inf):
     if model.has_indexer:
         return ("--engine vllm: the DSA indexer's key cache (vLLM's sparse-MLA pages beside the latent) is not "
                 "modelled yet; use --engine sum")
-    if model.gemma4_layers:
-        return ("--engine vllm: Gemma 4's per-layer head widths and KV-shared layers (vLLM's pages per layer kind) "
-                "are not modelled yet; use --engine sum or hf")
-    if inf.pp > 1:
-        return "--engine vllm: pipeline parallelism (the pool of the most loaded stage) is not modelled yet; drop -pp"
+    if inf.pp > 1 and model.state_layer_count():
+        return ("--engine vllm: pipeline parallelism beside linear-attention / SSM state pages is not modelled; "
+                "drop -pp")
+    if inf.pp > 1 and model.kv_shared_layers:
+        return ("--engine vllm: -pp with Gemma 4's KV-shared layers (a shared layer's target may sit on another "
+                "stage) is not modelled; drop -pp")
     if inf.kv_dtype not in ("fp16", "bf16", "fp32", "fp8"):
         return f"--engine vllm: --kv-dtype {inf.kv_dtype} is not a vLLM KV-cache type (auto, fp8, fp8_e4m3, fp8_e5m2)"
     return None
@@ -7280,42 +7285,51 @@ def _cdiv(a, b):
 
 def vllm_kv_groups(model, inf, block_size):
     """vLLM's KV-cache groups for this model (vllm/v1/core/kv_cache_utils.py get_kv_cache_groups, hybrid KV-cache
-    manager on, its default), as {"kind", "span", "block_size", "layers"} dicts, and the page bytes of one layer.
+    manager on, its default), as {"kind", "span", "block_size", "layers"} dicts (layers: model layer indices), and
+    the page bytes of each layer that has a cache, in the order of `vllm_cached_layers`.
 
     Each attention layer has a spec: full attention (FullAttentionSpec, MLA's MLAAttentionSpec: one latent row of
     kv_lora_rank + qk_rope_head_dim per token), a sliding window (SlidingWindowSpec) or Llama 4's chunks
-    (ChunkedLocalAttentionSpec); its page is block_size tokens of that layer's K and V rows on one TP rank.
+    (ChunkedLocalAttentionSpec); its page is block_size tokens of that layer's K and V rows on one TP rank (Gemma 4:
+    each layer's own heads and head width, gemma4.py Gemma4DecoderLayer; its K=V full layers still write a V row,
+    K's copy, into the cache, Gemma4Attention.forward).  Gemma 4's KV-shared layers have no spec at all
+    (gpu_model_runner.py get_kv_cache_spec skips a layer with kv_sharing_target_layer_name).
     * every layer the same spec, or every layer full attention: one group (UniformTypeKVCacheSpecs when the pages
       differ);
-    * several kinds (gpt-oss, Gemma 2/3, Llama 4): the pages are unified by multiplying the smaller ones' block
-      size (unify_kv_cache_spec_page_size; vLLM refuses when they do not divide), then each kind's layers are split
-      into groups of group_size layers, group_size the fewest layers of a kind, or the most when the most is under
-      1.5 x the fewest (_get_kv_cache_groups_uniform_page_size)."""
+    * several kinds (gpt-oss, Gemma 2/3/4, Llama 4): the pages are unified by multiplying the smaller ones' block
+      size (unify_kv_cache_spec_page_size; a page that does not divide the largest is refused: vLLM pads it only
+      for some attention backends), then each kind's layers are split into groups of group_size layers, group_size
+      the fewest layers of a kind, or the most when the most is under 1.5 x the fewest
+      (_get_kv_cache_groups_uniform_page_size; group k of a kind takes its layers k, k + n, k + 2n, ...)."""
     specs = []
-    for i in range(model.num_layers):
+    for i in vllm_cached_layers(model):
+        heads = model.layer_kv_heads(i)
+        if not model.is_mla and heads % inf.tp and inf.tp % heads:  # Gemma4Attention / Attention assert this
+            raise ValueError(f"-tp {inf.tp}: layer {i}'s {heads} KV heads neither split evenly over the ranks nor "
+                             "replicate evenly (vLLM asserts one of the two)")
         row = kv_cache_bytes(model, 1, 1, inf.kv_dtype, inf.tp, layers={i})["total_bytes"]  # one token, layer i
         if model.layer_attention(i) == "sliding":
             kind = ("chunked" if model.attention_chunked else "sliding", model.sliding_window)
         else:
             kind = ("full", 0)
-        specs.append((kind, row))
+        specs.append((i, kind, row))
     kinds = {}
-    for i, (kind, row) in enumerate(specs):
-        kinds.setdefault(kind, []).append(i)
+    for i, kind, row in specs:
+        kinds.setdefault(kind, []).append((i, row))
     if len(kinds) == 1 or all(kind[0] == "full" for kind in kinds):
-        pages = [row * block_size for _, row in specs]
+        pages = [row * block_size for _, _, row in specs]
         kind = next(iter(kinds))
-        group = {"kind": kind[0], "span": kind[1], "block_size": block_size, "layers": list(range(model.num_layers))}
+        group = {"kind": kind[0], "span": kind[1], "block_size": block_size, "layers": [i for i, _, _ in specs]}
         return [group], pages, True
-    page = max(row for _, row in specs) * block_size
+    page = max(row for _, _, row in specs) * block_size
     groups = []
-    for (kind, span), layers in kinds.items():
-        row = specs[layers[0]][1]
-        if any(specs[i][1] != row for i in layers) or page % (row * block_size):
-            raise ValueError("--engine vllm: this model's layers have pages vLLM cannot unify (vLLM raises "
-                             "NotImplementedError too); use --engine sum")
+    for (kind, span), members in kinds.items():
+        row = members[0][1]
+        if any(r != row for _, r in members) or page % (row * block_size):
+            raise ValueError("--engine vllm: this model's layers have pages vLLM cannot unify by block size (vLLM "
+                             "pads or refuses them); use --engine sum")
         groups.append({"kind": kind, "span": span, "block_size": block_size * (page // (row * block_size)),
-                       "layers": layers})
+                       "layers": [i for i, _ in members]})
     fewest = min(len(g["layers"]) for g in groups)
     most = max(len(g["layers"]) for g in groups)
     group_size = most if most < 1.5 * fewest else fewest
@@ -7323,7 +7337,40 @@ def vllm_kv_groups(model, inf, block_size):
     for g in groups:
         n = _cdiv(len(g["layers"]), group_size)
         split += [dict(g, layers=g["layers"][k::n]) for k in range(n)]
-    return split, [page] * model.num_layers, False
+    return split, [page] * len(specs), False
+
+
+def vllm_cached_layers(model):
+    """The layers that own KV pages in vLLM: every attention layer but Gemma 4's KV-shared ones (their
+    kv_sharing_target_layer_name points at the last earlier layer of their kind, gemma4.py Gemma4Attention)."""
+    return [i for i in range(model.num_layers) if model.layer_has_attention(i) and not model.layer_kv_shared(i)]
+
+
+def vllm_pp_stages(num_layers, pp):
+    """The layers of each pipeline stage as vLLM splits them (vllm/distributed/utils.py get_pp_indices, with
+    VLLM_PP_LAYER_PARTITION unset): num_layers // pp each, the remainder one more each on the stages before the
+    last, counted back from the second last (30 layers on 4 stages: 7, 8, 8, 7)."""
+    sizes = [num_layers // pp] * pp
+    for k in range(2, num_layers % pp + 2):
+        sizes[-k] += 1
+    stages, start = [], 0
+    for n in sizes:
+        stages.append(range(start, start + n))
+        start += n
+    return stages
+
+
+def vllm_stage_blocks(groups, pages, uniform, cached, stage, available):
+    """(num_blocks, layers per group) of one pipeline stage's worker: the global groups projected onto its layers
+    (kv_cache_utils.py _project_kv_cache_groups_to_worker), then get_kv_cache_config_from_groups: one group of
+    different pages -> available // (the sum of its layers' pages); else available // page // (the most layers a
+    projected group keeps)."""
+    on_stage = set(stage)
+    if uniform and len({pages[k] for k in range(len(cached))}) > 1:
+        stage_page = sum(p for i, p in zip(cached, pages) if i in on_stage)
+        return (available // stage_page if stage_page else None), 1
+    group_size = max(sum(1 for i in g["layers"] if i in on_stage) for g in groups)
+    return (available // pages[0] // group_size if group_size else None), group_size
 
 
 def vllm_request_bytes(group, page, max_model_len, batched):
@@ -7386,39 +7433,82 @@ def _vllm_available_memory(model, inf, eng):
 def vllm_kv_pool(model, inf, eng):
     """{terms of vLLM's budget, available_kv_bytes, page_bytes, num_blocks, kv_tokens, max_concurrency} for one TP
     rank, as vLLM computes them (see the section comment).  max_model_len is inf.context.  Models with Mamba-style
-    state layers (gated delta-nets, Mamba-1/2, short convolutions): vllm_hybrid_state_pool."""
+    state layers (gated delta-nets, Mamba-1/2, short convolutions): vllm_hybrid_state_pool.
+
+    With -pp every stage's worker sizes its own pool from its own layers and the engine keeps the fewest blocks
+    (kv_cache_utils.py get_kv_cache_configs: groups built from the whole model, projected onto each worker,
+    num_blocks = min over workers), so the stage whose projected groups keep the most layers decides.  Each worker
+    profiles its own budget; only --kv-cache-memory-bytes, which every worker returns as it is
+    (gpu_worker.py determine_available_memory), is modelled there."""
     refusal = vllm_refusal(model, inf)
     if refusal:
         raise ValueError(refusal)
     if model.state_layer_count():
         return vllm_hybrid_state_pool(model, inf, eng)
     vllm_state_flags_refusal(model, eng)
+    if inf.pp > 1 and eng.kv_cache_memory_bytes is None:
+        raise ValueError("--engine vllm -pp: each stage's worker profiles its own budget (its layers' weights, its "
+                         "activation peak), which is not modelled; give --kv-cache-memory-bytes (vLLM's flag, the "
+                         "pool of every stage)")
     kv = kv_cache_bytes(model, 1, 1, inf.kv_dtype, inf.tp)
+    cached = vllm_cached_layers(model)
     groups, pages, uniform = vllm_kv_groups(model, inf, eng.block_size)
     budget, terms, available, batched, seqs = _vllm_available_memory(model, inf, eng)
+    stages = vllm_pp_stages(model.num_layers, inf.pp)
+    per_stage = [vllm_stage_blocks(groups, pages, uniform, cached, stage, available) for stage in stages]
+    stage_blocks = [n for n, _ in per_stage if n is not None]
+    num_blocks = min(stage_blocks)
+    per_request, needed = vllm_blocks_per_request(groups, pages, uniform, inf.context, batched)
+    concurrency = num_blocks / per_request
+    # the check that one request fits, per worker (_check_enough_kv_cache_memory on its projected groups:
+    # _max_memory_usage_bytes_from_groups), so it scales with the layers the stage keeps
     if uniform:
-        num_blocks = available // sum(pages)
+        stage_needed = [sum(vllm_request_bytes(groups[0], p, inf.context, batched)
+                            for i, p in zip(cached, pages) if i in set(stage)) for stage in stages]
+    else:
+        stage_needed = [needed // max(len(g["layers"]) for g in groups) * size for _, size in per_stage]
+    if uniform:
         pool_bytes = num_blocks * sum(pages)
-        tokens = num_blocks * eng.block_size
-        group_size = model.num_layers
+        group_size = len(cached)
     else:
         group_size = max(len(g["layers"]) for g in groups)
-        num_blocks = available // pages[0] // group_size
         pool_bytes = num_blocks * pages[0] * group_size
-        # _report_kv_cache_config: the blocks shared out among the groups, at the smallest block size
+    v024 = bool(model.gemma4_layers) or inf.pp > 1  # the paths read from vLLM v0.24.0's code (see VLLM_V024)
+    if v024:  # v0.21 and later: kv_cache_utils.py get_kv_cache_capacity
+        tokens = int(concurrency * inf.context)
+    elif uniform:
+        tokens = num_blocks * eng.block_size
+    else:  # _report_kv_cache_config before v0.21: the blocks shared out among the groups, at the smallest block
         tokens = num_blocks // len(groups) * min(g["block_size"] for g in groups)
-    per_request, needed = vllm_blocks_per_request(groups, pages, uniform, inf.context, batched)
-    return {"engine": "vllm", "budget_bytes": budget, "terms": terms, "available_kv_bytes": available,
+    shared = sum(1 for i in range(model.num_layers) if model.layer_kv_shared(i))
+    pool = {"engine": "vllm", "budget_bytes": budget, "terms": terms, "available_kv_bytes": available,
             "bytes_per_token": kv["bytes_per_token"], "page_bytes": pages[0], "block_size": eng.block_size,
-            "num_layers": model.num_layers, "num_blocks": num_blocks, "kv_tokens": tokens,
+            "num_layers": len(cached), "kv_shared_layers": shared, "num_blocks": num_blocks, "kv_tokens": tokens,
             "kv_pool_bytes": pool_bytes, "max_model_len": inf.context,
             "groups": [{"kind": g["kind"], "span": g["span"], "block_size": g["block_size"],
                         "layers": len(g["layers"])} for g in groups],
             "group_size": group_size, "blocks_per_request": per_request, "needed_bytes_one_request": needed,
-            "max_concurrency": num_blocks / per_request, "max_num_batched_tokens": batched, "max_num_seqs": seqs,
+            "max_concurrency": concurrency, "max_num_batched_tokens": batched, "max_num_seqs": seqs,
             "gpu_memory_utilization": eng.gpu_memory_utilization, "gpu_bytes": eng.gpu_bytes,
-            "fits_one_request": needed <= available,
-            "assumptions": _vllm_assumptions(eng, inf, batched, seqs, hybrid=not uniform)}
+            "fits_one_request": all(n <= available for n in stage_needed),
+            "vllm_version": VLLM_V024 if v024 else None,
+            "assumptions": _vllm_assumptions(eng, inf, batched, seqs, hybrid=not uniform, logged_tokens=not v024)}
+    if v024:
+        pool["assumptions"].append(
+            f"vLLM {VLLM_V024}: 'GPU KV cache size' = int(concurrency x max_model_len) (kv_cache_utils.py "
+            "get_kv_cache_capacity, since v0.21; before it, blocks // groups x block_size)")
+    if shared:
+        pool["assumptions"].append(
+            f"{shared} KV-shared layer{'s' if shared > 1 else ''} (Gemma 4's num_kv_shared_layers) read an earlier "
+            "layer's pages and own none (kv_sharing_target_layer_name; gpu_model_runner.py get_kv_cache_spec)")
+    if inf.pp > 1:
+        pool["stages"] = [{"layers": [s.start, s.stop - 1], "num_blocks": n, "layers_per_group": size}
+                          for s, (n, size) in zip(stages, per_stage)]
+        pool["assumptions"].append(
+            f"-pp {inf.pp}: stages of {', '.join(str(len(s)) for s in stages)} layers (vllm/distributed/utils.py "
+            "get_pp_indices; VLLM_PP_LAYER_PARTITION not modelled); each worker's pool is --kv-cache-memory-bytes, "
+            "cut by its own layers, and the engine keeps the fewest blocks (kv_cache_utils.py get_kv_cache_configs)")
+    return pool
 
 
 # --- vLLM's hybrid models: attention pages beside Mamba-style state pages -----------------------------------------
@@ -7608,14 +7698,14 @@ def vllm_hybrid_state_pool(model, inf, eng):
             "assumptions": assumptions + _vllm_assumptions(eng, inf, batched, seqs, state=True)}
 
 
-def _vllm_assumptions(eng, inf, batched, seqs, hybrid=False, state=False):
+def _vllm_assumptions(eng, inf, batched, seqs, hybrid=False, state=False, logged_tokens=True):
     pages = []
     if hybrid:
         pages.append("vLLM's hybrid KV-cache manager (its default): layers grouped by kind, a window's request "
                      f"holds its last window - 1 tokens plus --max-num-batched-tokens {batched:,} and one page, a "
-                     "chunk one chunk plus that batch (kv_cache_interface.py max_memory_usage_bytes); 'GPU KV cache "
-                     "size' as kv_cache_utils.py _report_kv_cache_config logs it: blocks // groups x block_size, "
-                     "the tokens of one group, not of a request")
+                     "chunk one chunk plus that batch (kv_cache_interface.py max_memory_usage_bytes)"
+                     + ("; 'GPU KV cache size' as kv_cache_utils.py _report_kv_cache_config logs it: blocks // "
+                        "groups x block_size, the tokens of one group, not of a request" if logged_tokens else ""))
     if eng.kv_cache_memory_bytes is not None:
         return pages + [f"vLLM: the KV pool is --kv-cache-memory-bytes {_size(eng.kv_cache_memory_bytes)} (no profiling "
                 "budget); " + ("num_blocks = pool // page // group_size" if state else
@@ -9050,9 +9140,23 @@ def render_vllm(pool):
         for g in groups:
             label = f"{g['kind']} {g['span']:,}" if g["span"] else g["kind"]
             kinds[label] = kinds.get(label, 0) + 1
+        blocks = {}
+        for g in groups:
+            label = f"{g['kind']} {g['span']:,}" if g["span"] else g["kind"]
+            blocks[label] = g["block_size"]
+        sizes = f" ({', '.join(f'{label}: {bs}-token blocks' for label, bs in blocks.items())})" \
+            if len(set(blocks.values())) > 1 else ""
         lines.append(f"  hybrid KV-cache manager: {len(groups)} groups of {pool['group_size']} layers ("
                      + ", ".join(f"{label}: {n} group{'s' if n > 1 else ''}" for label, n in kinds.items())
-                     + f"); page {pool['page_bytes']:,} B; # GPU blocks: {pool['num_blocks']:,}, shared by the groups")
+                     + f"); page {pool['page_bytes']:,} B{sizes}; # GPU blocks: {pool['num_blocks']:,}, shared by "
+                     "the groups")
+    if pool.get("kv_shared_layers"):
+        lines.append(f"  {pool['kv_shared_layers']} KV-shared layers own no pages (they read an earlier layer's)")
+    for k, st in enumerate(pool.get("stages", ())):
+        lines.append(f"  stage {k} (layers {st['layers'][0]}-{st['layers'][1]}, groups of {st['layers_per_group']} "
+                     "layers here): # GPU blocks "
+                     + (f"{st['num_blocks']:,}" if st["num_blocks"] is not None else "- (no KV pages)")
+                     + (" <- the fewest, kept by every stage" if st["num_blocks"] == pool["num_blocks"] else ""))
     if pool.get("state"):
         st = pool["state"]
         lines.append(f"  {st['mixer']} state: {st['page_bytes_unpadded']:,} B a layer ({st['ssm_dtype']} temporal "
