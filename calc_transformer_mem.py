@@ -7265,9 +7265,6 @@ def vllm_refusal(model, inf):
     """The layouts whose pages this planner does not reproduce yet, as one line (None when it does)."""
     if model is None:
         return "--engine vllm needs a model (its KV pages), not --params"
-    if model.has_indexer:
-        return ("--engine vllm: the DSA indexer's key cache (vLLM's sparse-MLA pages beside the latent) is not "
-                "modelled yet; use --engine sum")
     if inf.pp > 1 and model.state_layer_count():
         return ("--engine vllm: pipeline parallelism beside linear-attention / SSM state pages is not modelled; "
                 "drop -pp")
@@ -7450,6 +7447,8 @@ def vllm_kv_pool(model, inf, eng):
         raise ValueError("--engine vllm -pp: each stage's worker profiles its own budget (its layers' weights, its "
                          "activation peak), which is not modelled; give --kv-cache-memory-bytes (vLLM's flag, the "
                          "pool of every stage)")
+    if model.has_indexer:
+        return vllm_dsa_pool(model, inf, eng)
     kv = kv_cache_bytes(model, 1, 1, inf.kv_dtype, inf.tp)
     cached = vllm_cached_layers(model)
     groups, pages, uniform = vllm_kv_groups(model, inf, eng.block_size)
@@ -7511,6 +7510,80 @@ def vllm_kv_pool(model, inf, eng):
     return pool
 
 
+# --- vLLM's DSA models (DeepSeek-V3.2, GLM-5): the latent beside the indexer's key cache ----------------------------
+# vLLM v0.24.0 (vllm/model_executor/models/deepseek_v2.py) builds, in every layer of a model with index_topk, an
+# Indexer whose DeepseekV32IndexerCache registers before the layer's MLAAttention; both give an MLAAttentionSpec
+# (vllm/v1/kv_cache_interface.py):
+#     latent: one row of kv_lora_rank + qk_rope_head_dim values in the KV dtype (bf16 with --kv-cache-dtype auto;
+#             DeepseekV32ForCausalLM turns "bfloat16" into "auto"), on every TP rank;
+#     indexer key: index_head_dim fp8 bytes plus one fp32 scale per 128 of them (quant_block_size 128), uint8:
+#             index_head_dim + index_head_dim // 128 x 4 bytes (132 for DeepSeek-V3.2), on every TP rank.
+# The block size is the first attention layer's backend's: DeepseekV32IndexerBackend supports only 64-token blocks on
+# CUDA (Platform.update_block_size_for_backend), and the sparse-MLA backends take 64 too.  Both specs are full
+# attention, so all layers form ONE group of per-layer pages (UniformTypeKVCacheSpecs; kv_cache_utils.py
+# get_kv_cache_groups): num_blocks = available // (layers x (latent page + indexer page)), a request cdiv(L, 64).
+# fp8 KV is not modelled: its latent layout is the sparse-MLA backend's, which depends on the GPU (Hopper's
+# FLASHMLA_SPARSE stores fp8_ds_mla, 656 B a token; Blackwell prefers FLASHINFER_MLA_SPARSE for fp8).
+VLLM_DSA_BLOCK_SIZE = 64
+VLLM_DSA_QUANT_BLOCK = 128   # Indexer.quant_block_size: one fp32 scale per 128 fp8 key values
+
+
+def vllm_dsa_pool(model, inf, eng):
+    """vllm_kv_pool for a model with the DSA indexer (see the section comment): the same keys, plus "dsa"."""
+    if inf.kv_dtype != "bf16":
+        raise ValueError(f"--engine vllm: --kv-cache-dtype {inf.kv_dtype} with the DSA indexer is not modelled (the "
+                         "sparse-MLA backend the GPU picks decides an fp8 latent's layout); use auto (bf16)")
+    if eng.block_size_given and eng.block_size != VLLM_DSA_BLOCK_SIZE:
+        raise ValueError(f"--block-size {eng.block_size}: vLLM's DSA indexer cache takes {VLLM_DSA_BLOCK_SIZE}-token "
+                         "blocks only (DeepseekV32IndexerBackend)")
+    fields = _vllm_config_fields(eng, ("index_topk_freq", "index_topk_pattern"))
+    if fields:
+        raise ValueError(f"--engine vllm: config.json field {next(iter(fields))!r} (IndexCache: layers without an "
+                         "indexer) is not modelled")
+    block = VLLM_DSA_BLOCK_SIZE
+    latent_row = (model.kv_lora_rank + model.qk_rope_head_dim) * 2
+    index_row = model.index_head_dim + model.index_head_dim // VLLM_DSA_QUANT_BLOCK * 4
+    layers = model.num_layers
+    page = block * (latent_row + index_row)  # one block of one layer: its latent page and its indexer page
+    budget, terms, available, batched, seqs = _vllm_available_memory(model, inf, eng)
+    # -pp: each stage's worker divides its pool by its own layers' pages; the engine keeps the fewest blocks
+    stages = vllm_pp_stages(layers, inf.pp)
+    num_blocks = min(available // (len(stage) * page) for stage in stages)
+    per_request = _cdiv(inf.context, block)
+    needed = per_request * layers * page
+    concurrency = num_blocks / per_request
+    fits = all(per_request * len(stage) * page <= available for stage in stages)
+    return {"engine": "vllm", "budget_bytes": budget, "terms": terms, "available_kv_bytes": available,
+            "bytes_per_token": layers * (latent_row + index_row), "page_bytes": page, "block_size": block,
+            "num_layers": layers, "kv_shared_layers": 0, "num_blocks": num_blocks,
+            "kv_tokens": int(concurrency * inf.context), "kv_pool_bytes": num_blocks * layers * page,
+            "max_model_len": inf.context,
+            "groups": [{"kind": "full", "span": 0, "block_size": block, "layers": 2 * layers}],
+            "group_size": layers, "blocks_per_request": per_request, "needed_bytes_one_request": needed,
+            "max_concurrency": concurrency, "max_num_batched_tokens": batched, "max_num_seqs": seqs,
+            "gpu_memory_utilization": eng.gpu_memory_utilization, "gpu_bytes": eng.gpu_bytes,
+            "fits_one_request": fits, "vllm_version": VLLM_V024,
+            **({"stages": [{"layers": [st.start, st.stop - 1], "num_blocks": available // (len(st) * page),
+                            "layers_per_group": len(st)} for st in stages]} if inf.pp > 1 else {}),
+            "dsa": {"latent_bytes_per_token": latent_row, "indexer_bytes_per_token": index_row,
+                    "latent_page_bytes": block * latent_row, "indexer_page_bytes": block * index_row},
+            "assumptions": [
+                f"vLLM {VLLM_V024} DSA layout (deepseek_v2.py DeepseekV32IndexerCache, kv_cache_interface.py "
+                f"MLAAttentionSpec): per layer and token a latent of {model.kv_lora_rank} + {model.qk_rope_head_dim} "
+                f"values at 2 B ({latent_row} B) and an indexer key of {model.index_head_dim} fp8 bytes plus "
+                f"{model.index_head_dim // VLLM_DSA_QUANT_BLOCK} fp32 scale(s) ({index_row} B), both on every TP "
+                f"rank; {block}-token blocks (DeepseekV32IndexerBackend); one group of per-layer pages "
+                "(UniformTypeKVCacheSpecs): num_blocks = pool // (layers x (latent page + indexer page))",
+                f"vLLM {VLLM_V024}: 'GPU KV cache size' = int(concurrency x max_model_len) (kv_cache_utils.py "
+                "get_kv_cache_capacity)"]
+            + [line for line in _vllm_assumptions(eng, inf, batched, seqs) if not line.startswith("vLLM: the KV pool")]
+            + ([f"vLLM: the KV pool is --kv-cache-memory-bytes {_size(eng.kv_cache_memory_bytes)} (no profiling "
+                "budget)"] if eng.kv_cache_memory_bytes is not None else [])
+            + ([f"-pp {inf.pp}: stages of {', '.join(str(len(st)) for st in stages)} layers (vllm/distributed/"
+                "utils.py get_pp_indices); each worker divides the pool by its own layers' pages and the engine keeps "
+                "the fewest blocks (kv_cache_utils.py get_kv_cache_configs)"] if inf.pp > 1 else [])}
+
+
 # --- vLLM's hybrid models: attention pages beside Mamba-style state pages -----------------------------------------
 # Models with gated delta-nets (Qwen3-Next, Qwen3.5), Mamba-2 (Bamba, Nemotron-H, Falcon-H1), Mamba-1 (Jamba) or
 # short convolutions (LFM2) keep, per request and per such layer, a fixed state instead of K/V rows.  vLLM V1 (the
@@ -7557,14 +7630,14 @@ def vllm_state_flags_refusal(model, eng):
                              "speculative decoding on other models is not modelled")
 
 
-def _vllm_config_fields(eng):
-    """The config.json fields vLLM reads for the state dtype and the MTP drafter (None: no config.json given)."""
+def _vllm_config_fields(eng, keys=("mamba_ssm_dtype", "mamba_ssm_cache_dtype", "mtp_num_hidden_layers")):
+    """The config.json fields vLLM reads for the state dtype and the MTP drafter, or the given keys (None: no
+    config.json given)."""
     if not eng.config_path:
         return None
     raw, _ = read_config_json(eng.config_path)
     text = raw.get("text_config") if isinstance(raw.get("text_config"), dict) else raw
-    return {key: text[key] for key in ("mamba_ssm_dtype", "mamba_ssm_cache_dtype", "mtp_num_hidden_layers")
-            if key in text}
+    return {key: text[key] for key in keys if key in text}
 
 
 def vllm_ssm_dtype(model, eng, fields):
@@ -8585,11 +8658,16 @@ def vllm_max_model_len(model, inf, eng):
         raise ValueError("--max-context with --engine vllm: the longest request of a model with linear-attention / "
                          "SSM layers is not modelled yet; give --max-model-len and read the concurrency")
     pool = vllm_kv_pool(model, inf, eng)
-    groups, pages, uniform = vllm_kv_groups(model, inf, eng.block_size)
     batched = pool["max_num_batched_tokens"]
+    if pool.get("dsa"):  # one group of full-attention pages: cdiv(L, 64) blocks a request (vllm_dsa_pool)
+        def fits(length):
+            return inf.batch * _cdiv(length, pool["block_size"]) <= pool["num_blocks"]
+    else:
+        groups, pages, uniform = vllm_kv_groups(model, inf, eng.block_size)
 
-    def fits(length):
-        return inf.batch * vllm_blocks_per_request(groups, pages, uniform, length, batched)[0] <= pool["num_blocks"]
+        def fits(length):
+            return inf.batch * vllm_blocks_per_request(groups, pages, uniform, length, batched)[0] <= \
+                pool["num_blocks"]
 
     if not fits(1):
         raise ValueError(f"nothing fits: vLLM's pool of {pool['num_blocks']:,} blocks is fewer than one request of "
@@ -9132,9 +9210,16 @@ def render_vllm(pool):
     lines.append(f"  Available KV cache memory: {gib(pool['available_kv_bytes']):,.2f} GiB "
                  f"({gb(pool['available_kv_bytes']):,.2f} GB)")
     groups = pool["groups"]
-    if len(groups) == 1:
+    if pool.get("dsa"):
+        d = pool["dsa"]
+        lines.append(f"  page: {pool['block_size']} tokens of one layer = {d['latent_page_bytes']:,} B of latent + "
+                     f"{d['indexer_page_bytes']:,} B of indexer keys; # GPU blocks: {pool['num_blocks']:,} (each "
+                     + ("holds both pages of every layer of its stage)" if pool.get("stages") else
+                        f"holds both pages of every one of the {pool['num_layers']} layers)"))
+    elif len(groups) == 1:
         lines.append(f"  page: {pool['block_size']} tokens of one layer = {pool['page_bytes']:,} B; # GPU blocks: "
-                     f"{pool['num_blocks']:,} (each holds a page of every one of the {pool['num_layers']} layers)")
+                     f"{pool['num_blocks']:,} (each holds a page of every "
+                     + ("layer of its stage)" if pool.get("stages") else f"one of the {pool['num_layers']} layers)"))
     else:
         kinds = {}
         for g in groups:

@@ -1,7 +1,8 @@
 """calc_transformer_mem.py --infer --engine vllm for Gemma 4 (per-layer head widths, K=V full layers, KV-shared
-layers) and for pipeline parallelism (-pp), as vLLM v0.24.0's code sizes them.
+layers), for pipeline parallelism (-pp) and for DSA models (DeepSeek-V3.2, GLM-5: the indexer's key cache beside the
+MLA latent), as vLLM v0.24.0's code sizes them.
 
-No published vLLM start-up log of a Gemma 4 model or of a -pp run states both the memory it started from and the
+No published vLLM start-up log of a Gemma 4 model, a DSA model or a -pp run states both the memory it started from and the
 pool it got for a release with the code below (the ones found are quoted, with why they cannot be asserted, at the end
 of this file), so each case is derived here by hand from vLLM v0.24.0's code (the vllm-0.24.0 wheel on PyPI):
 
@@ -220,12 +221,62 @@ def test_gpt_oss_20b_pp_2():
     assert pool["kv_tokens"] == int(5_461 / 649 * 8_192) == 68_931
 
 
+# ---- DSA: DeepSeek-V3.2 and GLM-5 -----------------------------------------------------------------------------------
+# vllm/model_executor/models/deepseek_v2.py (v0.24.0): every layer of a model with index_topk builds an Indexer whose
+# DeepseekV32IndexerCache (registered before the layer's MLAAttention) is an MLAAttentionSpec of one head of
+# index_head_dim + index_head_dim // 128 x 4 uint8 values (fp8 keys and one fp32 scale per 128: quant_block_size);
+# the latent is an MLAAttentionSpec of kv_lora_rank + qk_rope_head_dim values in the KV dtype (bf16 for auto).  The
+# indexer's backend (DeepseekV32IndexerBackend.get_supported_kernel_block_sizes: [64] on CUDA) sets the block size
+# (Platform.update_block_size_for_backend takes the first attention layer's backend).  All specs are full attention
+# (MLAAttentionSpec registers FullAttentionSpec as its uniform base), so one UniformTypeKVCacheSpecs group holds them:
+# num_blocks = available // (sum of every layer's pages); a request needs cdiv(L, 64) blocks.
+# DeepSeek-V3.2 (61 layers, kv_lora_rank 512, qk_rope_head_dim 64, index_head_dim 128), by hand, any -tp (both
+# caches are whole on every rank):
+#   latent 576 x 2 B = 1,152 B a token a layer; indexer 128 + 128 // 128 x 4 = 132 B; 1,284 B; 78,324 B a token
+#   a 64-token block of one layer: 73,728 + 8,448 = 82,176 B; of all 61 layers: 5,012,736 B
+#   --kv-cache-memory-bytes 10 GiB: 10,737,418,240 // 5,012,736 = 2,142 blocks
+#   131,072 tokens a request: 2,048 blocks (10,266,083,328 B, which fits); int(2,142 / 2,048 x 131,072) = 137,088
+def test_deepseek_v3_2_latent_and_indexer_pages_by_hand():
+    pool = vllm(["-p", "deepseek-v3.2", "-tp", "8", "--max-model-len", "131072", "--kv-cache-memory-bytes", "10GiB"])
+    assert pool["block_size"] == 64 and pool["bytes_per_token"] == 61 * (576 * 2 + 132) == 78_324
+    assert (pool["dsa"]["latent_page_bytes"], pool["dsa"]["indexer_page_bytes"]) == (64 * 1_152, 64 * 132)
+    assert pool["num_blocks"] == 10 * GIB // (61 * 82_176) == 2_142
+    assert pool["blocks_per_request"] == 2_048 and pool["needed_bytes_one_request"] == 2_048 * 61 * 82_176
+    assert pool["kv_tokens"] == int(2_142 / 2_048 * 131_072) == 137_088 and pool["fits_one_request"]
+    # -tp does not change a page: the latent and the indexer key are replicated
+    assert vllm(["-p", "deepseek-v3.2", "--max-model-len", "131072", "--kv-cache-memory-bytes", "10GiB"])[
+        "num_blocks"] == 2_142
+
+
+def test_deepseek_v3_2_pp_2():
+    # 61 layers on 2 stages: 30 each, the one left over to partitions[-2]: 31 and 30.  Stage 0: 10 GiB //
+    # (31 x 82,176) = 4,214 blocks; stage 1: 10 GiB // (30 x 82,176) = 4,355; the engine keeps 4,214.
+    pool = vllm(["-p", "deepseek-v3.2", "--max-model-len", "131072", "--kv-cache-memory-bytes", "10GiB", "-pp", "2"])
+    assert [s["num_blocks"] for s in pool["stages"]] == [10 * GIB // (31 * 82_176), 10 * GIB // (30 * 82_176)] \
+        == [4_214, 4_355]
+    assert pool["num_blocks"] == 4_214 and pool["kv_tokens"] == int(4_214 / 2_048 * 131_072) == 269_696
+
+
+def test_glm_5_dsa_pages_and_the_longest_context():
+    # GLM-5 (78 layers, the same latent and indexer widths): 10 GiB // (78 x 82,176) = 1,675 blocks;
+    # --max-context at one request: 1,675 x 64 = 107,200 tokens
+    pool = vllm(["-p", "glm-5", "--max-model-len", "131072", "--kv-cache-memory-bytes", "10GiB"])
+    assert pool["num_blocks"] == 10 * GIB // (78 * 82_176) == 1_675
+    assert pool["kv_tokens"] == int(1_675 / 2_048 * 131_072) == 107_200
+    status, out, err = call_main(mem, ["-p", "glm-5", "--infer", "--engine", "vllm", "--kv-cache-memory-bytes",
+                                       "10GiB", "--max-context", "--json"])
+    assert status == 0, err
+    assert json.loads(out)["solution"]["value"] == 1_675 * 64 == 107_200
+
+
 @pytest.mark.parametrize("argv, names", [
     # each stage profiles its own budget: only the pool vLLM is given is modelled
     (["-p", "llama-3-8b", "--gpu-memory", "80GiB", "-pp", "2"], "--kv-cache-memory-bytes"),
     (["-p", "qwen3-next-80b-a3b", "--kv-cache-memory-bytes", "10GiB", "-pp", "2", "--mamba-cache-mode", "none"],
      "-pp"),
-    (["-p", "deepseek-v3.2", "--kv-cache-memory-bytes", "10GiB"], "DSA indexer"),
+    # DSA: an fp8 latent's layout is the GPU's sparse-MLA backend's; the indexer takes 64-token blocks only
+    (["-p", "deepseek-v3.2", "--kv-cache-memory-bytes", "10GiB", "--kv-cache-dtype", "fp8"], "DSA indexer"),
+    (["-p", "deepseek-v3.2", "--kv-cache-memory-bytes", "10GiB", "--block-size", "16"], "64-token blocks"),
 ])
 def test_what_stays_refused_is_one_line(argv, names):
     assert names in refused(argv + ["--infer", "--engine", "vllm"])
