@@ -81,7 +81,13 @@ vLLM's hybrid KV-cache manager groups them (kv_cache_interface.py max_memory_usa
 last window - 1 tokens plus the chunked-prefill batch and one page). Linear-attention / SSM layers (gated delta-nets,
 Mamba-1/2, short convolutions) hold one state page per request and layer, the attention block size raised until its
 page holds one (vllm_hybrid_state_pool; ``--mamba-cache-mode``, ``--mamba-ssm-cache-dtype``,
-``--num-speculative-tokens``, ``--draft-attention-layers``); the DSA indexer and ``-pp`` are refused for now.
+``--num-speculative-tokens``, ``--draft-attention-layers``).  As vLLM v0.24.0's code pages them: Gemma 4 (each
+layer's own heads and head width, K=V full layers still caching V, KV-shared layers owning no pages; the smaller
+pages' block size multiplied up to the largest page), DSA models (DeepSeek-V3.2, GLM-5: the bf16 latent beside the
+indexer's fp8 keys and fp32 scales, 64-token blocks, one group of per-layer pages) and ``-pp`` with
+``--kv-cache-memory-bytes`` (stages split as get_pp_indices splits them, the groups projected onto each stage, the
+fewest blocks of any stage kept); these print "GPU KV cache size" as vLLM >= 0.21 does, int(concurrency x
+max_model_len).
 
 ``--engine sglang`` (with ``--infer``): the KV pool as SGLang 0.5.8 sizes it (model_runner_kv_cache_mixin.py
 profile_max_num_token): free memory after the weights - (1 - ``--mem-fraction-static``) x free memory before them, in
