@@ -2,9 +2,11 @@
 layers), for pipeline parallelism (-pp) and for DSA models (DeepSeek-V3.2, GLM-5: the indexer's key cache beside the
 MLA latent), as vLLM v0.24.0's code sizes them.
 
-No published vLLM start-up log of a Gemma 4 model, a DSA model or a -pp run states both the memory it started from and the
-pool it got for a release with the code below (the ones found are quoted, with why they cannot be asserted, at the end
-of this file), so each case is derived here by hand from vLLM v0.24.0's code (the vllm-0.24.0 wheel on PyPI):
+No published vLLM start-up log of a Gemma 4 model, a DSA model or a -pp run was found that states both the memory it
+started from and the pool it got for a release with the code below (the ones found are quoted, with what they do and
+do not check, in the tests and at the end of this file): a Gemma 4 31B log's tokens and concurrency check the blocks a
+request needs exactly, LMCache's Gemma 4 notes check E4B's block sizes, and every other case is derived here by hand
+from vLLM v0.24.0's code (the vllm-0.24.0 wheel on PyPI):
 
 * vllm/model_executor/models/gemma4.py Gemma4DecoderLayer: a full layer attends with global_head_dim-wide heads
   and, with attention_k_eq_v, num_global_key_value_heads KV heads; a sliding layer with head_dim and
@@ -171,6 +173,54 @@ def test_gemma_4_e2b_max_context_is_the_last_length_whose_pages_fit(tmp_path):
                                        "--max-context", "--json"])
     assert status == 0, err
     assert json.loads(out)["solution"]["value"] == (43_690 - 324) * 16 == 693_856
+
+
+# huggingface.co/google/gemma-4-E4B-it: its text_config's fields as tests/test_params_torch.py REAL_CONFIGS["gemma4_e4b"]
+# cites them: 42 layers (5 sliding : 1 full), 2 KV heads of 256 (512 on full layers), 18 KV-shared layers.
+GEMMA4_E4B = {
+    "model_type": "gemma4",
+    "text_config": {
+        "model_type": "gemma4_text", "vocab_size": 262144, "hidden_size": 2560, "intermediate_size": 10240,
+        "num_hidden_layers": 42, "num_attention_heads": 8, "num_key_value_heads": 2, "head_dim": 256,
+        "num_global_key_value_heads": None, "global_head_dim": 512, "num_kv_shared_layers": 18,
+        "hidden_size_per_layer_input": 256, "vocab_size_per_layer_input": 262144, "use_double_wide_mlp": False,
+        "sliding_window": 512, "rms_norm_eps": 1e-6, "final_logit_softcapping": 30.0, "attention_k_eq_v": False,
+        "layer_types": ["full_attention" if i % 6 == 5 else "sliding_attention" for i in range(42)]}}
+
+
+def test_gemma_4_e4b_block_sizes_as_lmcache_documents_them(tmp_path):
+    # docs.lmcache.ai/recipes/gemma4.html ("Caveats"): "vLLM unifies the physical page size by giving the two attention
+    # types different block_sizes (e.g. google/gemma-4-E4B-it: sliding 32, full 16)".  By hand: layers 0-23 own pages
+    # (42 - 18 shared), 20 sliding (2 x 512 x 2 B = 2,048 B a token) and 4 full (2 x 1,024 x 2 B = 4,096 B): the full
+    # page 16 x 4,096 = 65,536 B, the sliding layers at 32-token blocks; group_size 4 (20 >= 1.5 x 4): 5 + 1 groups.
+    pool = vllm(["--config", write(tmp_path, GEMMA4_E4B), "--max-model-len", "131072",
+                 "--kv-cache-memory-bytes", "4GiB"])
+    assert {g["kind"]: g["block_size"] for g in pool["groups"]} == {"sliding": 32, "full": 16}
+    assert pool["page_bytes"] == 65_536 and pool["group_size"] == 4 and len(pool["groups"]) == 6
+    assert pool["kv_shared_layers"] == 18 and pool["bytes_per_token"] == 20 * 2_048 + 4 * 4_096
+
+
+def test_gemma_4_31b_blocks_a_request_match_a_published_log():
+    # www.robotmunki.com/pages/vllm-startup-log-annotated.html, an annotated vLLM start-up of
+    # "non-default args: model=nvidia/Gemma-4-31B-IT-NVFP4 · max_num_batched_tokens=4096", summarised as
+    # "KV cache 1,563,739 tokens", "Context 262,144 tok", "Concurrency 5.97× @ 256K ctx".  The page's excerpt does not
+    # give the memory, so the pool is not checked; the blocks a request needs are: by hand, cdiv(262,144, 32) = 8,192
+    # full pages + 5 sliding groups x (cdiv(min(1,023 + 4,096, 262,144), 16) + 1 = 321) = 9,797 blocks (the same
+    # count for bf16 or fp8 KV: both kinds' pages halve together).  The logged tokens are int(num_blocks / 9,797 x
+    # 262,144) for a whole number of blocks, 58,441, whose concurrency rounds to the logged 5.97; with 9,157 or
+    # 11,077 blocks a request (window counted without the batch, or with 8,192 batched tokens) no block count gives
+    # 1,563,739.
+    pool = vllm(["-p", "gemma-4-31b", "--max-model-len", "262144", "--max-num-batched-tokens", "4096",
+                 "--kv-cache-memory-bytes", "10GiB"])
+    per_request = pool["blocks_per_request"]
+    assert per_request == 8_192 + 5 * 321 == 9_797
+    blocks = -(-1_563_739 * per_request // 262_144)  # the fewest blocks that reach the logged tokens
+    assert int(blocks / per_request * 262_144) == 1_563_739 and f"{blocks / per_request:.2f}" == "5.97"
+    # the same pool through the planner: the block count it implies (58,441 pages of 10 layers at fp8, 131,072 B)
+    fp8 = vllm(["-p", "gemma-4-31b", "--max-model-len", "262144", "--max-num-batched-tokens", "4096",
+                "--kv-cache-dtype", "fp8", "--kv-cache-memory-bytes", f"{blocks * 131_072 * 10}B"])
+    assert fp8["num_blocks"] == blocks == 58_441 and fp8["kv_tokens"] == 1_563_739
+    assert f"{fp8['max_concurrency']:.2f}" == "5.97"
 
 
 # ---- pipeline parallelism ---------------------------------------------------------------------------------------------
