@@ -175,8 +175,9 @@ def test_gemma_4_e2b_max_context_is_the_last_length_whose_pages_fit(tmp_path):
     assert json.loads(out)["solution"]["value"] == (43_690 - 324) * 16 == 693_856
 
 
-# huggingface.co/google/gemma-4-E4B-it: its text_config's fields as tests/test_params_torch.py REAL_CONFIGS["gemma4_e4b"]
-# cites them: 42 layers (5 sliding : 1 full), 2 KV heads of 256 (512 on full layers), 18 KV-shared layers.
+# huggingface.co/google/gemma-4-E4B-it: its text_config's fields as tests/test_params_torch.py
+# REAL_CONFIGS["gemma4_e4b"] cites them: 42 layers (5 sliding : 1 full), 2 KV heads of 256 (512 on full layers),
+# 18 KV-shared layers.
 GEMMA4_E4B = {
     "model_type": "gemma4",
     "text_config": {
@@ -223,7 +224,7 @@ def test_gemma_4_31b_blocks_a_request_match_a_published_log():
     assert f"{fp8['max_concurrency']:.2f}" == "5.97"
 
 
-# ---- pipeline parallelism ---------------------------------------------------------------------------------------------
+# ---- pipeline parallelism --------------------------------------------------------------------------------------------
 def test_pp_stages_are_split_as_get_pp_indices_splits_them():
     # 32 layers on 3 stages: 10 each, the 2 left over go to partitions[-2] and partitions[-3]: 11, 11, 10
     assert [len(s) for s in mem.vllm_pp_stages(32, 3)] == [11, 11, 10]
