@@ -353,13 +353,14 @@ def test_text_output_names_the_block_sizes_the_shared_layers_and_the_stages(tmp_
     assert "stage 2 (layers 22-31, groups of 10 layers here): # GPU blocks 32,768" in out
 
 
-# ---- published Gemma 4 figures, and why none is asserted ------------------------------------------------------------
+# ---- published Gemma 4 figures not asserted, and why -----------------------------------------------------------------
 # * vllm-project/vllm issue #43308 (bs-research, 2026-05-21): cyankiwi/gemma-4-31B-it-AWQ-4bit on an A100 80GB,
 #   --gpu-memory-utilization 0.9: "v0.20.0 | ~55k tokens", "v0.21.0 | ~525k tokens", "Total available KV cache
-#   memory remained constant (~50 GB)".  The jump is the log's formula changing (v0.20: num_blocks // groups x
-#   block_size; v0.21: int(concurrency x max_model_len)), not the pool: by the pages above, 50 GiB make 20,480
-#   blocks, 20,480 // 6 x 16 = 54,608 tokens the old way and int(20,480 / 9,157 x 262,144) = 586,295 the new way at
-#   --max-num-batched-tokens 2048.  The memory and the max_model_len are given only roughly, so neither is asserted.
+#   memory remained constant (~50 GB)".  The jump is of the size of the log's formula changing (v0.20:
+#   num_blocks // groups x block_size; v0.21: int(concurrency x max_model_len)) with the pool unchanged: by the pages
+#   above, 50 GiB make 20,480 blocks, 20,480 // 6 x 16 = 54,608 tokens the old way and int(20,480 / 9,157 x 262,144)
+#   = 586,295 (2,048 batched tokens) or int(20,480 / 11,077 x 262,144) = 484,671 (8,192) the new way.  The memory and
+#   the arguments are given only roughly, so none is asserted.
 # * vllm-project/vllm issue #49878 (handcraftedbits, 2026-07-26): gemma-4 with --kv-cache-memory-bytes 49.0 GiB
 #   ("reserved 49.0 GiB memory for KV Cache as specified by kv_cache_memory_bytes config"), but with MTP draft layers
 #   reading layers 58 / 59's cache and a quantized KV type; its capacity lines are not in the excerpts found.
