@@ -81,7 +81,13 @@ vLLM's hybrid KV-cache manager groups them (kv_cache_interface.py max_memory_usa
 last window - 1 tokens plus the chunked-prefill batch and one page). Linear-attention / SSM layers (gated delta-nets,
 Mamba-1/2, short convolutions) hold one state page per request and layer, the attention block size raised until its
 page holds one (vllm_hybrid_state_pool; ``--mamba-cache-mode``, ``--mamba-ssm-cache-dtype``,
-``--num-speculative-tokens``, ``--draft-attention-layers``); the DSA indexer and ``-pp`` are refused for now.
+``--num-speculative-tokens``, ``--draft-attention-layers``).  As vLLM v0.24.0's code pages them: Gemma 4 (each
+layer's own heads and head width, K=V full layers still caching V, KV-shared layers owning no pages; the smaller
+pages' block size multiplied up to the largest page), DSA models (DeepSeek-V3.2, GLM-5: the bf16 latent beside the
+indexer's fp8 keys and fp32 scales, 64-token blocks, one group of per-layer pages) and ``-pp`` with
+``--kv-cache-memory-bytes`` (stages split as get_pp_indices splits them, the groups projected onto each stage, the
+fewest blocks of any stage kept); these print "GPU KV cache size" as vLLM >= 0.21 does, int(concurrency x
+max_model_len).
 
 ``--engine sglang`` (with ``--infer``): the KV pool as SGLang 0.5.8 sizes it (model_runner_kv_cache_mixin.py
 profile_max_num_token): free memory after the weights - (1 - ``--mem-fraction-static``) x free memory before them, in
@@ -7238,6 +7244,10 @@ VLLM_NON_TORCH_BYTES = 2**30         # assumed; logged: 0.35 GiB (RTX 3090, vllm
 VLLM_LARGE_GPU = 70 * 2**30          # EngineArgs.get_batch_defaults: >= 70 GiB (not A100) takes the larger defaults
 # (max_num_batched_tokens, max_num_seqs) of `vllm serve` (UsageContext.OPENAI_API_SERVER), by GPU memory
 VLLM_SERVE_DEFAULTS = {True: (8192, 1024), False: (2048, 256)}
+# Gemma 4, -pp (and what follows from them) are read from this release's code (vllm/v1/core/kv_cache_utils.py,
+# vllm/v1/kv_cache_interface.py, vllm/model_executor/models/gemma4.py, vllm/distributed/utils.py); the paths
+# above were checked against the older logs of tests/test_mem_engine.py
+VLLM_V024 = "0.24.0"
 
 
 @dataclass
@@ -7264,14 +7274,12 @@ def vllm_refusal(model, inf):
     """The layouts whose pages this planner does not reproduce yet, as one line (None when it does)."""
     if model is None:
         return "--engine vllm needs a model (its KV pages), not --params"
-    if model.has_indexer:
-        return ("--engine vllm: the DSA indexer's key cache (vLLM's sparse-MLA pages beside the latent) is not "
-                "modelled yet; use --engine sum")
-    if model.gemma4_layers:
-        return ("--engine vllm: Gemma 4's per-layer head widths and KV-shared layers (vLLM's pages per layer kind) "
-                "are not modelled yet; use --engine sum or hf")
-    if inf.pp > 1:
-        return "--engine vllm: pipeline parallelism (the pool of the most loaded stage) is not modelled yet; drop -pp"
+    if inf.pp > 1 and model.state_layer_count():
+        return ("--engine vllm: pipeline parallelism beside linear-attention / SSM state pages is not modelled; "
+                "drop -pp")
+    if inf.pp > 1 and model.kv_shared_layers:
+        return ("--engine vllm: -pp with Gemma 4's KV-shared layers (a shared layer's target may sit on another "
+                "stage) is not modelled; drop -pp")
     if inf.kv_dtype not in ("fp16", "bf16", "fp32", "fp8"):
         return f"--engine vllm: --kv-dtype {inf.kv_dtype} is not a vLLM KV-cache type (auto, fp8, fp8_e4m3, fp8_e5m2)"
     return None
@@ -7283,42 +7291,51 @@ def _cdiv(a, b):
 
 def vllm_kv_groups(model, inf, block_size):
     """vLLM's KV-cache groups for this model (vllm/v1/core/kv_cache_utils.py get_kv_cache_groups, hybrid KV-cache
-    manager on, its default), as {"kind", "span", "block_size", "layers"} dicts, and the page bytes of one layer.
+    manager on, its default), as {"kind", "span", "block_size", "layers"} dicts (layers: model layer indices), and
+    the page bytes of each layer that has a cache, in the order of `vllm_cached_layers`.
 
     Each attention layer has a spec: full attention (FullAttentionSpec, MLA's MLAAttentionSpec: one latent row of
     kv_lora_rank + qk_rope_head_dim per token), a sliding window (SlidingWindowSpec) or Llama 4's chunks
-    (ChunkedLocalAttentionSpec); its page is block_size tokens of that layer's K and V rows on one TP rank.
+    (ChunkedLocalAttentionSpec); its page is block_size tokens of that layer's K and V rows on one TP rank (Gemma 4:
+    each layer's own heads and head width, gemma4.py Gemma4DecoderLayer; its K=V full layers still write a V row,
+    K's copy, into the cache, Gemma4Attention.forward).  Gemma 4's KV-shared layers have no spec at all
+    (gpu_model_runner.py get_kv_cache_spec skips a layer with kv_sharing_target_layer_name).
     * every layer the same spec, or every layer full attention: one group (UniformTypeKVCacheSpecs when the pages
       differ);
-    * several kinds (gpt-oss, Gemma 2/3, Llama 4): the pages are unified by multiplying the smaller ones' block
-      size (unify_kv_cache_spec_page_size; vLLM refuses when they do not divide), then each kind's layers are split
-      into groups of group_size layers, group_size the fewest layers of a kind, or the most when the most is under
-      1.5 x the fewest (_get_kv_cache_groups_uniform_page_size)."""
+    * several kinds (gpt-oss, Gemma 2/3/4, Llama 4): the pages are unified by multiplying the smaller ones' block
+      size (unify_kv_cache_spec_page_size; a page that does not divide the largest is refused: vLLM pads it only
+      for some attention backends), then each kind's layers are split into groups of group_size layers, group_size
+      the fewest layers of a kind, or the most when the most is under 1.5 x the fewest
+      (_get_kv_cache_groups_uniform_page_size; group k of a kind takes its layers k, k + n, k + 2n, ...)."""
     specs = []
-    for i in range(model.num_layers):
+    for i in vllm_cached_layers(model):
+        heads = model.layer_kv_heads(i)
+        if not model.is_mla and heads % inf.tp and inf.tp % heads:  # Gemma4Attention / Attention assert this
+            raise ValueError(f"-tp {inf.tp}: layer {i}'s {heads} KV heads neither split evenly over the ranks nor "
+                             "replicate evenly (vLLM asserts one of the two)")
         row = kv_cache_bytes(model, 1, 1, inf.kv_dtype, inf.tp, layers={i})["total_bytes"]  # one token, layer i
         if model.layer_attention(i) == "sliding":
             kind = ("chunked" if model.attention_chunked else "sliding", model.sliding_window)
         else:
             kind = ("full", 0)
-        specs.append((kind, row))
+        specs.append((i, kind, row))
     kinds = {}
-    for i, (kind, row) in enumerate(specs):
-        kinds.setdefault(kind, []).append(i)
+    for i, kind, row in specs:
+        kinds.setdefault(kind, []).append((i, row))
     if len(kinds) == 1 or all(kind[0] == "full" for kind in kinds):
-        pages = [row * block_size for _, row in specs]
+        pages = [row * block_size for _, _, row in specs]
         kind = next(iter(kinds))
-        group = {"kind": kind[0], "span": kind[1], "block_size": block_size, "layers": list(range(model.num_layers))}
+        group = {"kind": kind[0], "span": kind[1], "block_size": block_size, "layers": [i for i, _, _ in specs]}
         return [group], pages, True
-    page = max(row for _, row in specs) * block_size
+    page = max(row for _, _, row in specs) * block_size
     groups = []
-    for (kind, span), layers in kinds.items():
-        row = specs[layers[0]][1]
-        if any(specs[i][1] != row for i in layers) or page % (row * block_size):
-            raise ValueError("--engine vllm: this model's layers have pages vLLM cannot unify (vLLM raises "
-                             "NotImplementedError too); use --engine sum")
+    for (kind, span), members in kinds.items():
+        row = members[0][1]
+        if any(r != row for _, r in members) or page % (row * block_size):
+            raise ValueError("--engine vllm: this model's layers have pages vLLM cannot unify by block size (vLLM "
+                             "pads or refuses them); use --engine sum")
         groups.append({"kind": kind, "span": span, "block_size": block_size * (page // (row * block_size)),
-                       "layers": layers})
+                       "layers": [i for i, _ in members]})
     fewest = min(len(g["layers"]) for g in groups)
     most = max(len(g["layers"]) for g in groups)
     group_size = most if most < 1.5 * fewest else fewest
@@ -7326,7 +7343,40 @@ def vllm_kv_groups(model, inf, block_size):
     for g in groups:
         n = _cdiv(len(g["layers"]), group_size)
         split += [dict(g, layers=g["layers"][k::n]) for k in range(n)]
-    return split, [page] * model.num_layers, False
+    return split, [page] * len(specs), False
+
+
+def vllm_cached_layers(model):
+    """The layers that own KV pages in vLLM: every attention layer but Gemma 4's KV-shared ones (their
+    kv_sharing_target_layer_name points at the last earlier layer of their kind, gemma4.py Gemma4Attention)."""
+    return [i for i in range(model.num_layers) if model.layer_has_attention(i) and not model.layer_kv_shared(i)]
+
+
+def vllm_pp_stages(num_layers, pp):
+    """The layers of each pipeline stage as vLLM splits them (vllm/distributed/utils.py get_pp_indices, with
+    VLLM_PP_LAYER_PARTITION unset): num_layers // pp each, the remainder one more each on the stages before the
+    last, counted back from the second last (30 layers on 4 stages: 7, 8, 8, 7)."""
+    sizes = [num_layers // pp] * pp
+    for k in range(2, num_layers % pp + 2):
+        sizes[-k] += 1
+    stages, start = [], 0
+    for n in sizes:
+        stages.append(range(start, start + n))
+        start += n
+    return stages
+
+
+def vllm_stage_blocks(groups, pages, uniform, cached, stage, available):
+    """(num_blocks, layers per group) of one pipeline stage's worker: the global groups projected onto its layers
+    (kv_cache_utils.py _project_kv_cache_groups_to_worker), then get_kv_cache_config_from_groups: one group of
+    different pages -> available // (the sum of its layers' pages); else available // page // (the most layers a
+    projected group keeps)."""
+    on_stage = set(stage)
+    if uniform and len({pages[k] for k in range(len(cached))}) > 1:
+        stage_page = sum(p for i, p in zip(cached, pages) if i in on_stage)
+        return (available // stage_page if stage_page else None), 1
+    group_size = max(sum(1 for i in g["layers"] if i in on_stage) for g in groups)
+    return (available // pages[0] // group_size if group_size else None), group_size
 
 
 def vllm_request_bytes(group, page, max_model_len, batched):
@@ -7389,39 +7439,158 @@ def _vllm_available_memory(model, inf, eng):
 def vllm_kv_pool(model, inf, eng):
     """{terms of vLLM's budget, available_kv_bytes, page_bytes, num_blocks, kv_tokens, max_concurrency} for one TP
     rank, as vLLM computes them (see the section comment).  max_model_len is inf.context.  Models with Mamba-style
-    state layers (gated delta-nets, Mamba-1/2, short convolutions): vllm_hybrid_state_pool."""
+    state layers (gated delta-nets, Mamba-1/2, short convolutions): vllm_hybrid_state_pool.
+
+    With -pp every stage's worker sizes its own pool from its own layers and the engine keeps the fewest blocks
+    (kv_cache_utils.py get_kv_cache_configs: groups built from the whole model, projected onto each worker,
+    num_blocks = min over workers), so the stage whose projected groups keep the most layers decides.  Each worker
+    profiles its own budget; only --kv-cache-memory-bytes, which every worker returns as it is
+    (gpu_worker.py determine_available_memory), is modelled there."""
     refusal = vllm_refusal(model, inf)
     if refusal:
         raise ValueError(refusal)
     if model.state_layer_count():
         return vllm_hybrid_state_pool(model, inf, eng)
     vllm_state_flags_refusal(model, eng)
+    if inf.pp > 1 and eng.kv_cache_memory_bytes is None:
+        raise ValueError("--engine vllm -pp: each stage's worker profiles its own budget (its layers' weights, its "
+                         "activation peak), which is not modelled; give --kv-cache-memory-bytes (vLLM's flag, the "
+                         "pool of every stage)")
+    if model.has_indexer:
+        return vllm_dsa_pool(model, inf, eng)
     kv = kv_cache_bytes(model, 1, 1, inf.kv_dtype, inf.tp)
+    cached = vllm_cached_layers(model)
     groups, pages, uniform = vllm_kv_groups(model, inf, eng.block_size)
     budget, terms, available, batched, seqs = _vllm_available_memory(model, inf, eng)
+    stages = vllm_pp_stages(model.num_layers, inf.pp)
+    per_stage = [vllm_stage_blocks(groups, pages, uniform, cached, stage, available) for stage in stages]
+    stage_blocks = [n for n, _ in per_stage if n is not None]
+    num_blocks = min(stage_blocks)
+    per_request, needed = vllm_blocks_per_request(groups, pages, uniform, inf.context, batched)
+    concurrency = num_blocks / per_request
+    # the check that one request fits, per worker (_check_enough_kv_cache_memory on its projected groups:
+    # _max_memory_usage_bytes_from_groups), so it scales with the layers the stage keeps
     if uniform:
-        num_blocks = available // sum(pages)
+        stage_needed = [sum(vllm_request_bytes(groups[0], p, inf.context, batched)
+                            for i, p in zip(cached, pages) if i in set(stage)) for stage in stages]
+    else:
+        stage_needed = [needed // max(len(g["layers"]) for g in groups) * size for _, size in per_stage]
+    if uniform:
         pool_bytes = num_blocks * sum(pages)
-        tokens = num_blocks * eng.block_size
-        group_size = model.num_layers
+        group_size = len(cached)
     else:
         group_size = max(len(g["layers"]) for g in groups)
-        num_blocks = available // pages[0] // group_size
         pool_bytes = num_blocks * pages[0] * group_size
-        # _report_kv_cache_config: the blocks shared out among the groups, at the smallest block size
+    v024 = bool(model.gemma4_layers) or inf.pp > 1  # the paths read from vLLM v0.24.0's code (see VLLM_V024)
+    if v024:  # v0.21 and later: kv_cache_utils.py get_kv_cache_capacity
+        tokens = int(concurrency * inf.context)
+    elif uniform:
+        tokens = num_blocks * eng.block_size
+    else:  # _report_kv_cache_config before v0.21: the blocks shared out among the groups, at the smallest block
         tokens = num_blocks // len(groups) * min(g["block_size"] for g in groups)
-    per_request, needed = vllm_blocks_per_request(groups, pages, uniform, inf.context, batched)
-    return {"engine": "vllm", "budget_bytes": budget, "terms": terms, "available_kv_bytes": available,
+    shared = sum(1 for i in range(model.num_layers) if model.layer_kv_shared(i))
+    pool = {"engine": "vllm", "budget_bytes": budget, "terms": terms, "available_kv_bytes": available,
             "bytes_per_token": kv["bytes_per_token"], "page_bytes": pages[0], "block_size": eng.block_size,
-            "num_layers": model.num_layers, "num_blocks": num_blocks, "kv_tokens": tokens,
+            "num_layers": len(cached), "kv_shared_layers": shared, "num_blocks": num_blocks, "kv_tokens": tokens,
             "kv_pool_bytes": pool_bytes, "max_model_len": inf.context,
             "groups": [{"kind": g["kind"], "span": g["span"], "block_size": g["block_size"],
                         "layers": len(g["layers"])} for g in groups],
             "group_size": group_size, "blocks_per_request": per_request, "needed_bytes_one_request": needed,
-            "max_concurrency": num_blocks / per_request, "max_num_batched_tokens": batched, "max_num_seqs": seqs,
+            "max_concurrency": concurrency, "max_num_batched_tokens": batched, "max_num_seqs": seqs,
             "gpu_memory_utilization": eng.gpu_memory_utilization, "gpu_bytes": eng.gpu_bytes,
-            "fits_one_request": needed <= available,
-            "assumptions": _vllm_assumptions(eng, inf, batched, seqs, hybrid=not uniform)}
+            "fits_one_request": all(n <= available for n in stage_needed),
+            "vllm_version": VLLM_V024 if v024 else None,
+            "assumptions": _vllm_assumptions(eng, inf, batched, seqs, hybrid=not uniform, logged_tokens=not v024)}
+    if v024:
+        pool["assumptions"].append(
+            f"vLLM {VLLM_V024}: 'GPU KV cache size' = int(concurrency x max_model_len) (kv_cache_utils.py "
+            "get_kv_cache_capacity, since v0.21; before it, blocks // groups x block_size)")
+    if shared:
+        pool["assumptions"].append(
+            f"{shared} KV-shared layer{'s' if shared > 1 else ''} (Gemma 4's num_kv_shared_layers) read an earlier "
+            "layer's pages and own none (kv_sharing_target_layer_name; gpu_model_runner.py get_kv_cache_spec)")
+    if inf.pp > 1:
+        pool["stages"] = [{"layers": [s.start, s.stop - 1], "num_blocks": n, "layers_per_group": size}
+                          for s, (n, size) in zip(stages, per_stage)]
+        pool["assumptions"].append(
+            f"-pp {inf.pp}: stages of {', '.join(str(len(s)) for s in stages)} layers (vllm/distributed/utils.py "
+            "get_pp_indices; VLLM_PP_LAYER_PARTITION not modelled); each worker's pool is --kv-cache-memory-bytes, "
+            "cut by its own layers, and the engine keeps the fewest blocks (kv_cache_utils.py get_kv_cache_configs)")
+    return pool
+
+
+# --- vLLM's DSA models (DeepSeek-V3.2, GLM-5): the latent beside the indexer's key cache ----------------------------
+# vLLM v0.24.0 (vllm/model_executor/models/deepseek_v2.py) builds, in every layer of a model with index_topk, an
+# Indexer whose DeepseekV32IndexerCache registers before the layer's MLAAttention; both give an MLAAttentionSpec
+# (vllm/v1/kv_cache_interface.py):
+#     latent: one row of kv_lora_rank + qk_rope_head_dim values in the KV dtype (bf16 with --kv-cache-dtype auto;
+#             DeepseekV32ForCausalLM turns "bfloat16" into "auto"), on every TP rank;
+#     indexer key: index_head_dim fp8 bytes plus one fp32 scale per 128 of them (quant_block_size 128), uint8:
+#             index_head_dim + index_head_dim // 128 x 4 bytes (132 for DeepSeek-V3.2), on every TP rank.
+# The block size is the first attention layer's backend's: DeepseekV32IndexerBackend supports only 64-token blocks on
+# CUDA (Platform.update_block_size_for_backend), and the sparse-MLA backends take 64 too.  Both specs are full
+# attention, so all layers form ONE group of per-layer pages (UniformTypeKVCacheSpecs; kv_cache_utils.py
+# get_kv_cache_groups): num_blocks = available // (layers x (latent page + indexer page)), a request cdiv(L, 64).
+# fp8 KV is not modelled: its latent layout is the sparse-MLA backend's, which depends on the GPU (Hopper's
+# FLASHMLA_SPARSE stores fp8_ds_mla, 656 B a token; Blackwell prefers FLASHINFER_MLA_SPARSE for fp8).
+VLLM_DSA_BLOCK_SIZE = 64
+VLLM_DSA_QUANT_BLOCK = 128   # Indexer.quant_block_size: one fp32 scale per 128 fp8 key values
+
+
+def vllm_dsa_pool(model, inf, eng):
+    """vllm_kv_pool for a model with the DSA indexer (see the section comment): the same keys, plus "dsa"."""
+    if inf.kv_dtype != "bf16":
+        raise ValueError(f"--engine vllm: --kv-cache-dtype {inf.kv_dtype} with the DSA indexer is not modelled (the "
+                         "sparse-MLA backend the GPU picks decides an fp8 latent's layout); use auto (bf16)")
+    if eng.block_size_given and eng.block_size != VLLM_DSA_BLOCK_SIZE:
+        raise ValueError(f"--block-size {eng.block_size}: vLLM's DSA indexer cache takes {VLLM_DSA_BLOCK_SIZE}-token "
+                         "blocks only (DeepseekV32IndexerBackend)")
+    fields = _vllm_config_fields(eng, ("index_topk_freq", "index_topk_pattern"))
+    if fields:
+        raise ValueError(f"--engine vllm: config.json field {next(iter(fields))!r} (IndexCache: layers without an "
+                         "indexer) is not modelled")
+    block = VLLM_DSA_BLOCK_SIZE
+    latent_row = (model.kv_lora_rank + model.qk_rope_head_dim) * 2
+    index_row = model.index_head_dim + model.index_head_dim // VLLM_DSA_QUANT_BLOCK * 4
+    layers = model.num_layers
+    page = block * (latent_row + index_row)  # one block of one layer: its latent page and its indexer page
+    budget, terms, available, batched, seqs = _vllm_available_memory(model, inf, eng)
+    # -pp: each stage's worker divides its pool by its own layers' pages; the engine keeps the fewest blocks
+    stages = vllm_pp_stages(layers, inf.pp)
+    num_blocks = min(available // (len(stage) * page) for stage in stages)
+    per_request = _cdiv(inf.context, block)
+    needed = per_request * layers * page
+    concurrency = num_blocks / per_request
+    fits = all(per_request * len(stage) * page <= available for stage in stages)
+    return {"engine": "vllm", "budget_bytes": budget, "terms": terms, "available_kv_bytes": available,
+            "bytes_per_token": layers * (latent_row + index_row), "page_bytes": page, "block_size": block,
+            "num_layers": layers, "kv_shared_layers": 0, "num_blocks": num_blocks,
+            "kv_tokens": int(concurrency * inf.context), "kv_pool_bytes": num_blocks * layers * page,
+            "max_model_len": inf.context,
+            "groups": [{"kind": "full", "span": 0, "block_size": block, "layers": 2 * layers}],
+            "group_size": layers, "blocks_per_request": per_request, "needed_bytes_one_request": needed,
+            "max_concurrency": concurrency, "max_num_batched_tokens": batched, "max_num_seqs": seqs,
+            "gpu_memory_utilization": eng.gpu_memory_utilization, "gpu_bytes": eng.gpu_bytes,
+            "fits_one_request": fits, "vllm_version": VLLM_V024,
+            **({"stages": [{"layers": [st.start, st.stop - 1], "num_blocks": available // (len(st) * page),
+                            "layers_per_group": len(st)} for st in stages]} if inf.pp > 1 else {}),
+            "dsa": {"latent_bytes_per_token": latent_row, "indexer_bytes_per_token": index_row,
+                    "latent_page_bytes": block * latent_row, "indexer_page_bytes": block * index_row},
+            "assumptions": [
+                f"vLLM {VLLM_V024} DSA layout (deepseek_v2.py DeepseekV32IndexerCache, kv_cache_interface.py "
+                f"MLAAttentionSpec): per layer and token a latent of {model.kv_lora_rank} + {model.qk_rope_head_dim} "
+                f"values at 2 B ({latent_row} B) and an indexer key of {model.index_head_dim} fp8 bytes plus "
+                f"{model.index_head_dim // VLLM_DSA_QUANT_BLOCK} fp32 scale(s) ({index_row} B), both on every TP "
+                f"rank; {block}-token blocks (DeepseekV32IndexerBackend); one group of per-layer pages "
+                "(UniformTypeKVCacheSpecs): num_blocks = pool // (layers x (latent page + indexer page))",
+                f"vLLM {VLLM_V024}: 'GPU KV cache size' = int(concurrency x max_model_len) (kv_cache_utils.py "
+                "get_kv_cache_capacity)"]
+            + [line for line in _vllm_assumptions(eng, inf, batched, seqs) if not line.startswith("vLLM: the KV pool")]
+            + ([f"vLLM: the KV pool is --kv-cache-memory-bytes {_size(eng.kv_cache_memory_bytes)} (no profiling "
+                "budget)"] if eng.kv_cache_memory_bytes is not None else [])
+            + ([f"-pp {inf.pp}: stages of {', '.join(str(len(st)) for st in stages)} layers (vllm/distributed/"
+                "utils.py get_pp_indices); each worker divides the pool by its own layers' pages and the engine keeps "
+                "the fewest blocks (kv_cache_utils.py get_kv_cache_configs)"] if inf.pp > 1 else [])}
 
 
 # --- vLLM's hybrid models: attention pages beside Mamba-style state pages -----------------------------------------
@@ -7470,14 +7639,14 @@ def vllm_state_flags_refusal(model, eng):
                              "speculative decoding on other models is not modelled")
 
 
-def _vllm_config_fields(eng):
-    """The config.json fields vLLM reads for the state dtype and the MTP drafter (None: no config.json given)."""
+def _vllm_config_fields(eng, keys=("mamba_ssm_dtype", "mamba_ssm_cache_dtype", "mtp_num_hidden_layers")):
+    """The config.json fields vLLM reads for the state dtype and the MTP drafter, or the given keys (None: no
+    config.json given)."""
     if not eng.config_path:
         return None
     raw, _ = read_config_json(eng.config_path)
     text = raw.get("text_config") if isinstance(raw.get("text_config"), dict) else raw
-    return {key: text[key] for key in ("mamba_ssm_dtype", "mamba_ssm_cache_dtype", "mtp_num_hidden_layers")
-            if key in text}
+    return {key: text[key] for key in keys if key in text}
 
 
 def vllm_ssm_dtype(model, eng, fields):
@@ -7611,14 +7780,14 @@ def vllm_hybrid_state_pool(model, inf, eng):
             "assumptions": assumptions + _vllm_assumptions(eng, inf, batched, seqs, state=True)}
 
 
-def _vllm_assumptions(eng, inf, batched, seqs, hybrid=False, state=False):
+def _vllm_assumptions(eng, inf, batched, seqs, hybrid=False, state=False, logged_tokens=True):
     pages = []
     if hybrid:
         pages.append("vLLM's hybrid KV-cache manager (its default): layers grouped by kind, a window's request "
                      f"holds its last window - 1 tokens plus --max-num-batched-tokens {batched:,} and one page, a "
-                     "chunk one chunk plus that batch (kv_cache_interface.py max_memory_usage_bytes); 'GPU KV cache "
-                     "size' as kv_cache_utils.py _report_kv_cache_config logs it: blocks // groups x block_size, "
-                     "the tokens of one group, not of a request")
+                     "chunk one chunk plus that batch (kv_cache_interface.py max_memory_usage_bytes)"
+                     + ("; 'GPU KV cache size' as kv_cache_utils.py _report_kv_cache_config logs it: blocks // "
+                        "groups x block_size, the tokens of one group, not of a request" if logged_tokens else ""))
     if eng.kv_cache_memory_bytes is not None:
         return pages + [f"vLLM: the KV pool is --kv-cache-memory-bytes {_size(eng.kv_cache_memory_bytes)} (no profiling "
                 "budget); " + ("num_blocks = pool // page // group_size" if state else
@@ -8791,11 +8960,16 @@ def vllm_max_model_len(model, inf, eng):
         raise ValueError("--max-context with --engine vllm: the longest request of a model with linear-attention / "
                          "SSM layers is not modelled yet; give --max-model-len and read the concurrency")
     pool = vllm_kv_pool(model, inf, eng)
-    groups, pages, uniform = vllm_kv_groups(model, inf, eng.block_size)
     batched = pool["max_num_batched_tokens"]
+    if pool.get("dsa"):  # one group of full-attention pages: cdiv(L, 64) blocks a request (vllm_dsa_pool)
+        def fits(length):
+            return inf.batch * _cdiv(length, pool["block_size"]) <= pool["num_blocks"]
+    else:
+        groups, pages, uniform = vllm_kv_groups(model, inf, eng.block_size)
 
-    def fits(length):
-        return inf.batch * vllm_blocks_per_request(groups, pages, uniform, length, batched)[0] <= pool["num_blocks"]
+        def fits(length):
+            return inf.batch * vllm_blocks_per_request(groups, pages, uniform, length, batched)[0] <= \
+                pool["num_blocks"]
 
     if not fits(1):
         raise ValueError(f"nothing fits: vLLM's pool of {pool['num_blocks']:,} blocks is fewer than one request of "
@@ -9338,17 +9512,38 @@ def render_vllm(pool):
     lines.append(f"  Available KV cache memory: {gib(pool['available_kv_bytes']):,.2f} GiB "
                  f"({gb(pool['available_kv_bytes']):,.2f} GB)")
     groups = pool["groups"]
-    if len(groups) == 1:
+    if pool.get("dsa"):
+        d = pool["dsa"]
+        lines.append(f"  page: {pool['block_size']} tokens of one layer = {d['latent_page_bytes']:,} B of latent + "
+                     f"{d['indexer_page_bytes']:,} B of indexer keys; # GPU blocks: {pool['num_blocks']:,} (each "
+                     + ("holds both pages of every layer of its stage)" if pool.get("stages") else
+                        f"holds both pages of every one of the {pool['num_layers']} layers)"))
+    elif len(groups) == 1:
         lines.append(f"  page: {pool['block_size']} tokens of one layer = {pool['page_bytes']:,} B; # GPU blocks: "
-                     f"{pool['num_blocks']:,} (each holds a page of every one of the {pool['num_layers']} layers)")
+                     f"{pool['num_blocks']:,} (each holds a page of every "
+                     + ("layer of its stage)" if pool.get("stages") else f"one of the {pool['num_layers']} layers)"))
     else:
         kinds = {}
         for g in groups:
             label = f"{g['kind']} {g['span']:,}" if g["span"] else g["kind"]
             kinds[label] = kinds.get(label, 0) + 1
+        blocks = {}
+        for g in groups:
+            label = f"{g['kind']} {g['span']:,}" if g["span"] else g["kind"]
+            blocks[label] = g["block_size"]
+        sizes = f" ({', '.join(f'{label}: {bs}-token blocks' for label, bs in blocks.items())})" \
+            if len(set(blocks.values())) > 1 else ""
         lines.append(f"  hybrid KV-cache manager: {len(groups)} groups of {pool['group_size']} layers ("
                      + ", ".join(f"{label}: {n} group{'s' if n > 1 else ''}" for label, n in kinds.items())
-                     + f"); page {pool['page_bytes']:,} B; # GPU blocks: {pool['num_blocks']:,}, shared by the groups")
+                     + f"); page {pool['page_bytes']:,} B{sizes}; # GPU blocks: {pool['num_blocks']:,}, shared by "
+                     "the groups")
+    if pool.get("kv_shared_layers"):
+        lines.append(f"  {pool['kv_shared_layers']} KV-shared layers own no pages (they read an earlier layer's)")
+    for k, st in enumerate(pool.get("stages", ())):
+        lines.append(f"  stage {k} (layers {st['layers'][0]}-{st['layers'][1]}, groups of {st['layers_per_group']} "
+                     "layers here): # GPU blocks "
+                     + (f"{st['num_blocks']:,}" if st["num_blocks"] is not None else "- (no KV pages)")
+                     + (" <- the fewest, kept by every stage" if st["num_blocks"] == pool["num_blocks"] else ""))
     if pool.get("state"):
         st = pool["state"]
         lines.append(f"  {st['mixer']} state: {st['page_bytes_unpadded']:,} B a layer ({st['ssm_dtype']} temporal "

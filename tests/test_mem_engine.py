@@ -117,7 +117,8 @@ def test_defaults_follow_vllm_serve_by_gpu_size():
     # linear-attention / SSM models: tests/test_mem_vllm_hybrid.py (their pages need --mamba-cache-mode)
     (["-p", "qwen3-next-80b-a3b", "--infer", "--engine", "vllm", "--kv-cache-memory-bytes", "10GiB"],
      "--mamba-cache-mode"),
-    (["-p", "deepseek-v3.2", "--infer", "--engine", "vllm", "--kv-cache-memory-bytes", "10GiB"], "DSA indexer"),
+    (["-p", "deepseek-v3.2", "--infer", "--engine", "vllm", "--kv-cache-memory-bytes", "10GiB", "--kv-cache-dtype",
+      "fp8"], "DSA indexer"),
     (["-p", "llama-3-8b", "--infer", "--engine", "vllm"], "--gpu-memory"),
     (["-p", "llama-3-8b", "--infer", "--engine", "vllm", "--gpu-memory", "16GiB"], "nothing is left"),
     (["-p", "llama-3-8b", "--infer", "--engine", "vllm", "--gpu-memory", "80GiB", "-pp", "2"], "-pp"),
