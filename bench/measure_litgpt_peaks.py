@@ -54,8 +54,9 @@ time; validation runs under no_grad; generate_example's KV cache is one sample's
 Run:  /work/litvenv/bin/python bench/measure_litgpt_peaks.py [ROW ...] [--variant saves-input|frees-graph|head-bf16]
       [--layers N]
       (a virtual environment of its own: pip install torch==2.13.0 litgpt==0.4.3 --no-deps, lightning==2.3.3,
-      jsonargparse[signatures], "setuptools<70"; never the project's requirements). Prints the JSON of
-      tests/data/litgpt_fake_peaks.json.
+      jsonargparse[signatures], "setuptools<70"; never the project's requirements). Prints a JSON of every row's
+      peak, phase, module, MemTracker's categories at the peak and the largest total per region; the figures are
+      recorded in tests/test_mem_published_finetune.py (LITGPT_CODE and the tables beside it), with the commands.
 """
 from __future__ import annotations
 
