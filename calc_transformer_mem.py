@@ -8561,6 +8561,9 @@ def render_llamacpp(res):
     """The llama.cpp section of the text output, in the words of llama.cpp's start-up log (MiB, 2 decimals)."""
     mib = 2**20
     s, kv, b = res["setup"], res["kv"], res["model_buffers"]
+    # ggml's type names, as llama.cpp prints them (the block's KV_CACHE_DTYPES spell the float types fp16 / fp32)
+    ggml_name = {"fp16": "f16", "fp32": "f32"}
+    s = dict(s, type_k=ggml_name.get(s["type_k"], s["type_k"]), type_v=ggml_name.get(s["type_v"], s["type_v"]))
     lines = [f"llama.cpp buffers (-c {s['n_ctx']} -> n_ctx {kv['cells']['n_ctx']}, -np {s['n_parallel']}"
              f"{' unified' if s['kv_unified'] else ''}, -ctk {s['type_k']} -ctv {s['type_v']}, -ub {s['n_ubatch']}, "
              f"-fa {'on' if s['flash_attn'] else 'off'}):",
