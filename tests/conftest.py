@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import importlib.util
 import io
+import json
 import os
 import pathlib
 import subprocess
@@ -69,6 +70,20 @@ def call_main(module, argv: list[str]) -> tuple[int, str, str]:
         except SystemExit as exc:
             code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 2)
     return int(code or 0), out.getvalue(), err.getvalue()
+
+
+def one_line_refusal(module, argv: list[str]) -> str:
+    """The error contract: ``main(argv)`` exits 2 with nothing on stdout and one line on stderr; return that line."""
+    status, out, err = call_main(module, argv)
+    assert status == 2 and out == "" and err.count("\n") == 1, (status, out, err)
+    return err
+
+
+def write_config(tmp_path, config: dict, name: str = "config.json") -> str:
+    """Write ``config`` as JSON under ``tmp_path``; return the path as a string (for --config)."""
+    path = tmp_path / name
+    path.write_text(json.dumps(config))
+    return str(path)
 
 
 def run_cli(script: str, *args: str, timeout: float = 120) -> subprocess.CompletedProcess:

@@ -15,7 +15,7 @@ import json
 
 import pytest
 
-from conftest import call_main, load_script
+from conftest import call_main, load_script, one_line_refusal
 
 mem = load_script("calc_transformer_mem")
 GIB = 2**30
@@ -28,9 +28,7 @@ def vllm(argv):
 
 
 def refused(argv):
-    status, out, err = call_main(mem, argv)
-    assert status == 2 and out == "" and err.count("\n") == 1, (status, out, err)
-    return err
+    return one_line_refusal(mem, argv)
 
 
 # Llama-3-8B / Llama-3.1-8B: 32 layers x 8 KV heads x head_dim 128 (Meta's config.json), K and V, 2 bytes (bf16)

@@ -20,7 +20,7 @@ import json
 
 import pytest
 
-from conftest import call_main, load_script
+from conftest import call_main, load_script, one_line_refusal, write_config
 
 mem = load_script("calc_transformer_mem")
 MIB = 2**20
@@ -31,10 +31,7 @@ def mib2(n):
     return f"{n / MIB:.2f}"
 
 
-def write(tmp_path, config, name="config.json"):
-    path = tmp_path / name
-    path.write_text(json.dumps(config))
-    return str(path)
+write = write_config
 
 
 def real_config(name):
@@ -49,9 +46,7 @@ def llamacpp(argv):
 
 
 def refused(argv):
-    status, out, err = call_main(mem, argv + ["--infer", "--engine", "llama.cpp"])
-    assert status == 2 and out == "" and err.count("\n") == 1, (status, out, err)
-    return err
+    return one_line_refusal(mem, argv + ["--infer", "--engine", "llama.cpp"])
 
 
 # --- gated delta-nets (qwen35 / qwen3next) -------------------------------------------------------------------------

@@ -17,7 +17,7 @@ import math
 
 import pytest
 
-from conftest import call_main, load_script
+from conftest import call_main, load_script, one_line_refusal
 
 mem = load_script("calc_transformer_mem")
 MIB = 2**20
@@ -35,9 +35,7 @@ def llamacpp(argv):
 
 
 def refused(argv):
-    status, out, err = call_main(mem, argv)
-    assert status == 2 and out == "" and err.count("\n") == 1, (status, out, err)
-    return err
+    return one_line_refusal(mem, argv)
 
 
 def mib2(n):

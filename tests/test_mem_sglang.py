@@ -19,7 +19,7 @@ import json
 
 import pytest
 
-from conftest import call_main, load_script
+from conftest import call_main, load_script, one_line_refusal
 
 mem = load_script("calc_transformer_mem")
 GIB = 2**30
@@ -32,9 +32,7 @@ def sglang(argv):
 
 
 def refused(argv):
-    status, out, err = call_main(mem, argv)
-    assert status == 2 and out == "" and err.count("\n") == 1, (status, out, err)
-    return err
+    return one_line_refusal(mem, argv)
 
 
 def logged_gib(tokens, bytes_per_token, page_size=1):

@@ -30,7 +30,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import call_main, load_script
+from conftest import call_main, load_script, one_line_refusal, write_config
 
 sys.path.insert(0, str(Path(__file__).parent))
 from test_params_torch import REAL_CONFIGS  # noqa: E402  (the published config.json files the suite carries)
@@ -39,10 +39,7 @@ mem = load_script("calc_transformer_mem")
 GIB = 2**30
 
 
-def write(tmp_path, config, name="config.json"):
-    path = tmp_path / name
-    path.write_text(json.dumps(config))
-    return str(path)
+write = write_config
 
 
 def sglang(argv):
@@ -58,9 +55,7 @@ def sglang_text(argv):
 
 
 def refused(argv):
-    status, out, err = call_main(mem, argv)
-    assert status == 2 and out == "" and err.count("\n") == 1, (status, out, err)
-    return err
+    return one_line_refusal(mem, argv)
 
 
 def gb2(n_bytes):

@@ -23,7 +23,7 @@ import json
 
 import pytest
 
-from conftest import call_main, load_script
+from conftest import call_main, load_script, one_line_refusal, write_config
 
 mem = load_script("calc_transformer_mem")
 GIB = 2**30
@@ -40,15 +40,10 @@ def vllm(argv):
 
 
 def refused(argv):
-    status, out, err = call_main(mem, argv)
-    assert status == 2 and out == "" and err.count("\n") == 1, (status, out, err)
-    return err
+    return one_line_refusal(mem, argv)
 
 
-def write(tmp_path, config, name="config.json"):
-    path = tmp_path / name
-    path.write_text(json.dumps(config))
-    return str(path)
+write = write_config
 
 
 # Qwen3.6-35B-A3B's text model: the fields of its config.json that decide a page, as a stored public test copies them

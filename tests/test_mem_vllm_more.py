@@ -35,7 +35,7 @@ import json
 
 import pytest
 
-from conftest import call_main, load_script
+from conftest import call_main, load_script, one_line_refusal, write_config
 
 mem = load_script("calc_transformer_mem")
 GIB = 2**30
@@ -52,15 +52,10 @@ def vllm(argv):
 
 
 def refused(argv):
-    status, out, err = call_main(mem, argv)
-    assert status == 2 and out == "" and err.count("\n") == 1, (status, out, err)
-    return err
+    return one_line_refusal(mem, argv)
 
 
-def write(tmp_path, config, name="config.json"):
-    path = tmp_path / name
-    path.write_text(json.dumps(config))
-    return str(path)
+write = write_config
 
 
 # ---- Gemma 4 31B (the preset: google/gemma-4-31B-it's text_config, tests/test_params_torch.py REAL_CONFIGS) --------
