@@ -9,6 +9,7 @@ import contextlib
 import importlib.util
 import io
 import json
+import math
 import os
 import pathlib
 import subprocess
@@ -77,6 +78,23 @@ def one_line_refusal(module, argv: list[str]) -> str:
     status, out, err = call_main(module, argv)
     assert status == 2 and out == "" and err.count("\n") == 1, (status, out, err)
     return err
+
+
+def assert_clean_outcome(status: int, out: str, err: str, context=None) -> None:
+    """What a hostile command line may end in: a JSON answer whose every number is finite and not negative, or
+    exit 2 with one line on stderr and no traceback."""
+    if status == 0:
+        stack = [json.loads(out)]
+        while stack:
+            item = stack.pop()
+            if isinstance(item, dict):
+                stack += item.values()
+            elif isinstance(item, list):
+                stack += item
+            elif isinstance(item, (int, float)) and not isinstance(item, bool):
+                assert math.isfinite(item) and item >= 0, (context, item)
+    else:
+        assert status == 2 and len(err.strip().splitlines()) == 1 and "Traceback" not in err, (context, err)
 
 
 def write_config(tmp_path, config: dict, name: str = "config.json") -> str:

@@ -30,7 +30,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import call_main, load_script, one_line_refusal, write_config
+from conftest import call_main, load_script, one_line_refusal, write_config, assert_clean_outcome
 
 sys.path.insert(0, str(Path(__file__).parent))
 from test_params_torch import REAL_CONFIGS  # noqa: E402  (the published config.json files the suite carries)
@@ -303,15 +303,4 @@ SWA_TOKENS = st.sampled_from([
 @given(st.lists(SWA_TOKENS, max_size=12))
 def test_hostile_swa_argv(argv):
     status, out, err = call_main(mem, ["--infer"] + argv + ["--json"])
-    if status == 0:
-        stack = [json.loads(out)]
-        while stack:  # every number in the output is finite and not negative
-            item = stack.pop()
-            if isinstance(item, dict):
-                stack += item.values()
-            elif isinstance(item, list):
-                stack += item
-            elif isinstance(item, (int, float)) and not isinstance(item, bool):
-                assert math.isfinite(item) and item >= 0, (argv, item)
-    else:
-        assert status == 2 and len(err.strip().splitlines()) == 1 and "Traceback" not in err, (argv, err)
+    assert_clean_outcome(status, out, err, argv)  # JSON of finite, non-negative numbers, or one line
