@@ -8058,8 +8058,11 @@ def sglang_kv_pool(model, inf, eng):
                    swa_v_bytes=swa_rows * layout["swa_v"] * layout["swa_layers"])
     if tokens <= 0:
         raise ValueError(f"--engine sglang: not enough memory (SGLang: \"Not enough memory. Please try to increase "
-                         f"--mem-fraction-static\"): {gib(after):,.2f} GiB free after the weights, less "
-                         f"(1 - {fraction:g}) x {gib(before):,.2f} GiB reserved, leaves no KV cell of {cell:,} B")
+                         f"--mem-fraction-static\"): "
+                         + (f"{gib(after):,.2f} GiB free after the weights, less (1 - {fraction:g}) x "
+                            f"{gib(before):,.2f} GiB reserved, leaves no KV cell of {cell:,} B" if after >= 0 else
+                            f"the weights exceed the {gib(before):,.2f} GiB free before them by {gib(-after):,.2f} "
+                            f"GiB: no KV cell of {cell:,} B fits"))
     running = min(tokens // 2 if eng.max_running_requests is None else eng.max_running_requests, max_num_reqs)
     rows = tokens + eng.page_size  # the padded slot 0 (one page) beside the tokens
     k_bytes, v_bytes = (rows * k_cell, rows * v_cell) if swa is None else (

@@ -16,6 +16,7 @@ is checked within 2 % (the logged memory is rounded to 0.01 GiB and is read a mo
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -298,3 +299,10 @@ SGLANG_TOKENS = st.sampled_from([
 def test_hostile_sglang_argv(argv):
     status, out, err = call_main(mem, ["--infer"] + argv + ["--json"])
     assert_clean_outcome(status, out, err, argv)  # JSON of finite, non-negative numbers, or one line
+
+
+def test_weights_larger_than_the_gpu_are_refused_without_a_negative_number():
+    # Kimi-K2 in bf16 (1.03 T parameters, ~240 GiB a rank at TP 8) on 141 GiB H200s: SGLang stops ("Not enough
+    # memory"); the line says by how much the weights exceed the memory, and prints no negative free memory.
+    err = refused(["-p", "kimi-k2", "--infer", "--engine", "sglang", "--gpu", "h200", "-tp", "8"])
+    assert "the weights exceed" in err and not re.search(r"(?<![\w-])-\d", err), err
