@@ -6620,15 +6620,21 @@ def litgpt_refusal(model, setup, lora, optimizer_impl="foreach", zero_grad="none
         return ("--trainer litgpt on more than one GPU is not modelled (lora.py then runs FSDPStrategy); give "
                 "--num-gpus 1")
     m = model
-    llama_style = (m.model_type in LITGPT_MODEL_TYPES and not m.is_moe and m.gated_mlp and not m.fused_qkv
-                   and not m.fused_gate_up and not (m.qkv_bias or m.o_bias or m.mlp_bias or m.lm_head_bias)
-                   and m.norm == "rmsnorm" and m.norms_per_layer == 2 and m.norm_placement == "pre"
-                   and m.qk_norm == "none" and not m.tied_embeddings and m.position_embedding == "rotary"
-                   and not m.kv_lora_rank and not m.layer_types and not m.mixer_types and not m.attention_sinks
-                   and not m.norm_fp32_scale and m.num_attention_heads * m.d_head == m.hidden_size)
-    if not llama_style:
-        return (f"--trainer litgpt with {m.model_type or 'this'} blocks is not modelled (measured on Llama-style "
-                "decoders only: RMSNorm, SwiGLU, separate q/k/v, no biases, untied, no MoE)")
+    unlike_llama = [what for what, differs in (
+        (f"model type {m.model_type or 'unnamed'}", m.model_type not in LITGPT_MODEL_TYPES),
+        ("routed experts", m.is_moe), ("a non-gated MLP", not m.gated_mlp),
+        ("fused q/k/v or gate/up tensors", m.fused_qkv or m.fused_gate_up),
+        ("biases", m.qkv_bias or m.o_bias or m.mlp_bias or m.lm_head_bias),
+        ("a non-RMSNorm or non-pre-norm block", m.norm != "rmsnorm" or m.norms_per_layer != 2
+         or m.norm_placement != "pre" or m.norm_fp32_scale),
+        ("q/k norms", m.qk_norm != "none"), ("tied embeddings", m.tied_embeddings),
+        ("non-rotary positions", m.position_embedding != "rotary"), ("MLA", bool(m.kv_lora_rank)),
+        ("per-layer attention or mixer types", bool(m.layer_types or m.mixer_types)),
+        ("attention sinks", m.attention_sinks),
+        ("head_dim x heads != hidden size", m.num_attention_heads * m.d_head != m.hidden_size)) if differs]
+    if unlike_llama:
+        return (f"--trainer litgpt with {unlike_llama[0]} is not modelled (measured on Llama-style decoders only: "
+                "Llama-2-7B, Llama-3-8B, Mistral-7B)")
     if m.sliding_window and setup.seq_len > m.sliding_window:
         return "--trainer litgpt beyond the sliding window is not modelled (-s must be <= the window)"
     if lora_target_names(model, lora.targets) != frozenset({"q_proj", "v_proj"}):
@@ -6745,6 +6751,7 @@ def litgpt_training_memory(model, setup, lora):
                       for i in range(model.num_layers))
     terms["weights"] += head_delta
     terms["optimizer_states"] = in_allocator
+    terms["comm_buckets"] = 0  # one device: Fabric's SingleDeviceStrategy, no DDP buckets
     terms["activations"] += extra + head_input + proj_inputs
     allocated = sum(terms.values())
     terms["fragmentation"] = int(allocated * setup.fragmentation)
@@ -6759,7 +6766,14 @@ def litgpt_training_memory(model, setup, lora):
                         litgpt_head_weight_bytes(model, lora), "previous_graph_inputs_bytes": held,
                         "head_dequant_copies_bytes": head_copies, "paged_optimizer_state_bytes": paged,
                         "optimizer_states_in_allocator_bytes": in_allocator}
-    result["assumptions"] += litgpt_assumptions(lora, extra // model.num_layers, held, head_copies, paged)
+    kept = []
+    for line in result["assumptions"]:
+        if line.startswith(("frozen base at", "adapters, their gradients", "communication buckets")):
+            continue  # peft's and DDP's, replaced by LitGPT's below
+        kept.append(line.replace("LoRA (peft semantics)", "LoRA (LitGPT's LoRAQKVLinear, as many trainable "
+                                 "parameters as peft's)", 1))
+    result["assumptions"] = kept + litgpt_assumptions(lora, extra // model.num_layers, held, head_copies, paged)
+    result["bytes_per_param"]["optimizer_state_dtype"] = "fp32 (paged)" if litgpt_quantized_head(lora) else "bf16"
     return result
 
 
@@ -6767,8 +6781,10 @@ def litgpt_assumptions(lora, layer_extra, held, head_copies, paged):
     """The lines --trainer litgpt adds to the output: what it assumes, each with its source."""
     q = litgpt_quantized_head(lora)
     lines = [
-        "trainer litgpt: LitGPT 0.4 litgpt/finetune/lora.py with Lightning Fabric, precision bf16-true (weights, "
-        "adapters, gradients and AdamW states bf16), LoRA on the fused qkv's q and v slices (LoRAQKVLinear: "
+        "trainer litgpt: LitGPT 0.4 litgpt/finetune/lora.py with Lightning Fabric on one device (no DDP buckets), "
+        "precision bf16-true (weights, adapters and their gradients bf16; frozen base "
+        + (f"bnb.{lora.base_dtype}: every nn.Linear quantized, the LM head included; embeddings and norms bf16"
+           if q else "bf16") + "), LoRA on the fused qkv's q and v slices (LoRAQKVLinear: "
         "zero_pad's index_copy_ source, the fused v / expanded k and v SDPA saves, one dropout: "
         f"{layer_extra / 1e6:,.1f} MB per layer beyond peft's, checked to the byte on LitGPT 0.4.3's code on fake "
         "tensors)",
@@ -6791,6 +6807,9 @@ def litgpt_assumptions(lora, layer_extra, held, head_copies, paged):
                 "frozen 4-bit linear's input as ctx.tensors, freed with the graph, which `loss` holds until the next "
                 f"micro-batch's loss: the previous micro-batch's inputs ({gib(held):.2f} GiB) live through the next "
                 "forward, the current ones through backward and the optimizer step")
+        else:
+            lines.append("trainer litgpt with bitsandbytes >= 0.43.3 (--bnb-version; LitGPT 0.4 warns that it "
+                         "supports 0.42.0 only, which the published recipes ran): MatMul4Bit keeps no input")
     else:
         lines.append("trainer litgpt optimizer: torch.optim.AdamW (foreach, as on CUDA) with bf16 states")
     lines.append("trainer litgpt not counted: the RoPE cos/sin cache (max_seq_length x head_dim, < 1 MB at 512 "
