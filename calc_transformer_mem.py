@@ -165,7 +165,11 @@ zero_grad) and prints its largest moment, the phase and the breakdown there (``-
 the timeline); ``--optimizer-impl`` foreach | fused | for-loop, ``--zero-grad`` none | zero; gradient accumulation
 from ``--global-batch``. The table stays the sum. Within 3 % of MemTracker on 22 measured steps
 (tests/test_mem_timeline.py, bench/measure_train_peaks.py). JSON: ``timeline`` {events, peak, peak_total, ...} (null
-with ``timeline_refusal`` where it does not apply).
+with ``timeline_refusal`` where it does not apply). ``--trainer litgpt`` (LoRA/QLoRA, ``litgpt_step_timeline``) walks
+LitGPT 0.4's finetune/lora.py under Lightning Fabric instead: its fused-qkv LoRA tensors, the chunked LM head with
+Fabric's fp32 chunk copies, the previous micro-batch's logits (and bitsandbytes < 0.43.3 inputs) held through the next
+forward, the quantized LM head's dequantized copies, PagedAdamW's paged states; within 0.11 % of LitGPT's code on fake
+tensors and 0.7 % of its five published A10G peaks (tests/test_mem_published_finetune.py); JSON adds ``litgpt``.
 
 ``--params N`` instead of a model gives model states only (how the ZeRO paper and DeepSpeed's estimators count).
 
@@ -6877,21 +6881,21 @@ def litgpt_step_timeline(model, setup, static, lora):
         label = "" if m == 1 else (" (micro-batch 1)" if k == 0 else f" (micro-batches 2-{m})")
         grads = G if k > 0 else 0
         prev = logits32 + held  # the previous micro-batch's `logits` and graph inputs
-        event("forward" + label, "after the decoder layers (previous logits and graph still bound)",
+        event("forward" + label, "decoder layers done, previous logits kept",
               gradients=grads, activations=acts_all, logits_loss=prev, temporaries=linear_copies)
         head_moment = (max(head_copies, V * h * 2 + last_chunk * V * B) if quantized else last_chunk * V * B)
-        event("forward" + label, "LM head, last 128-token chunk" + (" (whole head dequantized)" if quantized else ""),
+        event("forward" + label, "LM head, last chunk" + (" (head dequantized)" if quantized else ""),
               gradients=grads, activations=acts_all,
               logits_loss=prev + P["head_acts"] + head_in + logits16 - last_chunk * V * B, temporaries=head_moment)
-        event("forward" + label, "Fabric convert_output: logits chunks copied to fp32", gradients=grads,
+        event("forward" + label, "Fabric: logits chunks copied to fp32", gradients=grads,
               activations=acts_all, logits_loss=prev + P["head_acts"] + head_in + logits16 + logits32)
         event("forward" + label, "chunked_cross_entropy (previous logits freed)", gradients=grads,
               activations=acts_all, logits_loss=held + P["head_acts"] + head_in + logits32 + log_softmax
               + sliced_copy + P["labels"])
-        event("backward" + label, "loss gradient, first chunk (previous graph freed)", gradients=grads,
+        event("backward" + label, "loss gradient, first chunk", gradients=grads,
               activations=acts_all, logits_loss=P["head_acts"] + head_in + logits32 + log_softmax,
               temporaries=2 * first_chunk * V * 4)
-        event("backward" + label, "LM head, first chunk" + (" (whole head dequantized)" if quantized else ""),
+        event("backward" + label, "LM head, first chunk" + (" (head dequantized)" if quantized else ""),
               gradients=grads, activations=acts_all,
               logits_loss=P["head_acts"] + head_in + logits32 + log_softmax - first_chunk * V * 4,
               temporaries=first_chunk * V * B + T * h * B + head_copies)
@@ -6905,7 +6909,7 @@ def litgpt_step_timeline(model, setup, static, lora):
             if worst is None or e[0] > worst[0]:
                 worst = e
         _, i, saved, g_now, temps = worst
-        event("backward" + label, f"decoder layer {i} (the largest; logits still bound)", gradients=g_now,
+        event("backward" + label, f"decoder layer {i} (the largest)", gradients=g_now,
               activations=saved, logits_loss=logits32 + head_in, temporaries=temps)
         event("backward" + label, "embedding (end of backward)", gradients=G, activations=held_layers,
               logits_loss=logits32 + head_in)
@@ -6913,7 +6917,7 @@ def litgpt_step_timeline(model, setup, static, lora):
     opt_temps = 0 if quantized else optimizer_step_temporaries(setup, adapters, 2, "foreach")
     event("optimizer step", "bnb PagedAdamW (in place)" if quantized else "AdamW foreach", gradients=G,
           activations=held_layers, logits_loss=logits32 + head_in, temporaries=opt_temps)
-    event("zero_grad", "set_to_none=True: gradients freed (logits and graph still bound)", activations=held_layers,
+    event("zero_grad", "set_to_none=True: gradients freed", activations=held_layers,
           logits_loss=logits32 + head_in)
     peak = max(events, key=lambda e: e["total"])
     return {"events": events, "peak": peak, "micro_batches": m, "optimizer_impl": "paged" if quantized else "foreach",
