@@ -297,6 +297,21 @@ def test_litgpt_qlora_documented_miss_against_litgpt_code(mem, row, band):
 # 2nd micro-batch), so 8 is given to every row (a multiple of both micro batches).
 LITGPT_TRAINER = ("--trainer", "litgpt", "--global-batch", "8")
 
+# Recorded 2026-12-06 for the QLoRA rows as the LoRA rows' per-layer figures above (the same virtual environment):
+#   python bench/measure_litgpt_peaks.py llama-3-8b/qlora llama-2-7b/qlora --layers 2   (and --layers 3)
+# MemTracker's "Activation" and "Parameter" + "Buffer" at the peak (forward, GPT.lm_head.linear, both cut models) with
+# 2 and 3 layers, and the difference of the largest totals per region.
+LITGPT_CODE_QLORA_LAYERS = {  # row: {what: (2 layers, 3 layers)}
+    "llama-3-8b/qlora": {"activation at the peak": (3_394_666_500, 3_682_246_660),
+                         "parameters and buffers at the peak": (1_593_893_568, 1_717_486_592)},
+    "llama-2-7b/qlora": {"activation at the peak": (1_253_474_308, 1_530_044_420),
+                         "parameters and buffers at the peak": (566_338_240, 681_305_088)},
+}
+LITGPT_CODE_QLORA_LAYER_DIFF = {  # row: 3 layers less 2, per region (the bench's "regions")
+    "llama-3-8b/qlora": {"forward/head": 412_025_152, "zero_grad": 178_118_976},
+    "llama-2-7b/qlora": {"forward/head": 392_585_536, "zero_grad": 162_677_056},
+}
+
 
 def litgpt_json(mem, row):
     status, out, err = call_main(mem, [*LITGPT_ROWS[row][0], *LITGPT_TRAINER, *HF_SDPA, *NO_ALLOWANCES, "--json"])
@@ -363,6 +378,33 @@ def test_litgpt_trainer_qlora_components(mem, row):
     trainable = {"llama-3-8b/qlora": 13_631_488, "llama-2-7b/qlora": 16_777_216}[row]
     assert got["paged_optimizer_state_bytes"] == 8 * trainable
     assert got["optimizer_states_in_allocator_bytes"] == 0
+
+
+@pytest.mark.parametrize("row", ["llama-3-8b/qlora", "llama-2-7b/qlora"])
+def test_litgpt_trainer_qlora_layer_is_the_measured_layer(mem, row):
+    """Per QLoRA layer, to the byte, against LitGPT's code on fake tensors (3 layers less 2): at the peak (the next
+    micro-batch's head forward) a layer holds its current saved tensors and the previous micro-batch's 4-bit inputs;
+    --trainer litgpt counts the current ones as our peft layer list (bitsandbytes 0.42: the frozen linears' inputs
+    kept) + LitGPT's fused-qkv tensors (litgpt_layer_extra_bytes, hand) + the attention projection's own input, a
+    copy: litgpt's "y = y.reshape(B, T, head_size * n_head)" of SDPA's transposed output, which MatMul4Bit keeps
+    beside the output SDPA saves (T x h x 2 B, hand); and the previous inputs by the hand count T x 2 B x (3 h + MLP).
+    At zero_grad only the quantized layer's stored bytes and the held inputs remain: the difference less the layer's
+    stored parameters and buffers is again the hand count."""
+    two, three = LITGPT_CODE_QLORA_LAYERS[row]["activation at the peak"]
+    argv, tokens, q_per_kv = LITGPT_ROWS[row]
+    model = mem.preset_model(argv[1])
+    setup = mem.TrainSetup(micro_batch=2, seq_len=512, profile="hf", attn_implementation="sdpa")
+    lora = mem.LoraSetup(rank=32, alpha=16, targets="q,v", dropout=0.05, adapter_dtype="bf16", base_dtype="nf4",
+                         bnb_version=(0, 42, 0))
+    peft_layer = sum(t["bytes"] for t in mem.layer_activation_tensors(model, setup, False, "full", lora=lora))
+    proj_input_copy = tokens * H * 2
+    held = tokens * 2 * (3 * H + MLP[row])
+    assert three - two == peft_layer + litgpt_layer_extra_bytes(tokens, q_per_kv) + proj_input_copy + held
+    stored_two, stored_three = LITGPT_CODE_QLORA_LAYERS[row]["parameters and buffers at the peak"]
+    assert LITGPT_CODE_QLORA_LAYER_DIFF[row]["zero_grad"] - (stored_three - stored_two) == held
+    adapter_grads = 2 * (2 * 32 * H + 32 * (H + H // q_per_kv))  # bf16, lora_A (2 r, h) + lora_B (q + v widths, r)
+    assert LITGPT_CODE_QLORA_LAYER_DIFF[row]["forward/head"] - (stored_three - stored_two) - (three - two) \
+        == adapter_grads
 
 
 def test_litgpt_trainer_lora_keeps_torch_adamw_states_in_the_allocator(mem):
