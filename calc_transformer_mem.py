@@ -6716,7 +6716,8 @@ def litgpt_layer_ctx_inputs(model, setup, lora, i):
     fc_1 and fc_2; the MLP projection's input); `proj_input` is the attention projection's input, LitGPT's "y =
     y.reshape(B, T, head_size * n_head)" of SDPA's transposed output: a contiguous copy where SDPA returns a
     (B, heads, T, head_dim)-laid tensor (as the fake-tensor measurement's kernel does), beside the output SDPA saves.
-    (0, 0) when the base keeps no input (bf16, or bitsandbytes >= 0.43.3)."""
+    Checked to the byte: a QLoRA layer of LitGPT's code on fake tensors (3 layers less 2) holds the layer list's
+    tensors + litgpt_layer_extra_bytes + this copy + the previous micro-batch's inputs (tests). (0, 0) when the base keeps no input (bf16, or bitsandbytes >= 0.43.3)."""
     if not bnb_keeps_input(lora):
         return 0, 0
     tensors = layer_activation_tensors(model, setup, False, activation_kind(model, i), lora=lora, first_layer=i == 0)
