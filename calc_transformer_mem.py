@@ -165,7 +165,11 @@ zero_grad) and prints its largest moment, the phase and the breakdown there (``-
 the timeline); ``--optimizer-impl`` foreach | fused | for-loop, ``--zero-grad`` none | zero; gradient accumulation
 from ``--global-batch``. The table stays the sum. Within 3 % of MemTracker on 22 measured steps
 (tests/test_mem_timeline.py, bench/measure_train_peaks.py). JSON: ``timeline`` {events, peak, peak_total, ...} (null
-with ``timeline_refusal`` where it does not apply).
+with ``timeline_refusal`` where it does not apply). ``--trainer litgpt`` (LoRA/QLoRA, ``litgpt_step_timeline``) walks
+LitGPT 0.4's finetune/lora.py under Lightning Fabric instead: its fused-qkv LoRA tensors, the chunked LM head with
+Fabric's fp32 chunk copies, the previous micro-batch's logits (and bitsandbytes < 0.43.3 inputs) held through the next
+forward, the quantized LM head's dequantized copies, PagedAdamW's paged states; within 0.11 % of LitGPT's code on fake
+tensors and 0.7 % of its five published A10G peaks (tests/test_mem_published_finetune.py); JSON adds ``litgpt``.
 
 ``--params N`` instead of a model gives model states only (how the ZeRO paper and DeepSpeed's estimators count).
 
@@ -6530,7 +6534,7 @@ def _timeline_trainable(model, lora):
     return [(t, t.numel) for i, t in model_param_tensors(model) if not t.buffer and i < model.num_layers]
 
 
-def attach_timeline(result, model, setup, lora=None, optimizer_impl="foreach", zero_grad="none"):
+def attach_timeline(result, model, setup, lora=None, optimizer_impl="foreach", zero_grad="none", trainer="hf"):
     """Add result["timeline"] (step_timeline over the sum's model states) and its assumption lines; the per-term
     table stays the sum. None with the reason where the walk does not apply."""
     why = timeline_refusal(model, setup)
@@ -6547,7 +6551,10 @@ def attach_timeline(result, model, setup, lora=None, optimizer_impl="foreach", z
     static = {k: terms.get(k, 0) for k in ("weights", "master_weights", "optimizer_states", "comm_buckets")}
     if lora is not None:
         setup = lora_compute_setup(setup, lora)  # activations at the base's compute width
-    tl = step_timeline(model, setup, static, lora, optimizer_impl, zero_grad)
+    if trainer == "litgpt":
+        tl = litgpt_step_timeline(model, setup, static, lora)
+    else:
+        tl = step_timeline(model, setup, static, lora, optimizer_impl, zero_grad)
     frag = setup.fragmentation
     peak = tl["peak"]
     tl["peak_total"] = peak["total"] + int(peak["total"] * frag) + setup.overhead
@@ -6555,11 +6562,367 @@ def attach_timeline(result, model, setup, lora=None, optimizer_impl="foreach", z
     result["assumptions"].append(
         f"step timeline: the largest moment is {peak['phase']}: {peak['moment']}, {gib(peak['total']):.2f} GiB "
         f"allocated ({gib(tl['peak_total']):.2f} GiB with fragmentation and overhead) against the sum's "
-        f"{gib(terms['total']):.2f} GiB; Hugging Face loop (ForCausalLMLoss, output dropped before backward), "
-        f"torch AdamW {optimizer_impl}, zero_grad(set_to_none={zero_grad == 'none'})"
-        + ("" if setup.optimizer in ("adamw", "adamw-8bit", "sgd") else
-           f"; {setup.optimizer}'s step temporaries not measured, counted 0"))
+        f"{gib(terms['total']):.2f} GiB; "
+        + ("LitGPT 0.4 lora.py loop (chunked head and loss, Fabric's fp32 logits copies, `logits` and `loss` bound "
+           "until the next micro-batch), "
+           + ("bnb PagedAdamW" if litgpt_quantized_head(lora) else "torch AdamW foreach")
+           + ", zero_grad(set_to_none=True)" if trainer == "litgpt" else
+           f"Hugging Face loop (ForCausalLMLoss, output dropped before backward), "
+           f"torch AdamW {optimizer_impl}, zero_grad(set_to_none={zero_grad == 'none'})"
+           + ("" if setup.optimizer in ("adamw", "adamw-8bit", "sgd") else
+              f"; {setup.optimizer}'s step temporaries not measured, counted 0")))
     return result
+
+
+# --------------------------------------------------------------------------------------------------------------
+# --trainer litgpt: LitGPT 0.4's finetune/lora.py loop and Lightning Fabric's plugins, in place of Hugging Face's loop
+# --------------------------------------------------------------------------------------------------------------
+# What LitGPT's own training step holds that the Hugging Face walk above does not, each piece measured on LitGPT 0.4.3's
+# code on fake tensors (bench/measure_litgpt_peaks.py; the figures and hand counts in
+# tests/test_mem_published_finetune.py) and read from the code it runs:
+#   * litgpt/lora.py's LoRAQKVLinear (one fused qkv linear with adapters on its q and v slices): zero_pad's
+#     index_copy_ keeps lora_B's q + v output; with multi-head attention v is a view of the fused qkv output, so the
+#     attention's saved v keeps the whole fused storage, and with grouped queries k and v are expanded to every query
+#     head before scaled_dot_product_attention; one lora_dropout on the fused input where peft has one per adapter;
+#   * litgpt/finetune/lora.py fit(): "logits = model(input_ids, lm_head_chunk_size=128)", "loss =
+#     chunked_cross_entropy(logits, targets[..., 1:])", backward, "optimizer.step()" / "optimizer.zero_grad()" after
+#     the accumulation; `logits` and `loss` stay bound until the next micro-batch rebinds them, so the previous
+#     micro-batch's fp32 logits live through the next forward and its graph until the next loss exists;
+#   * lightning/fabric/wrappers.py _FabricModule.forward -> precision.convert_output: "apply_to_collection(data,
+#     function=_convert_fp_tensor, dtype=Tensor, dst_type=torch.get_default_dtype())" (fp32 outside the forward
+#     context): every 128-token logits chunk copied to fp32, all chunks at once;
+#   * lightning/fabric/plugins/precision/bitsandbytes.py (quantize: bnb.nf4 / bnb.nf4-dq): every nn.Linear converted,
+#     the LM head too (LitGPT passes no ignore_modules), quantized from fp16 ("w = weight.contiguous().to(device=device,
+#     dtype=torch.half)"); bitsandbytes' MatMul4Bit.forward "F.dequantize_4bit(B, quant_state).to(A.dtype)" makes an
+#     fp16 and a bf16 copy of the whole weight per call (the head: per chunk, in forward and backward), and before
+#     0.43.3 "ctx.tensors = (A, B)" keeps the input as an attribute of the graph node (freed with the graph, not by
+#     backward);
+#   * litgpt/utils.py instantiate_bnb_optimizer: under BitsandbytesPrecision the optimizer is bnb.optim.PagedAdamW
+#     (optim/optimizer.py get_state_buffer: "if not self.is_paged or p.numel() < 1e5: return torch.zeros_like(p,
+#     dtype=dtype, device=p.device)", else F.get_paged: CUDA unified memory outside PyTorch's allocator; fp32 states;
+#     one in-place kernel per tensor); otherwise torch.optim.AdamW (foreach on CUDA) with bf16 states (bf16-true).
+TRAINERS = ("hf", "litgpt")
+LITGPT_LM_HEAD_CHUNK = 128        # lora.py: model(input_ids, lm_head_chunk_size=128)
+BNB_PAGED_MIN_NUMEL = 100_000     # bitsandbytes get_state_buffer: smaller tensors keep torch.zeros_like states
+LITGPT_MODEL_TYPES = ("llama", "mistral")  # the Llama-style blocks measured (Llama-2-7B, Llama-3-8B, Mistral-7B)
+
+
+def litgpt_refusal(model, setup, lora, optimizer_impl="foreach", zero_grad="none"):
+    """Why --trainer litgpt does not apply (None when it does): only what was measured on LitGPT's code, or read from
+    it and counted to the byte, is modelled: lora.py's LoRA/QLoRA step, precision bf16-true, LoRA on q and v with
+    dropout, one device, no activation checkpointing, a Llama-style block."""
+    if lora is None:
+        return ("--trainer litgpt models litgpt/finetune/lora.py only: give --lora-rank (litgpt finetune full / "
+                "adapter are not modelled)")
+    if setup.profile != "hf":
+        return "--trainer litgpt needs --profile hf (LitGPT's saved tensors are counted on the Hugging Face layer list)"
+    if setup.attn_implementation != "sdpa":
+        return "--trainer litgpt needs --attn-implementation sdpa (LitGPT's attention is scaled_dot_product_attention)"
+    if setup.recompute != "none":
+        return "--trainer litgpt with activation checkpointing is not modelled (lora.py runs none)"
+    if setup.num_gpus > 1 or setup.dp > 1:
+        return ("--trainer litgpt on more than one GPU is not modelled (lora.py then runs FSDPStrategy); give "
+                "--num-gpus 1")
+    m = model
+    unlike_llama = [what for what, differs in (
+        (f"model type {m.model_type or 'unnamed'}", m.model_type not in LITGPT_MODEL_TYPES),
+        ("routed experts", m.is_moe), ("a non-gated MLP", not m.gated_mlp),
+        ("fused q/k/v or gate/up tensors", m.fused_qkv or m.fused_gate_up),
+        ("biases", m.qkv_bias or m.o_bias or m.mlp_bias or m.lm_head_bias),
+        ("a non-RMSNorm or non-pre-norm block", m.norm != "rmsnorm" or m.norms_per_layer != 2
+         or m.norm_placement != "pre" or m.norm_fp32_scale),
+        ("q/k norms", m.qk_norm != "none"), ("tied embeddings", m.tied_embeddings),
+        ("non-rotary positions", m.position_embedding != "rotary"), ("MLA", bool(m.kv_lora_rank)),
+        ("per-layer attention or mixer types", bool(m.layer_types or m.mixer_types)),
+        ("attention sinks", m.attention_sinks),
+        ("head_dim x heads != hidden size", m.num_attention_heads * m.d_head != m.hidden_size)) if differs]
+    if unlike_llama:
+        return (f"--trainer litgpt with {unlike_llama[0]} is not modelled (measured on Llama-style decoders only: "
+                "Llama-2-7B, Llama-3-8B, Mistral-7B)")
+    if m.sliding_window and setup.seq_len > m.sliding_window:
+        return "--trainer litgpt beyond the sliding window is not modelled (-s must be <= the window)"
+    if lora_target_names(model, lora.targets) != frozenset({"q_proj", "v_proj"}):
+        return "--trainer litgpt models lora_query + lora_value only (the recipes'); give --lora-targets q,v"
+    if lora.dropout <= 0:
+        return "--trainer litgpt is measured with lora_dropout > 0 (the recipes' 0.05); give --lora-dropout"
+    if lora.dora:
+        return "--trainer litgpt with --dora is not modelled"
+    if lora.adapter_dtype != "bf16" or lora.base_dtype not in ("bf16", "nf4", "nf4-dq"):
+        return ("--trainer litgpt models precision bf16-true: --adapter-dtype bf16 and --base-dtype bf16, nf4 or "
+                "nf4-dq (quantize bnb.nf4 / bnb.nf4-dq; int8 and fp4 are not modelled)")
+    if setup.optimizer != "adamw":
+        return "--trainer litgpt models the recipes' AdamW only (-opt adamw)"
+    if optimizer_impl != "foreach" or zero_grad != "none":
+        return ("--trainer litgpt picks its optimizer's implementation and zero_grad(set_to_none=True) itself; "
+                "drop --optimizer-impl / --zero-grad")
+    return None
+
+
+def litgpt_quantized_head(lora):
+    """Fabric's BitsandbytesPrecision quantizes the LM head too (no ignore_modules in LitGPT)."""
+    return lora.base_dtype in ("nf4", "nf4-dq")
+
+
+def litgpt_qkv_widths(model):
+    """(q, one of k / v) output widths of the fused qkv linear: heads x head_dim, kv_heads x head_dim."""
+    return model.num_attention_heads * model.d_head, model.kv_heads * model.d_head
+
+
+def litgpt_layer_extra_bytes(model, setup, lora):
+    """What one LitGPT LoRA layer saves per micro-batch beyond the peft layer layer_activation_tensors lists (q and v
+    adapted, dropout > 0, activation width B), by hand from litgpt/lora.py and checked to the byte against LitGPT's
+    code on fake tensors (tests/test_mem_published_finetune.py, 3 layers less 2):
+    + zero_pad's index_copy_ keeps its source, lora_B's output at the q + v width;
+    + multi-head (kv heads = heads): v is a view of the fused qkv output, so SDPA's saved v keeps the q and k part of
+      that storage too (q + k widths); grouped queries: k and v expanded to every query head before SDPA, 2 (q - kv)
+      wider than the grouped tensors;
+    - one dropout (bool mask 1 B + output B per element) on the fused input where peft has one per adapter (2)."""
+    b, s = _micro_batch_tokens(setup)
+    T, B, h = b * s, _act_bytes(setup), model.hidden_size
+    q, kv = litgpt_qkv_widths(model)
+    index_copy_source = (q + kv) * B
+    fused = (q + kv) * B if kv == q else 2 * (q - kv) * B
+    return T * (index_copy_source + fused - (1 + B) * h)
+
+
+def litgpt_adapter_shapes(model, lora):
+    """LoRAQKVLinear's trainable tensors per layer: lora_A (r x enabled slices, in), lora_B (q + v widths, r)."""
+    q, kv = litgpt_qkv_widths(model)
+    return [(2 * lora.rank, model.hidden_size), (q + kv, lora.rank)]
+
+
+def litgpt_optimizer_states(model, lora):
+    """(bytes in PyTorch's allocator, bytes paged outside it) of the optimizer states: torch AdamW's two bf16 states
+    per adapter element (bf16-true) for a bf16 base; bitsandbytes' PagedAdamW (quantized base) keeps two fp32 states,
+    paged (CUDA unified memory, not in torch.cuda.max_memory_allocated) for tensors of 1e5 elements or more."""
+    shapes = litgpt_adapter_shapes(model, lora) * model.num_layers
+    if not litgpt_quantized_head(lora):
+        return 2 * 2 * sum(math.prod(s) for s in shapes), 0
+    small = sum(math.prod(s) for s in shapes if math.prod(s) < BNB_PAGED_MIN_NUMEL)
+    large = sum(math.prod(s) for s in shapes if math.prod(s) >= BNB_PAGED_MIN_NUMEL)
+    return 2 * 4 * small, 2 * 4 * large
+
+
+def litgpt_head_weight_bytes(model, lora):
+    """Stored bytes of LitGPT's LM head: bf16, or bitsandbytes' 4-bit layout when Fabric quantizes it."""
+    n = model.padded_vocab * model.embed_width
+    return quantized_linear_bytes(n, model.padded_vocab, lora.base_dtype) if litgpt_quantized_head(lora) else 2 * n
+
+
+def litgpt_layer_ctx_inputs(model, setup, lora, i):
+    """(listed, proj_input) bytes of layer i's inputs that bitsandbytes < 0.43.3 keeps as MatMul4Bit ctx attributes,
+    one micro-batch (setup: the compute setup): `listed` are the frozen linears' inputs the layer list already counts
+    as kept (qkv's input, none in the first layer, whose input needs no gradient; the MLP's input, one tensor for
+    fc_1 and fc_2; the MLP projection's input); `proj_input` is the attention projection's input, LitGPT's "y =
+    y.reshape(B, T, head_size * n_head)" of SDPA's transposed output: a contiguous copy where SDPA returns a
+    (B, heads, T, head_dim)-laid tensor (as the fake-tensor measurement's kernel does), beside the output SDPA saves.
+    Checked to the byte: a QLoRA layer of LitGPT's code on fake tensors (3 layers less 2) holds the layer list's
+    tensors + litgpt_layer_extra_bytes + this copy + the previous micro-batch's inputs (tests). (0, 0) when the base keeps no input (bf16, or bitsandbytes >= 0.43.3)."""
+    if not bnb_keeps_input(lora):
+        return 0, 0
+    tensors = layer_activation_tensors(model, setup, False, activation_kind(model, i), lora=lora, first_layer=i == 0)
+    b, s = _micro_batch_tokens(setup)
+    listed = sum(t["bytes"] for t in tensors if t["weight_grad_only"] and t["reads"])
+    return listed, b * s * litgpt_qkv_widths(model)[0] * _act_bytes(setup)
+
+
+def litgpt_ctx_held_bytes(model, setup, lora):
+    """One micro-batch's inputs bitsandbytes < 0.43.3 keeps as MatMul4Bit ctx attributes (alive with the graph):
+    every frozen 4-bit linear's input in the decoder layers (litgpt_layer_ctx_inputs) and the quantized LM head's
+    input chunks (the final norm's output, T x h at B). By hand (tests): T B (layers (3 h + MLP width) - h + h)."""
+    if not bnb_keeps_input(lora):
+        return 0
+    cs = lora_compute_setup(setup, lora)
+    b, s = _micro_batch_tokens(cs)
+    return (sum(sum(litgpt_layer_ctx_inputs(model, cs, lora, i)) for i in range(model.num_layers))
+            + b * s * model.embed_width * _act_bytes(cs))
+
+
+def litgpt_training_memory(model, setup, lora):
+    """lora_training_memory's terms as LitGPT's lora.py holds them: the LM head quantized with the base (Fabric),
+    each layer's fused-qkv tensors (litgpt_layer_extra_bytes), the quantized head's input kept by bitsandbytes < 0.43.3,
+    and the optimizer states in PyTorch's allocator (PagedAdamW pages its large states outside it). The logits/loss
+    row stays the Hugging Face loss's maximum (the sum); the step timeline walks LitGPT's chunked loss."""
+    result = lora_training_memory(model, setup, lora)
+    terms = dict(result["per_gpu"])
+    for key in ("fragmentation", "total", "framework_overhead"):
+        terms.pop(key)
+    head_delta = litgpt_head_weight_bytes(model, lora) - 2 * model.padded_vocab * model.embed_width
+    in_allocator, paged = litgpt_optimizer_states(model, lora)
+    extra = model.num_layers * litgpt_layer_extra_bytes(model, lora_compute_setup(setup, lora), lora)
+    b, s = _micro_batch_tokens(setup)
+    head_input = b * s * model.embed_width * 2 if litgpt_quantized_head(lora) and bnb_keeps_input(lora) else 0
+    proj_inputs = sum(litgpt_layer_ctx_inputs(model, lora_compute_setup(setup, lora), lora, i)[1]
+                      for i in range(model.num_layers))
+    terms["weights"] += head_delta
+    terms["optimizer_states"] = in_allocator
+    terms["comm_buckets"] = 0  # one device: Fabric's SingleDeviceStrategy, no DDP buckets
+    terms["activations"] += extra + head_input + proj_inputs
+    allocated = sum(terms.values())
+    terms["fragmentation"] = int(allocated * setup.fragmentation)
+    terms["framework_overhead"] = setup.overhead
+    terms["total"] = sum(terms.values())
+    result["per_gpu"] = terms
+    result["stages"] = {"first": {"terms": terms, "cpu_offloaded_bytes": 0}}
+    result["lora"]["base_weight_bytes"] += head_delta
+    held = litgpt_ctx_held_bytes(model, setup, lora)
+    head_copies = 2 * model.padded_vocab * model.embed_width * 2 if litgpt_quantized_head(lora) else 0
+    result["litgpt"] = {"layer_extra_bytes": extra // model.num_layers, "head_weight_bytes":
+                        litgpt_head_weight_bytes(model, lora), "previous_graph_inputs_bytes": held,
+                        "head_dequant_copies_bytes": head_copies, "paged_optimizer_state_bytes": paged,
+                        "optimizer_states_in_allocator_bytes": in_allocator}
+    kept = []
+    for line in result["assumptions"]:
+        if line.startswith(("frozen base at", "adapters, their gradients", "communication buckets")):
+            continue  # peft's and DDP's, replaced by LitGPT's below
+        kept.append(line.replace("LoRA (peft semantics)", "LoRA (LitGPT's LoRAQKVLinear, as many trainable "
+                                 "parameters as peft's)", 1))
+    result["assumptions"] = kept + litgpt_assumptions(lora, extra // model.num_layers, held, head_copies, paged)
+    result["bytes_per_param"]["optimizer_state_dtype"] = "fp32 (paged)" if litgpt_quantized_head(lora) else "bf16"
+    return result
+
+
+def litgpt_assumptions(lora, layer_extra, held, head_copies, paged):
+    """The lines --trainer litgpt adds to the output: what it assumes, each with its source."""
+    q = litgpt_quantized_head(lora)
+    lines = [
+        "trainer litgpt: LitGPT 0.4 litgpt/finetune/lora.py with Lightning Fabric on one device (no DDP buckets), "
+        "precision bf16-true (weights, adapters and their gradients bf16; frozen base "
+        + (f"bnb.{lora.base_dtype}: every nn.Linear quantized, the LM head included; embeddings and norms bf16"
+           if q else "bf16") + "), LoRA on the fused qkv's q and v slices (LoRAQKVLinear: "
+        "zero_pad's index_copy_ source, the fused v / expanded k and v SDPA saves, one dropout: "
+        f"{layer_extra / 1e6:,.1f} MB per layer beyond peft's, checked to the byte on LitGPT 0.4.3's code on fake "
+        "tensors)",
+        "trainer litgpt loss: model(input_ids, lm_head_chunk_size=128), Fabric's convert_output copying every logits "
+        "chunk to fp32, chunked_cross_entropy; `logits` and `loss` stay bound until the next micro-batch rebinds "
+        "them (the previous fp32 logits live through the next forward); the table's logits/loss row is the Hugging "
+        "Face loss's sum, the step timeline walks LitGPT's",
+    ]
+    if q:
+        lines.append(
+            f"trainer litgpt quantize bnb.{lora.base_dtype}: Fabric's BitsandbytesPrecision quantizes every "
+            "nn.Linear including the LM head (from fp16): each 128-token chunk dequantizes the whole head to fp16 and "
+            f"copies it to bf16 ({gib(head_copies):.2f} GiB at once, in the head's forward and backward); "
+            "bitsandbytes.optim.PagedAdamW with fp32 states, "
+            f"{gib(paged):.3f} GiB paged in CUDA unified memory outside PyTorch's allocator (not counted; tensors "
+            "under 1e5 elements keep theirs in it)")
+        if bnb_keeps_input(lora):
+            lines.append(
+                "trainer litgpt with bitsandbytes < 0.43.3 (LitGPT 0.4 supports 0.42.0 only): MatMul4Bit keeps each "
+                "frozen 4-bit linear's input as ctx.tensors, freed with the graph, which `loss` holds until the next "
+                f"micro-batch's loss: the previous micro-batch's inputs ({gib(held):.2f} GiB) live through the next "
+                "forward, the current ones through backward and the optimizer step")
+        else:
+            lines.append("trainer litgpt with bitsandbytes >= 0.43.3 (--bnb-version; LitGPT 0.4 warns that it "
+                         "supports 0.42.0 only, which the published recipes ran): MatMul4Bit keeps no input")
+    else:
+        lines.append("trainer litgpt optimizer: torch.optim.AdamW (foreach, as on CUDA) with bf16 states")
+    lines.append("trainer litgpt not counted: the RoPE cos/sin cache (max_seq_length x head_dim, < 1 MB at 512 "
+                 "tokens), the CUDA allocator's block rounding; steady state (the previous micro-batch's leftovers "
+                 "exist from the second micro-batch of training on)")
+    return lines
+
+
+def litgpt_step_timeline(model, setup, static, lora):
+    """Live bytes through LitGPT's lora.py step (setup: the base's compute setup, lora_compute_setup), in
+    step_timeline's format. Per micro-batch, in the steady state (from the second micro-batch of training on the
+    previous one's `logits`, and with bitsandbytes < 0.43.3 its graph's 4-bit inputs, are still bound):
+
+    1. forward, end of the decoder layers: every layer's saved tensors (peft's layer list + litgpt_layer_extra_bytes),
+       the previous fp32 logits and the previous graph's 4-bit inputs; a 4-bit linear's fp16 + bf16 dequantized
+       weight as the instant's temporaries (the largest linear of a layer).
+    2. forward, LM head, the last 128-token chunk: + the final norm's saved tensors (and, quantized, its input kept by
+       the head's MatMul4Bit), the earlier chunks' bf16 logits, and the head's two dequantized copies (2 V h x 2 B;
+       with a bf16 head, the chunk's own output instead).
+    3. forward, Fabric's convert_output: every chunk in bf16 and its fp32 copy, beside the previous fp32 logits.
+    4. loss, chunked_cross_entropy: the previous logits freed (rebound); the fp32 logits (the last chunk sliced by one
+       position, a view), each chunk's saved log-softmax ((T - b) V 4 in all) and, for b > 1, the sliced chunk's
+       contiguous copy (reshape of a non-contiguous view); the previous graph's inputs still held (`loss` is rebound
+       when chunked_cross_entropy returns).
+    5. backward, the first chunk's loss gradient: the previous graph freed; nll's and log-softmax's gradients of one
+       chunk (2 c V 4) beside every chunk's saved log-softmax.
+    6. backward, LM head (first chunk): its gradient in bf16 (c V B), the head's input gradient gathered for the split
+       (T h B), the two dequantized copies of a quantized head; the other chunks' log-softmax still saved.
+    7. backward, decoder layer i (last to first): as step_timeline's, with `logits` (fp32) still bound and every
+       4-bit input kept by ctx.tensors (bitsandbytes < 0.43.3: not freed by backward).
+    8. backward end, optimizer step (torch AdamW foreach: one state-width sqrt copy; PagedAdamW: one in-place kernel,
+       nothing), zero_grad(set_to_none=True); `logits` and the graph still bound."""
+    P = _timeline_pieces(model, setup, lora)
+    T, B, h, V = P["T"], P["B"], model.embed_width, P["V"]
+    b, s = _micro_batch_tokens(setup)
+    n = model.num_layers
+    m = micro_batches(setup)
+    G = sum(P["layer_grads"])
+    quantized = litgpt_quantized_head(lora)
+    extra = litgpt_layer_extra_bytes(model, setup, lora)
+    held = litgpt_ctx_held_bytes(model, setup, lora)
+    head_in = T * h * B if quantized and bnb_keeps_input(lora) else 0
+    held_layers = held - head_in
+    # the layers' saved tensors that backward frees (the ctx-held 4-bit inputs are not among them)
+    ctx = [litgpt_layer_ctx_inputs(model, setup, lora, i) for i in range(n)]
+    freed = [P["layer_acts"][i] + extra - listed for i, (listed, _) in enumerate(ctx)]  # what backward frees
+    acts_all = sum(freed) + held_layers
+    logits32, logits16 = T * V * 4, T * V * B
+    last_chunk = b * (s - LITGPT_LM_HEAD_CHUNK * ((s - 1) // LITGPT_LM_HEAD_CHUNK))  # tokens of the last chunk
+    first_chunk = b * min(s, LITGPT_LM_HEAD_CHUNK)
+    head_copies = 2 * V * h * 2 if quantized else 0
+    largest_linear = max(t.numel for t in lora_candidates(layer_tensors(model, False)))
+    linear_copies = 2 * largest_linear * 2 if quantized else 0
+    log_softmax = (T - b) * V * 4
+    sliced_copy = (last_chunk - b) * V * 4 if b > 1 else 0
+    events = []
+
+    def event(phase, moment, **terms):
+        t = dict(static)
+        for key, value in terms.items():
+            t[key] = t.get(key, 0) + value
+        events.append({"phase": phase, "moment": moment, "terms": t, "total": sum(t.values())})
+
+    for k in range(min(m, 2)):
+        label = "" if m == 1 else (" (micro-batch 1)" if k == 0 else f" (micro-batches 2-{m})")
+        grads = G if k > 0 else 0
+        prev = logits32 + held  # the previous micro-batch's `logits` and graph inputs
+        event("forward" + label, "decoder layers done, previous logits kept",
+              gradients=grads, activations=acts_all, logits_loss=prev, temporaries=linear_copies)
+        head_moment = (max(head_copies, V * h * 2 + last_chunk * V * B) if quantized else last_chunk * V * B)
+        event("forward" + label, "LM head, last chunk" + (" (head dequantized)" if quantized else ""),
+              gradients=grads, activations=acts_all,
+              logits_loss=prev + P["head_acts"] + head_in + logits16 - last_chunk * V * B, temporaries=head_moment)
+        event("forward" + label, "Fabric: logits chunks copied to fp32", gradients=grads,
+              activations=acts_all, logits_loss=prev + P["head_acts"] + head_in + logits16 + logits32)
+        event("forward" + label, "chunked_cross_entropy (previous logits freed)", gradients=grads,
+              activations=acts_all, logits_loss=held + P["head_acts"] + head_in + logits32 + log_softmax
+              + sliced_copy + P["labels"])
+        event("backward" + label, "loss gradient, first chunk", gradients=grads,
+              activations=acts_all, logits_loss=P["head_acts"] + head_in + logits32 + log_softmax,
+              temporaries=2 * first_chunk * V * 4)
+        event("backward" + label, "LM head, first chunk" + (" (head dequantized)" if quantized else ""),
+              gradients=grads, activations=acts_all,
+              logits_loss=P["head_acts"] + head_in + logits32 + log_softmax - first_chunk * V * 4,
+              temporaries=first_chunk * V * B + T * h * B + head_copies)
+        worst = None
+        for i in reversed(range(n)):
+            saved = sum(freed[: i + 1]) + held_layers
+            g_now = grads if grads else sum(P["layer_grads"][i:])
+            temps = (2 * T * h * B + max(P["mlp_backward_temps"][i], linear_copies)
+                     + (P["layer_grads"][i] if grads else 0))
+            e = (saved + g_now + temps, i, saved, g_now, temps)
+            if worst is None or e[0] > worst[0]:
+                worst = e
+        _, i, saved, g_now, temps = worst
+        event("backward" + label, f"decoder layer {i} (the largest)", gradients=g_now,
+              activations=saved, logits_loss=logits32 + head_in, temporaries=temps)
+        event("backward" + label, "embedding (end of backward)", gradients=G, activations=held_layers,
+              logits_loss=logits32 + head_in)
+    adapters = [(None, math.prod(sh)) for sh in litgpt_adapter_shapes(model, lora) * n]
+    opt_temps = 0 if quantized else optimizer_step_temporaries(setup, adapters, 2, "foreach")
+    event("optimizer step", "bnb PagedAdamW (in place)" if quantized else "AdamW foreach", gradients=G,
+          activations=held_layers, logits_loss=logits32 + head_in, temporaries=opt_temps)
+    event("zero_grad", "set_to_none=True: gradients freed", activations=held_layers,
+          logits_loss=logits32 + head_in)
+    peak = max(events, key=lambda e: e["total"])
+    return {"events": events, "peak": peak, "micro_batches": m, "optimizer_impl": "paged" if quantized else "foreach",
+            "zero_grad": "none", "trainer": "litgpt"}
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -9955,6 +10318,18 @@ def add_timeline_arguments(p):
                    "every parameter inside AdamW's step) | fused (none) | for-loop (two of the largest tensor)")
     g.add_argument("--zero-grad", help="none (default: zero_grad(set_to_none=True), gradients freed after the step) "
                    "| zero (gradients zeroed and kept through the next forward)")
+    g.add_argument("--trainer", help="hf (default: Hugging Face Trainer's loop) | litgpt (LitGPT 0.4's "
+                   "finetune/lora.py with Lightning Fabric, bf16-true: its fused-qkv LoRA tensors, chunked LM head and "
+                   "loss with fp32 chunk copies, the previous micro-batch's logits and graph kept; quantize bnb.nf4: "
+                   "the LM head quantized too, PagedAdamW)")
+
+
+def trainer_option(args):
+    """--trainer checked: hf (default) or litgpt; one line naming the flag for anything else."""
+    trainer = (args.trainer or "hf").strip().lower()
+    if trainer not in TRAINERS:
+        raise ValueError(f"--trainer must be one of {', '.join(TRAINERS)}, got {args.trainer!r:.40}")
+    return trainer
 
 
 def timeline_options(args):
@@ -10349,7 +10724,7 @@ TRAIN_ONLY_FLAGS = {
     "zero_allgather_bucket_size": "-zbs/--zero-allgather-bucket-size",
     "zero3_max_live_params": "-zmlp/--zero3-max-live-params", "bytes_per_grad_ele": "--bytes-per-grad-ele",
     "optimizer_state_dtype": "--optimizer-state-dtype", "lora_rank": "--lora-rank", **LORA_FLAGS,
-    "optimizer_impl": "--optimizer-impl", "zero_grad": "--zero-grad",
+    "optimizer_impl": "--optimizer-impl", "zero_grad": "--zero-grad", "trainer": "--trainer",
     **{dest: "--" + dest.replace("_", "-") for dest in STEP_FLAGS}}
 INFER_ONLY_FLAGS = {
     "batch_size": "--batch-size", "context": "--context", "weight_dtype": "--weight-dtype",
@@ -10642,10 +11017,17 @@ def compute(args):
                                  "data-parallel rank")
         if args.predict_step:
             result["step"] = step_time(model, setup, build_step_hardware(args, setup))
-        result.update(mode="train", **(training_memory(model, setup) if lora is None else
-                                       lora_training_memory(model, setup, lora)))
         impl, zero = timeline_options(args)
-        attach_timeline(result, model, setup, lora, impl, zero)
+        trainer = trainer_option(args)
+        if trainer == "litgpt":
+            why = litgpt_refusal(model, setup, lora, impl, zero) or timeline_refusal(model, setup)
+            if why is not None:
+                raise ValueError(why)
+            result.update(mode="train", **litgpt_training_memory(model, setup, lora))
+        else:
+            result.update(mode="train", **(training_memory(model, setup) if lora is None else
+                                           lora_training_memory(model, setup, lora)))
+        attach_timeline(result, model, setup, lora, impl, zero, trainer)
         result["assumptions"].insert(0, sequence_length_source(args, setup.seq_len))
         if result.get("step"):
             result["assumptions"] += result["step"]["assumptions"]

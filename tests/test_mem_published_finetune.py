@@ -20,7 +20,8 @@ Three published tables, each quoted where it is used, with what it measured and 
 LitGPT's rows are also run through LitGPT's own code on fake tensors (bench/measure_litgpt_peaks.py, figures recorded
 below with the commands; litgpt need not be installed): that code meets all five published peaks within 0.6 %, and the
 tests take our difference from it apart (its fused-qkv layer tensors; for QLoRA its loop's held 4-bit inputs and Fabric's
-quantized LM head).
+quantized LM head), and ``--trainer litgpt`` walks that loop: all five rows then within 0.7 % of the published peaks
+and 0.11 % of LitGPT's code.
 
 Our figure is the step timeline's peak (JSON ``timeline.peak_total``), not the table's sum: with ``--overhead 0
 --fragmentation 0 --comm-buffer 0`` for an allocated-bytes measurement, and with the default allowances (5 %
@@ -276,10 +277,196 @@ def test_litgpt_qlora_documented_miss_against_litgpt_code(mem, row, band):
     quantized head's 2.10 / 0.52 GB of dequantized copies in its chunks, less its 0.76 / 0.19 GB of stored bytes),
     with the per-layer extra of LitGPT's fused qkv. They belong to LitGPT's loop (holding `loss`) and Fabric's plugin
     (quantizing the head), not to bitsandbytes' use in the loop we model (Hugging Face's Trainer drops the graph
-    after backward; transformers keeps the head unquantized), so the timeline is not changed for them."""
+    after backward; transformers keeps the head unquantized), so the default walk is not changed for them;
+    --trainer litgpt models them (below)."""
     ours = timeline_peak(mem, *LITGPT_ROWS[row][0])
     ratio = ours / LITGPT_CODE[row][0]
     assert band[0] < ratio < band[1], ratio
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# --trainer litgpt: the step timeline walks LitGPT 0.4's lora.py loop and Fabric's plugins (calc_transformer_mem.py
+# litgpt_step_timeline): LitGPT's fused-qkv layer tensors, the chunked head with Fabric's fp32 chunk copies and
+# chunked_cross_entropy, the previous micro-batch's `logits` (and, bitsandbytes < 0.43.3, its graph's 4-bit inputs)
+# bound through the next forward, the quantized LM head's dequantized copies, PagedAdamW's paged states. The rows
+# above keep what the default (--trainer hf) predicts; these hold --trainer litgpt against LitGPT's code on fake
+# tensors (3 %, as every MemTracker case) and against the published peaks (10 %, issue 12).
+# Accumulation: "global_batch_size: 8" in config_hub/finetune/llama-3-8b/lora.yaml (micro_batch_size 1) and
+# qlora.yaml (micro_batch_size 2); the other recipes' are not quoted here, and the peak depends on accumulation only
+# through "two or more micro-batches per step" (adapter gradients alive from the second one; the fake runs step every
+# 2nd micro-batch), so 8 is given to every row (a multiple of both micro batches).
+LITGPT_TRAINER = ("--trainer", "litgpt", "--global-batch", "8")
+
+# Recorded 2026-12-06 for the QLoRA rows as the LoRA rows' per-layer figures above (the same virtual environment):
+#   python bench/measure_litgpt_peaks.py llama-3-8b/qlora llama-2-7b/qlora --layers 2   (and --layers 3)
+# MemTracker's "Activation" and "Parameter" + "Buffer" at the peak (forward, GPT.lm_head.linear, both cut models) with
+# 2 and 3 layers, and the difference of the largest totals per region.
+LITGPT_CODE_QLORA_LAYERS = {  # row: {what: (2 layers, 3 layers)}
+    "llama-3-8b/qlora": {"activation at the peak": (3_394_666_500, 3_682_246_660),
+                         "parameters and buffers at the peak": (1_593_893_568, 1_717_486_592)},
+    "llama-2-7b/qlora": {"activation at the peak": (1_253_474_308, 1_530_044_420),
+                         "parameters and buffers at the peak": (566_338_240, 681_305_088)},
+}
+LITGPT_CODE_QLORA_LAYER_DIFF = {  # row: 3 layers less 2, per region (the bench's "regions")
+    "llama-3-8b/qlora": {"forward/head": 412_025_152, "zero_grad": 178_118_976},
+    "llama-2-7b/qlora": {"forward/head": 392_585_536, "zero_grad": 162_677_056},
+}
+
+
+def litgpt_json(mem, row):
+    status, out, err = call_main(mem, [*LITGPT_ROWS[row][0], *LITGPT_TRAINER, *HF_SDPA, *NO_ALLOWANCES, "--json"])
+    assert status == 0, err
+    return json.loads(out)
+
+
+@pytest.mark.parametrize("row", sorted(LITGPT_CODE))
+def test_litgpt_trainer_meets_litgpt_code_on_fake_tensors(mem, row):
+    """--trainer litgpt against LitGPT's own step on fake tensors (LITGPT_CODE): within 3 % and in the same phase
+    (the forward of the next micro-batch: Fabric's fp32 copies of the logits beside the previous ones for LoRA, the
+    quantized head's dequantized copies for QLoRA). Measured when written: -0.04 %, -0.07 %, -0.08 % (LoRA),
+    -0.08 %, -0.11 % (QLoRA)."""
+    timeline = litgpt_json(mem, row)["timeline"]
+    fake, phase, module = LITGPT_CODE[row]
+    assert abs(timeline["peak_total"] / fake - 1) <= 0.03, timeline["peak_total"] / fake
+    assert timeline["peak"]["phase"].startswith(phase)
+    assert ("LM head" in timeline["peak"]["moment"]) == (module == "GPT.lm_head.linear")
+
+
+@pytest.mark.parametrize("row", sorted(LITGPT_PUBLISHED))
+def test_litgpt_trainer_meets_the_published_peak(mem, row):
+    """--trainer litgpt against LitGPT's README (torch.cuda.max_memory_allocated, A10G): within 10 % on all five rows,
+    the QLoRA rows included (17.41 GB and 13.68 GB; the default Hugging Face walk misses them by 17 % and 19 %, the
+    documented misses above). Measured when written: -0.3 % to -0.7 %."""
+    ours = litgpt_json(mem, row)["timeline"]["peak_total"]
+    assert abs(ours / LITGPT_PUBLISHED[row] - 1) <= 0.10, ours / LITGPT_PUBLISHED[row]
+
+
+@pytest.mark.parametrize("row", sorted(LITGPT_CODE))
+def test_litgpt_trainer_layer_extra_is_the_hand_count(mem, row):
+    """The per-layer tensors --trainer litgpt adds to peft's layer list equal litgpt_layer_extra_bytes above (the
+    hand count checked to the byte against LitGPT's code, 3 layers less 2)."""
+    _, tokens, q_per_kv = LITGPT_ROWS[row]
+    assert litgpt_json(mem, row)["litgpt"]["layer_extra_bytes"] == litgpt_layer_extra_bytes(tokens, q_per_kv)
+
+
+@pytest.mark.parametrize("row", ["llama-3-8b/qlora", "llama-2-7b/qlora"])
+def test_litgpt_trainer_qlora_components(mem, row):
+    """The QLoRA pieces --trainer litgpt reports (JSON "litgpt"), each against the hand count and the recorded fake
+    runs:
+    * the previous micro-batch's 4-bit inputs: T x 2 B x (32 (3 h + MLP) - h + h) (the docstring of
+      test_litgpt_qlora_keeps_the_previous_micro_batch_4bit_inputs), equal to the recorded difference between the
+      ctx-keeping and the save_for_backward runs in the next forward: 1,744,830,464 / 1,526,726,656 B;
+    * the head's dequantized copies: 2 V h x 2 B (fp16 + bf16), equal to the recorded backward/head difference
+      against the bf16-head run less the head's input and plus the stored bytes the 4-bit head saves;
+    * the quantized head's stored bytes: V h / 2 packed + V h / 64 fp32 absmax + 64 B of code (Fabric's _NF4Linear,
+      no double quantization);
+    * PagedAdamW: LoRAQKVLinear's lora_A (2 r, h) = 262,144 and lora_B (q + v widths, r) = 163,840 (Llama-3) /
+      262,144 (Llama-2) elements, all >= 1e5, so both fp32 states paged outside the allocator: 8 B x trainable
+      (13,631,488 / 16,777,216), none inside."""
+    got = litgpt_json(mem, row)["litgpt"]
+    vocab, tokens = VOCAB[row], LITGPT_ROWS[row][1]
+    held = tokens * 2 * (LAYERS * (3 * H + MLP[row]) - H + H)
+    assert got["previous_graph_inputs_bytes"] == held
+    recorded = LITGPT_CODE_REGIONS[row]["forward/head"] - LITGPT_CODE_SAVES_INPUT[row]["forward/head"]
+    assert got["previous_graph_inputs_bytes"] == recorded
+    stored = vocab * H // 2 + vocab * H // 64 * 4 + 64
+    assert got["head_weight_bytes"] == stored
+    assert got["head_dequant_copies_bytes"] == 2 * vocab * H * 2
+    head_input, weight_saved = tokens * H * 2, vocab * H * 2 - stored
+    recorded = LITGPT_CODE_REGIONS[row]["backward/head"] - LITGPT_CODE_HEAD_BF16[row]["backward/head"]
+    assert got["head_dequant_copies_bytes"] == recorded - head_input + weight_saved
+    trainable = {"llama-3-8b/qlora": 13_631_488, "llama-2-7b/qlora": 16_777_216}[row]
+    assert got["paged_optimizer_state_bytes"] == 8 * trainable
+    assert got["optimizer_states_in_allocator_bytes"] == 0
+
+
+@pytest.mark.parametrize("row", ["llama-3-8b/qlora", "llama-2-7b/qlora"])
+def test_litgpt_trainer_qlora_layer_is_the_measured_layer(mem, row):
+    """Per QLoRA layer, to the byte, against LitGPT's code on fake tensors (3 layers less 2): at the peak (the next
+    micro-batch's head forward) a layer holds its current saved tensors and the previous micro-batch's 4-bit inputs;
+    --trainer litgpt counts the current ones as our peft layer list (bitsandbytes 0.42: the frozen linears' inputs
+    kept) + LitGPT's fused-qkv tensors (litgpt_layer_extra_bytes, hand) + the attention projection's own input, a
+    copy: litgpt's "y = y.reshape(B, T, head_size * n_head)" of SDPA's transposed output, which MatMul4Bit keeps
+    beside the output SDPA saves (T x h x 2 B, hand); and the previous inputs by the hand count T x 2 B x (3 h + MLP).
+    At zero_grad only the quantized layer's stored bytes and the held inputs remain: the difference less the layer's
+    stored parameters and buffers is again the hand count."""
+    two, three = LITGPT_CODE_QLORA_LAYERS[row]["activation at the peak"]
+    argv, tokens, q_per_kv = LITGPT_ROWS[row]
+    model = mem.preset_model(argv[1])
+    setup = mem.TrainSetup(micro_batch=2, seq_len=512, profile="hf", attn_implementation="sdpa")
+    lora = mem.LoraSetup(rank=32, alpha=16, targets="q,v", dropout=0.05, adapter_dtype="bf16", base_dtype="nf4",
+                         bnb_version=(0, 42, 0))
+    peft_layer = sum(t["bytes"] for t in mem.layer_activation_tensors(model, setup, False, "full", lora=lora))
+    proj_input_copy = tokens * H * 2
+    held = tokens * 2 * (3 * H + MLP[row])
+    assert three - two == peft_layer + litgpt_layer_extra_bytes(tokens, q_per_kv) + proj_input_copy + held
+    stored_two, stored_three = LITGPT_CODE_QLORA_LAYERS[row]["parameters and buffers at the peak"]
+    assert LITGPT_CODE_QLORA_LAYER_DIFF[row]["zero_grad"] - (stored_three - stored_two) == held
+    adapter_grads = 2 * (2 * 32 * H + 32 * (H + H // q_per_kv))  # bf16, lora_A (2 r, h) + lora_B (q + v widths, r)
+    assert LITGPT_CODE_QLORA_LAYER_DIFF[row]["forward/head"] - (stored_three - stored_two) - (three - two) \
+        == adapter_grads
+
+
+def test_litgpt_trainer_lora_keeps_torch_adamw_states_in_the_allocator(mem):
+    """bf16-true without quantization: torch.optim.AdamW, two bf16 states per adapter element, in the allocator
+    (13,631,488 trainable on Llama-3-8B, r 32 on q and v: 4 B each), nothing paged."""
+    got = litgpt_json(mem, "llama-3-8b/lora")["litgpt"]
+    assert got["optimizer_states_in_allocator_bytes"] == 4 * 13_631_488
+    assert got["paged_optimizer_state_bytes"] == 0
+
+
+def test_trainer_hf_is_the_default(mem):
+    """--trainer hf is today's walk: the same JSON as no --trainer at all."""
+    argv = [*LITGPT_ROWS["llama-3-8b/qlora"][0], *HF_SDPA, *NO_ALLOWANCES, "--json"]
+    assert call_main(mem, argv) == call_main(mem, [*argv, "--trainer", "hf"])
+
+
+def test_litgpt_trainer_states_its_assumptions(mem):
+    """The text output says what --trainer litgpt assumes (loop, loss path, quantized head, paged optimizer, held
+    graph) and where the peak is."""
+    status, out, err = call_main(mem, [*LITGPT_ROWS["llama-3-8b/qlora"][0], *LITGPT_TRAINER, *HF_SDPA, "--explain"])
+    assert status == 0, err
+    for words in ("trainer litgpt: LitGPT 0.4 litgpt/finetune/lora.py", "lm_head_chunk_size=128",
+                  "quantizes every nn.Linear including the LM head", "PagedAdamW", "ctx.tensors",
+                  "LM head, last chunk (head dequantized)"):
+        assert words in out, words
+
+
+LITGPT_BASE = ("-p", "llama-3-8b", "-b", "2", *LITGPT_LORA, *HF_SDPA)
+
+
+@pytest.mark.parametrize("extra, words", [
+    (("--trainer", "megatron"), "--trainer must be one of hf, litgpt"),
+    (("--trainer", ""), "--trainer needs a value"),
+    (("--trainer", "litgpt", "-ca"), "activation checkpointing"),
+    (("--trainer", "litgpt", "--attn-implementation", "eager"), "--attn-implementation sdpa"),
+    (("--trainer", "litgpt", "--base-dtype", "int8"), "int8 and fp4 are not modelled"),
+    (("--trainer", "litgpt", "--adapter-dtype", "fp32"), "bf16-true"),
+    (("--trainer", "litgpt", "--lora-targets", "all-linear"), "lora_query + lora_value only"),
+    (("--trainer", "litgpt", "--lora-dropout", "0"), "lora_dropout > 0"),
+    (("--trainer", "litgpt", "--optimizer-impl", "fused"), "drop --optimizer-impl"),
+    (("--trainer", "litgpt", "--zero-grad", "zero"), "drop --optimizer-impl / --zero-grad"),
+    (("--trainer", "litgpt", "--num-gpus", "2"), "more than one GPU"),
+    (("--trainer", "litgpt", "--profile", "megatron"), "--profile hf"),
+    (("--trainer", "litgpt", "--dora"), "--dora"),
+    (("--trainer", "litgpt", "-opt", "sgd"), "AdamW only"),
+])
+def test_litgpt_trainer_refuses_what_it_does_not_model(mem, extra, words):
+    status, out, err = call_main(mem, [*LITGPT_BASE, *extra])
+    assert status == 2 and words in err and err.count("\n") == 1 and "Traceback" not in err, err
+
+
+@pytest.mark.parametrize("argv, words", [
+    (("-p", "llama-3-8b", "--trainer", "litgpt"), "give --lora-rank"),
+    (("-p", "mixtral-8x7b", "-b", "1", *LITGPT_LORA, "--trainer", "litgpt"), "model type mixtral"),
+    (("-p", "gemma-2-9b", "-b", "1", *LITGPT_LORA, "--trainer", "litgpt"), "model type gemma2"),
+    (("-p", "llama-3.2-1b", "-b", "1", *LITGPT_LORA, "--trainer", "litgpt"), "tied embeddings"),
+    (("-p", "mistral-7b", "-b", "1", *LITGPT_LORA[:-2], "-s", "8192", "--trainer", "litgpt"), "sliding window"),
+    (("-p", "llama-3-8b", "--infer", "--trainer", "litgpt"), "--trainer"),
+])
+def test_litgpt_trainer_refuses_models_it_does_not_model(mem, argv, words):
+    status, out, err = call_main(mem, [*argv, *(HF_SDPA if "--infer" not in argv else ())])
+    assert status == 2 and words in err and err.count("\n") == 1 and "Traceback" not in err, err
 
 
 # ---------------------------------------------------------------------------------------------------------------------
