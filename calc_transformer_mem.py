@@ -10321,7 +10321,16 @@ def add_timeline_arguments(p):
     g.add_argument("--trainer", help="hf (default: Hugging Face Trainer's loop) | litgpt (LitGPT 0.4's "
                    "finetune/lora.py with Lightning Fabric, bf16-true: its fused-qkv LoRA tensors, chunked LM head and "
                    "loss with fp32 chunk copies, the previous micro-batch's logits and graph kept; quantize bnb.nf4: "
-                   "the LM head quantized too, PagedAdamW)")
+                   "the LM head quantized too, PagedAdamW; implies --profile hf and --attn-implementation sdpa)")
+
+
+def apply_trainer_defaults(args):
+    """--trainer litgpt fixes what LitGPT itself fixes: Hugging Face-style saved tensors (--profile hf) and
+    scaled_dot_product_attention (--attn-implementation sdpa), unless the user gave them (then litgpt_refusal says
+    why another value is not modelled)."""
+    if (args.trainer or "").strip().lower() == "litgpt" and not args.infer:  # --infer refuses --trainer itself
+        args.profile = "hf" if args.profile is None else args.profile
+        args.attn_implementation = "sdpa" if args.attn_implementation is None else args.attn_implementation
 
 
 def trainer_option(args):
@@ -11075,6 +11084,7 @@ def main(argv=None):
         return 0
     try:
         reject_empty(parser, args)
+        apply_trainer_defaults(args)
         result, warnings = compute(args)
     except ValueError as exc:
         print(f"{PROG}: error: {str(exc).splitlines()[0]}", file=sys.stderr)

@@ -553,3 +553,15 @@ def test_universal_llm_trainer_llama31_8b_qlora_documented_miss(mem):
     published = 48 * GiB
     ours = timeline_peak(mem, *ULT, *ULT_LORA, "--base-dtype", "nf4")
     assert 0.67 < ours / published < 0.72, ours / published
+
+
+def test_litgpt_trainer_implies_its_profile_and_attention(mem):
+    # LitGPT's model is Hugging Face-shaped and always runs scaled_dot_product_attention: --trainer litgpt without
+    # --profile / --attn-implementation gives the same step peak as with --profile hf --attn-implementation sdpa.
+    argv = ["-p", "llama-3-8b", "-b", "2", *LITGPT_LORA, "--base-dtype", "nf4", "--bnb-version", "0.42.0",
+            *LITGPT_TRAINER, *NO_ALLOWANCES, "--json"]
+    status, out, err = call_main(mem, argv)
+    assert status == 0, err
+    status, explicit, err = call_main(mem, [*argv, *HF_SDPA])
+    assert status == 0, err
+    assert json.loads(out)["timeline"]["peak_total"] == json.loads(explicit)["timeline"]["peak_total"]
