@@ -9795,7 +9795,10 @@ def render_text(result):
     lines.append(f"  {'total':<{width}}{gib(terms['total']):>12,.3f} GiB {gb(terms['total']):>12,.3f} GB")
     if "gpu_memory_bytes" in result and "engine" not in result:
         verdict = "fits" if result["fits"] else "does NOT fit"
-        lines.append(f"  -> {verdict} in {_size(result['gpu_memory_bytes'])}")
+        peak = (result.get("timeline") or {}).get("peak_total", 0)
+        by = (f" (the step timeline's peak, {gib(peak):,.3f} GiB with the allowances, is above the sum)"
+              if peak > terms["total"] else "")
+        lines.append(f"  -> {verdict} in {_size(result['gpu_memory_bytes'])}{by}")
     if result["mode"] == "train":
         if result.get("cpu_per_gpu_bytes"):
             lines.append(f"CPU memory for offloaded states: {_size(result['cpu_per_gpu_bytes'])} per GPU")
@@ -11059,7 +11062,10 @@ def compute(args):
     if gpu_bytes is not None:
         result["gpu_memory_bytes"] = gpu_bytes
         if "engine" not in result:
-            result["fits"] = result["per_gpu"]["total"] <= gpu_bytes
+            # a training run fits when neither the summed table nor the step timeline's peak (both with the
+            # allowances) exceeds the GPU: the timeline can pass the sum (--trainer litgpt's quantized head)
+            needed = max(result["per_gpu"]["total"], (result.get("timeline") or {}).get("peak_total", 0))
+            result["fits"] = needed <= gpu_bytes
     return result, warnings
 
 

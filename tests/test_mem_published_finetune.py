@@ -565,3 +565,18 @@ def test_litgpt_trainer_implies_its_profile_and_attention(mem):
     status, explicit, err = call_main(mem, [*argv, *HF_SDPA])
     assert status == 0, err
     assert json.loads(out)["timeline"]["peak_total"] == json.loads(explicit)["timeline"]["peak_total"]
+
+
+def test_fits_verdict_takes_the_step_peak_when_it_is_above_the_sum(mem):
+    # LitGPT's QLoRA step (llama-3-8b, b 2): LitGPT's own code peaks at 17.35 GB allocated (LITGPT_CODE), 16.16 GiB,
+    # so no 16 GiB GPU holds it, whatever the summed table (which prices the Hugging Face loss) says. The verdict is
+    # "does NOT fit" and names the step peak.
+    assert LITGPT_CODE["llama-3-8b/qlora"][0] > 16 * GiB
+    argv = ["-p", "llama-3-8b", "-b", "2", *LITGPT_LORA, "--base-dtype", "nf4", "--bnb-version", "0.42.0",
+            *LITGPT_TRAINER, "--gpu-memory", "16GiB"]
+    status, out, err = call_main(mem, [*argv, "--json"])
+    assert status == 0, err
+    result = json.loads(out)
+    assert result["per_gpu"]["total"] < 16 * GiB < result["timeline"]["peak_total"] and result["fits"] is False
+    status, out, err = call_main(mem, argv)
+    assert status == 0 and "does NOT fit in 16.00 GiB" in out and "step timeline's peak" in out, err
