@@ -8605,8 +8605,9 @@ def render_sglang(pool):
 #                   2 x ssm_n_group x ssm_d_state), LFM2 n_embd x (L_cache - 1); n_embd_s = ssm_d_state x
 #                   ssm_d_inner (LFM2: 0). The attention layers of a hybrid keep a normal llama_kv_cache of their
 #                   own layers only. Its log prints n_layer (every layer) in the recurrent line.
-#   compute buffer  ggml-alloc's peak for the worst-case graph of one ubatch: an ESTIMATE here (see
-#                   llamacpp_compute_buffer), stated as such.
+#   compute buffer  ggml-alloc's peak for the worst-case graph of one ubatch: REPLAYED (the graph rebuilt, the
+#                   allocator re-run) for the llama / qwen2 / phi3 layers fully offloaded; an ESTIMATE, stated as
+#                   such, otherwise (llamacpp_compute_buffer).
 # llama.cpp prints sizes in MiB (bytes / 2^20) with two decimals; so does this section.
 LLAMACPP_CTX_PAD = 256             # llama-context.cpp: cparams.n_ctx = GGML_PAD(cparams.n_ctx, 256)
 LLAMACPP_SWA_PAD = 256             # llama-kv-cache-iswa.cpp: size_swa = GGML_PAD(min(...), 256)
@@ -8854,20 +8855,296 @@ def llamacpp_model_buffers(model, ll):
             "file_bytes": int(round(size(flat))), "bytes_per_2d_value": scale}
 
 
+# llama.cpp's compute buffer, replayed. llama.cpp sizes it by building the worst-case graph of one ubatch
+# (llama-context.cpp graph_reserve: n_tokens = min(n_ctx, n_ubatch) tokens, every one an output) and running
+# ggml-alloc over it (ggml/src/ggml-alloc.c ggml_gallocr_alloc_graph_impl): tensors are allocated in graph order,
+# an op that may work in place (ADD, MUL, RMS_NORM, ROPE, SOFT_MAX, SCALE, ...) takes over a parent's memory when
+# it is that parent's last use, a tensor is freed after its last consumer, and free blocks are reused best-fit
+# (ggml_dyn_tallocr). The buffer is the highest address reached. Below, that graph is rebuilt node for node for
+# llama.cpp's "llama" / "qwen2" / "phi3" layers (src/models/llama.cpp, qwen2.cpp, phi3.cpp; llama-graph.cpp
+# build_attn_mha; llama-kv-cache.cpp cpy_k / cpy_v) and the allocator replayed. Checked against llama.cpp itself
+# (commit 0c1e570, 2026-10-01; bench/measure_llamacpp_buffers.py): 192 CPU runs, eight models x -c x -ub x -fa,
+# equal to the printed 0.01 MiB (tests/data/llamacpp_compute_buffers.json), and against GPU logs
+# (tests/test_mem_serving.py). On a GPU the token embedding's rows are gathered on the host; the GPU split starts
+# with copies of its inputs (ggml-backend.cpp ggml_backend_sched_split_graph) and CUDA aligns to 128 B.
+_GGML_INPLACE_OPS = {"ADD", "MUL", "RMS_NORM", "ROPE", "SOFT_MAX", "SCALE"}  # ggml_op_can_inplace, those used here
+LLAMACPP_REPLAY_ARCHS = ("llama", "mistral", "qwen2", "phi3")
+
+
+class _GgmlTensor:
+    """One tensor of the replayed graph: its bytes, layout (what ggml_are_same_layout compares), sources, and the
+    tensor it is a view of; ext: a weight or cache tensor held in another buffer."""
+    __slots__ = ("op", "nbytes", "layout", "srcs", "view_src", "at_start", "is_input", "is_output", "ext",
+                 "n_children", "n_views", "allocated", "own", "addr")
+
+    def __init__(self, op, nbytes=0, layout=None, srcs=(), view_src=None, at_start=True, is_input=False,
+                 is_output=False, ext=False):
+        self.op, self.nbytes, self.layout, self.srcs = op, nbytes, layout, list(srcs)
+        self.view_src, self.at_start, self.is_input, self.is_output, self.ext = \
+            view_src, at_start, is_input, is_output, ext
+        self.n_children = self.n_views = 0
+        self.allocated = self.own = False
+        self.addr = 0
+
+
+class _GgmlGraph:
+    """The nodes (in ggml_build_forward_expand's order) and the input leaves of one graph."""
+
+    def __init__(self):
+        self.nodes, self.inputs = [], []
+
+    @staticmethod
+    def external():
+        return _GgmlTensor("NONE", ext=True)
+
+    def input(self, nbytes):
+        t = _GgmlTensor("NONE", nbytes, ("input", nbytes), is_input=True)
+        self.inputs.append(t)
+        return t
+
+    def op(self, op, ne, srcs, elem_bytes=4, output=False):
+        n = 1
+        for d in ne:
+            n *= d
+        t = _GgmlTensor(op, n * elem_bytes, (elem_bytes, tuple(ne)), srcs, is_output=output)
+        self.nodes.append(t)
+        return t
+
+    def view(self, src, ne, contiguous=True, at_start=True):
+        """A view (reshape, permute, view): never allocated; a strided one has a layout of its own."""
+        layout = (src.layout[0], tuple(ne)) if contiguous and src.layout else ("strided", id(src), tuple(ne))
+        t = _GgmlTensor("VIEW", 0, layout, [src], view_src=src.view_src or src,
+                        at_start=at_start and (src.view_src is None or src.at_start))
+        self.nodes.append(t)
+        return t
+
+
+class _GgmlTallocr:
+    """ggml_dyn_tallocr (one chunk): free blocks sorted by address; best fit among all but the last block, else the
+    last (the growing end); freed bytes merge with their neighbours."""
+
+    def __init__(self, alignment):
+        self.alignment, self.free, self.max_size = alignment, [[0, 1 << 62]], 0
+
+    def aligned(self, n):
+        return -(-n // self.alignment) * self.alignment
+
+    def alloc(self, size):
+        size = self.aligned(size)
+        best = -1
+        for i, (_, block_size) in enumerate(self.free[:-1]):
+            if block_size >= size and (best == -1 or block_size <= self.free[best][1]):
+                best = i
+        block = self.free[best]  # best == -1: the last block
+        addr = block[0]
+        block[0] += size
+        block[1] -= size
+        if block[1] == 0:
+            self.free.remove(block)
+        self.max_size = max(self.max_size, addr + size)
+        return addr
+
+    def release(self, addr, size):
+        size, free = self.aligned(size), self.free
+        for i, block in enumerate(free):
+            if block[0] + block[1] == addr:
+                block[1] += size
+                if i + 1 < len(free) and block[0] + block[1] == free[i + 1][0]:
+                    block[1] += free.pop(i + 1)[1]
+                return
+            if addr + size == block[0]:
+                block[0], block[1] = addr, block[1] + size
+                if i > 0 and free[i - 1][0] + free[i - 1][1] == block[0]:
+                    free[i - 1][1] += free.pop(i)[1]
+                return
+        free.insert(sum(1 for block in free if block[0] < addr), [addr, size])
+
+
+def ggml_alloc_peak(graph, alignment):
+    """ggml_gallocr_alloc_graph_impl over `graph`, one buffer: the bytes it reserves (max_size)."""
+    talloc = _GgmlTallocr(alignment)
+
+    def allocate(t):
+        if t.ext or t.own or t.view_src is not None:
+            return
+        t.own = t.allocated = True
+        if t.op in _GGML_INPLACE_OPS:
+            for p in t.srcs:
+                if p.ext or not p.own or p.is_output or p.layout != t.layout or p.n_children != 1 or p.n_views:
+                    continue
+                if p.view_src is None:
+                    owner = p
+                elif p.view_src.n_views == 1 and p.view_src.n_children == 0 and p.at_start and not p.view_src.ext:
+                    owner = p.view_src
+                else:
+                    continue
+                t.addr = owner.addr
+                p.allocated = owner.allocated = False
+                extra = talloc.aligned(owner.nbytes) - talloc.aligned(t.nbytes)
+                if extra > 0:
+                    talloc.release(owner.addr + talloc.aligned(t.nbytes), extra)
+                return
+        t.addr = talloc.alloc(t.nbytes)
+
+    def release(t):
+        if not t.is_output:
+            talloc.release(t.addr, t.nbytes)
+            t.allocated = False
+
+    for leaf in graph.inputs:
+        allocate(leaf)
+    for t in graph.nodes:
+        if t.view_src is not None:
+            t.view_src.n_views += 1
+        for s in t.srcs:
+            s.n_children += 1
+    for t in graph.nodes:
+        for s in t.srcs:
+            allocate(s)
+        allocate(t)
+        for p in t.srcs:
+            p.n_children -= 1
+            if p.n_children or p.n_views:
+                continue
+            if p.view_src is not None:
+                p.view_src.n_views -= 1
+                if not p.view_src.n_views and not p.view_src.n_children and p.view_src.allocated:
+                    release(p.view_src)
+            elif p.allocated:
+                release(p)
+    return talloc.max_size
+
+
+def llamacpp_replay_refusal(model, ll):
+    """Why the compute buffer cannot be replayed for this model and these flags (None when it can)."""
+    if model.gguf_arch not in LLAMACPP_REPLAY_ARCHS:
+        return f"llama.cpp arch {model.gguf_arch or model.model_type!r} is not replayed (only " \
+               f"{', '.join(LLAMACPP_REPLAY_ARCHS)})"
+    if (model.is_moe or model.is_mla or model.state_layer_count() or model.qk_norm != "none" or model.o_bias
+            or model.mlp_bias or not model.gated_mlp or model.norm != "rmsnorm" or model.v_head_dim
+            or llamacpp_iswa(model)):
+        # a sliding window on every layer is no obstacle: these three llama.cpp graphs attend to the whole cache
+        # (phi3.cpp: "Phi SWA is currently disabled"; llama.cpp / qwen2.cpp read no window)
+        return "the model's layers are not the plain llama / qwen2 / phi3 ones the replay rebuilds"
+    start, _, output_on_gpu = llamacpp_gpu_layers(model, ll)
+    if start or not output_on_gpu or not ll.kv_offload:
+        return "partial offload (-ngl) or -nkvo splits the graph over devices, which is not replayed"
+    if ll.n_parallel > 1 and not ll.kv_unified:
+        return "one KV stream per sequence (-np > 1 without --kv-unified) is not replayed"
+    return None
+
+
+def llamacpp_graph(model, n_tokens, n_kv, flash_attn, device="gpu"):
+    """The worst-case graph of one ubatch of n_tokens tokens over n_kv cache cells, as llama.cpp builds it for the
+    llama / qwen2 / phi3 layers. device "gpu": the GPU split (inputs copied in first); "cpu": everything on the CPU
+    (the inputs are leaves, with the unused embeddings input inp_embd among them)."""
+    g = _GgmlGraph()
+    hidden, heads, kv_heads, d = model.hidden_size, model.num_attention_heads, model.kv_heads, model.d_head
+    q_width, kv_width, ffn = heads * d, kv_heads * d, model.ffn_hidden_size
+    fused = model.gguf_arch == "phi3"
+    weight = g.external()
+    # llama-graph.cpp inputs: positions (i32), K / V row indices for set_rows (i64; V transposed without -fa: one
+    # per value), the KQ mask (f32, f16 with -fa), the output rows (i32)
+    sizes = (4 * n_tokens, 8 * n_tokens, 8 * n_tokens * (1 if flash_attn else kv_width),
+             n_kv * n_tokens * (2 if flash_attn else 4), 4 * n_tokens)
+    if device == "gpu":
+        inp = g.op("NONE", (hidden, n_tokens), [])  # the copy of the embedding rows gathered on the host
+        pos, k_idxs, v_idxs, mask, out_ids = (g.op("NONE", (n,), [], elem_bytes=1) for n in sizes)
+    else:
+        g.input(4 * hidden * n_tokens)  # inp_embd: set only for a batch of embeddings, allocated all the same
+        tokens = g.input(4 * n_tokens)
+        pos, k_idxs, v_idxs, mask, out_ids = (g.input(n) for n in sizes)
+        inp = g.op("GET_ROWS", (hidden, n_tokens), [weight, tokens])
+    for layer in range(model.num_layers):
+        residual = inp
+        cur = g.op("MUL", (hidden, n_tokens), [g.op("RMS_NORM", (hidden, n_tokens), [inp]), weight])
+        cache_k, cache_v = g.external(), g.external()
+        if fused:  # phi3: one qkv matmul, Q / K / V strided views of it; Q scaled after RoPE
+            qkv = g.op("MUL_MAT", (q_width + 2 * kv_width, n_tokens), [weight, cur])
+            q = g.view(qkv, (d, heads, n_tokens), contiguous=False)
+            q = g.op("SCALE", (d, heads, n_tokens), [g.op("ROPE", (d, heads, n_tokens), [q, pos])])
+            v = g.view(qkv, (d, kv_heads, n_tokens), contiguous=False, at_start=False)
+            k = g.view(qkv, (d, kv_heads, n_tokens), contiguous=False, at_start=False)
+            k = g.op("ROPE", (d, kv_heads, n_tokens), [k, pos])
+        else:
+            def projection(width):
+                t = g.op("MUL_MAT", (width, n_tokens), [weight, cur])
+                return g.op("ADD", (width, n_tokens), [t, weight]) if model.qkv_bias else t
+            q = g.op("ROPE", (d, heads, n_tokens), [g.view(projection(q_width), (d, heads, n_tokens)), pos])
+            v = g.view(projection(kv_width), (d, kv_heads, n_tokens))
+            k = g.op("ROPE", (d, kv_heads, n_tokens), [g.view(projection(kv_width), (d, kv_heads, n_tokens)), pos])
+        g.nodes.append(_GgmlTensor("SET_ROWS", srcs=[g.view(k, (kv_width, n_tokens)), k_idxs, cache_k],
+                                   view_src=cache_k))
+        if flash_attn:
+            v_rows = g.view(v, (kv_width, n_tokens), contiguous=not fused, at_start=not fused)
+            g.nodes.append(_GgmlTensor("SET_ROWS", srcs=[v_rows, v_idxs, cache_v], view_src=cache_v))
+            q_p = g.view(g.view(q, (d, heads, n_tokens)), (d, n_tokens, heads), contiguous=False)
+            k_p = g.view(g.view(cache_k, (d, kv_heads, n_kv)), (d, n_kv, kv_heads), contiguous=False)
+            v_p = g.view(g.view(cache_v, (d, kv_heads, n_kv)), (d, n_kv, kv_heads), contiguous=False)
+            cur = g.view(g.op("FLASH_ATTN_EXT", (d, heads, n_tokens), [q_p, k_p, v_p, mask]), (q_width, n_tokens))
+        else:  # V stored transposed, one value per row; the scores KQ materialised, softmax in place
+            if fused:
+                v_rows = g.view(g.op("CONT", (kv_width, n_tokens), [v]), (1, kv_width * n_tokens))
+            else:
+                v_rows = g.view(g.view(v, (kv_width, n_tokens)), (1, kv_width * n_tokens))
+            g.nodes.append(_GgmlTensor("SET_ROWS", srcs=[v_rows, v_idxs, g.view(cache_v, (1, kv_width * n_kv))],
+                                       view_src=cache_v))
+            v_p = g.view(g.view(cache_v, (n_kv, kv_heads, d)), (n_kv, d, kv_heads), contiguous=False)
+            k_p = g.view(g.view(cache_k, (d, kv_heads, n_kv)), (d, n_kv, kv_heads), contiguous=False)
+            q_p = g.view(g.view(q, (d, heads, n_tokens)), (d, n_tokens, heads), contiguous=False)
+            kq = g.op("SOFT_MAX", (n_kv, n_tokens, heads), [g.op("MUL_MAT", (n_kv, n_tokens, heads), [k_p, q_p]),
+                                                            mask])
+            kqv = g.view(g.op("MUL_MAT", (d, n_tokens, heads), [v_p, kq]), (d, heads, n_tokens), contiguous=False)
+            cur = g.op("CONT", (q_width, n_tokens), [kqv])
+        cur = g.op("MUL_MAT", (hidden, n_tokens), [weight, cur])
+        if layer == model.num_layers - 1:  # the output rows picked before the last FFN (inp_out_ids)
+            cur = g.op("GET_ROWS", (hidden, n_tokens), [cur, out_ids])
+            residual = g.op("GET_ROWS", (hidden, n_tokens), [residual, out_ids])
+        ffn_inp = g.op("ADD", (hidden, n_tokens), [cur, residual])
+        cur = g.op("MUL", (hidden, n_tokens), [g.op("RMS_NORM", (hidden, n_tokens), [ffn_inp]), weight])
+        if fused:  # phi3: one gate_up matmul, SwiGLU over its two halves
+            cur = g.op("GLU", (ffn, n_tokens), [g.op("MUL_MAT", (2 * ffn, n_tokens), [weight, cur])])
+        else:
+            gate = g.op("MUL_MAT", (ffn, n_tokens), [weight, cur])
+            cur = g.op("GLU", (ffn, n_tokens), [gate, g.op("MUL_MAT", (ffn, n_tokens), [weight, cur])])
+        cur = g.op("MUL_MAT", (hidden, n_tokens), [weight, cur])
+        inp = g.op("ADD", (hidden, n_tokens), [ffn_inp, cur] if fused else [cur, ffn_inp])
+    cur = g.op("MUL", (hidden, n_tokens), [g.op("RMS_NORM", (hidden, n_tokens), [inp]), weight], output=True)
+    g.op("MUL_MAT", (model.vocab_size, n_tokens), [weight, cur], output=True)  # the logits
+    return g
+
+
+def llamacpp_compute_buffer_replay(model, n_ubatch, n_ctx_cells, flash_attn, device="gpu"):
+    """The compute buffer llama.cpp reserves, in bytes: ggml-alloc replayed over the worst-case graph (one ubatch
+    of min(n_ctx, n_ubatch) tokens attending to all n_ctx_cells cells). device "gpu" (CUDA: 128-B alignment, the
+    GPU split of a full offload) or "cpu" (llama.cpp run on the CPU alone: 32-B alignment, every input)."""
+    n_tokens = min(n_ubatch, n_ctx_cells)
+    graph = llamacpp_graph(model, n_tokens, n_ctx_cells, flash_attn, device)
+    return ggml_alloc_peak(graph, 128 if device == "gpu" else 32)
+
+
 def llamacpp_compute_buffer(model, ll, n_kv):
-    """ESTIMATE of the GPU compute buffer (ggml-alloc's peak over the worst-case graph of one ubatch), in bytes:
+    """(bytes, how) of the GPU compute buffer. how "replayed": ggml-alloc replayed over the rebuilt graph (above),
+    for the llama / qwen2 / phi3 layers fully offloaded with one KV stream. Otherwise how names why not and the
+    bytes are an ESTIMATE:
 
         n_ubatch x 4 B x (n_head x n_kv  [the f32 scores KQ of one layer, materialised only without -fa]
                           + 2 x n_embd   [the residual stream and the normed input]
                           + n_ff)        [the FFN intermediate; MoE: top_k x the expert width + shared experts]
 
-    where n_kv is the cells one stream's attention spans (the full cache). Compared with two logs with
-    flash_attn = 0 (tests/test_mem_serving.py: 588.01 and 150.00 MiB, within 10 %); with -fa the scores vanish
-    and the estimate is smaller. The logits (n_ubatch x n_vocab x 4 B) and host-side buffers are not included."""
+    or, when larger, the graph's outputs n_ubatch x 4 B x (n_vocab + n_embd) (the logits: the peak with -fa for most
+    of the replayed models); the allocator's holes are left out."""
+    why_not = llamacpp_replay_refusal(model, ll)
+    if why_not is None:
+        return llamacpp_compute_buffer_replay(model, ll.n_ubatch, n_kv, ll.flash_attn), "replayed"
     ff = model.ffn_hidden_size if not model.is_moe else model.moe_width * model.top_k + \
         model.num_shared_experts * (model.shared_expert_ffn_size or model.moe_width)
     scores = 0 if ll.flash_attn else model.num_attention_heads * n_kv
-    return ll.n_ubatch * 4 * (scores + 2 * model.hidden_size + ff)
+    n_tokens = min(ll.n_ubatch, n_kv)
+    layer = n_tokens * 4 * (scores + 2 * model.hidden_size + ff)
+    # the graph's outputs, never freed: the logits and the final norm's output (the peak with -fa, in the replay)
+    outputs = n_tokens * 4 * (model.vocab_size + model.hidden_size)
+    return max(layer, outputs), "estimate: " + why_not
 
 
 def llamacpp_memory(model, inf, ll):
@@ -8882,20 +9159,22 @@ def llamacpp_memory(model, inf, ll):
     buffers = llamacpp_model_buffers(model, ll)
     start, offloaded, output_on_gpu = llamacpp_gpu_layers(model, ll)
     any_gpu = offloaded > 0 or output_on_gpu
-    compute = llamacpp_compute_buffer(model, ll, kv["cells"]["base_cells"]) if any_gpu else 0
+    compute, compute_how = llamacpp_compute_buffer(model, ll, kv["cells"]["base_cells"]) if any_gpu \
+        else (0, "no layer on the GPU")
     rs_gpu, rs_total = (rs["gpu_bytes"], rs["bytes"]) if rs else (0, 0)
     gpu_total = buffers["gpu_bytes"] + kv["gpu_bytes"] + rs_gpu + compute
     host_total = buffers["host_bytes"] + kv["total_bytes"] - kv["gpu_bytes"] + rs_total - rs_gpu
     return {"engine": "llama.cpp", "setup": asdict(ll) | {"weight_bits": float(ll.weight_bits)},
             "kv": kv, "recurrent": rs, "model_buffers": buffers, "compute_buffer_bytes": compute,
+            "compute_buffer_how": compute_how,
             "offloaded_layers": offloaded + (1 if output_on_gpu else 0), "total_layers": model.num_layers + 1,
             "gpu_bytes": gpu_total, "host_bytes": host_total,
             "slots": ll.n_parallel, "context_per_slot": kv["cells"]["n_ctx_seq"] if not ll.kv_unified
             else kv["cells"]["n_ctx"] // ll.n_parallel,
-            "assumptions": _llamacpp_assumptions(ll, model)}
+            "assumptions": _llamacpp_assumptions(ll, model, compute_how)}
 
 
-def _llamacpp_assumptions(ll, model=None):
+def _llamacpp_assumptions(ll, model=None, compute_how="estimate"):
     weights = (f"model buffers: the 2-D weights scaled to --model-bytes {_size(ll.model_bytes)} (1-D norms f32)"
                if ll.model_bytes is not None else
                f"model buffers: every 2-D weight at {float(ll.weight_bits):g} bits (a GGUF mixes types: Q4_K_M keeps "
@@ -8918,9 +9197,17 @@ def _llamacpp_assumptions(ll, model=None):
                    "values per recurrent layer, llama-hparams.cpp); no rollback snapshots (n_rs_seq 0: speculative "
                    "decoding with state rollback adds 1 + n_rs_seq rows per cell); the attention layers alone in "
                    "the KV cache")
-    return out + ["compute buffer ESTIMATED: n_ubatch x 4 B x (heads x n_kv without -fa + 2 x hidden + FFN width); "
-                  "llama.cpp's own figure is in its log ('compute buffer size'); the CUDA context (~150-300 MiB) is "
-                  "not counted"]
+    if compute_how == "replayed":
+        compute = ("compute buffer replayed: ggml-alloc's allocation of the worst-case graph of one ubatch (every "
+                   "token an output), rebuilt node for node for llama.cpp's llama / qwen2 / phi3 layers as of "
+                   "commit 0c1e570 (2026-10-01), CUDA's 128-B alignment; equal to llama.cpp's own figure in 192 "
+                   "CPU runs and GPU logs (tests); other builds may differ")
+    else:
+        compute = ("compute buffer ESTIMATED (" + compute_how.removeprefix("estimate: ") + "): n_ubatch x 4 B x "
+                   "(heads x n_kv without -fa + 2 x hidden + FFN width), or the logits and final norm n_ubatch x 4 B "
+                   "x (vocab + hidden) when larger, without the allocator's holes; llama.cpp's own figure is in its "
+                   "log ('compute buffer size')")
+    return out + [compute + "; the CUDA context (~150-300 MiB) is not counted"]
 
 
 def render_llamacpp(res):
@@ -8953,7 +9240,9 @@ def render_llamacpp(res):
                      f"{rs['n_layer']:3d} layers, {rs['seqs']:2d} seqs), R (f32): {rs['r_bytes'] / mib:7.2f} MiB, "
                      f"S (f32): {rs['s_bytes'] / mib:7.2f} MiB  [{rs['arch']}: {rs['recurrent_layers']} recurrent "
                      f"layers, n_embd_r {rs['n_embd_r']:,}, n_embd_s {rs['n_embd_s']:,}]")
-    lines.append(f"  GPU compute buffer size = {res['compute_buffer_bytes'] / mib:10.2f} MiB (estimate)")
+    how = res.get("compute_buffer_how", "estimate")
+    lines.append(f"  GPU compute buffer size = {res['compute_buffer_bytes'] / mib:10.2f} MiB "
+                 f"({'replayed ggml-alloc' if how == 'replayed' else 'estimate'})")
     lines.append(f"  GPU total {res['gpu_bytes'] / mib:,.2f} MiB ({gib(res['gpu_bytes']):.2f} GiB); host "
                  f"{res['host_bytes'] / mib:,.2f} MiB; {res['slots']} slot(s) of up to "
                  f"{res['context_per_slot']:,} tokens each")

@@ -1,0 +1,156 @@
+"""Measure llama.cpp's compute buffer (and KV / model buffers) for real model shapes without their weights.
+
+llama.cpp sizes its compute buffer by building the worst-case graph of one ubatch and running ggml-alloc over it
+(llama-context.cpp graph_reserve). With `no_alloc` model loading (llama.h, llama_model_params.no_alloc) it does this
+from the GGUF's metadata alone, so a GGUF whose data region is a hole (a sparse file: header written, the file
+`truncate`d to its full length) gives the same figures as the real checkpoint.
+
+This script writes such GGUFs for eight model shapes (llama.cpp archs llama, qwen2, phi3) (shapes from their config.json files, cited below), runs
+bench/llamacpp_buffer_probe.cpp (build it as its header says) over a grid of -c / -ub / -fa / -np, and prints one
+JSON line per run with llama.cpp's own log lines parsed. Its output is what tests/data/llamacpp_compute_buffers.json
+holds (with the llama.cpp commit and date).
+
+    python bench/measure_llamacpp_buffers.py --probe /tmp/llamacpp_buffer_probe --out /tmp/ggufs > runs.jsonl
+
+llama.cpp is not a requirement of this project; this script needs the `gguf` package (requirements-dev.txt).
+"""
+import argparse
+import itertools
+import json
+import os
+import re
+import subprocess
+import sys
+
+import numpy as np
+import gguf
+
+# Shapes from each model's config.json on the Hugging Face Hub (architecture "llama" in llama.cpp unless noted).
+MODELS = {
+    # meta-llama/Meta-Llama-3-70B: hidden 8192, 80 layers, 64 heads, 8 KV heads, FFN 28672, vocab 128256
+    "llama-3-70b": dict(arch="llama", n_embd=8192, n_layer=80, n_head=64, n_head_kv=8, n_ff=28672, n_vocab=128256),
+    # meta-llama/Meta-Llama-3-8B: 4096, 32 layers, 32 heads, 8 KV heads, FFN 14336, vocab 128256
+    "llama-3-8b": dict(arch="llama", n_embd=4096, n_layer=32, n_head=32, n_head_kv=8, n_ff=14336, n_vocab=128256),
+    # meta-llama/Llama-2-7b-hf: 4096, 32 layers, 32 heads (MHA), FFN 11008, vocab 32000
+    "llama-2-7b": dict(arch="llama", n_embd=4096, n_layer=32, n_head=32, n_head_kv=32, n_ff=11008, n_vocab=32000),
+    # meta-llama/Llama-3.2-1B: 2048, 16 layers, 32 heads, 8 KV heads, head_dim 64, FFN 8192, tied embeddings
+    "llama-3.2-1b": dict(arch="llama", n_embd=2048, n_layer=16, n_head=32, n_head_kv=8, n_ff=8192, n_vocab=128256,
+                         tied=True),
+    # Qwen/Qwen2.5-7B-Instruct (llama.cpp "qwen2": q/k/v biases): 3584, 28 layers, 28 heads, 4 KV, FFN 18944
+    "qwen2.5-7b": dict(arch="qwen2", n_embd=3584, n_layer=28, n_head=28, n_head_kv=4, n_ff=18944, n_vocab=152064,
+                       qkv_bias=True),
+    # microsoft/Phi-3-mini-4k-instruct (llama.cpp "phi3": fused qkv and gate_up): 3072, 32 layers, 32 heads, FFN 8192
+    "phi-3-mini": dict(arch="phi3", n_embd=3072, n_layer=32, n_head=32, n_head_kv=32, n_ff=8192, n_vocab=32064),
+    # microsoft/phi-4 (Phi3ForCausalLM, llama.cpp "phi3"): 5120, 40 layers, 40 heads, 10 KV heads, FFN 17920
+    "phi-4": dict(arch="phi3", n_embd=5120, n_layer=40, n_head=40, n_head_kv=10, n_ff=17920, n_vocab=100352),
+    # mistralai/Mistral-Small-24B-Instruct-2501 (llama.cpp "llama"): 5120, 40 layers, 32 heads of 128 (q width
+    # 4096, not the hidden size), 8 KV heads, FFN 32768, vocab 131072
+    "mistral-small-24b": dict(arch="llama", n_embd=5120, n_layer=40, n_head=32, n_head_kv=8, head_dim=128,
+                              n_ff=32768, n_vocab=131072),
+}
+
+
+def tensors(m):
+    """(name, shape in ggml order [ne0, ne1, ...], type) of every tensor the llama.cpp loader asks for."""
+    e, f, v = m["n_embd"], m["n_ff"], m["n_vocab"]
+    hd = m.get("head_dim", e // m["n_head"])
+    q, kv = hd * m["n_head"], hd * m["n_head_kv"]
+    F16, F32 = gguf.GGMLQuantizationType.F16, gguf.GGMLQuantizationType.F32
+    out = [("token_embd.weight", (e, v), F16), ("output_norm.weight", (e,), F32)]
+    if not m.get("tied"):
+        out.append(("output.weight", (e, v), F16))
+    for i in range(m["n_layer"]):
+        p = f"blk.{i}."
+        out += [(p + "attn_norm.weight", (e,), F32), (p + "ffn_norm.weight", (e,), F32),
+                (p + "attn_output.weight", (q, e), F16), (p + "ffn_down.weight", (f, e), F16)]
+        if m["arch"] == "phi3":
+            out += [(p + "attn_qkv.weight", (e, q + 2 * kv), F16), (p + "ffn_up.weight", (e, 2 * f), F16)]
+            continue
+        out += [(p + "attn_q.weight", (e, q), F16), (p + "attn_k.weight", (e, kv), F16),
+                (p + "attn_v.weight", (e, kv), F16), (p + "ffn_gate.weight", (e, f), F16),
+                (p + "ffn_up.weight", (e, f), F16)]
+        if m.get("qkv_bias"):
+            out += [(p + "attn_q.bias", (q,), F32), (p + "attn_k.bias", (kv,), F32), (p + "attn_v.bias", (kv,), F32)]
+    return out
+
+
+def write_sparse_gguf(path, m):
+    """The GGUF header and tensor infos, then a hole as long as the tensor data (nothing is read with no_alloc)."""
+    w = gguf.GGUFWriter(path, m["arch"])
+    w.add_block_count(m["n_layer"])
+    w.add_context_length(131072)
+    w.add_embedding_length(m["n_embd"])
+    w.add_feed_forward_length(m["n_ff"])
+    w.add_head_count(m["n_head"])
+    w.add_head_count_kv(m["n_head_kv"])
+    w.add_layer_norm_rms_eps(1e-5)
+    w.add_rope_freq_base(500000.0)
+    head_dim = m.get("head_dim", m["n_embd"] // m["n_head"])
+    w.add_rope_dimension_count(head_dim)
+    w.add_key_length(head_dim)
+    w.add_value_length(head_dim)
+    w.add_vocab_size(m["n_vocab"])
+    w.add_tokenizer_model("none")
+    w.add_file_type(gguf.LlamaFileType.MOSTLY_F16)
+    total = 0
+    for name, shape, typ in tensors(m):
+        n = int(np.prod(shape))
+        nbytes = n * (2 if typ == gguf.GGMLQuantizationType.F16 else 4)
+        # gguf-py takes numpy (row-major) shapes: the reverse of ggml's ne order
+        w.add_tensor_info(name, tuple(reversed(shape)), np.dtype(np.float16 if nbytes == 2 * n else np.float32),
+                          nbytes, raw_dtype=typ)
+        total += -(-nbytes // 32) * 32
+    w.write_header_to_file()
+    w.write_kv_data_to_file()
+    w.write_ti_data_to_file()
+    w.close()
+    size = os.path.getsize(path)
+    os.truncate(path, -(-size // 32) * 32 + total)
+
+
+LOG = {
+    "compute": re.compile(r"(\S+) compute buffer size = +([\d.]+) MiB"),
+
+}
+
+
+def probe(binary, path, c, ub, fa, np_, ctk="f16", ctv="f16", unified=0):
+    r = subprocess.run([binary, path, str(c), str(ub), str(fa), str(np_), ctk, ctv, str(unified)],
+                       capture_output=True, text=True)
+    text = r.stdout + r.stderr
+    text = "\n".join(line for line in text.splitlines() if "llama_graph_n_input_tensors" not in line)
+    if r.returncode:
+        return {"error": text[-400:]}
+    out = {}
+    for key, rx in LOG.items():
+        found = rx.findall(text)
+        out[key] = found
+    return out
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--probe", required=True, help="the built bench/llamacpp_buffer_probe binary")
+    ap.add_argument("--out", default="/tmp/ggufs", help="folder for the sparse GGUFs")
+    ap.add_argument("--models", default=",".join(MODELS))
+    ap.add_argument("--ctx", default="4096,8192")
+    ap.add_argument("--ubatch", default="256,512")
+    ap.add_argument("--fa", default="0,1")
+    ap.add_argument("--np", default="1")
+    args = ap.parse_args(argv)
+    os.makedirs(args.out, exist_ok=True)
+    for name in args.models.split(","):
+        m = MODELS[name]
+        path = os.path.join(args.out, name + ".gguf")
+        if not os.path.exists(path):
+            write_sparse_gguf(path, m)
+        for c, ub, fa, np_ in itertools.product(*(map(int, s.split(",")) for s in
+                                                   (args.ctx, args.ubatch, args.fa, args.np))):
+            res = probe(args.probe, path, c, ub, fa, np_)
+            print(json.dumps({"model": name, "n_ctx": c, "n_ubatch": ub, "flash_attn": fa, "n_seq_max": np_} | res),
+                  flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

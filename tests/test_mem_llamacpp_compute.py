@@ -1,0 +1,175 @@
+"""llama.cpp's compute buffer, replayed (calc_transformer_mem.py llamacpp_compute_buffer_replay) against llama.cpp.
+
+1. Measured: tests/data/llamacpp_compute_buffers.json holds 192 runs of llama.cpp itself (commit 0c1e570,
+   2026-10-01, CPU backend) over eight real model shapes (sparse GGUFs loaded with no_alloc: llama.cpp builds and
+   allocates the graph as for the real checkpoint; bench/measure_llamacpp_buffers.py writes them). The replay on
+   the CPU layout must print the same MiB: llama.cpp prints two decimals, so each figure is known to +-0.005 MiB;
+   asserted within 0.01 MiB (182 of the 192 print identically; ten differ in the last digit by a few hundred bytes
+   the replay does not place).
+2. Published GPU logs (the GPU split: embedding rows gathered on the host, the split's inputs copied first, 128-B
+   alignment): asserted within 1 % (the issue's bar), and the printed MiB where the build is recent.
+"""
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+
+from conftest import load_script
+
+mem = load_script("calc_transformer_mem")
+MIB = 2**20
+DATA = os.path.join(os.path.dirname(__file__), "data", "llamacpp_compute_buffers.json")
+
+# microsoft/Phi-3-mini-4k-instruct config.json (the fields that shape the graph): Phi3ForCausalLM, fused qkv and
+# gate_up, MHA, 32 layers, hidden 3072, FFN 8192, vocab 32064
+PHI3_MINI_CONFIG = {"architectures": ["Phi3ForCausalLM"], "model_type": "phi3", "hidden_size": 3072,
+                    "num_hidden_layers": 32, "num_attention_heads": 32, "num_key_value_heads": 32,
+                    "intermediate_size": 8192, "vocab_size": 32064, "hidden_act": "silu", "rms_norm_eps": 1e-5,
+                    "max_position_embeddings": 4096, "rope_theta": 10000.0, "tie_word_embeddings": False,
+                    "sliding_window": 2047, "torch_dtype": "bfloat16", "attention_bias": False}
+
+
+def model(name):
+    """The eight shapes bench/measure_llamacpp_buffers.py wrote, from the same config.json figures."""
+    if name == "phi-3-mini":
+        m, _ = mem.model_from_config(json.loads(json.dumps(PHI3_MINI_CONFIG)))
+        return m
+    return mem.preset_model(name)
+
+
+def test_model_shapes_are_the_measured_ones():
+    # bench/measure_llamacpp_buffers.py MODELS (n_embd, n_layer, n_head, n_head_kv, n_ff, n_vocab), by hand
+    shapes = {"llama-3-70b": (8192, 80, 64, 8, 28672, 128256), "llama-3-8b": (4096, 32, 32, 8, 14336, 128256),
+              "llama-2-7b": (4096, 32, 32, 32, 11008, 32000), "llama-3.2-1b": (2048, 16, 32, 8, 8192, 128256),
+              "qwen2.5-7b": (3584, 28, 28, 4, 18944, 152064), "phi-3-mini": (3072, 32, 32, 32, 8192, 32064),
+              "phi-4": (5120, 40, 40, 10, 17920, 100352), "mistral-small-24b": (5120, 40, 32, 8, 32768, 131072)}
+    for name, shape in shapes.items():
+        m = model(name)
+        assert (m.hidden_size, m.num_layers, m.num_attention_heads, m.kv_heads, m.ffn_hidden_size,
+                m.vocab_size) == shape, name
+        assert mem.llamacpp_replay_refusal(m, mem.LlamaCppSetup()) is None, name
+    assert model("qwen2.5-7b").qkv_bias and model("phi-3-mini").gguf_arch == model("phi-4").gguf_arch == "phi3"
+    assert model("mistral-small-24b").d_head == 128  # 32 heads of 128: a q width of 4096 beside hidden 5120
+
+
+def _runs():
+    with open(DATA) as f:
+        return json.load(f)["runs"]
+
+
+@pytest.mark.parametrize("name,n_ctx,n_ubatch,flash_attn,measured_mib", _runs())
+def test_replay_equals_llamacpp_on_the_cpu(name, n_ctx, n_ubatch, flash_attn, measured_mib):
+    cells = -(-n_ctx // 256) * 256  # llama-context.cpp pads n_ctx to 256
+    got = mem.llamacpp_compute_buffer_replay(model(name), n_ubatch, cells, bool(flash_attn), device="cpu")
+    assert abs(got / MIB - measured_mib) <= 0.01
+
+
+def test_most_cpu_runs_print_identically():
+    same = sum(f"{mem.llamacpp_compute_buffer_replay(model(n), ub, -(-c // 256) * 256, bool(fa), 'cpu') / MIB:.2f}"
+               == f"{mib:.2f}" for n, c, ub, fa, mib in _runs())
+    assert same >= 182
+
+
+def test_cpu_and_gpu_layouts_differ_by_the_embeddings_input():
+    # on the CPU llama.cpp also allocates inp_embd (n_embd x n_ubatch f32, the input of an embeddings batch);
+    # on a GPU that input stays on the host. Measured: Llama-3-70B -c 4096 -ub 512 -fa off, CPU 604.01 MiB;
+    # the GPU log below 588.01 MiB: 16 MiB = 8192 x 512 x 4 B
+    m = model("llama-3-70b")
+    cpu = mem.llamacpp_compute_buffer_replay(m, 512, 4096, False, "cpu")
+    gpu = mem.llamacpp_compute_buffer_replay(m, 512, 4096, False, "gpu")
+    assert (f"{cpu / MIB:.2f}", f"{gpu / MIB:.2f}") == ("604.01", "588.01")
+
+
+def test_llama_3_70b_gpu_log():
+    # repository file (index id 21146195652), a Llama-3.x-70B over two RPC devices (the buffer of one device's
+    # split: every layer's graph is alike, so each device reserves the same worst case):
+    #   llama_context: n_ctx = 4096, n_batch = 2048, n_ubatch = 512, flash_attn = 0
+    #   llama_context: RPC[172.31.27.42:50052] compute buffer size =   588.01 MiB
+    got = mem.llamacpp_compute_buffer_replay(model("llama-3-70b"), 512, 4096, False)
+    assert f"{got / MIB:.2f}" == "588.01"
+
+
+def test_the_fa_peak_is_the_logits():
+    # by hand, Llama-3-8B -ub 512 -fa on: the logits (128256 x 512 x 4 B = 250.50 MiB) and the final norm's output
+    # (4096 x 512 x 4 B = 8 MiB) are graph outputs, never freed, allocated last above everything: 258.50 MiB
+    got = mem.llamacpp_compute_buffer_replay(model("llama-3-8b"), 512, 8192, True)
+    assert got == 128256 * 512 * 4 + 4096 * 512 * 4
+
+
+# --- published GPU logs ----------------------------------------------------------------------------------------
+def shaped(preset, **fields):
+    from dataclasses import replace
+    return replace(mem.preset_model(preset), **fields)
+
+
+# Mistral-7B-Instruct (v0.2 / v0.3: 32 layers, hidden 4096, 32 heads, 8 KV heads, FFN 14336; the vocabulary,
+# 32000 or 32768, does not reach the peak here: the scores KQ do)
+MISTRAL_7B = dict(num_layers=32, hidden_size=4096, num_attention_heads=32, num_kv_heads=8, ffn_hidden_size=14336,
+                  vocab_size=32768)
+# Qwen/Qwen2.5-3B config.json: hidden 2048, 36 layers, 16 heads, 2 KV heads, FFN 11008, vocab 151936, qkv biases
+QWEN25_3B = dict(hidden_size=2048, num_layers=36, num_attention_heads=16, num_kv_heads=2, ffn_hidden_size=11008,
+                 vocab_size=151936)
+# Qwen/QwQ-32B config.json: hidden 5120, 64 layers, 40 heads, 8 KV heads, FFN 27648, vocab 152064
+QWQ_32B = dict(hidden_size=5120, num_layers=64, num_attention_heads=40, num_kv_heads=8, ffn_hidden_size=27648,
+               vocab_size=152064)
+
+
+def gpu_mib(m, n_ubatch, n_ctx, flash_attn):
+    return mem.llamacpp_compute_buffer_replay(m, n_ubatch, -(-n_ctx // 256) * 256, flash_attn) / MIB
+
+
+def test_mistral_7b_32k_context_log():
+    # fedora-copr/logdetective pull request #106 (2025-01-13), llama-cpp-python server on CUDA0, the same process
+    # at two contexts (all values printed by llama_new_context_with_model):
+    #   n_ctx = 32768, n_batch = 512, n_ubatch = 512, flash_attn = 0
+    #   llama_kv_cache_init:      CUDA0 KV buffer size =  4096.00 MiB
+    #   llama_new_context_with_model:      CUDA0 compute buffer size =  2144.00 MiB
+    assert abs(gpu_mib(shaped("llama-3-8b", **MISTRAL_7B), 512, 32768, False) / 2144.00 - 1) <= 0.01
+
+
+def test_mistral_7b_2k_context_log_predates_set_rows():
+    # the same log at n_ctx = 2048: "CUDA0 compute buffer size = 164.00 MiB". The replay gives 4.01 MiB more: the
+    # V row indices (attn_inp_v_idxs, i64, one per value without -fa: 1024 x 512 x 8 B = 4 MiB) that llama.cpp
+    # has needed since it writes the cache with ggml_set_rows (mid-2025); this January-2025 build copied V with
+    # ggml_cpy. At 32k the scores dwarf it (+0.19 %). Pinned, so that a change shows:
+    got = gpu_mib(shaped("llama-3-8b", **MISTRAL_7B), 512, 2048, False)
+    assert f"{got:.2f}" == "168.01"
+    assert f"{got - 1024 * 512 * 8 / MIB:.2f}" == "164.01"
+
+
+def test_qwen2_5_coder_7b_log():
+    # abetlen/llama-cpp-python issue #1945 (February 2025), Qwen2.5-Coder-7B-Instruct Q4_K_M on CUDA0 (RTX 4070
+    # SUPER); n_ctx 512 from "CUDA0 KV buffer size = 28.00 MiB" (28 layers x 512 cells x 2 x 512 B):
+    #   llama_init_from_model:      CUDA0 compute buffer size =   304.00 MiB
+    # the peak is the logits, 152064 x 512 x 4 B = 297 MiB, with or without -fa
+    m = mem.preset_model("qwen2.5-7b")
+    assert f"{gpu_mib(m, 512, 512, False):.2f}" == f"{gpu_mib(m, 512, 512, True):.2f}" == "304.00"
+
+
+def test_qwen2_5_3b_rocm_log():
+    # ggml-org/llama.cpp issue #10547 (2024-12-02), llama-server with a Qwen2.5-Coder-3B draft model on ROCm0:
+    #   n_ctx = 4096, n_ubatch = 512, flash_attn = 1
+    #   llama_kv_cache_init:      ROCm0 KV buffer size =   144.00 MiB      (36 layers x 4096 x 2 x 256 x 2 B)
+    #   llama_new_context_with_model:      ROCm0 compute buffer size =   300.75 MiB
+    # (SciSharp/LLamaSharp issue #1099, CUDA0, the same shapes at 4096 cells: 300.75 MiB again)
+    assert f"{gpu_mib(shaped('qwen2.5-7b', **QWEN25_3B), 512, 4096, True):.2f}" == "300.75"
+    assert f"{gpu_mib(shaped('qwen2.5-7b', **QWEN25_3B), 512, 4096, False):.2f}" == "300.75"
+
+
+def test_qwq_32b_log():
+    # ggml-org/llama.cpp issue #12251 (2025-03-07, RTX 4090), llama-server --ctx-size 1024 (10 slots sharing one
+    # cache, as every build then did), n_ubatch the default 512:
+    #   llama_init_from_model: KV self size  =  256.00 MiB, K (f16):  128.00 MiB, V (f16):  128.00 MiB
+    #   llama_init_from_model:      CUDA0 compute buffer size =   307.00 MiB
+    assert f"{gpu_mib(shaped('qwen2.5-7b', **QWQ_32B), 512, 1024, False):.2f}" == "307.00"
+
+
+def test_phi_3_mini_mid_2025_log_is_a_known_miss():
+    # tests/test_mem_serving.py test_phi_3_mini_buffers: CUDA0, n_ctx 4096, n_ubatch 256, flash_attn = 0, a
+    # "llama_kv_cache_unified" build (mid-2025): "CUDA0 compute buffer size = 150.00 MiB". The replay of today's
+    # phi3 graph gives 144.00 MiB (-4.0 %): 6 MiB = two 3072 x 256 f32 tensors that build held and 0c1e570's graph
+    # does not. Not reproduced here (no such build measured); pinned:
+    m = model("phi-3-mini")
+    assert f"{gpu_mib(m, 256, 4096, False):.2f}" == "144.00"
