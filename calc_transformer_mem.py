@@ -8606,7 +8606,7 @@ def render_sglang(pool):
 #                   ssm_d_inner (LFM2: 0). The attention layers of a hybrid keep a normal llama_kv_cache of their
 #                   own layers only. Its log prints n_layer (every layer) in the recurrent line.
 #   compute buffer  ggml-alloc's peak for the worst-case graph of one ubatch: REPLAYED (the graph rebuilt, the
-#                   allocator re-run) for the llama / qwen2 / phi3 layers fully offloaded; an ESTIMATE, stated as
+#                   allocator re-run) for the llama / qwen2 / qwen3 / phi3 layers fully offloaded; an ESTIMATE, stated as
 #                   such, otherwise (llamacpp_compute_buffer).
 # llama.cpp prints sizes in MiB (bytes / 2^20) with two decimals; so does this section.
 LLAMACPP_CTX_PAD = 256             # llama-context.cpp: cparams.n_ctx = GGML_PAD(cparams.n_ctx, 256)
@@ -8861,14 +8861,14 @@ def llamacpp_model_buffers(model, ll):
 # an op that may work in place (ADD, MUL, RMS_NORM, ROPE, SOFT_MAX, SCALE, ...) takes over a parent's memory when
 # it is that parent's last use, a tensor is freed after its last consumer, and free blocks are reused best-fit
 # (ggml_dyn_tallocr). The buffer is the highest address reached. Below, that graph is rebuilt node for node for
-# llama.cpp's "llama" / "qwen2" / "phi3" layers (src/models/llama.cpp, qwen2.cpp, phi3.cpp; llama-graph.cpp
-# build_attn_mha; llama-kv-cache.cpp cpy_k / cpy_v) and the allocator replayed. Checked against llama.cpp itself
-# (commit 0c1e570, 2026-10-01; bench/measure_llamacpp_buffers.py): 192 CPU runs, eight models x -c x -ub x -fa,
-# equal to the printed 0.01 MiB (tests/data/llamacpp_compute_buffers.json), and against GPU logs
-# (tests/test_mem_serving.py). On a GPU the token embedding's rows are gathered on the host; the GPU split starts
-# with copies of its inputs (ggml-backend.cpp ggml_backend_sched_split_graph) and CUDA aligns to 128 B.
+# llama.cpp's "llama" / "qwen2" / "qwen3" / "phi3" layers (src/models/llama.cpp, qwen2.cpp, qwen3.cpp, phi3.cpp;
+# llama-graph.cpp build_attn_mha; llama-kv-cache.cpp cpy_k / cpy_v) and the allocator replayed. Checked against
+# llama.cpp itself (commit 0c1e570, 2026-10-01; bench/measure_llamacpp_buffers.py): 216 CPU runs, nine models x -c
+# x -ub x -fa, equal to the printed 0.01 MiB (tests/data/llamacpp_compute_buffers.json), and against GPU logs
+# (tests/test_mem_llamacpp_compute.py). On a GPU the token embedding's rows are gathered on the host; the GPU split
+# starts with copies of its inputs (ggml-backend.cpp ggml_backend_sched_split_graph) and CUDA aligns to 128 B.
 _GGML_INPLACE_OPS = {"ADD", "MUL", "RMS_NORM", "ROPE", "SOFT_MAX", "SCALE"}  # ggml_op_can_inplace, those used here
-LLAMACPP_REPLAY_ARCHS = ("llama", "mistral", "qwen2", "phi3")
+LLAMACPP_REPLAY_ARCHS = ("llama", "mistral", "qwen2", "qwen3", "phi3")
 
 
 class _GgmlTensor:
@@ -9020,12 +9020,13 @@ def llamacpp_replay_refusal(model, ll):
     if model.gguf_arch not in LLAMACPP_REPLAY_ARCHS:
         return f"llama.cpp arch {model.gguf_arch or model.model_type!r} is not replayed (only " \
                f"{', '.join(LLAMACPP_REPLAY_ARCHS)})"
-    if (model.is_moe or model.is_mla or model.state_layer_count() or model.qk_norm != "none" or model.o_bias
+    qk_norm_ok = model.qk_norm == "none" or (model.qk_norm == "head" and model.gguf_arch == "qwen3")
+    if (model.is_moe or model.is_mla or model.state_layer_count() or not qk_norm_ok or model.o_bias
             or model.mlp_bias or not model.gated_mlp or model.norm != "rmsnorm" or model.v_head_dim
             or llamacpp_iswa(model)):
         # a sliding window on every layer is no obstacle: these three llama.cpp graphs attend to the whole cache
         # (phi3.cpp: "Phi SWA is currently disabled"; llama.cpp / qwen2.cpp read no window)
-        return "the model's layers are not the plain llama / qwen2 / phi3 ones the replay rebuilds"
+        return "the model's layers are not the plain llama / qwen2 / qwen3 / phi3 ones the replay rebuilds"
     start, _, output_on_gpu = llamacpp_gpu_layers(model, ll)
     if start or not output_on_gpu or not ll.kv_offload:
         return "partial offload (-ngl) or -nkvo splits the graph over devices, which is not replayed"
@@ -9036,7 +9037,7 @@ def llamacpp_replay_refusal(model, ll):
 
 def llamacpp_graph(model, n_tokens, n_kv, flash_attn, device="gpu"):
     """The worst-case graph of one ubatch of n_tokens tokens over n_kv cache cells, as llama.cpp builds it for the
-    llama / qwen2 / phi3 layers. device "gpu": the GPU split (inputs copied in first); "cpu": everything on the CPU
+    llama / qwen2 / qwen3 / phi3 layers. device "gpu": the GPU split (inputs copied in first); "cpu": everything on the CPU
     (the inputs are leaves, with the unused embeddings input inp_embd among them)."""
     g = _GgmlGraph()
     hidden, heads, kv_heads, d = model.hidden_size, model.num_attention_heads, model.kv_heads, model.d_head
@@ -9070,9 +9071,15 @@ def llamacpp_graph(model, n_tokens, n_kv, flash_attn, device="gpu"):
             def projection(width):
                 t = g.op("MUL_MAT", (width, n_tokens), [weight, cur])
                 return g.op("ADD", (width, n_tokens), [t, weight]) if model.qkv_bias else t
-            q = g.op("ROPE", (d, heads, n_tokens), [g.view(projection(q_width), (d, heads, n_tokens)), pos])
+            def head_norm(t, n_heads):  # qwen3: RMS norm over each head, then its weight (both in place)
+                if model.qk_norm != "head":
+                    return t
+                return g.op("MUL", (d, n_heads, n_tokens), [g.op("RMS_NORM", (d, n_heads, n_tokens), [t]), weight])
+            q = g.view(projection(q_width), (d, heads, n_tokens))
+            q = g.op("ROPE", (d, heads, n_tokens), [head_norm(q, heads), pos])
             v = g.view(projection(kv_width), (d, kv_heads, n_tokens))
-            k = g.op("ROPE", (d, kv_heads, n_tokens), [g.view(projection(kv_width), (d, kv_heads, n_tokens)), pos])
+            k = g.view(projection(kv_width), (d, kv_heads, n_tokens))
+            k = g.op("ROPE", (d, kv_heads, n_tokens), [head_norm(k, kv_heads), pos])
         g.nodes.append(_GgmlTensor("SET_ROWS", srcs=[g.view(k, (kv_width, n_tokens)), k_idxs, cache_k],
                                    view_src=cache_k))
         if flash_attn:
@@ -9125,7 +9132,7 @@ def llamacpp_compute_buffer_replay(model, n_ubatch, n_ctx_cells, flash_attn, dev
 
 def llamacpp_compute_buffer(model, ll, n_kv):
     """(bytes, how) of the GPU compute buffer. how "replayed": ggml-alloc replayed over the rebuilt graph (above),
-    for the llama / qwen2 / phi3 layers fully offloaded with one KV stream. Otherwise how names why not and the
+    for the llama / qwen2 / qwen3 / phi3 layers fully offloaded with one KV stream. Otherwise how names why not and the
     bytes are an ESTIMATE:
 
         n_ubatch x 4 B x (n_head x n_kv  [the f32 scores KQ of one layer, materialised only without -fa]
@@ -9199,8 +9206,8 @@ def _llamacpp_assumptions(ll, model=None, compute_how="estimate"):
                    "the KV cache")
     if compute_how == "replayed":
         compute = ("compute buffer replayed: ggml-alloc's allocation of the worst-case graph of one ubatch (every "
-                   "token an output), rebuilt node for node for llama.cpp's llama / qwen2 / phi3 layers as of "
-                   "commit 0c1e570 (2026-10-01), CUDA's 128-B alignment; equal to llama.cpp's own figure in 192 "
+                   "token an output), rebuilt node for node for llama.cpp's llama / qwen2 / qwen3 / phi3 layers as of "
+                   "commit 0c1e570 (2026-10-01), CUDA's 128-B alignment; equal to llama.cpp's own figure in 216 "
                    "CPU runs and GPU logs (tests); other builds may differ")
     else:
         compute = ("compute buffer ESTIMATED (" + compute_how.removeprefix("estimate: ") + "): n_ubatch x 4 B x "

@@ -1,16 +1,17 @@
-"""Measure llama.cpp's compute buffer (and KV / model buffers) for real model shapes without their weights.
+"""Measure llama.cpp's compute buffer for real model shapes without their weights.
 
 llama.cpp sizes its compute buffer by building the worst-case graph of one ubatch and running ggml-alloc over it
 (llama-context.cpp graph_reserve). With `no_alloc` model loading (llama.h, llama_model_params.no_alloc) it does this
 from the GGUF's metadata alone, so a GGUF whose data region is a hole (a sparse file: header written, the file
 `truncate`d to its full length) gives the same figures as the real checkpoint.
 
-This script writes such GGUFs for eight model shapes (llama.cpp archs llama, qwen2, phi3) (shapes from their config.json files, cited below), runs
-bench/llamacpp_buffer_probe.cpp (build it as its header says) over a grid of -c / -ub / -fa / -np, and prints one
-JSON line per run with llama.cpp's own log lines parsed. Its output is what tests/data/llamacpp_compute_buffers.json
-holds (with the llama.cpp commit and date).
+This script writes such GGUFs for nine model shapes (llama.cpp archs llama, qwen2, qwen3, phi3; shapes from their
+config.json files, cited below), runs bench/llamacpp_buffer_probe.cpp (build it as its header says) over a grid of
+-c / -ub / -fa / -np, and prints one JSON line per run with the "compute buffer size" llama.cpp logs. The grid below
+is what tests/data/llamacpp_compute_buffers.json holds (with the llama.cpp commit and date):
 
-    python bench/measure_llamacpp_buffers.py --probe /tmp/llamacpp_buffer_probe --out /tmp/ggufs > runs.jsonl
+    python bench/measure_llamacpp_buffers.py --probe /tmp/llamacpp_buffer_probe --out /tmp/ggufs \
+        --ctx 4096,8192,32768 --ubatch 128,256,512,1024 --fa 0,1 > runs.jsonl
 
 llama.cpp is not a requirement of this project; this script needs the `gguf` package (requirements-dev.txt).
 """
@@ -47,6 +48,10 @@ MODELS = {
     # 4096, not the hidden size), 8 KV heads, FFN 32768, vocab 131072
     "mistral-small-24b": dict(arch="llama", n_embd=5120, n_layer=40, n_head=32, n_head_kv=8, head_dim=128,
                               n_ff=32768, n_vocab=131072),
+    # Qwen/Qwen3-4B (llama.cpp "qwen3": RMS norms on q and k per head): 2560, 36 layers, 32 heads of 128 (q width
+    # 4096), 8 KV heads, FFN 9728, vocab 151936, tied embeddings
+    "qwen3-4b": dict(arch="qwen3", n_embd=2560, n_layer=36, n_head=32, n_head_kv=8, head_dim=128, n_ff=9728,
+                     n_vocab=151936, tied=True, qk_norm=True),
 }
 
 
@@ -69,6 +74,8 @@ def tensors(m):
         out += [(p + "attn_q.weight", (e, q), F16), (p + "attn_k.weight", (e, kv), F16),
                 (p + "attn_v.weight", (e, kv), F16), (p + "ffn_gate.weight", (e, f), F16),
                 (p + "ffn_up.weight", (e, f), F16)]
+        if m.get("qk_norm"):
+            out += [(p + "attn_q_norm.weight", (hd,), F32), (p + "attn_k_norm.weight", (hd,), F32)]
         if m.get("qkv_bias"):
             out += [(p + "attn_q.bias", (q,), F32), (p + "attn_k.bias", (kv,), F32), (p + "attn_v.bias", (kv,), F32)]
     return out
