@@ -8606,8 +8606,8 @@ def render_sglang(pool):
 #                   ssm_d_inner (LFM2: 0). The attention layers of a hybrid keep a normal llama_kv_cache of their
 #                   own layers only. Its log prints n_layer (every layer) in the recurrent line.
 #   compute buffer  ggml-alloc's peak for the worst-case graph of one ubatch: REPLAYED (the graph rebuilt, the
-#                   allocator re-run) for the llama / qwen2 / qwen3 / phi3 layers fully offloaded; an ESTIMATE, stated as
-#                   such, otherwise (llamacpp_compute_buffer).
+#                   allocator re-run) for the llama / qwen2 / qwen3 / phi3 / gemma3 layers fully offloaded; an
+#                   ESTIMATE, stated as such, otherwise (llamacpp_compute_buffer).
 # llama.cpp prints sizes in MiB (bytes / 2^20) with two decimals; so does this section.
 LLAMACPP_CTX_PAD = 256             # llama-context.cpp: cparams.n_ctx = GGML_PAD(cparams.n_ctx, 256)
 LLAMACPP_SWA_PAD = 256             # llama-kv-cache-iswa.cpp: size_swa = GGML_PAD(min(...), 256)
@@ -8861,14 +8861,15 @@ def llamacpp_model_buffers(model, ll):
 # an op that may work in place (ADD, MUL, RMS_NORM, ROPE, SOFT_MAX, SCALE, ...) takes over a parent's memory when
 # it is that parent's last use, a tensor is freed after its last consumer, and free blocks are reused best-fit
 # (ggml_dyn_tallocr). The buffer is the highest address reached. Below, that graph is rebuilt node for node for
-# llama.cpp's "llama" / "qwen2" / "qwen3" / "phi3" layers (src/models/llama.cpp, qwen2.cpp, qwen3.cpp, phi3.cpp;
-# llama-graph.cpp build_attn_mha; llama-kv-cache.cpp cpy_k / cpy_v) and the allocator replayed. Checked against
-# llama.cpp itself (commit 0c1e570, 2026-10-01; bench/measure_llamacpp_buffers.py): 216 CPU runs, nine models x -c
-# x -ub x -fa, equal to the printed 0.01 MiB (tests/data/llamacpp_compute_buffers.json), and against GPU logs
-# (tests/test_mem_llamacpp_compute.py). On a GPU the token embedding's rows are gathered on the host; the GPU split
-# starts with copies of its inputs (ggml-backend.cpp ggml_backend_sched_split_graph) and CUDA aligns to 128 B.
+# llama.cpp's "llama" / "qwen2" / "qwen3" / "phi3" / "gemma3" layers (src/models/llama.cpp, qwen2.cpp, qwen3.cpp,
+# phi3.cpp, gemma3.cpp; llama-graph.cpp build_attn and build_attn_mha; llama-kv-cache.cpp cpy_k / cpy_v) and the
+# allocator replayed. Checked against llama.cpp itself (commit 0c1e570, 2026-10-01; bench/measure_llamacpp_buffers.py):
+# 240 CPU runs, ten models x -c x -ub x -fa, equal to the printed 0.01 MiB (tests/data/llamacpp_compute_buffers.json),
+# and against GPU logs (tests/test_mem_llamacpp_compute.py). On a GPU the token embedding's rows are gathered on the
+# host; the GPU split starts with copies of its inputs (ggml-backend.cpp ggml_backend_sched_split_graph) and CUDA
+# aligns to 128 B.
 _GGML_INPLACE_OPS = {"ADD", "MUL", "RMS_NORM", "ROPE", "SOFT_MAX", "SCALE"}  # ggml_op_can_inplace, those used here
-LLAMACPP_REPLAY_ARCHS = ("llama", "mistral", "qwen2", "qwen3", "phi3")
+LLAMACPP_REPLAY_ARCHS = ("llama", "mistral", "qwen2", "qwen3", "phi3", "gemma3")
 
 
 class _GgmlTensor:
@@ -8896,11 +8897,6 @@ class _GgmlGraph:
     @staticmethod
     def external():
         return _GgmlTensor("NONE", ext=True)
-
-    def input(self, nbytes):
-        t = _GgmlTensor("NONE", nbytes, ("input", nbytes), is_input=True)
-        self.inputs.append(t)
-        return t
 
     def op(self, op, ne, srcs, elem_bytes=4, output=False):
         n = 1
@@ -9020,10 +9016,10 @@ def llamacpp_replay_refusal(model, ll):
     if model.gguf_arch not in LLAMACPP_REPLAY_ARCHS:
         return f"llama.cpp arch {model.gguf_arch or model.model_type!r} is not replayed (only " \
                f"{', '.join(LLAMACPP_REPLAY_ARCHS)})"
-    qk_norm_ok = model.qk_norm == "none" or (model.qk_norm == "head" and model.gguf_arch == "qwen3")
+    qk_norm_ok = model.qk_norm == "none" or (model.qk_norm == "head" and model.gguf_arch in ("qwen3", "gemma3"))
     if (model.is_moe or model.is_mla or model.state_layer_count() or not qk_norm_ok or model.o_bias
             or model.mlp_bias or not model.gated_mlp or model.norm != "rmsnorm" or model.v_head_dim
-            or llamacpp_iswa(model)):
+            or (llamacpp_iswa(model) and model.gguf_arch != "gemma3")):
         # a sliding window on every layer is no obstacle: these three llama.cpp graphs attend to the whole cache
         # (phi3.cpp: "Phi SWA is currently disabled"; llama.cpp / qwen2.cpp read no window)
         return "the model's layers are not the plain llama / qwen2 / qwen3 / phi3 ones the replay rebuilds"
@@ -9035,30 +9031,46 @@ def llamacpp_replay_refusal(model, ll):
     return None
 
 
-def llamacpp_graph(model, n_tokens, n_kv, flash_attn, device="gpu"):
-    """The worst-case graph of one ubatch of n_tokens tokens over n_kv cache cells, as llama.cpp builds it for the
-    llama / qwen2 / qwen3 / phi3 layers. device "gpu": the GPU split (inputs copied in first); "cpu": everything on the CPU
-    (the inputs are leaves, with the unused embeddings input inp_embd among them)."""
+def llamacpp_graph(model, n_tokens, cells, flash_attn, device="gpu"):
+    """The worst-case graph of one ubatch of n_tokens tokens, as llama.cpp builds it for the llama / qwen2 / qwen3 /
+    phi3 / gemma3 layers; cells: {"full": n_kv, "sliding": SWA cells}. device "gpu": the GPU split, which starts
+    with copies of its inputs (the embedding rows gathered on the host first, then the others in the order the graph
+    first uses them); "cpu": everything on the CPU (the inputs are leaves, with the unused embeddings input inp_embd
+    among them)."""
     g = _GgmlGraph()
     hidden, heads, kv_heads, d = model.hidden_size, model.num_attention_heads, model.kv_heads, model.d_head
     q_width, kv_width, ffn = heads * d, kv_heads * d, model.ffn_hidden_size
-    fused = model.gguf_arch == "phi3"
+    arch = model.gguf_arch
+    fused, gemma = arch == "phi3", arch == "gemma3"
+    iswa = llamacpp_iswa(model)
     weight = g.external()
-    # llama-graph.cpp inputs: positions (i32), K / V row indices for set_rows (i64; V transposed without -fa: one
-    # per value), the KQ mask (f32, f16 with -fa), the output rows (i32)
-    sizes = (4 * n_tokens, 8 * n_tokens, 8 * n_tokens * (1 if flash_attn else kv_width),
-             n_kv * n_tokens * (2 if flash_attn else 4), 4 * n_tokens)
-    if device == "gpu":
-        inp = g.op("NONE", (hidden, n_tokens), [])  # the copy of the embedding rows gathered on the host
-        pos, k_idxs, v_idxs, mask, out_ids = (g.op("NONE", (n,), [], elem_bytes=1) for n in sizes)
-    else:
-        g.input(4 * hidden * n_tokens)  # inp_embd: set only for a batch of embeddings, allocated all the same
-        tokens = g.input(4 * n_tokens)
-        pos, k_idxs, v_idxs, mask, out_ids = (g.input(n) for n in sizes)
-        inp = g.op("GET_ROWS", (hidden, n_tokens), [weight, tokens])
+
+    def input_tensor(nbytes):  # placed below, once the graph says where each is first used
+        return _GgmlTensor("NONE", nbytes, ("input", nbytes), is_input=True)
+    # llama-graph.cpp inputs: positions (i32); per cache, the K / V row indices for set_rows (i64; V transposed
+    # without -fa: one per value) and the KQ mask (f32, f16 with -fa); the output rows (i32)
+    pos, out_ids = input_tensor(4 * n_tokens), input_tensor(4 * n_tokens)
+    per_cache = {kind: (input_tensor(8 * n_tokens), input_tensor(8 * n_tokens * (1 if flash_attn else kv_width)),
+                        input_tensor(n_kv * n_tokens * (2 if flash_attn else 4)), n_kv)
+                 for kind, n_kv in cells.items()}
+    tokens = input_tensor(4 * n_tokens)
+    inp = g.op("GET_ROWS", (hidden, n_tokens), [weight, tokens])
+    if gemma:  # the embedding scaled by sqrt(n_embd), in place
+        inp = g.op("SCALE", (hidden, n_tokens), [inp])
+
+    def head_norm(t, n_heads):  # qwen3 / gemma3: RMS norm over each head, then its weight (both in place)
+        if model.qk_norm != "head":
+            return t
+        return g.op("MUL", (d, n_heads, n_tokens), [g.op("RMS_NORM", (d, n_heads, n_tokens), [t]), weight])
+
+    def norm(t):  # build_norm(LLM_NORM_RMS): rms_norm then the weight
+        return g.op("MUL", (hidden, n_tokens), [g.op("RMS_NORM", (hidden, n_tokens), [t]), weight])
+
     for layer in range(model.num_layers):
+        kind = model.layer_attention(layer) if iswa else "full"
+        k_idxs, v_idxs, mask, n_kv = per_cache[kind]
         residual = inp
-        cur = g.op("MUL", (hidden, n_tokens), [g.op("RMS_NORM", (hidden, n_tokens), [inp]), weight])
+        cur = norm(inp)
         cache_k, cache_v = g.external(), g.external()
         if fused:  # phi3: one qkv matmul, Q / K / V strided views of it; Q scaled after RoPE
             qkv = g.op("MUL_MAT", (q_width + 2 * kv_width, n_tokens), [weight, cur])
@@ -9071,15 +9083,24 @@ def llamacpp_graph(model, n_tokens, n_kv, flash_attn, device="gpu"):
             def projection(width):
                 t = g.op("MUL_MAT", (width, n_tokens), [weight, cur])
                 return g.op("ADD", (width, n_tokens), [t, weight]) if model.qkv_bias else t
-            def head_norm(t, n_heads):  # qwen3: RMS norm over each head, then its weight (both in place)
-                if model.qk_norm != "head":
-                    return t
-                return g.op("MUL", (d, n_heads, n_tokens), [g.op("RMS_NORM", (d, n_heads, n_tokens), [t]), weight])
-            q = g.view(projection(q_width), (d, heads, n_tokens))
-            q = g.op("ROPE", (d, heads, n_tokens), [head_norm(q, heads), pos])
-            v = g.view(projection(kv_width), (d, kv_heads, n_tokens))
-            k = g.view(projection(kv_width), (d, kv_heads, n_tokens))
-            k = g.op("ROPE", (d, kv_heads, n_tokens), [head_norm(k, kv_heads), pos])
+
+            def query():
+                t = g.view(projection(q_width), (d, heads, n_tokens))
+                t = g.op("ROPE", (d, heads, n_tokens), [head_norm(t, heads), pos])
+                return g.op("SCALE", (d, heads, n_tokens), [t]) if gemma else t
+
+            def key():
+                t = g.view(projection(kv_width), (d, kv_heads, n_tokens))
+                return g.op("ROPE", (d, kv_heads, n_tokens), [head_norm(t, kv_heads), pos])
+
+            # build_attn expands Q, V, K in that order (K last for RoPE fusion); the two-cache build_attn Q, K, V
+            q = query()
+            if iswa:
+                k = key()
+                v = g.view(projection(kv_width), (d, kv_heads, n_tokens))
+            else:
+                v = g.view(projection(kv_width), (d, kv_heads, n_tokens))
+                k = key()
         g.nodes.append(_GgmlTensor("SET_ROWS", srcs=[g.view(k, (kv_width, n_tokens)), k_idxs, cache_k],
                                    view_src=cache_k))
         if flash_attn:
@@ -9104,36 +9125,60 @@ def llamacpp_graph(model, n_tokens, n_kv, flash_attn, device="gpu"):
             kqv = g.view(g.op("MUL_MAT", (d, n_tokens, heads), [v_p, kq]), (d, heads, n_tokens), contiguous=False)
             cur = g.op("CONT", (q_width, n_tokens), [kqv])
         cur = g.op("MUL_MAT", (hidden, n_tokens), [weight, cur])
-        if layer == model.num_layers - 1:  # the output rows picked before the last FFN (inp_out_ids)
+        last = layer == model.num_layers - 1  # the output rows picked before the last FFN (inp_out_ids)
+        if last:
             cur = g.op("GET_ROWS", (hidden, n_tokens), [cur, out_ids])
+        if gemma:  # post-attention norm before the residual add (the residual's rows picked as the add needs them)
+            cur = norm(cur)
+        if last:
             residual = g.op("GET_ROWS", (hidden, n_tokens), [residual, out_ids])
         ffn_inp = g.op("ADD", (hidden, n_tokens), [cur, residual])
-        cur = g.op("MUL", (hidden, n_tokens), [g.op("RMS_NORM", (hidden, n_tokens), [ffn_inp]), weight])
+        cur = norm(ffn_inp)
         if fused:  # phi3: one gate_up matmul, SwiGLU over its two halves
             cur = g.op("GLU", (ffn, n_tokens), [g.op("MUL_MAT", (2 * ffn, n_tokens), [weight, cur])])
         else:
             gate = g.op("MUL_MAT", (ffn, n_tokens), [weight, cur])
             cur = g.op("GLU", (ffn, n_tokens), [gate, g.op("MUL_MAT", (ffn, n_tokens), [weight, cur])])
         cur = g.op("MUL_MAT", (hidden, n_tokens), [weight, cur])
+        if gemma:
+            cur = norm(cur)
         inp = g.op("ADD", (hidden, n_tokens), [ffn_inp, cur] if fused else [cur, ffn_inp])
     cur = g.op("MUL", (hidden, n_tokens), [g.op("RMS_NORM", (hidden, n_tokens), [inp]), weight], output=True)
     g.op("MUL_MAT", (model.vocab_size, n_tokens), [weight, cur], output=True)  # the logits
+    first_use = []
+    for node in g.nodes:
+        first_use += [s for s in node.srcs if s.is_input and s not in first_use]
+    if device == "gpu":
+        # the host gathers the embedding rows; the GPU split starts with copies of its inputs, then its nodes
+        embd = g.nodes.pop(0)
+        copies = {id(embd): _GgmlTensor("NONE", embd.nbytes, embd.layout)}
+        copies.update((id(t), _GgmlTensor("NONE", t.nbytes, ("copy", t.nbytes))) for t in first_use if t is not tokens)
+        for node in g.nodes:
+            node.srcs = [copies.get(id(s), s) for s in node.srcs]
+        g.nodes = list(copies.values()) + g.nodes
+    else:
+        g.inputs = [input_tensor(4 * hidden * n_tokens)] + first_use  # inp_embd: set only for a batch of embeddings
     return g
 
 
-def llamacpp_compute_buffer_replay(model, n_ubatch, n_ctx_cells, flash_attn, device="gpu"):
+def llamacpp_compute_buffer_replay(model, n_ubatch, n_ctx_cells, flash_attn, device="gpu", swa_cells=None):
     """The compute buffer llama.cpp reserves, in bytes: ggml-alloc replayed over the worst-case graph (one ubatch
-    of min(n_ctx, n_ubatch) tokens attending to all n_ctx_cells cells). device "gpu" (CUDA: 128-B alignment, the
-    GPU split of a full offload) or "cpu" (llama.cpp run on the CPU alone: 32-B alignment, every input)."""
+    of min(n_ctx, n_ubatch) tokens attending to all n_ctx_cells cells; a sliding layer to swa_cells, by default
+    llama.cpp's GGML_PAD(min(n_ctx, n_swa + n_ubatch), 256) for one sequence). device "gpu" (CUDA: 128-B alignment,
+    the GPU split of a full offload) or "cpu" (llama.cpp run on the CPU alone: 32-B alignment, every input)."""
     n_tokens = min(n_ubatch, n_ctx_cells)
-    graph = llamacpp_graph(model, n_tokens, n_ctx_cells, flash_attn, device)
+    cells = {"full": n_ctx_cells}
+    if llamacpp_iswa(model):
+        cells["sliding"] = swa_cells or \
+            -(-min(n_ctx_cells, model.sliding_window + n_ubatch) // LLAMACPP_SWA_PAD) * LLAMACPP_SWA_PAD
+    graph = llamacpp_graph(model, n_tokens, cells, flash_attn, device)
     return ggml_alloc_peak(graph, 128 if device == "gpu" else 32)
 
 
 def llamacpp_compute_buffer(model, ll, n_kv):
     """(bytes, how) of the GPU compute buffer. how "replayed": ggml-alloc replayed over the rebuilt graph (above),
-    for the llama / qwen2 / qwen3 / phi3 layers fully offloaded with one KV stream. Otherwise how names why not and the
-    bytes are an ESTIMATE:
+    for the llama / qwen2 / qwen3 / phi3 / gemma3 layers fully offloaded with one KV stream. Otherwise how names why
+    not and the bytes are an ESTIMATE:
 
         n_ubatch x 4 B x (n_head x n_kv  [the f32 scores KQ of one layer, materialised only without -fa]
                           + 2 x n_embd   [the residual stream and the normed input]
@@ -9143,7 +9188,8 @@ def llamacpp_compute_buffer(model, ll, n_kv):
     of the replayed models); the allocator's holes are left out."""
     why_not = llamacpp_replay_refusal(model, ll)
     if why_not is None:
-        return llamacpp_compute_buffer_replay(model, ll.n_ubatch, n_kv, ll.flash_attn), "replayed"
+        swa = llamacpp_cells(model, ll)["swa_cells"]
+        return llamacpp_compute_buffer_replay(model, ll.n_ubatch, n_kv, ll.flash_attn, swa_cells=swa), "replayed"
     ff = model.ffn_hidden_size if not model.is_moe else model.moe_width * model.top_k + \
         model.num_shared_experts * (model.shared_expert_ffn_size or model.moe_width)
     scores = 0 if ll.flash_attn else model.num_attention_heads * n_kv
@@ -9206,9 +9252,9 @@ def _llamacpp_assumptions(ll, model=None, compute_how="estimate"):
                    "the KV cache")
     if compute_how == "replayed":
         compute = ("compute buffer replayed: ggml-alloc's allocation of the worst-case graph of one ubatch (every "
-                   "token an output), rebuilt node for node for llama.cpp's llama / qwen2 / qwen3 / phi3 layers as of "
-                   "commit 0c1e570 (2026-10-01), CUDA's 128-B alignment; equal to llama.cpp's own figure in 216 "
-                   "CPU runs and GPU logs (tests); other builds may differ")
+                   "token an output), rebuilt node for node for llama.cpp's llama / qwen2 / qwen3 / phi3 / gemma3 "
+                   "layers as of commit 0c1e570 (2026-10-01), CUDA's 128-B alignment; equal to llama.cpp's own "
+                   "figure in 240 CPU runs and GPU logs (tests); other builds may differ")
     else:
         compute = ("compute buffer ESTIMATED (" + compute_how.removeprefix("estimate: ") + "): n_ubatch x 4 B x "
                    "(heads x n_kv without -fa + 2 x hidden + FFN width), or the logits and final norm n_ubatch x 4 B "

@@ -48,6 +48,7 @@ int main(int argc, char ** argv) {
     cp.type_k = parse_type(argv[6]);
     cp.type_v = parse_type(argv[7]);
     cp.kv_unified = argc > 8 && atoi(argv[8]);
+    cp.swa_full = false;  // common.h's default (llama-server, llama-cli): sliding layers keep their window only
     cp.n_threads = 1;
     llama_context * ctx = llama_init_from_model(model, cp);
     if (!ctx) { fprintf(stderr, "context failed\n"); return 1; }

@@ -5,10 +5,10 @@ llama.cpp sizes its compute buffer by building the worst-case graph of one ubatc
 from the GGUF's metadata alone, so a GGUF whose data region is a hole (a sparse file: header written, the file
 `truncate`d to its full length) gives the same figures as the real checkpoint.
 
-This script writes such GGUFs for nine model shapes (llama.cpp archs llama, qwen2, qwen3, phi3; shapes from their
-config.json files, cited below), runs bench/llamacpp_buffer_probe.cpp (build it as its header says) over a grid of
--c / -ub / -fa / -np, and prints one JSON line per run with the "compute buffer size" llama.cpp logs. The grid below
-is what tests/data/llamacpp_compute_buffers.json holds (with the llama.cpp commit and date):
+This script writes such GGUFs for ten model shapes (llama.cpp archs llama, qwen2, qwen3, phi3, gemma3; shapes from
+their config.json files, cited below), runs bench/llamacpp_buffer_probe.cpp (build it as its header says) over a
+grid of -c / -ub / -fa / -np, and prints one JSON line per run with the "compute buffer size" llama.cpp logs. The
+grid below is what tests/data/llamacpp_compute_buffers.json holds (with the llama.cpp commit and date):
 
     python bench/measure_llamacpp_buffers.py --probe /tmp/llamacpp_buffer_probe --out /tmp/ggufs \
         --ctx 4096,8192,32768 --ubatch 128,256,512,1024 --fa 0,1 > runs.jsonl
@@ -52,6 +52,11 @@ MODELS = {
     # 4096), 8 KV heads, FFN 9728, vocab 151936, tied embeddings
     "qwen3-4b": dict(arch="qwen3", n_embd=2560, n_layer=36, n_head=32, n_head_kv=8, head_dim=128, n_ff=9728,
                      n_vocab=151936, tied=True, qk_norm=True),
+    # google/gemma-3-27b-it text config (llama.cpp "gemma3": 5 sliding layers of 1024 tokens per global one, q/k
+    # norms, post-attention and post-FFN norms, GELU-tanh gate): 5376, 62 layers, 32 heads of 128, 16 KV heads,
+    # FFN 21504, vocab 262208, tied embeddings
+    "gemma-3-27b": dict(arch="gemma3", n_embd=5376, n_layer=62, n_head=32, n_head_kv=16, head_dim=128, n_ff=21504,
+                        n_vocab=262208, tied=True, qk_norm=True, post_norms=True, sliding_window=1024),
 }
 
 
@@ -74,6 +79,8 @@ def tensors(m):
         out += [(p + "attn_q.weight", (e, q), F16), (p + "attn_k.weight", (e, kv), F16),
                 (p + "attn_v.weight", (e, kv), F16), (p + "ffn_gate.weight", (e, f), F16),
                 (p + "ffn_up.weight", (e, f), F16)]
+        if m.get("post_norms"):
+            out += [(p + "post_attention_norm.weight", (e,), F32), (p + "post_ffw_norm.weight", (e,), F32)]
         if m.get("qk_norm"):
             out += [(p + "attn_q_norm.weight", (hd,), F32), (p + "attn_k_norm.weight", (hd,), F32)]
         if m.get("qkv_bias"):
@@ -97,6 +104,8 @@ def write_sparse_gguf(path, m):
     w.add_key_length(head_dim)
     w.add_value_length(head_dim)
     w.add_vocab_size(m["n_vocab"])
+    if m.get("sliding_window"):
+        w.add_sliding_window(m["sliding_window"])
     w.add_tokenizer_model("none")
     w.add_file_type(gguf.LlamaFileType.MOSTLY_F16)
     total = 0
