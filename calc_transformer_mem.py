@@ -8606,8 +8606,8 @@ def render_sglang(pool):
 #                   ssm_d_inner (LFM2: 0). The attention layers of a hybrid keep a normal llama_kv_cache of their
 #                   own layers only. Its log prints n_layer (every layer) in the recurrent line.
 #   compute buffer  ggml-alloc's peak for the worst-case graph of one ubatch: REPLAYED (the graph rebuilt, the
-#                   allocator re-run) for the llama / qwen2 / qwen3 / phi3 / gemma3 layers fully offloaded; an
-#                   ESTIMATE, stated as such, otherwise (llamacpp_compute_buffer).
+#                   allocator re-run) for the llama / qwen2 / qwen3 / qwen3moe / phi3 / gemma3 layers fully
+#                   offloaded; an ESTIMATE, stated as such, otherwise (llamacpp_compute_buffer).
 # llama.cpp prints sizes in MiB (bytes / 2^20) with two decimals; so does this section.
 LLAMACPP_CTX_PAD = 256             # llama-context.cpp: cparams.n_ctx = GGML_PAD(cparams.n_ctx, 256)
 LLAMACPP_SWA_PAD = 256             # llama-kv-cache-iswa.cpp: size_swa = GGML_PAD(min(...), 256)
@@ -8861,15 +8861,18 @@ def llamacpp_model_buffers(model, ll):
 # an op that may work in place (ADD, MUL, RMS_NORM, ROPE, SOFT_MAX, SCALE, ...) takes over a parent's memory when
 # it is that parent's last use, a tensor is freed after its last consumer, and free blocks are reused best-fit
 # (ggml_dyn_tallocr). The buffer is the highest address reached. Below, that graph is rebuilt node for node for
-# llama.cpp's "llama" / "qwen2" / "qwen3" / "phi3" / "gemma3" layers (src/models/llama.cpp, qwen2.cpp, qwen3.cpp,
-# phi3.cpp, gemma3.cpp; llama-graph.cpp build_attn and build_attn_mha; llama-kv-cache.cpp cpy_k / cpy_v) and the
-# allocator replayed. Checked against llama.cpp itself (commit 0c1e570, 2026-10-01; bench/measure_llamacpp_buffers.py):
-# 240 CPU runs, ten models x -c x -ub x -fa, equal to the printed 0.01 MiB (tests/data/llamacpp_compute_buffers.json),
-# and against GPU logs (tests/test_mem_llamacpp_compute.py). On a GPU the token embedding's rows are gathered on the
-# host; the GPU split starts with copies of its inputs (ggml-backend.cpp ggml_backend_sched_split_graph) and CUDA
-# aligns to 128 B.
-_GGML_INPLACE_OPS = {"ADD", "MUL", "RMS_NORM", "ROPE", "SOFT_MAX", "SCALE"}  # ggml_op_can_inplace, those used here
-LLAMACPP_REPLAY_ARCHS = ("llama", "mistral", "qwen2", "qwen3", "phi3", "gemma3")
+# llama.cpp's "llama" (Mixtral's routed experts included) / "qwen2" / "qwen3" / "qwen3moe" / "phi3" / "gemma3" layers
+# (src/models/llama.cpp, qwen2.cpp, qwen3.cpp, qwen3moe.cpp, phi3.cpp, gemma3.cpp; llama-graph.cpp build_attn,
+# build_attn_mha and build_moe_ffn; llama-kv-cache.cpp cpy_k / cpy_v) and the allocator replayed. Checked against
+# llama.cpp itself (commit 0c1e570, 2026-10-01; bench/measure_llamacpp_buffers.py): 288 CPU runs, twelve models x -c
+# x -ub x -fa, equal to the printed 0.01 MiB (tests/data/llamacpp_compute_buffers.json), and against GPU logs
+# (tests/test_mem_llamacpp_compute.py). On a GPU the token embedding's rows are gathered on the host; the GPU split
+# starts with copies of its inputs (ggml-backend.cpp ggml_backend_sched_split_graph) and CUDA aligns to 128 B.
+# CUDA also keeps the router's small tensors alive across its fused top-k kernel (ggml-cuda.cu graph_optimize:
+# n_experts x n_ubatch x 4 B each); not replayed, they do not reach the peak of the layers replayed here.
+# ggml_op_can_inplace (ggml-alloc.c), the ops of it used here
+_GGML_INPLACE_OPS = {"ADD", "MUL", "RMS_NORM", "ROPE", "SOFT_MAX", "SCALE", "CLAMP", "DIV"}
+LLAMACPP_REPLAY_ARCHS = ("llama", "mistral", "mixtral", "qwen2", "qwen3", "qwen3moe", "qwen3_moe", "phi3", "gemma3")
 
 
 class _GgmlTensor:
@@ -9016,8 +9019,13 @@ def llamacpp_replay_refusal(model, ll):
     if model.gguf_arch not in LLAMACPP_REPLAY_ARCHS:
         return f"llama.cpp arch {model.gguf_arch or model.model_type!r} is not replayed (only " \
                f"{', '.join(LLAMACPP_REPLAY_ARCHS)})"
-    qk_norm_ok = model.qk_norm == "none" or (model.qk_norm == "head" and model.gguf_arch in ("qwen3", "gemma3"))
-    if (model.is_moe or model.is_mla or model.state_layer_count() or not qk_norm_ok or model.o_bias
+    routed = model.gguf_arch in ("qwen3moe", "qwen3_moe", "llama", "mixtral")  # build_moe_ffn, softmax, top-k renormed
+    qk_norm_ok = model.qk_norm == "none" or (model.qk_norm == "head" and
+                                             model.gguf_arch in ("qwen3", "qwen3moe", "qwen3_moe", "gemma3"))
+    # Qwen3-MoE, Mixtral: every layer routed (no dense layer, no shared expert), as qwen3moe.cpp / llama.cpp build them
+    moe_ok = not model.is_moe or (routed and not model.num_shared_experts
+                                  and all(map(model.layer_is_moe, range(model.num_layers))))
+    if (not moe_ok or model.is_mla or model.state_layer_count() or not qk_norm_ok or model.o_bias
             or model.mlp_bias or not model.gated_mlp or model.norm != "rmsnorm" or model.v_head_dim
             or (llamacpp_iswa(model) and model.gguf_arch != "gemma3")):
         # a sliding window on every layer is no obstacle: these three llama.cpp graphs attend to the whole cache
@@ -9041,7 +9049,7 @@ def llamacpp_graph(model, n_tokens, cells, flash_attn, device="gpu"):
     hidden, heads, kv_heads, d = model.hidden_size, model.num_attention_heads, model.kv_heads, model.d_head
     q_width, kv_width, ffn = heads * d, kv_heads * d, model.ffn_hidden_size
     arch = model.gguf_arch
-    fused, gemma = arch == "phi3", arch == "gemma3"
+    fused, gemma, moe = arch == "phi3", arch == "gemma3", model.is_moe
     iswa = llamacpp_iswa(model)
     weight = g.external()
 
@@ -9134,6 +9142,27 @@ def llamacpp_graph(model, n_tokens, cells, flash_attn, device="gpu"):
             residual = g.op("GET_ROWS", (hidden, n_tokens), [residual, out_ids])
         ffn_inp = g.op("ADD", (hidden, n_tokens), [cur, residual])
         cur = norm(ffn_inp)
+        if moe:  # llama-graph.cpp build_moe_ffn: softmax router, top-k, renormalised weights, expert matmuls
+            n_exp, k, width = model.num_experts, model.top_k, model.moe_width
+            probs = g.op("SOFT_MAX", (n_exp, n_tokens), [g.op("MUL_MAT", (n_exp, n_tokens), [weight, cur])])
+            probs_rows = g.view(probs, (1, n_exp, n_tokens))
+            top_k = g.view(g.op("ARGSORT", (n_exp, n_tokens), [probs]), (k, n_tokens), contiguous=False)
+            weights = g.view(g.op("GET_ROWS", (1, k, n_tokens), [probs_rows, top_k]), (k, n_tokens))
+            total = g.op("CLAMP", (1, n_tokens), [g.op("SUM_ROWS", (1, n_tokens), [weights])])
+            weights = g.view(g.op("DIV", (k, n_tokens), [weights, total]), (1, k, n_tokens))
+            rows = g.view(cur, (hidden, 1, n_tokens))
+            gate = g.op("MUL_MAT_ID", (width, k, n_tokens), [weight, rows, top_k])
+            up = g.op("MUL_MAT_ID", (width, k, n_tokens), [weight, rows, top_k])
+            act = g.op("GLU", (width, k, n_tokens), [gate, up])
+            down = g.op("MUL_MAT_ID", (hidden, k, n_tokens), [weight, act, top_k])
+            weighted = g.op("MUL", (hidden, k, n_tokens), [down, weights])
+            # the k experts' outputs summed by k - 1 adds over strided views of `weighted`
+            expert_out = [g.view(weighted, (hidden, n_tokens), contiguous=False, at_start=i == 0) for i in range(k)]
+            cur = expert_out[0]
+            for view in expert_out[1:]:
+                cur = g.op("ADD", (hidden, n_tokens), [cur, view])
+            inp = g.op("ADD", (hidden, n_tokens), [cur, ffn_inp])
+            continue
         if fused:  # phi3: one gate_up matmul, SwiGLU over its two halves
             cur = g.op("GLU", (ffn, n_tokens), [g.op("MUL_MAT", (2 * ffn, n_tokens), [weight, cur])])
         else:
@@ -9177,8 +9206,8 @@ def llamacpp_compute_buffer_replay(model, n_ubatch, n_ctx_cells, flash_attn, dev
 
 def llamacpp_compute_buffer(model, ll, n_kv):
     """(bytes, how) of the GPU compute buffer. how "replayed": ggml-alloc replayed over the rebuilt graph (above),
-    for the llama / qwen2 / qwen3 / phi3 / gemma3 layers fully offloaded with one KV stream. Otherwise how names why
-    not and the bytes are an ESTIMATE:
+    for the llama / qwen2 / qwen3 / qwen3moe / phi3 / gemma3 layers fully offloaded with one KV stream. Otherwise how
+    names why not and the bytes are an ESTIMATE:
 
         n_ubatch x 4 B x (n_head x n_kv  [the f32 scores KQ of one layer, materialised only without -fa]
                           + 2 x n_embd   [the residual stream and the normed input]
@@ -9254,7 +9283,7 @@ def _llamacpp_assumptions(ll, model=None, compute_how="estimate"):
         compute = ("compute buffer replayed: ggml-alloc's allocation of the worst-case graph of one ubatch (every "
                    "token an output), rebuilt node for node for llama.cpp's llama / qwen2 / qwen3 / phi3 / gemma3 "
                    "layers as of commit 0c1e570 (2026-10-01), CUDA's 128-B alignment; equal to llama.cpp's own "
-                   "figure in 240 CPU runs and GPU logs (tests); other builds may differ")
+                   "figure in 288 CPU runs and GPU logs (tests); other builds may differ")
     else:
         compute = ("compute buffer ESTIMATED (" + compute_how.removeprefix("estimate: ") + "): n_ubatch x 4 B x "
                    "(heads x n_kv without -fa + 2 x hidden + FFN width), or the logits and final norm n_ubatch x 4 B "

@@ -5,10 +5,11 @@ llama.cpp sizes its compute buffer by building the worst-case graph of one ubatc
 from the GGUF's metadata alone, so a GGUF whose data region is a hole (a sparse file: header written, the file
 `truncate`d to its full length) gives the same figures as the real checkpoint.
 
-This script writes such GGUFs for ten model shapes (llama.cpp archs llama, qwen2, qwen3, phi3, gemma3; shapes from
-their config.json files, cited below), runs bench/llamacpp_buffer_probe.cpp (build it as its header says) over a
-grid of -c / -ub / -fa / -np, and prints one JSON line per run with the "compute buffer size" llama.cpp logs. The
-grid below is what tests/data/llamacpp_compute_buffers.json holds (with the llama.cpp commit and date):
+This script writes such GGUFs for twelve model shapes (llama.cpp archs llama, qwen2, qwen3, qwen3moe, phi3,
+gemma3; shapes from their config.json files, cited below), runs bench/llamacpp_buffer_probe.cpp (build it as its
+header says) over a grid of -c / -ub / -fa / -np, and prints one JSON line per run with the "compute buffer size"
+llama.cpp logs. The grid below is what tests/data/llamacpp_compute_buffers.json holds (with the llama.cpp commit
+and date):
 
     python bench/measure_llamacpp_buffers.py --probe /tmp/llamacpp_buffer_probe --out /tmp/ggufs \
         --ctx 4096,8192,32768 --ubatch 128,256,512,1024 --fa 0,1 > runs.jsonl
@@ -57,6 +58,14 @@ MODELS = {
     # FFN 21504, vocab 262208, tied embeddings
     "gemma-3-27b": dict(arch="gemma3", n_embd=5376, n_layer=62, n_head=32, n_head_kv=16, head_dim=128, n_ff=21504,
                         n_vocab=262208, tied=True, qk_norm=True, post_norms=True, sliding_window=1024),
+    # Qwen/Qwen3-30B-A3B (llama.cpp "qwen3moe"): 2048, 48 layers, 32 heads of 128, 4 KV heads, 128 experts of
+    # 768, 8 used, vocab 151936
+    "qwen3-30b-a3b": dict(arch="qwen3moe", n_embd=2048, n_layer=48, n_head=32, n_head_kv=4, head_dim=128, n_ff=768,
+                          n_vocab=151936, qk_norm=True, n_expert=128, n_expert_used=8),
+    # mistralai/Mixtral-8x7B-v0.1 (llama.cpp "llama" with experts): 4096, 32 layers, 32 heads, 8 KV heads, 8 experts
+    # of 14336, 2 used, vocab 32000
+    "mixtral-8x7b": dict(arch="llama", n_embd=4096, n_layer=32, n_head=32, n_head_kv=8, n_ff=14336, n_vocab=32000,
+                         n_expert=8, n_expert_used=2),
 }
 
 
@@ -77,8 +86,14 @@ def tensors(m):
             out += [(p + "attn_qkv.weight", (e, q + 2 * kv), F16), (p + "ffn_up.weight", (e, 2 * f), F16)]
             continue
         out += [(p + "attn_q.weight", (e, q), F16), (p + "attn_k.weight", (e, kv), F16),
-                (p + "attn_v.weight", (e, kv), F16), (p + "ffn_gate.weight", (e, f), F16),
-                (p + "ffn_up.weight", (e, f), F16)]
+                (p + "attn_v.weight", (e, kv), F16)]
+        if m.get("n_expert"):
+            n = m["n_expert"]
+            out = [t for t in out if t[0] != p + "ffn_down.weight"]
+            out += [(p + "ffn_gate_inp.weight", (e, n), F32), (p + "ffn_gate_exps.weight", (e, f, n), F16),
+                    (p + "ffn_up_exps.weight", (e, f, n), F16), (p + "ffn_down_exps.weight", (f, e, n), F16)]
+        else:
+            out += [(p + "ffn_gate.weight", (e, f), F16), (p + "ffn_up.weight", (e, f), F16)]
         if m.get("post_norms"):
             out += [(p + "post_attention_norm.weight", (e,), F32), (p + "post_ffw_norm.weight", (e,), F32)]
         if m.get("qk_norm"):
@@ -104,6 +119,10 @@ def write_sparse_gguf(path, m):
     w.add_key_length(head_dim)
     w.add_value_length(head_dim)
     w.add_vocab_size(m["n_vocab"])
+    if m.get("n_expert"):
+        w.add_expert_count(m["n_expert"])
+        w.add_expert_used_count(m["n_expert_used"])
+        w.add_expert_feed_forward_length(m["n_ff"])
     if m.get("sliding_window"):
         w.add_sliding_window(m["sliding_window"])
     w.add_tokenizer_model("none")

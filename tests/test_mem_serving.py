@@ -3,9 +3,9 @@ llama-bench tables.
 
 Buffers: the KV caches must equal llama.cpp's logged MiB (two decimals, as it prints them) exactly; model buffers
 within 1 % where a log states them; the compute buffer replayed (ggml-alloc over the rebuilt graph) equal to the
-log for the llama / qwen2 / qwen3 / phi3 / gemma3 layers (more logs in tests/test_mem_llamacpp_compute.py), an
-estimate held to 10 % for a model given by flags. Each case quotes the log lines, the settings, and where they
-were published.
+log for the llama / qwen2 / qwen3 / qwen3moe / phi3 / gemma3 layers (more logs in
+tests/test_mem_llamacpp_compute.py), an estimate held to 10 % for a model given by flags. Each case quotes the log
+lines, the settings, and where they were published.
 
 Speed: a roofline (decode memory-bound at --decode-efficiency 0.8 of the catalogue's bandwidth, prefill
 compute-bound at --prefill-efficiency 0.7 of its dense 16-bit peak). Compared with eleven llama-bench figures;
