@@ -8606,7 +8606,7 @@ def render_sglang(pool):
 #                   ssm_d_inner (LFM2: 0). The attention layers of a hybrid keep a normal llama_kv_cache of their
 #                   own layers only. Its log prints n_layer (every layer) in the recurrent line.
 #   compute buffer  ggml-alloc's peak for the worst-case graph of one ubatch: REPLAYED (the graph rebuilt, the
-#                   allocator re-run) for the llama / qwen2 / qwen3 / qwen3moe / phi3 / gemma3 layers fully
+#                   allocator re-run) for the llama / qwen2 / qwen3 / qwen3moe / phi3 / gemma3 / gpt-oss layers fully
 #                   offloaded; an ESTIMATE, stated as such, otherwise (llamacpp_compute_buffer).
 # llama.cpp prints sizes in MiB (bytes / 2^20) with two decimals; so does this section.
 LLAMACPP_CTX_PAD = 256             # llama-context.cpp: cparams.n_ctx = GGML_PAD(cparams.n_ctx, 256)
@@ -8861,18 +8861,20 @@ def llamacpp_model_buffers(model, ll):
 # an op that may work in place (ADD, MUL, RMS_NORM, ROPE, SOFT_MAX, SCALE, ...) takes over a parent's memory when
 # it is that parent's last use, a tensor is freed after its last consumer, and free blocks are reused best-fit
 # (ggml_dyn_tallocr). The buffer is the highest address reached. Below, that graph is rebuilt node for node for
-# llama.cpp's "llama" (Mixtral's routed experts included) / "qwen2" / "qwen3" / "qwen3moe" / "phi3" / "gemma3" layers
-# (src/models/llama.cpp, qwen2.cpp, qwen3.cpp, qwen3moe.cpp, phi3.cpp, gemma3.cpp; llama-graph.cpp build_attn,
-# build_attn_mha and build_moe_ffn; llama-kv-cache.cpp cpy_k / cpy_v) and the allocator replayed. Checked against
-# llama.cpp itself (commit 0c1e570, 2026-10-01; bench/measure_llamacpp_buffers.py): 288 CPU runs, twelve models x -c
-# x -ub x -fa, equal to the printed 0.01 MiB (tests/data/llamacpp_compute_buffers.json), and against GPU logs
-# (tests/test_mem_llamacpp_compute.py). On a GPU the token embedding's rows are gathered on the host; the GPU split
-# starts with copies of its inputs (ggml-backend.cpp ggml_backend_sched_split_graph) and CUDA aligns to 128 B.
+# llama.cpp's "llama" (Mixtral's routed experts included) / "qwen2" / "qwen3" / "qwen3moe" / "phi3" / "gemma3" /
+# "gpt-oss" layers (src/models/llama.cpp, qwen2.cpp, qwen3.cpp, qwen3moe.cpp, phi3.cpp, gemma3.cpp, openai-moe.cpp;
+# llama-graph.cpp build_attn, build_attn_mha and build_moe_ffn; llama-kv-cache.cpp cpy_k / cpy_v) and the allocator
+# replayed. Checked against llama.cpp itself (commit 0c1e570, 2026-10-01; bench/measure_llamacpp_buffers.py): 312 CPU
+# runs, 13 models x -c x -ub x -fa, equal to the printed 0.01 MiB (tests/data/llamacpp_compute_buffers.json), and
+# against GPU logs (tests/test_mem_llamacpp_compute.py). On a GPU the token embedding's rows are gathered on the
+# host; the GPU split starts with copies of its inputs (ggml-backend.cpp ggml_backend_sched_split_graph) and CUDA
+# aligns to 128 B.
 # CUDA also keeps the router's small tensors alive across its fused top-k kernel (ggml-cuda.cu graph_optimize:
 # n_experts x n_ubatch x 4 B each); not replayed, they do not reach the peak of the layers replayed here.
 # ggml_op_can_inplace (ggml-alloc.c), the ops of it used here
-_GGML_INPLACE_OPS = {"ADD", "MUL", "RMS_NORM", "ROPE", "SOFT_MAX", "SCALE", "CLAMP", "DIV"}
-LLAMACPP_REPLAY_ARCHS = ("llama", "mistral", "mixtral", "qwen2", "qwen3", "qwen3moe", "qwen3_moe", "phi3", "gemma3")
+_GGML_INPLACE_OPS = {"ADD", "ADD_ID", "MUL", "RMS_NORM", "ROPE", "SOFT_MAX", "SCALE", "CLAMP", "DIV"}
+LLAMACPP_REPLAY_ARCHS = ("llama", "mistral", "mixtral", "qwen2", "qwen3", "qwen3moe", "qwen3_moe", "phi3", "gemma3",
+                         "gpt-oss")
 
 
 class _GgmlTensor:
@@ -9019,15 +9021,16 @@ def llamacpp_replay_refusal(model, ll):
     if model.gguf_arch not in LLAMACPP_REPLAY_ARCHS:
         return f"llama.cpp arch {model.gguf_arch or model.model_type!r} is not replayed (only " \
                f"{', '.join(LLAMACPP_REPLAY_ARCHS)})"
-    routed = model.gguf_arch in ("qwen3moe", "qwen3_moe", "llama", "mixtral")  # build_moe_ffn, softmax, top-k renormed
+    routed = model.gguf_arch in ("qwen3moe", "qwen3_moe", "llama", "mixtral", "gpt-oss")  # as build_moe_ffn runs them
     qk_norm_ok = model.qk_norm == "none" or (model.qk_norm == "head" and
                                              model.gguf_arch in ("qwen3", "qwen3moe", "qwen3_moe", "gemma3"))
     # Qwen3-MoE, Mixtral: every layer routed (no dense layer, no shared expert), as qwen3moe.cpp / llama.cpp build them
     moe_ok = not model.is_moe or (routed and not model.num_shared_experts
                                   and all(map(model.layer_is_moe, range(model.num_layers))))
-    if (not moe_ok or model.is_mla or model.state_layer_count() or not qk_norm_ok or model.o_bias
+    oss = model.gguf_arch == "gpt-oss"  # attention biases, sinks, alternating sliding layers, biased experts
+    if (not moe_ok or model.is_mla or model.state_layer_count() or not qk_norm_ok or (model.o_bias and not oss)
             or model.mlp_bias or not model.gated_mlp or model.norm != "rmsnorm" or model.v_head_dim
-            or (llamacpp_iswa(model) and model.gguf_arch != "gemma3")):
+            or (llamacpp_iswa(model) and model.gguf_arch not in ("gemma3", "gpt-oss")) or (oss and not model.is_moe)):
         # a sliding window on every layer is no obstacle: these three llama.cpp graphs attend to the whole cache
         # (phi3.cpp: "Phi SWA is currently disabled"; llama.cpp / qwen2.cpp read no window)
         return "the model's layers are not the plain llama / qwen2 / qwen3 / phi3 ones the replay rebuilds"
@@ -9049,7 +9052,7 @@ def llamacpp_graph(model, n_tokens, cells, flash_attn, device="gpu"):
     hidden, heads, kv_heads, d = model.hidden_size, model.num_attention_heads, model.kv_heads, model.d_head
     q_width, kv_width, ffn = heads * d, kv_heads * d, model.ffn_hidden_size
     arch = model.gguf_arch
-    fused, gemma, moe = arch == "phi3", arch == "gemma3", model.is_moe
+    fused, gemma, moe, oss = arch == "phi3", arch == "gemma3", model.is_moe, arch == "gpt-oss"
     iswa = llamacpp_iswa(model)
     weight = g.external()
 
@@ -9133,7 +9136,10 @@ def llamacpp_graph(model, n_tokens, cells, flash_attn, device="gpu"):
             kqv = g.view(g.op("MUL_MAT", (d, n_tokens, heads), [v_p, kq]), (d, heads, n_tokens), contiguous=False)
             cur = g.op("CONT", (q_width, n_tokens), [kqv])
         cur = g.op("MUL_MAT", (hidden, n_tokens), [weight, cur])
-        last = layer == model.num_layers - 1  # the output rows picked before the last FFN (inp_out_ids)
+        if model.o_bias:
+            cur = g.op("ADD", (hidden, n_tokens), [cur, weight])
+        # the output rows picked before the last FFN (inp_out_ids); gpt-oss picks them after the last layer
+        last = layer == model.num_layers - 1 and not oss
         if last:
             cur = g.op("GET_ROWS", (hidden, n_tokens), [cur, out_ids])
         if gemma:  # post-attention norm before the residual add (the residual's rows picked as the add needs them)
@@ -9142,26 +9148,35 @@ def llamacpp_graph(model, n_tokens, cells, flash_attn, device="gpu"):
             residual = g.op("GET_ROWS", (hidden, n_tokens), [residual, out_ids])
         ffn_inp = g.op("ADD", (hidden, n_tokens), [cur, residual])
         cur = norm(ffn_inp)
-        if moe:  # llama-graph.cpp build_moe_ffn: softmax router, top-k, renormalised weights, expert matmuls
+        if moe:  # llama-graph.cpp build_moe_ffn: router, top-k, the weights, expert matmuls
             n_exp, k, width = model.num_experts, model.top_k, model.moe_width
-            probs = g.op("SOFT_MAX", (n_exp, n_tokens), [g.op("MUL_MAT", (n_exp, n_tokens), [weight, cur])])
+            logits = g.op("MUL_MAT", (n_exp, n_tokens), [weight, cur])
+            # softmax over all experts, top-k renormalised (Qwen3-MoE, Mixtral); gpt-oss: router bias, top-k of
+            # the logits, softmax over the k chosen
+            probs = g.op("ADD" if oss else "SOFT_MAX", (n_exp, n_tokens), [logits, weight] if oss else [logits])
             probs_rows = g.view(probs, (1, n_exp, n_tokens))
             top_k = g.view(g.op("ARGSORT", (n_exp, n_tokens), [probs]), (k, n_tokens), contiguous=False)
             weights = g.view(g.op("GET_ROWS", (1, k, n_tokens), [probs_rows, top_k]), (k, n_tokens))
-            total = g.op("CLAMP", (1, n_tokens), [g.op("SUM_ROWS", (1, n_tokens), [weights])])
-            weights = g.view(g.op("DIV", (k, n_tokens), [weights, total]), (1, k, n_tokens))
+            if oss:
+                weights = g.view(g.op("SOFT_MAX", (k, n_tokens), [weights]), (1, k, n_tokens))
+            else:
+                total = g.op("CLAMP", (1, n_tokens), [g.op("SUM_ROWS", (1, n_tokens), [weights])])
+                weights = g.view(g.op("DIV", (k, n_tokens), [weights, total]), (1, k, n_tokens))
             rows = g.view(cur, (hidden, 1, n_tokens))
-            gate = g.op("MUL_MAT_ID", (width, k, n_tokens), [weight, rows, top_k])
-            up = g.op("MUL_MAT_ID", (width, k, n_tokens), [weight, rows, top_k])
-            act = g.op("GLU", (width, k, n_tokens), [gate, up])
-            down = g.op("MUL_MAT_ID", (hidden, k, n_tokens), [weight, act, top_k])
+
+            def experts(width_out, src):  # MUL_MAT_ID, plus gpt-oss's per-expert bias (ADD_ID, in place)
+                t = g.op("MUL_MAT_ID", (width_out, k, n_tokens), [weight, src, top_k])
+                return g.op("ADD_ID", (width_out, k, n_tokens), [t, weight, top_k]) if oss else t
+            gate = experts(width, rows)
+            up = experts(width, rows)
+            down = experts(hidden, g.op("GLU", (width, k, n_tokens), [gate, up]))
             weighted = g.op("MUL", (hidden, k, n_tokens), [down, weights])
             # the k experts' outputs summed by k - 1 adds over strided views of `weighted`
             expert_out = [g.view(weighted, (hidden, n_tokens), contiguous=False, at_start=i == 0) for i in range(k)]
             cur = expert_out[0]
             for view in expert_out[1:]:
                 cur = g.op("ADD", (hidden, n_tokens), [cur, view])
-            inp = g.op("ADD", (hidden, n_tokens), [cur, ffn_inp])
+            inp = g.op("ADD", (hidden, n_tokens), [cur, ffn_inp], output=oss and layer == model.num_layers - 1)
             continue
         if fused:  # phi3: one gate_up matmul, SwiGLU over its two halves
             cur = g.op("GLU", (ffn, n_tokens), [g.op("MUL_MAT", (2 * ffn, n_tokens), [weight, cur])])
@@ -9172,6 +9187,8 @@ def llamacpp_graph(model, n_tokens, cells, flash_attn, device="gpu"):
         if gemma:
             cur = norm(cur)
         inp = g.op("ADD", (hidden, n_tokens), [ffn_inp, cur] if fused else [cur, ffn_inp])
+    if oss:  # the last layer's output is kept (t_h_nextn, an output); its rows picked after it
+        inp = g.op("GET_ROWS", (hidden, n_tokens), [inp, out_ids])
     cur = g.op("MUL", (hidden, n_tokens), [g.op("RMS_NORM", (hidden, n_tokens), [inp]), weight], output=True)
     g.op("MUL_MAT", (model.vocab_size, n_tokens), [weight, cur], output=True)  # the logits
     first_use = []
@@ -9206,8 +9223,8 @@ def llamacpp_compute_buffer_replay(model, n_ubatch, n_ctx_cells, flash_attn, dev
 
 def llamacpp_compute_buffer(model, ll, n_kv):
     """(bytes, how) of the GPU compute buffer. how "replayed": ggml-alloc replayed over the rebuilt graph (above),
-    for the llama / qwen2 / qwen3 / qwen3moe / phi3 / gemma3 layers fully offloaded with one KV stream. Otherwise how
-    names why not and the bytes are an ESTIMATE:
+    for the llama / qwen2 / qwen3 / qwen3moe / phi3 / gemma3 / gpt-oss layers fully offloaded with one KV stream.
+    Otherwise how names why not and the bytes are an ESTIMATE:
 
         n_ubatch x 4 B x (n_head x n_kv  [the f32 scores KQ of one layer, materialised only without -fa]
                           + 2 x n_embd   [the residual stream and the normed input]
@@ -9283,7 +9300,7 @@ def _llamacpp_assumptions(ll, model=None, compute_how="estimate"):
         compute = ("compute buffer replayed: ggml-alloc's allocation of the worst-case graph of one ubatch (every "
                    "token an output), rebuilt node for node for llama.cpp's llama / qwen2 / qwen3 / phi3 / gemma3 "
                    "layers as of commit 0c1e570 (2026-10-01), CUDA's 128-B alignment; equal to llama.cpp's own "
-                   "figure in 288 CPU runs and GPU logs (tests); other builds may differ")
+                   "figure in 312 CPU runs and GPU logs (tests); other builds may differ")
     else:
         compute = ("compute buffer ESTIMATED (" + compute_how.removeprefix("estimate: ") + "): n_ubatch x 4 B x "
                    "(heads x n_kv without -fa + 2 x hidden + FFN width), or the logits and final norm n_ubatch x 4 B "

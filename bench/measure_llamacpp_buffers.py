@@ -5,7 +5,7 @@ llama.cpp sizes its compute buffer by building the worst-case graph of one ubatc
 from the GGUF's metadata alone, so a GGUF whose data region is a hole (a sparse file: header written, the file
 `truncate`d to its full length) gives the same figures as the real checkpoint.
 
-This script writes such GGUFs for twelve model shapes (llama.cpp archs llama, qwen2, qwen3, qwen3moe, phi3,
+This script writes such GGUFs for 13 model shapes (llama.cpp archs llama, qwen2, qwen3, qwen3moe, phi3, gpt-oss,
 gemma3; shapes from their config.json files, cited below), runs bench/llamacpp_buffer_probe.cpp (build it as its
 header says) over a grid of -c / -ub / -fa / -np, and prints one JSON line per run with the "compute buffer size"
 llama.cpp logs. The grid below is what tests/data/llamacpp_compute_buffers.json holds (with the llama.cpp commit
@@ -66,6 +66,11 @@ MODELS = {
     # of 14336, 2 used, vocab 32000
     "mixtral-8x7b": dict(arch="llama", n_embd=4096, n_layer=32, n_head=32, n_head_kv=8, n_ff=14336, n_vocab=32000,
                          n_expert=8, n_expert_used=2),
+    # openai/gpt-oss-20b (llama.cpp "gpt-oss"): 2880, 24 layers alternating sliding (128) and full, 64 heads of 64,
+    # 8 KV heads, attention sinks and biases, 32 experts of 2880 with biases, 4 used, vocab 201088
+    "gpt-oss-20b": dict(arch="gpt-oss", n_embd=2880, n_layer=24, n_head=64, n_head_kv=8, head_dim=64, n_ff=2880,
+                        n_vocab=201088, n_expert=32, n_expert_used=4, sliding_window=128, qkv_bias=True,
+                        oss=True),
 }
 
 
@@ -94,6 +99,13 @@ def tensors(m):
                     (p + "ffn_up_exps.weight", (e, f, n), F16), (p + "ffn_down_exps.weight", (f, e, n), F16)]
         else:
             out += [(p + "ffn_gate.weight", (e, f), F16), (p + "ffn_up.weight", (e, f), F16)]
+        if m.get("oss"):  # gpt-oss: the FFN norm is called post_attention_norm; sinks, o and expert biases
+            n = m["n_expert"]
+            out = [t for t in out if t[0] != p + "ffn_norm.weight"]
+            out += [(p + "post_attention_norm.weight", (e,), F32), (p + "attn_sinks.weight", (m["n_head"],), F32),
+                    (p + "attn_output.bias", (e,), F32), (p + "ffn_gate_inp.bias", (n,), F32),
+                    (p + "ffn_gate_exps.bias", (f, n), F32), (p + "ffn_up_exps.bias", (f, n), F32),
+                    (p + "ffn_down_exps.bias", (e, n), F32)]
         if m.get("post_norms"):
             out += [(p + "post_attention_norm.weight", (e,), F32), (p + "post_ffw_norm.weight", (e,), F32)]
         if m.get("qk_norm"):

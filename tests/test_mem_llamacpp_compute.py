@@ -1,10 +1,10 @@
 """llama.cpp's compute buffer, replayed (calc_transformer_mem.py llamacpp_compute_buffer_replay) against llama.cpp.
 
-1. Measured: tests/data/llamacpp_compute_buffers.json holds 288 runs of llama.cpp itself (commit 0c1e570,
-   2026-10-01, CPU backend) over twelve real model shapes (sparse GGUFs loaded with no_alloc: llama.cpp builds and
+1. Measured: tests/data/llamacpp_compute_buffers.json holds 312 runs of llama.cpp itself (commit 0c1e570,
+   2026-10-01, CPU backend) over thirteen real model shapes (sparse GGUFs loaded with no_alloc: llama.cpp builds and
    allocates the graph as for the real checkpoint; bench/measure_llamacpp_buffers.py writes them). The replay on
    the CPU layout must print the same MiB: llama.cpp prints two decimals, so each figure is known to +-0.005 MiB;
-   asserted within 0.01 MiB (274 of the 288 print identically; 14 differ in the last digit by a few hundred bytes
+   asserted within 0.01 MiB (297 of the 312 print identically; 15 differ in the last digit by a few hundred bytes
    the replay does not place).
 2. Published GPU logs (the GPU split: embedding rows gathered on the host, the split's inputs copied first, 128-B
    alignment): asserted within 1 % (the issue's bar), and the printed MiB where the build is recent.
@@ -32,7 +32,7 @@ PHI3_MINI_CONFIG = {"architectures": ["Phi3ForCausalLM"], "model_type": "phi3", 
 
 
 def model(name):
-    """The twelve shapes bench/measure_llamacpp_buffers.py wrote, from the same config.json figures."""
+    """The thirteen shapes bench/measure_llamacpp_buffers.py wrote, from the same config.json figures."""
     if name == "phi-3-mini":
         m, _ = mem.model_from_config(json.loads(json.dumps(PHI3_MINI_CONFIG)))
         return m
@@ -46,7 +46,8 @@ def test_model_shapes_are_the_measured_ones():
               "qwen2.5-7b": (3584, 28, 28, 4, 18944, 152064), "phi-3-mini": (3072, 32, 32, 32, 8192, 32064),
               "phi-4": (5120, 40, 40, 10, 17920, 100352), "mistral-small-24b": (5120, 40, 32, 8, 32768, 131072),
               "qwen3-4b": (2560, 36, 32, 8, 9728, 151936), "gemma-3-27b": (5376, 62, 32, 16, 21504, 262208),
-              "qwen3-30b-a3b": (2048, 48, 32, 4, 6144, 151936), "mixtral-8x7b": (4096, 32, 32, 8, 14336, 32000)}
+              "qwen3-30b-a3b": (2048, 48, 32, 4, 6144, 151936), "mixtral-8x7b": (4096, 32, 32, 8, 14336, 32000),
+              "gpt-oss-20b": (2880, 24, 64, 8, 2880, 201088)}
     for name, shape in shapes.items():
         m = model(name)
         assert (m.hidden_size, m.num_layers, m.num_attention_heads, m.kv_heads, m.ffn_hidden_size,
@@ -57,8 +58,12 @@ def test_model_shapes_are_the_measured_ones():
     gemma = model("gemma-3-27b")  # five sliding layers of 1024 tokens, then a global one
     assert gemma.sliding_window == 1024 and [gemma.layer_attention(i) for i in range(6)] == ["sliding"] * 5 + ["full"]
     assert model("mistral-small-24b").d_head == 128  # 32 heads of 128: a q width of 4096 beside hidden 5120
-    experts = {n: (model(n).num_experts, model(n).top_k, model(n).moe_width) for n in ("qwen3-30b-a3b", "mixtral-8x7b")}
-    assert experts == {"qwen3-30b-a3b": (128, 8, 768), "mixtral-8x7b": (8, 2, 14336)}
+    experts = {n: (model(n).num_experts, model(n).top_k, model(n).moe_width)
+               for n in ("qwen3-30b-a3b", "mixtral-8x7b", "gpt-oss-20b")}
+    assert experts == {"qwen3-30b-a3b": (128, 8, 768), "mixtral-8x7b": (8, 2, 14336), "gpt-oss-20b": (32, 4, 2880)}
+    oss = model("gpt-oss-20b")  # sliding (128) and full layers alternate; attention biases
+    assert oss.sliding_window == 128 and [oss.layer_attention(i) for i in range(2)] == ["sliding", "full"]
+    assert oss.qkv_bias and oss.o_bias
 
 
 def _runs():
@@ -76,7 +81,7 @@ def test_replay_equals_llamacpp_on_the_cpu(name, n_ctx, n_ubatch, flash_attn, me
 def test_most_cpu_runs_print_identically():
     same = sum(f"{mem.llamacpp_compute_buffer_replay(model(n), ub, -(-c // 256) * 256, bool(fa), 'cpu') / MIB:.2f}"
                == f"{mib:.2f}" for n, c, ub, fa, mib in _runs())
-    assert same >= 274
+    assert same >= 297
 
 
 def test_cpu_and_gpu_layouts_differ_by_the_embeddings_input():
