@@ -8865,10 +8865,10 @@ def llamacpp_model_buffers(model, ll):
 # "gpt-oss" layers (src/models/llama.cpp, qwen2.cpp, qwen3.cpp, qwen3moe.cpp, phi3.cpp, gemma3.cpp, openai-moe.cpp;
 # llama-graph.cpp build_attn, build_attn_mha and build_moe_ffn; llama-kv-cache.cpp cpy_k / cpy_v) and the allocator
 # replayed. Checked against llama.cpp itself (commit 0c1e570, 2026-10-01; bench/measure_llamacpp_buffers.py): 312 CPU
-# runs, 13 models x -c x -ub x -fa, equal to the printed 0.01 MiB (tests/data/llamacpp_compute_buffers.json), and
-# against GPU logs (tests/test_mem_llamacpp_compute.py). On a GPU the token embedding's rows are gathered on the
-# host; the GPU split starts with copies of its inputs (ggml-backend.cpp ggml_backend_sched_split_graph) and CUDA
-# aligns to 128 B.
+# runs, 13 models x -c x -ub x -fa, equal to the printed 0.01 MiB, and 224 more with -np 2 to 8, unified or not,
+# within 0.03 MiB (tests/data/llamacpp_compute_buffers.json); and against GPU logs
+# (tests/test_mem_llamacpp_compute.py). On a GPU the token embedding's rows are gathered on the host; the GPU split
+# starts with copies of its inputs (ggml-backend.cpp ggml_backend_sched_split_graph) and CUDA aligns to 128 B.
 # CUDA also keeps the router's small tensors alive across its fused top-k kernel (ggml-cuda.cu graph_optimize:
 # n_experts x n_ubatch x 4 B each); not replayed, they do not reach the peak of the layers replayed here.
 # ggml_op_can_inplace (ggml-alloc.c), the ops of it used here
@@ -9037,17 +9037,17 @@ def llamacpp_replay_refusal(model, ll):
     start, _, output_on_gpu = llamacpp_gpu_layers(model, ll)
     if start or not output_on_gpu or not ll.kv_offload:
         return "partial offload (-ngl) or -nkvo splits the graph over devices, which is not replayed"
-    if ll.n_parallel > 1 and not ll.kv_unified:
-        return "one KV stream per sequence (-np > 1 without --kv-unified) is not replayed"
     return None
 
 
-def llamacpp_graph(model, n_tokens, cells, flash_attn, device="gpu"):
+def llamacpp_graph(model, n_tokens, cells, flash_attn, device="gpu", n_outputs=None):
     """The worst-case graph of one ubatch of n_tokens tokens, as llama.cpp builds it for the llama / qwen2 / qwen3 /
     phi3 / gemma3 layers; cells: {"full": n_kv, "sliding": SWA cells}. device "gpu": the GPU split, which starts
     with copies of its inputs (the embedding rows gathered on the host first, then the others in the order the graph
     first uses them); "cpu": everything on the CPU (the inputs are leaves, with the unused embeddings input inp_embd
-    among them)."""
+    among them). n_outputs: the rows kept for the logits (inp_out_ids), n_tokens unless the ubatch was rounded up
+    to a multiple of the sequences."""
+    n_outputs = n_outputs or n_tokens
     g = _GgmlGraph()
     hidden, heads, kv_heads, d = model.hidden_size, model.num_attention_heads, model.kv_heads, model.d_head
     q_width, kv_width, ffn = heads * d, kv_heads * d, model.ffn_hidden_size
@@ -9060,7 +9060,7 @@ def llamacpp_graph(model, n_tokens, cells, flash_attn, device="gpu"):
         return _GgmlTensor("NONE", nbytes, ("input", nbytes), is_input=True)
     # llama-graph.cpp inputs: positions (i32); per cache, the K / V row indices for set_rows (i64; V transposed
     # without -fa: one per value) and the KQ mask (f32, f16 with -fa); the output rows (i32)
-    pos, out_ids = input_tensor(4 * n_tokens), input_tensor(4 * n_tokens)
+    pos, out_ids = input_tensor(4 * n_tokens), input_tensor(4 * n_outputs)
     per_cache = {kind: (input_tensor(8 * n_tokens), input_tensor(8 * n_tokens * (1 if flash_attn else kv_width)),
                         input_tensor(n_kv * n_tokens * (2 if flash_attn else 4)), n_kv)
                  for kind, n_kv in cells.items()}
@@ -9141,11 +9141,12 @@ def llamacpp_graph(model, n_tokens, cells, flash_attn, device="gpu"):
         # the output rows picked before the last FFN (inp_out_ids); gpt-oss picks them after the last layer
         last = layer == model.num_layers - 1 and not oss
         if last:
-            cur = g.op("GET_ROWS", (hidden, n_tokens), [cur, out_ids])
+            cur = g.op("GET_ROWS", (hidden, n_outputs), [cur, out_ids])
         if gemma:  # post-attention norm before the residual add (the residual's rows picked as the add needs them)
             cur = norm(cur)
         if last:
-            residual = g.op("GET_ROWS", (hidden, n_tokens), [residual, out_ids])
+            residual = g.op("GET_ROWS", (hidden, n_outputs), [residual, out_ids])
+            n_tokens = n_outputs  # the rest of the graph carries the output rows only
         ffn_inp = g.op("ADD", (hidden, n_tokens), [cur, residual])
         cur = norm(ffn_inp)
         if moe:  # llama-graph.cpp build_moe_ffn: router, top-k, the weights, expert matmuls
@@ -9188,7 +9189,8 @@ def llamacpp_graph(model, n_tokens, cells, flash_attn, device="gpu"):
             cur = norm(cur)
         inp = g.op("ADD", (hidden, n_tokens), [ffn_inp, cur] if fused else [cur, ffn_inp])
     if oss:  # the last layer's output is kept (t_h_nextn, an output); its rows picked after it
-        inp = g.op("GET_ROWS", (hidden, n_tokens), [inp, out_ids])
+        inp = g.op("GET_ROWS", (hidden, n_outputs), [inp, out_ids])
+        n_tokens = n_outputs
     cur = g.op("MUL", (hidden, n_tokens), [g.op("RMS_NORM", (hidden, n_tokens), [inp]), weight], output=True)
     g.op("MUL_MAT", (model.vocab_size, n_tokens), [weight, cur], output=True)  # the logits
     first_use = []
@@ -9207,24 +9209,28 @@ def llamacpp_graph(model, n_tokens, cells, flash_attn, device="gpu"):
     return g
 
 
-def llamacpp_compute_buffer_replay(model, n_ubatch, n_ctx_cells, flash_attn, device="gpu", swa_cells=None):
-    """The compute buffer llama.cpp reserves, in bytes: ggml-alloc replayed over the worst-case graph (one ubatch
-    of min(n_ctx, n_ubatch) tokens attending to all n_ctx_cells cells; a sliding layer to swa_cells, by default
-    llama.cpp's GGML_PAD(min(n_ctx, n_swa + n_ubatch), 256) for one sequence). device "gpu" (CUDA: 128-B alignment,
-    the GPU split of a full offload) or "cpu" (llama.cpp run on the CPU alone: 32-B alignment, every input)."""
-    n_tokens = min(n_ubatch, n_ctx_cells)
+def llamacpp_compute_buffer_replay(model, n_ubatch, n_ctx_cells, flash_attn, device="gpu", swa_cells=None, n_seqs=1,
+                                   n_ctx=None):
+    """The compute buffer llama.cpp reserves, in bytes: ggml-alloc replayed over the worst-case graph, one ubatch
+    of min(n_ctx, n_ubatch) tokens (llama-context.cpp graph_reserve rounds it up to a multiple of n_seqs = -np, the
+    outputs staying as many) attending to n_ctx_cells cells per KV stream; a sliding layer to swa_cells, by default
+    llama.cpp's GGML_PAD(min(n_ctx, n_swa + n_ubatch), 256) for one sequence. n_ctx: all the cells (every stream),
+    n_ctx_cells when omitted. device "gpu" (CUDA: 128-B alignment, the GPU split of a full offload) or "cpu"
+    (llama.cpp run on the CPU alone: 32-B alignment, every input)."""
+    n_outputs = min(n_ubatch, n_ctx or n_ctx_cells)
+    n_tokens = -(-n_outputs // n_seqs) * n_seqs
     cells = {"full": n_ctx_cells}
     if llamacpp_iswa(model):
         cells["sliding"] = swa_cells or \
             -(-min(n_ctx_cells, model.sliding_window + n_ubatch) // LLAMACPP_SWA_PAD) * LLAMACPP_SWA_PAD
-    graph = llamacpp_graph(model, n_tokens, cells, flash_attn, device)
+    graph = llamacpp_graph(model, n_tokens, cells, flash_attn, device, n_outputs)
     return ggml_alloc_peak(graph, 128 if device == "gpu" else 32)
 
 
 def llamacpp_compute_buffer(model, ll, n_kv):
     """(bytes, how) of the GPU compute buffer. how "replayed": ggml-alloc replayed over the rebuilt graph (above),
-    for the llama / qwen2 / qwen3 / qwen3moe / phi3 / gemma3 / gpt-oss layers fully offloaded with one KV stream.
-    Otherwise how names why not and the bytes are an ESTIMATE:
+    for the llama / qwen2 / qwen3 / qwen3moe / phi3 / gemma3 / gpt-oss layers fully offloaded (any -np, unified or
+    not). Otherwise how names why not and the bytes are an ESTIMATE:
 
         n_ubatch x 4 B x (n_head x n_kv  [the f32 scores KQ of one layer, materialised only without -fa]
                           + 2 x n_embd   [the residual stream and the normed input]
@@ -9234,8 +9240,9 @@ def llamacpp_compute_buffer(model, ll, n_kv):
     of the replayed models); the allocator's holes are left out."""
     why_not = llamacpp_replay_refusal(model, ll)
     if why_not is None:
-        swa = llamacpp_cells(model, ll)["swa_cells"]
-        return llamacpp_compute_buffer_replay(model, ll.n_ubatch, n_kv, ll.flash_attn, swa_cells=swa), "replayed"
+        cells = llamacpp_cells(model, ll)
+        return llamacpp_compute_buffer_replay(model, ll.n_ubatch, n_kv, ll.flash_attn, swa_cells=cells["swa_cells"],
+                                              n_seqs=ll.n_parallel, n_ctx=cells["n_ctx"]), "replayed"
     ff = model.ffn_hidden_size if not model.is_moe else model.moe_width * model.top_k + \
         model.num_shared_experts * (model.shared_expert_ffn_size or model.moe_width)
     scores = 0 if ll.flash_attn else model.num_attention_heads * n_kv

@@ -13,6 +13,9 @@ and date):
 
     python bench/measure_llamacpp_buffers.py --probe /tmp/llamacpp_buffer_probe --out /tmp/ggufs \
         --ctx 4096,8192,32768 --ubatch 128,256,512,1024 --fa 0,1 > runs.jsonl
+    python bench/measure_llamacpp_buffers.py --probe /tmp/llamacpp_buffer_probe --out /tmp/ggufs \
+        --models llama-3-8b,qwen2.5-7b,phi-3-mini,gemma-3-27b,gpt-oss-20b,mixtral-8x7b,qwen3-4b \
+        --ctx 8192,32768 --ubatch 512 --fa 0,1 --np 2,3,4,8 --unified 0,1 > runs_streams.jsonl
 
 llama.cpp is not a requirement of this project; this script needs the `gguf` package (requirements-dev.txt).
 """
@@ -183,7 +186,8 @@ def main(argv=None):
     ap.add_argument("--ctx", default="4096,8192")
     ap.add_argument("--ubatch", default="256,512")
     ap.add_argument("--fa", default="0,1")
-    ap.add_argument("--np", default="1")
+    ap.add_argument("--np", default="1", help="-np values (n_seq_max)")
+    ap.add_argument("--unified", default="0", help="--kv-unified values (0: one KV stream per sequence)")
     args = ap.parse_args(argv)
     os.makedirs(args.out, exist_ok=True)
     for name in args.models.split(","):
@@ -191,11 +195,11 @@ def main(argv=None):
         path = os.path.join(args.out, name + ".gguf")
         if not os.path.exists(path):
             write_sparse_gguf(path, m)
-        for c, ub, fa, np_ in itertools.product(*(map(int, s.split(",")) for s in
-                                                   (args.ctx, args.ubatch, args.fa, args.np))):
-            res = probe(args.probe, path, c, ub, fa, np_)
-            print(json.dumps({"model": name, "n_ctx": c, "n_ubatch": ub, "flash_attn": fa, "n_seq_max": np_} | res),
-                  flush=True)
+        for c, ub, fa, np_, unified in itertools.product(*(map(int, s.split(",")) for s in
+                                                            (args.ctx, args.ubatch, args.fa, args.np, args.unified))):
+            res = probe(args.probe, path, c, ub, fa, np_, unified=unified)
+            print(json.dumps({"model": name, "n_ctx": c, "n_ubatch": ub, "flash_attn": fa, "n_seq_max": np_,
+                              "kv_unified": unified} | res), flush=True)
     return 0
 
 
