@@ -9304,10 +9304,12 @@ def _llamacpp_assumptions(ll, model=None, compute_how="estimate"):
                    "decoding with state rollback adds 1 + n_rs_seq rows per cell); the attention layers alone in "
                    "the KV cache")
     if compute_how == "replayed":
+        arch = model.gguf_arch if model is not None else "llama"
+        arch = {"qwen3_moe": "qwen3moe", "mistral": "llama", "mixtral": "llama"}.get(arch, arch)  # llama.cpp's names
         compute = ("compute buffer replayed: ggml-alloc's allocation of the worst-case graph of one ubatch (every "
-                   "token an output), rebuilt node for node for llama.cpp's llama / qwen2 / qwen3 / phi3 / gemma3 "
-                   "layers as of commit 0c1e570 (2026-10-01), CUDA's 128-B alignment; equal to llama.cpp's own "
-                   "figure in 312 CPU runs and GPU logs (tests); other builds may differ")
+                   f"token an output), rebuilt node for node for llama.cpp's {arch} layers as of commit 0c1e570 "
+                   "(2026-10-01), CUDA's 128-B alignment; equal to llama.cpp's own figure in 536 measured CPU runs "
+                   "and GPU logs (tests); other builds may differ")
     else:
         compute = ("compute buffer ESTIMATED (" + compute_how.removeprefix("estimate: ") + "): n_ubatch x 4 B x "
                    "(heads x n_kv without -fa + 2 x hidden + FFN width), or the logits and final norm n_ubatch x 4 B "
