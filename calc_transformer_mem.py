@@ -9034,6 +9034,10 @@ def llamacpp_replay_refusal(model, ll):
         # a sliding window on every layer is no obstacle: these three llama.cpp graphs attend to the whole cache
         # (phi3.cpp: "Phi SWA is currently disabled"; llama.cpp / qwen2.cpp read no window)
         return "the model's layers are not the plain llama / qwen2 / qwen3 / phi3 ones the replay rebuilds"
+    if {ll.type_k, ll.type_v} - {"fp16", "bf16", "fp32"}:
+        # 0c1e570 rotates Q, K and V (attn_inp_k_rot / attn_inp_v_rot matmuls) before a quantized cache; builds
+        # differ on when ("attn_rot_k = 0" in some logs): not replayed
+        return "a quantized KV cache (-ctk / -ctv) adds llama.cpp's K / V rotation nodes, which are not replayed"
     start, _, output_on_gpu = llamacpp_gpu_layers(model, ll)
     if start or not output_on_gpu or not ll.kv_offload:
         return "partial offload (-ngl) or -nkvo splits the graph over devices, which is not replayed"

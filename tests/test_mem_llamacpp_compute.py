@@ -215,3 +215,17 @@ def test_replay_with_parallel_sequences(name, n_ctx, n_ubatch, flash_attn, n_seq
                                              swa_cells=cells["swa_cells"] or None, n_seqs=n_seq_max,
                                              n_ctx=cells["n_ctx"])
     assert abs(got / MIB - measured_mib) <= (0.01 if n_ubatch % n_seq_max == 0 else 0.05)
+
+
+def test_quantized_kv_cache_is_estimated_not_replayed():
+    # measured (bench/llamacpp_buffer_probe, 0c1e570, Llama-3-8B -c 32768 -ub 512 -fa on): f16, bf16 and f32 caches
+    # 266.50 MiB, a q8_0 cache 274.50: llama.cpp rotates Q / K / V before a quantized cache (attn_inp_k_rot
+    # matmuls), nodes the replay does not rebuild; the script says "estimate" instead of a replayed figure
+    m = model("llama-3-8b")
+    for kv_type in ("fp16", "bf16", "fp32"):
+        ll = mem.LlamaCppSetup(n_ctx=32768, type_k=kv_type, type_v=kv_type)
+        assert mem.llamacpp_replay_refusal(m, ll) is None
+        assert f"{mem.llamacpp_compute_buffer_replay(m, 512, 32768, True, 'cpu') / MIB:.2f}" == "266.50"
+    ll = mem.LlamaCppSetup(n_ctx=32768, type_k="q8_0", type_v="q8_0")
+    _, how = mem.llamacpp_compute_buffer(m, ll, 32768)
+    assert how.startswith("estimate") and "quantized KV" in how
