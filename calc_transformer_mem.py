@@ -109,11 +109,12 @@ sliding layer keeps window - 1 tokens); ``--engine sum`` (the default) counts a 
 (n_ctx padded to 256, a second sliding-window cache of pad256(min(n_ctx, n_swa x seqs + n_ubatch)) cells for
 models mixing sliding and full layers, llama-kv-cache-iswa.cpp), the model buffers split host / GPU as load_tensors
 places them (weights at ``--gguf-type``, ``--bits-per-weight`` or scaled to ``--model-bytes``), the compute buffer
-estimated. MLA, recurrent layers and ``-tp``/``-pp`` are refused.
+replayed (ggml-alloc re-run over the rebuilt worst-case graph: llama / qwen2 / qwen3 / qwen3moe / phi3 / gemma3 /
+gpt-oss layers, fully offloaded; others estimated, and labelled so). ``-tp``/``-pp`` are refused.
 
 ``--speed`` / ``--sweep`` (with ``--infer`` and ``--gpu`` or ``--bandwidth``): prefill time (compute-bound at
 ``--prefill-efficiency`` of the dense peak), decode step (memory-bound at ``--decode-efficiency`` of the bandwidth:
-weights once, MoE experts touched E(1-(1-k/E)^B), the batch's KV), time to first token, tokens/s per user and in
+weights once, MoE experts touched E(1-(1-k/E)^B), the batch's KV; plus ``--decode-overhead-ms``), time to first token, tokens/s per user and in
 total; ``--sweep`` for batch 1, 2, 4, ... up to the sequences of ``--context`` that fit (``--plot FILE`` draws it).
 
 Solvers: ``--max-micro-batch`` and ``--max-context`` (largest that fits ``--gpu-memory``; with ``--engine vllm`` the
@@ -9388,6 +9389,7 @@ class ServeDevice:
     peak_tflops: float | None = None  # dense TFLOP/s at the weights' matmul dtype; None: no prefill prediction
     decode_efficiency: float = SERVE_DECODE_EFFICIENCY
     prefill_efficiency: float = SERVE_PREFILL_EFFICIENCY
+    step_overhead_s: float = 0.0     # a fixed cost per decode step (launches, synchronisation): --decode-overhead-ms
 
 
 def expected_experts_touched(num_experts, top_k, tokens):
@@ -9450,8 +9452,10 @@ def decode_step(model, dev, bytes_per_value, kv_bytes_per_token_fn, batch, held)
     mem = (weights + kv) / (dev.decode_efficiency * dev.bandwidth * 1e9)
     comp = decode_flops(model, batch, held) / (dev.prefill_efficiency * dev.peak_tflops * 1e12) \
         if dev.peak_tflops else 0.0
-    return {"seconds": max(mem, comp), "memory_seconds": mem, "compute_seconds": comp, "weight_bytes": weights,
-            "kv_bytes": kv, "bound": "memory" if mem >= comp else "compute"}
+    # the fixed cost adds to the roofline's bound: llama.cpp's 7B decode tables lie on a + bytes / B_eff (docs)
+    return {"seconds": dev.step_overhead_s + max(mem, comp), "memory_seconds": mem, "compute_seconds": comp,
+            "overhead_seconds": dev.step_overhead_s, "weight_bytes": weights, "kv_bytes": kv,
+            "bound": "memory" if mem >= comp else "compute"}
 
 
 def prefill_time(model, dev, bytes_per_value, tokens):
@@ -9497,11 +9501,16 @@ def serving_speed(model, dev, bytes_per_value, kv_fn, memory_fn, *, batch, held,
 def _speed_assumptions(dev, held):
     return [f"speed on {dev.name or 'the given device'}: decode reads the weights once per step (MoE: the experts "
             "the batch touches under uniform routing, E(1-(1-k/E)^B)) and the KV cache of the batch at "
-            f"--decode-efficiency {dev.decode_efficiency:g} x {dev.bandwidth:,.0f} GB/s; prefill at "
-            f"--prefill-efficiency {dev.prefill_efficiency:g} x "
+            f"--decode-efficiency {dev.decode_efficiency:g} x {dev.bandwidth:,.0f} GB/s"
+            + (f" plus {dev.step_overhead_s * 1e3:g} ms per step (--decode-overhead-ms)" if dev.step_overhead_s
+               else "")
+            + f"; prefill at --prefill-efficiency {dev.prefill_efficiency:g} x "
             + (f"{dev.peak_tflops:,.1f} dense TFLOP/s" if dev.peak_tflops else "no peak (none known: give --tflops)")
             + f"; each sequence holds {held:,} tokens during decode (--context: the last, slowest step); no "
-              "scheduler, sampling or launch overheads; one GPU, every layer on it"]
+              "scheduler or sampling cost"
+            + ("" if dev.step_overhead_s else ", no fixed cost per step (llama.cpp's 7B tables show 3.2-4.9 ms: "
+               "--decode-overhead-ms)")
+            + "; one GPU, every layer on it"]
 
 
 def render_speed(sp):
@@ -9566,7 +9575,8 @@ LLAMACPP_ONLY_FLAGS = {
 # Flags of the speed estimate (inference only)
 SERVE_SPEED_FLAGS = {
     "speed": "--speed", "sweep": "--sweep", "decode_efficiency": "--decode-efficiency",
-    "prefill_efficiency": "--prefill-efficiency", "bandwidth": "--bandwidth", "tflops": "--tflops"}
+    "prefill_efficiency": "--prefill-efficiency", "bandwidth": "--bandwidth", "tflops": "--tflops",
+    "decode_overhead_ms": "--decode-overhead-ms"}
 
 
 def add_serving_arguments(p):
@@ -9604,6 +9614,9 @@ def add_serving_arguments(p):
                    f"(default {SERVE_DECODE_EFFICIENCY})")
     s.add_argument("--prefill-efficiency", metavar="F", help=f"fraction of the dense tensor peak prefill reaches "
                    f"(default {SERVE_PREFILL_EFFICIENCY})")
+    s.add_argument("--decode-overhead-ms", metavar="MS", help="a fixed cost added to every decode step (default 0; "
+                   "llama.cpp's 2023-24 builds show 3.2-4.9 ms per token on a 32-layer 7B: docs, 'How many users "
+                   "can I serve?')")
     s.add_argument("--bandwidth", help="memory bandwidth, e.g. 3.35TB/s or 3350GB/s (a plain number: GB/s; "
                    "default: the --gpu catalogue's)")
     s.add_argument("--tflops", metavar="X", help="dense tensor TFLOP/s at the weights' matmul type (default: the "
@@ -9714,9 +9727,11 @@ def build_serve_device(args, inf):
         if value <= 0:
             raise ValueError(f"{flag} must be in (0, 1]")
         effs.append(value)
+    overhead_ms = 0.0 if args.decode_overhead_ms is None else \
+        parse_fraction(args.decode_overhead_ms, "--decode-overhead-ms", 0.0, 1e4)
     return ServeDevice(name=name or f"{bandwidth:g} GB/s", bandwidth=float(bandwidth),
                        peak_tflops=float(peak) if peak else None, decode_efficiency=effs[0],
-                       prefill_efficiency=effs[1])
+                       prefill_efficiency=effs[1], step_overhead_s=float(overhead_ms) / 1e3)
 
 
 def vllm_max_model_len(model, inf, eng):
