@@ -4,8 +4,9 @@
    2026-10-01, CPU backend) over thirteen real model shapes (sparse GGUFs loaded with no_alloc: llama.cpp builds and
    allocates the graph as for the real checkpoint; bench/measure_llamacpp_buffers.py writes them). The replay on
    the CPU layout must print the same MiB: llama.cpp prints two decimals, so each figure is known to +-0.005 MiB;
-   asserted within 0.01 MiB (297 of the 312 print identically; 15 differ in the last digit by a few hundred bytes
-   the replay does not place).
+   asserted within 0.01 MiB (297 of the 312 print identically; 15 differ in the last digit: the replay sits exactly
+   on a ...x25 / ...x75 MiB boundary that llama.cpp's figure passes by a few bytes it allocates and the replay does
+   not). 224 more runs with -np 2 to 8, unified or not (runs_streams).
 2. Published GPU logs (the GPU split: embedding rows gathered on the host, the split's inputs copied first, 128-B
    alignment): asserted within 1 % (the issue's bar), and the printed MiB where the build is recent.
 """
