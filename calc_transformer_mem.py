@@ -115,8 +115,9 @@ gpt-oss layers, fully offloaded; others estimated, and labelled so). Gemma 4, th
 
 ``--speed`` / ``--sweep`` (with ``--infer`` and ``--gpu`` or ``--bandwidth``): prefill time (compute-bound at
 ``--prefill-efficiency`` of the dense peak), decode step (memory-bound at ``--decode-efficiency`` of the bandwidth:
-weights once, MoE experts touched E(1-(1-k/E)^B), the batch's KV; plus ``--decode-overhead-ms``), time to first token, tokens/s per user and in
-total; ``--sweep`` for batch 1, 2, 4, ... up to the sequences of ``--context`` that fit (``--plot FILE`` draws it).
+weights once, MoE experts touched E(1-(1-k/E)^B), the batch's KV; plus ``--decode-overhead-ms``), time to first token,
+tokens/s per user and in total; ``--sweep`` for batch 1, 2, 4, ... up to the sequences of ``--context`` that fit
+(``--plot FILE`` draws it).
 
 Solvers: ``--max-micro-batch`` and ``--max-context`` (largest that fits ``--gpu-memory``; with ``--engine vllm`` the
 longest ``--max-model-len`` by vLLM's block accounting), ``--max-batch-size`` and ``--min-tp`` (inference: most
@@ -8868,7 +8869,7 @@ def llamacpp_model_buffers(model, ll):
 # llama-graph.cpp build_attn, build_attn_mha and build_moe_ffn; llama-kv-cache.cpp cpy_k / cpy_v) and the allocator
 # replayed. Checked against llama.cpp itself (commit 0c1e570, 2026-10-01; bench/measure_llamacpp_buffers.py): 312 CPU
 # runs, 13 models x -c x -ub x -fa, equal to the printed 0.01 MiB, and 224 more with -np 2 to 8, unified or not,
-# within 0.03 MiB (tests/data/llamacpp_compute_buffers.json); and against GPU logs
+# within 0.01 MiB too (tests/data/llamacpp_compute_buffers.json); and against GPU logs
 # (tests/test_mem_llamacpp_compute.py). On a GPU the token embedding's rows are gathered on the host; the GPU split
 # starts with copies of its inputs (ggml-backend.cpp ggml_backend_sched_split_graph) and CUDA aligns to 128 B.
 # CUDA also keeps the router's small tensors alive across its fused top-k kernel (ggml-cuda.cu graph_optimize:
@@ -9054,6 +9055,7 @@ def llamacpp_graph(model, n_tokens, cells, flash_attn, device="gpu", n_outputs=N
     among them). n_outputs: the rows kept for the logits (inp_out_ids), n_tokens unless the ubatch was rounded up
     to a multiple of the sequences."""
     n_outputs = n_outputs or n_tokens
+    ubatch_tokens = n_tokens  # n_tokens itself drops to n_outputs after the output rows are picked
     g = _GgmlGraph()
     hidden, heads, kv_heads, d = model.hidden_size, model.num_attention_heads, model.kv_heads, model.d_head
     q_width, kv_width, ffn = heads * d, kv_heads * d, model.ffn_hidden_size
@@ -9211,7 +9213,8 @@ def llamacpp_graph(model, n_tokens, cells, flash_attn, device="gpu", n_outputs=N
             node.srcs = [copies.get(id(s), s) for s in node.srcs]
         g.nodes = list(copies.values()) + g.nodes
     else:
-        g.inputs = [input_tensor(4 * hidden * n_tokens)] + first_use  # inp_embd: set only for a batch of embeddings
+        # inp_embd: set only for a batch of embeddings, allocated all the same
+        g.inputs = [input_tensor(4 * hidden * ubatch_tokens)] + first_use
     return g
 
 
