@@ -8609,8 +8609,8 @@ def render_sglang(pool):
 #                   ssm_d_inner (LFM2: 0). The attention layers of a hybrid keep a normal llama_kv_cache of their
 #                   own layers only. Its log prints n_layer (every layer) in the recurrent line.
 #   compute buffer  ggml-alloc's peak for the worst-case graph of one ubatch: REPLAYED (the graph rebuilt, the
-#                   allocator re-run) for the llama / qwen2 / qwen3 / qwen3moe / phi3 / gemma3 / gpt-oss layers fully
-#                   offloaded; an ESTIMATE, stated as such, otherwise (llamacpp_compute_buffer).
+#                   allocator re-run) for the llama / qwen2 / qwen3 / qwen3moe / phi3 / gemma2 / gemma3 / gpt-oss
+#                   layers fully offloaded; an ESTIMATE, stated as such, otherwise (llamacpp_compute_buffer).
 # llama.cpp prints sizes in MiB (bytes / 2^20) with two decimals; so does this section.
 LLAMACPP_CTX_PAD = 256             # llama-context.cpp: cparams.n_ctx = GGML_PAD(cparams.n_ctx, 256)
 LLAMACPP_SWA_PAD = 256             # llama-kv-cache-iswa.cpp: size_swa = GGML_PAD(min(...), 256)
@@ -8864,20 +8864,21 @@ def llamacpp_model_buffers(model, ll):
 # an op that may work in place (ADD, MUL, RMS_NORM, ROPE, SOFT_MAX, SCALE, ...) takes over a parent's memory when
 # it is that parent's last use, a tensor is freed after its last consumer, and free blocks are reused best-fit
 # (ggml_dyn_tallocr). The buffer is the highest address reached. Below, that graph is rebuilt node for node for
-# llama.cpp's "llama" (Mixtral's routed experts included) / "qwen2" / "qwen3" / "qwen3moe" / "phi3" / "gemma3" /
-# "gpt-oss" layers (src/models/llama.cpp, qwen2.cpp, qwen3.cpp, qwen3moe.cpp, phi3.cpp, gemma3.cpp, openai-moe.cpp;
+# llama.cpp's "llama" (Mixtral's routed experts included) / "qwen2" / "qwen3" / "qwen3moe" / "phi3" / "gemma2" /
+# "gemma3" / "gpt-oss" layers (src/models/llama.cpp, qwen2.cpp, qwen3.cpp, qwen3moe.cpp, phi3.cpp, gemma2.cpp,
+# gemma3.cpp, openai-moe.cpp;
 # llama-graph.cpp build_attn, build_attn_mha and build_moe_ffn; llama-kv-cache.cpp cpy_k / cpy_v) and the allocator
-# replayed. Checked against llama.cpp itself (commit 0c1e570, 2026-10-01; bench/measure_llamacpp_buffers.py): 312 CPU
-# runs, 13 models x -c x -ub x -fa, equal to the printed 0.01 MiB, and 224 more with -np 2 to 8, unified or not,
+# replayed. Checked against llama.cpp itself (commit 0c1e570, 2026-10-01; bench/measure_llamacpp_buffers.py): 336 CPU
+# runs, 14 models x -c x -ub x -fa, equal to the printed 0.01 MiB, and 224 more with -np 2 to 8, unified or not,
 # within 0.01 MiB too (tests/data/llamacpp_compute_buffers.json); and against GPU logs
 # (tests/test_mem_llamacpp_compute.py). On a GPU the token embedding's rows are gathered on the host; the GPU split
 # starts with copies of its inputs (ggml-backend.cpp ggml_backend_sched_split_graph) and CUDA aligns to 128 B.
 # CUDA also keeps the router's small tensors alive across its fused top-k kernel (ggml-cuda.cu graph_optimize:
 # n_experts x n_ubatch x 4 B each); not replayed, they do not reach the peak of the layers replayed here.
 # ggml_op_can_inplace (ggml-alloc.c), the ops of it used here
-_GGML_INPLACE_OPS = {"ADD", "ADD_ID", "MUL", "RMS_NORM", "ROPE", "SOFT_MAX", "SCALE", "CLAMP", "DIV"}
-LLAMACPP_REPLAY_ARCHS = ("llama", "mistral", "mixtral", "qwen2", "qwen3", "qwen3moe", "qwen3_moe", "phi3", "gemma3",
-                         "gpt-oss")
+_GGML_INPLACE_OPS = {"ADD", "ADD_ID", "MUL", "RMS_NORM", "ROPE", "SOFT_MAX", "SCALE", "CLAMP", "DIV", "UNARY"}
+LLAMACPP_REPLAY_ARCHS = ("llama", "mistral", "mixtral", "qwen2", "qwen3", "qwen3moe", "qwen3_moe", "phi3", "gemma2",
+                         "gemma3", "gpt-oss")
 
 
 class _GgmlTensor:
@@ -9033,7 +9034,8 @@ def llamacpp_replay_refusal(model, ll):
     oss = model.gguf_arch == "gpt-oss"  # attention biases, sinks, alternating sliding layers, biased experts
     if (not moe_ok or model.is_mla or model.state_layer_count() or not qk_norm_ok or (model.o_bias and not oss)
             or model.mlp_bias or not model.gated_mlp or model.norm != "rmsnorm" or model.v_head_dim
-            or (llamacpp_iswa(model) and model.gguf_arch not in ("gemma3", "gpt-oss")) or (oss and not model.is_moe)):
+            or (llamacpp_iswa(model) and model.gguf_arch not in ("gemma2", "gemma3", "gpt-oss"))
+            or (oss and not model.is_moe) or (model.attn_softcap and model.gguf_arch != "gemma2")):
         # a sliding window on every layer is no obstacle: these three llama.cpp graphs attend to the whole cache
         # (phi3.cpp: "Phi SWA is currently disabled"; llama.cpp / qwen2.cpp read no window)
         return "the model's layers are not the plain llama / qwen2 / qwen3 / phi3 ones the replay rebuilds"
@@ -9049,18 +9051,18 @@ def llamacpp_replay_refusal(model, ll):
 
 def llamacpp_graph(model, n_tokens, cells, flash_attn, device="gpu", n_outputs=None):
     """The worst-case graph of one ubatch of n_tokens tokens, as llama.cpp builds it for the llama / qwen2 / qwen3 /
-    phi3 / gemma3 layers; cells: {"full": n_kv, "sliding": SWA cells}. device "gpu": the GPU split, which starts
-    with copies of its inputs (the embedding rows gathered on the host first, then the others in the order the graph
-    first uses them); "cpu": everything on the CPU (the inputs are leaves, with the unused embeddings input inp_embd
-    among them). n_outputs: the rows kept for the logits (inp_out_ids), n_tokens unless the ubatch was rounded up
-    to a multiple of the sequences."""
+    qwen3moe / phi3 / gemma2 / gemma3 / gpt-oss layers; cells: {"full": n_kv, "sliding": SWA cells}. device "gpu":
+    the GPU split, which starts with copies of its inputs (the embedding rows gathered on the host first, then the
+    others in the order the graph first uses them); "cpu": everything on the CPU (the inputs are leaves, with the
+    unused embeddings input inp_embd among them). n_outputs: the rows kept for the logits (inp_out_ids), n_tokens
+    unless the ubatch was rounded up to a multiple of the sequences."""
     n_outputs = n_outputs or n_tokens
     ubatch_tokens = n_tokens  # n_tokens itself drops to n_outputs after the output rows are picked
     g = _GgmlGraph()
     hidden, heads, kv_heads, d = model.hidden_size, model.num_attention_heads, model.kv_heads, model.d_head
     q_width, kv_width, ffn = heads * d, kv_heads * d, model.ffn_hidden_size
     arch = model.gguf_arch
-    fused, gemma, moe, oss = arch == "phi3", arch == "gemma3", model.is_moe, arch == "gpt-oss"
+    fused, gemma, moe, oss = arch == "phi3", arch in ("gemma2", "gemma3"), model.is_moe, arch == "gpt-oss"
     iswa = llamacpp_iswa(model)
     weight = g.external()
 
@@ -9139,8 +9141,11 @@ def llamacpp_graph(model, n_tokens, cells, flash_attn, device="gpu", n_outputs=N
             v_p = g.view(g.view(cache_v, (n_kv, kv_heads, d)), (n_kv, d, kv_heads), contiguous=False)
             k_p = g.view(g.view(cache_k, (d, kv_heads, n_kv)), (d, n_kv, kv_heads), contiguous=False)
             q_p = g.view(g.view(q, (d, heads, n_tokens)), (d, n_tokens, heads), contiguous=False)
-            kq = g.op("SOFT_MAX", (n_kv, n_tokens, heads), [g.op("MUL_MAT", (n_kv, n_tokens, heads), [k_p, q_p]),
-                                                            mask])
+            kq = g.op("MUL_MAT", (n_kv, n_tokens, heads), [k_p, q_p])
+            if model.attn_softcap:  # Gemma 2: scores soft-capped, scale / tanh / scale, all in place
+                for op in ("SCALE", "UNARY", "SCALE"):
+                    kq = g.op(op, (n_kv, n_tokens, heads), [kq])
+            kq = g.op("SOFT_MAX", (n_kv, n_tokens, heads), [kq, mask])
             kqv = g.view(g.op("MUL_MAT", (d, n_tokens, heads), [v_p, kq]), (d, heads, n_tokens), contiguous=False)
             cur = g.op("CONT", (q_width, n_tokens), [kqv])
         cur = g.op("MUL_MAT", (hidden, n_tokens), [weight, cur])
@@ -9200,7 +9205,12 @@ def llamacpp_graph(model, n_tokens, cells, flash_attn, device="gpu", n_outputs=N
         inp = g.op("GET_ROWS", (hidden, n_outputs), [inp, out_ids])
         n_tokens = n_outputs
     cur = g.op("MUL", (hidden, n_tokens), [g.op("RMS_NORM", (hidden, n_tokens), [inp]), weight], output=True)
-    g.op("MUL_MAT", (model.vocab_size, n_tokens), [weight, cur], output=True)  # the logits
+    if arch == "gemma2":  # the logits soft-capped: scale / tanh / scale in place, the last one the output
+        cur = g.op("MUL_MAT", (model.vocab_size, n_tokens), [weight, cur])
+        for i, op in enumerate(("SCALE", "UNARY", "SCALE")):
+            cur = g.op(op, (model.vocab_size, n_tokens), [cur], output=i == 2)
+    else:
+        g.op("MUL_MAT", (model.vocab_size, n_tokens), [weight, cur], output=True)  # the logits
     first_use = []
     for node in g.nodes:
         first_use += [s for s in node.srcs if s.is_input and s not in first_use]
@@ -9238,8 +9248,8 @@ def llamacpp_compute_buffer_replay(model, n_ubatch, n_ctx_cells, flash_attn, dev
 
 def llamacpp_compute_buffer(model, ll, n_kv):
     """(bytes, how) of the GPU compute buffer. how "replayed": ggml-alloc replayed over the rebuilt graph (above),
-    for the llama / qwen2 / qwen3 / qwen3moe / phi3 / gemma3 / gpt-oss layers fully offloaded (any -np, unified or
-    not). Otherwise how names why not and the bytes are an ESTIMATE:
+    for the llama / qwen2 / qwen3 / qwen3moe / phi3 / gemma2 / gemma3 / gpt-oss layers fully offloaded (any -np,
+    unified or not). Otherwise how names why not and the bytes are an ESTIMATE:
 
         n_ubatch x 4 B x (n_head x n_kv  [the f32 scores KQ of one layer, materialised only without -fa]
                           + 2 x n_embd   [the residual stream and the normed input]
@@ -9317,7 +9327,7 @@ def _llamacpp_assumptions(ll, model=None, compute_how="estimate"):
         arch = {"qwen3_moe": "qwen3moe", "mistral": "llama", "mixtral": "llama"}.get(arch, arch)  # llama.cpp's names
         compute = ("compute buffer replayed: ggml-alloc's allocation of the worst-case graph of one ubatch (every "
                    f"token an output), rebuilt node for node for llama.cpp's {arch} layers as of commit 0c1e570 "
-                   "(2026-10-01), CUDA's 128-B alignment; equal to llama.cpp's own figure in 536 measured CPU runs "
+                   "(2026-10-01), CUDA's 128-B alignment; equal to llama.cpp's own figure in 560 measured CPU runs "
                    "and GPU logs (tests); other builds may differ")
     else:
         compute = ("compute buffer ESTIMATED (" + compute_how.removeprefix("estimate: ") + "): n_ubatch x 4 B x "

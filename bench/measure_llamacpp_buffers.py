@@ -5,11 +5,11 @@ llama.cpp sizes its compute buffer by building the worst-case graph of one ubatc
 from the GGUF's metadata alone, so a GGUF whose data region is a hole (a sparse file: header written, the file
 `truncate`d to its full length) gives the same figures as the real checkpoint.
 
-This script writes such GGUFs for 13 model shapes (llama.cpp archs llama, qwen2, qwen3, qwen3moe, phi3, gpt-oss,
-gemma3; shapes from their config.json files, cited below), runs bench/llamacpp_buffer_probe.cpp (build it as its
-header says) over a grid of -c / -ub / -fa / -np, and prints one JSON line per run with the "compute buffer size"
-llama.cpp logs. The grid below is what tests/data/llamacpp_compute_buffers.json holds (with the llama.cpp commit
-and date):
+This script writes such GGUFs for 14 model shapes (llama.cpp archs llama, qwen2, qwen3, qwen3moe, phi3, gpt-oss,
+gemma2, gemma3; shapes from their config.json files, cited below), runs bench/llamacpp_buffer_probe.cpp (build it as
+its header says) over a grid of -c / -ub / -fa / -np, and prints one JSON line per run with the "compute buffer size"
+llama.cpp logs. The grid below is what tests/data/llamacpp_compute_buffers.json holds (with the llama.cpp commit and
+date):
 
     python bench/measure_llamacpp_buffers.py --probe /tmp/llamacpp_buffer_probe --out /tmp/ggufs \
         --ctx 4096,8192,32768 --ubatch 128,256,512,1024 --fa 0,1 > runs.jsonl
@@ -74,6 +74,10 @@ MODELS = {
     "gpt-oss-20b": dict(arch="gpt-oss", n_embd=2880, n_layer=24, n_head=64, n_head_kv=8, head_dim=64, n_ff=2880,
                         n_vocab=201088, n_expert=32, n_expert_used=4, sliding_window=128, qkv_bias=True,
                         oss=True),
+    # google/gemma-2-9b (llama.cpp "gemma2": sliding (4096) and global layers alternate, attention logits soft-capped
+    # at 50, final logits at 30, post-norms): 3584, 42 layers, 16 heads of 256, 8 KV heads, FFN 14336, vocab 256000
+    "gemma-2-9b": dict(arch="gemma2", n_embd=3584, n_layer=42, n_head=16, n_head_kv=8, head_dim=256, n_ff=14336,
+                       n_vocab=256000, tied=True, post_norms=True, sliding_window=4096, softcaps=(50.0, 30.0)),
 }
 
 
@@ -140,6 +144,9 @@ def write_sparse_gguf(path, m):
         w.add_expert_feed_forward_length(m["n_ff"])
     if m.get("sliding_window"):
         w.add_sliding_window(m["sliding_window"])
+    if m.get("softcaps"):
+        w.add_attn_logit_softcapping(m["softcaps"][0])
+        w.add_final_logit_softcapping(m["softcaps"][1])
     w.add_tokenizer_model("none")
     w.add_file_type(gguf.LlamaFileType.MOSTLY_F16)
     total = 0

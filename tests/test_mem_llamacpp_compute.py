@@ -1,10 +1,10 @@
 """llama.cpp's compute buffer, replayed (calc_transformer_mem.py llamacpp_compute_buffer_replay) against llama.cpp.
 
-1. Measured: tests/data/llamacpp_compute_buffers.json holds 312 runs of llama.cpp itself (commit 0c1e570,
-   2026-10-01, CPU backend) over thirteen real model shapes (sparse GGUFs loaded with no_alloc: llama.cpp builds and
+1. Measured: tests/data/llamacpp_compute_buffers.json holds 336 runs of llama.cpp itself (commit 0c1e570,
+   2026-10-01, CPU backend) over fourteen real model shapes (sparse GGUFs loaded with no_alloc: llama.cpp builds and
    allocates the graph as for the real checkpoint; bench/measure_llamacpp_buffers.py writes them). The replay on
    the CPU layout must print the same MiB: llama.cpp prints two decimals, so each figure is known to +-0.005 MiB;
-   asserted within 0.01 MiB (297 of the 312 print identically; 15 differ in the last digit: the replay sits exactly
+   asserted within 0.01 MiB (321 of the 336 print identically; 15 differ in the last digit: the replay sits exactly
    on a ...x25 / ...x75 MiB boundary that llama.cpp's figure passes by a few bytes it allocates and the replay does
    not). 224 more runs with -np 2 to 8, unified or not (runs_streams).
 2. Published GPU logs (the GPU split: embedding rows gathered on the host, the split's inputs copied first, 128-B
@@ -33,7 +33,7 @@ PHI3_MINI_CONFIG = {"architectures": ["Phi3ForCausalLM"], "model_type": "phi3", 
 
 
 def model(name):
-    """The thirteen shapes bench/measure_llamacpp_buffers.py wrote, from the same config.json figures."""
+    """The fourteen shapes bench/measure_llamacpp_buffers.py wrote, from the same config.json figures."""
     if name == "phi-3-mini":
         m, _ = mem.model_from_config(json.loads(json.dumps(PHI3_MINI_CONFIG)))
         return m
@@ -48,7 +48,7 @@ def test_model_shapes_are_the_measured_ones():
               "phi-4": (5120, 40, 40, 10, 17920, 100352), "mistral-small-24b": (5120, 40, 32, 8, 32768, 131072),
               "qwen3-4b": (2560, 36, 32, 8, 9728, 151936), "gemma-3-27b": (5376, 62, 32, 16, 21504, 262208),
               "qwen3-30b-a3b": (2048, 48, 32, 4, 6144, 151936), "mixtral-8x7b": (4096, 32, 32, 8, 14336, 32000),
-              "gpt-oss-20b": (2880, 24, 64, 8, 2880, 201088)}
+              "gpt-oss-20b": (2880, 24, 64, 8, 2880, 201088), "gemma-2-9b": (3584, 42, 16, 8, 14336, 256000)}
     for name, shape in shapes.items():
         m = model(name)
         assert (m.hidden_size, m.num_layers, m.num_attention_heads, m.kv_heads, m.ffn_hidden_size,
@@ -65,6 +65,8 @@ def test_model_shapes_are_the_measured_ones():
     oss = model("gpt-oss-20b")  # sliding (128) and full layers alternate; attention biases
     assert oss.sliding_window == 128 and [oss.layer_attention(i) for i in range(2)] == ["sliding", "full"]
     assert oss.qkv_bias and oss.o_bias
+    gemma2 = model("gemma-2-9b")  # sliding (4096) and global layers alternate; attention logits soft-capped
+    assert gemma2.sliding_window == 4096 and gemma2.attn_softcap and gemma2.d_head == 256
 
 
 def _runs():
@@ -82,7 +84,7 @@ def test_replay_equals_llamacpp_on_the_cpu(name, n_ctx, n_ubatch, flash_attn, me
 def test_most_cpu_runs_print_identically():
     same = sum(f"{mem.llamacpp_compute_buffer_replay(model(n), ub, -(-c // 256) * 256, bool(fa), 'cpu') / MIB:.2f}"
                == f"{mib:.2f}" for n, c, ub, fa, mib in _runs())
-    assert same >= 297
+    assert same >= 321
 
 
 def test_cpu_and_gpu_layouts_differ_by_the_embeddings_input():
