@@ -4925,7 +4925,8 @@ def forward_flops(m: Model, batch: int, new_tokens: int, past: int = 0, attentio
                   logits_positions=None, decode: bool = False) -> dict:
     """Forward-pass matmul FLOPs per component for ``batch`` sequences of ``new_tokens`` tokens each.
 
-    ``past`` tokens are already in the KV cache. ``logits_positions`` per sequence (default: every new token).
+    ``past`` tokens are already in the KV cache. ``logits_positions`` per sequence (default: every new token; at
+    most the new tokens, as transformers' logits_to_keep slices them).
     ``attention``: "full" (the square PyTorch executes) or "causal" (unmasked pairs, sliding windows applied).
     ``decode``: the new tokens are generated one at a time: no query sees a later key, and a sliding-window
     layer's cache holds only its window, so both conventions count min(context + 1, window) keys per step.
@@ -4970,7 +4971,8 @@ def forward_flops(m: Model, batch: int, new_tokens: int, past: int = 0, attentio
     wide_layers = sliding if m.has_sliding_shape else 0
     qkv_weights = narrow * dense["attention_qkv"] + wide_layers * wide["attention_qkv"]
     output_weights = narrow * dense["attention_output"] + wide_layers * wide["attention_output"]
-    positions = new_tokens if logits_positions is None else logits_positions
+    # transformers' logits_to_keep=k slices hidden_states[:, -k:]: never more positions than there are new tokens
+    positions = new_tokens if logits_positions is None else min(logits_positions, new_tokens)
     components = {
         "embeddings": 0,
         # OPT: project_in before the first layer and project_out after the last run on every new token (the

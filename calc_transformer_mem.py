@@ -109,9 +109,9 @@ sliding layer keeps window - 1 tokens); ``--engine sum`` (the default) counts a 
 (n_ctx padded to 256, a second sliding-window cache of pad256(min(n_ctx, n_swa x seqs + n_ubatch)) cells for
 models mixing sliding and full layers, llama-kv-cache-iswa.cpp), the model buffers split host / GPU as load_tensors
 places them (weights at ``--gguf-type``, ``--bits-per-weight`` or scaled to ``--model-bytes``), the compute buffer
-replayed (ggml-alloc re-run over the rebuilt worst-case graph: llama / qwen2 / qwen3 / qwen3moe / phi3 / gemma3 /
-gpt-oss layers, fully offloaded; others estimated, and labelled so). Gemma 4, the DSA indexer cache, MLA without
-``-fa`` and ``-tp``/``-pp`` are refused.
+replayed (ggml-alloc re-run over the rebuilt worst-case graph: llama / qwen2 / qwen3 / qwen3moe / phi3 / gemma2 /
+gemma3 / gpt-oss layers, fully offloaded; others estimated, and labelled so). Gemma 4, the DSA indexer cache, MLA
+without ``-fa`` and ``-tp``/``-pp`` are refused.
 
 ``--speed`` / ``--sweep`` (with ``--infer`` and ``--gpu`` or ``--bandwidth``): prefill time (compute-bound at
 ``--prefill-efficiency`` of the dense peak), decode step (memory-bound at ``--decode-efficiency`` of the bandwidth:

@@ -842,3 +842,15 @@ def test_attention_flops_replaces_attention(flops):
 def test_dsa_kv_bytes_per_token_count_the_indexer_key(flops):
     # issue 10, branch dsa: DeepSeek-V3.2's 61 layers cache the MLA latent (512 + 64) and the indexer's key (128)
     assert flops.kv_cache_bytes_per_token(flops.preset_model("deepseek-v3.2"), 2) == 61 * (512 + 64 + 128) * 2
+
+
+def test_logits_positions_never_exceed_the_new_tokens():
+    # transformers' logits_to_keep=k takes hidden_states[:, -k:]: asking for 2 positions of a 1-token forward
+    # computes 1 (found by test_flops_torch's random Gemma 4 configs: 448 counted against FlopCounterMode's 320).
+    # By hand, llama-2-7b's LM head: 2 x batch x positions x 4096 x 32000
+    from conftest import load_script
+    fl = load_script("calc_transformer_flops")
+    m = fl.preset_model("llama-2-7b")
+    one = fl.forward_flops(m, 2, 1, logits_positions=1)
+    two = fl.forward_flops(m, 2, 1, logits_positions=2)
+    assert one == two and one["components"]["lm_head"] == 2 * 2 * 1 * 4096 * 32000
