@@ -49,7 +49,9 @@ What it computes
    branches, the importance-matrix cases, and the fallback to 32-blocks when a row is not a multiple of 256 (a
    32-block type has no fallback: llama-quantize refuses such a row, and the file type is listed under ``skipped``).
    ``--old-q2k`` selects the 2023 Q2_K recipe: "mostly Q3_K except for tok_embeddings, attention.wq, attention.wk,
-   which are Q2_K" (llama.cpp commit bac66994, Aug 2023; replaced in early 2024).
+   which are Q2_K" (llama.cpp commit bac66994, Aug 2023; replaced in early 2024).  ``--old-qkv`` gives a fused
+   attn_qkv its older branch (Q4_K_M -> Q5_K, Q5_K_M -> Q6_K, Q3_K_M / Q3_K_L / IQ3_M -> Q4_K, in every layer), from
+   before llama-quant.cpp sent it through attn_v's rules (the shared block's GGUF_OLD_RECIPES).
    File bytes = sum(row blocks * block bytes) + GGUF header and tensor-info records (exact) + 32-byte alignment
    padding (exact) + tokenizer/metadata key-values (an estimate: 61 B per token for 100k+ BPE vocabularies, from
    the 7,835,936 non-tensor bytes measured on Llama-3 GGUF files / 128,256 tokens; 23 B per token otherwise, a
@@ -114,7 +116,7 @@ field of the block's ``Model`` (``num_layers``, ``hidden_size``, ``top_k``, ``fi
 memory first, TPUs left out), with ``--gpu``/``--gpu-memory`` ``fits_target`` (bool) and a top-level ``target``
 ({``name``, ``bytes``, ``need``, ``largest_fitting``, ``fitting``, ``formats``}), ``quality`` ({``metric``,
 ``value``, ``model``, ``source``} or null), ``notes`` (list of strings), and by kind: GGUF ``tensor_types``
-({type: count}; null in parameter-count mode) and ``tensor_bytes`` (tensor data without metadata; architecture
+({type: count}; null in parameter-count mode) and ``gguf_tensor_bytes`` (tensor data without metadata; architecture
 mode); "gpu" and "float" ``description`` and ``source`` (the layout and where it is defined) and
 ``hf_footprint_bytes`` (what transformers' ``get_memory_footprint`` reports; architecture mode); every kind
 ``unquantized_params`` (int: parameters left in F32/F16/BF16; architecture mode)}; ``skipped``: list of {``name``,
@@ -194,6 +196,7 @@ np = _NumpyOnFirstUse()
 import argparse as _argparse
 import dataclasses as _dc
 import json as _json
+import math as _math
 import os as _os
 import re as _re
 import stat as _stat
@@ -4589,18 +4592,16 @@ def gpu_memory_bytes(name: str, flag: str = "--gpu") -> int:
     row = gpu_spec(name, flag)
     total = row["memory_gib"] * 2**30
     return int(total * row["gpu_share"]) if row["gpu_share"] else total
-# ============================================ end of the shared model block ===================================
-# [[[end]]]
-
-PROG = "calc_quantization.py"
-GB, GIB, MIB = 10**9, 2**30, 2**20
-
-# ----------------------------------------------------------------------------------------------------------------
-# Storage formats: block layouts
-# ----------------------------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+# --------------------------------------------------------------------------------------------------------------
+# GGUF files: ggml's block types, llama.cpp's tensor list and llama-quantize's per-tensor types
+# --------------------------------------------------------------------------------------------------------------
+# One source for the quantization script (file sizes) and the memory script (llama.cpp's model buffers), so that
+# the two price a Q4_K_M file alike.
+
+
+@_dc.dataclass(frozen=True)
 class BlockType:
     """One storage type: ``block`` weights stored in ``bytes`` bytes (scales included)."""
     name: str
@@ -4657,81 +4658,10 @@ GGUF_FILE_TYPES = {
 UNQUANTIZED_GGML = ("F32", "F16", "BF16")
 IMATRIX_REQUIRED_TYPES = ("IQ3_XXS", "IQ2_XXS", "IQ2_XS", "IQ2_S", "IQ1_M", "IQ1_S")
 
-# Element formats: (exponent bits, mantissa bits, bias, largest finite value); OCP 8-bit FP and MX v1.0 specs.
-MINIFLOATS = {
-    "E4M3": (4, 3, 7, 448.0), "E5M2": (5, 2, 15, 57344.0),
-    "E2M3": (2, 3, 1, 7.5), "E3M2": (3, 2, 3, 28.0), "E2M1": (2, 1, 1, 6.0),
-}
 
-# bitsandbytes 4-bit code books (functional.get_4bit_type): NF4 levels, and FP4 magnitudes normalised by 12.
-NF4_LEVELS = (-1.0, -0.6961928009986877, -0.5250730514526367, -0.39491748809814453, -0.28444138169288635,
-              -0.18477343022823334, -0.09105003625154495, 0.0, 0.07958029955625534, 0.16093020141124725,
-              0.24611230194568634, 0.33791524171829224, 0.44070982933044434, 0.5626170039176941,
-              0.7229568362236023, 1.0)
-FP4_BNB_MAGNITUDES = (0.0, 0.0625 / 12, 2 / 12, 3 / 12, 4 / 12, 6 / 12, 8 / 12, 1.0)
-# IQ4_NL levels (kvalues_iq4nl in ggml-common.h), multiplied by the block's fp16 d.
-IQ4_NL_LEVELS = (-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113)
-
-
-# ----------------------------------------------------------------------------------------------------------------
-# Published quality numbers
-# ----------------------------------------------------------------------------------------------------------------
-
-_LCPP_PPL = ("llama.cpp tools/perplexity/README.md, LLaMA 3 8b Scoreboard (Wikitext-2, vs FP16 PPL 6.2316)")
-# file type -> (imatrix, dPPL, mean KLD); rows without an imatrix where the table has one.
-LLAMA3_8B_SCOREBOARD = {
-    "Q8_0": ("none", 0.0027, 0.00136), "Q6_K": ("none", 0.0217, 0.00545), "Q5_K_M": ("none", 0.0570, 0.0108),
-    "Q5_K_S": ("none", 0.1050, 0.0166), "Q5_1": ("none", 0.1062, 0.0180), "Q5_0": ("none", 0.1316, 0.0222),
-    "Q4_K_M": ("none", 0.1755, 0.0313), "Q4_K_S": ("none", 0.2689, 0.0431), "IQ4_NL": ("WT 10m", 0.2240, 0.0357),
-    "IQ4_XS": ("WT 10m", 0.2281, 0.0363), "Q4_1": ("none", 0.4511, 0.0717), "Q4_0": ("none", 0.4685, 0.0719),
-    "Q3_K_L": ("none", 0.5562, 0.0872), "Q3_K_M": ("none", 0.6569, 0.1019), "IQ3_M": ("WT 10m", 0.6667, 0.1025),
-    "IQ3_S": ("WT 10m", 0.7339, 0.1113), "IQ3_XS": ("WT 10m", 0.9314, 0.1387), "IQ3_XXS": ("WT 10m", 1.2268, 0.1836),
-    "Q3_K_S": ("none", 1.6322, 0.2282), "IQ2_M": ("WT 10m", 2.3692, 0.3260), "Q2_K": ("none", 3.5199, 0.4451),
-    "Q2_K_S": ("WT 10m", 3.0921, 0.4034), "IQ2_S": ("WT 10m", 3.4191, 0.4392), "IQ2_XS": ("WT 10m", 4.5298, 0.5463),
-    "IQ2_XXS": ("WT 10m", 7.8601, 0.8120), "IQ1_M": ("WT 10m", 19.2621, 1.3931), "IQ1_S": ("WT 1m", 51.8661, 2.2113),
-}
-# The same scoreboard's rows made with an importance matrix, for the file types it measured both ways (--imatrix).
-LLAMA3_8B_SCOREBOARD_IMATRIX = {
-    "Q4_K_M": ("WT 10m", 0.1513, 0.0282), "Q4_K_S": ("WT 10m", 0.1781, 0.0320), "Q3_K_L": ("WT 10m", 0.4396, 0.0731),
-    "Q3_K_M": ("WT 10m", 0.5026, 0.0844), "Q3_K_S": ("WT 10m", 1.3712, 0.1998), "Q2_K": ("WT 10m", 2.4162, 0.3322),
-}
-_LLAMA2_TABLE = "dwithchenna/llm-quantization README, Llama-2 WikiText-2 table"
-GPU_QUALITY = {
-    "awq": {"metric": "WikiText-2 PPL 5.47 -> 5.60 (+0.13)", "value": 0.13, "model": "Llama-2-7B, INT4 g128",
-            "source": "AWQ, Lin et al. arXiv 2306.00978 (FP16 and AWQ rows, as reproduced in " + _LLAMA2_TABLE + ")"},
-    "gptq": {"metric": "WikiText-2 PPL 5.47 -> 5.87 (+0.40)", "value": 0.40, "model": "Llama-2-7B, INT4 g128",
-             "source": "third-party AutoGPTQ run in " + _LLAMA2_TABLE + " (not from the GPTQ paper)"},
-    "nf4": {"metric": "matches 16-bit finetuning (claim, no PPL)", "value": None, "model": "LLaMA 7-65B",
-            "source": "QLoRA, Dettmers et al. arXiv 2305.14314"},
-}
-
-# ----------------------------------------------------------------------------------------------------------------
-# Input parsing helpers
-# ----------------------------------------------------------------------------------------------------------------
-
-# Counts (--context, --batch-size, --params, --gguf-kv-bytes, random:ROWSxCOLS) are read by the block's parse_count,
-# one reading in every script (7B, 32k = 32,000, 32Ki = 32,768, 300e9, 1_000).  Sizes in bytes are this script's own:
-# a byte unit (B, kB, MB, GB, TB, PB, KiB, MiB, GiB, TiB) or a bare number of bytes.  A bare "80G" is refused
-# rather than read: 80 GB and 80 GiB differ by 7%, more than the gap between two quantization formats.
-_MEMORY = re.compile(r"(?P<number>.*?[0-9.])\s*(?P<unit>(?:[kmgt]i?|p)?b)?", re.IGNORECASE)
-MAX_MEMORY_BYTES = 10**20  # far above any machine; keeps every sum finite
-
-
-def parse_memory(text: str, what: str) -> int:
-    """'80GiB' (2^30) or '80GB' (10^9) or '512MiB' or '1.5GB' -> bytes (exact: the block's parse_number reads the
-    digits and its suffixes k, M, G, T, P, Ki, Mi, Gi, Ti); a bare number is bytes."""
-    match = _MEMORY.fullmatch(str(text).strip())
-    if not match:
-        raise InputError(f"{what} expects a size like 80GiB, 80GB, 512MiB or a number of bytes, got {text!r}")
-    unit = (match["unit"] or "b")[:-1]  # without its B: the block's suffix of the same power (k, m, gi, ...)
-    return int(round(parse_number(match["number"] + unit, what, limit=MAX_MEMORY_BYTES)))
-
-
-# ----------------------------------------------------------------------------------------------------------------
-# The model's tensors as a GGUF file holds them
-# ----------------------------------------------------------------------------------------------------------------
+# The model's tensors as a GGUF file holds them.
 # The model is the shared block's Model (from --preset, --config or flags) and its parameters are the block's tensor
-# list (model_param_tensors), the one list every calc script counts.  This script adds only llama.cpp's view of it:
+# list (model_param_tensors), the one list every calc script counts.  Below is only llama.cpp's view of it:
 # each tensor's GGUF name, its ggml shape ``ne`` (PyTorch's shape reversed: ne[0] is the row a quantization block
 # runs along, then the output features, then the expert), the tensor llama.cpp's converter splits (the stacked expert
 # gate_up_proj becomes ffn_gate_exps + ffn_up_exps) and the one it adds (rope_freqs).  So the parameters quantized
@@ -4740,7 +4670,7 @@ def parse_memory(text: str, what: str) -> int:
 GGUF_MAX_LAYERS = 1000  # every tensor of every layer is listed and walked by llama.cpp's per-tensor rules
 
 
-@dataclass(frozen=True)
+@_dc.dataclass(frozen=True)
 class GgufTensor:
     """One tensor of a GGUF file: its name, its shape ``ne`` (ne[0] = row length, as in ggml) and how it is stored."""
     name: str
@@ -4755,7 +4685,7 @@ class GgufTensor:
 
     @property
     def numel(self) -> int:
-        return math.prod(self.ne)
+        return _math.prod(self.ne)
 
     @property
     def is_parameter(self) -> bool:
@@ -4814,21 +4744,21 @@ _GGUF_ARCH_LAYER_NORMS = {"gpt-oss": ("attn_norm", "post_attention_norm"),
 
 
 def check_gguf_model(m: Model, labels: dict | None = None) -> Model:
-    """This script's own limits on a validated Model: a layer count its per-tensor list can walk, a norm layout and
-    tensors llama.cpp names.  ``labels`` names where a value came from, by Model field (a flag or a config field:
+    """The GGUF tensor list's own limits on a validated Model: a layer count it can walk, a norm layout and tensors
+    llama.cpp names.  ``labels`` names where a value came from, by Model field (a flag or a config field:
     {"num_layers": "--num-layers"}); without one, the layer count is called --num-layers and the rest the model's
     source."""
     labels = labels or {}
     if m.num_layers > GGUF_MAX_LAYERS:
         raise InputError(f"{labels.get('num_layers', '--num-layers')} {m.num_layers} is above {GGUF_MAX_LAYERS} "
-                         f"({PROG} lists every tensor of every layer)")
+                         "(the GGUF tensor list walks every tensor of every layer)")
     if (m.norms_per_layer, m.norm_placement) not in _GGUF_LAYER_NORMS:
         raise InputError(f"{labels.get('norms_per_layer', m.source)}: {m.norms_per_layer} norms per layer placed "
-                         f"{m.norm_placement!r} have no llama.cpp names; not modelled by {PROG}")
+                         f"{m.norm_placement!r} have no llama.cpp names; not modelled")
     if m.mtp_layers:
         raise InputError(f"{labels.get('mtp_layers', m.source)}: multi-token-prediction modules (mtp_layers "
                          f"{m.mtp_layers}) are not in llama.cpp's GGUF files (its converter drops them); not "
-                         f"modelled by {PROG}")
+                         "modelled")
     return m
 
 
@@ -4905,10 +4835,10 @@ def _gguf_named(m: Model, layer: int, t: ModelTensor, prefix: str, module: str, 
     table; a tensor the table lacks, or whose element count differs, is refused rather than guessed."""
     part = t.name[len(module):]
     if part not in named:
-        raise InputError(f"{m.source}: tensor {t.name} has no GGUF name in {PROG} (llama.cpp loads none); not "
+        raise InputError(f"{m.source}: tensor {t.name} has no GGUF name here (llama.cpp loads none); not "
                          "modelled")
     name, ne, linear = named[part]
-    if math.prod(ne) != t.numel:  # the block's shape and llama.cpp's must hold the same parameters
+    if _math.prod(ne) != t.numel:  # the block's shape and llama.cpp's must hold the same parameters
         raise InputError(f"{m.source}: tensor {t.name} does not match llama.cpp's {name} {ne}; not modelled")
     return [GgufTensor(f"{prefix}{name}", ne, layer, linear=linear, force_f32=not linear)]
 
@@ -4967,10 +4897,10 @@ def _gguf_tensors(m: Model, layer: int, t: ModelTensor, norm_names: tuple,
         linear = module.endswith("proj") or module.startswith("linear_attn.in_proj_")
         return [GgufTensor(f"{prefix}{t.name}", ne, layer, linear=linear, force_f32=len(ne) < 2)]
     if t.name.startswith("self_attn.indexer."):  # DeepSeek-V3.2 / GLM-5's DSA indexer: Linears and a LayerNorm (GPU
-        # formats quantize the Linears); this script has no llama.cpp names or types for it (size_gguf refuses)
+        # formats quantize the Linears); no llama.cpp names or types are modelled for it (size_gguf refuses)
         return [GgufTensor(f"{prefix}{t.name}", ne, layer, linear=t.kind == "weight", force_f32=len(ne) < 2)]
     if t.name.startswith("mamba."):  # Bamba's Mamba-2 mixer: in_proj / out_proj are Linears (GPU formats quantize
-        # them); this script has no llama.cpp names or types for it (size_gguf refuses the model); Jamba's Mamba-1
+        # them); no llama.cpp names or types are modelled for it (size_gguf refuses the model); Jamba's Mamba-1
         # mixer adds x_proj and dt_proj (Linears too) and A_log (d, N), an elementwise parameter
         proj = module.endswith("proj")
         return [GgufTensor(f"{prefix}{t.name}", ne, layer, linear=proj and part == "weight", force_f32=len(ne) < 2,
@@ -4996,14 +4926,14 @@ def _gguf_tensors(m: Model, layer: int, t: ModelTensor, norm_names: tuple,
     else:
         known = _GGUF_LAYER_MODULES.get(module)
     if known is None:  # a tensor the block gained that this script cannot name: refuse rather than drop it
-        raise InputError(f"{m.source}: tensor {t.name} has no GGUF name in {PROG}; not modelled")
+        raise InputError(f"{m.source}: tensor {t.name} has no GGUF name here; not modelled")
     base, linear = known
     return [GgufTensor(f"{prefix}{base}.{part}", ne, layer, linear=linear and part == "weight",
                        force_f32=len(ne) < 2 or base in ("ffn_gate_inp", "position_embd"), buffer=t.buffer,
                        linear_bias=linear and part == "bias", keep_f32=t.fp32)]
 
 
-def tensor_list(m: Model, old_qwen3next: bool = False) -> list[GgufTensor]:
+def gguf_tensor_list(m: Model, old_qwen3next: bool = False) -> list[GgufTensor]:
     """Every tensor of the model as a GGUF file holds it: the block's model_param_tensors(m), each under its
     llama.cpp name (token_embd, blk.N.attn_q, blk.N.ffn_gate_exps, output, ...) with ggml's ``ne``, plus
     rope_freqs (head_dim / 2 factors, not a parameter) for Llama-3.1's "llama3" rope scaling."""
@@ -5021,17 +4951,11 @@ def tensor_list(m: Model, old_qwen3next: bool = False) -> list[GgufTensor]:
     return out
 
 
-def count_params(tensors: list[GgufTensor]) -> int:
-    """Model parameters (what PyTorch counts: llama.cpp's rope_freqs table and checkpoint buffers excluded)."""
-    return sum(t.numel for t in tensors if t.is_parameter)
+
+# GGUF file types: llama.cpp's per-tensor type selection.
 
 
-# ----------------------------------------------------------------------------------------------------------------
-# GGUF file types: llama.cpp's per-tensor type selection
-# ----------------------------------------------------------------------------------------------------------------
-
-
-def tensor_category(name: str) -> str:
+def gguf_tensor_category(name: str) -> str:
     """llama-quant.cpp tensor_get_category (substring tests in the same order)."""
     if name == "output.weight":
         return "output"
@@ -5053,8 +4977,8 @@ def ggml_n_dims(ne: tuple) -> int:
     return n
 
 
-def allows_quantization(t: GgufTensor) -> bool:
-    """llama-quant.cpp tensor_allows_quantization for the tensors this script writes: 2-D and 3-D weights, except
+def gguf_allows_quantization(t: GgufTensor) -> bool:
+    """llama-quant.cpp tensor_allows_quantization for the tensors listed here: 2-D and 3-D weights, except
     norms, routers, position tables and the small convolution kernels of SSM / delta-net ("ssm_conv1d") and
     short-conv ("shortconv.conv.weight") layers."""
     return (ggml_n_dims(t.ne) >= 2 and t.name.endswith("weight") and "_norm.weight" not in t.name
@@ -5085,9 +5009,10 @@ def gguf_n_gqa(m: Model) -> int:
     return m.num_attention_heads // m.kv_heads
 
 
-def _type_impl(ft: str, default: str, t: GgufTensor, cat: str, m: Model, state: dict,
-               has_imatrix: bool, old_q2k: bool) -> str:
-    """llama_tensor_get_type_impl, for ftype ``ft`` (our paraphrase, same branch order)."""
+def _gguf_type_impl(ft: str, default: str, t: GgufTensor, cat: str, m: Model, state: dict,
+                    has_imatrix: bool, old_q2k: bool, old_qkv: bool = False) -> str:
+    """llama_tensor_get_type_impl, for ftype ``ft`` (our paraphrase, same branch order); old_q2k and old_qkv: the
+    older recipes GGUF_OLD_RECIPES describes."""
     new = default
     n_layer = m.num_layers
     n_gqa = gguf_n_gqa(m)
@@ -5117,6 +5042,8 @@ def _type_impl(ft: str, default: str, t: GgufTensor, cat: str, m: Model, state: 
             state["i_attention_wv"] += 1
             return "Q5_K" if is_llama_70b(m) else "Q3_K"
         return "Q2_K" if cat in ("attn_q", "attn_k") else "Q3_K"
+    if old_qkv and cat == "attn_qkv":  # its own branch, before attn_v's rules took it over (GGUF_OLD_RECIPES)
+        return {"Q3_K_M": "Q4_K", "Q3_K_L": "Q4_K", "IQ3_M": "Q4_K", "Q4_K_M": "Q5_K", "Q5_K_M": "Q6_K"}.get(ft, new)
     attn_v_like = cat in ("attn_v", "attn_qkv", "attn_kv_b")
     if ft in low_iq:
         if attn_v_like:
@@ -5230,7 +5157,7 @@ _FALLBACK_TYPES = {**dict.fromkeys(("IQ1_S", "IQ1_M", "IQ2_XXS", "IQ2_XS", "IQ2_
                    "Q4_K": "Q5_0", "Q5_K": "Q5_1", "Q6_K": "Q8_0"}
 
 
-def fallback_type(t: GgufTensor, ggml_type: str) -> str:
+def gguf_fallback_type(t: GgufTensor, ggml_type: str) -> str:
     """llama-quant.cpp tensor_type_fallback: rows not divisible by a 256-block type's block get its 32-block
     fallback, or F16 when 32 does not divide them either.  Other types have no fallback: llama-quantize stops with
     "no tensor type fallback is defined", so this raises ValueError and the file type is reported as skipped."""
@@ -5243,7 +5170,7 @@ def fallback_type(t: GgufTensor, ggml_type: str) -> str:
     return new if t.ne[0] % GGML_TYPES[new].block == 0 else "F16"
 
 
-def tensor_bytes(t: GgufTensor, ggml_type: str) -> int:
+def gguf_tensor_bytes(t: GgufTensor, ggml_type: str) -> int:
     bt = GGML_TYPES[ggml_type]
     if t.ne[0] % bt.block:
         raise ValueError(f"row of {t.name} ({t.ne[0]}) is not a multiple of the {ggml_type} block ({bt.block})")
@@ -5251,14 +5178,15 @@ def tensor_bytes(t: GgufTensor, ggml_type: str) -> int:
 
 
 def gguf_type_plan(m: Model, tensors: list[GgufTensor], ftype: str, has_imatrix: bool = False,
-                   old_q2k: bool = False) -> list[tuple[str, str]]:
+                   old_q2k: bool = False, old_qkv: bool = False) -> list[tuple[str, str]]:
     """For each tensor, (the type llama-quantize's rules pick, the type stored after tensor_type_fallback)."""
     default = GGUF_FILE_TYPES[ftype]
     state = {"i_attention_wv": 0, "i_ffn_down": 0, "i_ffn_gate": 0, "i_ffn_up": 0,
-             "n_attention_wv": sum(tensor_category(t.name) in ("attn_v", "attn_qkv", "attn_kv_b") for t in tensors)}
+             "n_attention_wv": sum(gguf_tensor_category(t.name) in ("attn_v", "attn_qkv", "attn_kv_b")
+                                   for t in tensors)}
     plan = []
     for t in tensors:
-        if not allows_quantization(t):
+        if not gguf_allows_quantization(t):
             kept = "F32" if (t.force_f32 or len(t.ne) < 2) else "F16"
             plan.append((kept, kept))
         elif m.gguf_arch == "gpt-oss" and len(t.ne) == 3 and t.ne[2] > 1 and t.linear:
@@ -5266,15 +5194,16 @@ def gguf_type_plan(m: Model, tensors: list[GgufTensor], ftype: str, has_imatrix:
         elif default in UNQUANTIZED_GGML:
             plan.append((default, default))
         else:
-            chosen = _type_impl(ftype, default, t, tensor_category(t.name), m, state, has_imatrix, old_q2k)
-            plan.append((chosen, fallback_type(t, chosen)))
+            chosen = _gguf_type_impl(ftype, default, t, gguf_tensor_category(t.name), m, state, has_imatrix,
+                                     old_q2k, old_qkv)
+            plan.append((chosen, gguf_fallback_type(t, chosen)))
     return plan
 
 
 def gguf_types(m: Model, tensors: list[GgufTensor], ftype: str, has_imatrix: bool = False,
-               old_q2k: bool = False) -> list[str]:
+               old_q2k: bool = False, old_qkv: bool = False) -> list[str]:
     """The GGML type llama-quantize stores each tensor in for file type ``ftype``."""
-    return [stored for _, stored in gguf_type_plan(m, tensors, ftype, has_imatrix, old_q2k)]
+    return [stored for _, stored in gguf_type_plan(m, tensors, ftype, has_imatrix, old_q2k, old_qkv)]
 
 
 def requires_imatrix(tensors: list[GgufTensor], types: list[str], ftype: str) -> bool:
@@ -5287,6 +5216,150 @@ def requires_imatrix(tensors: list[GgufTensor], types: list[str], ftype: str) ->
     return False
 
 
+def gguf_planned_types(m: Model, tensors: list[GgufTensor], ftype: str, has_imatrix: bool = False,
+                       old_q2k: bool = False, old_qkv: bool = False) -> tuple:
+    """(plan, imatrix assumed): gguf_type_plan, re-planned with an importance matrix where llama-quantize needs one
+    for ``ftype`` and none was given (llama-quantize refuses those types without one)."""
+    plan = gguf_type_plan(m, tensors, ftype, has_imatrix, old_q2k, old_qkv)
+    if not has_imatrix and requires_imatrix(tensors, [stored for _, stored in plan], ftype):
+        return gguf_type_plan(m, tensors, ftype, True, old_q2k, old_qkv), True
+    return plan, False
+
+
+# Older llama-quantize recipes still found in published files (each one selectable where a file type is given):
+# - old_q2k: the 2023 Q2_K (llama.cpp commit bac66994, TheBloke's 2023 files): "mostly Q3_K except for
+#   tok_embeddings, attention.wq, attention.wk";
+# - old_qkv: a fused attn_qkv (Phi-3, GPT-NeoX, Falcon, BLOOM) with its own branch, as llama-quantize had it before
+#   the tensor-category rewrite of llama-quant.cpp: Q3_K_M / Q3_K_L / IQ3_M -> Q4_K, Q4_K_M -> Q5_K, Q5_K_M ->
+#   Q6_K for every layer's attn_qkv, and the other file types' default.  The branch is still in llama-quant.cpp
+#   (llama.cpp 0c1e570, 2026-10-01: "category == tensor_category::ATTENTION_QKV") but unreachable, since
+#   category_is_attn_v() now sends attn_qkv through attn_v's rules (Q6_K on use_more_bits layers for Q4_K_M).
+#   Phi-3-mini-4k-instruct's Q4_K_M (microsoft, April 2024) loads as 2228.82 MiB on the GPU + 52.84 MiB (its Q4_K
+#   token embedding) on the host: exactly the old recipe; the current one would make it 2232.19 MiB.
+GGUF_OLD_RECIPES = {"old_q2k": "--old-q2k", "old_qkv": "--old-qkv"}
+
+
+# gpt-oss ships its routed experts in MXFP4 (E2M1 values, one E8M0 scale per 32: 17 B per 32 weights) and llama.cpp's
+# convert_hf_to_gguf.py writes them as GGML MXFP4 whatever --outtype says: a llama.cpp developer's conversion log of
+# gpt-oss-20b with --outtype bf16 prints "n_tensors = 459, total_size = 13.8G" (the experts at 16 bits would make it
+# 41.8 GB).  What llama-quantize then does with those MXFP4 experts for the K- and I-quant types is not modelled
+# here; MXFP4_MOE (experts MXFP4, the other matrices Q8_0: llama-quant.cpp) and the 16-bit conversions are.
+GPT_OSS_GGUF_TYPES = ("F32", "F16", "BF16", "MXFP4_MOE")
+
+
+def gguf_hybrid_modelled(m: Model) -> bool:
+    """The hybrid layers whose llama.cpp tensors are named here: Qwen3-Next's gated delta-net (_gguf_delta_net),
+    Bamba's Mamba-2 mixer without in_proj / out_proj biases (_gguf_mamba2: the granitehybrid loader has none) and
+    LFM2's short convolution without biases (_gguf_short_conv: lfm2.cpp loads none)."""
+    return (m.gguf_arch == "qwen3next" or (m.model_type == "bamba" and not m.mamba_proj_bias)
+            or (m.model_type == "lfm2" and not m.short_conv_bias))
+
+
+
+def gguf_file_type_refusal(m: Model, ftype: str) -> str | None:
+    """Why llama-quantize's types for file type ``ftype`` are not modelled for this model (None: they are)."""
+    if m.gguf_arch == "gpt-oss" and ftype not in GPT_OSS_GGUF_TYPES:
+        return (f"llama.cpp keeps gpt-oss's experts in MXFP4 (its converter writes them so); what llama-quantize "
+                f"makes of them for {ftype} is not modelled (only {', '.join(GPT_OSS_GGUF_TYPES)})")
+    if m.single_block_layers:  # Nemotron-H (issue 10, branch hybrid)
+        return ("llama.cpp's tensor names and types for nemotron_h (one Mamba-2 / attention / MLP / MoE block per "
+                "layer) are not modelled")
+    if m.state_layer_count() and not gguf_hybrid_modelled(m):  # Qwen3.5, Falcon-H1, ...: llama.cpp's tensors for
+        # their delta-net / SSM layers are not modelled (Qwen3-Next's, Bamba's and LFM2's are)
+        return f"llama.cpp's tensor types for {m.linear_mixer_name} layers ({m.gguf_arch}) are not modelled"
+    if m.has_indexer:  # issue 10, branch dsa: deepseek_v32 / glm_moe_dsa
+        return ("llama.cpp's tensor names and types for the DSA lightning indexer (DeepSeek-V3.2, GLM-5) are not "
+                "modelled")
+    if m.gemma4_layers:  # issue 10, branch gemma4
+        return ("llama.cpp's tensors and types for gemma4 (per-layer head widths, K=V and KV-shared layers, "
+                "per-layer embeddings, the MoE block beside the MLP) are not modelled")
+    if m.model_type == "mimo_v2_flash":  # per-layer KV heads, v_head_dim, sinks on sliding layers only
+        return ("llama.cpp's tensors and types for mimo_v2_flash (per-layer KV heads, values narrower than keys, "
+                "sinks on the sliding layers only) are not modelled")
+    return None
+# ============================================ end of the shared model block ===================================
+# [[[end]]]
+
+PROG = "calc_quantization.py"
+GB, GIB, MIB = 10**9, 2**30, 2**20
+
+
+# Element formats: (exponent bits, mantissa bits, bias, largest finite value); OCP 8-bit FP and MX v1.0 specs.
+MINIFLOATS = {
+    "E4M3": (4, 3, 7, 448.0), "E5M2": (5, 2, 15, 57344.0),
+    "E2M3": (2, 3, 1, 7.5), "E3M2": (3, 2, 3, 28.0), "E2M1": (2, 1, 1, 6.0),
+}
+
+# bitsandbytes 4-bit code books (functional.get_4bit_type): NF4 levels, and FP4 magnitudes normalised by 12.
+NF4_LEVELS = (-1.0, -0.6961928009986877, -0.5250730514526367, -0.39491748809814453, -0.28444138169288635,
+              -0.18477343022823334, -0.09105003625154495, 0.0, 0.07958029955625534, 0.16093020141124725,
+              0.24611230194568634, 0.33791524171829224, 0.44070982933044434, 0.5626170039176941,
+              0.7229568362236023, 1.0)
+FP4_BNB_MAGNITUDES = (0.0, 0.0625 / 12, 2 / 12, 3 / 12, 4 / 12, 6 / 12, 8 / 12, 1.0)
+# IQ4_NL levels (kvalues_iq4nl in ggml-common.h), multiplied by the block's fp16 d.
+IQ4_NL_LEVELS = (-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113)
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Published quality numbers
+# ----------------------------------------------------------------------------------------------------------------
+
+_LCPP_PPL = ("llama.cpp tools/perplexity/README.md, LLaMA 3 8b Scoreboard (Wikitext-2, vs FP16 PPL 6.2316)")
+# file type -> (imatrix, dPPL, mean KLD); rows without an imatrix where the table has one.
+LLAMA3_8B_SCOREBOARD = {
+    "Q8_0": ("none", 0.0027, 0.00136), "Q6_K": ("none", 0.0217, 0.00545), "Q5_K_M": ("none", 0.0570, 0.0108),
+    "Q5_K_S": ("none", 0.1050, 0.0166), "Q5_1": ("none", 0.1062, 0.0180), "Q5_0": ("none", 0.1316, 0.0222),
+    "Q4_K_M": ("none", 0.1755, 0.0313), "Q4_K_S": ("none", 0.2689, 0.0431), "IQ4_NL": ("WT 10m", 0.2240, 0.0357),
+    "IQ4_XS": ("WT 10m", 0.2281, 0.0363), "Q4_1": ("none", 0.4511, 0.0717), "Q4_0": ("none", 0.4685, 0.0719),
+    "Q3_K_L": ("none", 0.5562, 0.0872), "Q3_K_M": ("none", 0.6569, 0.1019), "IQ3_M": ("WT 10m", 0.6667, 0.1025),
+    "IQ3_S": ("WT 10m", 0.7339, 0.1113), "IQ3_XS": ("WT 10m", 0.9314, 0.1387), "IQ3_XXS": ("WT 10m", 1.2268, 0.1836),
+    "Q3_K_S": ("none", 1.6322, 0.2282), "IQ2_M": ("WT 10m", 2.3692, 0.3260), "Q2_K": ("none", 3.5199, 0.4451),
+    "Q2_K_S": ("WT 10m", 3.0921, 0.4034), "IQ2_S": ("WT 10m", 3.4191, 0.4392), "IQ2_XS": ("WT 10m", 4.5298, 0.5463),
+    "IQ2_XXS": ("WT 10m", 7.8601, 0.8120), "IQ1_M": ("WT 10m", 19.2621, 1.3931), "IQ1_S": ("WT 1m", 51.8661, 2.2113),
+}
+# The same scoreboard's rows made with an importance matrix, for the file types it measured both ways (--imatrix).
+LLAMA3_8B_SCOREBOARD_IMATRIX = {
+    "Q4_K_M": ("WT 10m", 0.1513, 0.0282), "Q4_K_S": ("WT 10m", 0.1781, 0.0320), "Q3_K_L": ("WT 10m", 0.4396, 0.0731),
+    "Q3_K_M": ("WT 10m", 0.5026, 0.0844), "Q3_K_S": ("WT 10m", 1.3712, 0.1998), "Q2_K": ("WT 10m", 2.4162, 0.3322),
+}
+_LLAMA2_TABLE = "dwithchenna/llm-quantization README, Llama-2 WikiText-2 table"
+GPU_QUALITY = {
+    "awq": {"metric": "WikiText-2 PPL 5.47 -> 5.60 (+0.13)", "value": 0.13, "model": "Llama-2-7B, INT4 g128",
+            "source": "AWQ, Lin et al. arXiv 2306.00978 (FP16 and AWQ rows, as reproduced in " + _LLAMA2_TABLE + ")"},
+    "gptq": {"metric": "WikiText-2 PPL 5.47 -> 5.87 (+0.40)", "value": 0.40, "model": "Llama-2-7B, INT4 g128",
+             "source": "third-party AutoGPTQ run in " + _LLAMA2_TABLE + " (not from the GPTQ paper)"},
+    "nf4": {"metric": "matches 16-bit finetuning (claim, no PPL)", "value": None, "model": "LLaMA 7-65B",
+            "source": "QLoRA, Dettmers et al. arXiv 2305.14314"},
+}
+
+# ----------------------------------------------------------------------------------------------------------------
+# Input parsing helpers
+# ----------------------------------------------------------------------------------------------------------------
+
+# Counts (--context, --batch-size, --params, --gguf-kv-bytes, random:ROWSxCOLS) are read by the block's parse_count,
+# one reading in every script (7B, 32k = 32,000, 32Ki = 32,768, 300e9, 1_000).  Sizes in bytes are this script's own:
+# a byte unit (B, kB, MB, GB, TB, PB, KiB, MiB, GiB, TiB) or a bare number of bytes.  A bare "80G" is refused
+# rather than read: 80 GB and 80 GiB differ by 7%, more than the gap between two quantization formats.
+_MEMORY = re.compile(r"(?P<number>.*?[0-9.])\s*(?P<unit>(?:[kmgt]i?|p)?b)?", re.IGNORECASE)
+MAX_MEMORY_BYTES = 10**20  # far above any machine; keeps every sum finite
+
+
+def parse_memory(text: str, what: str) -> int:
+    """'80GiB' (2^30) or '80GB' (10^9) or '512MiB' or '1.5GB' -> bytes (exact: the block's parse_number reads the
+    digits and its suffixes k, M, G, T, P, Ki, Mi, Gi, Ti); a bare number is bytes."""
+    match = _MEMORY.fullmatch(str(text).strip())
+    if not match:
+        raise InputError(f"{what} expects a size like 80GiB, 80GB, 512MiB or a number of bytes, got {text!r}")
+    unit = (match["unit"] or "b")[:-1]  # without its B: the block's suffix of the same power (k, m, gi, ...)
+    return int(round(parse_number(match["number"] + unit, what, limit=MAX_MEMORY_BYTES)))
+
+
+def count_params(tensors: list[GgufTensor]) -> int:
+    """Model parameters (what PyTorch counts: llama.cpp's rope_freqs table and checkpoint buffers excluded)."""
+    return sum(t.numel for t in tensors if t.is_parameter)
+
+
+
 def gguf_metadata_bytes(m: Model, tensors: list[GgufTensor], types: list[str], kv_bytes: int | None) -> dict:
     """GGUF header + tensor-info records + alignment padding (exact) + key-value metadata (estimate)."""
     alignment = 32
@@ -5294,7 +5367,7 @@ def gguf_metadata_bytes(m: Model, tensors: list[GgufTensor], types: list[str], k
     padding = 0
     for t, ty in zip(tensors, types):
         info += 8 + len(t.name) + 4 + 8 * len(t.ne) + 4 + 8
-        padding += -tensor_bytes(t, ty) % alignment
+        padding += -gguf_tensor_bytes(t, ty) % alignment
     if kv_bytes is None:  # one token record per embedding row (the converter pads the token list to the table)
         kv_bytes = m.padded_vocab * (61 if m.padded_vocab >= 100_000 else 23)
     header = info + kv_bytes
@@ -5485,6 +5558,7 @@ class Options:
     overhead: int = 2**30
     imatrix: bool = False
     old_q2k: bool = False
+    old_qkv: bool = False        # --old-qkv: a fused attn_qkv on its own pre-2025 rule (GGUF_OLD_RECIPES)
     old_qwen3next: bool = False  # --old-qwen3next-gguf: Qwen3-Next as llama.cpp's Dec 2025 converter wrote it
     gguf_kv_bytes: int | None = None
     target_bytes: int | None = None   # --gpu-memory, or --gpu's memory: the memory a format must fit
@@ -5622,53 +5696,18 @@ def gpu_quality(fmt: GpuFormat):
     return None
 
 
-# gpt-oss ships its routed experts in MXFP4 (E2M1 values, one E8M0 scale per 32: 17 B per 32 weights) and llama.cpp's
-# convert_hf_to_gguf.py writes them as GGML MXFP4 whatever --outtype says: a llama.cpp developer's conversion log of
-# gpt-oss-20b with --outtype bf16 prints "n_tensors = 459, total_size = 13.8G" (the experts at 16 bits would make it
-# 41.8 GB).  What llama-quantize then does with those MXFP4 experts for the K- and I-quant types is not modelled
-# here; MXFP4_MOE (experts MXFP4, the other matrices Q8_0: llama-quant.cpp) and the 16-bit conversions are.
-GPT_OSS_GGUF_TYPES = ("F32", "F16", "BF16", "MXFP4_MOE")
-
-
-def gguf_hybrid_modelled(m: Model) -> bool:
-    """The hybrid layers whose llama.cpp tensors this script names: Qwen3-Next's gated delta-net (_gguf_delta_net),
-    Bamba's Mamba-2 mixer without in_proj / out_proj biases (_gguf_mamba2: the granitehybrid loader has none) and
-    LFM2's short convolution without biases (_gguf_short_conv: lfm2.cpp loads none)."""
-    return (m.gguf_arch == "qwen3next" or (m.model_type == "bamba" and not m.mamba_proj_bias)
-            or (m.model_type == "lfm2" and not m.short_conv_bias))
-
 
 def size_gguf(m: Model, tensors: list[GgufTensor], ftype: str, opts: Options) -> dict:
-    if m.gguf_arch == "gpt-oss" and ftype not in GPT_OSS_GGUF_TYPES:
-        raise InputError(f"{ftype}: llama.cpp keeps gpt-oss's experts in MXFP4 (its converter writes them so); what "
-                         f"llama-quantize makes of them for {ftype} is not modelled by {PROG}: "
-                         f"{', '.join(GPT_OSS_GGUF_TYPES)} and the GPU formats size this model")
-    if m.single_block_layers:  # Nemotron-H (issue 10, branch hybrid)
-        raise InputError(f"{ftype}: llama.cpp's tensor names and types for nemotron_h (one Mamba-2 / attention / MLP / "
-                         f"MoE block per layer) are not modelled by {PROG}; GPU formats (fp16, fp8, int8, nf4, gptq, "
-                         "awq, ...) size this model")
-    if m.state_layer_count() and not gguf_hybrid_modelled(m):  # Qwen3.5, Falcon-H1, ...: llama.cpp's tensors for
-        # their delta-net / SSM layers are not modelled (Qwen3-Next's, Bamba's and LFM2's are)
-        raise InputError(f"{ftype}: llama.cpp's tensor types for {m.linear_mixer_name} layers ({m.gguf_arch}) are not "
-                         f"modelled by {PROG}; GPU formats (fp16, fp8, int8, nf4, gptq, awq, ...) size this model")
-    if m.has_indexer:  # issue 10, branch dsa: deepseek_v32 / glm_moe_dsa
-        raise InputError(f"{ftype}: llama.cpp's tensor names and types for the DSA lightning indexer (DeepSeek-V3.2, "
-                         f"GLM-5) are not modelled by {PROG}; GPU formats (fp16, fp8, int8, nf4, gptq, awq, ...) "
-                         "size this model")
-    if m.gemma4_layers:  # issue 10, branch gemma4
-        raise InputError(f"{ftype}: llama.cpp's tensors and types for gemma4 (per-layer head widths, K=V and KV-shared "
-                         f"layers, per-layer embeddings, the MoE block beside the MLP) are not modelled by {PROG}; GPU "
-                         "formats (fp16, fp8, int8, nf4, gptq, awq, ...) size this model")
-    if m.model_type == "mimo_v2_flash":  # per-layer KV heads, v_head_dim, sinks on sliding layers only
-        raise InputError(f"{ftype}: llama.cpp's tensors and types for mimo_v2_flash (per-layer KV heads, values "
-                         f"narrower than keys, sinks on the sliding layers only) are not modelled by {PROG}; GPU "
-                         "formats (fp16, fp8, int8, nf4, gptq, awq, ...) size this model")
+    refusal = gguf_file_type_refusal(m, ftype)
+    if refusal:
+        raise InputError(f"{ftype}: {refusal} by {PROG}; GPU formats (fp16, fp8, int8, nf4, gptq, awq, ...) size "
+                         "this model")
     plan, imatrix_assumed = planned_gguf_types(m, tensors, ftype, opts)
     notes = []
     if imatrix_assumed:
         notes.append("llama-quantize needs an importance matrix for this type; sized as if --imatrix were given")
     types = [stored for _, stored in plan]
-    data = sum(tensor_bytes(t, ty) for t, ty in zip(tensors, types))
+    data = sum(gguf_tensor_bytes(t, ty) for t, ty in zip(tensors, types))
     meta = gguf_metadata_bytes(m, tensors, types, opts.gguf_kv_bytes)
     counts: dict = {}
     for ty in types:
@@ -5680,11 +5719,13 @@ def size_gguf(m: Model, tensors: list[GgufTensor], ftype: str, opts: Options) ->
     if ftype == "Q2_K" and opts.old_q2k:
         notes.append("2023 Q2_K recipe (llama.cpp commit bac66994); no published quality figure for it here")
         quality = None
+    if opts.old_qkv and any(gguf_tensor_category(t.name) == "attn_qkv" for t in tensors):
+        notes.append("older recipe for the fused attn_qkv (--old-qkv: its own branch, not attn_v's rules)")
     notes.append(f"includes {meta['total']:,} B of GGUF metadata (tokenizer part estimated: "
                  f"{meta['kv_metadata_bytes']:,} B)")
     unquantized = sum(t.numel for t, ty in zip(tensors, types) if ty in UNQUANTIZED_GGML and t.is_parameter)
     return {"name": ftype, "kind": "gguf", "format_bpw": GGML_TYPES[GGUF_FILE_TYPES[ftype]].bpw,
-            "bytes": data + meta["total"], "tensor_bytes": data, "tensor_types": counts,
+            "bytes": data + meta["total"], "gguf_tensor_bytes": data, "tensor_types": counts,
             "unquantized_params": unquantized,
             "quality": quality, "notes": notes}
 
@@ -5771,7 +5812,7 @@ def config_dict(m: Model) -> dict:
 
 def compute_sizes(m: Model, opts: Options) -> dict:
     """Architecture mode: exact sizes of every requested format from the tensor list."""
-    tensors = tensor_list(m, opts.old_qwen3next)
+    tensors = gguf_tensor_list(m, opts.old_qwen3next)
     params = count_params(tensors)
     kv = kv_cache(m, opts)
     fp16_bytes = size_gpu(m, tensors, parse_gpu_format("fp16"), opts)["bytes"]
@@ -6167,12 +6208,9 @@ def model_from_gguf(h: GgufHeader, flag: str = "--gguf") -> tuple:
 
 
 def planned_gguf_types(m: Model, tensors: list[GgufTensor], ftype: str, opts: Options) -> tuple:
-    """(plan, imatrix assumed): gguf_type_plan, re-planned with an importance matrix where llama-quantize needs one
-    for ``ftype`` and --imatrix was not given (as the size is computed)."""
-    plan = gguf_type_plan(m, tensors, ftype, opts.imatrix, opts.old_q2k)
-    if not opts.imatrix and requires_imatrix(tensors, [stored for _, stored in plan], ftype):
-        return gguf_type_plan(m, tensors, ftype, True, opts.old_q2k), True
-    return plan, False
+    """(plan, imatrix assumed) for ``ftype`` with this run's --imatrix, --old-q2k and --old-qkv (the block's
+    gguf_planned_types)."""
+    return gguf_planned_types(m, tensors, ftype, opts.imatrix, opts.old_q2k, opts.old_qkv)
 
 
 def gguf_file_type(h: GgufHeader):
@@ -6186,7 +6224,7 @@ def gguf_file_type(h: GgufHeader):
 def compare_gguf(h: GgufHeader, m: Model, ftype: str, format_from: str, model_from: str, entry: dict,
                  opts: Options) -> dict:
     """The JSON "gguf" object: the file's header against the prediction for ``ftype`` tensor by tensor."""
-    tensors = tensor_list(m, opts.old_qwen3next)
+    tensors = gguf_tensor_list(m, opts.old_qwen3next)
     plan, _ = planned_gguf_types(m, tensors, ftype, opts)
     predicted = {t.name: (t.ne, stored) for t, (_, stored) in zip(tensors, plan)}
     in_file = {name: (ne, type_name) for name, ne, type_name, _ in h.tensors}
@@ -6210,7 +6248,7 @@ def compare_gguf(h: GgufHeader, m: Model, ftype: str, format_from: str, model_fr
             "matching_tensors": sum(1 for name, value in predicted.items() if in_file.get(name) == value),
             "differences": differences, "file_tensor_types": file_counts,
             "file_tensor_data_bytes": sum(h.tensor_data_bytes(t) for t in h.tensors),
-            "predicted_tensor_data_bytes": entry["tensor_bytes"],
+            "predicted_tensor_data_bytes": entry["gguf_tensor_bytes"],
             "file_bytes": h.file_bytes, "predicted_file_bytes": entry["bytes"],
             "file_kv_bytes": h.kv_bytes, "file_header_bytes": h.data_start}
 
@@ -6753,6 +6791,9 @@ def build_parser() -> OneLineParser:
     q.add_argument("--gpu-memory", metavar="SIZE", help="the memory a format must fit, e.g. 24GiB (overrides --gpu's)")
     q.add_argument("--imatrix", action="store_true", help="GGUF made with an importance matrix")
     q.add_argument("--old-q2k", action="store_true", help="pre-2024 llama.cpp Q2_K recipe (TheBloke 2023 files)")
+    q.add_argument("--old-qkv", action="store_true", help="a fused attn_qkv (Phi-3, Falcon, GPT-NeoX, BLOOM) on "
+                   "llama-quantize's older rule (Q4_K_M -> Q5_K, Q5_K_M -> Q6_K, Q3_K_M/L -> Q4_K in every layer), "
+                   "as in files quantized before 2025 (e.g. microsoft/Phi-3-mini-4k-instruct-gguf)")
     q.add_argument("--old-qwen3next-gguf", action="store_true",
                    help="Qwen3-Next as llama.cpp's Dec 2025 converter wrote it (one ssm_in per delta-net layer, not "
                    "attn_qkv + attn_gate; an F16 shared-expert gate): the files published then")
@@ -6841,7 +6882,7 @@ def _options(args) -> tuple:
     elif args.gpu is not None:
         given["target_bytes"] = gpu_memory_bytes(args.gpu)
         given["target_name"] = f"--gpu {args.gpu} ({gpu_spec(args.gpu)['name']})"
-    opts = Options(formats=formats, imatrix=args.imatrix, old_q2k=args.old_q2k,
+    opts = Options(formats=formats, imatrix=args.imatrix, old_q2k=args.old_q2k, old_qkv=args.old_qkv,
                    old_qwen3next=args.old_qwen3next_gguf, **given)
     if opts.context * opts.batch > 10**12:
         raise ValueError(f"--context x {getattr(args, 'batch_size_flag', '--batch-size')} is above 1e12 tokens")

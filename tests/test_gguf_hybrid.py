@@ -53,7 +53,7 @@ def test_qwen3_next_tensors_are_the_ones_llama_cpp_creates(quant):
     attention = {"attn_q.weight": (2048, 8192), "attn_k.weight": (2048, 512), "attn_v.weight": (2048, 512),
                  "attn_output.weight": (4096, 2048), "attn_q_norm.weight": (256,), "attn_k_norm.weight": (256,)}
     m = quant.preset_model(PRESET)
-    tensors = quant.tensor_list(m)
+    tensors = quant.gguf_tensor_list(m)
     by_layer = {}
     for t in tensors:
         by_layer.setdefault(t.layer, {})[t.name.split(".", 2)[2] if t.layer >= 0 else t.name] = t.ne
@@ -66,7 +66,7 @@ def test_qwen3_next_tensors_are_the_ones_llama_cpp_creates(quant):
     assert quant.count_params(tensors) == 79_674_391_296
     # files converted before the split hold one ssm_in {2048, 2 x 2048 + 2 x 4096} per delta-net layer
     # (qwen3next.cpp: "ssm_in is used by legacy GGUF"): 807 tensors
-    old = {t.name: t.ne for t in quant.tensor_list(m, True)}
+    old = {t.name: t.ne for t in quant.gguf_tensor_list(m, True)}
     assert old["blk.0.ssm_in.weight"] == (2048, 12288) and "blk.0.attn_qkv.weight" not in old
     assert len(old) == 3 + 12 * 16 + 36 * 17 == 807
 
@@ -94,9 +94,9 @@ def test_qwen3_next_q4_k_m_of_december_2025_matches_the_published_file(quant):
     opts = quant.Options(formats=["Q4_K_M"], old_qwen3next=True)
     entry = quant.compute_sizes(m, opts)["formats"][0]
     assert entry["tensor_types"] == {"F32": 313, "F16": 48, "Q4_K": 391, "Q6_K": 55}
-    elements = sum(t.numel for t in quant.tensor_list(m, True))
-    assert round(entry["tensor_bytes"] / GIB, 2) == 45.08
-    assert round(8 * entry["tensor_bytes"] / elements, 2) == 4.86
+    elements = sum(t.numel for t in quant.gguf_tensor_list(m, True))
+    assert round(entry["gguf_tensor_bytes"] / GIB, 2) == 45.08
+    assert round(8 * entry["gguf_tensor_bytes"] / elements, 2) == 4.86
     # the same from the command line
     status, out, err = call_main(quant, ["--preset", PRESET, "--formats", "Q4_K_M", "--old-qwen3next-gguf",
                                          "--json"])
@@ -120,14 +120,14 @@ def test_qwen3_next_q4_k_m_and_q8_0_of_todays_converter_by_hand(quant):
     assert got["Q8_0"]["tensor_types"] == {"Q8_0": 482, "F32": 361}
     # Q8_0 bytes: every quantizable weight at 34 B per 32, the rest at 4 B
     f32 = 48 * (2 * 2048 + 2048 * 512 + 2048) + 12 * 2 * 256 + 36 * (4 * 8192 + 32 + 32 + 128) + 2048
-    assert got["Q8_0"]["tensor_bytes"] == (79_674_391_296 - f32) * 34 // 32 + 4 * f32
+    assert got["Q8_0"]["gguf_tensor_bytes"] == (79_674_391_296 - f32) * 34 // 32 + 4 * f32
     # Q4_K_M bytes: the Q6_K tensors by name, the rest Q4_K (144 B / 256, Q6_K 210 B / 256)
     q6 = 2048 * 151936  # the output
     q6 += sum(2048 * 512 if (i + 1) % 4 == 0 else 2048 * 8192  # layer i's attn_v / attn_qkv is the i-th
               for i in range(48) if use_more_bits(i, 48))
     q6 += 24 * (512 * 2048 * 512 + 512 * 2048)  # ffn_down_exps, ffn_down_shexp
     q4 = 79_674_391_296 - f32 - q6
-    assert got["Q4_K_M"]["tensor_bytes"] == q4 * 144 // 256 + q6 * 210 // 256 + 4 * f32
+    assert got["Q4_K_M"]["gguf_tensor_bytes"] == q4 * 144 // 256 + q6 * 210 // 256 + 4 * f32
 
 
 def test_qwen3_5_gguf_still_refused(quant):
@@ -162,7 +162,7 @@ def test_lfm2_tensors_are_the_ones_llama_cpp_creates(quant):
     # attn_norm, then either attn_q_norm/attn_k_norm {64}, attn_q/k/v, attn_output, or shortconv.conv {3, 2048},
     # shortconv.in_proj {2048, 3 x 2048}, shortconv.out_proj {2048, 2048}
     m = _model(quant, "lfm2")
-    layers = _by_layer(quant.tensor_list(m))
+    layers = _by_layer(quant.gguf_tensor_list(m))
     assert layers[-1] == {"token_embd.weight": (2048, 65536), "token_embd_norm.weight": (2048,)}
     common = {"attn_norm.weight": (2048,), "ffn_norm.weight": (2048,), "ffn_gate.weight": (2048, 8192),
               "ffn_up.weight": (2048, 8192), "ffn_down.weight": (8192, 2048)}
@@ -179,9 +179,9 @@ def test_lfm2_1_2b_f16_matches_llama_bench_and_q4_k_m_by_hand(quant):
     # converted F16 file (size: the tensor data in GiB, params: every tensor's elements, 2 decimals each):
     #   | lfm2 1.2B F16                  |   2.18 GiB |     1.17 B | CPU        |      10 |           pp512 | ...
     m = _model(quant, "lfm2")
-    tensors = quant.tensor_list(m)
+    tensors = quant.gguf_tensor_list(m)
     got = {e["name"]: e for e in quant.compute_sizes(m, quant.Options(formats=["F16", "Q4_K_M"]))["formats"]}
-    assert round(got["F16"]["tensor_bytes"] / GIB, 2) == 2.18
+    assert round(got["F16"]["gguf_tensor_bytes"] / GIB, 2) == 2.18
     assert round(sum(t.numel for t in tensors) / 1e9, 2) == 1.17
     # Q4_K_M by hand: the tied token_embd takes the output's rule (Q6_K); attn_v of the 6 attention layers where
     # use_more_bits(i, 6) (i = 2, 5); ffn_down where use_more_bits(layer, 16) (0, 1, 4, 7, 10, 13, 14, 15): 11 Q6_K;
@@ -200,7 +200,7 @@ def test_bamba_tensors_are_the_ones_llama_cpp_creates(quant):
     # ssm_a, ssm_d {1, 128}; ssm_norm {8192 / 1, 1}; ssm_out {8192, 4096}; else attn_q/k/v, attn_output; then
     # ffn_norm, ffn_gate/up/down
     m = _model(quant, "bamba")
-    layers = _by_layer(quant.tensor_list(m))
+    layers = _by_layer(quant.gguf_tensor_list(m))
     assert layers[-1] == {"token_embd.weight": (4096, 128256), "output_norm.weight": (4096,),
                           "output.weight": (4096, 128256)}
     common = {"attn_norm.weight": (4096,), "ffn_norm.weight": (4096,), "ffn_gate.weight": (4096, 14336),

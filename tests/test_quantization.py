@@ -264,7 +264,7 @@ def test_deepseek_v3_config_total(quant):
     dense_mlp = 3 * h * 18432
     moe_mlp = 256 * 3 * h * 2048 + 3 * h * 2048 + 256 * h  # routed experts, one shared expert, router weight
     expected = 61 * (attention + 2 * h) + 3 * dense_mlp + 58 * moe_mlp + 2 * 129280 * h + h
-    got = quant.count_params(quant.tensor_list(model(quant, DEEPSEEK_V3)))
+    got = quant.count_params(quant.gguf_tensor_list(model(quant, DEEPSEEK_V3)))
     assert got == expected
     assert abs(got - 671e9) <= 0.5e9  # the report's figure, to its printed precision
 
@@ -298,7 +298,7 @@ def test_tensor_list_matches_pytorch(quant, hf_config):
     torch_params = sum(p.numel() for p in net.parameters())
     torch_stored_buffers = sum(b.numel() for name, b in net.named_buffers()
                                if name.endswith("e_score_correction_bias"))
-    tensors = quant.tensor_list(model(quant, small))
+    tensors = quant.gguf_tensor_list(model(quant, small))
     assert quant.count_params(tensors) == torch_params
     assert sum(t.numel for t in tensors if not t.gguf_only) == torch_params + torch_stored_buffers
     if "num_local_experts" not in small and "num_experts" not in small and "n_routed_experts" not in small:
@@ -314,7 +314,7 @@ def test_tensor_list_matches_pytorch(quant, hf_config):
 def test_mixtral_gguf_tensors_as_llama_cpp_names_them(quant):
     # the tensor list of a Mixtral-8x7B GGUF (llama.cpp convert_hf_to_gguf.py; the Hugging Face GGUF viewer shows
     # these names and ggml shapes): experts stacked along ne[2], gate and up as two tensors, the router F32
-    tensors = {t.name: t for t in quant.tensor_list(model(quant, MIXTRAL_8X7B))}
+    tensors = {t.name: t for t in quant.gguf_tensor_list(model(quant, MIXTRAL_8X7B))}
     layer0 = {name[len("blk.0."):]: tensors[name].ne for name in tensors if name.startswith("blk.0.")}
     assert layer0 == {"attn_norm.weight": (4096,), "attn_q.weight": (4096, 4096), "attn_k.weight": (4096, 1024),
                       "attn_v.weight": (4096, 1024), "attn_output.weight": (4096, 4096), "ffn_norm.weight": (4096,),
@@ -353,7 +353,7 @@ def test_use_more_bits_layers(quant):
 
 def _types_of(quant, cfg, ftype, **kw):
     """{GGUF tensor name: ggml type} for a Model in file type ``ftype``."""
-    tensors = quant.tensor_list(cfg)
+    tensors = quant.gguf_tensor_list(cfg)
     return dict(zip((t.name for t in tensors), quant.gguf_types(cfg, tensors, ftype, **kw)))
 
 
@@ -413,7 +413,7 @@ def test_llama_2_7b_q4_k_m_tensor_bytes_by_hand(quant):
     attn, ffn = 4096 * 4096, 4096 * 11008
     per_layer_q4 = 3 * attn * q4k + 2 * ffn * q4k + 2 * 4096 * 4
     expected = emb * q4k + emb * q6k + 32 * per_layer_q4 + 16 * (attn + ffn) * (q4k + q6k) + 4096 * 4
-    got = sizes(quant, LLAMA_2_7B, ["Q4_K_M"])["Q4_K_M"]["tensor_bytes"]
+    got = sizes(quant, LLAMA_2_7B, ["Q4_K_M"])["Q4_K_M"]["gguf_tensor_bytes"]
     assert got == expected == 4_080_263_168
 
 
@@ -469,7 +469,7 @@ def test_quantize_readme_bpw(quant, preset):
               + 8192}[preset]
     assert preset != "llama-2-7b" or params == 6_738_415_616
     for ftype, bpw in published.items():
-        assert round(8 * got[ftype]["tensor_bytes"] / params, 2) == bpw, ftype
+        assert round(8 * got[ftype]["gguf_tensor_bytes"] / params, 2) == bpw, ftype
 
 
 def test_llama_3_1_8b_second_state_sizes(quant):
@@ -1233,7 +1233,7 @@ def _published(name: str) -> dict:
 @pytest.mark.torch
 @pytest.mark.parametrize("name", sorted(REAL_CONFIGS))
 def test_every_real_config_matches_pytorch(quant, name, tmp_path):
-    """count_params(tensor_list) and the CLI's model.params equal sum(p.numel()) of the transformers model, to the
+    """count_params(gguf_tensor_list) and the CLI's model.params equal sum(p.numel()) of the transformers model, to the
     unit; checkpoint buffers (DeepSeek-V3's e_score_correction_bias) are the only extra stored tensors; for dense
     models the tensors GPU formats quantize are exactly the Linear (GPT-2: Conv1D) modules other than lm_head."""
     torch, transformers = torch_and_transformers()
@@ -1261,7 +1261,7 @@ def test_every_real_config_matches_pytorch(quant, name, tmp_path):
     towers = test_params_torch.TOWER_PREFIXES
     torch_params = sum(p.numel() for n, p in net.named_parameters() if not n.startswith(towers))
     stored_buffers = sum(b.numel() for n, b in net.named_buffers() if n.endswith("e_score_correction_bias"))
-    tensors = quant.tensor_list(cfg)
+    tensors = quant.gguf_tensor_list(cfg)
     assert quant.count_params(tensors) == torch_params
     assert sum(t.numel for t in tensors if not t.gguf_only) == torch_params + stored_buffers
     if not cfg.num_experts:
@@ -1338,7 +1338,7 @@ def test_every_real_config_sizes_in_every_format(quant, name, tmp_path):
 def test_random_small_configs_match_pytorch(quant, family):
     """The params suite's strategy of small random configs per family (its switches drawn too: Falcon's
     new_decoder_architecture / multi_query / parallel_attn / bias, OPT's enable_bias / do_layer_norm_before /
-    word_embed_proj_dim / layer_norm_elementwise_affine, Qwen-MoE placement, MLA ranks...): tensor_list counts what
+    word_embed_proj_dim / layer_norm_elementwise_affine, Qwen-MoE placement, MLA ranks...): gguf_tensor_list counts what
     transformers builds."""
     hypothesis = pytest.importorskip("hypothesis")
     torch_and_transformers()
@@ -1348,7 +1348,7 @@ def test_random_small_configs_match_pytorch(quant, family):
     @hypothesis.given(test_params_torch.small_config(family))
     def check(config):
         cfg, _ = read(quant, copy.deepcopy(config))
-        assert quant.count_params(quant.tensor_list(cfg)) == test_params_torch.torch_counts(config)[0], config
+        assert quant.count_params(quant.gguf_tensor_list(cfg)) == test_params_torch.torch_counts(config)[0], config
 
     check()
 
@@ -1372,7 +1372,7 @@ def test_falcon_7b_q4_k_m_follows_the_falcon_branches(quant):
     assert f"{3 * 32} tensors have rows not divisible by 256" in " ".join(entry["notes"])
     # Llama keeps its own branch: the same layer pattern gives Q6_K / Q4_K only
     llama, _ = read(quant, _published("llama2"))
-    tensors = quant.tensor_list(llama)
+    tensors = quant.gguf_tensor_list(llama)
     downs = [ty for t, ty in zip(tensors, quant.gguf_types(llama, tensors, "Q4_K_M")) if "ffn_down" in t.name]
     assert downs.count("Q6_K") == 16 and downs.count("Q4_K") == 16
 
@@ -1411,7 +1411,7 @@ def test_hostile_edits_of_real_configs_hypothesis(quant, tmp_path):
 _COMMON_KEYS = {"name", "kind", "format_bpw", "file_bpw", "bytes", "gb", "gib", "reduction_vs_fp16", "load_bytes",
                 "serve_bytes", "fits", "quality", "notes"}
 _DOCUMENTED_KEYS = {
-    ("architecture", "gguf"): _COMMON_KEYS | {"tensor_types", "tensor_bytes", "unquantized_params"},
+    ("architecture", "gguf"): _COMMON_KEYS | {"tensor_types", "gguf_tensor_bytes", "unquantized_params"},
     ("architecture", "gpu"): _COMMON_KEYS | {"description", "source", "hf_footprint_bytes", "unquantized_params"},
     ("architecture", "float"): _COMMON_KEYS | {"description", "source", "hf_footprint_bytes", "unquantized_params"},
     ("parameter-count", "gguf"): _COMMON_KEYS | {"tensor_types"},
@@ -1452,11 +1452,11 @@ def test_no_fallback_for_32_block_types(quant):
     # hidden 4544 (Falcon-7B) is 142 x 32: Q4_K falls back to Q5_0; a 1000-wide row (not a multiple of 32) goes F16
     cfg = quant.validate_model(quant.Model(vocab_size=1000, hidden_size=1000, num_layers=1,
                                            num_attention_heads=8, ffn_hidden_size=4544))
-    by_name = {t.name: t for t in quant.tensor_list(cfg)}
-    assert quant.fallback_type(by_name["blk.0.ffn_down.weight"], "Q4_K") == "Q5_0"
-    assert quant.fallback_type(by_name["blk.0.attn_q.weight"], "Q4_K") == "F16"
+    by_name = {t.name: t for t in quant.gguf_tensor_list(cfg)}
+    assert quant.gguf_fallback_type(by_name["blk.0.ffn_down.weight"], "Q4_K") == "Q5_0"
+    assert quant.gguf_fallback_type(by_name["blk.0.attn_q.weight"], "Q4_K") == "F16"
     with pytest.raises(ValueError):
-        quant.fallback_type(by_name["blk.0.attn_q.weight"], "Q8_0")
+        quant.gguf_fallback_type(by_name["blk.0.attn_q.weight"], "Q8_0")
 
 
 def test_mxfp4_moe_needs_an_expert_stack(quant):
@@ -1787,7 +1787,7 @@ def test_gpt_oss_20b_gguf_has_the_converters_459_tensors(quant):
     # load_arch_tensors): per layer attn_norm, post_attention_norm, attn_q/k/v/output weight + bias, attn_sinks,
     # ffn_gate_inp weight + bias, ffn_gate/up/down_exps weight + bias = 19; x 24 layers + token_embd, output_norm,
     # output = 459.
-    tensors = quant.tensor_list(quant.preset_model("gpt-oss-20b"))
+    tensors = quant.gguf_tensor_list(quant.preset_model("gpt-oss-20b"))
     assert len(tensors) == 24 * 19 + 3 == 459
     layer0 = {t.name: t for t in tensors if t.layer == 0}
     assert layer0["blk.0.attn_sinks.weight"].ne == (64,)
@@ -1855,7 +1855,7 @@ def test_gpt_oss_gguf_keeps_the_converters_mxfp4_experts(quant):
     assert sum(entry["tensor_types"].values()) == 459
     # the three expert stacks of each of the 24 layers: gate, up, down
     assert entry["tensor_types"]["MXFP4"] == 3 * 24
-    assert 13.75e9 <= entry["tensor_bytes"] < 13.85e9
+    assert 13.75e9 <= entry["gguf_tensor_bytes"] < 13.85e9
     assert 24 * 32 * 3 * 2880**2 * 2 > 38e9
     # the K-quant types: what llama-quantize does with the MXFP4 experts is not modelled; refused in one line
     status, out, err = call_main(quant, ["--preset", "gpt-oss-20b", "--formats", "Q4_K_M"])

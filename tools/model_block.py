@@ -11,6 +11,7 @@
 import argparse as _argparse
 import dataclasses as _dc
 import json as _json
+import math as _math
 import os as _os
 import re as _re
 import stat as _stat
@@ -4406,4 +4407,689 @@ def gpu_memory_bytes(name: str, flag: str = "--gpu") -> int:
     row = gpu_spec(name, flag)
     total = row["memory_gib"] * 2**30
     return int(total * row["gpu_share"]) if row["gpu_share"] else total
+
+
+# --------------------------------------------------------------------------------------------------------------
+# GGUF files: ggml's block types, llama.cpp's tensor list and llama-quantize's per-tensor types
+# --------------------------------------------------------------------------------------------------------------
+# One source for the quantization script (file sizes) and the memory script (llama.cpp's model buffers), so that
+# the two price a Q4_K_M file alike.
+
+
+@_dc.dataclass(frozen=True)
+class BlockType:
+    """One storage type: ``block`` weights stored in ``bytes`` bytes (scales included)."""
+    name: str
+    block: int
+    bytes: int
+    layout: str
+    source: str
+
+    @property
+    def bpw(self) -> float:
+        return 8 * self.bytes / self.block
+
+
+_GGML = "llama.cpp ggml/src/ggml-common.h"
+GGML_TYPES = {t.name: t for t in [
+    BlockType("F32", 1, 4, "IEEE float32", _GGML),
+    BlockType("F16", 1, 2, "IEEE float16", _GGML),
+    BlockType("BF16", 1, 2, "bfloat16", _GGML),
+    BlockType("Q8_0", 32, 34, "fp16 d + 32 int8 (block_q8_0)", _GGML),
+    BlockType("Q5_1", 32, 24, "fp16 d + fp16 m + 4 B high bits + 16 B nibbles (block_q5_1)", _GGML),
+    BlockType("Q5_0", 32, 22, "fp16 d + 4 B high bits + 16 B nibbles (block_q5_0)", _GGML),
+    BlockType("Q4_1", 32, 20, "fp16 d + fp16 m + 16 B nibbles (block_q4_1)", _GGML),
+    BlockType("Q4_0", 32, 18, "fp16 d + 16 B nibbles (block_q4_0)", _GGML),
+    BlockType("IQ4_NL", 32, 18, "fp16 d + 16 B indices into a 16-level table (block_iq4_nl)", _GGML),
+    BlockType("MXFP4", 32, 17, "E8M0 exponent + 16 B of E2M1 (block_mxfp4)", _GGML),
+    BlockType("NVFP4", 64, 36, "4 UE4M3 scales (one per 16) + 32 B of E2M1 (block_nvfp4)", _GGML),
+    BlockType("Q6_K", 256, 210, "128 B low 4 bits + 64 B high 2 bits + 16 int8 scales + fp16 d (block_q6_K)", _GGML),
+    BlockType("Q5_K", 256, 176, "fp16 d, dmin + 12 B 6-bit scales/mins + 32 B high bits + 128 B (block_q5_K)", _GGML),
+    BlockType("Q4_K", 256, 144, "fp16 d, dmin + 12 B 6-bit scales/mins + 128 B nibbles (block_q4_K)", _GGML),
+    BlockType("Q3_K", 256, 110, "32 B high-bit mask + 64 B low 2 bits + 12 B scales + fp16 d (block_q3_K)", _GGML),
+    BlockType("Q2_K", 256, 84, "16 B 4-bit scales/mins + 64 B 2-bit quants + fp16 d, dmin (block_q2_K)", _GGML),
+    BlockType("IQ4_XS", 256, 136, "fp16 d + 2 B + 4 B scales + 128 B nibbles (block_iq4_xs)", _GGML),
+    BlockType("IQ3_S", 256, 110, "fp16 d + 64 B grid + 8 B high bits + 32 B signs + 4 B scales (block_iq3_s)", _GGML),
+    BlockType("IQ3_XXS", 256, 98, "fp16 d + 96 B grid indices, signs and scales (block_iq3_xxs)", _GGML),
+    BlockType("IQ2_S", 256, 82, "fp16 d + 64 B + 8 B high bits + 8 B scales (block_iq2_s)", _GGML),
+    BlockType("IQ2_XS", 256, 74, "fp16 d + 64 B 16-bit grid codes + 8 B scales (block_iq2_xs)", _GGML),
+    BlockType("IQ2_XXS", 256, 66, "fp16 d + 64 B (block_iq2_xxs)", _GGML),
+    BlockType("IQ1_M", 256, 56, "32 B + 16 B + 8 B scales, no separate fp16 (block_iq1_m)", _GGML),
+    BlockType("IQ1_S", 256, 50, "fp16 d + 32 B + 16 B (block_iq1_s)", _GGML),
+    BlockType("TQ2_0", 256, 66, "64 B of 2-bit ternary + fp16 d (block_tq2_0)", _GGML),
+    BlockType("TQ1_0", 256, 54, "48 B (5 trits/byte) + 4 B + fp16 d (block_tq1_0)", _GGML),
+]}
+
+# GGUF file types (llama-quantize names) -> default tensor type (llama_ftype_get_default_type).
+GGUF_FILE_TYPES = {
+    "F32": "F32", "F16": "F16", "BF16": "BF16",
+    "Q4_0": "Q4_0", "Q4_1": "Q4_1", "Q5_0": "Q5_0", "Q5_1": "Q5_1", "Q8_0": "Q8_0",
+    "Q2_K": "Q2_K", "Q2_K_S": "Q2_K", "Q3_K_S": "Q3_K", "Q3_K_M": "Q3_K", "Q3_K_L": "Q3_K",
+    "Q4_K_S": "Q4_K", "Q4_K_M": "Q4_K", "Q5_K_S": "Q5_K", "Q5_K_M": "Q5_K", "Q6_K": "Q6_K",
+    "IQ1_S": "IQ1_S", "IQ1_M": "IQ1_M", "IQ2_XXS": "IQ2_XXS", "IQ2_XS": "IQ2_XS", "IQ2_S": "IQ2_XS",
+    "IQ2_M": "IQ2_S", "IQ3_XXS": "IQ3_XXS", "IQ3_XS": "IQ3_S", "IQ3_S": "IQ3_S", "IQ3_M": "IQ3_S",
+    "IQ4_NL": "IQ4_NL", "IQ4_XS": "IQ4_XS", "TQ1_0": "TQ1_0", "TQ2_0": "TQ2_0", "MXFP4_MOE": "MXFP4",
+}
+UNQUANTIZED_GGML = ("F32", "F16", "BF16")
+IMATRIX_REQUIRED_TYPES = ("IQ3_XXS", "IQ2_XXS", "IQ2_XS", "IQ2_S", "IQ1_M", "IQ1_S")
+
+
+# The model's tensors as a GGUF file holds them.
+# The model is the shared block's Model (from --preset, --config or flags) and its parameters are the block's tensor
+# list (model_param_tensors), the one list every calc script counts.  Below is only llama.cpp's view of it:
+# each tensor's GGUF name, its ggml shape ``ne`` (PyTorch's shape reversed: ne[0] is the row a quantization block
+# runs along, then the output features, then the expert), the tensor llama.cpp's converter splits (the stacked expert
+# gate_up_proj becomes ffn_gate_exps + ffn_up_exps) and the one it adds (rope_freqs).  So the parameters quantized
+# here are, by construction, the parameters the other scripts count.
+
+GGUF_MAX_LAYERS = 1000  # every tensor of every layer is listed and walked by llama.cpp's per-tensor rules
+
+
+@_dc.dataclass(frozen=True)
+class GgufTensor:
+    """One tensor of a GGUF file: its name, its shape ``ne`` (ne[0] = row length, as in ggml) and how it is stored."""
+    name: str
+    ne: tuple
+    layer: int = -1
+    linear: bool = False       # a Linear inside a block: GPU formats quantize it
+    force_f32: bool = False    # written as F32 by convert_hf_to_gguf (1-D tensors, router, positions)
+    gguf_only: bool = False    # not a model parameter (llama.cpp's precomputed rope_freqs)
+    buffer: bool = False       # stored in the checkpoint, but a buffer in transformers, not a parameter
+    linear_bias: bool = False  # the bias of a block Linear (GPTQ's QuantLinear stores its own)
+    keep_f32: bool = False     # held in fp32 by transformers whatever the dtype (ERNIE 4.5's / Hunyuan's routers)
+
+    @property
+    def numel(self) -> int:
+        return _math.prod(self.ne)
+
+    @property
+    def is_parameter(self) -> bool:
+        """A PyTorch parameter (llama.cpp's rope_freqs table and checkpoint buffers are not)."""
+        return not (self.gguf_only or self.buffer)
+
+
+# llama.cpp's name for each module of the block's tensor list (src/llama-arch.cpp LLM_TENSOR_NAMES, as
+# convert_hf_to_gguf.py maps the transformers names), and whether it is a Linear inside the blocks, which the GPU
+# formats quantize (embeddings, LM head, norms, routers and the shared-expert gate are not).  OPT has no llama.cpp
+# architecture: its project_in / project_out are named proj_in / proj_out here.  Gopher's Transformer-XL W_kR has
+# no llama.cpp name either: attn_rel_k.
+_GGUF_GLOBAL_MODULES = {
+    "embed_tokens": ("token_embd", False), "embed_positions": ("position_embd", False),
+    "project_in": ("proj_in", True), "embed_norm": ("token_embd_norm", False),
+    "final_norm": ("output_norm", False), "project_out": ("proj_out", True), "lm_head": ("output", False),
+}
+_GGUF_LAYER_MODULES = {
+    "self_attn.q_proj": ("attn_q", True), "self_attn.k_proj": ("attn_k", True), "self_attn.v_proj": ("attn_v", True),
+    "self_attn.qkv_proj": ("attn_qkv", True),  # fused, as llama.cpp keeps it (GPT-2, BLOOM, NeoX, Falcon, Phi-3)
+    "self_attn.o_proj": ("attn_output", True),
+    "self_attn.q_norm": ("attn_q_norm", False), "self_attn.k_norm": ("attn_k_norm", False),
+    "self_attn.rel_k_proj": ("attn_rel_k", True),
+    # MLA (DeepSeek-V2/V3)
+    "self_attn.q_a_proj": ("attn_q_a", True), "self_attn.q_a_layernorm": ("attn_q_a_norm", False),
+    "self_attn.q_b_proj": ("attn_q_b", True), "self_attn.kv_a_proj_with_mqa": ("attn_kv_a_mqa", True),
+    "self_attn.kv_a_layernorm": ("attn_kv_a_norm", False), "self_attn.kv_b_proj": ("attn_kv_b", True),
+    # dense MLP; Phi-3's fused gate_up_proj is one ffn_up of twice the width in llama.cpp
+    "mlp.gate_proj": ("ffn_gate", True), "mlp.up_proj": ("ffn_up", True), "mlp.gate_up_proj": ("ffn_up", True),
+    "mlp.down_proj": ("ffn_down", True),
+    # MoE: router, stacked routed experts, shared experts (DeepSeek's n shared experts are one MLP n times as wide)
+    "mlp.router": ("ffn_gate_inp", False),
+    "mlp.shared_experts.gate_proj": ("ffn_gate_shexp", True), "mlp.shared_experts.up_proj": ("ffn_up_shexp", True),
+    "mlp.shared_experts.gate_up_proj": ("ffn_up_shexp", True),
+    "mlp.shared_experts.down_proj": ("ffn_down_shexp", True),
+    "mlp.shared_expert_gate": ("ffn_gate_inp_shexp", False),
+}
+# The block numbers a layer's norms norm1..normN; llama.cpp names them by what they normalise, which the count and
+# placement say (the layouts the block's readers and presets make).
+_GGUF_LAYER_NORMS = {
+    (1, "pre"): ("attn_norm",), (1, "parallel"): ("attn_norm",),              # GPT-J, Phi-2, Falcon-7B, PaLM
+    (2, "pre"): ("attn_norm", "ffn_norm"),
+    (2, "parallel"): ("attn_norm", "attn_norm_2"),                            # Falcon-40B: ln_attn, ln_mlp
+    (2, "post"): ("post_attention_norm", "post_ffw_norm"),                    # OLMo-2
+    (4, "pre"): ("attn_norm", "post_attention_norm", "ffn_norm", "post_ffw_norm"),  # Gemma-2 sandwich norms
+}
+
+
+# An architecture whose llama.cpp graph names a layer's norms otherwise: gpt-oss's second norm (before the MoE block)
+# is attn_post_norm, "blk.N.post_attention_norm" (src/models/openai-moe.cpp load_arch_tensors).
+_GGUF_ARCH_LAYER_NORMS = {"gpt-oss": ("attn_norm", "post_attention_norm"),
+                          "dbrx": ("attn_norm", "attn_output_norm"),  # llama.cpp LLM_ARCH_DBRX: norm_1, norm_2
+                          # Qwen3-Next: input_layernorm, post_attention_layernorm -> attn_norm, attn_post_norm
+                          # ("blk.N.post_attention_norm"; src/models/qwen3next.cpp load_arch_tensors)
+                          "qwen3next": ("attn_norm", "post_attention_norm")}
+
+
+def check_gguf_model(m: Model, labels: dict | None = None) -> Model:
+    """The GGUF tensor list's own limits on a validated Model: a layer count it can walk, a norm layout and tensors
+    llama.cpp names.  ``labels`` names where a value came from, by Model field (a flag or a config field:
+    {"num_layers": "--num-layers"}); without one, the layer count is called --num-layers and the rest the model's
+    source."""
+    labels = labels or {}
+    if m.num_layers > GGUF_MAX_LAYERS:
+        raise InputError(f"{labels.get('num_layers', '--num-layers')} {m.num_layers} is above {GGUF_MAX_LAYERS} "
+                         "(the GGUF tensor list walks every tensor of every layer)")
+    if (m.norms_per_layer, m.norm_placement) not in _GGUF_LAYER_NORMS:
+        raise InputError(f"{labels.get('norms_per_layer', m.source)}: {m.norms_per_layer} norms per layer placed "
+                         f"{m.norm_placement!r} have no llama.cpp names; not modelled")
+    if m.mtp_layers:
+        raise InputError(f"{labels.get('mtp_layers', m.source)}: multi-token-prediction modules (mtp_layers "
+                         f"{m.mtp_layers}) are not in llama.cpp's GGUF files (its converter drops them); not "
+                         "modelled")
+    return m
+
+
+def _gguf_delta_net(m: Model, layer: int, t: ModelTensor, prefix: str, old_qwen3next: bool) -> list[GgufTensor]:
+    """One tensor of Qwen3-Next's gated delta-net as llama.cpp's converter writes it (conversion/qwen.py
+    Qwen3NextModel.modify_tensors, names from gguf-py's QWEN3NEXT tensor list, shapes as src/models/qwen3next.cpp
+    load_arch_tensors creates them; kd = key heads x key head dim, vd = value heads x value head dim, Hv value heads):
+
+    * in_proj_qkvz (2 kd + 2 vd, h), whose rows interleave [q, k, v, z] per key head, is reordered and split into
+      attn_qkv {h, 2 kd + vd} and attn_gate {h, vd}.  Files converted before that split (``old_qwen3next``, the
+      loader's "ssm_in is used by legacy GGUF", e.g. the Dec 2025 conversions) hold one ssm_in {h, 2 kd + 2 vd};
+    * in_proj_ba -> ssm_ba {h, 2 Hv}; out_proj -> ssm_out {vd, h};
+    * conv1d.weight (2 kd + vd, 1, kernel) is squeezed to 2-D -> ssm_conv1d {kernel, 2 kd + vd}, written F32 (the
+      converter's always-F32 list holds SSM_CONV1D) and never quantized (tensor_allows_quantization skips
+      "ssm_conv1d");
+    * dt_bias -> ssm_dt.bias {Hv}, A_log -> ssm_a {Hv} (stored as -exp(A_log), no ".weight" suffix), the gated
+      RMSNorm -> ssm_norm.weight {value head dim}: 1-D, F32.
+    In llama-quant.cpp's categories attn_qkv is attention-QKV (it takes the attn_v rules and counts in
+    n_attention_wv); attn_gate, ssm_in, ssm_ba and ssm_out are "other" (the file type's default type)."""
+    kd = m.linear_num_key_heads * m.linear_key_head_dim
+    vd, hv, h = m.linear_num_value_heads * m.linear_value_head_dim, m.linear_num_value_heads, m.hidden_size
+    part = t.name[len("linear_attn."):]
+    if part == "in_proj_qkvz.weight":
+        if old_qwen3next:
+            return [GgufTensor(f"{prefix}ssm_in.weight", (h, 2 * kd + 2 * vd), layer, linear=True)]
+        return [GgufTensor(f"{prefix}attn_qkv.weight", (h, 2 * kd + vd), layer, linear=True),
+                GgufTensor(f"{prefix}attn_gate.weight", (h, vd), layer, linear=True)]
+    named = {"in_proj_ba.weight": ("ssm_ba.weight", (h, 2 * hv), True),
+             "out_proj.weight": ("ssm_out.weight", (vd, h), True),
+             "conv1d.weight": ("ssm_conv1d.weight", (m.linear_conv_kernel, 2 * kd + vd), False),
+             "dt_bias": ("ssm_dt.bias", (hv,), False), "A_log": ("ssm_a", (hv,), False),
+             "norm.weight": ("ssm_norm.weight", (m.linear_value_head_dim,), False)}
+    return _gguf_named(m, layer, t, prefix, "linear_attn.", named)
+
+
+def _gguf_mamba2(m: Model, layer: int, t: ModelTensor, prefix: str) -> list[GgufTensor]:
+    """One tensor of Bamba's Mamba-2 mixer as llama.cpp writes it.  Bamba is llama.cpp's ``granitehybrid``
+    architecture: conversion/granite.py ``GraniteHybridModel`` (registered for "BambaForCausalLM") hands the SSM
+    layers' tensors to conversion/mamba.py ``Mamba2Model.modify_tensors``; names from gguf-py's tensor map, shapes as
+    the granitehybrid loader creates them (src/llama-model.cpp / src/models, ``hparams.is_recr(i)`` branch), with d =
+    H x P the inner width, c = d + 2 G N the conv channels:
+
+    * in_proj -> ssm_in {h, d + c + H}; out_proj -> ssm_out {d, h} (llama.cpp loads no in_proj / out_proj bias);
+    * conv1d.weight (c, 1, kernel) squeezed -> ssm_conv1d {kernel, c}, F32 (always-F32 list) and never quantized
+      (tensor_allows_quantization skips "ssm_conv1d"); conv1d.bias -> ssm_conv1d.bias {c};
+    * dt_bias -> ssm_dt.bias {H}; A_log -> ssm_a = -exp(A_log) and D -> ssm_d, each reshaped to {1, H} ("no weight
+      suffix for these"); norm.weight reshaped to ssm_norm {d / G, G}: all F32, none quantized (not ".weight", or a
+      norm)."""
+    h, d, c, heads, groups = m.hidden_size, m.mamba_width, m.mamba_conv_dim, m.mamba_num_heads, m.mamba_n_groups
+    named = {"in_proj.weight": ("ssm_in.weight", (h, d + c + heads), True),
+             "out_proj.weight": ("ssm_out.weight", (d, h), True),
+             "conv1d.weight": ("ssm_conv1d.weight", (m.mamba_d_conv, c), False),
+             "conv1d.bias": ("ssm_conv1d.bias", (c,), False), "dt_bias": ("ssm_dt.bias", (heads,), False),
+             "A_log": ("ssm_a", (1, heads), False), "D": ("ssm_d", (1, heads), False),
+             "norm.weight": ("ssm_norm.weight", (d // groups, groups), False)}
+    return _gguf_named(m, layer, t, prefix, "mamba.", named)
+
+
+def _gguf_short_conv(m: Model, layer: int, t: ModelTensor, prefix: str) -> list[GgufTensor]:
+    """One tensor of LFM2's short-convolution mixer as llama.cpp writes it (conversion/lfm2.py
+    ``LFM2Model.modify_tensors``: "conv op requires 2d tensor", the kernel squeezed; shapes as
+    src/models/lfm2.cpp ``llama_model_lfm2::load_arch_tensors`` creates them): in_proj -> shortconv.in_proj {h, 3h},
+    out_proj -> shortconv.out_proj {h, h}, conv.weight (h, 1, L) -> shortconv.conv {L, h}, F32 (the converter's
+    always-F32 SHORTCONV_CONV) and never quantized ("shortconv.conv.weight" in tensor_allows_quantization)."""
+    h = m.hidden_size
+    named = {"in_proj.weight": ("shortconv.in_proj.weight", (h, 3 * h), True),
+             "out_proj.weight": ("shortconv.out_proj.weight", (h, h), True),
+             "conv.weight": ("shortconv.conv.weight", (m.short_conv_kernel, h), False)}
+    return _gguf_named(m, layer, t, prefix, "conv.", named)
+
+
+def _gguf_named(m: Model, layer: int, t: ModelTensor, prefix: str, module: str, named: dict) -> list[GgufTensor]:
+    """The GgufTensor of block tensor ``t`` from a {block name after ``module``: (GGUF name, ne, a Linear weight)}
+    table; a tensor the table lacks, or whose element count differs, is refused rather than guessed."""
+    part = t.name[len(module):]
+    if part not in named:
+        raise InputError(f"{m.source}: tensor {t.name} has no GGUF name here (llama.cpp loads none); not "
+                         "modelled")
+    name, ne, linear = named[part]
+    if _math.prod(ne) != t.numel:  # the block's shape and llama.cpp's must hold the same parameters
+        raise InputError(f"{m.source}: tensor {t.name} does not match llama.cpp's {name} {ne}; not modelled")
+    return [GgufTensor(f"{prefix}{name}", ne, layer, linear=linear, force_f32=not linear)]
+
+
+def _gguf_tensors(m: Model, layer: int, t: ModelTensor, norm_names: tuple,
+                  old_qwen3next: bool = False) -> list[GgufTensor]:
+    """One tensor of the block's list as the GGUF file stores it (one, or two for a stacked expert gate_up_proj)."""
+    module, _, part = t.name.rpartition(".")
+    ne = tuple(reversed(t.shape))  # PyTorch (E, out, in) -> ggml (in, out, E)
+    prefix = f"blk.{layer}." if layer >= 0 else ""
+    if t.name.startswith("linear_attn.") and m.gguf_arch == "qwen3next":
+        return _gguf_delta_net(m, layer, t, prefix, old_qwen3next)
+    if t.name.startswith("mamba.") and m.model_type == "bamba" and gguf_hybrid_modelled(m):
+        return _gguf_mamba2(m, layer, t, prefix)
+    if t.name.startswith("conv.") and m.model_type == "lfm2" and gguf_hybrid_modelled(m):
+        return _gguf_short_conv(m, layer, t, prefix)
+    if t.name == "final_norm.weight" and m.gguf_arch == "lfm2":  # LLM_TENSOR_OUTPUT_NORM_LFM2: "token_embd_norm"
+        # (llama-arch.cpp, "fix for wrong tensor name"), the norm after the last layer (lfm2.cpp load_arch_tensors)
+        return [GgufTensor("token_embd_norm.weight", ne, layer, force_f32=True)]
+    if t.name == "mlp.experts.gate_up_proj":  # [gate; up] stacked per expert: llama.cpp keeps two tensors
+        half = (ne[0], ne[1] // 2, ne[2])
+        return [GgufTensor(f"{prefix}ffn_{which}_exps.weight", half, layer, linear=True) for which in ("gate", "up")]
+    if t.name.startswith(("self_attn.q_norm.norms.", "self_attn.k_norm.norms.")):
+        # StableLM's LayerNorm per head: convert_hf_to_gguf.py (StableLMModel) stacks the heads' weights into one
+        # attn_q_norm / attn_k_norm of {head_dim, heads}; a *_norm.weight stays F32
+        if not t.name.endswith(".norms.0.weight"):
+            return []  # stacked into head 0's entry
+        heads = m.num_attention_heads if t.name.startswith("self_attn.q_norm") else m.kv_heads
+        return [GgufTensor(f"{prefix}attn_{t.name[10]}_norm.weight", (t.shape[0], heads), layer, force_f32=True)]
+    if t.name in ("mlp.experts.w1", "mlp.experts.v1", "mlp.experts.w2"):
+        # DBRX's fused (E x ffn, h) experts: convert_hf_to_gguf.py (DbrxModel) reshapes w1 and v1 to {n_embd, n_ff,
+        # n_expert} (ffn_gate_exps, ffn_up_exps) and w2, permuted, to {n_ff, n_embd, n_expert} (ffn_down_exps)
+        e, f, h = m.num_experts, m.moe_width, m.hidden_size
+        which = {"w1": "gate", "v1": "up", "w2": "down"}[part]
+        return [GgufTensor(f"{prefix}ffn_{which}_exps.weight", (f, h, e) if part == "w2" else (h, f, e), layer,
+                           linear=True)]
+    if t.name in ("mlp.experts.up_proj", "mlp.experts.down_proj"):  # the stacks are parameters, not modules
+        return [GgufTensor(f"{prefix}ffn_{t.name[12:-5]}_exps.weight", ne, layer, linear=True)]
+    # gpt-oss's expert biases (llama.cpp src/models/openai-moe.cpp: ffn_{gate,up,down}_exps.bias of {n_ff_exp or
+    # n_embd, n_expert}); convert_hf_to_gguf.py writes every tensor whose name does not end in ".weight" as F32
+    if t.name == "mlp.experts.gate_up_proj_bias":
+        half = (ne[0] // 2, ne[1])
+        return [GgufTensor(f"{prefix}ffn_{which}_exps.bias", half, layer, force_f32=True) for which in ("gate", "up")]
+    if t.name in ("mlp.experts.up_proj_bias", "mlp.experts.down_proj_bias"):
+        return [GgufTensor(f"{prefix}ffn_{t.name[12:-10]}_exps.bias", ne, layer, force_f32=True)]
+    if t.name == "self_attn.sinks":  # gpt-oss: attn_sinks.weight, {n_head} (openai-moe.cpp), 1-D: F32
+        return [GgufTensor(f"{prefix}attn_sinks.weight", ne, layer, force_f32=True)]
+    if t.name == "mlp.router.e_score_correction_bias":  # DeepSeek-V3: a buffer in transformers, in every file;
+        # ERNIE 4.5: a frozen fp32 parameter (moe_statics), which convert_hf_to_gguf writes as the same exp_probs_b
+        return [GgufTensor(f"{prefix}exp_probs_b.bias", ne, layer, force_f32=True, buffer=t.buffer, keep_f32=t.fp32)]
+    if t.name == "self_attn.rel_uv_bias":  # Transformer-XL's per-head u and v (no llama.cpp name)
+        return [GgufTensor(f"{prefix}attn_rel_uv", ne, layer, force_f32=True)]
+    if t.name.startswith(("linear_attn.", "conv.")):  # Qwen3-Next's gated delta-net, LFM2's short convolution:
+        # their projections are Linears (GPU formats quantize them); no llama.cpp names or types (size_gguf refuses)
+        # Qwen3.5 splits the input projections: in_proj_qkv, in_proj_z, in_proj_b, in_proj_a are Linears too
+        linear = module.endswith("proj") or module.startswith("linear_attn.in_proj_")
+        return [GgufTensor(f"{prefix}{t.name}", ne, layer, linear=linear, force_f32=len(ne) < 2)]
+    if t.name.startswith("self_attn.indexer."):  # DeepSeek-V3.2 / GLM-5's DSA indexer: Linears and a LayerNorm (GPU
+        # formats quantize the Linears); no llama.cpp names or types are modelled for it (size_gguf refuses)
+        return [GgufTensor(f"{prefix}{t.name}", ne, layer, linear=t.kind == "weight", force_f32=len(ne) < 2)]
+    if t.name.startswith("mamba."):  # Bamba's Mamba-2 mixer: in_proj / out_proj are Linears (GPU formats quantize
+        # them); no llama.cpp names or types are modelled for it (size_gguf refuses the model); Jamba's Mamba-1
+        # mixer adds x_proj and dt_proj (Linears too) and A_log (d, N), an elementwise parameter
+        proj = module.endswith("proj")
+        return [GgufTensor(f"{prefix}{t.name}", ne, layer, linear=proj and part == "weight", force_f32=len(ne) < 2,
+                           linear_bias=proj and part == "bias")]
+    if m.gemma4_layers and t.name.startswith(("experts.", "router.", "per_layer_", "embed_tokens_per_layer.",
+                                              "post_per_layer_input_norm.", "post_feedforward_layernorm_",
+                                              "pre_feedforward_layernorm_")):
+        # Gemma 4's MoE block beside the MLP, its router and the per-layer inputs (PLE): the Linears (the PLE
+        # projections and gate) and the stacked experts are what GPU formats quantize; the PLE table is an
+        # embedding, the router a gate kept as the other routers are; no llama.cpp names (size_gguf refuses)
+        linear = t.kind == "weight" and (t.name.startswith("per_layer_") or t.role == "routed_experts")
+        return [GgufTensor(f"{prefix}{t.name}", ne, layer, linear=linear, force_f32=len(ne) < 2)]
+    if t.name == "mlp.shared_expert_gate.weight":
+        if old_qwen3next and m.gguf_arch == "qwen3next":  # the Dec 2025 converter wrote the (1, hidden) gate as a
+            # 2-D {hidden, 1} at the output type (its always-F32 list lacked FFN_GATE_INP_SHEXP); ggml_n_dims is 1,
+            # so llama-quantize keeps it: the "type f16: 48 tensors" of lmstudio-community's Q4_K_M (tests)
+            return [GgufTensor(f"{prefix}ffn_gate_inp_shexp.weight", (m.hidden_size, 1), layer)]
+        ne = (m.hidden_size,)  # llama.cpp loads Qwen2-MoE's (1, hidden) gate as {n_embd}; the converter writes F32
+    if layer < 0:
+        known = _GGUF_GLOBAL_MODULES.get(module)
+    elif module.startswith("norm") and module[4:].isdigit():
+        known = (norm_names[int(module[4:]) - 1], False)
+    else:
+        known = _GGUF_LAYER_MODULES.get(module)
+    if known is None:  # a tensor the block gained that this script cannot name: refuse rather than drop it
+        raise InputError(f"{m.source}: tensor {t.name} has no GGUF name here; not modelled")
+    base, linear = known
+    return [GgufTensor(f"{prefix}{base}.{part}", ne, layer, linear=linear and part == "weight",
+                       force_f32=len(ne) < 2 or base in ("ffn_gate_inp", "position_embd"), buffer=t.buffer,
+                       linear_bias=linear and part == "bias", keep_f32=t.fp32)]
+
+
+def gguf_tensor_list(m: Model, old_qwen3next: bool = False) -> list[GgufTensor]:
+    """Every tensor of the model as a GGUF file holds it: the block's model_param_tensors(m), each under its
+    llama.cpp name (token_embd, blk.N.attn_q, blk.N.ffn_gate_exps, output, ...) with ggml's ``ne``, plus
+    rope_freqs (head_dim / 2 factors, not a parameter) for Llama-3.1's "llama3" rope scaling."""
+    check_gguf_model(m)
+    norm_names = _GGUF_ARCH_LAYER_NORMS.get(m.gguf_arch) if m.norms_per_layer == 2 and m.norm_placement == "pre" \
+        else None
+    norm_names = norm_names or _GGUF_LAYER_NORMS[m.norms_per_layer, m.norm_placement]
+    rope_freqs = [GgufTensor("rope_freqs.weight", (m.d_head // 2,), force_f32=True, gguf_only=True)] \
+        if m.rope_freqs else []
+    out = []
+    for layer, t in model_param_tensors(m):
+        if layer == 0 and rope_freqs:  # after the embedding tensors, before the first block
+            out, rope_freqs = out + rope_freqs, []
+        out.extend(_gguf_tensors(m, layer, t, norm_names, old_qwen3next))
+    return out
+
+
+
+# GGUF file types: llama.cpp's per-tensor type selection.
+
+
+def gguf_tensor_category(name: str) -> str:
+    """llama-quant.cpp tensor_get_category (substring tests in the same order)."""
+    if name == "output.weight":
+        return "output"
+    if name == "token_embd.weight":
+        return "token_embd"
+    for key, cat in (("attn_qkv.weight", "attn_qkv"), ("attn_kv_b.weight", "attn_kv_b"), ("attn_v.weight", "attn_v"),
+                     ("attn_k.weight", "attn_k"), ("attn_q.weight", "attn_q"), ("attn_output.weight", "attn_output"),
+                     ("ffn_up", "ffn_up"), ("ffn_gate", "ffn_gate"), ("ffn_down", "ffn_down")):
+        if key in name:
+            return cat
+    return "other"
+
+
+def ggml_n_dims(ne: tuple) -> int:
+    """ggml_n_dims: the dimensions up to the last one longer than 1 (a {4096, 1} tensor is 1-D), at least 1."""
+    n = len(ne)
+    while n > 1 and ne[n - 1] == 1:
+        n -= 1
+    return n
+
+
+def gguf_allows_quantization(t: GgufTensor) -> bool:
+    """llama-quant.cpp tensor_allows_quantization for the tensors listed here: 2-D and 3-D weights, except
+    norms, routers, position tables and the small convolution kernels of SSM / delta-net ("ssm_conv1d") and
+    short-conv ("shortconv.conv.weight") layers."""
+    return (ggml_n_dims(t.ne) >= 2 and t.name.endswith("weight") and "_norm.weight" not in t.name
+            and "ffn_gate_inp.weight" not in t.name and t.name != "position_embd.weight"
+            and "ssm_conv1d" not in t.name and "shortconv.conv.weight" not in t.name)
+
+
+def use_more_bits(i_layer: int, n_layers: int) -> bool:
+    return i_layer < n_layers // 8 or i_layer >= 7 * n_layers // 8 or (i_layer - n_layers // 8) % 3 == 2
+
+
+def is_llama_70b(m: Model) -> bool:
+    """llama.cpp LLM_TYPE_70B for the Llama architecture: 80 layers with grouped-query attention (an 80-layer
+    Falcon is the 180B type)."""
+    return m.num_layers == 80 and m.kv_heads != m.num_attention_heads and not m.is_mla \
+        and m.gguf_arch != "falcon"
+
+
+def gguf_n_gqa(m: Model) -> int:
+    """llama_hparams::n_gqa() as llama-quantize calls it (layer 0): n_head / n_head_kv, or 0 when layer 0 has no KV
+    heads.  The Bamba (granitehybrid) and LFM2 converters write head_count_kv per layer, 0 on the SSM / short-conv
+    layers (conversion/granite.py set_gguf_parameters, conversion/lfm2.py set_gguf_parameters), so a model whose
+    first layer is one of those takes the n_gqa < 4 branches; Qwen3-Next's converter writes one head count."""
+    if m.is_mla:
+        return 1
+    if m.model_type in ("bamba", "lfm2") and m.layer_is_linear(0):
+        return 0
+    return m.num_attention_heads // m.kv_heads
+
+
+def _gguf_type_impl(ft: str, default: str, t: GgufTensor, cat: str, m: Model, state: dict,
+                    has_imatrix: bool, old_q2k: bool, old_qkv: bool = False) -> str:
+    """llama_tensor_get_type_impl, for ftype ``ft`` (our paraphrase, same branch order); old_q2k and old_qkv: the
+    older recipes GGUF_OLD_RECIPES describes."""
+    new = default
+    n_layer = m.num_layers
+    n_gqa = gguf_n_gqa(m)
+    n_expert = m.num_experts
+    low_iq = ("IQ2_XXS", "IQ2_XS", "IQ1_S", "IQ2_S", "IQ2_M", "IQ1_M")
+    falcon = m.gguf_arch == "falcon"
+    if cat == "output" or (m.tied_embeddings and cat == "token_embd"):
+        if ft == "MXFP4_MOE" or falcon or t.ne[0] % GGML_TYPES[new].block:
+            return "Q8_0"
+        if ft in ("IQ2_XXS", "IQ2_XS", "IQ3_XXS", "IQ1_S", "IQ2_S", "IQ2_M", "IQ1_M"):
+            return "Q5_K"
+        return new if new == "Q8_0" else "Q6_K"
+    if ft == "MXFP4_MOE":
+        return "MXFP4" if len(t.ne) == 3 and t.ne[2] > 1 else "Q8_0"  # ne[2] > 1: an expert stack
+    if cat == "token_embd":
+        if ft in ("IQ2_XXS", "IQ2_XS", "IQ1_S", "IQ1_M"):
+            return "Q2_K"
+        if ft in ("IQ2_S", "IQ2_M", "IQ3_XXS"):
+            return "IQ3_S"
+        if ft in ("TQ1_0", "TQ2_0"):
+            return "Q4_K"
+        return new
+    if old_q2k and ft == "Q2_K":
+        # 2023 recipe (llama.cpp commit bac66994, used for TheBloke's 2023 files): Q2_K for token_embd, attn_q and
+        # attn_k, Q3_K for every other matrix; the output keeps Q6_K and 70B models still get Q5_K attn_v.
+        if cat in ("attn_v", "attn_qkv", "attn_kv_b"):
+            state["i_attention_wv"] += 1
+            return "Q5_K" if is_llama_70b(m) else "Q3_K"
+        return "Q2_K" if cat in ("attn_q", "attn_k") else "Q3_K"
+    if old_qkv and cat == "attn_qkv":  # its own branch, before attn_v's rules took it over (GGUF_OLD_RECIPES)
+        return {"Q3_K_M": "Q4_K", "Q3_K_L": "Q4_K", "IQ3_M": "Q4_K", "Q4_K_M": "Q5_K", "Q5_K_M": "Q6_K"}.get(ft, new)
+    attn_v_like = cat in ("attn_v", "attn_qkv", "attn_kv_b")
+    if ft in low_iq:
+        if attn_v_like:
+            if n_gqa >= 4 or n_expert >= 4:
+                new = "Q4_K"
+            else:
+                new = "IQ3_S" if ft in ("IQ2_S", "IQ2_M") else "Q2_K"
+            state["i_attention_wv"] += 1
+        elif n_expert == 8 and cat == "attn_k":
+            new = "Q4_K"
+        elif cat == "ffn_down":
+            if state["i_ffn_down"] < n_layer // 8:
+                new = "IQ3_S" if ft in ("IQ2_S", "IQ2_M") else "Q2_K"
+            state["i_ffn_down"] += 1
+        elif cat == "attn_output":
+            if n_expert == 8:
+                new = "Q5_K"
+            elif ft in ("IQ1_S", "IQ1_M"):
+                new = "IQ2_XXS"
+            elif ft in ("IQ2_S", "IQ2_M"):
+                new = "IQ3_S"
+        return new
+    if attn_v_like:
+        i_wv, n_wv = state["i_attention_wv"], state["n_attention_wv"]
+        if ft == "Q2_K":
+            new = "Q4_K" if n_gqa >= 4 else "Q3_K"
+        elif ft == "Q2_K_S" and n_gqa >= 4:
+            new = "Q4_K"
+        elif ft == "IQ3_XXS":
+            new = "Q4_K" if n_gqa >= 4 else ("IQ3_XXS" if has_imatrix else "IQ3_S")
+        elif ft in ("IQ3_XS", "IQ3_S") and n_gqa >= 4:
+            new = "Q4_K"
+        elif ft == "IQ3_M":
+            new = "Q4_K"
+        elif ft == "Q3_K_M":
+            new = "Q5_K" if i_wv < 2 else "Q4_K"
+        elif ft == "Q3_K_L":
+            new = "Q5_K"
+        elif ft in ("IQ4_NL", "IQ4_XS") and n_gqa >= 4:
+            new = "Q5_K"
+        elif ft in ("Q4_K_M", "Q5_K_M") and use_more_bits(i_wv, n_wv):
+            new = "Q6_K"
+        elif ft == "Q4_K_S" and i_wv < 4:
+            new = "Q5_K"
+        if is_llama_70b(m) and new in ("Q3_K", "Q4_K"):
+            new = "Q5_K"
+        if n_expert == 8:
+            new = "Q8_0"
+        state["i_attention_wv"] += 1
+        return new
+    if cat == "attn_k":
+        if n_expert == 8:
+            return "Q8_0"
+        return {"IQ3_XS": "IQ3_XXS", "IQ3_XXS": "IQ2_S"}.get(ft, new)
+    if cat == "attn_q":
+        return {"IQ3_XS": "IQ3_XXS", "IQ3_XXS": "IQ2_S"}.get(ft, new)
+    if cat == "ffn_down":
+        i_layer = t.layer if n_expert > 1 else state["i_ffn_down"]
+        state["i_ffn_down"] += 1
+        if ft == "Q2_K":
+            new = "Q3_K"
+        elif ft == "Q2_K_S":
+            if i_layer < n_layer // 8:
+                new = "Q4_K"
+        elif ft == "IQ3_XXS" and not has_imatrix:
+            new = "Q4_K" if i_layer < n_layer // 8 else "Q3_K"
+        elif ft == "Q3_K_M":
+            new = "Q5_K" if i_layer < n_layer // 16 else \
+                "Q4_K" if not falcon or use_more_bits(i_layer, n_layer) else "Q3_K"
+        elif ft == "IQ3_M" and (i_layer < n_layer // 8 or (n_expert == 8 and use_more_bits(i_layer, n_layer))):
+            new = "Q4_K"
+        elif ft == "Q3_K_L":
+            new = "Q4_K" if falcon else "Q5_K"
+        elif ft == "Q4_K_M":
+            if falcon:
+                new = "Q6_K" if i_layer < n_layer // 16 else "Q5_K" if use_more_bits(i_layer, n_layer) else "Q4_K"
+            elif use_more_bits(i_layer, n_layer):
+                new = "Q6_K"
+        elif i_layer < n_layer // 8 and ft in ("IQ4_NL", "IQ4_XS") and not has_imatrix:
+            new = "Q5_K"
+        elif ft == "Q5_K_M" and use_more_bits(i_layer, n_layer):
+            new = "Q6_K"
+        elif ft == "Q4_K_S" and not falcon and i_layer < n_layer // 8:
+            new = "Q5_K"
+        elif ft in ("Q4_0", "Q5_0") and has_imatrix and i_layer < n_layer // 8:
+            new = "Q4_1" if ft == "Q4_0" else "Q5_1"
+        return new
+    if cat == "attn_output":
+        if falcon:
+            return "Q4_K" if ft == "Q3_K_L" else new
+        if n_expert == 8:
+            if ft in ("Q2_K", "IQ3_XS", "IQ3_XXS", "Q3_K_S", "Q3_K_M", "IQ4_NL", "Q4_K_S", "Q4_K_M", "IQ3_S",
+                      "IQ3_M", "IQ4_XS"):
+                new = "Q5_K"
+            return new
+        return {"Q2_K": "Q3_K", "IQ3_XXS": "IQ3_S", "Q3_K_M": "Q4_K", "Q3_K_L": "Q5_K", "IQ3_M": "Q4_K"}.get(ft, new)
+    if cat == "attn_qkv":  # unreachable (attn_v-like above); kept to mirror the source's branch list
+        return new
+    if cat in ("ffn_gate", "ffn_up"):
+        i_layer = t.layer if n_expert > 1 else state[f"i_{cat}"]
+        state[f"i_{cat}"] += 1
+        if ft == "IQ3_XS" and n_layer // 8 <= i_layer < 7 * n_layer // 8:
+            new = "IQ3_XXS"
+    return new
+
+
+# tensor_type_fallback's table: the 256-block types and the 32-block type each falls back to
+_FALLBACK_TYPES = {**dict.fromkeys(("IQ1_S", "IQ1_M", "IQ2_XXS", "IQ2_XS", "IQ2_S", "IQ3_XXS", "IQ3_S", "IQ4_XS"),
+                                   "IQ4_NL"),
+                   **dict.fromkeys(("Q2_K", "Q3_K", "TQ1_0", "TQ2_0"), "Q4_0"),
+                   "Q4_K": "Q5_0", "Q5_K": "Q5_1", "Q6_K": "Q8_0"}
+
+
+def gguf_fallback_type(t: GgufTensor, ggml_type: str) -> str:
+    """llama-quant.cpp tensor_type_fallback: rows not divisible by a 256-block type's block get its 32-block
+    fallback, or F16 when 32 does not divide them either.  Other types have no fallback: llama-quantize stops with
+    "no tensor type fallback is defined", so this raises ValueError and the file type is reported as skipped."""
+    if t.ne[0] % GGML_TYPES[ggml_type].block == 0:
+        return ggml_type
+    if ggml_type not in _FALLBACK_TYPES:
+        raise ValueError(f"{t.name}: rows of {t.ne[0]} are not a multiple of the {ggml_type} block "
+                         f"({GGML_TYPES[ggml_type].block}) and llama-quantize has no fallback for {ggml_type}")
+    new = _FALLBACK_TYPES[ggml_type]
+    return new if t.ne[0] % GGML_TYPES[new].block == 0 else "F16"
+
+
+def gguf_tensor_bytes(t: GgufTensor, ggml_type: str) -> int:
+    bt = GGML_TYPES[ggml_type]
+    if t.ne[0] % bt.block:
+        raise ValueError(f"row of {t.name} ({t.ne[0]}) is not a multiple of the {ggml_type} block ({bt.block})")
+    return t.numel // bt.block * bt.bytes
+
+
+def gguf_type_plan(m: Model, tensors: list[GgufTensor], ftype: str, has_imatrix: bool = False,
+                   old_q2k: bool = False, old_qkv: bool = False) -> list[tuple[str, str]]:
+    """For each tensor, (the type llama-quantize's rules pick, the type stored after tensor_type_fallback)."""
+    default = GGUF_FILE_TYPES[ftype]
+    state = {"i_attention_wv": 0, "i_ffn_down": 0, "i_ffn_gate": 0, "i_ffn_up": 0,
+             "n_attention_wv": sum(gguf_tensor_category(t.name) in ("attn_v", "attn_qkv", "attn_kv_b")
+                                   for t in tensors)}
+    plan = []
+    for t in tensors:
+        if not gguf_allows_quantization(t):
+            kept = "F32" if (t.force_f32 or len(t.ne) < 2) else "F16"
+            plan.append((kept, kept))
+        elif m.gguf_arch == "gpt-oss" and len(t.ne) == 3 and t.ne[2] > 1 and t.linear:
+            plan.append(("MXFP4", "MXFP4"))  # the converter's MXFP4 experts (GPT_OSS_GGUF_TYPES)
+        elif default in UNQUANTIZED_GGML:
+            plan.append((default, default))
+        else:
+            chosen = _gguf_type_impl(ftype, default, t, gguf_tensor_category(t.name), m, state, has_imatrix,
+                                     old_q2k, old_qkv)
+            plan.append((chosen, gguf_fallback_type(t, chosen)))
+    return plan
+
+
+def gguf_types(m: Model, tensors: list[GgufTensor], ftype: str, has_imatrix: bool = False,
+               old_q2k: bool = False, old_qkv: bool = False) -> list[str]:
+    """The GGML type llama-quantize stores each tensor in for file type ``ftype``."""
+    return [stored for _, stored in gguf_type_plan(m, tensors, ftype, has_imatrix, old_q2k, old_qkv)]
+
+
+def requires_imatrix(tensors: list[GgufTensor], types: list[str], ftype: str) -> bool:
+    """llama-quant.cpp tensor_requires_imatrix over the whole file."""
+    for t, ty in zip(tensors, types):
+        if t.name in ("token_embd.weight", "output.weight"):
+            continue
+        if ty in IMATRIX_REQUIRED_TYPES or (ty == "Q2_K" and ftype == "Q2_K_S"):
+            return True
+    return False
+
+
+def gguf_planned_types(m: Model, tensors: list[GgufTensor], ftype: str, has_imatrix: bool = False,
+                       old_q2k: bool = False, old_qkv: bool = False) -> tuple:
+    """(plan, imatrix assumed): gguf_type_plan, re-planned with an importance matrix where llama-quantize needs one
+    for ``ftype`` and none was given (llama-quantize refuses those types without one)."""
+    plan = gguf_type_plan(m, tensors, ftype, has_imatrix, old_q2k, old_qkv)
+    if not has_imatrix and requires_imatrix(tensors, [stored for _, stored in plan], ftype):
+        return gguf_type_plan(m, tensors, ftype, True, old_q2k, old_qkv), True
+    return plan, False
+
+
+# Older llama-quantize recipes still found in published files (each one selectable where a file type is given):
+# - old_q2k: the 2023 Q2_K (llama.cpp commit bac66994, TheBloke's 2023 files): "mostly Q3_K except for
+#   tok_embeddings, attention.wq, attention.wk";
+# - old_qkv: a fused attn_qkv (Phi-3, GPT-NeoX, Falcon, BLOOM) with its own branch, as llama-quantize had it before
+#   the tensor-category rewrite of llama-quant.cpp: Q3_K_M / Q3_K_L / IQ3_M -> Q4_K, Q4_K_M -> Q5_K, Q5_K_M ->
+#   Q6_K for every layer's attn_qkv, and the other file types' default.  The branch is still in llama-quant.cpp
+#   (llama.cpp 0c1e570, 2026-10-01: "category == tensor_category::ATTENTION_QKV") but unreachable, since
+#   category_is_attn_v() now sends attn_qkv through attn_v's rules (Q6_K on use_more_bits layers for Q4_K_M).
+#   Phi-3-mini-4k-instruct's Q4_K_M (microsoft, April 2024) loads as 2228.82 MiB on the GPU + 52.84 MiB (its Q4_K
+#   token embedding) on the host: exactly the old recipe; the current one would make it 2232.19 MiB.
+GGUF_OLD_RECIPES = {"old_q2k": "--old-q2k", "old_qkv": "--old-qkv"}
+
+
+# gpt-oss ships its routed experts in MXFP4 (E2M1 values, one E8M0 scale per 32: 17 B per 32 weights) and llama.cpp's
+# convert_hf_to_gguf.py writes them as GGML MXFP4 whatever --outtype says: a llama.cpp developer's conversion log of
+# gpt-oss-20b with --outtype bf16 prints "n_tensors = 459, total_size = 13.8G" (the experts at 16 bits would make it
+# 41.8 GB).  What llama-quantize then does with those MXFP4 experts for the K- and I-quant types is not modelled
+# here; MXFP4_MOE (experts MXFP4, the other matrices Q8_0: llama-quant.cpp) and the 16-bit conversions are.
+GPT_OSS_GGUF_TYPES = ("F32", "F16", "BF16", "MXFP4_MOE")
+
+
+def gguf_hybrid_modelled(m: Model) -> bool:
+    """The hybrid layers whose llama.cpp tensors are named here: Qwen3-Next's gated delta-net (_gguf_delta_net),
+    Bamba's Mamba-2 mixer without in_proj / out_proj biases (_gguf_mamba2: the granitehybrid loader has none) and
+    LFM2's short convolution without biases (_gguf_short_conv: lfm2.cpp loads none)."""
+    return (m.gguf_arch == "qwen3next" or (m.model_type == "bamba" and not m.mamba_proj_bias)
+            or (m.model_type == "lfm2" and not m.short_conv_bias))
+
+
+
+def gguf_file_type_refusal(m: Model, ftype: str) -> str | None:
+    """Why llama-quantize's types for file type ``ftype`` are not modelled for this model (None: they are)."""
+    if m.gguf_arch == "gpt-oss" and ftype not in GPT_OSS_GGUF_TYPES:
+        return (f"llama.cpp keeps gpt-oss's experts in MXFP4 (its converter writes them so); what llama-quantize "
+                f"makes of them for {ftype} is not modelled (only {', '.join(GPT_OSS_GGUF_TYPES)})")
+    if m.single_block_layers:  # Nemotron-H (issue 10, branch hybrid)
+        return ("llama.cpp's tensor names and types for nemotron_h (one Mamba-2 / attention / MLP / MoE block per "
+                "layer) are not modelled")
+    if m.state_layer_count() and not gguf_hybrid_modelled(m):  # Qwen3.5, Falcon-H1, ...: llama.cpp's tensors for
+        # their delta-net / SSM layers are not modelled (Qwen3-Next's, Bamba's and LFM2's are)
+        return f"llama.cpp's tensor types for {m.linear_mixer_name} layers ({m.gguf_arch}) are not modelled"
+    if m.has_indexer:  # issue 10, branch dsa: deepseek_v32 / glm_moe_dsa
+        return ("llama.cpp's tensor names and types for the DSA lightning indexer (DeepSeek-V3.2, GLM-5) are not "
+                "modelled")
+    if m.gemma4_layers:  # issue 10, branch gemma4
+        return ("llama.cpp's tensors and types for gemma4 (per-layer head widths, K=V and KV-shared layers, "
+                "per-layer embeddings, the MoE block beside the MLP) are not modelled")
+    if m.model_type == "mimo_v2_flash":  # per-layer KV heads, v_head_dim, sinks on sliding layers only
+        return ("llama.cpp's tensors and types for mimo_v2_flash (per-layer KV heads, values narrower than keys, "
+                "sinks on the sliding layers only) are not modelled")
+    return None
 # ============================================ end of the shared model block ===================================
