@@ -190,7 +190,9 @@ np = _NumpyOnFirstUse()
 # config.json file reader, the one config.json -> Model reader with its table of supported model types (anything
 # else is refused), the Model dataclass, the layer schedule (dense / MoE, full / sliding attention), the exact list
 # of parameter tensors with their roles, the presets, the architecture flags every script shares
-# (add_model_arguments / model_from_arguments: one spelling, one meaning, one default) and the table renderer.
+# (add_model_arguments / model_from_arguments: one spelling, one meaning, one default), the table renderer, the
+# KV-cache element types, the accelerator catalogue, and llama.cpp's view of a model (ggml block types, the GGUF
+# tensor list, llama-quantize's per-tensor types).
 # Standard library only; every name it defines is shared by all five scripts.
 # ==============================================================================================================
 import argparse as _argparse

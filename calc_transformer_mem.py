@@ -108,7 +108,8 @@ sliding layer keeps window - 1 tokens); ``--engine sum`` (the default) counts a 
 ``-ctk``/``-ctv``, ``-ngl``, ``-ub``, ``-fa``, ``--kv-unified``, ``--swa-full``, ``-nkvo``): the KV caches exact
 (n_ctx padded to 256, a second sliding-window cache of pad256(min(n_ctx, n_swa x seqs + n_ubatch)) cells for
 models mixing sliding and full layers, llama-kv-cache-iswa.cpp), the model buffers split host / GPU as load_tensors
-places them (weights at ``--gguf-type``, ``--bits-per-weight`` or scaled to ``--model-bytes``), the compute buffer
+places them (weights per tensor for a ``--gguf-type`` file type such as Q4_K_M, as llama-quantize types them and CUDA
+allocates them; at a ggml type, ``--bits-per-weight``, or scaled to ``--model-bytes``), the compute buffer
 replayed (ggml-alloc re-run over the rebuilt worst-case graph: llama / qwen2 / qwen3 / qwen3moe / phi3 / gemma2 /
 gemma3 / gpt-oss layers, fully offloaded; others estimated, and labelled so). Gemma 4, the DSA indexer cache, MLA
 without ``-fa`` and ``-tp``/``-pp`` are refused.
@@ -275,7 +276,9 @@ from dataclasses import asdict, dataclass, replace
 # config.json file reader, the one config.json -> Model reader with its table of supported model types (anything
 # else is refused), the Model dataclass, the layer schedule (dense / MoE, full / sliding attention), the exact list
 # of parameter tensors with their roles, the presets, the architecture flags every script shares
-# (add_model_arguments / model_from_arguments: one spelling, one meaning, one default) and the table renderer.
+# (add_model_arguments / model_from_arguments: one spelling, one meaning, one default), the table renderer, the
+# KV-cache element types, the accelerator catalogue, and llama.cpp's view of a model (ggml block types, the GGUF
+# tensor list, llama-quantize's per-tensor types).
 # Standard library only; every name it defines is shared by all five scripts.
 # ==============================================================================================================
 import argparse as _argparse
@@ -9505,9 +9508,26 @@ def llamacpp_gguf_plan(model, file_type, old_qkv=False):
     return [(t, stored) for t, (_, stored) in zip(tensors, plan)]
 
 
+LLAMACPP_CUDA_ROW_PADDING = 512    # ggml-cuda common.cuh MATRIX_ROW_PADDING
+LLAMACPP_CUDA_ALIGN = 128          # ggml_backend_cuda_buffer_type_get_alignment
+
+
+def llamacpp_cuda_tensor_bytes(t, ggml_type):
+    """A weight's bytes in a CUDA / ROCm model buffer: ggml_backend_cuda_buffer_type_get_alloc_size pads a quantized
+    tensor whose rows are not a multiple of 512 values by one row's worth of the missing values (so that kernels may
+    read past the last row), and ggml_backend_alloc_ctx_tensors_from_buft places each tensor at the buffer type's
+    alignment (CUDA: 128 B).  gpt-oss's 2880-wide rows take this padding: +0.03 MiB on gpt-oss-20b."""
+    nbytes = gguf_tensor_bytes(t, ggml_type)
+    if ggml_type not in UNQUANTIZED_GGML and t.ne[0] % LLAMACPP_CUDA_ROW_PADDING:
+        missing = LLAMACPP_CUDA_ROW_PADDING - t.ne[0] % LLAMACPP_CUDA_ROW_PADDING
+        nbytes += missing // GGML_TYPES[ggml_type].block * GGML_TYPES[ggml_type].bytes
+    return -(-nbytes // LLAMACPP_CUDA_ALIGN) * LLAMACPP_CUDA_ALIGN
+
+
 def _llamacpp_file_buffers(model, ll, start, output_on_gpu):
-    """llamacpp_model_buffers for --gguf-type FILE_TYPE: each tensor's exact bytes on its device.  The globals
-    before the first layer (token_embd, position_embd, ...) stay on the host; those after the last layer
+    """llamacpp_model_buffers for --gguf-type FILE_TYPE: each tensor's exact bytes on its device (on the GPU as CUDA
+    allocates them: llamacpp_cuda_tensor_bytes; on the host the mapped file, tensors at GGUF's 32-B alignment).  The
+    globals before the first layer (token_embd, position_embd, ...) stay on the host; those after the last layer
     (output_norm, output) go to the output layer's device; rope_freqs belongs to every layer (TENSOR_DUPLICATED):
     one copy per device that holds layers."""
     plan = llamacpp_gguf_plan(model, ll.gguf_file_type, ll.old_qkv)
@@ -9518,23 +9538,24 @@ def _llamacpp_file_buffers(model, ll, start, output_on_gpu):
         file_bytes += nbytes
         if ggml_n_dims(t.ne) < 2:
             one_d += nbytes
+        on_host, on_gpu = -(-nbytes // 32) * 32, llamacpp_cuda_tensor_bytes(t, ggml_type)
         if t.name == "rope_freqs.weight":
-            host += nbytes if start > 0 else 0
-            gpu += nbytes if start < model.num_layers else 0
+            host += on_host if start > 0 else 0
+            gpu += on_gpu if start < model.num_layers else 0
         elif t.layer >= 0:
             seen_layer = True
             if t.layer >= start:
-                gpu += nbytes
+                gpu += on_gpu
             else:
-                host += nbytes
+                host += on_host
         elif not seen_layer:
-            host += nbytes
+            host += on_host
         elif output_on_gpu:
-            gpu += nbytes
+            gpu += on_gpu
         else:
-            host += nbytes
+            host += on_host
     if model.tied_embeddings and output_on_gpu:  # the head reads token_embd: loaded again on the GPU
-        gpu += sum(gguf_tensor_bytes(t, ty) for t, ty in plan if t.name == "token_embd.weight")
+        gpu += sum(llamacpp_cuda_tensor_bytes(t, ty) for t, ty in plan if t.name == "token_embd.weight")
     values_2d = sum(t.numel for t, _ in plan if ggml_n_dims(t.ne) >= 2)
     return {"host_bytes": host, "gpu_bytes": gpu, "file_bytes": file_bytes,
             "bytes_per_2d_value": (file_bytes - one_d) / values_2d,
@@ -9982,7 +10003,7 @@ def llamacpp_compute_buffer_replay(model, n_ubatch, n_ctx_cells, flash_attn, dev
         cells["sliding"] = swa_cells or \
             -(-min(n_ctx_cells, model.sliding_window + n_ubatch) // LLAMACPP_SWA_PAD) * LLAMACPP_SWA_PAD
     graph = llamacpp_graph(model, n_tokens, cells, flash_attn, device, n_outputs)
-    return ggml_alloc_peak(graph, 128 if device == "gpu" else 32)
+    return ggml_alloc_peak(graph, LLAMACPP_CUDA_ALIGN if device == "gpu" else 32)
 
 
 def llamacpp_compute_buffer(model, ll, n_kv):
@@ -10043,7 +10064,9 @@ def _llamacpp_assumptions(ll, model=None, compute_how="estimate"):
                if ll.model_bytes is not None else
                f"model buffers: each tensor at the type llama-quantize gives it in a {ll.gguf_file_type} file "
                f"(llama-quant.cpp's rules{', the older fused attn_qkv rule (--old-qkv)' if ll.old_qkv else ''}; "
-               "exact, as calc_quantization.py sizes the file)" if ll.gguf_file_type else
+               "exact, as calc_quantization.py sizes the file; the GPU buffer as CUDA / ROCm allocate it: a "
+               "quantized tensor whose rows are not a multiple of 512 values padded by one row's remainder, 128-B "
+               "alignment; Vulkan and Metal skip that padding)" if ll.gguf_file_type else
                f"model buffers: every 2-D weight at {float(ll.weight_bits):g} bits (a GGUF mixes types: Q4_K_M keeps "
                "some tensors at q6_K; give --model-bytes, the GGUF's size, for its real total), 1-D norms f32")
     if model is not None and model.gguf_arch == "gpt-oss":

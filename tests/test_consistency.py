@@ -245,6 +245,8 @@ SHARED_FLAG_MEANINGS = {
     "--bandwidth": "memory bandwidth of an inference roofline, e.g. 3.35TB/s or 3350GB/s (a plain number: GB/s), "
                    "overriding the --gpu table's",
     "--recompute": "activation recomputation: none, selective (attention) or full",
+    "--old-qkv": "a GGUF file type's fused attn_qkv on llama-quantize's older rule (the shared block's "
+                 "GGUF_OLD_RECIPES): quantization sizes the file, mem --engine llama.cpp --gguf-type its buffers",
     "--seed": "random seed (quantization --measure, scaling-law bootstrap)",
     "--infer": "an inference workload instead of training (flops: one forward pass over every token, the cookbook "
                "flops' -i; mem: inference memory, the cookbook mem's)",

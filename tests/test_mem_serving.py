@@ -113,27 +113,142 @@ def test_llama_3_70b_f16_kv_and_compute_buffer():
 
 PHI3_MINI = ["-l", "32", "-hs", "3072", "-a", "32", "--ffn-hidden-size", "8192", "-v", "32064", "-nl", "3",
              "--norm", "rmsnorm"]  # microsoft/Phi-3-mini-4k-instruct config.json: MHA, 32 layers, SwiGLU 8192
+# microsoft/Phi-3-mini-4k-instruct config.json as published (fused qkv_proj / gate_up_proj: llama.cpp's attn_qkv and
+# a double-width ffn_up); its sliding_window 2047 changes nothing in llama.cpp (phi3.cpp: "Phi SWA is currently
+# disabled"), which the log's single 4096-cell cache shows
+PHI3_MINI_CONFIG = {
+    "architectures": ["Phi3ForCausalLM"], "attention_bias": False, "attention_dropout": 0.0, "bos_token_id": 1,
+    "embd_pdrop": 0.0, "eos_token_id": 32000, "hidden_act": "silu", "hidden_size": 3072, "initializer_range": 0.02,
+    "intermediate_size": 8192, "max_position_embeddings": 4096, "model_type": "phi3", "num_attention_heads": 32,
+    "num_hidden_layers": 32, "num_key_value_heads": 32, "original_max_position_embeddings": 4096,
+    "pad_token_id": 32000, "resid_pdrop": 0.0, "rms_norm_eps": 1e-05, "rope_scaling": None, "rope_theta": 10000.0,
+    "sliding_window": 2047, "tie_word_embeddings": False, "torch_dtype": "bfloat16",
+    "transformers_version": "4.40.2", "use_cache": True, "vocab_size": 32064}
 
 
-def test_phi_3_mini_buffers():
+@pytest.fixture
+def phi3_config(tmp_path):
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(PHI3_MINI_CONFIG))
+    return str(path)
+
+
+def test_phi_3_mini_buffers(phi3_config):
     # repository file (index id 68635202314; a Phi-3 chat template in the log), CUDA0, n_ctx 4096, n_ubatch 256:
     #   load_tensors: offloaded 33/33 layers to GPU
     #   load_tensors:        CUDA0 model buffer size =  2228.82 MiB
     #   load_tensors:   CPU_Mapped model buffer size =    52.84 MiB
     #   llama_kv_cache_unified: size = 1536.00 MiB (  4096 cells,  32 layers,  1 seqs), K (f16):  768.00 MiB, ...
     #   llama_context:      CUDA0 compute buffer size =   150.00 MiB      (flash_attn = 0)
-    # The GGUF's tensors are the two model buffers together (2281.66 MiB): given that size, where they go is
-    # the prediction (token embedding on the host, everything else on the GPU)
-    res = llamacpp(PHI3_MINI + ["-c", "4096", "-ub", "256", "-fa", "off", "--model-bytes", "2281.66MiB"])
+    # A Q4_K_M quantized before llama-quantize sent a fused attn_qkv through attn_v's rules (--old-qkv): both model
+    # buffers equal the log. By hand: the host holds token_embd, 32064 x 3072 values at q4_K (144 B per 256) =
+    # 55,406,592 B = 52.84 MiB
+    res = llamacpp(["--config", phi3_config, "-c", "4096", "-ub", "256", "-fa", "off", "--gguf-type", "Q4_K_M",
+                    "--old-qkv"])
     (kv,) = res["kv"]["caches"]
     assert (mib2(kv["bytes"]), mib2(kv["k_bytes"])) == ("1536.00", "768.00")
     assert res["offloaded_layers"] == 33 and res["total_layers"] == 33
-    assert abs(res["model_buffers"]["gpu_bytes"] / MIB / 2228.82 - 1) <= 0.01
-    # a model given by flags has no llama.cpp arch: the compute buffer is the estimate, and says so
-    assert res["compute_buffer_how"].startswith("estimate")
-    assert abs(res["compute_buffer_bytes"] / MIB / 150.00 - 1) <= 0.10
-    # not asserted: the host buffer (a Q4_K_M keeps the embedding at q4_K, 4.5 bits, below the file's mean):
-    # 58.8 MiB here against 52.84 logged
+    buffers = res["model_buffers"]
+    assert buffers["host_bytes"] == 32064 * 3072 // 256 * 144
+    assert (mib2(buffers["gpu_bytes"]), mib2(buffers["host_bytes"])) == ("2228.82", "52.84")
+    # today's recipe gives attn_qkv attn_v's rule instead: q6_K on the 16 use_more_bits layers (i < 4, i >= 28,
+    # (i - 4) % 3 == 2), q4_K on the other 16, where the old one kept q5_K on all 32; per layer attn_qkv is
+    # 3072 x 9216 = 110,592 blocks of 256, so the GPU buffer grows by 16 x 110,592 x (210 + 144 - 2 x 176) B
+    now = llamacpp(["--config", phi3_config, "-c", "4096", "-ub", "256", "-fa", "off", "--gguf-type", "Q4_K_M"])
+    assert now["model_buffers"]["gpu_bytes"] - buffers["gpu_bytes"] == 16 * 110_592 * 2
+    assert now["model_buffers"]["host_bytes"] == buffers["host_bytes"]
+    # given the file's size instead (the two buffers' sum, 2281.66 MiB), the 2-D weights are scaled to it
+    scaled = llamacpp(PHI3_MINI + ["-c", "4096", "-ub", "256", "-fa", "off", "--model-bytes", "2281.66MiB"])
+    assert abs(scaled["model_buffers"]["gpu_bytes"] / MIB / 2228.82 - 1) <= 0.01
+    # the compute buffer: replayed for llama.cpp's phi3 graph as of 0c1e570, 144.00 MiB; the log's mid-2025 build
+    # printed 150.00 (a pinned miss of -4.0 %, tests/test_mem_llamacpp_compute.py); a model given by flags has no
+    # llama.cpp arch: the estimate, which says so
+    assert res["compute_buffer_how"] == "replayed" and mib2(res["compute_buffer_bytes"]) == "144.00"
+    assert scaled["compute_buffer_how"].startswith("estimate")
+    assert abs(scaled["compute_buffer_bytes"] / MIB / 150.00 - 1) <= 0.10
+
+
+def test_llama_3_8b_q4_k_m_buffers_and_type_census():
+    # repository file (index id 47209433997: llama-cpp-python on an RTX 3070 loading mradermacher's
+    # llama-3-Korean-Bllossom-8B-Q4_K_M.gguf, quantized 2024-06-18; a Llama-3-8B fine-tune, same tensors), n_ctx 512,
+    # n_ubatch 512, flash_attn 0:
+    #   llama_model_loader: - type  f32:   65 tensors
+    #   llama_model_loader: - type q4_K:  193 tensors
+    #   llama_model_loader: - type q6_K:   33 tensors
+    #   llm_load_print_meta: model size       = 4.58 GiB (4.89 BPW)
+    #   llm_load_tensors: offloaded 33/33 layers to GPU
+    #   llm_load_tensors:        CPU buffer size =   281.81 MiB
+    #   llm_load_tensors:      CUDA0 buffer size =  4403.49 MiB
+    #   llama_new_context_with_model: KV self size  =   64.00 MiB, K (f16):   32.00 MiB, V (f16):   32.00 MiB
+    #   llama_new_context_with_model:      CUDA0 compute buffer size =   258.50 MiB
+    # The same two model buffers appear in an Ollama log of Llama 3 8B q4_K_M (index id 19108540381: "CUDA0 model
+    # buffer size = 4403.49 MiB", "CPU_Mapped model buffer size = 281.81 MiB").
+    res = llamacpp(["-p", "llama-3-8b", "-c", "512", "-fa", "off", "--gguf-type", "Q4_K_M"])
+    buffers = res["model_buffers"]
+    assert buffers["tensor_types"] == {"F32": 65, "Q4_K": 193, "Q6_K": 33}
+    # by hand: the host holds token_embd, 128256 x 4096 at q4_K = 2,052,096 blocks x 144 B = 295,501,824 B
+    assert buffers["host_bytes"] == 128256 * 4096 // 256 * 144
+    assert (mib2(buffers["gpu_bytes"]), mib2(buffers["host_bytes"])) == ("4403.49", "281.81")
+    assert f"{buffers['file_bytes'] / GIB:.2f}" == "4.58" and f"{buffers['bpw']:.2f}" == "4.89"
+    (kv,) = res["kv"]["caches"]
+    assert (mib2(kv["bytes"]), mib2(kv["k_bytes"])) == ("64.00", "32.00")
+    assert res["compute_buffer_how"] == "replayed" and mib2(res["compute_buffer_bytes"]) == "258.50"
+    # the text output prints the loader's census and the size line beside the buffers
+    status, out, err = call_main(mem, ["-p", "llama-3-8b", "--infer", "--engine", "llama.cpp", "-c", "512",
+                                       "--gguf-type", "q4_k_m"])
+    assert status == 0, err
+    assert "type f32: 65 tensors, q4_K: 193 tensors, q6_K: 33 tensors" in out
+    assert "file size = 4.58 GiB (4.89 BPW)" in out and "CPU model buffer size =     281.81 MiB" in out
+
+
+def test_qwen3_30b_a3b_q4_k_m_buffers():
+    # MoE (128 experts, top-8): the host buffer is token_embd, 151936 x 2048 values at q4_K = 1,215,488 blocks x
+    # 144 B = 166.92 MiB, as in a Qwen3-Coder-30B-A3B load on an RTX 4060 Ti (index id 56378104704,
+    # "CPU_Mapped model buffer size = 166.92 MiB", "offloaded 49/49 layers to GPU"; its file is Unsloth's Q4_K_XL,
+    # whose other tensors differ: its CUDA0 buffer is not compared). The GPU tensors of a Q4_K_M: an experiment log
+    # (index id 60263189046, 2026-08-29) whose model is named only "30B-A3B MoE Q4_K_M" loads "the entire 17524.42
+    # MiB model onto Vulkan0"; that it is Qwen3's 30B-A3B is an inference from the digit-for-digit match. Vulkan
+    # allocates the tensors' bytes as they are; CUDA pads each layer's ffn_down_exps (rows of 768 = 512 + 256 values)
+    # by one more 256-value block, 144 or 210 B, rounded to its 128-B alignment: 256 B x 48 layers
+    res = llamacpp(["-p", "qwen3-30b-a3b", "-c", "8192", "--gguf-type", "Q4_K_M"])
+    buffers = res["model_buffers"]
+    assert buffers["host_bytes"] == 151936 * 2048 // 256 * 144 and mib2(buffers["host_bytes"]) == "166.92"
+    assert mib2(buffers["file_bytes"] - buffers["host_bytes"]) == "17524.42"
+    assert buffers["gpu_bytes"] - (buffers["file_bytes"] - buffers["host_bytes"]) == 48 * 256
+    assert res["offloaded_layers"] == 49 and res["total_layers"] == 49
+
+
+def test_gpt_oss_mxfp4_moe_buffers_with_cuda_row_padding():
+    # gpt-oss-20b, ggml-org/gpt-oss-20b-GGUF gpt-oss-20b-mxfp4.gguf (file type MXFP4_MOE: experts MXFP4, every other
+    # matrix q8_0) on ROCm (index id 53757123570, a Radeon with 48 GB free):
+    #   load_tensors: offloaded 25/25 layers to GPU
+    #   load_tensors:        ROCm0 model buffer size = 10949.38 MiB
+    #   load_tensors:   CPU_Mapped model buffer size =   586.82 MiB
+    # (the same two lines in RamaLama's ROCm container log, index id 42923787156). gpt-oss-120b on an RTX 5090
+    # (index id 7108821663): "load_tensors: CUDA0 model buffer size = 59851.68 MiB".
+    # By hand, the host: token_embd 201088 x 2880 at q8_0 = 201088 x 90 blocks x 34 B = 615,329,280 B.
+    # The GPU buffers include CUDA's (and ROCm's) padding: rows of 2880 values are not a multiple of 512, so each
+    # quantized tensor gets room for 192 more values of its type (ggml-cuda get_alloc_size), then 128-B alignment
+    small = llamacpp(["-p", "gpt-oss-20b", "--gguf-type", "MXFP4_MOE"])["model_buffers"]
+    assert small["host_bytes"] == 201088 * (2880 // 32) * 34
+    assert (mib2(small["gpu_bytes"]), mib2(small["host_bytes"])) == ("10949.38", "586.82")
+    assert small["tensor_types"]["MXFP4"] == 24 * 3 and small["tensor_types"]["Q8_0"] == 24 * 4 + 2
+    big = llamacpp(["-p", "gpt-oss-120b", "--gguf-type", "MXFP4_MOE"])["model_buffers"]
+    assert mib2(big["gpu_bytes"]) == "59851.68"
+
+
+def test_gguf_type_flags_are_refused_where_they_cannot_apply():
+    engine = ["--infer", "--engine", "llama.cpp"]
+    for argv, flag in ((["--gguf-type", "Q4_K_Q"], "--gguf-type"),
+                       (["--old-qkv"], "--old-qkv"),                              # no file type to apply it to
+                       (["--gguf-type", "q4_K", "--old-qkv"], "--old-qkv"),       # a ggml type, not a recipe
+                       (["--gguf-type", "Q4_K_M", "--model-bytes", "4GiB"], "--gguf-type")):
+        assert flag in one_line_refusal(mem, ["-p", "llama-3-8b"] + engine + argv)
+    assert "--old-qkv" in one_line_refusal(mem, ["-p", "llama-3-8b", "--infer", "--old-qkv"])  # llama.cpp's only
+    # gpt-oss: llama.cpp's converter writes the experts in MXFP4; what llama-quantize makes of them for Q4_K_M is
+    # not modelled: refused, naming the flag (MXFP4_MOE is modelled: 24 layers x 3 expert tensors in MXFP4)
+    assert "--gguf-type" in one_line_refusal(mem, ["-p", "gpt-oss-20b"] + engine + ["--gguf-type", "Q4_K_M"])
+    assert llamacpp(["-p", "gpt-oss-20b", "--gguf-type", "MXFP4_MOE"])["model_buffers"]["tensor_types"]["MXFP4"] == 72
 
 
 def test_mixtral_partial_offload_kv_on_the_gpu():
@@ -157,9 +272,10 @@ def test_n_ctx_is_padded_to_256_and_split_per_slot():
 
 
 def test_gguf_sizes_match_llama_bench_size_column():
-    # ggml-org/llama.cpp PR #4766 (ggerganov, 2024-01-10), llama-bench: "llama 7B F16 | 12.55 GiB | 6.74 B" and
-    # "llama 7B Q8_0 | 6.67 GiB" (Q8_0 keeps every 2-D tensor at q8_0, 34 B per 32 values; norms f32)
-    for gguf_type, size in (("f16", "12.55"), ("q8_0", "6.67")):
+    # ggml-org/llama.cpp PR #4766 (ggerganov, 2024-01-10), llama-bench: "llama 7B F16 | 12.55 GiB | 6.74 B",
+    # "llama 7B Q8_0 | 6.67 GiB" and "llama 7B Q4_0 | 3.56 GiB" (Q8_0 keeps every 2-D tensor at q8_0, 34 B per 32
+    # values; Q4_0 the output at q6_K, the rest at q4_0, 18 B per 32; norms f32)
+    for gguf_type, size in (("f16", "12.55"), ("q8_0", "6.67"), ("Q4_0", "3.56")):
         b = llamacpp(["-p", "llama-2-7b", "--gguf-type", gguf_type])["model_buffers"]
         assert f"{b['file_bytes'] / GIB:.2f}" == size
 

@@ -1377,6 +1377,37 @@ def test_falcon_7b_q4_k_m_follows_the_falcon_branches(quant):
     assert downs.count("Q6_K") == 16 and downs.count("Q4_K") == 16
 
 
+# microsoft/Phi-3-mini-4k-instruct config.json as published (fused qkv_proj and gate_up_proj)
+PHI3_MINI_4K = {
+    "architectures": ["Phi3ForCausalLM"], "attention_bias": False, "attention_dropout": 0.0, "bos_token_id": 1,
+    "embd_pdrop": 0.0, "eos_token_id": 32000, "hidden_act": "silu", "hidden_size": 3072, "initializer_range": 0.02,
+    "intermediate_size": 8192, "max_position_embeddings": 4096, "model_type": "phi3", "num_attention_heads": 32,
+    "num_hidden_layers": 32, "num_key_value_heads": 32, "original_max_position_embeddings": 4096,
+    "pad_token_id": 32000, "resid_pdrop": 0.0, "rms_norm_eps": 1e-05, "rope_scaling": None, "rope_theta": 10000.0,
+    "sliding_window": 2047, "tie_word_embeddings": False, "torch_dtype": "bfloat16",
+    "transformers_version": "4.40.2", "use_cache": True, "vocab_size": 32064}
+
+
+def test_old_qkv_recipe_sizes_a_2024_phi_3_q4_k_m(quant):
+    """--old-qkv: a fused attn_qkv on llama-quantize's older branch (Q4_K_M -> Q5_K in every layer).  A llama.cpp
+    load log of a Phi-3-mini Q4_K_M (repository file, index id 68635202314) prints "CUDA0 model buffer size =
+    2228.82 MiB" and "CPU_Mapped model buffer size = 52.84 MiB": together the file's tensors, 2281.66 MiB.  Today's
+    rule (attn_qkv through attn_v's: q6_K on the 16 use_more_bits layers, q4_K on the rest) makes 3.375 MiB more."""
+    cfg = model(quant, PHI3_MINI_4K)
+    old = _types_of(quant, cfg, "Q4_K_M", old_qkv=True)
+    now = _types_of(quant, cfg, "Q4_K_M")
+    more_bits = {i for i in range(32) if quant.use_more_bits(i, 32)}
+    assert len(more_bits) == 16
+    for i in range(32):
+        assert old[f"blk.{i}.attn_qkv.weight"] == "Q5_K"
+        assert now[f"blk.{i}.attn_qkv.weight"] == ("Q6_K" if i in more_bits else "Q4_K")
+        assert old[f"blk.{i}.ffn_down.weight"] == now[f"blk.{i}.ffn_down.weight"]  # the other rules unchanged
+    old_bytes = sizes(quant, PHI3_MINI_4K, ["Q4_K_M"], old_qkv=True)["Q4_K_M"]["gguf_tensor_bytes"]
+    now_bytes = sizes(quant, PHI3_MINI_4K, ["Q4_K_M"])["Q4_K_M"]["gguf_tensor_bytes"]
+    assert f"{old_bytes / 2**20:.2f}" == f"{2228.82 + 52.84:.2f}"
+    assert now_bytes - old_bytes == 16 * (3072 * 9216 // 256) * (210 + 144 - 2 * 176)
+
+
 def test_hostile_edits_of_real_configs_hypothesis(quant, tmp_path):
     # each family's own switches (Falcon's multi_query / num_kv_heads / parallel_attn, OPT's word_embed_proj_dim,
     # Qwen-MoE's mlp_only_layers, ...) set to hostile values: exit 0 with valid numbers, or exit 2 with one line
