@@ -9629,8 +9629,9 @@ def llamacpp_model_buffers(model, ll):
 # gemma3.cpp, openai-moe.cpp;
 # llama-graph.cpp build_attn, build_attn_mha and build_moe_ffn; llama-kv-cache.cpp cpy_k / cpy_v) and the allocator
 # replayed. Checked against llama.cpp itself (commit 0c1e570, 2026-10-01; bench/measure_llamacpp_buffers.py): 336 CPU
-# runs, 14 models x -c x -ub x -fa, equal to the printed 0.01 MiB, and 224 more with -np 2 to 8, unified or not,
-# within 0.01 MiB too (tests/data/llamacpp_compute_buffers.json); and against GPU logs
+# runs, 14 models x -c x -ub x -fa, equal to the printed 0.01 MiB, 224 more with -np 2 to 8, unified or not, and
+# 224 with q8_0 / q4_0 caches (Hadamard rotations of Q, K, V: llamacpp_rotations), within 0.01 MiB too
+# (tests/data/llamacpp_compute_buffers.json); and against GPU logs
 # (tests/test_mem_llamacpp_compute.py). On a GPU the token embedding's rows are gathered on the host; the GPU split
 # starts with copies of its inputs (ggml-backend.cpp ggml_backend_sched_split_graph) and CUDA aligns to 128 B.
 # CUDA also keeps the router's small tensors alive across its fused top-k kernel (ggml-cuda.cu graph_optimize:
@@ -9799,23 +9800,36 @@ def llamacpp_replay_refusal(model, ll):
         # a sliding window on every layer is no obstacle: these three llama.cpp graphs attend to the whole cache
         # (phi3.cpp: "Phi SWA is currently disabled"; llama.cpp / qwen2.cpp read no window)
         return "the model's layers are not the plain llama / qwen2 / qwen3 / phi3 ones the replay rebuilds"
-    if {ll.type_k, ll.type_v} - {"fp16", "bf16", "fp32"}:
-        # 0c1e570 rotates Q, K and V (attn_inp_k_rot / attn_inp_v_rot matmuls) before a quantized cache; builds
-        # differ on when ("attn_rot_k = 0" in some logs): not replayed
-        return "a quantized KV cache (-ctk / -ctv) adds llama.cpp's K / V rotation nodes, which are not replayed"
     start, _, output_on_gpu = llamacpp_gpu_layers(model, ll)
     if start or not output_on_gpu or not ll.kv_offload:
         return "partial offload (-ngl) or -nkvo splits the graph over devices, which is not replayed"
     return None
 
 
-def llamacpp_graph(model, n_tokens, cells, flash_attn, device="gpu", n_outputs=None):
+def llamacpp_rotations(model, type_k, type_v):
+    """(K, V) Hadamard rotation sizes of llama.cpp's KV cache (0: none).  llama-kv-cache.cpp (0c1e570): a quantized
+    K cache (ggml_is_quantized: q8_0, q4_0, ...) of a head dim divisible by 64 gets attn_rot_k, an nrot x nrot f32
+    input with nrot the largest power of two dividing the head dim (build_input_k_rot); a quantized V cache of such
+    a head dim gets attn_rot_v, 64 x 64 (build_input_v_rot).  LLAMA_ATTN_ROT_DISABLE=1 turns both off."""
+    d = model.d_head
+    if d % 64:
+        return 0, 0
+    k_rot = 64
+    while d % (2 * k_rot) == 0:
+        k_rot *= 2
+    quantized = [KV_CACHE_DTYPES[t][1] > 1 for t in (type_k, type_v)]  # a block of several values: a ggml quant type
+    return (k_rot if quantized[0] else 0), (64 if quantized[1] else 0)
+
+
+def llamacpp_graph(model, n_tokens, cells, flash_attn, device="gpu", n_outputs=None, rotations=(0, 0)):
     """The worst-case graph of one ubatch of n_tokens tokens, as llama.cpp builds it for the llama / qwen2 / qwen3 /
     qwen3moe / phi3 / gemma2 / gemma3 / gpt-oss layers; cells: {"full": n_kv, "sliding": SWA cells}. device "gpu":
     the GPU split, which starts with copies of its inputs (the embedding rows gathered on the host first, then the
     others in the order the graph first uses them); "cpu": everything on the CPU (the inputs are leaves, with the
     unused embeddings input inp_embd among them). n_outputs: the rows kept for the logits (inp_out_ids), n_tokens
-    unless the ubatch was rounded up to a multiple of the sequences."""
+    unless the ubatch was rounded up to a multiple of the sequences. rotations: llamacpp_rotations' (K, V) sizes for a
+    quantized cache: Q and K rotated before attention, V before it is stored and the attention output after
+    (llama-graph.cpp build_attn, llama_mul_mat_hadamard: a reshape, or a CONT of a strided view, then a MUL_MAT)."""
     n_outputs = n_outputs or n_tokens
     ubatch_tokens = n_tokens  # n_tokens itself drops to n_outputs after the output rows are picked
     g = _GgmlGraph()
@@ -9834,6 +9848,14 @@ def llamacpp_graph(model, n_tokens, cells, flash_attn, device="gpu", n_outputs=N
     per_cache = {kind: (input_tensor(8 * n_tokens), input_tensor(8 * n_tokens * (1 if flash_attn else kv_width)),
                         input_tensor(n_kv * n_tokens * (2 if flash_attn else 4)), n_kv)
                  for kind, n_kv in cells.items()}
+    k_rot, v_rot = rotations  # each cache has its own rotation inputs (attn_inp_k_rot / _swa, attn_inp_v_rot / _swa)
+    rot_inputs = {kind: (input_tensor(4 * k_rot * k_rot) if k_rot else None,
+                         input_tensor(4 * v_rot * v_rot) if v_rot else None) for kind in cells}
+
+    def hadamard(t, ne, rot, n, contiguous=True):  # llama_mul_mat_hadamard
+        flat = (n, math.prod(ne) // n)
+        t = g.view(t, flat) if contiguous else g.op("CONT", flat, [t])
+        return g.view(g.op("MUL_MAT", flat, [rot, t]), ne)
     tokens = input_tensor(4 * n_tokens)
     inp = g.op("GET_ROWS", (hidden, n_tokens), [weight, tokens])
     if gemma:  # the embedding scaled by sqrt(n_embd), in place
@@ -9850,6 +9872,7 @@ def llamacpp_graph(model, n_tokens, cells, flash_attn, device="gpu", n_outputs=N
     for layer in range(model.num_layers):
         kind = model.layer_attention(layer) if iswa else "full"
         k_idxs, v_idxs, mask, n_kv = per_cache[kind]
+        k_rot_in, v_rot_in = rot_inputs[kind]
         residual = inp
         cur = norm(inp)
         cache_k, cache_v = g.external(), g.external()
@@ -9857,9 +9880,15 @@ def llamacpp_graph(model, n_tokens, cells, flash_attn, device="gpu", n_outputs=N
             qkv = g.op("MUL_MAT", (q_width + 2 * kv_width, n_tokens), [weight, cur])
             q = g.view(qkv, (d, heads, n_tokens), contiguous=False)
             q = g.op("SCALE", (d, heads, n_tokens), [g.op("ROPE", (d, heads, n_tokens), [q, pos])])
+            if k_rot:
+                q = hadamard(q, (d, heads, n_tokens), k_rot_in, k_rot)
             v = g.view(qkv, (d, kv_heads, n_tokens), contiguous=False, at_start=False)
+            if v_rot:
+                v = hadamard(v, (d, kv_heads, n_tokens), v_rot_in, v_rot, contiguous=False)
             k = g.view(qkv, (d, kv_heads, n_tokens), contiguous=False, at_start=False)
             k = g.op("ROPE", (d, kv_heads, n_tokens), [k, pos])
+            if k_rot:
+                k = hadamard(k, (d, kv_heads, n_tokens), k_rot_in, k_rot)
         else:
             def projection(width):
                 t = g.op("MUL_MAT", (width, n_tokens), [weight, cur])
@@ -9868,29 +9897,37 @@ def llamacpp_graph(model, n_tokens, cells, flash_attn, device="gpu", n_outputs=N
             def query():
                 t = g.view(projection(q_width), (d, heads, n_tokens))
                 t = g.op("ROPE", (d, heads, n_tokens), [head_norm(t, heads), pos])
-                return g.op("SCALE", (d, heads, n_tokens), [t]) if gemma else t
+                t = g.op("SCALE", (d, heads, n_tokens), [t]) if gemma else t
+                return hadamard(t, (d, heads, n_tokens), k_rot_in, k_rot) if k_rot else t
 
             def key():
                 t = g.view(projection(kv_width), (d, kv_heads, n_tokens))
-                return g.op("ROPE", (d, kv_heads, n_tokens), [head_norm(t, kv_heads), pos])
+                t = g.op("ROPE", (d, kv_heads, n_tokens), [head_norm(t, kv_heads), pos])
+                return hadamard(t, (d, kv_heads, n_tokens), k_rot_in, k_rot) if k_rot else t
+
+            def value():
+                t = g.view(projection(kv_width), (d, kv_heads, n_tokens))
+                return hadamard(t, (d, kv_heads, n_tokens), v_rot_in, v_rot) if v_rot else t
 
             # build_attn expands Q, V, K in that order (K last for RoPE fusion); the two-cache build_attn Q, K, V
             q = query()
             if iswa:
                 k = key()
-                v = g.view(projection(kv_width), (d, kv_heads, n_tokens))
+                v = value()
             else:
-                v = g.view(projection(kv_width), (d, kv_heads, n_tokens))
+                v = value()
                 k = key()
         g.nodes.append(_GgmlTensor("SET_ROWS", srcs=[g.view(k, (kv_width, n_tokens)), k_idxs, cache_k],
                                    view_src=cache_k))
         if flash_attn:
-            v_rows = g.view(v, (kv_width, n_tokens), contiguous=not fused, at_start=not fused)
+            v_rows = g.view(v, (kv_width, n_tokens), contiguous=not fused or v_rot, at_start=not fused or v_rot)
             g.nodes.append(_GgmlTensor("SET_ROWS", srcs=[v_rows, v_idxs, cache_v], view_src=cache_v))
             q_p = g.view(g.view(q, (d, heads, n_tokens)), (d, n_tokens, heads), contiguous=False)
             k_p = g.view(g.view(cache_k, (d, kv_heads, n_kv)), (d, n_kv, kv_heads), contiguous=False)
             v_p = g.view(g.view(cache_v, (d, kv_heads, n_kv)), (d, n_kv, kv_heads), contiguous=False)
             cur = g.view(g.op("FLASH_ATTN_EXT", (d, heads, n_tokens), [q_p, k_p, v_p, mask]), (q_width, n_tokens))
+            if v_rot:  # the output rotated back (a quantized V needs -fa, so only here)
+                cur = hadamard(cur, (q_width, n_tokens), v_rot_in, v_rot)
         else:  # V stored transposed, one value per row; the scores KQ materialised, softmax in place
             if fused:
                 v_rows = g.view(g.op("CONT", (kv_width, n_tokens), [v]), (1, kv_width * n_tokens))
@@ -9989,20 +10026,22 @@ def llamacpp_graph(model, n_tokens, cells, flash_attn, device="gpu", n_outputs=N
 
 
 def llamacpp_compute_buffer_replay(model, n_ubatch, n_ctx_cells, flash_attn, device="gpu", swa_cells=None, n_seqs=1,
-                                   n_ctx=None):
+                                   n_ctx=None, type_k="fp16", type_v="fp16"):
     """The compute buffer llama.cpp reserves, in bytes: ggml-alloc replayed over the worst-case graph, one ubatch
     of min(n_ctx, n_ubatch) tokens (llama-context.cpp graph_reserve rounds it up to a multiple of n_seqs = -np, the
     outputs staying as many) attending to n_ctx_cells cells per KV stream; a sliding layer to swa_cells, by default
     llama.cpp's GGML_PAD(min(n_ctx, n_swa + n_ubatch), 256) for one sequence. n_ctx: all the cells (every stream),
     n_ctx_cells when omitted. device "gpu" (CUDA: 128-B alignment, the GPU split of a full offload) or "cpu"
-    (llama.cpp run on the CPU alone: 32-B alignment, every input)."""
+    (llama.cpp run on the CPU alone: 32-B alignment, every input). type_k / type_v: the cache types (-ctk / -ctv; a
+    quantized one adds llama.cpp's Hadamard rotations, llamacpp_rotations)."""
     n_outputs = min(n_ubatch, n_ctx or n_ctx_cells)
     n_tokens = -(-n_outputs // n_seqs) * n_seqs
     cells = {"full": n_ctx_cells}
     if llamacpp_iswa(model):
         cells["sliding"] = swa_cells or \
             -(-min(n_ctx_cells, model.sliding_window + n_ubatch) // LLAMACPP_SWA_PAD) * LLAMACPP_SWA_PAD
-    graph = llamacpp_graph(model, n_tokens, cells, flash_attn, device, n_outputs)
+    graph = llamacpp_graph(model, n_tokens, cells, flash_attn, device, n_outputs,
+                           llamacpp_rotations(model, type_k, type_v))
     return ggml_alloc_peak(graph, LLAMACPP_CUDA_ALIGN if device == "gpu" else 32)
 
 
@@ -10021,7 +10060,8 @@ def llamacpp_compute_buffer(model, ll, n_kv):
     if why_not is None:
         cells = llamacpp_cells(model, ll)
         return llamacpp_compute_buffer_replay(model, ll.n_ubatch, n_kv, ll.flash_attn, swa_cells=cells["swa_cells"],
-                                              n_seqs=ll.n_parallel, n_ctx=cells["n_ctx"]), "replayed"
+                                              n_seqs=ll.n_parallel, n_ctx=cells["n_ctx"], type_k=ll.type_k,
+                                              type_v=ll.type_v), "replayed"
     ff = model.ffn_hidden_size if not model.is_moe else model.moe_width * model.top_k + \
         model.num_shared_experts * (model.shared_expert_ffn_size or model.moe_width)
     scores = 0 if ll.flash_attn else model.num_attention_heads * n_kv
@@ -10092,7 +10132,7 @@ def _llamacpp_assumptions(ll, model=None, compute_how="estimate"):
         arch = {"qwen3_moe": "qwen3moe", "mistral": "llama", "mixtral": "llama"}.get(arch, arch)  # llama.cpp's names
         compute = ("compute buffer replayed: ggml-alloc's allocation of the worst-case graph of one ubatch (every "
                    f"token an output), rebuilt node for node for llama.cpp's {arch} layers as of commit 0c1e570 "
-                   "(2026-10-01), CUDA's 128-B alignment; equal to llama.cpp's own figure in 560 measured CPU runs "
+                   "(2026-10-01), CUDA's 128-B alignment; equal to llama.cpp's own figure in 784 measured CPU runs "
                    "and GPU logs (tests); other builds may differ")
     else:
         compute = ("compute buffer ESTIMATED (" + compute_how.removeprefix("estimate: ") + "): n_ubatch x 4 B x "

@@ -16,6 +16,8 @@ date):
     python bench/measure_llamacpp_buffers.py --probe /tmp/llamacpp_buffer_probe --out /tmp/ggufs \
         --models llama-3-8b,qwen2.5-7b,phi-3-mini,gemma-3-27b,gpt-oss-20b,mixtral-8x7b,qwen3-4b \
         --ctx 8192,32768 --ubatch 512 --fa 0,1 --np 2,3,4,8 --unified 0,1 > runs_streams.jsonl
+    python bench/measure_llamacpp_buffers.py --probe /tmp/llamacpp_buffer_probe --out /tmp/ggufs \
+        --ctx 4096,32768 --ubatch 256,512 --fa 0,1 --cache-types q8_0/q8_0,q4_0/q4_0,q8_0/f16 > runs_quantized.jsonl
 
 llama.cpp is not a requirement of this project; this script needs the `gguf` package (requirements-dev.txt).
 """
@@ -195,18 +197,24 @@ def main(argv=None):
     ap.add_argument("--fa", default="0,1")
     ap.add_argument("--np", default="1", help="-np values (n_seq_max)")
     ap.add_argument("--unified", default="0", help="--kv-unified values (0: one KV stream per sequence)")
+    ap.add_argument("--cache-types", default="f16/f16", help="K/V cache type pairs (-ctk/-ctv), e.g. "
+                    "f16/f16,q8_0/q8_0,q8_0/f16 (a quantized V cache needs flash attention: skipped without it)")
     args = ap.parse_args(argv)
+    pairs = [tuple(pair.split("/")) for pair in args.cache_types.split(",")]
     os.makedirs(args.out, exist_ok=True)
     for name in args.models.split(","):
         m = MODELS[name]
         path = os.path.join(args.out, name + ".gguf")
         if not os.path.exists(path):
             write_sparse_gguf(path, m)
-        for c, ub, fa, np_, unified in itertools.product(*(map(int, s.split(",")) for s in
-                                                            (args.ctx, args.ubatch, args.fa, args.np, args.unified))):
-            res = probe(args.probe, path, c, ub, fa, np_, unified=unified)
+        grid = itertools.product(*(map(int, s.split(",")) for s in (args.ctx, args.ubatch, args.fa, args.np,
+                                                                    args.unified)))
+        for (c, ub, fa, np_, unified), (ctk, ctv) in itertools.product(grid, pairs):
+            if ctv not in ("f16", "bf16", "f32") and not fa:
+                continue  # llama.cpp refuses a quantized V cache without flash attention
+            res = probe(args.probe, path, c, ub, fa, np_, ctk, ctv, unified=unified)
             print(json.dumps({"model": name, "n_ctx": c, "n_ubatch": ub, "flash_attn": fa, "n_seq_max": np_,
-                              "kv_unified": unified} | res), flush=True)
+                              "kv_unified": unified, "type_k": ctk, "type_v": ctv} | res), flush=True)
     return 0
 
 

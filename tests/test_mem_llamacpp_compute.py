@@ -5,7 +5,9 @@
    allocates the graph as for the real checkpoint; bench/measure_llamacpp_buffers.py writes them). The replay on
    the CPU layout must print the same MiB: llama.cpp prints two decimals, so each figure is known to +-0.005 MiB;
    asserted within 0.01 MiB (321 of the 336 print identically; 15 differ in the last digit: the replay sits exactly
-   on a x.xx5 MiB boundary that llama.cpp's figure passes by a few bytes it allocates and the replay does not). 224 more runs with -np 2 to 8, unified or not (runs_streams).
+   on a x.xx5 MiB boundary that llama.cpp's figure passes by a few bytes it allocates and the replay does not).
+   224 more runs with -np 2 to 8, unified or not (runs_streams), and 224 with q8_0 / q4_0 caches
+   (runs_quantized_kv).
 2. Published GPU logs (the GPU split: embedding rows gathered on the host, the split's inputs copied first, 128-B
    alignment): asserted within 1 % (the issue's bar), and the printed MiB where the build is recent.
 """
@@ -220,15 +222,46 @@ def test_replay_with_parallel_sequences(name, n_ctx, n_ubatch, flash_attn, n_seq
     assert abs(got / MIB - measured_mib) <= 0.01
 
 
-def test_quantized_kv_cache_is_estimated_not_replayed():
+def _quantized_kv_runs():
+    with open(DATA) as f:
+        return json.load(f)["runs_quantized_kv"]
+
+
+@pytest.mark.parametrize("name,n_ctx,n_ubatch,flash_attn,type_k,type_v,measured_mib", _quantized_kv_runs())
+def test_replay_with_a_quantized_kv_cache(name, n_ctx, n_ubatch, flash_attn, type_k, type_v, measured_mib):
+    # 224 measured runs with -ctk / -ctv q8_0 or q4_0 (a quantized V cache only with -fa, as llama.cpp requires).
+    # 0c1e570 rotates a quantized cache (llama-kv-cache.cpp attn_rot_k / attn_rot_v, when the head dim is a multiple
+    # of 64): Q and K by an nrot x nrot Hadamard input (nrot the largest power of two dividing the head dim), V by a
+    # 64 x 64 one and the attention output back by it (llama-graph.cpp build_attn, llama_mul_mat_hadamard: a MUL_MAT
+    # each, after a CONT for a strided view). Phi-3 (head dim 96) is not rotated at all. Within the print's 0.01 MiB
+    m = model(name)
+    kv = {"f16": "fp16"}
+    got = mem.llamacpp_compute_buffer_replay(m, n_ubatch, -(-n_ctx // 256) * 256, bool(flash_attn), "cpu",
+                                             type_k=kv.get(type_k, type_k), type_v=kv.get(type_v, type_v))
+    assert abs(got / MIB - measured_mib) <= 0.01
+
+
+def test_rotation_sizes_by_hand():
+    # llama-kv-cache.cpp: K: the largest power of two dividing the head dim (from 64 up); V: 64; none unless the
+    # head dim is a multiple of 64 and the cache type a quantized one
+    assert mem.llamacpp_rotations(model("llama-3-8b"), "q8_0", "q8_0") == (128, 64)     # head dim 128
+    assert mem.llamacpp_rotations(model("llama-3.2-1b"), "q4_0", "fp16") == (64, 0)    # head dim 64
+    assert mem.llamacpp_rotations(model("gemma-2-9b"), "q8_0", "q8_0") == (256, 64)    # head dim 256
+    assert mem.llamacpp_rotations(model("phi-3-mini"), "q8_0", "q8_0") == (0, 0)       # head dim 96
+    assert mem.llamacpp_rotations(model("llama-3-8b"), "bf16", "fp32") == (0, 0)
+
+
+def test_quantized_kv_cache_is_replayed_and_costs_the_rotations():
     # measured (bench/llamacpp_buffer_probe, 0c1e570, Llama-3-8B -c 32768 -ub 512 -fa on): f16, bf16 and f32 caches
-    # 266.50 MiB, a q8_0 cache 274.50: llama.cpp rotates Q / K / V before a quantized cache (attn_inp_k_rot
-    # matmuls), nodes the replay does not rebuild; the script says "estimate" instead of a replayed figure
+    # 266.50 MiB, a q8_0 cache 274.50 (in runs_quantized_kv): the CLI says "replayed" for both
     m = model("llama-3-8b")
     for kv_type in ("fp16", "bf16", "fp32"):
         ll = mem.LlamaCppSetup(n_ctx=32768, type_k=kv_type, type_v=kv_type)
         assert mem.llamacpp_replay_refusal(m, ll) is None
         assert f"{mem.llamacpp_compute_buffer_replay(m, 512, 32768, True, 'cpu') / MIB:.2f}" == "266.50"
     ll = mem.LlamaCppSetup(n_ctx=32768, type_k="q8_0", type_v="q8_0")
+    assert mem.llamacpp_replay_refusal(m, ll) is None
+    got = mem.llamacpp_compute_buffer_replay(m, 512, 32768, True, "cpu", type_k="q8_0", type_v="q8_0")
+    assert f"{got / MIB:.2f}" == "274.50"
     _, how = mem.llamacpp_compute_buffer(m, ll, 32768)
-    assert how.startswith("estimate") and "quantized KV" in how
+    assert how == "replayed"

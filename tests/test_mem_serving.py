@@ -474,9 +474,11 @@ from hypothesis import given, settings, strategies as st  # noqa: E402
 SERVE_TOKENS = st.sampled_from([
     "--engine", "llama.cpp", "vllm", "-c", "8192", "0", "-1", "1e30", "-np", "4", "-ctk", "-ctv", "q8_0", "q4_0",
     "f16", "fp8", "-ngl", "99", "10", "all", "-ub", "128", "-fa", "on", "off", "maybe", "--kv-unified", "--swa-full",
-    "-nkvo", "--gguf-type", "q4_k", "mxfp4", "--model-bytes", "12GiB", "1e400GiB", "--speed", "--sweep", "--gpu",
+    "-nkvo", "--gguf-type", "q4_k", "mxfp4", "Q4_K_M", "MXFP4_MOE", "IQ2_XS", "--old-qkv", "--model-bytes", "12GiB",
+    "1e400GiB", "--speed", "--sweep", "--gpu",
     "rtx-4090", "m2-ultra", "--bandwidth", "nan", "936", "--tflops", "--decode-efficiency", "0.5", "2",
-    "--prefill-efficiency", "-p", "gpt-oss-20b", "llama-2-7b", "mixtral-8x7b", "--context", "", "x"])
+    "--prefill-efficiency", "-p", "gpt-oss-20b", "llama-2-7b", "mixtral-8x7b", "phi-4", "qwen3.5-27b", "--context",
+    "", "x"])
 
 
 @settings(max_examples=40)
