@@ -111,8 +111,10 @@ models mixing sliding and full layers, llama-kv-cache-iswa.cpp), the model buffe
 places them (weights per tensor for a ``--gguf-type`` file type such as Q4_K_M, as llama-quantize types them and CUDA
 allocates them; at a ggml type, ``--bits-per-weight``, or scaled to ``--model-bytes``), the compute buffer
 replayed (ggml-alloc re-run over the rebuilt worst-case graph: llama / qwen2 / qwen3 / qwen3moe / phi3 / gemma2 /
-gemma3 / gpt-oss layers, fully offloaded; others estimated, and labelled so). Gemma 4, the DSA indexer cache, MLA
-without ``-fa`` and ``-tp``/``-pp`` are refused.
+gemma3 / gpt-oss layers, fully offloaded; others estimated, and labelled so). Each layer caches its own K and V
+widths (Gemma 4's full layers, MiMo-V2-Flash's sliding ones); Gemma 4's KV-shared layers cache nothing. Gemma 4's
+per-layer input embeddings (E2B / E4B), the DSA indexer cache, MLA without ``-fa`` and ``-tp``/``-pp`` are
+refused.
 
 ``--speed`` / ``--sweep`` (with ``--infer`` and ``--gpu`` or ``--bandwidth``): prefill time (compute-bound at
 ``--prefill-efficiency`` of the dense peak), decode step (memory-bound at ``--decode-efficiency`` of the bandwidth:
@@ -9348,9 +9350,9 @@ def llamacpp_refusal(model, inf, ll=None):
         return ("--engine llama.cpp: a recurrent / hybrid model with -np > 1 and one KV stream per sequence is not "
                 "modelled (llama_memory_hybrid's cells per stream changed between llama.cpp versions); add "
                 "--kv-unified (llama-server's default with -np auto) or use -np 1")
-    if model.gemma4_layers:
-        return ("--engine llama.cpp: Gemma 4's per-layer head widths, KV-shared layers and per-layer embeddings "
-                "(llama.cpp's gemma4 tensors and caches) are not modelled yet; use --engine sum or hf")
+    if model.per_layer_input_size:
+        return ("--engine llama.cpp: Gemma 4's per-layer input embeddings (E2B / E4B: where llama.cpp loads the "
+                "per-layer token table) are not modelled yet; use --engine sum or hf")
     if inf.tp > 1 or inf.pp > 1:
         return "--engine llama.cpp: -tp / -pp are not llama.cpp's; it splits layers over devices (-ts), which is " \
                "not modelled: drop -tp / -pp"
@@ -9401,33 +9403,44 @@ def llamacpp_kv_cache(model, ll):
     start, _, _ = llamacpp_gpu_layers(model, ll)
     iswa = llamacpp_iswa(model)
     caches = []
-    k_width, v_width = llamacpp_kv_widths(model)
-    k_row = kv_row_bytes(k_width, ll.type_k, "-ctk")
-    v_row = kv_row_bytes(v_width, ll.type_v, "-ctv") if v_width else 0
+    attention = [i for i in range(model.num_layers) if model.layer_has_attention(i)]
+    widths = {i: llamacpp_kv_widths(model, i) for i in attention}
+    # without -fa V is stored transposed, and every layer's V rows are as wide as the widest one (llama-kv-cache.cpp
+    # [TAG_V_CACHE_VARIABLE]: n_embd_v_gqa_max(), over all the model's layers, in each cache)
+    v_max = max((v for _, v in widths.values()), default=0)
     for kind in (("full", "sliding") if iswa else ("all",)):
         # a hybrid's recurrent layers (and Nemotron-H's MLP-only layers) hold no K/V: the cache is built for the
-        # attention layers only (llama_memory_hybrid's filter_attn)
-        layers = [i for i in range(model.num_layers) if model.layer_has_attention(i)
+        # attention layers only (llama_memory_hybrid's filter_attn); Gemma 4's KV-shared layers (has_kv false:
+        # n_layer_kv_from_start) read an earlier layer's cache
+        layers = [i for i in attention if not model.layer_kv_shared(i)
                   and (kind == "all" or model.layer_attention(i) == kind)]
         n_cells = cells["swa_cells"] if kind == "sliding" else cells["base_cells"]
-        per_layer = (k_row + v_row) * n_cells * cells["streams"]
-        on_gpu = sum(1 for i in layers if i >= start) if ll.kv_offload else 0
+        k_rows = sum(kv_row_bytes(widths[i][0], ll.type_k, "-ctk") for i in layers)
+        v_widths = {i: (v_max if not ll.flash_attn else widths[i][1]) if widths[i][1] else 0 for i in layers}
+        v_rows = sum(kv_row_bytes(v_widths[i], ll.type_v, "-ctv") for i in layers if v_widths[i])
+        on_gpu = [i for i in layers if i >= start] if ll.kv_offload else []
+        gpu_rows = sum(kv_row_bytes(widths[i][0], ll.type_k, "-ctk") for i in on_gpu) \
+            + sum(kv_row_bytes(v_widths[i], ll.type_v, "-ctv") for i in on_gpu if v_widths[i])
+        slots = n_cells * cells["streams"]
         caches.append({"kind": {"full": "non-SWA", "sliding": "SWA", "all": "all layers"}[kind],
                        "cells": n_cells, "streams": cells["streams"], "layers": len(layers),
-                       "k_bytes": k_row * n_cells * cells["streams"] * len(layers),
-                       "v_bytes": v_row * n_cells * cells["streams"] * len(layers),
-                       "bytes": per_layer * len(layers), "gpu_bytes": per_layer * on_gpu})
+                       "k_bytes": k_rows * slots, "v_bytes": v_rows * slots,
+                       "bytes": (k_rows + v_rows) * slots, "gpu_bytes": gpu_rows * slots})
     return {"cells": cells, "caches": caches, "total_bytes": sum(c["bytes"] for c in caches),
             "gpu_bytes": sum(c["gpu_bytes"] for c in caches)}
 
 
-def llamacpp_kv_widths(model):
-    """(K, V) values one cell of one layer caches: n_embd_k_gqa and n_embd_v_gqa.  MLA (deepseek2): one row of
-    kv_lora_rank + qk_rope_head_dim (the latent and the roped key; n_head_kv 1) and no V row (the V-less cache of
-    PR #19067).  Otherwise KV heads x head width each (values: the value head width)."""
+def llamacpp_kv_widths(model, layer=0):
+    """(K, V) values one cell of layer `layer` caches: n_embd_k_gqa(il) and n_embd_v_gqa(il).  MLA (deepseek2): one
+    row of kv_lora_rank + qk_rope_head_dim (the latent and the roped key; n_head_kv 1) and no V row (the V-less
+    cache of PR #19067).  Otherwise the layer's KV heads x its head width each (values: the value head width):
+    Gemma 4's full layers have their own heads and width (4 x 512 beside the sliding layers' 16 x 256 on 31B; its
+    K = V full layers still store a V row), MiMo-V2-Flash's sliding layers more KV heads (the GGUF's per-layer
+    head_count_kv array)."""
     if model.is_mla:
         return model.kv_lora_rank + model.qk_rope_head_dim, 0
-    return model.kv_heads * model.d_head, model.kv_heads * model.v_dim
+    heads = model.layer_kv_heads(layer)
+    return heads * model.layer_head_dim(layer), heads * model.layer_v_dim(layer)
 
 
 # llama.cpp's architecture for each kind of state layer the block reads (the label the recurrent line is printed

@@ -80,7 +80,21 @@ MODELS = {
     # at 50, final logits at 30, post-norms): 3584, 42 layers, 16 heads of 256, 8 KV heads, FFN 14336, vocab 256000
     "gemma-2-9b": dict(arch="gemma2", n_embd=3584, n_layer=42, n_head=16, n_head_kv=8, head_dim=256, n_ff=14336,
                        n_vocab=256000, tied=True, post_norms=True, sliding_window=4096, softcaps=(50.0, 30.0)),
+    # google/gemma-4-31B-it text_config (llama.cpp "gemma4": 5 sliding layers of 1024 tokens per full one; sliding
+    # layers 16 KV heads of 256, full layers 4 KV heads of 512 with K = V (attention_k_eq_v: no attn_v tensor),
+    # q/k norms, post norms, a per-layer output scale, rope_freqs for the full layers' proportional RoPE): 5376,
+    # 60 layers, 32 heads, FFN 21504, vocab 262144, tied embeddings, final logits soft-capped at 30
+    "gemma-4-31b": dict(arch="gemma4", n_embd=5376, n_layer=60, n_head=32, n_head_kv=16, head_dim=256, n_ff=21504,
+                        n_vocab=262144, tied=True, qk_norm=True, post_norms=True, sliding_window=1024,
+                        softcaps=(None, 30.0), gemma4=dict(period=6, full_kv_heads=4, full_head_dim=512)),
 }
+
+
+def gemma4_layer(m, i):
+    """(sliding, KV heads, head dim) of Gemma 4 layer i: every period-th layer is a full one."""
+    g = m["gemma4"]
+    full = (i + 1) % g["period"] == 0
+    return (not full, g["full_kv_heads"] if full else m["n_head_kv"], g["full_head_dim"] if full else m["head_dim"])
 
 
 def tensors(m):
@@ -94,13 +108,22 @@ def tensors(m):
         out.append(("output.weight", (e, v), F16))
     for i in range(m["n_layer"]):
         p = f"blk.{i}."
+        if m.get("gemma4"):
+            sliding, heads_kv, hd = gemma4_layer(m, i)
+            q, kv = hd * m["n_head"], hd * heads_kv
+            if not sliding and not any(t[0] == "rope_freqs.weight" for t in out):
+                out.append(("rope_freqs.weight", (hd // 2,), F32))  # the full layers' proportional RoPE factors
+            out += [(p + "layer_output_scale.weight", (1,), F32)]
+            if sliding:  # the full layers' K = V: no attn_v
+                out += [(p + "attn_v.weight", (e, kv), F16)]
         out += [(p + "attn_norm.weight", (e,), F32), (p + "ffn_norm.weight", (e,), F32),
                 (p + "attn_output.weight", (q, e), F16), (p + "ffn_down.weight", (f, e), F16)]
         if m["arch"] == "phi3":
             out += [(p + "attn_qkv.weight", (e, q + 2 * kv), F16), (p + "ffn_up.weight", (e, 2 * f), F16)]
             continue
-        out += [(p + "attn_q.weight", (e, q), F16), (p + "attn_k.weight", (e, kv), F16),
-                (p + "attn_v.weight", (e, kv), F16)]
+        out += [(p + "attn_q.weight", (e, q), F16), (p + "attn_k.weight", (e, kv), F16)]
+        if not m.get("gemma4"):
+            out += [(p + "attn_v.weight", (e, kv), F16)]
         if m.get("n_expert"):
             n = m["n_expert"]
             out = [t for t in out if t[0] != p + "ffn_down.weight"]
@@ -118,7 +141,8 @@ def tensors(m):
         if m.get("post_norms"):
             out += [(p + "post_attention_norm.weight", (e,), F32), (p + "post_ffw_norm.weight", (e,), F32)]
         if m.get("qk_norm"):
-            out += [(p + "attn_q_norm.weight", (hd,), F32), (p + "attn_k_norm.weight", (hd,), F32)]
+            width = gemma4_layer(m, i)[2] if m.get("gemma4") else hd
+            out += [(p + "attn_q_norm.weight", (width,), F32), (p + "attn_k_norm.weight", (width,), F32)]
         if m.get("qkv_bias"):
             out += [(p + "attn_q.bias", (q,), F32), (p + "attn_k.bias", (kv,), F32), (p + "attn_v.bias", (kv,), F32)]
     return out
@@ -132,13 +156,15 @@ def write_sparse_gguf(path, m):
     w.add_embedding_length(m["n_embd"])
     w.add_feed_forward_length(m["n_ff"])
     w.add_head_count(m["n_head"])
-    w.add_head_count_kv(m["n_head_kv"])
+    if not m.get("gemma4"):
+        w.add_head_count_kv(m["n_head_kv"])
     w.add_layer_norm_rms_eps(1e-5)
     w.add_rope_freq_base(500000.0)
     head_dim = m.get("head_dim", m["n_embd"] // m["n_head"])
     w.add_rope_dimension_count(head_dim)
-    w.add_key_length(head_dim)
-    w.add_value_length(head_dim)
+    if not m.get("gemma4"):
+        w.add_key_length(head_dim)
+        w.add_value_length(head_dim)
     w.add_vocab_size(m["n_vocab"])
     if m.get("n_expert"):
         w.add_expert_count(m["n_expert"])
@@ -147,8 +173,21 @@ def write_sparse_gguf(path, m):
     if m.get("sliding_window"):
         w.add_sliding_window(m["sliding_window"])
     if m.get("softcaps"):
-        w.add_attn_logit_softcapping(m["softcaps"][0])
+        if m["softcaps"][0] is not None:
+            w.add_attn_logit_softcapping(m["softcaps"][0])
         w.add_final_logit_softcapping(m["softcaps"][1])
+    if m.get("gemma4"):  # per-layer KV heads and window pattern, the two head widths (llama-arch.cpp's keys)
+        layers = [gemma4_layer(m, i) for i in range(m["n_layer"])]
+        arch = m["arch"]
+        w.add_array(f"{arch}.attention.head_count_kv", [heads for _, heads, _ in layers])
+        w.add_array(f"{arch}.attention.sliding_window_pattern", [sliding for sliding, _, _ in layers])
+        full_hd = m["gemma4"]["full_head_dim"]
+        w.add_key_length(full_hd)
+        w.add_value_length(full_hd)
+        w.add_uint32(f"{arch}.attention.key_length_swa", head_dim)
+        w.add_uint32(f"{arch}.attention.value_length_swa", head_dim)
+        w.add_uint32(f"{arch}.embedding_length_per_layer_input", 0)
+        w.add_uint32(f"{arch}.attention.shared_kv_layers", 0)
     w.add_tokenizer_model("none")
     w.add_file_type(gguf.LlamaFileType.MOSTLY_F16)
     total = 0

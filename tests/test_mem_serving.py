@@ -67,6 +67,51 @@ def test_gpt_oss_20b_q8_0_kv_both_caches_as_logged():
     assert res["offloaded_layers"] == 25 and res["total_layers"] == 25  # "offloaded 25/25 layers to GPU"
 
 
+def test_gemma_4_31b_caches_per_layer_width():
+    # Gemma 4 31B (google/gemma-4-31B-it text_config): 50 sliding layers of 16 KV heads x 256 and 10 full layers of
+    # 4 KV heads x 512 (their K = V still stores a V row), window 1024. A llama.cpp log quoted in a log parser's
+    # test (index id 58666081054; -c 32768, 4 sequences, one unified stream, f16):
+    #   llama_kv_cache: size = 2560.00 MiB ( 32768 cells,  10 layers,  4/1 seqs), K (f16): 1280.00 MiB, ...
+    #   llama_kv_cache: size = 3600.00 MiB (  4608 cells,  50 layers,  4/1 seqs), K (f16): 1800.00 MiB, ...
+    # By hand: 10 x 32768 x 4 x 512 x 2 B = 1280 MiB of K; the SWA cache pad256(1024 x 4 + 512) = 4608 cells x 50 x
+    # 16 x 256 x 2 B = 1800 MiB of K
+    res = llamacpp(["-p", "gemma-4-31b", "-c", "32768", "-np", "4", "--kv-unified"])
+    full, swa = res["kv"]["caches"]
+    assert (full["cells"], full["layers"], mib2(full["bytes"]), mib2(full["k_bytes"])) == (32768, 10, "2560.00",
+                                                                                           "1280.00")
+    assert (swa["cells"], swa["layers"], mib2(swa["bytes"]), mib2(swa["k_bytes"])) == (4608, 50, "3600.00", "1800.00")
+    # measured here with llama.cpp 0c1e570 (bench/measure_llamacpp_buffers.py --models gemma-4-31b: a sparse GGUF
+    # with the converter's gemma4 keys, per-layer head_count_kv and sliding_window_pattern, loaded by
+    # bench/llamacpp_buffer_probe), -c 8192 -np 1:
+    #   -fa on:  non-SWA 640.00 MiB (8192 cells, 10 layers), K 320.00, V 320.00; SWA 1200.00 MiB (1536 cells, 50)
+    #   -fa off: non-SWA 960.00 MiB, K 320.00, V 640.00 (V transposed: every layer's V rows as wide as the widest
+    #            layer's, 16 x 256, llama-kv-cache.cpp n_embd_v_gqa_max); SWA 1200.00 MiB
+    #   -c 32768 -np 4 --kv-unified -ctk q8_0 -ctv q8_0: non-SWA 1360.00 MiB, SWA 1912.50 MiB (4608 cells)
+    for flags, want in ((["-fa", "on"], ("640.00", "320.00", "320.00", "1200.00")),
+                        (["-fa", "off"], ("960.00", "320.00", "640.00", "1200.00"))):
+        full, swa = llamacpp(["-p", "gemma-4-31b", "-c", "8192"] + flags)["kv"]["caches"]
+        assert (mib2(full["bytes"]), mib2(full["k_bytes"]), mib2(full["v_bytes"]), mib2(swa["bytes"])) == want
+    full, swa = llamacpp(["-p", "gemma-4-31b", "-c", "32768", "-np", "4", "--kv-unified", "-ctk", "q8_0", "-ctv",
+                          "q8_0"])["kv"]["caches"]
+    assert (mib2(full["bytes"]), mib2(swa["bytes"])) == ("1360.00", "1912.50")
+
+
+def test_gemma_4_kv_shared_layers_cache_nothing(tmp_path):
+    # Gemma 4's last num_kv_shared_layers layers read an earlier layer's K/V: llama.cpp gives them no cache
+    # (gemma4.cpp: n_layer_kv_from_start = n_layer - shared_kv_layers; llama_hparams::has_kv). The 31B with its last
+    # 12 layers shared (a config edit: layers 48-59 are 10 sliding and 2 full): 40 sliding and 8 full layers cached
+    cfg = {"model_type": "gemma4_text", "hidden_size": 5376, "intermediate_size": 21504, "num_hidden_layers": 60,
+           "num_attention_heads": 32, "num_key_value_heads": 16, "num_global_key_value_heads": 4, "head_dim": 256,
+           "global_head_dim": 512, "attention_k_eq_v": True, "sliding_window": 1024, "vocab_size": 262144,
+           "layer_types": (["sliding_attention"] * 5 + ["full_attention"]) * 10, "hidden_size_per_layer_input": 0,
+           "tie_word_embeddings": True, "final_logit_softcapping": 30.0, "num_kv_shared_layers": 12}
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(cfg))
+    full, swa = llamacpp(["--config", str(path), "-c", "8192"])["kv"]["caches"]
+    assert (full["layers"], swa["layers"]) == (8, 40)
+    assert full["bytes"] == 8 * 8192 * 4 * 512 * 2 * 2 and swa["bytes"] == 40 * 1536 * 16 * 256 * 2 * 2
+
+
 # A Gemma-4-12B-like model for its sliding layers: 40 of 48 layers slide over 1024 tokens, 8 KV heads x 256 (the
 # SWA rows the log implies: 765 MiB / 4608 cells / 40 layers = 4352 B = 2 x 2048 q8_0 values). Its 8 global layers
 # have a different K width, which the block's Model cannot express: only the SWA cache and the cell counts are

@@ -304,3 +304,24 @@ SWA_TOKENS = st.sampled_from([
 def test_hostile_swa_argv(argv):
     status, out, err = call_main(mem, ["--infer"] + argv + ["--json"])
     assert_clean_outcome(status, out, err, argv)  # JSON of finite, non-negative numbers, or one line
+
+
+def test_mimo_v2_flash_llama_cpp_caches_each_layers_own_heads(tmp_path):
+    # llama.cpp's converter writes MiMo-V2-Flash's KV heads per layer (conversion/mimo.py set_gguf_parameters:
+    # head_count_kv = swa_num_key_value_heads on a sliding layer, num_key_value_heads on a full one, with the
+    # sliding_window_pattern beside it; mimo2.cpp sizes each layer's K and V from them, llama-hparams n_embd_k_gqa(il)).
+    # By hand (REAL_CONFIGS["mimo_v2_flash"]: 9 full layers of 4 KV heads, 39 sliding of 8; head_dim 192, v_head_dim
+    # 128; f16, -c 8192 -fa on): the non-SWA cache 9 x 8192 x 4 x (192 + 128) x 2 B = 180 MiB; the SWA cache
+    # pad256(128 + 512) = 768 cells x 39 x 8 x (192 + 128) x 2 B = 146.25 MiB. Without -fa every V row is as wide as
+    # the widest layer's (n_embd_v_gqa_max: 8 x 128), the full layers' too: + 9 x 8192 x 4 x 128 x 2 B = 72 MiB
+    path = write(tmp_path, REAL_CONFIGS["mimo_v2_flash"])
+    status, out, err = call_main(mem, ["--config", path, "--infer", "--engine", "llama.cpp", "-c", "8192", "--json"])
+    assert status == 0, err
+    full, swa = json.loads(out)["engine"]["kv"]["caches"]
+    assert (full["layers"], swa["layers"], swa["cells"]) == (9, 39, 768)
+    assert full["bytes"] == 9 * 8192 * 4 * (192 + 128) * 2 and swa["bytes"] == 39 * 768 * 8 * (192 + 128) * 2
+    status, out, err = call_main(mem, ["--config", path, "--infer", "--engine", "llama.cpp", "-c", "8192", "-fa", "off",
+                                       "--json"])
+    assert status == 0, err
+    no_fa, _ = json.loads(out)["engine"]["kv"]["caches"]
+    assert no_fa["bytes"] - full["bytes"] == 9 * 8192 * 4 * 128 * 2
