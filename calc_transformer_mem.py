@@ -9300,7 +9300,7 @@ def render_sglang(pool):
 #                   ssm_d_inner (LFM2: 0). The attention layers of a hybrid keep a normal llama_kv_cache of their
 #                   own layers only. Its log prints n_layer (every layer) in the recurrent line.
 #   compute buffer  ggml-alloc's peak for the worst-case graph of one ubatch: REPLAYED (the graph rebuilt, the
-#                   allocator re-run) for the llama / qwen2 / qwen3 / qwen3moe / phi3 / gemma2 / gemma3 / gpt-oss
+#                   allocator re-run) for the llama / qwen2 / qwen3 / qwen3moe / phi3 / gemma2 / gemma3 / gemma4 / gpt-oss
 #                   layers fully offloaded; an ESTIMATE, stated as such, otherwise (llamacpp_compute_buffer).
 # llama.cpp prints sizes in MiB (bytes / 2^20) with two decimals; so does this section.
 LLAMACPP_CTX_PAD = 256             # llama-context.cpp: cparams.n_ctx = GGML_PAD(cparams.n_ctx, 256)
@@ -9638,12 +9638,13 @@ def llamacpp_model_buffers(model, ll):
 # it is that parent's last use, a tensor is freed after its last consumer, and free blocks are reused best-fit
 # (ggml_dyn_tallocr). The buffer is the highest address reached. Below, that graph is rebuilt node for node for
 # llama.cpp's "llama" (Mixtral's routed experts included) / "qwen2" / "qwen3" / "qwen3moe" / "phi3" / "gemma2" /
-# "gemma3" / "gpt-oss" layers (src/models/llama.cpp, qwen2.cpp, qwen3.cpp, qwen3moe.cpp, phi3.cpp, gemma2.cpp,
+# "gemma3" / "gemma4" (dense) / "gpt-oss" layers (src/models/llama.cpp, qwen2.cpp, qwen3.cpp, qwen3moe.cpp, phi3.cpp,
+# gemma2.cpp, gemma4.cpp,
 # gemma3.cpp, openai-moe.cpp;
 # llama-graph.cpp build_attn, build_attn_mha and build_moe_ffn; llama-kv-cache.cpp cpy_k / cpy_v) and the allocator
-# replayed. Checked against llama.cpp itself (commit 0c1e570, 2026-10-01; bench/measure_llamacpp_buffers.py): 336 CPU
-# runs, 14 models x -c x -ub x -fa, equal to the printed 0.01 MiB, 224 more with -np 2 to 8, unified or not, and
-# 224 with q8_0 / q4_0 caches (Hadamard rotations of Q, K, V: llamacpp_rotations), within 0.01 MiB too
+# replayed. Checked against llama.cpp itself (commit 0c1e570, 2026-10-01; bench/measure_llamacpp_buffers.py): 360 CPU
+# runs, 15 models x -c x -ub x -fa, equal to the printed 0.01 MiB, 256 more with -np 2 to 8, unified or not, and
+# 240 with q8_0 / q4_0 caches (Hadamard rotations of Q, K, V: llamacpp_rotations), within 0.01 MiB too
 # (tests/data/llamacpp_compute_buffers.json); and against GPU logs
 # (tests/test_mem_llamacpp_compute.py). On a GPU the token embedding's rows are gathered on the host; the GPU split
 # starts with copies of its inputs (ggml-backend.cpp ggml_backend_sched_split_graph) and CUDA aligns to 128 B.
@@ -9652,7 +9653,7 @@ def llamacpp_model_buffers(model, ll):
 # ggml_op_can_inplace (ggml-alloc.c), the ops of it used here
 _GGML_INPLACE_OPS = {"ADD", "ADD_ID", "MUL", "RMS_NORM", "ROPE", "SOFT_MAX", "SCALE", "CLAMP", "DIV", "UNARY"}
 LLAMACPP_REPLAY_ARCHS = ("llama", "mistral", "mixtral", "qwen2", "qwen3", "qwen3moe", "qwen3_moe", "phi3", "gemma2",
-                         "gemma3", "gpt-oss")
+                         "gemma3", "gemma4", "gpt-oss")
 
 
 class _GgmlTensor:
@@ -9801,14 +9802,15 @@ def llamacpp_replay_refusal(model, ll):
                f"{', '.join(LLAMACPP_REPLAY_ARCHS)})"
     routed = model.gguf_arch in ("qwen3moe", "qwen3_moe", "llama", "mixtral", "gpt-oss")  # as build_moe_ffn runs them
     qk_norm_ok = model.qk_norm == "none" or (model.qk_norm == "head" and
-                                             model.gguf_arch in ("qwen3", "qwen3moe", "qwen3_moe", "gemma3"))
+                                             model.gguf_arch in ("qwen3", "qwen3moe", "qwen3_moe", "gemma3", "gemma4"))
     # Qwen3-MoE, Mixtral: every layer routed (no dense layer, no shared expert), as qwen3moe.cpp / llama.cpp build them
     moe_ok = not model.is_moe or (routed and not model.num_shared_experts
                                   and all(map(model.layer_is_moe, range(model.num_layers))))
     oss = model.gguf_arch == "gpt-oss"  # attention biases, sinks, alternating sliding layers, biased experts
     if (not moe_ok or model.is_mla or model.state_layer_count() or not qk_norm_ok or (model.o_bias and not oss)
             or model.mlp_bias or not model.gated_mlp or model.norm != "rmsnorm" or model.v_head_dim
-            or (llamacpp_iswa(model) and model.gguf_arch not in ("gemma2", "gemma3", "gpt-oss"))
+            or (llamacpp_iswa(model) and model.gguf_arch not in ("gemma2", "gemma3", "gemma4", "gpt-oss"))
+            or model.kv_shared_layers or model.per_layer_input_size
             or (oss and not model.is_moe) or (model.attn_softcap and model.gguf_arch != "gemma2")):
         # a sliding window on every layer is no obstacle: these three llama.cpp graphs attend to the whole cache
         # (phi3.cpp: "Phi SWA is currently disabled"; llama.cpp / qwen2.cpp read no window)
@@ -9819,12 +9821,13 @@ def llamacpp_replay_refusal(model, ll):
     return None
 
 
-def llamacpp_rotations(model, type_k, type_v):
+def llamacpp_rotations(model, type_k, type_v, head_dim=None):
     """(K, V) Hadamard rotation sizes of llama.cpp's KV cache (0: none).  llama-kv-cache.cpp (0c1e570): a quantized
     K cache (ggml_is_quantized: q8_0, q4_0, ...) of a head dim divisible by 64 gets attn_rot_k, an nrot x nrot f32
     input with nrot the largest power of two dividing the head dim (build_input_k_rot); a quantized V cache of such
-    a head dim gets attn_rot_v, 64 x 64 (build_input_v_rot).  LLAMA_ATTN_ROT_DISABLE=1 turns both off."""
-    d = model.d_head
+    a head dim gets attn_rot_v, 64 x 64 (build_input_v_rot).  LLAMA_ATTN_ROT_DISABLE=1 turns both off.  head_dim:
+    the cache's own (Gemma 4's full and sliding caches differ), the model's by default."""
+    d = head_dim or model.d_head
     if d % 64:
         return 0, 0
     k_rot = 64
@@ -9834,22 +9837,26 @@ def llamacpp_rotations(model, type_k, type_v):
     return (k_rot if quantized[0] else 0), (64 if quantized[1] else 0)
 
 
-def llamacpp_graph(model, n_tokens, cells, flash_attn, device="gpu", n_outputs=None, rotations=(0, 0)):
+def llamacpp_graph(model, n_tokens, cells, flash_attn, device="gpu", n_outputs=None, kv_types=("fp16", "fp16")):
     """The worst-case graph of one ubatch of n_tokens tokens, as llama.cpp builds it for the llama / qwen2 / qwen3 /
-    qwen3moe / phi3 / gemma2 / gemma3 / gpt-oss layers; cells: {"full": n_kv, "sliding": SWA cells}. device "gpu":
+    qwen3moe / phi3 / gemma2 / gemma3 / gemma4 / gpt-oss layers; cells: {"full": n_kv, "sliding": SWA cells}. device "gpu":
     the GPU split, which starts with copies of its inputs (the embedding rows gathered on the host first, then the
     others in the order the graph first uses them); "cpu": everything on the CPU (the inputs are leaves, with the
     unused embeddings input inp_embd among them). n_outputs: the rows kept for the logits (inp_out_ids), n_tokens
-    unless the ubatch was rounded up to a multiple of the sequences. rotations: llamacpp_rotations' (K, V) sizes for a
-    quantized cache: Q and K rotated before attention, V before it is stored and the attention output after
-    (llama-graph.cpp build_attn, llama_mul_mat_hadamard: a reshape, or a CONT of a strided view, then a MUL_MAT)."""
+    unless the ubatch was rounded up to a multiple of the sequences. kv_types: -ctk / -ctv; a quantized cache is
+    rotated (llamacpp_rotations): Q and K before attention, V before it is stored and the attention output after
+    (llama-graph.cpp build_attn, llama_mul_mat_hadamard: a reshape, or a CONT of a strided view, then a MUL_MAT).
+    Gemma 4 (gemma4.cpp): each layer its own KV heads and head width, K = V on the full layers (one projection
+    read twice), V RMS-normed without a weight, no Q scaling, a per-layer output scale, the output rows picked after
+    the final norm; without -fa a narrower layer's V rows are padded to the widest layer's (cpy_v's GGML_PAD)."""
     n_outputs = n_outputs or n_tokens
     ubatch_tokens = n_tokens  # n_tokens itself drops to n_outputs after the output rows are picked
     g = _GgmlGraph()
     hidden, heads, kv_heads, d = model.hidden_size, model.num_attention_heads, model.kv_heads, model.d_head
     q_width, kv_width, ffn = heads * d, kv_heads * d, model.ffn_hidden_size
     arch = model.gguf_arch
-    fused, gemma, moe, oss = arch == "phi3", arch in ("gemma2", "gemma3"), model.is_moe, arch == "gpt-oss"
+    g4 = arch == "gemma4"
+    fused, gemma, moe, oss = arch == "phi3", arch in ("gemma2", "gemma3", "gemma4"), model.is_moe, arch == "gpt-oss"
     iswa = llamacpp_iswa(model)
     weight = g.external()
 
@@ -9858,12 +9865,17 @@ def llamacpp_graph(model, n_tokens, cells, flash_attn, device="gpu", n_outputs=N
     # llama-graph.cpp inputs: positions (i32); per cache, the K / V row indices for set_rows (i64; V transposed
     # without -fa: one per value) and the KQ mask (f32, f16 with -fa); the output rows (i32)
     pos, out_ids = input_tensor(4 * n_tokens), input_tensor(4 * n_outputs)
-    per_cache = {kind: (input_tensor(8 * n_tokens), input_tensor(8 * n_tokens * (1 if flash_attn else kv_width)),
+    def layer_dims(i):  # (head dim, KV heads) of layer i: Gemma 4's full layers differ from its sliding ones
+        return (model.layer_head_dim(i), model.layer_kv_heads(i)) if g4 else (d, kv_heads)
+    v_max = max(math.prod(layer_dims(i)) for i in range(model.num_layers))  # n_embd_v_gqa_max
+    per_cache = {kind: (input_tensor(8 * n_tokens), input_tensor(8 * n_tokens * (1 if flash_attn else v_max)),
                         input_tensor(n_kv * n_tokens * (2 if flash_attn else 4)), n_kv)
                  for kind, n_kv in cells.items()}
-    k_rot, v_rot = rotations  # each cache has its own rotation inputs (attn_inp_k_rot / _swa, attn_inp_v_rot / _swa)
-    rot_inputs = {kind: (input_tensor(4 * k_rot * k_rot) if k_rot else None,
-                         input_tensor(4 * v_rot * v_rot) if v_rot else None) for kind in cells}
+    # each cache its own rotation inputs (attn_inp_k_rot / _swa, attn_inp_v_rot / _swa), sized by its head dim
+    kind_dim = {kind: next((layer_dims(i)[0] for i in range(model.num_layers)
+                            if kind == "full" and not iswa or model.layer_attention(i) == kind), d) for kind in cells}
+    rotations = {kind: llamacpp_rotations(model, *kv_types, kind_dim[kind]) for kind in cells}
+    rot_inputs = {kind: tuple(input_tensor(4 * n * n) if n else None for n in rotations[kind]) for kind in cells}
 
     def hadamard(t, ne, rot, n, contiguous=True):  # llama_mul_mat_hadamard
         flat = (n, math.prod(ne) // n)
@@ -9886,6 +9898,9 @@ def llamacpp_graph(model, n_tokens, cells, flash_attn, device="gpu", n_outputs=N
         kind = model.layer_attention(layer) if iswa else "full"
         k_idxs, v_idxs, mask, n_kv = per_cache[kind]
         k_rot_in, v_rot_in = rot_inputs[kind]
+        k_rot, v_rot = rotations[kind]
+        d, kv_heads = layer_dims(layer)
+        q_width, kv_width = heads * d, kv_heads * d
         residual = inp
         cur = norm(inp)
         cache_k, cache_v = g.external(), g.external()
@@ -9910,16 +9925,22 @@ def llamacpp_graph(model, n_tokens, cells, flash_attn, device="gpu", n_outputs=N
             def query():
                 t = g.view(projection(q_width), (d, heads, n_tokens))
                 t = g.op("ROPE", (d, heads, n_tokens), [head_norm(t, heads), pos])
-                t = g.op("SCALE", (d, heads, n_tokens), [t]) if gemma else t
+                t = g.op("SCALE", (d, heads, n_tokens), [t]) if gemma and not g4 else t  # Gemma 4: scale 1
                 return hadamard(t, (d, heads, n_tokens), k_rot_in, k_rot) if k_rot else t
 
+            k_proj = []  # Gemma 4's K = V full layers read the K projection a second time as V
+
             def key():
-                t = g.view(projection(kv_width), (d, kv_heads, n_tokens))
+                k_proj.append(projection(kv_width))
+                t = g.view(k_proj[0], (d, kv_heads, n_tokens))
                 t = g.op("ROPE", (d, kv_heads, n_tokens), [head_norm(t, kv_heads), pos])
                 return hadamard(t, (d, kv_heads, n_tokens), k_rot_in, k_rot) if k_rot else t
 
             def value():
-                t = g.view(projection(kv_width), (d, kv_heads, n_tokens))
+                k_eq_v = g4 and model.full_k_eq_v and model.layer_attention(layer) == "full"
+                t = g.view(k_proj[0] if k_eq_v else projection(kv_width), (d, kv_heads, n_tokens))
+                if g4:  # V RMS-normed, no weight
+                    t = g.op("RMS_NORM", (d, kv_heads, n_tokens), [t])
                 return hadamard(t, (d, kv_heads, n_tokens), v_rot_in, v_rot) if v_rot else t
 
             # build_attn expands Q, V, K in that order (K last for RoPE fusion); the two-cache build_attn Q, K, V
@@ -9944,6 +9965,9 @@ def llamacpp_graph(model, n_tokens, cells, flash_attn, device="gpu", n_outputs=N
         else:  # V stored transposed, one value per row; the scores KQ materialised, softmax in place
             if fused:
                 v_rows = g.view(g.op("CONT", (kv_width, n_tokens), [v]), (1, kv_width * n_tokens))
+            elif kv_width < v_max:  # Gemma 4: a narrower layer's V rows padded to the cache's width
+                padded = g.op("PAD", (v_max, n_tokens), [g.view(v, (kv_width, n_tokens))])
+                v_rows = g.view(padded, (1, v_max * n_tokens))
             else:
                 v_rows = g.view(g.view(v, (kv_width, n_tokens)), (1, kv_width * n_tokens))
             g.nodes.append(_GgmlTensor("SET_ROWS", srcs=[v_rows, v_idxs, g.view(cache_v, (1, kv_width * n_kv))],
@@ -9962,7 +9986,7 @@ def llamacpp_graph(model, n_tokens, cells, flash_attn, device="gpu", n_outputs=N
         if model.o_bias:
             cur = g.op("ADD", (hidden, n_tokens), [cur, weight])
         # the output rows picked before the last FFN (inp_out_ids); gpt-oss picks them after the last layer
-        last = layer == model.num_layers - 1 and not oss
+        last = layer == model.num_layers - 1 and not oss and not g4
         if last:
             cur = g.op("GET_ROWS", (hidden, n_outputs), [cur, out_ids])
         if gemma:  # post-attention norm before the residual add (the residual's rows picked as the add needs them)
@@ -10011,11 +10035,16 @@ def llamacpp_graph(model, n_tokens, cells, flash_attn, device="gpu", n_outputs=N
         if gemma:
             cur = norm(cur)
         inp = g.op("ADD", (hidden, n_tokens), [ffn_inp, cur] if fused else [cur, ffn_inp])
+        if g4:  # the layer's output scale (layer_output_scale, one value), in place
+            inp = g.op("MUL", (hidden, n_tokens), [inp, weight])
     if oss:  # the last layer's output is kept (t_h_nextn, an output); its rows picked after it
         inp = g.op("GET_ROWS", (hidden, n_outputs), [inp, out_ids])
         n_tokens = n_outputs
     cur = g.op("MUL", (hidden, n_tokens), [g.op("RMS_NORM", (hidden, n_tokens), [inp]), weight], output=True)
-    if arch == "gemma2":  # the logits soft-capped: scale / tanh / scale in place, the last one the output
+    if g4:  # the final norm's output is kept (t_h_nextn, an output); the output rows picked after it
+        cur = g.op("GET_ROWS", (hidden, n_outputs), [cur, out_ids], output=True)
+        n_tokens = n_outputs
+    if arch in ("gemma2", "gemma4"):  # the logits soft-capped: scale / tanh / scale in place, the last the output
         cur = g.op("MUL_MAT", (model.vocab_size, n_tokens), [weight, cur])
         for i, op in enumerate(("SCALE", "UNARY", "SCALE")):
             cur = g.op(op, (model.vocab_size, n_tokens), [cur], output=i == 2)
@@ -10054,13 +10083,13 @@ def llamacpp_compute_buffer_replay(model, n_ubatch, n_ctx_cells, flash_attn, dev
         cells["sliding"] = swa_cells or \
             -(-min(n_ctx_cells, model.sliding_window + n_ubatch) // LLAMACPP_SWA_PAD) * LLAMACPP_SWA_PAD
     graph = llamacpp_graph(model, n_tokens, cells, flash_attn, device, n_outputs,
-                           llamacpp_rotations(model, type_k, type_v))
+                           (type_k, type_v))
     return ggml_alloc_peak(graph, LLAMACPP_CUDA_ALIGN if device == "gpu" else 32)
 
 
 def llamacpp_compute_buffer(model, ll, n_kv):
     """(bytes, how) of the GPU compute buffer. how "replayed": ggml-alloc replayed over the rebuilt graph (above),
-    for the llama / qwen2 / qwen3 / qwen3moe / phi3 / gemma2 / gemma3 / gpt-oss layers fully offloaded (any -np,
+    for the llama / qwen2 / qwen3 / qwen3moe / phi3 / gemma2 / gemma3 / gemma4 / gpt-oss layers fully offloaded (any -np,
     unified or not). Otherwise how names why not and the bytes are an ESTIMATE:
 
         n_ubatch x 4 B x (n_head x n_kv  [the f32 scores KQ of one layer, materialised only without -fa]
@@ -10145,7 +10174,7 @@ def _llamacpp_assumptions(ll, model=None, compute_how="estimate"):
         arch = {"qwen3_moe": "qwen3moe", "mistral": "llama", "mixtral": "llama"}.get(arch, arch)  # llama.cpp's names
         compute = ("compute buffer replayed: ggml-alloc's allocation of the worst-case graph of one ubatch (every "
                    f"token an output), rebuilt node for node for llama.cpp's {arch} layers as of commit 0c1e570 "
-                   "(2026-10-01), CUDA's 128-B alignment; equal to llama.cpp's own figure in 784 measured CPU runs "
+                   "(2026-10-01), CUDA's 128-B alignment; equal to llama.cpp's own figure in 856 measured CPU runs "
                    "and GPU logs (tests); other builds may differ")
     else:
         compute = ("compute buffer ESTIMATED (" + compute_how.removeprefix("estimate: ") + "): n_ubatch x 4 B x "

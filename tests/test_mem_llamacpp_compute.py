@@ -1,12 +1,12 @@
 """llama.cpp's compute buffer, replayed (calc_transformer_mem.py llamacpp_compute_buffer_replay) against llama.cpp.
 
-1. Measured: tests/data/llamacpp_compute_buffers.json holds 336 runs of llama.cpp itself (commit 0c1e570,
-   2026-10-01, CPU backend) over fourteen real model shapes (sparse GGUFs loaded with no_alloc: llama.cpp builds and
+1. Measured: tests/data/llamacpp_compute_buffers.json holds 360 runs of llama.cpp itself (commit 0c1e570,
+   2026-10-01, CPU backend) over fifteen real model shapes (sparse GGUFs loaded with no_alloc: llama.cpp builds and
    allocates the graph as for the real checkpoint; bench/measure_llamacpp_buffers.py writes them). The replay on
    the CPU layout must print the same MiB: llama.cpp prints two decimals, so each figure is known to +-0.005 MiB;
-   asserted within 0.01 MiB (321 of the 336 print identically; 15 differ in the last digit: the replay sits exactly
+   asserted within 0.01 MiB (345 of the 360 print identically; 15 differ in the last digit: the replay sits exactly
    on a x.xx5 MiB boundary that llama.cpp's figure passes by a few bytes it allocates and the replay does not).
-   224 more runs with -np 2 to 8, unified or not (runs_streams), and 224 with q8_0 / q4_0 caches
+   256 more runs with -np 2 to 8, unified or not (runs_streams), and 240 with q8_0 / q4_0 caches
    (runs_quantized_kv).
 2. Published GPU logs (the GPU split: embedding rows gathered on the host, the split's inputs copied first, 128-B
    alignment): asserted within 1 % (the issue's bar), and the printed MiB where the build is recent.
@@ -34,7 +34,7 @@ PHI3_MINI_CONFIG = {"architectures": ["Phi3ForCausalLM"], "model_type": "phi3", 
 
 
 def model(name):
-    """The fourteen shapes bench/measure_llamacpp_buffers.py wrote, from the same config.json figures."""
+    """The fifteen shapes bench/measure_llamacpp_buffers.py wrote, from the same config.json figures."""
     if name == "phi-3-mini":
         m, _ = mem.model_from_config(json.loads(json.dumps(PHI3_MINI_CONFIG)))
         return m
@@ -49,7 +49,8 @@ def test_model_shapes_are_the_measured_ones():
               "phi-4": (5120, 40, 40, 10, 17920, 100352), "mistral-small-24b": (5120, 40, 32, 8, 32768, 131072),
               "qwen3-4b": (2560, 36, 32, 8, 9728, 151936), "gemma-3-27b": (5376, 62, 32, 16, 21504, 262208),
               "qwen3-30b-a3b": (2048, 48, 32, 4, 6144, 151936), "mixtral-8x7b": (4096, 32, 32, 8, 14336, 32000),
-              "gpt-oss-20b": (2880, 24, 64, 8, 2880, 201088), "gemma-2-9b": (3584, 42, 16, 8, 14336, 256000)}
+              "gpt-oss-20b": (2880, 24, 64, 8, 2880, 201088), "gemma-2-9b": (3584, 42, 16, 8, 14336, 256000),
+              "gemma-4-31b": (5376, 60, 32, 4, 21504, 262144)}
     for name, shape in shapes.items():
         m = model(name)
         assert (m.hidden_size, m.num_layers, m.num_attention_heads, m.kv_heads, m.ffn_hidden_size,
@@ -68,6 +69,9 @@ def test_model_shapes_are_the_measured_ones():
     assert oss.qkv_bias and oss.o_bias
     gemma2 = model("gemma-2-9b")  # sliding (4096) and global layers alternate; attention logits soft-capped
     assert gemma2.sliding_window == 4096 and gemma2.attn_softcap and gemma2.d_head == 256
+    gemma4 = model("gemma-4-31b")  # bench MODELS["gemma-4-31b"]: sliding layers 16 x 256, full layers 4 x 512, K = V
+    assert [(gemma4.layer_kv_heads(i), gemma4.layer_head_dim(i)) for i in (0, 5)] == [(16, 256), (4, 512)]
+    assert gemma4.full_k_eq_v and gemma4.sliding_window == 1024 and gemma4.layer_attention(5) == "full"
 
 
 def _runs():
@@ -209,7 +213,7 @@ def _stream_runs():
 
 @pytest.mark.parametrize("name,n_ctx,n_ubatch,flash_attn,n_seq_max,kv_unified,measured_mib", _stream_runs())
 def test_replay_with_parallel_sequences(name, n_ctx, n_ubatch, flash_attn, n_seq_max, kv_unified, measured_mib):
-    # 224 more measured runs (-np 2, 3, 4, 8; one KV stream per sequence or --kv-unified). llama.cpp reserves the
+    # 256 more measured runs (-np 2, 3, 4, 8; one KV stream per sequence or --kv-unified). llama.cpp reserves the
     # graph for n_seq_max sequences: each stream's attention spans its own cells, and the ubatch is rounded up to a
     # multiple of -np (513 tokens for -np 3, inp_embd included; the outputs stay 512). Within the print's 0.01 MiB
     m = model(name)
@@ -229,7 +233,7 @@ def _quantized_kv_runs():
 
 @pytest.mark.parametrize("name,n_ctx,n_ubatch,flash_attn,type_k,type_v,measured_mib", _quantized_kv_runs())
 def test_replay_with_a_quantized_kv_cache(name, n_ctx, n_ubatch, flash_attn, type_k, type_v, measured_mib):
-    # 224 measured runs with -ctk / -ctv q8_0 or q4_0 (a quantized V cache only with -fa, as llama.cpp requires).
+    # 240 measured runs with -ctk / -ctv q8_0 or q4_0 (a quantized V cache only with -fa, as llama.cpp requires).
     # 0c1e570 rotates a quantized cache (llama-kv-cache.cpp attn_rot_k / attn_rot_v, when the head dim is a multiple
     # of 64): Q and K by an nrot x nrot Hadamard input (nrot the largest power of two dividing the head dim), V by a
     # 64 x 64 one and the attention output back by it (llama-graph.cpp build_attn, llama_mul_mat_hadamard: a MUL_MAT

@@ -3,7 +3,7 @@ llama-bench tables.
 
 Buffers: the KV caches must equal llama.cpp's logged MiB (two decimals, as it prints them) exactly; model buffers
 within 1 % where a log states them; the compute buffer replayed (ggml-alloc over the rebuilt graph) equal to the
-log for the llama / qwen2 / qwen3 / qwen3moe / phi3 / gemma2 / gemma3 / gpt-oss layers (more logs in
+log for the llama / qwen2 / qwen3 / qwen3moe / phi3 / gemma2 / gemma3 / gemma4 / gpt-oss layers (more logs in
 tests/test_mem_llamacpp_compute.py), an estimate held to 10 % for a model given by flags. Each case quotes the log
 lines, the settings, and where they were published.
 
