@@ -9300,8 +9300,8 @@ def render_sglang(pool):
 #                   ssm_d_inner (LFM2: 0). The attention layers of a hybrid keep a normal llama_kv_cache of their
 #                   own layers only. Its log prints n_layer (every layer) in the recurrent line.
 #   compute buffer  ggml-alloc's peak for the worst-case graph of one ubatch: REPLAYED (the graph rebuilt, the
-#                   allocator re-run) for the llama / qwen2 / qwen3 / qwen3moe / phi3 / gemma2 / gemma3 / gemma4 / gpt-oss
-#                   layers fully offloaded; an ESTIMATE, stated as such, otherwise (llamacpp_compute_buffer).
+#                   allocator re-run) for the llama / qwen2 / qwen3 / qwen3moe / phi3 / gemma2 / gemma3 / gemma4 /
+#                   gpt-oss layers fully offloaded; an ESTIMATE, stated as such, otherwise (llamacpp_compute_buffer).
 # llama.cpp prints sizes in MiB (bytes / 2^20) with two decimals; so does this section.
 LLAMACPP_CTX_PAD = 256             # llama-context.cpp: cparams.n_ctx = GGML_PAD(cparams.n_ctx, 256)
 LLAMACPP_SWA_PAD = 256             # llama-kv-cache-iswa.cpp: size_swa = GGML_PAD(min(...), 256)
@@ -9839,8 +9839,8 @@ def llamacpp_rotations(model, type_k, type_v, head_dim=None):
 
 def llamacpp_graph(model, n_tokens, cells, flash_attn, device="gpu", n_outputs=None, kv_types=("fp16", "fp16")):
     """The worst-case graph of one ubatch of n_tokens tokens, as llama.cpp builds it for the llama / qwen2 / qwen3 /
-    qwen3moe / phi3 / gemma2 / gemma3 / gemma4 / gpt-oss layers; cells: {"full": n_kv, "sliding": SWA cells}. device "gpu":
-    the GPU split, which starts with copies of its inputs (the embedding rows gathered on the host first, then the
+    qwen3moe / phi3 / gemma2 / gemma3 / gemma4 / gpt-oss layers; cells: {"full": n_kv, "sliding": SWA cells}. device
+    "gpu": the GPU split, which starts with copies of its inputs (the embedding rows gathered on the host first, then the
     others in the order the graph first uses them); "cpu": everything on the CPU (the inputs are leaves, with the
     unused embeddings input inp_embd among them). n_outputs: the rows kept for the logits (inp_out_ids), n_tokens
     unless the ubatch was rounded up to a multiple of the sequences. kv_types: -ctk / -ctv; a quantized cache is
@@ -10089,8 +10089,8 @@ def llamacpp_compute_buffer_replay(model, n_ubatch, n_ctx_cells, flash_attn, dev
 
 def llamacpp_compute_buffer(model, ll, n_kv):
     """(bytes, how) of the GPU compute buffer. how "replayed": ggml-alloc replayed over the rebuilt graph (above),
-    for the llama / qwen2 / qwen3 / qwen3moe / phi3 / gemma2 / gemma3 / gemma4 / gpt-oss layers fully offloaded (any -np,
-    unified or not). Otherwise how names why not and the bytes are an ESTIMATE:
+    for the llama / qwen2 / qwen3 / qwen3moe / phi3 / gemma2 / gemma3 / gemma4 / gpt-oss layers fully offloaded (any
+    -np, unified or not). Otherwise how names why not and the bytes are an ESTIMATE:
 
         n_ubatch x 4 B x (n_head x n_kv  [the f32 scores KQ of one layer, materialised only without -fa]
                           + 2 x n_embd   [the residual stream and the normed input]
