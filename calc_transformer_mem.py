@@ -9642,9 +9642,9 @@ def llamacpp_model_buffers(model, ll):
 # gemma2.cpp, gemma4.cpp,
 # gemma3.cpp, openai-moe.cpp;
 # llama-graph.cpp build_attn, build_attn_mha and build_moe_ffn; llama-kv-cache.cpp cpy_k / cpy_v) and the allocator
-# replayed. Checked against llama.cpp itself (commit 0c1e570, 2026-10-01; bench/measure_llamacpp_buffers.py): 360 CPU
-# runs, 15 models x -c x -ub x -fa, equal to the printed 0.01 MiB, 256 more with -np 2 to 8, unified or not, and
-# 240 with q8_0 / q4_0 caches (Hadamard rotations of Q, K, V: llamacpp_rotations), within 0.01 MiB too
+# replayed. Checked against llama.cpp itself (commit 0c1e570, 2026-10-01; bench/measure_llamacpp_buffers.py): 384 CPU
+# runs, 16 models x -c x -ub x -fa, 288 more with -np 2 to 8, unified or not, and 256 with q8_0 / q4_0 caches
+# (Hadamard rotations of Q, K, V: llamacpp_rotations), each printing the MiB llama.cpp prints
 # (tests/data/llamacpp_compute_buffers.json); and against GPU logs
 # (tests/test_mem_llamacpp_compute.py). On a GPU the token embedding's rows are gathered on the host; the GPU split
 # starts with copies of its inputs (ggml-backend.cpp ggml_backend_sched_split_graph) and CUDA aligns to 128 B.
@@ -9800,7 +9800,7 @@ def llamacpp_replay_refusal(model, ll):
     if model.gguf_arch not in LLAMACPP_REPLAY_ARCHS:
         return f"llama.cpp arch {model.gguf_arch or model.model_type!r} is not replayed (only " \
                f"{', '.join(LLAMACPP_REPLAY_ARCHS)})"
-    routed = model.gguf_arch in ("qwen3moe", "qwen3_moe", "llama", "mixtral", "gpt-oss")  # as build_moe_ffn runs them
+    routed = model.gguf_arch in ("qwen3moe", "qwen3_moe", "llama", "mixtral", "gpt-oss", "gemma4")  # build_moe_ffn
     qk_norm_ok = model.qk_norm == "none" or (model.qk_norm == "head" and
                                              model.gguf_arch in ("qwen3", "qwen3moe", "qwen3_moe", "gemma3", "gemma4"))
     # Qwen3-MoE, Mixtral: every layer routed (no dense layer, no shared expert), as qwen3moe.cpp / llama.cpp build them
@@ -9877,7 +9877,14 @@ def llamacpp_graph(model, n_tokens, cells, flash_attn, device="gpu", n_outputs=N
     rotations = {kind: llamacpp_rotations(model, *kv_types, kind_dim[kind]) for kind in cells}
     rot_inputs = {kind: tuple(input_tensor(4 * n * n) if n else None for n in rotations[kind]) for kind in cells}
 
-    def hadamard(t, ne, rot, n, contiguous=True):  # llama_mul_mat_hadamard
+    # ggml lists a graph's leaves (the inputs) in the order its depth-first walk meets them, src0 first: a rotated
+    # chain's matrix (src0 of its MUL_MAT) is met before the chain's own new inputs (Q's positions): at the chain's
+    # first node (dfs_inputs_at: node index -> inputs met there)
+    dfs_inputs_at = {}
+
+    def hadamard(t, ne, rot, n, contiguous=True, chain_start=None):  # llama_mul_mat_hadamard
+        if chain_start is not None:
+            dfs_inputs_at.setdefault(chain_start, []).append(rot)
         flat = (n, math.prod(ne) // n)
         t = g.view(t, flat) if contiguous else g.op("CONT", flat, [t])
         return g.view(g.op("MUL_MAT", flat, [rot, t]), ne)
@@ -9905,11 +9912,12 @@ def llamacpp_graph(model, n_tokens, cells, flash_attn, device="gpu", n_outputs=N
         cur = norm(inp)
         cache_k, cache_v = g.external(), g.external()
         if fused:  # phi3: one qkv matmul, Q / K / V strided views of it; Q scaled after RoPE
+            chain_start = len(g.nodes)
             qkv = g.op("MUL_MAT", (q_width + 2 * kv_width, n_tokens), [weight, cur])
             q = g.view(qkv, (d, heads, n_tokens), contiguous=False)
             q = g.op("SCALE", (d, heads, n_tokens), [g.op("ROPE", (d, heads, n_tokens), [q, pos])])
             if k_rot:
-                q = hadamard(q, (d, heads, n_tokens), k_rot_in, k_rot)
+                q = hadamard(q, (d, heads, n_tokens), k_rot_in, k_rot, chain_start=chain_start)
             v = g.view(qkv, (d, kv_heads, n_tokens), contiguous=False, at_start=False)
             if v_rot:
                 v = hadamard(v, (d, kv_heads, n_tokens), v_rot_in, v_rot, contiguous=False)
@@ -9923,10 +9931,11 @@ def llamacpp_graph(model, n_tokens, cells, flash_attn, device="gpu", n_outputs=N
                 return g.op("ADD", (width, n_tokens), [t, weight]) if model.qkv_bias else t
 
             def query():
+                chain_start = len(g.nodes)
                 t = g.view(projection(q_width), (d, heads, n_tokens))
                 t = g.op("ROPE", (d, heads, n_tokens), [head_norm(t, heads), pos])
                 t = g.op("SCALE", (d, heads, n_tokens), [t]) if gemma and not g4 else t  # Gemma 4: scale 1
-                return hadamard(t, (d, heads, n_tokens), k_rot_in, k_rot) if k_rot else t
+                return hadamard(t, (d, heads, n_tokens), k_rot_in, k_rot, chain_start=chain_start) if k_rot else t
 
             k_proj = []  # Gemma 4's K = V full layers read the K projection a second time as V
 
@@ -9937,11 +9946,12 @@ def llamacpp_graph(model, n_tokens, cells, flash_attn, device="gpu", n_outputs=N
                 return hadamard(t, (d, kv_heads, n_tokens), k_rot_in, k_rot) if k_rot else t
 
             def value():
+                chain_start = len(g.nodes)
                 k_eq_v = g4 and model.full_k_eq_v and model.layer_attention(layer) == "full"
                 t = g.view(k_proj[0] if k_eq_v else projection(kv_width), (d, kv_heads, n_tokens))
                 if g4:  # V RMS-normed, no weight
                     t = g.op("RMS_NORM", (d, kv_heads, n_tokens), [t])
-                return hadamard(t, (d, kv_heads, n_tokens), v_rot_in, v_rot) if v_rot else t
+                return hadamard(t, (d, kv_heads, n_tokens), v_rot_in, v_rot, chain_start=chain_start) if v_rot else t
 
             # build_attn expands Q, V, K in that order (K last for RoPE fusion); the two-cache build_attn Q, K, V
             q = query()
@@ -9995,6 +10005,9 @@ def llamacpp_graph(model, n_tokens, cells, flash_attn, device="gpu", n_outputs=N
             residual = g.op("GET_ROWS", (hidden, n_outputs), [residual, out_ids])
             n_tokens = n_outputs  # the rest of the graph carries the output rows only
         ffn_inp = g.op("ADD", (hidden, n_tokens), [cur, residual])
+        if g4 and moe:  # Gemma 4 26B-A4B: a MoE block beside the MLP (gemma4.cpp), the MoE expanded first
+            inp = gemma4_moe_layer(g, model, ffn_inp, n_tokens, norm)
+            continue
         cur = norm(ffn_inp)
         if moe:  # llama-graph.cpp build_moe_ffn: router, top-k, the weights, expert matmuls
             n_exp, k, width = model.num_experts, model.top_k, model.moe_width
@@ -10050,9 +10063,10 @@ def llamacpp_graph(model, n_tokens, cells, flash_attn, device="gpu", n_outputs=N
             cur = g.op(op, (model.vocab_size, n_tokens), [cur], output=i == 2)
     else:
         g.op("MUL_MAT", (model.vocab_size, n_tokens), [weight, cur], output=True)  # the logits
-    first_use = []
-    for node in g.nodes:
+    first_use, dfs_order = [], []
+    for i, node in enumerate(g.nodes):
         first_use += [s for s in node.srcs if s.is_input and s not in first_use]
+        dfs_order += [s for s in dfs_inputs_at.get(i, []) + node.srcs if s.is_input and s not in dfs_order]
     if device == "gpu":
         # the host gathers the embedding rows; the GPU split starts with copies of its inputs, then its nodes
         embd = g.nodes.pop(0)
@@ -10062,9 +10076,49 @@ def llamacpp_graph(model, n_tokens, cells, flash_attn, device="gpu", n_outputs=N
             node.srcs = [copies.get(id(s), s) for s in node.srcs]
         g.nodes = list(copies.values()) + g.nodes
     else:
-        # inp_embd: set only for a batch of embeddings, allocated all the same
-        g.inputs = [input_tensor(4 * hidden * ubatch_tokens)] + first_use
+        # the leaves, allocated first in the walk's order (ggml_gallocr_alloc_graph_impl): the token ids, then inp_embd
+        # (set only for a batch of embeddings, allocated all the same), then the others
+        g.inputs = [tokens, input_tensor(4 * hidden * ubatch_tokens)] + [t for t in dfs_order if t is not tokens]
     return g
+
+
+def gemma4_moe_layer(g, model, ffn_inp, n_tokens, norm):
+    """Gemma 4's feed-forward with experts, as gemma4.cpp builds it (the nodes in the order the graph holds them):
+    the router reads the unnormed residual (rms_norm, scaled by 1/sqrt(n_embd), times its own scale vector), softmax,
+    top-k, the k weights renormalised; the experts take the pre_ffw_norm_2 input, one fused gate-up MUL_MAT_ID, GeGLU
+    over its two halves, the down MUL_MAT_ID scaled per expert (ffn_down_exps.scale: repeated over the tokens, the
+    chosen rows gathered) and weighted, the k outputs summed; then the dense MLP (ffn_norm, gate, up, GeGLU, down),
+    the two branches' post norms, their sum, post_ffw_norm, the residual add and the layer's output scale."""
+    hidden, n_exp, k, width = model.hidden_size, model.num_experts, model.top_k, model.moe_width
+    weight = g.external()
+    router = g.op("RMS_NORM", (hidden, n_tokens), [ffn_inp])
+    router = g.op("MUL", (hidden, n_tokens), [g.op("SCALE", (hidden, n_tokens), [router]), weight])
+    probs = g.op("SOFT_MAX", (n_exp, n_tokens), [g.op("MUL_MAT", (n_exp, n_tokens), [weight, router])])
+    probs_rows = g.view(probs, (1, n_exp, n_tokens))
+    top_k = g.view(g.op("ARGSORT", (n_exp, n_tokens), [probs]), (k, n_tokens), contiguous=False)
+    weights = g.view(g.op("GET_ROWS", (1, k, n_tokens), [probs_rows, top_k]), (k, n_tokens))
+    total = g.op("CLAMP", (1, n_tokens), [g.op("SUM_ROWS", (1, n_tokens), [weights])])
+    weights = g.view(g.op("DIV", (k, n_tokens), [weights, total]), (1, k, n_tokens))
+    rows = g.view(norm(ffn_inp), (hidden, 1, n_tokens))
+    gate_up = g.op("MUL_MAT_ID", (2 * width, k, n_tokens), [weight, rows, top_k])
+    gate = g.view(gate_up, (width, k, n_tokens), contiguous=False)
+    up = g.view(gate_up, (width, k, n_tokens), contiguous=False, at_start=False)
+    down = g.op("MUL_MAT_ID", (hidden, k, n_tokens), [weight, g.op("GLU", (width, k, n_tokens), [gate, up]), top_k])
+    scales = g.op("REPEAT", (1, n_exp, n_tokens), [g.view(weight, (1, n_exp))])
+    down = g.op("MUL", (hidden, k, n_tokens), [down, g.op("GET_ROWS", (1, k, n_tokens), [scales, top_k])])
+    weighted = g.op("MUL", (hidden, k, n_tokens), [down, weights])
+    expert_out = [g.view(weighted, (hidden, n_tokens), contiguous=False, at_start=i == 0) for i in range(k)]
+    moe_out = expert_out[0]
+    for view in expert_out[1:]:
+        moe_out = g.op("ADD", (hidden, n_tokens), [moe_out, view])
+    mlp = norm(ffn_inp)
+    gated = g.op("MUL_MAT", (model.ffn_hidden_size, n_tokens), [weight, mlp])
+    mlp = g.op("GLU", (model.ffn_hidden_size, n_tokens),
+               [gated, g.op("MUL_MAT", (model.ffn_hidden_size, n_tokens), [weight, mlp])])
+    mlp = norm(g.op("MUL_MAT", (hidden, n_tokens), [weight, mlp]))
+    cur = norm(g.op("ADD", (hidden, n_tokens), [mlp, norm(moe_out)]))
+    out = g.op("ADD", (hidden, n_tokens), [cur, ffn_inp])
+    return g.op("MUL", (hidden, n_tokens), [out, weight])
 
 
 def llamacpp_compute_buffer_replay(model, n_ubatch, n_ctx_cells, flash_attn, device="gpu", swa_cells=None, n_seqs=1,
@@ -10174,7 +10228,7 @@ def _llamacpp_assumptions(ll, model=None, compute_how="estimate"):
         arch = {"qwen3_moe": "qwen3moe", "mistral": "llama", "mixtral": "llama"}.get(arch, arch)  # llama.cpp's names
         compute = ("compute buffer replayed: ggml-alloc's allocation of the worst-case graph of one ubatch (every "
                    f"token an output), rebuilt node for node for llama.cpp's {arch} layers as of commit 0c1e570 "
-                   "(2026-10-01), CUDA's 128-B alignment; equal to llama.cpp's own figure in 856 measured CPU runs "
+                   "(2026-10-01), CUDA's 128-B alignment; equal to llama.cpp's own figure in 928 measured CPU runs "
                    "and GPU logs (tests); other builds may differ")
     else:
         compute = ("compute buffer ESTIMATED (" + compute_how.removeprefix("estimate: ") + "): n_ubatch x 4 B x "

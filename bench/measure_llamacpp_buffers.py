@@ -87,6 +87,13 @@ MODELS = {
     "gemma-4-31b": dict(arch="gemma4", n_embd=5376, n_layer=60, n_head=32, n_head_kv=16, head_dim=256, n_ff=21504,
                         n_vocab=262144, tied=True, qk_norm=True, post_norms=True, sliding_window=1024,
                         softcaps=(None, 30.0), gemma4=dict(period=6, full_kv_heads=4, full_head_dim=512)),
+    # google/gemma-4-26B-A4B-it text_config: the 31B's layout at hidden 2816, 30 layers, 16 heads, sliding layers 8 KV
+    # heads of 256, full layers 2 of 512 (K = V), a dense MLP of 2112 beside a MoE block of 128 experts of 704 (top 8;
+    # gate and up fused per expert, a per-expert output scale, a router with its own input scale and norm)
+    "gemma-4-26b-a4b": dict(arch="gemma4", n_embd=2816, n_layer=30, n_head=16, n_head_kv=8, head_dim=256, n_ff=2112,
+                            n_vocab=262144, tied=True, qk_norm=True, post_norms=True, sliding_window=1024,
+                            softcaps=(None, 30.0), gemma4=dict(period=6, full_kv_heads=2, full_head_dim=512),
+                            n_expert=128, n_expert_used=8, moe_ff=704),
 }
 
 
@@ -124,7 +131,14 @@ def tensors(m):
         out += [(p + "attn_q.weight", (e, q), F16), (p + "attn_k.weight", (e, kv), F16)]
         if not m.get("gemma4"):
             out += [(p + "attn_v.weight", (e, kv), F16)]
-        if m.get("n_expert"):
+        if m.get("gemma4") and m.get("n_expert"):  # the MoE block beside the dense MLP
+            n, fe = m["n_expert"], m["moe_ff"]
+            out += [(p + "ffn_gate.weight", (e, f), F16), (p + "ffn_up.weight", (e, f), F16),
+                    (p + "ffn_gate_inp.weight", (e, n), F32), (p + "ffn_gate_inp.scale", (e,), F32),
+                    (p + "pre_ffw_norm_2.weight", (e,), F32), (p + "post_ffw_norm_1.weight", (e,), F32),
+                    (p + "post_ffw_norm_2.weight", (e,), F32), (p + "ffn_gate_up_exps.weight", (e, 2 * fe, n), F16),
+                    (p + "ffn_down_exps.weight", (fe, e, n), F16), (p + "ffn_down_exps.scale", (n,), F32)]
+        elif m.get("n_expert"):
             n = m["n_expert"]
             out = [t for t in out if t[0] != p + "ffn_down.weight"]
             out += [(p + "ffn_gate_inp.weight", (e, n), F32), (p + "ffn_gate_exps.weight", (e, f, n), F16),
@@ -169,7 +183,7 @@ def write_sparse_gguf(path, m):
     if m.get("n_expert"):
         w.add_expert_count(m["n_expert"])
         w.add_expert_used_count(m["n_expert_used"])
-        w.add_expert_feed_forward_length(m["n_ff"])
+        w.add_expert_feed_forward_length(m.get("moe_ff", m["n_ff"]))
     if m.get("sliding_window"):
         w.add_sliding_window(m["sliding_window"])
     if m.get("softcaps"):
