@@ -10724,12 +10724,23 @@ def vllm_max_model_len(model, inf, eng):
 
 
 def llamacpp_infer_setup(args, inf, engine, model=None):
-    """--engine llama.cpp: the summed breakdown printed above llama.cpp's buffers uses its weights' width
-    (--gguf-type) and, when -ctk and -ctv agree, its cache type, so that the two sections price the same model."""
+    """--engine llama.cpp: the summed breakdown printed above llama.cpp's buffers prices the same run: its weights'
+    width (--gguf-type, or --model-bytes spread over the parameters), -np sequences of -c / -np tokens each, and,
+    when -ctk and -ctv agree, its cache type."""
     if engine != "llama.cpp":
         return inf
+    if getattr(args, "batch_size", None) is not None or getattr(args, "batch_size_per_gpu", None) is not None:
+        raise ValueError("-b/--batch-size: with --engine llama.cpp the concurrent sequences are -np (its slots); "
+                         "llama.cpp's own -b (n_batch) is not modelled: give -ub")
+    sequences = _opt(args.parallel, "-np", 1)
+    inf = replace(inf, batch=sequences)
+    if args.ctx_size is not None:
+        inf = replace(inf, context=max(1, _opt(args.ctx_size, "-c", 0) // sequences))
     if args.gguf_type is not None:
         inf = replace(inf, bits_per_weight=float(llamacpp_weight_bits(args, inf, model)))
+    elif args.model_bytes is not None and model is not None:
+        inf = replace(inf, bits_per_weight=8 * parse_bytes(args.model_bytes, "--model-bytes")
+                      / count_params(model)["total"])
     k, v = (kv_cache_dtype(raw or "f16", flag) for raw, flag in ((args.cache_type_k, "-ctk"),
                                                                   (args.cache_type_v, "-ctv")))
     return replace(inf, kv_dtype=k) if k == v else inf

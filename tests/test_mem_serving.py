@@ -282,6 +282,23 @@ def test_gpt_oss_mxfp4_moe_buffers_with_cuda_row_padding():
     assert mib2(big["gpu_bytes"]) == "59851.68"
 
 
+def test_the_summed_breakdown_prices_the_same_llama_cpp_run():
+    # the generic breakdown printed above llama.cpp's buffers takes llama.cpp's run: -np sequences of -c / -np tokens
+    # each and the GGUF's mean width over its 2-D tensors; its weights then differ from the file's tensors only by
+    # the 65 f32 norm vectors of 4096 (Llama-3-8B) priced at that mean width: 65 x 4096 x (32 - 4.89) / 8 B, 0.02 %
+    res = run(["-p", "llama-3-8b", "--infer", "--engine", "llama.cpp", "-c", "32768", "-np", "4", "--gguf-type",
+               "Q4_K_M"])
+    assert (res["setup"]["batch"], res["setup"]["context"]) == (4, 8192)
+    file_bytes = res["engine"]["model_buffers"]["file_bytes"]
+    assert abs(file_bytes - res["per_gpu"]["weights"] - 65 * 4096 * (32 - res["setup"]["bits_per_weight"]) / 8) < 2
+    # and with the file's size instead of its type, the weights are that size
+    given = run(["-p", "llama-3-8b", "--infer", "--engine", "llama.cpp", "--model-bytes", "4912898048B"])
+    assert abs(given["per_gpu"]["weights"] - 4912898048) < 2
+    # llama.cpp's own -b (n_batch) is not mem's -b (sequences): refused, naming -np and -ub
+    err = one_line_refusal(mem, ["-p", "llama-3-8b", "--infer", "--engine", "llama.cpp", "-b", "2048"])
+    assert "-np" in err and "-ub" in err
+
+
 def test_gguf_type_flags_are_refused_where_they_cannot_apply():
     engine = ["--infer", "--engine", "llama.cpp"]
     for argv, flag in ((["--gguf-type", "Q4_K_Q"], "--gguf-type"),
