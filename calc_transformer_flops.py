@@ -4935,7 +4935,6 @@ def gguf_tensor_list(m: Model, old_qwen3next: bool = False) -> list[GgufTensor]:
     return out
 
 
-
 # GGUF file types: llama.cpp's per-tensor type selection.
 
 
@@ -5237,7 +5236,6 @@ def gguf_hybrid_modelled(m: Model) -> bool:
     LFM2's short convolution without biases (_gguf_short_conv: lfm2.cpp loads none)."""
     return (m.gguf_arch == "qwen3next" or (m.model_type == "bamba" and not m.mamba_proj_bias)
             or (m.model_type == "lfm2" and not m.short_conv_bias))
-
 
 
 def gguf_file_type_refusal(m: Model, ftype: str) -> str | None:

@@ -111,7 +111,7 @@ models mixing sliding and full layers, llama-kv-cache-iswa.cpp), the model buffe
 places them (weights per tensor for a ``--gguf-type`` file type such as Q4_K_M, as llama-quantize types them and CUDA
 allocates them; at a ggml type, ``--bits-per-weight``, or scaled to ``--model-bytes``), the compute buffer
 replayed (ggml-alloc re-run over the rebuilt worst-case graph: llama / qwen2 / qwen3 / qwen3moe / phi3 / gemma2 /
-gemma3 / gpt-oss layers, fully offloaded; others estimated, and labelled so). Each layer caches its own K and V
+gemma3 / gemma4 / gpt-oss layers, fully offloaded, any cache type; others estimated, and labelled so). Each layer caches its own K and V
 widths (Gemma 4's full layers, MiMo-V2-Flash's sliding ones); Gemma 4's KV-shared layers cache nothing. Gemma 4's
 per-layer input embeddings (E2B / E4B), the DSA indexer cache, MLA without ``-fa`` and ``-tp``/``-pp`` are
 refused.
@@ -5041,7 +5041,6 @@ def gguf_tensor_list(m: Model, old_qwen3next: bool = False) -> list[GgufTensor]:
     return out
 
 
-
 # GGUF file types: llama.cpp's per-tensor type selection.
 
 
@@ -5343,7 +5342,6 @@ def gguf_hybrid_modelled(m: Model) -> bool:
     LFM2's short convolution without biases (_gguf_short_conv: lfm2.cpp loads none)."""
     return (m.gguf_arch == "qwen3next" or (m.model_type == "bamba" and not m.mamba_proj_bias)
             or (m.model_type == "lfm2" and not m.short_conv_bias))
-
 
 
 def gguf_file_type_refusal(m: Model, ftype: str) -> str | None:

@@ -1219,8 +1219,8 @@ def test_gemma4_serving_memory_by_hand_and_training_refused(mem, tmp_path):
     """google/gemma-4-31B-it's text_config (REAL_CONFIGS, cited there), --infer at 32,768 tokens: the weights are
     its 30,697,345,280 parameters at 2 B; the KV cache 50 sliding layers x 1,024 tokens x 2 x 16 heads x 256 plus
     10 full layers x 32,768 tokens x 2 x 4 heads x 512 (K=V layers still cache K and V apart), at 2 B.  Training
-    memory is refused in one line, as are the engines whose Gemma 4 pages are not modelled (llama.cpp, SGLang;
-    vLLM's are, tests/test_mem_vllm_more.py)."""
+    memory is refused in one line, as is the engine whose Gemma 4 pools are not modelled (SGLang; vLLM's are,
+    tests/test_mem_vllm_more.py; llama.cpp's per-layer caches too, tests/test_mem_serving.py)."""
     path = tmp_path / "config.json"
     path.write_text(json.dumps(_published("gemma4_31b")))
     status, out, err = call_main(mem, ["--config", str(path), "--infer", "--context", "32768", "--json"])
@@ -1228,6 +1228,12 @@ def test_gemma4_serving_memory_by_hand_and_training_refused(mem, tmp_path):
     per_gpu = json.loads(out)["per_gpu"]
     assert per_gpu["weights"] == 2 * 30_697_345_280
     assert per_gpu["kv_cache"] == 2 * (50 * 1024 * 2 * 16 * 256 + 10 * 32768 * 2 * 4 * 512)
-    for args in ([], ["--infer", "--engine", "llama.cpp"], ["--infer", "--engine", "sglang", "--gpu-memory", "80GiB"]):
+    for args in ([], ["--infer", "--engine", "sglang", "--gpu-memory", "80GiB"]):
         status, out, err = call_main(mem, ["--config", str(path)] + args)
         assert status == 2 and out == "" and err.count("\n") == 1 and ("Gemma 4" in err or "gemma4" in err), err
+    # llama.cpp at -c 32768: the 10 full layers cache 32,768 cells, the 50 sliding ones pad256(1024 + 512) = 1536
+    status, out, err = call_main(mem, ["--config", str(path), "--infer", "--engine", "llama.cpp", "-c", "32768",
+                                       "--json"])
+    assert status == 0, err
+    full, swa = json.loads(out)["engine"]["kv"]["caches"]
+    assert (full["bytes"], swa["bytes"]) == (10 * 32768 * 2 * 4 * 512 * 2, 50 * 1536 * 2 * 16 * 256 * 2)
