@@ -21,6 +21,7 @@ import math
 import pytest
 
 from conftest import call_main, load_script, one_line_refusal, assert_clean_outcome
+from test_flops_torch import PHI_3_MINI  # (microsoft/Phi-3-mini-4k-instruct config.json)
 
 mem = load_script("calc_transformer_mem")
 MIB = 2**20
@@ -158,17 +159,10 @@ def test_llama_3_70b_f16_kv_and_compute_buffer():
 
 PHI3_MINI = ["-l", "32", "-hs", "3072", "-a", "32", "--ffn-hidden-size", "8192", "-v", "32064", "-nl", "3",
              "--norm", "rmsnorm"]  # microsoft/Phi-3-mini-4k-instruct config.json: MHA, 32 layers, SwiGLU 8192
-# microsoft/Phi-3-mini-4k-instruct config.json as published (fused qkv_proj / gate_up_proj: llama.cpp's attn_qkv and
-# a double-width ffn_up); its sliding_window 2047 changes nothing in llama.cpp (phi3.cpp: "Phi SWA is currently
-# disabled"), which the log's single 4096-cell cache shows
-PHI3_MINI_CONFIG = {
-    "architectures": ["Phi3ForCausalLM"], "attention_bias": False, "attention_dropout": 0.0, "bos_token_id": 1,
-    "embd_pdrop": 0.0, "eos_token_id": 32000, "hidden_act": "silu", "hidden_size": 3072, "initializer_range": 0.02,
-    "intermediate_size": 8192, "max_position_embeddings": 4096, "model_type": "phi3", "num_attention_heads": 32,
-    "num_hidden_layers": 32, "num_key_value_heads": 32, "original_max_position_embeddings": 4096,
-    "pad_token_id": 32000, "resid_pdrop": 0.0, "rms_norm_eps": 1e-05, "rope_scaling": None, "rope_theta": 10000.0,
-    "sliding_window": 2047, "tie_word_embeddings": False, "torch_dtype": "bfloat16",
-    "transformers_version": "4.40.2", "use_cache": True, "vocab_size": 32064}
+# microsoft/Phi-3-mini-4k-instruct config.json as published (tests/test_flops_torch.py PHI_3_MINI: fused qkv_proj /
+# gate_up_proj, llama.cpp's attn_qkv and a double-width ffn_up); its sliding_window 2047 changes nothing in llama.cpp
+# (phi3.cpp: "Phi SWA is currently disabled"), which the log's single 4096-cell cache shows
+PHI3_MINI_CONFIG = PHI_3_MINI
 
 
 @pytest.fixture

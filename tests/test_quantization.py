@@ -16,6 +16,7 @@ import sys
 import numpy as np
 import pytest
 from conftest import ROOT, call_main, run_cli, torch_and_transformers
+from test_flops_torch import PHI_3_MINI  # (microsoft/Phi-3-mini-4k-instruct config.json)
 import test_params_torch  # its small-config strategy per family and torch counter
 from test_params_torch import REAL_CONFIGS  # published config.json dicts of 22 families, each cited there
 
@@ -1377,15 +1378,8 @@ def test_falcon_7b_q4_k_m_follows_the_falcon_branches(quant):
     assert downs.count("Q6_K") == 16 and downs.count("Q4_K") == 16
 
 
-# microsoft/Phi-3-mini-4k-instruct config.json as published (fused qkv_proj and gate_up_proj)
-PHI3_MINI_4K = {
-    "architectures": ["Phi3ForCausalLM"], "attention_bias": False, "attention_dropout": 0.0, "bos_token_id": 1,
-    "embd_pdrop": 0.0, "eos_token_id": 32000, "hidden_act": "silu", "hidden_size": 3072, "initializer_range": 0.02,
-    "intermediate_size": 8192, "max_position_embeddings": 4096, "model_type": "phi3", "num_attention_heads": 32,
-    "num_hidden_layers": 32, "num_key_value_heads": 32, "original_max_position_embeddings": 4096,
-    "pad_token_id": 32000, "resid_pdrop": 0.0, "rms_norm_eps": 1e-05, "rope_scaling": None, "rope_theta": 10000.0,
-    "sliding_window": 2047, "tie_word_embeddings": False, "torch_dtype": "bfloat16",
-    "transformers_version": "4.40.2", "use_cache": True, "vocab_size": 32064}
+# microsoft/Phi-3-mini-4k-instruct config.json as published (tests/test_flops_torch.py PHI_3_MINI)
+PHI3_MINI_4K = PHI_3_MINI
 
 
 def test_old_qkv_recipe_sizes_a_2024_phi_3_q4_k_m(quant):
