@@ -10206,8 +10206,14 @@ def _llamacpp_assumptions(ll, model=None, compute_how="estimate"):
     if model is not None and model.gguf_arch == "gpt-oss":
         weights += "; gpt-oss's routed experts in MXFP4 (17 B per 32 weights) whatever the type, as llama.cpp's " \
                    "converter writes them"
-    out = [weights + "; token embedding on the host, the last -ngl layers and (when -ngl > layers) the output "
-           "layer on the GPU (llama-model.cpp load_tensors)",
+    placement = "; token embedding on the host, the last -ngl layers and (when -ngl > layers) the output layer on " \
+        "the GPU (llama-model.cpp load_tensors)"
+    if model is not None and llamacpp_gpu_layers(model, ll)[0]:
+        # mmap maps one range of the file per device, from its first tensor to its last (llama-model-loader.cpp)
+        placement += "; the host buffer of a partial offload sums the host layers' tensors, as a file whose token " \
+                     "embedding comes first and whose blocks follow in order maps them; tensors of GPU layers lying " \
+                     "between them in a file would be mapped too"
+    out = [weights + placement,
            "KV caches exact (llama_kv_cache / llama_kv_cache_iswa: n_ctx padded to 256, SWA cells "
            "pad256(min(n_ctx, n_swa x seqs + n_ubatch)))"]
     if model is not None and model.is_mla:
