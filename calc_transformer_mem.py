@@ -4813,6 +4813,15 @@ _GGUF_LAYER_MODULES = {
     "mlp.shared_experts.down_proj": ("ffn_down_shexp", True),
     "mlp.shared_expert_gate": ("ffn_gate_inp_shexp", False),
 }
+# Gemma 4's MoE block beside the MLP (transformers' names -> llama.cpp's, a Linear inside the block or not)
+_GGUF_GEMMA4_MOE = {
+    "router.proj.weight": ("ffn_gate_inp.weight", False), "router.scale": ("ffn_gate_inp.scale", False),
+    "router.per_expert_scale": ("ffn_down_exps.scale", False),
+    "experts.gate_up_proj": ("ffn_gate_up_exps.weight", True), "experts.down_proj": ("ffn_down_exps.weight", True),
+    "pre_feedforward_layernorm_2.weight": ("pre_ffw_norm_2.weight", False),
+    "post_feedforward_layernorm_1.weight": ("post_ffw_norm_1.weight", False),
+    "post_feedforward_layernorm_2.weight": ("post_ffw_norm_2.weight", False),
+}
 # The block numbers a layer's norms norm1..normN; llama.cpp names them by what they normalise, which the count and
 # placement say (the layouts the block's readers and presets make).
 _GGUF_LAYER_NORMS = {
@@ -4995,6 +5004,12 @@ def _gguf_tensors(m: Model, layer: int, t: ModelTensor, norm_names: tuple,
         proj = module.endswith("proj")
         return [GgufTensor(f"{prefix}{t.name}", ne, layer, linear=proj and part == "weight", force_f32=len(ne) < 2,
                            linear_bias=proj and part == "bias")]
+    if m.gemma4_layers and t.name in _GGUF_GEMMA4_MOE and not m.per_layer_input_size:
+        # Gemma 4's MoE block beside the MLP as llama.cpp's converter writes it (conversion/gemma.py Gemma4Model;
+        # gemma4.cpp load_arch_tensors): the stacked gate_up_proj stays one ffn_gate_up_exps
+        name, linear = _GGUF_GEMMA4_MOE[t.name]
+        return [GgufTensor(f"{prefix}{name}", ne, layer, linear=linear and t.kind == "weight",
+                           force_f32=len(ne) < 2 or name == "ffn_gate_inp.weight")]
     if m.gemma4_layers and t.name.startswith(("experts.", "router.", "per_layer_", "embed_tokens_per_layer.",
                                               "post_per_layer_input_norm.", "post_feedforward_layernorm_",
                                               "pre_feedforward_layernorm_")):
@@ -5026,17 +5041,31 @@ def _gguf_tensors(m: Model, layer: int, t: ModelTensor, norm_names: tuple,
 def gguf_tensor_list(m: Model, old_qwen3next: bool = False) -> list[GgufTensor]:
     """Every tensor of the model as a GGUF file holds it: the block's model_param_tensors(m), each under its
     llama.cpp name (token_embd, blk.N.attn_q, blk.N.ffn_gate_exps, output, ...) with ggml's ``ne``, plus
-    rope_freqs (head_dim / 2 factors, not a parameter) for Llama-3.1's "llama3" rope scaling."""
+    rope_freqs (head_dim / 2 factors, not a parameter) for Llama-3.1's "llama3" rope scaling and Gemma 4's
+    proportional RoPE (global_head_dim / 2, conversion/gemma.py), and Gemma 4's per-layer output scale
+    (transformers' layer_scalar buffer: blk.N.layer_output_scale.weight, one f32 value)."""
     check_gguf_model(m)
     norm_names = _GGUF_ARCH_LAYER_NORMS.get(m.gguf_arch) if m.norms_per_layer == 2 and m.norm_placement == "pre" \
         else None
     norm_names = norm_names or _GGUF_LAYER_NORMS[m.norms_per_layer, m.norm_placement]
-    rope_freqs = [GgufTensor("rope_freqs.weight", (m.d_head // 2,), force_f32=True, gguf_only=True)] \
-        if m.rope_freqs else []
+    gemma4 = bool(m.gemma4_layers)
+    if gemma4:
+        full = [i for i in range(m.num_layers) if m.layer_attention(i) == "full"]
+        rope_width = m.layer_head_dim(full[0]) // 2 if full else 0
+    else:
+        rope_width = m.d_head // 2 if m.rope_freqs else 0
+    rope_freqs = [GgufTensor("rope_freqs.weight", (rope_width,), force_f32=True, gguf_only=True)] \
+        if rope_width else []
     out = []
+    previous = -1
     for layer, t in model_param_tensors(m):
         if layer == 0 and rope_freqs:  # after the embedding tensors, before the first block
             out, rope_freqs = out + rope_freqs, []
+        if gemma4 and previous >= 0 and layer != previous:
+            # layer_scalar: a one-value buffer of each transformers layer (the GPU formats leave it out: 2 B)
+            out.append(GgufTensor(f"blk.{previous}.layer_output_scale.weight", (1,), previous, force_f32=True,
+                                  gguf_only=True))
+        previous = layer
         out.extend(_gguf_tensors(m, layer, t, norm_names, old_qwen3next))
     return out
 
@@ -5358,9 +5387,9 @@ def gguf_file_type_refusal(m: Model, ftype: str) -> str | None:
     if m.has_indexer:  # issue 10, branch dsa: deepseek_v32 / glm_moe_dsa
         return ("llama.cpp's tensor names and types for the DSA lightning indexer (DeepSeek-V3.2, GLM-5) are not "
                 "modelled")
-    if m.gemma4_layers:  # issue 10, branch gemma4
-        return ("llama.cpp's tensors and types for gemma4 (per-layer head widths, K=V and KV-shared layers, "
-                "per-layer embeddings, the MoE block beside the MLP) are not modelled")
+    if m.gemma4_layers and (m.per_layer_input_size or m.kv_shared_layers or m.double_wide_shared_mlp):
+        return ("llama.cpp's tensors and types for Gemma 4 E2B / E4B (per-layer input embeddings, KV-shared layers) "
+                "are not modelled")
     if m.model_type == "mimo_v2_flash":  # per-layer KV heads, v_head_dim, sinks on sliding layers only
         return ("llama.cpp's tensors and types for mimo_v2_flash (per-layer KV heads, values narrower than keys, "
                 "sinks on the sliding layers only) are not modelled")

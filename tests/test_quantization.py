@@ -1325,10 +1325,11 @@ def test_every_real_config_sizes_in_every_format(quant, name, tmp_path):
         gguf = {s["name"] for s in result["skipped"]}
         assert gguf == set(quant.GGUF_FILE_TYPES) and len(result["formats"]) == len(quant.ALL_FORMATS) - len(gguf)
         assert all(name in s["reason"] for s in result["skipped"])
-    elif name.startswith("gemma4"):  # issue 10, branch gemma4: GGUF recipes refused in one line, GPU sized
+    elif name in ("gemma4_e2b", "gemma4_e4b"):  # per-layer input embeddings and KV-shared layers: GGUF refused in
+        # one line, GPU sized (the 31B and 26B-A4B are modelled: test_gemma_4_q4_k_m_sizes_as_llama_bench_prints_them)
         gguf = {s["name"] for s in result["skipped"]}
         assert gguf == set(quant.GGUF_FILE_TYPES) and len(result["formats"]) == len(quant.ALL_FORMATS) - len(gguf)
-        assert all("gemma4" in s["reason"] for s in result["skipped"])
+        assert all("Gemma 4 E2B / E4B" in s["reason"] for s in result["skipped"])
     else:
         assert result["skipped"] == [] and len(result["formats"]) == len(quant.ALL_FORMATS)
     assert _valid_json_numbers(result)
@@ -1400,6 +1401,28 @@ def test_old_qkv_recipe_sizes_a_2024_phi_3_q4_k_m(quant):
     now_bytes = sizes(quant, PHI3_MINI_4K, ["Q4_K_M"])["Q4_K_M"]["gguf_tensor_bytes"]
     assert f"{old_bytes / 2**20:.2f}" == f"{2228.82 + 52.84:.2f}"
     assert now_bytes - old_bytes == 16 * (3072 * 9216 // 256) * (210 + 144 - 2 * 176)
+
+
+def test_gemma_4_q4_k_m_sizes_as_llama_bench_prints_them(quant):
+    """llama-bench on lmstudio-community's Q4_K_M files (a benchmark log, code index id 59859211245, Vulkan and ROCm):
+    "gemma4 31B Q4_K - Medium | 17.39 GiB | 30.70 B" and "gemma4 26B.A4B Q4_K - Medium | 15.63 GiB | 25.23 B" (its
+    size column is the tensor data, llama_model_size).  The tensors as llama.cpp's converter writes them
+    (conversion/gemma.py): the K = V full layers have no attn_v; the 26B-A4B's experts stay one ffn_gate_up_exps per
+    layer, its 704-wide ffn_down_exps rows fall back (Q4_K -> Q5_0, Q6_K -> Q8_0); one layer_output_scale and one
+    rope_freqs of global_head_dim / 2 beside the parameters."""
+    for preset, size, params in (("gemma-4-31b", "17.39", "30.70"), ("gemma-4-26b-a4b", "15.63", "25.23")):
+        m = quant.preset_model(preset)
+        tensors = quant.gguf_tensor_list(m)
+        entry = quant.compute_sizes(m, quant.Options(formats=["Q4_K_M"]))["formats"][0]
+        assert f"{entry['gguf_tensor_bytes'] / GIB:.2f}" == size, preset
+        assert f"{sum(t.numel for t in tensors) / 1e9:.2f}" == params
+        names = {t.name for t in tensors}
+        assert "blk.5.attn_v.weight" not in names and "blk.0.attn_v.weight" in names  # layer 5 is a full layer
+        assert sum(t.name.endswith("layer_output_scale.weight") for t in tensors) == m.num_layers
+    moe = quant.preset_model("gemma-4-26b-a4b")
+    types = _types_of(quant, moe, "Q4_K_M")
+    assert types["blk.0.ffn_gate_up_exps.weight"] == "Q4_K"
+    assert {types[f"blk.{i}.ffn_down_exps.weight"] for i in range(30)} == {"Q5_0", "Q8_0"}
 
 
 def test_hostile_edits_of_real_configs_hypothesis(quant, tmp_path):
