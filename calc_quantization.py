@@ -42,8 +42,8 @@ What it computes
    stay F32 (see _gguf_delta_net, _gguf_mamba2, _gguf_short_conv).  Gemma 4 31B / 26B-A4B as its converter writes
    them: no attn_v on the K = V full layers, one ffn_gate_up_exps per MoE layer, a layer_output_scale per layer and
    rope_freqs of global_head_dim / 2 (lmstudio-community's Q4_K_M files: 17.39 and 15.63 GiB, as llama-bench prints
-   them); E2B / E4B (per-layer input embeddings, KV-shared layers) are refused.  For a GGUF file type (Q4_K_M, IQ3_M, ...)
-   each tensor's type follows llama.cpp ``src/llama-quant.cpp``
+   them); E2B / E4B (per-layer input embeddings, KV-shared layers) are refused.  For a GGUF file type (Q4_K_M,
+   IQ3_M, ...) each tensor's type follows llama.cpp ``src/llama-quant.cpp``
    (``llama_ftype_get_default_type``, ``llama_tensor_get_type_impl``, ``tensor_type_fallback``,
    ``tensor_allows_quantization``): output/token_embd types, the "use_more_bits" layers
    ``i < n/8 or i >= 7n/8 or (i - n/8) % 3 == 2``, attn_v / ffn_down promotions (a fused attn_qkv takes the attn_v
