@@ -1419,6 +1419,9 @@ def test_gemma_4_q4_k_m_sizes_as_llama_bench_prints_them(quant):
         names = {t.name for t in tensors}
         assert "blk.5.attn_v.weight" not in names and "blk.0.attn_v.weight" in names  # layer 5 is a full layer
         assert sum(t.name.endswith("layer_output_scale.weight") for t in tensors) == m.num_layers
+    # llama-quantize's n_gqa() reads layer 0, a sliding layer: 32 heads / 16 KV heads on the 31B, 16 / 8 on the
+    # 26B-A4B; so the n_gqa >= 4 promotions (IQ4_XS attn_v -> Q5_K, ...) do not apply
+    assert [quant.gguf_n_gqa(quant.preset_model(p)) for p in ("gemma-4-31b", "gemma-4-26b-a4b")] == [2, 2]
     moe = quant.preset_model("gemma-4-26b-a4b")
     types = _types_of(quant, moe, "Q4_K_M")
     assert types["blk.0.ffn_gate_up_exps.weight"] == "Q4_K"
