@@ -97,6 +97,17 @@ def test_gemma_4_31b_caches_per_layer_width():
     assert (mib2(full["bytes"]), mib2(swa["bytes"])) == ("1360.00", "1912.50")
 
 
+def test_gemma_4_31b_q4_k_m_model_buffers():
+    # lmstudio-community's gemma-4-31B-it-Q4_K_M.gguf under llama-bench: "gemma4 31B Q4_K - Medium | 17.39 GiB |
+    # 30.70 B" (code index id 59859211245). The host holds the tied token_embd at the output's q6_K: 262144 x 5376
+    # values / 256 x 210 B = 1,156,055,040 B = 1102.50 MiB, loaded once more on the GPU for the head
+    res = llamacpp(["-p", "gemma-4-31b", "-c", "8192", "--gguf-type", "Q4_K_M"])
+    buffers = res["model_buffers"]
+    assert f"{buffers['file_bytes'] / GIB:.2f}" == "17.39"
+    assert buffers["host_bytes"] == 262144 * 5376 // 256 * 210 and mib2(buffers["host_bytes"]) == "1102.50"
+    assert buffers["gpu_bytes"] > buffers["file_bytes"]  # the head's copy of the embedding
+
+
 def test_gemma_4_kv_shared_layers_cache_nothing(tmp_path):
     # Gemma 4's last num_kv_shared_layers layers read an earlier layer's K/V: llama.cpp gives them no cache
     # (gemma4.cpp: n_layer_kv_from_start = n_layer - shared_kv_layers; llama_hparams::has_kv). The 31B with its last
