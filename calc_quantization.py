@@ -5035,12 +5035,12 @@ def gguf_n_gqa(m: Model) -> int:
     heads.  The Bamba (granitehybrid) and LFM2 converters write head_count_kv per layer, 0 on the SSM / short-conv
     layers (conversion/granite.py set_gguf_parameters, conversion/lfm2.py set_gguf_parameters), so a model whose
     first layer is one of those takes the n_gqa < 4 branches; Qwen3-Next's converter writes one head count.  Gemma 4
-    writes its per-layer KV heads too: layer 0 is a sliding layer (31B: 32 / 16 = 2, not the full layers' 32 / 4)."""
+    and MiMo-V2-Flash write theirs per layer too: layer 0's (Gemma 4 31B: a sliding layer, 32 / 16 = 2)."""
     if m.is_mla:
         return 1
     if m.model_type in ("bamba", "lfm2") and m.layer_is_linear(0):
         return 0
-    return m.num_attention_heads // (m.layer_kv_heads(0) if m.gemma4_layers else m.kv_heads)
+    return m.num_attention_heads // m.layer_kv_heads(0)
 
 
 def _gguf_type_impl(ft: str, default: str, t: GgufTensor, cat: str, m: Model, state: dict,

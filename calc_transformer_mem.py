@@ -106,15 +106,15 @@ sliding layer keeps window - 1 tokens); ``--engine sum`` (the default) counts a 
 
 ``--engine llama.cpp`` (with ``--infer``): the buffers llama.cpp logs at load, for its own flags (``-c``, ``-np``,
 ``-ctk``/``-ctv``, ``-ngl``, ``-ub``, ``-fa``, ``--kv-unified``, ``--swa-full``, ``-nkvo``): the KV caches exact
-(n_ctx padded to 256, a second sliding-window cache of pad256(min(n_ctx, n_swa x seqs + n_ubatch)) cells for
-models mixing sliding and full layers, llama-kv-cache-iswa.cpp), the model buffers split host / GPU as load_tensors
-places them (weights per tensor for a ``--gguf-type`` file type such as Q4_K_M, as llama-quantize types them and CUDA
-allocates them; at a ggml type, ``--bits-per-weight``, or scaled to ``--model-bytes``), the compute buffer
-replayed (ggml-alloc re-run over the rebuilt worst-case graph: llama / qwen2 / qwen3 / qwen3moe / phi3 / gemma2 /
-gemma3 / gemma4 / gpt-oss layers, fully offloaded, any cache type; others estimated, and labelled so). Each layer caches its own K and V
-widths (Gemma 4's full layers, MiMo-V2-Flash's sliding ones); Gemma 4's KV-shared layers cache nothing. Gemma 4's
-per-layer input embeddings (E2B / E4B), the DSA indexer cache, MLA without ``-fa`` and ``-tp``/``-pp`` are
-refused.
+(n_ctx padded to 256, a second sliding-window cache of pad256(min(n_ctx, n_swa x seqs + n_ubatch)) cells for models
+mixing sliding and full layers, llama-kv-cache-iswa.cpp), the model buffers split host / GPU as load_tensors places
+them (weights per tensor for a ``--gguf-type`` file type such as Q4_K_M, as llama-quantize types them and CUDA
+allocates them, ``--old-qkv`` for a fused attn_qkv quantized before 2025; at a ggml type, ``--bits-per-weight``, or
+scaled to ``--model-bytes``), the compute buffer replayed (ggml-alloc re-run over the rebuilt worst-case graph: llama
+/ qwen2 / qwen3 / qwen3moe / phi3 / gemma2 / gemma3 / gemma4 / gpt-oss layers, fully offloaded, any cache type; others
+estimated, and labelled so). Each layer caches its own K and V widths (Gemma 4's full layers, MiMo-V2-Flash's sliding
+ones); Gemma 4's KV-shared layers cache nothing. Gemma 4's per-layer input embeddings (E2B / E4B), the DSA indexer
+cache, MLA without ``-fa`` and ``-tp``/``-pp`` are refused.
 
 ``--speed`` / ``--sweep`` (with ``--infer`` and ``--gpu`` or ``--bandwidth``): prefill time (compute-bound at
 ``--prefill-efficiency`` of the dense peak), decode step (memory-bound at ``--decode-efficiency`` of the bandwidth:
@@ -5120,12 +5120,12 @@ def gguf_n_gqa(m: Model) -> int:
     heads.  The Bamba (granitehybrid) and LFM2 converters write head_count_kv per layer, 0 on the SSM / short-conv
     layers (conversion/granite.py set_gguf_parameters, conversion/lfm2.py set_gguf_parameters), so a model whose
     first layer is one of those takes the n_gqa < 4 branches; Qwen3-Next's converter writes one head count.  Gemma 4
-    writes its per-layer KV heads too: layer 0 is a sliding layer (31B: 32 / 16 = 2, not the full layers' 32 / 4)."""
+    and MiMo-V2-Flash write theirs per layer too: layer 0's (Gemma 4 31B: a sliding layer, 32 / 16 = 2)."""
     if m.is_mla:
         return 1
     if m.model_type in ("bamba", "lfm2") and m.layer_is_linear(0):
         return 0
-    return m.num_attention_heads // (m.layer_kv_heads(0) if m.gemma4_layers else m.kv_heads)
+    return m.num_attention_heads // m.layer_kv_heads(0)
 
 
 def _gguf_type_impl(ft: str, default: str, t: GgufTensor, cat: str, m: Model, state: dict,
@@ -9535,18 +9535,28 @@ def llamacpp_recurrent_state(model, ll):
             "r_bytes": r_bytes, "s_bytes": s_bytes, "bytes": r_bytes + s_bytes, "gpu_bytes": per_layer * on_gpu}
 
 
-def llamacpp_gguf_plan(model, file_type, old_qkv=False):
+def llamacpp_gguf_plan(model, file_type, old_qkv=False, with_imatrix_flag=False):
     """[(GgufTensor, stored ggml type)] of the GGUF llama-quantize writes for `file_type` (the shared block's tensor
-    list and per-tensor rules); a model or type whose recipe is not modelled is refused, naming --gguf-type."""
+    list and per-tensor rules; a type llama-quantize makes only with an importance matrix, IQ2_XS ..., is planned
+    with one, and with_imatrix_flag returns (plan, True) then); a model or type whose recipe is not modelled is
+    refused, naming --gguf-type."""
     refusal = gguf_file_type_refusal(model, file_type)
     if refusal:
         raise InputError(f"--gguf-type {file_type}: {refusal}; give --model-bytes (the GGUF's size) instead")
     tensors = gguf_tensor_list(model)
     try:
-        plan, _ = gguf_planned_types(model, tensors, file_type, old_qkv=old_qkv)
+        plan, imatrix = gguf_planned_types(model, tensors, file_type, old_qkv=old_qkv)
     except ValueError as err:  # a row no block type or fallback divides: llama-quantize refuses the file type
         raise InputError(f"--gguf-type {file_type}: {err}") from None
-    return [(t, stored) for t, (_, stored) in zip(tensors, plan)]
+    out = [(t, stored) for t, (_, stored) in zip(tensors, plan)]
+    return (out, imatrix) if with_imatrix_flag else out
+
+
+def llamacpp_bytes_per_2d_value(plan):
+    """The mean bytes per value of a GGUF's 2-D (and 3-D) tensors: what the speed estimate and the summed breakdown
+    read for every weight (the 1-D norms being f32 in the file)."""
+    two_d = [(t, ty) for t, ty in plan if ggml_n_dims(t.ne) >= 2]
+    return sum(gguf_tensor_bytes(t, ty) for t, ty in two_d) / sum(t.numel for t, _ in two_d)
 
 
 LLAMACPP_CUDA_ROW_PADDING = 512    # ggml-cuda common.cuh MATRIX_ROW_PADDING
@@ -9571,14 +9581,12 @@ def _llamacpp_file_buffers(model, ll, start, output_on_gpu):
     globals before the first layer (token_embd, position_embd, ...) stay on the host; those after the last layer
     (output_norm, output) go to the output layer's device; rope_freqs belongs to every layer (TENSOR_DUPLICATED):
     one copy per device that holds layers."""
-    plan = llamacpp_gguf_plan(model, ll.gguf_file_type, ll.old_qkv)
-    host = gpu = file_bytes = one_d = 0
+    plan, imatrix = llamacpp_gguf_plan(model, ll.gguf_file_type, ll.old_qkv, with_imatrix_flag=True)
+    host = gpu = file_bytes = 0
     seen_layer = False
     for t, ggml_type in plan:
         nbytes = gguf_tensor_bytes(t, ggml_type)
         file_bytes += nbytes
-        if ggml_n_dims(t.ne) < 2:
-            one_d += nbytes
         on_host, on_gpu = -(-nbytes // 32) * 32, llamacpp_cuda_tensor_bytes(t, ggml_type)
         if t.name == "rope_freqs.weight":
             host += on_host if start > 0 else 0
@@ -9597,9 +9605,8 @@ def _llamacpp_file_buffers(model, ll, start, output_on_gpu):
             host += on_host
     if model.tied_embeddings and output_on_gpu:  # the head reads token_embd: loaded again on the GPU
         gpu += sum(llamacpp_cuda_tensor_bytes(t, ty) for t, ty in plan if t.name == "token_embd.weight")
-    values_2d = sum(t.numel for t, _ in plan if ggml_n_dims(t.ne) >= 2)
     return {"host_bytes": host, "gpu_bytes": gpu, "file_bytes": file_bytes,
-            "bytes_per_2d_value": (file_bytes - one_d) / values_2d,
+            "bytes_per_2d_value": llamacpp_bytes_per_2d_value(plan), "imatrix_assumed": imatrix,
             # llama.cpp's "model size = X GiB (Y BPW)": bits per element over every tensor (llama_model_n_params)
             "bpw": 8 * file_bytes / sum(t.numel for t, _ in plan),
             "tensor_types": _count_types(ty for _, ty in plan)}
@@ -10220,17 +10227,19 @@ def llamacpp_memory(model, inf, ll):
             "gpu_bytes": gpu_total, "host_bytes": host_total,
             "slots": ll.n_parallel, "context_per_slot": kv["cells"]["n_ctx_seq"] if not ll.kv_unified
             else kv["cells"]["n_ctx"] // ll.n_parallel,
-            "assumptions": _llamacpp_assumptions(ll, model, compute_how)}
+            "assumptions": _llamacpp_assumptions(ll, model, compute_how, buffers.get("imatrix_assumed", False))}
 
 
-def _llamacpp_assumptions(ll, model=None, compute_how="estimate"):
+def _llamacpp_assumptions(ll, model=None, compute_how="estimate", imatrix_assumed=False):
     weights = (f"model buffers: the 2-D weights scaled to --model-bytes {_size(ll.model_bytes)} (1-D norms f32)"
                if ll.model_bytes is not None else
-               f"model buffers: each tensor at the type llama-quantize gives it in a {ll.gguf_file_type} file "
+               f"model buffers: each tensor at the type llama-quantize gives it in a file of type {ll.gguf_file_type} "
                f"(llama-quant.cpp's rules{', the older fused attn_qkv rule (--old-qkv)' if ll.old_qkv else ''}; "
                "exact, as calc_quantization.py sizes the file; the GPU buffer as CUDA / ROCm allocate it: a "
                "quantized tensor whose rows are not a multiple of 512 values padded by one row's remainder, 128-B "
-               "alignment; Vulkan and Metal skip that padding)" if ll.gguf_file_type else
+               "alignment; Vulkan and Metal skip that padding"
+               + (f"; llama-quantize makes {ll.gguf_file_type} only with an importance matrix: typed as with one"
+                  if imatrix_assumed else "") + ")" if ll.gguf_file_type else
                f"model buffers: every 2-D weight at {float(ll.weight_bits):g} bits (a GGUF mixes types: Q4_K_M keeps "
                "some tensors at q6_K; give --model-bytes, the GGUF's size, for its real total), 1-D norms f32")
     if model is not None and model.gguf_arch == "gpt-oss":
@@ -10639,9 +10648,8 @@ def llamacpp_weight_bits(args, inf, model=None):
     if file_type is not None:
         if model is None:
             raise ValueError(f"--gguf-type {file_type} needs a model (its tensors), not --params")
-        plan = llamacpp_gguf_plan(model, file_type, bool(args.old_qkv))
-        two_d = [(t, ty) for t, ty in plan if ggml_n_dims(t.ne) >= 2]
-        return Fraction(8 * sum(gguf_tensor_bytes(t, ty) for t, ty in two_d), sum(t.numel for t, _ in two_d))
+        bytes_per_value = llamacpp_bytes_per_2d_value(llamacpp_gguf_plan(model, file_type, bool(args.old_qkv)))
+        return Fraction(8 * bytes_per_value).limit_denominator(10**9)
     if ggml_type is not None:
         return Fraction(GGML_TYPES[ggml_type].bytes * 8, GGML_TYPES[ggml_type].block)
     if inf.bits_per_weight:
